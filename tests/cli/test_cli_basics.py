@@ -1,0 +1,33 @@
+"""The command line: version, help, and one-line errors with exit status 2."""
+
+import subprocess
+import sys
+
+import pytest
+
+from trainer import __version__
+from trainer.cli import main
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"vptrainer {__version__}"
+
+
+def test_help_lists_subcommands(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for name in ("gui",):
+        assert name in out
+
+
+def test_gui_without_display_prints_one_line_and_exits_2():
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}
+    r = subprocess.run([sys.executable, "-m", "trainer.cli"], capture_output=True, text=True, env=env)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "xvfb-run" in lines[0]
+    assert "Traceback" not in r.stderr

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Idempotent set-up for vptrainer on Debian 12 / Ubuntu:
+#  1. the Qt run-time libraries (apt-get, as root or through sudo) when missing;
+#  2. a virtual environment at .venv in this checkout;
+#  3. the package (editable) with its test extras.
+# Usage: tools/setup.sh [--xvfb]   (--xvfb also installs Xvfb for screenshots)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+
+pkgs=(libegl1 libgl1 libglib2.0-0 libfontconfig1 libxkbcommon0 libdbus-1-3)
+if [[ "${1:-}" == "--xvfb" ]]; then
+  pkgs+=(xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
+         libxcb-render-util0 libxcb-shape0 libxkbcommon-x11-0)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing system libraries: ${missing[*]}"
+  if [[ $(id -u) -eq 0 ]]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+py="${PYTHON:-python3}"
+if [[ ! -x .venv/bin/python ]]; then
+  echo "setup: creating .venv"
+  "$py" -m venv .venv
+fi
+stamp=.venv/.vptrainer-installed
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [[ ! -f $stamp || "$(cat "$stamp")" != "$want" ]]; then
+  echo "setup: installing vptrainer and its test extras into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q -e ".[test]"
+  echo "$want" > "$stamp"
+fi

@@ -1,0 +1,76 @@
+"""The ``vptrainer`` entry point: the GUI by default, headless subcommands otherwise.
+
+Each subcommand lives in its own module in :mod:`trainer.commands` and exposes
+``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``.  Errors that
+vptrainer raises on purpose (:class:`trainer.core.errors.VPTrainerError`) are printed as
+one line on stderr with exit status 2; there is no traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from trainer import __version__
+from trainer.core.errors import VPTrainerError
+
+EXIT_BAD_INPUT = 2
+
+
+def _command_modules():
+    import trainer.commands as pkg
+
+    mods = []
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"trainer.commands.{info.name}")
+        if hasattr(mod, "NAME") and hasattr(mod, "run"):
+            mods.append(mod)
+    return mods
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="vptrainer",
+        description="Fluoroscopy-guidance trainer for percutaneous vertebroplasty. "
+        "Without a subcommand the desktop trainer opens on the default scenario.",
+    )
+    parser.add_argument("--version", action="version", version=f"vptrainer {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="subcommands")
+    for mod in _command_modules():
+        p = sub.add_parser(mod.NAME, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP))
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run = getattr(args, "_run", None)
+    if run is None:  # no subcommand: the GUI on the default scenario
+        from trainer.commands import gui
+
+        args = parser.parse_args(["gui", *(argv or sys.argv[1:])])
+        run = gui.run
+    try:
+        return int(run(args) or 0)
+    except VPTrainerError as exc:
+        text = str(exc).replace("\n", "\n  ")
+        print(f"vptrainer: error: {text}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("vptrainer: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

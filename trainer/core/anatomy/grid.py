@@ -1,0 +1,122 @@
+"""Voxel grids and volumes in patient coordinates (DICOM LPS, millimetres).
+
+Arrays are indexed ``[k, j, i]`` = ``[z, y, x]`` (row-major, x fastest).  Voxel
+``(k, j, i)`` has its centre at ``origin_mm + (i*dx, j*dy, k*dz)``, with axes
+aligned to LPS: +x patient left, +y posterior, +z superior.  The origin of patient
+coordinates is the centre of the target vertebral body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Grid", "Volume"]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A regular LPS-aligned grid.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(nz, ny, nx)``.
+    spacing_mm : tuple of float
+        ``(dx, dy, dz)`` in mm.
+    origin_mm : tuple of float
+        Centre of voxel ``[0, 0, 0]`` as ``(x, y, z)`` in mm.
+    """
+
+    shape: tuple[int, int, int]
+    spacing_mm: tuple[float, float, float]
+    origin_mm: tuple[float, float, float]
+
+    @classmethod
+    def from_bounds(cls, lo_mm, hi_mm, spacing_mm) -> "Grid":
+        """Smallest grid with the given spacing whose voxel centres cover ``[lo, hi]`` (x, y, z)."""
+        sp = np.broadcast_to(np.asarray(spacing_mm, float), (3,))
+        lo = np.asarray(lo_mm, float)
+        hi = np.asarray(hi_mm, float)
+        n = np.maximum(1, np.ceil((hi - lo) / sp).astype(int) + 1)
+        return cls(shape=(int(n[2]), int(n[1]), int(n[0])), spacing_mm=tuple(float(s) for s in sp),
+                   origin_mm=tuple(float(v) for v in lo))
+
+    @property
+    def voxel_volume_mm3(self) -> float:
+        dx, dy, dz = self.spacing_mm
+        return dx * dy * dz
+
+    @property
+    def upper_mm(self) -> np.ndarray:
+        """Centre of the last voxel, (x, y, z) mm."""
+        nz, ny, nx = self.shape
+        return np.asarray(self.origin_mm) + np.asarray(self.spacing_mm) * (nx - 1, ny - 1, nz - 1)
+
+    def axis_mm(self, axis: str) -> np.ndarray:
+        """Voxel-centre coordinates along ``'x'``, ``'y'`` or ``'z'`` (mm)."""
+        a = "xyz".index(axis)
+        n = self.shape[2 - a]
+        return self.origin_mm[a] + self.spacing_mm[a] * np.arange(n)
+
+    def index_to_mm(self, kji) -> np.ndarray:
+        """(..., 3) indices ``(k, j, i)`` -> (..., 3) points ``(x, y, z)`` mm."""
+        kji = np.asarray(kji, float)
+        xyz = kji[..., ::-1]
+        return np.asarray(self.origin_mm) + xyz * np.asarray(self.spacing_mm)
+
+    def mm_to_index(self, xyz_mm) -> np.ndarray:
+        """(..., 3) points ``(x, y, z)`` mm -> fractional (..., 3) indices ``(k, j, i)``."""
+        p = (np.asarray(xyz_mm, float) - np.asarray(self.origin_mm)) / np.asarray(self.spacing_mm)
+        return p[..., ::-1]
+
+    def contains_mm(self, xyz_mm) -> np.ndarray:
+        """Whether points lie inside the grid's voxel-centre box (bool, shape (...))."""
+        kji = self.mm_to_index(xyz_mm)
+        n = np.asarray(self.shape) - 1
+        return np.all((kji >= -0.5) & (kji <= n + 0.5), axis=-1)
+
+    def nearest_index(self, xyz_mm) -> np.ndarray:
+        """Nearest voxel (..., 3) int indices, clipped into the grid."""
+        kji = np.rint(self.mm_to_index(xyz_mm)).astype(int)
+        return np.clip(kji, 0, np.asarray(self.shape) - 1)
+
+
+@dataclass
+class Volume:
+    """CT numbers and tissue labels on one grid.
+
+    Attributes
+    ----------
+    hu : ndarray of int16, shape ``grid.shape``
+        Hounsfield units.
+    labels : ndarray of uint8, shape ``grid.shape``
+        :class:`trainer.core.anatomy.labels.Label` values.
+    grid : Grid
+    """
+
+    hu: np.ndarray
+    labels: np.ndarray
+    grid: Grid
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.hu.shape != tuple(self.grid.shape) or self.labels.shape != tuple(self.grid.shape):
+            raise ValueError(f"volume arrays {self.hu.shape}/{self.labels.shape} do not match grid {self.grid.shape}")
+
+    def label_at(self, xyz_mm) -> np.ndarray:
+        """Label of the nearest voxel; points outside the grid give ``Label.AIR`` (0)."""
+        xyz = np.asarray(xyz_mm, float)
+        inside = self.grid.contains_mm(xyz)
+        kji = self.grid.nearest_index(xyz)
+        out = self.labels[kji[..., 0], kji[..., 1], kji[..., 2]]
+        return np.where(inside, out, 0).astype(np.uint8)
+
+    def hu_at(self, xyz_mm) -> np.ndarray:
+        """HU of the nearest voxel; outside the grid gives -1000 (air)."""
+        xyz = np.asarray(xyz_mm, float)
+        inside = self.grid.contains_mm(xyz)
+        kji = self.grid.nearest_index(xyz)
+        out = self.hu[kji[..., 0], kji[..., 1], kji[..., 2]]
+        return np.where(inside, out, -1000).astype(np.int16)

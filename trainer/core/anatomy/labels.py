@@ -1,0 +1,45 @@
+"""Tissue labels of the synthetic (and CT-derived) patient.
+
+The label volume is ``uint8``; the values below are stable and are written into
+session and DICOM metadata, so never renumber them.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = ["Label", "BONE_LABELS", "SOFT_LABELS", "VEIN_LABELS"]
+
+
+class Label(IntEnum):
+    AIR = 0
+    SKIN = 1
+    FAT = 2
+    MUSCLE = 3
+    BODY_CORTEX = 4          #: cortical shell of the target vertebral body, endplates included
+    CANCELLOUS = 5           #: trabecular core of the target vertebral body
+    PEDICLE_LEFT = 6         #: whole left pedicle (cortex and core), patient left = +x
+    PEDICLE_RIGHT = 7
+    POSTERIOR_ELEMENTS = 8   #: laminae, spinous and transverse processes, facets (target level)
+    CANAL = 9                #: spinal canal (dural sac and epidural space)
+    FORAMEN_LEFT = 10
+    FORAMEN_RIGHT = 11
+    DISC = 12                #: intervertebral discs above and below the target
+    BASIVERTEBRAL_VEIN = 13  #: basivertebral vein and its foramen in the posterior wall
+    SEGMENTAL_VEIN = 14      #: segmental (lumbar/intercostal) veins and their exits
+    ADJACENT_VERTEBRA = 15   #: the vertebrae above and below (all of their bone)
+    RIB = 16                 #: ribs and costovertebral joints at thoracic levels
+    CLEFT = 17               #: intravertebral cleft (gas or fluid filled)
+    SOFT_TISSUE = 18         #: viscera and other soft tissue in front of the spine
+    LUNG = 19                #: aerated lung (thoracic levels)
+
+    @property
+    def title(self) -> str:
+        """Human-readable name, e.g. ``'pedicle left'``."""
+        return self.name.lower().replace("_", " ")
+
+
+BONE_LABELS = frozenset({Label.BODY_CORTEX, Label.CANCELLOUS, Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT,
+                         Label.POSTERIOR_ELEMENTS, Label.ADJACENT_VERTEBRA, Label.RIB})
+SOFT_LABELS = frozenset({Label.SKIN, Label.FAT, Label.MUSCLE, Label.SOFT_TISSUE})
+VEIN_LABELS = frozenset({Label.BASIVERTEBRAL_VEIN, Label.SEGMENTAL_VEIN})

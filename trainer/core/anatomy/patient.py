@@ -1,0 +1,39 @@
+"""The patient the trainee operates on: volumes, landmarks and the parameters that made them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from trainer.core.anatomy.grid import Volume
+from trainer.core.anatomy.landmarks import Landmarks
+from trainer.core.anatomy.params import AnatomyParams
+
+__all__ = ["Patient"]
+
+
+@dataclass
+class Patient:
+    """A synthetic or CT-derived patient.
+
+    Attributes
+    ----------
+    volume : Volume
+        The fine grid (0.5 mm by default) around the target vertebra: everything the
+        trocar and the cement touch.  HU, labels, landmarks all refer to it.
+    context : list of Volume
+        Coarser volumes that complete the picture for the X-ray renderer (whole torso,
+        further vertebrae, ribs, lungs).  They are empty (HU -1000, label AIR) inside the
+        box of ``volume`` so that summing all volumes' line integrals never counts
+        anything twice.
+    landmarks : Landmarks
+    params : AnatomyParams or None
+        None for a CT-derived patient.
+    source : str
+        ``'synthetic'`` or the DICOM series description.
+    """
+
+    volume: Volume
+    landmarks: Landmarks
+    context: list[Volume] = field(default_factory=list)
+    params: AnatomyParams | None = None
+    source: str = "synthetic"
