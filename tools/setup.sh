@@ -3,16 +3,22 @@
 #  1. the Qt run-time libraries (apt-get, as root or through sudo) when missing;
 #  2. a virtual environment at .venv in this checkout;
 #  3. the package (editable) with its test extras.
-# Usage: tools/setup.sh [--xvfb]   (--xvfb also installs Xvfb for screenshots)
+# Usage: tools/setup.sh [--xvfb] [--test]
+#   --xvfb  also installs Xvfb and the xcb libraries (screenshots, GUI under xvfb-run)
+#   --test  also installs the DICOM validators the tests call (dicom3tools: dciodvfy)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 
 pkgs=(libegl1 libgl1 libglib2.0-0 libfontconfig1 libxkbcommon0 libdbus-1-3)
-if [[ "${1:-}" == "--xvfb" ]]; then
-  pkgs+=(xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
-         libxcb-render-util0 libxcb-shape0 libxkbcommon-x11-0)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --xvfb) pkgs+=(xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
+                   libxcb-render-util0 libxcb-shape0 libxkbcommon-x11-0) ;;
+    --test) pkgs+=(dicom3tools) ;;
+    *) echo "setup: unknown option $arg (use --xvfb, --test)" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
