@@ -1,22 +1,41 @@
 """Find, read and validate scenario files (TOML).
 
 Scenarios are referred to by id (the file stem of a file in ``scenarios/``) or by path.
+Validation reports every problem of a file at once, each naming the file, the line, the
+field, the value found and what is allowed (:class:`~trainer.core.errors.ScenarioError`).
+Strict mode (the default) raises on any problem; lenient mode (``strict=False``) turns
+recoverable problems (unknown fields, out-of-range values that have a default) into
+warnings, uses the default, and raises only on what cannot be recovered.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import tomllib
+import warnings
 from pathlib import Path
 
 from trainer import SCENARIOS_DIR
 from trainer.core.anatomy.params import AnatomyParams
 from trainer.core.errors import ParameterError, ScenarioError
-from trainer.core.scenario.model import CArmSettings, Scenario
+from trainer.core.scenario.checks import Checker, show
+from trainer.core.scenario.model import CArmSettings, CTSource, Scenario
+from trainer.core.scenario.sections import check_ct, check_decisions, check_patient
+from trainer.core.scenario.schema import ADVICE_KEYS, SECTIONS, TOP_LEVEL, cement_products
 from trainer.core.xray.geometry import CArmGeometry, Pose
 
-__all__ = ["DEFAULT_SCENARIO", "resolve", "load_scenario", "parse_scenario", "builtin_ids"]
+__all__ = ["DEFAULT_SCENARIO", "ScenarioWarning", "resolve", "load_scenario", "parse_scenario", "builtin_ids",
+           "validate_file"]
 
 DEFAULT_SCENARIO = "l1-wedge-default"
+log = logging.getLogger(__name__)
+
+_ANATOMY_MAP = {"grade": "fracture_grade", "height_loss": "height_loss_fraction"}
+
+
+class ScenarioWarning(UserWarning):
+    """A scenario problem tolerated in lenient mode."""
 
 
 def builtin_ids() -> list[str]:
@@ -40,62 +59,177 @@ def resolve(ref: str | Path | None) -> Path:
                                    "(or give a path to a .toml file)"])
 
 
-def load_scenario(ref: str | Path | None = None) -> Scenario:
-    """Load and validate a scenario by id or path."""
+def load_scenario(ref: str | Path | None = None, strict: bool = True) -> Scenario:
+    """Load and validate a scenario by id or path.
+
+    Parameters
+    ----------
+    ref : str or Path or None
+        Built-in id (file stem in ``scenarios/``), a path to a ``.toml`` file, or None for
+        :data:`DEFAULT_SCENARIO`.
+    strict : bool
+        Raise on every problem (default); otherwise warn on recoverable ones.
+
+    Raises
+    ------
+    ScenarioError
+        With every problem found in the file.
+    """
     path = resolve(ref)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(str(path), [f"{path}: cannot read: {exc}"]) from None
-    return parse_scenario(text, path)
+    return parse_scenario(text, path, strict=strict)
 
 
-def parse_scenario(text: str, path: Path | None = None) -> Scenario:
-    """Parse scenario TOML text; ``path`` is used for messages and relative paths."""
+def validate_file(path: str | Path, strict: bool = True) -> Scenario:
+    """Validate one file given by path (never by id); same errors as :func:`load_scenario`."""
+    p = Path(path)
+    if not p.is_file():
+        raise ScenarioError(str(p), [f"{p}: no such scenario file"])
+    return load_scenario(p, strict=strict)
+
+
+def _toml_error(where: str, exc: tomllib.TOMLDecodeError) -> ScenarioError:
+    m = re.search(r"line (\d+)", str(exc))
+    line = m.group(1) if m else "1"
+    return ScenarioError(where, [f"{where}:{line}: not valid TOML: {exc}; expected TOML syntax "
+                                 "(key = value, [section] headers, strings in quotes)"])
+
+
+def parse_scenario(text: str, path: Path | None = None, strict: bool = True) -> Scenario:
+    """Parse and validate scenario TOML text.
+
+    ``path`` is used in messages and to resolve the ``[ct]`` folder.
+    """
     where = str(path) if path else "<scenario>"
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(where, [f"{where}: not valid TOML: {exc}"]) from None
-    problems: list[str] = []
-    meta = data.get("scenario", {})
-    an = dict(data.get("anatomy", {}))
-    kwargs = {}
-    mapping = {"level": "level", "sex": "sex", "size_scale": "size_scale", "trabecular_hu": "trabecular_hu",
-               "cortical_hu": "cortical_hu", "grade": "fracture_grade", "morphology": "morphology",
-               "height_loss": "height_loss_fraction", "cleft": "cleft", "endplate_crack": "endplate_crack",
-               "posterior_wall_defect": "posterior_wall_defect",
-               "basivertebral_vein_scale": "basivertebral_vein_scale",
-               "segmental_vein_scale": "segmental_vein_scale",
-               "posterior_soft_tissue_mm": "posterior_soft_tissue_mm"}
-    for key, value in an.items():
-        if key not in mapping:
-            problems.append(f"{where}: anatomy.{key}: unknown field; allowed: {', '.join(mapping)}")
-            continue
-        kwargs[mapping[key]] = value
-    seed = meta.get("seed", 0)
-    kwargs["seed"] = seed
-    anatomy = None
-    try:
-        anatomy = AnatomyParams(**kwargs)
-    except ParameterError as exc:
-        inv = {v: k for k, v in mapping.items()}
-        section = "scenario" if exc.name == "seed" else "anatomy"
-        problems.append(f"{where}: {section}.{inv.get(exc.name, exc.name)} = {exc.value!r}: expected {exc.allowed}")
-    c = data.get("carm", {})
-    carm = None
-    try:
-        geom = CArmGeometry(**{k: c[k] for k in ("sid_mm", "sod_mm", "detector_mm", "pixels") if k in c})
-        pose = Pose(orbital_deg=float(c.get("start_orbital_deg", 0.0)), tilt_deg=float(c.get("start_tilt_deg", 0.0)))
-        carm = CArmSettings(geometry=geom, start_pose=pose, biplane=bool(c.get("biplane", False)),
-                            patient_roll_deg=float(c.get("patient_roll_deg", 0.0)))
-    except ParameterError as exc:
-        problems.append(f"{where}: carm.{exc.name} = {exc.value!r}: expected {exc.allowed}")
-    if problems:
-        raise ScenarioError(where, problems)
+        raise _toml_error(where, exc) from None
+    ck = Checker(where, text, strict)
+    for key, value in data.items():
+        if key not in TOP_LEVEL:
+            ck.unknown(key, TOP_LEVEL, "the file (sections)")
+        elif not isinstance(value, dict):
+            ck.bad(key, value, f"a [{key}] section", recoverable=False)
+    sec = {k: (v if isinstance(v, dict) else {}) for k, v in data.items()}
+    if "scenario" not in data:
+        ck.missing("scenario", "a [scenario] section with title and objectives")
+    meta = ck.table("scenario", sec.get("scenario", {}))
+    chart = check_patient(ck, sec.get("patient", {}))
+
+    ct = check_ct(ck, sec.get("ct"), path) if "ct" in sec else None
+    an = ck.table("anatomy", sec.get("anatomy", {}))
+    if ct is not None and "level" not in sec.get("anatomy", {}):
+        an["level"] = ct.level
+    elif ct is not None and an["level"] != ct.level:
+        ck.bad("anatomy.level", an["level"], f"the [ct] level {ct.level!r} (or leave anatomy.level out)",
+               recoverable=False)
+    if an.get("sex") is None:
+        an["sex"] = chart["sex"]
+    elif "sex" in sec.get("patient", {}) and an["sex"] != chart["sex"]:
+        ck.bad("anatomy.sex", an["sex"], f"the patient's sex {chart['sex']!r} (or leave anatomy.sex out)",
+               recoverable=False)
+    anatomy = _anatomy(ck, an, meta.get("seed") or 0)
+    for sub, key in (("symptoms", "tenderness_level"), ("imaging", "findings_level")):
+        if chart[sub][key] is None:
+            chart[sub][key] = anatomy.level
+    carm = _carm(ck, sec.get("carm", {}))
+    targets, advice = _targets(ck, sec.get("targets", {}))
+    product, overrides = _cement(ck, sec.get("cement", {}))
+    decisions = check_decisions(ck, sec.get("decisions", {}))
+    ck.finish()
+    for w in ck.warnings:
+        log.warning(w)
+        warnings.warn(w, ScenarioWarning, stacklevel=2)
     sid = path.stem if path else "scenario"
-    return Scenario(id=sid, path=path, text=text, data=data, title=str(meta.get("title", sid)),
-                    difficulty=str(meta.get("difficulty", "standard")),
-                    objectives=tuple(meta.get("objectives", ())), seed=int(seed), anatomy=anatomy, carm=carm,
-                    cement_product=str(data.get("cement", {}).get("product", "default")),
-                    targets=dict(data.get("targets", {})), chart=dict(data.get("patient", {})))
+    return Scenario(id=sid, path=path, text=text, data=data, title=meta["title"], difficulty=meta["difficulty"],
+                    objectives=tuple(meta["objectives"]), seed=meta["seed"], anatomy=anatomy, carm=carm,
+                    cement_product=product, targets=targets, advice=advice, chart=chart,
+                    description=meta["description"], decision_overrides=decisions, cement_overrides=overrides,
+                    ct=ct, warnings=tuple(ck.warnings))
+
+
+def _anatomy(ck: Checker, an: dict, seed: int) -> AnatomyParams:
+    kwargs = {_ANATOMY_MAP.get(k, k): v for k, v in an.items() if v is not None}
+    kwargs["seed"] = seed
+    try:
+        return AnatomyParams(**kwargs)
+    except ParameterError as exc:
+        inv = {v: k for k, v in _ANATOMY_MAP.items()}
+        name = inv.get(exc.name, exc.name)
+        ck.bad(f"anatomy.{name}", exc.value, exc.allowed, recoverable=False)
+        kwargs.pop(exc.name, None)
+        kwargs.pop("height_loss_fraction", None)
+        try:
+            return AnatomyParams(**kwargs)
+        except ParameterError:
+            return AnatomyParams(seed=0)
+
+
+def _carm(ck: Checker, raw: dict) -> CArmSettings:
+    c = ck.table("carm", raw)
+    if c["start_preset"] is not None and ("start_orbital_deg" in raw or "start_tilt_deg" in raw):
+        ck.bad("carm.start_preset", c["start_preset"],
+               "either start_preset or start_orbital_deg/start_tilt_deg, not both", recoverable=False)
+    orbital = {"ap": 0.0, "lateral": 90.0}.get(c["start_preset"], c["start_orbital_deg"])
+    tilt = 0.0 if c["start_preset"] else c["start_tilt_deg"]
+    try:
+        geom = CArmGeometry(sid_mm=c["sid_mm"], sod_mm=c["sod_mm"], detector_mm=c["detector_mm"],
+                            pixels=c["pixels"])
+    except ParameterError as exc:
+        ck.bad(f"carm.{exc.name}", exc.value, exc.allowed, recoverable=False)
+        geom = CArmGeometry()
+    return CArmSettings(geometry=geom, start_pose=Pose(orbital_deg=orbital, tilt_deg=tilt), biplane=c["biplane"],
+                        patient_roll_deg=c["patient_roll_deg"], kvp_ap=c["kvp_ap"], kvp_lateral=c["kvp_lateral"])
+
+
+def _targets(ck: Checker, raw: dict) -> tuple[dict, dict]:
+    """[targets]: scoring overrides (band shortcuts and per-metric tables) and advice."""
+    flat = {k: v for k, v in raw.items() if not isinstance(v, dict)}
+    tables = {k: v for k, v in raw.items() if isinstance(v, dict)}
+    t = ck.table("targets", flat)
+    for lo, hi in (("cement_ml_min", "cement_ml_max"), ("tip_depth_min", "tip_depth_max"),
+                   ("fill_percent_min", "fill_percent_max")):
+        if t[lo] is not None and t[hi] is not None and t[lo] > t[hi]:
+            ck.bad(f"targets.{lo}", t[lo], f"at most targets.{hi} ({show(t[hi])})", recoverable=False)
+    scoring = {k: t[k] for k in flat if k in SECTIONS["targets"] and k not in ADVICE_KEYS and t[k] is not None}
+    advice = {k: t[k] for k in ADVICE_KEYS}
+    if tables:
+        try:
+            from trainer.core.scoring.targets import load_targets, validate_overrides
+        except ImportError:  # scoring not installed: per-metric tables cannot be checked
+            for k in tables:
+                ck.unknown(f"targets.{k}", SECTIONS["targets"], "[targets]")
+            return scoring, advice
+        known = load_targets()
+        for field, value, allowed in validate_overrides(tables, known):
+            ck.bad(field, value, allowed, recoverable=False)
+        scoring.update({k: v for k, v in tables.items() if k in known.specs})
+    return scoring, advice
+
+
+def _cement(ck: Checker, raw: dict) -> tuple[str, dict]:
+    c = ck.table("cement", raw)
+    products = cement_products()
+    product = c["product"]
+    if product not in products:
+        ck.bad("cement.product", product, "one of " + ", ".join(repr(p) for p in products) +
+               " (assets/cement_products.toml)", recoverable=True)
+        product = "default"
+    overrides = {}
+    raw_over = raw.get("overrides", {})
+    if not isinstance(raw_over, dict):
+        ck.bad("cement.overrides", raw_over, "a [cement.overrides] table of name = number", recoverable=False)
+        raw_over = {}
+    names = sorted(products.get(product, ()))
+    for k, v in raw_over.items():
+        if names and k not in names:
+            ck.unknown(f"cement.overrides.{k}", names, f"[cement.overrides] of product {product!r}")
+        elif isinstance(v, bool) or not isinstance(v, (int, float)):
+            ck.bad(f"cement.overrides.{k}", v, "a number (the product parameter's new value)", recoverable=False)
+        else:
+            overrides[k] = float(v)
+    return product, overrides

@@ -10,7 +10,7 @@ from typing import Any
 from trainer.core.anatomy.params import AnatomyParams
 from trainer.core.xray.geometry import CArmGeometry, Pose
 
-__all__ = ["CArmSettings", "Scenario"]
+__all__ = ["CArmSettings", "CTSource", "Scenario"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,29 @@ class CArmSettings:
 
 
 @dataclass(frozen=True)
+class CTSource:
+    """A patient CT that replaces the synthetic anatomy (``[ct]`` section).
+
+    Attributes
+    ----------
+    folder : Path
+        The DICOM series folder (resolved; always inside the scenario file's folder).
+    level : str
+        Target level, ``T8`` to ``L5``.
+    landmarks : dict
+        ``body_centre_mm``, ``pedicle_left_centre_mm``, ``pedicle_right_centre_mm`` (x, y, z) and
+        ``superior_endplate_z_mm``, ``inferior_endplate_z_mm``, in the CT's own patient
+        coordinates (DICOM LPS, mm).
+    description : str
+    """
+
+    folder: Path
+    level: str
+    landmarks: dict
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A training case.
 
@@ -58,9 +81,26 @@ class Scenario:
     carm : CArmSettings
     cement_product : str
     targets : dict
-        Overrides of the default scoring targets (e.g. ``cement_ml_min``).
+        Overrides of the default scoring targets, as :meth:`trainer.core.scoring.targets.Targets.with_overrides`
+        takes them: band shortcuts (``cement_ml_min``, ``tip_depth_max``...) and per-metric tables.
     chart : dict
-        Patient chart (age, history, medications, labs...).
+        Patient chart, normalised with every default filled in: ``age_years``, ``sex``,
+        ``history``, ``fracture_age_weeks``, ``allergies``, ``fasting_hours``,
+        ``consent_signed``, ``antibiotic_given``, ``antibiotic_given_min_ago``, the tables
+        ``symptoms``, ``labs``, ``imaging``, ``infection`` and the list ``medications``
+        (each: ``name``, ``dose``, ``last_dose_hours_ago``, ``class``, ``hold_hours``, ``source``).
+    description : str
+    decision_overrides : dict
+        ``[decisions]``: checklist item -> ``{'expected', 'reason'}``.
+    cement_overrides : dict
+        ``[cement.overrides]``: product parameter -> number.
+    ct : CTSource or None
+        Set when the scenario uses a patient CT instead of the synthetic anatomy.
+    warnings : tuple of str
+        Problems tolerated in lenient mode (empty in strict mode).
+    advice : dict
+        ``gauge`` (11 or 13...), ``approach`` ('unipedicular' or 'bipedicular') and ``side``
+        ('left', 'right' or 'either') advised for this case ([targets] section).
     """
 
     id: str
@@ -77,8 +117,38 @@ class Scenario:
     targets: dict = field(default_factory=dict)
     chart: dict = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    decision_overrides: dict = field(default_factory=dict)
+    cement_overrides: dict = field(default_factory=dict)
+    ct: CTSource | None = None
+    warnings: tuple = ()
+    advice: dict = field(default_factory=dict)
 
     @property
     def sha256(self) -> str:
         """SHA-256 of the scenario text (what sessions record and assess checks)."""
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    @property
+    def effective_targets(self) -> dict:
+        """Advice and band shortcuts: the defaults (docs/scenario-format.md) with this scenario's overrides."""
+        from trainer.core.scenario.schema import DEFAULT_TARGETS
+
+        return {**DEFAULT_TARGETS, **self.advice, **self.targets}
+
+    @property
+    def fracture(self) -> str:
+        """Short fracture description, e.g. ``'Genant 2 wedge'`` (or ``'patient CT'``)."""
+        if self.ct is not None:
+            return "patient CT"
+        a = self.anatomy
+        extras = [n for n, on in (("cleft", a.cleft), ("endplate crack", a.endplate_crack),
+                                  ("posterior wall defect", a.posterior_wall_defect)) if on]
+        return f"Genant {a.fracture_grade:g} {a.morphology}" + (f" ({', '.join(extras)})" if extras else "")
+
+    @property
+    def decisions(self):
+        """Expected pre-procedure decisions (:func:`trainer.core.scenario.rules.expected_decisions`)."""
+        from trainer.core.scenario.rules import expected_decisions
+
+        return expected_decisions(self)
