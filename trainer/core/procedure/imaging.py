@@ -1,0 +1,93 @@
+"""Shots for the procedure: render the anatomy with trocar and cement, expose, hash.
+
+A thin layer over the X-ray package (:mod:`trainer.core.xray.renderer`,
+:mod:`trainer.core.xray.detector`): it chooses the tube potential for the view
+(scenario ``kvp_ap`` / ``kvp_lateral``), builds the trocar shape, and fingerprints the
+image so that replays can be checked bit for bit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from trainer.core.procedure.state import ShotImage, view_of
+from trainer.core.scenario.model import CArmSettings
+from trainer.core.xray.geometry import CArmGeometry, Pose
+
+__all__ = ["Imager", "Shot", "image_sha256"]
+
+
+def image_sha256(pixels: np.ndarray) -> str:
+    """SHA-256 of a float32 image's bytes (C order)."""
+    return hashlib.sha256(np.ascontiguousarray(pixels, np.float32).tobytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One exposure: the image (None when not rendering), its dose and fingerprint."""
+
+    image: ShotImage | None
+    dose: object          #: trainer.core.xray.detector.ShotDose
+    view: str
+    sha256: str
+
+
+class Imager:
+    """Renders and exposes shots for one patient and C-arm.
+
+    Parameters
+    ----------
+    patient : Patient
+    geometry : CArmGeometry
+    carm : CArmSettings
+        For the patient roll and the tube potentials.
+    render : bool
+        False: compute the dose only (no image; ``sha256`` is ``''``).
+    """
+
+    def __init__(self, patient, geometry: CArmGeometry, carm: CArmSettings, render: bool = True):
+        self.patient = patient
+        self.geometry = geometry
+        self.carm = carm
+        self.render = render
+        self._renderer = None
+
+    @property
+    def renderer(self):
+        if self._renderer is None:
+            from trainer.core.xray.renderer import FluoroRenderer
+
+            self._renderer = FluoroRenderer(self.patient, self.geometry, patient_roll_deg=self.carm.patient_roll_deg)
+        return self._renderer
+
+    def kvp_for(self, pose: Pose) -> float:
+        """Tube potential: the scenario's lateral kVp for lateral views, its AP kVp otherwise."""
+        return float(self.carm.kvp_lateral if view_of(pose) == "lateral" else self.carm.kvp_ap)
+
+    def trocar_shape(self, trocar):
+        if trocar is None:
+            return None
+        from trainer.core.xray.shapes import TrocarShape
+
+        return TrocarShape(tip_mm=np.asarray(trocar.tip_mm, float), axis=np.asarray(trocar.direction, float),
+                           length_mm=float(trocar.length_mm), outer_diameter_mm=float(trocar.outer_diameter_mm))
+
+    def shoot(self, pose: Pose, pulses: int, trocar, deposit, rng, index: int, t_s: float) -> Shot:
+        """Expose ``pulses`` pulses in ``pose``; draws the noise from ``rng``."""
+        from trainer.core.xray.detector import expose
+
+        view = view_of(pose)
+        kvp = self.kvp_for(pose)
+        if not self.render:
+            from trainer.core.xray.detector import shot_dose
+
+            return Shot(None, shot_dose(pulses, self.geometry, kvp), view, "")
+        li = self.renderer.render(pose, kvp, trocar=self.trocar_shape(trocar), cement=deposit)
+        exp = expose(li, pulses, self.geometry, rng)
+        pixels = np.ascontiguousarray(exp.image, np.float32)
+        sha = image_sha256(pixels)
+        img = ShotImage(pixels=pixels, pose=pose, view=view, index=index, t_s=float(t_s), sha256=sha)
+        return Shot(img, exp.dose, view, sha)

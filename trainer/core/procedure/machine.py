@@ -1,0 +1,344 @@
+"""The procedure state machine: applies actions, moves the simulated clock, emits events.
+
+``Procedure(scenario).apply({"type": "advance", "mm": 5})`` returns an
+:class:`~trainer.core.procedure.state.ActionResult`.  An action that is not allowed
+now is refused with a reason and changes nothing (no time, no random draws, no state)
+except that a ``refused`` event is appended to :attr:`Procedure.events`.
+
+Randomness: one :class:`numpy.random.SeedSequence` from the seed (the scenario's seed
+unless given) spawns one Generator for image noise and one for the cement, so a
+replay without rendering stays identical to one with rendering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+
+from trainer.core.errors import ActionRefused
+from trainer.core.procedure import trocar as trocar_mod
+from trainer.core.procedure.actions import DURATIONS, validate
+from trainer.core.procedure.events import Event
+from trainer.core.procedure.imaging import Imager
+from trainer.core.procedure.state import PHASES, ActionResult, DoseTotals, view_of
+from trainer.core.procedure.walls import WallModel
+from trainer.core.scenario.model import Scenario
+from trainer.core.xray.geometry import LATERAL, Pose
+
+__all__ = ["Procedure"]
+
+
+def _r(v, nd=4):
+    return [round(float(x), nd) for x in v]
+
+
+def json_safe(obj):
+    """``obj`` if it serialises as strict JSON, else its repr (for refused actions)."""
+    try:
+        json.dumps(obj, allow_nan=False)
+        return obj
+    except (TypeError, ValueError):
+        return repr(obj)[:500]
+
+
+class Procedure:
+    """One vertebroplasty, step by step.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    seed : int, optional
+        Seed of all randomness (default: the scenario's seed).
+    patient : Patient, optional
+        The patient; built from ``scenario.anatomy`` when not given.
+    render : bool
+        Render images on shots (False: dose and events only; image is None).
+    pixels : int, optional
+        Detector size override (e.g. 128 for fast tests); default the scenario's.
+
+    Attributes
+    ----------
+    t_s : float
+        Simulated seconds since the start.
+    phase : str
+        One of :data:`~trainer.core.procedure.state.PHASES`.
+    events : list of Event
+    pose : Pose
+        Current C-arm pose (the active plane of a biplane system).
+    trocar : Trocar or None
+        The inserted trocar, None when none is in the patient.
+    cement : CementModel or None
+        Created by ``mix``.
+    dose : DoseTotals
+    last_images : dict
+        ``'ap'|'lateral'|'oblique'`` -> the last ShotImage in that view.
+    decisions : dict
+        Checklist item -> answer.
+    finished : bool
+    """
+
+    def __init__(self, scenario: Scenario, seed: int | None = None, patient=None, *, render: bool = True,
+                 pixels: int | None = None):
+        self.scenario = scenario
+        self.seed = int(scenario.seed if seed is None else seed)
+        if patient is None:
+            from trainer.core.anatomy.builder import build_patient
+
+            patient = build_patient(scenario.anatomy)
+        self.patient = patient
+        ss = np.random.SeedSequence(self.seed)
+        img_ss, cement_ss = ss.spawn(2)
+        self.rng_imaging = np.random.default_rng(img_ss)
+        self.rng_cement = np.random.default_rng(cement_ss)
+        geom = scenario.carm.geometry if pixels is None else scenario.carm.geometry.with_pixels(pixels)
+        self.imager = Imager(patient, geom, scenario.carm, render=render)
+        self.walls = WallModel(patient)
+        self.t_s = 0.0
+        self.phase = PHASES[0]
+        self.events: list[Event] = []
+        self.biplane = bool(scenario.carm.biplane)
+        start = scenario.carm.start_pose
+        self._arms = {"ap": start, "lateral": LATERAL} if self.biplane else {"single": start}
+        self._active = "ap" if self.biplane else "single"
+        self.trocar = None
+        self.insertions = 0
+        self.cement = None
+        self.mixed_at_s: float | None = None
+        self.dose = DoseTotals()
+        self.last_images: dict = {}
+        self.shot_hashes: list[str] = []
+        self.decisions: dict = {}
+        self.finished = False
+        self.accepted_count = 0
+
+    # -- public -------------------------------------------------------------------------------
+    @property
+    def pose(self) -> Pose:
+        return self._arms[self._active]
+
+    def apply(self, action) -> ActionResult:
+        """Apply one action (a dict with ``type``); see docs/session-format.md."""
+        try:
+            a = validate(action)
+            if self.finished:
+                raise ActionRefused("the procedure is finished; no further actions are possible")
+            t0 = self.t_s
+            summary, events, image, duration = getattr(self, f"_do_{a['type']}")(a)
+        except ActionRefused as exc:
+            ev = Event("refused", self.t_s, {"action": json_safe(action), "reason": exc.reason})
+            self.events.append(ev)
+            return ActionResult(False, action, exc.reason, {"reason": exc.reason}, [ev], None, 0.0)
+        self.t_s = t0 + duration
+        self.events.extend(events)
+        self.accepted_count += 1
+        summary = {"t_end_s": round(self.t_s, 6), "phase": self.phase, **summary}
+        return ActionResult(True, action, None, summary, events, image, duration)
+
+    def snapshot(self) -> dict:
+        """Everything that defines the state, JSON-safe (refusals do not change it)."""
+        evs = [e.to_json() for e in self.events if e.kind != "refused"]
+        ev_hash = hashlib.sha256(json.dumps(evs, sort_keys=True).encode()).hexdigest()
+        rng = hashlib.sha256(json.dumps([self.rng_imaging.bit_generator.state,
+                                         self.rng_cement.bit_generator.state], sort_keys=True,
+                                        default=str).encode()).hexdigest()
+        snap = {"t_s": self.t_s, "phase": self.phase, "finished": self.finished,
+                "arms": {k: p.to_json() for k, p in self._arms.items()}, "active": self._active,
+                "trocar": None if self.trocar is None else self.trocar.to_json(),
+                "insertions": self.insertions, "dose": self.dose.to_json(), "decisions": dict(self.decisions),
+                "mixed_at_s": self.mixed_at_s, "shots": list(self.shot_hashes),
+                "last_images": {k: v.sha256 for k, v in sorted(self.last_images.items())},
+                "n_events": len(evs), "events_sha256": ev_hash, "rng_sha256": rng,
+                "accepted": self.accepted_count}
+        if self.cement is not None:
+            c = self.cement
+            snap["cement"] = {"injected_ml": c.injected_ml, "in_body_ml": c.in_body_ml,
+                              "leaked_ml": c.leaked_ml}
+        return snap
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _advance_phase(self, phase: str):
+        if PHASES.index(phase) > PHASES.index(self.phase):
+            self.phase = phase
+
+    def _trocar_event(self, t_s, delta_mm, tr, removed=False) -> Event:
+        if tr is None:
+            return Event("trocar_moved", t_s, {"delta_mm": round(delta_mm, 4), "depth_mm": 0.0, "tip_mm": None,
+                                               "tissue": "outside", "shaft_tissues": [], "removed": True,
+                                               "breach_mm": None, "grade": None, "medial_margin_mm": None})
+        return Event("trocar_moved", t_s, {
+            "delta_mm": round(delta_mm, 4), "depth_mm": round(tr.depth_mm, 4), "tip_mm": _r(tr.tip_mm),
+            "tissue": tr.tissue, "shaft_tissues": list(tr.shaft_tissues), "removed": removed,
+            "breach_mm": round(tr.max_breach_mm, 3), "grade": tr.grade,
+            "medial_margin_mm": None if tr.min_medial_margin_mm is None else round(tr.min_medial_margin_mm, 3)})
+
+    def _wall_events(self, mv, t0, duration) -> list[Event]:
+        out = []
+        from trainer.core.procedure.walls import gr_grade
+
+        for c, breach in mv.crossings:
+            out.append(Event("wall_crossed", round(t0 + c.fraction * duration, 6), {
+                "wall": c.wall, "side": c.side, "point_mm": list(c.point_mm), "inward": c.inward,
+                "breach_mm": None if breach is None else round(breach, 3),
+                "grade": None if breach is None else gr_grade(breach),
+                "tissue_from": c.tissue_from, "tissue_to": c.tissue_to}))
+        return out
+
+    def _tip_summary(self) -> dict:
+        tr = self.trocar
+        if tr is None:
+            return {"tip_mm": None, "tissue": "outside"}
+        return {"tip_mm": _r(tr.tip_mm, 2), "depth_mm": round(tr.depth_mm, 3), "tissue": tr.tissue}
+
+    # -- actions (check everything first, then mutate) ---------------------------------------
+    def _do_decide(self, a):
+        if PHASES.index(self.phase) >= PHASES.index("access"):
+            raise ActionRefused(f"decide: checklist decisions are made before access; the procedure is in "
+                                f"the {self.phase} phase")
+        self.decisions[a["item"]] = a["answer"]
+        ev = Event("decision", self.t_s, {"item": a["item"], "answer": a["answer"]})
+        return {"item": a["item"], "answer": a["answer"]}, [ev], None, DURATIONS.decide_s
+
+    def _do_carm(self, a):
+        cur = self.pose
+        if "preset" in a and self.biplane:
+            switch = a["preset"] != self._active
+            self._active = a["preset"]
+            moved, mm, dur = 0.0, 0.0, (DURATIONS.biplane_switch_s if switch else 0.0)
+            new = self.pose
+        else:
+            if "preset" in a:
+                base = Pose(0.0, 0.0) if a["preset"] == "ap" else LATERAL
+                new = Pose(base.orbital_deg, base.tilt_deg, cur.table_offset_mm)
+            else:
+                new = Pose(a.get("orbital_deg", cur.orbital_deg), a.get("tilt_deg", cur.tilt_deg),
+                           a.get("table_offset_mm", cur.table_offset_mm))
+            moved = abs(new.orbital_deg - cur.orbital_deg) + abs(new.tilt_deg - cur.tilt_deg)
+            mm = float(np.linalg.norm(np.subtract(new.table_offset_mm, cur.table_offset_mm)))
+            dur = DURATIONS.carm_s(moved, mm)
+            self._arms[self._active] = new
+        self._advance_phase("alignment")
+        view = view_of(new)
+        ev = Event("carm_moved", self.t_s + dur, {"pose": new.to_json(), "view": view,
+                                                  "moved_deg": round(moved, 4), "moved_mm": round(mm, 3)})
+        return {"pose": new.to_json(), "view": view}, [ev], None, dur
+
+    def _do_shot(self, a):
+        t_shot = self.t_s + DURATIONS.shot_s(a["pulses"], a["fluoro_s"])
+        index = self.dose.shots + 1
+        deposit = self.cement.deposit() if self.cement is not None and self.cement.injected_ml > 0 else None
+        shot = self.imager.shoot(self.pose, a["pulses"], self.trocar, deposit, self.rng_imaging, index, t_shot)
+        d = shot.dose
+        self.dose.shots += 1
+        self.dose.pulses += int(d.pulses)
+        self.dose.fluoro_s += float(d.fluoro_s)
+        self.dose.dap_gycm2 += float(d.dap_gycm2)
+        self.dose.entrance_kerma_mgy += float(d.entrance_kerma_mgy)
+        self.shot_hashes.append(shot.sha256)
+        if shot.image is not None:
+            self.last_images[shot.image.view] = shot.image
+        self._advance_phase("alignment")
+        tip = None if self.trocar is None else _r(self.trocar.tip_mm)
+        data = {"index": index, "view": shot.view, "pose": self.pose.to_json(), "pulses": int(d.pulses),
+                "entrance_kerma_mgy": round(float(d.entrance_kerma_mgy), 6),
+                "dap_gycm2": round(float(d.dap_gycm2), 8), "fluoro_s": round(float(d.fluoro_s), 4),
+                "tip_mm": tip, "cement_ml": 0.0 if self.cement is None else round(self.cement.injected_ml, 4),
+                "image_sha256": shot.sha256}
+        ev = Event("shot", t_shot, data)
+        summary = {k: data[k] for k in ("index", "view", "pulses", "entrance_kerma_mgy", "dap_gycm2",
+                                        "image_sha256")}
+        return summary, [ev], shot.image, t_shot - self.t_s
+
+    def _do_place(self, a):
+        if self.trocar is not None:
+            raise ActionRefused("place: a trocar is already in the patient; withdraw it fully "
+                                "(advance with negative mm) before placing again")
+        mv = trocar_mod.place(self.walls, a["side"], a["entry_mm"], a["target_mm"], a["gauge"], a["length_mm"])
+        tr = mv.trocar
+        self.trocar = tr
+        self.insertions += 1
+        self._advance_phase("access")
+        dur = DURATIONS.place_s
+        ev = Event("trocar_placed", self.t_s + dur, {
+            "side": tr.side, "gauge": tr.gauge, "length_mm": tr.length_mm, "entry_mm": list(a["entry_mm"]),
+            "target_mm": list(a["target_mm"]), "skin_mm": list(tr.skin_mm), "direction": _r(tr.direction, 6),
+            "insertion": self.insertions})
+        return {"side": tr.side, "gauge": tr.gauge, **self._tip_summary()}, [ev], None, dur
+
+    def _need_trocar(self, what):
+        if self.trocar is None:
+            raise ActionRefused(f"{what}: no trocar is in the patient; place one first")
+
+    def _do_aim(self, a):
+        self._need_trocar("aim")
+        mv, change, redirection = trocar_mod.aim(self.walls, self.trocar, a["direction"])
+        dur = DURATIONS.aim_s
+        self.trocar = mv.trocar
+        evs = self._wall_events(mv, self.t_s, dur)
+        tr = self.trocar
+        evs.append(Event("trocar_aimed", self.t_s + dur, {
+            "direction": _r(tr.direction, 6), "change_deg": round(change, 4), "redirection": redirection,
+            "tip_mm": _r(tr.tip_mm), "tissue": tr.tissue}))
+        return {"change_deg": round(change, 3), "redirection": redirection, **self._tip_summary()}, evs, None, dur
+
+    def _do_advance(self, a):
+        self._need_trocar("advance")
+        old = self.trocar
+        mv = trocar_mod.move(self.walls, old, a["mm"])
+        delta = (mv.trocar.depth_mm if mv.trocar is not None else 0.0) - old.depth_mm
+        dur = DURATIONS.advance_s(delta, mv.bone_mm)
+        evs = self._wall_events(mv, self.t_s, dur)
+        self.trocar = mv.trocar
+        evs.append(self._trocar_event(self.t_s + dur, delta, mv.trocar))
+        return {"delta_mm": round(delta, 4), "removed": mv.trocar is None, **self._tip_summary()}, evs, None, dur
+
+    def _do_mix(self, a):
+        if self.cement is not None:
+            raise ActionRefused("mix: the cement has already been mixed")
+        from trainer.core.procedure.cement import CementModel
+
+        self.cement = CementModel(self.patient, self.scenario.cement_product, self.rng_cement)
+        self.cement.mix(self.t_s)
+        self.mixed_at_s = self.t_s
+        self._advance_phase("cement")
+        ev = Event("cement_mixed", self.t_s, {"product": self.scenario.cement_product})
+        return {"product": self.scenario.cement_product}, [ev], None, DURATIONS.mix_s
+
+    def _do_wait(self, a):
+        ev = Event("waited", self.t_s + a["s"], {"s": a["s"]})
+        return {"s": a["s"]}, [ev], None, a["s"]
+
+    def _do_inject(self, a):
+        if self.cement is None:
+            raise ActionRefused("inject: mix the cement first")
+        self._need_trocar("inject")
+        if self.trocar.depth_mm <= 0.0:
+            raise ActionRefused("inject: the trocar tip is on the skin; advance it first")
+        phase = self.cement.phase(self.t_s)
+        if phase in ("unmixed", "set"):
+            raise ActionRefused(f"inject: the cement is {phase} and cannot be pushed through the cannula")
+        dur = DURATIONS.inject_s(a["ml"])
+        n_leaks = len(self.cement.leaks)
+        visc = float(self.cement.viscosity_pa_s(self.t_s))
+        self.cement.inject(a["ml"], np.asarray(self.trocar.tip_mm), self.t_s)
+        c = self.cement
+        self._advance_phase("injection")
+        evs = [Event("cement_injected", self.t_s + dur, {
+            "ml": a["ml"], "tip_mm": _r(self.trocar.tip_mm), "phase": phase, "viscosity_pa_s": round(visc, 6),
+            "injected_ml": round(c.injected_ml, 6), "in_body_ml": round(c.in_body_ml, 6),
+            "leaked_ml": round(c.leaked_ml, 6),
+            "posterior_extent_fraction": round(float(c.posterior_extent_fraction), 6)})]
+        for lk in c.leaks[n_leaks:]:
+            evs.append(Event("leak", self.t_s + dur, {"type": lk.type, "region": lk.region,
+                                                      "volume_ml": round(float(lk.volume_ml), 6),
+                                                      "first_t_s": float(lk.first_t_s), "pe_risk": lk.pe_risk}))
+        summary = {"ml": a["ml"], "phase": phase, "injected_ml": round(c.injected_ml, 4),
+                   "leaked_ml": round(c.leaked_ml, 4), "new_leaks": len(c.leaks) - n_leaks}
+        return summary, evs, None, dur
+
+    def _do_finish(self, a):
+        self.finished = True
+        self.phase = "finished"
+        ev = Event("finished", self.t_s, {})
+        return {"shots": self.dose.shots, "dap_gycm2": round(self.dose.dap_gycm2, 6)}, [ev], None, DURATIONS.finish_s

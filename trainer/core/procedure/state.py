@@ -1,0 +1,96 @@
+"""Value types of the procedure: phases, results of actions, images and dose totals."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from trainer.core.procedure.events import Event
+from trainer.core.xray.geometry import Pose
+
+__all__ = ["PHASES", "ActionResult", "ShotImage", "DoseTotals", "view_of"]
+
+#: Phases in order; the phase only moves forward (docs/procedure.md).
+PHASES = ("checklist", "alignment", "access", "cement", "injection", "finished")
+
+
+def view_of(pose: Pose) -> str:
+    """Which last-image-hold slot a pose fills: the nearest of AP (orbital 0, or 180
+    folded), oblique (45, 135) and lateral (90), by the absolute orbital angle."""
+    o = abs(float(pose.orbital_deg))
+    nearest = min((0.0, 45.0, 90.0, 135.0), key=lambda a: abs(o - a))
+    return {0.0: "ap", 45.0: "oblique", 90.0: "lateral", 135.0: "oblique"}[nearest]
+
+
+@dataclass(frozen=True)
+class ShotImage:
+    """One fluoroscopic image.
+
+    Attributes
+    ----------
+    pixels : ndarray of float32 (N, N)
+        The log-processed detector image (``Exposure.image``), rows head to feet.
+    pose : Pose
+    view : str
+        ``'ap'``, ``'lateral'`` or ``'oblique'``.
+    index : int
+        1-based shot number in the procedure.
+    t_s : float
+        Simulated time of the shot (s).
+    sha256 : str
+        SHA-256 of ``pixels.tobytes()`` (C order, float32): replay compares it.
+    """
+
+    pixels: np.ndarray = field(repr=False)
+    pose: Pose
+    view: str
+    index: int
+    t_s: float
+    sha256: str
+
+
+@dataclass
+class DoseTotals:
+    """Radiation so far (FACTS.md 5.1): shots, pulses, fluoroscopy seconds, DAP, entrance kerma."""
+
+    shots: int = 0
+    pulses: int = 0
+    fluoro_s: float = 0.0
+    dap_gycm2: float = 0.0
+    entrance_kerma_mgy: float = 0.0
+
+    def to_json(self) -> dict:
+        return {k: (round(v, 9) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What one action did.
+
+    Attributes
+    ----------
+    accepted : bool
+        False: refused, nothing changed.
+    action : dict
+        The action as given.
+    reason : str or None
+        Why it was refused.
+    summary : dict
+        Short JSON-safe effect (tip position and tissue, dose of a shot, ...).
+    events : list of Event
+        Events the action emitted (a refused action: one ``refused`` event).
+    image : ShotImage or None
+        The image of a shot.
+    duration_s : float
+        Simulated time the action took.
+    """
+
+    accepted: bool
+    action: Any
+    reason: str | None = None
+    summary: dict = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    image: ShotImage | None = None
+    duration_s: float = 0.0

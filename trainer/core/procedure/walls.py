@@ -1,0 +1,240 @@
+"""Walls the trocar tip crosses, pedicle breaches and the medial-wall margin.
+
+Walls are found from label changes between consecutive tip samples (every
+:data:`~trainer.core.procedure.tissue.SAMPLE_MM`) and named from the landmarks:
+
+``bone_entry`` / ``bone_exit``
+    soft tissue to bone (or back) at the posterior end of the pedicle or elsewhere on the
+    posterior elements, ribs or adjacent vertebrae; the expected cortical entry.
+``pedicle_medial`` / ``pedicle_lateral`` / ``pedicle_superior`` / ``pedicle_inferior``
+    the tip leaves (or re-enters) the pedicle through its wall.  The wall is the larger of
+    the normalised offsets from the pedicle axis in the pedicle's cross-section frame
+    (medial-lateral offset over half the isthmus width, cranio-caudal offset over half its
+    height; :class:`~trainer.core.anatomy.landmarks.PedicleLandmarks`).
+``body_posterior`` / ``body_anterior`` / ``body_lateral`` / ``endplate_superior`` / ``endplate_inferior``
+    the tip enters or leaves the vertebral body (cortex, cancellous bone, cleft): the
+    wall is the nearest of the posterior wall, anterior wall, lateral wall and endplates
+    given by the landmarks.  Entering the body from the pedicle is ``body_posterior``.
+
+Breach (FACTS.md section 2, Gertzbein-Robbins): how far the trocar's *outer surface*
+reaches outside the bone around the pedicle, ``max(0, radius + d)`` over the shaft
+samples along the pedicle (between its posterior entry and the body junction), where
+``d`` is the signed distance (positive outside) of the shaft axis to the bone of the
+pedicle, posterior elements and body.  Grades: 0 inside, 1 under 2 mm, 2 from 2 to 4 mm,
+3 over 4 mm.  The medial margin is ``half width - medial offset - radius`` in the
+isthmus ellipse (negative when the outer surface is past the medial wall line).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy import ndimage
+
+from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.landmarks import PedicleLandmarks
+from trainer.core.anatomy.patient import Patient
+from trainer.core.procedure.tissue import BODY_LABELS, is_bone, tissue_name
+
+__all__ = ["WALLS", "PEDICLE_WALLS", "gr_grade", "PedicleFrame", "WallModel", "Crossing"]
+
+WALLS = ("bone_entry", "bone_exit", "pedicle_medial", "pedicle_lateral", "pedicle_superior",
+         "pedicle_inferior", "body_posterior", "body_anterior", "body_lateral", "endplate_superior",
+         "endplate_inferior")
+PEDICLE_WALLS = ("pedicle_medial", "pedicle_lateral", "pedicle_superior", "pedicle_inferior")
+
+_PEDICLE = {"left": int(Label.PEDICLE_LEFT), "right": int(Label.PEDICLE_RIGHT)}
+_BODY = np.zeros(256, bool)
+_BODY[[int(v) for v in BODY_LABELS]] = True
+#: Bone that counts as "inside" for the breach distance.
+_HOST = np.zeros(256, bool)
+_HOST[[int(Label.PEDICLE_LEFT), int(Label.PEDICLE_RIGHT), int(Label.POSTERIOR_ELEMENTS),
+       *[int(v) for v in BODY_LABELS]]] = True
+
+
+def gr_grade(breach_mm: float) -> int:
+    """Gertzbein-Robbins grade of a breach (FACTS.md 2): 0 none, 1 < 2 mm, 2 2-4 mm, 3 > 4 mm."""
+    b = float(breach_mm)
+    if b <= 0.0:
+        return 0
+    if b < 2.0:
+        return 1
+    if b <= 4.0:
+        return 2
+    return 3
+
+
+class PedicleFrame:
+    """The cross-section frame of one pedicle: axial ``t``, medial ``m`` and superior ``s`` (mm)."""
+
+    def __init__(self, ped: PedicleLandmarks):
+        self.ped = ped
+        self.centre = np.asarray(ped.centre_mm, float)
+        a = np.asarray(ped.axis, float)
+        self.axis = a / np.linalg.norm(a)
+        medial = np.array([-1.0 if ped.side == "left" else 1.0, 0.0, 0.0])
+        m = medial - self.axis * (medial @ self.axis)
+        self.medial = m / np.linalg.norm(m)
+        s = np.cross(self.axis, self.medial)
+        self.superior = s if s[2] >= 0 else -s
+        self.half_w = float(ped.width_mm) / 2.0
+        self.half_h = float(ped.height_mm) / 2.0
+        self.t_entry = float((np.asarray(ped.entry_mm, float) - self.centre) @ self.axis)
+        self.t_junction = float((np.asarray(ped.body_junction_mm, float) - self.centre) @ self.axis)
+
+    def coords(self, points_mm) -> np.ndarray:
+        """(..., 3) points -> (..., 3) ``(t, m, s)`` mm in the pedicle frame."""
+        d = np.asarray(points_mm, float) - self.centre
+        return np.stack([d @ self.axis, d @ self.medial, d @ self.superior], axis=-1)
+
+    def wall_of(self, point_mm) -> str:
+        """Which pedicle wall a point near the pedicle surface belongs to."""
+        _, m, s = self.coords(point_mm)
+        if abs(m) / self.half_w >= abs(s) / self.half_h:
+            return "pedicle_medial" if m > 0 else "pedicle_lateral"
+        return "pedicle_superior" if s > 0 else "pedicle_inferior"
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """One label change of the tip that is a wall crossing."""
+
+    wall: str
+    side: str | None        #: pedicle side for pedicle walls and bone entry near a pedicle
+    point_mm: tuple
+    inward: bool
+    tissue_from: str
+    tissue_to: str
+    fraction: float = 0.0   #: where along the sampled path (0 start, 1 end)
+
+
+class WallModel:
+    """Classifies label changes into walls and measures pedicle breaches for one patient."""
+
+    def __init__(self, patient: Patient):
+        self.patient = patient
+        lm = patient.landmarks
+        self.lm = lm
+        self.frames = {"left": PedicleFrame(lm.pedicle_left), "right": PedicleFrame(lm.pedicle_right)}
+        self._sdf: dict[str, tuple] = {}
+
+    # -- crossings --------------------------------------------------------------------------
+    def crossings(self, points_mm: np.ndarray, labels: np.ndarray, side: str) -> list[Crossing]:
+        """Wall crossings along consecutive tip samples ``points_mm`` with ``labels``."""
+        lab = np.array(labels, np.uint8)
+        # one-sample blips (a path grazing a voxel corner) are aliasing, not crossings
+        if len(lab) >= 3:
+            blip = (lab[:-2] == lab[2:]) & (lab[1:-1] != lab[:-2])
+            lab[1:-1][blip] = lab[:-2][blip]
+        idx = np.flatnonzero(lab[1:] != lab[:-1])
+        out = []
+        n = max(1, len(lab) - 1)
+        for i in idx:
+            c = self._classify(int(lab[i]), int(lab[i + 1]), points_mm[i], points_mm[i + 1], side)
+            if c is not None:
+                out.append(replace(c, fraction=(i + 0.5) / n))
+        return out
+
+    def _classify(self, a: int, b: int, pa, pb, side: str) -> Crossing | None:
+        bone_a, bone_b = bool(is_bone(a)), bool(is_bone(b))
+        body_a, body_b = bool(_BODY[a]), bool(_BODY[b])
+        ped = {v: k for k, v in _PEDICLE.items()}
+        mid = tuple(round(float(v), 3) for v in (np.asarray(pa) + np.asarray(pb)) / 2)
+        ta, tb = tissue_name(a), tissue_name(b)
+        if body_a and body_b:
+            return None                      # cortex <-> cancellous inside the body
+        if body_b or body_a:
+            inward = body_b
+            if (a in ped and inward) or (b in ped and not inward):
+                return Crossing("body_posterior", ped.get(a if inward else b), mid, inward, ta, tb)
+            if bone_a and bone_b:
+                return None
+            return Crossing(self._body_wall(np.asarray(mid)), None, mid, inward, ta, tb)
+        if a in ped or b in ped:
+            pside = ped[b] if b in ped else ped[a]
+            inward = b in ped
+            other = a if inward else b
+            if is_bone(other):
+                return None                  # pedicle <-> posterior elements: same bone
+            fr = self.frames[pside]
+            t = fr.coords(np.asarray(mid))[0]
+            if t <= fr.t_entry + 2.0:
+                return Crossing("bone_entry" if inward else "bone_exit", pside, mid, inward, ta, tb)
+            return Crossing(fr.wall_of(np.asarray(mid)), pside, mid, inward, ta, tb)
+        if bone_a != bone_b:
+            return Crossing("bone_entry" if bone_b else "bone_exit", None, mid, bone_b, ta, tb)
+        return None
+
+    def _body_wall(self, p: np.ndarray) -> str:
+        lm = self.lm
+        c = np.asarray(lm.body_centre_mm, float)
+        d = {
+            "body_posterior": abs(p[1] - lm.posterior_wall_y_mm),
+            "body_anterior": abs(p[1] - lm.anterior_wall_y_mm),
+            "endplate_superior": abs(p[2] - lm.superior_endplate_z_mm),
+            "endplate_inferior": abs(p[2] - lm.inferior_endplate_z_mm),
+            "body_lateral": abs(abs(p[0] - c[0]) - lm.body_width_mm / 2.0),
+        }
+        return min(d, key=d.get)
+
+    # -- breach and margin ------------------------------------------------------------------
+    def _sdf_for(self, side: str):
+        if side in self._sdf:
+            return self._sdf[side]
+        fr = self.frames[side]
+        vol = self.patient.volume
+        g = vol.grid
+        ends = [fr.centre + fr.axis * (fr.t_entry - 6.0), fr.centre + fr.axis * (fr.t_junction + 4.0)]
+        lo = np.min(ends, axis=0) - 22.0
+        hi = np.max(ends, axis=0) + 22.0
+        klo = np.clip(np.floor(g.mm_to_index(lo)).astype(int), 0, np.asarray(g.shape) - 1)
+        khi = np.clip(np.ceil(g.mm_to_index(hi)).astype(int), 0, np.asarray(g.shape) - 1)
+        k0, k1 = np.minimum(klo, khi), np.maximum(klo, khi) + 1
+        lab = vol.labels[k0[0]:k1[0], k0[1]:k1[1], k0[2]:k1[2]]
+        inside = _HOST[lab]
+        kk, jj, ii = np.meshgrid(*[np.arange(a, b) for a, b in zip(k0, k1)], indexing="ij")
+        pts = g.index_to_mm(np.stack([kk, jj, ii], axis=-1))
+        tms = fr.coords(pts)
+        # the posterior end face of the pedicle is the planned entry, not a wall: a virtual
+        # tube of the isthmus ellipse behind it counts as inside
+        tube = ((tms[..., 1] / fr.half_w) ** 2 + (tms[..., 2] / fr.half_h) ** 2 <= 1.0) & \
+               (tms[..., 0] <= fr.t_entry + 1.0)
+        inside = inside | tube
+        sp = np.asarray(g.spacing_mm)[::-1]
+        if inside.all() or not inside.any():
+            sdf = np.full(inside.shape, -50.0 if inside.all() else 50.0, np.float32)
+        else:
+            sdf = (ndimage.distance_transform_edt(~inside, sampling=sp)
+                   - ndimage.distance_transform_edt(inside, sampling=sp)).astype(np.float32)
+        self._sdf[side] = (k0, sdf)
+        return self._sdf[side]
+
+    def along_pedicle(self, side: str, points_mm) -> np.ndarray:
+        """Mask of points within the pedicle's axial span (entry to body junction)."""
+        t = self.frames[side].coords(points_mm)[..., 0]
+        return (t >= self.frames[side].t_entry) & (t <= self.frames[side].t_junction)
+
+    def breach_mm(self, side: str, shaft_mm: np.ndarray, radius_mm: float) -> float:
+        """Largest excursion (mm) of the outer surface outside the bone around the pedicle."""
+        pts = np.asarray(shaft_mm, float).reshape(-1, 3)
+        pts = pts[self.along_pedicle(side, pts)]
+        if len(pts) == 0:
+            return 0.0
+        k0, sdf = self._sdf_for(side)
+        kji = np.rint(self.patient.volume.grid.mm_to_index(pts)).astype(int) - k0
+        ok = np.all((kji >= 0) & (kji < np.asarray(sdf.shape)), axis=1)
+        d = np.full(len(pts), 25.0)                    # beyond the box: far outside
+        d[ok] = sdf[kji[ok, 0], kji[ok, 1], kji[ok, 2]]
+        return float(max(0.0, np.max(d) + radius_mm))
+
+    def medial_margin_mm(self, side: str, shaft_mm: np.ndarray, radius_mm: float) -> float | None:
+        """Smallest distance (mm) from the outer surface to the medial wall line of the
+        isthmus ellipse, over shaft samples along the pedicle; None if none are there."""
+        pts = np.asarray(shaft_mm, float).reshape(-1, 3)
+        fr = self.frames[side]
+        pts = pts[self.along_pedicle(side, pts)]
+        if len(pts) == 0:
+            return None
+        m = fr.coords(pts)[:, 1]
+        return float(np.min(fr.half_w - m - radius_mm))

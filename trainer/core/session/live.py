@@ -1,0 +1,98 @@
+"""A live session: apply each action to the procedure, then append it to the session file.
+
+``LiveSession.resume(path)`` replays an unfinished session and keeps appending to the
+same file, so a crash or a closed window never loses a session.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from pathlib import Path
+
+from trainer.core.errors import SessionError
+from trainer.core.procedure.machine import Procedure
+from trainer.core.session.log import SessionWriter, make_header
+from trainer.core.session.reader import read_session
+from trainer.core.session.replay import replay
+
+__all__ = ["LiveSession"]
+
+
+class LiveSession:
+    """A procedure recorded as it is performed.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    path : str or Path
+        New session file (must not exist).
+    seed : int, optional
+        Default: the scenario's seed.
+    trainee : str
+    patient : Patient, optional
+        An already-built patient of this scenario.
+    render : bool
+    pixels : int, optional
+        Detector size override; recorded in the header options so replays match.
+    started_at : str, optional
+        ISO-8601 start time for the header (default: now, UTC).
+    """
+
+    def __init__(self, scenario, path, seed: int | None = None, trainee: str = "anonymous", *, patient=None,
+                 render: bool = True, pixels: int | None = None, started_at: str | None = None,
+                 _procedure: Procedure | None = None, _writer: SessionWriter | None = None):
+        self.path = Path(path)
+        if _procedure is not None:
+            self.procedure, self.writer = _procedure, _writer
+            return
+        self.procedure = Procedure(scenario, seed=seed, patient=patient, render=render, pixels=pixels)
+        if started_at is None:
+            started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        opts = {} if pixels is None else {"pixels": int(pixels)}
+        header = make_header(scenario, self.procedure.seed, trainee, started_at, opts)
+        self.writer = SessionWriter(self.path, header=header)
+
+    @property
+    def finished(self) -> bool:
+        return self.procedure.finished
+
+    def apply(self, action):
+        """Apply ``action`` and append its line (flushed and fsynced) to the session file."""
+        t0 = self.procedure.t_s
+        res = self.procedure.apply(action)
+        self.writer.append(t0, res)
+        return res
+
+    def close(self):
+        self.writer.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @classmethod
+    def resume(cls, path, *, patient=None, render: bool = True) -> "LiveSession":
+        """Reopen an unfinished session: verify it, replay it, and append to the same file.
+
+        A last line cut off by a crash is removed from the file before appending.
+
+        Raises
+        ------
+        SessionError
+            If the session is already finished (or unreadable); TamperError if tampered.
+        """
+        rec = read_session(path)
+        if rec.complete:
+            raise SessionError(f"{path}: the session is finished; there is nothing to resume")
+        proc = replay(rec, render=render, patient=patient)
+        if rec.truncated:
+            with open(path, "r+b") as f:
+                f.truncate(rec.good_bytes)
+                f.flush()
+                os.fsync(f.fileno())
+        seq = rec.entries[-1]["seq"] if rec.entries else 0
+        writer = SessionWriter(path, resume_from=(rec.last_hash, seq))
+        return cls(None, path, _procedure=proc, _writer=writer)

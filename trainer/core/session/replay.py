@@ -1,0 +1,51 @@
+"""Replaying a recorded session through the procedure (never trusting stored results)."""
+
+from __future__ import annotations
+
+from trainer.core.errors import TamperError
+from trainer.core.procedure.machine import Procedure
+from trainer.core.session.reader import SessionRecord
+
+__all__ = ["replay", "procedure_for"]
+
+
+def procedure_for(record: SessionRecord, *, render: bool = True, patient=None) -> Procedure:
+    """A fresh procedure for a session: its scenario, seed and recorded options (``pixels``)."""
+    opts = record.header.get("options") or {}
+    return Procedure(record.scenario(), seed=record.header["seed"], patient=patient, render=render,
+                     pixels=opts.get("pixels"))
+
+
+def replay(record: SessionRecord, render: bool = True, patient=None, results: list | None = None) -> Procedure:
+    """Re-apply every recorded action and return the resulting procedure.
+
+    Parameters
+    ----------
+    record : SessionRecord
+    render : bool
+        Render shot images (False is faster; dose and events are the same).
+    patient : Patient, optional
+        Reuse an already-built patient of the same scenario.
+    results : list, optional
+        If given, every ActionResult is appended to it.
+
+    Raises
+    ------
+    TamperError
+        If an action is accepted on replay but was recorded as refused, or the reverse, or
+        if (when rendering) a shot's image hash differs from the recorded one.
+    """
+    proc = procedure_for(record, render=render, patient=patient)
+    for i, e in enumerate(record.entries, 2):
+        res = proc.apply(e["action"])
+        if results is not None:
+            results.append(res)
+        if res.accepted != bool(e["accepted"]):
+            what = "accepted" if e["accepted"] else "refused"
+            raise TamperError(f"{record.path}:{i}: the action was recorded as {what} but replays as "
+                              f"{'accepted' if res.accepted else 'refused'}"
+                              + (f" ({res.reason})" if res.reason else ""))
+        rec_sha = (e.get("summary") or {}).get("image_sha256")
+        if render and res.image is not None and rec_sha and rec_sha != res.image.sha256:
+            raise TamperError(f"{record.path}:{i}: shot image differs from the recorded one on replay")
+    return proc
