@@ -1,0 +1,206 @@
+"""The fluoroscopy renderer: static anatomy line integrals per pose, plus trocar and cement.
+
+Construction turns the patient's CT numbers into two linear "channels" (the HU -> mu
+model is ``mu = water(E) * A + bone_slope(E) * B`` with ``A = 1 + min(HU, 0)/1000`` and
+``B = max(HU, 0)``), so the attenuation volume for any tube potential is a cheap linear
+combination.  The context volumes' empty box is filled with the fine volume averaged to
+their grid, and the fine volume (pooled to ``fine_pool`` voxels) is rendered as a detail
+volume on top (fine minus the interpolated context), so the two never double-count and
+no seam appears at the fine box edges.  The continuous model the projections approximate
+is: inside the fine box, trilinear interpolation of the fine volume; outside, trilinear
+interpolation of the filled context (see :mod:`trainer.core.xray.raymarch`).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+from scipy import ndimage
+
+from trainer.core.anatomy.grid import Grid
+from trainer.core.xray import materials
+from trainer.core.xray.beam import Beam
+from trainer.core.xray.geometry import CArmGeometry, Frame, Pose, frame_for
+from trainer.core.xray.overlays import add_cement, add_trocar
+from trainer.core.xray.projector import SlabProjector, detector_directions
+from trainer.core.xray.shapes import CementDeposit, TrocarShape
+
+__all__ = ["FluoroRenderer", "hu_channels", "fine_box_mm"]
+
+
+def hu_channels(hu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two linear channels ``A = 1 + min(HU,0)/1000`` (clipped at 0) and ``B = max(HU,0)`` (float32)."""
+    h = np.asarray(hu, np.float32)
+    a = np.clip(1.0 + np.minimum(h, 0.0) * np.float32(1e-3), 0.0, 1.0).astype(np.float32)
+    b = np.maximum(h, 0.0).astype(np.float32)
+    return a, b
+
+
+def fine_box_mm(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """Outer faces (lo, hi) of a grid's voxels, (x, y, z) mm."""
+    sp = np.asarray(grid.spacing_mm)
+    return np.asarray(grid.origin_mm) - sp / 2, grid.upper_mm + sp / 2
+
+
+def _sample(arr: np.ndarray, grid: Grid, pts_mm: np.ndarray, mode: str = "constant") -> np.ndarray:
+    """Trilinear samples of ``arr`` on ``grid`` at (M, 3) points (zero outside unless mode='nearest')."""
+    kji = grid.mm_to_index(pts_mm)
+    return ndimage.map_coordinates(arr, kji.T, order=1, mode=mode, cval=0.0, prefilter=False)
+
+
+def _pool(arr: np.ndarray, f: int) -> np.ndarray:
+    if f == 1:
+        return arr.copy()
+    nz, ny, nx = (s // f * f for s in arr.shape)
+    a = arr[:nz, :ny, :nx].reshape(nz // f, f, ny // f, f, nx // f, f)
+    return a.mean(axis=(1, 3, 5), dtype=np.float32)
+
+
+class FluoroRenderer:
+    """Perspective DRRs of one patient for one C-arm.
+
+    Parameters
+    ----------
+    patient : Patient
+        Fine ``volume`` plus coarser ``context`` volumes (empty inside the fine box).
+    geometry : CArmGeometry
+    patient_roll_deg : float
+        Patient rotation about the long axis (a true AP then needs orbital = roll).
+    fine_pool : int
+        Pool the fine volume by this factor for rendering (2: 0.5 mm -> 1 mm).
+    cu_mm : float
+        Added copper filtration of the beam (FACTS.md 5.2 default 0.1 mm).
+    cache_size : int
+        How many (pose, kVp) line-integral images to keep.
+    """
+
+    def __init__(self, patient, geometry: CArmGeometry, patient_roll_deg: float = 0.0, fine_pool: int = 2,
+                 cu_mm: float = 0.1, cache_size: int = 8):
+        self.patient = patient
+        self.geometry = geometry
+        self.patient_roll_deg = float(patient_roll_deg)
+        self.cu_mm = float(cu_mm)
+        self._cache: OrderedDict = OrderedDict()
+        self._cache_size = int(cache_size)
+        self._projectors: OrderedDict = OrderedDict()
+        fine = patient.volume
+        self.fine_grid = fine.grid
+        fa, fb = hu_channels(fine.hu)
+        self._fine_channels = (fa, fb)
+        lo, hi = fine_box_mm(fine.grid)
+        # Context volumes with the fine box filled by the fine channels averaged to their grid.
+        self._context = []
+        for vol in patient.context:
+            ca, cb = hu_channels(vol.hu)
+            g = vol.grid
+            pts = self._inside_points(g, lo, hi)
+            if pts[0].size:
+                k, j, i = pts
+                centres = g.index_to_mm(np.stack([k, j, i], axis=-1))
+                size = np.maximum(1, np.rint(np.asarray(g.spacing_mm) / np.asarray(fine.grid.spacing_mm)))
+                size = tuple(int(s) for s in size[::-1])
+                for src, dst in ((fa, ca), (fb, cb)):
+                    sm = ndimage.uniform_filter(src, size=size, mode="nearest")
+                    dst[k, j, i] = _sample(sm, fine.grid, centres, mode="nearest")
+            self._context.append((g, ca, cb))
+        # Detail volume on the pooled fine grid.
+        f = max(1, int(fine_pool))
+        pa, pb = _pool(fa, f), _pool(fb, f)
+        sp = np.asarray(fine.grid.spacing_mm) * f
+        porg = np.asarray(fine.grid.origin_mm) + np.asarray(fine.grid.spacing_mm) * (f - 1) / 2
+        self.detail_grid = Grid(pa.shape, tuple(float(v) for v in sp), tuple(float(v) for v in porg))
+        if self._context:
+            kk, jj, ii = np.indices(pa.shape).reshape(3, -1)
+            centres = self.detail_grid.index_to_mm(np.stack([kk, jj, ii], axis=-1))
+            for g, ca, cb in self._context:
+                pa -= _sample(ca, g, centres).reshape(pa.shape)
+                pb -= _sample(cb, g, centres).reshape(pb.shape)
+        self._detail = (pa, pb)
+
+    @staticmethod
+    def _inside_points(g: Grid, lo, hi):
+        ax = [g.axis_mm(c) for c in "xyz"]
+        sel = [np.nonzero((a > l) & (a < h))[0] for a, l, h in zip(ax, lo, hi)]
+        if any(s.size == 0 for s in sel):
+            return (np.array([], int),) * 3
+        k, j, i = np.meshgrid(sel[2], sel[1], sel[0], indexing="ij")
+        return k.ravel(), j.ravel(), i.ravel()
+
+    # -- materials -------------------------------------------------------------------------
+    def beam(self, kvp: float) -> Beam:
+        return Beam(float(kvp), self.cu_mm)
+
+    def energy_kev(self, kvp: float) -> float:
+        return self.beam(kvp).effective_kev
+
+    def _projectors_for(self, kvp: float) -> list[SlabProjector]:
+        key = round(float(kvp), 3)
+        if key in self._projectors:
+            self._projectors.move_to_end(key)
+            return self._projectors[key]
+        m = materials.hu_model(self.energy_kev(kvp))
+        w, s = np.float32(m.water_per_mm), np.float32(m.bone_slope_per_mm_hu)
+        projs = [SlabProjector(w * ca + s * cb, g) for g, ca, cb in self._context]
+        pa, pb = self._detail
+        projs.append(SlabProjector(w * pa + s * pb, self.detail_grid))
+        self._projectors[key] = projs
+        while len(self._projectors) > 2:
+            self._projectors.popitem(last=False)
+        return projs
+
+    def mu_volumes(self, kvp: float) -> dict:
+        """The continuous model's volumes at ``kvp`` (1/mm): ``'fine'`` and ``'context'`` list.
+
+        Used by the reference ray marcher; the fine volume is the unpooled one.
+        """
+        m = materials.hu_model(self.energy_kev(kvp))
+        w, s = np.float32(m.water_per_mm), np.float32(m.bone_slope_per_mm_hu)
+        fa, fb = self._fine_channels
+        return {"fine": (self.fine_grid, w * fa + s * fb),
+                "context": [(g, w * ca + s * cb) for g, ca, cb in self._context]}
+
+    # -- projection ------------------------------------------------------------------------
+    def frame(self, pose: Pose) -> Frame:
+        """The C-arm frame for ``pose`` with this patient's roll."""
+        return frame_for(self.geometry, pose, self.patient_roll_deg)
+
+    def line_integrals(self, pose: Pose, kvp: float) -> np.ndarray:
+        """Static-anatomy line integrals (dimensionless mu*length, float32 (N, N), read-only).
+
+        Cached per ``(pose, kvp)`` (least recently used first out).
+        """
+        key = (pose, round(float(kvp), 3))
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        frame = self.frame(pose)
+        dirs = detector_directions(frame)
+        img = np.zeros((self.geometry.pixels,) * 2, np.float32)
+        for proj in self._projectors_for(kvp):
+            img += proj.project(frame, dirs)
+        np.maximum(img, 0.0, out=img)
+        img.flags.writeable = False
+        self._cache[key] = img
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return img
+
+    def render(self, pose: Pose, kvp: float, trocar: TrocarShape | None = None,
+               cement: CementDeposit | None = None) -> np.ndarray:
+        """Line integrals of the anatomy plus the trocar (steel) and cement (PMMA + BaSO4).
+
+        Returns a new float32 (N, N) array (dimensionless).
+        """
+        img = np.array(self.line_integrals(pose, kvp), np.float32)
+        if trocar is None and (cement is None or cement.voxels == 0):
+            return img
+        frame = self.frame(pose)
+        kev = self.energy_kev(kvp)
+        if cement is not None and cement.voxels:
+            hu = self.patient.volume.hu[cement.ijk[:, 0], cement.ijk[:, 1], cement.ijk[:, 2]]
+            delta = materials.cement_mu_per_mm(kev) - materials.hu_model(kev).mu(hu)
+            add_cement(img, frame, self.fine_grid, cement, delta)
+        if trocar is not None:
+            add_trocar(img, frame, trocar, materials.steel_mu_per_mm(kev))
+        return img
