@@ -14,7 +14,7 @@ from typing import Any
 from trainer.core.errors import ActionRefused
 from trainer.core.procedure.trocar import DEFAULT_GAUGE, DEFAULT_LENGTH_MM, GAUGES_MM, LENGTH_RANGE_MM
 
-__all__ = ["ACTION_FIELDS", "DECISION_ITEMS", "PULSE_RATE_HZ", "validate", "Durations", "DURATIONS"]
+__all__ = ["ACTION_FIELDS", "PULSE_RATE_HZ", "validate", "Durations", "DURATIONS"]
 
 #: type -> (required fields, optional fields)
 ACTION_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -29,8 +29,6 @@ ACTION_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "inject": (("ml",), ()),
     "finish": ((), ()),
 }
-#: Checklist items (DESIGN.md 4; FACTS.md 6).  Answer true = checked and acceptable / done.
-DECISION_ITEMS = ("candidacy", "labs", "anticoagulants", "antibiotic", "fasting", "consent")
 #: Pulsed fluoroscopy rate for continuous runs (FACTS.md 2: 7.5 pulses/s, Ortiz 2006).
 PULSE_RATE_HZ = 7.5
 
@@ -136,13 +134,17 @@ def validate(action: Any) -> dict:
         raise ActionRefused(f"{t}: unknown field {extra[0]!r:.40}; allowed fields: {allowed}")
     a: dict = {"type": t}
     if t == "decide":
-        if action["item"] not in DECISION_ITEMS:
-            raise ActionRefused(f"decide.item = {action['item']!r:.40} is not allowed; expected one of "
-                                f"{', '.join(DECISION_ITEMS)}")
-        if not isinstance(action["answer"], bool):
-            raise ActionRefused(f"decide.answer = {action['answer']!r:.40} is not allowed; expected true "
-                                "(checked, acceptable) or false (not acceptable)")
-        a.update(item=action["item"], answer=action["answer"])
+        from trainer.core.scenario.checklist import CHECKLIST_ITEMS
+
+        item = action["item"]
+        if not isinstance(item, str) or item not in CHECKLIST_ITEMS:
+            raise ActionRefused(f"decide.item = {item!r:.40} is not allowed; expected one of "
+                                f"{', '.join(CHECKLIST_ITEMS)}")
+        answers = tuple(CHECKLIST_ITEMS[item].answers)
+        if not isinstance(action["answer"], str) or action["answer"] not in answers:
+            raise ActionRefused(f"decide.answer = {action['answer']!r:.40} is not allowed for {item}; expected "
+                                f"one of {', '.join(answers)}")
+        a.update(item=item, answer=action["answer"])
     elif t == "carm":
         if "preset" in action:
             if len(action) > 2:

@@ -150,8 +150,8 @@ def find_skin(patient: Patient, entry_mm, target_mm) -> np.ndarray | None:
     """Where the line from ``entry_mm`` through ``target_mm`` first meets the body.
 
     The search runs along the line from :data:`_SEARCH_BACK_MM` behind the entry point
-    towards the target (and on), and returns the first non-air sample, which is skin
-    for any line reaching the body from outside; None if the line meets nothing.
+    towards the target (and on), and returns the first non-air sample if it is skin;
+    None if the line meets nothing, or first meets the volumes' edge in another tissue.
     """
     e = np.asarray(entry_mm, float)
     d = np.asarray(target_mm, float) - e
@@ -160,7 +160,7 @@ def find_skin(patient: Patient, entry_mm, target_mm) -> np.ndarray | None:
     pts = e + s[:, None] * d
     lab = labels_at(patient, pts)
     hit = np.flatnonzero(lab != Label.AIR)
-    if len(hit) == 0 or hit[0] == 0:
+    if len(hit) == 0 or hit[0] == 0 or lab[hit[0]] != Label.SKIN:
         return None
     return pts[hit[0]]
 
@@ -206,8 +206,8 @@ def place(walls: WallModel, side: str, entry_mm, target_mm, gauge: int = DEFAULT
     """
     skin = find_skin(walls.patient, entry_mm, target_mm)
     if skin is None:
-        raise ActionRefused("the line from entry_mm through target_mm never meets the skin inside the "
-                            "patient volume; choose points on a line that passes through the body")
+        raise ActionRefused("place: the line from entry_mm through target_mm never meets the skin inside the "
+                            "patient volume; choose points on a line that enters the body through the skin")
     d = np.asarray(target_mm, float) - np.asarray(entry_mm, float)
     d = d / np.linalg.norm(d)
     tr = Trocar(side=side, gauge=int(gauge), length_mm=float(length_mm), skin_mm=_tup(skin),

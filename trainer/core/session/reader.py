@@ -51,8 +51,8 @@ class SessionRecord:
         from trainer.core.scenario.loader import parse_scenario
 
         sid = self.header.get("scenario_id", "scenario")
-        sc = parse_scenario(self.header["scenario_toml"], Path(f"{sid}.toml"))
-        return sc
+        where = self.header.get("scenario_path") or f"{sid}.toml"
+        return parse_scenario(self.header["scenario_toml"], Path(where))
 
 
 def read_session(path, check: bool = True) -> SessionRecord:
