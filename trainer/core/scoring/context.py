@@ -1,0 +1,144 @@
+"""Build a :class:`~trainer.core.scoring.metric.ScoringContext` from a scenario and a patient.
+
+What the events do not say is taken from the anatomy once: the endplate inclinations
+(for the true-AP tilt and the between-endplates check) and the body volume (for the
+fill fraction), both measured on the label volume when a patient is given.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.landmarks import Landmarks
+from trainer.core.scoring.metric import ScoringContext
+from trainer.core.scoring.targets import Targets, load_targets
+
+__all__ = ["build_context", "expected_from_scenario", "endplate_inclinations_deg", "body_volume_ml",
+           "landmark_inclinations_deg"]
+
+_BODY = (int(Label.BODY_CORTEX), int(Label.CANCELLOUS), int(Label.CLEFT))
+
+
+def landmark_inclinations_deg(lm: Landmarks) -> tuple[float, float]:
+    """(inferior, superior) inclinations from the landmark heights alone: a flat inferior
+    endplate and a superior one sloping by the body's wedge angle (deg)."""
+    wedge = math.degrees(math.atan2(lm.posterior_height_mm - lm.anterior_height_mm, lm.body_depth_mm))
+    return 0.0, float(wedge)
+
+
+def endplate_inclinations_deg(patient) -> tuple[float, float]:
+    """(inferior, superior) sagittal inclinations of the target body's endplates, deg.
+
+    Measured on the midsagittal label slice: the top and bottom of the body at a quarter
+    of the depth behind the anterior wall and in front of the posterior wall.  Positive
+    means the endplate rises posteriorly (a cranial C-arm tilt of that size runs along it).
+    """
+    lm = patient.landmarks
+    vol = patient.volume
+    g = vol.grid
+    x = float(lm.body_centre_mm[0])
+    i = int(np.clip(round((x - g.origin_mm[0]) / g.spacing_mm[0]), 0, g.shape[2] - 1))
+    sl = np.isin(vol.labels[:, :, i], _BODY)                 # [z, y]
+    ys = g.axis_mm("y")
+    zs = g.axis_mm("z")
+    q = 0.25 * lm.body_depth_mm
+    tops, bottoms, used = [], [], []
+    for y in (lm.anterior_wall_y_mm + q, lm.posterior_wall_y_mm - q):
+        j = int(np.argmin(np.abs(ys - y)))
+        col = np.flatnonzero(sl[:, j])
+        if col.size == 0:
+            return landmark_inclinations_deg(lm)
+        tops.append(zs[col[-1]])
+        bottoms.append(zs[col[0]])
+        used.append(ys[j])
+    dy = used[1] - used[0]
+    inf = math.degrees(math.atan2(bottoms[1] - bottoms[0], dy))
+    sup = math.degrees(math.atan2(tops[1] - tops[0], dy))
+    return float(inf), float(sup)
+
+
+def body_volume_ml(patient) -> float:
+    """Volume of the target vertebral body (cortex, cancellous bone, cleft), mL."""
+    n = int(np.isin(patient.volume.labels, _BODY).sum())
+    return n * patient.volume.grid.voxel_volume_mm3 / 1000.0
+
+
+def _landmark_body_volume_ml(lm: Landmarks) -> float:
+    mean_h = (lm.anterior_height_mm + lm.middle_height_mm + lm.posterior_height_mm) / 3.0
+    return math.pi / 4.0 * lm.body_width_mm * lm.body_depth_mm * mean_h / 1000.0
+
+
+def expected_from_scenario(scenario) -> tuple[dict, dict]:
+    """(item -> expected answer, item -> reason) from the scenario's decision rules."""
+    try:
+        from trainer.core.scenario.rules import expected_decisions
+    except ImportError:  # pragma: no cover - the rules module ships with the package
+        return {"candidacy": "proceed"}, {}
+    dec = expected_decisions(scenario)
+    gates = getattr(dec, "gates", None)
+    if isinstance(gates, dict):
+        exp = {k: str(v["expected"]) for k, v in gates.items()}
+        why = {k: str(v.get("reason", "")) for k, v in gates.items()}
+        exp["candidacy"] = str(dec.candidacy)
+        return exp, why
+    return {str(k): str(v) for k, v in dict(dec).items()}, {}
+
+
+def build_context(scenario=None, landmarks: Landmarks | None = None, patient=None, *,
+                  targets: Targets | None = None, expected: dict | None = None, reasons: dict | None = None,
+                  cement_points_mm=None, final_leaks=None) -> ScoringContext:
+    """Everything the metrics need besides the events.
+
+    Parameters
+    ----------
+    scenario : Scenario, optional
+        Target overrides, C-arm set-up and the chart (for the expected decisions).
+    landmarks : Landmarks, optional
+        Defaults to ``patient.landmarks``.
+    patient : Patient, optional
+        Used to measure endplate inclinations and body volume; else estimated from landmarks.
+    targets : Targets, optional
+        Default: assets/scoring_targets.toml with the scenario's ``[targets]`` applied.
+    expected, reasons : dict, optional
+        Expected checklist answers; default from ``trainer.core.scenario.rules``.
+    cement_points_mm : (N, 3) array, optional
+        Cement voxel centres at the end (mm).
+    final_leaks : list of dict, optional
+    """
+    lm = landmarks if landmarks is not None else patient.landmarks
+    if targets is None:
+        targets = load_targets()
+        if scenario is not None and scenario.targets:
+            where = f"{scenario.path or scenario.id} [targets]"
+            targets = targets.with_overrides(scenario.targets, where)
+    if expected is None:
+        if scenario is not None:
+            expected, reasons = expected_from_scenario(scenario)
+        else:
+            expected = {"candidacy": "proceed"}
+    roll, geometry = 0.0, None
+    if scenario is not None:
+        roll = float(scenario.carm.patient_roll_deg)
+        geometry = scenario.carm.geometry
+    if patient is not None:
+        incl = endplate_inclinations_deg(patient)
+        vol_ml = body_volume_ml(patient)
+    else:
+        incl = landmark_inclinations_deg(lm)
+        vol_ml = _landmark_body_volume_ml(lm)
+    kw = {} if geometry is None else {"geometry": geometry}
+    bip = False
+    if scenario is not None:
+        approach = str(scenario.data.get("procedure", {}).get("approach", "")
+                       or scenario.data.get("scenario", {}).get("approach", "")).lower()
+        bip = approach == "bipedicular"
+    return ScoringContext(
+        landmarks=lm, targets=targets, expected_decisions=dict(expected), decision_reasons=dict(reasons or {}),
+        patient_roll_deg=roll, endplate_incl_deg=incl, body_volume_ml=vol_ml,
+        cement_points_mm=None if cement_points_mm is None else np.asarray(cement_points_mm, float).reshape(-1, 3),
+        final_leaks=final_leaks, bipedicular=bip,
+        scenario_id="" if scenario is None else str(scenario.id),
+        scenario_sha256="" if scenario is None else scenario.sha256, **kw)

@@ -1,0 +1,260 @@
+"""The metric plugin interface, its context and the running state it reads.
+
+A metric is a small class (STYLE.md 11, after Perk Tutor's PythonMetrics) with static
+metadata (``id``; name, unit, target, bands, weight and source come from its
+:class:`~trainer.core.scoring.targets.MetricSpec`) and a streaming interface:
+
+* ``reset(context)`` before the first event,
+* ``update(event, state)`` for every event of the procedure, in order,
+* ``result() -> MetricResult`` at any time (live) or at the end (debrief).
+
+``state`` is a :class:`StreamState`: what the event stream has said so far (trocar side
+and tip, C-arm pose, cement clock, volumes).  The scoring engine updates it from the
+events themselves, so the live score and the offline score of a session are the same
+computation.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from trainer.core.anatomy.landmarks import Landmarks
+from trainer.core.scoring.targets import MetricSpec, Targets, band_status
+from trainer.core.xray.geometry import CArmGeometry
+
+__all__ = ["MetricResult", "Metric", "ScoringContext", "StreamState", "tissue_class", "view_of_pose",
+           "STATUS_CREDIT", "fmt"]
+
+#: Credit of a status in the weighted score.
+STATUS_CREDIT = {"pass": 1.0, "warn": 0.5, "fail": 0.0}
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """What one metric measured and how it compares with its target."""
+
+    id: str
+    name: str
+    value: Any
+    unit: str
+    target: str
+    status: str            #: 'pass' | 'warn' | 'fail' | 'n/a'
+    source: str
+    weight: float
+    critical_failed: bool
+    detail: str
+    group: str = ""
+
+    def to_json(self) -> dict:
+        v = self.value
+        if isinstance(v, (float, np.floating)):
+            v = round(float(v), 4)
+        elif isinstance(v, np.integer):
+            v = int(v)
+        return {"id": self.id, "name": self.name, "value": v, "unit": self.unit, "target": self.target,
+                "status": self.status, "source": self.source, "weight": self.weight,
+                "critical": self.critical_failed, "group": self.group, "detail": self.detail}
+
+
+@dataclass
+class ScoringContext:
+    """What metrics know besides the events: anatomy, targets and the expected answers.
+
+    Attributes
+    ----------
+    landmarks : Landmarks
+        Target vertebra landmarks (mm, LPS).
+    targets : Targets
+        Specs with the scenario's overrides applied.
+    expected_decisions : dict
+        Checklist item -> the correct answer (``'candidacy'`` -> 'proceed'|'defer'|'decline').
+    patient_roll_deg : float
+        Patient rotation on the table; a true AP needs ``orbital == roll``.
+    geometry : CArmGeometry
+    endplate_incl_deg : tuple of float
+        Sagittal inclination (inferior, superior) of the endplates, deg; a C-arm tilt equal to
+        an endplate's inclination shows it as a line (positive: rises posteriorly).
+    body_volume_ml : float
+        Volume of the target vertebral body (cortex and cancellous bone), mL.
+    cement_points_mm : ndarray or None
+        (N, 3) centres of voxels holding cement at the end, mm; None when unknown.
+    final_leaks : list of dict or None
+        Leaks at the end (type, region, volume_ml, pe_risk); None: use the leak events.
+    decision_reasons : dict
+        Checklist item -> why the expected answer is right (shown in the report).
+    bipedicular : bool
+    scenario_id, scenario_sha256 : str
+    """
+
+    landmarks: Landmarks
+    targets: Targets
+    expected_decisions: dict = field(default_factory=dict)
+    patient_roll_deg: float = 0.0
+    geometry: CArmGeometry = field(default_factory=CArmGeometry)
+    endplate_incl_deg: tuple = (0.0, 0.0)
+    body_volume_ml: float = 20.0
+    cement_points_mm: np.ndarray | None = None
+    final_leaks: list | None = None
+    decision_reasons: dict = field(default_factory=dict)
+    bipedicular: bool = False
+    scenario_id: str = ""
+    scenario_sha256: str = ""
+
+    @property
+    def procedure_expected(self) -> bool:
+        """True when the correct candidacy decision is to proceed (or nothing says otherwise)."""
+        exp = str(self.expected_decisions.get("candidacy", "proceed")).lower()
+        return exp == "proceed"
+
+
+def tissue_class(name: str | None) -> str:
+    """Coarse class of a tissue name: 'canal', 'foramen', 'disc', 'bone', 'outside' or 'soft'."""
+    n = (name or "").lower().replace("_", " ")
+    if "canal" in n:
+        return "canal"
+    if "foramen" in n and "basivertebral" not in n:
+        return "foramen"
+    if "disc" in n:
+        return "disc"
+    if any(w in n for w in ("pedicle", "cortex", "cancellous", "posterior elements", "bone", "adjacent",
+                            "rib", "lamina", "cleft", "vein", "body")):
+        return "bone"
+    if n in ("", "outside", "air"):
+        return "outside"
+    return "soft"
+
+
+def view_of_pose(pose: dict | None, roll_deg: float = 0.0, fallback: str | None = None) -> str:
+    """'ap', 'lateral' or 'oblique' from the orbital angle relative to the patient roll."""
+    if pose and "orbital_deg" in pose:
+        rel = float(pose["orbital_deg"]) - roll_deg
+        if abs(rel) <= 20.0:
+            return "ap"
+        if abs(abs(rel) - 90.0) <= 20.0:
+            return "lateral"
+        return "oblique"
+    return fallback or "oblique"
+
+
+@dataclass
+class StreamState:
+    """The procedure as the event stream has described it so far (read-only for metrics)."""
+
+    t_s: float = 0.0
+    pose: dict | None = None
+    side: str | None = None
+    placed: bool = False
+    tip_mm: np.ndarray | None = None
+    prev_tip_mm: np.ndarray | None = None
+    tissue: str | None = None
+    entered_bone: bool = False
+    bone_entry_t_s: float | None = None
+    mixed_t_s: float | None = None
+    injecting: bool = False
+    injected_ml: float = 0.0
+    in_body_ml: float = 0.0
+    leaked_ml: float = 0.0
+    posterior_extent_fraction: float = 0.0
+    shots: int = 0
+    proceeded: bool = False
+    finished: bool = False
+
+    def update(self, kind: str, t_s: float, d: dict) -> None:
+        """Advance the state by one event (called by the engine before the metrics see it)."""
+        self.t_s = max(self.t_s, float(t_s))
+        if kind == "carm_moved":
+            self.pose = d.get("pose")
+        elif kind == "shot":
+            self.shots += 1
+            if d.get("pose"):
+                self.pose = d["pose"]
+        elif kind == "trocar_placed":
+            self.side = d.get("side")
+            self.placed = True
+            self.proceeded = True
+            tip = d.get("skin_mm") or d.get("entry_mm")
+            self.tip_mm = np.asarray(tip, float) if tip is not None else None
+            self.tissue = "skin"
+        elif kind == "trocar_moved":
+            self.prev_tip_mm = self.tip_mm
+            if d.get("tip_mm") is not None:
+                self.tip_mm = np.asarray(d["tip_mm"], float)
+            self.tissue = d.get("tissue")
+            if not self.entered_bone and tissue_class(self.tissue) == "bone":
+                self.entered_bone = True
+                self.bone_entry_t_s = float(t_s)
+        elif kind == "wall_crossed":
+            if d.get("inward") and not self.entered_bone and tissue_class(d.get("tissue_to")) == "bone":
+                self.entered_bone = True
+                self.bone_entry_t_s = float(t_s)
+        elif kind == "cement_mixed":
+            self.mixed_t_s = float(t_s)
+            self.proceeded = True
+        elif kind == "cement_injected":
+            self.injecting = True
+            self.proceeded = True
+            self.injected_ml = float(d.get("injected_ml", self.injected_ml + float(d.get("ml", 0.0))))
+            self.in_body_ml = float(d.get("in_body_ml", self.in_body_ml))
+            self.leaked_ml = float(d.get("leaked_ml", self.leaked_ml))
+            self.posterior_extent_fraction = float(d.get("posterior_extent_fraction",
+                                                         self.posterior_extent_fraction))
+        elif kind == "finished":
+            self.finished = True
+
+
+class Metric:
+    """Base class of a metric plugin.  Subclasses set ``id`` and override the hooks."""
+
+    id: ClassVar[str] = ""
+
+    def __init__(self) -> None:
+        self.ctx: ScoringContext | None = None
+        self.spec: MetricSpec | None = None
+
+    # -- streaming interface -------------------------------------------------------
+    def reset(self, context: ScoringContext) -> None:
+        """Start over for a new procedure with ``context``."""
+        self.ctx = context
+        self.spec = context.targets[self.id]
+        self._reset()
+
+    def _reset(self) -> None:
+        """Clear the metric's own running values (override)."""
+
+    def update(self, event, state: StreamState) -> None:
+        """See one event (``event.kind``, ``event.t_s``, ``event.data``)."""
+
+    def result(self) -> MetricResult:  # pragma: no cover - every metric overrides it
+        raise NotImplementedError(f"metric {self.id} has no result()")
+
+    # -- helpers for subclasses ----------------------------------------------------
+    def make(self, value, status: str | None = None, detail: str = "") -> MetricResult:
+        """A result for ``value``; ``status`` defaults to the band status of ``value``."""
+        spec = self.spec
+        if status is None:
+            status = band_status(None if value is None else float(value), spec)
+        return MetricResult(id=spec.id, name=spec.name, value=value, unit=spec.unit, target=spec.target,
+                            status=status, source=spec.source, weight=spec.weight,
+                            critical_failed=bool(spec.critical and status == "fail"), detail=detail,
+                            group=spec.group)
+
+    def missing(self, what: str) -> MetricResult:
+        """The result when the measured thing never happened.
+
+        If the patient should have been treated, not doing it fails; if the correct
+        decision was to defer or decline, the metric does not apply.
+        """
+        if self.ctx.procedure_expected:
+            return self.make(None, "fail", f"not done: {what}")
+        return self.make(None, "n/a", f"not applicable: {what} (the patient was not to be treated)")
+
+
+def fmt(v: float | None, nd: int = 1) -> str:
+    """Format a number for a detail string (``'-'`` for None)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    return f"{v:.{nd}f}"

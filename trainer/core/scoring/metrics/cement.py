@@ -1,0 +1,235 @@
+"""Cement: volume, phase at the start, stop rule, leaks, fill, spread and checks.
+
+Sources: seeds/000_10316454a5df9267.txt (2.5-4 mL, paste-like consistency, stop at the
+posterior body, AP and lateral checks), FACTS.md 3.1-3.3 (fill, posterior quarter,
+working window) and FACTS.md 4 (leak types; canal and foramen leaks critical; AP checks).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from trainer.core.scoring.metric import Metric, StreamState, fmt, view_of_pose
+from trainer.core.scoring.metrics.tip import endplate_z_at
+
+__all__ = ["CementVolume", "CementPhase", "StopRule", "LeakCanalForamen", "LeakOther", "FillFraction",
+           "CementSpread", "ApChecks", "LateralChecks", "collect_leaks", "is_neural_leak"]
+
+PHASE_STATUS = {"working": "pass", "setting": "warn", "runny": "fail", "set": "fail", "unmixed": "fail"}
+
+
+def is_neural_leak(leak: dict) -> bool:
+    """True for a canal or foramen leak (critical, FACTS.md 4)."""
+    text = f"{leak.get('type', '')} {leak.get('region', '')}".lower()
+    return "canal" in text or "foramen" in text or "foramin" in text
+
+
+def collect_leaks(events_leaks: dict, final: list | None) -> list[dict]:
+    """Leaks keyed by (type, region): the final list when given, else the largest volume seen."""
+    if final is not None:
+        return [dict(type=str(lk.get("type")), region=str(lk.get("region", "")),
+                     volume_ml=float(lk.get("volume_ml", 0.0)), pe_risk=bool(lk.get("pe_risk", False)),
+                     first_t_s=lk.get("first_t_s")) for lk in final]
+    return [dict(v) for _, v in sorted(events_leaks.items())]
+
+
+class _CementMetric(Metric):
+    def _reset(self):
+        self.state: StreamState | None = None
+
+    def update(self, event, state: StreamState):
+        self.state = state
+
+    def _none_injected(self):
+        return self.state is None or self.state.injected_ml <= 0
+
+
+class CementVolume(_CementMetric):
+    id = "cement_volume"
+
+    def result(self):
+        if self._none_injected():
+            return self.missing("no cement was injected")
+        s = self.state
+        return self.make(s.injected_ml, None, f"{fmt(s.injected_ml, 2)} mL injected: {fmt(s.in_body_ml, 2)} mL in "
+                                              f"the body, {fmt(s.leaked_ml, 2)} mL leaked")
+
+
+class CementPhase(Metric):
+    id = "cement_phase"
+
+    def _reset(self):
+        self.first = None
+
+    def update(self, event, state: StreamState):
+        if event.kind == "cement_injected" and self.first is None:
+            minutes = None if state.mixed_t_s is None else (event.t_s - state.mixed_t_s) / 60.0
+            self.first = (minutes, str(event.data.get("phase") or ""), event.data.get("viscosity_pa_s"))
+
+    def result(self):
+        if self.first is None:
+            return self.missing("no cement was injected")
+        minutes, phase, visc = self.first
+        status = PHASE_STATUS.get(phase.lower()) if phase else None
+        visc_txt = f", {visc:.3g} Pa.s" if isinstance(visc, (int, float)) else ""
+        detail = f"injection started {fmt(minutes)} min after mixing, phase {phase or 'unknown'}{visc_txt}"
+        if phase.lower() == "runny":
+            detail += ": runny cement escapes into veins and defects"
+        return self.make(minutes, status, detail)
+
+
+class StopRule(Metric):
+    id = "stop_rule"
+
+    def _reset(self):
+        self.reached_t = None
+        self.after_ml = 0.0
+        self.injected = False
+
+    def update(self, event, state: StreamState):
+        if event.kind != "cement_injected":
+            return
+        self.injected = True
+        if self.reached_t is not None:
+            self.after_ml += float(event.data.get("ml", 0.0))
+        elif state.posterior_extent_fraction >= float(self.spec.params.get("posterior_fraction", 0.75)):
+            self.reached_t = event.t_s
+
+    def result(self):
+        if not self.injected:
+            return self.missing("no cement was injected")
+        if self.reached_t is None:
+            return self.make(0.0, "pass", "cement never reached the posterior quarter of the body")
+        detail = (f"cement reached the posterior quarter at t={self.reached_t:.0f} s; "
+                  f"{fmt(self.after_ml, 2)} mL injected after that")
+        return self.make(self.after_ml, None, detail)
+
+
+class _LeakMetric(Metric):
+    def _reset(self):
+        self.leaks: dict = {}
+        self.injected = False
+
+    def update(self, event, state: StreamState):
+        if event.kind == "cement_injected":
+            self.injected = True
+        if event.kind != "leak":
+            return
+        d = event.data
+        key = (str(d.get("type")), str(d.get("region", "")))
+        old = self.leaks.get(key)
+        vol = float(d.get("volume_ml", 0.0))
+        if old is None or vol > old["volume_ml"]:
+            self.leaks[key] = dict(type=key[0], region=key[1], volume_ml=vol, pe_risk=bool(d.get("pe_risk")),
+                                   first_t_s=(old or {}).get("first_t_s", d.get("first_t_s", event.t_s)))
+
+    def all_leaks(self) -> list[dict]:
+        return collect_leaks(self.leaks, self.ctx.final_leaks)
+
+
+class LeakCanalForamen(_LeakMetric):
+    id = "leak_canal_foramen"
+
+    def result(self):
+        if not self.injected and not self.leaks:
+            return self.missing("no cement was injected")
+        bad = [lk for lk in self.all_leaks() if is_neural_leak(lk)]
+        if not bad:
+            return self.make(0.0, "pass", "no cement in the canal or the foramina")
+        vol = sum(lk["volume_ml"] for lk in bad)
+        kinds = ", ".join(f"{lk['type']} {fmt(lk['volume_ml'], 2)} mL" for lk in bad)
+        return self.make(vol, "fail", f"cement leaked into the {kinds}: risk of cord or root compression")
+
+
+class LeakOther(_LeakMetric):
+    id = "leak_other"
+
+    def result(self):
+        if not self.injected and not self.leaks:
+            return self.missing("no cement was injected")
+        other = [lk for lk in self.all_leaks() if not is_neural_leak(lk)]
+        if not other:
+            return self.make(0.0, "pass", "no leak")
+        vol = sum(lk["volume_ml"] for lk in other)
+        parts = [f"{lk['type']} ({lk['region']}) {fmt(lk['volume_ml'], 2)} mL" + (" PE risk" if lk["pe_risk"] else "")
+                 for lk in other]
+        return self.make(vol, "warn" if vol <= self.spec.warn_band[1] else "fail", "; ".join(parts))
+
+
+class FillFraction(_CementMetric):
+    id = "fill_fraction"
+
+    def result(self):
+        if self._none_injected():
+            return self.missing("no cement was injected")
+        pct = 100.0 * self.state.in_body_ml / max(self.ctx.body_volume_ml, 1e-6)
+        return self.make(pct, None, f"{fmt(self.state.in_body_ml, 2)} mL in a {fmt(self.ctx.body_volume_ml)} mL body")
+
+
+class CementSpread(_CementMetric):
+    id = "cement_spread"
+
+    def result(self):
+        if self._none_injected():
+            return self.missing("no cement was injected")
+        pts = self.ctx.cement_points_mm
+        if pts is None:
+            return self.make(None, "n/a", "the cement distribution is not known from the events alone")
+        lm = self.ctx.landmarks
+        pts = np.asarray(pts, float).reshape(-1, 3)
+        cx = float(lm.body_centre_mm[0])
+        inside = pts[(np.abs(pts[:, 0] - cx) <= lm.body_width_mm / 2) & (pts[:, 1] >= lm.anterior_wall_y_mm)
+                     & (pts[:, 1] <= lm.posterior_wall_y_mm)]
+        if len(inside) == 0:
+            return self.make(0, "fail", "no cement inside the vertebral body")
+        margin = float(self.spec.params.get("endplate_margin_mm", 3.0))
+        z_inf, z_sup = endplate_z_at(self.ctx, inside[:, 1])
+        crosses = bool(inside[:, 0].min() < cx - 1.0 and inside[:, 0].max() > cx + 1.0)
+        sup = bool(np.any(inside[:, 2] >= z_sup - margin))
+        inf = bool(np.any(inside[:, 2] <= z_inf + margin))
+        met = int(crosses) + int(sup) + int(inf)
+        miss = [n for n, ok in (("crosses the midline", crosses), ("reaches the superior endplate", sup),
+                                ("reaches the inferior endplate", inf)) if not ok]
+        return self.make(met, None, "crosses the midline and reaches both endplates" if not miss
+                         else "does not: " + ", ".join(miss))
+
+
+class _ViewChecks(Metric):
+    view = "ap"
+
+    def _reset(self):
+        self.since = 0.0
+        self.worst = 0.0
+        self.checks = 0
+        self.injected = False
+
+    def update(self, event, state: StreamState):
+        if event.kind == "cement_injected":
+            self.injected = True
+            self.since += float(event.data.get("ml", 0.0))
+        elif event.kind == "shot" and self.injected:
+            v = view_of_pose(event.data.get("pose"), self.ctx.patient_roll_deg, event.data.get("view"))
+            if v == self.view:
+                self.worst = max(self.worst, self.since)
+                self.since = 0.0
+                self.checks += 1
+
+    def result(self):
+        if not self.injected:
+            return self.missing("no cement was injected")
+        worst = max(self.worst, self.since)
+        name = "AP" if self.view == "ap" else "lateral"
+        detail = f"{self.checks} {name} shot(s) during injection; at most {fmt(worst, 2)} mL between checks"
+        if self.since > 0:
+            detail += f"; {fmt(self.since, 2)} mL with no {name} check after the last injection"
+        return self.make(worst, None, detail)
+
+
+class ApChecks(_ViewChecks):
+    id = "ap_checks"
+    view = "ap"
+
+
+class LateralChecks(_ViewChecks):
+    id = "lateral_checks"
+    view = "lateral"

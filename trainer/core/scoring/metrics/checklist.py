@@ -1,0 +1,91 @@
+"""Pre-procedure decisions: candidacy (critical when proceeding on a contraindicated patient)
+and the checklist gates (FACTS.md 6; seeds/000_10316454a5df9267.txt)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from trainer.core.scoring.metric import Metric, MetricResult, StreamState
+
+__all__ = ["Candidacy", "ChecklistGates", "normalise_answer"]
+
+
+def normalise_answer(value) -> str:
+    """Compare answers loosely: case, spaces and yes/no spellings do not matter."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    s = str(value).strip().lower().replace("_", " ")
+    return {"true": "yes", "false": "no", "y": "yes", "n": "no"}.get(s, s)
+
+
+class Candidacy(Metric):
+    """Proceed, defer or decline; proceeding on a patient who must not be treated is critical."""
+
+    id = "candidacy"
+
+    def _reset(self):
+        self.answer: str | None = None
+        self.answer_t_s: float | None = None
+        self.proceeded_t_s: float | None = None
+
+    def update(self, event, state: StreamState):
+        if event.kind == "decision" and normalise_answer(event.data.get("item")) == "candidacy":
+            self.answer = normalise_answer(event.data.get("answer"))
+            self.answer_t_s = event.t_s
+        elif event.kind in ("trocar_placed", "cement_mixed", "cement_injected") and self.proceeded_t_s is None:
+            self.proceeded_t_s = event.t_s
+
+    def result(self) -> MetricResult:
+        expected = normalise_answer(self.ctx.expected_decisions.get("candidacy", "proceed"))
+        reason = self.ctx.decision_reasons.get("candidacy", "")
+        why = f" ({reason})" if reason else ""
+        proceeded = self.answer == "proceed" or self.proceeded_t_s is not None
+        shown = self.answer or ("proceed (no decision recorded)" if proceeded else None)
+        if expected == "proceed":
+            if proceeded:
+                return self.make(shown, "pass", "proceeded on an eligible patient")
+            if self.answer is None:
+                return self.make(None, "fail", "no candidacy decision was made")
+            res = self.make(shown, "fail", f"answered {self.answer} although the patient is eligible{why}")
+            return replace(res, critical_failed=False)
+        if proceeded:
+            how = (f"answered proceed at t={self.answer_t_s:.0f} s" if self.answer == "proceed"
+                   else f"started the procedure at t={self.proceeded_t_s:.0f} s without a decision")
+            return self.make(shown, "fail", f"proceeded on a patient who should be {expected}d: {how}{why}")
+        if self.answer == expected:
+            return self.make(shown, "pass", f"correctly {expected}d{why}")
+        if self.answer is None:
+            return replace(self.make(None, "warn", f"no decision recorded; the patient should be {expected}d{why}"),
+                           critical_failed=False)
+        return replace(self.make(shown, "warn", f"did not proceed (safe), but the right answer is {expected}{why}"),
+                       critical_failed=False)
+
+
+class ChecklistGates(Metric):
+    """Percentage of the checklist gates (labs, drugs, antibiotic, fasting...) answered correctly."""
+
+    id = "checklist_gates"
+
+    def _reset(self):
+        self.answers: dict[str, str] = {}
+
+    def update(self, event, state: StreamState):
+        if event.kind == "decision":
+            item = normalise_answer(event.data.get("item"))
+            if item != "candidacy":
+                self.answers[item] = normalise_answer(event.data.get("answer"))
+
+    def result(self) -> MetricResult:
+        expected = {normalise_answer(k): normalise_answer(v) for k, v in self.ctx.expected_decisions.items()
+                    if normalise_answer(k) != "candidacy"}
+        if not expected:
+            return self.make(None, "n/a", "the scenario defines no checklist gates")
+        wrong = []
+        for item, ans in sorted(expected.items()):
+            got = self.answers.get(item)
+            if got != ans:
+                reason = self.ctx.decision_reasons.get(item, "")
+                wrong.append(f"{item}: {got or 'unanswered'} (expected {ans}{'; ' + reason if reason else ''})")
+        pct = 100.0 * (len(expected) - len(wrong)) / len(expected)
+        detail = "all gates answered correctly" if not wrong else "; ".join(wrong)
+        return self.make(pct, None, detail)

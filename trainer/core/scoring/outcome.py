@@ -1,0 +1,161 @@
+"""The scoring engine: feed events, get a :class:`~trainer.core.scoring.report.ScoreReport`.
+
+The same :class:`Scorer` serves the live GUI (feed each action's events as they come)
+and offline assessment (:func:`score` on a replayed procedure, :func:`score_events` on
+a list of events), so the live and offline scores of a session are the same
+computation.  Nothing here reads the wall clock.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from trainer.core.procedure.events import Event
+from trainer.core.scoring.context import build_context
+from trainer.core.scoring.metric import STATUS_CREDIT, Metric, ScoringContext, StreamState
+from trainer.core.scoring.metrics import BUILTIN_METRICS
+from trainer.core.scoring.metrics.cement import collect_leaks
+from trainer.core.scoring.report import ScoreReport, global_rating, merge_timeline, timeline_entry
+
+__all__ = ["Scorer", "score_events", "score", "context_for_procedure", "as_event"]
+
+
+def as_event(ev) -> Event:
+    """An :class:`Event` from an Event, or from a dict (``{"kind", "t_s", **data}`` or with ``data``)."""
+    if isinstance(ev, Event):
+        return ev
+    if isinstance(ev, dict):
+        if "data" in ev and isinstance(ev["data"], dict):
+            return Event(ev["kind"], float(ev.get("t_s", 0.0)), dict(ev["data"]))
+        data = {k: v for k, v in ev.items() if k not in ("kind", "t_s")}
+        return Event(ev["kind"], float(ev.get("t_s", 0.0)), data)
+    if hasattr(ev, "kind") and hasattr(ev, "t_s"):
+        return Event(ev.kind, float(ev.t_s), dict(getattr(ev, "data", {}) or {}))
+    raise TypeError(f"not an event: {ev!r}")
+
+
+class Scorer:
+    """Streams events into the metrics.
+
+    Parameters
+    ----------
+    context : ScoringContext
+    metrics : sequence of Metric classes, optional
+        Default: :data:`~trainer.core.scoring.metrics.BUILTIN_METRICS`.
+    """
+
+    def __init__(self, context: ScoringContext, metrics=None):
+        self.context = context
+        self.metrics: list[Metric] = [cls() for cls in (metrics or BUILTIN_METRICS)]
+        self.reset()
+
+    def reset(self) -> None:
+        self.state = StreamState()
+        self.events: list[Event] = []
+        self._timeline = []
+        for m in self.metrics:
+            m.reset(self.context)
+
+    def feed(self, event) -> None:
+        """One event: update the running state, then every metric."""
+        ev = as_event(event)
+        d = ev.data
+        if ev.kind == "trocar_moved" and d.get("tip_mm") is None and d.get("removed"):
+            self.state.prev_tip_mm = None
+            self.state.tip_mm = None
+            self.state.tissue = "outside"
+        else:
+            self.state.update(ev.kind, ev.t_s, d)
+        for m in self.metrics:
+            m.update(ev, self.state)
+        self.events.append(ev)
+        entry = timeline_entry(ev.kind, ev.t_s, d)
+        if entry is not None:
+            self._timeline.append(entry)
+
+    def feed_all(self, events) -> "Scorer":
+        for ev in events:
+            self.feed(ev)
+        return self
+
+    def _metric(self, metric_id: str) -> Metric:
+        return next(m for m in self.metrics if m.id == metric_id)
+
+    def report(self) -> ScoreReport:
+        """The report for the events so far (call at any time; deterministic)."""
+        ctx = self.context
+        results = [m.result() for m in self.metrics]
+        applicable = [r for r in results if r.status != "n/a"]
+        total_w = sum(r.weight for r in applicable)
+        score = 0.0 if total_w <= 0 else 100.0 * sum(r.weight * STATUS_CREDIT[r.status]
+                                                      for r in applicable) / total_w
+        critical = [f"{r.name}: {r.detail} (source: {r.source})" for r in results if r.critical_failed]
+        passed = not critical and score >= ctx.targets.pass_score - 1e-9
+        rad = self._metric("shots")
+        radiation = {"shots": rad.shots, "pulses": rad.pulses, "fluoro_s": rad.fluoro_s,
+                     "dap_gycm2": rad.dap_gycm2, "entrance_kerma_mgy": rad.kerma_mgy}
+        tipm = self._metric("tip_depth")
+        tip = {"depth_fraction": None, "tip_mm": None, "midline_offset_mm": None, "measured_at": None}
+        if tipm.tip is not None:
+            lm = ctx.landmarks
+            tip = {"depth_fraction": lm.depth_fraction(float(tipm.tip[1])),
+                   "tip_mm": [round(float(v), 3) for v in tipm.tip],
+                   "midline_offset_mm": abs(float(tipm.tip[0]) - float(lm.body_centre_mm[0])),
+                   "measured_at": tipm.at}
+        leaks = collect_leaks(self._metric("leak_other").leaks, ctx.final_leaks)
+        return ScoreReport(
+            passed=passed, score=score, critical_errors=critical, metrics=results,
+            cement_injected_ml=self.state.injected_ml, leaks=leaks, radiation=radiation, tip=tip,
+            global_rating=global_rating(results), total_time_s=self.state.t_s, pass_score=ctx.targets.pass_score,
+            scenario_id=ctx.scenario_id, scenario_sha256=ctx.scenario_sha256,
+            timeline=merge_timeline(self._timeline), events=list(self.events))
+
+
+def score_events(events, context: ScoringContext) -> ScoreReport:
+    """Score a list of events (Event objects or their JSON dicts) in ``context``."""
+    return Scorer(context).feed_all(events).report()
+
+
+def _cement_points_mm(procedure) -> np.ndarray | None:
+    cem = getattr(procedure, "cement", None)
+    if cem is None or float(getattr(cem, "injected_ml", 0.0)) <= 0:
+        return None
+    dep = cem.deposit()
+    if dep is None:
+        return None
+    ijk = np.asarray(dep.ijk)
+    if ijk.size == 0:
+        return np.zeros((0, 3))
+    frac = np.asarray(dep.fraction, float)
+    kji = ijk[frac >= 0.5] if frac.shape[0] == ijk.shape[0] else ijk
+    return procedure.patient.volume.grid.index_to_mm(kji)
+
+
+def _final_leaks(procedure) -> list | None:
+    cem = getattr(procedure, "cement", None)
+    if cem is None:
+        return None
+    return [{"type": lk.type, "region": lk.region, "volume_ml": float(lk.volume_ml),
+             "first_t_s": float(lk.first_t_s), "pe_risk": bool(lk.pe_risk)} for lk in cem.leaks]
+
+
+def context_for_procedure(procedure) -> ScoringContext:
+    """The scoring context of a procedure (scenario, patient, final cement and leaks)."""
+    return build_context(procedure.scenario, patient=procedure.patient,
+                         cement_points_mm=_cement_points_mm(procedure), final_leaks=_final_leaks(procedure))
+
+
+def score(procedure) -> ScoreReport:
+    """Score a :class:`~trainer.core.procedure.machine.Procedure` (live or replayed).
+
+    Parameters
+    ----------
+    procedure : Procedure
+        Needs ``.events``, ``.scenario``, ``.patient`` and ``.cement``.
+
+    Returns
+    -------
+    ScoreReport
+    """
+    return score_events(procedure.events, context_for_procedure(procedure))
+

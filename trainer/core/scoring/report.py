@@ -1,0 +1,213 @@
+"""The score report: outcome, metrics, summaries, the OSATS-style rating and the timeline."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from trainer.core.scoring.metric import STATUS_CREDIT, MetricResult
+
+__all__ = ["ScoreReport", "global_rating", "OSATS_DOMAINS", "RATING_LABEL", "TimelineEntry", "timeline_entry"]
+
+RATING_LABEL = ("modelled on OSATS domains; not validated for vertebroplasty "
+                "(FACTS.md 7: no validated vertebroplasty rating scale was found)")
+
+#: OSATS-like domains (FACTS.md 7) -> the metrics that inform them.
+OSATS_DOMAINS = {
+    "respect for tissue": ("medial_wall_rule", "canal_foramen_breach", "breach_grade", "anterior_cortex",
+                           "leak_canal_foramen", "leak_other"),
+    "instrument handling": ("entry_point", "redirections", "instrument_movements", "progress_per_shot",
+                            "tip_depth", "tip_endplates", "tip_midline"),
+    "flow of procedure": ("total_time", "shots", "fluoro_time", "dap"),
+    "knowledge of procedure": ("candidacy", "checklist_gates", "ap_orbital_error", "ap_tilt_error",
+                               "lateral_orbital_error", "cement_phase", "stop_rule", "ap_checks",
+                               "lateral_checks", "cement_volume", "fill_fraction", "cement_spread"),
+}
+
+
+def global_rating(metrics: list[MetricResult]) -> dict:
+    """1-5 rating per OSATS-like domain and overall: 1 + 4 x the mean credit of the domain's
+    applicable metrics (pass 1, warn 0.5, fail 0).  Not validated (see :data:`RATING_LABEL`)."""
+    by_id = {m.id: m for m in metrics}
+    domains = {}
+    for name, ids in OSATS_DOMAINS.items():
+        credits = [STATUS_CREDIT[by_id[i].status] for i in ids if i in by_id and by_id[i].status != "n/a"]
+        domains[name] = None if not credits else round(1.0 + 4.0 * sum(credits) / len(credits), 1)
+    vals = [v for v in domains.values() if v is not None]
+    overall = round(sum(vals) / len(vals), 1) if vals else None
+    return {"overall": overall, "domains": domains, "label": RATING_LABEL}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of the debrief timeline (consecutive similar steps merged)."""
+
+    t_s: float
+    kind: str      #: 'decision', 'carm', 'shot', 'trocar', 'wall', 'cement', 'leak', 'refused', 'finish'
+    text: str
+    verb: str = ""         #: mergeable steps: 'advance', 'withdraw', 'inject'
+    amount: float = 0.0    #: mm or mL of a mergeable step
+    tail: str = ""         #: what follows the amount (tissue reached, phase and total)
+
+    def to_json(self) -> dict:
+        return {"t_s": round(self.t_s, 1), "kind": self.kind, "text": self.text}
+
+
+def timeline_entry(kind: str, t_s: float, d: dict) -> TimelineEntry | None:
+    """The timeline line for one event, or None for events the timeline leaves out."""
+    if kind == "decision":
+        return TimelineEntry(t_s, "decision", f"{d.get('item')}: {d.get('answer')}")
+    if kind == "shot":
+        return TimelineEntry(t_s, "shot", f"shot {d.get('index')} {str(d.get('view', '')).upper()}")
+    if kind == "trocar_placed":
+        return TimelineEntry(t_s, "trocar", f"trocar placed, {d.get('side')} side, {d.get('gauge')} G")
+    if kind == "trocar_moved":
+        delta = float(d.get("delta_mm") or 0.0)
+        verb = "advance" if delta >= 0 else "withdraw"
+        tail = f" -> {d.get('tissue')}"
+        return TimelineEntry(t_s, "trocar", f"{verb} {abs(delta):.1f} mm{tail}", verb, abs(delta), tail)
+    if kind == "trocar_aimed":
+        extra = " (redirection)" if d.get("redirection") else ""
+        return TimelineEntry(t_s, "trocar", f"aim changed {float(d.get('change_deg') or 0):.1f} deg{extra}")
+    if kind == "wall_crossed":
+        g = d.get("grade")
+        grade = f", grade {g}" if g else ""
+        way = "into" if d.get("inward") else "out of"
+        return TimelineEntry(t_s, "wall", f"{d.get('wall')} crossed {way} {d.get('tissue_to')}{grade}")
+    if kind == "cement_mixed":
+        return TimelineEntry(t_s, "cement", f"cement mixed ({d.get('product')})")
+    if kind == "cement_injected":
+        ml = float(d.get("ml") or 0)
+        tail = f" ({d.get('phase')}), total {float(d.get('injected_ml') or 0):.2f} mL"
+        return TimelineEntry(t_s, "cement", f"inject {ml:.2f} mL{tail}", "inject", ml, tail)
+    if kind == "leak":
+        return TimelineEntry(t_s, "leak", f"LEAK {d.get('type')} ({d.get('region')})")
+    if kind == "refused":
+        return TimelineEntry(t_s, "refused", f"refused: {d.get('reason')}")
+    if kind == "finished":
+        return TimelineEntry(t_s, "finish", "finished")
+    return None
+
+
+def merge_timeline(entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """Merge runs of advances or injections into one line each (keeps the first time)."""
+    out: list[TimelineEntry] = []
+    run: list[TimelineEntry] = []
+
+    def flush():
+        if not run:
+            return
+        if len(run) == 1:
+            out.append(run[0])
+        else:
+            total = sum(e.amount for e in run)
+            unit = "mL" if run[0].verb == "inject" else "mm"
+            nd = 2 if unit == "mL" else 1
+            out.append(TimelineEntry(run[0].t_s, run[0].kind,
+                                     f"{run[0].verb} {total:.{nd}f} {unit} in {len(run)} steps{run[-1].tail}",
+                                     run[0].verb, total, run[-1].tail))
+        run.clear()
+
+    for e in entries:
+        mergeable = bool(e.verb)
+        if mergeable and run and run[-1].verb == e.verb:
+            run.append(e)
+            continue
+        flush()
+        if mergeable:
+            run.append(e)
+        else:
+            out.append(e)
+    flush()
+    return out
+
+
+@dataclass(frozen=True)
+class ScoreReport:
+    """The outcome of one procedure.
+
+    Attributes
+    ----------
+    passed : bool
+        No critical error and ``score >= pass_score``.
+    score : float
+        0-100, the weighted mean of metric credits over the applicable metrics.
+    critical_errors : list of str
+        What went critically wrong and why.
+    metrics : list of MetricResult
+    cement_injected_ml : float
+    leaks : list of dict
+        ``type``, ``region``, ``volume_ml``, ``pe_risk``.
+    radiation : dict
+        ``shots``, ``pulses``, ``fluoro_s``, ``dap_gycm2``, ``entrance_kerma_mgy``.
+    tip : dict
+        ``depth_fraction`` (0 posterior wall, 1 anterior wall; None without a trocar),
+        ``tip_mm``, ``midline_offset_mm``, ``measured_at``.
+    global_rating : dict
+    total_time_s : float
+    pass_score : float
+    scenario_id, scenario_sha256 : str
+    timeline : list of TimelineEntry
+    events : list of Event
+        The events that were scored (for the debrief figures).
+    """
+
+    passed: bool
+    score: float
+    critical_errors: list
+    metrics: list
+    cement_injected_ml: float
+    leaks: list
+    radiation: dict
+    tip: dict
+    global_rating: dict
+    total_time_s: float
+    pass_score: float
+    scenario_id: str = ""
+    scenario_sha256: str = ""
+    timeline: list = field(default_factory=list)
+    events: list = field(default_factory=list, repr=False)
+
+    def metric(self, metric_id: str) -> MetricResult:
+        """The result of one metric by id (KeyError if unknown)."""
+        for m in self.metrics:
+            if m.id == metric_id:
+                return m
+        raise KeyError(metric_id)
+
+    def failed_metrics(self) -> list[str]:
+        return [m.id for m in self.metrics if m.status == "fail"]
+
+    def to_json(self) -> dict:
+        """Plain JSON (the ``assess --json`` output)."""
+        return {
+            "passed": self.passed,
+            "score": round(self.score, 2),
+            "pass_score": self.pass_score,
+            "critical_errors": list(self.critical_errors),
+            "metrics": [m.to_json() for m in self.metrics],
+            "cement_injected_ml": round(self.cement_injected_ml, 4),
+            "leaks": [{"type": lk["type"], "region": lk.get("region", ""), "volume_ml": round(lk["volume_ml"], 4),
+                       "pe_risk": bool(lk.get("pe_risk", False))} for lk in self.leaks],
+            "radiation": {k: (round(v, 6) if isinstance(v, float) else v) for k, v in self.radiation.items()},
+            "tip": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.tip.items()},
+            "global_rating": self.global_rating,
+            "total_time_s": round(self.total_time_s, 3),
+            "scenario": {"id": self.scenario_id, "sha256": self.scenario_sha256},
+            "timeline": [e.to_json() for e in self.timeline],
+        }
+
+    def to_text(self) -> str:
+        """A short plain-text summary (the default ``assess`` output)."""
+        lines = [f"{'PASSED' if self.passed else 'FAILED'}  score {self.score:.1f}/100 "
+                 f"(pass mark {self.pass_score:g}, no critical error)"]
+        for c in self.critical_errors:
+            lines.append(f"  CRITICAL: {c}")
+        for m in self.metrics:
+            v = m.value
+            vs = "-" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v))
+            lines.append(f"  [{m.status:4}] {m.name}: {vs} {m.unit}  (target: {m.target})")
+        return "\n".join(lines)
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2, sort_keys=False)
