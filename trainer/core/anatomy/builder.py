@@ -1,0 +1,180 @@
+"""Build the synthetic patient: fine and context volumes plus landmarks.
+
+``build_patient(params)`` is deterministic: every random draw comes from one
+``numpy.random.Generator`` seeded with ``params.seed`` (children spawned in a fixed
+order: column jitter, textures, fracture features).
+
+Fine volume: ``params.voxel_mm`` grid around the target (x +/- 60 mm, y from in front of
+the body to just behind the skin, z over the target, both discs and part of both
+neighbours).  Context volume: a 2 mm grid over the whole torso cross-section and
+z +/- 100 mm, emptied (air) inside the fine box so that renderers can add both.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from trainer.core.anatomy import features
+from trainer.core.anatomy.canvas import Canvas
+from trainer.core.anatomy.column import Column, build_column
+from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.anatomy.hu import assign_hu, bone_box, cortical_shell
+from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.landmarks_calc import compute_landmarks
+from trainer.core.anatomy.morphometry import SEX_SCALE
+from trainer.core.anatomy.params import AnatomyParams
+from trainer.core.anatomy.patient import Patient
+from trainer.core.anatomy.softtissue import Torso, paint_rib, rib_path
+
+__all__ = ["build_patient", "CONTEXT_VOXEL_MM", "CONTEXT_HALF_Z_MM", "fine_bounds"]
+
+CONTEXT_VOXEL_MM = 2.0
+CONTEXT_HALF_Z_MM = 100.0
+_N_COLUMN_STREAMS = 17
+
+
+def _torso(col: Column, params: AnatomyParams) -> Torso:
+    t = col.target
+    skin_y = t.lamina_outer_y + params.posterior_soft_tissue_mm
+    s = params.size_scale * SEX_SCALE[params.sex]
+    return Torso.for_patient(skin_y, params.posterior_soft_tissue_mm, s, t.body.posterior_y + 2.0,
+                             t.body.a + t.dims.tp_length_mm + 30.0)
+
+
+def fine_bounds(col: Column, torso: Torso):
+    """(lo, hi) corners (x, y, z mm) of the fine box."""
+    t = col.target
+    up, down = col.above(), col.below()
+    z_hi = (up.body.zc if up is not None else t.body.z_range()[1] + 20.0)
+    z_lo = (down.body.zc if down is not None else t.body.z_range()[0] - 20.0)
+    z_hi = min(z_hi, t.body.z_range()[1] + t.disc_above_mm + 11.0)
+    z_lo = max(z_lo, t.body.z_range()[0] - t.dims.disc_below_mm - 11.0)
+    return (np.array([-60.0, -t.body.b - 15.0, z_lo]), np.array([60.0, torso.skin_y_mm + 4.0, z_hi]))
+
+
+def _diaphragm_z(col: Column) -> float:
+    levels = [v.dims.level for v in col.vertebrae]
+    if "T12" in levels:
+        return col.vertebrae[levels.index("T12")].body.z_range()[0]
+    if all(lv.startswith(("L", "S")) for lv in levels):
+        return 1e4
+    return col.vertebrae[-1].body.z_range()[0] - 300.0
+
+
+def _paint_scene(cv: Canvas, col: Column, torso: Torso, params: AnatomyParams):
+    """Everything except HU-dependent features, in priority order (later wins)."""
+    t = col.target
+    cv.labels[:] = torso.axial_labels(cv.x, cv.y)[None]
+    zd = _diaphragm_z(col)
+    tip_y = t.transverse_points(1.0)[1][1]
+    rib_back_y = max(tip_y + 2.0, t.body.posterior_y + 8.0)
+    if zd < cv.z[-1]:
+        torso.paint_lungs(cv, rib_back_y, zd, t.body.a, t.body.posterior_y - 2.0)
+    if zd > cv.z[0]:
+        torso.paint_psoas(cv, min(zd, cv.z[-1] + 1.0), t.body.a, 0.0)
+    verts = col.vertebrae
+    for i, v in enumerate(verts):
+        lo_z = v.body.z_range()[0] - 0.6 * v.dims.disc_below_mm
+        hi_z = v.body.z_range()[1] + 0.6 * v.disc_above_mm
+        v.paint_canal(cv, lo_z, hi_z)
+    gaps = {}
+    for u, low in col.discs():
+        zg = 0.5 * (u.pedicle_z_extent()[0] + low.pedicle_z_extent()[1])
+        gaps[id(u)] = zg
+        u.paint_foramina(cv, zg)
+    channels = features.paint_segmental_veins(cv, t, params.segmental_vein_scale,
+                                              gaps.get(id(t), t.body.z_range()[0]))
+    for u, low in col.discs():
+        lo, hi = low.body.box(grow_mm=0.8)
+        zl, zu = low.body.zc, u.body.zc
+        lo[2], hi[2] = zl, zu
+
+        def disc(x, y, z, u=u, low=low):
+            return (z > low.body.top(x, y)) & (z < u.body.bottom(x, y)) & low.body.outline(x, y, grow_mm=0.6)
+
+        cv.paint(lo, hi, disc, Label.DISC)
+    for v in verts:
+        n = v.dims.level
+        if not n.startswith("T"):
+            continue
+        for s in (1.0, -1.0):
+            root, tip = v.transverse_points(s)
+            head = np.array([s * 0.92 * v.body.a, v.body.posterior_y - 0.3 * v.dims.body_depth_mm,
+                             v.body.z_range()[1] + 0.3 * v.disc_above_mm])
+            tub = np.array([tip[0] - s * 1.0, tip[1] - 4.0, tip[2]])
+            path = rib_path(head, tub, torso, rib_back_y, s, int(n[1:]), v.dims.scale)
+            paint_rib(cv, path, 4.0 * v.dims.scale)
+    for v in verts:
+        if v is t:
+            continue
+        v.paint_posterior(cv, Label.ADJACENT_VERTEBRA, torso.skin_y_mm)
+        v.paint_body(cv, Label.ADJACENT_VERTEBRA)
+    t.paint_posterior(cv, Label.POSTERIOR_ELEMENTS, torso.skin_y_mm,
+                      {"left": Label.PEDICLE_LEFT, "right": Label.PEDICLE_RIGHT})
+    t.paint_body(cv, Label.CANCELLOUS)
+    return channels
+
+
+def _volume(cv: Canvas, params: AnatomyParams, rng, textured: bool, channels, feat_rng):
+    sp = cv.grid.spacing_mm[0]
+    shell = cortical_shell(cv.labels, sp, bone_box(cv.labels))
+    cv.labels[shell & (cv.labels == Label.CANCELLOUS)] = Label.BODY_CORTEX
+    hu = assign_hu(cv.labels, sp, params.trabecular_hu, params.cortical_hu, rng, textured=textured, shell=shell)
+    return hu
+
+
+def build_patient(params: AnatomyParams) -> Patient:
+    """Build the synthetic patient for ``params``.
+
+    Parameters
+    ----------
+    params : AnatomyParams
+        Level, size, bone quality, fracture, seed and voxel size (validated).
+
+    Returns
+    -------
+    Patient
+        ``volume``: fine grid (``params.voxel_mm``, LPS, [z, y, x], int16 HU, uint8 labels);
+        ``context``: one 2 mm volume of the torso, air inside the fine box;
+        ``landmarks``: target-vertebra landmarks (mm).
+    """
+    root = np.random.default_rng(params.seed)
+    streams = root.spawn(_N_COLUMN_STREAMS + 3)
+    col = build_column(params, streams[:_N_COLUMN_STREAMS])
+    tex_rng, feat_rng = streams[_N_COLUMN_STREAMS], streams[_N_COLUMN_STREAMS + 1]
+    torso = _torso(col, params)
+    t = col.target
+
+    lo, hi = fine_bounds(col, torso)
+    cv = Canvas(Grid.from_bounds(lo, hi, params.voxel_mm))
+    channels = _paint_scene(cv, col, torso, params)
+    hu = _volume(cv, params, tex_rng, True, channels, feat_rng)
+    features.paint_nutrient_channels(cv, hu, channels, max(0.8, 0.6 * params.voxel_mm) * params.segmental_vein_scale)
+    foramen = features.paint_basivertebral(cv, hu, t, params.basivertebral_vein_scale)
+    feats = features.paint_fracture_features(cv, hu, t, params, feat_rng)
+    fine = Volume(hu=hu, labels=cv.labels, grid=cv.grid,
+                  meta={"kind": "fine", "level": params.level, "features": feats})
+
+    clo = np.array([-torso.half_width_mm - 4.0, torso.anterior_y_mm - 4.0, -CONTEXT_HALF_Z_MM])
+    chi = np.array([torso.half_width_mm + 4.0, torso.skin_y_mm + 4.0, CONTEXT_HALF_Z_MM])
+    ccv = Canvas(Grid.from_bounds(clo, chi, CONTEXT_VOXEL_MM))
+    _paint_scene(ccv, col, torso, params)
+    chu = _volume(ccv, params, tex_rng, False, None, None)
+    _clear_box(ccv, chu, cv.grid)
+    context = Volume(hu=chu, labels=ccv.labels, grid=ccv.grid, meta={"kind": "context"})
+
+    lm = compute_landmarks(params, col, torso, fine, foramen)
+    return Patient(volume=fine, landmarks=lm, context=[context], params=params, source="synthetic")
+
+
+def _clear_box(cv: Canvas, hu: np.ndarray, fine: Grid):
+    """Empty the context voxels whose centres lie inside the fine grid's extent."""
+    half = 0.5 * np.asarray(fine.spacing_mm)
+    lo = np.asarray(fine.origin_mm) - half
+    hi = fine.upper_mm + half
+    b = cv.box(lo, hi)
+    if b is None:
+        return
+    sl = b[0]
+    cv.labels[sl] = Label.AIR
+    hu[sl] = -1000

@@ -1,0 +1,119 @@
+"""CT numbers (HU) from the label volume: tissue values, cortical shells and trabecular texture.
+
+Documented values (FACTS.md 1.5): trabecular bone about 230 HU healthy, 80-110 HU
+osteoporotic (the patient's ``trabecular_hu`` is the mean of the CANCELLOUS label);
+cortical shell 1000-1500 HU (``cortical_hu``).  Soft-tissue values are textbook CT
+numbers [NV]: fat -100, muscle 50, soft tissue 40, skin 30, CSF/dura 15, disc 90,
+blood 45, aerated lung -850.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from trainer.core.anatomy.labels import Label
+
+__all__ = ["TISSUE_HU", "BONE_MASK_LABELS", "cortical_shell", "assign_hu", "trabecular_texture"]
+
+TISSUE_HU = {
+    Label.AIR: -1000, Label.SKIN: 30, Label.FAT: -100, Label.MUSCLE: 50, Label.CANAL: 15,
+    Label.FORAMEN_LEFT: -40, Label.FORAMEN_RIGHT: -40, Label.DISC: 90, Label.BASIVERTEBRAL_VEIN: 45,
+    Label.SEGMENTAL_VEIN: 45, Label.CLEFT: 15, Label.SOFT_TISSUE: 40, Label.LUNG: -850,
+}
+BONE_MASK_LABELS = (Label.BODY_CORTEX, Label.CANCELLOUS, Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT,
+                    Label.POSTERIOR_ELEMENTS, Label.ADJACENT_VERTEBRA, Label.RIB)
+#: Cores of pedicles, posterior elements, neighbours and ribs are denser than the body's cancellous bone [NV].
+CORE_FACTOR = 1.3
+CORTEX_MM = 1.0
+
+
+def _lut(values: dict, default=0, dtype=np.int16) -> np.ndarray:
+    lut = np.full(256, default, dtype)
+    for k, v in values.items():
+        lut[int(k)] = v
+    return lut
+
+
+_BONE_LUT = np.zeros(256, bool)
+_BONE_LUT[list(int(b) for b in BONE_MASK_LABELS)] = True
+
+
+def bone_box(labels: np.ndarray):
+    """Slices of the bounding box of all bone voxels (or None)."""
+    m = _BONE_LUT[labels]
+    idx = [np.flatnonzero(m.any(axis=tuple(a for a in range(3) if a != ax))) for ax in range(3)]
+    if any(i.size == 0 for i in idx):
+        return None
+    return tuple(slice(int(i[0]), int(i[-1]) + 1) for i in idx)
+
+
+def cortical_shell(labels: np.ndarray, spacing_mm: float, box=None) -> np.ndarray:
+    """Boolean mask of bone voxels within ``CORTEX_MM`` of a non-bone voxel (city-block erosion)."""
+    box = box if box is not None else tuple(slice(0, n) for n in labels.shape)
+    sub = _BONE_LUT[labels[box]]
+    n = max(1, int(round(CORTEX_MM / spacing_mm)))
+    core = ndi.binary_erosion(sub, iterations=n, border_value=1)
+    shell = np.zeros(labels.shape, bool)
+    shell[box] = sub & ~core
+    return shell
+
+
+def trabecular_texture(shape, spacing_mm: float, rng: np.random.Generator) -> np.ndarray:
+    """Zero-mean, unit-SD band-pass noise with trabecular-sized blobs (about 0.5-2 mm), float32."""
+    noise = rng.standard_normal(shape, dtype=np.float32)
+    fine = ndi.gaussian_filter(noise, max(0.45 / spacing_mm, 0.5), mode="wrap")
+    coarse = ndi.gaussian_filter(fine, max(1.4 / spacing_mm, 0.7), mode="wrap")
+    tex = fine - 0.8 * coarse
+    sd = float(tex[:: 3, :: 3, :: 3].std()) or 1.0
+    tex /= sd
+    return tex
+
+
+def assign_hu(labels: np.ndarray, spacing_mm: float, trabecular_hu: float, cortical_hu: float,
+              rng: np.random.Generator, textured: bool = True, shell: np.ndarray | None = None) -> np.ndarray:
+    """HU volume (int16) for ``labels``.
+
+    Parameters
+    ----------
+    labels : uint8 array
+    spacing_mm : float
+        Isotropic voxel size (mm); at 2 mm and above the cortex is blended by partial volume.
+    trabecular_hu, cortical_hu : float
+        Means of the CANCELLOUS and BODY_CORTEX labels.
+    rng : numpy.random.Generator
+        Texture noise.
+    textured : bool
+        Trabecular texture (fine grids) or flat values (context grids).
+    shell : bool array, optional
+        Cortical voxels of the non-body bones; computed when not given.
+    """
+    hu = _lut(TISSUE_HU)[labels]
+    box = bone_box(labels)
+    if box is None:
+        return hu
+    if shell is None:
+        shell = cortical_shell(labels, spacing_mm, box)
+    lab = labels[box]
+    sh = shell[box]
+    core_hu = trabecular_hu * CORE_FACTOR + 20.0
+    if spacing_mm >= 1.5:
+        frac = min(1.0, CORTEX_MM / spacing_mm)
+        rim_hu = frac * cortical_hu + (1 - frac) * core_hu
+        sub = np.where(sh, rim_hu, core_hu).astype(np.float32)
+        sub[lab == Label.CANCELLOUS] = trabecular_hu
+        sub[lab == Label.BODY_CORTEX] = rim_hu
+    else:
+        tex = trabecular_texture(lab.shape, spacing_mm, rng) if textured else np.zeros(lab.shape, np.float32)
+        amp = 0.45 * trabecular_hu + 30.0
+        sub = np.where(sh, cortical_hu + 40.0 * tex, core_hu + amp * tex).astype(np.float32)
+        canc = lab == Label.CANCELLOUS
+        vals = trabecular_hu + amp * tex[canc]
+        vals += trabecular_hu - float(vals.mean()) if vals.size else 0.0
+        sub[canc] = vals
+        cort = lab == Label.BODY_CORTEX
+        sub[cort] = cortical_hu + 40.0 * tex[cort]
+    is_bone = _BONE_LUT[lab]
+    hb = hu[box]
+    hb[is_bone] = np.clip(np.rint(sub[is_bone]), -1024, 3071).astype(np.int16)
+    return hu

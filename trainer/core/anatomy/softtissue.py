@@ -1,0 +1,139 @@
+"""Torso, muscles, lungs and ribs around the spine.
+
+The torso is an elliptic cylinder (about 340 x 240 mm for size 1, growing with the
+posterior soft-tissue thickness, i.e. habitus) with skin (2 mm), subcutaneous fat, a
+muscular wall, the posterior paraspinal muscle block (erector spinae, multifidus),
+psoas at lumbar levels, viscera (soft tissue), lungs above a posterior-low diaphragm and
+ribs at thoracic levels.  Shapes are simple on purpose: they give the radiograph its
+background, they are not anatomy to be scored.  All dimensions here are [NV] placeholders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from trainer.core.anatomy.canvas import Canvas, polyline_tube
+from trainer.core.anatomy.labels import Label
+
+__all__ = ["Torso", "rib_path"]
+
+SKIN_MM = 2.0
+
+
+@dataclass(frozen=True)
+class Torso:
+    """Body-wall geometry (mm, LPS), from the skin over the target spinous process."""
+
+    skin_y_mm: float          #: posterior skin at the midline
+    half_width_mm: float
+    ap_mm: float
+    fat_post_mm: float
+    fat_side_mm: float
+    fat_ant_mm: float
+    spine_front_y_mm: float   #: anterior border of the paraspinal muscle block (about the posterior body wall)
+    muscle_half_width_mm: float
+
+    @classmethod
+    def for_patient(cls, skin_y_mm, posterior_soft_tissue_mm, size_scale, spine_front_y_mm, muscle_half_width_mm):
+        hab = posterior_soft_tissue_mm - 45.0
+        return cls(
+            skin_y_mm=float(skin_y_mm),
+            half_width_mm=170.0 * size_scale + 1.0 * hab,
+            ap_mm=240.0 * size_scale + 1.5 * hab,
+            fat_post_mm=float(np.clip(0.35 * posterior_soft_tissue_mm, 6.0, 45.0)),
+            fat_side_mm=float(max(6.0, 14.0 + 0.4 * hab)),
+            fat_ant_mm=float(max(6.0, 16.0 + 0.6 * hab)),
+            spine_front_y_mm=float(spine_front_y_mm),
+            muscle_half_width_mm=float(muscle_half_width_mm),
+        )
+
+    @property
+    def anterior_y_mm(self) -> float:
+        return self.skin_y_mm - self.ap_mm
+
+    def _inside(self, x, y, shrink_post, shrink_ant, shrink_side):
+        post = self.skin_y_mm - shrink_post
+        ant = self.anterior_y_mm + shrink_ant
+        yc, b = 0.5 * (post + ant), 0.5 * (post - ant)
+        a = self.half_width_mm - shrink_side
+        return (np.abs(x) / a) ** 2.2 + (np.abs(y - yc) / b) ** 2.2 <= 1.0
+
+    def axial_labels(self, x, y) -> np.ndarray:
+        """Label map (ny, nx) of one axial slice of the body wall and viscera."""
+        X = x[None, :]
+        Y = y[:, None]
+        out = np.zeros((y.size, x.size), np.uint8)
+        out[self._inside(X, Y, 0, 0, 0)] = Label.SKIN
+        out[self._inside(X, Y, SKIN_MM, SKIN_MM, SKIN_MM)] = Label.FAT
+        fp, fa, fs = SKIN_MM + self.fat_post_mm, SKIN_MM + self.fat_ant_mm, SKIN_MM + self.fat_side_mm
+        inner = self._inside(X, Y, fp, fa, fs)
+        out[inner] = Label.MUSCLE
+        out[self._inside(X, Y, fp + 10.0, fa + 10.0, fs + 10.0)] = Label.SOFT_TISSUE
+        block = inner & (Y > self.spine_front_y_mm) & (np.abs(X) < self.muscle_half_width_mm)
+        out[block] = Label.MUSCLE
+        return out
+
+    def rib_ellipse(self, rib_back_y_mm: float):
+        """(yc, a, b) of the ellipse the rib shafts follow, posterior-most at ``rib_back_y_mm``."""
+        a = self.half_width_mm - SKIN_MM - self.fat_side_mm - 14.0
+        ant = self.anterior_y_mm + SKIN_MM + self.fat_ant_mm + 12.0
+        b = 0.5 * (rib_back_y_mm - ant)
+        return rib_back_y_mm - b, a, b
+
+    def paint_lungs(self, cv: Canvas, rib_back_y_mm: float, diaphragm_z_mm: float, spine_half_width_mm: float,
+                    spine_front_y_mm: float):
+        """Aerated lung inside the ribs, beside the spine and mediastinum, above the diaphragm."""
+        yc, a, b = self.rib_ellipse(rib_back_y_mm)
+        a, b = a - 6.0, b - 6.0
+        y_back = rib_back_y_mm - 6.0
+
+        def lung(x, y, z):
+            inside = (x / a) ** 2 + ((y - yc) / b) ** 2 <= 1.0
+            medi = (np.abs(x) < 45.0) & (y < spine_front_y_mm)
+            spine = (np.abs(x) < spine_half_width_mm + 8.0) & (y > spine_front_y_mm - 2 * spine_half_width_mm)
+            zd = diaphragm_z_mm + 80.0 * np.clip((y_back - y) / (2 * b), 0.0, 1.0)
+            return inside & ~medi & ~spine & (z > zd)
+
+        top = cv.z[-1] + 1.0
+        cv.paint((-a, yc - b, diaphragm_z_mm), (a, y_back, top), lung, Label.LUNG,
+                 only=(Label.SOFT_TISSUE, Label.MUSCLE))
+
+    def paint_psoas(self, cv: Canvas, origin_z_mm: float, body_half_width_mm: float, y_mm: float):
+        """Psoas muscles beside the lumbar bodies, growing caudally from ``origin_z_mm``."""
+        for s in (1.0, -1.0):
+            cx = s * (body_half_width_mm + 12.0)
+
+            def psoas(x, y, z, cx=cx):
+                g = np.clip((origin_z_mm - z) / 120.0, 0.0, 1.0) * 0.7 + 0.3
+                return (((x - cx) / (13.0 * g)) ** 2 + ((y - y_mm) / (15.0 * g)) ** 2 <= 1.0) & (z < origin_z_mm)
+
+            lo = (cx - 14.0, y_mm - 16.0, cv.z[0] - 1.0)
+            hi = (cx + 14.0, y_mm + 16.0, origin_z_mm)
+            cv.paint(lo, hi, psoas, Label.MUSCLE, only=(Label.SOFT_TISSUE, Label.FAT))
+
+
+def rib_path(head, tubercle, torso: Torso, rib_back_y_mm: float, side_sign: float, n_rib: int,
+             scale: float = 1.0) -> np.ndarray:
+    """Polyline (N, 3) of one rib: head at the body, neck to the tubercle, shaft around the chest.
+
+    Ribs 11 and 12 are short (floating); the others run round to the front (FACTS-free
+    geometry, [NV]).
+    """
+    yc, a, b = torso.rib_ellipse(rib_back_y_mm)
+    x_start = abs(tubercle[0]) + 12.0
+    phi0 = float(np.arcsin(np.clip(x_start / a, 0.0, 0.99)))
+    phi_end = {12: np.radians(75.0), 11: np.radians(105.0)}.get(n_rib, np.radians(165.0))
+    drop = {12: 12.0, 11: 22.0}.get(n_rib, 50.0) * scale
+    phis = np.linspace(phi0, max(phi_end, phi0 + 0.2), 10)
+    t = (phis - phi0) / (phis[-1] - phi0)
+    shaft = np.stack([side_sign * a * np.sin(phis), yc + b * np.cos(phis), tubercle[2] - 4.0 - drop * t], axis=1)
+    return np.vstack([np.asarray(head, float)[None], np.asarray(tubercle, float)[None], shaft])
+
+
+def paint_rib(cv: Canvas, path: np.ndarray, radius_mm: float):
+    """Paint a rib along ``path`` (never over vertebral bone)."""
+    polyline_tube(cv, path, radius_mm, Label.RIB,
+                  keep=(Label.ADJACENT_VERTEBRA, Label.POSTERIOR_ELEMENTS, Label.PEDICLE_LEFT,
+                        Label.PEDICLE_RIGHT, Label.BODY_CORTEX, Label.CANCELLOUS, Label.CANAL))

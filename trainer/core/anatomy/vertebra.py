@@ -1,0 +1,261 @@
+"""One vertebra: body, pedicles, posterior elements, canal and foramina, painted on a canvas.
+
+Geometry per level comes from :class:`~trainer.core.anatomy.morphometry.VertebraDims`.
+Pedicles are elliptic tubes along their axis (width x height at the isthmus, flaring
+towards the body and the articular mass); the isthmus' medial wall lies at
+``x = +/- canal_width / 2`` so the interpedicular distance is the canal width.
+The canal is flat in front (posterior body wall), full width in its anterior half and
+narrows to the lamina apex; the laminae, articular masses, facets (superior and
+inferior articular processes), transverse and spinous processes are capsules and
+rings around it.  Dimensions not in the level table are documented constants [NV].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from trainer.core.anatomy.body import BodyShape
+from trainer.core.anatomy.canvas import Canvas, capsule, ellipsoid, segment_distance2
+from trainer.core.anatomy.labels import Label
+
+__all__ = ["Vertebra", "PedicleGeom", "aniso_capsule"]
+
+LAMINA_MM = {True: 5.0, False: 6.0}        #: lamina thickness, thoracic / lumbar [NV]
+SPINOUS_LENGTH_MM = {True: 38.0, False: 30.0}   #: [NV]
+SPINOUS_HALF_MM = {True: (2.5, 5.0), False: (3.0, 8.0)}   #: half thickness (x), half height [NV]
+FACET_RADIUS_MM = {True: 4.5, False: 5.5}  #: articular process radius [NV]
+TP_RADIUS_MM = {True: 4.5, False: 3.5}     #: [NV]
+
+
+def aniso_capsule(p0, p1, radii):
+    """Capsule with an elliptic section: the segment ``p0``-``p1`` dilated by semi-axes ``radii`` (x, y, z)."""
+    r = np.asarray(radii, np.float32)
+    q0 = np.asarray(p0, np.float32) / r
+    q1 = np.asarray(p1, np.float32) / r
+
+    def f(x, y, z):
+        d2, _ = segment_distance2(x / r[0], y / r[1], z / r[2], q0, q1)
+        return d2 <= 1.0
+
+    lo = np.minimum(p0, p1) - r
+    hi = np.maximum(p0, p1) + r
+    return f, lo, hi
+
+
+@dataclass(frozen=True)
+class PedicleGeom:
+    """A pedicle tube (mm, absolute coordinates)."""
+
+    side: str
+    centre: np.ndarray
+    axis: np.ndarray
+    width_mm: float
+    height_mm: float
+    s_post_mm: float       #: tube length behind the isthmus
+    s_ant_mm: float        #: tube length in front of the isthmus
+    medial_wall_x_mm: float
+    lateral_wall_x_mm: float
+
+    @property
+    def e_w(self) -> np.ndarray:
+        e = np.cross(self.axis, [0.0, 0.0, 1.0])
+        return e / np.linalg.norm(e)
+
+    @property
+    def e_h(self) -> np.ndarray:
+        return np.cross(self.e_w, self.axis)
+
+    def radii(self, s):
+        k = np.clip(s / 8.0, -2.0, 2.0) ** 2
+        return 0.5 * self.width_mm * (1.0 + 0.45 * k), 0.5 * self.height_mm * (1.0 + 0.08 * k)
+
+    def mask(self, x, y, z):
+        c, a, ew, eh = self.centre, self.axis, self.e_w, self.e_h
+        dx, dy, dz = x - c[0], y - c[1], z - c[2]
+        s = dx * a[0] + dy * a[1] + dz * a[2]
+        u = dx * ew[0] + dy * ew[1] + dz * ew[2]
+        v = dx * eh[0] + dy * eh[1] + dz * eh[2]
+        rw, rh = self.radii(s)
+        return (s >= -self.s_post_mm) & (s <= self.s_ant_mm) & ((u / rw) ** 2 + (v / rh) ** 2 <= 1.0)
+
+    def box(self):
+        ends = [self.centre - self.s_post_mm * self.axis, self.centre + self.s_ant_mm * self.axis]
+        r = 0.5 * max(self.width_mm, self.height_mm) * 1.9
+        return np.minimum(*ends) - r, np.maximum(*ends) + r
+
+
+@dataclass
+class Vertebra:
+    """A whole vertebra around ``body`` (absolute coordinates via ``body.zc``).
+
+    ``disc_above_mm`` is the mid-height of the disc above (the level above's ``disc_below``).
+    """
+
+    body: BodyShape
+    disc_above_mm: float
+    target: bool = False
+    pedicles: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        d = self.body.dims
+        yP = self.body.posterior_y
+        ph, pw = d.pedicle_height_mm, d.pedicle_width_mm
+        t, b = self.body.surfaces_local(np.float64(0.0), np.float64(yP - 0.5))
+        t, b = float(t), float(b)
+        z_ist = min(b + 0.68 * (t - b), t - 0.5 * ph - 0.5)
+        z_ist = max(z_ist, 0.5 * (t + b))
+        self.z_isthmus = self.body.zc + z_ist
+        self.y_isthmus = yP + 0.5 * d.canal_depth_mm
+        th_m, th_s = np.radians(d.medial_angle_deg), np.radians(d.sagittal_angle_deg)
+        cosm = np.cos(th_m)
+        for side, s in (("left", 1.0), ("right", -1.0)):
+            axis = np.array([-s * np.sin(th_m) * np.cos(th_s), -np.cos(th_m) * np.cos(th_s), -np.sin(th_s)])
+            half_x = 0.5 * pw / cosm
+            cx = s * (0.5 * d.canal_width_mm + half_x)
+            c = np.array([cx, self.y_isthmus, self.z_isthmus])
+            dy_ant = self.y_isthmus - (yP - 3.0)
+            dy_post = yP + 0.95 * d.canal_depth_mm - self.y_isthmus
+            k = 1.0 / (np.cos(th_m) * np.cos(th_s))
+            self.pedicles[side] = PedicleGeom(
+                side=side, centre=c, axis=axis, width_mm=pw, height_mm=ph,
+                s_post_mm=dy_post * k, s_ant_mm=dy_ant * k,
+                medial_wall_x_mm=float(s * 0.5 * d.canal_width_mm),
+                lateral_wall_x_mm=float(s * (0.5 * d.canal_width_mm + 2 * half_x)))
+
+    # -- derived positions -----------------------------------------------------------
+    @property
+    def dims(self):
+        return self.body.dims
+
+    @property
+    def lamina_mm(self) -> float:
+        return LAMINA_MM[self.dims.thoracic] * self.dims.scale
+
+    @property
+    def canal_posterior_y(self) -> float:
+        return self.body.posterior_y + self.dims.canal_depth_mm
+
+    @property
+    def lamina_outer_y(self) -> float:
+        """Posterior surface of the laminae at the midline (mm)."""
+        return self.canal_posterior_y + self.lamina_mm
+
+    def canal_half_width(self, y, grow_mm: float = 0.0):
+        """Half-width of the canal at ``y`` (mm); <= 0 outside its depth."""
+        d = self.dims
+        yP = self.body.posterior_y
+        depth = d.canal_depth_mm + grow_mm
+        v = (y - yP) / depth
+        g = np.where(v <= 0.5, 1.0, 1.0 - 0.75 * np.clip((v - 0.5) / 0.5, 0, 1) ** 1.5)
+        hw = (0.5 * d.canal_width_mm + grow_mm) * g
+        return np.where((v >= -0.15) & (v <= 1.0), hw, -1.0)
+
+    def canal_mask(self, x, y, z):
+        return np.abs(x) <= self.canal_half_width(y)
+
+    def z_span(self) -> tuple[float, float]:
+        """Absolute z range of the bony vertebra including articular processes (mm)."""
+        z0, z1 = self.body.z_range()
+        return z0 - 0.6 * self.dims.disc_below_mm - 4.0, z1 + 0.9 * self.disc_above_mm + 6.0
+
+    def spinous_points(self, skin_y: float):
+        d = self.dims
+        root = np.array([0.0, self.canal_posterior_y + 0.3 * self.lamina_mm, self.body.zc - 0.12 * d.posterior_height_mm])
+        ang = np.radians(d.spinous_angle_deg)
+        length = SPINOUS_LENGTH_MM[d.thoracic] * d.scale
+        room = skin_y - 12.0 - root[1]
+        length = max(6.0, min(length, room / max(np.cos(ang), 0.2)))
+        tip = root + length * np.array([0.0, np.cos(ang), -np.sin(ang)])
+        return root, tip
+
+    def facet_x(self, side_sign: float) -> float:
+        d = self.dims
+        return side_sign * (0.5 * d.canal_width_mm + 0.5 * d.pedicle_width_mm + 1.5)
+
+    def transverse_points(self, side_sign: float):
+        d = self.dims
+        p = self.pedicles["left" if side_sign > 0 else "right"]
+        root = np.array([p.lateral_wall_x_mm - side_sign * 1.0, self.y_isthmus + 0.3 * d.canal_depth_mm, self.z_isthmus])
+        if d.thoracic:
+            n = int(d.level[1:])
+            root[2] -= 6.6 * np.clip((n - 6) / 6.0, 0, 1)     # McCormack 1995 (FACTS 1.3)
+            direction = np.array([side_sign * np.cos(np.radians(28)), np.sin(np.radians(28)), 0.0])
+        else:
+            direction = np.array([side_sign * 1.0, 0.08, 0.0])
+        tip = root + (d.tp_length_mm + 4.0 * d.scale) * direction
+        return root, tip
+
+    # -- painting ------------------------------------------------------------------------
+    def paint_canal(self, cv: Canvas, z_lo: float, z_hi: float):
+        d = self.dims
+        yP = self.body.posterior_y
+        lo = (-0.5 * d.canal_width_mm - 1, yP - 0.2 * d.canal_depth_mm, z_lo)
+        hi = (0.5 * d.canal_width_mm + 1, yP + d.canal_depth_mm + 1, z_hi)
+        cv.paint(lo, hi, self.canal_mask, Label.CANAL)
+
+    def pedicle_z_extent(self) -> tuple[float, float]:
+        """(bottom, top) z of the pedicles at the isthmus (mm)."""
+        h = 0.5 * self.dims.pedicle_height_mm
+        return self.z_isthmus - h, self.z_isthmus + h
+
+    def paint_foramina(self, cv: Canvas, z_gap: float):
+        """Both foramina under this vertebra's pedicles, centred at height ``z_gap``."""
+        d = self.dims
+        yP = self.body.posterior_y
+        for s, lab in ((1.0, Label.FORAMEN_LEFT), (-1.0, Label.FORAMEN_RIGHT)):
+            x = s * (0.5 * d.canal_width_mm + 0.5 * d.pedicle_width_mm)
+            f, lo, hi = ellipsoid((x, yP + 0.35 * d.canal_depth_mm, z_gap),
+                                  (0.5 * d.pedicle_width_mm + 3.0, 0.3 * d.canal_depth_mm + 2.5, 7.0 * d.scale))
+            cv.paint(lo, hi, f, lab, only=(Label.MUSCLE, Label.FAT, Label.SOFT_TISSUE))
+
+    def paint_posterior(self, cv: Canvas, label_pe: int, skin_y: float, label_ped=None):
+        """Laminae, articular masses, facets, transverse and spinous processes; then the pedicles."""
+        d = self.dims
+        sc = d.scale
+        yP = self.body.posterior_y
+        zc = self.body.zc
+        h = d.posterior_height_mm
+        lam = self.lamina_mm
+        y_front = self.y_isthmus - 0.05 * d.canal_depth_mm
+        z0, z1 = zc - 0.6 * h, zc + 0.35 * h
+
+        def lamina(x, y, z):
+            hw_out = self.canal_half_width(y, grow_mm=lam)
+            return ((np.abs(x) <= hw_out) & ~(np.abs(x) <= self.canal_half_width(y))
+                    & (y >= y_front) & (z >= z0) & (z <= z1))
+
+        w_out = 0.5 * d.canal_width_mm + lam
+        cv.paint((-w_out, y_front, z0), (w_out, yP + d.canal_depth_mm + lam, z1), lamina, label_pe)
+        rf = FACET_RADIUS_MM[d.thoracic] * sc
+        for s in (1.0, -1.0):
+            p = self.pedicles["left" if s > 0 else "right"]
+            mass_c = (p.centre[0] + s * 1.0, yP + 0.85 * d.canal_depth_mm, self.z_isthmus - 0.1 * h)
+            f, lo, hi = ellipsoid(mass_c, (0.5 * d.pedicle_width_mm + 3.0, 5.0 * sc, 0.5 * d.pedicle_height_mm + 2.0))
+            cv.paint(lo, hi, f, label_pe)
+            xf = self.facet_x(s)
+            yf = yP + 0.85 * d.canal_depth_mm
+            sap = aniso_capsule((xf + s * 1.5, yf, self.z_isthmus),
+                                (xf + s * 1.5, yf + 2.0, self.body.z_range()[1] + 0.9 * self.disc_above_mm + 3.0),
+                                (rf * 0.8, rf, rf))
+            iap = aniso_capsule((xf - s * 1.0, yf + 2.0, zc - 0.1 * h),
+                                (xf - s * 1.0, yf + 3.5, self.body.z_range()[0] - 0.6 * d.disc_below_mm - 2.0),
+                                (rf * 0.8, rf, rf))
+            r, t = self.transverse_points(s)
+            rt = TP_RADIUS_MM[d.thoracic] * sc
+            tp = aniso_capsule(r, t, (rt, rt * 0.8, rt * 1.3))
+            for f, lo, hi in (sap, iap, tp):
+                cv.paint(lo, hi, f, label_pe)
+        root, tip = self.spinous_points(skin_y)
+        hx, hz = SPINOUS_HALF_MM[d.thoracic]
+        sp = aniso_capsule(root, tip, (hx * sc, hz * sc, hz * sc))
+        cv.paint(sp[1], sp[2], sp[0], label_pe)
+        for side, p in self.pedicles.items():
+            lab = label_pe if label_ped is None else label_ped[side]
+            lo, hi = p.box()
+            cv.paint(lo, hi, p.mask, lab)
+
+    def paint_body(self, cv: Canvas, label: int):
+        lo, hi = self.body.box()
+        return cv.paint(lo, hi, self.body.mask, label)
