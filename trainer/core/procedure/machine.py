@@ -152,9 +152,9 @@ class Procedure:
                 "n_events": len(evs), "events_sha256": ev_hash, "rng_sha256": rng,
                 "accepted": self.accepted_count}
         if self.cement is not None:
-            c = self.cement
-            snap["cement"] = {"injected_ml": c.injected_ml, "in_body_ml": c.in_body_ml,
-                              "leaked_ml": c.leaked_ml}
+            snap["cement"] = {**self.cement.snapshot(), "state_sha256": self.cement.state_sha256(),
+                              "leaks": [[lk.type, lk.region, round(float(lk.volume_ml), 6), lk.visible]
+                                        for lk in self.cement.leaks]}
         return snap
 
     # -- helpers ------------------------------------------------------------------------------
@@ -239,16 +239,19 @@ class Procedure:
         if shot.image is not None:
             self.last_images[shot.image.view] = shot.image
         self._advance_phase("alignment")
+        seen = self.cement.mark_visible(shot.view) if self.cement is not None else []
         tip = None if self.trocar is None else _r(self.trocar.tip_mm)
         data = {"index": index, "view": shot.view, "pose": self.pose.to_json(), "pulses": int(d.pulses),
                 "entrance_kerma_mgy": round(float(d.entrance_kerma_mgy), 6),
                 "dap_gycm2": round(float(d.dap_gycm2), 8), "fluoro_s": round(float(d.fluoro_s), 4),
                 "tip_mm": tip, "cement_ml": 0.0 if self.cement is None else round(self.cement.injected_ml, 4),
                 "image_sha256": shot.sha256}
-        ev = Event("shot", t_shot, data)
+        evs = [Event("shot", t_shot, data)]
+        evs += [Event("leak_seen", t_shot, {"type": lk.type, "region": lk.region, "view": shot.view,
+                                            "volume_ml": round(float(lk.volume_ml), 6)}) for lk in seen]
         summary = {k: data[k] for k in ("index", "view", "pulses", "entrance_kerma_mgy", "dap_gycm2",
                                         "image_sha256")}
-        return summary, [ev], shot.image, t_shot - self.t_s
+        return summary, evs, shot.image, t_shot - self.t_s
 
     def _do_place(self, a):
         if self.trocar is not None:
@@ -294,16 +297,19 @@ class Procedure:
         return {"delta_mm": round(delta, 4), "removed": mv.trocar is None, **self._tip_summary()}, evs, None, dur
 
     def _do_mix(self, a):
-        if self.cement is not None:
-            raise ActionRefused("mix: the cement has already been mixed")
-        from trainer.core.procedure.cement import CementModel
+        if self.cement is None:
+            from trainer.core.procedure.cement import CementModel
 
-        self.cement = CementModel(self.patient, self.scenario.cement_product, self.rng_cement)
-        self.cement.mix(self.t_s)
+            cement = CementModel(self.patient, self.scenario.cement_product, self.rng_cement,
+                                 overrides=getattr(self.scenario, "cement_overrides", None))
+        else:
+            cement = self.cement
+        cement.mix(self.t_s)              # raises ActionRefused (unchanged) while a batch is unset
+        self.cement = cement
         self.mixed_at_s = self.t_s
         self._advance_phase("cement")
-        ev = Event("cement_mixed", self.t_s, {"product": self.scenario.cement_product})
-        return {"product": self.scenario.cement_product}, [ev], None, DURATIONS.mix_s
+        ev = Event("cement_mixed", self.t_s, {"product": self.scenario.cement_product, "batch": cement.batches})
+        return {"product": self.scenario.cement_product, "batch": cement.batches}, [ev], None, DURATIONS.mix_s
 
     def _do_wait(self, a):
         ev = Event("waited", self.t_s + a["s"], {"s": a["s"]})
@@ -313,28 +319,29 @@ class Procedure:
         if self.cement is None:
             raise ActionRefused("inject: mix the cement first")
         self._need_trocar("inject")
-        if self.trocar.depth_mm <= 0.0:
-            raise ActionRefused("inject: the trocar tip is on the skin; advance it first")
-        phase = self.cement.phase(self.t_s)
-        if phase in ("unmixed", "set"):
-            raise ActionRefused(f"inject: the cement is {phase} and cannot be pushed through the cannula")
+        tip = np.asarray(self.trocar.tip_mm, float)
+        ok, why = self.cement.can_inject(self.t_s, tip)
+        if not ok:
+            raise ActionRefused(f"inject: {why}")
         dur = DURATIONS.inject_s(a["ml"])
-        n_leaks = len(self.cement.leaks)
-        visc = float(self.cement.viscosity_pa_s(self.t_s))
-        self.cement.inject(a["ml"], np.asarray(self.trocar.tip_mm), self.t_s)
+        res = self.cement.inject(a["ml"], tip, self.t_s)
+        if not res.accepted:              # the model refused without changing anything
+            raise ActionRefused(f"inject: {res.refused_reason}")
         c = self.cement
         self._advance_phase("injection")
         evs = [Event("cement_injected", self.t_s + dur, {
-            "ml": a["ml"], "tip_mm": _r(self.trocar.tip_mm), "phase": phase, "viscosity_pa_s": round(visc, 6),
-            "injected_ml": round(c.injected_ml, 6), "in_body_ml": round(c.in_body_ml, 6),
-            "leaked_ml": round(c.leaked_ml, 6),
-            "posterior_extent_fraction": round(float(c.posterior_extent_fraction), 6)})]
-        for lk in c.leaks[n_leaks:]:
+            "ml": a["ml"], "delivered_ml": round(res.delivered_ml, 6), "tip_mm": _r(tip), "phase": res.phase,
+            "viscosity_pa_s": round(float(res.viscosity_pa_s), 6), "injected_ml": round(c.injected_ml, 6),
+            "in_body_ml": round(c.in_body_ml, 6), "leaked_ml": round(c.leaked_ml, 6),
+            "posterior_extent_fraction": None if c.posterior_extent_fraction is None
+            else round(float(c.posterior_extent_fraction), 6),
+            "flags": list(res.flags)})]
+        for lk in res.new_leaks:
             evs.append(Event("leak", self.t_s + dur, {"type": lk.type, "region": lk.region,
                                                       "volume_ml": round(float(lk.volume_ml), 6),
                                                       "first_t_s": float(lk.first_t_s), "pe_risk": lk.pe_risk}))
-        summary = {"ml": a["ml"], "phase": phase, "injected_ml": round(c.injected_ml, 4),
-                   "leaked_ml": round(c.leaked_ml, 4), "new_leaks": len(c.leaks) - n_leaks}
+        summary = {"ml": a["ml"], "phase": res.phase, "injected_ml": round(c.injected_ml, 4),
+                   "leaked_ml": round(c.leaked_ml, 4), "new_leaks": [lk.type for lk in res.new_leaks]}
         return summary, evs, None, dur
 
     def _do_finish(self, a):

@@ -17,11 +17,16 @@ PHASES = ("checklist", "alignment", "access", "cement", "injection", "finished")
 
 
 def view_of(pose: Pose) -> str:
-    """Which last-image-hold slot a pose fills: the nearest of AP (orbital 0, or 180
-    folded), oblique (45, 135) and lateral (90), by the absolute orbital angle."""
-    o = abs(float(pose.orbital_deg))
-    nearest = min((0.0, 45.0, 90.0, 135.0), key=lambda a: abs(o - a))
-    return {0.0: "ap", 45.0: "oblique", 90.0: "lateral", 135.0: "oblique"}[nearest]
+    """Which last-image-hold slot a pose fills: ``'ap'`` within 20 deg of AP (or PA),
+    ``'lateral'`` within 20 deg of a lateral, ``'oblique'`` otherwise (by orbital angle;
+    the same rule as the cement model's leak visibility)."""
+    a = abs(float(pose.orbital_deg)) % 180.0
+    a = min(a, 180.0 - a)
+    if a <= 20.0:
+        return "ap"
+    if a >= 70.0:
+        return "lateral"
+    return "oblique"
 
 
 @dataclass(frozen=True)
