@@ -72,3 +72,15 @@ def make_phantom(voxel_mm: float = 0.5) -> Patient:
                    canal_centre_mm=(0.0, 24.5, 0.0), canal_width_mm=19.0, canal_depth_mm=19.0,
                    skin_y_mm=SKIN_Y, basivertebral_foramen_mm=(0.0, 16.0, 0.0))
     return Patient(volume=vol, landmarks=lm, source="test phantom")
+
+
+def rotate_z(v, deg):
+    """Rotate a vector about the patient's long axis by ``deg`` (positive: +x towards +y)."""
+    t = np.radians(deg)
+    r = np.array([[np.cos(t), -np.sin(t), 0.0], [np.sin(t), np.cos(t), 0.0], [0.0, 0.0, 1.0]])
+    return r @ np.asarray(v, float)
+
+
+def medial_rotation(side):
+    """Sign of a rotation about z that turns a pedicle axis medially."""
+    return -1.0 if side == "left" else 1.0
