@@ -1,0 +1,102 @@
+"""Turn what the trainee does on screen into procedure actions (pure functions, no Qt).
+
+Picking the entry on the AP image
+---------------------------------
+A click on the AP monitor gives a detector pixel ``(col, row)`` of the image that was
+clicked (its pose is the pose of that shot).  :func:`place_from_pick` turns it into the
+line a ``place`` action needs:
+
+1. The ray from the X-ray source through the centre of that pixel
+   (:func:`trainer.core.xray.geometry.pixel_rays` with the scenario's geometry and patient
+   roll).  Everything on that ray projects onto the clicked pixel.
+2. The **entry point** is where the ray meets the coronal plane ``y = y_entry`` at the depth
+   of the chosen pedicle's posterior cortical entry (``PedicleLandmarks.entry_mm``): the
+   point of bone the trainee marked on the AP view, the way a pedicle is targeted on AP
+   ("the tip over the pedicle outline").
+3. The **target point** lies along the pedicle's axis from that entry point, as deep as the
+   posterior wall of the body plus 15 mm, so the default trajectory is parallel to the
+   ideal transpedicular one; the trainee corrects it with the aim controls.
+
+The core then puts the tip where this line meets the skin.  Aim changes
+(:func:`aim_direction`) turn the axis medially/laterally about the vertical and
+cranially/caudally in the sagittal sense, in degrees.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from trainer.core.xray.geometry import CArmGeometry, Pose, frame_for, pixel_rays
+
+__all__ = ["place_from_pick", "aim_direction", "project_point"]
+
+TARGET_BEYOND_JUNCTION_MM = 15.0
+
+
+def place_from_pick(geometry: CArmGeometry, pose: Pose, patient_roll_deg: float, col: float, row: float,
+                    landmarks, side: str, gauge: int = 11) -> dict:
+    """A ``place`` action for a pick at detector pixel ``(col, row)`` of an AP image.
+
+    Parameters
+    ----------
+    geometry, pose, patient_roll_deg
+        The C-arm of the clicked image.
+    col, row : float
+        Detector pixel (centre at integers).
+    landmarks : Landmarks
+        The patient's landmarks (pedicle entry depth and axis).
+    side : str
+        ``'left'`` or ``'right'``.
+    gauge : int
+        11 or 13.
+
+    Returns
+    -------
+    dict
+        ``{"type": "place", "side", "gauge", "entry_mm", "target_mm"}`` (mm, LPS).
+    """
+    frame = frame_for(geometry, pose, patient_roll_deg)
+    origin, direction = pixel_rays(frame, np.array([col]), np.array([row]))
+    o, d = origin[0], direction[0]
+    ped = landmarks.pedicle(side)
+    y_entry = float(ped.entry_mm[1])
+    if abs(d[1]) < 1e-6:   # a ray parallel to the coronal plane (not an AP image): use the closest point
+        t = float(np.dot(np.asarray(ped.entry_mm) - o, d))
+    else:
+        t = (y_entry - o[1]) / d[1]
+    entry = o + t * d
+    axis = np.asarray(ped.axis, float)
+    axis = axis / np.linalg.norm(axis)
+    reach = float(np.linalg.norm(np.asarray(ped.body_junction_mm) - np.asarray(ped.entry_mm)))
+    target = entry + axis * (reach + TARGET_BEYOND_JUNCTION_MM)
+    return {"type": "place", "side": side, "gauge": int(gauge),
+            "entry_mm": [round(float(v), 3) for v in entry], "target_mm": [round(float(v), 3) for v in target]}
+
+
+def aim_direction(direction, side: str, d_medial_deg: float, d_cranial_deg: float) -> list[float]:
+    """Trocar axis turned ``d_medial_deg`` towards the midline and ``d_cranial_deg`` headwards.
+
+    Medial is towards x = 0: for the left pedicle (+x) the axis turns towards -x.
+    The turn keeps the elevation (cranial angle) and azimuth (medial angle) separate,
+    so one key press changes one angle.
+    """
+    d = np.asarray(direction, float)
+    d = d / np.linalg.norm(d)
+    elev = np.arcsin(np.clip(d[2], -1.0, 1.0))
+    horiz = d[:2] / max(np.linalg.norm(d[:2]), 1e-9)
+    az = np.arctan2(horiz[1], horiz[0])
+    # d(x)/d(azimuth) = -sin(az): for an axis heading anterior (sin az < 0) a larger azimuth
+    # moves the axis towards +x, which is medial for the right pedicle and lateral for the left
+    towards_plus_x = -1.0 if side == "left" else 1.0
+    az += np.radians(d_medial_deg) * (towards_plus_x if horiz[1] < 0 else -towards_plus_x)
+    elev = np.clip(elev + np.radians(d_cranial_deg), -np.pi / 2 + 1e-3, np.pi / 2 - 1e-3)
+    out = np.array([np.cos(elev) * np.cos(az), np.cos(elev) * np.sin(az), np.sin(elev)])
+    return [round(float(v), 6) for v in out / np.linalg.norm(out)]
+
+
+def project_point(geometry: CArmGeometry, pose: Pose, patient_roll_deg: float, point_mm) -> tuple[float, float]:
+    """Detector pixel ``(col, row)`` of a patient point in an image taken at ``pose``."""
+    from trainer.core.xray.geometry import project
+
+    cr = project(frame_for(geometry, pose, patient_roll_deg), np.asarray(point_mm, float))
+    return float(cr[0]), float(cr[1])

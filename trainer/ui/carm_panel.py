@@ -1,0 +1,154 @@
+"""C-arm controls: AP / lateral presets, orbital and tilt, table offset, shot and hold-to-fluoro.
+
+The panel only emits action dicts (``actionRequested``); the procedure decides what a
+move costs in simulated time.  Hold-to-fluoro sends one ``shot`` action with a few
+fluoroscopy pulses per timer tick while the button (or the F key) is held; a tick is
+skipped while the previous shot is still being rendered, so the queue never piles up.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (QDoubleSpinBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
+                               QVBoxLayout, QWidget)
+
+from trainer.core.xray.geometry import Pose
+
+__all__ = ["CArmPanel", "FLUORO_TICK_MS"]
+
+FLUORO_TICK_MS = 250   #: wall-clock interval between fluoroscopy shot actions while held
+MAX_PULSES = 450       #: largest pulse count one shot action may carry (core limit)
+
+
+def _spin(lo: float, hi: float, step: float, suffix: str, decimals: int = 1) -> QDoubleSpinBox:
+    s = QDoubleSpinBox()
+    s.setRange(lo, hi)
+    s.setSingleStep(step)
+    s.setDecimals(decimals)
+    s.setSuffix(suffix)
+    s.setKeyboardTracking(False)
+    return s
+
+
+class CArmPanel(QGroupBox):
+    """Emits ``actionRequested(dict)``; ``fluoroChanged(bool)`` when continuous fluoro starts/stops."""
+
+    actionRequested = Signal(dict)
+    fluoroChanged = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("C-arm", parent)
+        self._pulses_per_s = 7.5
+        self._pulse_debt = 0.0
+        self._busy = lambda: False
+        self.ap_button = QPushButton("AP  (1)")
+        self.lat_button = QPushButton("Lateral  (2)")
+        self.ap_button.setToolTip("Swing the C-arm to the AP preset (orbital 0, tilt 0)")
+        self.lat_button.setToolTip("Swing the C-arm to the lateral preset (orbital 90)")
+        self.ap_button.clicked.connect(lambda: self.actionRequested.emit({"type": "carm", "preset": "ap"}))
+        self.lat_button.clicked.connect(lambda: self.actionRequested.emit({"type": "carm", "preset": "lateral"}))
+
+        self.orbital = _spin(-135, 135, 2.0, " °")
+        self.tilt = _spin(-45, 45, 2.0, " °")
+        self.offset = [_spin(-200, 200, 1.0, " mm") for _ in range(3)]
+        self.move_button = QPushButton("Move C-arm")
+        self.move_button.setToolTip("Move to the orbital, tilt and table offset set above")
+        self.move_button.clicked.connect(self._emit_move)
+
+        self.shot_button = QPushButton("Shot  (S)")
+        self.shot_button.setObjectName("shotButton")
+        self.shot_button.setToolTip("One fluoroscopic image in the current pose")
+        self.shot_button.clicked.connect(lambda: self.actionRequested.emit({"type": "shot"}))
+        self.fluoro_button = QPushButton("Hold for fluoro  (F)")
+        self.fluoro_button.setObjectName("fluoroButton")
+        self.fluoro_button.setToolTip("Continuous pulsed fluoroscopy while held; dose accrues")
+        self.fluoro_button.pressed.connect(self.start_fluoro)
+        self.fluoro_button.released.connect(self.stop_fluoro)
+        self._timer = QTimer(self)
+        self._timer.setInterval(FLUORO_TICK_MS)
+        self._timer.timeout.connect(self._fluoro_tick)
+
+        self.pose_label = QLabel("")
+        self.pose_label.setWordWrap(True)
+
+        presets = QHBoxLayout()
+        presets.addWidget(self.ap_button)
+        presets.addWidget(self.lat_button)
+        grid = QGridLayout()
+        grid.addWidget(QLabel("Orbital"), 0, 0)
+        grid.addWidget(self.orbital, 0, 1)
+        grid.addWidget(QLabel("Tilt (+ cranial)"), 0, 2)
+        grid.addWidget(self.tilt, 0, 3)
+        grid.addWidget(QLabel("Table x / y / z"), 1, 0)
+        row = QHBoxLayout()
+        for s in self.offset:
+            row.addWidget(s)
+        grid.addLayout(row, 1, 1, 1, 3)
+        shots = QHBoxLayout()
+        shots.addWidget(self.shot_button)
+        shots.addWidget(self.fluoro_button)
+        lay = QVBoxLayout(self)
+        lay.addLayout(presets)
+        lay.addLayout(grid)
+        lay.addWidget(self.move_button)
+        lay.addWidget(self.pose_label)
+        lay.addLayout(shots)
+
+    def set_busy_probe(self, probe) -> None:
+        """``probe()`` is True while a shot is being processed (skip fluoro ticks then)."""
+        self._busy = probe
+
+    def set_steps(self, orbital_deg: float, tilt_deg: float, pulses_per_s: float) -> None:
+        self.orbital.setSingleStep(orbital_deg)
+        self.tilt.setSingleStep(tilt_deg)
+        self._pulses_per_s = pulses_per_s
+
+    def show_pose(self, pose: Pose, view: str, biplane: bool) -> None:
+        """Reflect the C-arm's current pose (spin boxes follow unless the user is editing)."""
+        for spin, value in ((self.orbital, pose.orbital_deg), (self.tilt, pose.tilt_deg)):
+            if not spin.hasFocus():
+                spin.setValue(value)
+        for spin, value in zip(self.offset, pose.table_offset_mm):
+            if not spin.hasFocus():
+                spin.setValue(value)
+        mode = "biplane" if biplane else "single C-arm"
+        self.pose_label.setText(f"Now: <b>{view.upper()}</b> — orbital {pose.orbital_deg:.1f}°, "
+                                f"tilt {pose.tilt_deg:.1f}° ({mode})")
+
+    def nudge(self, d_orbital_deg: float = 0.0, d_tilt_deg: float = 0.0) -> None:
+        """Change orbital/tilt by a step and move the C-arm there."""
+        self.orbital.setValue(self.orbital.value() + d_orbital_deg)
+        self.tilt.setValue(self.tilt.value() + d_tilt_deg)
+        self._emit_move()
+
+    def _emit_move(self) -> None:
+        self.actionRequested.emit({"type": "carm", "orbital_deg": round(self.orbital.value(), 2),
+                                   "tilt_deg": round(self.tilt.value(), 2),
+                                   "table_offset_mm": [round(s.value(), 2) for s in self.offset]})
+
+    @property
+    def fluoro_on(self) -> bool:
+        return self._timer.isActive()
+
+    def start_fluoro(self) -> None:
+        if self._timer.isActive():
+            return
+        self._pulse_debt = 0.0   # the first tick (now) fires the first pulse
+        self._timer.start()
+        self.fluoroChanged.emit(True)
+        self._fluoro_tick()
+
+    def stop_fluoro(self) -> None:
+        if not self._timer.isActive():
+            return
+        self._timer.stop()
+        self.fluoroChanged.emit(False)
+
+    def _fluoro_tick(self) -> None:
+        # pulses owed for the wall time the button has been held; sent when the last shot is done
+        self._pulse_debt = min(self._pulse_debt + self._pulses_per_s * FLUORO_TICK_MS / 1000.0, MAX_PULSES)
+        if self._busy() or self._pulse_debt < 1.0:
+            return
+        pulses = int(self._pulse_debt)
+        self._pulse_debt -= pulses
+        self.actionRequested.emit({"type": "shot", "pulses": pulses})

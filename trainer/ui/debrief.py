@@ -1,0 +1,197 @@
+"""The debrief: outcome, score, metric table with targets and sources, and the reveal view.
+
+Everything shown comes from the core's score report (``ScoreReport.to_json()``, the same
+JSON ``vptrainer assess --json`` prints) and from :mod:`trainer.ui.reveal` cuts.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+__all__ = ["DebriefWidget", "format_value"]
+
+STATUS_COLOURS = {"pass": "#60d060", "warn": "#f0b030", "fail": "#ff5050"}
+
+
+def format_value(value, unit: str = "") -> str:
+    """A metric value as text (numbers to 3 significant digits, lists joined)."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        text = f"{value:.3g}"
+    elif isinstance(value, (list, tuple)):
+        text = ", ".join(format_value(v) for v in value) or "none"
+    elif isinstance(value, dict):
+        text = ", ".join(f"{k}: {format_value(v)}" for k, v in value.items())
+    else:
+        text = str(value)
+    return f"{text} {unit}".strip() if unit else text
+
+
+class _RevealView(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.title = QLabel("")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("#000")
+        self.vb = self.graphics.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.vb.setMouseEnabled(False, False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.vb.addItem(self.image)
+        self.path = pg.PlotDataItem(pen=pg.mkPen("#ff40ff", width=2))
+        self.tip = pg.ScatterPlotItem(size=10, symbol="o", pen=pg.mkPen("#ff40ff"), brush=pg.mkBrush("#ff40ff"))
+        self.vb.addItem(self.path)
+        self.vb.addItem(self.tip)
+        self.edges = {k: pg.TextItem("", color="#f0d36a", anchor=a) for k, a in
+                      (("top", (0.5, 0)), ("bottom", (0.5, 1)), ("left", (0, 0.5)), ("right", (1, 0.5)))}
+        for t in self.edges.values():
+            self.vb.addItem(t)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.title)
+        lay.addWidget(self.graphics, 1)
+
+    def show_cut(self, cut) -> None:
+        self.title.setText(f"<b>{html.escape(cut.title)}</b>")
+        self.image.setImage(cut.rgb, autoLevels=False, levels=(0, 255))
+        h, w = cut.rgb.shape[:2]
+        self.vb.setRange(xRange=(0, w), yRange=(0, h), padding=0)
+        if len(cut.path_px):
+            xy = cut.path_px + 0.5
+            self.path.setData(xy[:, 0], xy[:, 1])
+            self.tip.setData([xy[-1, 0]], [xy[-1, 1]])
+        else:
+            self.path.setData([], [])
+            self.tip.setData([], [])
+        pos = {"top": (w / 2, 2), "bottom": (w / 2, h - 2), "left": (2, h / 2), "right": (w - 2, h / 2)}
+        for k, t in self.edges.items():
+            t.setText(cut.labels.get(k, ""))
+            t.setPos(*pos[k])
+
+
+class DebriefWidget(QWidget):
+    """Signals: ``newSessionRequested()``, ``pdfRequested()``."""
+
+    newSessionRequested = Signal()
+    pdfRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.report_json: dict = {}
+        self.outcome = QLabel("")
+        self.outcome.setObjectName("outcomeLabel")
+        self.score_label = QLabel("")
+        self.score_label.setObjectName("scoreLabel")
+        self.score_label.setStyleSheet("font-size: 22pt; font-weight: bold;")
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["Metric", "Value", "Target", "Status", "Source"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(True)
+        hh = self.table.horizontalHeader()
+        for col, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents,
+                                    QHeaderView.ResizeMode.ResizeToContents,
+                                    QHeaderView.ResizeMode.ResizeToContents,
+                                    QHeaderView.ResizeMode.ResizeToContents, QHeaderView.ResizeMode.Stretch)):
+            hh.setSectionResizeMode(col, mode)
+        self.axial = _RevealView()
+        self.sagittal = _RevealView()
+        self.legend = QLabel("<span style='color:#fadc28'>■</span> pedicle walls &nbsp; "
+                             "<span style='color:#5ae6ff'>■</span> cement in bone &nbsp; "
+                             "<span style='color:#ff3232'>■</span> leak &nbsp; "
+                             "<span style='color:#ff40ff'>━</span> trocar path")
+        self.pdf_button = QPushButton("Save PDF report…")
+        self.pdf_button.clicked.connect(self.pdfRequested)
+        self.new_button = QPushButton("New session…")
+        self.new_button.clicked.connect(self.newSessionRequested)
+
+        head = QHBoxLayout()
+        head.addWidget(self.outcome)
+        head.addWidget(self.score_label)
+        head.addStretch(1)
+        head.addWidget(self.pdf_button)
+        head.addWidget(self.new_button)
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addLayout(head)
+        ll.addWidget(self.summary)
+        ll.addWidget(self.table, 1)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        cuts = QHBoxLayout()
+        cuts.addWidget(self.axial)
+        cuts.addWidget(self.sagittal)
+        rl.addLayout(cuts, 1)
+        rl.addWidget(self.legend)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setSizes([820, 780])
+        lay = QVBoxLayout(self)
+        lay.addWidget(split)
+
+    @property
+    def shown_score(self):
+        """The score as displayed (for checks against ``assess``)."""
+        return self.report_json.get("score")
+
+    def show_report(self, report_json: dict, cuts=None) -> None:
+        self.report_json = dict(report_json)
+        r = self.report_json
+        passed = bool(r.get("passed"))
+        colour = STATUS_COLOURS["pass" if passed else "fail"]
+        self.outcome.setText("PASS" if passed else "FAIL")
+        self.outcome.setStyleSheet(f"font-size: 22pt; font-weight: bold; color: {colour}; padding-right: 14px;")
+        self.score_label.setText(f"score {format_value(r.get('score'))} / 100")
+        parts = []
+        crit = r.get("critical_errors") or []
+        if crit:
+            items = "".join(f"<li>{html.escape(str(c))}</li>" for c in crit)
+            parts.append(f"<span style='color:#ff5050'><b>Critical errors</b></span><ul>{items}</ul>")
+        rad = r.get("radiation") or {}
+        if rad:
+            parts.append(f"<b>Radiation</b>: {rad.get('shots', '—')} shots, fluoroscopy "
+                         f"{format_value(rad.get('fluoro_s'), 's')}, DAP {format_value(rad.get('dap_gycm2'), 'Gy·cm²')}")
+        leaks = r.get("leaks") or []
+        leak_text = ", ".join(f"{lk.get('type')} {format_value(lk.get('volume_ml'), 'mL')}" for lk in leaks)
+        parts.append(f"<b>Cement</b>: {format_value(r.get('cement_injected_ml'), 'mL')} injected; "
+                     f"leaks: {html.escape(leak_text) if leaks else 'none'}")
+        tip = r.get("tip") or {}
+        if tip.get("depth_fraction") is not None:
+            parts.append(f"<b>Final tip</b>: {format_value(tip['depth_fraction'])} of the body depth "
+                         "(0 posterior wall, 1 anterior wall, lateral view)")
+        self.summary.setText("<br>".join(parts))
+        metrics = r.get("metrics") or []
+        self.table.setRowCount(len(metrics))
+        for i, m in enumerate(metrics):
+            status = str(m.get("status", ""))
+            cells = [m.get("name") or m.get("id", ""), format_value(m.get("value"), m.get("unit", "") or ""),
+                     format_value(m.get("target")), status, str(m.get("source", ""))]
+            for j, text in enumerate(cells):
+                item = QTableWidgetItem(str(text))
+                item.setToolTip(str(text))
+                if j == 3:
+                    item.setForeground(QColor(STATUS_COLOURS.get(status, "#e0e0e0")))
+                self.table.setItem(i, j, item)
+        self.table.resizeRowsToContents()
+        if cuts is not None:
+            self.axial.show_cut(cuts[0])
+            self.sagittal.show_cut(cuts[1])
+
+    def axial_rgb(self) -> np.ndarray | None:
+        return self.axial.image.image

@@ -1,0 +1,439 @@
+"""The trainer window: monitors on the left (most of the window), controls on the right.
+
+The window forwards every control to the :class:`Controller` as an action and redraws
+from the :class:`ProcedureView` that comes back; it holds no procedure logic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QHBoxLayout, QLineEdit, QMainWindow,
+                               QMessageBox, QProgressDialog, QPushButton, QScrollArea, QSplitter, QStackedWidget,
+                               QTabWidget, QVBoxLayout, QWidget)
+
+from trainer.core.errors import VPTrainerError
+from trainer.ui.actions import aim_direction, place_from_pick
+from trainer.ui.carm_panel import CArmPanel
+from trainer.ui.cement_panel import CementPanel, mmss
+from trainer.ui.chart_panel import ChartPanel
+from trainer.ui.debrief import DebriefWidget
+from trainer.ui.fluoro_view import FluoroMonitor
+from trainer.ui.session_controller import Controller
+from trainer.ui.settings import DisplayPrefs, Settings
+from trainer.ui.shortcuts import SHORTCUTS, ShortcutsDialog
+from trainer.ui.status_bar import StatusBar
+from trainer.ui.trocar_panel import TrocarPanel
+
+__all__ = ["MainWindow"]
+
+VIEWS = ("ap", "lateral", "oblique")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings, session_dir: Path, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.settings = settings
+        self.session_dir = Path(session_dir)
+        self.scenario = None
+        self.view = None
+        self.patient_landmarks = None
+        self.pending_place: dict | None = None
+        self.initial_scenario: str | None = None   # the scenario given on the command line
+        self.pixels_override: int | None = None    # smaller detector images (tests), recorded in the session
+        self.dialogs: list = []               # non-modal dialogs kept alive (tests inspect them)
+        self.setWindowTitle("vptrainer — vertebroplasty fluoroscopy trainer")
+        self.controller = Controller(self)
+        self.controller.sessionReady.connect(self._on_session_ready)
+        self.controller.actionApplied.connect(self._on_applied)
+        self.controller.refused.connect(lambda r: self.status.note(f"Refused: {r}", error=True))
+        self.controller.debriefReady.connect(self._on_debrief)
+        self.controller.failed.connect(self._on_failed)
+        self.controller.busyChanged.connect(lambda b: self.status.set_busy(b))
+
+        self.monitors = {v: FluoroMonitor(v) for v in VIEWS}
+        self.monitors["ap"].pixelClicked.connect(self._on_ap_pick)
+        mons = QWidget()
+        ml = QHBoxLayout(mons)
+        ml.setContentsMargins(2, 2, 2, 2)
+        for v in VIEWS:
+            ml.addWidget(self.monitors[v], 1)
+        self.monitors["oblique"].hide()
+
+        self.chart = ChartPanel()
+        self.carm = CArmPanel()
+        self.trocar = TrocarPanel()
+        self.cement = CementPanel()
+        for panel in (self.chart, self.carm, self.cement):
+            panel.actionRequested.connect(self.submit)
+        self.carm.set_busy_probe(lambda: self.controller.pending_actions() > 0)
+        self.carm.fluoroChanged.connect(self._on_fluoro)
+        self.trocar.placeRequested.connect(self.place_trocar)
+        self.trocar.aimRequested.connect(self.aim)
+        self.trocar.advanceRequested.connect(lambda mm: self.submit({"type": "advance", "mm": round(mm, 3)}))
+        self.trocar.sideChanged.connect(lambda _s: self._set_pending_place(None))
+        self.finish_button = QPushButton("Finish procedure…  (Ctrl+Enter)")
+        self.finish_button.clicked.connect(self.request_finish)
+        proc = QWidget()
+        pl = QVBoxLayout(proc)
+        pl.setContentsMargins(2, 2, 2, 2)
+        for w in (self.carm, self.trocar, self.cement):
+            pl.addWidget(w)
+        pl.addStretch(1)
+        pl.addWidget(self.finish_button)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(proc)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.chart, "Patient && checklist")
+        self.tabs.addTab(scroll, "Procedure")
+        self.tabs.setMinimumWidth(430)
+        self.tabs.setMaximumWidth(560)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(mons)
+        split.addWidget(self.tabs)
+        split.setStretchFactor(0, 1)
+        split.setSizes([1150, 450])
+        self.debrief = DebriefWidget()
+        self.debrief.newSessionRequested.connect(lambda: self.show_picker())
+        self.debrief.pdfRequested.connect(self._save_pdf)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(split)
+        self.stack.addWidget(self.debrief)
+        self.setCentralWidget(self.stack)
+        self.status = StatusBar()
+        self.setStatusBar(self.status)
+        self.progress: QProgressDialog | None = None
+        self._build_menus()
+        self._apply_settings()
+        QApplication.instance().installEventFilter(self)
+        self._show_view(None)
+
+    # ------------------------------------------------------------------ set-up
+    def _build_menus(self) -> None:
+        handlers = {
+            "shot": lambda: self.submit({"type": "shot"}),
+            "switch_view": self.switch_view,
+            "preset_ap": lambda: self.submit({"type": "carm", "preset": "ap"}),
+            "preset_lateral": lambda: self.submit({"type": "carm", "preset": "lateral"}),
+            "orbital_minus": lambda: self.carm.nudge(d_orbital_deg=-self.settings.steps().orbital_step_deg),
+            "orbital_plus": lambda: self.carm.nudge(d_orbital_deg=self.settings.steps().orbital_step_deg),
+            "tilt_plus": lambda: self.carm.nudge(d_tilt_deg=self.settings.steps().tilt_step_deg),
+            "tilt_minus": lambda: self.carm.nudge(d_tilt_deg=-self.settings.steps().tilt_step_deg),
+            "place": self.place_trocar,
+            "aim_left": lambda: self.aim_on_image(-1, 0), "aim_right": lambda: self.aim_on_image(1, 0),
+            "aim_up": lambda: self.aim_on_image(0, 1), "aim_down": lambda: self.aim_on_image(0, -1),
+            "advance_coarse": lambda: self.trocar.advanceRequested.emit(self.trocar.coarse_mm),
+            "advance_fine": lambda: self.trocar.advanceRequested.emit(self.trocar.fine_mm),
+            "withdraw_coarse": lambda: self.trocar.advanceRequested.emit(-self.trocar.coarse_mm),
+            "withdraw_fine": lambda: self.trocar.advanceRequested.emit(-self.trocar.fine_mm),
+            "mix": lambda: self.submit({"type": "mix"}),
+            "inject": self.cement.request_inject,
+            "wait": lambda: self.cement.request_wait(30),
+            "finish": self.request_finish,
+            "shortcuts": self.show_shortcuts,
+        }
+        session = self.menuBar().addMenu("&Session")
+        new = session.addAction("New session…")
+        new.triggered.connect(lambda: self.show_picker())
+        session.addAction("Finish procedure…").triggered.connect(self.request_finish)
+        session.addSeparator()
+        session.addAction("Quit").triggered.connect(self.close)
+        proc = self.menuBar().addMenu("&Procedure")
+        self.qactions: dict[str, QAction] = {}
+        for cid, key, text in SHORTCUTS:
+            if cid not in handlers or cid == "shortcuts":
+                continue
+            act = QAction(text, self)
+            if cid != "fluoro":
+                act.setShortcut(QKeySequence(key))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.triggered.connect(handlers[cid])
+            proc.addAction(act)
+            self.addAction(act)
+            self.qactions[cid] = act
+        view = self.menuBar().addMenu("&View")
+        prefs = self.settings.display()
+        self.flip_h_action = view.addAction("Flip images left-right")
+        self.flip_v_action = view.addAction("Flip images top-bottom")
+        self.invert_action = view.addAction("Invert (dense = white)")
+        for act, on in ((self.flip_h_action, prefs.flip_h), (self.flip_v_action, prefs.flip_v),
+                        (self.invert_action, prefs.invert)):
+            act.setCheckable(True)
+            act.setChecked(on)
+            act.toggled.connect(self._display_changed)
+        help_menu = self.menuBar().addMenu("&Help")
+        act = help_menu.addAction("Keyboard shortcuts")
+        act.setShortcut(QKeySequence("F1"))
+        act.triggered.connect(self.show_shortcuts)
+        self.qactions["shortcuts"] = act
+
+    def _apply_settings(self) -> None:
+        steps = self.settings.steps()
+        self.trocar.set_steps(steps.advance_coarse_mm, steps.advance_fine_mm, steps.aim_step_deg)
+        self.carm.set_steps(steps.orbital_step_deg, steps.tilt_step_deg, steps.fluoro_pulses_per_s)
+        self.cement.step.setValue(steps.inject_ml)
+        self.cement.step.valueChanged.connect(self._inject_step_changed)
+        self._display_changed()
+
+    def _inject_step_changed(self, value: float) -> None:
+        from dataclasses import replace
+
+        self.settings.set_steps(replace(self.settings.steps(), inject_ml=float(value)))
+
+    def _display_changed(self, *_):
+        prefs = DisplayPrefs(self.flip_h_action.isChecked(), self.flip_v_action.isChecked(),
+                             self.invert_action.isChecked())
+        self.settings.set_display(prefs)
+        for m in self.monitors.values():
+            m.set_flips(prefs.flip_h, prefs.flip_v)
+            m.set_invert(prefs.invert)
+
+    # ------------------------------------------------------------------ sessions
+    def show_picker(self, preselect: str | None = None):
+        """Open the scenario picker (non-modal) with ``preselect`` or the launch scenario selected."""
+        from trainer.ui.scenario_picker import ScenarioPicker
+
+        picker = ScenarioPicker(self, self.settings, preselect=preselect or self.initial_scenario)
+        picker.scenarioChosen.connect(self.start_scenario)
+        self.dialogs.append(picker)
+        picker.open()
+        return picker
+
+    def start_scenario(self, scenario) -> None:
+        self.scenario = scenario
+        self.settings.last_scenario = scenario.id if scenario.id in _builtin() else str(scenario.path)
+        self._begin(f"Building the patient for {scenario.title}…")
+        self.controller.start_new(scenario, self.session_dir, pixels=self.pixels_override)
+
+    def resume_session(self, path) -> None:
+        self._begin(f"Replaying {Path(path).name}…")
+        self.controller.resume(Path(path))
+
+    def _begin(self, text: str) -> None:
+        for m in self.monitors.values():
+            m.clear()
+        self.stack.setCurrentIndex(0)
+        self._set_pending_place(None)
+        self.progress = QProgressDialog(text, "Cancel", 0, 0, self)
+        self.progress.setWindowTitle("Preparing")
+        self.progress.setMinimumDuration(0)
+        self.progress.canceled.connect(self._cancel_build)
+        self.progress.show()
+
+    def _cancel_build(self) -> None:
+        self.controller.cancel_build()
+        self.status.note("Cancelled.")
+        self._end_progress()
+
+    def _end_progress(self) -> None:
+        if self.progress is not None:
+            self.progress.canceled.disconnect(self._cancel_build)
+            self.progress.close()
+            self.progress = None
+
+    def _on_session_ready(self, view, path) -> None:
+        self._end_progress()
+        live = self.controller.live
+        self.scenario = live.procedure.scenario
+        self.patient_landmarks = live.procedure.patient.landmarks
+        self.chart.show_scenario(self.scenario)
+        self.setWindowTitle(f"vptrainer — {self.scenario.title}")
+        for v, img in view.images.items():
+            self._show_image(img)
+        self._show_view(view)
+        self.tabs.setCurrentIndex(0 if view.stage == "checklist" else 1)
+        self.status.note(f"Session file: {path}")
+
+    # ------------------------------------------------------------------ actions
+    def submit(self, action: dict):
+        if self.view is None or self.view.finished:
+            self.status.note("No procedure in progress: start or resume a session.", error=True)
+            return None
+        return self.controller.submit(action)
+
+    def switch_view(self) -> None:
+        target = "lateral" if self.view is not None and self.view.view == "ap" else "ap"
+        self.submit({"type": "carm", "preset": target})
+
+    def aim(self, d_medial_deg: float, d_cranial_deg: float) -> None:
+        if self.view is None or self.view.trocar is None:
+            self.status.note("Aim: place the trocar first.", error=True)
+            return
+        tr = self.view.trocar
+        self.submit({"type": "aim", "direction": aim_direction(tr.direction, tr.side, d_medial_deg, d_cranial_deg)})
+
+    def aim_on_image(self, right: int, up: int) -> None:
+        """Aim so the trocar turns right/up on the AP monitor as displayed (flips honoured)."""
+        if self.view is None or self.view.trocar is None:
+            self.status.note("Aim: place the trocar first.", error=True)
+            return
+        prefs = self.settings.display()
+        step = self.trocar.aim_deg
+        # AP image columns run towards the patient's right (-x): image right is medial for the
+        # left pedicle and lateral for the right one
+        medial = right * (1 if self.view.trocar.side == "left" else -1) * (-1 if prefs.flip_h else 1)
+        cranial = up * (-1 if prefs.flip_v else 1)
+        self.aim(medial * step, cranial * step)
+
+    def _set_pending_place(self, action: dict | None) -> None:
+        self.pending_place = action
+        self.trocar.place_button.setEnabled(action is not None and self.view is not None
+                                            and self.view.trocar is None)
+        self.trocar.show_entry(None if action is None else action["entry_mm"])
+        if action is None:
+            self.monitors["ap"].set_marker(None)
+
+    def _on_ap_pick(self, col: float, row: float) -> None:
+        img = self.view.images.get("ap") if self.view is not None else None
+        if img is None or self.view.trocar is not None:
+            return
+        geom = self.scenario.carm.geometry.with_pixels(int(img.pixels.shape[1]))
+        action = place_from_pick(geom, img.pose, self.scenario.carm.patient_roll_deg, col, row,
+                                 self.patient_landmarks, self.trocar.side, self.trocar.gauge_value)
+        self._set_pending_place(action)
+        self.monitors["ap"].set_marker((col, row))
+
+    def place_trocar(self) -> None:
+        if self.pending_place is None:
+            self.status.note("Place: click the AP image over the pedicle first.", error=True)
+            return
+        self.submit(self.pending_place)
+
+    def request_finish(self) -> None:
+        if self.view is None or self.view.finished:
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Finish the procedure?",
+                          "Finish now and score the procedure? No further actions are possible after this.",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setObjectName("finishConfirm")
+        box.accepted.connect(lambda: self.submit({"type": "finish"}))
+        self.dialogs.append(box)
+        box.open()
+
+    def _on_fluoro(self, on: bool) -> None:
+        active = self.view.view if self.view is not None else "ap"
+        self.monitors[active].hold_label.setText("● FLUORO" if on else "LIH")
+        self.monitors[active].hold_label.setStyleSheet(
+            "color: #ff4040; background: rgba(0,0,0,110); padding: 2px 6px; font-size: 12pt; font-weight: bold;"
+            if on else "color: #f0d36a; background: rgba(0,0,0,110); padding: 2px 6px; font-size: 12pt;")
+
+    # ------------------------------------------------------------------ results
+    def _on_applied(self, result, view) -> None:
+        if result.image is not None:
+            self._show_image(result.image)
+        if result.accepted and isinstance(result.action, dict) and result.action.get("type") == "place":
+            self._set_pending_place(None)
+        if result.accepted and isinstance(result.action, dict) and result.action.get("type") == "decide" \
+                and result.action.get("item") == "candidacy":
+            self._after_candidacy(result.action.get("answer"))
+        self._show_view(view)
+
+    def _after_candidacy(self, answer) -> None:
+        if answer in ("proceed", True):
+            self.tabs.setCurrentIndex(1)
+            self.status.note("Proceeding: square the C-arm on AP and lateral, then pick the entry on the AP image.")
+        else:
+            self.status.note(f"Decision: {answer}. Finish the session (Ctrl+Enter) to see the debrief.")
+
+    def _show_image(self, img) -> None:
+        mon = self.monitors[img.view]
+        mon.show()
+        p = img.pose
+        mon.show_image(img.pixels, f"orb {p.orbital_deg:+.1f}°  tilt {p.tilt_deg:+.1f}°",
+                       f"#{img.index}  t {mmss(img.t_s)}")
+
+    def _show_view(self, view) -> None:
+        self.view = view
+        self.status.show_view(view)
+        self.trocar.show_trocar(None if view is None else view.trocar)
+        self.cement.show_cement(None if view is None else view.cement)
+        has = view is not None and not view.finished
+        for w in (self.carm, self.trocar, self.cement, self.finish_button):
+            w.setEnabled(has)
+        if view is None:
+            return
+        self.chart.show_decisions(view.decisions)
+        self.chart.set_locked(view.stage not in ("checklist", "alignment"))
+        self.carm.show_pose(view.pose, view.view, view.biplane)
+        for v, m in self.monitors.items():
+            m.set_active(v == view.view and not view.finished)
+        self.monitors["oblique"].setVisible("oblique" in view.images or view.view == "oblique")
+        self.monitors["ap"].set_pick_enabled(view.trocar is None and "ap" in view.images)
+        self.trocar.place_button.setEnabled(self.pending_place is not None and view.trocar is None)
+
+    def _on_debrief(self, report, cuts) -> None:
+        self.debrief.show_report(report.to_json(), cuts)
+        self.stack.setCurrentIndex(1)
+        self.status.note(f"Procedure finished: score {self.debrief.shown_score}. Session saved to "
+                         f"{self.controller.path}")
+
+    def _save_pdf(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        out, _ = QFileDialog.getSaveFileName(self, "Save the debrief as PDF",
+                                             str(self.controller.path.with_suffix(".pdf")), "PDF (*.pdf)")
+        if out:
+            self.save_pdf(Path(out))
+
+    def save_pdf(self, out: Path) -> None:
+        try:
+            from trainer.report_pdf import write_pdf
+
+            write_pdf(self.controller.report, out)
+            self.status.note(f"Report saved to {out}")
+        except (ImportError, OSError, VPTrainerError) as exc:
+            self.show_error("Cannot save the report", str(exc))
+
+    # ------------------------------------------------------------------ errors
+    def _on_failed(self, exc, trace: str) -> None:
+        self._end_progress()
+        if isinstance(exc, VPTrainerError):
+            self.show_error("vptrainer", str(exc))
+        else:
+            self.show_error("Unexpected error", f"{type(exc).__name__}: {exc}", trace)
+
+    def show_error(self, title: str, text: str, details: str = "") -> QMessageBox:
+        self.status.note(text.splitlines()[0] if text else title, error=True)
+        box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("errorBox")
+        if details:
+            box.setDetailedText(details)
+        self.dialogs.append(box)
+        box.open()
+        return box
+
+    def show_shortcuts(self) -> None:
+        dlg = ShortcutsDialog(self)
+        self.dialogs.append(dlg)
+        dlg.show()
+
+    # ------------------------------------------------------------------ keys and closing
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        """Hold-to-fluoro on the F key (press starts, release stops; auto-repeat ignored)."""
+        et = event.type()
+        if et in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and self.isActiveWindow():
+            if event.key() == Qt.Key.Key_F and not event.modifiers() and not event.isAutoRepeat():
+                focus = QApplication.focusWidget()
+                if not isinstance(focus, (QAbstractSpinBox, QLineEdit)) and self.stack.currentIndex() == 0:
+                    if et == QEvent.Type.KeyPress:
+                        self.carm.start_fluoro()
+                    else:
+                        self.carm.stop_fluoro()
+                    return True
+        return super().eventFilter(obj, event)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.carm.stop_fluoro()
+        QApplication.instance().removeEventFilter(self)
+        self.controller.close()
+        super().closeEvent(event)
+
+
+def _builtin() -> list[str]:
+    from trainer.core.scenario.loader import builtin_ids
+
+    return builtin_ids()
+

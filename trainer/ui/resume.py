@@ -1,0 +1,85 @@
+"""Never lose a session: find an unfinished session file and offer to resume it.
+
+On launch the window looks for the newest session file in the session folder that has
+no accepted ``finish`` (the app was killed or closed mid-procedure).  The offer is a
+non-modal message box; accepting replays the file through the core
+(``LiveSession.resume(path)``) and the procedure continues where it stopped.  Declining
+leaves the file untouched (it can still be assessed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from trainer.core.errors import VPTrainerError
+from trainer.core.session.reader import read_session
+
+__all__ = ["Unfinished", "find_unfinished", "ResumeOffer"]
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """An unfinished session: its file, scenario title, number of actions, last simulated time (s)."""
+
+    path: Path
+    scenario: str
+    n_actions: int
+    t_s: float
+
+
+def find_unfinished(session_dir) -> Unfinished | None:
+    """The newest unfinished, readable session in ``session_dir`` (None if there is none).
+
+    Files that cannot be read or whose hash chain is broken are skipped: they cannot be
+    resumed safely (``vptrainer assess`` reports what is wrong with them).
+    """
+    folder = Path(session_dir)
+    if not folder.is_dir():
+        return None
+    files = sorted(folder.glob("*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in files:
+        try:
+            rec = read_session(path)
+        except VPTrainerError:
+            continue
+        if rec.complete:
+            continue
+        t_s = float(rec.entries[-1].get("t_s", 0.0)) if rec.entries else 0.0
+        try:
+            title = rec.scenario().title
+        except VPTrainerError:
+            title = rec.header.get("scenario_id") or path.stem
+        return Unfinished(path, str(title), len(rec.entries), t_s)
+    return None
+
+
+class ResumeOffer(QMessageBox):
+    """Non-modal question; emits ``resume(path)`` or ``declined()``."""
+
+    resume = Signal(object)
+    declined = Signal()
+
+    def __init__(self, unfinished: Unfinished, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.unfinished = unfinished
+        self.setObjectName("resumeOffer")
+        self.setWindowTitle("Resume the unfinished session?")
+        self.setIcon(QMessageBox.Icon.Question)
+        m, s = divmod(int(unfinished.t_s), 60)
+        self.setText(f"An unfinished session was found:\n\n{unfinished.path.name}\n{unfinished.scenario}: "
+                     f"{unfinished.n_actions} actions, simulated time {m}:{s:02d}.\n\n"
+                     "Resume it where it stopped?")
+        self.resume_button = self.addButton("Resume", QMessageBox.ButtonRole.AcceptRole)
+        self.new_button = self.addButton("Start a new session", QMessageBox.ButtonRole.RejectRole)
+        self.setDefaultButton(self.resume_button)
+        self.buttonClicked.connect(self._clicked)
+
+    def _clicked(self, button) -> None:
+        if button is self.resume_button:
+            self.resume.emit(self.unfinished.path)
+        else:
+            self.declined.emit()

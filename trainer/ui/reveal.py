@@ -1,0 +1,169 @@
+"""Reveal slices for the debrief: axial and along-the-trocar sagittal cuts of the patient.
+
+Display resampling only (NumPy, no Qt): the core's volume, trocar and cement deposit are
+cut along two planes and composed into RGB pictures.
+
+* **Axial**: the plane ``z = z_tip``; anterior at the top, patient right on the left
+  (radiological convention).
+* **Sagittal along the path**: the vertical plane that contains the trocar axis
+  (horizontal direction of the axis, and z); anterior on the left, head at the top, like
+  the lateral fluoroscopy view.
+
+Pedicle walls are drawn as the outline of the pedicle labels (yellow), cement inside the
+vertebral body in cyan, cement anywhere else (a leak) in red, all from a +/-2 mm slab so
+thin fingers are not missed.  The trocar path (skin to tip) is returned as a polyline in
+picture pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from trainer.core.anatomy.labels import Label
+
+__all__ = ["RevealSlice", "reveal_slices", "IN_BODY_LABELS"]
+
+IN_BODY_LABELS = (Label.CANCELLOUS, Label.BODY_CORTEX, Label.CLEFT, Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT)
+SLAB_MM = 2.0
+BONE_WINDOW = (1500.0, 300.0)   # CT bone window: width, level (HU)
+WALL_RGB = (250, 220, 40)
+CEMENT_RGB = (90, 230, 255)
+LEAK_RGB = (255, 50, 50)
+
+
+@dataclass(frozen=True)
+class RevealSlice:
+    """One debrief cut.
+
+    Attributes
+    ----------
+    rgb : ndarray of uint8 (rows, cols, 3)
+    pixel_mm : float
+        Size of one picture pixel (mm).
+    path_px : ndarray (n, 2)
+        The trocar from skin to tip as (col, row) picture pixels (empty without a trocar).
+    title : str
+    labels : dict
+        Edge letters, e.g. ``{'top': 'A', 'bottom': 'P', 'left': 'R', 'right': 'L'}``.
+    leak_px : int
+        Number of leak (red) pixels in the picture.
+    cement_px : int
+        Number of cement (cyan or red) pixels in the picture.
+    """
+
+    rgb: np.ndarray
+    pixel_mm: float
+    path_px: np.ndarray
+    title: str
+    labels: dict
+    leak_px: int
+    cement_px: int
+
+
+def _cement_volume(grid, deposit) -> np.ndarray:
+    vol = np.zeros(grid.shape, dtype=bool)
+    if deposit is not None and len(deposit.ijk):
+        ijk = np.asarray(deposit.ijk, int)
+        keep = np.asarray(deposit.fraction) > 0
+        vol[ijk[keep, 0], ijk[keep, 1], ijk[keep, 2]] = True
+    return vol
+
+
+def _sample(volume: np.ndarray, grid, pts_mm: np.ndarray, fill) -> np.ndarray:
+    kji = np.rint(grid.mm_to_index(pts_mm)).astype(int)
+    inside = np.all((kji >= 0) & (kji < np.asarray(grid.shape)), axis=-1)
+    kji = np.clip(kji, 0, np.asarray(grid.shape) - 1)
+    out = volume[kji[..., 0], kji[..., 1], kji[..., 2]]
+    return np.where(inside, out, fill)
+
+
+def _compose(hu, labels, cement) -> tuple[np.ndarray, int, int]:
+    w, lv = BONE_WINDOW
+    grey = np.clip((hu.astype(np.float32) - (lv - w / 2)) / w * 255.0, 0, 255).astype(np.uint8)
+    rgb = np.repeat(grey[..., None], 3, axis=-1)
+    ped = np.isin(labels, (Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT))
+    edge = np.zeros_like(ped)
+    edge[1:-1, 1:-1] = ped[1:-1, 1:-1] & ~(ped[:-2, 1:-1] & ped[2:, 1:-1] & ped[1:-1, :-2] & ped[1:-1, 2:])
+    rgb[edge] = WALL_RGB
+    inside = np.isin(labels, IN_BODY_LABELS)
+    rgb[cement & inside] = CEMENT_RGB
+    leak = cement & ~inside
+    rgb[leak] = LEAK_RGB
+    return rgb, int(leak.sum()), int(cement.sum())
+
+
+def _slab_max(cement_vol, grid, pts, normal, step_mm):
+    n = max(1, int(round(SLAB_MM / step_mm)))
+    acc = np.zeros(pts.shape[:-1], dtype=bool)
+    for k in range(-n, n + 1):
+        acc |= _sample(cement_vol, grid, pts + normal * (k * step_mm), False)
+    return acc
+
+
+def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, deposit, step_mm: float = 0.5,
+                  half_width_mm: float = 45.0) -> tuple[RevealSlice, RevealSlice]:
+    """Axial and along-path sagittal cuts through the trocar tip.
+
+    Parameters
+    ----------
+    patient : Patient
+    trocar_skin_mm, trocar_dir, tip_mm : array-like (3,) or None
+        Skin puncture, unit axis and tip of the trocar (None: cut through the body centre).
+    deposit : CementDeposit or None
+    step_mm : float
+        Picture pixel size (mm).
+    half_width_mm : float
+        Half the side of each picture (mm).
+    """
+    vol = patient.volume
+    grid = vol.grid
+    centre = np.asarray(tip_mm if tip_mm is not None else patient.landmarks.body_centre_mm, float)
+    cement_vol = _cement_volume(grid, deposit)
+    n = int(round(2 * half_width_mm / step_mm))
+    s = (np.arange(n) - (n - 1) / 2) * step_mm
+    # axial: rows anterior (-y) to posterior, cols patient right (-x) to left
+    yy, xx = np.meshgrid(centre[1] + s, centre[0] + s, indexing="ij")
+    pts = np.stack([xx, yy, np.full_like(xx, centre[2])], axis=-1)
+    hu = _sample(vol.hu, grid, pts, -1000)
+    lab = _sample(vol.labels, grid, pts, 0)
+    cem = _slab_max(cement_vol, grid, pts, np.array([0.0, 0.0, 1.0]), step_mm)
+    rgb, leak_px, cem_px = _compose(hu, lab, cem)
+
+    def axial_px(p):
+        p = np.atleast_2d(p)
+        return np.stack([(p[:, 0] - centre[0]) / step_mm + (n - 1) / 2,
+                         (p[:, 1] - centre[1]) / step_mm + (n - 1) / 2], axis=-1)
+
+    path = np.zeros((0, 2))
+    if trocar_skin_mm is not None:
+        path = axial_px(np.stack([np.asarray(trocar_skin_mm, float), centre]))
+    axial = RevealSlice(rgb, step_mm, path, f"Axial at z = {centre[2]:+.1f} mm (through the tip)",
+                        {"top": "A", "bottom": "P", "left": "R", "right": "L"}, leak_px, cem_px)
+
+    # sagittal along the path: cols anterior-most first, rows superior first
+    d = np.asarray(trocar_dir, float) if trocar_dir is not None else np.array([0.0, -1.0, 0.0])
+    h = np.array([d[0], d[1], 0.0])
+    h = h / np.linalg.norm(h) if np.linalg.norm(h) > 1e-6 else np.array([0.0, -1.0, 0.0])
+    if h[1] > 0:                     # keep anterior on the left
+        h = -h
+    zz, uu = np.meshgrid(centre[2] - s, s[::-1], indexing="ij")   # cols: anterior first
+    pts = centre + uu[..., None] * h + (zz - centre[2])[..., None] * np.array([0.0, 0.0, 1.0])
+    hu = _sample(vol.hu, grid, pts, -1000)
+    lab = _sample(vol.labels, grid, pts, 0)
+    normal = np.cross(h, [0.0, 0.0, 1.0])
+    cem = _slab_max(cement_vol, grid, pts, normal, step_mm)
+    rgb2, leak2, cem2 = _compose(hu, lab, cem)
+
+    def sag_px(p):
+        p = np.atleast_2d(p) - centre
+        along = p @ h
+        return np.stack([(n - 1) / 2 - along / step_mm, (n - 1) / 2 - p[:, 2] / step_mm], axis=-1)
+
+    path2 = np.zeros((0, 2))
+    if trocar_skin_mm is not None:
+        path2 = sag_px(np.stack([np.asarray(trocar_skin_mm, float), centre]))
+    sag = RevealSlice(rgb2, step_mm, path2, "Sagittal along the trocar path",
+                      {"top": "S", "bottom": "I", "left": "A", "right": "P"}, leak2, cem2)
+    return axial, sag

@@ -1,0 +1,148 @@
+"""Trocar controls: side and gauge, entry picked on the AP image, aim, advance / withdraw.
+
+Emits plain requests; :mod:`trainer.ui.actions` turns them into procedure actions.
+The tissue under the tip is shown as the trocar's tactile feedback would tell it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
+                               QRadioButton, QVBoxLayout, QWidget)
+
+__all__ = ["TrocarPanel", "TISSUE_COLOURS"]
+
+#: colour of the tissue-under-the-tip label: green where the tip belongs, red where it must not be
+TISSUE_COLOURS = {
+    "skin": "#c8c8c8", "fat": "#c8c8c8", "muscle": "#c8c8c8", "soft tissue": "#c8c8c8",
+    "posterior elements": "#e0c060", "pedicle left": "#e0c060", "pedicle right": "#e0c060",
+    "pedicle": "#e0c060", "body cortex": "#e0c060", "cortex": "#e0c060",
+    "cancellous": "#60d060", "cancellous bone": "#60d060", "cleft": "#60d060",
+    "canal": "#ff5050", "foramen left": "#ff5050", "foramen right": "#ff5050", "foramen": "#ff5050",
+    "disc": "#ff8040", "segmental vein": "#ff8040", "basivertebral vein": "#ff8040",
+    "outside": "#ff8040", "air": "#888888", "adjacent vertebra": "#ff8040", "rib": "#ff8040",
+    "lung": "#ff5050",
+}
+
+
+class TrocarPanel(QGroupBox):
+    """Signals: ``placeRequested()``, ``aimRequested(d_medial_deg, d_cranial_deg)``, ``advanceRequested(mm)``."""
+
+    placeRequested = Signal()
+    aimRequested = Signal(float, float)
+    advanceRequested = Signal(float)
+    sideChanged = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Trocar", parent)
+        self.coarse_mm = 5.0
+        self.fine_mm = 1.0
+        self.aim_deg = 2.0
+        self.left_radio = QRadioButton("Left pedicle")
+        self.right_radio = QRadioButton("Right pedicle")
+        self.left_radio.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.left_radio)
+        group.addButton(self.right_radio)
+        self.left_radio.toggled.connect(lambda _: self.sideChanged.emit(self.side))
+        self.gauge = QComboBox()
+        self.gauge.addItem("11 G (3.0 mm)", 11)
+        self.gauge.addItem("13 G (2.4 mm)", 13)
+
+        self.entry_label = QLabel("Click the AP image over the pedicle to pick the entry.")
+        self.entry_label.setWordWrap(True)
+        self.place_button = QPushButton("Place trocar on skin  (P)")
+        self.place_button.setEnabled(False)
+        self.place_button.clicked.connect(self.placeRequested)
+
+        self.aim_buttons = {}
+        aim = QGridLayout()
+        for text, dm, dc, r, c in (("Cranial ↑", 0, 1, 0, 1), ("Medial", 1, 0, 1, 0), ("Lateral", -1, 0, 1, 2),
+                                   ("Caudal ↓", 0, -1, 2, 1)):
+            b = QPushButton(text)
+            b.clicked.connect(lambda _=False, dm=dm, dc=dc: self.aimRequested.emit(dm * self.aim_deg,
+                                                                                   dc * self.aim_deg))
+            aim.addWidget(b, r, c)
+            self.aim_buttons[text.split()[0].lower()] = b
+        self.aim_hint = QLabel("Aim (arrow keys)")
+        self.aim_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        aim.addWidget(self.aim_hint, 1, 1)
+
+        self.advance_buttons = {}
+        adv = QGridLayout()
+        for i, (key, text, sign, fine) in enumerate((("in_coarse", "Advance {c} (A)", 1, False),
+                                                     ("in_fine", "Advance {f} (Shift+A)", 1, True),
+                                                     ("out_fine", "Withdraw {f} (Shift+Z)", -1, True),
+                                                     ("out_coarse", "Withdraw {c} (Z)", -1, False))):
+            b = QPushButton()
+            b.setProperty("template", text)
+            b.clicked.connect(lambda _=False, sign=sign, fine=fine: self.advanceRequested.emit(
+                sign * (self.fine_mm if fine else self.coarse_mm)))
+            adv.addWidget(b, i // 2, i % 2)
+            self.advance_buttons[key] = b
+        self._label_steps()
+
+        self.depth_label = QLabel("Not placed")
+        self.tissue_label = QLabel("")
+        self.tissue_label.setObjectName("tissueLabel")
+        self.tissue_label.setStyleSheet("font-size: 13pt; font-weight: bold;")
+
+        sides = QHBoxLayout()
+        sides.addWidget(self.left_radio)
+        sides.addWidget(self.right_radio)
+        sides.addWidget(self.gauge)
+        lay = QVBoxLayout(self)
+        lay.addLayout(sides)
+        lay.addWidget(self.entry_label)
+        lay.addWidget(self.place_button)
+        lay.addLayout(aim)
+        lay.addLayout(adv)
+        status = QHBoxLayout()
+        status.addWidget(self.depth_label)
+        status.addStretch(1)
+        status.addWidget(self.tissue_label)
+        lay.addLayout(status)
+        self.show_trocar(None)
+
+    @property
+    def side(self) -> str:
+        return "left" if self.left_radio.isChecked() else "right"
+
+    @property
+    def gauge_value(self) -> int:
+        return int(self.gauge.currentData())
+
+    def set_steps(self, coarse_mm: float, fine_mm: float, aim_deg: float) -> None:
+        self.coarse_mm, self.fine_mm, self.aim_deg = coarse_mm, fine_mm, aim_deg
+        self._label_steps()
+
+    def _label_steps(self) -> None:
+        for b in self.advance_buttons.values():
+            b.setText(b.property("template").format(c=f"{self.coarse_mm:g} mm", f=f"{self.fine_mm:g} mm"))
+
+    def show_entry(self, entry_mm) -> None:
+        """The picked entry (patient mm) or None."""
+        if entry_mm is None:
+            self.entry_label.setText("Click the AP image over the pedicle to pick the entry.")
+        else:
+            x, y, z = entry_mm
+            self.entry_label.setText(f"Entry picked: x {x:+.1f}, z {z:+.1f} mm on the pedicle "
+                                     f"(depth {y:+.1f}). Place it, or click again.")
+
+    def show_trocar(self, trocar) -> None:
+        """``trocar``: a TrocarView or None (not placed)."""
+        placed = trocar is not None
+        for b in list(self.aim_buttons.values()) + list(self.advance_buttons.values()):
+            b.setEnabled(placed)
+        for w in (self.left_radio, self.right_radio, self.gauge):
+            w.setEnabled(not placed)
+        if not placed:
+            self.depth_label.setText("Not placed")
+            self.tissue_label.setText("")
+            return
+        self.place_button.setEnabled(False)
+        self.depth_label.setText(f"{trocar.side} · {trocar.gauge} G · depth {trocar.depth_mm:.1f} mm")
+        name = str(trocar.tissue).replace("_", " ")
+        colour = TISSUE_COLOURS.get(name, "#e0e0e0")
+        self.tissue_label.setText(f"tip in: {name}")
+        self.tissue_label.setStyleSheet(f"font-size: 13pt; font-weight: bold; color: {colour};")
