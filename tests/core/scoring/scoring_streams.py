@@ -111,7 +111,7 @@ class Stream:
             if walls and before != after:
                 mid = (old + self.tip) / 2
                 wall = {"pedicle": "bone_entry", "cancellous": "body_posterior", "canal": "pedicle_medial",
-                        "soft_tissue": "body_anterior"}[after.split("_")[0]]
+                        "soft": "body_anterior"}[after.split("_")[0]]
                 inward = after.split("_")[0] in ("pedicle", "cancellous")
                 grade = 3 if after == "canal" else None
                 self.add("wall_crossed", dt=0.0, wall=wall, side=self.side, point_mm=list(mid), inward=inward,

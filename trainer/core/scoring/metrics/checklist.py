@@ -14,7 +14,7 @@ def normalise_answer(value) -> str:
     """Compare answers loosely: case, spaces and yes/no spellings do not matter."""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    s = str(value).strip().lower().replace("_", " ")
+    s = str(value).strip().lower()
     return {"true": "yes", "false": "no", "y": "yes", "n": "no"}.get(s, s)
 
 
