@@ -19,8 +19,9 @@ __all__ = ["SAMPLE_MM", "labels_at", "tissue_name", "run_names", "is_bone", "is_
 #: one-voxel cortex is stepped over.
 SAMPLE_MM = 0.25
 
-#: Labels that make up the vertebral body for wall classification.
-BODY_LABELS = frozenset({Label.BODY_CORTEX, Label.CANCELLOUS, Label.CLEFT})
+#: Labels that make up the vertebral body for wall classification (the basivertebral
+#: vein runs inside the body, so entering it is not crossing a wall).
+BODY_LABELS = frozenset({Label.BODY_CORTEX, Label.CANCELLOUS, Label.CLEFT, Label.BASIVERTEBRAL_VEIN})
 
 _BONE = np.zeros(256, bool)
 _BONE[[int(v) for v in BONE_LABELS]] = True

@@ -174,13 +174,14 @@ def _finish(walls: WallModel, tr: Trocar, tip_path: np.ndarray, tip_labels: np.n
     entered = tr.entered_pedicle or bool(np.any(tip_labels == own))
     breach = tr.max_breach_mm
     margin = tr.min_medial_margin_mm
-    if entered:
+    in_bone = tr.been_in_bone or bool(np.any(is_bone(shaft_lab)))
+    if in_bone:
         breach = max(breach, walls.breach_mm(tr.side, shaft, tr.radius_mm))
     m = walls.medial_margin_mm(tr.side, shaft, tr.radius_mm)
     if m is not None:
         margin = m if margin is None else min(margin, m)
     return replace(tr, tissue=tissue_name(tip_label), shaft_tissues=tuple(run_names(shaft_lab)),
-                   been_in_bone=tr.been_in_bone or bool(np.any(is_bone(shaft_lab))),
+                   been_in_bone=in_bone,
                    entered_pedicle=entered, max_breach_mm=round(float(breach), 4),
                    min_medial_margin_mm=None if margin is None else round(float(margin), 4))
 

@@ -4,10 +4,13 @@ Walls are found from label changes between consecutive tip samples (every
 :data:`~trainer.core.procedure.tissue.SAMPLE_MM`) and named from the landmarks:
 
 ``bone_entry`` / ``bone_exit``
-    soft tissue to bone (or back) at the posterior end of the pedicle or elsewhere on the
-    posterior elements, ribs or adjacent vertebrae; the expected cortical entry.
+    soft tissue to bone (always ``bone_entry``: the cortical entry), or bone to anything
+    outside the pedicles' span (posterior elements, ribs, adjacent vertebrae).
 ``pedicle_medial`` / ``pedicle_lateral`` / ``pedicle_superior`` / ``pedicle_inferior``
-    the tip leaves (or re-enters) the pedicle through its wall.  The wall is the larger of
+    the tip leaves the pedicle (or the posterior elements next to it: within its span
+    between the posterior entry and the body junction and within :data:`NEAR_RHO` isthmus
+    radii of its axis) into anything that is not bone, or re-enters it from the canal, a
+    foramen or a vein.  The wall is the larger of
     the normalised offsets from the pedicle axis in the pedicle's cross-section frame
     (medial-lateral offset over half the isthmus width, cranio-caudal offset over half its
     height; :class:`~trainer.core.anatomy.landmarks.PedicleLandmarks`).
@@ -35,7 +38,7 @@ from scipy import ndimage
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.landmarks import PedicleLandmarks
 from trainer.core.anatomy.patient import Patient
-from trainer.core.procedure.tissue import BODY_LABELS, is_bone, tissue_name
+from trainer.core.procedure.tissue import BODY_LABELS, is_bone, is_soft, tissue_name
 
 __all__ = ["WALLS", "PEDICLE_WALLS", "gr_grade", "PedicleFrame", "WallModel", "Crossing"]
 
@@ -44,6 +47,10 @@ WALLS = ("bone_entry", "bone_exit", "pedicle_medial", "pedicle_lateral", "pedicl
          "endplate_inferior")
 PEDICLE_WALLS = ("pedicle_medial", "pedicle_lateral", "pedicle_superior", "pedicle_inferior")
 
+#: How far from a pedicle's axis (in isthmus radii) a bone/soft boundary still counts as its wall.
+NEAR_RHO = 2.0
+#: Shaft samples further than this (isthmus radii) from the pedicle axis are not "in" it.
+BREACH_RHO = 3.0
 _PEDICLE = {"left": int(Label.PEDICLE_LEFT), "right": int(Label.PEDICLE_RIGHT)}
 _BODY = np.zeros(256, bool)
 _BODY[[int(v) for v in BODY_LABELS]] = True
@@ -136,6 +143,19 @@ class WallModel:
                 out.append(replace(c, fraction=(i + 0.5) / n))
         return out
 
+    def near_pedicle(self, point_mm) -> str | None:
+        """The pedicle whose wall a point belongs to: within its span (posterior entry to
+        body junction) and at most :data:`NEAR_RHO` normalised radii from its axis."""
+        best, best_rho = None, NEAR_RHO
+        for side, fr in self.frames.items():
+            t, m, s = fr.coords(np.asarray(point_mm, float))
+            if not (fr.t_entry + 2.0 < t <= fr.t_junction + 1.0):
+                continue
+            rho = float(np.hypot(m / fr.half_w, s / fr.half_h))
+            if rho <= best_rho:
+                best, best_rho = side, rho
+        return best
+
     def _classify(self, a: int, b: int, pa, pb, side: str) -> Crossing | None:
         bone_a, bone_b = bool(is_bone(a)), bool(is_bone(b))
         body_a, body_b = bool(_BODY[a]), bool(_BODY[b])
@@ -143,7 +163,7 @@ class WallModel:
         mid = tuple(round(float(v), 3) for v in (np.asarray(pa) + np.asarray(pb)) / 2)
         ta, tb = tissue_name(a), tissue_name(b)
         if body_a and body_b:
-            return None                      # cortex <-> cancellous inside the body
+            return None                      # cortex <-> cancellous <-> vein inside the body
         if body_b or body_a:
             inward = body_b
             if (a in ped and inward) or (b in ped and not inward):
@@ -151,20 +171,20 @@ class WallModel:
             if bone_a and bone_b:
                 return None
             return Crossing(self._body_wall(np.asarray(mid)), None, mid, inward, ta, tb)
-        if a in ped or b in ped:
-            pside = ped[b] if b in ped else ped[a]
-            inward = b in ped
-            other = a if inward else b
-            if is_bone(other):
-                return None                  # pedicle <-> posterior elements: same bone
-            fr = self.frames[pside]
-            t = fr.coords(np.asarray(mid))[0]
-            if t <= fr.t_entry + 2.0:
-                return Crossing("bone_entry" if inward else "bone_exit", pside, mid, inward, ta, tb)
-            return Crossing(fr.wall_of(np.asarray(mid)), pside, mid, inward, ta, tb)
-        if bone_a != bone_b:
-            return Crossing("bone_entry" if bone_b else "bone_exit", None, mid, bone_b, ta, tb)
-        return None
+        if bone_a == bone_b:
+            return None                      # soft <-> soft, or pedicle <-> posterior elements
+        inward = bone_b
+        bone = b if inward else a
+        other = a if inward else b
+        from_soft = inward and bool(is_soft(other))
+        if (bone in ped or bone == int(Label.POSTERIOR_ELEMENTS)) and not from_soft:
+            near = self.near_pedicle(mid)
+            if near is not None:
+                return Crossing(self.frames[near].wall_of(np.asarray(mid)), near, mid, inward, ta, tb)
+        if bone in ped or bone == int(Label.POSTERIOR_ELEMENTS):
+            pside = ped.get(bone) or self.near_pedicle(mid)
+            return Crossing("bone_entry" if inward else "bone_exit", pside, mid, inward, ta, tb)
+        return Crossing("bone_entry" if inward else "bone_exit", None, mid, inward, ta, tb)
 
     def _body_wall(self, p: np.ndarray) -> str:
         lm = self.lm
@@ -218,7 +238,10 @@ class WallModel:
     def breach_mm(self, side: str, shaft_mm: np.ndarray, radius_mm: float) -> float:
         """Largest excursion (mm) of the outer surface outside the bone around the pedicle."""
         pts = np.asarray(shaft_mm, float).reshape(-1, 3)
-        pts = pts[self.along_pedicle(side, pts)]
+        fr = self.frames[side]
+        tms = fr.coords(pts)
+        rho = np.hypot(tms[:, 1] / fr.half_w, tms[:, 2] / fr.half_h)
+        pts = pts[self.along_pedicle(side, pts) & (rho <= BREACH_RHO)]
         if len(pts) == 0:
             return 0.0
         k0, sdf = self._sdf_for(side)
