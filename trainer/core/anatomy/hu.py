@@ -62,9 +62,11 @@ def cortical_shell(labels: np.ndarray, spacing_mm: float, box=None) -> np.ndarra
 def trabecular_texture(shape, spacing_mm: float, rng: np.random.Generator) -> np.ndarray:
     """Zero-mean, unit-SD band-pass noise with trabecular-sized blobs (about 0.5-2 mm), float32."""
     noise = rng.standard_normal(shape, dtype=np.float32)
-    fine = ndi.gaussian_filter(noise, max(0.45 / spacing_mm, 0.5), mode="wrap")
-    coarse = ndi.gaussian_filter(fine, max(1.4 / spacing_mm, 0.7), mode="wrap")
-    tex = fine - 0.8 * coarse
+    # vertical trabeculae dominate osteoporotic bone: blobs elongated along z
+    sig = np.maximum(np.array([1.1, 0.4, 0.4]) / spacing_mm, 0.5)
+    fine = ndi.gaussian_filter(noise, sig, mode="wrap")
+    coarse = ndi.gaussian_filter(fine, max(1.5 / spacing_mm, 0.7), mode="wrap")
+    tex = fine - 0.7 * coarse
     sd = float(tex[:: 3, :: 3, :: 3].std()) or 1.0
     tex /= sd
     return tex
