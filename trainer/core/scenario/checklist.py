@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ChecklistItem", "CHECKLIST_ITEMS", "CANDIDACY_ANSWERS", "allowed_answers"]
+__all__ = ["ChecklistItem", "CHECKLIST_ITEMS", "CANDIDACY_ANSWERS", "allowed_answers", "checklist_markdown"]
 
 
 @dataclass(frozen=True)
@@ -87,3 +87,12 @@ CHECKLIST_ITEMS: dict[str, ChecklistItem] = {item.id: item for item in _ITEMS}
 def allowed_answers(item: str) -> tuple[str, ...]:
     """Allowed answers of a checklist item (KeyError for an unknown item)."""
     return tuple(CHECKLIST_ITEMS[item].answers)
+
+
+def checklist_markdown() -> str:
+    """Markdown table of every checklist item and its answers (included in docs/scenario-format.md)."""
+    rows = ["| item | question | answers |", "|---|---|---|"]
+    for item in CHECKLIST_ITEMS.values():
+        answers = "<br>".join(f"`{a}`: {m}" for a, m in item.answers.items())
+        rows.append(f"| `{item.id}` | {item.label} | {answers} |")
+    return "\n".join(rows) + "\n"

@@ -63,13 +63,13 @@ class Checker:
         """A required field or section is absent."""
         self._add(path, f"{path} is missing; expected {allowed}", False)
 
-    def unknown(self, path: str, known, where_text: str) -> None:
+    def unknown(self, path: str, known, where_text: str, kind: str = "field") -> None:
         """A field or section the format does not have (with a did-you-mean)."""
         key = path.rsplit(".", 1)[-1]
         known = list(known)
         close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}? " if close else ""
-        self._add(path, f"{path}: unknown field in {where_text}; {hint}expected one of: {', '.join(known)}", True)
+        self._add(path, f"{path}: unknown {kind} in {where_text}; {hint}expected one of: {', '.join(known)}", True)
 
     def table(self, name: str, raw: dict, spec: dict[str, FieldSpec] | None = None, label: str | None = None) -> dict:
         """Check the plain fields of one table; return them with defaults filled in.

@@ -111,7 +111,7 @@ def parse_scenario(text: str, path: Path | None = None, strict: bool = True) -> 
     ck = Checker(where, text, strict)
     for key, value in data.items():
         if key not in TOP_LEVEL:
-            ck.unknown(key, TOP_LEVEL, "the file (sections)")
+            ck.unknown(key, TOP_LEVEL, "the file", kind="section")
         elif not isinstance(value, dict):
             ck.bad(key, value, f"a [{key}] section", recoverable=False)
     sec = {k: (v if isinstance(v, dict) else {}) for k, v in data.items()}
@@ -132,7 +132,7 @@ def parse_scenario(text: str, path: Path | None = None, strict: bool = True) -> 
     elif "sex" in sec.get("patient", {}) and an["sex"] != chart["sex"]:
         ck.bad("anatomy.sex", an["sex"], f"the patient's sex {chart['sex']!r} (or leave anatomy.sex out)",
                recoverable=False)
-    anatomy = _anatomy(ck, an, meta.get("seed") or 0)
+    anatomy = _anatomy(ck, an, meta.get("seed") or 0, sec.get("anatomy", {}))
     for sub, key in (("symptoms", "tenderness_level"), ("imaging", "findings_level")):
         if chart[sub][key] is None:
             chart[sub][key] = anatomy.level
@@ -152,7 +152,7 @@ def parse_scenario(text: str, path: Path | None = None, strict: bool = True) -> 
                     ct=ct, warnings=tuple(ck.warnings))
 
 
-def _anatomy(ck: Checker, an: dict, seed: int) -> AnatomyParams:
+def _anatomy(ck: Checker, an: dict, seed: int, raw: dict) -> AnatomyParams:
     kwargs = {_ANATOMY_MAP.get(k, k): v for k, v in an.items() if v is not None}
     kwargs["seed"] = seed
     try:
@@ -160,7 +160,7 @@ def _anatomy(ck: Checker, an: dict, seed: int) -> AnatomyParams:
     except ParameterError as exc:
         inv = {v: k for k, v in _ANATOMY_MAP.items()}
         name = inv.get(exc.name, exc.name)
-        ck.bad(f"anatomy.{name}", exc.value, exc.allowed, recoverable=False)
+        ck.bad(f"anatomy.{name}", raw.get(name, exc.value), exc.allowed, recoverable=False)
         kwargs.pop(exc.name, None)
         kwargs.pop("height_loss_fraction", None)
         try:
@@ -180,7 +180,7 @@ def _carm(ck: Checker, raw: dict) -> CArmSettings:
         geom = CArmGeometry(sid_mm=c["sid_mm"], sod_mm=c["sod_mm"], detector_mm=c["detector_mm"],
                             pixels=c["pixels"])
     except ParameterError as exc:
-        ck.bad(f"carm.{exc.name}", exc.value, exc.allowed, recoverable=False)
+        ck.bad(f"carm.{exc.name}", raw.get(exc.name, exc.value), exc.allowed, recoverable=False)
         geom = CArmGeometry()
     return CArmSettings(geometry=geom, start_pose=Pose(orbital_deg=orbital, tilt_deg=tilt), biplane=c["biplane"],
                         patient_roll_deg=c["patient_roll_deg"], kvp_ap=c["kvp_ap"], kvp_lateral=c["kvp_lateral"])
@@ -194,7 +194,7 @@ def _targets(ck: Checker, raw: dict) -> tuple[dict, dict]:
     for lo, hi in (("cement_ml_min", "cement_ml_max"), ("tip_depth_min", "tip_depth_max"),
                    ("fill_percent_min", "fill_percent_max")):
         if t[lo] is not None and t[hi] is not None and t[lo] > t[hi]:
-            ck.bad(f"targets.{lo}", t[lo], f"at most targets.{hi} ({show(t[hi])})", recoverable=False)
+            ck.bad(f"targets.{lo}", raw.get(lo), f"at most targets.{hi} ({show(raw.get(hi))})", recoverable=False)
     scoring = {k: t[k] for k in flat if k in SECTIONS["targets"] and k not in ADVICE_KEYS and t[k] is not None}
     advice = {k: t[k] for k in ADVICE_KEYS}
     if tables:

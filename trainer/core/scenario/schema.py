@@ -184,7 +184,7 @@ SECTIONS: dict[str, dict[str, FieldSpec]] = {
         "medications": F("table", doc="[[patient.medications]], one table per medicine"),
     },
     "patient.symptoms": {
-        "pain_nrs": F("int", 7, lo=0, hi=10, unit="NRS 0-10", doc="Pain score; 0 = asymptomatic (decline)",
+        "pain_nrs": F("int", 7, lo=0, hi=10, unit="(NRS)", doc="Pain score; 0 = asymptomatic (decline)",
                       source="FACTS.md 6.1"),
         "point_tenderness": F("bool", True, doc="Focal midline tenderness on palpation"),
         "tenderness_level": F("level", None, doc="Level of the tenderness (default: the target level)"),

@@ -40,7 +40,7 @@ def check_patient(ck: Checker, raw: dict) -> dict:
             continue
         close = difflib.get_close_matches(key, list(ALLERGENS), n=1, cutoff=0.6)
         ck.bad(f"patient.allergies[{i}]", a, _one_of(ALLERGENS) + ", or free text starting with 'other:'",
-               what="unknown allergy" + (f"; did you mean {close[0]!r}?" if close else ""))
+               what="unknown allergy" + (f" (did you mean {close[0]!r}?)" if close else ""))
     chart["allergies"] = allergies
     chart["history"] = list(chart["history"])
     chart["medications"] = _medications(ck, raw.get("medications", []))
@@ -70,11 +70,11 @@ def _medications(ck: Checker, raw) -> list[dict]:
             ck.bad(f"{path}.name", v["name"],
                    f"a medicine of assets/medications.toml ({', '.join(gated)}, or one without a bleeding "
                    "gate such as paracetamol), or kind = \"other\" for anything else",
-                   recoverable=False, what="unknown medicine" + (f"; did you mean {close[0]!r}?" if close else ""))
+                   recoverable=False, what="unknown medicine" + (f" (did you mean {close[0]!r}?)" if close else ""))
             continue
         h, d = v["last_dose_hours_ago"], v["last_dose_days_ago"]
         if h is not None and d is not None:
-            ck.bad(f"{path}.last_dose_days_ago", d, "only one of last_dose_hours_ago and last_dose_days_ago",
+            ck.bad(f"{path}.last_dose_days_ago", m.get("last_dose_days_ago"), "only one of last_dose_hours_ago and last_dose_days_ago",
                    recoverable=False, what="both given")
         hours = h if h is not None else (d * 24.0 if d is not None else None)
         if hours is None and row["class"] != "other":
@@ -93,7 +93,7 @@ def check_decisions(ck: Checker, raw: dict) -> dict:
     for item, val in raw.items():
         path = f"decisions.{item}"
         if item not in CHECKLIST_ITEMS:
-            ck.unknown(path, CHECKLIST_ITEMS, "[decisions] (checklist items)")
+            ck.unknown(path, CHECKLIST_ITEMS, "[decisions]", kind="checklist item")
             continue
         answers = allowed_answers(item)
         if not isinstance(val, dict):

@@ -1,0 +1,171 @@
+"""``vptrainer scenarios``: list, show, validate and import scenarios (docs/scenario-format.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+
+NAME = "scenarios"
+HELP = "list, show, validate scenario files, or create one from a patient CT"
+DESCRIPTION = ("Work with training scenarios (TOML files, format in docs/scenario-format.md). "
+               "SCENARIO is a built-in id (see 'list') or a path to a .toml file.")
+
+
+def add_arguments(parser):
+    sub = parser.add_subparsers(dest="scenarios_action", metavar="ACTION", required=True)
+    p = sub.add_parser("list", help="list scenarios: id, title, level, fracture, difficulty, objectives")
+    p.add_argument("--dir", default=None, help="folder of scenario files (default: the built-in library)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = sub.add_parser("show", help="show a scenario with its landmarks (patient mm) and expected decisions")
+    p.add_argument("scenario", nargs="?", default=None, help="id or .toml file (default: the default scenario)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = sub.add_parser("validate", help="check scenario files; exit status 2 if any is invalid")
+    p.add_argument("files", nargs="+", metavar="FILE", help="scenario .toml files")
+    p.add_argument("--lenient", action="store_true",
+                   help="warn about unknown fields and bad values that have a default instead of failing")
+    p = sub.add_parser("import-ct", help="create a scenario from a DICOM CT series")
+    p.add_argument("dir", metavar="DIR", help="folder holding one CT series")
+    p.add_argument("--level", required=True, help="target level, T8 to L5")
+    p.add_argument("--out", required=True, help="scenario file to write; DIR must lie inside its folder")
+    p.add_argument("--title", default=None, help="scenario title")
+    for name, n, what in (("body-centre", 3, "X Y Z"), ("pedicle-left", 3, "X Y Z"), ("pedicle-right", 3, "X Y Z"),
+                          ("superior-endplate", 1, "Z"), ("inferior-endplate", 1, "Z")):
+        p.add_argument(f"--{name}", type=float, nargs=n, metavar=tuple(what.split()) if n > 1 else what,
+                       help=f"{name.replace('-', ' ')} in the CT's patient coordinates, mm "
+                            "(estimated from the HU when not given)")
+    p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+
+
+def run(args) -> int:
+    action = args.scenarios_action
+    if action == "list":
+        return _list(args)
+    if action == "show":
+        return _show(args)
+    if action == "validate":
+        return _validate(args)
+    from trainer.commands._import_ct import import_ct
+
+    return import_ct(args)
+
+
+def _summary(s) -> dict:
+    return {"id": s.id, "title": s.title, "level": s.anatomy.level, "fracture": s.fracture,
+            "difficulty": s.difficulty, "objectives": list(s.objectives), "candidacy": s.decisions.candidacy,
+            "path": str(s.path)}
+
+
+def _list(args) -> int:
+    from trainer import SCENARIOS_DIR
+    from trainer.core.errors import ScenarioError
+    from trainer.core.scenario.loader import load_scenario
+
+    folder = Path(args.dir) if args.dir else SCENARIOS_DIR
+    if not folder.is_dir():
+        print(f"vptrainer: error: --dir {folder}: no such folder; expected a folder of .toml scenario files",
+              file=sys.stderr)
+        return 2
+    rows, bad = [], 0
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            rows.append(_summary(load_scenario(path)))
+        except ScenarioError as exc:
+            bad += 1
+            for problem in exc.problems:
+                print(f"vptrainer: error: {problem}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print(f"{'id':30s} {'level':5s} {'fracture':38s} {'difficulty':12s} {'candidacy':9s} title")
+        for r in rows:
+            print(f"{r['id']:30s} {r['level']:5s} {r['fracture']:38s} {r['difficulty']:12s} {r['candidacy']:9s} "
+                  f"{r['title']}")
+            for o in r["objectives"]:
+                print(f"{'':32s}- {o}")
+    return 2 if bad else 0
+
+
+def scenario_json(s, landmarks: dict | None) -> dict:
+    """Everything ``show --json`` prints (landmarks in patient mm, origin = target body centre)."""
+    c = s.carm
+    return {
+        **_summary(s), "sha256": s.sha256, "seed": s.seed, "description": s.description,
+        "patient": s.chart,
+        "anatomy": s.anatomy.as_dict() if s.ct is None else None,
+        "ct": None if s.ct is None else {"folder": str(s.ct.folder), "level": s.ct.level,
+                                         "landmarks": {k: (list(v) if isinstance(v, tuple) else v)
+                                                       for k, v in s.ct.landmarks.items()}},
+        "cement": {"product": s.cement_product, "overrides": s.cement_overrides},
+        "carm": {"start_pose": c.start_pose.to_json(), "biplane": c.biplane, "patient_roll_deg": c.patient_roll_deg,
+                 "sid_mm": c.geometry.sid_mm, "sod_mm": c.geometry.sod_mm, "detector_mm": c.geometry.detector_mm,
+                 "pixels": c.geometry.pixels, "kvp_ap": c.kvp_ap, "kvp_lateral": c.kvp_lateral},
+        "targets": s.effective_targets, "target_overrides": s.targets, "advice": s.advice,
+        "decisions": s.decisions.to_json(),
+        "landmarks": landmarks,
+    }
+
+
+def _show(args) -> int:
+    from trainer.core.scenario.build import build_scenario_patient
+    from trainer.core.scenario.loader import load_scenario
+
+    s = load_scenario(args.scenario)
+    patient = build_scenario_patient(s)
+    data = scenario_json(s, patient.landmarks.to_json())
+    if args.json:
+        print(json.dumps(data, indent=2, default=str))
+        return 0
+    print(f"{s.title}  [{s.id}]  {s.difficulty}")
+    print(f"  file {s.path}  sha256 {s.sha256[:16]}...  seed {s.seed}")
+    if s.description:
+        print(f"  {s.description}")
+    print("Objectives:")
+    for o in s.objectives:
+        print(f"  - {o}")
+    ch = s.chart
+    print(f"Patient: {ch['age_years']} y {ch['sex']}; fracture {ch['fracture_age_weeks']:g} weeks old; "
+          f"fasted {ch['fasting_hours']:g} h; allergies: {', '.join(ch['allergies']) or 'none'}")
+    print(f"  history: {'; '.join(ch['history']) or '-'}")
+    for m in ch["medications"]:
+        h = m["last_dose_hours_ago"]
+        print(f"  medication: {m['name']} {m['dose']} (last dose {'?' if h is None else f'{h:g} h'} ago)")
+    print("  labs: " + ", ".join(f"{k} {v:g}" for k, v in ch["labs"].items()))
+    print("  imaging: " + ", ".join(f"{k} {v}" for k, v in ch["imaging"].items()))
+    print(f"Anatomy: {s.anatomy.level} {s.fracture}, trabecular {s.anatomy.trabecular_hu:g} HU")
+    print(f"C-arm: start {s.carm.start_pose.to_json()}, biplane {s.carm.biplane}, "
+          f"patient roll {s.carm.patient_roll_deg:g} deg")
+    print("Targets: " + ", ".join(f"{k} {v}" for k, v in s.effective_targets.items() if v is not None))
+    d = s.decisions
+    print(f"Expected decisions: candidacy {d.candidacy}")
+    for item, g in d.gates.items():
+        print(f"  {item:13s} {g['expected']:18s} {g['reason']}  [{g['source']}]")
+    print("Landmarks (patient mm, LPS, origin = target body centre):")
+    for k, v in data["landmarks"].items():
+        if not isinstance(v, dict):
+            print(f"  {k}: {v}")
+    return 0
+
+
+def _validate(args) -> int:
+    from trainer.core.errors import ScenarioError
+    from trainer.core.scenario.loader import ScenarioWarning, validate_file
+
+    bad = 0
+    for f in args.files:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ScenarioWarning)  # printed below, once
+                s = validate_file(f, strict=not args.lenient)
+        except ScenarioError as exc:
+            bad += 1
+            n = len(exc.problems)
+            print(f"{f}: INVALID ({n} problem{'s' if n != 1 else ''})", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  error: {problem}", file=sys.stderr)
+            continue
+        for w in s.warnings:
+            print(f"  warning: {w}", file=sys.stderr)
+        print(f"{f}: OK ({s.anatomy.level} {s.fracture}; expected candidacy {s.decisions.candidacy})")
+    return 2 if bad else 0
