@@ -32,8 +32,8 @@ ACTION_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 #: Pulsed fluoroscopy rate for continuous runs (FACTS.md 2: 7.5 pulses/s, Ortiz 2006).
 PULSE_RATE_HZ = 7.5
 
-MAX_PULSES = 450          # one minute of pulsed fluoroscopy per shot action
-MAX_FLUORO_S = 60.0
+MAX_PULSES = 75           # a 10 s run at 7.5 pulses/s per shot action (the detector's limit)
+MAX_FLUORO_S = 10.0
 ADVANCE_RANGE_MM = (-150.0, 150.0)
 WAIT_RANGE_S = (0.0, 3600.0)
 INJECT_RANGE_ML = (0.05, 1.0)   # at most one 1 mL syringe per push (FACTS.md 3.4)

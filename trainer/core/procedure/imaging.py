@@ -75,18 +75,34 @@ class Imager:
         return TrocarShape(tip_mm=np.asarray(trocar.tip_mm, float), axis=np.asarray(trocar.direction, float),
                            length_mm=float(trocar.length_mm), outer_diameter_mm=float(trocar.outer_diameter_mm))
 
+    def abc_factor(self, pose: Pose, kvp: float) -> float:
+        """Tube output chosen by the automatic brightness control for this pose.
+
+        Computed from the static anatomy only (as :func:`trainer.core.xray.detector.expose`
+        does from the whole image: median line integral of the central half of the field,
+        relative to the reference patient, within ``ABC_RANGE``), so the dose of a shot is
+        the same whether or not the image is rendered.
+        """
+        from trainer.core.xray.detector import ABC_RANGE, ABC_REFERENCE_LOG
+
+        li = self.renderer.line_integrals(pose, kvp)
+        n = li.shape[0]
+        q = slice(n // 4, n - n // 4, 4)
+        med = float(np.median(li[q, q]))
+        return float(np.clip(np.exp(med - ABC_REFERENCE_LOG), *ABC_RANGE))
+
     def shoot(self, pose: Pose, pulses: int, trocar, deposit, rng, index: int, t_s: float) -> Shot:
-        """Expose ``pulses`` pulses in ``pose``; draws the noise from ``rng``."""
+        """Expose ``pulses`` pulses in ``pose``; draws the noise from ``rng`` (only when rendering)."""
         from trainer.core.xray.detector import expose
+        from trainer.core.xray.dose import shot_dose
 
         view = view_of(pose)
         kvp = self.kvp_for(pose)
+        abc = self.abc_factor(pose, kvp)
         if not self.render:
-            from trainer.core.xray.detector import shot_dose
-
-            return Shot(None, shot_dose(pulses, self.geometry, kvp), view, "")
+            return Shot(None, shot_dose(pulses, kvp, self.geometry, abc_factor=abc), view, "")
         li = self.renderer.render(pose, kvp, trocar=self.trocar_shape(trocar), cement=deposit)
-        exp = expose(li, pulses, self.geometry, rng)
+        exp = expose(li, pulses, self.geometry, rng, kvp=kvp, abc=False, dose_scale=abc)
         pixels = np.ascontiguousarray(exp.image, np.float32)
         sha = image_sha256(pixels)
         img = ShotImage(pixels=pixels, pose=pose, view=view, index=index, t_s=float(t_s), sha256=sha)
