@@ -27,6 +27,8 @@ def _spin(lo: float, hi: float, step: float, suffix: str, decimals: int = 1) -> 
     s.setDecimals(decimals)
     s.setSuffix(suffix)
     s.setKeyboardTracking(False)
+    s.setMinimumWidth(64)
+    s.setMaximumWidth(110)
     return s
 
 
@@ -50,7 +52,9 @@ class CArmPanel(QGroupBox):
 
         self.orbital = _spin(-135, 135, 2.0, " °")
         self.tilt = _spin(-45, 45, 2.0, " °")
-        self.offset = [_spin(-200, 200, 1.0, " mm") for _ in range(3)]
+        self.offset = [_spin(-200, 200, 1.0, "") for _ in range(3)]
+        for axis, spin in zip("xyz", self.offset):
+            spin.setToolTip(f"Table offset {axis} (mm): patient point brought to the isocentre")
         self.move_button = QPushButton("Move C-arm")
         self.move_button.setToolTip("Move to the orbital, tilt and table offset set above")
         self.move_button.clicked.connect(self._emit_move)
@@ -59,7 +63,7 @@ class CArmPanel(QGroupBox):
         self.shot_button.setObjectName("shotButton")
         self.shot_button.setToolTip("One fluoroscopic image in the current pose")
         self.shot_button.clicked.connect(lambda: self.actionRequested.emit({"type": "shot"}))
-        self.fluoro_button = QPushButton("Hold for fluoro  (F)")
+        self.fluoro_button = QPushButton("Fluoro  (hold F)")
         self.fluoro_button.setObjectName("fluoroButton")
         self.fluoro_button.setToolTip("Continuous pulsed fluoroscopy while held; dose accrues")
         self.fluoro_button.pressed.connect(self.start_fluoro)
@@ -77,9 +81,10 @@ class CArmPanel(QGroupBox):
         grid = QGridLayout()
         grid.addWidget(QLabel("Orbital"), 0, 0)
         grid.addWidget(self.orbital, 0, 1)
-        grid.addWidget(QLabel("Tilt (+ cranial)"), 0, 2)
+        grid.addWidget(QLabel("Tilt"), 0, 2)
+        self.tilt.setToolTip("Cranio-caudal tilt (deg); positive: the beam heads cranially")
         grid.addWidget(self.tilt, 0, 3)
-        grid.addWidget(QLabel("Table x / y / z"), 1, 0)
+        grid.addWidget(QLabel("Table mm"), 1, 0)
         row = QHBoxLayout()
         for s in self.offset:
             row.addWidget(s)
@@ -112,7 +117,7 @@ class CArmPanel(QGroupBox):
             if not spin.hasFocus():
                 spin.setValue(value)
         mode = "biplane" if biplane else "single C-arm"
-        self.pose_label.setText(f"Now: <b>{view.upper()}</b> — orbital {pose.orbital_deg:.1f}°, "
+        self.pose_label.setText(f"C-arm at <b>{view.upper()}</b>: orbital {pose.orbital_deg:.1f}°, "
                                 f"tilt {pose.tilt_deg:.1f}° ({mode})")
 
     def nudge(self, d_orbital_deg: float = 0.0, d_tilt_deg: float = 0.0) -> None:

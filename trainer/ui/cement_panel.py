@@ -29,7 +29,8 @@ class CementPanel(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Cement and clock", parent)
-        self.mix_button = QPushButton("Mix cement  (M)")
+        self.mix_button = QPushButton("Mix  (M)")
+        self.mix_button.setToolTip("Mix the PMMA cement: its clock starts now")
         self.mix_button.clicked.connect(lambda: self.actionRequested.emit({"type": "mix"}))
         self.timer_label = QLabel("Not mixed")
         self.timer_label.setStyleSheet("font-size: 13pt;")
@@ -49,9 +50,10 @@ class CementPanel(QGroupBox):
         self.volume_label.setStyleSheet("font-size: 13pt; font-weight: bold;")
         self.wait_buttons = {}
         waits = QHBoxLayout()
-        waits.addWidget(QLabel("Let time pass:"))
-        for s, text in ((30, "Wait 30 s  (W)"), (60, "Wait 1 min"), (120, "Wait 2 min")):
+        waits.addWidget(QLabel("Wait"))
+        for s, text in ((30, "30 s  (W)"), (60, "1 min"), (120, "2 min")):
             b = QPushButton(text)
+            b.setToolTip(f"Let {s} s of simulated time pass (the cement keeps thickening)")
             b.clicked.connect(lambda _=False, s=s: self.request_wait(s))
             waits.addWidget(b)
             self.wait_buttons[s] = b

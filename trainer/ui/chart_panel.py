@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QButtonGroup, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+from PySide6.QtWidgets import (QButtonGroup, QFrame, QGridLayout, QLabel, QPushButton, QScrollArea,
                                QSplitter, QTextBrowser, QVBoxLayout, QWidget)
 
 from trainer.core.scenario.checklist import CHECKLIST_ITEMS
@@ -78,6 +78,7 @@ class ChartPanel(QWidget):
         self.chart = QTextBrowser()
         self.chart.setOpenExternalLinks(False)
         self.buttons: dict[tuple[str, str], QPushButton] = {}
+        self._row_buttons: list[QPushButton] = []
         self._groups: list[QButtonGroup] = []
         box = QFrame()
         grid = QGridLayout(box)
@@ -95,22 +96,27 @@ class ChartPanel(QWidget):
         self._add_item(grid, row, cand, big=True)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(box)
-        split = QSplitter(Qt.Orientation.Vertical)
+        split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.chart)
         split.addWidget(scroll)
-        split.setSizes([380, 520])
+        split.setSizes([400, 520])
+        split.setStretchFactor(1, 1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
-        lay.addWidget(QLabel("<b>Pre-procedure checklist</b> — read the chart, answer every item, then decide."))
-        lay.addWidget(split)
+        head = QLabel("<b>Pre-procedure checklist</b> — read the chart, answer every item, then decide.")
+        head.setWordWrap(True)
+        lay.addWidget(head)
+        lay.addWidget(split, 1)
 
     def _add_item(self, grid: QGridLayout, row: int, item, big: bool = False) -> int:
         q = QLabel(item.label)
         q.setWordWrap(True)
         grid.addWidget(q, row, 0, 1, 2)
-        answers = QHBoxLayout()
+        answers = QGridLayout()
         answers.setSpacing(4)
+        per_row = 3 if len(item.answers) > 3 else len(item.answers)
         group = QButtonGroup(self)
         group.setExclusive(True)
         for answer, meaning in item.answers.items():
@@ -122,10 +128,13 @@ class ChartPanel(QWidget):
             b.clicked.connect(lambda _=False, i=item.id, a=answer: self.actionRequested.emit(
                 {"type": "decide", "item": i, "answer": a}))
             group.addButton(b)
-            answers.addWidget(b)
+            k = len(self._row_buttons)
+            answers.addWidget(b, k // per_row, k % per_row)
+            self._row_buttons.append(b)
             self.buttons[(item.id, answer)] = b
         self._groups.append(group)
-        answers.addStretch(1)
+        self._row_buttons = []
+        answers.setColumnStretch(per_row, 1)
         grid.addLayout(answers, row + 1, 0, 1, 2)
         return row + 2
 

@@ -97,15 +97,16 @@ class DebriefWidget(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["Metric", "Value", "Target", "Status", "Source"])
+        self.table.setHorizontalHeaderLabels(["Metric", "Value", "Status", "Target", "Source"])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(True)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         hh = self.table.horizontalHeader()
         for col, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents,
                                     QHeaderView.ResizeMode.ResizeToContents,
                                     QHeaderView.ResizeMode.ResizeToContents,
-                                    QHeaderView.ResizeMode.ResizeToContents, QHeaderView.ResizeMode.Stretch)):
+                                    QHeaderView.ResizeMode.Stretch, QHeaderView.ResizeMode.Stretch)):
             hh.setSectionResizeMode(col, mode)
         self.axial = _RevealView()
         self.sagittal = _RevealView()
@@ -136,12 +137,12 @@ class DebriefWidget(QWidget):
         cuts = QHBoxLayout()
         cuts.addWidget(self.axial)
         cuts.addWidget(self.sagittal)
-        rl.addLayout(cuts, 1)
         rl.addWidget(self.legend)
-        split = QSplitter(Qt.Orientation.Horizontal)
+        rl.addLayout(cuts, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(left)
         split.addWidget(right)
-        split.setSizes([820, 780])
+        split.setSizes([560, 420])
         lay = QVBoxLayout(self)
         lay.addWidget(split)
 
@@ -181,11 +182,11 @@ class DebriefWidget(QWidget):
         for i, m in enumerate(metrics):
             status = str(m.get("status", ""))
             cells = [m.get("name") or m.get("id", ""), format_value(m.get("value"), m.get("unit", "") or ""),
-                     format_value(m.get("target")), status, str(m.get("source", ""))]
+                     status.upper(), format_value(m.get("target")), str(m.get("source", ""))]
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(str(text))
                 item.setToolTip(str(text))
-                if j == 3:
+                if j == 2:
                     item.setForeground(QColor(STATUS_COLOURS.get(status, "#e0e0e0")))
                 self.table.setItem(i, j, item)
         self.table.resizeRowsToContents()

@@ -133,6 +133,8 @@ class FluoroMonitor(QWidget):
     def set_active(self, active: bool) -> None:
         """Mark the monitor of the view the C-arm points at now."""
         self._active = bool(active)
+        title = self.TITLES.get(self.view, self.view.upper())
+        self.title_label.setText(f"{title}  <span style='color:#e0a020'>● C-arm</span>" if active else title)
         colour = "#e0a020" if active else "#303030"
         self.frame.setStyleSheet(f"#monitorFrame {{ border: 3px solid {colour}; background: black; }}")
         self._update_hold()
@@ -233,11 +235,19 @@ class FluoroMonitor(QWidget):
         self._level = lo + span * self.level_slider.value() / SLIDER_STEPS
         self._render()
 
+    def set_fluoro(self, on: bool) -> None:
+        """Show that continuous fluoroscopy is running into this monitor."""
+        self._fluoro = bool(on)
+        self._update_hold()
+
     def _update_hold(self) -> None:
-        if self._image is None:
-            self.hold_label.setText("")
+        style = "background: rgba(0,0,0,110); padding: 2px 6px; font-size: 12pt; font-weight: bold;"
+        if getattr(self, "_fluoro", False):
+            self.hold_label.setText("● FLUORO")
+            self.hold_label.setStyleSheet("color: #ff4040;" + style)
         else:
-            self.hold_label.setText("LIH" if not self._active else "LIH  · C-arm here")
+            self.hold_label.setText("" if self._image is None else "LIH")
+            self.hold_label.setStyleSheet("color: #f0d36a;" + style)
         self._place_overlays()
 
     def _to_display_xy(self, col: float, row: float) -> tuple[float, float]:
@@ -265,6 +275,10 @@ class FluoroMonitor(QWidget):
         if self._flip_v:
             row = n_rows - 1 - row
         self.pixelClicked.emit(float(col), float(row))
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        self._place_overlays()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)

@@ -85,17 +85,19 @@ class MainWindow(QMainWindow):
         pl.addWidget(self.finish_button)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(proc)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.chart, "Patient && checklist")
         self.tabs.addTab(scroll, "Procedure")
-        self.tabs.setMinimumWidth(430)
-        self.tabs.setMaximumWidth(560)
-        split = QSplitter(Qt.Orientation.Horizontal)
+        self.tabs.setMinimumWidth(380)
+        self.tabs.currentChanged.connect(self._fit_panel)
+        self.split = split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(mons)
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 1)
-        split.setSizes([1150, 450])
+        split.setCollapsible(0, False)
+        split.setCollapsible(1, False)
         self.debrief = DebriefWidget()
         self.debrief.newSessionRequested.connect(lambda: self.show_picker())
         self.debrief.pdfRequested.connect(self._save_pdf)
@@ -177,6 +179,18 @@ class MainWindow(QMainWindow):
         self.cement.step.setValue(steps.inject_ml)
         self.cement.step.valueChanged.connect(self._inject_step_changed)
         self._display_changed()
+
+    def _fit_panel(self, tab: int | None = None) -> None:
+        """The chart tab gets half the window (chart and checklist side by side); the
+        procedure tab a narrow column, so the monitors get the rest."""
+        tab = self.tabs.currentIndex() if tab is None else tab
+        total = max(self.width() - 8, 1000)
+        right = int(total * 0.58) if tab == 0 else 440
+        self.split.setSizes([total - right, right])
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._fit_panel()
 
     def _inject_step_changed(self, value: float) -> None:
         from dataclasses import replace
@@ -315,10 +329,8 @@ class MainWindow(QMainWindow):
 
     def _on_fluoro(self, on: bool) -> None:
         active = self.view.view if self.view is not None else "ap"
-        self.monitors[active].hold_label.setText("● FLUORO" if on else "LIH")
-        self.monitors[active].hold_label.setStyleSheet(
-            "color: #ff4040; background: rgba(0,0,0,110); padding: 2px 6px; font-size: 12pt; font-weight: bold;"
-            if on else "color: #f0d36a; background: rgba(0,0,0,110); padding: 2px 6px; font-size: 12pt;")
+        for v, m in self.monitors.items():
+            m.set_fluoro(on and v == active)
 
     # ------------------------------------------------------------------ results
     def _on_applied(self, result, view) -> None:

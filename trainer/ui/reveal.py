@@ -43,7 +43,8 @@ class RevealSlice:
     pixel_mm : float
         Size of one picture pixel (mm).
     path_px : ndarray (n, 2)
-        The trocar from skin to tip as (col, row) picture pixels (empty without a trocar).
+        The trocar, clipped to the picture, as (col, row) picture pixels; the last point is
+        the tip (empty without a trocar).
     title : str
     labels : dict
         Edge letters, e.g. ``{'top': 'A', 'bottom': 'P', 'left': 'R', 'right': 'L'}``.
@@ -94,6 +95,26 @@ def _compose(hu, labels, cement) -> tuple[np.ndarray, int, int]:
     return rgb, int(leak.sum()), int(cement.sum())
 
 
+def _crop(rgb: np.ndarray, inside: np.ndarray, path: np.ndarray):
+    """Crop the picture to the part covered by the volume; shift and clip the path to it."""
+    rows = np.flatnonzero(inside.any(axis=1))
+    cols = np.flatnonzero(inside.any(axis=0))
+    if len(rows) == 0 or len(cols) == 0:
+        return rgb, path
+    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    out = np.ascontiguousarray(rgb[r0:r1, c0:c1])
+    if len(path) < 2:
+        return out, path
+    p = path - np.array([c0, r0], float)
+    h, w = out.shape[:2]
+    t = np.linspace(0.0, 1.0, 2001)[:, None]
+    line = p[0] + t * (p[-1] - p[0])
+    ok = (line[:, 0] >= 0) & (line[:, 0] <= w - 1) & (line[:, 1] >= 0) & (line[:, 1] <= h - 1)
+    if not ok.any():
+        return out, np.zeros((0, 2))
+    return out, line[ok][[0, -1]]
+
+
 def _slab_max(cement_vol, grid, pts, normal, step_mm):
     n = max(1, int(round(SLAB_MM / step_mm)))
     acc = np.zeros(pts.shape[:-1], dtype=bool)
@@ -130,6 +151,7 @@ def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, deposit, step_mm:
     lab = _sample(vol.labels, grid, pts, 0)
     cem = _slab_max(cement_vol, grid, pts, np.array([0.0, 0.0, 1.0]), step_mm)
     rgb, leak_px, cem_px = _compose(hu, lab, cem)
+    inside = grid.contains_mm(pts)
 
     def axial_px(p):
         p = np.atleast_2d(p)
@@ -139,6 +161,7 @@ def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, deposit, step_mm:
     path = np.zeros((0, 2))
     if trocar_skin_mm is not None:
         path = axial_px(np.stack([np.asarray(trocar_skin_mm, float), centre]))
+    rgb, path = _crop(rgb, inside, path)
     axial = RevealSlice(rgb, step_mm, path, f"Axial at z = {centre[2]:+.1f} mm (through the tip)",
                         {"top": "A", "bottom": "P", "left": "R", "right": "L"}, leak_px, cem_px)
 
@@ -155,6 +178,7 @@ def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, deposit, step_mm:
     normal = np.cross(h, [0.0, 0.0, 1.0])
     cem = _slab_max(cement_vol, grid, pts, normal, step_mm)
     rgb2, leak2, cem2 = _compose(hu, lab, cem)
+    inside2 = grid.contains_mm(pts)
 
     def sag_px(p):
         p = np.atleast_2d(p) - centre
@@ -164,6 +188,7 @@ def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, deposit, step_mm:
     path2 = np.zeros((0, 2))
     if trocar_skin_mm is not None:
         path2 = sag_px(np.stack([np.asarray(trocar_skin_mm, float), centre]))
+    rgb2, path2 = _crop(rgb2, inside2, path2)
     sag = RevealSlice(rgb2, step_mm, path2, "Sagittal along the trocar path",
                       {"top": "S", "bottom": "I", "left": "A", "right": "P"}, leak2, cem2)
     return axial, sag

@@ -39,41 +39,43 @@ class TrocarPanel(QGroupBox):
         self.fine_mm = 1.0
         self.aim_deg = 2.0
         self.left_radio = QRadioButton("Left pedicle")
-        self.right_radio = QRadioButton("Right pedicle")
+        self.right_radio = QRadioButton("Right")
         self.left_radio.setChecked(True)
         group = QButtonGroup(self)
         group.addButton(self.left_radio)
         group.addButton(self.right_radio)
         self.left_radio.toggled.connect(lambda _: self.sideChanged.emit(self.side))
         self.gauge = QComboBox()
-        self.gauge.addItem("11 G (3.0 mm)", 11)
-        self.gauge.addItem("13 G (2.4 mm)", 13)
+        self.gauge.addItem("11 G", 11)
+        self.gauge.addItem("13 G", 13)
+        self.gauge.setToolTip("Trocar gauge: 11 G = 3.0 mm, 13 G = 2.4 mm outer diameter")
 
         self.entry_label = QLabel("Click the AP image over the pedicle to pick the entry.")
         self.entry_label.setWordWrap(True)
-        self.place_button = QPushButton("Place trocar on skin  (P)")
+        self.place_button = QPushButton("Place trocar  (P)")
+        self.place_button.setToolTip("Put the trocar tip on the skin on the line through the picked entry")
         self.place_button.setEnabled(False)
         self.place_button.clicked.connect(self.placeRequested)
 
         self.aim_buttons = {}
         aim = QGridLayout()
-        for text, dm, dc, r, c in (("Cranial ↑", 0, 1, 0, 1), ("Medial", 1, 0, 1, 0), ("Lateral", -1, 0, 1, 2),
-                                   ("Caudal ↓", 0, -1, 2, 1)):
+        for text, dm, dc, r, c in (("Cranial", 0, 1, 0, 1), ("Medial", 1, 0, 1, 0), ("Lateral", -1, 0, 1, 2),
+                                   ("Caudal", 0, -1, 2, 1)):
             b = QPushButton(text)
             b.clicked.connect(lambda _=False, dm=dm, dc=dc: self.aimRequested.emit(dm * self.aim_deg,
                                                                                    dc * self.aim_deg))
             aim.addWidget(b, r, c)
             self.aim_buttons[text.split()[0].lower()] = b
-        self.aim_hint = QLabel("Aim (arrow keys)")
+        self.aim_hint = QLabel("Aim\n(arrow keys)")
         self.aim_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         aim.addWidget(self.aim_hint, 1, 1)
 
         self.advance_buttons = {}
         adv = QGridLayout()
-        for i, (key, text, sign, fine) in enumerate((("in_coarse", "Advance {c} (A)", 1, False),
-                                                     ("in_fine", "Advance {f} (Shift+A)", 1, True),
-                                                     ("out_fine", "Withdraw {f} (Shift+Z)", -1, True),
-                                                     ("out_coarse", "Withdraw {c} (Z)", -1, False))):
+        for i, (key, text, sign, fine) in enumerate((("in_coarse", "Advance {c}  (A)", 1, False),
+                                                     ("in_fine", "Advance {f}  (⇧A)", 1, True),
+                                                     ("out_coarse", "Withdraw {c}  (Z)", -1, False),
+                                                     ("out_fine", "Withdraw {f}  (⇧Z)", -1, True))):
             b = QPushButton()
             b.setProperty("template", text)
             b.clicked.connect(lambda _=False, sign=sign, fine=fine: self.advanceRequested.emit(
@@ -84,6 +86,7 @@ class TrocarPanel(QGroupBox):
 
         self.depth_label = QLabel("Not placed")
         self.tissue_label = QLabel("")
+        self.tissue_label.setWordWrap(True)
         self.tissue_label.setObjectName("tissueLabel")
         self.tissue_label.setStyleSheet("font-size: 13pt; font-weight: bold;")
 
@@ -97,11 +100,8 @@ class TrocarPanel(QGroupBox):
         lay.addWidget(self.place_button)
         lay.addLayout(aim)
         lay.addLayout(adv)
-        status = QHBoxLayout()
-        status.addWidget(self.depth_label)
-        status.addStretch(1)
-        status.addWidget(self.tissue_label)
-        lay.addLayout(status)
+        lay.addWidget(self.depth_label)
+        lay.addWidget(self.tissue_label)
         self.show_trocar(None)
 
     @property

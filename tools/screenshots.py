@@ -1,0 +1,66 @@
+"""Save the trainer window at each stage of an expert procedure into docs/screenshots/.
+
+Run under a virtual X screen (tools/screenshots.sh):
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python tools/screenshots.py [--out DIR]
+
+Stages: 01-picker, 02-checklist, 03-aligned, 04-trocar, 05-cement, 06-debrief.  The whole
+screen is grabbed, so dialogs over the window are in the picture.  Sessions and settings go
+to a temporary folder; the user's are never touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from trainer import REPO_ROOT
+from trainer.ui.app import create_window, startup
+from trainer.ui.demo import GuiDriver
+from trainer.ui.settings import settings_from_path
+
+
+def grab(window, path: Path) -> None:
+    QApplication.processEvents()
+    screen = QApplication.primaryScreen()
+    pix = screen.grabWindow(0) if QApplication.platformName() == "xcb" else window.grab()
+    if not pix.save(str(path)):
+        raise SystemExit(f"screenshots: cannot write {path}")
+    print(f"saved {path} ({pix.width()}x{pix.height()})")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(REPO_ROOT / "docs" / "screenshots"))
+    ap.add_argument("--scenario", default=None, help="scenario id or file (default: the default scenario)")
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="vpt-shots-"))
+    window = create_window(tmp / "sessions", settings_from_path(str(tmp / "settings.ini")))
+    window.move(0, 0)
+    driver = GuiDriver(window, timeout_s=120)
+    picker = startup(window, args.scenario)
+    driver.pump(0.5)
+    grab(window, out / "01-picker.png")
+    answers = {k: g["expected"] for k, g in picker.current_scenario().decisions.gates.items()}
+    names = {"checklist": "02-checklist", "aligned": "03-aligned", "trocar": "04-trocar",
+             "cement": "05-cement", "debrief": "06-debrief"}
+
+    def stage(name):
+        driver.idle()
+        driver.pump(0.3)
+        grab(window, out / f"{names[name]}.png")
+
+    driver.expert_run(picker, answers, stages=stage)
+    print(f"score shown: {window.debrief.shown_score}; session: {window.controller.path}")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
