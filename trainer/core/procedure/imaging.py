@@ -46,14 +46,18 @@ class Imager:
         For the patient roll and the tube potentials.
     render : bool
         False: compute the dose only (no image; ``sha256`` is ``''``).
+    renderer : FluoroRenderer, optional
+        Share an existing renderer (same patient and geometry).
     """
 
-    def __init__(self, patient, geometry: CArmGeometry, carm: CArmSettings, render: bool = True):
+    def __init__(self, patient, geometry: CArmGeometry, carm: CArmSettings, render: bool = True, renderer=None):
         self.patient = patient
         self.geometry = geometry
         self.carm = carm
         self.render = render
-        self._renderer = None
+        if renderer is not None and renderer.geometry != geometry:
+            raise ValueError("the shared renderer's geometry differs from this procedure's")
+        self._renderer = renderer
 
     @property
     def renderer(self):

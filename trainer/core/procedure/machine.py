@@ -57,6 +57,10 @@ class Procedure:
         Render images on shots (False: dose and events only; image is None).
     pixels : int, optional
         Detector size override (e.g. 128 for fast tests); default the scenario's.
+    renderer : FluoroRenderer, optional
+        An existing renderer for this patient and geometry, to share between procedures.
+    walls : WallModel, optional
+        An existing wall model for this patient, to share between procedures.
 
     Attributes
     ----------
@@ -80,7 +84,7 @@ class Procedure:
     """
 
     def __init__(self, scenario: Scenario, seed: int | None = None, patient=None, *, render: bool = True,
-                 pixels: int | None = None):
+                 pixels: int | None = None, renderer=None, walls: WallModel | None = None):
         self.scenario = scenario
         self.seed = int(scenario.seed if seed is None else seed)
         if patient is None:
@@ -93,8 +97,8 @@ class Procedure:
         self.rng_imaging = np.random.default_rng(img_ss)
         self.rng_cement = np.random.default_rng(cement_ss)
         geom = scenario.carm.geometry if pixels is None else scenario.carm.geometry.with_pixels(pixels)
-        self.imager = Imager(patient, geom, scenario.carm, render=render)
-        self.walls = WallModel(patient)
+        self.imager = Imager(patient, geom, scenario.carm, render=render, renderer=renderer)
+        self.walls = walls if walls is not None else WallModel(patient)
         self.t_s = 0.0
         self.phase = PHASES[0]
         self.events: list[Event] = []
