@@ -1,0 +1,247 @@
+"""The region cement can reach: a cropped copy of the patient's fine grid, classified once.
+
+:class:`CementDomain` crops the fine label volume to the target body plus a margin,
+maps labels to flow classes, finds the body envelope (so intra-osseous veins count as
+inside), and precomputes per voxel what the flow and leak bookkeeping need: pore
+capacity, leak type, distance to the canal and to the body.  It depends only on the
+patient, so models of the same patient share one (see :func:`domain_for`).
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+from scipy import ndimage
+
+from trainer.core.anatomy.labels import Label
+from trainer.core.errors import ParameterError
+
+__all__ = ["CementDomain", "domain_for", "WALL", "CANC", "CLEFT", "BVEIN", "SVEIN", "DISC", "CANAL",
+           "FORAMEN", "SOFT", "CLASS_NAMES", "LEAK_TYPES"]
+
+WALL, CANC, CLEFT, BVEIN, SVEIN, DISC, CANAL, FORAMEN, SOFT = range(9)
+CLASS_NAMES = ("wall", "cancellous", "cleft", "basivertebral_vein", "segmental_vein", "disc", "canal",
+               "foramen", "soft")
+LEAK_TYPES = ("B", "S", "C", "D", "canal", "foramen", "paravertebral")
+
+_LABEL_CLASS = {Label.CANCELLOUS: CANC, Label.CLEFT: CLEFT, Label.BASIVERTEBRAL_VEIN: BVEIN,
+                Label.SEGMENTAL_VEIN: SVEIN, Label.DISC: DISC, Label.CANAL: CANAL,
+                Label.FORAMEN_LEFT: FORAMEN, Label.FORAMEN_RIGHT: FORAMEN, Label.MUSCLE: SOFT,
+                Label.FAT: SOFT, Label.SOFT_TISSUE: SOFT, Label.SKIN: SOFT}
+_BODY_LABELS = (Label.BODY_CORTEX, Label.CANCELLOUS, Label.CLEFT)
+
+
+def _between(mask: np.ndarray, axis: int) -> np.ndarray:
+    """True where a voxel has ``mask`` on both sides along ``axis`` (or is in it)."""
+    fwd = np.maximum.accumulate(mask, axis=axis)
+    back = np.flip(np.maximum.accumulate(np.flip(mask, axis=axis), axis=axis), axis=axis)
+    return fwd & back
+
+
+class CementDomain:
+    """Precomputed flow geometry of one patient (read-only after construction).
+
+    Parameters
+    ----------
+    patient : trainer.core.anatomy.patient.Patient
+    config : dict
+        Parsed ``assets/cement_products.toml``.
+    margin_mm : float
+        How far around the body's bounding box cement is followed (mm).
+
+    Attributes
+    ----------
+    lo : ndarray (3,)
+        Fine-grid index ``(k, j, i)`` of crop voxel ``(1, 1, 1)`` (the crop has a one-voxel
+        wall border that keeps neighbour offsets inside the array).
+    shape : tuple
+        Crop shape ``(nz, ny, nx)`` including the border.
+    cls : ndarray uint8 (N,)
+        Flow class per flat crop voxel (``WALL`` ... ``SOFT``).
+    in_body : ndarray bool (N,)
+        Cement here counts as inside the vertebral body.
+    capacity_mm3 : ndarray float64 (N,)
+        Volume of cement the voxel holds when full (pore space; 1 voxel outside bone).
+    leak_code : ndarray int16 (N,)
+        Index into :attr:`leak_table` for extra-osseous voxels, -1 inside the body.
+    """
+
+    def __init__(self, patient, config: dict, margin_mm: float = 8.0):
+        vol = patient.volume
+        grid = vol.grid
+        self.grid = grid
+        lm = patient.landmarks
+        self.landmarks = lm
+        labels = vol.labels
+        body = np.isin(labels, np.array([int(v) for v in _BODY_LABELS], dtype=labels.dtype))
+        if not body.any():
+            raise ParameterError("patient.volume.labels", "no vertebral body",
+                                 "a fine volume containing BODY_CORTEX/CANCELLOUS voxels")
+        nz_, = np.nonzero(body.any(axis=(1, 2)))
+        ny_, = np.nonzero(body.any(axis=(0, 2)))
+        nx_, = np.nonzero(body.any(axis=(0, 1)))
+        dx, dy, dz = grid.spacing_mm
+        m = np.ceil(margin_mm / np.array([dz, dy, dx])).astype(int)
+        lo = np.maximum(np.array([nz_[0], ny_[0], nx_[0]]) - m, 0)
+        hi = np.minimum(np.array([nz_[-1], ny_[-1], nx_[-1]]) + m + 1, np.array(grid.shape))
+        sub = labels[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
+        sub_hu = vol.hu[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
+        sub = np.pad(sub, 1, constant_values=int(Label.AIR))   # wall border (class WALL below)
+        sub_hu = np.pad(sub_hu, 1, constant_values=0)
+        self.lo = lo - 1
+        self.shape = sub.shape
+        nz, ny, nx = self.shape
+        self.strides = (ny * nx, nx, 1)
+        self.spacing_mm = (float(dx), float(dy), float(dz))
+        self.voxel_mm3 = float(dx * dy * dz)
+
+        lut = np.zeros(256, np.uint8)
+        for lab, c in _LABEL_CLASS.items():
+            lut[int(lab)] = c
+        cls = lut[sub]
+        cls[[0, -1], :, :] = WALL
+        cls[:, [0, -1], :] = WALL
+        cls[:, :, [0, -1]] = WALL
+
+        # Body envelope: voxels enclosed by the body along at least two of the three axes,
+        # so the basivertebral foramen and the vein exits in the wall count as inside.
+        bmask = np.isin(sub, np.array([int(v) for v in _BODY_LABELS], dtype=sub.dtype))
+        votes = sum(_between(bmask, a).astype(np.uint8) for a in range(3))
+        envelope = bmask | (votes >= 2)
+        self.envelope = envelope.ravel()
+        self.body_volume_ml = float(envelope.sum()) * self.voxel_mm3 / 1000.0
+        self.cls = cls.ravel()
+        inside_cls = np.isin(self.cls, np.array([CANC, CLEFT, BVEIN, SVEIN], np.uint8))
+        self.in_body = self.envelope & inside_cls
+
+        # Pore capacity: cancellous bone holds cement only in its marrow space.
+        fl = config["flow"]
+        hu = np.clip(sub_hu.ravel().astype(np.float64), 0.0, 600.0)
+        bvtv = np.clip(fl["bvtv_at_0hu"] + fl["bvtv_per_hu"] * hu, 0.0, fl["bvtv_max"])
+        porosity = np.where(self.cls == CANC, 1.0 - bvtv, 1.0)
+        self.porosity = porosity
+        self.capacity_mm3 = porosity * self.voxel_mm3
+
+        # Distances (mm) outside the envelope and to the canal.
+        sampling = (dz, dy, dx)
+        d_out = ndimage.distance_transform_edt(~envelope, sampling=sampling)
+        self.dist_outside_mm = d_out.ravel().astype(np.float32)
+        canal = cls == CANAL
+        if canal.any():
+            self.dist_canal_mm = ndimage.distance_transform_edt(~canal, sampling=sampling).ravel().astype(np.float32)
+        else:
+            self.dist_canal_mm = np.full(cls.size, np.inf, np.float32)
+        edge = np.zeros(self.shape, bool)
+        edge[[1, -2], :, :] = True
+        edge[:, [1, -2], :] = True
+        edge[:, :, [1, -2]] = True
+        lk = config["leaks"]
+        self.far = (self.dist_outside_mm >= float(lk["pe_distance_mm"])) | edge.ravel()
+
+        # Patient mm of each crop axis.
+        org = np.asarray(grid.origin_mm, float)
+        self.x_mm = org[0] + dx * (self.lo[2] + np.arange(nx))
+        self.y_mm = org[1] + dy * (self.lo[1] + np.arange(ny))
+        self.z_mm = org[2] + dz * (self.lo[0] + np.arange(nz))
+
+        # Endplate columns: the top and bottom interior voxel of every (j, i) column.
+        interior = np.isin(cls, np.array([CANC, CLEFT], np.uint8)) & envelope
+        has = interior.any(axis=0)
+        self.col_top = np.where(has, nz - 1 - np.argmax(interior[::-1], axis=0), -1)
+        self.col_bottom = np.where(has, np.argmax(interior, axis=0), nz + 1)
+        self._build_leak_codes(config)
+
+    # -- leak classification --------------------------------------------------------
+    def _build_leak_codes(self, config):
+        lm = self.landmarks
+        cx, cy, cz = (float(v) for v in lm.body_centre_mm)
+        out = np.nonzero(~self.in_body & (self.cls != WALL))[0]
+        k, j, i = np.unravel_index(out, self.shape)
+        x, y, z = self.x_mm[i], self.y_mm[j], self.z_mm[k] - cz
+        left = x >= cx
+        half_w = 0.5 * float(lm.body_width_mm)
+        half_d = 0.5 * float(lm.body_depth_mm)
+        # face: 0 anterior, 1 posterior, 2 left lateral, 3 right lateral, 4 superior, 5 inferior
+        lateral = np.abs(x - cx) / half_w > np.abs(y - cy) / half_d
+        face = np.where(lateral, np.where(left, 2, 3), np.where(y >= cy, 1, 0))
+        above = np.abs(z) > 0.5 * float(lm.posterior_height_mm)
+        face = np.where(above, np.where(z > 0, 4, 5), face)
+        faces = ("anterior", "posterior", "left lateral", "right lateral", "superior", "inferior")
+        sides = ("right", "left")
+        cls = self.cls[out]
+        near = self.dist_outside_mm[out] <= float(config["leaks"]["cortical_zone_mm"])
+        soft = np.isin(cls, np.array([SOFT, CANC, CLEFT], np.uint8))
+        # (type, region) of every outside voxel as a small integer key
+        key = np.full(out.size, -1, np.int32)
+        key[cls == BVEIN] = 0
+        key[cls == SVEIN] = 1 + left[cls == SVEIN]
+        key[cls == DISC] = 3 + (z[cls == DISC] > 0)
+        key[cls == CANAL] = 5
+        key[cls == FORAMEN] = 6 + left[cls == FORAMEN]
+        key[soft & near] = 8 + face[soft & near]
+        key[soft & ~near] = 14 + face[soft & ~near]
+        names = [("B", "basivertebral vein / epidural plexus"),
+                 ("S", "right segmental vein"), ("S", "left segmental vein"),
+                 ("D", "inferior disc"), ("D", "superior disc"),
+                 ("canal", "epidural space"),
+                 ("foramen", "right foramen"), ("foramen", "left foramen")]
+        names += [("C", f"{f} cortex") for f in faces]
+        names += [("paravertebral", f"{f} paravertebral") for f in faces]
+        code = np.full(self.cls.size, -1, np.int16)
+        code[out] = key
+        self.leak_code = code
+        self.leak_table = names
+        self.b_code = 0
+        self.s_codes = (1, 2)                      # right, left
+        self.x_left = self.x_mm >= cx
+
+    # -- coordinates ----------------------------------------------------------------
+    def flat_of_mm(self, xyz_mm) -> int | None:
+        """Flat crop index of the voxel containing ``xyz_mm``, or None outside the crop."""
+        kji = np.rint(self.grid.mm_to_index(np.asarray(xyz_mm, float))).astype(int) - self.lo
+        if np.any(kji < 1) or np.any(kji >= np.asarray(self.shape) - 1):
+            return None
+        return int(kji[0] * self.strides[0] + kji[1] * self.strides[1] + kji[2])
+
+    def grid_kji(self, flat: np.ndarray) -> np.ndarray:
+        """(M, 3) fine-grid indices ``(k, j, i)`` of flat crop indices."""
+        kji = np.stack(np.unravel_index(np.asarray(flat, np.int64), self.shape), axis=-1)
+        return kji + self.lo
+
+    def nearest_open(self, flat: int, radius_vox: int = 3) -> int | None:
+        """The open (non-wall) voxel nearest to ``flat`` within ``radius_vox``, or None."""
+        if self.cls[flat] != WALL:
+            return flat
+        k, j, i = np.unravel_index(flat, self.shape)
+        r = radius_vox
+        ks, js, is_ = np.mgrid[-r:r + 1, -r:r + 1, -r:r + 1]
+        d2 = ks * ks + js * js + is_ * is_
+        order = np.argsort(d2.ravel(), kind="stable")
+        for o in order:
+            kk, jj, ii = k + ks.ravel()[o], j + js.ravel()[o], i + is_.ravel()[o]
+            if 1 <= kk < self.shape[0] - 1 and 1 <= jj < self.shape[1] - 1 and 1 <= ii < self.shape[2] - 1:
+                f = int(kk * self.strides[0] + jj * self.strides[1] + ii)
+                if self.cls[f] != WALL:
+                    return f
+        return None
+
+
+_CACHE: dict[int, tuple[weakref.ref, int, CementDomain]] = {}
+
+
+def domain_for(patient, config: dict) -> CementDomain:
+    """The (cached) domain of ``patient``; rebuilt if the patient object is new."""
+    key = id(patient)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0]() is patient and hit[1] == id(config):
+        return hit[2]
+    dom = CementDomain(patient, config)
+    if len(_CACHE) >= 4:
+        for k in list(_CACHE)[: len(_CACHE) - 3]:
+            del _CACHE[k]
+    try:
+        _CACHE[key] = (weakref.ref(patient), id(config), dom)
+    except TypeError:          # objects without weak references are simply not cached
+        pass
+    return dom

@@ -1,0 +1,304 @@
+"""Cement spreading through bone: viscosity-stabilised invasion percolation.
+
+Each voxel of the cropped fine grid (:class:`~.domain.CementDomain`) has a seeded,
+spatially correlated log-normal resistance (pore-throat entry pressure).  Cement
+enters the open voxel on its front with the lowest priority
+
+    priority = noise * mult[class] + add[class](eta) + lambda(eta) * d_aniso(voxel, tip),
+
+where ``d_aniso`` is the distance from the cannula tip stretched by the permeability
+anisotropy (Darcy flow from a point source has ellipsoidal pressure surfaces with
+semi-axes proportional to sqrt(k); FACTS 3.3, Baroud 2004: k_AP/k_SI = 0.78).  The
+distance term is the viscous pressure drop that stabilises the front: runny cement
+(small lambda) follows the weakest paths and fingers into veins, clefts and defects;
+paste (large lambda) grows a compact, nearly ellipsoidal mass around the tip.  Walls
+(cortex, pedicle, other bone) never fill.  Volume is bookkept per voxel in mm^3.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from array import array
+
+import numpy as np
+from scipy import ndimage
+
+from trainer.core.procedure.cement.domain import (BVEIN, CANAL, CANC, CLASS_NAMES, CLEFT, DISC, FORAMEN,
+                                                  SOFT, SVEIN, WALL, CementDomain)
+
+__all__ = ["FlowField", "StepResult"]
+
+_N_CLASSES = len(CLASS_NAMES)
+_BODY_GROUP = _N_CLASSES          # "from" group of any voxel inside the body
+
+
+def _transition_table() -> bytes:
+    """allowed[from_group * 16 + to_class]: where cement in one tissue may go next."""
+    allowed = bytearray(16 * 16)
+    open_classes = (CANC, CLEFT, BVEIN, SVEIN, DISC, CANAL, FORAMEN, SOFT)
+    rules = {
+        _BODY_GROUP: open_classes,
+        CANC: open_classes,
+        CLEFT: open_classes,
+        BVEIN: (BVEIN, CANAL),              # basivertebral vein -> anterior epidural plexus
+        SVEIN: (SVEIN, FORAMEN),            # segmental veins run to the foramen
+        DISC: (DISC,),
+        CANAL: (CANAL, FORAMEN),
+        FORAMEN: (FORAMEN, CANAL, SOFT),
+        SOFT: (SOFT,),
+    }
+    for g, tos in rules.items():
+        for c in tos:
+            allowed[g * 16 + c] = 1
+        for c in (CANC, CLEFT):             # anything may flow back into bone
+            allowed[g * 16 + c] = 1
+    return bytes(allowed)
+
+
+_ALLOWED = _transition_table()
+
+
+class StepResult:
+    """What one injection step did: voxels touched and the volume each gained (mm^3)."""
+
+    __slots__ = ("flat", "added_mm3", "delivered_mm3", "blocked")
+
+    def __init__(self, flat, added_mm3, delivered_mm3, blocked):
+        self.flat = flat
+        self.added_mm3 = added_mm3
+        self.delivered_mm3 = delivered_mm3
+        self.blocked = blocked
+
+
+class FlowField:
+    """Cement occupancy of one domain, grown by :meth:`inject`.
+
+    Parameters
+    ----------
+    domain : CementDomain
+    flow_cfg : dict
+        ``[flow]`` table of the asset file.
+    rng : numpy.random.Generator
+        The only randomness: trabecular noise and per-vein patency.
+    """
+
+    def __init__(self, domain: CementDomain, flow_cfg: dict, rng: np.random.Generator):
+        self.dom = domain
+        self.cfg = flow_cfg
+        n = domain.cls.size
+        sz, sy, sx = domain.shape
+        dx, dy, dz = domain.spacing_mm
+        sigma_vox = [float(flow_cfg["noise_corr_mm"]) / s for s in (dz, dy, dx)]
+        g = rng.standard_normal(domain.shape, dtype=np.float32)
+        g = ndimage.gaussian_filter(g, sigma_vox, mode="wrap", truncate=2.5)
+        g /= max(float(g.std()), 1e-6)
+        noise = np.exp(float(flow_cfg["noise_sigma"]) * g).ravel().astype(np.float64)
+        self.noise_np = noise
+        self.noise = array("d", noise.tobytes())
+        tissue = flow_cfg["tissue"]
+        self.class_cfg = [tissue.get(name, {"mult": 1.0, "add": 0.0, "visc_add": 0.0}) for name in CLASS_NAMES]
+        # per-seed patency of each vein system (log-normal factor on its entry resistance)
+        self.patency = [1.0] * _N_CLASSES
+        for c in (BVEIN, SVEIN):
+            s = float(self.class_cfg[c].get("patency_sigma", 0.0))
+            self.patency[c] = math.exp(s * float(rng.standard_normal()))
+        # route: 1 = cement reached this voxel through the basivertebral vein, 2 = a segmental vein
+        route = np.zeros(n, np.uint8)
+        route[(domain.cls == BVEIN) & ~domain.in_body] = 1
+        route[(domain.cls == SVEIN) & ~domain.in_body] = 2
+        self.route = bytearray(route.tobytes())
+        self.group = bytearray(np.where(domain.in_body, _BODY_GROUP, domain.cls).astype(np.uint8).tobytes())
+        self.cls = bytes(domain.cls.tobytes())
+        self.state = bytearray(np.where(domain.cls == WALL, 3, 0).astype(np.uint8).tobytes())
+        self.fill = np.zeros(n, np.float64)
+        self.heap: list[tuple[float, int]] = []
+        self.partial: int | None = None
+        self.filled: list[int] = []
+        self.clusters = 0
+        kap = float(flow_cfg["perm_ap_over_si"])
+        kml = float(flow_cfg["perm_ml_over_si"])
+        # distance weights (mm per voxel step, stretched by 1/sqrt(k))
+        self.wx = dx / math.sqrt(kml)
+        self.wy = dy / math.sqrt(kap)
+        self.wz = dz
+        self._eta_ref = float(flow_cfg["eta_ref_pa_s"])
+        #: venous voxel -> (flat index where the cement entered the vein system, mm of vein since, weighted)
+        self.vent: dict[int, tuple[int, float]] = {}
+        self.vent_entry = np.full(n, -1, np.int64)   # the same, as arrays for vectorised re-prioritising
+        self.vent_along = np.zeros(n, np.float64)
+        self.vein_path_factor = float(flow_cfg["vein_path_factor"])
+        self._n_vent = 0
+
+    # -- parameters that depend on viscosity ----------------------------------------
+    def lam_per_mm(self, eta_pa_s: float) -> float:
+        c = self.cfg
+        lam = float(c["lambda_ref_per_mm"]) * (eta_pa_s / self._eta_ref) ** float(c["lambda_exponent"])
+        return min(float(c["lambda_max_per_mm"]), max(float(c["lambda_min_per_mm"]), lam))
+
+    def class_terms(self, eta_pa_s: float) -> tuple[list[float], list[float]]:
+        """(mult, add) per class at this viscosity."""
+        ln = math.log(max(eta_pa_s, 1e-6) / self._eta_ref)
+        mult, add = [], []
+        for c, cc in enumerate(self.class_cfg):
+            a = (float(cc["add"]) + float(cc["visc_add"]) * ln) * self.patency[c]
+            mult.append(float(cc["mult"]))
+            add.append(max(0.0, a))
+        return mult, add
+
+    # -- helpers ---------------------------------------------------------------------
+    def _touches_cement(self, f: int) -> bool:
+        st = self.state
+        s0, s1, _ = self.dom.strides
+        return st[f] == 2 or any(st[f + o] == 2 for o in (1, -1, s1, -s1, s0, -s0))
+
+    def _active_mask(self, tip: int) -> np.ndarray | None:
+        """Filled voxels connected to ``tip`` (None when all cement is one mass)."""
+        if self.clusters <= 1:
+            return None
+        filled = np.frombuffer(bytes(self.state), np.uint8).reshape(self.dom.shape) == 2
+        lab, _ = ndimage.label(filled)
+        lab = lab.ravel()
+        s0, s1, _ = self.dom.strides
+        ids = {int(lab[f]) for f in (tip, tip + 1, tip - 1, tip + s1, tip - s1, tip + s0, tip - s0) if lab[f]}
+        return np.isin(lab, list(ids))
+
+    def _reprioritise(self, tip: int, lam: float, mult, add, active) -> list[tuple[float, int]]:
+        """Rebuild the heap for a new tip/viscosity; returns frontier entries put aside."""
+        if not self.heap:
+            return []
+        idx = np.fromiter((e[1] for e in self.heap), np.int64, len(self.heap))
+        aside: list[tuple[float, int]] = []
+        if active is not None:
+            s0, s1, _ = self.dom.strides
+            near = np.zeros(idx.size, bool)
+            for o in (1, -1, s1, -s1, s0, -s0):
+                near |= active[idx + o]
+            aside = [(0.0, int(f)) for f in idx[~near]]
+            idx = idx[near]
+        pri = self._priorities(idx, tip, lam, mult, add)
+        self.heap = list(zip(pri.tolist(), idx.tolist()))
+        heapq.heapify(self.heap)
+        return aside
+
+    def _priorities(self, idx: np.ndarray, tip: int, lam, mult, add) -> np.ndarray:
+        dom = self.dom
+        s0, s1, _ = dom.strides
+        where = idx
+        extra = 0.0
+        if self.vent:
+            e = self.vent_entry[idx]
+            has = e >= 0
+            where = np.where(has, e, idx)
+            extra = np.where(has, self.vent_along[idx], 0.0)
+        k, r = np.divmod(where, s0)
+        j, i = np.divmod(r, s1)
+        tk, tr = divmod(tip, s0)
+        tj, ti = divmod(tr, s1)
+        d = np.sqrt(((i - ti) * self.wx) ** 2 + ((j - tj) * self.wy) ** 2 + ((k - tk) * self.wz) ** 2)
+        c = dom.cls[idx]
+        return self.noise_np[idx] * np.asarray(mult)[c] + np.asarray(add)[c] + lam * (d + extra)
+
+    # -- the step --------------------------------------------------------------------
+    def inject(self, volume_mm3: float, tip: int, eta_pa_s: float) -> StepResult:
+        """Push ``volume_mm3`` of cement of viscosity ``eta_pa_s`` out at crop voxel ``tip``."""
+        dom = self.dom
+        s0, s1, _ = dom.strides
+        lam = self.lam_per_mm(eta_pa_s)
+        mult, add = self.class_terms(eta_pa_s)
+        if not self._touches_cement(tip):
+            self.clusters += 1
+        active = self._active_mask(tip)
+        aside = self._reprioritise(tip, lam, mult, add, active)
+        heap, state, cls, group, noise, route = self.heap, self.state, self.cls, self.group, self.noise, self.route
+        vent = self.vent
+        vstep = self.vein_path_factor * dom.spacing_mm[0]
+        tstep = dom.spacing_mm[0]
+        cap = dom.capacity_mm3
+        fill = self.fill
+        touched: dict[int, float] = {}
+        remaining = float(volume_mm3)
+        # top up the partly filled voxel when it belongs to the mass being fed
+        p = self.partial
+        if p is not None and (active is None or active[p]):
+            room = (1.0 - fill[p]) * cap[p]
+            put = min(room, remaining)
+            touched[p] = put
+            remaining -= put
+            fill[p] += put / cap[p]
+            if fill[p] >= 1.0 - 1e-12:
+                fill[p] = 1.0
+                self.partial = None
+        if state[tip] == 0:
+            state[tip] = 1
+            heapq.heappush(heap, (-1.0, tip))
+        tk, tr = divmod(tip, s0)
+        tj, ti = divmod(tr, s1)
+        wx, wy, wz = self.wx, self.wy, self.wz
+        allowed = _ALLOWED
+        sqrt = math.sqrt
+        push, pop = heapq.heappush, heapq.heappop
+        offsets = (1, -1, s1, -s1, s0, -s0)
+        newly: list[int] = []
+        blocked = False
+        while remaining > 1e-12:
+            if not heap:
+                blocked = True
+                break
+            _, v = pop(heap)
+            room = cap[v]
+            if room >= remaining:
+                fill[v] = remaining / room
+                touched[v] = remaining
+                remaining = 0.0
+                if fill[v] < 1.0 - 1e-12:
+                    self.partial = v
+                else:
+                    fill[v] = 1.0
+            else:
+                fill[v] = 1.0
+                touched[v] = room
+                remaining -= room
+            state[v] = 2
+            newly.append(v)
+            row = group[v] * 16
+            rv = route[v]
+            for o in offsets:
+                nb = v + o
+                if state[nb] == 0:
+                    c = cls[nb]
+                    if allowed[row + c]:
+                        state[nb] = 1
+                        if rv and not route[nb]:
+                            route[nb] = rv
+                        if rv or c == BVEIN or c == SVEIN:
+                            # venous route: pressure drop = tip to the vein's entry + along the path
+                            # (a wide vein costs little per mm; tissue beyond it the usual amount)
+                            e, a = vent.get(v, (v, 0.0))
+                            a += vstep if (c == BVEIN or c == SVEIN) else tstep
+                            vent[nb] = (e, a)
+                            k, r = divmod(e, s0)
+                        else:
+                            a = 0.0
+                            k, r = divmod(nb, s0)
+                        j, i = divmod(r, s1)
+                        di, dj, dk = (i - ti) * wx, (j - tj) * wy, (k - tk) * wz
+                        push(heap, (noise[nb] * mult[c] + add[c] + lam * (sqrt(di * di + dj * dj + dk * dk) + a), nb))
+        if len(vent) != self._n_vent:
+            keys = [f for f in vent if self.vent_entry[f] < 0]
+            if keys:
+                ka = np.asarray(keys, np.int64)
+                self.vent_entry[ka] = [vent[f][0] for f in keys]
+                self.vent_along[ka] = [vent[f][1] for f in keys]
+            self._n_vent = len(vent)
+        for e in aside:
+            heap.append(e)           # kept as frontier; re-prioritised on the next step
+        self.filled.extend(newly)
+        flat = np.fromiter(touched.keys(), np.int64, len(touched))
+        added = np.fromiter(touched.values(), np.float64, len(touched))
+        return StepResult(flat, added, float(volume_mm3) - remaining, blocked)
+
+    # -- read-out --------------------------------------------------------------------
+    def occupied(self) -> np.ndarray:
+        """Flat crop indices holding cement, in filling order."""
+        return np.asarray(self.filled, np.int64)
