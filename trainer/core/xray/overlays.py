@@ -39,11 +39,12 @@ def trocar_chords_mm(frame: Frame, trocar: TrocarShape, cols: np.ndarray, rows: 
     B = d_perp @ w_perp
     C = float(w_perp @ w_perp) - r * r
     disc = B * B - A * C
-    ok = (disc > 0) & (A > 1e-12)
-    sq = np.sqrt(np.where(ok, disc, 0.0))
-    As = np.where(ok, A, 1.0)
-    t1 = (-B - sq) / As
-    t2 = (-B + sq) / As
+    along = A <= 1e-12                      # ray parallel to the axis: inside iff within the radius
+    ok = np.where(along, C < 0, disc > 0)
+    sq = np.sqrt(np.where(ok & ~along, disc, 0.0))
+    As = np.where(along, 1.0, A)
+    t1 = np.where(along, -np.inf, (-B - sq) / As)
+    t2 = np.where(along, np.inf, (-B + sq) / As)
     with np.errstate(divide="ignore", invalid="ignore"):
         ta = (0.0 - wa) / da
         tb = (trocar.length_mm - wa) / da

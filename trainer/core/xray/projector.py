@@ -114,6 +114,11 @@ class SlabProjector:
         n1 = min(box_n.max(), fr_n.max()) + h_n
         if m1 <= m0 or n1 <= n0:
             return np.zeros((npx, npx), np.float32)
+        # Anchor the intermediate grid on the central ray, so that sampling is symmetric about it.
+        tc = (c_ref - s[a]) / frame.beam[a]
+        cm, cn = s[m] + tc * frame.beam[m], s[n] + tc * frame.beam[n]
+        m0 = cm - np.ceil((cm - m0) / h_m) * h_m
+        n0 = cn - np.ceil((cn - n0) / h_n) * h_n
         nq = int(np.ceil((m1 - m0) / h_m)) + 1
         nr = int(np.ceil((n1 - n0) / h_n)) + 1
 

@@ -1,0 +1,117 @@
+"""Dose per shot and cumulative dose: entrance air kerma, dose-area product, fluoroscopy time.
+
+Calibration (FACTS.md 5.1-5.2):
+
+* Pulsed fluoroscopy at 7.5 pulses/s; a shot is one pulse or a short burst.
+* Dose-area product: about 1.3 mGy.cm2 per pulse at the reference technique (80 kVp,
+  uncollimated 30 x 30 cm field, average patient), so that about 5 min of fluoroscopy
+  gives the documented median of about 2.9 Gy.cm2 per treated level.
+* Entrance (reference-point) air kerma: 45 uGy per pulse at the same technique, inside the
+  derived 40-135 uGy band.
+
+The two documented figures are not geometrically consistent with an uncollimated 30 cm
+field (45 uGy over the 125 cm2 the field covers at the interventional reference point
+would be 5.6 mGy.cm2), because the clinical DAP figure includes collimation and low-dose
+modes.  Both are honoured at the reference technique and both scale the same way:
+with (kVp/80)^2 (tube output), with the automatic-brightness factor and the dose-level
+setting; the DAP also with the collimated field area.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from trainer.core.errors import ParameterError
+from trainer.core.xray.geometry import CArmGeometry
+
+__all__ = ["PULSE_RATE_HZ", "KERMA_PER_PULSE_MGY", "DAP_PER_PULSE_GYCM2", "REFERENCE_KVP",
+           "ShotDose", "DoseTotals", "shot_dose"]
+
+PULSE_RATE_HZ = 7.5
+REFERENCE_KVP = 80.0
+KERMA_PER_PULSE_MGY = 0.045      # 45 uGy (FACTS.md 5.2 derived band 40-135 uGy)
+DAP_PER_PULSE_GYCM2 = 0.0013     # 1.3 mGy.cm2 (FACTS.md 5.2 recommended default)
+_REFERENCE_FIELD_MM2 = 300.0 * 300.0
+
+
+@dataclass(frozen=True)
+class ShotDose:
+    """Dose of one shot.
+
+    Attributes
+    ----------
+    entrance_kerma_mgy : float
+        Air kerma at the entrance reference point, mGy.
+    dap_gycm2 : float
+        Dose-area product, Gy.cm2.
+    fluoro_s : float
+        Beam-on time, s (pulses / 7.5).
+    pulses : int
+    """
+
+    entrance_kerma_mgy: float
+    dap_gycm2: float
+    fluoro_s: float
+    pulses: int
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class DoseTotals:
+    """Cumulative dose of a session; ``add`` one :class:`ShotDose` per shot."""
+
+    shots: int = 0
+    pulses: int = 0
+    fluoro_s: float = 0.0
+    dap_gycm2: float = 0.0
+    entrance_kerma_mgy: float = 0.0
+
+    def add(self, shot: ShotDose) -> "DoseTotals":
+        """Accumulate one shot (returns self)."""
+        self.shots += 1
+        self.pulses += int(shot.pulses)
+        self.fluoro_s += float(shot.fluoro_s)
+        self.dap_gycm2 += float(shot.dap_gycm2)
+        self.entrance_kerma_mgy += float(shot.entrance_kerma_mgy)
+        return self
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def shot_dose(pulses: int, kvp: float = REFERENCE_KVP, geometry: CArmGeometry | None = None,
+              field_mm: tuple | None = None, abc_factor: float = 1.0, dose_scale: float = 1.0) -> ShotDose:
+    """Dose of a shot of ``pulses`` pulses.
+
+    Parameters
+    ----------
+    pulses : int
+        1 to 75 (a 10 s run at 7.5 pulses/s).
+    kvp : float
+        Tube potential.
+    geometry : CArmGeometry, optional
+        For the detector size (default: FACTS.md 5.2 C-arm).
+    field_mm : (width, height) or None
+        Collimated field at the detector (mm); None = the whole detector.
+    abc_factor : float
+        Tube-output factor chosen by the automatic brightness control (1 = reference patient).
+    dose_scale : float
+        Dose-level setting (0.5 low-dose mode, 1 normal, 2 high-quality).
+    """
+    if isinstance(pulses, bool) or not isinstance(pulses, int) or not (1 <= pulses <= 75):
+        raise ParameterError("pulses", pulses, "an integer from 1 to 75")
+    if not (0.05 <= dose_scale <= 10):
+        raise ParameterError("dose_scale", dose_scale, "0.05 to 10")
+    g = geometry or CArmGeometry()
+    field_area = g.detector_mm ** 2
+    if field_mm is not None:
+        w, h = (min(float(v), g.detector_mm) for v in field_mm)
+        field_area = max(w, 0.0) * max(h, 0.0)
+    # field area at the reference point scales like the field at the detector times (1/SID)^2
+    area_factor = field_area / _REFERENCE_FIELD_MM2 * (1020.0 / g.sid_mm) ** 2
+    tech = (kvp / REFERENCE_KVP) ** 2 * abc_factor * dose_scale * pulses
+    return ShotDose(entrance_kerma_mgy=KERMA_PER_PULSE_MGY * tech,
+                    dap_gycm2=DAP_PER_PULSE_GYCM2 * tech * area_factor,
+                    fluoro_s=pulses / PULSE_RATE_HZ, pulses=int(pulses))
