@@ -122,7 +122,7 @@ def validate(action: Any) -> dict:
     if not isinstance(action, dict) or "type" not in action:
         raise ActionRefused(f"an action must be a JSON object with a 'type' field; got {action!r:.80}")
     t = action["type"]
-    if t not in ACTION_FIELDS:
+    if not isinstance(t, str) or t not in ACTION_FIELDS:
         raise ActionRefused(f"type = {t!r:.40} is not an action; expected one of {', '.join(ACTION_FIELDS)}")
     req, opt = ACTION_FIELDS[t]
     for k in req:
