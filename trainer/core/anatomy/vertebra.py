@@ -80,6 +80,14 @@ class PedicleGeom:
         rw, rh = self.radii(s)
         return (s >= -self.s_post_mm) & (s <= self.s_ant_mm) & ((u / rw) ** 2 + (v / rh) ** 2 <= 1.0)
 
+    def x_extent(self) -> tuple[float, float]:
+        """(min, max) x of the tube on the transverse line through the isthmus centre (mm)."""
+        c = self.centre
+        x = np.arange(c[0] - 40.0, c[0] + 40.0, 0.005)
+        m = self.mask(x, np.full_like(x, c[1]), np.full_like(x, c[2]))
+        xs = x[m]
+        return float(xs.min()), float(xs.max())
+
     def box(self):
         ends = [self.centre - self.s_post_mm * self.axis, self.centre + self.s_ant_mm * self.axis]
         r = 0.5 * max(self.width_mm, self.height_mm) * 1.9
@@ -118,11 +126,19 @@ class Vertebra:
             dy_ant = self.y_isthmus - (yP - 3.0)
             dy_post = yP + 0.95 * d.canal_depth_mm - self.y_isthmus
             k = 1.0 / (np.cos(th_m) * np.cos(th_s))
+            geom = PedicleGeom(side=side, centre=c, axis=axis, width_mm=pw, height_mm=ph,
+                               s_post_mm=dy_post * k, s_ant_mm=dy_ant * k, medial_wall_x_mm=0.0, lateral_wall_x_mm=0.0)
+            # the tube flares, so its cut by the transverse line through the isthmus is wider than
+            # pw / cos(medial angle): place it so that the medial wall lies exactly at the canal's edge
+            lo_x, hi_x = geom.x_extent()
+            medial = lo_x if s > 0 else hi_x
+            shift = s * 0.5 * d.canal_width_mm - medial
+            c = c + np.array([shift, 0.0, 0.0])
             self.pedicles[side] = PedicleGeom(
                 side=side, centre=c, axis=axis, width_mm=pw, height_mm=ph,
                 s_post_mm=dy_post * k, s_ant_mm=dy_ant * k,
-                medial_wall_x_mm=float(s * 0.5 * d.canal_width_mm),
-                lateral_wall_x_mm=float(s * (0.5 * d.canal_width_mm + 2 * half_x)))
+                medial_wall_x_mm=float(medial + shift),
+                lateral_wall_x_mm=float((hi_x if s > 0 else lo_x) + shift))
 
     # -- derived positions -----------------------------------------------------------
     @property

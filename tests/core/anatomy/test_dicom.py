@@ -1,0 +1,188 @@
+"""DICOM CT export/import: round trip, validity (dciodvfy) and clear errors for bad series."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pydicom
+import pytest
+
+from trainer.core.anatomy.dicom_io import CT_IMAGE_STORAGE, read_ct_series, write_ct_series
+from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.errors import DicomError
+
+#: type 1 and type 2 attributes of the CT Image IOD modules the writer fills in
+REQUIRED = ["SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID",
+            "Modality", "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
+            "ReferringPhysicianName", "StudyID", "AccessionNumber", "SeriesNumber", "Manufacturer",
+            "PositionReferenceIndicator", "InstanceNumber", "ImageType", "ImagePositionPatient",
+            "ImageOrientationPatient", "PixelSpacing", "SliceThickness", "SamplesPerPixel",
+            "PhotometricInterpretation", "Rows", "Columns", "BitsAllocated", "BitsStored", "HighBit",
+            "PixelRepresentation", "RescaleIntercept", "RescaleSlope", "KVP", "AcquisitionNumber", "PixelData"]
+
+
+def small_volume(seed=0, shape=(6, 20, 30), spacing=(0.7, 0.6, 1.25)):
+    rng = np.random.default_rng(seed)
+    hu = rng.integers(-1024, 3000, size=shape).astype(np.int16)
+    return Volume(hu=hu, labels=np.zeros(shape, np.uint8), grid=Grid(shape, spacing, (-10.5, -4.0, 3.25)))
+
+
+@pytest.fixture(scope="module")
+def phantom_series(tmp_path_factory, request):
+    from conftest import cached
+
+    p = cached(level="L1", fracture_grade=2.0, morphology="wedge", seed=7)
+    d = tmp_path_factory.mktemp("phantom")
+    files = write_ct_series(p.volume, d, patient_name="TEST^PHANTOM", description="unit test", uid_seed="t")
+    return p, d, files
+
+
+def test_round_trip_gives_same_hu_and_geometry(phantom_series):
+    p, d, files = phantom_series
+    calls = []
+    v = read_ct_series(d, progress=lambda done, total: calls.append((done, total)))
+    assert np.array_equal(v.hu, p.volume.hu)
+    assert v.grid.shape == p.volume.grid.shape
+    assert np.allclose(v.grid.spacing_mm, p.volume.grid.spacing_mm)
+    assert np.allclose(v.grid.origin_mm, p.volume.grid.origin_mm, atol=1e-3)
+    assert calls[-1] == (len(files), len(files)) and len(calls) == len(files)
+    assert v.meta["series_description"] == "unit test"
+
+
+def test_every_file_is_a_valid_ct_image(phantom_series):
+    _, _, files = phantom_series
+    tool = shutil.which("dciodvfy")
+    uids = set()
+    for f in files:
+        ds = pydicom.dcmread(f)
+        missing = [k for k in REQUIRED if k not in ds]
+        assert missing == [], f"{f.name} lacks {missing}"
+        assert ds.SOPClassUID == CT_IMAGE_STORAGE and ds.Modality == "CT"
+        assert [float(x) for x in ds.ImageOrientationPatient] == [1, 0, 0, 0, 1, 0]
+        uids.add(ds.SOPInstanceUID)
+        if tool:
+            out = subprocess.run([tool, str(f)], capture_output=True, text=True)
+            text = out.stdout + out.stderr
+            assert "Error" not in text, f"{f.name}: {text}"
+    assert len(uids) == len(files)
+
+
+def test_same_uid_seed_gives_identical_files(tmp_path):
+    v = small_volume()
+    a = write_ct_series(v, tmp_path / "a", uid_seed="s")
+    b = write_ct_series(v, tmp_path / "b", uid_seed="s")
+    assert [x.read_bytes() for x in a] == [x.read_bytes() for x in b]
+
+
+def test_rescale_slope_and_intercept_are_applied(tmp_path):
+    v = small_volume(shape=(3, 8, 9))
+    files = write_ct_series(v, tmp_path)
+    for f in files:
+        ds = pydicom.dcmread(f)
+        ds.RescaleSlope = "0.5"
+        ds.RescaleIntercept = "-512"
+        ds.save_as(f)
+    back = read_ct_series(tmp_path)
+    stored = v.hu.astype(np.int32) + 1024
+    assert np.array_equal(back.hu, np.rint(stored * 0.5 - 512).astype(np.int16))
+
+
+def test_flipped_axis_aligned_orientation_is_reoriented(tmp_path):
+    v = small_volume(shape=(4, 10, 12))
+    files = write_ct_series(v, tmp_path)
+    g = v.grid
+    x_last = g.origin_mm[0] + (g.shape[2] - 1) * g.spacing_mm[0]
+    for f in files:  # rewrite as rows running to patient right (-x), first column at the largest x
+        ds = pydicom.dcmread(f)
+        arr = ds.pixel_array[:, ::-1].copy()
+        ds.PixelData = arr.tobytes()
+        ds.ImageOrientationPatient = ["-1", "0", "0", "0", "1", "0"]
+        ipp = [float(x) for x in ds.ImagePositionPatient]
+        ds.ImagePositionPatient = [f"{x_last:.6g}", f"{ipp[1]:.6g}", f"{-ipp[2]:.6g}"]
+        ds.save_as(f)
+    back = read_ct_series(tmp_path)
+    # the normal is now -z, and z positions were negated: slice order reverses with it
+    assert np.array_equal(back.hu, v.hu[::-1])
+    assert back.grid.origin_mm[0] == pytest.approx(g.origin_mm[0], abs=1e-3)
+
+
+def _series(tmp_path, n=6):
+    d = tmp_path / "s"
+    files = write_ct_series(small_volume(shape=(n, 8, 9)), d)
+    return d, files
+
+
+def test_missing_slice(tmp_path):
+    d, files = _series(tmp_path)
+    files[3].unlink()
+    with pytest.raises(DicomError, match=r"missing slice.*CT0003\.dcm.*CT0005\.dcm"):
+        read_ct_series(d)
+
+
+def test_duplicated_position(tmp_path):
+    d, files = _series(tmp_path)
+    ds = pydicom.dcmread(files[2])
+    ds.SOPInstanceUID = pydicom.uid.generate_uid()
+    ds.save_as(d / "extra.dcm")
+    with pytest.raises(DicomError, match=r"duplicated slice position.*(CT0003\.dcm.*extra\.dcm|extra\.dcm.*CT0003\.dcm)"):
+        read_ct_series(d)
+
+
+def test_uneven_spacing(tmp_path):
+    d, files = _series(tmp_path)
+    ds = pydicom.dcmread(files[4])
+    ipp = [float(x) for x in ds.ImagePositionPatient]
+    ds.ImagePositionPatient = [str(ipp[0]), str(ipp[1]), f"{ipp[2] + 0.4:.4f}"]
+    ds.save_as(files[4])
+    with pytest.raises(DicomError, match=r"uneven slice spacing.*CT000[45]\.dcm"):
+        read_ct_series(d)
+
+
+def test_mixed_series(tmp_path):
+    d, files = _series(tmp_path)
+    ds = pydicom.dcmread(files[1])
+    ds.SeriesInstanceUID = pydicom.uid.generate_uid()
+    ds.save_as(files[1])
+    with pytest.raises(DicomError, match=r"mixed series \(2 SeriesInstanceUIDs.*CT0002\.dcm"):
+        read_ct_series(d)
+
+
+def test_non_ct_file(tmp_path):
+    d, files = _series(tmp_path)
+    ds = pydicom.dcmread(files[0])
+    ds.Modality = "MR"
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
+    ds.save_as(files[0], enforce_file_format=False)
+    with pytest.raises(DicomError, match=r"CT0001\.dcm: not a CT image \(Modality = 'MR'"):
+        read_ct_series(d)
+
+
+def test_non_dicom_file(tmp_path):
+    d, files = _series(tmp_path)
+    (d / "notes.txt").write_text("not an image")
+    with pytest.raises(DicomError, match=r"notes\.txt: not a readable DICOM file"):
+        read_ct_series(d)
+
+
+def test_empty_folder(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DicomError, match=r"empty: the folder holds no DICOM files"):
+        read_ct_series(tmp_path / "empty")
+
+
+def test_oblique_orientation(tmp_path):
+    d, files = _series(tmp_path)
+    c, s = np.cos(0.3), np.sin(0.3)
+    for f in files:
+        ds = pydicom.dcmread(f)
+        ds.ImageOrientationPatient = [f"{c:.6f}", f"{s:.6f}", "0", f"{-s:.6f}", f"{c:.6f}", "0"]
+        ds.save_as(f)
+    with pytest.raises(DicomError, match=r"CT0001\.dcm: row direction .* is oblique"):
+        read_ct_series(d)
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(DicomError, match="not a folder"):
+        read_ct_series(tmp_path / "nope")
