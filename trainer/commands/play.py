@@ -1,0 +1,112 @@
+"""``vptrainer play``: perform a scripted procedure headless and record the session.
+
+The actions file is JSON lines, one action object per line (docs/session-format.md);
+blank lines and lines starting with ``#`` are skipped.  Actions the procedure refuses
+are recorded in the session as refused and reported on stderr with their line; a line
+that is not a JSON object with a ``type`` stops the run with exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from trainer.core.errors import ParameterError, SessionError
+
+NAME = "play"
+HELP = "run a scripted procedure headless and record the session"
+DESCRIPTION = ("Apply the actions of a JSON-lines file to a scenario, write the hash-chained session file "
+               "and optionally every shot as a PNG.  Action types and fields: docs/session-format.md.")
+
+
+def add_arguments(parser):
+    parser.add_argument("scenario", nargs="?", default=None,
+                        help="scenario id or TOML file (default: the default scenario)")
+    parser.add_argument("--actions", required=True, metavar="ACTIONS.jsonl", help="the actions, one JSON object a line")
+    parser.add_argument("--out", required=True, metavar="SESSION.jsonl", help="session file to write (must not exist)")
+    parser.add_argument("--shots", metavar="DIR", default=None, help="save every shot as DIR/shot_NNN_VIEW.png")
+    parser.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
+    parser.add_argument("--trainee", default="anonymous", help="trainee name recorded in the session")
+    parser.add_argument("--pixels", type=int, default=None,
+                        help="detector size override in pixels (64 to 1024; default: the scenario's)")
+
+
+def read_actions(path) -> list[tuple[int, dict]]:
+    """``(line number, action)`` pairs of an actions file.
+
+    Raises
+    ------
+    ParameterError
+        Naming ``file:line`` for a line that is not a JSON object with a string ``type``.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SessionError(f"{p}: cannot read the actions file: {getattr(exc, 'strerror', None) or exc}") from None
+    out = []
+    for n, line in enumerate(text.splitlines(), 1):
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        try:
+            obj = json.loads(s)
+        except json.JSONDecodeError as exc:
+            raise ParameterError("action", s[:60], f"a JSON object (not valid JSON: {exc.msg})",
+                                 source=f"{p}:{n}") from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
+            raise ParameterError("action", s[:60], "a JSON object with a string 'type' field", source=f"{p}:{n}")
+        out.append((n, obj))
+    if not out:
+        raise ParameterError("actions", str(p), "a file with at least one action line", source=str(p))
+    return out
+
+
+def save_shot_png(image, directory: Path) -> Path:
+    """Write a ShotImage as ``shot_NNN_VIEW.png`` (auto window, dense = dark)."""
+    from trainer.core.xray.display import auto_window, to_display
+    from trainer.core.xray.png import write_png
+
+    window, level = auto_window(image.pixels)
+    path = directory / f"shot_{image.index:03d}_{image.view}.png"
+    write_png(path, to_display(image.pixels, window, level),
+              text={"vptrainer": f"shot {image.index} {image.view} t={image.t_s:.1f}s sha256={image.sha256}"})
+    return path
+
+
+def run(args) -> int:
+    from trainer.core.scenario.loader import load_scenario
+    from trainer.core.session.live import LiveSession
+
+    actions = read_actions(args.actions)
+    out = Path(args.out)
+    if out.exists():
+        raise SessionError(f"{out}: the session file already exists; choose another --out path")
+    scenario = load_scenario(args.scenario)
+    shots_dir = None
+    if args.shots:
+        shots_dir = Path(args.shots)
+        shots_dir.mkdir(parents=True, exist_ok=True)
+    refused = 0
+    with LiveSession(scenario, out, seed=args.seed, trainee=args.trainee, pixels=args.pixels) as live:
+        for n, action in actions:
+            res = live.apply(action)
+            if not res.accepted:
+                refused += 1
+                print(f"{args.actions}:{n}: refused: {res.reason}", file=sys.stderr)
+            elif res.image is not None and shots_dir is not None:
+                save_shot_png(res.image, shots_dir)
+        proc = live.procedure
+    d = proc.dose
+    tr = proc.trocar
+    print(f"{len(actions)} actions ({refused} refused), {d.shots} shots, {d.fluoro_s:.1f} s fluoroscopy, "
+          f"DAP {d.dap_gycm2:.3f} Gy cm2, simulated time {proc.t_s:.0f} s, "
+          f"{'finished' if proc.finished else 'not finished'}")
+    if tr is not None:
+        print(f"trocar tip {[round(float(v), 1) for v in tr.tip_mm]} mm in {tr.tissue}, grade {tr.grade}")
+    if proc.cement is not None:
+        c = proc.cement
+        print(f"cement injected {c.injected_ml:.2f} mL, leaked {c.leaked_ml:.2f} mL")
+    print(f"session written to {out}")
+    return 0
