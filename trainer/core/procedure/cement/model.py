@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from trainer.core.errors import ActionRefused, ParameterError
-from trainer.core.procedure.cement.deposit import CementDeposit
+from trainer.core.xray.shapes import CementDeposit
 from trainer.core.procedure.cement.domain import CLEFT, domain_for
 from trainer.core.procedure.cement.flow import FlowField
 from trainer.core.procedure.cement.heat import canal_wall_temperature_c, peak_body_temperature_c

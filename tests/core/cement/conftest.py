@@ -1,0 +1,37 @@
+"""Shared patients for the cement tests (built once per session)."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from phantom import make_phantom  # noqa: E402
+
+from trainer.core.procedure.cement import CementModel  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def phantom():
+    return make_phantom()
+
+
+@pytest.fixture(scope="session")
+def phantom_defects():
+    return {"posterior_wall_defect": make_phantom(posterior_wall_defect=True),
+            "endplate_crack": make_phantom(endplate_crack=True),
+            "cleft": make_phantom(cleft=True)}
+
+
+@pytest.fixture
+def mixed(phantom):
+    """A default-product model on the phantom, mixed at t = 0."""
+    m = CementModel(phantom, "default", np.random.default_rng(5))
+    m.mix(0.0)
+    return m
+
+
+#: a well-placed tip in the phantom: anterior third (depth fraction 0.77), near the midline
+TIP = (2.0, -8.0, 0.0)

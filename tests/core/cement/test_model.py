@@ -1,0 +1,240 @@
+"""CementModel on the synthetic phantom: refusals, conservation, determinism, read-outs."""
+
+import json
+
+import numpy as np
+import pytest
+from conftest import TIP
+
+from trainer.core.anatomy.labels import Label
+from trainer.core.errors import ActionRefused, ParameterError
+from trainer.core.procedure.cement import CementModel, view_of_pose
+from trainer.core.xray.geometry import AP, LATERAL, Pose
+
+
+def _inject(m, total_ml, tip=TIP, t0=360.0, step=0.25, dt=10.0):
+    res = []
+    for s in range(int(round(total_ml / step))):
+        res.append(m.inject(step, tip, t0 + dt * s))
+    return res
+
+
+def test_refusals_change_nothing(phantom):
+    m = CementModel(phantom, "default", np.random.default_rng(1))
+    ok, why = m.can_inject(0.0, TIP)
+    assert not ok and "not been mixed" in why
+    r = m.inject(0.5, TIP, 0.0)
+    assert r.refused_reason == why and r.delivered_ml == 0.0 and m.phase(0.0) == "unmixed"
+    m.mix(100.0)
+    before = m.snapshot()
+    late = m.inject(0.5, TIP, 100.0 + 12.5 * 60)
+    assert not late.accepted and "too stiff" in late.refused_reason
+    hard = m.inject(0.5, TIP, 100.0 + 20 * 60)
+    assert not hard.accepted and "set" in hard.refused_reason
+    far = m.inject(0.5, (200.0, 0.0, 0.0), 400.0)
+    assert not far.accepted and "not in or next to" in far.refused_reason
+    in_cortex = (12.0, 22.0, 0.0)                                  # middle of the left pedicle (wall)
+    ok, why = m.can_inject(400.0, in_cortex)
+    assert not ok and "blocked" in why
+    r = m.inject(0.5, in_cortex, 400.0)
+    assert not r.accepted and "blocked" in r.refused_reason
+    assert m.snapshot() == before and m.injected_ml == 0.0
+
+
+def test_bad_arguments_raise_parameter_errors(mixed):
+    for bad in (0.0, -1.0, 11.0, True, "1"):
+        with pytest.raises(ParameterError, match="inject.ml"):
+            mixed.inject(bad, TIP, 360.0)
+    with pytest.raises(ParameterError, match="tip_mm"):
+        mixed.inject(0.25, (1.0, 2.0), 360.0)
+    with pytest.raises(ParameterError, match="view"):
+        mixed.mark_visible("sideways")
+
+
+def test_mixing_twice_is_refused_until_the_batch_has_set(mixed):
+    with pytest.raises(ActionRefused, match="already mixed"):
+        mixed.mix(60.0)
+    mixed.mix(30 * 60.0)                       # the first batch has set: a new one is allowed
+    assert mixed.batches == 2 and mixed.phase(30 * 60.0 + 60) == "runny"
+
+
+def test_volume_is_conserved_and_the_deposit_holds_exactly_the_injected_cement(phantom):
+    m = CementModel(phantom, "default", np.random.default_rng(3))
+    m.mix(0.0)
+    _inject(m, 4.0, tip=(0.0, 4.0, 0.0), t0=20.0, dt=5.0)   # runny, by the vein: leaks
+    assert m.leaked_ml > 0
+    assert m.injected_ml == pytest.approx(4.0, abs=1e-9)
+    assert abs(m.injected_ml - (m.in_body_ml + m.leaked_ml)) < 1e-6
+    dep = m.deposit()
+    vox = phantom.volume.grid.voxel_volume_mm3
+    assert float(dep.fraction.astype(np.float64).sum()) * vox / 1000.0 == pytest.approx(m.injected_ml, rel=1e-5)
+    assert np.all((dep.fraction > 0) & (dep.fraction <= 1))
+    labels = phantom.volume.labels[dep.ijk[:, 0], dep.ijk[:, 1], dep.ijk[:, 2]]
+    assert not np.isin(labels, [Label.BODY_CORTEX, Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT]).any()
+    assert len(np.unique(dep.ijk, axis=0)) == len(dep.ijk)
+    assert sum(lk.volume_ml for lk in m.leaks) <= m.leaked_ml + 1e-9
+
+
+def test_same_seed_same_cement_different_seed_different_cement(phantom):
+    def run(seed):
+        m = CementModel(phantom, "default", np.random.default_rng(seed))
+        m.mix(0.0)
+        _inject(m, 2.0, t0=120.0)
+        return m.snapshot()
+
+    a, b, c = run(11), run(11), run(12)
+    assert a == b
+    assert a["state_sha256"] != c["state_sha256"]
+    json.dumps(a)                              # JSON-safe
+
+
+def _spread_mm(m, tip):
+    dep = m.deposit()
+    xyz = m.patient.volume.grid.index_to_mm(dep.ijk)
+    return xyz, np.linalg.norm(xyz - np.asarray(tip), axis=1)
+
+
+def test_runny_cement_fingers_paste_fills_compactly(phantom):
+    tip = (0.0, -6.0, -4.0)
+    runny = CementModel(phantom, "default", np.random.default_rng(4))
+    paste = CementModel(phantom, "default", np.random.default_rng(4))
+    runny.mix(0.0)
+    paste.mix(0.0)
+    runny.inject(1.0, tip, 30.0)               # 0.5 min after mixing
+    paste.inject(1.0, tip, 420.0)              # 7 min
+    _, d_runny = _spread_mm(runny, tip)
+    _, d_paste = _spread_mm(paste, tip)
+    assert np.percentile(d_runny, 95) > 1.3 * np.percentile(d_paste, 95)
+    assert runny.flow.lam_per_mm(runny.viscosity_pa_s(30.0)) < paste.flow.lam_per_mm(paste.viscosity_pa_s(420.0))
+
+
+def test_paste_spreads_further_superior_inferior_than_anterior_posterior(phantom):
+    tip = (0.0, -2.0, 0.0)
+    m = CementModel(phantom, "default", np.random.default_rng(8))
+    m.mix(0.0)
+    m.inject(0.8, tip, 9 * 60.0)               # stiff paste: the front follows the permeability ellipsoid
+    xyz, _ = _spread_mm(m, tip)
+    sd = xyz.std(axis=0)
+    assert sd[2] / sd[1] > 1.05                # SI > AP (Baroud 2004: k_AP/k_SI = 0.78)
+
+
+def test_intact_cortex_holds_cement_defects_let_it_out(phantom, phantom_defects):
+    m = CementModel(phantom, "default", np.random.default_rng(2))
+    m.mix(0.0)
+    _inject(m, 3.0, tip=(0.0, -12.0, 0.0), t0=300.0)  # against the anterior wall
+    assert not any(lk.type in ("C", "paravertebral", "D", "canal") for lk in m.leaks)
+
+    pwd = CementModel(phantom_defects["posterior_wall_defect"], "default", np.random.default_rng(2))
+    pwd.mix(0.0)
+    _inject(pwd, 2.0, tip=(4.0, 11.0, -4.0), t0=300.0)
+    assert "canal" in {lk.type for lk in pwd.leaks}
+
+    crack = CementModel(phantom_defects["endplate_crack"], "default", np.random.default_rng(2))
+    crack.mix(0.0)
+    _inject(crack, 2.0, tip=(0.0, -6.0, 9.0), t0=300.0)
+    disc = [lk for lk in crack.leaks if lk.type == "D"]
+    assert disc and disc[0].region == "superior disc"
+
+
+def test_cleft_fills_preferentially(phantom_defects):
+    p = phantom_defects["cleft"]
+    m = CementModel(p, "default", np.random.default_rng(6))
+    m.mix(0.0)
+    m.inject(0.5, (0.0, -2.0, 4.0), 300.0)
+    dep = m.deposit()
+    lab = p.volume.labels[dep.ijk[:, 0], dep.ijk[:, 1], dep.ijk[:, 2]]
+    cleft_share = float(np.mean(lab == Label.CLEFT))
+    cleft_vol_share = float((p.volume.labels == Label.CLEFT).sum()) / max(1, int(((p.volume.labels == Label.CANCELLOUS)
+                                                                                 | (p.volume.labels == Label.CLEFT)).sum()))
+    assert cleft_share > 5 * cleft_vol_share
+
+
+def test_runny_venous_leak_leaves_the_vertebra_and_is_a_pe_risk(phantom):
+    m = CementModel(phantom, "default", np.random.default_rng(9))
+    m.mix(0.0)
+    res = _inject(m, 3.0, tip=(0.0, 4.0, 0.0), t0=20.0, dt=5.0)   # runny, next to the basivertebral vein
+    b = [lk for lk in m.leaks if lk.type == "B"]
+    assert b and b[0].pe_risk and m.pe_risk
+    first = [lk for r in res for lk in r.new_leaks if lk.type == "B"]
+    assert len(first) == 1 and first[0].first_t_s == b[0].first_t_s
+
+
+def test_b_leaks_hide_on_the_lateral_but_show_on_the_ap(phantom):
+    m = CementModel(phantom, "default", np.random.default_rng(9))
+    m.mix(0.0)
+    _inject(m, 3.0, tip=(0.0, 4.0, 0.0), t0=20.0, dt=5.0)
+    b = next(lk for lk in m.leaks if lk.type == "B")
+    lim = m.config["leaks"]["visible_min_ml"]
+    assert lim["lateral"]["B"] > lim["ap"]["B"]
+    seen_lat = m.mark_visible(pose=LATERAL)
+    expect_lat = b.volume_ml >= lim["lateral"]["B"]
+    assert any(lk.type == "B" for lk in seen_lat) == expect_lat
+    seen_ap = m.mark_visible("ap")
+    b2 = next(lk for lk in m.leaks if lk.type == "B")
+    assert b2.visible and "ap" in b2.seen_on
+    assert any(lk.type == "B" for lk in seen_ap) != expect_lat      # newly seen only once
+    assert m.mark_visible("ap") == []
+
+
+def test_view_of_pose():
+    assert view_of_pose(AP) == "ap" and view_of_pose(LATERAL) == "lateral"
+    assert view_of_pose(Pose(-90.0, 0.0)) == "lateral" and view_of_pose(Pose(40.0, 10.0)) == "oblique"
+
+
+def test_withdrawing_the_tip_moves_the_cement_posteriorly(phantom):
+    def run(withdraw):
+        m = CementModel(phantom, "default", np.random.default_rng(7))
+        m.mix(0.0)
+        for s in range(12):
+            y = -9.0 + (withdraw * s / 11.0)
+            m.inject(0.25, (2.0, y, 0.0), 400.0 + 10 * s)
+        return m
+
+    still, pulled = run(0.0), run(12.0)
+    assert pulled.posterior_extent_fraction < still.posterior_extent_fraction
+    assert 0.0 <= pulled.posterior_extent_fraction <= 1.0
+
+
+def test_a_second_mass_grows_at_a_distant_tip(phantom):
+    m = CementModel(phantom, "default", np.random.default_rng(12))
+    m.mix(0.0)
+    m.inject(0.5, (-10.0, -6.0, 0.0), 400.0)
+    m.inject(0.5, (10.0, -6.0, 0.0), 410.0)      # other side, not touching the first mass
+    xyz, _ = _spread_mm(m, (0, 0, 0))
+    assert (xyz[:, 0] > 5).sum() > 0.3 * len(xyz) and (xyz[:, 0] < -5).sum() > 0.3 * len(xyz)
+    assert abs(m.injected_ml - m.in_body_ml - m.leaked_ml) < 1e-6
+    assert m.crosses_midline
+
+
+def test_geometry_read_outs(phantom):
+    m = CementModel(phantom, "default", np.random.default_rng(13))
+    assert m.posterior_extent_fraction is None and m.fill_fraction == 0.0
+    m.mix(0.0)
+    _inject(m, 6.0, tip=(0.0, -4.0, 0.0), t0=330.0, step=0.5)
+    assert m.fill_fraction == pytest.approx(m.in_body_ml / m.domain.body_volume_ml)
+    assert 0.1 < m.fill_fraction < 0.5
+    assert m.reaches_endplates == (True, True)
+    assert m.crosses_midline
+
+
+def test_heat_scales_with_volume_and_reaches_the_canal_only_when_cement_is_near_it(phantom):
+    m = CementModel(phantom, "default", np.random.default_rng(14))
+    assert m.peak_temperature_c == pytest.approx(37.0)
+    m.mix(0.0)
+    _inject(m, 1.0, tip=(0.0, -9.0, 0.0))
+    t1 = m.peak_temperature_c
+    _inject(m, 3.0, tip=(0.0, -9.0, 0.0), t0=400.0)
+    assert 37.0 < t1 < m.peak_temperature_c < 90.0
+    assert m.canal_wall_temperature_c <= 43.0          # cement kept anterior (FACTS 3.5)
+    post = CementModel(phantom, "default", np.random.default_rng(14))
+    post.mix(0.0)
+    _inject(post, 3.0, tip=(0.0, 12.0, 0.0))
+    assert post.canal_wall_temperature_c > 45.0        # thermal-risk flag territory
+
+
+def test_seven_millilitres_are_flagged_once(phantom):
+    m = CementModel(phantom, "default", np.random.default_rng(15))
+    m.mix(0.0)
+    res = _inject(m, 7.0, tip=(0.0, -4.0, 0.0), t0=330.0, step=0.5, dt=15.0)
+    flagged = [n for n, r in enumerate(res) if "overfill" in r.flags]
+    assert flagged == [len(res) - 1] and m.overfill and m.snapshot()["overfill"]
