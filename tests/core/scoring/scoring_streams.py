@@ -130,7 +130,7 @@ class Stream:
     def inject(self, ml_total, step=0.25, phase="working", check_every_ml=1.0, posterior=None, leaks=()):
         """Inject ``ml_total`` in steps; AP and lateral shots every ``check_every_ml`` (None: never).
 
-        ``posterior(ml) -> fraction`` gives the posterior extent after ``ml`` injected;
+        ``posterior(ml) -> depth fraction`` of the most posterior cement after ``ml`` injected;
         ``leaks``: (at_ml, type, region, volume_ml) tuples.
         """
         since = 0.0
@@ -141,7 +141,7 @@ class Stream:
             for lk in leak_now:
                 self.leaked += lk[3]
             self.in_body = self.injected - self.leaked
-            pf = posterior(self.injected) if posterior else 0.3 + 0.1 * self.injected
+            pf = posterior(self.injected) if posterior else max(0.3, 0.7 - 0.1 * self.injected)
             self.add("cement_injected", dt=5.0, ml=step, tip_mm=list(self.tip), phase=phase, viscosity_pa_s=100.0,
                      injected_ml=self.injected, in_body_ml=self.in_body, leaked_ml=self.leaked,
                      posterior_extent_fraction=pf)

@@ -103,10 +103,10 @@ def test_early_runny_injection_that_leaks(lm):
 def test_overfill_past_the_posterior_quarter(lm):
     s = S.Stream().decide(S.EXPECTED).align()
     s.place(S.ENTRY, S.TARGET).advance_to_y(S.TARGET[1])
-    s.mix_and_wait().inject(7.0, posterior=lambda ml: min(1.0, 0.2 + 0.15 * ml))
+    s.mix_and_wait().inject(7.0, posterior=lambda ml: max(0.0, 0.8 - 0.15 * ml))
     r = run(lm, s.finish())
     stop = r.metric("stop_rule")
-    # 0.2 + 0.15 ml >= 0.75 from 3.75 mL on: 3.25 mL more were pushed after that
+    # depth 0.8 - 0.15 ml <= 0.25 from 3.75 mL on: 3.25 mL more were pushed after that
     assert stop.status == "fail" and stop.value == pytest.approx(3.25)
     assert "posterior quarter" in stop.detail
     assert r.metric("cement_volume").status == "fail"

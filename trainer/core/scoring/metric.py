@@ -158,7 +158,7 @@ class StreamState:
     injected_ml: float = 0.0
     in_body_ml: float = 0.0
     leaked_ml: float = 0.0
-    posterior_extent_fraction: float = 0.0
+    posterior_extent_fraction: float | None = None   #: depth fraction of the most posterior cement
     shots: int = 0
     proceeded: bool = False
     finished: bool = False
@@ -200,8 +200,8 @@ class StreamState:
             self.injected_ml = float(d.get("injected_ml", self.injected_ml + float(d.get("ml", 0.0))))
             self.in_body_ml = float(d.get("in_body_ml", self.in_body_ml))
             self.leaked_ml = float(d.get("leaked_ml", self.leaked_ml))
-            self.posterior_extent_fraction = float(d.get("posterior_extent_fraction",
-                                                         self.posterior_extent_fraction))
+            if d.get("posterior_extent_fraction") is not None:
+                self.posterior_extent_fraction = float(d["posterior_extent_fraction"])
         elif kind == "finished":
             self.finished = True
 

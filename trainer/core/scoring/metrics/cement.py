@@ -92,7 +92,9 @@ class StopRule(Metric):
         self.injected = True
         if self.reached_t is not None:
             self.after_ml += float(event.data.get("ml", 0.0))
-        elif state.posterior_extent_fraction >= float(self.spec.params.get("posterior_fraction", 0.75)):
+            return
+        pef = event.data.get("posterior_extent_fraction")   # depth fraction of the most posterior cement
+        if pef is not None and float(pef) <= float(self.spec.params.get("posterior_quarter_depth", 0.25)):
             self.reached_t = event.t_s
 
     def result(self):
@@ -108,11 +110,15 @@ class StopRule(Metric):
 class _LeakMetric(Metric):
     def _reset(self):
         self.leaks: dict = {}
+        self.seen: dict = {}
         self.injected = False
 
     def update(self, event, state: StreamState):
         if event.kind == "cement_injected":
             self.injected = True
+        if event.kind == "leak_seen":
+            key = (str(event.data.get("type")), str(event.data.get("region", "")))
+            self.seen.setdefault(key, set()).add(str(event.data.get("view")))
         if event.kind != "leak":
             return
         d = event.data
@@ -151,8 +157,13 @@ class LeakOther(_LeakMetric):
         if not other:
             return self.make(0.0, "pass", "no leak")
         vol = sum(lk["volume_ml"] for lk in other)
-        parts = [f"{lk['type']} ({lk['region']}) {fmt(lk['volume_ml'], 2)} mL" + (" PE risk" if lk["pe_risk"] else "")
-                 for lk in other]
+        parts = []
+        for lk in other:
+            views = sorted(self.seen.get((lk["type"], lk["region"]), ()))
+            seen = f", seen on {'/'.join(v.upper() if v == 'ap' else v for v in views)}" if views else \
+                ", not seen on any shot"
+            parts.append(f"{lk['type']} ({lk['region']}) {fmt(lk['volume_ml'], 2)} mL{seen}"
+                         + (", PE risk" if lk["pe_risk"] else ""))
         return self.make(vol, "warn" if vol <= self.spec.warn_band[1] else "fail", "; ".join(parts))
 
 

@@ -88,6 +88,7 @@ class MedialWallRule(Metric):
         self.worst_mm = 0.0
         self.first = None
         self.moves = 0
+        self.tol_mm = float(self.spec.params.get("tolerance_mm", 1.0))
 
     def update(self, event, state: StreamState):
         if event.kind != "trocar_moved" or state.tip_mm is None or state.side is None:
@@ -120,9 +121,9 @@ class MedialWallRule(Metric):
         worst = max(med(a + s * (b - a)) for s in iv)
         if worst > self.worst_mm:
             self.worst_mm = float(worst)
-        if self.first is None:
-            p = a + iv[1] * (b - a)
-            self.first = (event.t_s, float(med(p)), float(post(p)), state.side)
+            p = a + max(iv, key=lambda s: med(a + s * (b - a))) * (b - a)
+            if self.first is None or (self.first[1] <= self.tol_mm < worst):
+                self.first = (event.t_s, float(med(p)), float(post(p)), state.side)
 
     def result(self):
         if self.moves == 0:
@@ -131,10 +132,12 @@ class MedialWallRule(Metric):
             return self.make(0.0, "pass", "the tip stayed lateral to the medial pedicle wall until it had "
                                           "passed the posterior body wall")
         t, m, p, side = self.first
-        return self.make(self.worst_mm, "fail",
-                         f"at t={t:.0f} s the tip was {m:.1f} mm medial to the {side} medial pedicle wall on AP "
-                         f"while still {p:.1f} mm posterior to the posterior body wall on lateral "
-                         f"(worst {self.worst_mm:.1f} mm): the canal is at risk")
+        where = (f"at t={t:.0f} s the tip was {m:.1f} mm medial to the {side} medial pedicle wall on AP "
+                 f"while still {p:.1f} mm posterior to the posterior body wall on lateral")
+        if self.worst_mm <= self.tol_mm:
+            return self.make(self.worst_mm, "warn", f"grazing: {where} (within the {self.tol_mm:g} mm "
+                                                    "tolerance of the rule)")
+        return self.make(self.worst_mm, "fail", f"{where} (worst {self.worst_mm:.1f} mm): the canal is at risk")
 
 
 class CanalForamenBreach(Metric):

@@ -1,0 +1,118 @@
+"""Known-groups validity on the real simulator: scripted procedures on the default scenario.
+
+The expert passes with a high score; each scripted error fails on the right metric and
+for the right reason (issue 6).  Rendering is off (scoring never needs pixels).
+"""
+
+import pytest
+
+import scoring_plans as P
+from trainer.core.anatomy.builder import build_patient
+from trainer.core.procedure.machine import Procedure
+from trainer.core.scenario.loader import load_scenario
+from trainer.core.scoring import score
+from trainer.core.scoring.context import expected_from_scenario
+
+
+@pytest.fixture(scope="module")
+def case():
+    sc = load_scenario(None)
+    pat = build_patient(sc.anatomy)
+    expected, _ = expected_from_scenario(sc)
+    return sc, pat, expected
+
+
+def run(case, seed=None, **kw):
+    sc, pat, expected = case
+    proc = P.expert(Procedure(sc, patient=pat, render=False, seed=seed), expected, **kw)
+    return proc, score(proc)
+
+
+@pytest.fixture(scope="module")
+def expert(case):
+    return run(case)
+
+
+def test_expert_passes_with_a_high_score(expert):
+    proc, r = expert
+    assert r.passed, r.critical_errors
+    assert r.score >= 90
+    assert r.critical_errors == []
+    assert r.failed_metrics() == []
+    assert 0.67 <= r.tip["depth_fraction"] <= 0.90
+    assert r.metric("ap_orbital_error").value == 0 and r.metric("lateral_orbital_error").value == 0
+    assert r.metric("cement_phase").detail.endswith("Pa.s") and "working" in r.metric("cement_phase").detail
+    assert r.cement_injected_ml == pytest.approx(proc.cement.injected_ml)
+    assert r.radiation["shots"] == proc.dose.shots
+    assert r.radiation["dap_gycm2"] == pytest.approx(proc.dose.dap_gycm2)
+    assert r.metric("cement_spread").status != "n/a"     # the deposit was read from the cement model
+
+
+def test_score_is_deterministic(case, expert):
+    _, r = expert
+    _, again = run(case)
+    assert again.to_json() == r.to_json()
+
+
+def test_medial_wall_breach_fails_critically(case):
+    _, r = run(case, medial_error_deg=15.0)
+    m = r.metric("medial_wall_rule")
+    assert m.status == "fail" and m.critical_failed
+    assert "medial to the left medial pedicle wall on AP" in m.detail
+    assert not r.passed
+    assert r.metric("canal_foramen_breach").status == "fail"
+    assert r.metric("breach_grade").value >= 2
+
+
+def test_tip_left_in_the_posterior_third_fails_tip_depth(case):
+    _, r = run(case, stop_depth=0.2, step_mm=2.5)
+    m = r.metric("tip_depth")
+    assert m.status == "fail" and m.value < 1 / 3
+    assert "posterior third" in m.detail
+    assert r.tip["depth_fraction"] == pytest.approx(m.value)
+
+
+def test_injection_one_minute_after_mixing_fails_phase_and_leaks(case):
+    leaky = None
+    for seed in range(1, 9):            # a seed whose runny injection leaks (most do)
+        _, r = run(case, seed=seed, wait_s=0.0)
+        if r.leaks:
+            leaky = r
+            break
+    assert leaky is not None, "runny cement should leak in at least one of 8 seeds"
+    ph = leaky.metric("cement_phase")
+    assert ph.status == "fail" and "runny" in ph.detail
+    assert ph.value == pytest.approx(1.0, abs=0.2)          # mixing takes the first minute
+    assert leaky.metric("leak_other").status in ("warn", "fail")
+    assert leaky.metric("leak_other").value > 0
+
+
+def test_seven_ml_overfill_past_the_posterior_quarter_fails_the_stop_rule(case):
+    _, r = run(case, ml=7.0, stop_at_posterior_quarter=False, withdraw_per_ml=4.0)
+    stop = r.metric("stop_rule")
+    assert stop.status == "fail" and stop.value > 1.0
+    assert "posterior quarter" in stop.detail
+    vol = r.metric("cement_volume")
+    assert vol.status == "fail" and vol.value == pytest.approx(7.0)
+
+
+def test_two_hundred_shots_fail_radiation(case):
+    _, r = run(case, pad_shots_to=200)
+    assert r.radiation["shots"] == 200
+    m = r.metric("shots")
+    assert m.status == "fail" and m.value == 200
+    assert r.metric("shots").source.startswith("FACTS.md 7")
+
+
+def test_proceeding_on_a_contraindicated_patient_is_critical():
+    sc = load_scenario("l1-pmma-allergy")
+    expected, reasons = expected_from_scenario(sc)
+    assert expected["candidacy"] == "decline"
+    answers = dict(expected, candidacy="proceed")
+    proc = P.expert(Procedure(sc, render=False), expected, answers=answers, ml=1.0)
+    r = score(proc)
+    m = r.metric("candidacy")
+    assert m.status == "fail" and m.critical_failed
+    assert "declined" in m.detail and "pmma" in m.detail.lower()
+    assert not r.passed
+    assert any(c.startswith("Candidacy decision") for c in r.critical_errors)

@@ -1,0 +1,58 @@
+"""PDF debrief through Qt's own PDF writer (QPdfWriter + QTextDocument); no browser needed.
+
+Qt is allowed here because this module is not part of ``trainer.core``; the HTML it
+prints is built in core (:func:`trainer.core.scoring.html.debrief_html`).  Works
+headless (``QT_QPA_PLATFORM=offscreen`` is set when no platform is chosen).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["write_pdf"]
+
+
+def _app():
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtGui import QGuiApplication
+
+    app = QGuiApplication.instance()
+    if app is None:
+        app = QGuiApplication(["vptrainer-report"])
+    return app
+
+
+def write_pdf(html: str, path, title: str = "vptrainer debrief") -> Path:
+    """Print ``html`` to an A4 PDF at ``path``; returns the path.
+
+    Parameters
+    ----------
+    html : str
+        The debrief HTML (images as data URIs).
+    path : str or Path
+        Output file.
+    title : str
+        PDF document title.
+    """
+    _app()
+    from PySide6.QtCore import QMarginsF, QSizeF
+    from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+
+    out = Path(path)
+    writer = QPdfWriter(str(out))
+    writer.setTitle(title)
+    writer.setCreator("vptrainer")
+    writer.setResolution(96)
+    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.A4), QPageLayout.Portrait,
+                                     QMarginsF(12, 12, 12, 12), QPageLayout.Millimeter))
+    doc = QTextDocument()
+    font = QFont("DejaVu Sans")
+    font.setPointSizeF(8.5)
+    doc.setDefaultFont(font)
+    doc.setHtml(html)
+    rect = writer.pageLayout().paintRectPixels(writer.resolution())
+    doc.setPageSize(QSizeF(rect.width(), rect.height()))
+    doc.print_(writer)
+    del writer                       # flushes and closes the file
+    return out
