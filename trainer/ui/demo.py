@@ -64,7 +64,9 @@ class GuiDriver:
         QApplication.processEvents()
 
     def key(self, key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
-        self.w.activateWindow()
+        if not self.w.isActiveWindow():      # shortcuts only reach the active window
+            self.w.activateWindow()
+            QTest.qWaitForWindowActive(self.w, 1000)
         QTest.keyClick(self.w, key, modifier)
         QApplication.processEvents()
 

@@ -76,8 +76,9 @@ class ScenarioPicker(QDialog):
         for sid in builtin_ids():
             self._add(sid)
         if preselect and preselect not in builtin_ids():
-            self.add_scenario_file(preselect)
-        self.select(preselect or DEFAULT_SCENARIO)
+            self.add_scenario_file(preselect)      # selected, valid or not
+        else:
+            self.select(preselect or DEFAULT_SCENARIO)
 
     # ------------------------------------------------------------ entries
     def _add(self, ref) -> QListWidgetItem:

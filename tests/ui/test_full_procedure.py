@@ -1,0 +1,72 @@
+"""A whole procedure driven through the window with clicks and keys, checked against `assess`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from trainer.cli import main as cli_main
+from trainer.core.session.reader import read_session
+from trainer.ui.app import startup
+from trainer.ui.scenario_picker import ScenarioPicker
+
+
+def assess_json(path, capsys) -> dict:
+    capsys.readouterr()
+    assert cli_main(["assess", str(path), "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture
+def expert_window(make_window):
+    w, drv = make_window()
+    picker = startup(w)
+    assert isinstance(picker, ScenarioPicker)
+    answers = {k: g["expected"] for k, g in picker.current_scenario().decisions.gates.items()}
+    stages = []
+    drv.expert_run(picker, answers, stages=stages.append)
+    return w, drv, stages
+
+
+def test_picker_preselects_the_default_scenario(make_window):
+    w, _ = make_window()
+    picker = startup(w)
+    sc = picker.current_scenario()
+    assert sc.id == "l1-wedge-default"
+    text = picker.details.toPlainText()
+    for needle in (sc.anatomy.level, sc.difficulty, sc.objectives[0], "Genant"):
+        assert needle in text
+    assert picker.list.count() >= 12
+
+
+def test_expert_procedure_from_picker_to_debrief_matches_assess(expert_window, capsys):
+    w, _drv, stages = expert_window
+    assert stages == ["checklist", "aligned", "trocar", "cement", "debrief"]
+    assert w.stack.currentWidget() is w.debrief
+    shown = w.debrief.report_json
+    offline = assess_json(w.controller.path, capsys)
+    assert shown["score"] == offline["score"]
+    assert shown["passed"] == offline["passed"]
+    assert [m["id"] for m in shown["metrics"]] == [m["id"] for m in offline["metrics"]]
+    assert w.debrief.score_label.text() == f"score {offline['score']:.3g} / 100"
+    # the session file holds every action, verified and finished
+    rec = read_session(w.controller.path)
+    assert rec.complete
+    kinds = [a["type"] for a in rec.actions]
+    for kind in ("decide", "carm", "shot", "place", "advance", "mix", "wait", "inject", "finish"):
+        assert kind in kinds
+    assert offline["cement_injected_ml"] == pytest.approx(3.0)
+
+
+def test_debrief_reveal_shows_trocar_cement_and_walls(expert_window):
+    w, _drv, _ = expert_window
+    axial = w.debrief.axial.image.image
+    assert axial is not None and axial.ndim == 3
+    cyan = (axial[..., 0] == 90) & (axial[..., 1] == 230) & (axial[..., 2] == 255)
+    yellow = (axial[..., 0] == 250) & (axial[..., 1] == 220) & (axial[..., 2] == 40)
+    assert cyan.sum() > 50 and yellow.sum() > 20
+    xs, ys = w.debrief.axial.path.getData()
+    assert len(xs) == 2
+    h, wd = axial.shape[:2]
+    assert 0 <= xs[-1] <= wd and 0 <= ys[-1] <= h

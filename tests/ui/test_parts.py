@@ -1,0 +1,224 @@
+"""Pieces of the trainer window: runner staleness, settings, monitors, click-to-line, keys, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QKeySequence
+
+from trainer.core.anatomy.builder import build_patient
+from trainer.core.scenario.loader import load_scenario
+from trainer.core.xray.geometry import AP, CArmGeometry
+from trainer.ui.actions import aim_direction, place_from_pick, project_point
+from trainer.ui.fluoro_view import FluoroMonitor
+from trainer.ui.scenario_picker import ScenarioPicker
+from trainer.ui.settings import DisplayPrefs, Settings, StepPrefs, settings_from_path
+from trainer.ui.shortcuts import SHORTCUTS
+from trainer.ui.workers import Runner
+
+
+@pytest.fixture(scope="module")
+def landmarks():
+    return build_patient(load_scenario(None).anatomy).landmarks
+
+
+# ------------------------------------------------------------------ workers
+def test_runner_drops_responses_of_invalidated_requests(qtbot):
+    r = Runner(max_threads=1)
+    got = []
+    r.finished.connect(lambda resp: got.append(resp.value))
+    r.submit("action", lambda p, _: p, "old")
+    r.invalidate("action")
+    r.submit("action", lambda p, _: p, "new")
+    qtbot.waitUntil(lambda: not r.busy, timeout=5000)
+    assert got == ["new"]
+
+
+def test_runner_latest_only_channel_delivers_the_newest_only(qtbot):
+    import threading
+
+    gate = threading.Event()
+    r = Runner(max_threads=2)
+    r.channel("view", latest_only=True)
+    got = []
+    r.finished.connect(lambda resp: got.append(resp.value))
+    r.submit("view", lambda p, _: (gate.wait(5), p)[1], 1)
+    r.submit("view", lambda p, _: p, 2)
+    qtbot.waitUntil(lambda: got == [2], timeout=5000)
+    gate.set()
+    qtbot.waitUntil(lambda: not r.busy, timeout=5000)
+    assert got == [2]
+
+
+def test_runner_reports_errors_with_traceback_and_cancels_through_progress(qtbot):
+    r = Runner()
+    got = []
+    r.finished.connect(got.append)
+
+    def slow(_p, progress):
+        for i in range(200):
+            progress(i / 200, "working")
+            import time
+            time.sleep(0.005)
+        return "done"
+
+    r.submit("build", lambda p, _: 1 / 0)
+    qtbot.waitUntil(lambda: len(got) == 1, timeout=5000)
+    assert isinstance(got[0].error, ZeroDivisionError) and "ZeroDivisionError" in got[0].trace
+    r.submit("build", slow)
+    qtbot.wait(30)
+    r.invalidate("build")
+    qtbot.waitUntil(lambda: not r.busy, timeout=5000)
+    assert len(got) == 1     # the cancelled job's response (Cancelled error) was dropped as stale
+
+
+# ------------------------------------------------------------------ settings
+def test_settings_round_trip_in_a_temporary_ini(tmp_path):
+    s = settings_from_path(str(tmp_path / "a.ini"))
+    assert s.display() == DisplayPrefs() and s.steps() == StepPrefs()
+    s.set_display(DisplayPrefs(flip_h=True, flip_v=False, invert=True))
+    s.set_steps(StepPrefs(advance_coarse_mm=4.0, inject_ml=0.5))
+    s.last_scenario_folder = str(tmp_path)
+    again = Settings(QSettings(str(tmp_path / "a.ini"), QSettings.Format.IniFormat))
+    assert again.display() == DisplayPrefs(True, False, True)
+    assert again.steps().advance_coarse_mm == 4.0 and again.steps().inject_ml == 0.5
+    assert again.last_scenario_folder == str(tmp_path)
+
+
+def test_window_uses_and_remembers_settings(make_window, ui_settings):
+    ui_settings.set_steps(StepPrefs(advance_coarse_mm=3.0, inject_ml=0.5))
+    ui_settings.set_display(DisplayPrefs(invert=True))
+    w, _ = make_window()
+    assert w.trocar.coarse_mm == 3.0 and w.cement.step.value() == 0.5
+    assert w.invert_action.isChecked() and w.monitors["ap"].invert_box.isChecked()
+    w.flip_h_action.setChecked(True)
+    w.cement.step.setValue(0.3)
+    assert ui_settings.display().flip_h and ui_settings.steps().inject_ml == pytest.approx(0.3)
+
+
+# ------------------------------------------------------------------ monitor
+def test_monitor_click_maps_back_through_flips(qtbot):
+    m = FluoroMonitor("ap")
+    qtbot.addWidget(m)
+    img = np.arange(128 * 128, dtype=np.float32).reshape(128, 128)
+    m.show_image(img, "pose", "#1")
+    m.set_pick_enabled(True)
+    picks = []
+    m.pixelClicked.connect(lambda c, r: picks.append((c, r)))
+    m.pick_display_xy(10.5, 20.5)          # centre of display pixel (10, 20)
+    m.set_flips(True, False)
+    m.pick_display_xy(10.5, 20.5)
+    m.set_flips(True, True)
+    m.pick_display_xy(10.5, 20.5)
+    assert picks == [(10.0, 20.0), (117.0, 20.0), (117.0, 107.0)]
+    # the displayed picture is flipped the same way
+    shown = m.displayed_pixels()
+    m.set_flips(False, False)
+    assert np.array_equal(shown, m.displayed_pixels()[::-1, ::-1])
+
+
+def test_monitor_window_level_and_invert(qtbot):
+    m = FluoroMonitor("lateral")
+    qtbot.addWidget(m)
+    img = np.linspace(0, 1, 64 * 64, dtype=np.float32).reshape(64, 64)
+    m.show_image(img, "", "")
+    m.set_window_level(0.5, 0.5)
+    a = m.displayed_pixels()
+    assert a[0, 0] == 255 and a[-1, -1] == 0          # fluoroscopy: dense (high) = dark
+    m.set_invert(True)
+    b = m.displayed_pixels()
+    assert b[0, 0] == 0 and b[-1, -1] == 255
+    m.set_window_level(0.1, 0.5)
+    c = m.displayed_pixels()
+    assert (c == 0).sum() > (b == 0).sum()            # narrower window: more clipped pixels
+    assert m.hold_label.text() == "LIH"
+
+
+# ------------------------------------------------------------------ click -> line, aim
+def test_pick_at_the_projected_pedicle_entry_gives_that_entry(landmarks):
+    geom = CArmGeometry(pixels=256)
+    ped = landmarks.pedicle("left")
+    col, row = project_point(geom, AP, 0.0, ped.entry_mm)
+    act = place_from_pick(geom, AP, 0.0, col, row, landmarks, "left", 11)
+    assert act["type"] == "place" and act["side"] == "left" and act["gauge"] == 11
+    assert np.allclose(act["entry_mm"], ped.entry_mm, atol=0.01)
+    d = np.subtract(act["target_mm"], act["entry_mm"])
+    assert np.allclose(d / np.linalg.norm(d), np.asarray(ped.axis) / np.linalg.norm(ped.axis), atol=1e-4)
+    # a pick 10 pixels to the image right lands further towards the patient's right (-x)
+    right = place_from_pick(geom, AP, 0.0, col + 10, row, landmarks, "left")
+    assert right["entry_mm"][0] < act["entry_mm"][0] - 3
+
+
+def test_aim_direction_turns_medially_and_cranially():
+    d = np.array([-0.2, -0.98, 0.0]) / np.linalg.norm([-0.2, -0.98, 0.0])
+    left_medial = aim_direction(d, "left", 5, 0)
+    assert left_medial[0] < d[0]                      # left pedicle (+x): medial is -x
+    mirrored = d * [-1, 1, 1]                         # right pedicle (-x), axis heading medially (+x)
+    right_medial = aim_direction(mirrored, "right", 5, 0)
+    assert right_medial[0] > mirrored[0] and right_medial[1] < 0
+    change = np.degrees(np.arccos(np.clip(np.dot(right_medial, mirrored), -1, 1)))
+    assert change == pytest.approx(5.0, abs=1e-3)
+    cranial = aim_direction(d, "left", 0, 3)
+    assert np.degrees(np.arcsin(cranial[2])) == pytest.approx(3.0, abs=1e-3)
+    assert np.linalg.norm(cranial) == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------------ window behaviour
+def test_every_shortcut_has_an_action_listed_under_help(make_window):
+    w, _ = make_window()
+    for cid, key, _text in SHORTCUTS:
+        if cid == "fluoro":
+            continue
+        assert w.qactions[cid].shortcut() == QKeySequence(key), cid
+    w.show_shortcuts()
+    text = w.dialogs[-1].findChildren(type(w.status.fields["dap"]))[0].text()
+    assert all(key in text for _cid, key, _t in SHORTCUTS)
+
+
+def test_refused_action_is_shown_and_changes_nothing(make_window):
+    w, d = make_window()
+    d.start(w.show_picker())
+    before = w.view
+    d.key(Qt.Key.Key_I)                               # inject before mixing
+    d.idle()
+    assert w.status.log[-1].startswith("Refused: inject")
+    assert w.view.t_s == before.t_s and w.view.cement.injected_ml == 0.0
+
+
+def test_hold_f_runs_continuous_fluoro_with_dose(make_window):
+    w, d = make_window()
+    d.start(w.show_picker())
+    d.key(Qt.Key.Key_1)
+    d.idle()
+    from PySide6.QtTest import QTest
+
+    QTest.keyPress(w, Qt.Key.Key_F)
+    assert w.carm.fluoro_on and w.monitors["ap"].hold_label.text() == "● FLUORO"
+    d.pump(1.2)
+    QTest.keyRelease(w, Qt.Key.Key_F)
+    d.idle()
+    assert not w.carm.fluoro_on
+    assert w.view.shots >= 3
+    assert w.view.fluoro_s >= 0.6 and w.view.dap_gycm2 > 0
+    assert w.monitors["ap"].hold_label.text() == "LIH"
+
+
+def test_invalid_scenario_file_is_listed_with_its_error(qtbot, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[anatomy]\nlevel = 'C3'\n")
+    picker = ScenarioPicker(preselect=str(bad))
+    qtbot.addWidget(picker)
+    assert picker.current_scenario() is None
+    assert not picker.start_button.isEnabled()
+    assert "level" in picker.details.toPlainText()
+
+
+def test_core_error_goes_to_a_non_modal_dialog(make_window):
+    from trainer.core.errors import ScenarioError
+
+    w, _ = make_window()
+    w._on_failed(ScenarioError("x.toml", ["x.toml: anatomy.level = 'C3': expected one of T8..L5"]), "")
+    box = w.dialogs[-1]
+    assert box.objectName() == "errorBox" and box.isVisible()   # open(): shown without a nested loop
+    assert "anatomy.level" in box.text()

@@ -1,0 +1,78 @@
+"""Never lose a session: a killed window's session is offered on the next launch and continues."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt
+
+from trainer.cli import main as cli_main
+from trainer.core.session.reader import read_session
+from trainer.ui.app import startup
+from trainer.ui.resume import ResumeOffer, find_unfinished
+from trainer.ui.scenario_picker import ScenarioPicker
+
+
+def test_killed_session_is_resumed_and_finished(make_window, session_dir, capsys):
+    w1, d1 = make_window()
+    picker = startup(w1)
+    answers = {k: g["expected"] for k, g in picker.current_scenario().decisions.gates.items()}
+    d1.start(picker)
+    d1.answer_checklist(answers)
+    d1.align()
+    d1.pick_entry("left")
+    d1.place()
+    d1.key(Qt.Key.Key_A)
+    d1.idle()
+    before = w1.view
+    path = w1.controller.path
+    n_lines = len(path.read_text().splitlines())
+    assert n_lines == 1 + before.n_actions   # header + one line per action (all accepted here)
+    # "kill": the window goes away without finishing and without closing the session file
+    w1.hide()
+    w1.carm.stop_fluoro()
+    w1.controller.runner.invalidate("action")
+
+    unfinished = find_unfinished(session_dir)
+    assert unfinished is not None and unfinished.path == path and unfinished.n_actions == before.n_actions
+
+    w2, d2 = make_window()
+    offer = startup(w2)
+    assert isinstance(offer, ResumeOffer)
+    d2.click(offer.resume_button)
+    d2.wait_until(lambda: w2.view is not None, "the resumed session")
+    after = w2.view
+    assert after.t_s == before.t_s and after.shots == before.shots
+    assert after.trocar is not None and after.trocar.tip_mm == before.trocar.tip_mm
+    assert after.decisions == before.decisions
+    assert w2.monitors["ap"].has_image and w2.monitors["lateral"].has_image
+    assert w2.tabs.currentIndex() == 1
+
+    d2.advance_to(0.6)
+    d2.mix_and_wait()
+    d2.inject(1.0)
+    d2.finish()
+    rec = read_session(path)               # hash chain intact across the two windows
+    assert rec.complete
+    assert [e["seq"] for e in rec.entries] == list(range(1, len(rec.entries) + 1))
+    capsys.readouterr()
+    assert cli_main(["assess", str(path), "--json"]) == 0
+    offline = json.loads(capsys.readouterr().out)
+    assert w2.debrief.report_json["score"] == offline["score"]
+    assert find_unfinished(session_dir) is None
+
+
+def test_declining_the_offer_opens_the_picker_and_keeps_the_file(make_window, session_dir):
+    w1, d1 = make_window()
+    picker = startup(w1)
+    d1.start(picker)
+    d1.key(Qt.Key.Key_1)
+    d1.idle()
+    path = w1.controller.path
+    w1.close()                             # closing mid-procedure keeps the session resumable
+    w2, d2 = make_window()
+    offer = startup(w2)
+    assert isinstance(offer, ResumeOffer)
+    d2.click(offer.new_button)
+    assert isinstance(w2.dialogs[-1], ScenarioPicker)
+    assert path.exists() and not read_session(path).complete
