@@ -56,8 +56,9 @@ action = st.one_of(
 def _concrete(a, lines):
     if a.get("entry_mm") == "LINE0":
         e, t = lines[a["_side"]]
+        jitter = a["_jitter"]
         a = {k: v for k, v in a.items() if not k.startswith("_")}
-        a["entry_mm"] = [e[0] + a.get("_jitter", 0.0), e[1], e[2]]
+        a["entry_mm"] = [e[0] + jitter, e[1], e[2]]
         a["target_mm"] = t
     return a
 

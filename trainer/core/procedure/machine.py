@@ -27,7 +27,7 @@ from trainer.core.procedure.walls import WallModel
 from trainer.core.scenario.model import Scenario
 from trainer.core.xray.geometry import LATERAL, Pose
 
-__all__ = ["Procedure"]
+__all__ = ["Procedure", "patient_for"]
 
 
 def _r(v, nd=4):
@@ -43,6 +43,17 @@ def json_safe(obj):
         return repr(obj)[:500]
 
 
+def patient_for(scenario: Scenario, progress=None):
+    """The scenario's patient: its ``[ct]`` series when it has one, else the synthetic anatomy."""
+    if getattr(scenario, "ct", None) is not None:
+        from trainer.core.anatomy.ct_labels import patient_from_scenario_ct
+
+        return patient_from_scenario_ct(scenario.ct, progress=progress)
+    from trainer.core.anatomy.builder import build_patient
+
+    return build_patient(scenario.anatomy)
+
+
 class Procedure:
     """One vertebroplasty, step by step.
 
@@ -52,7 +63,8 @@ class Procedure:
     seed : int, optional
         Seed of all randomness (default: the scenario's seed).
     patient : Patient, optional
-        The patient; built from ``scenario.anatomy`` when not given.
+        The patient; when not given, :func:`patient_for` makes it (the scenario's CT series, or
+        ``build_patient(scenario.anatomy)``).
     render : bool
         Render images on shots (False: dose and events only; image is None).
     pixels : int, optional
@@ -87,11 +99,7 @@ class Procedure:
                  pixels: int | None = None, renderer=None, walls: WallModel | None = None):
         self.scenario = scenario
         self.seed = int(scenario.seed if seed is None else seed)
-        if patient is None:
-            from trainer.core.anatomy.builder import build_patient
-
-            patient = build_patient(scenario.anatomy)
-        self.patient = patient
+        self.patient = patient if patient is not None else patient_for(scenario)
         ss = np.random.SeedSequence(self.seed)
         img_ss, cement_ss = ss.spawn(2)
         self.rng_imaging = np.random.default_rng(img_ss)
