@@ -70,6 +70,7 @@ def main(argv=None):
     cor = v.hu[::-1, j_mid, ::-1]
     for name, img in (("axial", ax), ("sagittal", sag), ("coronal", cor)):
         write_png(out / f"{a.prefix}_{name}.png", upscale(window(img, 400, 1800), 2))
+    write_png(out / f"{a.prefix}_axial_soft.png", upscale(window(ax, 40, 400), 2))
     c = p.context[0]
     kc = int(round(c.grid.mm_to_index([0, 0, 40.0])[0]))
     write_png(out / f"{a.prefix}_context_axial.png", upscale(window(c.hu[kc][:, ::-1], 40, 500), 2))

@@ -28,7 +28,7 @@ __all__ = ["BodyShape", "SUPERIOR_CONCAVITY_MM", "INFERIOR_CONCAVITY_MM"]
 SUPERIOR_CONCAVITY_MM = 0.7   #: FACTS.md 1.2 (Wang 2012), vertebra's superior endplate
 INFERIOR_CONCAVITY_MM = 1.5   #: FACTS.md 1.2 (Wang 2012), vertebra's inferior endplate
 _CONCAVE_RADIUS = 0.8         #: concave zone, fraction of the semi-axes (central ~70-80 %)
-_POSTERIOR_BOW_MM = 1.5       #: posterior wall concavity at the midline
+_POSTERIOR_BOW_MM = 2.0       #: posterior wall concavity at the midline
 _EXPONENT = 2.2               #: superellipse exponent, anterior half of the cross-section
 _EXPONENT_POST = 3.5          #: posterior half (flatter posterior wall and corners)
 

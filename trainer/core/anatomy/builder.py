@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from trainer.core.anatomy import features
-from trainer.core.anatomy.canvas import Canvas
+from trainer.core.anatomy.canvas import Canvas, TiltedCanvas
 from trainer.core.anatomy.column import Column, build_column
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.anatomy.hu import assign_hu, bone_box, cortical_shell
@@ -73,26 +73,37 @@ def _paint_scene(cv: Canvas, col: Column, torso: Torso, params: AnatomyParams):
     if zd > cv.z[0]:
         torso.paint_psoas(cv, min(zd, cv.z[-1] + 1.0), t.body.a, 0.0)
     verts = col.vertebrae
-    for i, v in enumerate(verts):
+    tilted = TiltedCanvas(cv, col.tilt_rad, col.tilt_pivot_yz) if col.tilt_rad else None
+
+    def vc(v):
+        return tilted if (tilted is not None and col.is_tilted(v)) else cv
+
+    for v in verts:
         lo_z = v.body.z_range()[0] - 0.6 * v.dims.disc_below_mm
         hi_z = v.body.z_range()[1] + 0.6 * v.disc_above_mm
-        v.paint_canal(cv, lo_z, hi_z)
+        v.paint_canal(vc(v), lo_z, hi_z)
     gaps = {}
     for u, low in col.discs():
         zg = 0.5 * (u.pedicle_z_extent()[0] + low.pedicle_z_extent()[1])
         gaps[id(u)] = zg
-        u.paint_foramina(cv, zg)
+        u.paint_foramina(vc(u), zg)
     channels = features.paint_segmental_veins(cv, t, params.segmental_vein_scale,
                                               gaps.get(id(t), t.body.z_range()[0]))
     for u, low in col.discs():
         lo, hi = low.body.box(grow_mm=0.8)
-        zl, zu = low.body.zc, u.body.zc
-        lo[2], hi[2] = zl, zu
+        lo[2], hi[2] = low.body.zc, u.body.zc
+        if vc(u) is vc(low):
+            def disc(x, y, z, u=u, low=low):
+                return (z > low.body.top(x, y)) & (z < u.body.bottom(x, y)) & low.body.outline(x, y, grow_mm=0.6)
 
-        def disc(x, y, z, u=u, low=low):
-            return (z > low.body.top(x, y)) & (z < u.body.bottom(x, y)) & low.body.outline(x, y, grow_mm=0.6)
+            vc(u).paint(lo, hi, disc, Label.DISC)
+        else:  # the disc above a wedge: lower surface straight, upper surface tilted with the column
+            def disc(x, y, z, u=u, low=low):
+                yl, zl = tilted.to_local(y, z)
+                return (z > low.body.top(x, y)) & (zl < u.body.bottom(x, yl)) & low.body.outline(x, y, grow_mm=0.6)
 
-        cv.paint(lo, hi, disc, Label.DISC)
+            wlo, whi = tilted._world_box(lo, hi)
+            cv.paint(np.minimum(lo, wlo), np.maximum(hi, whi), disc, Label.DISC)
     for v in verts:
         n = v.dims.level
         if not n.startswith("T"):
@@ -103,12 +114,14 @@ def _paint_scene(cv: Canvas, col: Column, torso: Torso, params: AnatomyParams):
                              v.body.z_range()[1] + 0.3 * v.disc_above_mm])
             tub = np.array([tip[0] - s * 1.0, tip[1] - 4.0, tip[2]])
             path = rib_path(head, tub, torso, rib_back_y, s, int(n[1:]), v.dims.scale)
+            if vc(v) is not cv:
+                path = tilted.to_world(path)
             paint_rib(cv, path, 4.0 * v.dims.scale)
     for v in verts:
         if v is t:
             continue
-        v.paint_posterior(cv, Label.ADJACENT_VERTEBRA, torso.skin_y_mm)
-        v.paint_body(cv, Label.ADJACENT_VERTEBRA)
+        v.paint_posterior(vc(v), Label.ADJACENT_VERTEBRA, torso.skin_y_mm)
+        v.paint_body(vc(v), Label.ADJACENT_VERTEBRA)
     t.paint_posterior(cv, Label.POSTERIOR_ELEMENTS, torso.skin_y_mm,
                       {"left": Label.PEDICLE_LEFT, "right": Label.PEDICLE_RIGHT})
     t.paint_body(cv, Label.CANCELLOUS)

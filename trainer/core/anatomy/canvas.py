@@ -117,3 +117,50 @@ def polyline_tube(canvas: Canvas, points, radius_mm: float, label: int, only=Non
     for a, b in zip(pts[:-1], pts[1:]):
         f, lo, hi = capsule(a, b, radius_mm)
         canvas.paint(lo, hi, f, label, only=only, keep=keep)
+
+
+class TiltedCanvas:
+    """A view of ``canvas`` in which shapes are given in a frame rotated about the x axis.
+
+    A local point ``(x, y, z)`` lies in the world at ``pivot + R(alpha) (p - pivot)`` with
+    ``R`` rotating in the y-z plane so that, for ``alpha > 0``, anterior points (smaller y)
+    move down: used to tilt the vertebrae above a wedge fracture forward (kyphosis).
+    """
+
+    def __init__(self, canvas: Canvas, alpha_rad: float, pivot_yz):
+        self.canvas = canvas
+        self.alpha = float(alpha_rad)
+        self.py, self.pz = (float(v) for v in pivot_yz)
+        self.grid, self.labels, self.x, self.y, self.z = canvas.grid, canvas.labels, canvas.x, canvas.y, canvas.z
+
+    def to_local(self, y, z):
+        c, s = np.cos(self.alpha), np.sin(self.alpha)
+        dy, dz = y - self.py, z - self.pz
+        return self.py + c * dy + s * dz, self.pz - s * dy + c * dz
+
+    def to_world(self, pts):
+        """(N, 3) local points -> world points."""
+        p = np.asarray(pts, float).copy()
+        c, s = np.cos(self.alpha), np.sin(self.alpha)
+        dy, dz = p[:, 1] - self.py, p[:, 2] - self.pz
+        p[:, 1] = self.py + c * dy - s * dz
+        p[:, 2] = self.pz + s * dy + c * dz
+        return p
+
+    def box(self, lo_mm, hi_mm):
+        return self.canvas.box(*self._world_box(lo_mm, hi_mm))
+
+    def _world_box(self, lo, hi):
+        lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+        corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+        w = self.to_world(corners)
+        return w.min(axis=0), w.max(axis=0)
+
+    def paint(self, lo_mm, hi_mm, shape: Mask, label: int, only=None, keep=None):
+        wlo, whi = self._world_box(lo_mm, hi_mm)
+
+        def f(x, y, z):
+            yl, zl = self.to_local(y, z)
+            return shape(x, yl, zl)
+
+        return self.canvas.paint(wlo, whi, f, label, only=only, keep=keep)

@@ -34,6 +34,8 @@ class Column:
 
     vertebrae: list
     target_index: int
+    tilt_rad: float = 0.0          #: forward tilt of the vertebrae above the target (kyphosis)
+    tilt_pivot_yz: tuple = (0.0, 0.0)
 
     @property
     def target(self) -> Vertebra:
@@ -46,6 +48,11 @@ class Column:
     def below(self, k: int = 1):
         i = self.target_index + k
         return self.vertebrae[i] if i < len(self.vertebrae) else None
+
+    def is_tilted(self, v) -> bool:
+        """Whether ``v`` lies above the target (and so is tilted with the column)."""
+        i = next(k for k, w in enumerate(self.vertebrae) if w is v)
+        return self.tilt_rad != 0.0 and i < self.target_index
 
     def discs(self):
         """Consecutive (upper, lower) pairs."""
@@ -112,4 +119,11 @@ def build_column(params: AnatomyParams, rngs, z_extent_mm: float = 110.0) -> Col
     for i, b in enumerate(bodies):
         disc_above = bodies[i - 1].dims.disc_below_mm if i > 0 else b.dims.disc_below_mm
         verts.append(Vertebra(b, disc_above, target=(b is body)))
-    return Column(verts, len(upper_bodies))
+    tilt, pivot = 0.0, (0.0, 0.0)
+    if loss > 0 and params.morphology == "wedge":
+        # the column above follows the collapsed superior endplate: it rotates forward about the
+        # body's posterior-superior corner by the angle the endplate lost
+        tilt = float(np.arctan2(loss * td.anterior_height_mm, td.body_depth_mm))
+        yb = 0.5 * td.body_depth_mm
+        pivot = (yb, float(body.top(np.float64(0.0), np.float64(yb - 0.5))))
+    return Column(verts, len(upper_bodies), tilt, pivot)

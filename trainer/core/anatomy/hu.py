@@ -59,17 +59,23 @@ def cortical_shell(labels: np.ndarray, spacing_mm: float, box=None) -> np.ndarra
     return shell
 
 
-def trabecular_texture(shape, spacing_mm: float, rng: np.random.Generator) -> np.ndarray:
-    """Zero-mean, unit-SD band-pass noise with trabecular-sized blobs (about 0.5-2 mm), float32."""
-    noise = rng.standard_normal(shape, dtype=np.float32)
+def trabecular_texture(shape, spacing_mm: float, rng: np.random.Generator, tile_mm=(32.0, 48.0, 48.0)) -> np.ndarray:
+    """Zero-mean, unit-SD band-pass noise with trabecular-sized blobs (about 0.5-2 mm), float32.
+
+    One periodic tile (``tile_mm`` along z, y, x; filtered with wrap-around so it tiles
+    seamlessly) is computed and repeated over ``shape``: the cost does not grow with the volume.
+    """
+    tile = tuple(int(min(n, max(8, round(t / spacing_mm)))) for n, t in zip(shape, tile_mm))
+    noise = rng.standard_normal(tile, dtype=np.float32)
     # vertical trabeculae dominate osteoporotic bone: blobs elongated along z
     sig = np.maximum(np.array([1.1, 0.4, 0.4]) / spacing_mm, 0.5)
-    fine = ndi.gaussian_filter(noise, sig, mode="wrap")
-    coarse = ndi.gaussian_filter(fine, max(1.5 / spacing_mm, 0.7), mode="wrap")
+    fine = ndi.gaussian_filter(noise, sig, mode="wrap", truncate=2.5)
+    coarse = ndi.gaussian_filter(fine, max(1.5 / spacing_mm, 0.7), mode="wrap", truncate=2.5)
     tex = fine - 0.7 * coarse
-    sd = float(tex[:: 3, :: 3, :: 3].std()) or 1.0
-    tex /= sd
-    return tex
+    tex -= float(tex.mean())
+    tex /= float(tex.std()) or 1.0
+    reps = [int(np.ceil(n / t)) for n, t in zip(shape, tile)]
+    return np.tile(tex, reps)[: shape[0], : shape[1], : shape[2]]
 
 
 def assign_hu(labels: np.ndarray, spacing_mm: float, trabecular_hu: float, cortical_hu: float,

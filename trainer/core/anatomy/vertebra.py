@@ -57,6 +57,7 @@ class PedicleGeom:
     s_ant_mm: float        #: tube length in front of the isthmus
     medial_wall_x_mm: float
     lateral_wall_x_mm: float
+    medial_clip_x_mm: float | None = None   #: |x| below which the tube is cut away (canal side)
 
     @property
     def e_w(self) -> np.ndarray:
@@ -69,7 +70,8 @@ class PedicleGeom:
 
     def radii(self, s):
         k = np.clip(s / 8.0, -2.0, 2.0) ** 2
-        return 0.5 * self.width_mm * (1.0 + 0.45 * k), 0.5 * self.height_mm * (1.0 + 0.08 * k)
+        kw = np.where(s > 0, 0.25, 0.45)     # flares little towards the body, more into the articular mass
+        return 0.5 * self.width_mm * (1.0 + kw * k), 0.5 * self.height_mm * (1.0 + 0.08 * k)
 
     def mask(self, x, y, z):
         c, a, ew, eh = self.centre, self.axis, self.e_w, self.e_h
@@ -78,7 +80,10 @@ class PedicleGeom:
         u = dx * ew[0] + dy * ew[1] + dz * ew[2]
         v = dx * eh[0] + dy * eh[1] + dz * eh[2]
         rw, rh = self.radii(s)
-        return (s >= -self.s_post_mm) & (s <= self.s_ant_mm) & ((u / rw) ** 2 + (v / rh) ** 2 <= 1.0)
+        m = (s >= -self.s_post_mm) & (s <= self.s_ant_mm) & ((u / rw) ** 2 + (v / rh) ** 2 <= 1.0)
+        if self.medial_clip_x_mm is not None:
+            m &= np.sign(c[0]) * x >= self.medial_clip_x_mm
+        return m
 
     def x_extent(self) -> tuple[float, float]:
         """(min, max) x of the tube on the transverse line through the isthmus centre (mm)."""
@@ -138,7 +143,8 @@ class Vertebra:
                 side=side, centre=c, axis=axis, width_mm=pw, height_mm=ph,
                 s_post_mm=dy_post * k, s_ant_mm=dy_ant * k,
                 medial_wall_x_mm=float(medial + shift),
-                lateral_wall_x_mm=float((hi_x if s > 0 else lo_x) + shift))
+                lateral_wall_x_mm=float((hi_x if s > 0 else lo_x) + shift),
+                medial_clip_x_mm=0.5 * d.canal_width_mm)
 
     # -- derived positions -----------------------------------------------------------
     @property
@@ -265,7 +271,7 @@ class Vertebra:
                 cv.paint(lo, hi, f, label_pe)
         root, tip = self.spinous_points(skin_y)
         hx, hz = SPINOUS_HALF_MM[d.thoracic]
-        sp = aniso_capsule(root, tip, (hx * sc, hz * sc, hz * sc))
+        sp = aniso_capsule(root, tip, (hx * sc, hx * sc, hz * sc))
         cv.paint(sp[1], sp[2], sp[0], label_pe)
         for side, p in self.pedicles.items():
             lab = label_pe if label_ped is None else label_ped[side]

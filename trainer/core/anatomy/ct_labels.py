@@ -1,0 +1,433 @@
+"""Tissue labels of a patient CT, derived from its HU and the target's landmarks.
+
+A CT scenario gives the target level and a few landmarks in the CT's own patient
+coordinates (body centre, pedicle centres, endplate heights).  :func:`patient_from_ct`
+turns the HU volume into a :class:`~trainer.core.anatomy.patient.Patient` like the
+synthetic one: coordinates re-centred on the body centre, a fine volume around the target
+(isotropic voxels, labelled), a coarse context volume for the renderer (empty inside the
+fine box) and measured landmarks.
+
+How the labels are derived (fine volume; ``T`` = :data:`CORTEX_HU`)
+----------------------------------------------------------------------
+1. *Cortex*: voxels of at least ``T`` HU (cortex is 1000-1500 HU, FACTS.md 1.5; osteoporotic
+   cancellous bone 80-110 HU stays well below), closed per axial slice with a
+   :data:`CLOSING_MM` disc so that vein channels and small defects do not open the shell.
+   The posterior wall is sealed along the measured posterior wall line between the
+   pedicles (basivertebral foramen, posterior wall defects).
+2. *Bone*: per axial slice, the cortex with its holes filled (marrow inside every cortical
+   ring).  The canal is the hole found at the canal centre (midline, at the pedicle
+   centres' depth) and is removed from the bone.
+3. *Vertebral body*: bone in front of the posterior wall line (measured at the midline from
+   the HU profile; concave by :data:`POSTERIOR_BOW_MM` towards the sides), the connected
+   component that holds the body centre; its outer 1 mm is ``BODY_CORTEX``, the rest
+   ``CANCELLOUS``.
+4. *Pedicles*: bone behind the body, on each side, in the connected piece that holds the
+   pedicle centre, from the body to as far behind the centre as the centre lies behind the
+   posterior wall (the pedicle is about symmetric about its isthmus), inside an elliptic
+   tube around the measured pedicle axis (width and height measured at the centre, widened
+   by :data:`PEDICLE_FLARE` to allow for the flare at both ends).
+5. Other bone near the target's pedicles is ``POSTERIOR_ELEMENTS``; bone further up or down
+   is ``ADJACENT_VERTEBRA``.  *Canal*: the canal holes plus non-bone voxels inside the
+   canal ellipse (width between the pedicles' medial walls, depth twice the centre-to-wall
+   distance).  *Foramina*: non-bone voxels under each pedicle, between it and the level
+   below.  *Discs*: non-bone, non-fat voxels within 12 mm above and below the body's
+   footprint.  Soft tissue by HU: air < -900, lung < -400, fat < -30, muscle otherwise,
+   skin the outer 2 mm of the body outline.
+
+The veins (basivertebral, segmental) are not visible on a non-contrast CT and are not
+labelled.  The derivation is checked on synthetic patients, whose true labels are known
+(tests/core/scenario/test_ct_scenario.py: Dice >= 0.85 for body and pedicles).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.patient import Patient
+
+__all__ = ["CORTEX_HU", "patient_from_ct", "patient_from_scenario_ct", "derive_labels", "recentre"]
+
+CORTEX_HU = 400.0          #: cortex threshold (cortex 1000-1500 HU, blurred in clinical CT; FACTS.md 1.5)
+CLOSING_MM = 2.0           #: closes gaps up to about 4 mm in the cortical shell
+POSTERIOR_BOW_MM = 1.5     #: posterior wall concavity towards the sides (mm)
+PEDICLE_FLARE = (1.7, 1.1)  #: tube semi-axes / measured half width and half height
+CONTEXT_VOXEL_MM = 2.0
+_FINE_MARGIN_Z_MM = 22.0
+
+
+def _disc(r_vox: float) -> np.ndarray:
+    n = int(np.ceil(r_vox))
+    yy, xx = np.mgrid[-n:n + 1, -n:n + 1]
+    return (xx * xx + yy * yy <= r_vox * r_vox + 1e-9)[None]
+
+
+#: 4-connectivity inside an axial slice, nothing across slices (for per-slice fills and labels)
+_PLANE = np.zeros((3, 3, 3), bool)
+_PLANE[1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
+
+
+def _axes(grid: Grid):
+    return grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
+
+
+def recentre(volume: Volume, centre_mm) -> Volume:
+    """The same voxels with the origin moved so that ``centre_mm`` becomes (0, 0, 0)."""
+    g = volume.grid
+    origin = tuple(float(o - c) for o, c in zip(g.origin_mm, centre_mm))
+    return Volume(hu=volume.hu, labels=volume.labels, grid=Grid(g.shape, g.spacing_mm, origin), meta=dict(volume.meta))
+
+
+def _resample(volume: Volume, lo, hi, voxel_mm: float) -> Volume:
+    """Crop ``[lo, hi]`` (mm) at isotropic ``voxel_mm``: plain slicing when the CT already is."""
+    g = volume.grid
+    sp = np.asarray(g.spacing_mm)
+    if np.allclose(sp, voxel_mm, rtol=1e-3):
+        i0 = np.clip(np.floor((np.asarray(lo) - g.origin_mm) / sp).astype(int), 0, np.asarray(g.shape[::-1]) - 1)
+        i1 = np.clip(np.ceil((np.asarray(hi) - g.origin_mm) / sp).astype(int) + 1, 1, np.asarray(g.shape[::-1]))
+        sl = (slice(i0[2], i1[2]), slice(i0[1], i1[1]), slice(i0[0], i1[0]))
+        hu = np.ascontiguousarray(volume.hu[sl])
+        origin = tuple(float(v) for v in np.asarray(g.origin_mm) + i0 * sp)
+        grid = Grid(hu.shape, tuple(float(s) for s in sp), origin)
+    else:
+        grid = Grid.from_bounds(lo, hi, voxel_mm)
+        x, y, z = _axes(grid)
+        kji = [(z - g.origin_mm[2]) / sp[2], (y - g.origin_mm[1]) / sp[1], (x - g.origin_mm[0]) / sp[0]]
+        hu = np.empty(grid.shape, np.int16)
+        jj, ii = np.meshgrid(kji[1], kji[2], indexing="ij")
+        for k, kk in enumerate(kji[0]):
+            coords = np.stack([np.full_like(jj, kk), jj, ii])
+            hu[k] = np.rint(ndi.map_coordinates(volume.hu, coords, order=1, mode="constant", cval=-1000))
+    return Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=grid, meta=dict(volume.meta))
+
+
+def _run_bounds(mask_1d: np.ndarray, i: int, reach: int = 4):
+    """(first, last) index of the run of True through ``i``, or through the nearest True
+    within ``reach`` voxels; None if there is none."""
+    if not mask_1d[i]:
+        near = [j for j in range(max(0, i - reach), min(mask_1d.size, i + reach + 1)) if mask_1d[j]]
+        if not near:
+            return None
+        i = min(near, key=lambda j: abs(j - i))
+    lo = i
+    while lo > 0 and mask_1d[lo - 1]:
+        lo -= 1
+    hi = i
+    while hi + 1 < mask_1d.size and mask_1d[hi + 1]:
+        hi += 1
+    return lo, hi
+
+
+def _run(mask_1d: np.ndarray, i: int) -> int:
+    """Length (voxels) of the run of True through (or next to) index ``i``; 0 if none."""
+    b = _run_bounds(mask_1d, i)
+    return 0 if b is None else b[1] - b[0] + 1
+
+
+def _wall_y(hu, grid: Grid, z_list, x_list, direction: float) -> float:
+    """Outer surface (y mm) of the cortex met going from y = 0 along ``direction`` (median over x, z)."""
+    x, y, z = _axes(grid)
+    hits = []
+    for xm, zm in ((a, b) for a in x_list for b in z_list):
+        k = int(np.argmin(np.abs(z - zm)))
+        i = int(np.argmin(np.abs(x - xm)))
+        col = hu[k, :, i] >= CORTEX_HU
+        order = np.flatnonzero((y * direction) >= 0)
+        order = order[np.argsort(np.abs(y[order]))]
+        run = col[order]
+        first = np.flatnonzero(run)
+        if not first.size:
+            continue
+        j = first[0]
+        while j + 1 < run.size and run[j + 1]:
+            j += 1
+        hits.append(y[order[j]] + 0.5 * direction * grid.spacing_mm[1])
+    if not hits:
+        raise ValueError("no cortex found")
+    return float(np.median(hits))
+
+
+def derive_labels(fine: Volume, lm: dict) -> tuple[np.ndarray, dict]:
+    """Label volume (uint8) of a re-centred fine CT volume, and what was measured.
+
+    ``lm``: ``pedicle_left_centre_mm``, ``pedicle_right_centre_mm``, ``superior_endplate_z_mm``,
+    ``inferior_endplate_z_mm`` relative to the body centre (mm).
+    """
+    hu, g = fine.hu, fine.grid
+    sp = g.spacing_mm[0]
+    x, y, z = _axes(g)
+    X, Y = x[None, None, :], y[None, :, None]
+    pl, pr = np.asarray(lm["pedicle_left_centre_mm"], float), np.asarray(lm["pedicle_right_centre_mm"], float)
+    sup, inf = float(lm["superior_endplate_z_mm"]), float(lm["inferior_endplate_z_mm"])
+    xs = [-6.0, -5.0, -4.0, -3.0, 3.0, 4.0, 5.0, 6.0]
+    zs = [f * sup + (1 - f) * inf for f in (0.3, 0.5, 0.7)]
+    pw = _wall_y(hu, g, zs, xs, +1.0)
+    aw = _wall_y(hu, g, zs, xs, -1.0)
+    cortex = hu >= CORTEX_HU
+    closed = ndi.binary_closing(cortex, structure=_disc(CLOSING_MM / sp), border_value=0) | cortex
+    half_gap = 0.5 * abs(pl[0] - pr[0])
+    a_est = max(half_gap, 10.0)
+    seal_y = pw - 0.5 * sp
+    seal = (np.abs(Y - seal_y) <= 0.6 * sp) & (np.abs(X) <= half_gap) & np.ones(hu.shape[:1], bool)[:, None, None]
+    filled = ndi.binary_fill_holes(closed | seal, structure=_PLANE) & (~seal | cortex)
+    # the canal: the hole at the canal centre in each slice
+    canal_y = 0.5 * (pl[1] + pr[1])
+    holes = filled & ~closed
+    hl, _ = ndi.label(holes, structure=_PLANE)
+    j_c, i_c = int(np.argmin(np.abs(y - canal_y))), int(np.argmin(np.abs(x)))
+    ids = np.unique(hl[:, j_c, i_c])
+    canal_holes = np.isin(hl, ids[ids > 0])
+    bone = filled & ~canal_holes
+    wall = pw + POSTERIOR_BOW_MM * (X / a_est) ** 2 + 0.25 * sp
+    front = (Y <= wall) & np.ones(hu.shape[:1], bool)[:, None, None]
+    bl, _ = ndi.label(bone & front)
+    k0, j0, i0 = (int(np.argmin(np.abs(z))), int(np.argmin(np.abs(y))), int(np.argmin(np.abs(x))))
+    pick = bl[k0, j0, i0]
+    if pick == 0:
+        sizes = np.bincount(bl[max(0, k0 - 3):k0 + 4].ravel())
+        sizes[0] = 0
+        pick = int(np.argmax(sizes))
+    body = bl == pick
+    labels = np.zeros(hu.shape, np.uint8)
+    n = max(1, int(round(1.0 / sp)))
+    core = ndi.binary_erosion(body, iterations=n, border_value=0)
+    labels[body] = Label.CANCELLOUS
+    labels[body & ~core] = Label.BODY_CORTEX
+    measured = {"posterior_wall_y_mm": pw, "anterior_wall_y_mm": aw, "pedicles": {}}
+    behind = bone & ~body & ~front
+    for side, c in (("left", pl), ("right", pr)):
+        ped, info = _pedicle(behind, g, c, pw, side)
+        labels[ped] = Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT
+        measured["pedicles"][side] = info
+    _other_labels(labels, hu, g, bone, body, canal_holes, measured, pl, pr, pw, sup, inf)
+    return labels, measured
+
+
+def _pedicle(behind, g: Grid, c, pw: float, side: str):
+    sp = g.spacing_mm[0]
+    x, y, z = _axes(g)
+    k, j, i = (int(np.argmin(np.abs(z - c[2]))), int(np.argmin(np.abs(y - c[1]))), int(np.argmin(np.abs(x - c[0]))))
+    s = 1.0 if side == "left" else -1.0
+    y_post = c[1] + 0.9 * (c[1] - pw)
+    slab = behind & ((np.sign(x)[None, None, :] == s) & (y[None, :, None] <= y_post))
+    lab, _ = ndi.label(slab)
+    pid = lab[k, j, i]
+    if pid == 0:   # centre fell in a gap: nearest slab voxel within 3 mm
+        near = lab[max(0, k - 6):k + 7, max(0, j - 6):j + 7, max(0, i - 6):i + 7]
+        vals = near[near > 0]
+        pid = int(np.bincount(vals).argmax()) if vals.size else 0
+    piece = lab == pid if pid else np.zeros_like(slab)
+    width = float(max(_run(piece[k, j], i), 1) * sp)
+    # height: the narrowest vertical run just in front of the centre (articular processes
+    # sit above and behind the isthmus)
+    runs = [_run(piece[:, jj, i], k) for jj in range(max(0, j - int(4 / sp)), j + 1)]
+    runs = [r for r in runs if r > 0]
+    height = float(max(min(runs) if runs else 1, 1) * g.spacing_mm[2])
+    # axis: line through the centres of the transverse runs near the isthmus (runs much
+    # wider than the isthmus already include the flare or the articular processes)
+    ys_, xs_ = [], []
+    for dy in np.arange(-3.0, 2.01, 0.5):
+        jj = int(np.argmin(np.abs(y - (c[1] + dy))))
+        b = _run_bounds(piece[k, jj], i, reach=int(4 / sp))
+        if b is not None and (b[1] - b[0] + 1) * sp <= 1.4 * width:
+            ys_.append(float(y[jj]))
+            xs_.append(0.5 * float(x[b[0]] + x[b[1]]))
+    tan_m = s * float(np.polyfit(ys_, xs_, 1)[0]) if len(ys_) >= 4 else 0.0   # medial drift going anterior
+    medial = float(np.degrees(np.arctan(tan_m)))
+    axis = np.array([-s * np.sin(np.radians(medial)), -np.cos(np.radians(medial)), 0.0])
+    Z, Y, X = np.meshgrid(z - c[2], y - c[1], x - c[0], indexing="ij", sparse=True)
+    along = X * axis[0] + Y * axis[1]
+    across = X * axis[1] - Y * axis[0]
+    tube = (across / (0.5 * width * PEDICLE_FLARE[0])) ** 2 + (Z / (0.5 * height * PEDICLE_FLARE[1])) ** 2 <= 1.0
+    b0 = _run_bounds(piece[k, j], i)
+    medial_x = float(x[b0[0]] if s > 0 else x[b0[1]]) if b0 is not None else c[0] - s * 0.5 * width
+    # the lamina leaves the pedicle's posterior end medially: keep bone lateral to the
+    # medial wall measured at the isthmus
+    lateral_of_wall = (s * (x - medial_x) >= -0.75)[None, None, :]
+    ped = piece & tube & lateral_of_wall & (along >= -(y_post - c[1]) / max(np.cos(np.radians(medial)), 0.5))
+    info = {"width_mm": width, "height_mm": height, "medial_angle_deg": medial, "axis": tuple(axis.tolist()),
+            "medial_wall_x_mm": float(c[0] - s * 0.5 * width), "lateral_wall_x_mm": float(c[0] + s * 0.5 * width)}
+    return ped, info
+
+
+def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr, pw, sup, inf):
+    x, y, z = _axes(g)
+    Z, Y, X = z[:, None, None], y[None, :, None], x[None, None, :]
+    free = labels == 0
+    near_z = (Z >= min(pl[2], pr[2]) - 18.0) & (Z <= max(pl[2], pr[2]) + 12.0)
+    labels[bone & free & near_z & (Y > pw)] = Label.POSTERIOR_ELEMENTS
+    labels[bone & (labels == 0)] = Label.ADJACENT_VERTEBRA
+    soft = labels == 0
+    labels[soft & (hu < -900)] = Label.AIR
+    labels[soft & (hu >= -900) & (hu < -400)] = Label.LUNG
+    labels[soft & (hu >= -400) & (hu < -30)] = Label.FAT
+    labels[soft & (hu >= -30)] = Label.MUSCLE
+    outline = ndi.binary_fill_holes(hu > -400, structure=_PLANE)
+    skin = outline & ~ndi.binary_erosion(outline, structure=_PLANE, iterations=max(1, int(round(2.0 / g.spacing_mm[0]))))
+    labels[skin & soft] = Label.SKIN
+    cx_half = 0.5 * abs(pl[0] - pr[0]) - 0.25 * (measured["pedicles"]["left"]["width_mm"]
+                                                  + measured["pedicles"]["right"]["width_mm"])
+    cy, cd = 0.5 * (pl[1] + pr[1]), 2.0 * (0.5 * (pl[1] + pr[1]) - pw)
+    ellipse = (X / max(cx_half, 4.0)) ** 2 + ((Y - cy) / max(0.5 * cd, 3.0)) ** 2 <= 1.0
+    labels[(canal_holes | ellipse) & ~bone] = Label.CANAL
+    for side, c, lab in (("left", pl, Label.FORAMEN_LEFT), ("right", pr, Label.FORAMEN_RIGHT)):
+        p = measured["pedicles"][side]
+        zc = c[2] - 0.5 * p["height_mm"] - 0.5 * (c[2] - inf) - 3.0
+        f = ((X - c[0]) / (0.5 * p["width_mm"] + 3.0)) ** 2 + ((Y - c[1]) / 6.0) ** 2 + ((Z - zc) / 7.0) ** 2 <= 1.0
+        labels[f & ~bone & (labels != Label.CANAL)] = lab
+    foot = body.any(axis=0)
+    zi = np.arange(len(z))[:, None, None]
+    has = body.any(axis=(1, 2))
+    if has.any():
+        top_k = np.where(body, zi, -1).max(axis=0)
+        bot_k = np.where(body, zi, len(z)).min(axis=0)
+        n12 = int(round(12.0 / g.spacing_mm[2]))
+        disc = foot[None] & (((zi > top_k) & (zi <= top_k + n12)) | ((zi < bot_k) & (zi >= bot_k - n12)))
+        labels[disc & ~bone & (hu > -30) & np.isin(labels, [Label.MUSCLE, Label.FAT])] = Label.DISC
+
+
+def _skin_y(vol: Volume) -> float:
+    """Posterior skin surface (y mm) behind the body centre: last voxel above -400 HU along +y."""
+    g = vol.grid
+    x, y, z = _axes(g)
+    k, i = int(np.argmin(np.abs(z))), int(np.argmin(np.abs(x)))
+    col = np.flatnonzero((vol.hu[k, :, i] > -400) & (y > 0))
+    return float(y[col[-1]]) if col.size else float(y[-1])
+
+
+def _context(vol: Volume, fine: Grid) -> Volume:
+    """Coarse (about 2 mm) copy of the whole CT, labelled by HU, empty inside the fine box."""
+    g = vol.grid
+    step = [max(1, int(round(CONTEXT_VOXEL_MM / s))) for s in g.spacing_mm]      # x, y, z
+    hu = np.ascontiguousarray(vol.hu[::step[2], ::step[1], ::step[0]])
+    grid = Grid(hu.shape, tuple(float(s * n) for s, n in zip(g.spacing_mm, step)), g.origin_mm)
+    lab = np.full(hu.shape, Label.MUSCLE, np.uint8)
+    lab[hu < -30] = Label.FAT
+    lab[hu < -400] = Label.LUNG
+    lab[hu < -900] = Label.AIR
+    lab[hu >= 200] = Label.ADJACENT_VERTEBRA
+    half = 0.5 * np.asarray(fine.spacing_mm)
+    lo, hi = np.asarray(fine.origin_mm) - half, fine.upper_mm + half
+    x, y, z = _axes(grid)
+    inside = [(a >= l) & (a <= h) for a, l, h in zip((x, y, z), lo, hi)]
+    box = np.ix_(inside[2], inside[1], inside[0])
+    hu[box] = -1000
+    lab[box] = Label.AIR
+    return Volume(hu=hu, labels=lab, grid=grid, meta={"kind": "context", **vol.meta})
+
+
+def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: float):
+    from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
+    from trainer.core.anatomy.landmarks_calc import BODY_SET, BONE_SET, march
+
+    g, lab = fine.grid, fine.labels
+    x, y, z = _axes(g)
+    body = np.isin(lab, [int(v) for v in BODY_SET])
+    sp = g.spacing_mm[0]
+    pw, aw = measured["posterior_wall_y_mm"], measured["anterior_wall_y_mm"]
+    i0, k0 = int(np.argmin(np.abs(x))), int(np.argmin(np.abs(z)))
+
+    def height(yy):
+        return float(body[:, int(np.argmin(np.abs(y - yy))), i0].sum() * g.spacing_mm[2])
+
+    xs = np.flatnonzero(body[k0].any(axis=0))
+    width = float((xs[-1] - xs[0] + 1) * sp) if xs.size else 0.0
+    peds = {}
+    for side in ("left", "right"):
+        c = np.asarray(rel[f"pedicle_{side}_centre_mm"], float)
+        info = measured["pedicles"][side]
+        axis = np.asarray(info["axis"], float)
+        s, pts, lb = march(fine, c, -axis, 60.0)
+        out = np.flatnonzero(~np.isin(lb, [int(v) for v in BONE_SET]))
+        entry = pts[out[0] - 1] if out.size and out[0] > 0 else pts[-1]
+        s2, pts2, lb2 = march(fine, c, axis, 60.0)
+        hit = np.flatnonzero(np.isin(lb2, [int(v) for v in BODY_SET]))
+        junction = pts2[hit[0]] if hit.size else c + (c[1] - pw) * axis
+        peds[side] = PedicleLandmarks(
+            side=side, centre_mm=tuple(float(v) for v in c), axis=tuple(float(v) for v in axis),
+            width_mm=info["width_mm"], height_mm=info["height_mm"], medial_angle_deg=info["medial_angle_deg"],
+            sagittal_angle_deg=0.0, entry_mm=tuple(float(v) for v in entry),
+            body_junction_mm=tuple(float(v) for v in junction), medial_wall_x_mm=info["medial_wall_x_mm"],
+            lateral_wall_x_mm=info["lateral_wall_x_mm"])
+    pl, pr = peds["left"], peds["right"]
+    cy = 0.5 * (pl.centre_mm[1] + pr.centre_mm[1])
+    pe = (lab == Label.POSTERIOR_ELEMENTS) & (np.abs(x) < 6.0)[None, None, :]
+    if pe.any():
+        kk, jj, ii = np.nonzero(pe)
+        m = int(np.argmax(jj))
+        tip = (float(x[ii[m]]), float(y[jj[m]]), float(z[kk[m]]))
+    else:
+        tip = (0.0, skin_y - 20.0, 0.0)
+    return Landmarks(
+        level=level, body_centre_mm=(0.0, 0.0, 0.0),
+        superior_endplate_z_mm=float(rel["superior_endplate_z_mm"]),
+        inferior_endplate_z_mm=float(rel["inferior_endplate_z_mm"]),
+        posterior_wall_y_mm=pw, anterior_wall_y_mm=aw, body_width_mm=width,
+        anterior_height_mm=height(aw + 2.0), middle_height_mm=height(0.0), posterior_height_mm=height(pw - 2.0),
+        pedicle_left=pl, pedicle_right=pr, spinous_tip_mm=tip,
+        canal_centre_mm=(0.0, cy, 0.5 * (pl.centre_mm[2] + pr.centre_mm[2])),
+        canal_width_mm=float(abs(pl.medial_wall_x_mm - pr.medial_wall_x_mm)),
+        canal_depth_mm=float(2.0 * (cy - pw)), skin_y_mm=skin_y, basivertebral_foramen_mm=(0.0, pw, 0.0))
+
+
+def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Callable | None = None,
+                    voxel_mm: float | None = None, source: str = "patient CT") -> Patient:
+    """Label a CT volume and make it a :class:`Patient` centred on the target body.
+
+    Parameters
+    ----------
+    volume : Volume
+        HU of the whole series, in the CT's patient coordinates (LPS mm).
+    landmarks : dict
+        ``body_centre_mm``, ``pedicle_left_centre_mm``, ``pedicle_right_centre_mm`` (x, y, z)
+        and ``superior_endplate_z_mm``, ``inferior_endplate_z_mm``, in the CT's coordinates.
+    level : str
+        Target level.
+    progress : callable, optional
+        ``progress(fraction, message)``.
+    voxel_mm : float, optional
+        Fine voxel size; default: the CT's spacing when isotropic, else its finest spacing
+        but at least 0.5 mm.
+    """
+    def report(f, msg):
+        if progress is not None:
+            progress(f, msg)
+
+    centre = np.asarray(landmarks["body_centre_mm"], float)
+    rel = {k: (tuple(np.asarray(v, float) - centre) if k.endswith("centre_mm") else float(v) - centre[2])
+           for k, v in landmarks.items()}
+    vol = recentre(volume, centre)
+    sp = np.asarray(vol.grid.spacing_mm)
+    if voxel_mm is None:
+        voxel_mm = float(sp[0]) if np.allclose(sp, sp[0], rtol=1e-3) else max(0.5, float(sp.min()))
+    skin = _skin_y(vol)
+    lo = (-60.0, -45.0, rel["inferior_endplate_z_mm"] - _FINE_MARGIN_Z_MM)
+    hi = (60.0, skin + 4.0, rel["superior_endplate_z_mm"] + _FINE_MARGIN_Z_MM)
+    report(0.82, "cropping the target")
+    fine = _resample(vol, lo, hi, voxel_mm)
+    report(0.88, "labelling bone, canal, foramina and discs")
+    labels, measured = derive_labels(fine, rel)
+    fine.labels[...] = labels
+    fine.meta.update({"kind": "fine", "level": level, "source": source})
+    report(0.96, "context volume")
+    context = _context(vol, fine.grid)
+    lm = _landmarks(fine, rel, measured, level, skin)
+    report(1.0, "patient CT ready")
+    return Patient(volume=fine, landmarks=lm, context=[context], params=None, source=source)
+
+
+def patient_from_scenario_ct(ct, progress: Callable | None = None) -> Patient:
+    """Read a scenario's ``[ct]`` series and label it (:func:`patient_from_ct`)."""
+    from trainer.core.anatomy.dicom_io import read_ct_series
+
+    def read_progress(done, total):
+        if progress is not None:
+            progress(0.8 * done / total, f"reading slice {done} of {total}")
+
+    vol = read_ct_series(ct.folder, progress=read_progress)
+    desc = vol.meta.get("series_description") or "patient CT"
+    return patient_from_ct(vol, ct.landmarks, ct.level, progress=progress, source=desc)
