@@ -18,16 +18,11 @@ class Refused(AssertionError):
     pass
 
 
-def act(proc, action):
+def _act(proc, action):
     r = proc.apply(action)
     if not r.accepted:
         raise Refused(f"{action} refused: {r.reason}")
     return r
-
-
-def shot(proc, orbital_deg, tilt_deg=0.0):
-    act(proc, {"type": "carm", "orbital_deg": float(orbital_deg), "tilt_deg": float(tilt_deg)})
-    return act(proc, {"type": "shot"})
 
 
 def target_mm(lm, depth_fraction=0.75, x_offset_mm=4.0):
@@ -38,7 +33,8 @@ def target_mm(lm, depth_fraction=0.75, x_offset_mm=4.0):
 def expert(proc, expected, *, answers=None, target_depth=0.75, target_x_mm=4.0, medial_error_deg=0.0,
            wait_s=300.0, ml=3.0, stop_at_posterior_quarter=True, checks=True, extra_shots=0, roll_deg=0.0,
            step_mm=5.0, stop_depth=None, withdraw_per_ml=0.0, pad_shots_to=0):
-    """Run a scripted procedure on ``proc``; returns ``proc``.
+    """Run a scripted procedure on ``proc`` (a Procedure, or a LiveSession that records it);
+    returns ``proc``.
 
     ``medial_error_deg`` rotates the aim medially about the pedicle entry point;
     ``target_depth`` is the lateral depth fraction of the target (0 posterior, 1 anterior);
@@ -48,7 +44,16 @@ def expert(proc, expected, *, answers=None, target_depth=0.75, target_x_mm=4.0, 
     each mL (filling from anterior to posterior); ``pad_shots_to`` takes AP shots before finishing
     until that many shots were taken.
     """
+    runner, proc = proc, getattr(proc, "procedure", proc)
     lm = proc.patient.landmarks
+
+    def act(_, action):
+        return _act(runner, action)
+
+    def shot(_, orbital_deg, tilt_deg=0.0):
+        _act(runner, {"type": "carm", "orbital_deg": float(orbital_deg), "tilt_deg": float(tilt_deg)})
+        return _act(runner, {"type": "shot"})
+
     for item, ans in (answers or expected).items():
         act(proc, {"type": "decide", "item": item, "answer": ans})
     shot(proc, roll_deg)
@@ -95,4 +100,4 @@ def expert(proc, expected, *, answers=None, target_depth=0.75, target_x_mm=4.0, 
     while proc.dose.shots < pad_shots_to:
         act(proc, {"type": "shot"})
     act(proc, {"type": "finish"})
-    return proc
+    return runner

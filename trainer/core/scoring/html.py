@@ -112,7 +112,7 @@ def _summary_html(report: ScoreReport) -> str:
 
 def _metrics_html(report: ScoreReport) -> str:
     head = ("<tr bgcolor='#e8eaed'><th width='9%'>Status</th><th width='31%'>Metric (what was measured)</th>"
-            "<th width='11%'>Value</th><th width='22%'>Target</th><th width='5%'>Weight</th>"
+            "<th width='11%'>Value</th><th width='22%'>Target</th><th width='5%'>Pts</th>"
             "<th width='22%'>Source</th></tr>")
     rows = []
     groups = list(GROUP_TITLES)

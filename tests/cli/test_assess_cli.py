@@ -1,0 +1,97 @@
+"""``vptrainer assess``: replays a recorded session and scores it; tampering exits 2."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from trainer.cli import main
+from trainer.core.scenario.loader import load_scenario
+from trainer.core.scoring import score
+from trainer.core.scoring.context import expected_from_scenario
+from trainer.core.session.live import LiveSession
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core" / "scoring"))
+import scoring_plans as P  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    """A recorded expert session (128-pixel shots keep the debrief render quick) and its live score."""
+    path = tmp_path_factory.mktemp("assess") / "expert.jsonl"
+    sc = load_scenario(None)
+    expected, _ = expected_from_scenario(sc)
+    with LiveSession(sc, path, seed=7, trainee="resident-a", render=False, pixels=128,
+                     started_at="2026-01-01T00:00:00Z") as live:
+        P.expert(live, expected)
+        live_report = score(live.procedure).to_json()
+    return path, live_report
+
+
+def test_json_has_the_documented_keys_and_equals_the_live_score(session, capsys):
+    path, live = session
+    assert main(["assess", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in ("passed", "score", "critical_errors", "metrics", "cement_injected_ml", "leaks", "radiation", "tip"):
+        assert key in out
+    for m in out["metrics"]:
+        assert {"id", "value", "unit", "target", "status", "source"} <= set(m)
+    assert set(out["radiation"]) >= {"shots", "fluoro_s", "dap_gycm2"}
+    assert 0.0 <= out["tip"]["depth_fraction"] <= 1.0
+    assert all({"type", "volume_ml"} <= set(lk) for lk in out["leaks"])
+    assert out["passed"] is True and out["score"] >= 90
+    assert out["session"]["complete"] is True and out["session"]["trainee"] == "resident-a"
+    out.pop("session")
+    assert out == live                       # the live score and the offline score are identical
+
+
+def test_a_tampered_session_exits_2_and_says_so(session, tmp_path, capsys):
+    path, _ = session
+    lines = path.read_text().splitlines()
+    i = next(i for i, ln in enumerate(lines) if '"inject"' in ln)
+    lines[i] = lines[i].replace('"ml":0.25', '"ml":0.5').replace('"ml": 0.25', '"ml": 0.5')
+    assert lines[i] != path.read_text().splitlines()[i]
+    bad = tmp_path / "tampered.jsonl"
+    bad.write_text("\n".join(lines) + "\n")
+    assert main(["assess", str(bad), "--json"]) == 2
+    cap = capsys.readouterr()
+    assert cap.out == ""
+    assert "TAMPERED" in cap.err and "hash chain broken" in cap.err and f"{bad}:{i + 1}" in cap.err
+
+
+def test_a_scenario_that_does_not_match_its_hash_exits_2(session, tmp_path):
+    path, _ = session
+    lines = path.read_text().splitlines()
+    head = json.loads(lines[0])
+    head["scenario_toml"] = head["scenario_toml"].replace("trabecular_hu = 95", "trabecular_hu = 200")
+    bad = tmp_path / "scenario.jsonl"
+    bad.write_text("\n".join([json.dumps(head)] + lines[1:]) + "\n")
+    r = subprocess.run([sys.executable, "-m", "trainer.cli", "assess", str(bad)], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert "TAMPERED" in r.stderr
+
+
+def test_not_a_session_is_one_line_exit_2(tmp_path, capsys):
+    p = tmp_path / "x.jsonl"
+    p.write_text("hello\n")
+    assert main(["assess", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "x.jsonl" in err
+
+
+def test_html_and_pdf_debrief(session, tmp_path, capsys):
+    path, _ = session
+    html, pdf = tmp_path / "d.html", tmp_path / "d.pdf"
+    assert main(["assess", str(path), "--html", str(html), "--pdf", str(pdf)]) == 0
+    out = capsys.readouterr().out
+    assert "PASSED" in out and "Medial-wall rule" in out and f"PDF debrief: {pdf}" in out
+    text = html.read_text()
+    assert text.count("data:image/png;base64,") == 3          # AP, lateral, timeline
+    for needle in ("PASSED", "Medial-wall rule", "seeds/000_10316454a5df9267.txt", "FACTS.md 5.1",
+                   "not validated for vertebroplasty", "Timeline"):
+        assert needle in text
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and len(data) > 20_000
