@@ -55,7 +55,7 @@ __all__ = ["CORTEX_HU", "patient_from_ct", "patient_from_scenario_ct", "derive_l
 CORTEX_HU = 400.0          #: cortex threshold (cortex 1000-1500 HU, blurred in clinical CT; FACTS.md 1.5)
 CLOSING_MM = 2.0           #: closes gaps up to about 4 mm in the cortical shell
 POSTERIOR_BOW_MM = 1.5     #: posterior wall concavity towards the sides (mm)
-PEDICLE_FLARE = (1.7, 1.1)  #: tube semi-axes / measured half width and half height
+PEDICLE_FLARE = (1.5, 1.0)  #: tube semi-axes / measured half width and half height
 CONTEXT_VOXEL_MM = 2.0
 _FINE_MARGIN_Z_MM = 22.0
 
@@ -199,15 +199,17 @@ def derive_labels(fine: Volume, lm: dict) -> tuple[np.ndarray, dict]:
     labels[body & ~core] = Label.BODY_CORTEX
     measured = {"posterior_wall_y_mm": pw, "anterior_wall_y_mm": aw, "pedicles": {}}
     behind = bone & ~body & ~front
+    # the pedicle base includes the posterior wall cortex it grows out of
+    base = body & ~core & (Y >= pw - 1.5)
     for side, c in (("left", pl), ("right", pr)):
-        ped, info = _pedicle(behind, g, c, pw, side)
+        ped, info = _pedicle(behind, base, g, c, pw, side)
         labels[ped] = Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT
         measured["pedicles"][side] = info
     _other_labels(labels, hu, g, bone, body, canal_holes, measured, pl, pr, pw, sup, inf)
     return labels, measured
 
 
-def _pedicle(behind, g: Grid, c, pw: float, side: str):
+def _pedicle(behind, base, g: Grid, c, pw: float, side: str):
     sp = g.spacing_mm[0]
     x, y, z = _axes(g)
     k, j, i = (int(np.argmin(np.abs(z - c[2]))), int(np.argmin(np.abs(y - c[1]))), int(np.argmin(np.abs(x - c[0]))))
@@ -248,7 +250,7 @@ def _pedicle(behind, g: Grid, c, pw: float, side: str):
     # the lamina leaves the pedicle's posterior end medially: keep bone lateral to the
     # medial wall measured at the isthmus
     lateral_of_wall = (s * (x - medial_x) >= -0.75)[None, None, :]
-    ped = piece & tube & lateral_of_wall & (along >= -(y_post - c[1]) / max(np.cos(np.radians(medial)), 0.5))
+    ped = (piece | base) & tube & lateral_of_wall & (along >= -(y_post - c[1]) / max(np.cos(np.radians(medial)), 0.5))
     info = {"width_mm": width, "height_mm": height, "medial_angle_deg": medial, "axis": tuple(axis.tolist()),
             "medial_wall_x_mm": float(c[0] - s * 0.5 * width), "lateral_wall_x_mm": float(c[0] + s * 0.5 * width)}
     return ped, info

@@ -71,8 +71,14 @@ class Torso:
         inner = self._inside(X, Y, fp, fa, fs)
         out[inner] = Label.MUSCLE
         out[self._inside(X, Y, fp + 10.0, fa + 10.0, fs + 10.0)] = Label.SOFT_TISSUE
-        block = inner & (Y > self.spine_front_y_mm) & (np.abs(X) < self.muscle_half_width_mm)
-        out[block] = Label.MUSCLE
+        # posterior fat planes, then the paraspinal muscles (erector spinae + multifidus) on each side
+        post = self.skin_y_mm - fp
+        w = self.muscle_half_width_mm
+        yc, by = 0.5 * (self.spine_front_y_mm + post), 0.5 * (post - self.spine_front_y_mm) + 3.0
+        for grow, lab in ((8.0, Label.FAT), (0.0, Label.MUSCLE)):
+            for sgn in (1.0, -1.0):
+                ell = ((X - sgn * 0.45 * w) / (0.58 * w + grow)) ** 2 + ((Y - yc) / (by + grow)) ** 2 <= 1.0
+                out[ell & inner] = lab
         return out
 
     def rib_ellipse(self, rib_back_y_mm: float):
@@ -91,14 +97,16 @@ class Torso:
 
         def lung(x, y, z):
             inside = (x / a) ** 2 + ((y - yc) / b) ** 2 <= 1.0
-            medi = (np.abs(x) < 45.0) & (y < spine_front_y_mm)
-            spine = (np.abs(x) < spine_half_width_mm + 8.0) & (y > spine_front_y_mm - 2 * spine_half_width_mm)
+            medi = ((x / 55.0) ** 2 + ((y - (spine_front_y_mm - 70.0)) / 75.0) ** 2 <= 1.0) | (
+                (np.abs(x) < 28.0) & (y < spine_front_y_mm))
+            spine = ((x / (spine_half_width_mm + 10.0)) ** 2
+                     + ((y - (spine_front_y_mm - spine_half_width_mm)) / (spine_half_width_mm + 12.0)) ** 2 <= 1.0)
             zd = diaphragm_z_mm + 80.0 * np.clip((y_back - y) / (2 * b), 0.0, 1.0)
             return inside & ~medi & ~spine & (z > zd)
 
         top = cv.z[-1] + 1.0
         cv.paint((-a, yc - b, diaphragm_z_mm), (a, y_back, top), lung, Label.LUNG,
-                 only=(Label.SOFT_TISSUE, Label.MUSCLE))
+                 only=(Label.SOFT_TISSUE, Label.MUSCLE, Label.FAT))
 
     def paint_psoas(self, cv: Canvas, origin_z_mm: float, body_half_width_mm: float, y_mm: float):
         """Psoas muscles beside the lumbar bodies, growing caudally from ``origin_z_mm``."""
