@@ -86,11 +86,14 @@ class CementPanel(QGroupBox):
         if not mixed:
             self.timer_label.setText("Not mixed")
             self.phase_label.setText("Mix when the trocar is in place: the working phase lasts a few minutes.")
-            self.phase_label.setStyleSheet("color: #a0a0a0;")
+            if self.phase_label.styleSheet() != "color: #a0a0a0;":
+                self.phase_label.setStyleSheet("color: #a0a0a0;")
             self.volume_label.setText("Injected: 0.00 mL")
             return
         self.timer_label.setText(f"Mixed {mmss(cement.since_mix_s)} ago")
         colour = PHASE_COLOURS.get(cement.phase, "#e0e0e0")
         self.phase_label.setText(f"<b>{cement.phase.upper()}</b> — {cement.consistency}")
-        self.phase_label.setStyleSheet(f"color: {colour}; font-size: 12pt;")
+        sheet = f"color: {colour}; font-size: 12pt;"
+        if self.phase_label.styleSheet() != sheet:
+            self.phase_label.setStyleSheet(sheet)
         self.volume_label.setText(f"Injected: {cement.injected_ml:.2f} mL")

@@ -47,6 +47,10 @@ class GuiDriver:
         end = time.perf_counter() + self.timeout_s
         while not cond():
             QApplication.processEvents()
+            errors = [d for d in self.w.dialogs if d.objectName() == "errorBox" and d.isVisible()]
+            if errors:
+                raise RuntimeError(f"GUI driver: error while waiting for {what}: {errors[-1].text()}\n"
+                                   f"{errors[-1].detailedText()}")
             if time.perf_counter() > end:
                 raise TimeoutError(f"GUI driver: timed out waiting for {what}")
             time.sleep(0.002)

@@ -57,7 +57,7 @@ class FluoroMonitor(QWidget):
         self._flip_h = False
         self._flip_v = False
         self._pick_enabled = False
-        self._active = False
+        self._active = None
 
         self.frame = QFrame(self)
         self.frame.setObjectName("monitorFrame")
@@ -132,6 +132,8 @@ class FluoroMonitor(QWidget):
 
     def set_active(self, active: bool) -> None:
         """Mark the monitor of the view the C-arm points at now."""
+        if self._active is not None and self._active == bool(active):
+            return          # restyling is costly (style sheets): only on a real change
         self._active = bool(active)
         title = self.TITLES.get(self.view, self.view.upper())
         self.title_label.setText(f"{title}  <span style='color:#e0a020'>● C-arm</span>" if active else title)
@@ -242,12 +244,11 @@ class FluoroMonitor(QWidget):
 
     def _update_hold(self) -> None:
         style = "background: rgba(0,0,0,110); padding: 2px 6px; font-size: 12pt; font-weight: bold;"
-        if getattr(self, "_fluoro", False):
-            self.hold_label.setText("● FLUORO")
-            self.hold_label.setStyleSheet("color: #ff4040;" + style)
-        else:
-            self.hold_label.setText("" if self._image is None else "LIH")
-            self.hold_label.setStyleSheet("color: #f0d36a;" + style)
+        fluoro = getattr(self, "_fluoro", False)
+        self.hold_label.setText("● FLUORO" if fluoro else ("" if self._image is None else "LIH"))
+        sheet = ("color: #ff4040;" if fluoro else "color: #f0d36a;") + style
+        if self.hold_label.styleSheet() != sheet:
+            self.hold_label.setStyleSheet(sheet)
         self._place_overlays()
 
     def _to_display_xy(self, col: float, row: float) -> tuple[float, float]:

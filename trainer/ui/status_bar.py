@@ -57,5 +57,7 @@ class StatusBar(QStatusBar):
     def note(self, text: str, error: bool = False, timeout_ms: int = 8000) -> None:
         """Show ``text`` on the message line (red for refusals and errors) and log it."""
         self.log.append(text)
-        self.setStyleSheet("QStatusBar { color: #ff7070; }" if error else "QStatusBar { color: #d0d0d0; }")
+        sheet = "QStatusBar { color: #ff7070; }" if error else "QStatusBar { color: #d0d0d0; }"
+        if self.styleSheet() != sheet:
+            self.setStyleSheet(sheet)
         self.showMessage(text, timeout_ms)

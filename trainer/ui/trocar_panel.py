@@ -145,4 +145,6 @@ class TrocarPanel(QGroupBox):
         name = str(trocar.tissue).replace("_", " ")
         colour = TISSUE_COLOURS.get(name, "#e0e0e0")
         self.tissue_label.setText(f"tip in: {name}")
-        self.tissue_label.setStyleSheet(f"font-size: 13pt; font-weight: bold; color: {colour};")
+        sheet = f"font-size: 13pt; font-weight: bold; color: {colour};"
+        if self.tissue_label.styleSheet() != sheet:
+            self.tissue_label.setStyleSheet(sheet)

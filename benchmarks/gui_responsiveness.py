@@ -1,0 +1,151 @@
+"""GUI responsiveness: launch time, and the longest GUI-thread freeze during shots, advances
+and injection steps (budgets: launch <= 3 s, freeze <= 100 ms; DESIGN.md section 7, issue 7).
+
+Run headless (offscreen) or under Xvfb:
+
+    .venv/bin/python benchmarks/gui_responsiveness.py            # QT_QPA_PLATFORM=offscreen
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python benchmarks/gui_responsiveness.py
+
+Launch: a fresh interpreter is started and the time from just before it starts to the
+first event-loop turn with the window and the scenario picker shown is measured
+(imports included).  Freeze: a 5 ms heartbeat QTimer runs on the GUI thread while a
+scripted expert procedure is driven through the window with key presses at the
+scenario's full image size (512 x 512); the largest gap between heartbeats during each
+kind of action is the freeze.  Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+LAUNCH_BUDGET_S = 3.0
+FREEZE_BUDGET_MS = 100.0
+
+_CHILD = r"""
+import sys, time
+t_start = float(sys.argv[1])
+from PySide6.QtCore import QTimer
+from trainer.ui.app import create_window, startup
+from trainer.ui.settings import settings_from_path
+w = create_window(sys.argv[2], settings_from_path(sys.argv[3]))
+def ready():
+    startup(w)
+    def shown():
+        print(time.time() - t_start, flush=True)
+        w.close()
+    QTimer.singleShot(0, shown)
+QTimer.singleShot(0, ready)
+from PySide6.QtWidgets import QApplication
+QApplication.instance().exec()
+"""
+
+
+def measure_launch(tmp: Path, runs: int = 3) -> list[float]:
+    out = []
+    for i in range(runs):
+        t0 = time.time()
+        r = subprocess.run([sys.executable, "-c", _CHILD, repr(t0), str(tmp / f"s{i}"), str(tmp / f"l{i}.ini")],
+                           capture_output=True, text=True, env=os.environ.copy(), timeout=60)
+        lines = [ln for ln in r.stdout.splitlines() if ln.strip()]
+        if r.returncode != 0 or not lines:
+            raise SystemExit(f"launch run failed: {r.stderr[-2000:]}")
+        out.append(float(lines[-1]))
+    return out
+
+
+class Heartbeat:
+    """Largest gap between 5 ms timer ticks on the GUI thread, per labelled span."""
+
+    def __init__(self):
+        from PySide6.QtCore import QTimer
+
+        self.last = time.perf_counter()
+        self.gap_ms = 0.0
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+
+    def _tick(self):
+        now = time.perf_counter()
+        self.gap_ms = max(self.gap_ms, (now - self.last) * 1000.0)
+        self.last = now
+
+    def reset(self):
+        self.last = time.perf_counter()
+        self.gap_ms = 0.0
+
+
+def measure_freezes(tmp: Path) -> dict:
+    from PySide6.QtCore import Qt
+
+    from trainer.ui.app import create_window, startup
+    from trainer.ui.demo import GuiDriver
+    from trainer.ui.settings import settings_from_path
+
+    w = create_window(tmp / "sessions", settings_from_path(str(tmp / "f.ini")))
+    d = GuiDriver(w, timeout_s=120)
+    picker = startup(w)
+    answers = {k: g["expected"] for k, g in picker.current_scenario().decisions.gates.items()}
+    d.start(picker)
+    d.answer_checklist(answers)
+    hb = Heartbeat()
+    worst: dict[str, list[float]] = {"shot": [], "advance": [], "inject": []}
+
+    def timed(kind, key, mod=Qt.KeyboardModifier.NoModifier):
+        d.pump(0.02)
+        hb.reset()
+        d.key(key, mod)
+        d.idle()
+        d.pump(0.02)
+        worst[kind].append(hb.gap_ms)
+
+    d.key(Qt.Key.Key_1)
+    d.idle()
+    timed("shot", Qt.Key.Key_S)
+    d.key(Qt.Key.Key_2)
+    d.idle()
+    timed("shot", Qt.Key.Key_S)
+    d.key(Qt.Key.Key_1)
+    d.idle()
+    timed("shot", Qt.Key.Key_S)
+    d.pick_entry("left")
+    d.place()
+    lm = w.patient_landmarks
+    goal_y = lm.posterior_wall_y_mm - 0.7 * lm.body_depth_mm
+    while w.view.trocar.tip_mm[1] - goal_y > 0.5:
+        fine = w.view.trocar.tip_mm[1] - goal_y < 6
+        timed("advance", Qt.Key.Key_A, Qt.KeyboardModifier.ShiftModifier if fine else Qt.KeyboardModifier.NoModifier)
+        timed("shot", Qt.Key.Key_S)
+    d.mix_and_wait()
+    for _ in range(12):
+        timed("inject", Qt.Key.Key_I)
+        timed("shot", Qt.Key.Key_S)
+    hb.timer.stop()
+    w.close()
+    return {k: {"n": len(v), "max_ms": round(max(v), 1), "median_ms": round(sorted(v)[len(v) // 2], 1)}
+            for k, v in worst.items()}
+
+
+def main() -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    tmp = Path(tempfile.mkdtemp(prefix="vpt-gui-bench-"))
+    launch = measure_launch(tmp)
+    freezes = measure_freezes(tmp)
+    worst_ms = max(v["max_ms"] for v in freezes.values())
+    result = {"platform": os.environ.get("QT_QPA_PLATFORM"), "launch_s": [round(x, 3) for x in launch],
+              "launch_worst_s": round(max(launch), 3), "launch_budget_s": LAUNCH_BUDGET_S,
+              "freeze_ms": freezes, "freeze_worst_ms": worst_ms, "freeze_budget_ms": FREEZE_BUDGET_MS,
+              "within_budget": max(launch) <= LAUNCH_BUDGET_S and worst_ms <= FREEZE_BUDGET_MS}
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
