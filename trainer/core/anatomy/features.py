@@ -109,7 +109,7 @@ def paint_fracture_features(cv: Canvas, hu: np.ndarray, v: Vertebra, params, rng
     vox = max(cv.grid.spacing_mm)
     feats = {}
     if params.endplate_crack:
-        y0 = -0.25 * b.b
+        y0 = -0.45 * b.b          # anterior third of the body
         half = max(0.75, 0.75 * vox)
 
         def crack(x, y, z):
