@@ -54,8 +54,8 @@ def test_collimation_blanks_outside_the_field_and_cuts_dap():
 
 
 def test_automatic_brightness_raises_dose_for_a_thicker_patient():
-    thin = expose(FLAT, 1, GEOM, np.random.default_rng(0))
-    thick = expose(FLAT + 1.0, 1, GEOM, np.random.default_rng(0))
+    thin = expose(FLAT + 0.5, 1, GEOM, np.random.default_rng(0))
+    thick = expose(FLAT + 1.5, 1, GEOM, np.random.default_rng(0))
     assert thick.abc_factor == pytest.approx(np.e * thin.abc_factor, rel=1e-3)
     assert thick.dose.entrance_kerma_mgy > thin.dose.entrance_kerma_mgy
 

@@ -22,6 +22,7 @@ Model per shot (all per detector pixel):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import ndimage
@@ -86,14 +87,50 @@ def _abc(line_integrals: np.ndarray, mask: np.ndarray) -> float:
     return float(np.clip(np.exp(med - ABC_REFERENCE_LOG), *ABC_RANGE))
 
 
+@lru_cache(maxsize=8)
+def _upsample_index(n_small: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Left neighbours and weights of linear interpolation between cell-centred grids."""
+    pos = np.clip((np.arange(n) + 0.5) * n_small / n - 0.5, 0, n_small - 1)
+    i0 = np.minimum(pos.astype(int), max(n_small - 2, 0))
+    return i0, (pos - i0).astype(np.float32)
+
+
+def _upsample(small: np.ndarray, n: int) -> np.ndarray:
+    """Separable linear upsampling of a square image to (n, n) (no BLAS: it stalls on busy cores)."""
+    i0, w = _upsample_index(small.shape[0], n)
+    rows = small[i0] * (1 - w)[:, None] + small[np.minimum(i0 + 1, small.shape[0] - 1)] * w[:, None]
+    return rows[:, i0] * (1 - w)[None, :] + rows[:, np.minimum(i0 + 1, small.shape[0] - 1)] * w[None, :]
+
+
+def _blur(img: np.ndarray, sigma_px: float) -> np.ndarray:
+    """Detector blur: a 3-tap binomial kernel of the same variance for small sigma, else Gaussian."""
+    if sigma_px <= 0.05:
+        return img
+    if sigma_px > 0.7:
+        return ndimage.gaussian_filter(img, sigma_px, mode="nearest")
+    w = np.float32(sigma_px ** 2 / 2)
+    for axis in (0, 1):
+        a = np.moveaxis(img, axis, 0)
+        out = a * (1 - 2 * w)
+        out[1:] += w * a[:-1]
+        out[:-1] += w * a[1:]
+        out[0] += w * a[0]
+        out[-1] += w * a[-1]
+        img = np.moveaxis(out, 0, axis)
+    return np.ascontiguousarray(img)
+
+
 def _scatter(t: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Broad scatter field: the primary blurred over about 19 mm (32 pixels at 512)."""
     n = t.shape[0]
-    f = 8 if n % 8 == 0 else 1
-    small = (t * mask).reshape(n // f, f, n // f, f).mean(axis=(1, 3)) if f > 1 else t * mask
-    small = ndimage.gaussian_filter(small, sigma=max(1.0, 32.0 / f), mode="nearest")
-    if f > 1:
-        small = ndimage.zoom(small, f, order=1, mode="nearest", grid_mode=True)
-    return small.astype(np.float32)
+    f = next(k for k in (8, 4, 2, 1) if n % k == 0)
+    m = n // f
+    tm = t * mask
+    small = tm.reshape(m, f, m, f).mean(axis=(1, 3)) if f > 1 else tm
+    small = ndimage.gaussian_filter(small, sigma=max(1.0, 32.0 * n / 512 / f), mode="nearest")
+    if f == 1:
+        return small.astype(np.float32)
+    return _upsample(small.astype(np.float32), n)
 
 
 def expose(line_integrals: np.ndarray, pulses: int, geometry: CArmGeometry, rng: np.random.Generator,
@@ -134,15 +171,15 @@ def expose(line_integrals: np.ndarray, pulses: int, geometry: CArmGeometry, rng:
           * abc_factor * dose_scale)
     t = np.exp(-li)
     if spr > 0:
-        sc = _scatter(t, mask)
-        t = t + np.float32(spr) * sc
-    expected = np.float32(n0) * t
-    noise = rng.standard_normal((n, n), dtype=np.float32)
-    counts = expected + np.sqrt(expected) * noise
-    sigma_px = mtf_sigma_mm / geometry.pixel_mm
-    if sigma_px > 0.05:
-        counts = ndimage.gaussian_filter(counts, sigma_px, mode="nearest")
+        t += np.float32(spr) * _scatter(t, mask)
+    expected = t
+    expected *= np.float32(n0)
+    counts = rng.standard_normal((n, n), dtype=np.float32)
+    counts *= np.sqrt(expected)
+    counts += expected
+    counts = _blur(counts, mtf_sigma_mm / geometry.pixel_mm)
     np.maximum(counts, _MIN_QUANTA, out=counts)
-    image = (np.float32(np.log(n0)) - np.log(counts)).astype(np.float32)
+    image = np.log(counts)
+    np.subtract(np.float32(np.log(n0)), image, out=image)
     image[~mask] = SHUTTER_VALUE
     return Exposure(image=image, dose=dose, field_mask=mask, abc_factor=abc_factor, quanta_unattenuated=float(n0))

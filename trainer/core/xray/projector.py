@@ -12,13 +12,14 @@ with the number of voxels, not with the number of detector pixels times slices.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-from scipy import ndimage
 
 from trainer.core.anatomy.grid import Grid
 from trainer.core.xray.geometry import Frame
 
-__all__ = ["SlabProjector", "detector_directions"]
+__all__ = ["SlabProjector", "FrameRays", "frame_rays", "detector_directions"]
 
 #: Slices closer to the source than this (mm) are ignored (the C-arm cannot get there).
 _MIN_DEPTH_MM = 20.0
@@ -28,9 +29,57 @@ def detector_directions(frame: Frame) -> np.ndarray:
     """Un-normalised ray directions (N, N, 3) from the source to every pixel centre (mm)."""
     g = frame.geometry
     c = (g.pixels - 1) / 2.0
-    t = (np.arange(g.pixels) - c) * g.pixel_mm
-    d = (frame.beam * g.sid_mm)[None, None, :] + t[None, :, None] * frame.u + t[:, None, None] * frame.v
-    return d
+    t = ((np.arange(g.pixels) - c) * g.pixel_mm).astype(np.float32)
+    beam = (frame.beam * g.sid_mm).astype(np.float32)
+    u, v = frame.u.astype(np.float32), frame.v.astype(np.float32)
+    return beam[None, None, :] + t[None, :, None] * u + t[:, None, None] * v
+
+
+@dataclass(frozen=True, eq=False)
+class FrameRays:
+    """Per-frame ray data shared by every volume: principal axis, slopes and path factor.
+
+    ``slope_m = d_m / d_a`` and ``slope_n = d_n / d_a`` (float32 (N, N)) give where each
+    pixel's ray meets any plane ``x_a = const``; ``path = |d| / |d_a|`` is the path length
+    per unit of ``x_a``.
+    """
+
+    axis: int
+    slope_m: np.ndarray
+    slope_n: np.ndarray
+    path: np.ndarray
+    corners: np.ndarray       #: (4, 3) directions of the corner pixels
+
+
+def frame_rays(frame: Frame) -> FrameRays:
+    """The :class:`FrameRays` of ``frame``."""
+    d = detector_directions(frame)
+    a = int(np.argmax(np.abs(frame.beam)))
+    m, n = [ax for ax in (0, 1, 2) if ax != a]
+    da = d[..., a]
+    inv = np.float32(1.0) / da
+    path = np.sqrt(np.einsum("ijk,ijk->ij", d, d)) * np.abs(inv)
+    return FrameRays(a, d[..., m] * inv, d[..., n] * inv, path.astype(np.float32),
+                     d[[0, 0, -1, -1], [0, -1, 0, -1]].astype(float))
+
+
+def _bilinear(img: np.ndarray, fi: np.ndarray, fj: np.ndarray) -> np.ndarray:
+    """Bilinear samples of ``img`` at fractional (row, col) arrays, zero outside."""
+    h, w = img.shape
+    pad = np.zeros((h + 2, w + 2), np.float32)
+    pad[1:-1, 1:-1] = img
+    fi = np.clip(fi + 1.0, 0.0, h + 1.0)
+    fj = np.clip(fj + 1.0, 0.0, w + 1.0)
+    i0 = np.minimum(fi.astype(np.int32), h)
+    j0 = np.minimum(fj.astype(np.int32), w)
+    wi = (fi - i0).astype(np.float32)
+    wj = (fj - j0).astype(np.float32)
+    flat = pad.ravel()
+    k = i0 * (w + 2) + j0
+    top = flat.take(k) * (1 - wj) + flat.take(k + 1) * wj
+    k += w + 2
+    bot = flat.take(k) * (1 - wj) + flat.take(k + 1) * wj
+    return top * (1 - wi) + bot * wi
 
 
 class SlabProjector:
@@ -64,23 +113,27 @@ class SlabProjector:
             self._layouts[a] = out
         return self._layouts[a]
 
-    def project(self, frame: Frame, directions: np.ndarray | None = None, pitch_scale: float = 1.0) -> np.ndarray:
+    def project(self, frame: Frame, rays: FrameRays | None = None, pitch_scale: float = 1.0,
+                with_path: bool = True) -> np.ndarray:
         """Line integrals (dimensionless, float32 (N, N)) of this volume for ``frame``.
 
         Parameters
         ----------
         frame : Frame
-        directions : ndarray (N, N, 3), optional
-            :func:`detector_directions` of ``frame`` when already computed.
+        rays : FrameRays, optional
+            :func:`frame_rays` of ``frame`` when already computed (shared by volumes).
         pitch_scale : float
             Intermediate-grid pitch relative to the voxel pitch (smaller = finer, slower).
+        with_path : bool
+            Multiply by the per-pixel path factor ``rays.path`` (False: the caller sums
+            several volumes first and multiplies once).
         """
         g = frame.geometry
         npx = g.pixels
-        if directions is None:
-            directions = detector_directions(frame)
+        if rays is None:
+            rays = frame_rays(frame)
         s = np.asarray(frame.source_mm, float)
-        a = int(np.argmax(np.abs(frame.beam)))
+        a = rays.axis
         m, n = [ax for ax in (0, 1, 2) if ax != a]
         sign = np.sign(frame.beam[a])
         coords_a = self.origin[a] + self.spacing[a] * np.arange(self.counts[a])
@@ -104,7 +157,7 @@ class SlabProjector:
         r = d_ref / cd
         box_m = s[m] + (corners[:, m] - s[m]) * r
         box_n = s[n] + (corners[:, n] - s[n]) * r
-        dc = directions[[0, 0, -1, -1], [0, -1, 0, -1]]
+        dc = rays.corners
         t = (c_ref - s[a]) / dc[:, a]
         fr_m = s[m] + t * dc[:, m]
         fr_n = s[n] + t * dc[:, n]
@@ -155,11 +208,11 @@ class SlabProjector:
         inter = inter.T                               # (nq, nr) = (m, n)
 
         # Warp: detector pixel -> intersection with the reference plane -> intermediate index.
-        da = directions[..., a]
-        tpar = (c_ref - s[a]) / da
-        pm = (s[m] + tpar * directions[..., m] - m0) / h_m
-        pn = (s[n] + tpar * directions[..., n] - n0) / h_n
-        img = ndimage.map_coordinates(inter, [pm.ravel(), pn.ravel()], order=1, mode="constant", cval=0.0,
-                                      prefilter=False).reshape(npx, npx)
-        path = self.spacing[a] * np.linalg.norm(directions, axis=-1) / np.abs(da)
-        return (img * path).astype(np.float32)
+        dist = np.float32(c_ref - s[a])
+        pm = rays.slope_m * np.float32(dist / h_m) + np.float32((s[m] - m0) / h_m)
+        pn = rays.slope_n * np.float32(dist / h_n) + np.float32((s[n] - n0) / h_n)
+        img = _bilinear(inter.astype(np.float32), pm, pn)
+        img *= np.float32(self.spacing[a])
+        if with_path:
+            img *= rays.path
+        return img

@@ -23,7 +23,7 @@ from trainer.core.xray import materials
 from trainer.core.xray.beam import Beam
 from trainer.core.xray.geometry import CArmGeometry, Frame, Pose, frame_for
 from trainer.core.xray.overlays import add_cement, add_trocar
-from trainer.core.xray.projector import SlabProjector, detector_directions
+from trainer.core.xray.projector import SlabProjector, frame_rays
 from trainer.core.xray.shapes import CementDeposit, TrocarShape
 
 __all__ = ["FluoroRenderer", "hu_channels", "fine_box_mm"]
@@ -186,10 +186,11 @@ class FluoroRenderer:
             self._cache.move_to_end(key)
             return self._cache[key]
         frame = self.frame(pose)
-        dirs = detector_directions(frame)
+        rays = frame_rays(frame)
         img = np.zeros((self.geometry.pixels,) * 2, np.float32)
         for proj in self._projectors_for(kvp):
-            img += proj.project(frame, dirs)
+            img += proj.project(frame, rays, with_path=False)
+        img *= rays.path
         np.maximum(img, 0.0, out=img)
         img.flags.writeable = False
         self._cache[key] = img
