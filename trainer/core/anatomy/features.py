@@ -120,7 +120,8 @@ def paint_fracture_features(cv: Canvas, hu: np.ndarray, v: Vertebra, params, rng
         lo, hi = (-0.7 * b.a, y0 - half, zt - 4.0), (0.7 * b.a, y0 + half, zt + 2.0)
         m = cv.paint(lo, hi, crack, Label.CANCELLOUS, only=_BODY)
         _set_hu(cv, hu, lo, hi, m, GAP_HU)
-        feats["endplate_crack"] = {"y_mm": y0, "x_half_mm": 0.7 * b.a, "z_mm": zt, "width_mm": 2 * half}
+        feats["endplate_crack"] = {"y_mm": float(y0), "x_half_mm": float(0.7 * b.a), "z_mm": zt,
+                                   "width_mm": float(2 * half)}
     if params.posterior_wall_defect:
         x0 = -0.2 * v.dims.canal_width_mm
         zmid = b.zc + b.middle_local_z()
@@ -133,8 +134,8 @@ def paint_fracture_features(cv: Canvas, hu: np.ndarray, v: Vertebra, params, rng
         lo, hi = (x0 - half_x, yP - 3.0, z0), (x0 + half_x, yP + 3.0, z1)
         m = cv.paint(lo, hi, defect, Label.CANCELLOUS, only=_BODY)
         _set_hu(cv, hu, lo, hi, m, GAP_HU)
-        feats["posterior_wall_defect"] = {"centre_mm": [x0, yP, 0.5 * (z0 + z1)], "width_mm": 2 * half_x,
-                                          "height_mm": z1 - z0}
+        feats["posterior_wall_defect"] = {"centre_mm": [float(x0), float(yP), float(0.5 * (z0 + z1))],
+                                          "width_mm": float(2 * half_x), "height_mm": float(z1 - z0)}
     if params.cleft:
         gas = bool(rng.random() < 0.5)
         yc = -0.15 * 2 * b.b
@@ -143,5 +144,5 @@ def paint_fracture_features(cv: Canvas, hu: np.ndarray, v: Vertebra, params, rng
         f, lo, hi = ellipsoid(c, (0.3 * b.a * 2, 0.25 * b.b * 2, 2.2))
         m = cv.paint(lo, hi, f, Label.CLEFT, only=(Label.CANCELLOUS,))
         _set_hu(cv, hu, lo, hi, m, CLEFT_GAS_HU if gas else CLEFT_FLUID_HU)
-        feats["cleft"] = {"centre_mm": list(c), "content": "gas" if gas else "fluid"}
+        feats["cleft"] = {"centre_mm": [float(v) for v in c], "content": "gas" if gas else "fluid"}
     return feats
