@@ -105,8 +105,8 @@ class Procedure:
         self.rng_imaging = np.random.default_rng(img_ss)
         self.rng_cement = np.random.default_rng(cement_ss)
         geom = scenario.carm.geometry if pixels is None else scenario.carm.geometry.with_pixels(pixels)
-        self.imager = Imager(patient, geom, scenario.carm, render=render, renderer=renderer)
-        self.walls = walls if walls is not None else WallModel(patient)
+        self.imager = Imager(self.patient, geom, scenario.carm, render=render, renderer=renderer)
+        self.walls = walls if walls is not None else WallModel(self.patient)
         self.t_s = 0.0
         self.phase = PHASES[0]
         self.events: list[Event] = []
