@@ -48,6 +48,31 @@ def test_expert_passes_with_a_high_score(expert):
     assert r.metric("cement_spread").status != "n/a"     # the deposit was read from the cement model
 
 
+def test_the_procedure_modules_expert_plan_passes_too(case):
+    from trainer.core.procedure.plans import expert_actions
+
+    sc, pat, _ = case
+    proc = Procedure(sc, patient=pat, render=False)
+    refused = [a for a in expert_actions(sc, pat) if not proc.apply(a).accepted]
+    assert refused == []
+    r = score(proc)
+    assert r.passed and r.critical_errors == [] and r.score >= 85
+    assert r.metric("tip_depth").status == "pass" and r.metric("medial_wall_rule").status in ("pass", "warn")
+
+
+def test_scenario_advice_and_bands_reach_the_context():
+    import scoring_streams as S
+    from trainer.core.scoring import build_context, score_events
+
+    sc = load_scenario("t11-bipedicular")
+    ctx = build_context(sc, landmarks=S.landmarks(), expected=S.EXPECTED)
+    assert ctx.bipedicular
+    assert ctx.targets["cement_volume"].pass_band == (3.0, 5.0)     # the scenario's [targets]
+    r = score_events(S.expert().events, ctx)
+    assert r.metric("tip_midline").status == "n/a" and "bipedicular" in r.metric("tip_midline").detail
+    assert not build_context(load_scenario(None), landmarks=S.landmarks()).bipedicular
+
+
 def test_score_is_deterministic(case, expert):
     _, r = expert
     _, again = run(case)

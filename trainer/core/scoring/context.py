@@ -131,10 +131,9 @@ def build_context(scenario=None, landmarks: Landmarks | None = None, patient=Non
         vol_ml = _landmark_body_volume_ml(lm)
     kw = {} if geometry is None else {"geometry": geometry}
     bip = False
-    if scenario is not None:
-        approach = str(scenario.data.get("procedure", {}).get("approach", "")
-                       or scenario.data.get("scenario", {}).get("approach", "")).lower()
-        bip = approach == "bipedicular"
+    if scenario is not None:                      # [targets] approach = "bipedicular" (scenario advice)
+        advice = getattr(scenario, "advice", None) or {}
+        bip = str(advice.get("approach", "")).lower() == "bipedicular"
     return ScoringContext(
         landmarks=lm, targets=targets, expected_decisions=dict(expected), decision_reasons=dict(reasons or {}),
         patient_roll_deg=roll, endplate_incl_deg=incl, body_volume_ml=vol_ml,
