@@ -10,12 +10,12 @@ fine box) and measured landmarks.
 How the labels are derived (fine volume; ``T`` = :data:`CORTEX_HU`)
 ----------------------------------------------------------------------
 1. *Cortex*: voxels of at least ``T`` HU (cortex is 1000-1500 HU, FACTS.md 1.5; osteoporotic
-   cancellous bone 80-110 HU stays well below), closed per axial slice with a
+   cancellous bone 80-110 HU stays well below), thickened per axial slice by a
    :data:`CLOSING_MM` disc so that vein channels and small defects do not open the shell.
    The posterior wall is sealed along the measured posterior wall line between the
    pedicles (basivertebral foramen, posterior wall defects).
-2. *Bone*: per axial slice, the cortex with its holes filled (marrow inside every cortical
-   ring).  The canal is the hole found at the canal centre (midline, at the pedicle
+2. *Bone*: per axial slice, the thickened cortex with its holes filled (marrow inside every
+   cortical ring), shrunk back by the same disc.  The canal is the hole found at the canal centre (midline, at the pedicle
    centres' depth) and is removed from the bone.
 3. *Vertebral body*: bone in front of the posterior wall line (measured at the midline from
    the HU profile; concave by :data:`POSTERIOR_BOW_MM` towards the sides), the connected
@@ -53,7 +53,8 @@ from trainer.core.anatomy.patient import Patient
 __all__ = ["CORTEX_HU", "patient_from_ct", "patient_from_scenario_ct", "derive_labels", "recentre"]
 
 CORTEX_HU = 400.0          #: cortex threshold (cortex 1000-1500 HU, blurred in clinical CT; FACTS.md 1.5)
-CLOSING_MM = 2.0           #: closes gaps up to about 4 mm in the cortical shell
+CLOSING_MM = 1.5           #: cortex thickened by this much before filling: gaps up to 3 mm are bridged
+BRIDGE_MM = 2.0            #: bone bridges thinner than twice this are cut between the body and its neighbours
 POSTERIOR_BOW_MM = 1.5     #: posterior wall concavity towards the sides (mm)
 PEDICLE_FLARE = (1.5, 1.0)  #: tube semi-axes / measured half width and half height
 CONTEXT_VOXEL_MM = 2.0
@@ -168,30 +169,24 @@ def derive_labels(fine: Volume, lm: dict) -> tuple[np.ndarray, dict]:
     pw = _wall_y(hu, g, zs, xs, +1.0)
     aw = _wall_y(hu, g, zs, xs, -1.0)
     cortex = hu >= CORTEX_HU
-    closed = ndi.binary_closing(cortex, structure=_disc(CLOSING_MM / sp), border_value=0) | cortex
+    disc = _disc(CLOSING_MM / sp)
+    thick = ndi.binary_dilation(cortex, structure=disc)           # bridges gaps up to 2 x CLOSING_MM
     half_gap = 0.5 * abs(pl[0] - pr[0])
     a_est = max(half_gap, 10.0)
-    seal_y = pw - 0.5 * sp
-    seal = (np.abs(Y - seal_y) <= 0.6 * sp) & (np.abs(X) <= half_gap) & np.ones(hu.shape[:1], bool)[:, None, None]
-    filled = ndi.binary_fill_holes(closed | seal, structure=_PLANE) & (~seal | cortex)
-    # the canal: the hole at the canal centre in each slice
+    seal = (np.abs(Y - (pw - 0.5 * sp)) <= 0.6 * sp) & (np.abs(X) <= half_gap) & np.ones(hu.shape[:1], bool)[:, None, None]
+    filled_thick = ndi.binary_fill_holes(thick | seal, structure=_PLANE)
+    # the canal: the hole found at the canal centre in each slice
     canal_y = 0.5 * (pl[1] + pr[1])
-    holes = filled & ~closed
-    hl, _ = ndi.label(holes, structure=_PLANE)
+    hl, _ = ndi.label(filled_thick & ~(thick | seal), structure=_PLANE)
     j_c, i_c = int(np.argmin(np.abs(y - canal_y))), int(np.argmin(np.abs(x)))
     ids = np.unique(hl[:, j_c, i_c])
-    canal_holes = np.isin(hl, ids[ids > 0])
-    bone = filled & ~canal_holes
+    canal_holes = ndi.binary_dilation(np.isin(hl, ids[ids > 0]), structure=disc)
+    # shrink back to the cortex's outer surface; seal voxels count only where there is cortex
+    filled = (ndi.binary_erosion(filled_thick, structure=disc, border_value=0) | cortex) & (~seal | cortex)
+    bone = filled & ~(canal_holes & ~cortex)
     wall = pw + POSTERIOR_BOW_MM * (X / a_est) ** 2 + 0.25 * sp
     front = (Y <= wall) & np.ones(hu.shape[:1], bool)[:, None, None]
-    bl, _ = ndi.label(bone & front)
-    k0, j0, i0 = (int(np.argmin(np.abs(z))), int(np.argmin(np.abs(y))), int(np.argmin(np.abs(x))))
-    pick = bl[k0, j0, i0]
-    if pick == 0:
-        sizes = np.bincount(bl[max(0, k0 - 3):k0 + 4].ravel())
-        sizes[0] = 0
-        pick = int(np.argmax(sizes))
-    body = bl == pick
+    body = _body(bone & front, x, y, z, aw, pw)
     labels = np.zeros(hu.shape, np.uint8)
     n = max(1, int(round(1.0 / sp)))
     core = ndi.binary_erosion(body, iterations=n, border_value=0)
@@ -207,6 +202,25 @@ def derive_labels(fine: Volume, lm: dict) -> tuple[np.ndarray, dict]:
         measured["pedicles"][side] = info
     _other_labels(labels, hu, g, bone, body, canal_holes, measured, pl, pr, pw, sup, inf)
     return labels, measured
+
+
+def _body(cand, x, y, z, aw: float, pw: float) -> np.ndarray:
+    """The target body: the piece of bone in front of the posterior wall that holds the body
+    centre, after cutting bridges thinner than 2 x :data:`BRIDGE_MM` (rib heads that touch two
+    bodies at thoracic levels, fused osteophytes) by erosion and geodesic reconstruction."""
+    sp = float(x[1] - x[0])
+    n = max(1, int(round(BRIDGE_MM / sp)))
+    core = ndi.binary_erosion(cand, iterations=n, border_value=0)
+    cl, _ = ndi.label(core)
+    k0, j0, i0 = int(np.argmin(np.abs(z))), int(np.argmin(np.abs(y))), int(np.argmin(np.abs(x)))
+    pick = cl[k0, j0, i0]
+    if pick == 0:
+        win = cl[max(0, k0 - 2 * n):k0 + 2 * n + 1, max(0, j0 - 4 * n):j0 + 4 * n + 1, max(0, i0 - 4 * n):i0 + 4 * n + 1]
+        vals = win[win > 0]
+        if not vals.size:
+            return np.zeros(cand.shape, bool)
+        pick = int(np.bincount(vals).argmax())
+    return ndi.binary_dilation(cl == pick, iterations=n + 1, mask=cand)
 
 
 def _pedicle(behind, base, g: Grid, c, pw: float, side: str):

@@ -78,6 +78,22 @@ def trabecular_texture(shape, spacing_mm: float, rng: np.random.Generator, tile_
     return np.tile(tex, reps)[: shape[0], : shape[1], : shape[2]]
 
 
+#: image noise of soft tissue on the fine grid (HU SD), like a clinical CT at bone-kernel doses [NV]
+SOFT_NOISE_HU = 8.0
+_NOISY = np.zeros(256, bool)
+_NOISY[[int(k) for k in TISSUE_HU if k not in (Label.AIR, Label.LUNG)]] = True
+
+
+def _add_soft_noise(hu: np.ndarray, labels: np.ndarray, rng: np.random.Generator, tile=(40, 64, 64)):
+    """Add zero-mean white noise (a repeated random tile, SD ``SOFT_NOISE_HU``) to soft tissue."""
+    t = tuple(min(n, k) for n, k in zip(hu.shape, tile))
+    noise = np.rint(rng.standard_normal(t, dtype=np.float32) * SOFT_NOISE_HU).astype(np.int16)
+    reps = [int(np.ceil(n / k)) for n, k in zip(hu.shape, t)]
+    full = np.tile(noise, reps)[: hu.shape[0], : hu.shape[1], : hu.shape[2]]
+    m = _NOISY[labels]
+    hu[m] += full[m]
+
+
 def assign_hu(labels: np.ndarray, spacing_mm: float, trabecular_hu: float, cortical_hu: float,
               rng: np.random.Generator, textured: bool = True, shell: np.ndarray | None = None) -> np.ndarray:
     """HU volume (int16) for ``labels``.
@@ -97,6 +113,8 @@ def assign_hu(labels: np.ndarray, spacing_mm: float, trabecular_hu: float, corti
         Cortical voxels of the non-body bones; computed when not given.
     """
     hu = _lut(TISSUE_HU)[labels]
+    if textured and spacing_mm < 1.5:
+        _add_soft_noise(hu, labels, rng)
     box = bone_box(labels)
     if box is None:
         return hu

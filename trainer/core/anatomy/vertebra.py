@@ -44,6 +44,30 @@ def aniso_capsule(p0, p1, radii):
     return f, lo, hi
 
 
+def spinous_plate(root, tip, half_x_mm: float, half_h_mm: float):
+    """A sagittal plate from ``root`` to ``tip``: thin in x, ``2 * half_h_mm`` tall across its
+    length (slightly tapering), with a thickened (bulbous) tip and rounded ends."""
+    root = np.asarray(root, float)
+    tip = np.asarray(tip, float)
+    d = tip - root
+    length = float(np.linalg.norm(d))
+    u = d / length                       # along the process, in the y-z plane
+    n = np.array([0.0, -u[2], u[1]])     # perpendicular to it in the sagittal plane
+
+    def f(x, y, z):
+        dy, dz = y - root[1], z - root[2]
+        s = dy * u[1] + dz * u[2]
+        v = dy * n[1] + dz * n[2]
+        t = np.clip(s / length, 0.0, 1.0)
+        hh = half_h_mm * (1.0 - 0.25 * t)
+        hx = half_x_mm * (1.0 + 0.5 * t * t)
+        se = np.where(s < 0, -s, np.where(s > length, s - length, 0.0))
+        return (np.abs(x) <= hx) & (se * se + np.maximum(np.abs(v) - hh + 1.5, 0.0) ** 2 <= 2.25) & (np.abs(v) <= hh)
+
+    r = max(half_h_mm, 1.5 * half_x_mm) + 1.5
+    return f, np.minimum(root, tip) - r, np.maximum(root, tip) + r
+
+
 @dataclass(frozen=True)
 class PedicleGeom:
     """A pedicle tube (mm, absolute coordinates)."""
@@ -271,8 +295,8 @@ class Vertebra:
                 cv.paint(lo, hi, f, label_pe)
         root, tip = self.spinous_points(skin_y)
         hx, hz = SPINOUS_HALF_MM[d.thoracic]
-        sp = aniso_capsule(root, tip, (hx * sc, hx * sc, hz * sc))
-        cv.paint(sp[1], sp[2], sp[0], label_pe)
+        f, lo, hi = spinous_plate(root, tip, hx * sc, hz * sc)
+        cv.paint(lo, hi, f, label_pe)
         for side, p in self.pedicles.items():
             lab = label_pe if label_ped is None else label_ped[side]
             lo, hi = p.box()
