@@ -186,3 +186,36 @@ def test_oblique_orientation(tmp_path):
 def test_missing_folder(tmp_path):
     with pytest.raises(DicomError, match="not a folder"):
         read_ct_series(tmp_path / "nope")
+
+
+def test_coronal_series_is_resliced_to_lps(tmp_path):
+    v = small_volume(shape=(5, 7, 9))
+    g = v.grid
+    template = pydicom.dcmread(write_ct_series(v, tmp_path / "axial")[0])
+    out = tmp_path / "coronal"
+    out.mkdir()
+    x0, y0, z0 = g.origin_mm
+    dx, dy, dz = g.spacing_mm
+    z_top = z0 + (g.shape[0] - 1) * dz
+    for j in range(g.shape[1]):  # one coronal slice per y; rows run down (-z), columns along +x
+        ds = template.copy()
+        ds.SOPInstanceUID = pydicom.uid.generate_uid()
+        ds.ImageOrientationPatient = ["1", "0", "0", "0", "0", "-1"]
+        ds.ImagePositionPatient = [f"{x0:.6g}", f"{y0 + j * dy:.6g}", f"{z_top:.6g}"]
+        ds.Rows, ds.Columns = g.shape[0], g.shape[2]
+        ds.PixelSpacing = [f"{dz:.6g}", f"{dx:.6g}"]
+        ds.PixelData = (v.hu[::-1, j, :].astype(np.int32) + 1024).astype("<u2").tobytes()
+        ds.save_as(out / f"COR{j:03d}.dcm")
+    back = read_ct_series(out)
+    assert np.array_equal(back.hu, v.hu)
+    assert np.allclose(back.grid.spacing_mm, g.spacing_mm)
+    assert np.allclose(back.grid.origin_mm, g.origin_mm, atol=1e-3)
+
+
+def test_multi_frame_file_is_refused(tmp_path):
+    d, files = _series(tmp_path)
+    ds = pydicom.dcmread(files[0])
+    ds.NumberOfFrames = 2
+    ds.save_as(files[0])
+    with pytest.raises(DicomError, match=r"CT0001\.dcm: multi-frame image"):
+        read_ct_series(d)

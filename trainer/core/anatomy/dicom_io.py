@@ -166,6 +166,9 @@ def _read_one(path: Path):
     if mod != "CT" or sop not in (CT_IMAGE_STORAGE, ENHANCED_CT_STORAGE):
         raise DicomError(f"{path}: not a CT image (Modality = {mod!r}, SOPClassUID = {sop!r}); "
                          "expected Modality 'CT' and CT Image Storage")
+    if int(ds.get("NumberOfFrames", 1) or 1) > 1:
+        raise DicomError(f"{path}: multi-frame image ({ds.NumberOfFrames} frames); only single-frame CT slices "
+                         "are supported (export the series as one file per slice)")
     for key in ("ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "Rows", "Columns", "PixelData"):
         if key not in ds:
             raise DicomError(f"{path}: missing required attribute {key}")
