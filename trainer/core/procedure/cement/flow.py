@@ -43,6 +43,7 @@ def _transition_table() -> bytes:
         CLEFT: open_classes,
         BVEIN: (BVEIN, CANAL),              # basivertebral vein -> anterior epidural plexus
         SVEIN: (SVEIN, FORAMEN),            # segmental veins run to the foramen
+        # (every group may also flow back into bone, below)
         DISC: (DISC,),
         CANAL: (CANAL, FORAMEN),
         FORAMEN: (FORAMEN, CANAL, SOFT),
@@ -104,11 +105,14 @@ class FlowField:
             s = float(self.class_cfg[c].get("patency_sigma", 0.0))
             self.patency[c] = math.exp(s * float(rng.standard_normal()))
         # route: 1 = cement reached this voxel through the basivertebral vein, 2 = a segmental vein
+        # (veins inside the body carry it too: cement in a vein stays in the venous system)
         route = np.zeros(n, np.uint8)
-        route[(domain.cls == BVEIN) & ~domain.in_body] = 1
-        route[(domain.cls == SVEIN) & ~domain.in_body] = 2
+        route[domain.cls == BVEIN] = 1
+        route[domain.cls == SVEIN] = 2
         self.route = bytearray(route.tobytes())
-        self.group = bytearray(np.where(domain.in_body, _BODY_GROUP, domain.cls).astype(np.uint8).tobytes())
+        self.inb = bytes(domain.in_body.astype(np.uint8).tobytes())
+        veins = (domain.cls == BVEIN) | (domain.cls == SVEIN)
+        self.group = bytearray(np.where(domain.in_body & ~veins, _BODY_GROUP, domain.cls).astype(np.uint8).tobytes())
         self.cls = bytes(domain.cls.tobytes())
         self.state = bytearray(np.where(domain.cls == WALL, 3, 0).astype(np.uint8).tobytes())
         self.fill = np.zeros(n, np.float64)
@@ -128,7 +132,6 @@ class FlowField:
         self.vent_entry = np.full(n, -1, np.int64)   # the same, as arrays for vectorised re-prioritising
         self.vent_along = np.zeros(n, np.float64)
         self.vein_path_factor = float(flow_cfg["vein_path_factor"])
-        self._n_vent = 0
 
     # -- parameters that depend on viscosity ----------------------------------------
     def lam_per_mm(self, eta_pa_s: float) -> float:
@@ -167,7 +170,7 @@ class FlowField:
         """Rebuild the heap for a new tip/viscosity; returns frontier entries put aside."""
         if not self.heap:
             return []
-        idx = np.fromiter((e[1] for e in self.heap), np.int64, len(self.heap))
+        idx = np.flatnonzero(np.frombuffer(self.state, np.uint8) == 1)
         aside: list[tuple[float, int]] = []
         if active is not None:
             s0, s1, _ = self.dom.strides
@@ -211,7 +214,7 @@ class FlowField:
         active = self._active_mask(tip)
         aside = self._reprioritise(tip, lam, mult, add, active)
         heap, state, cls, group, noise, route = self.heap, self.state, self.cls, self.group, self.noise, self.route
-        vent = self.vent
+        vent, inb = self.vent, self.inb
         vstep = self.vein_path_factor * dom.spacing_mm[0]
         tstep = dom.spacing_mm[0]
         cap = dom.capacity_mm3
@@ -240,6 +243,7 @@ class FlowField:
         push, pop = heapq.heappush, heapq.heappop
         offsets = (1, -1, s1, -s1, s0, -s0)
         newly: list[int] = []
+        vnew: list[int] = []
         blocked = False
         while remaining > 1e-12:
             if not heap:
@@ -269,14 +273,16 @@ class FlowField:
                     c = cls[nb]
                     if allowed[row + c]:
                         state[nb] = 1
-                        if rv and not route[nb]:
+                        out_nb = not inb[nb]
+                        if rv and out_nb and not route[nb]:
                             route[nb] = rv
-                        if rv or c == BVEIN or c == SVEIN:
+                        if c == BVEIN or c == SVEIN or (rv and out_nb):
                             # venous route: pressure drop = tip to the vein's entry + along the path
                             # (a wide vein costs little per mm; tissue beyond it the usual amount)
                             e, a = vent.get(v, (v, 0.0))
                             a += vstep if (c == BVEIN or c == SVEIN) else tstep
                             vent[nb] = (e, a)
+                            vnew.append(nb)
                             k, r = divmod(e, s0)
                         else:
                             a = 0.0
@@ -284,13 +290,10 @@ class FlowField:
                         j, i = divmod(r, s1)
                         di, dj, dk = (i - ti) * wx, (j - tj) * wy, (k - tk) * wz
                         push(heap, (noise[nb] * mult[c] + add[c] + lam * (sqrt(di * di + dj * dj + dk * dk) + a), nb))
-        if len(vent) != self._n_vent:
-            keys = [f for f in vent if self.vent_entry[f] < 0]
-            if keys:
-                ka = np.asarray(keys, np.int64)
-                self.vent_entry[ka] = [vent[f][0] for f in keys]
-                self.vent_along[ka] = [vent[f][1] for f in keys]
-            self._n_vent = len(vent)
+        if vnew:
+            ka = np.asarray(vnew, np.int64)
+            self.vent_entry[ka] = [vent[f][0] for f in vnew]
+            self.vent_along[ka] = [vent[f][1] for f in vnew]
         for e in aside:
             heap.append(e)           # kept as frontier; re-prioritised on the next step
         self.filled.extend(newly)
