@@ -81,13 +81,18 @@ def _figures_html(report: ScoreReport, ctx: ScoringContext, images: dict | None,
         scale = 2 if n <= 256 else 1
         rgb = shot_figure(img.pixels, _pose_of(img), view, ctx.geometry, ctx.landmarks, ctx.patient_roll_deg,
                           tip_path_mm=path, shaft_mm=shaft, cement_points_mm=ctx.cement_points_mm, scale=scale)
-        title = f"{'AP' if view == 'ap' else 'Lateral'} - shot {getattr(img, 'index', '?')}, " \
-                f"t = {float(getattr(img, 't_s', 0.0)):.0f} s"
-        cells.append(f"<td align='center'>{_img(rgb, width_px, title)}<br><b>{_e(title)}</b></td>")
+        t_img = float(getattr(img, "t_s", 0.0))
+        title = f"{'AP' if view == 'ap' else 'Lateral'} - shot {getattr(img, 'index', '?')}, t = {t_img:.0f} s"
+        later = sum(float(e.data.get("ml") or 0.0) for e in report.events
+                    if e.kind == "cement_injected" and e.t_s > t_img)
+        note = (f"<br><font size='2' color='{STATUS_COLOURS['warn']}'>{later:.2f} mL were injected after this "
+                "shot and never imaged in this view</font>") if later > 0 else ""
+        cells.append(f"<td align='center'>{_img(rgb, width_px, title)}<br><b>{_e(title)}</b>{note}</td>")
     legend = " &nbsp; ".join(
         f"<span style='color:{_hex(COLOURS[k])}'>&#9632;</span> {_e(t)}" for k, t in (
             ("anatomy", "pedicle outlines, midline / posterior wall"), ("target", "target band 0.67-0.90"),
-            ("path", "tip path"), ("shaft", "trocar"), ("tip", "tip"), ("cement", "cement outline")))
+            ("path", "tip path"), ("shaft", "trocar"), ("tip", "tip"),
+            ("cement", "cement at the end of the procedure")))
     return (f"<table cellspacing='6'><tr>{''.join(cells)}</tr></table>"
             f"<p style='font-size:small'>{legend}</p>")
 
@@ -124,7 +129,7 @@ def _metrics_html(report: ScoreReport) -> str:
                     f"({sum(m.weight for m in ms):g} points)</td></tr>")
         for m in ms:
             colour = STATUS_COLOURS[m.status]
-            crit = " <b>CRITICAL</b>" if m.critical_failed else ""
+            crit = "<br><font size='2' color='#c5221f'><b>critical</b></font>" if m.critical_failed else ""
             rows.append(
                 f"<tr><td><font color='{colour}'><b>{_e(m.status.upper())}</b></font>{crit}</td>"
                 f"<td>{_e(m.name)}<br><font size='2' color='#444444'>{_e(m.detail)}</font></td>"
@@ -188,20 +193,20 @@ th {{ text-align: left; }} td {{ vertical-align: top; }}
 <p><font size='2'>Scenario {_e(report.scenario_id or '-')} (sha256 {sha}...). Scored by replaying the recorded
 actions through the simulator; stored results are never trusted.</font></p>
 <table cellpadding='6'><tr><td bgcolor='{colour}'><font color='white' size='5'><b>{outcome}</b></font></td>
-<td><font size='5'><b>{report.score:.1f}</b> / 100</font><br>pass mark {report.pass_score:g}, and no critical
-error</td></tr></table>
+<td><font size='5'><b>{report.score:.1f}</b> / 100</font><br>to pass: a score of at least
+{report.pass_score:g} and no critical error</td></tr></table>
 {crit}
 {rating}
 <h2>Summary</h2>
 {_summary_html(report)}
 <h2>Last AP and lateral shots</h2>
 {_figures_html(report, context, images, image_width_px)}
-<h2>Metrics</h2>
+<h2 style="page-break-before: always">Metrics</h2>
 <p><font size='2'>Each metric shows what was measured, its target and where the target comes from
 (seed documents by file name, FACTS.md by section). Credit: pass 1, warn 0.5, fail 0; the score is the
 weighted mean over the metrics that apply.</font></p>
 {_metrics_html(report)}
-<h2>Timeline</h2>
+<h2 style="page-break-before: always">Timeline</h2>
 {_timeline_html(report, context)}
 </body></html>
 """

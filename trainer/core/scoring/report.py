@@ -200,7 +200,8 @@ class ScoreReport:
     def to_text(self) -> str:
         """A short plain-text summary (the default ``assess`` output)."""
         lines = [f"{'PASSED' if self.passed else 'FAILED'}  score {self.score:.1f}/100 "
-                 f"(pass mark {self.pass_score:g}, no critical error)"]
+                 f"(to pass: at least {self.pass_score:g} and no critical error; "
+                 f"{len(self.critical_errors)} critical error(s))"]
         for c in self.critical_errors:
             lines.append(f"  CRITICAL: {c}")
         for m in self.metrics:
