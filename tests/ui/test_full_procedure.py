@@ -8,8 +8,12 @@ import pytest
 
 from trainer.cli import main as cli_main
 from trainer.core.session.reader import read_session
-from trainer.ui.app import startup
+from trainer.ui.app import create_window, startup
+from trainer.ui.demo import GuiDriver
 from trainer.ui.scenario_picker import ScenarioPicker
+from trainer.ui.settings import settings_from_path
+
+TEST_PIXELS = 160
 
 
 def assess_json(path, capsys) -> dict:
@@ -18,15 +22,20 @@ def assess_json(path, capsys) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-@pytest.fixture
-def expert_window(make_window):
-    w, drv = make_window()
+@pytest.fixture(scope="module")
+def expert_window(qapp, tmp_path_factory):
+    """One expert procedure per module, driven from the picker to the debrief."""
+    tmp = tmp_path_factory.mktemp("expert")
+    w = create_window(tmp / "sessions", settings_from_path(str(tmp / "settings.ini")))
+    w.pixels_override = TEST_PIXELS
+    drv = GuiDriver(w, timeout_s=90)
     picker = startup(w)
     assert isinstance(picker, ScenarioPicker)
     answers = {k: g["expected"] for k, g in picker.current_scenario().decisions.gates.items()}
     stages = []
     drv.expert_run(picker, answers, stages=stages.append)
-    return w, drv, stages
+    yield w, drv, stages
+    w.close()
 
 
 def test_picker_preselects_the_default_scenario(make_window):
@@ -59,8 +68,8 @@ def test_expert_procedure_from_picker_to_debrief_matches_assess(expert_window, c
     assert offline["cement_injected_ml"] == pytest.approx(3.0)
 
 
-def test_debrief_reveal_shows_trocar_cement_and_walls(expert_window):
-    w, _drv, _ = expert_window
+def test_debrief_reveal_and_pdf(expert_window, tmp_path):
+    w, drv, _ = expert_window
     axial = w.debrief.axial.image.image
     assert axial is not None and axial.ndim == 3
     cyan = (axial[..., 0] == 90) & (axial[..., 1] == 230) & (axial[..., 2] == 255)
@@ -70,3 +79,7 @@ def test_debrief_reveal_shows_trocar_cement_and_walls(expert_window):
     assert len(xs) == 2
     h, wd = axial.shape[:2]
     assert 0 <= xs[-1] <= wd and 0 <= ys[-1] <= h
+    out = tmp_path / "debrief.pdf"
+    w.save_pdf(out)
+    drv.wait_until(lambda: out.exists() and out.stat().st_size > 1000, "the PDF")
+    assert out.read_bytes()[:5] == b"%PDF-"

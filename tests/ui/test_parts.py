@@ -193,14 +193,20 @@ def test_hold_f_runs_continuous_fluoro_with_dose(make_window):
     d.idle()
     from PySide6.QtTest import QTest
 
+    import time
+
+    t0 = time.perf_counter()
     QTest.keyPress(w, Qt.Key.Key_F)
     assert w.carm.fluoro_on and w.monitors["ap"].hold_label.text() == "● FLUORO"
-    d.pump(1.2)
+    d.pump(1.5)
     QTest.keyRelease(w, Qt.Key.Key_F)
+    held_s = time.perf_counter() - t0
     d.idle()
     assert not w.carm.fluoro_on
-    assert w.view.shots >= 3
-    assert w.view.fluoro_s >= 0.6 and w.view.dap_gycm2 > 0
+    assert w.view.shots >= 2                          # images keep coming while held
+    # dose accrues for the whole time held (7.5 pulses/s), even when rendering lags behind
+    assert w.view.fluoro_s == pytest.approx(held_s, abs=0.4)
+    assert w.view.dap_gycm2 > 0
     assert w.monitors["ap"].hold_label.text() == "LIH"
 
 

@@ -144,12 +144,27 @@ class CArmPanel(QGroupBox):
         self._fluoro_tick()
 
     def stop_fluoro(self) -> None:
+        """Release the pedal: pulses still owed for the time held go out in one last shot."""
         if not self._timer.isActive():
             return
         self._timer.stop()
+        self._pulse_debt += self._pulses_per_s * (FLUORO_TICK_MS / 1000.0) * self._timer_fraction()
+        if self._pulse_debt >= 1.0:
+            pulses = int(min(self._pulse_debt, MAX_PULSES))
+            self._pulse_debt = 0.0
+            self.actionRequested.emit({"type": "shot", "pulses": pulses})
         self.fluoroChanged.emit(False)
 
+    def _timer_fraction(self) -> float:
+        """Part of the current tick interval that had passed when the pedal was released."""
+        import time
+
+        return min(max((time.perf_counter() - self._last_tick) * 1000.0 / FLUORO_TICK_MS, 0.0), 1.0)
+
     def _fluoro_tick(self) -> None:
+        import time
+
+        self._last_tick = time.perf_counter()
         # pulses owed for the wall time the button has been held; sent when the last shot is done
         self._pulse_debt = min(self._pulse_debt + self._pulses_per_s * FLUORO_TICK_MS / 1000.0, MAX_PULSES)
         if self._busy() or self._pulse_debt < 1.0:

@@ -391,13 +391,17 @@ class MainWindow(QMainWindow):
             self.save_pdf(Path(out))
 
     def save_pdf(self, out: Path) -> None:
-        try:
-            from trainer.report_pdf import write_pdf
+        """Write the printable debrief: HTML built off-thread by the core, printed here by Qt."""
+        def written(html: str) -> None:
+            try:
+                from trainer.report_pdf import write_pdf
 
-            write_pdf(self.controller.report, out)
-            self.status.note(f"Report saved to {out}")
-        except (ImportError, OSError, VPTrainerError) as exc:
-            self.show_error("Cannot save the report", str(exc))
+                write_pdf(html, out, title=f"vptrainer debrief — {self.scenario.title}")
+                self.status.note(f"Report saved to {out}")
+            except (OSError, VPTrainerError) as exc:
+                self.show_error("Cannot save the report", str(exc))
+
+        self.controller.debrief_html(written)
 
     # ------------------------------------------------------------------ errors
     def _on_failed(self, exc, trace: str) -> None:

@@ -145,6 +145,7 @@ class Controller(QObject):
         self.path: Path | None = None
         self.view: ProcedureView | None = None
         self.report = None
+        self._callbacks: dict = {}
 
     @property
     def busy(self) -> bool:
@@ -191,8 +192,8 @@ class Controller(QObject):
         self.runner.invalidate("build")
 
     def _restart(self, job) -> int:
-        self.runner.invalidate("action")
-        self.runner.invalidate("build")
+        for channel in ("action", "build", "report"):
+            self.runner.invalidate(channel)
         self.live, self.view, self.report = None, None, None
         return self.runner.submit("build", job)
 
@@ -221,9 +222,30 @@ class Controller(QObject):
 
         return self.runner.submit("action", job, dict(action))
 
+    def debrief_html(self, callback) -> int | None:
+        """Build the core's debrief HTML of the finished procedure off-thread; ``callback(html)``."""
+        if self.live is None or self.report is None:
+            return None
+        live, report = self.live, self.report
+
+        def job(_payload, _progress):
+            from trainer.core.scoring import context_for_procedure
+            from trainer.core.scoring.html import debrief_html
+
+            p = live.procedure
+            return debrief_html(report, context_for_procedure(p), p.last_images, title=p.scenario.title)
+
+        rid = self.runner.submit("report", job)
+        self._callbacks[rid] = callback
+        return rid
+
     def _on_response(self, resp: Response) -> None:
         if resp.error is not None:
+            self._callbacks.pop(resp.request_id, None)
             self.failed.emit(resp.error, resp.trace)
+            return
+        if resp.request_id in self._callbacks:
+            self._callbacks.pop(resp.request_id)(resp.value)
             return
         if resp.channel == "build":
             self.live, self.view = resp.value
