@@ -68,6 +68,8 @@ def _pose_of(img) -> Pose:
 
 
 def _figures_html(report: ScoreReport, ctx: ScoringContext, images: dict | None, width_px: int) -> str:
+    if not any(e.kind == "shot" for e in report.events):
+        return "<p><i>No shots were taken.</i></p>"
     if not images:
         return "<p><i>No shot images (the session was scored without rendering).</i></p>"
     path, shaft = trocar_path(report.events)
