@@ -65,3 +65,16 @@ def test_fifteen_degrees_too_medial_enters_the_canal_through_the_medial_wall(wor
     ev = next(e for e in proc.events if e.kind == "wall_crossed" and e.data is first)
     assert 0 < ev.t_s <= proc.t_s
     assert proc.trocar.grade >= 2 and proc.trocar.min_medial_margin_mm < 0
+
+
+@pytest.mark.parametrize("sid", ["t9-small-pedicles", "l3-crush-grade3", "l4-wide-pedicles"])
+def test_expert_plan_is_breach_free_on_other_levels(sid):
+    sc = load_scenario(sid)
+    patient = build_patient(sc.anatomy)
+    proc = Procedure(sc, patient=patient, render=False)
+    results = [proc.apply(a) for a in expert_actions(sc, patient, "left", 1.0)]
+    assert all(r.accepted for r in results), [r.reason for r in results if not r.accepted]
+    crossings = _walls(proc)
+    assert not any(c["wall"] in PEDICLE_WALLS or c["tissue_to"] in ("canal", "foramen_left") for c in crossings)
+    grades = [e.data["grade"] for e in proc.events if e.kind == "trocar_moved" and not e.data["removed"]]
+    assert grades and max(grades) == 0

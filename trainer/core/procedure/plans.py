@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from trainer.core.errors import ParameterError
-from trainer.core.procedure.trocar import DEFAULT_GAUGE, GAUGES_MM, find_skin
+from trainer.core.procedure.trocar import DEFAULT_GAUGE, DEFAULT_LENGTH_MM, GAUGES_MM, LENGTH_RANGE_MM, find_skin
 
 __all__ = ["TARGET_DEPTH_FRACTION", "expert_target_mm", "expert_line", "expert_actions", "working_phase_s"]
 
@@ -109,7 +109,14 @@ def expert_actions(scenario, patient, side: str = "left", volume_ml: float = 3.0
     target_mm = float(np.linalg.norm(target - skin))
     gauge = scenario.advice.get("gauge", DEFAULT_GAUGE) if hasattr(scenario, "advice") else DEFAULT_GAUGE
     gauge = gauge if gauge in GAUGES_MM else DEFAULT_GAUGE
-    acts.append({"type": "place", "side": side, "entry_mm": _r(entry), "target_mm": _r(target), "gauge": gauge})
+    place = {"type": "place", "side": side, "entry_mm": _r(entry), "target_mm": _r(target), "gauge": gauge}
+    need_mm = target_mm + 10.0
+    if need_mm > DEFAULT_LENGTH_MM:
+        if need_mm > LENGTH_RANGE_MM[1]:
+            raise ParameterError("side", side, f"a pedicle whose target lies within {LENGTH_RANGE_MM[1] - 10:g} mm "
+                                 f"of the skin (this one is {target_mm:.0f} mm deep)")
+        place["length_mm"] = float(np.ceil(need_mm / 10.0) * 10.0)
+    acts.append(place)
     depth = 0.0
     stops = [bone_mm - 3.0, bone_mm + 0.5 * (junction_mm - bone_mm), junction_mm + 3.0, target_mm]
     for i, stop in enumerate(stops):

@@ -21,9 +21,10 @@ Walls are found from label changes between consecutive tip samples (every
 
 Breach (FACTS.md section 2, Gertzbein-Robbins): how far the trocar's *outer surface*
 reaches outside the bone around the pedicle, ``max(0, radius + d)`` over the shaft
-samples along the pedicle (between its posterior entry and the body junction), where
-``d`` is the signed distance (positive outside) of the shaft axis to the bone of the
-pedicle, posterior elements and body.  Grades: 0 inside, 1 under 2 mm, 2 from 2 to 4 mm,
+samples along the pedicle (from 5 mm in front of its posterior entry to 2 mm before the
+body junction, within 3 isthmus radii of its axis), where
+``d`` is the signed distance (positive outside) of the shaft axis to bone (any bone
+label, and the body with its basivertebral vein).  Grades: 0 inside, 1 under 2 mm, 2 from 2 to 4 mm,
 3 over 4 mm.  The medial margin is ``half width - medial offset - radius`` in the
 isthmus ellipse (negative when the outer surface is past the medial wall line).
 """
@@ -35,7 +36,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import ndimage
 
-from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.labels import BONE_LABELS, Label
 from trainer.core.anatomy.landmarks import PedicleLandmarks
 from trainer.core.anatomy.patient import Patient
 from trainer.core.procedure.tissue import BODY_LABELS, is_bone, is_soft, tissue_name
@@ -51,13 +52,17 @@ PEDICLE_WALLS = ("pedicle_medial", "pedicle_lateral", "pedicle_superior", "pedic
 NEAR_RHO = 2.0
 #: Shaft samples further than this (isthmus radii) from the pedicle axis are not "in" it.
 BREACH_RHO = 3.0
+#: The breach is measured between the entry zone (facet and articular-process surfaces
+#: just in front of the cortical entry) and the junction zone (where the pedicle meets the
+#: posterior body wall, whose surface faces the canal): mm after the entry / before the junction.
+BREACH_SKIP_ENTRY_MM = 5.0
+BREACH_SKIP_JUNCTION_MM = 2.0
 _PEDICLE = {"left": int(Label.PEDICLE_LEFT), "right": int(Label.PEDICLE_RIGHT)}
 _BODY = np.zeros(256, bool)
 _BODY[[int(v) for v in BODY_LABELS]] = True
-#: Bone that counts as "inside" for the breach distance.
+#: What counts as "inside" for the breach distance: any bone, and the body with its vein.
 _HOST = np.zeros(256, bool)
-_HOST[[int(Label.PEDICLE_LEFT), int(Label.PEDICLE_RIGHT), int(Label.POSTERIOR_ELEMENTS),
-       *[int(v) for v in BODY_LABELS]]] = True
+_HOST[[*[int(v) for v in BONE_LABELS], *[int(v) for v in BODY_LABELS]]] = True
 
 
 def gr_grade(breach_mm: float) -> int:
@@ -241,7 +246,9 @@ class WallModel:
         fr = self.frames[side]
         tms = fr.coords(pts)
         rho = np.hypot(tms[:, 1] / fr.half_w, tms[:, 2] / fr.half_h)
-        pts = pts[self.along_pedicle(side, pts) & (rho <= BREACH_RHO)]
+        t = tms[:, 0]
+        span = (t >= fr.t_entry + BREACH_SKIP_ENTRY_MM) & (t <= fr.t_junction - BREACH_SKIP_JUNCTION_MM)
+        pts = pts[span & (rho <= BREACH_RHO)]
         if len(pts) == 0:
             return 0.0
         k0, sdf = self._sdf_for(side)
