@@ -56,7 +56,9 @@ CORTEX_HU = 400.0          #: cortex threshold (cortex 1000-1500 HU, blurred in 
 CLOSING_MM = 1.5           #: cortex thickened by this much before filling: gaps up to 3 mm are bridged
 BRIDGE_MM = 2.0            #: bone bridges thinner than twice this are cut between the body and its neighbours
 POSTERIOR_BOW_MM = 1.5     #: posterior wall concavity towards the sides (mm)
-PEDICLE_FLARE = (1.5, 1.0)  #: tube semi-axes / measured half width and half height
+PEDICLE_FLARE = (1.1, 1.0)  #: tube semi-axes at the isthmus / measured half width and half height
+FLARE_PER_8MM = (0.45, 0.08)  #: relative widening (width, height) per (distance from the isthmus / 8 mm)^2
+SEAL_FRACTION = 0.7          #: the posterior wall is sealed over this fraction of the half-heights
 CONTEXT_VOXEL_MM = 2.0
 _FINE_MARGIN_Z_MM = 22.0
 
@@ -168,12 +170,16 @@ def derive_labels(fine: Volume, lm: dict) -> tuple[np.ndarray, dict]:
     zs = [f * sup + (1 - f) * inf for f in (0.3, 0.5, 0.7)]
     pw = _wall_y(hu, g, zs, xs, +1.0)
     aw = _wall_y(hu, g, zs, xs, -1.0)
+    measured: dict = {}
     cortex = hu >= CORTEX_HU
     disc = _disc(CLOSING_MM / sp)
     thick = ndi.binary_dilation(cortex, structure=disc)           # bridges gaps up to 2 x CLOSING_MM
     half_gap = 0.5 * abs(pl[0] - pr[0])
     a_est = max(half_gap, 10.0)
-    seal = (np.abs(Y - (pw - 0.5 * sp)) <= 0.6 * sp) & (np.abs(X) <= half_gap) & np.ones(hu.shape[:1], bool)[:, None, None]
+    # seal the posterior wall (basivertebral foramen, defects) over the middle of the body only:
+    # a seal in the disc slices would close the disc off and fill it
+    mid_z = ((z >= SEAL_FRACTION * inf) & (z <= SEAL_FRACTION * sup))[:, None, None]
+    seal = (np.abs(Y - (pw - 0.5 * sp)) <= 0.6 * sp) & (np.abs(X) <= half_gap) & mid_z
     filled_thick = ndi.binary_fill_holes(thick | seal, structure=_PLANE)
     # the canal: the hole found at the canal centre in each slice
     canal_y = 0.5 * (pl[1] + pr[1])
@@ -186,13 +192,21 @@ def derive_labels(fine: Volume, lm: dict) -> tuple[np.ndarray, dict]:
     bone = filled & ~(canal_holes & ~cortex)
     wall = pw + POSTERIOR_BOW_MM * (X / a_est) ** 2 + 0.25 * sp
     front = (Y <= wall) & np.ones(hu.shape[:1], bool)[:, None, None]
-    body = _body(bone & front, x, y, z, aw, pw)
+    # ribs touch the bodies at the disc levels (thoracic): keep to the body's own width,
+    # measured at its centre, and to a window around the endplates
+    k0, j0, i0 = int(np.argmin(np.abs(z))), int(np.argmin(np.abs(y))), int(np.argmin(np.abs(x)))
+    run = _run_bounds(bone[k0, j0], i0, reach=int(5 / sp))
+    half_w = max(abs(x[run[0]]), abs(x[run[1]])) if run is not None else 30.0
+    margin_z = 0.5 * (sup - inf) + 2.0
+    keep = ((np.abs(X) <= half_w + 1.5) & ((z >= inf - margin_z) & (z <= sup + margin_z))[:, None, None])
+    body = _body(bone & front & keep, x, y, z, aw, pw)
+    measured["body_half_width_mm"] = float(half_w)
     labels = np.zeros(hu.shape, np.uint8)
     n = max(1, int(round(1.0 / sp)))
     core = ndi.binary_erosion(body, iterations=n, border_value=0)
     labels[body] = Label.CANCELLOUS
     labels[body & ~core] = Label.BODY_CORTEX
-    measured = {"posterior_wall_y_mm": pw, "anterior_wall_y_mm": aw, "pedicles": {}}
+    measured.update({"posterior_wall_y_mm": pw, "anterior_wall_y_mm": aw, "pedicles": {}})
     behind = bone & ~body & ~front
     # the pedicle base includes the posterior wall cortex it grows out of
     base = body & ~core & (Y >= pw - 1.5)
@@ -258,7 +272,10 @@ def _pedicle(behind, base, g: Grid, c, pw: float, side: str):
     Z, Y, X = np.meshgrid(z - c[2], y - c[1], x - c[0], indexing="ij", sparse=True)
     along = X * axis[0] + Y * axis[1]
     across = X * axis[1] - Y * axis[0]
-    tube = (across / (0.5 * width * PEDICLE_FLARE[0])) ** 2 + (Z / (0.5 * height * PEDICLE_FLARE[1])) ** 2 <= 1.0
+    kf = np.clip(along / 8.0, -2.0, 2.0) ** 2       # pedicles flare towards the body and the lamina
+    rw = 0.5 * width * PEDICLE_FLARE[0] * (1.0 + FLARE_PER_8MM[0] * kf)
+    rh = 0.5 * height * PEDICLE_FLARE[1] * (1.0 + FLARE_PER_8MM[1] * kf)
+    tube = (across / rw) ** 2 + (Z / rh) ** 2 <= 1.0
     b0 = _run_bounds(piece[k, j], i)
     medial_x = float(x[b0[0]] if s > 0 else x[b0[1]]) if b0 is not None else c[0] - s * 0.5 * width
     # the lamina leaves the pedicle's posterior end medially: keep bone lateral to the

@@ -101,6 +101,7 @@ class Torso:
                 (np.abs(x) < 28.0) & (y < spine_front_y_mm))
             spine = ((x / (spine_half_width_mm + 10.0)) ** 2
                      + ((y - (spine_front_y_mm - spine_half_width_mm)) / (spine_half_width_mm + 12.0)) ** 2 <= 1.0)
+            spine |= (np.abs(x) < spine_half_width_mm + 6.0) & (y > spine_front_y_mm - spine_half_width_mm)
             zd = diaphragm_z_mm + 80.0 * np.clip((y_back - y) / (2 * b), 0.0, 1.0)
             return inside & ~medi & ~spine & (z > zd)
 
