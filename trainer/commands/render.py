@@ -27,7 +27,8 @@ def add_arguments(parser):
     parser.add_argument("--size", type=int, default=512, metavar="N", help="image size in pixels, 64..1024")
     parser.add_argument("--kvp", type=float, default=None,
                         help="tube potential (default: the scenario's kVp for the view)")
-    parser.add_argument("--pulses", type=int, default=1, help="pulses in the shot (1..75)")
+    parser.add_argument("--pulses", type=int, default=4,
+                        help="pulses in the shot, 1..75 (default 4: a 0.5 s burst at 7.5 pulses/s)")
     parser.add_argument("--invert", action="store_true", help="dense = bright (radiograph look)")
     parser.add_argument("--out", required=True, metavar="FILE", help="output FILE.png or FILE.dcm")
 
