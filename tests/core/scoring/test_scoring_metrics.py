@@ -260,3 +260,29 @@ def test_helpers():
     assert positive_interval(-1.0, -2.0) is None
     assert positive_interval(1.0, -1.0) == (0.0, 0.5)
     assert positive_interval(-1.0, 3.0) == (0.25, 1.0)
+
+
+def test_withdrawal_and_reinsertion_on_the_other_side_is_judged_on_that_side(lm):
+    s = S.Stream().decide(S.EXPECTED).align()
+    s.place(S.ENTRY, S.TARGET).advance_to_y(20.0)
+    s.add("trocar_aimed", direction=[0, -1, 0], change_deg=6.0, redirection=True, tip_mm=list(s.tip), tissue="x")
+    s.add("trocar_moved", delta_mm=-70.0, depth_mm=0.0, tip_mm=None, tissue="outside", shaft_tissues=[],
+          removed=True)
+    # the right side, mirrored, but aimed too medially: the rule must use the right pedicle's wall
+    s.place((-15.0, 34.0, 5.0), (6.0, -8.0, 0.0), side="right").advance_to_y(-8.0)
+    r = run(lm, s.finish())
+    m = r.metric("medial_wall_rule")
+    assert m.status == "fail" and "right medial pedicle wall" in m.detail
+    assert r.metric("redirections").value == 1
+
+
+def test_leaks_record_the_views_that_showed_them(lm):
+    s = S.Stream().decide(S.EXPECTED).align()
+    s.place(S.ENTRY, S.TARGET).advance_to_y(S.TARGET[1])
+    s.mix_and_wait().inject(3.0, leaks=[(1.0, "S", "left segmental vein", 0.3), (2.0, "D", "superior disc", 0.2)])
+    s.add("leak_seen", type="S", region="left segmental vein", view="ap", volume_ml=0.3)
+    r = run(lm, s.finish())
+    seen = {lk["type"]: lk["seen_on"] for lk in r.to_json()["leaks"]}
+    assert seen == {"S": ["ap"], "D": []}
+    d = r.metric("leak_other").detail
+    assert "S (left segmental vein) 0.30 mL, seen on AP" in d and "D (superior disc) 0.20 mL, not seen" in d

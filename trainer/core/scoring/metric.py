@@ -57,7 +57,7 @@ class MetricResult:
             v = int(v)
         return {"id": self.id, "name": self.name, "value": v, "unit": self.unit, "target": self.target,
                 "status": self.status, "source": self.source, "weight": self.weight,
-                "critical": self.critical_failed, "group": self.group, "detail": self.detail}
+                "critical_failed": self.critical_failed, "group": self.group, "detail": self.detail}
 
 
 @dataclass

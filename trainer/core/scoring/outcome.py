@@ -102,7 +102,10 @@ class Scorer:
                    "tip_mm": [round(float(v), 3) for v in tipm.tip],
                    "midline_offset_mm": abs(float(tipm.tip[0]) - float(lm.body_centre_mm[0])),
                    "measured_at": tipm.at}
-        leaks = collect_leaks(self._metric("leak_other").leaks, ctx.final_leaks)
+        leak_metric = self._metric("leak_other")
+        leaks = collect_leaks(leak_metric.leaks, ctx.final_leaks)
+        for lk in leaks:
+            lk["seen_on"] = sorted(leak_metric.seen.get((lk["type"], lk.get("region", "")), ()))
         return ScoreReport(
             passed=passed, score=score, critical_errors=critical, metrics=results,
             cement_injected_ml=self.state.injected_ml, leaks=leaks, radiation=radiation, tip=tip,

@@ -137,7 +137,7 @@ class ScoreReport:
     metrics : list of MetricResult
     cement_injected_ml : float
     leaks : list of dict
-        ``type``, ``region``, ``volume_ml``, ``pe_risk``.
+        ``type``, ``region``, ``volume_ml``, ``pe_risk``, ``seen_on`` (views of the shots that showed it).
     radiation : dict
         ``shots``, ``pulses``, ``fluoro_s``, ``dap_gycm2``, ``entrance_kerma_mgy``.
     tip : dict
@@ -188,7 +188,8 @@ class ScoreReport:
             "metrics": [m.to_json() for m in self.metrics],
             "cement_injected_ml": round(self.cement_injected_ml, 4),
             "leaks": [{"type": lk["type"], "region": lk.get("region", ""), "volume_ml": round(lk["volume_ml"], 4),
-                       "pe_risk": bool(lk.get("pe_risk", False))} for lk in self.leaks],
+                       "pe_risk": bool(lk.get("pe_risk", False)), "seen_on": list(lk.get("seen_on", []))}
+                      for lk in self.leaks],
             "radiation": {k: (round(v, 6) if isinstance(v, float) else v) for k, v in self.radiation.items()},
             "tip": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.tip.items()},
             "global_rating": self.global_rating,
