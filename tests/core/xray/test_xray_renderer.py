@@ -48,9 +48,14 @@ def test_slab_through_the_detector_chain_gives_beer_lambert():
     assert t_meas == pytest.approx(t_true, rel=0.005)
 
 
+@pytest.fixture(scope="module")
+def renderer64(symmetric_patient):
+    return FluoroRenderer(symmetric_patient, CArmGeometry(pixels=64))
+
+
 @pytest.mark.parametrize("pose", [AP, LATERAL, Pose(35, 12)], ids=["ap", "lateral", "oblique"])
-def test_accuracy_against_fine_ray_marching(symmetric_patient, pose):
-    r = FluoroRenderer(symmetric_patient, CArmGeometry(pixels=64))
+def test_accuracy_against_fine_ray_marching(renderer64, pose):
+    r = renderer64
     ref = reference_line_integrals(r, pose, 80, pixels=64)
     ours = r.line_integrals(pose, 80)
     err = np.linalg.norm(ours - ref) / np.linalg.norm(ref)

@@ -31,7 +31,7 @@ from trainer.core.errors import ParameterError
 from trainer.core.xray.dose import REFERENCE_KVP, ShotDose, shot_dose
 from trainer.core.xray.geometry import CArmGeometry
 
-__all__ = ["Exposure", "expose", "field_mask", "QUANTA_PER_MM2", "SHUTTER_VALUE", "ABC_RANGE",
+__all__ = ["Exposure", "expose", "abc_factor", "field_mask", "QUANTA_PER_MM2", "SHUTTER_VALUE", "ABC_RANGE",
            "ABC_REFERENCE_LOG"]
 
 QUANTA_PER_MM2 = 1.15e5        #: detected quanta per mm2 per pulse, unattenuated, reference technique [D]
@@ -77,10 +77,15 @@ def field_mask(geometry: CArmGeometry, field_mm: tuple | None) -> np.ndarray:
     return (np.abs(t)[None, :] <= w / 2) & (np.abs(t)[:, None] <= h / 2)
 
 
-def _abc(line_integrals: np.ndarray, mask: np.ndarray) -> float:
+def abc_factor(line_integrals: np.ndarray, mask: np.ndarray | None = None) -> float:
+    """Tube output the automatic brightness control picks, relative to the reference technique.
+
+    ``exp(median - ABC_REFERENCE_LOG)`` of the line integrals in the central half of the
+    field (every 4th pixel), clipped to :data:`ABC_RANGE`.
+    """
     n = line_integrals.shape[0]
     q = slice(n // 4, n - n // 4, 4)
-    central = line_integrals[q, q][mask[q, q]]
+    central = line_integrals[q, q] if mask is None else line_integrals[q, q][mask[q, q]]
     if central.size == 0:
         return 1.0
     med = float(np.median(central))
@@ -120,13 +125,16 @@ def _blur(img: np.ndarray, sigma_px: float) -> np.ndarray:
     return np.ascontiguousarray(img)
 
 
-def _scatter(t: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Broad scatter field: the primary blurred over about 19 mm (32 pixels at 512)."""
-    n = t.shape[0]
+def _scatter(li: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """Broad scatter field: the primary transmission blurred over about 19 mm (32 px at 512).
+
+    Computed from every 8th pixel (the field is smooth), then upsampled linearly.
+    """
+    n = li.shape[0]
     f = next(k for k in (8, 4, 2, 1) if n % k == 0)
-    m = n // f
-    tm = t * mask
-    small = tm.reshape(m, f, m, f).mean(axis=(1, 3)) if f > 1 else tm
+    small = np.exp(-li[f // 2::f, f // 2::f])
+    if mask is not None:
+        small = small * mask[f // 2::f, f // 2::f]
     small = ndimage.gaussian_filter(small, sigma=max(1.0, 32.0 * n / 512 / f), mode="nearest")
     if f == 1:
         return small.astype(np.float32)
@@ -165,13 +173,14 @@ def expose(line_integrals: np.ndarray, pulses: int, geometry: CArmGeometry, rng:
     if li.shape != (n, n):
         raise ParameterError("line_integrals", f"shape {li.shape}", f"({n}, {n}) for this geometry")
     mask = field_mask(geometry, field_mm)
-    abc_factor = _abc(li, mask) if abc else 1.0
-    dose = shot_dose(pulses, kvp, geometry, field_mm, abc_factor, dose_scale)
+    sub_mask = None if field_mm is None else mask
+    factor = abc_factor(li, sub_mask) if abc else 1.0
+    dose = shot_dose(pulses, kvp, geometry, field_mm, factor, dose_scale)
     n0 = (QUANTA_PER_MM2 * geometry.pixel_mm ** 2 * pulses * (kvp / REFERENCE_KVP) ** 2
-          * abc_factor * dose_scale)
+          * factor * dose_scale)
     t = np.exp(-li)
     if spr > 0:
-        t += np.float32(spr) * _scatter(t, mask)
+        t += np.float32(spr) * _scatter(li, sub_mask)
     expected = t
     expected *= np.float32(n0)
     counts = rng.standard_normal((n, n), dtype=np.float32)
@@ -181,5 +190,6 @@ def expose(line_integrals: np.ndarray, pulses: int, geometry: CArmGeometry, rng:
     np.maximum(counts, _MIN_QUANTA, out=counts)
     image = np.log(counts)
     np.subtract(np.float32(np.log(n0)), image, out=image)
-    image[~mask] = SHUTTER_VALUE
-    return Exposure(image=image, dose=dose, field_mask=mask, abc_factor=abc_factor, quanta_unattenuated=float(n0))
+    if sub_mask is not None:
+        image[~mask] = SHUTTER_VALUE
+    return Exposure(image=image, dose=dose, field_mask=mask, abc_factor=factor, quanta_unattenuated=float(n0))
