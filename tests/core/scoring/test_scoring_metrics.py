@@ -284,3 +284,14 @@ def test_leaks_record_the_views_that_showed_them(lm):
     assert seen == {"S": ["ap"], "D": []}
     d = r.metric("leak_other").detail
     assert "S (left segmental vein) 0.30 mL, seen on AP" in d and "D (superior disc) 0.20 mL, not seen" in d
+
+
+def test_proceeding_when_the_chart_says_defer_names_the_reason(lm):
+    expected = dict(S.EXPECTED, candidacy="defer", inr="correct_first")
+    r = run(lm, S.expert(), expected=expected, reasons={"candidacy": "INR 2 > 1.5: correct and recheck"})
+    m = r.metric("candidacy")
+    assert m.critical_failed and "should be deferred" in m.detail and "INR 2" in m.detail
+    s = S.Stream().decide(dict(S.EXPECTED, candidacy="defer", inr="correct_first")).finish()
+    ok = run(lm, s, expected=expected)
+    assert ok.metric("candidacy").status == "pass" and "correctly deferred" in ok.metric("candidacy").detail
+    assert ok.passed

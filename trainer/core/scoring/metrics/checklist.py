@@ -9,6 +9,8 @@ from trainer.core.scoring.metric import Metric, MetricResult, StreamState
 
 __all__ = ["Candidacy", "ChecklistGates", "normalise_answer"]
 
+PAST = {"proceed": "proceeded", "defer": "deferred", "decline": "declined"}
+
 
 def normalise_answer(value) -> str:
     """Compare answers loosely: case, spaces and yes/no spellings do not matter."""
@@ -51,12 +53,13 @@ class Candidacy(Metric):
         if proceeded:
             how = (f"answered proceed at t={self.answer_t_s:.0f} s" if self.answer == "proceed"
                    else f"started the procedure at t={self.proceeded_t_s:.0f} s without a decision")
-            return self.make(shown, "fail", f"proceeded on a patient who should be {expected}d: {how}{why}")
+            return self.make(shown, "fail", f"proceeded on a patient who should be "
+                                            f"{PAST.get(expected, expected)}: {how}{why}")
         if self.answer == expected:
-            return self.make(shown, "pass", f"correctly {expected}d{why}")
+            return self.make(shown, "pass", f"correctly {PAST.get(expected, expected)}{why}")
         if self.answer is None:
-            return replace(self.make(None, "warn", f"no decision recorded; the patient should be {expected}d{why}"),
-                           critical_failed=False)
+            return replace(self.make(None, "warn", f"no decision recorded; the patient should be "
+                                                   f"{PAST.get(expected, expected)}{why}"), critical_failed=False)
         return replace(self.make(shown, "warn", f"did not proceed (safe), but the right answer is {expected}{why}"),
                        critical_failed=False)
 
