@@ -118,6 +118,8 @@ def test_debrief_html_shows_outcome_metrics_sources_and_images():
 
     html = debrief_html(r, ctx, {"ap": Img("ap", 0.0), "lateral": Img("lateral", 90.0)}, title="test case")
     assert "FAILED" in html and "Critical errors" in html and "Medial-wall rule" in html
+    assert "What to work on besides the critical errors" in html and "Fluoroscopic shots" not in \
+        html.split("What to work on")[1].split("<h2")[0]         # passed metrics are not lessons
     assert "FACTS.md 2 (Safety rule for the medial wall" in html
     assert html.count("data:image/png;base64,") == 3
     b64 = re.search(r'data:image/png;base64,([A-Za-z0-9+/=]+)', html).group(1)

@@ -117,6 +117,22 @@ def _summary_html(report: ScoreReport) -> str:
     return f"<table border='0' cellpadding='3'>{body}</table>"
 
 
+def _lessons_html(report: ScoreReport, limit: int = 5) -> str:
+    """What to work on besides the critical errors: failed then warned metrics, heaviest first."""
+    order = {"fail": 0, "warn": 1}
+    todo = sorted((m for m in report.metrics if m.status in order and not m.critical_failed),
+                  key=lambda m: (order[m.status], -m.weight))
+    if not todo:
+        return "<p>Every other metric met its target.</p>" if report.critical_errors else \
+            "<p>Every metric met its target.</p>"
+    items = "".join(f"<li><font color='{STATUS_COLOURS[m.status]}'><b>{_e(m.name)}</b></font>: {_e(m.detail)} "
+                    f"<font size='2' color='#555555'>(target: {_e(m.target)}; {_e(m.source)})</font></li>"
+                    for m in todo[:limit])
+    more = f"<p><font size='2'>... and {len(todo) - limit} more in the metric table.</font></p>" \
+        if len(todo) > limit else ""
+    return f"<ul>{items}</ul>{more}"
+
+
 def _metrics_html(report: ScoreReport) -> str:
     head = ("<tr bgcolor='#e8eaed'><th width='9%'>Status</th><th width='31%'>Metric (what was measured)</th>"
             "<th width='11%'>Value</th><th width='22%'>Target</th><th width='5%'>Pts</th>"
@@ -203,6 +219,8 @@ actions through the simulator; stored results are never trusted.</font></p>
 {_summary_html(report)}
 <h2>Last AP and lateral shots</h2>
 {_figures_html(report, context, images, image_width_px)}
+<h2>What to work on{' besides the critical errors' if report.critical_errors else ''}</h2>
+{_lessons_html(report)}
 <h2 style="page-break-before: always">Metrics</h2>
 <p><font size='2'>Each metric shows what was measured, its target and where the target comes from
 (seed documents by file name, FACTS.md by section). Credit: pass 1, warn 0.5, fail 0; the score is the
