@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
         self.controller.debriefReady.connect(self._on_debrief)
         self.controller.failed.connect(self._on_failed)
         self.controller.busyChanged.connect(lambda b: self.status.set_busy(b))
+        self.controller.progress.connect(self._on_progress)
 
         self.monitors = {v: FluoroMonitor(v) for v in VIEWS}
         self.monitors["ap"].pixelClicked.connect(self._on_ap_pick)
@@ -236,6 +237,12 @@ class MainWindow(QMainWindow):
         self.progress.setMinimumDuration(0)
         self.progress.canceled.connect(self._cancel_build)
         self.progress.show()
+
+    def _on_progress(self, fraction: float, text: str) -> None:
+        if self.progress is not None:
+            self.progress.setRange(0, 100)
+            self.progress.setValue(int(round(100 * fraction)))
+            self.progress.setLabelText(text)
 
     def _cancel_build(self) -> None:
         self.controller.cancel_build()

@@ -91,6 +91,23 @@ def build_view(live) -> ProcedureView:
                          n_actions=int(p.accepted_count))
 
 
+def _build_patient(scenario, progress):
+    """The scenario's patient (synthetic, or read from its CT series with progress).
+
+    ``progress(fraction, text)`` raises :class:`~trainer.ui.workers.Cancelled` once the
+    build is cancelled, which stops the CT reader at its next slice.
+    """
+    from trainer.core.procedure.machine import patient_for
+
+    what = "Reading the patient CT" if getattr(scenario, "ct", None) is not None else "Building the patient"
+    progress(0.02, f"{what}…")
+
+    def core_progress(fraction, message):
+        progress(0.02 + 0.85 * float(fraction), f"{what}: {message}")
+
+    return patient_for(scenario, progress=core_progress)
+
+
 def new_session_path(session_dir: Path, scenario_id: str) -> Path:
     """A fresh session file name: ``<scenario>-<UTC date-time>.jsonl`` in ``session_dir``."""
     session_dir.mkdir(parents=True, exist_ok=True)
@@ -167,8 +184,9 @@ class Controller(QObject):
         def job(_payload, progress):
             from trainer.core.session.live import LiveSession
 
-            progress(0.05, "Building the patient…")
-            live = LiveSession(scenario, path, seed=seed, trainee=who, pixels=pixels)
+            patient = _build_patient(scenario, progress)
+            progress(0.9, "Opening the session file…")
+            live = LiveSession(scenario, path, seed=seed, trainee=who, pixels=pixels, patient=patient)
             progress(1.0, "Ready")
             return live, build_view(live)
 
@@ -180,9 +198,11 @@ class Controller(QObject):
 
         def job(_payload, progress):
             from trainer.core.session.live import LiveSession
+            from trainer.core.session.reader import read_session
 
-            progress(0.05, f"Replaying {path.name}…")
-            live = LiveSession.resume(path)
+            patient = _build_patient(read_session(path).scenario(), progress)
+            progress(0.9, f"Replaying {path.name}…")
+            live = LiveSession.resume(path, patient=patient)
             progress(1.0, "Ready")
             return live, build_view(live)
 
