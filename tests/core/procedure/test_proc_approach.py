@@ -65,6 +65,11 @@ def test_fifteen_degrees_too_medial_enters_the_canal_through_the_medial_wall(wor
     ev = next(e for e in proc.events if e.kind == "wall_crossed" and e.data is first)
     assert 0 < ev.t_s <= proc.t_s
     assert proc.trocar.grade >= 2 and proc.trocar.min_medial_margin_mm < 0
+    breaches = [e.data for e in proc.events if e.kind == "breach"]
+    assert [b["grade"] for b in breaches] == sorted({b["grade"] for b in breaches})     # one per new grade
+    assert breaches[-1]["grade"] == proc.trocar.grade and breaches[-1]["wall"] == "pedicle_medial"
+    assert gr_grade(breaches[-1]["breach_mm"]) == breaches[-1]["grade"]
+    assert breaches[-1]["breach_mm"] <= proc.trocar.max_breach_mm
 
 
 @pytest.mark.parametrize("sid", ["t9-small-pedicles", "l3-crush-grade3", "l4-wide-pedicles"])
@@ -78,3 +83,4 @@ def test_expert_plan_is_breach_free_on_other_levels(sid):
     assert not any(c["wall"] in PEDICLE_WALLS or c["tissue_to"] in ("canal", "foramen_left") for c in crossings)
     grades = [e.data["grade"] for e in proc.events if e.kind == "trocar_moved" and not e.data["removed"]]
     assert grades and max(grades) == 0
+    assert not any(e.kind == "breach" for e in proc.events)

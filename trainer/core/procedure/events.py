@@ -25,6 +25,7 @@ EVENT_KINDS: dict[str, tuple[str, ...]] = {
     "trocar_moved": ("delta_mm", "depth_mm", "tip_mm", "tissue", "shaft_tissues", "removed", "breach_mm",
                      "grade", "medial_margin_mm"),
     "wall_crossed": ("wall", "side", "point_mm", "inward", "breach_mm", "grade", "tissue_from", "tissue_to"),
+    "breach": ("side", "wall", "breach_mm", "grade", "tip_mm"),
     "cement_mixed": ("product", "batch"),
     "waited": ("s",),
     "cement_injected": ("ml", "tip_mm", "phase", "viscosity_pa_s", "injected_ml", "in_body_ml",

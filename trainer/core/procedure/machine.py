@@ -197,6 +197,14 @@ class Procedure:
                 "tissue_from": c.tissue_from, "tissue_to": c.tissue_to}))
         return out
 
+    def _breach_events(self, old, new, t_s) -> list[Event]:
+        """A ``breach`` event when the worst breach of this insertion reaches a higher grade."""
+        if new is None or new.grade <= (old.grade if old is not None else 0):
+            return []
+        return [Event("breach", t_s, {"side": new.side, "wall": new.max_breach_wall,
+                                      "breach_mm": round(new.max_breach_mm, 3), "grade": new.grade,
+                                      "tip_mm": _r(new.tip_mm)})]
+
     def _tip_summary(self) -> dict:
         tr = self.trocar
         if tr is None:
@@ -287,10 +295,11 @@ class Procedure:
 
     def _do_aim(self, a):
         self._need_trocar("aim")
-        mv, change, redirection = trocar_mod.aim(self.walls, self.trocar, a["direction"])
+        old = self.trocar
+        mv, change, redirection = trocar_mod.aim(self.walls, old, a["direction"])
         dur = DURATIONS.aim_s
         self.trocar = mv.trocar
-        evs = self._wall_events(mv, self.t_s, dur)
+        evs = self._wall_events(mv, self.t_s, dur) + self._breach_events(old, mv.trocar, self.t_s + dur)
         tr = self.trocar
         evs.append(Event("trocar_aimed", self.t_s + dur, {
             "direction": _r(tr.direction, 6), "change_deg": round(change, 4), "redirection": redirection,
@@ -303,7 +312,7 @@ class Procedure:
         mv = trocar_mod.move(self.walls, old, a["mm"])
         delta = (mv.trocar.depth_mm if mv.trocar is not None else 0.0) - old.depth_mm
         dur = DURATIONS.advance_s(delta, mv.bone_mm)
-        evs = self._wall_events(mv, self.t_s, dur)
+        evs = self._wall_events(mv, self.t_s, dur) + self._breach_events(old, mv.trocar, self.t_s + dur)
         self.trocar = mv.trocar
         evs.append(self._trocar_event(self.t_s + dur, delta, mv.trocar))
         return {"delta_mm": round(delta, 4), "removed": mv.trocar is None, **self._tip_summary()}, evs, None, dur

@@ -81,6 +81,8 @@ class Trocar:
         The tip has been inside its pedicle during this insertion.
     max_breach_mm : float
         Largest pedicle breach of the outer surface so far in this insertion.
+    max_breach_wall : str or None
+        Which pedicle wall that breach is through (``'pedicle_medial'``...).
     min_medial_margin_mm : float or None
         Smallest outer-surface distance to the medial wall line so far (None: never along the pedicle).
     redirections : int
@@ -98,6 +100,7 @@ class Trocar:
     been_in_bone: bool = False
     entered_pedicle: bool = False
     max_breach_mm: float = 0.0
+    max_breach_wall: str | None = None
     min_medial_margin_mm: float | None = None
     redirections: int = 0
 
@@ -129,7 +132,8 @@ class Trocar:
                 "skin_mm": list(self.skin_mm), "direction": list(self.direction),
                 "depth_mm": round(self.depth_mm, 4), "tip_mm": list(_tup(self.tip_mm)),
                 "tissue": self.tissue, "shaft_tissues": list(self.shaft_tissues),
-                "max_breach_mm": round(self.max_breach_mm, 3), "grade": self.grade,
+                "max_breach_mm": round(self.max_breach_mm, 3), "max_breach_wall": self.max_breach_wall,
+                "grade": self.grade,
                 "min_medial_margin_mm": None if self.min_medial_margin_mm is None
                 else round(self.min_medial_margin_mm, 3),
                 "redirections": self.redirections}
@@ -175,14 +179,17 @@ def _finish(walls: WallModel, tr: Trocar, tip_path: np.ndarray, tip_labels: np.n
     breach = tr.max_breach_mm
     margin = tr.min_medial_margin_mm
     in_bone = tr.been_in_bone or bool(np.any(is_bone(shaft_lab)))
+    wall = tr.max_breach_wall
     if in_bone:
-        breach = max(breach, walls.breach_mm(tr.side, shaft, tr.radius_mm))
+        b, where = walls.breach(tr.side, shaft, tr.radius_mm)
+        if b > breach:
+            breach, wall = b, walls.frames[tr.side].wall_of(where)
     m = walls.medial_margin_mm(tr.side, shaft, tr.radius_mm)
     if m is not None:
         margin = m if margin is None else min(margin, m)
     return replace(tr, tissue=tissue_name(tip_label), shaft_tissues=tuple(run_names(shaft_lab)),
                    been_in_bone=in_bone,
-                   entered_pedicle=entered, max_breach_mm=round(float(breach), 4),
+                   entered_pedicle=entered, max_breach_mm=round(float(breach), 4), max_breach_wall=wall,
                    min_medial_margin_mm=None if margin is None else round(float(margin), 4))
 
 

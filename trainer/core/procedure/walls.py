@@ -240,8 +240,9 @@ class WallModel:
         t = self.frames[side].coords(points_mm)[..., 0]
         return (t >= self.frames[side].t_entry) & (t <= self.frames[side].t_junction)
 
-    def breach_mm(self, side: str, shaft_mm: np.ndarray, radius_mm: float) -> float:
-        """Largest excursion (mm) of the outer surface outside the bone around the pedicle."""
+    def breach(self, side: str, shaft_mm: np.ndarray, radius_mm: float) -> tuple[float, np.ndarray | None]:
+        """Largest excursion (mm) of the outer surface outside the bone around the pedicle,
+        and the shaft point where it occurs (None when no sample is along the pedicle)."""
         pts = np.asarray(shaft_mm, float).reshape(-1, 3)
         fr = self.frames[side]
         tms = fr.coords(pts)
@@ -250,13 +251,18 @@ class WallModel:
         span = (t >= fr.t_entry + BREACH_SKIP_ENTRY_MM) & (t <= fr.t_junction - BREACH_SKIP_JUNCTION_MM)
         pts = pts[span & (rho <= BREACH_RHO)]
         if len(pts) == 0:
-            return 0.0
+            return 0.0, None
         k0, sdf = self._sdf_for(side)
         kji = np.rint(self.patient.volume.grid.mm_to_index(pts)).astype(int) - k0
         ok = np.all((kji >= 0) & (kji < np.asarray(sdf.shape)), axis=1)
         d = np.full(len(pts), 25.0)                    # beyond the box: far outside
         d[ok] = sdf[kji[ok, 0], kji[ok, 1], kji[ok, 2]]
-        return float(max(0.0, np.max(d) + radius_mm))
+        i = int(np.argmax(d))
+        return float(max(0.0, d[i] + radius_mm)), pts[i]
+
+    def breach_mm(self, side: str, shaft_mm: np.ndarray, radius_mm: float) -> float:
+        """Largest excursion (mm) of the outer surface outside the bone around the pedicle."""
+        return self.breach(side, shaft_mm, radius_mm)[0]
 
     def medial_margin_mm(self, side: str, shaft_mm: np.ndarray, radius_mm: float) -> float | None:
         """Smallest distance (mm) from the outer surface to the medial wall line of the
