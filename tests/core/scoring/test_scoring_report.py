@@ -126,3 +126,27 @@ def test_debrief_html_shows_outcome_metrics_sources_and_images():
     assert _png_pixels(base64.b64decode(b64)).shape == (128, 128, 3)    # small shots are drawn at 2x
     no_images = debrief_html(r, ctx, None)
     assert "scored without rendering" in no_images and no_images.count("data:image/png") == 1
+
+
+def test_golden_master_event_stream():
+    """A committed event stream scores to the committed metric values (STYLE.md 12).
+
+    If a target or metric changes on purpose, regenerate both files from
+    ``scoring_streams.expert()`` and review the diff of the expected JSON.
+    """
+    import json
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[2] / "data"
+    events = json.loads((data / "scoring_expert_events.json").read_text())["events"]
+    expected = json.loads((data / "scoring_expert_expected.json").read_text())
+    r = score_events(events, build_context(landmarks=S.landmarks(), expected=S.EXPECTED))
+    assert r.score == pytest.approx(expected["score"], abs=1e-3) and r.passed == expected["passed"]
+    got = {m.id: m for m in r.metrics}
+    assert set(got) == set(expected["metrics"])
+    for mid, exp in expected["metrics"].items():
+        assert got[mid].status == exp["status"], mid
+        if isinstance(exp["value"], (int, float)):
+            assert got[mid].value == pytest.approx(exp["value"], rel=1e-6, abs=1e-6), mid
+        else:
+            assert got[mid].value == exp["value"], mid
