@@ -147,6 +147,6 @@ def test_golden_master_event_stream():
     for mid, exp in expected["metrics"].items():
         assert got[mid].status == exp["status"], mid
         if isinstance(exp["value"], (int, float)):
-            assert got[mid].value == pytest.approx(exp["value"], rel=1e-6, abs=1e-6), mid
+            assert got[mid].value == pytest.approx(exp["value"], abs=1e-4), mid      # stored rounded
         else:
             assert got[mid].value == exp["value"], mid
