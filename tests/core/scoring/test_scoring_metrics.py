@@ -132,8 +132,10 @@ def test_declining_a_contraindicated_patient_passes_without_procedure_metrics(lm
 
 def test_doing_nothing_on_an_eligible_patient_fails(lm):
     r = run(lm, S.Stream().decide(S.EXPECTED).finish())
-    assert not r.passed
+    assert not r.passed and r.score < 40
     assert r.metric("tip_depth").status == "fail" and "not done" in r.metric("tip_depth").detail
+    assert r.metric("medial_wall_rule").status == "fail"
+    assert r.critical_errors == []            # nothing unsafe was done; it simply was not done
 
 
 def test_wrong_gate_answers_lower_the_checklist(lm):

@@ -17,7 +17,7 @@ computation.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -248,8 +248,8 @@ class Metric:
         If the patient should have been treated, not doing it fails; if the correct
         decision was to defer or decline, the metric does not apply.
         """
-        if self.ctx.procedure_expected:
-            return self.make(None, "fail", f"not done: {what}")
+        if self.ctx.procedure_expected:       # a step not taken is no safety violation: never critical
+            return replace(self.make(None, "fail", f"not done: {what}"), critical_failed=False)
         return self.make(None, "n/a", f"not applicable: {what} (the patient was not to be treated)")
 
 
