@@ -66,6 +66,10 @@ def test_expert_procedure_from_picker_to_debrief_matches_assess(expert_window, c
     for kind in ("decide", "carm", "shot", "place", "advance", "mix", "wait", "inject", "finish"):
         assert kind in kinds
     assert offline["cement_injected_ml"] == pytest.approx(3.0)
+    # the reveal paints leaks exactly where the core counted them
+    leak_px = sum(cut.leak_px for cut in w.debrief.cuts)
+    if not offline["leaks"]:
+        assert leak_px == 0
 
 
 def test_debrief_reveal_and_pdf(expert_window, tmp_path):

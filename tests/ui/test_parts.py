@@ -19,8 +19,13 @@ from trainer.ui.workers import Runner
 
 
 @pytest.fixture(scope="module")
-def landmarks():
-    return build_patient(load_scenario(None).anatomy).landmarks
+def patient():
+    return build_patient(load_scenario(None).anatomy)
+
+
+@pytest.fixture(scope="module")
+def landmarks(patient):
+    return patient.landmarks
 
 
 # ------------------------------------------------------------------ workers
@@ -228,3 +233,32 @@ def test_core_error_goes_to_a_non_modal_dialog(make_window):
     box = w.dialogs[-1]
     assert box.objectName() == "errorBox" and box.isVisible()   # open(): shown without a nested loop
     assert "anatomy.level" in box.text()
+
+
+# ------------------------------------------------------------------ reveal cuts
+def test_reveal_cuts_paint_cement_leaks_and_the_path(patient):
+    from trainer.ui.reveal import CEMENT_RGB, LEAK_RGB, reveal_slices
+
+    grid = patient.volume.grid
+    lm = patient.landmarks
+    tip = np.array(lm.body_centre_mm, float)
+    ped = lm.pedicle("left")
+    skin = np.asarray(ped.entry_mm) - 60 * np.asarray(ped.axis)
+    centre = grid.nearest_index(tip)
+    cube = np.stack(np.meshgrid(*[np.arange(-4, 5)] * 3, indexing="ij"), -1).reshape(-1, 3) + centre
+    leak = cube[:20] + [0, 0, 0]
+    axial, sag = reveal_slices(patient, skin, np.asarray(ped.axis), tip, cube, leak)
+    for cut in (axial, sag):
+        rgb = cut.rgb
+        cyan = np.all(rgb == CEMENT_RGB, axis=-1).sum()
+        red = np.all(rgb == LEAK_RGB, axis=-1).sum()
+        assert cyan > 0 and red > 0 and cut.leak_px == red
+        h, w = rgb.shape[:2]
+        (c0, r0), (c1, r1) = cut.path_px
+        assert 0 <= c1 <= w and 0 <= r1 <= h              # the tip is in the picture
+    # axial: anterior up, so the posterior skin entry is below the tip
+    assert axial.path_px[0][1] > axial.path_px[1][1]
+    # sagittal: anterior left, so the entry (posterior) is right of the tip
+    assert sag.path_px[0][0] > sag.path_px[1][0]
+    no_cement = reveal_slices(patient, None, None, None)
+    assert no_cement[0].cement_px == 0 and len(no_cement[0].path_px) == 0

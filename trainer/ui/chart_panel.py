@@ -36,6 +36,8 @@ def _value(v) -> str:
         return f"{v:g}"
     if isinstance(v, int) and abs(v) >= 10000:
         return f"{v:,}"
+    if isinstance(v, str):
+        v = v.replace("_", " ")
     return html.escape(str(v)) if v not in (None, "") else "—"
 
 

@@ -373,6 +373,7 @@ class MainWindow(QMainWindow):
         for w in (self.carm, self.trocar, self.cement, self.finish_button):
             w.setEnabled(has)
         if view is None:
+            self.chart.set_locked(True)
             return
         self.chart.show_decisions(view.decisions)
         self.chart.set_locked(view.stage not in ("checklist", "alignment"))
@@ -384,6 +385,7 @@ class MainWindow(QMainWindow):
         self.trocar.place_button.setEnabled(self.pending_place is not None and view.trocar is None)
 
     def _on_debrief(self, report, cuts) -> None:
+        self.debrief.cuts = cuts
         self.debrief.show_report(report.to_json(), cuts)
         self.stack.setCurrentIndex(1)
         self.status.note(f"Procedure finished: score {self.debrief.shown_score}. Session saved to "

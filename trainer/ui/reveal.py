@@ -9,9 +9,9 @@ cut along two planes and composed into RGB pictures.
   (horizontal direction of the axis, and z); anterior on the left, head at the top, like
   the lateral fluoroscopy view.
 
-Pedicle walls are drawn as the outline of the pedicle labels (yellow), cement inside the
-vertebral body in cyan, cement anywhere else (a leak) in red, all from a +/-2 mm slab so
-thin fingers are not missed.  The trocar path (skin to tip) is returned as a polyline in
+Pedicle walls are drawn as the outline of the pedicle labels (yellow), cement in cyan and
+leaked cement in red (the voxels the core's cement model counts as outside the body), all
+from a +/-2 mm slab so thin fingers are not missed.  The trocar path (skin to tip) is returned as a polyline in
 picture pixels.
 """
 
@@ -23,9 +23,7 @@ import numpy as np
 
 from trainer.core.anatomy.labels import Label
 
-__all__ = ["RevealSlice", "reveal_slices", "IN_BODY_LABELS"]
-
-IN_BODY_LABELS = (Label.CANCELLOUS, Label.BODY_CORTEX, Label.CLEFT, Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT)
+__all__ = ["RevealSlice", "reveal_slices"]
 SLAB_MM = 2.0
 BONE_WINDOW = (1500.0, 300.0)   # CT bone window: width, level (HU)
 WALL_RGB = (250, 220, 40)
@@ -63,12 +61,11 @@ class RevealSlice:
     cement_px: int
 
 
-def _cement_volume(grid, deposit) -> np.ndarray:
+def _mask_volume(grid, kji) -> np.ndarray:
     vol = np.zeros(grid.shape, dtype=bool)
-    if deposit is not None and len(deposit.ijk):
-        ijk = np.asarray(deposit.ijk, int)
-        keep = np.asarray(deposit.fraction) > 0
-        vol[ijk[keep, 0], ijk[keep, 1], ijk[keep, 2]] = True
+    if kji is not None and len(kji):
+        kji = np.asarray(kji, int)
+        vol[kji[:, 0], kji[:, 1], kji[:, 2]] = True
     return vol
 
 
@@ -80,7 +77,7 @@ def _sample(volume: np.ndarray, grid, pts_mm: np.ndarray, fill) -> np.ndarray:
     return np.where(inside, out, fill)
 
 
-def _compose(hu, labels, cement) -> tuple[np.ndarray, int, int]:
+def _compose(hu, labels, cement, leak) -> tuple[np.ndarray, int, int]:
     w, lv = BONE_WINDOW
     grey = np.clip((hu.astype(np.float32) - (lv - w / 2)) / w * 255.0, 0, 255).astype(np.uint8)
     rgb = np.repeat(grey[..., None], 3, axis=-1)
@@ -88,11 +85,9 @@ def _compose(hu, labels, cement) -> tuple[np.ndarray, int, int]:
     edge = np.zeros_like(ped)
     edge[1:-1, 1:-1] = ped[1:-1, 1:-1] & ~(ped[:-2, 1:-1] & ped[2:, 1:-1] & ped[1:-1, :-2] & ped[1:-1, 2:])
     rgb[edge] = WALL_RGB
-    inside = np.isin(labels, IN_BODY_LABELS)
-    rgb[cement & inside] = CEMENT_RGB
-    leak = cement & ~inside
+    rgb[cement] = CEMENT_RGB
     rgb[leak] = LEAK_RGB
-    return rgb, int(leak.sum()), int(cement.sum())
+    return rgb, int(leak.sum()), int((cement | leak).sum())
 
 
 def _crop(rgb: np.ndarray, inside: np.ndarray, path: np.ndarray):
@@ -123,7 +118,7 @@ def _slab_max(cement_vol, grid, pts, normal, step_mm):
     return acc
 
 
-def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, deposit, step_mm: float = 0.5,
+def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, cement_kji=None, leak_kji=None, step_mm: float = 0.5,
                   half_width_mm: float = 45.0) -> tuple[RevealSlice, RevealSlice]:
     """Axial and along-path sagittal cuts through the trocar tip.
 
@@ -132,7 +127,8 @@ def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, deposit, step_mm:
     patient : Patient
     trocar_skin_mm, trocar_dir, tip_mm : array-like (3,) or None
         Skin puncture, unit axis and tip of the trocar (None: cut through the body centre).
-    deposit : CementDeposit or None
+    cement_kji, leak_kji : ndarray (n, 3) of int, optional
+        Fine-grid voxels ``(k, j, i)`` holding cement, and those of them that leaked.
     step_mm : float
         Picture pixel size (mm).
     half_width_mm : float
@@ -141,7 +137,8 @@ def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, deposit, step_mm:
     vol = patient.volume
     grid = vol.grid
     centre = np.asarray(tip_mm if tip_mm is not None else patient.landmarks.body_centre_mm, float)
-    cement_vol = _cement_volume(grid, deposit)
+    cement_vol = _mask_volume(grid, cement_kji)
+    leak_vol = _mask_volume(grid, leak_kji)
     n = int(round(2 * half_width_mm / step_mm))
     s = (np.arange(n) - (n - 1) / 2) * step_mm
     # axial: rows anterior (-y) to posterior, cols patient right (-x) to left
@@ -150,7 +147,8 @@ def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, deposit, step_mm:
     hu = _sample(vol.hu, grid, pts, -1000)
     lab = _sample(vol.labels, grid, pts, 0)
     cem = _slab_max(cement_vol, grid, pts, np.array([0.0, 0.0, 1.0]), step_mm)
-    rgb, leak_px, cem_px = _compose(hu, lab, cem)
+    lk = _slab_max(leak_vol, grid, pts, np.array([0.0, 0.0, 1.0]), step_mm)
+    rgb, leak_px, cem_px = _compose(hu, lab, cem, lk)
     inside = grid.contains_mm(pts)
 
     def axial_px(p):
@@ -177,7 +175,8 @@ def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, deposit, step_mm:
     lab = _sample(vol.labels, grid, pts, 0)
     normal = np.cross(h, [0.0, 0.0, 1.0])
     cem = _slab_max(cement_vol, grid, pts, normal, step_mm)
-    rgb2, leak2, cem2 = _compose(hu, lab, cem)
+    lk = _slab_max(leak_vol, grid, pts, normal, step_mm)
+    rgb2, leak2, cem2 = _compose(hu, lab, cem, lk)
     inside2 = grid.contains_mm(pts)
 
     def sag_px(p):

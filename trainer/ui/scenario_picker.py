@@ -46,7 +46,8 @@ class ScenarioPicker(QDialog):
         self.resize(1100, 700)
         self.settings = settings
         self.list = QListWidget()
-        self.list.setMinimumWidth(380)
+        self.list.setMinimumWidth(470)
+        self.list.setWordWrap(True)
         self.details = QTextBrowser()
         self.list.currentItemChanged.connect(self._show_current)
         self.list.itemDoubleClicked.connect(lambda _: self._start())
@@ -63,7 +64,7 @@ class ScenarioPicker(QDialog):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.list)
         split.addWidget(self.details)
-        split.setSizes([400, 700])
+        split.setSizes([480, 620])
         row = QHBoxLayout()
         row.addWidget(open_file)
         row.addWidget(open_folder)

@@ -133,10 +133,15 @@ def debrief_cuts(procedure):
     from trainer.ui.reveal import reveal_slices
 
     tr = procedure.trocar
-    deposit = procedure.cement.deposit() if procedure.cement is not None else None
+    cement_kji = leak_kji = None
+    c = procedure.cement
+    if c is not None and c.injected_ml > 0:
+        cement_kji = c.deposit().ijk
+        flat = c.flow.occupied()
+        leak_kji = c.domain.grid_kji(flat[~c.domain.in_body[flat]])   # the model's own leak voxels
     if tr is None:
-        return reveal_slices(procedure.patient, None, None, None, deposit)
-    return reveal_slices(procedure.patient, tr.skin_mm, tr.direction, tr.tip_mm, deposit)
+        return reveal_slices(procedure.patient, None, None, None, cement_kji, leak_kji)
+    return reveal_slices(procedure.patient, tr.skin_mm, tr.direction, tr.tip_mm, cement_kji, leak_kji)
 
 
 class Controller(QObject):

@@ -137,10 +137,13 @@ class TrocarPanel(QGroupBox):
         for w in (self.left_radio, self.right_radio, self.gauge):
             w.setEnabled(not placed)
         if not placed:
+            if self.entry_label.text().startswith("Trocar in"):
+                self.show_entry(None)
             self.depth_label.setText("Not placed")
             self.tissue_label.setText("")
             return
         self.place_button.setEnabled(False)
+        self.entry_label.setText("Trocar in. To re-place it, withdraw it fully (Z) first.")
         self.depth_label.setText(f"{trocar.side} · {trocar.gauge} G · depth {trocar.depth_mm:.1f} mm")
         name = str(trocar.tissue).replace("_", " ")
         colour = TISSUE_COLOURS.get(name, "#e0e0e0")
