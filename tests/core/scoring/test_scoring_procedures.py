@@ -38,7 +38,8 @@ def test_expert_passes_with_a_high_score(expert):
     assert r.passed, r.critical_errors
     assert r.score >= 90
     assert r.critical_errors == []
-    assert r.failed_metrics() == []
+    # leaks happen in 20-35 % of well-done injections (FACTS.md 4), so only that metric may miss
+    assert set(r.failed_metrics()) <= {"leak_other"}
     assert 0.67 <= r.tip["depth_fraction"] <= 0.90
     assert r.metric("ap_orbital_error").value == 0 and r.metric("lateral_orbital_error").value == 0
     assert r.metric("cement_phase").detail.endswith("Pa.s") and "working" in r.metric("cement_phase").detail
