@@ -1,27 +1,10 @@
-"""Shared builders for the anatomy tests: every patient is built once per session."""
+"""Fixtures of the anatomy tests: every patient is built once per session (see anatomy_support)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import pytest
 
-from trainer.core.anatomy.builder import build_patient
-from trainer.core.anatomy.morphometry import SEX_SCALE
-from trainer.core.anatomy.params import AnatomyParams
-
-#: size factor that cancels the female sex factor, so jitter-free dimensions equal the table
-TABLE_SIZE = 1.0 / SEX_SCALE["female"]
-
-
-@lru_cache(maxsize=None)
-def patient_for(**kw):
-    return build_patient(AnatomyParams(**kw))
-
-
-def cached(**kw):
-    """Build (once per session) the patient for these AnatomyParams keywords."""
-    return patient_for(**dict(sorted(kw.items())))
+from anatomy_support import cached
 
 
 @pytest.fixture(scope="session")

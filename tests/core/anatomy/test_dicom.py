@@ -31,7 +31,7 @@ def small_volume(seed=0, shape=(6, 20, 30), spacing=(0.7, 0.6, 1.25)):
 
 @pytest.fixture(scope="module")
 def phantom_series(tmp_path_factory, request):
-    from conftest import cached
+    from anatomy_support import cached
 
     p = cached(level="L1", fracture_grade=2.0, morphology="wedge", seed=7)
     d = tmp_path_factory.mktemp("phantom")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from anatomy_measure import BODY, run_mm
-from conftest import TABLE_SIZE, cached
+from anatomy_support import TABLE_SIZE, cached
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.morphometry import level_table, vertebra_dims
 from trainer.core.anatomy.params import LEVELS

@@ -1,0 +1,22 @@
+"""Helpers shared by the anatomy tests (a uniquely named module: conftest names clash across folders)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from trainer.core.anatomy.builder import build_patient
+from trainer.core.anatomy.morphometry import SEX_SCALE
+from trainer.core.anatomy.params import AnatomyParams
+
+#: size factor that cancels the female sex factor, so jitter-free dimensions equal the table
+TABLE_SIZE = 1.0 / SEX_SCALE["female"]
+
+
+@lru_cache(maxsize=None)
+def _patient_for(**kw):
+    return build_patient(AnatomyParams(**kw))
+
+
+def cached(**kw):
+    """Build (once per session) the patient for these AnatomyParams keywords."""
+    return _patient_for(**dict(sorted(kw.items())))
