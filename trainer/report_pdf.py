@@ -7,7 +7,9 @@ headless (``QT_QPA_PLATFORM=offscreen`` is set when no platform is chosen).
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 from pathlib import Path
 
 __all__ = ["write_pdf"]
@@ -21,6 +23,31 @@ def _app():
     if app is None:
         app = QGuiApplication(["vptrainer-report"])
     return app
+
+
+_DATA_URI = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+
+
+def _with_image_resources(doc, html: str) -> str:
+    """Register the HTML's embedded PNGs as QImage resources and point the HTML at them.
+
+    QTextDocument would otherwise decode data URIs into QPixmaps, which are only safe in
+    the GUI thread; QImage resources let the PDF be written from a worker thread.
+    """
+    from PySide6.QtCore import QByteArray, QUrl
+    from PySide6.QtGui import QImage, QTextDocument
+
+    count = 0
+
+    def swap(match):
+        nonlocal count
+        count += 1
+        name = f"debrief-image-{count}.png"
+        img = QImage.fromData(QByteArray(base64.b64decode(match.group(1))), "PNG")
+        doc.addResource(QTextDocument.ImageResource, QUrl(name), img)
+        return f'src="{name}"'
+
+    return _DATA_URI.sub(swap, html)
 
 
 def write_pdf(html: str, path, title: str = "vptrainer debrief") -> Path:
@@ -50,7 +77,7 @@ def write_pdf(html: str, path, title: str = "vptrainer debrief") -> Path:
     font = QFont("DejaVu Sans")
     font.setPointSizeF(8.5)
     doc.setDefaultFont(font)
-    doc.setHtml(html)
+    doc.setHtml(_with_image_resources(doc, html))
     rect = writer.pageLayout().paintRectPixels(writer.resolution())
     doc.setPageSize(QSizeF(rect.width(), rect.height()))
     doc.print_(writer)
