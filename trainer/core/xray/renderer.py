@@ -13,6 +13,7 @@ interpolation of the filled context (see :mod:`trainer.core.xray.raymarch`).
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 
 import numpy as np
@@ -49,6 +50,21 @@ def _sample(arr: np.ndarray, grid: Grid, pts_mm: np.ndarray, mode: str = "consta
     return ndimage.map_coordinates(arr, kji.T, order=1, mode=mode, cval=0.0, prefilter=False)
 
 
+def _down2(a: np.ndarray, axis: int) -> np.ndarray:
+    """[1, 2, 1]/4 filter along ``axis`` ('nearest' edges) evaluated at the even samples only."""
+    a = np.moveaxis(a, axis, 0)
+    n = a.shape[0]
+    even, odd = a[0::2], a[1::2]
+    m = even.shape[0]
+    b = even * np.float32(0.5)
+    b[:odd.shape[0]] += np.float32(0.25) * odd          # right neighbour 2k+1
+    if odd.shape[0] < m:                                 # n odd: the last even sample's right is itself
+        b[-1] += np.float32(0.25) * a[n - 1]
+    b[1:] += np.float32(0.25) * odd[:m - 1]              # left neighbour 2k-1
+    b[0] += np.float32(0.25) * a[0]
+    return np.moveaxis(b, 0, axis)
+
+
 def _pool(arr: np.ndarray, f: int) -> np.ndarray:
     """Anti-aliased downsampling by ``f`` keeping voxel 0 as the first centre.
 
@@ -56,16 +72,36 @@ def _pool(arr: np.ndarray, f: int) -> np.ndarray:
     voxels; either way the kept centres are a subset of the original ones, so a grid that
     is symmetric about the midline stays symmetric.
     """
-    if f == 1:
-        return arr.copy()
     out = np.asarray(arr, np.float32)
+    if f == 1:
+        return out.copy()
     if f == 2:
-        w = np.array([0.25, 0.5, 0.25], np.float32)
         for ax in range(3):
-            out = ndimage.convolve1d(out, w, axis=ax, mode="nearest")
-    else:
-        out = ndimage.uniform_filter(out, size=f, mode="nearest")
+            out = _down2(out, ax)
+        return np.ascontiguousarray(out)
+    out = ndimage.uniform_filter(out, size=f, mode="nearest")
     return np.ascontiguousarray(out[::f, ::f, ::f])
+
+
+def _resample_aligned(arr: np.ndarray, src: Grid, dst: Grid) -> np.ndarray:
+    """Trilinear samples of ``arr`` (on axis-aligned ``src``) at every voxel centre of ``dst`` (zero outside).
+
+    Separable: one linear interpolation per axis on a zero-padded copy.
+    """
+    out = np.pad(np.asarray(arr, np.float32), 1)
+    for ax in range(3):                      # array axes z, y, x
+        w_ax = 2 - ax                        # world axis index (x=0, y=1, z=2)
+        n_src = src.shape[ax]
+        pos = (dst.origin_mm[w_ax] + dst.spacing_mm[w_ax] * np.arange(dst.shape[ax]) - src.origin_mm[w_ax]) \
+            / src.spacing_mm[w_ax] + 1.0
+        pos = np.clip(pos, 0.0, n_src + 1.0)
+        i0 = np.minimum(pos.astype(np.intp), n_src)
+        w = (pos - i0).astype(np.float32)
+        shape = [1, 1, 1]
+        shape[ax] = -1
+        w = w.reshape(shape)
+        out = np.take(out, i0, axis=ax) * (1 - w) + np.take(out, i0 + 1, axis=ax) * w
+    return np.ascontiguousarray(out, np.float32)
 
 
 class FluoroRenderer:
@@ -97,9 +133,13 @@ class FluoroRenderer:
         self._projectors: OrderedDict = OrderedDict()
         fine = patient.volume
         self.fine_grid = fine.grid
-        fa, fb = hu_channels(fine.hu)
-        self._fine_channels = (fa, fb)
         lo, hi = fine_box_mm(fine.grid)
+        # Fine channels downsampled for rendering (the detail volume's base).
+        f = max(1, int(fine_pool))
+        fa, fb = hu_channels(fine.hu)
+        pa, pb = _pool(fa, f), _pool(fb, f)
+        del fa, fb
+        self.detail_grid = Grid(pa.shape, tuple(float(v) * f for v in fine.grid.spacing_mm), fine.grid.origin_mm)
         # Context volumes with the fine box filled by the fine channels averaged to their grid.
         self._context = []
         for vol in patient.context:
@@ -109,25 +149,18 @@ class FluoroRenderer:
             if pts[0].size:
                 k, j, i = pts
                 centres = g.index_to_mm(np.stack([k, j, i], axis=-1))
-                size = np.maximum(1, np.rint(np.asarray(g.spacing_mm) / np.asarray(fine.grid.spacing_mm)))
+                size = np.maximum(1, np.rint(np.asarray(g.spacing_mm) / np.asarray(self.detail_grid.spacing_mm)))
                 size = tuple(int(s) for s in size[::-1])
-                for src, dst in ((fa, ca), (fb, cb)):
-                    sm = ndimage.uniform_filter(src, size=size, mode="nearest")
-                    dst[k, j, i] = _sample(sm, fine.grid, centres, mode="nearest")
+                for src, dst in ((pa, ca), (pb, cb)):
+                    sm = ndimage.uniform_filter(src, size=size, mode="nearest") if max(size) > 1 else src
+                    dst[k, j, i] = _sample(sm, self.detail_grid, centres, mode="nearest")
             self._context.append((g, ca, cb))
-        # Detail volume on the pooled fine grid.
-        f = max(1, int(fine_pool))
-        pa, pb = _pool(fa, f), _pool(fb, f)
-        sp = np.asarray(fine.grid.spacing_mm) * f
-        porg = np.asarray(fine.grid.origin_mm)
-        self.detail_grid = Grid(pa.shape, tuple(float(v) for v in sp), tuple(float(v) for v in porg))
-        if self._context:
-            kk, jj, ii = np.indices(pa.shape).reshape(3, -1)
-            centres = self.detail_grid.index_to_mm(np.stack([kk, jj, ii], axis=-1))
-            for g, ca, cb in self._context:
-                pa -= _sample(ca, g, centres).reshape(pa.shape)
-                pb -= _sample(cb, g, centres).reshape(pb.shape)
+        # Detail volume: pooled fine minus the filled context interpolated at its voxel centres.
+        for g, ca, cb in self._context:
+            pa -= _resample_aligned(ca, g, self.detail_grid)
+            pb -= _resample_aligned(cb, g, self.detail_grid)
         self._detail = (pa, pb)
+        self._lock = threading.RLock()
 
     @staticmethod
     def _inside_points(g: Grid, lo, hi):
@@ -167,7 +200,7 @@ class FluoroRenderer:
         """
         m = materials.hu_model(self.energy_kev(kvp))
         w, s = np.float32(m.water_per_mm), np.float32(m.bone_slope_per_mm_hu)
-        fa, fb = self._fine_channels
+        fa, fb = hu_channels(self.patient.volume.hu)
         return {"fine": (self.fine_grid, w * fa + s * fb),
                 "context": [(g, w * ca + s * cb) for g, ca, cb in self._context]}
 
@@ -182,6 +215,10 @@ class FluoroRenderer:
         Cached per ``(pose, kvp)`` (least recently used first out).
         """
         key = (pose, round(float(kvp), 3))
+        with self._lock:
+            return self._line_integrals(key, pose, kvp)
+
+    def _line_integrals(self, key, pose: Pose, kvp: float) -> np.ndarray:
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
