@@ -95,3 +95,33 @@ def test_html_and_pdf_debrief(session, tmp_path, capsys):
         assert needle in text
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and len(data) > 20_000
+
+
+def test_pdf_can_be_written_from_a_worker_thread(tmp_path):
+    import base64
+    import threading
+
+    import numpy as np
+
+    from trainer.core.scoring.figures import encode_png_rgb
+    from trainer.report_pdf import write_pdf
+
+    rgb = np.zeros((40, 40, 3), np.uint8)
+    rgb[:, :, 0] = 200
+    html = ("<h1>t</h1><img src=\"data:image/png;base64,"
+            + base64.b64encode(encode_png_rgb(rgb)).decode() + "\" width=\"200\">")
+    write_pdf(html, tmp_path / "main.pdf")          # the application exists in the main thread
+    errors = []
+
+    def job():
+        try:
+            write_pdf(html, tmp_path / "worker.pdf")
+        except Exception as exc:                    # reported below, not swallowed
+            errors.append(exc)
+
+    t = threading.Thread(target=job)
+    t.start()
+    t.join(60)
+    assert errors == [] and not t.is_alive()
+    a, b = (tmp_path / "main.pdf").read_bytes(), (tmp_path / "worker.pdf").read_bytes()
+    assert b.startswith(b"%PDF") and b"/Image" in b and abs(len(a) - len(b)) < 200
