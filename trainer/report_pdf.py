@@ -16,12 +16,14 @@ __all__ = ["write_pdf"]
 
 
 def _app():
+    """The running Qt application, or a new one.  A QApplication (not just a QGuiApplication),
+    so that widgets created later in the same process (the GUI, pytest-qt) still work."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
 
-    app = QGuiApplication.instance()
+    app = QApplication.instance()
     if app is None:
-        app = QGuiApplication(["vptrainer-report"])
+        app = QApplication(["vptrainer-report"])
     return app
 
 
