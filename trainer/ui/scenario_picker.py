@@ -58,6 +58,7 @@ class ScenarioPicker(QDialog):
         buttons = QDialogButtonBox()
         self.start_button = buttons.addButton("Start", QDialogButtonBox.ButtonRole.AcceptRole)
         self.start_button.setObjectName("startButton")
+        self.start_button.setDefault(True)
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._start)
         buttons.rejected.connect(self.reject)
