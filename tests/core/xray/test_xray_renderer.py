@@ -145,3 +145,24 @@ def test_osteoporotic_bone_projects_paler_than_healthy():
         li = FluoroRenderer(p, geom).line_integrals(LATERAL, 90)
         vals.append(li[int(c) - 3:int(c) + 4, int(c) - 10:int(c) - 3].mean())
     assert vals[1] > vals[0] + 0.05
+
+
+def test_chunked_pooling_and_aligned_resampling_match_the_direct_forms():
+    from scipy import ndimage
+
+    from trainer.core.xray.renderer import _pool, _pooled_channels, _resample_aligned, hu_channels
+
+    rng = np.random.default_rng(0)
+    for shape in ((37, 20, 21), (40, 19, 22), (1, 4, 5)):
+        hu = rng.integers(-1000, 1500, shape).astype(np.int16)
+        a, b = _pooled_channels(hu, 2, chunk=5)
+        full_a, full_b = hu_channels(hu)
+        assert np.allclose(a, _pool(full_a, 2), atol=1e-6) and np.allclose(b, _pool(full_b, 2))
+    arr = rng.random((20, 25, 30)).astype(np.float32)
+    src = Grid((20, 25, 30), (2.0, 2.0, 2.0), (-30.0, -20.0, -10.0))
+    dst = Grid((30, 40, 50), (1.0, 1.0, 1.0), (-45.3, -30.7, -25.2))
+    kk, jj, ii = np.indices(dst.shape).reshape(3, -1)
+    pts = dst.index_to_mm(np.stack([kk, jj, ii], -1))
+    want = ndimage.map_coordinates(arr, src.mm_to_index(pts).T, order=1, mode="grid-constant",
+                                   prefilter=False).reshape(dst.shape)
+    assert np.allclose(_resample_aligned(arr, src, dst), want, atol=1e-5)
