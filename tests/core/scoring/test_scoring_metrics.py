@@ -30,6 +30,7 @@ def test_expert_passes_with_a_high_score(lm):
     bad = [m.id for m in r.metrics if m.status == "fail"]
     assert bad == []
     assert 0.67 <= r.tip["depth_fraction"] <= 0.9
+    assert "closest approach of the shaft to the medial wall line 1.0 mm" in r.metric("medial_wall_rule").detail
     assert r.cement_injected_ml == pytest.approx(3.0)
     assert r.global_rating["overall"] >= 4.5
     assert "not validated" in r.global_rating["label"]

@@ -89,11 +89,15 @@ class MedialWallRule(Metric):
         self.first = None
         self.moves = 0
         self.tol_mm = float(self.spec.params.get("tolerance_mm", 1.0))
+        self.margin_mm = None          # closest approach of the shaft surface to the medial wall line
 
     def update(self, event, state: StreamState):
         if event.kind != "trocar_moved" or state.tip_mm is None or state.side is None:
             return
         self.moves += 1
+        mm = event.data.get("medial_margin_mm")
+        if mm is not None:
+            self.margin_mm = float(mm) if self.margin_mm is None else min(self.margin_mm, float(mm))
         lm = self.ctx.landmarks
         ped = lm.pedicle(state.side)
         sgn = _sign(state.side)
@@ -128,15 +132,17 @@ class MedialWallRule(Metric):
     def result(self):
         if self.moves == 0:
             return self.missing("the trocar was never advanced")
+        margin = "" if self.margin_mm is None else \
+            f"; closest approach of the shaft to the medial wall line {self.margin_mm:.1f} mm"
         if self.first is None:
             return self.make(0.0, "pass", "the tip stayed lateral to the medial pedicle wall until it had "
-                                          "passed the posterior body wall")
+                                          f"passed the posterior body wall{margin}")
         t, m, p, side = self.first
         where = (f"at t={t:.0f} s the tip was {m:.1f} mm medial to the {side} medial pedicle wall on AP "
                  f"while still {p:.1f} mm posterior to the posterior body wall on lateral")
         if self.worst_mm <= self.tol_mm:
             return self.make(self.worst_mm, "warn", f"grazing: {where} (within the {self.tol_mm:g} mm "
-                                                    "tolerance of the rule)")
+                                                    f"tolerance of the rule){margin}")
         return self.make(self.worst_mm, "fail", f"{where} (worst {self.worst_mm:.1f} mm): the canal is at risk")
 
 
