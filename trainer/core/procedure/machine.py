@@ -17,7 +17,7 @@ import json
 
 import numpy as np
 
-from trainer.core.errors import ActionRefused
+from trainer.core.errors import ActionRefused, ParameterError
 from trainer.core.procedure import trocar as trocar_mod
 from trainer.core.procedure.actions import DURATIONS, validate
 from trainer.core.procedure.events import Event
@@ -138,10 +138,13 @@ class Procedure:
                 raise ActionRefused("the procedure is finished; no further actions are possible")
             t0 = self.t_s
             summary, events, image, duration = getattr(self, f"_do_{a['type']}")(a)
-        except ActionRefused as exc:
-            ev = Event("refused", self.t_s, {"action": json_safe(action), "reason": exc.reason})
+        except (ActionRefused, ParameterError) as exc:
+            # handlers call out (trocar, cement, imaging) before they change anything, so a
+            # ParameterError from a model is a refusal like any other
+            reason = exc.reason if isinstance(exc, ActionRefused) else str(exc)
+            ev = Event("refused", self.t_s, {"action": json_safe(action), "reason": reason})
             self.events.append(ev)
-            return ActionResult(False, action, exc.reason, {"reason": exc.reason}, [ev], None, 0.0)
+            return ActionResult(False, action, reason, {"reason": reason}, [ev], None, 0.0)
         self.t_s = t0 + duration
         self.events.extend(events)
         self.accepted_count += 1

@@ -5,7 +5,8 @@ the checklist answers the chart calls for, a squared AP and lateral, a transpedi
 trocar along the pedicle axis to the anterior third of the body with AP and lateral
 checks at the skin, in the pedicle, at the posterior wall and at the target, cement
 mixed on reaching the body and injected in 0.5 mL pushes once it is in its working
-phase, with a lateral check after each push.  Scoring, scenario and GUI tests reuse it.
+phase, with a lateral check after each push and an AP check after about every 1 mL.
+Scoring, scenario and GUI tests reuse it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 from trainer.core.errors import ParameterError
 from trainer.core.procedure.trocar import DEFAULT_GAUGE, DEFAULT_LENGTH_MM, GAUGES_MM, LENGTH_RANGE_MM, find_skin
 
-__all__ = ["TARGET_DEPTH_FRACTION", "expert_target_mm", "expert_line", "expert_actions", "working_phase_s"]
+__all__ = ["TARGET_DEPTH_FRACTION", "expert_direction", "expert_target_mm", "expert_line", "expert_actions", "working_phase_s"]
 
 #: Target depth as a fraction of the body from the posterior wall: 0.75 puts the tip in
 #: the anterior third, 0.25 of the depth from the anterior cortex (FACTS.md 2 target zone
@@ -24,23 +25,55 @@ TARGET_DEPTH_FRACTION = 0.75
 #: Where the plan's line starts behind the pedicle entry (mm along the axis); only the
 #: direction matters, the tip starts where the line meets the skin.
 _LINE_BACK_MM = 40.0
+#: Largest medial turn from the pedicle axis (deg) and the wanted target offset from the midline (mm).
+MAX_EXTRA_MEDIAL_DEG = 5.0
+MIDLINE_TARGET_MM = 4.0
+
+
+def _rot_z(v, deg):
+    t = np.radians(deg)
+    c, sn = np.cos(t), np.sin(t)
+    return np.array([c * v[0] - sn * v[1], sn * v[0] + c * v[1], v[2]])
+
+
+def expert_direction(patient, side: str = "left", depth_fraction: float = TARGET_DEPTH_FRACTION) -> np.ndarray:
+    """Unit direction of the expert trajectory through the pedicle's isthmus centre.
+
+    The pedicle axis, turned medially by up to :data:`MAX_EXTRA_MEDIAL_DEG` so that the
+    target comes within :data:`MIDLINE_TARGET_MM` of the midline (FACTS.md 2: medial
+    angulation = the pedicle's transverse angle plus 0-5 deg; unipedicular tip within
+    +/-5 mm of the midline on AP).
+    """
+    lm = patient.landmarks
+    ped = lm.pedicle(side)
+    e = np.asarray(ped.centre_mm, float)             # pivot at the isthmus: it stays centred there
+    a = np.asarray(ped.axis, float)
+    y_target = lm.posterior_wall_y_mm - depth_fraction * lm.body_depth_mm
+    cx = float(lm.body_centre_mm[0])
+    sign = -1.0 if side == "left" else 1.0            # rotation about z that turns the axis medially
+    best = a
+    for k in range(0, int(MAX_EXTRA_MEDIAL_DEG * 4) + 1):
+        d = _rot_z(a, sign * k * 0.25)
+        x = e[0] + (y_target - e[1]) / d[1] * d[0]
+        best = d
+        if abs(x - cx) <= MIDLINE_TARGET_MM:
+            break
+    return best / np.linalg.norm(best)
 
 
 def expert_target_mm(patient, side: str = "left", depth_fraction: float = TARGET_DEPTH_FRACTION) -> np.ndarray:
-    """Point on the pedicle axis at ``depth_fraction`` of the body depth (x, y, z mm)."""
+    """Target on the expert trajectory at ``depth_fraction`` of the body depth (x, y, z mm)."""
     lm = patient.landmarks
-    ped = lm.pedicle(side)
-    e = np.asarray(ped.entry_mm, float)
-    a = np.asarray(ped.axis, float)
+    e = np.asarray(lm.pedicle(side).centre_mm, float)
+    d = expert_direction(patient, side, depth_fraction)
     y_target = lm.posterior_wall_y_mm - depth_fraction * lm.body_depth_mm
-    t = (y_target - e[1]) / a[1]
-    return e + t * a
+    return e + (y_target - e[1]) / d[1] * d
 
 
 def expert_line(patient, side: str = "left") -> tuple[np.ndarray, np.ndarray]:
-    """``(entry_mm, target_mm)`` for a ``place`` action along the pedicle axis."""
+    """``(entry_mm, target_mm)`` for a ``place`` action through the pedicle's isthmus centre."""
     ped = patient.landmarks.pedicle(side)
-    entry = np.asarray(ped.entry_mm, float) - _LINE_BACK_MM * np.asarray(ped.axis, float)
+    entry = np.asarray(ped.centre_mm, float) - _LINE_BACK_MM * expert_direction(patient, side)
     return entry, expert_target_mm(patient, side)
 
 
@@ -130,12 +163,18 @@ def expert_actions(scenario, patient, side: str = "left", volume_ml: float = 3.0
     acts.append({"type": "wait", "s": working_phase_s(scenario)})
     pushes = int(np.ceil(volume_ml / 0.5 - 1e-9))
     left = float(volume_ml)
+    since_ap = 0.0
     for i in range(pushes):
         ml = round(min(0.5, left), 3)
         left -= ml
+        since_ap += ml
         acts.append({"type": "inject", "ml": ml})
         acts.append(dict(shot))          # the C-arm is lateral: check the cement's posterior extent
-    acts += [dict(ap), dict(shot)]
+        if since_ap >= 1.0 - 1e-9 or i == pushes - 1:
+            acts += [dict(ap), dict(shot)]           # AP check about every 1 mL and after the last push
+            since_ap = 0.0
+            if i < pushes - 1:
+                acts.append(dict(lat))
     acts.append({"type": "advance", "mm": -round(depth + 1.0, 3)})
     acts.append({"type": "finish"})
     return acts
