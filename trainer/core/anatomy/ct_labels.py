@@ -54,7 +54,6 @@ __all__ = ["CORTEX_HU", "patient_from_ct", "patient_from_scenario_ct", "derive_l
 
 CORTEX_HU = 400.0          #: cortex threshold (cortex 1000-1500 HU, blurred in clinical CT; FACTS.md 1.5)
 CLOSING_MM = 1.5           #: cortex thickened by this much before filling: gaps up to 3 mm are bridged
-BRIDGE_MM = 2.0            #: bone bridges thinner than twice this are cut between the body and its neighbours
 POSTERIOR_BOW_MM = 1.5     #: posterior wall concavity towards the sides (mm)
 PEDICLE_FLARE = (1.1, 1.0)  #: tube semi-axes at the isthmus / measured half width and half height
 FLARE_PER_8MM = (0.45, 0.08)  #: relative widening (width, height) per (distance from the isthmus / 8 mm)^2
@@ -72,6 +71,9 @@ def _disc(r_vox: float) -> np.ndarray:
 #: 4-connectivity inside an axial slice, nothing across slices (for per-slice fills and labels)
 _PLANE = np.zeros((3, 3, 3), bool)
 _PLANE[1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
+#: the same in sagittal planes (y, z connected, nothing across x)
+_SAGITTAL = np.zeros((3, 3, 3), bool)
+_SAGITTAL[:, :, 1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
 
 
 def _axes(grid: Grid):
@@ -180,7 +182,12 @@ def derive_labels(fine: Volume, lm: dict) -> tuple[np.ndarray, dict]:
     # a seal in the disc slices would close the disc off and fill it
     mid_z = ((z >= SEAL_FRACTION * inf) & (z <= SEAL_FRACTION * sup))[:, None, None]
     seal = (np.abs(Y - (pw - 0.5 * sp)) <= 0.6 * sp) & (np.abs(X) <= half_gap) & mid_z
+    # fill per axial slice, and per sagittal slice for what a vein channel leaving through a
+    # lateral wall opens in the axial plane
     filled_thick = ndi.binary_fill_holes(thick | seal, structure=_PLANE)
+    wall = pw + POSTERIOR_BOW_MM * (X / a_est) ** 2 + 0.25 * sp
+    front = (Y <= wall) & np.ones(hu.shape[:1], bool)[:, None, None]
+    filled_thick |= ndi.binary_fill_holes(thick | seal, structure=_SAGITTAL) & front
     # the canal: the hole found at the canal centre in each slice
     canal_y = 0.5 * (pl[1] + pr[1])
     hl, _ = ndi.label(filled_thick & ~(thick | seal), structure=_PLANE)
@@ -190,8 +197,6 @@ def derive_labels(fine: Volume, lm: dict) -> tuple[np.ndarray, dict]:
     # shrink back to the cortex's outer surface; seal voxels count only where there is cortex
     filled = (ndi.binary_erosion(filled_thick, structure=disc, border_value=0) | cortex) & (~seal | cortex)
     bone = filled & ~(canal_holes & ~cortex)
-    wall = pw + POSTERIOR_BOW_MM * (X / a_est) ** 2 + 0.25 * sp
-    front = (Y <= wall) & np.ones(hu.shape[:1], bool)[:, None, None]
     # ribs touch the bodies at the disc levels (thoracic): keep to the body's own width,
     # measured at its centre, and to a window around the endplates
     k0, j0, i0 = int(np.argmin(np.abs(z))), int(np.argmin(np.abs(y))), int(np.argmin(np.abs(x)))
@@ -199,7 +204,7 @@ def derive_labels(fine: Volume, lm: dict) -> tuple[np.ndarray, dict]:
     half_w = max(abs(x[run[0]]), abs(x[run[1]])) if run is not None else 30.0
     margin_z = 0.5 * (sup - inf) + 2.0
     keep = ((np.abs(X) <= half_w + 1.5) & ((z >= inf - margin_z) & (z <= sup + margin_z))[:, None, None])
-    body = _body(bone & front & keep, x, y, z, aw, pw)
+    body = _body(bone & front & keep, cortex, x, y, z)
     measured["body_half_width_mm"] = float(half_w)
     labels = np.zeros(hu.shape, np.uint8)
     n = max(1, int(round(1.0 / sp)))
@@ -209,7 +214,7 @@ def derive_labels(fine: Volume, lm: dict) -> tuple[np.ndarray, dict]:
     measured.update({"posterior_wall_y_mm": pw, "anterior_wall_y_mm": aw, "pedicles": {}})
     behind = bone & ~body & ~front
     # the pedicle base includes the posterior wall cortex it grows out of
-    base = body & ~core & (Y >= pw - 1.5)
+    base = ((body & ~core) | (bone & front & ~body)) & (Y >= pw - 3.0)
     for side, c in (("left", pl), ("right", pr)):
         ped, info = _pedicle(behind, base, g, c, pw, side)
         labels[ped] = Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT
@@ -218,23 +223,45 @@ def derive_labels(fine: Volume, lm: dict) -> tuple[np.ndarray, dict]:
     return labels, measured
 
 
-def _body(cand, x, y, z, aw: float, pw: float) -> np.ndarray:
-    """The target body: the piece of bone in front of the posterior wall that holds the body
-    centre, after cutting bridges thinner than 2 x :data:`BRIDGE_MM` (rib heads that touch two
-    bodies at thoracic levels, fused osteophytes) by erosion and geodesic reconstruction."""
+def _endplate_span(cortex, k0: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per (y, x) column: the first and last slice of the run from ``k0`` up to and through the
+    first cortex met above, and down through the first cortex met below (the endplates)."""
+    nz = cortex.shape[0]
+    kk = np.arange(nz)[:, None, None]
+    up = cortex & (kk >= k0)
+    first_up = np.where(up.any(axis=0), up.argmax(axis=0), nz - 1)
+    after = ~cortex & (kk > first_up)
+    top = np.where(after.any(axis=0), after.argmax(axis=0) - 1, nz - 1)
+    down = cortex[::-1] & (kk[::-1] <= k0)
+    first_dn = np.where(down.any(axis=0), nz - 1 - down.argmax(axis=0), 0)
+    before = (~cortex & (kk < first_dn))[::-1]
+    bot = np.where(before.any(axis=0), nz - before.argmax(axis=0), 0)
+    return bot, top
+
+
+def _body(cand, cortex, x, y, z) -> np.ndarray:
+    """The target body: bone in front of the posterior wall, in the columns of the body's
+    cross-section at its centre, between the endplate cortices met going up and down from
+    the centre (so that neither the discs nor the neighbours are included, however the
+    discs are inclined), as one connected piece holding the body centre."""
     sp = float(x[1] - x[0])
-    n = max(1, int(round(BRIDGE_MM / sp)))
-    core = ndi.binary_erosion(cand, iterations=n, border_value=0)
-    cl, _ = ndi.label(core)
     k0, j0, i0 = int(np.argmin(np.abs(z))), int(np.argmin(np.abs(y))), int(np.argmin(np.abs(x)))
-    pick = cl[k0, j0, i0]
+    cl, _ = ndi.label(cand[k0])
+    pick = cl[j0, i0]
     if pick == 0:
-        win = cl[max(0, k0 - 2 * n):k0 + 2 * n + 1, max(0, j0 - 4 * n):j0 + 4 * n + 1, max(0, i0 - 4 * n):i0 + 4 * n + 1]
-        vals = win[win > 0]
+        vals = cl[max(0, j0 - 8):j0 + 9, max(0, i0 - 8):i0 + 9]
+        vals = vals[vals > 0]
         if not vals.size:
             return np.zeros(cand.shape, bool)
         pick = int(np.bincount(vals).argmax())
-    return ndi.binary_dilation(cl == pick, iterations=n + 1, mask=cand)
+    foot = ndi.binary_dilation(cl == pick, iterations=max(1, int(round(1.5 / sp))))
+    solid = ndi.uniform_filter(cortex.astype(np.float32), 3) > 0.5       # no stray trabecular voxels
+    bot, top = _endplate_span(solid, k0)
+    kk = np.arange(cand.shape[0])[:, None, None]
+    body = cand & foot[None] & (kk >= bot[None]) & (kk <= top[None])
+    lab, _ = ndi.label(body)
+    keep = lab[k0, j0, i0] or (np.bincount(lab[k0].ravel())[1:].argmax() + 1 if lab[k0].any() else 0)
+    return lab == keep if keep else body
 
 
 def _pedicle(behind, base, g: Grid, c, pw: float, side: str):
@@ -251,11 +278,17 @@ def _pedicle(behind, base, g: Grid, c, pw: float, side: str):
         vals = near[near > 0]
         pid = int(np.bincount(vals).argmax()) if vals.size else 0
     piece = lab == pid if pid else np.zeros_like(slab)
-    width = float(max(_run(piece[k, j], i), 1) * sp)
-    # height: the narrowest vertical run just in front of the centre (articular processes
-    # sit above and behind the isthmus)
-    runs = [_run(piece[:, jj, i], k) for jj in range(max(0, j - int(4 / sp)), j + 1)]
-    runs = [r for r in runs if r > 0]
+    # width and height: the narrowest runs through the centre line just in front of the
+    # centre (transverse and articular processes join the pedicle at and behind the isthmus)
+    front_rows = range(max(0, j - int(4 / sp)), j + 1)
+    runs = [r for r in (_run(piece[k, jj], i) for jj in front_rows) if r > 0]
+    width = float(max(min(runs) if runs else 1, 1) * sp)
+    b0 = _run_bounds(piece[k, j], i)
+    medial_x = float(x[b0[0]] if s > 0 else x[b0[1]]) if b0 is not None else c[0] - s * 0.5 * width
+    # the medial wall faces the canal and is always clear; laterally the pedicle can merge
+    # with the transverse process or a rib head: then trust the centre-to-medial-wall distance
+    width = min(width, max(2.0 * s * (c[0] - medial_x) + sp, 2.0 * sp))
+    runs = [r for r in (_run(piece[:, jj, i], k) for jj in front_rows) if r > 0]
     height = float(max(min(runs) if runs else 1, 1) * g.spacing_mm[2])
     # axis: line through the centres of the transverse runs near the isthmus (runs much
     # wider than the isthmus already include the flare or the articular processes)
@@ -276,8 +309,6 @@ def _pedicle(behind, base, g: Grid, c, pw: float, side: str):
     rw = 0.5 * width * PEDICLE_FLARE[0] * (1.0 + FLARE_PER_8MM[0] * kf)
     rh = 0.5 * height * PEDICLE_FLARE[1] * (1.0 + FLARE_PER_8MM[1] * kf)
     tube = (across / rw) ** 2 + (Z / rh) ** 2 <= 1.0
-    b0 = _run_bounds(piece[k, j], i)
-    medial_x = float(x[b0[0]] if s > 0 else x[b0[1]]) if b0 is not None else c[0] - s * 0.5 * width
     # the lamina leaves the pedicle's posterior end medially: keep bone lateral to the
     # medial wall measured at the isthmus
     lateral_of_wall = (s * (x - medial_x) >= -0.75)[None, None, :]
