@@ -26,7 +26,9 @@ LAMINA_MM = {True: 5.0, False: 6.0}        #: lamina thickness, thoracic / lumba
 SPINOUS_LENGTH_MM = {True: 38.0, False: 30.0}   #: [NV]
 SPINOUS_HALF_MM = {True: (2.5, 5.0), False: (3.0, 8.0)}   #: half thickness (x), half height [NV]
 FACET_RADIUS_MM = {True: 4.5, False: 5.5}  #: articular process radius [NV]
-TP_RADIUS_MM = {True: 4.5, False: 3.5}     #: [NV]
+#: transverse process semi-axes (y thickness, z height) in mm: lumbar processes are thin plates
+#: (mostly cortex once the 1 mm shell is laid), thoracic ones stout and club-shaped [NV]
+TP_RADII_MM = {True: (3.6, 4.5), False: (1.8, 4.0)}
 
 
 def aniso_capsule(p0, p1, radii):
@@ -267,13 +269,17 @@ class Vertebra:
         y_front = self.y_isthmus - 0.05 * d.canal_depth_mm
         z0, z1 = zc - 0.6 * h, zc + 0.35 * h
 
+        slope = 0.3      # laminae shingle: their edges run caudally as they go back [NV]
+
         def lamina(x, y, z):
             hw_out = self.canal_half_width(y, grow_mm=lam)
+            zz = z + slope * (y - y_front)
             return ((np.abs(x) <= hw_out) & ~(np.abs(x) <= self.canal_half_width(y))
-                    & (y >= y_front) & (z >= z0) & (z <= z1))
+                    & (y >= y_front) & (zz >= z0) & (zz <= z1))
 
         w_out = 0.5 * d.canal_width_mm + lam
-        cv.paint((-w_out, y_front, z0), (w_out, yP + d.canal_depth_mm + lam, z1), lamina, label_pe)
+        y_back = yP + d.canal_depth_mm + lam
+        cv.paint((-w_out, y_front, z0 - slope * (y_back - y_front)), (w_out, y_back, z1), lamina, label_pe)
         rf = FACET_RADIUS_MM[d.thoracic] * sc
         for s in (1.0, -1.0):
             p = self.pedicles["left" if s > 0 else "right"]
@@ -289,10 +295,11 @@ class Vertebra:
                                 (xf - s * 1.0, yf + 3.5, self.body.z_range()[0] - 0.6 * d.disc_below_mm - 2.0),
                                 (rf * 0.8, rf, rf))
             r, t = self.transverse_points(s)
-            rt = TP_RADIUS_MM[d.thoracic] * sc
-            tp = aniso_capsule(r, t, (rt, rt * 0.8, rt * 1.3))
-            for f, lo, hi in (sap, iap, tp):
+            ry, rz = (v * sc for v in TP_RADII_MM[d.thoracic])
+            tp = aniso_capsule(r, t, (ry, ry, rz))
+            for f, lo, hi in (sap, iap):
                 cv.paint(lo, hi, f, label_pe)
+            cv.paint(tp[1], tp[2], tp[0], label_pe)
         root, tip = self.spinous_points(skin_y)
         hx, hz = SPINOUS_HALF_MM[d.thoracic]
         f, lo, hi = spinous_plate(root, tip, hx * sc, hz * sc)
