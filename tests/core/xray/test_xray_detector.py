@@ -113,3 +113,16 @@ def test_enhance_keeps_flat_regions_and_sharpens_edges():
     out = enhance(img, amount=1.0, sigma_px=4)
     assert out[:, 5].mean() == pytest.approx(0.0, abs=1e-3)
     assert out[:, 33].mean() > 1.1 and out[:, 30].mean() < -0.1
+
+
+def test_flips_and_their_pixel_mapping():
+    from trainer.core.xray.display import flip, flip_pixel
+
+    sq = np.arange(16).reshape(4, 4)
+    fs = flip(sq, horizontal=True, vertical=True)
+    for col, row in ((0, 0), (3, 1), (2, 2)):
+        c, r = flip_pixel(col, row, 4, horizontal=True, vertical=True)
+        assert fs[row, col] == sq[int(r), int(c)]
+    assert np.array_equal(flip(sq), sq)
+    assert np.array_equal(flip(sq, vertical=True), sq[::-1])
+    assert np.array_equal(flip(sq, horizontal=True), sq[:, ::-1])

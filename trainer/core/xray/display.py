@@ -11,7 +11,7 @@ from scipy import ndimage
 
 from trainer.core.errors import ParameterError
 
-__all__ = ["to_display", "auto_window", "enhance"]
+__all__ = ["to_display", "auto_window", "enhance", "present", "flip", "flip_pixel"]
 
 
 def to_display(image: np.ndarray, window: float, level: float, invert: bool = False) -> np.ndarray:
@@ -34,6 +34,30 @@ def to_display(image: np.ndarray, window: float, level: float, invert: bool = Fa
     if not invert:
         v = 1.0 - v
     return (v * 255.0 + 0.5).astype(np.uint8)
+
+
+def flip(image: np.ndarray, horizontal: bool = False, vertical: bool = False) -> np.ndarray:
+    """The image as a C-arm's flip buttons show it (a view; the stored image never changes).
+
+    ``horizontal`` mirrors left-right, ``vertical`` top-bottom.  Map clicks on a flipped
+    image back to detector pixels with :func:`flip_pixel`.
+    """
+    img = np.asarray(image)
+    if horizontal:
+        img = img[:, ::-1]
+    if vertical:
+        img = img[::-1, :]
+    return img
+
+
+def flip_pixel(col: float, row: float, pixels: int, horizontal: bool = False,
+               vertical: bool = False) -> tuple[float, float]:
+    """Detector ``(col, row)`` of a point at ``(col, row)`` on the flipped display (its own inverse)."""
+    if horizontal:
+        col = pixels - 1 - col
+    if vertical:
+        row = pixels - 1 - row
+    return col, row
 
 
 def auto_window(image: np.ndarray, mask: np.ndarray | None = None, low_pct: float = 0.5,
