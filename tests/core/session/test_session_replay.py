@@ -181,3 +181,13 @@ def test_unreadable_files_are_reported_with_their_line(tmp_path):
     p.write_text('{"kind": "header", "format": "vptrainer-session", "version": 1}\nnot json\n')
     with pytest.raises(SessionError, match=r"x\.jsonl:2: not a JSON line"):
         read_session(p)
+
+
+def test_a_forged_image_hash_is_caught_on_replay(recorded, tmp_path, patient):
+    lines = _lines(recorded["path"])
+    i = next(k for k, ln in enumerate(lines) if k and ln["action"].get("type") == "shot")
+    lines[i]["summary"]["image_sha256"] = "0" * 64
+    bad = tmp_path / "image.jsonl"
+    _write(bad, _rechain(lines))
+    with pytest.raises(TamperError, match=f"image.jsonl:{i + 1}: shot image differs"):
+        replay(read_session(bad), patient=patient)

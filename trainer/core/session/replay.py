@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from trainer import __version__
 from trainer.core.errors import TamperError
 from trainer.core.procedure.machine import Procedure
 from trainer.core.session.reader import SessionRecord
@@ -33,9 +34,13 @@ def replay(record: SessionRecord, render: bool = True, patient=None, results: li
     ------
     TamperError
         If an action is accepted on replay but was recorded as refused, or the reverse, or
-        if (when rendering) a shot's image hash differs from the recorded one.
+        if (when rendering a session written by this vptrainer version) a shot's image hash
+        differs from the recorded one.
     """
     proc = procedure_for(record, render=render, patient=patient)
+    # images are compared only for sessions written by this version (rendering may change
+    # between versions; actions, acceptance and the hash chain are what prove integrity)
+    same_version = record.header.get("app_version") == __version__
     for i, e in enumerate(record.entries, 2):
         res = proc.apply(e["action"])
         if results is not None:
@@ -46,6 +51,6 @@ def replay(record: SessionRecord, render: bool = True, patient=None, results: li
                               f"{'accepted' if res.accepted else 'refused'}"
                               + (f" ({res.reason})" if res.reason else ""))
         rec_sha = (e.get("summary") or {}).get("image_sha256")
-        if render and res.image is not None and rec_sha and rec_sha != res.image.sha256:
+        if render and same_version and res.image is not None and rec_sha and rec_sha != res.image.sha256:
             raise TamperError(f"{record.path}:{i}: shot image differs from the recorded one on replay")
     return proc
