@@ -94,6 +94,9 @@ def test_render_adds_trocar_and_cement_without_touching_the_cache(phantom):
     assert extra[int(round(cem[1])), int(round(cem[0]))] > 0.5          # 5 mm of cement
     assert extra[int(round(tip[1])), int(round(tip[0])) + 3] > 0.5      # steel just behind the tip
     assert r.render(LATERAL, 90).tobytes() == base.tobytes()
+    outside = CementDeposit(np.array([[0, 0, 10_000]]), np.ones(1))
+    with pytest.raises(ParameterError, match="cement.ijk"):
+        r.render(LATERAL, 90, cement=outside)
 
 
 def test_png_round_trip():

@@ -20,6 +20,7 @@ import numpy as np
 from scipy import ndimage
 
 from trainer.core.anatomy.grid import Grid
+from trainer.core.errors import ParameterError
 from trainer.core.xray import materials
 from trainer.core.xray.beam import Beam
 from trainer.core.xray.geometry import CArmGeometry, Frame, Pose, frame_for
@@ -273,6 +274,11 @@ class FluoroRenderer:
         frame = self.frame(pose)
         kev = self.energy_kev(kvp)
         if cement is not None and cement.voxels:
+            lo_ok = cement.ijk.min(axis=0) >= 0
+            hi_ok = cement.ijk.max(axis=0) < np.asarray(self.fine_grid.shape)
+            if not (np.all(lo_ok) and np.all(hi_ok)):
+                raise ParameterError("cement.ijk", f"indices {cement.ijk.min(axis=0)}..{cement.ijk.max(axis=0)}",
+                                     f"indices inside the fine grid {self.fine_grid.shape}")
             hu = self.patient.volume.hu[cement.ijk[:, 0], cement.ijk[:, 1], cement.ijk[:, 2]]
             delta = materials.cement_mu_per_mm(kev) - materials.hu_model(kev).mu(hu)
             add_cement(img, frame, self.fine_grid, cement, delta)
