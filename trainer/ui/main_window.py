@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QHBoxLayout, QLineEdit, QMainWindow,
                                QMessageBox, QProgressDialog, QPushButton, QScrollArea, QSplitter, QStackedWidget,
                                QTabWidget, QVBoxLayout, QWidget)
@@ -23,7 +22,7 @@ from trainer.ui.debrief import DebriefWidget
 from trainer.ui.fluoro_view import FluoroMonitor
 from trainer.ui.session_controller import Controller
 from trainer.ui.settings import DisplayPrefs, Settings
-from trainer.ui.shortcuts import SHORTCUTS, ShortcutsDialog
+from trainer.ui.shortcuts import ShortcutsDialog
 from trainer.ui.status_bar import StatusBar
 from trainer.ui.trocar_panel import TrocarPanel
 
@@ -116,62 +115,9 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ set-up
     def _build_menus(self) -> None:
-        handlers = {
-            "shot": lambda: self.submit({"type": "shot"}),
-            "switch_view": self.switch_view,
-            "preset_ap": lambda: self.submit({"type": "carm", "preset": "ap"}),
-            "preset_lateral": lambda: self.submit({"type": "carm", "preset": "lateral"}),
-            "orbital_minus": lambda: self.carm.nudge(d_orbital_deg=-self.settings.steps().orbital_step_deg),
-            "orbital_plus": lambda: self.carm.nudge(d_orbital_deg=self.settings.steps().orbital_step_deg),
-            "tilt_plus": lambda: self.carm.nudge(d_tilt_deg=self.settings.steps().tilt_step_deg),
-            "tilt_minus": lambda: self.carm.nudge(d_tilt_deg=-self.settings.steps().tilt_step_deg),
-            "place": self.place_trocar,
-            "aim_left": lambda: self.aim_on_image(-1, 0), "aim_right": lambda: self.aim_on_image(1, 0),
-            "aim_up": lambda: self.aim_on_image(0, 1), "aim_down": lambda: self.aim_on_image(0, -1),
-            "advance_coarse": lambda: self.trocar.advanceRequested.emit(self.trocar.coarse_mm),
-            "advance_fine": lambda: self.trocar.advanceRequested.emit(self.trocar.fine_mm),
-            "withdraw_coarse": lambda: self.trocar.advanceRequested.emit(-self.trocar.coarse_mm),
-            "withdraw_fine": lambda: self.trocar.advanceRequested.emit(-self.trocar.fine_mm),
-            "mix": lambda: self.submit({"type": "mix"}),
-            "inject": self.cement.request_inject,
-            "wait": lambda: self.cement.request_wait(30),
-            "finish": self.request_finish,
-            "shortcuts": self.show_shortcuts,
-        }
-        session = self.menuBar().addMenu("&Session")
-        new = session.addAction("New session…")
-        new.triggered.connect(lambda: self.show_picker())
-        session.addAction("Finish procedure…").triggered.connect(self.request_finish)
-        session.addSeparator()
-        session.addAction("Quit").triggered.connect(self.close)
-        proc = self.menuBar().addMenu("&Procedure")
-        self.qactions: dict[str, QAction] = {}
-        for cid, key, text in SHORTCUTS:
-            if cid not in handlers or cid == "shortcuts":
-                continue
-            act = QAction(text, self)
-            if cid != "fluoro":
-                act.setShortcut(QKeySequence(key))
-            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            act.triggered.connect(handlers[cid])
-            proc.addAction(act)
-            self.addAction(act)
-            self.qactions[cid] = act
-        view = self.menuBar().addMenu("&View")
-        prefs = self.settings.display()
-        self.flip_h_action = view.addAction("Flip images left-right")
-        self.flip_v_action = view.addAction("Flip images top-bottom")
-        self.invert_action = view.addAction("Invert (dense = white)")
-        for act, on in ((self.flip_h_action, prefs.flip_h), (self.flip_v_action, prefs.flip_v),
-                        (self.invert_action, prefs.invert)):
-            act.setCheckable(True)
-            act.setChecked(on)
-            act.toggled.connect(self._display_changed)
-        help_menu = self.menuBar().addMenu("&Help")
-        act = help_menu.addAction("Keyboard shortcuts")
-        act.setShortcut(QKeySequence("F1"))
-        act.triggered.connect(self.show_shortcuts)
-        self.qactions["shortcuts"] = act
+        from trainer.ui.menus import build_menus
+
+        build_menus(self)
 
     def _apply_settings(self) -> None:
         steps = self.settings.steps()

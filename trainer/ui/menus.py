@@ -1,0 +1,71 @@
+"""The window's menus and keyboard shortcuts (built from :data:`trainer.ui.shortcuts.SHORTCUTS`)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+
+from trainer.ui.shortcuts import SHORTCUTS
+
+__all__ = ["build_menus"]
+
+
+def build_menus(w) -> None:
+    """Session, Procedure, View and Help menus of main window ``w``; sets ``w.qactions``,
+    ``w.flip_h_action``, ``w.flip_v_action`` and ``w.invert_action``."""
+    handlers = {
+        "shot": lambda: w.submit({"type": "shot"}),
+        "switch_view": w.switch_view,
+        "preset_ap": lambda: w.submit({"type": "carm", "preset": "ap"}),
+        "preset_lateral": lambda: w.submit({"type": "carm", "preset": "lateral"}),
+        "orbital_minus": lambda: w.carm.nudge(d_orbital_deg=-w.settings.steps().orbital_step_deg),
+        "orbital_plus": lambda: w.carm.nudge(d_orbital_deg=w.settings.steps().orbital_step_deg),
+        "tilt_plus": lambda: w.carm.nudge(d_tilt_deg=w.settings.steps().tilt_step_deg),
+        "tilt_minus": lambda: w.carm.nudge(d_tilt_deg=-w.settings.steps().tilt_step_deg),
+        "place": w.place_trocar,
+        "aim_left": lambda: w.aim_on_image(-1, 0), "aim_right": lambda: w.aim_on_image(1, 0),
+        "aim_up": lambda: w.aim_on_image(0, 1), "aim_down": lambda: w.aim_on_image(0, -1),
+        "advance_coarse": lambda: w.trocar.advanceRequested.emit(w.trocar.coarse_mm),
+        "advance_fine": lambda: w.trocar.advanceRequested.emit(w.trocar.fine_mm),
+        "withdraw_coarse": lambda: w.trocar.advanceRequested.emit(-w.trocar.coarse_mm),
+        "withdraw_fine": lambda: w.trocar.advanceRequested.emit(-w.trocar.fine_mm),
+        "mix": lambda: w.submit({"type": "mix"}),
+        "inject": w.cement.request_inject,
+        "wait": lambda: w.cement.request_wait(30),
+        "finish": w.request_finish,
+        "shortcuts": w.show_shortcuts,
+    }
+    session = w.menuBar().addMenu("&Session")
+    new = session.addAction("New session…")
+    new.triggered.connect(lambda: w.show_picker())
+    session.addAction("Finish procedure…").triggered.connect(w.request_finish)
+    session.addSeparator()
+    session.addAction("Quit").triggered.connect(w.close)
+    proc = w.menuBar().addMenu("&Procedure")
+    w.qactions: dict[str, QAction] = {}
+    for cid, key, text in SHORTCUTS:
+        if cid not in handlers or cid == "shortcuts":
+            continue
+        act = QAction(text, w)
+        if cid != "fluoro":
+            act.setShortcut(QKeySequence(key))
+        act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        act.triggered.connect(handlers[cid])
+        proc.addAction(act)
+        w.addAction(act)
+        w.qactions[cid] = act
+    view = w.menuBar().addMenu("&View")
+    prefs = w.settings.display()
+    w.flip_h_action = view.addAction("Flip images left-right")
+    w.flip_v_action = view.addAction("Flip images top-bottom")
+    w.invert_action = view.addAction("Invert (dense = white)")
+    for act, on in ((w.flip_h_action, prefs.flip_h), (w.flip_v_action, prefs.flip_v),
+                    (w.invert_action, prefs.invert)):
+        act.setCheckable(True)
+        act.setChecked(on)
+        act.toggled.connect(w._display_changed)
+    help_menu = w.menuBar().addMenu("&Help")
+    act = help_menu.addAction("Keyboard shortcuts")
+    act.setShortcut(QKeySequence("F1"))
+    act.triggered.connect(w.show_shortcuts)
+    w.qactions["shortcuts"] = act
