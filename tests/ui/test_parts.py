@@ -262,3 +262,20 @@ def test_reveal_cuts_paint_cement_leaks_and_the_path(patient):
     assert sag.path_px[0][0] > sag.path_px[1][0]
     no_cement = reveal_slices(patient, None, None, None)
     assert no_cement[0].cement_px == 0 and len(no_cement[0].path_px) == 0
+
+
+def test_real_time_clock_turns_idle_time_into_recorded_waits(make_window):
+    from trainer.core.session.reader import read_session
+
+    w, d = make_window()
+    d.start(w.show_picker())
+    w.idle_wait_s = 0.5
+    w._clock.setInterval(100)
+    d.pump(1.0)
+    assert w.view.t_s == 0.0                           # off by default: the clock stands still
+    w.cement.realtime.setChecked(True)
+    d.wait_until(lambda: w.view.t_s > 0, "an idle wait")
+    d.idle()
+    waits = [a for a in read_session(w.controller.path).actions if a["type"] == "wait"]
+    assert waits and all(0.5 <= a["s"] <= 2.0 for a in waits)
+    assert w.view.t_s == pytest.approx(sum(a["s"] for a in waits))

@@ -7,7 +7,7 @@ colours them.  Waiting is explicit (``wait`` actions), so recordings replay exac
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
+from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
                                QWidget)
 
 __all__ = ["CementPanel", "PHASE_COLOURS", "mmss"]
@@ -70,6 +70,10 @@ class CementPanel(QGroupBox):
         lay.addLayout(inject)
         lay.addWidget(self.volume_label)
         lay.addLayout(waits)
+        self.realtime = QCheckBox("Real-time clock: idle time passes as waits")
+        self.realtime.setToolTip("While checked, time you spend without acting is recorded as 'wait' actions "
+                                 "(in steps of a few seconds), so the cement thickens as on a real bench.")
+        lay.addWidget(self.realtime)
         self.show_cement(None)
 
     def request_inject(self) -> None:

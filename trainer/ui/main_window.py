@@ -6,9 +6,10 @@ from the :class:`ProcedureView` that comes back; it holds no procedure logic.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QHBoxLayout, QLineEdit, QMainWindow,
                                QMessageBox, QProgressDialog, QPushButton, QScrollArea, QSplitter, QStackedWidget,
                                QTabWidget, QVBoxLayout, QWidget)
@@ -108,6 +109,12 @@ class MainWindow(QMainWindow):
         self.status = StatusBar()
         self.setStatusBar(self.status)
         self.progress: QProgressDialog | None = None
+        self.idle_wait_s = 5.0                     # real-time clock: idle seconds batched into one wait
+        self._last_input = time.monotonic()
+        self._clock = QTimer(self)
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self._real_time_tick)
+        self._clock.start()
         self._build_menus()
         self._apply_settings()
         QApplication.instance().installEventFilter(self)
@@ -219,7 +226,17 @@ class MainWindow(QMainWindow):
         if self.view is None or self.view.finished:
             self.status.note("No procedure in progress: start or resume a session.", error=True)
             return None
+        self._last_input = time.monotonic()
         return self.controller.submit(action)
+
+    def _real_time_tick(self) -> None:
+        """With the real-time clock on, idle wall time becomes ``wait`` actions (recorded, replayable)."""
+        if not self.cement.realtime.isChecked() or self.view is None or self.view.finished:
+            self._last_input = time.monotonic()
+            return
+        idle = time.monotonic() - self._last_input
+        if idle >= self.idle_wait_s and self.controller.pending_actions() == 0 and not self.carm.fluoro_on:
+            self.submit({"type": "wait", "s": round(idle, 1)})
 
     def switch_view(self) -> None:
         target = "lateral" if self.view is not None and self.view.view == "ap" else "ap"
