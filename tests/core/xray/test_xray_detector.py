@@ -126,3 +126,15 @@ def test_flips_and_their_pixel_mapping():
     assert np.array_equal(flip(sq), sq)
     assert np.array_equal(flip(sq, vertical=True), sq[::-1])
     assert np.array_equal(flip(sq, horizontal=True), sq[:, ::-1])
+
+
+def test_wide_smoothing_matches_a_gaussian_away_from_the_border():
+    from scipy import ndimage
+
+    from trainer.core.xray.display import smooth
+
+    x = np.linspace(0, 3, 256, dtype=np.float32)
+    img = np.add.outer(np.sin(x * 2), x).astype(np.float32)
+    fast = smooth(img, 20.0)
+    exact = ndimage.gaussian_filter(img, 20.0, mode="nearest")
+    assert np.abs(fast - exact)[32:-32, 32:-32].max() < 0.02
