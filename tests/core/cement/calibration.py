@@ -31,7 +31,7 @@ CONDITIONS = {
     "posterior_wall_defect": ({"posterior_wall_defect": True}, 6.0, 4.0, 0.55, 0.20),
     # ... and the same into the intact body (control)
     "posterior_withdrawal_intact": ({}, 6.0, 4.0, 0.55, 0.20),
-    "endplate_crack": ({"endplate_crack": True}, 6.0, 3.0, 0.75, 0.75),
+    "endplate_crack": ({"endplate_crack": True}, 6.0, 2.0, 0.75, 0.75),
 }
 #: seeds per condition (the control needs fewer)
 SEEDS = {"working": 60, "early": 60, "posterior_wall_defect": 60, "posterior_withdrawal_intact": 30,

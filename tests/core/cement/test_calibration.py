@@ -57,7 +57,7 @@ def test_posterior_wall_defect_makes_canal_leaks_common(rates):
 
 
 def test_endplate_crack_makes_disc_leaks_common(rates):
-    crack = rates["endplate_crack"]["at_ml"][3.0]
+    crack = rates["endplate_crack"]["at_ml"][2.0]
     assert crack["D"] >= 0.5
     assert rates["working"]["at_ml"][3.0]["D"] == 0.0
 

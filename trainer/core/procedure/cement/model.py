@@ -87,6 +87,8 @@ class CementModel:
         rng = rng if rng is not None else np.random.default_rng(0)
         self.flow = FlowField(self.domain, self.config["flow"], rng)
         self.book = LeakBook(self.domain.leak_table, self.config["leaks"])
+        # venous cement this far along a vein (weighted path units of the flow) has left the vertebra
+        self._pe_path = float(self.config["leaks"]["pe_vein_path_mm"]) * self.flow.vein_path_factor
         self.mixed_t_s: float | None = None
         self.batches = 0
         self._injected = 0.0
@@ -183,7 +185,8 @@ class CementModel:
         self._in_body += float(added[inside].sum())
         self._leaked += float(added[~inside].sum())
         out = flat[~inside]
-        new_codes = self.book.add(self._leak_codes(out), added[~inside], dom.far[out], t_s)
+        far = dom.far[out] | (self.flow.vent_along[out] >= self._pe_path)
+        new_codes = self.book.add(self._leak_codes(out), added[~inside], far, t_s)
         self._update_geometry(flat[inside], flat)
         flags = []
         limit = 1000.0 * float(self.config["leaks"]["overfill_ml"])
