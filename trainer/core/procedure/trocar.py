@@ -218,6 +218,7 @@ def place(walls: WallModel, side: str, entry_mm, target_mm, gauge: int = DEFAULT
                             "patient volume; choose points on a line that enters the body through the skin")
     d = np.asarray(target_mm, float) - np.asarray(entry_mm, float)
     d = d / np.linalg.norm(d)
+    walls.prepare(side)                      # the breach distance map, before the tip meets bone
     tr = Trocar(side=side, gauge=int(gauge), length_mm=float(length_mm), skin_mm=_tup(skin),
                 direction=tuple(float(v) for v in d), depth_mm=0.0)
     lab = labels_at(walls.patient, np.asarray(tr.skin_mm)[None])

@@ -22,7 +22,7 @@ Walls are found from label changes between consecutive tip samples (every
 Breach (FACTS.md section 2, Gertzbein-Robbins): how far the trocar's *outer surface*
 reaches outside the bone around the pedicle, ``max(0, radius + d)`` over the shaft
 samples along the pedicle (from 5 mm in front of its posterior entry to 2 mm before the
-body junction, within 3 isthmus radii of its axis), where
+body junction, within 2.5 isthmus radii of its axis), where
 ``d`` is the signed distance (positive outside) of the shaft axis to bone (any bone
 label, and the body with its basivertebral vein).  Grades: 0 inside, 1 under 2 mm, 2 from 2 to 4 mm,
 3 over 4 mm.  The medial margin is ``half width - medial offset - radius`` in the
@@ -51,12 +51,14 @@ PEDICLE_WALLS = ("pedicle_medial", "pedicle_lateral", "pedicle_superior", "pedic
 #: How far from a pedicle's axis (in isthmus radii) a bone/soft boundary still counts as its wall.
 NEAR_RHO = 2.0
 #: Shaft samples further than this (isthmus radii) from the pedicle axis are not "in" it.
-BREACH_RHO = 3.0
+BREACH_RHO = 2.5
 #: The breach is measured between the entry zone (facet and articular-process surfaces
 #: just in front of the cortical entry) and the junction zone (where the pedicle meets the
 #: posterior body wall, whose surface faces the canal): mm after the entry / before the junction.
 BREACH_SKIP_ENTRY_MM = 5.0
 BREACH_SKIP_JUNCTION_MM = 2.0
+#: Margin (mm) of the distance-transform box around the breach zone.
+_SDF_MARGIN_MM = 6.0
 _PEDICLE = {"left": int(Label.PEDICLE_LEFT), "right": int(Label.PEDICLE_RIGHT)}
 _BODY = np.zeros(256, bool)
 _BODY[[int(v) for v in BODY_LABELS]] = True
@@ -204,27 +206,46 @@ class WallModel:
         return min(d, key=d.get)
 
     # -- breach and margin ------------------------------------------------------------------
+    def prepare(self, side: str) -> None:
+        """Compute the breach distance map of a pedicle now (a few tenths of a second)."""
+        self._sdf_for(side)
+
     def _sdf_for(self, side: str):
+        """Signed distance (mm, positive outside bone) on a box around the breach zone."""
         if side in self._sdf:
             return self._sdf[side]
         fr = self.frames[side]
         vol = self.patient.volume
         g = vol.grid
-        ends = [fr.centre + fr.axis * (fr.t_entry - 6.0), fr.centre + fr.axis * (fr.t_junction + 4.0)]
-        lo = np.min(ends, axis=0) - 22.0
-        hi = np.max(ends, axis=0) + 22.0
+        # the box holds the breach zone (span x BREACH_RHO radii) plus a margin for the transform
+        ang = np.linspace(0.0, 2 * np.pi, 16, endpoint=False)
+        ring = (np.cos(ang)[:, None] * fr.medial * BREACH_RHO * fr.half_w
+                + np.sin(ang)[:, None] * fr.superior * BREACH_RHO * fr.half_h)
+        ends = [fr.centre + fr.axis * (fr.t_entry + BREACH_SKIP_ENTRY_MM),
+                fr.centre + fr.axis * (fr.t_junction - BREACH_SKIP_JUNCTION_MM)]
+        corners = np.concatenate([e + ring for e in ends])
+        lo = corners.min(axis=0) - _SDF_MARGIN_MM
+        hi = corners.max(axis=0) + _SDF_MARGIN_MM
         klo = np.clip(np.floor(g.mm_to_index(lo)).astype(int), 0, np.asarray(g.shape) - 1)
         khi = np.clip(np.ceil(g.mm_to_index(hi)).astype(int), 0, np.asarray(g.shape) - 1)
         k0, k1 = np.minimum(klo, khi), np.maximum(klo, khi) + 1
         lab = vol.labels[k0[0]:k1[0], k0[1]:k1[1], k0[2]:k1[2]]
         inside = _HOST[lab]
-        kk, jj, ii = np.meshgrid(*[np.arange(a, b) for a, b in zip(k0, k1)], indexing="ij")
-        pts = g.index_to_mm(np.stack([kk, jj, ii], axis=-1))
-        tms = fr.coords(pts)
+        # pedicle-frame coordinates by broadcasting the three grid axes (float32)
+        ox, oy, oz = (np.asarray(g.origin_mm) - fr.centre).astype(np.float32)
+        dx, dy, dz = (np.float32(v) for v in g.spacing_mm)
+        x = (ox + dx * np.arange(k0[2], k1[2], dtype=np.float32))[None, None, :]
+        y = (oy + dy * np.arange(k0[1], k1[1], dtype=np.float32))[None, :, None]
+        z = (oz + dz * np.arange(k0[0], k1[0], dtype=np.float32))[:, None, None]
+
+        def comp(u):
+            u = u.astype(np.float32)
+            return x * u[0] + y * u[1] + z * u[2]
+
         # the posterior end face of the pedicle is the planned entry, not a wall: a virtual
         # tube of the isthmus ellipse behind it counts as inside
-        tube = ((tms[..., 1] / fr.half_w) ** 2 + (tms[..., 2] / fr.half_h) ** 2 <= 1.0) & \
-               (tms[..., 0] <= fr.t_entry + 1.0)
+        tube = ((comp(fr.medial) / fr.half_w) ** 2 + (comp(fr.superior) / fr.half_h) ** 2 <= 1.0) & \
+               (comp(fr.axis) <= fr.t_entry + 1.0)
         inside = inside | tube
         sp = np.asarray(g.spacing_mm)[::-1]
         if inside.all() or not inside.any():
