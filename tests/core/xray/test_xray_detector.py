@@ -138,3 +138,25 @@ def test_wide_smoothing_matches_a_gaussian_away_from_the_border():
     fast = smooth(img, 20.0)
     exact = ndimage.gaussian_filter(img, 20.0, mode="nearest")
     assert np.abs(fast - exact)[32:-32, 32:-32].max() < 0.02
+
+
+def test_default_look_window_ignores_trocar_and_cement(small_renderer, symmetric_patient):
+    from trainer.core.xray.display import present
+    from trainer.core.xray.geometry import AP
+    from trainer.core.xray.shapes import CementDeposit, TrocarShape
+
+    lm = symmetric_patient.landmarks
+    ped = lm.pedicle_left
+    trocar = TrocarShape(tuple(np.asarray(ped.body_junction_mm) + 8 * np.asarray(ped.axis)), ped.axis, 120, 3.0)
+    centre = symmetric_patient.volume.grid.nearest_index(np.asarray(lm.body_centre_mm))
+    ball = np.argwhere(np.ones((20, 20, 20), bool)) - 10
+    ijk = centre + ball[(ball ** 2).sum(axis=1) <= 100]
+    geom = small_renderer.geometry
+    plain = expose(small_renderer.render(AP, 80), 4, geom, np.random.default_rng(0), kvp=80)
+    tools = expose(small_renderer.render(AP, 80, trocar, CementDeposit(ijk, np.ones(len(ijk)))), 4, geom,
+                   np.random.default_rng(0), kvp=80)
+    _, w0, l0 = present(plain.image, pixel_mm=geom.pixel_mm)
+    out, w1, l1 = present(tools.image, pixel_mm=geom.pixel_mm)
+    assert w1 == pytest.approx(w0, rel=0.1) and l1 == pytest.approx(l0, abs=0.1 * w0)
+    c = (geom.pixels - 1) / 2
+    assert to_display(out, w1, l1)[int(c), int(c)] < 10               # cement saturates dark

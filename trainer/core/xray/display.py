@@ -148,7 +148,11 @@ def present(image: np.ndarray, mask: np.ndarray | None = None, pixel_mm: float =
         region &= np.asarray(mask)
         if not region.any():
             region = np.asarray(mask)
-    w, lvl = auto_window(out, region, 0.5, 98.0)     # metal and cement may saturate
+    vals = out[::2, ::2][region[::2, ::2]]
+    lo, hi, q1, q3 = np.percentile(vals, [0.5, 98.0, 25.0, 75.0])
+    hi = min(hi, q3 + 1.5 * (q3 - q1))       # Tukey fence: metal and cement saturate, not stretch the window
+    w = max(float(hi - lo), 1e-3)
+    lvl = float(lo + w / 2.0)
     if mask is not None:
         out = np.where(mask, out, np.float32(lvl + w))     # shutters: black
     return out.astype(np.float32), w, lvl
