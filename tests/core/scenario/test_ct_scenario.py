@@ -1,0 +1,163 @@
+"""Patient-CT scenarios: a synthetic patient's own DICOM export, re-labelled from HU and landmarks."""
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from trainer.cli import main
+from trainer.core.anatomy.builder import build_patient
+from trainer.core.anatomy.dicom_io import read_ct_series, write_ct_series
+from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.anatomy.labels import Label
+from trainer.core.errors import ScenarioError
+from trainer.core.scenario.build import build_scenario_patient
+from trainer.core.scenario.ct_import import estimate_landmarks
+from trainer.core.scenario.loader import load_scenario
+
+#: The CT's own patient coordinates differ from the synthetic ones (as on a real scanner).
+OFFSET_MM = np.array([12.5, -180.0, 640.0])
+BODY = [Label.BODY_CORTEX, Label.CANCELLOUS, Label.CLEFT, Label.BASIVERTEBRAL_VEIN]
+
+
+def _landmarks(lm, offset):
+    return {"body_centre_mm": np.add(lm.body_centre_mm, offset), "pedicle_left_centre_mm":
+            np.add(lm.pedicle_left.centre_mm, offset), "pedicle_right_centre_mm":
+            np.add(lm.pedicle_right.centre_mm, offset),
+            "superior_endplate_z_mm": lm.superior_endplate_z_mm + offset[2],
+            "inferior_endplate_z_mm": lm.inferior_endplate_z_mm + offset[2]}
+
+
+def _toml(folder, level, lm):
+    v = lambda a: "[" + ", ".join(f"{float(x):.4f}" for x in a) + "]"  # noqa: E731
+    return (f'[scenario]\ntitle = "CT case"\nobjectives = ["Access on a patient CT"]\n\n[ct]\nfolder = "{folder}"\n'
+            f'level = "{level}"\n\n[ct.landmarks]\nbody_centre_mm = {v(lm["body_centre_mm"])}\n'
+            f'pedicle_left_centre_mm = {v(lm["pedicle_left_centre_mm"])}\n'
+            f'pedicle_right_centre_mm = {v(lm["pedicle_right_centre_mm"])}\n'
+            f'superior_endplate_z_mm = {lm["superior_endplate_z_mm"]:.4f}\n'
+            f'inferior_endplate_z_mm = {lm["inferior_endplate_z_mm"]:.4f}\n')
+
+
+@pytest.fixture(scope="module", params=["l1-wedge-default", "t12-biconcave"])
+def case(request, tmp_path_factory):
+    """(truth patient, CT scenario file, series folder) for a built-in scenario's anatomy."""
+    truth = build_patient(load_scenario(request.param).anatomy)
+    root = tmp_path_factory.mktemp(request.param)
+    g = truth.volume.grid
+    shifted = Volume(hu=truth.volume.hu, labels=truth.volume.labels,
+                     grid=Grid(g.shape, g.spacing_mm, tuple(np.add(g.origin_mm, OFFSET_MM))))
+    write_ct_series(shifted, root / "ct" / "series", uid_seed=request.param)
+    path = root / "case.toml"
+    path.write_text(_toml("ct/series", truth.landmarks.level, _landmarks(truth.landmarks, OFFSET_MM)))
+    return truth, path, root / "ct" / "series"
+
+
+@pytest.fixture(scope="module")
+def derived(case):
+    truth, path, _ = case
+    steps = []
+    patient = build_scenario_patient(load_scenario(path), progress=lambda f, m: steps.append((f, m)))
+    return truth, patient, steps
+
+
+def _truth_on(patient, truth):
+    g = patient.volume.grid
+    kji = np.stack(np.meshgrid(*[np.arange(n) for n in g.shape], indexing="ij"), -1)
+    return truth.volume.label_at(g.index_to_mm(kji))
+
+
+def dice(a, b):
+    return 2.0 * np.count_nonzero(a & b) / (np.count_nonzero(a) + np.count_nonzero(b))
+
+
+def test_derived_labels_match_the_synthetic_truth(derived):
+    truth, patient, _ = derived
+    t, d = _truth_on(patient, truth), patient.volume.labels
+    assert dice(np.isin(t, BODY), np.isin(d, BODY)) >= 0.85
+    assert dice(t == Label.PEDICLE_LEFT, d == Label.PEDICLE_LEFT) >= 0.85
+    assert dice(t == Label.PEDICLE_RIGHT, d == Label.PEDICLE_RIGHT) >= 0.85
+    assert dice(t == Label.CANAL, d == Label.CANAL) >= 0.8
+    for lab in (Label.BODY_CORTEX, Label.POSTERIOR_ELEMENTS, Label.FORAMEN_LEFT, Label.FORAMEN_RIGHT, Label.DISC,
+                Label.SKIN, Label.MUSCLE):
+        assert (d == lab).any(), lab.name
+
+
+def test_ct_patient_is_recentred_and_measured(derived):
+    truth, patient, steps = derived
+    lm, tl = patient.landmarks, truth.landmarks
+    assert lm.body_centre_mm == (0.0, 0.0, 0.0)
+    assert patient.params is None and patient.source.startswith("vptrainer")  # series description
+    assert abs(lm.posterior_wall_y_mm - tl.posterior_wall_y_mm) < 1.5
+    assert abs(lm.anterior_wall_y_mm - tl.anterior_wall_y_mm) < 2.0
+    assert np.allclose(lm.pedicle_left.centre_mm, tl.pedicle_left.centre_mm, atol=1e-3)
+    assert abs(lm.pedicle_left.width_mm - tl.pedicle_left.width_mm) < 2.0
+    assert lm.pedicle_left.medial_wall_x_mm > 0 > lm.pedicle_right.medial_wall_x_mm
+    assert patient.volume.label_at(lm.canal_centre_mm) == Label.CANAL
+    assert patient.volume.label_at((0.0, 0.0, 0.0)) in BODY
+    fractions = [f for f, _ in steps]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(steps) > 5
+
+
+def test_context_is_empty_inside_the_fine_box(derived):
+    _, patient, _ = derived
+    (ctx,) = patient.context
+    inside = ctx.grid.contains_mm(ctx.grid.index_to_mm(np.argwhere(np.ones(ctx.grid.shape, bool))))
+    fine = patient.volume.grid
+    pts = ctx.grid.index_to_mm(np.argwhere(ctx.hu > -1000))
+    assert inside.all()
+    assert not fine.contains_mm(pts).any()
+
+
+def test_ct_folder_outside_the_scenario_folder_is_refused(case, tmp_path):
+    truth, path, series = case
+    lm = _landmarks(truth.landmarks, OFFSET_MM)
+    link = tmp_path / "linked"
+    os.symlink(series, link)                                  # a link inside that points outside
+    for folder, what in (("linked", "leaves the scenario's folder"), ("../x", "leaves the scenario's folder"),
+                         (str(series), "absolute paths are refused"), ("missing", "no such folder")):
+        p = tmp_path / "s.toml"
+        p.write_text(_toml(folder, truth.landmarks.level, lm))
+        with pytest.raises(ScenarioError, match=what) as exc:
+            load_scenario(p)
+        assert f"{p}:6: ct.folder" in exc.value.problems[0]
+
+
+def test_estimated_landmarks_are_close_to_the_truth(case):
+    truth, _, series = case
+    est = estimate_landmarks(read_ct_series(series))
+    tl = _landmarks(truth.landmarks, OFFSET_MM)
+    assert np.allclose(est["body_centre_mm"], tl["body_centre_mm"], atol=1.5)
+    for side in ("left", "right"):
+        assert np.allclose(est[f"pedicle_{side}_centre_mm"], tl[f"pedicle_{side}_centre_mm"], atol=2.5)
+    for key in ("superior_endplate_z_mm", "inferior_endplate_z_mm"):
+        assert abs(est[key] - tl[key]) < 1.5
+
+
+def test_import_ct_command_writes_a_valid_scenario(case, capsys, tmp_path):
+    truth, path, series = case
+    out = path.parent / "imported.toml"
+    args = ["scenarios", "import-ct", str(series), "--level", truth.landmarks.level, "--out", str(out),
+            "--superior-endplate", "655.5"]
+    assert main(args) == 0
+    s = load_scenario(out)
+    assert s.ct.folder == series.resolve() and s.ct.level == truth.landmarks.level
+    assert s.ct.landmarks["superior_endplate_z_mm"] == 655.5          # given, not estimated
+    assert "# estimated" in out.read_text() and "superior_endplate_z_mm = 655.5\n" in out.read_text()
+    assert main(args) == 2                                             # exists: needs --force
+    assert "use --force" in capsys.readouterr().err
+    assert main(args + ["--force"]) == 0
+    elsewhere = tmp_path / "elsewhere.toml"                            # a folder without the series
+    assert main(["scenarios", "import-ct", str(series), "--level", "L1", "--out", str(elsewhere)]) == 2
+    assert "must lie inside the scenario file's folder" in capsys.readouterr().err
+    assert not elsewhere.exists()
+
+
+def test_ct_scenario_anatomy_level_must_match(case, tmp_path):
+    truth, path, _ = case
+    text = path.read_text().replace("[ct]", '[anatomy]\nlevel = "L5"\n\n[ct]')
+    p = path.parent / "mismatch.toml"
+    p.write_text(text)
+    with pytest.raises(ScenarioError, match=r"anatomy.level = \"L5\".*the \[ct\] level"):
+        load_scenario(p)
