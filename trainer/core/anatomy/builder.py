@@ -130,9 +130,11 @@ def _paint_scene(cv: Canvas, col: Column, torso: Torso, params: AnatomyParams):
 
 def _volume(cv: Canvas, params: AnatomyParams, rng, textured: bool, channels, feat_rng):
     sp = cv.grid.spacing_mm[0]
-    shell = cortical_shell(cv.labels, sp, bone_box(cv.labels))
+    box = bone_box(cv.labels)
+    shell = cortical_shell(cv.labels, sp, box)
     cv.labels[shell & (cv.labels == Label.CANCELLOUS)] = Label.BODY_CORTEX
-    hu = assign_hu(cv.labels, sp, params.trabecular_hu, params.cortical_hu, rng, textured=textured, shell=shell)
+    hu = assign_hu(cv.labels, sp, params.trabecular_hu, params.cortical_hu, rng, textured=textured, shell=shell,
+                   box=box)
     return hu
 
 

@@ -14,7 +14,8 @@ from scipy import ndimage as ndi
 
 from trainer.core.anatomy.labels import Label
 
-__all__ = ["TISSUE_HU", "BONE_MASK_LABELS", "cortical_shell", "assign_hu", "trabecular_texture"]
+__all__ = ["TISSUE_HU", "BONE_MASK_LABELS", "cortical_shell", "assign_hu", "trabecular_texture", "texture_tile",
+           "bone_box"]
 
 TISSUE_HU = {
     Label.AIR: -1000, Label.SKIN: 30, Label.FAT: -100, Label.MUSCLE: 50, Label.CANAL: 15,
@@ -59,22 +60,29 @@ def cortical_shell(labels: np.ndarray, spacing_mm: float, box=None) -> np.ndarra
     return shell
 
 
-def trabecular_texture(shape, spacing_mm: float, rng: np.random.Generator, tile_mm=(32.0, 48.0, 48.0)) -> np.ndarray:
-    """Zero-mean, unit-SD band-pass noise with trabecular-sized blobs (about 0.5-2 mm), float32.
+def texture_tile(shape, spacing_mm: float, rng: np.random.Generator, tile_mm=(32.0, 48.0, 48.0)) -> np.ndarray:
+    """One periodic tile of trabecular texture for a region of ``shape`` voxels (float32).
 
-    One periodic tile (``tile_mm`` along z, y, x; filtered with wrap-around so it tiles
-    seamlessly) is computed and repeated over ``shape``: the cost does not grow with the volume.
+    Zero-mean, unit-SD band-pass noise with trabecular-sized blobs (about 0.5-2 mm),
+    elongated along z (vertical trabeculae dominate osteoporotic bone), filtered with
+    wrap-around so that repeating the tile (``tile_mm`` along z, y, x) is seamless: the
+    cost does not grow with the volume.
     """
     tile = tuple(int(min(n, max(8, round(t / spacing_mm)))) for n, t in zip(shape, tile_mm))
     noise = rng.standard_normal(tile, dtype=np.float32)
-    # vertical trabeculae dominate osteoporotic bone: blobs elongated along z
     sig = np.maximum(np.array([1.1, 0.4, 0.4]) / spacing_mm, 0.5)
     fine = ndi.gaussian_filter(noise, sig, mode="wrap", truncate=2.5)
     coarse = ndi.gaussian_filter(fine, max(1.5 / spacing_mm, 0.7), mode="wrap", truncate=2.5)
     tex = fine - 0.7 * coarse
     tex -= float(tex.mean())
     tex /= float(tex.std()) or 1.0
-    reps = [int(np.ceil(n / t)) for n, t in zip(shape, tile)]
+    return tex
+
+
+def trabecular_texture(shape, spacing_mm: float, rng: np.random.Generator) -> np.ndarray:
+    """The texture tile repeated over ``shape`` (float32)."""
+    tex = texture_tile(shape, spacing_mm, rng)
+    reps = [int(np.ceil(n / t)) for n, t in zip(shape, tex.shape)]
     return np.tile(tex, reps)[: shape[0], : shape[1], : shape[2]]
 
 
@@ -88,14 +96,19 @@ def _add_soft_noise(hu: np.ndarray, labels: np.ndarray, rng: np.random.Generator
     """Add zero-mean white noise (a repeated random tile, SD ``SOFT_NOISE_HU``) to soft tissue."""
     t = tuple(min(n, k) for n, k in zip(hu.shape, tile))
     noise = np.rint(rng.standard_normal(t, dtype=np.float32) * SOFT_NOISE_HU).astype(np.int16)
-    reps = [int(np.ceil(n / k)) for n, k in zip(hu.shape, t)]
-    full = np.tile(noise, reps)[: hu.shape[0], : hu.shape[1], : hu.shape[2]]
-    m = _NOISY[labels]
-    hu[m] += full[m]
+    nz, ny, nx = hu.shape
+    for k0 in range(0, nz, t[0]):
+        for j0 in range(0, ny, t[1]):
+            for i0 in range(0, nx, t[2]):
+                blk = (slice(k0, k0 + t[0]), slice(j0, j0 + t[1]), slice(i0, i0 + t[2]))
+                sub = hu[blk]
+                m = _NOISY[labels[blk]]
+                sub[m] += noise[: sub.shape[0], : sub.shape[1], : sub.shape[2]][m]
 
 
 def assign_hu(labels: np.ndarray, spacing_mm: float, trabecular_hu: float, cortical_hu: float,
-              rng: np.random.Generator, textured: bool = True, shell: np.ndarray | None = None) -> np.ndarray:
+              rng: np.random.Generator, textured: bool = True, shell: np.ndarray | None = None,
+              box=None) -> np.ndarray:
     """HU volume (int16) for ``labels``.
 
     Parameters
@@ -111,35 +124,45 @@ def assign_hu(labels: np.ndarray, spacing_mm: float, trabecular_hu: float, corti
         Trabecular texture (fine grids) or flat values (context grids).
     shell : bool array, optional
         Cortical voxels of the non-body bones; computed when not given.
+    box : tuple of slices, optional
+        Bounding box of all bone voxels (:func:`bone_box`); computed when not given.
     """
     hu = _lut(TISSUE_HU)[labels]
     if textured and spacing_mm < 1.5:
         _add_soft_noise(hu, labels, rng)
-    box = bone_box(labels)
+    if box is None:
+        box = bone_box(labels)
     if box is None:
         return hu
     if shell is None:
         shell = cortical_shell(labels, spacing_mm, box)
     lab = labels[box]
-    sh = shell[box]
+    is_bone = _BONE_LUT[lab]
+    kk, jj, ii = np.nonzero(is_bone)          # box-local indices of the bone voxels
+    lab_b = lab[kk, jj, ii]
+    sh_b = shell[box][kk, jj, ii]
     core_hu = trabecular_hu * CORE_FACTOR + 20.0
     if spacing_mm >= 1.5:
         frac = min(1.0, CORTEX_MM / spacing_mm)
         rim_hu = frac * cortical_hu + (1 - frac) * core_hu
-        sub = np.where(sh, rim_hu, core_hu).astype(np.float32)
-        sub[lab == Label.CANCELLOUS] = trabecular_hu
-        sub[lab == Label.BODY_CORTEX] = rim_hu
+        vals = np.where(sh_b, rim_hu, core_hu).astype(np.float32)
+        vals[lab_b == Label.CANCELLOUS] = trabecular_hu
+        vals[lab_b == Label.BODY_CORTEX] = rim_hu
     else:
-        tex = trabecular_texture(lab.shape, spacing_mm, rng) if textured else np.zeros(lab.shape, np.float32)
+        if textured:
+            tile = texture_tile(lab.shape, spacing_mm, rng)
+            tz, ty, tx = tile.shape
+            tex = tile[kk % tz, jj % ty, ii % tx]
+        else:
+            tex = np.zeros(kk.size, np.float32)
         amp = 0.45 * trabecular_hu + 30.0
-        sub = np.where(sh, cortical_hu + 40.0 * tex, core_hu + amp * tex).astype(np.float32)
-        canc = lab == Label.CANCELLOUS
-        vals = trabecular_hu + amp * tex[canc]
-        vals += trabecular_hu - float(vals.mean()) if vals.size else 0.0
-        sub[canc] = vals
-        cort = lab == Label.BODY_CORTEX
-        sub[cort] = cortical_hu + 40.0 * tex[cort]
-    is_bone = _BONE_LUT[lab]
+        vals = np.where(sh_b, cortical_hu + 40.0 * tex, core_hu + amp * tex).astype(np.float32)
+        canc = lab_b == Label.CANCELLOUS
+        cv = trabecular_hu + amp * tex[canc]
+        cv += trabecular_hu - float(cv.mean()) if cv.size else 0.0
+        vals[canc] = cv
+        cort = lab_b == Label.BODY_CORTEX
+        vals[cort] = cortical_hu + 40.0 * tex[cort]
     hb = hu[box]
-    hb[is_bone] = np.clip(np.rint(sub[is_bone]), -1024, 3071).astype(np.int16)
+    hb[kk, jj, ii] = np.clip(np.rint(vals), -1024, 3071).astype(np.int16)
     return hu
