@@ -1,0 +1,122 @@
+"""Benchmark: a 300-slice 512 x 512 patient CT to a renderable, labelled patient (DESIGN.md 7).
+
+Budget: <= 5 s with a progress callback, peak memory < 2 GB.  The series is synthesised in
+a temporary folder: the default synthetic patient (fine and context volumes) resampled to
+a clinical grid (0.7 x 0.7 x 1.0 mm, 300 slices of 512 x 512), written as DICOM, with a
+CT scenario file beside it.  The load is timed in a fresh process so that its peak RSS is
+the load's own.  Prints one JSON object per measurement:
+{name, p50_ms, p95_ms, budget_ms, n} and {name: "ct_load_peak_rss_mb", value, budget}.
+
+Usage: .venv/bin/python benchmarks/ct_load.py [--n 3] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+SHAPE = (300, 512, 512)
+SPACING_MM = (0.7, 0.7, 1.0)
+
+
+def synthesise(folder: Path) -> Path:
+    """Write the series and a scenario file; return the scenario path."""
+    from trainer.core.anatomy.builder import build_patient
+    from trainer.core.anatomy.dicom_io import write_ct_series
+    from trainer.core.anatomy.grid import Grid, Volume
+    from trainer.core.anatomy.params import AnatomyParams
+
+    p = build_patient(AnatomyParams(level="L1", seed=7))
+    nz, ny, nx = SHAPE
+    origin = (-0.5 * (nx - 1) * SPACING_MM[0], -0.5 * (ny - 1) * SPACING_MM[1] + 20.0,
+              -0.5 * (nz - 1) * SPACING_MM[2])
+    g = Grid(SHAPE, SPACING_MM, origin)
+    hu = np.full(SHAPE, -1000, np.int16)
+    xs, ys = g.axis_mm("x"), g.axis_mm("y")
+    for vol in (*p.context, p.volume):               # fine volume last: it wins inside its box
+        vg = vol.grid
+        ii = np.rint((xs - vg.origin_mm[0]) / vg.spacing_mm[0]).astype(int)
+        jj = np.rint((ys - vg.origin_mm[1]) / vg.spacing_mm[1]).astype(int)
+        okx, oky = (ii >= 0) & (ii < vg.shape[2]), (jj >= 0) & (jj < vg.shape[1])
+        for k, zz in enumerate(g.axis_mm("z")):
+            kk = int(round((zz - vg.origin_mm[2]) / vg.spacing_mm[2]))
+            if not 0 <= kk < vg.shape[0]:
+                continue
+            plane = vol.hu[kk][np.ix_(jj[oky], ii[okx])]
+            inside = plane > -1000 if vol is not p.volume else np.ones(plane.shape, bool)
+            sub = hu[k][np.ix_(oky, okx)]
+            sub[inside] = plane[inside]
+            hu[k][np.ix_(oky, okx)] = sub
+    write_ct_series(Volume(hu=hu, labels=np.zeros(SHAPE, np.uint8), grid=g), folder / "series", uid_seed="bench")
+    lm = p.landmarks
+
+    def vec(v):
+        return "[" + ", ".join(f"{a:.3f}" for a in v) + "]"
+
+    path = folder / "ct-bench.toml"
+    path.write_text(f'[scenario]\ntitle = "CT benchmark"\nobjectives = ["benchmark"]\n\n[ct]\nfolder = "series"\n'
+                    f'level = "L1"\n\n[ct.landmarks]\nbody_centre_mm = {vec(lm.body_centre_mm)}\n'
+                    f'pedicle_left_centre_mm = {vec(lm.pedicle_left.centre_mm)}\n'
+                    f'pedicle_right_centre_mm = {vec(lm.pedicle_right.centre_mm)}\n'
+                    f'superior_endplate_z_mm = {lm.superior_endplate_z_mm:.3f}\n'
+                    f'inferior_endplate_z_mm = {lm.inferior_endplate_z_mm:.3f}\n')
+    return path
+
+
+def load_once(scenario: str) -> None:
+    """Child process: load the CT scenario, print seconds, progress calls and peak RSS (MB)."""
+    from trainer.core.scenario.build import build_scenario_patient
+    from trainer.core.scenario.loader import load_scenario
+
+    calls = []
+    t0 = time.perf_counter()
+    patient = build_scenario_patient(load_scenario(scenario), progress=lambda f, m: calls.append(f))
+    dt = time.perf_counter() - t0
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(json.dumps({"s": dt, "progress_calls": len(calls), "rss_mb": rss_mb,
+                      "fine_shape": list(patient.volume.grid.shape)}))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=3)
+    ap.add_argument("--keep", default=None, help="synthesise into this folder and keep it")
+    ap.add_argument("--load", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.load:
+        load_once(args.load)
+        return 0
+    tmp = None
+    if args.keep:
+        folder = Path(args.keep)
+        folder.mkdir(parents=True, exist_ok=True)
+    else:
+        tmp = tempfile.TemporaryDirectory()
+        folder = Path(tmp.name)
+    scenario = synthesise(folder) if not (folder / "ct-bench.toml").exists() else folder / "ct-bench.toml"
+    runs = []
+    for _ in range(args.n):
+        out = subprocess.run([sys.executable, __file__, "--load", str(scenario)], capture_output=True, text=True,
+                             check=True)
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    t = np.array([r["s"] for r in runs]) * 1000.0
+    print(json.dumps({"name": "ct_load_300x512x512", "p50_ms": round(float(np.percentile(t, 50)), 1),
+                      "p95_ms": round(float(np.percentile(t, 95)), 1), "budget_ms": 5000, "n": len(runs),
+                      "progress_calls": runs[0]["progress_calls"], "fine_shape": runs[0]["fine_shape"]}))
+    print(json.dumps({"name": "ct_load_peak_rss_mb", "value": round(max(r["rss_mb"] for r in runs), 1),
+                      "budget": 2048}))
+    if tmp is not None:
+        tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
