@@ -219,3 +219,22 @@ def test_multi_frame_file_is_refused(tmp_path):
     ds.save_as(files[0])
     with pytest.raises(DicomError, match=r"CT0001\.dcm: multi-frame image"):
         read_ct_series(d)
+
+
+def test_signed_pixels_and_out_of_range_values(tmp_path):
+    v = small_volume(shape=(3, 8, 9))
+    files = write_ct_series(v, tmp_path)
+    ds = pydicom.dcmread(files[0])       # signed storage, intercept 0
+    ds.PixelRepresentation = 1
+    ds.RescaleIntercept = "0"
+    ds.PixelData = v.hu[0].astype("<i2").tobytes()
+    ds.save_as(files[0])
+    ds = pydicom.dcmread(files[1])       # unsigned values above the int16 range after rescale
+    raw = np.full((8, 9), 40000, "<u2")
+    raw[0, 0] = 0
+    ds.PixelData = raw.tobytes()
+    ds.save_as(files[1])
+    back = read_ct_series(tmp_path)
+    assert np.array_equal(back.hu[0], v.hu[0])
+    assert back.hu[1, 0, 0] == -1024 and np.all(back.hu[1].ravel()[1:] == 32767)
+    assert np.array_equal(back.hu[2], v.hu[2])

@@ -23,7 +23,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.errors import DicomError
@@ -175,6 +175,45 @@ def _read_one(path: Path):
     return ds
 
 
+_RAW_SYNTAXES = {ExplicitVRLittleEndian, ImplicitVRLittleEndian}
+
+
+def _raw_pixels(ds, rows: int, cols: int):
+    """Uncompressed 16-bit pixels straight from the buffer (None when pydicom must decode them)."""
+    syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+    if (syntax not in _RAW_SYNTAXES or int(ds.get("BitsAllocated", 0)) != 16
+            or int(ds.get("BitsStored", 0)) != 16 or int(ds.get("SamplesPerPixel", 1)) != 1):
+        return None
+    data = ds.PixelData
+    if len(data) < rows * cols * 2:
+        return None
+    dtype = "<i2" if int(ds.get("PixelRepresentation", 0)) else "<u2"
+    return np.frombuffer(data, dtype=dtype, count=rows * cols).reshape(rows, cols)
+
+
+def _fill_slice(out: np.ndarray, path: Path, ds, rows: int, cols: int) -> None:
+    """Write one slice's HU (rescaled, clipped to int16) into ``out``."""
+    slope = float(ds.get("RescaleSlope", 1) or 1)
+    icpt = float(ds.get("RescaleIntercept", 0) or 0)
+    px = _raw_pixels(ds, rows, cols)
+    if px is None:
+        try:
+            px = ds.pixel_array
+        except Exception as exc:  # pydicom raises several types for undecodable pixel data
+            raise DicomError(f"{path}: pixel data cannot be decoded ({exc})") from None
+    if slope == 1.0 and icpt == int(icpt):
+        shift = int(icpt)
+        if px.dtype == np.uint16 and -32768 <= shift <= 0 and int(px.max()) <= 32767 - shift:
+            # exact in 16-bit arithmetic: the wrapped unsigned result has the int16 bit pattern
+            np.subtract(px, np.uint16(-shift), out=out.view(np.uint16))
+        elif px.dtype == np.int16 and shift == 0:
+            out[...] = px
+        else:
+            out[...] = np.clip(px.astype(np.int32) + shift, -32768, 32767)
+    else:
+        out[...] = np.clip(np.rint(px * slope + icpt), -32768, 32767)
+
+
 def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -> Volume:
     """Read a folder holding one CT series into a :class:`Volume` (HU int16, labels all AIR).
 
@@ -262,16 +301,7 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     stack = np.empty((total, rows, cols), np.int16)
     for k, i in enumerate(order):
         p, ds = sets[i]
-        slope = float(ds.get("RescaleSlope", 1) or 1)
-        icpt = float(ds.get("RescaleIntercept", 0) or 0)
-        try:
-            px = ds.pixel_array
-        except Exception as exc:  # pydicom raises several types for undecodable pixel data
-            raise DicomError(f"{p}: pixel data cannot be decoded ({exc})") from None
-        if slope == 1.0 and icpt == int(icpt):
-            stack[k] = np.clip(px.astype(np.int32) + int(icpt), -32768, 32767)
-        else:
-            stack[k] = np.clip(np.rint(px * slope + icpt), -32768, 32767)
+        _fill_slice(stack[k], p, ds, rows, cols)
     # array axes (slice, row, col) run along (normal, column dir, row dir)
     axes = {n_ax[0]: (0, n_ax[1], dz), c_ax[0]: (1, c_ax[1], ps0[0]), r_ax[0]: (2, r_ax[1], ps0[1])}
     perm = [axes[2][0], axes[1][0], axes[0][0]]     # to (z, y, x)
