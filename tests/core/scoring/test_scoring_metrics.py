@@ -224,6 +224,20 @@ def test_breach_grade_from_wall_events(lm):
     assert m.value == 2 and m.status == "fail" and "pedicle_lateral" in m.detail and not m.critical_failed
 
 
+def test_breach_that_deepens_after_the_crossing_takes_the_worst_grade(lm):
+    # the crossing step breached by 1 mm (grade 1); pushing on, the procedure reports the
+    # insertion's worst breach reaching 4.6 mm (grade 3) in a ``breach`` event
+    s = S.expert()
+    s.events.insert(-1, S.Event("wall_crossed", s.t, {"wall": "pedicle_medial", "side": "left",
+                                                      "point_mm": [12, 25, 4], "inward": False, "breach_mm": 1.0,
+                                                      "grade": 1, "tissue_from": "pedicle_left",
+                                                      "tissue_to": "posterior_elements"}))
+    s.events.insert(-1, S.Event("breach", s.t + 5, {"side": "left", "wall": "pedicle_medial", "breach_mm": 4.6,
+                                                    "grade": 3, "tip_mm": [10, 20, 4]}))
+    m = run(lm, s).metric("breach_grade")
+    assert m.value == 3 and m.status == "fail" and "4.6 mm" in m.detail
+
+
 def test_cement_spread_from_points(lm):
     g = np.mgrid[-6:6:1.0, -12:0:1.0, -9.5:9.5:1.0].reshape(3, -1).T     # crosses x=0, near both endplates
     r = run(lm, S.expert(), cement_points_mm=g)

@@ -197,11 +197,17 @@ class BreachGrade(Metric):
     def update(self, event, state: StreamState):
         if event.kind == "trocar_moved":
             self.moves += 1
-        if event.kind != "wall_crossed":
-            return
         d = event.data
         wall = str(d.get("wall", "")).lower()
-        if not any(w in wall for w in PEDICLE_WALLS) or d.get("inward"):
+        if event.kind == "breach":
+            # the procedure's running worst breach of an insertion: catches breaches that deepen
+            # after the crossing step (the crossing event measures only the move that crossed)
+            pass_through = any(w in wall for w in PEDICLE_WALLS)
+        elif event.kind == "wall_crossed":
+            pass_through = any(w in wall for w in PEDICLE_WALLS) and not d.get("inward")
+        else:
+            return
+        if not pass_through:
             return
         g = d.get("grade")
         if g is None:
