@@ -5,6 +5,8 @@ import json
 import numpy as np
 import pytest
 from conftest import TIP
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from trainer.core.anatomy.labels import Label
 from trainer.core.errors import ActionRefused, ParameterError
@@ -226,10 +228,11 @@ def test_heat_scales_with_volume_and_reaches_the_canal_only_when_cement_is_near_
     _inject(m, 3.0, tip=(0.0, -9.0, 0.0), t0=400.0)
     assert 37.0 < t1 < m.peak_temperature_c < 90.0
     assert m.canal_wall_temperature_c <= 43.0          # cement kept anterior (FACTS 3.5)
+    assert not m.thermal_risk
     post = CementModel(phantom, "default", np.random.default_rng(14))
     post.mix(0.0)
     _inject(post, 3.0, tip=(0.0, 12.0, 0.0))
-    assert post.canal_wall_temperature_c > 45.0        # thermal-risk flag territory
+    assert post.canal_wall_temperature_c > 45.0 and post.thermal_risk and post.snapshot()["thermal_risk"]
 
 
 def test_seven_millilitres_are_flagged_once(phantom):
@@ -238,3 +241,29 @@ def test_seven_millilitres_are_flagged_once(phantom):
     res = _inject(m, 7.0, tip=(0.0, -4.0, 0.0), t0=330.0, step=0.5, dt=15.0)
     flagged = [n for n, r in enumerate(res) if "overfill" in r.flags]
     assert flagged == [len(res) - 1] and m.overfill and m.snapshot()["overfill"]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pushes=st.lists(st.tuples(st.sampled_from([0.1, 0.25, 0.5, 1.0]),
+                                 st.floats(-12.0, 12.0), st.floats(-12.0, 12.0), st.floats(-9.0, 9.0),
+                                 st.floats(0.0, 40.0)), min_size=1, max_size=6),
+       start_min=st.floats(0.2, 11.0), seed=st.integers(0, 2**32 - 1))
+def test_any_sequence_of_pushes_conserves_volume(phantom, pushes, start_min, seed):
+    m = CementModel(phantom, "default", np.random.default_rng(seed))
+    m.mix(0.0)
+    t = 60.0 * start_min
+    asked = 0.0
+    for ml, x, y, z, dt in pushes:
+        t += dt
+        r = m.inject(ml, (x, y, z), t)
+        if r.accepted:
+            asked += ml
+            assert r.delivered_ml <= ml + 1e-12
+            assert r.delivered_ml == pytest.approx(ml) or "stalled" in r.flags
+        else:
+            assert r.delivered_ml == 0.0
+    assert m.injected_ml <= asked + 1e-9
+    assert abs(m.injected_ml - m.in_body_ml - m.leaked_ml) < 1e-6
+    dep = m.deposit()
+    vox = phantom.volume.grid.voxel_volume_mm3
+    assert float(dep.fraction.astype(np.float64).sum()) * vox / 1000.0 == pytest.approx(m.injected_ml, rel=1e-5, abs=1e-9)

@@ -273,6 +273,11 @@ class CementModel:
         return canal_wall_temperature_c(peak, self._canal_mm, self.config["heat"])
 
     @property
+    def thermal_risk(self) -> bool:
+        """More than 45 C reaches the canal wall (FACTS 3.5 simulator default)."""
+        return self.canal_wall_temperature_c > float(self.config["heat"]["thermal_risk_c"])
+
+    @property
     def leaks(self) -> list[Leak]:
         return self.book.leaks()
 
@@ -324,6 +329,7 @@ class CementModel:
             "reaches_endplates": list(self.reaches_endplates),
             "peak_temperature_c": round(self.peak_temperature_c, 2),
             "canal_wall_temperature_c": round(self.canal_wall_temperature_c, 2),
+            "thermal_risk": self.thermal_risk,
             "overfill": self.overfill,
             "pe_risk": self.pe_risk,
             "leaks": [lk.to_json() for lk in self.leaks],
