@@ -65,7 +65,7 @@ def test_cancelled_build_never_opens_a_session(make_window, session_dir):
     d.click(cancel)
     d.wait_until(lambda: not w.controller.busy, "the cancelled build to stop")
     d.pump(0.1)
-    assert w.view is None and w.controller.live is None
+    assert w.view is None and not w.controller.ready
     assert w.status.log[-1] == "Cancelled."
     assert list(session_dir.glob("*.jsonl")) == []
     assert not w.carm.isEnabled()

@@ -210,9 +210,8 @@ class MainWindow(QMainWindow):
 
     def _on_session_ready(self, view, path) -> None:
         self._end_progress()
-        live = self.controller.live
-        self.scenario = live.procedure.scenario
-        self.patient_landmarks = live.procedure.patient.landmarks
+        self.scenario = self.controller.scenario
+        self.patient_landmarks = self.controller.landmarks
         self.chart.show_scenario(self.scenario)
         self.setWindowTitle(f"vptrainer — {self.scenario.title}")
         for v, img in view.images.items():
@@ -349,7 +348,7 @@ class MainWindow(QMainWindow):
 
     def _on_debrief(self, report, cuts) -> None:
         self.debrief.cuts = cuts
-        self.debrief.show_report(report.to_json(), cuts)
+        self.debrief.show_report(report, cuts)
         self.stack.setCurrentIndex(1)
         self.status.note(f"Procedure finished: score {self.debrief.shown_score}. Session saved to "
                          f"{self.controller.path}")

@@ -1,0 +1,114 @@
+"""What the window draws, read from the procedure where it lives (no Qt here).
+
+The core runs in its own process (:mod:`trainer.ui.core_process`); after every action it
+reads the procedure into a frozen :class:`ProcedureView` and sends that (and the shot
+image) to the window.  :func:`debrief_cuts` makes the reveal cuts of the debrief there too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from trainer.core.xray.geometry import Pose
+
+__all__ = ["TrocarView", "CementView", "ProcedureView", "build_view", "build_patient", "debrief_cuts"]
+
+
+@dataclass(frozen=True)
+class TrocarView:
+    side: str
+    gauge: int
+    depth_mm: float
+    length_mm: float
+    tissue: str
+    tip_mm: tuple
+    direction: tuple
+
+
+@dataclass(frozen=True)
+class CementView:
+    mixed: bool
+    since_mix_s: float
+    phase: str
+    consistency: str
+    injected_ml: float
+    can_inject: bool
+
+
+@dataclass(frozen=True)
+class ProcedureView:
+    """Everything the window draws, read from the procedure after an action (immutable)."""
+
+    t_s: float
+    stage: str
+    shots: int
+    fluoro_s: float
+    dap_gycm2: float
+    pose: Pose
+    view: str
+    biplane: bool
+    trocar: TrocarView | None
+    cement: CementView
+    decisions: dict
+    finished: bool
+    images: dict = field(default_factory=dict)    #: view -> ShotImage (last-image-hold)
+    n_actions: int = 0
+
+
+def build_view(p) -> ProcedureView:
+    """Read procedure ``p`` into a :class:`ProcedureView` (where the procedure lives)."""
+    from trainer.core.procedure.state import view_of
+
+    tr = p.trocar
+    trocar = None if tr is None else TrocarView(tr.side, int(tr.gauge), float(tr.depth_mm), float(tr.length_mm),
+                                                str(tr.tissue), tuple(float(v) for v in tr.tip_mm),
+                                                tuple(float(v) for v in tr.direction))
+    c = p.cement
+    if c is None or p.mixed_at_s is None:
+        cement = CementView(False, 0.0, "unmixed", "", 0.0, False)
+    else:
+        t = p.t_s
+        phase = str(c.phase(t))
+        consistency = c.consistency(t) if hasattr(c, "consistency") else ""
+        cement = CementView(True, float(t - p.mixed_at_s), phase, str(consistency), float(c.injected_ml),
+                            phase not in ("unmixed", "set") and trocar is not None)
+    decisions = dict(p.decisions)
+    d = p.dose
+    return ProcedureView(t_s=float(p.t_s), stage=str(p.phase), shots=int(d.shots), fluoro_s=float(d.fluoro_s),
+                         dap_gycm2=float(d.dap_gycm2), pose=p.pose, view=view_of(p.pose),
+                         biplane=bool(p.biplane), trocar=trocar, cement=cement,
+                         decisions=decisions, finished=bool(p.finished), images=dict(p.last_images),
+                         n_actions=int(p.accepted_count))
+
+
+def build_patient(scenario, progress):
+    """The scenario's patient (synthetic, or read from its CT series with progress).
+
+    ``progress(fraction, text)`` is called as the core reports (CT slices, labelling).
+    """
+    from trainer.core.procedure.machine import patient_for
+
+    what = "Reading the patient CT" if getattr(scenario, "ct", None) is not None else "Building the patient"
+    progress(0.02, f"{what}…")
+
+    def core_progress(fraction, message):
+        progress(0.02 + 0.85 * float(fraction), f"{what}: {message}")
+
+    return patient_for(scenario, progress=core_progress)
+
+
+
+def debrief_cuts(procedure):
+    """Reveal cuts through the final trocar tip (or the last tip before it was removed)."""
+    from trainer.ui.reveal import reveal_slices
+
+    tr = procedure.trocar
+    cement_kji = leak_kji = None
+    c = procedure.cement
+    if c is not None and c.injected_ml > 0:
+        cement_kji = c.deposit().ijk
+        flat = c.flow.occupied()
+        leak_kji = c.domain.grid_kji(flat[~c.domain.in_body[flat]])   # the model's own leak voxels
+    if tr is None:
+        return reveal_slices(procedure.patient, None, None, None, cement_kji, leak_kji)
+    return reveal_slices(procedure.patient, tr.skin_mm, tr.direction, tr.tip_mm, cement_kji, leak_kji)
