@@ -128,7 +128,8 @@ def _paint_scene(cv: Canvas, col: Column, torso: Torso, params: AnatomyParams):
     return channels
 
 
-def _volume(cv: Canvas, params: AnatomyParams, rng, textured: bool, channels, feat_rng):
+def _volume(cv: Canvas, params: AnatomyParams, rng, textured: bool):
+    """Cortical shell (body cortex label) and HU of a painted canvas."""
     sp = cv.grid.spacing_mm[0]
     box = bone_box(cv.labels)
     shell = cortical_shell(cv.labels, sp, box)
@@ -163,7 +164,7 @@ def build_patient(params: AnatomyParams) -> Patient:
     lo, hi = fine_bounds(col, torso)
     cv = Canvas(Grid.from_bounds(lo, hi, params.voxel_mm))
     channels = _paint_scene(cv, col, torso, params)
-    hu = _volume(cv, params, tex_rng, True, channels, feat_rng)
+    hu = _volume(cv, params, tex_rng, True)
     features.paint_nutrient_channels(cv, hu, channels, max(0.8, 0.6 * params.voxel_mm) * params.segmental_vein_scale)
     foramen = features.paint_basivertebral(cv, hu, t, params.basivertebral_vein_scale)
     feats = features.paint_fracture_features(cv, hu, t, params, feat_rng)
@@ -174,7 +175,7 @@ def build_patient(params: AnatomyParams) -> Patient:
     chi = np.array([torso.half_width_mm + 4.0, torso.skin_y_mm + 4.0, CONTEXT_HALF_Z_MM])
     ccv = Canvas(Grid.from_bounds(clo, chi, CONTEXT_VOXEL_MM))
     _paint_scene(ccv, col, torso, params)
-    chu = _volume(ccv, params, tex_rng, False, None, None)
+    chu = _volume(ccv, params, tex_rng, False)
     _clear_box(ccv, chu, cv.grid)
     context = Volume(hu=chu, labels=ccv.labels, grid=ccv.grid, meta={"kind": "context"})
 

@@ -8,7 +8,7 @@ from trainer.core.anatomy.grid import Volume
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
 
-__all__ = ["compute_landmarks", "march", "BODY_SET", "BONE_SET", "run_length_mm"]
+__all__ = ["compute_landmarks", "march", "BODY_SET", "BONE_SET"]
 
 BODY_SET = frozenset({Label.BODY_CORTEX, Label.CANCELLOUS, Label.BASIVERTEBRAL_VEIN, Label.CLEFT})
 BONE_SET = frozenset({Label.BODY_CORTEX, Label.CANCELLOUS, Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT,
@@ -24,32 +24,16 @@ def march(volume: Volume, start, direction, length_mm: float, step_mm: float = 0
     return s, pts, volume.label_at(pts)
 
 
-def run_length_mm(volume: Volume, centre, direction, labels, step_mm: float = 0.05, max_mm: float = 120.0) -> float:
-    """Length (mm) of the contiguous run of ``labels`` through ``centre`` along +/- ``direction``."""
-    labels = np.array(sorted(int(v) for v in labels))
-    total = 0.0
-    for sgn in (1.0, -1.0):
-        s, _, lab = march(volume, centre, sgn * np.asarray(direction, float), max_mm, step_mm)
-        inside = np.isin(lab, labels)
-        if not inside[0]:
-            return 0.0
-        out = np.flatnonzero(~inside)
-        total += s[out[0]] if out.size else s[-1]
-    return float(total)
-
-
 def _pedicle(volume: Volume, geom, d) -> PedicleLandmarks:
     axis = np.asarray(geom.axis, float)
-    own = Label.PEDICLE_LEFT if geom.side == "left" else Label.PEDICLE_RIGHT
-    s, pts, lab = march(volume, geom.centre, -axis, 60.0)
+    _, pts, lab = march(volume, geom.centre, -axis, 60.0)
     bone = np.isin(lab, [int(v) for v in BONE_SET])
     out = np.flatnonzero(~bone)
     entry = pts[out[0] - 1] if out.size and out[0] > 0 else pts[-1]
-    s2, pts2, lab2 = march(volume, geom.centre, axis, 60.0)
+    _, pts2, lab2 = march(volume, geom.centre, axis, 60.0)
     body = np.isin(lab2, [int(v) for v in BODY_SET])
     hit = np.flatnonzero(body)
     junction = pts2[hit[0]] if hit.size else geom.centre + geom.s_ant_mm * axis
-    del own
     return PedicleLandmarks(
         side=geom.side, centre_mm=tuple(float(v) for v in geom.centre), axis=tuple(float(v) for v in axis),
         width_mm=float(geom.width_mm), height_mm=float(geom.height_mm),

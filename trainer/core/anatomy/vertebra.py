@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from trainer.core.anatomy.body import BodyShape
-from trainer.core.anatomy.canvas import Canvas, capsule, ellipsoid, segment_distance2
+from trainer.core.anatomy.canvas import Canvas, ellipsoid, segment_distance2
 from trainer.core.anatomy.labels import Label
 
 __all__ = ["Vertebra", "PedicleGeom", "aniso_capsule"]
