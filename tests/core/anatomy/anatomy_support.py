@@ -13,10 +13,10 @@ TABLE_SIZE = 1.0 / SEX_SCALE["female"]
 
 
 @lru_cache(maxsize=None)
-def _patient_for(**kw):
-    return build_patient(AnatomyParams(**kw))
+def _patient_for(key):
+    return build_patient(AnatomyParams(**dict(key)))
 
 
 def cached(**kw):
-    """Build (once per session) the patient for these AnatomyParams keywords."""
-    return _patient_for(**dict(sorted(kw.items())))
+    """Build (once per session) the patient for these AnatomyParams keywords (defaults filled in)."""
+    return _patient_for(tuple(sorted(AnatomyParams(**kw).as_dict().items())))

@@ -54,7 +54,7 @@ def test_right_pedicle_mirrors_left(level):
     assert w == pytest.approx(level_table()[level].pedicle_width_mm, rel=TOL)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+@pytest.mark.parametrize("seed", [1, 2])
 def test_jittered_patients_stay_inside_the_band_and_differ(seed):
     p = cached(level="L2", fracture_grade=0.0, jitter=0.1, size_scale=TABLE_SIZE, seed=seed)
     row = level_table()["L2"]

@@ -25,10 +25,12 @@ def mean_hu(v, label):
     return float(v.hu[m].mean())
 
 
-@pytest.mark.parametrize("trab", [95.0, 230.0])
-def test_mean_hu_per_label_is_in_its_documented_range(trab):
-    v = cached(level="L1", fracture_grade=2.0, morphology="wedge", seed=7, trabecular_hu=trab).volume
+@pytest.mark.parametrize("trab, cortical", [(95.0, 1200.0), (230.0, 1450.0)])
+def test_mean_hu_per_label_is_in_its_documented_range(trab, cortical):
+    v = cached(level="L1", fracture_grade=2.0, morphology="wedge", seed=7, trabecular_hu=trab,
+               cortical_hu=cortical).volume
     assert mean_hu(v, Label.CANCELLOUS) == pytest.approx(trab, abs=5.0)
+    assert mean_hu(v, Label.BODY_CORTEX) == pytest.approx(cortical, abs=25.0)
     for lab, (lo, hi) in HU_RANGES.items():
         assert lo <= mean_hu(v, lab) <= hi, Label(lab).name
     for lab in (Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT, Label.POSTERIOR_ELEMENTS, Label.ADJACENT_VERTEBRA):
@@ -37,11 +39,6 @@ def test_mean_hu_per_label_is_in_its_documented_range(trab):
     canc = v.hu[v.labels == Label.CANCELLOUS]
     assert 20 < canc.std() < 200
     assert np.percentile(canc, 99) < mean_hu(v, Label.BODY_CORTEX)
-
-
-def test_cortical_hu_follows_the_parameter():
-    v = cached(level="L1", fracture_grade=0.0, seed=7, cortical_hu=1450.0).volume
-    assert mean_hu(v, Label.BODY_CORTEX) == pytest.approx(1450.0, abs=25.0)
 
 
 def test_lungs_and_ribs_at_thoracic_levels():
