@@ -11,10 +11,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QHBoxLayout, QLineEdit, QMainWindow,
-                               QMessageBox, QProgressDialog, QPushButton, QScrollArea, QSplitter, QStackedWidget,
+                               QProgressDialog, QPushButton, QScrollArea, QSplitter, QStackedWidget,
                                QTabWidget, QVBoxLayout, QWidget)
 
-from trainer.core.errors import VPTrainerError
 from trainer.ui.actions import aim_direction, place_from_pick
 from trainer.ui.carm_panel import CArmPanel
 from trainer.ui.cement_panel import CementPanel, mmss
@@ -23,16 +22,16 @@ from trainer.ui.debrief import DebriefWidget
 from trainer.ui.fluoro_view import FluoroMonitor
 from trainer.ui.session_controller import Controller
 from trainer.ui.settings import DisplayPrefs, Settings
-from trainer.ui.shortcuts import ShortcutsDialog
 from trainer.ui.status_bar import StatusBar
 from trainer.ui.trocar_panel import TrocarPanel
+from trainer.ui.window_dialogs import DialogsMixin
 
 __all__ = ["MainWindow"]
 
 VIEWS = ("ap", "lateral", "oblique")
 
 
-class MainWindow(QMainWindow):
+class MainWindow(DialogsMixin, QMainWindow):
     def __init__(self, settings: Settings, session_dir: Path, parent: QWidget | None = None):
         super().__init__(parent)
         self.settings = settings
@@ -285,26 +284,22 @@ class MainWindow(QMainWindow):
             return
         self.submit(self.pending_place)
 
-    def request_finish(self) -> None:
-        if self.view is None or self.view.finished:
-            return
-        box = QMessageBox(QMessageBox.Icon.Question, "Finish the procedure?",
-                          "Finish now and score the procedure? No further actions are possible after this.",
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
-        box.setObjectName("finishConfirm")
-        box.accepted.connect(lambda: self.submit({"type": "finish"}))
-        self.dialogs.append(box)
-        box.open()
-
     def _on_fluoro(self, on: bool) -> None:
         active = self.view.view if self.view is not None else "ap"
         for v, m in self.monitors.items():
             m.set_fluoro(on and v == active)
 
     # ------------------------------------------------------------------ results
+    HINTS = {"place": "Trocar on the skin: advance (A, fine Shift+A) and check the tip on AP and lateral.",
+             "mix": "Cement mixed: wait (W) until it is a paste (working phase), then inject (I) with AP checks.",
+             "finish": "Procedure finished."}
+
     def _on_applied(self, result, view) -> None:
         if result.image is not None:
             self._show_image(result.image)
+        kind = result.action.get("type") if isinstance(result.action, dict) else None
+        if result.accepted and kind in self.HINTS:
+            self.status.note(self.HINTS[kind])
         if result.accepted and isinstance(result.action, dict) and result.action.get("type") == "place":
             self._set_pending_place(None)
         if result.accepted and isinstance(result.action, dict) and result.action.get("type") == "decide" \
@@ -352,50 +347,6 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(1)
         self.status.note(f"Procedure finished: score {self.debrief.shown_score}. Session saved to "
                          f"{self.controller.path}")
-
-    def _save_pdf(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
-
-        out, _ = QFileDialog.getSaveFileName(self, "Save the debrief as PDF",
-                                             str(self.controller.path.with_suffix(".pdf")), "PDF (*.pdf)")
-        if out:
-            self.save_pdf(Path(out))
-
-    def save_pdf(self, out: Path) -> None:
-        """Write the printable debrief: HTML built off-thread by the core, printed here by Qt."""
-        def written(html: str) -> None:
-            try:
-                from trainer.report_pdf import write_pdf
-
-                write_pdf(html, out, title=f"vptrainer debrief — {self.scenario.title}")
-                self.status.note(f"Report saved to {out}")
-            except (OSError, VPTrainerError) as exc:
-                self.show_error("Cannot save the report", str(exc))
-
-        self.controller.debrief_html(written)
-
-    # ------------------------------------------------------------------ errors
-    def _on_failed(self, exc, trace: str) -> None:
-        self._end_progress()
-        if isinstance(exc, VPTrainerError):
-            self.show_error("vptrainer", str(exc))
-        else:
-            self.show_error("Unexpected error", f"{type(exc).__name__}: {exc}", trace)
-
-    def show_error(self, title: str, text: str, details: str = "") -> QMessageBox:
-        self.status.note(text.splitlines()[0] if text else title, error=True)
-        box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok, self)
-        box.setObjectName("errorBox")
-        if details:
-            box.setDetailedText(details)
-        self.dialogs.append(box)
-        box.open()
-        return box
-
-    def show_shortcuts(self) -> None:
-        dlg = ShortcutsDialog(self)
-        self.dialogs.append(dlg)
-        dlg.show()
 
     # ------------------------------------------------------------------ keys and closing
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -50,17 +50,6 @@ class _Ready:
     scenario: object
     landmarks: object
     path: Path
-
-
-@dataclass(frozen=True)
-class _Refusal:
-    action: dict
-    reason: str
-    accepted: bool = False
-    image: object = None
-    events: tuple = ()
-    summary: dict = field(default_factory=dict)
-    duration_s: float = 0.0
 
 
 class Controller(QObject):

@@ -1,0 +1,74 @@
+"""Dialogs of the main window: finish confirmation, errors, shortcuts, saving the PDF debrief.
+
+Every dialog is opened non-modally (``open()``/``show()``), so nothing waits in a nested
+event loop (and tests never block); they are kept in ``window.dialogs``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QMessageBox
+
+from trainer.core.errors import VPTrainerError
+from trainer.ui.shortcuts import ShortcutsDialog
+
+__all__ = ["DialogsMixin"]
+
+
+class DialogsMixin:
+    """Mixed into :class:`~trainer.ui.main_window.MainWindow`."""
+
+    def request_finish(self) -> None:
+        if self.view is None or self.view.finished:
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Finish the procedure?",
+                          "Finish now and score the procedure? No further actions are possible after this.",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setObjectName("finishConfirm")
+        box.accepted.connect(lambda: self.submit({"type": "finish"}))
+        self.dialogs.append(box)
+        box.open()
+
+    def _save_pdf(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        out, _ = QFileDialog.getSaveFileName(self, "Save the debrief as PDF",
+                                             str(self.controller.path.with_suffix(".pdf")), "PDF (*.pdf)")
+        if out:
+            self.save_pdf(Path(out))
+
+    def save_pdf(self, out: Path) -> None:
+        """Write the printable debrief: HTML built off-thread by the core, printed here by Qt."""
+        def written(html: str) -> None:
+            try:
+                from trainer.report_pdf import write_pdf
+
+                write_pdf(html, out, title=f"vptrainer debrief — {self.scenario.title}")
+                self.status.note(f"Report saved to {out}")
+            except (OSError, VPTrainerError) as exc:
+                self.show_error("Cannot save the report", str(exc))
+
+        self.controller.debrief_html(written)
+
+    def _on_failed(self, exc, trace: str) -> None:
+        self._end_progress()
+        if isinstance(exc, VPTrainerError):
+            self.show_error("vptrainer", str(exc))
+        else:
+            self.show_error("Unexpected error", f"{type(exc).__name__}: {exc}", trace)
+
+    def show_error(self, title: str, text: str, details: str = "") -> QMessageBox:
+        self.status.note(text.splitlines()[0] if text else title, error=True)
+        box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("errorBox")
+        if details:
+            box.setDetailedText(details)
+        self.dialogs.append(box)
+        box.open()
+        return box
+
+    def show_shortcuts(self) -> None:
+        dlg = ShortcutsDialog(self)
+        self.dialogs.append(dlg)
+        dlg.show()
