@@ -161,3 +161,18 @@ def test_ct_scenario_anatomy_level_must_match(case, tmp_path):
     p.write_text(text)
     with pytest.raises(ScenarioError, match=r"anatomy.level = \"L5\".*the \[ct\] level"):
         load_scenario(p)
+
+
+def test_ct_patient_renders_both_views(derived):
+    """The CT patient is what the fluoroscopy renderer takes (fine + context volumes)."""
+    from trainer.core.xray.geometry import AP, LATERAL, CArmGeometry
+    from trainer.core.xray.renderer import FluoroRenderer
+
+    _, patient, _ = derived
+    r = FluoroRenderer(patient, CArmGeometry(pixels=96))
+    ap, lat = r.line_integrals(AP, 80.0), r.line_integrals(LATERAL, 90.0)
+    for img in (ap, lat):
+        assert img.shape == (96, 96) and np.isfinite(img).all()
+        assert img.max() > 2.0 * np.median(img)          # bone shows above the soft-tissue background
+    c = 48
+    assert ap[c - 4:c + 4, c - 4:c + 4].mean() > ap[:, :6].mean()   # spine brighter than the flank
