@@ -25,8 +25,10 @@ TYPES = ("B", "S", "C", "D", "canal", "foramen", "paravertebral")
 CONDITIONS = {
     # well-placed tip (anterior third, 3 mm from the midline), 6 min after mixing; checkpoints 1-4 mL
     "working": ({}, 6.0, 4.0, 0.75, 0.75),
-    # the same 1 min after mixing (runny)
+    # the same 1 min after mixing (runny), and at 3 and 8 min
     "early": ({}, 1.0, 3.0, 0.75, 0.75),
+    "three_min": ({}, 3.0, 3.0, 0.75, 0.75),
+    "eight_min": ({}, 8.0, 3.0, 0.75, 0.75),
     # start mid-body and withdraw the cannula to the posterior fifth while injecting 4 mL ...
     "posterior_wall_defect": ({"posterior_wall_defect": True}, 6.0, 4.0, 0.55, 0.20),
     # ... and the same into the intact body (control)
@@ -34,8 +36,8 @@ CONDITIONS = {
     "endplate_crack": ({"endplate_crack": True}, 6.0, 2.0, 0.75, 0.75),
 }
 #: seeds per condition (the control needs fewer)
-SEEDS = {"working": 60, "early": 60, "posterior_wall_defect": 60, "posterior_withdrawal_intact": 30,
-         "endplate_crack": 60}
+SEEDS = {"working": 60, "early": 60, "three_min": 30, "eight_min": 30, "posterior_wall_defect": 60,
+         "posterior_withdrawal_intact": 30, "endplate_crack": 60}
 
 
 def osteoporotic_l1(**flags):

@@ -140,11 +140,21 @@ class FlowField:
         return min(float(c["lambda_max_per_mm"]), max(float(c["lambda_min_per_mm"]), lam))
 
     def class_terms(self, eta_pa_s: float) -> tuple[list[float], list[float]]:
-        """(mult, add) per class at this viscosity."""
-        ln = math.log(max(eta_pa_s, 1e-6) / self._eta_ref)
+        """(mult, add) per class at this viscosity.
+
+        ``add = add0 + visc_add * ln(eta/eta_ref) + lambda(eta) * entry_mm * (eta/eta_ref)**entry_exponent
+        * patency``: the last term is an entry resistance worth ``entry_mm`` of bone at the
+        reference viscosity (narrow channels resist thicker cement more), scaled per seed.
+        """
+        r = max(eta_pa_s, 1e-6) / self._eta_ref
+        ln = math.log(r)
+        lam = self.lam_per_mm(eta_pa_s)
         mult, add = [], []
         for c, cc in enumerate(self.class_cfg):
-            a = (float(cc["add"]) + float(cc["visc_add"]) * ln) * self.patency[c]
+            a = float(cc["add"]) + float(cc.get("visc_add", 0.0)) * ln
+            entry = float(cc.get("entry_mm", 0.0))
+            if entry:
+                a += lam * entry * r ** float(cc.get("entry_exponent", 0.0)) * self.patency[c]
             mult.append(float(cc["mult"]))
             add.append(max(0.0, a))
         return mult, add
