@@ -32,7 +32,8 @@ How the labels are derived (fine volume; ``T`` = :data:`CORTEX_HU`)
    distance).  *Foramina*: non-bone voxels under each pedicle, between it and the level
    below.  *Discs*: non-bone, non-fat voxels within 12 mm above and below the body's
    footprint.  Soft tissue by HU: air < -900, lung < -400, fat < -30, muscle otherwise,
-   skin the outer 2 mm of the body outline.
+   skin the outer 2 mm of the body outline.  Cropping, the context volume and the measured
+   landmarks are in :mod:`trainer.core.anatomy.ct_patient`.
 
 The veins (basivertebral, segmental) are not visible on a non-contrast CT and are not
 labelled.  The derivation is checked on synthetic patients, whose true labels are known
@@ -59,7 +60,6 @@ PEDICLE_FLARE = (1.1, 1.0)  #: tube semi-axes at the isthmus / measured half wid
 FLARE_PER_8MM = (0.45, 0.08)  #: relative widening (width, height) per (distance from the isthmus / 8 mm)^2
 SEAL_FRACTION = 0.7          #: the posterior wall is sealed over this fraction of the half-heights
 CONTEXT_VOXEL_MM = 2.0
-_FINE_MARGIN_Z_MM = 22.0
 
 
 def _disc(r_vox: float) -> np.ndarray:
@@ -354,144 +354,16 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
         labels[disc & ~bone & (hu > -30) & np.isin(labels, [Label.MUSCLE, Label.FAT])] = Label.DISC
 
 
-def _skin_y(vol: Volume) -> float:
-    """Posterior skin surface (y mm) behind the body centre: last voxel above -400 HU along +y."""
-    g = vol.grid
-    x, y, z = _axes(g)
-    k, i = int(np.argmin(np.abs(z))), int(np.argmin(np.abs(x)))
-    col = np.flatnonzero((vol.hu[k, :, i] > -400) & (y > 0))
-    return float(y[col[-1]]) if col.size else float(y[-1])
-
-
-def _context(vol: Volume, fine: Grid) -> Volume:
-    """Coarse (about 2 mm) copy of the whole CT, labelled by HU, empty inside the fine box."""
-    g = vol.grid
-    step = [max(1, int(round(CONTEXT_VOXEL_MM / s))) for s in g.spacing_mm]      # x, y, z
-    hu = np.ascontiguousarray(vol.hu[::step[2], ::step[1], ::step[0]])
-    grid = Grid(hu.shape, tuple(float(s * n) for s, n in zip(g.spacing_mm, step)), g.origin_mm)
-    lab = np.full(hu.shape, Label.MUSCLE, np.uint8)
-    lab[hu < -30] = Label.FAT
-    lab[hu < -400] = Label.LUNG
-    lab[hu < -900] = Label.AIR
-    lab[hu >= 200] = Label.ADJACENT_VERTEBRA
-    half = 0.5 * np.asarray(fine.spacing_mm)
-    lo, hi = np.asarray(fine.origin_mm) - half, fine.upper_mm + half
-    x, y, z = _axes(grid)
-    inside = [(a >= l) & (a <= h) for a, l, h in zip((x, y, z), lo, hi)]
-    box = np.ix_(inside[2], inside[1], inside[0])
-    hu[box] = -1000
-    lab[box] = Label.AIR
-    return Volume(hu=hu, labels=lab, grid=grid, meta={"kind": "context", **vol.meta})
-
-
-def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: float):
-    from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
-    from trainer.core.anatomy.landmarks_calc import BODY_SET, BONE_SET, march
-
-    g, lab = fine.grid, fine.labels
-    x, y, z = _axes(g)
-    body = np.isin(lab, [int(v) for v in BODY_SET])
-    sp = g.spacing_mm[0]
-    pw, aw = measured["posterior_wall_y_mm"], measured["anterior_wall_y_mm"]
-    i0, k0 = int(np.argmin(np.abs(x))), int(np.argmin(np.abs(z)))
-
-    def height(yy):
-        return float(body[:, int(np.argmin(np.abs(y - yy))), i0].sum() * g.spacing_mm[2])
-
-    xs = np.flatnonzero(body[k0].any(axis=0))
-    width = float((xs[-1] - xs[0] + 1) * sp) if xs.size else 0.0
-    peds = {}
-    for side in ("left", "right"):
-        c = np.asarray(rel[f"pedicle_{side}_centre_mm"], float)
-        info = measured["pedicles"][side]
-        axis = np.asarray(info["axis"], float)
-        s, pts, lb = march(fine, c, -axis, 60.0)
-        out = np.flatnonzero(~np.isin(lb, [int(v) for v in BONE_SET]))
-        entry = pts[out[0] - 1] if out.size and out[0] > 0 else pts[-1]
-        s2, pts2, lb2 = march(fine, c, axis, 60.0)
-        hit = np.flatnonzero(np.isin(lb2, [int(v) for v in BODY_SET]))
-        junction = pts2[hit[0]] if hit.size else c + (c[1] - pw) * axis
-        peds[side] = PedicleLandmarks(
-            side=side, centre_mm=tuple(float(v) for v in c), axis=tuple(float(v) for v in axis),
-            width_mm=info["width_mm"], height_mm=info["height_mm"], medial_angle_deg=info["medial_angle_deg"],
-            sagittal_angle_deg=0.0, entry_mm=tuple(float(v) for v in entry),
-            body_junction_mm=tuple(float(v) for v in junction), medial_wall_x_mm=info["medial_wall_x_mm"],
-            lateral_wall_x_mm=info["lateral_wall_x_mm"])
-    pl, pr = peds["left"], peds["right"]
-    cy = 0.5 * (pl.centre_mm[1] + pr.centre_mm[1])
-    pe = (lab == Label.POSTERIOR_ELEMENTS) & (np.abs(x) < 6.0)[None, None, :]
-    if pe.any():
-        kk, jj, ii = np.nonzero(pe)
-        m = int(np.argmax(jj))
-        tip = (float(x[ii[m]]), float(y[jj[m]]), float(z[kk[m]]))
-    else:
-        tip = (0.0, skin_y - 20.0, 0.0)
-    return Landmarks(
-        level=level, body_centre_mm=(0.0, 0.0, 0.0),
-        superior_endplate_z_mm=float(rel["superior_endplate_z_mm"]),
-        inferior_endplate_z_mm=float(rel["inferior_endplate_z_mm"]),
-        posterior_wall_y_mm=pw, anterior_wall_y_mm=aw, body_width_mm=width,
-        anterior_height_mm=height(aw + 2.0), middle_height_mm=height(0.0), posterior_height_mm=height(pw - 2.0),
-        pedicle_left=pl, pedicle_right=pr, spinous_tip_mm=tip,
-        canal_centre_mm=(0.0, cy, 0.5 * (pl.centre_mm[2] + pr.centre_mm[2])),
-        canal_width_mm=float(abs(pl.medial_wall_x_mm - pr.medial_wall_x_mm)),
-        canal_depth_mm=float(2.0 * (cy - pw)), skin_y_mm=skin_y, basivertebral_foramen_mm=(0.0, pw, 0.0))
-
-
 def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Callable | None = None,
                     voxel_mm: float | None = None, source: str = "patient CT") -> Patient:
-    """Label a CT volume and make it a :class:`Patient` centred on the target body.
+    """Label a CT volume and make it a :class:`Patient` (:func:`trainer.core.anatomy.ct_patient.patient_from_ct`)."""
+    from trainer.core.anatomy.ct_patient import patient_from_ct as build
 
-    Parameters
-    ----------
-    volume : Volume
-        HU of the whole series, in the CT's patient coordinates (LPS mm).
-    landmarks : dict
-        ``body_centre_mm``, ``pedicle_left_centre_mm``, ``pedicle_right_centre_mm`` (x, y, z)
-        and ``superior_endplate_z_mm``, ``inferior_endplate_z_mm``, in the CT's coordinates.
-    level : str
-        Target level.
-    progress : callable, optional
-        ``progress(fraction, message)``.
-    voxel_mm : float, optional
-        Fine voxel size; default: the CT's spacing when isotropic, else its finest spacing
-        but at least 0.5 mm.
-    """
-    def report(f, msg):
-        if progress is not None:
-            progress(f, msg)
-
-    centre = np.asarray(landmarks["body_centre_mm"], float)
-    rel = {k: (tuple(np.asarray(v, float) - centre) if k.endswith("centre_mm") else float(v) - centre[2])
-           for k, v in landmarks.items()}
-    vol = recentre(volume, centre)
-    sp = np.asarray(vol.grid.spacing_mm)
-    if voxel_mm is None:
-        voxel_mm = float(sp[0]) if np.allclose(sp, sp[0], rtol=1e-3) else max(0.5, float(sp.min()))
-    skin = _skin_y(vol)
-    lo = (-60.0, -45.0, rel["inferior_endplate_z_mm"] - _FINE_MARGIN_Z_MM)
-    hi = (60.0, skin + 4.0, rel["superior_endplate_z_mm"] + _FINE_MARGIN_Z_MM)
-    report(0.82, "cropping the target")
-    fine = _resample(vol, lo, hi, voxel_mm)
-    report(0.88, "labelling bone, canal, foramina and discs")
-    labels, measured = derive_labels(fine, rel)
-    fine.labels[...] = labels
-    fine.meta.update({"kind": "fine", "level": level, "source": source})
-    report(0.96, "context volume")
-    context = _context(vol, fine.grid)
-    lm = _landmarks(fine, rel, measured, level, skin)
-    report(1.0, "patient CT ready")
-    return Patient(volume=fine, landmarks=lm, context=[context], params=None, source=source)
+    return build(volume, landmarks, level, progress=progress, voxel_mm=voxel_mm, source=source)
 
 
 def patient_from_scenario_ct(ct, progress: Callable | None = None) -> Patient:
-    """Read a scenario's ``[ct]`` series and label it (:func:`patient_from_ct`)."""
-    from trainer.core.anatomy.dicom_io import read_ct_series
+    """Read and label a scenario's ``[ct]`` series (:mod:`trainer.core.anatomy.ct_patient`)."""
+    from trainer.core.anatomy.ct_patient import patient_from_scenario_ct as build
 
-    def read_progress(done, total):
-        if progress is not None:
-            progress(0.8 * done / total, f"reading slice {done} of {total}")
-
-    vol = read_ct_series(ct.folder, progress=read_progress)
-    desc = vol.meta.get("series_description") or "patient CT"
-    return patient_from_ct(vol, ct.landmarks, ct.level, progress=progress, source=desc)
+    return build(ct, progress=progress)
