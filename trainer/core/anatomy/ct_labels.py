@@ -17,15 +17,21 @@ How the labels are derived (fine volume; ``T`` = :data:`CORTEX_HU`)
 2. *Bone*: per axial slice, the thickened cortex with its holes filled (marrow inside every
    cortical ring), shrunk back by the same disc.  The canal is the hole found at the canal centre (midline, at the pedicle
    centres' depth) and is removed from the bone.
-3. *Vertebral body*: bone in front of the posterior wall line (measured at the midline from
-   the HU profile; concave by :data:`POSTERIOR_BOW_MM` towards the sides), the connected
-   component that holds the body centre; its outer 1 mm is ``BODY_CORTEX``, the rest
-   ``CANCELLOUS``.
-4. *Pedicles*: bone behind the body, on each side, in the connected piece that holds the
-   pedicle centre, from the body to as far behind the centre as the centre lies behind the
-   posterior wall (the pedicle is about symmetric about its isthmus), inside an elliptic
-   tube around the measured pedicle axis (width and height measured at the centre, widened
-   by :data:`PEDICLE_FLARE` to allow for the flare at both ends).
+3. *Vertebral body*: bone in front of the posterior wall line (measured off the midline from
+   the HU profile; concave by :data:`POSTERIOR_BOW_MM` towards the sides), no wider than the
+   body measured through its centre (ribs touch the bodies at thoracic levels), in the
+   columns of the body's cross-section at its centre and between the endplate cortices met
+   going up and down from the centre (inclined discs and neighbours stay out), as the
+   connected piece holding the centre.  A sagittal-slice fill completes what vein channels
+   through the lateral walls open in the axial slices.  The outer 1 mm is ``BODY_CORTEX``,
+   the rest ``CANCELLOUS``.
+4. *Pedicles*: bone behind the body on each side, in the connected piece holding the pedicle
+   centre, plus the posterior-wall cortex the pedicle grows out of; from the body to as far
+   behind the centre as the centre lies behind the posterior wall (the pedicle is about
+   symmetric about its isthmus); lateral to its medial (canal-side) wall, where the lamina
+   leaves; inside a tube around the measured axis whose section (the narrowest width and
+   height measured just in front of the centre, the width at most twice the centre's
+   distance from the medial wall) flares towards both ends (:data:`FLARE_PER_8MM`).
 5. Other bone near the target's pedicles is ``POSTERIOR_ELEMENTS``; bone further up or down
    is ``ADJACENT_VERTEBRA``.  *Canal*: the canal holes plus non-bone voxels inside the
    canal ellipse (width between the pedicles' medial walls, depth twice the centre-to-wall
