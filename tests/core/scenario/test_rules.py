@@ -186,3 +186,14 @@ def test_decisions_json_is_plain():
     data = json.loads(json.dumps(expected_decisions(load_scenario("l1-inr-high")).to_json()))
     assert data["candidacy"] == "defer" and data["gates"]["inr"]["expected"] == "correct_first"
     assert {d["id"] for d in data["deferrals"]} >= {"inr", "anticoagulant"}
+
+
+@pytest.mark.parametrize("written,cid", [('"Bone cement"', "cement_allergy"), ('"opacifier"', "cement_allergy")])
+def test_allergy_aliases(written, cid):
+    d = chart(f"[patient]\nallergies = [{written}]\n")
+    assert cid in {c["id"] for c in d.contraindications}
+
+
+def test_generic_lmwh_name_is_gated():
+    d = chart('[[patient.medications]]\nname = "LMWH"\nlast_dose_hours_ago = 8\n')
+    assert d.expected("anticoagulant") == "hold"

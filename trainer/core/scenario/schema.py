@@ -168,7 +168,8 @@ SECTIONS: dict[str, dict[str, FieldSpec]] = {
         "fracture_age_weeks": F("float", 3.0, lo=0, hi=520, unit="weeks",
                                 doc="Time since the fracture (ideal candidates present within ~16 weeks, FACTS.md 6.1)",
                                 source="FACTS.md 6.1"),
-        "allergies": F("strlist", (), doc="Allergies: " + ", ".join(ALLERGENS) + ", or 'other: ...'"),
+        "allergies": F("strlist", (), doc="Allergies: " + ", ".join(ALLERGENS) + " (also 'bone cement', 'opacifier', "
+                                                 "'contrast'...), or 'other: ...'"),
         "fasting_hours": F("float", 8.0, lo=0, hi=72, unit="h", doc="Hours since food or drink (gate >= 6 h)",
                            source="FACTS.md 6.3; seeds/000_10316454a5df9267.txt"),
         "consent_signed": F("bool", True, doc="Written informed consent already signed"),

@@ -13,6 +13,10 @@ from trainer.core.scenario.schema import ALLERGENS, ARRAY_SECTIONS, medication_t
 __all__ = ["check_patient", "check_decisions", "check_ct"]
 
 _SUBTABLES = ("symptoms", "labs", "imaging", "infection")
+#: Other names instructors write for the allergens the rules know.
+ALLERGY_ALIASES = {"bone_cement": "pmma", "cement": "pmma", "polymethyl_methacrylate": "pmma",
+                   "opacifier": "barium_sulfate", "barium": "barium_sulfate", "contrast": "iodinated_contrast",
+                   "penicillins": "penicillin", "cephalosporins": "cephalosporin", "betalactam": "beta_lactam"}
 
 
 def _norm(name: str) -> str:
@@ -35,6 +39,7 @@ def check_patient(ck: Checker, raw: dict) -> dict:
     allergies = []
     for i, a in enumerate(chart["allergies"]):
         key = _norm(a)
+        key = ALLERGY_ALIASES.get(key, key)
         if key.startswith("other:") or key in ALLERGENS:
             allergies.append(a.strip() if key.startswith("other:") else key)
             continue
