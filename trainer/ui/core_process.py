@@ -46,6 +46,7 @@ class _Session:
         self.conn = conn
         self.live = None
         self.report = None
+        self.sent: dict = {}      # view -> sha256 of the image the window already has
 
     def _progress(self, fraction: float, text: str) -> None:
         self.conn.send(("progress", float(fraction), str(text)))
@@ -54,7 +55,16 @@ class _Session:
         from trainer.ui.procedure_view import build_view
 
         p = self.live.procedure
-        return build_view(p), p.scenario, p.patient.landmarks, str(self.live.path)
+        self.sent = {}
+        return self._changed_images_only(build_view(p)), p.scenario, p.patient.landmarks, str(self.live.path)
+
+    def _changed_images_only(self, view):
+        """The view with only the images the window does not have yet (an image is 1 MB)."""
+        from dataclasses import replace
+
+        new = {k: img for k, img in view.images.items() if self.sent.get(k) != img.sha256}
+        self.sent.update({k: img.sha256 for k, img in new.items()})
+        return replace(view, images=new)
 
     def start(self, scenario, path, seed, trainee, pixels):
         from trainer.core.session.live import LiveSession
@@ -94,7 +104,7 @@ class _Session:
             self.report = score(p)
             report_json = self.report.to_json()
             cuts = debrief_cuts(p)
-        return result, build_view(p), report_json, cuts
+        return result, self._changed_images_only(build_view(p)), report_json, cuts
 
     def debrief_html(self):
         from trainer.core.scoring import context_for_procedure

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -178,8 +178,11 @@ class Controller(QObject):
             self.sessionReady.emit(self.view, self.path)
             return
         applied: _Applied = resp.value
-        self.view = applied.view
-        self.actionApplied.emit(applied.result, applied.view)
+        # the core sends only new images; the others are the ones already held
+        held = dict(self.view.images) if self.view is not None else {}
+        held.update(applied.view.images)
+        self.view = replace(applied.view, images=held)
+        self.actionApplied.emit(applied.result, self.view)
         if not applied.result.accepted:
             self.refused.emit(str(applied.result.reason))
         if applied.report is not None:
