@@ -102,6 +102,20 @@ def test_window_uses_and_remembers_settings(make_window, ui_settings):
     assert ui_settings.display().flip_h and ui_settings.steps().inject_ml == pytest.approx(0.3)
 
 
+def test_step_sizes_dialog_applies_and_remembers(make_window, ui_settings):
+    w, d = make_window()
+    dlg = w.show_steps()
+    assert not dlg.isModal()
+    dlg.spins["advance_coarse_mm"].setValue(7.5)
+    dlg.spins["inject_ml"].setValue(0.5)
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    d.click(dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok))
+    assert w.trocar.coarse_mm == 7.5 and "7.5 mm" in w.trocar.advance_buttons["in_coarse"].text()
+    assert w.cement.step.value() == 0.5
+    assert ui_settings.steps().advance_coarse_mm == 7.5
+
+
 # ------------------------------------------------------------------ monitor
 def test_monitor_click_maps_back_through_flips(qtbot):
     m = FluoroMonitor("ap")

@@ -126,12 +126,19 @@ class MainWindow(DialogsMixin, QMainWindow):
         build_menus(self)
 
     def _apply_settings(self) -> None:
-        steps = self.settings.steps()
+        self._apply_steps(self.settings.steps())
+        self.cement.step.valueChanged.connect(self._inject_step_changed)
+        self._display_changed()
+
+    def _apply_steps(self, steps) -> None:
         self.trocar.set_steps(steps.advance_coarse_mm, steps.advance_fine_mm, steps.aim_step_deg)
         self.carm.set_steps(steps.orbital_step_deg, steps.tilt_step_deg, steps.fluoro_pulses_per_s)
         self.cement.step.setValue(steps.inject_ml)
-        self.cement.step.valueChanged.connect(self._inject_step_changed)
-        self._display_changed()
+
+    def set_steps(self, steps) -> None:
+        """Use and remember new step sizes (View > Step sizes…)."""
+        self.settings.set_steps(steps)
+        self._apply_steps(steps)
 
     def _fit_panel(self, tab: int | None = None) -> None:
         """The chart tab gets half the window (chart and checklist side by side); the

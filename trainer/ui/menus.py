@@ -64,6 +64,8 @@ def build_menus(w) -> None:
         act.setCheckable(True)
         act.setChecked(on)
         act.toggled.connect(w._display_changed)
+    view.addSeparator()
+    view.addAction("Step sizes…").triggered.connect(w.show_steps)
     help_menu = w.menuBar().addMenu("&Help")
     act = help_menu.addAction("Keyboard shortcuts")
     act.setShortcut(QKeySequence("F1"))

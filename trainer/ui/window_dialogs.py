@@ -72,3 +72,13 @@ class DialogsMixin:
         dlg = ShortcutsDialog(self)
         self.dialogs.append(dlg)
         dlg.show()
+
+    def show_steps(self):
+        """View > Step sizes…: a non-modal dialog; OK applies and remembers them."""
+        from trainer.ui.preferences import StepsDialog
+
+        dlg = StepsDialog(self.settings.steps(), self)
+        dlg.stepsChosen.connect(self.set_steps)
+        self.dialogs.append(dlg)
+        dlg.show()
+        return dlg
