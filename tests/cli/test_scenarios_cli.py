@@ -95,3 +95,19 @@ def test_bad_input_is_one_line_exit_2_no_traceback(args):
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
     assert r.stderr.strip()
+
+
+def test_import_ct_of_a_folder_without_dicom_is_one_line_exit_2(tmp_path):
+    series = tmp_path / "series"
+    series.mkdir()
+    (series / "notes.txt").write_text("not a CT slice")
+    r = subprocess.run([sys.executable, "-m", "trainer.cli", "scenarios", "import-ct", str(series), "--level", "T8",
+                        "--out", str(tmp_path / "case.toml")], capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "notes.txt" in r.stderr and "DICOM" in r.stderr
+    assert not (tmp_path / "case.toml").exists()
+
+
+def test_import_ct_bad_level_is_refused(tmp_path, capsys):
+    assert main(["scenarios", "import-ct", str(tmp_path), "--level", "C7", "--out", str(tmp_path / "c.toml")]) == 2
+    assert "--level 'C7': expected one of T8" in capsys.readouterr().err
