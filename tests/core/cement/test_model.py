@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 from conftest import TIP
+from phantom import make_phantom
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -267,3 +268,19 @@ def test_any_sequence_of_pushes_conserves_volume(phantom, pushes, start_min, see
     dep = m.deposit()
     vox = phantom.volume.grid.voxel_volume_mm3
     assert float(dep.fraction.astype(np.float64).sum()) * vox / 1000.0 == pytest.approx(m.injected_ml, rel=1e-5, abs=1e-9)
+
+
+def test_a_nutrient_channel_left_short_of_its_vein_is_joined(phantom):
+    assert CementModel(phantom, "default", np.random.default_rng(0)).domain.bridged_voxels == 0
+    gap = make_phantom()
+    lab = gap.volume.labels
+    x = gap.volume.grid.axis_mm("x")
+    for sel, fill in (((x >= 19.5) & (x <= 20.0), Label.BODY_CORTEX), ((x > 20.0) & (x <= 21.5), Label.MUSCLE)):
+        sub = lab[:, :, sel]                             # close the left vein exit: cortex, then muscle
+        sub[sub == Label.SEGMENTAL_VEIN] = fill
+        lab[:, :, sel] = sub
+    m = CementModel(gap, "default", np.random.default_rng(0))
+    assert m.domain.bridged_voxels > 0
+    m.mix(0.0)
+    _inject(m, 3.0, tip=(14.0, 6.0, 0.0), t0=20.0, dt=5.0)   # runny, next to the left segmental vein
+    assert any(lk.type == "S" and lk.region == "left segmental vein" for lk in m.leaks)
