@@ -293,3 +293,23 @@ def test_real_time_clock_turns_idle_time_into_recorded_waits(make_window):
     waits = [a for a in read_session(w.controller.path).actions if a["type"] == "wait"]
     assert waits and all(0.5 <= a["s"] <= 2.0 for a in waits)
     assert w.view.t_s == pytest.approx(sum(a["s"] for a in waits))
+
+
+def test_right_drag_changes_window_and_level(qtbot):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    m = FluoroMonitor("ap")
+    qtbot.addWidget(m)
+    m.resize(400, 440)
+    m.show()
+    m.show_image(np.linspace(0, 1, 128 * 128, dtype=np.float32).reshape(128, 128), "", "")
+    w0, l0 = m.window_level
+    vp = m.graphics.viewport()
+    centre = QPoint(vp.width() // 2, vp.height() // 2)
+    QTest.mousePress(vp, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, centre)
+    QTest.mouseMove(vp, centre + QPoint(200, 100))
+    QTest.mouseRelease(vp, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, centre + QPoint(200, 100))
+    w1, l1 = m.window_level
+    assert w1 == pytest.approx(2 * w0, rel=0.05)
+    assert l1 > l0

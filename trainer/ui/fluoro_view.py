@@ -70,6 +70,8 @@ class FluoroMonitor(QWidget):
         self.marker = pg.ScatterPlotItem(size=18, symbol="+", pen=pg.mkPen("#00e0ff", width=2), brush=None)
         self.viewbox.addItem(self.marker)
         self.graphics.scene().sigMouseClicked.connect(self._on_click)
+        self.graphics.viewport().installEventFilter(self)   # right-drag: window/level
+        self._drag = None
 
         fl = QVBoxLayout(self.frame)
         fl.setContentsMargins(3, 3, 3, 3)
@@ -278,6 +280,34 @@ class FluoroMonitor(QWidget):
         if self._flip_v:
             row = n_rows - 1 - row
         self.pixelClicked.emit(float(col), float(row))
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
+        """Right-drag on the image: left/right narrows/widens the window, up/down the level."""
+        from PySide6.QtCore import QEvent
+
+        et = event.type()
+        if et == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.RightButton:
+            if self._image is not None:
+                self._drag = (event.position(), self._window, self._level)
+            return True
+        if et == QEvent.Type.MouseMove and self._drag is not None:
+            start, w0, l0 = self._drag
+            d = event.position() - start
+            self.drag_window_level(w0, l0, d.x(), d.y())
+            return True
+        if et == QEvent.Type.MouseButtonRelease and event.button() == Qt.MouseButton.RightButton:
+            self._drag = None
+            return True
+        return super().eventFilter(obj, event)
+
+    def drag_window_level(self, window0: float, level0: float, dx_px: float, dy_px: float) -> None:
+        """Window/level after a right-drag of ``(dx_px, dy_px)`` from ``(window0, level0)``.
+
+        200 px to the right doubles the window; 100 px down raises the level by a tenth of
+        the image's value range (the picture gets darker, as on a radiology workstation).
+        """
+        span = self._range[1] - self._range[0]
+        self.set_window_level(window0 * 2.0 ** (dx_px / 200.0), level0 + dy_px / 100.0 * 0.1 * span)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
