@@ -79,6 +79,9 @@ def test_derived_labels_match_the_synthetic_truth(derived):
     assert dice(t == Label.PEDICLE_LEFT, d == Label.PEDICLE_LEFT) >= 0.85
     assert dice(t == Label.PEDICLE_RIGHT, d == Label.PEDICLE_RIGHT) >= 0.85
     assert dice(t == Label.CANAL, d == Label.CANAL) >= 0.8
+    assert dice(t == Label.FORAMEN_LEFT, d == Label.FORAMEN_LEFT) >= 0.7
+    assert dice(t == Label.FORAMEN_RIGHT, d == Label.FORAMEN_RIGHT) >= 0.7
+    assert dice(t == Label.DISC, d == Label.DISC) >= 0.7
     for lab in (Label.BODY_CORTEX, Label.POSTERIOR_ELEMENTS, Label.FORAMEN_LEFT, Label.FORAMEN_RIGHT, Label.DISC,
                 Label.SKIN, Label.MUSCLE):
         assert (d == lab).any(), lab.name

@@ -35,8 +35,8 @@ How the labels are derived (fine volume; ``T`` = :data:`CORTEX_HU`)
 5. Other bone near the target's pedicles is ``POSTERIOR_ELEMENTS``; bone further up or down
    is ``ADJACENT_VERTEBRA``.  *Canal*: the canal holes plus non-bone voxels inside the
    canal ellipse (width between the pedicles' medial walls, depth twice the centre-to-wall
-   distance).  *Foramina*: non-bone voxels under each pedicle, between it and the level
-   below.  *Discs*: non-bone, non-fat voxels within 12 mm above and below the body's
+   distance).  *Foramina*: soft tissue beside the front of the canal in the bone-free
+   gaps above and below each pedicle (to the pedicles of the neighbouring levels).  *Discs*: non-bone, non-fat voxels within 12 mm above and below the body's
    footprint.  Soft tissue by HU: air < -900, lung < -400, fat < -30, muscle otherwise,
    skin the outer 2 mm of the body outline.  Cropping, the context volume and the measured
    landmarks are in :mod:`trainer.core.anatomy.ct_patient`.
@@ -324,6 +324,25 @@ def _pedicle(behind, base, g: Grid, c, pw: float, side: str):
     return ped, info
 
 
+def _gaps_beside(column, z, zc: float, height_mm: float) -> list[float]:
+    """Centres (z mm) of the bone-free gaps just above and below the pedicle (the foramina
+    between it and the pedicles of the levels above and below)."""
+    dz = float(z[1] - z[0])
+    out = []
+    for sgn in (1.0, -1.0):
+        start = zc + sgn * 0.5 * height_mm
+        k = int(np.argmin(np.abs(z - start)))
+        while 0 <= k < len(z) and column[k] and abs(z[k] - start) < 6.0:
+            k += int(sgn)
+        k0 = k
+        while 0 <= k < len(z) and not column[k] and abs(z[k] - z[min(max(k0, 0), len(z) - 1)]) < 20.0:
+            k += int(sgn)
+        if 0 <= k0 < len(z):
+            end = z[k] if 0 <= k < len(z) else z[k0] + sgn * 12.0
+            out.append(0.5 * (z[k0] + end) - 0.5 * sgn * dz)
+    return out
+
+
 def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr, pw, sup, inf):
     x, y, z = _axes(g)
     Z, Y, X = z[:, None, None], y[None, :, None], x[None, None, :]
@@ -346,9 +365,12 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     labels[(canal_holes | ellipse) & ~bone] = Label.CANAL
     for side, c, lab in (("left", pl, Label.FORAMEN_LEFT), ("right", pr, Label.FORAMEN_RIGHT)):
         p = measured["pedicles"][side]
-        zc = c[2] - 0.5 * p["height_mm"] - 0.5 * (c[2] - inf) - 3.0
-        f = ((X - c[0]) / (0.5 * p["width_mm"] + 3.0)) ** 2 + ((Y - c[1]) / 6.0) ** 2 + ((Z - zc) / 7.0) ** 2 <= 1.0
-        labels[f & ~bone & (labels != Label.CANAL)] = lab
+        yf = pw + 0.7 * (c[1] - pw)                     # foramina lie beside the canal's front part
+        i, j = int(np.argmin(np.abs(x - c[0]))), int(np.argmin(np.abs(y - yf)))
+        for zc in _gaps_beside(bone[:, j, i], z, c[2], p["height_mm"]):
+            f = (((X - c[0]) / (0.5 * p["width_mm"] + 3.0)) ** 2 + ((Y - yf) / (0.6 * (c[1] - pw) + 2.5)) ** 2
+                 + ((Z - zc) / 7.0) ** 2 <= 1.0)
+            labels[f & ~bone & np.isin(labels, [Label.MUSCLE, Label.FAT])] = lab
     foot = body.any(axis=0)
     zi = np.arange(len(z))[:, None, None]
     has = body.any(axis=(1, 2))
