@@ -37,8 +37,9 @@ How the labels are derived (fine volume; ``T`` = :data:`CORTEX_HU`)
    canal ellipse (width between the pedicles' medial walls, depth twice the centre-to-wall
    distance).  *Foramina*: soft tissue beside the front of the canal in the bone-free
    gaps above and below each pedicle (to the pedicles of the neighbouring levels).
-   *Discs*: non-bone, non-fat voxels within 12 mm above and below the body's footprint.  Soft tissue by HU: air < -900, lung < -400, fat < -30, muscle otherwise,
-   skin the outer 2 mm of the body outline.  Cropping, the context volume and the measured
+   *Discs*: non-bone, non-fat voxels within 12 mm above and below the body's footprint.
+   Soft tissue by HU: air < -900, lung < -400, fat < -30, muscle otherwise, skin the outer
+   2 mm of the body outline.  Cropping, the context volume and the measured
    landmarks are in :mod:`trainer.core.anatomy.ct_patient`.
 
 The veins (basivertebral, segmental) are not visible on a non-contrast CT and are not
