@@ -18,7 +18,7 @@ from trainer.core.anatomy import features
 from trainer.core.anatomy.canvas import Canvas, TiltedCanvas
 from trainer.core.anatomy.column import Column, build_column
 from trainer.core.anatomy.grid import Grid, Volume
-from trainer.core.anatomy.hu import assign_hu, bone_box, cortical_shell
+from trainer.core.anatomy.hu import POSTERIOR_CORTEX_MM, assign_hu, bone_box, cortical_shell
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.landmarks_calc import compute_landmarks
 from trainer.core.anatomy.morphometry import SEX_SCALE
@@ -68,8 +68,10 @@ def _paint_scene(cv: Canvas, col: Column, torso: Torso, params: AnatomyParams):
     zd = _diaphragm_z(col)
     tip_y = t.transverse_points(1.0)[1][1]
     rib_back_y = max(tip_y + 2.0, t.body.posterior_y + 8.0)
-    if zd < cv.z[-1]:
-        torso.paint_lungs(cv, rib_back_y, zd, t.body.a, t.body.posterior_y - 2.0)
+    if zd - 10.0 < cv.z[-1]:
+        tip = t.transverse_points(1.0)[1]
+        neck = (0.92 * t.body.a, t.body.posterior_y - 0.3 * t.dims.body_depth_mm, tip[0], tip[1])
+        torso.paint_lungs(cv, rib_back_y, zd, t.body.a, t.body.posterior_y - 2.0, neck)
     if zd > cv.z[0]:
         torso.paint_psoas(cv, min(zd, cv.z[-1] + 1.0), t.body.a, 0.0)
     verts = col.vertebrae
@@ -128,14 +130,20 @@ def _paint_scene(cv: Canvas, col: Column, torso: Torso, params: AnatomyParams):
     return channels
 
 
-def _volume(cv: Canvas, params: AnatomyParams, rng, textured: bool):
-    """Cortical shell (body cortex label) and HU of a painted canvas."""
+def _volume(cv: Canvas, params: AnatomyParams, rng, textured: bool, posterior_y_mm: float):
+    """Cortical shell (body cortex label) and HU of a painted canvas.
+
+    Bone behind ``posterior_y_mm`` (the target's posterior body wall) other than the target
+    body gets the posterior elements' thicker cortex and denser core (:mod:`hu`).
+    """
     sp = cv.grid.spacing_mm[0]
     box = bone_box(cv.labels)
     shell = cortical_shell(cv.labels, sp, box)
     cv.labels[shell & (cv.labels == Label.CANCELLOUS)] = Label.BODY_CORTEX
+    j0 = int(np.searchsorted(cv.y, posterior_y_mm))
+    pshell = cortical_shell(cv.labels, sp, box, POSTERIOR_CORTEX_MM) if sp < 1.5 else None
     hu = assign_hu(cv.labels, sp, params.trabecular_hu, params.cortical_hu, rng, textured=textured, shell=shell,
-                   box=box)
+                   box=box, posterior_from_j=j0, posterior_shell=pshell)
     return hu
 
 
@@ -164,7 +172,7 @@ def build_patient(params: AnatomyParams) -> Patient:
     lo, hi = fine_bounds(col, torso)
     cv = Canvas(Grid.from_bounds(lo, hi, params.voxel_mm))
     channels = _paint_scene(cv, col, torso, params)
-    hu = _volume(cv, params, tex_rng, True)
+    hu = _volume(cv, params, tex_rng, True, t.body.posterior_y + 2.0)
     features.paint_nutrient_channels(cv, hu, channels, max(0.8, 0.6 * params.voxel_mm) * params.segmental_vein_scale)
     foramen = features.paint_basivertebral(cv, hu, t, params.basivertebral_vein_scale)
     feats = features.paint_fracture_features(cv, hu, t, params, feat_rng)
@@ -175,7 +183,7 @@ def build_patient(params: AnatomyParams) -> Patient:
     chi = np.array([torso.half_width_mm + 4.0, torso.skin_y_mm + 4.0, CONTEXT_HALF_Z_MM])
     ccv = Canvas(Grid.from_bounds(clo, chi, CONTEXT_VOXEL_MM))
     _paint_scene(ccv, col, torso, params)
-    chu = _volume(ccv, params, tex_rng, False)
+    chu = _volume(ccv, params, tex_rng, False, t.body.posterior_y + 2.0)
     _clear_box(ccv, chu, cv.grid)
     context = Volume(hu=chu, labels=ccv.labels, grid=ccv.grid, meta={"kind": "context"})
 

@@ -27,6 +27,10 @@ BONE_MASK_LABELS = (Label.BODY_CORTEX, Label.CANCELLOUS, Label.PEDICLE_LEFT, Lab
 #: Cores of pedicles, posterior elements, neighbours and ribs are denser than the body's cancellous bone [NV].
 CORE_FACTOR = 1.3
 CORTEX_MM = 1.0
+#: Posterior elements (pedicles, laminae, processes) are cortical-dominant and keep their density
+#: in osteoporosis much better than the body's trabeculae: thicker cortex and a denser core [NV].
+POSTERIOR_CORTEX_MM = 1.5
+POSTERIOR_CORE_EXTRA_HU = 110.0
 
 
 def _lut(values: dict, default=0, dtype=np.int16) -> np.ndarray:
@@ -49,15 +53,21 @@ def bone_box(labels: np.ndarray):
     return tuple(slice(int(i[0]), int(i[-1]) + 1) for i in idx)
 
 
-def cortical_shell(labels: np.ndarray, spacing_mm: float, box=None) -> np.ndarray:
-    """Boolean mask of bone voxels within ``CORTEX_MM`` of a non-bone voxel (city-block erosion)."""
+def cortical_shell(labels: np.ndarray, spacing_mm: float, box=None, cortex_mm: float = CORTEX_MM) -> np.ndarray:
+    """Boolean mask of bone voxels within ``cortex_mm`` of a non-bone voxel (city-block erosion)."""
     box = box if box is not None else tuple(slice(0, n) for n in labels.shape)
     sub = _BONE_LUT[labels[box]]
-    n = max(1, int(round(CORTEX_MM / spacing_mm)))
+    n = max(1, int(round(cortex_mm / spacing_mm)))
     core = ndi.binary_erosion(sub, iterations=n, border_value=1)
     shell = np.zeros(labels.shape, bool)
     shell[box] = sub & ~core
     return shell
+
+
+def frac_body_rim(cortical_hu: float, core_hu: float, spacing_mm: float) -> float:
+    """HU of a coarse voxel holding ``CORTEX_MM`` of body cortex (partial volume)."""
+    frac = min(1.0, CORTEX_MM / spacing_mm)
+    return frac * cortical_hu + (1 - frac) * core_hu
 
 
 def texture_tile(shape, spacing_mm: float, rng: np.random.Generator, tile_mm=(32.0, 48.0, 48.0)) -> np.ndarray:
@@ -108,7 +118,7 @@ def _add_soft_noise(hu: np.ndarray, labels: np.ndarray, rng: np.random.Generator
 
 def assign_hu(labels: np.ndarray, spacing_mm: float, trabecular_hu: float, cortical_hu: float,
               rng: np.random.Generator, textured: bool = True, shell: np.ndarray | None = None,
-              box=None) -> np.ndarray:
+              box=None, posterior_from_j: int | None = None, posterior_shell: np.ndarray | None = None) -> np.ndarray:
     """HU volume (int16) for ``labels``.
 
     Parameters
@@ -126,6 +136,11 @@ def assign_hu(labels: np.ndarray, spacing_mm: float, trabecular_hu: float, corti
         Cortical voxels of the non-body bones; computed when not given.
     box : tuple of slices, optional
         Bounding box of all bone voxels (:func:`bone_box`); computed when not given.
+    posterior_from_j : int, optional
+        Bone voxels other than the target body (pedicles, posterior elements, neighbours, ribs)
+        at y index ``j >= posterior_from_j`` (behind the posterior body walls) are posterior
+        elements: core ``POSTERIOR_CORE_EXTRA_HU`` denser and, where ``posterior_shell`` (a
+        ``POSTERIOR_CORTEX_MM`` shell) is given, a thicker cortex.
     """
     hu = _lut(TISSUE_HU)[labels]
     if textured and spacing_mm < 1.5:
@@ -142,12 +157,22 @@ def assign_hu(labels: np.ndarray, spacing_mm: float, trabecular_hu: float, corti
     lab_b = lab[kk, jj, ii]
     sh_b = shell[box][kk, jj, ii]
     core_hu = trabecular_hu * CORE_FACTOR + 20.0
+    if posterior_from_j is not None:
+        post_b = (jj + box[1].start >= posterior_from_j) & (lab_b != Label.CANCELLOUS) & (lab_b != Label.BODY_CORTEX)
+        core_b = np.where(post_b, core_hu + POSTERIOR_CORE_EXTRA_HU, core_hu).astype(np.float32)
+        if posterior_shell is not None:
+            sh_b = sh_b | (post_b & posterior_shell[box][kk, jj, ii])
+    else:
+        post_b = None
+        core_b = np.float32(core_hu)
     if spacing_mm >= 1.5:
         frac = min(1.0, CORTEX_MM / spacing_mm)
-        rim_hu = frac * cortical_hu + (1 - frac) * core_hu
-        vals = np.where(sh_b, rim_hu, core_hu).astype(np.float32)
+        if post_b is not None:
+            frac = np.where(post_b, min(1.0, POSTERIOR_CORTEX_MM / spacing_mm), frac)
+        rim_hu = frac * cortical_hu + (1 - frac) * core_b
+        vals = np.where(sh_b, rim_hu, core_b).astype(np.float32)
         vals[lab_b == Label.CANCELLOUS] = trabecular_hu
-        vals[lab_b == Label.BODY_CORTEX] = rim_hu
+        vals[lab_b == Label.BODY_CORTEX] = frac_body_rim(cortical_hu, core_hu, spacing_mm)
     else:
         if textured:
             tile = texture_tile(lab.shape, spacing_mm, rng)
@@ -156,7 +181,7 @@ def assign_hu(labels: np.ndarray, spacing_mm: float, trabecular_hu: float, corti
         else:
             tex = np.zeros(kk.size, np.float32)
         amp = 0.45 * trabecular_hu + 30.0
-        vals = np.where(sh_b, cortical_hu + 40.0 * tex, core_hu + amp * tex).astype(np.float32)
+        vals = np.where(sh_b, cortical_hu + 40.0 * tex, core_b + amp * tex).astype(np.float32)
         canc = lab_b == Label.CANCELLOUS
         cv = trabecular_hu + amp * tex[canc]
         cv += trabecular_hu - float(cv.mean()) if cv.size else 0.0

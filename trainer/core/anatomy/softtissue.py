@@ -17,7 +17,7 @@ import numpy as np
 from trainer.core.anatomy.canvas import Canvas, polyline_tube
 from trainer.core.anatomy.labels import Label
 
-__all__ = ["Torso", "rib_path"]
+__all__ = ["Torso", "DiaphragmDome", "rib_path"]
 
 SKIN_MM = 2.0
 
@@ -89,11 +89,25 @@ class Torso:
         return rib_back_y_mm - b, a, b
 
     def paint_lungs(self, cv: Canvas, rib_back_y_mm: float, diaphragm_z_mm: float, spine_half_width_mm: float,
-                    spine_front_y_mm: float):
-        """Aerated lung inside the ribs, beside the spine and mediastinum, above the diaphragm."""
+                    spine_front_y_mm: float, rib_neck=None):
+        """Aerated lung inside the ribs, beside the spine and mediastinum, above the diaphragm.
+
+        Each hemidiaphragm is a dome (:func:`diaphragm_z`): highest in front of the middle of
+        its half of the chest, the right one higher than the left, falling gently to the front
+        and the side and steeply to the back, where the posterior costophrenic recess reaches
+        ``diaphragm_z_mm``.  So no lung lies in front of the lumbar spine, and on a lateral
+        view the lung base is a curved line, not a plane.  ``rib_neck`` = (x_head, y_head,
+        x_tubercle, y_tubercle) (mm, left side) keeps the lung in front of the line from the
+        rib head to the transverse process tip, i.e. off the transpedicular path.
+        """
         yc, a, b = self.rib_ellipse(rib_back_y_mm)
         a, b = a - 6.0, b - 6.0
         y_back = rib_back_y_mm - 6.0
+        dome = DiaphragmDome(diaphragm_z_mm, a, yc - 0.2 * b, yc - b, y_back)
+        if rib_neck is not None:
+            xh, yh, xt, yt = rib_neck
+            neck_x = np.array([0.0, xh, xt, xt + 25.0], np.float32)
+            neck_y = np.array([yh, yh, yt, y_back + 6.0], np.float32) - 5.0
 
         def lung(x, y, z):
             inside = (x / a) ** 2 + ((y - yc) / b) ** 2 <= 1.0
@@ -102,11 +116,13 @@ class Torso:
             spine = ((x / (spine_half_width_mm + 10.0)) ** 2
                      + ((y - (spine_front_y_mm - spine_half_width_mm)) / (spine_half_width_mm + 12.0)) ** 2 <= 1.0)
             spine |= (np.abs(x) < spine_half_width_mm + 6.0) & (y > spine_front_y_mm - spine_half_width_mm)
-            zd = diaphragm_z_mm + 80.0 * np.clip((y_back - y) / (2 * b), 0.0, 1.0)
-            return inside & ~medi & ~spine & (z > zd)
+            m = inside & ~medi & ~spine & (z > dome.z(x, y))
+            if rib_neck is not None:
+                m &= y < np.interp(np.abs(x), neck_x, neck_y)
+            return m
 
         top = cv.z[-1] + 1.0
-        cv.paint((-a, yc - b, diaphragm_z_mm), (a, y_back, top), lung, Label.LUNG,
+        cv.paint((-a, yc - b, diaphragm_z_mm - 10.0), (a, y_back, top), lung, Label.LUNG,
                  only=(Label.SOFT_TISSUE, Label.MUSCLE, Label.FAT))
 
     def paint_psoas(self, cv: Canvas, origin_z_mm: float, body_half_width_mm: float, y_mm: float):
@@ -121,6 +137,45 @@ class Torso:
             lo = (cx - 14.0, y_mm - 16.0, cv.z[0] - 1.0)
             hi = (cx + 14.0, y_mm + 16.0, origin_z_mm)
             cv.paint(lo, hi, psoas, Label.MUSCLE, only=(Label.SOFT_TISSUE, Label.FAT))
+
+
+@dataclass(frozen=True)
+class DiaphragmDome:
+    """The two hemidiaphragm domes as a height field z(x, y) (mm) [NV shapes].
+
+    Apexes at x = +/- half the lung half-width, ``y_apex_mm``; the right dome (x < 0 in LPS)
+    ``RIGHT_APEX_MM`` above the posterior recess ``recess_z_mm``, the left one
+    ``LEFT_APEX_MM``.  Quadratic fall-off: to ``recess_z_mm`` at 80 % of the way to the
+    posterior lung border, ``ANTERIOR_DROP_MM`` at the anterior border, ``LATERAL_DROP_MM``
+    at the side, ``MEDIAL_DROP_MM`` at the midline; a smooth floor 8 mm below the recess.
+    """
+
+    recess_z_mm: float
+    half_width_mm: float
+    y_apex_mm: float
+    y_front_mm: float
+    y_back_mm: float
+
+    RIGHT_APEX_MM = 78.0
+    LEFT_APEX_MM = 66.0
+    ANTERIOR_DROP_MM = 40.0
+    LATERAL_DROP_MM = 45.0
+    MEDIAL_DROP_MM = 22.0
+
+    def z(self, x, y):
+        xa = 0.5 * self.half_width_mm
+        apex = self.recess_z_mm + np.where(x < 0, self.RIGHT_APEX_MM, self.LEFT_APEX_MM)
+        dx = np.abs(x) - xa
+        u = np.where(dx > 0, dx / (self.half_width_mm - xa), -dx / xa)
+        hx = np.where(dx > 0, self.LATERAL_DROP_MM, self.MEDIAL_DROP_MM)
+        dy = y - self.y_apex_mm
+        post = dy > 0
+        v = np.where(post, dy / (0.8 * (self.y_back_mm - self.y_apex_mm)), -dy / (self.y_apex_mm - self.y_front_mm))
+        hy = np.where(post, apex - self.recess_z_mm, self.ANTERIOR_DROP_MM)
+        zraw = apex - hx * u * u - hy * v * v
+        floor = self.recess_z_mm - 8.0
+        s = 6.0
+        return floor + s * np.logaddexp(0.0, (zraw - floor) / s)
 
 
 def rib_path(head, tubercle, torso: Torso, rib_back_y_mm: float, side_sign: float, n_rib: int,
