@@ -7,7 +7,6 @@ print the table quoted in docs/cement.md.
 from __future__ import annotations
 
 import json
-import sys
 import time
 
 import numpy as np
@@ -97,7 +96,7 @@ def run_condition(patient, name: str, seeds) -> dict:
     return out
 
 
-def main(argv=None) -> int:
+def main() -> int:
     table = {}
     for name, (flags, *_r) in CONDITIONS.items():
         t = time.perf_counter()
