@@ -40,6 +40,21 @@ def test_runner_drops_responses_of_invalidated_requests(qtbot):
     assert got == ["new"]
 
 
+def test_runner_never_starts_jobs_invalidated_while_queued(qtbot):
+    import threading
+
+    gate, started = threading.Event(), threading.Event()
+    ran = []
+    r = Runner(max_threads=1)
+    r.submit("action", lambda p, _: (started.set(), gate.wait(5), ran.append(p)), "running")
+    r.submit("action", lambda p, _: ran.append(p), "queued")
+    assert started.wait(5)
+    r.invalidate("action")
+    gate.set()
+    qtbot.waitUntil(lambda: not r.busy, timeout=5000)
+    assert ran == ["running"]
+
+
 def test_runner_latest_only_channel_delivers_the_newest_only(qtbot):
     import threading
 

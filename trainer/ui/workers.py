@@ -8,6 +8,7 @@ cancelled build) or, on a ``latest_only`` channel, when a newer request was made
 
 Long jobs receive a ``progress(fraction, text)`` callback; it raises :class:`Cancelled`
 once the job was cancelled, so a cancellable core function stops at its next report.
+Jobs invalidated while still queued never start.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ class _Job(QRunnable):
     def run(self) -> None:
         t0 = time.perf_counter()
         try:
+            if self.cancel_flag.is_set():      # invalidated while queued: never start it
+                raise Cancelled(f"request {self.request.request_id} cancelled before it started")
             value = self.fn(self.request.payload, self._progress)
             resp = Response(self.request.request_id, self.request.channel, value=value,
                             elapsed_s=time.perf_counter() - t0)
