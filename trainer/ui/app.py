@@ -37,6 +37,11 @@ QPushButton#candidacyButton { font-weight: bold; padding: 7px 14px; }
 QTabBar::tab { padding: 6px 14px; }
 QTabBar::tab:selected { color: #f0d36a; }
 QTextBrowser, QTableWidget, QListWidget { background: #16191c; }
+QCheckBox::indicator, QRadioButton::indicator { width: 13px; height: 13px; border: 1px solid #9aa0a8;
+    background: #16191c; }
+QRadioButton::indicator { border-radius: 7px; }
+QCheckBox::indicator:checked, QRadioButton::indicator:checked { background: #4a9ae8; border-color: #bcdcff; }
+QCheckBox::indicator:disabled, QRadioButton::indicator:disabled { border-color: #4a4f56; }
 """
 
 

@@ -14,7 +14,9 @@ imports no Qt: it is what the child process runs.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
+import sys
 import traceback
 
 from trainer.core.errors import VPTrainerError
@@ -143,6 +145,27 @@ def serve(conn) -> None:
 
 
 # ---------------------------------------------------------------------------- parent side
+@contextlib.contextmanager
+def _main_module_hidden():
+    """Start a ``spawn`` child without re-running the parent's ``__main__`` script in it.
+
+    The child only needs :func:`serve` from this module; re-running the main script would
+    open another window in the child when a script calls the trainer without an
+    ``if __name__ == "__main__":`` guard.
+    """
+    main = sys.modules.get("__main__")
+    saved = {k: getattr(main, k) for k in ("__file__", "__spec__") if main is not None and hasattr(main, k)}
+    try:
+        if "__file__" in saved:
+            delattr(main, "__file__")
+        if "__spec__" in saved:
+            main.__spec__ = None
+        yield
+    finally:
+        for k, v in saved.items():
+            setattr(main, k, v)
+
+
 class CoreClient:
     """The parent's end: starts the core process and sends it requests (one caller at a time)."""
 
@@ -155,7 +178,8 @@ class CoreClient:
     def start_process(self) -> None:
         parent, child = self._ctx.Pipe()
         self.proc = self._ctx.Process(target=serve, args=(child,), name="vptrainer-core", daemon=True)
-        self.proc.start()
+        with _main_module_hidden():
+            self.proc.start()
         child.close()
         self.conn = parent
 

@@ -183,6 +183,7 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.controller.start_new(scenario, self.session_dir, pixels=self.pixels_override)
 
     def resume_session(self, path) -> None:
+        self._resuming = True
         self._begin(f"Replaying {Path(path).name}…")
         self.controller.resume(Path(path))
 
@@ -224,7 +225,11 @@ class MainWindow(DialogsMixin, QMainWindow):
             self._show_image(img)
         self._show_view(view)
         self.tabs.setCurrentIndex(0 if view.stage == "checklist" else 1)
-        self.status.note(f"Session file: {path}")
+        if getattr(self, "_resuming", False):
+            self._resuming = False
+            self.status.note(f"Resumed {path.name} where it stopped ({view.n_actions} actions, t {mmss(view.t_s)}).")
+        else:
+            self.status.note(f"Session file: {path}")
 
     # ------------------------------------------------------------------ actions
     def submit(self, action: dict):
