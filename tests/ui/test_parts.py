@@ -328,3 +328,39 @@ def test_right_drag_changes_window_and_level(qtbot):
     w1, l1 = m.window_level
     assert w1 == pytest.approx(2 * w0, rel=0.05)
     assert l1 > l0
+
+
+def test_arrow_keys_aim_as_seen_on_the_ap_monitor(make_window):
+    w, d = make_window()
+    d.start(w.show_picker())
+    d.align()
+    d.pick_entry("left")
+    d.place()
+    x0 = w.view.trocar.direction[0]
+    d.click_image("lateral", 10, 10)                   # focus on a monitor must not swallow arrows
+    d.key(Qt.Key.Key_Right)                            # image right = patient right (-x): medial for the left pedicle
+    d.idle()
+    x1 = w.view.trocar.direction[0]
+    assert x1 < x0 - 0.01
+    w.flip_h_action.setChecked(True)                   # mirrored monitors: image right is now lateral
+    d.key(Qt.Key.Key_Right)
+    d.idle()
+    assert w.view.trocar.direction[0] > x1 + 0.01
+    z0 = w.view.trocar.direction[2]
+    d.key(Qt.Key.Key_Up)
+    d.idle()
+    assert w.view.trocar.direction[2] > z0 + 0.01       # up = cranial (+z)
+
+
+def test_escape_leaves_a_number_box_so_keys_reach_the_procedure(make_window):
+    from PySide6.QtTest import QTest
+
+    w, d = make_window()
+    d.start(w.show_picker())
+    w.tabs.setCurrentIndex(1)
+    w.carm.tilt.setFocus()
+    d.pump(0.05)
+    QTest.keyClick(w.carm.tilt, Qt.Key.Key_Escape)
+    d.key(Qt.Key.Key_S)
+    d.idle()
+    assert w.view.shots == 1

@@ -362,9 +362,14 @@ class MainWindow(DialogsMixin, QMainWindow):
 
     # ------------------------------------------------------------------ keys and closing
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
-        """Hold-to-fluoro on the F key (press starts, release stops; auto-repeat ignored)."""
+        """Hold-to-fluoro on the F key (press starts, release stops; auto-repeat ignored);
+        Esc in a number box gives the keys back to the procedure."""
         et = event.type()
         if et in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and self.isActiveWindow():
+            if et == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape and isinstance(
+                    QApplication.focusWidget(), (QAbstractSpinBox, QLineEdit)):
+                self.stack.setFocus()
+                return True
             if event.key() == Qt.Key.Key_F and not event.modifiers() and not event.isAutoRepeat():
                 focus = QApplication.focusWidget()
                 if not isinstance(focus, (QAbstractSpinBox, QLineEdit)) and self.stack.currentIndex() == 0:
