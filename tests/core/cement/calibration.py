@@ -20,7 +20,7 @@ STEP_ML = 0.25          #: one push of a 1 mL syringe (FACTS 3 defaults)
 STEP_S = 10.0           #: simulated seconds between pushes
 TYPES = ("B", "S", "C", "D", "canal", "foramen", "paravertebral")
 
-#: name -> (anatomy flags, minutes after mixing, total mL, start depth fraction, end depth fraction)
+#: name -> (anatomy flags, minutes after mixing, total mL, start depth fraction, end depth fraction[, product])
 CONDITIONS = {
     # well-placed tip (anterior third, 3 mm from the midline), 6 min after mixing; checkpoints 1-4 mL
     "working": ({}, 6.0, 4.0, 0.75, 0.75),
@@ -28,6 +28,8 @@ CONDITIONS = {
     "early": ({}, 1.0, 3.0, 0.75, 0.75),
     "three_min": ({}, 3.0, 3.0, 0.75, 0.75),
     "eight_min": ({}, 8.0, 3.0, 0.75, 0.75),
+    # a high-viscosity product used like the default (FACTS 3.3: high viscosity RR 0.38-0.47)
+    "high_viscosity_working": ({}, 6.0, 3.0, 0.75, 0.75, "high-viscosity"),
     # start mid-body and withdraw the cannula to the posterior fifth while injecting 4 mL ...
     "posterior_wall_defect": ({"posterior_wall_defect": True}, 6.0, 4.0, 0.55, 0.20),
     # ... and the same into the intact body (control)
@@ -35,7 +37,8 @@ CONDITIONS = {
     "endplate_crack": ({"endplate_crack": True}, 6.0, 2.0, 0.75, 0.75),
 }
 #: seeds per condition (the control needs fewer)
-SEEDS = {"working": 60, "early": 60, "three_min": 30, "eight_min": 30, "posterior_wall_defect": 60,
+SEEDS = {"working": 60, "early": 60, "three_min": 30, "eight_min": 30, "high_viscosity_working": 60,
+         "posterior_wall_defect": 60,
          "posterior_withdrawal_intact": 30, "endplate_crack": 60}
 
 
@@ -55,10 +58,11 @@ def well_placed_tip(patient, depth_fraction: float, x_mm: float = 3.0) -> np.nda
     return np.array([x_mm, y, 0.5 * (z.min() + z.max())])
 
 
-def run_seed(patient, seed: int, minutes: float, total_ml: float, depth0: float, depth1: float):
+def run_seed(patient, seed: int, minutes: float, total_ml: float, depth0: float, depth1: float,
+             product: str = "default"):
     """One trainee: returns the model and {checkpoint mL: (leak types, venous mL)}."""
     model_ss, tip_ss = np.random.default_rng(seed).spawn(2)
-    m = CementModel(patient, "default", np.random.default_rng(model_ss))
+    m = CementModel(patient, product, np.random.default_rng(model_ss))
     m.mix(0.0)
     tip0 = well_placed_tip(patient, depth0) + np.random.default_rng(tip_ss).uniform(-1.5, 1.5, 3)
     n = int(round(total_ml / STEP_ML))
@@ -77,9 +81,10 @@ def run_seed(patient, seed: int, minutes: float, total_ml: float, depth0: float,
 
 
 def run_condition(patient, name: str, seeds) -> dict:
-    flags, minutes, total, d0, d1 = CONDITIONS[name]
-    per_seed = [run_seed(patient, s, minutes, total, d0, d1) for s in seeds]
-    out = {"seeds": len(per_seed), "minutes_after_mix": minutes, "total_ml": total,
+    flags, minutes, total, d0, d1, *product = CONDITIONS[name]
+    per_seed = [run_seed(patient, s, minutes, total, d0, d1, *product) for s in seeds]
+    out = {"seeds": len(per_seed), "product": (product or ["default"])[0], "minutes_after_mix": minutes,
+           "total_ml": total,
            "depth_fraction": [d0, d1], "at_ml": {}}
     n = len(per_seed)
     for vol in sorted(per_seed[0][1]):

@@ -51,6 +51,12 @@ def test_leaks_fall_as_the_cement_thickens(rates):
     assert all(b <= a for a, b in zip(ven, ven[1:]))
 
 
+def test_high_viscosity_product_leaks_less_when_used_the_same_way(rates):
+    hv, default = rates["high_viscosity_working"]["at_ml"][3.0], rates["working"]["at_ml"][3.0]
+    assert 0 < hv["any"] <= 0.6 * default["any"]      # FACTS 3.3: RR 0.38-0.47 for high-viscosity cement
+    assert hv["venous_ml_mean"] < default["venous_ml_mean"]
+
+
 def test_more_volume_more_leaks(rates):
     at = rates["working"]["at_ml"]
     series = [at[v]["any"] for v in (1.0, 2.0, 3.0, 4.0)]
