@@ -182,6 +182,7 @@ class CoreClient:
             self.proc.start()
         child.close()
         self.conn = parent
+        self.used = False
 
     def restart(self) -> None:
         """Kill the core process (a cancelled build) and start a fresh one.
@@ -207,6 +208,7 @@ class CoreClient:
         """
         if self.proc is None or not self.proc.is_alive():
             self.start_process()
+        self.used = True
         conn = self.conn        # restart() from another thread swaps self.conn; keep ours
         try:
             conn.send((cmd, args))
@@ -233,11 +235,15 @@ class CoreClient:
             raise CoreCrash(f"the core process stopped unexpectedly ({type(exc).__name__})") from None
 
     def stop(self, kill: bool = False, timeout_s: float = 5.0) -> None:
-        """Close the session in the core process and end it (``kill``: at once)."""
+        """Close the session in the core process and end it (``kill``: at once).
+
+        Killing never loses anything: every session line is flushed and fsynced when written.
+        A process that was never asked anything is simply killed.
+        """
         proc, conn, self.proc, self.conn = self.proc, self.conn, None, None
         if proc is None:
             return
-        if not kill and proc.is_alive():
+        if not kill and self.used and proc.is_alive():
             try:
                 conn.send(("close", ()))
                 conn.poll(timeout_s) and conn.recv()
