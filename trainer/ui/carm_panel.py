@@ -8,6 +8,8 @@ skipped while the previous shot is still being rendered, so the queue never pile
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (QDoubleSpinBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
                                QVBoxLayout, QWidget)
@@ -42,6 +44,7 @@ class CArmPanel(QGroupBox):
         super().__init__("C-arm", parent)
         self._pulses_per_s = 7.5
         self._pulse_debt = 0.0
+        self._last_tick = 0.0
         self._busy = lambda: False
         self.ap_button = QPushButton("AP  (1)")
         self.lat_button = QPushButton("Lateral  (2)")
@@ -136,37 +139,39 @@ class CArmPanel(QGroupBox):
         return self._timer.isActive()
 
     def start_fluoro(self) -> None:
+        """Pedal down: the first pulse fires now, then pulses accrue with the wall time held."""
         if self._timer.isActive():
             return
-        self._pulse_debt = 0.0   # the first tick (now) fires the first pulse
+        self._pulse_debt = 1.0
+        self._last_tick = time.perf_counter()
         self._timer.start()
         self.fluoroChanged.emit(True)
-        self._fluoro_tick()
+        self._send_pulses()
 
     def stop_fluoro(self) -> None:
-        """Release the pedal: pulses still owed for the time held go out in one last shot."""
+        """Pedal up: pulses still owed for the time held go out in one last shot."""
         if not self._timer.isActive():
             return
         self._timer.stop()
-        self._pulse_debt += self._pulses_per_s * (FLUORO_TICK_MS / 1000.0) * self._timer_fraction()
+        self._accrue()
         if self._pulse_debt >= 1.0:
             pulses = int(min(self._pulse_debt, MAX_PULSES))
             self._pulse_debt = 0.0
             self.actionRequested.emit({"type": "shot", "pulses": pulses})
         self.fluoroChanged.emit(False)
 
-    def _timer_fraction(self) -> float:
-        """Part of the current tick interval that had passed when the pedal was released."""
-        import time
-
-        return min(max((time.perf_counter() - self._last_tick) * 1000.0 / FLUORO_TICK_MS, 0.0), 1.0)
+    def _accrue(self) -> None:
+        """Add the pulses owed for the wall time since the last tick (late timer ticks lose nothing)."""
+        now = time.perf_counter()
+        self._pulse_debt = min(self._pulse_debt + self._pulses_per_s * (now - self._last_tick), MAX_PULSES)
+        self._last_tick = now
 
     def _fluoro_tick(self) -> None:
-        import time
+        self._accrue()
+        self._send_pulses()
 
-        self._last_tick = time.perf_counter()
-        # pulses owed for the wall time the button has been held; sent when the last shot is done
-        self._pulse_debt = min(self._pulse_debt + self._pulses_per_s * FLUORO_TICK_MS / 1000.0, MAX_PULSES)
+    def _send_pulses(self) -> None:
+        # sent only when the previous shot is done, so the queue never piles up
         if self._busy() or self._pulse_debt < 1.0:
             return
         pulses = int(self._pulse_debt)
