@@ -13,12 +13,13 @@ z +/- 100 mm, emptied (air) inside the fine box so that renderers can add both.
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage as ndi
 
 from trainer.core.anatomy import features
 from trainer.core.anatomy.canvas import Canvas, TiltedCanvas
 from trainer.core.anatomy.column import Column, build_column
 from trainer.core.anatomy.grid import Grid, Volume
-from trainer.core.anatomy.hu import POSTERIOR_CORTEX_MM, assign_hu, bone_box, cortical_shell
+from trainer.core.anatomy.hu import POSTERIOR_CORTEX_MM, TISSUE_HU, assign_hu, bone_box, bone_mask, cortical_shell
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.landmarks_calc import compute_landmarks
 from trainer.core.anatomy.morphometry import SEX_SCALE
@@ -184,11 +185,27 @@ def build_patient(params: AnatomyParams) -> Patient:
     ccv = Canvas(Grid.from_bounds(clo, chi, CONTEXT_VOXEL_MM))
     _paint_scene(ccv, col, torso, params)
     chu = _volume(ccv, params, tex_rng, False, t.body.posterior_y + 2.0)
+    _soften_soft_tissue(chu, ccv.labels)
     _clear_box(ccv, chu, cv.grid)
     context = Volume(hu=chu, labels=ccv.labels, grid=ccv.grid, meta={"kind": "context"})
 
     lm = compute_landmarks(params, col, torso, fine, foramen)
     return Patient(volume=fine, landmarks=lm, context=[context], params=params, source="synthetic")
+
+
+#: Gaussian SD (voxels) that partial-volumes the context's soft-tissue boundaries (skin, fat
+#: planes, muscles, lung): a 2 mm staircase edge otherwise draws faint stripes on the image
+_CONTEXT_SOFT_SIGMA = 0.7
+
+
+def _soften_soft_tissue(hu: np.ndarray, labels: np.ndarray):
+    """Blur the context's soft-tissue HU in place; bone and air voxels keep their values, bone does not bleed."""
+    bone = bone_mask(labels)
+    soft = hu.astype(np.float32)
+    soft[bone] = TISSUE_HU[Label.SOFT_TISSUE]
+    ndi.gaussian_filter(soft, _CONTEXT_SOFT_SIGMA, output=soft, truncate=2.5)
+    keep = ~bone & (labels != Label.AIR)     # air stays exactly -1000 (renderers rely on it)
+    hu[keep] = np.rint(soft[keep]).astype(np.int16)
 
 
 def _clear_box(cv: Canvas, hu: np.ndarray, fine: Grid):

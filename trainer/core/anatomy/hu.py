@@ -14,7 +14,7 @@ from scipy import ndimage as ndi
 
 from trainer.core.anatomy.labels import Label
 
-__all__ = ["TISSUE_HU", "BONE_MASK_LABELS", "cortical_shell", "assign_hu", "trabecular_texture", "texture_tile",
+__all__ = ["TISSUE_HU", "BONE_MASK_LABELS", "cortical_shell", "assign_hu", "bone_mask", "trabecular_texture", "texture_tile",
            "bone_box"]
 
 TISSUE_HU = {
@@ -42,6 +42,11 @@ def _lut(values: dict, default=0, dtype=np.int16) -> np.ndarray:
 
 _BONE_LUT = np.zeros(256, bool)
 _BONE_LUT[list(int(b) for b in BONE_MASK_LABELS)] = True
+
+
+def bone_mask(labels: np.ndarray) -> np.ndarray:
+    """True where ``labels`` hold a bone label (``BONE_MASK_LABELS``)."""
+    return _BONE_LUT[labels]
 
 
 def bone_box(labels: np.ndarray):

@@ -126,16 +126,21 @@ class Torso:
                  only=(Label.SOFT_TISSUE, Label.MUSCLE, Label.FAT))
 
     def paint_psoas(self, cv: Canvas, origin_z_mm: float, body_half_width_mm: float, y_mm: float):
-        """Psoas muscles beside the lumbar bodies, growing caudally from ``origin_z_mm``."""
+        """Psoas muscles beside the lumbar bodies, growing caudally from ``origin_z_mm``.
+
+        Each lies in a 3 mm sheath of retroperitoneal fat, so its lateral border shows on an
+        AP view as the oblique psoas line.
+        """
         for s in (1.0, -1.0):
             cx = s * (body_half_width_mm + 12.0)
 
-            def psoas(x, y, z, cx=cx):
+            def psoas(x, y, z, cx=cx, grow=0.0):
                 g = np.clip((origin_z_mm - z) / 120.0, 0.0, 1.0) * 0.7 + 0.3
-                return (((x - cx) / (13.0 * g)) ** 2 + ((y - y_mm) / (15.0 * g)) ** 2 <= 1.0) & (z < origin_z_mm)
+                return ((((x - cx) / (13.0 * g + grow)) ** 2 + ((y - y_mm) / (15.0 * g + grow)) ** 2 <= 1.0)
+                        & (z < origin_z_mm))
 
-            lo = (cx - 14.0, y_mm - 16.0, cv.z[0] - 1.0)
-            hi = (cx + 14.0, y_mm + 16.0, origin_z_mm)
+            lo = (cx - 17.0, y_mm - 19.0, cv.z[0] - 1.0)
+            hi = (cx + 17.0, y_mm + 19.0, origin_z_mm)
             cv.paint(lo, hi, psoas, Label.MUSCLE, only=(Label.SOFT_TISSUE, Label.FAT))
 
 

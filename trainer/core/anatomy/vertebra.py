@@ -63,6 +63,8 @@ def spinous_plate(root, tip, half_x_mm: float, half_h_mm: float):
         t = np.clip(s / length, 0.0, 1.0)
         hh = half_h_mm * (1.0 - 0.25 * t)
         hx = half_x_mm * (1.0 + 0.5 * t * t)
+        # elliptic section in x: rounded upper and lower edges, so the AP shows an oval, not a bar
+        hx = hx * np.sqrt(np.clip(1.0 - (v / hh) ** 2, 0.0, 1.0)) ** 0.5
         se = np.where(s < 0, -s, np.where(s > length, s - length, 0.0))
         return (np.abs(x) <= hx) & (se * se + np.maximum(np.abs(v) - hh + 1.5, 0.0) ** 2 <= 2.25) & (np.abs(v) <= hh)
 
@@ -196,7 +198,10 @@ class Vertebra:
         yP = self.body.posterior_y
         depth = d.canal_depth_mm + grow_mm
         v = (y - yP) / depth
-        g = np.where(v <= 0.5, 1.0, 1.0 - 0.75 * np.clip((v - 0.5) / 0.5, 0, 1) ** 1.5)
+        if d.thoracic and d.level != "T12":   # rounder (oval) thoracic canal; T12 is transitional
+            g = np.sqrt(np.clip(1.0 - (np.abs(v - 0.5) / np.where(v <= 0.5, 0.75, 0.58)) ** 2, 0.0625, 1.0))
+        else:            # lumbar: full width in front, narrowing to the lamina apex (shield / trefoil)
+            g = np.where(v <= 0.5, 1.0, 1.0 - 0.75 * np.clip((v - 0.5) / 0.5, 0, 1) ** 1.5)
         hw = (0.5 * d.canal_width_mm + grow_mm) * g
         return np.where((v >= -0.15) & (v <= 1.0), hw, -1.0)
 
