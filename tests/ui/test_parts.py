@@ -364,3 +364,24 @@ def test_escape_leaves_a_number_box_so_keys_reach_the_procedure(make_window):
     d.key(Qt.Key.Key_S)
     d.idle()
     assert w.view.shots == 1
+
+
+# ------------------------------------------------------------------ core process
+def test_core_process_reports_errors_by_kind(tmp_path):
+    from trainer.ui.core_process import CoreClient, CoreCrash, CoreError
+
+    bad = tmp_path / "broken.jsonl"
+    bad.write_text("not a session\n")
+    core = CoreClient()
+    try:
+        with pytest.raises(CoreError) as err:
+            core.call("resume", bad)
+        assert err.value.kind == "SessionError" and str(bad) in str(err.value)
+        with pytest.raises(CoreCrash) as crash:
+            core.call("no_such_command")
+        assert "AttributeError" in str(crash.value) and "Traceback" in crash.value.remote_trace
+        with pytest.raises(CoreError, match="no session"):
+            core.call("apply", {"type": "shot"})      # the process survived both errors
+    finally:
+        core.stop()
+    assert core.proc is None
