@@ -31,6 +31,8 @@ _CONCAVE_RADIUS = 0.8         #: concave zone, fraction of the semi-axes (centra
 _POSTERIOR_BOW_MM = 2.0       #: posterior wall concavity at the midline
 _EXPONENT = 2.2               #: superellipse exponent, anterior half of the cross-section
 _EXPONENT_POST = 3.5          #: posterior half (flatter posterior wall and corners)
+#: anterior and posterior wall concavity at mid-height, fraction of the half-depth (thoracic, lumbar)
+_SAGITTAL_WAIST = {True: 0.03, False: 0.05}
 
 
 @dataclass(frozen=True)
@@ -71,19 +73,22 @@ class BodyShape:
         return 0.5 * (d.posterior_height_mm + d.anterior_height_mm) - SUPERIOR_CONCAVITY_MM - INFERIOR_CONCAVITY_MM
 
     def waist(self) -> float:
-        return 0.03 if self.dims.thoracic else 0.05
+        return 0.05 if self.dims.thoracic else 0.08
 
     # -- cross-section -------------------------------------------------------------
-    def outline(self, x, y, grow_mm: float = 0.0, scale=1.0):
-        """True inside the (grown, scaled) cross-section."""
+    def outline(self, x, y, grow_mm: float = 0.0, scale=1.0, post_scale=None, ant_scale=None):
+        """True inside the (grown, scaled) cross-section; ``ant_scale`` and ``post_scale``
+        (default ``scale``) scale the anterior and posterior half-depths separately."""
+        post_scale = scale if post_scale is None else post_scale
+        ant_scale = scale if ant_scale is None else ant_scale
         a = self.a * scale + grow_mm
-        bpost = (self.b + _POSTERIOR_BOW_MM) * scale + grow_mm
-        bant = self.b * scale + grow_mm
+        bpost = (self.b + _POSTERIOR_BOW_MM) * post_scale + grow_mm
+        bant = self.b * ant_scale + grow_mm
         post = y > 0
         by = np.where(post, bpost, bant)
         e = np.where(post, _EXPONENT_POST, _EXPONENT)
         inside = (np.abs(x) / a) ** e + (np.abs(y) / by) ** e <= 1.0
-        wall = self.b * scale + grow_mm + _POSTERIOR_BOW_MM * (x / a) ** 2
+        wall = self.b * post_scale + grow_mm + _POSTERIOR_BOW_MM * (x / a) ** 2
         return inside & (y <= wall)
 
     def _bump(self, x, y, r0):
@@ -146,5 +151,12 @@ class BodyShape:
         zl = z - self.zc
         hm = 0.5 * self.dims.posterior_height_mm
         u = np.clip(zl / hm, -1.0, 1.0)
-        scale = 1.0 - self.waist() * (1.0 - u * u)
-        return (zl <= top) & (zl >= bot) & self.outline(x, y, scale=scale)
+        # concave anterior and lateral walls with flared endplate rims (hourglass profile); the
+        # posterior wall keeps a shallow concavity (single line on a true lateral)
+        # (the anterior concavity stays under 1 mm: heights are measured 1 mm inside the walls)
+        rim = 1.0 - np.abs(u) ** 3
+        scale = 1.0 - self.waist() * rim
+        ant_scale = 1.0 - _SAGITTAL_WAIST[self.dims.thoracic] * rim
+        post_scale = 1.0 - _SAGITTAL_WAIST[self.dims.thoracic] * (1.0 - u * u)
+        return (zl <= top) & (zl >= bot) & self.outline(x, y, scale=scale, post_scale=post_scale,
+                                                        ant_scale=ant_scale)

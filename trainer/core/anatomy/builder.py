@@ -16,7 +16,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from trainer.core.anatomy import features
-from trainer.core.anatomy.canvas import Canvas, TiltedCanvas
+from trainer.core.anatomy.canvas import Canvas, TiltedCanvas, ellipsoid
 from trainer.core.anatomy.column import Column, build_column
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.anatomy.hu import POSTERIOR_CORTEX_MM, TISSUE_HU, assign_hu, bone_box, bone_mask, cortical_shell
@@ -25,7 +25,7 @@ from trainer.core.anatomy.landmarks_calc import compute_landmarks
 from trainer.core.anatomy.morphometry import SEX_SCALE
 from trainer.core.anatomy.params import AnatomyParams
 from trainer.core.anatomy.patient import Patient
-from trainer.core.anatomy.softtissue import Torso, paint_rib, rib_path
+from trainer.core.anatomy.softtissue import Torso, bowel_gas_pockets, paint_rib, rib_path
 
 __all__ = ["build_patient", "CONTEXT_VOXEL_MM", "CONTEXT_HALF_Z_MM", "fine_bounds"]
 
@@ -185,12 +185,33 @@ def build_patient(params: AnatomyParams) -> Patient:
     ccv = Canvas(Grid.from_bounds(clo, chi, CONTEXT_VOXEL_MM))
     _paint_scene(ccv, col, torso, params)
     chu = _volume(ccv, params, tex_rng, False, t.body.posterior_y + 2.0)
+    _paint_bowel_gas(ccv, chu, torso, lo[1] - 10.0, _diaphragm_z(col) + 30.0, streams[_N_COLUMN_STREAMS + 2])
     _soften_soft_tissue(chu, ccv.labels)
     _clear_box(ccv, chu, cv.grid)
     context = Volume(hu=chu, labels=ccv.labels, grid=ccv.grid, meta={"kind": "context"})
 
     lm = compute_landmarks(params, col, torso, fine, foramen)
     return Patient(volume=fine, landmarks=lm, context=[context], params=params, source="synthetic")
+
+
+#: HU of bowel gas (a little partial volume with the bowel wall)
+BOWEL_GAS_HU = -900
+
+
+def _paint_bowel_gas(cv: Canvas, hu: np.ndarray, torso: Torso, y_front_of_fine_mm: float, z_top_mm: float, rng):
+    """A few seeded gas pockets (HU only; the label stays SOFT_TISSUE) in front of the spine,
+    below the diaphragm and in front of the fine box, so none is cut by the fine box."""
+    pockets = bowel_gas_pockets(torso, y_front_of_fine_mm, min(z_top_mm, CONTEXT_HALF_Z_MM), -CONTEXT_HALF_Z_MM,
+                                rng)
+    for c, r in pockets:
+        r = np.minimum(r, np.array([20.0, y_front_of_fine_mm - c[1], 20.0]))
+        f, lo, hi = ellipsoid(c, r)
+        b = cv.box(lo, hi)
+        if b is None:
+            continue
+        sl, x, y, z = b
+        m = np.broadcast_to(f(x, y, z), hu[sl].shape) & (cv.labels[sl] == Label.SOFT_TISSUE)
+        hu[sl][m] = BOWEL_GAS_HU
 
 
 #: Gaussian SD (voxels) that partial-volumes the context's soft-tissue boundaries (skin, fat

@@ -17,7 +17,7 @@ import numpy as np
 from trainer.core.anatomy.canvas import Canvas, polyline_tube
 from trainer.core.anatomy.labels import Label
 
-__all__ = ["Torso", "DiaphragmDome", "rib_path"]
+__all__ = ["Torso", "DiaphragmDome", "bowel_gas_pockets", "rib_path"]
 
 SKIN_MM = 2.0
 
@@ -128,8 +128,9 @@ class Torso:
     def paint_psoas(self, cv: Canvas, origin_z_mm: float, body_half_width_mm: float, y_mm: float):
         """Psoas muscles beside the lumbar bodies, growing caudally from ``origin_z_mm``.
 
-        Each lies in a 3 mm sheath of retroperitoneal fat, so its lateral border shows on an
-        AP view as the oblique psoas line.
+        Retroperitoneal fat lies against its lateral side (a crescent up to 9 mm thick, never
+        between the muscle and the vertebral body), so its lateral border shows on an AP view
+        as the oblique psoas line.
         """
         for s in (1.0, -1.0):
             cx = s * (body_half_width_mm + 12.0)
@@ -139,8 +140,10 @@ class Torso:
                 return ((((x - cx) / (13.0 * g + grow)) ** 2 + ((y - y_mm) / (15.0 * g + grow)) ** 2 <= 1.0)
                         & (z < origin_z_mm))
 
-            lo = (cx - 17.0, y_mm - 19.0, cv.z[0] - 1.0)
-            hi = (cx + 17.0, y_mm + 19.0, origin_z_mm)
+            lo = (cx - 23.0, y_mm - 25.0, cv.z[0] - 1.0)
+            hi = (cx + 23.0, y_mm + 25.0, origin_z_mm)
+            cv.paint(lo, hi, lambda x, y, z, f=psoas, cx=cx: f(x, y, z, grow=9.0) & (np.sign(cx) * (x - cx) > 0),
+                     Label.FAT, only=(Label.SOFT_TISSUE,))
             cv.paint(lo, hi, psoas, Label.MUSCLE, only=(Label.SOFT_TISSUE, Label.FAT))
 
 
@@ -181,6 +184,28 @@ class DiaphragmDome:
         floor = self.recess_z_mm - 8.0
         s = 6.0
         return floor + s * np.logaddexp(0.0, (zraw - floor) / s)
+
+
+def bowel_gas_pockets(torso: Torso, spine_front_y_mm: float, z_top_mm: float, z_bottom_mm: float,
+                      rng: np.random.Generator, n: int = 9):
+    """Seeded small gas pockets in the colon and small bowel in front of the lumbar spine [NV].
+
+    Returns a list of (centre (x, y, z) mm, radii (x, y, z) mm): ``n`` flattened ellipsoids,
+    6-16 mm across, in the anterior half of the abdomen below ``z_top_mm``.
+    """
+    out = []
+    if z_top_mm - z_bottom_mm < 20.0:
+        return out
+    y_lo = torso.anterior_y_mm + SKIN_MM + torso.fat_ant_mm + 22.0
+    y_hi = spine_front_y_mm - 45.0
+    if y_hi <= y_lo:
+        return out
+    for _ in range(n):
+        c = np.array([rng.uniform(-0.55, 0.55) * torso.half_width_mm, rng.uniform(y_lo, y_hi),
+                      rng.uniform(z_bottom_mm, z_top_mm - 10.0)])
+        r = rng.uniform(3.0, 8.0)
+        out.append((c, np.array([r * rng.uniform(1.0, 1.8), r, r * rng.uniform(0.7, 1.2)])))
+    return out
 
 
 def rib_path(head, tubercle, torso: Torso, rib_back_y_mm: float, side_sign: float, n_rib: int,

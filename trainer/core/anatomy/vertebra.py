@@ -24,7 +24,7 @@ __all__ = ["Vertebra", "PedicleGeom", "aniso_capsule"]
 
 LAMINA_MM = {True: 5.0, False: 6.0}        #: lamina thickness, thoracic / lumbar [NV]
 SPINOUS_LENGTH_MM = {True: 38.0, False: 30.0}   #: [NV]
-SPINOUS_HALF_MM = {True: (2.5, 5.0), False: (3.0, 8.0)}   #: half thickness (x), half height [NV]
+SPINOUS_HALF_MM = {True: (2.7, 5.0), False: (3.6, 8.0)}   #: half thickness (x), half height [NV]
 FACET_RADIUS_MM = {True: 4.5, False: 5.5}  #: articular process radius [NV]
 #: transverse process semi-axes (y thickness, z height) in mm: lumbar processes are thin plates
 #: (mostly cortex once the 1 mm shell is laid), thoracic ones stout and club-shaped [NV]
