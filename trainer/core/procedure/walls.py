@@ -34,11 +34,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import ndimage
 
 from trainer.core.anatomy.labels import BONE_LABELS, Label
 from trainer.core.anatomy.landmarks import PedicleLandmarks
 from trainer.core.anatomy.patient import Patient
+from trainer.core.procedure.distance import LazyDistance
 from trainer.core.procedure.tissue import BODY_LABELS, is_bone, is_soft, tissue_name
 
 __all__ = ["WALLS", "PEDICLE_WALLS", "gr_grade", "PedicleFrame", "WallModel", "Crossing"]
@@ -121,6 +121,42 @@ class Crossing:
     tissue_from: str
     tissue_to: str
     fraction: float = 0.0   #: where along the sampled path (0 start, 1 end)
+
+
+class _SignedDistance:
+    """``edt(~inside) - edt(inside)`` (float32 mm, positive outside) on a box, computed per voxel on demand.
+
+    The same numbers as the full scipy transforms (:mod:`trainer.core.procedure.distance`).
+    """
+
+    def __init__(self, inside: np.ndarray, sampling):
+        self.shape = inside.shape
+        self.inside = inside
+        self._to_inside = LazyDistance(inside, sampling)       # from outside voxels
+        self._to_outside = LazyDistance(~inside, sampling)     # from inside voxels
+
+    def at(self, kji) -> np.ndarray:
+        """Signed distances (float32 (M,)) at box indices ``kji`` (M, 3)."""
+        kji = np.asarray(kji, np.int64).reshape(-1, 3)
+        return (self._to_inside.at(kji) - self._to_outside.at(kji)).astype(np.float32)
+
+    def full(self) -> np.ndarray:
+        """The whole box (slow; for tests)."""
+        return (self._to_inside.full() - self._to_outside.full()).astype(np.float32)
+
+
+class _ConstantDistance:
+    """The signed distance of a box that is all inside or all outside."""
+
+    def __init__(self, shape, value: float):
+        self.shape = shape
+        self.value = np.float32(value)
+
+    def at(self, kji) -> np.ndarray:
+        return np.full(len(np.asarray(kji).reshape(-1, 3)), self.value, np.float32)
+
+    def full(self) -> np.ndarray:
+        return np.full(self.shape, self.value, np.float32)
 
 
 class WallModel:
@@ -207,11 +243,15 @@ class WallModel:
 
     # -- breach and margin ------------------------------------------------------------------
     def prepare(self, side: str) -> None:
-        """Compute the breach distance map of a pedicle now (a few tenths of a second)."""
+        """Set up the breach distance map of a pedicle now (a few hundredths of a second)."""
         self._sdf_for(side)
 
     def _sdf_for(self, side: str):
-        """Signed distance (mm, positive outside bone) on a box around the breach zone."""
+        """Signed distance (mm, positive outside bone) on a box around the breach zone.
+
+        Returns ``(k0, sdf)``: the box's first fine-grid index and a :class:`_SignedDistance`
+        evaluated only where the shaft samples fall (the values of the full transform).
+        """
         if side in self._sdf:
             return self._sdf[side]
         fr = self.frames[side]
@@ -249,10 +289,9 @@ class WallModel:
         inside = inside | tube
         sp = np.asarray(g.spacing_mm)[::-1]
         if inside.all() or not inside.any():
-            sdf = np.full(inside.shape, -50.0 if inside.all() else 50.0, np.float32)
+            sdf = _ConstantDistance(inside.shape, -50.0 if inside.all() else 50.0)
         else:
-            sdf = (ndimage.distance_transform_edt(~inside, sampling=sp)
-                   - ndimage.distance_transform_edt(inside, sampling=sp)).astype(np.float32)
+            sdf = _SignedDistance(inside, sp)
         self._sdf[side] = (k0, sdf)
         return self._sdf[side]
 
@@ -277,7 +316,7 @@ class WallModel:
         kji = np.rint(self.patient.volume.grid.mm_to_index(pts)).astype(int) - k0
         ok = np.all((kji >= 0) & (kji < np.asarray(sdf.shape)), axis=1)
         d = np.full(len(pts), 25.0)                    # beyond the box: far outside
-        d[ok] = sdf[kji[ok, 0], kji[ok, 1], kji[ok, 2]]
+        d[ok] = sdf.at(kji[ok])
         i = int(np.argmax(d))
         return float(max(0.0, d[i] + radius_mm)), pts[i]
 
