@@ -16,6 +16,7 @@ from scipy import ndimage
 
 from trainer.core.anatomy.labels import Label
 from trainer.core.errors import ParameterError
+from trainer.core.procedure.distance import LazyDistance
 
 __all__ = ["CementDomain", "domain_for", "WALL", "CANC", "CLEFT", "BVEIN", "SVEIN", "DISC", "CANAL",
            "FORAMEN", "SOFT", "CLASS_NAMES", "LEAK_TYPES"]
@@ -63,8 +64,15 @@ class CementDomain:
         Cement here counts as inside the vertebral body.
     capacity_mm3 : ndarray float64 (N,)
         Volume of cement the voxel holds when full (pore space; 1 voxel outside bone).
-    leak_code : ndarray int16 (N,)
+    leak_code : per-voxel int16 field (N,)
         Index into :attr:`leak_table` for extra-osseous voxels, -1 inside the body.
+    dist_outside_mm, dist_canal_mm : per-voxel float32 fields (N,)
+        Distance to the body envelope and to the canal (mm).
+    far : per-voxel bool field (N,)
+        At least ``pe_distance_mm`` outside the envelope, or at the crop edge.
+
+    The per-voxel fields are indexed like arrays (``dom.far[flat]``) but computed only for
+    the voxels cement reaches.
     """
 
     def __init__(self, patient, config: dict, margin_mm: float = 8.0):
@@ -124,21 +132,23 @@ class CementDomain:
         self.porosity = porosity
         self.capacity_mm3 = porosity * self.voxel_mm3
 
-        # Distances (mm) outside the envelope and to the canal.
+        # Distances (mm) outside the envelope and to the canal, the far-field flag and the
+        # leak codes are needed only where cement goes: evaluated per voxel on first access
+        # (the same numbers as whole-crop distance transforms; see _PerVoxel, LazyDistance).
         sampling = (dz, dy, dx)
-        d_out = ndimage.distance_transform_edt(~envelope, sampling=sampling)
-        self.dist_outside_mm = d_out.ravel().astype(np.float32)
+        self._pe_distance_mm = float(config["leaks"]["pe_distance_mm"])
+        self._cortical_zone_mm = float(config["leaks"]["cortical_zone_mm"])
+        self._d_out = LazyDistance(envelope, sampling)
+        self.dist_outside_mm = _PerVoxel(cls.size, np.float32,
+                                         lambda f: self._d_out.at_flat(f).astype(np.float32))
         canal = cls == CANAL
         if canal.any():
-            self.dist_canal_mm = ndimage.distance_transform_edt(~canal, sampling=sampling).ravel().astype(np.float32)
+            self._d_canal = LazyDistance(canal, sampling)
+            self.dist_canal_mm = _PerVoxel(cls.size, np.float32,
+                                           lambda f: self._d_canal.at_flat(f).astype(np.float32))
         else:
-            self.dist_canal_mm = np.full(cls.size, np.inf, np.float32)
-        edge = np.zeros(self.shape, bool)
-        edge[[1, -2], :, :] = True
-        edge[:, [1, -2], :] = True
-        edge[:, :, [1, -2]] = True
-        lk = config["leaks"]
-        self.far = (self.dist_outside_mm >= float(lk["pe_distance_mm"])) | edge.ravel()
+            self.dist_canal_mm = _PerVoxel(cls.size, np.float32, lambda f: np.full(f.size, np.inf, np.float32))
+        self.far = _PerVoxel(cls.size, bool, self._far_of)
 
         # Patient mm of each crop axis.
         org = np.asarray(grid.origin_mm, float)
@@ -153,11 +163,42 @@ class CementDomain:
         self.col_bottom = np.where(has, np.argmax(interior, axis=0), nz + 1)
         self._build_leak_codes(config)
 
+    # -- per-voxel fields (evaluated on demand) ---------------------------------------
+    def _edge_of(self, flat: np.ndarray) -> np.ndarray:
+        """Voxels on the crop's outermost interior layer (next to the wall border)."""
+        k, j, i = np.unravel_index(flat, self.shape)
+        nz, ny, nx = self.shape
+        return (k == 1) | (k == nz - 2) | (j == 1) | (j == ny - 2) | (i == 1) | (i == nx - 2)
+
+    def _far_of(self, flat: np.ndarray) -> np.ndarray:
+        """Cement here is far from the body (a possible embolus): ``pe_distance_mm`` out, or at the crop edge."""
+        return (self.dist_outside_mm[flat] >= self._pe_distance_mm) | self._edge_of(flat)
+
     # -- leak classification --------------------------------------------------------
     def _build_leak_codes(self, config):
         lm = self.landmarks
+        cx = float(lm.body_centre_mm[0])
+        faces = ("anterior", "posterior", "left lateral", "right lateral", "superior", "inferior")
+        names = [("B", "basivertebral vein / epidural plexus"),
+                 ("S", "right segmental vein"), ("S", "left segmental vein"),
+                 ("D", "inferior disc"), ("D", "superior disc"),
+                 ("canal", "epidural space"),
+                 ("foramen", "right foramen"), ("foramen", "left foramen")]
+        names += [("C", f"{f} cortex") for f in faces]
+        names += [("paravertebral", f"{f} paravertebral") for f in faces]
+        self.leak_code = _PerVoxel(self.cls.size, np.int16, self._leak_code_of)
+        self.leak_table = names
+        self.b_code = 0
+        self.s_codes = (1, 2)                      # right, left
+        self.x_left = self.x_mm >= cx
+
+    def _leak_code_of(self, flat: np.ndarray) -> np.ndarray:
+        """Index into :attr:`leak_table` of extra-osseous voxels, -1 inside the body and in walls."""
+        lm = self.landmarks
         cx, cy, cz = (float(v) for v in lm.body_centre_mm)
-        out = np.nonzero(~self.in_body & (self.cls != WALL))[0]
+        code = np.full(flat.size, -1, np.int16)
+        sel = ~self.in_body[flat] & (self.cls[flat] != WALL)
+        out = flat[sel]
         k, j, i = np.unravel_index(out, self.shape)
         x, y, z = self.x_mm[i], self.y_mm[j], self.z_mm[k] - cz
         left = x >= cx
@@ -168,10 +209,8 @@ class CementDomain:
         face = np.where(lateral, np.where(left, 2, 3), np.where(y >= cy, 1, 0))
         above = np.abs(z) > 0.5 * float(lm.posterior_height_mm)
         face = np.where(above, np.where(z > 0, 4, 5), face)
-        faces = ("anterior", "posterior", "left lateral", "right lateral", "superior", "inferior")
-        sides = ("right", "left")
         cls = self.cls[out]
-        near = self.dist_outside_mm[out] <= float(config["leaks"]["cortical_zone_mm"])
+        near = self.dist_outside_mm[out] <= self._cortical_zone_mm
         soft = np.isin(cls, np.array([SOFT, CANC, CLEFT], np.uint8))
         # (type, region) of every outside voxel as a small integer key
         key = np.full(out.size, -1, np.int32)
@@ -182,20 +221,8 @@ class CementDomain:
         key[cls == FORAMEN] = 6 + left[cls == FORAMEN]
         key[soft & near] = 8 + face[soft & near]
         key[soft & ~near] = 14 + face[soft & ~near]
-        names = [("B", "basivertebral vein / epidural plexus"),
-                 ("S", "right segmental vein"), ("S", "left segmental vein"),
-                 ("D", "inferior disc"), ("D", "superior disc"),
-                 ("canal", "epidural space"),
-                 ("foramen", "right foramen"), ("foramen", "left foramen")]
-        names += [("C", f"{f} cortex") for f in faces]
-        names += [("paravertebral", f"{f} paravertebral") for f in faces]
-        code = np.full(self.cls.size, -1, np.int16)
-        code[out] = key
-        self.leak_code = code
-        self.leak_table = names
-        self.b_code = 0
-        self.s_codes = (1, 2)                      # right, left
-        self.x_left = self.x_mm >= cx
+        code[sel] = key
+        return code
 
     # -- coordinates ----------------------------------------------------------------
     def flat_of_mm(self, xyz_mm) -> int | None:
@@ -226,6 +253,44 @@ class CementDomain:
                 if self.cls[f] != WALL:
                     return f
         return None
+
+
+class _PerVoxel:
+    """A read-only per-voxel field of the crop (flat index), computed on first access of each voxel.
+
+    ``field[flat]`` (an int or an integer array) returns what the whole precomputed array
+    would; ``np.asarray(field)`` computes every voxel (slow; for tests and diagnostics).
+    """
+
+    def __init__(self, size: int, dtype, compute):
+        self.size = int(size)
+        self.shape = (self.size,)
+        self.dtype = np.dtype(dtype)
+        self._compute = compute
+        self._values = None
+        self._known = None
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, idx):
+        idx = np.asarray(idx)
+        if idx.dtype == bool:
+            idx = np.flatnonzero(idx)
+        if self._values is None:
+            self._values = np.empty(self.size, self.dtype)
+            self._known = np.zeros(self.size, bool)
+        flat = idx.ravel().astype(np.int64)
+        miss = flat[~self._known[flat]]
+        if miss.size:
+            miss = np.unique(miss)
+            self._values[miss] = self._compute(miss)
+            self._known[miss] = True
+        return self._values[idx]
+
+    def __array__(self, dtype=None, copy=None):
+        out = self[np.arange(self.size)]
+        return out if dtype is None else out.astype(dtype)
 
 
 def _join_nutrient_channels(cls: np.ndarray, envelope: np.ndarray, sampling, max_gap_mm: float = 5.0) -> int:
