@@ -127,3 +127,20 @@ def test_bowel_gas_lies_in_the_abdomen_in_front_of_the_lumbar_spine_and_never_in
     jj = np.nonzero(gas)[1]
     assert y[jj].max() < p.volume.grid.origin_mm[1]
     assert not ((p.volume.labels == Label.SOFT_TISSUE) & (p.volume.hu < -500)).any()
+
+
+def test_endplate_cortex_is_denser_than_the_wall_cortex_and_the_mean_stays_cortical_hu(default_patient):
+    v = default_patient.volume
+    lm = default_patient.landmarks
+    x, y, z = _axes(v)
+    cort = v.labels == Label.BODY_CORTEX
+    hu = v.hu.astype(float)
+    # the inferior endplate at the body centre vs the left lateral wall at mid-height
+    i0, j0 = int(np.argmin(np.abs(x))), int(np.argmin(np.abs(y)))
+    col = cort[:, j0, i0] & (z < lm.body_centre_mm[2])
+    endplate = hu[:, j0, i0][col].mean()
+    k0 = int(np.argmin(np.abs(z - lm.body_centre_mm[2])))
+    row = cort[k0, j0, :] & (x > 0)
+    wall = hu[k0, j0, :][row].mean()
+    assert endplate > 1.2 * wall
+    assert abs(hu[cort].mean() - default_patient.params.cortical_hu) < 10.0

@@ -69,6 +69,21 @@ def cortical_shell(labels: np.ndarray, spacing_mm: float, box=None, cortex_mm: f
     return shell
 
 
+#: relative CT numbers of the body's endplate cortex and wall cortex (renormalised so that the
+#: BODY_CORTEX mean stays ``cortical_hu``): denser endplates, a lighter outline of the walls [NV]
+ENDPLATE_FACTOR = 1.15
+WALL_FACTOR = 0.85
+
+
+def _facing_z(is_bone: np.ndarray) -> np.ndarray:
+    """True where a non-bone voxel lies within 2 voxels above or below (endplate-facing shell)."""
+    out = np.zeros(is_bone.shape, bool)
+    for d in (1, 2):
+        out[d:] |= ~is_bone[:-d]
+        out[:-d] |= ~is_bone[d:]
+    return out
+
+
 def frac_body_rim(cortical_hu: float, core_hu: float, spacing_mm: float) -> float:
     """HU of a coarse voxel holding ``CORTEX_MM`` of body cortex (partial volume)."""
     frac = min(1.0, CORTEX_MM / spacing_mm)
@@ -192,7 +207,12 @@ def assign_hu(labels: np.ndarray, spacing_mm: float, trabecular_hu: float, corti
         cv += trabecular_hu - float(cv.mean()) if cv.size else 0.0
         vals[canc] = cv
         cort = lab_b == Label.BODY_CORTEX
-        vals[cort] = cortical_hu + 40.0 * tex[cort]
+        if cort.any():
+            # endplates denser than the walls, the label mean kept at cortical_hu [NV]
+            ep = _facing_z(is_bone)[kk[cort], jj[cort], ii[cort]]
+            w = np.where(ep, ENDPLATE_FACTOR, WALL_FACTOR)
+            w /= float(w.mean())
+            vals[cort] = cortical_hu * w + 40.0 * tex[cort]
     hb = hu[box]
     hb[kk, jj, ii] = np.clip(np.rint(vals), -1024, 3071).astype(np.int16)
     return hu
