@@ -41,6 +41,7 @@ def shortcuts_html() -> str:
                    for _id, key, text in SHORTCUTS)
     return ("<h3>Keyboard shortcuts</h3><table cellpadding=2>" + rows + "</table>"
             "<p>Click the AP image to pick the trocar entry over a pedicle.<br>"
+            "Drag on an image with the right mouse button to change window (left/right) and level (up/down).<br>"
             "Letter and arrow keys act on the procedure unless a number box has the focus "
             "(press Esc or click an image to give it back).</p>")
 
