@@ -250,7 +250,9 @@ class Procedure:
     def _do_shot(self, a):
         t_shot = self.t_s + DURATIONS.shot_s(a["pulses"], a["fluoro_s"])
         index = self.dose.shots + 1
-        deposit = self.cement.deposit() if self.cement is not None and self.cement.injected_ml > 0 else None
+        # the cement deposit only shapes the image: not needed for the dose when not rendering
+        deposit = (self.cement.deposit() if self.imager.render and self.cement is not None
+                   and self.cement.injected_ml > 0 else None)
         shot = self.imager.shoot(self.pose, a["pulses"], self.trocar, deposit, self.rng_imaging, index, t_shot)
         d = shot.dose
         self.dose.shots += 1

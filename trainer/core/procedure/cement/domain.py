@@ -16,7 +16,7 @@ from scipy import ndimage
 
 from trainer.core.anatomy.labels import Label
 from trainer.core.errors import ParameterError
-from trainer.core.procedure.distance import LazyDistance
+from trainer.core.procedure.distance import LazyDistance, boundary_voxels, exact_spacing
 
 __all__ = ["CementDomain", "domain_for", "WALL", "CANC", "CLEFT", "BVEIN", "SVEIN", "DISC", "CANAL",
            "FORAMEN", "SOFT", "CLASS_NAMES", "LEAK_TYPES"]
@@ -142,10 +142,11 @@ class CementDomain:
         self.dist_outside_mm = _PerVoxel(cls.size, np.float32,
                                          lambda f: self._d_out.at_flat(f).astype(np.float32))
         canal = cls == CANAL
-        if canal.any():
-            self._d_canal = LazyDistance(canal, sampling)
-            self.dist_canal_mm = _PerVoxel(cls.size, np.float32,
-                                           lambda f: self._d_canal.at_flat(f).astype(np.float32))
+        self._canal = canal if canal.any() else None
+        self._dist_canal = None
+        self._canal_tree = None
+        if self._canal is not None:
+            self.dist_canal_mm = _PerVoxel(cls.size, np.float32, lambda f: self._dist_canal_all()[f])
         else:
             self.dist_canal_mm = _PerVoxel(cls.size, np.float32, lambda f: np.full(f.size, np.inf, np.float32))
         self.far = _PerVoxel(cls.size, bool, self._far_of)
@@ -164,6 +165,48 @@ class CementDomain:
         self._build_leak_codes(config)
 
     # -- per-voxel fields (evaluated on demand) ---------------------------------------
+    def _dist_canal_all(self) -> np.ndarray:
+        """Distance (mm, float32, flat) of every crop voxel to the canal, computed once."""
+        if self._dist_canal is None:
+            dx, dy, dz = self.spacing_mm
+            d = ndimage.distance_transform_edt(~self._canal, sampling=(dz, dy, dx))
+            self._dist_canal = d.ravel().astype(np.float32)
+        return self._dist_canal
+
+    def min_dist_canal_mm(self, flat, below: float = np.inf) -> float:
+        """``float(dist_canal_mm[flat].min())`` if that is below ``below``, else ``inf``.
+
+        Every injection step asks this for thousands of voxels far from the canal; a k-d
+        tree query bounded by the best distance found so far skips almost all of them
+        (exact: the same float32 values as the whole transform).
+        """
+        flat = np.asarray(flat, np.int64).ravel()
+        if flat.size == 0 or self._canal is None:
+            return np.inf
+        dx, dy, dz = self.spacing_mm
+        sampling = np.array([dz, dy, dx])
+        if self._dist_canal is not None or not exact_spacing(sampling):
+            m = float(self.dist_canal_mm[flat].min())
+            return m if m < below else np.inf
+        if self._canal_tree is None:
+            from scipy.spatial import cKDTree
+
+            pts = np.argwhere(boundary_voxels(self._canal)) * sampling
+            self._canal_tree = (cKDTree(pts), pts.min(axis=0), pts.max(axis=0))
+        tree, lo, hi = self._canal_tree
+        p = np.stack(np.unravel_index(flat, self.shape), axis=-1) * sampling
+        inside = self._canal.ravel()[flat]
+        if inside.any():
+            return 0.0 if below > 0.0 else np.inf
+        bound = float(below)
+        if not np.isfinite(bound):
+            # an upper bound: the exact distance of the voxel nearest the canal's bounding box
+            gap = np.maximum(0.0, np.maximum(lo - p, p - hi))
+            bound = float(tree.query(p[int(np.argmin(np.einsum("ij,ij->i", gap, gap)))])[0])
+        d = tree.query(p, distance_upper_bound=bound * (1.0 + 1e-9) + 1e-9)[0]
+        m = float(np.float32(d.min()))
+        return m if m < below else np.inf
+
     def _edge_of(self, flat: np.ndarray) -> np.ndarray:
         """Voxels on the crop's outermost interior layer (next to the wall border)."""
         k, j, i = np.unravel_index(flat, self.shape)

@@ -211,7 +211,7 @@ class CementModel:
     def _update_geometry(self, body_flat: np.ndarray, all_flat: np.ndarray) -> None:
         dom = self.domain
         if all_flat.size:
-            self._canal_mm = min(self._canal_mm, float(dom.dist_canal_mm[all_flat].min()))
+            self._canal_mm = min(self._canal_mm, dom.min_dist_canal_mm(all_flat, self._canal_mm))
         if body_flat.size == 0:
             return
         k, j, i = np.unravel_index(body_flat, dom.shape)
