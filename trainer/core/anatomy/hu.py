@@ -14,8 +14,8 @@ from scipy import ndimage as ndi
 
 from trainer.core.anatomy.labels import Label
 
-__all__ = ["TISSUE_HU", "BONE_MASK_LABELS", "cortical_shell", "assign_hu", "bone_mask", "trabecular_texture", "texture_tile",
-           "bone_box"]
+__all__ = ["TISSUE_HU", "BONE_MASK_LABELS", "cortical_shell", "assign_hu", "bone_mask", "trabecular_texture",
+           "texture_tile", "bone_box"]
 
 TISSUE_HU = {
     Label.AIR: -1000, Label.SKIN: 30, Label.FAT: -100, Label.MUSCLE: 50, Label.CANAL: 15,
