@@ -3,7 +3,8 @@
 The session's actions are re-applied to a fresh procedure built from the scenario text
 recorded in the session; nothing stored in the file (summaries, scores) is trusted.
 A broken hash chain or a scenario that does not match its recorded hash is reported as
-tampering with exit status 2.
+tampering with exit status 2.  Synthetic patients come from the on-disk patient cache
+(:mod:`trainer.core.anatomy.cache`; ``VPTRAINER_CACHE_DIR`` moves it).
 """
 
 from __future__ import annotations
@@ -43,7 +44,14 @@ def assess(path, render: bool = False):
     from trainer.core.session.replay import replay
 
     record = read_session(path)
-    proc = replay(record, render=render)
+    scenario = record.scenario()
+    patient = None
+    if getattr(scenario, "ct", None) is None:
+        # sessions of one case share their patient: the on-disk cache skips the build
+        from trainer.core.anatomy.cache import cached_patient
+
+        patient = cached_patient(scenario.anatomy)
+    proc = replay(record, render=render, patient=patient)
     return record, proc, score(proc)
 
 
