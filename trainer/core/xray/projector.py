@@ -25,14 +25,20 @@ __all__ = ["SlabProjector", "FrameRays", "frame_rays", "detector_directions"]
 _MIN_DEPTH_MM = 20.0
 
 
-def detector_directions(frame: Frame) -> np.ndarray:
-    """Un-normalised ray directions (N, N, 3) from the source to every pixel centre (mm)."""
+def detector_directions(frame: Frame, rows=None, cols=None) -> np.ndarray:
+    """Un-normalised ray directions (N, N, 3) from the source to every pixel centre (mm).
+
+    ``rows`` / ``cols`` (integer pixel indices) restrict the result to that grid of pixels,
+    with the same values as the full array there.
+    """
     g = frame.geometry
     c = (g.pixels - 1) / 2.0
     t = ((np.arange(g.pixels) - c) * g.pixel_mm).astype(np.float32)
+    tr = t if rows is None else t[np.asarray(rows, np.intp)]
+    tc = t if cols is None else t[np.asarray(cols, np.intp)]
     beam = (frame.beam * g.sid_mm).astype(np.float32)
     u, v = frame.u.astype(np.float32), frame.v.astype(np.float32)
-    return beam[None, None, :] + t[None, :, None] * u + t[:, None, None] * v
+    return beam[None, None, :] + tc[None, :, None] * u + tr[:, None, None] * v
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,16 +57,19 @@ class FrameRays:
     corners: np.ndarray       #: (4, 3) directions of the corner pixels
 
 
-def frame_rays(frame: Frame) -> FrameRays:
-    """The :class:`FrameRays` of ``frame``."""
-    d = detector_directions(frame)
+def frame_rays(frame: Frame, rows=None, cols=None) -> FrameRays:
+    """The :class:`FrameRays` of ``frame`` (of the pixel grid ``rows`` x ``cols`` only, if given;
+    the corners are always the whole detector's, so projections are the same per pixel)."""
+    d = detector_directions(frame, rows, cols)
     a = int(np.argmax(np.abs(frame.beam)))
     m, n = [ax for ax in (0, 1, 2) if ax != a]
     da = d[..., a]
     inv = np.float32(1.0) / da
     path = np.sqrt(np.einsum("ijk,ijk->ij", d, d)) * np.abs(inv)
+    corners = d if rows is None and cols is None else \
+        detector_directions(frame, [0, frame.geometry.pixels - 1], [0, frame.geometry.pixels - 1])
     return FrameRays(a, d[..., m] * inv, d[..., n] * inv, path.astype(np.float32),
-                     d[[0, 0, -1, -1], [0, -1, 0, -1]].astype(float))
+                     corners[[0, 0, -1, -1], [0, -1, 0, -1]].astype(float))
 
 
 def _bilinear(img: np.ndarray, fi: np.ndarray, fj: np.ndarray) -> np.ndarray:
@@ -140,7 +149,7 @@ class SlabProjector:
         depth = (coords_a - s[a]) * sign              # distance from the source along the axis
         keep = depth > _MIN_DEPTH_MM
         if not np.any(keep):
-            return np.zeros((npx, npx), np.float32)
+            return np.zeros(rays.path.shape, np.float32)
         j_idx = np.nonzero(keep)[0]
         depth = depth[keep]
         d_ref = float(depth.max())                    # reference plane: the farthest slice
@@ -166,7 +175,7 @@ class SlabProjector:
         n0 = max(box_n.min(), fr_n.min()) - h_n
         n1 = min(box_n.max(), fr_n.max()) + h_n
         if m1 <= m0 or n1 <= n0:
-            return np.zeros((npx, npx), np.float32)
+            return np.zeros(rays.path.shape, np.float32)
         # Anchor the intermediate grid on the central ray, so that sampling is symmetric about it.
         tc = (c_ref - s[a]) / frame.beam[a]
         cm, cn = s[m] + tc * frame.beam[m], s[n] + tc * frame.beam[n]

@@ -262,6 +262,26 @@ class FluoroRenderer:
             self._cache.popitem(last=False)
         return img
 
+    def line_integrals_at(self, pose: Pose, kvp: float, rows, cols) -> np.ndarray:
+        """Static-anatomy line integrals at the detector pixels ``rows`` x ``cols`` only.
+
+        The same values as ``line_integrals(pose, kvp)[np.ix_(rows, cols)]`` (every step
+        after the per-volume intermediate images is per pixel) without resampling the rest
+        of the detector: what a shot's dose needs when no image is made.  Not cached.
+        """
+        key = (pose, round(float(kvp), 3))
+        with self._lock:
+            if key in self._cache:
+                return np.array(self._cache[key][np.ix_(np.asarray(rows), np.asarray(cols))])
+            frame = self.frame(pose)
+            rays = frame_rays(frame, rows, cols)
+            img = np.zeros(rays.path.shape, np.float32)
+            for proj in self._projectors_for(kvp):
+                img += proj.project(frame, rays, with_path=False)
+            img *= rays.path
+            np.maximum(img, 0.0, out=img)
+            return img
+
     def render(self, pose: Pose, kvp: float, trocar: TrocarShape | None = None,
                cement: CementDeposit | None = None) -> np.ndarray:
         """Line integrals of the anatomy plus the trocar (steel) and cement (PMMA + BaSO4).
