@@ -52,13 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit status."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = set(parser._subparsers._group_actions[0].choices)  # noqa: SLF001 (argparse internals)
+    if not any(a in commands or a in ("-h", "--help", "--version") for a in argv):
+        # no subcommand: the GUI, e.g. `vptrainer`, `vptrainer SCENARIO`, `vptrainer --session-dir D`
+        argv = ["gui", *argv]
     args = parser.parse_args(argv)
-    run = getattr(args, "_run", None)
-    if run is None:  # no subcommand: the GUI on the default scenario
-        from trainer.commands import gui
-
-        args = parser.parse_args(["gui", *(argv or sys.argv[1:])])
-        run = gui.run
+    run = args._run
     try:
         return int(run(args) or 0)
     except VPTrainerError as exc:

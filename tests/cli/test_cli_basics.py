@@ -31,3 +31,17 @@ def test_gui_without_display_prints_one_line_and_exits_2():
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "xvfb-run" in lines[0]
     assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("extra", [[], ["l1-wedge-default"], ["--session-dir", "/tmp/vpt-sessions"]])
+def test_without_a_subcommand_the_gui_is_meant(extra):
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}
+    r = subprocess.run([sys.executable, "-m", "trainer.cli", *extra], capture_output=True, text=True, env=env)
+    # no display: the GUI command's one-line advice, not an argparse "invalid choice"
+    assert r.returncode == 2 and "xvfb-run" in r.stderr and "invalid choice" not in r.stderr
+
+
+def test_unknown_option_is_a_usage_error_with_status_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["render", "--no-such-option"])
+    assert exc.value.code == 2
