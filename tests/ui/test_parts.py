@@ -229,6 +229,7 @@ def test_hold_f_runs_continuous_fluoro_with_dose(make_window):
 
     import time
 
+    sim_t0 = w.view.t_s
     t0 = time.perf_counter()
     QTest.keyPress(w, Qt.Key.Key_F)
     assert w.carm.fluoro_on and w.monitors["ap"].hold_label.text() == "● FLUORO"
@@ -242,6 +243,8 @@ def test_hold_f_runs_continuous_fluoro_with_dose(make_window):
     assert w.view.fluoro_s == pytest.approx(held_s, abs=0.4)
     assert w.view.dap_gycm2 > 0
     assert w.monitors["ap"].hold_label.text() == "LIH"
+    # simulated time follows the time held: one footswitch press (1 s), not one per tick
+    assert w.view.t_s - sim_t0 == pytest.approx(1.0 + w.view.fluoro_s, abs=0.05)
 
 
 def test_invalid_scenario_file_is_listed_with_its_error(qtbot, tmp_path):

@@ -143,6 +143,7 @@ class CArmPanel(QGroupBox):
         if self._timer.isActive():
             return
         self._pulse_debt = 1.0
+        self._run_started = False
         self._last_tick = time.perf_counter()
         self._timer.start()
         self.fluoroChanged.emit(True)
@@ -157,7 +158,7 @@ class CArmPanel(QGroupBox):
         if self._pulse_debt >= 1.0:
             pulses = int(min(self._pulse_debt, MAX_PULSES))
             self._pulse_debt = 0.0
-            self.actionRequested.emit({"type": "shot", "pulses": pulses})
+            self._emit_run_shot(pulses)
         self.fluoroChanged.emit(False)
 
     def _accrue(self) -> None:
@@ -176,4 +177,13 @@ class CArmPanel(QGroupBox):
             return
         pulses = int(self._pulse_debt)
         self._pulse_debt -= pulses
-        self.actionRequested.emit({"type": "shot", "pulses": pulses})
+        self._emit_run_shot(pulses)
+
+    def _emit_run_shot(self, pulses: int) -> None:
+        """One part of a held run; all but the first are ``continuous`` (no footswitch overhead,
+        so simulated time follows the time the pedal is held)."""
+        action = {"type": "shot", "pulses": pulses}
+        if getattr(self, "_run_started", False):
+            action["continuous"] = True
+        self._run_started = True
+        self.actionRequested.emit(action)

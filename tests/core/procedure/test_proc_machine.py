@@ -138,3 +138,12 @@ def test_events_use_documented_kinds_and_keys_and_are_json(proc):
     assert times == sorted(times)
     walls = [e.data["wall"] for e in proc.events if e.kind == "wall_crossed"]
     assert walls == ["bone_entry", "body_posterior"]
+
+
+def test_held_fluoro_continuations_have_no_footswitch_overhead(proc):
+    first = proc.apply({"type": "shot", "pulses": 3})
+    more = proc.apply({"type": "shot", "pulses": 3, "continuous": True})
+    assert first.duration_s == pytest.approx(DURATIONS.shot_base_s + 3 / 7.5)
+    assert more.duration_s == pytest.approx(3 / 7.5)
+    assert proc.dose.pulses == 6 and proc.dose.fluoro_s == pytest.approx(6 / 7.5)
+    _assert_refused(proc, {"type": "shot", "continuous": "yes"}, "continuous", "true or false")

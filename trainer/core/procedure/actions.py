@@ -20,7 +20,7 @@ __all__ = ["ACTION_FIELDS", "PULSE_RATE_HZ", "validate", "Durations", "DURATIONS
 ACTION_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "decide": (("item", "answer"), ()),
     "carm": ((), ("preset", "orbital_deg", "tilt_deg", "table_offset_mm")),
-    "shot": ((), ("pulses", "fluoro_s")),
+    "shot": ((), ("pulses", "fluoro_s", "continuous")),
     "place": (("side", "entry_mm", "target_mm"), ("gauge", "length_mm")),
     "aim": (("direction",), ()),
     "advance": (("mm",), ()),
@@ -67,8 +67,10 @@ class Durations:
             return 0.0
         return self.carm_base_s + moved_deg / self.carm_deg_per_s + moved_mm / self.carm_mm_per_s
 
-    def shot_s(self, pulses: int, fluoro_s: float) -> float:
-        return self.shot_base_s + fluoro_s
+    def shot_s(self, pulses: int, fluoro_s: float, continuous: bool = False) -> float:
+        """Footswitch overhead plus the beam-on time; a ``continuous`` shot continues a held
+        fluoroscopy run, so it has no overhead (held fluoro runs at wall-clock speed)."""
+        return (0.0 if continuous else self.shot_base_s) + fluoro_s
 
     def advance_s(self, delta_mm: float, bone_mm: float) -> float:
         if delta_mm < 0:
@@ -174,6 +176,11 @@ def validate(action: Any) -> dict:
             p = _num(action, "pulses", 1, MAX_PULSES, integer=True) if "pulses" in action else 1
             a["pulses"] = p
             a["fluoro_s"] = p / PULSE_RATE_HZ
+        if "continuous" in action:
+            if not isinstance(action["continuous"], bool):
+                raise ActionRefused(f"shot.continuous = {action['continuous']!r:.40} is not allowed; "
+                                    "expected true or false")
+            a["continuous"] = action["continuous"]
     elif t == "place":
         if action["side"] not in ("left", "right"):
             raise ActionRefused(f"place.side = {action['side']!r:.40} is not allowed; expected 'left' or 'right'")

@@ -248,7 +248,7 @@ class Procedure:
         return {"pose": new.to_json(), "view": view}, [ev], None, dur
 
     def _do_shot(self, a):
-        t_shot = self.t_s + DURATIONS.shot_s(a["pulses"], a["fluoro_s"])
+        t_shot = self.t_s + DURATIONS.shot_s(a["pulses"], a["fluoro_s"], a.get("continuous", False))
         index = self.dose.shots + 1
         # the cement deposit only shapes the image: not needed for the dose when not rendering
         deposit = (self.cement.deposit() if self.imager.render and self.cement is not None
