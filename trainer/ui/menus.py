@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
+from trainer.ui.ct_landmarks import open_ct_import
 from trainer.ui.shortcuts import SHORTCUTS
 
 __all__ = ["build_menus"]
@@ -38,6 +39,7 @@ def build_menus(w) -> None:
     session = w.menuBar().addMenu("&Session")
     new = session.addAction("New session…")
     new.triggered.connect(lambda: w.show_picker())
+    session.addAction("Import patient CT…").triggered.connect(lambda: open_ct_import(w))
     session.addAction("Finish procedure…").triggered.connect(w.request_finish)
     session.addSeparator()
     session.addAction("Quit").triggered.connect(w.close)

@@ -1,0 +1,149 @@
+"""Import patient CT: the landmark editor loads a series off-thread, shows the estimate,
+lets markers be dragged, and saves a scenario that the core validates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from trainer.core.anatomy.builder import build_patient
+from trainer.core.anatomy.dicom_io import write_ct_series
+from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.anatomy.params import AnatomyParams
+from trainer.core.scenario.loader import load_scenario
+from trainer.ui.ct_landmarks import CTLandmarkDialog
+
+OFFSET_MM = np.array([2.0, 140.0, 610.0])     # a scanner's coordinates, not centred on the body
+
+
+@pytest.fixture(scope="module")
+def series(tmp_path_factory):
+    """(truth landmarks in series coordinates, case folder, series folder)."""
+    truth = build_patient(AnatomyParams(level="L1", voxel_mm=0.5, seed=7))
+    g = truth.volume.grid
+    shifted = Volume(hu=truth.volume.hu, labels=truth.volume.labels,
+                     grid=Grid(g.shape, g.spacing_mm, tuple(np.add(g.origin_mm, OFFSET_MM))))
+    root = tmp_path_factory.mktemp("ctcase")
+    write_ct_series(shifted, root / "ct" / "series", uid_seed="ui-test")
+    lm = truth.landmarks
+    true = {"body_centre_mm": np.add(lm.body_centre_mm, OFFSET_MM),
+            "pedicle_left_centre_mm": np.add(lm.pedicle_left.centre_mm, OFFSET_MM),
+            "pedicle_right_centre_mm": np.add(lm.pedicle_right.centre_mm, OFFSET_MM),
+            "superior_endplate_z_mm": lm.superior_endplate_z_mm + OFFSET_MM[2],
+            "inferior_endplate_z_mm": lm.inferior_endplate_z_mm + OFFSET_MM[2]}
+    return true, root, root / "ct" / "series"
+
+
+def _open(qtbot, folder):
+    dlg = CTLandmarkDialog(folder=None, level="L1")
+    qtbot.addWidget(dlg)
+    dlg.show()
+    with qtbot.waitSignal(dlg.loaded, timeout=60000):
+        dlg.load(folder)
+    return dlg
+
+
+def test_estimate_drag_save_and_reload(qtbot, series):
+    true, root, folder = series
+    dlg = _open(qtbot, folder)
+    assert not dlg.progress.isVisible()
+    assert set(dlg.source.values()) == {"estimated"}
+    assert np.allclose(dlg.landmarks["body_centre_mm"], true["body_centre_mm"], atol=1.5)
+    for side in ("left", "right"):
+        assert np.allclose(dlg.landmarks[f"pedicle_{side}_centre_mm"], true[f"pedicle_{side}_centre_mm"], atol=2.5)
+    for key in ("superior_endplate_z_mm", "inferior_endplate_z_mm"):
+        assert abs(dlg.landmarks[key] - true[key]) < 1.5
+    # the slices show the bone window around the selected landmark, in the series' own mm
+    ax = dlg.images["axial"]
+    assert ax.image.shape == dlg.volume.hu.shape[1:]
+    assert ax.mapRectToParent(ax.boundingRect()).contains(*dlg.landmarks["body_centre_mm"][:2])
+    assert dlg.table.item(0, 4).text() == "estimated"
+
+    # drag the left pedicle marker in the axial view: through TargetItem's own signal path
+    marker = dlg.markers["pedicle_left_centre_mm"]["axial"]
+    x0, y0, z0 = dlg.landmarks["pedicle_left_centre_mm"]
+    marker.setPos(x0 + 3.04, y0 - 2.0)            # what mouseDragEvent does while dragging
+    marker.sigPositionChangeFinished.emit(marker)
+    assert dlg.selected == "pedicle_left_centre_mm"
+    assert dlg.landmarks["pedicle_left_centre_mm"] == (round(x0 + 3.0, 1), round(y0 - 2.0, 1), z0)
+    assert dlg.spins["pedicle_left_centre_mm", "x"].value() == pytest.approx(x0 + 3.0)
+    assert dlg.spins["pedicle_left_centre_mm", "y"].value() == pytest.approx(y0 - 2.0)
+    assert dlg.table.item(1, 4).text() == "edited"
+    # the sagittal slice followed the selected landmark
+    k, j, i = dlg.volume.grid.nearest_index(dlg.landmarks["pedicle_left_centre_mm"])
+    assert np.array_equal(dlg.images["sagittal"].image, dlg.volume.hu[:, :, i])
+    # an endplate line dragged in the sagittal view, and a value typed in the table
+    line = dlg.markers["superior_endplate_z_mm"]["sagittal"]
+    line.setValue(true["superior_endplate_z_mm"] + 0.7)
+    assert dlg.landmarks["superior_endplate_z_mm"] == round(true["superior_endplate_z_mm"] + 0.7, 1)
+    assert dlg.markers["superior_endplate_z_mm"]["coronal"].value() == pytest.approx(
+        dlg.landmarks["superior_endplate_z_mm"])
+    dlg.spins["body_centre_mm", "z"].setValue(true["body_centre_mm"][2] + 1.0)
+    assert dlg.landmarks["body_centre_mm"][2] == pytest.approx(round(true["body_centre_mm"][2] + 1.0, 1))
+    assert dlg.markers["body_centre_mm"]["sagittal"].pos().y() == pytest.approx(dlg.landmarks["body_centre_mm"][2])
+
+    out = root / "patient.toml"
+    saved = []
+    dlg.scenarioSaved.connect(saved.append)
+    s = dlg.save_scenario(out)
+    assert s is not None and saved == [s] and dlg.open_button.isEnabled()
+    again = load_scenario(out)
+    assert again.ct.folder == folder.resolve() and again.ct.level == "L1"
+    assert np.allclose(again.ct.landmarks["pedicle_left_centre_mm"], (round(x0 + 3.0, 1), round(y0 - 2.0, 1), z0))
+    assert again.ct.landmarks["superior_endplate_z_mm"] == dlg.landmarks["superior_endplate_z_mm"]
+    text = out.read_text()
+    assert 'folder = "ct/series"' in text
+    assert "pedicle_right_centre_mm" in text and text.count("# estimated") == 2   # right pedicle, inferior endplate
+    assert "saved" in dlg.status.text().lower() and "valid" in dlg.status.text()
+
+
+def test_folder_outside_the_scenario_folder_is_reported(qtbot, series, tmp_path):
+    _, _, folder = series
+    dlg = _open(qtbot, folder)
+    out = tmp_path / "elsewhere" / "case.toml"
+    out.parent.mkdir()
+    assert dlg.save_scenario(out) is None
+    assert not out.exists()
+    assert "must lie inside the scenario file's folder" in dlg.status.text()
+    box = dlg.dialogs[-1]
+    assert isinstance(box, QMessageBox) and box.isVisible() and "inside" in box.text()
+    assert not dlg.open_button.isEnabled() and dlg.isVisible()
+
+
+def test_unreadable_folder_and_cancel(qtbot, tmp_path, series):
+    _, _, folder = series
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    dlg = CTLandmarkDialog()
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.load(empty)
+    qtbot.waitUntil(lambda: "no DICOM files" in dlg.status.text(), timeout=20000)
+    assert dlg.volume is None and not dlg.save_button.isEnabled()
+    assert dlg.save_scenario(tmp_path / "x.toml") is None and not (tmp_path / "x.toml").exists()
+    dlg.load(folder)                      # cancelled at once: nothing is shown, nothing delivered
+    assert dlg.progress.isVisible() and dlg.cancel_button.isVisible()
+    got = []
+    dlg.loaded.connect(lambda: got.append(1))
+    dlg.cancel_load()
+    dlg.runner.wait_done(30000)
+    qtbot.wait(100)
+    assert got == [] and dlg.volume is None and "Cancelled" in dlg.status.text()
+
+
+def test_menu_opens_the_editor_and_it_starts_the_scenario(make_window, series, qtbot):
+    _, root, folder = series
+    w, d = make_window()
+    act = next(a for a in w.menuBar().actions()[0].menu().actions() if a.text() == "Import patient CT…")
+    act.trigger()
+    dlg = w.dialogs[-1]
+    assert isinstance(dlg, CTLandmarkDialog) and dlg.isVisible()
+    with qtbot.waitSignal(dlg.loaded, timeout=60000):
+        dlg.load(folder)
+    assert dlg.save_scenario(root / "menu.toml") is not None
+    started = []
+    w.start_scenario = started.append        # the real start builds a patient; checked in test_long_work
+    dlg.open_button.click()
+    assert [s.path.resolve() for s in started] == [(root / "menu.toml").resolve()]
+    assert not dlg.isVisible()

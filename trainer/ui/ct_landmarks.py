@@ -1,0 +1,478 @@
+"""Import patient CT: the instructor's landmark editor (Session > Import patient CT…).
+
+The dialog reads a DICOM series off the GUI thread (progress bar, Cancel), asks the core
+for the landmark estimate (:func:`trainer.core.scenario.ct_import.estimate_landmarks`),
+shows three orthogonal bone-window slices with a draggable marker per landmark and a
+table of the landmarks in mm, and saves the scenario with the core's writer
+(:func:`~trainer.core.scenario.ct_import.relative_inside`,
+:func:`~trainer.core.scenario.ct_import.scenario_toml`), then validates it with
+:func:`~trainer.core.scenario.loader.load_scenario`.  The dialog only edits numbers.
+
+Views are in patient millimetres (LPS): axial ``x`` right / ``y`` down (anterior at the top,
+patient right on the left), sagittal ``y`` right / ``z`` up (anterior on the left, head up),
+coronal ``x`` right / ``z`` up.  Point landmarks are drawn in a view when they lie within
+:data:`VISIBLE_MM` of its plane; the endplates are horizontal lines in the sagittal and
+coronal views.  The slices follow the selected landmark.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QDialog, QDoubleSpinBox, QFileDialog, QHBoxLayout, QHeaderView,
+                               QLabel, QLineEdit, QMessageBox, QProgressBar, QPushButton, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from trainer.core.anatomy.params import LEVELS
+from trainer.core.errors import DicomError, VPTrainerError
+from trainer.core.scenario.ct_import import LANDMARK_KEYS
+from trainer.ui.reveal import BONE_WINDOW
+from trainer.ui.workers import Runner
+
+__all__ = ["CTLandmarkDialog", "open_ct_import", "VISIBLE_MM", "VIEWS"]
+
+VISIBLE_MM = 5.0
+VIEWS = ("axial", "sagittal", "coronal")
+#: view -> (horizontal axis, vertical axis, normal axis) as indices into (x, y, z)
+_AXES = {"axial": (0, 1, 2), "sagittal": (1, 2, 0), "coronal": (0, 2, 1)}
+_AXIS_TEXT = {"axial": ("x (mm)  R ← → L", "y (mm)  A ↑ ↓ P"), "sagittal": ("y (mm)  A ← → P", "z (mm)  I ↓ ↑ S"),
+              "coronal": ("x (mm)  R ← → L", "z (mm)  I ↓ ↑ S")}
+POINTS = ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_centre_mm")
+PLANES = ("superior_endplate_z_mm", "inferior_endplate_z_mm")
+NAMES = {"body_centre_mm": "Body centre", "pedicle_left_centre_mm": "Left pedicle",
+         "pedicle_right_centre_mm": "Right pedicle", "superior_endplate_z_mm": "Superior endplate",
+         "inferior_endplate_z_mm": "Inferior endplate"}
+SHORT = {"body_centre_mm": "body", "pedicle_left_centre_mm": "L pedicle", "pedicle_right_centre_mm": "R pedicle",
+         "superior_endplate_z_mm": "superior endplate", "inferior_endplate_z_mm": "inferior endplate"}
+COLOURS = {"body_centre_mm": "#40e0ff", "pedicle_left_centre_mm": "#50ff70", "pedicle_right_centre_mm": "#ff60ff",
+           "superior_endplate_z_mm": "#ffd030", "inferior_endplate_z_mm": "#ff8c30"}
+_LEVELS_HU = (BONE_WINDOW[1] - BONE_WINDOW[0] / 2, BONE_WINDOW[1] + BONE_WINDOW[0] / 2)
+
+
+def _load_job(folder, progress):
+    """Worker: read the series, then ask the core for the landmark estimate."""
+    from trainer.core.anatomy.dicom_io import read_ct_series
+    from trainer.core.scenario.ct_import import estimate_landmarks
+
+    vol = read_ct_series(folder, progress=lambda done, total: progress(0.9 * done / total,
+                                                                        f"Reading slice {done} of {total}…"))
+    progress(0.92, "Estimating the landmarks…")
+    try:
+        return vol, estimate_landmarks(vol), ""
+    except DicomError as exc:
+        return vol, None, str(exc)
+
+
+class CTLandmarkDialog(QDialog):
+    """Choose a series and a level, check or correct the landmarks, save the scenario.
+
+    Attributes
+    ----------
+    landmarks : dict
+        The current values (mm, 0.1 mm steps), keys :data:`LANDMARK_KEYS`.
+    source : dict
+        Per landmark ``'estimated'``, ``'edited'`` or ``'unplaced'`` (estimation failed).
+    markers : dict
+        ``markers[key][view]``: :class:`pyqtgraph.TargetItem` (points) or
+        :class:`pyqtgraph.InfiniteLine` (endplates, sagittal and coronal only).
+    """
+
+    loaded = Signal()                 #: the series is shown (estimated or not)
+    scenarioSaved = Signal(object)    #: the validated Scenario
+    openRequested = Signal(object)    #: "Open in trainer" with the saved Scenario
+
+    def __init__(self, parent: QWidget | None = None, folder=None, level: str = "L1"):
+        super().__init__(parent)
+        self.setObjectName("ctLandmarkDialog")
+        self.setWindowTitle("Import patient CT")
+        self.folder: Path | None = None
+        self.volume = None
+        self.landmarks: dict = {}
+        self.source: dict = {}
+        self.selected = LANDMARK_KEYS[0]
+        self.saved = None
+        self.dialogs: list = []
+        self._syncing = False
+        self.runner = Runner(1, self)
+        self.runner.channel("ct", latest_only=True)
+        self.runner.finished.connect(self._on_done)
+        self.runner.progress.connect(self._on_progress)
+
+        top = QHBoxLayout()
+        self.folder_edit = QLineEdit()
+        self.folder_edit.setReadOnly(True)
+        self.folder_edit.setPlaceholderText("DICOM series folder")
+        self.choose_button = QPushButton("Choose series folder…")
+        self.choose_button.clicked.connect(self.choose_folder)
+        self.level_box = QComboBox()
+        self.level_box.addItems(list(LEVELS))
+        self.level_box.setCurrentText(level)
+        self.title_edit = QLineEdit()
+        self.title_edit.setPlaceholderText(f"Patient CT, {level}")
+        for w in (QLabel("Series:"), self.folder_edit, self.choose_button, QLabel("Target level:"), self.level_box,
+                  QLabel("Title:"), self.title_edit):
+            top.addWidget(w)
+        top.setStretch(1, 3)
+        top.setStretch(6, 2)
+        prog = QHBoxLayout()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress_text = QLabel("")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel_load)
+        for w in (self.progress_text, self.progress, self.cancel_button):
+            prog.addWidget(w)
+        self._show_progress(False)
+
+        views = QHBoxLayout()
+        self.plots, self.images = {}, {}
+        for v in VIEWS:
+            pw = pg.PlotWidget()
+            pw.setMinimumSize(320, 300)
+            pi = pw.getPlotItem()
+            pi.setAspectLocked(True)
+            pi.setMenuEnabled(False)
+            pi.setLabel("bottom", _AXIS_TEXT[v][0])
+            pi.setLabel("left", _AXIS_TEXT[v][1])
+            if v == "axial":
+                pi.invertY(True)
+            img = pg.ImageItem(axisOrder="row-major")
+            pi.addItem(img)
+            self.plots[v], self.images[v] = pw, img
+            views.addWidget(pw, 1)
+        self.markers: dict = {k: {} for k in LANDMARK_KEYS}
+        for key in POINTS:
+            for v in VIEWS:
+                m = pg.TargetItem(pos=(0, 0), size=16, symbol="crosshair", pen=pg.mkPen(COLOURS[key], width=2),
+                                  brush=pg.mkBrush(0, 0, 0, 0), movable=True, label=SHORT[key],
+                                  labelOpts={"color": COLOURS[key], "offset": (10, -10)})
+                m.setZValue(10)
+                m.sigPositionChanged.connect(lambda item, k=key, view=v: self._marker_moved(k, view, item))
+                self.plots[v].addItem(m)
+                m.hide()
+                self.markers[key][v] = m
+        for key in PLANES:
+            for v in ("sagittal", "coronal"):
+                line = pg.InfiniteLine(pos=0, angle=0, movable=True, pen=pg.mkPen(COLOURS[key], width=2),
+                                       hoverPen=pg.mkPen("#ffffff", width=3), label=SHORT[key],
+                                       labelOpts={"color": COLOURS[key], "position": 0.12})
+                line.setZValue(9)
+                line.sigPositionChanged.connect(lambda item, k=key, view=v: self._line_moved(k, view, item))
+                self.plots[v].addItem(line)
+                line.hide()
+                self.markers[key][v] = line
+
+        self.table = QTableWidget(len(LANDMARK_KEYS), 5)
+        self.table.setHorizontalHeaderLabels(["Landmark", "x (mm)", "y (mm)", "z (mm)", "Source"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.spins: dict = {}
+        for row, key in enumerate(LANDMARK_KEYS):
+            name = QTableWidgetItem(NAMES[key])
+            name.setForeground(pg.mkColor(COLOURS[key]))
+            name.setFlags(name.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            self.table.setItem(row, 0, name)
+            for col, axis in enumerate("xyz", start=1):
+                if key in PLANES and axis != "z":
+                    item = QTableWidgetItem("—")
+                    item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+                    self.table.setItem(row, col, item)
+                    continue
+                spin = QDoubleSpinBox()
+                spin.setDecimals(1)
+                spin.setSingleStep(0.5)
+                spin.setKeyboardTracking(False)
+                spin.setRange(-5000.0, 5000.0)
+                spin.valueChanged.connect(lambda value, k=key, a="xyz".index(axis): self._spin_changed(k, a, value))
+                self.table.setCellWidget(row, col, spin)
+                self.spins[key, axis] = spin
+            src = QTableWidgetItem("")
+            src.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+            self.table.setItem(row, 4, src)
+        self.table.currentCellChanged.connect(lambda row, *_: self.select(LANDMARK_KEYS[row]) if row >= 0 else None)
+        self.table.setMaximumHeight(36 + 34 * len(LANDMARK_KEYS))
+        self.table.verticalHeader().setDefaultSectionSize(32)
+
+        self.save_button = QPushButton("Save scenario…")
+        self.save_button.clicked.connect(self._choose_out)
+        self.open_button = QPushButton("Open in trainer")
+        self.open_button.clicked.connect(lambda: self.openRequested.emit(self.saved))
+        close = QPushButton("Close")
+        close.clicked.connect(self.close)
+        buttons = QVBoxLayout()
+        help_text = QLabel("Drag a marker (or type a value) to correct a landmark; the slices follow the "
+                           "selected row. Bone window W 1500 / L 300 HU.")
+        help_text.setWordWrap(True)
+        buttons.addWidget(help_text)
+        for b in (self.save_button, self.open_button, close):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.table, 3)
+        bottom.addLayout(buttons, 1)
+        self.status = QLabel("Choose a DICOM series folder.")
+        self.status.setObjectName("ctStatus")
+        self.status.setWordWrap(True)
+
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addLayout(prog)
+        lay.addLayout(views, 1)
+        lay.addLayout(bottom)
+        lay.addWidget(self.status)
+        self._set_editable(False)
+        self.resize(1500, 920)
+        if folder is not None:
+            self.load(folder)
+
+    # ------------------------------------------------------------------ loading
+    def choose_folder(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Choose the DICOM series folder",
+                                             str(self.folder or Path.home()))
+        if d:
+            self.load(d)
+
+    def load(self, folder) -> None:
+        """Read ``folder`` off the GUI thread; the estimate follows; :attr:`loaded` when shown."""
+        self.runner.invalidate("ct")
+        self.folder = Path(folder)
+        self.folder_edit.setText(str(self.folder))
+        self._set_editable(False)
+        self.progress.setValue(0)
+        self.progress_text.setText(f"Reading {self.folder.name}…")
+        self._show_progress(True)
+        self.note(f"Reading {self.folder}…")
+        self.runner.submit("ct", _load_job, str(self.folder))
+
+    def cancel_load(self) -> None:
+        self.runner.invalidate("ct")
+        self._show_progress(False)
+        self.note("Cancelled: no series loaded." if self.volume is None else "Cancelled.")
+
+    def _show_progress(self, on: bool) -> None:
+        for w in (self.progress, self.progress_text, self.cancel_button):
+            w.setVisible(on)
+
+    def _on_progress(self, _rid: int, fraction: float, text: str) -> None:
+        self.progress.setValue(int(round(100 * fraction)))
+        self.progress_text.setText(text)
+
+    def _on_done(self, resp) -> None:
+        self._show_progress(False)
+        if resp.error is not None:
+            self.error("Cannot read the CT series", str(resp.error) if isinstance(resp.error, VPTrainerError)
+                       else f"{type(resp.error).__name__}: {resp.error}")
+            return
+        vol, est, problem = resp.value
+        self.volume = vol
+        g = vol.grid
+        self._lo = np.asarray(g.origin_mm) - 0.5 * np.asarray(g.spacing_mm)
+        self._hi = g.upper_mm + 0.5 * np.asarray(g.spacing_mm)
+        if est is None:
+            centre = 0.5 * (self._lo + self._hi)
+            est = {"body_centre_mm": tuple(centre), "pedicle_left_centre_mm": tuple(centre + (15, 25, 0)),
+                   "pedicle_right_centre_mm": tuple(centre + (-15, 25, 0)),
+                   "superior_endplate_z_mm": centre[2] + 10, "inferior_endplate_z_mm": centre[2] - 10}
+            self.source = {k: "unplaced" for k in LANDMARK_KEYS}
+            self.error("Landmarks not found", f"{problem}\nDrag every marker onto the anatomy.")
+        else:
+            self.source = {k: "estimated" for k in LANDMARK_KEYS}
+            self.note(f"Loaded {g.shape[0]} slices of {g.shape[2]} x {g.shape[1]} pixels "
+                      f"({g.spacing_mm[0]:g} x {g.spacing_mm[1]:g} x {g.spacing_mm[2]:g} mm). "
+                      "Landmarks estimated from the HU: check them on the slices.")
+        self.landmarks = {k: (round(float(v), 1) if k in PLANES else tuple(round(float(a), 1) for a in v))
+                          for k, v in est.items() if k in LANDMARK_KEYS}
+        for (key, axis), spin in self.spins.items():
+            a = "xyz".index(axis)
+            spin.blockSignals(True)
+            spin.setRange(round(self._lo[a], 1), round(self._hi[a], 1))
+            spin.blockSignals(False)
+        self.saved = None
+        self._set_editable(True)
+        self.select(self.selected, force=True)
+        for v in VIEWS:
+            self.plots[v].getPlotItem().autoRange()
+        self.loaded.emit()
+
+    # ------------------------------------------------------------------ model edits
+    def _set_editable(self, on: bool) -> None:
+        self.table.setEnabled(on)
+        self.save_button.setEnabled(on)
+        self.open_button.setEnabled(on and self.saved is not None)
+
+    def cursor_mm(self) -> np.ndarray:
+        """The slice positions (x, y, z mm): the selected landmark (an endplate at the body centre)."""
+        if self.selected in PLANES:
+            x, y, _ = self.landmarks["body_centre_mm"]
+            return np.array([x, y, self.landmarks[self.selected]])
+        return np.asarray(self.landmarks[self.selected], float)
+
+    def select(self, key: str, force: bool = False) -> None:
+        """Make ``key`` the selected landmark (table row, slices through it)."""
+        if key == self.selected and not force:
+            return
+        self.selected = key
+        row = LANDMARK_KEYS.index(key)
+        if self.table.currentRow() != row:
+            self.table.selectRow(row)
+        if self.volume is not None:
+            self._refresh()
+
+    def set_landmark(self, key: str, value, edited: bool = True) -> None:
+        """Set one landmark ((x, y, z) mm, or z mm for an endplate), rounded to 0.1 mm."""
+        value = round(float(value), 1) if key in PLANES else tuple(round(float(a), 1) for a in value)
+        if self.landmarks.get(key) == value:
+            return
+        self.landmarks[key] = value
+        if edited:
+            self.source[key] = "edited"
+        self.saved = None
+        self.open_button.setEnabled(False)
+        self._refresh()
+
+    def _marker_moved(self, key: str, view: str, item) -> None:
+        if self._syncing or self.volume is None:
+            return
+        p = item.pos()                     # before select(): re-slicing redraws every marker
+        h, v, _n = _AXES[view]
+        xyz = list(self.landmarks[key])
+        xyz[h], xyz[v] = p.x(), p.y()
+        self.select(key)
+        self.set_landmark(key, xyz)
+
+    def _line_moved(self, key: str, view: str, item) -> None:
+        if self._syncing or self.volume is None:
+            return
+        z = item.value()
+        self.select(key)
+        self.set_landmark(key, z)
+
+    def _spin_changed(self, key: str, axis: int, value: float) -> None:
+        if self._syncing or self.volume is None:
+            return
+        new = value
+        if key not in PLANES:
+            new = list(self.landmarks[key])
+            new[axis] = value
+        self.select(key)
+        self.set_landmark(key, new)
+
+    # ------------------------------------------------------------------ drawing
+    def _slice(self, view: str, c_mm) -> tuple[np.ndarray, QRectF]:
+        g = self.volume.grid
+        k, j, i = g.nearest_index((c_mm[0], c_mm[1], c_mm[2]))
+        hu = self.volume.hu
+        arr = {"axial": hu[k], "sagittal": hu[:, :, i], "coronal": hu[:, j, :]}[view]
+        h, v, _ = _AXES[view]
+        rect = QRectF(self._lo[h], self._lo[v], self._hi[h] - self._lo[h], self._hi[v] - self._lo[v])
+        return arr, rect
+
+    def _refresh(self) -> None:
+        """Slices through the cursor, markers near each plane, table values and sources."""
+        self._syncing = True
+        try:
+            c = self.cursor_mm()
+            for view in VIEWS:
+                arr, rect = self._slice(view, c)
+                img = self.images[view]
+                img.setImage(arr, levels=_LEVELS_HU, autoLevels=False)
+                img.setRect(rect)
+                h, v, n = _AXES[view]
+                self.plots[view].getPlotItem().setTitle(
+                    f"{view.capitalize()}  {'xyz'[n]} = {c[n]:.1f} mm", color="#dcdcdc", size="11pt")
+                for key in POINTS:
+                    p = self.landmarks[key]
+                    m = self.markers[key][view]
+                    m.setPos(p[h], p[v])
+                    m.setVisible(bool(key == self.selected or abs(p[n] - c[n]) <= VISIBLE_MM))
+                    m.setPen(pg.mkPen(COLOURS[key], width=3 if key == self.selected else 1.5))
+            for key in PLANES:
+                for view in ("sagittal", "coronal"):
+                    line = self.markers[key][view]
+                    line.setValue(self.landmarks[key])
+                    line.setVisible(True)
+                    line.setPen(pg.mkPen(COLOURS[key], width=3 if key == self.selected else 1.5))
+            for row, key in enumerate(LANDMARK_KEYS):
+                vals = (None, None, self.landmarks[key]) if key in PLANES else self.landmarks[key]
+                for axis, val in zip("xyz", vals):
+                    spin = self.spins.get((key, axis))
+                    if spin is not None and spin.value() != val:
+                        spin.setValue(val)
+                self.table.item(row, 4).setText(self.source.get(key, ""))
+        finally:
+            self._syncing = False
+
+    # ------------------------------------------------------------------ saving
+    def _choose_out(self) -> None:
+        start = str((self.folder.parent if self.folder else Path.home()) / f"ct-{self.level().lower()}.toml")
+        out, _ = QFileDialog.getSaveFileName(self, "Save the CT scenario", start, "Scenario (*.toml)")
+        if out:
+            self.save_scenario(out)
+
+    def level(self) -> str:
+        return self.level_box.currentText()
+
+    def save_scenario(self, out):
+        """Write the scenario with the core's writer and validate it; the Scenario, or None (error shown)."""
+        from trainer.core.scenario.ct_import import relative_inside, scenario_toml
+        from trainer.core.scenario.loader import load_scenario
+
+        out = Path(out)
+        unplaced = [NAMES[k] for k, s in self.source.items() if s == "unplaced"]
+        if self.volume is None or unplaced:
+            self.error("Cannot save yet", "Load a series first." if self.volume is None else
+                       "Place these landmarks on the slices first: " + ", ".join(unplaced))
+            return None
+        if out.suffix != ".toml":
+            out = out.with_suffix(".toml")
+        estimated = tuple(k for k in LANDMARK_KEYS if self.source.get(k) == "estimated")
+        desc = (f"Imported from {self.folder.name} ({self.volume.meta.get('series_description', '')}); "
+                "landmarks checked in the GUI editor")
+        try:
+            rel = relative_inside(self.folder, out)
+            text = scenario_toml(rel, self.level(), self.landmarks, title=self.title_edit.text().strip() or None,
+                                 description=desc, estimated=estimated)
+            out.write_text(text, encoding="utf-8")
+            scenario = load_scenario(out)
+        except (VPTrainerError, OSError) as exc:
+            self.error("Cannot save the scenario", str(exc))
+            return None
+        self.saved = scenario
+        self.open_button.setEnabled(True)
+        self.note(f"Saved {out}: valid ({scenario.ct.level}, CT folder {rel}"
+                  + (f"; still estimated: {', '.join(SHORT[k] for k in estimated)})" if estimated else ")"))
+        self.scenarioSaved.emit(scenario)
+        return scenario
+
+    # ------------------------------------------------------------------ messages
+    def note(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #ff7070;" if error else "color: #a8e0a8;")
+
+    def error(self, title: str, text: str) -> QMessageBox:
+        """Status line in red and a non-modal message box."""
+        self.note(text.splitlines()[0], error=True)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("ctError")
+        self.dialogs.append(box)
+        box.open()
+        return box
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.runner.invalidate("ct")
+        self.runner.wait_done(10000)
+        super().closeEvent(event)
+
+
+def open_ct_import(window) -> CTLandmarkDialog:
+    """Session > Import patient CT…: a non-modal editor; "Open in trainer" starts the scenario."""
+    dlg = CTLandmarkDialog(window)
+    dlg.openRequested.connect(lambda s: (dlg.close(), window.start_scenario(s)))
+    window.dialogs.append(dlg)
+    dlg.show()
+    return dlg
