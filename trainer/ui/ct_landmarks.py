@@ -148,7 +148,7 @@ class CTLandmarkDialog(QDialog):
             for v in VIEWS:
                 m = pg.TargetItem(pos=(0, 0), size=16, symbol="crosshair", pen=pg.mkPen(COLOURS[key], width=2),
                                   brush=pg.mkBrush(0, 0, 0, 0), movable=True, label=SHORT[key],
-                                  labelOpts={"color": COLOURS[key], "offset": (10, -10)})
+                                  labelOpts={"color": COLOURS[key], "offset": (16, -16)})
                 m.setZValue(10)
                 m.sigPositionChanged.connect(lambda item, k=key, view=v: self._marker_moved(k, view, item))
                 self.plots[v].addItem(m)

@@ -1,0 +1,64 @@
+"""Save docs/screenshots/07-ct-landmarks.png: the Import patient CT editor on a synthetic series.
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python tools/screenshot_ct_landmarks.py [--out FILE]
+
+The series (synthetic L1 patient, 0.5 mm voxels, scanner-like origin) is written to a
+temporary folder; the right pedicle marker is moved 2 mm, as an instructor's correction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtWidgets import QApplication
+
+from trainer import REPO_ROOT
+from trainer.core.anatomy.builder import build_patient
+from trainer.core.anatomy.dicom_io import write_ct_series
+from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.anatomy.params import AnatomyParams
+from trainer.ui.app import apply_theme
+from trainer.ui.ct_landmarks import CTLandmarkDialog
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(REPO_ROOT / "docs" / "screenshots" / "07-ct-landmarks.png"))
+    args = ap.parse_args(argv)
+    app = QApplication.instance() or QApplication(sys.argv)
+    apply_theme(app)
+    with tempfile.TemporaryDirectory() as tmp:
+        p = build_patient(AnatomyParams(level="L1", voxel_mm=0.5, seed=7))
+        g = p.volume.grid
+        vol = Volume(hu=p.volume.hu, labels=p.volume.labels,
+                     grid=Grid(g.shape, g.spacing_mm, tuple(np.add(g.origin_mm, (2.0, 140.0, 610.0)))))
+        folder = Path(tmp) / "ct" / "patient-017"
+        write_ct_series(vol, folder, uid_seed="screenshot", description="L1 fracture, bone kernel")
+        dlg = CTLandmarkDialog(level="L1")
+        dlg.resize(1580, 960)
+        dlg.show()
+        done = []
+        dlg.loaded.connect(lambda: done.append(1))
+        dlg.load(folder)
+        while not done:
+            app.processEvents()
+        dlg.select("pedicle_right_centre_mm")
+        m = dlg.markers["pedicle_right_centre_mm"]["axial"]
+        m.setPos(m.pos().x() - 1.0, m.pos().y() + 1.5)
+        dlg.save_scenario(Path(tmp) / "patient-017.toml")
+        for _ in range(20):
+            app.processEvents()
+        pix = dlg.grab()
+        if not pix.save(args.out):
+            raise SystemExit(f"screenshot: cannot write {args.out}")
+        print(f"saved {args.out} ({pix.width()}x{pix.height()})")
+        dlg.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
