@@ -35,10 +35,12 @@ def series(tmp_path_factory):
     return true, root, root / "ct" / "series"
 
 
-def _open(qtbot, folder):
+def _open(qtbot, folder, texts=None):
     dlg = CTLandmarkDialog(folder=None, level="L1")
     qtbot.addWidget(dlg)
     dlg.show()
+    if texts is not None:
+        dlg.runner.progress.connect(lambda _rid, f, text: texts.append((f, text)))
     with qtbot.waitSignal(dlg.loaded, timeout=60000):
         dlg.load(folder)
     return dlg
@@ -46,8 +48,12 @@ def _open(qtbot, folder):
 
 def test_estimate_drag_save_and_reload(qtbot, series):
     true, root, folder = series
-    dlg = _open(qtbot, folder)
+    texts = []
+    dlg = _open(qtbot, folder, texts)
     assert not dlg.progress.isVisible()
+    n_files = len(list(folder.iterdir()))
+    assert f"Reading slice {n_files} of {n_files}…" in [t for _, t in texts]
+    assert [f for f, _ in texts] == sorted(f for f, _ in texts)
     assert set(dlg.source.values()) == {"estimated"}
     assert np.allclose(dlg.landmarks["body_centre_mm"], true["body_centre_mm"], atol=1.5)
     for side in ("left", "right"):
@@ -70,9 +76,12 @@ def test_estimate_drag_save_and_reload(qtbot, series):
     assert dlg.spins["pedicle_left_centre_mm", "x"].value() == pytest.approx(x0 + 3.0)
     assert dlg.spins["pedicle_left_centre_mm", "y"].value() == pytest.approx(y0 - 2.0)
     assert dlg.table.item(1, 4).text() == "edited"
-    # the sagittal slice followed the selected landmark
+    # the sagittal slice followed the selected landmark; the other pedicle is off its plane
     k, j, i = dlg.volume.grid.nearest_index(dlg.landmarks["pedicle_left_centre_mm"])
     assert np.array_equal(dlg.images["sagittal"].image, dlg.volume.hu[:, :, i])
+    assert dlg.markers["pedicle_left_centre_mm"]["sagittal"].isVisible()
+    assert not dlg.markers["pedicle_right_centre_mm"]["sagittal"].isVisible()
+    assert dlg.markers["pedicle_right_centre_mm"]["axial"].isVisible()      # same height as the left one
     # an endplate line dragged in the sagittal view, and a value typed in the table
     line = dlg.markers["superior_endplate_z_mm"]["sagittal"]
     line.setValue(true["superior_endplate_z_mm"] + 0.7)
@@ -147,3 +156,24 @@ def test_menu_opens_the_editor_and_it_starts_the_scenario(make_window, series, q
     dlg.open_button.click()
     assert [s.path.resolve() for s in started] == [(root / "menu.toml").resolve()]
     assert not dlg.isVisible()
+
+
+def test_no_vertebra_found_leaves_markers_to_place(qtbot, tmp_path):
+    """A series without bone: the estimate's error is shown, saving waits until every marker is moved."""
+    g = Grid((12, 60, 60), (1.0, 1.0, 2.0), (-30.0, -30.0, -11.0))
+    soft = Volume(hu=np.full(g.shape, 40, np.int16), labels=np.zeros(g.shape, np.uint8), grid=g)
+    folder = tmp_path / "soft"
+    write_ct_series(soft, folder, uid_seed="soft")
+    dlg = _open(qtbot, folder)
+    assert set(dlg.source.values()) == {"unplaced"}
+    assert "no ring of cortex" in dlg.status.text()
+    assert dlg.save_scenario(tmp_path / "soft.toml") is None and "Place these landmarks" in dlg.status.text()
+    for key in ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_centre_mm"):
+        m = dlg.markers[key]["coronal"]
+        m.setPos(m.pos().x() + 1.0, m.pos().y())
+    dlg.markers["superior_endplate_z_mm"]["coronal"].setValue(8.0)
+    dlg.markers["inferior_endplate_z_mm"]["sagittal"].setValue(-8.0)
+    assert set(dlg.source.values()) == {"edited"}
+    s = dlg.save_scenario(tmp_path / "soft.toml")
+    assert s is not None and s.ct.landmarks["superior_endplate_z_mm"] == 8.0
+    assert "# estimated" not in (tmp_path / "soft.toml").read_text()

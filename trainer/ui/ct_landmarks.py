@@ -8,11 +8,7 @@ table of the landmarks in mm, and saves the scenario with the core's writer
 :func:`~trainer.core.scenario.ct_import.scenario_toml`), then validates it with
 :func:`~trainer.core.scenario.loader.load_scenario`.  The dialog only edits numbers.
 
-Views are in patient millimetres (LPS): axial ``x`` right / ``y`` down (anterior at the top,
-patient right on the left), sagittal ``y`` right / ``z`` up (anterior on the left, head up),
-coronal ``x`` right / ``z`` up.  Point landmarks are drawn in a view when they lie within
-:data:`VISIBLE_MM` of its plane; the endplates are horizontal lines in the sagittal and
-coronal views.  The slices follow the selected landmark.
+The slices and markers are :class:`trainer.ui.ct_slices.SliceViews`.
 """
 
 from __future__ import annotations
@@ -21,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDoubleSpinBox, QFileDialog, QHBoxLayout, QHeaderView,
                                QLabel, QLineEdit, QMessageBox, QProgressBar, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
@@ -29,27 +25,10 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDoubleSpinBox, QFileDialog, 
 from trainer.core.anatomy.params import LEVELS
 from trainer.core.errors import DicomError, VPTrainerError
 from trainer.core.scenario.ct_import import LANDMARK_KEYS
-from trainer.ui.reveal import BONE_WINDOW
+from trainer.ui.ct_slices import COLOURS, NAMES, PLANES, SHORT, SliceViews
 from trainer.ui.workers import Runner
 
-__all__ = ["CTLandmarkDialog", "open_ct_import", "VISIBLE_MM", "VIEWS"]
-
-VISIBLE_MM = 5.0
-VIEWS = ("axial", "sagittal", "coronal")
-#: view -> (horizontal axis, vertical axis, normal axis) as indices into (x, y, z)
-_AXES = {"axial": (0, 1, 2), "sagittal": (1, 2, 0), "coronal": (0, 2, 1)}
-_AXIS_TEXT = {"axial": ("x (mm)  R ← → L", "y (mm)  A ↑ ↓ P"), "sagittal": ("y (mm)  A ← → P", "z (mm)  I ↓ ↑ S"),
-              "coronal": ("x (mm)  R ← → L", "z (mm)  I ↓ ↑ S")}
-POINTS = ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_centre_mm")
-PLANES = ("superior_endplate_z_mm", "inferior_endplate_z_mm")
-NAMES = {"body_centre_mm": "Body centre", "pedicle_left_centre_mm": "Left pedicle",
-         "pedicle_right_centre_mm": "Right pedicle", "superior_endplate_z_mm": "Superior endplate",
-         "inferior_endplate_z_mm": "Inferior endplate"}
-SHORT = {"body_centre_mm": "body", "pedicle_left_centre_mm": "L pedicle", "pedicle_right_centre_mm": "R pedicle",
-         "superior_endplate_z_mm": "superior endplate", "inferior_endplate_z_mm": "inferior endplate"}
-COLOURS = {"body_centre_mm": "#40e0ff", "pedicle_left_centre_mm": "#50ff70", "pedicle_right_centre_mm": "#ff60ff",
-           "superior_endplate_z_mm": "#ffd030", "inferior_endplate_z_mm": "#ff8c30"}
-_LEVELS_HU = (BONE_WINDOW[1] - BONE_WINDOW[0] / 2, BONE_WINDOW[1] + BONE_WINDOW[0] / 2)
+__all__ = ["CTLandmarkDialog", "open_ct_import"]
 
 
 def _load_job(folder, progress):
@@ -76,8 +55,7 @@ class CTLandmarkDialog(QDialog):
     source : dict
         Per landmark ``'estimated'``, ``'edited'`` or ``'unplaced'`` (estimation failed).
     markers : dict
-        ``markers[key][view]``: :class:`pyqtgraph.TargetItem` (points) or
-        :class:`pyqtgraph.InfiniteLine` (endplates, sagittal and coronal only).
+        ``markers[key][view]`` of :attr:`views` (:class:`~trainer.ui.ct_slices.SliceViews`).
     """
 
     loaded = Signal()                 #: the series is shown (estimated or not)
@@ -127,43 +105,9 @@ class CTLandmarkDialog(QDialog):
             prog.addWidget(w)
         self._show_progress(False)
 
-        views = QHBoxLayout()
-        self.plots, self.images = {}, {}
-        for v in VIEWS:
-            pw = pg.PlotWidget()
-            pw.setMinimumSize(320, 300)
-            pi = pw.getPlotItem()
-            pi.setAspectLocked(True)
-            pi.setMenuEnabled(False)
-            pi.setLabel("bottom", _AXIS_TEXT[v][0])
-            pi.setLabel("left", _AXIS_TEXT[v][1])
-            if v == "axial":
-                pi.invertY(True)
-            img = pg.ImageItem(axisOrder="row-major")
-            pi.addItem(img)
-            self.plots[v], self.images[v] = pw, img
-            views.addWidget(pw, 1)
-        self.markers: dict = {k: {} for k in LANDMARK_KEYS}
-        for key in POINTS:
-            for v in VIEWS:
-                m = pg.TargetItem(pos=(0, 0), size=16, symbol="crosshair", pen=pg.mkPen(COLOURS[key], width=2),
-                                  brush=pg.mkBrush(0, 0, 0, 0), movable=True, label=SHORT[key],
-                                  labelOpts={"color": COLOURS[key], "offset": (16, -16)})
-                m.setZValue(10)
-                m.sigPositionChanged.connect(lambda item, k=key, view=v: self._marker_moved(k, view, item))
-                self.plots[v].addItem(m)
-                m.hide()
-                self.markers[key][v] = m
-        for key in PLANES:
-            for v in ("sagittal", "coronal"):
-                line = pg.InfiniteLine(pos=0, angle=0, movable=True, pen=pg.mkPen(COLOURS[key], width=2),
-                                       hoverPen=pg.mkPen("#ffffff", width=3), label=SHORT[key],
-                                       labelOpts={"color": COLOURS[key], "position": 0.12})
-                line.setZValue(9)
-                line.sigPositionChanged.connect(lambda item, k=key, view=v: self._line_moved(k, view, item))
-                self.plots[v].addItem(line)
-                line.hide()
-                self.markers[key][v] = line
+        self.views = SliceViews()
+        self.views.markerMoved.connect(self._marker_moved)
+        self.plots, self.images, self.markers = self.views.plots, self.views.images, self.views.markers
 
         self.table = QTableWidget(len(LANDMARK_KEYS), 5)
         self.table.setHorizontalHeaderLabels(["Landmark", "x (mm)", "y (mm)", "z (mm)", "Source"])
@@ -222,7 +166,7 @@ class CTLandmarkDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addLayout(prog)
-        lay.addLayout(views, 1)
+        lay.addWidget(self.views, 1)
         lay.addLayout(bottom)
         lay.addWidget(self.status)
         self._set_editable(False)
@@ -294,9 +238,7 @@ class CTLandmarkDialog(QDialog):
             spin.blockSignals(False)
         self.saved = None
         self._set_editable(True)
-        self.select(self.selected, force=True)
-        for v in VIEWS:
-            self.plots[v].getPlotItem().autoRange()
+        self.select(self.selected, force=True, fit=True)
         self.loaded.emit()
 
     # ------------------------------------------------------------------ model edits
@@ -312,7 +254,7 @@ class CTLandmarkDialog(QDialog):
             return np.array([x, y, self.landmarks[self.selected]])
         return np.asarray(self.landmarks[self.selected], float)
 
-    def select(self, key: str, force: bool = False) -> None:
+    def select(self, key: str, force: bool = False, fit: bool = False) -> None:
         """Make ``key`` the selected landmark (table row, slices through it)."""
         if key == self.selected and not force:
             return
@@ -321,7 +263,7 @@ class CTLandmarkDialog(QDialog):
         if self.table.currentRow() != row:
             self.table.selectRow(row)
         if self.volume is not None:
-            self._refresh()
+            self._refresh(fit=fit)
 
     def set_landmark(self, key: str, value, edited: bool = True) -> None:
         """Set one landmark ((x, y, z) mm, or z mm for an endplate), rounded to 0.1 mm."""
@@ -335,22 +277,12 @@ class CTLandmarkDialog(QDialog):
         self.open_button.setEnabled(False)
         self._refresh()
 
-    def _marker_moved(self, key: str, view: str, item) -> None:
-        if self._syncing or self.volume is None:
+    def _marker_moved(self, key: str, value) -> None:
+        """A marker was dragged (its new value comes from the views)."""
+        if self.volume is None:
             return
-        p = item.pos()                     # before select(): re-slicing redraws every marker
-        h, v, _n = _AXES[view]
-        xyz = list(self.landmarks[key])
-        xyz[h], xyz[v] = p.x(), p.y()
         self.select(key)
-        self.set_landmark(key, xyz)
-
-    def _line_moved(self, key: str, view: str, item) -> None:
-        if self._syncing or self.volume is None:
-            return
-        z = item.value()
-        self.select(key)
-        self.set_landmark(key, z)
+        self.set_landmark(key, value)
 
     def _spin_changed(self, key: str, axis: int, value: float) -> None:
         if self._syncing or self.volume is None:
@@ -363,40 +295,11 @@ class CTLandmarkDialog(QDialog):
         self.set_landmark(key, new)
 
     # ------------------------------------------------------------------ drawing
-    def _slice(self, view: str, c_mm) -> tuple[np.ndarray, QRectF]:
-        g = self.volume.grid
-        k, j, i = g.nearest_index((c_mm[0], c_mm[1], c_mm[2]))
-        hu = self.volume.hu
-        arr = {"axial": hu[k], "sagittal": hu[:, :, i], "coronal": hu[:, j, :]}[view]
-        h, v, _ = _AXES[view]
-        rect = QRectF(self._lo[h], self._lo[v], self._hi[h] - self._lo[h], self._hi[v] - self._lo[v])
-        return arr, rect
-
-    def _refresh(self) -> None:
-        """Slices through the cursor, markers near each plane, table values and sources."""
+    def _refresh(self, fit: bool = False) -> None:
+        """Slices through the cursor with the markers, then the table's values and sources."""
+        self.views.draw(self.volume, self.landmarks, self.selected, self.cursor_mm(), fit=fit)
         self._syncing = True
         try:
-            c = self.cursor_mm()
-            for view in VIEWS:
-                arr, rect = self._slice(view, c)
-                img = self.images[view]
-                img.setImage(arr, levels=_LEVELS_HU, autoLevels=False)
-                img.setRect(rect)
-                h, v, n = _AXES[view]
-                self.plots[view].getPlotItem().setTitle(
-                    f"{view.capitalize()}  {'xyz'[n]} = {c[n]:.1f} mm", color="#dcdcdc", size="11pt")
-                for key in POINTS:
-                    p = self.landmarks[key]
-                    m = self.markers[key][view]
-                    m.setPos(p[h], p[v])
-                    m.setVisible(bool(key == self.selected or abs(p[n] - c[n]) <= VISIBLE_MM))
-                    m.setPen(pg.mkPen(COLOURS[key], width=3 if key == self.selected else 1.5))
-            for key in PLANES:
-                for view in ("sagittal", "coronal"):
-                    line = self.markers[key][view]
-                    line.setValue(self.landmarks[key])
-                    line.setVisible(True)
-                    line.setPen(pg.mkPen(COLOURS[key], width=3 if key == self.selected else 1.5))
             for row, key in enumerate(LANDMARK_KEYS):
                 vals = (None, None, self.landmarks[key]) if key in PLANES else self.landmarks[key]
                 for axis, val in zip("xyz", vals):
