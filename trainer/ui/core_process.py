@@ -244,11 +244,9 @@ class CoreClient:
         if proc is None:
             return
         if not kill and self.used and proc.is_alive():
-            try:
+            with contextlib.suppress(EOFError, OSError):
                 conn.send(("close", ()))
                 conn.poll(timeout_s) and conn.recv()
-            except (EOFError, OSError):
-                pass
             proc.join(timeout_s)
         if proc.is_alive():
             proc.kill()

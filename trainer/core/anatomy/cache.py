@@ -21,6 +21,7 @@ pickles, so the folder must not be writable by others).  Any I/O error just mean
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -110,10 +111,8 @@ def _read(path: Path, key: str, params):
     if patient is None:
         _unlink(path)
         return None
-    try:
+    with contextlib.suppress(OSError):
         os.utime(path)                    # most recently used
-    except OSError:
-        pass
     return patient
 
 
@@ -132,27 +131,23 @@ def _write(path: Path, key: str, patient) -> None:
             _unlink(Path(tmp))
             raise
         _prune(path.parent)
-    except OSError:
-        pass                              # read-only or full disk: no caching
+    except OSError:                       # read-only or full disk: no caching
+        return
 
 
 def _prune(folder: Path) -> None:
     entries = []
     for p in folder.glob("patient-*.pkl"):
-        try:
+        with contextlib.suppress(OSError):
             entries.append((p.stat().st_mtime, p))
-        except OSError:
-            pass
     entries.sort(reverse=True)
     for _, p in entries[MAX_ENTRIES:]:
         _unlink(p)
 
 
 def _unlink(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         path.unlink()
-    except OSError:
-        pass
 
 
 def cached_patient(params, builder=None):

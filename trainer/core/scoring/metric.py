@@ -16,6 +16,8 @@ computation.
 
 from __future__ import annotations
 
+import abc
+
 import math
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
@@ -206,7 +208,7 @@ class StreamState:
             self.finished = True
 
 
-class Metric:
+class Metric(abc.ABC):
     """Base class of a metric plugin.  Subclasses set ``id`` and override the hooks."""
 
     id: ClassVar[str] = ""
@@ -228,8 +230,9 @@ class Metric:
     def update(self, event, state: StreamState) -> None:
         """See one event (``event.kind``, ``event.t_s``, ``event.data``)."""
 
-    def result(self) -> MetricResult:  # pragma: no cover - every metric overrides it
-        raise NotImplementedError(f"metric {self.id} has no result()")
+    @abc.abstractmethod
+    def result(self) -> MetricResult:
+        """The metric's value, status and detail after the events seen so far."""
 
     # -- helpers for subclasses ----------------------------------------------------
     def make(self, value, status: str | None = None, detail: str = "") -> MetricResult:

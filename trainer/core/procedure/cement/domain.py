@@ -9,6 +9,8 @@ patient, so models of the same patient share one (see :func:`domain_for`).
 
 from __future__ import annotations
 
+import contextlib
+
 import weakref
 
 import numpy as np
@@ -395,8 +397,6 @@ def domain_for(patient, config: dict) -> CementDomain:
     if len(_CACHE) >= 4:
         for k in list(_CACHE)[: len(_CACHE) - 3]:
             del _CACHE[k]
-    try:
+    with contextlib.suppress(TypeError):    # objects without weak references are simply not cached
         _CACHE[key] = (weakref.ref(patient), id(config), dom)
-    except TypeError:          # objects without weak references are simply not cached
-        pass
     return dom
