@@ -255,11 +255,7 @@ class Procedure:
                    and self.cement.injected_ml > 0 else None)
         shot = self.imager.shoot(self.pose, a["pulses"], self.trocar, deposit, self.rng_imaging, index, t_shot)
         d = shot.dose
-        self.dose.shots += 1
-        self.dose.pulses += int(d.pulses)
-        self.dose.fluoro_s += float(d.fluoro_s)
-        self.dose.dap_gycm2 += float(d.dap_gycm2)
-        self.dose.entrance_kerma_mgy += float(d.entrance_kerma_mgy)
+        self.dose.add(d)
         self.shot_hashes.append(shot.sha256)
         if shot.image is not None:
             self.last_images[shot.image.view] = shot.image

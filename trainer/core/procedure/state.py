@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from trainer.core.procedure.events import Event
+from trainer.core.xray.dose import DoseTotals  # noqa: F401 (re-exported)
 from trainer.core.xray.geometry import Pose
 
 __all__ = ["PHASES", "ActionResult", "ShotImage", "DoseTotals", "view_of"]
@@ -54,20 +55,6 @@ class ShotImage:
     index: int
     t_s: float
     sha256: str
-
-
-@dataclass
-class DoseTotals:
-    """Radiation so far (FACTS.md 5.1): shots, pulses, fluoroscopy seconds, DAP, entrance kerma."""
-
-    shots: int = 0
-    pulses: int = 0
-    fluoro_s: float = 0.0
-    dap_gycm2: float = 0.0
-    entrance_kerma_mgy: float = 0.0
-
-    def to_json(self) -> dict:
-        return {k: (round(v, 9) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
 @dataclass(frozen=True)

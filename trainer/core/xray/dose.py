@@ -78,7 +78,8 @@ class DoseTotals:
         return self
 
     def to_json(self) -> dict:
-        return asdict(self)
+        """Plain JSON; floats rounded to 1e-9 so sums compare stably across platforms."""
+        return {k: (round(v, 9) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
 def shot_dose(pulses: int, kvp: float = REFERENCE_KVP, geometry: CArmGeometry | None = None,
