@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from trainer.core.anatomy.builder import build_patient
 from trainer.core.anatomy.dicom_io import write_ct_series
@@ -105,6 +107,46 @@ def test_estimate_drag_save_and_reload(qtbot, series):
     assert 'folder = "ct/series"' in text
     assert "pedicle_right_centre_mm" in text and text.count("# estimated") == 2   # right pedicle, inferior endplate
     assert "saved" in dlg.status.text().lower() and "valid" in dlg.status.text()
+
+
+def _mouse_drag(qtbot, plot, start: QPointF, end: QPointF, steps: int = 8) -> None:
+    """Press, move and release the left button on ``plot``'s viewport (pyqtgraph rate-limits moves)."""
+    vp = plot.viewport()
+
+    def send(kind, pos, button, buttons):
+        QApplication.sendEvent(vp, QMouseEvent(kind, pos, vp.mapToGlobal(pos), button, buttons,
+                                               Qt.KeyboardModifier.NoModifier))
+
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    send(QEvent.Type.MouseButtonPress, start, left, left)
+    for f in np.linspace(0.0, 1.0, steps):
+        send(QEvent.Type.MouseMove, start + (end - start) * float(f), none, left)
+        qtbot.wait(40)
+    send(QEvent.Type.MouseButtonRelease, end, left, none)
+    qtbot.wait(20)
+
+
+def test_a_mouse_drag_moves_the_landmark(qtbot, series):
+    _, _, folder = series
+    dlg = _open(qtbot, folder)
+    assert not dlg.markers["pedicle_right_centre_mm"]["coronal"].isVisible()   # 27 mm behind the body's plane
+    dlg.table.selectRow(2)                              # the instructor picks the row: slices move to it
+    assert dlg.selected == "pedicle_right_centre_mm"
+    qtbot.wait(50)
+    plot, marker = dlg.plots["coronal"], dlg.markers["pedicle_right_centre_mm"]["coronal"]
+    vb = plot.getPlotItem().getViewBox()
+    x0, y0, z0 = dlg.landmarks["pedicle_right_centre_mm"]
+    start = QPointF(plot.mapFromScene(vb.mapViewToScene(marker.pos())))
+    end = start + QPointF(0.0, -30.0)                   # 30 pixels up: cranial
+    _mouse_drag(qtbot, plot, start, end)
+    z_end = vb.mapSceneToView(plot.mapToScene(end.toPoint())).y()
+    assert marker.isVisible() and dlg.source["pedicle_right_centre_mm"] == "edited"
+    x1, y1, z1 = dlg.landmarks["pedicle_right_centre_mm"]
+    assert (x1, y1) == pytest.approx((x0, y0), abs=0.11) and z1 > z0 + 3.0
+    assert z1 == pytest.approx(z_end - (vb.mapSceneToView(plot.mapToScene(start.toPoint())).y() - z0), abs=0.2)
+    assert dlg.spins["pedicle_right_centre_mm", "z"].value() == pytest.approx(z1)
+    k = dlg.volume.grid.nearest_index((x1, y1, z1))[0]
+    assert np.array_equal(dlg.images["axial"].image, dlg.volume.hu[k])    # the axial slice followed
 
 
 def test_folder_outside_the_scenario_folder_is_reported(qtbot, series, tmp_path):
