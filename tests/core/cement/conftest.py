@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from phantom import make_phantom  # noqa: E402
+from cement_phantom import make_phantom  # noqa: E402
 
 from trainer.core.procedure.cement import CementModel  # noqa: E402
 
@@ -31,7 +31,3 @@ def mixed(phantom):
     m = CementModel(phantom, "default", np.random.default_rng(5))
     m.mix(0.0)
     return m
-
-
-#: a well-placed tip in the phantom: anterior third (depth fraction 0.77), near the midline
-TIP = (2.0, -8.0, 0.0)

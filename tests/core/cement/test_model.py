@@ -4,8 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import TIP
-from phantom import make_phantom
+from cement_phantom import TIP, make_phantom
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

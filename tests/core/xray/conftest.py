@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from phantom import make_phantom  # noqa: E402
+from xray_phantom import make_phantom  # noqa: E402
 
 from trainer.core.anatomy.builder import build_patient  # noqa: E402
 from trainer.core.anatomy.params import AnatomyParams  # noqa: E402

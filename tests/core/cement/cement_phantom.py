@@ -74,3 +74,7 @@ def make_phantom(*, posterior_wall_defect=False, endplate_crack=False, cleft=Fal
                    canal_width_mm=18.0, canal_depth_mm=15.0, skin_y_mm=80.0,
                    basivertebral_foramen_mm=(0.0, ay, 0.0))
     return Patient(volume=Volume(hu=hu, labels=lab, grid=grid), landmarks=lm)
+
+
+#: a well-placed tip in the phantom: anterior third (depth fraction 0.77), near the midline
+TIP = (2.0, -8.0, 0.0)
