@@ -95,6 +95,9 @@ def test_estimate_drag_save_and_reload(qtbot, series):
     assert dlg.markers["body_centre_mm"]["sagittal"].pos().y() == pytest.approx(dlg.landmarks["body_centre_mm"][2])
 
     out = root / "patient.toml"
+    dlg.level_box.setCurrentText("T12")
+    assert dlg.title_edit.placeholderText() == "Patient CT, T12"
+    dlg.level_box.setCurrentText("L1")
     saved = []
     dlg.scenarioSaved.connect(saved.append)
     s = dlg.save_scenario(out)
@@ -107,6 +110,9 @@ def test_estimate_drag_save_and_reload(qtbot, series):
     assert 'folder = "ct/series"' in text
     assert "pedicle_right_centre_mm" in text and text.count("# estimated") == 2   # right pedicle, inferior endplate
     assert "saved" in dlg.status.text().lower() and "valid" in dlg.status.text()
+    dlg.level_box.setCurrentText("T12")                 # the file names L1: save again before opening
+    assert not dlg.open_button.isEnabled()
+    assert dlg.save_scenario(out).ct.level == "T12" and dlg.open_button.isEnabled()
 
 
 def _mouse_drag(qtbot, plot, start: QPointF, end: QPointF, steps: int = 8) -> None:

@@ -88,6 +88,7 @@ class CTLandmarkDialog(QDialog):
         self.level_box = QComboBox()
         self.level_box.addItems(list(LEVELS))
         self.level_box.setCurrentText(level)
+        self.level_box.currentTextChanged.connect(self._level_changed)
         self.title_edit = QLineEdit()
         self.title_edit.setPlaceholderText(f"Patient CT, {level}")
         for w in (QLabel("Series:"), self.folder_edit, self.choose_button, QLabel("Target level:"), self.level_box,
@@ -219,9 +220,10 @@ class CTLandmarkDialog(QDialog):
         self._hi = g.upper_mm + 0.5 * np.asarray(g.spacing_mm)
         if est is None:
             centre = 0.5 * (self._lo + self._hi)
-            est = {"body_centre_mm": tuple(centre), "pedicle_left_centre_mm": tuple(centre + (15, 25, 0)),
-                   "pedicle_right_centre_mm": tuple(centre + (-15, 25, 0)),
-                   "superior_endplate_z_mm": centre[2] + 10, "inferior_endplate_z_mm": centre[2] - 10}
+            start = np.clip(centre + np.array([[0, 0, 0], [15, 25, 0], [-15, 25, 0], [0, 0, 10], [0, 0, -10]]),
+                            self._lo, self._hi)     # starting points to drag from, inside the series
+            est = {"body_centre_mm": start[0], "pedicle_left_centre_mm": start[1], "pedicle_right_centre_mm": start[2],
+                   "superior_endplate_z_mm": start[3, 2], "inferior_endplate_z_mm": start[4, 2]}
             self.source = {k: "unplaced" for k in LANDMARK_KEYS}
             self.error("Landmarks not found", f"{problem}\nDrag every marker onto the anatomy.")
         else:
@@ -316,6 +318,11 @@ class CTLandmarkDialog(QDialog):
         out, _ = QFileDialog.getSaveFileName(self, "Save the CT scenario", start, "Scenario (*.toml)")
         if out:
             self.save_scenario(out)
+
+    def _level_changed(self, level: str) -> None:
+        self.title_edit.setPlaceholderText(f"Patient CT, {level}")
+        self.saved = None                  # the saved file names the old level: save again first
+        self.open_button.setEnabled(False)
 
     def level(self) -> str:
         return self.level_box.currentText()
