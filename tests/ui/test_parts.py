@@ -388,3 +388,16 @@ def test_core_process_reports_errors_by_kind(tmp_path):
     finally:
         core.stop()
     assert core.proc is None
+
+
+def test_chart_shows_when_the_antibiotic_was_given_only_if_it_was():
+    from dataclasses import replace
+
+    from trainer.core.scenario.loader import load_scenario
+    from trainer.ui.chart_panel import chart_html
+
+    sc = load_scenario()
+    assert sc.chart.get("antibiotic_given", "none") == "none"
+    assert "min ago" not in chart_html(sc)
+    given = replace(sc, chart={**sc.chart, "antibiotic_given": "cefazolin_1g", "antibiotic_given_min_ago": 30})
+    assert "min ago" in chart_html(given)

@@ -54,6 +54,8 @@ def chart_html(scenario) -> str:
     if scenario.description:
         parts.append(f"<p>{html.escape(scenario.description)}</p>")
     general = {k: v for k, v in c.items() if k not in _SKIP and not isinstance(v, dict)}
+    if general.get("antibiotic_given") in (None, "none"):
+        general.pop("antibiotic_given_min_ago", None)   # a time for a dose never given misleads
     parts.append("<h3>Patient</h3>" + _table(general))
     for section in ("symptoms", "labs", "imaging", "infection"):
         if isinstance(c.get(section), dict):
