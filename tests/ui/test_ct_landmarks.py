@@ -166,6 +166,12 @@ def test_folder_outside_the_scenario_folder_is_reported(qtbot, series, tmp_path)
     box = dlg.dialogs[-1]
     assert isinstance(box, QMessageBox) and box.isVisible() and "inside" in box.text()
     assert not dlg.open_button.isEnabled() and dlg.isVisible()
+    dlg.load(tmp_path / "elsewhere")                     # another folder, cancelled: the first stays
+    dlg.cancel_load()
+    assert dlg.folder == folder and dlg.folder_edit.text() == str(folder) and dlg.save_button.isEnabled()
+    dlg.runner.wait_done(30000)
+    qtbot.wait(50)
+    assert dlg.volume.meta["folder"] == str(folder)
 
 
 def test_unreadable_folder_and_cancel(qtbot, tmp_path, series):

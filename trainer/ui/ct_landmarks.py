@@ -66,7 +66,8 @@ class CTLandmarkDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("ctLandmarkDialog")
         self.setWindowTitle("Import patient CT")
-        self.folder: Path | None = None
+        self.folder: Path | None = None    # the series shown (and saved)
+        self._pending: Path | None = None
         self.volume = None
         self.landmarks: dict = {}
         self.source: dict = {}
@@ -185,36 +186,47 @@ class CTLandmarkDialog(QDialog):
     def load(self, folder) -> None:
         """Read ``folder`` off the GUI thread; the estimate follows; :attr:`loaded` when shown."""
         self.runner.invalidate("ct")
-        self.folder = Path(folder)
-        self.folder_edit.setText(str(self.folder))
+        self._pending = Path(folder)       # becomes self.folder once its series is shown
+        self.folder_edit.setText(str(self._pending))
         self._set_editable(False)
+        self.progress.setRange(0, 100)
         self.progress.setValue(0)
-        self.progress_text.setText(f"Reading {self.folder.name}…")
+        self.progress_text.setText(f"Reading {self._pending.name}…")
         self._show_progress(True)
-        self.note(f"Reading {self.folder}…")
-        self.runner.submit("ct", _load_job, str(self.folder))
+        self.note(f"Reading {self._pending}…")
+        self.runner.submit("ct", _load_job, str(self._pending))
 
     def cancel_load(self) -> None:
         self.runner.invalidate("ct")
+        self._load_ended()
+        self.note("Cancelled: no series loaded." if self.volume is None else
+                  f"Cancelled: still editing {self.folder}.")
+
+    def _load_ended(self) -> None:
+        """No new series: back to the one shown before, if any."""
         self._show_progress(False)
-        self.note("Cancelled: no series loaded." if self.volume is None else "Cancelled.")
+        self.folder_edit.setText(str(self.folder) if self.folder else "")
+        self._set_editable(self.volume is not None)
 
     def _show_progress(self, on: bool) -> None:
         for w in (self.progress, self.progress_text, self.cancel_button):
             w.setVisible(on)
 
     def _on_progress(self, _rid: int, fraction: float, text: str) -> None:
+        # the estimate reports no steps (about 10 s on a 300 x 512 x 512 series): a busy bar
+        self.progress.setRange(0, 0 if text.startswith("Estimating") else 100)
         self.progress.setValue(int(round(100 * fraction)))
         self.progress_text.setText(text)
 
     def _on_done(self, resp) -> None:
         self._show_progress(False)
         if resp.error is not None:
+            self._load_ended()
             self.error("Cannot read the CT series", str(resp.error) if isinstance(resp.error, VPTrainerError)
                        else f"{type(resp.error).__name__}: {resp.error}")
             return
         vol, est, problem = resp.value
-        self.volume = vol
+        self.volume, self.folder = vol, self._pending
         g = vol.grid
         self._lo = np.asarray(g.origin_mm) - 0.5 * np.asarray(g.spacing_mm)
         self._hi = g.upper_mm + 0.5 * np.asarray(g.spacing_mm)
