@@ -32,6 +32,9 @@ LANDMARK_KEYS = ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_cent
 _PLANE = np.zeros((3, 3, 3), bool)
 _PLANE[1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
 _MIN_BODY_MM2 = 250.0
+_SEARCH_MM = 8.0     #: the body slice is looked for within this distance of the series middle
+_PATCH_MM = 2.0      #: half-width of the axial patch the endplate profile is averaged over
+_FRONT_MM = 8.0      #: holes whose centre is this close to the most anterior one count as the body
 
 
 def _disc(r_vox: float) -> np.ndarray:
@@ -64,6 +67,18 @@ def _outer_face(cortex_1d, start: int, step: int):
     return i
 
 
+def _endplate_column(hu, spacing_mm, j_c: int, i_c: int) -> np.ndarray:
+    """Cortex along z at the body centre: the HU averaged over a 4 x 4 mm axial patch.
+
+    Averaging in plane (not along z) keeps a one-slice endplate at 1 mm or thicker slices
+    (partial-volumed, but still above :data:`CORTEX_HU`) while trabecular texture averages out.
+    """
+    ri = max(1, int(round(_PATCH_MM / spacing_mm[0])))
+    rj = max(1, int(round(_PATCH_MM / spacing_mm[1])))
+    patch = hu[:, max(0, j_c - rj):j_c + rj + 1, max(0, i_c - ri):i_c + ri + 1]
+    return patch.astype(np.float32).mean(axis=(1, 2)) >= CORTEX_HU
+
+
 def estimate_landmarks(volume: Volume) -> dict:
     """Landmarks of the vertebra at the middle of a CT series, in its patient coordinates.
 
@@ -91,19 +106,23 @@ def estimate_landmarks(volume: Volume) -> dict:
         raise DicomError(f"{where}: no ring of cortex (>= {CORTEX_HU:g} HU) found; give the landmarks by hand")
     area = np.bincount(lab.ravel()) * sp[0] * sp[1]
     area[0] = 0
-    # per slice: the largest hole (the body's cancellous interior in mid-body slices)
-    best = np.zeros(len(z), int)
-    for k in range(len(z)):
-        ids = np.unique(lab[k])
-        ids = ids[ids > 0]
-        if ids.size:
-            best[k] = ids[np.argmax(area[ids])]
-    big = area[best] >= _MIN_BODY_MM2
-    kmid = len(z) // 2
-    cand = np.flatnonzero(big)
-    if not cand.size:
+    # the body's interior is the most anterior large hole near the middle of the series; the
+    # canal (behind it) is large too, and the ring is widest at the endplate rims, so neither
+    # "largest" nor "nearest the middle" alone finds it
+    ids = np.arange(n + 1)
+    k_of = np.asarray(ndi.maximum(np.arange(len(z))[:, None, None] * np.ones_like(lab[:1]), lab, ids))
+    cy = np.asarray(ndi.mean(np.broadcast_to(y[None, :, None], lab.shape), lab, ids))
+    big = np.flatnonzero(area >= _MIN_BODY_MM2)
+    if not big.size:
         raise DicomError(f"{where}: no vertebral body found near the middle of the series; give the landmarks by hand")
-    k0 = int(cand[np.argmin(np.abs(cand - kmid))])
+    kmid = len(z) // 2
+    near = big[np.abs(z[k_of[big].astype(int)] - z[kmid]) <= _SEARCH_MM]
+    pool = near if near.size else big
+    front = pool[cy[pool] <= cy[pool].min() + _FRONT_MM]
+    h0 = int(front[np.argmin(np.abs(k_of[front] - kmid) - 1e-6 * area[front])])
+    k0 = int(k_of[h0])
+    best = np.zeros(len(z), int)
+    best[k0] = h0
     body_hole = lab[k0] == best[k0]
     jj, ii = np.nonzero(body_hole)
     i_c, j_c = int(round(ii.mean())), int(round(jj.mean()))
@@ -126,7 +145,7 @@ def estimate_landmarks(volume: Volume) -> dict:
     l_, r_ = _outer_face(cortex[k0, j_c], i_c, -1), _outer_face(cortex[k0, j_c], i_c, +1)
     xc = 0.5 * (x[l_] + x[r_]) if l_ is not None and r_ is not None else x[i_c]
     i_c = int(np.argmin(np.abs(x - xc)))
-    col = ndi.uniform_filter(cortex[:, j_c, i_c].astype(np.float32), 3) > 0.5
+    col = _endplate_column(hu, sp, j_c, i_c)
     k = k0
     while k + 1 < len(z) and not col[k]:
         k += 1
