@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from trainer.core.anatomy.labels import Label
 from trainer.core.errors import ActionRefused, ParameterError
-from trainer.core.procedure.cement import CementModel, view_of_pose
+from trainer.core.procedure.cement import CementModel
 from trainer.core.xray.geometry import AP, LATERAL, Pose
 
 
@@ -178,9 +178,11 @@ def test_b_leaks_hide_on_the_lateral_but_show_on_the_ap(phantom):
     assert m.mark_visible("ap") == []
 
 
-def test_view_of_pose():
-    assert view_of_pose(AP) == "ap" and view_of_pose(LATERAL) == "lateral"
-    assert view_of_pose(Pose(-90.0, 0.0)) == "lateral" and view_of_pose(Pose(40.0, 10.0)) == "oblique"
+def test_view_of_pose_decides_leak_visibility_views():
+    from trainer.core.xray.geometry import view_of
+
+    assert view_of(AP) == "ap" and view_of(LATERAL) == "lateral"
+    assert view_of(Pose(-90.0, 0.0)) == "lateral" and view_of(Pose(40.0, 10.0)) == "oblique"
 
 
 def test_withdrawing_the_tip_moves_the_cement_posteriorly(phantom):

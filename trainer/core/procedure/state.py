@@ -9,25 +9,12 @@ import numpy as np
 
 from trainer.core.procedure.events import Event
 from trainer.core.xray.dose import DoseTotals  # noqa: F401 (re-exported)
-from trainer.core.xray.geometry import Pose
+from trainer.core.xray.geometry import Pose, view_of  # noqa: F401 (view_of re-exported)
 
 __all__ = ["PHASES", "ActionResult", "ShotImage", "DoseTotals", "view_of"]
 
 #: Phases in order; the phase only moves forward (docs/procedure.md).
 PHASES = ("checklist", "alignment", "access", "cement", "injection", "finished")
-
-
-def view_of(pose: Pose) -> str:
-    """Which last-image-hold slot a pose fills: ``'ap'`` within 20 deg of AP (or PA),
-    ``'lateral'`` within 20 deg of a lateral, ``'oblique'`` otherwise (by orbital angle;
-    the same rule as the cement model's leak visibility)."""
-    a = abs(float(pose.orbital_deg)) % 180.0
-    a = min(a, 180.0 - a)
-    if a <= 20.0:
-        return "ap"
-    if a >= 70.0:
-        return "lateral"
-    return "oblique"
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import numpy as np
 
 from trainer.core.errors import ParameterError
 
-__all__ = ["CArmGeometry", "Pose", "Frame", "frame_for", "project", "pixel_rays", "AP", "LATERAL"]
+__all__ = ["CArmGeometry", "Pose", "Frame", "frame_for", "project", "pixel_rays", "view_of", "AP", "LATERAL"]
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,19 @@ class Pose:
 
 AP = Pose(0.0, 0.0)
 LATERAL = Pose(90.0, 0.0)
+
+
+def view_of(pose: Pose) -> str:
+    """``'ap'`` within 20 deg of AP (or PA), ``'lateral'`` within 20 deg of a lateral,
+    ``'oblique'`` otherwise (by orbital angle).  Chooses the last-image-hold monitor, the
+    beam's kVp and how visible cement leaks are."""
+    a = abs(float(pose.orbital_deg)) % 180.0
+    a = min(a, 180.0 - a)
+    if a <= 20.0:
+        return "ap"
+    if a >= 70.0:
+        return "lateral"
+    return "oblique"
 
 
 def _rz(a):

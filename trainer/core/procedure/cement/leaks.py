@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Leak", "LeakBook", "view_of_pose"]
+__all__ = ["Leak", "LeakBook"]
 
 
 @dataclass(frozen=True)
@@ -54,17 +54,6 @@ class Leak:
         return {"type": self.type, "region": self.region, "volume_ml": round(self.volume_ml, 4),
                 "first_t_s": round(float(self.first_t_s), 3), "pe_risk": bool(self.pe_risk),
                 "visible": bool(self.visible), "seen_on": list(self.seen_on)}
-
-
-def view_of_pose(pose) -> str:
-    """``'ap'``, ``'lateral'`` or ``'oblique'`` from a C-arm pose (orbital angle)."""
-    a = abs(float(pose.orbital_deg)) % 180.0
-    a = min(a, 180.0 - a)
-    if a <= 20.0:
-        return "ap"
-    if a >= 70.0:
-        return "lateral"
-    return "oblique"
 
 
 class LeakBook:

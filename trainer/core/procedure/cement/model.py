@@ -18,7 +18,8 @@ from trainer.core.errors import ActionRefused, ParameterError
 from trainer.core.procedure.cement.domain import CLEFT, domain_for
 from trainer.core.procedure.cement.flow import FlowField
 from trainer.core.procedure.cement.heat import canal_wall_temperature_c, peak_body_temperature_c
-from trainer.core.procedure.cement.leaks import Leak, LeakBook, view_of_pose
+from trainer.core.procedure.cement.leaks import Leak, LeakBook
+from trainer.core.xray.geometry import view_of
 from trainer.core.procedure.cement.rheology import CementProduct, Rheology, get_product, load_config
 from trainer.core.xray.shapes import CementDeposit
 
@@ -294,7 +295,7 @@ class CementModel:
         if view is None:
             if pose is None:
                 raise ParameterError("view", None, "'ap', 'lateral', 'oblique' or a pose")
-            view = view_of_pose(pose)
+            view = view_of(pose)
         if view not in ("ap", "lateral", "oblique"):
             raise ParameterError("view", view, "'ap', 'lateral' or 'oblique'")
         return self.book.mark_visible(view)
