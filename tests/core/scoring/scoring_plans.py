@@ -15,7 +15,7 @@ import numpy as np
 
 
 class Refused(AssertionError):
-    pass
+    """A scripted action was refused by the procedure (the plan itself is wrong)."""
 
 
 def _act(proc, action):
