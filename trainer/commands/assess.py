@@ -27,6 +27,9 @@ def add_arguments(parser):
     parser.add_argument("--html", metavar="OUT.html", default=None, help="write the HTML debrief")
     parser.add_argument("--pdf", metavar="OUT.pdf", default=None, help="write the PDF debrief")
     parser.add_argument("--force", action="store_true", help="replace an existing --html/--pdf file")
+    parser.add_argument("--store", metavar="PATH", default=None,
+                        help="also record the attempt in this trainee store (SQLite; created if missing); "
+                             "re-assessing the same session updates its attempt (docs/progress.md)")
 
 
 def check_report_outputs(args) -> dict:
@@ -43,6 +46,14 @@ def check_report_outputs(args) -> dict:
         from trainer.core.errors import ParameterError
 
         raise ParameterError("--pdf", args.pdf, "a file other than --html")
+    store = getattr(args, "store", None)
+    if store:
+        from trainer.core.errors import ParameterError
+        from trainer.core.safe_write import same_path
+
+        if same_path(store, args.session) or any(same_path(store, o) for o in outs.values()):
+            raise ParameterError("--store", store, "a file other than the session and the reports",
+                                 hint="it would overwrite the session")
     return outs
 
 
@@ -84,6 +95,18 @@ def assess(path, render: bool = False):
     return record, proc, score(proc)
 
 
+def record_in_store(store_path, record, report_json: dict) -> dict:
+    """Record one assessed session in the trainee store; ``{'path', 'attempt_id', 'created'}``."""
+    from trainer.core.records.attempts import attempt_from_assessment
+    from trainer.core.records.store import open_store
+
+    report = {k: v for k, v in report_json.items() if k not in ("session", "store")}
+    attempt = attempt_from_assessment(record.path, record.header, report, bool(record.complete))
+    with open_store(store_path) as store:
+        aid, created = store.record_attempt(attempt)
+    return {"path": str(store_path), "attempt_id": aid, "created": created}
+
+
 def run(args) -> int:
     from trainer.core.errors import TamperError
     from trainer.core.scoring import context_for_procedure
@@ -104,6 +127,8 @@ def run(args) -> int:
     out["session"] = {"path": str(args.session), "complete": bool(record.complete),
                       "truncated": bool(record.truncated), "trainee": record.header.get("trainee"),
                       "seed": record.header.get("seed"), "actions": len(record.entries)}
+    if getattr(args, "store", None):
+        out["store"] = record_in_store(args.store, record, out)
     if args.json:
         print(json.dumps(out, indent=2))
     else:
@@ -113,4 +138,7 @@ def run(args) -> int:
         for kind, path in (("HTML", args.html), ("PDF", args.pdf)):
             if path:
                 print(f"{kind} debrief: {path}")
+        if "store" in out:
+            st = out["store"]
+            print(f"attempt {st['attempt_id']} {'recorded' if st['created'] else 'updated'} in {st['path']}")
     return 0
