@@ -13,7 +13,13 @@ import pytest
 
 from trainer.cli import main
 from trainer.core.errors import ParameterError
-from trainer.core.safe_write import atomic_file, atomic_folder, atomic_write_text, check_output, same_path
+from trainer.core.safe_write import (
+    atomic_file,
+    atomic_folder,
+    atomic_write_text,
+    check_output,
+    same_path,
+)
 
 SESSION = os.path.join(os.path.dirname(__file__), "..", "data", "expert_l1_left.jsonl")
 

@@ -15,7 +15,11 @@ _OPTIONS = {"body_centre": "body_centre_mm", "pedicle_left": "pedicle_left_centr
 def import_ct(args) -> int:
     from trainer.core.anatomy.dicom_io import read_ct_series
     from trainer.core.anatomy.params import LEVELS
-    from trainer.core.scenario.ct_import import estimate_landmarks, relative_inside, scenario_toml
+    from trainer.core.scenario.ct_import import (
+        estimate_landmarks,
+        relative_inside,
+        scenario_toml,
+    )
     from trainer.core.scenario.loader import parse_scenario
 
     if args.level not in LEVELS:

@@ -76,10 +76,9 @@ def save_shot_png(image, directory: Path) -> Path:
 
 
 def run(args) -> int:
+    from trainer.core.safe_write import check_output
     from trainer.core.scenario.loader import load_scenario
     from trainer.core.session.live import LiveSession
-
-    from trainer.core.safe_write import check_output
 
     out = Path(args.out)
     if out.exists():

@@ -50,6 +50,7 @@ def _validate_dicom(path):
 
 def run(args) -> int:
     from trainer.core.anatomy.builder import build_patient
+    from trainer.core.safe_write import atomic_file, check_output
     from trainer.core.scenario.loader import load_scenario
     from trainer.core.xray.detector import expose
     from trainer.core.xray.dicom_export import write_xa
@@ -57,8 +58,6 @@ def run(args) -> int:
     from trainer.core.xray.geometry import Pose
     from trainer.core.xray.png import write_png
     from trainer.core.xray.renderer import FluoroRenderer
-
-    from trainer.core.safe_write import atomic_file, check_output
 
     src = Path(args.scenario) if args.scenario and Path(args.scenario).exists() else None
     out = check_output(args.out, force=args.force, inputs=[src], suffixes=(".png", ".dcm"))

@@ -29,8 +29,14 @@ from pathlib import Path
 
 from trainer.core.errors import ParameterError
 
-__all__ = ["check_output", "atomic_file", "atomic_folder", "atomic_write_bytes", "atomic_write_text",
-           "same_path"]
+__all__ = [
+    "atomic_file",
+    "atomic_folder",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "check_output",
+    "same_path",
+]
 
 
 def same_path(a, b) -> bool:
