@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 NAME = "assess"
 HELP = "score a recorded session by replaying it (never trusting stored results)"
@@ -27,9 +26,47 @@ def add_arguments(parser):
     parser.add_argument("--json", action="store_true", help="print the score report as JSON")
     parser.add_argument("--html", metavar="OUT.html", default=None, help="write the HTML debrief")
     parser.add_argument("--pdf", metavar="OUT.pdf", default=None, help="write the PDF debrief")
+    parser.add_argument("--force", action="store_true", help="replace an existing --html/--pdf file")
     parser.add_argument("--store", metavar="PATH", default=None,
                         help="also record the attempt in this trainee store (SQLite; created if missing); "
                              "re-assessing the same session updates its attempt (docs/progress.md)")
+
+
+def check_report_outputs(args) -> dict:
+    """The --html/--pdf destinations checked before any replay (never the session itself)."""
+    from trainer.core.safe_write import check_output
+
+    outs = {}
+    for opt, sfx in (("html", (".html", ".htm")), ("pdf", (".pdf",))):
+        val = getattr(args, opt, None)
+        if val:
+            outs[opt] = check_output(val, option=f"--{opt}", force=getattr(args, "force", False),
+                                     inputs=[args.session], suffixes=sfx)
+    if "html" in outs and "pdf" in outs and outs["html"] == outs["pdf"]:
+        from trainer.core.errors import ParameterError
+
+        raise ParameterError("--pdf", args.pdf, "a file other than --html")
+    store = getattr(args, "store", None)
+    if store:
+        from trainer.core.errors import ParameterError
+        from trainer.core.safe_write import same_path
+
+        if same_path(store, args.session) or any(same_path(store, o) for o in outs.values()):
+            raise ParameterError("--store", store, "a file other than the session and the reports",
+                                 hint="it would overwrite the session")
+    return outs
+
+
+def write_reports(outs: dict, html: str, title: str, force: bool) -> None:
+    """Write the HTML and/or PDF debrief through the safe writer (validated, then renamed)."""
+    from trainer.core.safe_write import atomic_write_text
+
+    if "html" in outs:
+        atomic_write_text(outs["html"], html, force=force, option="--html")
+    if "pdf" in outs:
+        from trainer.report_pdf import write_pdf_safely
+
+        write_pdf_safely(html, outs["pdf"], title=title, force=force)
 
 
 def assess(path, render: bool = False):
@@ -74,7 +111,8 @@ def run(args) -> int:
     from trainer.core.errors import TamperError
     from trainer.core.scoring import context_for_procedure
 
-    want_doc = bool(args.html or args.pdf)
+    outs = check_report_outputs(args)
+    want_doc = bool(outs)
     try:
         record, proc, report = assess(args.session, render=want_doc)
     except TamperError as exc:
@@ -84,12 +122,7 @@ def run(args) -> int:
         from trainer.core.scoring.html import debrief_html
 
         html = debrief_html(report, context_for_procedure(proc), proc.last_images, title=proc.scenario.title)
-        if args.html:
-            Path(args.html).write_text(html, encoding="utf-8")
-        if args.pdf:
-            from trainer.report_pdf import write_pdf
-
-            write_pdf(html, args.pdf, title=f"vptrainer debrief: {proc.scenario.title}")
+        write_reports(outs, html, f"vptrainer debrief: {proc.scenario.title}", getattr(args, "force", False))
     out = report.to_json()
     out["session"] = {"path": str(args.session), "complete": bool(record.complete),
                       "truncated": bool(record.truncated), "trainee": record.header.get("trainee"),
