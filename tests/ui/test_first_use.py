@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
@@ -120,3 +121,103 @@ def test_pdf_debrief_has_no_nearly_blank_page(tmp_path, capsys):
     for i, page in enumerate(pages, 1):
         assert len(page.strip()) > 600, f"page {i} of {len(pages)} is nearly blank: {page.strip()[:80]!r}"
         assert _ink_fraction(pdf, i) > 0.02, f"page {i} renders nearly blank"
+
+
+# ------------------------------------------------------------------ 4. aim buttons where the arrows point
+def test_trocar_angles_by_hand():
+    from trainer.ui.trocar_panel import trocar_angles_deg
+
+    s, c = np.sin(np.radians(15)), np.cos(np.radians(15))
+    # left pedicle (+x), heading anterior (-y) and towards the midline (-x), 10 deg headwards
+    e = np.sin(np.radians(10))
+    d = np.array([-s * np.sqrt(1 - e * e), -c * np.sqrt(1 - e * e), e])
+    assert trocar_angles_deg(d, "left") == pytest.approx((15.0, 10.0), abs=1e-9)
+    assert trocar_angles_deg(d * [-1, 1, 1], "right") == pytest.approx((15.0, 10.0), abs=1e-9)
+    assert trocar_angles_deg(d, "right") == pytest.approx((-15.0, 10.0), abs=1e-9)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_aim_buttons_sit_where_the_arrow_keys_turn_the_trocar(make_window, side):
+    from trainer.ui.trocar_panel import trocar_angles_deg
+
+    w, d = make_window()
+    _start(w, d, "l1-wedge-default")
+    d.answer_checklist({"candidacy": "proceed"})
+    for k in (Qt.Key.Key_1, Qt.Key.Key_S):
+        d.key(k)
+        d.idle()
+    d.pick_entry(side)
+    d.place()
+    assert w.view.trocar is not None and w.view.trocar.side == side
+
+    def angles():
+        return trocar_angles_deg(w.view.trocar.direction, side)
+
+    for key, button, arrow in (("left", "left", Qt.Key.Key_Left), ("right", "right", Qt.Key.Key_Right),
+                               ("up", "up", Qt.Key.Key_Up)):
+        b = w.trocar.aim_buttons[button]
+        assert f"[{key.capitalize()} arrow]" in b.toolTip()
+        m0, c0 = angles()
+        d.click(b)
+        d.idle()
+        m1, c1 = angles()
+        d.key(arrow)
+        d.idle()
+        m2, c2 = angles()
+        # the button and its arrow key turn the same way by the same step
+        assert (m1 - m0, c1 - c0) == pytest.approx((m2 - m1, c2 - c1), abs=0.05)
+        label = b.text()
+        if "Medial" in label:
+            assert m1 - m0 == pytest.approx(w.trocar.aim_deg, abs=0.3)
+        elif "Lateral" in label:
+            assert m1 - m0 == pytest.approx(-w.trocar.aim_deg, abs=0.3)
+        elif "Cranial" in label:
+            assert c1 - c0 == pytest.approx(w.trocar.aim_deg, abs=0.3)
+    m, c = angles()
+    assert w.trocar.angle_label.text() == f"Angles: medial {m:+.1f}°, cranial {c:+.1f}°"
+    # the left pedicle is on the left of the AP image: its medial side is image right
+    assert ("Medial" in w.trocar.aim_buttons["right"].text()) == (side == "left")
+
+
+# ------------------------------------------------------------------ 5. buttons stay under the mouse
+def _button_places(w) -> dict:
+    from PySide6.QtWidgets import QPushButton
+
+    out = {}
+    for panel in (w.carm, w.trocar, w.cement):
+        for i, b in enumerate(panel.findChildren(QPushButton)):
+            out[(panel.title(), i)] = (b.mapTo(w, b.rect().topLeft()), b.size())
+    return out
+
+
+def test_buttons_do_not_move_when_texts_change(make_window):
+    from trainer.core.procedure.cement.rheology import _CONSISTENCY
+    from trainer.ui.procedure_view import CementView
+
+    w, d = make_window()
+    _start(w, d, "l1-wedge-default")
+    d.answer_checklist({"candidacy": "proceed"})
+    for k in (Qt.Key.Key_1, Qt.Key.Key_S):
+        d.key(k)
+        d.idle()
+    d.pump(0.1)
+    before = _button_places(w)
+    d.pick_entry("right")                         # the entry text appears
+    d.pump(0.1)
+    assert "Entry picked" in w.trocar.entry_label.text()
+    assert _button_places(w) == before
+    d.place()
+    d.pump(0.1)
+    after_place = _button_places(w)
+    assert {k: v[0] for k, v in after_place.items()} == {k: v[0] for k, v in before.items()}
+    windows = w.view.cement.windows_min
+    assert windows and windows["working_from"] < windows["setting_from"] < windows["set_from"]
+    for phase, t_min in (("runny", 1.0), ("working", 6.0), ("setting", 11.0), ("set", 20.0)):
+        for _upper, text in _CONSISTENCY:
+            w.cement.show_cement(CementView(True, 60 * t_min, phase, text * 2, 1.25, True, windows, "Product X"))
+            d.pump(0.02)
+            assert _button_places(w) == after_place, (phase, text)
+    assert w.cement.phase_bar.height() == w.cement.phase_bar.HEIGHT_PX
+    spans = w.cement.phase_bar.spans_min()
+    assert [s[0] for s in spans] == ["runny", "working", "setting", "set"]
+    assert spans[1][1] == windows["working_from"] and spans[2][1] == windows["setting_from"]

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QDoubleSpinBox, QGridLayout, QGroupBox, QHBoxLayo
                                QVBoxLayout, QWidget)
 
 from trainer.core.xray.geometry import Pose
+from trainer.ui.trocar_panel import fixed_lines
 
 __all__ = ["CArmPanel", "FLUORO_TICK_MS"]
 
@@ -76,7 +77,7 @@ class CArmPanel(QGroupBox):
         self._timer.timeout.connect(self._fluoro_tick)
 
         self.pose_label = QLabel("")
-        self.pose_label.setWordWrap(True)
+        fixed_lines(self.pose_label, 2)
 
         presets = QHBoxLayout()
         presets.addWidget(self.ap_button)

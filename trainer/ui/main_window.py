@@ -71,7 +71,7 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.carm.set_busy_probe(lambda: self.controller.pending_actions() > 0)
         self.carm.fluoroChanged.connect(self._on_fluoro)
         self.trocar.placeRequested.connect(self.place_trocar)
-        self.trocar.aimRequested.connect(self.aim)
+        self.trocar.aimOnImage.connect(self.aim_on_image)
         self.trocar.advanceRequested.connect(lambda mm: self.submit({"type": "advance", "mm": round(mm, 3)}))
         self.trocar.sideChanged.connect(lambda _s: self._set_pending_place(None))
         self.finish_button = QPushButton("Finish procedure…  (Ctrl+Enter)")
@@ -169,6 +169,8 @@ class MainWindow(DialogsMixin, QMainWindow):
         for m in self.monitors.values():
             m.set_flips(prefs.flip_h, prefs.flip_v)
             m.set_invert(prefs.invert)
+        side = self.view.trocar.side if self.view is not None and self.view.trocar is not None else self.trocar.side
+        self.trocar.set_orientation(side, prefs.flip_h, prefs.flip_v)
 
     # ------------------------------------------------------------------ sessions
     def show_picker(self, preselect: str | None = None):
