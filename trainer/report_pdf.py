@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-__all__ = ["write_pdf"]
+__all__ = ["write_pdf", "write_pdf_safely"]
 
 
 def _app():
@@ -120,3 +120,24 @@ def write_pdf(html: str, path, title: str = "vptrainer debrief") -> Path:
     doc.print_(writer)
     del writer                       # flushes and closes the file
     return out
+
+
+def write_pdf_safely(html: str, dest, title: str = "vptrainer debrief", force: bool = False,
+                     option: str = "--pdf") -> Path:
+    """:func:`write_pdf` through a temporary file that must be a PDF before it replaces ``dest``.
+
+    ``dest`` should have been checked with :func:`trainer.core.safe_write.check_output`.
+    Raises :class:`~trainer.core.errors.ParameterError` if nothing (or not a PDF) was written;
+    ``dest`` is then untouched.
+    """
+    from trainer.core.errors import ParameterError
+    from trainer.core.safe_write import atomic_file
+
+    def _is_pdf(p: Path) -> None:
+        with open(p, "rb") as fh:
+            if fh.read(5) != b"%PDF-":
+                raise ParameterError(option, str(dest), "a PDF file", hint="the PDF writer failed; nothing was changed")
+
+    with atomic_file(dest, force=force, option=option, validate=_is_pdf) as tmp:
+        write_pdf(html, tmp, title=title)
+    return Path(dest)

@@ -366,8 +366,11 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.debrief.cuts = cuts
         self.debrief.show_report(report, cuts)
         self.stack.setCurrentIndex(1)
+        from trainer.ui.records_menu import record_on_finish
+
+        self.records_note = record_on_finish(self, report)
         self.status.note(f"Procedure finished: score {self.debrief.shown_score}. Session saved to "
-                         f"{self.controller.path}")
+                         f"{self.controller.path}. {self.records_note}")
 
     # ------------------------------------------------------------------ keys and closing
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
