@@ -5,12 +5,15 @@
 #  3. the package (editable) with its test extras.
 # Usage: tools/setup.sh [--xvfb] [--test]
 #   --xvfb  also installs Xvfb and the xcb libraries (screenshots, GUI under xvfb-run)
-#   --test  also installs the DICOM validators the tests call (dicom3tools: dciodvfy) and poppler-utils
+#   --test  also installs the DICOM validators the tests call (dicom3tools: dciodvfy) and, in its own
+#           virtual environment .venv-lrs, the Ralph learning record store the xAPI tests start
+#           (its pinned web stack stays out of the trainer's environment) and poppler-utils
 #           (pdftotext: the PDF debrief's page test)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 
+want_lrs=0
 pkgs=(libegl1 libgl1 libglib2.0-0 libfontconfig1 libxkbcommon0 libdbus-1-3)
 for arg in "$@"; do
   case "$arg" in
@@ -47,4 +50,21 @@ if [[ ! -f $stamp || "$(cat "$stamp")" != "$want" ]]; then
     exit 1
   fi
   echo "$want" > "$stamp"
+fi
+
+if ((want_lrs)); then
+  # Ralph 5.1.0 imports requests without declaring it (ralph.api.auth.oidc)
+  lrs_want="ralph-malph[cli,lrs]==5.1.0 requests>=2.31"
+  lrs_stamp=.venv-lrs/.vptrainer-installed
+  if [[ ! -f $lrs_stamp || "$(cat "$lrs_stamp")" != "$lrs_want" ]]; then
+    echo "setup: installing the Ralph LRS (xAPI tests) into .venv-lrs"
+    [[ -x .venv-lrs/bin/python ]] || "$py" -m venv .venv-lrs
+    # shellcheck disable=SC2086
+    if ! .venv-lrs/bin/python -m pip install -q $lrs_want >.venv-lrs/pip-install.log 2>&1; then
+      cat .venv-lrs/pip-install.log >&2
+      echo "setup: pip install of the Ralph LRS failed (log above)" >&2
+      exit 1
+    fi
+    echo "$lrs_want" > "$lrs_stamp"
+  fi
 fi
