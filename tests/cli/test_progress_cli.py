@@ -12,7 +12,7 @@ from trainer.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "core" / "records"))
-from records_helpers import attempt  # noqa: E402
+from records_helpers import attempt
 
 
 @pytest.fixture(scope="module")

@@ -1,18 +1,28 @@
 """CUSUM and LC-CUSUM against hand computations of the published formulas (FACTS.md 8)."""
 
 import math
+import sys
+from pathlib import Path
 
 import pytest
 
 from trainer.core.errors import ParameterError
-from trainer.core.records.cusum import PRESETS, CusumParams, lc_cusum, lc_false_signal_probability, standard_cusum
-from trainer.core.records.progress import cohort_csv, cohort_rows, slope_per_attempt, trainee_progress
-
-import sys
-from pathlib import Path
+from trainer.core.records.cusum import (
+    PRESETS,
+    CusumParams,
+    lc_cusum,
+    lc_false_signal_probability,
+    standard_cusum,
+)
+from trainer.core.records.progress import (
+    cohort_csv,
+    cohort_rows,
+    slope_per_attempt,
+    trainee_progress,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from records_helpers import attempt  # noqa: E402
+from records_helpers import attempt
 
 
 def test_limits_by_hand_for_the_two_presets():

@@ -14,7 +14,7 @@ import pytest
 from trainer.core.records.store import StoreError, TraineeStore, open_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from records_helpers import attempt  # noqa: E402
+from records_helpers import attempt
 
 ROOT = Path(__file__).resolve().parents[3]
 

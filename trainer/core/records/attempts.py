@@ -7,7 +7,7 @@ from pathlib import Path
 
 from trainer.core.records.store import AttemptRecord
 
-__all__ = ["file_sha256", "seal_status_of", "attempt_from_assessment"]
+__all__ = ["attempt_from_assessment", "file_sha256", "seal_status_of"]
 
 
 def file_sha256(path) -> str:

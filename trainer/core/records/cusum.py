@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 from trainer.core.errors import ParameterError
 
-__all__ = ["CusumParams", "PRESETS", "CusumChart", "standard_cusum", "lc_cusum", "lc_false_signal_probability"]
+__all__ = ["PRESETS", "CusumChart", "CusumParams", "lc_cusum", "lc_false_signal_probability", "standard_cusum"]
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,11 @@ class CusumParams:
             raise ParameterError("p1", self.p1, f"greater than the acceptable failure rate p0 = {self.p0}")
 
     @property
-    def P(self) -> float:  # noqa: N802 (the literature's name)
+    def P(self) -> float:
         return math.log(self.p1 / self.p0)
 
     @property
-    def Q(self) -> float:  # noqa: N802
+    def Q(self) -> float:
         return math.log((1 - self.p0) / (1 - self.p1))
 
     @property

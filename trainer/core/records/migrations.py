@@ -16,7 +16,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable
 
-__all__ = ["MIGRATIONS", "LATEST_VERSION", "ATTEMPT_NAMESPACE", "attempt_uuid"]
+__all__ = ["ATTEMPT_NAMESPACE", "LATEST_VERSION", "MIGRATIONS", "attempt_uuid"]
 
 #: uuid5 namespace of attempt ids (the xAPI registration of an attempt).
 ATTEMPT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:vptrainer:attempt")

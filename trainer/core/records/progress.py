@@ -16,8 +16,14 @@ from collections import OrderedDict
 from trainer.core.records.cusum import PRESETS, CusumParams, lc_cusum, standard_cusum
 from trainer.core.records.store import AttemptRecord
 
-__all__ = ["scenario_family", "slope_per_attempt", "trainee_progress", "cohort_rows", "cohort_csv",
-           "COHORT_COLUMNS"]
+__all__ = [
+    "COHORT_COLUMNS",
+    "cohort_csv",
+    "cohort_rows",
+    "scenario_family",
+    "slope_per_attempt",
+    "trainee_progress",
+]
 
 COHORT_COLUMNS = ("trainee", "attempts", "passed", "pass_rate", "last_score", "score_trend_per_attempt",
                   "cusum_state", "cusum_value", "lc_cusum_state", "competent_at", "first_attempt", "last_attempt")

@@ -22,7 +22,7 @@ from pathlib import Path
 from trainer.core.errors import VPTrainerError
 from trainer.core.records.migrations import LATEST_VERSION, MIGRATIONS, attempt_uuid
 
-__all__ = ["StoreError", "AttemptRecord", "TraineeStore", "default_store_path", "open_store"]
+__all__ = ["AttemptRecord", "StoreError", "TraineeStore", "default_store_path", "open_store"]
 
 STORE_FILENAME = "records.sqlite3"
 BUSY_TIMEOUT_S = 30.0
@@ -33,8 +33,14 @@ class StoreError(VPTrainerError):
 
 
 def default_store_path() -> Path:
-    """``records.sqlite3`` in the per-user data directory (platformdirs, app name ``vptrainer``)."""
+    """``records.sqlite3`` in the per-user data directory (platformdirs, app name ``vptrainer``);
+    the environment variable ``VPTRAINER_STORE`` names another file (tests, portable installs)."""
+    import os
+
     import platformdirs
+
+    if os.environ.get("VPTRAINER_STORE"):
+        return Path(os.environ["VPTRAINER_STORE"])
 
     return Path(platformdirs.user_data_dir("vptrainer", appauthor=False)) / STORE_FILENAME
 
@@ -100,7 +106,7 @@ class AttemptRecord:
     @staticmethod
     def from_report(report: dict, header: dict, session_path, session_sha256: str, *,
                     seal_status: str = "unsealed", complete: bool = True,
-                    software_version: str | None = None) -> "AttemptRecord":
+                    software_version: str | None = None) -> AttemptRecord:
         """Build the record of an assessed session from its score report JSON and header.
 
         Parameters
@@ -167,7 +173,7 @@ class TraineeStore:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "TraineeStore":
+    def __enter__(self) -> TraineeStore:
         return self
 
     def __exit__(self, *exc) -> None:
