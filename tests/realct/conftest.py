@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 import realct_sources as sources
 
 

@@ -34,8 +34,19 @@ from scipy import ndimage as ndi
 
 from trainer.core.anatomy.grid import Grid, Volume
 
-__all__ = ["Thresholds", "Vertebra", "Column", "patient_thresholds", "body_outline", "find_canal",
-           "find_bodies", "split_vertebrae", "number_vertebrae", "detect_column", "LEVEL_ORDER"]
+__all__ = [
+    "LEVEL_ORDER",
+    "Column",
+    "Thresholds",
+    "Vertebra",
+    "body_outline",
+    "detect_column",
+    "find_bodies",
+    "find_canal",
+    "number_vertebrae",
+    "patient_thresholds",
+    "split_vertebrae",
+]
 
 #: cranial to caudal
 LEVEL_ORDER = ("C7", "T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9", "T10", "T11", "T12",
@@ -324,7 +335,7 @@ def split_vertebrae(hu, grid: Grid, body_xy, thr: Thresholds):
     """
     x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
     sp = grid.spacing_mm[0]
-    n_out, n_in = max(2, int(round(14.0 / sp))), max(1, int(round(5.0 / sp)))
+    n_out = max(2, int(round(14.0 / sp)))
     yy, xx = np.mgrid[-n_out:n_out + 1, -n_out:n_out + 1]
     rr = np.hypot(xx, yy) * sp
     outer, inner = rr <= 14.0, rr <= 5.0

@@ -6,7 +6,7 @@ import numpy as np
 
 from trainer.core.anatomy.grid import Grid
 
-__all__ = ["disc", "PLANE", "SAGITTAL", "run_bounds", "run_length", "run_at", "outer_face", "axes"]
+__all__ = ["PLANE", "SAGITTAL", "axes", "disc", "outer_face", "run_at", "run_bounds", "run_length"]
 
 
 def disc(r_vox: float) -> np.ndarray:
