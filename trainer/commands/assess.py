@@ -39,18 +39,14 @@ def assess(path, render: bool = False):
     SessionError
         The file cannot be read as a session.
     """
+    from trainer.core.scenario.build import patient_for
     from trainer.core.scoring import score
     from trainer.core.session.reader import read_session
     from trainer.core.session.replay import replay
 
     record = read_session(path)
-    scenario = record.scenario()
-    patient = None
-    if getattr(scenario, "ct", None) is None:
-        # sessions of one case share their patient: the on-disk cache skips the build
-        from trainer.core.anatomy.cache import cached_patient
-
-        patient = cached_patient(scenario.anatomy)
+    # sessions of one case share their patient: the on-disk cache skips the build
+    patient = patient_for(record.scenario())
     proc = replay(record, render=render, patient=patient)
     return record, proc, score(proc)
 

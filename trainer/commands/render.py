@@ -34,7 +34,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    from trainer.core.anatomy.builder import build_patient
+    from trainer.core.scenario.build import patient_for
     from trainer.core.scenario.loader import load_scenario
     from trainer.core.xray.detector import expose
     from trainer.core.xray.dicom_export import write_xa
@@ -57,7 +57,7 @@ def run(args) -> int:
     lateralish = abs(abs(orbital) - 90.0) < 45.0
     kvp = args.kvp if args.kvp is not None else (carm.kvp_lateral if lateralish else carm.kvp_ap)
     geometry = carm.geometry.with_pixels(args.size)
-    patient = build_patient(scenario.anatomy)
+    patient = patient_for(scenario)
     renderer = FluoroRenderer(patient, geometry, patient_roll_deg=carm.patient_roll_deg)
     li = renderer.render(pose, kvp)
     exposure = expose(li, args.pulses, geometry, np.random.default_rng(scenario.seed), kvp=kvp)

@@ -10,16 +10,31 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QHBoxLayout, QLineEdit, QMainWindow,
-                               QProgressDialog, QPushButton, QScrollArea, QSplitter, QStackedWidget,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QHBoxLayout,
+    QLineEdit,
+    QMainWindow,
+    QProgressDialog,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
+from trainer.core.scenario.loader import builtin_ids
 from trainer.ui.actions import aim_direction, place_from_pick
 from trainer.ui.carm_panel import CArmPanel
 from trainer.ui.cement_panel import CementPanel, mmss
 from trainer.ui.chart_panel import ChartPanel
 from trainer.ui.debrief import DebriefWidget
 from trainer.ui.fluoro_view import FluoroMonitor
+from trainer.ui.menus import build_menus
+from trainer.ui.scenario_picker import ScenarioPicker
 from trainer.ui.session_controller import Controller
 from trainer.ui.settings import DisplayPrefs, Settings
 from trainer.ui.status_bar import StatusBar
@@ -121,8 +136,6 @@ class MainWindow(DialogsMixin, QMainWindow):
 
     # ------------------------------------------------------------------ set-up
     def _build_menus(self) -> None:
-        from trainer.ui.menus import build_menus
-
         build_menus(self)
 
     def _apply_settings(self) -> None:
@@ -168,8 +181,6 @@ class MainWindow(DialogsMixin, QMainWindow):
     # ------------------------------------------------------------------ sessions
     def show_picker(self, preselect: str | None = None):
         """Open the scenario picker (non-modal) with ``preselect`` or the launch scenario selected."""
-        from trainer.ui.scenario_picker import ScenarioPicker
-
         picker = ScenarioPicker(self, self.settings, preselect=preselect or self.initial_scenario)
         picker.scenarioChosen.connect(self.start_scenario)
         self.dialogs.append(picker)
@@ -221,7 +232,7 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.patient_landmarks = self.controller.landmarks
         self.chart.show_scenario(self.scenario)
         self.setWindowTitle(f"vptrainer — {self.scenario.title}")
-        for v, img in view.images.items():
+        for img in view.images.values():
             self._show_image(img)
         self._show_view(view)
         self.tabs.setCurrentIndex(0 if view.stage == "checklist" else 1)
@@ -388,7 +399,5 @@ class MainWindow(DialogsMixin, QMainWindow):
 
 
 def _builtin() -> list[str]:
-    from trainer.core.scenario.loader import builtin_ids
-
     return builtin_ids()
 

@@ -86,7 +86,7 @@ def build_patient(scenario, progress):
 
     ``progress(fraction, text)`` is called as the core reports (CT slices, labelling).
     """
-    from trainer.core.procedure.machine import patient_for
+    from trainer.core.scenario.build import patient_for
 
     what = "Reading the patient CT" if getattr(scenario, "ct", None) is not None else "Building the patient"
     progress(0.02, f"{what}…")

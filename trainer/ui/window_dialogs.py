@@ -11,6 +11,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QMessageBox
 
 from trainer.core.errors import VPTrainerError
+from trainer.report_pdf import write_pdf
+from trainer.ui.preferences import StepsDialog
 from trainer.ui.shortcuts import ShortcutsDialog
 
 __all__ = ["DialogsMixin"]
@@ -42,8 +44,6 @@ class DialogsMixin:
         """Write the printable debrief: HTML built off-thread by the core, printed here by Qt."""
         def written(html: str) -> None:
             try:
-                from trainer.report_pdf import write_pdf
-
                 write_pdf(html, out, title=f"vptrainer debrief — {self.scenario.title}")
                 self.status.note(f"Report saved to {out}")
             except (OSError, VPTrainerError) as exc:
@@ -75,8 +75,6 @@ class DialogsMixin:
 
     def show_steps(self):
         """View > Step sizes…: a non-modal dialog; OK applies and remembers them."""
-        from trainer.ui.preferences import StepsDialog
-
         dlg = StepsDialog(self.settings.steps(), self)
         dlg.stepsChosen.connect(self.set_steps)
         self.dialogs.append(dlg)

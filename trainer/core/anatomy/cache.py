@@ -45,6 +45,12 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+from trainer import __version__
+from trainer.core.anatomy.builder import build_patient
+from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
+from trainer.core.anatomy.patient import Patient
+
 __all__ = ["cached_patient", "patient_key", "cache_dir", "source_fingerprint", "private_cache_dir",
            "MAX_ENTRIES", "ENV_DIR"]
 
@@ -89,8 +95,6 @@ def patient_key(params) -> str:
     """Cache key (hex SHA-256) of the patient ``build_patient(params)`` would build."""
     import numpy
     import scipy
-
-    from trainer import __version__
 
     fields = {f.name: [type(getattr(params, f.name)).__name__, getattr(params, f.name)]
               for f in dataclasses.fields(params)}
@@ -199,10 +203,6 @@ def _encode(patient) -> bytes:
 def _decode(payload: bytes, params):
     import numpy as np
 
-    from trainer.core.anatomy.grid import Grid, Volume
-    from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
-    from trainer.core.anatomy.patient import Patient
-
     with np.load(io.BytesIO(payload), allow_pickle=False) as z:
         doc = json.loads(z["doc"].tobytes().decode())
         vols = []
@@ -306,7 +306,7 @@ def cached_patient(params, builder=None):
         A fresh object (never shared between calls).
     """
     if builder is None:
-        from trainer.core.anatomy.builder import build_patient as builder
+        builder = build_patient
     key = patient_key(params)
     folder = private_cache_dir()
     secret = _secret(folder) if folder is not None else None

@@ -238,7 +238,8 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     root = Path(folder)
     if not root.is_dir():
         raise DicomError(f"{root}: not a folder")
-    files = sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith(".") and p.name.upper() != "DICOMDIR")
+    files = sorted(p for p in root.iterdir()
+                   if p.is_file() and not p.name.startswith(".") and p.name.upper() != "DICOMDIR")
     if not files:
         raise DicomError(f"{root}: the folder holds no DICOM files")
     total = len(files)

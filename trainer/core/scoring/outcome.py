@@ -73,7 +73,7 @@ class Scorer:
         if entry is not None:
             self._timeline.append(entry)
 
-    def feed_all(self, events) -> "Scorer":
+    def feed_all(self, events) -> Scorer:
         for ev in events:
             self.feed(ev)
         return self

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trainer.core.errors import SessionError, TamperError
+from trainer.core.scenario.loader import parse_scenario
 from trainer.core.session.log import FORMAT, GENESIS, VERSION, line_hash
 
 __all__ = ["SessionRecord", "read_session", "verify"]
@@ -48,8 +49,6 @@ class SessionRecord:
 
     def scenario(self):
         """The recorded scenario (parsed from the TOML text stored in the header)."""
-        from trainer.core.scenario.loader import parse_scenario
-
         sid = self.header.get("scenario_id", "scenario")
         where = self.header.get("scenario_path") or f"{sid}.toml"
         return parse_scenario(self.header["scenario_toml"], Path(where))

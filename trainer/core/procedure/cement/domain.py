@@ -10,7 +10,6 @@ patient, so models of the same patient share one (see :func:`domain_for`).
 from __future__ import annotations
 
 import contextlib
-
 import weakref
 
 import numpy as np

@@ -24,8 +24,19 @@ from array import array
 import numpy as np
 from scipy import ndimage
 
-from trainer.core.procedure.cement.domain import (BVEIN, CANAL, CANC, CLASS_NAMES, CLEFT, DISC, FORAMEN,
-                                                  SOFT, SVEIN, WALL, CementDomain)
+from trainer.core.procedure.cement.domain import (
+    BVEIN,
+    CANAL,
+    CANC,
+    CLASS_NAMES,
+    CLEFT,
+    DISC,
+    FORAMEN,
+    SOFT,
+    SVEIN,
+    WALL,
+    CementDomain,
+)
 
 __all__ = ["FlowField", "StepResult"]
 
@@ -286,11 +297,11 @@ class FlowField:
                         out_nb = not inb[nb]
                         if rv and out_nb and not route[nb]:
                             route[nb] = rv
-                        if c == BVEIN or c == SVEIN or (rv and out_nb):
+                        if c in (BVEIN, SVEIN) or (rv and out_nb):
                             # venous route: pressure drop = tip to the vein's entry + along the path
                             # (a wide vein costs little per mm; tissue beyond it the usual amount)
                             e, a = vent.get(v, (v, 0.0))
-                            a += vstep if (c == BVEIN or c == SVEIN) else tstep
+                            a += vstep if c in (BVEIN, SVEIN) else tstep
                             vent[nb] = (e, a)
                             vnew.append(nb)
                             k, r = divmod(e, s0)

@@ -15,10 +15,11 @@ each product gives the two times that place its curve (``runny_until_min``,
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
+
+import tomllib
 
 from trainer import ASSETS_DIR
 from trainer.core.errors import ParameterError
@@ -73,7 +74,7 @@ class CementProduct:
             raise ParameterError("cement.injectable_until_min", self.injectable_until_min,
                                  f"more than runny_until_min ({self.runny_until_min})", source=str(CONFIG_PATH))
 
-    def with_overrides(self, overrides: dict | None) -> "CementProduct":
+    def with_overrides(self, overrides: dict | None) -> CementProduct:
         """A copy with scenario overrides applied (unknown keys raise ParameterError)."""
         if not overrides:
             return self
