@@ -45,7 +45,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from trainer import __version__
+import trainer
 from trainer.core.anatomy.builder import build_patient
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
@@ -99,7 +99,7 @@ def patient_key(params) -> str:
     fields = {f.name: [type(getattr(params, f.name)).__name__, getattr(params, f.name)]
               for f in dataclasses.fields(params)}
     doc = {"format": _FORMAT, "params_type": type(params).__qualname__, "params": fields,
-           "vptrainer": __version__, "sources": source_fingerprint(),
+           "vptrainer": trainer.__version__, "sources": source_fingerprint(),
            "python": list(sys.version_info[:2]), "numpy": numpy.__version__, "scipy": scipy.__version__}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=repr).encode()).hexdigest()
 
