@@ -75,13 +75,10 @@ def _landmark_body_volume_ml(lm: Landmarks) -> float:
 def expected_from_scenario(scenario) -> tuple[dict, dict]:
     """(item -> expected answer, item -> reason) from the scenario's decision rules."""
     dec = expected_decisions(scenario)
-    gates = getattr(dec, "gates", None)
-    if isinstance(gates, dict):
-        exp = {k: str(v["expected"]) for k, v in gates.items()}
-        why = {k: str(v.get("reason", "")) for k, v in gates.items()}
-        exp["candidacy"] = str(dec.candidacy)
-        return exp, why
-    return {str(k): str(v) for k, v in dict(dec).items()}, {}
+    exp = {k: str(v["expected"]) for k, v in dec.gates.items()}
+    why = {k: str(v.get("reason", "")) for k, v in dec.gates.items()}
+    exp["candidacy"] = str(dec.candidacy)
+    return exp, why
 
 
 def build_context(scenario=None, landmarks: Landmarks | None = None, patient=None, *,

@@ -213,14 +213,28 @@ class Metric(abc.ABC):
     id: ClassVar[str] = ""
 
     def __init__(self) -> None:
-        self.ctx: ScoringContext | None = None
-        self.spec: MetricSpec | None = None
+        self._ctx: ScoringContext | None = None
+        self._spec: MetricSpec | None = None
+
+    @property
+    def ctx(self) -> ScoringContext:
+        """The scoring context given to :meth:`reset` (RuntimeError before that)."""
+        if self._ctx is None:
+            raise RuntimeError(f"metric {self.id!r} used before reset(context)")
+        return self._ctx
+
+    @property
+    def spec(self) -> MetricSpec:
+        """This metric's row of the target table (RuntimeError before :meth:`reset`)."""
+        if self._spec is None:
+            raise RuntimeError(f"metric {self.id!r} used before reset(context)")
+        return self._spec
 
     # -- streaming interface -------------------------------------------------------
     def reset(self, context: ScoringContext) -> None:
         """Start over for a new procedure with ``context``."""
-        self.ctx = context
-        self.spec = context.targets[self.id]
+        self._ctx = context
+        self._spec = context.targets[self.id]
         self._reset()
 
     def _reset(self) -> None:  # noqa: B027 - optional hook, empty by default
