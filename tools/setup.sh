@@ -5,7 +5,8 @@
 #  3. the package (editable) with its test extras.
 # Usage: tools/setup.sh [--xvfb] [--test]
 #   --xvfb  also installs Xvfb and the xcb libraries (screenshots, GUI under xvfb-run)
-#   --test  also installs the DICOM validators the tests call (dicom3tools: dciodvfy)
+#   --test  also installs the DICOM validators the tests call (dicom3tools: dciodvfy) and poppler-utils
+#           (pdftotext: the PDF debrief's page test)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
@@ -15,7 +16,7 @@ for arg in "$@"; do
   case "$arg" in
     --xvfb) pkgs+=(xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
                    libxcb-render-util0 libxcb-shape0 libxkbcommon-x11-0) ;;
-    --test) pkgs+=(dicom3tools) ;;
+    --test) pkgs+=(dicom3tools poppler-utils) ;;
     *) echo "setup: unknown option $arg (use --xvfb, --test)" >&2; exit 2 ;;
   esac
 done

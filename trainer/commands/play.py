@@ -76,18 +76,23 @@ def save_shot_png(image, directory: Path) -> Path:
 
 
 def run(args) -> int:
+    from trainer.core.safe_write import check_output
     from trainer.core.scenario.loader import load_scenario
     from trainer.core.session.live import LiveSession
 
-    actions = read_actions(args.actions)
     out = Path(args.out)
     if out.exists():
         raise SessionError(f"{out}: the session file already exists; choose another --out path")
-    scenario = load_scenario(args.scenario)
+    src = Path(args.scenario) if args.scenario and Path(args.scenario).exists() else None
+    check_output(out, inputs=[args.actions, src])
     shots_dir = None
     if args.shots:
         shots_dir = Path(args.shots)
-        shots_dir.mkdir(parents=True, exist_ok=True)
+        if not shots_dir.exists():
+            shots_dir.mkdir(parents=True, exist_ok=True)
+        check_output(shots_dir, option="--shots", folder=True, inputs=[args.actions, src, out])
+    actions = read_actions(args.actions)
+    scenario = load_scenario(args.scenario)
     refused = 0
     with LiveSession(scenario, out, seed=args.seed, trainee=args.trainee, pixels=args.pixels) as live:
         for n, action in actions:

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
 from trainer.ui.ct_landmarks import open_ct_import
+from trainer.ui.records_menu import add_records_menu
 from trainer.ui.shortcuts import SHORTCUTS
 
 __all__ = ["build_menus"]
@@ -68,6 +69,7 @@ def build_menus(w) -> None:
         act.toggled.connect(w._display_changed)
     view.addSeparator()
     view.addAction("Step sizes…").triggered.connect(w.show_steps)
+    add_records_menu(w)
     help_menu = w.menuBar().addMenu("&Help")
     act = help_menu.addAction("Keyboard shortcuts")
     act.setShortcut(QKeySequence("F1"))
