@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from trainer.core.errors import ParameterError
-from trainer.core.procedure.cement.rheology import Rheology, get_product, load_config
 from trainer.core.procedure.trocar import DEFAULT_GAUGE, DEFAULT_LENGTH_MM, GAUGES_MM, LENGTH_RANGE_MM, find_skin
 from trainer.core.scenario.checklist import CHECKLIST_ITEMS
+from trainer.core.scenario.rheology import Rheology, get_product, load_config
 
 __all__ = ["TARGET_DEPTH_FRACTION", "expert_direction", "expert_target_mm", "expert_line", "expert_actions",
            "working_phase_s"]

@@ -10,6 +10,10 @@ with the cure clock ``t_eff`` running faster in warm cement (the rate roughly do
 from 25 to 37 C, Nicholas 2007).  Phases are viscosity bands shared by all products;
 each product gives the two times that place its curve (``runny_until_min``,
 ``injectable_until_min``).  Constants live in ``assets/cement_products.toml``.
+
+The catalogue lives with the scenario because a scenario names its product and overrides
+its parameters, and the loader checks them against the product's ranges; the cement model
+(:mod:`trainer.core.procedure.cement`, a layer above) runs the curve.
 """
 
 from __future__ import annotations
