@@ -21,6 +21,8 @@ DESCRIPTION = ("Apply the actions of a JSON-lines file to a scenario, write the 
 
 #: Largest actions file read (about 1.5 million actions of ~60 bytes).
 MAX_ACTIONS_BYTES = 100_000_000
+#: play fsyncs the session every this many actions (a power failure loses at most SYNC_EVERY - 1 lines).
+SYNC_EVERY = 1000
 
 
 def add_arguments(parser):
@@ -101,7 +103,9 @@ def run(args) -> int:
     actions = read_actions(args.actions)
     scenario = load_scenario(args.scenario)
     refused = 0
-    with LiveSession(scenario, out, seed=args.seed, trainee=args.trainee, pixels=args.pixels) as live:
+    # fsync every 1000 actions and at the end (crash guarantee: docs/session-format.md)
+    with LiveSession(scenario, out, seed=args.seed, trainee=args.trainee, pixels=args.pixels,
+                     sync_every=SYNC_EVERY) as live:
         for n, action in actions:
             res = live.apply(action)
             if not res.accepted:

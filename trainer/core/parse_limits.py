@@ -120,8 +120,10 @@ def _no_duplicates(pairs: list) -> dict:
     return d
 
 
-def loads_json(text: str | bytes) -> Any:
+def loads_json(text: str | bytes, constants: bool = False) -> Any:
     """``json.loads`` that rejects NaN/Infinity, duplicate keys, deep nesting, huge numbers and lines.
+
+    ``constants=True`` lets NaN/Infinity through (session lines record refused actions as given).
 
     Raises
     ------
@@ -138,7 +140,7 @@ def loads_json(text: str | bytes) -> Any:
         except UnicodeDecodeError as exc:
             raise LimitError(f"not UTF-8 text (byte {exc.start})") from None
     try:
-        obj = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
+        obj = json.loads(text, parse_constant=None if constants else _no_constant, object_pairs_hook=_no_duplicates)
     except RecursionError:
         raise _too_deep() from None
     except json.JSONDecodeError as exc:

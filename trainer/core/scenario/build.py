@@ -44,3 +44,7 @@ def patient_for(scenario: Scenario, progress: Callable[[float, str], None] | Non
     if progress is not None:
         progress(1.0, "synthetic patient built")
     return patient
+
+
+#: Former name of :func:`patient_for` (kept while parallel branches still call it).
+build_scenario_patient = patient_for
