@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, Qt
@@ -221,3 +223,73 @@ def test_buttons_do_not_move_when_texts_change(make_window):
     spans = w.cement.phase_bar.spans_min()
     assert [s[0] for s in spans] == ["runny", "working", "setting", "set"]
     assert spans[1][1] == windows["working_from"] and spans[2][1] == windows["setting_from"]
+
+
+# ------------------------------------------------------------------ 6. presets keep the correction
+def test_presets_keep_the_orbital_correction_of_a_rotated_patient(make_window):
+    w, d = make_window()
+    _start(w, d, "l1-rotated-8deg")
+    d.answer_checklist({"candidacy": "proceed"})
+    d.key(Qt.Key.Key_1)
+    d.idle()
+    assert w.view.pose.orbital_deg == 0.0
+    w.carm.orbital.setValue(8.0)                   # the trainee squares the rotated patient on AP
+    w.carm.tilt.setValue(-4.0)
+    d.click(w.carm.move_button)
+    d.idle()
+    assert (w.view.pose.orbital_deg, w.view.pose.tilt_deg) == (8.0, -4.0)
+    d.key(Qt.Key.Key_2)                            # lateral keeps the 8 deg, with its own tilt (0)
+    d.idle()
+    assert (w.view.view, w.view.pose.orbital_deg, w.view.pose.tilt_deg) == ("lateral", 98.0, 0.0)
+    d.click(w.carm.ap_button)                      # back to AP: the corrected pose, tilt included
+    d.idle()
+    assert (w.view.view, w.view.pose.orbital_deg, w.view.pose.tilt_deg) == ("ap", 8.0, -4.0)
+    d.key(Qt.Key.Key_V)
+    d.idle()
+    assert w.view.pose.orbital_deg == 98.0
+    assert "orbital 8.0°" in w.carm.ap_button.toolTip() and "[1]" in w.carm.ap_button.toolTip()
+    # a new session starts from the nominal presets again
+    _start(w, d, "l1-wedge-default")
+    d.answer_checklist({"candidacy": "proceed"})
+    d.key(Qt.Key.Key_2)
+    d.idle()
+    assert w.view.pose.orbital_deg == 90.0
+
+
+# ------------------------------------------------------------------ 7. scenario errors in the picker
+def test_picker_wraps_errors_reloads_fixed_files_and_never_duplicates_built_ins(make_window, tmp_path):
+    import shutil
+
+    from trainer import SCENARIOS_DIR
+
+    w, d = make_window()
+    w.open_scenario_action.trigger()               # Session > Open scenario file…
+    picker = w.dialogs[-1]
+    dlg = picker.file_dialog
+    assert dlg is not None and dlg.isVisible()
+    assert Path(dlg.directory().absolutePath()).resolve() == SCENARIOS_DIR.resolve()   # not the sessions folder
+    dlg.reject()
+    n = picker.list.count()
+    bad = tmp_path / "case.toml"
+    shutil.copy("tests/data/bad_scenarios/inr-negative.toml", bad)
+    picker.add_scenario_file(str(bad))
+    assert picker.list.count() == n + 1 and picker.current_scenario() is None
+    picker.resize(700, 500)
+    d.pump(0.05)
+    text = picker.details.toPlainText()
+    assert "expected a number from 0.5 to 10" in text
+    assert picker.details.horizontalScrollBar().maximum() == 0      # wrapped: nothing hidden sideways
+    assert "expected a number from 0.5 to 10" in picker.list.currentItem().toolTip()
+    # the instructor fixes the file and opens it again: the same row, now valid
+    bad.write_text(bad.read_text().replace("inr = -1.0", "inr = 1.1"))
+    picker.add_scenario_file(str(bad))
+    assert picker.list.count() == n + 1
+    sc = picker.current_scenario()
+    assert sc is not None and sc.chart["labs"]["inr"] == 1.1
+    assert picker.start_button.isEnabled()
+    # a built-in file opened from disk selects the built-in row
+    picker.add_scenario_file(str(SCENARIOS_DIR / "l2-discitis.toml"))
+    assert picker.list.count() == n + 1 and picker.current_scenario().id == "l2-discitis"
+    # rows read "L1 fracture, ...", not "L1 · L1 fracture, ..."
+    rows = [picker.list.item(i).text() for i in range(n)]
+    assert not any(r.startswith("L1 · L1") for r in rows) and any(r.startswith("L1 fracture") for r in rows)

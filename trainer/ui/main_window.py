@@ -199,6 +199,7 @@ class MainWindow(DialogsMixin, QMainWindow):
             m.clear()
         self.stack.setCurrentIndex(0)
         self._show_view(None)                      # nothing of the last session stays on screen
+        self.carm.reset_corrections()
         self._set_pending_place(None)
         self.progress = QProgressDialog(text, "Cancel", 0, 0, self)
         self.progress.setWindowTitle("Preparing")
@@ -258,7 +259,7 @@ class MainWindow(DialogsMixin, QMainWindow):
 
     def switch_view(self) -> None:
         target = "lateral" if self.view is not None and self.view.view == "ap" else "ap"
-        self.submit({"type": "carm", "preset": target})
+        self.carm.preset(target)
 
     def aim(self, d_medial_deg: float, d_cranial_deg: float) -> None:
         if self.view is None or self.view.trocar is None:

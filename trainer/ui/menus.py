@@ -17,8 +17,8 @@ def build_menus(w) -> None:
     handlers = {
         "shot": lambda: w.submit({"type": "shot"}),
         "switch_view": w.switch_view,
-        "preset_ap": lambda: w.submit({"type": "carm", "preset": "ap"}),
-        "preset_lateral": lambda: w.submit({"type": "carm", "preset": "lateral"}),
+        "preset_ap": lambda: w.carm.preset("ap"),
+        "preset_lateral": lambda: w.carm.preset("lateral"),
         "orbital_minus": lambda: w.carm.nudge(d_orbital_deg=-w.settings.steps().orbital_step_deg),
         "orbital_plus": lambda: w.carm.nudge(d_orbital_deg=w.settings.steps().orbital_step_deg),
         "tilt_plus": lambda: w.carm.nudge(d_tilt_deg=w.settings.steps().tilt_step_deg),
@@ -39,6 +39,9 @@ def build_menus(w) -> None:
     session = w.menuBar().addMenu("&Session")
     new = session.addAction("New session…")
     new.triggered.connect(lambda: w.show_picker())
+    new.setToolTip("Choose a training case and start a new session")
+    w.open_scenario_action = session.addAction("Open scenario file…")
+    w.open_scenario_action.triggered.connect(lambda: w.show_picker().ask_file())
     session.addAction("Import patient CT…").triggered.connect(lambda: open_ct_import(w))
     session.addAction("Finish procedure…").triggered.connect(w.request_finish)
     session.addSeparator()
