@@ -293,3 +293,75 @@ def test_picker_wraps_errors_reloads_fixed_files_and_never_duplicates_built_ins(
     # rows read "L1 fracture, ...", not "L1 · L1 fracture, ..."
     rows = [picker.list.item(i).text() for i in range(n)]
     assert not any(r.startswith("L1 · L1") for r in rows) and any(r.startswith("L1 fracture") for r in rows)
+
+
+# ------------------------------------------------------------------ 8. after finishing
+def test_after_finishing_the_images_stay_reachable_and_each_debrief_opens_clean(make_window):
+    w, d = make_window()
+    _start(w, d, "l1-wedge-default")
+    d.answer_checklist({"candidacy": "proceed"})
+    for k in (Qt.Key.Key_1, Qt.Key.Key_S, Qt.Key.Key_2, Qt.Key.Key_S):
+        d.key(k)
+        d.idle()
+    d.finish()
+    assert w.stack.currentWidget() is w.debrief
+    table = w.debrief.table
+    table.verticalScrollBar().setValue(table.verticalScrollBar().maximum())
+    assert table.verticalScrollBar().value() > 0
+    d.click(w.debrief.images_button)                      # back to the monitors and the final images
+    assert w.stack.currentIndex() == 0
+    assert w.monitors["ap"].has_image and w.monitors["lateral"].has_image
+    assert not w.carm.isEnabled()                          # read-only: the attempt is over
+    assert w.finish_button.text().startswith("Show the debrief")
+    d.click(w.finish_button)
+    assert w.stack.currentWidget() is w.debrief
+    # a deferred patient: no rows of N/A, no cut "through the tip" of a trocar that never was
+    _start(w, d, "l1-inr-high")
+    answers = {k: g["expected"] for k, g in w.scenario.decisions.gates.items()}
+    assert answers["candidacy"] != "proceed"
+    d.answer_checklist(answers)
+    d.finish()
+    assert table.verticalScrollBar().value() == 0
+    statuses = {table.item(i, 2).text() for i in range(table.rowCount())}
+    assert "N/A" not in statuses and table.rowCount() >= 1
+    n_na = sum(m["status"] == "n/a" for m in w.debrief.report_json["metrics"])
+    assert n_na > 5 and f"{n_na} metrics did not apply" in w.debrief.summary.text()
+    assert "tip" not in w.debrief.axial.title.text() and "trocar path" not in w.debrief.sagittal.title.text()
+
+
+# ------------------------------------------------------------------ 9 and in-app help
+def test_help_guide_hints_status_and_tooltips(make_window):
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSlider, QAbstractSpinBox, QComboBox
+
+    from trainer.ui.help import USER_GUIDE
+
+    w, d = make_window()
+    guide = w.show_user_guide()
+    text = guide.browser.toPlainText()
+    # the rendered guide holds every section heading of docs/user-guide.md
+    headings = [line.lstrip("#").strip() for line in USER_GUIDE.read_text().splitlines() if line.startswith("## ")]
+    assert len(headings) >= 8 and all(h.replace("`", "") in text for h in headings)
+    w.show_shortcuts()
+    sc = w.dialogs[-1]
+    assert "The user guide" in sc.browser.toPlainText()       # the last line is there, in a scrolling view
+    _start(w, d, "l1-wedge-default")
+    assert "checklist" in w.hint.text()
+    d.answer_checklist({"candidacy": "proceed"})
+    # proceeding: the status bar and the hint move on before the first shot
+    assert w.status.fields["stage"].text() == "C-arm alignment"
+    assert "Square the C-arm" in w.hint.text()
+    # every control of the procedure column and the monitors says what it does
+    missing = []
+    for parent in (w.carm, w.trocar, w.cement, *w.monitors.values(), w.finish_button.parent()):
+        controls = [c for kind in (QAbstractButton, QAbstractSpinBox, QComboBox, QAbstractSlider)
+                    for c in parent.findChildren(kind)]
+        for ctl in controls:
+            if not ctl.toolTip() and ctl.isVisibleTo(w):
+                missing.append(ctl.text() if hasattr(ctl, "text") and callable(ctl.text) else type(ctl).__name__)
+    assert missing == []
+    # and a control with a shortcut names it
+    for ctl, key in ((w.carm.shot_button, "[S]"), (w.carm.fluoro_button, "[hold F]"), (w.carm.ap_button, "[1]"),
+                     (w.carm.lat_button, "[2]"), (w.trocar.place_button, "[P]"), (w.cement.mix_button, "[M]"),
+                     (w.cement.inject_button, "[I]"), (w.cement.wait_buttons[30], "[W]"),
+                     (w.trocar.advance_buttons["in_fine"], "[Shift+A]"), (w.finish_button, "[Ctrl+Enter]")):
+        assert key in ctl.toolTip(), (ctl.text(), ctl.toolTip())

@@ -49,8 +49,6 @@ class CArmPanel(QGroupBox):
         self._busy = lambda: False
         self.ap_button = QPushButton("AP  (1)")
         self.lat_button = QPushButton("Lateral  (2)")
-        self.ap_button.setToolTip("Swing the C-arm to the AP preset (orbital 0, tilt 0)")
-        self.lat_button.setToolTip("Swing the C-arm to the lateral preset (orbital 90)")
         self.ap_button.clicked.connect(lambda: self.preset("ap"))
         self.lat_button.clicked.connect(lambda: self.preset("lateral"))
         #: orbital correction (deg) the trainee applied on AP or lateral (a rotated patient); the
@@ -58,6 +56,7 @@ class CArmPanel(QGroupBox):
         self.orbital_correction_deg = 0.0
         self.tilt_by_view = {"ap": 0.0, "lateral": 0.0}
         self._biplane = False
+        self._label_presets()
 
         self.orbital = _spin(-135, 135, 2.0, " °")
         self.tilt = _spin(-45, 45, 2.0, " °")
@@ -65,16 +64,18 @@ class CArmPanel(QGroupBox):
         for axis, spin in zip("xyz", self.offset):
             spin.setToolTip(f"Table offset {axis} (mm): patient point brought to the isocentre")
         self.move_button = QPushButton("Move C-arm")
-        self.move_button.setToolTip("Move to the orbital, tilt and table offset set above")
+        self.move_button.setToolTip("Move to the orbital, tilt and table offset set above "
+                                    "(Ctrl+arrow keys change orbital/tilt by one step and move)")
+        self.orbital.setToolTip("Orbital angle (deg): 0 = AP, 90 = lateral  [Ctrl+Left / Ctrl+Right: one step and move]")
         self.move_button.clicked.connect(self._emit_move)
 
         self.shot_button = QPushButton("Shot  (S)")
         self.shot_button.setObjectName("shotButton")
-        self.shot_button.setToolTip("One fluoroscopic image in the current pose")
+        self.shot_button.setToolTip("One fluoroscopic image in the current pose  [S]")
         self.shot_button.clicked.connect(lambda: self.actionRequested.emit({"type": "shot"}))
         self.fluoro_button = QPushButton("Fluoro  (hold F)")
         self.fluoro_button.setObjectName("fluoroButton")
-        self.fluoro_button.setToolTip("Continuous pulsed fluoroscopy while held; dose accrues")
+        self.fluoro_button.setToolTip("Continuous pulsed fluoroscopy while held; dose accrues  [hold F]")
         self.fluoro_button.pressed.connect(self.start_fluoro)
         self.fluoro_button.released.connect(self.stop_fluoro)
         self._timer = QTimer(self)
@@ -91,7 +92,8 @@ class CArmPanel(QGroupBox):
         grid.addWidget(QLabel("Orbital"), 0, 0)
         grid.addWidget(self.orbital, 0, 1)
         grid.addWidget(QLabel("Tilt"), 0, 2)
-        self.tilt.setToolTip("Cranio-caudal tilt (deg); positive: the beam heads cranially")
+        self.tilt.setToolTip("Cranio-caudal tilt (deg); positive: the beam heads cranially  "
+                             "[Ctrl+Up / Ctrl+Down: one step and move]")
         grid.addWidget(self.tilt, 0, 3)
         grid.addWidget(QLabel("Table mm"), 1, 0)
         row = QHBoxLayout()

@@ -35,6 +35,8 @@ def build_menus(w) -> None:
         "wait": lambda: w.cement.request_wait(30),
         "finish": w.request_finish,
         "shortcuts": w.show_shortcuts,
+        "user_guide": w.show_user_guide,
+        "show_debrief": w.show_debrief,
     }
     session = w.menuBar().addMenu("&Session")
     new = session.addAction("New session…")
@@ -44,12 +46,16 @@ def build_menus(w) -> None:
     w.open_scenario_action.triggered.connect(lambda: w.show_picker().ask_file())
     session.addAction("Import patient CT…").triggered.connect(lambda: open_ct_import(w))
     session.addAction("Finish procedure…").triggered.connect(w.request_finish)
+    show = session.addAction("Show the debrief")
+    show.setShortcut(QKeySequence("Ctrl+D"))
+    show.triggered.connect(w.show_debrief)
+    session.addAction("Monitors and final images").triggered.connect(w.show_monitors)
     session.addSeparator()
     session.addAction("Quit").triggered.connect(w.close)
     proc = w.menuBar().addMenu("&Procedure")
     w.qactions: dict[str, QAction] = {}
     for cid, key, text in SHORTCUTS:
-        if cid not in handlers or cid == "shortcuts":
+        if cid not in handlers or cid in ("shortcuts", "user_guide", "show_debrief"):
             continue
         act = QAction(text, w)
         if cid != "fluoro":
@@ -79,3 +85,8 @@ def build_menus(w) -> None:
     act.setShortcut(QKeySequence("F1"))
     act.triggered.connect(w.show_shortcuts)
     w.qactions["shortcuts"] = act
+    guide = help_menu.addAction("User guide")
+    guide.setShortcut(QKeySequence("Shift+F1"))
+    guide.triggered.connect(w.show_user_guide)
+    w.qactions["user_guide"] = guide
+    w.qactions["show_debrief"] = show
