@@ -85,6 +85,7 @@ class DebriefWidget(QWidget):
     newSessionRequested = Signal()
     pdfRequested = Signal()
     imagesRequested = Signal()
+    reviewRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -126,12 +127,18 @@ class DebriefWidget(QWidget):
         self.images_button.setToolTip("Back to the monitors with the last images of this attempt (read-only); "
                                       "'Show the debrief' there brings you back  [Ctrl+D]")
         self.images_button.clicked.connect(self.imagesRequested)
+        self.review_button = QPushButton("Review: 3-D and timeline…")
+        self.review_button.setObjectName("reviewButton")
+        self.review_button.setToolTip("Replay the attempt: click any moment of the timeline to see its images and "
+                                      "the vertebra in 3-D with the trocar path, cement and leaks")
+        self.review_button.clicked.connect(self.reviewRequested)
 
         head = QHBoxLayout()
         head.addWidget(self.images_button)
         head.addWidget(self.outcome)
         head.addWidget(self.score_label)
         head.addStretch(1)
+        head.addWidget(self.review_button)
         head.addWidget(self.pdf_button)
         head.addWidget(self.new_button)
         left = QWidget()

@@ -116,6 +116,8 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.debrief.newSessionRequested.connect(lambda: self.show_picker())
         self.debrief.pdfRequested.connect(self._save_pdf)
         self.debrief.imagesRequested.connect(self.show_monitors)
+        self.debrief.reviewRequested.connect(self.show_review)
+        self.review = None                         # the review page, made when first asked for
         self.stack = QStackedWidget()
         self.stack.addWidget(split)
         self.stack.addWidget(self.debrief)
@@ -397,6 +399,20 @@ class MainWindow(DialogsMixin, QMainWindow):
     def show_debrief(self) -> None:
         if self.controller.report is not None:
             self.stack.setCurrentIndex(1)
+
+    def show_review(self):
+        """Review mode of the finished session: replayed moments, 3-D view, timeline."""
+        if self.controller.report is None or self.controller.path is None:
+            return None
+        if self.review is None:
+            from trainer.ui.review import ReviewWidget    # lazy: OpenGL is not needed at launch
+
+            self.review = ReviewWidget()
+            self.review.debriefRequested.connect(self.show_debrief)
+            self.stack.addWidget(self.review)
+        self.review.load(self.controller.path)
+        self.stack.setCurrentWidget(self.review)
+        return self.review
 
     def _on_debrief(self, report, cuts) -> None:
         self.debrief.cuts = cuts

@@ -5,10 +5,15 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
-from trainer.ui.ct_landmarks import open_ct_import
 from trainer.ui.shortcuts import SHORTCUTS
 
 __all__ = ["build_menus"]
+
+
+def _open_ct_import(w):
+    from trainer.ui.ct_landmarks import open_ct_import   # lazy: DICOM and SciPy are not needed at launch
+
+    return open_ct_import(w)
 
 
 def build_menus(w) -> None:
@@ -44,7 +49,7 @@ def build_menus(w) -> None:
     new.setToolTip("Choose a training case and start a new session")
     w.open_scenario_action = session.addAction("Open scenario file…")
     w.open_scenario_action.triggered.connect(lambda: w.show_picker().ask_file())
-    session.addAction("Import patient CT…").triggered.connect(lambda: open_ct_import(w))
+    session.addAction("Import patient CT…").triggered.connect(lambda: _open_ct_import(w))
     session.addAction("Finish procedure…").triggered.connect(w.request_finish)
     show = session.addAction("Show the debrief")
     show.setShortcut(QKeySequence("Ctrl+D"))
