@@ -64,7 +64,7 @@ def test_progress_json_csv_and_refusals(tmp_path, capsys):
     before = out_csv.read_bytes()
     r = subprocess.run([sys.executable, "-m", "trainer.cli", "progress", "--store", str(db), "--csv", str(out_csv)],
                        capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 2 and "already exists" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "does not exist yet" in r.stderr and "Traceback" not in r.stderr
     assert out_csv.read_bytes() == before
     assert main(["progress", "nobody", "--store", str(db)]) == 2
     assert main(["progress", "--store", str(tmp_path / "missing.sqlite3")]) == 2

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from trainer.core.records.output import OutputExists
+from trainer.core.errors import ParameterError
 from trainer.core.records.store import open_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core" / "records"))
@@ -70,7 +70,7 @@ def test_cohort_table_filters_exports_and_opens_a_debrief(qtbot, store, tmp_path
     w.export_csv(out)
     rows = list(csv.DictReader(out.open()))
     assert [(r["trainee"], r["attempts"]) for r in rows] == [("dan", "4"), ("eve", "1")]
-    with pytest.raises(OutputExists):
+    with pytest.raises(ParameterError, match='does not exist yet'):
         w.export_csv(out)
     w.select_trainee("dan")
     assert w.attempts_table.rowCount() == 4

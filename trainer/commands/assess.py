@@ -27,6 +27,9 @@ def add_arguments(parser):
     parser.add_argument("--html", metavar="OUT.html", default=None, help="write the HTML debrief")
     parser.add_argument("--pdf", metavar="OUT.pdf", default=None, help="write the PDF debrief")
     parser.add_argument("--force", action="store_true", help="replace an existing --html/--pdf file")
+    parser.add_argument("--ct-root", metavar="DIR", default=None,
+                        help="folder a CT scenario's [ct] folder must lie in (default: the session file's folder; "
+                             "the path recorded in the session is never followed)")
     parser.add_argument("--store", metavar="PATH", default=None,
                         help="also record the attempt in this trainee store (SQLite; created if missing); "
                              "re-assessing the same session updates its attempt (docs/progress.md)")
@@ -69,8 +72,12 @@ def write_reports(outs: dict, html: str, title: str, force: bool) -> None:
         write_pdf_safely(html, outs["pdf"], title=title, force=force)
 
 
-def assess(path, render: bool = False):
+def assess(path, render: bool = False, ct_root=None):
     """Read, verify and replay a session; return ``(record, procedure, report)``.
+
+    The session is streamed (memory does not grow with its length); a CT scenario's folder
+    is looked up inside ``ct_root`` (default: the session file's folder), never where the
+    header points.
 
     Raises
     ------
@@ -83,16 +90,23 @@ def assess(path, render: bool = False):
     from trainer.core.session.reader import read_session
     from trainer.core.session.replay import replay
 
-    record = read_session(path)
-    scenario = record.scenario()
+    record = read_session(path, keep_entries=False)
+    scenario = record.scenario(ct_root=ct_root)
     patient = None
     if getattr(scenario, "ct", None) is None:
         # sessions of one case share their patient: the on-disk cache skips the build
         from trainer.core.anatomy.cache import cached_patient
 
         patient = cached_patient(scenario.anatomy)
-    proc = replay(record, render=render, patient=patient)
+    proc = replay(record, render=render, patient=patient, scenario=scenario)
     return record, proc, score(proc)
+
+
+def _is_builtin(record) -> bool:
+    from trainer import SCENARIOS_DIR
+
+    sid = record.header.get("scenario_id")
+    return isinstance(sid, str) and (SCENARIOS_DIR / f"{sid}.toml").is_file()
 
 
 def record_in_store(store_path, record, report_json: dict) -> dict:
@@ -114,7 +128,7 @@ def run(args) -> int:
     outs = check_report_outputs(args)
     want_doc = bool(outs)
     try:
-        record, proc, report = assess(args.session, render=want_doc)
+        record, proc, report = assess(args.session, render=want_doc, ct_root=getattr(args, "ct_root", None))
     except TamperError as exc:
         print(f"vptrainer assess: TAMPERED: {exc}", file=sys.stderr)
         return EXIT_TAMPERED
@@ -123,10 +137,20 @@ def run(args) -> int:
 
         html = debrief_html(report, context_for_procedure(proc), proc.last_images, title=proc.scenario.title)
         write_reports(outs, html, f"vptrainer debrief: {proc.scenario.title}", getattr(args, "force", False))
+    from trainer.core.session.reader import builtin_scenario_mismatch
+
+    mismatch = builtin_scenario_mismatch(record)
     out = report.to_json()
     out["session"] = {"path": str(args.session), "complete": bool(record.complete),
                       "truncated": bool(record.truncated), "trainee": record.header.get("trainee"),
-                      "seed": record.header.get("seed"), "actions": len(record.entries)}
+                      "seed": record.header.get("seed"), "actions": record.n_entries,
+                      "scenario_matches_builtin": None if mismatch is None and not _is_builtin(record)
+                      else mismatch is None}
+    if mismatch:
+        print(f"vptrainer assess: WARNING: {mismatch}", file=sys.stderr)
+    if record.truncated:
+        print(f"vptrainer assess: note: the last line of {args.session} was cut off (a crash while writing); "
+              "it was dropped and the session scored up to the last whole line", file=sys.stderr)
     if getattr(args, "store", None):
         out["store"] = record_in_store(args.store, record, out)
     if args.json:

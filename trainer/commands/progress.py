@@ -59,11 +59,13 @@ def _attempts_csv(attempts, progress) -> str:
 
 def run(args) -> int:
     from trainer.core.errors import ParameterError
-    from trainer.core.records.output import write_new
+    from trainer.core.safe_write import atomic_write_text, check_output
     from trainer.core.records.progress import cohort_csv, cohort_rows, trainee_progress
     from trainer.core.records.store import default_store_path, open_store
 
     params = params_from_args(args)
+    if args.csv:
+        check_output(args.csv, option="--csv", force=args.force, suffixes=(".csv",))
     path = args.store or default_store_path()
     from pathlib import Path
 
@@ -78,7 +80,7 @@ def run(args) -> int:
     if args.trainee is not None:
         prog = trainee_progress(attempts, params, args.lc_h)
         if args.csv:
-            write_new(args.csv, _attempts_csv(attempts, prog), force=args.force)
+            atomic_write_text(args.csv, _attempts_csv(attempts, prog), force=args.force, option="--csv")
         if args.json:
             print(json.dumps(prog, indent=2))
         else:
@@ -99,7 +101,7 @@ def run(args) -> int:
         return 0
     rows = cohort_rows(attempts, params, args.lc_h)
     if args.csv:
-        write_new(args.csv, cohort_csv(rows), force=args.force)
+        atomic_write_text(args.csv, cohort_csv(rows), force=args.force, option="--csv")
     if args.json:
         print(json.dumps({"params": params.to_json(), "cohort": rows}, indent=2))
     else:

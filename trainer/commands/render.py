@@ -11,8 +11,9 @@ from trainer.core.errors import ParameterError
 
 NAME = "render"
 HELP = "render one fluoroscopy image of a scenario to PNG or DICOM (XA)"
-DESCRIPTION = ("Render one fluoroscopy shot of a scenario's synthetic patient: AP or lateral C-arm "
-               "position, optional orbital/tilt, written as PNG or as a DICOM XA image.")
+DESCRIPTION = ("Render one fluoroscopy shot of a scenario's patient (synthetic, or the patient CT of its [ct] "
+               "section, isocentre on the target body): AP or lateral C-arm position, optional orbital/tilt, "
+               "written as PNG or as a DICOM XA image.")
 
 
 def add_arguments(parser):
@@ -49,8 +50,8 @@ def _validate_dicom(path):
 
 
 def run(args) -> int:
-    from trainer.core.anatomy.builder import build_patient
     from trainer.core.safe_write import atomic_file, check_output
+    from trainer.core.scenario.build import build_scenario_patient
     from trainer.core.scenario.loader import load_scenario
     from trainer.core.xray.detector import expose
     from trainer.core.xray.dicom_export import write_xa
@@ -70,7 +71,7 @@ def run(args) -> int:
     lateralish = abs(abs(orbital) - 90.0) < 45.0
     kvp = args.kvp if args.kvp is not None else (carm.kvp_lateral if lateralish else carm.kvp_ap)
     geometry = carm.geometry.with_pixels(args.size)
-    patient = build_patient(scenario.anatomy)
+    patient = build_scenario_patient(scenario)      # the [ct] series, centred on the target body
     renderer = FluoroRenderer(patient, geometry, patient_roll_deg=carm.patient_roll_deg)
     li = renderer.render(pose, kvp)
     exposure = expose(li, args.pulses, geometry, np.random.default_rng(scenario.seed), kvp=kvp)

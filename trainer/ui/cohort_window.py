@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QFileDialog, QHB
 
 from trainer.core.errors import VPTrainerError
 from trainer.core.records.cusum import PRESETS
-from trainer.core.records.output import write_new
 from trainer.core.records.progress import cohort_csv, cohort_rows, scenario_family
 from trainer.core.records.store import open_store
+from trainer.core.safe_write import atomic_write_text
 
 __all__ = ["CohortWindow"]
 
@@ -158,7 +158,7 @@ class CohortWindow(QWidget):
         return w
 
     def export_csv(self, path, force: bool = False) -> Path:
-        return write_new(path, cohort_csv(self.rows), force=force)
+        return atomic_write_text(path, cohort_csv(self.rows), force=force, option="CSV file")
 
     def _export_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export the cohort table", "cohort.csv", "CSV (*.csv)")
