@@ -106,7 +106,8 @@ def test_pdf_debrief_has_no_nearly_blank_page(tmp_path, capsys):
     from trainer.cli import main as cli_main
 
     actions = tmp_path / "poor.jsonl"
-    expert = [line for line in open("tests/data/expert_l1_left.jsonl") if line.startswith("{")
+    expert = [line for line in Path("tests/data/expert_l1_left.jsonl").read_text().splitlines(True)
+              if line.startswith("{")
               and '"decide"' not in line and '"finish"' not in line]
     actions.write_text(POOR_ACTIONS + "".join(expert[:40]) + '{"type": "finish"}\n')
     session = tmp_path / "poor-session.jsonl"
@@ -331,7 +332,12 @@ def test_after_finishing_the_images_stay_reachable_and_each_debrief_opens_clean(
 
 # ------------------------------------------------------------------ 9 and in-app help
 def test_help_guide_hints_status_and_tooltips(make_window):
-    from PySide6.QtWidgets import QAbstractButton, QAbstractSlider, QAbstractSpinBox, QComboBox
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractSlider,
+        QAbstractSpinBox,
+        QComboBox,
+    )
 
     from trainer.ui.help import USER_GUIDE
 

@@ -10,9 +10,22 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QHBoxLayout, QLabel, QLineEdit, QMainWindow,
-                               QProgressDialog, QPushButton, QScrollArea, QSplitter, QStackedWidget,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QProgressDialog,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from trainer.ui.actions import aim_direction, place_from_pick
 from trainer.ui.carm_panel import CArmPanel
@@ -20,10 +33,10 @@ from trainer.ui.cement_panel import CementPanel, mmss
 from trainer.ui.chart_panel import ChartPanel
 from trainer.ui.debrief import DebriefWidget
 from trainer.ui.fluoro_view import FluoroMonitor
+from trainer.ui.help import stage_hint
 from trainer.ui.session_controller import Controller
 from trainer.ui.settings import DisplayPrefs, Settings
 from trainer.ui.status_bar import StatusBar
-from trainer.ui.help import stage_hint
 from trainer.ui.trocar_panel import TrocarPanel, fixed_lines
 from trainer.ui.window_dialogs import DialogsMixin
 
@@ -405,7 +418,9 @@ class MainWindow(DialogsMixin, QMainWindow):
         if self.controller.report is None or self.controller.path is None:
             return None
         if self.review is None:
-            from trainer.ui.review import ReviewWidget    # lazy: OpenGL is not needed at launch
+            from trainer.ui.review import (
+                ReviewWidget,  # lazy: OpenGL is not needed at launch
+            )
 
             self.review = ReviewWidget()
             self.review.debriefRequested.connect(self.show_debrief)

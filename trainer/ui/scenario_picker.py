@@ -12,11 +12,23 @@ import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QPushButton, QSplitter, QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
-from trainer.core.errors import VPTrainerError
 from trainer import SCENARIOS_DIR
+from trainer.core.errors import VPTrainerError
 from trainer.core.scenario.loader import DEFAULT_SCENARIO, builtin_ids, load_scenario
 
 __all__ = ["ScenarioPicker", "describe"]
