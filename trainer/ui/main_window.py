@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QMainWindow,
     QProgressDialog,
@@ -26,20 +27,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trainer.core.scenario.loader import builtin_ids
 from trainer.ui.actions import aim_direction, place_from_pick
 from trainer.ui.carm_panel import CArmPanel
 from trainer.ui.cement_panel import CementPanel, mmss
 from trainer.ui.chart_panel import ChartPanel
 from trainer.ui.debrief import DebriefWidget
 from trainer.ui.fluoro_view import FluoroMonitor
-from trainer.ui.menus import build_menus
-from trainer.ui.records_menu import record_on_finish
-from trainer.ui.scenario_picker import ScenarioPicker
+from trainer.ui.help import stage_hint
 from trainer.ui.session_controller import Controller
 from trainer.ui.settings import DisplayPrefs, Settings
 from trainer.ui.status_bar import StatusBar
-from trainer.ui.trocar_panel import TrocarPanel
+from trainer.ui.trocar_panel import TrocarPanel, fixed_lines
 from trainer.ui.window_dialogs import DialogsMixin
 
 __all__ = ["MainWindow"]
@@ -91,7 +89,9 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.trocar.advanceRequested.connect(lambda mm: self.submit({"type": "advance", "mm": round(mm, 3)}))
         self.trocar.sideChanged.connect(lambda _s: self._set_pending_place(None))
         self.finish_button = QPushButton("Finish procedure…  (Ctrl+Enter)")
-        self.finish_button.clicked.connect(self.request_finish)
+        self.finish_button.setObjectName("finishButton")
+        self.finish_button.setToolTip("End the procedure and score it; no action is possible afterwards  [Ctrl+Enter]")
+        self.finish_button.clicked.connect(self._finish_or_debrief)
         proc = QWidget()
         pl = QVBoxLayout(proc)
         pl.setContentsMargins(2, 2, 2, 2)
@@ -110,13 +110,27 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.tabs.currentChanged.connect(self._fit_panel)
         self.split = split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(mons)
-        split.addWidget(self.tabs)
+        self.hint = QLabel("")
+        self.hint.setObjectName("stageHint")
+        self.hint.setStyleSheet("color: #f0d36a; padding: 2px 4px;")
+        self.hint.setToolTip("What to do next at this stage (Help > User guide for the whole procedure)")
+        fixed_lines(self.hint, 3)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.setSpacing(2)
+        rl.addWidget(self.hint)
+        rl.addWidget(self.tabs, 1)
+        split.addWidget(right)
         split.setStretchFactor(0, 1)
         split.setCollapsible(0, False)
         split.setCollapsible(1, False)
         self.debrief = DebriefWidget()
         self.debrief.newSessionRequested.connect(lambda: self.show_picker())
         self.debrief.pdfRequested.connect(self._save_pdf)
+        self.debrief.imagesRequested.connect(self.show_monitors)
+        self.debrief.reviewRequested.connect(self.show_review)
+        self.review = None                         # the review page, made when first asked for
         self.stack = QStackedWidget()
         self.stack.addWidget(split)
         self.stack.addWidget(self.debrief)
@@ -142,6 +156,8 @@ class MainWindow(DialogsMixin, QMainWindow):
 
     # ------------------------------------------------------------------ set-up
     def _build_menus(self) -> None:
+        from trainer.ui.menus import build_menus
+
         build_menus(self)
 
     def _apply_settings(self) -> None:
@@ -189,6 +205,8 @@ class MainWindow(DialogsMixin, QMainWindow):
     # ------------------------------------------------------------------ sessions
     def show_picker(self, preselect: str | None = None):
         """Open the scenario picker (non-modal) with ``preselect`` or the launch scenario selected."""
+        from trainer.ui.scenario_picker import ScenarioPicker
+
         picker = ScenarioPicker(self, self.settings, preselect=preselect or self.initial_scenario)
         picker.scenarioChosen.connect(self.start_scenario)
         self.dialogs.append(picker)
@@ -211,6 +229,7 @@ class MainWindow(DialogsMixin, QMainWindow):
             m.clear()
         self.stack.setCurrentIndex(0)
         self._show_view(None)                      # nothing of the last session stays on screen
+        self.carm.reset_corrections()
         self._set_pending_place(None)
         self.progress = QProgressDialog(text, "Cancel", 0, 0, self)
         self.progress.setWindowTitle("Preparing")
@@ -270,7 +289,7 @@ class MainWindow(DialogsMixin, QMainWindow):
 
     def switch_view(self) -> None:
         target = "lateral" if self.view is not None and self.view.view == "ap" else "ap"
-        self.submit({"type": "carm", "preset": target})
+        self.carm.preset(target)
 
     def aim(self, d_medial_deg: float, d_cranial_deg: float) -> None:
         if self.view is None or self.view.trocar is None:
@@ -356,11 +375,15 @@ class MainWindow(DialogsMixin, QMainWindow):
     def _show_view(self, view) -> None:
         self.view = view
         self.status.show_view(view)
+        self.hint.setText(stage_hint(view))
         self.trocar.show_trocar(None if view is None else view.trocar)
         self.cement.show_cement(None if view is None else view.cement)
         has = view is not None and not view.finished
-        for w in (self.carm, self.trocar, self.cement, self.finish_button):
+        for w in (self.carm, self.trocar, self.cement):
             w.setEnabled(has)
+        done = view is not None and view.finished
+        self.finish_button.setEnabled(has or done)
+        self.finish_button.setText("Show the debrief  (Ctrl+D)" if done else "Finish procedure…  (Ctrl+Enter)")
         if view is None:
             self.chart.show_decisions({})
             self.chart.set_locked(True)
@@ -374,10 +397,44 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.monitors["ap"].set_pick_enabled(view.trocar is None and "ap" in view.images)
         self.trocar.place_button.setEnabled(self.pending_place is not None and view.trocar is None)
 
+    def _finish_or_debrief(self) -> None:
+        if self.view is not None and self.view.finished:
+            self.show_debrief()
+        else:
+            self.request_finish()
+
+    def show_monitors(self) -> None:
+        """After finishing: the monitors with the final images (controls read-only)."""
+        self.stack.setCurrentIndex(0)
+        self.tabs.setCurrentIndex(1 if self.view is not None and self.view.trocar is not None else 0)
+        self.status.note("The final images of this attempt. 'Show the debrief' (Ctrl+D) returns to the score.")
+
+    def show_debrief(self) -> None:
+        if self.controller.report is not None:
+            self.stack.setCurrentIndex(1)
+
+    def show_review(self):
+        """Review mode of the finished session: replayed moments, 3-D view, timeline."""
+        if self.controller.report is None or self.controller.path is None:
+            return None
+        if self.review is None:
+            from trainer.ui.review import (
+                ReviewWidget,  # lazy: OpenGL is not needed at launch
+            )
+
+            self.review = ReviewWidget()
+            self.review.debriefRequested.connect(self.show_debrief)
+            self.stack.addWidget(self.review)
+        self.review.load(self.controller.path)
+        self.stack.setCurrentWidget(self.review)
+        return self.review
+
     def _on_debrief(self, report, cuts) -> None:
         self.debrief.cuts = cuts
         self.debrief.show_report(report, cuts)
         self.stack.setCurrentIndex(1)
+        from trainer.ui.records_menu import record_on_finish
+
         self.records_note = record_on_finish(self, report)
         self.status.note(f"Procedure finished: score {self.debrief.shown_score}. Session saved to "
                          f"{self.controller.path}. {self.records_note}")
@@ -429,5 +486,7 @@ class MainWindow(DialogsMixin, QMainWindow):
 
 
 def _builtin() -> list[str]:
+    from trainer.core.scenario.loader import builtin_ids
+
     return builtin_ids()
 
