@@ -45,8 +45,15 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["cached_patient", "patient_key", "cache_dir", "source_fingerprint", "private_cache_dir",
-           "MAX_ENTRIES", "ENV_DIR"]
+__all__ = [
+    "ENV_DIR",
+    "MAX_ENTRIES",
+    "cache_dir",
+    "cached_patient",
+    "patient_key",
+    "private_cache_dir",
+    "source_fingerprint",
+]
 
 ENV_DIR = "VPTRAINER_CACHE_DIR"
 MAX_ENTRIES = 12                      #: about 25 MB each for the default 0.5 mm grid
@@ -243,7 +250,7 @@ def _read(path: Path, key: str, params, secret: bytes):
               and hmac.compare_digest(mac, _mac(secret, key, payload)))
         if ok:                            # only bytes this user's vptrainer wrote are parsed
             patient = _decode(payload, params)
-    except Exception:                     # any damage: treat as a miss and rebuild
+    except Exception:  # noqa: BLE001 (any damage: treat as a miss and rebuild)
         patient = None
     if patient is None:
         _unlink(path)
