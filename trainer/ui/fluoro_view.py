@@ -103,6 +103,7 @@ class FluoroMonitor(QWidget):
         self.auto_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.auto_button.clicked.connect(self.auto_levels)
         self.invert_box = QCheckBox("Invert")
+        self.invert_box.setToolTip("Show dense structures white instead of dark (this monitor)")
         self.invert_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.invert_box.toggled.connect(self.set_invert)
 

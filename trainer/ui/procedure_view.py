@@ -124,8 +124,7 @@ def debrief_cuts(procedure):
     c = procedure.cement
     if c is not None and c.injected_ml > 0:
         cement_kji = c.deposit().ijk
-        flat = c.flow.occupied()
-        leak_kji = c.domain.grid_kji(flat[~c.domain.in_body[flat]])   # the model's own leak voxels
+        leak_kji = c.leak_voxels_kji()          # the voxels the leak table books (canal/foramen by site)
     if tr is None:
         return reveal_slices(procedure.patient, None, None, None, cement_kji, leak_kji)
     return reveal_slices(procedure.patient, tr.skin_mm, tr.direction, tr.tip_mm, cement_kji, leak_kji)

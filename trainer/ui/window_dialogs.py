@@ -78,6 +78,15 @@ class DialogsMixin:
         self.dialogs.append(dlg)
         dlg.show()
 
+    def show_user_guide(self):
+        """Help > User guide: docs/user-guide.md rendered in a non-modal window."""
+        from trainer.ui.help import UserGuideDialog
+
+        dlg = UserGuideDialog(self)
+        self.dialogs.append(dlg)
+        dlg.show()
+        return dlg
+
     def show_steps(self):
         """View > Step sizes…: a non-modal dialog; OK applies and remembers them."""
         from trainer.ui.preferences import StepsDialog
