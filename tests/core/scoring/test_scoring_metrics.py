@@ -55,7 +55,8 @@ def test_medial_wall_breach_is_critical(lm):
     assert m.status == "fail" and m.critical_failed
     assert "medial to the left medial pedicle wall" in m.detail and "posterior" in m.detail
     assert not r.passed
-    assert any(c.startswith("Medial-wall rule") for c in r.critical_errors)
+    assert r.failed_rules[0]["rule"] == "medial_wall"          # the policy names the first broken rule
+    assert r.headline().startswith("FAILED: the tip crossed the medial pedicle wall")
     assert r.metric("canal_foramen_breach").critical_failed
     assert r.metric("breach_grade").value == 3
 
@@ -75,7 +76,9 @@ def test_tip_left_in_posterior_third_fails_tip_depth(lm):
     m = r.metric("tip_depth")
     assert m.status == "fail" and m.value < 1 / 3
     assert "posterior third" in m.detail
-    assert not m.critical_failed
+    # injecting there breaks the "tip in the target zone" rule (issue 13 policy)
+    assert m.critical_failed and not r.passed
+    assert [f["rule"] for f in r.failed_rules] == ["tip_not_in_target"]
 
 
 def test_front_of_middle_third_warns(lm):
@@ -155,7 +158,7 @@ def test_two_hundred_shots_fail_radiation_and_efficiency(lm):
     s.mix_and_wait().inject(3.0, check_every_ml=None).finish()
     r = run(lm, s)
     assert r.radiation["shots"] == 200
-    assert r.metric("shots").status == "fail" and r.metric("shots").value == 200
+    assert r.metric("exposures").status == "fail" and r.metric("exposures").value == r.radiation["exposures"] >= 200
     assert r.metric("progress_per_shot").status == "fail"
     assert r.metric("ap_checks").status == "fail"      # no check at all during 3 mL
 
@@ -221,7 +224,8 @@ def test_breach_grade_from_wall_events(lm):
                                                       "tissue_to": "muscle"}))
     r = run(lm, s)
     m = r.metric("breach_grade")
-    assert m.value == 2 and m.status == "fail" and "pedicle_lateral" in m.detail and not m.critical_failed
+    assert m.value == 2 and m.status == "fail" and "lateral pedicle wall" in m.detail and not m.critical_failed
+    assert "beyond the 2 mm tolerance" in m.detail
 
 
 def test_breach_that_deepens_after_the_crossing_takes_the_worst_grade(lm):

@@ -17,6 +17,7 @@ import json
 
 import numpy as np
 
+from trainer.core.anatomy.breach import gr_grade
 from trainer.core.errors import ActionRefused, ParameterError
 from trainer.core.procedure import trocar as trocar_mod
 from trainer.core.procedure.actions import DURATIONS, validate
@@ -24,7 +25,7 @@ from trainer.core.procedure.cement import CementModel
 from trainer.core.procedure.events import Event
 from trainer.core.procedure.imaging import Imager
 from trainer.core.procedure.state import PHASES, ActionResult, DoseTotals, view_of
-from trainer.core.procedure.walls import WallModel, gr_grade
+from trainer.core.procedure.walls import WallModel
 from trainer.core.scenario.build import patient_for
 from trainer.core.scenario.model import Scenario
 from trainer.core.xray.geometry import LATERAL, Pose
@@ -256,7 +257,9 @@ class Procedure:
                 "entrance_kerma_mgy": round(float(d.entrance_kerma_mgy), 6),
                 "dap_gycm2": round(float(d.dap_gycm2), 8), "fluoro_s": round(float(d.fluoro_s), 4),
                 "tip_mm": tip, "cement_ml": 0.0 if self.cement is None else round(self.cement.injected_ml, 4),
-                "image_sha256": shot.sha256}
+                "image_sha256": shot.sha256,
+                # one exposure = one pedal press or single shot; a continuous shot extends a held run
+                "continuous": bool(a.get("continuous", False))}
         evs = [Event("shot", t_shot, data)]
         evs += [Event("leak_seen", t_shot, {"type": lk.type, "region": lk.region, "view": shot.view,
                                             "volume_ml": round(float(lk.volume_ml), 6)}) for lk in seen]
@@ -275,7 +278,8 @@ class Procedure:
         self._advance_phase("access")
         dur = DURATIONS.place_s
         ev = Event("trocar_placed", self.t_s + dur, {
-            "side": tr.side, "gauge": tr.gauge, "length_mm": tr.length_mm, "entry_mm": list(a["entry_mm"]),
+            "side": tr.side, "gauge": tr.gauge, "outer_diameter_mm": tr.outer_diameter_mm, "length_mm": tr.length_mm,
+            "entry_mm": list(a["entry_mm"]),
             "target_mm": list(a["target_mm"]), "skin_mm": list(tr.skin_mm), "direction": _r(tr.direction, 6),
             "insertion": self.insertions})
         return {"side": tr.side, "gauge": tr.gauge, **self._tip_summary()}, [ev], None, dur

@@ -40,7 +40,7 @@ SHORTCUTS = {
     "fill_percent_max": ("fill_fraction", "max"),
     "tip_depth_min": ("tip_depth", "min"),
     "tip_depth_max": ("tip_depth", "max"),
-    "shots_max": ("shots", "max"),
+    "shots_max": ("exposures", "max"),
     "fluoro_s_max": ("fluoro_time", "max"),
     "dap_gycm2_max": ("dap", "max"),
 }

@@ -88,6 +88,10 @@ class ScoringContext:
     decision_reasons : dict
         Checklist item -> why the expected answer is right (shown in the report).
     bipedicular : bool
+    neural_cement_ml : dict or None
+        Cement found inside the canal / foramen outlines at the end ({'canal': mL, 'foramen': mL}).
+    canal_wall_temperature_c : float or None
+        Peak modelled temperature at the spinal-canal wall, deg C (None: unknown).
     scenario_id, scenario_sha256 : str
     """
 
@@ -102,6 +106,8 @@ class ScoringContext:
     final_leaks: list | None = None
     decision_reasons: dict = field(default_factory=dict)
     bipedicular: bool = False
+    neural_cement_ml: dict | None = None
+    canal_wall_temperature_c: float | None = None
     scenario_id: str = ""
     scenario_sha256: str = ""
 

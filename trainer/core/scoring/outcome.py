@@ -13,12 +13,14 @@ from typing import TypeVar
 import numpy as np
 
 from trainer.core.procedure.events import Event
+from trainer.core.scoring.cement_readout import canal_wall_temperature_c, neural_cement_ml
 from trainer.core.scoring.context import build_context
 from trainer.core.scoring.metric import STATUS_CREDIT, Metric, ScoringContext, StreamState
 from trainer.core.scoring.metrics import BUILTIN_METRICS
 from trainer.core.scoring.metrics.cement import LeakOther, collect_leaks
-from trainer.core.scoring.metrics.radiation import Shots
+from trainer.core.scoring.metrics.radiation import Exposures
 from trainer.core.scoring.metrics.tip import TipDepth
+from trainer.core.scoring.policy import RULE_BY_METRIC, broken_rules
 from trainer.core.scoring.report import ScoreReport, TimelineEntry, global_rating, merge_timeline, timeline_entry
 
 M = TypeVar("M", bound=Metric)
@@ -98,11 +100,12 @@ class Scorer:
         total_w = sum(r.weight for r in applicable)
         score = 0.0 if total_w <= 0 else 100.0 * sum(r.weight * STATUS_CREDIT[r.status]
                                                       for r in applicable) / total_w
-        critical = [f"{r.name}: {r.detail} (source: {r.source})" for r in results if r.critical_failed]
+        broken = broken_rules(results)
+        critical = [f"{rule.text}: {r.detail} (source: {rule.source})" for rule, r in broken]
+        critical += [f"{r.name}: {r.detail} (source: {r.source})" for r in results
+                     if r.critical_failed and r.id not in RULE_BY_METRIC]
         passed = not critical and score >= ctx.targets.pass_score - 1e-9
-        rad = self._metric("shots", Shots)
-        radiation = {"shots": rad.shots, "pulses": rad.pulses, "fluoro_s": rad.fluoro_s,
-                     "dap_gycm2": rad.dap_gycm2, "entrance_kerma_mgy": rad.kerma_mgy}
+        radiation = self._metric("exposures", Exposures).totals()
         tipm = self._metric("tip_depth", TipDepth)
         tip: dict[str, object] = {"depth_fraction": None, "tip_mm": None, "midline_offset_mm": None,
                                   "measured_at": None}
@@ -118,6 +121,8 @@ class Scorer:
             lk["seen_on"] = sorted(leak_metric.seen.get((lk["type"], lk.get("region", "")), ()))
         return ScoreReport(
             passed=passed, score=score, critical_errors=critical, metrics=results,
+            failed_rules=[{"rule": rule.id, "text": rule.text, "metric": r.id, "detail": r.detail,
+                           "source": rule.source} for rule, r in broken],
             cement_injected_ml=self.state.injected_ml, leaks=leaks, radiation=radiation, tip=tip,
             global_rating=global_rating(results), total_time_s=self.state.t_s, pass_score=ctx.targets.pass_score,
             scenario_id=ctx.scenario_id, scenario_sha256=ctx.scenario_sha256,
@@ -154,8 +159,11 @@ def _final_leaks(procedure) -> list | None:
 
 def context_for_procedure(procedure) -> ScoringContext:
     """The scoring context of a procedure (scenario, patient, final cement and leaks)."""
+    cem = getattr(procedure, "cement", None)
     return build_context(procedure.scenario, patient=procedure.patient,
-                         cement_points_mm=_cement_points_mm(procedure), final_leaks=_final_leaks(procedure))
+                         cement_points_mm=_cement_points_mm(procedure), final_leaks=_final_leaks(procedure),
+                         neural_cement_ml=neural_cement_ml(cem, procedure.patient),
+                         canal_wall_temperature_c=canal_wall_temperature_c(cem))
 
 
 def score(procedure) -> ScoreReport:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from trainer.core.scoring.metrics.alignment import ApOrbitalError, ApTiltError, LateralOrbitalError
 from trainer.core.scoring.metrics.cement import (
                                                  ApChecks,
+                                                 CanalWallTemperature,
                                                  CementPhase,
                                                  CementSpread,
                                                  CementVolume,
@@ -20,15 +21,9 @@ from trainer.core.scoring.metrics.cement import (
 )
 from trainer.core.scoring.metrics.checklist import Candidacy, ChecklistGates
 from trainer.core.scoring.metrics.efficiency import InstrumentMovements, ProgressPerShot, Redirections, TotalTime
-from trainer.core.scoring.metrics.radiation import Dap, FluoroTime, Shots
+from trainer.core.scoring.metrics.radiation import AirKerma, Dap, Exposures, FluoroTime, Pulses
 from trainer.core.scoring.metrics.tip import TipDepth, TipEndplates, TipMidline
-from trainer.core.scoring.metrics.trajectory import (
-                                                 AnteriorCortex,
-                                                 BreachGrade,
-                                                 CanalForamenBreach,
-                                                 EntryPoint,
-                                                 MedialWallRule,
-)
+from trainer.core.scoring.metrics.trajectory import AnteriorCortex, BreachGrade, CanalForamenBreach, EntryPoint, MedialWallRule
 
 __all__ = ["BUILTIN_METRICS"]
 
@@ -37,8 +32,8 @@ BUILTIN_METRICS = (
     ApOrbitalError, ApTiltError, LateralOrbitalError, EntryPoint, MedialWallRule, CanalForamenBreach,
     BreachGrade, AnteriorCortex,
     TipDepth, TipEndplates, TipMidline,
-    CementVolume, CementPhase, StopRule, LeakCanalForamen, LeakOther, FillFraction, CementSpread,
-    ApChecks, LateralChecks,
-    Shots, FluoroTime, Dap,
+    CementVolume, CementPhase, StopRule, LeakCanalForamen, LeakOther, CanalWallTemperature, FillFraction,
+    CementSpread, ApChecks, LateralChecks,
+    Exposures, FluoroTime, Pulses, AirKerma, Dap,
     ProgressPerShot, TotalTime, Redirections, InstrumentMovements,
 )
