@@ -29,7 +29,7 @@ def test_the_clean_expert_breaks_no_rule_and_passes():
 
 
 def test_every_rule_has_a_source_and_a_critical_metric():
-    from trainer.core.scoring.targets import load_targets
+    from trainer.core.scenario.targets import load_targets
 
     t = load_targets()
     for rule in RULES:
