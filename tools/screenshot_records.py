@@ -44,7 +44,8 @@ def _attempt(rng, trainee: str, n: int, day: int) -> AttemptRecord:
               "leaks": [], "radiation": {"shots": shots, "dap_gycm2": dap}, "tip": {"depth_fraction": depth},
               "global_rating": {}, "total_time_s": 900.0, "pass_score": 70.0, "timeline": [],
               "scenario": {"id": scenario, "sha256": "0" * 64}}
-    header = {"trainee": trainee, "scenario_id": scenario, "started_at": f"2026-{1 + day // 28:02d}-{1 + day % 28:02d}T09:{n % 60:02d}:00+00:00"}
+    started = f"2026-{1 + day // 28:02d}-{1 + day % 28:02d}T09:{n % 60:02d}:00+00:00"
+    header = {"trainee": trainee, "scenario_id": scenario, "started_at": started}
     return AttemptRecord.from_report(report, header, f"/sessions/{trainee}-{n:03d}.jsonl", sha)
 
 

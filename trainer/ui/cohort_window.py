@@ -11,11 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QDate, Qt
-<<<<<<< HEAD
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QFileDialog, QHBoxLayout, QLabel, QMessageBox,
-                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
-=======
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,7 +27,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
->>>>>>> main
 
 from trainer.core.errors import VPTrainerError
 from trainer.core.records.cusum import PRESETS
