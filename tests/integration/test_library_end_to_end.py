@@ -4,11 +4,11 @@ procedure passes (issue 8): the library is only useful if each case can be done 
 import numpy as np
 import pytest
 
-from trainer.core.scenario.build import build_scenario_patient
-from trainer.core.scenario.loader import builtin_ids, load_scenario, validate_file, resolve
+from trainer.core.scenario.build import patient_for
+from trainer.core.scenario.loader import builtin_ids, resolve, validate_file
 from trainer.core.scoring import score
 from trainer.core.scoring.validity import EXPERT, play
-from trainer.core.xray.geometry import AP, LATERAL, Pose
+from trainer.core.xray.geometry import AP, LATERAL
 from trainer.core.xray.renderer import FluoroRenderer
 
 PIXELS = 96
@@ -24,7 +24,7 @@ def _side(sc) -> str:
 def test_builtin_case_validates_builds_renders_and_the_expert_passes(sid):
     sc = validate_file(resolve(sid))          # strict: raises ScenarioError on any problem
     assert not sc.warnings
-    patient = build_scenario_patient(sc)
+    patient = patient_for(sc)
 
     # both views render a real image of the spine: bone makes the centre denser than the edge
     roll = float(sc.carm.patient_roll_deg)

@@ -3,8 +3,8 @@ metric for the right reason (fast: no anatomy, no rendering)."""
 
 import numpy as np
 import pytest
-
 import scoring_streams as S
+
 from trainer.core.scoring import build_context, score_events
 from trainer.core.scoring.metrics.trajectory import gertzbein_grade, positive_interval
 
@@ -42,7 +42,7 @@ def test_every_metric_names_its_source_and_target(lm):
         assert m.source and ("FACTS.md" in m.source or "seeds/" in m.source), m.id
         assert m.target
     seeds = {m.source for m in r.metrics if "seeds/000_10316454a5df9267.txt" in m.source}
-    assert any("tip_depth" == m.id for m in r.metrics if m.source in seeds)
+    assert any(m.id == "tip_depth" for m in r.metrics if m.source in seeds)
 
 
 def test_medial_wall_breach_is_critical(lm):
@@ -253,7 +253,7 @@ def test_cement_spread_from_points(lm):
 
 
 def test_scenario_override_changes_the_volume_band(lm):
-    from trainer.core.scoring.targets import load_targets
+    from trainer.core.scenario.targets import load_targets
     t = load_targets().with_overrides({"cement_ml_min": 1.5, "cement_ml_max": 2.5})
     s = S.Stream().decide(S.EXPECTED).align()
     s.place(S.ENTRY, S.TARGET).advance_to_y(S.TARGET[1]).mix_and_wait().inject(2.0).finish()

@@ -7,8 +7,8 @@ documented rule (docs/scoring.md, trainer/core/scoring/policy.py), not the code'
 """
 
 import pytest
-
 import scoring_streams as S
+
 from trainer.core.anatomy.breach import MEDIAL_BREACH_TOLERANCE_MM, breach_class, gr_grade, medial_breach_mm
 from trainer.core.procedure.events import Event
 from trainer.core.scoring import build_context, score_events
@@ -29,7 +29,7 @@ def test_the_clean_expert_breaks_no_rule_and_passes():
 
 
 def test_every_rule_has_a_source_and_a_critical_metric():
-    from trainer.core.scoring.targets import load_targets
+    from trainer.core.scenario.targets import load_targets
 
     t = load_targets()
     for rule in RULES:

@@ -5,8 +5,8 @@ for the right reason (issue 6).  Rendering is off (scoring never needs pixels).
 """
 
 import pytest
-
 import scoring_plans as P
+
 from trainer.core.anatomy.builder import build_patient
 from trainer.core.procedure.machine import Procedure
 from trainer.core.scenario.loader import load_scenario
@@ -60,6 +60,7 @@ def test_the_validity_expert_passes_too(case):
 
 def test_scenario_advice_and_bands_reach_the_context():
     import scoring_streams as S
+
     from trainer.core.scoring import build_context, score_events
 
     sc = load_scenario("t11-bipedicular")

@@ -6,13 +6,13 @@ import zlib
 
 import numpy as np
 import pytest
-
 import scoring_streams as S
+
 from trainer.core.errors import ParameterError
+from trainer.core.scenario.targets import band_status, load_targets, validate_overrides
 from trainer.core.scoring import build_context, score_events
-from trainer.core.scoring.figures import encode_png_rgb, shot_figure, timeline_figure, COLOURS
+from trainer.core.scoring.figures import COLOURS, encode_png_rgb, shot_figure, timeline_figure
 from trainer.core.scoring.html import debrief_html, trocar_path
-from trainer.core.scoring.targets import band_status, load_targets, validate_overrides
 from trainer.core.xray.geometry import CArmGeometry, Pose, frame_for, project
 
 

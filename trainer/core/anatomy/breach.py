@@ -50,7 +50,7 @@ def is_pedicle_wall(name: str | None) -> bool:
 
 def wall_direction(name: str | None) -> str | None:
     """'medial', 'lateral', 'superior' or 'inferior' for a pedicle wall name, else None."""
-    return name.split("_", 1)[1] if is_pedicle_wall(name) else None
+    return name.split("_", 1)[1] if name is not None and is_pedicle_wall(name) else None
 
 
 def breach_class(breach_mm: float | None, tolerance_mm: float = MEDIAL_BREACH_TOLERANCE_MM) -> str:

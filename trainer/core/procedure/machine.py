@@ -21,14 +21,16 @@ from trainer.core.anatomy.breach import gr_grade
 from trainer.core.errors import ActionRefused, ParameterError
 from trainer.core.procedure import trocar as trocar_mod
 from trainer.core.procedure.actions import DURATIONS, validate
+from trainer.core.procedure.cement import CementModel
 from trainer.core.procedure.events import Event
 from trainer.core.procedure.imaging import Imager
 from trainer.core.procedure.state import PHASES, ActionResult, DoseTotals, view_of
 from trainer.core.procedure.walls import WallModel
+from trainer.core.scenario.build import patient_for
 from trainer.core.scenario.model import Scenario
 from trainer.core.xray.geometry import LATERAL, Pose
 
-__all__ = ["Procedure", "patient_for"]
+__all__ = ["Procedure"]
 
 
 def _r(v, nd=4):
@@ -44,17 +46,6 @@ def json_safe(obj):
         return repr(obj)[:500]
 
 
-def patient_for(scenario: Scenario, progress=None):
-    """The scenario's patient: its ``[ct]`` series when it has one, else the synthetic anatomy."""
-    if getattr(scenario, "ct", None) is not None:
-        from trainer.core.anatomy.ct_labels import patient_from_scenario_ct
-
-        return patient_from_scenario_ct(scenario.ct, progress=progress)
-    from trainer.core.anatomy.builder import build_patient
-
-    return build_patient(scenario.anatomy)
-
-
 class Procedure:
     """One vertebroplasty, step by step.
 
@@ -64,7 +55,8 @@ class Procedure:
     seed : int, optional
         Seed of all randomness (default: the scenario's seed).
     patient : Patient, optional
-        The patient; when not given, :func:`patient_for` makes it (the scenario's CT series, or
+        The patient; when not given, :func:`trainer.core.scenario.build.patient_for` makes it
+        (the scenario's CT series, or
         ``build_patient(scenario.anatomy)``).
     render : bool
         Render images on shots (False: dose and events only; image is None).
@@ -322,8 +314,6 @@ class Procedure:
 
     def _do_mix(self, a):
         if self.cement is None:
-            from trainer.core.procedure.cement import CementModel
-
             cement = CementModel(self.patient, self.scenario.cement_product, self.rng_cement,
                                  overrides=getattr(self.scenario, "cement_overrides", None))
         else:

@@ -13,8 +13,9 @@ import numpy as np
 
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.landmarks import Landmarks
+from trainer.core.scenario.rules import expected_decisions
+from trainer.core.scenario.targets import Targets, load_targets
 from trainer.core.scoring.metric import ScoringContext
-from trainer.core.scoring.targets import Targets, load_targets
 
 __all__ = ["build_context", "expected_from_scenario", "endplate_inclinations_deg", "body_volume_ml",
            "landmark_inclinations_deg"]
@@ -73,18 +74,11 @@ def _landmark_body_volume_ml(lm: Landmarks) -> float:
 
 def expected_from_scenario(scenario) -> tuple[dict, dict]:
     """(item -> expected answer, item -> reason) from the scenario's decision rules."""
-    try:
-        from trainer.core.scenario.rules import expected_decisions
-    except ImportError:  # pragma: no cover - the rules module ships with the package
-        return {"candidacy": "proceed"}, {}
     dec = expected_decisions(scenario)
-    gates = getattr(dec, "gates", None)
-    if isinstance(gates, dict):
-        exp = {k: str(v["expected"]) for k, v in gates.items()}
-        why = {k: str(v.get("reason", "")) for k, v in gates.items()}
-        exp["candidacy"] = str(dec.candidacy)
-        return exp, why
-    return {str(k): str(v) for k, v in dict(dec).items()}, {}
+    exp = {k: str(v["expected"]) for k, v in dec.gates.items()}
+    why = {k: str(v.get("reason", "")) for k, v in dec.gates.items()}
+    exp["candidacy"] = str(dec.candidacy)
+    return exp, why
 
 
 def build_context(scenario=None, landmarks: Landmarks | None = None, patient=None, *,

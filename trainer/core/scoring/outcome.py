@@ -8,6 +8,8 @@ computation.  Nothing here reads the wall clock.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 
 from trainer.core.procedure.events import Event
@@ -15,9 +17,13 @@ from trainer.core.scoring.cement_readout import canal_wall_temperature_c, neural
 from trainer.core.scoring.context import build_context
 from trainer.core.scoring.metric import STATUS_CREDIT, Metric, ScoringContext, StreamState
 from trainer.core.scoring.metrics import BUILTIN_METRICS
-from trainer.core.scoring.metrics.cement import collect_leaks
+from trainer.core.scoring.metrics.cement import LeakOther, collect_leaks
+from trainer.core.scoring.metrics.radiation import Exposures
+from trainer.core.scoring.metrics.tip import TipDepth
 from trainer.core.scoring.policy import RULE_BY_METRIC, broken_rules
-from trainer.core.scoring.report import ScoreReport, global_rating, merge_timeline, timeline_entry
+from trainer.core.scoring.report import ScoreReport, TimelineEntry, global_rating, merge_timeline, timeline_entry
+
+M = TypeVar("M", bound=Metric)
 
 __all__ = ["Scorer", "score_events", "score", "context_for_procedure", "as_event"]
 
@@ -54,7 +60,7 @@ class Scorer:
     def reset(self) -> None:
         self.state = StreamState()
         self.events: list[Event] = []
-        self._timeline = []
+        self._timeline: list[TimelineEntry] = []
         for m in self.metrics:
             m.reset(self.context)
 
@@ -75,13 +81,16 @@ class Scorer:
         if entry is not None:
             self._timeline.append(entry)
 
-    def feed_all(self, events) -> "Scorer":
+    def feed_all(self, events) -> Scorer:
         for ev in events:
             self.feed(ev)
         return self
 
-    def _metric(self, metric_id: str) -> Metric:
-        return next(m for m in self.metrics if m.id == metric_id)
+    def _metric(self, metric_id: str, kind: type[M]) -> M:
+        m = next(m for m in self.metrics if m.id == metric_id)
+        if not isinstance(m, kind):
+            raise TypeError(f"metric {metric_id!r} is a {type(m).__name__}, not a {kind.__name__}")
+        return m
 
     def report(self) -> ScoreReport:
         """The report for the events so far (call at any time; deterministic)."""
@@ -96,16 +105,17 @@ class Scorer:
         critical += [f"{r.name}: {r.detail} (source: {r.source})" for r in results
                      if r.critical_failed and r.id not in RULE_BY_METRIC]
         passed = not critical and score >= ctx.targets.pass_score - 1e-9
-        radiation = self._metric("exposures").totals()
-        tipm = self._metric("tip_depth")
-        tip = {"depth_fraction": None, "tip_mm": None, "midline_offset_mm": None, "measured_at": None}
+        radiation = self._metric("exposures", Exposures).totals()
+        tipm = self._metric("tip_depth", TipDepth)
+        tip: dict[str, object] = {"depth_fraction": None, "tip_mm": None, "midline_offset_mm": None,
+                                  "measured_at": None}
         if tipm.tip is not None:
             lm = ctx.landmarks
             tip = {"depth_fraction": lm.depth_fraction(float(tipm.tip[1])),
                    "tip_mm": [round(float(v), 3) for v in tipm.tip],
                    "midline_offset_mm": abs(float(tipm.tip[0]) - float(lm.body_centre_mm[0])),
                    "measured_at": tipm.at}
-        leak_metric = self._metric("leak_other")
+        leak_metric = self._metric("leak_other", LeakOther)
         leaks = collect_leaks(leak_metric.leaks, ctx.final_leaks)
         for lk in leaks:
             lk["seen_on"] = sorted(leak_metric.seen.get((lk["type"], lk.get("region", "")), ()))

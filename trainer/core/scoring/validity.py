@@ -21,7 +21,7 @@ import numpy as np
 from trainer.core.procedure.plans import expert_line, working_phase_s
 from trainer.core.procedure.trocar import DEFAULT_GAUGE, GAUGES_MM, find_skin
 from trainer.core.scenario.checklist import CHECKLIST_ITEMS
-from trainer.core.scoring.targets import load_targets
+from trainer.core.scenario.targets import load_targets
 
 __all__ = ["Variant", "CATALOGUE", "EXPERT", "play", "run_validity", "cohens_d", "variant_by_id"]
 

@@ -19,8 +19,8 @@ from trainer.core.procedure.cement.domain import CLEFT, LEAK_TYPES, NEURAL_TYPES
 from trainer.core.procedure.cement.flow import FlowField
 from trainer.core.procedure.cement.heat import canal_heat_weight, canal_wall_temperature_c, peak_body_temperature_c
 from trainer.core.procedure.cement.leaks import Leak, LeakBook
+from trainer.core.scenario.rheology import CementProduct, Rheology, get_product, load_config
 from trainer.core.xray.geometry import view_of
-from trainer.core.procedure.cement.rheology import CementProduct, Rheology, get_product, load_config
 from trainer.core.xray.shapes import CementDeposit
 
 __all__ = ["CementModel", "InjectionResult", "MAX_STEP_ML"]

@@ -7,15 +7,23 @@ assets/scoring_targets.toml (its target, bands, weight and source).
 from __future__ import annotations
 
 from trainer.core.scoring.metrics.alignment import ApOrbitalError, ApTiltError, LateralOrbitalError
-from trainer.core.scoring.metrics.cement import (ApChecks, CanalWallTemperature, CementPhase, CementSpread,
-                                                 CementVolume, FillFraction, LateralChecks, LeakCanalForamen,
-                                                 LeakOther, StopRule)
+from trainer.core.scoring.metrics.cement import (
+                                                 ApChecks,
+                                                 CanalWallTemperature,
+                                                 CementPhase,
+                                                 CementSpread,
+                                                 CementVolume,
+                                                 FillFraction,
+                                                 LateralChecks,
+                                                 LeakCanalForamen,
+                                                 LeakOther,
+                                                 StopRule,
+)
 from trainer.core.scoring.metrics.checklist import Candidacy, ChecklistGates
 from trainer.core.scoring.metrics.efficiency import InstrumentMovements, ProgressPerShot, Redirections, TotalTime
 from trainer.core.scoring.metrics.radiation import AirKerma, Dap, Exposures, FluoroTime, Pulses
 from trainer.core.scoring.metrics.tip import TipDepth, TipEndplates, TipMidline
-from trainer.core.scoring.metrics.trajectory import (AnteriorCortex, BreachGrade, CanalForamenBreach, EntryPoint,
-                                                     MedialWallRule)
+from trainer.core.scoring.metrics.trajectory import AnteriorCortex, BreachGrade, CanalForamenBreach, EntryPoint, MedialWallRule
 
 __all__ = ["BUILTIN_METRICS"]
 

@@ -7,9 +7,9 @@ working window) and FACTS.md 4 (leak types; canal and foramen leaks critical; AP
 
 from __future__ import annotations
 
-import numpy as np
-
 from dataclasses import replace
+
+import numpy as np
 
 from trainer.core.scoring.metric import Metric, StreamState, fmt, view_of_pose
 from trainer.core.scoring.metrics.tip import endplate_z_at
@@ -30,9 +30,9 @@ def is_neural_leak(leak: dict) -> bool:
 def collect_leaks(events_leaks: dict, final: list | None) -> list[dict]:
     """Leaks keyed by (type, region): the final list when given, else the largest volume seen."""
     if final is not None:
-        return [dict(type=str(lk.get("type")), region=str(lk.get("region", "")),
-                     volume_ml=float(lk.get("volume_ml", 0.0)), pe_risk=bool(lk.get("pe_risk", False)),
-                     first_t_s=lk.get("first_t_s")) for lk in final]
+        return [{"type": str(lk.get("type")), "region": str(lk.get("region", "")),
+                     "volume_ml": float(lk.get("volume_ml", 0.0)), "pe_risk": bool(lk.get("pe_risk", False)),
+                     "first_t_s": lk.get("first_t_s")} for lk in final]
     return [dict(v) for _, v in sorted(events_leaks.items())]
 
 
@@ -134,8 +134,8 @@ class _LeakMetric(Metric):
         old = self.leaks.get(key)
         vol = float(d.get("volume_ml", 0.0))
         if old is None or vol > old["volume_ml"]:
-            self.leaks[key] = dict(type=key[0], region=key[1], volume_ml=vol, pe_risk=bool(d.get("pe_risk")),
-                                   first_t_s=(old or {}).get("first_t_s", d.get("first_t_s", event.t_s)))
+            self.leaks[key] = {"type": key[0], "region": key[1], "volume_ml": vol, "pe_risk": bool(d.get("pe_risk")),
+                                   "first_t_s": (old or {}).get("first_t_s", d.get("first_t_s", event.t_s))}
 
     def all_leaks(self) -> list[dict]:
         return collect_leaks(self.leaks, self.ctx.final_leaks)

@@ -10,8 +10,16 @@ import math
 
 import numpy as np
 
-from trainer.core.anatomy.breach import (MEDIAL_BREACH_TOLERANCE_MM, MEDIAL_WALL, TOLERANCE_SOURCE, breach_class,
-                                         gr_grade, is_pedicle_wall, medial_breach_mm, wall_direction)
+from trainer.core.anatomy.breach import (
+    MEDIAL_BREACH_TOLERANCE_MM,
+    MEDIAL_WALL,
+    TOLERANCE_SOURCE,
+    breach_class,
+    gr_grade,
+    is_pedicle_wall,
+    medial_breach_mm,
+    wall_direction,
+)
 from trainer.core.scoring.metric import Metric, StreamState, fmt, tissue_class
 
 __all__ = ["EntryPoint", "MedialWallRule", "CanalForamenBreach", "BreachGrade", "AnteriorCortex",
