@@ -65,8 +65,6 @@ class ProcedureView:
 
 def build_view(p) -> ProcedureView:
     """Read procedure ``p`` into a :class:`ProcedureView` (where the procedure lives)."""
-    from trainer.core.procedure.state import view_of
-
     tr = p.trocar
     trocar = None
     if tr is not None:
@@ -88,7 +86,7 @@ def build_view(p) -> ProcedureView:
     decisions = dict(p.decisions)
     d = p.dose
     return ProcedureView(t_s=float(p.t_s), stage=str(p.phase), shots=int(d.shots), fluoro_s=float(d.fluoro_s),
-                         dap_gycm2=float(d.dap_gycm2), pose=p.pose, view=view_of(p.pose),
+                         dap_gycm2=float(d.dap_gycm2), pose=p.pose, view=p.view,
                          biplane=bool(p.biplane), trocar=trocar, cement=cement,
                          decisions=decisions, finished=bool(p.finished), images=dict(p.last_images),
                          n_actions=int(p.accepted_count))
