@@ -46,7 +46,7 @@ def json_safe(obj):
 def patient_for(scenario: Scenario, progress=None):
     """The scenario's patient: its ``[ct]`` series when it has one, else the synthetic anatomy."""
     if getattr(scenario, "ct", None) is not None:
-        from trainer.core.anatomy.ct_labels import patient_from_scenario_ct
+        from trainer.core.anatomy.ct_patient import patient_from_scenario_ct
 
         return patient_from_scenario_ct(scenario.ct, progress=progress)
     from trainer.core.anatomy.builder import build_patient

@@ -22,11 +22,11 @@ def build_scenario_patient(scenario, progress: Callable[[float, str], None] | No
     -------
     Patient
         Synthetic (``trainer.core.anatomy.builder.build_patient``) or, with a ``[ct]``
-        section, labelled from the CT (``trainer.core.anatomy.ct_labels.patient_from_ct``),
+        section, labelled from the CT (``trainer.core.anatomy.ct_patient.patient_from_ct``),
         re-centred on the target body centre.
     """
     if scenario.ct is not None:
-        from trainer.core.anatomy.ct_labels import patient_from_scenario_ct
+        from trainer.core.anatomy.ct_patient import patient_from_scenario_ct
 
         return patient_from_scenario_ct(scenario.ct, progress=progress)
     from trainer.core.anatomy.builder import build_patient
