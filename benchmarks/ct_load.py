@@ -75,14 +75,13 @@ def synthesise(folder: Path) -> Path:
 
 def load_once(scenario: str) -> None:
     """Child process: load the CT scenario, print seconds, progress calls and peak RSS (MB)."""
-    from trainer.core.scenario.loader import load_scenario
-
-    calls = []
     from trainer.core.anatomy.ct_patient import patient_from_ct
     from trainer.core.anatomy.ct_spine import detect_column
     from trainer.core.anatomy.dicom_io import read_ct_series
     from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks
+    from trainer.core.scenario.loader import load_scenario
 
+    calls = []
     s = load_scenario(scenario)
     t0 = time.perf_counter()
     vol = read_ct_series(s.ct.folder, progress=lambda d, n: calls.append(d))

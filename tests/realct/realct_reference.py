@@ -69,7 +69,7 @@ def measure(labels: np.ndarray, grid, label: int) -> Reference:
         if (j_back - j0 + 1) * grid.spacing_mm[1] < 5.0:
             continue
         pw_of[k] = y[j_back]
-        body[k] = v[k] & (Y <= y[j_back])
+        body[k] = v[k] & (y[j_back] >= Y)
     lab3, n3 = ndi.label(body)
     if n3 > 1:
         body = lab3 == int(np.argmax(np.bincount(lab3.ravel())[1:]) + 1)
