@@ -81,7 +81,7 @@ def measure(labels: np.ndarray, grid, label: int) -> Reference:
     pw = np.where(np.isnan(pw_of), np.inf, pw_of)[:, None, None]
     behind = v & (y[None, :, None] > pw) & (y[None, :, None] <= cy)
     X = x[None, None, :]
-    left, right = behind & (X > cx), behind & (X < cx)
+    left, right = behind & (cx < X), behind & (cx > X)
     pw_med = float(np.nanmedian(pw_of))
     centres = []
     for sgn in (1.0, -1.0):

@@ -11,9 +11,9 @@ import shutil
 import numpy as np
 import pydicom
 import pytest
+import realct_sources as sources
 from pydicom.uid import RLELossless
 
-import realct_sources as sources
 from trainer.cli import main
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.grid import Grid
