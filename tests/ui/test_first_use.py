@@ -371,3 +371,15 @@ def test_help_guide_hints_status_and_tooltips(make_window):
                      (w.cement.inject_button, "[I]"), (w.cement.wait_buttons[30], "[W]"),
                      (w.trocar.advance_buttons["in_fine"], "[Shift+A]"), (w.finish_button, "[Ctrl+Enter]")):
         assert key in ctl.toolTip(), (ctl.text(), ctl.toolTip())
+
+
+def test_user_guide_shows_every_screenshot_it_names(make_window):
+    from trainer.ui.help import IMAGE_WIDTH_PX, USER_GUIDE
+
+    w, _d = make_window()
+    guide = w.show_user_guide()
+    named = USER_GUIDE.read_text().count("](screenshots/")
+    assert named >= 6 and guide.image_count == named
+    guide.resize(IMAGE_WIDTH_PX + 80, 600)
+    QApplication.processEvents()
+    assert guide.browser.horizontalScrollBar().maximum() == 0      # scaled to fit: no sideways scrolling
