@@ -180,15 +180,16 @@ class CementPanel(QGroupBox):
         self.inject_button.setEnabled(mixed and cement.can_inject)
         windows = getattr(cement, "windows_min", None) or {}
         self.phase_bar.set_state(windows, cement.since_mix_s / 60.0 if mixed else None)
-        window_text = ""
+        window_text = tip_text = ""
         if windows:
-            product = getattr(cement, "product", "") or "this cement"
-            window_text = (f"{product}: working {mmss(60 * windows['working_from'])}–"
+            window_text = (f"working {mmss(60 * windows['working_from'])}–"
                            f"{mmss(60 * windows['setting_from'])} after mixing")
-        self.phase_bar.setToolTip(window_text)
+            tip_text = f"{getattr(cement, 'product', '') or 'This cement'}: {window_text}"
+        self.phase_bar.setToolTip(tip_text)
         if not mixed:
             self.timer_label.setText("Not mixed")
-            self.phase_label.setText("Mix when the trocar is in place. " + (window_text + "." if window_text else ""))
+            self.phase_label.setText("Mix when the trocar is in place" + (f" ({window_text})." if window_text else "."))
+            self.phase_label.setToolTip(tip_text)
             if self.phase_label.styleSheet() != "color: #a0a0a0;":
                 self.phase_label.setStyleSheet("color: #a0a0a0;")
             self.volume_label.setText("Injected: 0.00 mL")
@@ -196,7 +197,7 @@ class CementPanel(QGroupBox):
         self.timer_label.setText(f"{mmss(cement.since_mix_s)} since mixing")
         colour = PHASE_COLOURS.get(cement.phase, "#e0e0e0")
         self.phase_label.setText(f"<b>{cement.phase.upper()}</b> — {cement.consistency}")
-        self.phase_label.setToolTip(window_text)
+        self.phase_label.setToolTip(tip_text)
         sheet = f"color: {colour};"
         if self.phase_label.styleSheet() != sheet:
             self.phase_label.setStyleSheet(sheet)

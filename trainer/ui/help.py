@@ -20,16 +20,12 @@ USER_GUIDE = REPO_ROOT / "docs" / "user-guide.md"
 #: what to do next, per procedure stage (the status bar's stage names)
 STAGE_HINTS = {
     None: "Session > New session… (or Open scenario file…) to choose a case.",
-    "checklist": "Read the chart, answer every checklist item, then decide: proceed, defer or decline.",
-    "alignment": "Square the C-arm: AP (1) and a shot (S), lateral (2) and a shot; then click the AP "
-                 "image over the pedicle.",
-    "access": "Advance (A, Shift+A) with AP and lateral shots: inside the medial pedicle wall on AP until "
-              "the tip passes the posterior wall on lateral.",
-    "cement": "Wait (W) until the phase bar reaches the working phase (a paste), then inject (I) in small "
-              "steps.",
-    "injection": "Inject in small steps with lateral checks; stop at the posterior quarter of the body or at "
-                 "a leak.",
-    "finished": "Finished: the debrief has the score; 'Monitors and final images' shows the last shots.",
+    "checklist": "Read the chart, answer every item, then decide: proceed, defer or decline.",
+    "alignment": "Square the C-arm: AP (1), shot (S), lateral (2), shot. Then click the AP image over the pedicle.",
+    "access": "Advance (A) with AP and lateral shots: medial pedicle wall intact on AP until past the posterior wall.",
+    "cement": "Wait (W) for the working phase on the bar (a paste), then inject (I) in small steps.",
+    "injection": "Inject in small steps with lateral checks; stop at the posterior quarter or at a leak.",
+    "finished": "Finished: the debrief has the score; Monitors and final images shows the last shots.",
 }
 
 
