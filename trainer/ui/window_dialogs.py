@@ -11,6 +11,9 @@ from pathlib import Path
 from PySide6.QtWidgets import QMessageBox
 
 from trainer.core.errors import VPTrainerError
+from trainer.core.safe_write import check_output
+from trainer.report_pdf import write_pdf_safely
+from trainer.ui.preferences import StepsDialog
 from trainer.ui.shortcuts import ShortcutsDialog
 
 __all__ = ["WindowDialogs"]
@@ -50,9 +53,6 @@ class WindowDialogs:
         """Write the printable debrief: HTML built off-thread by the core, printed here by Qt."""
         def written(html: str) -> None:
             try:
-                from trainer.core.safe_write import check_output
-                from trainer.report_pdf import write_pdf_safely
-
                 # the save dialog confirmed a replacement; the session itself is never replaced
                 dest = check_output(out, option="PDF file", force=True, inputs=[self.w.controller.path],
                                     suffixes=(".pdf",))
@@ -97,8 +97,6 @@ class WindowDialogs:
 
     def show_steps(self):
         """View > Step sizes…: a non-modal dialog; OK applies and remembers them."""
-        from trainer.ui.preferences import StepsDialog
-
         dlg = StepsDialog(self.w.settings.steps(), self.w)
         dlg.stepsChosen.connect(self.w.set_steps)
         self.w.dialogs.append(dlg)
