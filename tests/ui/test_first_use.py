@@ -118,7 +118,7 @@ def test_pdf_debrief_has_no_nearly_blank_page(tmp_path, capsys):
     pages = _pdf_pages(pdf)
     text = "".join(pages)
     for needle in ("Vertebroplasty debrief", "What to work on", "Metrics", "Timeline",
-                   "Cement volume injected", "Fluoroscopic shots"):
+                   "Cement volume injected", "Fluoroscopy time"):
         assert needle in text
     assert 3 <= len(pages) <= 5
     for i, page in enumerate(pages, 1):
@@ -194,7 +194,7 @@ def _button_places(w) -> dict:
 
 
 def test_buttons_do_not_move_when_texts_change(make_window):
-    from trainer.core.procedure.cement.rheology import _CONSISTENCY
+    from trainer.core.scenario.rheology import _CONSISTENCY
     from trainer.ui.procedure_view import CementView
 
     w, d = make_window()
