@@ -70,9 +70,13 @@ class Imager:
             self._renderer = FluoroRenderer(self.patient, self.geometry, patient_roll_deg=self.carm.patient_roll_deg)
         return self._renderer
 
+    def view_of(self, pose: Pose) -> str:
+        """'ap', 'lateral' or 'oblique' for ``pose`` on this patient (its roll counts)."""
+        return view_of(pose, self.carm.patient_roll_deg)
+
     def kvp_for(self, pose: Pose) -> float:
         """Tube potential: the scenario's lateral kVp for lateral views, its AP kVp otherwise."""
-        return float(self.carm.kvp_lateral if view_of(pose) == "lateral" else self.carm.kvp_ap)
+        return float(self.carm.kvp_lateral if self.view_of(pose) == "lateral" else self.carm.kvp_ap)
 
     def trocar_shape(self, trocar):
         if trocar is None:
@@ -107,7 +111,7 @@ class Imager:
 
     def shoot(self, pose: Pose, pulses: int, trocar, deposit, rng, index: int, t_s: float) -> Shot:
         """Expose ``pulses`` pulses in ``pose``; draws the noise from ``rng`` (only when rendering)."""
-        view = view_of(pose)
+        view = self.view_of(pose)
         kvp = self.kvp_for(pose)
         abc = self.abc_factor(pose, kvp)
         if not self.render:
