@@ -189,7 +189,8 @@ class ReviewWidget(QWidget):
         w = gl.GLViewWidget()
         w.setObjectName("review3d")
         w.setBackgroundColor("#101418")
-        w.setCameraPosition(distance=190, elevation=18, azimuth=-60)
+        # from above, behind and to the patient's left: the trocar's way in is in view
+        w.setCameraPosition(distance=135, elevation=32, azimuth=55)
         w.setMinimumSize(300, 300)
         w.setToolTip("The vertebra in 3-D: drag to rotate, wheel to zoom")
         self._gl_items = {"anatomy": [], "state": []}
@@ -205,6 +206,8 @@ class ReviewWidget(QWidget):
             md = gl.MeshData(vertexes=s.vertices_mm, faces=s.faces)
             item = gl.GLMeshItem(meshdata=md, smooth=True, color=s.rgba, shader="shaded",
                                  glOptions="translucent" if s.rgba[3] < 1 else "opaque")
+            # drawn after the trocar and the cement, so they show through the translucent bone
+            item.setDepthValue(10)
             self.gl.addItem(item)
             self._gl_items["anatomy"].append(item)
 
@@ -219,7 +222,7 @@ class ReviewWidget(QWidget):
                                      antialias=True, glOptions="opaque")
             self.gl.addItem(line)
             self._gl_items["state"].append(line)
-        for pts, rgba, size in ((state.cement_mm, CEMENT_RGBA, 2.0), (state.leak_mm, LEAK_RGBA, 3.0)):
+        for pts, rgba, size in ((state.cement_mm, CEMENT_RGBA, 1.2), (state.leak_mm, LEAK_RGBA, 1.6)):
             if len(pts):
                 sc = gl.GLScatterPlotItem(pos=np.asarray(pts, np.float32), color=rgba, size=size, pxMode=False,
                                           glOptions="opaque")
