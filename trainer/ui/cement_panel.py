@@ -161,10 +161,10 @@ class CementPanel(QGroupBox):
         lay.addWidget(self.phase_label)
         lay.addLayout(inject)
         lay.addLayout(waits)
-        self.realtime = QCheckBox("Real-time clock: idle time passes as waits")
+        self.realtime = QCheckBox("real time")
         self.realtime.setToolTip("While checked, time you spend without acting is recorded as 'wait' actions "
-                                 "(in steps of a few seconds), so the cement thickens as on a real bench.")
-        lay.addWidget(self.realtime)
+                                 "(in steps of a few seconds), so the cement thickens as on a real bench (real-time clock).")
+        waits.addWidget(self.realtime)     # on the wait row: the column fits a 1000-px screen
         self.show_cement(None)
 
     def request_inject(self) -> None:

@@ -142,10 +142,10 @@ class TrocarPanel(QGroupBox):
         self.tissue_label = QLabel("")
         self.tissue_label.setObjectName("tissueLabel")
         font = self.tissue_label.font()
-        font.setPointSize(13)
+        font.setPointSize(11)
         font.setBold(True)
         self.tissue_label.setFont(font)
-        fixed_lines(self.tissue_label, 1)
+        fixed_lines(self.tissue_label, 2)          # the tip zone's words can take two lines
         fixed_lines(self.depth_label, 1)
         fixed_lines(self.angle_label, 1)
 
