@@ -282,12 +282,15 @@ class FluoroRenderer:
             np.maximum(img, 0.0, out=img)
             return img
 
-    def render(self, pose: Pose, kvp: float, trocar: TrocarShape | None = None,
+    def render(self, pose: Pose, kvp: float, trocar: TrocarShape | tuple | None = None,
                cement: CementDeposit | None = None) -> np.ndarray:
-        """Line integrals of the anatomy plus the trocar (steel) and cement (PMMA + BaSO4).
+        """Line integrals of the anatomy plus the trocar(s) (steel) and cement (PMMA + BaSO4).
 
-        Returns a new float32 (N, N) array (dimensionless).
+        ``trocar`` is one TrocarShape or a tuple of them (the bipedicular approach: each is
+        added in the given order).  Returns a new float32 (N, N) array (dimensionless).
         """
+        if isinstance(trocar, tuple) and not trocar:
+            trocar = None
         img = np.array(self.line_integrals(pose, kvp), np.float32)
         if trocar is None and (cement is None or cement.voxels == 0):
             return img
@@ -303,5 +306,6 @@ class FluoroRenderer:
             delta = materials.cement_mu_per_mm(kev) - materials.hu_model(kev).mu(hu)
             add_cement(img, frame, self.fine_grid, cement, delta)
         if trocar is not None:
-            add_trocar(img, frame, trocar, materials.steel_mu_per_mm(kev))
+            for shape in (trocar if isinstance(trocar, tuple) else (trocar,)):
+                add_trocar(img, frame, shape, materials.steel_mu_per_mm(kev))
         return img

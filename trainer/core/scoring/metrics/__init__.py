@@ -19,6 +19,7 @@ from trainer.core.scoring.metrics.cement import (
                                                  LeakOther,
                                                  StopRule,
 )
+from trainer.core.scoring.metrics.bipedicular import CementShare, TipHemibody
 from trainer.core.scoring.metrics.checklist import Candidacy, ChecklistGates
 from trainer.core.scoring.metrics.efficiency import InstrumentMovements, ProgressPerShot, Redirections, TotalTime
 from trainer.core.scoring.metrics.radiation import AirKerma, Dap, Exposures, FluoroTime, Pulses
@@ -31,7 +32,7 @@ BUILTIN_METRICS = (
     Candidacy, ChecklistGates,
     ApOrbitalError, ApTiltError, LateralOrbitalError, EntryPoint, MedialWallRule, CanalForamenBreach,
     BreachGrade, AnteriorCortex,
-    TipDepth, TipEndplates, TipMidline,
+    TipDepth, TipEndplates, TipMidline, TipHemibody, CementShare,
     CementVolume, CementPhase, StopRule, LeakCanalForamen, LeakOther, CanalWallTemperature, FillFraction,
     CementSpread, ApChecks, LateralChecks,
     Exposures, FluoroTime, Pulses, AirKerma, Dap,
