@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trainer.core.xray.dose import PULSE_RATE_HZ
 from trainer.core.xray.geometry import Pose
 from trainer.ui.trocar_panel import fixed_lines
 
@@ -51,7 +52,7 @@ class CArmPanel(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("C-arm", parent)
-        self._pulses_per_s = 7.5
+        self._pulses_per_s = PULSE_RATE_HZ
         self._pulse_debt = 0.0
         self._last_tick = 0.0
         self._busy = lambda: False
@@ -91,7 +92,7 @@ class CArmPanel(QGroupBox):
         self._timer.timeout.connect(self._fluoro_tick)
 
         self.pose_label = QLabel("")
-        fixed_lines(self.pose_label, 2)
+        fixed_lines(self.pose_label, 1)
 
         presets = QHBoxLayout()
         presets.addWidget(self.ap_button)
@@ -175,6 +176,7 @@ class CArmPanel(QGroupBox):
         mode = "biplane" if biplane else "single C-arm"
         self.pose_label.setText(f"C-arm at <b>{view.upper()}</b>: orbital {pose.orbital_deg:.1f}°, "
                                 f"tilt {pose.tilt_deg:.1f}° ({mode})")
+        self.pose_label.setToolTip(self.pose_label.text().replace("<b>", "").replace("</b>", ""))
 
     def nudge(self, d_orbital_deg: float = 0.0, d_tilt_deg: float = 0.0) -> None:
         """Change orbital/tilt by a step and move the C-arm there."""
