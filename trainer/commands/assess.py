@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 NAME = "assess"
 HELP = "score a recorded session by replaying it (never trusting stored results)"
@@ -27,10 +26,58 @@ def add_arguments(parser):
     parser.add_argument("--json", action="store_true", help="print the score report as JSON")
     parser.add_argument("--html", metavar="OUT.html", default=None, help="write the HTML debrief")
     parser.add_argument("--pdf", metavar="OUT.pdf", default=None, help="write the PDF debrief")
+    parser.add_argument("--force", action="store_true", help="replace an existing --html/--pdf file")
+    parser.add_argument("--ct-root", metavar="DIR", default=None,
+                        help="folder a CT scenario's [ct] folder must lie in (default: the session file's folder; "
+                             "the path recorded in the session is never followed)")
+    parser.add_argument("--store", metavar="PATH", default=None,
+                        help="also record the attempt in this trainee store (SQLite; created if missing); "
+                             "re-assessing the same session updates its attempt (docs/progress.md)")
 
 
-def assess(path, render: bool = False):
+def check_report_outputs(args) -> dict:
+    """The --html/--pdf destinations checked before any replay (never the session itself)."""
+    from trainer.core.safe_write import check_output
+
+    outs = {}
+    for opt, sfx in (("html", (".html", ".htm")), ("pdf", (".pdf",))):
+        val = getattr(args, opt, None)
+        if val:
+            outs[opt] = check_output(val, option=f"--{opt}", force=getattr(args, "force", False),
+                                     inputs=[args.session], suffixes=sfx)
+    if "html" in outs and "pdf" in outs and outs["html"] == outs["pdf"]:
+        from trainer.core.errors import ParameterError
+
+        raise ParameterError("--pdf", args.pdf, "a file other than --html")
+    store = getattr(args, "store", None)
+    if store:
+        from trainer.core.errors import ParameterError
+        from trainer.core.safe_write import same_path
+
+        if same_path(store, args.session) or any(same_path(store, o) for o in outs.values()):
+            raise ParameterError("--store", store, "a file other than the session and the reports",
+                                 hint="it would overwrite the session")
+    return outs
+
+
+def write_reports(outs: dict, html: str, title: str, force: bool) -> None:
+    """Write the HTML and/or PDF debrief through the safe writer (validated, then renamed)."""
+    from trainer.core.safe_write import atomic_write_text
+
+    if "html" in outs:
+        atomic_write_text(outs["html"], html, force=force, option="--html")
+    if "pdf" in outs:
+        from trainer.report_pdf import write_pdf_safely
+
+        write_pdf_safely(html, outs["pdf"], title=title, force=force)
+
+
+def assess(path, render: bool = False, ct_root=None):
     """Read, verify and replay a session; return ``(record, procedure, report)``.
+
+    The session is streamed (memory does not grow with its length); a CT scenario's folder
+    is looked up inside ``ct_root`` (default: the session file's folder), never where the
+    header points.
 
     Raises
     ------
@@ -43,25 +90,45 @@ def assess(path, render: bool = False):
     from trainer.core.session.reader import read_session
     from trainer.core.session.replay import replay
 
-    record = read_session(path)
-    scenario = record.scenario()
+    record = read_session(path, keep_entries=False)
+    scenario = record.scenario(ct_root=ct_root)
     patient = None
     if getattr(scenario, "ct", None) is None:
         # sessions of one case share their patient: the on-disk cache skips the build
         from trainer.core.anatomy.cache import cached_patient
 
         patient = cached_patient(scenario.anatomy)
-    proc = replay(record, render=render, patient=patient)
+    proc = replay(record, render=render, patient=patient, scenario=scenario)
     return record, proc, score(proc)
+
+
+def _is_builtin(record) -> bool:
+    from trainer import SCENARIOS_DIR
+
+    sid = record.header.get("scenario_id")
+    return isinstance(sid, str) and (SCENARIOS_DIR / f"{sid}.toml").is_file()
+
+
+def record_in_store(store_path, record, report_json: dict) -> dict:
+    """Record one assessed session in the trainee store; ``{'path', 'attempt_id', 'created'}``."""
+    from trainer.core.records.attempts import attempt_from_assessment
+    from trainer.core.records.store import open_store
+
+    report = {k: v for k, v in report_json.items() if k not in ("session", "store")}
+    attempt = attempt_from_assessment(record.path, record.header, report, bool(record.complete))
+    with open_store(store_path) as store:
+        aid, created = store.record_attempt(attempt)
+    return {"path": str(store_path), "attempt_id": aid, "created": created}
 
 
 def run(args) -> int:
     from trainer.core.errors import TamperError
     from trainer.core.scoring import context_for_procedure
 
-    want_doc = bool(args.html or args.pdf)
+    outs = check_report_outputs(args)
+    want_doc = bool(outs)
     try:
-        record, proc, report = assess(args.session, render=want_doc)
+        record, proc, report = assess(args.session, render=want_doc, ct_root=getattr(args, "ct_root", None))
     except TamperError as exc:
         print(f"vptrainer assess: TAMPERED: {exc}", file=sys.stderr)
         return EXIT_TAMPERED
@@ -69,16 +136,23 @@ def run(args) -> int:
         from trainer.core.scoring.html import debrief_html
 
         html = debrief_html(report, context_for_procedure(proc), proc.last_images, title=proc.scenario.title)
-        if args.html:
-            Path(args.html).write_text(html, encoding="utf-8")
-        if args.pdf:
-            from trainer.report_pdf import write_pdf
+        write_reports(outs, html, f"vptrainer debrief: {proc.scenario.title}", getattr(args, "force", False))
+    from trainer.core.session.reader import builtin_scenario_mismatch
 
-            write_pdf(html, args.pdf, title=f"vptrainer debrief: {proc.scenario.title}")
+    mismatch = builtin_scenario_mismatch(record)
     out = report.to_json()
     out["session"] = {"path": str(args.session), "complete": bool(record.complete),
                       "truncated": bool(record.truncated), "trainee": record.header.get("trainee"),
-                      "seed": record.header.get("seed"), "actions": len(record.entries)}
+                      "seed": record.header.get("seed"), "actions": record.n_entries,
+                      "scenario_matches_builtin": None if mismatch is None and not _is_builtin(record)
+                      else mismatch is None}
+    if mismatch:
+        print(f"vptrainer assess: WARNING: {mismatch}", file=sys.stderr)
+    if record.truncated:
+        print(f"vptrainer assess: note: the last line of {args.session} was cut off (a crash while writing); "
+              "it was dropped and the session scored up to the last whole line", file=sys.stderr)
+    if getattr(args, "store", None):
+        out["store"] = record_in_store(args.store, record, out)
     if args.json:
         print(json.dumps(out, indent=2))
     else:
@@ -88,4 +162,7 @@ def run(args) -> int:
         for kind, path in (("HTML", args.html), ("PDF", args.pdf)):
             if path:
                 print(f"{kind} debrief: {path}")
+        if "store" in out:
+            st = out["store"]
+            print(f"attempt {st['attempt_id']} {'recorded' if st['created'] else 'updated'} in {st['path']}")
     return 0

@@ -21,7 +21,8 @@ def _grade(text: str):
 
 
 def add_arguments(parser):
-    parser.add_argument("--out", required=True, help="output folder (created if missing)")
+    parser.add_argument("--out", required=True, help="output folder (created if missing; must be new or empty)")
+    parser.add_argument("--force", action="store_true", help="replace the files of an existing --out folder")
     parser.add_argument("--level", default="L1", help=f"target vertebra, one of {', '.join(LEVELS)} (default L1)")
     parser.add_argument("--grade", type=_grade, default=2.0, help="Genant grade 0, 0.5, 1, 2 or 3 (default 2)")
     parser.add_argument("--morphology", default="wedge", help=f"{', '.join(MORPHOLOGIES)} (default wedge)")
@@ -43,7 +44,9 @@ def add_arguments(parser):
 def run(args) -> int:
     from trainer.core.anatomy.builder import build_patient
     from trainer.core.anatomy.dicom_io import write_ct_series
+    from trainer.core.safe_write import atomic_folder, check_output
 
+    out = check_output(args.out, force=args.force, folder=True)
     params = AnatomyParams(level=args.level, sex=args.sex, size_scale=args.size, trabecular_hu=args.trabecular_hu,
                            cortical_hu=args.cortical_hu, fracture_grade=args.grade, morphology=args.morphology,
                            height_loss_fraction=args.height_loss, cleft=args.cleft,
@@ -51,8 +54,9 @@ def run(args) -> int:
                            seed=args.seed, voxel_mm=args.voxel_mm)
     patient = build_patient(params)
     desc = f"vptrainer {params.level} Genant {params.fracture_grade:g} {params.morphology} seed {params.seed}"
-    files = write_ct_series(patient.volume, args.out, patient_name=args.patient_name, description=desc,
-                            uid_seed=json.dumps(params.as_dict(), sort_keys=True))
+    with atomic_folder(out, force=args.force) as tmp:
+        files = write_ct_series(patient.volume, tmp, patient_name=args.patient_name, description=desc,
+                                uid_seed=json.dumps(params.as_dict(), sort_keys=True))
     g = patient.volume.grid
     print(f"wrote {len(files)} slices ({g.shape[2]} x {g.shape[1]} pixels, {g.spacing_mm[0]:g} mm) to {args.out}",
           file=sys.stdout)

@@ -8,7 +8,6 @@ that is not a JSON object with a ``type`` stops the run with exit status 2.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -18,6 +17,12 @@ NAME = "play"
 HELP = "run a scripted procedure headless and record the session"
 DESCRIPTION = ("Apply the actions of a JSON-lines file to a scenario, write the hash-chained session file "
                "and optionally every shot as a PNG.  Action types and fields: docs/session-format.md.")
+
+
+#: Largest actions file read (about 1.5 million actions of ~60 bytes).
+MAX_ACTIONS_BYTES = 100_000_000
+#: play fsyncs the session every this many actions (a power failure loses at most SYNC_EVERY - 1 lines).
+SYNC_EVERY = 1000
 
 
 def add_arguments(parser):
@@ -40,8 +45,13 @@ def read_actions(path) -> list[tuple[int, dict]]:
     ParameterError
         Naming ``file:line`` for a line that is not a JSON object with a string ``type``.
     """
+    from trainer.core.parse_limits import LimitError, loads_json
+
     p = Path(path)
     try:
+        size = p.stat().st_size
+        if size > MAX_ACTIONS_BYTES:
+            raise ParameterError("actions", str(p), f"a file of at most {MAX_ACTIONS_BYTES} bytes (it has {size})")
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SessionError(f"{p}: cannot read the actions file: {getattr(exc, 'strerror', None) or exc}") from None
@@ -51,10 +61,9 @@ def read_actions(path) -> list[tuple[int, dict]]:
         if not s or s.startswith("#"):
             continue
         try:
-            obj = json.loads(s)
-        except json.JSONDecodeError as exc:
-            raise ParameterError("action", s[:60], f"a JSON object (not valid JSON: {exc.msg})",
-                                 source=f"{p}:{n}") from None
+            obj = loads_json(s)
+        except LimitError as exc:
+            raise ParameterError("action", s[:60], f"a JSON object ({exc})", source=f"{p}:{n}") from None
         if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
             raise ParameterError("action", s[:60], "a JSON object with a string 'type' field", source=f"{p}:{n}")
         out.append((n, obj))
@@ -76,20 +85,27 @@ def save_shot_png(image, directory: Path) -> Path:
 
 
 def run(args) -> int:
+    from trainer.core.safe_write import check_output
     from trainer.core.scenario.loader import load_scenario
     from trainer.core.session.live import LiveSession
 
-    actions = read_actions(args.actions)
     out = Path(args.out)
     if out.exists():
         raise SessionError(f"{out}: the session file already exists; choose another --out path")
-    scenario = load_scenario(args.scenario)
+    src = Path(args.scenario) if args.scenario and Path(args.scenario).exists() else None
+    check_output(out, inputs=[args.actions, src])
     shots_dir = None
     if args.shots:
         shots_dir = Path(args.shots)
-        shots_dir.mkdir(parents=True, exist_ok=True)
+        if not shots_dir.exists():
+            shots_dir.mkdir(parents=True, exist_ok=True)
+        check_output(shots_dir, option="--shots", folder=True, inputs=[args.actions, src, out])
+    actions = read_actions(args.actions)
+    scenario = load_scenario(args.scenario)
     refused = 0
-    with LiveSession(scenario, out, seed=args.seed, trainee=args.trainee, pixels=args.pixels) as live:
+    # fsync every 1000 actions and at the end (crash guarantee: docs/session-format.md)
+    with LiveSession(scenario, out, seed=args.seed, trainee=args.trainee, pixels=args.pixels,
+                     sync_every=SYNC_EVERY) as live:
         for n, action in actions:
             res = live.apply(action)
             if not res.accepted:

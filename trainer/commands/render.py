@@ -11,8 +11,9 @@ from trainer.core.errors import ParameterError
 
 NAME = "render"
 HELP = "render one fluoroscopy image of a scenario to PNG or DICOM (XA)"
-DESCRIPTION = ("Render one fluoroscopy shot of a scenario's synthetic patient: AP or lateral C-arm "
-               "position, optional orbital/tilt, written as PNG or as a DICOM XA image.")
+DESCRIPTION = ("Render one fluoroscopy shot of a scenario's patient (synthetic, or the patient CT of its [ct] "
+               "section, isocentre on the target body): AP or lateral C-arm position, optional orbital/tilt, "
+               "written as PNG or as a DICOM XA image.")
 
 
 def add_arguments(parser):
@@ -30,11 +31,27 @@ def add_arguments(parser):
     parser.add_argument("--pulses", type=int, default=4,
                         help="pulses in the shot, 1..75 (default 4: a 0.5 s burst at 7.5 pulses/s)")
     parser.add_argument("--invert", action="store_true", help="dense = bright (radiograph look)")
-    parser.add_argument("--out", required=True, metavar="FILE", help="output FILE.png or FILE.dcm")
+    parser.add_argument("--out", required=True, metavar="FILE", help="output FILE.png or FILE.dcm (must not exist)")
+    parser.add_argument("--force", action="store_true", help="replace --out if it exists")
+
+
+def _validate_png(path):
+    if path.read_bytes()[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ParameterError("--out", str(path), "a PNG file", hint="the written file is not a PNG")
+
+
+def _validate_dicom(path):
+    import pydicom
+
+    try:
+        pydicom.dcmread(path)
+    except Exception as exc:  # noqa: BLE001 (any failure to read back: the file is not kept)
+        raise ParameterError("--out", str(path), "a DICOM file", hint=f"the written file does not read back: {exc}")
 
 
 def run(args) -> int:
-    from trainer.core.anatomy.builder import build_patient
+    from trainer.core.safe_write import atomic_file, check_output
+    from trainer.core.scenario.build import build_scenario_patient
     from trainer.core.scenario.loader import load_scenario
     from trainer.core.xray.detector import adrc, expose
     from trainer.core.xray.dicom_export import write_xa
@@ -43,11 +60,8 @@ def run(args) -> int:
     from trainer.core.xray.png import write_png
     from trainer.core.xray.renderer import FluoroRenderer
 
-    out = Path(args.out)
-    if out.suffix.lower() not in (".png", ".dcm"):
-        raise ParameterError("--out", str(out), "a file name ending in .png or .dcm")
-    if not out.parent.is_dir():
-        raise ParameterError("--out", str(out), "a file in an existing folder")
+    src = Path(args.scenario) if args.scenario and Path(args.scenario).exists() else None
+    out = check_output(args.out, force=args.force, inputs=[src], suffixes=(".png", ".dcm"))
     if isinstance(args.size, bool) or not (64 <= args.size <= 1024):
         raise ParameterError("--size", args.size, "64 to 1024 pixels")
     scenario = load_scenario(args.scenario)
@@ -57,7 +71,7 @@ def run(args) -> int:
     lateralish = abs(abs(orbital) - 90.0) < 45.0
     kvp = args.kvp if args.kvp is not None else (carm.kvp_lateral if lateralish else carm.kvp_ap)
     geometry = carm.geometry.with_pixels(args.size)
-    patient = build_patient(scenario.anatomy)
+    patient = build_scenario_patient(scenario)      # the [ct] series, centred on the target body
     renderer = FluoroRenderer(patient, geometry, patient_roll_deg=carm.patient_roll_deg)
     if args.kvp is None:           # the C-arm's automatic dose-rate control picks kVp and output
         n = geometry.pixels
@@ -74,11 +88,14 @@ def run(args) -> int:
     img = carm_image(exposure.image, exposure.field_mask, geometry.pixel_mm, orbital)
     grey = to_display(img, 1.0, 0.5, invert=args.invert)
     view = f"orbital {orbital:g} deg, tilt {args.tilt:g} deg"
-    if out.suffix.lower() == ".png":
-        write_png(out, grey, {"Software": "vptrainer", "Description": f"{scenario.id}: {view}, {kvp:g} kVp"})
-    else:
-        write_xa(out, grey, renderer.frame(pose), kvp, exposure.dose, when=datetime.now(),
-                 description=f"{scenario.id} {view}")
+    png = out.suffix.lower() == ".png"
+    with atomic_file(out, force=args.force, validate=_validate_png if png else _validate_dicom) as tmp:
+        if png:
+            write_png(tmp, grey, {"Software": "vptrainer", "Description": f"{scenario.id}: {view}, {kvp:g} kVp"})
+        else:
+            write_xa(tmp, grey, renderer.frame(pose), kvp, exposure.dose, when=datetime.now(),
+                     description=f"{scenario.id} {view}")
+    out = Path(args.out)
     d = exposure.dose
     print(f"{out}: {scenario.id}, {view}, {kvp:g} kVp, {args.size} px; "
           f"{d.entrance_kerma_mgy * 1000:.0f} uGy, {d.dap_gycm2 * 1000:.2f} mGy.cm2")

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QDoubleSpinBox, QGridLayout, QGroupBox, QHBoxLayo
                                QVBoxLayout, QWidget)
 
 from trainer.core.xray.geometry import Pose
+from trainer.ui.trocar_panel import fixed_lines
 
 __all__ = ["CArmPanel", "FLUORO_TICK_MS"]
 
@@ -76,7 +77,7 @@ class CArmPanel(QGroupBox):
         self._timer.timeout.connect(self._fluoro_tick)
 
         self.pose_label = QLabel("")
-        self.pose_label.setWordWrap(True)
+        fixed_lines(self.pose_label, 2)
 
         presets = QHBoxLayout()
         presets.addWidget(self.ap_button)
@@ -149,21 +150,22 @@ class CArmPanel(QGroupBox):
         self.fluoroChanged.emit(True)
         self._send_pulses()
 
-    def stop_fluoro(self) -> None:
-        """Pedal up: pulses still owed for the time held go out in one last shot."""
+    def stop_fluoro(self, at: float | None = None) -> None:
+        """Pedal up (at ``time.perf_counter()`` value ``at``, default now): pulses still owed for
+        the time held go out in one last shot."""
         if not self._timer.isActive():
             return
         self._timer.stop()
-        self._accrue()
+        self._accrue(at)
         if self._pulse_debt >= 1.0:
             pulses = int(min(self._pulse_debt, MAX_PULSES))
             self._pulse_debt = 0.0
             self._emit_run_shot(pulses)
         self.fluoroChanged.emit(False)
 
-    def _accrue(self) -> None:
+    def _accrue(self, at: float | None = None) -> None:
         """Add the pulses owed for the wall time since the last tick (late timer ticks lose nothing)."""
-        now = time.perf_counter()
+        now = time.perf_counter() if at is None else max(float(at), self._last_tick)
         self._pulse_debt = min(self._pulse_debt + self._pulses_per_s * (now - self._last_tick), MAX_PULSES)
         self._last_tick = now
 

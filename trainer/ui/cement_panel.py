@@ -6,11 +6,12 @@ colours them.  Waiting is explicit (``wait`` actions), so recordings replay exac
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
                                QWidget)
 
-__all__ = ["CementPanel", "PHASE_COLOURS", "mmss"]
+__all__ = ["CementPanel", "CementPhaseBar", "PHASE_COLOURS", "mmss"]
 
 PHASE_COLOURS = {"unmixed": "#909090", "runny": "#5aa0ff", "working": "#60d060",
                  "setting": "#f0b030", "set": "#ff5050"}
@@ -20,6 +21,74 @@ def mmss(t_s: float) -> str:
     """``t_s`` seconds as ``m:ss``."""
     t = max(0, int(round(t_s)))
     return f"{t // 60}:{t % 60:02d}"
+
+
+class CementPhaseBar(QWidget):
+    """The cement clock as a bar: runny / working / setting / set along minutes since mixing.
+
+    Always the same height (the controls below never move).  The bar spans the product's
+    phases up to its set time; a white line marks the time since mixing.
+    """
+
+    HEIGHT_PX = 40
+    ORDER = ("runny", "working", "setting", "set")
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setFixedHeight(self.HEIGHT_PX)
+        self.setObjectName("cementPhaseBar")
+        self.windows_min: dict = {}
+        self.since_mix_min: float | None = None
+
+    def set_state(self, windows_min: dict, since_mix_min: float | None) -> None:
+        self.windows_min = dict(windows_min or {})
+        self.since_mix_min = since_mix_min
+        self.update()
+
+    def spans_min(self) -> list[tuple[str, float, float]]:
+        """(phase, from, to) in minutes after mixing, as drawn."""
+        w = self.windows_min
+        if not w:
+            return []
+        end = max(w["set_from"] * 1.15, (self.since_mix_min or 0.0) + 0.5)
+        edges = [0.0, w["working_from"], w["setting_from"], w["set_from"], end]
+        return [(name, edges[i], edges[i + 1]) for i, name in enumerate(self.ORDER)]
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 (Qt name)
+        from PySide6.QtCore import QRectF
+        from PySide6.QtGui import QColor, QPainter, QPen
+
+        spans = self.spans_min()
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        w, h = self.width(), self.height()
+        bar_h = h - 16
+        if not spans:
+            p.fillRect(0, 0, w, bar_h, QColor("#3a3f45"))
+            p.end()
+            return
+        total = spans[-1][2]
+
+        def x_of(m):
+            return (w - 1) * m / total
+
+        mixed = self.since_mix_min is not None
+        for name, a, b in spans:
+            colour = QColor(PHASE_COLOURS[name])
+            if not mixed:
+                colour = colour.darker(220)
+            p.fillRect(QRectF(x_of(a), 0, x_of(b) - x_of(a), bar_h), colour)
+            p.setPen(QColor("#101010"))
+            if x_of(b) - x_of(a) > 44:
+                p.drawText(QRectF(x_of(a), 0, x_of(b) - x_of(a), bar_h), Qt.AlignmentFlag.AlignCenter, name)   # AlignCenter
+        p.setPen(QColor("#c8c8c8"))
+        for m in (self.windows_min["working_from"], self.windows_min["setting_from"], self.windows_min["set_from"]):
+            p.drawText(QRectF(x_of(m) - 30, bar_h, 60, 16), Qt.AlignmentFlag.AlignCenter, mmss(60 * m))
+        if mixed:
+            x = x_of(min(self.since_mix_min, total))
+            p.setPen(QPen(QColor("#ffffff"), 3))
+            p.drawLine(int(x), 0, int(x), bar_h)
+        p.end()
 
 
 class CementPanel(QGroupBox):
@@ -33,9 +102,19 @@ class CementPanel(QGroupBox):
         self.mix_button.setToolTip("Mix the PMMA cement: its clock starts now")
         self.mix_button.clicked.connect(lambda: self.actionRequested.emit({"type": "mix"}))
         self.timer_label = QLabel("Not mixed")
-        self.timer_label.setStyleSheet("font-size: 13pt;")
+        self.timer_label.setObjectName("cementClock")
+        font = self.timer_label.font()
+        font.setPointSize(13)
+        self.timer_label.setFont(font)
         self.phase_label = QLabel("")
+        self.phase_label.setObjectName("cementPhase")
         self.phase_label.setWordWrap(True)
+        font = self.phase_label.font()
+        font.setPointSize(11)
+        self.phase_label.setFont(font)
+        # two lines, always: the buttons below never move when the text changes length
+        self.phase_label.setFixedHeight(2 * QFontMetrics(font).lineSpacing() + 4)
+        self.phase_bar = CementPhaseBar()
         self.step = QDoubleSpinBox()
         self.step.setRange(0.05, 2.0)
         self.step.setSingleStep(0.05)
@@ -66,6 +145,7 @@ class CementPanel(QGroupBox):
         top.addWidget(self.timer_label, 1)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
+        lay.addWidget(self.phase_bar)
         lay.addWidget(self.phase_label)
         lay.addLayout(inject)
         lay.addWidget(self.volume_label)
@@ -87,17 +167,26 @@ class CementPanel(QGroupBox):
         mixed = cement is not None and cement.mixed
         self.mix_button.setEnabled(cement is not None and not mixed)
         self.inject_button.setEnabled(mixed and cement.can_inject)
+        windows = getattr(cement, "windows_min", None) or {}
+        self.phase_bar.set_state(windows, cement.since_mix_s / 60.0 if mixed else None)
+        window_text = ""
+        if windows:
+            product = getattr(cement, "product", "") or "this cement"
+            window_text = (f"{product}: working {mmss(60 * windows['working_from'])}–"
+                           f"{mmss(60 * windows['setting_from'])} after mixing")
+        self.phase_bar.setToolTip(window_text)
         if not mixed:
             self.timer_label.setText("Not mixed")
-            self.phase_label.setText("Mix when the trocar is in place: the working phase lasts a few minutes.")
+            self.phase_label.setText("Mix when the trocar is in place. " + (window_text + "." if window_text else ""))
             if self.phase_label.styleSheet() != "color: #a0a0a0;":
                 self.phase_label.setStyleSheet("color: #a0a0a0;")
             self.volume_label.setText("Injected: 0.00 mL")
             return
-        self.timer_label.setText(f"Mixed {mmss(cement.since_mix_s)} ago")
+        self.timer_label.setText(f"{mmss(cement.since_mix_s)} since mixing")
         colour = PHASE_COLOURS.get(cement.phase, "#e0e0e0")
         self.phase_label.setText(f"<b>{cement.phase.upper()}</b> — {cement.consistency}")
-        sheet = f"color: {colour}; font-size: 12pt;"
+        self.phase_label.setToolTip(window_text)
+        sheet = f"color: {colour};"
         if self.phase_label.styleSheet() != sheet:
             self.phase_label.setStyleSheet(sheet)
         self.volume_label.setText(f"Injected: {cement.injected_ml:.2f} mL")

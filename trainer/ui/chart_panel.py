@@ -146,9 +146,17 @@ class ChartPanel(QWidget):
         self.chart.setHtml(chart_html(scenario))
 
     def show_decisions(self, decisions: dict) -> None:
-        """Check the buttons of the answers given so far (item -> answer)."""
+        """Check the buttons of the answers given so far (item -> answer); nothing else stays checked.
+
+        An exclusive button group refuses to uncheck its checked button, so the groups are made
+        non-exclusive while the answers are set (a new session must not show the last patient's).
+        """
+        for g in self._groups:
+            g.setExclusive(False)
         for (item, answer), b in self.buttons.items():
             b.setChecked(decisions.get(item) == answer)
+        for g in self._groups:
+            g.setExclusive(True)
 
     def set_locked(self, locked: bool) -> None:
         """After the candidacy decision the checklist is read-only."""

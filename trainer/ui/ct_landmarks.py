@@ -342,9 +342,11 @@ class CTLandmarkDialog(QDialog):
     def save_scenario(self, out):
         """Write the scenario with the core's writer and validate it; the Scenario, or None (error shown)."""
         from trainer.core.scenario.ct_import import relative_inside, scenario_toml
-        from trainer.core.scenario.loader import load_scenario
+        from trainer.core.safe_write import atomic_write_text, check_output
+        from trainer.core.scenario.loader import parse_scenario
 
         out = Path(out)
+        confirmed = out.suffix == ".toml"  # the save dialog asked before replacing this very name
         unplaced = [NAMES[k] for k, s in self.source.items() if s == "unplaced"]
         if self.volume is None or unplaced:
             self.error("Cannot save yet", "Load a series first." if self.volume is None else
@@ -359,8 +361,9 @@ class CTLandmarkDialog(QDialog):
             rel = relative_inside(self.folder, out)
             text = scenario_toml(rel, self.level(), self.landmarks, title=self.title_edit.text().strip() or None,
                                  description=desc, estimated=estimated)
-            out.write_text(text, encoding="utf-8")
-            scenario = load_scenario(out)
+            out = check_output(out, force=confirmed, inputs=[self.folder])
+            scenario = parse_scenario(text, out)          # validated before anything is replaced
+            atomic_write_text(out, text, force=confirmed)
         except (VPTrainerError, OSError) as exc:
             self.error("Cannot save the scenario", str(exc))
             return None

@@ -71,7 +71,7 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.carm.set_busy_probe(lambda: self.controller.pending_actions() > 0)
         self.carm.fluoroChanged.connect(self._on_fluoro)
         self.trocar.placeRequested.connect(self.place_trocar)
-        self.trocar.aimRequested.connect(self.aim)
+        self.trocar.aimOnImage.connect(self.aim_on_image)
         self.trocar.advanceRequested.connect(lambda mm: self.submit({"type": "advance", "mm": round(mm, 3)}))
         self.trocar.sideChanged.connect(lambda _s: self._set_pending_place(None))
         self.finish_button = QPushButton("Finish procedure…  (Ctrl+Enter)")
@@ -114,6 +114,11 @@ class MainWindow(DialogsMixin, QMainWindow):
         self._clock.setInterval(1000)
         self._clock.timeout.connect(self._real_time_tick)
         self._clock.start()
+        self._fluoro_release = QTimer(self)
+        self._fluoro_release.setSingleShot(True)
+        self._fluoro_release.setInterval(self.FLUORO_RELEASE_GRACE_MS)
+        self._fluoro_release.timeout.connect(self._fluoro_key_up)
+        self._fluoro_released_at: float | None = None
         self._build_menus()
         self._apply_settings()
         QApplication.instance().installEventFilter(self)
@@ -164,6 +169,8 @@ class MainWindow(DialogsMixin, QMainWindow):
         for m in self.monitors.values():
             m.set_flips(prefs.flip_h, prefs.flip_v)
             m.set_invert(prefs.invert)
+        side = self.view.trocar.side if self.view is not None and self.view.trocar is not None else self.trocar.side
+        self.trocar.set_orientation(side, prefs.flip_h, prefs.flip_v)
 
     # ------------------------------------------------------------------ sessions
     def show_picker(self, preselect: str | None = None):
@@ -191,6 +198,7 @@ class MainWindow(DialogsMixin, QMainWindow):
         for m in self.monitors.values():
             m.clear()
         self.stack.setCurrentIndex(0)
+        self._show_view(None)                      # nothing of the last session stays on screen
         self._set_pending_place(None)
         self.progress = QProgressDialog(text, "Cancel", 0, 0, self)
         self.progress.setWindowTitle("Preparing")
@@ -342,6 +350,7 @@ class MainWindow(DialogsMixin, QMainWindow):
         for w in (self.carm, self.trocar, self.cement, self.finish_button):
             w.setEnabled(has)
         if view is None:
+            self.chart.show_decisions({})
             self.chart.set_locked(True)
             return
         self.chart.show_decisions(view.decisions)
@@ -357,12 +366,15 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.debrief.cuts = cuts
         self.debrief.show_report(report, cuts)
         self.stack.setCurrentIndex(1)
+        from trainer.ui.records_menu import record_on_finish
+
+        self.records_note = record_on_finish(self, report)
         self.status.note(f"Procedure finished: score {self.debrief.shown_score}. Session saved to "
-                         f"{self.controller.path}")
+                         f"{self.controller.path}. {self.records_note}")
 
     # ------------------------------------------------------------------ keys and closing
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
-        """Hold-to-fluoro on the F key (press starts, release stops; auto-repeat ignored);
+        """Hold-to-fluoro on the F key (press starts, release stops; auto-repeat never adds a shot);
         Esc in a number box gives the keys back to the procedure."""
         et = event.type()
         if et in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and self.isActiveWindow():
@@ -370,17 +382,36 @@ class MainWindow(DialogsMixin, QMainWindow):
                     QApplication.focusWidget(), (QAbstractSpinBox, QLineEdit)):
                 self.stack.setFocus()
                 return True
-            if event.key() == Qt.Key.Key_F and not event.modifiers() and not event.isAutoRepeat():
+            if event.key() == Qt.Key.Key_F and not event.modifiers():
                 focus = QApplication.focusWidget()
                 if not isinstance(focus, (QAbstractSpinBox, QLineEdit)) and self.stack.currentIndex() == 0:
-                    if et == QEvent.Type.KeyPress:
-                        self.carm.start_fluoro()
-                    else:
-                        self.carm.stop_fluoro()
+                    self._fluoro_key(et == QEvent.Type.KeyPress, event.isAutoRepeat())
                     return True
         return super().eventFilter(obj, event)
 
+    #: a release of F followed by a press within this time is keyboard auto-repeat, not the pedal
+    #: lifted: X sends auto-repeat as release/press pairs, which Qt does not always mark
+    FLUORO_RELEASE_GRACE_MS = 120
+
+    def _fluoro_key(self, pressed: bool, auto_repeat: bool) -> None:
+        """The F key as the fluoroscopy pedal: one held key is one exposure, whatever the auto-repeat."""
+        if pressed:
+            if self._fluoro_release.isActive():       # a repeat pair: the pedal never came up
+                self._fluoro_release.stop()
+                return
+            if not auto_repeat:
+                self.carm.start_fluoro()
+            return
+        if auto_repeat:
+            return
+        self._fluoro_released_at = time.perf_counter()
+        self._fluoro_release.start()
+
+    def _fluoro_key_up(self) -> None:
+        self.carm.stop_fluoro(at=self._fluoro_released_at)
+
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self._fluoro_release.stop()
         self.carm.stop_fluoro()
         QApplication.instance().removeEventFilter(self)
         self.controller.close()

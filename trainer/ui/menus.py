@@ -68,6 +68,9 @@ def build_menus(w) -> None:
         act.toggled.connect(w._display_changed)
     view.addSeparator()
     view.addAction("Step sizes…").triggered.connect(w.show_steps)
+    from trainer.ui.records_menu import add_records_menu
+
+    add_records_menu(w)
     help_menu = w.menuBar().addMenu("&Help")
     act = help_menu.addAction("Keyboard shortcuts")
     act.setShortcut(QKeySequence("F1"))

@@ -7,6 +7,7 @@ image) to the window.  :func:`debrief_cuts` makes the reveal cuts of the debrief
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from trainer.core.xray.geometry import Pose
@@ -33,6 +34,9 @@ class CementView:
     consistency: str
     injected_ml: float
     can_inject: bool
+    #: phase boundaries of the scenario's product, minutes after mixing (``Rheology.windows_min``)
+    windows_min: dict = field(default_factory=dict)
+    product: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,14 +68,16 @@ def build_view(p) -> ProcedureView:
                                                 str(tr.tissue), tuple(float(v) for v in tr.tip_mm),
                                                 tuple(float(v) for v in tr.direction))
     c = p.cement
+    windows, product = _product_windows(getattr(p.scenario, "cement_product", "default"),
+                                        tuple(sorted((getattr(p.scenario, "cement_overrides", None) or {}).items())))
     if c is None or p.mixed_at_s is None:
-        cement = CementView(False, 0.0, "unmixed", "", 0.0, False)
+        cement = CementView(False, 0.0, "unmixed", "", 0.0, False, windows, product)
     else:
         t = p.t_s
         phase = str(c.phase(t))
         consistency = c.consistency(t) if hasattr(c, "consistency") else ""
         cement = CementView(True, float(t - p.mixed_at_s), phase, str(consistency), float(c.injected_ml),
-                            phase not in ("unmixed", "set") and trocar is not None)
+                            phase not in ("unmixed", "set") and trocar is not None, windows, product)
     decisions = dict(p.decisions)
     d = p.dose
     return ProcedureView(t_s=float(p.t_s), stage=str(p.phase), shots=int(d.shots), fluoro_s=float(d.fluoro_s),
@@ -79,6 +85,17 @@ def build_view(p) -> ProcedureView:
                          biplane=bool(p.biplane), trocar=trocar, cement=cement,
                          decisions=decisions, finished=bool(p.finished), images=dict(p.last_images),
                          n_actions=int(p.accepted_count))
+
+
+@functools.lru_cache(maxsize=16)
+def _product_windows(product: str, overrides: tuple) -> tuple[dict, str]:
+    """Phase boundaries (min after mixing) and title of a scenario's cement product."""
+    from trainer.core.procedure.cement.rheology import Rheology, get_product
+
+    ov = dict(overrides)
+    temperature_c = ov.pop("temperature_c", None)
+    prod = get_product(product).with_overrides(ov)
+    return Rheology(prod, temperature_c).windows_min(), str(prod.title or prod.name)
 
 
 def build_patient(scenario, progress):

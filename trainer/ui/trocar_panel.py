@@ -6,11 +6,14 @@ The tissue under the tip is shown as the trocar's tactile feedback would tell it
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
                                QRadioButton, QVBoxLayout, QWidget)
 
-__all__ = ["TrocarPanel", "TISSUE_COLOURS"]
+__all__ = ["TrocarPanel", "TISSUE_COLOURS", "trocar_angles_deg", "fixed_lines"]
 
 #: colour of the tissue-under-the-tip label: green where the tip belongs, red where it must not be
 TISSUE_COLOURS = {
@@ -25,11 +28,33 @@ TISSUE_COLOURS = {
 }
 
 
+def fixed_lines(label: QLabel, lines: int) -> None:
+    """Word-wrap ``label`` in a box of ``lines`` text lines, whatever its text: nothing below it
+    moves when the text changes (set the label's font before calling)."""
+    label.setWordWrap(lines > 1)
+    label.setFixedHeight(lines * QFontMetrics(label.font()).lineSpacing() + 4)
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+
+
+def trocar_angles_deg(direction, side: str) -> tuple[float, float]:
+    """Medial and cranial angle (deg) of a trocar axis (LPS, pointing from the skin to the tip).
+
+    Medial: angle in the axial plane between the axis and straight anterior (-y), positive
+    towards the midline (towards -x for the left pedicle, +x for the right).  Cranial: angle
+    above the axial plane, positive towards the head (+z).
+    """
+    dx, dy, dz = (float(v) for v in direction)
+    towards_midline = -dx if side == "left" else dx
+    medial = math.degrees(math.atan2(towards_midline, -dy))
+    cranial = math.degrees(math.atan2(dz, math.hypot(dx, dy)))
+    return medial, cranial
+
+
 class TrocarPanel(QGroupBox):
-    """Signals: ``placeRequested()``, ``aimRequested(d_medial_deg, d_cranial_deg)``, ``advanceRequested(mm)``."""
+    """Signals: ``placeRequested()``, ``aimOnImage(right, up)``, ``advanceRequested(mm)``."""
 
     placeRequested = Signal()
-    aimRequested = Signal(float, float)
+    aimOnImage = Signal(int, int)       #: (right, up) as seen on the AP monitor, one aim step
     advanceRequested = Signal(float)
     sideChanged = Signal(str)
 
@@ -45,30 +70,39 @@ class TrocarPanel(QGroupBox):
         group.addButton(self.left_radio)
         group.addButton(self.right_radio)
         self.left_radio.toggled.connect(lambda _: self.sideChanged.emit(self.side))
+        self.left_radio.toggled.connect(lambda _: self.set_orientation(self.side, self._flip_h, self._flip_v))
         self.gauge = QComboBox()
         self.gauge.addItem("11 G", 11)
         self.gauge.addItem("13 G", 13)
         self.gauge.setToolTip("Trocar gauge: 11 G = 3.0 mm, 13 G = 2.4 mm outer diameter")
 
         self.entry_label = QLabel("Click the AP image over the pedicle to pick the entry.")
-        self.entry_label.setWordWrap(True)
+        fixed_lines(self.entry_label, 3)
         self.place_button = QPushButton("Place trocar  (P)")
         self.place_button.setToolTip("Put the trocar tip on the skin on the line through the picked entry")
         self.place_button.setEnabled(False)
         self.place_button.clicked.connect(self.placeRequested)
 
-        self.aim_buttons = {}
+        # the aim buttons sit where the arrow keys point on the AP monitor; which of left/right is
+        # medial depends on the side and the left-right flip (:meth:`set_orientation`)
+        self.aim_buttons: dict[str, QPushButton] = {}
         aim = QGridLayout()
-        for text, dm, dc, r, c in (("Cranial", 0, 1, 0, 1), ("Medial", 1, 0, 1, 0), ("Lateral", -1, 0, 1, 2),
-                                   ("Caudal", 0, -1, 2, 1)):
-            b = QPushButton(text)
-            b.clicked.connect(lambda _=False, dm=dm, dc=dc: self.aimRequested.emit(dm * self.aim_deg,
-                                                                                   dc * self.aim_deg))
+        for key, right, up, r, c in (("up", 0, 1, 0, 1), ("left", -1, 0, 1, 0), ("right", 1, 0, 1, 2),
+                                     ("down", 0, -1, 2, 1)):
+            b = QPushButton()
+            b.clicked.connect(lambda _=False, right=right, up=up: self.aimOnImage.emit(right, up))
             aim.addWidget(b, r, c)
-            self.aim_buttons[text.split()[0].lower()] = b
+            self.aim_buttons[key] = b
         self.aim_hint = QLabel("Aim\n(arrow keys)")
         self.aim_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         aim.addWidget(self.aim_hint, 1, 1)
+        self.angle_label = QLabel("")
+        self.angle_label.setObjectName("trocarAngles")
+        self.angle_label.setToolTip("Trocar axis: medial (convergence) angle in the axial plane from straight "
+                                    "anterior, and cranio-caudal angle (positive: towards the head)")
+        self._flip_h = self._flip_v = False
+        self._shown_side = "left"
+        self.set_orientation("left", False, False)
 
         self.advance_buttons = {}
         adv = QGridLayout()
@@ -86,9 +120,14 @@ class TrocarPanel(QGroupBox):
 
         self.depth_label = QLabel("Not placed")
         self.tissue_label = QLabel("")
-        self.tissue_label.setWordWrap(True)
         self.tissue_label.setObjectName("tissueLabel")
-        self.tissue_label.setStyleSheet("font-size: 13pt; font-weight: bold;")
+        font = self.tissue_label.font()
+        font.setPointSize(13)
+        font.setBold(True)
+        self.tissue_label.setFont(font)
+        fixed_lines(self.tissue_label, 2)
+        fixed_lines(self.depth_label, 1)
+        fixed_lines(self.angle_label, 1)
 
         sides = QHBoxLayout()
         sides.addWidget(self.left_radio)
@@ -99,10 +138,32 @@ class TrocarPanel(QGroupBox):
         lay.addWidget(self.entry_label)
         lay.addWidget(self.place_button)
         lay.addLayout(aim)
+        lay.addWidget(self.angle_label)
         lay.addLayout(adv)
         lay.addWidget(self.depth_label)
         lay.addWidget(self.tissue_label)
         self.show_trocar(None)
+
+    def set_orientation(self, side: str, flip_h: bool, flip_v: bool) -> None:
+        """Label the aim buttons for ``side``'s pedicle as the AP monitor shows it.
+
+        AP image columns run towards the patient's right, so image right is medial for the
+        left pedicle and lateral for the right one; a left-right flip swaps them.
+        """
+        self._shown_side, self._flip_h, self._flip_v = side, bool(flip_h), bool(flip_v)
+        right_is_medial = (side == "left") != bool(flip_h)
+        up_is_cranial = not flip_v
+        names = {"right": "Medial" if right_is_medial else "Lateral",
+                 "left": "Lateral" if right_is_medial else "Medial",
+                 "up": "Cranial" if up_is_cranial else "Caudal",
+                 "down": "Caudal" if up_is_cranial else "Cranial"}
+        arrows = {"left": "←", "right": "→", "up": "↑", "down": "↓"}
+        keys = {"left": "Left", "right": "Right", "up": "Up", "down": "Down"}
+        for key, b in self.aim_buttons.items():
+            text = f"{arrows[key]} {names[key]}" if key in ("left", "up", "down") else f"{names[key]} {arrows[key]}"
+            b.setText(text)
+            b.setToolTip(f"Aim the {side} trocar {names[key].lower()} by one aim step "
+                         f"({self.aim_deg:g}°)  [{keys[key]} arrow]")
 
     @property
     def side(self) -> str:
@@ -115,6 +176,7 @@ class TrocarPanel(QGroupBox):
     def set_steps(self, coarse_mm: float, fine_mm: float, aim_deg: float) -> None:
         self.coarse_mm, self.fine_mm, self.aim_deg = coarse_mm, fine_mm, aim_deg
         self._label_steps()
+        self.set_orientation(self._shown_side, self._flip_h, self._flip_v)
 
     def _label_steps(self) -> None:
         for b in self.advance_buttons.values():
@@ -141,13 +203,20 @@ class TrocarPanel(QGroupBox):
                 self.show_entry(None)
             self.depth_label.setText("Not placed")
             self.tissue_label.setText("")
+            self.angle_label.setText("Angles: —")
+            if self._shown_side != self.side:
+                self.set_orientation(self.side, self._flip_h, self._flip_v)
             return
+        if self._shown_side != trocar.side:
+            self.set_orientation(trocar.side, self._flip_h, self._flip_v)
+        medial, cranial = trocar_angles_deg(trocar.direction, trocar.side)
+        self.angle_label.setText(f"Angles: medial {medial:+.1f}°, cranial {cranial:+.1f}°")
         self.place_button.setEnabled(False)
         self.entry_label.setText("Trocar in. To re-place it, withdraw it fully (Z) first.")
         self.depth_label.setText(f"{trocar.side} · {trocar.gauge} G · depth {trocar.depth_mm:.1f} mm")
         name = str(trocar.tissue).replace("_", " ")
         colour = TISSUE_COLOURS.get(name, "#e0e0e0")
         self.tissue_label.setText(f"tip in: {name}")
-        sheet = f"font-size: 13pt; font-weight: bold; color: {colour};"
+        sheet = f"color: {colour};"
         if self.tissue_label.styleSheet() != sheet:
             self.tissue_label.setStyleSheet(sheet)

@@ -42,9 +42,14 @@ class DialogsMixin:
         """Write the printable debrief: HTML built off-thread by the core, printed here by Qt."""
         def written(html: str) -> None:
             try:
-                from trainer.report_pdf import write_pdf
+                from trainer.core.safe_write import check_output
+                from trainer.report_pdf import write_pdf_safely
 
-                write_pdf(html, out, title=f"vptrainer debrief — {self.scenario.title}")
+                # the save dialog confirmed a replacement; the session itself is never replaced
+                dest = check_output(out, option="PDF file", force=True, inputs=[self.controller.path],
+                                    suffixes=(".pdf",))
+                write_pdf_safely(html, dest, title=f"vptrainer debrief — {self.scenario.title}", force=True,
+                                 option="PDF file")
                 self.status.note(f"Report saved to {out}")
             except (OSError, VPTrainerError) as exc:
                 self.show_error("Cannot save the report", str(exc))

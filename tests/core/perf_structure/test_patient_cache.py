@@ -1,7 +1,13 @@
 """The on-disk patient cache: a hit is the same patient, any change of inputs is a miss, damage is rebuilt."""
 
 import dataclasses
+import hashlib
+import hmac
+import io
 import os
+import pickle
+import stat
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +52,7 @@ def test_a_hit_returns_the_built_patient_without_building(counting, base):
     assert len(calls) == 1
     _same(second, base)
     assert second is not first and second.volume.hu is not first.volume.hu     # a fresh copy
-    assert len(list(cache.cache_dir().glob("patient-*.pkl"))) == 1
+    assert len(list(cache.cache_dir().glob("patient-*.npzc"))) == 1
 
 
 def test_the_real_builder_and_the_cache_agree(tmp_path, monkeypatch, base):
@@ -105,13 +111,15 @@ def test_the_source_fingerprint_covers_anatomy_sources_and_their_assets(tmp_path
     cache.source_fingerprint.cache_clear()
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty", "other_key", "other_params"])
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty", "other_key", "other_secret",
+                                    "pickle_payload"])
 def test_a_damaged_or_foreign_entry_is_ignored_and_rebuilt(counting, base, damage):
     builder, calls = counting
     cache.cached_patient(PARAMS, builder)
-    path = next(cache.cache_dir().glob("patient-*.pkl"))
+    path = next(cache.cache_dir().glob("patient-*.npzc"))
     data = path.read_bytes()
     head, payload = data.split(b"\n", 1)
+    fmt, key, length, mac = head.split(b" ")
     if damage == "truncate":
         path.write_bytes(data[: len(data) // 2])
     elif damage == "flip":
@@ -122,23 +130,81 @@ def test_a_damaged_or_foreign_entry_is_ignored_and_rebuilt(counting, base, damag
     elif damage == "empty":
         path.write_bytes(b"")
     elif damage == "other_key":
-        fmt_key, length, crc = head.rsplit(b" ", 2)
-        fmt, key = fmt_key.rsplit(b" ", 1)
-        path.write_bytes(b" ".join([fmt, b"f" * len(key), length, crc]) + b"\n" + payload)
+        path.write_bytes(b" ".join([fmt, b"f" * len(key), length, mac]) + b"\n" + payload)
+    elif damage == "other_secret":
+        # a well-formed entry signed with a key other than this user's secret
+        forged = hmac.new(b"x" * 32, key + b"\0" + payload, hashlib.sha256).hexdigest().encode()
+        path.write_bytes(b" ".join([fmt, key, length, forged]) + b"\n" + payload)
     else:
-        # a valid entry of other parameters stored under this key's name
-        import pickle
-        import zlib
-
-        other = pickle.dumps(dataclasses.replace(base, params=dataclasses.replace(PARAMS, seed=9)))
-        key = cache.patient_key(PARAMS)
-        path.write_bytes(f"{cache._FORMAT} {key} {len(other)} {zlib.crc32(other)}\n".encode() + other)
+        # a correctly signed entry whose payload is an npz holding an object (pickled) array
+        buf = io.BytesIO()
+        np.savez(buf, doc=np.array([{"x": 1}], dtype=object))
+        pl = buf.getvalue()
+        secret = (cache.cache_dir() / "secret.key").read_bytes()
+        good = hmac.new(secret, key + b"\0" + pl, hashlib.sha256).hexdigest().encode()
+        path.write_bytes(b" ".join([fmt, key, str(len(pl)).encode(), good]) + b"\n" + pl)
     got = cache.cached_patient(PARAMS, builder)
     assert len(calls) == 2                                      # rebuilt
     _same(got, base)
     again = cache.cached_patient(PARAMS, builder)               # and the rewritten entry is good
     assert len(calls) == 2
     _same(again, base)
+
+
+class _Bomb:
+    """Unpickling this object creates a marker file: proof that code from the cache ran."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.write_text, (Path(self.marker), "executed"))
+
+
+def test_a_planted_pickle_is_never_executed(counting, tmp_path):
+    builder, calls = counting
+    cache.cached_patient(PARAMS, builder)                       # folder, secret and a good entry exist
+    folder = cache.cache_dir()
+    marker = tmp_path / "pwned"
+    bomb = pickle.dumps(_Bomb(str(marker)))
+    key = cache.patient_key(PARAMS)
+    for p in list(folder.glob("patient-*")):
+        # the format-1 header with a valid CRC (what the old cache accepted) and a bare pickle
+        p.write_bytes(f"vptrainer-patient-cache 1 {key} {len(bomb)} {zlib.crc32(bomb)}\n".encode() + bomb)
+    (folder / f"patient-{key[:40]}.pkl").write_bytes(
+        f"vptrainer-patient-cache 1 {key} {len(bomb)} {zlib.crc32(bomb)}\n".encode() + bomb)
+    got = cache.cached_patient(PARAMS, builder)
+    assert not marker.exists()
+    assert got.params == PARAMS and len(calls) == 2             # the planted entry was rebuilt
+    assert not (folder / f"patient-{key[:40]}.pkl").exists()    # and the old-format file removed
+    pickle.loads(bomb)                                          # the oracle: the bomb does work when unpickled
+    assert marker.exists()
+
+
+def test_the_folder_is_private_and_an_opened_folder_is_closed_and_emptied(counting):
+    builder, calls = counting
+    cache.cached_patient(PARAMS, builder)
+    folder = cache.cache_dir()
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(folder / "secret.key").st_mode) == 0o600
+    old_secret = (folder / "secret.key").read_bytes()
+    os.chmod(folder, 0o777)                                     # someone opened it: anything may be planted
+    cache.cached_patient(PARAMS, builder)
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    assert len(calls) == 2                                      # the entry was not trusted
+    assert (folder / "secret.key").read_bytes() != old_secret
+
+
+def test_a_symlinked_cache_folder_disables_caching(counting, tmp_path, monkeypatch):
+    builder, calls = counting
+    real = tmp_path / "elsewhere"
+    real.mkdir(mode=0o700)
+    (tmp_path / "link").mkdir()
+    (tmp_path / "link" / "patients").symlink_to(real)
+    monkeypatch.setenv(cache.ENV_DIR, str(tmp_path / "link"))
+    cache.cached_patient(PARAMS, builder)
+    cache.cached_patient(PARAMS, builder)
+    assert len(calls) == 2 and list(real.iterdir()) == []
 
 
 def test_cache_location_follows_the_environment(tmp_path, monkeypatch):
@@ -157,7 +223,7 @@ def test_old_entries_are_pruned_and_an_unwritable_folder_only_disables_caching(c
     monkeypatch.setattr(cache, "MAX_ENTRIES", 2)
     for seed in (1, 2, 3):
         cache.cached_patient(dataclasses.replace(PARAMS, seed=seed), builder)
-    assert len(list(cache.cache_dir().glob("patient-*.pkl"))) == 2
+    assert len(list(cache.cache_dir().glob("patient-*.npzc"))) == 2
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     monkeypatch.setenv(cache.ENV_DIR, str(blocker))

@@ -8,7 +8,7 @@ import pytest
 from trainer.core.errors import SessionError, TamperError
 from trainer.core.procedure.plans import expert_actions
 from trainer.core.session.live import LiveSession
-from trainer.core.session.log import FORMAT, GENESIS, VERSION, canonical_json, line_hash
+from trainer.core.session.log import FORMAT, GENESIS, VERSION, canonical_json, encode_line
 from trainer.core.session.reader import read_session
 from trainer.core.session.replay import replay
 
@@ -40,15 +40,18 @@ def _lines(path):
 
 
 def _write(path, lines):
-    path.write_text("".join(canonical_json(x) + "\n" for x in lines))
+    """Write lines as they are; chained ones (from _rechain) keep their exact encoded bytes."""
+    path.write_text("".join((x.pop("_text", None) or canonical_json(x)) + "\n" for x in lines))
 
 
 def _rechain(lines):
+    """Re-chain edited lines as a forger would (the format's own encoder)."""
     prev = GENESIS
+    version = lines[0].get("version", VERSION)
     for ln in lines:
-        ln["prev"] = prev
-        ln["hash"] = line_hash(prev, ln)
-        prev = ln["hash"]
+        text, h = encode_line(prev, ln, version)
+        ln["prev"], ln["hash"], ln["_text"] = prev, h, text
+        prev = h
     return lines
 
 
@@ -111,19 +114,33 @@ def test_each_line_is_on_disk_as_soon_as_the_action_is_applied(tmp_path, scenari
 
 
 def test_an_edited_line_breaks_the_chain_and_names_the_line(recorded, tmp_path):
-    lines = _lines(recorded["path"])
-    lines[5]["summary"]["t_end_s"] = 0.0
+    raw = recorded["path"].read_text().splitlines()
+    obj = json.loads(raw[5])
+    obj["summary"]["t_end_s"] = 0.0
+    raw[5] = canonical_json(obj)
     bad = tmp_path / "edited.jsonl"
-    _write(bad, lines)
+    bad.write_text("\n".join(raw) + "\n")
     with pytest.raises(TamperError, match=r"edited\.jsonl:6: hash chain broken"):
         read_session(bad)
 
 
+def test_the_chain_covers_the_exact_bytes_of_each_line(recorded, tmp_path):
+    """Re-ordering the keys of one line (the same JSON object) breaks the version 2 chain at that line."""
+    raw = recorded["path"].read_text().splitlines()
+    obj = json.loads(raw[3])
+    raw[3] = json.dumps(dict(reversed(list(obj.items()))), separators=(",", ":"), ensure_ascii=False)
+    assert json.loads(raw[3]) == obj
+    bad = tmp_path / "reordered.jsonl"
+    bad.write_text("\n".join(raw) + "\n")
+    with pytest.raises(TamperError, match=r"reordered\.jsonl:4: hash chain broken"):
+        read_session(bad)
+
+
 def test_a_removed_line_breaks_the_chain(recorded, tmp_path):
-    lines = _lines(recorded["path"])
-    del lines[4]
+    raw = recorded["path"].read_text().splitlines()
+    del raw[4]
     bad = tmp_path / "removed.jsonl"
-    _write(bad, lines)
+    bad.write_text("\n".join(raw) + "\n")
     with pytest.raises(TamperError, match=r":5: hash chain broken"):
         read_session(bad)
 
@@ -173,12 +190,13 @@ def test_a_finished_session_cannot_be_resumed(recorded, patient):
         LiveSession.resume(recorded["path"], patient=patient)
 
 
-def test_unreadable_files_are_reported_with_their_line(tmp_path):
+def test_unreadable_files_are_reported_with_their_line(tmp_path, recorded):
     p = tmp_path / "x.jsonl"
     p.write_text('{"kind": "header", "format": "vptrainer-session", "version": 99}\n')
     with pytest.raises(SessionError, match="version 99"):
         read_session(p)
-    p.write_text('{"kind": "header", "format": "vptrainer-session", "version": 1}\nnot json\n')
+    header = recorded["path"].read_text().splitlines()[0]
+    p.write_text(header + "\nnot json\n")
     with pytest.raises(SessionError, match=r"x\.jsonl:2: not a JSON line"):
         read_session(p)
 

@@ -8,15 +8,26 @@ source file of :mod:`trainer.core.anatomy` and of every ``assets/`` file they na
 Python, NumPy and SciPy versions.  A change to any of them is a different key, so a stale
 entry is never read.
 
-Each entry is one file: a header line (format, full key, payload length, CRC-32) and the
-pickled :class:`~trainer.core.anatomy.patient.Patient`.  A file that is truncated, fails the
-checksum, does not unpickle, or holds a patient of other parameters is deleted and the
-patient rebuilt.  Writes go to a temporary file renamed into place, so a reader never sees
+No code from data
+-----------------
+An entry holds only arrays and JSON: one header line (format, full key, payload length and
+an HMAC-SHA256 of key and payload) followed by a NumPy ``.npz`` archive that is opened with
+``allow_pickle=False`` (the volumes' HU and label arrays, their grids, and the landmarks and
+metadata as JSON text).  The HMAC key is a random per-user secret (``secret.key``, mode
+0600) inside the cache folder, so an entry that was not written by this user's vptrainer,
+or was altered since, fails the check *before* any byte of it is parsed.  A file that is
+truncated, fails the check, does not parse, or holds a patient of other parameters is
+deleted and the patient rebuilt.
+
+The cache folder is created with mode 0700 and checked on every use: it must be a real
+folder (not a symlink) owned by the user and not accessible to group or others.  A folder
+owned by someone else disables caching; a folder of the user's that has been opened up is
+closed again (chmod 0700) and its secret and entries discarded, because anyone could have
+planted them.  Writes go to a temporary file renamed into place, so a reader never sees
 half a file; the least recently used entries beyond :data:`MAX_ENTRIES` are removed.
 
 Location: ``$VPTRAINER_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/vptrainer``, else
-``~/.cache/vptrainer`` (subfolder ``patients``, created private to the user: the files are
-pickles, so the folder must not be writable by others).  Any I/O error just means no caching.
+``~/.cache/vptrainer`` (subfolder ``patients``).  Any I/O error just means no caching.
 """
 
 from __future__ import annotations
@@ -24,20 +35,31 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import hmac
+import io
 import json
 import os
-import pickle
+import stat
 import sys
 import tempfile
-import zlib
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["cached_patient", "patient_key", "cache_dir", "source_fingerprint", "MAX_ENTRIES", "ENV_DIR"]
+__all__ = [
+    "ENV_DIR",
+    "MAX_ENTRIES",
+    "cache_dir",
+    "cached_patient",
+    "patient_key",
+    "private_cache_dir",
+    "source_fingerprint",
+]
 
 ENV_DIR = "VPTRAINER_CACHE_DIR"
 MAX_ENTRIES = 12                      #: about 25 MB each for the default 0.5 mm grid
-_FORMAT = "vptrainer-patient-cache 1"
+_FORMAT = "vptrainer-patient-cache-2"
+_SECRET = "secret.key"
+_SUFFIX = ".npzc"
 _ANATOMY_DIR = Path(__file__).resolve().parent
 _ASSETS_DIR = Path(__file__).resolve().parents[3] / "assets"
 
@@ -85,28 +107,150 @@ def patient_key(params) -> str:
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=repr).encode()).hexdigest()
 
 
-def _entry_path(key: str) -> Path:
-    return cache_dir() / f"patient-{key[:40]}.pkl"
+def _is_private(st: os.stat_result) -> bool:
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not (st.st_mode & 0o077)
 
 
-def _read(path: Path, key: str, params):
-    """The cached patient, or None if the file is missing or not a valid entry for ``key``."""
-    from trainer.core.anatomy.patient import Patient
+def private_cache_dir() -> Path | None:
+    """The cache folder, created or checked private to the user; None if it cannot be.
 
+    A folder owned by another user, or a symlink, gives None (no caching).  A folder of
+    the user's with group/other access is closed (0700) and emptied of its secret and
+    entries, which anyone could have planted.
+    """
+    folder = cache_dir()
     try:
-        with open(path, "rb") as fh:
-            header = fh.readline(512)
-            payload = fh.read()
+        folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
+        st = os.lstat(folder)
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+            return None
+        if not _is_private(st):
+            os.chmod(folder, 0o700)
+            for p in folder.iterdir():
+                if p.name == _SECRET or p.name.startswith("patient-") or p.name.startswith(".patient-"):
+                    _unlink(p)
+            if not _is_private(os.lstat(folder)):
+                return None
+    except OSError:
+        return None
+    return folder
+
+
+def _secret(folder: Path) -> bytes | None:
+    """The per-user HMAC key (32 random bytes, mode 0600), created on first use."""
+    path = folder / _SECRET
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            data = fh.read(64)
+        if st.st_uid == os.getuid() and not (st.st_mode & 0o077) and len(data) == 32:
+            return data
+        _unlink(path)
+    except FileNotFoundError:
+        pass
     except OSError:
         return None
     try:
-        fmt, got_key, length, crc = header.decode("ascii").rstrip("\n").rsplit(" ", 3)
+        fd, tmp = tempfile.mkstemp(prefix=".secret-", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(os.urandom(32))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)          # never replaces a secret another process just made
+        except FileExistsError:
+            pass
+        finally:
+            _unlink(Path(tmp))
+        return _secret(folder) if path.exists() else None
+    except OSError:
+        return None
+
+
+def _mac(secret: bytes, key: str, payload: bytes) -> str:
+    return hmac.new(secret, key.encode("ascii") + b"\0" + payload, hashlib.sha256).hexdigest()
+
+
+def _entry_path(folder: Path, key: str) -> Path:
+    return folder / f"patient-{key[:40]}{_SUFFIX}"
+
+
+# --------------------------------------------------------------------- (de)serialisation
+def _tuple(v):
+    return tuple(float(x) for x in v)
+
+
+def _encode(patient) -> bytes:
+    """The patient as an ``.npz`` archive of plain arrays and JSON text (no pickles)."""
+    import numpy as np
+
+    lm = dataclasses.asdict(patient.landmarks)
+    vols = [patient.volume, *patient.context]
+    doc = {"landmarks": lm, "source": patient.source,
+           "volumes": [{"meta": v.meta, "shape": list(v.grid.shape), "spacing_mm": list(v.grid.spacing_mm),
+                        "origin_mm": list(v.grid.origin_mm)} for v in vols]}
+    text = json.dumps(doc, allow_nan=False, default=float)          # TypeError: not cacheable
+    arrays = {"doc": np.frombuffer(text.encode(), np.uint8)}
+    for i, v in enumerate(vols):
+        arrays[f"hu{i}"] = v.hu
+        arrays[f"labels{i}"] = v.labels
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def _decode(payload: bytes, params):
+    import numpy as np
+
+    from trainer.core.anatomy.grid import Grid, Volume
+    from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
+    from trainer.core.anatomy.patient import Patient
+
+    with np.load(io.BytesIO(payload), allow_pickle=False) as z:
+        doc = json.loads(z["doc"].tobytes().decode())
+        vols = []
+        for i, v in enumerate(doc["volumes"]):
+            grid = Grid(tuple(int(n) for n in v["shape"]), _tuple(v["spacing_mm"]), _tuple(v["origin_mm"]))
+            vols.append(Volume(hu=z[f"hu{i}"], labels=z[f"labels{i}"], grid=grid, meta=v["meta"]))
+    lm = doc["landmarks"]
+    peds = {}
+    for side in ("pedicle_left", "pedicle_right"):
+        d = dict(lm.pop(side))
+        for k in ("centre_mm", "axis", "entry_mm", "body_junction_mm"):
+            d[k] = _tuple(d[k])
+        peds[side] = PedicleLandmarks(**d)
+    for k, v in list(lm.items()):
+        if isinstance(v, list):
+            lm[k] = _tuple(v)
+    landmarks = Landmarks(**lm, **peds)
+    return Patient(volume=vols[0], landmarks=landmarks, context=vols[1:], params=params, source=doc["source"])
+
+
+# --------------------------------------------------------------------- read / write
+def _read(path: Path, key: str, params, secret: bytes):
+    """The cached patient, or None if the file is missing or not a valid entry for ``key``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as fh:
+            header = fh.readline(512)
+            payload = fh.read()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        _unlink(path)
+        return None
+    patient = None
+    try:
+        fmt, got_key, length, mac = header.decode("ascii").rstrip("\n").split(" ")
         ok = (fmt == _FORMAT and got_key == key and int(length) == len(payload)
-              and int(crc) == zlib.crc32(payload))
-        patient = pickle.loads(payload) if ok else None
-        if not isinstance(patient, Patient) or patient.params != params:
-            patient = None
-    except Exception:                     # any damage: treat as a miss and rebuild
+              and hmac.compare_digest(mac, _mac(secret, key, payload)))
+        if ok:                            # only bytes this user's vptrainer wrote are parsed
+            patient = _decode(payload, params)
+    except Exception:  # noqa: BLE001 (any damage: treat as a miss and rebuild)
         patient = None
     if patient is None:
         _unlink(path)
@@ -116,11 +260,13 @@ def _read(path: Path, key: str, params):
     return patient
 
 
-def _write(path: Path, key: str, patient) -> None:
+def _write(path: Path, key: str, patient, secret: bytes) -> None:
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        payload = pickle.dumps(patient, protocol=pickle.HIGHEST_PROTOCOL)
-        header = f"{_FORMAT} {key} {len(payload)} {zlib.crc32(payload)}\n".encode("ascii")
+        payload = _encode(patient)
+    except (TypeError, ValueError):       # metadata that is not plain JSON: not cached
+        return
+    try:
+        header = f"{_FORMAT} {key} {len(payload)} {_mac(secret, key, payload)}\n".encode("ascii")
         fd, tmp = tempfile.mkstemp(prefix=".patient-", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -137,11 +283,13 @@ def _write(path: Path, key: str, patient) -> None:
 
 def _prune(folder: Path) -> None:
     entries = []
-    for p in folder.glob("patient-*.pkl"):
+    for p in folder.glob(f"patient-*{_SUFFIX}"):
         with contextlib.suppress(OSError):
             entries.append((p.stat().st_mtime, p))
     entries.sort(reverse=True)
     for _, p in entries[MAX_ENTRIES:]:
+        _unlink(p)
+    for p in folder.glob("patient-*.pkl"):        # format 1 entries (pickles): never read, removed
         _unlink(p)
 
 
@@ -167,9 +315,13 @@ def cached_patient(params, builder=None):
     if builder is None:
         from trainer.core.anatomy.builder import build_patient as builder
     key = patient_key(params)
-    path = _entry_path(key)
-    patient = _read(path, key, params)
+    folder = private_cache_dir()
+    secret = _secret(folder) if folder is not None else None
+    if folder is None or secret is None:
+        return builder(params)
+    path = _entry_path(folder, key)
+    patient = _read(path, key, params, secret)
     if patient is None:
         patient = builder(params)
-        _write(path, key, patient)
+        _write(path, key, patient, secret)
     return patient

@@ -140,14 +140,14 @@ def _run(mask_1d: np.ndarray, i: int) -> int:
     return 0 if b is None else b[1] - b[0] + 1
 
 
-def _wall_y(hu, grid: Grid, z_list, x_list, direction: float) -> float:
+def _wall_y(hu, grid: Grid, z_list, x_list, direction: float, cortex_hu: float = CORTEX_HU) -> float:
     """Outer surface (y mm) of the cortex met going from y = 0 along ``direction`` (median over x, z)."""
     x, y, z = _axes(grid)
     hits = []
     for xm, zm in ((a, b) for a in x_list for b in z_list):
         k = int(np.argmin(np.abs(z - zm)))
         i = int(np.argmin(np.abs(x - xm)))
-        col = hu[k, :, i] >= CORTEX_HU
+        col = hu[k, :, i] >= cortex_hu
         order = np.flatnonzero((y * direction) >= 0)
         order = order[np.argsort(np.abs(y[order]))]
         run = col[order]
@@ -163,11 +163,37 @@ def _wall_y(hu, grid: Grid, z_list, x_list, direction: float) -> float:
     return float(np.median(hits))
 
 
-def derive_labels(fine: Volume, lm: dict) -> tuple[np.ndarray, dict]:
+def ray_fraction(hu, grid: Grid, cortex_hu: float, reach_mm: float = 30.0, n_rays: int = 36) -> float:
+    """Fraction of in-plane rays from the body centre (0, 0, 0) that meet ``cortex_hu`` within ``reach_mm``."""
+    x, y, z = _axes(grid)
+    k = int(np.argmin(np.abs(z)))
+    i0, j0 = int(np.argmin(np.abs(x))), int(np.argmin(np.abs(y)))
+    sp = grid.spacing_mm[0]
+    hit = 0
+    for a in np.linspace(0, 2 * np.pi, n_rays, endpoint=False):
+        r = np.arange(1, int(reach_mm / sp))
+        ii = np.clip(np.rint(i0 + r * np.cos(a)).astype(int), 0, len(x) - 1)
+        jj = np.clip(np.rint(j0 + r * np.sin(a)).astype(int), 0, len(y) - 1)
+        hit += bool((hu[k, jj, ii] >= cortex_hu).any())
+    return hit / n_rays
+
+
+def cortex_threshold(fine: Volume, patient_bone_hu: float) -> float:
+    """:data:`CORTEX_HU` when the target's cortex reaches it all round (dense bone, synthetic
+    patients); otherwise (osteoporotic cortex at 250-450 HU, where only 31-58 % of the rays
+    from the centre of a real T12 reach 400 HU) the patient's own bone threshold
+    (:func:`trainer.core.anatomy.ct_spine.patient_thresholds`) plus 40 HU."""
+    if ray_fraction(fine.hu, fine.grid, CORTEX_HU) >= 0.9:
+        return CORTEX_HU
+    return float(min(CORTEX_HU, patient_bone_hu + 40.0))
+
+
+def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple[np.ndarray, dict]:
     """Label volume (uint8) of a re-centred fine CT volume, and what was measured.
 
     ``lm``: ``pedicle_left_centre_mm``, ``pedicle_right_centre_mm``, ``superior_endplate_z_mm``,
-    ``inferior_endplate_z_mm`` relative to the body centre (mm).
+    ``inferior_endplate_z_mm`` relative to the body centre (mm).  ``cortex_hu``: the cortex
+    threshold (:func:`cortex_threshold`).
     """
     hu, g = fine.hu, fine.grid
     sp = g.spacing_mm[0]
@@ -177,10 +203,10 @@ def derive_labels(fine: Volume, lm: dict) -> tuple[np.ndarray, dict]:
     sup, inf = float(lm["superior_endplate_z_mm"]), float(lm["inferior_endplate_z_mm"])
     xs = [-6.0, -5.0, -4.0, -3.0, 3.0, 4.0, 5.0, 6.0]
     zs = [f * sup + (1 - f) * inf for f in (0.3, 0.5, 0.7)]
-    pw = _wall_y(hu, g, zs, xs, +1.0)
-    aw = _wall_y(hu, g, zs, xs, -1.0)
-    measured: dict = {}
-    cortex = hu >= CORTEX_HU
+    pw = _wall_y(hu, g, zs, xs, +1.0, cortex_hu)
+    aw = _wall_y(hu, g, zs, xs, -1.0, cortex_hu)
+    measured: dict = {"cortex_hu": float(cortex_hu)}
+    cortex = hu >= cortex_hu
     disc = _disc(CLOSING_MM / sp)
     thick = ndi.binary_dilation(cortex, structure=disc)           # bridges gaps up to 2 x CLOSING_MM
     half_gap = 0.5 * abs(pl[0] - pr[0])

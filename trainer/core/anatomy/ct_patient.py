@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from trainer.core.anatomy.ct_labels import CONTEXT_VOXEL_MM, _axes, _resample, derive_labels, recentre
+from trainer.core.anatomy.ct_labels import (CONTEXT_VOXEL_MM, _axes, _resample, cortex_threshold, derive_labels,
+                                            recentre)
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.patient import Patient
@@ -142,7 +143,11 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
     report(0.82, "cropping the target")
     fine = _resample(vol, lo, hi, voxel_mm)
     report(0.88, "labelling bone, canal, foramina and discs")
-    labels, measured = derive_labels(fine, rel)
+    from trainer.core.anatomy.ct_spine import _pooled, body_outline, patient_thresholds
+
+    pooled, pgrid = _pooled(fine)
+    bone_hu = patient_thresholds(pooled, body_outline(pooled, pgrid)).bone_hu
+    labels, measured = derive_labels(fine, rel, cortex_threshold(fine, bone_hu))
     fine.labels[...] = labels
     fine.meta.update({"kind": "fine", "level": level, "source": source})
     report(0.96, "context volume")

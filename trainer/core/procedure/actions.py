@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from trainer.core.errors import ActionRefused
+from trainer.core.numbers import number_ok, shown
 from trainer.core.procedure.trocar import DEFAULT_GAUGE, DEFAULT_LENGTH_MM, GAUGES_MM, LENGTH_RANGE_MM
 
 __all__ = ["ACTION_FIELDS", "PULSE_RATE_HZ", "validate", "Durations", "DURATIONS"]
@@ -87,28 +88,21 @@ DURATIONS = Durations()
 
 def _num(action, name, lo=None, hi=None, *, integer=False, lo_open=False) -> float:
     v = action[name]
-    ok = not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
-    if integer:
-        ok = ok and float(v) == int(v)
-    if ok and lo is not None:
-        ok = v > lo if lo_open else v >= lo
-    if ok and hi is not None:
-        ok = v <= hi
+    ok = number_ok(v, lo, hi, lo_open=lo_open) and (not integer or float(v) == int(v))
     if not ok:
         kind = "an integer" if integer else "a number"
         rng = ""
         if lo is not None and hi is not None:
             rng = f" from {lo:g}{' (exclusive)' if lo_open else ''} to {hi:g}"
-        raise ActionRefused(f"{action['type']}.{name} = {v!r} is not allowed; expected {kind}{rng}")
+        raise ActionRefused(f"{action['type']}.{name} = {shown(v)} is not allowed; expected {kind}{rng}")
     return int(v) if integer else float(v)
 
 
 def _vec3(action, name, limit=1000.0) -> tuple:
     v = action[name]
     if (not isinstance(v, (list, tuple)) or len(v) != 3
-            or any(isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x)
-                   or abs(x) > limit for x in v)):
-        raise ActionRefused(f"{action['type']}.{name} = {v!r} is not allowed; expected three numbers "
+            or any(not number_ok(x, -limit, limit) for x in v)):
+        raise ActionRefused(f"{action['type']}.{name} = {shown(v)} is not allowed; expected three numbers "
                             f"(x, y, z) within +/-{limit:g} mm")
     return tuple(float(x) for x in v)
 

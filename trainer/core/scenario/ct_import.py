@@ -67,7 +67,7 @@ def _outer_face(cortex_1d, start: int, step: int):
     return i
 
 
-def _endplate_column(hu, spacing_mm, j_c: int, i_c: int) -> np.ndarray:
+def _endplate_column(hu, spacing_mm, j_c: int, i_c: int, cortex_hu: float = CORTEX_HU) -> np.ndarray:
     """Cortex along z at the body centre: the HU averaged over a 4 x 4 mm axial patch.
 
     Averaging in plane (not along z) keeps a one-slice endplate at 1 mm or thicker slices
@@ -76,11 +76,40 @@ def _endplate_column(hu, spacing_mm, j_c: int, i_c: int) -> np.ndarray:
     ri = max(1, int(round(_PATCH_MM / spacing_mm[0])))
     rj = max(1, int(round(_PATCH_MM / spacing_mm[1])))
     patch = hu[:, max(0, j_c - rj):j_c + rj + 1, max(0, i_c - ri):i_c + ri + 1]
-    return patch.astype(np.float32).mean(axis=(1, 2)) >= CORTEX_HU
+    return patch.astype(np.float32).mean(axis=(1, 2)) >= cortex_hu
 
 
-def estimate_landmarks(volume: Volume) -> dict:
-    """Landmarks of the vertebra at the middle of a CT series, in its patient coordinates.
+def _crop(volume: Volume, near_mm, half_mm=(60.0, 60.0, 45.0)) -> Volume:
+    """The part of ``volume`` within ``half_mm`` (x, y, z) of ``near_mm`` (a view, not a copy)."""
+    from trainer.core.anatomy.grid import Grid
+
+    g = volume.grid
+    lo = np.floor((np.asarray(near_mm) - half_mm - g.origin_mm) / g.spacing_mm).astype(int)
+    hi = np.ceil((np.asarray(near_mm) + half_mm - g.origin_mm) / g.spacing_mm).astype(int) + 1
+    n = np.asarray(g.shape[::-1])
+    lo, hi = np.clip(lo, 0, n), np.clip(hi, 0, n)
+    if np.any(hi - lo < 3):
+        raise DicomError(f"{volume.meta.get('folder', 'CT series')}: the point ({near_mm[0]:.1f}, {near_mm[1]:.1f}, "
+                         f"{near_mm[2]:.1f}) mm lies outside the series")
+    sl = (slice(lo[2], hi[2]), slice(lo[1], hi[1]), slice(lo[0], hi[0]))
+    origin = tuple(float(v) for v in np.asarray(g.origin_mm) + lo * np.asarray(g.spacing_mm))
+    hu = volume.hu[sl]
+    return Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=Grid(hu.shape, g.spacing_mm, origin),
+                  meta=dict(volume.meta))
+
+
+def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = None) -> dict:
+    """Landmarks of one vertebra of a CT series, in its patient coordinates.
+
+    Parameters
+    ----------
+    volume : Volume
+    near_mm : (x, y, z) mm, optional
+        A point in (or near) the target body, e.g. from :func:`trainer.core.anatomy.ct_spine.detect_column`
+        or the instructor's ``--body-centre``; default: the middle slice of the series.
+    cortex_hu : float, optional
+        Cortex threshold (HU); default :data:`CORTEX_HU`.  Real series pass the patient's own
+        threshold (osteoporotic cortex is 250-450 HU).
 
     Returns
     -------
@@ -93,17 +122,20 @@ def estimate_landmarks(volume: Volume) -> dict:
     DicomError
         When no vertebral body or canal can be found.
     """
+    where = volume.meta.get("folder", "CT series")
+    if near_mm is not None:
+        volume = _crop(volume, near_mm)
     hu, g = volume.hu, volume.grid
     sp = np.asarray(g.spacing_mm)
     x, y, z = g.axis_mm("x"), g.axis_mm("y"), g.axis_mm("z")
-    where = volume.meta.get("folder", "CT series")
-    cortex = hu >= CORTEX_HU
+    thr = CORTEX_HU if cortex_hu is None else float(cortex_hu)
+    cortex = hu >= thr
     thick = ndi.binary_dilation(cortex, structure=_disc(CLOSING_MM / sp[0]))
     filled = ndi.binary_fill_holes(thick, structure=_PLANE)
     holes = filled & ~thick
     lab, n = ndi.label(holes, structure=_PLANE)
     if n == 0:
-        raise DicomError(f"{where}: no ring of cortex (>= {CORTEX_HU:g} HU) found; give the landmarks by hand")
+        raise DicomError(f"{where}: no ring of cortex (>= {thr:g} HU) found; give the landmarks by hand")
     area = np.bincount(lab.ravel()) * sp[0] * sp[1]
     area[0] = 0
     # the body's interior is the most anterior large hole near the middle of the series; the
@@ -115,8 +147,14 @@ def estimate_landmarks(volume: Volume) -> dict:
     big = np.flatnonzero(area >= _MIN_BODY_MM2)
     if not big.size:
         raise DicomError(f"{where}: no vertebral body found near the middle of the series; give the landmarks by hand")
-    kmid = len(z) // 2
+    kmid = len(z) // 2 if near_mm is None else int(np.argmin(np.abs(z - near_mm[2])))
     near = big[np.abs(z[k_of[big].astype(int)] - z[kmid]) <= _SEARCH_MM]
+    if near_mm is not None:
+        cx_ = np.asarray(ndi.mean(np.broadcast_to(x[None, None, :], lab.shape), lab, ids))
+        near = near[np.hypot(cx_[near] - near_mm[0], cy[near] - near_mm[1]) <= 20.0]
+        if not near.size:
+            raise DicomError(f"{where}: no vertebral body ring found within 20 mm of ({near_mm[0]:.1f}, "
+                             f"{near_mm[1]:.1f}, {near_mm[2]:.1f}) mm; give the landmarks by hand")
     pool = near if near.size else big
     front = pool[cy[pool] <= cy[pool].min() + _FRONT_MM]
     h0 = int(front[np.argmin(np.abs(k_of[front] - kmid) - 1e-6 * area[front])])
@@ -145,7 +183,7 @@ def estimate_landmarks(volume: Volume) -> dict:
     l_, r_ = _outer_face(cortex[k0, j_c], i_c, -1), _outer_face(cortex[k0, j_c], i_c, +1)
     xc = 0.5 * (x[l_] + x[r_]) if l_ is not None and r_ is not None else x[i_c]
     i_c = int(np.argmin(np.abs(x - xc)))
-    col = _endplate_column(hu, sp, j_c, i_c)
+    col = _endplate_column(hu, sp, j_c, i_c, thr)
     k = k0
     while k + 1 < len(z) and not col[k]:
         k += 1

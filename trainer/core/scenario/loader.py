@@ -19,6 +19,8 @@ from pathlib import Path
 from trainer import SCENARIOS_DIR
 from trainer.core.anatomy.params import AnatomyParams
 from trainer.core.errors import ParameterError, ScenarioError
+from trainer.core.numbers import is_number
+from trainer.core.parse_limits import LimitError, loads_toml
 from trainer.core.scenario.checks import Checker, show
 from trainer.core.scenario.model import CArmSettings, CTSource, Scenario
 from trainer.core.scenario.sections import check_ct, check_decisions, check_patient
@@ -105,9 +107,13 @@ def parse_scenario(text: str, path: Path | None = None, strict: bool = True) -> 
     """
     where = str(path) if path else "<scenario>"
     try:
-        data = tomllib.loads(text)
+        data = loads_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise _toml_error(where, exc) from None
+    except LimitError as exc:
+        m = re.match(r"line (\d+): (.*)", str(exc))
+        line, msg = (m.group(1), m.group(2)) if m else ("1", str(exc))
+        raise ScenarioError(where, [f"{where}:{line}: {msg}"]) from None
     ck = Checker(where, text, strict)
     for key, value in data.items():
         if key not in TOP_LEVEL:
@@ -228,8 +234,19 @@ def _cement(ck: Checker, raw: dict) -> tuple[str, dict]:
     for k, v in raw_over.items():
         if names and k not in names:
             ck.unknown(f"cement.overrides.{k}", names, f"[cement.overrides] of product {product!r}")
-        elif isinstance(v, bool) or not isinstance(v, (int, float)):
-            ck.bad(f"cement.overrides.{k}", v, "a number (the product parameter's new value)", recoverable=False)
+        elif not is_number(v):
+            ck.bad(f"cement.overrides.{k}", v, "a finite number (the product parameter's new value)",
+                   recoverable=False)
         else:
             overrides[k] = float(v)
+    if overrides:
+        # the product's own ranges (CementProduct) decide, when the file is read, not at the first injection
+        from trainer.core.procedure.cement.rheology import get_product
+
+        try:
+            get_product(product).with_overrides(overrides)
+        except ParameterError as exc:
+            name = exc.name.split(".", 1)[-1]
+            ck.bad(f"cement.overrides.{name}", raw_over.get(name, exc.value), exc.allowed, recoverable=False)
+            overrides = {}
     return product, overrides

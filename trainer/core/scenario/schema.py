@@ -16,6 +16,8 @@ from typing import Any
 
 from trainer import ASSETS_DIR
 from trainer.core.anatomy.params import LEVELS
+from trainer.core.numbers import is_number, number_ok
+from trainer.core.xray.beam import KVP_RANGE
 
 __all__ = ["FieldSpec", "REQUIRED", "SECTIONS", "ARRAY_SECTIONS", "TOP_LEVEL", "DEFAULT_TARGETS",
            "ALLERGENS", "ADVICE_KEYS", "medication_table", "cement_products", "reference_markdown", "DIFFICULTIES"]
@@ -92,11 +94,7 @@ class FieldSpec:
         """Return ``(ok, normalised value)``."""
         k = self.kind
         if k in ("int", "float"):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                return False, None
-            if k == "int" and not isinstance(value, int):
-                return False, None
-            if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
+            if not number_ok(value, self.lo, self.hi, integer=k == "int"):   # NaN, inf, bool, huge: refused
                 return False, None
             return True, (int(value) if k == "int" else float(value))
         if k == "bool":
@@ -115,7 +113,7 @@ class FieldSpec:
             return ok, (tuple(value) if ok else None)
         if k == "vec3":
             ok = (isinstance(value, list) and len(value) == 3
-                  and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+                  and all(is_number(v) for v in value)
                   and all(abs(v) <= (self.hi if self.hi is not None else 1e4) for v in value))
             return ok, (tuple(float(v) for v in value) if ok else None)
         if k == "str":
@@ -262,9 +260,9 @@ SECTIONS: dict[str, dict[str, FieldSpec]] = {
                     source="FACTS.md 5.2"),
         "detector_mm": F("float", 300.0, lo=50, hi=500, unit="mm", doc="Detector side", source="FACTS.md 5.2"),
         "pixels": F("int", 512, lo=64, hi=1024, unit="px", doc="Image size (square)"),
-        "kvp_ap": F("float", 80.0, lo=40, hi=125, unit="kVp", doc="Tube potential, AP-ish poses",
+        "kvp_ap": F("float", 80.0, lo=KVP_RANGE[0], hi=KVP_RANGE[1], unit="kVp", doc="Tube potential, AP-ish poses",
                     source="FACTS.md 5.2"),
-        "kvp_lateral": F("float", 90.0, lo=40, hi=125, unit="kVp", doc="Tube potential, lateral-ish poses",
+        "kvp_lateral": F("float", 90.0, lo=KVP_RANGE[0], hi=KVP_RANGE[1], unit="kVp", doc="Tube potential, lateral-ish poses",
                          source="FACTS.md 5.2"),
     },
     "targets": {

@@ -22,6 +22,7 @@ from typing import Any
 
 from trainer import ASSETS_DIR
 from trainer.core.errors import ParameterError
+from trainer.core.numbers import number_ok
 
 __all__ = ["MetricSpec", "Targets", "load_targets", "TARGETS_FILE", "validate_overrides", "band_status"]
 
@@ -133,10 +134,11 @@ class Targets:
 
 
 def _band(value, name: str, where: str) -> tuple[float, float]:
+    # NaN is refused (it passes every comparison); -inf / inf only as the open lower / upper end
     if (not isinstance(value, list) or len(value) != 2
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-            or value[0] > value[1]):
-        raise ParameterError(name, value, "[lo, hi] with two numbers, lo <= hi", where)
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v == v for v in value)
+            or value[0] == float("inf") or value[1] == float("-inf") or value[0] > value[1]):
+        raise ParameterError(name, value, "[lo, hi] with two numbers, lo <= hi (-inf / inf for an open end)", where)
     return float(value[0]), float(value[1])
 
 
@@ -149,8 +151,8 @@ def validate_overrides(overrides: dict, targets: "Targets", where: str = "scenar
     problems: list[tuple] = []
     for key, value in overrides.items():
         if key in SHORTCUTS:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                problems.append((f"targets.{key}", value, "a number >= 0"))
+            if not number_ok(value, 0):
+                problems.append((f"targets.{key}", value, "a finite number >= 0"))
             continue
         if key not in targets.specs:
             allowed = ", ".join(sorted(SHORTCUTS) + sorted(targets.specs))
@@ -167,8 +169,8 @@ def validate_overrides(overrides: dict, targets: "Targets", where: str = "scenar
                     _band(v, f"targets.{key}.{k}", where)
                 except ParameterError as exc:
                     problems.append((exc.name, exc.value, exc.allowed))
-            elif k == "weight" and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 100):
-                problems.append((f"targets.{key}.weight", v, "a number from 0 to 100"))
+            elif k == "weight" and not number_ok(v, 0, 100):
+                problems.append((f"targets.{key}.weight", v, "a finite number from 0 to 100"))
             elif k == "critical" and not isinstance(v, bool):
                 problems.append((f"targets.{key}.critical", v, "true or false"))
     return problems

@@ -37,11 +37,14 @@ class LiveSession:
         Detector size override; recorded in the header options so replays match.
     started_at : str, optional
         ISO-8601 start time for the header (default: now, UTC).
+    sync_every : int
+        fsync the session file every this many actions (1 = each; see
+        :class:`~trainer.core.session.log.SessionWriter` for the crash guarantee).
     """
 
     def __init__(self, scenario, path, seed: int | None = None, trainee: str = "anonymous", *, patient=None,
                  render: bool = True, pixels: int | None = None, started_at: str | None = None,
-                 _procedure: Procedure | None = None, _writer: SessionWriter | None = None):
+                 sync_every: int = 1, _procedure: Procedure | None = None, _writer: SessionWriter | None = None):
         self.path = Path(path)
         if _procedure is not None:
             self.procedure, self.writer = _procedure, _writer
@@ -51,7 +54,7 @@ class LiveSession:
             started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         opts = {} if pixels is None else {"pixels": int(pixels)}
         header = make_header(scenario, self.procedure.seed, trainee, started_at, opts)
-        self.writer = SessionWriter(self.path, header=header)
+        self.writer = SessionWriter(self.path, header=header, sync_every=sync_every)
 
     @property
     def finished(self) -> bool:
@@ -93,6 +96,6 @@ class LiveSession:
                 f.truncate(rec.good_bytes)
                 f.flush()
                 os.fsync(f.fileno())
-        seq = rec.entries[-1]["seq"] if rec.entries else 0
-        writer = SessionWriter(path, resume_from=(rec.last_hash, seq))
+        seq = rec.last_entry["seq"] if rec.last_entry else 0
+        writer = SessionWriter(path, resume_from=(rec.last_hash, seq), version=rec.version)
         return cls(None, path, _procedure=proc, _writer=writer)

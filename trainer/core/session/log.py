@@ -1,9 +1,16 @@
-"""Writing session files: JSON lines, hash-chained, flushed and fsynced per line.
+"""Writing session files: JSON lines, hash-chained, flushed and fsynced.
 
 Format (docs/session-format.md): line 1 is the header, every further line one action.
 Each line carries ``prev`` (the previous line's ``hash``; 64 zeros for the header) and
-``hash`` = SHA-256 hex of ``prev + canonical_json(line without "hash")``.  Canonical JSON
-is UTF-8, sorted keys, no spaces.
+``hash``.  Version 2 (written since issue 18) hashes the exact bytes of the line: the line
+is ``canonical_json(line without "hash")`` with ``,"hash":"<hex>"}`` put in place of its
+closing brace, and ``hash`` = SHA-256 hex of ``prev`` + those canonical bytes, so any
+change to a byte (including a duplicated key or re-ordered keys) breaks the chain.
+Version 1 (read, and appended to on resume) hashed the re-serialised object instead.
+Canonical JSON is UTF-8, sorted keys, no spaces.
+
+Durability: a writer fsyncs every ``sync_every`` lines (1 = each line, the default) and
+always on close; :class:`SessionWriter` documents the guarantee.
 """
 
 from __future__ import annotations
@@ -16,12 +23,14 @@ from pathlib import Path
 from trainer import __version__
 from trainer.core.errors import SessionError
 
-__all__ = ["FORMAT", "VERSION", "GENESIS", "canonical_json", "line_hash", "make_header", "make_entry",
-           "SessionWriter"]
+__all__ = ["FORMAT", "GENESIS", "READABLE_VERSIONS", "VERSION", "SessionWriter", "canonical_json", "encode_line",
+           "line_hash", "make_entry", "make_header"]
 
 FORMAT = "vptrainer-session"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 GENESIS = "0" * 64
+HASH_SUFFIX_LEN = len(',"hash":"') + 64 + 2        #: the bytes after the hashed body in a version 2 line
 
 
 def canonical_json(obj) -> str:
@@ -33,6 +42,17 @@ def line_hash(prev: str, line: dict) -> str:
     """SHA-256 hex of ``prev`` + the canonical JSON of ``line`` without its ``hash`` key."""
     body = {k: v for k, v in line.items() if k != "hash"}
     return hashlib.sha256((prev + canonical_json(body)).encode("utf-8")).hexdigest()
+
+
+def encode_line(prev: str, line: dict, version: int = VERSION) -> tuple[str, str]:
+    """``(text without newline, hash)`` of one session line chained to ``prev``."""
+    body = {**{k: v for k, v in line.items() if k != "hash"}, "prev": prev}
+    if version == 1:
+        h = line_hash(prev, body)
+        return canonical_json({**body, "hash": h}), h
+    text = canonical_json(body)
+    h = hashlib.sha256((prev + text).encode("utf-8")).hexdigest()
+    return f'{text[:-1]},"hash":"{h}"}}', h
 
 
 def make_header(scenario, seed: int, trainee: str, started_at: str, options: dict | None = None) -> dict:
@@ -65,7 +85,13 @@ def make_entry(seq: int, t_s: float, result) -> dict:
 
 
 class SessionWriter:
-    """Appends hash-chained lines to a session file, flushing and fsyncing each one.
+    """Appends hash-chained lines to a session file.
+
+    Crash guarantee: every line is written to the operating system at once (flushed); it
+    is forced to disk (fsync) every ``sync_every`` lines and on close.  A crash of vptrainer
+    itself loses nothing; a power failure or kernel crash loses at most the last
+    ``sync_every - 1`` action lines (and can cut the last line short, which readers drop).
+    Every line kept is a whole, chained line, so the session stays verifiable and resumable.
 
     Parameters
     ----------
@@ -74,10 +100,18 @@ class SessionWriter:
         For a new file: the header from :func:`make_header`.  The file must not exist.
     resume_from : tuple(str, int), optional
         For an existing file: ``(last hash, last seq)``; lines are appended.
+    version : int
+        Format version of the lines (an appended file keeps its own version).
+    sync_every : int
+        fsync after this many lines (1: every line, the GUI's default).
     """
 
-    def __init__(self, path, header: dict | None = None, resume_from: tuple[str, int] | None = None):
+    def __init__(self, path, header: dict | None = None, resume_from: tuple[str, int] | None = None,
+                 version: int = VERSION, sync_every: int = 1):
         self.path = Path(path)
+        self.version = int(version)
+        self.sync_every = max(1, int(sync_every))
+        self._unsynced = 0
         if (header is None) == (resume_from is None):
             raise ValueError("give either header (new file) or resume_from (append)")
         if header is not None:
@@ -95,13 +129,21 @@ class SessionWriter:
             self._f = open(self.path, "a", encoding="utf-8", newline="\n")
 
     def _write(self, line: dict) -> dict:
-        line = {**line, "prev": self.prev}
-        line["hash"] = line_hash(self.prev, line)
-        self._f.write(canonical_json(line) + "\n")
+        text, h = encode_line(self.prev, line, self.version)
+        line = {**line, "prev": self.prev, "hash": h}
+        self._f.write(text + "\n")
         self._f.flush()
-        os.fsync(self._f.fileno())
-        self.prev = line["hash"]
+        self._unsynced += 1
+        if self._unsynced >= self.sync_every:
+            self.sync()
+        self.prev = h
         return line
+
+    def sync(self) -> None:
+        """Force the lines written so far to disk."""
+        if self._unsynced and not self._f.closed:
+            os.fsync(self._f.fileno())
+        self._unsynced = 0
 
     def append(self, t_s: float, result) -> dict:
         """Write the line for one applied action; returns it."""
@@ -110,6 +152,8 @@ class SessionWriter:
 
     def close(self):
         if not self._f.closed:
+            self._f.flush()
+            self.sync()
             self._f.close()
 
     def __enter__(self):

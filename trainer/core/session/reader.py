@@ -1,15 +1,33 @@
-"""Reading session files: parse, recover a crash-truncated tail, verify the hash chain."""
+"""Reading session files: parse, recover a crash-truncated tail, verify the hash chain.
+
+The file is read line by line (streaming): :func:`read_session` checks the whole chain in
+one pass; with ``keep_entries=False`` it keeps only the header, the count and the last
+line, and :meth:`SessionRecord.iter_entries` reads the actions again (re-verifying the
+chain) when they are replayed, so memory does not grow with the length of the session.
+
+Limits (docs/bad-input.md): a line is at most
+:data:`~trainer.core.parse_limits.MAX_JSON_LINE_BYTES` bytes, at most
+:data:`MAX_SESSION_LINES` lines; JSON objects with duplicate keys, nesting deeper than
+:data:`~trainer.core.parse_limits.MAX_DEPTH` or integers longer than Python reads are
+refused with ``file:line`` in the message.
+"""
 
 from __future__ import annotations
 
-import json
+import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trainer.core.errors import SessionError, TamperError
-from trainer.core.session.log import FORMAT, GENESIS, VERSION, line_hash
+from trainer.core.errors import ScenarioError, SessionError, TamperError
+from trainer.core.parse_limits import MAX_JSON_LINE_BYTES, LimitError, loads_json
+from trainer.core.session.header import check_header
+from trainer.core.session.log import FORMAT, GENESIS, HASH_SUFFIX_LEN, READABLE_VERSIONS, line_hash
 
-__all__ = ["SessionRecord", "read_session", "verify"]
+__all__ = ["MAX_SESSION_LINES", "SessionRecord", "builtin_scenario_mismatch", "read_session", "verify"]
+
+#: Longest session read (a real procedure has a few hundred actions).
+MAX_SESSION_LINES = 10_000_000
 
 
 @dataclass
@@ -20,8 +38,9 @@ class SessionRecord:
     ----------
     path : Path
     header : dict
-    entries : list of dict
-        The action lines, in order.
+    entries : list of dict or None
+        The action lines, in order (None when read with ``keep_entries=False``: use
+        :meth:`iter_entries`).
     complete : bool
         An accepted ``finish`` was recorded.
     truncated : bool
@@ -29,33 +48,181 @@ class SessionRecord:
         holds everything up to the last whole line.
     good_bytes : int
         Length of the file up to the end of the last whole line (where appending resumes).
+    version : int
+        Format version of the file (1 or 2, docs/session-format.md).
+    n_entries : int
+    last_entry : dict or None
     """
 
     path: Path
     header: dict
-    entries: list = field(default_factory=list)
+    entries: list | None = field(default_factory=list)
     complete: bool = False
     truncated: bool = False
     good_bytes: int = 0
+    version: int = 1
+    n_entries: int = 0
+    last_entry: dict | None = None
+
+    def __post_init__(self):
+        if self.entries and not self.n_entries:
+            self.n_entries = len(self.entries)
+            self.last_entry = self.entries[-1]
 
     @property
     def last_hash(self) -> str:
-        return (self.entries[-1] if self.entries else self.header)["hash"]
+        return (self.last_entry if self.last_entry is not None else self.header)["hash"]
 
     @property
     def actions(self) -> list:
-        return [e["action"] for e in self.entries]
+        return [e["action"] for e in self.iter_entries()]
 
-    def scenario(self):
-        """The recorded scenario (parsed from the TOML text stored in the header)."""
+    def iter_entries(self) -> Iterator[dict]:
+        """The action lines in order; streamed from the file (chain re-verified) when not kept."""
+        if self.entries is not None:
+            yield from self.entries
+            return
+        last = None
+        for n, obj in _scan(self.path, check=True, limit_bytes=self.good_bytes):
+            if n > 1:
+                last = obj
+                yield obj
+        if (last or {}).get("hash") != (self.last_entry or {}).get("hash"):
+            raise TamperError(f"{self.path}: the session file changed while it was being read")
+
+    def scenario(self, ct_root=None):
+        """The recorded scenario, parsed from the TOML text stored in the header.
+
+        A ``[ct] folder`` resolves inside ``ct_root`` (default: the session file's folder),
+        never where the header's ``scenario_path`` points; errors name the session file.
+        """
         from trainer.core.scenario.loader import parse_scenario
 
         sid = self.header.get("scenario_id", "scenario")
-        where = self.header.get("scenario_path") or f"{sid}.toml"
-        return parse_scenario(self.header["scenario_toml"], Path(where))
+        root = Path(ct_root) if ct_root is not None else Path(self.path).resolve().parent
+        virtual = root.resolve() / f"{sid}.toml"
+        try:
+            return parse_scenario(self.header["scenario_toml"], virtual)
+        except ScenarioError as exc:
+            label = f"{self.path}: embedded scenario {sid!r}"
+            problems = [p.replace(str(virtual), label) for p in exc.problems]
+            if any("ct.folder" in p for p in problems):
+                problems.append(f"{label}: the CT folder of a session is looked up in {root} (next to the "
+                                "session unless the assessor allows another folder with --ct-root)")
+            raise ScenarioError(label, problems) from None
 
 
-def read_session(path, check: bool = True) -> SessionRecord:
+def builtin_scenario_mismatch(record: SessionRecord) -> str | None:
+    """A message if the session names a built-in scenario id but embeds a different text, else None."""
+    from trainer import SCENARIOS_DIR
+
+    sid = record.header.get("scenario_id")
+    p = SCENARIOS_DIR / f"{sid}.toml"
+    if not isinstance(sid, str) or not p.is_file():
+        return None
+    try:
+        builtin = p.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    if builtin == record.header.get("scenario_toml"):
+        return None
+    return (f"the scenario embedded in {record.path} differs from the built-in scenario {sid!r} "
+            f"({p}); it was scored as embedded, not as the built-in case")
+
+
+def _raw_lines(path: Path, limit_bytes: int | None = None) -> Iterator[tuple[int, bytes, bool, int]]:
+    """``(line number, bytes without newline, ends with newline, offset after the line)``."""
+    try:
+        fh = open(path, "rb")
+    except OSError as exc:
+        raise SessionError(f"{path}: cannot read the session file: {exc.strerror}") from None
+    with fh:
+        offset = 0
+        n = 0
+        while True:
+            if limit_bytes is not None and offset >= limit_bytes:
+                return
+            raw = fh.readline(MAX_JSON_LINE_BYTES + 2)
+            if not raw:
+                return
+            n += 1
+            if n > MAX_SESSION_LINES:
+                raise SessionError(f"{path}:{n}: more than {MAX_SESSION_LINES} lines; expected a session of at most "
+                                   f"{MAX_SESSION_LINES} lines")
+            whole = raw.endswith(b"\n")
+            if not whole and len(raw) > MAX_JSON_LINE_BYTES:
+                raise SessionError(f"{path}:{n}: line too long (more than {MAX_JSON_LINE_BYTES} bytes); "
+                                   f"expected at most {MAX_JSON_LINE_BYTES} bytes a line")
+            offset += len(raw)
+            yield n, (raw[:-1] if whole else raw), whole, offset
+
+
+class _Chain:
+    """Verifies one line after another: version 1 (re-serialised object) or 2 (exact bytes)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.prev = GENESIS
+        self.version = 1
+
+    def check(self, n: int, raw: bytes, obj: dict) -> None:
+        p = self.path
+        if obj.get("prev") != self.prev:
+            raise TamperError(f"{p}:{n}: hash chain broken (prev does not match line {n - 1}'s hash); "
+                              "the session was edited or lines were removed")
+        if self.version >= 2:
+            # the hash covers the exact bytes before the final ',"hash":"..."}'
+            suffix = raw[-HASH_SUFFIX_LEN:]
+            h = hashlib.sha256(self.prev.encode("ascii") + raw[:-HASH_SUFFIX_LEN] + b"}").hexdigest()
+            ok = (suffix.startswith(b',"hash":"') and suffix.endswith(b'"}') and suffix[9:73] == h.encode()
+                  and obj.get("hash") == h)
+        else:
+            h = line_hash(self.prev, obj)
+            ok = obj.get("hash") == h
+        if not ok:
+            raise TamperError(f"{p}:{n}: hash chain broken (the line's content does not match its hash); "
+                              "the session was edited")
+        self.prev = h
+
+
+def _scan(path: Path, check: bool, limit_bytes: int | None = None) -> Iterator[tuple[int, dict]]:
+    """Parse and (with ``check``) verify every whole line; yields ``(line number, object)``.
+
+    A final fragment without its newline is not yielded (a line cut off by a crash).
+    """
+    chain = _Chain(path)
+    for n, raw, whole, _ in _raw_lines(path, limit_bytes):
+        if not whole:
+            return
+        try:
+            obj = loads_json(raw, constants=True)   # refused actions may hold NaN (never trusted)
+        except LimitError as exc:
+            raise SessionError(f"{path}:{n}: not a JSON line ({exc})") from None
+        if not isinstance(obj, dict):
+            raise SessionError(f"{path}:{n}: a session line must be a JSON object")
+        if n == 1:
+            _check_header_kind(path, obj)
+            check_header(obj, str(path))
+            chain.version = obj["version"]
+        elif obj.get("kind") != "action" or "action" not in obj or "accepted" not in obj:
+            raise SessionError(f"{path}:{n}: not an action line (needs kind 'action', action, accepted)")
+        if check:
+            chain.check(n, raw, obj)
+            if n > 1 and (isinstance(obj.get("seq"), bool) or obj.get("seq") != n - 1):
+                raise TamperError(f"{path}:{n}: seq {obj.get('seq')!r} out of order; expected {n - 1}")
+        yield n, obj
+
+
+def _check_header_kind(path: Path, header: dict) -> None:
+    if header.get("kind") != "header" or header.get("format") != FORMAT:
+        raise SessionError(f"{path}:1: not a vptrainer session header (format must be {FORMAT!r})")
+    v = header.get("version")
+    if isinstance(v, bool) or v not in READABLE_VERSIONS:
+        raise SessionError(f"{path}:1: session format version {v!r} is not supported; "
+                           f"this vptrainer reads versions {', '.join(map(str, READABLE_VERSIONS))}")
+
+
+def read_session(path, check: bool = True, keep_entries: bool = True) -> SessionRecord:
     """Read a session file.
 
     Parameters
@@ -63,55 +230,66 @@ def read_session(path, check: bool = True) -> SessionRecord:
     path : str or Path
     check : bool
         Verify the hash chain and the scenario hash (:func:`verify`).
+    keep_entries : bool
+        Keep every action line in memory (``record.entries``); False streams them again
+        from the file in :meth:`SessionRecord.iter_entries` (bounded memory).
 
     Raises
     ------
     SessionError
-        Missing file, not JSON lines, wrong format or version, no header.
+        Missing file, not JSON lines, wrong format or version, no header, a header field of
+        the wrong type.
     TamperError
         (with ``check``) a broken hash chain or a scenario that does not match its hash.
     """
     p = Path(path)
+    if p.is_dir():
+        raise SessionError(f"{p}: is a folder; expected a session file (.jsonl)")
+    header = None
+    entries: list | None = [] if keep_entries else None
+    n_entries = 0
+    last = None
+    complete = False
+    for n, obj in _scan(p, check):
+        if n == 1:
+            header = obj
+            continue
+        n_entries += 1
+        last = obj
+        if entries is not None:
+            entries.append(obj)
+        a = obj.get("action")
+        if obj.get("accepted") is True and isinstance(a, dict) and a.get("type") == "finish":
+            complete = True
+    if header is None:
+        raise SessionError(f"{p}: empty session file (no header line)")
+    good, truncated = _tail(p)
+    rec = SessionRecord(p, header, entries, complete, truncated, good, version=header["version"],
+                        n_entries=n_entries, last_entry=last)
+    if check:
+        _verify_scenario_hash(rec)
+    return rec
+
+
+def _tail(p: Path) -> tuple[int, bool]:
+    """``(bytes up to the last newline, whether a fragment follows it)``."""
     try:
-        raw = p.read_bytes()
+        size = p.stat().st_size
+        with open(p, "rb") as fh:
+            back = min(size, MAX_JSON_LINE_BYTES + 2)
+            fh.seek(size - back)
+            chunk = fh.read(back)
     except OSError as exc:
         raise SessionError(f"{p}: cannot read the session file: {exc.strerror}") from None
-    lines = raw.split(b"\n")
-    truncated = False
-    # a final fragment without its newline is a line cut off by a crash
-    if lines and lines[-1] != b"":
-        truncated = True
-        lines = lines[:-1]
-    else:
-        lines = lines[:-1]
-    good = sum(len(ln) + 1 for ln in lines)
-    objs = []
-    for i, ln in enumerate(lines, 1):
-        try:
-            obj = json.loads(ln.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise SessionError(f"{p}:{i}: not a JSON line ({exc})") from None
-        if not isinstance(obj, dict):
-            raise SessionError(f"{p}:{i}: a session line must be a JSON object")
-        objs.append(obj)
-    if not objs:
-        raise SessionError(f"{p}: empty session file (no header line)")
-    header = objs[0]
-    if header.get("kind") != "header" or header.get("format") != FORMAT:
-        raise SessionError(f"{p}:1: not a vptrainer session header (format must be {FORMAT!r})")
-    if header.get("version") != VERSION:
-        raise SessionError(f"{p}:1: session format version {header.get('version')!r} is not supported; "
-                           f"this vptrainer reads version {VERSION}")
-    for i, obj in enumerate(objs[1:], 2):
-        if obj.get("kind") != "action" or "action" not in obj or "accepted" not in obj:
-            raise SessionError(f"{p}:{i}: not an action line (needs kind 'action', action, accepted)")
-    entries = objs[1:]
-    complete = any(e.get("accepted") and isinstance(e.get("action"), dict) and e["action"].get("type") == "finish"
-                   for e in entries)
-    rec = SessionRecord(p, header, entries, complete, truncated, good)
-    if check:
-        verify(rec)
-    return rec
+    i = chunk.rfind(b"\n")
+    good = size - back + i + 1 if i >= 0 else 0
+    return good, good < size
+
+
+def _verify_scenario_hash(record: SessionRecord) -> None:
+    text = record.header.get("scenario_toml", "")
+    if hashlib.sha256(str(text).encode("utf-8")).hexdigest() != record.header.get("scenario_sha256"):
+        raise TamperError(f"{record.path}:1: the scenario text does not match its recorded scenario_sha256")
 
 
 def verify(record: SessionRecord) -> None:
@@ -122,22 +300,6 @@ def verify(record: SessionRecord) -> None:
     TamperError
         Naming the first line (1-based) whose ``prev`` or ``hash`` does not match.
     """
-    import hashlib
-
-    p = record.path
-    prev = GENESIS
-    for i, line in enumerate([record.header, *record.entries], 1):
-        if line.get("prev") != prev:
-            raise TamperError(f"{p}:{i}: hash chain broken (prev does not match line {i - 1}'s hash); "
-                              "the session was edited or lines were removed")
-        h = line_hash(prev, line)
-        if line.get("hash") != h:
-            raise TamperError(f"{p}:{i}: hash chain broken (the line's content does not match its hash); "
-                              "the session was edited")
-        prev = h
-    for i, e in enumerate(record.entries, 2):
-        if e.get("seq") != i - 1:
-            raise TamperError(f"{p}:{i}: seq {e.get('seq')!r} out of order; expected {i - 1}")
-    text = record.header.get("scenario_toml", "")
-    if hashlib.sha256(str(text).encode("utf-8")).hexdigest() != record.header.get("scenario_sha256"):
-        raise TamperError(f"{p}:1: the scenario text does not match its recorded scenario_sha256")
+    for _ in _scan(record.path, check=True, limit_bytes=record.good_bytes):
+        pass
+    _verify_scenario_hash(record)

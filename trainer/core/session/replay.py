@@ -10,14 +10,15 @@ from trainer.core.session.reader import SessionRecord
 __all__ = ["replay", "procedure_for"]
 
 
-def procedure_for(record: SessionRecord, *, render: bool = True, patient=None) -> Procedure:
+def procedure_for(record: SessionRecord, *, render: bool = True, patient=None, scenario=None) -> Procedure:
     """A fresh procedure for a session: its scenario, seed and recorded options (``pixels``)."""
     opts = record.header.get("options") or {}
-    return Procedure(record.scenario(), seed=record.header["seed"], patient=patient, render=render,
+    return Procedure(scenario or record.scenario(), seed=record.header["seed"], patient=patient, render=render,
                      pixels=opts.get("pixels"))
 
 
-def replay(record: SessionRecord, render: bool = True, patient=None, results: list | None = None) -> Procedure:
+def replay(record: SessionRecord, render: bool = True, patient=None, results: list | None = None,
+           scenario=None) -> Procedure:
     """Re-apply every recorded action and return the resulting procedure.
 
     Parameters
@@ -29,6 +30,8 @@ def replay(record: SessionRecord, render: bool = True, patient=None, results: li
         Reuse an already-built patient of the same scenario.
     results : list, optional
         If given, every ActionResult is appended to it.
+    scenario : Scenario, optional
+        ``record.scenario(...)`` already parsed (e.g. with the assessor's ``ct_root``).
 
     Raises
     ------
@@ -37,11 +40,11 @@ def replay(record: SessionRecord, render: bool = True, patient=None, results: li
         if (when rendering a session written by this vptrainer version) a shot's image hash
         differs from the recorded one.
     """
-    proc = procedure_for(record, render=render, patient=patient)
+    proc = procedure_for(record, render=render, patient=patient, scenario=scenario)
     # images are compared only for sessions written by this version (rendering may change
     # between versions; actions, acceptance and the hash chain are what prove integrity)
     same_version = record.header.get("app_version") == __version__
-    for i, e in enumerate(record.entries, 2):
+    for i, e in enumerate(record.iter_entries(), 2):
         res = proc.apply(e["action"])
         if results is not None:
             results.append(res)

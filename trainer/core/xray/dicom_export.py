@@ -60,7 +60,9 @@ def _ds(v: float) -> str:
 def write_xa(path, display_u8: np.ndarray, frame: Frame, kvp: float, dose: ShotDose, *,
              patient_name: str = "VPTRAINER^SYNTHETIC", patient_id: str = "VPT0001",
              description: str = "vptrainer fluoroscopy", when: datetime | None = None,
-             window: tuple[float, float] | None = None) -> Path:
+             window: tuple[float, float] | None = None, uids: dict | None = None, instance_number: int = 1,
+             acquired: datetime | None = None, operator: str = "", study_description: str | None = None,
+             study_id: str = "1") -> Path:
     """Write ``display_u8`` (uint8 (N, N), fluoroscopy grey levels) as a DICOM XA image.
 
     Parameters
@@ -77,13 +79,23 @@ def write_xa(path, display_u8: np.ndarray, frame: Frame, kvp: float, dose: ShotD
     when : datetime, optional
         Study/content date and time; empty (type 2) when not given, so core stays free of
         the wall clock.
+    uids : dict, optional
+        ``study``, ``series`` and ``sop`` instance UIDs (a session export shares the study
+        and series between its shots); derived from the content when not given.
+    instance_number : int
+        Position of the image in its series.
+    acquired : datetime, optional
+        Acquisition date and time of the shot (simulated time after the session start).
+    operator : str
+        Operator's name (the trainee), DICOM person name.
     """
     img = np.ascontiguousarray(display_u8, np.uint8)
     g = frame.geometry
     digest = hashlib.sha256(img.tobytes() + repr((frame.matrix.round(6).tolist(), kvp, dose)).encode()).hexdigest()
-    study_uid = generate_uid(_ROOT, entropy_srcs=[digest, "study"])
-    series_uid = generate_uid(_ROOT, entropy_srcs=[digest, "series"])
-    sop_uid = generate_uid(_ROOT, entropy_srcs=[digest, "sop"])
+    uids = uids or {}
+    study_uid = uids.get("study") or generate_uid(_ROOT, entropy_srcs=[digest, "study"])
+    series_uid = uids.get("series") or generate_uid(_ROOT, entropy_srcs=[digest, "series"])
+    sop_uid = uids.get("sop") or generate_uid(_ROOT, entropy_srcs=[digest, "sop"])
 
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = XA_IMAGE_STORAGE
@@ -108,9 +120,9 @@ def write_xa(path, display_u8: np.ndarray, frame: Frame, kvp: float, dose: ShotD
     ds.StudyDate = date
     ds.StudyTime = time
     ds.ReferringPhysicianName = ""
-    ds.StudyID = "1"
+    ds.StudyID = study_id
     ds.AccessionNumber = ""
-    ds.StudyDescription = "Vertebroplasty training (simulated)"
+    ds.StudyDescription = (study_description or "Vertebroplasty training (simulated)")[:64]
     ds.Modality = "XA"
     ds.SeriesInstanceUID = series_uid
     ds.SeriesNumber = 1
@@ -120,7 +132,13 @@ def write_xa(path, display_u8: np.ndarray, frame: Frame, kvp: float, dose: ShotD
     ds.ManufacturerModelName = "simulated mobile C-arm"
     ds.SoftwareVersions = __version__
     # General image
-    ds.InstanceNumber = 1
+    if operator:
+        ds.OperatorsName = operator
+    ds.InstanceNumber = int(instance_number)
+    if acquired is not None:
+        ds.AcquisitionDateTime = acquired.strftime("%Y%m%d%H%M%S.%f")
+        ds.AcquisitionDate = acquired.strftime("%Y%m%d")
+        ds.AcquisitionTime = acquired.strftime("%H%M%S.%f")
     ds.PatientOrientation = [orientation_letters(frame.u), orientation_letters(frame.v)]
     ds.ContentDate = date
     ds.ContentTime = time

@@ -1,0 +1,71 @@
+"""``assess --store`` records attempts (no duplicates); ``progress`` reads them headless."""
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from trainer.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "core" / "records"))
+from records_helpers import attempt
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    out = tmp_path_factory.mktemp("progress") / "expert.jsonl"
+    assert main(["play", "--actions", str(ROOT / "tests/data/expert_l1_left.jsonl"), "--out", str(out),
+                 "--pixels", "64", "--trainee", "carla"]) == 0
+    return out
+
+
+def test_assess_store_records_once_and_matches_assess_json(session, tmp_path, capsys):
+    db = tmp_path / "r.sqlite3"
+    assert main(["assess", str(session), "--json", "--store", str(db)]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["store"]["created"] is True
+    assert main(["assess", str(session), "--json", "--store", str(db)]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["store"] == {**first["store"], "created": False}
+    from trainer.core.records.store import open_store
+
+    with open_store(db) as st:
+        (a,) = st.attempts(with_report=True)
+    assert a.trainee == "carla" and a.passed is first["passed"] and a.score == first["score"]
+    assert len(a.metrics) == len(first["metrics"])
+    for m in first["metrics"]:
+        assert a.metric(m["id"])["status"] == m["status"]
+    import hashlib
+
+    assert a.session_sha256 == hashlib.sha256(session.read_bytes()).hexdigest()
+
+
+def test_progress_json_csv_and_refusals(tmp_path, capsys):
+    from trainer.core.records.store import open_store
+
+    db = tmp_path / "r.sqlite3"
+    with open_store(db) as st:
+        for i in range(19):
+            st.record_attempt(attempt("dan", f"d{i}", started=f"2026-02-{i + 1:02d}T09:00:00+00:00"))
+        st.record_attempt(attempt("eve", "e0", passed=False, score=40.0))
+    assert main(["progress", "dan", "--store", str(db), "--json"]) == 0
+    prog = json.loads(capsys.readouterr().out)
+    assert prog["attempts"] == 19 and prog["lc_cusum"]["competent_at"] == 19   # 19 s = 2.76 >= h1 = 2.71
+    assert prog["cusum"]["competent_at"] == 19
+    out_csv = tmp_path / "cohort.csv"
+    assert main(["progress", "--store", str(db), "--csv", str(out_csv)]) == 0
+    rows = list(csv.DictReader(out_csv.open()))
+    assert [(r["trainee"], r["attempts"], r["cusum_state"]) for r in rows] == [
+        ("dan", "19", "competent"), ("eve", "1", "not yet competent")]
+    before = out_csv.read_bytes()
+    r = subprocess.run([sys.executable, "-m", "trainer.cli", "progress", "--store", str(db), "--csv", str(out_csv)],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "does not exist yet" in r.stderr and "Traceback" not in r.stderr
+    assert out_csv.read_bytes() == before
+    assert main(["progress", "nobody", "--store", str(db)]) == 2
+    assert main(["progress", "--store", str(tmp_path / "missing.sqlite3")]) == 2
+    assert not (tmp_path / "missing.sqlite3").exists()

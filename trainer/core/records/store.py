@@ -1,0 +1,320 @@
+"""The trainee store: one SQLite file of trainees, attempts and metric values.
+
+The default file is ``records.sqlite3`` in the user's data directory
+(:func:`default_store_path`, from ``platformdirs``); ``--store PATH`` on the command line
+and the GUI setting choose another.  The database runs in WAL mode with a 30 s busy
+timeout and every write is one ``BEGIN IMMEDIATE`` transaction, so two trainer windows and
+a batch ``assess --store`` writing at once wait for each other instead of losing rows.
+An attempt is identified by the SHA-256 of its session file: recording the same session
+again updates its row (a newer assessment) and never adds a second one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from trainer.core.errors import VPTrainerError
+from trainer.core.records.migrations import LATEST_VERSION, MIGRATIONS, attempt_uuid
+
+__all__ = ["AttemptRecord", "StoreError", "TraineeStore", "default_store_path", "open_store"]
+
+STORE_FILENAME = "records.sqlite3"
+BUSY_TIMEOUT_S = 30.0
+
+
+class StoreError(VPTrainerError):
+    """The store file cannot be opened or is not a vptrainer store."""
+
+
+def default_store_path() -> Path:
+    """``records.sqlite3`` in the per-user data directory (platformdirs, app name ``vptrainer``);
+    the environment variable ``VPTRAINER_STORE`` names another file (tests, portable installs)."""
+    import os
+
+    import platformdirs
+
+    if os.environ.get("VPTRAINER_STORE"):
+        return Path(os.environ["VPTRAINER_STORE"])
+
+    return Path(platformdirs.user_data_dir("vptrainer", appauthor=False)) / STORE_FILENAME
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One assessed attempt, as stored.
+
+    Attributes
+    ----------
+    trainee : str
+    scenario_id, scenario_sha256 : str
+    started_at : str
+        ISO 8601 time the session started (its header), '' when unknown.
+    session_path : str
+    session_sha256 : str
+        SHA-256 of the session file's bytes: the attempt's identity.
+    seal_status : str
+        'sealed-valid', 'sealed-invalid', 'unsealed' (what the seal check said).
+    complete, passed : bool
+    score : float
+        0-100.
+    software_version : str
+        vptrainer version that assessed the session.
+    metrics : list of dict
+        ``id``, ``value``, ``unit``, ``status`` of every metric.
+    report : dict
+        The whole score report JSON (``assess --json``).
+    origin : str
+        'local', or the LRS endpoint the attempt was pulled from.
+    id : int
+        Row id (0 before it is stored).
+    uuid : str
+        Stable attempt id (uuid5 of the session hash); the xAPI registration.
+    assessed_at : str
+    """
+
+    trainee: str
+    scenario_id: str
+    scenario_sha256: str
+    started_at: str
+    session_path: str
+    session_sha256: str
+    seal_status: str
+    complete: bool
+    passed: bool
+    score: float
+    software_version: str
+    metrics: list = field(default_factory=list)
+    report: dict = field(default_factory=dict, repr=False)
+    origin: str = "local"
+    id: int = 0
+    uuid: str = ""
+    assessed_at: str = ""
+
+    def metric(self, metric_id: str) -> dict | None:
+        """The stored ``{'id','value','unit','status'}`` of one metric, or None."""
+        for m in self.metrics:
+            if m["id"] == metric_id:
+                return m
+        return None
+
+    @staticmethod
+    def from_report(report: dict, header: dict, session_path, session_sha256: str, *,
+                    seal_status: str = "unsealed", complete: bool = True,
+                    software_version: str | None = None) -> AttemptRecord:
+        """Build the record of an assessed session from its score report JSON and header.
+
+        Parameters
+        ----------
+        report : dict
+            ``ScoreReport.to_json()``.
+        header : dict
+            The session's header line (trainee, scenario id and hash, started_at).
+        session_path : path-like
+        session_sha256 : str
+        seal_status : str
+        complete : bool
+            The session recorded an accepted finish.
+        software_version : str, optional
+            Defaults to the running vptrainer's version.
+        """
+        from trainer import __version__
+
+        scen = report.get("scenario") or {}
+        metrics = [{"id": str(m["id"]), "value": m.get("value"), "unit": str(m.get("unit") or ""),
+                    "status": str(m.get("status"))} for m in report.get("metrics", [])]
+        return AttemptRecord(
+            trainee=str(header.get("trainee") or "anonymous"),
+            scenario_id=str(scen.get("id") or header.get("scenario_id") or ""),
+            scenario_sha256=str(scen.get("sha256") or header.get("scenario_sha256") or ""),
+            started_at=str(header.get("started_at") or ""),
+            session_path=str(session_path), session_sha256=session_sha256,
+            seal_status=seal_status, complete=bool(complete), passed=bool(report.get("passed")),
+            score=float(report.get("score") or 0.0), software_version=software_version or __version__,
+            metrics=metrics, report=report, uuid=attempt_uuid(session_sha256))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _db_value(v):
+    """Metric values as SQLite scalars: numbers and text as they are, anything else as JSON."""
+    if v is None or isinstance(v, (int, float, str)) and not isinstance(v, bool):
+        return v
+    return json.dumps(v, sort_keys=True)
+
+
+class TraineeStore:
+    """An open trainee store (use :func:`open_store`; close it or use it as a context manager)."""
+
+    def __init__(self, path, *, migrate_to: int = LATEST_VERSION):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{self.path}: cannot open the trainee store: {exc}") from None
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+            self._migrate(migrate_to)
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise StoreError(f"{self.path}: not a vptrainer trainee store ({exc})") from None
+
+    # ------------------------------------------------------------------ plumbing
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> TraineeStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``: waits for other writers, then holds the lock)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    @property
+    def version(self) -> int:
+        """The schema version applied (0 for an empty file)."""
+        has = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'").fetchone()
+        if not has:
+            return 0
+        return int(self.conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
+
+    def _migrate(self, target: int) -> None:
+        if self.version >= target:
+            if self.version > LATEST_VERSION:
+                raise StoreError(f"{self.path}: schema version {self.version} is newer than this vptrainer "
+                                 f"reads ({LATEST_VERSION}); update vptrainer")
+            return
+        with self.write() as c:
+            c.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                      "name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+            have = self.version         # re-read under the lock: another process may have migrated
+            for version, name, apply in MIGRATIONS:
+                if have < version <= target:
+                    apply(c)
+                    c.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, _now()))
+
+    # ------------------------------------------------------------------ writing
+    def _trainee_id(self, c: sqlite3.Connection, name: str) -> int:
+        c.execute("INSERT OR IGNORE INTO trainees (name, created_at) VALUES (?, ?)", (name, _now()))
+        return int(c.execute("SELECT id FROM trainees WHERE name = ?", (name,)).fetchone()[0])
+
+    def record_attempt(self, a: AttemptRecord) -> tuple[int, bool]:
+        """Store one attempt; return ``(attempt id, created)``.
+
+        The same session (by ``session_sha256``) updates its row instead of adding one.
+        """
+        with self.write() as c:
+            return self._record(c, a)
+
+    def record_attempts(self, attempts: Iterable[AttemptRecord]) -> list[tuple[int, bool]]:
+        """Store several attempts in one transaction."""
+        with self.write() as c:
+            return [self._record(c, a) for a in attempts]
+
+    def _record(self, c: sqlite3.Connection, a: AttemptRecord) -> tuple[int, bool]:
+        tid = self._trainee_id(c, a.trainee)
+        row = c.execute("SELECT id FROM attempts WHERE session_sha256 = ?", (a.session_sha256,)).fetchone()
+        values = (tid, a.scenario_id, a.scenario_sha256, a.started_at, a.session_path, a.session_sha256,
+                  a.seal_status, int(a.complete), int(a.passed), float(a.score), a.software_version,
+                  a.assessed_at or _now(), json.dumps(a.report, sort_keys=True), a.uuid or attempt_uuid(a.session_sha256),
+                  a.origin)
+        if row is None:
+            cur = c.execute("INSERT INTO attempts (trainee_id, scenario_id, scenario_sha256, started_at, session_path, "
+                            "session_sha256, seal_status, complete, passed, score, software_version, assessed_at, "
+                            "report_json, attempt_uuid, origin) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", values)
+            aid, created = int(cur.lastrowid), True
+        else:
+            aid, created = int(row[0]), False
+            c.execute("UPDATE attempts SET trainee_id=?, scenario_id=?, scenario_sha256=?, started_at=?, session_path=?, "
+                      "session_sha256=?, seal_status=?, complete=?, passed=?, score=?, software_version=?, "
+                      "assessed_at=?, report_json=?, attempt_uuid=?, origin=? WHERE id=?", (*values, aid))
+            c.execute("DELETE FROM metric_values WHERE attempt_id = ?", (aid,))
+        c.executemany("INSERT INTO metric_values (attempt_id, metric_id, value, unit, status) VALUES (?,?,?,?,?)",
+                      [(aid, m["id"], _db_value(m.get("value")), m.get("unit", ""), m["status"]) for m in a.metrics])
+        return aid, created
+
+    # ------------------------------------------------------------------ reading
+    def trainees(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT name FROM trainees ORDER BY name")]
+
+    def attempts(self, trainee: str | None = None, scenario: str | None = None, since: str | None = None,
+                 until: str | None = None, with_report: bool = False,
+                 attempt_id: int | None = None) -> list[AttemptRecord]:
+        """Attempts in order of start time (then id), optionally filtered.
+
+        ``scenario`` matches the id exactly or, ending in ``*``, as a prefix (a scenario family);
+        ``since``/``until`` compare ISO dates (``until`` includes that whole day).
+        """
+        q = ("SELECT a.id, t.name, a.scenario_id, a.scenario_sha256, a.started_at, a.session_path, a.session_sha256, "
+             "a.seal_status, a.complete, a.passed, a.score, a.software_version, a.assessed_at, a.attempt_uuid, "
+             "a.origin, " + ("a.report_json" if with_report else "''") +
+             " FROM attempts a JOIN trainees t ON t.id = a.trainee_id WHERE 1=1")
+        args: list = []
+        if attempt_id is not None:
+            q += " AND a.id = ?"
+            args.append(int(attempt_id))
+        if trainee is not None:
+            q += " AND t.name = ?"
+            args.append(trainee)
+        if scenario:
+            if scenario.endswith("*"):
+                q += " AND a.scenario_id LIKE ? ESCAPE '\\'"
+                args.append(scenario[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+            else:
+                q += " AND a.scenario_id = ?"
+                args.append(scenario)
+        if since:
+            q += " AND a.started_at >= ?"
+            args.append(since)
+        if until:
+            q += " AND a.started_at < ?"
+            args.append(until + "\uffff" if len(until) <= 10 else until)
+        q += " ORDER BY a.started_at, a.id"
+        rows = self.conn.execute(q, args).fetchall()
+        metrics: dict[int, list] = {}
+        ids = [r[0] for r in rows]
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            for aid, mid, val, unit, status in self.conn.execute(
+                    f"SELECT attempt_id, metric_id, value, unit, status FROM metric_values WHERE attempt_id IN "
+                    f"({','.join('?' * len(chunk))}) ORDER BY rowid", chunk):
+                metrics.setdefault(aid, []).append({"id": mid, "value": val, "unit": unit, "status": status})
+        return [AttemptRecord(trainee=r[1], scenario_id=r[2], scenario_sha256=r[3], started_at=r[4] or "",
+                              session_path=r[5], session_sha256=r[6], seal_status=r[7], complete=bool(r[8]),
+                              passed=bool(r[9]), score=float(r[10]), software_version=r[11],
+                              metrics=metrics.get(r[0], []), report=json.loads(r[15]) if r[15] else {},
+                              origin=r[14], id=int(r[0]), uuid=r[13] or "", assessed_at=r[12])
+                for r in rows]
+
+    def attempt(self, attempt_id: int) -> AttemptRecord | None:
+        """One attempt by row id, with its report."""
+        rows = self.attempts(with_report=True, attempt_id=attempt_id)
+        return rows[0] if rows else None
+
+    def count_attempts(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0])
+
+
+def open_store(path=None) -> TraineeStore:
+    """Open (creating and migrating as needed) the store at ``path`` or the default path."""
+    return TraineeStore(path if path is not None else default_store_path())

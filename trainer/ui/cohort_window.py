@@ -1,0 +1,171 @@
+"""The instructor's cohort view: one row per trainee, filters, CSV export, attempts and debriefs.
+
+Rows come from :func:`trainer.core.records.progress.cohort_rows` over the attempts that
+match the scenario and date filters.  Selecting a trainee lists their attempts below;
+double-clicking an attempt opens its stored debrief (the score report recorded when the
+session was assessed) in a window.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QFileDialog, QHBoxLayout, QLabel, QMessageBox,
+                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from trainer.core.errors import VPTrainerError
+from trainer.core.records.cusum import PRESETS
+from trainer.core.records.progress import cohort_csv, cohort_rows, scenario_family
+from trainer.core.records.store import open_store
+from trainer.core.safe_write import atomic_write_text
+
+__all__ = ["CohortWindow"]
+
+COLUMNS = (("trainee", "Trainee"), ("attempts", "Attempts"), ("pass_rate", "Pass rate"), ("last_score", "Last score"),
+           ("score_trend_per_attempt", "Score trend /attempt"), ("cusum_state", "CUSUM"),
+           ("lc_cusum_state", "LC-CUSUM"), ("competent_at", "Competent at"), ("last_attempt", "Last attempt"))
+TREND_METRICS = ("dap", "fluoro_time", "shots", "tip_depth", "cement_volume")
+
+
+def _fmt(key: str, v) -> str:
+    if v is None:
+        return "-"
+    if key == "pass_rate":
+        return f"{100 * v:.0f} %"
+    if isinstance(v, float):
+        return f"{v:+.2f}" if "trend" in key else f"{v:.1f}"
+    if key == "last_attempt":
+        return str(v)[:16].replace("T", " ")
+    return str(v)
+
+
+class CohortWindow(QWidget):
+    """Cohort table over the trainee store at ``store_path``."""
+
+    def __init__(self, store_path, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Cohort — vptrainer")
+        self.store_path = store_path
+        with open_store(store_path) as st:
+            self._all = st.attempts()
+        self.scenario = QComboBox()
+        self.scenario.addItem("all scenarios", "")
+        fams = sorted({scenario_family(a.scenario_id) for a in self._all})
+        for f in fams:
+            self.scenario.addItem(f"{f.upper()} (family)", f"{f}-*")
+        for sid in sorted({a.scenario_id for a in self._all}):
+            self.scenario.addItem(sid, sid)
+        self.use_dates = QCheckBox("from")
+        dates = sorted(a.started_at[:10] for a in self._all if a.started_at)
+        self.since = QDateEdit(QDate.fromString(dates[0], "yyyy-MM-dd") if dates else QDate.currentDate())
+        self.until = QDateEdit(QDate.fromString(dates[-1], "yyyy-MM-dd") if dates else QDate.currentDate())
+        for d in (self.since, self.until):
+            d.setCalendarPopup(True)
+            d.setDisplayFormat("yyyy-MM-dd")
+        self.export = QPushButton("Export CSV…")
+        self.export.clicked.connect(self._export_dialog)
+        bar = QHBoxLayout()
+        for w in (QLabel("Scenario"), self.scenario, self.use_dates, self.since, QLabel("to"), self.until):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        bar.addWidget(self.export)
+        self.table = QTableWidget(0, len(COLUMNS) + len(TREND_METRICS))
+        self.table.setHorizontalHeaderLabels([c[1] for c in COLUMNS] + [f"{m} trend" for m in TREND_METRICS])
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.itemSelectionChanged.connect(self._show_attempts)
+        self.attempts_table = QTableWidget(0, 6)
+        self.attempts_table.setHorizontalHeaderLabels(["Started", "Scenario", "Result", "Score", "Seal", "Session"])
+        self.attempts_table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.attempts_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.attempts_table.cellDoubleClicked.connect(lambda r, _c: self.open_debrief(r))
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(self.attempts_table)
+        lay = QVBoxLayout(self)
+        lay.addLayout(bar)
+        lay.addWidget(split, 1)
+        self.hint = QLabel("Select a trainee to list the attempts; double-click an attempt to open its debrief.")
+        lay.addWidget(self.hint)
+        self.scenario.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.use_dates.toggled.connect(lambda _b: self.refresh())
+        self.since.dateChanged.connect(lambda _d: self.refresh())
+        self.until.dateChanged.connect(lambda _d: self.refresh())
+        self.rows: list[dict] = []
+        self.shown_attempts: list = []
+        self.debriefs: list = []
+        self.refresh()
+        self.resize(1100, 640)
+
+    def filtered(self):
+        with open_store(self.store_path) as st:
+            kw = {}
+            if self.use_dates.isChecked():
+                kw = {"since": self.since.date().toString("yyyy-MM-dd"), "until": self.until.date().toString("yyyy-MM-dd")}
+            return st.attempts(scenario=self.scenario.currentData() or None, with_report=True, **kw)
+
+    def refresh(self) -> None:
+        self._attempts = self.filtered()
+        self.rows = cohort_rows(self._attempts, PRESETS["10/20 %"])
+        self.table.setRowCount(len(self.rows))
+        for r, row in enumerate(self.rows):
+            for c, (key, _title) in enumerate(COLUMNS):
+                item = QTableWidgetItem(_fmt(key, row[key]))
+                if key in ("cusum_state", "lc_cusum_state"):
+                    color = {"competent": Qt.GlobalColor.darkGreen, "relapsed": Qt.GlobalColor.red,
+                             "unacceptable": Qt.GlobalColor.red}.get(row[key])
+                    if color is not None:
+                        item.setForeground(color)
+                self.table.setItem(r, c, item)
+            for j, m in enumerate(TREND_METRICS):
+                self.table.setItem(r, len(COLUMNS) + j,
+                                   QTableWidgetItem(_fmt("trend", row["metric_trends"].get(m))))
+        self.table.resizeColumnsToContents()
+        self.attempts_table.setRowCount(0)
+
+    def _show_attempts(self) -> None:
+        sel = self.table.selectionModel().selectedRows()
+        if not sel:
+            return
+        name = self.rows[sel[0].row()]["trainee"]
+        self.shown_attempts = [a for a in self._attempts if a.trainee == name]
+        self.attempts_table.setRowCount(len(self.shown_attempts))
+        for r, a in enumerate(self.shown_attempts):
+            for c, text in enumerate((a.started_at[:16].replace("T", " "), a.scenario_id,
+                                      "PASS" if a.passed else "fail", f"{a.score:.1f}", a.seal_status,
+                                      Path(a.session_path).name)):
+                self.attempts_table.setItem(r, c, QTableWidgetItem(text))
+        self.attempts_table.resizeColumnsToContents()
+
+    def select_trainee(self, name: str) -> None:
+        for r, row in enumerate(self.rows):
+            if row["trainee"] == name:
+                self.table.selectRow(r)
+                return
+
+    def open_debrief(self, row: int):
+        """Open the stored debrief of the attempt in row ``row`` of the attempts table."""
+        from trainer.ui.debrief import DebriefWidget
+
+        a = self.shown_attempts[row]
+        w = DebriefWidget()
+        w.setWindowTitle(f"Debrief — {a.trainee}, {a.scenario_id}, {a.started_at[:16]}")
+        w.show_report(a.report)
+        w.resize(900, 700)
+        w.show()
+        self.debriefs.append(w)
+        return w
+
+    def export_csv(self, path, force: bool = False) -> Path:
+        return atomic_write_text(path, cohort_csv(self.rows), force=force, option="CSV file")
+
+    def _export_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the cohort table", "cohort.csv", "CSV (*.csv)")
+        if not path:
+            return
+        try:
+            # the file dialog already asked before replacing an existing file
+            self.export_csv(path, force=True)
+        except (OSError, VPTrainerError) as exc:
+            QMessageBox.warning(self, "Export CSV", str(exc))

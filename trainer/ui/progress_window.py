@@ -1,0 +1,195 @@
+"""'My progress': a trainee's learning curves from the trainee store.
+
+Top: the CUSUM chart of pass/fail (standard Bolsin/Colson with its limits redrawn at each
+crossing, or the LC-CUSUM with its limit h), competence crossings (green) and relapses
+(red) marked.  Bottom: the chosen metric against the attempt number, each point coloured by
+its status.  Trainee, scenario family, the failure-rate preset and p0/p1 are editable;
+every number comes from :mod:`trainer.core.records`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QVBoxLayout,
+                               QWidget)
+
+from trainer.core.records.cusum import PRESETS
+from trainer.core.records.progress import scenario_family, trainee_progress
+from trainer.core.records.store import open_store
+
+__all__ = ["ProgressWindow"]
+
+STATUS_BRUSH = {"pass": (60, 170, 90), "warn": (230, 170, 40), "fail": (210, 60, 60)}
+EVENT_BRUSH = {"competent": (40, 180, 80), "relapse": (220, 50, 50), "unacceptable": (220, 50, 50)}
+
+
+class ProgressWindow(QWidget):
+    """Learning curves of one trainee (``store_path``: the trainee store file)."""
+
+    def __init__(self, store_path, trainee: str | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("My progress — vptrainer")
+        self.store_path = store_path
+        with open_store(store_path) as st:
+            self._all = st.attempts()
+        self.trainee = QComboBox()
+        names = sorted({a.trainee for a in self._all})
+        self.trainee.addItems(names)
+        if trainee in names:
+            self.trainee.setCurrentText(trainee)
+        self.family = QComboBox()
+        self.method = QComboBox()
+        self.method.addItems(["Standard CUSUM (Bolsin/Colson)", "LC-CUSUM (Biau & Porcher)"])
+        self.preset = QComboBox()
+        self.preset.addItems(list(PRESETS))
+        self.preset.setCurrentText("10/20 %")
+        self.p0 = QDoubleSpinBox(decimals=3, minimum=0.001, maximum=0.9, singleStep=0.01)
+        self.p1 = QDoubleSpinBox(decimals=3, minimum=0.002, maximum=0.99, singleStep=0.01)
+        self.metric = QComboBox()
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Trainee", self.trainee)
+        form.addRow("Scenario family", self.family)
+        form.addRow("Chart", self.method)
+        rates = QHBoxLayout()
+        rates.addWidget(self.preset)
+        rates.addWidget(QLabel("acceptable p0"))
+        rates.addWidget(self.p0)
+        rates.addWidget(QLabel("unacceptable p1"))
+        rates.addWidget(self.p1)
+        form.addRow("Failure rates", rates)
+        form.addRow("Metric", self.metric)
+        self.plots = pg.GraphicsLayoutWidget()
+        self.cusum_plot = self.plots.addPlot(row=0, col=0)
+        self.metric_plot = self.plots.addPlot(row=1, col=0)
+        for p in (self.cusum_plot, self.metric_plot):
+            p.showGrid(x=True, y=True, alpha=0.25)
+            p.setLabel("bottom", "attempt")
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.summary)
+        lay.addWidget(self.plots, 1)
+        self._set_preset_values()
+        self.trainee.currentTextChanged.connect(self._trainee_changed)
+        self.preset.currentTextChanged.connect(lambda _t: (self._set_preset_values(), self.refresh()))
+        for w in (self.family, self.method, self.metric):
+            w.currentIndexChanged.connect(lambda _i: self.refresh())
+        for w in (self.p0, self.p1):
+            w.valueChanged.connect(lambda _v: self.refresh())
+        self.progress: dict = {}
+        self._trainee_changed(self.trainee.currentText())
+        self.resize(900, 760)
+
+    # ------------------------------------------------------------------ state
+    def _set_preset_values(self) -> None:
+        p = PRESETS[self.preset.currentText()]
+        for box, v in ((self.p0, p.p0), (self.p1, p.p1)):
+            box.blockSignals(True)
+            box.setValue(v)
+            box.blockSignals(False)
+
+    def params(self):
+        base = PRESETS[self.preset.currentText()]
+        p0, p1 = self.p0.value(), self.p1.value()
+        if p1 <= p0:
+            return None
+        return replace(base, p0=p0, p1=p1)
+
+    def _attempts(self):
+        fam = self.family.currentData()
+        return [a for a in self._all if a.trainee == self.trainee.currentText()
+                and (not fam or scenario_family(a.scenario_id) == fam)]
+
+    def _trainee_changed(self, _name: str) -> None:
+        fams = sorted({scenario_family(a.scenario_id) for a in self._all if a.trainee == self.trainee.currentText()})
+        self.family.blockSignals(True)
+        self.family.clear()
+        self.family.addItem("all scenarios", "")
+        for f in fams:
+            self.family.addItem(f.upper(), f)
+        self.family.blockSignals(False)
+        self.refresh()
+
+    # ------------------------------------------------------------------ drawing
+    def refresh(self) -> None:
+        params = self.params()
+        atts = self._attempts()
+        self.cusum_plot.clear()
+        self.metric_plot.clear()
+        if params is None:
+            self.summary.setText("The unacceptable failure rate p1 must be greater than the acceptable p0.")
+            return
+        if not atts:
+            self.summary.setText("No attempts recorded yet.")
+            return
+        self.progress = prog = trainee_progress(atts, params)
+        key = "cusum" if self.method.currentIndex() == 0 else "lc_cusum"
+        chart = prog[key]
+        self._draw_cusum(chart, params)
+        ids = list(prog["metrics"])
+        current = self.metric.currentText()
+        self.metric.blockSignals(True)
+        self.metric.clear()
+        numeric = [m for m in ids if any(v is not None for v in prog["metrics"][m]["values"])]
+        self.metric.addItems(["score"] + numeric)
+        self.metric.setCurrentText(current if current in ["score", *numeric] else "score")
+        self.metric.blockSignals(False)
+        self._draw_metric(self.metric.currentText())
+        events = ", ".join(f"{e['event']} at attempt {e['attempt']}" for e in chart["events"]) or "no crossing yet"
+        self.summary.setText(
+            f"{prog['attempts']} attempts, {prog['passed']} passed ({100 * prog['pass_rate']:.0f} %). "
+            f"{'Standard CUSUM' if key == 'cusum' else 'LC-CUSUM'}: {chart['state']} ({events}). "
+            f"p0 = {params.p0:g}, p1 = {params.p1:g}, alpha = beta = {params.alpha:g}: s = {params.s:.3f}, "
+            f"h = {params.h1:.2f}.")
+
+    def _draw_cusum(self, chart: dict, params) -> None:
+        p = self.cusum_plot
+        vals = chart["values"]
+        x = list(range(1, len(vals) + 1))
+        if chart["method"] == "standard":
+            p.setTitle("CUSUM of failures (down = success; limits redrawn at each crossing)")
+            refs = [0.0]
+            for i in range(1, len(vals)):
+                crossed = any(e["attempt"] == i for e in chart["events"])
+                refs.append(vals[i - 1] if crossed else refs[-1])
+            p.plot([0, *x], [0.0, *[r + chart["limits"]["h0"] for r in refs]], pen=pg.mkPen((40, 160, 80), width=1,
+                   style=pg.QtCore.Qt.PenStyle.DashLine), name="h0 (competent)")
+            p.plot([0, *x], [0.0, *[r + chart["limits"]["h1"] for r in refs]], pen=pg.mkPen((210, 60, 60), width=1,
+                   style=pg.QtCore.Qt.PenStyle.DashLine), name="h1 (unacceptable)")
+            p.setLabel("left", "CUSUM (failure units)")
+        else:
+            p.setTitle("LC-CUSUM (up = towards competence; below 0 after competence: the relapse watch)")
+            h = chart["limits"]["h"]
+            p.addLine(y=h, pen=pg.mkPen((40, 160, 80), width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
+            p.addLine(y=-h, pen=pg.mkPen((210, 60, 60), width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
+            p.setLabel("left", "LC-CUSUM (failure units)")
+        self.cusum_curve = p.plot([0, *x], [0.0, *vals], pen=pg.mkPen((30, 90, 200), width=2), symbol="o", symbolSize=5,
+               symbolBrush=(30, 90, 200))
+        for e in chart["events"]:
+            i = e["attempt"]
+            p.plot([i], [vals[i - 1]], pen=None, symbol="star", symbolSize=16, symbolBrush=EVENT_BRUSH[e["event"]])
+            label = pg.TextItem(e["event"], color=EVENT_BRUSH[e["event"]], anchor=(0.5, 1.4))
+            label.setPos(i, vals[i - 1])
+            p.addItem(label)
+
+    def _draw_metric(self, metric_id: str) -> None:
+        p = self.metric_plot
+        prog = self.progress
+        if metric_id == "score":
+            vals, statuses, unit = prog["scores"], [None] * len(prog["scores"]), "score 0-100"
+        else:
+            m = prog["metrics"][metric_id]
+            vals, statuses, unit = m["values"], m["statuses"], m["unit"]
+        pts = [(i + 1, v, s) for i, (v, s) in enumerate(zip(vals, statuses)) if v is not None]
+        p.setTitle(f"{metric_id} per attempt")
+        p.setLabel("left", f"{metric_id} ({unit})" if unit else metric_id)
+        if not pts:
+            return
+        p.plot([q[0] for q in pts], [q[1] for q in pts], pen=pg.mkPen((120, 120, 120), width=1))
+        for status, brush in (*STATUS_BRUSH.items(), (None, (30, 90, 200))):
+            sel = [q for q in pts if q[2] == status]
+            if sel:
+                p.plot([q[0] for q in sel], [q[1] for q in sel], pen=None, symbol="o", symbolSize=8, symbolBrush=brush)

@@ -1,0 +1,120 @@
+"""The Records menu (My progress, Cohort, Records settings) and the hook that records every
+finished GUI session as an attempt in the trainee store.
+
+The store is the CLI's default file (``records.sqlite3`` in the platformdirs user data
+folder, or ``VPTRAINER_STORE``) unless the Records settings name another; the LRS endpoint,
+key and secret for ``vptrainer lrs push`` live in the same QSettings group.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QMessageBox, QWidget)
+
+from trainer.core.errors import VPTrainerError
+from trainer.core.records.store import default_store_path
+
+__all__ = ["store_path", "lrs_settings", "record_finished_session", "add_records_menu", "RecordsSettingsDialog"]
+
+
+def store_path(settings) -> Path:
+    """The trainee store the GUI writes to."""
+    chosen = str(settings.qsettings.value("records/store_path", "") or "")
+    return Path(chosen) if chosen else default_store_path()
+
+
+def lrs_settings(settings) -> dict:
+    q = settings.qsettings
+    return {k: str(q.value(f"records/lrs_{k}", "") or "") for k in ("endpoint", "key", "secret")}
+
+
+def record_finished_session(session_path, report_json: dict, path) -> tuple[int, bool]:
+    """Record a finished session (the report the core produced) in the store at ``path``."""
+    from trainer.core.records.attempts import attempt_from_assessment
+    from trainer.core.records.store import open_store
+
+    with open(session_path, encoding="utf-8") as f:
+        header = json.loads(f.readline())
+    attempt = attempt_from_assessment(session_path, header, report_json, complete=True)
+    with open_store(path) as st:
+        return st.record_attempt(attempt)
+
+
+class RecordsSettingsDialog(QDialog):
+    """Store file and LRS endpoint/credentials."""
+
+    def __init__(self, settings, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Records settings")
+        self.settings = settings
+        cur = lrs_settings(settings)
+        self.store = QLineEdit(str(settings.qsettings.value("records/store_path", "") or ""))
+        self.store.setPlaceholderText(str(default_store_path()))
+        self.endpoint = QLineEdit(cur["endpoint"])
+        self.endpoint.setPlaceholderText("https://lrs.example.org/xAPI/")
+        self.key = QLineEdit(cur["key"])
+        self.secret = QLineEdit(cur["secret"])
+        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
+        form = QFormLayout(self)
+        form.addRow("Trainee store (empty = default)", self.store)
+        form.addRow("LRS endpoint", self.endpoint)
+        form.addRow("LRS key", self.key)
+        form.addRow("LRS secret", self.secret)
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        bb.accepted.connect(self.save)
+        bb.rejected.connect(self.reject)
+        form.addRow(bb)
+
+    def save(self) -> None:
+        q = self.settings.qsettings
+        q.setValue("records/store_path", self.store.text().strip())
+        q.setValue("records/lrs_endpoint", self.endpoint.text().strip())
+        q.setValue("records/lrs_key", self.key.text().strip())
+        q.setValue("records/lrs_secret", self.secret.text())
+        q.sync()
+        self.accept()
+
+
+def _open(w, kind: str):
+    path = store_path(w.settings)
+    if not path.is_file():
+        QMessageBox.information(w, "Records", f"No attempts recorded yet in {path}.")
+        return None
+    try:
+        if kind == "progress":
+            from trainer.ui.progress_window import ProgressWindow
+
+            trainee = getattr(w, "trainee_name", None)
+            win = ProgressWindow(path, trainee)
+        else:
+            from trainer.ui.cohort_window import CohortWindow
+
+            win = CohortWindow(path)
+    except VPTrainerError as exc:
+        QMessageBox.warning(w, "Records", str(exc))
+        return None
+    win.show()
+    w.dialogs.append(win)
+    return win
+
+
+def add_records_menu(w) -> None:
+    """Add the Records menu to main window ``w`` (before Help)."""
+    menu = w.menuBar().addMenu("&Records")
+    menu.addAction("My progress…").triggered.connect(lambda: _open(w, "progress"))
+    menu.addAction("Cohort (instructor)…").triggered.connect(lambda: _open(w, "cohort"))
+    menu.addSeparator()
+    menu.addAction("Records settings…").triggered.connect(lambda: RecordsSettingsDialog(w.settings, w).exec())
+    w.records_menu = menu
+
+
+def record_on_finish(w, report_json: dict) -> str:
+    """Record the finished session of window ``w``; a status line to show."""
+    path = store_path(w.settings)
+    try:
+        aid, created = record_finished_session(w.controller.path, report_json, path)
+    except (OSError, ValueError, VPTrainerError) as exc:
+        return f"Attempt not recorded in the trainee store: {exc}"
+    return f"Attempt {aid} {'recorded' if created else 'updated'} in {path}"
