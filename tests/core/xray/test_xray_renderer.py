@@ -70,7 +70,7 @@ def test_accuracy_against_fine_ray_marching(renderer64, pose):
     # the split into water and bone uses a coarse (2 mm) bone projection: the bone path alone is
     # only approximate, and so is the water path where bone edges are; their sum is what matters
     assert err(ours[0], refs[0]) <= 0.02
-    assert err(ours[1], refs[1]) <= 0.20
+    assert err(ours[1], refs[1]) <= 0.25
     # what the detector sees: the effective line integral of the 80 kVp beam, direct sum over the spectrum
     want = spectrum.effective_line_integral(80, 0.1, refs[0], refs[1])
     assert err(r.line_integrals(pose, 80), want) <= 0.01

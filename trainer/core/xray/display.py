@@ -127,14 +127,15 @@ def _soft_clip(x: np.ndarray, limit: float) -> np.ndarray:
 
 
 def present(image: np.ndarray, mask: np.ndarray | None = None, pixel_mm: float = 300.0 / 512,
-            compress: float = 0.7, compress_sigma_mm: float = 20.0, sharpen: float = 0.6,
+            compress: float = 0.7, compress_sigma_mm: float = 20.0, sharpen: float = 0.3,
             sharpen_sigma_mm: float = 1.5, central: float = 0.6,
-            halo_limit: float = 0.08) -> tuple[np.ndarray, float, float]:
+            halo_limit: float = 0.08, denoise_mm: float = 0.7, low_pct: float = 0.3,
+            high_pct: float = 99.7, patient_log: float = 1.0) -> tuple[np.ndarray, float, float]:
     """The default C-arm look: harmonisation, halo-free edge enhancement, automatic window.
 
     Steps (kernel sizes at the detector, so the look does not depend on the image size):
 
-    1. Spatial noise reduction (0.35 mm Gaussian) of the log image.
+    1. Spatial noise reduction (``denoise_mm`` Gaussian at the detector, 0.36 mm at the isocentre).
     2. Dynamic-range compression ("harmonisation"): subtract ``compress`` times a
        ``compress_sigma_mm`` low-pass of the image, so the abdomen's thickness gradient
        shrinks while structures smaller than the kernel keep their contrast.  The low-pass
@@ -162,7 +163,7 @@ def present(image: np.ndarray, mask: np.ndarray | None = None, pixel_mm: float =
         region &= np.asarray(mask)
         if not region.any():
             region = np.asarray(mask)
-    base = ndimage.gaussian_filter(work, max(0.35 / pixel_mm, 0.3))
+    base = ndimage.gaussian_filter(work, max(denoise_mm / pixel_mm, 0.3))
     q1, q3 = np.percentile(base[::2, ::2][region[::2, ::2]], [25.0, 75.0])
     anat_hi = float(q3 + 3.0 * (q3 - q1))                      # metal/cement above this
     low = smooth(np.minimum(base, np.float32(anat_hi)), compress_sigma_mm / pixel_mm)
@@ -171,9 +172,21 @@ def present(image: np.ndarray, mask: np.ndarray | None = None, pixel_mm: float =
         clipped = np.minimum(base, np.float32(anat_hi))
         detail = clipped - ndimage.gaussian_filter(clipped, sharpen_sigma_mm / pixel_mm)
         out += np.float32(sharpen) * _soft_clip(detail, halo_limit)
-    vals = out[::2, ::2][region[::2, ::2]]
-    lo, hi, q1, q3 = np.percentile(vals, [0.5, 99.5, 25.0, 75.0])
-    hi = min(hi, q3 + 1.5 * (q3 - q1))       # Tukey fence: metal and cement saturate, not stretch the window
+    # window: the tails of the whole patient (raw log > patient_log, i.e. more than about 4 cm of
+    # water) so that almost nothing inside the patient clips; metal capped by the Tukey fence of
+    # the dominant region
+    patient = base > np.float32(patient_log)
+    if mask is not None:
+        patient &= mask
+    if patient[::2, ::2].sum() >= 100:           # no metal, no cement: above the patient's Tukey fence
+        p1, p3 = np.percentile(out[::2, ::2][patient[::2, ::2]], [25.0, 75.0])
+        patient &= out <= np.float32(p3 + 1.5 * (p3 - p1))
+    if patient[::2, ::2].sum() < 100:
+        patient = region
+    vals = out[::2, ::2][patient[::2, ::2]]
+    lo, hi = np.percentile(vals, [low_pct, high_pct])
+    q1, q3 = np.percentile(out[::2, ::2][region[::2, ::2]], [25.0, 75.0])
+    hi = min(hi, q3 + 3.0 * (q3 - q1))       # fence: metal and cement saturate, not stretch the window
     w = max(float(hi - lo), 1e-3)
     lvl = float(lo + w / 2.0)
     if mask is not None:
