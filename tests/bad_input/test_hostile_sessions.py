@@ -9,7 +9,13 @@ import shutil
 import pytest
 
 from trainer.cli import main
-from trainer.core.session.log import GENESIS, SessionWriter, canonical_json, encode_line, make_header
+from trainer.core.session.log import (
+    GENESIS,
+    SessionWriter,
+    canonical_json,
+    encode_line,
+    make_header,
+)
 from trainer.core.session.reader import read_session
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "data")
@@ -108,7 +114,7 @@ HEADER_CASES = [
 
 @pytest.mark.parametrize("case", HEADER_CASES, ids=[c[0] for c in HEADER_CASES])
 def test_a_bad_header_field_is_named(session, tmp_path, capsys, case):
-    name, fn, word = case
+    _, fn, word = case
     p = _header_edit(session, tmp_path, fn)
     rc, _, err = _assess(capsys, p)
     assert rc == 2 and f"{p}:1:" in err and word in err and err.count("\n") == 1
@@ -218,7 +224,7 @@ def test_a_crash_cut_last_line_is_reported_in_text_mode(session, tmp_path, capsy
     raw = session.read_bytes()
     p = tmp_path / "cut.jsonl"
     p.write_bytes(raw[: len(raw) - 20])
-    rc, out, err = _assess(capsys, p)
+    rc, _out, err = _assess(capsys, p)
     assert rc == 0 and "cut off" in err
 
 
@@ -261,7 +267,7 @@ def test_ct_paths_resolve_next_to_the_session_never_where_the_header_points(ct_s
     # next to the session, from another working directory, with a relative session path
     monkeypatch.chdir(tmp_path)
     rel = os.path.relpath(d / "s.jsonl", tmp_path)
-    rc, out, err = _assess(capsys, rel)
+    rc, _, err = _assess(capsys, rel)
     assert rc == 0, err
     # the session moved away from its CT: refused, naming the folder searched and --ct-root
     moved = tmp_path / "elsewhere"

@@ -90,7 +90,7 @@ def build_view(p) -> ProcedureView:
 @functools.lru_cache(maxsize=16)
 def _product_windows(product: str, overrides: tuple) -> tuple[dict, str]:
     """Phase boundaries (min after mixing) and title of a scenario's cement product."""
-    from trainer.core.procedure.cement.rheology import Rheology, get_product
+    from trainer.core.scenario.rheology import Rheology, get_product
 
     ov = dict(overrides)
     temperature_c = ov.pop("temperature_c", None)
@@ -103,7 +103,7 @@ def build_patient(scenario, progress):
 
     ``progress(fraction, text)`` is called as the core reports (CT slices, labelling).
     """
-    from trainer.core.procedure.machine import patient_for
+    from trainer.core.scenario.build import patient_for
 
     what = "Reading the patient CT" if getattr(scenario, "ct", None) is not None else "Building the patient"
     progress(0.02, f"{what}…")
@@ -124,8 +124,7 @@ def debrief_cuts(procedure):
     c = procedure.cement
     if c is not None and c.injected_ml > 0:
         cement_kji = c.deposit().ijk
-        flat = c.flow.occupied()
-        leak_kji = c.domain.grid_kji(flat[~c.domain.in_body[flat]])   # the model's own leak voxels
+        leak_kji = c.leak_voxels_kji()          # the voxels the leak table books (canal/foramen by site)
     if tr is None:
         return reveal_slices(procedure.patient, None, None, None, cement_kji, leak_kji)
     return reveal_slices(procedure.patient, tr.skin_mm, tr.direction, tr.tip_mm, cement_kji, leak_kji)

@@ -10,8 +10,18 @@ import math
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
-                               QRadioButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 __all__ = ["TrocarPanel", "TISSUE_COLOURS", "trocar_angles_deg", "fixed_lines"]
 
@@ -79,7 +89,9 @@ class TrocarPanel(QGroupBox):
         self.entry_label = QLabel("Click the AP image over the pedicle to pick the entry.")
         fixed_lines(self.entry_label, 3)
         self.place_button = QPushButton("Place trocar  (P)")
-        self.place_button.setToolTip("Put the trocar tip on the skin on the line through the picked entry")
+        self.place_button.setToolTip("Put the trocar tip on the skin on the line through the picked entry  [P]")
+        self.left_radio.setToolTip("Trocar through the patient's left pedicle (on the left of the AP image)")
+        self.right_radio.setToolTip("Trocar through the patient's right pedicle (on the right of the AP image)")
         self.place_button.setEnabled(False)
         self.place_button.clicked.connect(self.placeRequested)
 
@@ -112,6 +124,9 @@ class TrocarPanel(QGroupBox):
                                                      ("out_fine", "Withdraw {f}  (⇧Z)", -1, True))):
             b = QPushButton()
             b.setProperty("template", text)
+            shortcut = text[text.index("(") + 1:text.index(")")].replace("⇧", "Shift+")
+            b.setToolTip(("Advance" if sign > 0 else "Withdraw") + f" the trocar one {'fine' if fine else 'coarse'} "
+                         f"step along its axis  [{shortcut}]")
             b.clicked.connect(lambda _=False, sign=sign, fine=fine: self.advanceRequested.emit(
                 sign * (self.fine_mm if fine else self.coarse_mm)))
             adv.addWidget(b, i // 2, i % 2)

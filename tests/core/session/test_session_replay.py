@@ -8,7 +8,13 @@ import pytest
 from trainer.core.errors import SessionError, TamperError
 from trainer.core.procedure.plans import expert_actions
 from trainer.core.session.live import LiveSession
-from trainer.core.session.log import FORMAT, GENESIS, VERSION, canonical_json, encode_line
+from trainer.core.session.log import (
+    FORMAT,
+    GENESIS,
+    VERSION,
+    canonical_json,
+    encode_line,
+)
 from trainer.core.session.reader import read_session
 from trainer.core.session.replay import replay
 
@@ -96,7 +102,9 @@ def test_replay_without_rendering_gives_the_same_dose_and_events(recorded, patie
     snap = proc.snapshot()
     assert snap["dose"] == recorded["snapshot"]["dose"]
     assert snap["trocar"] == recorded["snapshot"]["trocar"] and snap["cement"] == recorded["snapshot"]["cement"]
-    strip = lambda evs: [{k: v for k, v in e.items() if k != "image_sha256"} for e in evs]  # noqa: E731
+    def strip(evs):
+        return [{k: v for k, v in e.items() if k != "image_sha256"} for e in evs]
+
     assert strip([e.to_json() for e in proc.events]) == strip(recorded["events"])
 
 

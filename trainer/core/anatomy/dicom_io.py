@@ -25,6 +25,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
+from trainer.core.anatomy.dicom_sanity import check_series_files, check_series_headers
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.errors import DicomError
 
@@ -167,6 +168,8 @@ def _read_one(path: Path):
         ds = pydicom.dcmread(path)
     except (InvalidDicomError, EOFError, ValueError, OSError) as exc:
         raise DicomError(f"{path}: not a readable DICOM file ({exc.__class__.__name__}: {exc})") from None
+    except Exception as exc:  # noqa: BLE001 (a damaged file makes pydicom raise many other types)
+        raise DicomError(f"{path}: not a readable DICOM file ({exc.__class__.__name__}: {str(exc)[:120]})") from None
     sop = str(ds.get("SOPClassUID", ""))
     mod = str(ds.get("Modality", ""))
     if mod != "CT" or sop not in (CT_IMAGE_STORAGE, ENHANCED_CT_STORAGE):
@@ -244,7 +247,9 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     root = Path(folder)
     if not root.is_dir():
         raise DicomError(f"{root}: not a folder")
-    files = sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith(".") and p.name.upper() != "DICOMDIR")
+    files = sorted(p for p in root.iterdir() if (p.is_symlink() or p.is_file()) and not p.name.startswith(".")
+                   and p.name.upper() != "DICOMDIR")
+    check_series_files(root, files)                 # symlinks refused (issue 18)
     if not files:
         raise DicomError(f"{root}: the folder holds no DICOM files")
     total = len(files)
@@ -253,6 +258,7 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
         sets.append((p, _read_one(p)))
         if progress is not None:
             progress(i + 1, total)
+    check_series_headers(sets)                      # sizes, spacing, positions, bits, rescale: before any pixel
     series = {}
     for p, ds in sets:
         series.setdefault(str(ds.get("SeriesInstanceUID", "")), p)

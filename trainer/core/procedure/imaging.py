@@ -15,7 +15,12 @@ import numpy as np
 
 from trainer.core.procedure.state import ShotImage, view_of
 from trainer.core.scenario.model import CArmSettings
+from trainer.core.xray.detector import adrc, expose
+from trainer.core.xray.display import carm_image
+from trainer.core.xray.dose import shot_dose
 from trainer.core.xray.geometry import CArmGeometry, Pose
+from trainer.core.xray.renderer import FluoroRenderer
+from trainer.core.xray.shapes import TrocarShape
 
 __all__ = ["Imager", "Shot", "image_sha256"]
 
@@ -63,8 +68,6 @@ class Imager:
     @property
     def renderer(self):
         if self._renderer is None:
-            from trainer.core.xray.renderer import FluoroRenderer
-
             self._renderer = FluoroRenderer(self.patient, self.geometry, patient_roll_deg=self.carm.patient_roll_deg)
         return self._renderer
 
@@ -75,8 +78,6 @@ class Imager:
     def trocar_shape(self, trocar):
         if trocar is None:
             return None
-        from trainer.core.xray.shapes import TrocarShape
-
         return TrocarShape(tip_mm=np.asarray(trocar.tip_mm, float), axis=np.asarray(trocar.direction, float),
                            length_mm=float(trocar.length_mm), outer_diameter_mm=float(trocar.outer_diameter_mm))
 
@@ -87,8 +88,6 @@ class Imager:
         pixels of the central half of the field), starting from the scenario's kVp for the
         view, so the dose of a shot is the same whether or not the image is rendered.
         """
-        from trainer.core.xray.detector import adrc
-
         if pose in self._abc:
             return self._abc[pose]
         n = self.geometry.pixels
@@ -117,10 +116,6 @@ class Imager:
         processed picture (:func:`trainer.core.xray.display.carm_image`: 0 white, 1 black,
         side marker burned in).
         """
-        from trainer.core.xray.detector import expose
-        from trainer.core.xray.display import carm_image
-        from trainer.core.xray.dose import shot_dose
-
         view = view_of(pose)
         kvp, abc = self.technique(pose)
         if not self.render:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from trainer import __version__
 from trainer.core.errors import VPTrainerError
 from trainer.core.records.migrations import LATEST_VERSION, MIGRATIONS, attempt_uuid
 
@@ -123,8 +124,6 @@ class AttemptRecord:
         software_version : str, optional
             Defaults to the running vptrainer's version.
         """
-        from trainer import __version__
-
         scen = report.get("scenario") or {}
         metrics = [{"id": str(m["id"]), "value": m.get("value"), "unit": str(m.get("unit") or ""),
                     "status": str(m.get("status"))} for m in report.get("metrics", [])]
@@ -193,7 +192,8 @@ class TraineeStore:
     @property
     def version(self) -> int:
         """The schema version applied (0 for an empty file)."""
-        has = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'").fetchone()
+        has = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'").fetchone()
         if not has:
             return 0
         return int(self.conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
@@ -219,35 +219,115 @@ class TraineeStore:
         return int(c.execute("SELECT id FROM trainees WHERE name = ?", (name,)).fetchone()[0])
 
     def record_attempt(self, a: AttemptRecord) -> tuple[int, bool]:
-        """Store one attempt; return ``(attempt id, created)``.
+        """Store one attempt and queue its xAPI statements; return ``(attempt id, created)``.
 
-        The same session (by ``session_sha256``) updates its row instead of adding one.
+        The same session (by ``session_sha256``) updates its row instead of adding one; its
+        statements are rebuilt only while they have not been sent.
         """
         with self.write() as c:
-            return self._record(c, a)
+            aid, created = self._record(c, a)
+            self._enqueue(c, aid)
+            return aid, created
 
     def record_attempts(self, attempts: Iterable[AttemptRecord]) -> list[tuple[int, bool]]:
         """Store several attempts in one transaction."""
+        out = []
         with self.write() as c:
-            return [self._record(c, a) for a in attempts]
+            for a in attempts:
+                aid, created = self._record(c, a)
+                self._enqueue(c, aid)
+                out.append((aid, created))
+        return out
+
+    def import_attempts(self, attempts: Iterable[AttemptRecord]) -> int:
+        """Add attempts pulled from an LRS that the store does not hold yet (by session hash);
+        return how many were added.  Imported attempts are never queued for sending back."""
+        n = 0
+        with self.write() as c:
+            for a in attempts:
+                if c.execute("SELECT 1 FROM attempts WHERE session_sha256 = ?", (a.session_sha256,)).fetchone():
+                    continue
+                self._record(c, a)
+                n += 1
+        return n
+
+    # ------------------------------------------------------------------ xAPI outbox
+    def _cusum_state(self, c: sqlite3.Connection, aid: int) -> dict:
+        from trainer.core.records.cusum import PRESETS, lc_cusum, standard_cusum
+
+        tid, started = c.execute("SELECT trainee_id, started_at FROM attempts WHERE id = ?", (aid,)).fetchone()
+        rows = c.execute("SELECT id, passed FROM attempts WHERE trainee_id = ? ORDER BY started_at, id", (tid,)).fetchall()
+        upto = []
+        for i, ok in rows:
+            upto.append(bool(ok))
+            if i == aid:
+                break
+        p = PRESETS["10/20 %"]
+        std, lc = standard_cusum(upto, p), lc_cusum(upto, p)
+        return {"preset": "10/20 %", "attempt_number": len(upto), "standard": std.state,
+                "standard_value": round(std.values[-1], 6), "lc": lc.state, "lc_value": round(lc.values[-1], 6)}
+
+    def _enqueue(self, c: sqlite3.Connection, aid: int) -> None:
+        from trainer.core.records.xapi import statements_for
+
+        (a,) = self._rows(c, " AND a.id = ?", [aid], with_report=True)
+        if a.origin != "local" or not a.complete:
+            return
+        for st in statements_for(a, self._cusum_state(c, aid)):
+            c.execute("INSERT INTO xapi_outbox (statement_id, attempt_id, statement_json, queued_at) VALUES (?,?,?,?) "
+                      "ON CONFLICT(statement_id) DO UPDATE SET statement_json = excluded.statement_json "
+                      "WHERE xapi_outbox.sent_at IS NULL", (st["id"], aid, json.dumps(st, sort_keys=True), _now()))
+        # a re-assessment that turned a pass into a fail (or back) drops the unsent verdict it replaced
+        keep = [st["id"] for st in statements_for(a)]
+        c.execute(f"DELETE FROM xapi_outbox WHERE attempt_id = ? AND sent_at IS NULL AND statement_id NOT IN "
+                  f"({','.join('?' * len(keep))})", (aid, *keep))
+
+    def pending_statements(self, limit: int | None = None) -> list[dict]:
+        """Queued statements not yet accepted by an LRS, oldest first."""
+        q = "SELECT statement_json FROM xapi_outbox WHERE sent_at IS NULL ORDER BY queued_at, rowid"
+        if limit:
+            q += f" LIMIT {int(limit)}"
+        return [json.loads(r[0]) for r in self.conn.execute(q)]
+
+    def mark_sent(self, statement_ids: Iterable[str]) -> None:
+        ids = list(statement_ids)
+        if not ids:
+            return
+        with self.write() as c:
+            c.executemany("UPDATE xapi_outbox SET sent_at = ?, last_error = NULL WHERE statement_id = ?",
+                          [(_now(), i) for i in ids])
+
+    def mark_failed(self, statement_ids: Iterable[str], error: str) -> None:
+        ids = list(statement_ids)
+        if not ids:
+            return
+        with self.write() as c:
+            c.executemany("UPDATE xapi_outbox SET tries = tries + 1, last_error = ? WHERE statement_id = ?",
+                          [(error[:500], i) for i in ids])
+
+    def outbox_counts(self) -> dict:
+        sent, pending = self.conn.execute("SELECT COUNT(sent_at), COUNT(*) - COUNT(sent_at) FROM xapi_outbox").fetchone()
+        return {"sent": int(sent), "pending": int(pending)}
 
     def _record(self, c: sqlite3.Connection, a: AttemptRecord) -> tuple[int, bool]:
         tid = self._trainee_id(c, a.trainee)
         row = c.execute("SELECT id FROM attempts WHERE session_sha256 = ?", (a.session_sha256,)).fetchone()
         values = (tid, a.scenario_id, a.scenario_sha256, a.started_at, a.session_path, a.session_sha256,
                   a.seal_status, int(a.complete), int(a.passed), float(a.score), a.software_version,
-                  a.assessed_at or _now(), json.dumps(a.report, sort_keys=True), a.uuid or attempt_uuid(a.session_sha256),
-                  a.origin)
+                  a.assessed_at or _now(), json.dumps(a.report, sort_keys=True),
+                  a.uuid or attempt_uuid(a.session_sha256), a.origin)
         if row is None:
             cur = c.execute("INSERT INTO attempts (trainee_id, scenario_id, scenario_sha256, started_at, session_path, "
                             "session_sha256, seal_status, complete, passed, score, software_version, assessed_at, "
                             "report_json, attempt_uuid, origin) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", values)
+            assert cur.lastrowid is not None        # an INSERT always sets it
             aid, created = int(cur.lastrowid), True
         else:
             aid, created = int(row[0]), False
-            c.execute("UPDATE attempts SET trainee_id=?, scenario_id=?, scenario_sha256=?, started_at=?, session_path=?, "
-                      "session_sha256=?, seal_status=?, complete=?, passed=?, score=?, software_version=?, "
-                      "assessed_at=?, report_json=?, attempt_uuid=?, origin=? WHERE id=?", (*values, aid))
+            c.execute("UPDATE attempts SET trainee_id=?, scenario_id=?, scenario_sha256=?, started_at=?, "
+                      "session_path=?, session_sha256=?, seal_status=?, complete=?, passed=?, score=?, "
+                      "software_version=?, assessed_at=?, report_json=?, attempt_uuid=?, origin=? WHERE id=?",
+                      (*values, aid))
             c.execute("DELETE FROM metric_values WHERE attempt_id = ?", (aid,))
         c.executemany("INSERT INTO metric_values (attempt_id, metric_id, value, unit, status) VALUES (?,?,?,?,?)",
                       [(aid, m["id"], _db_value(m.get("value")), m.get("unit", ""), m["status"]) for m in a.metrics])
@@ -265,37 +345,40 @@ class TraineeStore:
         ``scenario`` matches the id exactly or, ending in ``*``, as a prefix (a scenario family);
         ``since``/``until`` compare ISO dates (``until`` includes that whole day).
         """
-        q = ("SELECT a.id, t.name, a.scenario_id, a.scenario_sha256, a.started_at, a.session_path, a.session_sha256, "
-             "a.seal_status, a.complete, a.passed, a.score, a.software_version, a.assessed_at, a.attempt_uuid, "
-             "a.origin, " + ("a.report_json" if with_report else "''") +
-             " FROM attempts a JOIN trainees t ON t.id = a.trainee_id WHERE 1=1")
-        args: list = []
+        where, args = "", []
         if attempt_id is not None:
-            q += " AND a.id = ?"
+            where += " AND a.id = ?"
             args.append(int(attempt_id))
         if trainee is not None:
-            q += " AND t.name = ?"
+            where += " AND t.name = ?"
             args.append(trainee)
         if scenario:
             if scenario.endswith("*"):
-                q += " AND a.scenario_id LIKE ? ESCAPE '\\'"
+                where += " AND a.scenario_id LIKE ? ESCAPE '\\'"
                 args.append(scenario[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
             else:
-                q += " AND a.scenario_id = ?"
+                where += " AND a.scenario_id = ?"
                 args.append(scenario)
         if since:
-            q += " AND a.started_at >= ?"
+            where += " AND a.started_at >= ?"
             args.append(since)
         if until:
-            q += " AND a.started_at < ?"
+            where += " AND a.started_at < ?"
             args.append(until + "\uffff" if len(until) <= 10 else until)
-        q += " ORDER BY a.started_at, a.id"
-        rows = self.conn.execute(q, args).fetchall()
+        return self._rows(self.conn, where, args, with_report)
+
+    def _rows(self, conn: sqlite3.Connection, where: str, args: list, with_report: bool) -> list[AttemptRecord]:
+        q = ("SELECT a.id, t.name, a.scenario_id, a.scenario_sha256, a.started_at, a.session_path, a.session_sha256, "
+             "a.seal_status, a.complete, a.passed, a.score, a.software_version, a.assessed_at, a.attempt_uuid, "
+             "a.origin, " + ("a.report_json" if with_report else "''") +
+             " FROM attempts a JOIN trainees t ON t.id = a.trainee_id WHERE 1=1" + where +
+             " ORDER BY a.started_at, a.id")
+        rows = conn.execute(q, args).fetchall()
         metrics: dict[int, list] = {}
         ids = [r[0] for r in rows]
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
-            for aid, mid, val, unit, status in self.conn.execute(
+            for aid, mid, val, unit, status in conn.execute(
                     f"SELECT attempt_id, metric_id, value, unit, status FROM metric_values WHERE attempt_id IN "
                     f"({','.join('?' * len(chunk))}) ORDER BY rowid", chunk):
                 metrics.setdefault(aid, []).append({"id": mid, "value": val, "unit": unit, "status": status})

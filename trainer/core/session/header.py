@@ -11,7 +11,7 @@ import re
 from trainer.core.errors import SessionError
 from trainer.core.numbers import number_ok, shown
 
-__all__ = ["check_header", "HEADER_OPTIONS"]
+__all__ = ["HEADER_OPTIONS", "check_header"]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 #: Options a header may carry, with (lo, hi) of their integer values.

@@ -40,7 +40,8 @@ __all__ = ["Exposure", "expose", "abc_factor", "adrc", "field_mask", "scatter_to
            "SHUTTER_VALUE", "ABC_RANGE", "ABC_REFERENCE_LOG", "ADRC_KVP_MAX", "GRID_PRIMARY", "GRID_SCATTER"]
 
 QUANTA_PER_MM2 = 1.15e5        #: detected quanta per mm2 per pulse, unattenuated, reference technique [D]
-ABC_REFERENCE_LOG = 5.59       #: median central -ln T of the reference patient (default L1 scenario, AP, 80 kVp, polyenergetic)
+#: median central -ln T of the reference patient (default L1 scenario, AP, 80 kVp, polyenergetic)
+ABC_REFERENCE_LOG = 5.59
 ADRC_KVP_MAX = 110.0           #: highest tube potential the dose-rate control climbs to [NV]
 GRID_PRIMARY = 0.72            #: primary transmission of a 10:1 anti-scatter grid [NV]
 GRID_SCATTER = 0.12            #: scatter transmission of the same grid [NV]

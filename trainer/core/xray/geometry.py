@@ -70,7 +70,7 @@ class CArmGeometry:
         """Magnification at the isocentre (SID / SOD)."""
         return self.sid_mm / self.sod_mm
 
-    def with_pixels(self, pixels: int) -> "CArmGeometry":
+    def with_pixels(self, pixels: int) -> CArmGeometry:
         return CArmGeometry(self.sid_mm, self.sod_mm, self.detector_mm, int(pixels))
 
 

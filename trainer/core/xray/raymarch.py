@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from trainer.core.xray.geometry import Frame, pixel_rays
+from trainer.core.xray.geometry import Frame, frame_for, pixel_rays
 from trainer.core.xray.renderer import fine_box_mm
 
 __all__ = ["reference_line_integrals", "reference_basis_integrals", "march_volume"]
@@ -67,8 +67,6 @@ def reference_line_integrals(renderer, pose, kvp: float, pixels: int = 64, fine_
     :meth:`FluoroRenderer.mu_volumes` (e.g. one of :meth:`FluoroRenderer.basis_volumes`).
     """
     geom = renderer.geometry.with_pixels(pixels)
-    from trainer.core.xray.geometry import frame_for
-
     frame: Frame = frame_for(geom, pose, renderer.patient_roll_deg)
     cols, rows = np.meshgrid(np.arange(pixels, dtype=float), np.arange(pixels, dtype=float))
     o, d = pixel_rays(frame, cols.ravel(), rows.ravel())

@@ -1,0 +1,155 @@
+"""DICOM CT headers checked before any pixel is allocated or decoded (issue 18).
+
+A hostile or damaged header can ask for a 65535 x 65535 image (an 856 GiB stack), carry
+NaN or zero spacing, non-numeric rescale values or 8-bit pixels, or a slice file can be a
+symlink to anything on disk.  :func:`check_series_files` (the folder listing) and
+:func:`check_series_headers` (the parsed headers) refuse all of these with a
+:class:`~trainer.core.errors.DicomError` naming the file, the attribute, the value and the
+documented limit; the CT reader calls them before it reads or allocates pixels.
+
+Limits (docs/bad-input.md, "DICOM CT series"):
+
+=========================  ================================================
+image size                 1 to :data:`MAX_SIDE_PX` pixels a side
+slices                     1 to :data:`MAX_SLICES`
+whole series               at most :data:`MAX_SERIES_VOXELS` voxels (2 bytes each)
+pixel spacing              finite, :data:`SPACING_RANGE_MM`
+positions                  finite, within +/- :data:`MAX_POSITION_MM`
+orientation                six finite numbers
+pixels                     BitsAllocated 16, BitsStored 8..16, one sample
+rescale                    finite slope in :data:`SLOPE_RANGE`, finite intercept
+                           within +/- :data:`MAX_INTERCEPT`
+files                      regular files, no symbolic links
+=========================  ================================================
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+from trainer.core.errors import DicomError
+
+__all__ = ["MAX_INTERCEPT", "MAX_POSITION_MM", "MAX_SERIES_VOXELS", "MAX_SIDE_PX", "MAX_SLICES", "SLOPE_RANGE",
+           "SPACING_RANGE_MM", "check_series_files", "check_series_headers", "header_numbers"]
+
+MAX_SIDE_PX = 4096
+MAX_SLICES = 5000
+MAX_SERIES_VOXELS = 1_500_000_000        #: 3 GB of int16: a 2000-slice 512 x 512 series is 0.5e9
+SPACING_RANGE_MM = (0.05, 20.0)
+MAX_POSITION_MM = 100_000.0
+SLOPE_RANGE = (1e-4, 1e3)
+MAX_INTERCEPT = 1e5
+
+
+def check_series_files(root: Path, files: list[Path]) -> None:
+    """Refuse symbolic links (files or the folder's entries) in a CT folder."""
+    for p in files:
+        if os.path.islink(p):
+            raise DicomError(f"{p}: is a symbolic link (to {os.readlink(p)}); a CT folder must hold the slice "
+                             "files themselves (links are refused: they can point anywhere on disk)")
+
+
+def header_numbers(ds, key: str, n: int, path: Path) -> list[float]:
+    """``n`` finite numbers of a multi-valued attribute, or DicomError naming it."""
+    try:
+        raw = ds.get(key)
+        vals = list(raw) if n > 1 and raw is not None and not isinstance(raw, (str, bytes)) else [raw]
+        out = [float(v) for v in vals]
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise DicomError(f"{path}: {key} = {_short(ds, key)} is not allowed; expected {n} number(s) "
+                         f"({exc.__class__.__name__})") from None
+    except Exception as exc:  # noqa: BLE001 (pydicom raises its own types for malformed values)
+        raise DicomError(f"{path}: {key} cannot be read ({exc.__class__.__name__}: {str(exc)[:80]})") from None
+    if len(out) != n or not all(math.isfinite(v) for v in out):
+        raise DicomError(f"{path}: {key} = {_short(ds, key)} is not allowed; expected {n} finite number(s)")
+    return out
+
+
+def _short(ds, key) -> str:
+    try:
+        r = repr(ds.get(key))
+    except Exception:  # noqa: BLE001
+        r = "<unreadable>"
+    return r if len(r) <= 60 else r[:57] + "..."
+
+
+def _int(ds, key: str, path: Path, default=None) -> int:
+    try:
+        v = ds.get(key, default)
+        if v is None:
+            raise ValueError("missing")
+        f = float(v)
+        if not math.isfinite(f) or f != int(f):
+            raise ValueError("not an integer")
+        return int(f)
+    except Exception as exc:  # noqa: BLE001 (pydicom value errors)
+        raise DicomError(f"{path}: {key} = {_short(ds, key)} is not allowed; expected an integer "
+                         f"({exc.__class__.__name__})") from None
+
+
+def _check_one(p: Path, ds) -> tuple[int, int, int]:
+    rows, cols = _int(ds, "Rows", p), _int(ds, "Columns", p)
+    for key, v in (("Rows", rows), ("Columns", cols)):
+        if not 1 <= v <= MAX_SIDE_PX:
+            raise DicomError(f"{p}: {key} = {v} is not allowed; expected 1 to {MAX_SIDE_PX} pixels")
+    spacing = header_numbers(ds, "PixelSpacing", 2, p)
+    for v in spacing:
+        if not SPACING_RANGE_MM[0] <= v <= SPACING_RANGE_MM[1]:
+            raise DicomError(f"{p}: PixelSpacing = {spacing} is not allowed; expected two numbers from "
+                             f"{SPACING_RANGE_MM[0]:g} to {SPACING_RANGE_MM[1]:g} mm")
+    pos = header_numbers(ds, "ImagePositionPatient", 3, p)
+    if max(abs(v) for v in pos) > MAX_POSITION_MM:
+        raise DicomError(f"{p}: ImagePositionPatient = {pos} is not allowed; expected positions within "
+                         f"+/-{MAX_POSITION_MM:g} mm")
+    header_numbers(ds, "ImageOrientationPatient", 6, p)
+    bits = _int(ds, "BitsAllocated", p)
+    stored = _int(ds, "BitsStored", p, default=bits)
+    samples = _int(ds, "SamplesPerPixel", p, default=1)
+    if bits != 16 or not 8 <= stored <= 16 or samples != 1:
+        raise DicomError(f"{p}: BitsAllocated = {bits}, BitsStored = {stored}, SamplesPerPixel = {samples} is not "
+                         "allowed; expected 16-bit greyscale CT pixels (BitsAllocated 16, BitsStored 8 to 16, "
+                         "SamplesPerPixel 1)")
+    for key, _default, lo, hi in (("RescaleSlope", 1.0, SLOPE_RANGE[0], SLOPE_RANGE[1]),
+                                 ("RescaleIntercept", 0.0, -MAX_INTERCEPT, MAX_INTERCEPT)):
+        if ds.get(key) is None or ds.get(key) == "":
+            continue
+        (v,) = header_numbers(ds, key, 1, p)
+        if not (lo <= abs(v) <= hi if key == "RescaleSlope" else lo <= v <= hi):
+            raise DicomError(f"{p}: {key} = {v:g} is not allowed; expected a finite number "
+                             + (f"with magnitude {lo:g} to {hi:g}" if key == "RescaleSlope" else f"from {lo:g} to {hi:g}"))
+    syntax = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", ""))
+    if syntax in ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1") and "PixelData" in ds:
+        need = rows * cols * 2
+        have = len(ds.PixelData)
+        if have < need:
+            raise DicomError(f"{p}: pixel data is truncated ({have} bytes; {rows} x {cols} 16-bit pixels need {need})")
+    return rows, cols, bits
+
+
+def check_series_headers(sets: list) -> None:
+    """Check every ``(path, dataset)`` of a series against the limits above, before pixels are used.
+
+    Raises
+    ------
+    DicomError
+        Naming the file, the attribute, its value and the limit.
+    """
+    if len(sets) > MAX_SLICES:
+        raise DicomError(f"{sets[0][0].parent}: {len(sets)} slice files; expected at most {MAX_SLICES}")
+    rows = cols = 0
+    for p, ds in sets:
+        r, c, _ = _check_one(p, ds)
+        rows, cols = max(rows, r), max(cols, c)
+    voxels = len(sets) * rows * cols
+    if voxels > MAX_SERIES_VOXELS:
+        raise DicomError(f"{sets[0][0].parent}: {len(sets)} slices of {rows} x {cols} pixels = {voxels:.3g} voxels "
+                         f"({voxels * 2 / 2**30:.1f} GiB); expected at most {MAX_SERIES_VOXELS:.3g} voxels")
+    if len(sets) == 1:
+        p, ds = sets[0]
+        if ds.get("SliceThickness") not in (None, ""):
+            (t,) = header_numbers(ds, "SliceThickness", 1, p)
+            if not SPACING_RANGE_MM[0] <= t <= SPACING_RANGE_MM[1]:
+                raise DicomError(f"{p}: SliceThickness = {t:g} is not allowed; expected {SPACING_RANGE_MM[0]:g} "
+                                 f"to {SPACING_RANGE_MM[1]:g} mm")
