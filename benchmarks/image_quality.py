@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from trainer.core.xray.detector import adrc, expose  # noqa: E402
 from trainer.core.xray.display import carm_image  # noqa: E402
-from trainer.core.xray.geometry import CArmGeometry, Pose, project  # noqa: E402
+from trainer.core.xray.geometry import Pose, project  # noqa: E402
 from trainer.core.xray.renderer import FluoroRenderer  # noqa: E402
 
 PULSES = 4

@@ -85,7 +85,7 @@ def bench_ours(patient, geometry, repeat):
         t0 = time.perf_counter()
         n = geometry.pixels
         q = slice(n // 4, n - n // 4, 4)
-        kvp, factor = adrc(lambda k: r.line_integrals(pose, k)[q, q], kvp)     # as the procedure does
+        kvp, factor = adrc(lambda k, pose=pose, q=q: r.line_integrals(pose, k)[q, q], kvp)   # as the procedure does
         li = r.render(pose, kvp, trocar=trocar, cement=cement)
         ex = expose(li, 1, geometry, np.random.default_rng(i), kvp=kvp, abc=False, dose_scale=factor)
         carm_image(ex.image, ex.field_mask, geometry.pixel_mm, pose.orbital_deg)

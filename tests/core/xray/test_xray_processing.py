@@ -37,7 +37,7 @@ def test_scatter_grows_with_thickness_and_field_and_the_grid_removes_most_of_it(
 def test_scatter_lowers_the_contrast_of_a_detail():
     li = np.full((128, 128), 5.0, np.float32)
     li[62:66, 62:66] += 0.2                 # a 9 mm detail, small against the 19 mm scatter blur
-    kw = dict(abc=False, dose_scale=10, mtf_sigma_mm=0.0, focal_spot_mm=0.0)
+    kw = {"abc": False, "dose_scale": 10, "mtf_sigma_mm": 0.0, "focal_spot_mm": 0.0}
     none = expose(li, 75, GEOM, np.random.default_rng(0), spr=0.0, **kw).image
     some = expose(li, 75, GEOM, np.random.default_rng(0), spr=1.0, **kw).image
     c0 = none[62:66, 62:66].mean() - none[10:20, 10:20].mean()

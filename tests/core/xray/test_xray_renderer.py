@@ -8,11 +8,9 @@ import pytest
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.patient import Patient
-from trainer.core.xray import materials
-from trainer.core.xray.beam import Beam
+from trainer.core.xray import spectrum
 from trainer.core.xray.detector import expose
 from trainer.core.xray.geometry import AP, LATERAL, CArmGeometry, Pose, pixel_rays
-from trainer.core.xray import spectrum
 from trainer.core.xray.raymarch import reference_basis_integrals
 from trainer.core.xray.renderer import FluoroRenderer
 

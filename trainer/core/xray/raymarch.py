@@ -82,5 +82,6 @@ def reference_line_integrals(renderer, pose, kvp: float, pixels: int = 64, fine_
 def reference_basis_integrals(renderer, pose, pixels: int = 64, **kw) -> tuple[np.ndarray, np.ndarray]:
     """Reference water and cortical-bone path lengths (mm) by ray marching the basis volumes."""
     vols = renderer.basis_volumes()
-    return tuple(reference_line_integrals(renderer, pose, 0.0, pixels, volumes=vols[k], **kw)
-                 for k in ("water", "bone"))
+    water = reference_line_integrals(renderer, pose, 0.0, pixels, volumes=vols["water"], **kw)
+    bone = reference_line_integrals(renderer, pose, 0.0, pixels, volumes=vols["bone"], **kw)
+    return water, bone
