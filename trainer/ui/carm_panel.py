@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trainer.core.xray.dose import PULSE_RATE_HZ
 from trainer.core.xray.geometry import Pose
 from trainer.ui.trocar_panel import fixed_lines
 
@@ -51,7 +52,7 @@ class CArmPanel(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("C-arm", parent)
-        self._pulses_per_s = 7.5
+        self._pulses_per_s = PULSE_RATE_HZ
         self._pulse_debt = 0.0
         self._last_tick = 0.0
         self._busy = lambda: False

@@ -38,6 +38,11 @@ TISSUE_COLOURS = {
 }
 
 
+#: colour of the tip-zone words by level: green at the target, calm yellow on the way, red only for danger
+ZONE_COLOURS = {"target": "#60d060", "near": "#a8d860", "on the way": "#e0c060", "caution": "#ff8040",
+                "danger": "#ff5050"}
+
+
 def fixed_lines(label: QLabel, lines: int) -> None:
     """Word-wrap ``label`` in a box of ``lines`` text lines, whatever its text: nothing below it
     moves when the text changes (set the label's font before calling)."""
@@ -230,8 +235,13 @@ class TrocarPanel(QGroupBox):
         self.entry_label.setText("Trocar in. To re-place it, withdraw it fully (Z) first.")
         self.depth_label.setText(f"{trocar.side} · {trocar.gauge} G · depth {trocar.depth_mm:.1f} mm")
         name = str(trocar.tissue).replace("_", " ")
-        colour = TISSUE_COLOURS.get(name, "#e0e0e0")
-        self.tissue_label.setText(f"tip in: {name}")
+        zone = getattr(trocar, "zone", "")
+        if zone:                          # the core's words for the zone (trainer.core.scoring.tip_zone)
+            colour = ZONE_COLOURS.get(getattr(trocar, "zone_level", ""), "#e0e0e0")
+            self.tissue_label.setText(f"tip: {zone}")
+        else:
+            colour = TISSUE_COLOURS.get(name, "#e0e0e0")
+            self.tissue_label.setText(f"tip in: {name}")
         sheet = f"color: {colour};"
         if self.tissue_label.styleSheet() != sheet:
             self.tissue_label.setStyleSheet(sheet)

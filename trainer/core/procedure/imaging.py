@@ -71,9 +71,13 @@ class Imager:
             self._renderer = FluoroRenderer(self.patient, self.geometry, patient_roll_deg=self.carm.patient_roll_deg)
         return self._renderer
 
+    def view_of(self, pose: Pose) -> str:
+        """'ap', 'lateral' or 'oblique' for ``pose`` on this patient (its roll counts)."""
+        return view_of(pose, self.carm.patient_roll_deg)
+
     def kvp_for(self, pose: Pose) -> float:
         """Tube potential: the scenario's lateral kVp for lateral views, its AP kVp otherwise."""
-        return float(self.carm.kvp_lateral if view_of(pose) == "lateral" else self.carm.kvp_ap)
+        return float(self.carm.kvp_lateral if self.view_of(pose) == "lateral" else self.carm.kvp_ap)
 
     def trocar_shape(self, trocar):
         if trocar is None:
@@ -116,14 +120,15 @@ class Imager:
         processed picture (:func:`trainer.core.xray.display.carm_image`: 0 white, 1 black,
         side marker burned in).
         """
-        view = view_of(pose)
+        view = self.view_of(pose)
         kvp, abc = self.technique(pose)
         if not self.render:
             return Shot(None, shot_dose(pulses, kvp, self.geometry, field_mm, abc, 1.0, iris_mm), view, "")
         li = self.renderer.render(pose, kvp, trocar=self.trocar_shape(trocar), cement=deposit)
         exp = expose(li, pulses, self.geometry, rng, kvp=kvp, abc=False, dose_scale=abc, field_mm=field_mm,
                      iris_mm=iris_mm)
-        pixels = carm_image(exp.image, exp.field_mask, self.geometry.pixel_mm, pose.orbital_deg)
+        pixels = carm_image(exp.image, exp.field_mask, self.geometry.pixel_mm,
+                            pose.orbital_deg - self.carm.patient_roll_deg)
         pixels = np.ascontiguousarray(pixels, np.float32)
         sha = image_sha256(pixels)
         img = ShotImage(pixels=pixels, pose=pose, view=view, index=index, t_s=float(t_s), sha256=sha)

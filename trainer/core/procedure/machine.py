@@ -24,7 +24,7 @@ from trainer.core.procedure.actions import DURATIONS, validate
 from trainer.core.procedure.cement import CementModel
 from trainer.core.procedure.events import Event
 from trainer.core.procedure.imaging import Imager
-from trainer.core.procedure.state import PHASES, ActionResult, DoseTotals, view_of
+from trainer.core.procedure.state import PHASES, ActionResult, DoseTotals
 from trainer.core.procedure.walls import WallModel
 from trainer.core.scenario.build import patient_for
 from trainer.core.scenario.model import Scenario
@@ -122,6 +122,11 @@ class Procedure:
     @property
     def pose(self) -> Pose:
         return self._arms[self._active]
+
+    @property
+    def view(self) -> str:
+        """'ap', 'lateral' or 'oblique': the active arm's view of this (possibly rolled) patient."""
+        return self.imager.view_of(self.pose)
 
     def apply(self, action) -> ActionResult:
         """Apply one action (a dict with ``type``); see docs/session-format.md."""
@@ -233,7 +238,7 @@ class Procedure:
             dur = DURATIONS.carm_s(moved, mm)
             self._arms[self._active] = new
         self._advance_phase("alignment")
-        view = view_of(new)
+        view = self.imager.view_of(new)
         ev = Event("carm_moved", self.t_s + dur, {"pose": new.to_json(), "view": view,
                                                   "moved_deg": round(moved, 4), "moved_mm": round(mm, 3)})
         return {"pose": new.to_json(), "view": view}, [ev], None, dur

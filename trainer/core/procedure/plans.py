@@ -31,10 +31,6 @@ _LINE_BACK_MM = 40.0
 #: Largest medial turn from the pedicle axis (deg) and the wanted target offset from the midline (mm).
 MAX_EXTRA_MEDIAL_DEG = 5.0
 MIDLINE_TARGET_MM = 4.0
-#: The expert injects doughy ("toothpaste") cement: this long after the working phase begins (s, counted
-#: from the end of access, about 9 min after mixing),
-#: in the documented late window (FACTS.md 3.3: over 500 s); leak risk falls with viscosity (FACTS.md 4).
-EXPERT_WAIT_MARGIN_S = 180.0
 
 
 def _rot_z(v, deg):
@@ -163,7 +159,7 @@ def expert_actions(scenario, patient, side: str = "left", volume_ml: float = 3.0
         acts += both()
         if i == 2:
             acts.append({"type": "mix"})
-    acts.append({"type": "wait", "s": working_phase_s(scenario, margin_s=EXPERT_WAIT_MARGIN_S)})
+    acts.append({"type": "wait", "s": working_phase_s(scenario)})
     pushes = int(np.ceil(volume_ml / 0.5 - 1e-9))
     left = float(volume_ml)
     since_ap = 0.0

@@ -25,7 +25,7 @@ import numpy as np
 
 from trainer.core.anatomy.landmarks import Landmarks
 from trainer.core.scenario.targets import MetricSpec, Targets, band_status
-from trainer.core.xray.geometry import CArmGeometry
+from trainer.core.xray.geometry import CArmGeometry, view_of_orbital
 
 __all__ = ["MetricResult", "Metric", "ScoringContext", "StreamState", "tissue_class", "view_of_pose",
            "STATUS_CREDIT", "fmt"]
@@ -136,14 +136,13 @@ def tissue_class(name: str | None) -> str:
 
 
 def view_of_pose(pose: dict | None, roll_deg: float = 0.0, fallback: str | None = None) -> str:
-    """'ap', 'lateral' or 'oblique' from the orbital angle relative to the patient roll."""
+    """The view of a recorded pose (``{'orbital_deg': ...}``) on a patient rolled by ``roll_deg``.
+
+    :func:`trainer.core.xray.geometry.view_of_orbital`, the procedure's own definition; without
+    a pose, ``fallback`` (the view the event recorded) or ``'oblique'``.
+    """
     if pose and "orbital_deg" in pose:
-        rel = float(pose["orbital_deg"]) - roll_deg
-        if abs(rel) <= 20.0:
-            return "ap"
-        if abs(abs(rel) - 90.0) <= 20.0:
-            return "lateral"
-        return "oblique"
+        return view_of_orbital(float(pose["orbital_deg"]), roll_deg)
     return fallback or "oblique"
 
 

@@ -163,7 +163,8 @@ def context_for_procedure(procedure) -> ScoringContext:
     return build_context(procedure.scenario, patient=procedure.patient,
                          cement_points_mm=_cement_points_mm(procedure), final_leaks=_final_leaks(procedure),
                          neural_cement_ml=neural_cement_ml(cem, procedure.patient),
-                         canal_wall_temperature_c=canal_wall_temperature_c(cem))
+                         canal_wall_temperature_c=canal_wall_temperature_c(cem),
+                         body_ml=None if cem is None else cem.domain.body_volume_ml)
 
 
 def score(procedure) -> ScoreReport:

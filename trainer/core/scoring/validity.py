@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from trainer.core.procedure.plans import expert_line, working_phase_s
-from trainer.core.procedure.trocar import find_skin
+from trainer.core.procedure.trocar import DEFAULT_GAUGE, GAUGES_MM, find_skin
 from trainer.core.scenario.checklist import CHECKLIST_ITEMS
 from trainer.core.scenario.targets import load_targets
 
@@ -136,11 +136,15 @@ class _Runner:
         self.act({"type": "shot"})
 
 
-def play(scenario, patient, seed: int, variant: Variant = EXPERT, side: str = "left"):
-    """Play ``variant`` on ``scenario`` with ``seed``; returns the finished Procedure (no rendering)."""
+def play(scenario, patient, seed: int, variant: Variant = EXPERT, side: str = "left", *, render: bool = False,
+         pixels: int | None = None):
+    """Play ``variant`` on ``scenario`` with ``seed``; returns the finished Procedure.
+
+    ``render``/``pixels`` render the shots (the scoring never needs the images).
+    """
     from trainer.core.procedure.machine import Procedure
 
-    proc = Procedure(scenario, seed=seed, patient=patient, render=False)
+    proc = Procedure(scenario, seed=seed, patient=patient, render=render, pixels=pixels)
     run = _Runner(proc)
     dec = scenario.decisions
     for item in CHECKLIST_ITEMS:
@@ -189,8 +193,10 @@ def play(scenario, patient, seed: int, variant: Variant = EXPERT, side: str = "l
         far = far + np.array([lateral * variant.target_x_offset_mm, 0.0, 0.0])
         direction = (far - entry) / np.linalg.norm(far - entry)
     skin = find_skin(patient, entry, far)
+    gauge = scenario.advice.get("gauge", DEFAULT_GAUGE) if hasattr(scenario, "advice") else DEFAULT_GAUGE
     r = run.act({"type": "place", "side": side, "entry_mm": [float(v) for v in entry],
-                 "target_mm": [float(v) for v in far], "length_mm": 150.0})
+                 "target_mm": [float(v) for v in far], "length_mm": 150.0,
+                 "gauge": gauge if gauge in GAUGES_MM else DEFAULT_GAUGE})
     if not r.accepted or skin is None:
         run.act({"type": "finish"})
         return proc

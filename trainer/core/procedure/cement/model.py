@@ -347,16 +347,17 @@ class CementModel:
     def pe_risk(self) -> bool:
         return any(lk.pe_risk for lk in self.leaks)
 
-    def mark_visible(self, view: str | None = None, pose=None) -> list[Leak]:
+    def mark_visible(self, view: str | None = None, pose=None, patient_roll_deg: float = 0.0) -> list[Leak]:
         """Record a shot: leaks big enough to see in this view become ``visible``.
 
-        Give ``view`` (``'ap'``, ``'lateral'``, ``'oblique'``) or a C-arm ``pose``.
+        Give ``view`` (``'ap'``, ``'lateral'``, ``'oblique'``) or a C-arm ``pose`` (and the
+        patient's roll, :func:`trainer.core.xray.geometry.view_of`).
         Returns the leaks seen for the first time.
         """
         if view is None:
             if pose is None:
                 raise ParameterError("view", None, "'ap', 'lateral', 'oblique' or a pose")
-            view = view_of(pose)
+            view = view_of(pose, patient_roll_deg)
         if view not in ("ap", "lateral", "oblique"):
             raise ParameterError("view", view, "'ap', 'lateral' or 'oblique'")
         return self.book.mark_visible(view)
