@@ -107,7 +107,7 @@ class CArmPanel(QGroupBox):
         self._timer.timeout.connect(self._fluoro_tick)
 
         self.pose_label = QLabel("")
-        fixed_lines(self.pose_label, 2)
+        fixed_lines(self.pose_label, 1)
 
         presets = QHBoxLayout()
         presets.addWidget(self.ap_button)
@@ -198,6 +198,7 @@ class CArmPanel(QGroupBox):
         mode = "biplane" if biplane else "single C-arm"
         self.pose_label.setText(f"C-arm at <b>{view.upper()}</b>: orbital {pose.orbital_deg:.1f}°, "
                                 f"tilt {pose.tilt_deg:.1f}° ({mode})")
+        self.pose_label.setToolTip(self.pose_label.text().replace("<b>", "").replace("</b>", ""))
 
     def nudge(self, d_orbital_deg: float = 0.0, d_tilt_deg: float = 0.0) -> None:
         """Change orbital/tilt by a step and move the C-arm there."""
