@@ -282,8 +282,11 @@ class Procedure:
         deposit = (self.cement.deposit() if self.imager.render and self.cement is not None
                    and self.cement.injected_ml > 0 else None)
         # every trocar in the patient is drawn, left then right (one trocar: exactly as before)
-        drawn = self.trocar if len(self.trocars) <= 1 else [self.trocars[k] for k in sorted(self.trocars)]
-        shot = self.imager.shoot(self.pose, a["pulses"], drawn, deposit, self.rng_imaging, index, t_shot)
+        drawn = [self.trocars[k] for k in sorted(self.trocars)]
+        drawn = drawn[0] if len(drawn) == 1 else (drawn or None)
+        field = tuple(a["field_mm"]) if "field_mm" in a else None
+        shot = self.imager.shoot(self.pose, a["pulses"], drawn, deposit, self.rng_imaging, index, t_shot,
+                                 field_mm=field, iris_mm=a.get("iris_mm"))
         d = shot.dose
         self.dose.add(d)
         self.shot_hashes.append(shot.sha256)
