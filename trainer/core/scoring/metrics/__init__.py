@@ -7,6 +7,7 @@ assets/scoring_targets.toml (its target, bands, weight and source).
 from __future__ import annotations
 
 from trainer.core.scoring.metrics.alignment import ApOrbitalError, ApTiltError, LateralOrbitalError
+from trainer.core.scoring.metrics.bipedicular import CementShare, TipHemibody
 from trainer.core.scoring.metrics.cement import (
                                                  ApChecks,
                                                  CanalWallTemperature,
@@ -19,7 +20,6 @@ from trainer.core.scoring.metrics.cement import (
                                                  LeakOther,
                                                  StopRule,
 )
-from trainer.core.scoring.metrics.bipedicular import CementShare, TipHemibody
 from trainer.core.scoring.metrics.checklist import Candidacy, ChecklistGates
 from trainer.core.scoring.metrics.efficiency import InstrumentMovements, ProgressPerShot, Redirections, TotalTime
 from trainer.core.scoring.metrics.radiation import AirKerma, Dap, Exposures, FluoroTime, Pulses
