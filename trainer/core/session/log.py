@@ -76,7 +76,7 @@ def _loggable(action):
 
 def make_entry(seq: int, t_s: float, result) -> dict:
     """One action line from an ActionResult (before ``prev``/``hash``)."""
-    e = {"kind": "action", "seq": int(seq), "t_s": round(float(t_s), 6), "action": _loggable(result.action),
+    e = {"kind": "action", "seq": int(seq), "t_s": round(float(t_s), 6), "action": result.action,
          "accepted": bool(result.accepted), "duration_s": round(float(result.duration_s), 6),
          "summary": result.summary}
     if not result.accepted:
@@ -129,7 +129,11 @@ class SessionWriter:
             self._f = open(self.path, "a", encoding="utf-8", newline="\n")
 
     def _write(self, line: dict) -> dict:
-        text, h = encode_line(self.prev, line, self.version)
+        try:
+            text, h = encode_line(self.prev, line, self.version)
+        except (TypeError, ValueError):         # an action that is not JSON: recorded as its text
+            line = {**line, "action": _loggable(line.get("action"))}
+            text, h = encode_line(self.prev, line, self.version)
         line = {**line, "prev": self.prev, "hash": h}
         self._f.write(text + "\n")
         self._f.flush()
