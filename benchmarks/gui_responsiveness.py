@@ -1,5 +1,8 @@
-"""GUI responsiveness: launch time, and the longest GUI-thread freeze during shots, advances
-and injection steps (budgets: launch <= 3 s, freeze <= 100 ms; DESIGN.md section 7, issue 7).
+"""GUI responsiveness: launch time, the longest GUI-thread freeze during shots, advances
+and injection steps, and the review's 3-D frame time while rotating (budgets: launch <= 3 s,
+freeze <= 100 ms, 3-D frame <= 50 ms with Mesa; DESIGN.md section 7, issues 7 and 16).
+The 3-D frame time needs an OpenGL context: run under Xvfb (offscreen has none, and
+reports ``gl_context: false``).
 
 Run headless (offscreen) or under Xvfb:
 
@@ -26,6 +29,7 @@ from pathlib import Path
 
 LAUNCH_BUDGET_S = 3.0
 FREEZE_BUDGET_MS = 100.0
+FRAME_BUDGET_MS = 50.0      #: 3-D review view while rotating (DESIGN.md section 7)
 
 _CHILD = r"""
 import sys, time
@@ -37,7 +41,7 @@ w = create_window(sys.argv[2], settings_from_path(sys.argv[3]))
 def ready():
     startup(w)
     def shown():
-        print(time.time() - t_start, flush=True)
+        print(time.time() - t_start, time.process_time(), flush=True)
         w.close()
     QTimer.singleShot(0, shown)
 QTimer.singleShot(0, ready)
@@ -46,8 +50,10 @@ QApplication.instance().exec()
 """
 
 
-def measure_launch(tmp: Path, runs: int = 3) -> list[float]:
-    out = []
+def measure_launch(tmp: Path, runs: int = 3) -> tuple[list[float], list[float]]:
+    """Wall time from before the interpreter starts to the shown picker, and the CPU time the
+    launching process used by then (a load-independent measure on a shared machine)."""
+    out, cpu = [], []
     for i in range(runs):
         t0 = time.time()
         r = subprocess.run([sys.executable, "-c", _CHILD, repr(t0), str(tmp / f"s{i}"), str(tmp / f"l{i}.ini")],
@@ -55,8 +61,10 @@ def measure_launch(tmp: Path, runs: int = 3) -> list[float]:
         lines = [ln for ln in r.stdout.splitlines() if ln.strip()]
         if r.returncode != 0 or not lines:
             raise SystemExit(f"launch run failed: {r.stderr[-2000:]}")
-        out.append(float(lines[-1]))
-    return out
+        wall_s, cpu_s = (float(v) for v in lines[-1].split())
+        out.append(wall_s)
+        cpu.append(cpu_s)
+    return out, cpu
 
 
 class Heartbeat:
@@ -128,24 +136,67 @@ def measure_freezes(tmp: Path) -> dict:
         timed("inject", Qt.Key.Key_I)
         timed("shot", Qt.Key.Key_S)
     hb.timer.stop()
+    review = measure_review(w, d)
     w.close()
-    return {k: {"n": len(v), "max_ms": round(max(v), 1), "median_ms": round(sorted(v)[len(v) // 2], 1)}
-            for k, v in worst.items()}
+    out = {k: {"n": len(v), "max_ms": round(max(v), 1), "median_ms": round(sorted(v)[len(v) // 2], 1)}
+           for k, v in worst.items()}
+    return out, review
+
+
+def measure_review(w, d, frames: int = 90) -> dict:
+    """Finish, open the review and rotate its 3-D view ``frames`` times (2 deg a frame)."""
+    w.request_finish()
+    box = w.dialogs[-1]
+    d.click(box.button(box.StandardButton.Yes))
+    d.wait_until(lambda: w.stack.currentIndex() == 1, "the debrief")
+    shown = []
+    t0 = time.perf_counter()
+    review = w.show_review()
+    review.momentShown.connect(shown.append)
+    d.wait_until(lambda: shown, "the review's final moment")
+    open_s = time.perf_counter() - t0
+    rows = review.timeline.count()
+    t0 = time.perf_counter()
+    review.timeline.setCurrentRow(rows // 2)          # back to the middle: a replay from the start
+    d.wait_until(lambda: len(shown) > 1, "a replayed moment")
+    replay_s = time.perf_counter() - t0
+    gl = review.gl
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.processEvents()
+    times = []
+    for _ in range(frames):
+        t = time.perf_counter()
+        gl.orbit(2.0, 0.0)
+        gl.repaint()                                  # paints now (paintGL on the GUI thread)
+        gl.context().functions().glFinish() if gl.context() is not None else None
+        times.append((time.perf_counter() - t) * 1000.0)
+    times.sort()
+    return {"open_s": round(open_s, 2), "replay_to_middle_s": round(replay_s, 2), "rows": rows,
+            "gl_context": gl.context() is not None and gl.context().isValid(),
+            "frame_ms_median": round(times[len(times) // 2], 1), "frame_ms_p95": round(times[int(0.95 * len(times))], 1),
+            "frame_ms_max": round(times[-1], 1), "frame_budget_ms": FRAME_BUDGET_MS,
+            "triangles": int(sum(len(s.faces) for s in review.surfaces))}
 
 
 def main() -> int:
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     tmp = Path(tempfile.mkdtemp(prefix="vpt-gui-bench-"))
-    launch = measure_launch(tmp)
-    freezes = measure_freezes(tmp)
+    load_before = os.getloadavg()[0]
+    launch, launch_cpu = measure_launch(tmp)
+    freezes, review = measure_freezes(tmp)
     worst_ms = max(v["max_ms"] for v in freezes.values())
     from PySide6.QtWidgets import QApplication
 
-    result = {"platform": QApplication.platformName(), "launch_s": [round(x, 3) for x in launch],
+    result = {"platform": QApplication.platformName(), "cpus": os.cpu_count(),
+              "load_average_1min": round(load_before, 2), "launch_s": [round(x, 3) for x in launch],
+              "launch_cpu_s": [round(x, 3) for x in launch_cpu],
               "launch_worst_s": round(max(launch), 3), "launch_budget_s": LAUNCH_BUDGET_S,
               "freeze_ms": freezes, "freeze_worst_ms": worst_ms, "freeze_budget_ms": FREEZE_BUDGET_MS,
-              "within_budget": max(launch) <= LAUNCH_BUDGET_S and worst_ms <= FREEZE_BUDGET_MS}
+              "review_3d": review,
+              "within_budget": max(launch) <= LAUNCH_BUDGET_S and worst_ms <= FREEZE_BUDGET_MS
+              and (not review["gl_context"] or review["frame_ms_p95"] <= FRAME_BUDGET_MS)}
     print(json.dumps(result, indent=2))
     return 0
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, Qt
@@ -104,7 +106,8 @@ def test_pdf_debrief_has_no_nearly_blank_page(tmp_path, capsys):
     from trainer.cli import main as cli_main
 
     actions = tmp_path / "poor.jsonl"
-    expert = [line for line in open("tests/data/expert_l1_left.jsonl") if line.startswith("{")
+    expert = [line for line in Path("tests/data/expert_l1_left.jsonl").read_text().splitlines(True)
+              if line.startswith("{")
               and '"decide"' not in line and '"finish"' not in line]
     actions.write_text(POOR_ACTIONS + "".join(expert[:40]) + '{"type": "finish"}\n')
     session = tmp_path / "poor-session.jsonl"
@@ -221,3 +224,150 @@ def test_buttons_do_not_move_when_texts_change(make_window):
     spans = w.cement.phase_bar.spans_min()
     assert [s[0] for s in spans] == ["runny", "working", "setting", "set"]
     assert spans[1][1] == windows["working_from"] and spans[2][1] == windows["setting_from"]
+
+
+# ------------------------------------------------------------------ 6. presets keep the correction
+def test_presets_keep_the_orbital_correction_of_a_rotated_patient(make_window):
+    w, d = make_window()
+    _start(w, d, "l1-rotated-8deg")
+    d.answer_checklist({"candidacy": "proceed"})
+    d.key(Qt.Key.Key_1)
+    d.idle()
+    assert w.view.pose.orbital_deg == 0.0
+    w.carm.orbital.setValue(8.0)                   # the trainee squares the rotated patient on AP
+    w.carm.tilt.setValue(-4.0)
+    d.click(w.carm.move_button)
+    d.idle()
+    assert (w.view.pose.orbital_deg, w.view.pose.tilt_deg) == (8.0, -4.0)
+    d.key(Qt.Key.Key_2)                            # lateral keeps the 8 deg, with its own tilt (0)
+    d.idle()
+    assert (w.view.view, w.view.pose.orbital_deg, w.view.pose.tilt_deg) == ("lateral", 98.0, 0.0)
+    d.click(w.carm.ap_button)                      # back to AP: the corrected pose, tilt included
+    d.idle()
+    assert (w.view.view, w.view.pose.orbital_deg, w.view.pose.tilt_deg) == ("ap", 8.0, -4.0)
+    d.key(Qt.Key.Key_V)
+    d.idle()
+    assert w.view.pose.orbital_deg == 98.0
+    assert "orbital 8.0°" in w.carm.ap_button.toolTip() and "[1]" in w.carm.ap_button.toolTip()
+    # a new session starts from the nominal presets again
+    _start(w, d, "l1-wedge-default")
+    d.answer_checklist({"candidacy": "proceed"})
+    d.key(Qt.Key.Key_2)
+    d.idle()
+    assert w.view.pose.orbital_deg == 90.0
+
+
+# ------------------------------------------------------------------ 7. scenario errors in the picker
+def test_picker_wraps_errors_reloads_fixed_files_and_never_duplicates_built_ins(make_window, tmp_path):
+    import shutil
+
+    from trainer import SCENARIOS_DIR
+
+    w, d = make_window()
+    w.open_scenario_action.trigger()               # Session > Open scenario file…
+    picker = w.dialogs[-1]
+    dlg = picker.file_dialog
+    assert dlg is not None and dlg.isVisible()
+    assert Path(dlg.directory().absolutePath()).resolve() == SCENARIOS_DIR.resolve()   # not the sessions folder
+    dlg.reject()
+    n = picker.list.count()
+    bad = tmp_path / "case.toml"
+    shutil.copy("tests/data/bad_scenarios/inr-negative.toml", bad)
+    picker.add_scenario_file(str(bad))
+    assert picker.list.count() == n + 1 and picker.current_scenario() is None
+    picker.resize(700, 500)
+    d.pump(0.05)
+    text = picker.details.toPlainText()
+    assert "expected a number from 0.5 to 10" in text
+    assert picker.details.horizontalScrollBar().maximum() == 0      # wrapped: nothing hidden sideways
+    assert "expected a number from 0.5 to 10" in picker.list.currentItem().toolTip()
+    # the instructor fixes the file and opens it again: the same row, now valid
+    bad.write_text(bad.read_text().replace("inr = -1.0", "inr = 1.1"))
+    picker.add_scenario_file(str(bad))
+    assert picker.list.count() == n + 1
+    sc = picker.current_scenario()
+    assert sc is not None and sc.chart["labs"]["inr"] == 1.1
+    assert picker.start_button.isEnabled()
+    # a built-in file opened from disk selects the built-in row
+    picker.add_scenario_file(str(SCENARIOS_DIR / "l2-discitis.toml"))
+    assert picker.list.count() == n + 1 and picker.current_scenario().id == "l2-discitis"
+    # rows read "L1 fracture, ...", not "L1 · L1 fracture, ..."
+    rows = [picker.list.item(i).text() for i in range(n)]
+    assert not any(r.startswith("L1 · L1") for r in rows) and any(r.startswith("L1 fracture") for r in rows)
+
+
+# ------------------------------------------------------------------ 8. after finishing
+def test_after_finishing_the_images_stay_reachable_and_each_debrief_opens_clean(make_window):
+    w, d = make_window()
+    _start(w, d, "l1-wedge-default")
+    d.answer_checklist({"candidacy": "proceed"})
+    for k in (Qt.Key.Key_1, Qt.Key.Key_S, Qt.Key.Key_2, Qt.Key.Key_S):
+        d.key(k)
+        d.idle()
+    d.finish()
+    assert w.stack.currentWidget() is w.debrief
+    table = w.debrief.table
+    table.verticalScrollBar().setValue(table.verticalScrollBar().maximum())
+    assert table.verticalScrollBar().value() > 0
+    d.click(w.debrief.images_button)                      # back to the monitors and the final images
+    assert w.stack.currentIndex() == 0
+    assert w.monitors["ap"].has_image and w.monitors["lateral"].has_image
+    assert not w.carm.isEnabled()                          # read-only: the attempt is over
+    assert w.finish_button.text().startswith("Show the debrief")
+    d.click(w.finish_button)
+    assert w.stack.currentWidget() is w.debrief
+    # a deferred patient: no rows of N/A, no cut "through the tip" of a trocar that never was
+    _start(w, d, "l1-inr-high")
+    answers = {k: g["expected"] for k, g in w.scenario.decisions.gates.items()}
+    assert answers["candidacy"] != "proceed"
+    d.answer_checklist(answers)
+    d.finish()
+    assert table.verticalScrollBar().value() == 0
+    statuses = {table.item(i, 2).text() for i in range(table.rowCount())}
+    assert "N/A" not in statuses and table.rowCount() >= 1
+    n_na = sum(m["status"] == "n/a" for m in w.debrief.report_json["metrics"])
+    assert n_na > 5 and f"{n_na} metrics did not apply" in w.debrief.summary.text()
+    assert "tip" not in w.debrief.axial.title.text() and "trocar path" not in w.debrief.sagittal.title.text()
+
+
+# ------------------------------------------------------------------ 9 and in-app help
+def test_help_guide_hints_status_and_tooltips(make_window):
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractSlider,
+        QAbstractSpinBox,
+        QComboBox,
+    )
+
+    from trainer.ui.help import USER_GUIDE
+
+    w, d = make_window()
+    guide = w.show_user_guide()
+    text = guide.browser.toPlainText()
+    # the rendered guide holds every section heading of docs/user-guide.md
+    headings = [line.lstrip("#").strip() for line in USER_GUIDE.read_text().splitlines() if line.startswith("## ")]
+    assert len(headings) >= 8 and all(h.replace("`", "") in text for h in headings)
+    w.show_shortcuts()
+    sc = w.dialogs[-1]
+    assert "The user guide" in sc.browser.toPlainText()       # the last line is there, in a scrolling view
+    _start(w, d, "l1-wedge-default")
+    assert "checklist" in w.hint.text()
+    d.answer_checklist({"candidacy": "proceed"})
+    # proceeding: the status bar and the hint move on before the first shot
+    assert w.status.fields["stage"].text() == "C-arm alignment"
+    assert "Square the C-arm" in w.hint.text()
+    # every control of the procedure column and the monitors says what it does
+    missing = []
+    for parent in (w.carm, w.trocar, w.cement, *w.monitors.values(), w.finish_button.parent()):
+        controls = [c for kind in (QAbstractButton, QAbstractSpinBox, QComboBox, QAbstractSlider)
+                    for c in parent.findChildren(kind)]
+        for ctl in controls:
+            if not ctl.toolTip() and ctl.isVisibleTo(w):
+                missing.append(ctl.text() if hasattr(ctl, "text") and callable(ctl.text) else type(ctl).__name__)
+    assert missing == []
+    # and a control with a shortcut names it
+    for ctl, key in ((w.carm.shot_button, "[S]"), (w.carm.fluoro_button, "[hold F]"), (w.carm.ap_button, "[1]"),
+                     (w.carm.lat_button, "[2]"), (w.trocar.place_button, "[P]"), (w.cement.mix_button, "[M]"),
+                     (w.cement.inject_button, "[I]"), (w.cement.wait_buttons[30], "[W]"),
+                     (w.trocar.advance_buttons["in_fine"], "[Shift+A]"), (w.finish_button, "[Ctrl+Enter]")):
+        assert key in ctl.toolTip(), (ctl.text(), ctl.toolTip())

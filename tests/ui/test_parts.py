@@ -206,7 +206,7 @@ def test_every_shortcut_has_an_action_listed_under_help(make_window):
             continue
         assert w.qactions[cid].shortcut() == QKeySequence(key), cid
     w.show_shortcuts()
-    text = w.dialogs[-1].findChildren(type(w.status.fields["dap"]))[0].text()
+    text = w.dialogs[-1].browser.toPlainText()
     assert all(key in text for _cid, key, _t in SHORTCUTS)
 
 
@@ -225,9 +225,9 @@ def test_hold_f_runs_continuous_fluoro_with_dose(make_window):
     d.start(w.show_picker())
     d.key(Qt.Key.Key_1)
     d.idle()
-    from PySide6.QtTest import QTest
-
     import time
+
+    from PySide6.QtTest import QTest
 
     sim_t0 = w.view.t_s
     t0 = time.perf_counter()
@@ -401,3 +401,19 @@ def test_chart_shows_when_the_antibiotic_was_given_only_if_it_was():
     assert "min ago" not in chart_html(sc)
     given = replace(sc, chart={**sc.chart, "antibiotic_given": "cefazolin_1g", "antibiotic_given_min_ago": 30})
     assert "min ago" in chart_html(given)
+
+
+def test_trocar_panel_names_the_tip_zone_in_a_calm_colour_at_the_target(qtbot):
+    """Issue 13: at the target near the midline the panel says where the tip is, in green, not the
+    red/orange that means 'must not be there'."""
+    from trainer.ui.procedure_view import TrocarView
+    from trainer.ui.trocar_panel import ZONE_COLOURS, TrocarPanel
+
+    panel = TrocarPanel()
+    qtbot.addWidget(panel)
+    text = "anterior third of the body (0.75), near the midline, in the basivertebral venous region"
+    panel.show_trocar(TrocarView("left", 11, 80.0, 120.0, "basivertebral_vein", (2.0, -8.0, 0.0),
+                                 (0.0, -1.0, 0.0), text, "target"))
+    assert panel.tissue_label.text() == f"tip: {text}"
+    assert ZONE_COLOURS["target"] in panel.tissue_label.styleSheet()
+    assert "#ff5050" not in panel.tissue_label.styleSheet() and "#ff8040" not in panel.tissue_label.styleSheet()

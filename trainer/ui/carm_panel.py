@@ -11,9 +11,18 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import (QDoubleSpinBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from trainer.core.xray.dose import PULSE_RATE_HZ
 from trainer.core.xray.geometry import Pose
 from trainer.ui.trocar_panel import fixed_lines
 
@@ -43,16 +52,20 @@ class CArmPanel(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("C-arm", parent)
-        self._pulses_per_s = 7.5
+        self._pulses_per_s = PULSE_RATE_HZ
         self._pulse_debt = 0.0
         self._last_tick = 0.0
         self._busy = lambda: False
         self.ap_button = QPushButton("AP  (1)")
         self.lat_button = QPushButton("Lateral  (2)")
-        self.ap_button.setToolTip("Swing the C-arm to the AP preset (orbital 0, tilt 0)")
-        self.lat_button.setToolTip("Swing the C-arm to the lateral preset (orbital 90)")
-        self.ap_button.clicked.connect(lambda: self.actionRequested.emit({"type": "carm", "preset": "ap"}))
-        self.lat_button.clicked.connect(lambda: self.actionRequested.emit({"type": "carm", "preset": "lateral"}))
+        self.ap_button.clicked.connect(lambda: self.preset("ap"))
+        self.lat_button.clicked.connect(lambda: self.preset("lateral"))
+        #: orbital correction (deg) the trainee applied on AP or lateral (a rotated patient); the
+        #: presets keep it, and each view keeps its own tilt
+        self.orbital_correction_deg = 0.0
+        self.tilt_by_view = {"ap": 0.0, "lateral": 0.0}
+        self._biplane = False
+        self._label_presets()
 
         self.orbital = _spin(-135, 135, 2.0, " °")
         self.tilt = _spin(-45, 45, 2.0, " °")
@@ -60,16 +73,18 @@ class CArmPanel(QGroupBox):
         for axis, spin in zip("xyz", self.offset):
             spin.setToolTip(f"Table offset {axis} (mm): patient point brought to the isocentre")
         self.move_button = QPushButton("Move C-arm")
-        self.move_button.setToolTip("Move to the orbital, tilt and table offset set above")
+        self.move_button.setToolTip("Move to the orbital, tilt and table offset set above "
+                                    "(Ctrl+arrow keys change orbital/tilt by one step and move)")
+        self.orbital.setToolTip("Orbital angle (deg): 0 = AP, 90 = lateral  [Ctrl+Left / Ctrl+Right: one step and move]")
         self.move_button.clicked.connect(self._emit_move)
 
         self.shot_button = QPushButton("Shot  (S)")
         self.shot_button.setObjectName("shotButton")
-        self.shot_button.setToolTip("One fluoroscopic image in the current pose")
+        self.shot_button.setToolTip("One fluoroscopic image in the current pose  [S]")
         self.shot_button.clicked.connect(lambda: self.actionRequested.emit({"type": "shot"}))
         self.fluoro_button = QPushButton("Fluoro  (hold F)")
         self.fluoro_button.setObjectName("fluoroButton")
-        self.fluoro_button.setToolTip("Continuous pulsed fluoroscopy while held; dose accrues")
+        self.fluoro_button.setToolTip("Continuous pulsed fluoroscopy while held; dose accrues  [hold F]")
         self.fluoro_button.pressed.connect(self.start_fluoro)
         self.fluoro_button.released.connect(self.stop_fluoro)
         self._timer = QTimer(self)
@@ -86,7 +101,8 @@ class CArmPanel(QGroupBox):
         grid.addWidget(QLabel("Orbital"), 0, 0)
         grid.addWidget(self.orbital, 0, 1)
         grid.addWidget(QLabel("Tilt"), 0, 2)
-        self.tilt.setToolTip("Cranio-caudal tilt (deg); positive: the beam heads cranially")
+        self.tilt.setToolTip("Cranio-caudal tilt (deg); positive: the beam heads cranially  "
+                             "[Ctrl+Up / Ctrl+Down: one step and move]")
         grid.addWidget(self.tilt, 0, 3)
         grid.addWidget(QLabel("Table mm"), 1, 0)
         row = QHBoxLayout()
@@ -112,8 +128,45 @@ class CArmPanel(QGroupBox):
         self.tilt.setSingleStep(tilt_deg)
         self._pulses_per_s = pulses_per_s
 
+    #: the presets' nominal orbital angles (deg)
+    NOMINAL_ORBITAL_DEG = {"ap": 0.0, "lateral": 90.0}
+    #: an orbital offset from a preset larger than this is a deliberate oblique, not a correction
+    MAX_CORRECTION_DEG = 20.0
+
+    def preset(self, view: str) -> None:
+        """Swing to the AP or lateral preset, keeping the trainee's orbital correction and that
+        view's tilt (a single C-arm); in a biplane room the preset switches planes."""
+        if self._biplane or (self.orbital_correction_deg == 0.0 and self.tilt_by_view[view] == 0.0):
+            self.actionRequested.emit({"type": "carm", "preset": view})
+            return
+        self.actionRequested.emit({"type": "carm",
+                                   "orbital_deg": round(self.NOMINAL_ORBITAL_DEG[view] + self.orbital_correction_deg, 2),
+                                   "tilt_deg": round(self.tilt_by_view[view], 2)})
+
+    def reset_corrections(self) -> None:
+        """A new session: the presets are the nominal ones again."""
+        self.orbital_correction_deg = 0.0
+        self.tilt_by_view = {"ap": 0.0, "lateral": 0.0}
+        self._label_presets()
+
+    def _label_presets(self) -> None:
+        corr = self.orbital_correction_deg
+        for b, view, key in ((self.ap_button, "ap", "1"), (self.lat_button, "lateral", "2")):
+            orb = self.NOMINAL_ORBITAL_DEG[view] + corr
+            b.setToolTip(f"Swing the C-arm to {view.upper() if view == 'ap' else 'lateral'}: orbital {orb:.1f}°, "
+                         f"tilt {self.tilt_by_view[view]:.1f}° (your correction kept; type 0 / 90 to clear it)"
+                         f"  [{key}]")
+
     def show_pose(self, pose: Pose, view: str, biplane: bool) -> None:
-        """Reflect the C-arm's current pose (spin boxes follow unless the user is editing)."""
+        """Reflect the C-arm's current pose (spin boxes follow unless the user is editing);
+        a pose near AP or lateral sets the correction the presets keep."""
+        self._biplane = bool(biplane)
+        if view in self.NOMINAL_ORBITAL_DEG and not biplane:
+            corr = float(pose.orbital_deg) - self.NOMINAL_ORBITAL_DEG[view]
+            if abs(corr) <= self.MAX_CORRECTION_DEG:
+                self.orbital_correction_deg = round(corr, 2)
+                self.tilt_by_view[view] = float(pose.tilt_deg)
+                self._label_presets()
         for spin, value in ((self.orbital, pose.orbital_deg), (self.tilt, pose.tilt_deg)):
             if not spin.hasFocus():
                 spin.setValue(value)

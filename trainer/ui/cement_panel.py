@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 __all__ = ["CementPanel", "CementPhaseBar", "PHASE_COLOURS", "mmss"]
 
@@ -80,7 +88,7 @@ class CementPhaseBar(QWidget):
             p.fillRect(QRectF(x_of(a), 0, x_of(b) - x_of(a), bar_h), colour)
             p.setPen(QColor("#101010"))
             if x_of(b) - x_of(a) > 44:
-                p.drawText(QRectF(x_of(a), 0, x_of(b) - x_of(a), bar_h), Qt.AlignmentFlag.AlignCenter, name)   # AlignCenter
+                p.drawText(QRectF(x_of(a), 0, x_of(b) - x_of(a), bar_h), Qt.AlignmentFlag.AlignCenter, name)
         p.setPen(QColor("#c8c8c8"))
         for m in (self.windows_min["working_from"], self.windows_min["setting_from"], self.windows_min["set_from"]):
             p.drawText(QRectF(x_of(m) - 30, bar_h, 60, 16), Qt.AlignmentFlag.AlignCenter, mmss(60 * m))
@@ -99,7 +107,7 @@ class CementPanel(QGroupBox):
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Cement and clock", parent)
         self.mix_button = QPushButton("Mix  (M)")
-        self.mix_button.setToolTip("Mix the PMMA cement: its clock starts now")
+        self.mix_button.setToolTip("Mix the PMMA cement: its clock starts now  [M]")
         self.mix_button.clicked.connect(lambda: self.actionRequested.emit({"type": "mix"}))
         self.timer_label = QLabel("Not mixed")
         self.timer_label.setObjectName("cementClock")
@@ -125,6 +133,8 @@ class CementPanel(QGroupBox):
         self.inject_button = QPushButton("Inject  (I)")
         self.inject_button.setObjectName("injectButton")
         self.inject_button.clicked.connect(self.request_inject)
+        self.inject_button.setToolTip("Push one step of cement through the cannula  [I]")
+        self.step.setToolTip("Cement pushed by one Inject (mL)")
         self.volume_label = QLabel("Injected: 0.00 mL")
         self.volume_label.setStyleSheet("font-size: 13pt; font-weight: bold;")
         self.wait_buttons = {}
@@ -132,7 +142,7 @@ class CementPanel(QGroupBox):
         waits.addWidget(QLabel("Wait"))
         for s, text in ((30, "30 s  (W)"), (60, "1 min"), (120, "2 min")):
             b = QPushButton(text)
-            b.setToolTip(f"Let {s} s of simulated time pass (the cement keeps thickening)")
+            b.setToolTip(f"Let {s} s of simulated time pass (the cement keeps thickening)" + ("  [W]" if s == 30 else ""))
             b.clicked.connect(lambda _=False, s=s: self.request_wait(s))
             waits.addWidget(b)
             self.wait_buttons[s] = b

@@ -12,8 +12,17 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 __all__ = ["DebriefWidget", "format_value"]
 
@@ -80,10 +89,12 @@ class _RevealView(QWidget):
 
 
 class DebriefWidget(QWidget):
-    """Signals: ``newSessionRequested()``, ``pdfRequested()``."""
+    """Signals: ``newSessionRequested()``, ``pdfRequested()``, ``imagesRequested()`` (back to the monitors)."""
 
     newSessionRequested = Signal()
     pdfRequested = Signal()
+    imagesRequested = Signal()
+    reviewRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -117,12 +128,26 @@ class DebriefWidget(QWidget):
         self.pdf_button = QPushButton("Save PDF report…")
         self.pdf_button.clicked.connect(self.pdfRequested)
         self.new_button = QPushButton("New session…")
+        self.new_button.setToolTip("Choose a case and start a new session  [Session > New session…]")
         self.new_button.clicked.connect(self.newSessionRequested)
+        self.pdf_button.setToolTip("Save this debrief (shots, metrics, timeline) as a PDF")
+        self.images_button = QPushButton("◀ Monitors and final images")
+        self.images_button.setObjectName("imagesButton")
+        self.images_button.setToolTip("Back to the monitors with the last images of this attempt (read-only); "
+                                      "'Show the debrief' there brings you back  [Ctrl+D]")
+        self.images_button.clicked.connect(self.imagesRequested)
+        self.review_button = QPushButton("Review: 3-D and timeline…")
+        self.review_button.setObjectName("reviewButton")
+        self.review_button.setToolTip("Replay the attempt: click any moment of the timeline to see its images and "
+                                      "the vertebra in 3-D with the trocar path, cement and leaks")
+        self.review_button.clicked.connect(self.reviewRequested)
 
         head = QHBoxLayout()
+        head.addWidget(self.images_button)
         head.addWidget(self.outcome)
         head.addWidget(self.score_label)
         head.addStretch(1)
+        head.addWidget(self.review_button)
         head.addWidget(self.pdf_button)
         head.addWidget(self.new_button)
         left = QWidget()
@@ -167,7 +192,8 @@ class DebriefWidget(QWidget):
         rad = r.get("radiation") or {}
         if rad:
             parts.append(f"<b>Radiation</b>: {rad.get('shots', '—')} shots, fluoroscopy "
-                         f"{format_value(rad.get('fluoro_s'), 's')}, DAP {format_value(rad.get('dap_gycm2'), 'Gy·cm²')}")
+                         f"{format_value(rad.get('fluoro_s'), 's')}, "
+                         f"DAP {format_value(rad.get('dap_gycm2'), 'Gy·cm²')}")
         leaks = r.get("leaks") or []
         leak_text = ", ".join(f"{lk.get('type')} {format_value(lk.get('volume_ml'), 'mL')}" for lk in leaks)
         parts.append(f"<b>Cement</b>: {format_value(r.get('cement_injected_ml'), 'mL')} injected; "
@@ -177,7 +203,14 @@ class DebriefWidget(QWidget):
             parts.append(f"<b>Final tip</b>: {format_value(tip['depth_fraction'])} of the body depth "
                          "(0 posterior wall, 1 anterior wall, lateral view)")
         self.summary.setText("<br>".join(parts))
-        metrics = r.get("metrics") or []
+        all_metrics = r.get("metrics") or []
+        # metrics that did not apply (a deferred or declined patient) are one line, not rows of N/A
+        metrics = [m for m in all_metrics if str(m.get("status")) != "n/a"]
+        skipped = [m.get("name") or m.get("id", "") for m in all_metrics if str(m.get("status")) == "n/a"]
+        if skipped:
+            parts.append(f"<span style='color:#a0a0a0'>{len(skipped)} metrics did not apply to this attempt "
+                         f"(no procedure was done): {html.escape(', '.join(skipped))}</span>")
+            self.summary.setText("<br>".join(parts))
         self.table.setRowCount(len(metrics))
         for i, m in enumerate(metrics):
             status = str(m.get("status", ""))
@@ -190,6 +223,8 @@ class DebriefWidget(QWidget):
                     item.setForeground(QColor(STATUS_COLOURS.get(status, "#e0e0e0")))
                 self.table.setItem(i, j, item)
         self.table.resizeRowsToContents()
+        self.table.scrollToTop()                    # a new debrief opens at its top
+        self.table.clearSelection()
         if cuts is not None:
             self.axial.show_cut(cuts[0])
             self.sagittal.show_cut(cuts[1])

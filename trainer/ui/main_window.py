@@ -10,9 +10,22 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QHBoxLayout, QLineEdit, QMainWindow,
-                               QProgressDialog, QPushButton, QScrollArea, QSplitter, QStackedWidget,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QProgressDialog,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from trainer.ui.actions import aim_direction, place_from_pick
 from trainer.ui.carm_panel import CArmPanel
@@ -20,10 +33,11 @@ from trainer.ui.cement_panel import CementPanel, mmss
 from trainer.ui.chart_panel import ChartPanel
 from trainer.ui.debrief import DebriefWidget
 from trainer.ui.fluoro_view import FluoroMonitor
+from trainer.ui.help import stage_hint
 from trainer.ui.session_controller import Controller
 from trainer.ui.settings import DisplayPrefs, Settings
 from trainer.ui.status_bar import StatusBar
-from trainer.ui.trocar_panel import TrocarPanel
+from trainer.ui.trocar_panel import TrocarPanel, fixed_lines
 from trainer.ui.window_dialogs import DialogsMixin
 
 __all__ = ["MainWindow"]
@@ -75,7 +89,9 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.trocar.advanceRequested.connect(lambda mm: self.submit({"type": "advance", "mm": round(mm, 3)}))
         self.trocar.sideChanged.connect(lambda _s: self._set_pending_place(None))
         self.finish_button = QPushButton("Finish procedure…  (Ctrl+Enter)")
-        self.finish_button.clicked.connect(self.request_finish)
+        self.finish_button.setObjectName("finishButton")
+        self.finish_button.setToolTip("End the procedure and score it; no action is possible afterwards  [Ctrl+Enter]")
+        self.finish_button.clicked.connect(self._finish_or_debrief)
         proc = QWidget()
         pl = QVBoxLayout(proc)
         pl.setContentsMargins(2, 2, 2, 2)
@@ -94,13 +110,27 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.tabs.currentChanged.connect(self._fit_panel)
         self.split = split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(mons)
-        split.addWidget(self.tabs)
+        self.hint = QLabel("")
+        self.hint.setObjectName("stageHint")
+        self.hint.setStyleSheet("color: #f0d36a; padding: 2px 4px;")
+        self.hint.setToolTip("What to do next at this stage (Help > User guide for the whole procedure)")
+        fixed_lines(self.hint, 3)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.setSpacing(2)
+        rl.addWidget(self.hint)
+        rl.addWidget(self.tabs, 1)
+        split.addWidget(right)
         split.setStretchFactor(0, 1)
         split.setCollapsible(0, False)
         split.setCollapsible(1, False)
         self.debrief = DebriefWidget()
         self.debrief.newSessionRequested.connect(lambda: self.show_picker())
         self.debrief.pdfRequested.connect(self._save_pdf)
+        self.debrief.imagesRequested.connect(self.show_monitors)
+        self.debrief.reviewRequested.connect(self.show_review)
+        self.review = None                         # the review page, made when first asked for
         self.stack = QStackedWidget()
         self.stack.addWidget(split)
         self.stack.addWidget(self.debrief)
@@ -199,6 +229,7 @@ class MainWindow(DialogsMixin, QMainWindow):
             m.clear()
         self.stack.setCurrentIndex(0)
         self._show_view(None)                      # nothing of the last session stays on screen
+        self.carm.reset_corrections()
         self._set_pending_place(None)
         self.progress = QProgressDialog(text, "Cancel", 0, 0, self)
         self.progress.setWindowTitle("Preparing")
@@ -229,7 +260,7 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.patient_landmarks = self.controller.landmarks
         self.chart.show_scenario(self.scenario)
         self.setWindowTitle(f"vptrainer — {self.scenario.title}")
-        for v, img in view.images.items():
+        for img in view.images.values():
             self._show_image(img)
         self._show_view(view)
         self.tabs.setCurrentIndex(0 if view.stage == "checklist" else 1)
@@ -258,7 +289,7 @@ class MainWindow(DialogsMixin, QMainWindow):
 
     def switch_view(self) -> None:
         target = "lateral" if self.view is not None and self.view.view == "ap" else "ap"
-        self.submit({"type": "carm", "preset": target})
+        self.carm.preset(target)
 
     def aim(self, d_medial_deg: float, d_cranial_deg: float) -> None:
         if self.view is None or self.view.trocar is None:
@@ -344,11 +375,15 @@ class MainWindow(DialogsMixin, QMainWindow):
     def _show_view(self, view) -> None:
         self.view = view
         self.status.show_view(view)
+        self.hint.setText(stage_hint(view))
         self.trocar.show_trocar(None if view is None else view.trocar)
         self.cement.show_cement(None if view is None else view.cement)
         has = view is not None and not view.finished
-        for w in (self.carm, self.trocar, self.cement, self.finish_button):
+        for w in (self.carm, self.trocar, self.cement):
             w.setEnabled(has)
+        done = view is not None and view.finished
+        self.finish_button.setEnabled(has or done)
+        self.finish_button.setText("Show the debrief  (Ctrl+D)" if done else "Finish procedure…  (Ctrl+Enter)")
         if view is None:
             self.chart.show_decisions({})
             self.chart.set_locked(True)
@@ -361,6 +396,38 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.monitors["oblique"].setVisible("oblique" in view.images or view.view == "oblique")
         self.monitors["ap"].set_pick_enabled(view.trocar is None and "ap" in view.images)
         self.trocar.place_button.setEnabled(self.pending_place is not None and view.trocar is None)
+
+    def _finish_or_debrief(self) -> None:
+        if self.view is not None and self.view.finished:
+            self.show_debrief()
+        else:
+            self.request_finish()
+
+    def show_monitors(self) -> None:
+        """After finishing: the monitors with the final images (controls read-only)."""
+        self.stack.setCurrentIndex(0)
+        self.tabs.setCurrentIndex(1 if self.view is not None and self.view.trocar is not None else 0)
+        self.status.note("The final images of this attempt. 'Show the debrief' (Ctrl+D) returns to the score.")
+
+    def show_debrief(self) -> None:
+        if self.controller.report is not None:
+            self.stack.setCurrentIndex(1)
+
+    def show_review(self):
+        """Review mode of the finished session: replayed moments, 3-D view, timeline."""
+        if self.controller.report is None or self.controller.path is None:
+            return None
+        if self.review is None:
+            from trainer.ui.review import (
+                ReviewWidget,  # lazy: OpenGL is not needed at launch
+            )
+
+            self.review = ReviewWidget()
+            self.review.debriefRequested.connect(self.show_debrief)
+            self.stack.addWidget(self.review)
+        self.review.load(self.controller.path)
+        self.stack.setCurrentWidget(self.review)
+        return self.review
 
     def _on_debrief(self, report, cuts) -> None:
         self.debrief.cuts = cuts

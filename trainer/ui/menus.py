@@ -5,10 +5,15 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
-from trainer.ui.ct_landmarks import open_ct_import
 from trainer.ui.shortcuts import SHORTCUTS
 
 __all__ = ["build_menus"]
+
+
+def _open_ct_import(w):
+    from trainer.ui.ct_landmarks import open_ct_import  # lazy: DICOM and SciPy are not needed at launch
+
+    return open_ct_import(w)
 
 
 def build_menus(w) -> None:
@@ -17,8 +22,8 @@ def build_menus(w) -> None:
     handlers = {
         "shot": lambda: w.submit({"type": "shot"}),
         "switch_view": w.switch_view,
-        "preset_ap": lambda: w.submit({"type": "carm", "preset": "ap"}),
-        "preset_lateral": lambda: w.submit({"type": "carm", "preset": "lateral"}),
+        "preset_ap": lambda: w.carm.preset("ap"),
+        "preset_lateral": lambda: w.carm.preset("lateral"),
         "orbital_minus": lambda: w.carm.nudge(d_orbital_deg=-w.settings.steps().orbital_step_deg),
         "orbital_plus": lambda: w.carm.nudge(d_orbital_deg=w.settings.steps().orbital_step_deg),
         "tilt_plus": lambda: w.carm.nudge(d_tilt_deg=w.settings.steps().tilt_step_deg),
@@ -35,18 +40,27 @@ def build_menus(w) -> None:
         "wait": lambda: w.cement.request_wait(30),
         "finish": w.request_finish,
         "shortcuts": w.show_shortcuts,
+        "user_guide": w.show_user_guide,
+        "show_debrief": w.show_debrief,
     }
     session = w.menuBar().addMenu("&Session")
     new = session.addAction("New session…")
     new.triggered.connect(lambda: w.show_picker())
-    session.addAction("Import patient CT…").triggered.connect(lambda: open_ct_import(w))
+    new.setToolTip("Choose a training case and start a new session")
+    w.open_scenario_action = session.addAction("Open scenario file…")
+    w.open_scenario_action.triggered.connect(lambda: w.show_picker().ask_file())
+    session.addAction("Import patient CT…").triggered.connect(lambda: _open_ct_import(w))
     session.addAction("Finish procedure…").triggered.connect(w.request_finish)
+    show = session.addAction("Show the debrief")
+    show.setShortcut(QKeySequence("Ctrl+D"))
+    show.triggered.connect(w.show_debrief)
+    session.addAction("Monitors and final images").triggered.connect(w.show_monitors)
     session.addSeparator()
     session.addAction("Quit").triggered.connect(w.close)
     proc = w.menuBar().addMenu("&Procedure")
     w.qactions: dict[str, QAction] = {}
     for cid, key, text in SHORTCUTS:
-        if cid not in handlers or cid == "shortcuts":
+        if cid not in handlers or cid in ("shortcuts", "user_guide", "show_debrief"):
             continue
         act = QAction(text, w)
         if cid != "fluoro":
@@ -76,3 +90,8 @@ def build_menus(w) -> None:
     act.setShortcut(QKeySequence("F1"))
     act.triggered.connect(w.show_shortcuts)
     w.qactions["shortcuts"] = act
+    guide = help_menu.addAction("User guide")
+    guide.setShortcut(QKeySequence("Shift+F1"))
+    guide.triggered.connect(w.show_user_guide)
+    w.qactions["user_guide"] = guide
+    w.qactions["show_debrief"] = show

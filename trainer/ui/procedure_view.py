@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
+from trainer.core.scoring.tip_zone import tip_zone
 from trainer.core.xray.geometry import Pose
 
 __all__ = ["TrocarView", "CementView", "ProcedureView", "build_view", "build_patient", "debrief_cuts"]
@@ -24,6 +25,9 @@ class TrocarView:
     tissue: str
     tip_mm: tuple
     direction: tuple
+    #: the zone in words and its colour level (:func:`trainer.core.scoring.tip_zone.tip_zone`)
+    zone: str = ""
+    zone_level: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,12 +65,13 @@ class ProcedureView:
 
 def build_view(p) -> ProcedureView:
     """Read procedure ``p`` into a :class:`ProcedureView` (where the procedure lives)."""
-    from trainer.core.procedure.state import view_of
-
     tr = p.trocar
-    trocar = None if tr is None else TrocarView(tr.side, int(tr.gauge), float(tr.depth_mm), float(tr.length_mm),
-                                                str(tr.tissue), tuple(float(v) for v in tr.tip_mm),
-                                                tuple(float(v) for v in tr.direction))
+    trocar = None
+    if tr is not None:
+        zone = tip_zone(p.patient.landmarks, tr.tip_mm, tr.tissue)
+        trocar = TrocarView(tr.side, int(tr.gauge), float(tr.depth_mm), float(tr.length_mm),
+                            str(tr.tissue), tuple(float(v) for v in tr.tip_mm),
+                            tuple(float(v) for v in tr.direction), zone.text, zone.level)
     c = p.cement
     windows, product = _product_windows(getattr(p.scenario, "cement_product", "default"),
                                         tuple(sorted((getattr(p.scenario, "cement_overrides", None) or {}).items())))
@@ -81,7 +86,7 @@ def build_view(p) -> ProcedureView:
     decisions = dict(p.decisions)
     d = p.dose
     return ProcedureView(t_s=float(p.t_s), stage=str(p.phase), shots=int(d.shots), fluoro_s=float(d.fluoro_s),
-                         dap_gycm2=float(d.dap_gycm2), pose=p.pose, view=view_of(p.pose),
+                         dap_gycm2=float(d.dap_gycm2), pose=p.pose, view=p.view,
                          biplane=bool(p.biplane), trocar=trocar, cement=cement,
                          decisions=decisions, finished=bool(p.finished), images=dict(p.last_images),
                          n_actions=int(p.accepted_count))
@@ -90,7 +95,7 @@ def build_view(p) -> ProcedureView:
 @functools.lru_cache(maxsize=16)
 def _product_windows(product: str, overrides: tuple) -> tuple[dict, str]:
     """Phase boundaries (min after mixing) and title of a scenario's cement product."""
-    from trainer.core.procedure.cement.rheology import Rheology, get_product
+    from trainer.core.scenario.rheology import Rheology, get_product
 
     ov = dict(overrides)
     temperature_c = ov.pop("temperature_c", None)
@@ -103,7 +108,7 @@ def build_patient(scenario, progress):
 
     ``progress(fraction, text)`` is called as the core reports (CT slices, labelling).
     """
-    from trainer.core.procedure.machine import patient_for
+    from trainer.core.scenario.build import patient_for
 
     what = "Reading the patient CT" if getattr(scenario, "ct", None) is not None else "Building the patient"
     progress(0.02, f"{what}…")
@@ -124,8 +129,7 @@ def debrief_cuts(procedure):
     c = procedure.cement
     if c is not None and c.injected_ml > 0:
         cement_kji = c.deposit().ijk
-        flat = c.flow.occupied()
-        leak_kji = c.domain.grid_kji(flat[~c.domain.in_body[flat]])   # the model's own leak voxels
+        leak_kji = c.leak_voxels_kji()          # the voxels the leak table books (canal/foramen by site)
     if tr is None:
         return reveal_slices(procedure.patient, None, None, None, cement_kji, leak_kji)
     return reveal_slices(procedure.patient, tr.skin_mm, tr.direction, tr.tip_mm, cement_kji, leak_kji)

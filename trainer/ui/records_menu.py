@@ -9,12 +9,17 @@ key and secret for ``vptrainer lrs push`` live in the same QSettings group.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QMessageBox, QWidget)
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QMessageBox, QWidget
 
 from trainer.core.errors import VPTrainerError
-from trainer.core.records.store import default_store_path
+from trainer.core.records.attempts import attempt_from_assessment
+from trainer.core.records.store import default_store_path, open_store
+from trainer.ui.cohort_window import CohortWindow
+from trainer.ui.progress_window import ProgressWindow
 
 __all__ = ["store_path", "lrs_settings", "record_finished_session", "add_records_menu", "RecordsSettingsDialog"]
 
@@ -32,9 +37,6 @@ def lrs_settings(settings) -> dict:
 
 def record_finished_session(session_path, report_json: dict, path) -> tuple[int, bool]:
     """Record a finished session (the report the core produced) in the store at ``path``."""
-    from trainer.core.records.attempts import attempt_from_assessment
-    from trainer.core.records.store import open_store
-
     with open(session_path, encoding="utf-8") as f:
         header = json.loads(f.readline())
     attempt = attempt_from_assessment(session_path, header, report_json, complete=True)
@@ -84,13 +86,9 @@ def _open(w, kind: str):
         return None
     try:
         if kind == "progress":
-            from trainer.ui.progress_window import ProgressWindow
-
             trainee = getattr(w, "trainee_name", None)
             win = ProgressWindow(path, trainee)
         else:
-            from trainer.ui.cohort_window import CohortWindow
-
             win = CohortWindow(path)
     except VPTrainerError as exc:
         QMessageBox.warning(w, "Records", str(exc))
@@ -106,8 +104,42 @@ def add_records_menu(w) -> None:
     menu.addAction("My progress…").triggered.connect(lambda: _open(w, "progress"))
     menu.addAction("Cohort (instructor)…").triggered.connect(lambda: _open(w, "cohort"))
     menu.addSeparator()
+    menu.addAction("Send records to the LRS now").triggered.connect(lambda: push_in_background(w))
     menu.addAction("Records settings…").triggered.connect(lambda: RecordsSettingsDialog(w.settings, w).exec())
     w.records_menu = menu
+
+
+class _PushDone(QObject):
+    done = Signal(str)
+
+
+def push_in_background(w) -> threading.Thread | None:
+    """Send the queued xAPI statements to the LRS of the Records settings, off the GUI thread;
+    the outcome goes to the status bar (statements that cannot be sent stay queued)."""
+    cfg = lrs_settings(w.settings)
+    if not cfg["endpoint"]:
+        w.status.note("No LRS endpoint set (Records > Records settings…)", error=True)
+        return None
+    path = store_path(w.settings)
+    w._lrs_signal = sig = _PushDone()
+    sig.done.connect(lambda text: w.status.note(text, error=text.startswith("LRS:")))
+
+    def job():
+        from trainer.core.records.lrs import LrsClient, push
+        from trainer.core.records.store import open_store
+
+        try:
+            with open_store(path) as st:
+                r = push(st, LrsClient(cfg["endpoint"], cfg["key"], cfg["secret"]))
+            text = (f"LRS: {r.error}; {r.pending} statement(s) still queued" if r.error else
+                    f"Sent {r.sent} statement(s) to the LRS ({r.already_there} already there, {r.pending} queued)")
+        except (OSError, VPTrainerError) as exc:
+            text = f"LRS: {exc}"
+        sig.done.emit(text)
+
+    t = threading.Thread(target=job, name="lrs-push", daemon=True)
+    t.start()
+    return t
 
 
 def record_on_finish(w, report_json: dict) -> str:

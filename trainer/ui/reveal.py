@@ -160,7 +160,8 @@ def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, cement_kji=None, 
     if trocar_skin_mm is not None:
         path = axial_px(np.stack([np.asarray(trocar_skin_mm, float), centre]))
     rgb, path = _crop(rgb, inside, path)
-    axial = RevealSlice(rgb, step_mm, path, f"Axial at z = {centre[2]:+.1f} mm (through the tip)",
+    where = "through the tip" if tip_mm is not None else "through the body centre, no trocar"
+    axial = RevealSlice(rgb, step_mm, path, f"Axial at z = {centre[2]:+.1f} mm ({where})",
                         {"top": "A", "bottom": "P", "left": "R", "right": "L"}, leak_px, cem_px)
 
     # sagittal along the path: cols anterior-most first, rows superior first
@@ -188,6 +189,7 @@ def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, cement_kji=None, 
     if trocar_skin_mm is not None:
         path2 = sag_px(np.stack([np.asarray(trocar_skin_mm, float), centre]))
     rgb2, path2 = _crop(rgb2, inside2, path2)
-    sag = RevealSlice(rgb2, step_mm, path2, "Sagittal along the trocar path",
+    sag = RevealSlice(rgb2, step_mm, path2, "Sagittal along the trocar path" if trocar_dir is not None
+                      else "Mid-sagittal through the body centre (no trocar)",
                       {"top": "S", "bottom": "I", "left": "A", "right": "P"}, leak2, cem2)
     return axial, sag

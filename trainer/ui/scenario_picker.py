@@ -12,9 +12,22 @@ import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QPushButton, QSplitter, QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
+from trainer import SCENARIOS_DIR
 from trainer.core.errors import VPTrainerError
 from trainer.core.scenario.loader import DEFAULT_SCENARIO, builtin_ids, load_scenario
 
@@ -36,6 +49,22 @@ def describe(scenario) -> str:
             f"</table><h3>Learning objectives</h3><ul>{objectives}</ul>")
 
 
+def _file_key(ref) -> str:
+    """One key per scenario whatever the spelling: a built-in id, or the resolved path of a file
+    (a built-in file opened from disk is the built-in)."""
+    ref = str(ref)
+    p = Path(ref)
+    if p.suffix.lower() == ".toml" or p.exists():
+        try:
+            p = p.resolve()
+        except OSError:
+            return ref
+        if p.parent == SCENARIOS_DIR.resolve():
+            return p.stem
+        return str(p)
+    return ref
+
+
 class ScenarioPicker(QDialog):
     scenarioChosen = Signal(object)
 
@@ -52,7 +81,8 @@ class ScenarioPicker(QDialog):
         self.list.currentItemChanged.connect(self._show_current)
         self.list.itemDoubleClicked.connect(lambda _: self._start())
         open_file = QPushButton("Open scenario file…")
-        open_file.clicked.connect(self._ask_file)
+        open_file.clicked.connect(self.ask_file)
+        self.file_dialog: QFileDialog | None = None
         open_folder = QPushButton("Open folder…")
         open_folder.clicked.connect(self._ask_folder)
         buttons = QDialogButtonBox()
@@ -84,33 +114,56 @@ class ScenarioPicker(QDialog):
 
     # ------------------------------------------------------------ entries
     def _add(self, ref) -> QListWidgetItem:
+        """Load ``ref`` into its row: a file already listed is reloaded in place (a fixed file
+        loses its red entry), a built-in file selects the built-in row."""
+        key = _file_key(ref)
+        item = self._row_for(key)
         try:
             sc = load_scenario(ref)
-            text = f"{sc.anatomy.level} · {sc.title}\n   {sc.difficulty}"
-            item = QListWidgetItem(text)
-            item.setData(Qt.ItemDataRole.UserRole, sc)
-            item.setToolTip(str(sc.path))
+            # "L1 fracture, ..." needs no "L1 · " in front of it
+            level = sc.anatomy.level
+            title = sc.title if str(sc.title).startswith(str(level)) else f"{level} · {sc.title}"
+            text, data, tip, colour = f"{title}\n   {sc.difficulty}", sc, str(sc.path), None
         except VPTrainerError as exc:
-            item = QListWidgetItem(f"⚠ {Path(str(ref)).name}: invalid")
-            item.setData(Qt.ItemDataRole.UserRole, exc)
-            item.setForeground(Qt.GlobalColor.red)
-        self.list.addItem(item)
+            first = str(exc).splitlines()[0] if str(exc) else "invalid"
+            text = f"⚠ {Path(str(ref)).name}: invalid"
+            data, tip, colour = exc, first, Qt.GlobalColor.red
+        if item is None:
+            item = QListWidgetItem()
+            self.list.addItem(item)
+        item.setText(text)
+        item.setData(Qt.ItemDataRole.UserRole, data)
+        item.setData(Qt.ItemDataRole.UserRole + 1, key)
+        item.setToolTip(tip)
+        if colour is None:
+            item.setData(Qt.ItemDataRole.ForegroundRole, None)
+        else:
+            item.setForeground(colour)
+        if self.list.currentItem() is item:
+            self._show_current(item)
         return item
 
+    def _row_for(self, key: str) -> QListWidgetItem | None:
+        for i in range(self.list.count()):
+            if self.list.item(i).data(Qt.ItemDataRole.UserRole + 1) == key:
+                return self.list.item(i)
+        return None
+
     def add_scenario_file(self, path) -> None:
-        """Add a TOML file to the list and select it."""
+        """Add a TOML file to the list (or reload its row) and select it."""
         item = self._add(str(path))
         self.list.setCurrentItem(item)
+        self._show_current(item)
 
     def add_folder(self, folder) -> int:
-        """Add every ``*.toml`` of ``folder``; return how many were added."""
+        """Add (or reload) every ``*.toml`` of ``folder``; return how many there are."""
         files = sorted(Path(folder).glob("*.toml"))
         for f in files:
             self._add(str(f))
         if self.settings is not None:
             self.settings.last_scenario_folder = str(folder)
         if files:
-            self.list.setCurrentRow(self.list.count() - len(files))
+            self.list.setCurrentItem(self._row_for(_file_key(files[0])))
         return len(files)
 
     def select(self, ref: str) -> bool:
@@ -137,7 +190,10 @@ class ScenarioPicker(QDialog):
             return
         sc = item.data(Qt.ItemDataRole.UserRole)
         if isinstance(sc, Exception):
-            self.details.setHtml(f"<h2>This file is not a valid scenario</h2><pre>{html.escape(str(sc))}</pre>")
+            lines = "".join(f"<p style='margin:4px 0'>{html.escape(line)}</p>" for line in str(sc).splitlines())
+            self.details.setHtml("<h2>This file is not a valid scenario</h2>"
+                                 "<p style='color:#9ab'>Fix the file, then open it again: its entry is reloaded.</p>"
+                                 f"<div style='color:#ff9090; font-family: monospace'>{lines}</div>")
             self.start_button.setEnabled(False)
         else:
             self.details.setHtml(describe(sc))
@@ -151,16 +207,30 @@ class ScenarioPicker(QDialog):
         self.accept()
 
     def _folder_hint(self) -> str:
-        return self.settings.last_scenario_folder if self.settings is not None else ""
+        """The folder the open dialogs start in: the last scenario folder used, else the built-in
+        scenarios (never the sessions folder)."""
+        last = self.settings.last_scenario_folder if self.settings is not None else ""
+        return last if last and Path(last).is_dir() else str(SCENARIOS_DIR)
 
-    def _ask_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open scenario", self._folder_hint(), "Scenarios (*.toml)")
+    def ask_file(self) -> QFileDialog:
+        """A non-modal file dialog for a scenario file (kept in :attr:`file_dialog`)."""
+        dlg = QFileDialog(self, "Open scenario", self._folder_hint(), "Scenarios (*.toml)")
+        dlg.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dlg.fileSelected.connect(self._file_chosen)
+        self.file_dialog = dlg
+        dlg.open()
+        return dlg
+
+    def _file_chosen(self, path: str) -> None:
         if path:
             if self.settings is not None:
                 self.settings.last_scenario_folder = str(Path(path).parent)
             self.add_scenario_file(path)
 
     def _ask_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open scenario folder", self._folder_hint())
-        if folder:
-            self.add_folder(folder)
+        dlg = QFileDialog(self, "Open scenario folder", self._folder_hint())
+        dlg.setFileMode(QFileDialog.FileMode.Directory)
+        dlg.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        dlg.fileSelected.connect(lambda folder: folder and self.add_folder(folder))
+        self.file_dialog = dlg
+        dlg.open()

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from trainer.ui.core_process import CoreClient, CoreCrash
 from trainer.ui.procedure_view import CementView, ProcedureView, TrocarView
@@ -34,6 +34,10 @@ def new_session_path(session_dir: Path, scenario_id: str) -> Path:
         n += 1
         path = session_dir / f"{scenario_id}-{stamp}-{n}.jsonl"
     return path
+
+
+#: delay (ms) before SciPy is imported off the GUI thread: after the window and picker are shown
+WARMUP_DELAY_MS = 1500
 
 
 @dataclass(frozen=True)
@@ -89,8 +93,10 @@ class Controller(QObject):
         self.view: ProcedureView | None = None
         self.report = None
         self._callbacks: dict = {}
-        # the monitors' display module pulls in SciPy (~0.5 s): import it off the GUI thread now
-        self.runner.submit("warmup", lambda _p, _progress: __import__("trainer.core.xray.display"))
+        # the monitors' display module pulls in SciPy (~0.5 s): import it off the GUI thread, once
+        # the window is up (an import on a worker thread still holds the GIL, so not during launch)
+        QTimer.singleShot(WARMUP_DELAY_MS, lambda: self.runner.submit(
+            "warmup", lambda _p, _progress: __import__("trainer.core.xray.display")))
 
     @property
     def busy(self) -> bool:

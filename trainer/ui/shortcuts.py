@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QTextBrowser, QVBoxLayout, QWidget
 
 __all__ = ["SHORTCUTS", "HOLD_FLUORO_KEY", "ShortcutsDialog", "shortcuts_html"]
 
@@ -31,6 +31,8 @@ SHORTCUTS: tuple[tuple[str, str, str], ...] = (
     ("wait", "W", "Let 30 s of simulated time pass"),
     ("finish", "Ctrl+Return", "Finish the procedure and see the debrief"),
     ("shortcuts", "F1", "This list"),
+    ("user_guide", "Shift+F1", "The user guide"),
+    ("show_debrief", "Ctrl+D", "After finishing: the debrief (or back from the final images)"),
 )
 
 HOLD_FLUORO_KEY = "F"
@@ -52,7 +54,9 @@ class ShortcutsDialog(QDialog):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
+        self.setObjectName("shortcutsDialog")
         lay = QVBoxLayout(self)
-        label = QLabel(shortcuts_html())
-        label.setWordWrap(True)
-        lay.addWidget(label)
+        self.browser = QTextBrowser()          # scrolls, so no line is ever clipped
+        self.browser.setHtml(shortcuts_html())
+        lay.addWidget(self.browser)
+        self.resize(620, 720)

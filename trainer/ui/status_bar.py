@@ -43,7 +43,10 @@ class StatusBar(QStatusBar):
             values = {"stage": "No session", "time": "t —", "shots": "shots —", "fluoro": "fluoro —",
                       "dap": "DAP —"}
         else:
-            values = {"stage": STAGE_TEXT.get(view.stage, view.stage),
+            stage = view.stage
+            if stage == "checklist" and view.decisions.get("candidacy") == "proceed":
+                stage = "alignment"             # decided to proceed: the C-arm comes next
+            values = {"stage": STAGE_TEXT.get(stage, stage),
                       "time": f"t {mmss(view.t_s)}",
                       "shots": f"shots {view.shots}",
                       "fluoro": f"fluoro {view.fluoro_s:.1f} s",

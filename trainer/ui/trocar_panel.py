@@ -10,8 +10,18 @@ import math
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
-                               QRadioButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 __all__ = ["TrocarPanel", "TISSUE_COLOURS", "trocar_angles_deg", "fixed_lines"]
 
@@ -26,6 +36,11 @@ TISSUE_COLOURS = {
     "outside": "#ff8040", "air": "#888888", "adjacent vertebra": "#ff8040", "rib": "#ff8040",
     "lung": "#ff5050",
 }
+
+
+#: colour of the tip-zone words by level: green at the target, calm yellow on the way, red only for danger
+ZONE_COLOURS = {"target": "#60d060", "near": "#a8d860", "on the way": "#e0c060", "caution": "#ff8040",
+                "danger": "#ff5050"}
 
 
 def fixed_lines(label: QLabel, lines: int) -> None:
@@ -79,7 +94,9 @@ class TrocarPanel(QGroupBox):
         self.entry_label = QLabel("Click the AP image over the pedicle to pick the entry.")
         fixed_lines(self.entry_label, 3)
         self.place_button = QPushButton("Place trocar  (P)")
-        self.place_button.setToolTip("Put the trocar tip on the skin on the line through the picked entry")
+        self.place_button.setToolTip("Put the trocar tip on the skin on the line through the picked entry  [P]")
+        self.left_radio.setToolTip("Trocar through the patient's left pedicle (on the left of the AP image)")
+        self.right_radio.setToolTip("Trocar through the patient's right pedicle (on the right of the AP image)")
         self.place_button.setEnabled(False)
         self.place_button.clicked.connect(self.placeRequested)
 
@@ -112,6 +129,9 @@ class TrocarPanel(QGroupBox):
                                                      ("out_fine", "Withdraw {f}  (⇧Z)", -1, True))):
             b = QPushButton()
             b.setProperty("template", text)
+            shortcut = text[text.index("(") + 1:text.index(")")].replace("⇧", "Shift+")
+            b.setToolTip(("Advance" if sign > 0 else "Withdraw") + f" the trocar one {'fine' if fine else 'coarse'} "
+                         f"step along its axis  [{shortcut}]")
             b.clicked.connect(lambda _=False, sign=sign, fine=fine: self.advanceRequested.emit(
                 sign * (self.fine_mm if fine else self.coarse_mm)))
             adv.addWidget(b, i // 2, i % 2)
@@ -215,8 +235,13 @@ class TrocarPanel(QGroupBox):
         self.entry_label.setText("Trocar in. To re-place it, withdraw it fully (Z) first.")
         self.depth_label.setText(f"{trocar.side} · {trocar.gauge} G · depth {trocar.depth_mm:.1f} mm")
         name = str(trocar.tissue).replace("_", " ")
-        colour = TISSUE_COLOURS.get(name, "#e0e0e0")
-        self.tissue_label.setText(f"tip in: {name}")
+        zone = getattr(trocar, "zone", "")
+        if zone:                          # the core's words for the zone (trainer.core.scoring.tip_zone)
+            colour = ZONE_COLOURS.get(getattr(trocar, "zone_level", ""), "#e0e0e0")
+            self.tissue_label.setText(f"tip: {zone}")
+        else:
+            colour = TISSUE_COLOURS.get(name, "#e0e0e0")
+            self.tissue_label.setText(f"tip in: {name}")
         sheet = f"color: {colour};"
         if self.tissue_label.styleSheet() != sheet:
             self.tissue_label.setStyleSheet(sheet)

@@ -14,6 +14,16 @@ from trainer.core.procedure.cement import CementModel
 from trainer.core.xray.geometry import AP, LATERAL, Pose
 
 
+def _model(patient, seed, veins_open=True, cracks=False, product="default"):
+    """A model of ``patient`` from the first seed at or after ``seed`` whose bone has open veins
+    (or not) and no fracture micro-cracks (or some): a precondition on the bone, not on the outcome."""
+    for s in range(seed, seed + 200):
+        m = CementModel(patient, product, np.random.default_rng(s))
+        if all(m.flow.veins_open.values()) == veins_open and bool(m.flow.cracks.size) == cracks:
+            return m
+    raise AssertionError("no such bone in 200 seeds")
+
+
 def _inject(m, total_ml, tip=TIP, t0=360.0, step=0.25, dt=10.0):
     res = []
     for s in range(int(round(total_ml / step))):
@@ -22,7 +32,7 @@ def _inject(m, total_ml, tip=TIP, t0=360.0, step=0.25, dt=10.0):
 
 
 def test_refusals_change_nothing(phantom):
-    m = CementModel(phantom, "default", np.random.default_rng(1))
+    m = _model(phantom, 1)
     ok, why = m.can_inject(0.0, TIP)
     assert not ok and "not been mixed" in why
     r = m.inject(0.5, TIP, 0.0)
@@ -61,7 +71,7 @@ def test_mixing_twice_is_refused_until_the_batch_has_set(mixed):
 
 
 def test_volume_is_conserved_and_the_deposit_holds_exactly_the_injected_cement(phantom):
-    m = CementModel(phantom, "default", np.random.default_rng(3))
+    m = _model(phantom, 3)
     m.mix(0.0)
     _inject(m, 4.0, tip=(0.0, 4.0, 0.0), t0=20.0, dt=5.0)   # runny, by the vein: leaks
     assert m.leaked_ml > 0
@@ -98,8 +108,8 @@ def _spread_mm(m, tip):
 
 def test_runny_cement_fingers_paste_fills_compactly(phantom):
     tip = (0.0, -6.0, -4.0)
-    runny = CementModel(phantom, "default", np.random.default_rng(4))
-    paste = CementModel(phantom, "default", np.random.default_rng(4))
+    runny = _model(phantom, 4)
+    paste = _model(phantom, 4)
     runny.mix(0.0)
     paste.mix(0.0)
     runny.inject(1.0, tip, 30.0)               # 0.5 min after mixing
@@ -112,7 +122,7 @@ def test_runny_cement_fingers_paste_fills_compactly(phantom):
 
 def test_paste_spreads_further_superior_inferior_than_anterior_posterior(phantom):
     tip = (0.0, -2.0, 0.0)
-    m = CementModel(phantom, "default", np.random.default_rng(8))
+    m = _model(phantom, 8)
     m.mix(0.0)
     m.inject(0.8, tip, 9 * 60.0)               # stiff paste: the front follows the permeability ellipsoid
     xyz, _ = _spread_mm(m, tip)
@@ -121,17 +131,17 @@ def test_paste_spreads_further_superior_inferior_than_anterior_posterior(phantom
 
 
 def test_intact_cortex_holds_cement_defects_let_it_out(phantom, phantom_defects):
-    m = CementModel(phantom, "default", np.random.default_rng(2))
+    m = _model(phantom, 2)
     m.mix(0.0)
     _inject(m, 3.0, tip=(0.0, -12.0, 0.0), t0=300.0)  # against the anterior wall
     assert not any(lk.type in ("C", "paravertebral", "D", "canal") for lk in m.leaks)
 
-    pwd = CementModel(phantom_defects["posterior_wall_defect"], "default", np.random.default_rng(2))
+    pwd = _model(phantom_defects["posterior_wall_defect"], 2)
     pwd.mix(0.0)
     _inject(pwd, 2.0, tip=(4.0, 11.0, -4.0), t0=300.0)
     assert "canal" in {lk.type for lk in pwd.leaks}
 
-    crack = CementModel(phantom_defects["endplate_crack"], "default", np.random.default_rng(2))
+    crack = _model(phantom_defects["endplate_crack"], 2)
     crack.mix(0.0)
     _inject(crack, 2.0, tip=(0.0, -6.0, 9.0), t0=300.0)
     disc = [lk for lk in crack.leaks if lk.type == "D"]
@@ -146,13 +156,13 @@ def test_cleft_fills_preferentially(phantom_defects):
     dep = m.deposit()
     lab = p.volume.labels[dep.ijk[:, 0], dep.ijk[:, 1], dep.ijk[:, 2]]
     cleft_share = float(np.mean(lab == Label.CLEFT))
-    cleft_vol_share = float((p.volume.labels == Label.CLEFT).sum()) / max(1, int(((p.volume.labels == Label.CANCELLOUS)
-                                                                                 | (p.volume.labels == Label.CLEFT)).sum()))
+    marrow = (p.volume.labels == Label.CANCELLOUS) | (p.volume.labels == Label.CLEFT)
+    cleft_vol_share = float((p.volume.labels == Label.CLEFT).sum()) / max(1, int(marrow.sum()))
     assert cleft_share > 5 * cleft_vol_share
 
 
 def test_runny_venous_leak_leaves_the_vertebra_and_is_a_pe_risk(phantom):
-    m = CementModel(phantom, "default", np.random.default_rng(9))
+    m = _model(phantom, 9)
     m.mix(0.0)
     res = _inject(m, 3.0, tip=(0.0, 4.0, 0.0), t0=20.0, dt=5.0)   # runny, next to the basivertebral vein
     b = [lk for lk in m.leaks if lk.type == "B"]
@@ -162,19 +172,20 @@ def test_runny_venous_leak_leaves_the_vertebra_and_is_a_pe_risk(phantom):
 
 
 def test_b_leaks_hide_on_the_lateral_but_show_on_the_ap(phantom):
-    m = CementModel(phantom, "default", np.random.default_rng(9))
+    m = _model(phantom, 9)
     m.mix(0.0)
     _inject(m, 3.0, tip=(0.0, 4.0, 0.0), t0=20.0, dt=5.0)
-    b = next(lk for lk in m.leaks if lk.type == "B")
+    # the largest leak that came down the basivertebral vein (at the wall, or on into the canal)
+    b = max((lk for lk in m.leaks if "B" in lk.kinds), key=lambda lk: lk.volume_ml)
     lim = m.config["leaks"]["visible_min_ml"]
-    assert lim["lateral"]["B"] > lim["ap"]["B"]
+    assert lim["lateral"][b.type] > lim["ap"][b.type] and b.volume_ml >= lim["ap"][b.type]
     seen_lat = m.mark_visible(pose=LATERAL)
-    expect_lat = b.volume_ml >= lim["lateral"]["B"]
-    assert any(lk.type == "B" for lk in seen_lat) == expect_lat
+    expect_lat = b.volume_ml >= lim["lateral"][b.type]
+    assert any(lk.region == b.region for lk in seen_lat) == expect_lat
     seen_ap = m.mark_visible("ap")
-    b2 = next(lk for lk in m.leaks if lk.type == "B")
+    b2 = next(lk for lk in m.leaks if lk.region == b.region)
     assert b2.visible and "ap" in b2.seen_on
-    assert any(lk.type == "B" for lk in seen_ap) != expect_lat      # newly seen only once
+    assert any(lk.region == b.region for lk in seen_ap) != expect_lat      # newly seen only once
     assert m.mark_visible("ap") == []
 
 
@@ -187,7 +198,7 @@ def test_view_of_pose_decides_leak_visibility_views():
 
 def test_withdrawing_the_tip_moves_the_cement_posteriorly(phantom):
     def run(withdraw):
-        m = CementModel(phantom, "default", np.random.default_rng(7))
+        m = _model(phantom, 7)
         m.mix(0.0)
         for s in range(12):
             y = -9.0 + (withdraw * s / 11.0)
@@ -200,7 +211,7 @@ def test_withdrawing_the_tip_moves_the_cement_posteriorly(phantom):
 
 
 def test_a_second_mass_grows_at_a_distant_tip(phantom):
-    m = CementModel(phantom, "default", np.random.default_rng(12))
+    m = _model(phantom, 12)
     m.mix(0.0)
     m.inject(0.5, (-10.0, -6.0, 0.0), 400.0)
     m.inject(0.5, (10.0, -6.0, 0.0), 410.0)      # other side, not touching the first mass
@@ -211,7 +222,7 @@ def test_a_second_mass_grows_at_a_distant_tip(phantom):
 
 
 def test_geometry_read_outs(phantom):
-    m = CementModel(phantom, "default", np.random.default_rng(13))
+    m = _model(phantom, 13)
     assert m.posterior_extent_fraction is None and m.fill_fraction == 0.0
     m.mix(0.0)
     _inject(m, 6.0, tip=(0.0, -4.0, 0.0), t0=330.0, step=0.5)
@@ -222,7 +233,7 @@ def test_geometry_read_outs(phantom):
 
 
 def test_heat_scales_with_volume_and_reaches_the_canal_only_when_cement_is_near_it(phantom):
-    m = CementModel(phantom, "default", np.random.default_rng(14))
+    m = _model(phantom, 14)
     assert m.peak_temperature_c == pytest.approx(37.0)
     m.mix(0.0)
     _inject(m, 1.0, tip=(0.0, -9.0, 0.0))
@@ -231,14 +242,14 @@ def test_heat_scales_with_volume_and_reaches_the_canal_only_when_cement_is_near_
     assert 37.0 < t1 < m.peak_temperature_c < 90.0
     assert m.canal_wall_temperature_c <= 43.0          # cement kept anterior (FACTS 3.5)
     assert not m.thermal_risk
-    post = CementModel(phantom, "default", np.random.default_rng(14))
+    post = _model(phantom, 14)
     post.mix(0.0)
     _inject(post, 3.0, tip=(0.0, 12.0, 0.0))
     assert post.canal_wall_temperature_c > 45.0 and post.thermal_risk and post.snapshot()["thermal_risk"]
 
 
 def test_seven_millilitres_are_flagged_once(phantom):
-    m = CementModel(phantom, "default", np.random.default_rng(15))
+    m = _model(phantom, 15)
     m.mix(0.0)
     res = _inject(m, 7.0, tip=(0.0, -4.0, 0.0), t0=330.0, step=0.5, dt=15.0)
     flagged = [n for n, r in enumerate(res) if "overfill" in r.flags]
@@ -268,11 +279,12 @@ def test_any_sequence_of_pushes_conserves_volume(phantom, pushes, start_min, see
     assert abs(m.injected_ml - m.in_body_ml - m.leaked_ml) < 1e-6
     dep = m.deposit()
     vox = phantom.volume.grid.voxel_volume_mm3
-    assert float(dep.fraction.astype(np.float64).sum()) * vox / 1000.0 == pytest.approx(m.injected_ml, rel=1e-5, abs=1e-9)
+    deposited_ml = float(dep.fraction.astype(np.float64).sum()) * vox / 1000.0
+    assert deposited_ml == pytest.approx(m.injected_ml, rel=1e-5, abs=1e-9)
 
 
 def test_a_nutrient_channel_left_short_of_its_vein_is_joined(phantom):
-    assert CementModel(phantom, "default", np.random.default_rng(0)).domain.bridged_voxels == 0
+    assert _model(phantom, 0).domain.bridged_voxels == 0
     gap = make_phantom()
     lab = gap.volume.labels
     x = gap.volume.grid.axis_mm("x")

@@ -1,7 +1,7 @@
 """Tissue labels of a patient CT, derived from its HU and the target's landmarks.
 
 A CT scenario gives the target level and a few landmarks in the CT's own patient
-coordinates (body centre, pedicle centres, endplate heights).  :func:`patient_from_ct`
+coordinates (body centre, pedicle centres, endplate heights).  :func:`~trainer.core.anatomy.ct_patient.patient_from_ct`
 turns the HU volume into a :class:`~trainer.core.anatomy.patient.Patient` like the
 synthetic one: coordinates re-centred on the body centre, a fine volume around the target
 (isotropic voxels, labelled), a coarse context volume for the renderer (empty inside the
@@ -15,8 +15,8 @@ How the labels are derived (fine volume; ``T`` = :data:`CORTEX_HU`)
    The posterior wall is sealed along the measured posterior wall line between the
    pedicles (basivertebral foramen, posterior wall defects).
 2. *Bone*: per axial slice, the thickened cortex with its holes filled (marrow inside every
-   cortical ring), shrunk back by the same disc.  The canal is the hole found at the canal centre (midline, at the pedicle
-   centres' depth) and is removed from the bone.
+   cortical ring), shrunk back by the same disc.  The canal is the hole found at the canal
+   centre (midline, at the pedicle centres' depth) and is removed from the bone.
 3. *Vertebral body*: bone in front of the posterior wall line (measured off the midline from
    the HU profile; concave by :data:`POSTERIOR_BOW_MM` towards the sides), no wider than the
    body measured through its centre (ribs touch the bodies at thoracic levels), in the
@@ -49,16 +49,19 @@ labelled.  The derivation is checked on synthetic patients, whose true labels ar
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from scipy import ndimage as ndi
 
+from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
+from trainer.core.anatomy.ct_voxels import SAGITTAL as _SAGITTAL
+from trainer.core.anatomy.ct_voxels import axes
+from trainer.core.anatomy.ct_voxels import disc as _disc
+from trainer.core.anatomy.ct_voxels import run_bounds as _run_bounds
+from trainer.core.anatomy.ct_voxels import run_length as _run
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.anatomy.labels import Label
-from trainer.core.anatomy.patient import Patient
 
-__all__ = ["CORTEX_HU", "patient_from_ct", "patient_from_scenario_ct", "derive_labels", "recentre"]
+__all__ = ["CORTEX_HU", "cortex_threshold", "derive_labels", "ray_fraction", "recentre"]
 
 CORTEX_HU = 400.0          #: cortex threshold (cortex 1000-1500 HU, blurred in clinical CT; FACTS.md 1.5)
 CLOSING_MM = 1.5           #: cortex thickened by this much before filling: gaps up to 3 mm are bridged
@@ -67,24 +70,11 @@ PEDICLE_FLARE = (1.1, 1.0)  #: tube semi-axes at the isthmus / measured half wid
 FLARE_PER_8MM = (0.45, 0.08)  #: relative widening (width, height) per (distance from the isthmus / 8 mm)^2
 SEAL_FRACTION = 0.7          #: the posterior wall is sealed over this fraction of the half-heights
 CONTEXT_VOXEL_MM = 2.0
-
-
-def _disc(r_vox: float) -> np.ndarray:
-    n = int(np.ceil(r_vox))
-    yy, xx = np.mgrid[-n:n + 1, -n:n + 1]
-    return (xx * xx + yy * yy <= r_vox * r_vox + 1e-9)[None]
-
-
-#: 4-connectivity inside an axial slice, nothing across slices (for per-slice fills and labels)
-_PLANE = np.zeros((3, 3, 3), bool)
-_PLANE[1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
-#: the same in sagittal planes (y, z connected, nothing across x)
-_SAGITTAL = np.zeros((3, 3, 3), bool)
-_SAGITTAL[:, :, 1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
+ENDPLATE_MARGIN_MM = 2.5     #: real (osteoporotic) CTs: the body keeps within this of the endplate landmarks
 
 
 def _axes(grid: Grid):
-    return grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
+    return axes(grid)
 
 
 def recentre(volume: Volume, centre_mm) -> Volume:
@@ -115,29 +105,6 @@ def _resample(volume: Volume, lo, hi, voxel_mm: float) -> Volume:
             coords = np.stack([np.full_like(jj, kk), jj, ii])
             hu[k] = np.rint(ndi.map_coordinates(volume.hu, coords, order=1, mode="constant", cval=-1000))
     return Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=grid, meta=dict(volume.meta))
-
-
-def _run_bounds(mask_1d: np.ndarray, i: int, reach: int = 4):
-    """(first, last) index of the run of True through ``i``, or through the nearest True
-    within ``reach`` voxels; None if there is none."""
-    if not mask_1d[i]:
-        near = [j for j in range(max(0, i - reach), min(mask_1d.size, i + reach + 1)) if mask_1d[j]]
-        if not near:
-            return None
-        i = min(near, key=lambda j: abs(j - i))
-    lo = i
-    while lo > 0 and mask_1d[lo - 1]:
-        lo -= 1
-    hi = i
-    while hi + 1 < mask_1d.size and mask_1d[hi + 1]:
-        hi += 1
-    return lo, hi
-
-
-def _run(mask_1d: np.ndarray, i: int) -> int:
-    """Length (voxels) of the run of True through (or next to) index ``i``; 0 if none."""
-    b = _run_bounds(mask_1d, i)
-    return 0 if b is None else b[1] - b[0] + 1
 
 
 def _wall_y(hu, grid: Grid, z_list, x_list, direction: float, cortex_hu: float = CORTEX_HU) -> float:
@@ -219,7 +186,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
     # lateral wall opens in the axial plane
     filled_thick = ndi.binary_fill_holes(thick | seal, structure=_PLANE)
     wall = pw + POSTERIOR_BOW_MM * (X / a_est) ** 2 + 0.25 * sp
-    front = (Y <= wall) & np.ones(hu.shape[:1], bool)[:, None, None]
+    front = (wall >= Y) & np.ones(hu.shape[:1], bool)[:, None, None]
     filled_thick |= ndi.binary_fill_holes(thick | seal, structure=_SAGITTAL) & front
     # the canal: the hole found at the canal centre in each slice
     canal_y = 0.5 * (pl[1] + pr[1])
@@ -238,6 +205,11 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
     margin_z = 0.5 * (sup - inf) + 2.0
     keep = ((np.abs(X) <= half_w + 1.5) & ((z >= inf - margin_z) & (z <= sup + margin_z))[:, None, None])
     body = _body(bone & front & keep, cortex, x, y, z)
+    if cortex_hu < CORTEX_HU:
+        # osteoporotic cortex: thin endplates at the patient's threshold do not stop the span search
+        # (measured on real CTs: the body ran 10-30 mm into the disc), so the body keeps within
+        # ENDPLATE_MARGIN_MM of the endplate landmarks
+        body &= ((z >= inf - ENDPLATE_MARGIN_MM) & (z <= sup + ENDPLATE_MARGIN_MM))[:, None, None]
     measured["body_half_width_mm"] = float(half_w)
     labels = np.zeros(hu.shape, np.uint8)
     n = max(1, int(round(1.0 / sp)))
@@ -247,7 +219,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
     measured.update({"posterior_wall_y_mm": pw, "anterior_wall_y_mm": aw, "pedicles": {}})
     behind = bone & ~body & ~front
     # the pedicle base includes the posterior wall cortex it grows out of
-    base = ((body & ~core) | (bone & front & ~body)) & (Y >= pw - 3.0)
+    base = ((body & ~core) | (bone & front & ~body)) & (pw - 3.0 <= Y)
     for side, c in (("left", pl), ("right", pr)):
         ped, info = _pedicle(behind, base, g, c, pw, side)
         labels[ped] = Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT
@@ -374,8 +346,8 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     x, y, z = _axes(g)
     Z, Y, X = z[:, None, None], y[None, :, None], x[None, None, :]
     free = labels == 0
-    near_z = (Z >= min(pl[2], pr[2]) - 18.0) & (Z <= max(pl[2], pr[2]) + 12.0)
-    labels[bone & free & near_z & (Y > pw)] = Label.POSTERIOR_ELEMENTS
+    near_z = (min(pl[2], pr[2]) - 18.0 <= Z) & (max(pl[2], pr[2]) + 12.0 >= Z)
+    labels[bone & free & near_z & (pw < Y)] = Label.POSTERIOR_ELEMENTS
     labels[bone & (labels == 0)] = Label.ADJACENT_VERTEBRA
     soft = labels == 0
     labels[soft & (hu < -900)] = Label.AIR
@@ -383,7 +355,8 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     labels[soft & (hu >= -400) & (hu < -30)] = Label.FAT
     labels[soft & (hu >= -30)] = Label.MUSCLE
     outline = ndi.binary_fill_holes(hu > -400, structure=_PLANE)
-    skin = outline & ~ndi.binary_erosion(outline, structure=_PLANE, iterations=max(1, int(round(2.0 / g.spacing_mm[0]))))
+    skin_voxels = max(1, int(round(2.0 / g.spacing_mm[0])))
+    skin = outline & ~ndi.binary_erosion(outline, structure=_PLANE, iterations=skin_voxels)
     labels[skin & soft] = Label.SKIN
     cx_half = 0.5 * abs(pl[0] - pr[0]) - 0.25 * (measured["pedicles"]["left"]["width_mm"]
                                                   + measured["pedicles"]["right"]["width_mm"])
@@ -407,18 +380,3 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
         n12 = int(round(12.0 / g.spacing_mm[2]))
         disc = foot[None] & (((zi > top_k) & (zi <= top_k + n12)) | ((zi < bot_k) & (zi >= bot_k - n12)))
         labels[disc & ~bone & (hu > -30) & np.isin(labels, [Label.MUSCLE, Label.FAT])] = Label.DISC
-
-
-def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Callable | None = None,
-                    voxel_mm: float | None = None, source: str = "patient CT") -> Patient:
-    """Label a CT volume and make it a :class:`Patient` (:func:`trainer.core.anatomy.ct_patient.patient_from_ct`)."""
-    from trainer.core.anatomy.ct_patient import patient_from_ct as build
-
-    return build(volume, landmarks, level, progress=progress, voxel_mm=voxel_mm, source=source)
-
-
-def patient_from_scenario_ct(ct, progress: Callable | None = None) -> Patient:
-    """Read and label a scenario's ``[ct]`` series (:mod:`trainer.core.anatomy.ct_patient`)."""
-    from trainer.core.anatomy.ct_patient import patient_from_scenario_ct as build
-
-    return build(ct, progress=progress)

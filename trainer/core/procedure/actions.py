@@ -14,6 +14,8 @@ from typing import Any
 from trainer.core.errors import ActionRefused
 from trainer.core.numbers import number_ok, shown
 from trainer.core.procedure.trocar import DEFAULT_GAUGE, DEFAULT_LENGTH_MM, GAUGES_MM, LENGTH_RANGE_MM
+from trainer.core.scenario.checklist import CHECKLIST_ITEMS
+from trainer.core.xray.dose import PULSE_RATE_HZ  # the one home of the pulse rate (re-exported)
 
 __all__ = ["ACTION_FIELDS", "PULSE_RATE_HZ", "validate", "Durations", "DURATIONS"]
 
@@ -30,8 +32,6 @@ ACTION_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "inject": (("ml",), ()),
     "finish": ((), ()),
 }
-#: Pulsed fluoroscopy rate for continuous runs (FACTS.md 2: 7.5 pulses/s, Ortiz 2006).
-PULSE_RATE_HZ = 7.5
 
 MAX_PULSES = 75           # a 10 s run at 7.5 pulses/s per shot action (the detector's limit)
 MAX_FLUORO_S = 10.0
@@ -130,8 +130,6 @@ def validate(action: Any) -> dict:
         raise ActionRefused(f"{t}: unknown field {extra[0]!r:.40}; allowed fields: {allowed}")
     a: dict = {"type": t}
     if t == "decide":
-        from trainer.core.scenario.checklist import CHECKLIST_ITEMS
-
         item = action["item"]
         if not isinstance(item, str) or item not in CHECKLIST_ITEMS:
             raise ActionRefused(f"decide.item = {item!r:.40} is not allowed; expected one of "

@@ -27,6 +27,7 @@ from trainer.core.xray.geometry import CArmGeometry
 __all__ = ["PULSE_RATE_HZ", "KERMA_PER_PULSE_MGY", "DAP_PER_PULSE_GYCM2", "REFERENCE_KVP",
            "ShotDose", "DoseTotals", "shot_dose"]
 
+#: Pulsed fluoroscopy rate (FACTS.md 2 and 5.2: 7.5 pulses/s, Ortiz 2006); the one home of this number.
 PULSE_RATE_HZ = 7.5
 REFERENCE_KVP = 80.0
 KERMA_PER_PULSE_MGY = 0.045      # 45 uGy (FACTS.md 5.2 derived band 40-135 uGy)
@@ -68,7 +69,7 @@ class DoseTotals:
     dap_gycm2: float = 0.0
     entrance_kerma_mgy: float = 0.0
 
-    def add(self, shot: ShotDose) -> "DoseTotals":
+    def add(self, shot: ShotDose) -> DoseTotals:
         """Accumulate one shot (returns self)."""
         self.shots += 1
         self.pulses += int(shot.pulses)

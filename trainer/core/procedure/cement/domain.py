@@ -10,7 +10,8 @@ patient, so models of the same patient share one (see :func:`domain_for`).
 from __future__ import annotations
 
 import contextlib
-
+import enum
+import math
 import weakref
 
 import numpy as np
@@ -20,13 +21,53 @@ from trainer.core.anatomy.labels import Label
 from trainer.core.errors import ParameterError
 from trainer.core.procedure.distance import LazyDistance, boundary_voxels, exact_spacing
 
-__all__ = ["CementDomain", "domain_for", "WALL", "CANC", "CLEFT", "BVEIN", "SVEIN", "DISC", "CANAL",
-           "FORAMEN", "SOFT", "CLASS_NAMES", "LEAK_TYPES"]
+__all__ = ["CementDomain", "FlowClass", "domain_for", "crop_to_body", "classify_labels", "body_envelope",
+           "trabecular_porosity", "WALL", "CANC", "CLEFT", "BVEIN", "SVEIN", "DISC", "CANAL", "FORAMEN", "SOFT",
+           "CLASS_NAMES", "LEAK_TYPES", "LEAK_TABLE", "NEURAL_TYPES"]
 
-WALL, CANC, CLEFT, BVEIN, SVEIN, DISC, CANAL, FORAMEN, SOFT = range(9)
+
+class FlowClass(enum.IntEnum):
+    """What a crop voxel is to the cement (the flow and the leak bookkeeping)."""
+
+    WALL = 0            #: never fills: cortex, pedicles, posterior elements, other bone, air, lung
+    CANC = 1            #: cancellous bone (holds cement in its pores)
+    CLEFT = 2           #: intravertebral cleft
+    BVEIN = 3           #: basivertebral vein
+    SVEIN = 4           #: segmental vein (and its nutrient channel)
+    DISC = 5
+    CANAL = 6           #: spinal canal (epidural space)
+    FORAMEN = 7         #: neural foramen
+    SOFT = 8            #: muscle, fat, soft tissue
+
+
+WALL, CANC, CLEFT, BVEIN, SVEIN, DISC, CANAL, FORAMEN, SOFT = (int(c) for c in FlowClass)
 CLASS_NAMES = ("wall", "cancellous", "cleft", "basivertebral_vein", "segmental_vein", "disc", "canal",
                "foramen", "soft")
 LEAK_TYPES = ("B", "S", "C", "D", "canal", "foramen", "paravertebral")
+#: Leak types that put cement where the cord or a root runs (FACTS 4: critical).
+NEURAL_TYPES = ("canal", "foramen")
+_FACES = ("anterior", "posterior", "left lateral", "right lateral", "superior", "inferior")
+#: (type, region, route) of every leak code.  The type says where the cement is; the route
+#: ('B' basivertebral, 'S' segmental, None) the venous path it took.  Codes 0-19 are where
+#: extra-osseous cement can be without a route; 20-25 are canal and foramen reached through
+#: a vein (a venous leak that ends in the canal is a canal leak and a venous one).
+LEAK_TABLE = (
+    [("B", "basivertebral vein at the posterior wall", "B"),
+     ("S", "right segmental vein", "S"), ("S", "left segmental vein", "S"),
+     ("D", "inferior disc", None), ("D", "superior disc", None),
+     ("canal", "epidural space", None),
+     ("foramen", "right foramen", None), ("foramen", "left foramen", None)]
+    + [("C", f"{f} cortex", None) for f in _FACES]
+    + [("paravertebral", f"{f} paravertebral", None) for f in _FACES]
+    + [("canal", "epidural space via the basivertebral vein", "B"),
+       ("canal", "epidural space via a segmental vein", "S"),
+       ("foramen", "right foramen via the basivertebral vein", "B"),
+       ("foramen", "left foramen via the basivertebral vein", "B"),
+       ("foramen", "right foramen via a segmental vein", "S"),
+       ("foramen", "left foramen via a segmental vein", "S")])
+_CODE_B, _CODE_S_RIGHT, _CODE_CANAL, _CODE_FORAMEN_RIGHT = 0, 1, 5, 6
+_CODE_CANAL_VIA = {"B": 20, "S": 21}
+_CODE_FORAMEN_VIA = {"B": 22, "S": 24}     # + 1 for the left foramen
 
 _LABEL_CLASS = {Label.CANCELLOUS: CANC, Label.CLEFT: CLEFT, Label.BASIVERTEBRAL_VEIN: BVEIN,
                 Label.SEGMENTAL_VEIN: SVEIN, Label.DISC: DISC, Label.CANAL: CANAL,
@@ -40,6 +81,95 @@ def _between(mask: np.ndarray, axis: int) -> np.ndarray:
     fwd = np.maximum.accumulate(mask, axis=axis)
     back = np.flip(np.maximum.accumulate(np.flip(mask, axis=axis), axis=axis), axis=axis)
     return fwd & back
+
+
+def _body_mask(labels: np.ndarray) -> np.ndarray:
+    return np.isin(labels, np.array([int(v) for v in _BODY_LABELS], dtype=labels.dtype))
+
+
+def crop_to_body(labels: np.ndarray, hu: np.ndarray, spacing_zyx_mm, margin_mm: float):
+    """Crop the label and HU volumes to the body's bounding box plus ``margin_mm``, with a 1-voxel border.
+
+    Parameters
+    ----------
+    labels, hu : ndarray (nz, ny, nx)
+        The patient's fine label and HU volumes.
+    spacing_zyx_mm : sequence of 3 float
+        Voxel size along (z, y, x) in mm.
+    margin_mm : float
+        Margin around the body kept in the crop (mm).
+
+    Returns
+    -------
+    lo : ndarray int (3,)
+        Fine-grid ``(k, j, i)`` of crop voxel ``(0, 0, 0)`` (the border voxel).
+    sub_labels, sub_hu : ndarray
+        The crop with a one-voxel ``AIR`` / 0 HU border (the border keeps neighbour
+        offsets of interior voxels inside the array).
+    """
+    body = _body_mask(labels)
+    if not body.any():
+        raise ParameterError("patient.volume.labels", "no vertebral body",
+                             "a fine volume containing BODY_CORTEX/CANCELLOUS voxels")
+    nz_, = np.nonzero(body.any(axis=(1, 2)))
+    ny_, = np.nonzero(body.any(axis=(0, 2)))
+    nx_, = np.nonzero(body.any(axis=(0, 1)))
+    m = np.ceil(margin_mm / np.asarray(spacing_zyx_mm, float)).astype(int)
+    lo = np.maximum(np.array([nz_[0], ny_[0], nx_[0]]) - m, 0)
+    hi = np.minimum(np.array([nz_[-1], ny_[-1], nx_[-1]]) + m + 1, np.array(labels.shape))
+    box = (slice(lo[0], hi[0]), slice(lo[1], hi[1]), slice(lo[2], hi[2]))
+    sub = np.pad(labels[box], 1, constant_values=int(Label.AIR))
+    sub_hu = np.pad(hu[box], 1, constant_values=0)
+    return lo - 1, sub, sub_hu
+
+
+def classify_labels(sub_labels: np.ndarray) -> np.ndarray:
+    """Flow class (uint8 :class:`FlowClass`) of every crop voxel; the outer layer is ``WALL``."""
+    lut = np.zeros(256, np.uint8)
+    for lab, c in _LABEL_CLASS.items():
+        lut[int(lab)] = c
+    cls = lut[sub_labels]
+    cls[[0, -1], :, :] = WALL
+    cls[:, [0, -1], :] = WALL
+    cls[:, :, [0, -1]] = WALL
+    return cls
+
+
+def body_envelope(sub_labels: np.ndarray) -> np.ndarray:
+    """Voxels in the body or enclosed by it along at least two of the three axes (bool, crop shape).
+
+    The basivertebral foramen and the vein exits in the wall count as inside.
+    """
+    bmask = _body_mask(sub_labels)
+    votes = sum(_between(bmask, a).astype(np.uint8) for a in range(3))
+    return bmask | (votes >= 2)
+
+
+def body_volume_ml(patient, margin_mm: float = 8.0) -> float:
+    """Volume of the target vertebral body (mL): the body and what it encloses (:func:`body_envelope`).
+
+    The one definition of the body volume: the cement model's fill fraction and the
+    debrief's fill percentage both divide by it.
+    """
+    grid = patient.volume.grid
+    dx, dy, dz = grid.spacing_mm
+    _, sub, _ = crop_to_body(patient.volume.labels, patient.volume.hu, (dz, dy, dx), margin_mm)
+    return envelope_volume_ml(body_envelope(sub), dx * dy * dz)
+
+
+def envelope_volume_ml(envelope: np.ndarray, voxel_mm3: float) -> float:
+    """mL of a boolean body envelope of voxels of ``voxel_mm3``."""
+    return float(envelope.sum()) * float(voxel_mm3) / 1000.0
+
+
+def trabecular_porosity(cls_flat: np.ndarray, hu_flat: np.ndarray, flow_cfg: dict) -> np.ndarray:
+    """Fraction of each voxel cement can fill: ``1 - BV/TV`` in cancellous bone, 1 elsewhere.
+
+    ``BV/TV = bvtv_at_0hu + bvtv_per_hu * HU`` (HU clipped to 0-600), capped at ``bvtv_max``.
+    """
+    hu = np.clip(np.asarray(hu_flat, np.float64), 0.0, 600.0)
+    bvtv = np.clip(flow_cfg["bvtv_at_0hu"] + flow_cfg["bvtv_per_hu"] * hu, 0.0, flow_cfg["bvtv_max"])
+    return np.where(cls_flat == CANC, 1.0 - bvtv, 1.0)
 
 
 class CementDomain:
@@ -56,18 +186,22 @@ class CementDomain:
     Attributes
     ----------
     lo : ndarray (3,)
-        Fine-grid index ``(k, j, i)`` of crop voxel ``(1, 1, 1)`` (the crop has a one-voxel
+        Fine-grid index ``(k, j, i)`` of crop voxel ``(0, 0, 0)`` (the crop has a one-voxel
         wall border that keeps neighbour offsets inside the array).
     shape : tuple
         Crop shape ``(nz, ny, nx)`` including the border.
     cls : ndarray uint8 (N,)
-        Flow class per flat crop voxel (``WALL`` ... ``SOFT``).
+        :class:`FlowClass` per flat crop voxel.
     in_body : ndarray bool (N,)
         Cement here counts as inside the vertebral body.
+    in_canal : ndarray bool (N,)
+        Inside the canal outline (the canal, and the basivertebral vein where it was
+        painted into the canal): cement here is a canal leak whatever path it took.
     capacity_mm3 : ndarray float64 (N,)
         Volume of cement the voxel holds when full (pore space; 1 voxel outside bone).
     leak_code : per-voxel int16 field (N,)
-        Index into :attr:`leak_table` for extra-osseous voxels, -1 inside the body.
+        Index into :data:`LEAK_TABLE` of where extra-osseous cement is (codes 0-19), -1
+        inside the body and in walls.
     dist_outside_mm, dist_canal_mm : per-voxel float32 fields (N,)
         Distance to the body envelope and to the canal (mm).
     far : per-voxel bool field (N,)
@@ -78,66 +212,38 @@ class CementDomain:
     """
 
     def __init__(self, patient, config: dict, margin_mm: float = 8.0):
-        vol = patient.volume
-        grid = vol.grid
+        grid = patient.volume.grid
         self.grid = grid
-        lm = patient.landmarks
-        self.landmarks = lm
-        labels = vol.labels
-        body = np.isin(labels, np.array([int(v) for v in _BODY_LABELS], dtype=labels.dtype))
-        if not body.any():
-            raise ParameterError("patient.volume.labels", "no vertebral body",
-                                 "a fine volume containing BODY_CORTEX/CANCELLOUS voxels")
-        nz_, = np.nonzero(body.any(axis=(1, 2)))
-        ny_, = np.nonzero(body.any(axis=(0, 2)))
-        nx_, = np.nonzero(body.any(axis=(0, 1)))
+        self.landmarks = patient.landmarks
         dx, dy, dz = grid.spacing_mm
-        m = np.ceil(margin_mm / np.array([dz, dy, dx])).astype(int)
-        lo = np.maximum(np.array([nz_[0], ny_[0], nx_[0]]) - m, 0)
-        hi = np.minimum(np.array([nz_[-1], ny_[-1], nx_[-1]]) + m + 1, np.array(grid.shape))
-        sub = labels[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
-        sub_hu = vol.hu[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
-        sub = np.pad(sub, 1, constant_values=int(Label.AIR))   # wall border (class WALL below)
-        sub_hu = np.pad(sub_hu, 1, constant_values=0)
-        self.lo = lo - 1
+        sampling = (dz, dy, dx)
+        self.lo, sub, sub_hu = crop_to_body(patient.volume.labels, patient.volume.hu, sampling, margin_mm)
         self.shape = sub.shape
         nz, ny, nx = self.shape
         self.strides = (ny * nx, nx, 1)
         self.spacing_mm = (float(dx), float(dy), float(dz))
         self.voxel_mm3 = float(dx * dy * dz)
+        org = np.asarray(grid.origin_mm, float)      # patient mm of each crop axis
+        self.x_mm = org[0] + dx * (self.lo[2] + np.arange(nx))
+        self.y_mm = org[1] + dy * (self.lo[1] + np.arange(ny))
+        self.z_mm = org[2] + dz * (self.lo[0] + np.arange(nz))
 
-        lut = np.zeros(256, np.uint8)
-        for lab, c in _LABEL_CLASS.items():
-            lut[int(lab)] = c
-        cls = lut[sub]
-        cls[[0, -1], :, :] = WALL
-        cls[:, [0, -1], :] = WALL
-        cls[:, :, [0, -1]] = WALL
-
-        # Body envelope: voxels enclosed by the body along at least two of the three axes,
-        # so the basivertebral foramen and the vein exits in the wall count as inside.
-        bmask = np.isin(sub, np.array([int(v) for v in _BODY_LABELS], dtype=sub.dtype))
-        votes = sum(_between(bmask, a).astype(np.uint8) for a in range(3))
-        envelope = bmask | (votes >= 2)
+        cls = classify_labels(sub)
+        envelope = body_envelope(sub)
         self.envelope = envelope.ravel()
-        self.body_volume_ml = float(envelope.sum()) * self.voxel_mm3 / 1000.0
-        self.bridged_voxels = _join_nutrient_channels(cls, envelope, (dz, dy, dx))
+        self.body_volume_ml = envelope_volume_ml(envelope, self.voxel_mm3)     # = body_volume_ml(patient)
+        self.bridged_voxels = _join_nutrient_channels(cls, envelope, sampling)
         self.cls = cls.ravel()
+        self.b_zone = self._basivertebral_exit(cls, envelope, float(config["leaks"]["b_exit_zone_mm"]))
         inside_cls = np.isin(self.cls, np.array([CANC, CLEFT, BVEIN, SVEIN], np.uint8))
-        self.in_body = self.envelope & inside_cls
-
-        # Pore capacity: cancellous bone holds cement only in its marrow space.
-        fl = config["flow"]
-        hu = np.clip(sub_hu.ravel().astype(np.float64), 0.0, 600.0)
-        bvtv = np.clip(fl["bvtv_at_0hu"] + fl["bvtv_per_hu"] * hu, 0.0, fl["bvtv_max"])
-        porosity = np.where(self.cls == CANC, 1.0 - bvtv, 1.0)
-        self.porosity = porosity
-        self.capacity_mm3 = porosity * self.voxel_mm3
+        self.in_body = self.envelope & inside_cls & ~self.b_zone
+        self.in_canal = (self.cls == CANAL) | ((self.cls == BVEIN) & ~self.envelope)
+        self.porosity = trabecular_porosity(self.cls, sub_hu.ravel(), config["flow"])
+        self.capacity_mm3 = self.porosity * self.voxel_mm3
 
         # Distances (mm) outside the envelope and to the canal, the far-field flag and the
         # leak codes are needed only where cement goes: evaluated per voxel on first access
         # (the same numbers as whole-crop distance transforms; see _PerVoxel, LazyDistance).
-        sampling = (dz, dy, dx)
         self._pe_distance_mm = float(config["leaks"]["pe_distance_mm"])
         self._cortical_zone_mm = float(config["leaks"]["cortical_zone_mm"])
         self._d_out = LazyDistance(envelope, sampling)
@@ -153,18 +259,54 @@ class CementDomain:
             self.dist_canal_mm = _PerVoxel(cls.size, np.float32, lambda f: np.full(f.size, np.inf, np.float32))
         self.far = _PerVoxel(cls.size, bool, self._far_of)
 
-        # Patient mm of each crop axis.
-        org = np.asarray(grid.origin_mm, float)
-        self.x_mm = org[0] + dx * (self.lo[2] + np.arange(nx))
-        self.y_mm = org[1] + dy * (self.lo[1] + np.arange(ny))
-        self.z_mm = org[2] + dz * (self.lo[0] + np.arange(nz))
-
         # Endplate columns: the top and bottom interior voxel of every (j, i) column.
         interior = np.isin(cls, np.array([CANC, CLEFT], np.uint8)) & envelope
         has = interior.any(axis=0)
         self.col_top = np.where(has, nz - 1 - np.argmax(interior[::-1], axis=0), -1)
         self.col_bottom = np.where(has, np.argmax(interior, axis=0), nz + 1)
-        self._build_leak_codes(config)
+        self.leak_table = LEAK_TABLE
+        self.leak_code = _PerVoxel(self.cls.size, np.int16, self._leak_code_of)
+        self.endplate_sites, self.wall_sites = self._crack_sites(cls, envelope)
+        self.x_left = self.x_mm >= float(self.landmarks.body_centre_mm[0])
+
+    def _crack_sites(self, cls: np.ndarray, envelope: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Flat indices of body cortex next to a disc (endplate) and next to soft tissue (outer wall).
+
+        Where an osteoporotic fracture's micro-cracks may open (see :meth:`crack_voxels`).
+        """
+        cortex = (cls == WALL) & envelope
+        s0, s1, _ = self.strides
+        flat_cls = cls.ravel()
+        idx = np.flatnonzero(cortex.ravel())
+        idx = idx[(idx > s0 + s1 + 1) & (idx < cls.size - s0 - s1 - 1)]
+        by_disc = np.zeros(idx.size, bool)
+        by_soft = np.zeros(idx.size, bool)
+        for o in (1, -1, s1, -s1, s0, -s0):
+            by_disc |= flat_cls[idx + o] == DISC
+            by_soft |= flat_cls[idx + o] == SOFT
+        return idx[by_disc], idx[by_soft & ~by_disc]
+
+    def crack_voxels(self, centre: int, radius_mm: float) -> np.ndarray:
+        """Body-cortex voxels within ``radius_mm`` of crop voxel ``centre`` (a micro-crack through the cortex)."""
+        dx, dy, dz = self.spacing_mm
+        r = [int(math.ceil(radius_mm / h)) for h in (dz, dy, dx)]
+        k0, j0, i0 = np.unravel_index(centre, self.shape)
+        ks, js, is_ = np.mgrid[-r[0]:r[0] + 1, -r[1]:r[1] + 1, -r[2]:r[2] + 1]
+        near = (ks * dz) ** 2 + (js * dy) ** 2 + (is_ * dx) ** 2 <= radius_mm ** 2
+        k, j, i = k0 + ks[near], j0 + js[near], i0 + is_[near]
+        ok = (k >= 1) & (k < self.shape[0] - 1) & (j >= 1) & (j < self.shape[1] - 1) & (i >= 1) & (i < self.shape[2] - 1)
+        f = k[ok] * self.strides[0] + j[ok] * self.strides[1] + i[ok]
+        return f[(self.cls[f] == WALL) & self.envelope[f]]
+
+    def _basivertebral_exit(self, cls: np.ndarray, envelope: np.ndarray, zone_mm: float) -> np.ndarray:
+        """Basivertebral vein within ``zone_mm`` of the posterior wall, inside the envelope (flat bool).
+
+        Cement that has run down the vein to its exit through the posterior cortex is a
+        type B leak (FACTS 4, Yeom 2003), even before it reaches the canal.
+        """
+        y_wall = float(self.landmarks.posterior_wall_y_mm)
+        near_wall = (self.y_mm >= y_wall - zone_mm)[None, :, None]
+        return ((cls == BVEIN) & envelope & near_wall).ravel()
 
     # -- per-voxel fields (evaluated on demand) ---------------------------------------
     def _dist_canal_all(self) -> np.ndarray:
@@ -190,12 +332,7 @@ class CementDomain:
         if self._dist_canal is not None or not exact_spacing(sampling):
             m = float(self.dist_canal_mm[flat].min())
             return m if m < below else np.inf
-        if self._canal_tree is None:
-            from scipy.spatial import cKDTree
-
-            pts = np.argwhere(boundary_voxels(self._canal)) * sampling
-            self._canal_tree = (cKDTree(pts), pts.min(axis=0), pts.max(axis=0))
-        tree, lo, hi = self._canal_tree
+        tree, lo, hi = self._canal_kdtree()
         p = np.stack(np.unravel_index(flat, self.shape), axis=-1) * sampling
         inside = self._canal.ravel()[flat]
         if inside.any():
@@ -209,6 +346,35 @@ class CementDomain:
         m = float(np.float32(d.min()))
         return m if m < below else np.inf
 
+    def dist_canal_within_mm(self, flat, limit_mm: float) -> np.ndarray:
+        """Distance (mm, float64) of each voxel to the canal, ``inf`` beyond ``limit_mm``.
+
+        A k-d tree query bounded by ``limit_mm`` (exact for voxels within it), so the whole
+        distance transform is not needed for the heat estimate of every push.
+        """
+        flat = np.asarray(flat, np.int64).ravel()
+        if flat.size == 0 or self._canal is None:
+            return np.full(flat.size, np.inf)
+        dx, dy, dz = self.spacing_mm
+        sampling = np.array([dz, dy, dx])
+        if self._dist_canal is not None or not exact_spacing(sampling):
+            d = self.dist_canal_mm[flat].astype(np.float64)
+            return np.where(d <= limit_mm, d, np.inf)
+        tree = self._canal_kdtree()[0]
+        p = np.stack(np.unravel_index(flat, self.shape), axis=-1) * sampling
+        d = tree.query(p, distance_upper_bound=float(limit_mm))[0]
+        d[self._canal.ravel()[flat]] = 0.0
+        return d
+
+    def _canal_kdtree(self):
+        if self._canal_tree is None:
+            from scipy.spatial import cKDTree
+
+            dx, dy, dz = self.spacing_mm
+            pts = np.argwhere(boundary_voxels(self._canal)) * np.array([dz, dy, dx])
+            self._canal_tree = (cKDTree(pts), pts.min(axis=0), pts.max(axis=0))
+        return self._canal_tree
+
     def _edge_of(self, flat: np.ndarray) -> np.ndarray:
         """Voxels on the crop's outermost interior layer (next to the wall border)."""
         k, j, i = np.unravel_index(flat, self.shape)
@@ -220,25 +386,8 @@ class CementDomain:
         return (self.dist_outside_mm[flat] >= self._pe_distance_mm) | self._edge_of(flat)
 
     # -- leak classification --------------------------------------------------------
-    def _build_leak_codes(self, config):
-        lm = self.landmarks
-        cx = float(lm.body_centre_mm[0])
-        faces = ("anterior", "posterior", "left lateral", "right lateral", "superior", "inferior")
-        names = [("B", "basivertebral vein / epidural plexus"),
-                 ("S", "right segmental vein"), ("S", "left segmental vein"),
-                 ("D", "inferior disc"), ("D", "superior disc"),
-                 ("canal", "epidural space"),
-                 ("foramen", "right foramen"), ("foramen", "left foramen")]
-        names += [("C", f"{f} cortex") for f in faces]
-        names += [("paravertebral", f"{f} paravertebral") for f in faces]
-        self.leak_code = _PerVoxel(self.cls.size, np.int16, self._leak_code_of)
-        self.leak_table = names
-        self.b_code = 0
-        self.s_codes = (1, 2)                      # right, left
-        self.x_left = self.x_mm >= cx
-
     def _leak_code_of(self, flat: np.ndarray) -> np.ndarray:
-        """Index into :attr:`leak_table` of extra-osseous voxels, -1 inside the body and in walls."""
+        """Index into :data:`LEAK_TABLE` of where cement in these voxels is; -1 inside the body and in walls."""
         lm = self.landmarks
         cx, cy, cz = (float(v) for v in lm.body_centre_mm)
         code = np.full(flat.size, -1, np.int16)
@@ -257,17 +406,46 @@ class CementDomain:
         cls = self.cls[out]
         near = self.dist_outside_mm[out] <= self._cortical_zone_mm
         soft = np.isin(cls, np.array([SOFT, CANC, CLEFT], np.uint8))
-        # (type, region) of every outside voxel as a small integer key
         key = np.full(out.size, -1, np.int32)
-        key[cls == BVEIN] = 0
-        key[cls == SVEIN] = 1 + left[cls == SVEIN]
+        key[cls == BVEIN] = _CODE_B
+        key[cls == SVEIN] = _CODE_S_RIGHT + left[cls == SVEIN]
         key[cls == DISC] = 3 + (z[cls == DISC] > 0)
-        key[cls == CANAL] = 5
-        key[cls == FORAMEN] = 6 + left[cls == FORAMEN]
+        key[cls == FORAMEN] = _CODE_FORAMEN_RIGHT + left[cls == FORAMEN]
         key[soft & near] = 8 + face[soft & near]
         key[soft & ~near] = 14 + face[soft & ~near]
+        key[self.in_canal[out]] = _CODE_CANAL            # the canal outline wins over the vein it came by
         code[sel] = key
         return code
+
+    def leak_code_with_route(self, flat: np.ndarray, route: np.ndarray) -> np.ndarray:
+        """Leak codes of extra-osseous voxels given the venous route the cement took.
+
+        Cement in the canal or a foramen is a canal/foramen leak whatever path it took
+        (through a vein: the ``via`` codes); elsewhere cement that came through a vein
+        keeps the vein's type (B, or S on the side where it is).
+
+        Parameters
+        ----------
+        flat : ndarray int (M,)
+            Extra-osseous crop voxels.
+        route : ndarray uint8 (M,)
+            :class:`~.flow.Route` of each voxel.
+        """
+        codes = self.leak_code[flat].astype(np.int64)
+        canal = codes == _CODE_CANAL
+        foramen = (codes == _CODE_FORAMEN_RIGHT) | (codes == _CODE_FORAMEN_RIGHT + 1)
+        neural = canal | foramen
+        for r, name in ((1, "B"), (2, "S")):
+            via = route == r
+            codes[via & canal] = _CODE_CANAL_VIA[name]
+            fv = via & foramen
+            codes[fv] = _CODE_FORAMEN_VIA[name] + (codes[fv] - _CODE_FORAMEN_RIGHT)
+            rest = via & ~neural
+            if name == "B":
+                codes[rest] = _CODE_B
+            else:
+                codes[rest] = _CODE_S_RIGHT + self.x_left[flat[rest] % self.shape[2]]
+        return codes
 
     # -- coordinates ----------------------------------------------------------------
     def flat_of_mm(self, xyz_mm) -> int | None:

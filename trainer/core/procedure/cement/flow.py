@@ -17,6 +17,7 @@ paste (large lambda) grows a compact, nearly ellipsoidal mass around the tip.  W
 
 from __future__ import annotations
 
+import enum
 import heapq
 import math
 from array import array
@@ -24,10 +25,39 @@ from array import array
 import numpy as np
 from scipy import ndimage
 
-from trainer.core.procedure.cement.domain import (BVEIN, CANAL, CANC, CLASS_NAMES, CLEFT, DISC, FORAMEN,
-                                                  SOFT, SVEIN, WALL, CementDomain)
+from trainer.core.procedure.cement.domain import (
+    BVEIN,
+    CANAL,
+    CANC,
+    CLASS_NAMES,
+    CLEFT,
+    DISC,
+    FORAMEN,
+    SOFT,
+    SVEIN,
+    WALL,
+    CementDomain,
+)
 
-__all__ = ["FlowField", "StepResult"]
+__all__ = ["FlowField", "StepResult", "VoxelState", "Route"]
+
+
+class VoxelState(enum.IntEnum):
+    """Where a crop voxel stands in the invasion (one byte per voxel in :attr:`FlowField.state`)."""
+
+    OPEN = 0            #: not yet reached
+    FRONT = 1           #: on the front (in the heap, or set aside with another mass)
+    FILLED = 2          #: holds cement (the last one of a push may be partly full)
+    BLOCKED = 3         #: wall: never fills
+
+
+class Route(enum.IntEnum):
+    """The venous system cement reached a voxel through (:attr:`FlowField.route`)."""
+
+    NONE = 0
+    BASIVERTEBRAL = 1
+    SEGMENTAL = 2
+
 
 _N_CLASSES = len(CLASS_NAMES)
 _BODY_GROUP = _N_CLASSES          # "from" group of any voxel inside the body
@@ -104,17 +134,28 @@ class FlowField:
         for c in (BVEIN, SVEIN):
             s = float(self.class_cfg[c].get("patency_sigma", 0.0))
             self.patency[c] = math.exp(s * float(rng.standard_normal()))
-        # route: 1 = cement reached this voxel through the basivertebral vein, 2 = a segmental vein
-        # (veins inside the body carry it too: cement in a vein stays in the venous system)
+            if rng.random() < float(self.class_cfg[c].get("closed_p", 0.0)):
+                self.patency[c] = math.inf          # this vein system does not drain the body
+        self.veins_open = {"B": math.isfinite(self.patency[BVEIN]), "S": math.isfinite(self.patency[SVEIN])}
+        # the venous system cement reaches each voxel through (veins inside the body carry it
+        # too: cement in a vein stays in the venous system)
         route = np.zeros(n, np.uint8)
-        route[domain.cls == BVEIN] = 1
-        route[domain.cls == SVEIN] = 2
+        route[domain.cls == BVEIN] = Route.BASIVERTEBRAL
+        route[domain.cls == SVEIN] = Route.SEGMENTAL
         self.route = bytearray(route.tobytes())
-        self.inb = bytes(domain.in_body.astype(np.uint8).tobytes())
-        veins = (domain.cls == BVEIN) | (domain.cls == SVEIN)
-        self.group = bytearray(np.where(domain.in_body & ~veins, _BODY_GROUP, domain.cls).astype(np.uint8).tobytes())
-        self.cls = bytes(domain.cls.tobytes())
-        self.state = bytearray(np.where(domain.cls == WALL, 3, 0).astype(np.uint8).tobytes())
+        #: cortex voxels this bone's fracture micro-cracks open (cement there is in the body)
+        self.cracks = self._open_cracks(flow_cfg.get("cracks", {}), rng)
+        cls = domain.cls.copy()
+        cls[self.cracks] = CANC
+        in_body = domain.in_body.copy()
+        in_body[self.cracks] = True
+        self.in_body = in_body
+        self.inb = bytes(in_body.astype(np.uint8).tobytes())
+        veins = (cls == BVEIN) | (cls == SVEIN)
+        self.group = bytearray(np.where(in_body & ~veins, _BODY_GROUP, cls).astype(np.uint8).tobytes())
+        self.cls = bytes(cls.tobytes())
+        self.state = bytearray(np.where(cls == WALL, VoxelState.BLOCKED, VoxelState.OPEN)
+                               .astype(np.uint8).tobytes())
         self.fill = np.zeros(n, np.float64)
         self.heap: list[tuple[float, int]] = []
         self.partial: int | None = None
@@ -132,6 +173,24 @@ class FlowField:
         self.vent_entry = np.full(n, -1, np.int64)   # the same, as arrays for vectorised re-prioritising
         self.vent_along = np.zeros(n, np.float64)
         self.vein_path_factor = float(flow_cfg["vein_path_factor"])
+
+    def _open_cracks(self, crack_cfg: dict, rng: np.random.Generator) -> np.ndarray:
+        """Micro-cracks of this fractured body: a Poisson number on the endplates and on the outer wall.
+
+        An osteoporotic fracture breaks the cortex in places a CT sees and a radiograph
+        does not; cement that meets a crack can reach the disc (type D) or the soft tissue
+        on the cortex (type C).  Each crack opens the cortex within ``radius_mm`` of a
+        random site.  Returns the flat indices opened (sorted, unique).
+        """
+        dom = self.dom
+        radius = float(crack_cfg.get("radius_mm", 1.0))
+        opened = [np.zeros(0, np.int64)]
+        for sites, key in ((dom.endplate_sites, "endplate_mean"), (dom.wall_sites, "wall_mean")):
+            n = int(rng.poisson(float(crack_cfg.get(key, 0.0))))
+            if n and sites.size:
+                for c in rng.choice(sites, size=n, replace=True):
+                    opened.append(dom.crack_voxels(int(c), radius))
+        return np.unique(np.concatenate(opened))
 
     # -- parameters that depend on viscosity ----------------------------------------
     def lam_per_mm(self, eta_pa_s: float) -> float:
@@ -155,6 +214,7 @@ class FlowField:
             entry = float(cc.get("entry_mm", 0.0))
             if entry:
                 a += lam * entry * r ** float(cc.get("entry_exponent", 0.0)) * self.patency[c]
+                a = min(a, 1e9)                     # a closed vein: never cheaper than anything else
             mult.append(float(cc["mult"]))
             add.append(max(0.0, a))
         return mult, add
@@ -163,13 +223,14 @@ class FlowField:
     def _touches_cement(self, f: int) -> bool:
         st = self.state
         s0, s1, _ = self.dom.strides
-        return st[f] == 2 or any(st[f + o] == 2 for o in (1, -1, s1, -s1, s0, -s0))
+        full = VoxelState.FILLED
+        return st[f] == full or any(st[f + o] == full for o in (1, -1, s1, -s1, s0, -s0))
 
     def _active_mask(self, tip: int) -> np.ndarray | None:
         """Filled voxels connected to ``tip`` (None when all cement is one mass)."""
         if self.clusters <= 1:
             return None
-        filled = np.frombuffer(bytes(self.state), np.uint8).reshape(self.dom.shape) == 2
+        filled = np.frombuffer(bytes(self.state), np.uint8).reshape(self.dom.shape) == VoxelState.FILLED
         lab, _ = ndimage.label(filled)
         lab = lab.ravel()
         s0, s1, _ = self.dom.strides
@@ -180,7 +241,7 @@ class FlowField:
         """Rebuild the heap for a new tip/viscosity; returns frontier entries put aside."""
         if not self.heap:
             return []
-        idx = np.flatnonzero(np.frombuffer(self.state, np.uint8) == 1)
+        idx = np.flatnonzero(np.frombuffer(self.state, np.uint8) == VoxelState.FRONT)
         aside: list[tuple[float, int]] = []
         if active is not None:
             s0, s1, _ = self.dom.strides
@@ -214,37 +275,62 @@ class FlowField:
 
     # -- the step --------------------------------------------------------------------
     def inject(self, volume_mm3: float, tip: int, eta_pa_s: float) -> StepResult:
-        """Push ``volume_mm3`` of cement of viscosity ``eta_pa_s`` out at crop voxel ``tip``."""
-        dom = self.dom
-        s0, s1, _ = dom.strides
+        """Push ``volume_mm3`` of cement of viscosity ``eta_pa_s`` (Pa s) out at crop voxel ``tip``.
+
+        Steps: start a new mass if the tip does not touch cement; re-prioritise the front
+        for the new tip and viscosity (fronts of other masses are set aside); top up the
+        partly filled voxel; invade the cheapest front voxels until the volume is placed.
+        """
         lam = self.lam_per_mm(eta_pa_s)
         mult, add = self.class_terms(eta_pa_s)
         if not self._touches_cement(tip):
             self.clusters += 1
         active = self._active_mask(tip)
         aside = self._reprioritise(tip, lam, mult, add, active)
+        touched: dict[int, float] = {}
+        remaining = self._top_up_partial(float(volume_mm3), active, touched)
+        if self.state[tip] == VoxelState.OPEN:
+            self.state[tip] = VoxelState.FRONT
+            heapq.heappush(self.heap, (-1.0, tip))
+        plexus_mm = float(self.cfg.get("plexus_entry_mm", 0.0)) * max(eta_pa_s, 1e-6) / self._eta_ref
+        remaining, blocked = self._invade(remaining, tip, lam, mult, add, touched, plexus_mm)
+        self.heap.extend(aside)          # kept as front; re-prioritised on the next step
+        flat = np.fromiter(touched.keys(), np.int64, len(touched))
+        added = np.fromiter(touched.values(), np.float64, len(touched))
+        return StepResult(flat, added, float(volume_mm3) - remaining, blocked)
+
+    def _top_up_partial(self, remaining: float, active, touched: dict) -> float:
+        """Fill the partly filled voxel first when it belongs to the mass being fed; returns what is left (mm^3)."""
+        p = self.partial
+        if p is None or not (active is None or active[p]):
+            return remaining
+        cap, fill = self.dom.capacity_mm3, self.fill
+        put = min((1.0 - fill[p]) * cap[p], remaining)
+        touched[p] = put
+        fill[p] += put / cap[p]
+        if fill[p] >= 1.0 - 1e-12:
+            fill[p] = 1.0
+            self.partial = None
+        return remaining - put
+
+    def _invade(self, remaining: float, tip: int, lam: float, mult, add, touched: dict,
+                plexus_mm: float = 0.0) -> tuple[float, bool]:
+        """Fill the cheapest front voxels until ``remaining`` mm^3 is placed; returns (left over, blocked).
+
+        Venous cement entering the canal adds ``plexus_mm`` to its path (the epidural plexus).
+
+        The hot loop of the model (about 2 000 voxels per 0.25 mL): plain Python on
+        bytearrays and a heap, with the venous path length of new venous voxels recorded
+        for :meth:`_priorities`.
+        """
+        dom = self.dom
+        s0, s1, _ = dom.strides
         heap, state, cls, group, noise, route = self.heap, self.state, self.cls, self.group, self.noise, self.route
         vent, inb = self.vent, self.inb
         vstep = self.vein_path_factor * dom.spacing_mm[0]
         tstep = dom.spacing_mm[0]
         cap = dom.capacity_mm3
         fill = self.fill
-        touched: dict[int, float] = {}
-        remaining = float(volume_mm3)
-        # top up the partly filled voxel when it belongs to the mass being fed
-        p = self.partial
-        if p is not None and (active is None or active[p]):
-            room = (1.0 - fill[p]) * cap[p]
-            put = min(room, remaining)
-            touched[p] = put
-            remaining -= put
-            fill[p] += put / cap[p]
-            if fill[p] >= 1.0 - 1e-12:
-                fill[p] = 1.0
-                self.partial = None
-        if state[tip] == 0:
-            state[tip] = 1
-            heapq.heappush(heap, (-1.0, tip))
         tk, tr = divmod(tip, s0)
         tj, ti = divmod(tr, s1)
         wx, wy, wz = self.wx, self.wy, self.wz
@@ -252,6 +338,9 @@ class FlowField:
         sqrt = math.sqrt
         push, pop = heapq.heappush, heapq.heappop
         offsets = (1, -1, s1, -s1, s0, -s0)
+        s_open, s_front, s_full = int(VoxelState.OPEN), int(VoxelState.FRONT), int(VoxelState.FILLED)
+        bvein, svein, canal = BVEIN, SVEIN, CANAL
+        tstep_canal = tstep + plexus_mm
         newly: list[int] = []
         vnew: list[int] = []
         blocked = False
@@ -273,24 +362,29 @@ class FlowField:
                 fill[v] = 1.0
                 touched[v] = room
                 remaining -= room
-            state[v] = 2
+            state[v] = s_full
             newly.append(v)
             row = group[v] * 16
             rv = route[v]
             for o in offsets:
                 nb = v + o
-                if state[nb] == 0:
+                if state[nb] == s_open:
                     c = cls[nb]
                     if allowed[row + c]:
-                        state[nb] = 1
+                        state[nb] = s_front
                         out_nb = not inb[nb]
                         if rv and out_nb and not route[nb]:
                             route[nb] = rv
-                        if c == BVEIN or c == SVEIN or (rv and out_nb):
+                        if c in (bvein, svein) or (rv and out_nb):
                             # venous route: pressure drop = tip to the vein's entry + along the path
                             # (a wide vein costs little per mm; tissue beyond it the usual amount)
                             e, a = vent.get(v, (v, 0.0))
-                            a += vstep if (c == BVEIN or c == SVEIN) else tstep
+                            if c in (bvein, svein):
+                                a += vstep
+                            elif c == canal and cls[v] != canal:
+                                a += tstep_canal
+                            else:
+                                a += tstep
                             vent[nb] = (e, a)
                             vnew.append(nb)
                             k, r = divmod(e, s0)
@@ -304,12 +398,8 @@ class FlowField:
             ka = np.asarray(vnew, np.int64)
             self.vent_entry[ka] = [vent[f][0] for f in vnew]
             self.vent_along[ka] = [vent[f][1] for f in vnew]
-        for e in aside:
-            heap.append(e)           # kept as frontier; re-prioritised on the next step
         self.filled.extend(newly)
-        flat = np.fromiter(touched.keys(), np.int64, len(touched))
-        added = np.fromiter(touched.values(), np.float64, len(touched))
-        return StepResult(flat, added, float(volume_mm3) - remaining, blocked)
+        return remaining, blocked
 
     # -- read-out --------------------------------------------------------------------
     def occupied(self) -> np.ndarray:

@@ -2,7 +2,10 @@
 
 Types (FACTS.md 4, Yeom 2003 and the extended scheme): ``'B'`` basivertebral vein,
 ``'S'`` segmental vein, ``'C'`` cortical defect (cement on or just outside the cortex),
-``'D'`` disc, ``'canal'``, ``'foramen'``, ``'paravertebral'``.  A leak is reported once
+``'D'`` disc, ``'canal'``, ``'foramen'``, ``'paravertebral'``.  The type says where the
+cement ends up: cement in the canal outline or a foramen is a canal/foramen leak whatever
+path it took, and its ``route`` names the vein it came through (a basivertebral leak
+that reaches the epidural space is both: ``kinds == ('canal', 'B')``).  A leak is reported once
 its volume reaches ``min_report_ml``; smaller amounts still count in ``leaked_ml``.
 Venous cement that has travelled ``pe_distance_mm`` beyond the body (or to the edge of
 the modelled region) has left the vertebra: a pulmonary-embolism risk.
@@ -36,6 +39,8 @@ class Leak:
         It was large enough to see on at least one shot taken since it appeared.
     seen_on : tuple of str
         The views (``'ap'``, ``'lateral'``, ``'oblique'``) it was visible on.
+    route : str or None
+        ``'B'`` or ``'S'`` when the cement came through that vein, else None.
     """
 
     type: str
@@ -45,15 +50,27 @@ class Leak:
     pe_risk: bool
     visible: bool = False
     seen_on: tuple = ()
+    route: str | None = None
 
     @property
     def venous(self) -> bool:
-        return self.type in ("B", "S")
+        """The cement is in, or came through, a vein."""
+        return self.type in ("B", "S") or self.route is not None
+
+    @property
+    def neural(self) -> bool:
+        """Cement in the canal or a foramen (critical, FACTS 4)."""
+        return self.type in ("canal", "foramen")
+
+    @property
+    def kinds(self) -> tuple:
+        """Every type this leak counts as: where it is, then the vein it came through."""
+        return (self.type,) if self.route in (None, self.type) else (self.type, self.route)
 
     def to_json(self) -> dict:
         return {"type": self.type, "region": self.region, "volume_ml": round(self.volume_ml, 4),
                 "first_t_s": round(float(self.first_t_s), 3), "pe_risk": bool(self.pe_risk),
-                "visible": bool(self.visible), "seen_on": list(self.seen_on)}
+                "visible": bool(self.visible), "seen_on": list(self.seen_on), "route": self.route}
 
 
 class LeakBook:
@@ -61,7 +78,7 @@ class LeakBook:
 
     Parameters
     ----------
-    table : list of (type, region)
+    table : list of (type, region, route)
         The domain's ``leak_table``.
     leak_cfg : dict
         ``[leaks]`` table of the asset file.
@@ -85,7 +102,7 @@ class LeakBook:
         before = self.volume_mm3 >= self.min_mm3
         self.volume_mm3 += np.bincount(codes, weights=added_mm3, minlength=n)
         for c in np.unique(codes[far]).tolist():
-            if self.table[c][0] in ("B", "S"):
+            if self.table[c][2] is not None:          # venous cement that has left the vertebra
                 self.pe[c] = True
         after = self.volume_mm3 >= self.min_mm3
         new = np.nonzero(after & ~before)[0].tolist()
@@ -94,15 +111,15 @@ class LeakBook:
         return new
 
     def leak(self, c: int) -> Leak:
-        kind, region = self.table[c]
+        kind, region, route = self.table[c]
         seen = tuple(sorted(self.seen[c]))
         return Leak(kind, region, float(self.volume_mm3[c]) / 1000.0, float(self.first_t_s[c]),
-                    bool(self.pe[c]), bool(seen), seen)
+                    bool(self.pe[c]), bool(seen), seen, route)
 
     def leaks(self) -> list[Leak]:
         """Reported leaks, ordered by first time then type."""
         codes = [c for c in range(len(self.table)) if self.first_t_s[c] is not None]
-        codes.sort(key=lambda c: (self.first_t_s[c], self.table[c]))
+        codes.sort(key=lambda c: (self.first_t_s[c], self.table[c][:2]))
         return [self.leak(c) for c in codes]
 
     def mark_visible(self, view: str) -> list[Leak]:

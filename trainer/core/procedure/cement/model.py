@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from trainer.core.errors import ActionRefused, ParameterError
-from trainer.core.procedure.cement.domain import CLEFT, domain_for
+from trainer.core.procedure.cement.domain import CLEFT, LEAK_TYPES, NEURAL_TYPES, domain_for
 from trainer.core.procedure.cement.flow import FlowField
-from trainer.core.procedure.cement.heat import canal_wall_temperature_c, peak_body_temperature_c
+from trainer.core.procedure.cement.heat import canal_heat_weight, canal_wall_temperature_c, peak_body_temperature_c
 from trainer.core.procedure.cement.leaks import Leak, LeakBook
+from trainer.core.scenario.rheology import CementProduct, Rheology, get_product, load_config
 from trainer.core.xray.geometry import view_of
-from trainer.core.procedure.cement.rheology import CementProduct, Rheology, get_product, load_config
 from trainer.core.xray.shapes import CementDeposit
 
 __all__ = ["CementModel", "InjectionResult", "MAX_STEP_ML"]
@@ -92,15 +92,18 @@ class CementModel:
         self._pe_path = float(self.config["leaks"]["pe_vein_path_mm"]) * self.flow.vein_path_factor
         self.mixed_t_s: float | None = None
         self.batches = 0
-        self._injected = 0.0
-        self._in_body = 0.0
-        self._leaked = 0.0
+        self._injected_mm3 = 0.0
+        self._in_body_mm3 = 0.0
+        self._leaked_mm3 = 0.0
+        #: leak code (index into LEAK_TABLE) of every extra-osseous voxel holding cement, else -1
+        self._voxel_code = np.full(self.domain.cls.size, -1, np.int16)
         self._post_j = -1                     # most posterior in-body cement (crop j index)
         self._x_lo = math.inf
         self._x_hi = -math.inf
         self._sup = False
         self._inf = False
         self._canal_mm = math.inf
+        self._canal_local_mm3 = 0.0           # cement near the canal, weighted by how much heat reaches it
         self.overfill = False
         self.steps = 0
 
@@ -181,17 +184,22 @@ class CementModel:
         step = self.flow.inject(1000.0 * float(volume_ml), self._tip_voxel(tip), eta)
         self.steps += 1
         flat, added = step.flat, step.added_mm3
-        inside = dom.in_body[flat]
-        self._injected += step.delivered_mm3
-        self._in_body += float(added[inside].sum())
-        self._leaked += float(added[~inside].sum())
+        inside = self.flow.in_body[flat]
+        self._injected_mm3 += step.delivered_mm3
+        self._in_body_mm3 += float(added[inside].sum())
+        self._leaked_mm3 += float(added[~inside].sum())
         out = flat[~inside]
         far = dom.far[out] | (self.flow.vent_along[out] >= self._pe_path)
-        new_codes = self.book.add(self._leak_codes(out), added[~inside], far, t_s)
+        codes = self._leak_codes(out)
+        self._voxel_code[out] = codes
+        new_codes = self.book.add(codes, added[~inside], far, t_s)
         self._update_geometry(flat[inside], flat)
+        heat = self.config["heat"]
+        d = dom.dist_canal_within_mm(flat, 8.0 * float(heat["decay_mm"]))
+        self._canal_local_mm3 += float(np.dot(added, canal_heat_weight(d, heat)))
         flags = []
         limit = 1000.0 * float(self.config["leaks"]["overfill_ml"])
-        if not self.overfill and self._injected >= limit - 1e-6:
+        if not self.overfill and self._injected_mm3 >= limit - 1e-6:
             self.overfill = True
             flags.append("overfill")
         if step.blocked:
@@ -200,14 +208,9 @@ class CementModel:
                                [self.book.leak(c) for c in new_codes], None, tuple(flags))
 
     def _leak_codes(self, out: np.ndarray) -> np.ndarray:
-        """Leak code of extra-osseous voxels; cement that came through a vein keeps the vein's type."""
-        dom = self.domain
-        codes = dom.leak_code[out].astype(np.int64)
+        """Leak code of extra-osseous voxels: canal/foramen wherever it came from, else the vein it came by."""
         route = np.frombuffer(self.flow.route, np.uint8)[out] if out.size else np.zeros(0, np.uint8)
-        codes[route == 1] = dom.b_code
-        s = route == 2
-        codes[s] = np.where(dom.x_left[out[s] % dom.shape[2]], dom.s_codes[1], dom.s_codes[0])
-        return codes
+        return self.domain.leak_code_with_route(out, route)
 
     def _update_geometry(self, body_flat: np.ndarray, all_flat: np.ndarray) -> None:
         dom = self.domain
@@ -230,15 +233,67 @@ class CementModel:
     # -- read-outs -------------------------------------------------------------------
     @property
     def injected_ml(self) -> float:
-        return self._injected / 1000.0
+        """Cement that has left the cannula (mL)."""
+        return self._injected_mm3 / 1000.0
 
     @property
     def in_body_ml(self) -> float:
-        return self._in_body / 1000.0
+        """Cement inside the vertebral body (mL)."""
+        return self._in_body_mm3 / 1000.0
 
     @property
     def leaked_ml(self) -> float:
-        return self._leaked / 1000.0
+        """Cement outside the body (mL), reported leaks and traces below the reporting threshold."""
+        return self._leaked_mm3 / 1000.0
+
+    def leak_volumes_ml(self) -> dict[str, float]:
+        """Extra-osseous cement (mL) by leak type, each voxel counted once where it ends up.
+
+        Keys are :data:`~.domain.LEAK_TYPES`; cement in the canal outline or a foramen is
+        ``'canal'`` / ``'foramen'`` whatever path it took.  Includes traces below the
+        reporting threshold, so the values sum to :attr:`leaked_ml`.
+        """
+        out = dict.fromkeys(LEAK_TYPES, 0.0)
+        for (kind, _region, _route), v in zip(self.domain.leak_table, self.book.volume_mm3):
+            out[kind] += float(v) / 1000.0
+        return out
+
+    @property
+    def canal_leak_ml(self) -> float:
+        """Cement inside the canal outline (mL), by any path."""
+        return self.leak_volumes_ml()["canal"]
+
+    @property
+    def foramen_leak_ml(self) -> float:
+        """Cement in either neural foramen (mL), by any path."""
+        return self.leak_volumes_ml()["foramen"]
+
+    @property
+    def neural_leak_ml(self) -> float:
+        """Cement where the cord or a root runs: canal plus foramina (mL)."""
+        v = self.leak_volumes_ml()
+        return sum(v[k] for k in NEURAL_TYPES)
+
+    def leak_voxels_kji(self, types=None) -> np.ndarray:
+        """Fine-grid ``(k, j, i)`` (M, 3) of the voxels holding leaked cement.
+
+        Parameters
+        ----------
+        types : str or iterable of str, optional
+            Only these leak types (e.g. ``('canal', 'foramen')``, or ``'B'``; a venous type
+            also selects the canal/foramen cement that came through that vein).  All by default.
+
+        The debrief pictures draw these, and the leak volumes of :meth:`leak_volumes_ml`
+        and :attr:`leaks` are booked from the same codes, so picture and table agree.
+        """
+        flat = self.flow.occupied()
+        code = self._voxel_code[flat]
+        keep = code >= 0
+        if types is not None:
+            want = {types} if isinstance(types, str) else set(types)
+            ok = np.array([(k in want) or (r in want) for k, _r, r in self.domain.leak_table], bool)
+            keep &= ok[np.where(code >= 0, code, 0)]
+        return self.domain.grid_kji(flat[keep]).astype(np.int64)
 
     @property
     def fill_fraction(self) -> float:
@@ -270,8 +325,14 @@ class CementModel:
 
     @property
     def canal_wall_temperature_c(self) -> float:
+        """Peak temperature (deg C) at the spinal-canal wall from the cement near it (FACTS 3.5)."""
         peak = peak_body_temperature_c(self.injected_ml, self.product.peak_temperature_c, self.config["heat"])
-        return canal_wall_temperature_c(peak, self._canal_mm, self.config["heat"])
+        return canal_wall_temperature_c(peak, self._canal_local_mm3 / 1000.0, self.config["heat"])
+
+    @property
+    def canal_distance_mm(self) -> float:
+        """Closest any cement has come to the canal (mm); 0 in it, inf before any cement."""
+        return self._canal_mm
 
     @property
     def thermal_risk(self) -> bool:
@@ -286,16 +347,17 @@ class CementModel:
     def pe_risk(self) -> bool:
         return any(lk.pe_risk for lk in self.leaks)
 
-    def mark_visible(self, view: str | None = None, pose=None) -> list[Leak]:
+    def mark_visible(self, view: str | None = None, pose=None, patient_roll_deg: float = 0.0) -> list[Leak]:
         """Record a shot: leaks big enough to see in this view become ``visible``.
 
-        Give ``view`` (``'ap'``, ``'lateral'``, ``'oblique'``) or a C-arm ``pose``.
+        Give ``view`` (``'ap'``, ``'lateral'``, ``'oblique'``) or a C-arm ``pose`` (and the
+        patient's roll, :func:`trainer.core.xray.geometry.view_of`).
         Returns the leaks seen for the first time.
         """
         if view is None:
             if pose is None:
                 raise ParameterError("view", None, "'ap', 'lateral', 'oblique' or a pose")
-            view = view_of(pose)
+            view = view_of(pose, patient_roll_deg)
         if view not in ("ap", "lateral", "oblique"):
             raise ParameterError("view", view, "'ap', 'lateral' or 'oblique'")
         return self.book.mark_visible(view)

@@ -1,0 +1,189 @@
+"""The calibration protocol of the cement model (docs/cement.md, "Calibration").
+
+A clean expert technique on the built-in cases, one seed per trainee and bone: the tip on
+the expert trajectory (:func:`~trainer.core.procedure.plans.expert_target_mm`) jittered by
+up to 1.5 mm per axis, cement pushed in 0.25 mL steps every 10 s from a given time after
+mixing, optionally withdrawing the cannula along its path while injecting.  Each run
+records, at every whole millilitre, which leak types are present (``Leak.kinds``: a
+basivertebral leak that reaches the canal counts as B and canal), whether any leak would
+show on a post-procedure AP or lateral radiograph, the canal-wall temperature and the
+posterior extent of the cement.
+
+``benchmarks/cement_calibration.py`` prints the table; ``tests/core/cement/test_calibration.py``
+checks the bands on fewer seeds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from trainer.core.procedure.cement.domain import LEAK_TYPES
+from trainer.core.procedure.cement.model import CementModel
+from trainer.core.procedure.plans import expert_direction, expert_target_mm
+from trainer.core.scenario.build import patient_for
+from trainer.core.scenario.loader import load_scenario
+
+__all__ = ["Condition", "CONDITIONS", "run_seed", "run_condition", "patient_of", "odds_ratio", "LITERATURE"]
+
+STEP_ML = 0.25          #: one push of a 1 mL syringe (FACTS 3 defaults)
+STEP_S = 10.0           #: simulated seconds between pushes
+
+#: Published numbers the table is set against (FACTS.md 3.3 and 4).
+LITERATURE = {
+    # CT-assessed, osteoporotic fractures without a cleft (PMC8449924): any, B, S, C, D
+    "ct_no_cleft": {"any": 0.763, "B": 0.317, "S": 0.525, "C": 0.122, "D": 0.065},
+    "ct_cleft": {"any": 0.676, "B": 0.209, "S": 0.245, "C": 0.259, "D": 0.165},
+    # radiograph-based single-centre series: 33 % (Al-Ali), 32.5 % (BMC MSD 2020), 35.5 % (Saad 2022)
+    "radiograph_any": (0.325, 0.355),
+    # high- vs low-viscosity cement, leak odds ratio (meta-analysis; issue 14: 0.23, CI 0.14-0.39)
+    "viscosity_or": (0.14, 0.39),
+    # low viscosity as a risk factor (Zhan 2017): OR 3.32
+    "low_viscosity_or": 3.32,
+}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One row of the calibration table.
+
+    Attributes
+    ----------
+    scenario : str
+        Built-in scenario id (its patient).
+    minutes : float
+        Minutes after mixing of the first push.
+    total_ml : float
+        Cement injected (mL); the table reports every whole mL up to it.
+    depth : float
+        Tip depth fraction (0 posterior wall, 1 anterior wall).
+    withdraw_to : float or None
+        Depth fraction the cannula is pulled back to, evenly over the injection.
+    product : str
+    x_offset_mm : float
+        Tip moved this far further from the midline (towards the entry side).
+    side : str
+    """
+
+    scenario: str = "l1-wedge-default"
+    minutes: float = 5.5
+    total_ml: float = 3.0
+    depth: float = 0.75
+    withdraw_to: float | None = None
+    product: str = "default"
+    x_offset_mm: float = 0.0
+    side: str = "left"
+    note: str = field(default="", compare=False)
+
+
+CONDITIONS = {
+    "expert": Condition(total_ml=4.0, note="clean expert: tip 0.75, paste at 5.5 min"),
+    "tip_0.62": Condition(depth=0.62, note="tip at the front of the middle third"),
+    "tip_0.68": Condition(depth=0.68),
+    "tip_0.82": Condition(depth=0.82),
+    "high_viscosity": Condition(product="high-viscosity", note="high-viscosity product, same use"),
+    "runny_2min": Condition(minutes=2.0, note="default product 2 min after mixing (runny)"),
+    "withdraw": Condition(withdraw_to=0.35, note="cannula pulled back 0.75 -> 0.35 while injecting"),
+    "off_midline_7mm": Condition(total_ml=0.5, x_offset_mm=7.0, note="tip 7 mm further off the midline, 0.5 mL"),
+    "t12_biconcave": Condition(scenario="t12-biconcave"),
+    "l4_wide_pedicles": Condition(scenario="l4-wide-pedicles"),
+    "large_bv_vein": Condition(scenario="l2-large-basivertebral-vein"),
+    "cleft": Condition(scenario="l1-intravertebral-cleft"),
+    "endplate_crack": Condition(scenario="l2-endplate-crack"),
+    "posterior_wall_defect": Condition(scenario="l2-posterior-wall-defect", total_ml=4.0, withdraw_to=0.25,
+                                       note="withdrawn to the posterior quarter"),
+}
+
+
+@lru_cache(maxsize=8)
+def _scenario_and_patient(scenario_id: str):
+    sc = load_scenario(scenario_id)
+    return sc, patient_for(sc)
+
+
+def patient_of(scenario_id: str):
+    """The built-in scenario's patient (built once per process)."""
+    return _scenario_and_patient(scenario_id)[1]
+
+
+def _start_tip(patient, cond: Condition, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(tip mm, unit direction of the cannula from skin to tip)."""
+    tip = expert_target_mm(patient, cond.side, cond.depth).astype(float)
+    d = expert_direction(patient, cond.side, cond.depth).astype(float)
+    if cond.x_offset_mm:
+        cx = float(patient.landmarks.body_centre_mm[0])
+        tip[0] += math.copysign(cond.x_offset_mm, tip[0] - cx if tip[0] != cx else (1.0 if cond.side == "left"
+                                                                                      else -1.0))
+    return tip + rng.uniform(-1.5, 1.5, 3), d
+
+
+def _radiograph_visible(leak, limits: dict) -> bool:
+    """Large enough to see on a post-procedure AP or lateral radiograph (asset thresholds, FACTS 4)."""
+    return leak.volume_ml >= min(float(limits["ap"][leak.type]), float(limits["lateral"][leak.type]))
+
+
+def run_seed(cond: Condition, seed: int) -> dict:
+    """One trainee and bone: what is true at every whole millilitre.
+
+    Returns
+    -------
+    dict
+        ``{mL: {"kinds": set, "visible": bool, "canal_c": float, "posterior": float|None}}``
+        plus ``"conservation_ml"`` (|injected - in body - leaked|).
+    """
+    patient = patient_of(cond.scenario)
+    model_ss, tip_ss = np.random.default_rng(seed).spawn(2)
+    m = CementModel(patient, cond.product, np.random.default_rng(model_ss))
+    m.mix(0.0)
+    tip0, direction = _start_tip(patient, cond, np.random.default_rng(tip_ss))
+    n = int(round(cond.total_ml / STEP_ML))
+    pull_mm = 0.0
+    if cond.withdraw_to is not None:
+        pull_mm = (cond.depth - cond.withdraw_to) * patient.landmarks.body_depth_mm / max(1e-9, -direction[1])
+    limits = m.config["leaks"]["visible_min_ml"]
+    out: dict = {}
+    for s in range(n):
+        tip = tip0 - direction * pull_mm * (s / max(1, n - 1))
+        r = m.inject(STEP_ML, tip, 60.0 * cond.minutes + STEP_S * s)
+        if not r.accepted:
+            raise RuntimeError(f"{cond}: seed {seed} push {s} refused: {r.refused_reason}")
+        vol = round((s + 1) * STEP_ML, 3)
+        if abs(vol - round(vol)) < 1e-9 or s == n - 1:
+            leaks = m.leaks
+            out[vol] = {"kinds": {k for lk in leaks for k in lk.kinds},
+                        "visible": any(_radiograph_visible(lk, limits) for lk in leaks),
+                        "canal_c": m.canal_wall_temperature_c,
+                        "posterior": m.posterior_extent_fraction}
+    out["conservation_ml"] = abs(m.injected_ml - m.in_body_ml - m.leaked_ml)
+    return out
+
+
+def odds_ratio(p1: float, p0: float, n1: int, n0: int) -> float:
+    """Odds ratio of rate ``p1`` against ``p0`` with a 0.5 continuity correction (Haldane)."""
+    a, b = p1 * n1 + 0.5, (1 - p1) * n1 + 0.5
+    c, d = p0 * n0 + 0.5, (1 - p0) * n0 + 0.5
+    return (a / b) / (c / d)
+
+
+def run_condition(name: str, seeds) -> dict:
+    """Rates over ``seeds`` for the condition ``name`` of :data:`CONDITIONS`."""
+    cond = CONDITIONS[name]
+    runs = [run_seed(cond, s) for s in seeds]
+    n = len(runs)
+    table: dict = {"seeds": n, "note": cond.note, "at_ml": {}}
+    for vol in sorted(k for k in runs[0] if not isinstance(k, str)):
+        rows = [r[vol] for r in runs]
+        temps = np.array([r["canal_c"] for r in rows])
+        table["at_ml"][vol] = {
+            "any": sum(bool(r["kinds"]) for r in rows) / n,
+            **{k: sum(k in r["kinds"] for r in rows) / n for k in LEAK_TYPES},
+            "visible": sum(r["visible"] for r in rows) / n,
+            "canal_c_mean": float(temps.mean()),
+            "canal_c_over_45": float((temps > 45.0).mean()),
+            "posterior_quarter": sum(r["posterior"] is not None and r["posterior"] <= 0.25 for r in rows) / n,
+        }
+    table["conservation_max_ml"] = max(r["conservation_ml"] for r in runs)
+    return table

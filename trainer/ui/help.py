@@ -1,0 +1,67 @@
+"""In-app help: the user guide rendered from ``docs/user-guide.md``, and a hint for each stage.
+
+The guide is the same Markdown file the repository shows (Qt renders it with its own
+Markdown reader, images from ``docs/``), so help and documentation never disagree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtWidgets import QDialog, QTextBrowser, QVBoxLayout, QWidget
+
+from trainer import REPO_ROOT
+
+__all__ = ["USER_GUIDE", "UserGuideDialog", "stage_hint", "STAGE_HINTS"]
+
+USER_GUIDE = REPO_ROOT / "docs" / "user-guide.md"
+
+#: what to do next, per procedure stage (the status bar's stage names)
+STAGE_HINTS = {
+    None: "Session > New session… (or Open scenario file…) to choose a case.",
+    "checklist": "Read the chart, answer every checklist item, then decide: proceed, defer or decline.",
+    "alignment": "Square the C-arm: AP (1) and a shot (S), lateral (2) and a shot; then click the AP image "
+                 "over the pedicle to pick the entry.",
+    "access": "Pick the entry on AP, place (P); advance (A / Shift+A) with AP and lateral checks: stay inside "
+              "the pedicle's medial wall on AP until the tip passes the posterior body wall on lateral.",
+    "cement": "Wait (W) until the phase bar reaches the working phase (a paste), then inject (I) in small steps.",
+    "injection": "Inject in small steps with lateral checks; stop at the posterior quarter of the body or at a leak.",
+    "finished": "Finished: the debrief shows the score; 'Monitors and final images' shows the last shots.",
+}
+
+
+def stage_hint(view) -> str:
+    """The hint for ``view`` (a ProcedureView or None)."""
+    if view is None:
+        return STAGE_HINTS[None]
+    stage = view.stage
+    if stage == "checklist" and view.decisions.get("candidacy") == "proceed":
+        stage = "alignment"
+    if stage == "checklist" and view.decisions.get("candidacy") in ("defer", "decline"):
+        return "Decision made: finish the session (Ctrl+Enter) to see the debrief."
+    if stage == "alignment" and view.trocar is None and "ap" in view.images and "lateral" in view.images:
+        return "Both views taken: click the AP image over the pedicle to pick the entry, then place (P)."
+    return STAGE_HINTS.get(stage, "")
+
+
+class UserGuideDialog(QDialog):
+    """Help > User guide: the Markdown guide in a browser with its screenshots (non-modal)."""
+
+    def __init__(self, parent: QWidget | None = None, path: Path = USER_GUIDE):
+        super().__init__(parent)
+        self.setWindowTitle("vptrainer — user guide")
+        self.setObjectName("userGuide")
+        self.resize(900, 800)
+        self.browser = QTextBrowser()
+        self.browser.setOpenExternalLinks(False)
+        self.browser.setOpenLinks(False)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.browser)
+        path = Path(path)
+        if path.is_file():
+            self.browser.setSearchPaths([str(path.parent)])
+            self.browser.document().setBaseUrl(QUrl.fromLocalFile(str(path.parent) + "/"))
+            self.browser.setMarkdown(path.read_text(encoding="utf-8"))
+        else:
+            self.browser.setPlainText(f"The user guide is not installed here ({path}).")

@@ -1,0 +1,298 @@
+"""Review mode after finishing: the monitors at any moment, a 3-D view and a timeline.
+
+Every moment is *replayed* from the session file (never stored): the recorded actions are
+applied again through the core, up to the action clicked in the timeline, and the images
+of that moment (the last AP and lateral shots) and its 3-D state (trocar path, cement,
+leaks) are drawn.  Replays run on a worker thread in this process; moving forward in the
+timeline continues the replay, moving back starts it again.  The 3-D view uses
+pyqtgraph's OpenGL widgets (Mesa under Xvfb works).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from trainer.ui.cement_panel import mmss
+from trainer.ui.fluoro_view import FluoroMonitor
+from trainer.ui.workers import Runner
+
+__all__ = ["ReviewWidget", "Moment", "timeline_rows"]
+
+#: colours of the 3-D state (RGBA)
+TROCAR_RGBA = (1.0, 0.25, 1.0, 1.0)
+CEMENT_RGBA = (0.35, 0.9, 1.0, 0.9)
+LEAK_RGBA = (1.0, 0.2, 0.2, 1.0)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """The replayed state after action ``index`` (0-based, in the session's order)."""
+
+    index: int
+    t_s: float
+    images: dict          #: view -> ShotImage (the last shot of each view up to this moment)
+    state: object         #: SceneState
+    phase: str            #: cement phase ('unmixed' before mixing)
+
+
+def _describe(action: dict, summary: dict) -> str:
+    kind = action.get("type", "?")
+    summary = summary or {}
+    if kind == "decide":
+        return f"checklist: {action.get('item')} = {action.get('answer')}"
+    if kind == "carm":
+        view = summary.get("view", "")
+        return f"C-arm to {action['preset']}" if "preset" in action else \
+            f"C-arm moved ({view}, orbital {action.get('orbital_deg', '·')}°)"
+    if kind == "shot":
+        n = action.get("pulses", 1)
+        return ("fluoro run" if action.get("continuous") else "shot") + (f" ({n} pulses)" if n != 1 else "")
+    if kind == "place":
+        return f"trocar placed, {action.get('side')} pedicle"
+    if kind == "aim":
+        return "aim"
+    if kind == "advance":
+        mm = float(action.get("mm", 0))
+        tissue = summary.get("tissue", "")
+        return (f"advance {mm:g} mm" if mm > 0 else f"withdraw {-mm:g} mm") + (f" → {tissue}" if tissue else "")
+    if kind == "mix":
+        return "cement mixed"
+    if kind == "wait":
+        return f"wait {float(action.get('s', 0)):g} s"
+    if kind == "inject":
+        phase = summary.get("phase", "")
+        return f"inject {float(action.get('ml', 0)):g} mL" + (f" ({phase})" if phase else "")
+    if kind == "finish":
+        return "finished"
+    return kind
+
+
+def timeline_rows(record) -> list[tuple[int, float, str, str]]:
+    """(entry index, simulated time s, kind, text) of every accepted action of a session record."""
+    rows = []
+    for i, e in enumerate(record.entries):
+        if not e.get("accepted", True):
+            continue
+        action = e["action"]
+        rows.append((i, float(e.get("t_s", 0.0)), str(action.get("type", "?")),
+                     _describe(action, e.get("summary") or {})))
+    return rows
+
+
+class _Replayer:
+    """Keeps one procedure replayed up to some action; runs on the review's worker thread."""
+
+    def __init__(self, record, patient):
+        self.record = record
+        self.patient = patient
+        self.proc = None
+        self.next_index = 0
+
+    def to(self, index: int, progress) -> Moment:
+        from trainer.core.session.replay import procedure_for
+        from trainer.ui.review_scene import scene_state
+
+        if self.proc is None or index < self.next_index - 1:
+            self.proc = procedure_for(self.record, render=True, patient=self.patient)
+            self.next_index = 0
+        entries = self.record.entries
+        start = self.next_index
+        for i in range(start, index + 1):
+            self.proc.apply(entries[i]["action"])
+            self.next_index = i + 1
+            if (i - start) % 8 == 0:
+                progress((i - start + 1) / max(1, index + 1 - start), f"Replaying action {i + 1}…")
+        p = self.proc
+        phase = "unmixed" if p.cement is None or p.mixed_at_s is None else str(p.cement.phase(p.t_s))
+        return Moment(index, float(p.t_s), dict(p.last_images), scene_state(p), phase)
+
+
+class ReviewWidget(QWidget):
+    """Signals: ``debriefRequested()``.  :meth:`load` a finished session file."""
+
+    debriefRequested = Signal()
+    momentShown = Signal(object)      #: Moment
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.runner = Runner(max_threads=1, parent=self)
+        self.runner.channel("load", latest_only=True)
+        self.runner.channel("moment", latest_only=True)
+        self.runner.finished.connect(self._on_done)
+        self.record = None
+        self.moment: Moment | None = None
+        self.surfaces = []
+        self._replayer = None
+        self.back_button = QPushButton("◀ Debrief")
+        self.back_button.setToolTip("Back to the score and the metric table  [Ctrl+D]")
+        self.back_button.clicked.connect(self.debriefRequested)
+        self.title = QLabel("<b>Review</b>: click an event in the timeline to replay the attempt to that moment")
+        self.busy = QLabel("")
+        self.monitors = {v: FluoroMonitor(v) for v in ("ap", "lateral")}
+        self.gl = self._make_gl()
+        self.timeline = QListWidget()
+        self.timeline.setObjectName("reviewTimeline")
+        self.timeline.setToolTip("Every action of the attempt at its simulated time; click one to see the images "
+                                 "and the 3-D state right after it (replayed from the session file)")
+        self.timeline.currentRowChanged.connect(self._row_chosen)
+        self.legend = QLabel("<span style='color:#dcd6c2'>■</span> bone &nbsp; <span style='color:#fadc28'>■</span>"
+                             " pedicle walls &nbsp; <span style='color:#5a8cff'>■</span> canal &nbsp; "
+                             "<span style='color:#ff40ff'>━</span> trocar &nbsp; <span style='color:#5ae6ff'>●</span>"
+                             " cement &nbsp; <span style='color:#ff3232'>●</span> leak &nbsp; "
+                             "(drag to rotate, wheel to zoom)")
+        head = QHBoxLayout()
+        head.addWidget(self.back_button)
+        head.addWidget(self.title, 1)
+        head.addWidget(self.busy)
+        mons = QHBoxLayout()
+        for m in self.monitors.values():
+            mons.addWidget(m, 1)
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addLayout(mons, 1)
+        three = QWidget()
+        tl = QVBoxLayout(three)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.addWidget(self.gl, 1)
+        tl.addWidget(self.legend)
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(left)
+        top.addWidget(three)
+        top.setSizes([900, 600])
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(top)
+        split.addWidget(self.timeline)
+        split.setSizes([640, 260])
+        lay = QVBoxLayout(self)
+        lay.addLayout(head)
+        lay.addWidget(split, 1)
+
+    # ------------------------------------------------------------ 3-D
+    def _make_gl(self):
+        import pyqtgraph.opengl as gl
+
+        w = gl.GLViewWidget()
+        w.setObjectName("review3d")
+        w.setBackgroundColor("#101418")
+        w.setCameraPosition(distance=190, elevation=18, azimuth=-60)
+        w.setMinimumSize(300, 300)
+        w.setToolTip("The vertebra in 3-D: drag to rotate, wheel to zoom")
+        self._gl_items = {"anatomy": [], "state": []}
+        return w
+
+    def _draw_surfaces(self) -> None:
+        import pyqtgraph.opengl as gl
+
+        for item in self._gl_items["anatomy"]:
+            self.gl.removeItem(item)
+        self._gl_items["anatomy"] = []
+        for s in self.surfaces:
+            md = gl.MeshData(vertexes=s.vertices_mm, faces=s.faces)
+            item = gl.GLMeshItem(meshdata=md, smooth=True, color=s.rgba, shader="shaded",
+                                 glOptions="translucent" if s.rgba[3] < 1 else "opaque")
+            self.gl.addItem(item)
+            self._gl_items["anatomy"].append(item)
+
+    def _draw_state(self, state) -> None:
+        import pyqtgraph.opengl as gl
+
+        for item in self._gl_items["state"]:
+            self.gl.removeItem(item)
+        self._gl_items["state"] = []
+        for _side, skin, tip in state.trocars:
+            line = gl.GLLinePlotItem(pos=np.stack([skin, tip]).astype(np.float32), color=TROCAR_RGBA, width=4,
+                                     antialias=True, glOptions="opaque")
+            self.gl.addItem(line)
+            self._gl_items["state"].append(line)
+        for pts, rgba, size in ((state.cement_mm, CEMENT_RGBA, 2.0), (state.leak_mm, LEAK_RGBA, 3.0)):
+            if len(pts):
+                sc = gl.GLScatterPlotItem(pos=np.asarray(pts, np.float32), color=rgba, size=size, pxMode=False,
+                                          glOptions="opaque")
+                self.gl.addItem(sc)
+                self._gl_items["state"].append(sc)
+
+    def state_items(self) -> dict:
+        """What the 3-D view holds now: ``{'trocars': n, 'cement_points': n, 'leak_points': n, 'surfaces': n}``."""
+        st = self.moment.state if self.moment is not None else None
+        return {"surfaces": len(self._gl_items["anatomy"]),
+                "trocars": 0 if st is None else len(st.trocars),
+                "cement_points": 0 if st is None else len(st.cement_mm),
+                "leak_points": 0 if st is None else len(st.leak_mm)}
+
+    # ------------------------------------------------------------ loading and replaying
+    def load(self, session_path) -> None:
+        """Read a session, build its patient and surfaces off-thread, then show its last moment."""
+        from trainer.core.session.reader import read_session
+
+        self.record = read_session(Path(session_path))
+        self.timeline.blockSignals(True)
+        self.timeline.clear()
+        for i, t_s, kind, text in timeline_rows(self.record):
+            item = QListWidgetItem(f"{mmss(t_s):>6}   {text}")
+            item.setData(Qt.ItemDataRole.UserRole, i)
+            item.setData(Qt.ItemDataRole.UserRole + 1, kind)
+            self.timeline.addItem(item)
+        self.timeline.blockSignals(False)
+        self.moment = None
+        self._replayer = None
+        record = self.record
+        self.busy.setText("Building the 3-D view…")
+
+        def job(_p, progress):
+            from trainer.ui.procedure_view import build_patient
+            from trainer.ui.review_scene import anatomy_surfaces
+
+            patient = build_patient(record.scenario(), progress)
+            return patient, anatomy_surfaces(patient)
+
+        self.runner.submit("load", job)
+
+    def show_moment(self, entry_index: int) -> int:
+        """Replay to session entry ``entry_index`` (off-thread); ``momentShown`` when drawn."""
+        replayer = self._replayer
+        self.busy.setText("Replaying…")
+        return self.runner.submit("moment", lambda _p, progress: replayer.to(entry_index, progress))
+
+    def _row_chosen(self, row: int) -> None:
+        if row < 0 or self._replayer is None:
+            return
+        self.show_moment(int(self.timeline.item(row).data(Qt.ItemDataRole.UserRole)))
+
+    def _on_done(self, resp) -> None:
+        if resp.error is not None:
+            self.busy.setText(f"<span style='color:#ff7070'>{type(resp.error).__name__}: {resp.error}</span>")
+            return
+        if resp.channel == "load":
+            patient, self.surfaces = resp.value
+            self._replayer = _Replayer(self.record, patient)
+            self._draw_surfaces()
+            self.timeline.setCurrentRow(self.timeline.count() - 1)     # the final moment first
+            return
+        m: Moment = resp.value
+        self.moment = m
+        for view, mon in self.monitors.items():
+            img = m.images.get(view)
+            if img is None:
+                mon.clear()
+            else:
+                p = img.pose
+                mon.show_image(img.pixels, f"orb {p.orbital_deg:+.1f}°  tilt {p.tilt_deg:+.1f}°",
+                               f"#{img.index}  t {mmss(img.t_s)}")
+        self._draw_state(m.state)
+        self.busy.setText(f"t {mmss(m.t_s)} · cement {m.phase}")
+        self.momentShown.emit(m)

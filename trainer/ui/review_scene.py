@@ -1,0 +1,103 @@
+"""What the 3-D review draws, in patient millimetres (LPS): anatomy surfaces and the state at a moment.
+
+The surfaces are marching-cubes isosurfaces (:func:`pyqtgraph.isosurface`) of the patient's
+label volume, smoothed by averaging blocks of voxels, for the target vertebra's bone, its
+pedicles (their outer surface is the pedicle wall a trocar must not cross) and the spinal
+canal.  The state at a moment (trocar path, cement inside the body, leaked cement) is read
+from a procedure replayed to that moment (:mod:`trainer.ui.review`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from trainer.core.anatomy.labels import Label
+
+__all__ = ["Surface", "SceneState", "STRUCTURES", "anatomy_surfaces", "scene_state"]
+
+#: structure -> (labels, RGBA colour) drawn in the review
+STRUCTURES = {
+    "bone": ((Label.BODY_CORTEX, Label.CANCELLOUS, Label.CLEFT, Label.POSTERIOR_ELEMENTS,
+              Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT), (0.86, 0.84, 0.76, 0.28)),
+    "pedicles": ((Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT), (0.98, 0.86, 0.16, 0.75)),
+    "canal": ((Label.CANAL,), (0.35, 0.55, 1.0, 0.8)),
+}
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A triangle mesh: ``vertices_mm`` (n, 3) LPS, ``faces`` (m, 3) vertex indices."""
+
+    name: str
+    vertices_mm: np.ndarray
+    faces: np.ndarray
+    rgba: tuple
+
+
+@dataclass(frozen=True)
+class SceneState:
+    """The state drawn at one moment."""
+
+    trocars: list = field(default_factory=list)     #: [(side, skin_mm (3,), tip_mm (3,))]
+    cement_mm: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))   #: cement voxel centres in the body
+    leak_mm: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))     #: leaked cement voxel centres
+
+
+def _block_mean(mask: np.ndarray, step: int) -> np.ndarray:
+    nz, ny, nx = (s // step * step for s in mask.shape)
+    m = mask[:nz, :ny, :nx].astype(np.float32)
+    return m.reshape(nz // step, step, ny // step, step, nx // step, step).mean(axis=(1, 3, 5))
+
+
+def anatomy_surfaces(patient, step: int = 3) -> list[Surface]:
+    """Isosurfaces of :data:`STRUCTURES` from ``patient.volume`` (labels), ``step`` voxels per block.
+
+    Parameters
+    ----------
+    patient : Patient
+    step : int
+        Voxels averaged per block along each axis before marching cubes (3 at 0.5 mm: 1.5 mm).
+    """
+    import pyqtgraph as pg
+
+    vol = patient.volume
+    grid = vol.grid
+    sp = np.asarray(grid.spacing_mm, float)          # (dx, dy, dz)
+    origin = np.asarray(grid.origin_mm, float)
+    out = []
+    for name, (labels, rgba) in STRUCTURES.items():
+        mask = np.isin(vol.labels, np.array([int(v) for v in labels], dtype=vol.labels.dtype))
+        if not mask.any():
+            continue
+        data = np.pad(_block_mean(mask, step), 1)    # closed surfaces at the volume's edge
+        verts, faces = pg.isosurface(np.ascontiguousarray(data), 0.5)
+        if len(faces) == 0:
+            continue
+        kji = (np.asarray(verts, float) - 1.0) * step + (step - 1) / 2.0
+        xyz = origin + kji[:, ::-1] * sp
+        out.append(Surface(name, xyz.astype(np.float32), np.asarray(faces, np.int32), rgba))
+    return out
+
+
+def _kji_to_mm(grid, kji) -> np.ndarray:
+    kji = np.asarray(kji, float).reshape(-1, 3)
+    return np.asarray(grid.origin_mm, float) + kji[:, ::-1] * np.asarray(grid.spacing_mm, float)
+
+
+def scene_state(procedure) -> SceneState:
+    """Trocar(s), cement and leaks of ``procedure`` now (mm, LPS)."""
+    trocars = []
+    tr = procedure.trocar
+    if tr is not None:
+        trocars.append((str(tr.side), np.asarray(tr.skin_mm, float), np.asarray(tr.tip_mm, float)))
+    cement = leak = np.zeros((0, 3))
+    c = procedure.cement
+    if c is not None and c.injected_ml > 0:
+        grid = procedure.patient.volume.grid
+        flat = c.flow.occupied()
+        inside = c.domain.in_body[flat]
+        cement = _kji_to_mm(grid, c.domain.grid_kji(flat[inside]))
+        leak = _kji_to_mm(grid, c.domain.grid_kji(flat[~inside]))
+    return SceneState(trocars, cement, leak)
