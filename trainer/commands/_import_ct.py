@@ -87,6 +87,10 @@ def import_ct(args) -> int:
         est = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_hu)
         estimated = tuple(k for k in est if k not in given)
         given = {**est, **given}
+        if near is not None:
+            z0, z1 = vol.grid.origin_mm[2], vol.grid.upper_mm[2]
+            how += (f"; the series covers {near[2] - z0:.0f} mm below and {z1 - near[2]:.0f} mm above the target "
+                    "(renders need about 100 mm each way: beyond the series the image is blank)")
         print(how, file=sys.stderr)
     text = scenario_toml(rel, args.level, given, title=args.title,
                          description=f"Imported from {folder.name} ({vol.meta.get('series_description', '')})",

@@ -155,8 +155,12 @@ class ProgressWindow(QWidget):
                 crossed = any(e["attempt"] == i for e in chart["events"])
                 refs.append(vals[i - 1] if crossed else refs[-1])
             for key, color, text in (("h0", (40, 160, 80), "h0: competent"), ("h1", (210, 60, 60), "h1: unacceptable")):
-                ys = [refs[0] + chart["limits"][key], *[r + chart["limits"][key] for r in refs]]
-                p.plot([0, *x], ys, pen=pg.mkPen(color, width=1, style=pg.QtCore.Qt.PenStyle.DashLine), stepMode=None)
+                # a step line: attempt i is read against refs[i] (redrawn after each crossing)
+                xs, ys = [], []
+                for i, r in enumerate([refs[0], *refs]):
+                    xs += [max(i - 0.5, 0.0), i + 0.5]
+                    ys += [r + chart["limits"][key]] * 2
+                p.plot(xs, ys, pen=pg.mkPen(color, width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
                 label = pg.TextItem(text, color=color, anchor=(0, 0 if key == "h1" else 1))
                 label.setPos(0.2, ys[0])
                 p.addItem(label)

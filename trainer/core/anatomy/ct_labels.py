@@ -356,7 +356,8 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     labels[soft & (hu >= -30)] = Label.MUSCLE
     outline = ndi.binary_fill_holes(hu > -400, structure=_PLANE)
     skin_voxels = max(1, int(round(2.0 / g.spacing_mm[0])))
-    skin = outline & ~ndi.binary_erosion(outline, structure=_PLANE, iterations=skin_voxels)
+    skin = outline & ~ndi.binary_erosion(outline, structure=_PLANE, iterations=skin_voxels,
+                                          border_value=1)          # the crop edge is not skin
     labels[skin & soft] = Label.SKIN
     cx_half = 0.5 * abs(pl[0] - pr[0]) - 0.25 * (measured["pedicles"]["left"]["width_mm"]
                                                   + measured["pedicles"]["right"]["width_mm"])

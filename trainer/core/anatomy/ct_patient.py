@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from scipy import ndimage as ndi
 
 from trainer.core.anatomy.ct_labels import CONTEXT_VOXEL_MM, _axes, _resample, cortex_threshold, derive_labels, recentre
 from trainer.core.anatomy.ct_spine import _pooled, body_outline, patient_thresholds
+from trainer.core.anatomy.ct_voxels import PLANE
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.anatomy.labels import Label
@@ -35,8 +37,30 @@ def _skin_y(vol: Volume) -> float:
     return float(y[col[-1]]) if col.size else float(y[-1])
 
 
-def _context(vol: Volume, fine: Grid) -> Volume:
-    """Coarse (about 2 mm) copy of the whole CT, labelled by HU, empty inside the fine box."""
+def _outline_on(pbody: np.ndarray, pgrid: Grid, grid: Grid) -> np.ndarray:
+    """The pooled body outline (:func:`~trainer.core.anatomy.ct_spine.body_outline`) sampled
+    (nearest) at the voxel centres of ``grid``; outside the pooled grid: outside the body."""
+    x, y, z = _axes(grid)
+    idx = [np.rint((a - o) / s).astype(int) for a, o, s in zip((x, y, z), pgrid.origin_mm, pgrid.spacing_mm)]
+    ok = [(i >= 0) & (i < n) for i, n in zip(idx, pgrid.shape[::-1])]
+    out = np.zeros(grid.shape, bool)
+    sub = pbody[np.ix_(idx[2][ok[2]], idx[1][ok[1]], idx[0][ok[0]])]
+    out[np.ix_(ok[2], ok[1], ok[0])] = sub
+    return out
+
+
+def _skin_y_outline(pbody: np.ndarray, pgrid: Grid) -> float:
+    """Posterior skin (y mm) behind the body centre: the back of the body outline at x = 0, z = 0."""
+    x, y, z = _axes(pgrid)
+    k, i = int(np.argmin(np.abs(z))), int(np.argmin(np.abs(x)))
+    col = np.flatnonzero(pbody[k, :, i] & (y > 0))
+    return float(y[col[-1]] + 0.5 * pgrid.spacing_mm[1]) if col.size else float(y[-1])
+
+
+def _context(vol: Volume, fine: Grid, outline=None) -> Volume:
+    """Coarse (about 2 mm) copy of the whole CT, labelled by HU, empty inside the fine box;
+    with ``outline`` (pooled body mask, its grid), nothing outside the body (table, mattress)
+    and the body's outer voxel labelled skin."""
     g = vol.grid
     step = [max(1, int(round(CONTEXT_VOXEL_MM / s))) for s in g.spacing_mm]      # x, y, z
     hu = np.ascontiguousarray(vol.hu[::step[2], ::step[1], ::step[0]])
@@ -46,6 +70,12 @@ def _context(vol: Volume, fine: Grid) -> Volume:
     lab[hu < -400] = Label.LUNG
     lab[hu < -900] = Label.AIR
     lab[hu >= 200] = Label.ADJACENT_VERTEBRA
+    if outline is not None:
+        inside_body = _outline_on(outline[0], outline[1], grid)
+        hu[~inside_body] = -1000
+        lab[~inside_body] = Label.AIR
+        rim = inside_body & ~ndi.binary_erosion(inside_body, structure=PLANE, border_value=1)
+        lab[rim & (lab != Label.ADJACENT_VERTEBRA)] = Label.SKIN
     half = 0.5 * np.asarray(fine.spacing_mm)
     lo, hi = np.asarray(fine.origin_mm) - half, fine.upper_mm + half
     x, y, z = _axes(grid)
@@ -173,20 +203,22 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
     sp = np.asarray(vol.grid.spacing_mm)
     if voxel_mm is None:
         voxel_mm = float(sp[0]) if np.allclose(sp, sp[0], rtol=1e-3) else max(0.5, float(sp.min()))
-    skin = _skin_y(vol)
+    pooled, pgrid = _pooled(vol)                  # the whole series, as the import measured it
+    pbody = body_outline(pooled, pgrid)           # table, mattress and outside-body removed (issue 12)
+    bone_hu = patient_thresholds(pooled, pbody).bone_hu
+    del pooled
+    skin = _skin_y_outline(pbody, pgrid)
     lo = (-60.0, -45.0, rel["inferior_endplate_z_mm"] - _FINE_MARGIN_Z_MM)
     hi = (60.0, skin + 4.0, rel["superior_endplate_z_mm"] + _FINE_MARGIN_Z_MM)
     report(0.82, "cropping the target")
     fine = _resample(vol, lo, hi, voxel_mm)
+    fine.hu[~_outline_on(pbody, pgrid, fine.grid)] = -1000
     report(0.88, "labelling bone, canal, foramina and discs")
-    pooled, pgrid = _pooled(vol)                  # the whole series, as the import measured it
-    bone_hu = patient_thresholds(pooled, body_outline(pooled, pgrid)).bone_hu
-    del pooled
     labels, measured = _labels_for_patient(fine, rel, cortex_threshold(fine, bone_hu), bone_hu)
     fine.labels[...] = labels
     fine.meta.update({"kind": "fine", "level": level, "source": source})
     report(0.96, "context volume")
-    context = _context(vol, fine.grid)
+    context = _context(vol, fine.grid, (pbody, pgrid))
     lm = _landmarks(fine, rel, measured, level, skin)
     report(1.0, "patient CT ready")
     return Patient(volume=fine, landmarks=lm, context=[context], params=None, source=source)
