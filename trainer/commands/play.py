@@ -57,7 +57,7 @@ def iter_actions(path):
         size = p.stat().st_size
         if size > MAX_ACTIONS_BYTES:
             raise ParameterError("actions", str(p), f"a file of at most {MAX_ACTIONS_BYTES} bytes (it has {size})")
-        fh = open(p, encoding="utf-8")
+        fh = open(p, encoding="utf-8")  # noqa: SIM115 - closed by the with block below
     except OSError as exc:
         raise SessionError(f"{p}: cannot read the actions file: {exc.strerror or exc}") from None
     with fh:
