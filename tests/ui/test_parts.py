@@ -269,7 +269,7 @@ def test_core_error_goes_to_a_non_modal_dialog(make_window):
 
 # ------------------------------------------------------------------ reveal cuts
 def test_reveal_cuts_paint_cement_leaks_and_the_path(patient):
-    from trainer.ui.reveal import CEMENT_RGB, LEAK_RGB, reveal_slices
+    from trainer.service.reveal import CEMENT_RGB, LEAK_RGB, reveal_slices
 
     grid = patient.volume.grid
     lm = patient.landmarks
@@ -369,27 +369,6 @@ def test_escape_leaves_a_number_box_so_keys_reach_the_procedure(make_window):
     assert w.view.shots == 1
 
 
-# ------------------------------------------------------------------ core process
-def test_core_process_reports_errors_by_kind(tmp_path):
-    from trainer.ui.core_process import CoreClient, CoreCrash, CoreError
-
-    bad = tmp_path / "broken.jsonl"
-    bad.write_text("not a session\n")
-    core = CoreClient()
-    try:
-        with pytest.raises(CoreError) as err:
-            core.call("resume", bad)
-        assert err.value.kind == "SessionError" and str(bad) in str(err.value)
-        with pytest.raises(CoreCrash) as crash:
-            core.call("no_such_command")
-        assert "AttributeError" in str(crash.value) and "Traceback" in crash.value.remote_trace
-        with pytest.raises(CoreError, match="no session"):
-            core.call("apply", {"type": "shot"})      # the process survived both errors
-    finally:
-        core.stop()
-    assert core.proc is None
-
-
 def test_chart_shows_when_the_antibiotic_was_given_only_if_it_was():
     from dataclasses import replace
 
@@ -406,7 +385,7 @@ def test_chart_shows_when_the_antibiotic_was_given_only_if_it_was():
 def test_trocar_panel_names_the_tip_zone_in_a_calm_colour_at_the_target(qtbot):
     """Issue 13: at the target near the midline the panel says where the tip is, in green, not the
     red/orange that means 'must not be there'."""
-    from trainer.ui.procedure_view import TrocarView
+    from trainer.service.view import TrocarView
     from trainer.ui.trocar_panel import ZONE_COLOURS, TrocarPanel
 
     panel = TrocarPanel()
