@@ -225,22 +225,23 @@ def test_hold_f_runs_continuous_fluoro_with_dose(make_window):
     d.start(w.show_picker())
     d.key(Qt.Key.Key_1)
     d.idle()
-    import time
-
     from PySide6.QtTest import QTest
 
+    pedal_clock = [100.0]                             # the pedal's clock, advanced by hand: no wall time
+    w.carm.clock = lambda: pedal_clock[0]
     sim_t0 = w.view.t_s
-    t0 = time.perf_counter()
     QTest.keyPress(w, Qt.Key.Key_F)
     assert w.carm.fluoro_on and w.monitors["ap"].hold_label.text() == "● FLUORO"
-    d.pump(1.5)
+    for _ in range(15):                               # held 1.5 s by the pedal's clock, in 0.1 s steps
+        pedal_clock[0] += 0.1
+        d.pump(0.1)
     QTest.keyRelease(w, Qt.Key.Key_F)
-    held_s = time.perf_counter() - t0
     d.wait_until(lambda: not w.carm.fluoro_on, "the pedal to come up")   # after the auto-repeat grace
     d.idle()
     assert w.view.shots >= 2                          # images keep coming while held
-    # dose accrues for the whole time held (7.5 pulses/s), even when rendering lags behind
-    assert w.view.fluoro_s == pytest.approx(held_s, abs=0.4)
+    # dose accrues for the whole time held, even when rendering lags behind: the first pulse at
+    # pedal down, then 7.5 pulses/s for 1.5 s = 11.25 more; whole pulses only: 12 pulses = 1.6 s
+    assert w.view.fluoro_s == pytest.approx(12 / 7.5, abs=1e-9)
     assert w.view.dap_gycm2 > 0
     assert w.monitors["ap"].hold_label.text() == "LIH"
     # simulated time follows the time held: one footswitch press (1 s), not one per tick

@@ -471,7 +471,7 @@ class MainWindow(DialogsMixin, QMainWindow):
             return
         if auto_repeat:
             return
-        self._fluoro_released_at = time.perf_counter()
+        self._fluoro_released_at = self.carm.clock()
         self._fluoro_release.start()
 
     def _fluoro_key_up(self) -> None:
