@@ -194,7 +194,7 @@ def _button_places(w) -> dict:
 
 
 def test_buttons_do_not_move_when_texts_change(make_window):
-    from trainer.core.procedure.cement.rheology import _CONSISTENCY
+    from trainer.core.scenario.rheology import _CONSISTENCY
     from trainer.service.view import CementView
 
     w, d = make_window()
