@@ -23,7 +23,7 @@ __all__ = ["ACTION_FIELDS", "PULSE_RATE_HZ", "validate", "Durations", "DURATIONS
 ACTION_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "decide": (("item", "answer"), ()),
     "carm": ((), ("preset", "orbital_deg", "tilt_deg", "table_offset_mm")),
-    "shot": ((), ("pulses", "fluoro_s", "continuous")),
+    "shot": ((), ("pulses", "fluoro_s", "continuous", "field_mm", "iris_mm")),
     "place": (("side", "entry_mm", "target_mm"), ("gauge", "length_mm")),
     "aim": (("direction",), ()),
     "advance": (("mm",), ()),
@@ -173,6 +173,16 @@ def validate(action: Any) -> dict:
                 raise ActionRefused(f"shot.continuous = {action['continuous']!r:.40} is not allowed; "
                                     "expected true or false")
             a["continuous"] = action["continuous"]
+        if "field_mm" in action:          # collimator shutters: (width, height) at the detector
+            v = action["field_mm"]
+            if (not isinstance(v, (list, tuple)) or len(v) != 2 or any(
+                    isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x)
+                    or not (10 <= x <= 300) for x in v)):
+                raise ActionRefused(f"shot.field_mm = {v!r:.40} is not allowed; expected [width, height] "
+                                    "from 10 to 300 mm at the detector")
+            a["field_mm"] = [float(x) for x in v]
+        if "iris_mm" in action:           # iris: diameter at the detector
+            a["iris_mm"] = _num(action, "iris_mm", 10, 425)
     elif t == "place":
         if action["side"] not in ("left", "right"):
             raise ActionRefused(f"place.side = {action['side']!r:.40} is not allowed; expected 'left' or 'right'")

