@@ -38,7 +38,7 @@ EVENT_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)   # slots: a million-action session keeps a million of these
 class Event:
     """One thing that happened, at simulated time ``t_s`` (seconds since the session start)."""
 
