@@ -35,6 +35,9 @@ def add_arguments(parser):
     parser.add_argument("--trainee", default="anonymous", help="trainee name recorded in the session")
     parser.add_argument("--pixels", type=int, default=None,
                         help="detector size override in pixels (64 to 1024; default: the scenario's)")
+    parser.add_argument("--seal-key", metavar="FILE", default=None,
+                        help="seal every line with this key (HMAC secret or Ed25519 PEM private key; default: "
+                             "$VPTRAINER_SEAL_KEY; docs/session-format.md)")
 
 
 def read_actions(path) -> list[tuple[int, dict]]:
@@ -102,10 +105,13 @@ def run(args) -> int:
         check_output(shots_dir, option="--shots", folder=True, inputs=[args.actions, src, out])
     actions = read_actions(args.actions)
     scenario = load_scenario(args.scenario)
+    from trainer.core.session.seal import load_key, sealer_from_env
+
+    sealer = load_key(args.seal_key) if getattr(args, "seal_key", None) else sealer_from_env()
     refused = 0
     # fsync every 1000 actions and at the end (crash guarantee: docs/session-format.md)
     with LiveSession(scenario, out, seed=args.seed, trainee=args.trainee, pixels=args.pixels,
-                     sync_every=SYNC_EVERY) as live:
+                     sync_every=SYNC_EVERY, sealer=sealer) as live:
         for n, action in actions:
             res = live.apply(action)
             if not res.accepted:

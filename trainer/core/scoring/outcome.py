@@ -104,7 +104,8 @@ class Scorer:
         critical = [f"{rule.text}: {r.detail} (source: {rule.source})" for rule, r in broken]
         critical += [f"{r.name}: {r.detail} (source: {r.source})" for r in results
                      if r.critical_failed and r.id not in RULE_BY_METRIC]
-        passed = not critical and score >= ctx.targets.pass_score - 1e-9
+        # an unfinished procedure is never passed (the score is progress only)
+        passed = not critical and score >= ctx.targets.pass_score - 1e-9 and self.state.finished
         radiation = self._metric("exposures", Exposures).totals()
         tipm = self._metric("tip_depth", TipDepth)
         tip: dict[str, object] = {"depth_fraction": None, "tip_mm": None, "midline_offset_mm": None,
@@ -126,7 +127,7 @@ class Scorer:
             cement_injected_ml=self.state.injected_ml, leaks=leaks, radiation=radiation, tip=tip,
             global_rating=global_rating(results), total_time_s=self.state.t_s, pass_score=ctx.targets.pass_score,
             scenario_id=ctx.scenario_id, scenario_sha256=ctx.scenario_sha256,
-            timeline=merge_timeline(self._timeline), events=list(self.events))
+            timeline=merge_timeline(self._timeline), events=list(self.events), finished=self.state.finished)
 
 
 def score_events(events, context: ScoringContext) -> ScoreReport:

@@ -104,11 +104,16 @@ class SessionWriter:
         Format version of the lines (an appended file keeps its own version).
     sync_every : int
         fsync after this many lines (1: every line, the GUI's default).
+    sealer : trainer.core.session.seal.Sealer, optional
+        Seal every line with this key (the header then says ``sealed_with``).
     """
 
     def __init__(self, path, header: dict | None = None, resume_from: tuple[str, int] | None = None,
-                 version: int = VERSION, sync_every: int = 1):
+                 version: int = VERSION, sync_every: int = 1, sealer=None):
         self.path = Path(path)
+        self.sealer = sealer
+        if header is not None and sealer is not None:
+            header = {**header, "sealed_with": sealer.declaration}
         self.version = int(version)
         self.sync_every = max(1, int(sync_every))
         self._unsynced = 0
@@ -129,6 +134,8 @@ class SessionWriter:
             self._f = open(self.path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115 - held open, closed by close()
 
     def _write(self, line: dict) -> dict:
+        if self.sealer is not None:              # trainer.core.session.seal: a keyed seal of the body
+            line = {**line, "seal": self.sealer.seal_line(line, self.prev)}
         text, h = encode_line(self.prev, line, self.version)
         line = {**line, "prev": self.prev, "hash": h}
         self._f.write(text + "\n")
