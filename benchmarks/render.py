@@ -33,7 +33,6 @@ from trainer.core.xray.geometry import CArmGeometry, Pose
 from trainer.core.xray.renderer import FluoroRenderer
 from trainer.core.xray.shapes import CementDeposit, TrocarShape
 
-
 _CPU: list = []      # process CPU time of each timed run, filled by _tick/_tock
 
 
