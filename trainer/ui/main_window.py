@@ -499,7 +499,7 @@ class MainWindow(QMainWindow):
             return
         if auto_repeat:
             return
-        self._fluoro_released_at = time.perf_counter()
+        self._fluoro_released_at = self.carm.clock()
         self._fluoro_release.start()
 
     def _fluoro_key_up(self) -> None:

@@ -277,10 +277,10 @@ class ReviewWidget(QWidget):
         self.busy.setText("Building the 3-D view…")
 
         def job(_p, progress):
-            from trainer.ui.procedure_view import build_patient
+            from trainer.service.view import patient_with_progress
             from trainer.ui.review_scene import anatomy_surfaces
 
-            patient = build_patient(record.scenario(), progress)
+            patient = patient_with_progress(record.scenario(), progress)
             return patient, anatomy_surfaces(patient)
 
         self.runner.submit("load", job)
