@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import core.scoring.scoring_plans as P
 import pytest
 
 from trainer.cli import main
@@ -18,8 +19,6 @@ from trainer.core.scoring.context import expected_from_scenario
 from trainer.core.session.live import LiveSession
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "core" / "scoring"))
-import scoring_plans as P  # noqa: E402
 
 N = 50
 N_EXPERT = 6          # whole procedures (passes and a breach); the rest stop after the checklist and a few shots
