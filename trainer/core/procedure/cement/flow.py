@@ -25,7 +25,7 @@ from array import array
 import numpy as np
 from scipy import ndimage
 
-from trainer.core.procedure.cement.domain import (BVEIN, CANAL, CANC, CLASS_NAMES, CLEFT, DISC, FORAMEN,
+from trainer.core.procedure.cement.domain import (BVEIN, CANAL, CANC, CLASS_NAMES, CLEFT, CRACK, DISC, FORAMEN,
                                                   SOFT, SVEIN, WALL, CementDomain)
 
 __all__ = ["FlowField", "StepResult", "VoxelState", "Route"]
@@ -55,10 +55,11 @@ _BODY_GROUP = _N_CLASSES          # "from" group of any voxel inside the body
 def _transition_table() -> bytes:
     """allowed[from_group * 16 + to_class]: where cement in one tissue may go next."""
     allowed = bytearray(16 * 16)
-    open_classes = (CANC, CLEFT, BVEIN, SVEIN, DISC, CANAL, FORAMEN, SOFT)
+    open_classes = (CANC, CLEFT, BVEIN, SVEIN, DISC, CANAL, FORAMEN, SOFT, CRACK)
     rules = {
         _BODY_GROUP: open_classes,
         CANC: open_classes,
+        CRACK: open_classes,
         CLEFT: open_classes,
         BVEIN: (BVEIN, CANAL),              # basivertebral vein -> anterior epidural plexus
         SVEIN: (SVEIN, FORAMEN),            # segmental veins run to the foramen
@@ -135,7 +136,7 @@ class FlowField:
         #: cortex voxels this bone's fracture micro-cracks open (cement there is in the body)
         self.cracks = self._open_cracks(flow_cfg.get("cracks", {}), rng)
         cls = domain.cls.copy()
-        cls[self.cracks] = CANC
+        cls[self.cracks] = CRACK
         in_body = domain.in_body.copy()
         in_body[self.cracks] = True
         self.in_body = in_body
