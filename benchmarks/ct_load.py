@@ -73,12 +73,12 @@ def synthesise(folder: Path) -> Path:
 
 def load_once(scenario: str) -> None:
     """Child process: load the CT scenario, print seconds, progress calls and peak RSS (MB)."""
-    from trainer.core.scenario.build import build_scenario_patient
+    from trainer.core.scenario.build import patient_for
     from trainer.core.scenario.loader import load_scenario
 
     calls = []
     t0 = time.perf_counter()
-    patient = build_scenario_patient(load_scenario(scenario), progress=lambda f, m: calls.append(f))
+    patient = patient_for(load_scenario(scenario), progress=lambda f, m: calls.append(f))
     dt = time.perf_counter() - t0
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print(json.dumps({"s": dt, "progress_calls": len(calls), "rss_mb": rss_mb,

@@ -134,7 +134,7 @@ def bench_itk(patient, geometry, repeat):
         ref = run_itk()
         t_itk.append(time.perf_counter() - t0)
     t_ours = []
-    for i in range(repeat):
+    for _ in range(repeat):
         ours._cache.clear()
         t0 = time.perf_counter()
         img = ours.line_integrals(pose, kvp)

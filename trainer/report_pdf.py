@@ -12,6 +12,9 @@ import os
 import re
 from pathlib import Path
 
+from trainer.core.errors import ParameterError
+from trainer.core.safe_write import atomic_file
+
 __all__ = ["write_pdf", "write_pdf_safely"]
 
 
@@ -130,9 +133,6 @@ def write_pdf_safely(html: str, dest, title: str = "vptrainer debrief", force: b
     Raises :class:`~trainer.core.errors.ParameterError` if nothing (or not a PDF) was written;
     ``dest`` is then untouched.
     """
-    from trainer.core.errors import ParameterError
-    from trainer.core.safe_write import atomic_file
-
     def _is_pdf(p: Path) -> None:
         with open(p, "rb") as fh:
             if fh.read(5) != b"%PDF-":

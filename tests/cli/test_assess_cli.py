@@ -3,8 +3,8 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
+import core.scoring.scoring_plans as P
 import pytest
 
 from trainer.cli import main
@@ -12,9 +12,6 @@ from trainer.core.scenario.loader import load_scenario
 from trainer.core.scoring import score
 from trainer.core.scoring.context import expected_from_scenario
 from trainer.core.session.live import LiveSession
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core" / "scoring"))
-import scoring_plans as P  # noqa: E402
 
 
 @pytest.fixture(scope="module")

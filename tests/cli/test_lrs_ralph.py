@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from trainer.cli import main
-from trainer.core.records.lrs import LrsClient, pull, push
+from trainer.core.records.lrs import LrsClient, push
 from trainer.core.records.progress import cohort_rows
 from trainer.core.records.store import open_store
 from trainer.core.records.xapi import EXT, VERBS
@@ -202,7 +202,7 @@ def test_pull_brings_another_sites_attempts_into_a_cohort(ralph, tmp_path, capsy
         assert (p.trainee, p.scenario_id, p.started_at, p.passed, p.score, p.uuid) == \
                (q.trainee, q.scenario_id, q.started_at, q.passed, q.score, q.uuid)
         assert p.metrics == q.metrics and p.origin == ralph.endpoint
-    strip = lambda rows: [{k: v for k, v in r.items()} for r in rows]  # noqa: E731
+    strip = lambda rows: [dict(r.items()) for r in rows]  # noqa: E731
     assert strip(cohort_rows(pulled)) == strip(cohort_rows(local))
 
 

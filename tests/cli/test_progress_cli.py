@@ -7,12 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from core.records.records_helpers import attempt
 
 from trainer.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "core" / "records"))
-from records_helpers import attempt
 
 
 @pytest.fixture(scope="module")

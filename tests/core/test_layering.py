@@ -1,4 +1,8 @@
-"""trainer.core must never import PySide6, pyqtgraph or trainer.ui (DESIGN.md section 1)."""
+"""trainer.core and trainer.service never import PySide6, pyqtgraph or trainer.ui (DESIGN.md section 1).
+
+The same rule is an import-linter contract (pyproject.toml, run by tools/lint.sh); these tests
+check it a second way, including what the packages pull in at run time.
+"""
 
 import ast
 import json
@@ -9,15 +13,49 @@ from pathlib import Path
 import trainer
 
 FORBIDDEN = ("PySide6", "pyqtgraph", "trainer.ui", "PyQt5", "PyQt6", "shiboken6")
-CORE = Path(trainer.__file__).parent / "core"
+PACKAGE = Path(trainer.__file__).parent
+QT_FREE = ("core", "service")
 
 
-def test_importing_every_core_module_pulls_in_no_gui():
+def gui_imports(root: Path, package: str) -> list[str]:
+    """``file:line imports name`` for every import of a FORBIDDEN module under ``root``.
+
+    ``package`` is the dotted name of ``root`` (to resolve relative imports).
+    """
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root)
+        parts = [*package.split("."), *rel.with_suffix("").parts]
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        here = parts if path.name == "__init__.py" else parts[:-1]
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = here[: len(here) - node.level + 1]
+                    module = ".".join(base + ([node.module] if node.module else []))
+                    names = [module] + [f"{module}.{a.name}" for a in node.names]
+                else:
+                    names = [node.module or ""]
+            else:
+                continue
+            for n in names:
+                if any(n == f or n.startswith(f + ".") for f in FORBIDDEN):
+                    offenders.append(f"{rel}:{node.lineno} imports {n}")
+                    break
+    return offenders
+
+
+def test_importing_every_core_and_service_module_pulls_in_no_gui():
     code = f"""
 import importlib, json, pkgutil, sys
-import trainer.core
-for m in pkgutil.walk_packages(trainer.core.__path__, 'trainer.core.'):
-    importlib.import_module(m.name)
+import trainer.core, trainer.service
+for pkg in (trainer.core, trainer.service):
+    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):
+        importlib.import_module(m.name)
 bad = sorted(n for n in sys.modules if n.split('.')[0] in {list(FORBIDDEN)!r} or n.startswith('trainer.ui'))
 print(json.dumps(bad))
 """
@@ -25,29 +63,28 @@ print(json.dumps(bad))
     assert json.loads(out.stdout) == []
 
 
-def test_no_core_source_file_names_a_gui_module():
-    offenders = []
-    for path in CORE.rglob("*.py"):
-        tree = ast.parse(path.read_text(), filename=str(path))
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                if node.level and node.module is None:
-                    continue
-                names = [node.module or ""]
-                if node.level >= 2 and (node.module or "").startswith("ui"):
-                    names = ["trainer.ui"]
-            for n in names:
-                if any(n == f or n.startswith(f + ".") for f in FORBIDDEN):
-                    offenders.append(f"{path.relative_to(CORE)}:{node.lineno} imports {n}")
-    assert offenders == []
+def test_no_core_or_service_source_file_names_a_gui_module():
+    for sub in QT_FREE:
+        assert gui_imports(PACKAGE / sub, f"trainer.{sub}") == []
 
 
-def test_the_checker_would_catch_a_gui_import(tmp_path):
-    # guard against a vacuous test: the AST scan flags a forbidden import when one exists
-    src = "from PySide6 import QtCore\n"
-    tree = ast.parse(src)
-    node = tree.body[0]
-    assert isinstance(node, ast.ImportFrom) and node.module.startswith(FORBIDDEN[0])
+def test_the_checker_catches_each_way_of_importing_the_gui(tmp_path):
+    # a throw-away package tree: trainer/core/x/... with one forbidden import per file
+    root = tmp_path / "core"
+    (root / "x").mkdir(parents=True)
+    (root / "__init__.py").write_text("")
+    (root / "x" / "__init__.py").write_text("")
+    bad = {
+        "a.py": "from PySide6 import QtCore\n",
+        "b.py": "import pyqtgraph as pg\n",
+        "c.py": "def f():\n    from trainer.ui.app import run_app\n",
+        "d.py": "from ...ui import fluoro_view\n",            # relative: trainer.ui
+        "e.py": "from ... import ui\n",                       # relative: trainer.ui as a name
+    }
+    for name, src in bad.items():
+        (root / "x" / name).write_text(src)
+    (root / "x" / "ok.py").write_text("import numpy\nfrom trainer.core.errors import ScenarioError\nfrom . import a\n")
+    found = gui_imports(root, "trainer.core")
+    assert sorted(f.split(":")[0] for f in found) == [f"x/{n}" for n in sorted(bad)]
+    assert any("imports trainer.ui.app" in f for f in found)
+    assert any("imports trainer.ui" in f and f.startswith("x/e.py") for f in found)

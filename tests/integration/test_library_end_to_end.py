@@ -4,12 +4,11 @@ procedure passes (issue 8): the library is only useful if each case can be done 
 import numpy as np
 import pytest
 
-from trainer.core.procedure.machine import Procedure
-from trainer.core.procedure.plans import expert_actions
-from trainer.core.scenario.build import build_scenario_patient
-from trainer.core.scenario.loader import builtin_ids, load_scenario, validate_file, resolve
+from trainer.core.scenario.build import patient_for
+from trainer.core.scenario.loader import builtin_ids, resolve, validate_file
 from trainer.core.scoring import score
-from trainer.core.xray.geometry import AP, LATERAL, Pose
+from trainer.core.scoring.validity import EXPERT, play
+from trainer.core.xray.geometry import AP, LATERAL
 from trainer.core.xray.renderer import FluoroRenderer
 
 PIXELS = 96
@@ -25,7 +24,7 @@ def _side(sc) -> str:
 def test_builtin_case_validates_builds_renders_and_the_expert_passes(sid):
     sc = validate_file(resolve(sid))          # strict: raises ScenarioError on any problem
     assert not sc.warnings
-    patient = build_scenario_patient(sc)
+    patient = patient_for(sc)
 
     # both views render a real image of the spine: bone makes the centre denser than the edge
     roll = float(sc.carm.patient_roll_deg)
@@ -36,9 +35,11 @@ def test_builtin_case_validates_builds_renders_and_the_expert_passes(sid):
 
     # the scripted expert: the right checklist answers, and for eligible patients a clean
     # transpedicular access, 3 mL in the working phase, AP and lateral checks
-    proc = Procedure(sc, patient=patient, pixels=64)
-    results = [proc.apply(a) for a in expert_actions(sc, patient, _side(sc))]
-    assert all(r.accepted for r in results), [(r.action, r.reason) for r in results if not r.accepted]
+    # the expert reads the lateral after each push and stops near the posterior quarter (issue 13 policy):
+    # the core validity expert, which plays the same checklist and transpedicular access
+    proc = play(sc, patient, 0, EXPERT, _side(sc), render=True, pixels=64)
+    refused = [e.data for e in proc.events if e.kind == "refused"]
+    assert refused == [], refused
     report = score(proc)
     assert report.passed, (sid, report.critical_errors, [(m.id, m.detail) for m in report.metrics
                                                          if m.status == "fail"])

@@ -65,7 +65,7 @@ def measure(labels: np.ndarray, grid, label: int) -> Reference:
         if (j_back - j0 + 1) * grid.spacing_mm[1] < 5.0:
             continue
         pw_of[k] = y[j_back]
-        body[k] = v[k] & (Y <= y[j_back])
+        body[k] = v[k] & (y[j_back] >= Y)
     lab3, n3 = ndi.label(body)
     if n3 > 1:
         body = lab3 == int(np.argmax(np.bincount(lab3.ravel())[1:]) + 1)
@@ -77,7 +77,7 @@ def measure(labels: np.ndarray, grid, label: int) -> Reference:
     pw = np.where(np.isnan(pw_of), np.inf, pw_of)[:, None, None]
     behind = v & (y[None, :, None] > pw) & (y[None, :, None] <= cy)
     X = x[None, None, :]
-    left, right = behind & (X > cx), behind & (X < cx)
+    left, right = behind & (cx < X), behind & (cx > X)
     return Reference(body, left, right, c, _centroid(left, grid), _centroid(right, grid), sup, inf,
                      np.array([cx, cy]))
 

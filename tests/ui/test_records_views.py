@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import csv
-import sys
-from pathlib import Path
 
 import pytest
+from core.records.records_helpers import attempt
 
 from trainer.core.errors import ParameterError
 from trainer.core.records.store import open_store
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core" / "records"))
-from records_helpers import attempt  # noqa: E402
 
 
 @pytest.fixture
@@ -25,7 +21,8 @@ def store(tmp_path):
             st.record_attempt(attempt("dan", f"d{i}", passed=i < 19, score=95.0 if i < 19 else 50.0,
                                       dap=1.0 - 0.02 * i, started=f"2026-03-{i + 1:02d}T09:00:00+00:00"))
         for i in range(2):
-            st.record_attempt(attempt("dan", f"dl2-{i}", scenario="l2-discitis", started=f"2026-04-0{i + 1}T09:00:00+00:00"))
+            st.record_attempt(attempt("dan", f"dl2-{i}", scenario="l2-discitis",
+                                      started=f"2026-04-0{i + 1}T09:00:00+00:00"))
         st.record_attempt(attempt("eve", "e0", passed=False, score=40.0, started="2026-03-02T10:00:00+00:00"))
     return db
 

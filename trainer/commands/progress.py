@@ -17,7 +17,8 @@ def add_arguments(parser):
     parser.add_argument("trainee", nargs="?", default=None, help="trainee name (default: the whole cohort)")
     parser.add_argument("--store", metavar="PATH", default=None,
                         help="trainee store (default: records.sqlite3 in the user's data folder)")
-    parser.add_argument("--scenario", default=None, help="only this scenario id, or a family prefix ending in '*' (l1-*)")
+    parser.add_argument("--scenario", default=None,
+                        help="only this scenario id, or a family prefix ending in '*' (l1-*)")
     parser.add_argument("--since", default=None, metavar="YYYY-MM-DD", help="only attempts started on or after")
     parser.add_argument("--until", default=None, metavar="YYYY-MM-DD", help="only attempts started on or before")
     parser.add_argument("--preset", default="10/20 %", choices=sorted(PRESETS),
@@ -59,9 +60,9 @@ def _attempts_csv(attempts, progress) -> str:
 
 def run(args) -> int:
     from trainer.core.errors import ParameterError
-    from trainer.core.safe_write import atomic_write_text, check_output
     from trainer.core.records.progress import cohort_csv, cohort_rows, trainee_progress
     from trainer.core.records.store import default_store_path, open_store
+    from trainer.core.safe_write import atomic_write_text, check_output
 
     params = params_from_args(args)
     if args.csv:

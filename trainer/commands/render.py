@@ -46,12 +46,13 @@ def _validate_dicom(path):
     try:
         pydicom.dcmread(path)
     except Exception as exc:  # noqa: BLE001 (any failure to read back: the file is not kept)
-        raise ParameterError("--out", str(path), "a DICOM file", hint=f"the written file does not read back: {exc}")
+        raise ParameterError("--out", str(path), "a DICOM file",
+                             hint=f"the written file does not read back: {exc}") from None
 
 
 def run(args) -> int:
     from trainer.core.safe_write import atomic_file, check_output
-    from trainer.core.scenario.build import build_scenario_patient
+    from trainer.core.scenario.build import patient_for
     from trainer.core.scenario.loader import load_scenario
     from trainer.core.xray.detector import expose
     from trainer.core.xray.dicom_export import write_xa
@@ -71,7 +72,7 @@ def run(args) -> int:
     lateralish = abs(abs(orbital) - 90.0) < 45.0
     kvp = args.kvp if args.kvp is not None else (carm.kvp_lateral if lateralish else carm.kvp_ap)
     geometry = carm.geometry.with_pixels(args.size)
-    patient = build_scenario_patient(scenario)      # the [ct] series, centred on the target body
+    patient = patient_for(scenario)      # the [ct] series, centred on the target body
     renderer = FluoroRenderer(patient, geometry, patient_roll_deg=carm.patient_roll_deg)
     li = renderer.render(pose, kvp)
     exposure = expose(li, args.pulses, geometry, np.random.default_rng(scenario.seed), kvp=kvp)

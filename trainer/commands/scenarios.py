@@ -108,11 +108,11 @@ def scenario_json(s, landmarks: dict | None) -> dict:
 
 
 def _show(args) -> int:
-    from trainer.core.scenario.build import build_scenario_patient
+    from trainer.core.scenario.build import patient_for
     from trainer.core.scenario.loader import load_scenario
 
     s = load_scenario(args.scenario)
-    patient = build_scenario_patient(s)
+    patient = patient_for(s)
     data = scenario_json(s, patient.landmarks.to_json())
     if args.json:
         print(json.dumps(data, indent=2, default=str))

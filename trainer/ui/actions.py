@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from trainer.core.xray.geometry import CArmGeometry, Pose, frame_for, pixel_rays
+from trainer.core.xray.geometry import CArmGeometry, Pose, frame_for, pixel_rays, project
 
 __all__ = ["place_from_pick", "aim_direction", "project_point"]
 
@@ -96,7 +96,5 @@ def aim_direction(direction, side: str, d_medial_deg: float, d_cranial_deg: floa
 
 def project_point(geometry: CArmGeometry, pose: Pose, patient_roll_deg: float, point_mm) -> tuple[float, float]:
     """Detector pixel ``(col, row)`` of a patient point in an image taken at ``pose``."""
-    from trainer.core.xray.geometry import project
-
     cr = project(frame_for(geometry, pose, patient_roll_deg), np.asarray(point_mm, float))
     return float(cr[0]), float(cr[1])

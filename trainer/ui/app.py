@@ -16,7 +16,9 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from trainer.core.errors import VPTrainerError
+from trainer.core.scenario.loader import load_scenario
 from trainer.ui.main_window import MainWindow
+from trainer.ui.resume import ResumeOffer, find_unfinished
 from trainer.ui.settings import Settings
 
 __all__ = ["run_app", "create_window", "startup", "default_session_dir", "apply_theme"]
@@ -100,8 +102,6 @@ def startup(window: MainWindow, scenario: str | None = None):
 
     Returns the dialog shown (a :class:`ResumeOffer` or a :class:`ScenarioPicker`).
     """
-    from trainer.ui.resume import ResumeOffer, find_unfinished
-
     window.initial_scenario = scenario
     unfinished = find_unfinished(window.session_dir)
     if unfinished is None:
@@ -117,8 +117,6 @@ def startup(window: MainWindow, scenario: str | None = None):
 def run_app(scenario: str | None = None, session_dir: str | None = None) -> int:
     """Run the desktop trainer until its window closes; return the exit status."""
     if scenario:
-        from trainer.core.scenario.loader import load_scenario
-
         load_scenario(scenario)    # a bad scenario is a one-line CLI error, before any window
     window = create_window(session_dir)
     _install_excepthook(window)

@@ -88,7 +88,7 @@ class CementPhaseBar(QWidget):
             p.fillRect(QRectF(x_of(a), 0, x_of(b) - x_of(a), bar_h), colour)
             p.setPen(QColor("#101010"))
             if x_of(b) - x_of(a) > 44:
-                p.drawText(QRectF(x_of(a), 0, x_of(b) - x_of(a), bar_h), Qt.AlignmentFlag.AlignCenter, name)   # AlignCenter
+                p.drawText(QRectF(x_of(a), 0, x_of(b) - x_of(a), bar_h), Qt.AlignmentFlag.AlignCenter, name)
         p.setPen(QColor("#c8c8c8"))
         for m in (self.windows_min["working_from"], self.windows_min["setting_from"], self.windows_min["set_from"]):
             p.drawText(QRectF(x_of(m) - 30, bar_h, 60, 16), Qt.AlignmentFlag.AlignCenter, mmss(60 * m))

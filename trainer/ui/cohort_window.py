@@ -11,14 +11,28 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QFileDialog, QHBoxLayout, QLabel, QMessageBox,
-                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from trainer.core.errors import VPTrainerError
 from trainer.core.records.cusum import PRESETS
 from trainer.core.records.progress import cohort_csv, cohort_rows, scenario_family
 from trainer.core.records.store import open_store
 from trainer.core.safe_write import atomic_write_text
+from trainer.ui.debrief import DebriefWidget
 
 __all__ = ["CohortWindow"]
 
@@ -102,7 +116,8 @@ class CohortWindow(QWidget):
         with open_store(self.store_path) as st:
             kw = {}
             if self.use_dates.isChecked():
-                kw = {"since": self.since.date().toString("yyyy-MM-dd"), "until": self.until.date().toString("yyyy-MM-dd")}
+                kw = {"since": self.since.date().toString("yyyy-MM-dd"),
+                      "until": self.until.date().toString("yyyy-MM-dd")}
             return st.attempts(scenario=self.scenario.currentData() or None, with_report=True, **kw)
 
     def refresh(self) -> None:
@@ -146,8 +161,6 @@ class CohortWindow(QWidget):
 
     def open_debrief(self, row: int):
         """Open the stored debrief of the attempt in row ``row`` of the attempts table."""
-        from trainer.ui.debrief import DebriefWidget
-
         a = self.shown_attempts[row]
         w = DebriefWidget()
         w.setWindowTitle(f"Debrief — {a.trainee}, {a.scenario_id}, {a.started_at[:16]}")

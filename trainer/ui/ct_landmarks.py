@@ -18,13 +18,30 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDialog, QDoubleSpinBox, QFileDialog, QHBoxLayout, QHeaderView,
-                               QLabel, QLineEdit, QMessageBox, QProgressBar, QPushButton, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
+from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.params import LEVELS
 from trainer.core.errors import DicomError, VPTrainerError
-from trainer.core.scenario.ct_import import LANDMARK_KEYS
+from trainer.core.safe_write import atomic_write_text, check_output
+from trainer.core.scenario.ct_import import LANDMARK_KEYS, estimate_landmarks, relative_inside, scenario_toml
+from trainer.core.scenario.loader import parse_scenario
 from trainer.ui.ct_slices import COLOURS, NAMES, PLANES, SHORT, SliceViews
 from trainer.ui.workers import Runner
 
@@ -33,9 +50,6 @@ __all__ = ["CTLandmarkDialog", "open_ct_import"]
 
 def _load_job(folder, progress):
     """Worker: read the series, then ask the core for the landmark estimate."""
-    from trainer.core.anatomy.dicom_io import read_ct_series
-    from trainer.core.scenario.ct_import import estimate_landmarks
-
     vol = read_ct_series(folder, progress=lambda done, total: progress(0.9 * done / total,
                                                                         f"Reading slice {done} of {total}…"))
     progress(0.92, "Estimating the landmarks…")
@@ -134,7 +148,8 @@ class CTLandmarkDialog(QDialog):
                 spin.setSingleStep(0.5)
                 spin.setKeyboardTracking(False)
                 spin.setRange(-5000.0, 5000.0)
-                spin.valueChanged.connect(lambda value, k=key, a="xyz".index(axis): self._spin_changed(k, a, value))
+                spin.valueChanged.connect(
+                    lambda value, k=key, a="xyz".index(axis): self._spin_changed(k, a, value))  # noqa: B008
                 self.table.setCellWidget(row, col, spin)
                 self.spins[key, axis] = spin
             src = QTableWidgetItem("")
@@ -236,16 +251,16 @@ class CTLandmarkDialog(QDialog):
                             self._lo, self._hi)     # starting points to drag from, inside the series
             est = {"body_centre_mm": start[0], "pedicle_left_centre_mm": start[1], "pedicle_right_centre_mm": start[2],
                    "superior_endplate_z_mm": start[3, 2], "inferior_endplate_z_mm": start[4, 2]}
-            self.source = {k: "unplaced" for k in LANDMARK_KEYS}
+            self.source = dict.fromkeys(LANDMARK_KEYS, "unplaced")
             self.error("Landmarks not found", f"{problem}\nDrag every marker onto the anatomy.")
         else:
-            self.source = {k: "estimated" for k in LANDMARK_KEYS}
+            self.source = dict.fromkeys(LANDMARK_KEYS, "estimated")
             self.note(f"Loaded {g.shape[0]} slices of {g.shape[2]} x {g.shape[1]} pixels "
                       f"({g.spacing_mm[0]:g} x {g.spacing_mm[1]:g} x {g.spacing_mm[2]:g} mm). "
                       "Landmarks estimated from the HU: check them on the slices.")
         self.landmarks = {k: (round(float(v), 1) if k in PLANES else tuple(round(float(a), 1) for a in v))
                           for k, v in est.items() if k in LANDMARK_KEYS}
-        for (key, axis), spin in self.spins.items():
+        for (_key, axis), spin in self.spins.items():
             a = "xyz".index(axis)
             spin.blockSignals(True)
             spin.setRange(round(self._lo[a], 1), round(self._hi[a], 1))
@@ -341,10 +356,6 @@ class CTLandmarkDialog(QDialog):
 
     def save_scenario(self, out):
         """Write the scenario with the core's writer and validate it; the Scenario, or None (error shown)."""
-        from trainer.core.scenario.ct_import import relative_inside, scenario_toml
-        from trainer.core.safe_write import atomic_write_text, check_output
-        from trainer.core.scenario.loader import parse_scenario
-
         out = Path(out)
         confirmed = out.suffix == ".toml"  # the save dialog asked before replacing this very name
         unplaced = [NAMES[k] for k, s in self.source.items() if s == "unplaced"]

@@ -12,8 +12,17 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 __all__ = ["DebriefWidget", "format_value"]
 
@@ -183,7 +192,8 @@ class DebriefWidget(QWidget):
         rad = r.get("radiation") or {}
         if rad:
             parts.append(f"<b>Radiation</b>: {rad.get('shots', '—')} shots, fluoroscopy "
-                         f"{format_value(rad.get('fluoro_s'), 's')}, DAP {format_value(rad.get('dap_gycm2'), 'Gy·cm²')}")
+                         f"{format_value(rad.get('fluoro_s'), 's')}, "
+                         f"DAP {format_value(rad.get('dap_gycm2'), 'Gy·cm²')}")
         leaks = r.get("leaks") or []
         leak_text = ", ".join(f"{lk.get('type')} {format_value(lk.get('volume_ml'), 'mL')}" for lk in leaks)
         parts.append(f"<b>Cement</b>: {format_value(r.get('cement_injected_ml'), 'mL')} injected; "

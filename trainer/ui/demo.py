@@ -123,8 +123,7 @@ class GuiDriver:
         """Advance (A, then Shift+A near the goal) until the tip reaches ``depth_fraction`` of the body."""
         lm = self.w.patient_landmarks
         goal_y = lm.posterior_wall_y_mm - depth_fraction * lm.body_depth_mm
-        n = 0
-        for _ in range(200):
+        for n in range(1, 201):
             tr = self.w.view.trocar
             gap = tr.tip_mm[1] - goal_y
             if gap <= 0.5:
@@ -132,7 +131,6 @@ class GuiDriver:
             fine = gap < 6.0
             self.key(Qt.Key.Key_A, Qt.KeyboardModifier.ShiftModifier if fine else Qt.KeyboardModifier.NoModifier)
             self.idle()
-            n += 1
             if n % shots_every == 0:
                 self.key(Qt.Key.Key_S)
                 self.idle()

@@ -12,8 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+
+from trainer.core.xray.display import (
+    auto_window,  # lazy: it pulls in SciPy (0.6 s at launch)
+    to_display,
+)
 
 __all__ = ["FluoroMonitor"]
 
@@ -194,8 +198,6 @@ class FluoroMonitor(QWidget):
     def auto_levels(self) -> None:
         if self._image is None:
             return
-        from trainer.core.xray.display import auto_window   # lazy: it pulls in SciPy (0.6 s at launch)
-
         self._window, self._level = auto_window(self._image)
         self._sync_sliders()
         self._render()
@@ -211,8 +213,6 @@ class FluoroMonitor(QWidget):
 
     # ------------------------------------------------------------------ internals
     def _display_array(self) -> np.ndarray:
-        from trainer.core.xray.display import to_display
-
         img = to_display(self._image, self._window, self._level, invert=self._invert)
         if self._flip_h:
             img = img[:, ::-1]

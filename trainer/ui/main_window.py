@@ -260,7 +260,7 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.patient_landmarks = self.controller.landmarks
         self.chart.show_scenario(self.scenario)
         self.setWindowTitle(f"vptrainer — {self.scenario.title}")
-        for v, img in view.images.items():
+        for img in view.images.values():
             self._show_image(img)
         self._show_view(view)
         self.tabs.setCurrentIndex(0 if view.stage == "checklist" else 1)

@@ -11,7 +11,7 @@ __all__ = ["build_menus"]
 
 
 def _open_ct_import(w):
-    from trainer.ui.ct_landmarks import open_ct_import   # lazy: DICOM and SciPy are not needed at launch
+    from trainer.ui.ct_landmarks import open_ct_import  # lazy: DICOM and SciPy are not needed at launch
 
     return open_ct_import(w)
 

@@ -61,8 +61,6 @@ class ProcedureView:
 
 def build_view(p) -> ProcedureView:
     """Read procedure ``p`` into a :class:`ProcedureView` (where the procedure lives)."""
-    from trainer.core.procedure.state import view_of
-
     tr = p.trocar
     trocar = None if tr is None else TrocarView(tr.side, int(tr.gauge), float(tr.depth_mm), float(tr.length_mm),
                                                 str(tr.tissue), tuple(float(v) for v in tr.tip_mm),
@@ -81,7 +79,7 @@ def build_view(p) -> ProcedureView:
     decisions = dict(p.decisions)
     d = p.dose
     return ProcedureView(t_s=float(p.t_s), stage=str(p.phase), shots=int(d.shots), fluoro_s=float(d.fluoro_s),
-                         dap_gycm2=float(d.dap_gycm2), pose=p.pose, view=view_of(p.pose),
+                         dap_gycm2=float(d.dap_gycm2), pose=p.pose, view=p.view,
                          biplane=bool(p.biplane), trocar=trocar, cement=cement,
                          decisions=decisions, finished=bool(p.finished), images=dict(p.last_images),
                          n_actions=int(p.accepted_count))
@@ -90,7 +88,7 @@ def build_view(p) -> ProcedureView:
 @functools.lru_cache(maxsize=16)
 def _product_windows(product: str, overrides: tuple) -> tuple[dict, str]:
     """Phase boundaries (min after mixing) and title of a scenario's cement product."""
-    from trainer.core.procedure.cement.rheology import Rheology, get_product
+    from trainer.core.scenario.rheology import Rheology, get_product
 
     ov = dict(overrides)
     temperature_c = ov.pop("temperature_c", None)
@@ -103,7 +101,7 @@ def build_patient(scenario, progress):
 
     ``progress(fraction, text)`` is called as the core reports (CT slices, labelling).
     """
-    from trainer.core.procedure.machine import patient_for
+    from trainer.core.scenario.build import patient_for
 
     what = "Reading the patient CT" if getattr(scenario, "ct", None) is not None else "Building the patient"
     progress(0.02, f"{what}…")

@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QMessageBox, QWidget)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QMessageBox, QWidget
 
 from trainer.core.errors import VPTrainerError
-from trainer.core.records.store import default_store_path
+from trainer.core.records.attempts import attempt_from_assessment
+from trainer.core.records.store import default_store_path, open_store
+from trainer.ui.cohort_window import CohortWindow
+from trainer.ui.progress_window import ProgressWindow
 
 __all__ = ["store_path", "lrs_settings", "record_finished_session", "add_records_menu", "RecordsSettingsDialog"]
 
@@ -32,9 +35,6 @@ def lrs_settings(settings) -> dict:
 
 def record_finished_session(session_path, report_json: dict, path) -> tuple[int, bool]:
     """Record a finished session (the report the core produced) in the store at ``path``."""
-    from trainer.core.records.attempts import attempt_from_assessment
-    from trainer.core.records.store import open_store
-
     with open(session_path, encoding="utf-8") as f:
         header = json.loads(f.readline())
     attempt = attempt_from_assessment(session_path, header, report_json, complete=True)
@@ -84,13 +84,9 @@ def _open(w, kind: str):
         return None
     try:
         if kind == "progress":
-            from trainer.ui.progress_window import ProgressWindow
-
             trainee = getattr(w, "trainee_name", None)
             win = ProgressWindow(path, trainee)
         else:
-            from trainer.ui.cohort_window import CohortWindow
-
             win = CohortWindow(path)
     except VPTrainerError as exc:
         QMessageBox.warning(w, "Records", str(exc))

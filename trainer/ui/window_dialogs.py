@@ -11,6 +11,9 @@ from pathlib import Path
 from PySide6.QtWidgets import QMessageBox
 
 from trainer.core.errors import VPTrainerError
+from trainer.core.safe_write import check_output
+from trainer.report_pdf import write_pdf_safely
+from trainer.ui.preferences import StepsDialog
 from trainer.ui.shortcuts import ShortcutsDialog
 
 __all__ = ["DialogsMixin"]
@@ -42,9 +45,6 @@ class DialogsMixin:
         """Write the printable debrief: HTML built off-thread by the core, printed here by Qt."""
         def written(html: str) -> None:
             try:
-                from trainer.core.safe_write import check_output
-                from trainer.report_pdf import write_pdf_safely
-
                 # the save dialog confirmed a replacement; the session itself is never replaced
                 dest = check_output(out, option="PDF file", force=True, inputs=[self.controller.path],
                                     suffixes=(".pdf",))
@@ -89,8 +89,6 @@ class DialogsMixin:
 
     def show_steps(self):
         """View > Step sizes…: a non-modal dialog; OK applies and remembers them."""
-        from trainer.ui.preferences import StepsDialog
-
         dlg = StepsDialog(self.settings.steps(), self)
         dlg.stepsChosen.connect(self.set_steps)
         self.dialogs.append(dlg)

@@ -45,5 +45,5 @@ def adjacent_pairs(labels, a, b) -> int:
         s0[ax] = slice(0, -1)
         s1[ax] = slice(1, None)
         A, B = labels[tuple(s0)], labels[tuple(s1)]
-        n += int(((A == a) & (B == b)).sum() + ((A == b) & (B == a)).sum())
+        n += int(((a == A) & (b == B)).sum() + ((b == A) & (a == B)).sum())
     return n

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from trainer.core.anatomy.builder import build_patient
 from trainer.core.anatomy.morphometry import SEX_SCALE
@@ -12,7 +12,7 @@ from trainer.core.anatomy.params import AnatomyParams
 TABLE_SIZE = 1.0 / SEX_SCALE["female"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _patient_for(key):
     return build_patient(AnatomyParams(**dict(key)))
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from anatomy_measure import BODY, run_mm
 from anatomy_support import TABLE_SIZE, cached
+
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.morphometry import level_table, vertebra_dims
 from trainer.core.anatomy.params import LEVELS
@@ -94,6 +94,8 @@ def test_landmark_heights_match_the_label_volume(default_patient):
     lm = p.landmarks
     from anatomy_measure import longest_z_run_mm
 
-    assert longest_z_run_mm(p.volume, 0.0, lm.anterior_wall_y_mm + 1.0, BODY) == pytest.approx(lm.anterior_height_mm, abs=1.0)
+    anterior = longest_z_run_mm(p.volume, 0.0, lm.anterior_wall_y_mm + 1.0, BODY)
+    assert anterior == pytest.approx(lm.anterior_height_mm, abs=1.0)
     assert longest_z_run_mm(p.volume, 0.0, 0.0, BODY) == pytest.approx(lm.middle_height_mm, abs=1.0)
-    assert longest_z_run_mm(p.volume, 0.0, lm.posterior_wall_y_mm - 1.0, BODY) == pytest.approx(lm.posterior_height_mm, abs=1.0)
+    posterior = longest_z_run_mm(p.volume, 0.0, lm.posterior_wall_y_mm - 1.0, BODY)
+    assert posterior == pytest.approx(lm.posterior_height_mm, abs=1.0)

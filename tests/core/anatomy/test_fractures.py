@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from anatomy_measure import BODY, adjacent_pairs, longest_z_run_mm
 from anatomy_support import cached
+
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.params import GRADE_BANDS, default_height_loss
 

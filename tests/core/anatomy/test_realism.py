@@ -4,8 +4,8 @@ waisted bodies, lung off the transpedicular path, bowel gas (docs/anatomy.md, "S
 from __future__ import annotations
 
 import numpy as np
-
 from anatomy_support import cached
+
 from trainer.core.anatomy.labels import Label
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from anatomy_support import cached
+
 from trainer.core.anatomy.builder import build_patient
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.params import AnatomyParams

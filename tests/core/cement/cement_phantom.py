@@ -70,7 +70,8 @@ def make_phantom(*, posterior_wall_defect=False, endplate_crack=False, cleft=Fal
     lm = Landmarks(level="L1", body_centre_mm=(0.0, 0.0, 0.0), superior_endplate_z_mm=az, inferior_endplate_z_mm=-az,
                    posterior_wall_y_mm=ay, anterior_wall_y_mm=-ay, body_width_mm=2 * ax, anterior_height_mm=2 * az,
                    middle_height_mm=2 * az, posterior_height_mm=2 * az, pedicle_left=_pedicle("left"),
-                   pedicle_right=_pedicle("right"), spinous_tip_mm=(0.0, 60.0, 0.0), canal_centre_mm=(0.0, ay + 7.5, 0.0),
+                   pedicle_right=_pedicle("right"), spinous_tip_mm=(0.0, 60.0, 0.0),
+                   canal_centre_mm=(0.0, ay + 7.5, 0.0),
                    canal_width_mm=18.0, canal_depth_mm=15.0, skin_y_mm=80.0,
                    basivertebral_foramen_mm=(0.0, ay, 0.0))
     return Patient(volume=Volume(hu=hu, labels=lab, grid=grid), landmarks=lm)

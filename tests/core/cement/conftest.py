@@ -1,16 +1,11 @@
 """Shared patients for the cement tests (built once per session)."""
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from cement_phantom import make_phantom  # this folder is on sys.path (pytest rootdir-relative import)
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from cement_phantom import make_phantom  # noqa: E402
-
-from trainer.core.procedure.cement import CementModel  # noqa: E402
+from trainer.core.procedure.cement import CementModel
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,15 @@ from cement_phantom import HALF
 
 from trainer.core.anatomy.labels import Label
 from trainer.core.procedure.cement import CementModel
-from trainer.core.procedure.cement.domain import (LEAK_TABLE, CementDomain, FlowClass, body_envelope,
-                                                  classify_labels, crop_to_body, trabecular_porosity)
+from trainer.core.procedure.cement.domain import (
+    LEAK_TABLE,
+    CementDomain,
+    FlowClass,
+    body_envelope,
+    classify_labels,
+    crop_to_body,
+    trabecular_porosity,
+)
 from trainer.core.procedure.cement.flow import Route
 from trainer.core.procedure.cement.rheology import load_config
 

@@ -5,7 +5,7 @@ import pytest
 
 from trainer.core.errors import ParameterError
 from trainer.core.procedure.cement import PHASES, Rheology, get_product, product_names
-from trainer.core.procedure.cement.rheology import CementProduct
+from trainer.core.scenario.rheology import CementProduct
 
 
 @pytest.fixture(scope="module")

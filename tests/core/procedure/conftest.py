@@ -1,5 +1,4 @@
 import pytest
-
 from procedure_phantom import make_phantom
 
 

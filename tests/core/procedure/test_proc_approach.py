@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from procedure_phantom import medial_rotation, rotate_z
+
 from trainer.core.anatomy.builder import build_patient
 from trainer.core.procedure.machine import Procedure
 from trainer.core.procedure.plans import TARGET_DEPTH_FRACTION, expert_actions, expert_target_mm

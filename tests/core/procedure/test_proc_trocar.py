@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from procedure_phantom import medial_rotation, rotate_z
+
 from trainer.core.errors import ActionRefused
 from trainer.core.procedure import trocar as T
 from trainer.core.procedure.walls import PEDICLE_WALLS, WallModel, gr_grade

@@ -14,7 +14,8 @@ def report(passed: bool, score: float, dap: float = 0.5, scenario: str = "l1-wed
             "tip": {"depth_fraction": 0.75}, "scenario": {"id": scenario, "sha256": "ab" * 32}}
 
 
-def attempt(trainee: str, key: str, passed: bool = True, score: float = 90.0, started: str = "2026-01-01T00:00:00+00:00",
+def attempt(trainee: str, key: str, passed: bool = True, score: float = 90.0,
+            started: str = "2026-01-01T00:00:00+00:00",
             dap: float = 0.5, scenario: str = "l1-wedge-default") -> AttemptRecord:
     sha = hashlib.sha256(key.encode()).hexdigest()
     header = {"trainee": trainee, "scenario_id": scenario, "scenario_sha256": "ab" * 32, "started_at": started}

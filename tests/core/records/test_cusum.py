@@ -1,10 +1,9 @@
 """CUSUM and LC-CUSUM against hand computations of the published formulas (FACTS.md 8)."""
 
 import math
-import sys
-from pathlib import Path
 
 import pytest
+from core.records.records_helpers import attempt
 
 from trainer.core.errors import ParameterError
 from trainer.core.records.cusum import (
@@ -20,9 +19,6 @@ from trainer.core.records.progress import (
     slope_per_attempt,
     trainee_progress,
 )
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from records_helpers import attempt
 
 
 def test_limits_by_hand_for_the_two_presets():

@@ -10,11 +10,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from core.records.records_helpers import attempt
 
 from trainer.core.records.store import StoreError, TraineeStore, open_store
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from records_helpers import attempt
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from trainer.core.anatomy.labels import Label
-from trainer.core.scenario.build import build_scenario_patient
+from trainer.core.scenario.build import patient_for
 from trainer.core.scenario.loader import builtin_ids, load_scenario
 
 
@@ -12,7 +12,7 @@ from trainer.core.scenario.loader import builtin_ids, load_scenario
 def test_builtin_scenario_builds(sid):
     s = load_scenario(sid)
     seen = []
-    p = build_scenario_patient(s, progress=lambda f, msg: seen.append(f))
+    p = patient_for(s, progress=lambda f, msg: seen.append(f))
     assert seen and seen[-1] == 1.0
     lm = p.landmarks
     assert lm.level == s.anatomy.level

@@ -1,8 +1,6 @@
 """Patient-CT scenarios: a synthetic patient's own DICOM export, re-labelled from HU and landmarks."""
 
 import os
-from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +11,7 @@ from trainer.core.anatomy.dicom_io import read_ct_series, write_ct_series
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.anatomy.labels import Label
 from trainer.core.errors import ScenarioError
-from trainer.core.scenario.build import build_scenario_patient
+from trainer.core.scenario.build import patient_for
 from trainer.core.scenario.ct_import import estimate_landmarks
 from trainer.core.scenario.loader import load_scenario
 
@@ -58,7 +56,7 @@ def case(request, tmp_path_factory):
 def derived(case):
     truth, path, _ = case
     steps = []
-    patient = build_scenario_patient(load_scenario(path), progress=lambda f, m: steps.append((f, m)))
+    patient = patient_for(load_scenario(path), progress=lambda f, m: steps.append((f, m)))
     return truth, patient, steps
 
 

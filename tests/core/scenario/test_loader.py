@@ -10,8 +10,14 @@ from trainer import REPO_ROOT, SCENARIOS_DIR
 from trainer.core.anatomy.params import AnatomyParams
 from trainer.core.errors import ParameterError, ScenarioError
 from trainer.core.scenario.checklist import checklist_markdown
-from trainer.core.scenario.loader import (DEFAULT_SCENARIO, ScenarioWarning, builtin_ids, load_scenario,
-                                          parse_scenario, resolve)
+from trainer.core.scenario.loader import (
+    DEFAULT_SCENARIO,
+    ScenarioWarning,
+    builtin_ids,
+    load_scenario,
+    parse_scenario,
+    resolve,
+)
 from trainer.core.scenario.schema import SECTIONS, reference_markdown
 from trainer.core.scenario.textpos import key_lines, line_of
 from trainer.core.xray.geometry import CArmGeometry

@@ -135,7 +135,7 @@ class Stream:
         """
         since = 0.0
         n = int(round(ml_total / step))
-        for i in range(n):
+        for _ in range(n):
             self.injected += step
             leak_now = [lk for lk in leaks if abs(lk[0] - self.injected) < step / 2]
             for lk in leak_now:

@@ -3,8 +3,8 @@ metric for the right reason (fast: no anatomy, no rendering)."""
 
 import numpy as np
 import pytest
-
 import scoring_streams as S
+
 from trainer.core.scoring import build_context, score_events
 from trainer.core.scoring.metrics.trajectory import gertzbein_grade, positive_interval
 
@@ -42,7 +42,7 @@ def test_every_metric_names_its_source_and_target(lm):
         assert m.source and ("FACTS.md" in m.source or "seeds/" in m.source), m.id
         assert m.target
     seeds = {m.source for m in r.metrics if "seeds/000_10316454a5df9267.txt" in m.source}
-    assert any("tip_depth" == m.id for m in r.metrics if m.source in seeds)
+    assert any(m.id == "tip_depth" for m in r.metrics if m.source in seeds)
 
 
 def test_medial_wall_breach_is_critical(lm):
@@ -55,7 +55,8 @@ def test_medial_wall_breach_is_critical(lm):
     assert m.status == "fail" and m.critical_failed
     assert "medial to the left medial pedicle wall" in m.detail and "posterior" in m.detail
     assert not r.passed
-    assert any(c.startswith("Medial-wall rule") for c in r.critical_errors)
+    assert r.failed_rules[0]["rule"] == "medial_wall"          # the policy names the first broken rule
+    assert r.headline().startswith("FAILED: the tip crossed the medial pedicle wall")
     assert r.metric("canal_foramen_breach").critical_failed
     assert r.metric("breach_grade").value == 3
 
@@ -75,7 +76,9 @@ def test_tip_left_in_posterior_third_fails_tip_depth(lm):
     m = r.metric("tip_depth")
     assert m.status == "fail" and m.value < 1 / 3
     assert "posterior third" in m.detail
-    assert not m.critical_failed
+    # injecting there breaks the "tip in the target zone" rule (issue 13 policy)
+    assert m.critical_failed and not r.passed
+    assert [f["rule"] for f in r.failed_rules] == ["tip_not_in_target"]
 
 
 def test_front_of_middle_third_warns(lm):
@@ -155,7 +158,7 @@ def test_two_hundred_shots_fail_radiation_and_efficiency(lm):
     s.mix_and_wait().inject(3.0, check_every_ml=None).finish()
     r = run(lm, s)
     assert r.radiation["shots"] == 200
-    assert r.metric("shots").status == "fail" and r.metric("shots").value == 200
+    assert r.metric("exposures").status == "fail" and r.metric("exposures").value == r.radiation["exposures"] >= 200
     assert r.metric("progress_per_shot").status == "fail"
     assert r.metric("ap_checks").status == "fail"      # no check at all during 3 mL
 
@@ -221,7 +224,8 @@ def test_breach_grade_from_wall_events(lm):
                                                       "tissue_to": "muscle"}))
     r = run(lm, s)
     m = r.metric("breach_grade")
-    assert m.value == 2 and m.status == "fail" and "pedicle_lateral" in m.detail and not m.critical_failed
+    assert m.value == 2 and m.status == "fail" and "lateral pedicle wall" in m.detail and not m.critical_failed
+    assert "beyond the 2 mm tolerance" in m.detail
 
 
 def test_breach_that_deepens_after_the_crossing_takes_the_worst_grade(lm):
@@ -249,7 +253,7 @@ def test_cement_spread_from_points(lm):
 
 
 def test_scenario_override_changes_the_volume_band(lm):
-    from trainer.core.scoring.targets import load_targets
+    from trainer.core.scenario.targets import load_targets
     t = load_targets().with_overrides({"cement_ml_min": 1.5, "cement_ml_max": 2.5})
     s = S.Stream().decide(S.EXPECTED).align()
     s.place(S.ENTRY, S.TARGET).advance_to_y(S.TARGET[1]).mix_and_wait().inject(2.0).finish()

@@ -5,8 +5,8 @@ for the right reason (issue 6).  Rendering is off (scoring never needs pixels).
 """
 
 import pytest
-
 import scoring_plans as P
+
 from trainer.core.anatomy.builder import build_patient
 from trainer.core.procedure.machine import Procedure
 from trainer.core.scenario.loader import load_scenario
@@ -49,20 +49,18 @@ def test_expert_passes_with_a_high_score(expert):
     assert r.metric("cement_spread").status != "n/a"     # the deposit was read from the cement model
 
 
-def test_the_procedure_modules_expert_plan_passes_too(case):
-    from trainer.core.procedure.plans import expert_actions
+def test_the_validity_expert_passes_too(case):
+    from trainer.core.scoring.validity import EXPERT, play
 
     sc, pat, _ = case
-    proc = Procedure(sc, patient=pat, render=False)
-    refused = [a for a in expert_actions(sc, pat) if not proc.apply(a).accepted]
-    assert refused == []
-    r = score(proc)
-    assert r.passed and r.critical_errors == [] and r.score >= 85
+    r = score(play(sc, pat, 0, EXPERT))
+    assert r.passed and r.critical_errors == [] and r.failed_rules == [] and r.score >= 85
     assert r.metric("tip_depth").status == "pass" and r.metric("medial_wall_rule").status in ("pass", "warn")
 
 
 def test_scenario_advice_and_bands_reach_the_context():
     import scoring_streams as S
+
     from trainer.core.scoring import build_context, score_events
 
     sc = load_scenario("t11-bipedicular")
@@ -125,9 +123,9 @@ def test_seven_ml_overfill_past_the_posterior_quarter_fails_the_stop_rule(case):
 def test_two_hundred_shots_fail_radiation(case):
     _, r = run(case, pad_shots_to=200)
     assert r.radiation["shots"] == 200
-    m = r.metric("shots")
-    assert m.status == "fail" and m.value == 200
-    assert r.metric("shots").source.startswith("FACTS.md 7")
+    m = r.metric("exposures")
+    assert m.status == "fail" and m.value == 200          # 200 single shots = 200 exposures
+    assert m.source.startswith("FACTS.md 7")
 
 
 def test_proceeding_on_a_contraindicated_patient_is_critical():
@@ -142,4 +140,5 @@ def test_proceeding_on_a_contraindicated_patient_is_critical():
     assert m.status == "fail" and m.critical_failed
     assert "declined" in m.detail and "pmma" in m.detail.lower()
     assert not r.passed
-    assert any(c.startswith("Candidacy decision") for c in r.critical_errors)
+    assert r.failed_rules[0]["rule"] == "contraindication"
+    assert r.critical_errors[0].startswith("proceeded on a patient who should be deferred or declined")

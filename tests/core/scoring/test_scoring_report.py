@@ -6,13 +6,13 @@ import zlib
 
 import numpy as np
 import pytest
-
 import scoring_streams as S
+
 from trainer.core.errors import ParameterError
+from trainer.core.scenario.targets import band_status, load_targets, validate_overrides
 from trainer.core.scoring import build_context, score_events
-from trainer.core.scoring.figures import encode_png_rgb, shot_figure, timeline_figure, COLOURS
+from trainer.core.scoring.figures import COLOURS, encode_png_rgb, shot_figure, timeline_figure
 from trainer.core.scoring.html import debrief_html, trocar_path
-from trainer.core.scoring.targets import band_status, load_targets, validate_overrides
 from trainer.core.xray.geometry import CArmGeometry, Pose, frame_for, project
 
 
@@ -25,19 +25,22 @@ def test_target_table_weights_follow_the_score_sheet():
                                       "efficiency": 10, "checklist": 5})
     assert by_group == pytest.approx(t.groups)
     crit = {s.id for s in t.specs.values() if s.critical}
-    assert crit == {"candidacy", "medial_wall_rule", "canal_foramen_breach", "anterior_cortex",
-                    "leak_canal_foramen"}
+    from trainer.core.scoring.policy import RULES
+    assert crit == {"candidacy", "checklist_gates", "medial_wall_rule", "canal_foramen_breach", "anterior_cortex",
+                    "tip_depth", "cement_phase", "cement_volume", "stop_rule", "leak_canal_foramen",
+                    "canal_wall_temperature"}
+    assert crit == {r.metric for r in RULES}          # every critical metric is a documented policy rule
 
 
 def test_band_status():
     s = load_targets()["cement_volume"]
     assert [band_status(v, s) for v in (3.0, 2.5, 4.0, 5.0, 2.2, 1.0, 7.0, None)] == \
-        ["pass", "pass", "pass", "warn", "warn", "fail", "fail", "fail"]
+        ["pass", "pass", "pass", "fail", "warn", "fail", "fail", "fail"]
 
 
 def test_overrides_apply_and_bad_ones_are_named():
     t = load_targets().with_overrides({"cement_volume": {"pass": [3, 5], "warn": [2, 7]}, "shots_max": 30})
-    assert t["cement_volume"].pass_band == (3.0, 5.0) and t["shots"].pass_band == (0.0, 30.0)
+    assert t["cement_volume"].pass_band == (3.0, 5.0) and t["exposures"].pass_band == (0.0, 30.0)
     probs = validate_overrides({"cement_volum": {"pass": [1, 2]}, "tip_depth": {"pass": [0.9, 0.5]},
                                 "shots_max": -1, "dap": {"colour": 1}}, load_targets())
     fields = [p[0] for p in probs]
@@ -54,7 +57,8 @@ def test_report_json_is_plain_and_complete():
     assert json.loads(json.dumps(j)) == j
     assert j["tip"]["depth_fraction"] == pytest.approx(lm.depth_fraction(S.TARGET[1]), abs=1e-3)
     assert j["radiation"]["shots"] == 19 and j["radiation"]["fluoro_s"] == pytest.approx(9.5)
-    assert len(j["metrics"]) == 29 and all(m["status"] in ("pass", "warn", "fail", "n/a") for m in j["metrics"])
+    assert j["radiation"]["exposures"] == 19 and j["failed_rules"] == []
+    assert len(j["metrics"]) == 32 and all(m["status"] in ("pass", "warn", "fail", "n/a") for m in j["metrics"])
     assert any(e["text"].startswith("advance") and "steps" in e["text"] for e in j["timeline"])
 
 

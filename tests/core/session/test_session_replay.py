@@ -102,7 +102,9 @@ def test_replay_without_rendering_gives_the_same_dose_and_events(recorded, patie
     snap = proc.snapshot()
     assert snap["dose"] == recorded["snapshot"]["dose"]
     assert snap["trocar"] == recorded["snapshot"]["trocar"] and snap["cement"] == recorded["snapshot"]["cement"]
-    strip = lambda evs: [{k: v for k, v in e.items() if k != "image_sha256"} for e in evs]
+    def strip(evs):
+        return [{k: v for k, v in e.items() if k != "image_sha256"} for e in evs]
+
     assert strip([e.to_json() for e in proc.events]) == strip(recorded["events"])
 
 

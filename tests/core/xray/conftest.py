@@ -1,18 +1,13 @@
 """Shared fixtures of the imaging-chain tests: the analytic phantom and one synthetic patient."""
 
-import sys
-from pathlib import Path
 
 import pytest
+from xray_phantom import make_phantom
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from xray_phantom import make_phantom  # noqa: E402
-
-from trainer.core.anatomy.builder import build_patient  # noqa: E402
-from trainer.core.anatomy.params import AnatomyParams  # noqa: E402
-from trainer.core.xray.geometry import CArmGeometry  # noqa: E402
-from trainer.core.xray.renderer import FluoroRenderer  # noqa: E402
+from trainer.core.anatomy.builder import build_patient
+from trainer.core.anatomy.params import AnatomyParams
+from trainer.core.xray.geometry import CArmGeometry
+from trainer.core.xray.renderer import FluoroRenderer
 
 
 @pytest.fixture(scope="session")

@@ -73,8 +73,8 @@ def make_phantom(trab_hu: int = 100, wedge: float = 0.3, fine_mm: float = 0.5, c
     X, Y, Z = np.broadcast_arrays(x, y, z)
     for zc in (-108.0, -72.0, 72.0, 108.0):
         _vertebra(chu, X, Y, Z, zc=zc, trab_hu=trab_hu + 40)
-    inside = ((X > FINE_LO[0]) & (X < FINE_HI[0]) & (Y > FINE_LO[1]) & (Y < FINE_HI[1])
-              & (Z > FINE_LO[2]) & (Z < FINE_HI[2]))
+    inside = ((FINE_LO[0] < X) & (FINE_HI[0] > X) & (FINE_LO[1] < Y) & (FINE_HI[1] > Y)
+              & (FINE_LO[2] < Z) & (FINE_HI[2] > Z))
     chu[inside] = -1000
     context = Volume(chu, np.where(chu > -500, 3, 0).astype(np.uint8), cg)
     return Patient(volume=fine, landmarks=None, context=[context], source="test phantom")

@@ -45,6 +45,12 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+import trainer
+from trainer.core.anatomy.builder import build_patient
+from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
+from trainer.core.anatomy.patient import Patient
+
 __all__ = [
     "ENV_DIR",
     "MAX_ENTRIES",
@@ -97,12 +103,10 @@ def patient_key(params) -> str:
     import numpy
     import scipy
 
-    from trainer import __version__
-
     fields = {f.name: [type(getattr(params, f.name)).__name__, getattr(params, f.name)]
               for f in dataclasses.fields(params)}
     doc = {"format": _FORMAT, "params_type": type(params).__qualname__, "params": fields,
-           "vptrainer": __version__, "sources": source_fingerprint(),
+           "vptrainer": trainer.__version__, "sources": source_fingerprint(),
            "python": list(sys.version_info[:2]), "numpy": numpy.__version__, "scipy": scipy.__version__}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=repr).encode()).hexdigest()
 
@@ -205,10 +209,6 @@ def _encode(patient) -> bytes:
 
 def _decode(payload: bytes, params):
     import numpy as np
-
-    from trainer.core.anatomy.grid import Grid, Volume
-    from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
-    from trainer.core.anatomy.patient import Patient
 
     with np.load(io.BytesIO(payload), allow_pickle=False) as z:
         doc = json.loads(z["doc"].tobytes().decode())
@@ -313,7 +313,7 @@ def cached_patient(params, builder=None):
         A fresh object (never shared between calls).
     """
     if builder is None:
-        from trainer.core.anatomy.builder import build_patient as builder
+        builder = build_patient
     key = patient_key(params)
     folder = private_cache_dir()
     secret = _secret(folder) if folder is not None else None

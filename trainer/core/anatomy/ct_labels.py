@@ -1,7 +1,7 @@
 """Tissue labels of a patient CT, derived from its HU and the target's landmarks.
 
 A CT scenario gives the target level and a few landmarks in the CT's own patient
-coordinates (body centre, pedicle centres, endplate heights).  :func:`patient_from_ct`
+coordinates (body centre, pedicle centres, endplate heights).  :func:`~trainer.core.anatomy.ct_patient.patient_from_ct`
 turns the HU volume into a :class:`~trainer.core.anatomy.patient.Patient` like the
 synthetic one: coordinates re-centred on the body centre, a fine volume around the target
 (isotropic voxels, labelled), a coarse context volume for the renderer (empty inside the
@@ -15,8 +15,8 @@ How the labels are derived (fine volume; ``T`` = :data:`CORTEX_HU`)
    The posterior wall is sealed along the measured posterior wall line between the
    pedicles (basivertebral foramen, posterior wall defects).
 2. *Bone*: per axial slice, the thickened cortex with its holes filled (marrow inside every
-   cortical ring), shrunk back by the same disc.  The canal is the hole found at the canal centre (midline, at the pedicle
-   centres' depth) and is removed from the bone.
+   cortical ring), shrunk back by the same disc.  The canal is the hole found at the canal
+   centre (midline, at the pedicle centres' depth) and is removed from the bone.
 3. *Vertebral body*: bone in front of the posterior wall line (measured off the midline from
    the HU profile; concave by :data:`POSTERIOR_BOW_MM` towards the sides), no wider than the
    body measured through its centre (ribs touch the bodies at thoracic levels), in the
@@ -49,16 +49,13 @@ labelled.  The derivation is checked on synthetic patients, whose true labels ar
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from scipy import ndimage as ndi
 
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.anatomy.labels import Label
-from trainer.core.anatomy.patient import Patient
 
-__all__ = ["CORTEX_HU", "patient_from_ct", "patient_from_scenario_ct", "derive_labels", "recentre"]
+__all__ = ["CORTEX_HU", "derive_labels", "recentre"]
 
 CORTEX_HU = 400.0          #: cortex threshold (cortex 1000-1500 HU, blurred in clinical CT; FACTS.md 1.5)
 CLOSING_MM = 1.5           #: cortex thickened by this much before filling: gaps up to 3 mm are bridged
@@ -219,7 +216,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
     # lateral wall opens in the axial plane
     filled_thick = ndi.binary_fill_holes(thick | seal, structure=_PLANE)
     wall = pw + POSTERIOR_BOW_MM * (X / a_est) ** 2 + 0.25 * sp
-    front = (Y <= wall) & np.ones(hu.shape[:1], bool)[:, None, None]
+    front = (wall >= Y) & np.ones(hu.shape[:1], bool)[:, None, None]
     filled_thick |= ndi.binary_fill_holes(thick | seal, structure=_SAGITTAL) & front
     # the canal: the hole found at the canal centre in each slice
     canal_y = 0.5 * (pl[1] + pr[1])
@@ -247,7 +244,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
     measured.update({"posterior_wall_y_mm": pw, "anterior_wall_y_mm": aw, "pedicles": {}})
     behind = bone & ~body & ~front
     # the pedicle base includes the posterior wall cortex it grows out of
-    base = ((body & ~core) | (bone & front & ~body)) & (Y >= pw - 3.0)
+    base = ((body & ~core) | (bone & front & ~body)) & (pw - 3.0 <= Y)
     for side, c in (("left", pl), ("right", pr)):
         ped, info = _pedicle(behind, base, g, c, pw, side)
         labels[ped] = Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT
@@ -374,8 +371,8 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     x, y, z = _axes(g)
     Z, Y, X = z[:, None, None], y[None, :, None], x[None, None, :]
     free = labels == 0
-    near_z = (Z >= min(pl[2], pr[2]) - 18.0) & (Z <= max(pl[2], pr[2]) + 12.0)
-    labels[bone & free & near_z & (Y > pw)] = Label.POSTERIOR_ELEMENTS
+    near_z = (min(pl[2], pr[2]) - 18.0 <= Z) & (max(pl[2], pr[2]) + 12.0 >= Z)
+    labels[bone & free & near_z & (pw < Y)] = Label.POSTERIOR_ELEMENTS
     labels[bone & (labels == 0)] = Label.ADJACENT_VERTEBRA
     soft = labels == 0
     labels[soft & (hu < -900)] = Label.AIR
@@ -383,7 +380,8 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     labels[soft & (hu >= -400) & (hu < -30)] = Label.FAT
     labels[soft & (hu >= -30)] = Label.MUSCLE
     outline = ndi.binary_fill_holes(hu > -400, structure=_PLANE)
-    skin = outline & ~ndi.binary_erosion(outline, structure=_PLANE, iterations=max(1, int(round(2.0 / g.spacing_mm[0]))))
+    skin_voxels = max(1, int(round(2.0 / g.spacing_mm[0])))
+    skin = outline & ~ndi.binary_erosion(outline, structure=_PLANE, iterations=skin_voxels)
     labels[skin & soft] = Label.SKIN
     cx_half = 0.5 * abs(pl[0] - pr[0]) - 0.25 * (measured["pedicles"]["left"]["width_mm"]
                                                   + measured["pedicles"]["right"]["width_mm"])
@@ -407,18 +405,3 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
         n12 = int(round(12.0 / g.spacing_mm[2]))
         disc = foot[None] & (((zi > top_k) & (zi <= top_k + n12)) | ((zi < bot_k) & (zi >= bot_k - n12)))
         labels[disc & ~bone & (hu > -30) & np.isin(labels, [Label.MUSCLE, Label.FAT])] = Label.DISC
-
-
-def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Callable | None = None,
-                    voxel_mm: float | None = None, source: str = "patient CT") -> Patient:
-    """Label a CT volume and make it a :class:`Patient` (:func:`trainer.core.anatomy.ct_patient.patient_from_ct`)."""
-    from trainer.core.anatomy.ct_patient import patient_from_ct as build
-
-    return build(volume, landmarks, level, progress=progress, voxel_mm=voxel_mm, source=source)
-
-
-def patient_from_scenario_ct(ct, progress: Callable | None = None) -> Patient:
-    """Read and label a scenario's ``[ct]`` series (:mod:`trainer.core.anatomy.ct_patient`)."""
-    from trainer.core.anatomy.ct_patient import patient_from_scenario_ct as build
-
-    return build(ct, progress=progress)

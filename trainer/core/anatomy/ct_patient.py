@@ -12,10 +12,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from trainer.core.anatomy.ct_labels import (CONTEXT_VOXEL_MM, _axes, _resample, cortex_threshold, derive_labels,
-                                            recentre)
+from trainer.core.anatomy.ct_labels import CONTEXT_VOXEL_MM, _axes, _resample, cortex_threshold, derive_labels, recentre
+from trainer.core.anatomy.ct_spine import _pooled, body_outline, patient_thresholds
+from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
+from trainer.core.anatomy.landmarks_calc import BODY_SET, BONE_SET, march
 from trainer.core.anatomy.patient import Patient
 
 __all__ = ["patient_from_ct", "patient_from_scenario_ct"]
@@ -46,7 +49,7 @@ def _context(vol: Volume, fine: Grid) -> Volume:
     half = 0.5 * np.asarray(fine.spacing_mm)
     lo, hi = np.asarray(fine.origin_mm) - half, fine.upper_mm + half
     x, y, z = _axes(grid)
-    inside = [(a >= l) & (a <= h) for a, l, h in zip((x, y, z), lo, hi)]
+    inside = [(a >= low) & (a <= high) for a, low, high in zip((x, y, z), lo, hi)]
     box = np.ix_(inside[2], inside[1], inside[0])
     hu[box] = -1000
     lab[box] = Label.AIR
@@ -54,9 +57,6 @@ def _context(vol: Volume, fine: Grid) -> Volume:
 
 
 def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: float):
-    from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
-    from trainer.core.anatomy.landmarks_calc import BODY_SET, BONE_SET, march
-
     g, lab = fine.grid, fine.labels
     x, y, z = _axes(g)
     body = np.isin(lab, [int(v) for v in BODY_SET])
@@ -143,8 +143,6 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
     report(0.82, "cropping the target")
     fine = _resample(vol, lo, hi, voxel_mm)
     report(0.88, "labelling bone, canal, foramina and discs")
-    from trainer.core.anatomy.ct_spine import _pooled, body_outline, patient_thresholds
-
     pooled, pgrid = _pooled(fine)
     bone_hu = patient_thresholds(pooled, body_outline(pooled, pgrid)).bone_hu
     labels, measured = derive_labels(fine, rel, cortex_threshold(fine, bone_hu))
@@ -159,8 +157,6 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
 
 def patient_from_scenario_ct(ct, progress: Callable | None = None) -> Patient:
     """Read a scenario's ``[ct]`` series and label it (:func:`patient_from_ct`)."""
-    from trainer.core.anatomy.dicom_io import read_ct_series
-
     def read_progress(done, total):
         if progress is not None:
             progress(0.8 * done / total, f"reading slice {done} of {total}")

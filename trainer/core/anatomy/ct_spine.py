@@ -381,7 +381,6 @@ def _rib_bearing(bone: np.ndarray, grid: Grid, v: Vertebra) -> bool:
     x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
     bx, by, _ = v.body_centre_mm
     cy = v.canal_centre_mm[1]
-    hw = _half_width(bone, grid, v)
     ks = np.flatnonzero((z >= v.z_bottom_mm) & (z <= v.z_top_mm))
     if not ks.size:
         return False

@@ -111,7 +111,7 @@ def _check_one(p: Path, ds) -> tuple[int, int, int]:
         raise DicomError(f"{p}: BitsAllocated = {bits}, BitsStored = {stored}, SamplesPerPixel = {samples} is not "
                          "allowed; expected 16-bit greyscale CT pixels (BitsAllocated 16, BitsStored 8 to 16, "
                          "SamplesPerPixel 1)")
-    for key, default, lo, hi in (("RescaleSlope", 1.0, SLOPE_RANGE[0], SLOPE_RANGE[1]),
+    for key, _default, lo, hi in (("RescaleSlope", 1.0, SLOPE_RANGE[0], SLOPE_RANGE[1]),
                                  ("RescaleIntercept", 0.0, -MAX_INTERCEPT, MAX_INTERCEPT)):
         if ds.get(key) is None or ds.get(key) == "":
             continue

@@ -34,7 +34,7 @@ class Grid:
     origin_mm: tuple[float, float, float]
 
     @classmethod
-    def from_bounds(cls, lo_mm, hi_mm, spacing_mm) -> "Grid":
+    def from_bounds(cls, lo_mm, hi_mm, spacing_mm) -> Grid:
         """Smallest grid with the given spacing whose voxel centres cover ``[lo, hi]`` (x, y, z)."""
         sp = np.broadcast_to(np.asarray(spacing_mm, float), (3,))
         lo = np.asarray(lo_mm, float)

@@ -41,7 +41,7 @@ def _lut(values: dict, default=0, dtype=np.int16) -> np.ndarray:
 
 
 _BONE_LUT = np.zeros(256, bool)
-_BONE_LUT[list(int(b) for b in BONE_MASK_LABELS)] = True
+_BONE_LUT[[int(b) for b in BONE_MASK_LABELS]] = True
 
 
 def bone_mask(labels: np.ndarray) -> np.ndarray:

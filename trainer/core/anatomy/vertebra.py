@@ -215,7 +215,8 @@ class Vertebra:
 
     def spinous_points(self, skin_y: float):
         d = self.dims
-        root = np.array([0.0, self.canal_posterior_y + 0.3 * self.lamina_mm, self.body.zc - 0.12 * d.posterior_height_mm])
+        root = np.array([0.0, self.canal_posterior_y + 0.3 * self.lamina_mm,
+                         self.body.zc - 0.12 * d.posterior_height_mm])
         ang = np.radians(d.spinous_angle_deg)
         length = SPINOUS_LENGTH_MM[d.thoracic] * d.scale
         room = skin_y - 12.0 - root[1]
@@ -230,7 +231,8 @@ class Vertebra:
     def transverse_points(self, side_sign: float):
         d = self.dims
         p = self.pedicles["left" if side_sign > 0 else "right"]
-        root = np.array([p.lateral_wall_x_mm - side_sign * 1.0, self.y_isthmus + 0.3 * d.canal_depth_mm, self.z_isthmus])
+        root = np.array([p.lateral_wall_x_mm - side_sign * 1.0, self.y_isthmus + 0.3 * d.canal_depth_mm,
+                         self.z_isthmus])
         if d.thoracic:
             n = int(d.level[1:])
             root[2] -= 6.6 * np.clip((n - 6) / 6.0, 0, 1)     # McCormack 1995 (FACTS 1.3)

@@ -14,6 +14,7 @@ from typing import Any
 from trainer.core.errors import ActionRefused
 from trainer.core.numbers import number_ok, shown
 from trainer.core.procedure.trocar import DEFAULT_GAUGE, DEFAULT_LENGTH_MM, GAUGES_MM, LENGTH_RANGE_MM
+from trainer.core.scenario.checklist import CHECKLIST_ITEMS
 
 __all__ = ["ACTION_FIELDS", "PULSE_RATE_HZ", "validate", "Durations", "DURATIONS"]
 
@@ -130,8 +131,6 @@ def validate(action: Any) -> dict:
         raise ActionRefused(f"{t}: unknown field {extra[0]!r:.40}; allowed fields: {allowed}")
     a: dict = {"type": t}
     if t == "decide":
-        from trainer.core.scenario.checklist import CHECKLIST_ITEMS
-
         item = action["item"]
         if not isinstance(item, str) or item not in CHECKLIST_ITEMS:
             raise ActionRefused(f"decide.item = {item!r:.40} is not allowed; expected one of "

@@ -15,7 +15,11 @@ import numpy as np
 
 from trainer.core.procedure.state import ShotImage, view_of
 from trainer.core.scenario.model import CArmSettings
+from trainer.core.xray.detector import ABC_RANGE, ABC_REFERENCE_LOG, expose
+from trainer.core.xray.dose import shot_dose
 from trainer.core.xray.geometry import CArmGeometry, Pose
+from trainer.core.xray.renderer import FluoroRenderer
+from trainer.core.xray.shapes import TrocarShape
 
 __all__ = ["Imager", "Shot", "image_sha256"]
 
@@ -63,20 +67,20 @@ class Imager:
     @property
     def renderer(self):
         if self._renderer is None:
-            from trainer.core.xray.renderer import FluoroRenderer
-
             self._renderer = FluoroRenderer(self.patient, self.geometry, patient_roll_deg=self.carm.patient_roll_deg)
         return self._renderer
 
+    def view_of(self, pose: Pose) -> str:
+        """'ap', 'lateral' or 'oblique' for ``pose`` on this patient (its roll counts)."""
+        return view_of(pose, self.carm.patient_roll_deg)
+
     def kvp_for(self, pose: Pose) -> float:
         """Tube potential: the scenario's lateral kVp for lateral views, its AP kVp otherwise."""
-        return float(self.carm.kvp_lateral if view_of(pose) == "lateral" else self.carm.kvp_ap)
+        return float(self.carm.kvp_lateral if self.view_of(pose) == "lateral" else self.carm.kvp_ap)
 
     def trocar_shape(self, trocar):
         if trocar is None:
             return None
-        from trainer.core.xray.shapes import TrocarShape
-
         return TrocarShape(tip_mm=np.asarray(trocar.tip_mm, float), axis=np.asarray(trocar.direction, float),
                            length_mm=float(trocar.length_mm), outer_diameter_mm=float(trocar.outer_diameter_mm))
 
@@ -88,8 +92,6 @@ class Imager:
         relative to the reference patient, within ``ABC_RANGE``), so the dose of a shot is
         the same whether or not the image is rendered.
         """
-        from trainer.core.xray.detector import ABC_RANGE, ABC_REFERENCE_LOG
-
         key = (pose, round(float(kvp), 3))
         if key in self._abc:
             return self._abc[key]
@@ -109,10 +111,7 @@ class Imager:
 
     def shoot(self, pose: Pose, pulses: int, trocar, deposit, rng, index: int, t_s: float) -> Shot:
         """Expose ``pulses`` pulses in ``pose``; draws the noise from ``rng`` (only when rendering)."""
-        from trainer.core.xray.detector import expose
-        from trainer.core.xray.dose import shot_dose
-
-        view = view_of(pose)
+        view = self.view_of(pose)
         kvp = self.kvp_for(pose)
         abc = self.abc_factor(pose, kvp)
         if not self.render:

@@ -17,17 +17,20 @@ import json
 
 import numpy as np
 
+from trainer.core.anatomy.breach import gr_grade
 from trainer.core.errors import ActionRefused, ParameterError
 from trainer.core.procedure import trocar as trocar_mod
 from trainer.core.procedure.actions import DURATIONS, validate
+from trainer.core.procedure.cement import CementModel
 from trainer.core.procedure.events import Event
 from trainer.core.procedure.imaging import Imager
-from trainer.core.procedure.state import PHASES, ActionResult, DoseTotals, view_of
+from trainer.core.procedure.state import PHASES, ActionResult, DoseTotals
 from trainer.core.procedure.walls import WallModel
+from trainer.core.scenario.build import patient_for
 from trainer.core.scenario.model import Scenario
 from trainer.core.xray.geometry import LATERAL, Pose
 
-__all__ = ["Procedure", "patient_for"]
+__all__ = ["Procedure"]
 
 
 def _r(v, nd=4):
@@ -43,17 +46,6 @@ def json_safe(obj):
         return repr(obj)[:500]
 
 
-def patient_for(scenario: Scenario, progress=None):
-    """The scenario's patient: its ``[ct]`` series when it has one, else the synthetic anatomy."""
-    if getattr(scenario, "ct", None) is not None:
-        from trainer.core.anatomy.ct_labels import patient_from_scenario_ct
-
-        return patient_from_scenario_ct(scenario.ct, progress=progress)
-    from trainer.core.anatomy.builder import build_patient
-
-    return build_patient(scenario.anatomy)
-
-
 class Procedure:
     """One vertebroplasty, step by step.
 
@@ -63,7 +55,8 @@ class Procedure:
     seed : int, optional
         Seed of all randomness (default: the scenario's seed).
     patient : Patient, optional
-        The patient; when not given, :func:`patient_for` makes it (the scenario's CT series, or
+        The patient; when not given, :func:`trainer.core.scenario.build.patient_for` makes it
+        (the scenario's CT series, or
         ``build_patient(scenario.anatomy)``).
     render : bool
         Render images on shots (False: dose and events only; image is None).
@@ -130,6 +123,11 @@ class Procedure:
     def pose(self) -> Pose:
         return self._arms[self._active]
 
+    @property
+    def view(self) -> str:
+        """'ap', 'lateral' or 'oblique': the active arm's view of this (possibly rolled) patient."""
+        return self.imager.view_of(self.pose)
+
     def apply(self, action) -> ActionResult:
         """Apply one action (a dict with ``type``); see docs/session-format.md."""
         try:
@@ -190,8 +188,6 @@ class Procedure:
 
     def _wall_events(self, mv, t0, duration) -> list[Event]:
         out = []
-        from trainer.core.procedure.walls import gr_grade
-
         for c, breach in mv.crossings:
             out.append(Event("wall_crossed", round(t0 + c.fraction * duration, 6), {
                 "wall": c.wall, "side": c.side, "point_mm": list(c.point_mm), "inward": c.inward,
@@ -242,7 +238,7 @@ class Procedure:
             dur = DURATIONS.carm_s(moved, mm)
             self._arms[self._active] = new
         self._advance_phase("alignment")
-        view = view_of(new)
+        view = self.imager.view_of(new)
         ev = Event("carm_moved", self.t_s + dur, {"pose": new.to_json(), "view": view,
                                                   "moved_deg": round(moved, 4), "moved_mm": round(mm, 3)})
         return {"pose": new.to_json(), "view": view}, [ev], None, dur
@@ -266,7 +262,9 @@ class Procedure:
                 "entrance_kerma_mgy": round(float(d.entrance_kerma_mgy), 6),
                 "dap_gycm2": round(float(d.dap_gycm2), 8), "fluoro_s": round(float(d.fluoro_s), 4),
                 "tip_mm": tip, "cement_ml": 0.0 if self.cement is None else round(self.cement.injected_ml, 4),
-                "image_sha256": shot.sha256}
+                "image_sha256": shot.sha256,
+                # one exposure = one pedal press or single shot; a continuous shot extends a held run
+                "continuous": bool(a.get("continuous", False))}
         evs = [Event("shot", t_shot, data)]
         evs += [Event("leak_seen", t_shot, {"type": lk.type, "region": lk.region, "view": shot.view,
                                             "volume_ml": round(float(lk.volume_ml), 6)}) for lk in seen]
@@ -285,7 +283,8 @@ class Procedure:
         self._advance_phase("access")
         dur = DURATIONS.place_s
         ev = Event("trocar_placed", self.t_s + dur, {
-            "side": tr.side, "gauge": tr.gauge, "length_mm": tr.length_mm, "entry_mm": list(a["entry_mm"]),
+            "side": tr.side, "gauge": tr.gauge, "outer_diameter_mm": tr.outer_diameter_mm, "length_mm": tr.length_mm,
+            "entry_mm": list(a["entry_mm"]),
             "target_mm": list(a["target_mm"]), "skin_mm": list(tr.skin_mm), "direction": _r(tr.direction, 6),
             "insertion": self.insertions})
         return {"side": tr.side, "gauge": tr.gauge, **self._tip_summary()}, [ev], None, dur
@@ -320,8 +319,6 @@ class Procedure:
 
     def _do_mix(self, a):
         if self.cement is None:
-            from trainer.core.procedure.cement import CementModel
-
             cement = CementModel(self.patient, self.scenario.cement_product, self.rng_cement,
                                  overrides=getattr(self.scenario, "cement_overrides", None))
         else:

@@ -15,8 +15,11 @@ import numpy as np
 
 from trainer.core.errors import ParameterError
 from trainer.core.procedure.trocar import DEFAULT_GAUGE, DEFAULT_LENGTH_MM, GAUGES_MM, LENGTH_RANGE_MM, find_skin
+from trainer.core.scenario.checklist import CHECKLIST_ITEMS
+from trainer.core.scenario.rheology import Rheology, get_product, load_config
 
-__all__ = ["TARGET_DEPTH_FRACTION", "expert_direction", "expert_target_mm", "expert_line", "expert_actions", "working_phase_s"]
+__all__ = ["TARGET_DEPTH_FRACTION", "expert_direction", "expert_target_mm", "expert_line", "expert_actions",
+           "working_phase_s"]
 
 #: Target depth as a fraction of the body from the posterior wall: 0.75 puts the tip in
 #: the anterior third, 0.25 of the depth from the anterior cortex (FACTS.md 2 target zone
@@ -79,8 +82,6 @@ def expert_line(patient, side: str = "left") -> tuple[np.ndarray, np.ndarray]:
 
 def working_phase_s(scenario, margin_s: float = 15.0) -> float:
     """Seconds after mixing when the scenario's cement has entered its working phase, plus a margin."""
-    from trainer.core.procedure.cement.rheology import Rheology, get_product, load_config
-
     ov = dict(getattr(scenario, "cement_overrides", None) or {})
     temp = ov.pop("temperature_c", None)
     rh = Rheology(get_product(scenario.cement_product).with_overrides(ov), temp, load_config())
@@ -117,8 +118,6 @@ def expert_actions(scenario, patient, side: str = "left", volume_ml: float = 3.0
         raise ParameterError("side", side, "'left' or 'right'")
     if not (0 < volume_ml <= 10):
         raise ParameterError("volume_ml", volume_ml, "more than 0 and at most 10 mL")
-    from trainer.core.scenario.checklist import CHECKLIST_ITEMS
-
     dec = scenario.decisions
     acts: list[dict] = [{"type": "decide", "item": item, "answer": dec.expected(item)} for item in CHECKLIST_ITEMS]
     if dec.candidacy != "proceed":

@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from trainer.core.anatomy.breach import PEDICLE_WALLS, gr_grade
 from trainer.core.anatomy.labels import BONE_LABELS, Label
 from trainer.core.anatomy.landmarks import PedicleLandmarks
 from trainer.core.anatomy.patient import Patient
@@ -46,7 +47,6 @@ __all__ = ["WALLS", "PEDICLE_WALLS", "gr_grade", "PedicleFrame", "WallModel", "C
 WALLS = ("bone_entry", "bone_exit", "pedicle_medial", "pedicle_lateral", "pedicle_superior",
          "pedicle_inferior", "body_posterior", "body_anterior", "body_lateral", "endplate_superior",
          "endplate_inferior")
-PEDICLE_WALLS = ("pedicle_medial", "pedicle_lateral", "pedicle_superior", "pedicle_inferior")
 
 #: How far from a pedicle's axis (in isthmus radii) a bone/soft boundary still counts as its wall.
 NEAR_RHO = 2.0
@@ -65,18 +65,6 @@ _BODY[[int(v) for v in BODY_LABELS]] = True
 #: What counts as "inside" for the breach distance: any bone, and the body with its vein.
 _HOST = np.zeros(256, bool)
 _HOST[[*[int(v) for v in BONE_LABELS], *[int(v) for v in BODY_LABELS]]] = True
-
-
-def gr_grade(breach_mm: float) -> int:
-    """Gertzbein-Robbins grade of a breach (FACTS.md 2): 0 none, 1 < 2 mm, 2 2-4 mm, 3 > 4 mm."""
-    b = float(breach_mm)
-    if b <= 0.0:
-        return 0
-    if b < 2.0:
-        return 1
-    if b <= 4.0:
-        return 2
-    return 3
 
 
 class PedicleFrame:

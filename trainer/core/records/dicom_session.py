@@ -24,9 +24,15 @@ from pathlib import Path
 
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from trainer import __version__
+from trainer.core.records.attempts import file_sha256
+from trainer.core.session.reader import read_session
+from trainer.core.session.replay import replay
+from trainer.core.xray.dicom_export import positioner_angles_deg, write_xa
+from trainer.core.xray.display import present, to_display
+from trainer.core.xray.dose import ShotDose
 
 __all__ = ["RDSR_STORAGE", "ExportedShot", "session_uids", "export_session", "write_rdsr"]
 
@@ -89,12 +95,6 @@ def export_session(session_path, out_dir) -> tuple[list[ExportedShot], Path]:
     TamperError, SessionError
         As :func:`trainer.core.session.reader.read_session` and replay do.
     """
-    from trainer.core.records.attempts import file_sha256
-    from trainer.core.session.reader import read_session
-    from trainer.core.session.replay import replay
-    from trainer.core.xray.dicom_export import positioner_angles_deg, write_xa
-    from trainer.core.xray.display import present, to_display
-
     out = Path(out_dir)
     sha = file_sha256(session_path)
     record = read_session(session_path)
@@ -112,8 +112,6 @@ def export_session(session_path, out_dir) -> tuple[list[ExportedShot], Path]:
         img = res.image
         ev = next(e for e in res.events if e.kind == "shot")
         d = ev.data
-        from trainer.core.xray.dose import ShotDose
-
         dose = ShotDose(entrance_kerma_mgy=float(d["entrance_kerma_mgy"]), dap_gycm2=float(d["dap_gycm2"]),
                         fluoro_s=float(d["fluoro_s"]), pulses=int(d["pulses"]))
         frame = proc.imager.renderer.frame(img.pose)
@@ -250,10 +248,10 @@ def write_rdsr(path, shots: list[ExportedShot], uids: dict, *, start: datetime, 
         items.append(_container(c("113706", "DCM", "Irradiation Event X-Ray Data"), ev_items))
 
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = RDSR_STORAGE
+    meta.MediaStorageSOPClassUID = UID(RDSR_STORAGE)
     meta.MediaStorageSOPInstanceUID = uids["sr_sop"]
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    meta.ImplementationClassUID = _ROOT + "1"
+    meta.ImplementationClassUID = UID(_ROOT + "1")
     meta.ImplementationVersionName = f"VPTRAINER{__version__}"[:16]
     ds = Dataset()
     ds.file_meta = meta

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from trainer import __version__
 from trainer.core.errors import VPTrainerError
 from trainer.core.records.migrations import LATEST_VERSION, MIGRATIONS, attempt_uuid
 
@@ -123,8 +124,6 @@ class AttemptRecord:
         software_version : str, optional
             Defaults to the running vptrainer's version.
         """
-        from trainer import __version__
-
         scen = report.get("scenario") or {}
         metrics = [{"id": str(m["id"]), "value": m.get("value"), "unit": str(m.get("unit") or ""),
                     "status": str(m.get("status"))} for m in report.get("metrics", [])]
@@ -193,7 +192,8 @@ class TraineeStore:
     @property
     def version(self) -> int:
         """The schema version applied (0 for an empty file)."""
-        has = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'").fetchone()
+        has = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'").fetchone()
         if not has:
             return 0
         return int(self.conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
@@ -314,18 +314,20 @@ class TraineeStore:
         row = c.execute("SELECT id FROM attempts WHERE session_sha256 = ?", (a.session_sha256,)).fetchone()
         values = (tid, a.scenario_id, a.scenario_sha256, a.started_at, a.session_path, a.session_sha256,
                   a.seal_status, int(a.complete), int(a.passed), float(a.score), a.software_version,
-                  a.assessed_at or _now(), json.dumps(a.report, sort_keys=True), a.uuid or attempt_uuid(a.session_sha256),
-                  a.origin)
+                  a.assessed_at or _now(), json.dumps(a.report, sort_keys=True),
+                  a.uuid or attempt_uuid(a.session_sha256), a.origin)
         if row is None:
             cur = c.execute("INSERT INTO attempts (trainee_id, scenario_id, scenario_sha256, started_at, session_path, "
                             "session_sha256, seal_status, complete, passed, score, software_version, assessed_at, "
                             "report_json, attempt_uuid, origin) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", values)
+            assert cur.lastrowid is not None        # an INSERT always sets it
             aid, created = int(cur.lastrowid), True
         else:
             aid, created = int(row[0]), False
-            c.execute("UPDATE attempts SET trainee_id=?, scenario_id=?, scenario_sha256=?, started_at=?, session_path=?, "
-                      "session_sha256=?, seal_status=?, complete=?, passed=?, score=?, software_version=?, "
-                      "assessed_at=?, report_json=?, attempt_uuid=?, origin=? WHERE id=?", (*values, aid))
+            c.execute("UPDATE attempts SET trainee_id=?, scenario_id=?, scenario_sha256=?, started_at=?, "
+                      "session_path=?, session_sha256=?, seal_status=?, complete=?, passed=?, score=?, "
+                      "software_version=?, assessed_at=?, report_json=?, attempt_uuid=?, origin=? WHERE id=?",
+                      (*values, aid))
             c.execute("DELETE FROM metric_values WHERE attempt_id = ?", (aid,))
         c.executemany("INSERT INTO metric_values (attempt_id, metric_id, value, unit, status) VALUES (?,?,?,?,?)",
                       [(aid, m["id"], _db_value(m.get("value")), m.get("unit", ""), m["status"]) for m in a.metrics])

@@ -1,37 +1,50 @@
-"""The patient of a scenario: the synthetic anatomy, or the patient CT of its ``[ct]`` section."""
+"""The patient of a scenario: the synthetic anatomy, or the patient CT of its ``[ct]`` section.
+
+:func:`patient_for` is the one way every caller (GUI core process, CLI, benchmarks, tests)
+turns a scenario into a patient; synthetic patients come from the on-disk cache when an
+entry exists (:mod:`trainer.core.anatomy.cache`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from trainer.core.anatomy.builder import build_patient
+from trainer.core.anatomy.cache import cached_patient
+from trainer.core.anatomy.ct_patient import patient_from_scenario_ct
 from trainer.core.anatomy.patient import Patient
+from trainer.core.scenario.model import Scenario
 
-__all__ = ["build_scenario_patient"]
+__all__ = ["patient_for"]
 
 
-def build_scenario_patient(scenario, progress: Callable[[float, str], None] | None = None) -> Patient:
-    """Build the patient a scenario describes.
+def patient_for(scenario: Scenario, progress: Callable[[float, str], None] | None = None, *,
+                cache: bool = True) -> Patient:
+    """Build (or read from the cache) the patient a scenario describes.
 
     Parameters
     ----------
     scenario : Scenario
     progress : callable, optional
-        ``progress(fraction 0..1, message)``; called while a CT loads.
+        ``progress(fraction 0..1, message)``; called while a CT loads and once when done.
+    cache : bool
+        Read and write the on-disk patient cache for a synthetic patient (default).  A CT
+        patient is always read from its series.
 
     Returns
     -------
     Patient
-        Synthetic (``trainer.core.anatomy.builder.build_patient``) or, with a ``[ct]``
-        section, labelled from the CT (``trainer.core.anatomy.ct_labels.patient_from_ct``),
+        Synthetic (:func:`trainer.core.anatomy.builder.build_patient`) or, with a ``[ct]``
+        section, labelled from the CT (:func:`trainer.core.anatomy.ct_patient.patient_from_ct`),
         re-centred on the target body centre.
     """
     if scenario.ct is not None:
-        from trainer.core.anatomy.ct_labels import patient_from_scenario_ct
-
         return patient_from_scenario_ct(scenario.ct, progress=progress)
-    from trainer.core.anatomy.builder import build_patient
-
-    patient = build_patient(scenario.anatomy)
+    patient = cached_patient(scenario.anatomy) if cache else build_patient(scenario.anatomy)
     if progress is not None:
         progress(1.0, "synthetic patient built")
     return patient
+
+
+#: Former name of :func:`patient_for` (kept while parallel branches still call it).
+build_scenario_patient = patient_for

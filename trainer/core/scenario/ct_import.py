@@ -216,7 +216,7 @@ def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = N
         raise DicomError(f"{where}: no spinal canal enclosed by the pedicles found behind the body at "
                          f"z {inf:.1f} to {sup:.1f} mm; give the pedicle centres by hand")
     mid = len(canal_slices) // 2
-    kp, (cx, cy), hid = canal_slices[mid], canal_pts[mid], canal_ids[mid]
+    kp, (cx, cy) = canal_slices[mid], canal_pts[mid]
     disc = _disc(CLOSING_MM / sp[0])
     canal = ndi.binary_dilation(np.isin(lab, canal_ids), structure=disc)
     bone = (ndi.binary_erosion(filled, structure=disc) | cortex) & ~(canal & ~cortex)

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import re
-import tomllib
 import warnings
 from pathlib import Path
+
+import tomllib
 
 from trainer import SCENARIOS_DIR
 from trainer.core.anatomy.params import AnatomyParams
@@ -22,9 +23,11 @@ from trainer.core.errors import ParameterError, ScenarioError
 from trainer.core.numbers import is_number
 from trainer.core.parse_limits import LimitError, loads_toml
 from trainer.core.scenario.checks import Checker, show
-from trainer.core.scenario.model import CArmSettings, CTSource, Scenario
-from trainer.core.scenario.sections import check_ct, check_decisions, check_patient
+from trainer.core.scenario.model import CArmSettings, Scenario
+from trainer.core.scenario.rheology import get_product
 from trainer.core.scenario.schema import ADVICE_KEYS, SECTIONS, TOP_LEVEL, cement_products
+from trainer.core.scenario.sections import check_ct, check_decisions, check_patient
+from trainer.core.scenario.targets import load_targets, validate_overrides
 from trainer.core.xray.geometry import CArmGeometry, Pose
 
 __all__ = ["DEFAULT_SCENARIO", "ScenarioWarning", "resolve", "load_scenario", "parse_scenario", "builtin_ids",
@@ -204,12 +207,6 @@ def _targets(ck: Checker, raw: dict) -> tuple[dict, dict]:
     scoring = {k: t[k] for k in flat if k in SECTIONS["targets"] and k not in ADVICE_KEYS and t[k] is not None}
     advice = {k: t[k] for k in ADVICE_KEYS}
     if tables:
-        try:
-            from trainer.core.scoring.targets import load_targets, validate_overrides
-        except ImportError:  # scoring not installed: per-metric tables cannot be checked
-            for k in tables:
-                ck.unknown(f"targets.{k}", SECTIONS["targets"], "[targets]")
-            return scoring, advice
         known = load_targets()
         for field, value, allowed in validate_overrides(tables, known):
             ck.bad(field, value, allowed, recoverable=False)
@@ -241,8 +238,6 @@ def _cement(ck: Checker, raw: dict) -> tuple[str, dict]:
             overrides[k] = float(v)
     if overrides:
         # the product's own ranges (CementProduct) decide, when the file is read, not at the first injection
-        from trainer.core.procedure.cement.rheology import get_product
-
         try:
             get_product(product).with_overrides(overrides)
         except ParameterError as exc:

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from trainer.core.anatomy.params import AnatomyParams
+from trainer.core.scenario.rules import expected_decisions
+from trainer.core.scenario.schema import DEFAULT_TARGETS
 from trainer.core.xray.geometry import CArmGeometry, Pose
 
 __all__ = ["CArmSettings", "CTSource", "Scenario"]
@@ -81,7 +83,7 @@ class Scenario:
     carm : CArmSettings
     cement_product : str
     targets : dict
-        Overrides of the default scoring targets, as :meth:`trainer.core.scoring.targets.Targets.with_overrides`
+        Overrides of the default scoring targets, as :meth:`trainer.core.scenario.targets.Targets.with_overrides`
         takes them: band shortcuts (``cement_ml_min``, ``tip_depth_max``...) and per-metric tables.
     chart : dict
         Patient chart, normalised with every default filled in: ``age_years``, ``sex``,
@@ -132,8 +134,6 @@ class Scenario:
     @property
     def effective_targets(self) -> dict:
         """Advice and band shortcuts: the defaults (docs/scenario-format.md) with this scenario's overrides."""
-        from trainer.core.scenario.schema import DEFAULT_TARGETS
-
         return {**DEFAULT_TARGETS, **self.advice, **self.targets}
 
     @property
@@ -149,6 +149,4 @@ class Scenario:
     @property
     def decisions(self):
         """Expected pre-procedure decisions (:func:`trainer.core.scenario.rules.expected_decisions`)."""
-        from trainer.core.scenario.rules import expected_decisions
-
         return expected_decisions(self)

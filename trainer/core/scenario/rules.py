@@ -129,7 +129,8 @@ def _antibiotic_gate(chart: dict) -> dict:
     if allergies & BETA_LACTAM_ALLERGENS and "clindamycin" in allergies:
         drug, why = "ciprofloxacin_500mg", "beta-lactam and clindamycin allergy"
     elif allergies & BETA_LACTAM_ALLERGENS:
-        drug, why = "clindamycin_600mg", "beta-lactam allergy (" + ", ".join(sorted(allergies & BETA_LACTAM_ALLERGENS)) + ")"
+        drug = "clindamycin_600mg"
+        why = "beta-lactam allergy (" + ", ".join(sorted(allergies & BETA_LACTAM_ALLERGENS)) + ")"
     else:
         drug, why = "cefazolin_1g", "no beta-lactam allergy"
     given, ago = chart["antibiotic_given"], chart["antibiotic_given_min_ago"]

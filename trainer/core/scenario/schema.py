@@ -9,10 +9,11 @@ and :class:`~trainer.core.xray.geometry.CArmGeometry`, which do the actual valid
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+
+import tomllib
 
 from trainer import ASSETS_DIR
 from trainer.core.anatomy.params import LEVELS
@@ -175,7 +176,8 @@ SECTIONS: dict[str, dict[str, FieldSpec]] = {
                                                          "ciprofloxacin_500mg"),
                               doc="Prophylaxis already given on the ward"),
         "antibiotic_given_min_ago": F("float", 30.0, lo=0, hi=1440, unit="min",
-                                      doc="When it was given (counts if within 60 min)", source="FACTS.md 6 gate table"),
+                                      doc="When it was given (counts if within 60 min)",
+                                      source="FACTS.md 6 gate table"),
         "symptoms": F("table", doc="[patient.symptoms]"),
         "labs": F("table", doc="[patient.labs]"),
         "imaging": F("table", doc="[patient.imaging]"),

@@ -79,8 +79,8 @@ def _medications(ck: Checker, raw) -> list[dict]:
             continue
         h, d = v["last_dose_hours_ago"], v["last_dose_days_ago"]
         if h is not None and d is not None:
-            ck.bad(f"{path}.last_dose_days_ago", m.get("last_dose_days_ago"), "only one of last_dose_hours_ago and last_dose_days_ago",
-                   recoverable=False, what="both given")
+            ck.bad(f"{path}.last_dose_days_ago", m.get("last_dose_days_ago"),
+                   "only one of last_dose_hours_ago and last_dose_days_ago", recoverable=False, what="both given")
         hours = h if h is not None else (d * 24.0 if d is not None else None)
         if hours is None and row["class"] != "other":
             ck.missing(f"{path}.last_dose_hours_ago",

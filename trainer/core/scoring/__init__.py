@@ -6,11 +6,11 @@
 assets/scoring_targets.toml.
 """
 
+from trainer.core.scenario.targets import load_targets
 from trainer.core.scoring.context import build_context
 from trainer.core.scoring.metric import Metric, MetricResult, ScoringContext
 from trainer.core.scoring.outcome import Scorer, context_for_procedure, score, score_events
 from trainer.core.scoring.report import ScoreReport
-from trainer.core.scoring.targets import load_targets
 
 __all__ = ["score", "score_events", "Scorer", "ScoreReport", "MetricResult", "Metric", "ScoringContext",
            "build_context", "context_for_procedure", "load_targets"]

@@ -13,8 +13,9 @@ import numpy as np
 
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.landmarks import Landmarks
+from trainer.core.scenario.rules import expected_decisions
+from trainer.core.scenario.targets import Targets, load_targets
 from trainer.core.scoring.metric import ScoringContext
-from trainer.core.scoring.targets import Targets, load_targets
 
 __all__ = ["build_context", "expected_from_scenario", "endplate_inclinations_deg", "body_volume_ml",
            "landmark_inclinations_deg"]
@@ -73,23 +74,17 @@ def _landmark_body_volume_ml(lm: Landmarks) -> float:
 
 def expected_from_scenario(scenario) -> tuple[dict, dict]:
     """(item -> expected answer, item -> reason) from the scenario's decision rules."""
-    try:
-        from trainer.core.scenario.rules import expected_decisions
-    except ImportError:  # pragma: no cover - the rules module ships with the package
-        return {"candidacy": "proceed"}, {}
     dec = expected_decisions(scenario)
-    gates = getattr(dec, "gates", None)
-    if isinstance(gates, dict):
-        exp = {k: str(v["expected"]) for k, v in gates.items()}
-        why = {k: str(v.get("reason", "")) for k, v in gates.items()}
-        exp["candidacy"] = str(dec.candidacy)
-        return exp, why
-    return {str(k): str(v) for k, v in dict(dec).items()}, {}
+    exp = {k: str(v["expected"]) for k, v in dec.gates.items()}
+    why = {k: str(v.get("reason", "")) for k, v in dec.gates.items()}
+    exp["candidacy"] = str(dec.candidacy)
+    return exp, why
 
 
 def build_context(scenario=None, landmarks: Landmarks | None = None, patient=None, *,
                   targets: Targets | None = None, expected: dict | None = None, reasons: dict | None = None,
-                  cement_points_mm=None, final_leaks=None) -> ScoringContext:
+                  cement_points_mm=None, final_leaks=None, neural_cement_ml=None,
+                  canal_wall_temperature_c=None) -> ScoringContext:
     """Everything the metrics need besides the events.
 
     Parameters
@@ -107,6 +102,10 @@ def build_context(scenario=None, landmarks: Landmarks | None = None, patient=Non
     cement_points_mm : (N, 3) array, optional
         Cement voxel centres at the end (mm).
     final_leaks : list of dict, optional
+    neural_cement_ml : dict, optional
+        Cement inside the canal / foramen outlines at the end (mL).
+    canal_wall_temperature_c : float, optional
+        Peak canal-wall temperature, deg C.
     """
     lm = landmarks if landmarks is not None else patient.landmarks
     if targets is None:
@@ -139,5 +138,7 @@ def build_context(scenario=None, landmarks: Landmarks | None = None, patient=Non
         patient_roll_deg=roll, endplate_incl_deg=incl, body_volume_ml=vol_ml,
         cement_points_mm=None if cement_points_mm is None else np.asarray(cement_points_mm, float).reshape(-1, 3),
         final_leaks=final_leaks, bipedicular=bip,
+        neural_cement_ml=None if neural_cement_ml is None else dict(neural_cement_ml),
+        canal_wall_temperature_c=None if canal_wall_temperature_c is None else float(canal_wall_temperature_c),
         scenario_id="" if scenario is None else str(scenario.id),
         scenario_sha256="" if scenario is None else scenario.sha256, **kw)

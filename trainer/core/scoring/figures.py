@@ -15,6 +15,8 @@ import zlib
 import numpy as np
 from scipy import ndimage
 
+from trainer.core.xray.detector import SHUTTER_VALUE
+from trainer.core.xray.display import auto_window, enhance, to_display
 from trainer.core.xray.geometry import CArmGeometry, Pose, frame_for, project
 
 __all__ = ["encode_png_rgb", "to_grey", "shot_figure", "timeline_figure", "COLOURS"]
@@ -49,9 +51,6 @@ def to_grey(pixels: np.ndarray) -> np.ndarray:
     """uint8 display of a shot: already-uint8 images pass through; log-processed float images
     (dense = higher) get the C-arm look of :mod:`trainer.core.xray.display` (edge enhancement,
     automatic window over the collimated field, dense = dark)."""
-    from trainer.core.xray.detector import SHUTTER_VALUE
-    from trainer.core.xray.display import auto_window, enhance, to_display
-
     p = np.asarray(pixels)
     if p.dtype == np.uint8:
         return p

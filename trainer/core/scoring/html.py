@@ -28,7 +28,8 @@ def _e(s) -> str:
 
 
 def _hex(rgb) -> str:
-    return "#%02x%02x%02x" % tuple(rgb)
+    r, g, b = (int(c) for c in rgb)
+    return f"#{r:02x}{g:02x}{b:02x}"
 
 
 def _img(rgb: np.ndarray, width_px: int, alt: str) -> str:

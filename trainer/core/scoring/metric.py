@@ -2,7 +2,7 @@
 
 A metric is a small class (STYLE.md 11, after Perk Tutor's PythonMetrics) with static
 metadata (``id``; name, unit, target, bands, weight and source come from its
-:class:`~trainer.core.scoring.targets.MetricSpec`) and a streaming interface:
+:class:`~trainer.core.scenario.targets.MetricSpec`) and a streaming interface:
 
 * ``reset(context)`` before the first event,
 * ``update(event, state)`` for every event of the procedure, in order,
@@ -17,7 +17,6 @@ computation.
 from __future__ import annotations
 
 import abc
-
 import math
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
@@ -25,8 +24,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from trainer.core.anatomy.landmarks import Landmarks
-from trainer.core.scoring.targets import MetricSpec, Targets, band_status
-from trainer.core.xray.geometry import CArmGeometry
+from trainer.core.scenario.targets import MetricSpec, Targets, band_status
+from trainer.core.xray.geometry import CArmGeometry, view_of_orbital
 
 __all__ = ["MetricResult", "Metric", "ScoringContext", "StreamState", "tissue_class", "view_of_pose",
            "STATUS_CREDIT", "fmt"]
@@ -89,6 +88,10 @@ class ScoringContext:
     decision_reasons : dict
         Checklist item -> why the expected answer is right (shown in the report).
     bipedicular : bool
+    neural_cement_ml : dict or None
+        Cement found inside the canal / foramen outlines at the end ({'canal': mL, 'foramen': mL}).
+    canal_wall_temperature_c : float or None
+        Peak modelled temperature at the spinal-canal wall, deg C (None: unknown).
     scenario_id, scenario_sha256 : str
     """
 
@@ -103,6 +106,8 @@ class ScoringContext:
     final_leaks: list | None = None
     decision_reasons: dict = field(default_factory=dict)
     bipedicular: bool = False
+    neural_cement_ml: dict | None = None
+    canal_wall_temperature_c: float | None = None
     scenario_id: str = ""
     scenario_sha256: str = ""
 
@@ -131,14 +136,13 @@ def tissue_class(name: str | None) -> str:
 
 
 def view_of_pose(pose: dict | None, roll_deg: float = 0.0, fallback: str | None = None) -> str:
-    """'ap', 'lateral' or 'oblique' from the orbital angle relative to the patient roll."""
+    """The view of a recorded pose (``{'orbital_deg': ...}``) on a patient rolled by ``roll_deg``.
+
+    :func:`trainer.core.xray.geometry.view_of_orbital`, the procedure's own definition; without
+    a pose, ``fallback`` (the view the event recorded) or ``'oblique'``.
+    """
     if pose and "orbital_deg" in pose:
-        rel = float(pose["orbital_deg"]) - roll_deg
-        if abs(rel) <= 20.0:
-            return "ap"
-        if abs(abs(rel) - 90.0) <= 20.0:
-            return "lateral"
-        return "oblique"
+        return view_of_orbital(float(pose["orbital_deg"]), roll_deg)
     return fallback or "oblique"
 
 
@@ -214,20 +218,34 @@ class Metric(abc.ABC):
     id: ClassVar[str] = ""
 
     def __init__(self) -> None:
-        self.ctx: ScoringContext | None = None
-        self.spec: MetricSpec | None = None
+        self._ctx: ScoringContext | None = None
+        self._spec: MetricSpec | None = None
+
+    @property
+    def ctx(self) -> ScoringContext:
+        """The scoring context given to :meth:`reset` (RuntimeError before that)."""
+        if self._ctx is None:
+            raise RuntimeError(f"metric {self.id!r} used before reset(context)")
+        return self._ctx
+
+    @property
+    def spec(self) -> MetricSpec:
+        """This metric's row of the target table (RuntimeError before :meth:`reset`)."""
+        if self._spec is None:
+            raise RuntimeError(f"metric {self.id!r} used before reset(context)")
+        return self._spec
 
     # -- streaming interface -------------------------------------------------------
     def reset(self, context: ScoringContext) -> None:
         """Start over for a new procedure with ``context``."""
-        self.ctx = context
-        self.spec = context.targets[self.id]
+        self._ctx = context
+        self._spec = context.targets[self.id]
         self._reset()
 
-    def _reset(self) -> None:
+    def _reset(self) -> None:  # noqa: B027 - optional hook, empty by default
         """Clear the metric's own running values (override)."""
 
-    def update(self, event, state: StreamState) -> None:
+    def update(self, event, state: StreamState) -> None:  # noqa: B027 - optional hook
         """See one event (``event.kind``, ``event.t_s``, ``event.data``)."""
 
     @abc.abstractmethod

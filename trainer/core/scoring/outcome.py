@@ -8,14 +8,22 @@ computation.  Nothing here reads the wall clock.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 
 from trainer.core.procedure.events import Event
+from trainer.core.scoring.cement_readout import canal_wall_temperature_c, neural_cement_ml
 from trainer.core.scoring.context import build_context
 from trainer.core.scoring.metric import STATUS_CREDIT, Metric, ScoringContext, StreamState
 from trainer.core.scoring.metrics import BUILTIN_METRICS
-from trainer.core.scoring.metrics.cement import collect_leaks
-from trainer.core.scoring.report import ScoreReport, global_rating, merge_timeline, timeline_entry
+from trainer.core.scoring.metrics.cement import LeakOther, collect_leaks
+from trainer.core.scoring.metrics.radiation import Exposures
+from trainer.core.scoring.metrics.tip import TipDepth
+from trainer.core.scoring.policy import RULE_BY_METRIC, broken_rules
+from trainer.core.scoring.report import ScoreReport, TimelineEntry, global_rating, merge_timeline, timeline_entry
+
+M = TypeVar("M", bound=Metric)
 
 __all__ = ["Scorer", "score_events", "score", "context_for_procedure", "as_event"]
 
@@ -52,7 +60,7 @@ class Scorer:
     def reset(self) -> None:
         self.state = StreamState()
         self.events: list[Event] = []
-        self._timeline = []
+        self._timeline: list[TimelineEntry] = []
         for m in self.metrics:
             m.reset(self.context)
 
@@ -73,13 +81,16 @@ class Scorer:
         if entry is not None:
             self._timeline.append(entry)
 
-    def feed_all(self, events) -> "Scorer":
+    def feed_all(self, events) -> Scorer:
         for ev in events:
             self.feed(ev)
         return self
 
-    def _metric(self, metric_id: str) -> Metric:
-        return next(m for m in self.metrics if m.id == metric_id)
+    def _metric(self, metric_id: str, kind: type[M]) -> M:
+        m = next(m for m in self.metrics if m.id == metric_id)
+        if not isinstance(m, kind):
+            raise TypeError(f"metric {metric_id!r} is a {type(m).__name__}, not a {kind.__name__}")
+        return m
 
     def report(self) -> ScoreReport:
         """The report for the events so far (call at any time; deterministic)."""
@@ -89,25 +100,29 @@ class Scorer:
         total_w = sum(r.weight for r in applicable)
         score = 0.0 if total_w <= 0 else 100.0 * sum(r.weight * STATUS_CREDIT[r.status]
                                                       for r in applicable) / total_w
-        critical = [f"{r.name}: {r.detail} (source: {r.source})" for r in results if r.critical_failed]
+        broken = broken_rules(results)
+        critical = [f"{rule.text}: {r.detail} (source: {rule.source})" for rule, r in broken]
+        critical += [f"{r.name}: {r.detail} (source: {r.source})" for r in results
+                     if r.critical_failed and r.id not in RULE_BY_METRIC]
         passed = not critical and score >= ctx.targets.pass_score - 1e-9
-        rad = self._metric("shots")
-        radiation = {"shots": rad.shots, "pulses": rad.pulses, "fluoro_s": rad.fluoro_s,
-                     "dap_gycm2": rad.dap_gycm2, "entrance_kerma_mgy": rad.kerma_mgy}
-        tipm = self._metric("tip_depth")
-        tip = {"depth_fraction": None, "tip_mm": None, "midline_offset_mm": None, "measured_at": None}
+        radiation = self._metric("exposures", Exposures).totals()
+        tipm = self._metric("tip_depth", TipDepth)
+        tip: dict[str, object] = {"depth_fraction": None, "tip_mm": None, "midline_offset_mm": None,
+                                  "measured_at": None}
         if tipm.tip is not None:
             lm = ctx.landmarks
             tip = {"depth_fraction": lm.depth_fraction(float(tipm.tip[1])),
                    "tip_mm": [round(float(v), 3) for v in tipm.tip],
                    "midline_offset_mm": abs(float(tipm.tip[0]) - float(lm.body_centre_mm[0])),
                    "measured_at": tipm.at}
-        leak_metric = self._metric("leak_other")
+        leak_metric = self._metric("leak_other", LeakOther)
         leaks = collect_leaks(leak_metric.leaks, ctx.final_leaks)
         for lk in leaks:
             lk["seen_on"] = sorted(leak_metric.seen.get((lk["type"], lk.get("region", "")), ()))
         return ScoreReport(
             passed=passed, score=score, critical_errors=critical, metrics=results,
+            failed_rules=[{"rule": rule.id, "text": rule.text, "metric": r.id, "detail": r.detail,
+                           "source": rule.source} for rule, r in broken],
             cement_injected_ml=self.state.injected_ml, leaks=leaks, radiation=radiation, tip=tip,
             global_rating=global_rating(results), total_time_s=self.state.t_s, pass_score=ctx.targets.pass_score,
             scenario_id=ctx.scenario_id, scenario_sha256=ctx.scenario_sha256,
@@ -144,8 +159,11 @@ def _final_leaks(procedure) -> list | None:
 
 def context_for_procedure(procedure) -> ScoringContext:
     """The scoring context of a procedure (scenario, patient, final cement and leaks)."""
+    cem = getattr(procedure, "cement", None)
     return build_context(procedure.scenario, patient=procedure.patient,
-                         cement_points_mm=_cement_points_mm(procedure), final_leaks=_final_leaks(procedure))
+                         cement_points_mm=_cement_points_mm(procedure), final_leaks=_final_leaks(procedure),
+                         neural_cement_ml=neural_cement_ml(cem, procedure.patient),
+                         canal_wall_temperature_c=canal_wall_temperature_c(cem))
 
 
 def score(procedure) -> ScoreReport:

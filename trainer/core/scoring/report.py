@@ -18,10 +18,11 @@ OSATS_DOMAINS = {
                            "leak_canal_foramen", "leak_other"),
     "instrument handling": ("entry_point", "redirections", "instrument_movements", "progress_per_shot",
                             "tip_depth", "tip_endplates", "tip_midline"),
-    "flow of procedure": ("total_time", "shots", "fluoro_time", "dap"),
+    "flow of procedure": ("total_time", "exposures", "fluoro_time", "pulses", "air_kerma", "dap"),
     "knowledge of procedure": ("candidacy", "checklist_gates", "ap_orbital_error", "ap_tilt_error",
                                "lateral_orbital_error", "cement_phase", "stop_rule", "ap_checks",
-                               "lateral_checks", "cement_volume", "fill_fraction", "cement_spread"),
+                               "lateral_checks", "cement_volume", "fill_fraction", "cement_spread",
+                               "canal_wall_temperature"),
 }
 
 
@@ -133,13 +134,17 @@ class ScoreReport:
     score : float
         0-100, the weighted mean of metric credits over the applicable metrics.
     critical_errors : list of str
-        What went critically wrong and why.
+        What went critically wrong and why (the broken policy rules first, in policy order).
+    failed_rules : list of dict
+        The broken rules of :mod:`trainer.core.scoring.policy` (``rule``, ``text``, ``metric``,
+        ``detail``, ``source``), in the order the debrief names them.
     metrics : list of MetricResult
     cement_injected_ml : float
     leaks : list of dict
         ``type``, ``region``, ``volume_ml``, ``pe_risk``, ``seen_on`` (views of the shots that showed it).
     radiation : dict
-        ``shots``, ``pulses``, ``fluoro_s``, ``dap_gycm2``, ``entrance_kerma_mgy``.
+        ``exposures`` (pedal presses or single shots), ``shots`` (shot actions, held-run continuations
+        included), ``pulses``, ``fluoro_s``, ``dap_gycm2``, ``entrance_kerma_mgy``.
     tip : dict
         ``depth_fraction`` (0 posterior wall, 1 anterior wall; None without a trocar),
         ``tip_mm``, ``midline_offset_mm``, ``measured_at``.
@@ -167,6 +172,7 @@ class ScoreReport:
     scenario_sha256: str = ""
     timeline: list = field(default_factory=list)
     events: list = field(default_factory=list, repr=False)
+    failed_rules: list = field(default_factory=list)
 
     def metric(self, metric_id: str) -> MetricResult:
         """The result of one metric by id (KeyError if unknown)."""
@@ -185,6 +191,7 @@ class ScoreReport:
             "score": round(self.score, 2),
             "pass_score": self.pass_score,
             "critical_errors": list(self.critical_errors),
+            "failed_rules": [dict(r) for r in self.failed_rules],
             "metrics": [m.to_json() for m in self.metrics],
             "cement_injected_ml": round(self.cement_injected_ml, 4),
             "leaks": [{"type": lk["type"], "region": lk.get("region", ""), "volume_ml": round(lk["volume_ml"], 4),
@@ -200,9 +207,9 @@ class ScoreReport:
 
     def to_text(self) -> str:
         """A short plain-text summary (the default ``assess`` output)."""
-        lines = [f"{'PASSED' if self.passed else 'FAILED'}  score {self.score:.1f}/100 "
-                 f"(to pass: at least {self.pass_score:g} and no critical error; "
-                 f"{len(self.critical_errors)} critical error(s))"]
+        lines = [self.headline()]
+        lines.append(f"  score {self.score:.1f}/100 (to pass: no broken rule and at least {self.pass_score:g} points; "
+                     f"{len(self.critical_errors)} critical error(s))")
         for c in self.critical_errors:
             lines.append(f"  CRITICAL: {c}")
         for m in self.metrics:
@@ -210,6 +217,18 @@ class ScoreReport:
             vs = "-" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v))
             lines.append(f"  [{m.status:4}] {m.name}: {vs} {m.unit}  (target: {m.target})")
         return "\n".join(lines)
+
+    def headline(self) -> str:
+        """One line: PASSED, or FAILED naming the first broken rule (or the score when no rule broke)."""
+        if self.passed:
+            return f"PASSED  score {self.score:.1f}/100"
+        if self.failed_rules:
+            first = self.failed_rules[0]
+            more = f" (+{len(self.failed_rules) - 1} more rule(s) broken)" if len(self.failed_rules) > 1 else ""
+            return f"FAILED: {first['text']}{more}"
+        if self.critical_errors:
+            return f"FAILED: {self.critical_errors[0]}"
+        return f"FAILED: score {self.score:.1f} below the pass mark {self.pass_score:g}"
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=2, sort_keys=False)

@@ -77,7 +77,7 @@ class LiveSession:
         self.close()
 
     @classmethod
-    def resume(cls, path, *, patient=None, render: bool = True) -> "LiveSession":
+    def resume(cls, path, *, patient=None, render: bool = True) -> LiveSession:
         """Reopen an unfinished session: verify it, replay it, and append to the same file.
 
         A last line cut off by a crash is removed from the file before appending.

@@ -116,7 +116,7 @@ class SessionWriter:
             raise ValueError("give either header (new file) or resume_from (append)")
         if header is not None:
             try:
-                self._f = open(self.path, "x", encoding="utf-8", newline="\n")
+                self._f = open(self.path, "x", encoding="utf-8", newline="\n")  # noqa: SIM115 - held open, closed by close()
             except FileExistsError:
                 raise SessionError(f"{self.path}: the session file already exists; choose another path") from None
             except OSError as exc:
@@ -126,7 +126,7 @@ class SessionWriter:
             self._write(header)
         else:
             self.prev, self.seq = resume_from
-            self._f = open(self.path, "a", encoding="utf-8", newline="\n")
+            self._f = open(self.path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115 - held open, closed by close()
 
     def _write(self, line: dict) -> dict:
         text, h = encode_line(self.prev, line, self.version)

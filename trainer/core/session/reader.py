@@ -19,8 +19,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from trainer import SCENARIOS_DIR
 from trainer.core.errors import ScenarioError, SessionError, TamperError
 from trainer.core.parse_limits import MAX_JSON_LINE_BYTES, LimitError, loads_json
+from trainer.core.scenario.loader import parse_scenario
 from trainer.core.session.header import check_header
 from trainer.core.session.log import FORMAT, GENESIS, HASH_SUFFIX_LEN, READABLE_VERSIONS, line_hash
 
@@ -96,8 +98,6 @@ class SessionRecord:
         A ``[ct] folder`` resolves inside ``ct_root`` (default: the session file's folder),
         never where the header's ``scenario_path`` points; errors name the session file.
         """
-        from trainer.core.scenario.loader import parse_scenario
-
         sid = self.header.get("scenario_id", "scenario")
         root = Path(ct_root) if ct_root is not None else Path(self.path).resolve().parent
         virtual = root.resolve() / f"{sid}.toml"
@@ -114,8 +114,6 @@ class SessionRecord:
 
 def builtin_scenario_mismatch(record: SessionRecord) -> str | None:
     """A message if the session names a built-in scenario id but embeds a different text, else None."""
-    from trainer import SCENARIOS_DIR
-
     sid = record.header.get("scenario_id")
     p = SCENARIOS_DIR / f"{sid}.toml"
     if not isinstance(sid, str) or not p.is_file():
@@ -133,7 +131,7 @@ def builtin_scenario_mismatch(record: SessionRecord) -> str | None:
 def _raw_lines(path: Path, limit_bytes: int | None = None) -> Iterator[tuple[int, bytes, bool, int]]:
     """``(line number, bytes without newline, ends with newline, offset after the line)``."""
     try:
-        fh = open(path, "rb")
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the with block below
     except OSError as exc:
         raise SessionError(f"{path}: cannot read the session file: {exc.strerror}") from None
     with fh:

@@ -36,7 +36,8 @@ __all__ = ["Exposure", "expose", "abc_factor", "field_mask", "QUANTA_PER_MM2", "
            "ABC_REFERENCE_LOG"]
 
 QUANTA_PER_MM2 = 1.15e5        #: detected quanta per mm2 per pulse, unattenuated, reference technique [D]
-ABC_REFERENCE_LOG = 5.95       #: median central line integral of the reference patient (default L1 scenario, AP, 80 kVp)
+#: median central line integral of the reference patient (default L1 scenario, AP, 80 kVp)
+ABC_REFERENCE_LOG = 5.95
 ABC_RANGE = (0.5, 4.0)         #: tube-output range the ABC may use, relative to the reference
 SHUTTER_VALUE = 12.0           #: image value behind the collimator blades (no quanta)
 _MIN_QUANTA = 0.5

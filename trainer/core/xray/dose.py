@@ -68,7 +68,7 @@ class DoseTotals:
     dap_gycm2: float = 0.0
     entrance_kerma_mgy: float = 0.0
 
-    def add(self, shot: ShotDose) -> "DoseTotals":
+    def add(self, shot: ShotDose) -> DoseTotals:
         """Accumulate one shot (returns self)."""
         self.shots += 1
         self.pulses += int(shot.pulses)

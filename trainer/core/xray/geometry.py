@@ -26,7 +26,8 @@ import numpy as np
 
 from trainer.core.errors import ParameterError
 
-__all__ = ["CArmGeometry", "Pose", "Frame", "frame_for", "project", "pixel_rays", "view_of", "AP", "LATERAL"]
+__all__ = ["CArmGeometry", "Pose", "Frame", "frame_for", "project", "pixel_rays", "view_of", "view_of_orbital",
+           "VIEW_TOLERANCE_DEG", "AP", "LATERAL"]
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class CArmGeometry:
         """Magnification at the isocentre (SID / SOD)."""
         return self.sid_mm / self.sod_mm
 
-    def with_pixels(self, pixels: int) -> "CArmGeometry":
+    def with_pixels(self, pixels: int) -> CArmGeometry:
         return CArmGeometry(self.sid_mm, self.sod_mm, self.detector_mm, int(pixels))
 
 
@@ -111,17 +112,42 @@ AP = Pose(0.0, 0.0)
 LATERAL = Pose(90.0, 0.0)
 
 
-def view_of(pose: Pose) -> str:
-    """``'ap'`` within 20 deg of AP (or PA), ``'lateral'`` within 20 deg of a lateral,
-    ``'oblique'`` otherwise (by orbital angle).  Chooses the last-image-hold monitor, the
-    beam's kVp and how visible cement leaks are."""
-    a = abs(float(pose.orbital_deg)) % 180.0
-    a = min(a, 180.0 - a)
-    if a <= 20.0:
+#: A view is AP (lateral) while the beam is within this many degrees of the patient's own
+#: AP (lateral) axis; in between it is oblique.
+VIEW_TOLERANCE_DEG = 20.0
+
+
+def view_of_orbital(orbital_deg: float, patient_roll_deg: float = 0.0) -> str:
+    """``'ap'``, ``'lateral'`` or ``'oblique'`` for an orbital angle on a rolled patient.
+
+    The one definition of a view, used by the procedure (last-image-hold monitor, kVp,
+    leak visibility) and by scoring.  What counts is the orbital angle relative to the
+    patient: a patient rolled by ``patient_roll_deg`` is seen in true AP at
+    ``orbital_deg == patient_roll_deg`` (see :func:`frame_for`).
+
+    Parameters
+    ----------
+    orbital_deg, patient_roll_deg : float
+        Degrees.
+
+    Returns
+    -------
+    str
+        ``'ap'`` within :data:`VIEW_TOLERANCE_DEG` of AP (or PA), ``'lateral'`` within it of
+        either lateral, ``'oblique'`` otherwise.
+    """
+    a = abs(float(orbital_deg) - float(patient_roll_deg)) % 180.0
+    a = min(a, 180.0 - a)              # 0 = AP or PA, 90 = a lateral
+    if a <= VIEW_TOLERANCE_DEG:
         return "ap"
-    if a >= 70.0:
+    if a >= 90.0 - VIEW_TOLERANCE_DEG:
         return "lateral"
     return "oblique"
+
+
+def view_of(pose: Pose, patient_roll_deg: float = 0.0) -> str:
+    """:func:`view_of_orbital` of a :class:`Pose` (the tilt does not change the view)."""
+    return view_of_orbital(pose.orbital_deg, patient_roll_deg)
 
 
 def _rz(a):

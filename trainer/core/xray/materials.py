@@ -122,7 +122,8 @@ class HuModel:
         h = np.asarray(hu, np.float32)
         neg = np.minimum(h, 0.0)
         pos = np.maximum(h, 0.0)
-        out = np.float32(self.water_per_mm) * (1.0 + neg * np.float32(1e-3)) + np.float32(self.bone_slope_per_mm_hu) * pos
+        out = (np.float32(self.water_per_mm) * (1.0 + neg * np.float32(1e-3))
+               + np.float32(self.bone_slope_per_mm_hu) * pos)
         return np.maximum(out, 0.0, dtype=np.float32)
 
     def table(self, hu_min: int = -1024, hu_max: int = 4095) -> np.ndarray:

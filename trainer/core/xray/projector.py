@@ -137,8 +137,6 @@ class SlabProjector:
             Multiply by the per-pixel path factor ``rays.path`` (False: the caller sums
             several volumes first and multiplies once).
         """
-        g = frame.geometry
-        npx = g.pixels
         if rays is None:
             rays = frame_rays(frame)
         s = np.asarray(frame.source_mm, float)

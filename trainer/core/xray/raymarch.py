@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from trainer.core.xray.geometry import Frame, pixel_rays
+from trainer.core.xray.geometry import Frame, frame_for, pixel_rays
 from trainer.core.xray.renderer import fine_box_mm
 
 __all__ = ["reference_line_integrals", "march_volume"]
@@ -63,8 +63,6 @@ def reference_line_integrals(renderer, pose, kvp: float, pixels: int = 64, fine_
                              context_step_mm: float = 0.2) -> np.ndarray:
     """Reference (pixels, pixels) line integrals of ``renderer``'s anatomy on a reduced detector."""
     geom = renderer.geometry.with_pixels(pixels)
-    from trainer.core.xray.geometry import frame_for
-
     frame: Frame = frame_for(geom, pose, renderer.patient_roll_deg)
     cols, rows = np.meshgrid(np.arange(pixels, dtype=float), np.arange(pixels, dtype=float))
     o, d = pixel_rays(frame, cols.ravel(), rows.ravel())

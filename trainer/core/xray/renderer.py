@@ -192,7 +192,7 @@ class FluoroRenderer:
     @staticmethod
     def _inside_points(g: Grid, lo, hi):
         ax = [g.axis_mm(c) for c in "xyz"]
-        sel = [np.nonzero((a > l) & (a < h))[0] for a, l, h in zip(ax, lo, hi)]
+        sel = [np.nonzero((a > low) & (a < high))[0] for a, low, high in zip(ax, lo, hi)]
         if any(s.size == 0 for s in sel):
             return (np.array([], int),) * 3
         k, j, i = np.meshgrid(sel[2], sel[1], sel[0], indexing="ij")

@@ -23,6 +23,9 @@ import numpy as np
 
 from trainer.core.procedure.cement.domain import LEAK_TYPES
 from trainer.core.procedure.cement.model import CementModel
+from trainer.core.procedure.plans import expert_direction, expert_target_mm
+from trainer.core.scenario.build import patient_for
+from trainer.core.scenario.loader import load_scenario
 
 __all__ = ["Condition", "CONDITIONS", "run_seed", "run_condition", "patient_of", "odds_ratio", "LITERATURE"]
 
@@ -98,9 +101,6 @@ CONDITIONS = {
 
 @lru_cache(maxsize=8)
 def _scenario_and_patient(scenario_id: str):
-    from trainer.core.procedure.machine import patient_for
-    from trainer.core.scenario.loader import load_scenario
-
     sc = load_scenario(scenario_id)
     return sc, patient_for(sc)
 
@@ -112,8 +112,6 @@ def patient_of(scenario_id: str):
 
 def _start_tip(patient, cond: Condition, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """(tip mm, unit direction of the cannula from skin to tip)."""
-    from trainer.core.procedure.plans import expert_direction, expert_target_mm
-
     tip = expert_target_mm(patient, cond.side, cond.depth).astype(float)
     d = expert_direction(patient, cond.side, cond.depth).astype(float)
     if cond.x_offset_mm:

@@ -25,8 +25,20 @@ from array import array
 import numpy as np
 from scipy import ndimage
 
-from trainer.core.procedure.cement.domain import (BVEIN, CANAL, CANC, CLASS_NAMES, CLEFT, CRACK, DISC, FORAMEN,
-                                                  SOFT, SVEIN, WALL, CementDomain)
+from trainer.core.procedure.cement.domain import (
+    BVEIN,
+    CANAL,
+    CANC,
+    CLASS_NAMES,
+    CLEFT,
+    CRACK,
+    DISC,
+    FORAMEN,
+    SOFT,
+    SVEIN,
+    WALL,
+    CementDomain,
+)
 
 __all__ = ["FlowField", "StepResult", "VoxelState", "Route"]
 
@@ -365,11 +377,11 @@ class FlowField:
                         out_nb = not inb[nb]
                         if rv and out_nb and not route[nb]:
                             route[nb] = rv
-                        if c == bvein or c == svein or (rv and out_nb):
+                        if c in (bvein, svein) or (rv and out_nb):
                             # venous route: pressure drop = tip to the vein's entry + along the path
                             # (a wide vein costs little per mm; tissue beyond it the usual amount)
                             e, a = vent.get(v, (v, 0.0))
-                            if c == bvein or c == svein:
+                            if c in (bvein, svein):
                                 a += vstep
                             elif c == canal and cls[v] != canal:
                                 a += tstep_canal

@@ -19,8 +19,8 @@ from trainer.core.procedure.cement.domain import CLEFT, LEAK_TYPES, NEURAL_TYPES
 from trainer.core.procedure.cement.flow import FlowField
 from trainer.core.procedure.cement.heat import canal_heat_weight, canal_wall_temperature_c, peak_body_temperature_c
 from trainer.core.procedure.cement.leaks import Leak, LeakBook
+from trainer.core.scenario.rheology import CementProduct, Rheology, get_product, load_config
 from trainer.core.xray.geometry import view_of
-from trainer.core.procedure.cement.rheology import CementProduct, Rheology, get_product, load_config
 from trainer.core.xray.shapes import CementDeposit
 
 __all__ = ["CementModel", "InjectionResult", "MAX_STEP_ML"]
@@ -347,16 +347,17 @@ class CementModel:
     def pe_risk(self) -> bool:
         return any(lk.pe_risk for lk in self.leaks)
 
-    def mark_visible(self, view: str | None = None, pose=None) -> list[Leak]:
+    def mark_visible(self, view: str | None = None, pose=None, patient_roll_deg: float = 0.0) -> list[Leak]:
         """Record a shot: leaks big enough to see in this view become ``visible``.
 
-        Give ``view`` (``'ap'``, ``'lateral'``, ``'oblique'``) or a C-arm ``pose``.
+        Give ``view`` (``'ap'``, ``'lateral'``, ``'oblique'``) or a C-arm ``pose`` (and the
+        patient's roll, :func:`trainer.core.xray.geometry.view_of`).
         Returns the leaks seen for the first time.
         """
         if view is None:
             if pose is None:
                 raise ParameterError("view", None, "'ap', 'lateral', 'oblique' or a pose")
-            view = view_of(pose)
+            view = view_of(pose, patient_roll_deg)
         if view not in ("ap", "lateral", "oblique"):
             raise ParameterError("view", view, "'ap', 'lateral' or 'oblique'")
         return self.book.mark_visible(view)

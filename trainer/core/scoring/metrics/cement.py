@@ -7,12 +7,15 @@ working window) and FACTS.md 4 (leak types; canal and foramen leaks critical; AP
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from trainer.core.scoring.metric import Metric, StreamState, fmt, view_of_pose
 from trainer.core.scoring.metrics.tip import endplate_z_at
 
 __all__ = ["CementVolume", "CementPhase", "StopRule", "LeakCanalForamen", "LeakOther", "FillFraction",
+           "CanalWallTemperature",
            "CementSpread", "ApChecks", "LateralChecks", "collect_leaks", "is_neural_leak"]
 
 PHASE_STATUS = {"working": "pass", "setting": "warn", "runny": "fail", "set": "fail", "unmixed": "fail"}
@@ -27,9 +30,9 @@ def is_neural_leak(leak: dict) -> bool:
 def collect_leaks(events_leaks: dict, final: list | None) -> list[dict]:
     """Leaks keyed by (type, region): the final list when given, else the largest volume seen."""
     if final is not None:
-        return [dict(type=str(lk.get("type")), region=str(lk.get("region", "")),
-                     volume_ml=float(lk.get("volume_ml", 0.0)), pe_risk=bool(lk.get("pe_risk", False)),
-                     first_t_s=lk.get("first_t_s")) for lk in final]
+        return [{"type": str(lk.get("type")), "region": str(lk.get("region", "")),
+                     "volume_ml": float(lk.get("volume_ml", 0.0)), "pe_risk": bool(lk.get("pe_risk", False)),
+                     "first_t_s": lk.get("first_t_s")} for lk in final]
     return [dict(v) for _, v in sorted(events_leaks.items())]
 
 
@@ -51,8 +54,13 @@ class CementVolume(_CementMetric):
         if self._none_injected():
             return self.missing("no cement was injected")
         s = self.state
-        return self.make(s.injected_ml, None, f"{fmt(s.injected_ml, 2)} mL injected: {fmt(s.in_body_ml, 2)} mL in "
-                                              f"the body, {fmt(s.leaked_ml, 2)} mL leaked")
+        detail = f"{fmt(s.injected_ml, 2)} mL injected: {fmt(s.in_body_ml, 2)} mL in the body, " \
+                 f"{fmt(s.leaked_ml, 2)} mL leaked"
+        max_ml = float(self.spec.pass_band[1])
+        if s.injected_ml > max_ml + 1e-6:           # above the scenario's maximum: a policy rule
+            return self.make(s.injected_ml, "fail", detail + f"; above the maximum of {max_ml:g} mL")
+        res = self.make(s.injected_ml, None, detail)
+        return replace(res, critical_failed=False)     # too little cement costs points only
 
 
 class CementPhase(Metric):
@@ -74,7 +82,7 @@ class CementPhase(Metric):
         visc_txt = f", {visc:.3g} Pa.s" if isinstance(visc, (int, float)) else ""
         detail = f"injection started {fmt(minutes)} min after mixing, phase {phase or 'unknown'}{visc_txt}"
         if phase.lower() == "runny":
-            detail += ": runny cement escapes into veins and defects"
+            detail += ": before the working phase; runny cement escapes into veins and defects"
         return self.make(minutes, status, detail)
 
 
@@ -126,25 +134,38 @@ class _LeakMetric(Metric):
         old = self.leaks.get(key)
         vol = float(d.get("volume_ml", 0.0))
         if old is None or vol > old["volume_ml"]:
-            self.leaks[key] = dict(type=key[0], region=key[1], volume_ml=vol, pe_risk=bool(d.get("pe_risk")),
-                                   first_t_s=(old or {}).get("first_t_s", d.get("first_t_s", event.t_s)))
+            self.leaks[key] = {"type": key[0], "region": key[1], "volume_ml": vol, "pe_risk": bool(d.get("pe_risk")),
+                                   "first_t_s": (old or {}).get("first_t_s", d.get("first_t_s", event.t_s))}
 
     def all_leaks(self) -> list[dict]:
         return collect_leaks(self.leaks, self.ctx.final_leaks)
 
 
 class LeakCanalForamen(_LeakMetric):
+    """Critical: cement in the spinal canal or a foramen, judged by where the cement ends up.
+
+    Two read-outs, either one fails: the leaks the cement model typed ``canal`` or
+    ``foramen``, and the cement found inside the canal or foramen outline at the end
+    (``context.neural_cement_ml``), whatever path it took (a basivertebral leak that
+    reached the epidural space counts here too)."""
+
     id = "leak_canal_foramen"
 
     def result(self):
         if not self.injected and not self.leaks:
             return self.missing("no cement was injected")
-        bad = [lk for lk in self.all_leaks() if is_neural_leak(lk)]
-        if not bad:
-            return self.make(0.0, "pass", "no cement in the canal or the foramina")
-        vol = sum(lk["volume_ml"] for lk in bad)
-        kinds = ", ".join(f"{lk['type']} {fmt(lk['volume_ml'], 2)} mL" for lk in bad)
-        return self.make(vol, "fail", f"cement leaked into the {kinds}: risk of cord or root compression")
+        typed = [lk for lk in self.all_leaks() if is_neural_leak(lk)]
+        typed_ml = sum(lk["volume_ml"] for lk in typed)
+        found = self.ctx.neural_cement_ml or {}
+        found_ml = sum(found.values())
+        limit = float(self.spec.params.get("detect_ml", 0.0))
+        if not typed and found_ml <= limit:
+            return self.make(0.0, "pass", "no cement in the spinal canal or the foramina")
+        parts = [f"{lk['type']} {fmt(lk['volume_ml'], 3)} mL" for lk in typed]
+        parts += [f"{fmt(v, 3)} mL inside the {k} outline" for k, v in sorted(found.items()) if v > limit]
+        vol = max(typed_ml, found_ml)
+        return self.make(vol, "fail", f"cement in the canal or a foramen: {'; '.join(parts)}: "
+                                      "risk of cord or root compression")
 
 
 class LeakOther(_LeakMetric):
@@ -203,6 +224,21 @@ class CementSpread(_CementMetric):
                                 ("reaches the inferior endplate", inf)) if not ok]
         return self.make(met, None, "crosses the midline and reaches both endplates" if not miss
                          else "does not: " + ", ".join(miss))
+
+
+class CanalWallTemperature(_CementMetric):
+    """Critical: the modelled canal-wall temperature above the thermal limit (FACTS.md 3.5)."""
+
+    id = "canal_wall_temperature"
+
+    def result(self):
+        if self._none_injected():
+            return self.missing("no cement was injected")
+        t = self.ctx.canal_wall_temperature_c
+        if t is None:
+            return self.make(None, "n/a", "the canal-wall temperature is not known from the events alone")
+        limit = float(self.spec.pass_band[1])
+        return self.make(t, None, f"canal wall reached {fmt(t)} C (limit {limit:g} C)")
 
 
 class _ViewChecks(Metric):

@@ -3,8 +3,6 @@ and the checklist gates (FACTS.md 6; seeds/000_10316454a5df9267.txt)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from trainer.core.scoring.metric import Metric, MetricResult, StreamState
 
 __all__ = ["Candidacy", "ChecklistGates", "normalise_answer"]
@@ -41,27 +39,23 @@ class Candidacy(Metric):
         expected = normalise_answer(self.ctx.expected_decisions.get("candidacy", "proceed"))
         reason = self.ctx.decision_reasons.get("candidacy", "")
         why = f" ({reason})" if reason else ""
-        proceeded = self.answer == "proceed" or self.proceeded_t_s is not None
-        shown = self.answer or ("proceed (no decision recorded)" if proceeded else None)
-        if expected == "proceed":
-            if proceeded:
-                return self.make(shown, "pass", "proceeded on an eligible patient")
-            if self.answer is None:
-                return self.make(None, "fail", "no candidacy decision was made")
-            res = self.make(shown, "fail", f"answered {self.answer} although the patient is eligible{why}")
-            return replace(res, critical_failed=False)
-        if proceeded:
-            how = (f"answered proceed at t={self.answer_t_s:.0f} s" if self.answer == "proceed"
-                   else f"started the procedure at t={self.proceeded_t_s:.0f} s without a decision")
-            return self.make(shown, "fail", f"proceeded on a patient who should be "
-                                            f"{PAST.get(expected, expected)}: {how}{why}")
-        if self.answer == expected:
-            return self.make(shown, "pass", f"correctly {PAST.get(expected, expected)}{why}")
+        started = self.proceeded_t_s is not None
         if self.answer is None:
-            return replace(self.make(None, "warn", f"no decision recorded; the patient should be "
-                                                   f"{PAST.get(expected, expected)}{why}"), critical_failed=False)
-        return replace(self.make(shown, "warn", f"did not proceed (safe), but the right answer is {expected}{why}"),
-                       critical_failed=False)
+            # no "no decision recorded" pass: the candidacy gate is answered explicitly or the attempt fails
+            how = f"; the procedure was started at t={self.proceeded_t_s:.0f} s anyway" if started else ""
+            return self.make(None, "fail", f"no candidacy decision was recorded (the patient should be "
+                                           f"{PAST.get(expected, expected)}{why}){how}")
+        if expected != "proceed" and (self.answer == "proceed" or started):
+            how = (f"answered proceed at t={self.answer_t_s:.0f} s" if self.answer == "proceed"
+                   else f"answered {self.answer} but started the procedure at t={self.proceeded_t_s:.0f} s")
+            return self.make(self.answer, "fail", f"proceeded on a patient who should be "
+                                                  f"{PAST.get(expected, expected)}: {how}{why}")
+        if self.answer != expected:
+            return self.make(self.answer, "fail", f"answered {self.answer}; the patient should be "
+                                                  f"{PAST.get(expected, expected)}{why}")
+        if expected == "proceed":
+            return self.make(self.answer, "pass", "proceeded on an eligible patient")
+        return self.make(self.answer, "pass", f"correctly {PAST.get(expected, expected)}{why}")
 
 
 class ChecklistGates(Metric):

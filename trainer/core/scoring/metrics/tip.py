@@ -9,6 +9,7 @@ cortex, at least 3 mm inside it; within +/-5 mm of the midline for a unipedicula
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -64,6 +65,13 @@ class TipDepth(TipTracker):
         need = float(self.spec.params.get("anterior_margin_mm", 3.0))
         if res.status == "pass" and margin < need:
             res = self.make(df, "warn", detail + f"; closer than {need:g} mm to the anterior cortex")
+        # the policy rule: injection started with the tip behind the target zone
+        behind = df < float(self.spec.warn_band[0]) and self.at == "first injection"
+        if behind:
+            res = self.make(df, "fail", detail + f"; injection started behind the target zone (depth < "
+                                                 f"{self.spec.warn_band[0]:g})")
+        elif res.critical_failed:
+            res = replace(res, critical_failed=False)
         return res
 
 

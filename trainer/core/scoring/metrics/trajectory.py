@@ -10,23 +10,23 @@ import math
 
 import numpy as np
 
+from trainer.core.anatomy.breach import (
+    MEDIAL_BREACH_TOLERANCE_MM,
+    MEDIAL_WALL,
+    TOLERANCE_SOURCE,
+    breach_class,
+    gr_grade,
+    is_pedicle_wall,
+    medial_breach_mm,
+    wall_direction,
+)
 from trainer.core.scoring.metric import Metric, StreamState, fmt, tissue_class
 
 __all__ = ["EntryPoint", "MedialWallRule", "CanalForamenBreach", "BreachGrade", "AnteriorCortex",
            "gertzbein_grade", "positive_interval"]
 
-PEDICLE_WALLS = ("medial", "lateral", "superior", "inferior")
-
-
-def gertzbein_grade(breach_mm: float) -> int:
-    """Gertzbein-Robbins grade of a breach (FACTS.md 2): 0 none, 1 < 2 mm, 2 2-4 mm, 3 > 4 mm."""
-    if breach_mm <= 0:
-        return 0
-    if breach_mm < 2:
-        return 1
-    if breach_mm <= 4:
-        return 2
-    return 3
+#: Kept for callers of the old name; the grading lives in :mod:`trainer.core.anatomy.breach`.
+gertzbein_grade = gr_grade
 
 
 def positive_interval(f0: float, f1: float) -> tuple[float, float] | None:
@@ -88,10 +88,13 @@ class MedialWallRule(Metric):
         self.worst_mm = 0.0
         self.first = None
         self.moves = 0
-        self.tol_mm = float(self.spec.params.get("tolerance_mm", 1.0))
+        self.tol_mm = MEDIAL_BREACH_TOLERANCE_MM
         self.margin_mm = None          # closest approach of the shaft surface to the medial wall line
+        self.ctx_radius_mm = 1.5       # trocar radius, from the trocar_placed event
 
     def update(self, event, state: StreamState):
+        if event.kind == "trocar_placed" and event.data.get("outer_diameter_mm") is not None:
+            self.ctx_radius_mm = 0.5 * float(event.data["outer_diameter_mm"])
         if event.kind != "trocar_moved" or state.tip_mm is None or state.side is None:
             return
         self.moves += 1
@@ -126,7 +129,9 @@ class MedialWallRule(Metric):
         if worst > self.worst_mm:
             self.worst_mm = float(worst)
             p = a + max(iv, key=lambda s: med(a + s * (b - a))) * (b - a)
-            if self.first is None or (self.first[1] <= self.tol_mm < worst):
+            if self.first is None or (
+                    breach_class(medial_breach_mm(self.first[1], self.ctx_radius_mm), self.tol_mm) != "breach"
+                    and breach_class(medial_breach_mm(worst, self.ctx_radius_mm), self.tol_mm) == "breach"):
                 self.first = (event.t_s, float(med(p)), float(post(p)), state.side)
 
     def result(self):
@@ -138,54 +143,77 @@ class MedialWallRule(Metric):
             return self.make(0.0, "pass", "the tip stayed lateral to the medial pedicle wall until it had "
                                           f"passed the posterior body wall{margin}")
         t, m, p, side = self.first
+        breach = medial_breach_mm(self.worst_mm, self.ctx_radius_mm)
         where = (f"at t={t:.0f} s the tip was {m:.1f} mm medial to the {side} medial pedicle wall on AP "
-                 f"while still {p:.1f} mm posterior to the posterior body wall on lateral")
-        if self.worst_mm <= self.tol_mm:
-            return self.make(self.worst_mm, "warn", f"grazing: {where} (within the {self.tol_mm:g} mm "
-                                                    f"tolerance of the rule){margin}")
-        return self.make(self.worst_mm, "fail", f"{where} (worst {self.worst_mm:.1f} mm): the canal is at risk")
+                 f"while still {p:.1f} mm posterior to the posterior body wall on lateral; the trocar's outer "
+                 f"surface {breach:.1f} mm past the wall")
+        if breach_class(breach, self.tol_mm) != "breach":
+            return self.make(breach, "warn", f"grazing: {where} (within the {self.tol_mm:g} mm tolerance, "
+                                             f"{TOLERANCE_SOURCE}){margin}")
+        return self.make(breach, "fail", f"{where} (tolerance {self.tol_mm:g} mm): the canal is at risk")
 
 
 class CanalForamenBreach(Metric):
-    """Critical: the tip or shaft entered the spinal canal or a neural foramen."""
+    """Critical: the trocar entered the spinal canal or a neural foramen.
+
+    The same medial-breach definition as the medial-wall rule and the breach grade
+    (:mod:`trainer.core.anatomy.breach`): when the shaft touches canal or foramen voxels
+    next to the pedicle, the depth is the procedure's breach depth of the trocar's outer
+    surface; within the tolerance (grade 1, under 2 mm) it is grazing and warns.  The tip
+    itself in the canal or a foramen, or a shaft there with no pedicle breach measured
+    (entered by another route), is a breach."""
 
     id = "canal_foramen_breach"
 
     def _reset(self):
         self.count = 0
         self.first = None
+        self.grazing = None
         self.moves = 0
-
-    def _hit(self, t, where):
-        self.count += 1
-        if self.first is None:
-            self.first = (t, where)
 
     def update(self, event, state: StreamState):
         d = event.data
-        if event.kind == "trocar_moved":
-            self.moves += 1
-            tips = [d.get("tissue")] + list(d.get("shaft_tissues") or [])
-            classes = {tissue_class(x) for x in tips}
-            for c in ("canal", "foramen"):
-                if c in classes:
-                    self._hit(event.t_s, c)
-        elif event.kind == "wall_crossed" and tissue_class(d.get("tissue_to")) in ("canal", "foramen"):
-            self._hit(event.t_s, tissue_class(d.get("tissue_to")))
+        if event.kind != "trocar_moved":
+            return
+        self.moves += 1
+        tip = tissue_class(d.get("tissue"))
+        shaft = {tissue_class(x) for x in (d.get("shaft_tissues") or [])}
+        where = tip if tip in ("canal", "foramen") else next((c for c in ("canal", "foramen") if c in shaft), None)
+        if where is None:
+            return
+        depth = d.get("breach_mm")
+        depth = None if depth is None else float(depth)
+        if tip in ("canal", "foramen") or depth is None or depth <= 0 \
+                or breach_class(depth) == "breach":
+            self.count += 1
+            if self.first is None:
+                self.first = (event.t_s, where, depth, tip in ("canal", "foramen"))
+        elif self.grazing is None or depth > self.grazing[2]:
+            self.grazing = (event.t_s, where, depth)
 
     def result(self):
         if self.moves == 0 and self.count == 0:
             return self.missing("the trocar was never advanced")
-        if self.first is None:
-            return self.make(0, "pass", "the trocar stayed out of the canal and the foramina")
-        t, where = self.first
-        name = "spinal canal" if where == "canal" else "neural foramen"
-        return self.make(self.count, "fail", f"the trocar entered the {name} at t={t:.0f} s "
-                                             f"({self.count} event(s)): risk of cord or root injury")
+        if self.first is not None:
+            t, where, depth, by_tip = self.first
+            name = "spinal canal" if where == "canal" else "neural foramen"
+            how = ("the tip entered it" if by_tip else
+                   f"the shaft breached the pedicle wall by {depth:.1f} mm (tolerance {MEDIAL_BREACH_TOLERANCE_MM:g} mm)"
+                   if depth else "the shaft entered it away from the pedicle")
+            return self.make(self.count, "fail", f"the trocar entered the {name} at t={t:.0f} s: {how} "
+                                                 f"({self.count} event(s)): risk of cord or root injury")
+        if self.grazing is not None:
+            t, where, depth = self.grazing
+            name = "spinal canal" if where == "canal" else "neural foramen"
+            return self.make(0, "warn", f"grazing: the shaft's outer surface touched the {name} at t={t:.0f} s with a "
+                                        f"{depth:.1f} mm pedicle breach, within the {MEDIAL_BREACH_TOLERANCE_MM:g} mm "
+                                        f"tolerance ({TOLERANCE_SOURCE})")
+        return self.make(0, "pass", "the trocar stayed out of the canal and the foramina")
 
 
 class BreachGrade(Metric):
-    """Worst Gertzbein-Robbins grade of any pedicle wall breach."""
+    """Worst Gertzbein-Robbins grade of any pedicle wall breach (wall names from
+    :data:`trainer.core.anatomy.breach.PEDICLE_WALLS`, matched exactly)."""
 
     id = "breach_grade"
 
@@ -198,24 +226,22 @@ class BreachGrade(Metric):
         if event.kind == "trocar_moved":
             self.moves += 1
         d = event.data
-        wall = str(d.get("wall", "")).lower()
+        wall = d.get("wall")
         if event.kind == "breach":
             # the procedure's running worst breach of an insertion: catches breaches that deepen
             # after the crossing step (the crossing event measures only the move that crossed)
-            pass_through = any(w in wall for w in PEDICLE_WALLS)
+            pass_through = is_pedicle_wall(wall)
         elif event.kind == "wall_crossed":
-            pass_through = any(w in wall for w in PEDICLE_WALLS) and not d.get("inward")
+            pass_through = is_pedicle_wall(wall) and not d.get("inward")
         else:
             return
         if not pass_through:
             return
-        g = d.get("grade")
-        if g is None:
-            g = gertzbein_grade(float(d.get("breach_mm") or 0.0))
-        g = int(g)
+        mm = float(d.get("breach_mm") or 0.0)
+        g = gr_grade(mm)
         if g > self.grade:
             self.grade = g
-            self.worst = (event.t_s, wall, float(d.get("breach_mm") or 0.0))
+            self.worst = (event.t_s, wall, mm)
 
     def result(self):
         if self.moves == 0:
@@ -223,7 +249,14 @@ class BreachGrade(Metric):
         if self.worst is None or self.grade == 0:
             return self.make(0, "pass", "no pedicle wall breach (grade 0)")
         t, wall, mm = self.worst
-        return self.make(self.grade, None, f"grade {self.grade}: {wall} wall breached by {mm:.1f} mm at t={t:.0f} s")
+        cls = breach_class(mm)
+        side = wall_direction(wall)
+        extra = (f"; within the {MEDIAL_BREACH_TOLERANCE_MM:g} mm tolerance" if cls == "within tolerance"
+                 else f"; beyond the {MEDIAL_BREACH_TOLERANCE_MM:g} mm tolerance")
+        if wall == MEDIAL_WALL and cls == "breach":
+            extra += " toward the canal"
+        return self.make(self.grade, None, f"grade {self.grade}: {side} pedicle wall breached by {mm:.1f} mm "
+                                           f"at t={t:.0f} s{extra}")
 
 
 class AnteriorCortex(Metric):

@@ -1,5 +1,8 @@
 """Scoring targets: the default table (assets/scoring_targets.toml) and scenario overrides.
 
+The table lives with the scenario because a scenario file overrides it and the loader
+validates those overrides; scoring (a layer above) reads it.
+
 A :class:`MetricSpec` holds what a metric is judged against: its pass and warn bands,
 weight, group, whether failing it is critical, and the source of the target (a seed
 document by file name or a FACTS.md section).  Scenarios override bands in their
@@ -15,10 +18,11 @@ or with the shortcuts ``cement_ml_min`` / ``cement_ml_max`` (docs/scoring.md).
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from trainer import ASSETS_DIR
 from trainer.core.errors import ParameterError
@@ -36,7 +40,7 @@ SHORTCUTS = {
     "fill_percent_max": ("fill_fraction", "max"),
     "tip_depth_min": ("tip_depth", "min"),
     "tip_depth_max": ("tip_depth", "max"),
-    "shots_max": ("shots", "max"),
+    "shots_max": ("exposures", "max"),
     "fluoro_s_max": ("fluoro_time", "max"),
     "dap_gycm2_max": ("dap", "max"),
 }
@@ -102,7 +106,7 @@ class Targets:
     def __getitem__(self, metric_id: str) -> MetricSpec:
         return self.specs[metric_id]
 
-    def with_overrides(self, overrides: dict | None, where: str = "scenario [targets]") -> "Targets":
+    def with_overrides(self, overrides: dict | None, where: str = "scenario [targets]") -> Targets:
         """A copy with a scenario's ``[targets]`` applied (raises ParameterError on bad keys)."""
         problems = validate_overrides(overrides or {}, self, where)
         if problems:
@@ -142,7 +146,7 @@ def _band(value, name: str, where: str) -> tuple[float, float]:
     return float(value[0]), float(value[1])
 
 
-def validate_overrides(overrides: dict, targets: "Targets", where: str = "scenario [targets]") -> list[tuple]:
+def validate_overrides(overrides: dict, targets: Targets, where: str = "scenario [targets]") -> list[tuple]:
     """Problems with a scenario's ``[targets]`` table, as ``(field, value, allowed)`` tuples.
 
     Scenario validation calls this so that a typo is reported when the scenario is

@@ -10,15 +10,20 @@ with the cure clock ``t_eff`` running faster in warm cement (the rate roughly do
 from 25 to 37 C, Nicholas 2007).  Phases are viscosity bands shared by all products;
 each product gives the two times that place its curve (``runny_until_min``,
 ``injectable_until_min``).  Constants live in ``assets/cement_products.toml``.
+
+The catalogue lives with the scenario because a scenario names its product and overrides
+its parameters, and the loader checks them against the product's ranges; the cement model
+(:mod:`trainer.core.procedure.cement`, a layer above) runs the curve.
 """
 
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
+
+import tomllib
 
 from trainer import ASSETS_DIR
 from trainer.core.errors import ParameterError
@@ -73,7 +78,7 @@ class CementProduct:
             raise ParameterError("cement.injectable_until_min", self.injectable_until_min,
                                  f"more than runny_until_min ({self.runny_until_min})", source=str(CONFIG_PATH))
 
-    def with_overrides(self, overrides: dict | None) -> "CementProduct":
+    def with_overrides(self, overrides: dict | None) -> CementProduct:
         """A copy with scenario overrides applied (unknown keys raise ParameterError)."""
         if not overrides:
             return self

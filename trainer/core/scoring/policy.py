@@ -1,0 +1,92 @@
+"""The pass/fail policy: the errors that fail an attempt outright, whatever the points.
+
+An attending signs an attempt off only when none of these happened.  Each rule is
+judged by one metric (its id in ``metric``): the rule is broken when that metric
+reports a critical failure (``MetricResult.critical_failed``).  Everything else only
+costs points: the score (0-100) is kept for progress, and a score under
+``pass_score`` also fails, but no number of points outweighs a broken rule.
+
+The rules are listed here in the order the debrief names them (the first broken rule
+is the headline).  docs/scoring.md repeats the table with each rule's source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trainer.core.scoring.metric import MetricResult
+
+__all__ = ["Rule", "RULES", "RULE_BY_METRIC", "broken_rules"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of the pass/fail policy.
+
+    Attributes
+    ----------
+    id : str
+        Short stable name (``'canal_cement'``).
+    metric : str
+        The metric whose critical failure breaks the rule.
+    text : str
+        What the rule forbids, as the debrief's headline says it.
+    source : str
+        Where the rule comes from (FACTS.md section, seed document, DESIGN.md).
+    """
+
+    id: str
+    metric: str
+    text: str
+    source: str
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("contraindication", "candidacy",
+         "proceeded on a patient who should be deferred or declined, or the candidacy decision was wrong or missing",
+         "FACTS.md 6.1-6.2 (contraindications); seeds/000_10316454a5df9267.txt"),
+    Rule("checklist_gate", "checklist_gates",
+         "a safety checklist gate was answered wrongly or not at all",
+         "FACTS.md 6 (SIR 2019 labs, drugs, antibiotic, fasting, consent); seeds/000_10316454a5df9267.txt"),
+    Rule("medial_wall", "medial_wall_rule",
+         "the tip crossed the medial pedicle wall (AP) before passing the posterior body wall (lateral)",
+         "FACTS.md 2 (safety rule for the medial wall; critical error)"),
+    Rule("canal_breach", "canal_foramen_breach",
+         "the trocar entered the spinal canal or a neural foramen",
+         "FACTS.md 2 (Gertzbein-Robbins; > 4 mm linked to deficits); DESIGN.md 5"),
+    Rule("anterior_cortex", "anterior_cortex",
+         "the tip perforated the anterior cortex",
+         "FACTS.md 2 (AO Surgery Reference: without breaching the anterior cortex); DESIGN.md 5"),
+    Rule("tip_not_in_target", "tip_depth",
+         "the tip was not in the target zone (anterior third or the front of the middle third) when injection started",
+         "FACTS.md 2 (target: anterior third); seeds/000_10316454a5df9267.txt (front of the middle third)"),
+    Rule("cement_too_early", "cement_phase",
+         "cement was injected before its working phase (runny)",
+         "FACTS.md 3.3 (runny before about 3.5 min; working 4-10 min); seeds/000_10316454a5df9267.txt (paste-like)"),
+    Rule("cement_over_max", "cement_volume",
+         "more cement was injected than the scenario's maximum",
+         "seeds/000_10316454a5df9267.txt (2.5 to 4 mL); FACTS.md 3.1 (embolism risk rises with volume)"),
+    Rule("posterior_quarter", "stop_rule",
+         "injection went on after the cement reached the posterior quarter of the body",
+         "FACTS.md 2 and 3 (end condition: cement within the posterior 25 % of the depth); "
+         "seeds/000_10316454a5df9267.txt"),
+    Rule("canal_cement", "leak_canal_foramen",
+         "cement ended up in the spinal canal or a neural foramen",
+         "FACTS.md 4 (any canal or foraminal leak is a critical failure)"),
+    Rule("canal_heat", "canal_wall_temperature",
+         "the canal wall was heated above 45 C by the polymerising cement",
+         "FACTS.md 3.5 (thermal-risk flag above 45 C at the canal; canal <= 43.2 C with correct technique)"),
+)
+
+RULE_BY_METRIC = {r.metric: r for r in RULES}
+
+
+def broken_rules(results: list[MetricResult]) -> list[tuple[Rule, MetricResult]]:
+    """The broken rules in policy order, each with the metric result that broke it."""
+    by_id = {r.id: r for r in results}
+    out = []
+    for rule in RULES:
+        res = by_id.get(rule.metric)
+        if res is not None and res.critical_failed:
+            out.append((rule, res))
+    return out

@@ -1,0 +1,436 @@
+"""A built-in validity check of the scoring: a clean expert and single-error variants.
+
+:func:`play` runs a scripted procedure on a scenario: the expert (every checklist gate
+answered as the chart requires, a squared AP and lateral, a transpedicular trocar to the
+anterior third with AP and lateral checks, cement in its working phase in 0.5 mL pushes
+with a lateral check after each and an AP check after every 1 mL, stopping when the
+lateral shows cement near the posterior quarter or a leak appears) or a :class:`Variant`
+that changes exactly one thing.  :data:`CATALOGUE` holds one variant per policy rule
+(:mod:`trainer.core.scoring.policy`) and per non-critical metric family.
+:func:`run_validity` plays them on scenarios and seeds and reports, per variant, the
+pass rate, the mean score, the metrics that caught it and Cohen's d against the expert.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from trainer.core.procedure.plans import expert_line, working_phase_s
+from trainer.core.procedure.trocar import DEFAULT_GAUGE, GAUGES_MM, find_skin
+from trainer.core.scenario.checklist import CHECKLIST_ITEMS
+from trainer.core.scenario.targets import load_targets
+
+__all__ = ["Variant", "CATALOGUE", "EXPERT", "play", "run_validity", "cohens_d", "variant_by_id"]
+
+#: The expert stops injecting when the most posterior cement is this close to the posterior wall
+#: (depth fraction; the rule's line is 0.25): the lateral check after each push shows it coming.
+EXPERT_STOP_DEPTH = 0.30
+#: The expert starts injecting this long after the working phase begins (s; about 9 min after mixing,
+#: the documented late window over 500 s, FACTS.md 3.3): a doughy, toothpaste-like
+#: cement (seeds/000_10316454a5df9267.txt: paste-like; FACTS.md 4: leak risk falls with viscosity).
+EXPERT_WAIT_MARGIN_S = 300.0
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One scripted procedure: the expert with at most one thing changed.
+
+    ``rule`` names the policy rule the variant breaks (None: it only costs points);
+    ``family`` the metric family it exercises.  The other fields are the knobs.
+    """
+
+    id: str
+    text: str
+    rule: str | None = None
+    family: str = ""
+    treat_declined: bool = False           #: proceed although the chart says defer/decline
+    wrong_answer: str | None = None        #: a gate answered wrongly (item)
+    skip: tuple = ()                       #: gates left unanswered
+    ap_orbital_offset_deg: float = 0.0     #: the AP before access is this far from true
+    target_depth: float = 0.75
+    target_x_offset_mm: float = 0.0        #: target moved laterally (away from the midline), mm
+    medial_error_deg: float = 0.0          #: aim turned medially about the pedicle entry, deg
+    overshoot_depth: float | None = None   #: advance to this depth fraction, then back to the target
+    wait_s: float | None = None            #: seconds from mixing to the first push (None: expert)
+    volume_ml: float | None = None         #: None: the expert's 3 mL (or the scenario maximum)
+    ignore_stop: bool = False              #: keep injecting after the posterior quarter / a leak
+    withdraw_to_depth: float | None = None  #: after half the cement, pull the tip back to this depth
+    last_push_depth: float | None = None   #: before the last push, pull the tip back to this depth
+    ap_checks: bool = True
+    extra_exposures: int = 0
+    held_fluoro_s: float = 0.0
+    step_mm: float | None = None           #: advance in steps this long with a shot after each
+    redirections: int = 0
+    idle_s: float = 0.0                    #: time lost before access
+
+
+EXPERT = Variant("expert", "clean expert procedure", family="expert")
+
+CATALOGUE: tuple[Variant, ...] = (
+    EXPERT,
+    Variant("proceed_on_contraindication", "treats a patient the chart says to defer or decline",
+            rule="contraindication", family="checklist", treat_declined=True),
+    Variant("candidacy_unanswered", "never records the candidacy decision", rule="contraindication",
+            family="checklist", skip=("candidacy",)),
+    Variant("gate_wrong", "answers the INR gate wrongly", rule="checklist_gate", family="checklist",
+            wrong_answer="inr"),
+    Variant("gates_unanswered", "leaves the fasting and consent gates unanswered", rule="checklist_gate",
+            family="checklist", skip=("fasting", "consent")),
+    Variant("medial_wall_crossed", "aims 9 deg too medially: crosses the medial wall before the body",
+            rule="medial_wall", family="trajectory", medial_error_deg=9.0),
+    Variant("canal_entered", "aims 16 deg too medially: into the canal", rule="canal_breach",
+            family="trajectory", medial_error_deg=16.0),
+    Variant("anterior_cortex_perforated", "advances through the anterior cortex, then pulls back",
+            rule="anterior_cortex", family="trajectory", overshoot_depth=1.15),
+    Variant("tip_posterior_third", "injects with the tip in the posterior third (0.30)",
+            rule="tip_not_in_target", family="tip", target_depth=0.30),
+    Variant("runny_cement", "injects 2 min after mixing (runny cement)", rule="cement_too_early",
+            family="cement", wait_s=60.0),
+    Variant("over_max_volume", "injects 6 mL", rule="cement_over_max", family="cement", volume_ml=6.0,
+            ignore_stop=True),
+    Variant("past_posterior_quarter", "pulls the cannula back and keeps injecting past the posterior quarter",
+            rule="posterior_quarter", family="cement", withdraw_to_depth=0.2, ignore_stop=True),
+    Variant("canal_cement", "injects early in the working phase and keeps going when a leak shows",
+            rule="canal_cement", family="cement", wait_s=-15.0, ignore_stop=True, volume_ml=4.0),
+    Variant("canal_heat", "pulls back to the posterior wall for the last push (heat reaches the canal)",
+            rule="canal_heat", family="cement", last_push_depth=0.04),
+    Variant("exposure_abuse", "150 single-pulse exposures", family="radiation", extra_exposures=150),
+    Variant("held_fluoro_abuse", "12 min of held fluoroscopy", family="radiation", held_fluoro_s=720.0),
+    Variant("ap_not_true", "AP before access 8 deg off the true AP", family="alignment", ap_orbital_offset_deg=8.0),
+    Variant("tip_off_midline", "tip 11 mm lateral of the expert target", family="tip", target_x_offset_mm=11.0),
+    Variant("no_ap_checks", "no AP check during injection", family="cement", ap_checks=False),
+    Variant("underfill", "injects only 1.5 mL", family="cement", volume_ml=1.5),
+    Variant("inefficient_access", "1 mm steps with a shot after each, 3 redirections", family="efficiency",
+            step_mm=1.0, redirections=3),
+    Variant("slow_procedure", "70 min lost before access", family="efficiency", idle_s=4200.0),
+)
+
+
+def variant_by_id(vid: str) -> Variant:
+    """The catalogue variant ``vid`` (KeyError naming the known ids)."""
+    for v in CATALOGUE:
+        if v.id == vid:
+            return v
+    raise KeyError(f"{vid!r}: not a validity variant; known: {', '.join(v.id for v in CATALOGUE)}")
+
+
+def _rot_z(v, deg):
+    t = math.radians(deg)
+    c, s = math.cos(t), math.sin(t)
+    return np.array([c * v[0] - s * v[1], s * v[0] + c * v[1], v[2]])
+
+
+class _Runner:
+    def __init__(self, proc):
+        self.proc = proc
+
+    def act(self, action: dict):
+        r = self.proc.apply(action)
+        return r
+
+    def shot(self, orbital_deg: float):
+        self.act({"type": "carm", "orbital_deg": float(orbital_deg), "tilt_deg": 0.0})
+        self.act({"type": "shot"})
+
+
+def play(scenario, patient, seed: int, variant: Variant = EXPERT, side: str = "left", *, render: bool = False,
+         pixels: int | None = None):
+    """Play ``variant`` on ``scenario`` with ``seed``; returns the finished Procedure.
+
+    ``render``/``pixels`` render the shots (the scoring never needs the images).
+    """
+    from trainer.core.procedure.machine import Procedure
+
+    proc = Procedure(scenario, seed=seed, patient=patient, render=render, pixels=pixels)
+    run = _Runner(proc)
+    dec = scenario.decisions
+    for item in CHECKLIST_ITEMS:
+        if item in variant.skip:
+            continue
+        ans = dec.expected(item)
+        if variant.wrong_answer == item:
+            ans = next(a for a in CHECKLIST_ITEMS[item].answers if a != ans)
+        if variant.treat_declined and item == "candidacy":
+            ans = "proceed"
+        run.act({"type": "decide", "item": item, "answer": ans})
+    if dec.candidacy != "proceed" and not variant.treat_declined:
+        run.act({"type": "finish"})
+        return proc
+    roll = float(scenario.carm.patient_roll_deg)
+    lat = 90.0 + roll if roll <= 45 else roll - 90.0
+    if variant.idle_s:
+        run.act({"type": "wait", "s": min(3600.0, variant.idle_s)})
+        if variant.idle_s > 3600:
+            run.act({"type": "wait", "s": variant.idle_s - 3600.0})
+    ap = roll + variant.ap_orbital_offset_deg
+    run.shot(ap)
+    run.shot(lat)
+    for _ in range(variant.extra_exposures):
+        run.act({"type": "shot", "pulses": 1})
+    held = variant.held_fluoro_s
+    first = True
+    while held > 1e-9:
+        s = min(10.0, held)
+        run.act({"type": "shot", "fluoro_s": s, "continuous": not first})
+        first = False
+        held -= s
+    lm = patient.landmarks
+    entry, target = expert_line(patient, side)
+    ped = lm.pedicle(side)
+    pivot = np.asarray(ped.entry_mm, float)
+    direction = (target - entry) / np.linalg.norm(target - entry)
+    if variant.medial_error_deg:
+        sign = -1.0 if side == "left" else 1.0
+        direction = _rot_z(direction, sign * variant.medial_error_deg)
+        entry = pivot - 60.0 * direction
+    y_t = lm.posterior_wall_y_mm - variant.target_depth * lm.body_depth_mm
+    far = entry + (y_t - entry[1]) / direction[1] * direction
+    if variant.target_x_offset_mm:
+        lateral = 1.0 if side == "left" else -1.0
+        far = far + np.array([lateral * variant.target_x_offset_mm, 0.0, 0.0])
+        direction = (far - entry) / np.linalg.norm(far - entry)
+    skin = find_skin(patient, entry, far)
+    gauge = scenario.advice.get("gauge", DEFAULT_GAUGE) if hasattr(scenario, "advice") else DEFAULT_GAUGE
+    r = run.act({"type": "place", "side": side, "entry_mm": [float(v) for v in entry],
+                 "target_mm": [float(v) for v in far], "length_mm": 150.0,
+                 "gauge": gauge if gauge in GAUGES_MM else DEFAULT_GAUGE})
+    if not r.accepted or skin is None:
+        run.act({"type": "finish"})
+        return proc
+    tr = proc.trocar
+    d = np.asarray(tr.direction, float)
+    s0 = np.asarray(tr.tip_mm, float)
+
+    def depth_at(y):                            # mm along the trocar to reach lateral y
+        return (y - s0[1]) / d[1]
+
+    bone = float(np.linalg.norm(np.asarray(ped.entry_mm) - s0))
+    junction = float(np.linalg.norm(np.asarray(ped.body_junction_mm) - s0))
+    goal = depth_at(y_t)
+    stops = [bone - 3.0, bone + 0.5 * (junction - bone), junction + 3.0]
+    stops = [s for s in stops if s < goal] + [goal]
+    if variant.overshoot_depth is not None:
+        stops.insert(len(stops) - 1, depth_at(lm.posterior_wall_y_mm - variant.overshoot_depth * lm.body_depth_mm))
+    depth = 0.0
+    mixed = False
+    for i, stop in enumerate(stops):
+        step = stop - depth
+        if abs(step) < 1e-3:
+            continue
+        if variant.step_mm and step > 0:
+            n = int(math.ceil(step / variant.step_mm))
+            for _ in range(n):
+                run.act({"type": "advance", "mm": round(step / n, 4)})
+                run.act({"type": "shot"})
+        else:
+            run.act({"type": "advance", "mm": round(step, 4)})
+        depth = stop
+        if variant.redirections and i == 1:
+            for k in range(variant.redirections):
+                turn = _rot_z(np.asarray(proc.trocar.direction, float), 1.5 if k % 2 == 0 else -1.5)
+                run.act({"type": "aim", "direction": [float(v) for v in turn]})
+        run.shot(ap)
+        run.shot(lat)
+        if i == len(stops) - 2 and not mixed:
+            run.act({"type": "mix"})
+            mixed = True
+    if not mixed:
+        run.act({"type": "mix"})
+    mixed_t = proc.mixed_at_s
+    start = working_phase_s(scenario, margin_s=EXPERT_WAIT_MARGIN_S)
+    if variant.wait_s is not None:              # negative: seconds after the working phase begins
+        start = variant.wait_s if variant.wait_s > 0 else working_phase_s(scenario, margin_s=-variant.wait_s)
+    wait = start - (proc.t_s - mixed_t)
+    if wait > 0:
+        run.act({"type": "wait", "s": round(wait, 3)})
+    cap = float(load_targets().with_overrides(scenario.targets or {})["cement_volume"].pass_band[1])
+    volume = variant.volume_ml if variant.volume_ml is not None else min(3.0, cap)
+    pushed, since_ap, withdrawn = 0.0, 0.0, False
+    while pushed < volume - 1e-9:
+        ml = round(min(0.5, volume - pushed), 3)
+        if variant.last_push_depth is not None and pushed + ml >= volume - 1e-9:
+            y = lm.posterior_wall_y_mm - variant.last_push_depth * lm.body_depth_mm
+            back = depth_at(y) - proc.trocar.depth_mm
+            if back < 0:
+                run.act({"type": "advance", "mm": round(back, 4)})
+        r = run.act({"type": "inject", "ml": ml})
+        if not r.accepted:
+            break
+        pushed += ml
+        since_ap += ml
+        run.shot(lat)
+        if variant.ap_checks and (since_ap >= 1.0 - 1e-9 or pushed >= volume - 1e-9):
+            run.shot(roll)
+            since_ap = 0.0
+        if variant.withdraw_to_depth is not None and not withdrawn and pushed >= 0.5 * volume - 1e-9:
+            y = lm.posterior_wall_y_mm - variant.withdraw_to_depth * lm.body_depth_mm
+            back = depth_at(y) - proc.trocar.depth_mm
+            if back < 0:
+                run.act({"type": "advance", "mm": round(back, 4)})
+            withdrawn = True
+        cem = proc.cement
+        pef = cem.posterior_extent_fraction
+        near = pef is not None and pef <= EXPERT_STOP_DEPTH
+        leak = any(lk.visible for lk in cem.leaks)
+        if (near or leak) and not variant.ignore_stop:
+            break
+    if variant.ap_checks and since_ap > 0:
+        run.shot(roll)
+    if proc.trocar is not None:
+        run.act({"type": "advance", "mm": -round(proc.trocar.depth_mm + 1.0, 3)})
+    run.act({"type": "finish"})
+    return proc
+
+
+def cohens_d(a, b) -> float:
+    """Cohen's d of ``a`` over ``b`` with the pooled standard deviation (inf when both are constant
+    and differ; 0 when identical)."""
+    a = np.asarray(a, float)
+    b = np.asarray(b, float)
+    diff = float(a.mean() - b.mean())
+    na, nb = len(a), len(b)
+    va = a.var(ddof=1) if na > 1 else 0.0
+    vb = b.var(ddof=1) if nb > 1 else 0.0
+    dof = max(na + nb - 2, 1)
+    sd = math.sqrt(((na - 1) * va + (nb - 1) * vb) / dof)
+    if sd <= 1e-12:
+        return 0.0 if abs(diff) <= 1e-12 else math.copysign(math.inf, diff)
+    return diff / sd
+
+
+@dataclass
+class VariantRow:
+    """One line of the validity table (a variant on one scenario, or over all)."""
+
+    variant: str
+    scenario: str
+    rule: str | None
+    runs: int = 0
+    passed: int = 0
+    scores: list = field(default_factory=list)
+    caught_by: dict = field(default_factory=dict)       #: metric id -> runs in which it failed
+    rules_broken: dict = field(default_factory=dict)    #: rule id -> runs
+    d: float | None = None
+
+    @property
+    def pass_rate(self) -> float:
+        return self.passed / self.runs if self.runs else 0.0
+
+    @property
+    def mean_score(self) -> float:
+        return float(np.mean(self.scores)) if self.scores else float("nan")
+
+    def catching_metric(self) -> str:
+        if self.rule:
+            from trainer.core.scoring.policy import RULES
+
+            m = next((r.metric for r in RULES if r.id == self.rule), None)
+            if m in self.caught_by:
+                return m
+        if not self.caught_by:
+            return "-"
+        return max(sorted(self.caught_by), key=lambda k: self.caught_by[k])
+
+    def to_json(self) -> dict:
+        return {"variant": self.variant, "scenario": self.scenario, "rule": self.rule, "runs": self.runs,
+                "pass_rate": round(self.pass_rate, 4), "mean_score": round(self.mean_score, 2),
+                "scores": [round(s, 2) for s in self.scores], "caught_by": self.catching_metric(),
+                "failed_metrics": dict(sorted(self.caught_by.items())), "rules_broken": dict(sorted(self.rules_broken.items())),
+                "cohens_d": None if self.d is None else (round(self.d, 2) if math.isfinite(self.d) else "inf")}
+
+
+def score_one(scenario_path: str, seed: int, variant_id: str) -> dict:
+    """Play and score one run (a picklable unit of work for a process pool)."""
+    from trainer.core.anatomy.cache import cached_patient
+    from trainer.core.scenario.loader import load_scenario
+    from trainer.core.scoring import score
+
+    sc = load_scenario(scenario_path)
+    pat = cached_patient(sc.anatomy)
+    rep = score(play(sc, pat, seed, variant_by_id(variant_id)))
+    return {"scenario": sc.id, "seed": seed, "variant": variant_id, "passed": rep.passed, "score": rep.score,
+            "failed": [m.id for m in rep.metrics if m.status == "fail"],
+            "rules": [r["rule"] for r in rep.failed_rules]}
+
+
+def treats(scenario) -> bool:
+    """Whether the scenario's chart says to treat today (the case is played by every variant)."""
+    return scenario.decisions.candidacy == "proceed"
+
+
+def run_validity(scenario_paths, seeds=(0, 1, 2), variants=CATALOGUE, jobs: int = 1) -> dict:
+    """Play every variant on every scenario and seed; the table as JSON-ready dicts.
+
+    Scenarios whose chart says not to treat are played only by the variants that do
+    not need a treatable patient (the contraindication variant, and the expert, which
+    must decline correctly).
+    """
+    from trainer.core.scenario.loader import load_scenario
+
+    work = []
+    for p in scenario_paths:
+        sc = load_scenario(p)
+        for v in variants:
+            if not treats(sc) and v.id not in ("expert", "proceed_on_contraindication"):
+                continue
+            if treats(sc) and v.id == "proceed_on_contraindication":
+                continue
+            for s in seeds:
+                work.append((str(p), int(s), v.id))
+    if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=jobs) as ex:
+            results = list(ex.map(score_one, *zip(*work), chunksize=2))
+    else:
+        results = [score_one(*w) for w in work]
+    rows: dict[tuple, VariantRow] = {}
+    for r in results:
+        v = variant_by_id(r["variant"])
+        for key in ((v.id, r["scenario"]), (v.id, "all")):
+            row = rows.setdefault(key, VariantRow(v.id, key[1], v.rule))
+            row.runs += 1
+            row.passed += int(r["passed"])
+            row.scores.append(r["score"])
+            for m in r["failed"]:
+                row.caught_by[m] = row.caught_by.get(m, 0) + 1
+            for rule in r["rules"]:
+                row.rules_broken[rule] = row.rules_broken.get(rule, 0) + 1
+    # Cohen's d per scenario against that scenario's expert; the "all" row keeps the smallest
+    for (vid, sid), row in rows.items():
+        if vid == "expert" or sid == "all":
+            continue
+        exp = rows.get(("expert", sid))
+        if exp is not None:
+            row.d = cohens_d(exp.scores, row.scores)
+    for (vid, sid), row in rows.items():
+        if sid == "all" and vid != "expert":
+            ds = [r.d for (v2, s2), r in rows.items() if v2 == vid and s2 != "all" and r.d is not None]
+            row.d = min(ds) if ds else None
+    return {"seeds": list(seeds), "scenarios": sorted({r["scenario"] for r in results}),
+            "rows": [row.to_json() for _, row in sorted(rows.items(), key=lambda kv: (
+                [v.id for v in CATALOGUE].index(kv[0][0]), kv[0][1] != "all", kv[0][1]))]}
+
+
+def check(table: dict) -> list[str]:
+    """What the table must show (issue 13): problems as sentences, empty when all hold."""
+    problems = []
+    for row in table["rows"]:
+        if row["scenario"] == "all":
+            continue
+        if row["variant"] == "expert" and row["pass_rate"] < 1.0:
+            problems.append(f"expert fails on {row['scenario']} (pass rate {row['pass_rate']:.2f})")
+        elif row["variant"] != "expert":
+            if row["rule"] and row["pass_rate"] > 0:
+                problems.append(f"{row['variant']} breaks rule {row['rule']} but passes {row['pass_rate']:.0%} "
+                                f"on {row['scenario']}")
+            d = row["cohens_d"]
+            if d is not None and d != "inf" and d < 1.5:
+                problems.append(f"{row['variant']} on {row['scenario']}: Cohen's d {d} < 1.5")
+    return problems
+
+
+

@@ -1,0 +1,1 @@
+"""The typed core service the GUI's child process runs (Qt-free)."""
