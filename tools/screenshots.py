@@ -4,7 +4,8 @@ Run under a virtual X screen (tools/screenshots.sh):
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python tools/screenshots.py [--out DIR]
 
-Stages: 01-picker, 02-checklist, 03-aligned, 04-trocar, 05-cement, 06-debrief.  The whole
+Stages: 01-picker, 02-checklist, 03-aligned, 04-trocar, 05-cement, 06-debrief, 08-review
+(3-D view and timeline), 09-user-guide (Help > User guide).  The whole
 screen is grabbed, so dialogs over the window are in the picture.  Sessions and settings go
 to a temporary folder; the user's are never touched.
 """
@@ -58,6 +59,26 @@ def main(argv=None) -> int:
 
     driver.expert_run(picker, answers, stages=stage)
     print(f"score shown: {window.debrief.shown_score}; session: {window.controller.path}")
+    # review mode: the final moment replayed, the 3-D view turned to show the trocar's path
+    shown = []
+    review = window.show_review()
+    review.momentShown.connect(shown.append)
+    driver.wait_until(lambda: shown, "the review")
+    rows = [review.timeline.item(i).text() for i in range(review.timeline.count())]
+    inject_rows = [i for i, t in enumerate(rows) if "inject" in t]
+    if inject_rows:                                   # a moment during the injection
+        review.timeline.setCurrentRow(inject_rows[len(inject_rows) // 2])
+        driver.wait_until(lambda: len(shown) > 1, "a replayed moment")
+    driver.pump(0.5)
+    grab(window, out / "08-review.png")
+    guide = window.show_user_guide()
+    guide.resize(900, 900)
+    guide.move(350, 40)
+    bar = guide.browser.verticalScrollBar()
+    bar.setValue(int(bar.maximum() * 0.28))
+    driver.pump(0.5)
+    grab(window, out / "09-user-guide.png")
+    guide.close()
     window.close()
     return 0
 

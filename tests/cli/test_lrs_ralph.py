@@ -215,3 +215,30 @@ def test_wrong_credentials_are_one_line_exit_2(ralph, tmp_path):
     assert r.returncode == 2 and "refused the credentials" in r.stderr and "Traceback" not in r.stderr
     with open_store(db) as st:
         assert st.outbox_counts() == {"sent": 0, "pending": 2}
+
+
+def test_the_trainer_sends_with_the_records_settings(ralph, tmp_path, qtbot):
+    from trainer.ui.app import create_window
+    from trainer.ui.records_menu import RecordsSettingsDialog, push_in_background
+    from trainer.ui.settings import settings_from_path
+
+    db = tmp_path / "gui.sqlite3"
+    _fill(db, 2, "lou")
+    w = create_window(tmp_path / "sessions", settings_from_path(str(tmp_path / "settings.ini")))
+    qtbot.addWidget(w)
+    assert push_in_background(w) is None                      # no endpoint yet: nothing is attempted
+    assert w.status.log[-1].startswith("No LRS endpoint set")
+    dlg = RecordsSettingsDialog(w.settings, w)
+    dlg.store.setText(str(db))
+    dlg.endpoint.setText(ralph.endpoint)
+    dlg.key.setText(KEY)
+    dlg.secret.setText(SECRET)
+    dlg.save()
+    thread = push_in_background(w)
+    thread.join(timeout=60)
+    outcome = lambda: [t for t in w.status.log if t.startswith(("Sent", "LRS:"))]  # noqa: E731
+    qtbot.waitUntil(lambda: bool(outcome()), timeout=10000)   # the status bar reports
+    assert outcome() == ["Sent 4 statement(s) to the LRS (0 already there, 0 queued)"]
+    assert len(ralph.stored_lines("lou")) == 4
+    with open_store(db) as st:
+        assert st.outbox_counts() == {"sent": 4, "pending": 0}

@@ -10,7 +10,11 @@ For the vertebra label ``V`` (all its voxels, body and posterior elements):
 * *body centre*: centroid of the body part.  *Endplates*: the highest and lowest slice of
   the body part within 4 mm (x, y) of the body centre, plus / minus half a slice (outer faces).
 * *pedicles*: V's voxels behind the posterior wall and in front of the canal centre, left
-  (x > canal x) or right; each pedicle centre is their centroid.
+  (x > canal x) or right (the pedicle masks the Dice is computed on).  Each *pedicle centre*
+  is the centre of the isthmus, as the project defines it (trainer.core.anatomy.landmarks):
+  the coronal row (y) from 2 mm behind the posterior wall to 6 mm behind the canal centre
+  where that side's voxels of V (within 30 mm of the canal's x) are fewest; the centroid of
+  that side's voxels within 1.5 mm of that row.
 """
 
 from __future__ import annotations
@@ -78,8 +82,17 @@ def measure(labels: np.ndarray, grid, label: int) -> Reference:
     behind = v & (y[None, :, None] > pw) & (y[None, :, None] <= cy)
     X = x[None, None, :]
     left, right = behind & (cx < X), behind & (cx > X)
-    return Reference(body, left, right, c, _centroid(left, grid), _centroid(right, grid), sup, inf,
-                     np.array([cx, cy]))
+    pw_med = float(np.nanmedian(pw_of))
+    centres = []
+    for sgn in (1.0, -1.0):
+        side = v & ((X - cx) * sgn > 0) & (np.abs(X - cx) <= 30.0)
+        rows = np.flatnonzero((y >= pw_med + 2.0) & (y <= cy + 6.0))
+        counts = side.sum(axis=(0, 2))[rows]
+        ok = counts > 0
+        j_min = int(rows[ok][np.argmin(counts[ok])])
+        slab = side & (np.abs(y - y[j_min]) <= 1.5)[None, :, None]
+        centres.append(_centroid(slab, grid))
+    return Reference(body, left, right, c, centres[0], centres[1], sup, inf, np.array([cx, cy]))
 
 
 def dice(a: np.ndarray, b: np.ndarray) -> float:

@@ -118,7 +118,7 @@ def test_pdf_debrief_has_no_nearly_blank_page(tmp_path, capsys):
     pages = _pdf_pages(pdf)
     text = "".join(pages)
     for needle in ("Vertebroplasty debrief", "What to work on", "Metrics", "Timeline",
-                   "Cement volume injected", "Fluoroscopic shots"):
+                   "Cement volume injected", "Fluoroscopy time"):
         assert needle in text
     assert 3 <= len(pages) <= 5
     for i, page in enumerate(pages, 1):
@@ -194,8 +194,8 @@ def _button_places(w) -> dict:
 
 
 def test_buttons_do_not_move_when_texts_change(make_window):
-    from trainer.core.procedure.cement.rheology import _CONSISTENCY
-    from trainer.ui.procedure_view import CementView
+    from trainer.core.scenario.rheology import _CONSISTENCY
+    from trainer.service.view import CementView
 
     w, d = make_window()
     _start(w, d, "l1-wedge-default")
@@ -351,11 +351,11 @@ def test_help_guide_hints_status_and_tooltips(make_window):
     sc = w.dialogs[-1]
     assert "The user guide" in sc.browser.toPlainText()       # the last line is there, in a scrolling view
     _start(w, d, "l1-wedge-default")
-    assert "checklist" in w.hint.text()
+    assert "answer every item" in w.hint.text()
     d.answer_checklist({"candidacy": "proceed"})
     # proceeding: the status bar and the hint move on before the first shot
     assert w.status.fields["stage"].text() == "C-arm alignment"
-    assert "Square the C-arm" in w.hint.text()
+    assert w.hint.text().startswith("Square the C-arm")
     # every control of the procedure column and the monitors says what it does
     missing = []
     for parent in (w.carm, w.trocar, w.cement, *w.monitors.values(), w.finish_button.parent()):
@@ -371,3 +371,15 @@ def test_help_guide_hints_status_and_tooltips(make_window):
                      (w.cement.inject_button, "[I]"), (w.cement.wait_buttons[30], "[W]"),
                      (w.trocar.advance_buttons["in_fine"], "[Shift+A]"), (w.finish_button, "[Ctrl+Enter]")):
         assert key in ctl.toolTip(), (ctl.text(), ctl.toolTip())
+
+
+def test_user_guide_shows_every_screenshot_it_names(make_window):
+    from trainer.ui.help import IMAGE_WIDTH_PX, USER_GUIDE
+
+    w, _d = make_window()
+    guide = w.show_user_guide()
+    named = USER_GUIDE.read_text().count("](screenshots/")
+    assert named >= 6 and guide.image_count == named
+    guide.resize(IMAGE_WIDTH_PX + 80, 600)
+    QApplication.processEvents()
+    assert guide.browser.horizontalScrollBar().maximum() == 0      # scaled to fit: no sideways scrolling

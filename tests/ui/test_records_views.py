@@ -41,7 +41,7 @@ def test_my_progress_marks_competence_and_relapse(qtbot, store):
     assert "LC-CUSUM: relapsed" in w.summary.text()
     w.preset.setCurrentText("5/10 %")                # s = 0.0724, h = 2.94: 41 successes needed
     assert "not yet competent" in w.summary.text() and "s = 0.072" in w.summary.text()
-    w.metric.setCurrentText("dap")
+    w.metric_box.setCurrentText("dap")
     pts = [it.getData() for it in w.metric_plot.listDataItems()]
     assert pts[0][1][0] == pytest.approx(1.0) and pts[0][1][-1] == pytest.approx(1.0 - 0.02 * 22)
 

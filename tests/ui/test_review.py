@@ -69,6 +69,9 @@ def test_review_replays_moments_from_the_session(make_window):
     for v, pixels in final_images.items():
         np.testing.assert_array_equal(review.monitors[v]._image, pixels)
     assert review.timeline.count() == sum(e["accepted"] for e in review.record.entries)
+    injected = [review.timeline.item(i).text() for i in range(review.timeline.count())
+                if review.timeline.item(i).data(Qt.ItemDataRole.UserRole + 1) == "inject"]
+    assert injected and injected[-1].split("total ")[1].startswith(f"{w.debrief.report_json['cement_injected_ml']:.2f}")
     # an earlier moment: the row of the placement shows the trocar and no cement
     rows = [review.timeline.item(i) for i in range(review.timeline.count())]
     place_row = next(i for i, it in enumerate(rows) if it.data(Qt.ItemDataRole.UserRole + 1) == "place")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from trainer.core.errors import ScenarioError
 
 _OPTIONS = {"body_centre": "body_centre_mm", "pedicle_left": "pedicle_left_centre_mm",
@@ -20,6 +22,13 @@ def _locate(vol, level: str, body_centre, folder):
     """
     from trainer.core.anatomy.ct_spine import detect_column
 
+    if body_centre is not None:
+        g = vol.grid
+        lo, hi = np.asarray(g.origin_mm), g.upper_mm
+        if np.any(np.asarray(body_centre) < lo) or np.any(np.asarray(body_centre) > hi):
+            raise ScenarioError(str(folder), [
+                f"--body-centre {' '.join(f'{v:g}' for v in body_centre)}: outside the series (x {lo[0]:.1f} to "
+                f"{hi[0]:.1f}, y {lo[1]:.1f} to {hi[1]:.1f}, z {lo[2]:.1f} to {hi[2]:.1f} mm): the level is not in view"])
     col = detect_column(vol)
     cortex_hu = col.thresholds.bone_hu
     if body_centre is not None:
@@ -48,6 +57,7 @@ def import_ct(args) -> int:
     from trainer.core.anatomy.dicom_io import read_ct_series
     from trainer.core.anatomy.params import LEVELS
     from trainer.core.scenario.ct_import import (
+        cortex_threshold_near,
         estimate_landmarks,
         relative_inside,
         scenario_toml,
@@ -72,9 +82,15 @@ def import_ct(args) -> int:
     estimated = ()
     if len(given) < len(_OPTIONS):
         near, cortex_hu, how = _locate(vol, args.level, given.get("body_centre_mm"), folder)
+        if near is not None:
+            cortex_hu = cortex_threshold_near(vol, near, cortex_hu)
         est = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_hu)
         estimated = tuple(k for k in est if k not in given)
         given = {**est, **given}
+        if near is not None:
+            z0, z1 = vol.grid.origin_mm[2], vol.grid.upper_mm[2]
+            how += (f"; the series covers {near[2] - z0:.0f} mm below and {z1 - near[2]:.0f} mm above the target "
+                    "(renders need about 100 mm each way: beyond the series the image is blank)")
         print(how, file=sys.stderr)
     text = scenario_toml(rel, args.level, given, title=args.title,
                          description=f"Imported from {folder.name} ({vol.meta.get('series_description', '')})",

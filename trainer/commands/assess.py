@@ -2,15 +2,25 @@
 
 The session's actions are re-applied to a fresh procedure built from the scenario text
 recorded in the session; nothing stored in the file (summaries, scores) is trusted.
-A broken hash chain or a scenario that does not match its recorded hash is reported as
-tampering with exit status 2.  Synthetic patients come from the on-disk patient cache
-(:mod:`trainer.core.anatomy.cache`; ``VPTRAINER_CACHE_DIR`` moves it).
+A broken hash chain, a broken seal or a scenario that does not match its recorded hash is
+reported as tampering with exit status 2; a session without an accepted ``finish`` is
+reported as UNFINISHED (never passed) with exit status 3.  The seal check says "sealed and
+verified", "seal broken at line N" or "not sealed: hash chain only"
+(:mod:`trainer.core.session.seal`).
+
+Several files or folders, or ``--csv``: batch mode (:mod:`trainer.commands.assess_batch`),
+scored in parallel over ``--jobs`` processes, one CSV row per session.
+Synthetic patients come from the on-disk patient cache (:mod:`trainer.core.anatomy.cache`;
+``VPTRAINER_CACHE_DIR`` moves it).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+
+from trainer.commands.assess_batch import expand_sessions, run_batch
+from trainer.commands.assess_session import assess, seal_status, seal_verifier, unfinished_json
 
 NAME = "assess"
 HELP = "score a recorded session by replaying it (never trusting stored results)"
@@ -19,10 +29,25 @@ DESCRIPTION = ("Replay SESSION.jsonl through the simulator, score it against the
                "timeline, radiation).")
 
 EXIT_TAMPERED = 2
+EXIT_UNFINISHED = 3
+
+__all__ = ["assess", "run", "add_arguments", "EXIT_TAMPERED", "EXIT_UNFINISHED"]
 
 
 def add_arguments(parser):
-    parser.add_argument("session", help="session file (JSON lines) written by the trainer or 'vptrainer play'")
+    parser.add_argument("session", nargs="+", metavar="SESSION_OR_DIR",
+                        help="session file (JSON lines) written by the trainer or 'vptrainer play'; several files "
+                             "or folders (their *.jsonl) for a batch")
+    parser.add_argument("--csv", metavar="OUT.csv", default=None,
+                        help="batch: write one row per session (path, status, passed, score, first broken rule, seal, "
+                             "radiation...)")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help="batch: worker processes (default: the number of cores)")
+    parser.add_argument("--seal-key", metavar="FILE", default=None,
+                        help="key file to verify the sessions' seals (HMAC secret or Ed25519 PEM key; default: "
+                             "$VPTRAINER_SEAL_KEY)")
+    parser.add_argument("--require-seal", action="store_true",
+                        help="treat a session that is not sealed and verified as tampered (exit 2)")
     parser.add_argument("--json", action="store_true", help="print the score report as JSON")
     parser.add_argument("--html", metavar="OUT.html", default=None, help="write the HTML debrief")
     parser.add_argument("--pdf", metavar="OUT.pdf", default=None, help="write the PDF debrief")
@@ -72,36 +97,6 @@ def write_reports(outs: dict, html: str, title: str, force: bool) -> None:
         write_pdf_safely(html, outs["pdf"], title=title, force=force)
 
 
-def assess(path, render: bool = False, ct_root=None):
-    """Read, verify and replay a session; return ``(record, procedure, report)``.
-
-    The session is streamed (memory does not grow with its length); a CT scenario's folder
-    is looked up inside ``ct_root`` (default: the session file's folder), never where the
-    header points.
-
-    Raises
-    ------
-    TamperError
-        Broken hash chain, scenario hash mismatch, or a replay that disagrees with the record.
-    SessionError
-        The file cannot be read as a session.
-    """
-    from trainer.core.scoring import score
-    from trainer.core.session.reader import read_session
-    from trainer.core.session.replay import replay
-
-    record = read_session(path, keep_entries=False)
-    scenario = record.scenario(ct_root=ct_root)
-    patient = None
-    if getattr(scenario, "ct", None) is None:
-        # sessions of one case share their patient: the on-disk cache skips the build
-        from trainer.core.anatomy.cache import cached_patient
-
-        patient = cached_patient(scenario.anatomy)
-    proc = replay(record, render=render, patient=patient, scenario=scenario)
-    return record, proc, score(proc)
-
-
 def _is_builtin(record) -> bool:
     from trainer import SCENARIOS_DIR
 
@@ -125,9 +120,15 @@ def run(args) -> int:
     from trainer.core.errors import TamperError
     from trainer.core.scoring import context_for_procedure
 
+    paths = expand_sessions(args.session)
+    if len(paths) != 1 or args.csv or len(args.session) != 1 or getattr(args, "jobs", None):
+        return run_batch(args, paths)
+    args.session = str(paths[0])
     outs = check_report_outputs(args)
     want_doc = bool(outs)
     try:
+        verifier = seal_verifier(args)
+        seal = seal_status(args.session, verifier, getattr(args, "require_seal", False))
         record, proc, report = assess(args.session, render=want_doc, ct_root=getattr(args, "ct_root", None))
     except TamperError as exc:
         print(f"vptrainer assess: TAMPERED: {exc}", file=sys.stderr)
@@ -141,7 +142,9 @@ def run(args) -> int:
 
     mismatch = builtin_scenario_mismatch(record)
     out = report.to_json()
-    out["session"] = {"path": str(args.session), "complete": bool(record.complete),
+    if not record.complete:
+        out = unfinished_json(out)
+    out["session"] = {"seal": seal.message, "path": str(args.session), "complete": bool(record.complete),
                       "truncated": bool(record.truncated), "trainee": record.header.get("trainee"),
                       "seed": record.header.get("seed"), "actions": record.n_entries,
                       "scenario_matches_builtin": None if mismatch is None and not _is_builtin(record)
@@ -156,8 +159,10 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(out, indent=2))
     else:
-        note = "" if record.complete else " (session not finished: scored as it stands)"
-        print(f"{args.session}: {record.header.get('trainee', '?')} on {report.scenario_id}{note}")
+        print(f"{args.session}: {record.header.get('trainee', '?')} on {report.scenario_id}; {seal.message}")
+        if not record.complete:
+            print("UNFINISHED: the session has no accepted finish; it is not passed (the score below is progress "
+                  "only)")
         print(report.to_text())
         for kind, path in (("HTML", args.html), ("PDF", args.pdf)):
             if path:
@@ -165,4 +170,4 @@ def run(args) -> int:
         if "store" in out:
             st = out["store"]
             print(f"attempt {st['attempt_id']} {'recorded' if st['created'] else 'updated'} in {st['path']}")
-    return 0
+    return 0 if record.complete else EXIT_UNFINISHED

@@ -14,6 +14,8 @@ def add_arguments(parser):
     parser.add_argument("session", help="session file (JSON lines)")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder to write (new or empty)")
     parser.add_argument("--force", action="store_true", help="replace a folder that holds files")
+    parser.add_argument("--ct-root", metavar="DIR", default=None,
+                        help="folder holding a patient-CT scenario's series (default: the session file's folder)")
 
 
 def run(args) -> int:
@@ -26,7 +28,7 @@ def run(args) -> int:
     out = check_output(args.out, folder=True, force=args.force, inputs=[args.session])
     try:
         with atomic_folder(out, force=args.force) as tmp:
-            shots, _rdsr = export_session(args.session, tmp)
+            shots, _rdsr = export_session(args.session, tmp, ct_root=args.ct_root)
     except TamperError as exc:
         print(f"vptrainer export-dicom: TAMPERED: {exc}", file=sys.stderr)
         return 2

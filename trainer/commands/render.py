@@ -54,9 +54,9 @@ def run(args) -> int:
     from trainer.core.safe_write import atomic_file, check_output
     from trainer.core.scenario.build import patient_for
     from trainer.core.scenario.loader import load_scenario
-    from trainer.core.xray.detector import expose
+    from trainer.core.xray.detector import adrc, expose
     from trainer.core.xray.dicom_export import write_xa
-    from trainer.core.xray.display import present, to_display
+    from trainer.core.xray.display import carm_image, to_display
     from trainer.core.xray.geometry import Pose
     from trainer.core.xray.png import write_png
     from trainer.core.xray.renderer import FluoroRenderer
@@ -74,10 +74,20 @@ def run(args) -> int:
     geometry = carm.geometry.with_pixels(args.size)
     patient = patient_for(scenario)      # the [ct] series, centred on the target body
     renderer = FluoroRenderer(patient, geometry, patient_roll_deg=carm.patient_roll_deg)
+    if args.kvp is None:           # the C-arm's automatic dose-rate control picks kVp and output
+        n = geometry.pixels
+        idx = np.arange(n // 4, n - n // 4, 4)
+        kvp, factor = adrc(lambda k: renderer.line_integrals_at(pose, k, idx, idx), kvp)
+    else:
+        factor = None
     li = renderer.render(pose, kvp)
-    exposure = expose(li, args.pulses, geometry, np.random.default_rng(scenario.seed), kvp=kvp)
-    img, window, level = present(exposure.image, exposure.field_mask, pixel_mm=geometry.pixel_mm)
-    grey = to_display(img, window, level, invert=args.invert)
+    rng = np.random.default_rng(scenario.seed)
+    if factor is None:
+        exposure = expose(li, args.pulses, geometry, rng, kvp=kvp)
+    else:
+        exposure = expose(li, args.pulses, geometry, rng, kvp=kvp, abc=False, dose_scale=factor)
+    img = carm_image(exposure.image, exposure.field_mask, geometry.pixel_mm, orbital)
+    grey = to_display(img, 1.0, 0.5, invert=args.invert)
     view = f"orbital {orbital:g} deg, tilt {args.tilt:g} deg"
     png = out.suffix.lower() == ".png"
     with atomic_file(out, force=args.force, validate=_validate_png if png else _validate_dicom) as tmp:

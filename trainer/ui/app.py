@@ -48,7 +48,15 @@ QCheckBox::indicator:disabled, QRadioButton::indicator:disabled { border-color: 
 
 
 def apply_theme(app: QApplication) -> None:
-    """A dark theme, like a dimmed fluoroscopy suite."""
+    """A dark theme, like a dimmed fluoroscopy suite, applied once per application.
+
+    Setting a style or style sheet re-polishes every live widget; doing it again for each new
+    window re-polished widgets of closed windows that Qt had scheduled for deletion, and the
+    test suite crashed (segmentation fault) in ``setStyle`` after the records views.
+    """
+    if app.property("vptrainer_themed"):
+        return
+    app.setProperty("vptrainer_themed", True)
     app.setStyle("Fusion")
     pal = QPalette()
     colours = {QPalette.ColorRole.Window: "#1e2124", QPalette.ColorRole.WindowText: "#dcdcdc",

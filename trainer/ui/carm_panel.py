@@ -12,6 +12,7 @@ import time
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QDoubleSpinBox,
     QGridLayout,
     QGroupBox,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trainer.core.xray.dose import PULSE_RATE_HZ
 from trainer.core.xray.geometry import Pose
 from trainer.ui.trocar_panel import fixed_lines
 
@@ -29,6 +31,13 @@ __all__ = ["CArmPanel", "FLUORO_TICK_MS"]
 
 FLUORO_TICK_MS = 250   #: wall-clock interval between fluoroscopy shot actions while held
 MAX_PULSES = 450       #: largest pulse count one shot action may carry (core limit)
+#: collimation choices: label -> fields of the shot action (mm at the 300 mm detector)
+COLLIMATION = {
+    "Open (30 x 30 cm)": {},
+    "Shutters: half width": {"field_mm": [150.0, 300.0]},
+    "Shutters: 15 x 15 cm": {"field_mm": [150.0, 150.0]},
+    "Iris 20 cm": {"iris_mm": 200.0},
+}
 
 
 def _spin(lo: float, hi: float, step: float, suffix: str, decimals: int = 1) -> QDoubleSpinBox:
@@ -51,9 +60,12 @@ class CArmPanel(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("C-arm", parent)
-        self._pulses_per_s = 7.5
+        self._pulses_per_s = PULSE_RATE_HZ
         self._pulse_debt = 0.0
         self._last_tick = 0.0
+        #: the pedal's clock (s): pulses accrue with the time it says the pedal is held
+        #: (a test sets a clock it advances by hand)
+        self.clock = time.perf_counter
         self._busy = lambda: False
         self.ap_button = QPushButton("AP  (1)")
         self.lat_button = QPushButton("Lateral  (2)")
@@ -80,7 +92,14 @@ class CArmPanel(QGroupBox):
         self.shot_button = QPushButton("Shot  (S)")
         self.shot_button.setObjectName("shotButton")
         self.shot_button.setToolTip("One fluoroscopic image in the current pose  [S]")
-        self.shot_button.clicked.connect(lambda: self.actionRequested.emit({"type": "shot"}))
+        self.shot_button.clicked.connect(lambda: self.actionRequested.emit(self._collimated({"type": "shot"})))
+        #: collimation applied to every shot: label -> shot fields (shutters / iris at the detector);
+        #: the DAP falls in proportion to the open field
+        self.collimation = QComboBox()
+        for label in COLLIMATION:
+            self.collimation.addItem(label)
+        self.collimation.setToolTip("Collimator shutters / iris for the next shots: a smaller field, "
+                                    "a proportionally smaller dose-area product")
         self.fluoro_button = QPushButton("Fluoro  (hold F)")
         self.fluoro_button.setObjectName("fluoroButton")
         self.fluoro_button.setToolTip("Continuous pulsed fluoroscopy while held; dose accrues  [hold F]")
@@ -91,7 +110,7 @@ class CArmPanel(QGroupBox):
         self._timer.timeout.connect(self._fluoro_tick)
 
         self.pose_label = QLabel("")
-        fixed_lines(self.pose_label, 2)
+        fixed_lines(self.pose_label, 1)
 
         presets = QHBoxLayout()
         presets.addWidget(self.ap_button)
@@ -108,6 +127,8 @@ class CArmPanel(QGroupBox):
         for s in self.offset:
             row.addWidget(s)
         grid.addLayout(row, 1, 1, 1, 3)
+        grid.addWidget(QLabel("Field"), 2, 0)
+        grid.addWidget(self.collimation, 2, 1, 1, 3)
         shots = QHBoxLayout()
         shots.addWidget(self.shot_button)
         shots.addWidget(self.fluoro_button)
@@ -117,6 +138,11 @@ class CArmPanel(QGroupBox):
         lay.addWidget(self.move_button)
         lay.addWidget(self.pose_label)
         lay.addLayout(shots)
+
+    def _collimated(self, action: dict) -> dict:
+        """``action`` with the chosen shutters / iris fields."""
+        action.update(COLLIMATION.get(self.collimation.currentText(), {}))
+        return action
 
     def set_busy_probe(self, probe) -> None:
         """``probe()`` is True while a shot is being processed (skip fluoro ticks then)."""
@@ -175,6 +201,7 @@ class CArmPanel(QGroupBox):
         mode = "biplane" if biplane else "single C-arm"
         self.pose_label.setText(f"C-arm at <b>{view.upper()}</b>: orbital {pose.orbital_deg:.1f}°, "
                                 f"tilt {pose.tilt_deg:.1f}° ({mode})")
+        self.pose_label.setToolTip(self.pose_label.text().replace("<b>", "").replace("</b>", ""))
 
     def nudge(self, d_orbital_deg: float = 0.0, d_tilt_deg: float = 0.0) -> None:
         """Change orbital/tilt by a step and move the C-arm there."""
@@ -197,13 +224,13 @@ class CArmPanel(QGroupBox):
             return
         self._pulse_debt = 1.0
         self._run_started = False
-        self._last_tick = time.perf_counter()
+        self._last_tick = self.clock()
         self._timer.start()
         self.fluoroChanged.emit(True)
         self._send_pulses()
 
     def stop_fluoro(self, at: float | None = None) -> None:
-        """Pedal up (at ``time.perf_counter()`` value ``at``, default now): pulses still owed for
+        """Pedal up (at :attr:`clock` value ``at``, default now): pulses still owed for
         the time held go out in one last shot."""
         if not self._timer.isActive():
             return
@@ -217,7 +244,7 @@ class CArmPanel(QGroupBox):
 
     def _accrue(self, at: float | None = None) -> None:
         """Add the pulses owed for the wall time since the last tick (late timer ticks lose nothing)."""
-        now = time.perf_counter() if at is None else max(float(at), self._last_tick)
+        now = self.clock() if at is None else max(float(at), self._last_tick)
         self._pulse_debt = min(self._pulse_debt + self._pulses_per_s * (now - self._last_tick), MAX_PULSES)
         self._last_tick = now
 
@@ -236,7 +263,7 @@ class CArmPanel(QGroupBox):
     def _emit_run_shot(self, pulses: int) -> None:
         """One part of a held run; all but the first are ``continuous`` (no footswitch overhead,
         so simulated time follows the time the pedal is held)."""
-        action = {"type": "shot", "pulses": pulses}
+        action = self._collimated({"type": "shot", "pulses": pulses})
         if getattr(self, "_run_started", False):
             action["continuous"] = True
         self._run_started = True

@@ -38,7 +38,7 @@ class CementPhaseBar(QWidget):
     phases up to its set time; a white line marks the time since mixing.
     """
 
-    HEIGHT_PX = 40
+    HEIGHT_PX = 34
     ORDER = ("runny", "working", "setting", "set")
 
     def __init__(self, parent: QWidget | None = None):
@@ -70,7 +70,7 @@ class CementPhaseBar(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         w, h = self.width(), self.height()
-        bar_h = h - 16
+        bar_h = h - 14
         if not spans:
             p.fillRect(0, 0, w, bar_h, QColor("#3a3f45"))
             p.end()
@@ -91,7 +91,7 @@ class CementPhaseBar(QWidget):
                 p.drawText(QRectF(x_of(a), 0, x_of(b) - x_of(a), bar_h), Qt.AlignmentFlag.AlignCenter, name)
         p.setPen(QColor("#c8c8c8"))
         for m in (self.windows_min["working_from"], self.windows_min["setting_from"], self.windows_min["set_from"]):
-            p.drawText(QRectF(x_of(m) - 30, bar_h, 60, 16), Qt.AlignmentFlag.AlignCenter, mmss(60 * m))
+            p.drawText(QRectF(x_of(m) - 30, bar_h, 60, 14), Qt.AlignmentFlag.AlignCenter, mmss(60 * m))
         if mixed:
             x = x_of(min(self.since_mix_min, total))
             p.setPen(QPen(QColor("#ffffff"), 3))
@@ -136,6 +136,7 @@ class CementPanel(QGroupBox):
         self.inject_button.setToolTip("Push one step of cement through the cannula  [I]")
         self.step.setToolTip("Cement pushed by one Inject (mL)")
         self.volume_label = QLabel("Injected: 0.00 mL")
+        self.volume_label.setToolTip("Cement pushed through the cannula so far")
         self.volume_label.setStyleSheet("font-size: 13pt; font-weight: bold;")
         self.wait_buttons = {}
         waits = QHBoxLayout()
@@ -153,17 +154,17 @@ class CementPanel(QGroupBox):
         top = QHBoxLayout()
         top.addWidget(self.mix_button)
         top.addWidget(self.timer_label, 1)
+        top.addWidget(self.volume_label)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(self.phase_bar)
         lay.addWidget(self.phase_label)
         lay.addLayout(inject)
-        lay.addWidget(self.volume_label)
         lay.addLayout(waits)
-        self.realtime = QCheckBox("Real-time clock: idle time passes as waits")
+        self.realtime = QCheckBox("real time")
         self.realtime.setToolTip("While checked, time you spend without acting is recorded as 'wait' actions "
-                                 "(in steps of a few seconds), so the cement thickens as on a real bench.")
-        lay.addWidget(self.realtime)
+                                 "(in steps of a few seconds), so the cement thickens as on a real bench (real-time clock).")
+        waits.addWidget(self.realtime)     # on the wait row: the column fits a 1000-px screen
         self.show_cement(None)
 
     def request_inject(self) -> None:
@@ -179,15 +180,16 @@ class CementPanel(QGroupBox):
         self.inject_button.setEnabled(mixed and cement.can_inject)
         windows = getattr(cement, "windows_min", None) or {}
         self.phase_bar.set_state(windows, cement.since_mix_s / 60.0 if mixed else None)
-        window_text = ""
+        window_text = tip_text = ""
         if windows:
-            product = getattr(cement, "product", "") or "this cement"
-            window_text = (f"{product}: working {mmss(60 * windows['working_from'])}–"
+            window_text = (f"working {mmss(60 * windows['working_from'])}–"
                            f"{mmss(60 * windows['setting_from'])} after mixing")
-        self.phase_bar.setToolTip(window_text)
+            tip_text = f"{getattr(cement, 'product', '') or 'This cement'}: {window_text}"
+        self.phase_bar.setToolTip(tip_text)
         if not mixed:
             self.timer_label.setText("Not mixed")
-            self.phase_label.setText("Mix when the trocar is in place. " + (window_text + "." if window_text else ""))
+            self.phase_label.setText("Mix when the trocar is in place" + (f" ({window_text})." if window_text else "."))
+            self.phase_label.setToolTip(tip_text)
             if self.phase_label.styleSheet() != "color: #a0a0a0;":
                 self.phase_label.setStyleSheet("color: #a0a0a0;")
             self.volume_label.setText("Injected: 0.00 mL")
@@ -195,7 +197,7 @@ class CementPanel(QGroupBox):
         self.timer_label.setText(f"{mmss(cement.since_mix_s)} since mixing")
         colour = PHASE_COLOURS.get(cement.phase, "#e0e0e0")
         self.phase_label.setText(f"<b>{cement.phase.upper()}</b> — {cement.consistency}")
-        self.phase_label.setToolTip(window_text)
+        self.phase_label.setToolTip(tip_text)
         sheet = f"color: {colour};"
         if self.phase_label.styleSheet() != sheet:
             self.phase_label.setStyleSheet(sheet)

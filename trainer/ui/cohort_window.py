@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -38,7 +39,7 @@ __all__ = ["CohortWindow"]
 
 COLUMNS = (("trainee", "Trainee"), ("attempts", "Attempts"), ("pass_rate", "Pass rate"), ("last_score", "Last score"),
            ("score_trend_per_attempt", "Score trend /attempt"), ("cusum_state", "CUSUM"),
-           ("lc_cusum_state", "LC-CUSUM"), ("competent_at", "Competent at"), ("last_attempt", "Last attempt"))
+           ("lc_cusum_state", "LC-CUSUM"), ("competent_at", "LC-CUSUM competent at"), ("last_attempt", "Last attempt"))
 TREND_METRICS = ("dap", "fluoro_time", "shots", "tip_depth", "cement_volume")
 
 
@@ -48,7 +49,7 @@ def _fmt(key: str, v) -> str:
     if key == "pass_rate":
         return f"{100 * v:.0f} %"
     if isinstance(v, float):
-        return f"{v:+.2f}" if "trend" in key else f"{v:.1f}"
+        return f"{v:+.3g}" if "trend" in key else f"{v:.1f}"
     if key == "last_attempt":
         return str(v)[:16].replace("T", " ")
     return str(v)
@@ -128,8 +129,8 @@ class CohortWindow(QWidget):
             for c, (key, _title) in enumerate(COLUMNS):
                 item = QTableWidgetItem(_fmt(key, row[key]))
                 if key in ("cusum_state", "lc_cusum_state"):
-                    color = {"competent": Qt.GlobalColor.darkGreen, "relapsed": Qt.GlobalColor.red,
-                             "unacceptable": Qt.GlobalColor.red}.get(row[key])
+                    color = {"competent": QColor(90, 200, 110), "relapsed": QColor(235, 80, 80),
+                             "unacceptable": QColor(235, 80, 80)}.get(row[key])
                     if color is not None:
                         item.setForeground(color)
                 self.table.setItem(r, c, item)

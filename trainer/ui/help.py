@@ -20,14 +20,12 @@ USER_GUIDE = REPO_ROOT / "docs" / "user-guide.md"
 #: what to do next, per procedure stage (the status bar's stage names)
 STAGE_HINTS = {
     None: "Session > New session… (or Open scenario file…) to choose a case.",
-    "checklist": "Read the chart, answer every checklist item, then decide: proceed, defer or decline.",
-    "alignment": "Square the C-arm: AP (1) and a shot (S), lateral (2) and a shot; then click the AP image "
-                 "over the pedicle to pick the entry.",
-    "access": "Pick the entry on AP, place (P); advance (A / Shift+A) with AP and lateral checks: stay inside "
-              "the pedicle's medial wall on AP until the tip passes the posterior body wall on lateral.",
-    "cement": "Wait (W) until the phase bar reaches the working phase (a paste), then inject (I) in small steps.",
-    "injection": "Inject in small steps with lateral checks; stop at the posterior quarter of the body or at a leak.",
-    "finished": "Finished: the debrief shows the score; 'Monitors and final images' shows the last shots.",
+    "checklist": "Read the chart, answer every item, then decide: proceed, defer or decline.",
+    "alignment": "Square the C-arm: AP (1), shot (S), lateral (2), shot. Then click the AP image over the pedicle.",
+    "access": "Advance (A) with AP and lateral shots: medial pedicle wall intact on AP until past the posterior wall.",
+    "cement": "Wait (W) for the working phase on the bar (a paste), then inject (I) in small steps.",
+    "injection": "Inject in small steps with lateral checks; stop at the posterior quarter or at a leak.",
+    "finished": "Finished: the debrief has the score; Monitors and final images shows the last shots.",
 }
 
 
@@ -45,6 +43,34 @@ def stage_hint(view) -> str:
     return STAGE_HINTS.get(stage, "")
 
 
+#: screenshots in the guide are shown this wide (their height follows)
+IMAGE_WIDTH_PX = 820
+
+
+def _fit_images(doc, width_px: int) -> int:
+    """Show every image of ``doc`` ``width_px`` wide (screenshots are 1600 px); return how many."""
+    from PySide6.QtGui import QTextCursor
+
+    n = 0
+    block = doc.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            frag = it.fragment()
+            fmt = frag.charFormat()
+            if fmt.isImageFormat():
+                img = fmt.toImageFormat()
+                img.setWidth(width_px)
+                cur = QTextCursor(doc)
+                cur.setPosition(frag.position())
+                cur.setPosition(frag.position() + frag.length(), QTextCursor.MoveMode.KeepAnchor)
+                cur.setCharFormat(img)
+                n += 1
+            it += 1
+        block = block.next()
+    return n
+
+
 class UserGuideDialog(QDialog):
     """Help > User guide: the Markdown guide in a browser with its screenshots (non-modal)."""
 
@@ -53,6 +79,7 @@ class UserGuideDialog(QDialog):
         self.setWindowTitle("vptrainer — user guide")
         self.setObjectName("userGuide")
         self.resize(900, 800)
+        self.image_count = 0
         self.browser = QTextBrowser()
         self.browser.setOpenExternalLinks(False)
         self.browser.setOpenLinks(False)
@@ -63,5 +90,6 @@ class UserGuideDialog(QDialog):
             self.browser.setSearchPaths([str(path.parent)])
             self.browser.document().setBaseUrl(QUrl.fromLocalFile(str(path.parent) + "/"))
             self.browser.setMarkdown(path.read_text(encoding="utf-8"))
+            self.image_count = _fit_images(self.browser.document(), IMAGE_WIDTH_PX)
         else:
             self.browser.setPlainText(f"The user guide is not installed here ({path}).")

@@ -38,14 +38,14 @@ from trainer.ui.session_controller import Controller
 from trainer.ui.settings import DisplayPrefs, Settings
 from trainer.ui.status_bar import StatusBar
 from trainer.ui.trocar_panel import TrocarPanel, fixed_lines
-from trainer.ui.window_dialogs import DialogsMixin
+from trainer.ui.window_dialogs import WindowDialogs
 
 __all__ = ["MainWindow"]
 
 VIEWS = ("ap", "lateral", "oblique")
 
 
-class MainWindow(DialogsMixin, QMainWindow):
+class MainWindow(QMainWindow):
     def __init__(self, settings: Settings, session_dir: Path, parent: QWidget | None = None):
         super().__init__(parent)
         self.settings = settings
@@ -58,12 +58,13 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.pixels_override: int | None = None    # smaller detector images (tests), recorded in the session
         self.dialogs: list = []               # non-modal dialogs kept alive (tests inspect them)
         self.setWindowTitle("vptrainer — vertebroplasty fluoroscopy trainer")
+        self.dialogs_ui = WindowDialogs(self)     # finish confirmation, errors, help, PDF, steps
         self.controller = Controller(self)
         self.controller.sessionReady.connect(self._on_session_ready)
         self.controller.actionApplied.connect(self._on_applied)
         self.controller.refused.connect(lambda r: self.status.note(f"Refused: {r}", error=True))
         self.controller.debriefReady.connect(self._on_debrief)
-        self.controller.failed.connect(self._on_failed)
+        self.controller.failed.connect(lambda exc, trace: self.dialogs_ui.on_failed(exc, trace))
         self.controller.busyChanged.connect(lambda b: self.status.set_busy(b))
         self.controller.progress.connect(self._on_progress)
 
@@ -112,9 +113,10 @@ class MainWindow(DialogsMixin, QMainWindow):
         split.addWidget(mons)
         self.hint = QLabel("")
         self.hint.setObjectName("stageHint")
-        self.hint.setStyleSheet("color: #f0d36a; padding: 2px 4px;")
+        self.hint.setStyleSheet("color: #f0d36a;")
+        self.hint.setContentsMargins(4, 0, 4, 0)
         self.hint.setToolTip("What to do next at this stage (Help > User guide for the whole procedure)")
-        fixed_lines(self.hint, 3)
+        fixed_lines(self.hint, 2)
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
@@ -127,7 +129,7 @@ class MainWindow(DialogsMixin, QMainWindow):
         split.setCollapsible(1, False)
         self.debrief = DebriefWidget()
         self.debrief.newSessionRequested.connect(lambda: self.show_picker())
-        self.debrief.pdfRequested.connect(self._save_pdf)
+        self.debrief.pdfRequested.connect(lambda: self.dialogs_ui.ask_pdf())
         self.debrief.imagesRequested.connect(self.show_monitors)
         self.debrief.reviewRequested.connect(self.show_review)
         self.review = None                         # the review page, made when first asked for
@@ -158,7 +160,11 @@ class MainWindow(DialogsMixin, QMainWindow):
     def _build_menus(self) -> None:
         from trainer.ui.menus import build_menus
 
-        build_menus(self)
+        self.menus = build_menus(self)
+        self.qactions = self.menus.qactions
+        self.flip_h_action, self.flip_v_action = self.menus.flip_h, self.menus.flip_v
+        self.invert_action = self.menus.invert
+        self.open_scenario_action = self.menus.open_scenario
 
     def _apply_settings(self) -> None:
         self._apply_steps(self.settings.steps())
@@ -246,16 +252,16 @@ class MainWindow(DialogsMixin, QMainWindow):
     def _cancel_build(self) -> None:
         self.controller.cancel_build()
         self.status.note("Cancelled.")
-        self._end_progress()
+        self.end_progress()
 
-    def _end_progress(self) -> None:
+    def end_progress(self) -> None:
         if self.progress is not None:
             self.progress.canceled.disconnect(self._cancel_build)
             self.progress.close()
             self.progress = None
 
     def _on_session_ready(self, view, path) -> None:
-        self._end_progress()
+        self.end_progress()
         self.scenario = self.controller.scenario
         self.patient_landmarks = self.controller.landmarks
         self.chart.show_scenario(self.scenario)
@@ -439,6 +445,28 @@ class MainWindow(DialogsMixin, QMainWindow):
         self.status.note(f"Procedure finished: score {self.debrief.shown_score}. Session saved to "
                          f"{self.controller.path}. {self.records_note}")
 
+    # ------------------------------------------------------------------ dialogs (WindowDialogs)
+    def request_finish(self) -> None:
+        self.dialogs_ui.request_finish()
+
+    def save_pdf(self, out: Path) -> None:
+        self.dialogs_ui.save_pdf(out)
+
+    def show_error(self, title: str, text: str, details: str = ""):
+        return self.dialogs_ui.show_error(title, text, details)
+
+    def _on_failed(self, exc, trace: str) -> None:
+        self.dialogs_ui.on_failed(exc, trace)
+
+    def show_shortcuts(self) -> None:
+        self.dialogs_ui.show_shortcuts()
+
+    def show_user_guide(self):
+        return self.dialogs_ui.show_user_guide()
+
+    def show_steps(self):
+        return self.dialogs_ui.show_steps()
+
     # ------------------------------------------------------------------ keys and closing
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
         """Hold-to-fluoro on the F key (press starts, release stops; auto-repeat never adds a shot);
@@ -471,7 +499,7 @@ class MainWindow(DialogsMixin, QMainWindow):
             return
         if auto_repeat:
             return
-        self._fluoro_released_at = time.perf_counter()
+        self._fluoro_released_at = self.carm.clock()
         self._fluoro_release.start()
 
     def _fluoro_key_up(self) -> None:

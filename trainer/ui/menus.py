@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
 from trainer.ui.shortcuts import SHORTCUTS
 
-__all__ = ["build_menus"]
+__all__ = ["Menus", "build_menus"]
 
 
 def _open_ct_import(w):
@@ -16,9 +18,22 @@ def _open_ct_import(w):
     return open_ct_import(w)
 
 
-def build_menus(w) -> None:
-    """Session, Procedure, View and Help menus of main window ``w``; sets ``w.qactions``,
-    ``w.flip_h_action``, ``w.flip_v_action`` and ``w.invert_action``."""
+@dataclass(frozen=True)
+class Menus:
+    """The actions the window keeps: ``qactions`` (command id -> QAction, with its shortcut),
+    the display toggles and Session > Open scenario file."""
+
+    qactions: dict
+    flip_h: QAction
+    flip_v: QAction
+    invert: QAction
+    open_scenario: QAction
+
+
+def build_menus(w) -> Menus:
+    """Session, Procedure, View, Records and Help menus of main window ``w``, wired to its public
+    methods; returns the actions it keeps (it sets no attribute of ``w``).  The display toggles
+    call ``w._display_changed`` only once the window has taken them."""
     handlers = {
         "shot": lambda: w.submit({"type": "shot"}),
         "switch_view": w.switch_view,
@@ -47,8 +62,8 @@ def build_menus(w) -> None:
     new = session.addAction("New session…")
     new.triggered.connect(lambda: w.show_picker())
     new.setToolTip("Choose a training case and start a new session")
-    w.open_scenario_action = session.addAction("Open scenario file…")
-    w.open_scenario_action.triggered.connect(lambda: w.show_picker().ask_file())
+    open_scenario = session.addAction("Open scenario file…")
+    open_scenario.triggered.connect(lambda: w.show_picker().ask_file())
     session.addAction("Import patient CT…").triggered.connect(lambda: _open_ct_import(w))
     session.addAction("Finish procedure…").triggered.connect(w.request_finish)
     show = session.addAction("Show the debrief")
@@ -58,7 +73,7 @@ def build_menus(w) -> None:
     session.addSeparator()
     session.addAction("Quit").triggered.connect(w.close)
     proc = w.menuBar().addMenu("&Procedure")
-    w.qactions: dict[str, QAction] = {}
+    qactions: dict[str, QAction] = {}
     for cid, key, text in SHORTCUTS:
         if cid not in handlers or cid in ("shortcuts", "user_guide", "show_debrief"):
             continue
@@ -69,14 +84,14 @@ def build_menus(w) -> None:
         act.triggered.connect(handlers[cid])
         proc.addAction(act)
         w.addAction(act)
-        w.qactions[cid] = act
+        qactions[cid] = act
     view = w.menuBar().addMenu("&View")
     prefs = w.settings.display()
-    w.flip_h_action = view.addAction("Flip images left-right")
-    w.flip_v_action = view.addAction("Flip images top-bottom")
-    w.invert_action = view.addAction("Invert (dense = white)")
-    for act, on in ((w.flip_h_action, prefs.flip_h), (w.flip_v_action, prefs.flip_v),
-                    (w.invert_action, prefs.invert)):
+    flip_h = view.addAction("Flip images left-right")
+    flip_v = view.addAction("Flip images top-bottom")
+    invert = view.addAction("Invert (dense = white)")
+    for act, on in ((flip_h, prefs.flip_h), (flip_v, prefs.flip_v),
+                    (invert, prefs.invert)):
         act.setCheckable(True)
         act.setChecked(on)
         act.toggled.connect(w._display_changed)
@@ -89,9 +104,10 @@ def build_menus(w) -> None:
     act = help_menu.addAction("Keyboard shortcuts")
     act.setShortcut(QKeySequence("F1"))
     act.triggered.connect(w.show_shortcuts)
-    w.qactions["shortcuts"] = act
+    qactions["shortcuts"] = act
     guide = help_menu.addAction("User guide")
     guide.setShortcut(QKeySequence("Shift+F1"))
     guide.triggered.connect(w.show_user_guide)
-    w.qactions["user_guide"] = guide
-    w.qactions["show_debrief"] = show
+    qactions["user_guide"] = guide
+    qactions["show_debrief"] = show
+    return Menus(qactions, flip_h, flip_v, invert, open_scenario)

@@ -46,7 +46,7 @@ class ProgressWindow(QWidget):
         self.preset.setCurrentText("10/20 %")
         self.p0 = QDoubleSpinBox(decimals=3, minimum=0.001, maximum=0.9, singleStep=0.01)
         self.p1 = QDoubleSpinBox(decimals=3, minimum=0.002, maximum=0.99, singleStep=0.01)
-        self.metric = QComboBox()
+        self.metric_box = QComboBox()
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         form = QFormLayout()
@@ -60,7 +60,7 @@ class ProgressWindow(QWidget):
         rates.addWidget(QLabel("unacceptable p1"))
         rates.addWidget(self.p1)
         form.addRow("Failure rates", rates)
-        form.addRow("Metric", self.metric)
+        form.addRow("Metric", self.metric_box)
         self.plots = pg.GraphicsLayoutWidget()
         self.cusum_plot = self.plots.addPlot(row=0, col=0)
         self.metric_plot = self.plots.addPlot(row=1, col=0)
@@ -74,7 +74,7 @@ class ProgressWindow(QWidget):
         self._set_preset_values()
         self.trainee.currentTextChanged.connect(self._trainee_changed)
         self.preset.currentTextChanged.connect(lambda _t: (self._set_preset_values(), self.refresh()))
-        for w in (self.family, self.method, self.metric):
+        for w in (self.family, self.method, self.metric_box):
             w.currentIndexChanged.connect(lambda _i: self.refresh())
         for w in (self.p0, self.p1):
             w.valueChanged.connect(lambda _v: self.refresh())
@@ -129,14 +129,14 @@ class ProgressWindow(QWidget):
         chart = prog[key]
         self._draw_cusum(chart, params)
         ids = list(prog["metrics"])
-        current = self.metric.currentText()
-        self.metric.blockSignals(True)
-        self.metric.clear()
+        current = self.metric_box.currentText()
+        self.metric_box.blockSignals(True)
+        self.metric_box.clear()
         numeric = [m for m in ids if any(v is not None for v in prog["metrics"][m]["values"])]
-        self.metric.addItems(["score"] + numeric)
-        self.metric.setCurrentText(current if current in ["score", *numeric] else "score")
-        self.metric.blockSignals(False)
-        self._draw_metric(self.metric.currentText())
+        self.metric_box.addItems(["score"] + numeric)
+        self.metric_box.setCurrentText(current if current in ["score", *numeric] else "score")
+        self.metric_box.blockSignals(False)
+        self._draw_metric(self.metric_box.currentText())
         events = ", ".join(f"{e['event']} at attempt {e['attempt']}" for e in chart["events"]) or "no crossing yet"
         self.summary.setText(
             f"{prog['attempts']} attempts, {prog['passed']} passed ({100 * prog['pass_rate']:.0f} %). "
@@ -154,16 +154,27 @@ class ProgressWindow(QWidget):
             for i in range(1, len(vals)):
                 crossed = any(e["attempt"] == i for e in chart["events"])
                 refs.append(vals[i - 1] if crossed else refs[-1])
-            p.plot([0, *x], [0.0, *[r + chart["limits"]["h0"] for r in refs]], pen=pg.mkPen((40, 160, 80), width=1,
-                   style=pg.QtCore.Qt.PenStyle.DashLine), name="h0 (competent)")
-            p.plot([0, *x], [0.0, *[r + chart["limits"]["h1"] for r in refs]], pen=pg.mkPen((210, 60, 60), width=1,
-                   style=pg.QtCore.Qt.PenStyle.DashLine), name="h1 (unacceptable)")
+            for key, color, text in (("h0", (40, 160, 80), "h0: competent"), ("h1", (210, 60, 60), "h1: unacceptable")):
+                # a step line: attempt i is read against refs[i] (redrawn after each crossing)
+                xs, ys = [], []
+                for i, r in enumerate([refs[0], *refs]):
+                    xs += [max(i - 0.5, 0.0), i + 0.5]
+                    ys += [r + chart["limits"][key]] * 2
+                p.plot(xs, ys, pen=pg.mkPen(color, width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
+                label = pg.TextItem(text, color=color, anchor=(0, 0 if key == "h1" else 1))
+                label.setPos(0.2, ys[0])
+                p.addItem(label)
             p.setLabel("left", "CUSUM (failure units)")
         else:
             p.setTitle("LC-CUSUM (up = towards competence; below 0 after competence: the relapse watch)")
             h = chart["limits"]["h"]
             p.addLine(y=h, pen=pg.mkPen((40, 160, 80), width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
             p.addLine(y=-h, pen=pg.mkPen((210, 60, 60), width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
+            for y, color, text, anchor in ((h, (40, 160, 80), "h: competent", (0, 1)),
+                                           (-h, (210, 60, 60), "-h: relapse (after competence)", (0, 0))):
+                label = pg.TextItem(text, color=color, anchor=anchor)
+                label.setPos(0.2, y)
+                p.addItem(label)
             p.setLabel("left", "LC-CUSUM (failure units)")
         self.cusum_curve = p.plot([0, *x], [0.0, *vals], pen=pg.mkPen((30, 90, 200), width=2), symbol="o", symbolSize=5,
                symbolBrush=(30, 90, 200))
@@ -184,7 +195,7 @@ class ProgressWindow(QWidget):
             vals, statuses, unit = m["values"], m["statuses"], m["unit"]
         pts = [(i + 1, v, s) for i, (v, s) in enumerate(zip(vals, statuses)) if v is not None]
         p.setTitle(f"{metric_id} per attempt")
-        p.setLabel("left", f"{metric_id} ({unit})" if unit else metric_id)
+        p.setLabel("left", f"{metric_id} ({unit})" if unit and unit != metric_id else metric_id)
         if not pts:
             return
         p.plot([q[0] for q in pts], [q[1] for q in pts], pen=pg.mkPen((120, 120, 120), width=1))

@@ -9,8 +9,10 @@ key and secret for ``vptrainer lrs push`` live in the same QSettings group.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QMessageBox, QWidget
 
 from trainer.core.errors import VPTrainerError
@@ -102,8 +104,42 @@ def add_records_menu(w) -> None:
     menu.addAction("My progress…").triggered.connect(lambda: _open(w, "progress"))
     menu.addAction("Cohort (instructor)…").triggered.connect(lambda: _open(w, "cohort"))
     menu.addSeparator()
+    menu.addAction("Send records to the LRS now").triggered.connect(lambda: push_in_background(w))
     menu.addAction("Records settings…").triggered.connect(lambda: RecordsSettingsDialog(w.settings, w).exec())
     w.records_menu = menu
+
+
+class _PushDone(QObject):
+    done = Signal(str)
+
+
+def push_in_background(w) -> threading.Thread | None:
+    """Send the queued xAPI statements to the LRS of the Records settings, off the GUI thread;
+    the outcome goes to the status bar (statements that cannot be sent stay queued)."""
+    cfg = lrs_settings(w.settings)
+    if not cfg["endpoint"]:
+        w.status.note("No LRS endpoint set (Records > Records settings…)", error=True)
+        return None
+    path = store_path(w.settings)
+    w._lrs_signal = sig = _PushDone()
+    sig.done.connect(lambda text: w.status.note(text, error=text.startswith("LRS:")))
+
+    def job():
+        from trainer.core.records.lrs import LrsClient, push
+        from trainer.core.records.store import open_store
+
+        try:
+            with open_store(path) as st:
+                r = push(st, LrsClient(cfg["endpoint"], cfg["key"], cfg["secret"]))
+            text = (f"LRS: {r.error}; {r.pending} statement(s) still queued" if r.error else
+                    f"Sent {r.sent} statement(s) to the LRS ({r.already_there} already there, {r.pending} queued)")
+        except (OSError, VPTrainerError) as exc:
+            text = f"LRS: {exc}"
+        sig.done.emit(text)
+
+    t = threading.Thread(target=job, name="lrs-push", daemon=True)
+    t.start()
+    return t
 
 
 def record_on_finish(w, report_json: dict) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -26,11 +27,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trainer.ui.cement_panel import mmss
+from trainer.ui.cement_panel import PHASE_COLOURS, mmss
 from trainer.ui.fluoro_view import FluoroMonitor
 from trainer.ui.workers import Runner
 
 __all__ = ["ReviewWidget", "Moment", "timeline_rows"]
+
+#: timeline text colours: shots like the monitors' labels, injections by cement phase, leaks red
+ROW_COLOURS = {"shot": "#f0d36a", "place": "#ff80ff", "advance": "#d0a0ff", "aim": "#d0a0ff", "mix": "#5aa0ff",
+               "finish": "#ffffff", "decide": "#a0a0a0"}
+LEAK_ROW_COLOUR = "#ff5050"
 
 #: colours of the 3-D state (RGBA)
 TROCAR_RGBA = (1.0, 0.25, 1.0, 1.0)
@@ -75,7 +81,14 @@ def _describe(action: dict, summary: dict) -> str:
         return f"wait {float(action.get('s', 0)):g} s"
     if kind == "inject":
         phase = summary.get("phase", "")
-        return f"inject {float(action.get('ml', 0)):g} mL" + (f" ({phase})" if phase else "")
+        text = f"inject {float(action.get('ml', 0)):g} mL" + (f" ({phase})" if phase else "")
+        if "injected_ml" in summary:
+            text += f", total {float(summary['injected_ml']):.2f} mL"
+        leaks = summary.get("new_leaks") or []
+        if leaks:
+            what = ", ".join(str(lk.get("type", lk) if isinstance(lk, dict) else lk) for lk in leaks)
+            text += f" — LEAK: {what}"
+        return text
     if kind == "finish":
         return "finished"
     return kind
@@ -189,7 +202,8 @@ class ReviewWidget(QWidget):
         w = gl.GLViewWidget()
         w.setObjectName("review3d")
         w.setBackgroundColor("#101418")
-        w.setCameraPosition(distance=190, elevation=18, azimuth=-60)
+        # from above, behind and to the patient's left: the trocar's way in is in view
+        w.setCameraPosition(distance=135, elevation=32, azimuth=55)
         w.setMinimumSize(300, 300)
         w.setToolTip("The vertebra in 3-D: drag to rotate, wheel to zoom")
         self._gl_items = {"anatomy": [], "state": []}
@@ -205,6 +219,8 @@ class ReviewWidget(QWidget):
             md = gl.MeshData(vertexes=s.vertices_mm, faces=s.faces)
             item = gl.GLMeshItem(meshdata=md, smooth=True, color=s.rgba, shader="shaded",
                                  glOptions="translucent" if s.rgba[3] < 1 else "opaque")
+            # drawn after the trocar and the cement, so they show through the translucent bone
+            item.setDepthValue(10)
             self.gl.addItem(item)
             self._gl_items["anatomy"].append(item)
 
@@ -219,7 +235,7 @@ class ReviewWidget(QWidget):
                                      antialias=True, glOptions="opaque")
             self.gl.addItem(line)
             self._gl_items["state"].append(line)
-        for pts, rgba, size in ((state.cement_mm, CEMENT_RGBA, 2.0), (state.leak_mm, LEAK_RGBA, 3.0)):
+        for pts, rgba, size in ((state.cement_mm, CEMENT_RGBA, 1.2), (state.leak_mm, LEAK_RGBA, 1.6)):
             if len(pts):
                 sc = gl.GLScatterPlotItem(pos=np.asarray(pts, np.float32), color=rgba, size=size, pxMode=False,
                                           glOptions="opaque")
@@ -244,6 +260,13 @@ class ReviewWidget(QWidget):
         self.timeline.clear()
         for i, t_s, kind, text in timeline_rows(self.record):
             item = QListWidgetItem(f"{mmss(t_s):>6}   {text}")
+            colour = ROW_COLOURS.get(kind)
+            if "LEAK" in text:
+                colour = LEAK_ROW_COLOUR
+            elif kind == "inject":
+                colour = PHASE_COLOURS.get(text.split("(")[-1].split(")")[0], colour)
+            if colour:
+                item.setForeground(QColor(colour))
             item.setData(Qt.ItemDataRole.UserRole, i)
             item.setData(Qt.ItemDataRole.UserRole + 1, kind)
             self.timeline.addItem(item)
@@ -254,10 +277,10 @@ class ReviewWidget(QWidget):
         self.busy.setText("Building the 3-D view…")
 
         def job(_p, progress):
-            from trainer.ui.procedure_view import build_patient
+            from trainer.service.view import patient_with_progress
             from trainer.ui.review_scene import anatomy_surfaces
 
-            patient = build_patient(record.scenario(), progress)
+            patient = patient_with_progress(record.scenario(), progress)
             return patient, anatomy_surfaces(patient)
 
         self.runner.submit("load", job)

@@ -20,9 +20,9 @@ __all__ = ["Surface", "SceneState", "STRUCTURES", "anatomy_surfaces", "scene_sta
 #: structure -> (labels, RGBA colour) drawn in the review
 STRUCTURES = {
     "bone": ((Label.BODY_CORTEX, Label.CANCELLOUS, Label.CLEFT, Label.POSTERIOR_ELEMENTS,
-              Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT), (0.86, 0.84, 0.76, 0.28)),
-    "pedicles": ((Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT), (0.98, 0.86, 0.16, 0.75)),
-    "canal": ((Label.CANAL,), (0.35, 0.55, 1.0, 0.8)),
+              Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT), (0.86, 0.84, 0.76, 0.2)),
+    "pedicles": ((Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT), (0.98, 0.86, 0.16, 0.5)),
+    "canal": ((Label.CANAL,), (0.35, 0.55, 1.0, 0.30)),
 }
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, fields
 
 from PySide6.QtCore import QSettings
 
+from trainer.core.xray.dose import PULSE_RATE_HZ
+
 __all__ = ["Settings", "DisplayPrefs", "StepPrefs", "settings_from_path"]
 
 ORG = "vptrainer"
@@ -45,7 +47,7 @@ class StepPrefs:
     orbital_step_deg: float = 2.0
     tilt_step_deg: float = 2.0
     inject_ml: float = 0.25
-    fluoro_pulses_per_s: float = 7.5
+    fluoro_pulses_per_s: float = PULSE_RATE_HZ
 
 
 class Settings:

@@ -38,6 +38,11 @@ TISSUE_COLOURS = {
 }
 
 
+#: colour of the tip-zone words by level: green at the target, calm yellow on the way, red only for danger
+ZONE_COLOURS = {"target": "#60d060", "near": "#a8d860", "on the way": "#e0c060", "caution": "#ff8040",
+                "danger": "#ff5050"}
+
+
 def fixed_lines(label: QLabel, lines: int) -> None:
     """Word-wrap ``label`` in a box of ``lines`` text lines, whatever its text: nothing below it
     moves when the text changes (set the label's font before calling)."""
@@ -87,7 +92,7 @@ class TrocarPanel(QGroupBox):
         self.gauge.setToolTip("Trocar gauge: 11 G = 3.0 mm, 13 G = 2.4 mm outer diameter")
 
         self.entry_label = QLabel("Click the AP image over the pedicle to pick the entry.")
-        fixed_lines(self.entry_label, 3)
+        fixed_lines(self.entry_label, 2)
         self.place_button = QPushButton("Place trocar  (P)")
         self.place_button.setToolTip("Put the trocar tip on the skin on the line through the picked entry  [P]")
         self.left_radio.setToolTip("Trocar through the patient's left pedicle (on the left of the AP image)")
@@ -137,10 +142,10 @@ class TrocarPanel(QGroupBox):
         self.tissue_label = QLabel("")
         self.tissue_label.setObjectName("tissueLabel")
         font = self.tissue_label.font()
-        font.setPointSize(13)
+        font.setPointSize(11)
         font.setBold(True)
         self.tissue_label.setFont(font)
-        fixed_lines(self.tissue_label, 2)
+        fixed_lines(self.tissue_label, 2)          # the tip zone's words can take two lines
         fixed_lines(self.depth_label, 1)
         fixed_lines(self.angle_label, 1)
 
@@ -203,8 +208,8 @@ class TrocarPanel(QGroupBox):
             self.entry_label.setText("Click the AP image over the pedicle to pick the entry.")
         else:
             x, y, z = entry_mm
-            self.entry_label.setText(f"Entry picked: x {x:+.1f}, z {z:+.1f} mm on the pedicle "
-                                     f"(depth {y:+.1f}). Place it, or click again.")
+            self.entry_label.setText(f"Entry picked: x {x:+.1f}, z {z:+.1f} mm (depth {y:+.1f}). "
+                                     "Place it (P), or click again.")
 
     def show_trocar(self, trocar) -> None:
         """``trocar``: a TrocarView or None (not placed)."""
@@ -230,8 +235,13 @@ class TrocarPanel(QGroupBox):
         self.entry_label.setText("Trocar in. To re-place it, withdraw it fully (Z) first.")
         self.depth_label.setText(f"{trocar.side} · {trocar.gauge} G · depth {trocar.depth_mm:.1f} mm")
         name = str(trocar.tissue).replace("_", " ")
-        colour = TISSUE_COLOURS.get(name, "#e0e0e0")
-        self.tissue_label.setText(f"tip in: {name}")
+        zone = getattr(trocar, "zone", "")
+        if zone:                          # the core's words for the zone (trainer.core.scoring.tip_zone)
+            colour = ZONE_COLOURS.get(getattr(trocar, "zone_level", ""), "#e0e0e0")
+            self.tissue_label.setText(f"tip: {zone}")
+        else:
+            colour = TISSUE_COLOURS.get(name, "#e0e0e0")
+            self.tissue_label.setText(f"tip in: {name}")
         sheet = f"color: {colour};"
         if self.tissue_label.styleSheet() != sheet:
             self.tissue_label.setStyleSheet(sheet)

@@ -16,28 +16,36 @@ from trainer.report_pdf import write_pdf_safely
 from trainer.ui.preferences import StepsDialog
 from trainer.ui.shortcuts import ShortcutsDialog
 
-__all__ = ["DialogsMixin"]
+__all__ = ["WindowDialogs"]
 
 
-class DialogsMixin:
-    """Mixed into :class:`~trainer.ui.main_window.MainWindow`."""
+class WindowDialogs:
+    """The main window's dialogs, as one component of it (``window.dialogs_ui``).
+
+    It reads the window's public state (``view``, ``controller``, ``scenario``, ``status``,
+    ``settings``) and calls its public methods (``submit``, ``set_steps``); it sets no
+    attribute of the window.  Every dialog it opens is appended to ``window.dialogs``.
+    """
+
+    def __init__(self, window):
+        self.w = window
 
     def request_finish(self) -> None:
-        if self.view is None or self.view.finished:
+        if self.w.view is None or self.w.view.finished:
             return
         box = QMessageBox(QMessageBox.Icon.Question, "Finish the procedure?",
                           "Finish now and score the procedure? No further actions are possible after this.",
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self.w)
         box.setObjectName("finishConfirm")
-        box.accepted.connect(lambda: self.submit({"type": "finish"}))
-        self.dialogs.append(box)
+        box.accepted.connect(lambda: self.w.submit({"type": "finish"}))
+        self.w.dialogs.append(box)
         box.open()
 
-    def _save_pdf(self) -> None:
+    def ask_pdf(self) -> None:
         from PySide6.QtWidgets import QFileDialog
 
-        out, _ = QFileDialog.getSaveFileName(self, "Save the debrief as PDF",
-                                             str(self.controller.path.with_suffix(".pdf")), "PDF (*.pdf)")
+        out, _ = QFileDialog.getSaveFileName(self.w, "Save the debrief as PDF",
+                                             str(self.w.controller.path.with_suffix(".pdf")), "PDF (*.pdf)")
         if out:
             self.save_pdf(Path(out))
 
@@ -46,51 +54,51 @@ class DialogsMixin:
         def written(html: str) -> None:
             try:
                 # the save dialog confirmed a replacement; the session itself is never replaced
-                dest = check_output(out, option="PDF file", force=True, inputs=[self.controller.path],
+                dest = check_output(out, option="PDF file", force=True, inputs=[self.w.controller.path],
                                     suffixes=(".pdf",))
-                write_pdf_safely(html, dest, title=f"vptrainer debrief — {self.scenario.title}", force=True,
+                write_pdf_safely(html, dest, title=f"vptrainer debrief — {self.w.scenario.title}", force=True,
                                  option="PDF file")
-                self.status.note(f"Report saved to {out}")
+                self.w.status.note(f"Report saved to {out}")
             except (OSError, VPTrainerError) as exc:
                 self.show_error("Cannot save the report", str(exc))
 
-        self.controller.debrief_html(written)
+        self.w.controller.debrief_html(written)
 
-    def _on_failed(self, exc, trace: str) -> None:
-        self._end_progress()
+    def on_failed(self, exc, trace: str) -> None:
+        self.w.end_progress()
         if isinstance(exc, VPTrainerError):
             self.show_error("vptrainer", str(exc))
         else:
             self.show_error("Unexpected error", f"{type(exc).__name__}: {exc}", trace)
 
     def show_error(self, title: str, text: str, details: str = "") -> QMessageBox:
-        self.status.note(text.splitlines()[0] if text else title, error=True)
-        box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok, self)
+        self.w.status.note(text.splitlines()[0] if text else title, error=True)
+        box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok, self.w)
         box.setObjectName("errorBox")
         if details:
             box.setDetailedText(details)
-        self.dialogs.append(box)
+        self.w.dialogs.append(box)
         box.open()
         return box
 
     def show_shortcuts(self) -> None:
-        dlg = ShortcutsDialog(self)
-        self.dialogs.append(dlg)
+        dlg = ShortcutsDialog(self.w)
+        self.w.dialogs.append(dlg)
         dlg.show()
 
     def show_user_guide(self):
         """Help > User guide: docs/user-guide.md rendered in a non-modal window."""
         from trainer.ui.help import UserGuideDialog
 
-        dlg = UserGuideDialog(self)
-        self.dialogs.append(dlg)
+        dlg = UserGuideDialog(self.w)
+        self.w.dialogs.append(dlg)
         dlg.show()
         return dlg
 
     def show_steps(self):
         """View > Step sizes…: a non-modal dialog; OK applies and remembers them."""
-        dlg = StepsDialog(self.settings.steps(), self)
-        dlg.stepsChosen.connect(self.set_steps)
-        self.dialogs.append(dlg)
+        dlg = StepsDialog(self.w.settings.steps(), self.w)
+        dlg.stepsChosen.connect(self.w.set_steps)
+        self.w.dialogs.append(dlg)
         dlg.show()
         return dlg

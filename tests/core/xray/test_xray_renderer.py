@@ -8,11 +8,10 @@ import pytest
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.patient import Patient
-from trainer.core.xray import materials
-from trainer.core.xray.beam import Beam
+from trainer.core.xray import spectrum
 from trainer.core.xray.detector import expose
 from trainer.core.xray.geometry import AP, LATERAL, CArmGeometry, Pose, pixel_rays
-from trainer.core.xray.raymarch import reference_line_integrals
+from trainer.core.xray.raymarch import reference_basis_integrals
 from trainer.core.xray.renderer import FluoroRenderer
 
 
@@ -30,8 +29,12 @@ def test_uniform_slab_transmission_matches_beer_lambert():
         frame = r.frame(pose)
         cols, rows = np.meshgrid(np.arange(96.0), np.arange(96.0))
         _, d = pixel_rays(frame, cols, rows)
-        mu = materials.hu_model(Beam(80).effective_kev).mu(0)
-        want = np.exp(-mu * 100.0 / np.abs(d[..., 1]))    # the slab spans y in [-50, 50]
+        path = 100.0 / np.abs(d[..., 1])                   # the slab spans y in [-50, 50]
+        # Beer-Lambert summed by hand over the spectrum's bins, energy-integrating CsI detector
+        phot = spectrum.tube_spectrum(80, 0.1)
+        w = phot * spectrum.KEV * (1 - np.exp(-spectrum.linear_mu_per_mm("csi") * 0.6))
+        mu_w = spectrum.linear_mu_per_mm("water")
+        want = (w * np.exp(-mu_w * path[..., None])).sum(axis=-1) / w.sum()
         got = np.exp(-li.astype(float))
         centre = slice(16, 80)
         rel = np.abs(got[centre, centre] / want[centre, centre] - 1)
@@ -56,11 +59,21 @@ def renderer64(symmetric_patient):
 @pytest.mark.parametrize("pose", [AP, LATERAL, Pose(35, 12)], ids=["ap", "lateral", "oblique"])
 def test_accuracy_against_fine_ray_marching(renderer64, pose):
     r = renderer64
-    ref = reference_line_integrals(r, pose, 80, pixels=64)
-    ours = r.line_integrals(pose, 80)
-    err = np.linalg.norm(ours - ref) / np.linalg.norm(ref)
-    assert err <= 0.01
-    assert ref.max() > 3.0        # a real patient, not an empty picture
+    refs = reference_basis_integrals(r, pose, pixels=64)
+    ours = r.basis_integrals(pose)
+
+    def err(a, b):
+        return np.linalg.norm(a - b) / np.linalg.norm(b)
+
+    # the split into water and bone uses a coarse (2 mm) bone projection: the bone path alone is
+    # only approximate, and so is the water path where bone edges are; their sum is what matters
+    assert err(ours[0], refs[0]) <= 0.02
+    assert err(ours[1], refs[1]) <= 0.25
+    # what the detector sees: the effective line integral of the 80 kVp beam, direct sum over the spectrum
+    want = spectrum.effective_line_integral(80, 0.1, refs[0], refs[1])
+    assert err(r.line_integrals(pose, 80), want) <= 0.01
+    assert refs[0].max() > 150.0        # a real patient: 15 cm of water-equivalent or more
+    assert refs[1].max() > 5.0          # and bone
 
 
 def _mirror_averaged(patient):

@@ -167,7 +167,7 @@ def build_patient(params: AnatomyParams) -> Patient:
         ``landmarks``: target-vertebra landmarks (mm).
     """
     root = np.random.default_rng(params.seed)
-    streams = root.spawn(_N_COLUMN_STREAMS + 3)
+    streams = root.spawn(_N_COLUMN_STREAMS + 4)
     col = build_column(params, streams[:_N_COLUMN_STREAMS])
     tex_rng, feat_rng = streams[_N_COLUMN_STREAMS], streams[_N_COLUMN_STREAMS + 1]
     torso = _torso(col, params)
@@ -177,6 +177,8 @@ def build_patient(params: AnatomyParams) -> Patient:
     cv = Canvas(Grid.from_bounds(lo, hi, params.voxel_mm))
     channels = _paint_scene(cv, col, torso, params)
     hu = _volume(cv, params, tex_rng, True, t.body.posterior_y + 2.0)
+    fat = _VisceralFat(torso, -t.body.b - 6.0, _diaphragm_z(col), streams[_N_COLUMN_STREAMS + 3])
+    fat.apply(cv, hu)
     features.paint_nutrient_channels(cv, hu, channels, max(0.8, 0.6 * params.voxel_mm) * params.segmental_vein_scale)
     foramen = features.paint_basivertebral(cv, hu, t, params.basivertebral_vein_scale)
     feats = features.paint_fracture_features(cv, hu, t, params, feat_rng)
@@ -188,6 +190,7 @@ def build_patient(params: AnatomyParams) -> Patient:
     ccv = Canvas(Grid.from_bounds(clo, chi, CONTEXT_VOXEL_MM))
     _paint_scene(ccv, col, torso, params)
     chu = _volume(ccv, params, tex_rng, False, t.body.posterior_y + 2.0)
+    fat.apply(ccv, chu)
     _paint_bowel_gas(ccv, chu, torso, lo[1] - 10.0, _diaphragm_z(col) + 30.0, streams[_N_COLUMN_STREAMS + 2])
     _soften_soft_tissue(chu, ccv.labels)
     _clear_box(ccv, chu, cv.grid)
@@ -195,6 +198,52 @@ def build_patient(params: AnatomyParams) -> Patient:
 
     lm = compute_landmarks(params, col, torso, fine, foramen)
     return Patient(volume=fine, landmarks=lm, context=[context], params=params, source="synthetic")
+
+
+class _VisceralFat:
+    """Fat mixed into the viscera in front of the spine (mesentery, omentum, mediastinal fat) [NV].
+
+    A smooth seeded fat fraction ``f`` (Gaussian-filtered noise, about 10 mm blobs, mean
+    ``ABDOMEN_FAT`` below the diaphragm and ``THORAX_FAT`` above it) turns soft-tissue HU 40
+    into ``40 - 140 f``.  The field is defined in patient coordinates on a 4 mm grid and
+    interpolated, so the fine and the context volumes agree.  Without it the synthetic
+    abdomen is solid 40 HU tissue, denser on a lateral view than a real abdomen of gut and fat.
+    """
+
+    ABDOMEN_FAT = 0.45
+    THORAX_FAT = 0.2
+    STEP_MM = 4.0
+
+    def __init__(self, torso: Torso, y_front_mm: float, diaphragm_z_mm: float, rng):
+        self.y_front = float(y_front_mm)
+        st = self.STEP_MM
+        nx = 2 * int(np.ceil(torso.half_width_mm / st)) + 1          # symmetric about x = 0
+        ny = int(np.ceil((y_front_mm - torso.anterior_y_mm) / st)) + 1
+        nz = 2 * int(np.ceil((CONTEXT_HALF_Z_MM + 10.0) / st)) + 1
+        self.grid = Grid((nz, ny, nx), (st, st, st), (-(nx - 1) / 2 * st, y_front_mm - (ny - 1) * st,
+                                                      -(nz - 1) / 2 * st))
+        noise = ndi.gaussian_filter(rng.standard_normal(self.grid.shape), 10.0 / st / 2.0)
+        noise = 0.5 * (noise + noise[:, :, ::-1])    # left-right symmetric, like the rest of the jitter-free patient
+        noise /= max(float(noise.std()), 1e-6)
+        z = self.grid.axis_mm("z")[:, None, None]
+        mean = np.where(z < diaphragm_z_mm, self.ABDOMEN_FAT, self.THORAX_FAT)
+        self.frac = np.clip(mean + 0.25 * noise, 0.0, 0.9).astype(np.float32)
+
+    def apply(self, cv: Canvas, hu: np.ndarray):
+        """Lower the HU of ``cv``'s soft-tissue voxels in front of ``y_front`` (in place)."""
+        j1 = int(np.searchsorted(cv.y, self.y_front))
+        if j1 <= 0:
+            return
+        sub = (slice(None), slice(0, j1), slice(None))
+        m = cv.labels[sub] == Label.SOFT_TISSUE
+        k, j, i = np.nonzero(m)
+        if k.size == 0:
+            return
+        pts = cv.grid.index_to_mm(np.stack([k, j, i], axis=1))
+        kji = self.grid.mm_to_index(pts)
+        f = ndi.map_coordinates(self.frac, kji.T, order=1, mode="nearest")
+        h = hu[sub]
+        h[k, j, i] = np.rint(h[k, j, i] - 140.0 * f).astype(np.int16)
 
 
 #: HU of bowel gas (a little partial volume with the bowel wall)

@@ -52,10 +52,16 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
+from trainer.core.anatomy.ct_voxels import SAGITTAL as _SAGITTAL
+from trainer.core.anatomy.ct_voxels import axes
+from trainer.core.anatomy.ct_voxels import disc as _disc
+from trainer.core.anatomy.ct_voxels import run_bounds as _run_bounds
+from trainer.core.anatomy.ct_voxels import run_length as _run
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.anatomy.labels import Label
 
-__all__ = ["CORTEX_HU", "derive_labels", "recentre"]
+__all__ = ["CORTEX_HU", "cortex_threshold", "derive_labels", "ray_fraction", "recentre"]
 
 CORTEX_HU = 400.0          #: cortex threshold (cortex 1000-1500 HU, blurred in clinical CT; FACTS.md 1.5)
 CLOSING_MM = 1.5           #: cortex thickened by this much before filling: gaps up to 3 mm are bridged
@@ -64,24 +70,11 @@ PEDICLE_FLARE = (1.1, 1.0)  #: tube semi-axes at the isthmus / measured half wid
 FLARE_PER_8MM = (0.45, 0.08)  #: relative widening (width, height) per (distance from the isthmus / 8 mm)^2
 SEAL_FRACTION = 0.7          #: the posterior wall is sealed over this fraction of the half-heights
 CONTEXT_VOXEL_MM = 2.0
-
-
-def _disc(r_vox: float) -> np.ndarray:
-    n = int(np.ceil(r_vox))
-    yy, xx = np.mgrid[-n:n + 1, -n:n + 1]
-    return (xx * xx + yy * yy <= r_vox * r_vox + 1e-9)[None]
-
-
-#: 4-connectivity inside an axial slice, nothing across slices (for per-slice fills and labels)
-_PLANE = np.zeros((3, 3, 3), bool)
-_PLANE[1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
-#: the same in sagittal planes (y, z connected, nothing across x)
-_SAGITTAL = np.zeros((3, 3, 3), bool)
-_SAGITTAL[:, :, 1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
+ENDPLATE_MARGIN_MM = 2.5     #: real (osteoporotic) CTs: the body keeps within this of the endplate landmarks
 
 
 def _axes(grid: Grid):
-    return grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
+    return axes(grid)
 
 
 def recentre(volume: Volume, centre_mm) -> Volume:
@@ -112,29 +105,6 @@ def _resample(volume: Volume, lo, hi, voxel_mm: float) -> Volume:
             coords = np.stack([np.full_like(jj, kk), jj, ii])
             hu[k] = np.rint(ndi.map_coordinates(volume.hu, coords, order=1, mode="constant", cval=-1000))
     return Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=grid, meta=dict(volume.meta))
-
-
-def _run_bounds(mask_1d: np.ndarray, i: int, reach: int = 4):
-    """(first, last) index of the run of True through ``i``, or through the nearest True
-    within ``reach`` voxels; None if there is none."""
-    if not mask_1d[i]:
-        near = [j for j in range(max(0, i - reach), min(mask_1d.size, i + reach + 1)) if mask_1d[j]]
-        if not near:
-            return None
-        i = min(near, key=lambda j: abs(j - i))
-    lo = i
-    while lo > 0 and mask_1d[lo - 1]:
-        lo -= 1
-    hi = i
-    while hi + 1 < mask_1d.size and mask_1d[hi + 1]:
-        hi += 1
-    return lo, hi
-
-
-def _run(mask_1d: np.ndarray, i: int) -> int:
-    """Length (voxels) of the run of True through (or next to) index ``i``; 0 if none."""
-    b = _run_bounds(mask_1d, i)
-    return 0 if b is None else b[1] - b[0] + 1
 
 
 def _wall_y(hu, grid: Grid, z_list, x_list, direction: float, cortex_hu: float = CORTEX_HU) -> float:
@@ -235,6 +205,11 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
     margin_z = 0.5 * (sup - inf) + 2.0
     keep = ((np.abs(X) <= half_w + 1.5) & ((z >= inf - margin_z) & (z <= sup + margin_z))[:, None, None])
     body = _body(bone & front & keep, cortex, x, y, z)
+    if cortex_hu < CORTEX_HU:
+        # osteoporotic cortex: thin endplates at the patient's threshold do not stop the span search
+        # (measured on real CTs: the body ran 10-30 mm into the disc), so the body keeps within
+        # ENDPLATE_MARGIN_MM of the endplate landmarks
+        body &= ((z >= inf - ENDPLATE_MARGIN_MM) & (z <= sup + ENDPLATE_MARGIN_MM))[:, None, None]
     measured["body_half_width_mm"] = float(half_w)
     labels = np.zeros(hu.shape, np.uint8)
     n = max(1, int(round(1.0 / sp)))
@@ -278,8 +253,9 @@ def _body(cand, cortex, x, y, z) -> np.ndarray:
     k0, j0, i0 = int(np.argmin(np.abs(z))), int(np.argmin(np.abs(y))), int(np.argmin(np.abs(x)))
     cl, _ = ndi.label(cand[k0])
     pick = cl[j0, i0]
-    if pick == 0:
-        vals = cl[max(0, j0 - 8):j0 + 9, max(0, i0 - 8):i0 + 9]
+    if pick == 0:                                  # centre in a gap: the commonest piece within 4 mm
+        n = max(1, int(round(4.0 / sp)))
+        vals = cl[max(0, j0 - n):j0 + n + 1, max(0, i0 - n):i0 + n + 1]
         vals = vals[vals > 0]
         if not vals.size:
             return np.zeros(cand.shape, bool)
@@ -303,8 +279,9 @@ def _pedicle(behind, base, g: Grid, c, pw: float, side: str):
     slab = behind & ((np.sign(x)[None, None, :] == s) & (y[None, :, None] <= y_post))
     lab, _ = ndi.label(slab)
     pid = lab[k, j, i]
-    if pid == 0:   # centre fell in a gap: nearest slab voxel within 3 mm
-        near = lab[max(0, k - 6):k + 7, max(0, j - 6):j + 7, max(0, i - 6):i + 7]
+    if pid == 0:   # centre fell in a gap: the commonest slab piece within 3 mm (per axis)
+        n = max(1, int(round(3.0 / sp)))
+        near = lab[max(0, k - n):k + n + 1, max(0, j - n):j + n + 1, max(0, i - n):i + n + 1]
         vals = near[near > 0]
         pid = int(np.bincount(vals).argmax()) if vals.size else 0
     piece = lab == pid if pid else np.zeros_like(slab)
@@ -381,7 +358,8 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     labels[soft & (hu >= -30)] = Label.MUSCLE
     outline = ndi.binary_fill_holes(hu > -400, structure=_PLANE)
     skin_voxels = max(1, int(round(2.0 / g.spacing_mm[0])))
-    skin = outline & ~ndi.binary_erosion(outline, structure=_PLANE, iterations=skin_voxels)
+    skin = outline & ~ndi.binary_erosion(outline, structure=_PLANE, iterations=skin_voxels,
+                                          border_value=1)          # the crop edge is not skin
     labels[skin & soft] = Label.SKIN
     cx_half = 0.5 * abs(pl[0] - pr[0]) - 0.25 * (measured["pedicles"]["left"]["width_mm"]
                                                   + measured["pedicles"]["right"]["width_mm"])

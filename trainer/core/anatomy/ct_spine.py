@@ -111,39 +111,65 @@ class Column:
 
 
 def _pooled(volume: Volume):
-    """(HU float32 pooled to about 2 mm in plane, its grid)."""
+    """(HU float32 pooled to about 2 mm in plane and along z, its grid): block means, chunked."""
     g = volume.grid
     f = max(1, int(round(_POOL_MM / g.spacing_mm[0])))
+    fz = max(1, int(round(_POOL_MM / g.spacing_mm[2])))
     hu = volume.hu
     nz, ny, nx = hu.shape
-    ny2, nx2 = ny // f, nx // f
-    out = np.empty((nz, ny2, nx2), np.float32)
-    for k in range(nz):
-        out[k] = hu[k, :ny2 * f, :nx2 * f].reshape(ny2, f, nx2, f).mean(axis=(1, 3), dtype=np.float32)
-    sp = (g.spacing_mm[0] * f, g.spacing_mm[1] * f, g.spacing_mm[2])
+    nz2, ny2, nx2 = nz // fz, ny // f, nx // f
+    out = np.empty((nz2, ny2, nx2), np.float32)
+    step = 16
+    for k0 in range(0, nz2, step):
+        k1 = min(nz2, k0 + step)
+        acc = np.zeros((k1 - k0, ny2, nx2), np.int32)
+        for dz in range(fz):
+            for a in range(f):
+                for b in range(f):
+                    acc += hu[k0 * fz + dz:k1 * fz:fz, a:ny2 * f:f, b:nx2 * f:f]
+        out[k0:k1] = acc * np.float32(1.0 / (f * f * fz))
+    sp = (g.spacing_mm[0] * f, g.spacing_mm[1] * f, g.spacing_mm[2] * fz)
     origin = (g.origin_mm[0] + 0.5 * (f - 1) * g.spacing_mm[0], g.origin_mm[1] + 0.5 * (f - 1) * g.spacing_mm[1],
-              g.origin_mm[2])
+              g.origin_mm[2] + 0.5 * (fz - 1) * g.spacing_mm[2])
     return out, Grid(out.shape, sp, origin)
+
+
+def _plane_disc(r_mm: float, sp: float) -> np.ndarray:
+    r = max(1, int(round(r_mm / sp)))
+    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
+    return (xx * xx + yy * yy <= r * r)[None]
+
+
+_PLANE4 = np.zeros((3, 3, 3), bool)
+_PLANE4[1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
 
 
 def body_outline(hu: np.ndarray, grid: Grid) -> np.ndarray:
     """Per slice: the patient's body (largest region above -400 HU after a 3 mm opening), holes filled.
 
     The table and mattress (thin, or separated from the body by the opening) and anything
-    outside the body contour are left out.
+    outside the body contour are left out.  Slice by slice, done as one 3-D call with
+    in-plane structuring elements.
     """
-    r = max(1, int(round(3.0 / grid.spacing_mm[0])))
-    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
-    st = xx * xx + yy * yy <= r * r
-    out = np.zeros(hu.shape, bool)
-    for k in range(hu.shape[0]):
-        m = ndi.binary_opening(hu[k] > -400, structure=st)
-        lab, n = ndi.label(m)
-        if n == 0:
-            continue
-        big = int(np.argmax(np.bincount(lab.ravel())[1:]) + 1)
-        out[k] = ndi.binary_fill_holes(lab == big)
-    return out
+    m = ndi.binary_opening(hu > -400, structure=_plane_disc(3.0, grid.spacing_mm[0]))
+    lab, n = ndi.label(m, structure=_PLANE4)
+    if n == 0:
+        return np.zeros(hu.shape, bool)
+    idx = np.arange(1, n + 1)
+    kk = np.nonzero(lab)[0]
+    ll = lab[lab > 0]
+    area = np.bincount(ll, minlength=n + 1)[1:]
+    kz = np.zeros(n + 1, int)
+    kz[ll] = kk                                   # in-plane labels: one slice each
+    kz = kz[1:]
+    best = np.zeros(hu.shape[0], int)
+    best_area = np.zeros(hu.shape[0])
+    for lbl, k, a in zip(idx, kz, area):
+        if a > best_area[k]:
+            best[k], best_area[k] = lbl, a
+    keep = np.zeros(n + 1, bool)
+    keep[best[best > 0]] = True
+    return ndi.binary_fill_holes(keep[lab], structure=_PLANE4)
 
 
 def patient_thresholds(hu: np.ndarray, body: np.ndarray) -> Thresholds:
@@ -182,33 +208,49 @@ def find_canal(hu: np.ndarray, grid: Grid, body: np.ndarray, thr: Thresholds, ca
     r = max(1, int(round(1.5 / sp)))
     yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
     st = xx * xx + yy * yy <= r * r
-    cands = []
     amin = np.pi * (0.5 * _CANAL_DIAM_MM[0]) ** 2 / (sp * sp)
     amax = np.pi * (0.5 * _CANAL_DIAM_MM[1]) ** 2 / (sp * sp)
-    for k in range(hu.shape[0]):
-        if cancel is not None and cancel():
-            raise Cancelled()
-        b = body[k]
-        if not b.any():
-            cands.append([])
+    if cancel is not None and cancel():
+        raise Cancelled()
+    closed = ndi.binary_closing(slab, structure=st[None])
+    holes = ndi.binary_fill_holes(closed, structure=_PLANE4) & ~closed
+    lab, n = ndi.label(holes, structure=_PLANE4)
+    cands: list[list] = [[] for _ in range(hu.shape[0])]
+    if n == 0:
+        return _track(cands, grid)
+    if cancel is not None and cancel():
+        raise Cancelled()
+    kk, jj, ii = np.nonzero(lab)
+    ll = lab[kk, jj, ii]
+    cnt = np.bincount(ll, minlength=n + 1).astype(float)
+    ok = (cnt >= amin) & (cnt <= amax)
+    ok[0] = False
+    big = np.flatnonzero(ok)
+    if not big.size:
+        return _track(cands, grid)
+    den = np.maximum(cnt, 1.0)
+    mean = (np.bincount(ll, weights=hu[kk, jj, ii], minlength=n + 1) / den)[big]
+    cy = (np.bincount(ll, weights=y[jj], minlength=n + 1) / den)[big]
+    cx = (np.bincount(ll, weights=x[ii], minlength=n + 1) / den)[big]
+    kz_all = np.zeros(n + 1, int)
+    kz_all[ll] = kk
+    kz = kz_all[big]
+    ar = cnt[big]
+    # body extent per slice: midline x, front and back y
+    has = body.any(axis=(1, 2))
+    rows = body.any(axis=2)
+    y_front = np.where(has, y[np.argmax(rows, axis=1)], np.nan)
+    y_back = np.where(has, y[rows.shape[1] - 1 - np.argmax(rows[:, ::-1], axis=1)], np.nan)
+    cols = body.any(axis=1)
+    x_mid = np.where(has, 0.5 * (x[np.argmax(cols, axis=1)] + x[cols.shape[1] - 1 - np.argmax(cols[:, ::-1], axis=1)]),
+                     np.nan)
+    for i in range(big.size):
+        k = kz[i]
+        if not has[k]:
             continue
-        jb, ib = np.nonzero(b)
-        x_mid = float(np.median(x[ib]))
-        y_front, y_back = float(y[jb.min()]), float(y[jb.max()])
-        closed = ndi.binary_closing(slab[k], structure=st)
-        holes = ndi.binary_fill_holes(closed) & ~closed
-        lab, n = ndi.label(holes)
-        if n == 0:
-            cands.append([])
-            continue
-        idx = np.arange(1, n + 1)
-        area = ndi.sum(np.ones_like(lab), lab, idx)
-        mean = ndi.mean(hu[k], lab, idx)
-        cy = ndi.mean(np.broadcast_to(y[:, None], lab.shape), lab, idx)
-        cx = ndi.mean(np.broadcast_to(x[None, :], lab.shape), lab, idx)
-        ok = ((area >= amin) & (area <= amax) & (mean >= _CANAL_HU[0]) & (mean <= _CANAL_HU[1])
-              & (np.abs(cx - x_mid) <= 45.0) & (cy >= y_front + 0.45 * (y_back - y_front)))
-        cands.append([(float(cx[i]), float(cy[i]), float(area[i])) for i in np.flatnonzero(ok)])
+        if (_CANAL_HU[0] <= mean[i] <= _CANAL_HU[1] and abs(cx[i] - x_mid[k]) <= 45.0
+                and cy[i] >= y_front[k] + 0.45 * (y_back[k] - y_front[k])):
+            cands[k].append((float(cx[i]), float(cy[i]), float(ar[i])))
     return _track(cands, grid)
 
 
@@ -280,7 +322,8 @@ def find_bodies(hu, grid: Grid, body, thr: Thresholds, canal_xy):
     st = xx * xx + yy * yy <= r * r
     n_gap = int(round(16.0 / sp))
     n_max = int(round(50.0 / sp))
-    for k in range(hu.shape[0]):
+    every = max(1, int(round(6.0 / grid.spacing_mm[2])))     # the offset is a median: every 6 mm is enough
+    for k in range(0, hu.shape[0], every):
         cx, cy = canal_xy[k]
         if np.isnan(cx):
             continue
@@ -343,8 +386,10 @@ def split_vertebrae(hu, grid: Grid, body_xy, thr: Thresholds):
     for k in range(len(z)):
         i = int(np.argmin(np.abs(x - body_xy[k, 0])))
         j = int(np.argmin(np.abs(y - body_xy[k, 1])))
-        pad = np.pad(hu[k], n_out, mode="edge")
-        patch = pad[j:j + 2 * n_out + 1, i:i + 2 * n_out + 1]
+        j0, i0 = j - n_out, i - n_out
+        jj = np.clip(np.arange(j0, j0 + 2 * n_out + 1), 0, len(y) - 1)
+        ii = np.clip(np.arange(i0, i0 + 2 * n_out + 1), 0, len(x) - 1)
+        patch = hu[k][np.ix_(jj, ii)]
         score[k] = float(np.percentile(patch[outer], 90) - patch[inner].mean())
     dz = grid.spacing_mm[2]
     sm = ndi.gaussian_filter1d(score, sigma=max(0.5, 2.0 / dz), mode="nearest")

@@ -25,7 +25,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
-from trainer.core.anatomy.dicom_sanity import check_series_files, check_series_headers
+from trainer.core.anatomy.ct_series_checks import refuse_gantry_tilt, refuse_localizer, refuse_mixed_patients
+from trainer.core.anatomy.dicom_sanity import check_series_files, check_series_headers, decode_all, frame_count
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.errors import DicomError
 
@@ -166,6 +167,7 @@ def _axis_of(vec, what: str, path: Path) -> tuple[int, int]:
 def _read_one(path: Path):
     try:
         ds = pydicom.dcmread(path)
+        decode_all(ds)                  # pydicom converts values lazily: damage surfaces here, not later
     except (InvalidDicomError, EOFError, ValueError, OSError) as exc:
         raise DicomError(f"{path}: not a readable DICOM file ({exc.__class__.__name__}: {exc})") from None
     except Exception as exc:  # noqa: BLE001 (a damaged file makes pydicom raise many other types)
@@ -175,9 +177,10 @@ def _read_one(path: Path):
     if mod != "CT" or sop not in (CT_IMAGE_STORAGE, ENHANCED_CT_STORAGE):
         raise DicomError(f"{path}: not a CT image (Modality = {mod!r}, SOPClassUID = {sop!r}); "
                          "expected Modality 'CT' and CT Image Storage")
-    if int(ds.get("NumberOfFrames", 1) or 1) > 1:
+    if frame_count(ds, path) > 1:
         raise DicomError(f"{path}: multi-frame image ({ds.NumberOfFrames} frames); only single-frame CT slices "
                          "are supported (export the series as one file per slice)")
+    refuse_localizer(path, ds)
     for key in ("ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "Rows", "Columns", "PixelData"):
         if key not in ds:
             raise DicomError(f"{path}: missing required attribute {key}")
@@ -209,7 +212,11 @@ def _fill_slice(out: np.ndarray, path: Path, ds, rows: int, cols: int) -> None:
         try:
             px = ds.pixel_array
         except Exception as exc:  # pydicom raises several types for undecodable pixel data
-            raise DicomError(f"{path}: pixel data cannot be decoded ({exc})") from None
+            syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+            name = getattr(syntax, "name", str(syntax))
+            why = " ".join(str(exc).split())[:160]          # one line, whatever the decoder printed
+            raise DicomError(f"{path}: pixel data in {name} cannot be decoded here ({why}); "
+                             "export the series uncompressed") from None
     if slope == 1.0 and icpt == int(icpt):
         shift = int(icpt)
         if px.dtype == np.uint16 and -32768 <= shift <= 0 and int(px.max()) <= 32767 - shift:
@@ -265,6 +272,7 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     if len(series) > 1:
         desc = "; ".join(f"{uid} (e.g. {p.name})" for uid, p in series.items())
         raise DicomError(f"{root}: mixed series ({len(series)} SeriesInstanceUIDs: {desc}); put one series per folder")
+    refuse_mixed_patients(sets)
     p0, ds0 = sets[0]
     iop0 = np.asarray([float(v) for v in ds0.ImageOrientationPatient])
     rows, cols = int(ds0.Rows), int(ds0.Columns)
@@ -289,6 +297,7 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     order = np.argsort(d, kind="stable")
     d_sorted = d[order]
     names = [sets[i][0].name for i in order]
+    refuse_gantry_tilt(sets, order, normal)
     if total > 1:
         steps = np.diff(d_sorted)
         dup = np.flatnonzero(steps < 1e-3)

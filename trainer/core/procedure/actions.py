@@ -15,6 +15,7 @@ from trainer.core.errors import ActionRefused
 from trainer.core.numbers import number_ok, shown
 from trainer.core.procedure.trocar import DEFAULT_GAUGE, DEFAULT_LENGTH_MM, GAUGES_MM, LENGTH_RANGE_MM
 from trainer.core.scenario.checklist import CHECKLIST_ITEMS
+from trainer.core.xray.dose import PULSE_RATE_HZ  # the one home of the pulse rate (re-exported)
 
 __all__ = ["ACTION_FIELDS", "PULSE_RATE_HZ", "validate", "Durations", "DURATIONS"]
 
@@ -22,8 +23,9 @@ __all__ = ["ACTION_FIELDS", "PULSE_RATE_HZ", "validate", "Durations", "DURATIONS
 ACTION_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "decide": (("item", "answer"), ()),
     "carm": ((), ("preset", "orbital_deg", "tilt_deg", "table_offset_mm")),
-    "shot": ((), ("pulses", "fluoro_s", "continuous")),
+    "shot": ((), ("pulses", "fluoro_s", "continuous", "field_mm", "iris_mm")),
     "place": (("side", "entry_mm", "target_mm"), ("gauge", "length_mm")),
+    "select": (("side",), ()),
     "aim": (("direction",), ()),
     "advance": (("mm",), ()),
     "mix": ((), ()),
@@ -31,8 +33,6 @@ ACTION_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "inject": (("ml",), ()),
     "finish": ((), ()),
 }
-#: Pulsed fluoroscopy rate for continuous runs (FACTS.md 2: 7.5 pulses/s, Ortiz 2006).
-PULSE_RATE_HZ = 7.5
 
 MAX_PULSES = 75           # a 10 s run at 7.5 pulses/s per shot action (the detector's limit)
 MAX_FLUORO_S = 10.0
@@ -54,6 +54,7 @@ class Durations:
     biplane_switch_s = 1.0     #: switch the active plane of a biplane system
     shot_base_s = 1.0          #: footswitch and image display
     place_s = 30.0             #: skin mark, local anaesthetic, puncture
+    select_s = 2.0             #: let go of one trocar and take hold of the other (bipedicular)
     aim_s = 3.0
     advance_base_s = 1.0
     soft_mm_per_s = 5.0        #: through skin, fat and muscle
@@ -174,6 +175,16 @@ def validate(action: Any) -> dict:
                 raise ActionRefused(f"shot.continuous = {action['continuous']!r:.40} is not allowed; "
                                     "expected true or false")
             a["continuous"] = action["continuous"]
+        if "field_mm" in action:          # collimator shutters: (width, height) at the detector
+            v = action["field_mm"]
+            if (not isinstance(v, (list, tuple)) or len(v) != 2 or any(
+                    isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x)
+                    or not (10 <= x <= 300) for x in v)):
+                raise ActionRefused(f"shot.field_mm = {v!r:.40} is not allowed; expected [width, height] "
+                                    "from 10 to 300 mm at the detector")
+            a["field_mm"] = [float(x) for x in v]
+        if "iris_mm" in action:           # iris: diameter at the detector
+            a["iris_mm"] = _num(action, "iris_mm", 10, 425)
     elif t == "place":
         if action["side"] not in ("left", "right"):
             raise ActionRefused(f"place.side = {action['side']!r:.40} is not allowed; expected 'left' or 'right'")
@@ -190,6 +201,10 @@ def validate(action: Any) -> dict:
             a["length_mm"] = _num(action, "length_mm", *LENGTH_RANGE_MM)
         else:
             a["length_mm"] = DEFAULT_LENGTH_MM
+    elif t == "select":
+        if not isinstance(action["side"], str) or action["side"] not in ("left", "right"):
+            raise ActionRefused(f"select.side = {shown(action['side'])} is not allowed; expected 'left' or 'right'")
+        a["side"] = action["side"]
     elif t == "aim":
         d = _vec3(action, "direction", 1e6)
         n = math.sqrt(sum(x * x for x in d))

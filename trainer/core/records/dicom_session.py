@@ -83,8 +83,11 @@ def _start_time(header: dict) -> datetime:
     return t.astimezone(timezone.utc).replace(tzinfo=None) if t.tzinfo else t
 
 
-def export_session(session_path, out_dir) -> tuple[list[ExportedShot], Path]:
+def export_session(session_path, out_dir, ct_root=None) -> tuple[list[ExportedShot], Path]:
     """Replay ``session_path`` and write its shots and dose report into ``out_dir`` (must exist).
+
+    A patient-CT scenario's folder is looked up inside ``ct_root`` (default: the session
+    file's folder), as ``vptrainer assess`` does.
 
     Returns
     -------
@@ -98,11 +101,16 @@ def export_session(session_path, out_dir) -> tuple[list[ExportedShot], Path]:
     out = Path(out_dir)
     sha = file_sha256(session_path)
     record = read_session(session_path)
+    scenario = record.scenario(ct_root=ct_root)
+    patient = None
+    if getattr(scenario, "ct", None) is None:
+        from trainer.core.anatomy.cache import cached_patient
+
+        patient = cached_patient(scenario.anatomy)
     results: list = []
-    proc = replay(record, render=True, results=results)
+    proc = replay(record, render=True, patient=patient, results=results, scenario=scenario)
     uids = session_uids(sha)
     start = _start_time(record.header)
-    scenario = proc.scenario
     trainee = str(record.header.get("trainee") or "")
     geometry = proc.imager.geometry
     shots: list[ExportedShot] = []

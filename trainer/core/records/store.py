@@ -345,7 +345,8 @@ class TraineeStore:
         ``scenario`` matches the id exactly or, ending in ``*``, as a prefix (a scenario family);
         ``since``/``until`` compare ISO dates (``until`` includes that whole day).
         """
-        where, args = "", []
+        where = ""
+        args: list[object] = []
         if attempt_id is not None:
             where += " AND a.id = ?"
             args.append(int(attempt_id))

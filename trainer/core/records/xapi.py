@@ -53,12 +53,17 @@ def actor_for(trainee: str, home_page: str = DEFAULT_HOME_PAGE) -> dict:
 
 def tip_zone(depth_fraction) -> str:
     """Where the tip ended on the lateral view: 'posterior third', 'middle third', 'anterior third',
+    'anterior third (target zone)' (:data:`trainer.core.scoring.tip_zone.TARGET_DEPTH`),
     'beyond the anterior wall' or 'none' (depth fraction 0 = posterior wall, 1 = anterior wall)."""
+    from trainer.core.scoring.tip_zone import TARGET_DEPTH
+
     if depth_fraction is None:
         return "none"
     d = float(depth_fraction)
     if d > 1.0:
         return "beyond the anterior wall"
+    if TARGET_DEPTH[0] <= d <= TARGET_DEPTH[1]:
+        return "anterior third (target zone)"
     if d >= 2.0 / 3.0:
         return "anterior third"
     if d >= 1.0 / 3.0:
@@ -122,7 +127,8 @@ def statements_for(attempt, cusum_state: dict | None = None, home_page: str = DE
            EXT["cement-ml"]: float(report.get("cement_injected_ml") or 0.0),
            EXT["leak-types"]: sorted({str(lk.get("type")) for lk in leaks}),
            EXT["leak-ml"]: round(sum(float(lk.get("volume_ml") or 0.0) for lk in leaks), 4),
-           EXT["dose"]: {k: rad.get(k) for k in ("shots", "pulses", "fluoro_s", "dap_gycm2", "entrance_kerma_mgy")},
+           EXT["dose"]: {k: rad.get(k) for k in ("exposures", "shots", "pulses", "fluoro_s", "dap_gycm2",
+                                                 "entrance_kerma_mgy") if k in rad},
            EXT["cusum"]: cusum_state or {},
            EXT["critical-errors"]: list(report.get("critical_errors") or []),
            EXT["metrics"]: [{"id": m["id"], "value": m.get("value"), "unit": m.get("unit", ""),

@@ -13,6 +13,7 @@ import numpy as np
 
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.landmarks import Landmarks
+from trainer.core.procedure.cement.domain import body_volume_ml
 from trainer.core.scenario.rules import expected_decisions
 from trainer.core.scenario.targets import Targets, load_targets
 from trainer.core.scoring.metric import ScoringContext
@@ -61,12 +62,6 @@ def endplate_inclinations_deg(patient) -> tuple[float, float]:
     return float(inf), float(sup)
 
 
-def body_volume_ml(patient) -> float:
-    """Volume of the target vertebral body (cortex, cancellous bone, cleft), mL."""
-    n = int(np.isin(patient.volume.labels, _BODY).sum())
-    return n * patient.volume.grid.voxel_volume_mm3 / 1000.0
-
-
 def _landmark_body_volume_ml(lm: Landmarks) -> float:
     mean_h = (lm.anterior_height_mm + lm.middle_height_mm + lm.posterior_height_mm) / 3.0
     return math.pi / 4.0 * lm.body_width_mm * lm.body_depth_mm * mean_h / 1000.0
@@ -84,7 +79,7 @@ def expected_from_scenario(scenario) -> tuple[dict, dict]:
 def build_context(scenario=None, landmarks: Landmarks | None = None, patient=None, *,
                   targets: Targets | None = None, expected: dict | None = None, reasons: dict | None = None,
                   cement_points_mm=None, final_leaks=None, neural_cement_ml=None,
-                  canal_wall_temperature_c=None) -> ScoringContext:
+                  canal_wall_temperature_c=None, body_ml: float | None = None) -> ScoringContext:
     """Everything the metrics need besides the events.
 
     Parameters
@@ -106,6 +101,10 @@ def build_context(scenario=None, landmarks: Landmarks | None = None, patient=Non
         Cement inside the canal / foramen outlines at the end (mL).
     canal_wall_temperature_c : float, optional
         Peak canal-wall temperature, deg C.
+    body_ml : float, optional
+        The body volume (mL) when already measured (the cement model's
+        ``domain.body_volume_ml``); default :func:`~trainer.core.procedure.cement.domain.body_volume_ml`
+        of ``patient``.
     """
     lm = landmarks if landmarks is not None else patient.landmarks
     if targets is None:
@@ -124,7 +123,7 @@ def build_context(scenario=None, landmarks: Landmarks | None = None, patient=Non
         geometry = scenario.carm.geometry
     if patient is not None:
         incl = endplate_inclinations_deg(patient)
-        vol_ml = body_volume_ml(patient)
+        vol_ml = body_volume_ml(patient) if body_ml is None else float(body_ml)
     else:
         incl = landmark_inclinations_deg(lm)
         vol_ml = _landmark_body_volume_ml(lm)

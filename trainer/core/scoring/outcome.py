@@ -54,7 +54,12 @@ class Scorer:
 
     def __init__(self, context: ScoringContext, metrics=None):
         self.context = context
-        self.metrics: list[Metric] = [cls() for cls in (metrics or BUILTIN_METRICS)]
+        # the bipedicular-only metrics (target table: approach = "bipedicular") are left out of a
+        # unipedicular report, so its rows and score are exactly those from before they existed
+        specs = context.targets.specs
+        self.metrics: list[Metric] = [
+            cls() for cls in (metrics or BUILTIN_METRICS)
+            if context.bipedicular or cls.id not in specs or specs[cls.id].params.get("approach") != "bipedicular"]
         self.reset()
 
     def reset(self) -> None:
@@ -104,7 +109,8 @@ class Scorer:
         critical = [f"{rule.text}: {r.detail} (source: {rule.source})" for rule, r in broken]
         critical += [f"{r.name}: {r.detail} (source: {r.source})" for r in results
                      if r.critical_failed and r.id not in RULE_BY_METRIC]
-        passed = not critical and score >= ctx.targets.pass_score - 1e-9
+        # an unfinished procedure is never passed (the score is progress only)
+        passed = not critical and score >= ctx.targets.pass_score - 1e-9 and self.state.finished
         radiation = self._metric("exposures", Exposures).totals()
         tipm = self._metric("tip_depth", TipDepth)
         tip: dict[str, object] = {"depth_fraction": None, "tip_mm": None, "midline_offset_mm": None,
@@ -126,7 +132,7 @@ class Scorer:
             cement_injected_ml=self.state.injected_ml, leaks=leaks, radiation=radiation, tip=tip,
             global_rating=global_rating(results), total_time_s=self.state.t_s, pass_score=ctx.targets.pass_score,
             scenario_id=ctx.scenario_id, scenario_sha256=ctx.scenario_sha256,
-            timeline=merge_timeline(self._timeline), events=list(self.events))
+            timeline=merge_timeline(self._timeline), events=list(self.events), finished=self.state.finished)
 
 
 def score_events(events, context: ScoringContext) -> ScoreReport:
@@ -163,7 +169,8 @@ def context_for_procedure(procedure) -> ScoringContext:
     return build_context(procedure.scenario, patient=procedure.patient,
                          cement_points_mm=_cement_points_mm(procedure), final_leaks=_final_leaks(procedure),
                          neural_cement_ml=neural_cement_ml(cem, procedure.patient),
-                         canal_wall_temperature_c=canal_wall_temperature_c(cem))
+                         canal_wall_temperature_c=canal_wall_temperature_c(cem),
+                         body_ml=None if cem is None else cem.domain.body_volume_ml)
 
 
 def score(procedure) -> ScoreReport:

@@ -17,12 +17,12 @@ OSATS_DOMAINS = {
     "respect for tissue": ("medial_wall_rule", "canal_foramen_breach", "breach_grade", "anterior_cortex",
                            "leak_canal_foramen", "leak_other"),
     "instrument handling": ("entry_point", "redirections", "instrument_movements", "progress_per_shot",
-                            "tip_depth", "tip_endplates", "tip_midline"),
+                            "tip_depth", "tip_endplates", "tip_midline", "tip_hemibody"),
     "flow of procedure": ("total_time", "exposures", "fluoro_time", "pulses", "air_kerma", "dap"),
     "knowledge of procedure": ("candidacy", "checklist_gates", "ap_orbital_error", "ap_tilt_error",
                                "lateral_orbital_error", "cement_phase", "stop_rule", "ap_checks",
                                "lateral_checks", "cement_volume", "fill_fraction", "cement_spread",
-                               "canal_wall_temperature"),
+                               "canal_wall_temperature", "cement_share"),
 }
 
 
@@ -130,7 +130,9 @@ class ScoreReport:
     Attributes
     ----------
     passed : bool
-        No critical error and ``score >= pass_score``.
+        Finished, no broken rule (no critical error) and ``score >= pass_score``.
+    finished : bool
+        The procedure reached ``finish``; an unfinished one is never passed.
     score : float
         0-100, the weighted mean of metric credits over the applicable metrics.
     critical_errors : list of str
@@ -173,6 +175,7 @@ class ScoreReport:
     timeline: list = field(default_factory=list)
     events: list = field(default_factory=list, repr=False)
     failed_rules: list = field(default_factory=list)
+    finished: bool = True
 
     def metric(self, metric_id: str) -> MetricResult:
         """The result of one metric by id (KeyError if unknown)."""
@@ -188,6 +191,7 @@ class ScoreReport:
         """Plain JSON (the ``assess --json`` output)."""
         return {
             "passed": self.passed,
+            "finished": self.finished,
             "score": round(self.score, 2),
             "pass_score": self.pass_score,
             "critical_errors": list(self.critical_errors),
@@ -222,6 +226,8 @@ class ScoreReport:
         """One line: PASSED, or FAILED naming the first broken rule (or the score when no rule broke)."""
         if self.passed:
             return f"PASSED  score {self.score:.1f}/100"
+        if not self.finished:
+            return "UNFINISHED: the procedure was not finished; it is not passed (the score is progress only)"
         if self.failed_rules:
             first = self.failed_rules[0]
             more = f" (+{len(self.failed_rules) - 1} more rule(s) broken)" if len(self.failed_rules) > 1 else ""

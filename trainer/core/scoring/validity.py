@@ -124,12 +124,12 @@ def _rot_z(v, deg):
 
 
 class _Runner:
-    def __init__(self, proc):
+    def __init__(self, proc, applier=None):
         self.proc = proc
+        self.applier = applier or proc
 
     def act(self, action: dict):
-        r = self.proc.apply(action)
-        return r
+        return self.applier.apply(action)
 
     def shot(self, orbital_deg: float):
         self.act({"type": "carm", "orbital_deg": float(orbital_deg), "tilt_deg": 0.0})
@@ -137,15 +137,21 @@ class _Runner:
 
 
 def play(scenario, patient, seed: int, variant: Variant = EXPERT, side: str = "left", *, render: bool = False,
-         pixels: int | None = None):
+         pixels: int | None = None, live=None):
     """Play ``variant`` on ``scenario`` with ``seed``; returns the finished Procedure.
 
-    ``render``/``pixels`` render the shots (the scoring never needs the images).
+    ``render``/``pixels`` render the shots (the scoring never needs the images).  ``live``: a
+    :class:`~trainer.core.session.live.LiveSession` to play into (it records the session file;
+    its own scenario, seed and patient are used).
     """
     from trainer.core.procedure.machine import Procedure
 
-    proc = Procedure(scenario, seed=seed, patient=patient, render=render, pixels=pixels)
-    run = _Runner(proc)
+    if live is not None:
+        proc = live.procedure
+        patient = proc.patient
+    else:
+        proc = Procedure(scenario, seed=seed, patient=patient, render=render, pixels=pixels)
+    run = _Runner(proc, live)
     dec = scenario.decisions
     for item in CHECKLIST_ITEMS:
         if item in variant.skip:

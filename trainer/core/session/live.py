@@ -15,6 +15,7 @@ from trainer.core.procedure.machine import Procedure
 from trainer.core.session.log import SessionWriter, make_header
 from trainer.core.session.reader import read_session
 from trainer.core.session.replay import replay
+from trainer.core.session.seal import ENV_VAR, sealer_from_env
 
 __all__ = ["LiveSession"]
 
@@ -40,11 +41,14 @@ class LiveSession:
     sync_every : int
         fsync the session file every this many actions (1 = each; see
         :class:`~trainer.core.session.log.SessionWriter` for the crash guarantee).
+    sealer : trainer.core.session.seal.Sealer, optional
+        Seal every line (default: the key file named by ``$VPTRAINER_SEAL_KEY``, if set).
     """
 
     def __init__(self, scenario, path, seed: int | None = None, trainee: str = "anonymous", *, patient=None,
                  render: bool = True, pixels: int | None = None, started_at: str | None = None,
-                 sync_every: int = 1, _procedure: Procedure | None = None, _writer: SessionWriter | None = None):
+                 sync_every: int = 1, sealer=None, _procedure: Procedure | None = None,
+                 _writer: SessionWriter | None = None):
         self.path = Path(path)
         if _procedure is not None:
             self.procedure, self.writer = _procedure, _writer
@@ -54,7 +58,9 @@ class LiveSession:
             started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         opts = {} if pixels is None else {"pixels": int(pixels)}
         header = make_header(scenario, self.procedure.seed, trainee, started_at, opts)
-        self.writer = SessionWriter(self.path, header=header, sync_every=sync_every)
+        if sealer is None:                        # an exam workstation names its key in the environment
+            sealer = sealer_from_env()
+        self.writer = SessionWriter(self.path, header=header, sync_every=sync_every, sealer=sealer)
 
     @property
     def finished(self) -> bool:
@@ -97,5 +103,12 @@ class LiveSession:
                 f.flush()
                 os.fsync(f.fileno())
         seq = rec.last_entry["seq"] if rec.last_entry else 0
-        writer = SessionWriter(path, resume_from=(rec.last_hash, seq), version=rec.version)
+        sealer = sealer_from_env()
+        if isinstance(rec.header.get("sealed_with"), dict):
+            if sealer is None or sealer.declaration != rec.header["sealed_with"]:
+                raise SessionError(f"{path}: the session is sealed with key {rec.header['sealed_with'].get('key_id')}; "
+                                   f"set {ENV_VAR} to that key file to resume it")
+        else:
+            sealer = None                         # an unsealed session stays unsealed
+        writer = SessionWriter(path, resume_from=(rec.last_hash, seq), version=rec.version, sealer=sealer)
         return cls(None, path, _procedure=proc, _writer=writer)

@@ -76,7 +76,7 @@ def _loggable(action):
 
 def make_entry(seq: int, t_s: float, result) -> dict:
     """One action line from an ActionResult (before ``prev``/``hash``)."""
-    e = {"kind": "action", "seq": int(seq), "t_s": round(float(t_s), 6), "action": _loggable(result.action),
+    e = {"kind": "action", "seq": int(seq), "t_s": round(float(t_s), 6), "action": result.action,
          "accepted": bool(result.accepted), "duration_s": round(float(result.duration_s), 6),
          "summary": result.summary}
     if not result.accepted:
@@ -104,11 +104,16 @@ class SessionWriter:
         Format version of the lines (an appended file keeps its own version).
     sync_every : int
         fsync after this many lines (1: every line, the GUI's default).
+    sealer : trainer.core.session.seal.Sealer, optional
+        Seal every line with this key (the header then says ``sealed_with``).
     """
 
     def __init__(self, path, header: dict | None = None, resume_from: tuple[str, int] | None = None,
-                 version: int = VERSION, sync_every: int = 1):
+                 version: int = VERSION, sync_every: int = 1, sealer=None):
         self.path = Path(path)
+        self.sealer = sealer
+        if header is not None and sealer is not None:
+            header = {**header, "sealed_with": sealer.declaration}
         self.version = int(version)
         self.sync_every = max(1, int(sync_every))
         self._unsynced = 0
@@ -129,7 +134,10 @@ class SessionWriter:
             self._f = open(self.path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115 - held open, closed by close()
 
     def _write(self, line: dict) -> dict:
-        text, h = encode_line(self.prev, line, self.version)
+        try:
+            line, text, h = self._encode(line)
+        except (TypeError, ValueError):         # an action that is not JSON: recorded as its text
+            line, text, h = self._encode({**line, "action": _loggable(line.get("action"))})
         line = {**line, "prev": self.prev, "hash": h}
         self._f.write(text + "\n")
         self._f.flush()
@@ -138,6 +146,12 @@ class SessionWriter:
             self.sync()
         self.prev = h
         return line
+
+    def _encode(self, line: dict) -> tuple[dict, str, str]:
+        if self.sealer is not None:              # trainer.core.session.seal: a keyed seal of the body
+            line = {**line, "seal": self.sealer.seal_line(line, self.prev)}
+        text, h = encode_line(self.prev, line, self.version)
+        return line, text, h
 
     def sync(self) -> None:
         """Force the lines written so far to disk."""

@@ -2,16 +2,20 @@
 
 Model per shot (all per detector pixel):
 
-1. Automatic brightness control (ABC) sets the tube output so that the median primary
-   transmission in the central half of the field matches the reference patient's
-   (``exp(-ABC_REFERENCE_LOG)``), within the tube's range ``ABC_RANGE``.
+1. Automatic dose-rate control (:func:`adrc`) sets the tube output so that the median
+   primary transmission in the central half of the field matches the reference patient's
+   (``exp(-ABC_REFERENCE_LOG)`` at 80 kVp), within the tube's range ``ABC_RANGE``; when the
+   output would pass its ceiling (a thick lateral) it raises the kVp in 5 kV steps up to
+   :data:`ADRC_KVP_MAX`, as a C-arm's kV-mA curve does.
 2. Unattenuated quanta ``N0 = QUANTA_PER_MM2 * pixel area * pulses * (kVp/80)^2 * abc *
    dose_scale``.  ``QUANTA_PER_MM2`` follows from the reference air kerma (45 uGy per pulse
    at the reference point, 380 mm from the source) inverse-square to the detector
    (6.2 uGy), about 3.1e4 photons/mm2 per uGy at 48 keV, and a detective quantum
    efficiency of 0.6 [D].
-3. Expected quanta ``N = N0 (T + SPR * blur(T))``, with ``T = exp(-line integral)`` and a
-   broad scatter term (scatter-to-primary ratio ``spr``, behind an anti-scatter grid).
+3. Expected quanta ``N = N0 (focal_blur(T) + SPR * blur(T))``, with ``T = exp(-line integral)``,
+   the focal spot's penumbra at the isocentre (``focal_spot_mm``) and a broad scatter term
+   whose scatter-to-primary ratio follows the patient's water-equivalent thickness and the
+   field area behind an anti-scatter grid (:func:`scatter_to_primary`).
 4. Quantum noise: Gaussian with variance ``N`` (Poisson in the large-count limit) from the
    caller's generator: the same generator state gives the same image bit for bit.
 5. Detector blur (``mtf_sigma_mm``), then log processing ``image = -ln(N / N0)``: the
@@ -32,12 +36,15 @@ from trainer.core.errors import ParameterError
 from trainer.core.xray.dose import REFERENCE_KVP, ShotDose, shot_dose
 from trainer.core.xray.geometry import CArmGeometry
 
-__all__ = ["Exposure", "expose", "abc_factor", "field_mask", "QUANTA_PER_MM2", "SHUTTER_VALUE", "ABC_RANGE",
-           "ABC_REFERENCE_LOG"]
+__all__ = ["Exposure", "expose", "abc_factor", "adrc", "field_mask", "scatter_to_primary", "QUANTA_PER_MM2",
+           "SHUTTER_VALUE", "ABC_RANGE", "ABC_REFERENCE_LOG", "ADRC_KVP_MAX", "GRID_PRIMARY", "GRID_SCATTER"]
 
 QUANTA_PER_MM2 = 1.15e5        #: detected quanta per mm2 per pulse, unattenuated, reference technique [D]
-#: median central line integral of the reference patient (default L1 scenario, AP, 80 kVp)
-ABC_REFERENCE_LOG = 5.95
+#: median central -ln T of the reference patient (default L1 scenario, AP, 80 kVp, polyenergetic)
+ABC_REFERENCE_LOG = 5.59
+ADRC_KVP_MAX = 110.0           #: highest tube potential the dose-rate control climbs to [NV]
+GRID_PRIMARY = 0.72            #: primary transmission of a 10:1 anti-scatter grid [NV]
+GRID_SCATTER = 0.12            #: scatter transmission of the same grid [NV]
 ABC_RANGE = (0.5, 4.0)         #: tube-output range the ABC may use, relative to the reference
 SHUTTER_VALUE = 12.0           #: image value behind the collimator blades (no quanta)
 _MIN_QUANTA = 0.5
@@ -67,16 +74,23 @@ class Exposure:
     quanta_unattenuated: float
 
 
-def field_mask(geometry: CArmGeometry, field_mm: tuple | None) -> np.ndarray:
-    """Boolean (N, N) mask of the collimated field (centred rectangle ``(width, height)`` mm)."""
+def field_mask(geometry: CArmGeometry, field_mm: tuple | None, iris_mm: float | None = None) -> np.ndarray:
+    """Boolean (N, N) mask of the collimated field: shutters (centred rectangle ``(width, height)``
+    mm at the detector) and iris (centred circle of diameter ``iris_mm``)."""
     n = geometry.pixels
-    if field_mm is None:
-        return np.ones((n, n), bool)
-    w, h = (float(v) for v in field_mm)
-    if not (10 <= w <= geometry.detector_mm + 1e-9 and 10 <= h <= geometry.detector_mm + 1e-9):
-        raise ParameterError("field_mm", field_mm, f"width and height from 10 to {geometry.detector_mm:g} mm")
     t = (np.arange(n) - (n - 1) / 2.0) * geometry.pixel_mm
-    return (np.abs(t)[None, :] <= w / 2) & (np.abs(t)[:, None] <= h / 2)
+    m = np.ones((n, n), bool)
+    if field_mm is not None:
+        w, h = (float(v) for v in field_mm)
+        if not (10 <= w <= geometry.detector_mm + 1e-9 and 10 <= h <= geometry.detector_mm + 1e-9):
+            raise ParameterError("field_mm", field_mm, f"width and height from 10 to {geometry.detector_mm:g} mm")
+        m &= (np.abs(t)[None, :] <= w / 2) & (np.abs(t)[:, None] <= h / 2)
+    if iris_mm is not None:
+        d = float(iris_mm)
+        if not (10 <= d <= geometry.detector_mm * np.sqrt(2) + 1e-9):
+            raise ParameterError("iris_mm", iris_mm, f"a diameter from 10 to {geometry.detector_mm * np.sqrt(2):.0f} mm")
+        m &= t[None, :] ** 2 + t[:, None] ** 2 <= (d / 2) ** 2
+    return m
 
 
 def abc_factor(line_integrals: np.ndarray, mask: np.ndarray | None = None) -> float:
@@ -92,6 +106,47 @@ def abc_factor(line_integrals: np.ndarray, mask: np.ndarray | None = None) -> fl
         return 1.0
     med = float(np.median(central))
     return float(np.clip(np.exp(med - ABC_REFERENCE_LOG), *ABC_RANGE))
+
+
+def scatter_to_primary(water_mm: float, field_area_cm2: float = 900.0, grid: bool = True) -> float:
+    """Scatter-to-primary ratio at the detector for a patient of ``water_mm`` water-equivalent thickness.
+
+    Without a grid SPR grows about linearly with thickness and with the square root of the
+    field area (about 5 for 20 cm of water and a 30 x 30 cm field, the order of the
+    published Monte Carlo figures for abdominal radiography [NV]); a 10:1 grid passes
+    :data:`GRID_SCATTER` of the scatter and :data:`GRID_PRIMARY` of the primary.
+    """
+    spr = 0.025 * max(float(water_mm), 0.0) * np.sqrt(max(float(field_area_cm2), 1.0) / 900.0)
+    return spr * (GRID_SCATTER / GRID_PRIMARY if grid else 1.0)
+
+
+def adrc(central_line_integrals, kvp: float, kvp_max: float = ADRC_KVP_MAX) -> tuple[float, float]:
+    """Automatic dose-rate control: the tube potential and output a C-arm picks.
+
+    Parameters
+    ----------
+    central_line_integrals : callable
+        ``f(kvp) -> array`` of the static anatomy's effective line integrals at sampled pixels
+        of the central half of the field (cheap: a lookup on cached basis images).
+    kvp : float
+        The view's nominal tube potential (the scenario's).
+    kvp_max : float
+        The ceiling of the kV climb.
+
+    Returns
+    -------
+    (kvp, factor)
+        ``factor`` is the tube output relative to the reference technique, chosen so that
+        ``N0 T`` (median) matches the reference patient's; above ``ABC_RANGE[1]`` the kVp
+        rises in 5 kV steps first, and the output is clipped to ``ABC_RANGE`` at the end.
+    """
+    k = float(kvp)
+    while True:
+        med = float(np.median(central_line_integrals(k)))
+        factor = float(np.exp(med - ABC_REFERENCE_LOG)) * (REFERENCE_KVP / k) ** 2
+        if factor <= ABC_RANGE[1] or k + 5.0 > kvp_max + 1e-9:
+            return k, float(np.clip(factor, *ABC_RANGE))
+        k += 5.0
 
 
 @lru_cache(maxsize=8)
@@ -166,13 +221,14 @@ def _blur(img: np.ndarray, sigma_px: float, s1: np.ndarray, s2: np.ndarray) -> n
 def _scatter(li: np.ndarray, mask: np.ndarray | None, out: np.ndarray, scratch: np.ndarray) -> np.ndarray:
     """Broad scatter field into ``out``: the primary transmission blurred over about 19 mm.
 
-    Computed from every 8th pixel (the field is smooth), then upsampled linearly.
+    Computed on 8 x 8 pixel blocks (the field is smooth), then upsampled linearly.
     """
     n = li.shape[0]
     f = next(k for k in (8, 4, 2, 1) if n % k == 0)
-    small = np.exp(-li[f // 2::f, f // 2::f])
+    m = n // f                                            # block means keep the field left-right symmetric
+    small = np.exp(-li.reshape(m, f, m, f).mean(axis=(1, 3)))
     if mask is not None:
-        small = small * mask[f // 2::f, f // 2::f]
+        small = small * mask.reshape(m, f, m, f).mean(axis=(1, 3))
     small = ndimage.gaussian_filter(small, sigma=max(1.0, 32.0 * n / 512 / f), mode="nearest")
     if f == 1:
         out[...] = small
@@ -182,13 +238,14 @@ def _scatter(li: np.ndarray, mask: np.ndarray | None, out: np.ndarray, scratch: 
 
 def expose(line_integrals: np.ndarray, pulses: int, geometry: CArmGeometry, rng: np.random.Generator,
            kvp: float = REFERENCE_KVP, field_mm: tuple | None = None, dose_scale: float = 1.0,
-           abc: bool = True, spr: float = 0.3, mtf_sigma_mm: float = 0.25) -> Exposure:
+           abc: bool = True, spr: float | None = None, mtf_sigma_mm: float = 0.25,
+           focal_spot_mm: float = 0.6, grid: bool = True, iris_mm: float | None = None) -> Exposure:
     """Turn line integrals into a noisy, log-processed detector image and its dose.
 
     Parameters
     ----------
     line_integrals : ndarray (N, N)
-        Dimensionless mu*length per pixel (from :class:`FluoroRenderer`).
+        Effective ``-ln T`` per pixel of the beam at ``kvp`` (from :class:`FluoroRenderer`).
     pulses : int
         Pulses in this shot (1 to 75; 7.5 pulses per second).
     geometry : CArmGeometry
@@ -199,24 +256,38 @@ def expose(line_integrals: np.ndarray, pulses: int, geometry: CArmGeometry, rng:
     field_mm : (width, height) mm or None
         Collimated field at the detector; None = whole detector.
     dose_scale : float
-        Dose-level setting; noise standard deviation scales as ``1/sqrt(dose_scale * pulses)``.
+        Dose-level setting (and, with ``abc=False``, the caller's ADRC output); noise
+        standard deviation scales as ``1/sqrt(dose_scale * pulses)``.
     abc : bool
-        Automatic brightness control on (default) or fixed reference technique.
-    spr : float
-        Scatter-to-primary ratio of the broad scatter term (0 = none).
+        Brightness control from this image's median (True) or fixed technique (False).
+    spr : float or None
+        Scatter-to-primary ratio; None = :func:`scatter_to_primary` of the patient's
+        water-equivalent thickness (median central line integral / water's mean mu) and the field.
     mtf_sigma_mm : float
         Gaussian detector blur at the detector plane (mm).
+    focal_spot_mm : float
+        Focal spot size (FWHM, mm); its penumbra for an object at the isocentre blurs the primary.
+    grid : bool
+        Anti-scatter grid in (default) or out.
+    iris_mm : float or None
+        Iris (circular collimator) diameter at the detector; None = open.
     """
     li = np.asarray(line_integrals, np.float32)
     n = geometry.pixels
     if li.shape != (n, n):
         raise ParameterError("line_integrals", f"shape {li.shape}", f"({n}, {n}) for this geometry")
-    mask = field_mask(geometry, field_mm)
-    sub_mask = None if field_mm is None else mask
+    mask = field_mask(geometry, field_mm, iris_mm)
+    sub_mask = None if field_mm is None and iris_mm is None else mask
     factor = abc_factor(li, sub_mask) if abc else 1.0
-    dose = shot_dose(pulses, kvp, geometry, field_mm, factor, dose_scale)
+    dose = shot_dose(pulses, kvp, geometry, field_mm, factor, dose_scale, iris_mm)
     n0 = (QUANTA_PER_MM2 * geometry.pixel_mm ** 2 * pulses * (kvp / REFERENCE_KVP) ** 2
           * factor * dose_scale)
+    if spr is None:
+        q = slice(n // 4, n - n // 4, 4)
+        central = li[q, q] if sub_mask is None else li[q, q][mask[q, q]]
+        med = float(np.median(central)) if central.size else 0.0
+        area_cm2 = float(mask.sum()) * geometry.pixel_mm ** 2 / 100.0
+        spr = scatter_to_primary(med / _water_mu_mean(kvp), area_cm2, grid)
     t, sq = _scratch(n)
     counts = np.empty((n, n), np.float32)             # becomes the returned image
     if spr > 0:
@@ -224,9 +295,13 @@ def expose(line_integrals: np.ndarray, pulses: int, geometry: CArmGeometry, rng:
         sq *= np.float32(spr)
     np.negative(li, out=t)
     np.exp(t, out=t)
+    # focal-spot penumbra of an object at the isocentre, at the detector: f (SID - SOD) / SOD
+    fs_sigma_px = focal_spot_mm / 2.355 * (geometry.sid_mm - geometry.sod_mm) / geometry.sod_mm / geometry.pixel_mm
+    if fs_sigma_px > 0.05:
+        _blur(t, fs_sigma_px, counts, _scratch_extra(n))
     if spr > 0:
         t += sq
-    t *= np.float32(n0)                               # expected quanta
+    t *= np.float32(n0 * (GRID_PRIMARY if grid else 1.0))   # expected quanta behind the grid
     rng.standard_normal(out=counts, dtype=np.float32)
     np.sqrt(t, out=sq)
     counts *= sq
@@ -234,7 +309,24 @@ def expose(line_integrals: np.ndarray, pulses: int, geometry: CArmGeometry, rng:
     _blur(counts, mtf_sigma_mm / geometry.pixel_mm, t, sq)
     np.maximum(counts, np.float32(_MIN_QUANTA), out=counts)
     image = np.log(counts, out=counts)
-    np.subtract(np.float32(np.log(n0)), image, out=image)
+    np.subtract(np.float32(np.log(n0 * (GRID_PRIMARY if grid else 1.0))), image, out=image)
     if sub_mask is not None:
         image[~mask] = SHUTTER_VALUE
     return Exposure(image=image, dose=dose, field_mask=mask, abc_factor=factor, quanta_unattenuated=float(n0))
+
+
+@lru_cache(maxsize=16)
+def _water_mu_mean(kvp: float) -> float:
+    """Detector-weighted mean linear attenuation of water (1/mm) for the beam at ``kvp``."""
+    from trainer.core.xray import spectrum
+
+    w = spectrum.detector_weights(float(kvp))
+    return float((w * spectrum.linear_mu_per_mm("water")).sum())
+
+
+def _scratch_extra(n: int) -> np.ndarray:
+    """A third reusable (n, n) float32 work array for this thread."""
+    store = getattr(_buffers, "extra", None)
+    if store is None or store.shape != (n, n):
+        store = _buffers.extra = np.empty((n, n), np.float32)
+    return store

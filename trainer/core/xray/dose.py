@@ -21,12 +21,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from trainer.core.errors import ParameterError
 from trainer.core.xray.geometry import CArmGeometry
 
 __all__ = ["PULSE_RATE_HZ", "KERMA_PER_PULSE_MGY", "DAP_PER_PULSE_GYCM2", "REFERENCE_KVP",
-           "ShotDose", "DoseTotals", "shot_dose"]
+           "ShotDose", "DoseTotals", "shot_dose", "field_area_mm2"]
 
+#: Pulsed fluoroscopy rate (FACTS.md 2 and 5.2: 7.5 pulses/s, Ortiz 2006); the one home of this number.
 PULSE_RATE_HZ = 7.5
 REFERENCE_KVP = 80.0
 KERMA_PER_PULSE_MGY = 0.045      # 45 uGy (FACTS.md 5.2 derived band 40-135 uGy)
@@ -82,8 +85,23 @@ class DoseTotals:
         return {k: (round(v, 9) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
+def field_area_mm2(detector_mm: float, field_mm: tuple | None = None, iris_mm: float | None = None) -> float:
+    """Area (mm2, at the detector) of the field the shutters (``(width, height)``, centred) and the
+    iris (a centred circle of diameter ``iris_mm``) leave open on a ``detector_mm`` square detector."""
+    w = h = float(detector_mm)
+    if field_mm is not None:
+        w, h = (max(0.0, min(float(v), detector_mm)) for v in field_mm)
+    if iris_mm is None:
+        return w * h
+    r = float(iris_mm) / 2.0
+    x = (np.arange(4000) + 0.5) / 4000 * w - w / 2          # midpoint rule across the width
+    chord = 2.0 * np.sqrt(np.maximum(r * r - x * x, 0.0))
+    return float(np.minimum(chord, h).sum() * (w / 4000))
+
+
 def shot_dose(pulses: int, kvp: float = REFERENCE_KVP, geometry: CArmGeometry | None = None,
-              field_mm: tuple | None = None, abc_factor: float = 1.0, dose_scale: float = 1.0) -> ShotDose:
+              field_mm: tuple | None = None, abc_factor: float = 1.0, dose_scale: float = 1.0,
+              iris_mm: float | None = None) -> ShotDose:
     """Dose of a shot of ``pulses`` pulses.
 
     Parameters
@@ -100,16 +118,18 @@ def shot_dose(pulses: int, kvp: float = REFERENCE_KVP, geometry: CArmGeometry | 
         Tube-output factor chosen by the automatic brightness control (1 = reference patient).
     dose_scale : float
         Dose-level setting (0.5 low-dose mode, 1 normal, 2 high-quality).
+    iris_mm : float or None
+        Diameter of the iris (circular collimator) at the detector; None = open.
+
+    The DAP is proportional to the open field area (:func:`field_area_mm2`): closing the
+    shutters to half the field halves it; the entrance air kerma is unchanged.
     """
     if isinstance(pulses, bool) or not isinstance(pulses, int) or not (1 <= pulses <= 75):
         raise ParameterError("pulses", pulses, "an integer from 1 to 75")
     if not (0.05 <= dose_scale <= 10):
         raise ParameterError("dose_scale", dose_scale, "0.05 to 10")
     g = geometry or CArmGeometry()
-    field_area = g.detector_mm ** 2
-    if field_mm is not None:
-        w, h = (min(float(v), g.detector_mm) for v in field_mm)
-        field_area = max(w, 0.0) * max(h, 0.0)
+    field_area = field_area_mm2(g.detector_mm, field_mm, iris_mm)
     # field area at the reference point scales like the field at the detector times (1/SID)^2
     area_factor = field_area / _REFERENCE_FIELD_MM2 * (1020.0 / g.sid_mm) ** 2
     tech = (kvp / REFERENCE_KVP) ** 2 * abc_factor * dose_scale * pulses

@@ -13,7 +13,7 @@ from scipy import ndimage
 from trainer.core.xray.geometry import Frame, frame_for, pixel_rays
 from trainer.core.xray.renderer import fine_box_mm
 
-__all__ = ["reference_line_integrals", "march_volume"]
+__all__ = ["reference_line_integrals", "reference_basis_integrals", "march_volume"]
 
 
 def _segment(o, d, lo, hi):
@@ -60,16 +60,28 @@ def march_volume(mu, grid, origins, dirs, step_mm, exclude_box=None, chunk=2048)
 
 
 def reference_line_integrals(renderer, pose, kvp: float, pixels: int = 64, fine_step_mm: float = 0.1,
-                             context_step_mm: float = 0.2) -> np.ndarray:
-    """Reference (pixels, pixels) line integrals of ``renderer``'s anatomy on a reduced detector."""
+                             context_step_mm: float = 0.2, volumes: dict | None = None) -> np.ndarray:
+    """Reference (pixels, pixels) line integrals of ``renderer``'s anatomy on a reduced detector.
+
+    ``volumes`` (``{'fine': (grid, arr), 'context': [...]}``) replaces the mono-energetic
+    :meth:`FluoroRenderer.mu_volumes` (e.g. one of :meth:`FluoroRenderer.basis_volumes`).
+    """
     geom = renderer.geometry.with_pixels(pixels)
     frame: Frame = frame_for(geom, pose, renderer.patient_roll_deg)
     cols, rows = np.meshgrid(np.arange(pixels, dtype=float), np.arange(pixels, dtype=float))
     o, d = pixel_rays(frame, cols.ravel(), rows.ravel())
-    vols = renderer.mu_volumes(kvp)
+    vols = renderer.mu_volumes(kvp) if volumes is None else volumes
     fgrid, fmu = vols["fine"]
     box = fine_box_mm(fgrid)
     total = march_volume(fmu, fgrid, o, d, fine_step_mm)
     for g, mu in vols["context"]:
         total += march_volume(mu, g, o, d, context_step_mm, exclude_box=box)
     return total.reshape(pixels, pixels).astype(np.float32)
+
+
+def reference_basis_integrals(renderer, pose, pixels: int = 64, **kw) -> tuple[np.ndarray, np.ndarray]:
+    """Reference water and cortical-bone path lengths (mm) by ray marching the basis volumes."""
+    vols = renderer.basis_volumes()
+    water = reference_line_integrals(renderer, pose, 0.0, pixels, volumes=vols["water"], **kw)
+    bone = reference_line_integrals(renderer, pose, 0.0, pixels, volumes=vols["bone"], **kw)
+    return water, bone

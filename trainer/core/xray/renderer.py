@@ -21,7 +21,7 @@ from scipy import ndimage
 
 from trainer.core.anatomy.grid import Grid
 from trainer.core.errors import ParameterError
-from trainer.core.xray import materials
+from trainer.core.xray import materials, spectrum
 from trainer.core.xray.beam import Beam
 from trainer.core.xray.geometry import CArmGeometry, Frame, Pose, frame_for
 from trainer.core.xray.overlays import add_cement, add_trocar
@@ -157,9 +157,10 @@ class FluoroRenderer:
         self.geometry = geometry
         self.patient_roll_deg = float(patient_roll_deg)
         self.cu_mm = float(cu_mm)
-        self._cache: OrderedDict = OrderedDict()
+        self._cache: OrderedDict = OrderedDict()          # (pose, kVp) -> effective line integrals
+        self._basis: OrderedDict = OrderedDict()          # pose -> (water_mm, bone_mm)
         self._cache_size = int(cache_size)
-        self._projectors: OrderedDict = OrderedDict()
+        self._projectors = None
         fine = patient.volume
         self.fine_grid = fine.grid
         lo, hi = fine_box_mm(fine.grid)
@@ -203,27 +204,47 @@ class FluoroRenderer:
         return Beam(float(kvp), self.cu_mm)
 
     def energy_kev(self, kvp: float) -> float:
+        """Mean photon energy of the beam (keV); the image itself is polyenergetic."""
         return self.beam(kvp).effective_kev
 
-    def _projectors_for(self, kvp: float) -> list[SlabProjector]:
-        key = round(float(kvp), 3)
-        if key in self._projectors:
-            self._projectors.move_to_end(key)
-            return self._projectors[key]
-        m = materials.hu_model(self.energy_kev(kvp))
-        w, s = np.float32(m.water_per_mm), np.float32(m.bone_slope_per_mm_hu)
-        projs = [SlabProjector(w * ca + s * cb, g) for g, ca, cb in self._context]
-        pa, pb = self._detail
-        projs.append(SlabProjector(w * pa + s * pb, self.detail_grid))
-        self._projectors[key] = projs
-        while len(self._projectors) > 2:
-            self._projectors.popitem(last=False)
-        return projs
+    def lookup(self, kvp: float) -> spectrum.PolyLookup:
+        """The beam-hardening lookup ``-ln T(water_mm, bone_mm)`` of this beam."""
+        return spectrum.poly_lookup(float(kvp), self.cu_mm)
+
+    @property
+    def bone_ratio(self) -> float:
+        """``rho``: extra attenuation of 1 mm of cortical bone over water, in mm of water.
+
+        Detector-weighted for the 85 kVp beam behind 200 mm of water, so the split of the
+        combined projection into water and bone (see :meth:`_project_basis`) is first-order
+        insensitive to the coarse bone estimate.
+        """
+        w = spectrum.detector_weights(85.0, self.cu_mm) * np.exp(-spectrum.linear_mu_per_mm("water") * 200.0)
+        mw = spectrum.linear_mu_per_mm("water")
+        mb = spectrum.linear_mu_per_mm("cortical_bone") - mw
+        return float((w * mb).sum() / (w * mw).sum())
+
+    def _basis_projectors(self) -> tuple[list[SlabProjector], list[SlabProjector]]:
+        """Full-resolution projectors of the combined channel ``A + rho B / HU_BONE`` (water-equivalent
+        mm) and coarse (2x pooled) projectors of the bone channel ``B / HU_BONE`` (mm of cortical bone)."""
+        if self._projectors is None:
+            k = np.float32(1.0 / spectrum.HU_BONE)
+            rho = np.float32(self.bone_ratio)
+            vols = [(g, ca, cb) for g, ca, cb in self._context] + [(self.detail_grid, *self._detail)]
+            full = [SlabProjector(ca + (rho * k) * cb, g) for g, ca, cb in vols]
+            coarse = []
+            for g, _, cb in vols:
+                pooled = _pool(cb * k, 2)
+                coarse.append(SlabProjector(pooled, Grid(pooled.shape, tuple(2.0 * v for v in g.spacing_mm),
+                                                         g.origin_mm)))
+            self._projectors = (full, coarse)
+        return self._projectors
 
     def mu_volumes(self, kvp: float) -> dict:
-        """The continuous model's volumes at ``kvp`` (1/mm): ``'fine'`` and ``'context'`` list.
+        """The continuous model's volumes at the beam's mean energy (1/mm): ``'fine'`` and ``'context'``.
 
-        Used by the reference ray marcher; the fine volume is the unpooled one.
+        A mono-energetic view used by comparisons with other ray casters (ITK); the
+        fine volume is the unpooled one.
         """
         m = materials.hu_model(self.energy_kev(kvp))
         w, s = np.float32(m.water_per_mm), np.float32(m.bone_slope_per_mm_hu)
@@ -231,36 +252,74 @@ class FluoroRenderer:
         return {"fine": (self.fine_grid, w * fa + s * fb),
                 "context": [(g, w * ca + s * cb) for g, ca, cb in self._context]}
 
+    def basis_volumes(self) -> dict:
+        """The continuous model's basis volumes ``{'water': ..., 'bone': ...}``, each like :meth:`mu_volumes`.
+
+        ``water`` is channel A (dimensionless), ``bone`` is ``max(HU, 0) / HU_BONE``; their line
+        integrals are the water and cortical-bone path lengths (mm) of :meth:`basis_integrals`.
+        """
+        fa, fb = hu_channels(self.patient.volume.hu)
+        k = np.float32(1.0 / spectrum.HU_BONE)
+        return {"water": {"fine": (self.fine_grid, fa), "context": [(g, ca) for g, ca, _ in self._context]},
+                "bone": {"fine": (self.fine_grid, fb * k), "context": [(g, cb * k) for g, _, cb in self._context]}}
+
     # -- projection ------------------------------------------------------------------------
     def frame(self, pose: Pose) -> Frame:
         """The C-arm frame for ``pose`` with this patient's roll."""
         return frame_for(self.geometry, pose, self.patient_roll_deg)
 
-    def line_integrals(self, pose: Pose, kvp: float) -> np.ndarray:
-        """Static-anatomy line integrals (dimensionless mu*length, float32 (N, N), read-only).
+    def _project_basis(self, frame: Frame, rays) -> tuple[np.ndarray, np.ndarray]:
+        """Water and bone path lengths (mm): the combined water-equivalent projection ``M`` at full
+        resolution, the bone path ``L_b`` from the coarse volumes, and ``L_w = M - rho L_b``."""
+        full, coarse = self._basis_projectors()
+        water = np.zeros(rays.path.shape, np.float32)
+        bone = np.zeros(rays.path.shape, np.float32)
+        for proj in full:
+            water += proj.project(frame, rays, with_path=False)
+        for proj in coarse:
+            bone += proj.project(frame, rays, with_path=False)
+        water *= rays.path
+        bone *= rays.path
+        np.maximum(bone, 0.0, out=bone)
+        water -= np.float32(self.bone_ratio) * bone
+        np.maximum(water, 0.0, out=water)
+        return water, bone
 
-        Cached per ``(pose, kvp)`` (least recently used first out).
+    def basis_integrals(self, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
+        """Water-equivalent and cortical-bone path lengths (mm, float32 (N, N), read-only) for ``pose``.
+
+        Independent of the beam; cached per pose (least recently used first out).
+        """
+        with self._lock:
+            if pose in self._basis:
+                self._basis.move_to_end(pose)
+                return self._basis[pose]
+            frame = self.frame(pose)
+            water, bone = self._project_basis(frame, frame_rays(frame))
+            water.flags.writeable = False
+            bone.flags.writeable = False
+            self._basis[pose] = (water, bone)
+            while len(self._basis) > self._cache_size:
+                self._basis.popitem(last=False)
+            return water, bone
+
+    def line_integrals(self, pose: Pose, kvp: float) -> np.ndarray:
+        """Static-anatomy effective line integrals ``-ln T`` of the polyenergetic beam.
+
+        Dimensionless, float32 (N, N), read-only; cached per ``(pose, kvp)``.
         """
         key = (pose, round(float(kvp), 3))
         with self._lock:
-            return self._line_integrals(key, pose, kvp)
-
-    def _line_integrals(self, key, pose: Pose, kvp: float) -> np.ndarray:
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
-        frame = self.frame(pose)
-        rays = frame_rays(frame)
-        img = np.zeros((self.geometry.pixels,) * 2, np.float32)
-        for proj in self._projectors_for(kvp):
-            img += proj.project(frame, rays, with_path=False)
-        img *= rays.path
-        np.maximum(img, 0.0, out=img)
-        img.flags.writeable = False
-        self._cache[key] = img
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return img
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+            water, bone = self.basis_integrals(pose)
+            img = self.lookup(kvp)(water, bone)
+            img.flags.writeable = False
+            self._cache[key] = img
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+            return img
 
     def line_integrals_at(self, pose: Pose, kvp: float, rows, cols) -> np.ndarray:
         """Static-anatomy line integrals at the detector pixels ``rows`` x ``cols`` only.
@@ -273,35 +332,55 @@ class FluoroRenderer:
         with self._lock:
             if key in self._cache:
                 return np.array(self._cache[key][np.ix_(np.asarray(rows), np.asarray(cols))])
-            frame = self.frame(pose)
-            rays = frame_rays(frame, rows, cols)
-            img = np.zeros(rays.path.shape, np.float32)
-            for proj in self._projectors_for(kvp):
-                img += proj.project(frame, rays, with_path=False)
-            img *= rays.path
-            np.maximum(img, 0.0, out=img)
-            return img
+            if pose in self._basis:
+                water, bone = (b[np.ix_(np.asarray(rows), np.asarray(cols))] for b in self._basis[pose])
+            else:
+                frame = self.frame(pose)
+                water, bone = self._project_basis(frame, frame_rays(frame, rows, cols))
+            return self.lookup(kvp)(water, bone)
 
-    def render(self, pose: Pose, kvp: float, trocar: TrocarShape | None = None,
+    def render(self, pose: Pose, kvp: float, trocar: TrocarShape | tuple | None = None,
                cement: CementDeposit | None = None) -> np.ndarray:
-        """Line integrals of the anatomy plus the trocar (steel) and cement (PMMA + BaSO4).
+        """Effective line integrals of the anatomy plus the trocar (steel) and cement (PMMA + BaSO4).
 
-        Returns a new float32 (N, N) array (dimensionless).
+        Where the trocar or cement lies, ``-ln T`` is summed over the spectrum's energy bins
+        with the anatomy's water and bone path lengths, the steel chord and the cement
+        path (which displaces the anatomy it fills), so the metal and the barium harden the
+        beam as they do.  Returns a new float32 (N, N) array (dimensionless).
         """
+        if isinstance(trocar, tuple) and not trocar:
+            trocar = None
         img = np.array(self.line_integrals(pose, kvp), np.float32)
-        if trocar is None and (cement is None or cement.voxels == 0):
+        has_cement = cement is not None and cement.voxels
+        if trocar is None and not has_cement:
             return img
         frame = self.frame(pose)
-        kev = self.energy_kev(kvp)
-        if cement is not None and cement.voxels:
+        n = self.geometry.pixels
+        steel = np.zeros((n, n), np.float32)
+        paste = np.zeros((n, n), np.float32)
+        if trocar is not None:            # one shape, or a tuple of them (bipedicular: both trocars)
+            for shape in (trocar if isinstance(trocar, tuple) else (trocar,)):
+                add_trocar(steel, frame, shape, 1.0)
+        disp_w = disp_b = 0.0
+        if has_cement:
             lo_ok = cement.ijk.min(axis=0) >= 0
             hi_ok = cement.ijk.max(axis=0) < np.asarray(self.fine_grid.shape)
             if not (np.all(lo_ok) and np.all(hi_ok)):
                 raise ParameterError("cement.ijk", f"indices {cement.ijk.min(axis=0)}..{cement.ijk.max(axis=0)}",
                                      f"indices inside the fine grid {self.fine_grid.shape}")
             hu = self.patient.volume.hu[cement.ijk[:, 0], cement.ijk[:, 1], cement.ijk[:, 2]]
-            delta = materials.cement_mu_per_mm(kev) - materials.hu_model(kev).mu(hu)
-            add_cement(img, frame, self.fine_grid, cement, delta)
-        if trocar is not None:
-            add_trocar(img, frame, trocar, materials.steel_mu_per_mm(kev))
+            add_cement(paste, frame, self.fine_grid, cement, np.ones(len(hu), np.float32))
+            a, b = hu_channels(hu)
+            wts = np.asarray(cement.fraction, float)
+            disp_w = float((a * wts).sum() / max(wts.sum(), 1e-9))        # displaced anatomy per mm of cement
+            disp_b = float((b * wts).sum() / max(wts.sum(), 1e-9)) / spectrum.HU_BONE
+        rows, cols = np.nonzero((steel > 1e-4) | (paste > 1e-4))
+        if rows.size:
+            water, bone = self.basis_integrals(pose)
+            lp = paste[rows, cols].astype(float)
+            lw = np.maximum(water[rows, cols] - disp_w * lp, 0.0)
+            lb = np.maximum(bone[rows, cols] - disp_b * lp, 0.0)
+            img[rows, cols] = spectrum.effective_line_integral(
+                kvp, self.cu_mm, lw, lb, [spectrum.linear_mu_per_mm("stainless_steel"), spectrum.cement_mu_per_mm()],
+                [steel[rows, cols], lp])
         return img

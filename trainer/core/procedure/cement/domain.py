@@ -146,6 +146,22 @@ def body_envelope(sub_labels: np.ndarray) -> np.ndarray:
     return bmask | (votes >= 2)
 
 
+def body_volume_ml(patient, margin_mm: float = 8.0) -> float:
+    """Volume of the target vertebral body (mL): the body and what it encloses (:func:`body_envelope`).
+
+    The one definition of the body volume: the cement model's fill fraction and the
+    debrief's fill percentage both divide by it.
+    """
+    grid = patient.volume.grid
+    _, sub, _ = crop_to_body(patient.volume.labels, patient.volume.hu, grid.spacing_zyx_mm, margin_mm)
+    return envelope_volume_ml(body_envelope(sub), grid.voxel_volume_mm3)
+
+
+def envelope_volume_ml(envelope: np.ndarray, voxel_mm3: float) -> float:
+    """mL of a boolean body envelope of voxels of ``voxel_mm3``."""
+    return float(envelope.sum()) * float(voxel_mm3) / 1000.0
+
+
 def trabecular_porosity(cls_flat: np.ndarray, hu_flat: np.ndarray, flow_cfg: dict) -> np.ndarray:
     """Fraction of each voxel cement can fill: ``1 - BV/TV`` in cancellous bone, 1 elsewhere.
 
@@ -200,7 +216,7 @@ class CementDomain:
         self.grid = grid
         self.landmarks = patient.landmarks
         dx, dy, dz = grid.spacing_mm
-        sampling = (dz, dy, dx)
+        sampling = grid.spacing_zyx_mm
         self.lo, sub, sub_hu = crop_to_body(patient.volume.labels, patient.volume.hu, sampling, margin_mm)
         self.shape = sub.shape
         nz, ny, nx = self.shape
@@ -215,7 +231,7 @@ class CementDomain:
         cls = classify_labels(sub)
         envelope = body_envelope(sub)
         self.envelope = envelope.ravel()
-        self.body_volume_ml = float(envelope.sum()) * self.voxel_mm3 / 1000.0
+        self.body_volume_ml = envelope_volume_ml(envelope, self.voxel_mm3)     # = body_volume_ml(patient)
         self.bridged_voxels = _join_nutrient_channels(cls, envelope, sampling)
         self.cls = cls.ravel()
         self.b_zone = self._basivertebral_exit(cls, envelope, float(config["leaks"]["b_exit_zone_mm"]))

