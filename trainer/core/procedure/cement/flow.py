@@ -217,7 +217,12 @@ class FlowField:
             if entry:
                 a += lam * entry * r ** float(cc.get("entry_exponent", 0.0)) * self.patency[c]
                 a = min(a, 1e9)                     # a closed vein: never cheaper than anything else
-            mult.append(float(cc["mult"]))
+            # channels (veins) draw thin cement more strongly than pores do: the noise factor
+            # falls below eta_ref as (eta/eta_ref)**mult_exponent
+            m = float(cc["mult"])
+            if cc.get("mult_exponent"):
+                m *= min(1.0, r) ** float(cc["mult_exponent"])
+            mult.append(m)
             add.append(max(0.0, a))
         return mult, add
 
