@@ -201,10 +201,10 @@ def test_an_edited_embedded_scenario_under_a_builtin_id_is_reported(session, tmp
 
     p = _header_edit(session, tmp_path, edit, rechain=True)
     rc, out, err = _assess(capsys, p, "--json")
-    assert rc == 0 and "differs from the built-in scenario 'l1-wedge-default'" in err
+    assert rc == 3 and "differs from the built-in scenario 'l1-wedge-default'" in err
     assert json.loads(out)["session"]["scenario_matches_builtin"] is False
     rc, out, err = _assess(capsys, session, "--json")
-    assert rc == 0 and "WARNING" not in err and json.loads(out)["session"]["scenario_matches_builtin"] is True
+    assert rc == 3 and "WARNING" not in err and json.loads(out)["session"]["scenario_matches_builtin"] is True
 
 
 def test_an_error_in_the_embedded_scenario_names_the_session_not_the_builtin_file(session, tmp_path, capsys):
@@ -225,7 +225,7 @@ def test_a_crash_cut_last_line_is_reported_in_text_mode(session, tmp_path, capsy
     p = tmp_path / "cut.jsonl"
     p.write_bytes(raw[: len(raw) - 20])
     rc, _out, err = _assess(capsys, p)
-    assert rc == 0 and "cut off" in err
+    assert rc == 3 and "cut off" in err
 
 
 def test_a_version_1_session_is_still_read(tmp_path):
@@ -268,7 +268,7 @@ def test_ct_paths_resolve_next_to_the_session_never_where_the_header_points(ct_s
     monkeypatch.chdir(tmp_path)
     rel = os.path.relpath(d / "s.jsonl", tmp_path)
     rc, _, err = _assess(capsys, rel)
-    assert rc == 0, err
+    assert rc == 3, err  # 3: scored, but the session is unfinished
     # the session moved away from its CT: refused, naming the folder searched and --ct-root
     moved = tmp_path / "elsewhere"
     moved.mkdir()
@@ -278,7 +278,7 @@ def test_ct_paths_resolve_next_to_the_session_never_where_the_header_points(ct_s
     # ... although the header still names the original scenario file, which is never followed
     assert json.loads((moved / "s.jsonl").read_text().splitlines()[0])["scenario_path"] == str(d / "case.toml")
     rc, _, err = _assess(capsys, moved / "s.jsonl", "--ct-root", str(d))
-    assert rc == 0, err
+    assert rc == 3, err  # 3: scored, but the session is unfinished
     # a symlink next to the session that points out of the allowed folder is not followed
     (moved / "ct").symlink_to(d / "ct")
     rc, _, err = _assess(capsys, moved / "s.jsonl")

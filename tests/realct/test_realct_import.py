@@ -23,6 +23,9 @@ from trainer.core.scenario.ct_import import estimate_landmarks
 
 LIVER, AORTA, CORD = 5, 52, 79
 
+#: about 100 s of CPU on the 2-core machine (whole-series detection, two imports, two patients labelled)
+pytestmark = pytest.mark.slow
+
 
 def _centroid_mm(mask, grid):
     k, j, i = np.nonzero(mask)

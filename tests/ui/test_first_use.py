@@ -195,7 +195,7 @@ def _button_places(w) -> dict:
 
 def test_buttons_do_not_move_when_texts_change(make_window):
     from trainer.core.scenario.rheology import _CONSISTENCY
-    from trainer.ui.procedure_view import CementView
+    from trainer.service.view import CementView
 
     w, d = make_window()
     _start(w, d, "l1-wedge-default")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from trainer.cli import main as cli_main
 from trainer.core.session.reader import read_session
+from trainer.core.session.replay import replay
 from trainer.ui.app import create_window, startup
 from trainer.ui.demo import GuiDriver
 from trainer.ui.scenario_picker import ScenarioPicker
@@ -66,10 +68,24 @@ def test_expert_procedure_from_picker_to_debrief_matches_assess(expert_window, c
     for kind in ("decide", "carm", "shot", "place", "advance", "mix", "wait", "inject", "finish"):
         assert kind in kinds
     assert offline["cement_injected_ml"] == pytest.approx(3.0)
-    # the reveal paints leaks exactly where the core counted them
+    # the reveal paints leaks where the core counted them: the replayed procedure's leak voxels
+    proc = replay(rec, render=False)
+    leak_kji = proc.cement.leak_voxels_kji()
     leak_px = sum(cut.leak_px for cut in w.debrief.cuts)
+    assert bool(offline["leaks"]) == (len(leak_kji) > 0)
     if not offline["leaks"]:
         assert leak_px == 0
+    else:
+        # the axial cut is the plane z = tip z, 90 mm square, drawn from a +/-2 mm slab: it shows
+        # leak pixels when some leak voxel lies well inside that slab and square, and none when
+        # no leak voxel comes near it (hand geometry on the core's voxels; the edges are left out)
+        grid = proc.patient.volume.grid
+        d = np.abs(grid.index_to_mm(leak_kji) - np.asarray(proc.trocar.tip_mm, float))
+        surely_in = ((d[:, 2] <= 1.5) & (d[:, 0] <= 40.0) & (d[:, 1] <= 40.0)).any()
+        surely_out = ~((d[:, 2] <= 2.0 + grid.spacing_mm[2]) & (d[:, 0] <= 46.0) & (d[:, 1] <= 46.0)).any()
+        axial_leak_px = w.debrief.cuts[0].leak_px
+        assert (axial_leak_px > 0) if surely_in else True
+        assert (axial_leak_px == 0) if surely_out else True
 
 
 def test_debrief_reveal_and_pdf(expert_window, tmp_path):

@@ -40,13 +40,15 @@ def add_arguments(parser):
                              "$VPTRAINER_SEAL_KEY; docs/session-format.md)")
 
 
-def read_actions(path) -> list[tuple[int, dict]]:
-    """``(line number, action)`` pairs of an actions file.
+def iter_actions(path):
+    """``(line number, action)`` pairs of an actions file, read line by line (bounded memory).
 
     Raises
     ------
     ParameterError
         Naming ``file:line`` for a line that is not a JSON object with a string ``type``.
+    SessionError
+        The file cannot be read, is not UTF-8 or is larger than :data:`MAX_ACTIONS_BYTES`.
     """
     from trainer.core.parse_limits import LimitError, loads_json
 
@@ -55,24 +57,45 @@ def read_actions(path) -> list[tuple[int, dict]]:
         size = p.stat().st_size
         if size > MAX_ACTIONS_BYTES:
             raise ParameterError("actions", str(p), f"a file of at most {MAX_ACTIONS_BYTES} bytes (it has {size})")
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SessionError(f"{p}: cannot read the actions file: {getattr(exc, 'strerror', None) or exc}") from None
-    out = []
-    for n, line in enumerate(text.splitlines(), 1):
-        s = line.strip()
-        if not s or s.startswith("#"):
-            continue
-        try:
-            obj = loads_json(s)
-        except LimitError as exc:
-            raise ParameterError("action", s[:60], f"a JSON object ({exc})", source=f"{p}:{n}") from None
-        if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
-            raise ParameterError("action", s[:60], "a JSON object with a string 'type' field", source=f"{p}:{n}")
-        out.append((n, obj))
+        fh = open(p, encoding="utf-8")  # noqa: SIM115 - closed by the with block below
+    except OSError as exc:
+        raise SessionError(f"{p}: cannot read the actions file: {exc.strerror or exc}") from None
+    with fh:
+        n = 0
+        while True:
+            try:
+                line = fh.readline()
+            except UnicodeDecodeError as exc:
+                raise SessionError(f"{p}:{n + 1}: cannot read the actions file: not UTF-8 text ({exc.reason})") from None
+            if not line:
+                return
+            n += 1
+            s = line.strip()
+            if not s or s.startswith("#"):
+                continue
+            try:
+                obj = loads_json(s)
+            except LimitError as exc:
+                raise ParameterError("action", s[:60], f"a JSON object ({exc})", source=f"{p}:{n}") from None
+            if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
+                raise ParameterError("action", s[:60], "a JSON object with a string 'type' field", source=f"{p}:{n}")
+            yield n, obj
+
+
+def read_actions(path) -> list[tuple[int, dict]]:
+    """All ``(line number, action)`` pairs (:func:`iter_actions`); at least one, else ParameterError."""
+    out = list(iter_actions(path))
     if not out:
-        raise ParameterError("actions", str(p), "a file with at least one action line", source=str(p))
+        raise ParameterError("actions", str(path), "a file with at least one action line", source=str(path))
     return out
+
+
+def check_actions(path) -> int:
+    """Read the whole file once without keeping it: the number of actions (every line checked)."""
+    count = sum(1 for _ in iter_actions(path))
+    if not count:
+        raise ParameterError("actions", str(path), "a file with at least one action line", source=str(path))
+    return count
 
 
 def save_shot_png(image, directory: Path) -> Path:
@@ -103,7 +126,7 @@ def run(args) -> int:
         if not shots_dir.exists():
             shots_dir.mkdir(parents=True, exist_ok=True)
         check_output(shots_dir, option="--shots", folder=True, inputs=[args.actions, src, out])
-    actions = read_actions(args.actions)
+    n_actions = check_actions(args.actions)        # a bad line stops the run before anything is written
     scenario = load_scenario(args.scenario)
     from trainer.core.session.seal import load_key, sealer_from_env
 
@@ -112,7 +135,7 @@ def run(args) -> int:
     # fsync every 1000 actions and at the end (crash guarantee: docs/session-format.md)
     with LiveSession(scenario, out, seed=args.seed, trainee=args.trainee, pixels=args.pixels,
                      sync_every=SYNC_EVERY, sealer=sealer) as live:
-        for n, action in actions:
+        for n, action in iter_actions(args.actions):   # second pass: streamed, not kept
             res = live.apply(action)
             if not res.accepted:
                 refused += 1
@@ -122,7 +145,7 @@ def run(args) -> int:
         proc = live.procedure
     d = proc.dose
     tr = proc.trocar
-    print(f"{len(actions)} actions ({refused} refused), {d.shots} shots, {d.fluoro_s:.1f} s fluoroscopy, "
+    print(f"{n_actions} actions ({refused} refused), {d.shots} shots, {d.fluoro_s:.1f} s fluoroscopy, "
           f"DAP {d.dap_gycm2:.3f} Gy cm2, simulated time {proc.t_s:.0f} s, "
           f"{'finished' if proc.finished else 'not finished'}")
     if tr is not None:

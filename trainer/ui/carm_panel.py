@@ -63,6 +63,9 @@ class CArmPanel(QGroupBox):
         self._pulses_per_s = PULSE_RATE_HZ
         self._pulse_debt = 0.0
         self._last_tick = 0.0
+        #: the pedal's clock (s): pulses accrue with the time it says the pedal is held
+        #: (a test sets a clock it advances by hand)
+        self.clock = time.perf_counter
         self._busy = lambda: False
         self.ap_button = QPushButton("AP  (1)")
         self.lat_button = QPushButton("Lateral  (2)")
@@ -221,13 +224,13 @@ class CArmPanel(QGroupBox):
             return
         self._pulse_debt = 1.0
         self._run_started = False
-        self._last_tick = time.perf_counter()
+        self._last_tick = self.clock()
         self._timer.start()
         self.fluoroChanged.emit(True)
         self._send_pulses()
 
     def stop_fluoro(self, at: float | None = None) -> None:
-        """Pedal up (at ``time.perf_counter()`` value ``at``, default now): pulses still owed for
+        """Pedal up (at :attr:`clock` value ``at``, default now): pulses still owed for
         the time held go out in one last shot."""
         if not self._timer.isActive():
             return
@@ -241,7 +244,7 @@ class CArmPanel(QGroupBox):
 
     def _accrue(self, at: float | None = None) -> None:
         """Add the pulses owed for the wall time since the last tick (late timer ticks lose nothing)."""
-        now = time.perf_counter() if at is None else max(float(at), self._last_tick)
+        now = self.clock() if at is None else max(float(at), self._last_tick)
         self._pulse_debt = min(self._pulse_debt + self._pulses_per_s * (now - self._last_tick), MAX_PULSES)
         self._last_tick = now
 

@@ -3,7 +3,7 @@
 Views are in the series' patient millimetres (DICOM LPS), the pixels placed with the true
 spacing and the aspect locked: **axial** ``x`` right / ``y`` down (anterior at the top,
 patient right on the left), **sagittal** ``y`` right / ``z`` up (anterior on the left, head
-up), **coronal** ``x`` right / ``z`` up.  Bone window (:data:`trainer.ui.reveal.BONE_WINDOW`).
+up), **coronal** ``x`` right / ``z`` up.  Bone window (:data:`trainer.service.reveal.BONE_WINDOW`).
 
 Point landmarks are :class:`pyqtgraph.TargetItem` cross-hairs, drawn in a view when they lie
 within :data:`VISIBLE_MM` of its plane (the selected one always); the endplates are
@@ -19,7 +19,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from trainer.ui.reveal import BONE_WINDOW
+from trainer.service.reveal import BONE_WINDOW
 
 __all__ = ["SliceViews", "VIEWS", "POINTS", "PLANES", "NAMES", "SHORT", "COLOURS", "VISIBLE_MM"]
 

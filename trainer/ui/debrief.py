@@ -1,7 +1,7 @@
 """The debrief: outcome, score, metric table with targets and sources, and the reveal view.
 
 Everything shown comes from the core's score report (``ScoreReport.to_json()``, the same
-JSON ``vptrainer assess --json`` prints) and from :mod:`trainer.ui.reveal` cuts.
+JSON ``vptrainer assess --json`` prints) and from :mod:`trainer.service.reveal` cuts.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The GUI's link to the core: one live session in the core process, one action at a time.
 
 The core (procedure, session file, patient) runs in a child process
-(:mod:`trainer.ui.core_process`), which writes every action to the session file as it
-happens.  Requests go out from a single worker thread in submission order; each answer
-carries a frozen :class:`~trainer.ui.procedure_view.ProcedureView`, so the GUI thread only
-draws.  Starting or resuming a session invalidates everything queued for the previous one;
+(:mod:`trainer.service.process`), which writes every action to the session file as it
+happens.  Typed requests (:mod:`trainer.service.messages`) go out from a single worker
+thread in submission order; each answer carries a frozen
+:class:`~trainer.service.view.ProcedureView`, so the GUI thread only draws.  Starting or
+resuming a session invalidates everything queued for the previous one;
 cancelling a build kills the core process and starts a fresh one.
 """
 
@@ -12,13 +13,14 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from trainer.ui.core_process import CoreClient, CoreCrash
-from trainer.ui.procedure_view import CementView, ProcedureView, TrocarView
+from trainer.service.messages import Applied, Apply, DebriefHtml, Ready, Resume, Start
+from trainer.service.process import CoreClient, CoreCrash
+from trainer.service.view import CementView, ProcedureView, TrocarView
 from trainer.ui.workers import Response, Runner
 
 __all__ = ["Controller", "ProcedureView", "TrocarView", "CementView", "new_session_path"]
@@ -38,22 +40,6 @@ def new_session_path(session_dir: Path, scenario_id: str) -> Path:
 
 #: delay (ms) before SciPy is imported off the GUI thread: after the window and picker are shown
 WARMUP_DELAY_MS = 1500
-
-
-@dataclass(frozen=True)
-class _Applied:
-    result: object
-    view: ProcedureView
-    report: object = None
-    cuts: object = None
-
-
-@dataclass(frozen=True)
-class _Ready:
-    view: ProcedureView
-    scenario: object
-    landmarks: object
-    path: Path
 
 
 class Controller(QObject):
@@ -117,7 +103,7 @@ class Controller(QObject):
         core = self.core
 
         def job(_payload, progress):
-            return _Ready(*core.call("start", scenario, path, seed, who, pixels, progress=progress))
+            return core.request(Start(scenario, path, seed, who, pixels), progress=progress)
 
         return self._restart(job)
 
@@ -127,7 +113,7 @@ class Controller(QObject):
         core = self.core
 
         def job(_payload, progress):
-            return _Ready(*core.call("resume", path, progress=progress))
+            return core.request(Resume(path), progress=progress)
 
         return self._restart(job)
 
@@ -152,7 +138,7 @@ class Controller(QObject):
         core = self.core
 
         def job(act, _progress):
-            return _Applied(*core.call("apply", act))
+            return core.request(Apply(act))
 
         return self.runner.submit("action", job, dict(action))
 
@@ -161,7 +147,7 @@ class Controller(QObject):
         if not self.ready or self.report is None:
             return None
         core = self.core
-        rid = self.runner.submit("report", lambda _p, _progress: core.call("debrief_html"))
+        rid = self.runner.submit("report", lambda _p, _progress: core.request(DebriefHtml()).html)
         self._callbacks[rid] = callback
         return rid
 
@@ -177,13 +163,13 @@ class Controller(QObject):
             self._callbacks.pop(resp.request_id)(resp.value)
             return
         if resp.channel == "build":
-            ready: _Ready = resp.value
+            ready: Ready = resp.value
             self.ready = True
             self.scenario, self.landmarks, self.path = ready.scenario, ready.landmarks, Path(ready.path)
             self.view = ready.view
             self.sessionReady.emit(self.view, self.path)
             return
-        applied: _Applied = resp.value
+        applied: Applied = resp.value
         # the core sends only new images; the others are the ones already held
         held = dict(self.view.images) if self.view is not None else {}
         held.update(applied.view.images)

@@ -22,7 +22,7 @@ from trainer.core.procedure.cement.domain import (
     trabecular_porosity,
 )
 from trainer.core.procedure.cement.flow import Route
-from trainer.core.procedure.cement.rheology import load_config
+from trainer.core.scenario.rheology import load_config
 
 AX, AY, AZ = HALF
 

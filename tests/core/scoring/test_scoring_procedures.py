@@ -97,18 +97,18 @@ def test_tip_left_in_the_posterior_third_fails_tip_depth(case):
 
 
 def test_injection_one_minute_after_mixing_fails_phase_and_leaks(case):
-    leaky = None
-    for seed in range(1, 9):            # a seed whose runny injection leaks (most do)
-        _, r = run(case, seed=seed, wait_s=0.0)
-        if r.leaks:
-            leaky = r
-            break
-    assert leaky is not None, "runny cement should leak in at least one of 8 seeds"
+    # one fixed seed (the session's generator makes it deterministic); seeds 1-3 all leak here
+    _, leaky = run(case, seed=1, wait_s=0.0)
     ph = leaky.metric("cement_phase")
     assert ph.status == "fail" and "runny" in ph.detail
     assert ph.value == pytest.approx(1.0, abs=0.2)          # mixing takes the first minute
-    assert leaky.metric("leak_other").status in ("warn", "fail")
-    assert leaky.metric("leak_other").value > 0
+    other = [lk for lk in leaky.leaks if lk["type"] not in ("canal", "foramen")]
+    assert other, "runny cement leaks outside the canal and foramina"
+    other_ml = sum(lk["volume_ml"] for lk in other)
+    m = leaky.metric("leak_other")
+    assert m.value == pytest.approx(other_ml, abs=1e-9)
+    # assets/scoring_targets.toml: pass = [0, 0] mL, warn = [0, 1] mL, fail above
+    assert m.status == ("warn" if 0 < other_ml <= 1.0 else "fail")
 
 
 def test_seven_ml_overfill_past_the_posterior_quarter_fails_the_stop_rule(case):

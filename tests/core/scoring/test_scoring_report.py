@@ -18,12 +18,14 @@ from trainer.core.xray.geometry import CArmGeometry, Pose, frame_for, project
 
 def test_target_table_weights_follow_the_score_sheet():
     t = load_targets()
-    by_group = {}
-    for s in t.specs.values():
-        by_group[s.group] = by_group.get(s.group, 0.0) + s.weight
-    assert by_group == pytest.approx({"trajectory": 30, "tip": 20, "cement": 20, "radiation": 15,
-                                      "efficiency": 10, "checklist": 5})
-    assert by_group == pytest.approx(t.groups)
+    for approach in ("unipedicular", "bipedicular"):     # the approach-specific metrics exclude each other
+        by_group = {}
+        for s in t.specs.values():
+            if s.params.get("approach", approach) == approach:
+                by_group[s.group] = by_group.get(s.group, 0.0) + s.weight
+        assert by_group == pytest.approx({"trajectory": 30, "tip": 20, "cement": 20, "radiation": 15,
+                                          "efficiency": 10, "checklist": 5})
+        assert by_group == pytest.approx(t.groups)
     crit = {s.id for s in t.specs.values() if s.critical}
     from trainer.core.scoring.policy import RULES
     assert crit == {"candidacy", "checklist_gates", "medial_wall_rule", "canal_foramen_breach", "anterior_cortex",

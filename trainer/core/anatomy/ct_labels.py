@@ -253,8 +253,9 @@ def _body(cand, cortex, x, y, z) -> np.ndarray:
     k0, j0, i0 = int(np.argmin(np.abs(z))), int(np.argmin(np.abs(y))), int(np.argmin(np.abs(x)))
     cl, _ = ndi.label(cand[k0])
     pick = cl[j0, i0]
-    if pick == 0:
-        vals = cl[max(0, j0 - 8):j0 + 9, max(0, i0 - 8):i0 + 9]
+    if pick == 0:                                  # centre in a gap: the commonest piece within 4 mm
+        n = max(1, int(round(4.0 / sp)))
+        vals = cl[max(0, j0 - n):j0 + n + 1, max(0, i0 - n):i0 + n + 1]
         vals = vals[vals > 0]
         if not vals.size:
             return np.zeros(cand.shape, bool)
@@ -278,8 +279,9 @@ def _pedicle(behind, base, g: Grid, c, pw: float, side: str):
     slab = behind & ((np.sign(x)[None, None, :] == s) & (y[None, :, None] <= y_post))
     lab, _ = ndi.label(slab)
     pid = lab[k, j, i]
-    if pid == 0:   # centre fell in a gap: nearest slab voxel within 3 mm
-        near = lab[max(0, k - 6):k + 7, max(0, j - 6):j + 7, max(0, i - 6):i + 7]
+    if pid == 0:   # centre fell in a gap: the commonest slab piece within 3 mm (per axis)
+        n = max(1, int(round(3.0 / sp)))
+        near = lab[max(0, k - n):k + n + 1, max(0, j - n):j + n + 1, max(0, i - n):i + n + 1]
         vals = near[near > 0]
         pid = int(np.bincount(vals).argmax()) if vals.size else 0
     piece = lab == pid if pid else np.zeros_like(slab)

@@ -26,7 +26,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
 from trainer.core.anatomy.ct_series_checks import refuse_gantry_tilt, refuse_localizer, refuse_mixed_patients
-from trainer.core.anatomy.dicom_sanity import check_series_files, check_series_headers
+from trainer.core.anatomy.dicom_sanity import check_series_files, check_series_headers, decode_all, frame_count
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.errors import DicomError
 
@@ -167,6 +167,7 @@ def _axis_of(vec, what: str, path: Path) -> tuple[int, int]:
 def _read_one(path: Path):
     try:
         ds = pydicom.dcmread(path)
+        decode_all(ds)                  # pydicom converts values lazily: damage surfaces here, not later
     except (InvalidDicomError, EOFError, ValueError, OSError) as exc:
         raise DicomError(f"{path}: not a readable DICOM file ({exc.__class__.__name__}: {exc})") from None
     except Exception as exc:  # noqa: BLE001 (a damaged file makes pydicom raise many other types)
@@ -176,7 +177,7 @@ def _read_one(path: Path):
     if mod != "CT" or sop not in (CT_IMAGE_STORAGE, ENHANCED_CT_STORAGE):
         raise DicomError(f"{path}: not a CT image (Modality = {mod!r}, SOPClassUID = {sop!r}); "
                          "expected Modality 'CT' and CT Image Storage")
-    if int(ds.get("NumberOfFrames", 1) or 1) > 1:
+    if frame_count(ds, path) > 1:
         raise DicomError(f"{path}: multi-frame image ({ds.NumberOfFrames} frames); only single-frame CT slices "
                          "are supported (export the series as one file per slice)")
     refuse_localizer(path, ds)

@@ -32,7 +32,8 @@ from pathlib import Path
 from trainer.core.errors import DicomError
 
 __all__ = ["MAX_INTERCEPT", "MAX_POSITION_MM", "MAX_SERIES_VOXELS", "MAX_SIDE_PX", "MAX_SLICES", "SLOPE_RANGE",
-           "SPACING_RANGE_MM", "check_series_files", "check_series_headers", "header_numbers"]
+           "SPACING_RANGE_MM", "check_series_files", "check_series_headers", "decode_all", "frame_count",
+           "header_numbers"]
 
 MAX_SIDE_PX = 4096
 MAX_SLICES = 5000
@@ -120,12 +121,28 @@ def _check_one(p: Path, ds) -> tuple[int, int, int]:
             raise DicomError(f"{p}: {key} = {v:g} is not allowed; expected a finite number "
                              + (f"with magnitude {lo:g} to {hi:g}" if key == "RescaleSlope" else f"from {lo:g} to {hi:g}"))
     syntax = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", ""))
-    if syntax in ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1") and "PixelData" in ds:
+    data = ds.get("PixelData")
+    if not data:
+        raise DicomError(f"{p}: PixelData is missing or empty; expected the slice's pixels")
+    if syntax in ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1"):
         need = rows * cols * 2
-        have = len(ds.PixelData)
+        have = len(data)
         if have < need:
             raise DicomError(f"{p}: pixel data is truncated ({have} bytes; {rows} x {cols} 16-bit pixels need {need})")
     return rows, cols, bits
+
+
+def decode_all(ds) -> None:
+    """Convert every element's raw value now (pydicom does it lazily, so damage would surface later)."""
+    for elem in ds.iterall():
+        elem.value  # noqa: B018 (the access is the conversion)
+
+
+def frame_count(ds, path: Path) -> int:
+    """NumberOfFrames (1 when absent) as an integer, or DicomError naming it."""
+    if ds.get("NumberOfFrames") in (None, ""):
+        return 1
+    return _int(ds, "NumberOfFrames", path)
 
 
 def check_series_headers(sets: list) -> None:

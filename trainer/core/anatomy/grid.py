@@ -22,9 +22,10 @@ class Grid:
     Parameters
     ----------
     shape : tuple of int
-        ``(nz, ny, nx)``.
+        ``(nz, ny, nx)``: array-axis order, like the arrays.
     spacing_mm : tuple of float
-        ``(dx, dy, dz)`` in mm.
+        ``(dx, dy, dz)`` in mm: patient-axis order, like points (:attr:`spacing_zyx_mm`
+        gives it in array-axis order).
     origin_mm : tuple of float
         Centre of voxel ``[0, 0, 0]`` as ``(x, y, z)`` in mm.
     """
@@ -40,8 +41,14 @@ class Grid:
         lo = np.asarray(lo_mm, float)
         hi = np.asarray(hi_mm, float)
         n = np.maximum(1, np.ceil((hi - lo) / sp).astype(int) + 1)
-        return cls(shape=(int(n[2]), int(n[1]), int(n[0])), spacing_mm=tuple(float(s) for s in sp),
-                   origin_mm=tuple(float(v) for v in lo))
+        return cls(shape=(int(n[2]), int(n[1]), int(n[0])), spacing_mm=(float(sp[0]), float(sp[1]), float(sp[2])),
+                   origin_mm=(float(lo[0]), float(lo[1]), float(lo[2])))
+
+    @property
+    def spacing_zyx_mm(self) -> tuple[float, float, float]:
+        """``(dz, dy, dx)`` mm: the spacing in array-axis order (``sampling=`` of scipy.ndimage)."""
+        dx, dy, dz = self.spacing_mm
+        return (dz, dy, dx)
 
     @property
     def voxel_volume_mm3(self) -> float:

@@ -25,6 +25,7 @@ ACTION_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "carm": ((), ("preset", "orbital_deg", "tilt_deg", "table_offset_mm")),
     "shot": ((), ("pulses", "fluoro_s", "continuous", "field_mm", "iris_mm")),
     "place": (("side", "entry_mm", "target_mm"), ("gauge", "length_mm")),
+    "select": (("side",), ()),
     "aim": (("direction",), ()),
     "advance": (("mm",), ()),
     "mix": ((), ()),
@@ -53,6 +54,7 @@ class Durations:
     biplane_switch_s = 1.0     #: switch the active plane of a biplane system
     shot_base_s = 1.0          #: footswitch and image display
     place_s = 30.0             #: skin mark, local anaesthetic, puncture
+    select_s = 2.0             #: let go of one trocar and take hold of the other (bipedicular)
     aim_s = 3.0
     advance_base_s = 1.0
     soft_mm_per_s = 5.0        #: through skin, fat and muscle
@@ -199,6 +201,10 @@ def validate(action: Any) -> dict:
             a["length_mm"] = _num(action, "length_mm", *LENGTH_RANGE_MM)
         else:
             a["length_mm"] = DEFAULT_LENGTH_MM
+    elif t == "select":
+        if not isinstance(action["side"], str) or action["side"] not in ("left", "right"):
+            raise ActionRefused(f"select.side = {shown(action['side'])} is not allowed; expected 'left' or 'right'")
+        a["side"] = action["side"]
     elif t == "aim":
         d = _vec3(action, "direction", 1e6)
         n = math.sqrt(sum(x * x for x in d))

@@ -21,6 +21,7 @@ EVENT_KINDS: dict[str, tuple[str, ...]] = {
              "tip_mm", "cement_ml", "image_sha256", "continuous"),
     "trocar_placed": ("side", "gauge", "outer_diameter_mm", "entry_mm", "target_mm", "skin_mm", "direction", "length_mm",
                       "insertion"),
+    "trocar_selected": ("side", "tip_mm", "tissue"),
     "trocar_aimed": ("direction", "change_deg", "redirection", "tip_mm", "tissue"),
     "trocar_moved": ("delta_mm", "depth_mm", "tip_mm", "tissue", "shaft_tissues", "removed", "breach_mm",
                      "grade", "medial_margin_mm"),
@@ -37,7 +38,7 @@ EVENT_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)   # slots: a million-action session keeps a million of these
 class Event:
     """One thing that happened, at simulated time ``t_s`` (seconds since the session start)."""
 

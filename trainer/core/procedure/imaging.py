@@ -80,6 +80,9 @@ class Imager:
         return float(self.carm.kvp_lateral if self.view_of(pose) == "lateral" else self.carm.kvp_ap)
 
     def trocar_shape(self, trocar):
+        """The TrocarShape of ``trocar`` (None: None; a list of trocars: a tuple of shapes)."""
+        if isinstance(trocar, (list, tuple)):
+            return tuple(self.trocar_shape(t) for t in trocar)
         if trocar is None:
             return None
         return TrocarShape(tip_mm=np.asarray(trocar.tip_mm, float), axis=np.asarray(trocar.direction, float),

@@ -77,7 +77,14 @@ class Procedure:
     pose : Pose
         Current C-arm pose (the active plane of a biplane system).
     trocar : Trocar or None
-        The inserted trocar, None when none is in the patient.
+        The active trocar, None when none is in the patient on the active side.
+    trocars : dict
+        ``'left'|'right'`` -> the Trocar in that pedicle (bipedicular: both at once).
+    active_side : str or None
+        The side that aim, advance and inject act on (the last placed or selected).
+    side_cement : dict
+        ``side -> {'injected_ml', 'delivered_ml', 'leaks'}``: what was pushed through each
+        side's cannula and the leak types that appeared during those pushes.
     cement : CementModel or None
         Created by ``mix``.
     dose : DoseTotals
@@ -107,7 +114,9 @@ class Procedure:
         start = scenario.carm.start_pose
         self._arms = {"ap": start, "lateral": LATERAL} if self.biplane else {"single": start}
         self._active = "ap" if self.biplane else "single"
-        self.trocar = None
+        self.trocars: dict = {}
+        self.active_side: str | None = None
+        self.side_cement: dict = {}
         self.insertions = 0
         self.cement = None
         self.mixed_at_s: float | None = None
@@ -117,8 +126,27 @@ class Procedure:
         self.decisions: dict = {}
         self.finished = False
         self.accepted_count = 0
+        self._two_trocars = False
 
     # -- public -------------------------------------------------------------------------------
+    @property
+    def trocar(self):
+        """The active trocar (None when the active side has none)."""
+        return self.trocars.get(self.active_side)
+
+    @trocar.setter
+    def trocar(self, tr):
+        if tr is None:
+            self.trocars.pop(self.active_side, None)
+        else:
+            self.active_side = tr.side
+            self.trocars[tr.side] = tr
+
+    @property
+    def bipedicular(self) -> bool:
+        """True once a second trocar was placed or a side was selected (the session uses two)."""
+        return self._two_trocars
+
     @property
     def pose(self) -> Pose:
         return self._arms[self._active]
@@ -164,6 +192,10 @@ class Procedure:
                 "last_images": {k: v.sha256 for k, v in sorted(self.last_images.items())},
                 "n_events": len(evs), "events_sha256": ev_hash, "rng_sha256": rng,
                 "accepted": self.accepted_count}
+        if self._two_trocars:
+            snap["trocars"] = {k: v.to_json() for k, v in sorted(self.trocars.items())}
+            snap["active_side"] = self.active_side
+            snap["side_cement"] = json.loads(json.dumps(self.side_cement, sort_keys=True))
         if self.cement is not None:
             snap["cement"] = {**self.cement.snapshot(), "state_sha256": self.cement.state_sha256(),
                               "leaks": [[lk.type, lk.region, round(float(lk.volume_ml), 6), lk.visible]
@@ -249,8 +281,11 @@ class Procedure:
         # the cement deposit only shapes the image: not needed for the dose when not rendering
         deposit = (self.cement.deposit() if self.imager.render and self.cement is not None
                    and self.cement.injected_ml > 0 else None)
+        # every trocar in the patient is drawn, left then right (one trocar: exactly as before)
+        drawn = [self.trocars[k] for k in sorted(self.trocars)]
+        drawn = drawn[0] if len(drawn) == 1 else (drawn or None)
         field = tuple(a["field_mm"]) if "field_mm" in a else None
-        shot = self.imager.shoot(self.pose, a["pulses"], self.trocar, deposit, self.rng_imaging, index, t_shot,
+        shot = self.imager.shoot(self.pose, a["pulses"], drawn, deposit, self.rng_imaging, index, t_shot,
                                  field_mm=field, iris_mm=a.get("iris_mm"))
         d = shot.dose
         self.dose.add(d)
@@ -275,12 +310,14 @@ class Procedure:
         return summary, evs, shot.image, t_shot - self.t_s
 
     def _do_place(self, a):
-        if self.trocar is not None:
-            raise ActionRefused("place: a trocar is already in the patient; withdraw it fully "
-                                "(advance with negative mm) before placing again")
+        if a["side"] in self.trocars:
+            raise ActionRefused(f"place: the {a['side']} trocar is already in the patient; withdraw it fully "
+                                "(advance with negative mm) before placing again on that side")
         mv = trocar_mod.place(self.walls, a["side"], a["entry_mm"], a["target_mm"], a["gauge"], a["length_mm"])
         tr = mv.trocar
-        self.trocar = tr
+        if self.trocars:                  # the other side's trocar stays in its pedicle
+            self._two_trocars = True
+        self.trocar = tr                  # the placed trocar becomes the active one
         self.insertions += 1
         self._advance_phase("access")
         dur = DURATIONS.place_s
@@ -294,6 +331,18 @@ class Procedure:
     def _need_trocar(self, what):
         if self.trocar is None:
             raise ActionRefused(f"{what}: no trocar is in the patient; place one first")
+
+    def _do_select(self, a):
+        side = a["side"]
+        if side not in self.trocars:
+            have = ", ".join(sorted(self.trocars)) or "none"
+            raise ActionRefused(f"select.side = {side!r}: no trocar is in the {side} pedicle (in the patient: {have})")
+        dur = DURATIONS.select_s
+        self._two_trocars = True
+        self.active_side = side
+        tr = self.trocar
+        ev = Event("trocar_selected", self.t_s + dur, {"side": side, "tip_mm": _r(tr.tip_mm), "tissue": tr.tissue})
+        return {"side": side, **self._tip_summary()}, [ev], None, dur
 
     def _do_aim(self, a):
         self._need_trocar("aim")
@@ -349,6 +398,11 @@ class Procedure:
         if not res.accepted:              # the model refused without changing anything
             raise ActionRefused(f"inject: {res.refused_reason}")
         c = self.cement
+        # per-side bookkeeping (in the snapshot once two trocars are used)
+        sc = self.side_cement.setdefault(self.active_side, {"injected_ml": 0.0, "delivered_ml": 0.0, "leaks": []})
+        sc["injected_ml"] = round(sc["injected_ml"] + float(a["ml"]), 6)
+        sc["delivered_ml"] = round(sc["delivered_ml"] + float(res.delivered_ml), 6)
+        sc["leaks"] += [lk.type for lk in res.new_leaks]
         self._advance_phase("injection")
         evs = [Event("cement_injected", self.t_s + dur, {
             "ml": a["ml"], "delivered_ml": round(res.delivered_ml, 6), "tip_mm": _r(tip), "phase": res.phase,

@@ -177,3 +177,47 @@ def expert_actions(scenario, patient, side: str = "left", volume_ml: float = 3.0
     acts.append({"type": "advance", "mm": -round(depth + 1.0, 3)})
     acts.append({"type": "finish"})
     return acts
+
+
+def bipedicular_expert_actions(scenario, patient, volume_ml: float = 4.0) -> list[dict]:
+    """A scripted expert bipedicular procedure: both trocars in, then half the cement through each.
+
+    The left trocar is placed and advanced to its target with the expert's shots (as in
+    :func:`expert_actions`), then the right one while the left stays in its pedicle; the
+    cement is mixed, the right side (active after its placement) gets half, ``select``
+    makes the left active for the other half, and both trocars are withdrawn.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    patient : Patient
+    volume_ml : float
+        Total cement (mL), half per side in 0.5 mL pushes.
+
+    Returns
+    -------
+    list of dict
+        Actions for :meth:`Procedure.apply`, ending with ``finish``.
+    """
+    left = expert_actions(scenario, patient, "left", volume_ml / 2)
+    if left[-2]["type"] != "advance":          # deferred or declined: the checklist and finish
+        return left
+    right = expert_actions(scenario, patient, "right", volume_ml / 2)
+
+    def access(acts, with_checklist):
+        start = 0 if with_checklist else next(i for i, a in enumerate(acts) if a["type"] == "place")
+        stop = next(i for i, a in enumerate(acts) if a["type"] == "wait")
+        return [a for a in acts[start:stop] if a["type"] != "mix"]
+
+    def injections(acts):
+        i = next(i for i, a in enumerate(acts) if a["type"] == "inject")
+        return acts[i:-2]                        # up to the withdrawal and finish
+
+    depth = {side: -acts[-2]["mm"] for side, acts in (("left", left), ("right", right))}
+    wait = next(a for a in left if a["type"] == "wait")
+    acts = access(left, True) + access(right, False) + [{"type": "mix"}, dict(wait)]
+    lat = [a for a in left if a["type"] == "carm"][1]      # the plan's shots go AP, then lateral
+    acts += injections(right) + [dict(lat), {"type": "select", "side": "left"}] + injections(left)
+    acts += [{"type": "advance", "mm": -depth["left"]}, {"type": "select", "side": "right"},
+             {"type": "advance", "mm": -depth["right"]}, {"type": "finish"}]
+    return acts

@@ -16,6 +16,7 @@ Instructors check (``vptrainer scenarios show``) and correct the written values.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -112,25 +113,54 @@ def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = N
     sp = np.asarray(g.spacing_mm)
     x, y, z = g.axis_mm("x"), g.axis_mm("y"), g.axis_mm("z")
     thr = CORTEX_HU if cortex_hu is None else float(cortex_hu)
+    rings = _rings(hu, sp, thr, where)
+    kmid = len(z) // 2 if near_mm is None else int(np.argmin(np.abs(z - near_mm[2])))
+    k0, body_hole = _body_ring(rings, x, y, z, kmid, near_mm, where)
+    aw, pw, xc, i_c, j_c = _walls(rings.cortex, k0, body_hole, x, y, where)
+    yc = 0.5 * (aw + pw)
+    sup, inf = _endplates(hu, sp, z, j_c, i_c, k0, thr)
+    kp, cx, cy, canal_ids = _canal(rings, x, y, z, inf, sup, pw, xc, where)
+    centres = _pedicles(rings, canal_ids, kp, cx, cy, x, y, z, sp, where)
+    return {"body_centre_mm": (float(xc), float(yc), float(0.5 * (sup + inf))),
+            "pedicle_left_centre_mm": centres["left"], "pedicle_right_centre_mm": centres["right"],
+            "superior_endplate_z_mm": float(sup), "inferior_endplate_z_mm": float(inf)}
+
+
+@dataclass
+class _Rings:
+    """Step 1 (column): cortex, its per-slice filled rings and their holes (labelled, areas mm2)."""
+
+    cortex: np.ndarray
+    filled: np.ndarray
+    lab: np.ndarray
+    n: int
+    area: np.ndarray
+
+
+def _rings(hu, sp, thr: float, where) -> _Rings:
+    """Cortex (>= ``thr``), thickened by :data:`CLOSING_MM`, filled per axial slice; the holes labelled."""
     cortex = hu >= thr
     thick = ndi.binary_dilation(cortex, structure=_disc(CLOSING_MM / sp[0]))
     filled = ndi.binary_fill_holes(thick, structure=_PLANE)
-    holes = filled & ~thick
-    lab, n = ndi.label(holes, structure=_PLANE)
+    lab, n = ndi.label(filled & ~thick, structure=_PLANE)
     if n == 0:
         raise DicomError(f"{where}: no ring of cortex (>= {thr:g} HU) found; give the landmarks by hand")
     area = np.bincount(lab.ravel()) * sp[0] * sp[1]
     area[0] = 0
-    # the body's interior is the most anterior large hole near the middle of the series; the
-    # canal (behind it) is large too, and the ring is widest at the endplate rims, so neither
-    # "largest" nor "nearest the middle" alone finds it
-    ids = np.arange(n + 1)
+    return _Rings(cortex, filled, lab, n, area)
+
+
+def _body_ring(r: _Rings, x, y, z, kmid: int, near_mm, where):
+    """Step 2 (body): the slice and hole of the body's marrow: the most anterior large hole near
+    ``kmid`` (and within 20 mm of ``near_mm``).  The canal behind it is large too, and the ring is
+    widest at the endplate rims, so neither "largest" nor "nearest the middle" alone finds it."""
+    lab = r.lab
+    ids = np.arange(r.n + 1)
     k_of = np.asarray(ndi.maximum(np.arange(len(z))[:, None, None] * np.ones_like(lab[:1]), lab, ids))
     cy = np.asarray(ndi.mean(np.broadcast_to(y[None, :, None], lab.shape), lab, ids))
-    big = np.flatnonzero(area >= _MIN_BODY_MM2)
+    big = np.flatnonzero(r.area >= _MIN_BODY_MM2)
     if not big.size:
         raise DicomError(f"{where}: no vertebral body found near the middle of the series; give the landmarks by hand")
-    kmid = len(z) // 2 if near_mm is None else int(np.argmin(np.abs(z - near_mm[2])))
     near = big[np.abs(z[k_of[big].astype(int)] - z[kmid]) <= _SEARCH_MM]
     if near_mm is not None:
         cx_ = np.asarray(ndi.mean(np.broadcast_to(x[None, None, :], lab.shape), lab, ids))
@@ -140,15 +170,19 @@ def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = N
                              f"{near_mm[1]:.1f}, {near_mm[2]:.1f}) mm; give the landmarks by hand")
     pool = near if near.size else big
     front = pool[cy[pool] <= cy[pool].min() + _FRONT_MM]
-    h0 = int(front[np.argmin(np.abs(k_of[front] - kmid) - 1e-6 * area[front])])
+    h0 = int(front[np.argmin(np.abs(k_of[front] - kmid) - 1e-6 * r.area[front])])
     k0 = int(k_of[h0])
-    best = np.zeros(len(z), int)
-    best[k0] = h0
-    body_hole = lab[k0] == best[k0]
+    return k0, lab[k0] == h0
+
+
+def _walls(cortex, k0: int, body_hole, x, y, where):
+    """Step 3 (walls): (anterior wall y, posterior wall y, centre x, its column, its row).
+
+    Along y off the midline (the basivertebral foramen may open the posterior wall into the
+    canal at x = 0), from the hole's front edge; along x through the centre.
+    """
     jj, ii = np.nonzero(body_hole)
-    i_c, j_c = int(round(ii.mean())), int(round(jj.mean()))
-    # walls: along y off the midline (the basivertebral foramen may open the posterior wall
-    # into the canal at x = 0), from the hole's front edge; along x through the centre
+    i_c = int(round(ii.mean()))
     j_front = int(jj.min()) + 1
     ant, pos = [], []
     for dx in (-6.0, -5.0, 5.0, 6.0):
@@ -161,11 +195,15 @@ def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = N
     if not ant:
         raise DicomError(f"{where}: the vertebral body's walls were not found; give the landmarks by hand")
     aw, pw = float(np.median(ant)), float(np.median(pos))
-    yc = 0.5 * (aw + pw)
-    j_c = int(np.argmin(np.abs(y - yc)))
+    j_c = int(np.argmin(np.abs(y - 0.5 * (aw + pw))))
     l_, r_ = _outer_face(cortex[k0, j_c], i_c, -1), _outer_face(cortex[k0, j_c], i_c, +1)
-    xc = 0.5 * (x[l_] + x[r_]) if l_ is not None and r_ is not None else x[i_c]
-    i_c = int(np.argmin(np.abs(x - xc)))
+    xc = float(0.5 * (x[l_] + x[r_])) if l_ is not None and r_ is not None else float(x[i_c])
+    return aw, pw, xc, int(np.argmin(np.abs(x - xc))), j_c
+
+
+def _endplates(hu, sp, z, j_c: int, i_c: int, k0: int, thr: float):
+    """Step 4 (endplates): outer faces (z mm) of the first cortex met up and down from ``k0``
+    in the 4 x 4 mm patch column at the body centre."""
     col = _endplate_column(hu, sp, j_c, i_c, thr)
     k = k0
     while k + 1 < len(z) and not col[k]:
@@ -178,19 +216,20 @@ def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = N
         k -= 1
     while k > 0 and col[k - 1]:
         k -= 1
-    inf = z[k] - 0.5 * sp[2]
-    zc = 0.5 * (sup + inf)
-    # canal: a hole behind the body, near the midline, in the body's slices
-    ks = np.flatnonzero((z >= inf) & (z <= sup))
-    post = pw
+    return float(sup), float(z[k] - 0.5 * sp[2])
+
+
+def _canal(r: _Rings, x, y, z, inf: float, sup: float, pw: float, xc: float, where):
+    """Step 5 (canal): the hole behind the posterior wall, within 8 mm of the midline, in the
+    body's slices; returns the middle such slice, the canal centre there and all canal holes."""
     canal_slices, canal_pts, canal_ids = [], [], []
-    for k in ks:
-        for h in np.unique(lab[k]):
-            if h == 0 or area[h] < 40.0:
+    for k in np.flatnonzero((z >= inf) & (z <= sup)):
+        for h in np.unique(r.lab[k]):
+            if h == 0 or r.area[h] < 40.0:
                 continue
-            hj, hi_ = np.nonzero(lab[k] == h)
+            hj, hi_ = np.nonzero(r.lab[k] == h)
             cy, cx = y[hj].mean(), x[hi_].mean()
-            if cy > post and abs(cx - xc) < 8.0:
+            if cy > pw and abs(cx - xc) < 8.0:
                 canal_slices.append(k)
                 canal_pts.append((cx, cy))
                 canal_ids.append(h)
@@ -199,10 +238,16 @@ def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = N
         raise DicomError(f"{where}: no spinal canal enclosed by the pedicles found behind the body at "
                          f"z {inf:.1f} to {sup:.1f} mm; give the pedicle centres by hand")
     mid = len(canal_slices) // 2
-    kp, (cx, cy) = canal_slices[mid], canal_pts[mid]
+    return canal_slices[mid], float(canal_pts[mid][0]), float(canal_pts[mid][1]), canal_ids
+
+
+def _pedicles(r: _Rings, canal_ids, kp: int, cx: float, cy: float, x, y, z, sp, where) -> dict:
+    """Step 6 (pedicles): beside the canal at its centre's depth, in the canal's middle slice:
+    half the pedicle's width (at most 6 mm) lateral to its medial wall, at the middle of its
+    vertical run."""
     disc = _disc(CLOSING_MM / sp[0])
-    canal = ndi.binary_dilation(np.isin(lab, canal_ids), structure=disc)
-    bone = (ndi.binary_erosion(filled, structure=disc) | cortex) & ~(canal & ~cortex)
+    canal = ndi.binary_dilation(np.isin(r.lab, canal_ids), structure=disc)
+    bone = (ndi.binary_erosion(r.filled, structure=disc) | r.cortex) & ~(canal & ~r.cortex)
     j = int(np.argmin(np.abs(y - cy)))
     centres = {}
     for side, s in (("left", 1.0), ("right", -1.0)):
@@ -210,19 +255,17 @@ def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = N
         step = 1 if s > 0 else -1
         while 0 <= i < len(x) and not bone[kp, j, i]:
             i += step
-        r = _run(bone[kp, j], i) if 0 <= i < len(x) else None
-        if r is None:
+        run = _run(bone[kp, j], i) if 0 <= i < len(x) else None
+        if run is None:
             raise DicomError(f"{where}: no {side} pedicle found beside the canal; give its centre by hand")
-        w = (r[1] - r[0] + 1) * sp[0]
-        medial = x[r[0]] if s > 0 else x[r[1]]
+        w = (run[1] - run[0] + 1) * sp[0]
+        medial = x[run[0]] if s > 0 else x[run[1]]
         xp = medial + s * 0.5 * min(w, 12.0)
         ip = int(np.argmin(np.abs(x - xp)))
         rz = _run(bone[:, j, ip], kp)
         zp = 0.5 * (z[rz[0]] + z[rz[1]]) if rz else z[kp]
         centres[side] = (float(xp), float(y[j]), float(zp))
-    return {"body_centre_mm": (float(xc), float(yc), float(zc)),
-            "pedicle_left_centre_mm": centres["left"], "pedicle_right_centre_mm": centres["right"],
-            "superior_endplate_z_mm": float(sup), "inferior_endplate_z_mm": float(inf)}
+    return centres
 
 
 def _vec(v) -> str:

@@ -168,6 +168,11 @@ class StreamState:
     shots: int = 0
     proceeded: bool = False
     finished: bool = False
+    #: bipedicular approach: side -> last tip (mm) of that side's trocar; side -> mL pushed through it;
+    #: side -> leak types that appeared while that side was injecting
+    side_tips_mm: dict = field(default_factory=dict)
+    side_injected_ml: dict = field(default_factory=dict)
+    side_leaks: dict = field(default_factory=dict)
 
     def update(self, kind: str, t_s: float, d: dict) -> None:
         """Advance the state by one event (called by the engine before the metrics see it)."""
@@ -185,11 +190,21 @@ class StreamState:
             tip = d.get("skin_mm") or d.get("entry_mm")
             self.tip_mm = np.asarray(tip, float) if tip is not None else None
             self.tissue = "skin"
+            self.side_tips_mm[self.side] = self.tip_mm
+        elif kind == "trocar_selected":           # the other trocar of a bipedicular approach
+            self.side = d.get("side")
+            self.prev_tip_mm = self.tip_mm
+            self.tip_mm = np.asarray(d["tip_mm"], float) if d.get("tip_mm") is not None else None
+            self.tissue = d.get("tissue")
         elif kind == "trocar_moved":
             self.prev_tip_mm = self.tip_mm
             if d.get("tip_mm") is not None:
                 self.tip_mm = np.asarray(d["tip_mm"], float)
             self.tissue = d.get("tissue")
+            if d.get("removed"):
+                self.side_tips_mm.pop(self.side, None)
+            else:
+                self.side_tips_mm[self.side] = self.tip_mm
             if not self.entered_bone and tissue_class(self.tissue) == "bone":
                 self.entered_bone = True
                 self.bone_entry_t_s = float(t_s)
@@ -208,6 +223,9 @@ class StreamState:
             self.leaked_ml = float(d.get("leaked_ml", self.leaked_ml))
             if d.get("posterior_extent_fraction") is not None:
                 self.posterior_extent_fraction = float(d["posterior_extent_fraction"])
+            self.side_injected_ml[self.side] = self.side_injected_ml.get(self.side, 0.0) + float(d.get("ml", 0.0))
+        elif kind == "leak":
+            self.side_leaks.setdefault(self.side, []).append(d.get("type"))
         elif kind == "finished":
             self.finished = True
 

@@ -54,7 +54,12 @@ class Scorer:
 
     def __init__(self, context: ScoringContext, metrics=None):
         self.context = context
-        self.metrics: list[Metric] = [cls() for cls in (metrics or BUILTIN_METRICS)]
+        # the bipedicular-only metrics (target table: approach = "bipedicular") are left out of a
+        # unipedicular report, so its rows and score are exactly those from before they existed
+        specs = context.targets.specs
+        self.metrics: list[Metric] = [
+            cls() for cls in (metrics or BUILTIN_METRICS)
+            if context.bipedicular or cls.id not in specs or specs[cls.id].params.get("approach") != "bipedicular"]
         self.reset()
 
     def reset(self) -> None:

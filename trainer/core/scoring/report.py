@@ -17,12 +17,12 @@ OSATS_DOMAINS = {
     "respect for tissue": ("medial_wall_rule", "canal_foramen_breach", "breach_grade", "anterior_cortex",
                            "leak_canal_foramen", "leak_other"),
     "instrument handling": ("entry_point", "redirections", "instrument_movements", "progress_per_shot",
-                            "tip_depth", "tip_endplates", "tip_midline"),
+                            "tip_depth", "tip_endplates", "tip_midline", "tip_hemibody"),
     "flow of procedure": ("total_time", "exposures", "fluoro_time", "pulses", "air_kerma", "dap"),
     "knowledge of procedure": ("candidacy", "checklist_gates", "ap_orbital_error", "ap_tilt_error",
                                "lateral_orbital_error", "cement_phase", "stop_rule", "ap_checks",
                                "lateral_checks", "cement_volume", "fill_fraction", "cement_spread",
-                               "canal_wall_temperature"),
+                               "canal_wall_temperature", "cement_share"),
 }
 
 

@@ -76,7 +76,7 @@ def _loggable(action):
 
 def make_entry(seq: int, t_s: float, result) -> dict:
     """One action line from an ActionResult (before ``prev``/``hash``)."""
-    e = {"kind": "action", "seq": int(seq), "t_s": round(float(t_s), 6), "action": _loggable(result.action),
+    e = {"kind": "action", "seq": int(seq), "t_s": round(float(t_s), 6), "action": result.action,
          "accepted": bool(result.accepted), "duration_s": round(float(result.duration_s), 6),
          "summary": result.summary}
     if not result.accepted:
@@ -130,13 +130,15 @@ class SessionWriter:
             self.seq = 0
             self._write(header)
         else:
+            assert resume_from is not None
             self.prev, self.seq = resume_from
             self._f = open(self.path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115 - held open, closed by close()
 
     def _write(self, line: dict) -> dict:
-        if self.sealer is not None:              # trainer.core.session.seal: a keyed seal of the body
-            line = {**line, "seal": self.sealer.seal_line(line, self.prev)}
-        text, h = encode_line(self.prev, line, self.version)
+        try:
+            line, text, h = self._encode(line)
+        except (TypeError, ValueError):         # an action that is not JSON: recorded as its text
+            line, text, h = self._encode({**line, "action": _loggable(line.get("action"))})
         line = {**line, "prev": self.prev, "hash": h}
         self._f.write(text + "\n")
         self._f.flush()
@@ -145,6 +147,12 @@ class SessionWriter:
             self.sync()
         self.prev = h
         return line
+
+    def _encode(self, line: dict) -> tuple[dict, str, str]:
+        if self.sealer is not None:              # trainer.core.session.seal: a keyed seal of the body
+            line = {**line, "seal": self.sealer.seal_line(line, self.prev)}
+        text, h = encode_line(self.prev, line, self.version)
+        return line, text, h
 
     def sync(self) -> None:
         """Force the lines written so far to disk."""

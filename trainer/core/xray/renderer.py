@@ -339,7 +339,7 @@ class FluoroRenderer:
                 water, bone = self._project_basis(frame, frame_rays(frame, rows, cols))
             return self.lookup(kvp)(water, bone)
 
-    def render(self, pose: Pose, kvp: float, trocar: TrocarShape | None = None,
+    def render(self, pose: Pose, kvp: float, trocar: TrocarShape | tuple | None = None,
                cement: CementDeposit | None = None) -> np.ndarray:
         """Effective line integrals of the anatomy plus the trocar (steel) and cement (PMMA + BaSO4).
 
@@ -348,6 +348,8 @@ class FluoroRenderer:
         path (which displaces the anatomy it fills), so the metal and the barium harden the
         beam as they do.  Returns a new float32 (N, N) array (dimensionless).
         """
+        if isinstance(trocar, tuple) and not trocar:
+            trocar = None
         img = np.array(self.line_integrals(pose, kvp), np.float32)
         has_cement = cement is not None and cement.voxels
         if trocar is None and not has_cement:
@@ -356,8 +358,9 @@ class FluoroRenderer:
         n = self.geometry.pixels
         steel = np.zeros((n, n), np.float32)
         paste = np.zeros((n, n), np.float32)
-        if trocar is not None:
-            add_trocar(steel, frame, trocar, 1.0)
+        if trocar is not None:            # one shape, or a tuple of them (bipedicular: both trocars)
+            for shape in (trocar if isinstance(trocar, tuple) else (trocar,)):
+                add_trocar(steel, frame, shape, 1.0)
         disp_w = disp_b = 0.0
         if has_cement:
             lo_ok = cement.ijk.min(axis=0) >= 0

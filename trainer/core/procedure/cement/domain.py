@@ -152,9 +152,8 @@ def body_volume_ml(patient, margin_mm: float = 8.0) -> float:
     debrief's fill percentage both divide by it.
     """
     grid = patient.volume.grid
-    dx, dy, dz = grid.spacing_mm
-    _, sub, _ = crop_to_body(patient.volume.labels, patient.volume.hu, (dz, dy, dx), margin_mm)
-    return envelope_volume_ml(body_envelope(sub), dx * dy * dz)
+    _, sub, _ = crop_to_body(patient.volume.labels, patient.volume.hu, grid.spacing_zyx_mm, margin_mm)
+    return envelope_volume_ml(body_envelope(sub), grid.voxel_volume_mm3)
 
 
 def envelope_volume_ml(envelope: np.ndarray, voxel_mm3: float) -> float:
@@ -216,7 +215,7 @@ class CementDomain:
         self.grid = grid
         self.landmarks = patient.landmarks
         dx, dy, dz = grid.spacing_mm
-        sampling = (dz, dy, dx)
+        sampling = grid.spacing_zyx_mm
         self.lo, sub, sub_hu = crop_to_body(patient.volume.labels, patient.volume.hu, sampling, margin_mm)
         self.shape = sub.shape
         nz, ny, nx = self.shape

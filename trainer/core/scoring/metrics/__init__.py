@@ -7,6 +7,7 @@ assets/scoring_targets.toml (its target, bands, weight and source).
 from __future__ import annotations
 
 from trainer.core.scoring.metrics.alignment import ApOrbitalError, ApTiltError, LateralOrbitalError
+from trainer.core.scoring.metrics.bipedicular import CementShare, TipHemibody
 from trainer.core.scoring.metrics.cement import (
                                                  ApChecks,
                                                  CanalWallTemperature,
@@ -31,7 +32,7 @@ BUILTIN_METRICS = (
     Candidacy, ChecklistGates,
     ApOrbitalError, ApTiltError, LateralOrbitalError, EntryPoint, MedialWallRule, CanalForamenBreach,
     BreachGrade, AnteriorCortex,
-    TipDepth, TipEndplates, TipMidline,
+    TipDepth, TipEndplates, TipMidline, TipHemibody, CementShare,
     CementVolume, CementPhase, StopRule, LeakCanalForamen, LeakOther, CanalWallTemperature, FillFraction,
     CementSpread, ApChecks, LateralChecks,
     Exposures, FluoroTime, Pulses, AirKerma, Dap,

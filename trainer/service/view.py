@@ -1,6 +1,6 @@
 """What the window draws, read from the procedure where it lives (no Qt here).
 
-The core runs in its own process (:mod:`trainer.ui.core_process`); after every action it
+The core runs in its own process (:mod:`trainer.service.process`); after every action it
 reads the procedure into a frozen :class:`ProcedureView` and sends that (and the shot
 image) to the window.  :func:`debrief_cuts` makes the reveal cuts of the debrief there too.
 """
@@ -10,10 +10,13 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
+from trainer.core.scenario.build import patient_for
+from trainer.core.scenario.rheology import Rheology, get_product
 from trainer.core.scoring.tip_zone import tip_zone
 from trainer.core.xray.geometry import Pose
+from trainer.service.reveal import reveal_slices
 
-__all__ = ["TrocarView", "CementView", "ProcedureView", "build_view", "build_patient", "debrief_cuts"]
+__all__ = ["TrocarView", "CementView", "ProcedureView", "build_view", "patient_with_progress", "debrief_cuts"]
 
 
 @dataclass(frozen=True)
@@ -61,17 +64,18 @@ class ProcedureView:
     finished: bool
     images: dict = field(default_factory=dict)    #: view -> ShotImage (last-image-hold)
     n_actions: int = 0
+    #: every trocar in the patient, side -> TrocarView (bipedicular: both); ``trocar`` is the active one
+    trocars: dict = field(default_factory=dict)
+    #: the side aim, advance and inject act on (None before the first placement)
+    active_side: str | None = None
+    #: mL pushed through each side's cannula (docs/procedure.md, "Two trocars")
+    side_cement_ml: dict = field(default_factory=dict)
 
 
 def build_view(p) -> ProcedureView:
     """Read procedure ``p`` into a :class:`ProcedureView` (where the procedure lives)."""
-    tr = p.trocar
-    trocar = None
-    if tr is not None:
-        zone = tip_zone(p.patient.landmarks, tr.tip_mm, tr.tissue)
-        trocar = TrocarView(tr.side, int(tr.gauge), float(tr.depth_mm), float(tr.length_mm),
-                            str(tr.tissue), tuple(float(v) for v in tr.tip_mm),
-                            tuple(float(v) for v in tr.direction), zone.text, zone.level)
+    trocars = {side: _trocar_view(p, tr) for side, tr in sorted(getattr(p, "trocars", {}).items())}
+    trocar = trocars.get(p.trocar.side) if p.trocar is not None else None
     c = p.cement
     windows, product = _product_windows(getattr(p.scenario, "cement_product", "default"),
                                         tuple(sorted((getattr(p.scenario, "cement_overrides", None) or {}).items())))
@@ -89,27 +93,33 @@ def build_view(p) -> ProcedureView:
                          dap_gycm2=float(d.dap_gycm2), pose=p.pose, view=p.view,
                          biplane=bool(p.biplane), trocar=trocar, cement=cement,
                          decisions=decisions, finished=bool(p.finished), images=dict(p.last_images),
-                         n_actions=int(p.accepted_count))
+                         n_actions=int(p.accepted_count), trocars=trocars,
+                         active_side=getattr(p, "active_side", None),
+                         side_cement_ml={k: float(v["injected_ml"])
+                                         for k, v in sorted(getattr(p, "side_cement", {}).items())})
+
+
+def _trocar_view(p, tr) -> TrocarView:
+    zone = tip_zone(p.patient.landmarks, tr.tip_mm, tr.tissue)
+    return TrocarView(tr.side, int(tr.gauge), float(tr.depth_mm), float(tr.length_mm),
+                      str(tr.tissue), tuple(float(v) for v in tr.tip_mm),
+                      tuple(float(v) for v in tr.direction), zone.text, zone.level)
 
 
 @functools.lru_cache(maxsize=16)
 def _product_windows(product: str, overrides: tuple) -> tuple[dict, str]:
     """Phase boundaries (min after mixing) and title of a scenario's cement product."""
-    from trainer.core.scenario.rheology import Rheology, get_product
-
     ov = dict(overrides)
     temperature_c = ov.pop("temperature_c", None)
     prod = get_product(product).with_overrides(ov)
     return Rheology(prod, temperature_c).windows_min(), str(prod.title or prod.name)
 
 
-def build_patient(scenario, progress):
-    """The scenario's patient (synthetic, or read from its CT series with progress).
+def patient_with_progress(scenario, progress):
+    """:func:`~trainer.core.scenario.build.patient_for` with progress texts for the window.
 
     ``progress(fraction, text)`` is called as the core reports (CT slices, labelling).
     """
-    from trainer.core.scenario.build import patient_for
-
     what = "Reading the patient CT" if getattr(scenario, "ct", None) is not None else "Building the patient"
     progress(0.02, f"{what}…")
 
@@ -122,8 +132,6 @@ def build_patient(scenario, progress):
 
 def debrief_cuts(procedure):
     """Reveal cuts through the final trocar tip (or the last tip before it was removed)."""
-    from trainer.ui.reveal import reveal_slices
-
     tr = procedure.trocar
     cement_kji = leak_kji = None
     c = procedure.cement
