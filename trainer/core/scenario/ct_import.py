@@ -16,6 +16,7 @@ Instructors check (``vptrainer scenarios show``) and correct the written values.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -281,17 +282,21 @@ def scenario_toml(folder_rel: str, level: str, landmarks: dict, title: str | Non
     title = title or f"Patient CT, {level}"
     note = ("# Landmarks marked 'estimated' were found automatically from the HU: check them\n"
             "# (vptrainer scenarios show FILE) before teaching with this case.\n") if estimated else ""
-    desc = description.replace('"', "'")
+    desc = description
+
+    def q(text: str) -> str:
+        """A TOML basic string: JSON's escapes are TOML's (plus DEL, which JSON leaves as is)."""
+        return json.dumps(str(text), ensure_ascii=False).replace("\x7f", "\\u007f")
 
     def mark(key):
         return "   # estimated" if key in estimated else ""
 
     lm = landmarks
     return (f"# CT scenario written by 'vptrainer scenarios import-ct'.\n{note}"
-            f"[scenario]\ntitle = \"{title}\"\ndifficulty = \"advanced\"\n"
+            f"[scenario]\ntitle = {q(title)}\ndifficulty = \"advanced\"\n"
             f"objectives = [\n  \"Plan and perform transpedicular access on a real patient's anatomy\",\n]\n"
-            f"seed = 1\ndescription = \"{desc}\"\n\n"
-            f"[ct]\nfolder = \"{folder_rel}\"\nlevel = \"{level}\"\n\n[ct.landmarks]\n"
+            f"seed = 1\ndescription = {q(desc)}\n\n"
+            f"[ct]\nfolder = {q(folder_rel)}\nlevel = {q(level)}\n\n[ct.landmarks]\n"
             f"body_centre_mm = {_vec(lm['body_centre_mm'])}{mark('body_centre_mm')}\n"
             f"pedicle_left_centre_mm = {_vec(lm['pedicle_left_centre_mm'])}{mark('pedicle_left_centre_mm')}\n"
             f"pedicle_right_centre_mm = {_vec(lm['pedicle_right_centre_mm'])}{mark('pedicle_right_centre_mm')}\n"
