@@ -85,7 +85,7 @@ def cement_deposit(scenario, patient, ml=3.0):
     e, a = np.asarray(ped.entry_mm), np.asarray(ped.axis)
     proc.apply({"type": "place", "side": "left", "entry_mm": list(e - 40 * a), "target_mm": list(e + 30 * a)})
     target_y = lm.posterior_wall_y_mm - 0.6 * lm.body_depth_mm
-    for _ in range(40):
+    for _ in range(150):                      # 2 mm steps from the skin (thick backs too)
         if proc.trocar.tip_mm[1] <= target_y:
             break
         proc.apply({"type": "advance", "mm": 2.0})

@@ -5,7 +5,9 @@ Run under a virtual X screen (tools/screenshots.sh):
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python tools/screenshots.py [--out DIR]
 
 Stages: 01-picker, 02-checklist, 03-aligned, 04-trocar, 05-cement, 06-debrief, 08-review
-(3-D view and timeline), 09-user-guide (Help > User guide).  The whole
+(3-D view and timeline), 09-user-guide (Help > User guide).  With ``--bipedicular``: the
+t11-bipedicular case with two trocars at once, 10-two-trocars (both in, before the cement)
+and 11-two-trocars-cement (half through each cannula).  The whole
 screen is grabbed, so dialogs over the window are in the picture.  Sessions and settings go
 to a temporary folder; the user's are never touched.
 """
@@ -38,6 +40,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(REPO_ROOT / "docs" / "screenshots"))
     ap.add_argument("--scenario", default=None, help="scenario id or file (default: the default scenario)")
+    ap.add_argument("--bipedicular", action="store_true", help="only the two-trocar screenshots (10, 11)")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -45,8 +48,22 @@ def main(argv=None) -> int:
     window = create_window(tmp / "sessions", settings_from_path(str(tmp / "settings.ini")))
     window.move(0, 0)
     driver = GuiDriver(window, timeout_s=120)
-    picker = startup(window, args.scenario)
+    picker = startup(window, "t11-bipedicular" if args.bipedicular else args.scenario)
     driver.pump(0.5)
+    if args.bipedicular:
+        answers = {k: g["expected"] for k, g in picker.current_scenario().decisions.gates.items()}
+        two = {"two trocars": "10-two-trocars", "two trocars cement": "11-two-trocars-cement"}
+
+        def two_stage(name):
+            driver.idle()
+            driver.pump(0.3)
+            if name in two:
+                grab(window, out / f"{two[name]}.png")
+
+        driver.bipedicular_run(picker, answers, stages=two_stage)
+        print(f"score shown: {window.debrief.shown_score}; session: {window.controller.path}")
+        window.close()
+        return 0
     grab(window, out / "01-picker.png")
     answers = {k: g["expected"] for k, g in picker.current_scenario().decisions.gates.items()}
     names = {"checklist": "02-checklist", "aligned": "03-aligned", "trocar": "04-trocar",

@@ -167,6 +167,7 @@ def session_file(tmp_path_factory):
     ["play", "--actions", "{s}", "--out", "{s}"],
     ["play", "--actions", "{a}", "--out", "{d}/n.jsonl", "--shots", "{a}"],
     ["play", "--actions", "{a}", "--out", "{d}/n.jsonl", "--shots", "{d}/ct"],
+    ["scenarios", "import-ct", "{d}/ct", "--level", "L1", "--out", "{d}/ct/case.toml"],   # into the CT folder
 ])
 def test_commands_refuse_to_overwrite(capsys, tmp_path, session_file, argv):
     d = tmp_path

@@ -249,10 +249,7 @@ def test_a_version_1_session_is_still_read(tmp_path):
 def ct_session(tmp_path_factory):
     d = tmp_path_factory.mktemp("ct")
     assert main(["phantom", "--out", str(d / "ct"), "--voxel-mm", "2"]) == 0
-    assert main(["scenarios", "import-ct", str(d / "ct"), "--level", "L1", "--out", str(d / "case.toml"),
-                 "--body-centre", "0", "0", "0", "--pedicle-left", "12", "14", "4",
-                 "--pedicle-right", "-12", "14", "4", "--superior-endplate", "8",
-                 "--inferior-endplate", "-8"]) == 0
+    assert main(["scenarios", "import-ct", str(d / "ct"), "--level", "L1", "--out", str(d / "case.toml")]) == 0
     acts = d / "a.jsonl"
     acts.write_text('{"type": "carm", "preset": "ap"}\n')
     assert main(["play", str(d / "case.toml"), "--actions", str(acts), "--out", str(d / "s.jsonl"),

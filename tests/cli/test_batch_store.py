@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import core.scoring.scoring_plans as P
 import pytest
 
 from trainer.cli import main
@@ -18,8 +19,6 @@ from trainer.core.scoring.context import expected_from_scenario
 from trainer.core.session.live import LiveSession
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "core" / "scoring"))
-import scoring_plans as P  # noqa: E402
 
 N = 50
 N_EXPERT = 6          # whole procedures (passes and a breach); the rest stop after the checklist and a few shots
@@ -65,18 +64,29 @@ def test_batch_into_the_store_equals_one_by_one(sessions, tmp_path, capsys):
     one = tmp_path / "one-by-one.sqlite3"
     for p in sessions:
         assert main(["assess", str(p), "--store", str(one)]) == 0
-    capsys.readouterr()
     batch = tmp_path / "batch.sqlite3"
-    code = ("import sys\nfrom trainer.cli import main\n"
-            "sys.exit(max(main(['assess', p, '--store', sys.argv[1]]) for p in sys.argv[2:]))")
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(batch), *map(str, sessions[k::2])], cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for k in (0, 1)]
-    errs = [p.communicate(timeout=600)[1] for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], errs
+    # the batch: two worker processes, one CSV, every attempt recorded in one transaction
+    assert main(["assess", *map(str, sessions), "--jobs", "2", "--csv", str(tmp_path / "batch.csv"),
+                 "--store", str(batch)]) == 0
+    assert f"{N} attempt(s) recorded in {batch}" in capsys.readouterr().err
     a, b = _snapshot(one), _snapshot(batch)
     assert len(a) == N and a == b
     passed = sum(v[2] for v in a.values())
     assert 0 < passed < N                     # the set holds passes and failures
-    # assessing the batch again adds nothing
-    assert main(["assess", str(sessions[0]), "--store", str(batch)]) == 0
+    with open_store(batch) as st:
+        assert {x.seal_status for x in st.attempts()} == {"unsealed"}
+    # the same batch again adds nothing
+    assert main(["assess", *map(str, sessions[:5]), "--jobs", "2", "--csv", str(tmp_path / "again.csv"),
+                 "--store", str(batch)]) == 0
     assert len(_snapshot(batch)) == N
+
+
+def test_two_processes_assessing_into_one_store_lose_nothing(sessions, tmp_path):
+    db = tmp_path / "shared.sqlite3"
+    code = ("import sys\nfrom trainer.cli import main\n"
+            "sys.exit(max(main(['assess', p, '--store', sys.argv[1]]) for p in sys.argv[2:]))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(db), *map(str, sessions[k:10:2])], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for k in (0, 1)]
+    errs = [p.communicate(timeout=600)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errs
+    assert len(_snapshot(db)) == 10

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from core.records.records_helpers import attempt
 
 from trainer.cli import main
 from trainer.core.records.lrs import LrsClient, push
@@ -21,8 +22,6 @@ from trainer.core.records.store import open_store
 from trainer.core.records.xapi import EXT, VERBS
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "core" / "records"))
-from records_helpers import attempt  # noqa: E402
 
 KEY, SECRET = "vptrainer-ci", "not-a-real-secret"
 

@@ -68,3 +68,30 @@ def test_progress_json_csv_and_refusals(tmp_path, capsys):
     assert main(["progress", "nobody", "--store", str(db)]) == 2
     assert main(["progress", "--store", str(tmp_path / "missing.sqlite3")]) == 2
     assert not (tmp_path / "missing.sqlite3").exists()
+
+
+def test_the_store_keeps_the_seal_state(tmp_path, monkeypatch, capsys):
+    from trainer.core.anatomy.cache import cached_patient
+    from trainer.core.records.store import open_store
+    from trainer.core.scenario.loader import load_scenario
+    from trainer.core.session.live import LiveSession
+    from trainer.core.session.seal import ENV_VAR, generate_hmac_key, load_key
+
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    key = tmp_path / "exam.key"
+    generate_hmac_key(key)
+    sc = load_scenario("l1-wedge-default")
+    path = tmp_path / "sealed.jsonl"
+    with LiveSession(sc, path, seed=1, trainee="mia", render=False, patient=cached_patient(sc.anatomy),
+                     started_at="2026-01-01T00:00:00Z", sealer=load_key(key)) as live:
+        for item, gate in sc.decisions.gates.items():
+            live.apply({"type": "decide", "item": item, "answer": gate["expected"]})
+        live.apply({"type": "finish"})
+    db = tmp_path / "r.sqlite3"
+    assert main(["assess", str(path), "--store", str(db)]) == 0                       # no key: sealed, unverified
+    with open_store(db) as st:
+        assert [a.seal_status for a in st.attempts()] == ["unverified"]
+    assert main(["assess", str(path), "--store", str(db), "--seal-key", str(key)]) == 0
+    with open_store(db) as st:
+        (a,) = st.attempts()                                                          # updated, not added
+        assert a.seal_status == "verified"

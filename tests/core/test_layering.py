@@ -6,6 +6,7 @@ check it a second way, including what the packages pull in at run time.
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +89,14 @@ def test_the_checker_catches_each_way_of_importing_the_gui(tmp_path):
     assert sorted(f.split(":")[0] for f in found) == [f"x/{n}" for n in sorted(bad)]
     assert any("imports trainer.ui.app" in f for f in found)
     assert any("imports trainer.ui" in f and f.startswith("x/e.py") for f in found)
+
+
+def test_no_test_edits_sys_path():
+    """Tests import shared helpers by package path (``core.records.records_helpers``): the
+    tests/ folder is on sys.path through its conftest, so no test needs to edit it."""
+    tests = Path(__file__).resolve().parents[1]
+    edit = re.compile(r"sys\.path\s*(\.(insert|append|extend)\b|\[|\+=|=)")
+    offenders = [f"{p.relative_to(tests)}:{i}" for p in sorted(tests.rglob("*.py")) if p != Path(__file__).resolve()
+                 for i, line in enumerate(p.read_text().splitlines(), 1) if edit.search(line)]
+    assert offenders == []
+    assert edit.search("sys.path.insert(0, d)") and edit.search("sys.path[:0] = [d]")   # the check bites

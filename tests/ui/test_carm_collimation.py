@@ -1,12 +1,8 @@
 """The C-arm panel's collimation choice travels with every shot and halves the DAP."""
 
-import sys
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core" / "procedure"))
 
 from trainer.ui.carm_panel import COLLIMATION, CArmPanel
 
@@ -26,7 +22,7 @@ def _click_shot(qtbot, panel):
 
 
 def test_shot_carries_the_chosen_shutters_and_halves_the_dap(qtbot, panel):
-    from procedure_phantom import make_phantom
+    from core.procedure.procedure_phantom import make_phantom
 
     from trainer.core.procedure.machine import Procedure
     from trainer.core.scenario.loader import load_scenario

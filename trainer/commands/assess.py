@@ -104,12 +104,17 @@ def _is_builtin(record) -> bool:
     return isinstance(sid, str) and (SCENARIOS_DIR / f"{sid}.toml").is_file()
 
 
-def record_in_store(store_path, record, report_json: dict) -> dict:
-    """Record one assessed session in the trainee store; ``{'path', 'attempt_id', 'created'}``."""
+def record_in_store(store_path, record, report_json: dict, seal=None) -> dict:
+    """Record one assessed session in the trainee store; ``{'path', 'attempt_id', 'created'}``.
+
+    ``seal`` is the :class:`~trainer.core.session.seal.SealCheck` of the session (its ``state``
+    is stored: verified, unverified, unsealed)."""
     from trainer.core.records.attempts import attempt_from_assessment
     from trainer.core.records.store import open_store
 
     report = {k: v for k, v in report_json.items() if k not in ("session", "store")}
+    if seal is not None:
+        report["seal"] = {"status": seal.state, "message": seal.message}
     attempt = attempt_from_assessment(record.path, record.header, report, bool(record.complete))
     with open_store(store_path) as store:
         aid, created = store.record_attempt(attempt)
@@ -155,7 +160,7 @@ def run(args) -> int:
         print(f"vptrainer assess: note: the last line of {args.session} was cut off (a crash while writing); "
               "it was dropped and the session scored up to the last whole line", file=sys.stderr)
     if getattr(args, "store", None):
-        out["store"] = record_in_store(args.store, record, out)
+        out["store"] = record_in_store(args.store, record, out, seal)
     if args.json:
         print(json.dumps(out, indent=2))
     else:

@@ -38,8 +38,11 @@ def expand_sessions(items) -> list[Path]:
     return out
 
 
-def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = False) -> dict:
-    """Verify, replay and score one session; a CSV row (never raises for a bad session)."""
+def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = False, want_attempt: bool = False) -> dict:
+    """Verify, replay and score one session; a CSV row (never raises for a bad session).
+
+    ``want_attempt``: the row also carries ``_attempt``, the trainee-store record of the session
+    (:class:`trainer.core.records.store.AttemptRecord`; not a CSV column)."""
     from trainer.commands.assess_session import assess, seal_status
     from trainer.core.errors import TamperError, VPTrainerError
     from trainer.core.session.seal import load_key, sealer_from_env
@@ -66,6 +69,12 @@ def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = Fals
                exposures=rad.get("exposures", ""), fluoro_s=round(float(rad.get("fluoro_s", 0.0)), 3),
                dap_gycm2=round(float(rad.get("dap_gycm2", 0.0)), 6), total_time_s=round(report.total_time_s, 3),
                message="" if record.complete else "no accepted finish: not passed")
+    if want_attempt:
+        from trainer.core.records.attempts import attempt_from_assessment
+
+        out = report.to_json()
+        out["seal"] = {"status": seal.state, "message": seal.message}
+        row["_attempt"] = attempt_from_assessment(record.path, record.header, out, bool(record.complete))
     return row
 
 
@@ -73,9 +82,10 @@ def _star(args):
     return assess_one(*args)
 
 
-def assess_many(paths, jobs: int | None = None, ct_root=None, seal_key=None, require_seal: bool = False) -> list:
+def assess_many(paths, jobs: int | None = None, ct_root=None, seal_key=None, require_seal: bool = False,
+                want_attempt: bool = False) -> list:
     """Rows for ``paths`` in order, scored over ``jobs`` processes (1: in this process)."""
-    work = [(str(p), ct_root, seal_key, require_seal) for p in paths]
+    work = [(str(p), ct_root, seal_key, require_seal, want_attempt) for p in paths]
     jobs = max(1, int(jobs or os.cpu_count() or 1))
     if jobs == 1 or len(work) <= 1:
         return [_star(w) for w in work]
@@ -98,7 +108,7 @@ def run_batch(args, paths) -> int:
     from trainer.core.errors import ParameterError
     from trainer.core.safe_write import atomic_write_text, check_output
 
-    for opt in ("html", "pdf", "store"):
+    for opt in ("html", "pdf"):
         if getattr(args, opt, None):
             raise ParameterError(f"--{opt}", getattr(args, opt), "one session only (not with several files or --csv)")
     if getattr(args, "jobs", None) is not None and args.jobs < 1:
@@ -115,8 +125,20 @@ def run_batch(args, paths) -> int:
         from trainer.core.session.seal import load_key
 
         load_key(seal_key)
+    store = getattr(args, "store", None)
+    if store:
+        from trainer.core.safe_write import same_path
+
+        if any(same_path(store, p) for p in paths) or (dest is not None and same_path(store, dest)):
+            raise ParameterError("--store", store, "a file other than the sessions and the CSV")
     rows = assess_many(paths, getattr(args, "jobs", None), getattr(args, "ct_root", None), seal_key,
-                       getattr(args, "require_seal", False))
+                       getattr(args, "require_seal", False), want_attempt=bool(store))
+    attempts = [r.pop("_attempt") for r in rows if "_attempt" in r]
+    if store:
+        from trainer.core.records.store import open_store
+
+        with open_store(store) as st:           # one transaction for the whole batch
+            st.record_attempts(attempts)
     text = rows_to_csv(rows)
     if dest is not None:
         atomic_write_text(dest, text, force=getattr(args, "force", False), option="--csv")
@@ -130,8 +152,8 @@ def run_batch(args, paths) -> int:
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-    print(f"vptrainer assess: {len(rows)} session(s): {summary}" + (f"; CSV: {dest}" if dest else ""),
-          file=sys.stderr)
+    print(f"vptrainer assess: {len(rows)} session(s): {summary}" + (f"; CSV: {dest}" if dest else "")
+          + (f"; {len(attempts)} attempt(s) recorded in {store}" if store else ""), file=sys.stderr)
     for r in rows:
         if r["status"] in ("tampered", "error"):
             print(f"vptrainer assess: {r['status'].upper()}: {r['message']}", file=sys.stderr)

@@ -91,6 +91,9 @@ def check_output(path, *, option: str = "--out", force: bool = False, inputs: It
         if same_path(p, inp) or (folder and _inside(inp, p)):
             raise ParameterError(option, raw, "a destination other than the command's input",
                                  hint=f"it would overwrite the input {inp}")
+        if Path(inp).is_dir() and _inside(p, inp):
+            raise ParameterError(option, raw, "a destination outside the input folder",
+                                 hint=f"writing into {inp} would change the input (e.g. add a file to a CT series)")
     if p.is_symlink() and not force:
         raise ParameterError(option, raw, "a path that does not exist yet", hint="it is a symbolic link; "
                              "use --force to replace the link")

@@ -64,17 +64,18 @@ class ProcedureView:
     finished: bool
     images: dict = field(default_factory=dict)    #: view -> ShotImage (last-image-hold)
     n_actions: int = 0
+    #: every trocar in the patient, side -> TrocarView (bipedicular: both); ``trocar`` is the active one
+    trocars: dict = field(default_factory=dict)
+    #: the side aim, advance and inject act on (None before the first placement)
+    active_side: str | None = None
+    #: mL pushed through each side's cannula (docs/procedure.md, "Two trocars")
+    side_cement_ml: dict = field(default_factory=dict)
 
 
 def build_view(p) -> ProcedureView:
     """Read procedure ``p`` into a :class:`ProcedureView` (where the procedure lives)."""
-    tr = p.trocar
-    trocar = None
-    if tr is not None:
-        zone = tip_zone(p.patient.landmarks, tr.tip_mm, tr.tissue)
-        trocar = TrocarView(tr.side, int(tr.gauge), float(tr.depth_mm), float(tr.length_mm),
-                            str(tr.tissue), tuple(float(v) for v in tr.tip_mm),
-                            tuple(float(v) for v in tr.direction), zone.text, zone.level)
+    trocars = {side: _trocar_view(p, tr) for side, tr in sorted(getattr(p, "trocars", {}).items())}
+    trocar = trocars.get(p.trocar.side) if p.trocar is not None else None
     c = p.cement
     windows, product = _product_windows(getattr(p.scenario, "cement_product", "default"),
                                         tuple(sorted((getattr(p.scenario, "cement_overrides", None) or {}).items())))
@@ -92,7 +93,17 @@ def build_view(p) -> ProcedureView:
                          dap_gycm2=float(d.dap_gycm2), pose=p.pose, view=p.view,
                          biplane=bool(p.biplane), trocar=trocar, cement=cement,
                          decisions=decisions, finished=bool(p.finished), images=dict(p.last_images),
-                         n_actions=int(p.accepted_count))
+                         n_actions=int(p.accepted_count), trocars=trocars,
+                         active_side=getattr(p, "active_side", None),
+                         side_cement_ml={k: float(v["injected_ml"])
+                                         for k, v in sorted(getattr(p, "side_cement", {}).items())})
+
+
+def _trocar_view(p, tr) -> TrocarView:
+    zone = tip_zone(p.patient.landmarks, tr.tip_mm, tr.tissue)
+    return TrocarView(tr.side, int(tr.gauge), float(tr.depth_mm), float(tr.length_mm),
+                      str(tr.tissue), tuple(float(v) for v in tr.tip_mm),
+                      tuple(float(v) for v in tr.direction), zone.text, zone.level)
 
 
 @functools.lru_cache(maxsize=16)

@@ -111,7 +111,10 @@ class GuiDriver:
         geom = sc.carm.geometry.with_pixels(int(img.pixels.shape[1]))
         ped = self.w.patient_landmarks.pedicle(side)
         col, row = project_point(geom, img.pose, sc.carm.patient_roll_deg, ped.entry_mm)
-        (self.w.trocar.left_radio if side == "left" else self.w.trocar.right_radio).setChecked(True)
+        radio = self.w.trocar.left_radio if side == "left" else self.w.trocar.right_radio
+        if not radio.isChecked():
+            self.click(radio)
+            self.idle()
         self.click_image("ap", col, row)
         return col, row
 
@@ -193,3 +196,35 @@ class GuiDriver:
         self.finish()
         stages("debrief")
 
+
+    def bipedicular_run(self, picker, answers: dict, inject_ml: float = 4.0, stages=None) -> None:
+        """Both trocars: left to the target, right to the target while the left stays, half the
+        cement through the right cannula, T to take the left one, the other half; then a click on
+        the Right side button makes the right trocar active again and the procedure is finished."""
+        stages = stages or (lambda name: None)
+        self.start(picker)
+        self.answer_checklist(answers)
+        self.align()
+        for side in ("left", "right"):
+            self.key(Qt.Key.Key_1)
+            self.idle()
+            self.pick_entry(side)
+            self.place()
+            self.advance_to(0.7)
+            for k in (Qt.Key.Key_S, Qt.Key.Key_V, Qt.Key.Key_S):
+                self.key(k)
+                self.idle()
+        stages("two trocars")
+        self.mix_and_wait()
+        self.inject(inject_ml / 2)
+        self.key(Qt.Key.Key_T)
+        self.idle()
+        self.inject(inject_ml)
+        for k in (Qt.Key.Key_1, Qt.Key.Key_S, Qt.Key.Key_2, Qt.Key.Key_S):
+            self.key(k)
+            self.idle()
+        stages("two trocars cement")
+        self.click(self.w.trocar.right_radio)
+        self.idle()
+        self.finish()
+        stages("debrief")

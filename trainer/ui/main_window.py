@@ -88,7 +88,8 @@ class MainWindow(QMainWindow):
         self.trocar.placeRequested.connect(self.place_trocar)
         self.trocar.aimOnImage.connect(self.aim_on_image)
         self.trocar.advanceRequested.connect(lambda mm: self.submit({"type": "advance", "mm": round(mm, 3)}))
-        self.trocar.sideChanged.connect(lambda _s: self._set_pending_place(None))
+        self.trocar.sideChanged.connect(lambda _s: self._on_side_changed())
+        self.trocar.selectRequested.connect(lambda side: self.submit({"type": "select", "side": side}))
         self.finish_button = QPushButton("Finish procedure…  (Ctrl+Enter)")
         self.finish_button.setObjectName("finishButton")
         self.finish_button.setToolTip("End the procedure and score it; no action is possible afterwards  [Ctrl+Enter]")
@@ -317,17 +318,39 @@ class MainWindow(QMainWindow):
         cranial = up * (-1 if prefs.flip_v else 1)
         self.aim(medial * step, cranial * step)
 
+    def _side_free(self, view=None) -> bool:
+        """Whether the trocar panel's side has no trocar in the patient (its entry can be picked)."""
+        view = self.view if view is None else view
+        return view is not None and self.trocar.side not in view.trocars
+
+    def _on_side_changed(self) -> None:
+        self._set_pending_place(None)
+        if self.view is not None:
+            self.monitors["ap"].set_pick_enabled(self._side_free() and "ap" in self.view.images
+                                                 and not self.view.finished)
+
+    def switch_trocar(self) -> None:
+        """Make the other trocar active (bipedicular approach; key T)."""
+        if self.view is None or not self.view.trocars:
+            self.status.note("Switch trocar: no trocar is in the patient.", error=True)
+            return
+        other = "right" if self.view.active_side == "left" else "left"
+        if other not in self.view.trocars:
+            self.status.note(f"Switch trocar: no trocar is in the {other} pedicle (choose {other.capitalize()} "
+                             "and pick its entry on the AP image to place one).", error=True)
+            return
+        self.submit({"type": "select", "side": other})
+
     def _set_pending_place(self, action: dict | None) -> None:
         self.pending_place = action
-        self.trocar.place_button.setEnabled(action is not None and self.view is not None
-                                            and self.view.trocar is None)
+        self.trocar.place_button.setEnabled(action is not None and self._side_free())
         self.trocar.show_entry(None if action is None else action["entry_mm"])
         if action is None:
             self.monitors["ap"].set_marker(None)
 
     def _on_ap_pick(self, col: float, row: float) -> None:
         img = self.view.images.get("ap") if self.view is not None else None
-        if img is None or self.view.trocar is not None:
+        if img is None or not self._side_free():
             return
         geom = self.scenario.carm.geometry.with_pixels(int(img.pixels.shape[1]))
         action = place_from_pick(geom, img.pose, self.scenario.carm.patient_roll_deg, col, row,
@@ -348,6 +371,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ results
     HINTS = {"place": "Trocar on the skin: advance (A, fine Shift+A) and check the tip on AP and lateral.",
+             "select": "Active trocar switched: aim, advance and inject act on it (T switches back).",
              "mix": "Cement mixed: wait (W) until it is a paste (working phase), then inject (I) with AP checks.",
              "finish": "Procedure finished."}
 
@@ -382,7 +406,10 @@ class MainWindow(QMainWindow):
         self.view = view
         self.status.show_view(view)
         self.hint.setText(stage_hint(view))
-        self.trocar.show_trocar(None if view is None else view.trocar)
+        if view is None:
+            self.trocar.show_trocar(None)
+        else:
+            self.trocar.show_trocars(view.trocars, view.active_side, view.side_cement_ml)
         self.cement.show_cement(None if view is None else view.cement)
         has = view is not None and not view.finished
         for w in (self.carm, self.trocar, self.cement):
@@ -400,8 +427,8 @@ class MainWindow(QMainWindow):
         for v, m in self.monitors.items():
             m.set_active(v == view.view and not view.finished)
         self.monitors["oblique"].setVisible("oblique" in view.images or view.view == "oblique")
-        self.monitors["ap"].set_pick_enabled(view.trocar is None and "ap" in view.images)
-        self.trocar.place_button.setEnabled(self.pending_place is not None and view.trocar is None)
+        self.monitors["ap"].set_pick_enabled(self._side_free(view) and "ap" in view.images)
+        self.trocar.place_button.setEnabled(self.pending_place is not None and self._side_free(view))
 
     def _finish_or_debrief(self) -> None:
         if self.view is not None and self.view.finished:

@@ -44,6 +44,7 @@ def build_menus(w) -> Menus:
         "tilt_plus": lambda: w.carm.nudge(d_tilt_deg=w.settings.steps().tilt_step_deg),
         "tilt_minus": lambda: w.carm.nudge(d_tilt_deg=-w.settings.steps().tilt_step_deg),
         "place": w.place_trocar,
+        "switch_trocar": w.switch_trocar,
         "aim_left": lambda: w.aim_on_image(-1, 0), "aim_right": lambda: w.aim_on_image(1, 0),
         "aim_up": lambda: w.aim_on_image(0, 1), "aim_down": lambda: w.aim_on_image(0, -1),
         "advance_coarse": lambda: w.trocar.advanceRequested.emit(w.trocar.coarse_mm),

@@ -34,7 +34,8 @@ from trainer.ui.workers import Runner
 __all__ = ["ReviewWidget", "Moment", "timeline_rows"]
 
 #: timeline text colours: shots like the monitors' labels, injections by cement phase, leaks red
-ROW_COLOURS = {"shot": "#f0d36a", "place": "#ff80ff", "advance": "#d0a0ff", "aim": "#d0a0ff", "mix": "#5aa0ff",
+ROW_COLOURS = {"shot": "#f0d36a", "place": "#ff80ff", "select": "#ff80ff", "advance": "#d0a0ff", "aim": "#d0a0ff",
+               "mix": "#5aa0ff",
                "finish": "#ffffff", "decide": "#a0a0a0"}
 LEAK_ROW_COLOUR = "#ff5050"
 
@@ -69,6 +70,8 @@ def _describe(action: dict, summary: dict) -> str:
         return ("fluoro run" if action.get("continuous") else "shot") + (f" ({n} pulses)" if n != 1 else "")
     if kind == "place":
         return f"trocar placed, {action.get('side')} pedicle"
+    if kind == "select":
+        return f"active trocar: {action.get('side')}"
     if kind == "aim":
         return "aim"
     if kind == "advance":

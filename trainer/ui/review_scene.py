@@ -88,10 +88,9 @@ def _kji_to_mm(grid, kji) -> np.ndarray:
 
 def scene_state(procedure) -> SceneState:
     """Trocar(s), cement and leaks of ``procedure`` now (mm, LPS)."""
-    trocars = []
-    tr = procedure.trocar
-    if tr is not None:
-        trocars.append((str(tr.side), np.asarray(tr.skin_mm, float), np.asarray(tr.tip_mm, float)))
+    # every trocar in the patient (bipedicular: both), left then right
+    trocars = [(str(tr.side), np.asarray(tr.skin_mm, float), np.asarray(tr.tip_mm, float))
+               for _side, tr in sorted(procedure.trocars.items())]
     cement = leak = np.zeros((0, 3))
     c = procedure.cement
     if c is not None and c.injected_ml > 0:

@@ -18,6 +18,7 @@ SHORTCUTS: tuple[tuple[str, str, str], ...] = (
     ("tilt_plus", "Ctrl+Up", "Tilt one step cranial, and move"),
     ("tilt_minus", "Ctrl+Down", "Tilt one step caudal, and move"),
     ("place", "P", "Place the trocar at the entry picked on the AP image"),
+    ("switch_trocar", "T", "Bipedicular: make the other trocar the active one (aim, advance and inject act on it)"),
     ("aim_left", "Left", "Aim: turn the trocar towards the left of the AP image"),
     ("aim_right", "Right", "Aim: turn the trocar towards the right of the AP image"),
     ("aim_up", "Up", "Aim: turn the trocar cranially (up on the images)"),

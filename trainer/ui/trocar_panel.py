@@ -66,12 +66,18 @@ def trocar_angles_deg(direction, side: str) -> tuple[float, float]:
 
 
 class TrocarPanel(QGroupBox):
-    """Signals: ``placeRequested()``, ``aimOnImage(right, up)``, ``advanceRequested(mm)``."""
+    """Signals: ``placeRequested()``, ``aimOnImage(right, up)``, ``advanceRequested(mm)``,
+    ``selectRequested(side)`` (make that side's trocar the active one; bipedicular approach).
+
+    The side buttons choose the pedicle for the next placement while that side has no trocar,
+    and the active trocar once it has one (clicking a side with a trocar asks to select it).
+    """
 
     placeRequested = Signal()
     aimOnImage = Signal(int, int)       #: (right, up) as seen on the AP monitor, one aim step
     advanceRequested = Signal(float)
     sideChanged = Signal(str)
+    selectRequested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Trocar", parent)
@@ -85,6 +91,9 @@ class TrocarPanel(QGroupBox):
         group.addButton(self.left_radio)
         group.addButton(self.right_radio)
         self.left_radio.toggled.connect(lambda _: self.sideChanged.emit(self.side))
+        self.left_radio.toggled.connect(lambda _: self._maybe_select())
+        self._in_patient: dict = {}          # side -> TrocarView of every trocar in the patient
+        self._active: str | None = None
         self.left_radio.toggled.connect(lambda _: self.set_orientation(self.side, self._flip_h, self._flip_v))
         self.gauge = QComboBox()
         self.gauge.addItem("11 G", 11)
@@ -95,8 +104,10 @@ class TrocarPanel(QGroupBox):
         fixed_lines(self.entry_label, 2)
         self.place_button = QPushButton("Place trocar  (P)")
         self.place_button.setToolTip("Put the trocar tip on the skin on the line through the picked entry  [P]")
-        self.left_radio.setToolTip("Trocar through the patient's left pedicle (on the left of the AP image)")
-        self.right_radio.setToolTip("Trocar through the patient's right pedicle (on the right of the AP image)")
+        for b, side, where in ((self.left_radio, "left", "left"), (self.right_radio, "right", "right")):
+            b.setToolTip(f"The patient's {side} pedicle (on the {where} of the AP image): the side of the next "
+                         f"trocar, or, once a trocar is in it, makes the {side} trocar the active one that aim, "
+                         "advance and inject act on  [T switches]")
         self.place_button.setEnabled(False)
         self.place_button.clicked.connect(self.placeRequested)
 
@@ -204,6 +215,7 @@ class TrocarPanel(QGroupBox):
 
     def show_entry(self, entry_mm) -> None:
         """The picked entry (patient mm) or None."""
+        self._picked = entry_mm
         if entry_mm is None:
             self.entry_label.setText("Click the AP image over the pedicle to pick the entry.")
         else:
@@ -211,8 +223,54 @@ class TrocarPanel(QGroupBox):
             self.entry_label.setText(f"Entry picked: x {x:+.1f}, z {z:+.1f} mm (depth {y:+.1f}). "
                                      "Place it (P), or click again.")
 
+    def _maybe_select(self) -> None:
+        """A click on a side whose trocar is in the patient but not active asks to select it."""
+        side = self.side
+        if side in self._in_patient and side != self._active:
+            self.selectRequested.emit(side)
+
+    def _check_side(self, side: str) -> None:
+        if side != self.side:
+            b = self.left_radio if side == "left" else self.right_radio
+            self.left_radio.blockSignals(True)
+            b.setChecked(True)
+            self.left_radio.blockSignals(False)
+            self.sideChanged.emit(side)
+
+    def show_trocars(self, trocars: dict, active: str | None, side_ml: dict | None = None) -> None:
+        """Every trocar in the patient (side -> TrocarView), the active side and, for two trocars,
+        the mL pushed through each cannula; the readouts are the active trocar's."""
+        self._in_patient, self._active = dict(trocars), active
+        side_ml = side_ml or {}
+        trocar = trocars.get(active) if active is not None else None
+        if trocar is not None and self.side in trocars and self.side != active:
+            self._check_side(active)           # the side buttons follow a selection made by key or replay
+        self.show_trocar(trocar)
+        both = len(trocars) == 2
+        for b, side, text in ((self.left_radio, "left", "Left pedicle"), (self.right_radio, "right", "Right")):
+            b.setText(f"{text.split()[0]} {'●' if side == active else '○'}" if side in trocars else text)
+            b.setEnabled(True)
+        self.gauge.setEnabled(self.side not in trocars)
+        if trocar is None and trocars:
+            other = next(iter(trocars.values()))
+            self.entry_label.setText(f"The {other.side} trocar is in but not active: press T or click "
+                                     f"{other.side.capitalize()} to take hold of it.")
+        elif trocar is not None:
+            free = "right" if active == "left" else "left"
+            if both:
+                o = trocars[free]
+                self.entry_label.setText(f"Active ●: {active} trocar (T switches). Other ○: {o.side}, "
+                                         f"{o.depth_mm:.1f} mm, {str(o.tissue).replace('_', ' ')}, "
+                                         f"{side_ml.get(free, 0.0):.2f} mL.")
+                self.depth_label.setText(self.depth_label.text() + f" · {side_ml.get(active, 0.0):.2f} mL")
+            elif self.side == free and getattr(self, "_picked", None) is not None:
+                self.show_entry(self._picked)
+            elif self.side == free:
+                self.entry_label.setText(f"Bipedicular: click the AP image over the {free} pedicle to pick "
+                                         f"the second entry; the {active} trocar stays in.")
+
     def show_trocar(self, trocar) -> None:
-        """``trocar``: a TrocarView or None (not placed)."""
+        """``trocar``: the active TrocarView or None (none active)."""
         placed = trocar is not None
         for b in list(self.aim_buttons.values()) + list(self.advance_buttons.values()):
             b.setEnabled(placed)
@@ -232,7 +290,8 @@ class TrocarPanel(QGroupBox):
         medial, cranial = trocar_angles_deg(trocar.direction, trocar.side)
         self.angle_label.setText(f"Angles: medial {medial:+.1f}°, cranial {cranial:+.1f}°")
         self.place_button.setEnabled(False)
-        self.entry_label.setText("Trocar in. To re-place it, withdraw it fully (Z) first.")
+        self.entry_label.setText("Trocar in. To re-place it, withdraw it fully (Z) first; for a bipedicular "
+                                 "approach choose the other side.")
         self.depth_label.setText(f"{trocar.side} · {trocar.gauge} G · depth {trocar.depth_mm:.1f} mm")
         name = str(trocar.tissue).replace("_", " ")
         zone = getattr(trocar, "zone", "")

@@ -165,10 +165,10 @@ def test_runny_venous_leak_leaves_the_vertebra_and_is_a_pe_risk(phantom):
     m = _model(phantom, 9)
     m.mix(0.0)
     res = _inject(m, 3.0, tip=(0.0, 4.0, 0.0), t0=20.0, dt=5.0)   # runny, next to the basivertebral vein
-    b = [lk for lk in m.leaks if lk.type == "B"]
-    assert b and b[0].pe_risk and m.pe_risk
-    first = [lk for r in res for lk in r.new_leaks if lk.type == "B"]
-    assert len(first) == 1 and first[0].first_t_s == b[0].first_t_s
+    b = [lk for lk in m.leaks if "B" in lk.kinds]                 # at the wall, or on into the canal
+    assert b and any(lk.pe_risk for lk in b) and m.pe_risk
+    first = [lk for r in res for lk in r.new_leaks if "B" in lk.kinds]
+    assert sorted(lk.first_t_s for lk in first) == sorted(lk.first_t_s for lk in b)
 
 
 def test_b_leaks_hide_on_the_lateral_but_show_on_the_ap(phantom):
@@ -292,8 +292,14 @@ def test_a_nutrient_channel_left_short_of_its_vein_is_joined(phantom):
         sub = lab[:, :, sel]                             # close the left vein exit: cortex, then muscle
         sub[sub == Label.SEGMENTAL_VEIN] = fill
         lab[:, :, sel] = sub
-    m = CementModel(gap, "default", np.random.default_rng(0))
-    assert m.domain.bridged_voxels > 0
-    m.mix(0.0)
-    _inject(m, 3.0, tip=(14.0, 6.0, 0.0), t0=20.0, dt=5.0)   # runny, next to the left segmental vein
-    assert any(lk.type == "S" and lk.region == "left segmental vein" for lk in m.leaks)
+    m = _model(gap, 0)
+    dom = m.domain
+    assert dom.bridged_voxels > 0
+    # the left channel inside the body and the left vein outside it are one connected vein again
+    from scipy import ndimage
+
+    from trainer.core.procedure.cement.domain import SVEIN
+    lab, _ = ndimage.label(dom.cls.reshape(dom.shape) == SVEIN)
+    inner = lab.ravel()[dom.flat_of_mm((17.0, 9.0, 0.0))]           # channel, 3 mm inside the left wall
+    outer = lab.ravel()[dom.flat_of_mm((25.0, 9.0, 0.0))]           # vein, 5 mm outside it
+    assert inner and inner == outer

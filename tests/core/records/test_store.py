@@ -1,6 +1,7 @@
 """Trainee store: round trip, no duplicates, migration from the first schema, WAL, two processes at once."""
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -99,16 +100,15 @@ def test_default_path_is_in_the_user_data_dir(tmp_path):
 WRITER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    sys.path[:0] = [{root!r}, {helpers!r}]
-    from records_helpers import attempt
+    from core.records.records_helpers import attempt     # PYTHONPATH: the checkout and tests/
     from trainer.core.records.store import open_store
     db, who, go = sys.argv[1], sys.argv[2], Path(sys.argv[3])
     while not go.exists():
         time.sleep(0.01)
     with open_store(db) as st:
         for i in range(40):
-            st.record_attempt(attempt(who, f"{{who}}-{{i}}", score=float(i)))
-            st.record_attempt(attempt("shared", f"shared-{{i % 10}}"))   # the same 10 sessions from every process
+            st.record_attempt(attempt(who, f"{who}-{i}", score=float(i)))
+            st.record_attempt(attempt("shared", f"shared-{i % 10}"))   # the same 10 sessions from every process
     print("ok")
 """)
 
@@ -117,8 +117,9 @@ def test_three_processes_writing_at_once_lose_nothing(tmp_path):
     db = tmp_path / "shared.sqlite3"
     go = tmp_path / "go"
     script = tmp_path / "writer.py"
-    script.write_text(WRITER.format(root=str(ROOT), helpers=str(Path(__file__).resolve().parent)))
-    procs = [subprocess.Popen([sys.executable, str(script), str(db), who, str(go)], cwd=ROOT,
+    script.write_text(WRITER)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])}
+    procs = [subprocess.Popen([sys.executable, str(script), str(db), who, str(go)], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for who in ("p1", "p2", "p3")]
     time.sleep(0.5)           # let all three import and wait on the start flag (correctness does not depend on it)

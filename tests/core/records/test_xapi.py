@@ -1,15 +1,12 @@
 """xAPI statements of an attempt and the store's outbox (no network: see tests/cli/test_lrs_ralph.py)."""
 
-import sys
 import uuid
 from dataclasses import replace
-from pathlib import Path
+
+from core.records.records_helpers import attempt
 
 from trainer.core.records.store import open_store
 from trainer.core.records.xapi import EXT, VERBS, attempt_fields_from_statement, statements_for, tip_zone
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from records_helpers import attempt  # noqa: E402
 
 
 def test_two_statements_with_stable_ids_score_and_extensions():

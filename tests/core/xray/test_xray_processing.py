@@ -102,7 +102,9 @@ def test_side_marker_names_the_side_the_image_shows():
     img = np.full((128, 128), 0.5, np.float32)
     display.burn_marker(img, "R", 0.0)
     ink = np.argwhere(img == 0.0)
+    rim = np.argwhere(img == 1.0)                                           # the dark outline
     assert ink.size and ink[:, 0].max() < 20 and ink[:, 1].max() < 20      # upper-left corner only
+    assert rim.size and rim[:, 0].max() < 24 and rim[:, 1].max() < 24
     with pytest.raises(Exception, match="letter"):
         display.burn_marker(img, "X", 0.0)
 

@@ -13,7 +13,15 @@ from collections.abc import Callable
 import numpy as np
 from scipy import ndimage as ndi
 
-from trainer.core.anatomy.ct_labels import CONTEXT_VOXEL_MM, _axes, _resample, cortex_threshold, derive_labels, recentre
+from trainer.core.anatomy.ct_labels import (
+    CONTEXT_VOXEL_MM,
+    CORTEX_HU,
+    _axes,
+    _resample,
+    cortex_threshold,
+    derive_labels,
+    recentre,
+)
 from trainer.core.anatomy.ct_spine import _pooled, body_outline, patient_thresholds
 from trainer.core.anatomy.ct_voxels import PLANE
 from trainer.core.anatomy.dicom_io import read_ct_series
@@ -157,8 +165,6 @@ def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: floa
     threshold plus each of :data:`_OSTEOPOROTIC_STEPS_HU` is tried and the first that labels
     a body of at least 8 mL and both pedicles (300 mm3 each) is kept; failing that, the
     one with the largest smaller pedicle."""
-    from trainer.core.anatomy.ct_labels import CORTEX_HU
-
     if cortex_hu >= CORTEX_HU:
         return derive_labels(fine, rel, cortex_hu)
     best, best_score = None, -1.0

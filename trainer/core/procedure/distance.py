@@ -80,6 +80,7 @@ class LazyDistance:
         d = np.zeros(len(kji), float)
         far = ~self.features[kji[:, 0], kji[:, 1], kji[:, 2]]
         if far.any():
+            assert self._tree is not None          # built with _full None (see __init__)
             d[far] = self._tree.query(kji[far] * self.sampling)[0]
         return d
 

@@ -27,6 +27,7 @@ from pydicom.sequence import Sequence
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from trainer import __version__
+from trainer.core.anatomy.cache import cached_patient
 from trainer.core.records.attempts import file_sha256
 from trainer.core.session.reader import read_session
 from trainer.core.session.replay import replay
@@ -104,8 +105,6 @@ def export_session(session_path, out_dir, ct_root=None) -> tuple[list[ExportedSh
     scenario = record.scenario(ct_root=ct_root)
     patient = None
     if getattr(scenario, "ct", None) is None:
-        from trainer.core.anatomy.cache import cached_patient
-
         patient = cached_patient(scenario.anatomy)
     results: list = []
     proc = replay(record, render=True, patient=patient, results=results, scenario=scenario)

@@ -21,6 +21,8 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from trainer.core.errors import ParameterError, VPTrainerError
+from trainer.core.records.store import AttemptRecord
+from trainer.core.records.xapi import VERBS, attempt_fields_from_statement
 
 __all__ = ["LrsError", "LrsClient", "PushResult", "push", "pull"]
 
@@ -185,9 +187,6 @@ def pull(store, client: LrsClient, since: str | None = None) -> tuple[int, int]:
     Returns ``(statements read, attempts added)``; attempts already in the store (same
     session hash) are left as they are.
     """
-    from trainer.core.records.store import AttemptRecord
-    from trainer.core.records.xapi import VERBS, attempt_fields_from_statement
-
     # every statement, filtered here: not every LRS filters by verb (Ralph's file-system backend does not)
     sts = client.statements(**({"since": since} if since else {}))
     found = []

@@ -21,7 +21,9 @@ from pathlib import Path
 
 from trainer import __version__
 from trainer.core.errors import VPTrainerError
+from trainer.core.records.cusum import PRESETS, lc_cusum, standard_cusum
 from trainer.core.records.migrations import LATEST_VERSION, MIGRATIONS, attempt_uuid
+from trainer.core.records.xapi import statements_for
 
 __all__ = ["AttemptRecord", "StoreError", "TraineeStore", "default_store_path", "open_store"]
 
@@ -253,8 +255,6 @@ class TraineeStore:
 
     # ------------------------------------------------------------------ xAPI outbox
     def _cusum_state(self, c: sqlite3.Connection, aid: int) -> dict:
-        from trainer.core.records.cusum import PRESETS, lc_cusum, standard_cusum
-
         tid, started = c.execute("SELECT trainee_id, started_at FROM attempts WHERE id = ?", (aid,)).fetchone()
         rows = c.execute("SELECT id, passed FROM attempts WHERE trainee_id = ? ORDER BY started_at, id", (tid,)).fetchall()
         upto = []
@@ -268,8 +268,6 @@ class TraineeStore:
                 "standard_value": round(std.values[-1], 6), "lc": lc.state, "lc_value": round(lc.values[-1], 6)}
 
     def _enqueue(self, c: sqlite3.Connection, aid: int) -> None:
-        from trainer.core.records.xapi import statements_for
-
         (a,) = self._rows(c, " AND a.id = ?", [aid], with_report=True)
         if a.origin != "local" or not a.complete:
             return

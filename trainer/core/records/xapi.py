@@ -21,6 +21,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
+from trainer.core.scoring.tip_zone import TARGET_DEPTH
+
 __all__ = ["PROFILE", "VERBS", "ACTIVITY_TYPE", "EXT", "actor_for", "statement_id", "statements_for",
            "attempt_fields_from_statement", "tip_zone"]
 
@@ -55,8 +57,6 @@ def tip_zone(depth_fraction) -> str:
     """Where the tip ended on the lateral view: 'posterior third', 'middle third', 'anterior third',
     'anterior third (target zone)' (:data:`trainer.core.scoring.tip_zone.TARGET_DEPTH`),
     'beyond the anterior wall' or 'none' (depth fraction 0 = posterior wall, 1 = anterior wall)."""
-    from trainer.core.scoring.tip_zone import TARGET_DEPTH
-
     if depth_fraction is None:
         return "none"
     d = float(depth_fraction)

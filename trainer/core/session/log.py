@@ -130,6 +130,7 @@ class SessionWriter:
             self.seq = 0
             self._write(header)
         else:
+            assert resume_from is not None
             self.prev, self.seq = resume_from
             self._f = open(self.path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115 - held open, closed by close()
 

@@ -33,6 +33,7 @@ import numpy as np
 from scipy import ndimage
 
 from trainer.core.errors import ParameterError
+from trainer.core.xray import spectrum
 from trainer.core.xray.dose import REFERENCE_KVP, ShotDose, shot_dose
 from trainer.core.xray.geometry import CArmGeometry
 
@@ -318,8 +319,6 @@ def expose(line_integrals: np.ndarray, pulses: int, geometry: CArmGeometry, rng:
 @lru_cache(maxsize=16)
 def _water_mu_mean(kvp: float) -> float:
     """Detector-weighted mean linear attenuation of water (1/mm) for the beam at ``kvp``."""
-    from trainer.core.xray import spectrum
-
     w = spectrum.detector_weights(float(kvp))
     return float((w * spectrum.linear_mu_per_mm("water")).sum())
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from trainer import __version__
 from trainer.core.xray.dose import ShotDose
@@ -98,10 +98,10 @@ def write_xa(path, display_u8: np.ndarray, frame: Frame, kvp: float, dose: ShotD
     sop_uid = uids.get("sop") or generate_uid(_ROOT, entropy_srcs=[digest, "sop"])
 
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = XA_IMAGE_STORAGE
+    meta.MediaStorageSOPClassUID = UID(XA_IMAGE_STORAGE)
     meta.MediaStorageSOPInstanceUID = sop_uid
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    meta.ImplementationClassUID = _ROOT + "1"
+    meta.ImplementationClassUID = UID(_ROOT + "1")
     meta.ImplementationVersionName = f"VPTRAINER{__version__}"[:16]
 
     ds = Dataset()

@@ -217,22 +217,26 @@ def side_letter(orbital_deg: float) -> str:
 
 
 def burn_marker(image: np.ndarray, letter: str, value: float, scale: int | None = None,
-                margin: int | None = None) -> np.ndarray:
+                margin: int | None = None, outline: float | None = None) -> np.ndarray:
     """Burn a side-marker letter into the upper-left corner of ``image`` (in place), like a C-arm.
 
-    ``value`` is the pixel value of the letter (choose one that displays white); a one-pixel
-    border of the opposite extreme is not drawn: the letter sits on the image as on a real
-    system's annotation layer that is stored with the pixels.
+    ``value`` is the pixel value of the letter (choose one that displays white); ``outline``
+    (default ``1 - value``) draws a dark rim round it, so the letter reads on lung or air too.
     """
     if letter not in _GLYPHS:
         raise ParameterError("letter", letter, "'L' or 'R'")
+    if outline is None:
+        outline = 1.0 - value
     n = image.shape[0]
     k = scale if scale is not None else max(1, n // 128)
     m = margin if margin is not None else max(2, n // 64)
     glyph = np.array([[c == "1" for c in row] for row in _GLYPHS[letter]], bool)
-    big = np.kron(glyph, np.ones((k, k), bool))
+    big = np.pad(np.kron(glyph, np.ones((k, k), bool)), k)
     h, w = big.shape
-    image[m:m + h, m:m + w][big] = value
+    halo = ndimage.binary_dilation(big, iterations=k)
+    region = image[m:m + h, m:m + w]
+    region[halo[:region.shape[0], :region.shape[1]]] = outline
+    region[big[:region.shape[0], :region.shape[1]]] = value
     return image
 
 

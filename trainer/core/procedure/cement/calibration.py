@@ -85,6 +85,7 @@ CONDITIONS = {
     "tip_0.68": Condition(depth=0.68),
     "tip_0.82": Condition(depth=0.82),
     "high_viscosity": Condition(product="high-viscosity", note="high-viscosity product, same use"),
+    "low_viscosity": Condition(product="low-viscosity", note="low-viscosity product, same use"),
     "runny_2min": Condition(minutes=2.0, note="default product 2 min after mixing (runny)"),
     "withdraw": Condition(withdraw_to=0.35, note="cannula pulled back 0.75 -> 0.35 while injecting"),
     "off_midline_7mm": Condition(total_ml=0.5, x_offset_mm=7.0, note="tip 7 mm further off the midline, 0.5 mL"),

@@ -22,7 +22,7 @@ from trainer.core.errors import ParameterError
 from trainer.core.procedure.distance import LazyDistance, boundary_voxels, exact_spacing
 
 __all__ = ["CementDomain", "FlowClass", "domain_for", "crop_to_body", "classify_labels", "body_envelope",
-           "trabecular_porosity", "WALL", "CANC", "CLEFT", "BVEIN", "SVEIN", "DISC", "CANAL", "FORAMEN", "SOFT",
+           "trabecular_porosity", "WALL", "CANC", "CLEFT", "BVEIN", "SVEIN", "DISC", "CANAL", "FORAMEN", "SOFT", "CRACK",
            "CLASS_NAMES", "LEAK_TYPES", "LEAK_TABLE", "NEURAL_TYPES"]
 
 
@@ -38,11 +38,12 @@ class FlowClass(enum.IntEnum):
     CANAL = 6           #: spinal canal (epidural space)
     FORAMEN = 7         #: neural foramen
     SOFT = 8            #: muscle, fat, soft tissue
+    CRACK = 9           #: a fracture micro-crack through the cortex (set per bone by the flow)
 
 
-WALL, CANC, CLEFT, BVEIN, SVEIN, DISC, CANAL, FORAMEN, SOFT = (int(c) for c in FlowClass)
+WALL, CANC, CLEFT, BVEIN, SVEIN, DISC, CANAL, FORAMEN, SOFT, CRACK = (int(c) for c in FlowClass)
 CLASS_NAMES = ("wall", "cancellous", "cleft", "basivertebral_vein", "segmental_vein", "disc", "canal",
-               "foramen", "soft")
+               "foramen", "soft", "crack")
 LEAK_TYPES = ("B", "S", "C", "D", "canal", "foramen", "paravertebral")
 #: Leak types that put cement where the cord or a root runs (FACTS 4: critical).
 NEURAL_TYPES = ("canal", "foramen")

@@ -31,6 +31,7 @@ from trainer.core.procedure.cement.domain import (
     CANC,
     CLASS_NAMES,
     CLEFT,
+    CRACK,
     DISC,
     FORAMEN,
     SOFT,
@@ -66,10 +67,11 @@ _BODY_GROUP = _N_CLASSES          # "from" group of any voxel inside the body
 def _transition_table() -> bytes:
     """allowed[from_group * 16 + to_class]: where cement in one tissue may go next."""
     allowed = bytearray(16 * 16)
-    open_classes = (CANC, CLEFT, BVEIN, SVEIN, DISC, CANAL, FORAMEN, SOFT)
+    open_classes = (CANC, CLEFT, BVEIN, SVEIN, DISC, CANAL, FORAMEN, SOFT, CRACK)
     rules = {
         _BODY_GROUP: open_classes,
         CANC: open_classes,
+        CRACK: open_classes,
         CLEFT: open_classes,
         BVEIN: (BVEIN, CANAL),              # basivertebral vein -> anterior epidural plexus
         SVEIN: (SVEIN, FORAMEN),            # segmental veins run to the foramen
@@ -146,7 +148,7 @@ class FlowField:
         #: cortex voxels this bone's fracture micro-cracks open (cement there is in the body)
         self.cracks = self._open_cracks(flow_cfg.get("cracks", {}), rng)
         cls = domain.cls.copy()
-        cls[self.cracks] = CANC
+        cls[self.cracks] = CRACK
         in_body = domain.in_body.copy()
         in_body[self.cracks] = True
         self.in_body = in_body
@@ -215,7 +217,12 @@ class FlowField:
             if entry:
                 a += lam * entry * r ** float(cc.get("entry_exponent", 0.0)) * self.patency[c]
                 a = min(a, 1e9)                     # a closed vein: never cheaper than anything else
-            mult.append(float(cc["mult"]))
+            # channels (veins) draw thin cement more strongly than pores do: the noise factor
+            # falls below eta_ref as (eta/eta_ref)**mult_exponent
+            m = float(cc["mult"])
+            if cc.get("mult_exponent"):
+                m *= min(1.0, r) ** float(cc["mult_exponent"])
+            mult.append(m)
             add.append(max(0.0, a))
         return mult, add
 

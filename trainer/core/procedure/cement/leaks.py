@@ -113,7 +113,9 @@ class LeakBook:
     def leak(self, c: int) -> Leak:
         kind, region, route = self.table[c]
         seen = tuple(sorted(self.seen[c]))
-        return Leak(kind, region, float(self.volume_mm3[c]) / 1000.0, float(self.first_t_s[c]),
+        first_t_s = self.first_t_s[c]
+        assert first_t_s is not None, "a leak is booked when its first cement arrives"
+        return Leak(kind, region, float(self.volume_mm3[c]) / 1000.0, float(first_t_s),
                     bool(self.pe[c]), bool(seen), seen, route)
 
     def leaks(self) -> list[Leak]:

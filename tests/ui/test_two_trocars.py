@@ -1,0 +1,85 @@
+"""The bipedicular approach through the window: two trocars at once, chosen by key and click.
+
+Oracles: the session file replayed by a fresh core (which trocar was active at each action,
+the tips and per-side volumes), and `assess` of the recorded session for the score.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from trainer.cli import main as cli_main
+from trainer.core.session.reader import read_session
+from trainer.core.session.replay import replay
+from trainer.ui.app import startup
+from trainer.ui.scenario_picker import ScenarioPicker
+
+
+def test_bipedicular_procedure_through_the_gui_matches_assess(make_window, capsys):
+    w, drv = make_window()
+    picker = startup(w)
+    assert isinstance(picker, ScenarioPicker) and picker.select("t11-bipedicular")
+    sc = picker.current_scenario()
+    seen = {}
+
+    def stage(name):
+        v = w.view
+        if name == "two trocars":
+            seen["trocars"] = dict(v.trocars)
+            seen["active"] = v.active_side
+            seen["label"] = w.trocar.entry_label.text()
+            seen["radios"] = (w.trocar.left_radio.text(), w.trocar.right_radio.text())
+            seen["tooltip"] = w.trocar.left_radio.toolTip()
+        elif name == "two trocars cement":
+            seen["active_after_t"] = v.active_side
+            seen["depth_label"] = w.trocar.depth_label.text()
+            seen["side_ml"] = dict(v.side_cement_ml)
+
+    answers = {k: g["expected"] for k, g in sc.decisions.gates.items()}
+    drv.bipedicular_run(picker, answers, inject_ml=4.0, stages=stage)
+
+    # both trocars were in at once, the right one (placed last) active; the readouts say so
+    assert set(seen["trocars"]) == {"left", "right"} and seen["active"] == "right"
+    assert seen["radios"] == ("Left ○", "Right ●")
+    assert "Active ●: right trocar" in seen["label"] and "Other ○: left" in seen["label"]
+    assert "[T switches]" in seen["tooltip"]
+    # T made the left one active; its readout is shown and each side got its half
+    assert seen["active_after_t"] == "left" and seen["depth_label"].startswith("left ·")
+    assert seen["depth_label"].endswith("· 2.00 mL")
+    assert seen["side_ml"]["left"] == pytest.approx(2.0) and seen["side_ml"]["right"] == pytest.approx(2.0)
+
+    # the recorded session: two placements, select by key (T) then by click (Right), replayed exactly
+    rec = read_session(w.controller.path)
+    assert rec.complete
+    acts = list(rec.actions)
+    assert [a["side"] for a in acts if a["type"] == "place"] == ["left", "right"]
+    assert [a["side"] for a in acts if a["type"] == "select"] == ["left", "right"]
+    proc = replay(rec, render=False)
+    assert proc.side_cement["left"]["injected_ml"] == pytest.approx(2.0)
+    assert proc.side_cement["right"]["injected_ml"] == pytest.approx(2.0)
+    for side in ("left", "right"):           # each tip where the window showed it, in its own hemi-body
+        np.testing.assert_allclose(proc.trocars[side].tip_mm, seen["trocars"][side].tip_mm, atol=1e-9)
+    lm = proc.patient.landmarks
+    # the review's 3-D scene draws both trocars from skin to tip
+    from trainer.ui.review_scene import scene_state
+
+    drawn = {side: (skin, tip) for side, skin, tip in scene_state(proc).trocars}
+    assert set(drawn) == {"left", "right"}
+    for side in drawn:
+        np.testing.assert_allclose(drawn[side][1], proc.trocars[side].tip_mm)
+        np.testing.assert_allclose(drawn[side][0], proc.trocars[side].skin_mm)
+    assert proc.trocars["left"].tip_mm[0] > lm.body_centre_mm[0] > proc.trocars["right"].tip_mm[0]
+
+    # the score on screen equals `assess` of the recorded session, per-side metrics included
+    capsys.readouterr()
+    assert cli_main(["assess", str(w.controller.path), "--json"]) == 0
+    offline = json.loads(capsys.readouterr().out)
+    shown = w.debrief.report_json
+    assert shown["score"] == offline["score"] and shown["passed"] == offline["passed"]
+    by_id = {m["id"]: m for m in offline["metrics"]}
+    assert by_id["cement_share"]["status"] == "pass" and by_id["cement_share"]["value"] == pytest.approx(0.5)
+    assert by_id["tip_hemibody"]["status"] in ("pass", "warn", "fail") and by_id["tip_midline"]["status"] == "n/a"
+    assert [m["id"] for m in shown["metrics"]] == list(by_id)
