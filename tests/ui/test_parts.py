@@ -397,3 +397,21 @@ def test_trocar_panel_names_the_tip_zone_in_a_calm_colour_at_the_target(qtbot):
     assert panel.tissue_label.text() == f"tip: {text}"
     assert ZONE_COLOURS["target"] in panel.tissue_label.styleSheet()
     assert "#ff5050" not in panel.tissue_label.styleSheet() and "#ff8040" not in panel.tissue_label.styleSheet()
+
+
+def test_debrief_names_the_failing_rule_first(qtbot):
+    """Issue 13: the debrief's first words are the broken rule, before the critical-error list."""
+    from trainer.ui.debrief import DebriefWidget
+
+    w = DebriefWidget()
+    qtbot.addWidget(w)
+    rule = {"rule": "posterior_quarter", "text": "injection went on after the cement reached the posterior quarter",
+            "metric": "stop_rule", "detail": "1.00 mL injected after that", "source": "FACTS.md 2"}
+    w.show_report({"passed": False, "finished": True, "score": 93.0, "failed_rules": [rule],
+                   "critical_errors": ["x: y"], "radiation": {"exposures": 12, "pulses": 30, "fluoro_s": 4.0,
+                                                              "dap_gycm2": 0.05},
+                   "leaks": [], "metrics": [], "cement_injected_ml": 3.0})
+    text = w.summary.text()
+    assert text.index("Failed: injection went on after the cement reached the posterior quarter") \
+        < text.index("Critical errors")
+    assert w.outcome.text() == "FAIL" and "12 exposures" in text

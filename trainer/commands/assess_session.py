@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 __all__ = ["assess", "seal_verifier", "seal_status", "unfinished_json"]
 
 
@@ -50,7 +52,8 @@ def seal_status(path, verifier, require: bool = False):
     from trainer.core.session.seal import check_seals
 
     rec = read_session(path, keep_entries=False)
-    chk = check_seals([rec.header, *rec.iter_entries()], verifier)
+    # streamed (a list of every line would hold a million-line session in memory)
+    chk = check_seals(itertools.chain((rec.header,), rec.iter_entries()), verifier)
     if chk.state == "broken":
         raise TamperError(f"{path}: {chk.message}")
     if require and chk.state != "verified":

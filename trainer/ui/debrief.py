@@ -185,13 +185,24 @@ class DebriefWidget(QWidget):
         self.outcome.setStyleSheet(f"font-size: 22pt; font-weight: bold; color: {colour}; padding-right: 14px;")
         self.score_label.setText(f"score {format_value(r.get('score'))} / 100")
         parts = []
+        rules = r.get("failed_rules") or []
+        if rules:                       # the failing rule first (the policy's headline, issue 13)
+            first = rules[0]
+            more = f" (+{len(rules) - 1} more rule(s) broken)" if len(rules) > 1 else ""
+            parts.append(f"<span style='color:#ff5050; font-size: 13pt'><b>Failed: "
+                         f"{html.escape(str(first.get('text', '')))}</b>{html.escape(more)}</span><br>"
+                         f"{html.escape(str(first.get('detail', '')))} "
+                         f"<i>(source: {html.escape(str(first.get('source', '')))})</i>")
+        elif r.get("finished") is False:
+            parts.append("<span style='color:#ff8040'><b>Unfinished: not passed</b></span>")
         crit = r.get("critical_errors") or []
         if crit:
             items = "".join(f"<li>{html.escape(str(c))}</li>" for c in crit)
             parts.append(f"<span style='color:#ff5050'><b>Critical errors</b></span><ul>{items}</ul>")
         rad = r.get("radiation") or {}
         if rad:
-            parts.append(f"<b>Radiation</b>: {rad.get('shots', '—')} shots, fluoroscopy "
+            parts.append(f"<b>Radiation</b>: {rad.get('exposures', rad.get('shots', '—'))} exposures, "
+                         f"{rad.get('pulses', '—')} pulses, fluoroscopy "
                          f"{format_value(rad.get('fluoro_s'), 's')}, "
                          f"DAP {format_value(rad.get('dap_gycm2'), 'Gy·cm²')}")
         leaks = r.get("leaks") or []

@@ -84,8 +84,8 @@ CATALOGUE: tuple[Variant, ...] = (
             wrong_answer="inr"),
     Variant("gates_unanswered", "leaves the fasting and consent gates unanswered", rule="checklist_gate",
             family="checklist", skip=("fasting", "consent")),
-    Variant("medial_wall_crossed", "aims 9 deg too medially: crosses the medial wall before the body",
-            rule="medial_wall", family="trajectory", medial_error_deg=9.0),
+    Variant("medial_wall_crossed", "aims 12 deg too medially: crosses the medial wall before the body",
+            rule="medial_wall", family="trajectory", medial_error_deg=12.0),
     Variant("canal_entered", "aims 16 deg too medially: into the canal", rule="canal_breach",
             family="trajectory", medial_error_deg=16.0),
     Variant("anterior_cortex_perforated", "advances through the anterior cortex, then pulls back",
@@ -95,19 +95,20 @@ CATALOGUE: tuple[Variant, ...] = (
     Variant("runny_cement", "injects 2 min after mixing (runny cement)", rule="cement_too_early",
             family="cement", wait_s=60.0),
     Variant("over_max_volume", "injects 6 mL", rule="cement_over_max", family="cement", volume_ml=6.0,
-            ignore_stop=True),
+            ignore_stop=True, wait_s=-15.0),
     Variant("past_posterior_quarter", "pulls the cannula back and keeps injecting past the posterior quarter",
             rule="posterior_quarter", family="cement", withdraw_to_depth=0.2, ignore_stop=True),
-    Variant("canal_cement", "injects early in the working phase and keeps going when a leak shows",
-            rule="canal_cement", family="cement", wait_s=-15.0, ignore_stop=True, volume_ml=4.0),
-    Variant("canal_heat", "pulls back to the posterior wall for the last push (heat reaches the canal)",
-            rule="canal_heat", family="cement", last_push_depth=0.04),
+    Variant("canal_cement", "injects 4 mL early in the working phase from the front of the middle third and "
+            "ignores the lateral and the leaks", rule="canal_cement", family="cement", wait_s=-15.0,
+            ignore_stop=True, volume_ml=4.0, target_depth=0.55),
+    Variant("canal_heat", "early cement, ignores the lateral, last push from the posterior wall (heat reaches "
+            "the canal)", rule="canal_heat", family="cement", wait_s=-15.0, ignore_stop=True, last_push_depth=0.04),
     Variant("exposure_abuse", "150 single-pulse exposures", family="radiation", extra_exposures=150),
     Variant("held_fluoro_abuse", "12 min of held fluoroscopy", family="radiation", held_fluoro_s=720.0),
     Variant("ap_not_true", "AP before access 8 deg off the true AP", family="alignment", ap_orbital_offset_deg=8.0),
     Variant("tip_off_midline", "tip 11 mm lateral of the expert target", family="tip", target_x_offset_mm=11.0),
     Variant("no_ap_checks", "no AP check during injection", family="cement", ap_checks=False),
-    Variant("underfill", "injects only 1.5 mL", family="cement", volume_ml=1.5),
+    Variant("underfill", "injects only 1 mL", family="cement", volume_ml=1.0),
     Variant("inefficient_access", "1 mm steps with a shot after each, 3 redirections", family="efficiency",
             step_mm=1.0, redirections=3),
     Variant("slow_procedure", "70 min lost before access", family="efficiency", idle_s=4200.0),
@@ -294,6 +295,12 @@ def play(scenario, patient, seed: int, variant: Variant = EXPERT, side: str = "l
     return proc
 
 
+def outcome_score(score: float, passed: bool, pass_score: float) -> float:
+    """The score as an assessor records it: a failed attempt is capped one point under the pass mark
+    (a broken rule outweighs any number of points)."""
+    return float(score) if passed else min(float(score), float(pass_score) - 1.0)
+
+
 def cohens_d(a, b) -> float:
     """Cohen's d of ``a`` over ``b`` with the pooled standard deviation (inf when both are constant
     and differ; 0 when identical)."""
@@ -320,6 +327,8 @@ class VariantRow:
     runs: int = 0
     passed: int = 0
     scores: list = field(default_factory=list)
+    outcomes: list = field(default_factory=list)
+    d_score: float | None = None
     caught_by: dict = field(default_factory=dict)       #: metric id -> runs in which it failed
     rules_broken: dict = field(default_factory=dict)    #: rule id -> runs
     d: float | None = None
@@ -346,7 +355,14 @@ class VariantRow:
                 "pass_rate": round(self.pass_rate, 4), "mean_score": round(self.mean_score, 2),
                 "scores": [round(s, 2) for s in self.scores], "caught_by": self.catching_metric(),
                 "failed_metrics": dict(sorted(self.caught_by.items())), "rules_broken": dict(sorted(self.rules_broken.items())),
-                "cohens_d": None if self.d is None else (round(self.d, 2) if math.isfinite(self.d) else "inf")}
+                "mean_outcome": round(float(np.mean(self.outcomes)), 2) if self.outcomes else None,
+                "cohens_d": _d_json(self.d), "cohens_d_raw_score": _d_json(self.d_score)}
+
+
+def _d_json(d):
+    if d is None:
+        return None
+    return round(d, 2) if math.isfinite(d) else ("inf" if d > 0 else "-inf")
 
 
 def score_one(scenario_path: str, seed: int, variant_id: str) -> dict:
@@ -355,6 +371,7 @@ def score_one(scenario_path: str, seed: int, variant_id: str) -> dict:
     pat = cached_patient(sc.anatomy)
     rep = score(play(sc, pat, seed, variant_by_id(variant_id)))
     return {"scenario": sc.id, "seed": seed, "variant": variant_id, "passed": rep.passed, "score": rep.score,
+            "outcome": outcome_score(rep.score, rep.passed, rep.pass_score),
             "failed": [m.id for m in rep.metrics if m.status == "fail"],
             "rules": [r["rule"] for r in rep.failed_rules]}
 
@@ -396,6 +413,7 @@ def run_validity(scenario_paths, seeds=(0, 1, 2), variants=CATALOGUE, jobs: int 
             row.runs += 1
             row.passed += int(r["passed"])
             row.scores.append(r["score"])
+            row.outcomes.append(r["outcome"])
             for m in r["failed"]:
                 row.caught_by[m] = row.caught_by.get(m, 0) + 1
             for rule in r["rules"]:
@@ -406,11 +424,14 @@ def run_validity(scenario_paths, seeds=(0, 1, 2), variants=CATALOGUE, jobs: int 
             continue
         exp = rows.get(("expert", sid))
         if exp is not None:
-            row.d = cohens_d(exp.scores, row.scores)
+            row.d = cohens_d(exp.outcomes, row.outcomes)
+            row.d_score = cohens_d(exp.scores, row.scores)
     for (vid, sid), row in rows.items():
         if sid == "all" and vid != "expert":
             ds = [r.d for (v2, s2), r in rows.items() if v2 == vid and s2 != "all" and r.d is not None]
             row.d = min(ds) if ds else None
+            ds = [r.d_score for (v2, s2), r in rows.items() if v2 == vid and s2 != "all" and r.d_score is not None]
+            row.d_score = min(ds) if ds else None
     return {"seeds": list(seeds), "scenarios": sorted({r["scenario"] for r in results}),
             "rows": [row.to_json() for _, row in sorted(rows.items(), key=lambda kv: (
                 [v.id for v in CATALOGUE].index(kv[0][0]), kv[0][1] != "all", kv[0][1]))]}

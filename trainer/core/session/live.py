@@ -55,7 +55,7 @@ class LiveSession:
             self.procedure, self.writer = _procedure, _writer
             return
         if seed is not None:               # the header's range (session/header.py): else unassessable
-            seed = check_number("seed", seed, 0, 2**32 - 1, integer=True)
+            seed = int(check_number("seed", seed, 0, 2**32 - 1, integer=True))
         self.procedure = Procedure(scenario, seed=seed, patient=patient, render=render, pixels=pixels)
         if started_at is None:
             started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")

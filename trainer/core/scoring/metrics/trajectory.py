@@ -278,7 +278,7 @@ class AnteriorCortex(Metric):
                 beyond = self.ctx.landmarks.anterior_wall_y_mm - float(tip[1])
                 if beyond > 0:
                     self._perforated(event.t_s, beyond)
-        elif event.kind == "wall_crossed" and "anterior" in str(d.get("wall", "")).lower() and not d.get("inward"):
+        elif event.kind == "wall_crossed" and d.get("wall") == "body_anterior" and not d.get("inward"):
             self._perforated(event.t_s, float(d.get("breach_mm") or 0.0))
 
     def _perforated(self, t, mm):
