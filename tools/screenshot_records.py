@@ -1,4 +1,4 @@
-"""Save docs/screenshots/08-my-progress.png and 09-cohort.png over a synthetic cohort.
+"""Save docs/screenshots/12-my-progress.png and 13-cohort.png over a synthetic cohort.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python tools/screenshot_records.py [--out DIR]
 
@@ -75,7 +75,7 @@ def main(argv=None) -> int:
         cohort.show()
         for _ in range(20):
             app.processEvents()
-        for win, name in ((prog, "08-my-progress.png"), (cohort, "09-cohort.png")):
+        for win, name in ((prog, "12-my-progress.png"), (cohort, "13-cohort.png")):
             pix = win.grab()
             if not pix.save(str(out / name)):
                 raise SystemExit(f"screenshots: cannot write {out / name}")
