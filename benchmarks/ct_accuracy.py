@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "realct"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this tree's trainer, not the installed one
 
 import realct_reference as reference  # noqa: E402
 import realct_sources as sources  # noqa: E402

