@@ -110,6 +110,9 @@ class Procedure:
         self.t_s = 0.0
         self.phase = PHASES[0]
         self.events: list[Event] = []
+        # event data of the cheap, repetitive actions (waits, C-arm moves), shared between equal
+        # events so that a million-action session does not keep a million equal dicts (issue 18)
+        self._shared_data: dict[str, dict] = {}
         self.biplane = bool(scenario.carm.biplane)
         start = scenario.carm.start_pose
         self._arms = {"ap": start, "lateral": LATERAL} if self.biplane else {"single": start}
@@ -218,6 +221,21 @@ class Procedure:
             "breach_mm": round(tr.max_breach_mm, 3), "grade": tr.grade,
             "medial_margin_mm": None if tr.min_medial_margin_mm is None else round(tr.min_medial_margin_mm, 3)})
 
+    def _shared(self, key: tuple, make) -> dict:
+        """The data dict for ``key``: one shared dict per distinct value (at most 4096 kept).
+
+        The key is compared by ``repr`` so that ``1`` and ``1.0``, or ``0.0`` and ``-0.0``, which
+        are equal in Python but written differently to JSON, never share a dict.  Event data
+        is read-only (events are derived, never edited), so sharing it changes no output.
+        """
+        k = repr(key)
+        data = self._shared_data.get(k)
+        if data is None:
+            data = make()
+            if len(self._shared_data) < 4096:
+                self._shared_data[k] = data
+        return data
+
     def _wall_events(self, mv, t0, duration) -> list[Event]:
         out = []
         for c, breach in mv.crossings:
@@ -271,8 +289,11 @@ class Procedure:
             self._arms[self._active] = new
         self._advance_phase("alignment")
         view = self.imager.view_of(new)
-        ev = Event("carm_moved", self.t_s + dur, {"pose": new.to_json(), "view": view,
-                                                  "moved_deg": round(moved, 4), "moved_mm": round(mm, 3)})
+        moved_deg, moved_mm = round(moved, 4), round(mm, 3)
+        data = self._shared(("carm_moved", new.orbital_deg, new.tilt_deg, new.table_offset_mm, view, moved_deg,
+                             moved_mm),
+                            lambda: {"pose": new.to_json(), "view": view, "moved_deg": moved_deg, "moved_mm": moved_mm})
+        ev = Event("carm_moved", self.t_s + dur, data)
         return {"pose": new.to_json(), "view": view}, [ev], None, dur
 
     def _do_shot(self, a):
@@ -382,7 +403,7 @@ class Procedure:
         return {"product": self.scenario.cement_product, "batch": cement.batches}, [ev], None, DURATIONS.mix_s
 
     def _do_wait(self, a):
-        ev = Event("waited", self.t_s + a["s"], {"s": a["s"]})
+        ev = Event("waited", self.t_s + a["s"], self._shared(("waited", a["s"]), lambda: {"s": a["s"]}))
         return {"s": a["s"]}, [ev], None, a["s"]
 
     def _do_inject(self, a):
