@@ -148,6 +148,8 @@ CASES = [
     ("bits_8", _all(lambda i: _set("BitsAllocated", 8, i)), "BitsAllocated"),
     ("bits_32", _set("BitsAllocated", 32), "BitsAllocated"),
     ("samples_3", _set("SamplesPerPixel", 3), "SamplesPerPixel"),
+    ("pixel_representation_empty", _set("PixelRepresentation", None), "PixelRepresentation"),
+    ("pixel_representation_2", _set("PixelRepresentation", 2), "PixelRepresentation"),
     ("truncated_pixel_data", _truncate_pixels, "truncated"),
     ("truncated_file", _truncate_file, "CT0002"),
     ("symlink_out_of_folder", _symlink_out, "symbolic link"),

@@ -16,7 +16,8 @@ whole series               at most :data:`MAX_SERIES_VOXELS` voxels (2 bytes eac
 pixel spacing              finite, :data:`SPACING_RANGE_MM`
 positions                  finite, within +/- :data:`MAX_POSITION_MM`
 orientation                six finite numbers
-pixels                     BitsAllocated 16, BitsStored 8..16, one sample
+pixels                     BitsAllocated 16, BitsStored 8..16, one sample,
+                           PixelRepresentation 0 or 1 (absent: 0)
 rescale                    finite slope in :data:`SLOPE_RANGE`, finite intercept
                            within +/- :data:`MAX_INTERCEPT`
 files                      regular files, no symbolic links
@@ -112,6 +113,9 @@ def _check_one(p: Path, ds) -> tuple[int, int, int]:
         raise DicomError(f"{p}: BitsAllocated = {bits}, BitsStored = {stored}, SamplesPerPixel = {samples} is not "
                          "allowed; expected 16-bit greyscale CT pixels (BitsAllocated 16, BitsStored 8 to 16, "
                          "SamplesPerPixel 1)")
+    rep = _int(ds, "PixelRepresentation", p, default=0)
+    if rep not in (0, 1):
+        raise DicomError(f"{p}: PixelRepresentation = {rep} is not allowed; expected 0 (unsigned) or 1 (signed)")
     for key, _default, lo, hi in (("RescaleSlope", 1.0, SLOPE_RANGE[0], SLOPE_RANGE[1]),
                                  ("RescaleIntercept", 0.0, -MAX_INTERCEPT, MAX_INTERCEPT)):
         if ds.get(key) is None or ds.get(key) == "":
