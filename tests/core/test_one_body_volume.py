@@ -31,7 +31,9 @@ def test_scoring_and_the_cement_model_use_the_same_body_volume(treated):
 
 def test_the_debrief_fill_percentage_is_the_model_fill_fraction(treated):
     fill = next(m for m in score(treated).metrics if m.id == "fill_fraction")
-    assert fill.value == pytest.approx(100.0 * treated.cement.fill_fraction, rel=1e-9)
+    # scoring reads the in-body volume from the events, which record it to 1e-6 mL: the same
+    # body volume gives the same percentage to within that rounding (the debrief shows 0.1 %)
+    assert fill.value == pytest.approx(100.0 * treated.cement.fill_fraction, abs=100.0 * 1e-6 / 10.0)
 
 
 def test_the_body_volume_lies_between_its_bone_and_its_bounding_box(treated):

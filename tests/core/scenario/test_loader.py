@@ -170,4 +170,4 @@ def test_docs_example_is_a_valid_scenario():
     assert s.chart["medications"][0]["class"] == "lmwh"
     assert s.decision_overrides["inr"]["expected"] == "acceptable"
     assert s.cement_overrides == {"runny_until_min": 5.0}
-    assert s.targets["shots"] == {"pass": [0, 40], "warn": [0, 80]}
+    assert s.targets["exposures"] == {"pass": [0, 40], "warn": [0, 80]}
