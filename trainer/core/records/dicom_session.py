@@ -22,23 +22,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import generate_uid
 
 from trainer import __version__
 from trainer.core.anatomy.cache import cached_patient
 from trainer.core.records.attempts import file_sha256
 from trainer.core.session.reader import read_session
 from trainer.core.session.replay import replay
-from trainer.core.xray.dicom_export import positioner_angles_deg, write_xa
+from trainer.core.xray.dicom_export import UID_ROOT, new_dataset, positioner_angles_deg, write_xa
 from trainer.core.xray.display import present, to_display
 from trainer.core.xray.dose import ShotDose
 
 __all__ = ["RDSR_STORAGE", "ExportedShot", "session_uids", "export_session", "write_rdsr"]
 
 RDSR_STORAGE = "1.2.840.10008.5.1.4.1.1.88.67"
-_ROOT = "1.2.826.0.1.3680043.10.1491."
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ def _person(name: str) -> str:
 
 def session_uids(session_sha256: str) -> dict:
     """Study (one per attempt), image series, dose-report series and device UIDs of a session."""
-    return {k: generate_uid(_ROOT, entropy_srcs=[session_sha256, k])
+    return {k: generate_uid(UID_ROOT, entropy_srcs=[session_sha256, k])
             for k in ("study", "series", "sr_series", "sr_sop", "device")}
 
 
@@ -126,7 +125,7 @@ def export_session(session_path, out_dir, ct_root=None) -> tuple[list[ExportedSh
         shown, window, level = present(img.pixels, None, pixel_mm=geometry.pixel_mm)
         grey = to_display(shown, window, level)
         acquired = start + timedelta(seconds=float(ev.t_s))
-        sop = generate_uid(_ROOT, entropy_srcs=[sha, "sop", str(img.index)])
+        sop = generate_uid(UID_ROOT, entropy_srcs=[sha, "sop", str(img.index)])
         path = out / f"XA_{img.index:04d}_{img.view}.dcm"
         write_xa(path, grey, frame, kvp, dose, patient_name=f"SIMULATED^{scenario.id}"[:64],
                  patient_id=scenario.id[:64], description=f"{scenario.id} session shots",
@@ -231,7 +230,7 @@ def write_rdsr(path, shots: list[ExportedShot], uids: dict, *, start: datetime, 
         ev_items = [
             CodeContentItem(name=acq_plane, value=single_plane, relationship_type="HAS CONCEPT MOD"),
             UIDRefContentItem(name=c("113769", "DCM", "Irradiation Event UID"),
-                              value=generate_uid(_ROOT, entropy_srcs=[s.sop_uid, "event"]), relationship_type="CONTAINS"),
+                              value=generate_uid(UID_ROOT, entropy_srcs=[s.sop_uid, "event"]), relationship_type="CONTAINS"),
             DateTimeContentItem(name=c("111526", "DCM", "DateTime Started"), value=_dt(s.acquired),
                                 relationship_type="CONTAINS"),
             CodeContentItem(name=c("113721", "DCM", "Irradiation Event Type"), value=c("44491008", "SCT", "Fluoroscopy"),
@@ -254,17 +253,7 @@ def write_rdsr(path, shots: list[ExportedShot], uids: dict, *, start: datetime, 
         ]
         items.append(_container(c("113706", "DCM", "Irradiation Event X-Ray Data"), ev_items))
 
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = UID(RDSR_STORAGE)
-    meta.MediaStorageSOPInstanceUID = uids["sr_sop"]
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    meta.ImplementationClassUID = UID(_ROOT + "1")
-    meta.ImplementationVersionName = f"VPTRAINER{__version__}"[:16]
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SpecificCharacterSet = "ISO_IR 100"
-    ds.SOPClassUID = RDSR_STORAGE
-    ds.SOPInstanceUID = uids["sr_sop"]
+    ds = new_dataset(RDSR_STORAGE, uids["sr_sop"])
     date, time = start.strftime("%Y%m%d"), start.strftime("%H%M%S")
     ds.PatientName = f"SIMULATED^{scenario_id}"[:64]
     ds.PatientID = scenario_id[:64]

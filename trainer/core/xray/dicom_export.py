@@ -28,7 +28,32 @@ from trainer.core.xray.geometry import Frame
 __all__ = ["XA_IMAGE_STORAGE", "positioner_angles_deg", "orientation_letters", "write_xa"]
 
 XA_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.12.1"
-_ROOT = "1.2.826.0.1.3680043.10.1491."      # UID prefix used for vptrainer output
+UID_ROOT = "1.2.826.0.1.3680043.10.1491."      # UID prefix used for vptrainer output
+
+
+def new_dataset(sop_class_uid: str, sop_instance_uid: str) -> Dataset:
+    """An empty vptrainer DICOM object: file meta (explicit VR little endian, our
+    implementation UID and version), character set, SOP class and instance.
+
+    Parameters
+    ----------
+    sop_class_uid : str
+        The SOP class (e.g. X-Ray Angiographic Image Storage, X-Ray Radiation Dose SR).
+    sop_instance_uid : str
+        This object's instance UID (also the file meta's media storage instance UID).
+    """
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = UID(sop_class_uid)
+    meta.MediaStorageSOPInstanceUID = UID(sop_instance_uid)
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.ImplementationClassUID = UID(UID_ROOT + "1")
+    meta.ImplementationVersionName = f"VPTRAINER{__version__}"[:16]
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.SOPClassUID = sop_class_uid
+    ds.SOPInstanceUID = sop_instance_uid
+    return ds
 
 
 def positioner_angles_deg(frame: Frame) -> tuple[float, float]:
@@ -93,22 +118,11 @@ def write_xa(path, display_u8: np.ndarray, frame: Frame, kvp: float, dose: ShotD
     g = frame.geometry
     digest = hashlib.sha256(img.tobytes() + repr((frame.matrix.round(6).tolist(), kvp, dose)).encode()).hexdigest()
     uids = uids or {}
-    study_uid = uids.get("study") or generate_uid(_ROOT, entropy_srcs=[digest, "study"])
-    series_uid = uids.get("series") or generate_uid(_ROOT, entropy_srcs=[digest, "series"])
-    sop_uid = uids.get("sop") or generate_uid(_ROOT, entropy_srcs=[digest, "sop"])
+    study_uid = uids.get("study") or generate_uid(UID_ROOT, entropy_srcs=[digest, "study"])
+    series_uid = uids.get("series") or generate_uid(UID_ROOT, entropy_srcs=[digest, "series"])
+    sop_uid = uids.get("sop") or generate_uid(UID_ROOT, entropy_srcs=[digest, "sop"])
 
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = UID(XA_IMAGE_STORAGE)
-    meta.MediaStorageSOPInstanceUID = sop_uid
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    meta.ImplementationClassUID = UID(_ROOT + "1")
-    meta.ImplementationVersionName = f"VPTRAINER{__version__}"[:16]
-
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SpecificCharacterSet = "ISO_IR 100"
-    ds.SOPClassUID = XA_IMAGE_STORAGE
-    ds.SOPInstanceUID = sop_uid
+    ds = new_dataset(XA_IMAGE_STORAGE, sop_uid)
     date = when.strftime("%Y%m%d") if when else ""
     time = when.strftime("%H%M%S") if when else ""
     # Patient, study, series, equipment
