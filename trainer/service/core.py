@@ -43,7 +43,7 @@ class ServiceError(VPTrainerError):
 
 
 def _no_progress(_fraction: float, _text: str) -> None:
-    pass
+    """The progress callback of a request nobody watches: it reports nothing."""
 
 
 class CoreService:

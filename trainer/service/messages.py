@@ -104,7 +104,7 @@ class Html:
 
 @dataclass(frozen=True)
 class Closed:
-    pass
+    """The session was closed (the response to :class:`Close`)."""
 
 
 Response = Ready | Applied | Html | Closed

@@ -154,7 +154,7 @@ def _secret(folder: Path) -> bytes | None:
             return data
         _unlink(path)
     except FileNotFoundError:
-        pass
+        pass                            # no secret yet: make one below
     except OSError:
         return None
     try:
@@ -165,9 +165,8 @@ def _secret(folder: Path) -> bytes | None:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o600)
         try:
-            os.link(tmp, path)          # never replaces a secret another process just made
-        except FileExistsError:
-            pass
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)      # never replaces a secret another process just made
         finally:
             _unlink(Path(tmp))
         return _secret(folder) if path.exists() else None

@@ -15,6 +15,7 @@ refused with ``file:line`` in the message.
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,6 +299,5 @@ def verify(record: SessionRecord) -> None:
     TamperError
         Naming the first line (1-based) whose ``prev`` or ``hash`` does not match.
     """
-    for _ in _scan(record.path, check=True, limit_bytes=record.good_bytes):
-        pass
+    deque(_scan(record.path, check=True, limit_bytes=record.good_bytes), maxlen=0)   # check every line
     _verify_scenario_hash(record)
