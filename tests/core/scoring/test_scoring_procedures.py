@@ -97,8 +97,9 @@ def test_tip_left_in_the_posterior_third_fails_tip_depth(case):
 
 
 def test_injection_one_minute_after_mixing_fails_phase_and_leaks(case):
-    # one fixed seed (the session's generator makes it deterministic); seeds 1-3 all leak here
-    _, leaky = run(case, seed=1, wait_s=0.0)
+    # one fixed seed (the session's generator makes it deterministic); runny cement leaks in about 85 % of
+    # bones (docs/cement.md): this one (seed 2) leaks, seed 1 does not
+    _, leaky = run(case, seed=2, wait_s=0.0)
     ph = leaky.metric("cement_phase")
     assert ph.status == "fail" and "runny" in ph.detail
     assert ph.value == pytest.approx(1.0, abs=0.2)          # mixing takes the first minute
