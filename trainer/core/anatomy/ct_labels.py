@@ -221,6 +221,8 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
         # (measured on real CTs: the body ran 10-30 mm into the disc), so the body keeps within
         # ENDPLATE_MARGIN_MM of the endplate landmarks
         body &= ((z >= inf - ENDPLATE_MARGIN_MM) & (z <= sup + ENDPLATE_MARGIN_MM))[:, None, None]
+        if found is not None:
+            body = _fill_section(body, front)
     measured["body_half_width_mm"] = float(half_w)
     labels = np.zeros(hu.shape, np.uint8)
     n = max(1, int(round(1.0 / sp)))
@@ -242,6 +244,17 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
         measured["pedicles"][side] = info
     _other_labels(labels, hu, g, bone, body, canal_holes, measured, pl, pr, pw, sup, inf)
     return labels, measured
+
+
+def _fill_section(body: np.ndarray, front: np.ndarray) -> np.ndarray:
+    """Per axial slice, the body's cancellous interior where its thin (osteoporotic) cortex
+    leaves the ring open: every voxel between body voxels along its row (x), and between the
+    first body voxel from the front along its column (y) and the posterior wall plane
+    (``front``).  The body's section in front of the wall plane is close to convex, so no
+    voxel outside it is added."""
+    in_row = np.maximum.accumulate(body, axis=2) & np.maximum.accumulate(body[:, :, ::-1], axis=2)[:, :, ::-1]
+    from_front = np.maximum.accumulate(body, axis=1) & front
+    return body | (in_row & from_front)
 
 
 def _endplate_span(cortex, k0: int) -> tuple[np.ndarray, np.ndarray]:
