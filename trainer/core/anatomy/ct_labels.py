@@ -282,14 +282,30 @@ def _body(cand, cortex, x, y, z) -> np.ndarray:
     k0, j0, i0 = int(np.argmin(np.abs(z))), int(np.argmin(np.abs(y))), int(np.argmin(np.abs(x)))
     cl, _ = ndi.label(cand[k0])
     pick = cl[j0, i0]
+    ring = False
     if pick == 0:                                  # centre in a gap: the commonest piece within 4 mm
         n = max(1, int(round(4.0 / sp)))
         vals = cl[max(0, j0 - n):j0 + n + 1, max(0, i0 - n):i0 + n + 1]
         vals = vals[vals > 0]
-        if not vals.size:
+        if vals.size:
+            pick = int(np.bincount(vals).argmax())
+        elif cl.any():
+            # an open (osteoporotic) ring around marrow below the threshold: its largest piece
+            # within 20 mm of the centre, and the footprint is what that piece encloses
+            jj, ii = np.nonzero(cl)
+            d = np.hypot(jj - j0, ii - i0) * sp
+            near = cl[jj[d <= 20.0], ii[d <= 20.0]]
+            if not near.size:
+                return np.zeros(cand.shape, bool)
+            pick, ring = int(np.bincount(near).argmax()), True
+        else:
             return np.zeros(cand.shape, bool)
-        pick = int(np.bincount(vals).argmax())
-    foot = ndi.binary_dilation(cl == pick, iterations=max(1, int(round(1.5 / sp))))
+    piece = cl == pick
+    if ring:
+        piece = _fill_section(piece[None], np.ones((1,) + piece.shape, bool))[0]
+        rows = np.maximum.accumulate(piece, axis=0) & np.maximum.accumulate(piece[::-1], axis=0)[::-1]
+        piece = piece & rows
+    foot = ndi.binary_dilation(piece, iterations=max(1, int(round(1.5 / sp))))
     solid = ndi.uniform_filter(cortex.astype(np.float32), 3) > 0.5       # no stray trabecular voxels
     bot, top = _endplate_span(solid, k0)
     kk = np.arange(cand.shape[0])[:, None, None]
