@@ -58,7 +58,7 @@ from trainer.core.anatomy.ct_voxels import axes
 from trainer.core.anatomy.ct_voxels import disc as _disc
 from trainer.core.anatomy.ct_voxels import run_bounds as _run_bounds
 from trainer.core.anatomy.ct_voxels import run_length as _run
-from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.anatomy.labels import Label
 
 __all__ = ["CORTEX_HU", "cortex_threshold", "derive_labels", "ray_fraction", "recentre"]
@@ -81,7 +81,7 @@ def _axes(grid: Grid):
 def recentre(volume: Volume, centre_mm) -> Volume:
     """The same voxels with the origin moved so that ``centre_mm`` becomes (0, 0, 0)."""
     g = volume.grid
-    origin = tuple(float(o - c) for o, c in zip(g.origin_mm, centre_mm))
+    origin = float3(o - c for o, c in zip(g.origin_mm, centre_mm))
     return Volume(hu=volume.hu, labels=volume.labels, grid=Grid(g.shape, g.spacing_mm, origin), meta=dict(volume.meta))
 
 
@@ -94,8 +94,8 @@ def _resample(volume: Volume, lo, hi, voxel_mm: float) -> Volume:
         i1 = np.clip(np.ceil((np.asarray(hi) - g.origin_mm) / sp).astype(int) + 1, 1, np.asarray(g.shape[::-1]))
         sl = (slice(i0[2], i1[2]), slice(i0[1], i1[1]), slice(i0[0], i1[0]))
         hu = np.ascontiguousarray(volume.hu[sl])
-        origin = tuple(float(v) for v in np.asarray(g.origin_mm) + i0 * sp)
-        grid = Grid(hu.shape, tuple(float(s) for s in sp), origin)
+        origin = float3(np.asarray(g.origin_mm) + i0 * sp)
+        grid = Grid(int3(hu.shape), float3(sp), origin)
     else:
         grid = Grid.from_bounds(lo, hi, voxel_mm)
         x, y, z = _axes(grid)

@@ -28,7 +28,7 @@ from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
 from trainer.core.anatomy.ct_voxels import disc as _disc
 from trainer.core.anatomy.ct_voxels import outer_face as _outer_face
 from trainer.core.anatomy.ct_voxels import run_at as _run
-from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError, ScenarioError
 
 __all__ = ["LANDMARK_KEYS", "cortex_threshold_near", "estimate_landmarks", "scenario_toml"]
@@ -67,9 +67,9 @@ def _crop(volume: Volume, near_mm, half_mm=(60.0, 60.0, 45.0)) -> Volume:
         raise DicomError(f"{volume.meta.get('folder', 'CT series')}: the point ({near_mm[0]:.1f}, {near_mm[1]:.1f}, "
                          f"{near_mm[2]:.1f}) mm lies outside the series")
     sl = (slice(lo[2], hi[2]), slice(lo[1], hi[1]), slice(lo[0], hi[0]))
-    origin = tuple(float(v) for v in np.asarray(g.origin_mm) + lo * np.asarray(g.spacing_mm))
+    origin = float3(np.asarray(g.origin_mm) + lo * np.asarray(g.spacing_mm))
     hu = volume.hu[sl]
-    return Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=Grid(hu.shape, g.spacing_mm, origin),
+    return Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=Grid(int3(hu.shape), g.spacing_mm, origin),
                   meta=dict(volume.meta))
 
 
