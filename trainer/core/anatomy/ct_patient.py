@@ -121,7 +121,7 @@ def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: floa
         peds[side] = PedicleLandmarks(
             side=side, centre_mm=tuple(float(v) for v in c), axis=tuple(float(v) for v in axis),
             width_mm=info["width_mm"], height_mm=info["height_mm"], medial_angle_deg=info["medial_angle_deg"],
-            sagittal_angle_deg=0.0, entry_mm=tuple(float(v) for v in entry),
+            sagittal_angle_deg=float(info.get("sagittal_angle_deg", 0.0)), entry_mm=tuple(float(v) for v in entry),
             body_junction_mm=tuple(float(v) for v in junction), medial_wall_x_mm=info["medial_wall_x_mm"],
             lateral_wall_x_mm=info["lateral_wall_x_mm"])
     pl, pr = peds["left"], peds["right"]
