@@ -95,7 +95,7 @@ def _resample(volume: Volume, lo, hi, voxel_mm: float) -> Volume:
         i0 = np.clip(np.floor((np.asarray(lo) - g.origin_mm) / sp).astype(int), 0, np.asarray(g.shape[::-1]) - 1)
         i1 = np.clip(np.ceil((np.asarray(hi) - g.origin_mm) / sp).astype(int) + 1, 1, np.asarray(g.shape[::-1]))
         sl = (slice(i0[2], i1[2]), slice(i0[1], i1[1]), slice(i0[0], i1[0]))
-        hu = np.ascontiguousarray(volume.hu[sl])
+        hu = np.array(volume.hu[sl], copy=True, order="C")       # the fine volume is edited; the series is not
         origin = float3(np.asarray(g.origin_mm) + i0 * sp)
         grid = Grid(int3(hu.shape), float3(sp), origin)
     else:
