@@ -77,6 +77,8 @@ def _sample(img, frame, pts):
 
 
 def _cnr(a, b, frame, pin, pout):
+    if len(pin) == 0 or len(pout) == 0:       # no segmented surface there (a body cut by the CT's edge)
+        return float("nan")
     ia, oa = _sample(a, frame, pin), _sample(a, frame, pout)
     ib, ob = _sample(b, frame, pin), _sample(b, frame, pout)
     sigma = np.std(np.concatenate([ia - ib, oa - ob])) / np.sqrt(2)
@@ -91,6 +93,8 @@ def body_surfaces(patient, c, halfw, yc, d, zc, h):
     ``(y, z)`` arrays of the superior / inferior surface over the middle half of the depth
     (median over the middle half of the width: what the lateral projects); ``(x, z)`` arrays
     over the middle half of the width (median over the middle half of the depth: the AP).
+    Without a body segmentation, the landmark planes (wall at ``yc + d/2``, endplates at
+    ``zc +/- h/2``).
     """
     from trainer.core.anatomy.labels import Label
 
@@ -102,6 +106,12 @@ def body_surfaces(patient, c, halfw, yc, d, zc, h):
     ix = np.flatnonzero(np.abs(x - c[0]) <= halfw / 2)
     jy = np.flatnonzero(np.abs(y - yc) <= d / 4)
     kz = np.flatnonzero(np.abs(z - zc) <= h / 4)
+    if not body[:, :, ix].any() or jy.size == 0 or kz.size == 0:
+        # no body segmentation (a real CT's body cut by the scan's edge): the landmark planes
+        ys = np.linspace(yc - d / 4, yc + d / 4, 9)
+        xs = np.linspace(c[0] - halfw / 4, c[0] + halfw / 4, 9) if halfw > 0 else np.array([c[0]])
+        return (yc + d / 2, (ys, np.full(ys.size, zc + h / 2)), (ys, np.full(ys.size, zc - h / 2)),
+                (xs, np.full(xs.size, zc + h / 2)), (xs, np.full(xs.size, zc - h / 2)))
 
     def last(m, axis):            # index of the last True along axis, -1 where none
         n = m.shape[axis]
@@ -215,7 +225,7 @@ def measure(patient, carm, name, pixels=512, trocar=False) -> list[dict]:
         row["clipped_pct"] = round(100.0 * float(clipped[inside].mean()), 2) if inside.any() else 0.0
         for k in list(row):
             if k.startswith("cnr"):
-                row[k] = round(row[k], 1)
+                row[k] = None if np.isnan(row[k]) else round(row[k], 1)
         rows.append(row)
     return rows
 
@@ -238,8 +248,9 @@ def trocar_width_mm(renderer, pose, kvp, factor, trocar, back_mm=(10.0, 30.0)):
     """Apparent width (mm at the detector) of ``trocar`` on the stored picture in ``pose``.
 
     Two shots with the same noise seed, with and without the trocar; their difference is the
-    trocar alone (less a constant: the window shifts a little with the steel in the field).  Profiles perpendicular to the projected shaft, over the part ``back_mm``
-    behind the tip, are averaged; the width is the full width at half the profile's maximum.
+    trocar alone (less a constant: the window shifts a little with the steel in the field).
+    Profiles perpendicular to the projected shaft, over the part ``back_mm`` behind the tip,
+    are averaged; the width is the full width at half the profile's maximum.
     """
     g = renderer.geometry
     imgs = []
