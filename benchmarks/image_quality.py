@@ -13,7 +13,8 @@ landmarks and projected with the C-arm frame:
   (the wall bows forward there, by 1-2 mm on the synthetic bodies, and real ones vary).
 * ``cnr_sup`` / ``cnr_inf`` (lateral and AP): each endplate, the endplate line (2.5 mm inside
   the body to 0.5 mm outside) vs the disc 1.5-4 mm outside it, over the middle half of the
-  body depth (lateral) or width (AP).  The surface follows the segmentation at each depth
+  body depth (lateral) or width (AP); where the disc is thinner than 8 mm (thoracic) the disc
+  band keeps to its near half (:func:`disc_band_mm`).  The surface follows the segmentation at each depth
   (lateral: median over the middle half of the width) or each width position (AP: median over
   the middle half of the depth), so a wedged or biconcave endplate is measured where it lies,
   not on the flat plane through its central landmark.
@@ -110,8 +111,8 @@ def body_surfaces(patient, c, halfw, yc, d, zc, h):
         # no body segmentation (a real CT's body cut by the scan's edge): the landmark planes
         ys = np.linspace(yc - d / 4, yc + d / 4, 9)
         xs = np.linspace(c[0] - halfw / 4, c[0] + halfw / 4, 9) if halfw > 0 else np.array([c[0]])
-        return (yc + d / 2, (ys, np.full(ys.size, zc + h / 2)), (ys, np.full(ys.size, zc - h / 2)),
-                (xs, np.full(xs.size, zc + h / 2)), (xs, np.full(xs.size, zc - h / 2)))
+        return (yc + d / 2, (ys, np.full(ys.size, zc + h / 2), np.inf), (ys, np.full(ys.size, zc - h / 2), np.inf),
+                (xs, np.full(xs.size, zc + h / 2), np.inf), (xs, np.full(xs.size, zc - h / 2), np.inf))
 
     def last(m, axis):            # index of the last True along axis, -1 where none
         n = m.shape[axis]
@@ -126,21 +127,35 @@ def body_surfaces(patient, c, halfw, yc, d, zc, h):
     jw = last(sub, 1)
     wall_y = float(np.median(y[jw[jw >= 0]])) + sp[1] / 2
 
-    def surf(m, axis, pick, reduce_axis, coords, half):
-        idx = pick(m, axis)                                # over the remaining two axes
-        zz = np.where(idx >= 0, z[np.clip(idx, 0, None)] + half, np.nan)
+    other = np.isin(vol.labels, (Label.ADJACENT_VERTEBRA,))
+
+    def surf(m, nb, pick, reduce_axis, coords, up):
+        idx = pick(m, 0)                                   # over the remaining two axes
+        zz = np.where(idx >= 0, z[np.clip(idx, 0, None)] + (0.5 if up else -0.5) * sp[2], np.nan)
+        # the disc: from the surface to the neighbour's facing endplate in the same column
+        kk = np.arange(m.shape[0])[:, None, None]
+        beyond = nb & ((kk > idx[None]) if up else (kk < idx[None])) & (idx[None] >= 0)
+        jn = first(beyond, 0) if up else last(beyond, 0)
+        zn = np.where(jn >= 0, z[np.clip(jn, 0, None)] - (0.5 if up else -0.5) * sp[2], np.nan)
         with warnings.catch_warnings():          # columns without body (a cleft's edge) stay NaN
             warnings.simplefilter("ignore", RuntimeWarning)
-            return coords, np.nanmedian(zz, axis=reduce_axis)
+            gap = float(np.nanmedian(np.abs(zn - zz)))
+            return coords, np.nanmedian(zz, axis=reduce_axis), (gap if np.isfinite(gap) else np.inf)
 
-    lat = body[:, jy][:, :, ix]                            # (all k, j, i)
-    top_lat = surf(lat, 0, last, 1, y[jy], sp[2] / 2)
-    bot_lat = surf(lat, 0, first, 1, y[jy], -sp[2] / 2)
+    lat, nlat = body[:, jy][:, :, ix], other[:, jy][:, :, ix]     # (all k, j, i)
+    top_lat = surf(lat, nlat, last, 1, y[jy], True)
+    bot_lat = surf(lat, nlat, first, 1, y[jy], False)
     jd = np.flatnonzero(np.abs(y - yc) <= d / 4)
-    ap = body[:, jd][:, :, ix]
-    top_ap = surf(ap, 0, last, 0, x[ix], sp[2] / 2)
-    bot_ap = surf(ap, 0, first, 0, x[ix], -sp[2] / 2)
+    ap, nap = body[:, jd][:, :, ix], other[:, jd][:, :, ix]
+    top_ap = surf(ap, nap, last, 0, x[ix], True)
+    bot_ap = surf(ap, nap, first, 0, x[ix], False)
     return wall_y, top_lat, bot_lat, top_ap, bot_ap
+
+
+def disc_band_mm(gap_mm: float) -> tuple[float, float]:
+    """Distance range (mm) outside an endplate that is disc: 1.5-4 mm, kept inside the disc's
+    near half (a thoracic disc is 4-5 mm: a fixed 4 mm band reached the neighbour's endplate)."""
+    return min(1.5, 0.4 * gap_mm), min(4.0, 0.5 * gap_mm)
 
 
 def _surface_band(coords, zs, axis, fixed, lo, hi, n=6):
@@ -190,15 +205,16 @@ def measure(patient, carm, name, pixels=512, trocar=False) -> list[dict]:
             zr = (zc - h / 4, zc + h / 4)
             row["cnr_wall"] = _cnr(a, b, frame, _box((c[0], c[0]), (wall_y - 1.5, wall_y + 0.5), zr),
                                    _box((c[0], c[0]), (wall_y - 8, wall_y - 4), zr))
-            (ys, zt), (_, zb) = top_lat, bot_lat
+            (ys, zt, gt), (_, zb, gb) = top_lat, bot_lat
             top, bot, axis, fixed = (ys, zt), (ys, zb), 1, (c[0], 0.0)
         else:
-            (xs, zt), (_, zb) = top_ap, bot_ap
+            (xs, zt, gt), (_, zb, gb) = top_ap, bot_ap
             top, bot, axis, fixed = (xs, zt), (xs, zb), 0, (0.0, yc)
+        (t0, t1), (b0, b1) = disc_band_mm(gt), disc_band_mm(gb)
         row["cnr_sup"] = _cnr(a, b, frame, _surface_band(*top, axis, fixed, -2.5, 0.5),
-                              _surface_band(*top, axis, fixed, 1.5, 4.0))
+                              _surface_band(*top, axis, fixed, t0, t1))
         row["cnr_inf"] = _cnr(a, b, frame, _surface_band(*bot, axis, fixed, -0.5, 2.5),
-                              _surface_band(*bot, axis, fixed, -4.0, -1.5))
+                              _surface_band(*bot, axis, fixed, -b1, -b0))
         if view == "ap":
             vals = []
             for side in ("left", "right"):

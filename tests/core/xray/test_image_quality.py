@@ -37,7 +37,7 @@ def test_roi_surfaces_follow_the_analytic_body(iq, default_case):
     c = np.asarray(lm.body_centre_mm, float)
     sup, inf = lm.superior_endplate_z_mm, lm.inferior_endplate_z_mm
     pw, aw = lm.posterior_wall_y_mm, lm.anterior_wall_y_mm
-    wall_y, (ys, top), (_, bot), _, _ = iq.body_surfaces(p, c, lm.body_width_mm, 0.5 * (pw + aw), pw - aw,
+    wall_y, (ys, top, _), (_, bot, _), _, _ = iq.body_surfaces(p, c, lm.body_width_mm, 0.5 * (pw + aw), pw - aw,
                                                          0.5 * (sup + inf), sup - inf)
     # the wall bows forward at mid-height (sagittal waist): inside the landmark, by under 2.5 mm
     assert pw - 2.5 < wall_y <= pw + 0.5
