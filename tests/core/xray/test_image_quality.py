@@ -87,3 +87,12 @@ def test_lateral_trocar_width_is_its_magnified_diameter(iq, default_case):
     shaft_x = np.asarray(tr.tip_mm)[0] - 20.0 * np.asarray(tr.axis)[0]
     expected = 3.0 * g.sid_mm / (g.sod_mm + shaft_x)
     assert width == pytest.approx(expected, rel=0.1)
+
+
+@pytest.mark.slow
+def test_thin_backed_thoracic_lateral_does_not_clip(iq):
+    """T9's lateral: the thin back (2-4 cm of water) once burned out white (3.4 % of the patient clipped)."""
+    s = load_scenario("t9-small-pedicles")
+    rows = {r["view"]: r for r in iq.measure(build_scenario_patient(s), s.carm, "t9-small-pedicles")}
+    assert rows["lateral"]["clipped_pct"] <= 1.0 and rows["ap"]["clipped_pct"] <= 1.0
+    assert rows["lateral"]["cnr_wall"] >= 5.0 and rows["lateral"]["cnr_inf"] >= 5.0   # thin disc: near-half band
