@@ -102,7 +102,7 @@ def body_surfaces(patient, c, halfw, yc, d, zc, h):
     vol = patient.volume
     g = vol.grid
     x, y, z = (g.axis_mm(a) for a in "xyz")
-    sp = g.spacing_mm
+    sp = g.spacing_xyz_mm
     body = np.isin(vol.labels, (Label.BODY_CORTEX, Label.CANCELLOUS, Label.CLEFT, Label.BASIVERTEBRAL_VEIN))
     ix = np.flatnonzero(np.abs(x - c[0]) <= halfw / 2)
     jy = np.flatnonzero(np.abs(y - yc) <= d / 4)
