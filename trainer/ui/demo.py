@@ -1,11 +1,12 @@
 """Drive the trainer window the way a user does: clicks and key presses only.
 
 Used by the GUI tests, the screenshot script and the responsiveness benchmark.  Small
-steps (:meth:`GuiDriver.align`, :meth:`GuiDriver.advance_to`, :meth:`GuiDriver.inject`) serve
-tests of one part of the window; the whole procedures it plays are the shared expert plan (:mod:`trainer.core.procedure.expert_plan`):
-the plan reads its state from what the window shows (its ProcedureView) and the scenario's
-published landmarks, and :meth:`GuiDriver.perform` turns each of its actions into a real
-button click, key press or click on the AP image.
+steps (:meth:`GuiDriver.align`, :meth:`GuiDriver.advance_to`, :meth:`GuiDriver.inject`)
+serve tests of one part of the window; the whole procedures it plays are the shared expert
+plan (:mod:`trainer.core.procedure.expert_plan`): the plan reads its state from what the
+window shows (its ProcedureView) and the scenario's published landmarks, and
+:meth:`GuiDriver.perform` turns each of its actions into a real button click, key press or
+click on the AP image.
 """
 
 from __future__ import annotations
