@@ -95,7 +95,7 @@ def body_surfaces(patient, c, halfw, yc, d, zc, h):
     (median over the middle half of the width: what the lateral projects); ``(x, z)`` arrays
     over the middle half of the width (median over the middle half of the depth: the AP).
     Without a body segmentation, the landmark planes (wall at ``yc + d/2``, endplates at
-    ``zc +/- h/2``).
+    ``zc +/- h/2``); an endplate the segmentation does not reach falls back to its plane too.
     """
     from trainer.core.anatomy.labels import Label
 
@@ -140,7 +140,10 @@ def body_surfaces(patient, c, halfw, yc, d, zc, h):
         with warnings.catch_warnings():          # columns without body (a cleft's edge) stay NaN
             warnings.simplefilter("ignore", RuntimeWarning)
             gap = float(np.nanmedian(np.abs(zn - zz)))
-            return coords, np.nanmedian(zz, axis=reduce_axis), (gap if np.isfinite(gap) else np.inf)
+            zs = np.nanmedian(zz, axis=reduce_axis)
+        if not np.isfinite(zs).any():                      # a partial segmentation: the landmark plane
+            return coords, np.full(coords.size, zc + (0.5 if up else -0.5) * h), np.inf
+        return coords, zs, (gap if np.isfinite(gap) else np.inf)
 
     lat, nlat = body[:, jy][:, :, ix], other[:, jy][:, :, ix]     # (all k, j, i)
     top_lat = surf(lat, nlat, last, 1, y[jy], True)
