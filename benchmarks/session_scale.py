@@ -11,13 +11,13 @@ Two shapes (``--shape``):
   repetitive actions: the session machinery, not the simulation);
 * ``mixed``: a decision, a placed trocar, then distinct actions in turn: C-arm poses that
   never repeat, trocar advances and withdrawals of varying length, waits of varying length,
-  and every 100th action a shot (distinct pose, no image: ``assess`` does not render) or a
-  refused injection (no cement mixed); ``finish`` last.  Every action makes new event data,
+  and every 100th action a refused injection (no cement mixed) or, every 2000th, a shot
+  (distinct pose, no image: ``assess`` does not render); ``finish`` last.  Every action makes new event data,
   so nothing is shared: this is the shape that shows whether memory grows per action.
 
 Prints one JSON object per command: {command, shape, lines, wall_s, cpu_s, peak_rss_mb}.
 Usage: .venv/bin/python benchmarks/session_scale.py [--actions 100000] [--shape repeat|mixed]
-[--skip-play SESSION] [--skip-assess] [--keep DIR]
+[--direct] [--skip-play SESSION] [--skip-assess] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def write_mixed_actions(path: Path, n: int) -> None:
             orb = round((i * 0.0137) % 180.0 - 90.0, 4)     # 0.0137 deg steps: no pose repeats before 13,000 moves
             tilt = round((i * 0.0071) % 40.0 - 20.0, 4)
             if i % 100 == 99:
-                fh.write('{"type": "shot", "pulses": 1}\n' if i % 200 == 199
+                fh.write('{"type": "shot", "pulses": 1}\n' if i % 2000 == 1999
                          else '{"type": "inject", "ml": 0.5}\n')     # refused: no cement mixed
             elif i % 4 == 0:
                 fh.write(f'{{"type": "carm", "orbital_deg": {orb}, "tilt_deg": {tilt}}}\n')
@@ -60,6 +60,28 @@ def write_mixed_actions(path: Path, n: int) -> None:
             else:
                 fh.write(f'{{"type": "wait", "s": {round(0.5 + (i % 1009) * 0.001, 3)}}}\n')
         fh.write('{"type": "finish"}\n')
+
+
+def write_session_direct(actions: Path, session: Path, pixels: int = 64) -> None:
+    """Write the session of ``actions`` with the product's writer, without simulating (fast).
+
+    For measuring ``assess`` on a million lines when ``play`` would take as long again: the
+    lines are the writer's own (header, hash chain, seq); each action is marked accepted as
+    the mixed shape replays (everything but the injections without cement), with an empty
+    summary and time 0.  ``assess`` never reads summaries or times; a wrong acceptance would
+    make it report TAMPERED (exit 2), which :func:`run` treats as a failure.
+    """
+    from trainer.core.procedure.state import ActionResult
+    from trainer.core.scenario.loader import load_scenario
+    from trainer.core.session.log import SessionWriter, make_header
+
+    sc = load_scenario()
+    header = make_header(sc, sc.seed, "benchmark", "2026-01-01T00:00:00+00:00", {"pixels": pixels})
+    with SessionWriter(session, header=header, sync_every=100_000) as w, open(actions, encoding="utf-8") as fh:
+        for line in fh:
+            a = json.loads(line)
+            ok = a["type"] != "inject"
+            w.append(0.0, ActionResult(ok, a, None if ok else "no cement mixed", {}))
 
 
 def write_actions(path: Path, n: int) -> None:
@@ -91,6 +113,8 @@ def main(argv=None):
     ap.add_argument("--actions", type=int, default=100_000)
     ap.add_argument("--shape", choices=("repeat", "mixed"), default="repeat")
     ap.add_argument("--skip-assess", action="store_true")
+    ap.add_argument("--direct", action="store_true",
+                    help="mixed shape: write the session with the writer instead of playing it (write_session_direct)")
     ap.add_argument("--skip-play", metavar="SESSION", default=None,
                     help="assess this existing session (of --actions lines) instead of playing a new one")
     ap.add_argument("--keep", default=None, help="folder to keep the files in (default: a temporary one)")
@@ -107,8 +131,11 @@ def main(argv=None):
             if p.exists():
                 p.unlink()
         (write_mixed_actions if args.shape == "mixed" else write_actions)(acts, args.actions)
-        res = run([*env_cmd, "play", "--actions", str(acts), "--out", str(sess), "--pixels", "64"])
-        print(json.dumps({"command": "play", "shape": args.shape, "lines": args.actions, **res}), flush=True)
+        if args.direct and args.shape == "mixed":
+            write_session_direct(acts, sess)
+        else:
+            res = run([*env_cmd, "play", "--actions", str(acts), "--out", str(sess), "--pixels", "64"])
+            print(json.dumps({"command": "play", "shape": args.shape, "lines": args.actions, **res}), flush=True)
     if not args.skip_assess:
         res = run([*env_cmd, "assess", str(sess)])
         print(json.dumps({"command": "assess", "shape": args.shape, "lines": args.actions + 1,

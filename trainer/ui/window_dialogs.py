@@ -14,6 +14,7 @@ from trainer.core.errors import VPTrainerError
 from trainer.core.safe_write import check_output
 from trainer.report_pdf import write_pdf_safely
 from trainer.ui.preferences import StepsDialog
+from trainer.ui.save_dialogs import ask_save_path, save_with_confirmation
 from trainer.ui.shortcuts import ShortcutsDialog
 
 __all__ = ["WindowDialogs"]
@@ -41,22 +42,26 @@ class WindowDialogs:
         self.w.dialogs.append(box)
         box.open()
 
-    def ask_pdf(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
+    def ask_pdf(self) -> QMessageBox | None:
+        """Save PDF report…: choose a file; an existing one is replaced only after "Replace?" (our own)."""
+        out = ask_save_path(self.w, "Save the debrief as PDF", self.w.controller.path.with_suffix(".pdf"),
+                            "PDF (*.pdf)")
+        if out is None:
+            return None
+        return save_with_confirmation(self.w, out, lambda p, force: self.save_pdf(p, force=force),
+                                      what="the PDF report", inputs=[self.w.controller.path], suffixes=(".pdf",),
+                                      on_error=self.show_error, dialogs=self.w.dialogs)
 
-        out, _ = QFileDialog.getSaveFileName(self.w, "Save the debrief as PDF",
-                                             str(self.w.controller.path.with_suffix(".pdf")), "PDF (*.pdf)")
-        if out:
-            self.save_pdf(Path(out))
+    def save_pdf(self, out: Path, force: bool = False) -> None:
+        """Write the printable debrief: HTML built off-thread by the core, printed here by Qt.
 
-    def save_pdf(self, out: Path) -> None:
-        """Write the printable debrief: HTML built off-thread by the core, printed here by Qt."""
+        ``force``: replace an existing file (the user confirmed); the session itself is never replaced.
+        """
         def written(html: str) -> None:
             try:
-                # the save dialog confirmed a replacement; the session itself is never replaced
-                dest = check_output(out, option="PDF file", force=True, inputs=[self.w.controller.path],
+                dest = check_output(out, option="PDF file", force=force, inputs=[self.w.controller.path],
                                     suffixes=(".pdf",))
-                write_pdf_safely(html, dest, title=f"vptrainer debrief — {self.w.scenario.title}", force=True,
+                write_pdf_safely(html, dest, title=f"vptrainer debrief — {self.w.scenario.title}", force=force,
                                  option="PDF file")
                 self.w.status.note(f"Report saved to {out}")
             except (OSError, VPTrainerError) as exc:
