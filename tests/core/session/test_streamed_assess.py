@@ -13,7 +13,7 @@ import tracemalloc
 import pytest
 
 from trainer.commands.assess_session import assess
-from trainer.core.procedure.plans import expert_actions
+from trainer.core.procedure.expert_plan import expert_actions
 from trainer.core.scoring import report as report_mod
 from trainer.core.scoring import score
 from trainer.core.scoring.report import TimelineEntry, TimelineMerger, merge_timeline
