@@ -42,6 +42,14 @@ How the labels are derived (fine volume; ``T`` = :data:`CORTEX_HU`)
    2 mm of the body outline.  Cropping, the context volume and the measured
    landmarks are in :mod:`trainer.core.anatomy.ct_patient`.
 
+On an osteoporotic (real) CT, labelled at the patient's own threshold (below
+:data:`CORTEX_HU`), steps 3 and 4 differ (measured against TotalSegmentator masks, see
+docs/scenario-format.md): the body ends at its posterior wall's back face at the canal's
+column, slice by slice, its interior is filled between its walls (:func:`_fill_section`),
+a broken ring's footprint is what its pieces enclose, and each pedicle is the filled tube
+of :mod:`trainer.core.anatomy.ct_pedicle` from that wall to the canal centre's depth,
+holding the pedicle centre; its width, height and angles come from that tube.
+
 The veins (basivertebral, segmental) are not visible on a non-contrast CT and are not
 labelled.  The derivation is checked on synthetic patients, whose true labels are known
 (tests/core/scenario/test_ct_scenario.py: Dice >= 0.85 for body and pedicles).
