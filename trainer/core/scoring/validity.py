@@ -19,24 +19,108 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from trainer.core.anatomy.cache import cached_patient
+from trainer.core.procedure.actions import DURATIONS
 from trainer.core.procedure.machine import Procedure
 from trainer.core.procedure.plans import expert_line, working_phase_s
 from trainer.core.procedure.trocar import DEFAULT_GAUGE, GAUGES_MM, find_skin
 from trainer.core.scenario.checklist import CHECKLIST_ITEMS
 from trainer.core.scenario.loader import load_scenario
+from trainer.core.scenario.rheology import Rheology, get_product, load_config
 from trainer.core.scenario.targets import load_targets
 from trainer.core.scoring import score
 from trainer.core.scoring.policy import RULES
 
-__all__ = ["Variant", "CATALOGUE", "EXPERT", "play", "run_validity", "cohens_d", "variant_by_id"]
+__all__ = ["Variant", "CATALOGUE", "EXPERT", "play", "run_validity", "cohens_d", "variant_by_id", "Technique",
+           "expert_technique", "leak_risks"]
 
 #: The expert stops injecting when the most posterior cement is this close to the posterior wall
 #: (depth fraction; the rule's line is 0.25): the lateral check after each push shows it coming.
+#: (:class:`Technique` ``stop_depth``; a leak-prone case stops earlier.)
 EXPERT_STOP_DEPTH = 0.30
 #: The expert starts injecting this long after the working phase begins (s; about 9 min after mixing,
 #: the documented late window over 500 s, FACTS.md 3.3): a doughy, toothpaste-like
 #: cement (seeds/000_10316454a5df9267.txt: paste-like; FACTS.md 4: leak risk falls with viscosity).
 EXPERT_WAIT_MARGIN_S = 300.0
+
+
+#: Seconds of injectable time the expert keeps in hand after the last planned push [D].
+INJECT_RESERVE_S = 30.0
+#: Veins wider than this times normal make a case leak-prone (FACTS.md 4: B and S leaks run through them).
+LEAK_PRONE_VEIN_SCALE = 1.5
+
+
+@dataclass(frozen=True)
+class Technique:
+    """How the expert injects on a case: the plan parameters an attending adapts to the leak risk.
+
+    Attributes
+    ----------
+    ap_every_ml : float
+        An AP check after at least this many mL (a lateral follows every push).
+    stop_depth : float
+        Stop when the most posterior cement is this close to the posterior wall (depth fraction).
+    volume_ml : float
+        The most cement to inject, mL (before the scenario's maximum).
+    reasons : tuple of str
+        Why the case counts as leak-prone (empty: the standard technique).
+    """
+
+    ap_every_ml: float = 1.0
+    stop_depth: float = EXPERT_STOP_DEPTH
+    volume_ml: float = 3.0
+    reasons: tuple = ()
+
+    def push_s(self, ml: float = 0.5) -> float:
+        """Simulated seconds one push and its checks take (a lateral after each, an AP as often as planned)."""
+        d = DURATIONS
+        view_s = d.carm_s(90.0, 0.0) + d.shot_base_s + 1.0
+        return d.inject_s(ml) + view_s * (1.0 + min(1.0, ml / self.ap_every_ml))
+
+    def start_s(self, scenario, margin_s: float = 0.0) -> float:
+        """Seconds after mixing to start: ``EXPERT_WAIT_MARGIN_S`` into the working phase, or earlier so
+        that every planned push and its checks fit before the cement stops being injectable."""
+        late = working_phase_s(scenario, margin_s=EXPERT_WAIT_MARGIN_S)
+        ov = dict(getattr(scenario, "cement_overrides", None) or {})
+        temp = ov.pop("temperature_c", None)
+        rh = Rheology(get_product(scenario.cement_product).with_overrides(ov), temp, load_config())
+        until = rh.time_to_viscosity_s(rh.injectable_max_pa_s)
+        pushes = math.ceil(self.volume_ml / 0.5 - 1e-9)
+        fit = until - pushes * self.push_s() - INJECT_RESERVE_S
+        return max(working_phase_s(scenario), min(late, fit))
+
+
+def leak_risks(scenario) -> tuple[str, ...]:
+    """What in the scenario raises the leak risk (FACTS.md 4 risk factors), as short phrases."""
+    a = getattr(scenario, "anatomy", None)
+    out = []
+    if getattr(a, "basivertebral_vein_scale", 1.0) >= LEAK_PRONE_VEIN_SCALE:
+        out.append("large basivertebral vein (type B leaks)")
+    if getattr(a, "segmental_vein_scale", 1.0) >= LEAK_PRONE_VEIN_SCALE:
+        out.append("large segmental veins (type S leaks)")
+    if getattr(a, "cleft", False):
+        out.append("intravertebral cleft (OR 1.40)")
+    if getattr(a, "endplate_crack", False):
+        out.append("endplate crack (disc leaks)")
+    if getattr(a, "fracture_grade", 0) >= 3:
+        out.append("severe compression (Genant 3)")
+    if str(getattr(scenario, "cement_product", "")) == "low-viscosity":
+        out.append("low-viscosity cement (OR 3.32)")
+    return tuple(out)
+
+
+def expert_technique(scenario) -> Technique:
+    """The expert's injection technique for ``scenario``.
+
+    Standard: an AP after every 1 mL, stop at 0.30 of the depth, 3 mL.  On a leak-prone case
+    (:func:`leak_risks`) an attending checks the AP after every push (a lateral misses most B
+    and S leaks: FACTS.md 4, Yeom), stops when the cement reaches the posterior third (0.35:
+    the basivertebral vein leaves the body at the posterior wall) and aims for the low end of
+    the seed's 2.5-4 mL (leaking vertebrae had +0.59 mL: FACTS.md 4, Zhan 2017).
+    """
+    reasons = leak_risks(scenario)
+    if not reasons:
+        return Technique()
+    return Technique(ap_every_ml=0.5, stop_depth=0.35, volume_ml=2.5, reasons=reasons)
 
 
 @dataclass(frozen=True)
@@ -250,14 +334,15 @@ def play(scenario, patient, seed: int, variant: Variant = EXPERT, side: str = "l
     if not mixed:
         run.act({"type": "mix"})
     mixed_t = proc.mixed_at_s
-    start = working_phase_s(scenario, margin_s=EXPERT_WAIT_MARGIN_S)
+    tech = expert_technique(scenario)
+    start = tech.start_s(scenario) if tech.reasons else working_phase_s(scenario, margin_s=EXPERT_WAIT_MARGIN_S)
     if variant.wait_s is not None:              # negative: seconds after the working phase begins
         start = variant.wait_s if variant.wait_s > 0 else working_phase_s(scenario, margin_s=-variant.wait_s)
     wait = start - (proc.t_s - mixed_t)
     if wait > 0:
         run.act({"type": "wait", "s": round(wait, 3)})
     cap = float(load_targets().with_overrides(scenario.targets or {})["cement_volume"].pass_band[1])
-    volume = variant.volume_ml if variant.volume_ml is not None else min(3.0, cap)
+    volume = variant.volume_ml if variant.volume_ml is not None else min(tech.volume_ml, cap)
     pushed, since_ap, withdrawn = 0.0, 0.0, False
     while pushed < volume - 1e-9:
         ml = round(min(0.5, volume - pushed), 3)
@@ -272,7 +357,7 @@ def play(scenario, patient, seed: int, variant: Variant = EXPERT, side: str = "l
         pushed += ml
         since_ap += ml
         run.shot(lat)
-        if variant.ap_checks and (since_ap >= 1.0 - 1e-9 or pushed >= volume - 1e-9):
+        if variant.ap_checks and (since_ap >= tech.ap_every_ml - 1e-9 or pushed >= volume - 1e-9):
             run.shot(roll)
             since_ap = 0.0
         if variant.withdraw_to_depth is not None and not withdrawn and pushed >= 0.5 * volume - 1e-9:
@@ -283,7 +368,7 @@ def play(scenario, patient, seed: int, variant: Variant = EXPERT, side: str = "l
             withdrawn = True
         cem = proc.cement
         pef = cem.posterior_extent_fraction
-        near = pef is not None and pef <= EXPERT_STOP_DEPTH
+        near = pef is not None and pef <= tech.stop_depth
         leak = any(lk.visible for lk in cem.leaks)
         if (near or leak) and not variant.ignore_stop:
             break
