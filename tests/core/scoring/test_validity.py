@@ -15,8 +15,16 @@ import pytest
 from trainer.cli import main
 from trainer.core.procedure.actions import DURATIONS
 from trainer.core.scenario.loader import load_scenario, resolve
-from trainer.core.scoring.validity import (CATALOGUE, Technique, check, cohens_d, expert_technique, leak_risks,
-                                           outcome_score, run_validity)
+from trainer.core.scoring.validity import (
+    CATALOGUE,
+    Technique,
+    check,
+    cohens_d,
+    expert_technique,
+    leak_risks,
+    outcome_score,
+    run_validity,
+)
 
 SEEDS = (0, 1)
 
