@@ -108,6 +108,7 @@ def _paint_scene(cv: Canvas, col: Column, torso: Torso, params: AnatomyParams):
                 yl, zl = tilted.to_local(y, z)
                 return (z > low.body.top(x, y)) & (zl < u.body.bottom(x, yl)) & low.body.outline(x, y, grow_mm=0.6)
 
+            assert tilted is not None          # a vertebra on another canvas than its neighbour: tilted
             wlo, whi = tilted._world_box(lo, hi)
             cv.paint(np.minimum(lo, wlo), np.maximum(hi, whi), disc, Label.DISC)
     for v in verts:
@@ -120,7 +121,7 @@ def _paint_scene(cv: Canvas, col: Column, torso: Torso, params: AnatomyParams):
                              v.body.z_range()[1] + 0.3 * v.disc_above_mm])
             tub = np.array([tip[0] - s * 1.0, tip[1] - 4.0, tip[2]])
             path = rib_path(head, tub, torso, rib_back_y, s, int(n[1:]), v.dims.scale)
-            if vc(v) is not cv:
+            if tilted is not None and vc(v) is not cv:
                 path = tilted.to_world(path)
             paint_rib(cv, path, 4.0 * v.dims.scale)
     for v in verts:

@@ -25,7 +25,7 @@ from trainer.core.anatomy.ct_labels import (
 from trainer.core.anatomy.ct_spine import _pooled, body_outline, patient_thresholds
 from trainer.core.anatomy.ct_voxels import PLANE
 from trainer.core.anatomy.dicom_io import read_ct_series
-from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
 from trainer.core.anatomy.landmarks_calc import BODY_SET, BONE_SET, march
@@ -72,7 +72,7 @@ def _context(vol: Volume, fine: Grid, outline=None) -> Volume:
     g = vol.grid
     step = [max(1, int(round(CONTEXT_VOXEL_MM / s))) for s in g.spacing_mm]      # x, y, z
     hu = np.ascontiguousarray(vol.hu[::step[2], ::step[1], ::step[0]])
-    grid = Grid(hu.shape, tuple(float(s * n) for s, n in zip(g.spacing_mm, step)), g.origin_mm)
+    grid = Grid(int3(hu.shape), float3(s * n for s, n in zip(g.spacing_mm, step)), g.origin_mm)
     lab = np.full(hu.shape, Label.MUSCLE, np.uint8)
     lab[hu < -30] = Label.FAT
     lab[hu < -400] = Label.LUNG
@@ -121,7 +121,7 @@ def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: floa
         peds[side] = PedicleLandmarks(
             side=side, centre_mm=tuple(float(v) for v in c), axis=tuple(float(v) for v in axis),
             width_mm=info["width_mm"], height_mm=info["height_mm"], medial_angle_deg=info["medial_angle_deg"],
-            sagittal_angle_deg=0.0, entry_mm=tuple(float(v) for v in entry),
+            sagittal_angle_deg=float(info.get("sagittal_angle_deg", 0.0)), entry_mm=tuple(float(v) for v in entry),
             body_junction_mm=tuple(float(v) for v in junction), medial_wall_x_mm=info["medial_wall_x_mm"],
             lateral_wall_x_mm=info["lateral_wall_x_mm"])
     pl, pr = peds["left"], peds["right"]
@@ -214,8 +214,10 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
     bone_hu = patient_thresholds(pooled, pbody).bone_hu
     del pooled
     skin = _skin_y_outline(pbody, pgrid)
-    lo = (-60.0, -45.0, rel["inferior_endplate_z_mm"] - _FINE_MARGIN_Z_MM)
-    hi = (60.0, skin + 4.0, rel["superior_endplate_z_mm"] + _FINE_MARGIN_Z_MM)
+    z_inf_mm = float(landmarks["inferior_endplate_z_mm"]) - centre[2]
+    z_sup_mm = float(landmarks["superior_endplate_z_mm"]) - centre[2]
+    lo = (-60.0, -45.0, z_inf_mm - _FINE_MARGIN_Z_MM)
+    hi = (60.0, skin + 4.0, z_sup_mm + _FINE_MARGIN_Z_MM)
     report(0.82, "cropping the target")
     fine = _resample(vol, lo, hi, voxel_mm)
     fine.hu[~_outline_on(pbody, pgrid, fine.grid)] = -1000

@@ -237,11 +237,11 @@ def find_canal(hu: np.ndarray, grid: Grid, body: np.ndarray, thr: Thresholds, ca
     kz = kz_all[big]
     ar = cnt[big]
     # body extent per slice: midline x, front and back y
-    has = body.any(axis=(1, 2))
-    rows = body.any(axis=2)
+    has = np.asarray(body.any(axis=(1, 2)))
+    rows = np.asarray(body.any(axis=2))
     y_front = np.where(has, y[np.argmax(rows, axis=1)], np.nan)
     y_back = np.where(has, y[rows.shape[1] - 1 - np.argmax(rows[:, ::-1], axis=1)], np.nan)
-    cols = body.any(axis=1)
+    cols = np.asarray(body.any(axis=1))
     x_mid = np.where(has, 0.5 * (x[np.argmax(cols, axis=1)] + x[cols.shape[1] - 1 - np.argmax(cols[:, ::-1], axis=1)]),
                      np.nan)
     for i in range(big.size):
@@ -285,6 +285,7 @@ def _track(cands, grid: Grid):
         back.append(arg)
         cost_prev = cost
     out = np.full((nz, 2), np.nan)
+    assert cost_prev is not None        # nz >= 1 slices
     s = int(np.argmin(cost_prev))
     for k in range(nz - 1, -1, -1):
         c = states[k][s]

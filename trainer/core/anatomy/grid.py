@@ -12,7 +12,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Grid", "Volume"]
+__all__ = ["Grid", "Volume", "float3", "int3"]
+
+
+def float3(values) -> tuple[float, float, float]:
+    """Three numbers as a ``(float, float, float)`` tuple (a grid's spacing or origin, mm).
+
+    Raises ValueError unless there are exactly three."""
+    a, b, c = (float(v) for v in values)
+    return (a, b, c)
+
+
+def int3(values) -> tuple[int, int, int]:
+    """Three integers as an ``(int, int, int)`` tuple (a grid's shape, voxels).
+
+    Raises ValueError unless there are exactly three."""
+    a, b, c = (int(v) for v in values)
+    return (a, b, c)
 
 
 @dataclass(frozen=True)

@@ -227,7 +227,7 @@ class WallModel:
             "endplate_inferior": abs(p[2] - lm.inferior_endplate_z_mm),
             "body_lateral": abs(abs(p[0] - c[0]) - lm.body_width_mm / 2.0),
         }
-        return min(d, key=d.get)
+        return min(d, key=lambda name: d[name])
 
     # -- breach and margin ------------------------------------------------------------------
     def prepare(self, side: str) -> None:
@@ -276,6 +276,7 @@ class WallModel:
                (comp(fr.axis) <= fr.t_entry + 1.0)
         inside = inside | tube
         sp = np.asarray(g.spacing_mm)[::-1]
+        sdf: _ConstantDistance | _SignedDistance
         if inside.all() or not inside.any():
             sdf = _ConstantDistance(inside.shape, -50.0 if inside.all() else 50.0)
         else:

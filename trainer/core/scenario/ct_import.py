@@ -24,11 +24,12 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from trainer.core.anatomy.ct_labels import CLOSING_MM, CORTEX_HU, cortex_threshold, recentre
+from trainer.core.anatomy.ct_pedicle import canal_hole, pedicle_tube, wall_by_slice
 from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
 from trainer.core.anatomy.ct_voxels import disc as _disc
 from trainer.core.anatomy.ct_voxels import outer_face as _outer_face
 from trainer.core.anatomy.ct_voxels import run_at as _run
-from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError, ScenarioError
 
 __all__ = ["LANDMARK_KEYS", "cortex_threshold_near", "estimate_landmarks", "scenario_toml"]
@@ -41,6 +42,7 @@ _PATCH_MM = 2.0      #: half-width of the axial patch the endplate profile is av
 _DEEP_MM_PER_SLICE = 5.0  #: a body hole reaching this much further back costs as much as one slice further away
 _WALL_AGREE_MM = 4.0  #: the walls' midpoint (x) may lie this far from the marrow's before the marrow's is used
 _SHELL_MM = 1.0      #: cortex thickness added to the marrow's edges when those give the walls
+_WALL_BELOW_BONE_HU = 60.0  #: the midline posterior wall is looked for this far below the bone threshold
 _FRONT_MM = 8.0      #: holes whose centre is this close to the most anterior one count as the body
 
 
@@ -67,9 +69,9 @@ def _crop(volume: Volume, near_mm, half_mm=(60.0, 60.0, 45.0)) -> Volume:
         raise DicomError(f"{volume.meta.get('folder', 'CT series')}: the point ({near_mm[0]:.1f}, {near_mm[1]:.1f}, "
                          f"{near_mm[2]:.1f}) mm lies outside the series")
     sl = (slice(lo[2], hi[2]), slice(lo[1], hi[1]), slice(lo[0], hi[0]))
-    origin = tuple(float(v) for v in np.asarray(g.origin_mm) + lo * np.asarray(g.spacing_mm))
+    origin = float3(np.asarray(g.origin_mm) + lo * np.asarray(g.spacing_mm))
     hu = volume.hu[sl]
-    return Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=Grid(hu.shape, g.spacing_mm, origin),
+    return Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=Grid(int3(hu.shape), g.spacing_mm, origin),
                   meta=dict(volume.meta))
 
 
@@ -119,8 +121,11 @@ def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = N
     aw, pw, xc, i_c, j_c = _walls(rings.cortex, k0, body_hole, x, y, where)
     yc = 0.5 * (aw + pw)
     sup, inf = _endplates(hu, sp, z, j_c, i_c, k0, thr)
-    kp, cx, cy, canal_ids = _canal(rings, x, y, z, inf, sup, pw, xc, where)
-    centres = _pedicles(rings, canal_ids, kp, cx, cy, x, y, z, sp, where)
+    if thr < CORTEX_HU:
+        centres = _pedicle_tubes(hu, g, thr, inf, sup, pw, xc, where)
+    else:
+        kp, cx, cy, canal_ids = _canal(rings, x, y, z, inf, sup, pw, xc, where)
+        centres = _pedicles(rings, canal_ids, kp, cx, cy, x, y, z, sp, where)
     return {"body_centre_mm": (float(xc), float(yc), float(0.5 * (sup + inf))),
             "pedicle_left_centre_mm": centres["left"], "pedicle_right_centre_mm": centres["right"],
             "superior_endplate_z_mm": float(sup), "inferior_endplate_z_mm": float(inf)}
@@ -288,6 +293,26 @@ def _pedicles(r: _Rings, canal_ids, kp: int, cx: float, cy: float, x, y, z, sp, 
         rz = _run(bone[:, j, ip], kp)
         zp = 0.5 * (z[rz[0]] + z[rz[1]]) if rz else z[kp]
         centres[side] = (float(xp), float(y[j]), float(zp))
+    return centres
+
+
+def _pedicle_tubes(hu, g: Grid, thr: float, inf: float, sup: float, pw: float, xc: float, where) -> dict:
+    """Step 5-6 at a patient's own (osteoporotic) threshold: the canal is the hole of the bone's
+    maximum over the body's slices, and each pedicle centre the centroid of its narrowest
+    filled coronal section (:mod:`trainer.core.anatomy.ct_pedicle`)."""
+    bone = hu >= thr
+    found = canal_hole(bone, g, inf, sup, xc, pw)
+    if found is None:
+        raise DicomError(f"{where}: no spinal canal enclosed by bone (>= {thr:g} HU) found behind the body at "
+                         f"z {inf:.1f} to {sup:.1f} mm; give the pedicle centres by hand")
+    canal, cx, cy = found
+    wall = wall_by_slice(hu, g, (cx, cy), pw, thr - _WALL_BELOW_BONE_HU)
+    centres = {}
+    for side in ("left", "right"):
+        tube = pedicle_tube(bone, g, side, canal, (cx, cy), pw, inf, sup, wall_y_mm=wall)
+        if tube is None:
+            raise DicomError(f"{where}: no {side} pedicle found beside the canal; give its centre by hand")
+        centres[side] = tuple(float(v) for v in tube.centre_mm)
     return centres
 
 

@@ -429,7 +429,7 @@ class VariantRow:
     def catching_metric(self) -> str:
         if self.rule:
             m = next((r.metric for r in RULES if r.id == self.rule), None)
-            if m in self.caught_by:
+            if m is not None and m in self.caught_by:
                 return m
         if not self.caught_by:
             return "-"

@@ -19,7 +19,7 @@ from collections import OrderedDict
 import numpy as np
 from scipy import ndimage
 
-from trainer.core.anatomy.grid import Grid
+from trainer.core.anatomy.grid import Grid, float3, int3
 from trainer.core.errors import ParameterError
 from trainer.core.xray import materials, spectrum
 from trainer.core.xray.beam import Beam
@@ -96,7 +96,7 @@ def _pooled_channels(hu: np.ndarray, f: int, chunk: int = 16) -> tuple[np.ndarra
         return _pool(a, f), _pool(b, f)
     nz = hu.shape[0]
     mz = (nz + 1) // 2
-    outs = None
+    outs: list[np.ndarray] | None = None
     for k0 in range(0, mz, chunk):
         k1 = min(mz, k0 + chunk)
         lo, hi = max(0, 2 * k0 - 1), min(nz, 2 * k1)
@@ -109,6 +109,7 @@ def _pooled_channels(hu: np.ndarray, f: int, chunk: int = 16) -> tuple[np.ndarra
         nxt = np.where(2 * ks + 1 < nz, c + 1, c)
         for out, ch in zip(outs, chans):
             out[k0:k1] = np.float32(0.25) * ch[prev] + np.float32(0.5) * ch[c] + np.float32(0.25) * ch[nxt]
+    assert outs is not None             # mz >= 1: the loop ran
     return outs[0], outs[1]
 
 
@@ -160,14 +161,14 @@ class FluoroRenderer:
         self._cache: OrderedDict = OrderedDict()          # (pose, kVp) -> effective line integrals
         self._basis: OrderedDict = OrderedDict()          # pose -> (water_mm, bone_mm)
         self._cache_size = int(cache_size)
-        self._projectors = None
+        self._projectors: tuple[list[SlabProjector], list[SlabProjector]] | None = None
         fine = patient.volume
         self.fine_grid = fine.grid
         lo, hi = fine_box_mm(fine.grid)
         # Fine channels downsampled for rendering (the detail volume's base).
         f = max(1, int(fine_pool))
         pa, pb = _pooled_channels(fine.hu, f)
-        self.detail_grid = Grid(pa.shape, tuple(float(v) * f for v in fine.grid.spacing_mm), fine.grid.origin_mm)
+        self.detail_grid = Grid(int3(pa.shape), float3(float(v) * f for v in fine.grid.spacing_mm), fine.grid.origin_mm)
         # Context volumes with the fine box filled by the fine channels averaged to their grid.
         self._context = []
         for vol in patient.context:
@@ -235,7 +236,7 @@ class FluoroRenderer:
             coarse = []
             for g, _, cb in vols:
                 pooled = _pool(cb * k, 2)
-                coarse.append(SlabProjector(pooled, Grid(pooled.shape, tuple(2.0 * v for v in g.spacing_mm),
+                coarse.append(SlabProjector(pooled, Grid(int3(pooled.shape), float3(2.0 * v for v in g.spacing_mm),
                                                          g.origin_mm)))
             self._projectors = (full, coarse)
         return self._projectors
@@ -351,7 +352,7 @@ class FluoroRenderer:
         if isinstance(trocar, tuple) and not trocar:
             trocar = None
         img = np.array(self.line_integrals(pose, kvp), np.float32)
-        has_cement = cement is not None and cement.voxels
+        has_cement = cement is not None and bool(cement.voxels)
         if trocar is None and not has_cement:
             return img
         frame = self.frame(pose)
@@ -362,7 +363,7 @@ class FluoroRenderer:
             for shape in (trocar if isinstance(trocar, tuple) else (trocar,)):
                 add_trocar(steel, frame, shape, 1.0)
         disp_w = disp_b = 0.0
-        if has_cement:
+        if cement is not None and has_cement:
             lo_ok = cement.ijk.min(axis=0) >= 0
             hi_ok = cement.ijk.max(axis=0) < np.asarray(self.fine_grid.shape)
             if not (np.all(lo_ok) and np.all(hi_ok)):

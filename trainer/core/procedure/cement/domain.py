@@ -251,7 +251,7 @@ class CementDomain:
                                          lambda f: self._d_out.at_flat(f).astype(np.float32))
         canal = cls == CANAL
         self._canal = canal if canal.any() else None
-        self._dist_canal = None
+        self._dist_canal: np.ndarray | None = None
         self._canal_tree = None
         if self._canal is not None:
             self.dist_canal_mm = _PerVoxel(cls.size, np.float32, lambda f: self._dist_canal_all()[f])
@@ -313,6 +313,9 @@ class CementDomain:
         """Distance (mm, float32, flat) of every crop voxel to the canal, computed once."""
         if self._dist_canal is None:
             dx, dy, dz = self.spacing_mm
+            if self._canal is None:      # no canal in the crop: every voxel is infinitely far from it
+                self._dist_canal = np.full(self.cls.size, np.inf, dtype=np.float32)
+                return self._dist_canal
             d = ndimage.distance_transform_edt(~self._canal, sampling=(dz, dy, dx))
             self._dist_canal = d.ravel().astype(np.float32)
         return self._dist_canal

@@ -266,7 +266,7 @@ class FlowField:
         dom = self.dom
         s0, s1, _ = dom.strides
         where = idx
-        extra = 0.0
+        extra: float | np.ndarray = 0.0
         if self.vent:
             e = self.vent_entry[idx]
             has = e >= 0
