@@ -118,3 +118,15 @@ def test_too_little_cement_is_a_major_error_unless_the_end_condition_stopped_it(
     s.add("leak_seen", type="S", region="left segmental vein", view="ap", volume_ml=0.05)
     went_on = run(lm, s.inject(0.5).finish())          # saw the leak at 0.5 mL and pushed on to 1 mL
     assert went_on.metric("cement_volume").status == "fail"
+
+
+def test_no_ap_check_at_all_fails_even_after_one_ml(lm):
+    s = S.Stream().decide(S.EXPECTED).align()
+    s.place(S.ENTRY, S.TARGET).advance_to_y(S.TARGET[1])
+    s.mix_and_wait().inject(1.0, check_every_ml=None)
+    s.shot(90.0)                                          # lateral only after the cement
+    r = run(lm, s.finish())
+    m = r.metric("ap_checks")
+    assert m.value == pytest.approx(1.0)                  # within the 1.05 mL band, but never checked on AP
+    assert m.status == "fail" and "never checked on the AP view" in m.detail
+    assert r.metric("lateral_checks").status == "pass"

@@ -192,7 +192,7 @@ CATALOGUE: tuple[Variant, ...] = (
     Variant("ap_not_true", "AP before access 8 deg off the true AP", family="alignment", ap_orbital_offset_deg=8.0),
     Variant("tip_off_midline", "tip 11 mm lateral of the expert target", family="tip", target_x_offset_mm=11.0),
     Variant("no_ap_checks", "no AP check during injection", family="cement", ap_checks=False),
-    Variant("underfill", "injects only 1 mL", family="cement", volume_ml=1.0),
+    Variant("underfill", "stops after the first 0.5 mL push", family="cement", volume_ml=0.5),
     Variant("inefficient_access", "1 mm steps with a shot after each, 3 redirections", family="efficiency",
             step_mm=1.0, redirections=3),
     Variant("slow_procedure", "70 min lost before access", family="efficiency", idle_s=4200.0),

@@ -308,6 +308,10 @@ class _ViewChecks(Metric):
         detail = f"{self.checks} {name} shot(s) during injection; at most {fmt(worst, 2)} mL between checks"
         if self.since > 0:
             detail += f"; {fmt(self.since, 2)} mL with no {name} check after the last injection"
+        if self.checks == 0:          # never looked in this view once cement went in: whatever the volume
+            return self.make(worst, "fail", detail + f": the cement was never checked on the {name} view"
+                             + (" (a lateral misses most B and S leaks: FACTS.md 4, Yeom)" if self.view == "ap"
+                                else " (the posterior quarter is judged on the lateral: FACTS.md 3.2)"))
         return self.make(worst, None, detail)
 
 
