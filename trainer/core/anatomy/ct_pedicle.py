@@ -67,7 +67,7 @@ class PedicleTube:
 
 def _hole_in(mip: np.ndarray, grid: Grid, x_mid_mm: float, posterior_wall_y_mm: float):
     x, y, _ = axes(grid)
-    sp = grid.spacing_mm[0]
+    sp = grid.spacing_xyz_mm[0]
     r = max(1, int(round(1.5 / sp)))
     yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
     closed = ndi.binary_closing(np.pad(mip, r + 1), structure=xx * xx + yy * yy <= r * r)[r + 1:-r - 1, r + 1:-r - 1]
@@ -76,7 +76,7 @@ def _hole_in(mip: np.ndarray, grid: Grid, x_mid_mm: float, posterior_wall_y_mm: 
     if n == 0:
         return None
     ids = np.arange(1, n + 1)
-    area = ndi.sum(np.ones_like(lab), lab, ids) * sp * grid.spacing_mm[1]
+    area = ndi.sum(np.ones_like(lab), lab, ids) * sp * grid.spacing_xyz_mm[1]
     cy = np.asarray(ndi.mean(np.broadcast_to(y[:, None], lab.shape), lab, ids))
     cx = np.asarray(ndi.mean(np.broadcast_to(x[None, :], lab.shape), lab, ids))
     ok = ((area >= _CANAL_AREA_MM2[0]) & (area <= _CANAL_AREA_MM2[1]) & (cy > posterior_wall_y_mm)
@@ -105,7 +105,7 @@ def canal_hole(bone: np.ndarray, grid: Grid, z_lo_mm: float, z_hi_mm: float, x_m
         ``mask``: bool (ny, nx), the hole; ``cx``, ``cy``: its centroid (mm).
     """
     _, _, z = axes(grid)
-    dz = grid.spacing_mm[2]
+    dz = grid.spacing_xyz_mm[2]
     ks = (z >= z_lo_mm) & (z <= z_hi_mm)
     if ks.any():
         found = _hole_in(bone[ks].any(axis=0), grid, x_mid_mm, posterior_wall_y_mm)
@@ -149,7 +149,7 @@ def wall_by_slice(hu: np.ndarray, grid: Grid, canal_centre_mm, posterior_wall_y_
     hit = np.any(hu[:, rows][:, :, cols] >= wall_hu, axis=2)             # (nz, n rows)
     has = hit.any(axis=1)
     first = np.argmax(hit, axis=1)
-    out[has] = y[rows[first[has]]] + 0.5 * grid.spacing_mm[1]
+    out[has] = y[rows[first[has]]] + 0.5 * grid.spacing_xyz_mm[1]
     out = ndi.median_filter(out, size=3, mode="nearest")
     return np.minimum(out, float(posterior_wall_y_mm) + 2.0)
 
@@ -172,7 +172,7 @@ def _edge_x(canal: np.ndarray, x, s: float) -> np.ndarray:
 def _section_pieces(bone, grid: Grid, s: float, edge, k0: int, k1: int, js, near_mm):
     """Per row ``j`` in ``js``: (filled section (k, x) of the side, the piece picked in it)."""
     x, _, z = axes(grid)
-    sp, dz = grid.spacing_mm[0], grid.spacing_mm[2]
+    sp, dz = grid.spacing_xyz_mm[0], grid.spacing_xyz_mm[2]
     out = {}
     prev = None
     for j in js:
@@ -248,7 +248,7 @@ def pedicle_tube(bone: np.ndarray, grid: Grid, side: str, canal: np.ndarray, can
         None when no section is found.
     """
     x, y, z = axes(grid)
-    sp, dz = grid.spacing_mm[0], grid.spacing_mm[2]
+    sp, dz = grid.spacing_xyz_mm[0], grid.spacing_xyz_mm[2]
     s = 1.0 if side == "left" else -1.0
     cy = float(canal_centre_mm[1])
     pw = float(posterior_wall_y_mm)

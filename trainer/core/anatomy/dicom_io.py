@@ -76,7 +76,7 @@ def write_ct_series(volume: Volume, out_dir, patient_name: str = "VPTRAINER^SYNT
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     g = volume.grid
-    dx, dy, dz = (float(v) for v in g.spacing_mm)
+    dx, dy, dz = (float(v) for v in g.spacing_xyz_mm)
     nz, ny, nx = g.shape
     ent = (lambda *k: [uid_seed, *k]) if uid_seed is not None else (lambda *k: None)
     study_uid = _uid(ent("study"))
@@ -335,7 +335,7 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
         arr = np.flip(arr, axis=flips)
     arr = np.ascontiguousarray(arr)
     spacing = (axes[0][2], axes[1][2], axes[2][2])
-    grid = Grid(shape=int3(arr.shape), spacing_mm=float3(spacing), origin_mm=float3(corner_lo))
+    grid = Grid(shape=int3(arr.shape), spacing_xyz_mm=float3(spacing), origin_mm=float3(corner_lo))
     meta = {"kind": "dicom", "folder": str(root), "files": total,
             "series_description": str(ds0.get("SeriesDescription", "")),
             "series_uid": str(ds0.get("SeriesInstanceUID", "")),

@@ -99,7 +99,7 @@ def paint_basivertebral(cv: Canvas, hu: np.ndarray, v: Vertebra, scale: float):
     for s in (1.0, -1.0):
         segs.append((np.array([0.0, 0.1 * b.b, zmid]), np.array([s * 0.45 * b.a, -0.45 * b.b, zmid + 0.5]), 0.75 * r))
     for p0, p1, rr in segs:
-        f, lo, hi = capsule(p0, p1, max(rr, 0.6 * cv.grid.spacing_mm[0]))
+        f, lo, hi = capsule(p0, p1, max(rr, 0.6 * cv.grid.spacing_xyz_mm[0]))
         m = cv.paint(lo, hi, f, Label.BASIVERTEBRAL_VEIN, only=_BODY + (Label.CANAL,))
         _set_hu(cv, hu, lo, hi, m, 45)
     return foramen
@@ -108,7 +108,7 @@ def paint_basivertebral(cv: Canvas, hu: np.ndarray, v: Vertebra, scale: float):
 def paint_fracture_features(cv: Canvas, hu: np.ndarray, v: Vertebra, params, rng) -> dict:
     """Cleft, endplate crack and posterior wall defect as requested by ``params``; returns their geometry."""
     b = v.body
-    vox = max(cv.grid.spacing_mm)
+    vox = max(cv.grid.spacing_xyz_mm)
     feats: dict[str, dict[str, Any]] = {}
     if params.endplate_crack:
         y0 = -0.45 * b.b          # anterior third of the body

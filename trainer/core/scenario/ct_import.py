@@ -46,14 +46,14 @@ _WALL_BELOW_BONE_HU = 60.0  #: the midline posterior wall is looked for this far
 _FRONT_MM = 8.0      #: holes whose centre is this close to the most anterior one count as the body
 
 
-def _endplate_column(hu, spacing_mm, j_c: int, i_c: int, cortex_hu: float = CORTEX_HU) -> np.ndarray:
+def _endplate_column(hu, spacing_xyz_mm, j_c: int, i_c: int, cortex_hu: float = CORTEX_HU) -> np.ndarray:
     """Cortex along z at the body centre: the HU averaged over a 4 x 4 mm axial patch.
 
     Averaging in plane (not along z) keeps a one-slice endplate at 1 mm or thicker slices
     (partial-volumed, but still above :data:`CORTEX_HU`) while trabecular texture averages out.
     """
-    ri = max(1, int(round(_PATCH_MM / spacing_mm[0])))
-    rj = max(1, int(round(_PATCH_MM / spacing_mm[1])))
+    ri = max(1, int(round(_PATCH_MM / spacing_xyz_mm[0])))
+    rj = max(1, int(round(_PATCH_MM / spacing_xyz_mm[1])))
     patch = hu[:, max(0, j_c - rj):j_c + rj + 1, max(0, i_c - ri):i_c + ri + 1]
     return patch.astype(np.float32).mean(axis=(1, 2)) >= cortex_hu
 
@@ -61,17 +61,17 @@ def _endplate_column(hu, spacing_mm, j_c: int, i_c: int, cortex_hu: float = CORT
 def _crop(volume: Volume, near_mm, half_mm=(60.0, 60.0, 45.0)) -> Volume:
     """The part of ``volume`` within ``half_mm`` (x, y, z) of ``near_mm`` (a view, not a copy)."""
     g = volume.grid
-    lo = np.floor((np.asarray(near_mm) - half_mm - g.origin_mm) / g.spacing_mm).astype(int)
-    hi = np.ceil((np.asarray(near_mm) + half_mm - g.origin_mm) / g.spacing_mm).astype(int) + 1
+    lo = np.floor((np.asarray(near_mm) - half_mm - g.origin_mm) / g.spacing_xyz_mm).astype(int)
+    hi = np.ceil((np.asarray(near_mm) + half_mm - g.origin_mm) / g.spacing_xyz_mm).astype(int) + 1
     n = np.asarray(g.shape[::-1])
     lo, hi = np.clip(lo, 0, n), np.clip(hi, 0, n)
     if np.any(hi - lo < 3):
         raise DicomError(f"{volume.meta.get('folder', 'CT series')}: the point ({near_mm[0]:.1f}, {near_mm[1]:.1f}, "
                          f"{near_mm[2]:.1f}) mm lies outside the series")
     sl = (slice(lo[2], hi[2]), slice(lo[1], hi[1]), slice(lo[0], hi[0]))
-    origin = float3(np.asarray(g.origin_mm) + lo * np.asarray(g.spacing_mm))
+    origin = float3(np.asarray(g.origin_mm) + lo * np.asarray(g.spacing_xyz_mm))
     hu = volume.hu[sl]
-    return Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=Grid(int3(hu.shape), g.spacing_mm, origin),
+    return Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=Grid(int3(hu.shape), g.spacing_xyz_mm, origin),
                   meta=dict(volume.meta))
 
 
@@ -112,7 +112,7 @@ def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = N
     if near_mm is not None:
         volume = _crop(volume, near_mm)
     hu, g = volume.hu, volume.grid
-    sp = np.asarray(g.spacing_mm)
+    sp = np.asarray(g.spacing_xyz_mm)
     x, y, z = g.axis_mm("x"), g.axis_mm("y"), g.axis_mm("z")
     thr = CORTEX_HU if cortex_hu is None else float(cortex_hu)
     rings = _rings(hu, sp, thr, where)

@@ -41,7 +41,7 @@ def hu_channels(hu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def fine_box_mm(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     """Outer faces (lo, hi) of a grid's voxels, (x, y, z) mm."""
-    sp = np.asarray(grid.spacing_mm)
+    sp = np.asarray(grid.spacing_xyz_mm)
     return np.asarray(grid.origin_mm) - sp / 2, grid.upper_mm + sp / 2
 
 
@@ -122,8 +122,8 @@ def _resample_aligned(arr: np.ndarray, src: Grid, dst: Grid) -> np.ndarray:
     for ax in range(3):                      # array axes z, y, x
         w_ax = 2 - ax                        # world axis index (x=0, y=1, z=2)
         n_src = src.shape[ax]
-        pos = (dst.origin_mm[w_ax] + dst.spacing_mm[w_ax] * np.arange(dst.shape[ax]) - src.origin_mm[w_ax]) \
-            / src.spacing_mm[w_ax] + 1.0
+        pos = (dst.origin_mm[w_ax] + dst.spacing_xyz_mm[w_ax] * np.arange(dst.shape[ax]) - src.origin_mm[w_ax]) \
+            / src.spacing_xyz_mm[w_ax] + 1.0
         pos = np.clip(pos, 0.0, n_src + 1.0)
         i0 = np.minimum(pos.astype(np.intp), n_src)
         w = (pos - i0).astype(np.float32)
@@ -168,7 +168,7 @@ class FluoroRenderer:
         # Fine channels downsampled for rendering (the detail volume's base).
         f = max(1, int(fine_pool))
         pa, pb = _pooled_channels(fine.hu, f)
-        self.detail_grid = Grid(int3(pa.shape), float3(float(v) * f for v in fine.grid.spacing_mm), fine.grid.origin_mm)
+        self.detail_grid = Grid(int3(pa.shape), float3(float(v) * f for v in fine.grid.spacing_xyz_mm), fine.grid.origin_mm)
         # Context volumes with the fine box filled by the fine channels averaged to their grid.
         self._context = []
         for vol in patient.context:
@@ -178,7 +178,7 @@ class FluoroRenderer:
             if pts[0].size:
                 k, j, i = pts
                 centres = g.index_to_mm(np.stack([k, j, i], axis=-1))
-                size = np.maximum(1, np.rint(np.asarray(g.spacing_mm) / np.asarray(self.detail_grid.spacing_mm)))
+                size = np.maximum(1, np.rint(np.asarray(g.spacing_xyz_mm) / np.asarray(self.detail_grid.spacing_xyz_mm)))
                 size = tuple(int(s) for s in size[::-1])
                 for src, dst in ((pa, ca), (pb, cb)):
                     sm = ndimage.uniform_filter(src, size=size, mode="nearest") if max(size) > 1 else src
@@ -236,7 +236,7 @@ class FluoroRenderer:
             coarse = []
             for g, _, cb in vols:
                 pooled = _pool(cb * k, 2)
-                coarse.append(SlabProjector(pooled, Grid(int3(pooled.shape), float3(2.0 * v for v in g.spacing_mm),
+                coarse.append(SlabProjector(pooled, Grid(int3(pooled.shape), float3(2.0 * v for v in g.spacing_xyz_mm),
                                                          g.origin_mm)))
             self._projectors = (full, coarse)
         return self._projectors
