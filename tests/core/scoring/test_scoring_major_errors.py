@@ -130,3 +130,21 @@ def test_no_ap_check_at_all_fails_even_after_one_ml(lm):
     assert m.value == pytest.approx(1.0)                  # within the 1.05 mL band, but never checked on AP
     assert m.status == "fail" and "never checked on the AP view" in m.detail
     assert r.metric("lateral_checks").status == "pass"
+
+
+def test_bipedicular_the_other_side_may_fill_after_a_leak_stopped_the_first(lm):
+    def left_leaked_then_right():
+        s = S.Stream().decide(S.EXPECTED).align()
+        s.place(S.ENTRY, S.TARGET).advance_to_y(S.TARGET[1])
+        s.mix_and_wait().inject(0.5, leaks=[(0.5, "S", "left segmental vein", 0.05)])
+        s.add("leak_seen", type="S", region="left segmental vein", view="ap", volume_ml=0.05)
+        s.place((-S.ENTRY[0], S.ENTRY[1], S.ENTRY[2]), (-S.TARGET[0], S.TARGET[1], S.TARGET[2]), side="right")
+        return s.advance_to_y(S.TARGET[1]).inject(0.5)
+
+    r = run(lm, left_leaked_then_right().finish())      # 1 mL in all: the right side after the left one leaked
+    m = r.metric("cement_volume")
+    assert m.status == "pass" and "leaking side stopped" in m.detail
+    s = left_leaked_then_right()
+    s.add("trocar_selected", side="left")
+    r2 = run(lm, s.inject(0.5).finish())               # back through the leaking side: not the end condition
+    assert r2.metric("cement_volume").status == "fail"

@@ -41,6 +41,8 @@ class _CementMetric(Metric):
         self.state: StreamState | None = None
         self.last_pef: float | None = None      #: posterior extent (depth fraction) after the last push
         self.seen_after_last = False            #: a leak first seen on a shot after the last push
+        self.sighted_sides: set = set()          #: cannulas (sides) active when a leak was first seen
+        self.pushed_after_sighting = False       #: a push through such a cannula after the sighting
 
     def update(self, event, state: StreamState):
         self.state = state
@@ -48,8 +50,11 @@ class _CementMetric(Metric):
             pef = event.data.get("posterior_extent_fraction")
             self.last_pef = None if pef is None else float(pef)
             self.seen_after_last = False
+            if state.side in self.sighted_sides:
+                self.pushed_after_sighting = True
         elif event.kind == "leak_seen" and state.injected_ml > 0:
             self.seen_after_last = True
+            self.sighted_sides.add(state.side)
 
     def _none_injected(self):
         return self.state is None or self.state.injected_ml <= 0
@@ -61,10 +66,14 @@ class _CementMetric(Metric):
         extravasation; complete filling is neither always possible nor needed.  Met when the
         last push left the most posterior cement at or behind ``end_depth`` (the spec's param,
         a depth fraction; the next push would reach the quarter), or a leak was first seen on a
-        shot after the last push (the trainee stopped at the first sign).
+        shot after the last push (the trainee stopped at the first sign), or - bipedicular - no push
+        went through a cannula after a leak was first seen while it was the active one (the other
+        side may still fill its half).
         """
         if self.seen_after_last:
             return "injection stopped at the first sight of a leak"
+        if self.sighted_sides and not self.pushed_after_sighting:
+            return "injection through the leaking side stopped at the first sight of a leak"
         depth = float(self.spec.params.get("end_depth", 0.30))
         if self.last_pef is not None and self.last_pef <= depth + 1e-9:
             return f"injection stopped with the cement at {fmt(self.last_pef, 2)} of the depth (posterior quarter near)"
