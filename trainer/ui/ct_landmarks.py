@@ -45,7 +45,7 @@ from trainer.core.scenario.loader import parse_scenario
 from trainer.ui.ct_slices import COLOURS, NAMES, PLANES, SHORT, SliceViews
 from trainer.ui.workers import Runner
 
-__all__ = ["CTLandmarkDialog", "open_ct_import"]
+__all__ = ["CTLandmarkDialog"]
 
 
 def _load_job(folder, progress):
@@ -403,12 +403,3 @@ class CTLandmarkDialog(QDialog):
         self.runner.invalidate("ct")
         self.runner.wait_done(10000)
         super().closeEvent(event)
-
-
-def open_ct_import(window) -> CTLandmarkDialog:
-    """Session > Import patient CT…: a non-modal editor; "Open in trainer" starts the scenario."""
-    dlg = CTLandmarkDialog(window)
-    dlg.openRequested.connect(lambda s: (dlg.close(), window.start_scenario(s)))
-    window.dialogs.append(dlg)
-    dlg.show()
-    return dlg

@@ -221,6 +221,8 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
         # (measured on real CTs: the body ran 10-30 mm into the disc), so the body keeps within
         # ENDPLATE_MARGIN_MM of the endplate landmarks
         body &= ((z >= inf - ENDPLATE_MARGIN_MM) & (z <= sup + ENDPLATE_MARGIN_MM))[:, None, None]
+        if found is not None:
+            body = _fill_section(body, front)
     measured["body_half_width_mm"] = float(half_w)
     labels = np.zeros(hu.shape, np.uint8)
     n = max(1, int(round(1.0 / sp)))
@@ -242,6 +244,17 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
         measured["pedicles"][side] = info
     _other_labels(labels, hu, g, bone, body, canal_holes, measured, pl, pr, pw, sup, inf)
     return labels, measured
+
+
+def _fill_section(body: np.ndarray, front: np.ndarray) -> np.ndarray:
+    """Per axial slice, the body's cancellous interior where its thin (osteoporotic) cortex
+    leaves the ring open: every voxel between body voxels along its row (x), and between the
+    first body voxel from the front along its column (y) and the posterior wall plane
+    (``front``).  The body's section in front of the wall plane is close to convex, so no
+    voxel outside it is added."""
+    in_row = np.maximum.accumulate(body, axis=2) & np.maximum.accumulate(body[:, :, ::-1], axis=2)[:, :, ::-1]
+    from_front = np.maximum.accumulate(body, axis=1) & front
+    return body | (in_row & from_front)
 
 
 def _endplate_span(cortex, k0: int) -> tuple[np.ndarray, np.ndarray]:
@@ -269,14 +282,30 @@ def _body(cand, cortex, x, y, z) -> np.ndarray:
     k0, j0, i0 = int(np.argmin(np.abs(z))), int(np.argmin(np.abs(y))), int(np.argmin(np.abs(x)))
     cl, _ = ndi.label(cand[k0])
     pick = cl[j0, i0]
+    ring = False
     if pick == 0:                                  # centre in a gap: the commonest piece within 4 mm
         n = max(1, int(round(4.0 / sp)))
         vals = cl[max(0, j0 - n):j0 + n + 1, max(0, i0 - n):i0 + n + 1]
         vals = vals[vals > 0]
-        if not vals.size:
+        if vals.size:
+            pick = int(np.bincount(vals).argmax())
+        elif cl.any():
+            # an open (osteoporotic) ring around marrow below the threshold: its largest piece
+            # within 20 mm of the centre, and the footprint is what that piece encloses
+            jj, ii = np.nonzero(cl)
+            d = np.hypot(jj - j0, ii - i0) * sp
+            near = cl[jj[d <= 20.0], ii[d <= 20.0]]
+            if not near.size:
+                return np.zeros(cand.shape, bool)
+            pick, ring = int(np.bincount(near).argmax()), True
+        else:
             return np.zeros(cand.shape, bool)
-        pick = int(np.bincount(vals).argmax())
-    foot = ndi.binary_dilation(cl == pick, iterations=max(1, int(round(1.5 / sp))))
+    piece = cl == pick
+    if ring:
+        piece = _fill_section(piece[None], np.ones((1,) + piece.shape, bool))[0]
+        rows = np.maximum.accumulate(piece, axis=0) & np.maximum.accumulate(piece[::-1], axis=0)[::-1]
+        piece = piece & rows
+    foot = ndi.binary_dilation(piece, iterations=max(1, int(round(1.5 / sp))))
     solid = ndi.uniform_filter(cortex.astype(np.float32), 3) > 0.5       # no stray trabecular voxels
     bot, top = _endplate_span(solid, k0)
     kk = np.arange(cand.shape[0])[:, None, None]

