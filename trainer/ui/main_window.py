@@ -523,8 +523,8 @@ class MainWindow(QMainWindow):
     def request_finish(self) -> None:
         self.dialogs_ui.request_finish(self.view)
 
-    def save_pdf(self, out: Path) -> None:
-        self.dialogs_ui.save_pdf(out)
+    def save_pdf(self, out: Path, force: bool = False) -> None:
+        self.dialogs_ui.save_pdf(out, force=force)
 
     def show_error(self, title: str, text: str, details: str = ""):
         return self.dialogs_ui.show_error(title, text, details)

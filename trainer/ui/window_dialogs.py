@@ -9,13 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from trainer.core.errors import VPTrainerError
 from trainer.core.safe_write import check_output
 from trainer.report_pdf import write_pdf_safely
 from trainer.ui.help import UserGuideDialog
 from trainer.ui.preferences import StepsDialog
+from trainer.ui.save_dialogs import ask_save_path, save_with_confirmation
 from trainer.ui.shortcuts import ShortcutsDialog
 
 __all__ = ["WindowDialogs"]
@@ -65,21 +66,27 @@ class WindowDialogs(QObject):
         self.dialogs.append(box)
         box.open()
 
-    def ask_pdf(self) -> None:
-        out, _ = QFileDialog.getSaveFileName(self.parent_widget, "Save the debrief as PDF",
-                                             str(self.controller.path.with_suffix(".pdf")), "PDF (*.pdf)")
-        if out:
-            self.save_pdf(Path(out))
+    def ask_pdf(self) -> QMessageBox | None:
+        """Save PDF report…: choose a file; an existing one is replaced only after "Replace?" (our own)."""
+        out = ask_save_path(self.parent_widget, "Save the debrief as PDF", self.controller.path.with_suffix(".pdf"),
+                            "PDF (*.pdf)")
+        if out is None:
+            return None
+        return save_with_confirmation(self.parent_widget, out, lambda p, force: self.save_pdf(p, force=force),
+                                      what="the PDF report", inputs=[self.controller.path], suffixes=(".pdf",),
+                                      on_error=self.show_error, dialogs=self.dialogs)
 
-    def save_pdf(self, out: Path) -> None:
-        """Write the printable debrief: HTML built off-thread by the core, printed here by Qt."""
+    def save_pdf(self, out: Path, force: bool = False) -> None:
+        """Write the printable debrief: HTML built off-thread by the core, printed here by Qt.
+
+        ``force``: replace an existing file (the user confirmed); the session itself is never replaced.
+        """
         session_path, title = self.controller.path, self.controller.scenario.title
 
         def written(html: str) -> None:
             try:
-                # the save dialog confirmed a replacement; the session itself is never replaced
-                dest = check_output(out, option="PDF file", force=True, inputs=[session_path], suffixes=(".pdf",))
-                write_pdf_safely(html, dest, title=f"vptrainer debrief — {title}", force=True, option="PDF file")
+                dest = check_output(out, option="PDF file", force=force, inputs=[session_path], suffixes=(".pdf",))
+                write_pdf_safely(html, dest, title=f"vptrainer debrief — {title}", force=force, option="PDF file")
                 self.status.note(f"Report saved to {out}")
             except (OSError, VPTrainerError) as exc:
                 self.show_error("Cannot save the report", str(exc))

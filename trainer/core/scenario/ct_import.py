@@ -43,6 +43,7 @@ _DEEP_MM_PER_SLICE = 5.0  #: a body hole reaching this much further back costs a
 _WALL_AGREE_MM = 4.0  #: the walls' midpoint (x) may lie this far from the marrow's before the marrow's is used
 _SHELL_MM = 1.0      #: cortex thickness added to the marrow's edges when those give the walls
 _WALL_BELOW_BONE_HU = 60.0  #: the midline posterior wall is looked for this far below the bone threshold
+_ENDPLATE_REACH_MM = 22.0  #: osteoporotic endplates are looked for this far from the body's centre
 _ENDPLATE_OVER_MARROW_HU = 60.0  #: osteoporotic endplates: this much above the marrow (patch means)
 _FRONT_MM = 8.0      #: holes whose centre is this close to the most anterior one count as the body
 
@@ -118,11 +119,20 @@ def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = N
     thr = CORTEX_HU if cortex_hu is None else float(cortex_hu)
     rings = _rings(hu, sp, thr, where)
     kmid = len(z) // 2 if near_mm is None else int(np.argmin(np.abs(z - near_mm[2])))
-    k0, body_hole = _body_ring(rings, x, y, z, kmid, near_mm, where)
-    aw, pw, xc, i_c, j_c = _walls(rings.cortex, k0, body_hole, x, y, where)
+    real = thr < CORTEX_HU
+    try:
+        k0, body_hole = _body_ring(rings, x, y, z, kmid, near_mm, where)
+        aw, pw, xc, i_c, j_c = _walls(rings.cortex, k0, body_hole, x, y, where)
+    except DicomError:
+        if not real or near_mm is None:
+            raise
+        # no closed ring around the marrow at the patient's threshold (abdominal CT at 3 mm, L2):
+        # the walls met going out from the given point
+        k0 = kmid
+        aw, pw, xc, i_c, j_c = _walls_from_point(rings.cortex, k0, near_mm, x, y, where)
     yc = 0.5 * (aw + pw)
-    if thr < CORTEX_HU:
-        sup, inf = _endplate_peaks(hu, sp, z, j_c, i_c, k0, thr)
+    if real:
+        sup, inf = _endplate_peaks(hu, sp, z, j_c, i_c, kmid if near_mm is not None else k0, thr)
     else:
         sup, inf = _endplates(hu, sp, z, j_c, i_c, k0, thr)
     if thr < CORTEX_HU:
@@ -238,6 +248,28 @@ def _walls(cortex, k0: int, body_hole, x, y, where):
     return aw, pw, xc, int(np.argmin(np.abs(x - xc))), j_c
 
 
+def _walls_from_point(cortex, k0: int, near_mm, x, y, where):
+    """Step 3 without a ring: the outer faces of the first cortex met going forward and back
+    from ``near_mm`` (median over columns 3-6 mm off it), then left and right at the midpoint."""
+    i0 = int(np.argmin(np.abs(x - near_mm[0])))
+    j0 = int(np.argmin(np.abs(y - near_mm[1])))
+    ant, pos = [], []
+    for dx in (-6.0, -3.0, 3.0, 6.0):
+        i = int(np.argmin(np.abs(x - (x[i0] + dx))))
+        a = _outer_face(cortex[k0, :, i], j0, -1)
+        b = _outer_face(cortex[k0, :, i], j0, +1)
+        if a is not None and b is not None:
+            ant.append(y[a])
+            pos.append(y[b])
+    if not ant:
+        raise DicomError(f"{where}: the vertebral body's walls were not found; give the landmarks by hand")
+    aw, pw = float(np.median(ant)), float(np.median(pos))
+    j_c = int(np.argmin(np.abs(y - 0.5 * (aw + pw))))
+    l_, r_ = _outer_face(cortex[k0, j_c], i0, -1), _outer_face(cortex[k0, j_c], i0, +1)
+    xc = float(0.5 * (x[l_] + x[r_])) if l_ is not None and r_ is not None else float(x[i0])
+    return aw, pw, xc, int(np.argmin(np.abs(x - xc))), j_c
+
+
 def _endplates(hu, sp, z, j_c: int, i_c: int, k0: int, thr: float):
     """Step 4 (endplates): outer faces (z mm) of the first cortex met up and down from ``k0``
     in the 4 x 4 mm patch column at the body centre."""
@@ -272,8 +304,12 @@ def _endplate_peaks(hu, sp, z, j_c: int, i_c: int, k0: int, thr: float):
     faces = []
     for step in (1, -1):
         k = k0
-        while 0 <= k + step < len(z) and prof[k] < level:
+        while 0 <= k + step < len(z) and prof[k] < level and abs(z[k] - z[k0]) < _ENDPLATE_REACH_MM:
             k += step
+        if prof[k] < level:
+            # no slice reaches the level (a faint endplate): the brightest slice 6-22 mm out
+            ks = np.flatnonzero((step * (z - z[k0]) >= 6.0) & (step * (z - z[k0]) <= _ENDPLATE_REACH_MM))
+            k = int(ks[np.argmax(prof[ks])]) if ks.size else k
         while sp[2] <= 3.0 and 0 <= k + step < len(z) and prof[k + step] > prof[k]:
             k += step
         faces.append(float(z[k] + step * 0.5 * sp[2]))
