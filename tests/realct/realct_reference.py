@@ -40,7 +40,7 @@ class Reference:
 
 def _centroid(mask, grid):
     k, j, i = np.nonzero(mask)
-    return np.asarray(grid.origin_mm) + np.asarray(grid.spacing_mm) * np.array([i.mean(), j.mean(), k.mean()])
+    return np.asarray(grid.origin_mm) + np.asarray(grid.spacing_xyz_mm) * np.array([i.mean(), j.mean(), k.mean()])
 
 
 def measure(labels: np.ndarray, grid, label: int) -> Reference:
@@ -66,7 +66,7 @@ def measure(labels: np.ndarray, grid, label: int) -> Reference:
         j0 = j_back
         while j0 > 0 and col[j0 - 1]:
             j0 -= 1
-        if (j_back - j0 + 1) * grid.spacing_mm[1] < 5.0:
+        if (j_back - j0 + 1) * grid.spacing_xyz_mm[1] < 5.0:
             continue
         pw_of[k] = y[j_back]
         body[k] = v[k] & (y[j_back] >= Y)
@@ -76,7 +76,7 @@ def measure(labels: np.ndarray, grid, label: int) -> Reference:
     c = _centroid(body, grid)
     near = (np.abs(x[None, :] - c[0]) <= 4.0) & (np.abs(y[:, None] - c[1]) <= 4.0)
     ks = np.flatnonzero((body & near[None]).any(axis=(1, 2)))
-    dz = grid.spacing_mm[2]
+    dz = grid.spacing_xyz_mm[2]
     sup, inf = float(z[ks.max()] + 0.5 * dz), float(z[ks.min()] - 0.5 * dz)
     pw = np.where(np.isnan(pw_of), np.inf, pw_of)[:, None, None]
     behind = v & (y[None, :, None] > pw) & (y[None, :, None] <= cy)
@@ -98,3 +98,21 @@ def measure(labels: np.ndarray, grid, label: int) -> Reference:
 def dice(a: np.ndarray, b: np.ndarray) -> float:
     s = a.sum() + b.sum()
     return float(2.0 * (a & b).sum() / s) if s else 1.0
+
+
+def labels_on_ct(patient, centre, grid, box):
+    """A CT patient's labels sampled (nearest) at the CT voxel centres inside ``box`` (slices of
+    the CT grid); ``centre``: the body centre the patient was re-centred on (CT mm)."""
+    ks, js, is_ = (np.arange(s.start, s.stop) for s in box)
+    z = grid.origin_mm[2] + grid.spacing_xyz_mm[2] * ks - centre[2]
+    y = grid.origin_mm[1] + grid.spacing_xyz_mm[1] * js - centre[1]
+    x = grid.origin_mm[0] + grid.spacing_xyz_mm[0] * is_ - centre[0]
+    fg = patient.volume.grid
+    out = np.zeros((len(ks), len(js), len(is_)), np.uint8)
+    kk = np.rint((z - fg.origin_mm[2]) / fg.spacing_xyz_mm[2]).astype(int)
+    jj = np.rint((y - fg.origin_mm[1]) / fg.spacing_xyz_mm[1]).astype(int)
+    ii = np.rint((x - fg.origin_mm[0]) / fg.spacing_xyz_mm[0]).astype(int)
+    okk, ojj, oii = ((a >= 0) & (a < n) for a, n in zip((kk, jj, ii), fg.shape))
+    sub = patient.volume.labels[np.ix_(kk[okk], jj[ojj], ii[oii])]
+    out[np.ix_(okk, ojj, oii)] = sub
+    return out

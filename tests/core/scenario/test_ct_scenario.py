@@ -45,7 +45,7 @@ def case(request, tmp_path_factory):
     root = tmp_path_factory.mktemp(request.param)
     g = truth.volume.grid
     shifted = Volume(hu=truth.volume.hu, labels=truth.volume.labels,
-                     grid=Grid(g.shape, g.spacing_mm, tuple(np.add(g.origin_mm, OFFSET_MM))))
+                     grid=Grid(g.shape, g.spacing_xyz_mm, tuple(np.add(g.origin_mm, OFFSET_MM))))
     write_ct_series(shifted, root / "ct" / "series", uid_seed=request.param)
     path = root / "case.toml"
     path.write_text(_toml("ct/series", truth.landmarks.level, _landmarks(truth.landmarks, OFFSET_MM)))

@@ -32,6 +32,13 @@ __all__ = ["build_patient", "CONTEXT_VOXEL_MM", "CONTEXT_HALF_Z_MM", "fine_bound
 CONTEXT_VOXEL_MM = 2.0
 CONTEXT_HALF_Z_MM = 100.0
 _N_COLUMN_STREAMS = 17
+#: the psoas reaches from the front third of the lumbar body (y = -0.3 b, b = half-depth) back to
+#: the transverse processes (b + 8 mm) at every level [NV], so on a lateral view it overlaps the
+#: posterior wall evenly.  Centred on the body and only 2 x 15 mm deep (4.5 mm at its origin), its
+#: back edge and fat crescent fell on or just in front of the wall and cancelled the wall line
+#: (L4 lateral wall CNR 1.5)
+PSOAS_FRONT_B = -0.3
+PSOAS_BACK_MM = 8.0
 
 
 def _torso(col: Column, params: AnatomyParams) -> Torso:
@@ -77,7 +84,8 @@ def _paint_scene(cv: Canvas, col: Column, torso: Torso, params: AnatomyParams):
     # box faces): T12's inferior endplate, or above the column's top body when T12 is absent
     z_psoas = min(zd, max(v.body.z_range()[1] for v in col.vertebrae) + 10.0)
     if z_psoas > cv.z[0]:
-        torso.paint_psoas(cv, z_psoas, t.body.a, 0.0)
+        y0, y1 = PSOAS_FRONT_B * t.body.b, t.body.b + PSOAS_BACK_MM
+        torso.paint_psoas(cv, z_psoas, t.body.a, 0.5 * (y0 + y1), 0.5 * (y1 - y0))
     verts = col.vertebrae
     tilted = TiltedCanvas(cv, col.tilt_rad, col.tilt_pivot_yz) if col.tilt_rad else None
 
@@ -108,6 +116,7 @@ def _paint_scene(cv: Canvas, col: Column, torso: Torso, params: AnatomyParams):
                 yl, zl = tilted.to_local(y, z)
                 return (z > low.body.top(x, y)) & (zl < u.body.bottom(x, yl)) & low.body.outline(x, y, grow_mm=0.6)
 
+            assert tilted is not None          # a vertebra on another canvas than its neighbour: tilted
             wlo, whi = tilted._world_box(lo, hi)
             cv.paint(np.minimum(lo, wlo), np.maximum(hi, whi), disc, Label.DISC)
     for v in verts:
@@ -120,7 +129,7 @@ def _paint_scene(cv: Canvas, col: Column, torso: Torso, params: AnatomyParams):
                              v.body.z_range()[1] + 0.3 * v.disc_above_mm])
             tub = np.array([tip[0] - s * 1.0, tip[1] - 4.0, tip[2]])
             path = rib_path(head, tub, torso, rib_back_y, s, int(n[1:]), v.dims.scale)
-            if vc(v) is not cv:
+            if tilted is not None and vc(v) is not cv:
                 path = tilted.to_world(path)
             paint_rib(cv, path, 4.0 * v.dims.scale)
     for v in verts:
@@ -140,7 +149,7 @@ def _volume(cv: Canvas, params: AnatomyParams, rng, textured: bool, posterior_y_
     Bone behind ``posterior_y_mm`` (the target's posterior body wall) other than the target
     body gets the posterior elements' thicker cortex and denser core (:mod:`hu`).
     """
-    sp = cv.grid.spacing_mm[0]
+    sp = cv.grid.spacing_xyz_mm[0]
     box = bone_box(cv.labels)
     shell = cortical_shell(cv.labels, sp, box)
     cv.labels[shell & (cv.labels == Label.CANCELLOUS)] = Label.BODY_CORTEX
@@ -283,7 +292,7 @@ def _soften_soft_tissue(hu: np.ndarray, labels: np.ndarray):
 
 def _clear_box(cv: Canvas, hu: np.ndarray, fine: Grid):
     """Empty the context voxels whose centres lie inside the fine grid's extent."""
-    half = 0.5 * np.asarray(fine.spacing_mm)
+    half = 0.5 * np.asarray(fine.spacing_xyz_mm)
     lo = np.asarray(fine.origin_mm) - half
     hi = fine.upper_mm + half
     b = cv.box(lo, hi)

