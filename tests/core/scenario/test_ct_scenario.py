@@ -177,3 +177,22 @@ def test_ct_patient_renders_both_views(derived):
         assert img.max() > 2.0 * np.median(img)          # bone shows above the soft-tissue background
     c = 48
     assert ap[c - 4:c + 4, c - 4:c + 4].mean() > ap[:, :6].mean()   # spine brighter than the flank
+
+
+def test_import_of_a_short_series_says_how_much_more_the_renders_need(case, capsys):
+    """The synthetic export is a short series (the fine box, about 70 mm): the import names the
+    mm still missing above and below the target.  By hand: a render reaches half the detector x
+    (SOD + 150 mm) / SID = 150 x 680 / 1020 = 100 mm either side of the target."""
+    truth, path, series = case
+    out = path.parent / "short.toml"
+    assert main(["scenarios", "import-ct", str(series), "--level", truth.landmarks.level, "--out", str(out),
+                 "--force"]) == 0
+    err = capsys.readouterr().err
+    zc = load_scenario(out).ct.landmarks["body_centre_mm"][2]
+    g = read_ct_series(series).grid
+    below = zc - (g.origin_mm[2] - 0.5 * g.spacing_mm[2])
+    above = g.upper_mm[2] + 0.5 * g.spacing_mm[2] - zc
+    assert below < 100 and above < 100
+    line = next(x for x in err.splitlines() if "renders need" in x)
+    assert "renders need 100 mm each way" in line
+    assert f"needs {100 - below:.0f} mm more below and {100 - above:.0f} mm more above" in line

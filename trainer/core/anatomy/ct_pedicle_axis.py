@@ -190,7 +190,7 @@ def fit_pedicle(volume: Volume, centre_mm, side: str, y_target_mm: float, bone: 
     # the surgeon's aim inside the safe corridor: of the lines within CORRIDOR_MM (at most a
     # third) of the deepest, the one whose target lies nearest the body's mid-height
     # (the medial angle and the x of the line stay: the plan turns medially itself)
-    ok = (d >= best - min(CORRIDOR_MM, best / 3.0)) & (M == M[i])[None, :] & (cs[:, 0] == cs[o, 0])[:, None]
+    ok = (d >= best - min(CORRIDOR_MM, best / 3.0)) & (M[i] == M)[None, :] & (cs[:, 0] == cs[o, 0])[:, None]
     cost = np.where(ok, np.abs(z_t - z_aim_mm), np.inf)
     o, i = np.unravel_index(int(np.argmin(cost)), cost.shape)
     score, m, s, c = float(d[o, i]), float(M[i]), float(S[i]), cs[o]
