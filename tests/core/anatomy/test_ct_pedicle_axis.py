@@ -21,7 +21,8 @@ def test_fit_recovers_the_synthetic_pedicle(default_patient, side):
     start = np.asarray(ped.centre_mm) + (1.5, 0.0, -1.5)
     rot = vertebra_rotation_deg(lm.pedicle_left.centre_mm, lm.pedicle_right.centre_mm, lm.body_centre_mm)
     assert abs(rot) < 1.0                                # the synthetic vertebra is not rotated
-    fit = fit_pedicle(p.volume, start, side, y_target, bone_mask(p.volume), rot, z_aim_mm=lm.body_centre_mm[2])
+    fit = fit_pedicle(p.volume, start, side, lm.posterior_wall_y_mm, y_target, bone_mask(p.volume), rot,
+                      z_aim_mm=lm.body_centre_mm[2])
     assert abs(fit.medial_angle_deg - ped.medial_angle_deg) <= 4.0, (fit.medial_angle_deg, ped.medial_angle_deg)
     # the refined centre is back on the true axis (within a voxel and a half of it)
     c, a = np.asarray(ped.centre_mm), np.asarray(ped.axis)

