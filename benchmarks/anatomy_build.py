@@ -38,7 +38,7 @@ def bench_dicom(n: int):
     from trainer.core.anatomy.dicom_io import read_ct_series, write_ct_series
     from trainer.core.anatomy.grid import Grid, Volume
 
-    g = Grid(shape=(300, 512, 512), spacing_mm=(0.7, 0.7, 1.0), origin_mm=(-180.0, -180.0, -150.0))
+    g = Grid(shape=(300, 512, 512), spacing_xyz_mm=(0.7, 0.7, 1.0), origin_mm=(-180.0, -180.0, -150.0))
     rng = np.random.default_rng(0)
     hu = rng.integers(-1000, 1500, size=g.shape, dtype=np.int16)
     times = []

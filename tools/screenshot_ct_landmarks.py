@@ -35,7 +35,7 @@ def main(argv=None) -> int:
         p = build_patient(AnatomyParams(level="L1", voxel_mm=0.5, seed=7))
         g = p.volume.grid
         vol = Volume(hu=p.volume.hu, labels=p.volume.labels,
-                     grid=Grid(g.shape, g.spacing_mm, tuple(np.add(g.origin_mm, (2.0, 140.0, 610.0)))))
+                     grid=Grid(g.shape, g.spacing_xyz_mm, tuple(np.add(g.origin_mm, (2.0, 140.0, 610.0)))))
         folder = Path(tmp) / "ct" / "patient-017"
         write_ct_series(vol, folder, uid_seed="screenshot", description="L1 fracture, bone kernel")
         dlg = CTLandmarkDialog(level="L1")

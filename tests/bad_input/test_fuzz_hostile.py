@@ -193,5 +193,5 @@ def test_fuzz_dicom_reader(dicom_series, tmp_path_factory, data):
     except VPTrainerError as exc:            # any other deliberate error is acceptable too
         assert "\n" not in str(exc)
         return
-    assert vol.hu.dtype == np.int16 and all(math.isfinite(v) and v > 0 for v in vol.grid.spacing_mm)
+    assert vol.hu.dtype == np.int16 and all(math.isfinite(v) and v > 0 for v in vol.grid.spacing_xyz_mm)
     assert all(math.isfinite(v) for v in vol.grid.origin_mm)

@@ -192,4 +192,4 @@ def test_the_cli_reports_a_huge_image_in_one_line(series, tmp_path, capsys):
 
 def test_a_good_series_still_reads(series):
     vol = read_ct_series(series)
-    assert vol.hu.shape == (N, 16, 16) and vol.grid.spacing_mm == (0.8, 0.8, 2.0)
+    assert vol.hu.shape == (N, 16, 16) and vol.grid.spacing_xyz_mm == (0.8, 0.8, 2.0)

@@ -4,10 +4,10 @@ import json
 import subprocess
 import sys
 
-import core.scoring.scoring_plans as P
 import pytest
 
 from trainer.cli import main
+from trainer.core.procedure.expert_plan import play_expert
 from trainer.core.scenario.loader import load_scenario
 from trainer.core.scoring import score
 from trainer.core.scoring.context import expected_from_scenario
@@ -22,7 +22,7 @@ def session(tmp_path_factory):
     expected, _ = expected_from_scenario(sc)
     with LiveSession(sc, path, seed=7, trainee="resident-a", render=False, pixels=128,
                      started_at="2026-01-01T00:00:00Z") as live:
-        P.expert(live, expected)
+        play_expert(live)
         live_report = score(live.procedure).to_json()
     return path, live_report
 
@@ -48,7 +48,7 @@ def test_a_tampered_session_exits_2_and_says_so(session, tmp_path, capsys):
     path, _ = session
     lines = path.read_text().splitlines()
     i = next(i for i, ln in enumerate(lines) if '"inject"' in ln)
-    lines[i] = lines[i].replace('"ml":0.25', '"ml":0.5').replace('"ml": 0.25', '"ml": 0.5')
+    lines[i] = lines[i].replace('"ml":0.5', '"ml":0.25').replace('"ml": 0.5', '"ml": 0.25')   # the plan pushes 0.5 mL
     assert lines[i] != path.read_text().splitlines()[i]
     bad = tmp_path / "tampered.jsonl"
     bad.write_text("\n".join(lines) + "\n")

@@ -7,11 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import core.scoring.scoring_plans as P
 import pytest
 
 from trainer.cli import main
 from trainer.core.anatomy.cache import cached_patient
+from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
 from trainer.core.records.store import open_store
 from trainer.core.scenario.checklist import allowed_answers
 from trainer.core.scenario.loader import load_scenario
@@ -38,7 +38,8 @@ def sessions(tmp_path_factory):
         with LiveSession(sc, p, seed=100 + i, trainee=f"trainee-{i % 5}", render=False, patient=patient,
                          started_at=f"2026-06-{1 + i // 5:02d}T{8 + i % 5:02d}:00:00+00:00") as live:
             if i < N_EXPERT:
-                P.expert(live, expected, target_depth=0.6 + 0.05 * i, medial_error_deg=8.0 * (i == N_EXPERT - 1))
+                play_expert(live, ExpertPlan(answers=expected, target_depth=0.6 + 0.05 * i,
+                                             medial_error_deg=8.0 * (i == N_EXPERT - 1)))
                 paths.append(p)
                 continue
             for k, (item, gate) in enumerate(sc.decisions.gates.items()):

@@ -5,8 +5,8 @@ import pytest
 
 from trainer.core.anatomy.labels import Label
 from trainer.core.procedure.cement.domain import body_volume_ml
+from trainer.core.procedure.expert_plan import expert_actions
 from trainer.core.procedure.machine import Procedure
-from trainer.core.procedure.plans import expert_actions
 from trainer.core.scenario.build import patient_for
 from trainer.core.scenario.loader import load_scenario
 from trainer.core.scoring import context_for_procedure, score

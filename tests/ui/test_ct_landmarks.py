@@ -25,7 +25,7 @@ def series(tmp_path_factory):
     truth = build_patient(AnatomyParams(level="L1", voxel_mm=0.5, seed=7))
     g = truth.volume.grid
     shifted = Volume(hu=truth.volume.hu, labels=truth.volume.labels,
-                     grid=Grid(g.shape, g.spacing_mm, tuple(np.add(g.origin_mm, OFFSET_MM))))
+                     grid=Grid(g.shape, g.spacing_xyz_mm, tuple(np.add(g.origin_mm, OFFSET_MM))))
     root = tmp_path_factory.mktemp("ctcase")
     write_ct_series(shifted, root / "ct" / "series", uid_seed="ui-test")
     lm = truth.landmarks

@@ -82,7 +82,7 @@ def test_expert_procedure_from_picker_to_debrief_matches_assess(expert_window, c
         grid = proc.patient.volume.grid
         d = np.abs(grid.index_to_mm(leak_kji) - np.asarray(proc.trocar.tip_mm, float))
         surely_in = ((d[:, 2] <= 1.5) & (d[:, 0] <= 40.0) & (d[:, 1] <= 40.0)).any()
-        surely_out = ~((d[:, 2] <= 2.0 + grid.spacing_mm[2]) & (d[:, 0] <= 46.0) & (d[:, 1] <= 46.0)).any()
+        surely_out = ~((d[:, 2] <= 2.0 + grid.spacing_xyz_mm[2]) & (d[:, 0] <= 46.0) & (d[:, 1] <= 46.0)).any()
         axial_leak_px = w.debrief.cuts[0].leak_px
         assert (axial_leak_px > 0) if surely_in else True
         assert (axial_leak_px == 0) if surely_out else True

@@ -58,6 +58,6 @@ def run(args) -> int:
         files = write_ct_series(patient.volume, tmp, patient_name=args.patient_name, description=desc,
                                 uid_seed=json.dumps(params.as_dict(), sort_keys=True))
     g = patient.volume.grid
-    print(f"wrote {len(files)} slices ({g.shape[2]} x {g.shape[1]} pixels, {g.spacing_mm[0]:g} mm) to {args.out}",
+    print(f"wrote {len(files)} slices ({g.shape[2]} x {g.shape[1]} pixels, {g.spacing_xyz_mm[0]:g} mm) to {args.out}",
           file=sys.stdout)
     return 0

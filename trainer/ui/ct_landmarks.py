@@ -298,8 +298,8 @@ class CTLandmarkDialog(QDialog):
             self.volume, self.folder, self.column = out["volume"], self._pending, out["column"]
             self.overview.show_column(self.volume, self.column, out["slab"], out["chosen"])
             g = self.volume.grid
-            self._lo = np.asarray(g.origin_mm) - 0.5 * np.asarray(g.spacing_mm)
-            self._hi = g.upper_mm + 0.5 * np.asarray(g.spacing_mm)
+            self._lo = np.asarray(g.origin_mm) - 0.5 * np.asarray(g.spacing_xyz_mm)
+            self._hi = g.upper_mm + 0.5 * np.asarray(g.spacing_xyz_mm)
             for (_key, axis), spin in self.spins.items():
                 a = "xyz".index(axis)
                 spin.blockSignals(True)
@@ -335,7 +335,7 @@ class CTLandmarkDialog(QDialog):
         else:
             self.source = dict.fromkeys(LANDMARK_KEYS, "estimated")
             self.note(f"Loaded {g.shape[0]} slices of {g.shape[2]} x {g.shape[1]} pixels "
-                      f"({g.spacing_mm[0]:g} x {g.spacing_mm[1]:g} x {g.spacing_mm[2]:g} mm). {self._column_text()} "
+                      f"({g.spacing_xyz_mm[0]:g} x {g.spacing_xyz_mm[1]:g} x {g.spacing_xyz_mm[2]:g} mm). {self._column_text()} "
                       "Landmarks estimated from the HU: check them on the slices.")
         self.landmarks = {k: (round(float(v), 1) if k in PLANES else tuple(round(float(a), 1) for a in v))
                           for k, v in est.items() if k in LANDMARK_KEYS}

@@ -30,7 +30,7 @@ def sagittal_slab(volume, column) -> tuple[np.ndarray, float]:
     g = volume.grid
     xy = np.asarray(column.canal_xy_mm, float) if column is not None else np.zeros((0, 2))
     ok = ~np.isnan(xy[:, 0]) if xy.size else np.zeros(0, bool)
-    x0 = float(np.median(xy[ok, 0])) if ok.any() else float(g.origin_mm[0] + 0.5 * (g.shape[2] - 1) * g.spacing_mm[0])
+    x0 = float(np.median(xy[ok, 0])) if ok.any() else float(g.origin_mm[0] + 0.5 * (g.shape[2] - 1) * g.spacing_xyz_mm[0])
     x = g.axis_mm("x")
     cols = np.flatnonzero(np.abs(x - x0) <= SLAB_HALF_MM)
     if not cols.size:
@@ -88,8 +88,8 @@ class ColumnOverview(QWidget):
         g = volume.grid
         if slab is None:
             slab, _ = sagittal_slab(volume, column)
-        lo = np.asarray(g.origin_mm) - 0.5 * np.asarray(g.spacing_mm)
-        hi = g.upper_mm + 0.5 * np.asarray(g.spacing_mm)
+        lo = np.asarray(g.origin_mm) - 0.5 * np.asarray(g.spacing_xyz_mm)
+        hi = g.upper_mm + 0.5 * np.asarray(g.spacing_xyz_mm)
         self.image.setImage(slab, levels=LEVELS_HU, autoLevels=False)
         self.image.setRect(QRectF(lo[1], lo[2], hi[1] - lo[1], hi[2] - lo[2]))
         self.names = vertebra_names(column) if column is not None else []

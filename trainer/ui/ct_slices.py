@@ -115,8 +115,8 @@ class SliceViews(QWidget):
         """Slices of ``volume`` through ``cursor_mm`` (x, y, z) and the markers of ``landmarks``."""
         self.landmarks = landmarks
         g = volume.grid
-        lo = np.asarray(g.origin_mm) - 0.5 * np.asarray(g.spacing_mm)
-        hi = g.upper_mm + 0.5 * np.asarray(g.spacing_mm)
+        lo = np.asarray(g.origin_mm) - 0.5 * np.asarray(g.spacing_xyz_mm)
+        hi = g.upper_mm + 0.5 * np.asarray(g.spacing_xyz_mm)
         c = np.asarray(cursor_mm, float)
         k, j, i = g.nearest_index(c)
         cuts = {"axial": volume.hu[k], "sagittal": volume.hu[:, :, i], "coronal": volume.hu[:, j, :]}

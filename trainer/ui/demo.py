@@ -1,23 +1,29 @@
 """Drive the trainer window the way a user does: clicks and key presses only.
 
 Used by the GUI tests, the screenshot script and the responsiveness benchmark.  The
-driver reads the procedure only through what the window shows (its ProcedureView) and
-the scenario's published landmarks and checklist answers, so it plans like an expert
-who can see the chart and the images; every step is a real button click, key press or
-click on the AP image.
+procedures it plays are the shared expert plan (:mod:`trainer.core.procedure.expert_plan`):
+the plan reads its state from what the window shows (its ProcedureView) and the scenario's
+published landmarks, and :meth:`GuiDriver.perform` turns each of its actions into a real
+button click, key press or click on the AP image.
 """
 
 from __future__ import annotations
 
 import time
 
+import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from trainer.core.procedure.expert_plan import ExpertPlan, PlanState, PlanStep, drive, expert_steps
+from trainer.core.procedure.trocar import DEFAULT_LENGTH_MM
 from trainer.ui.actions import project_point
 
-__all__ = ["GuiDriver"]
+__all__ = ["GuiDriver", "WAIT_KEY_S"]
+
+#: Simulated seconds one press of W lets pass (the ``wait`` shortcut).
+WAIT_KEY_S = 30.0
 
 
 class GuiDriver:
@@ -97,20 +103,15 @@ class GuiDriver:
             self.click(self.w.chart.buttons[(item, answers[item])])
             self.idle()
 
-    def align(self) -> None:
-        """AP preset and a shot, lateral preset and a shot (keys 1, S, 2, S)."""
-        for k in (Qt.Key.Key_1, Qt.Key.Key_S, Qt.Key.Key_2, Qt.Key.Key_S):
-            self.key(k)
-            self.idle()
-
-    def pick_entry(self, side: str = "left") -> tuple[float, float]:
-        """Click the AP image where the pedicle's posterior entry point projects."""
+    def pick_entry(self, side: str = "left", point_mm=None) -> tuple[float, float]:
+        """Click the AP image where ``point_mm`` (default: the pedicle's posterior entry point) projects."""
         v = self.w.view
         img = v.images["ap"]
         sc = self.w.scenario
         geom = sc.carm.geometry.with_pixels(int(img.pixels.shape[1]))
-        ped = self.w.patient_landmarks.pedicle(side)
-        col, row = project_point(geom, img.pose, sc.carm.patient_roll_deg, ped.entry_mm)
+        if point_mm is None:
+            point_mm = self.w.patient_landmarks.pedicle(side).entry_mm
+        col, row = project_point(geom, img.pose, sc.carm.patient_roll_deg, point_mm)
         radio = self.w.trocar.left_radio if side == "left" else self.w.trocar.right_radio
         if not radio.isChecked():
             self.click(radio)
@@ -122,23 +123,6 @@ class GuiDriver:
         self.key(Qt.Key.Key_P)
         self.idle()
 
-    def advance_to(self, depth_fraction: float, shots_every: int = 3) -> None:
-        """Advance (A, then Shift+A near the goal) until the tip reaches ``depth_fraction`` of the body."""
-        lm = self.w.patient_landmarks
-        goal_y = lm.posterior_wall_y_mm - depth_fraction * lm.body_depth_mm
-        for n in range(1, 201):
-            tr = self.w.view.trocar
-            gap = tr.tip_mm[1] - goal_y
-            if gap <= 0.5:
-                return
-            fine = gap < 6.0
-            self.key(Qt.Key.Key_A, Qt.KeyboardModifier.ShiftModifier if fine else Qt.KeyboardModifier.NoModifier)
-            self.idle()
-            if n % shots_every == 0:
-                self.key(Qt.Key.Key_S)
-                self.idle()
-        raise RuntimeError("GUI driver: the tip did not reach the goal depth")
-
     def mix_and_wait(self, until_phase: str = "working") -> None:
         self.click(self.w.cement.mix_button)
         self.idle()
@@ -149,19 +133,6 @@ class GuiDriver:
             self.idle()
         raise RuntimeError(f"GUI driver: the cement never reached the {until_phase} phase")
 
-    def inject(self, total_ml: float, shot_every: int = 4) -> None:
-        """Inject in steps (key I) with a shot every few steps, switching views for AP checks."""
-        n = 0
-        while self.w.view.cement.injected_ml < total_ml - 1e-6:
-            self.key(Qt.Key.Key_I)
-            self.idle()
-            n += 1
-            if n % shot_every == 0:
-                self.key(Qt.Key.Key_V)
-                self.idle()
-                self.key(Qt.Key.Key_S)
-                self.idle()
-
     def finish(self) -> None:
         """Ctrl+Return, then Yes in the (non-modal) confirmation."""
         self.key(Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
@@ -169,62 +140,137 @@ class GuiDriver:
         self.click(box.button(box.StandardButton.Yes))
         self.wait_until(lambda: self.w.stack.currentIndex() == 1, "the debrief")
 
-    def expert_run(self, picker, answers: dict, inject_ml: float = 3.0, stages=None) -> None:
-        """The whole procedure; ``stages(name)`` is called after each stage (screenshots)."""
-        stages = stages or (lambda name: None)
-        self.start(picker)
-        self.answer_checklist(answers, candidacy=False)
-        stages("checklist")
-        self.answer_checklist({"candidacy": answers["candidacy"]})
-        self.align()
-        stages("aligned")
-        self.pick_entry("left")
-        self.place()
-        self.key(Qt.Key.Key_1)
+    # ------------------------------------------------------------ the shared expert plan, as key presses
+    def state(self) -> PlanState:
+        """What the plan reads, from what the window shows (its ProcedureView)."""
+        v = self.w.view
+        tr = v.trocar
+        return PlanState(tip_mm=None if tr is None else tuple(tr.tip_mm),
+                         direction=None if tr is None else tuple(tr.direction),
+                         depth_mm=0.0 if tr is None else float(tr.depth_mm),
+                         since_mix_s=float(v.cement.since_mix_s) if v.cement.mixed else None,
+                         shots=int(v.shots))
+
+    def _presses(self, amount: float, coarse: float, fine: float) -> tuple[int, int]:
+        """Coarse and fine key presses that come nearest ``amount`` (all positive)."""
+        n_coarse = int((amount + 1e-9) // coarse)
+        return n_coarse, int(round((amount - n_coarse * coarse) / fine))
+
+    def perform(self, step: PlanStep) -> bool:
+        """Do one action of the plan the way a user does; True when the window accepted it.
+
+        ``decide``: the chart's answer button; ``carm``: key 1 (AP) or 2 (lateral); ``shot``: S;
+        ``place``: the side's radio button, a click on the AP image where the plan's line crosses
+        the pedicle's entry depth, then P (the window draws its own line from the click);
+        ``advance``: A / Shift+A (Z / Shift+Z back) in the window's coarse and fine steps;
+        ``mix``: the Mix button; ``wait``: W (30 s) until the time has passed; ``inject``: I in the
+        window's injection step; ``select``: T; ``finish``: Ctrl+Return and Yes.
+        """
+        a = step.action
+        kind = a["type"]
+        before = self.w.view.n_actions
+        if kind == "decide":
+            self.click(self.w.chart.buttons[(a["item"], a["answer"])])
+        elif kind == "carm":
+            keys = {0.0: Qt.Key.Key_1, 90.0: Qt.Key.Key_2}
+            if float(a.get("tilt_deg", 0.0)) != 0.0 or float(a["orbital_deg"]) not in keys:
+                raise ValueError(f"GUI driver: no key for the C-arm pose {a}; the demo drives the presets only")
+            self.key(keys[float(a["orbital_deg"])])
+        elif kind == "shot":
+            if a.get("pulses", 1) != 1 or a.get("fluoro_s"):
+                raise ValueError(f"GUI driver: only single shots (S) are driven, not {a}")
+            self.key(Qt.Key.Key_S)
+        elif kind == "place":
+            side = a["side"]
+            e, t = np.asarray(a["entry_mm"], float), np.asarray(a["target_mm"], float)
+            y = float(self.w.patient_landmarks.pedicle(side).entry_mm[1])
+            self.pick_entry(side, e + (y - e[1]) / (t[1] - e[1]) * (t - e))
+            self.key(Qt.Key.Key_P)
+        elif kind == "advance":
+            mm = float(a["mm"])
+            n_coarse, n_fine = self._presses(abs(mm), self.w.trocar.coarse_mm, self.w.trocar.fine_mm)
+            forward = mm > 0
+            for key, mod, n in ((Qt.Key.Key_A if forward else Qt.Key.Key_Z, Qt.KeyboardModifier.NoModifier, n_coarse),
+                                (Qt.Key.Key_A if forward else Qt.Key.Key_Z, Qt.KeyboardModifier.ShiftModifier, n_fine)):
+                for _ in range(n):
+                    self.key(key, mod)
+                    self.idle()
+            return True
+        elif kind == "mix":
+            self.click(self.w.cement.mix_button)
+        elif kind == "wait":
+            for _ in range(int(np.ceil(float(a["s"]) / WAIT_KEY_S - 1e-9))):
+                self.key(Qt.Key.Key_W)
+                self.idle()
+            return True
+        elif kind == "inject":
+            for _ in range(max(1, int(round(float(a["ml"]) / float(self.w.cement.step.value()))))):
+                self.key(Qt.Key.Key_I)
+                self.idle()
+            return True
+        elif kind == "select":
+            self.key(Qt.Key.Key_T)
+        elif kind == "finish":
+            self.finish()
+            return True
+        else:
+            raise ValueError(f"GUI driver: no key or click for the action {a}")
         self.idle()
-        self.advance_to(0.7)
-        for k in (Qt.Key.Key_S, Qt.Key.Key_V, Qt.Key.Key_S):
-            self.key(k)
-            self.idle()
-        stages("trocar")
-        self.mix_and_wait()
-        self.inject(inject_ml)
-        for k in (Qt.Key.Key_1, Qt.Key.Key_S, Qt.Key.Key_2, Qt.Key.Key_S):
-            self.key(k)
-            self.idle()
-        stages("cement")
-        self.finish()
+        return self.w.view.n_actions > before
+
+    def play(self, plan: ExpertPlan, stages=None, names: dict | None = None, before_finish=None) -> None:
+        """Play the shared expert ``plan`` (:mod:`trainer.core.procedure.expert_plan`) through the window.
+
+        The plan must give ``length_mm`` (the window knows the landmarks, not the label volume
+        the plan would search for the skin; the window's own trocar length is used anyway).
+
+        ``stages(name)`` is called when a phase of the plan ends, with ``names[phase]`` (phases
+        not in ``names`` are passed over), and ``stages("debrief")`` at the end;
+        ``before_finish()`` runs just before the finish.
+        """
+        stages = stages or (lambda name: None)
+        names = names or {}
+        w = self.w
+        steps = expert_steps(w.scenario, _LandmarksOnly(w.patient_landmarks), plan, self.state)
+        phase = None
+
+        def apply(step: PlanStep) -> bool:
+            nonlocal phase
+            if phase is not None and step.phase != phase and phase in names:
+                stages(names[phase])
+            phase = step.phase
+            if step.action["type"] == "finish" and before_finish is not None:
+                before_finish()
+            return self.perform(step)
+
+        drive(steps, apply)
         stages("debrief")
 
+    def expert_run(self, picker, answers: dict, inject_ml: float = 3.0, stages=None) -> None:
+        """The whole procedure of the shared expert plan (the whole volume, no early stop, the
+        trocar left in for the final images); ``stages(name)`` after each stage (screenshots)."""
+        self.start(picker)
+        self.play(ExpertPlan(answers=answers, volume_ml=inject_ml, stop_depth=None, withdraw_at_end=False,
+                             length_mm=DEFAULT_LENGTH_MM),
+                  stages, {"checklist": "checklist", "align": "aligned", "access": "trocar", "cement": "cement"})
 
     def bipedicular_run(self, picker, answers: dict, inject_ml: float = 4.0, stages=None) -> None:
-        """Both trocars: left to the target, right to the target while the left stays, half the
-        cement through the right cannula, T to take the left one, the other half; then a click on
-        the Right side button makes the right trocar active again and the procedure is finished."""
-        stages = stages or (lambda name: None)
+        """The shared bipedicular plan: left to the target, right to the target while the left stays,
+        half the cement through the right cannula, T to take the left one, the other half; then a
+        click on the Right side button makes the right trocar active again and the procedure is finished."""
         self.start(picker)
-        self.answer_checklist(answers)
-        self.align()
-        for side in ("left", "right"):
-            self.key(Qt.Key.Key_1)
+
+        def right_by_click():
+            self.click(self.w.trocar.right_radio)
             self.idle()
-            self.pick_entry(side)
-            self.place()
-            self.advance_to(0.7)
-            for k in (Qt.Key.Key_S, Qt.Key.Key_V, Qt.Key.Key_S):
-                self.key(k)
-                self.idle()
-        stages("two trocars")
-        self.mix_and_wait()
-        self.inject(inject_ml / 2)
-        self.key(Qt.Key.Key_T)
-        self.idle()
-        self.inject(inject_ml)
-        for k in (Qt.Key.Key_1, Qt.Key.Key_S, Qt.Key.Key_2, Qt.Key.Key_S):
-            self.key(k)
-            self.idle()
-        stages("two trocars cement")
-        self.click(self.w.trocar.right_radio)
-        self.idle()
-        self.finish()
-        stages("debrief")
+
+        self.play(ExpertPlan(sides=("left", "right"), answers=answers, volume_ml=inject_ml, stop_depth=None,
+                             withdraw_at_end=False, length_mm=DEFAULT_LENGTH_MM),
+                  stages, {"access": "two trocars", "cement": "two trocars cement"}, before_finish=right_by_click)
+
+
+class _LandmarksOnly:
+    """The patient as the driver knows it: the scenario's published landmarks (no label volume)."""
+
+    def __init__(self, landmarks):
+        self.landmarks = landmarks

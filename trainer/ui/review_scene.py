@@ -64,7 +64,7 @@ def anatomy_surfaces(patient, step: int = 3) -> list[Surface]:
 
     vol = patient.volume
     grid = vol.grid
-    sp = np.asarray(grid.spacing_mm, float)          # (dx, dy, dz)
+    sp = np.asarray(grid.spacing_xyz_mm, float)          # (dx, dy, dz)
     origin = np.asarray(grid.origin_mm, float)
     out = []
     for name, (labels, rgba) in STRUCTURES.items():
@@ -83,7 +83,7 @@ def anatomy_surfaces(patient, step: int = 3) -> list[Surface]:
 
 def _kji_to_mm(grid, kji) -> np.ndarray:
     kji = np.asarray(kji, float).reshape(-1, 3)
-    return np.asarray(grid.origin_mm, float) + kji[:, ::-1] * np.asarray(grid.spacing_mm, float)
+    return np.asarray(grid.origin_mm, float) + kji[:, ::-1] * np.asarray(grid.spacing_xyz_mm, float)
 
 
 def scene_state(procedure) -> SceneState:

@@ -33,7 +33,7 @@ def longest_z_run_mm(volume, x_mm, y_mm, labels) -> float:
     for v in col:
         cur = cur + 1 if v else 0
         best = max(best, cur)
-    return best * volume.grid.spacing_mm[2]
+    return best * volume.grid.spacing_xyz_mm[2]
 
 
 def adjacent_pairs(labels, a, b) -> int:

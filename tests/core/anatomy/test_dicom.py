@@ -45,7 +45,7 @@ def test_round_trip_gives_same_hu_and_geometry(phantom_series):
     v = read_ct_series(d, progress=lambda done, total: calls.append((done, total)))
     assert np.array_equal(v.hu, p.volume.hu)
     assert v.grid.shape == p.volume.grid.shape
-    assert np.allclose(v.grid.spacing_mm, p.volume.grid.spacing_mm)
+    assert np.allclose(v.grid.spacing_xyz_mm, p.volume.grid.spacing_xyz_mm)
     assert np.allclose(v.grid.origin_mm, p.volume.grid.origin_mm, atol=1e-3)
     assert calls[-1] == (len(files), len(files)) and len(calls) == len(files)
     assert v.meta["series_description"] == "unit test"
@@ -93,7 +93,7 @@ def test_flipped_axis_aligned_orientation_is_reoriented(tmp_path):
     v = small_volume(shape=(4, 10, 12))
     files = write_ct_series(v, tmp_path)
     g = v.grid
-    x_last = g.origin_mm[0] + (g.shape[2] - 1) * g.spacing_mm[0]
+    x_last = g.origin_mm[0] + (g.shape[2] - 1) * g.spacing_xyz_mm[0]
     for f in files:  # rewrite as rows running to patient right (-x), first column at the largest x
         ds = pydicom.dcmread(f)
         arr = ds.pixel_array[:, ::-1].copy()
@@ -196,7 +196,7 @@ def test_coronal_series_is_resliced_to_lps(tmp_path):
     out = tmp_path / "coronal"
     out.mkdir()
     x0, y0, z0 = g.origin_mm
-    dx, dy, dz = g.spacing_mm
+    dx, dy, dz = g.spacing_xyz_mm
     z_top = z0 + (g.shape[0] - 1) * dz
     for j in range(g.shape[1]):  # one coronal slice per y; rows run down (-z), columns along +x
         ds = template.copy()
@@ -209,7 +209,7 @@ def test_coronal_series_is_resliced_to_lps(tmp_path):
         ds.save_as(out / f"COR{j:03d}.dcm")
     back = read_ct_series(out)
     assert np.array_equal(back.hu, v.hu)
-    assert np.allclose(back.grid.spacing_mm, g.spacing_mm)
+    assert np.allclose(back.grid.spacing_xyz_mm, g.spacing_xyz_mm)
     assert np.allclose(back.grid.origin_mm, g.origin_mm, atol=1e-3)
 
 

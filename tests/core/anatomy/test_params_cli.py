@@ -32,7 +32,7 @@ def test_phantom_command_writes_a_readable_series(tmp_path, capsys):
                "--voxel-mm", "1.0", "--out", str(out)])
     assert rc == 0
     v = read_ct_series(out)
-    assert v.grid.spacing_mm == (1.0, 1.0, 1.0)
+    assert v.grid.spacing_xyz_mm == (1.0, 1.0, 1.0)
     assert v.hu.max() > 1000 and v.hu.min() == -1000
     assert "slices" in capsys.readouterr().out
 

@@ -30,7 +30,7 @@ def test_lung_base_is_a_dome_highest_in_front_and_lowest_in_the_posterior_recess
     x, y, z = _axes(ctx)
     # lung path length along a lateral ray (x) at every (z, y); the lung base a lateral view
     # shows is the lowest z with at least 40 mm of lung, per y
-    path = (ctx.labels == Label.LUNG).sum(axis=2) * ctx.grid.spacing_mm[0]
+    path = (ctx.labels == Label.LUNG).sum(axis=2) * ctx.grid.spacing_xyz_mm[0]
     js = [j for j in range(y.size) if (path[:, j] >= 40.0).any()]
     ys = y[js]
     base = np.array([z[np.flatnonzero(path[:, j] >= 40.0)[0]] for j in js])

@@ -70,7 +70,7 @@ def test_fine_grid_geometry(default_patient):
     v = default_patient.volume
     g = v.grid
     assert v.hu.dtype == np.int16 and v.labels.dtype == np.uint8
-    assert g.spacing_mm == (0.5, 0.5, 0.5)
+    assert g.spacing_xyz_mm == (0.5, 0.5, 0.5)
     lo, hi = np.asarray(g.origin_mm), g.upper_mm
     lm = default_patient.landmarks
     assert lo[0] <= -55 and hi[0] >= 55
@@ -88,11 +88,11 @@ def test_context_is_empty_inside_the_fine_box_and_covers_the_torso(default_patie
     fine = default_patient.volume.grid
     ctx = default_patient.context[0]
     g = ctx.grid
-    assert 1.5 <= g.spacing_mm[0] <= 2.0
+    assert 1.5 <= g.spacing_xyz_mm[0] <= 2.0
     ext = g.upper_mm - np.asarray(g.origin_mm)
     assert ext[0] >= 330 and ext[1] >= 230 and ext[2] >= 196
     pts = g.index_to_mm(np.argwhere(ctx.labels != Label.AIR))
-    half = 0.5 * np.asarray(fine.spacing_mm)
+    half = 0.5 * np.asarray(fine.spacing_xyz_mm)
     inside = np.all((pts >= np.asarray(fine.origin_mm) - half) & (pts <= fine.upper_mm + half), axis=1)
     assert not inside.any()
     assert np.all(ctx.hu[ctx.labels == Label.AIR] == -1000)

@@ -55,7 +55,7 @@ def test_breach_distance_map_equals_the_whole_box_transform(patient, side):
     k0, sdf = walls._sdf_for(side)
     inside = sdf.inside
     assert inside.any() and not inside.all()
-    sp = np.asarray(patient.volume.grid.spacing_mm)[::-1]
+    sp = patient.volume.grid.spacing_zyx_mm
     ref = (ndimage.distance_transform_edt(~inside, sampling=sp)
            - ndimage.distance_transform_edt(inside, sampling=sp)).astype(np.float32)
     assert np.array_equal(sdf.full(), ref)
@@ -71,13 +71,12 @@ def test_breach_distance_map_equals_the_whole_box_transform(patient, side):
 
 def _eager_fields(dom, config):
     """The domain's per-voxel fields as the whole-crop computation made them before they became lazy."""
-    dz = dom.spacing_mm[2]
-    dy, dx = dom.spacing_mm[1], dom.spacing_mm[0]
+    sp = dom.spacing_zyx_mm
     env = dom.envelope.reshape(dom.shape)
     cls = dom.cls.reshape(dom.shape)
-    d_out = ndimage.distance_transform_edt(~env, sampling=(dz, dy, dx)).ravel().astype(np.float32)
+    d_out = ndimage.distance_transform_edt(~env, sampling=sp).ravel().astype(np.float32)
     canal = cls == CANAL
-    d_canal = ndimage.distance_transform_edt(~canal, sampling=(dz, dy, dx)).ravel().astype(np.float32)
+    d_canal = ndimage.distance_transform_edt(~canal, sampling=sp).ravel().astype(np.float32)
     edge = np.zeros(dom.shape, bool)
     edge[[1, -2], :, :] = True
     edge[:, [1, -2], :] = True

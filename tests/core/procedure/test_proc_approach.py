@@ -5,8 +5,9 @@ import pytest
 from procedure_phantom import medial_rotation, rotate_z
 
 from trainer.core.anatomy.builder import build_patient
+from trainer.core.procedure.expert_plan import expert_actions
 from trainer.core.procedure.machine import Procedure
-from trainer.core.procedure.plans import TARGET_DEPTH_FRACTION, expert_actions, expert_target_mm
+from trainer.core.procedure.plans import TARGET_DEPTH_FRACTION, expert_target_mm
 from trainer.core.procedure.walls import PEDICLE_WALLS, WallModel, gr_grade
 from trainer.core.scenario.loader import load_scenario
 

@@ -142,7 +142,7 @@ def test_single_trocar_snapshot_has_no_two_trocar_keys(proc):
 
 
 def test_bipedicular_session_replays_exactly(tmp_path, scenario):
-    from trainer.core.procedure.plans import bipedicular_expert_actions
+    from trainer.core.procedure.expert_plan import bipedicular_expert_actions
     from trainer.core.scoring import score
     from trainer.core.session.live import LiveSession
     from trainer.core.session.reader import read_session

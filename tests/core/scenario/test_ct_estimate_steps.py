@@ -36,7 +36,7 @@ def phantom():
 
 def test_rings_body_walls_endplates_canal_pedicles(phantom):
     hu, g = phantom.hu, phantom.grid
-    sp = np.asarray(g.spacing_mm)
+    sp = np.asarray(g.spacing_xyz_mm)
     x, y, z = g.axis_mm("x"), g.axis_mm("y"), g.axis_mm("z")
     rings = ci._rings(hu, sp, 400.0, "phantom")
     k0, hole = ci._body_ring(rings, x, y, z, 20, None, "phantom")

@@ -45,7 +45,7 @@ def case(request, tmp_path_factory):
     root = tmp_path_factory.mktemp(request.param)
     g = truth.volume.grid
     shifted = Volume(hu=truth.volume.hu, labels=truth.volume.labels,
-                     grid=Grid(g.shape, g.spacing_mm, tuple(np.add(g.origin_mm, OFFSET_MM))))
+                     grid=Grid(g.shape, g.spacing_xyz_mm, tuple(np.add(g.origin_mm, OFFSET_MM))))
     write_ct_series(shifted, root / "ct" / "series", uid_seed=request.param)
     path = root / "case.toml"
     path.write_text(_toml("ct/series", truth.landmarks.level, _landmarks(truth.landmarks, OFFSET_MM)))
@@ -190,8 +190,8 @@ def test_import_of_a_short_series_says_how_much_more_the_renders_need(case, caps
     err = capsys.readouterr().err
     zc = load_scenario(out).ct.landmarks["body_centre_mm"][2]
     g = read_ct_series(series).grid
-    below = zc - (g.origin_mm[2] - 0.5 * g.spacing_mm[2])
-    above = g.upper_mm[2] + 0.5 * g.spacing_mm[2] - zc
+    below = zc - (g.origin_mm[2] - 0.5 * g.spacing_xyz_mm[2])
+    above = g.upper_mm[2] + 0.5 * g.spacing_xyz_mm[2] - zc
     assert below < 100 and above < 100
     line = next(x for x in err.splitlines() if "renders need" in x)
     assert "renders need 100 mm each way" in line

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from trainer.core.errors import SessionError, TamperError
-from trainer.core.procedure.plans import expert_actions
+from trainer.core.procedure.expert_plan import expert_actions
 from trainer.core.session.live import LiveSession
 from trainer.core.session.log import (
     FORMAT,

@@ -81,8 +81,8 @@ def _mirror_averaged(patient):
     def sym(v):
         hu = ((v.hu.astype(np.int32) + v.hu[:, :, ::-1]) // 2).astype(np.int16)
         g = v.grid        # centre the grid on x = 0 so that the array mirror is the patient mirror
-        x0 = -(g.shape[2] - 1) * g.spacing_mm[0] / 2
-        return Volume(hu, v.labels, Grid(g.shape, g.spacing_mm, (x0, *g.origin_mm[1:])))
+        x0 = -(g.shape[2] - 1) * g.spacing_xyz_mm[0] / 2
+        return Volume(hu, v.labels, Grid(g.shape, g.spacing_xyz_mm, (x0, *g.origin_mm[1:])))
     return dataclasses.replace(patient, volume=sym(patient.volume), context=[sym(c) for c in patient.context])
 
 

@@ -108,6 +108,7 @@ def _paint_scene(cv: Canvas, col: Column, torso: Torso, params: AnatomyParams):
                 yl, zl = tilted.to_local(y, z)
                 return (z > low.body.top(x, y)) & (zl < u.body.bottom(x, yl)) & low.body.outline(x, y, grow_mm=0.6)
 
+            assert tilted is not None          # a vertebra on another canvas than its neighbour: tilted
             wlo, whi = tilted._world_box(lo, hi)
             cv.paint(np.minimum(lo, wlo), np.maximum(hi, whi), disc, Label.DISC)
     for v in verts:
@@ -120,7 +121,7 @@ def _paint_scene(cv: Canvas, col: Column, torso: Torso, params: AnatomyParams):
                              v.body.z_range()[1] + 0.3 * v.disc_above_mm])
             tub = np.array([tip[0] - s * 1.0, tip[1] - 4.0, tip[2]])
             path = rib_path(head, tub, torso, rib_back_y, s, int(n[1:]), v.dims.scale)
-            if vc(v) is not cv:
+            if tilted is not None and vc(v) is not cv:
                 path = tilted.to_world(path)
             paint_rib(cv, path, 4.0 * v.dims.scale)
     for v in verts:
@@ -140,7 +141,7 @@ def _volume(cv: Canvas, params: AnatomyParams, rng, textured: bool, posterior_y_
     Bone behind ``posterior_y_mm`` (the target's posterior body wall) other than the target
     body gets the posterior elements' thicker cortex and denser core (:mod:`hu`).
     """
-    sp = cv.grid.spacing_mm[0]
+    sp = cv.grid.spacing_xyz_mm[0]
     box = bone_box(cv.labels)
     shell = cortical_shell(cv.labels, sp, box)
     cv.labels[shell & (cv.labels == Label.CANCELLOUS)] = Label.BODY_CORTEX
@@ -283,7 +284,7 @@ def _soften_soft_tissue(hu: np.ndarray, labels: np.ndarray):
 
 def _clear_box(cv: Canvas, hu: np.ndarray, fine: Grid):
     """Empty the context voxels whose centres lie inside the fine grid's extent."""
-    half = 0.5 * np.asarray(fine.spacing_mm)
+    half = 0.5 * np.asarray(fine.spacing_xyz_mm)
     lo = np.asarray(fine.origin_mm) - half
     hi = fine.upper_mm + half
     b = cv.box(lo, hi)

@@ -47,7 +47,7 @@ from pathlib import Path
 
 import trainer
 from trainer.core.anatomy.builder import build_patient
-from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
 from trainer.core.anatomy.patient import Patient
 
@@ -194,7 +194,7 @@ def _encode(patient) -> bytes:
     lm = dataclasses.asdict(patient.landmarks)
     vols = [patient.volume, *patient.context]
     doc = {"landmarks": lm, "source": patient.source,
-           "volumes": [{"meta": v.meta, "shape": list(v.grid.shape), "spacing_mm": list(v.grid.spacing_mm),
+           "volumes": [{"meta": v.meta, "shape": list(v.grid.shape), "spacing_xyz_mm": list(v.grid.spacing_xyz_mm),
                         "origin_mm": list(v.grid.origin_mm)} for v in vols]}
     text = json.dumps(doc, allow_nan=False, default=float)          # TypeError: not cacheable
     arrays = {"doc": np.frombuffer(text.encode(), np.uint8)}
@@ -202,7 +202,7 @@ def _encode(patient) -> bytes:
         arrays[f"hu{i}"] = v.hu
         arrays[f"labels{i}"] = v.labels
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    np.savez(buf, allow_pickle=False, **arrays)
     return buf.getvalue()
 
 
@@ -213,7 +213,7 @@ def _decode(payload: bytes, params):
         doc = json.loads(z["doc"].tobytes().decode())
         vols = []
         for i, v in enumerate(doc["volumes"]):
-            grid = Grid(tuple(int(n) for n in v["shape"]), _tuple(v["spacing_mm"]), _tuple(v["origin_mm"]))
+            grid = Grid(int3(v["shape"]), float3(v["spacing_xyz_mm"]), float3(v["origin_mm"]))
             vols.append(Volume(hu=z[f"hu{i}"], labels=z[f"labels{i}"], grid=grid, meta=v["meta"]))
     lm = doc["landmarks"]
     peds = {}
@@ -225,7 +225,7 @@ def _decode(payload: bytes, params):
     for k, v in list(lm.items()):
         if isinstance(v, list):
             lm[k] = _tuple(v)
-    landmarks = Landmarks(**lm, **peds)
+    landmarks = Landmarks(**lm, pedicle_left=peds["pedicle_left"], pedicle_right=peds["pedicle_right"])
     return Patient(volume=vols[0], landmarks=landmarks, context=vols[1:], params=params, source=doc["source"])
 
 

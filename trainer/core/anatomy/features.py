@@ -14,6 +14,8 @@ cortical barrier the cement model respects is really interrupted there.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from trainer.core.anatomy.canvas import Canvas, capsule, ellipsoid, polyline_tube
@@ -97,7 +99,7 @@ def paint_basivertebral(cv: Canvas, hu: np.ndarray, v: Vertebra, scale: float):
     for s in (1.0, -1.0):
         segs.append((np.array([0.0, 0.1 * b.b, zmid]), np.array([s * 0.45 * b.a, -0.45 * b.b, zmid + 0.5]), 0.75 * r))
     for p0, p1, rr in segs:
-        f, lo, hi = capsule(p0, p1, max(rr, 0.6 * cv.grid.spacing_mm[0]))
+        f, lo, hi = capsule(p0, p1, max(rr, 0.6 * cv.grid.spacing_xyz_mm[0]))
         m = cv.paint(lo, hi, f, Label.BASIVERTEBRAL_VEIN, only=_BODY + (Label.CANAL,))
         _set_hu(cv, hu, lo, hi, m, 45)
     return foramen
@@ -106,8 +108,8 @@ def paint_basivertebral(cv: Canvas, hu: np.ndarray, v: Vertebra, scale: float):
 def paint_fracture_features(cv: Canvas, hu: np.ndarray, v: Vertebra, params, rng) -> dict:
     """Cleft, endplate crack and posterior wall defect as requested by ``params``; returns their geometry."""
     b = v.body
-    vox = max(cv.grid.spacing_mm)
-    feats = {}
+    vox = max(cv.grid.spacing_xyz_mm)
+    feats: dict[str, dict[str, Any]] = {}
     if params.endplate_crack:
         y0 = -0.45 * b.b          # anterior third of the body
         half = max(0.75, 0.75 * vox)
@@ -141,8 +143,8 @@ def paint_fracture_features(cv: Canvas, hu: np.ndarray, v: Vertebra, params, rng
         yc = -0.15 * 2 * b.b
         zt = float(b.top(np.float64(0.0), np.float64(yc)))
         c = (0.0, yc, zt - 3.5)
-        f, lo, hi = ellipsoid(c, (0.3 * b.a * 2, 0.25 * b.b * 2, 2.2))
-        m = cv.paint(lo, hi, f, Label.CLEFT, only=(Label.CANCELLOUS,))
-        _set_hu(cv, hu, lo, hi, m, CLEFT_GAS_HU if gas else CLEFT_FLUID_HU)
+        f, cleft_lo, cleft_hi = ellipsoid(c, (0.3 * b.a * 2, 0.25 * b.b * 2, 2.2))
+        m = cv.paint(cleft_lo, cleft_hi, f, Label.CLEFT, only=(Label.CANCELLOUS,))
+        _set_hu(cv, hu, cleft_lo, cleft_hi, m, CLEFT_GAS_HU if gas else CLEFT_FLUID_HU)
         feats["cleft"] = {"centre_mm": [float(v) for v in c], "content": "gas" if gas else "fluid"}
     return feats

@@ -12,7 +12,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Grid", "Volume"]
+__all__ = ["Grid", "Volume", "float3", "int3"]
+
+
+def float3(values) -> tuple[float, float, float]:
+    """Three numbers as a ``(float, float, float)`` tuple (a grid's spacing or origin, mm).
+
+    Raises ValueError unless there are exactly three."""
+    a, b, c = (float(v) for v in values)
+    return (a, b, c)
+
+
+def int3(values) -> tuple[int, int, int]:
+    """Three integers as an ``(int, int, int)`` tuple (a grid's shape, voxels).
+
+    Raises ValueError unless there are exactly three."""
+    a, b, c = (int(v) for v in values)
+    return (a, b, c)
 
 
 @dataclass(frozen=True)
@@ -23,59 +39,60 @@ class Grid:
     ----------
     shape : tuple of int
         ``(nz, ny, nx)``: array-axis order, like the arrays.
-    spacing_mm : tuple of float
+    spacing_xyz_mm : tuple of float
         ``(dx, dy, dz)`` in mm: patient-axis order, like points (:attr:`spacing_zyx_mm`
-        gives it in array-axis order).
+        gives it in array-axis order, like ``shape``).
     origin_mm : tuple of float
         Centre of voxel ``[0, 0, 0]`` as ``(x, y, z)`` in mm.
     """
 
     shape: tuple[int, int, int]
-    spacing_mm: tuple[float, float, float]
+    spacing_xyz_mm: tuple[float, float, float]
     origin_mm: tuple[float, float, float]
 
     @classmethod
-    def from_bounds(cls, lo_mm, hi_mm, spacing_mm) -> Grid:
-        """Smallest grid with the given spacing whose voxel centres cover ``[lo, hi]`` (x, y, z)."""
-        sp = np.broadcast_to(np.asarray(spacing_mm, float), (3,))
+    def from_bounds(cls, lo_mm, hi_mm, spacing_xyz_mm) -> Grid:
+        """Smallest grid with the given spacing (one number, or ``(dx, dy, dz)`` mm) whose voxel
+        centres cover ``[lo, hi]`` (x, y, z mm)."""
+        sp = np.broadcast_to(np.asarray(spacing_xyz_mm, float), (3,))
         lo = np.asarray(lo_mm, float)
         hi = np.asarray(hi_mm, float)
         n = np.maximum(1, np.ceil((hi - lo) / sp).astype(int) + 1)
-        return cls(shape=(int(n[2]), int(n[1]), int(n[0])), spacing_mm=(float(sp[0]), float(sp[1]), float(sp[2])),
+        return cls(shape=(int(n[2]), int(n[1]), int(n[0])), spacing_xyz_mm=(float(sp[0]), float(sp[1]), float(sp[2])),
                    origin_mm=(float(lo[0]), float(lo[1]), float(lo[2])))
 
     @property
     def spacing_zyx_mm(self) -> tuple[float, float, float]:
         """``(dz, dy, dx)`` mm: the spacing in array-axis order (``sampling=`` of scipy.ndimage)."""
-        dx, dy, dz = self.spacing_mm
+        dx, dy, dz = self.spacing_xyz_mm
         return (dz, dy, dx)
 
     @property
     def voxel_volume_mm3(self) -> float:
-        dx, dy, dz = self.spacing_mm
+        dx, dy, dz = self.spacing_xyz_mm
         return dx * dy * dz
 
     @property
     def upper_mm(self) -> np.ndarray:
         """Centre of the last voxel, (x, y, z) mm."""
         nz, ny, nx = self.shape
-        return np.asarray(self.origin_mm) + np.asarray(self.spacing_mm) * (nx - 1, ny - 1, nz - 1)
+        return np.asarray(self.origin_mm) + np.asarray(self.spacing_xyz_mm) * (nx - 1, ny - 1, nz - 1)
 
     def axis_mm(self, axis: str) -> np.ndarray:
         """Voxel-centre coordinates along ``'x'``, ``'y'`` or ``'z'`` (mm)."""
         a = "xyz".index(axis)
         n = self.shape[2 - a]
-        return self.origin_mm[a] + self.spacing_mm[a] * np.arange(n)
+        return self.origin_mm[a] + self.spacing_xyz_mm[a] * np.arange(n)
 
     def index_to_mm(self, kji) -> np.ndarray:
         """(..., 3) indices ``(k, j, i)`` -> (..., 3) points ``(x, y, z)`` mm."""
         kji = np.asarray(kji, float)
         xyz = kji[..., ::-1]
-        return np.asarray(self.origin_mm) + xyz * np.asarray(self.spacing_mm)
+        return np.asarray(self.origin_mm) + xyz * np.asarray(self.spacing_xyz_mm)
 
     def mm_to_index(self, xyz_mm) -> np.ndarray:
         """(..., 3) points ``(x, y, z)`` mm -> fractional (..., 3) indices ``(k, j, i)``."""
-        p = (np.asarray(xyz_mm, float) - np.asarray(self.origin_mm)) / np.asarray(self.spacing_mm)
+        p = (np.asarray(xyz_mm, float) - np.asarray(self.origin_mm)) / np.asarray(self.spacing_xyz_mm)
         return p[..., ::-1]
 
     def contains_mm(self, xyz_mm) -> np.ndarray:

@@ -184,9 +184,9 @@ def assign_hu(labels: np.ndarray, spacing_mm: float, trabecular_hu: float, corti
             sh_b = sh_b | (post_b & posterior_shell[box][kk, jj, ii])
     else:
         post_b = None
-        core_b = np.float32(core_hu)
+        core_b = np.full(kk.shape, core_hu, dtype=np.float32)
     if spacing_mm >= 1.5:
-        frac = min(1.0, CORTEX_MM / spacing_mm)
+        frac: float | np.ndarray = min(1.0, CORTEX_MM / spacing_mm)
         if post_b is not None:
             frac = np.where(post_b, min(1.0, POSTERIOR_CORTEX_MM / spacing_mm), frac)
         rim_hu = frac * cortical_hu + (1 - frac) * core_b

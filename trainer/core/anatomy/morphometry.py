@@ -12,6 +12,7 @@ import csv
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -95,7 +96,7 @@ def _read_table(path: str) -> dict[str, LevelRow]:
         lines = [ln for ln in fh if not ln.lstrip().startswith("#") and ln.strip()]
     reader = csv.DictReader(lines)
     for lineno, rec in enumerate(reader, start=2):
-        kw = {}
+        kw: dict[str, Any] = {}
         for f in fields(LevelRow):
             raw = rec.get(f.name)
             if raw is None:

@@ -142,8 +142,10 @@ class Torso:
 
             lo = (cx - 23.0, y_mm - 25.0, cv.z[0] - 1.0)
             hi = (cx + 23.0, y_mm + 25.0, origin_z_mm)
-            cv.paint(lo, hi, lambda x, y, z, f=psoas, cx=cx: f(x, y, z, grow=9.0) & (np.sign(cx) * (x - cx) > 0),
-                     Label.FAT, only=(Label.SOFT_TISSUE,))
+            def lateral_fat(x, y, z, f=psoas, cx=cx):
+                return f(x, y, z, grow=9.0) & (np.sign(cx) * (x - cx) > 0)
+
+            cv.paint(lo, hi, lateral_fat, Label.FAT, only=(Label.SOFT_TISSUE,))
             cv.paint(lo, hi, psoas, Label.MUSCLE, only=(Label.SOFT_TISSUE, Label.FAT))
 
 
@@ -193,7 +195,7 @@ def bowel_gas_pockets(torso: Torso, spine_front_y_mm: float, z_top_mm: float, z_
     Returns a list of (centre (x, y, z) mm, radii (x, y, z) mm): ``n`` flattened ellipsoids,
     6-16 mm across, in the anterior half of the abdomen below ``z_top_mm``.
     """
-    out = []
+    out: list[tuple[np.ndarray, np.ndarray]] = []
     if z_top_mm - z_bottom_mm < 20.0:
         return out
     y_lo = torso.anterior_y_mm + SKIN_MM + torso.fat_ant_mm + 22.0
@@ -218,9 +220,10 @@ def rib_path(head, tubercle, torso: Torso, rib_back_y_mm: float, side_sign: floa
     yc, a, b = torso.rib_ellipse(rib_back_y_mm)
     x_start = abs(tubercle[0]) + 12.0
     phi0 = float(np.arcsin(np.clip(x_start / a, 0.0, 0.99)))
-    phi_end = {12: np.radians(75.0), 11: np.radians(105.0)}.get(n_rib, np.radians(165.0))
+    phi_end = float(np.radians({12: 75.0, 11: 105.0}.get(n_rib, 165.0)))
     drop = {12: 12.0, 11: 22.0}.get(n_rib, 50.0) * scale
-    phis = np.linspace(phi0, max(phi_end, phi0 + 0.2), 10)
+    phi_stop = max(phi_end, phi0 + 0.2)
+    phis = np.linspace(phi0, phi_stop, 10)
     t = (phis - phi0) / (phis[-1] - phi0)
     shaft = np.stack([side_sign * a * np.sin(phis), yc + b * np.cos(phis), tubercle[2] - 4.0 - drop * t], axis=1)
     return np.vstack([np.asarray(head, float)[None], np.asarray(tubercle, float)[None], shaft])

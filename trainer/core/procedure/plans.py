@@ -1,12 +1,8 @@
-"""Scripted expert procedures computed from the landmarks.
+"""The expert's geometry and timing, computed from the landmarks and the cement product.
 
-:func:`expert_actions` writes the action list an expert would perform on a scenario:
-the checklist answers the chart calls for, a squared AP and lateral, a transpedicular
-trocar along the pedicle axis to the anterior third of the body with AP and lateral
-checks at the skin, in the pedicle, at the posterior wall and at the target, cement
-mixed on reaching the body and injected in 0.5 mL pushes once it is in its working
-phase, with a lateral check after each push and an AP check after about every 1 mL.
-Scoring, scenario and GUI tests reuse it.
+The expert line through the pedicle's isthmus (:func:`expert_direction`, :func:`expert_target_mm`,
+:func:`expert_line`) and the start of the cement's working phase (:func:`working_phase_s`).
+The plan that uses them, step by step, is :mod:`trainer.core.procedure.expert_plan`.
 """
 
 from __future__ import annotations
@@ -14,12 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from trainer.core.errors import ParameterError
-from trainer.core.procedure.trocar import DEFAULT_GAUGE, DEFAULT_LENGTH_MM, GAUGES_MM, LENGTH_RANGE_MM, find_skin
-from trainer.core.scenario.checklist import CHECKLIST_ITEMS
 from trainer.core.scenario.rheology import Rheology, get_product, load_config
 
-__all__ = ["TARGET_DEPTH_FRACTION", "expert_direction", "expert_target_mm", "expert_line", "expert_actions",
-           "working_phase_s"]
+__all__ = ["TARGET_DEPTH_FRACTION", "expert_direction", "expert_target_mm", "expert_line", "working_phase_s"]
 
 #: Target depth as a fraction of the body from the posterior wall: 0.75 puts the tip in
 #: the anterior third, 0.25 of the depth from the anterior cortex (FACTS.md 2 target zone
@@ -89,135 +82,3 @@ def working_phase_s(scenario, margin_s: float = 15.0) -> float:
         if rh.phase(float(s)) == "working":
             return float(s) + margin_s
     raise ParameterError("cement", scenario.cement_product, "a product with a working phase within 1 h")
-
-
-def _r(v) -> list:
-    return [round(float(x), 3) for x in v]
-
-
-def expert_actions(scenario, patient, side: str = "left", volume_ml: float = 3.0) -> list[dict]:
-    """The actions of a scripted expert procedure.
-
-    Parameters
-    ----------
-    scenario : Scenario
-    patient : Patient
-        The scenario's patient (the plan reads its landmarks and label volume).
-    side : str
-        ``'left'`` or ``'right'`` pedicle.
-    volume_ml : float
-        Cement to inject (mL), in 0.5 mL pushes.
-
-    Returns
-    -------
-    list of dict
-        Actions for :meth:`Procedure.apply`, ending with ``finish``.  If the chart calls for
-        deferring or declining the procedure, only the checklist answers and ``finish``.
-    """
-    if side not in ("left", "right"):
-        raise ParameterError("side", side, "'left' or 'right'")
-    if not (0 < volume_ml <= 10):
-        raise ParameterError("volume_ml", volume_ml, "more than 0 and at most 10 mL")
-    dec = scenario.decisions
-    acts: list[dict] = [{"type": "decide", "item": item, "answer": dec.expected(item)} for item in CHECKLIST_ITEMS]
-    if dec.candidacy != "proceed":
-        return acts + [{"type": "finish"}]
-    roll = float(scenario.carm.patient_roll_deg)
-    ap = {"type": "carm", "orbital_deg": roll, "tilt_deg": 0.0}
-    lat = {"type": "carm", "orbital_deg": 90.0 + roll if roll <= 45 else roll - 90.0, "tilt_deg": 0.0}
-    shot = {"type": "shot"}
-
-    def both():
-        return [dict(ap), dict(shot), dict(lat), dict(shot)]
-
-    acts += both()
-    entry, target = expert_line(patient, side)
-    skin = find_skin(patient, entry, target)
-    if skin is None:
-        raise ParameterError("side", side, "a side whose pedicle axis meets the skin")
-    ped = patient.landmarks.pedicle(side)
-    bone_mm = float(np.linalg.norm(np.asarray(ped.entry_mm) - skin))
-    junction_mm = float(np.linalg.norm(np.asarray(ped.body_junction_mm) - skin))
-    target_mm = float(np.linalg.norm(target - skin))
-    gauge = scenario.advice.get("gauge", DEFAULT_GAUGE) if hasattr(scenario, "advice") else DEFAULT_GAUGE
-    gauge = gauge if gauge in GAUGES_MM else DEFAULT_GAUGE
-    place = {"type": "place", "side": side, "entry_mm": _r(entry), "target_mm": _r(target), "gauge": gauge}
-    need_mm = target_mm + 10.0
-    if need_mm > DEFAULT_LENGTH_MM:
-        if need_mm > LENGTH_RANGE_MM[1]:
-            raise ParameterError("side", side, f"a pedicle whose target lies within {LENGTH_RANGE_MM[1] - 10:g} mm "
-                                 f"of the skin (this one is {target_mm:.0f} mm deep)")
-        place["length_mm"] = float(np.ceil(need_mm / 10.0) * 10.0)
-    acts.append(place)
-    depth = 0.0
-    stops = [bone_mm - 3.0, bone_mm + 0.5 * (junction_mm - bone_mm), junction_mm + 3.0, target_mm]
-    for i, stop in enumerate(stops):
-        step = round(stop - depth, 3)
-        if step > 0:
-            acts.append({"type": "advance", "mm": step})
-            depth += step
-        acts += both()
-        if i == 2:
-            acts.append({"type": "mix"})
-    acts.append({"type": "wait", "s": working_phase_s(scenario)})
-    pushes = int(np.ceil(volume_ml / 0.5 - 1e-9))
-    left = float(volume_ml)
-    since_ap = 0.0
-    for i in range(pushes):
-        ml = round(min(0.5, left), 3)
-        left -= ml
-        since_ap += ml
-        acts.append({"type": "inject", "ml": ml})
-        acts.append(dict(shot))          # the C-arm is lateral: check the cement's posterior extent
-        if since_ap >= 1.0 - 1e-9 or i == pushes - 1:
-            acts += [dict(ap), dict(shot)]           # AP check about every 1 mL and after the last push
-            since_ap = 0.0
-            if i < pushes - 1:
-                acts.append(dict(lat))
-    acts.append({"type": "advance", "mm": -round(depth + 1.0, 3)})
-    acts.append({"type": "finish"})
-    return acts
-
-
-def bipedicular_expert_actions(scenario, patient, volume_ml: float = 4.0) -> list[dict]:
-    """A scripted expert bipedicular procedure: both trocars in, then half the cement through each.
-
-    The left trocar is placed and advanced to its target with the expert's shots (as in
-    :func:`expert_actions`), then the right one while the left stays in its pedicle; the
-    cement is mixed, the right side (active after its placement) gets half, ``select``
-    makes the left active for the other half, and both trocars are withdrawn.
-
-    Parameters
-    ----------
-    scenario : Scenario
-    patient : Patient
-    volume_ml : float
-        Total cement (mL), half per side in 0.5 mL pushes.
-
-    Returns
-    -------
-    list of dict
-        Actions for :meth:`Procedure.apply`, ending with ``finish``.
-    """
-    left = expert_actions(scenario, patient, "left", volume_ml / 2)
-    if left[-2]["type"] != "advance":          # deferred or declined: the checklist and finish
-        return left
-    right = expert_actions(scenario, patient, "right", volume_ml / 2)
-
-    def access(acts, with_checklist):
-        start = 0 if with_checklist else next(i for i, a in enumerate(acts) if a["type"] == "place")
-        stop = next(i for i, a in enumerate(acts) if a["type"] == "wait")
-        return [a for a in acts[start:stop] if a["type"] != "mix"]
-
-    def injections(acts):
-        i = next(i for i, a in enumerate(acts) if a["type"] == "inject")
-        return acts[i:-2]                        # up to the withdrawal and finish
-
-    depth = {side: -acts[-2]["mm"] for side, acts in (("left", left), ("right", right))}
-    wait = next(a for a in left if a["type"] == "wait")
-    acts = access(left, True) + access(right, False) + [{"type": "mix"}, dict(wait)]
-    lat = [a for a in left if a["type"] == "carm"][1]      # the plan's shots go AP, then lateral
-    acts += injections(right) + [dict(lat), {"type": "select", "side": "left"}] + injections(left)
-    acts += [{"type": "advance", "mm": -depth["left"]}, {"type": "select", "side": "right"},
-             {"type": "advance", "mm": -depth["right"]}, {"type": "finish"}]
-    return acts

@@ -194,7 +194,7 @@ def _finish(walls: WallModel, tr: Trocar, tip_path: np.ndarray, tip_labels: np.n
 
 
 def _with_breach(walls: WallModel, cr: list[Crossing], tr: Trocar | None) -> list:
-    out = []
+    out: list[tuple[Crossing, float | None]] = []
     for c in cr:
         if c.wall in PEDICLE_WALLS and tr is not None:
             out.append((c, tr.max_breach_mm))

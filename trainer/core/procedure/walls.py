@@ -227,7 +227,7 @@ class WallModel:
             "endplate_inferior": abs(p[2] - lm.inferior_endplate_z_mm),
             "body_lateral": abs(abs(p[0] - c[0]) - lm.body_width_mm / 2.0),
         }
-        return min(d, key=d.get)
+        return min(d, key=lambda name: d[name])
 
     # -- breach and margin ------------------------------------------------------------------
     def prepare(self, side: str) -> None:
@@ -261,7 +261,7 @@ class WallModel:
         inside = _HOST[lab]
         # pedicle-frame coordinates by broadcasting the three grid axes (float32)
         ox, oy, oz = (np.asarray(g.origin_mm) - fr.centre).astype(np.float32)
-        dx, dy, dz = (np.float32(v) for v in g.spacing_mm)
+        dx, dy, dz = (np.float32(v) for v in g.spacing_xyz_mm)
         x = (ox + dx * np.arange(k0[2], k1[2], dtype=np.float32))[None, None, :]
         y = (oy + dy * np.arange(k0[1], k1[1], dtype=np.float32))[None, :, None]
         z = (oz + dz * np.arange(k0[0], k1[0], dtype=np.float32))[:, None, None]
@@ -275,7 +275,8 @@ class WallModel:
         tube = ((comp(fr.medial) / fr.half_w) ** 2 + (comp(fr.superior) / fr.half_h) ** 2 <= 1.0) & \
                (comp(fr.axis) <= fr.t_entry + 1.0)
         inside = inside | tube
-        sp = np.asarray(g.spacing_mm)[::-1]
+        sp = np.asarray(g.spacing_zyx_mm)
+        sdf: _ConstantDistance | _SignedDistance
         if inside.all() or not inside.any():
             sdf = _ConstantDistance(inside.shape, -50.0 if inside.all() else 50.0)
         else:

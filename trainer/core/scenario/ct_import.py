@@ -24,11 +24,12 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from trainer.core.anatomy.ct_labels import CLOSING_MM, CORTEX_HU, cortex_threshold, recentre
+from trainer.core.anatomy.ct_pedicle import canal_hole, pedicle_tube, wall_by_slice
 from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
 from trainer.core.anatomy.ct_voxels import disc as _disc
 from trainer.core.anatomy.ct_voxels import outer_face as _outer_face
 from trainer.core.anatomy.ct_voxels import run_at as _run
-from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError, ScenarioError
 
 __all__ = ["LANDMARK_KEYS", "context_needed_mm", "cortex_threshold_near", "coverage_note", "estimate_landmarks",
@@ -42,17 +43,18 @@ _PATCH_MM = 2.0      #: half-width of the axial patch the endplate profile is av
 _DEEP_MM_PER_SLICE = 5.0  #: a body hole reaching this much further back costs as much as one slice further away
 _WALL_AGREE_MM = 4.0  #: the walls' midpoint (x) may lie this far from the marrow's before the marrow's is used
 _SHELL_MM = 1.0      #: cortex thickness added to the marrow's edges when those give the walls
+_WALL_BELOW_BONE_HU = 60.0  #: the midline posterior wall is looked for this far below the bone threshold
 _FRONT_MM = 8.0      #: holes whose centre is this close to the most anterior one count as the body
 
 
-def _endplate_column(hu, spacing_mm, j_c: int, i_c: int, cortex_hu: float = CORTEX_HU) -> np.ndarray:
+def _endplate_column(hu, spacing_xyz_mm, j_c: int, i_c: int, cortex_hu: float = CORTEX_HU) -> np.ndarray:
     """Cortex along z at the body centre: the HU averaged over a 4 x 4 mm axial patch.
 
     Averaging in plane (not along z) keeps a one-slice endplate at 1 mm or thicker slices
     (partial-volumed, but still above :data:`CORTEX_HU`) while trabecular texture averages out.
     """
-    ri = max(1, int(round(_PATCH_MM / spacing_mm[0])))
-    rj = max(1, int(round(_PATCH_MM / spacing_mm[1])))
+    ri = max(1, int(round(_PATCH_MM / spacing_xyz_mm[0])))
+    rj = max(1, int(round(_PATCH_MM / spacing_xyz_mm[1])))
     patch = hu[:, max(0, j_c - rj):j_c + rj + 1, max(0, i_c - ri):i_c + ri + 1]
     return patch.astype(np.float32).mean(axis=(1, 2)) >= cortex_hu
 
@@ -60,17 +62,17 @@ def _endplate_column(hu, spacing_mm, j_c: int, i_c: int, cortex_hu: float = CORT
 def _crop(volume: Volume, near_mm, half_mm=(60.0, 60.0, 45.0)) -> Volume:
     """The part of ``volume`` within ``half_mm`` (x, y, z) of ``near_mm`` (a view, not a copy)."""
     g = volume.grid
-    lo = np.floor((np.asarray(near_mm) - half_mm - g.origin_mm) / g.spacing_mm).astype(int)
-    hi = np.ceil((np.asarray(near_mm) + half_mm - g.origin_mm) / g.spacing_mm).astype(int) + 1
+    lo = np.floor((np.asarray(near_mm) - half_mm - g.origin_mm) / g.spacing_xyz_mm).astype(int)
+    hi = np.ceil((np.asarray(near_mm) + half_mm - g.origin_mm) / g.spacing_xyz_mm).astype(int) + 1
     n = np.asarray(g.shape[::-1])
     lo, hi = np.clip(lo, 0, n), np.clip(hi, 0, n)
     if np.any(hi - lo < 3):
         raise DicomError(f"{volume.meta.get('folder', 'CT series')}: the point ({near_mm[0]:.1f}, {near_mm[1]:.1f}, "
                          f"{near_mm[2]:.1f}) mm lies outside the series")
     sl = (slice(lo[2], hi[2]), slice(lo[1], hi[1]), slice(lo[0], hi[0]))
-    origin = tuple(float(v) for v in np.asarray(g.origin_mm) + lo * np.asarray(g.spacing_mm))
+    origin = float3(np.asarray(g.origin_mm) + lo * np.asarray(g.spacing_xyz_mm))
     hu = volume.hu[sl]
-    return Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=Grid(hu.shape, g.spacing_mm, origin),
+    return Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=Grid(int3(hu.shape), g.spacing_xyz_mm, origin),
                   meta=dict(volume.meta))
 
 
@@ -111,7 +113,7 @@ def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = N
     if near_mm is not None:
         volume = _crop(volume, near_mm)
     hu, g = volume.hu, volume.grid
-    sp = np.asarray(g.spacing_mm)
+    sp = np.asarray(g.spacing_xyz_mm)
     x, y, z = g.axis_mm("x"), g.axis_mm("y"), g.axis_mm("z")
     thr = CORTEX_HU if cortex_hu is None else float(cortex_hu)
     rings = _rings(hu, sp, thr, where)
@@ -120,8 +122,11 @@ def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = N
     aw, pw, xc, i_c, j_c = _walls(rings.cortex, k0, body_hole, x, y, where)
     yc = 0.5 * (aw + pw)
     sup, inf = _endplates(hu, sp, z, j_c, i_c, k0, thr)
-    kp, cx, cy, canal_ids = _canal(rings, x, y, z, inf, sup, pw, xc, where)
-    centres = _pedicles(rings, canal_ids, kp, cx, cy, x, y, z, sp, where)
+    if thr < CORTEX_HU:
+        centres = _pedicle_tubes(hu, g, thr, inf, sup, pw, xc, where)
+    else:
+        kp, cx, cy, canal_ids = _canal(rings, x, y, z, inf, sup, pw, xc, where)
+        centres = _pedicles(rings, canal_ids, kp, cx, cy, x, y, z, sp, where)
     return {"body_centre_mm": (float(xc), float(yc), float(0.5 * (sup + inf))),
             "pedicle_left_centre_mm": centres["left"], "pedicle_right_centre_mm": centres["right"],
             "superior_endplate_z_mm": float(sup), "inferior_endplate_z_mm": float(inf)}
@@ -292,6 +297,26 @@ def _pedicles(r: _Rings, canal_ids, kp: int, cx: float, cy: float, x, y, z, sp, 
     return centres
 
 
+def _pedicle_tubes(hu, g: Grid, thr: float, inf: float, sup: float, pw: float, xc: float, where) -> dict:
+    """Step 5-6 at a patient's own (osteoporotic) threshold: the canal is the hole of the bone's
+    maximum over the body's slices, and each pedicle centre the centroid of its narrowest
+    filled coronal section (:mod:`trainer.core.anatomy.ct_pedicle`)."""
+    bone = hu >= thr
+    found = canal_hole(bone, g, inf, sup, xc, pw)
+    if found is None:
+        raise DicomError(f"{where}: no spinal canal enclosed by bone (>= {thr:g} HU) found behind the body at "
+                         f"z {inf:.1f} to {sup:.1f} mm; give the pedicle centres by hand")
+    canal, cx, cy = found
+    wall = wall_by_slice(hu, g, (cx, cy), pw, thr - _WALL_BELOW_BONE_HU)
+    centres = {}
+    for side in ("left", "right"):
+        tube = pedicle_tube(bone, g, side, canal, (cx, cy), pw, inf, sup, wall_y_mm=wall)
+        if tube is None:
+            raise DicomError(f"{where}: no {side} pedicle found beside the canal; give its centre by hand")
+        centres[side] = tuple(float(v) for v in tube.centre_mm)
+    return centres
+
+
 #: the patient's half-thickness (mm) on the detector's side of the isocentre that the beam still
 #: crosses: the rays to the detector's edge diverge, so the series must reach further there
 _FAR_SIDE_MM = 150.0
@@ -308,8 +333,8 @@ def context_needed_mm(geometry) -> float:
 def coverage_note(grid: Grid, centre_mm, geometry) -> str:
     """One line on how far the series reaches above and below the target body centre, and how
     much more a render of the target needs (beyond the series the image is blank)."""
-    below = float(centre_mm[2] - (grid.origin_mm[2] - 0.5 * grid.spacing_mm[2]))
-    above = float(grid.upper_mm[2] + 0.5 * grid.spacing_mm[2] - centre_mm[2])
+    below = float(centre_mm[2] - (grid.origin_mm[2] - 0.5 * grid.spacing_xyz_mm[2]))
+    above = float(grid.upper_mm[2] + 0.5 * grid.spacing_xyz_mm[2] - centre_mm[2])
     need = context_needed_mm(geometry)
     short = [f"{need - v:.0f} mm more {where}" for v, where in ((below, "below"), (above, "above")) if v < need - 0.5]
     text = f"the series covers {below:.0f} mm below and {above:.0f} mm above the target's centre"

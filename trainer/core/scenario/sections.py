@@ -87,7 +87,7 @@ def _medications(ck: Checker, raw) -> list[dict]:
                        f"when {key} was last taken (last_dose_hours_ago or last_dose_days_ago): a blood "
                        "thinner needs it for the bleeding gates")
         out.append({"name": key if v["kind"] != "other" else v["name"], "dose": v["dose"],
-                    "last_dose_hours_ago": hours, "class": row["class"], "hold_hours": float(row["hold_hours"]),
+                    "last_dose_hours_ago": hours, "class": row["class"], "hold_hours": float(str(row["hold_hours"])),
                     "needs_inr": bool(row.get("needs_inr", False)), "source": row["source"]})
     return out
 
@@ -124,7 +124,7 @@ def check_decisions(ck: Checker, raw: dict) -> dict:
             ck.bad(f"{path}.reason", reason, "a non-empty string saying why the rule is overridden",
                    recoverable=False)
             ok = False
-        if ok:
+        if ok and isinstance(reason, str):
             out[item] = {"expected": exp, "reason": reason.strip()}
     return out
 

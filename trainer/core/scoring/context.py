@@ -42,7 +42,7 @@ def endplate_inclinations_deg(patient) -> tuple[float, float]:
     vol = patient.volume
     g = vol.grid
     x = float(lm.body_centre_mm[0])
-    i = int(np.clip(round((x - g.origin_mm[0]) / g.spacing_mm[0]), 0, g.shape[2] - 1))
+    i = int(np.clip(round((x - g.origin_mm[0]) / g.spacing_xyz_mm[0]), 0, g.shape[2] - 1))
     sl = np.isin(vol.labels[:, :, i], _BODY)                 # [z, y]
     ys = g.axis_mm("y")
     zs = g.axis_mm("z")

@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from trainer.core.anatomy.cache import cached_patient
+from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
 from trainer.core.procedure.machine import Procedure
-from trainer.core.procedure.plans import expert_line, working_phase_s
-from trainer.core.procedure.trocar import DEFAULT_GAUGE, GAUGES_MM, find_skin
 from trainer.core.scenario.checklist import CHECKLIST_ITEMS
 from trainer.core.scenario.loader import load_scenario
 from trainer.core.scenario.targets import load_targets
@@ -123,23 +122,36 @@ def variant_by_id(vid: str) -> Variant:
     raise KeyError(f"{vid!r}: not a validity variant; known: {', '.join(v.id for v in CATALOGUE)}")
 
 
-def _rot_z(v, deg):
-    t = math.radians(deg)
-    c, s = math.cos(t), math.sin(t)
-    return np.array([c * v[0] - s * v[1], s * v[0] + c * v[1], v[2]])
-
-
-class _Runner:
-    def __init__(self, proc, applier=None):
-        self.proc = proc
-        self.applier = applier or proc
-
-    def act(self, action: dict):
-        return self.applier.apply(action)
-
-    def shot(self, orbital_deg: float):
-        self.act({"type": "carm", "orbital_deg": float(orbital_deg), "tilt_deg": 0.0})
-        self.act({"type": "shot"})
+def expert_plan_for(scenario, variant: Variant = EXPERT, side: str = "left") -> ExpertPlan:
+    """The shared expert plan (:class:`~trainer.core.procedure.expert_plan.ExpertPlan`) with ``variant``'s
+    one change: the validity expert waits :data:`EXPERT_WAIT_MARGIN_S` into the working phase, stops at
+    :data:`EXPERT_STOP_DEPTH` or a visible leak, uses a 150 mm trocar and injects 3 mL (or the scenario's
+    maximum)."""
+    dec = scenario.decisions
+    answers = {}
+    for item in CHECKLIST_ITEMS:
+        if item in variant.skip:
+            continue
+        ans = dec.expected(item)
+        if variant.wrong_answer == item:
+            ans = next(a for a in CHECKLIST_ITEMS[item].answers if a != ans)
+        if variant.treat_declined and item == "candidacy":
+            ans = "proceed"
+        answers[item] = ans
+    wait_s, margin_s = None, EXPERT_WAIT_MARGIN_S
+    if variant.wait_s is not None:              # negative: seconds after the working phase begins
+        wait_s, margin_s = (variant.wait_s, margin_s) if variant.wait_s > 0 else (None, -variant.wait_s)
+    cap = float(load_targets().with_overrides(scenario.targets or {})["cement_volume"].pass_band[1])
+    return ExpertPlan(
+        sides=(side,), answers=answers, ap_offset_deg=variant.ap_orbital_offset_deg, idle_s=variant.idle_s,
+        extra_exposures=variant.extra_exposures, held_fluoro_s=variant.held_fluoro_s,
+        target_depth=variant.target_depth, target_x_offset_mm=variant.target_x_offset_mm,
+        medial_error_deg=variant.medial_error_deg, length_mm=150.0, step_mm=variant.step_mm,
+        overshoot_depth=variant.overshoot_depth, redirections=variant.redirections, wait_s=wait_s,
+        wait_margin_s=margin_s, volume_ml=variant.volume_ml if variant.volume_ml is not None else min(3.0, cap),
+        ap_check_ml=1.0 if variant.ap_checks else None,
+        stop_depth=None if variant.ignore_stop else EXPERT_STOP_DEPTH, stop_on_leak=not variant.ignore_stop,
+        withdraw_to_depth=variant.withdraw_to_depth, last_push_depth=variant.last_push_depth)
 
 
 def play(scenario, patient, seed: int, variant: Variant = EXPERT, side: str = "left", *, render: bool = False,
@@ -151,148 +163,10 @@ def play(scenario, patient, seed: int, variant: Variant = EXPERT, side: str = "l
     its own scenario, seed and patient are used).
     """
     if live is not None:
-        proc = live.procedure
-        patient = proc.patient
-    else:
-        proc = Procedure(scenario, seed=seed, patient=patient, render=render, pixels=pixels)
-    run = _Runner(proc, live)
-    dec = scenario.decisions
-    for item in CHECKLIST_ITEMS:
-        if item in variant.skip:
-            continue
-        ans = dec.expected(item)
-        if variant.wrong_answer == item:
-            ans = next(a for a in CHECKLIST_ITEMS[item].answers if a != ans)
-        if variant.treat_declined and item == "candidacy":
-            ans = "proceed"
-        run.act({"type": "decide", "item": item, "answer": ans})
-    if dec.candidacy != "proceed" and not variant.treat_declined:
-        run.act({"type": "finish"})
-        return proc
-    roll = float(scenario.carm.patient_roll_deg)
-    lat = 90.0 + roll if roll <= 45 else roll - 90.0
-    if variant.idle_s:
-        run.act({"type": "wait", "s": min(3600.0, variant.idle_s)})
-        if variant.idle_s > 3600:
-            run.act({"type": "wait", "s": variant.idle_s - 3600.0})
-    ap = roll + variant.ap_orbital_offset_deg
-    run.shot(ap)
-    run.shot(lat)
-    for _ in range(variant.extra_exposures):
-        run.act({"type": "shot", "pulses": 1})
-    held = variant.held_fluoro_s
-    first = True
-    while held > 1e-9:
-        s = min(10.0, held)
-        run.act({"type": "shot", "fluoro_s": s, "continuous": not first})
-        first = False
-        held -= s
-    lm = patient.landmarks
-    entry, target = expert_line(patient, side)
-    ped = lm.pedicle(side)
-    pivot = np.asarray(ped.entry_mm, float)
-    direction = (target - entry) / np.linalg.norm(target - entry)
-    if variant.medial_error_deg:
-        sign = -1.0 if side == "left" else 1.0
-        direction = _rot_z(direction, sign * variant.medial_error_deg)
-        entry = pivot - 60.0 * direction
-    y_t = lm.posterior_wall_y_mm - variant.target_depth * lm.body_depth_mm
-    far = entry + (y_t - entry[1]) / direction[1] * direction
-    if variant.target_x_offset_mm:
-        lateral = 1.0 if side == "left" else -1.0
-        far = far + np.array([lateral * variant.target_x_offset_mm, 0.0, 0.0])
-        direction = (far - entry) / np.linalg.norm(far - entry)
-    skin = find_skin(patient, entry, far)
-    gauge = scenario.advice.get("gauge", DEFAULT_GAUGE) if hasattr(scenario, "advice") else DEFAULT_GAUGE
-    r = run.act({"type": "place", "side": side, "entry_mm": [float(v) for v in entry],
-                 "target_mm": [float(v) for v in far], "length_mm": 150.0,
-                 "gauge": gauge if gauge in GAUGES_MM else DEFAULT_GAUGE})
-    if not r.accepted or skin is None:
-        run.act({"type": "finish"})
-        return proc
-    tr = proc.trocar
-    d = np.asarray(tr.direction, float)
-    s0 = np.asarray(tr.tip_mm, float)
-
-    def depth_at(y):                            # mm along the trocar to reach lateral y
-        return (y - s0[1]) / d[1]
-
-    bone = float(np.linalg.norm(np.asarray(ped.entry_mm) - s0))
-    junction = float(np.linalg.norm(np.asarray(ped.body_junction_mm) - s0))
-    goal = depth_at(y_t)
-    stops = [bone - 3.0, bone + 0.5 * (junction - bone), junction + 3.0]
-    stops = [s for s in stops if s < goal] + [goal]
-    if variant.overshoot_depth is not None:
-        stops.insert(len(stops) - 1, depth_at(lm.posterior_wall_y_mm - variant.overshoot_depth * lm.body_depth_mm))
-    depth = 0.0
-    mixed = False
-    for i, stop in enumerate(stops):
-        step = stop - depth
-        if abs(step) < 1e-3:
-            continue
-        if variant.step_mm and step > 0:
-            n = int(math.ceil(step / variant.step_mm))
-            for _ in range(n):
-                run.act({"type": "advance", "mm": round(step / n, 4)})
-                run.act({"type": "shot"})
-        else:
-            run.act({"type": "advance", "mm": round(step, 4)})
-        depth = stop
-        if variant.redirections and i == 1:
-            for k in range(variant.redirections):
-                turn = _rot_z(np.asarray(proc.trocar.direction, float), 1.5 if k % 2 == 0 else -1.5)
-                run.act({"type": "aim", "direction": [float(v) for v in turn]})
-        run.shot(ap)
-        run.shot(lat)
-        if i == len(stops) - 2 and not mixed:
-            run.act({"type": "mix"})
-            mixed = True
-    if not mixed:
-        run.act({"type": "mix"})
-    mixed_t = proc.mixed_at_s
-    start = working_phase_s(scenario, margin_s=EXPERT_WAIT_MARGIN_S)
-    if variant.wait_s is not None:              # negative: seconds after the working phase begins
-        start = variant.wait_s if variant.wait_s > 0 else working_phase_s(scenario, margin_s=-variant.wait_s)
-    wait = start - (proc.t_s - mixed_t)
-    if wait > 0:
-        run.act({"type": "wait", "s": round(wait, 3)})
-    cap = float(load_targets().with_overrides(scenario.targets or {})["cement_volume"].pass_band[1])
-    volume = variant.volume_ml if variant.volume_ml is not None else min(3.0, cap)
-    pushed, since_ap, withdrawn = 0.0, 0.0, False
-    while pushed < volume - 1e-9:
-        ml = round(min(0.5, volume - pushed), 3)
-        if variant.last_push_depth is not None and pushed + ml >= volume - 1e-9:
-            y = lm.posterior_wall_y_mm - variant.last_push_depth * lm.body_depth_mm
-            back = depth_at(y) - proc.trocar.depth_mm
-            if back < 0:
-                run.act({"type": "advance", "mm": round(back, 4)})
-        r = run.act({"type": "inject", "ml": ml})
-        if not r.accepted:
-            break
-        pushed += ml
-        since_ap += ml
-        run.shot(lat)
-        if variant.ap_checks and (since_ap >= 1.0 - 1e-9 or pushed >= volume - 1e-9):
-            run.shot(roll)
-            since_ap = 0.0
-        if variant.withdraw_to_depth is not None and not withdrawn and pushed >= 0.5 * volume - 1e-9:
-            y = lm.posterior_wall_y_mm - variant.withdraw_to_depth * lm.body_depth_mm
-            back = depth_at(y) - proc.trocar.depth_mm
-            if back < 0:
-                run.act({"type": "advance", "mm": round(back, 4)})
-            withdrawn = True
-        cem = proc.cement
-        pef = cem.posterior_extent_fraction
-        near = pef is not None and pef <= EXPERT_STOP_DEPTH
-        leak = any(lk.visible for lk in cem.leaks)
-        if (near or leak) and not variant.ignore_stop:
-            break
-    if variant.ap_checks and since_ap > 0:
-        run.shot(roll)
-    if proc.trocar is not None:
-        run.act({"type": "advance", "mm": -round(proc.trocar.depth_mm + 1.0, 3)})
-    run.act({"type": "finish"})
-    return proc
+        play_expert(live, expert_plan_for(live.procedure.scenario, variant, side))
+        return live.procedure
+    proc = Procedure(scenario, seed=seed, patient=patient, render=render, pixels=pixels)
+    return play_expert(proc, expert_plan_for(scenario, variant, side))
 
 
 def outcome_score(score: float, passed: bool, pass_score: float) -> float:
@@ -344,7 +218,7 @@ class VariantRow:
     def catching_metric(self) -> str:
         if self.rule:
             m = next((r.metric for r in RULES if r.id == self.rule), None)
-            if m in self.caught_by:
+            if m is not None and m in self.caught_by:
                 return m
         if not self.caught_by:
             return "-"

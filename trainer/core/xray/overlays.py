@@ -113,7 +113,7 @@ def add_cement(image: np.ndarray, frame: Frame, grid: Grid, cement: CementDeposi
         rr = r0 + dr - lo_r
         ok = (cc >= 0) & (cc < w) & (rr >= 0) & (rr < h)
         acc += np.bincount(rr[ok] * w + cc[ok], weights=(amount * wt)[ok], minlength=w * h)
-    proj_vox_px = (min(grid.spacing_mm) * g.sid_mm / np.sqrt(r2.mean())) / g.pixel_mm
+    proj_vox_px = (min(grid.spacing_xyz_mm) * g.sid_mm / np.sqrt(r2.mean())) / g.pixel_mm
     sigma = max(0.35, 0.5 * proj_vox_px)
     patch = ndimage.gaussian_filter(acc.reshape(h, w), sigma, mode="constant")
     image[lo_r:hi_r, lo_c:hi_c] += patch.astype(np.float32)

@@ -107,7 +107,7 @@ class SlabProjector:
         self.mu = np.ascontiguousarray(mu, np.float32)
         self._layouts: dict[int, np.ndarray] = {}
         self.origin = np.asarray(grid.origin_mm, float)
-        self.spacing = np.asarray(grid.spacing_mm, float)
+        self.spacing = np.asarray(grid.spacing_xyz_mm, float)
         nz, ny, nx = grid.shape
         self.counts = np.array([nx, ny, nz])
 

@@ -28,7 +28,7 @@ def _segment(o, d, lo, hi):
 
 def march_volume(mu, grid, origins, dirs, step_mm, exclude_box=None, chunk=2048) -> np.ndarray:
     """Integral of trilinear ``mu`` (1/mm) along rays, optionally skipping a box (lo, hi)."""
-    sp = np.asarray(grid.spacing_mm)
+    sp = np.asarray(grid.spacing_xyz_mm)
     lo = np.asarray(grid.origin_mm) - sp / 2
     hi = grid.upper_mm + sp / 2
     out = np.zeros(len(dirs))

@@ -19,7 +19,7 @@ from collections import OrderedDict
 import numpy as np
 from scipy import ndimage
 
-from trainer.core.anatomy.grid import Grid
+from trainer.core.anatomy.grid import Grid, float3, int3
 from trainer.core.errors import ParameterError
 from trainer.core.xray import materials, spectrum
 from trainer.core.xray.beam import Beam
@@ -41,7 +41,7 @@ def hu_channels(hu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def fine_box_mm(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     """Outer faces (lo, hi) of a grid's voxels, (x, y, z) mm."""
-    sp = np.asarray(grid.spacing_mm)
+    sp = np.asarray(grid.spacing_xyz_mm)
     return np.asarray(grid.origin_mm) - sp / 2, grid.upper_mm + sp / 2
 
 
@@ -96,7 +96,7 @@ def _pooled_channels(hu: np.ndarray, f: int, chunk: int = 16) -> tuple[np.ndarra
         return _pool(a, f), _pool(b, f)
     nz = hu.shape[0]
     mz = (nz + 1) // 2
-    outs = None
+    outs: list[np.ndarray] | None = None
     for k0 in range(0, mz, chunk):
         k1 = min(mz, k0 + chunk)
         lo, hi = max(0, 2 * k0 - 1), min(nz, 2 * k1)
@@ -109,6 +109,7 @@ def _pooled_channels(hu: np.ndarray, f: int, chunk: int = 16) -> tuple[np.ndarra
         nxt = np.where(2 * ks + 1 < nz, c + 1, c)
         for out, ch in zip(outs, chans):
             out[k0:k1] = np.float32(0.25) * ch[prev] + np.float32(0.5) * ch[c] + np.float32(0.25) * ch[nxt]
+    assert outs is not None             # mz >= 1: the loop ran
     return outs[0], outs[1]
 
 
@@ -121,8 +122,8 @@ def _resample_aligned(arr: np.ndarray, src: Grid, dst: Grid) -> np.ndarray:
     for ax in range(3):                      # array axes z, y, x
         w_ax = 2 - ax                        # world axis index (x=0, y=1, z=2)
         n_src = src.shape[ax]
-        pos = (dst.origin_mm[w_ax] + dst.spacing_mm[w_ax] * np.arange(dst.shape[ax]) - src.origin_mm[w_ax]) \
-            / src.spacing_mm[w_ax] + 1.0
+        pos = (dst.origin_mm[w_ax] + dst.spacing_xyz_mm[w_ax] * np.arange(dst.shape[ax]) - src.origin_mm[w_ax]) \
+            / src.spacing_xyz_mm[w_ax] + 1.0
         pos = np.clip(pos, 0.0, n_src + 1.0)
         i0 = np.minimum(pos.astype(np.intp), n_src)
         w = (pos - i0).astype(np.float32)
@@ -160,14 +161,14 @@ class FluoroRenderer:
         self._cache: OrderedDict = OrderedDict()          # (pose, kVp) -> effective line integrals
         self._basis: OrderedDict = OrderedDict()          # pose -> (water_mm, bone_mm)
         self._cache_size = int(cache_size)
-        self._projectors = None
+        self._projectors: tuple[list[SlabProjector], list[SlabProjector]] | None = None
         fine = patient.volume
         self.fine_grid = fine.grid
         lo, hi = fine_box_mm(fine.grid)
         # Fine channels downsampled for rendering (the detail volume's base).
         f = max(1, int(fine_pool))
         pa, pb = _pooled_channels(fine.hu, f)
-        self.detail_grid = Grid(pa.shape, tuple(float(v) * f for v in fine.grid.spacing_mm), fine.grid.origin_mm)
+        self.detail_grid = Grid(int3(pa.shape), float3(float(v) * f for v in fine.grid.spacing_xyz_mm), fine.grid.origin_mm)
         # Context volumes with the fine box filled by the fine channels averaged to their grid.
         self._context = []
         for vol in patient.context:
@@ -177,7 +178,7 @@ class FluoroRenderer:
             if pts[0].size:
                 k, j, i = pts
                 centres = g.index_to_mm(np.stack([k, j, i], axis=-1))
-                size = np.maximum(1, np.rint(np.asarray(g.spacing_mm) / np.asarray(self.detail_grid.spacing_mm)))
+                size = np.maximum(1, np.rint(np.asarray(g.spacing_xyz_mm) / np.asarray(self.detail_grid.spacing_xyz_mm)))
                 size = tuple(int(s) for s in size[::-1])
                 for src, dst in ((pa, ca), (pb, cb)):
                     sm = ndimage.uniform_filter(src, size=size, mode="nearest") if max(size) > 1 else src
@@ -235,7 +236,7 @@ class FluoroRenderer:
             coarse = []
             for g, _, cb in vols:
                 pooled = _pool(cb * k, 2)
-                coarse.append(SlabProjector(pooled, Grid(pooled.shape, tuple(2.0 * v for v in g.spacing_mm),
+                coarse.append(SlabProjector(pooled, Grid(int3(pooled.shape), float3(2.0 * v for v in g.spacing_xyz_mm),
                                                          g.origin_mm)))
             self._projectors = (full, coarse)
         return self._projectors
@@ -351,7 +352,7 @@ class FluoroRenderer:
         if isinstance(trocar, tuple) and not trocar:
             trocar = None
         img = np.array(self.line_integrals(pose, kvp), np.float32)
-        has_cement = cement is not None and cement.voxels
+        has_cement = cement is not None and bool(cement.voxels)
         if trocar is None and not has_cement:
             return img
         frame = self.frame(pose)
@@ -362,7 +363,7 @@ class FluoroRenderer:
             for shape in (trocar if isinstance(trocar, tuple) else (trocar,)):
                 add_trocar(steel, frame, shape, 1.0)
         disp_w = disp_b = 0.0
-        if has_cement:
+        if cement is not None and has_cement:
             lo_ok = cement.ijk.min(axis=0) >= 0
             hi_ok = cement.ijk.max(axis=0) < np.asarray(self.fine_grid.shape)
             if not (np.all(lo_ok) and np.all(hi_ok)):

@@ -215,13 +215,15 @@ class CementDomain:
         grid = patient.volume.grid
         self.grid = grid
         self.landmarks = patient.landmarks
-        dx, dy, dz = grid.spacing_mm
+        dx, dy, dz = grid.spacing_xyz_mm
         sampling = grid.spacing_zyx_mm
         self.lo, sub, sub_hu = crop_to_body(patient.volume.labels, patient.volume.hu, sampling, margin_mm)
         self.shape = sub.shape
         nz, ny, nx = self.shape
         self.strides = (ny * nx, nx, 1)
-        self.spacing_mm = (float(dx), float(dy), float(dz))
+        self.spacing_xyz_mm = (float(dx), float(dy), float(dz))
+        #: the same in array-axis order, like ``shape`` (``sampling=`` of scipy.ndimage)
+        self.spacing_zyx_mm = (float(dz), float(dy), float(dx))
         self.voxel_mm3 = float(dx * dy * dz)
         org = np.asarray(grid.origin_mm, float)      # patient mm of each crop axis
         self.x_mm = org[0] + dx * (self.lo[2] + np.arange(nx))
@@ -251,7 +253,7 @@ class CementDomain:
                                          lambda f: self._d_out.at_flat(f).astype(np.float32))
         canal = cls == CANAL
         self._canal = canal if canal.any() else None
-        self._dist_canal = None
+        self._dist_canal: np.ndarray | None = None
         self._canal_tree = None
         if self._canal is not None:
             self.dist_canal_mm = _PerVoxel(cls.size, np.float32, lambda f: self._dist_canal_all()[f])
@@ -288,7 +290,7 @@ class CementDomain:
 
     def crack_voxels(self, centre: int, radius_mm: float) -> np.ndarray:
         """Body-cortex voxels within ``radius_mm`` of crop voxel ``centre`` (a micro-crack through the cortex)."""
-        dx, dy, dz = self.spacing_mm
+        dz, dy, dx = self.spacing_zyx_mm
         r = [int(math.ceil(radius_mm / h)) for h in (dz, dy, dx)]
         k0, j0, i0 = np.unravel_index(centre, self.shape)
         ks, js, is_ = np.mgrid[-r[0]:r[0] + 1, -r[1]:r[1] + 1, -r[2]:r[2] + 1]
@@ -312,8 +314,10 @@ class CementDomain:
     def _dist_canal_all(self) -> np.ndarray:
         """Distance (mm, float32, flat) of every crop voxel to the canal, computed once."""
         if self._dist_canal is None:
-            dx, dy, dz = self.spacing_mm
-            d = ndimage.distance_transform_edt(~self._canal, sampling=(dz, dy, dx))
+            if self._canal is None:      # no canal in the crop: every voxel is infinitely far from it
+                self._dist_canal = np.full(self.cls.size, np.inf, dtype=np.float32)
+                return self._dist_canal
+            d = ndimage.distance_transform_edt(~self._canal, sampling=self.spacing_zyx_mm)
             self._dist_canal = d.ravel().astype(np.float32)
         return self._dist_canal
 
@@ -327,8 +331,7 @@ class CementDomain:
         flat = np.asarray(flat, np.int64).ravel()
         if flat.size == 0 or self._canal is None:
             return np.inf
-        dx, dy, dz = self.spacing_mm
-        sampling = np.array([dz, dy, dx])
+        sampling = np.array(self.spacing_zyx_mm)
         if self._dist_canal is not None or not exact_spacing(sampling):
             m = float(self.dist_canal_mm[flat].min())
             return m if m < below else np.inf
@@ -355,8 +358,7 @@ class CementDomain:
         flat = np.asarray(flat, np.int64).ravel()
         if flat.size == 0 or self._canal is None:
             return np.full(flat.size, np.inf)
-        dx, dy, dz = self.spacing_mm
-        sampling = np.array([dz, dy, dx])
+        sampling = np.array(self.spacing_zyx_mm)
         if self._dist_canal is not None or not exact_spacing(sampling):
             d = self.dist_canal_mm[flat].astype(np.float64)
             return np.where(d <= limit_mm, d, np.inf)
@@ -370,8 +372,7 @@ class CementDomain:
         if self._canal_tree is None:
             from scipy.spatial import cKDTree
 
-            dx, dy, dz = self.spacing_mm
-            pts = np.argwhere(boundary_voxels(self._canal)) * np.array([dz, dy, dx])
+            pts = np.argwhere(boundary_voxels(self._canal)) * np.array(self.spacing_zyx_mm)
             self._canal_tree = (cKDTree(pts), pts.min(axis=0), pts.max(axis=0))
         return self._canal_tree
 

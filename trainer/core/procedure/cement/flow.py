@@ -121,8 +121,8 @@ class FlowField:
         self.cfg = flow_cfg
         n = domain.cls.size
         sz, sy, sx = domain.shape
-        dx, dy, dz = domain.spacing_mm
-        sigma_vox = [float(flow_cfg["noise_corr_mm"]) / s for s in (dz, dy, dx)]
+        dx, dy, dz = domain.spacing_xyz_mm
+        sigma_vox = [float(flow_cfg["noise_corr_mm"]) / s for s in domain.spacing_zyx_mm]
         g = rng.standard_normal(domain.shape, dtype=np.float32)
         g = ndimage.gaussian_filter(g, sigma_vox, mode="wrap", truncate=2.5)
         g /= max(float(g.std()), 1e-6)
@@ -266,7 +266,7 @@ class FlowField:
         dom = self.dom
         s0, s1, _ = dom.strides
         where = idx
-        extra = 0.0
+        extra: float | np.ndarray = 0.0
         if self.vent:
             e = self.vent_entry[idx]
             has = e >= 0
@@ -334,8 +334,8 @@ class FlowField:
         s0, s1, _ = dom.strides
         heap, state, cls, group, noise, route = self.heap, self.state, self.cls, self.group, self.noise, self.route
         vent, inb = self.vent, self.inb
-        vstep = self.vein_path_factor * dom.spacing_mm[0]
-        tstep = dom.spacing_mm[0]
+        vstep = self.vein_path_factor * dom.spacing_xyz_mm[0]
+        tstep = dom.spacing_xyz_mm[0]
         cap = dom.capacity_mm3
         fill = self.fill
         tk, tr = divmod(tip, s0)

@@ -181,7 +181,10 @@ class CementModel:
         if not ok:
             return InjectionResult(0.0, phase, eta, [], reason)
         dom = self.domain
-        step = self.flow.inject(1000.0 * float(volume_ml), self._tip_voxel(tip), eta)
+        tip_voxel = self._tip_voxel(tip)
+        if tip_voxel is None:            # can_inject checked it; kept explicit for the type
+            return InjectionResult(0.0, phase, eta, [], "the cannula tip is not in or next to the vertebral body")
+        step = self.flow.inject(1000.0 * float(volume_ml), tip_voxel, eta)
         self.steps += 1
         flat, added = step.flat, step.added_mm3
         inside = self.flow.in_body[flat]

