@@ -80,9 +80,13 @@ def _load_job(payload, progress):
     column = detect_column(vol, progress=lambda f, m: progress(0.45 + 0.4 * f, f"Finding the column: {m}…"))
     slab, _ = sagittal_slab(vol, column)
     chosen = _index_of(column, level)
-    progress(0.9, "Estimating the landmarks…")
-    near = column.vertebrae[chosen].body_centre_mm if chosen is not None else None
-    est, problem = _estimate(vol, near, column.thresholds.bone_hu)
+    if chosen is None and len(column.vertebrae) > 2:
+        # several vertebrae, none named: the instructor clicks the target on the overview first
+        est, problem = None, ""
+    else:                   # the named level, or a short series taken as centred on the target
+        progress(0.9, "Estimating the landmarks…")
+        near = column.vertebrae[chosen].body_centre_mm if chosen is not None else None
+        est, problem = _estimate(vol, near, column.thresholds.bone_hu)
     return {"volume": vol, "column": column, "slab": slab, "chosen": chosen, "estimate": est, "problem": problem}
 
 
@@ -331,7 +335,10 @@ class CTLandmarkDialog(QDialog):
             est = {"body_centre_mm": start[0], "pedicle_left_centre_mm": start[1], "pedicle_right_centre_mm": start[2],
                    "superior_endplate_z_mm": start[3, 2], "inferior_endplate_z_mm": start[4, 2]}
             self.source = dict.fromkeys(LANDMARK_KEYS, "unplaced")
-            self.error("Landmarks not found", f"{problem}\nDrag every marker onto the anatomy.")
+            if problem:
+                self.error("Landmarks not found", f"{problem}\nDrag every marker onto the anatomy.")
+            else:
+                self.note(self._column_text())
         else:
             self.source = dict.fromkeys(LANDMARK_KEYS, "estimated")
             self.note(f"Loaded {g.shape[0]} slices of {g.shape[2]} x {g.shape[1]} pixels "

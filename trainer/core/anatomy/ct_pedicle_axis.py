@@ -223,8 +223,10 @@ def fit_pedicle(volume: Volume, centre_mm, side: str, y_wall_mm: float, y_target
     sup = sup if sup[2] >= 0 else -sup
     dm, dl = _run_mm(clear, c, medial), _run_mm(clear, c, -medial)
     du, dd = _run_mm(clear, c, sup), _run_mm(clear, c, -sup)
-    width = dm + min(dl, dm + 1.0)
-    height = min(du + dd, 2.0 * min(du, dd) + 2.0)     # not the facet column or the body above / below
+    vox = float(min(volume.grid.spacing_xyz_mm))
+    # at least a voxel: a centre outside the bone (a failed estimate) gives runs of zero
+    width = max(dm + min(dl, dm + 1.0), vox)
+    height = max(min(du + dd, 2.0 * min(du, dd) + 2.0), vox)   # not the facet column or the body above / below
     # the walls' x on the transverse line through the isthmus (as the synthetic patient defines them)
     wx_m = _run_mm(clear, c, np.array([-sgn, 0.0, 0.0]))
     wx_l = min(_run_mm(clear, c, np.array([sgn, 0.0, 0.0])), wx_m + 1.0)
