@@ -237,8 +237,8 @@ class CTLandmarkDialog(QDialog):
         lay.addLayout(top)
         lay.addLayout(prog)
         middle = QHBoxLayout()
-        middle.addWidget(self.overview, 1)
-        middle.addWidget(self.views, 4)
+        middle.addWidget(self.overview, 2)
+        middle.addWidget(self.views, 5)
         lay.addLayout(middle, 1)
         lay.addLayout(bottom)
         lay.addWidget(self.status)
@@ -321,6 +321,9 @@ class CTLandmarkDialog(QDialog):
             here = f"{self.level()} is highlighted" if self.overview.chosen is not None else \
                 f"{self.level()} is not in the field of view"
             return f"{len(col.vertebrae)} vertebrae, numbered ({col.note}); {here}: check the numbering."
+        if self.overview.chosen is not None:
+            return (f"{len(col.vertebrae)} vertebrae found, numbering uncertain: #{self.overview.chosen + 1} (from "
+                    f"the top) picked as {self.level()}; check the count from a level you trust.")
         return (f"{len(col.vertebrae)} vertebrae found, numbering uncertain (#1 is the top one): click the "
                 f"{self.level()} body on the column view.")
 

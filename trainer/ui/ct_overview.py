@@ -98,12 +98,27 @@ class ColumnOverview(QWidget):
             box = QGraphicsRectItem(y - 18.0, v.z_bottom_mm, 36.0, v.z_top_mm - v.z_bottom_mm)
             pi.addItem(box)
             text = pg.TextItem(name, anchor=(1.0, 0.5))
+            font = text.textItem.font()
+            font.setPointSize(11)
+            font.setBold(True)
+            text.setFont(font)
             text.setPos(y - 20.0, 0.5 * (v.z_top_mm + v.z_bottom_mm))
             pi.addItem(text)
             self.boxes.append(box)
             self.texts.append(text)
         self.set_chosen(chosen)
-        pi.autoRange()
+        self.fit_column()
+
+    def fit_column(self) -> None:
+        """Zoom to the detected column (the whole image when none was found)."""
+        pi = self.plot.getPlotItem()
+        col = self.column
+        if col is None or not col.vertebrae:
+            pi.autoRange()
+            return
+        zs = [v.z_bottom_mm for v in col.vertebrae] + [v.z_top_mm for v in col.vertebrae]
+        ys = [v.body_centre_mm[1] for v in col.vertebrae] + [v.canal_centre_mm[1] for v in col.vertebrae]
+        pi.setRange(xRange=(min(ys) - 60.0, max(ys) + 35.0), yRange=(min(zs) - 15.0, max(zs) + 15.0), padding=0.0)
 
     def set_chosen(self, index: int | None) -> None:
         """Highlight vertebra ``index`` (None: none)."""
