@@ -38,6 +38,8 @@ EXPERT_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right") if (lv, s) !
 #: stays within 0.6 mm of the medial wall line on AP (the rule's tolerance): there only the canal
 #: heat rule (T8, T10 left) or no rule fires
 MEDIAL_CASES = [("T11", "left"), ("T11", "right"), ("T12", "right"), ("L1", "left"), ("L1", "right")]
+#: the patient's bone threshold, as detect_column measures it on this CT (200 HU, the clamp's top)
+BONE_HU = 200.0
 
 
 @pytest.fixture(scope="module")

