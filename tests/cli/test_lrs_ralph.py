@@ -218,14 +218,14 @@ def test_wrong_credentials_are_one_line_exit_2(ralph, tmp_path):
 
 def test_the_trainer_sends_with_the_records_settings(ralph, tmp_path, qtbot):
     from trainer.ui.app import create_window
-    from trainer.ui.records_menu import RecordsSettingsDialog, push_in_background
+    from trainer.ui.records_menu import RecordsSettingsDialog
     from trainer.ui.settings import settings_from_path
 
     db = tmp_path / "gui.sqlite3"
     _fill(db, 2, "lou")
     w = create_window(tmp_path / "sessions", settings_from_path(str(tmp_path / "settings.ini")))
     qtbot.addWidget(w)
-    assert push_in_background(w) is None                      # no endpoint yet: nothing is attempted
+    assert w.records.push() is None                           # no endpoint yet: nothing is attempted
     assert w.status.log[-1].startswith("No LRS endpoint set")
     dlg = RecordsSettingsDialog(w.settings, w)
     dlg.store.setText(str(db))
@@ -233,7 +233,7 @@ def test_the_trainer_sends_with_the_records_settings(ralph, tmp_path, qtbot):
     dlg.key.setText(KEY)
     dlg.secret.setText(SECRET)
     dlg.save()
-    thread = push_in_background(w)
+    thread = w.records.push()
     thread.join(timeout=60)
     outcome = lambda: [t for t in w.status.log if t.startswith(("Sent", "LRS:"))]  # noqa: E731
     qtbot.waitUntil(lambda: bool(outcome()), timeout=10000)   # the status bar reports

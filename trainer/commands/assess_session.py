@@ -2,30 +2,48 @@
 
 from __future__ import annotations
 
-import itertools
-
-__all__ = ["assess", "seal_verifier", "seal_status", "unfinished_json"]
+__all__ = ["assess", "seal_verifier", "seal_verdict", "unfinished_json"]
 
 
-def assess(path, render: bool = False, ct_root=None):
-    """Read, verify and replay a session; return ``(record, procedure, report)``.
+def assess(path, render: bool = False, ct_root=None, verifier=None, require_seal: bool = False):
+    """Read, verify and replay a session; return ``(record, procedure, report, seal)``.
 
-    The session is streamed (memory does not grow with its length); a CT scenario's folder
-    is looked up inside ``ct_root`` (default: the session file's folder), never where the
-    header points.
+    Two passes over the file, each streamed (memory does not grow with the session's
+    length, docs/bad-input.md "Limits"): the first checks the hash chain, the scenario hash
+    and the seals of every line; the second replays the actions (re-checking the chain, so a
+    file changed in between is caught) and feeds each action's events to a streaming scorer,
+    which keeps no event history unless ``render`` (the debrief's figures need them).
+    A CT scenario's folder is looked up inside ``ct_root`` (default: the session file's
+    folder), never where the header points.
+
+    Parameters
+    ----------
+    path : str or Path
+    render : bool
+        Render the shots and keep the events (for the HTML/PDF debrief).
+    ct_root : str or Path, optional
+    verifier : Sealer, optional
+        The key to verify the seals with (:func:`seal_verifier`).
+    require_seal : bool
+        A session that is not sealed and verified is tampered.
 
     Raises
     ------
     TamperError
-        Broken hash chain, scenario hash mismatch, or a replay that disagrees with the record.
+        Broken hash chain, scenario hash mismatch, a broken seal (or none, with
+        ``require_seal``), or a replay that disagrees with the record.
     SessionError
         The file cannot be read as a session.
     """
-    from trainer.core.scoring import score
+    from trainer.core.scoring import Scorer, context_for_procedure
+    from trainer.core.scoring.context import build_context
     from trainer.core.session.reader import read_session
-    from trainer.core.session.replay import replay
+    from trainer.core.session.replay import procedure_for, replay
+    from trainer.core.session.seal import SealScan
 
-    record = read_session(path, keep_entries=False)
+    scan = SealScan(verifier)
+    record = read_session(path, keep_entries=False, on_line=scan.feed)      # pass 1: chain, hashes, seals
+    seal = seal_verdict(path, scan.result, require_seal)
     scenario = record.scenario(ct_root=ct_root)
     patient = None
     if getattr(scenario, "ct", None) is None:
@@ -33,8 +51,12 @@ def assess(path, render: bool = False, ct_root=None):
         from trainer.core.anatomy.cache import cached_patient
 
         patient = cached_patient(scenario.anatomy)
-    proc = replay(record, render=render, patient=patient, scenario=scenario)
-    return record, proc, score(proc)
+    proc = procedure_for(record, render=render, patient=patient, scenario=scenario, keep_events=render)
+    # the context known before the first action; the final cement and leaks are added at the end
+    scorer = Scorer(build_context(scenario, patient=proc.patient), keep_events=render)
+    replay(record, procedure=proc, on_result=lambda res: scorer.feed_all(res.events))   # pass 2
+    report = scorer.use_final_context(context_for_procedure(proc)).report()
+    return record, proc, report, seal
 
 
 def seal_verifier(args):
@@ -45,15 +67,10 @@ def seal_verifier(args):
     return load_key(key) if key else sealer_from_env()
 
 
-def seal_status(path, verifier, require: bool = False):
-    """Check a session's seals; raises TamperError for a broken seal (or none, with ``require``)."""
+def seal_verdict(path, chk, require: bool = False):
+    """``chk`` (a SealCheck), or TamperError for a broken seal (or none, with ``require``)."""
     from trainer.core.errors import TamperError
-    from trainer.core.session.reader import read_session
-    from trainer.core.session.seal import check_seals
 
-    rec = read_session(path, keep_entries=False)
-    # streamed (a list of every line would hold a million-line session in memory)
-    chk = check_seals(itertools.chain((rec.header,), rec.iter_entries()), verifier)
     if chk.state == "broken":
         raise TamperError(f"{path}: {chk.message}")
     if require and chk.state != "verified":

@@ -134,7 +134,7 @@ def run(args) -> int:
     refused = 0
     # fsync every 1000 actions and at the end (crash guarantee: docs/session-format.md)
     with LiveSession(scenario, out, seed=args.seed, trainee=args.trainee, pixels=args.pixels,
-                     sync_every=SYNC_EVERY, sealer=sealer) as live:
+                     sync_every=SYNC_EVERY, sealer=sealer, keep_events=False) as live:
         for n, action in iter_actions(args.actions):   # second pass: streamed, not kept
             res = live.apply(action)
             if not res.accepted:

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -28,12 +27,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trainer.core.errors import VPTrainerError
 from trainer.core.records.cusum import PRESETS
 from trainer.core.records.progress import cohort_csv, cohort_rows, scenario_family
 from trainer.core.records.store import open_store
-from trainer.core.safe_write import atomic_write_text
+from trainer.core.safe_write import atomic_write_text, check_output
 from trainer.ui.debrief import DebriefWidget
+from trainer.ui.save_dialogs import ask_save_path, save_with_confirmation
 
 __all__ = ["CohortWindow"]
 
@@ -110,6 +109,7 @@ class CohortWindow(QWidget):
         self.rows: list[dict] = []
         self.shown_attempts: list = []
         self.debriefs: list = []
+        self.dialogs: list = []           # open message boxes (non-modal)
         self.refresh()
         self.resize(1100, 640)
 
@@ -172,14 +172,22 @@ class CohortWindow(QWidget):
         return w
 
     def export_csv(self, path, force: bool = False) -> Path:
-        return atomic_write_text(path, cohort_csv(self.rows), force=force, option="CSV file")
+        """Write the shown table as CSV (never over the trainee store it was read from)."""
+        dest = check_output(path, option="CSV file", force=force, inputs=[self.store_path])
+        return atomic_write_text(dest, cohort_csv(self.rows), force=force, option="CSV file")
 
-    def _export_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the cohort table", "cohort.csv", "CSV (*.csv)")
-        if not path:
-            return
-        try:
-            # the file dialog already asked before replacing an existing file
-            self.export_csv(path, force=True)
-        except (OSError, VPTrainerError) as exc:
-            QMessageBox.warning(self, "Export CSV", str(exc))
+    def _export_dialog(self) -> QMessageBox | None:
+        """Export CSV…: choose a file; an existing one is replaced only after "Replace?" (our own)."""
+        path = ask_save_path(self, "Export the cohort table", "cohort.csv", "CSV (*.csv)")
+        if path is None:
+            return None
+        return save_with_confirmation(self, path, lambda p, force: self.export_csv(p, force=force),
+                                      what="the cohort table", inputs=[self.store_path],
+                                      on_error=self._export_error, dialogs=self.dialogs)
+
+    def _export_error(self, title: str, text: str) -> QMessageBox:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("exportError")
+        self.dialogs.append(box)
+        box.open()
+        return box

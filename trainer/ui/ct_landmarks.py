@@ -54,9 +54,10 @@ from trainer.core.scenario.ct_import import (
 from trainer.core.scenario.loader import parse_scenario
 from trainer.ui.ct_overview import ColumnOverview, sagittal_slab
 from trainer.ui.ct_slices import COLOURS, NAMES, PLANES, SHORT, SliceViews
+from trainer.ui.save_dialogs import ask_save_path, save_with_confirmation
 from trainer.ui.workers import Runner
 
-__all__ = ["CTLandmarkDialog", "open_ct_import"]
+__all__ = ["CTLandmarkDialog"]
 
 
 def _estimate(vol, near, bone_hu):
@@ -437,11 +438,17 @@ class CTLandmarkDialog(QDialog):
             self._syncing = False
 
     # ------------------------------------------------------------------ saving
-    def _choose_out(self) -> None:
-        start = str((self.folder.parent if self.folder else Path.home()) / f"ct-{self.level().lower()}.toml")
-        out, _ = QFileDialog.getSaveFileName(self, "Save the CT scenario", start, "Scenario (*.toml)")
-        if out:
-            self.save_scenario(out)
+    def _choose_out(self) -> QMessageBox | None:
+        """Save…: choose a file; an existing one is replaced only after "Replace?" (our own question)."""
+        start = (self.folder.parent if self.folder else Path.home()) / f"ct-{self.level().lower()}.toml"
+        out = ask_save_path(self, "Save the CT scenario", start, "Scenario (*.toml)")
+        if out is None:
+            return None
+        if out.suffix != ".toml":
+            out = out.with_suffix(".toml")
+        return save_with_confirmation(self, out, lambda p, force: self.save_scenario(p, force=force),
+                                      what="the CT scenario", inputs=[self.folder] if self.folder else [],
+                                      suffixes=(".toml",), on_error=self.error, dialogs=self.dialogs)
 
     def _level_changed(self, level: str) -> None:
         self.title_edit.setPlaceholderText(f"Patient CT, {level}")
@@ -455,10 +462,12 @@ class CTLandmarkDialog(QDialog):
     def level(self) -> str:
         return self.level_box.currentText()
 
-    def save_scenario(self, out):
-        """Write the scenario with the core's writer and validate it; the Scenario, or None (error shown)."""
+    def save_scenario(self, out, force: bool = False):
+        """Write the scenario with the core's writer and validate it; the Scenario, or None (error shown).
+
+        ``force``: replace an existing file (the user confirmed); the CT folder is never written into.
+        """
         out = Path(out)
-        confirmed = out.suffix == ".toml"  # the save dialog asked before replacing this very name
         unplaced = [NAMES[k] for k, s in self.source.items() if s == "unplaced"]
         if self.volume is None or unplaced:
             self.error("Cannot save yet", "Load a series first." if self.volume is None else
@@ -473,9 +482,9 @@ class CTLandmarkDialog(QDialog):
             rel = relative_inside(self.folder, out)
             text = scenario_toml(rel, self.level(), self.landmarks, title=self.title_edit.text().strip() or None,
                                  description=desc, estimated=estimated)
-            out = check_output(out, force=confirmed, inputs=[self.folder])
+            out = check_output(out, force=force, inputs=[self.folder])
             scenario = parse_scenario(text, out)          # validated before anything is replaced
-            atomic_write_text(out, text, force=confirmed)
+            atomic_write_text(out, text, force=force)
         except (VPTrainerError, OSError) as exc:
             self.error("Cannot save the scenario", str(exc))
             return None
@@ -505,12 +514,3 @@ class CTLandmarkDialog(QDialog):
         self.runner.invalidate("est")
         self.runner.wait_done(10000)
         super().closeEvent(event)
-
-
-def open_ct_import(window) -> CTLandmarkDialog:
-    """Session > Import patient CT…: a non-modal editor; "Open in trainer" starts the scenario."""
-    dlg = CTLandmarkDialog(window)
-    dlg.openRequested.connect(lambda s: (dlg.close(), window.start_scenario(s)))
-    window.dialogs.append(dlg)
-    dlg.show()
-    return dlg

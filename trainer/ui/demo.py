@@ -1,10 +1,12 @@
 """Drive the trainer window the way a user does: clicks and key presses only.
 
-Used by the GUI tests, the screenshot script and the responsiveness benchmark.  The
-procedures it plays are the shared expert plan (:mod:`trainer.core.procedure.expert_plan`):
-the plan reads its state from what the window shows (its ProcedureView) and the scenario's
-published landmarks, and :meth:`GuiDriver.perform` turns each of its actions into a real
-button click, key press or click on the AP image.
+Used by the GUI tests, the screenshot script and the responsiveness benchmark.  Small
+steps (:meth:`GuiDriver.align`, :meth:`GuiDriver.advance_to`, :meth:`GuiDriver.inject`)
+serve tests of one part of the window; the whole procedures it plays are the shared expert
+plan (:mod:`trainer.core.procedure.expert_plan`): the plan reads its state from what the
+window shows (its ProcedureView) and the scenario's published landmarks, and
+:meth:`GuiDriver.perform` turns each of its actions into a real button click, key press or
+click on the AP image.
 """
 
 from __future__ import annotations
@@ -103,6 +105,12 @@ class GuiDriver:
             self.click(self.w.chart.buttons[(item, answers[item])])
             self.idle()
 
+    def align(self) -> None:
+        """AP preset and a shot, lateral preset and a shot (keys 1, S, 2, S)."""
+        for k in (Qt.Key.Key_1, Qt.Key.Key_S, Qt.Key.Key_2, Qt.Key.Key_S):
+            self.key(k)
+            self.idle()
+
     def pick_entry(self, side: str = "left", point_mm=None) -> tuple[float, float]:
         """Click the AP image where ``point_mm`` (default: the pedicle's posterior entry point) projects."""
         v = self.w.view
@@ -122,6 +130,35 @@ class GuiDriver:
     def place(self) -> None:
         self.key(Qt.Key.Key_P)
         self.idle()
+
+    def advance_to(self, depth_fraction: float, shots_every: int = 3) -> None:
+        """Advance (A, then Shift+A near the goal) until the tip reaches ``depth_fraction`` of the body."""
+        lm = self.w.patient_landmarks
+        goal_y = lm.posterior_wall_y_mm - depth_fraction * lm.body_depth_mm
+        for n in range(1, 201):
+            gap = self.w.view.trocar.tip_mm[1] - goal_y
+            if gap <= 0.5:
+                return
+            fine = gap < 6.0
+            self.key(Qt.Key.Key_A, Qt.KeyboardModifier.ShiftModifier if fine else Qt.KeyboardModifier.NoModifier)
+            self.idle()
+            if n % shots_every == 0:
+                self.key(Qt.Key.Key_S)
+                self.idle()
+        raise RuntimeError("GUI driver: the tip did not reach the goal depth")
+
+    def inject(self, total_ml: float, shot_every: int = 4) -> None:
+        """Inject in steps (key I) with a shot every few steps, switching views for AP checks."""
+        n = 0
+        while self.w.view.cement.injected_ml < total_ml - 1e-6:
+            self.key(Qt.Key.Key_I)
+            self.idle()
+            n += 1
+            if n % shot_every == 0:
+                self.key(Qt.Key.Key_V)
+                self.idle()
+                self.key(Qt.Key.Key_S)
+                self.idle()
 
     def mix_and_wait(self, until_phase: str = "working") -> None:
         self.click(self.w.cement.mix_button)

@@ -34,8 +34,10 @@ from trainer.ui.chart_panel import ChartPanel
 from trainer.ui.debrief import DebriefWidget
 from trainer.ui.fluoro_view import FluoroMonitor
 from trainer.ui.help import stage_hint
+from trainer.ui.menus import build_menus
+from trainer.ui.records_menu import RecordsMenu
 from trainer.ui.session_controller import Controller
-from trainer.ui.settings import DisplayPrefs, Settings
+from trainer.ui.settings import Settings
 from trainer.ui.status_bar import StatusBar
 from trainer.ui.trocar_panel import TrocarPanel, fixed_lines
 from trainer.ui.window_dialogs import WindowDialogs
@@ -58,15 +60,20 @@ class MainWindow(QMainWindow):
         self.pixels_override: int | None = None    # smaller detector images (tests), recorded in the session
         self.dialogs: list = []               # non-modal dialogs kept alive (tests inspect them)
         self.setWindowTitle("vptrainer — vertebroplasty fluoroscopy trainer")
-        self.dialogs_ui = WindowDialogs(self)     # finish confirmation, errors, help, PDF, steps
+        # the components the window owns; each gets what it uses in its constructor and talks
+        # back through its signals (none of them reads or sets the window's attributes)
+        self.status = StatusBar()
         self.controller = Controller(self)
         self.controller.sessionReady.connect(self._on_session_ready)
         self.controller.actionApplied.connect(self._on_applied)
         self.controller.refused.connect(lambda r: self.status.note(f"Refused: {r}", error=True))
         self.controller.debriefReady.connect(self._on_debrief)
-        self.controller.failed.connect(lambda exc, trace: self.dialogs_ui.on_failed(exc, trace))
-        self.controller.busyChanged.connect(lambda b: self.status.set_busy(b))
+        self.controller.failed.connect(self._on_failed)
+        self.controller.busyChanged.connect(self.status.set_busy)
         self.controller.progress.connect(self._on_progress)
+        self.dialogs_ui = WindowDialogs(self, self.status, self.controller, self.settings, self.dialogs)
+        self.dialogs_ui.finishConfirmed.connect(lambda: self.submit({"type": "finish"}))
+        self.dialogs_ui.stepsChosen.connect(self.set_steps)
 
         self.monitors = {v: FluoroMonitor(v) for v in VIEWS}
         self.monitors["ap"].pixelClicked.connect(self._on_ap_pick)
@@ -138,7 +145,6 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(split)
         self.stack.addWidget(self.debrief)
         self.setCentralWidget(self.stack)
-        self.status = StatusBar()
         self.setStatusBar(self.status)
         self.progress: QProgressDialog | None = None
         self.idle_wait_s = 5.0                     # real-time clock: idle seconds batched into one wait
@@ -159,13 +165,47 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ set-up
     def _build_menus(self) -> None:
-        from trainer.ui.menus import build_menus
-
-        self.menus = build_menus(self)
+        self.menus = build_menus(self, self._menu_handlers(), self.settings.display(), self._display_changed)
         self.qactions = self.menus.qactions
         self.flip_h_action, self.flip_v_action = self.menus.flip_h, self.menus.flip_v
         self.invert_action = self.menus.invert
         self.open_scenario_action = self.menus.open_scenario
+        self.records = RecordsMenu(self.menus.records, self, self.settings, self.status.note, self.dialogs.append)
+
+    def _menu_handlers(self) -> dict:
+        """What each menu command and shortcut does (command id -> callable without arguments)."""
+        steps = self.settings.steps
+        return {
+            "shot": lambda: self.submit({"type": "shot"}),
+            "switch_view": self.switch_view,
+            "preset_ap": lambda: self.carm.preset("ap"),
+            "preset_lateral": lambda: self.carm.preset("lateral"),
+            "orbital_minus": lambda: self.carm.nudge(d_orbital_deg=-steps().orbital_step_deg),
+            "orbital_plus": lambda: self.carm.nudge(d_orbital_deg=steps().orbital_step_deg),
+            "tilt_plus": lambda: self.carm.nudge(d_tilt_deg=steps().tilt_step_deg),
+            "tilt_minus": lambda: self.carm.nudge(d_tilt_deg=-steps().tilt_step_deg),
+            "place": self.place_trocar,
+            "switch_trocar": self.switch_trocar,
+            "aim_left": lambda: self.aim_on_image(-1, 0), "aim_right": lambda: self.aim_on_image(1, 0),
+            "aim_up": lambda: self.aim_on_image(0, 1), "aim_down": lambda: self.aim_on_image(0, -1),
+            "advance_coarse": lambda: self.trocar.advanceRequested.emit(self.trocar.coarse_mm),
+            "advance_fine": lambda: self.trocar.advanceRequested.emit(self.trocar.fine_mm),
+            "withdraw_coarse": lambda: self.trocar.advanceRequested.emit(-self.trocar.coarse_mm),
+            "withdraw_fine": lambda: self.trocar.advanceRequested.emit(-self.trocar.fine_mm),
+            "mix": lambda: self.submit({"type": "mix"}),
+            "inject": self.cement.request_inject,
+            "wait": lambda: self.cement.request_wait(30),
+            "finish": self.request_finish,
+            "shortcuts": self.show_shortcuts,
+            "user_guide": self.show_user_guide,
+            "show_debrief": self.show_debrief,
+            "new_session": lambda: self.show_picker(),
+            "open_scenario": lambda: self.show_picker().ask_file(),
+            "import_ct": self.open_ct_import,
+            "show_monitors": self.show_monitors,
+            "quit": self.close,
+            "steps": self.show_steps,
+        }
 
     def _apply_settings(self) -> None:
         self._apply_steps(self.settings.steps())
@@ -199,9 +239,8 @@ class MainWindow(QMainWindow):
 
         self.settings.set_steps(replace(self.settings.steps(), inject_ml=float(value)))
 
-    def _display_changed(self, *_):
-        prefs = DisplayPrefs(self.flip_h_action.isChecked(), self.flip_v_action.isChecked(),
-                             self.invert_action.isChecked())
+    def _display_changed(self) -> None:
+        prefs = self.menus.display_prefs()
         self.settings.set_display(prefs)
         for m in self.monitors.values():
             m.set_flips(prefs.flip_h, prefs.flip_v)
@@ -219,6 +258,16 @@ class MainWindow(QMainWindow):
         self.dialogs.append(picker)
         picker.open()
         return picker
+
+    def open_ct_import(self):
+        """Session > Import patient CT…: the landmark editor (non-modal); "Open in trainer" starts its scenario."""
+        from trainer.ui.ct_landmarks import CTLandmarkDialog  # lazy: DICOM and SciPy are not needed at launch
+
+        dlg = CTLandmarkDialog(self)
+        dlg.openRequested.connect(lambda s: (dlg.close(), self.start_scenario(s)))
+        self.dialogs.append(dlg)
+        dlg.show()
+        return dlg
 
     def start_scenario(self, scenario) -> None:
         self.scenario = scenario
@@ -466,24 +515,23 @@ class MainWindow(QMainWindow):
         self.debrief.cuts = cuts
         self.debrief.show_report(report, cuts)
         self.stack.setCurrentIndex(1)
-        from trainer.ui.records_menu import record_on_finish
-
-        self.records_note = record_on_finish(self, report)
+        self.records_note = self.records.record(self.controller.path, report)
         self.status.note(f"Procedure finished: score {self.debrief.shown_score}. Session saved to "
                          f"{self.controller.path}. {self.records_note}")
 
     # ------------------------------------------------------------------ dialogs (WindowDialogs)
     def request_finish(self) -> None:
-        self.dialogs_ui.request_finish()
+        self.dialogs_ui.request_finish(self.view)
 
-    def save_pdf(self, out: Path) -> None:
-        self.dialogs_ui.save_pdf(out)
+    def save_pdf(self, out: Path, force: bool = False) -> None:
+        self.dialogs_ui.save_pdf(out, force=force)
 
     def show_error(self, title: str, text: str, details: str = ""):
         return self.dialogs_ui.show_error(title, text, details)
 
     def _on_failed(self, exc, trace: str) -> None:
-        self.dialogs_ui.on_failed(exc, trace)
+        self.end_progress()
+        self.dialogs_ui.show_failure(exc, trace)
 
     def show_shortcuts(self) -> None:
         self.dialogs_ui.show_shortcuts()

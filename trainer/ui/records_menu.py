@@ -17,11 +17,12 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLineEdit,
 
 from trainer.core.errors import VPTrainerError
 from trainer.core.records.attempts import attempt_from_assessment
+from trainer.core.records.lrs import LrsClient, push
 from trainer.core.records.store import default_store_path, open_store
 from trainer.ui.cohort_window import CohortWindow
 from trainer.ui.progress_window import ProgressWindow
 
-__all__ = ["store_path", "lrs_settings", "record_finished_session", "add_records_menu", "RecordsSettingsDialog"]
+__all__ = ["store_path", "lrs_settings", "record_finished_session", "RecordsMenu", "RecordsSettingsDialog"]
 
 
 def store_path(settings) -> Path:
@@ -79,74 +80,85 @@ class RecordsSettingsDialog(QDialog):
         self.accept()
 
 
-def _open(w, kind: str):
-    path = store_path(w.settings)
-    if not path.is_file():
-        QMessageBox.information(w, "Records", f"No attempts recorded yet in {path}.")
-        return None
-    try:
-        if kind == "progress":
-            trainee = getattr(w, "trainee_name", None)
-            win = ProgressWindow(path, trainee)
-        else:
-            win = CohortWindow(path)
-    except VPTrainerError as exc:
-        QMessageBox.warning(w, "Records", str(exc))
-        return None
-    win.show()
-    w.dialogs.append(win)
-    return win
+class RecordsMenu(QObject):
+    """The Records menu, one component of the main window.
 
+    Parameters
+    ----------
+    menu : QMenu
+        The (empty) menu to fill.
+    parent : QWidget
+        Parent of the windows and message boxes it opens.
+    settings : Settings
+        Where the trainee store and the LRS settings are.
+    note : callable
+        ``note(text, error=False)``: a line in the status bar.
+    keep : callable
+        ``keep(window)``: keeps a non-modal window alive (the main window's dialog list).
 
-def add_records_menu(w) -> None:
-    """Add the Records menu to main window ``w`` (before Help)."""
-    menu = w.menuBar().addMenu("&Records")
-    menu.addAction("My progress…").triggered.connect(lambda: _open(w, "progress"))
-    menu.addAction("Cohort (instructor)…").triggered.connect(lambda: _open(w, "cohort"))
-    menu.addSeparator()
-    menu.addAction("Send records to the LRS now").triggered.connect(lambda: push_in_background(w))
-    menu.addAction("Records settings…").triggered.connect(lambda: RecordsSettingsDialog(w.settings, w).exec())
-    w.records_menu = menu
+    Signals
+    -------
+    pushed(str)
+        The outcome of a push to the LRS (emitted from the push's thread, delivered on the GUI's).
+    """
 
+    pushed = Signal(str)
 
-class _PushDone(QObject):
-    done = Signal(str)
+    def __init__(self, menu, parent: QWidget, settings, note, keep):
+        super().__init__(parent)
+        self.menu, self.parent_widget, self.settings, self.note, self.keep = menu, parent, settings, note, keep
+        self.pushed.connect(lambda text: self.note(text, error=text.startswith("LRS:")))
+        menu.addAction("My progress…").triggered.connect(lambda: self.open_window("progress"))
+        menu.addAction("Cohort (instructor)…").triggered.connect(lambda: self.open_window("cohort"))
+        menu.addSeparator()
+        menu.addAction("Send records to the LRS now").triggered.connect(lambda: self.push())
+        menu.addAction("Records settings…").triggered.connect(
+            lambda: RecordsSettingsDialog(self.settings, self.parent_widget).exec())
 
-
-def push_in_background(w) -> threading.Thread | None:
-    """Send the queued xAPI statements to the LRS of the Records settings, off the GUI thread;
-    the outcome goes to the status bar (statements that cannot be sent stay queued)."""
-    cfg = lrs_settings(w.settings)
-    if not cfg["endpoint"]:
-        w.status.note("No LRS endpoint set (Records > Records settings…)", error=True)
-        return None
-    path = store_path(w.settings)
-    w._lrs_signal = sig = _PushDone()
-    sig.done.connect(lambda text: w.status.note(text, error=text.startswith("LRS:")))
-
-    def job():
-        from trainer.core.records.lrs import LrsClient, push
-        from trainer.core.records.store import open_store
-
+    def open_window(self, kind: str, trainee: str | None = None):
+        """The trainee's progress (``'progress'``) or the cohort (``'cohort'``) window; None if there
+        is no store yet or it cannot be read (said in a message box)."""
+        path = store_path(self.settings)
+        if not path.is_file():
+            QMessageBox.information(self.parent_widget, "Records", f"No attempts recorded yet in {path}.")
+            return None
         try:
-            with open_store(path) as st:
-                r = push(st, LrsClient(cfg["endpoint"], cfg["key"], cfg["secret"]))
-            text = (f"LRS: {r.error}; {r.pending} statement(s) still queued" if r.error else
-                    f"Sent {r.sent} statement(s) to the LRS ({r.already_there} already there, {r.pending} queued)")
-        except (OSError, VPTrainerError) as exc:
-            text = f"LRS: {exc}"
-        sig.done.emit(text)
+            win = ProgressWindow(path, trainee) if kind == "progress" else CohortWindow(path)
+        except VPTrainerError as exc:
+            QMessageBox.warning(self.parent_widget, "Records", str(exc))
+            return None
+        win.show()
+        self.keep(win)
+        return win
 
-    t = threading.Thread(target=job, name="lrs-push", daemon=True)
-    t.start()
-    return t
+    def push(self) -> threading.Thread | None:
+        """Send the queued xAPI statements to the LRS of the Records settings, off the GUI thread;
+        the outcome goes to the status bar (statements that cannot be sent stay queued)."""
+        cfg = lrs_settings(self.settings)
+        if not cfg["endpoint"]:
+            self.note("No LRS endpoint set (Records > Records settings…)", error=True)
+            return None
+        path = store_path(self.settings)
 
+        def job():
+            try:
+                with open_store(path) as st:
+                    r = push(st, LrsClient(cfg["endpoint"], cfg["key"], cfg["secret"]))
+                text = (f"LRS: {r.error}; {r.pending} statement(s) still queued" if r.error else
+                        f"Sent {r.sent} statement(s) to the LRS ({r.already_there} already there, {r.pending} queued)")
+            except (OSError, VPTrainerError) as exc:
+                text = f"LRS: {exc}"
+            self.pushed.emit(text)
 
-def record_on_finish(w, report_json: dict) -> str:
-    """Record the finished session of window ``w``; a status line to show."""
-    path = store_path(w.settings)
-    try:
-        aid, created = record_finished_session(w.controller.path, report_json, path)
-    except (OSError, ValueError, VPTrainerError) as exc:
-        return f"Attempt not recorded in the trainee store: {exc}"
-    return f"Attempt {aid} {'recorded' if created else 'updated'} in {path}"
+        t = threading.Thread(target=job, name="lrs-push", daemon=True)
+        t.start()
+        return t
+
+    def record(self, session_path, report_json: dict) -> str:
+        """Record a finished session in the trainee store; a status line to show."""
+        path = store_path(self.settings)
+        try:
+            aid, created = record_finished_session(session_path, report_json, path)
+        except (OSError, ValueError, VPTrainerError) as exc:
+            return f"Attempt not recorded in the trainee store: {exc}"
+        return f"Attempt {aid} {'recorded' if created else 'updated'} in {path}"

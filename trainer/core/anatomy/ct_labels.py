@@ -72,6 +72,9 @@ FLARE_PER_8MM = (0.45, 0.08)  #: relative widening (width, height) per (distance
 SEAL_FRACTION = 0.7          #: the posterior wall is sealed over this fraction of the half-heights
 CONTEXT_VOXEL_MM = 2.0
 AXIS_FIT_FRONT_MM = 5.0      #: the pedicle axis is fitted to the runs from this far in front of the isthmus to it
+_MIN_SECTION_MM2 = 150.0     #: a piece of the body's centre slice smaller than this is not the body
+_MIN_BODY_SECTION_MM2 = 500.0  #: a body's section encloses at least this much (real bodies 700-1800 mm2)
+_MIN_BODY_PIECE_ML = 2.0     #: nor a connected piece smaller than this
 _WALL_BELOW_BONE_HU = 60.0   #: the midline posterior wall is looked for this far below the bone threshold
 ENDPLATE_MARGIN_MM = 2.5     #: real (osteoporotic) CTs: the body keeps within this of the endplate landmarks
 
@@ -95,7 +98,7 @@ def _resample(volume: Volume, lo, hi, voxel_mm: float) -> Volume:
         i0 = np.clip(np.floor((np.asarray(lo) - g.origin_mm) / sp).astype(int), 0, np.asarray(g.shape[::-1]) - 1)
         i1 = np.clip(np.ceil((np.asarray(hi) - g.origin_mm) / sp).astype(int) + 1, 1, np.asarray(g.shape[::-1]))
         sl = (slice(i0[2], i1[2]), slice(i0[1], i1[1]), slice(i0[0], i1[0]))
-        hu = np.ascontiguousarray(volume.hu[sl])
+        hu = np.array(volume.hu[sl], copy=True, order="C")       # the fine volume is edited; the series is not
         origin = float3(np.asarray(g.origin_mm) + i0 * sp)
         grid = Grid(int3(hu.shape), float3(sp), origin)
     else:
@@ -221,6 +224,8 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
         # (measured on real CTs: the body ran 10-30 mm into the disc), so the body keeps within
         # ENDPLATE_MARGIN_MM of the endplate landmarks
         body &= ((z >= inf - ENDPLATE_MARGIN_MM) & (z <= sup + ENDPLATE_MARGIN_MM))[:, None, None]
+        if found is not None:
+            body = _fill_section(body, front)
     measured["body_half_width_mm"] = float(half_w)
     labels = np.zeros(hu.shape, np.uint8)
     n = max(1, int(round(1.0 / sp)))
@@ -242,6 +247,24 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
         measured["pedicles"][side] = info
     _other_labels(labels, hu, g, bone, body, canal_holes, measured, pl, pr, pw, sup, inf)
     return labels, measured
+
+
+def _fill_section(body: np.ndarray, front: np.ndarray) -> np.ndarray:
+    """Per axial slice, the body's cancellous interior where its thin (osteoporotic) cortex
+    leaves the ring open: every voxel between body voxels along its row (x), and between the
+    first body voxel from the front along its column (y) and the posterior wall plane
+    (``front``).  The body's section in front of the wall plane is close to convex, so no
+    voxel outside it is added."""
+    in_row = np.maximum.accumulate(body, axis=2) & np.maximum.accumulate(body[:, :, ::-1], axis=2)[:, :, ::-1]
+    from_front = np.maximum.accumulate(body, axis=1) & front
+    return body | (in_row & from_front)
+
+
+def _enclosed(piece: np.ndarray) -> np.ndarray:
+    """A 2-D mask with every pixel between its pixels along both its rows and its columns."""
+    rows = np.maximum.accumulate(piece, axis=1) & np.maximum.accumulate(piece[:, ::-1], axis=1)[:, ::-1]
+    cols = np.maximum.accumulate(piece, axis=0) & np.maximum.accumulate(piece[::-1], axis=0)[::-1]
+    return piece | (rows & cols)
 
 
 def _endplate_span(cortex, k0: int) -> tuple[np.ndarray, np.ndarray]:
@@ -269,20 +292,51 @@ def _body(cand, cortex, x, y, z) -> np.ndarray:
     k0, j0, i0 = int(np.argmin(np.abs(z))), int(np.argmin(np.abs(y))), int(np.argmin(np.abs(x)))
     cl, _ = ndi.label(cand[k0])
     pick = cl[j0, i0]
+    ring = False
+    big = np.bincount(cl.ravel()) * sp * sp >= _MIN_SECTION_MM2
+    big[0] = False
+    if pick != 0 and not big[pick]:
+        pick = 0                                   # a dense trabecular blob at the centre (3 mm voxels)
     if pick == 0:                                  # centre in a gap: the commonest piece within 4 mm
         n = max(1, int(round(4.0 / sp)))
         vals = cl[max(0, j0 - n):j0 + n + 1, max(0, i0 - n):i0 + n + 1]
-        vals = vals[vals > 0]
-        if not vals.size:
+        vals = vals[big[vals]]
+        if vals.size:
+            pick = int(np.bincount(vals).argmax())
+        elif cl.any():
+            # an open (osteoporotic) ring around marrow below the threshold: its largest piece
+            # within 20 mm of the centre, and the footprint is what that piece encloses
+            jj, ii = np.nonzero(cl)
+            d = np.hypot(jj - j0, ii - i0) * sp
+            near = cl[jj[d <= 20.0], ii[d <= 20.0]]
+            near = near[big[near]]
+            if not near.size:
+                return np.zeros(cand.shape, bool)
+            pick, ring = int(np.bincount(near).argmax()), True
+        else:
             return np.zeros(cand.shape, bool)
-        pick = int(np.bincount(vals).argmax())
-    foot = ndi.binary_dilation(cl == pick, iterations=max(1, int(round(1.5 / sp))))
+    piece = cl == pick
+    if ring:
+        piece = _enclosed(piece)
+    if _enclosed(piece).sum() * sp * sp < _MIN_BODY_SECTION_MM2:
+        # the ring is broken into pieces (3 mm voxels, abdominal L1/L2): all of them within
+        # 25 mm of the centre, and what they enclose
+        jj, ii = np.nonzero(cl)
+        d = np.hypot(jj - j0, ii - i0) * sp
+        ids = np.unique(cl[jj[d <= 25.0], ii[d <= 25.0]])
+        piece = _enclosed(np.isin(cl, ids[ids > 0]))
+    foot = ndi.binary_dilation(piece, iterations=max(1, int(round(1.5 / sp))))
     solid = ndi.uniform_filter(cortex.astype(np.float32), 3) > 0.5       # no stray trabecular voxels
     bot, top = _endplate_span(solid, k0)
     kk = np.arange(cand.shape[0])[:, None, None]
     body = cand & foot[None] & (kk >= bot[None]) & (kk <= top[None])
     lab, _ = ndi.label(body)
-    keep = lab[k0, j0, i0] or (np.bincount(lab[k0].ravel())[1:].argmax() + 1 if lab[k0].any() else 0)
+    keep = lab[k0, j0, i0]
+    sizes = np.bincount(lab.ravel())
+    if lab[k0].any() and (keep == 0 or sizes[keep] * sp ** 3 < 1000.0 * _MIN_BODY_PIECE_ML):
+        in_slice = np.unique(lab[k0])
+        in_slice = in_slice[in_slice > 0]
+        keep = int(in_slice[np.argmax(sizes[in_slice])])
     return lab == keep if keep else body
 
 

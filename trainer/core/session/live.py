@@ -44,11 +44,15 @@ class LiveSession:
         :class:`~trainer.core.session.log.SessionWriter` for the crash guarantee).
     sealer : trainer.core.session.seal.Sealer, optional
         Seal every line (default: the key file named by ``$VPTRAINER_SEAL_KEY``, if set).
+    keep_events : bool
+        Keep the procedure's event history (default; the GUI and :meth:`Procedure.snapshot`
+        need it).  ``vptrainer play`` passes False so that memory does not grow with the
+        number of actions.
     """
 
     def __init__(self, scenario, path, seed: int | None = None, trainee: str = "anonymous", *, patient=None,
                  render: bool = True, pixels: int | None = None, started_at: str | None = None,
-                 sync_every: int = 1, sealer=None, _procedure: Procedure | None = None,
+                 sync_every: int = 1, sealer=None, keep_events: bool = True, _procedure: Procedure | None = None,
                  _writer: SessionWriter | None = None):
         self.path = Path(path)
         if _procedure is not None:
@@ -56,7 +60,8 @@ class LiveSession:
             return
         if seed is not None:               # the header's range (session/header.py): else unassessable
             seed = int(check_number("seed", seed, 0, 2**32 - 1, integer=True))
-        self.procedure = Procedure(scenario, seed=seed, patient=patient, render=render, pixels=pixels)
+        self.procedure = Procedure(scenario, seed=seed, patient=patient, render=render, pixels=pixels,
+                                   keep_events=keep_events)
         if started_at is None:
             started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         opts = {} if pixels is None else {"pixels": int(pixels)}

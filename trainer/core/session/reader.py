@@ -221,7 +221,7 @@ def _check_header_kind(path: Path, header: dict) -> None:
                            f"this vptrainer reads versions {', '.join(map(str, READABLE_VERSIONS))}")
 
 
-def read_session(path, check: bool = True, keep_entries: bool = True) -> SessionRecord:
+def read_session(path, check: bool = True, keep_entries: bool = True, on_line=None) -> SessionRecord:
     """Read a session file.
 
     Parameters
@@ -232,6 +232,9 @@ def read_session(path, check: bool = True, keep_entries: bool = True) -> Session
     keep_entries : bool
         Keep every action line in memory (``record.entries``); False streams them again
         from the file in :meth:`SessionRecord.iter_entries` (bounded memory).
+    on_line : callable, optional
+        Called with every whole line's object (the header first) in the same pass, after
+        that line's chain check (e.g. :meth:`trainer.core.session.seal.SealScan.feed`).
 
     Raises
     ------
@@ -250,6 +253,8 @@ def read_session(path, check: bool = True, keep_entries: bool = True) -> Session
     last = None
     complete = False
     for n, obj in _scan(p, check):
+        if on_line is not None:
+            on_line(obj)
         if n == 1:
             header = obj
             continue

@@ -10,15 +10,16 @@ from trainer.core.session.reader import SessionRecord
 __all__ = ["replay", "procedure_for"]
 
 
-def procedure_for(record: SessionRecord, *, render: bool = True, patient=None, scenario=None) -> Procedure:
+def procedure_for(record: SessionRecord, *, render: bool = True, patient=None, scenario=None,
+                  keep_events: bool = True) -> Procedure:
     """A fresh procedure for a session: its scenario, seed and recorded options (``pixels``)."""
     opts = record.header.get("options") or {}
     return Procedure(scenario or record.scenario(), seed=record.header["seed"], patient=patient, render=render,
-                     pixels=opts.get("pixels"))
+                     pixels=opts.get("pixels"), keep_events=keep_events)
 
 
 def replay(record: SessionRecord, render: bool = True, patient=None, results: list | None = None,
-           scenario=None) -> Procedure:
+           scenario=None, *, procedure: Procedure | None = None, on_result=None) -> Procedure:
     """Re-apply every recorded action and return the resulting procedure.
 
     Parameters
@@ -32,6 +33,12 @@ def replay(record: SessionRecord, render: bool = True, patient=None, results: li
         If given, every ActionResult is appended to it.
     scenario : Scenario, optional
         ``record.scenario(...)`` already parsed (e.g. with the assessor's ``ct_root``).
+    procedure : Procedure, optional
+        A fresh procedure from :func:`procedure_for` to replay into (e.g. one that keeps no
+        event history); ``render``, ``patient`` and ``scenario`` are then not used.
+    on_result : callable, optional
+        Called with every ActionResult as it is produced (a streaming scorer), after the
+        check that its acceptance matches the record.
 
     Raises
     ------
@@ -40,7 +47,9 @@ def replay(record: SessionRecord, render: bool = True, patient=None, results: li
         if (when rendering a session written by this vptrainer version) a shot's image hash
         differs from the recorded one.
     """
-    proc = procedure_for(record, render=render, patient=patient, scenario=scenario)
+    proc = procedure if procedure is not None else procedure_for(record, render=render, patient=patient,
+                                                                 scenario=scenario)
+    render = proc.imager.render
     # images are compared only for sessions written by this version (rendering may change
     # between versions; actions, acceptance and the hash chain are what prove integrity)
     same_version = record.header.get("app_version") == __version__
@@ -56,4 +65,6 @@ def replay(record: SessionRecord, render: bool = True, patient=None, results: li
         rec_sha = (e.get("summary") or {}).get("image_sha256")
         if render and same_version and res.image is not None and rec_sha and rec_sha != res.image.sha256:
             raise TamperError(f"{record.path}:{i}: shot image differs from the recorded one on replay")
+        if on_result is not None:
+            on_result(res)
     return proc

@@ -29,7 +29,7 @@ from pathlib import Path
 from trainer.core.errors import SessionError
 from trainer.core.session.log import canonical_json
 
-__all__ = ["ENV_VAR", "Sealer", "SealCheck", "load_key", "sealer_from_env", "seal_body", "check_seals",
+__all__ = ["ENV_VAR", "Sealer", "SealCheck", "SealScan", "load_key", "sealer_from_env", "seal_body", "check_seals",
            "generate_ed25519_key", "generate_hmac_key"]
 
 ENV_VAR = "VPTRAINER_SEAL_KEY"
@@ -186,6 +186,65 @@ class SealCheck:
         return "not sealed: hash chain only"
 
 
+class SealScan:
+    """Checks the seals of a session line by line, as the lines are read (one pass, no list).
+
+    Feed the header first, then every action line (parsed dicts with ``prev``), then read
+    :attr:`result`.  The verdict is exactly that of :func:`check_seals` on the same lines.
+
+    Parameters
+    ----------
+    verifier : Sealer or None
+    """
+
+    def __init__(self, verifier: Sealer | None):
+        self.verifier = verifier
+        self._n = 0
+        self._done: SealCheck | None = None    # the verdict, once no later line can change it
+        self._declared = False
+        self._any_seal = False
+        self._alg: str | None = None
+        self._kid: str | None = None
+
+    def feed(self, line: dict) -> None:
+        """The next line (1-based order: the header first)."""
+        self._n += 1
+        n = self._n
+        if self._done is not None:
+            return
+        if n == 1:
+            decl = line.get("sealed_with")
+            self._any_seal = "seal" in line
+            if not isinstance(decl, dict):
+                return
+            self._declared = True
+            self._alg, self._kid = str(decl.get("alg")), str(decl.get("key_id"))
+            v = self.verifier
+            if v is None:
+                self._done = SealCheck("unverified", None, self._alg, self._kid)
+            elif v.alg != self._alg or v.key_id != self._kid or not v.verify(seal_body(line), line.get("seal")):
+                self._done = SealCheck("broken", 1, self._alg, self._kid)
+            return
+        if not self._declared:
+            if "seal" in line:
+                self._done = SealCheck("broken", n)          # seals without a declaration: something was cut
+            return
+        assert self.verifier is not None
+        if not self.verifier.verify(seal_body(line), line.get("seal")):
+            self._done = SealCheck("broken", n, self._alg, self._kid)
+
+    @property
+    def result(self) -> SealCheck:
+        """The verdict for the lines fed so far (at least the header)."""
+        if self._n == 0:
+            raise ValueError("no header line was checked for seals")
+        if self._done is not None:
+            return self._done
+        if not self._declared:
+            return SealCheck("broken", 1) if self._any_seal else SealCheck("unsealed")
+        return SealCheck("verified", None, self._alg, self._kid)
+
+
 def check_seals(lines, verifier: Sealer | None) -> SealCheck:
     """Check the seals of a session's lines (header first, as parsed dicts with ``prev``).
 
@@ -194,26 +253,7 @@ def check_seals(lines, verifier: Sealer | None) -> SealCheck:
     lines : iterable of dict
     verifier : Sealer or None
     """
-    it = iter(lines)
-    header = next(it)
-    decl = header.get("sealed_with")
-    any_seal = "seal" in header
-    if not isinstance(decl, dict):
-        for n, line in enumerate(it, 2):
-            if "seal" in line:
-                return SealCheck("broken", n)          # seals without a declaration: something was cut
-        return SealCheck("broken", 1) if any_seal else SealCheck("unsealed")
-    alg, kid = str(decl.get("alg")), str(decl.get("key_id"))
-    if verifier is None:
-        return SealCheck("unverified", None, alg, kid)
-    if verifier.alg != alg or verifier.key_id != kid:
-        return SealCheck("broken", 1, alg, kid)
-    for n, line in enumerate(_chain(header, it), 1):
-        if not verifier.verify(seal_body(line), line.get("seal")):
-            return SealCheck("broken", n, alg, kid)
-    return SealCheck("verified", None, alg, kid)
-
-
-def _chain(header, rest):
-    yield header
-    yield from rest
+    scan = SealScan(verifier)
+    for line in lines:
+        scan.feed(line)
+    return scan.result
