@@ -36,8 +36,9 @@ EXPERT_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right") if (lv, s) !
 #: left out: T10 left and right and T12 left, where the line leaves the pedicle medially in front
 #: of the posterior wall into tissue labelled disc, not canal (ct_labels), and T8, where the tip
 #: stays within 0.6 mm of the medial wall line on AP (the rule's tolerance): there only the canal
-#: heat rule (T8, T10 left) or no rule fires
-MEDIAL_CASES = [("T11", "left"), ("T11", "right"), ("T12", "right"), ("L1", "left"), ("L1", "right")]
+#: heat rule (T8, T10 left) or no rule fires; L1 right (after main's body labels of 2 Dec): no
+#: critical rule fires (score 80.5, a major error only)
+MEDIAL_CASES = [("T11", "left"), ("T11", "right"), ("T12", "right"), ("L1", "left")]
 #: the patient's bone threshold, as detect_column measures it on this CT (200 HU, the clamp's top)
 BONE_HU = 200.0
 

@@ -92,7 +92,10 @@ def test_ct_patient_is_recentred_and_measured(derived):
     assert patient.params is None and patient.source.startswith("vptrainer")  # series description
     assert abs(lm.posterior_wall_y_mm - tl.posterior_wall_y_mm) < 1.5
     assert abs(lm.anterior_wall_y_mm - tl.anterior_wall_y_mm) < 2.0
-    assert np.allclose(lm.pedicle_left.centre_mm, tl.pedicle_left.centre_mm, atol=1e-3)
+    # the isthmus centre as given, moved onto the line deepest in the labelled bone (ct_pedicle_axis:
+    # within 3 mm in x and z; measured 3.6 mm here, where the derived pedicle is deepest off its centre)
+    d = np.subtract(lm.pedicle_left.centre_mm, tl.pedicle_left.centre_mm)
+    assert np.linalg.norm(d) <= 3.0 * np.sqrt(2.0) + 0.5
     assert abs(lm.pedicle_left.width_mm - tl.pedicle_left.width_mm) < 2.0
     assert lm.pedicle_left.medial_wall_x_mm > 0 > lm.pedicle_right.medial_wall_x_mm
     assert patient.volume.label_at(lm.canal_centre_mm) == Label.CANAL
