@@ -22,7 +22,7 @@ from pathlib import Path
 
 from trainer import SCENARIOS_DIR
 from trainer.core.errors import ScenarioError, SessionError, TamperError
-from trainer.core.parse_limits import MAX_JSON_LINE_BYTES, LimitError, loads_json
+from trainer.core.parse_limits import MAX_JSON_LINE_BYTES, LimitError, loads_json, not_a_regular_file
 from trainer.core.scenario.loader import parse_scenario
 from trainer.core.session.header import check_header
 from trainer.core.session.log import FORMAT, GENESIS, HASH_SUFFIX_LEN, READABLE_VERSIONS, line_hash
@@ -169,6 +169,9 @@ def builtin_scenario_mismatch(record: SessionRecord) -> str | None:
 
 def _raw_lines(path: Path, limit_bytes: int | None = None) -> Iterator[tuple[int, bytes, bool, int]]:
     """``(line number, bytes without newline, ends with newline, offset after the line)``."""
+    bad = not_a_regular_file(path)
+    if bad:
+        raise SessionError(f"{path}: cannot read the session file: it {bad}")
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed by the with block below
     except OSError as exc:
