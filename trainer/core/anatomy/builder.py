@@ -32,6 +32,13 @@ __all__ = ["build_patient", "CONTEXT_VOXEL_MM", "CONTEXT_HALF_Z_MM", "fine_bound
 CONTEXT_VOXEL_MM = 2.0
 CONTEXT_HALF_Z_MM = 100.0
 _N_COLUMN_STREAMS = 17
+#: the psoas reaches from the front third of the lumbar body (y = -0.3 b, b = half-depth) back to
+#: the transverse processes (b + 8 mm) at every level [NV], so on a lateral view it overlaps the
+#: posterior wall evenly.  Centred on the body and only 2 x 15 mm deep (4.5 mm at its origin), its
+#: back edge and fat crescent fell on or just in front of the wall and cancelled the wall line
+#: (L4 lateral wall CNR 1.5)
+PSOAS_FRONT_B = -0.3
+PSOAS_BACK_MM = 8.0
 
 
 def _torso(col: Column, params: AnatomyParams) -> Torso:
@@ -77,7 +84,8 @@ def _paint_scene(cv: Canvas, col: Column, torso: Torso, params: AnatomyParams):
     # box faces): T12's inferior endplate, or above the column's top body when T12 is absent
     z_psoas = min(zd, max(v.body.z_range()[1] for v in col.vertebrae) + 10.0)
     if z_psoas > cv.z[0]:
-        torso.paint_psoas(cv, z_psoas, t.body.a, 0.0)
+        y0, y1 = PSOAS_FRONT_B * t.body.b, t.body.b + PSOAS_BACK_MM
+        torso.paint_psoas(cv, z_psoas, t.body.a, 0.5 * (y0 + y1), 0.5 * (y1 - y0))
     verts = col.vertebrae
     tilted = TiltedCanvas(cv, col.tilt_rad, col.tilt_pivot_yz) if col.tilt_rad else None
 

@@ -42,6 +42,14 @@ How the labels are derived (fine volume; ``T`` = :data:`CORTEX_HU`)
    2 mm of the body outline.  Cropping, the context volume and the measured
    landmarks are in :mod:`trainer.core.anatomy.ct_patient`.
 
+On an osteoporotic (real) CT, labelled at the patient's own threshold (below
+:data:`CORTEX_HU`), steps 3 and 4 differ (measured against TotalSegmentator masks, see
+docs/scenario-format.md): the body ends at its posterior wall's back face at the canal's
+column, slice by slice, its interior is filled between its walls (:func:`_fill_section`),
+a broken ring's footprint is what its pieces enclose, and each pedicle is the filled tube
+of :mod:`trainer.core.anatomy.ct_pedicle` from that wall to the canal centre's depth,
+holding the pedicle centre; its width, height and angles come from that tube.
+
 The veins (basivertebral, segmental) are not visible on a non-contrast CT and are not
 labelled.  The derivation is checked on synthetic patients, whose true labels are known
 (tests/core/scenario/test_ct_scenario.py: Dice >= 0.85 for body and pedicles).
@@ -72,6 +80,9 @@ FLARE_PER_8MM = (0.45, 0.08)  #: relative widening (width, height) per (distance
 SEAL_FRACTION = 0.7          #: the posterior wall is sealed over this fraction of the half-heights
 CONTEXT_VOXEL_MM = 2.0
 AXIS_FIT_FRONT_MM = 5.0      #: the pedicle axis is fitted to the runs from this far in front of the isthmus to it
+_MIN_SECTION_MM2 = 150.0     #: a piece of the body's centre slice smaller than this is not the body
+_MIN_BODY_SECTION_MM2 = 500.0  #: a body's section encloses at least this much (real bodies 700-1800 mm2)
+_MIN_BODY_PIECE_ML = 2.0     #: nor a connected piece smaller than this
 _WALL_BELOW_BONE_HU = 60.0   #: the midline posterior wall is looked for this far below the bone threshold
 ENDPLATE_MARGIN_MM = 2.5     #: real (osteoporotic) CTs: the body keeps within this of the endplate landmarks
 
@@ -95,7 +106,7 @@ def _resample(volume: Volume, lo, hi, voxel_mm: float) -> Volume:
         i0 = np.clip(np.floor((np.asarray(lo) - g.origin_mm) / sp).astype(int), 0, np.asarray(g.shape[::-1]) - 1)
         i1 = np.clip(np.ceil((np.asarray(hi) - g.origin_mm) / sp).astype(int) + 1, 1, np.asarray(g.shape[::-1]))
         sl = (slice(i0[2], i1[2]), slice(i0[1], i1[1]), slice(i0[0], i1[0]))
-        hu = np.ascontiguousarray(volume.hu[sl])
+        hu = np.array(volume.hu[sl], copy=True, order="C")       # the fine volume is edited; the series is not
         origin = float3(np.asarray(g.origin_mm) + i0 * sp)
         grid = Grid(int3(hu.shape), float3(sp), origin)
     else:
@@ -257,6 +268,13 @@ def _fill_section(body: np.ndarray, front: np.ndarray) -> np.ndarray:
     return body | (in_row & from_front)
 
 
+def _enclosed(piece: np.ndarray) -> np.ndarray:
+    """A 2-D mask with every pixel between its pixels along both its rows and its columns."""
+    rows = np.maximum.accumulate(piece, axis=1) & np.maximum.accumulate(piece[:, ::-1], axis=1)[:, ::-1]
+    cols = np.maximum.accumulate(piece, axis=0) & np.maximum.accumulate(piece[::-1], axis=0)[::-1]
+    return piece | (rows & cols)
+
+
 def _endplate_span(cortex, k0: int) -> tuple[np.ndarray, np.ndarray]:
     """Per (y, x) column: the first and last slice of the run from ``k0`` up to and through the
     first cortex met above, and down through the first cortex met below (the endplates)."""
@@ -283,10 +301,14 @@ def _body(cand, cortex, x, y, z) -> np.ndarray:
     cl, _ = ndi.label(cand[k0])
     pick = cl[j0, i0]
     ring = False
+    big = np.bincount(cl.ravel()) * sp * sp >= _MIN_SECTION_MM2
+    big[0] = False
+    if pick != 0 and not big[pick]:
+        pick = 0                                   # a dense trabecular blob at the centre (3 mm voxels)
     if pick == 0:                                  # centre in a gap: the commonest piece within 4 mm
         n = max(1, int(round(4.0 / sp)))
         vals = cl[max(0, j0 - n):j0 + n + 1, max(0, i0 - n):i0 + n + 1]
-        vals = vals[vals > 0]
+        vals = vals[big[vals]]
         if vals.size:
             pick = int(np.bincount(vals).argmax())
         elif cl.any():
@@ -295,6 +317,7 @@ def _body(cand, cortex, x, y, z) -> np.ndarray:
             jj, ii = np.nonzero(cl)
             d = np.hypot(jj - j0, ii - i0) * sp
             near = cl[jj[d <= 20.0], ii[d <= 20.0]]
+            near = near[big[near]]
             if not near.size:
                 return np.zeros(cand.shape, bool)
             pick, ring = int(np.bincount(near).argmax()), True
@@ -302,16 +325,26 @@ def _body(cand, cortex, x, y, z) -> np.ndarray:
             return np.zeros(cand.shape, bool)
     piece = cl == pick
     if ring:
-        piece = _fill_section(piece[None], np.ones((1,) + piece.shape, bool))[0]
-        rows = np.maximum.accumulate(piece, axis=0) & np.maximum.accumulate(piece[::-1], axis=0)[::-1]
-        piece = piece & rows
+        piece = _enclosed(piece)
+    if _enclosed(piece).sum() * sp * sp < _MIN_BODY_SECTION_MM2:
+        # the ring is broken into pieces (3 mm voxels, abdominal L1/L2): all of them within
+        # 25 mm of the centre, and what they enclose
+        jj, ii = np.nonzero(cl)
+        d = np.hypot(jj - j0, ii - i0) * sp
+        ids = np.unique(cl[jj[d <= 25.0], ii[d <= 25.0]])
+        piece = _enclosed(np.isin(cl, ids[ids > 0]))
     foot = ndi.binary_dilation(piece, iterations=max(1, int(round(1.5 / sp))))
     solid = ndi.uniform_filter(cortex.astype(np.float32), 3) > 0.5       # no stray trabecular voxels
     bot, top = _endplate_span(solid, k0)
     kk = np.arange(cand.shape[0])[:, None, None]
     body = cand & foot[None] & (kk >= bot[None]) & (kk <= top[None])
     lab, _ = ndi.label(body)
-    keep = lab[k0, j0, i0] or (np.bincount(lab[k0].ravel())[1:].argmax() + 1 if lab[k0].any() else 0)
+    keep = lab[k0, j0, i0]
+    sizes = np.bincount(lab.ravel())
+    if lab[k0].any() and (keep == 0 or sizes[keep] * sp ** 3 < 1000.0 * _MIN_BODY_PIECE_ML):
+        in_slice = np.unique(lab[k0])
+        in_slice = in_slice[in_slice > 0]
+        keep = int(in_slice[np.argmax(sizes[in_slice])])
     return lab == keep if keep else body
 
 

@@ -71,7 +71,10 @@ def _context(vol: Volume, fine: Grid, outline=None) -> Volume:
     and the body's outer voxel labelled skin."""
     g = vol.grid
     step = [max(1, int(round(CONTEXT_VOXEL_MM / s))) for s in g.spacing_xyz_mm]      # x, y, z
-    hu = np.ascontiguousarray(vol.hu[::step[2], ::step[1], ::step[0]])
+    # a copy even when the steps are all 1 (slices of 2 mm or more): the table, the outside and
+    # the fine box are blanked below, and the caller's series must not change (it did: a second
+    # patient from the same 3 mm series found no walls)
+    hu = np.array(vol.hu[::step[2], ::step[1], ::step[0]], copy=True, order="C")
     grid = Grid(int3(hu.shape), float3(s * n for s, n in zip(g.spacing_xyz_mm, step)), g.origin_mm)
     lab = np.full(hu.shape, Label.MUSCLE, np.uint8)
     lab[hu < -30] = Label.FAT

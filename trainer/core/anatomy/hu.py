@@ -73,6 +73,12 @@ def cortical_shell(labels: np.ndarray, spacing_mm: float, box=None, cortex_mm: f
 #: BODY_CORTEX mean stays ``cortical_hu``): denser endplates, a lighter outline of the walls [NV]
 ENDPLATE_FACTOR = 1.15
 WALL_FACTOR = 0.85
+#: the posterior wall keeps the endplates' density: only the lateral and anterior walls, which the AP
+#: and the lateral show face-on or as the body's outline, are lightened [NV].  Lightened like them, the
+#: wall line that the lateral's depth judgement rests on fell under CNR 5 on most lumbar cases
+POSTERIOR_WALL_FACTOR = 1.15
+#: cortex voxels this close to the posterior wall (mm in front of ``posterior_from_j`` less 2 mm) count as posterior wall
+POSTERIOR_WALL_BAND_MM = 4.0
 
 
 def _facing_z(is_bone: np.ndarray) -> np.ndarray:
@@ -211,6 +217,9 @@ def assign_hu(labels: np.ndarray, spacing_mm: float, trabecular_hu: float, corti
             # endplates denser than the walls, the label mean kept at cortical_hu [NV]
             ep = _facing_z(is_bone)[kk[cort], jj[cort], ii[cort]]
             w = np.where(ep, ENDPLATE_FACTOR, WALL_FACTOR)
+            if posterior_from_j is not None:
+                j_wall = posterior_from_j - int(round((2.0 + POSTERIOR_WALL_BAND_MM) / spacing_mm))
+                w = np.where(~ep & (jj[cort] + box[1].start >= j_wall), POSTERIOR_WALL_FACTOR, w)
             w /= float(w.mean())
             vals[cort] = cortical_hu * w + 40.0 * tex[cort]
     hb = hu[box]

@@ -125,23 +125,28 @@ class Torso:
         cv.paint((-a, yc - b, diaphragm_z_mm - 10.0), (a, y_back, top), lung, Label.LUNG,
                  only=(Label.SOFT_TISSUE, Label.MUSCLE, Label.FAT))
 
-    def paint_psoas(self, cv: Canvas, origin_z_mm: float, body_half_width_mm: float, y_mm: float):
+    def paint_psoas(self, cv: Canvas, origin_z_mm: float, body_half_width_mm: float, y_mm: float,
+                    half_depth_mm: float = 15.0):
         """Psoas muscles beside the lumbar bodies, growing caudally from ``origin_z_mm``.
 
+        The muscle is ``2 * half_depth_mm`` deep (y) about ``y_mm`` at every level, reaching
+        from the front of the body back to the transverse processes, and widens (x) caudally.
         Retroperitoneal fat lies against its lateral side (a crescent up to 9 mm thick, never
         between the muscle and the vertebral body), so its lateral border shows on an AP view
         as the oblique psoas line.
         """
+        hy = float(half_depth_mm)
         for s in (1.0, -1.0):
             cx = s * (body_half_width_mm + 12.0)
 
             def psoas(x, y, z, cx=cx, grow=0.0):
                 g = np.clip((origin_z_mm - z) / 120.0, 0.0, 1.0) * 0.7 + 0.3
-                return ((((x - cx) / (13.0 * g + grow)) ** 2 + ((y - y_mm) / (15.0 * g + grow)) ** 2 <= 1.0)
+                return ((((x - cx) / (13.0 * g + grow)) ** 2 + ((y - y_mm) / (hy + grow)) ** 2 <= 1.0)
                         & (z < origin_z_mm))
 
-            lo = (cx - 23.0, y_mm - 25.0, cv.z[0] - 1.0)
-            hi = (cx + 23.0, y_mm + 25.0, origin_z_mm)
+            lo = (cx - 23.0, y_mm - hy - 10.0, cv.z[0] - 1.0)
+            hi = (cx + 23.0, y_mm + hy + 10.0, origin_z_mm)
+
             def lateral_fat(x, y, z, f=psoas, cx=cx):
                 return f(x, y, z, grow=9.0) & (np.sign(cx) * (x - cx) > 0)
 

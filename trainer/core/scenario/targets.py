@@ -96,12 +96,17 @@ def band_status(value: float | None, spec: MetricSpec) -> str:
 
 @dataclass(frozen=True)
 class Targets:
-    """All metric specs plus the group weights and the pass score."""
+    """All metric specs plus the group weights, the pass score and the major-error deduction.
+
+    ``major_error_points``: points taken off the score for each score-sheet group in which a
+    metric marked ``major = true`` fails (a major error, docs/scoring.md).
+    """
 
     specs: dict[str, MetricSpec]
     groups: dict[str, float]
     pass_score: float
     source: str
+    major_error_points: float = 0.0
 
     def __getitem__(self, metric_id: str) -> MetricSpec:
         return self.specs[metric_id]
@@ -209,6 +214,10 @@ def load_targets(path: str | Path | None = None) -> Targets:
             warn_band=_band(m["warn"], f"metrics.{mid}.warn", where),
             target=str(m["target"]), source=str(m["source"]),
             params={k: v for k, v in m.items() if k not in known})
-    t = Targets(specs=specs, groups=groups, pass_score=float(data.get("pass_score", 70.0)), source=where)
+    major = data.get("major_error_points", 0.0)
+    if not number_ok(major, 0.0, 100.0):
+        raise ParameterError("major_error_points", major, "a number from 0 to 100", where)
+    t = Targets(specs=specs, groups=groups, pass_score=float(data.get("pass_score", 70.0)), source=where,
+                major_error_points=float(major))
     _CACHE[key] = t
     return t

@@ -197,6 +197,10 @@ def debrief_html(report: ScoreReport, context: ScoringContext, images: dict | No
     if report.critical_errors:
         items = "".join(f"<li>{_e(c)}</li>" for c in report.critical_errors)
         crit = f"<h3><font color='{STATUS_COLOURS['fail']}'>Critical errors</font></h3><ul>{items}</ul>"
+    if report.major_errors:
+        items = "".join(f"<li><b>{_e(m['name'])}</b>: {_e(m['detail'])}</li>" for m in report.major_errors)
+        crit += (f"<h3><font color='{STATUS_COLOURS['warn']}'>Major errors (-{report.major_error_points:g} points "
+                 f"each)</font></h3><ul>{items}</ul>")
     domains = ", ".join(f"{_e(k)} {v if v is not None else '-'}" for k, v in gr["domains"].items())
     rating = (f"<p><b>Global rating {gr['overall'] if gr['overall'] is not None else '-'} / 5</b> "
               f"({domains}).<br><font size='2'>{_e(gr['label'])}</font></p>")
@@ -225,7 +229,8 @@ actions through the simulator; stored results are never trusted.</font></p>
 <h2 style="page-break-before: always">Metrics</h2>
 <p><font size='2'>Each metric shows what was measured, its target and where the target comes from
 (seed documents by file name, FACTS.md by section). Credit: pass 1, warn 0.5, fail 0; the score is the
-weighted mean over the metrics that apply.</font></p>
+weighted mean over the metrics that apply, less {report.major_error_points:g} points for each major error
+(a marked metric that fails outright; at most one per group).</font></p>
 {_metrics_html(report)}
 <h2 style="page-break-before: always">Timeline</h2>
 {_timeline_html(report, context)}

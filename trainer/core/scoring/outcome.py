@@ -20,7 +20,7 @@ from trainer.core.scoring.metrics import BUILTIN_METRICS
 from trainer.core.scoring.metrics.cement import LeakOther, collect_leaks
 from trainer.core.scoring.metrics.radiation import Exposures
 from trainer.core.scoring.metrics.tip import TipDepth
-from trainer.core.scoring.policy import RULE_BY_METRIC, broken_rules
+from trainer.core.scoring.policy import RULE_BY_METRIC, broken_rules, major_errors
 from trainer.core.scoring.report import ScoreReport, TimelineMerger, global_rating, timeline_entry
 
 M = TypeVar("M", bound=Metric)
@@ -133,6 +133,8 @@ class Scorer:
         total_w = sum(r.weight for r in applicable)
         score = 0.0 if total_w <= 0 else 100.0 * sum(r.weight * STATUS_CREDIT[r.status]
                                                       for r in applicable) / total_w
+        majors = major_errors(results, ctx.targets.specs)
+        score = max(0.0, score - ctx.targets.major_error_points * len(majors))
         broken = broken_rules(results)
         critical = [f"{rule.text}: {r.detail} (source: {rule.source})" for rule, r in broken]
         critical += [f"{r.name}: {r.detail} (source: {r.source})" for r in results
@@ -157,6 +159,7 @@ class Scorer:
             passed=passed, score=score, critical_errors=critical, metrics=results,
             failed_rules=[{"rule": rule.id, "text": rule.text, "metric": r.id, "detail": r.detail,
                            "source": rule.source} for rule, r in broken],
+            major_errors=majors, major_error_points=ctx.targets.major_error_points,
             cement_injected_ml=self.state.injected_ml, leaks=leaks, radiation=radiation, tip=tip,
             global_rating=global_rating(results), total_time_s=self.state.t_s, pass_score=ctx.targets.pass_score,
             scenario_id=ctx.scenario_id, scenario_sha256=ctx.scenario_sha256,

@@ -8,6 +8,13 @@ costs points: the score (0-100) is kept for progress, and a score under
 
 The rules are listed here in the order the debrief names them (the first broken rule
 is the headline).  docs/scoring.md repeats the table with each rule's source.
+
+Between the two sit **major errors** (:func:`major_errors`): a non-critical metric marked
+``major = true`` in the target table that fails outright (outside its warn band, which is
+the documented limit or twice the reference: FACTS.md 7 "novice alarm above 2x").  Each
+score-sheet group with a major error takes ``major_error_points`` off the score (errors and
+critical errors of proficiency-based metrics: Gallagher, Ulster Med J 2012;81:107), so
+three of them take even a clean attempt under the pass mark; one costs points only.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from dataclasses import dataclass
 
 from trainer.core.scoring.metric import MetricResult
 
-__all__ = ["Rule", "RULES", "RULE_BY_METRIC", "broken_rules"]
+__all__ = ["Rule", "RULES", "RULE_BY_METRIC", "broken_rules", "major_errors"]
 
 
 @dataclass(frozen=True)
@@ -89,4 +96,33 @@ def broken_rules(results: list[MetricResult]) -> list[tuple[Rule, MetricResult]]
         res = by_id.get(rule.metric)
         if res is not None and res.critical_failed:
             out.append((rule, res))
+    return out
+
+
+def major_errors(results: list[MetricResult], specs: dict) -> list[dict]:
+    """The major errors: per score-sheet group, the first failing metric marked ``major``.
+
+    Parameters
+    ----------
+    results : list of MetricResult
+    specs : dict
+        Metric id -> :class:`~trainer.core.scenario.targets.MetricSpec` (its ``params['major']``).
+
+    Returns
+    -------
+    list of dict
+        ``{'metric', 'group', 'name', 'detail'}``, one per group at most (a mistake that several
+        correlated metrics read, e.g. 12 min of fluoroscopy failing time, pulses, kerma and DAP,
+        counts once), in the order of ``results``.
+    """
+    out: list[dict] = []
+    groups: set[str] = set()
+    for r in results:
+        spec = specs.get(r.id)
+        if spec is None or not spec.params.get("major") or r.status != "fail" or r.critical_failed:
+            continue
+        if spec.group in groups:
+            continue
+        groups.add(spec.group)
+        out.append({"metric": r.id, "group": spec.group, "name": r.name, "detail": r.detail})
     return out

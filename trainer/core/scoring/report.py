@@ -194,7 +194,13 @@ class ScoreReport:
     finished : bool
         The procedure reached ``finish``; an unfinished one is never passed.
     score : float
-        0-100, the weighted mean of metric credits over the applicable metrics.
+        0-100: the weighted mean of metric credits over the applicable metrics, less
+        ``major_error_points`` for each major error (floored at 0).
+    major_errors : list of dict
+        The major errors (:func:`trainer.core.scoring.policy.major_errors`): ``metric``, ``group``,
+        ``name``, ``detail``; at most one per score-sheet group.
+    major_error_points : float
+        Points taken off per major error.
     critical_errors : list of str
         What went critically wrong and why (the broken policy rules first, in policy order).
     failed_rules : list of dict
@@ -236,6 +242,8 @@ class ScoreReport:
     events: list = field(default_factory=list, repr=False)
     failed_rules: list = field(default_factory=list)
     finished: bool = True
+    major_errors: list = field(default_factory=list)
+    major_error_points: float = 0.0
 
     def metric(self, metric_id: str) -> MetricResult:
         """The result of one metric by id (KeyError if unknown)."""
@@ -256,6 +264,8 @@ class ScoreReport:
             "pass_score": self.pass_score,
             "critical_errors": list(self.critical_errors),
             "failed_rules": [dict(r) for r in self.failed_rules],
+            "major_errors": [dict(m) for m in self.major_errors],
+            "major_error_points": self.major_error_points,
             "metrics": [m.to_json() for m in self.metrics],
             "cement_injected_ml": round(self.cement_injected_ml, 4),
             "leaks": [{"type": lk["type"], "region": lk.get("region", ""), "volume_ml": round(lk["volume_ml"], 4),
@@ -276,6 +286,8 @@ class ScoreReport:
                      f"{len(self.critical_errors)} critical error(s))")
         for c in self.critical_errors:
             lines.append(f"  CRITICAL: {c}")
+        for m in self.major_errors:
+            lines.append(f"  MAJOR (-{self.major_error_points:g} points): {m['name']}: {m['detail']}")
         for m in self.metrics:
             v = m.value
             vs = "-" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v))

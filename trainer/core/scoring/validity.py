@@ -19,15 +19,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from trainer.core.anatomy.cache import cached_patient
+from trainer.core.procedure.actions import DURATIONS
 from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
 from trainer.core.procedure.machine import Procedure
+from trainer.core.procedure.plans import working_phase_s
 from trainer.core.scenario.checklist import CHECKLIST_ITEMS
 from trainer.core.scenario.loader import load_scenario
+from trainer.core.scenario.rheology import Rheology, get_product, load_config
 from trainer.core.scenario.targets import load_targets
 from trainer.core.scoring import score
 from trainer.core.scoring.policy import RULES
 
-__all__ = ["Variant", "CATALOGUE", "EXPERT", "play", "run_validity", "cohens_d", "variant_by_id"]
+__all__ = ["Variant", "CATALOGUE", "EXPERT", "play", "run_validity", "cohens_d", "variant_by_id", "Technique",
+           "expert_technique", "leak_risks", "expert_plan_for"]
 
 #: The expert stops injecting when the most posterior cement is this close to the posterior wall
 #: (depth fraction; the rule's line is 0.25): the lateral check after each push shows it coming.
@@ -36,6 +40,87 @@ EXPERT_STOP_DEPTH = 0.30
 #: the documented late window over 500 s, FACTS.md 3.3): a doughy, toothpaste-like
 #: cement (seeds/000_10316454a5df9267.txt: paste-like; FACTS.md 4: leak risk falls with viscosity).
 EXPERT_WAIT_MARGIN_S = 300.0
+
+
+#: Seconds of injectable time the expert keeps in hand after the last planned push [D].
+INJECT_RESERVE_S = 30.0
+#: Veins wider than this times normal make a case leak-prone (FACTS.md 4: B and S leaks run through them).
+LEAK_PRONE_VEIN_SCALE = 1.5
+
+
+@dataclass(frozen=True)
+class Technique:
+    """How the expert injects on a case: the plan parameters an attending adapts to the leak risk.
+
+    Attributes
+    ----------
+    ap_every_ml : float
+        An AP check after at least this many mL (a lateral follows every push).
+    stop_depth : float
+        Stop when the most posterior cement is this close to the posterior wall (depth fraction).
+    volume_ml : float
+        The most cement to inject, mL (before the scenario's maximum).
+    reasons : tuple of str
+        Why the case counts as leak-prone (empty: the standard technique).
+    """
+
+    ap_every_ml: float = 1.0
+    stop_depth: float = EXPERT_STOP_DEPTH
+    volume_ml: float = 3.0
+    reasons: tuple = ()
+
+    def push_s(self, ml: float = 0.5) -> float:
+        """Simulated seconds one push and its checks take (a lateral after each, an AP as often as planned)."""
+        d = DURATIONS
+        view_s = d.carm_s(90.0, 0.0) + d.shot_base_s + 1.0
+        return d.inject_s(ml) + view_s * (1.0 + min(1.0, ml / self.ap_every_ml))
+
+    def start_s(self, scenario, margin_s: float = 0.0) -> float:
+        """Seconds after mixing to start: ``EXPERT_WAIT_MARGIN_S`` into the working phase, or earlier so
+        that every planned push and its checks fit before the cement stops being injectable
+        (``margin_s`` is not used; kept for callers that pass one)."""
+        late = working_phase_s(scenario, margin_s=EXPERT_WAIT_MARGIN_S)
+        ov = dict(getattr(scenario, "cement_overrides", None) or {})
+        temp = ov.pop("temperature_c", None)
+        rh = Rheology(get_product(scenario.cement_product).with_overrides(ov), temp, load_config())
+        until = rh.time_to_viscosity_s(rh.injectable_max_pa_s)
+        pushes = math.ceil(self.volume_ml / 0.5 - 1e-9)
+        fit = until - pushes * self.push_s() - INJECT_RESERVE_S
+        return max(working_phase_s(scenario), min(late, fit))
+
+
+def leak_risks(scenario) -> tuple[str, ...]:
+    """What in the scenario raises the leak risk (FACTS.md 4 risk factors), as short phrases."""
+    a = getattr(scenario, "anatomy", None)
+    out = []
+    if getattr(a, "basivertebral_vein_scale", 1.0) >= LEAK_PRONE_VEIN_SCALE:
+        out.append("large basivertebral vein (type B leaks)")
+    if getattr(a, "segmental_vein_scale", 1.0) >= LEAK_PRONE_VEIN_SCALE:
+        out.append("large segmental veins (type S leaks)")
+    if getattr(a, "cleft", False):
+        out.append("intravertebral cleft (OR 1.40)")
+    if getattr(a, "endplate_crack", False):
+        out.append("endplate crack (disc leaks)")
+    if getattr(a, "fracture_grade", 0) >= 3:
+        out.append("severe compression (Genant 3)")
+    if str(getattr(scenario, "cement_product", "")) == "low-viscosity":
+        out.append("low-viscosity cement (OR 3.32)")
+    return tuple(out)
+
+
+def expert_technique(scenario) -> Technique:
+    """The expert's injection technique for ``scenario``.
+
+    Standard: an AP after every 1 mL, stop at 0.30 of the depth, 3 mL.  On a leak-prone case
+    (:func:`leak_risks`) an attending checks the AP after every push (a lateral misses most B
+    and S leaks: FACTS.md 4, Yeom), stops when the cement reaches the posterior third (0.35:
+    the basivertebral vein leaves the body at the posterior wall) and aims for the low end of
+    the seed's 2.5-4 mL (leaking vertebrae had +0.59 mL: FACTS.md 4, Zhan 2017).
+    """
+    reasons = leak_risks(scenario)
+    if not reasons:
+        return Technique()
+    return Technique(ap_every_ml=0.5, stop_depth=0.35, volume_ml=2.5, reasons=reasons)
 
 
 @dataclass(frozen=True)
@@ -107,7 +192,7 @@ CATALOGUE: tuple[Variant, ...] = (
     Variant("ap_not_true", "AP before access 8 deg off the true AP", family="alignment", ap_orbital_offset_deg=8.0),
     Variant("tip_off_midline", "tip 11 mm lateral of the expert target", family="tip", target_x_offset_mm=11.0),
     Variant("no_ap_checks", "no AP check during injection", family="cement", ap_checks=False),
-    Variant("underfill", "injects only 1 mL", family="cement", volume_ml=1.0),
+    Variant("underfill", "stops after the first 0.5 mL push", family="cement", volume_ml=0.5),
     Variant("inefficient_access", "1 mm steps with a shot after each, 3 redirections", family="efficiency",
             step_mm=1.0, redirections=3),
     Variant("slow_procedure", "70 min lost before access", family="efficiency", idle_s=4200.0),
@@ -122,11 +207,19 @@ def variant_by_id(vid: str) -> Variant:
     raise KeyError(f"{vid!r}: not a validity variant; known: {', '.join(v.id for v in CATALOGUE)}")
 
 
+def sides_for(scenario, side: str = "left") -> tuple[str, ...]:
+    """The trocar sides the expert uses: both when the scenario asks for a bipedicular approach
+    (``[targets] approach = "bipedicular"``: its score sheet has the per-side metrics), else ``side``."""
+    advice = getattr(scenario, "advice", None) or {}
+    return ("left", "right") if str(advice.get("approach", "")).lower() == "bipedicular" else (side,)
+
+
 def expert_plan_for(scenario, variant: Variant = EXPERT, side: str = "left") -> ExpertPlan:
     """The shared expert plan (:class:`~trainer.core.procedure.expert_plan.ExpertPlan`) with ``variant``'s
     one change: the validity expert waits :data:`EXPERT_WAIT_MARGIN_S` into the working phase, stops at
     :data:`EXPERT_STOP_DEPTH` or a visible leak, uses a 150 mm trocar and injects 3 mL (or the scenario's
-    maximum)."""
+    maximum); on a leak-prone case it follows :func:`expert_technique` (AP after every push, stop at the
+    posterior third, 2.5 mL, a start that fits every push into the injectable window)."""
     dec = scenario.decisions
     answers = {}
     for item in CHECKLIST_ITEMS:
@@ -138,19 +231,21 @@ def expert_plan_for(scenario, variant: Variant = EXPERT, side: str = "left") -> 
         if variant.treat_declined and item == "candidacy":
             ans = "proceed"
         answers[item] = ans
-    wait_s, margin_s = None, EXPERT_WAIT_MARGIN_S
+    tech = expert_technique(scenario)
+    wait_s, margin_s = (tech.start_s(scenario) if tech.reasons else None), EXPERT_WAIT_MARGIN_S
     if variant.wait_s is not None:              # negative: seconds after the working phase begins
         wait_s, margin_s = (variant.wait_s, margin_s) if variant.wait_s > 0 else (None, -variant.wait_s)
     cap = float(load_targets().with_overrides(scenario.targets or {})["cement_volume"].pass_band[1])
     return ExpertPlan(
-        sides=(side,), answers=answers, ap_offset_deg=variant.ap_orbital_offset_deg, idle_s=variant.idle_s,
+        sides=sides_for(scenario, side), answers=answers, ap_offset_deg=variant.ap_orbital_offset_deg, idle_s=variant.idle_s,
         extra_exposures=variant.extra_exposures, held_fluoro_s=variant.held_fluoro_s,
         target_depth=variant.target_depth, target_x_offset_mm=variant.target_x_offset_mm,
         medial_error_deg=variant.medial_error_deg, length_mm=150.0, step_mm=variant.step_mm,
         overshoot_depth=variant.overshoot_depth, redirections=variant.redirections, wait_s=wait_s,
-        wait_margin_s=margin_s, volume_ml=variant.volume_ml if variant.volume_ml is not None else min(3.0, cap),
-        ap_check_ml=1.0 if variant.ap_checks else None,
-        stop_depth=None if variant.ignore_stop else EXPERT_STOP_DEPTH, stop_on_leak=not variant.ignore_stop,
+        wait_margin_s=margin_s,
+        volume_ml=variant.volume_ml if variant.volume_ml is not None else min(tech.volume_ml, cap),
+        ap_check_ml=tech.ap_every_ml if variant.ap_checks else None,
+        stop_depth=None if variant.ignore_stop else tech.stop_depth, stop_on_leak=not variant.ignore_stop,
         withdraw_to_depth=variant.withdraw_to_depth, last_push_depth=variant.last_push_depth)
 
 

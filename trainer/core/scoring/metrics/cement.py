@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from trainer.core.scoring.metric import Metric, StreamState, fmt, view_of_pose
+from trainer.core.scoring.metric import Metric, MetricResult, StreamState, fmt, view_of_pose
 from trainer.core.scoring.metrics.tip import endplate_z_at
 
 __all__ = ["CementVolume", "CementPhase", "StopRule", "LeakCanalForamen", "LeakOther", "FillFraction",
@@ -39,12 +39,53 @@ def collect_leaks(events_leaks: dict, final: list | None) -> list[dict]:
 class _CementMetric(Metric):
     def _reset(self):
         self.state: StreamState | None = None
+        self.last_pef: float | None = None      #: posterior extent (depth fraction) after the last push
+        self.seen_after_last = False            #: a leak first seen on a shot after the last push
+        self.sighted_sides: set = set()          #: cannulas (sides) active when a leak was first seen
+        self.pushed_after_sighting = False       #: a push through such a cannula after the sighting
 
     def update(self, event, state: StreamState):
         self.state = state
+        if event.kind == "cement_injected":
+            pef = event.data.get("posterior_extent_fraction")
+            self.last_pef = None if pef is None else float(pef)
+            self.seen_after_last = False
+            if state.side in self.sighted_sides:
+                self.pushed_after_sighting = True
+        elif event.kind == "leak_seen" and state.injected_ml > 0:
+            self.seen_after_last = True
+            self.sighted_sides.add(state.side)
 
     def _none_injected(self):
         return self.state is None or self.state.injected_ml <= 0
+
+    def end_condition(self) -> str | None:
+        """Why the injection stopped at the documented end condition, or None.
+
+        FACTS.md 3.2: stop when the cement reaches the posterior quarter of the body, or at any
+        extravasation; complete filling is neither always possible nor needed.  Met when the
+        last push left the most posterior cement at or behind ``end_depth`` (the spec's param,
+        a depth fraction; the next push would reach the quarter), or a leak was first seen on a
+        shot after the last push (the trainee stopped at the first sign), or - bipedicular - no push
+        went through a cannula after a leak was first seen while it was the active one (the other
+        side may still fill its half).
+        """
+        if self.seen_after_last:
+            return "injection stopped at the first sight of a leak"
+        if self.sighted_sides and not self.pushed_after_sighting:
+            return "injection through the leaking side stopped at the first sight of a leak"
+        depth = float(self.spec.params.get("end_depth", 0.30))
+        if self.last_pef is not None and self.last_pef <= depth + 1e-9:
+            return f"injection stopped with the cement at {fmt(self.last_pef, 2)} of the depth (posterior quarter near)"
+        return None
+
+    def _short_but_stopped(self, value: float) -> MetricResult | None:
+        """A pass for a value under the pass band's lower edge when the injection ended at the end condition."""
+        why = self.end_condition()
+        if why is None or value >= float(self.spec.pass_band[0]) - 1e-9:
+            return None
+        return self.make(value, "pass", f"under {self.spec.pass_band[0]:g} {self.spec.unit}, but {why} "
+                                        "(FACTS.md 3.2: complete filling is neither always possible nor needed)")
 
 
 class CementVolume(_CementMetric):
@@ -59,6 +100,9 @@ class CementVolume(_CementMetric):
         max_ml = float(self.spec.pass_band[1])
         if s.injected_ml > max_ml + 1e-6:           # above the scenario's maximum: a policy rule
             return self.make(s.injected_ml, "fail", detail + f"; above the maximum of {max_ml:g} mL")
+        stopped = self._short_but_stopped(s.injected_ml)
+        if stopped is not None:
+            return replace(stopped, detail=detail + "; " + stopped.detail)
         res = self.make(s.injected_ml, None, detail)
         return replace(res, critical_failed=False)     # too little cement costs points only
 
@@ -195,7 +239,11 @@ class FillFraction(_CementMetric):
         if self._none_injected():
             return self.missing("no cement was injected")
         pct = 100.0 * self.state.in_body_ml / max(self.ctx.body_volume_ml, 1e-6)
-        return self.make(pct, None, f"{fmt(self.state.in_body_ml, 2)} mL in a {fmt(self.ctx.body_volume_ml)} mL body")
+        detail = f"{fmt(self.state.in_body_ml, 2)} mL in a {fmt(self.ctx.body_volume_ml)} mL body"
+        stopped = self._short_but_stopped(pct)
+        if stopped is not None:
+            return replace(stopped, detail=detail + "; " + stopped.detail)
+        return self.make(pct, None, detail)
 
 
 class CementSpread(_CementMetric):
@@ -269,6 +317,10 @@ class _ViewChecks(Metric):
         detail = f"{self.checks} {name} shot(s) during injection; at most {fmt(worst, 2)} mL between checks"
         if self.since > 0:
             detail += f"; {fmt(self.since, 2)} mL with no {name} check after the last injection"
+        if self.checks == 0:          # never looked in this view once cement went in: whatever the volume
+            return self.make(worst, "fail", detail + f": the cement was never checked on the {name} view"
+                             + (" (a lateral misses most B and S leaks: FACTS.md 4, Yeom)" if self.view == "ap"
+                                else " (the posterior quarter is judged on the lateral: FACTS.md 3.2)"))
         return self.make(worst, None, detail)
 
 
