@@ -11,6 +11,11 @@ Estimation (documented in docs/scenario-format.md, "Patient CT"):
   that ring is closed (its middle slice is the isthmus height), at the canal's depth, centred
   half the narrowest pedicle width lateral to the canal's bony edge.
 
+At a patient's own (osteoporotic) threshold the endplates are the first peak above the
+marrow along the body's centre column (:func:`_endplate_peaks`), the pedicle centres the
+centroids of the filled tubes' isthmus sections (:mod:`trainer.core.anatomy.ct_pedicle`),
+and without a closed marrow ring the walls are met going out from the given point.
+
 Instructors check (``vptrainer scenarios show``) and correct the written values.
 """
 
