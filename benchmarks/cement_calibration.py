@@ -46,7 +46,8 @@ def main() -> int:
     for name in names:
         r = out[name]
         vols = sorted(r["at_ml"])
-        show = vols if name == "expert" else [3.0 if 3.0 in r["at_ml"] else vols[-1]]
+        last_only = CONDITIONS[name].fill_fraction is not None or 3.0 not in r["at_ml"]
+        show = vols if name == "expert" else [vols[-1] if last_only else 3.0]
         for v in show:
             print(_row(name, v, r["at_ml"][v], r["seeds"]))
     lit = LITERATURE["ct_no_cleft"]
@@ -58,13 +59,12 @@ def main() -> int:
     lo, hi = LITERATURE["radiograph_any"]
     print(f"| radiograph series (Al-Ali; BMC MSD 2020; Saad 2022) | 211-660 | - | {100 * lo:.1f}-{100 * hi:.1f} % "
           "| | | | | | | | | |")
-    if "expert" in out:
-        e = out["expert"]["at_ml"][3.0]["any"]
-        n = out["expert"]["seeds"]
-        for other in ("high_viscosity", "runny_2min"):
-            if other in out:
-                p = out[other]["at_ml"][3.0]["any"]
-                print(f"\nodds ratio {other} vs expert at 3 mL: {odds_ratio(p, e, out[other]['seeds'], n):.2f}")
+    print()
+    for a, b in (("high_viscosity", "expert"), ("high_viscosity", "low_viscosity"), ("runny_2min", "expert"),
+                 ("low_viscosity", "expert")):
+        if a in out and b in out:
+            pa, pb = out[a]["at_ml"][3.0]["any"], out[b]["at_ml"][3.0]["any"]
+            print(f"odds ratio {a} vs {b} at 3 mL: {odds_ratio(pa, pb, out[a]['seeds'], out[b]['seeds']):.2f}")
     print("\nCPU seconds per row: " + ", ".join(f"{k} {v['cpu_s']}" for k, v in out.items()))
     if args.json:
         print(json.dumps(out, indent=1, default=str))

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def rows():
     names = ("expert", "high_viscosity", "low_viscosity", "runny_2min", "off_midline_7mm", "endplate_crack",
-             "posterior_wall_defect")
+             "posterior_wall_defect", "withdraw_posterior_quarter", "large_bv_vein", "cleft")
     return {n: run_condition(n, SEEDS) for n in names}
 
 
@@ -29,6 +29,13 @@ def test_expert_leaks_like_the_ct_series_without_canal_or_foramen(rows):
     assert rows["expert"]["conservation_max_ml"] < 1e-6
 
 
+def test_a_radiograph_shows_fewer_leaks_than_ct_like_the_radiograph_series(rows):
+    at3 = rows["expert"]["at_ml"][3.0]
+    # radiograph series 32.5-35.5 %; CT found 1.5 times as many leaks as radiographs (Yeom 2003)
+    assert 0.15 <= at3["visible"] <= 0.55
+    assert at3["visible"] < at3["any"]
+
+
 def test_leaks_rise_with_volume(rows):
     at = rows["expert"]["at_ml"]
     series = [at[v]["any"] for v in (1.0, 2.0, 3.0, 4.0)]
@@ -38,10 +45,12 @@ def test_leaks_rise_with_volume(rows):
 def test_high_viscosity_odds_ratio_and_runny_cement(rows):
     e, h, lo, r = (rows[n]["at_ml"][3.0]["any"] for n in ("expert", "high_viscosity", "low_viscosity", "runny_2min"))
     n = len(SEEDS)
-    assert 0.05 <= odds_ratio(h, lo, n, n) <= 0.6         # meta-analysis OR 0.23 (0.14-0.39), widened for 20 seeds
+    assert 0.05 <= odds_ratio(h, e, n, n) <= 0.6          # meta-analysis OR 0.23 (0.14-0.39), widened for 20 seeds
+    assert 0.03 <= odds_ratio(h, lo, n, n) <= 0.6
     assert h < e < lo
-    assert r > e                                         # runny is clearly worse ...
-    assert r < 1.0                                       # ... but not certain to leak
+    assert odds_ratio(r, e, n, n) >= 1.5                 # runny is clearly worse (low viscosity OR 3.32) ...
+    assert r <= 0.95                                     # ... but not certain to leak
+    assert rows["runny_2min"]["at_ml"][3.0]["canal"] <= 0.4    # and seldom into the canal (was 93 %)
 
 
 def test_a_tip_7mm_off_the_midline_does_not_leak_epidurally_in_the_first_half_millilitre(rows):
@@ -50,9 +59,20 @@ def test_a_tip_7mm_off_the_midline_does_not_leak_epidurally_in_the_first_half_mi
 
 
 def test_defects_keep_their_specific_risks(rows):
-    assert rows["endplate_crack"]["at_ml"][3.0]["D"] >= max(0.3, 2 * rows["expert"]["at_ml"][3.0]["D"])
-    # 60 seeds: 13 % canal leaks with the defect, none in the intact body withdrawn the same way
-    assert rows["posterior_wall_defect"]["at_ml"][4.0]["canal"] > rows["expert"]["at_ml"][4.0]["canal"] == 0.0
+    e3 = rows["expert"]["at_ml"][3.0]
+    assert rows["endplate_crack"]["at_ml"][3.0]["D"] >= max(0.3, 2 * e3["D"])
+    # the wall defect puts cement in the canal; the intact body injected the same way does not
+    assert rows["posterior_wall_defect"]["at_ml"][4.0]["canal"] > rows["withdraw_posterior_quarter"]["at_ml"][4.0][
+        "canal"] == 0.0
+    # a cleft: more disc and cortical leaks than the body without one (CT series: D 16.5 vs 6.5 %, C 25.9 vs 12.2 %)
+    cleft = rows["cleft"]["at_ml"][3.0]
+    assert cleft["D"] > e3["D"] and cleft["C"] + cleft["D"] > e3["C"] + e3["D"]
+
+
+def test_a_large_basivertebral_vein_leaks_b_but_the_expert_keeps_cement_out_of_the_canal(rows):
+    bv = rows["large_bv_vein"]["at_ml"][3.0]
+    assert bv["B"] > rows["expert"]["at_ml"][3.0]["B"]
+    assert bv["canal"] == 0.0 and bv["foramen"] == 0.0
 
 
 def test_canal_wall_heat_matches_the_documented_data(rows):
@@ -61,4 +81,4 @@ def test_canal_wall_heat_matches_the_documented_data(rows):
     assert at3["canal_c_over_45"] <= 0.1
     defect = rows["posterior_wall_defect"]["at_ml"][4.0]
     assert defect["canal_c_mean"] > at3["canal_c_mean"] + 2.0
-    assert np.isfinite(defect["canal_c_mean"]) and defect["canal_c_mean"] < 65.0   # ex vivo canal 39-57 C
+    assert np.isfinite(defect["canal_c_mean"]) and defect["canal_c_mean"] < 70.0   # ex vivo canal 39-57 C; leak 59 +/- 8

@@ -101,6 +101,7 @@ def test_runny_cement_in_the_canal_is_a_canal_leak_and_the_pictures_show_the_sam
     """Runny cement by the vein: whatever reaches the canal outline is booked (and drawn) as canal."""
     m = next(m for m in (CementModel(phantom, "default", np.random.default_rng(s)) for s in range(3, 200))
              if m.flow.veins_open["B"])               # a bone whose basivertebral vein drains (precondition)
+    m.flow.plexus_add = 0.0       # and no epidural-plexus barrier: this test is about booking, not how often
     m.mix(0.0)
     for s in range(16):
         m.inject(0.25, (0.0, 10.0, 0.0), 20.0 + 5.0 * s)
@@ -129,3 +130,24 @@ def test_runny_cement_in_the_canal_is_a_canal_leak_and_the_pictures_show_the_sam
     assert union == every and len(every) == len(m.leak_voxels_kji())
     lab_all = phantom.volume.labels[tuple(np.array(sorted(every)).T)]
     assert not np.isin(lab_all, [Label.CANCELLOUS]).any() or m.leak_volumes_ml()["C"] > 0
+
+
+def test_the_epidural_plexus_barrier_keeps_runny_venous_cement_out_of_the_canal(phantom):
+    """Runny cement down the basivertebral vein stops at the wall unless the bone's plexus barrier is gone.
+
+    The barrier applies wherever venous cement first enters the canal outline, including the vein
+    where it was painted into the canal (issue 14: that path once had no barrier at all).
+    """
+    seed = next(s for s in range(3, 200)
+                if CementModel(phantom, "default", np.random.default_rng(s)).flow.veins_open["B"])
+    out = {}
+    for barrier in ("bone's own", 0.0):
+        m = CementModel(phantom, "default", np.random.default_rng(seed))
+        if barrier == 0.0:
+            m.flow.plexus_add = 0.0
+        m.mix(0.0)
+        for s in range(16):
+            m.inject(0.25, (0.0, 10.0, 0.0), 20.0 + 5.0 * s)
+        out[barrier] = m.leak_volumes_ml()
+    assert out["bone's own"]["B"] > 0.0 and out["bone's own"]["canal"] == 0.0
+    assert out[0.0]["canal"] > 0.01

@@ -99,8 +99,9 @@ def test_tip_left_in_the_posterior_third_fails_tip_depth(case):
 
 
 def test_injection_one_minute_after_mixing_fails_phase_and_leaks(case):
-    # one fixed seed (the session's generator makes it deterministic); seeds 1-3 all leak here
-    proc, leaky = run(case, seed=1, wait_s=0.0)              # inject as soon as the tip is at the target
+    # one fixed seed (the session's generator makes it deterministic); runny cement leaks in about 85 % of
+    # bones (docs/cement.md): this one (seed 2) leaks, seed 1 does not
+    proc, leaky = run(case, seed=2, wait_s=0.0)              # inject as soon as the tip is at the target
     ph = leaky.metric("cement_phase")
     assert ph.status == "fail" and "runny" in ph.detail
     # the oracle: minutes from the mixing event to the first push's event in the procedure's log,

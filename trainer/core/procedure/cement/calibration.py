@@ -66,6 +66,12 @@ class Condition:
     x_offset_mm : float
         Tip moved this far further from the midline (towards the entry side).
     side : str
+    midline_mm : float or None
+        Tip moved (medio-laterally only) to this distance from the midline on the entry
+        side, as a unipedicular technique aims (FACTS 2: within 5 mm of the midline).
+    fill_fraction : float or None
+        Inject this fraction of the body volume instead of ``total_ml`` (rounded to whole
+        0.25 mL pushes; FACTS 3: aim for 15-30 % of the body volume).
     """
 
     scenario: str = "l1-wedge-default"
@@ -76,6 +82,8 @@ class Condition:
     product: str = "default"
     x_offset_mm: float = 0.0
     side: str = "left"
+    midline_mm: float | None = None
+    fill_fraction: float | None = None
     note: str = field(default="", compare=False)
 
 
@@ -90,12 +98,19 @@ CONDITIONS = {
     "withdraw": Condition(withdraw_to=0.35, note="cannula pulled back 0.75 -> 0.35 while injecting"),
     "off_midline_7mm": Condition(total_ml=0.5, x_offset_mm=7.0, note="tip 7 mm further off the midline, 0.5 mL"),
     "t12_biconcave": Condition(scenario="t12-biconcave"),
+    "t12_tip_midline": Condition(scenario="t12-biconcave", midline_mm=4.0,
+                                 note="T12 with the tip 4 mm from the midline, as in the L1 plan"),
     "l4_wide_pedicles": Condition(scenario="l4-wide-pedicles"),
+    "l4_fill_15pct": Condition(scenario="l4-wide-pedicles", fill_fraction=0.15,
+                               note="L4 with 15 % of its body volume, as 3 mL is of the L1 body"),
+    "l3_crush": Condition(scenario="l3-crush-grade3"),
     "large_bv_vein": Condition(scenario="l2-large-basivertebral-vein"),
     "cleft": Condition(scenario="l1-intravertebral-cleft"),
     "endplate_crack": Condition(scenario="l2-endplate-crack"),
     "posterior_wall_defect": Condition(scenario="l2-posterior-wall-defect", total_ml=4.0, withdraw_to=0.25,
-                                       note="withdrawn to the posterior quarter"),
+                                       side="right", note="from the defect's side, withdrawn to the posterior quarter"),
+    "withdraw_posterior_quarter": Condition(total_ml=4.0, withdraw_to=0.25, side="right",
+                                            note="the intact L1 injected like the wall-defect row"),
 }
 
 
@@ -114,10 +129,12 @@ def _start_tip(patient, cond: Condition, rng: np.random.Generator) -> tuple[np.n
     """(tip mm, unit direction of the cannula from skin to tip)."""
     tip = expert_target_mm(patient, cond.side, cond.depth).astype(float)
     d = expert_direction(patient, cond.side, cond.depth).astype(float)
+    cx = float(patient.landmarks.body_centre_mm[0])
+    outward = tip[0] - cx if tip[0] != cx else (1.0 if cond.side == "left" else -1.0)
+    if cond.midline_mm is not None:
+        tip[0] = cx + math.copysign(cond.midline_mm, outward)
     if cond.x_offset_mm:
-        cx = float(patient.landmarks.body_centre_mm[0])
-        tip[0] += math.copysign(cond.x_offset_mm, tip[0] - cx if tip[0] != cx else (1.0 if cond.side == "left"
-                                                                                      else -1.0))
+        tip[0] += math.copysign(cond.x_offset_mm, outward)
     return tip + rng.uniform(-1.5, 1.5, 3), d
 
 
@@ -140,7 +157,10 @@ def run_seed(cond: Condition, seed: int) -> dict:
     m = CementModel(patient, cond.product, np.random.default_rng(model_ss))
     m.mix(0.0)
     tip0, direction = _start_tip(patient, cond, np.random.default_rng(tip_ss))
-    n = int(round(cond.total_ml / STEP_ML))
+    total_ml = cond.total_ml
+    if cond.fill_fraction is not None:
+        total_ml = cond.fill_fraction * m.domain.body_volume_ml
+    n = max(1, int(round(total_ml / STEP_ML)))
     pull_mm = 0.0
     if cond.withdraw_to is not None:
         pull_mm = (cond.depth - cond.withdraw_to) * patient.landmarks.body_depth_mm / max(1e-9, -direction[1])

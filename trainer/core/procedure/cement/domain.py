@@ -269,6 +269,8 @@ class CementDomain:
         self.leak_table = LEAK_TABLE
         self.leak_code = _PerVoxel(self.cls.size, np.int16, self._leak_code_of)
         self.endplate_sites, self.wall_sites = self._crack_sites(cls, envelope)
+        #: distance (mm) of each endplate / wall crack site to the nearest cleft voxel (inf without a cleft)
+        self.endplate_site_cleft_mm, self.wall_site_cleft_mm = self._site_cleft_distance(cls, sampling)
         self.x_left = self.x_mm >= float(self.landmarks.body_centre_mm[0])
 
     def _crack_sites(self, cls: np.ndarray, envelope: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -287,6 +289,25 @@ class CementDomain:
             by_disc |= flat_cls[idx + o] == DISC
             by_soft |= flat_cls[idx + o] == SOFT
         return idx[by_disc], idx[by_soft & ~by_disc]
+
+    def _site_cleft_distance(self, cls: np.ndarray, sampling) -> tuple[np.ndarray, np.ndarray]:
+        """Distance (mm) from each endplate and wall crack site to the intravertebral cleft.
+
+        A cleft is a non-united fracture: its walls run out to the endplate and the cortex
+        next to it, where the flow opens extra cracks (:class:`~.flow.FlowField`).
+        """
+        cleft = cls == CLEFT
+        if not cleft.any():
+            return np.full(self.endplate_sites.size, np.inf), np.full(self.wall_sites.size, np.inf)
+        from scipy.spatial import cKDTree
+
+        samp = np.asarray(sampling, float)
+        tree = cKDTree(np.argwhere(cleft) * samp)
+        out = []
+        for sites in (self.endplate_sites, self.wall_sites):
+            p = np.stack(np.unravel_index(sites, self.shape), axis=-1) * samp
+            out.append(tree.query(p)[0] if sites.size else np.zeros(0))
+        return out[0], out[1]
 
     def crack_voxels(self, centre: int, radius_mm: float) -> np.ndarray:
         """Body-cortex voxels within ``radius_mm`` of crop voxel ``centre`` (a micro-crack through the cortex)."""

@@ -175,6 +175,14 @@ class FlowField:
         self.vent_entry = np.full(n, -1, np.int64)   # the same, as arrays for vectorised re-prioritising
         self.vent_along = np.zeros(n, np.float64)
         self.vein_path_factor = float(flow_cfg["vein_path_factor"])
+        #: the canal outline (the canal, and the basivertebral vein where it was painted into the canal)
+        self.incanal = bytes(domain.in_canal.astype(np.uint8).tobytes())
+        #: per-voxel entry barrier of front voxels (venous cement entering the epidural plexus)
+        self.barrier = np.zeros(n, np.float64)
+        # per-bone barrier of the epidural plexus: a fixed pressure venous cement must exceed to
+        # leave the basivertebral vein for the canal, whatever its viscosity [T]
+        s = float(flow_cfg.get("plexus_entry_sigma", 0.0))
+        self.plexus_add = float(flow_cfg.get("plexus_entry_add", 0.0)) * math.exp(s * float(rng.standard_normal()))
 
     def _open_cracks(self, crack_cfg: dict, rng: np.random.Generator) -> np.ndarray:
         """Micro-cracks of this fractured body: a Poisson number on the endplates and on the outer wall.
@@ -187,10 +195,18 @@ class FlowField:
         dom = self.dom
         radius = float(crack_cfg.get("radius_mm", 1.0))
         opened = [np.zeros(0, np.int64)]
-        for sites, key in ((dom.endplate_sites, "endplate_mean"), (dom.wall_sites, "wall_mean")):
-            n = int(rng.poisson(float(crack_cfg.get(key, 0.0))))
+        near = float(crack_cfg.get("cleft_mm", 0.0))
+        for sites, to_cleft, key in ((dom.endplate_sites, dom.endplate_site_cleft_mm, "endplate"),
+                                     (dom.wall_sites, dom.wall_site_cleft_mm, "wall")):
+            n = int(rng.poisson(float(crack_cfg.get(f"{key}_mean", 0.0))))
             if n and sites.size:
                 for c in rng.choice(sites, size=n, replace=True):
+                    opened.append(dom.crack_voxels(int(c), radius))
+            # a cleft is a non-united fracture: its walls reach the cortex next to it
+            by_cleft = sites[to_cleft <= near]
+            n = int(rng.poisson(float(crack_cfg.get(f"cleft_{key}_mean", 0.0)))) if by_cleft.size else 0
+            if n:
+                for c in rng.choice(by_cleft, size=n, replace=True):
                     opened.append(dom.crack_voxels(int(c), radius))
         return np.unique(np.concatenate(opened))
 
@@ -278,7 +294,8 @@ class FlowField:
         tj, ti = divmod(tr, s1)
         d = np.sqrt(((i - ti) * self.wx) ** 2 + ((j - tj) * self.wy) ** 2 + ((k - tk) * self.wz) ** 2)
         c = dom.cls[idx]
-        return self.noise_np[idx] * np.asarray(mult)[c] + np.asarray(add)[c] + lam * (d + extra)
+        return (self.noise_np[idx] * np.asarray(mult)[c] + np.asarray(add)[c] + self.barrier[idx]
+                + lam * (d + extra))
 
     # -- the step --------------------------------------------------------------------
     def inject(self, volume_mm3: float, tip: int, eta_pa_s: float) -> StepResult:
@@ -346,7 +363,8 @@ class FlowField:
         push, pop = heapq.heappush, heapq.heappop
         offsets = (1, -1, s1, -s1, s0, -s0)
         s_open, s_front, s_full = int(VoxelState.OPEN), int(VoxelState.FRONT), int(VoxelState.FILLED)
-        bvein, svein, canal = BVEIN, SVEIN, CANAL
+        bvein, svein = BVEIN, SVEIN
+        incanal, barrier, plexus_add = self.incanal, self.barrier, self.plexus_add
         tstep_canal = tstep + plexus_mm
         newly: list[int] = []
         vnew: list[int] = []
@@ -382,14 +400,18 @@ class FlowField:
                         out_nb = not inb[nb]
                         if rv and out_nb and not route[nb]:
                             route[nb] = rv
+                        b = 0.0
                         if c in (bvein, svein) or (rv and out_nb):
                             # venous route: pressure drop = tip to the vein's entry + along the path
                             # (a wide vein costs little per mm; tissue beyond it the usual amount)
                             e, a = vent.get(v, (v, 0.0))
-                            if c in (bvein, svein):
-                                a += vstep
-                            elif c == canal and cls[v] != canal:
+                            if incanal[nb] and not incanal[v]:
+                                # leaving the vein system for the epidural plexus (the canal outline,
+                                # including the vein where it was painted into the canal)
                                 a += tstep_canal
+                                b = barrier[nb] = plexus_add
+                            elif c in (bvein, svein):
+                                a += vstep
                             else:
                                 a += tstep
                             vent[nb] = (e, a)
@@ -400,7 +422,8 @@ class FlowField:
                             k, r = divmod(nb, s0)
                         j, i = divmod(r, s1)
                         di, dj, dk = (i - ti) * wx, (j - tj) * wy, (k - tk) * wz
-                        push(heap, (noise[nb] * mult[c] + add[c] + lam * (sqrt(di * di + dj * dj + dk * dk) + a), nb))
+                        push(heap, (noise[nb] * mult[c] + add[c] + b
+                                    + lam * (sqrt(di * di + dj * dj + dk * dk) + a), nb))
         if vnew:
             ka = np.asarray(vnew, np.int64)
             self.vent_entry[ka] = [vent[f][0] for f in vnew]
