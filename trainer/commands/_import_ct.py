@@ -58,6 +58,7 @@ def import_ct(args) -> int:
     from trainer.core.anatomy.params import LEVELS
     from trainer.core.scenario.ct_import import (
         cortex_threshold_near,
+        coverage_note,
         estimate_landmarks,
         relative_inside,
         scenario_toml,
@@ -87,10 +88,6 @@ def import_ct(args) -> int:
         est = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_hu)
         estimated = tuple(k for k in est if k not in given)
         given = {**est, **given}
-        if near is not None:
-            z0, z1 = vol.grid.origin_mm[2], vol.grid.upper_mm[2]
-            how += (f"; the series covers {near[2] - z0:.0f} mm below and {z1 - near[2]:.0f} mm above the target "
-                    "(renders need about 100 mm each way: beyond the series the image is blank)")
         print(how, file=sys.stderr)
     text = scenario_toml(rel, args.level, given, title=args.title,
                          description=f"Imported from {folder.name} ({vol.meta.get('series_description', '')})",
@@ -98,6 +95,7 @@ def import_ct(args) -> int:
     # the text is validated as the file it will become (its CT path resolves from --out's folder);
     # only a valid scenario is written, through a temporary file renamed into place
     s = parse_scenario(text, out.resolve())
+    print(f"{folder}: {coverage_note(vol.grid, given['body_centre_mm'], s.carm.geometry)}", file=sys.stderr)
     with atomic_file(out, force=args.force) as tmp:
         tmp.write_text(text, encoding="utf-8")
     print(f"wrote {out} ({s.ct.level}, CT folder {rel}; "

@@ -60,6 +60,19 @@ def add_arguments(parser):
                              "re-assessing the same session updates its attempt (docs/progress.md)")
 
 
+def check_ct_root(ct_root) -> None:
+    """``--ct-root`` must name an existing folder (a file or a missing path is an error, not ignored)."""
+    if ct_root is None:
+        return
+    from pathlib import Path
+
+    from trainer.core.errors import ParameterError
+
+    if not Path(ct_root).is_dir():
+        raise ParameterError("--ct-root", ct_root, "an existing folder",
+                             hint="it is a file" if Path(ct_root).exists() else "it does not exist")
+
+
 def check_report_outputs(args) -> dict:
     """The --html/--pdf destinations checked before any replay (never the session itself)."""
     from trainer.core.safe_write import check_output
@@ -125,8 +138,9 @@ def run(args) -> int:
     from trainer.core.errors import TamperError
     from trainer.core.scoring import context_for_procedure
 
+    check_ct_root(getattr(args, "ct_root", None))
     paths = expand_sessions(args.session)
-    if len(paths) != 1 or args.csv or len(args.session) != 1 or getattr(args, "jobs", None):
+    if len(paths) != 1 or args.csv or len(args.session) != 1 or getattr(args, "jobs", None) is not None:
         return run_batch(args, paths)
     args.session = str(paths[0])
     outs = check_report_outputs(args)

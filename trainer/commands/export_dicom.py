@@ -21,10 +21,12 @@ def add_arguments(parser):
 def run(args) -> int:
     import sys
 
+    from trainer.commands.assess import check_ct_root
     from trainer.core.errors import TamperError
     from trainer.core.records.dicom_session import export_session
     from trainer.core.safe_write import atomic_folder, check_output
 
+    check_ct_root(args.ct_root)
     out = check_output(args.out, folder=True, force=args.force, inputs=[args.session])
     try:
         with atomic_folder(out, force=args.force) as tmp:

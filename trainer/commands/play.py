@@ -50,9 +50,12 @@ def iter_actions(path):
     SessionError
         The file cannot be read, is not UTF-8 or is larger than :data:`MAX_ACTIONS_BYTES`.
     """
-    from trainer.core.parse_limits import LimitError, loads_json
+    from trainer.core.parse_limits import LimitError, loads_json, not_a_regular_file
 
     p = Path(path)
+    bad = not_a_regular_file(p)
+    if bad:
+        raise SessionError(f"{p}: cannot read the actions file: it {bad}")
     try:
         size = p.stat().st_size
         if size > MAX_ACTIONS_BYTES:
@@ -110,10 +113,27 @@ def save_shot_png(image, directory: Path) -> Path:
     return path
 
 
+def _play(args, scenario, out, sealer, shots_dir):
+    """Apply the actions file to a new live session; ``(procedure, refused count)``."""
+    from trainer.core.session.live import LiveSession
+
+    refused = 0
+    # fsync every 1000 actions and at the end (crash guarantee: docs/session-format.md)
+    with LiveSession(scenario, out, seed=args.seed, trainee=args.trainee, pixels=args.pixels,
+                     sync_every=SYNC_EVERY, sealer=sealer, keep_events=False) as live:
+        for n, action in iter_actions(args.actions):   # second pass: streamed, not kept
+            res = live.apply(action)
+            if not res.accepted:
+                refused += 1
+                print(f"{args.actions}:{n}: refused: {res.reason}", file=sys.stderr)
+            elif res.image is not None and shots_dir is not None:
+                save_shot_png(res.image, shots_dir)
+        return live.procedure, refused
+
+
 def run(args) -> int:
     from trainer.core.safe_write import check_output
     from trainer.core.scenario.loader import load_scenario
-    from trainer.core.session.live import LiveSession
 
     out = Path(args.out)
     if out.exists():
@@ -131,18 +151,13 @@ def run(args) -> int:
     from trainer.core.session.seal import load_key, sealer_from_env
 
     sealer = load_key(args.seal_key) if getattr(args, "seal_key", None) else sealer_from_env()
-    refused = 0
-    # fsync every 1000 actions and at the end (crash guarantee: docs/session-format.md)
-    with LiveSession(scenario, out, seed=args.seed, trainee=args.trainee, pixels=args.pixels,
-                     sync_every=SYNC_EVERY, sealer=sealer, keep_events=False) as live:
-        for n, action in iter_actions(args.actions):   # second pass: streamed, not kept
-            res = live.apply(action)
-            if not res.accepted:
-                refused += 1
-                print(f"{args.actions}:{n}: refused: {res.reason}", file=sys.stderr)
-            elif res.image is not None and shots_dir is not None:
-                save_shot_png(res.image, shots_dir)
-        proc = live.procedure
+    try:
+        proc, refused = _play(args, scenario, out, sealer, shots_dir)
+    except OSError as exc:
+        # a full disk or a file-size limit while appending: every whole line written stays a valid,
+        # resumable session (the reader drops a cut-off last line)
+        raise SessionError(f"{out}: cannot write the session file ({exc.strerror or exc}); the actions up to the "
+                           "last whole line are kept: 'vptrainer assess' scores them") from None
     d = proc.dose
     tr = proc.trocar
     print(f"{n_actions} actions ({refused} refused), {d.shots} shots, {d.fluoro_s:.1f} s fluoroscopy, "

@@ -58,6 +58,27 @@ def _attempts_csv(attempts, progress) -> str:
     return buf.getvalue()
 
 
+def check_dates(since, until) -> None:
+    """``--since``/``--until`` are real dates (YYYY-MM-DD) and since <= until; else ParameterError."""
+    import datetime as dt
+
+    from trainer.core.errors import ParameterError
+
+    days = {}
+    for opt, val in (("--since", since), ("--until", until)):
+        if val is None:
+            continue
+        try:
+            if len(str(val)) != 10:
+                raise ValueError
+            days[opt] = dt.date.fromisoformat(str(val))
+        except ValueError:
+            raise ParameterError(opt, val, "a date written YYYY-MM-DD (e.g. 2026-03-01)") from None
+    if len(days) == 2 and days["--since"] > days["--until"]:
+        raise ParameterError("--since", since, f"a date on or before --until {until}",
+                             hint="no attempt can match; swap the dates")
+
+
 def run(args) -> int:
     from trainer.core.errors import ParameterError
     from trainer.core.records.progress import cohort_csv, cohort_rows, trainee_progress
@@ -65,6 +86,7 @@ def run(args) -> int:
     from trainer.core.safe_write import atomic_write_text, check_output
 
     params = params_from_args(args)
+    check_dates(args.since, args.until)
     if args.csv:
         check_output(args.csv, option="--csv", force=args.force, suffixes=(".csv",))
     path = args.store or default_store_path()

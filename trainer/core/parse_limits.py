@@ -18,6 +18,7 @@ digits in a number     :data:`MAX_NUMBER_CHARS`    both
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -31,6 +32,7 @@ __all__ = [
     "MAX_TOML_LINES",
     "LimitError",
     "depth",
+    "not_a_regular_file",
     "loads_json",
     "loads_toml",
 ]
@@ -42,6 +44,27 @@ MAX_DEPTH = 32                    #: no vptrainer file nests deeper than 4
 MAX_NUMBER_CHARS = 100            #: a double needs at most ~25 characters
 
 _LONG_NUMBER = re.compile(r"(?<![\w.\"])[-+]?\d[\d_]{" + str(MAX_NUMBER_CHARS) + ",}")
+
+
+def not_a_regular_file(path) -> str | None:
+    """Why ``path`` cannot be read as a file (a FIFO, a device, a socket, a folder), or None.
+
+    Checked before opening: opening a FIFO waits for a writer and a device such as
+    ``/dev/zero`` never ends, so every file vptrainer reads must be a regular file.
+    ``None`` also when ``path`` cannot be examined (opening it then reports why).
+    """
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "not a regular file")
+    return f"is {kind}; expected a regular file"
 
 
 class LimitError(ValueError):

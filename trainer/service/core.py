@@ -95,9 +95,10 @@ class CoreService:
 
     def _resume(self, req: Resume) -> Ready:
         self._close(Close())
-        patient = patient_with_progress(read_session(req.path).scenario(), self.progress)
+        scenario = read_session(req.path).scenario(allowed_roots=req.ct_roots)
+        patient = patient_with_progress(scenario, self.progress)
         self.progress(0.9, "Replaying the session…")
-        self.live = LiveSession.resume(req.path, patient=patient)
+        self.live = LiveSession.resume(req.path, patient=patient, allowed_roots=req.ct_roots)
         self.progress(1.0, "Ready")
         return self._ready()
 

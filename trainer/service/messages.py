@@ -46,9 +46,14 @@ class Start:
 
 @dataclass(frozen=True)
 class Resume:
-    """Replay the unfinished session file ``path`` and continue it."""
+    """Replay the unfinished session file ``path`` and continue it.
+
+    ``ct_roots``: folders the user trusts (besides the session's own) in which a CT
+    scenario's ``[ct] folder`` may be found (:meth:`SessionRecord.scenario_roots`).
+    """
 
     path: Path
+    ct_roots: tuple = ()
 
 
 @dataclass(frozen=True)

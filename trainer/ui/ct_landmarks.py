@@ -1,7 +1,10 @@
 """Import patient CT: the instructor's landmark editor (Session > Import patient CT…).
 
-The dialog reads a DICOM series off the GUI thread (progress bar, Cancel), asks the core
-for the landmark estimate (:func:`trainer.core.scenario.ct_import.estimate_landmarks`),
+The dialog reads a DICOM series off the GUI thread (progress bar, Cancel), finds and numbers
+the column (:func:`trainer.core.anatomy.ct_spine.detect_column`, shown numbered on a sagittal
+overview, :class:`trainer.ui.ct_overview.ColumnOverview`, with the chosen level highlighted;
+a click on a vertebra picks it when the numbering is uncertain), asks the core for the
+landmark estimate (:func:`trainer.core.scenario.ct_import.estimate_landmarks`),
 shows three orthogonal bone-window slices with a draggable marker per landmark and a
 table of the landmarks in mm, and saves the scenario with the core's writer
 (:func:`~trainer.core.scenario.ct_import.relative_inside`,
@@ -36,12 +39,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.params import LEVELS
 from trainer.core.errors import DicomError, VPTrainerError
 from trainer.core.safe_write import atomic_write_text, check_output
-from trainer.core.scenario.ct_import import LANDMARK_KEYS, estimate_landmarks, relative_inside, scenario_toml
+from trainer.core.scenario.ct_import import (
+    LANDMARK_KEYS,
+    cortex_threshold_near,
+    estimate_landmarks,
+    relative_inside,
+    scenario_toml,
+)
 from trainer.core.scenario.loader import parse_scenario
+from trainer.ui.ct_overview import ColumnOverview, sagittal_slab
 from trainer.ui.ct_slices import COLOURS, NAMES, PLANES, SHORT, SliceViews
 from trainer.ui.save_dialogs import ask_save_path, save_with_confirmation
 from trainer.ui.workers import Runner
@@ -49,15 +60,53 @@ from trainer.ui.workers import Runner
 __all__ = ["CTLandmarkDialog"]
 
 
-def _load_job(folder, progress):
-    """Worker: read the series, then ask the core for the landmark estimate."""
-    vol = read_ct_series(folder, progress=lambda done, total: progress(0.9 * done / total,
-                                                                        f"Reading slice {done} of {total}…"))
-    progress(0.92, "Estimating the landmarks…")
+def _estimate(vol, near, bone_hu):
+    """(landmarks or None, problem text) around ``near`` (None: the series' middle)."""
     try:
-        return vol, estimate_landmarks(vol), ""
+        cortex = cortex_threshold_near(vol, near, bone_hu) if near is not None else None
+        return estimate_landmarks(vol, near_mm=near, cortex_hu=cortex), ""
     except DicomError as exc:
-        return vol, None, str(exc)
+        return None, str(exc)
+
+
+def _load_job(payload, progress):
+    """Worker: read the series, detect and number the column, estimate the chosen level's landmarks.
+
+    ``progress`` raises (the runner's Cancelled) once the dialog cancelled: reading stops at
+    its next slice, the column detection at its next step.
+    """
+    folder, level = payload
+    vol = read_ct_series(folder, progress=lambda done, total: progress(0.45 * done / total,
+                                                                        f"Reading slice {done} of {total}…"))
+    column = detect_column(vol, progress=lambda f, m: progress(0.45 + 0.4 * f, f"Finding the column: {m}…"))
+    slab, _ = sagittal_slab(vol, column)
+    chosen = _index_of(column, level)
+    if chosen is None and len(column.vertebrae) > 2:
+        # several vertebrae, none named: the instructor clicks the target on the overview first
+        est, problem = None, ""
+    else:                   # the named level, or a short series taken as centred on the target
+        progress(0.9, "Estimating the landmarks…")
+        near = column.vertebrae[chosen].body_centre_mm if chosen is not None else None
+        est, problem = _estimate(vol, near, column.thresholds.bone_hu)
+    return {"volume": vol, "column": column, "slab": slab, "chosen": chosen, "estimate": est, "problem": problem}
+
+
+def _estimate_job(payload, progress):
+    """Worker: the landmarks around one vertebra (the instructor clicked it, or chose its level)."""
+    vol, near, bone_hu, chosen = payload
+    progress(0.0, "Estimating the landmarks…")
+    est, problem = _estimate(vol, near, bone_hu)
+    return {"chosen": chosen, "estimate": est, "problem": problem}
+
+
+def _index_of(column, level: str):
+    """Index of ``level`` in a certainly numbered column, else None."""
+    if not column.certain:
+        return None
+    for i, v in enumerate(column.vertebrae):
+        if v.level == level:
+            return i
+    return None
 
 
 class CTLandmarkDialog(QDialog):
@@ -92,6 +141,8 @@ class CTLandmarkDialog(QDialog):
         self._syncing = False
         self.runner = Runner(1, self)
         self.runner.channel("ct", latest_only=True)
+        self.runner.channel("est", latest_only=True)
+        self.column = None
         self.runner.finished.connect(self._on_done)
         self.runner.progress.connect(self._on_progress)
 
@@ -122,6 +173,8 @@ class CTLandmarkDialog(QDialog):
             prog.addWidget(w)
         self._show_progress(False)
 
+        self.overview = ColumnOverview()
+        self.overview.vertebraClicked.connect(self.choose_vertebra)
         self.views = SliceViews()
         self.views.markerMoved.connect(self._marker_moved)
         self.plots, self.images, self.markers = self.views.plots, self.views.images, self.views.markers
@@ -184,7 +237,10 @@ class CTLandmarkDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addLayout(prog)
-        lay.addWidget(self.views, 1)
+        middle = QHBoxLayout()
+        middle.addWidget(self.overview, 2)
+        middle.addWidget(self.views, 5)
+        lay.addLayout(middle, 1)
         lay.addLayout(bottom)
         lay.addWidget(self.status)
         self._set_editable(False)
@@ -210,10 +266,11 @@ class CTLandmarkDialog(QDialog):
         self.progress_text.setText(f"Reading {self._pending.name}…")
         self._show_progress(True)
         self.note(f"Reading {self._pending}…")
-        self.runner.submit("ct", _load_job, str(self._pending))
+        self.runner.submit("ct", _load_job, (str(self._pending), self.level()))
 
     def cancel_load(self) -> None:
         self.runner.invalidate("ct")
+        self.runner.invalidate("est")
         self._load_ended()
         self.note("Cancelled: no series loaded." if self.volume is None else
                   f"Cancelled: still editing {self.folder}.")
@@ -229,7 +286,7 @@ class CTLandmarkDialog(QDialog):
             w.setVisible(on)
 
     def _on_progress(self, _rid: int, fraction: float, text: str) -> None:
-        # the estimate reports no steps (about 10 s on a 300 x 512 x 512 series): a busy bar
+        # the estimate reports no steps (about 1 s on a 300 x 512 x 512 series): a busy bar
         self.progress.setRange(0, 0 if text.startswith("Estimating") else 100)
         self.progress.setValue(int(round(100 * fraction)))
         self.progress_text.setText(text)
@@ -241,35 +298,75 @@ class CTLandmarkDialog(QDialog):
             self.error("Cannot read the CT series", str(resp.error) if isinstance(resp.error, VPTrainerError)
                        else f"{type(resp.error).__name__}: {resp.error}")
             return
-        vol, est, problem = resp.value
-        self.volume, self.folder = vol, self._pending
-        g = vol.grid
-        self._lo = np.asarray(g.origin_mm) - 0.5 * np.asarray(g.spacing_xyz_mm)
-        self._hi = g.upper_mm + 0.5 * np.asarray(g.spacing_xyz_mm)
+        out = resp.value
+        if resp.channel == "ct":
+            self.volume, self.folder, self.column = out["volume"], self._pending, out["column"]
+            self.overview.show_column(self.volume, self.column, out["slab"], out["chosen"])
+            g = self.volume.grid
+            self._lo = np.asarray(g.origin_mm) - 0.5 * np.asarray(g.spacing_xyz_mm)
+            self._hi = g.upper_mm + 0.5 * np.asarray(g.spacing_xyz_mm)
+            for (_key, axis), spin in self.spins.items():
+                a = "xyz".index(axis)
+                spin.blockSignals(True)
+                spin.setRange(round(self._lo[a], 1), round(self._hi[a], 1))
+                spin.blockSignals(False)
+        else:
+            self.overview.set_chosen(out["chosen"])
+        self._show_estimate(out["estimate"], out["problem"])
+
+    def _column_text(self) -> str:
+        col = self.column
+        if col is None or not col.vertebrae:
+            return "No column found: the landmarks are estimated around the middle of the series."
+        if col.certain:
+            here = f"{self.level()} is highlighted" if self.overview.chosen is not None else \
+                f"{self.level()} is not in the field of view"
+            return f"{len(col.vertebrae)} vertebrae, numbered ({col.note}); {here}: check the numbering."
+        if self.overview.chosen is not None:
+            return (f"{len(col.vertebrae)} vertebrae found, numbering uncertain: #{self.overview.chosen + 1} (from "
+                    f"the top) picked as {self.level()}; check the count from a level you trust.")
+        return (f"{len(col.vertebrae)} vertebrae found, numbering uncertain (#1 is the top one): click the "
+                f"{self.level()} body on the column view.")
+
+    def _show_estimate(self, est, problem: str) -> None:
+        g = self.volume.grid
         if est is None:
             centre = 0.5 * (self._lo + self._hi)
+            if self.overview.chosen is not None:
+                centre = np.asarray(self.column.vertebrae[self.overview.chosen].body_centre_mm, float)
             start = np.clip(centre + np.array([[0, 0, 0], [15, 25, 0], [-15, 25, 0], [0, 0, 10], [0, 0, -10]]),
                             self._lo, self._hi)     # starting points to drag from, inside the series
             est = {"body_centre_mm": start[0], "pedicle_left_centre_mm": start[1], "pedicle_right_centre_mm": start[2],
                    "superior_endplate_z_mm": start[3, 2], "inferior_endplate_z_mm": start[4, 2]}
             self.source = dict.fromkeys(LANDMARK_KEYS, "unplaced")
-            self.error("Landmarks not found", f"{problem}\nDrag every marker onto the anatomy.")
+            if problem:
+                self.error("Landmarks not found", f"{problem}\nDrag every marker onto the anatomy.")
+            else:
+                self.note(self._column_text())
         else:
             self.source = dict.fromkeys(LANDMARK_KEYS, "estimated")
             self.note(f"Loaded {g.shape[0]} slices of {g.shape[2]} x {g.shape[1]} pixels "
-                      f"({g.spacing_xyz_mm[0]:g} x {g.spacing_xyz_mm[1]:g} x {g.spacing_xyz_mm[2]:g} mm). "
+                      f"({g.spacing_xyz_mm[0]:g} x {g.spacing_xyz_mm[1]:g} x {g.spacing_xyz_mm[2]:g} mm). {self._column_text()} "
                       "Landmarks estimated from the HU: check them on the slices.")
         self.landmarks = {k: (round(float(v), 1) if k in PLANES else tuple(round(float(a), 1) for a in v))
                           for k, v in est.items() if k in LANDMARK_KEYS}
-        for (_key, axis), spin in self.spins.items():
-            a = "xyz".index(axis)
-            spin.blockSignals(True)
-            spin.setRange(round(self._lo[a], 1), round(self._hi[a], 1))
-            spin.blockSignals(False)
         self.saved = None
         self._set_editable(True)
         self.select(self.selected, force=True, fit=True)
         self.loaded.emit()
+
+    def choose_vertebra(self, index: int) -> None:
+        """Estimate the landmarks around vertebra ``index`` of the column (off the GUI thread)."""
+        if self.column is None or self.volume is None or not 0 <= index < len(self.column.vertebrae):
+            return
+        self.overview.set_chosen(index)
+        self._set_editable(False)
+        self.progress.setRange(0, 0)
+        self.progress_text.setText("Estimating the landmarks…")
+        self._show_progress(True)
+        v = self.column.vertebrae[index]
+        self.runner.submit("est", _estimate_job, (self.volume, v.body_centre_mm, self.column.thresholds.bone_hu,
+                                                  index))
 
     # ------------------------------------------------------------------ model edits
     def _set_editable(self, on: bool) -> None:
@@ -355,6 +452,10 @@ class CTLandmarkDialog(QDialog):
 
     def _level_changed(self, level: str) -> None:
         self.title_edit.setPlaceholderText(f"Patient CT, {level}")
+        if self.column is not None and self.column.certain:
+            i = _index_of(self.column, level)
+            if i is not None and i != self.overview.chosen:
+                self.choose_vertebra(i)
         self.saved = None                  # the saved file names the old level: save again first
         self.open_button.setEnabled(False)
 
@@ -410,5 +511,6 @@ class CTLandmarkDialog(QDialog):
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         self.runner.invalidate("ct")
+        self.runner.invalidate("est")
         self.runner.wait_done(10000)
         super().closeEvent(event)

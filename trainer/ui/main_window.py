@@ -272,13 +272,15 @@ class MainWindow(QMainWindow):
     def start_scenario(self, scenario) -> None:
         self.scenario = scenario
         self.settings.last_scenario = scenario.id if scenario.id in _builtin() else str(scenario.path)
+        if scenario.path is not None and scenario.id not in _builtin():
+            self.settings.remember_scenario_folder(Path(scenario.path).parent)   # where a resume finds its CT
         self._begin(f"Building the patient for {scenario.title}…")
         self.controller.start_new(scenario, self.session_dir, pixels=self.pixels_override)
 
     def resume_session(self, path) -> None:
         self._resuming = True
         self._begin(f"Replaying {Path(path).name}…")
-        self.controller.resume(Path(path))
+        self.controller.resume(Path(path), ct_roots=self.settings.scenario_folders())
 
     def _begin(self, text: str) -> None:
         for m in self.monitors.values():

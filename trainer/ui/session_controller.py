@@ -107,13 +107,17 @@ class Controller(QObject):
 
         return self._restart(job)
 
-    def resume(self, path: Path) -> int:
-        """Replay an unfinished session file and continue it (``sessionReady`` when done)."""
+    def resume(self, path: Path, ct_roots=()) -> int:
+        """Replay an unfinished session file and continue it (``sessionReady`` when done).
+
+        ``ct_roots``: folders (besides the session's own) where a CT scenario's folder may be found.
+        """
         path = Path(path)
+        roots = tuple(str(r) for r in ct_roots)
         core = self.core
 
         def job(_payload, progress):
-            return core.request(Resume(path), progress=progress)
+            return core.request(Resume(path, roots), progress=progress)
 
         return self._restart(job)
 

@@ -8,6 +8,7 @@ touched.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
@@ -116,6 +117,27 @@ class Settings:
     @last_scenario.setter
     def last_scenario(self, ref: str) -> None:
         self._q.setValue("paths/last_scenario", str(ref))
+        self._q.sync()
+
+
+    #: Scenario folders remembered for resuming (the newest first).
+    MAX_SCENARIO_FOLDERS = 20
+
+    def scenario_folders(self) -> list[str]:
+        """Folders of the scenario files this user started sessions from (newest first).
+
+        A resumed CT-scenario session looks up its CT folder in these (and next to the
+        session file): folders this user chose, never one a session file names.
+        """
+        raw = self._get("paths/scenario_folders", "")
+        items = raw if isinstance(raw, list) else str(raw or "").split("\n")
+        return [str(x) for x in items if str(x)]
+
+    def remember_scenario_folder(self, folder) -> None:
+        """Put ``folder`` first in :meth:`scenario_folders` (at most :data:`MAX_SCENARIO_FOLDERS`)."""
+        f = str(Path(folder).resolve())
+        keep = [f] + [x for x in self.scenario_folders() if x != f]
+        self._q.setValue("paths/scenario_folders", "\n".join(keep[: self.MAX_SCENARIO_FOLDERS]))
         self._q.sync()
 
 

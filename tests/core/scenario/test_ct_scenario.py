@@ -92,7 +92,10 @@ def test_ct_patient_is_recentred_and_measured(derived):
     assert patient.params is None and patient.source.startswith("vptrainer")  # series description
     assert abs(lm.posterior_wall_y_mm - tl.posterior_wall_y_mm) < 1.5
     assert abs(lm.anterior_wall_y_mm - tl.anterior_wall_y_mm) < 2.0
-    assert np.allclose(lm.pedicle_left.centre_mm, tl.pedicle_left.centre_mm, atol=1e-3)
+    # the isthmus centre as given, moved onto the line deepest in the labelled bone (ct_pedicle_axis:
+    # within 3 mm in x and z; measured 3.6 mm here, where the derived pedicle is deepest off its centre)
+    d = np.subtract(lm.pedicle_left.centre_mm, tl.pedicle_left.centre_mm)
+    assert np.linalg.norm(d) <= 3.0 * np.sqrt(2.0) + 0.5
     assert abs(lm.pedicle_left.width_mm - tl.pedicle_left.width_mm) < 2.0
     assert lm.pedicle_left.medial_wall_x_mm > 0 > lm.pedicle_right.medial_wall_x_mm
     assert patient.volume.label_at(lm.canal_centre_mm) == Label.CANAL
@@ -177,3 +180,22 @@ def test_ct_patient_renders_both_views(derived):
         assert img.max() > 2.0 * np.median(img)          # bone shows above the soft-tissue background
     c = 48
     assert ap[c - 4:c + 4, c - 4:c + 4].mean() > ap[:, :6].mean()   # spine brighter than the flank
+
+
+def test_import_of_a_short_series_says_how_much_more_the_renders_need(case, capsys):
+    """The synthetic export is a short series (the fine box, about 70 mm): the import names the
+    mm still missing above and below the target.  By hand: a render reaches half the detector x
+    (SOD + 150 mm) / SID = 150 x 680 / 1020 = 100 mm either side of the target."""
+    truth, path, series = case
+    out = path.parent / "short.toml"
+    assert main(["scenarios", "import-ct", str(series), "--level", truth.landmarks.level, "--out", str(out),
+                 "--force"]) == 0
+    err = capsys.readouterr().err
+    zc = load_scenario(out).ct.landmarks["body_centre_mm"][2]
+    g = read_ct_series(series).grid
+    below = zc - (g.origin_mm[2] - 0.5 * g.spacing_xyz_mm[2])
+    above = g.upper_mm[2] + 0.5 * g.spacing_xyz_mm[2] - zc
+    assert below < 100 and above < 100
+    line = next(x for x in err.splitlines() if "renders need" in x)
+    assert "renders need 100 mm each way" in line
+    assert f"needs {100 - below:.0f} mm more below and {100 - above:.0f} mm more above" in line

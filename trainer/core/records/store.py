@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -156,6 +156,7 @@ class TraineeStore:
 
     def __init__(self, path, *, migrate_to: int = LATEST_VERSION):
         self.path = Path(path)
+        existed = self.path.exists()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
@@ -168,6 +169,11 @@ class TraineeStore:
             self._migrate(migrate_to)
         except sqlite3.DatabaseError as exc:
             self.conn.close()
+            if not existed:               # a new store that could not be created (e.g. a full disk)
+                for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+                    with suppress(OSError):
+                        p.unlink()
+                raise StoreError(f"{self.path}: cannot create the trainee store ({exc}); nothing was written") from None
             raise StoreError(f"{self.path}: not a vptrainer trainee store ({exc})") from None
 
     # ------------------------------------------------------------------ plumbing

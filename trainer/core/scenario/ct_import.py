@@ -37,7 +37,8 @@ from trainer.core.anatomy.ct_voxels import run_at as _run
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError, ScenarioError
 
-__all__ = ["LANDMARK_KEYS", "cortex_threshold_near", "estimate_landmarks", "scenario_toml"]
+__all__ = ["LANDMARK_KEYS", "context_needed_mm", "cortex_threshold_near", "coverage_note", "estimate_landmarks",
+           "scenario_toml"]
 
 LANDMARK_KEYS = ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_centre_mm",
                  "superior_endplate_z_mm", "inferior_endplate_z_mm")
@@ -399,6 +400,33 @@ def _pedicle_tubes(hu, g: Grid, thr: float, inf: float, sup: float, aw: float, p
             raise DicomError(f"{where}: no {side} pedicle found beside the canal; give its centre by hand")
         centres[side] = tuple(float(v) for v in tube.centre_mm)
     return centres, pw_canal
+
+
+#: the patient's half-thickness (mm) on the detector's side of the isocentre that the beam still
+#: crosses: the rays to the detector's edge diverge, so the series must reach further there
+_FAR_SIDE_MM = 150.0
+
+
+def context_needed_mm(geometry) -> float:
+    """How far (mm) above and below the target a render reaches: the ray to the detector's
+    edge, :data:`_FAR_SIDE_MM` beyond the isocentre (half the detector x (SOD + 150) / SID),
+    rounded up to 5 mm; about 100 mm with the default C-arm (300 mm detector, SOD 530, SID 1020)."""
+    half = 0.5 * geometry.detector_mm * (geometry.sod_mm + _FAR_SIDE_MM) / geometry.sid_mm
+    return float(5.0 * np.ceil(half / 5.0))
+
+
+def coverage_note(grid: Grid, centre_mm, geometry) -> str:
+    """One line on how far the series reaches above and below the target body centre, and how
+    much more a render of the target needs (beyond the series the image is blank)."""
+    below = float(centre_mm[2] - (grid.origin_mm[2] - 0.5 * grid.spacing_xyz_mm[2]))
+    above = float(grid.upper_mm[2] + 0.5 * grid.spacing_xyz_mm[2] - centre_mm[2])
+    need = context_needed_mm(geometry)
+    short = [f"{need - v:.0f} mm more {where}" for v, where in ((below, "below"), (above, "above")) if v < need - 0.5]
+    text = f"the series covers {below:.0f} mm below and {above:.0f} mm above the target's centre"
+    if not short:
+        return text + f" (renders need {need:.0f} mm each way: covered)"
+    return (text + f"; renders need {need:.0f} mm each way: the series needs " + " and ".join(short)
+            + " (beyond the series the AP and lateral images are blank there)")
 
 
 def _vec(v) -> str:

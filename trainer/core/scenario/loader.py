@@ -55,7 +55,7 @@ def resolve(ref: str | Path | None) -> Path:
     p = Path(ref)
     if p.suffix == ".toml" or p.exists() or "/" in str(ref):
         if not p.is_file():
-            raise ScenarioError(str(p), [f"{p}: no such scenario file"])
+            raise _not_a_file(p)
         return p
     cand = SCENARIOS_DIR / f"{ref}.toml"
     if cand.is_file():
@@ -92,8 +92,18 @@ def validate_file(path: str | Path, strict: bool = True) -> Scenario:
     """Validate one file given by path (never by id); same errors as :func:`load_scenario`."""
     p = Path(path)
     if not p.is_file():
-        raise ScenarioError(str(p), [f"{p}: no such scenario file"])
+        raise _not_a_file(p)
     return load_scenario(p, strict=strict)
+
+
+def _not_a_file(p: Path) -> ScenarioError:
+    """The error for a scenario path that is not a regular file (missing, a FIFO, a device, a loop...)."""
+    from trainer.core.parse_limits import not_a_regular_file
+
+    why = not_a_regular_file(p)
+    if why is None and p.is_symlink():
+        why = "is a broken or looping symbolic link; expected a scenario file"
+    return ScenarioError(str(p), [f"{p}: {why}" if why else f"{p}: no such scenario file"])
 
 
 def _toml_error(where: str, exc: tomllib.TOMLDecodeError) -> ScenarioError:

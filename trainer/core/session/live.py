@@ -91,10 +91,12 @@ class LiveSession:
         self.close()
 
     @classmethod
-    def resume(cls, path, *, patient=None, render: bool = True) -> LiveSession:
+    def resume(cls, path, *, patient=None, render: bool = True, allowed_roots=()) -> LiveSession:
         """Reopen an unfinished session: verify it, replay it, and append to the same file.
 
-        A last line cut off by a crash is removed from the file before appending.
+        A last line cut off by a crash is removed from the file before appending.  A CT
+        scenario's folder is found next to the session or in ``allowed_roots``
+        (:meth:`~trainer.core.session.reader.SessionRecord.scenario_roots`).
 
         Raises
         ------
@@ -104,7 +106,7 @@ class LiveSession:
         rec = read_session(path)
         if rec.complete:
             raise SessionError(f"{path}: the session is finished; there is nothing to resume")
-        proc = replay(rec, render=render, patient=patient)
+        proc = replay(rec, render=render, patient=patient, scenario=rec.scenario(allowed_roots=allowed_roots))
         if rec.truncated:
             with open(path, "r+b") as f:
                 f.truncate(rec.good_bytes)

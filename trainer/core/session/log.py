@@ -59,7 +59,8 @@ def make_header(scenario, seed: int, trainee: str, started_at: str, options: dic
     """The header line (before ``prev``/``hash``); ``started_at`` is an ISO-8601 wall-clock time,
     the only wall-clock value in a session."""
     return {"kind": "header", "format": FORMAT, "version": VERSION, "scenario_id": scenario.id,
-            "scenario_path": None if scenario.path is None else str(scenario.path),
+            # absolute: a hint for finding a CT scenario's folder, never resolved against a working directory
+            "scenario_path": None if scenario.path is None else str(Path(scenario.path).resolve()),
             "scenario_toml": scenario.text, "scenario_sha256": scenario.sha256, "seed": int(seed),
             "trainee": str(trainee), "app_version": __version__, "started_at": started_at,
             "options": dict(options or {})}

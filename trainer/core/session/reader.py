@@ -22,7 +22,7 @@ from pathlib import Path
 
 from trainer import SCENARIOS_DIR
 from trainer.core.errors import ScenarioError, SessionError, TamperError
-from trainer.core.parse_limits import MAX_JSON_LINE_BYTES, LimitError, loads_json
+from trainer.core.parse_limits import MAX_JSON_LINE_BYTES, LimitError, loads_json, not_a_regular_file
 from trainer.core.scenario.loader import parse_scenario
 from trainer.core.session.header import check_header
 from trainer.core.session.log import FORMAT, GENESIS, HASH_SUFFIX_LEN, READABLE_VERSIONS, line_hash
@@ -93,24 +93,62 @@ class SessionRecord:
         if (last or {}).get("hash") != (self.last_entry or {}).get("hash"):
             raise TamperError(f"{self.path}: the session file changed while it was being read")
 
-    def scenario(self, ct_root=None):
+    def scenario_roots(self, ct_root=None, allowed_roots=()) -> list[Path]:
+        """Folders a CT scenario's ``[ct] folder`` may be resolved in, most specific first.
+
+        The allowed roots are ``ct_root`` (default: the session file's folder) and
+        ``allowed_roots`` (folders the local user trusts, e.g. the GUI's scenario folders).
+        The header's ``scenario_path`` (a relative one resolves against the session file's
+        folder, never the working directory) is only a hint: its folder is tried first when
+        the file there lies inside an allowed root (symlinks resolved) and holds exactly the
+        embedded scenario text.  Nothing outside the allowed roots is ever used.
+        """
+        base = Path(self.path).resolve().parent
+        roots = [(Path(ct_root) if ct_root is not None else base).resolve()]
+        roots += [Path(r).resolve() for r in allowed_roots if r]
+        out: list[Path] = []
+        hint = self.header.get("scenario_path")
+        if isinstance(hint, str) and hint and "\0" not in hint:
+            try:
+                p = (base / hint).resolve()           # an absolute hint stays as it is
+                inside = any(p.parent == r or r in p.parent.parents for r in roots)
+                if (inside and p.is_file() and p.stat().st_size <= 1_000_000
+                        and hashlib.sha256(p.read_bytes()).hexdigest() == self.header.get("scenario_sha256")):
+                    out.append(p.parent)
+            except (OSError, ValueError):
+                pass                              # an unreadable hint is no hint
+        for r in roots:
+            if r not in out:
+                out.append(r)
+        return out
+
+    def scenario(self, ct_root=None, allowed_roots=()):
         """The recorded scenario, parsed from the TOML text stored in the header.
 
-        A ``[ct] folder`` resolves inside ``ct_root`` (default: the session file's folder),
-        never where the header's ``scenario_path`` points; errors name the session file.
+        A ``[ct] folder`` resolves inside one of :meth:`scenario_roots` (default: the session
+        file's folder), never simply where the header's ``scenario_path`` points; errors name
+        the session file.
         """
         sid = self.header.get("scenario_id", "scenario")
-        root = Path(ct_root) if ct_root is not None else Path(self.path).resolve().parent
-        virtual = root.resolve() / f"{sid}.toml"
-        try:
-            return parse_scenario(self.header["scenario_toml"], virtual)
-        except ScenarioError as exc:
-            label = f"{self.path}: embedded scenario {sid!r}"
-            problems = [p.replace(str(virtual), label) for p in exc.problems]
-            if any("ct.folder" in p for p in problems):
-                problems.append(f"{label}: the CT folder of a session is looked up in {root} (next to the "
-                                "session unless the assessor allows another folder with --ct-root)")
-            raise ScenarioError(label, problems) from None
+        roots = self.scenario_roots(ct_root, allowed_roots)
+        first: ScenarioError | None = None
+        for root in roots:
+            virtual = root / f"{sid}.toml"
+            try:
+                return parse_scenario(self.header["scenario_toml"], virtual)
+            except ScenarioError as exc:
+                if first is None:
+                    first_virtual, first = virtual, exc
+                if not any("ct.folder" in p for p in exc.problems):
+                    break                         # not about the CT folder: the same in any root
+        assert first is not None
+        label = f"{self.path}: embedded scenario {sid!r}"
+        problems = [p.replace(str(first_virtual), label) for p in first.problems]
+        if any("ct.folder" in p for p in problems):
+            where = ", ".join(str(r) for r in roots)
+            problems.append(f"{label}: the CT folder of a session is looked up in {where} (next to the session "
+                            "unless the assessor allows another folder with --ct-root)")
+        raise ScenarioError(label, problems) from None
 
 
 def builtin_scenario_mismatch(record: SessionRecord) -> str | None:
@@ -131,6 +169,9 @@ def builtin_scenario_mismatch(record: SessionRecord) -> str | None:
 
 def _raw_lines(path: Path, limit_bytes: int | None = None) -> Iterator[tuple[int, bytes, bool, int]]:
     """``(line number, bytes without newline, ends with newline, offset after the line)``."""
+    bad = not_a_regular_file(path)
+    if bad:
+        raise SessionError(f"{path}: cannot read the session file: it {bad}")
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed by the with block below
     except OSError as exc:

@@ -34,6 +34,8 @@ __all__ = ["ENV_VAR", "Sealer", "SealCheck", "SealScan", "load_key", "sealer_fro
 
 ENV_VAR = "VPTRAINER_SEAL_KEY"
 MIN_HMAC_KEY_BYTES = 16
+#: Largest key file read (a PEM key is a few hundred bytes).
+MAX_KEY_FILE_BYTES = 65_536
 _EXCLUDED = ("hash", "seal")
 
 
@@ -106,11 +108,20 @@ def load_key(path) -> Sealer:
     SessionError
         Unreadable file, a PEM key that is not Ed25519, or an HMAC key shorter than 16 bytes.
     """
+    from trainer.core.parse_limits import not_a_regular_file
+
     p = Path(path)
+    bad = not_a_regular_file(p)
+    if bad:
+        raise SessionError(f"{p}: cannot read the seal key: it {bad}")
     try:
-        raw = p.read_bytes()
+        with open(p, "rb") as fh:
+            raw = fh.read(MAX_KEY_FILE_BYTES + 1)
     except OSError as exc:
         raise SessionError(f"{p}: cannot read the seal key: {exc.strerror}") from None
+    if len(raw) > MAX_KEY_FILE_BYTES:
+        raise SessionError(f"{p}: seal key = a file of more than {MAX_KEY_FILE_BYTES} bytes is not allowed; "
+                           "expected a key file (32 random bytes or a PEM Ed25519 key)")
     if raw.lstrip().startswith(b"-----BEGIN"):
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey

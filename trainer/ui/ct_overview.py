@@ -1,0 +1,144 @@
+"""The detected column on a sagittal overview, numbered, with the chosen vertebra highlighted.
+
+Shown in the Import patient CT editor (:mod:`trainer.ui.ct_landmarks`) so the instructor
+confirms the numbering that :func:`trainer.core.anatomy.ct_spine.detect_column` found (or,
+when it is uncertain, clicks the target body).  The image is a maximum-intensity slab
+(:func:`sagittal_slab`) about the canal's median x; each vertebra is a box from its lower
+to its upper disc around its body centre, labelled with its level (``#n`` counted from the
+top when the numbering is uncertain).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Signal
+from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
+
+from trainer.ui.ct_slices import LEVELS_HU
+
+__all__ = ["ColumnOverview", "sagittal_slab", "vertebra_names"]
+
+#: half-width (mm) of the sagittal slab about the canal's x
+SLAB_HALF_MM = 12.0
+_CHOSEN = "#ffd030"
+_OTHER = "#7fb0ff"
+
+
+def sagittal_slab(volume, column) -> tuple[np.ndarray, float]:
+    """(maximum HU over x within :data:`SLAB_HALF_MM` of the canal's median x, as (z, y); that x mm)."""
+    g = volume.grid
+    xy = np.asarray(column.canal_xy_mm, float) if column is not None else np.zeros((0, 2))
+    ok = ~np.isnan(xy[:, 0]) if xy.size else np.zeros(0, bool)
+    x0 = float(np.median(xy[ok, 0])) if ok.any() else float(g.origin_mm[0] + 0.5 * (g.shape[2] - 1) * g.spacing_xyz_mm[0])
+    x = g.axis_mm("x")
+    cols = np.flatnonzero(np.abs(x - x0) <= SLAB_HALF_MM)
+    if not cols.size:
+        cols = np.array([int(np.argmin(np.abs(x - x0)))])
+    return volume.hu[:, :, cols[0]:cols[-1] + 1].max(axis=2), x0
+
+
+def vertebra_names(column) -> list[str]:
+    """Each vertebra's label on the overview: its level, or ``#n`` from the top when unnumbered."""
+    return [v.level if v.level else f"#{i + 1}" for i, v in enumerate(column.vertebrae)]
+
+
+class ColumnOverview(QWidget):
+    """Sagittal slab with one clickable box per detected vertebra.
+
+    Attributes
+    ----------
+    boxes, texts : list
+        The vertebrae's boxes (QGraphicsRectItem) and labels (TextItem), cranial first.
+    chosen : int or None
+        Index of the highlighted vertebra.
+    """
+
+    vertebraClicked = Signal(int)      #: index into the column's vertebrae
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.plot = pg.PlotWidget()
+        self.plot.setMinimumSize(220, 300)
+        pi = self.plot.getPlotItem()
+        pi.setAspectLocked(True)
+        pi.setMenuEnabled(False)
+        pi.setLabel("bottom", "y (mm, posterior →)")
+        pi.setLabel("left", "z (mm, superior ↑)")
+        pi.setTitle("Column (sagittal)", color="#dcdcdc", size="11pt")
+        self.image = pg.ImageItem(axisOrder="row-major")
+        pi.addItem(self.image)
+        self.boxes: list = []
+        self.texts: list = []
+        self.names: list[str] = []
+        self.chosen: int | None = None
+        self.column = None
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.plot)
+        self.plot.scene().sigMouseClicked.connect(self._clicked)
+
+    def show_column(self, volume, column, slab: np.ndarray | None = None, chosen: int | None = None) -> None:
+        """Draw the slab of ``volume`` and the boxes of ``column``'s vertebrae."""
+        pi = self.plot.getPlotItem()
+        for item in self.boxes + self.texts:
+            pi.removeItem(item)
+        self.boxes, self.texts = [], []
+        self.column = column
+        g = volume.grid
+        if slab is None:
+            slab, _ = sagittal_slab(volume, column)
+        lo = np.asarray(g.origin_mm) - 0.5 * np.asarray(g.spacing_xyz_mm)
+        hi = g.upper_mm + 0.5 * np.asarray(g.spacing_xyz_mm)
+        self.image.setImage(slab, levels=LEVELS_HU, autoLevels=False)
+        self.image.setRect(QRectF(lo[1], lo[2], hi[1] - lo[1], hi[2] - lo[2]))
+        self.names = vertebra_names(column) if column is not None else []
+        for v, name in zip(column.vertebrae if column is not None else [], self.names):
+            y = float(v.body_centre_mm[1])
+            box = QGraphicsRectItem(y - 18.0, v.z_bottom_mm, 36.0, v.z_top_mm - v.z_bottom_mm)
+            pi.addItem(box)
+            text = pg.TextItem(name, anchor=(1.0, 0.5))
+            font = text.textItem.font()
+            font.setPointSize(11)
+            font.setBold(True)
+            text.setFont(font)
+            text.setPos(y - 20.0, 0.5 * (v.z_top_mm + v.z_bottom_mm))
+            pi.addItem(text)
+            self.boxes.append(box)
+            self.texts.append(text)
+        self.set_chosen(chosen)
+        self.fit_column()
+
+    def fit_column(self) -> None:
+        """Zoom to the detected column (the whole image when none was found)."""
+        pi = self.plot.getPlotItem()
+        col = self.column
+        if col is None or not col.vertebrae:
+            pi.autoRange()
+            return
+        zs = [v.z_bottom_mm for v in col.vertebrae] + [v.z_top_mm for v in col.vertebrae]
+        ys = [v.body_centre_mm[1] for v in col.vertebrae] + [v.canal_centre_mm[1] for v in col.vertebrae]
+        pi.setRange(xRange=(min(ys) - 60.0, max(ys) + 35.0), yRange=(min(zs) - 15.0, max(zs) + 15.0), padding=0.0)
+
+    def set_chosen(self, index: int | None) -> None:
+        """Highlight vertebra ``index`` (None: none)."""
+        self.chosen = index
+        for i, (box, text) in enumerate(zip(self.boxes, self.texts)):
+            on = i == index
+            box.setPen(pg.mkPen(_CHOSEN if on else _OTHER, width=3 if on else 1))
+            text.setColor(pg.mkColor(_CHOSEN if on else _OTHER))
+            box.setZValue(5 if on else 4)
+
+    def index_at(self, y_mm: float, z_mm: float) -> int | None:
+        """The vertebra whose box holds (y, z) mm, else None."""
+        for i, box in enumerate(self.boxes):
+            if box.rect().contains(y_mm, z_mm):
+                return i
+        return None
+
+    def _clicked(self, ev) -> None:
+        vb = self.plot.getPlotItem().vb
+        p = vb.mapSceneToView(ev.scenePos())
+        i = self.index_at(p.x(), p.y())
+        if i is not None:
+            self.vertebraClicked.emit(i)
