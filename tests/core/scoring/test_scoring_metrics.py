@@ -139,7 +139,9 @@ def test_doing_nothing_on_an_eligible_patient_fails(lm):
     assert not r.passed and r.score < 40
     assert r.metric("tip_depth").status == "fail" and "not done" in r.metric("tip_depth").detail
     assert r.metric("medial_wall_rule").status == "fail"
-    assert r.critical_errors == []            # nothing unsafe was done; it simply was not done
+    # nothing unsafe was done; the one broken rule is that no treatment was given (no cement)
+    assert [f["rule"] for f in r.failed_rules] == ["cement_over_max"]
+    assert "no cement was injected into a patient who should be treated" in r.metric("cement_volume").detail
 
 
 def test_wrong_gate_answers_lower_the_checklist(lm):

@@ -150,3 +150,21 @@ def test_proceeding_on_a_contraindicated_patient_is_critical():
     assert not r.passed
     assert r.failed_rules[0]["rule"] == "contraindication"
     assert r.critical_errors[0].startswith("proceeded on a patient who should be deferred or declined")
+
+
+def test_access_without_any_cement_fails_the_volume_rule(case):
+    """The clean access and checks with every push left out: a patient who should be treated was
+    not treated (the tip sat in the target, nothing was injected), which no attending signs off."""
+    from trainer.core.procedure.expert_plan import expert_actions
+
+    sc, pat, _ = case
+    proc = Procedure(sc, patient=pat, render=False)
+    for a in expert_actions(sc, pat):          # the plan answers the checklist as the chart expects
+        if a["type"] != "inject":
+            proc.apply(a)
+    assert proc.cement.injected_ml == 0.0
+    r = score(proc)
+    m = r.metric("cement_volume")
+    assert m.status == "fail" and m.critical_failed and "no cement was injected" in m.detail
+    assert not r.passed
+    assert [f["rule"] for f in r.failed_rules][:1] == ["cement_over_max"]

@@ -173,7 +173,7 @@ CATALOGUE: tuple[Variant, ...] = (
     Variant("canal_entered", "aims 16 deg too medially: into the canal", rule="canal_breach",
             family="trajectory", medial_error_deg=16.0),
     Variant("anterior_cortex_perforated", "advances through the anterior cortex, then pulls back",
-            rule="anterior_cortex", family="trajectory", overshoot_depth=1.15),
+            rule="anterior_cortex", family="trajectory", overshoot_depth=1.05),
     Variant("tip_posterior_third", "injects with the tip in the posterior third (0.30)",
             rule="tip_not_in_target", family="tip", target_depth=0.30),
     Variant("runny_cement", "injects 2 min after mixing (runny cement)", rule="cement_too_early",

@@ -93,6 +93,8 @@ class CementVolume(_CementMetric):
 
     def result(self):
         if self._none_injected():
+            if self.ctx.procedure_expected:   # the treatment was never given: not an attempt to sign off
+                return self.make(0.0, "fail", "no cement was injected into a patient who should be treated")
             return self.missing("no cement was injected")
         s = self.state
         detail = f"{fmt(s.injected_ml, 2)} mL injected: {fmt(s.in_body_ml, 2)} mL in the body, " \
