@@ -100,3 +100,33 @@ def test_no_test_edits_sys_path():
                  for i, line in enumerate(p.read_text().splitlines(), 1) if edit.search(line)]
     assert offenders == []
     assert edit.search("sys.path.insert(0, d)") and edit.search("sys.path[:0] = [d]")   # the check bites
+
+
+def local_project_imports(root: Path) -> list[str]:
+    """``file:line`` of every ``import trainer...`` / ``from trainer... import`` inside a function
+    under ``root`` (issue 11: the dependency graph is visible at module level)."""
+    found: set[str] = set()             # a nested function's import is inside its outer one too
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for fn in ast.walk(tree):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(fn):
+                mods = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                        else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level
+                        else ["trainer"] if isinstance(node, ast.ImportFrom) else [])
+                if any(m == "trainer" or m.startswith("trainer.") for m in mods):
+                    found.add(f"{path.relative_to(root)}:{node.lineno}")
+    return sorted(found)
+
+
+def test_core_and_service_import_the_project_at_module_level_only():
+    assert [f for sub in QT_FREE for f in local_project_imports(PACKAGE / sub)] == []
+
+
+def test_the_local_import_checker_finds_each_form(tmp_path):
+    (tmp_path / "a.py").write_text("import numpy\n\ndef f():\n    import trainer.core.errors\n    return 1\n")
+    (tmp_path / "b.py").write_text("def g():\n    def h():\n        from trainer.core import numbers\n    return h\n")
+    (tmp_path / "c.py").write_text("class C:\n    def m(self):\n        from . import sibling\n")
+    (tmp_path / "d.py").write_text("from trainer.core import numbers\n\ndef f():\n    import json\n")
+    assert sorted(local_project_imports(tmp_path)) == ["a.py:4", "b.py:3", "c.py:3"]

@@ -21,7 +21,7 @@ from trainer import SCENARIOS_DIR
 from trainer.core.anatomy.params import AnatomyParams
 from trainer.core.errors import ParameterError, ScenarioError
 from trainer.core.numbers import is_number
-from trainer.core.parse_limits import LimitError, loads_toml
+from trainer.core.parse_limits import LimitError, loads_toml, not_a_regular_file
 from trainer.core.scenario.checks import Checker, show
 from trainer.core.scenario.model import CArmSettings, Scenario
 from trainer.core.scenario.rheology import get_product
@@ -98,8 +98,6 @@ def validate_file(path: str | Path, strict: bool = True) -> Scenario:
 
 def _not_a_file(p: Path) -> ScenarioError:
     """The error for a scenario path that is not a regular file (missing, a FIFO, a device, a loop...)."""
-    from trainer.core.parse_limits import not_a_regular_file
-
     why = not_a_regular_file(p)
     if why is None and p.is_symlink():
         why = "is a broken or looping symbolic link; expected a scenario file"

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trainer.core.errors import SessionError
+from trainer.core.parse_limits import not_a_regular_file
 from trainer.core.session.log import canonical_json
 
 __all__ = ["ENV_VAR", "Sealer", "SealCheck", "SealScan", "load_key", "sealer_from_env", "seal_body", "check_seals",
@@ -108,8 +109,6 @@ def load_key(path) -> Sealer:
     SessionError
         Unreadable file, a PEM key that is not Ed25519, or an HMAC key shorter than 16 bytes.
     """
-    from trainer.core.parse_limits import not_a_regular_file
-
     p = Path(path)
     bad = not_a_regular_file(p)
     if bad:
