@@ -60,13 +60,7 @@ def main(argv=None) -> int:
         m = dlg.markers["pedicle_right_centre_mm"]["axial"]
         m.setPos(m.pos().x() - 1.0, m.pos().y() + 1.5)
         dlg.save_scenario(Path(tmp) / "patient-017.toml")
-        for _ in range(20):
-            app.processEvents()
-        pix = dlg.grab()
-        if not pix.save(args.out):
-            raise SystemExit(f"screenshot: cannot write {args.out}")
-        print(f"saved {args.out} ({pix.width()}x{pix.height()})")
-        dlg.close()
+        _save(app, dlg, args.out)
     return 0
 
 
@@ -87,14 +81,19 @@ def _real(app, args) -> int:
         dlg.choose_vertebra(i)
         while not done:
             app.processEvents()
+    _save(app, dlg, args.out)
+    return 0
+
+
+def _save(app, dlg, out: str) -> None:
+    """Let the dialog settle, grab it into ``out`` (PNG) and close it."""
     for _ in range(20):
         app.processEvents()
     pix = dlg.grab()
-    if not pix.save(args.out):
-        raise SystemExit(f"screenshot: cannot write {args.out}")
-    print(f"saved {args.out} ({pix.width()}x{pix.height()})")
+    if not pix.save(out):
+        raise SystemExit(f"screenshot: cannot write {out}")
+    print(f"saved {out} ({pix.width()}x{pix.height()})")
     dlg.close()
-    return 0
 
 
 if __name__ == "__main__":
