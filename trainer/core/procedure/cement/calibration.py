@@ -27,7 +27,7 @@ from trainer.core.procedure.plans import expert_direction, expert_target_mm
 from trainer.core.scenario.build import patient_for
 from trainer.core.scenario.loader import load_scenario
 
-__all__ = ["Condition", "CONDITIONS", "run_seed", "run_condition", "patient_of", "odds_ratio", "LITERATURE"]
+__all__ = ["Condition", "CONDITIONS", "run_seed", "run_condition", "summarise", "patient_of", "odds_ratio", "LITERATURE"]
 
 STEP_ML = 0.25          #: one push of a 1 mL syringe (FACTS 3 defaults)
 STEP_S = 10.0           #: simulated seconds between pushes
@@ -192,7 +192,12 @@ def odds_ratio(p1: float, p0: float, n1: int, n0: int) -> float:
 def run_condition(name: str, seeds) -> dict:
     """Rates over ``seeds`` for the condition ``name`` of :data:`CONDITIONS`."""
     cond = CONDITIONS[name]
-    runs = [run_seed(cond, s) for s in seeds]
+    return summarise(name, [run_seed(cond, s) for s in seeds])
+
+
+def summarise(name: str, runs: list) -> dict:
+    """Rates of the condition ``name`` over the :func:`run_seed` results ``runs``."""
+    cond = CONDITIONS[name]
     n = len(runs)
     table: dict = {"seeds": n, "note": cond.note, "at_ml": {}}
     for vol in sorted(k for k in runs[0] if not isinstance(k, str)):

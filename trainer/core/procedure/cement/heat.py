@@ -38,17 +38,25 @@ def canal_heat_weight(distance_mm: np.ndarray, heat_cfg: dict) -> np.ndarray:
     return np.exp(-np.maximum(0.0, np.asarray(distance_mm, np.float64)) / float(heat_cfg["decay_mm"]))
 
 
-def canal_wall_temperature_c(peak_c: float, local_ml: float, heat_cfg: dict) -> float:
+def canal_wall_temperature_c(product_peak_c: float, local_ml: float, source_ml: float, heat_cfg: dict) -> float:
     """Temperature (deg C) at the canal wall from the cement near it.
 
-    ``37 + (peak - 37) * H / (H + local_half_ml)`` with ``H = sum(v_i * exp(-d_i / decay_mm))``
-    (mL) the distance-weighted local cement volume (:func:`canal_heat_weight`): a thin thread
-    of cement in a vein by the wall warms it a little, a mass against the wall nearly as
-    much as the core (FACTS 3.5: canal <= 43.2 C with correct technique; 59 C at the
-    posterior cortex with a simulated leak; 39-57 C ex vivo with 6-10 mL).
+    ``37 + (peak(S) - 37) * H / (H + local_half_ml)``:
+
+    * ``S`` (mL) is the cement within ``source_zone_mm`` of the canal, the mass whose
+      exotherm heats the wall; ``peak(S)`` is the peak a mass of that volume reaches
+      (:func:`peak_body_temperature_c`), so a few tenths of a mL by the wall (a thread in a
+      vein) stays near 40-45 C at its centre however much cement sits further forward
+      (FACTS 3.5: goat vertebrae, 0.8 mL reached 44.6 C at the interface);
+    * ``H = sum(v_i * exp(-d_i / decay_mm))`` (mL) is the distance-weighted local cement
+      volume (:func:`canal_heat_weight`): how close that mass lies to the wall.
+
+    FACTS 3.5 also gives: canal <= 43.2 C with correct technique; 59 C at the posterior
+    cortex with a simulated leak; 39-57 C at the canal ex vivo with 6-10 mL.
     """
     body = float(heat_cfg["body_c"])
     h = max(0.0, float(local_ml))
     if h <= 0.0:
         return body
-    return body + (float(peak_c) - body) * h / (h + float(heat_cfg["local_half_ml"]))
+    peak = peak_body_temperature_c(max(0.0, float(source_ml)), product_peak_c, heat_cfg)
+    return body + (peak - body) * h / (h + float(heat_cfg["local_half_ml"]))

@@ -104,6 +104,7 @@ class CementModel:
         self._inf = False
         self._canal_mm = math.inf
         self._canal_local_mm3 = 0.0           # cement near the canal, weighted by how much heat reaches it
+        self._canal_source_mm3 = 0.0          # cement within source_zone_mm of the canal (the heat source there)
         self.overfill = False
         self.steps = 0
 
@@ -198,8 +199,10 @@ class CementModel:
         new_codes = self.book.add(codes, added[~inside], far, t_s)
         self._update_geometry(flat[inside], flat)
         heat = self.config["heat"]
-        d = dom.dist_canal_within_mm(flat, 8.0 * float(heat["decay_mm"]))
+        zone_mm = float(heat["source_zone_mm"])
+        d = dom.dist_canal_within_mm(flat, max(zone_mm, 8.0 * float(heat["decay_mm"])))
         self._canal_local_mm3 += float(np.dot(added, canal_heat_weight(d, heat)))
+        self._canal_source_mm3 += float(added[d <= zone_mm].sum())
         flags = []
         limit = 1000.0 * float(self.config["leaks"]["overfill_ml"])
         if not self.overfill and self._injected_mm3 >= limit - 1e-6:
@@ -329,8 +332,8 @@ class CementModel:
     @property
     def canal_wall_temperature_c(self) -> float:
         """Peak temperature (deg C) at the spinal-canal wall from the cement near it (FACTS 3.5)."""
-        peak = peak_body_temperature_c(self.injected_ml, self.product.peak_temperature_c, self.config["heat"])
-        return canal_wall_temperature_c(peak, self._canal_local_mm3 / 1000.0, self.config["heat"])
+        return canal_wall_temperature_c(self.product.peak_temperature_c, self._canal_local_mm3 / 1000.0,
+                                        self._canal_source_mm3 / 1000.0, self.config["heat"])
 
     @property
     def canal_distance_mm(self) -> float:
