@@ -110,6 +110,8 @@ class ExpertPlan:
         After half the cement, pull the tip back to this depth fraction.
     last_push_depth : float or None
         Before the last push, pull the tip back to this depth fraction.
+    last_push_ml : float or None
+        The last push is this much cement (mL; None: an ordinary ``push_ml`` push).
     pad_shots_to : int
         Shots taken before the end until there are this many.
     withdraw_at_end : bool
@@ -139,6 +141,7 @@ class ExpertPlan:
     withdraw_per_ml: float = 0.0
     withdraw_to_depth: float | None = None
     last_push_depth: float | None = None
+    last_push_ml: float | None = None
     pad_shots_to: int = 0
     withdraw_at_end: bool = True
 
@@ -150,6 +153,8 @@ class ExpertPlan:
             raise ParameterError("volume_ml", self.volume_ml, "more than 0 and at most 10 mL")
         if not (0 < self.push_ml <= 1):
             raise ParameterError("push_ml", self.push_ml, "more than 0 and at most 1 mL")
+        if self.last_push_ml is not None and not (0 < self.last_push_ml <= 10):
+            raise ParameterError("last_push_ml", self.last_push_ml, "more than 0 and at most 10 mL")
 
 
 @dataclass(frozen=True)
@@ -413,8 +418,10 @@ class _Planner:
         p = self.plan
         pushed = since_ap = 0.0
         withdrawn = False
+        tail = p.last_push_ml or 0.0
         while pushed < volume - _EPS:
-            ml = round(min(p.push_ml, volume - pushed), 3)
+            rest = volume - pushed
+            ml = round(rest if tail and rest <= tail + _EPS else min(p.push_ml, rest - tail), 3)
             last = pushed + ml >= volume - _EPS
             if p.last_push_depth is not None and last:
                 yield from self.pull_back_to(p.last_push_depth)

@@ -148,6 +148,7 @@ class Variant:
     ignore_stop: bool = False              #: keep injecting after the posterior quarter / a leak
     withdraw_to_depth: float | None = None  #: after half the cement, pull the tip back to this depth
     last_push_depth: float | None = None   #: before the last push, pull the tip back to this depth
+    last_push_ml: float | None = None      #: the last push is this much cement (None: an ordinary push)
     ap_checks: bool = True
     extra_exposures: int = 0
     held_fluoro_s: float = 0.0
@@ -185,8 +186,9 @@ CATALOGUE: tuple[Variant, ...] = (
     Variant("canal_cement", "injects 4 mL early in the working phase from the front of the middle third and "
             "ignores the lateral and the leaks", rule="canal_cement", family="cement", wait_s=-15.0,
             ignore_stop=True, volume_ml=4.0, target_depth=0.55),
-    Variant("canal_heat", "early cement, ignores the lateral, last push from the posterior wall (heat reaches "
-            "the canal)", rule="canal_heat", family="cement", wait_s=-15.0, ignore_stop=True, last_push_depth=0.04),
+    Variant("canal_heat", "early cement, ignores the lateral, last 1 mL from the posterior wall (heat reaches "
+            "the canal)", rule="canal_heat", family="cement", wait_s=-15.0, ignore_stop=True, last_push_depth=0.04,
+            last_push_ml=1.0),
     Variant("exposure_abuse", "150 single-pulse exposures", family="radiation", extra_exposures=150),
     Variant("held_fluoro_abuse", "12 min of held fluoroscopy", family="radiation", held_fluoro_s=720.0),
     Variant("ap_not_true", "AP before access 8 deg off the true AP", family="alignment", ap_orbital_offset_deg=8.0),
@@ -246,7 +248,8 @@ def expert_plan_for(scenario, variant: Variant = EXPERT, side: str = "left") -> 
         volume_ml=variant.volume_ml if variant.volume_ml is not None else min(tech.volume_ml, cap),
         ap_check_ml=tech.ap_every_ml if variant.ap_checks else None,
         stop_depth=None if variant.ignore_stop else tech.stop_depth, stop_on_leak=not variant.ignore_stop,
-        withdraw_to_depth=variant.withdraw_to_depth, last_push_depth=variant.last_push_depth)
+        withdraw_to_depth=variant.withdraw_to_depth, last_push_depth=variant.last_push_depth,
+        last_push_ml=variant.last_push_ml)
 
 
 def play(scenario, patient, seed: int, variant: Variant = EXPERT, side: str = "left", *, render: bool = False,
