@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-
 from concurrent.futures import ProcessPoolExecutor
 
 from trainer.core.procedure.cement.calibration import CONDITIONS, LITERATURE, odds_ratio, run_seed, summarise

@@ -1,8 +1,10 @@
-"""The calibration bands on fewer seeds (the full table: benchmarks/cement_calibration.py, docs/cement.md).
+"""The calibration bands (the full table: benchmarks/cement_calibration.py, docs/cement.md).
 
 Each row runs the protocol of trainer/core/procedure/cement/calibration.py on a built-in
-case; the oracles are the published series (FACTS.md 3.3, 3.5 and 4), with bands widened
-for 20 seeds (a binomial rate near 0.6 has a standard error of about 0.11 there).
+case; the oracles are the published series (FACTS.md 3.3, 3.5 and 4).  The three rows the
+viscosity contrasts and the leak mix are read from run on the table's 60 seeds (on 20 seeds
+a binomial rate near 0.8 has a standard error of about 0.09, as wide as the contrasts); the
+others on 20 seeds, with bands widened for that.
 """
 
 import numpy as np
@@ -11,6 +13,8 @@ import pytest
 from trainer.core.procedure.cement.calibration import odds_ratio, run_condition
 
 SEEDS = range(20)
+TABLE_SEEDS = range(60)              # the docs table's seeds
+FULL = ("expert", "high_viscosity", "runny_2min")
 pytestmark = pytest.mark.slow
 
 
@@ -18,13 +22,13 @@ pytestmark = pytest.mark.slow
 def rows():
     names = ("expert", "high_viscosity", "low_viscosity", "runny_2min", "off_midline_7mm", "endplate_crack",
              "posterior_wall_defect", "withdraw_posterior_quarter", "large_bv_vein", "cleft")
-    return {n: run_condition(n, SEEDS) for n in names}
+    return {n: run_condition(n, TABLE_SEEDS if n in FULL else SEEDS) for n in names}
 
 
 def test_expert_leaks_like_the_ct_series_without_canal_or_foramen(rows):
     at3 = rows["expert"]["at_ml"][3.0]
-    assert 0.45 <= at3["any"] <= 0.95                   # CT series, no cleft: 76.3 %; pooled PVP 54.7 %
-    assert at3["S"] >= at3["B"] >= at3["C"]             # 52.5 > 31.7 > 12.2 %
+    assert 0.547 <= at3["any"] <= 0.85                  # CT series, no cleft: 76.3 %; pooled PVP 54.7 %
+    assert at3["S"] > at3["B"] > at3["C"] > at3["D"]    # 52.5 > 31.7 > 12.2 > 6.5 %
     assert at3["canal"] == 0.0 and at3["foramen"] == 0.0
     assert rows["expert"]["conservation_max_ml"] < 1e-6
 
@@ -44,14 +48,12 @@ def test_leaks_rise_with_volume(rows):
 
 def test_high_viscosity_odds_ratio_and_runny_cement(rows):
     e, h, lo, r = (rows[n]["at_ml"][3.0]["any"] for n in ("expert", "high_viscosity", "low_viscosity", "runny_2min"))
-    n = len(SEEDS)
-    assert 0.05 <= odds_ratio(h, e, n, n) <= 0.6          # meta-analysis OR 0.23 (0.14-0.39), widened for 20 seeds
-    assert 0.03 <= odds_ratio(h, lo, n, n) <= 0.6
-    assert h < e and h < lo
-    # runny cement is not certain to leak; "clearly worse than paste" (Zhan 2017: OR 3.32) is NOT met yet:
-    # 60 seeds give 87 % vs 82 % (OR 1.4, docs/cement.md), too close to order on 20 seeds
-    assert r <= 0.95
-    assert rows["runny_2min"]["at_ml"][3.0]["canal"] <= 0.4    # and seldom into the canal (was 93 %)
+    n = len(TABLE_SEEDS)
+    assert 0.14 <= odds_ratio(h, e, n, n) <= 0.39         # meta-analysis OR 0.23 (0.14-0.39)
+    assert h < lo
+    # runny cement is clearly worse than paste (Zhan 2017: low viscosity OR 3.32) but not certain to leak
+    assert odds_ratio(r, e, n, n) >= 2.0 and r < 1.0
+    assert rows["runny_2min"]["at_ml"][3.0]["canal"] <= 0.1    # and seldom into the canal (was 93 %)
 
 
 def test_a_tip_7mm_off_the_midline_does_not_leak_epidurally_in_the_first_half_millilitre(rows):
@@ -74,6 +76,9 @@ def test_a_large_basivertebral_vein_leaks_b_but_the_expert_keeps_cement_out_of_t
     bv = rows["large_bv_vein"]["at_ml"][3.0]
     assert bv["B"] > rows["expert"]["at_ml"][3.0]["B"]
     assert bv["canal"] == 0.0 and bv["foramen"] == 0.0
+    # its B cement lies in the vein at the posterior wall: a few tenths of a mL there do not heat the canal
+    # wall past 45 C (FACTS 3.5: goat vertebrae, 0.8 mL reached 44.6 C at the interface); was 47 % of runs
+    assert bv["canal_c_over_45"] <= 0.1
 
 
 def test_canal_wall_heat_matches_the_documented_data(rows):
@@ -83,3 +88,5 @@ def test_canal_wall_heat_matches_the_documented_data(rows):
     defect = rows["posterior_wall_defect"]["at_ml"][4.0]
     assert defect["canal_c_mean"] > at3["canal_c_mean"] + 2.0
     assert np.isfinite(defect["canal_c_mean"]) and defect["canal_c_mean"] < 70.0   # ex vivo canal 39-57 C; leak 59 +/- 8
+    # 4 mL taken to the posterior quarter of the intact body heats the canal past the 45 C limit
+    assert rows["withdraw_posterior_quarter"]["at_ml"][4.0]["canal_c_over_45"] >= 0.5
