@@ -41,12 +41,11 @@ EXPERT_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right")]
 MEDIAL_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right") if (lv, s) != ("T10", "left")]
 #: the abdominal CT (3 mm isotropic, labelled at 3 mm and carried to 1 mm voxels): where the expert
 #: passes.  Measured and left out (benchmarks/realct_plans.py): L1 (no body labelled), L2 (the body
-#: label is thin where the line crosses it: all the cement goes into the discs), L3 left and L5 left
-#: (the target lies 141-142 mm from the skin, beyond the longest 150 mm trocar), L5 right
-#: (landmarks 16 mm off: canal heat)
-ABDOMINAL_EXPERT_CASES = [("L3", "right"), ("L4", "left"), ("L4", "right")]
+#: label is thin where the line crosses it: all the cement goes into the discs), L5 (landmarks
+#: 16 mm off: canal heat, no cement in the body)
+ABDOMINAL_EXPERT_CASES = [("L3", "left"), ("L3", "right"), ("L4", "left"), ("L4", "right")]
 #: where the abdominal CT's 15 deg medial plan breaches (L3 right: a grade-1 graze only)
-ABDOMINAL_MEDIAL_CASES = [("L4", "left"), ("L4", "right")]
+ABDOMINAL_MEDIAL_CASES = [("L3", "left"), ("L4", "left"), ("L4", "right")]
 #: the patient's bone threshold, as detect_column measures it on this CT (200 HU, the clamp's top)
 BONE_HU = 200.0
 
