@@ -365,7 +365,7 @@ class FluoroRenderer:
         if trocar is None and not has_cement:
             return np.array(self.line_integrals(pose, kvp), np.float32)
         # a repeat shot with nothing moved (same pose, beam, trocar and cement) reuses the last sum
-        key = (pose, round(float(kvp), 3), trocar, _digest(cement) if has_cement else None)
+        key = (pose, round(float(kvp), 3), trocar, _digest(cement) if cement is not None and has_cement else None)
         with self._lock:
             last = self._last_shot
         if last is not None and last[0] == key:
