@@ -21,9 +21,9 @@ import realct_sources as sources
 from trainer.cli import main
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.labels import Label
-from trainer.core.procedure.plans import expert_target_mm
 from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
 from trainer.core.procedure.machine import Procedure
+from trainer.core.procedure.plans import expert_target_mm
 from trainer.core.scenario.build import patient_for
 from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks, scenario_toml
 from trainer.core.scenario.loader import load_scenario
