@@ -94,7 +94,9 @@ class ExpertPlan:
     idle_s : float
         Simulated seconds lost before access.
     target_depth : float
-        Depth fraction of the body (0 posterior wall, 1 anterior) the tip is advanced to.
+        Depth fraction of the body (0 posterior wall, 1 anterior) the tip is advanced to; a
+        clean target (0.55-0.88, no medial or lateral error) not clear of the body's cortex
+        moves along the line to the nearest clear depth (:meth:`_Planner.depth`).
     target_x_offset_mm : float
         The target moved laterally (away from the midline), mm.
     medial_error_deg : float
