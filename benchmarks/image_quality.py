@@ -298,9 +298,9 @@ def trocar_width_mm(renderer, pose, kvp, factor, trocar, back_mm=(10.0, 30.0)):
     g = renderer.geometry
     imgs = []
     for tr in (trocar, None):
-        li = renderer.render(pose, kvp, trocar=tr)
+        li, metal = renderer.render_shot(pose, kvp, trocar=tr)
         ex = expose(li, PULSES, g, np.random.default_rng(7), kvp=kvp, abc=False, dose_scale=factor)
-        imgs.append(carm_image(ex.image, ex.field_mask, g.pixel_mm))
+        imgs.append(carm_image(ex.image, ex.field_mask, g.pixel_mm, metal=metal))
     diff = imgs[0] - imgs[1]
     frame = renderer.frame(pose)
     tip, axis = np.asarray(trocar.tip_mm, float), np.asarray(trocar.axis, float)

@@ -89,9 +89,9 @@ def bench_ours(patient, geometry, repeat):
     for i in range(repeat):
         rng = np.random.default_rng(i)
         t0 = _tick()
-        li = r.render(pose, kvp, trocar=trocar, cement=cement)
+        li, metal = r.render_shot(pose, kvp, trocar=trocar, cement=cement)
         ex = expose(li, 1, geometry, rng, kvp=kvp, abc=False)
-        carm_image(ex.image, ex.field_mask, geometry.pixel_mm, pose.orbital_deg)
+        carm_image(ex.image, ex.field_mask, geometry.pixel_mm, pose.orbital_deg, metal=metal)
         _tock(t0, times)
     _stats("shot_same_pose", times, 30, pixels=geometry.pixels)
     r.line_integrals(Pose(1.0, 0.0), 90.0)           # warm the 90 kVp volumes
@@ -104,9 +104,9 @@ def bench_ours(patient, geometry, repeat):
         n = geometry.pixels
         q = slice(n // 4, n - n // 4, 4)
         kvp, factor = adrc(lambda k, pose=pose, q=q: r.line_integrals(pose, k)[q, q], kvp)   # as the procedure does
-        li = r.render(pose, kvp, trocar=trocar, cement=cement)
+        li, metal = r.render_shot(pose, kvp, trocar=trocar, cement=cement)
         ex = expose(li, 1, geometry, np.random.default_rng(i), kvp=kvp, abc=False, dose_scale=factor)
-        carm_image(ex.image, ex.field_mask, geometry.pixel_mm, pose.orbital_deg)
+        carm_image(ex.image, ex.field_mask, geometry.pixel_mm, pose.orbital_deg, metal=metal)
         _tock(t0, times)
     _stats("render_new_pose", times, 150, pixels=geometry.pixels)
 
