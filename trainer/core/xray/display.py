@@ -153,8 +153,8 @@ def _keep_metal_apart(base: np.ndarray, work: np.ndarray, metal: np.ndarray, sig
     anat = (~metal[a0:a1, b0:b1]).astype(np.float32)
     num_a = ndimage.gaussian_filter(sub * anat, sigma_px, truncate=3.0)
     den_a = ndimage.gaussian_filter(anat, sigma_px, truncate=3.0)
-    full = ndimage.gaussian_filter(sub, sigma_px, truncate=3.0)
-    num_m, den_m = full - num_a, np.float32(1.0) - den_a     # the metal's share of the same blur
+    # the metal's share of the same blur (the plain blur ``base`` is exact where it is written back)
+    num_m, den_m = base[a0:a1, b0:b1] - num_a, np.float32(1.0) - den_a
     eps = np.float32(1e-6)
     val = np.where(anat > 0, num_a / np.maximum(den_a, eps), num_m / np.maximum(den_m, eps))
     # keep the box's outer radius (filtered with the box's own border) unless it is the image's
