@@ -25,6 +25,7 @@ from trainer.core.anatomy.landmarks_calc import compute_landmarks
 from trainer.core.anatomy.morphometry import SEX_SCALE
 from trainer.core.anatomy.params import AnatomyParams
 from trainer.core.anatomy.patient import Patient
+from trainer.core.anatomy.pelvis import pelvis_for_column
 from trainer.core.anatomy.softtissue import Torso, bowel_gas_pockets, paint_rib, rib_path
 
 __all__ = ["build_patient", "CONTEXT_VOXEL_MM", "CONTEXT_HALF_Z_MM", "fine_bounds"]
@@ -86,6 +87,9 @@ def _paint_scene(cv: Canvas, col: Column, torso: Torso, params: AnatomyParams):
     if z_psoas > cv.z[0]:
         y0, y1 = PSOAS_FRONT_B * t.body.b, t.body.b + PSOAS_BACK_MM
         torso.paint_psoas(cv, z_psoas, t.body.a, 0.5 * (y0 + y1), 0.5 * (y1 - y0))
+    pelvis = pelvis_for_column(col, params.sex, params.size_scale * SEX_SCALE[params.sex])
+    if pelvis is not None:
+        pelvis.paint(cv)
     verts = col.vertebrae
     tilted = TiltedCanvas(cv, col.tilt_rad, col.tilt_pivot_yz) if col.tilt_rad else None
 

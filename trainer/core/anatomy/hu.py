@@ -23,7 +23,7 @@ TISSUE_HU = {
     Label.SEGMENTAL_VEIN: 45, Label.CLEFT: 15, Label.SOFT_TISSUE: 40, Label.LUNG: -850,
 }
 BONE_MASK_LABELS = (Label.BODY_CORTEX, Label.CANCELLOUS, Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT,
-                    Label.POSTERIOR_ELEMENTS, Label.ADJACENT_VERTEBRA, Label.RIB)
+                    Label.POSTERIOR_ELEMENTS, Label.ADJACENT_VERTEBRA, Label.RIB, Label.PELVIS)
 #: Cores of pedicles, posterior elements, neighbours and ribs are denser than the body's cancellous bone [NV].
 CORE_FACTOR = 1.3
 CORTEX_MM = 1.0
