@@ -100,3 +100,35 @@ def test_sacrum_lies_below_l5_with_alae_and_foramina():
 def test_no_pelvis_without_the_lower_lumbar_spine():
     p = cached(level="T12", fracture_grade=0.0, seed=5)
     assert not (p.context[0].labels == Label.PELVIS).any()
+
+
+def _rib_contacts(p, near_labels, z_lo, z_hi):
+    """Rib voxels face-adjacent to any of ``near_labels`` with z in [z_lo, z_hi] (fine volume)."""
+    lab = p.volume.labels
+    _, _, z = _axes(p.volume)
+    rib = lab == Label.RIB
+    near = np.isin(lab, near_labels)
+    touch = np.zeros_like(rib)
+    for ax in range(3):
+        for d in (1, -1):
+            touch |= rib & np.roll(near, d, axis=ax)
+    zz = z[np.nonzero(touch.any(axis=(1, 2)))[0]]
+    return zz[(zz >= z_lo) & (zz <= z_hi)]
+
+
+def test_rib_heads_sit_on_the_costovertebral_joints():
+    """Rib 9 articulates with the T8 and T9 bodies at the disc between them (demifacets); rib 12 with
+    its own body only, on its upper half (a single facet; Gray's Anatomy, costovertebral joints)."""
+    t9 = cached(level="T9", fracture_grade=0.0, seed=5)
+    lm = t9.landmarks
+    body = [Label.BODY_CORTEX, Label.ADJACENT_VERTEBRA]
+    at_disc_above = _rib_contacts(t9, [Label.DISC], lm.superior_endplate_z_mm - 1.0, lm.superior_endplate_z_mm + 8.0)
+    assert at_disc_above.size > 0                                # rib 9's head in the T8/T9 disc space
+    assert _rib_contacts(t9, body, lm.superior_endplate_z_mm - 4.0, lm.superior_endplate_z_mm + 8.0).size > 0
+    t12 = cached(level="T12", fracture_grade=0.0, seed=5)
+    lm = t12.landmarks
+    mid, top = lm.body_centre_mm[2], lm.superior_endplate_z_mm
+    on_body = _rib_contacts(t12, [Label.BODY_CORTEX], mid, top)
+    assert on_body.size > 0                                      # rib 12's head on the upper half of T12
+    assert _rib_contacts(t12, [Label.DISC], lm.inferior_endplate_z_mm - 10.0, top + 8.0).size == 0
+    assert _rib_contacts(t12, [Label.BODY_CORTEX], lm.inferior_endplate_z_mm - 1.0, mid - 2.0).size == 0

@@ -33,6 +33,7 @@ class Label(IntEnum):
     SOFT_TISSUE = 18         #: viscera and other soft tissue in front of the spine
     LUNG = 19                #: aerated lung (thoracic levels)
     PELVIS = 20              #: iliac wings and sacrum below S1 (patients whose column holds L4 and L5)
+    TABLE = 21               #: carbon-fibre tabletop under the prone patient (context volume only)
 
     @property
     def title(self) -> str:
