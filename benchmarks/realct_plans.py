@@ -70,6 +70,30 @@ def play(sc, patient, plan: ExpertPlan) -> dict:
             "tissues": sorted({w["tissue_to"] for w in walls})}
 
 
+def _safe(fn, *args):
+    """``fn(*args)``, or the one-line reason it raised (a refused plan, an unlabelled level)."""
+    try:
+        return fn(*args)
+    except Exception as exc:  # noqa: BLE001 - one cell says why
+        return str(exc).split(";")[-1].strip()
+
+
+def _expert_cells(e) -> str:
+    if isinstance(e, str):
+        return f"error: {e} | | | "
+    refused = f" ({e['refused']} refused)" if e["refused"] else ""
+    return (f"{'yes' if e['passed'] else 'no'} | {e['score']:.1f} | {', '.join(e['rules']) or '-'}{refused} "
+            f"| {e['in_body_ml']:.2f}")
+
+
+def _medial_cells(m) -> str:
+    if isinstance(m, str):
+        return f"error: {m} | | "
+    w = m["worst"]
+    return (f"{', '.join(m['rules']) or '-'} | {'-' if w is None else f'{w[0]}, {w[1]}, {w[2]:.1f}'} "
+            f"| {'yes' if m['canal'] else 'no'} ({'/'.join(m['tissues'])})")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", nargs="*", help="name:LEVEL,LEVEL (default: all)")
@@ -84,18 +108,9 @@ def main(argv=None) -> int:
         for name, levels in want.items():
             for level, sc, patient in scenarios(name, levels, Path(tmp)):
                 for side in ("left", "right"):
-                    try:
-                        e = play(sc, patient, ExpertPlan(sides=(side,)))
-                        m = play(sc, patient, ExpertPlan(sides=(side,), medial_error_deg=15.0))
-                    except Exception as exc:  # noqa: BLE001 - one row says why
-                        print(f"| {name} | {level} | {side} | error: {exc} | | | | | | |", flush=True)
-                        continue
-                    w = m["worst"]
-                    print(f"| {name} | {level} | {side} | {'yes' if e['passed'] else 'no'} | {e['score']:.1f} "
-                          f"| {', '.join(e['rules']) or '-'}{' (' + str(e['refused']) + ' refused)' if e['refused'] else ''} "
-                          f"| {e['in_body_ml']:.2f} | {', '.join(m['rules']) or '-'} "
-                          f"| {'-' if w is None else f'{w[0]}, {w[1]}, {w[2]:.1f}'} "
-                          f"| {'yes' if m['canal'] else 'no'} ({'/'.join(m['tissues'])}) |", flush=True)
+                    e = _safe(play, sc, patient, ExpertPlan(sides=(side,)))
+                    m = _safe(play, sc, patient, ExpertPlan(sides=(side,), medial_error_deg=15.0))
+                    print(f"| {name} | {level} | {side} | {_expert_cells(e)} | {_medial_cells(m)} |", flush=True)
     return 0
 
 

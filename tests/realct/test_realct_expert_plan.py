@@ -39,11 +39,13 @@ EXPERT_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right")]
 #: midline (the fitted pedicle is 16 mm wide: its centre is level with the posterior wall), so
 #: neither rule fires
 MEDIAL_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right") if (lv, s) != ("T10", "left")]
-#: the abdominal CT (3 mm isotropic): where the expert passes.  Measured and left out
-#: (benchmarks/realct_plans.py): L1 (no body labelled at 3 mm), L2 (the target lies outside the
-#: body label: all the cement goes into the disc), L3 left and L4 right (the target lies 142-143 mm
-#: from the skin, beyond the longest 150 mm trocar), L5 (landmarks 16 mm off: canal heat)
-ABDOMINAL_EXPERT_CASES = [("L3", "right"), ("L4", "left")]
+#: the abdominal CT (3 mm isotropic, labelled at 3 mm and carried to 1 mm voxels): where the expert
+#: passes.  Measured and left out (benchmarks/realct_plans.py): L1 (no body labelled), L2 (the body
+#: label is thin where the line crosses it: all the cement goes into the discs), L5 (landmarks
+#: 16 mm off: canal heat, no cement in the body)
+ABDOMINAL_EXPERT_CASES = [("L3", "left"), ("L3", "right"), ("L4", "left"), ("L4", "right")]
+#: where the abdominal CT's 15 deg medial plan breaches (L3 right: a grade-1 graze only)
+ABDOMINAL_MEDIAL_CASES = [("L3", "left"), ("L4", "left"), ("L4", "right")]
 #: the patient's bone threshold, as detect_column measures it on this CT (200 HU, the clamp's top)
 BONE_HU = 200.0
 
@@ -135,10 +137,11 @@ def test_cement_that_all_leaks_fails_the_attempt_on_the_abdominal_ct(abdominal_c
     assert [f["rule"] for f in report.failed_rules] == ["cement_over_max"]
 
 
-@pytest.mark.parametrize(("level", "side"), MEDIAL_CASES)
-def test_fifteen_degrees_too_medial_breaches_the_medial_wall(cases, level, side):
+@pytest.mark.parametrize(("ct", "level", "side"), [("chest", lv, s) for lv, s in MEDIAL_CASES]
+                         + [("abdomen", lv, s) for lv, s in ABDOMINAL_MEDIAL_CASES])
+def test_fifteen_degrees_too_medial_breaches_the_medial_wall(request, ct, level, side):
     """The core plan's medial error: the aim turned 15 deg medially about the pedicle's entry point."""
-    sc, patient = cases[level]
+    sc, patient = request.getfixturevalue("cases" if ct == "chest" else "abdominal_cases")[level]
     proc = _play(sc, patient, ExpertPlan(sides=(side,), medial_error_deg=15.0))
     report = score(proc)
     assert not report.passed
