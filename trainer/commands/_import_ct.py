@@ -44,12 +44,13 @@ def _locate(vol, level: str, body_centre, folder):
                             f"{level}: check the level")
     if not col.certain:
         raise ScenarioError(str(folder), [
-            f"--level {level}: {len(col.vertebrae)} vertebrae found but their numbering is uncertain (no rib-bearing "
-            f"vertebra followed by ribless ones); give --body-centre X Y Z of the {level} body"])
+            f"--level {level}: {len(col.vertebrae)} vertebrae found but their numbering is uncertain "
+            f"({col.note.split(';')[0]}); give --body-centre X Y Z of the {level} body"])
     v = col.find(level)
     if v is None:
         have = ", ".join(x.level for x in col.vertebrae if x.level)
-        raise ScenarioError(str(folder), [f"--level {level}: not in the field of view (levels in view: {have})"])
+        raise ScenarioError(str(folder), [f"--level {level}: not in the field of view or not numbered (levels "
+                                          f"numbered: {have}); give --body-centre X Y Z of the {level} body"])
     return v.body_centre_mm, cortex_hu, f"{folder}: {level} found by {col.numbered_by} ({col.note})"
 
 

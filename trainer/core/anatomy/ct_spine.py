@@ -435,43 +435,6 @@ def split_vertebrae(hu, grid: Grid, body_xy, thr: Thresholds):
     return z[discs], (z, score)
 
 
-def _local_median(h: np.ndarray, i: int) -> float:
-    """Median height of up to two segments on each side of segment ``i`` (not ``i`` itself)."""
-    near = np.r_[h[max(0, i - 2):i], h[i + 1:i + 3]]
-    return float(np.median(near)) if near.size else float(h[i])
-
-
-def _regular(discs: np.ndarray, z: np.ndarray, sm: np.ndarray) -> np.ndarray:
-    """Discs (z mm, ascending) with implausible segments repaired against their neighbours.
-
-    A thick lumbar disc can give two score maxima, one per endplate, 15 mm apart (abdominal CT,
-    T12/L1: 394 and 409 mm around the reference's 402): a segment shorter than
-    :data:`_SHORT_SEGMENT` times the local median height (two segments on each side) is a disc
-    and its two bounds become one at their midpoint.  A missed disc (5 mm slices) leaves a
-    segment longer than :data:`_LONG_SEGMENT` times the local median: it is split at its
-    highest score in its middle 60 % (at its middle when there is no maximum)."""
-    d = sorted(float(v) for v in discs)
-    for _ in range(2 * len(d)):
-        h = np.diff(d)
-        if h.size < 3:
-            break
-        ratio = np.array([h[i] / _local_median(h, i) for i in range(h.size)])
-        i = int(np.argmin(ratio))
-        if ratio[i] < _SHORT_SEGMENT:
-            d[i:i + 2] = [0.5 * (d[i] + d[i + 1])]
-            continue
-        i = int(np.argmax(ratio))
-        if ratio[i] > _LONG_SEGMENT and h[i] > 30.0:
-            lo, hi = d[i] + 0.2 * h[i], d[i + 1] - 0.2 * h[i]
-            ks = np.flatnonzero((z >= lo) & (z <= hi))
-            inner = [k for k in ks if 0 < k < len(z) - 1 and sm[k] >= sm[k - 1] and sm[k] >= sm[k + 1]]
-            cut = float(z[max(inner, key=lambda k: sm[k])]) if inner else 0.5 * (d[i] + d[i + 1])
-            d.insert(i + 1, cut)
-            continue
-        break
-    return np.asarray(d)
-
-
 def _half_width(bone: np.ndarray, grid: Grid, v: Vertebra) -> float:
     """Half the body's width (mm) through its centre, from the bone in its middle slice."""
     x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
@@ -631,8 +594,9 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
 
     *Ribs*: a vertebra bears a rib when a rib's neck (:func:`ribs_and_sacrum`: transverse
     processes are not ribs) lies at its level (the neck's top plus :data:`_NECK_TO_HEAD_MM`,
-    nearest body centre); T12 is the vertebra of the lowest ribs (the necks within 10 mm of the
-    lowest, one side is enough: a short 12th rib counts), with at least one vertebra below it.  *Sacrum*: the top of the sacral ala (:func:`ribs_and_sacrum`); the vertebrae whose
+    nearest body centre); T12 is the vertebra of the lowest ribs (the necks within 10 mm of
+    the lowest, one side is enough: a short 12th rib counts), with at least one vertebra below
+    it.  *Sacrum*: the top of the sacral ala (:func:`ribs_and_sacrum`); the vertebrae whose
     body centres lie below it are sacral, and L5 is the lowest one above.  When both are in view
     they must agree (T12 + 6 = L5); when they disagree, or neither is in view, the numbering is
     uncertain and every level is None.
