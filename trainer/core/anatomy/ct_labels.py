@@ -319,12 +319,13 @@ def _body(cand, cortex, x, y, z) -> np.ndarray:
             d = np.hypot(jj - j0, ii - i0) * sp
             near = cl[jj[d <= 20.0], ii[d <= 20.0]]
             near = near[big[near]]
-            if not near.size:
-                return np.zeros(cand.shape, bool)
-            pick, ring = int(np.bincount(near).argmax()), True
+            if near.size:
+                pick, ring = int(np.bincount(near).argmax()), True
+            # else: only small pieces (3 mm voxels, a thin cortex in single voxels: abdominal L1 had
+            # no body label at all); the broken-ring rule below takes them all
         else:
             return np.zeros(cand.shape, bool)
-    piece = cl == pick
+    piece = cl == pick if pick else np.zeros(cl.shape, bool)
     if ring:
         piece = _enclosed(piece)
     if _enclosed(piece).sum() * sp * sp < _MIN_BODY_SECTION_MM2:
