@@ -233,8 +233,9 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
         # (measured on real CTs: the body ran 10-30 mm into the disc), so the body keeps within
         # ENDPLATE_MARGIN_MM of the endplate landmarks
         body &= ((z >= inf - ENDPLATE_MARGIN_MM) & (z <= sup + ENDPLATE_MARGIN_MM))[:, None, None]
-        if found is not None:
-            body = _fill_section(body, front)
+        # filled between its walls also where no canal hole was found (the wall plane is then the
+        # measured posterior wall line): abdominal L2 at 3 mm kept only its cortex ring (Dice 0.61)
+        body = _fill_section(body, front)
     measured["body_half_width_mm"] = float(half_w)
     labels = np.zeros(hu.shape, np.uint8)
     n = max(1, int(round(1.0 / sp)))
@@ -261,11 +262,14 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
 def _fill_section(body: np.ndarray, front: np.ndarray) -> np.ndarray:
     """Per axial slice, the body's cancellous interior where its thin (osteoporotic) cortex
     leaves the ring open: every voxel between body voxels along its row (x), and between the
-    first body voxel from the front along its column (y) and the posterior wall plane
+    slice's front-most body voxel and the posterior wall plane
     (``front``).  The body's section in front of the wall plane is close to convex, so no
     voxel outside it is added."""
     in_row = np.maximum.accumulate(body, axis=2) & np.maximum.accumulate(body[:, :, ::-1], axis=2)[:, :, ::-1]
-    from_front = np.maximum.accumulate(body, axis=1) & front
+    # behind the slice's front-most body voxel (not the column's: where the thin anterior cortex
+    # stays below the threshold the column has no front voxel, and abdominal L2 at 3 mm kept
+    # only its walls, body Dice 0.61)
+    from_front = np.maximum.accumulate(body.any(axis=2, keepdims=True), axis=1) & front
     return body | (in_row & from_front)
 
 
