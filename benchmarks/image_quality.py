@@ -18,8 +18,14 @@ landmarks and projected with the C-arm frame:
   (lateral: median over the middle half of the width) or each width position (AP: median over
   the middle half of the depth), so a wedged or biconcave endplate is measured where it lies,
   not on the flat plane through its central landmark.
-* ``cnr_ped`` (AP): pedicle outline, the ring 0.6-1.0 r around each pedicle centre vs the
-  ring 1.4-2.0 r (r = half the pedicle width), mean of both sides.
+* ``cnr_ped`` (AP): pedicle outline.  The isthmus section (width x height ellipse round the
+  pedicle centre) is projected; its medial and lateral walls, the band 0.75-1.05 of the
+  projected ellipse within 37 deg of the horizontal, are compared with the band just outside
+  them (1.3-1.7), mean of both sides (:func:`pedicle_rois`).  ``cnr_ped_core``: the same walls vs
+  the core (inside 0.5).  The top and bottom of the oval are left out: on a crushed body the
+  endplates cross them.  (Until round 4 the ROIs were circles of half the pedicle *width*
+  round the centre, 0.6-1.0 vs 1.4-2.0: on the tall oval the inner circle lay in the core, the
+  outer crossed the endplate lines and ribs, so the figure measured core vs neighbours.)
 * ``grey_body_vs_prevert`` (lateral): display grey (0-255, dense = dark) of the prevertebral
   soft tissue 20-30 mm in front of the anterior wall minus that of the body's middle:
   positive = the body looks denser.
@@ -63,13 +69,32 @@ def _box(x, y, z, n=9):
     return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
 
 
-def _ring(centre, r0, r1, y, n=48):
-    """Points on annuli r0..r1 around ``centre`` in the x-z plane at depth ``y`` (mm)."""
-    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
-    out = []
-    for r in np.linspace(r0, r1, 4):
-        out.append(np.stack([centre[0] + r * np.cos(t), np.full_like(t, y), centre[2] + r * np.sin(t)], axis=1))
-    return np.vstack(out)
+def pedicle_rois(frame, pedicle, pixels):
+    """Pixel masks ``(walls, outside, core)`` of one pedicle's outline on a shot.
+
+    The isthmus section (``width_mm`` x ``height_mm`` ellipse round ``centre_mm``, in the
+    x-z plane) is projected; with ``rho`` the normalised radius of that projected ellipse,
+    the walls are ``0.75 <= rho <= 1.05``, the outside ``1.3 <= rho <= 1.7`` (both within
+    37 deg of the horizontal: the medial and lateral walls), the core ``rho <= 0.5``.
+    """
+    pc = np.asarray(pedicle.centre_mm, float)
+    pts = np.array([pc, pc + [pedicle.width_mm / 2, 0, 0], pc + [0, 0, pedicle.height_mm / 2]])
+    uv = np.asarray(project(frame, pts))[:, :2]
+    au, av = max(abs(uv[1, 0] - uv[0, 0]), 1e-6), max(abs(uv[2, 1] - uv[0, 1]), 1e-6)
+    vv, uu = np.mgrid[0:pixels, 0:pixels]
+    du, dv = (uu - uv[0, 0]) / au, (vv - uv[0, 1]) / av
+    rho = np.hypot(du, dv)
+    side = np.abs(dv) <= 0.6 * rho                      # |sin| <= 0.6: within 37 deg of the horizontal
+    return (rho >= 0.75) & (rho <= 1.05) & side, (rho >= 1.3) & (rho <= 1.7) & side, rho <= 0.5
+
+
+def _cnr_px(a, b, m_in, m_out):
+    """CNR of two pixel masks (noise from the difference of the two shots, as :func:`_cnr`)."""
+    if not m_in.any() or not m_out.any():
+        return float("nan")
+    d = a - b
+    sigma = np.std(np.concatenate([d[m_in], d[m_out]])) / np.sqrt(2)
+    return float(abs(a[m_in].mean() - a[m_out].mean()) / max(sigma, 1e-6))
 
 
 def _sample(img, frame, pts):
@@ -219,14 +244,13 @@ def measure(patient, carm, name, pixels=512, trocar=False) -> list[dict]:
         row["cnr_inf"] = _cnr(a, b, frame, _surface_band(*bot, axis, fixed, -0.5, 2.5),
                               _surface_band(*bot, axis, fixed, -b1, -b0))
         if view == "ap":
-            vals = []
+            vals, core = [], []
             for side in ("left", "right"):
-                p = lm.pedicle(side)
-                pc = np.asarray(p.centre_mm, float)
-                rr = p.width_mm / 2
-                vals.append(_cnr(a, b, frame, _ring(pc, 0.6 * rr, 1.0 * rr, pc[1]),
-                                 _ring(pc, 1.4 * rr, 2.0 * rr, pc[1])))
+                walls, outside, inner = pedicle_rois(frame, lm.pedicle(side), pixels)
+                vals.append(_cnr_px(a, b, walls, outside))
+                core.append(_cnr_px(a, b, walls, inner))
             row["cnr_ped"] = float(np.mean(vals))
+            row["cnr_ped_core"] = float(np.mean(core))
         else:
             grey = (1.0 - a) * 255.0
             body = _sample(grey, frame, _box((c[0], c[0]), (yc - d / 4, yc + d / 4), (zc - h / 4, zc + h / 4)))
@@ -329,7 +353,7 @@ def real_cases():
         yield f"real-{name}-{level}", patient_from_ct(ct.volume(), lm, level), CArmSettings()
 
 
-COLS = ("cnr_wall", "cnr_sup", "cnr_inf", "cnr_ped", "grey_body_vs_prevert", "clipped_pct", "kvp", "trocar_mm")
+COLS = ("cnr_wall", "cnr_sup", "cnr_inf", "cnr_ped", "cnr_ped_core", "grey_body_vs_prevert", "clipped_pct", "kvp", "trocar_mm")
 
 
 def markdown(rows):

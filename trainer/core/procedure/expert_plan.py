@@ -51,6 +51,10 @@ _REDIRECT_DEG = 1.5
 #: How far behind the pedicle entry a medially mis-aimed line starts (mm; only the direction matters).
 _ERROR_LINE_BACK_MM = 60.0
 _EPS = 1e-9
+#: The plan picks a trocar that reaches 10 mm past its deepest point, but takes the longest one
+#: while it still reaches this far past it (mm): on the abdominal CT's deep back (100-105 mm from
+#: the body centre to the skin) the 15 deg too-medial line to L3 left meets the skin 141 mm from its target
+_MIN_RESERVE_MM = 5.0
 
 
 @dataclass(frozen=True)
@@ -338,13 +342,14 @@ class _Planner:
         deepest = max(p.target_depth, p.overshoot_depth or 0.0)
         d = (far - entry) / np.linalg.norm(far - entry)
         y = lm.posterior_wall_y_mm - deepest * lm.body_depth_mm
-        need_mm = (y - skin[1]) / d[1] + 10.0
+        deep_mm = (y - skin[1]) / d[1]
+        need_mm = deep_mm + 10.0
         if need_mm > DEFAULT_LENGTH_MM:
-            if need_mm > LENGTH_RANGE_MM[1]:
+            if deep_mm + _MIN_RESERVE_MM > LENGTH_RANGE_MM[1]:
                 raise ParameterError("side", side, f"a pedicle whose target lies within "
-                                     f"{LENGTH_RANGE_MM[1] - 10:g} mm of the skin (this one is "
-                                     f"{need_mm - 10:.0f} mm deep)")
-            place["length_mm"] = float(np.ceil(need_mm / 10.0) * 10.0)
+                                     f"{LENGTH_RANGE_MM[1] - _MIN_RESERVE_MM:g} mm of the skin (this one is "
+                                     f"{deep_mm:.0f} mm deep)")
+            place["length_mm"] = float(min(np.ceil(need_mm / 10.0) * 10.0, LENGTH_RANGE_MM[1]))
         return place
 
     def access(self, side: str, mix: bool) -> Generator[PlanStep, bool, bool]:

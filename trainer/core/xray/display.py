@@ -117,7 +117,12 @@ def _upsample(small: np.ndarray, f: int) -> np.ndarray:
         wt = (pos - i0).astype(np.float32)
         shape = (1, -1) if axis == 1 else (-1, 1)
         wt = wt.reshape(shape)
-        out = np.take(out, i0, axis=axis) * (1 - wt) + np.take(out, i1, axis=axis) * wt
+        a = np.take(out, i0, axis=axis)             # a (1 - wt) + b wt, in place
+        a *= 1 - wt
+        b = np.take(out, i1, axis=axis)
+        b *= wt
+        a += b
+        out = a
     return out
 
 
@@ -174,37 +179,43 @@ def present(image: np.ndarray, mask: np.ndarray | None = None, pixel_mm: float =
     base = ndimage.gaussian_filter(work, max(denoise_mm / pixel_mm, 0.3), truncate=3.0)
     q1, q3 = np.percentile(base[::k, ::k][region[::k, ::k]], [25.0, 75.0])
     anat_hi = float(q3 + 3.0 * (q3 - q1))                      # metal/cement above this
-    low = smooth(np.minimum(base, np.float32(anat_hi)), compress_sigma_mm / pixel_mm)
-    out = base - np.float32(compress) * low
+    clipped = np.minimum(base, np.float32(anat_hi))
+    out = smooth(clipped, compress_sigma_mm / pixel_mm)                 # the low-pass, then in place:
+    out *= np.float32(-compress)
+    out += base                                                         # base - compress * low
     if sharpen > 0:
-        clipped = np.minimum(base, np.float32(anat_hi))
-        detail = clipped - ndimage.gaussian_filter(clipped, sharpen_sigma_mm / pixel_mm, truncate=3.0)
-        out += np.float32(sharpen) * _soft_clip(detail, halo_limit)
+        detail = ndimage.gaussian_filter(clipped, sharpen_sigma_mm / pixel_mm, truncate=3.0)
+        np.subtract(clipped, detail, out=detail)
+        detail *= np.float32(1.0 / halo_limit)                          # soft clip: limit tanh(x / limit)
+        np.tanh(detail, out=detail)
+        detail *= np.float32(halo_limit) * np.float32(sharpen)
+        out += detail
     # window: the tails of the whole patient (raw log > patient_log, i.e. more than about 2 cm of
     # water) so that almost nothing inside the patient clips; metal capped by the Tukey fence of
-    # the dominant region
-    patient = base > np.float32(patient_log)
+    # the dominant region.  Statistics on every k-th pixel only.
+    out_k, region_k = out[::k, ::k], region[::k, ::k]
+    patient = base[::k, ::k] > np.float32(patient_log)
     if mask is not None:
-        patient &= mask
+        patient &= np.asarray(mask)[::k, ::k]
     patient_fence = np.inf
-    if patient[::k, ::k].sum() >= 100:           # no metal, no cement: above the patient's Tukey fence
-        p1, p3 = np.percentile(out[::k, ::k][patient[::k, ::k]], [25.0, 75.0])
-        patient &= out <= np.float32(p3 + PATIENT_FENCE_IQR * (p3 - p1))
+    if patient.sum() >= 100:                     # no metal, no cement: above the patient's Tukey fence
+        p1, p3 = np.percentile(out_k[patient], [25.0, 75.0])
+        patient &= out_k <= np.float32(p3 + PATIENT_FENCE_IQR * (p3 - p1))
         patient_fence = float(p3 + 3.0 * (p3 - p1))
-    if patient[::k, ::k].sum() < 100:
-        patient = region
-    vals = out[::k, ::k][patient[::k, ::k]]
+    if patient.sum() < 100:
+        patient = region_k
+    vals = out_k[patient]
     lo, hi = np.percentile(vals, [low_pct, high_pct])
-    q1, q3 = np.percentile(out[::k, ::k][region[::k, ::k]], [25.0, 75.0])
+    q1, q3 = np.percentile(out_k[region_k], [25.0, 75.0])
     # fence: metal and cement saturate, not stretch the window.  The central region's fence alone
     # clipped the dense posterior muscles and bone of a lung-dominated thoracic lateral (T9: 3.4 %
     # of the patient black); the whole patient's (far) fence bounds it from below
     hi = min(hi, max(q3 + 3.0 * (q3 - q1), min(patient_fence, hi)))
     w = max(float(hi - lo), 1e-3)
     lvl = float(lo + w / 2.0)
-    if mask is not None:
-        out = np.where(mask, out, np.float32(lvl + w))     # shutters: black
-    return out.astype(np.float32), w, lvl
+    if mask is not None and not np.all(mask):
+        out[~np.asarray(mask)] = np.float32(lvl + w)      # shutters: black
+    return out, w, lvl
 
 
 #: 5 x 7 glyphs of the side markers (1 = ink)
@@ -260,9 +271,10 @@ def carm_image(image: np.ndarray, mask: np.ndarray | None, pixel_mm: float, orbi
     (:func:`side_letter`) burned in white when ``orbital_deg`` is given.  Display with
     ``to_display(img, 1.0, 0.5)``; an automatic window of it changes little.
     """
-    out, w, lvl = present(image, mask, pixel_mm=pixel_mm, **look)
-    out = (out - np.float32(lvl - w / 2.0)) / np.float32(w)
+    out, w, lvl = present(image, mask, pixel_mm=pixel_mm, **look)     # a new array: normalised in place
+    out -= np.float32(lvl - w / 2.0)
+    out /= np.float32(w)
     np.clip(out, 0.0, 1.0, out=out)
     if orbital_deg is not None:
         burn_marker(out, side_letter(orbital_deg), 0.0)
-    return out.astype(np.float32)
+    return out
