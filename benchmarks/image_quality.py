@@ -301,8 +301,13 @@ def trocar_width_mm(renderer, pose, kvp, factor, trocar, back_mm=(10.0, 30.0)):
         li, metal = renderer.render_shot(pose, kvp, trocar=tr)
         ex = expose(li, PULSES, g, np.random.default_rng(7), kvp=kvp, abc=False, dose_scale=factor)
         imgs.append(carm_image(ex.image, ex.field_mask, g.pixel_mm, metal=metal))
-    diff = imgs[0] - imgs[1]
-    frame = renderer.frame(pose)
+    return shaft_width_mm(imgs[0] - imgs[1], renderer.frame(pose), trocar, g.pixel_mm, back_mm)
+
+
+def shaft_width_mm(diff, frame, trocar, pixel_mm, back_mm=(10.0, 30.0)):
+    """Full width at half maximum (mm at the detector) of ``trocar``'s shaft on ``diff`` (a shot
+    with the trocar minus one without, same noise), from profiles across the projected shaft
+    ``back_mm`` behind the tip, averaged."""
     tip, axis = np.asarray(trocar.tip_mm, float), np.asarray(trocar.axis, float)
     pts = tip[None] - np.linspace(*back_mm, 21)[:, None] * axis[None]
     uv = np.asarray(project(frame, pts))[:, :2]
@@ -317,7 +322,7 @@ def trocar_width_mm(renderer, pose, kvp, factor, trocar, back_mm=(10.0, 30.0)):
     prof /= len(uv)
     prof -= np.median(np.concatenate([prof[:60], prof[-60:]]))   # the window moves a little with the steel
     above = off[prof >= 0.5 * prof.max()]
-    return float((above.max() - above.min()) * g.pixel_mm)
+    return float((above.max() - above.min()) * pixel_mm)
 
 
 def builtin_cases():

@@ -132,3 +132,28 @@ def test_thin_backed_thoracic_lateral_does_not_clip(iq):
     assert rows["lateral"]["clipped_pct"] <= 1.0 and rows["ap"]["clipped_pct"] <= 1.0
     assert rows["lateral"]["cnr_wall"] >= 5.0 and rows["lateral"]["cnr_inf"] >= 5.0   # thin disc: near-half band
     assert rows["ap"]["cnr_ped"] >= 5.0     # the walls vs just outside them (ribs once crossed the old circles)
+
+
+@pytest.mark.slow
+def test_procedure_shots_show_the_trocar_at_its_magnified_diameter_on_ap(iq, default_case):
+    """Through the procedure's own imager (render, exposure, stored picture): the 11 G trocar's
+    apparent width on AP is 3 mm times the magnification at the shaft, as on the lateral (the
+    noise reduction once spread the saturating AP shaft to about 6.7 mm)."""
+    from trainer.core.procedure.imaging import Imager
+    from trainer.core.procedure.trocar import Trocar
+
+    s, p = default_case
+    g = s.carm.geometry.with_pixels(512)
+    shape = iq.trocar_for(p)
+    tip, axis = np.asarray(shape.tip_mm), np.asarray(shape.axis)
+    trocar = Trocar(side="left", gauge=11, length_mm=150.0, skin_mm=tuple(tip - 80.0 * axis),
+                    direction=tuple(axis), depth_mm=80.0)
+    assert np.allclose(trocar.tip_mm, tip)
+    imager = Imager(p, g, s.carm, render=True)
+    pose = Pose(s.carm.patient_roll_deg, 0.0)
+    with_t = imager.shoot(pose, 4, trocar, None, np.random.default_rng(5), 1, 0.0).image.pixels
+    without = imager.shoot(pose, 4, None, None, np.random.default_rng(5), 2, 1.0).image.pixels
+    width = iq.shaft_width_mm(with_t - without, imager.renderer.frame(pose), shape, g.pixel_mm)
+    # AP: the source is anterior (-y), so a point at y lies SOD + y from it
+    shaft_y = tip[1] - 20.0 * axis[1]
+    assert width == pytest.approx(3.0 * g.sid_mm / (g.sod_mm + shaft_y), rel=0.1)
