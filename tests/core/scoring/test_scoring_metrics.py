@@ -144,6 +144,26 @@ def test_doing_nothing_on_an_eligible_patient_fails(lm):
     assert "no cement was injected into a patient who should be treated" in r.metric("cement_volume").detail
 
 
+def test_all_cement_into_the_disc_breaks_the_volume_rule(lm):
+    """3 mL pushed, every 0.5 mL straight into the disc (a tip outside the body; measured on the
+    3 mm abdominal CT's L2 before its fix): the body was never treated, so the attempt fails on
+    the volume rule, however clean the rest; 0.5 mL of it in the body is a treatment and passes it."""
+    s = S.Stream().decide(S.EXPECTED).align()
+    s.place(S.ENTRY, S.TARGET).advance_to_y(S.TARGET[1]).shot(0.0).shot(90.0)
+    s.mix_and_wait(300.0).inject(3.0, step=0.5, leaks=[(ml, "D", "inferior disc", 0.5) for ml in
+                                                        (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)])
+    r = run(lm, s.finish())
+    assert r.metric("cement_volume").critical_failed
+    assert "none of it went into the vertebral body" in r.metric("cement_volume").detail
+    assert [f["rule"] for f in r.failed_rules] == ["cement_over_max"]
+    s = S.Stream().decide(S.EXPECTED).align()
+    s.place(S.ENTRY, S.TARGET).advance_to_y(S.TARGET[1]).shot(0.0).shot(90.0)
+    s.mix_and_wait(300.0).inject(3.0, step=0.5, leaks=[(ml, "D", "inferior disc", 0.5) for ml in
+                                                        (0.5, 1.0, 1.5, 2.0, 2.5)])
+    r = run(lm, s.finish())
+    assert not r.metric("cement_volume").critical_failed
+
+
 def test_wrong_gate_answers_lower_the_checklist(lm):
     answers = dict(S.EXPECTED, inr="correct_first", fasting="wait")
     r = run(lm, S.expert(answers=answers))

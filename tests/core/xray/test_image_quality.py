@@ -10,7 +10,7 @@ import pytest
 from trainer.core.scenario.build import build_scenario_patient
 from trainer.core.scenario.loader import load_scenario
 from trainer.core.xray.detector import adrc
-from trainer.core.xray.geometry import Pose
+from trainer.core.xray.geometry import Pose, project
 from trainer.core.xray.renderer import FluoroRenderer
 
 _PATH = Path(__file__).resolve().parents[3] / "benchmarks" / "image_quality.py"
@@ -56,6 +56,41 @@ def test_roi_surfaces_follow_the_analytic_body(iq, default_case):
     assert top[0] < top[-1] - 2.0               # the wedge: anterior (small y) lower than posterior
 
 
+def test_pedicle_rois_straddle_the_projected_pedicle_walls(iq, default_case):
+    """The AP pedicle-outline ROIs: walls on the edges of the pedicle label's projected isthmus,
+    outside beyond them, core within (oracle: the segmentation, not the landmark ellipse)."""
+    from trainer.core.anatomy.labels import Label
+
+    s, p = default_case
+    g = s.carm.geometry.with_pixels(256)
+    frame = FluoroRenderer(p, g).frame(Pose(0.0, 0.0))
+    lm, vol = p.landmarks, p.volume
+    for side, label in (("left", Label.PEDICLE_LEFT), ("right", Label.PEDICLE_RIGHT)):
+        ped = lm.pedicle(side)
+        kji = np.argwhere(vol.labels == label)
+        xyz = vol.grid.index_to_mm(kji)
+        slab = xyz[np.abs(xyz[:, 1] - ped.centre_mm[1]) <= 1.0]       # the isthmus section, 2 mm thick
+        uv = np.asarray(project(frame, slab))
+        row = float(np.asarray(project(frame, np.asarray([ped.centre_mm])))[0, 1])
+        band = uv[np.abs(uv[:, 1] - row) <= 1.0]                         # the section at the centre's height
+        u_lo, u_hi = band[:, 0].min(), band[:, 0].max()                # its two walls on the detector
+        walls, outside, core = iq.pedicle_rois(frame, ped, g.pixels)
+        r = int(round(row))
+        wu, ou, cu = (np.flatnonzero(m[r]) for m in (walls, outside, core))
+        half = 0.5 * (u_hi - u_lo)
+        for edge in (u_lo, u_hi):                      # a wall band within a quarter width of each edge
+            assert np.min(np.abs(wu - edge)) <= 0.25 * half + 1.0
+        assert np.all((ou < u_lo) | (ou > u_hi))        # outside lies beyond both walls
+        assert np.all((cu > u_lo) & (cu < u_hi))        # the core inside them
+        assert not (walls & outside).any() and not (walls & core).any()
+        # vertically: the core stays inside the section's height; top and bottom of the oval are not walls
+        col = float(np.asarray(project(frame, np.asarray([ped.centre_mm])))[0, 0])
+        vband = uv[np.abs(uv[:, 0] - col) <= 1.0]
+        cv = np.flatnonzero(core[:, int(round(col))])
+        assert vband[:, 1].min() < cv.min() and cv.max() < vband[:, 1].max()
+        assert not walls[:, int(round(col))].any()
+
+
 @pytest.mark.slow
 def test_default_lateral_meets_the_issue_targets(iq, default_case):
     s, p = default_case
@@ -96,3 +131,29 @@ def test_thin_backed_thoracic_lateral_does_not_clip(iq):
     rows = {r["view"]: r for r in iq.measure(build_scenario_patient(s), s.carm, "t9-small-pedicles")}
     assert rows["lateral"]["clipped_pct"] <= 1.0 and rows["ap"]["clipped_pct"] <= 1.0
     assert rows["lateral"]["cnr_wall"] >= 5.0 and rows["lateral"]["cnr_inf"] >= 5.0   # thin disc: near-half band
+    assert rows["ap"]["cnr_ped"] >= 5.0     # the walls vs just outside them (ribs once crossed the old circles)
+
+
+@pytest.mark.slow
+def test_procedure_shots_show_the_trocar_at_its_magnified_diameter_on_ap(iq, default_case):
+    """Through the procedure's own imager (render, exposure, stored picture): the 11 G trocar's
+    apparent width on AP is 3 mm times the magnification at the shaft, as on the lateral (the
+    noise reduction once spread the saturating AP shaft to about 6.7 mm)."""
+    from trainer.core.procedure.imaging import Imager
+    from trainer.core.procedure.trocar import Trocar
+
+    s, p = default_case
+    g = s.carm.geometry.with_pixels(512)
+    shape = iq.trocar_for(p)
+    tip, axis = np.asarray(shape.tip_mm), np.asarray(shape.axis)
+    trocar = Trocar(side="left", gauge=11, length_mm=150.0, skin_mm=tuple(tip - 80.0 * axis),
+                    direction=tuple(axis), depth_mm=80.0)
+    assert np.allclose(trocar.tip_mm, tip)
+    imager = Imager(p, g, s.carm, render=True)
+    pose = Pose(s.carm.patient_roll_deg, 0.0)
+    with_t = imager.shoot(pose, 4, trocar, None, np.random.default_rng(5), 1, 0.0).image.pixels
+    without = imager.shoot(pose, 4, None, None, np.random.default_rng(5), 2, 1.0).image.pixels
+    width = iq.shaft_width_mm(with_t - without, imager.renderer.frame(pose), shape, g.pixel_mm)
+    # AP: the source is anterior (-y), so a point at y lies SOD + y from it
+    shaft_y = tip[1] - 20.0 * axis[1]
+    assert width == pytest.approx(3.0 * g.sid_mm / (g.sod_mm + shaft_y), rel=0.1)

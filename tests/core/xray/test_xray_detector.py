@@ -35,6 +35,38 @@ def test_same_seed_same_image_bit_for_bit():
     assert a.tobytes() != c.tobytes()
 
 
+@pytest.mark.parametrize("focal_spot_mm", [0.6, 3.0])        # the 3-tap and the Gaussian penumbra
+def test_reused_noise_free_signal_gives_the_same_image_as_a_fresh_exposure(focal_spot_mm):
+    """The per-thread cache of the last shot's transmission (unchanged pose; a moved trocar
+    recomputes only its box) must give bit for bit the image a cold exposure gives."""
+    from trainer.core.xray import detector
+
+    g = CArmGeometry(pixels=256)
+    li = np.random.default_rng(3).uniform(2, 8, (256, 256)).astype(np.float32)
+    moved = li.copy()
+    moved[100:140, 30:45] += 4.0                        # a "trocar" moved into a small box
+    edge = li.copy()
+    edge[0:12, 240:256] += 3.0                          # a change touching the image's corner
+
+    def shot(img, cold):
+        if cold:
+            detector._last.shot = None
+        return expose(img, 2, g, np.random.default_rng(9), abc=False, focal_spot_mm=focal_spot_mm).image
+
+    for img in (li, moved, edge):
+        want = shot(img, cold=True)
+        shot(li if img is not li else moved, cold=True)  # warm the cache with a different image
+        assert shot(img, cold=False).tobytes() == want.tobytes()    # only the changed box recomputed
+        assert shot(img, cold=False).tobytes() == want.tobytes()    # nothing changed: reused whole
+    shot(li, cold=False)                                 # same image, now collimated: the scatter is not reused
+    field = expose(li, 2, g, np.random.default_rng(9), abc=False, focal_spot_mm=focal_spot_mm, field_mm=(150, 200))
+    detector._last.shot = None
+    cold = expose(li, 2, g, np.random.default_rng(9), abc=False, focal_spot_mm=focal_spot_mm, field_mm=(150, 200))
+    assert field.image.tobytes() == cold.image.tobytes()
+    big = li + 0.5                                       # everything changed: a full recomputation
+    assert shot(big, cold=False).tobytes() == shot(big, cold=True).tobytes()
+
+
 def test_image_is_log_processed_dense_is_higher():
     li = np.zeros((128, 128), np.float32)
     li[:, 64:] = 3.0

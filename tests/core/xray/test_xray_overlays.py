@@ -107,6 +107,29 @@ def test_render_adds_trocar_and_cement_without_touching_the_cache(phantom):
         r.render(LATERAL, 90, cement=outside)
 
 
+def test_repeat_render_reuses_the_sum_only_when_nothing_moved(phantom):
+    """The last overlay sum is reused for an identical shot (equal trocar, cement with the same
+    content), recomputed as soon as anything differs, and never shared with the caller."""
+    from trainer.core.xray.renderer import FluoroRenderer
+
+    r = FluoroRenderer(phantom, GEOM)
+    ijk = np.argwhere(np.ones((6, 6, 6), bool)) + np.array(phantom.volume.grid.shape) // 2
+    trocar = TrocarShape((8, 10, 0), (-0.25, -0.96, 0.0), 100, 3.0)
+    first = r.render(LATERAL, 90, trocar=trocar, cement=CementDeposit(ijk, np.full(len(ijk), 0.5)))
+    first[...] = 0.0                                      # the caller's copy: must not reach the cache
+    again = r.render(LATERAL, 90, trocar=TrocarShape((8, 10, 0), (-0.25, -0.96, 0.0), 100, 3.0),
+                     cement=CementDeposit(ijk.copy(), np.full(len(ijk), 0.5)))
+    fresh = FluoroRenderer(phantom, GEOM).render(LATERAL, 90, trocar=trocar,
+                                                 cement=CementDeposit(ijk, np.full(len(ijk), 0.5)))
+    assert again.tobytes() == fresh.tobytes()
+    fuller = r.render(LATERAL, 90, trocar=trocar, cement=CementDeposit(ijk, np.full(len(ijk), 0.9)))
+    assert fuller.sum() > again.sum()                      # more cement in the same voxels: not the cached sum
+    deeper = r.render(LATERAL, 90, trocar=TrocarShape((8, 5, 0), (-0.25, -0.96, 0.0), 100, 3.0),
+                      cement=CementDeposit(ijk, np.full(len(ijk), 0.9)))
+    assert not np.array_equal(deeper, fuller)
+    assert r.render(LATERAL, 80, trocar=trocar, cement=CementDeposit(ijk, np.full(len(ijk), 0.9))).sum() != fuller.sum()
+
+
 def test_png_round_trip():
     img = (np.arange(64 * 48) % 251).astype(np.uint8).reshape(48, 64)
     data = encode_png(img, {"Software": "vptrainer"})

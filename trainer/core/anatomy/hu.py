@@ -20,10 +20,10 @@ __all__ = ["TISSUE_HU", "BONE_MASK_LABELS", "cortical_shell", "assign_hu", "bone
 TISSUE_HU = {
     Label.AIR: -1000, Label.SKIN: 30, Label.FAT: -100, Label.MUSCLE: 50, Label.CANAL: 15,
     Label.FORAMEN_LEFT: -40, Label.FORAMEN_RIGHT: -40, Label.DISC: 90, Label.BASIVERTEBRAL_VEIN: 45,
-    Label.SEGMENTAL_VEIN: 45, Label.CLEFT: 15, Label.SOFT_TISSUE: 40, Label.LUNG: -850,
+    Label.SEGMENTAL_VEIN: 45, Label.CLEFT: 15, Label.SOFT_TISSUE: 40, Label.LUNG: -850, Label.TABLE: -950,
 }
 BONE_MASK_LABELS = (Label.BODY_CORTEX, Label.CANCELLOUS, Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT,
-                    Label.POSTERIOR_ELEMENTS, Label.ADJACENT_VERTEBRA, Label.RIB)
+                    Label.POSTERIOR_ELEMENTS, Label.ADJACENT_VERTEBRA, Label.RIB, Label.PELVIS)
 #: Cores of pedicles, posterior elements, neighbours and ribs are denser than the body's cancellous bone [NV].
 CORE_FACTOR = 1.3
 CORTEX_MM = 1.0

@@ -32,6 +32,8 @@ class Label(IntEnum):
     CLEFT = 17               #: intravertebral cleft (gas or fluid filled)
     SOFT_TISSUE = 18         #: viscera and other soft tissue in front of the spine
     LUNG = 19                #: aerated lung (thoracic levels)
+    PELVIS = 20              #: iliac wings and sacrum below S1 (patients whose column holds L4 and L5)
+    TABLE = 21               #: carbon-fibre tabletop under the prone patient (context volume only)
 
     @property
     def title(self) -> str:
@@ -40,6 +42,6 @@ class Label(IntEnum):
 
 
 BONE_LABELS = frozenset({Label.BODY_CORTEX, Label.CANCELLOUS, Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT,
-                         Label.POSTERIOR_ELEMENTS, Label.ADJACENT_VERTEBRA, Label.RIB})
+                         Label.POSTERIOR_ELEMENTS, Label.ADJACENT_VERTEBRA, Label.RIB, Label.PELVIS})
 SOFT_LABELS = frozenset({Label.SKIN, Label.FAT, Label.MUSCLE, Label.SOFT_TISSUE})
 VEIN_LABELS = frozenset({Label.BASIVERTEBRAL_VEIN, Label.SEGMENTAL_VEIN})

@@ -19,6 +19,7 @@ import numpy as np
 from trainer.core.anatomy.body import BodyShape
 from trainer.core.anatomy.canvas import Canvas, ellipsoid, segment_distance2
 from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.morphometry import level_row
 
 __all__ = ["Vertebra", "PedicleGeom", "aniso_capsule"]
 
@@ -29,6 +30,39 @@ FACET_RADIUS_MM = {True: 4.5, False: 5.5}  #: articular process radius [NV]
 #: transverse process semi-axes (y thickness, z height) in mm: lumbar processes are thin plates
 #: (mostly cortex once the 1 mm shell is laid), thoracic ones stout and club-shaped [NV]
 TP_RADII_MM = {True: (3.6, 4.5), False: (1.8, 4.0)}
+#: the narrowest a pedicle is made to fit inside the body outline, as a fraction of the table width:
+#: about the endosteal/outer width ratio at L4-L5 (Makino 2012 9.0 / 12.9 vs Zindrick 12.9 / 18.0, FACTS.md 1.2)
+PEDICLE_FIT_FLOOR = 0.7
+#: how far (mm) the pedicle's outer wall may reach beyond the endplate's half-width: its cortex, whose
+#: inner border is the pedicle image on AP (Robertson 2000)
+PEDICLE_FIT_ALLOWANCE_MM = 1.5
+
+
+def pedicle_fit_factor(level: str) -> float:
+    """Factor (<= 1) on a level's pedicle width that keeps the pedicle inside the body outline on AP.
+
+    The pedicle's medial wall lies at the interpedicular distance (``canal_width / 2``) and its
+    section across the axis is ``w`` wide, so on AP its outer wall projects at
+    ``canal_width / 2 + w / cos(medial angle)``.  With Panjabi's L4-L5 means (canal 25.4 / 27.1,
+    pedicle 14.1 / 18.6 mm at 20.5 / 27.5 deg, endplate 46.6 / 47.3) that lies 4-10 mm outside the
+    body's half-width, whereas on AP radiographs the pedicles project inside the body (the
+    radiological pedicle image is the inner cortical border, up to 3 mm inside the true cortex:
+    Robertson 2000, *Spine* 25:709).  So the width is the table's where the outer wall then lies
+    within ``PEDICLE_FIT_ALLOWANCE_MM`` (the pedicle cortex) of the body's half-width at its waist,
+    and narrower where it does not: T9-T10 and L1 by 1-4 %, T11 x 0.87 (8.5 mm, Panjabi 1991's
+    right T11 pedicle is 8.8), L3 x 0.90 (9.2 mm), L4 and L5 at the floor ``PEDICLE_FIT_FLOOR``
+    (9.9 mm, between Lien's 11.6 and Makino's endosteal 9.0; 13.0 mm, Makino's endosteal 12.9).
+    Computed on the table's means, so a jittered patient's widths keep their own spread.
+    """
+    row = level_row(level)
+    half_width = 0.5 * row.endplate_width_mm * (1.0 - BodyShape.waist_for(level.startswith("T")))
+    room = (half_width + PEDICLE_FIT_ALLOWANCE_MM - 0.5 * row.canal_width_mm) * np.cos(np.radians(row.medial_angle_deg))
+    return float(min(1.0, max(room / row.pedicle_width_mm, PEDICLE_FIT_FLOOR)))
+
+
+def fitted_pedicle_width_mm(dims) -> float:
+    """Transverse width (mm) of the pedicle as built: ``dims.pedicle_width_mm`` x :func:`pedicle_fit_factor`."""
+    return float(dims.pedicle_width_mm * pedicle_fit_factor(dims.level))
 
 
 def aniso_capsule(p0, p1, radii):
@@ -98,7 +132,7 @@ class PedicleGeom:
 
     def radii(self, s):
         k = np.clip(s / 8.0, -2.0, 2.0) ** 2
-        kw = np.where(s > 0, 0.25, 0.45)     # flares little towards the body, more into the articular mass
+        kw = np.where(s > 0, 0.25, 0.2)      # flares a little towards the body and into the articular mass
         return 0.5 * self.width_mm * (1.0 + kw * k), 0.5 * self.height_mm * (1.0 + 0.08 * k)
 
     def mask(self, x, y, z):
@@ -138,11 +172,14 @@ class Vertebra:
     disc_above_mm: float
     target: bool = False
     pedicles: dict = field(default_factory=dict)
+    #: transverse pedicle width actually built (mm): :func:`fitted_pedicle_width_mm`
+    pedicle_width_mm: float = field(init=False, default=0.0)
 
     def __post_init__(self):
         d = self.body.dims
         yP = self.body.posterior_y
-        ph, pw = d.pedicle_height_mm, d.pedicle_width_mm
+        self.pedicle_width_mm = fitted_pedicle_width_mm(d)
+        ph, pw = d.pedicle_height_mm, self.pedicle_width_mm
         t, b = self.body.surfaces_local(np.float64(0.0), np.float64(yP - 0.5))
         t, b = float(t), float(b)
         z_ist = min(b + 0.68 * (t - b), t - 0.5 * ph - 0.5)
@@ -225,8 +262,11 @@ class Vertebra:
         return root, tip
 
     def facet_x(self, side_sign: float) -> float:
-        d = self.dims
-        return side_sign * (0.5 * d.canal_width_mm + 0.5 * d.pedicle_width_mm + 1.5)
+        """x (mm) of the articular processes: the superior process' lateral edge 0.5 mm inside
+        the pedicle's outer wall (BMC Musculoskelet Disord s12891-020-03751-y, FACTS.md 2)."""
+        p = self.pedicles["left" if side_sign > 0 else "right"]
+        rf = FACET_RADIUS_MM[self.dims.thoracic] * self.dims.scale
+        return p.lateral_wall_x_mm - side_sign * (0.8 * rf + 2.0)
 
     def transverse_points(self, side_sign: float):
         d = self.dims
@@ -260,9 +300,9 @@ class Vertebra:
         d = self.dims
         yP = self.body.posterior_y
         for s, lab in ((1.0, Label.FORAMEN_LEFT), (-1.0, Label.FORAMEN_RIGHT)):
-            x = s * (0.5 * d.canal_width_mm + 0.5 * d.pedicle_width_mm)
+            x = s * (0.5 * d.canal_width_mm + 0.5 * self.pedicle_width_mm)
             f, lo, hi = ellipsoid((x, yP + 0.35 * d.canal_depth_mm, z_gap),
-                                  (0.5 * d.pedicle_width_mm + 3.0, 0.3 * d.canal_depth_mm + 2.5, 7.0 * d.scale))
+                                  (0.5 * self.pedicle_width_mm + 3.0, 0.3 * d.canal_depth_mm + 2.5, 7.0 * d.scale))
             cv.paint(lo, hi, f, lab, only=(Label.MUSCLE, Label.FAT, Label.SOFT_TISSUE))
 
     def paint_posterior(self, cv: Canvas, label_pe: int, skin_y: float, label_ped=None):
@@ -290,8 +330,11 @@ class Vertebra:
         rf = FACET_RADIUS_MM[d.thoracic] * sc
         for s in (1.0, -1.0):
             p = self.pedicles["left" if s > 0 else "right"]
-            mass_c = (p.centre[0] + s * 1.0, yP + 0.85 * d.canal_depth_mm, self.z_isthmus - 0.1 * h)
-            f, lo, hi = ellipsoid(mass_c, (0.5 * d.pedicle_width_mm + 3.0, 5.0 * sc, 0.5 * d.pedicle_height_mm + 2.0))
+            # the articular mass continues the pedicle tube backwards (its centre follows the axis)
+            y_mass = yP + 0.85 * d.canal_depth_mm
+            x_mass = p.centre[0] + (p.centre[1] - y_mass) * p.axis[0] / p.axis[1]
+            mass_c = (x_mass, y_mass, self.z_isthmus - 0.1 * h)
+            f, lo, hi = ellipsoid(mass_c, (0.5 * self.pedicle_width_mm + 1.0, 5.0 * sc, 0.5 * d.pedicle_height_mm + 2.0))
             cv.paint(lo, hi, f, label_pe)
             xf = self.facet_x(s)
             yf = yP + 0.85 * d.canal_depth_mm

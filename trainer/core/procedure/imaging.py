@@ -127,11 +127,11 @@ class Imager:
         kvp, abc = self.technique(pose)
         if not self.render:
             return Shot(None, shot_dose(pulses, kvp, self.geometry, field_mm, abc, 1.0, iris_mm), view, "")
-        li = self.renderer.render(pose, kvp, trocar=self.trocar_shape(trocar), cement=deposit)
+        li, metal = self.renderer.render_shot(pose, kvp, trocar=self.trocar_shape(trocar), cement=deposit)
         exp = expose(li, pulses, self.geometry, rng, kvp=kvp, abc=False, dose_scale=abc, field_mm=field_mm,
                      iris_mm=iris_mm)
         pixels = carm_image(exp.image, exp.field_mask, self.geometry.pixel_mm,
-                            pose.orbital_deg - self.carm.patient_roll_deg)
+                            pose.orbital_deg - self.carm.patient_roll_deg, metal=metal)
         pixels = np.ascontiguousarray(pixels, np.float32)
         sha = image_sha256(pixels)
         img = ShotImage(pixels=pixels, pose=pose, view=view, index=index, t_s=float(t_s), sha256=sha)

@@ -71,7 +71,8 @@ RULES: tuple[Rule, ...] = (
          "cement was injected before its working phase (runny)",
          "FACTS.md 3.3 (runny before about 3.5 min; working 4-10 min); seeds/000_10316454a5df9267.txt (paste-like)"),
     Rule("cement_over_max", "cement_volume",
-         "more cement was injected than the scenario's maximum, or none at all into a patient who should be treated",
+         "more cement was injected than the scenario's maximum, or none (or none into the vertebral body) "
+         "into a patient who should be treated",
          "seeds/000_10316454a5df9267.txt (2.5 to 4 mL); FACTS.md 3.1 (embolism risk rises with volume)"),
     Rule("posterior_quarter", "stop_rule",
          "injection went on after the cement reached the posterior quarter of the body",

@@ -291,17 +291,9 @@ def expose(line_integrals: np.ndarray, pulses: int, geometry: CArmGeometry, rng:
         spr = scatter_to_primary(med / _water_mu_mean(kvp), area_cm2, grid)
     t, sq = _scratch(n)
     counts = np.empty((n, n), np.float32)             # becomes the returned image
-    if spr > 0:
-        _scatter(li, sub_mask, sq, counts)
-        sq *= np.float32(spr)
-    np.negative(li, out=t)
-    np.exp(t, out=t)
     # focal-spot penumbra of an object at the isocentre, at the detector: f (SID - SOD) / SOD
     fs_sigma_px = focal_spot_mm / 2.355 * (geometry.sid_mm - geometry.sod_mm) / geometry.sod_mm / geometry.pixel_mm
-    if fs_sigma_px > 0.05:
-        _blur(t, fs_sigma_px, counts, _scratch_extra(n))
-    if spr > 0:
-        t += sq
+    _expected_transmission(li, sub_mask, float(spr), fs_sigma_px, t, sq, counts)
     t *= np.float32(n0 * (GRID_PRIMARY if grid else 1.0))   # expected quanta behind the grid
     rng.standard_normal(out=counts, dtype=np.float32)
     np.sqrt(t, out=sq)
@@ -314,6 +306,72 @@ def expose(line_integrals: np.ndarray, pulses: int, geometry: CArmGeometry, rng:
     if sub_mask is not None:
         image[~mask] = SHUTTER_VALUE
     return Exposure(image=image, dose=dose, field_mask=mask, abc_factor=factor, quanta_unattenuated=float(n0))
+
+
+_last = threading.local()         # per thread: the last shot's line integrals and noise-free transmission
+
+
+def _expected_transmission(li: np.ndarray, mask: np.ndarray | None, spr: float, fs_sigma_px: float,
+                           out: np.ndarray, s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
+    """Noise-free relative signal ``focal_blur(exp(-li)) + spr * scatter(li)`` into ``out``.
+
+    The last call's primary (focal-blurred transmission) is kept per thread: a shot in an
+    unchanged pose with nothing moved reuses it whole, and when only the trocar or cement
+    moved (their bounding box, a small part of the field) only that box is recomputed; the
+    pixels come out bit for bit as a full computation's.  The scatter term is global and cheap
+    (8 x 8 blocks): it is reused only when nothing changed.  ``s1``, ``s2`` are (N, N) scratch
+    arrays.
+    """
+    n = li.shape[0]
+    radius = 0 if fs_sigma_px <= 0.05 else (1 if fs_sigma_px <= 0.7 else int(4.0 * fs_sigma_px + 0.5))
+    prev = getattr(_last, "shot", None)
+    primary = None
+    if prev is not None and prev[0].shape == li.shape and prev[2] == radius and prev[3] == fs_sigma_px:
+        old_li, old_primary = prev[0], prev[1]
+        changed = old_li != li
+        rows = np.flatnonzero(changed.any(axis=1))
+        if rows.size == 0:
+            primary = old_primary
+            if spr > 0 and prev[4] is not None and _same_mask(prev[5], mask):
+                np.multiply(prev[4], np.float32(spr), out=out)
+                out += primary
+                return out
+        else:
+            cols = np.flatnonzero(changed.any(axis=0))
+            r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+            if (r1 - r0) * (c1 - c0) <= n * n // 4:
+                # inputs two kernel radii round the box, outputs one radius round it
+                a0, a1 = max(r0 - 2 * radius, 0), min(r1 + 2 * radius, n)
+                b0, b1 = max(c0 - 2 * radius, 0), min(c1 + 2 * radius, n)
+                sub = np.exp(-li[a0:a1, b0:b1])
+                if radius:
+                    _blur(sub, fs_sigma_px, np.empty_like(sub), np.empty_like(sub))
+                i0, i1 = max(r0 - radius, 0), min(r1 + radius, n)
+                j0, j1 = max(c0 - radius, 0), min(c1 + radius, n)
+                primary = old_primary                   # updated in place (owned by the cache)
+                primary[i0:i1, j0:j1] = sub[i0 - a0:i1 - a0, j0 - b0:j1 - b0]
+                old_li[a0:a1, b0:b1] = li[a0:a1, b0:b1]
+    if primary is None:
+        primary = np.empty((n, n), np.float32)
+        np.negative(li, out=primary)
+        np.exp(primary, out=primary)
+        if radius:
+            _blur(primary, fs_sigma_px, s1, s2)
+        _last.shot = (np.array(li, np.float32), primary, radius, fs_sigma_px, None, None)
+    if spr > 0:
+        _scatter(li, mask, out, s1)
+        _last.shot = _last.shot[:4] + (out.copy(), None if mask is None else mask.copy())
+        out *= np.float32(spr)
+        out += primary
+    else:
+        out[...] = primary
+    return out
+
+
+def _same_mask(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return a.shape == b.shape and bool(np.array_equal(a, b))
 
 
 @lru_cache(maxsize=16)

