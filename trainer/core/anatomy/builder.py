@@ -99,7 +99,8 @@ def _paint_scene(cv: Canvas, col: Column, torso: Torso, params: AnatomyParams):
     if zd - 10.0 < cv.z[-1]:
         tip = t.transverse_points(1.0)[1]
         neck = (0.92 * t.body.a, t.body.posterior_y - 0.3 * t.dims.body_depth_mm, tip[0], tip[1])
-        torso.paint_lungs(cv, rib_back_y, zd, t.body.a, t.body.posterior_y - 2.0, neck)
+        torso.paint_lungs(cv, rib_back_y, zd, t.body.a, t.body.posterior_y - 2.0, neck,
+                         body_front_y_mm=-t.body.b)
     # the psoas origin must not depend on the canvas (fine and context must agree at the fine
     # box faces): T12's inferior endplate, or above the column's top body when T12 is absent
     z_psoas = min(zd, max(v.body.z_range()[1] for v in col.vertebrae) + 10.0)

