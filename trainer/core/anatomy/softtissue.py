@@ -117,7 +117,7 @@ class Torso:
 
         def lung(x, y, z):
             inside = (x / a) ** 2 + ((y - yc) / b) ** 2 <= 1.0
-            medi = mediastinum(x, y, body_front_y)
+            medi = mediastinum(x, y, body_front_y, z - (diaphragm_z_mm + DiaphragmDome.RIGHT_APEX_MM))
             spine = ((x / (spine_half_width_mm + 10.0)) ** 2
                      + ((y - (spine_front_y_mm - spine_half_width_mm)) / (spine_half_width_mm + 12.0)) ** 2 <= 1.0)
             spine |= (np.abs(x) < spine_half_width_mm + 6.0) & (y > spine_front_y_mm - spine_half_width_mm)
@@ -168,6 +168,8 @@ HEART_GAP_MM = 25.0
 HEART_HALF_WIDTH_MM = 55.0
 HEART_HALF_DEPTH_MM = 55.0
 HEART_SHIFT_LEFT_MM = 35.0
+HEART_RISE_MM = 10.0
+HEART_HALF_HEIGHT_MM = 90.0
 AORTA_RADIUS_MM = 12.0
 AORTA_X_MM = 19.0
 AORTA_FRONT_MM = 10.0
@@ -176,15 +178,19 @@ OESOPHAGUS_X_MM = 3.0
 OESOPHAGUS_FRONT_MM = 16.0
 
 
-def mediastinum(x, y, body_front_y_mm: float):
+def mediastinum(x, y, body_front_y_mm: float, dz_mm=0.0):
     """True where the mediastinum (heart, descending aorta, oesophagus, azygos) lies (mm, LPS).
 
-    ``body_front_y_mm``: the anterior wall of the vertebral body.  Independent of z: below the
-    diaphragm dome the lungs are cut off anyway.
+    ``body_front_y_mm``: the anterior wall of the vertebral body; ``dz_mm``: height above the
+    right hemidiaphragm's apex.  The heart keeps its section up to HEART_RISE_MM above that apex
+    (below, the dome cuts it) and narrows above as an ellipsoid, so its posterior border is a
+    curve on the lateral, not a straight edge; the aorta and the oesophagus run straight.
     """
+    up = np.maximum(np.asarray(dz_mm) - HEART_RISE_MM, 0.0)   # below its equator the heart rests on the dome
+    k = np.sqrt(np.clip(1.0 - (up / HEART_HALF_HEIGHT_MM) ** 2, 0.0, 1.0))
     yh = body_front_y_mm - HEART_GAP_MM - HEART_HALF_DEPTH_MM
     heart = (((x - HEART_SHIFT_LEFT_MM) / HEART_HALF_WIDTH_MM) ** 2
-             + ((y - yh) / HEART_HALF_DEPTH_MM) ** 2 <= 1.0)
+             + ((y - yh) / HEART_HALF_DEPTH_MM) ** 2 <= k * k) & (k > 0)
     aorta = (x - AORTA_X_MM) ** 2 + (y - (body_front_y_mm - AORTA_FRONT_MM)) ** 2 <= AORTA_RADIUS_MM ** 2
     strip = ((np.abs(x - OESOPHAGUS_X_MM) < OESOPHAGUS_HALF_WIDTH_MM) & (y < body_front_y_mm + 8.0)
              & (y > body_front_y_mm - OESOPHAGUS_FRONT_MM))
