@@ -338,13 +338,15 @@ class _Planner:
         """The target's depth fraction on ``side``: the plan's, or - for a clean target in the
         front of the middle third or the target zone that is not clear of the body's cortex
         (cortex, or outside the body, at it or :data:`_CANCELLOUS_CLEARANCE_MM` across the line)
-        - the nearest depth on the same line within :data:`_CANCELLOUS_DEPTHS` that is."""
+        - the nearest depth on the same line within :data:`_CANCELLOUS_DEPTHS` that is.  A
+        patient known only by its landmarks (the GUI driver sees no label volume) keeps the plan's."""
         if side in self._depth:
             return self._depth[side]
         p, lm = self.plan, self.lm
         want = float(p.target_depth)
         lo, hi = _CANCELLOUS_DEPTHS
-        if p.medial_error_deg or p.target_x_offset_mm or not (lo <= want <= hi):
+        if (p.medial_error_deg or p.target_x_offset_mm or not (lo <= want <= hi)
+                or getattr(self.patient, "volume", None) is None):   # known by its landmarks only (GUI driver)
             self._depth[side] = want
             return want
         entry, target = expert_line(self.patient, side)
