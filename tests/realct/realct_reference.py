@@ -66,15 +66,8 @@ def measure(labels: np.ndarray, grid, label: int) -> Reference:
     pw_of = np.full(len(z), np.nan)
     Y = y[:, None]
     for k in range(len(z)):
-        col = v[k][:, cols].any(axis=1) & (y < cy)
-        if not col.any():
-            continue
-        j_back = int(np.flatnonzero(col).max())
-        # the run ending at j_back
-        j0 = j_back
-        while j0 > 0 and col[j0 - 1]:
-            j0 -= 1
-        if (j_back - j0 + 1) * grid.spacing_xyz_mm[1] < 5.0:
+        j_back = _wall_index(v[k], cols, y, cy, grid.spacing_xyz_mm[1])
+        if j_back is None:
             continue
         pw_of[k] = y[j_back]
         body[k] = v[k] & (y[j_back] >= Y)
@@ -221,15 +214,18 @@ def _wall_rows(v: np.ndarray, grid, cx: float, cy: float) -> np.ndarray:
     column in front of the canal centre (the posterior wall of :func:`measure`)."""
     x, y = grid.axis_mm("x"), grid.axis_mm("y")
     cols = np.abs(x - cx) <= 3.0
-    out = []
-    for k in range(v.shape[0]):
-        col = v[k][:, cols].any(axis=1) & (y < cy)
-        if not col.any():
-            continue
-        j_back = int(np.flatnonzero(col).max())
-        j0 = j_back
-        while j0 > 0 and col[j0 - 1]:
-            j0 -= 1
-        if (j_back - j0 + 1) * grid.spacing_xyz_mm[1] >= 5.0:
-            out.append(float(y[j_back]))
-    return np.asarray(out)
+    backs = (_wall_index(v[k], cols, y, cy, grid.spacing_xyz_mm[1]) for k in range(v.shape[0]))
+    return np.asarray([float(y[j]) for j in backs if j is not None])
+
+
+def _wall_index(slice_mask: np.ndarray, cols: np.ndarray, y: np.ndarray, cy: float, dy_mm: float):
+    """Row index of the back end of the mask's run along the canal's column (``cols``) in front
+    of the canal centre ``cy``, or None when the slice has none or the run is under 5 mm."""
+    col = slice_mask[:, cols].any(axis=1) & (y < cy)
+    if not col.any():
+        return None
+    j_back = int(np.flatnonzero(col).max())
+    j0 = j_back                                   # the run ending at j_back
+    while j0 > 0 and col[j0 - 1]:
+        j0 -= 1
+    return j_back if (j_back - j0 + 1) * dy_mm >= 5.0 else None

