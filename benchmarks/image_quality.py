@@ -210,6 +210,19 @@ def shots(renderer, pose, nominal_kvp, geometry, seeds=(1, 2)):
     return imgs, kvp, factor
 
 
+def lateral_boxes(lm) -> dict:
+    """The lateral's grey comparison boxes at the body centre's x: ``body``, its middle (half its
+    depth and height), and ``band``, the prevertebral band 20-30 mm in front of the anterior wall
+    over the same heights (also :mod:`lateral_path`'s path-length boxes)."""
+    c = np.asarray(lm.body_centre_mm, float)
+    sup, inf = lm.superior_endplate_z_mm, lm.inferior_endplate_z_mm
+    pw, aw = lm.posterior_wall_y_mm, lm.anterior_wall_y_mm
+    h, d = sup - inf, pw - aw
+    zc, yc = 0.5 * (sup + inf), 0.5 * (pw + aw)
+    zr = (zc - h / 4, zc + h / 4)
+    return {"body": _box((c[0], c[0]), (yc - d / 4, yc + d / 4), zr), "band": _box((c[0], c[0]), (aw - 30, aw - 20), zr)}
+
+
 def measure(patient, carm, name, pixels=512, trocar=False) -> list[dict]:
     geometry = carm.geometry.with_pixels(pixels)
     r = FluoroRenderer(patient, geometry, patient_roll_deg=carm.patient_roll_deg)
@@ -253,8 +266,9 @@ def measure(patient, carm, name, pixels=512, trocar=False) -> list[dict]:
             row["cnr_ped_core"] = float(np.mean(core))
         else:
             grey = (1.0 - a) * 255.0
-            body = _sample(grey, frame, _box((c[0], c[0]), (yc - d / 4, yc + d / 4), (zc - h / 4, zc + h / 4)))
-            prev = _sample(grey, frame, _box((c[0], c[0]), (aw - 30, aw - 20), (zc - h / 4, zc + h / 4)))
+            boxes = lateral_boxes(lm)
+            body = _sample(grey, frame, boxes["body"])
+            prev = _sample(grey, frame, boxes["band"])
             row["grey_body"] = round(float(body.mean()), 1)
             row["grey_prevert"] = round(float(prev.mean()), 1)
             row["grey_body_vs_prevert"] = round(float(prev.mean() - body.mean()), 1)

@@ -28,18 +28,10 @@ def lateral_paths(patient, carm, pixels=256) -> dict:
     """Mean lateral water/bone path (mm) through the body's middle and the band 20-30 mm in front."""
     geometry = carm.geometry.with_pixels(pixels)
     r = FluoroRenderer(patient, geometry, patient_roll_deg=carm.patient_roll_deg)
-    lm = patient.landmarks
-    c = np.asarray(lm.body_centre_mm, float)
-    sup, inf = lm.superior_endplate_z_mm, lm.inferior_endplate_z_mm
-    pw, aw = lm.posterior_wall_y_mm, lm.anterior_wall_y_mm
-    h, d = sup - inf, pw - aw
-    zc, yc = 0.5 * (sup + inf), 0.5 * (pw + aw)
     pose = Pose(90.0 + carm.patient_roll_deg, 0.0)
     frame = r.frame(pose)
     water, bone = r.basis_integrals(pose)
-    zr = (zc - h / 4, zc + h / 4)
-    boxes = {"body": iq._box((c[0], c[0]), (yc - d / 4, yc + d / 4), zr),
-             "band": iq._box((c[0], c[0]), (aw - 30, aw - 20), zr)}
+    boxes = iq.lateral_boxes(patient.landmarks)
     out = {}
     for k, pts in boxes.items():
         out[f"water_{k}_mm"] = round(float(iq._sample(np.asarray(water), frame, pts).mean()), 1)

