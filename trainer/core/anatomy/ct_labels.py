@@ -450,8 +450,8 @@ def _body_back_x(body: np.ndarray, g: Grid, pw: float) -> tuple[float, float]:
     percentile over the slices that hold body there."""
     x, y, _ = axes(g)
     rows = (y <= pw) & (y >= pw - PEDICLE_LATERAL_DEPTH_MM)
-    back = body[:, rows, :].any(axis=1)                  # (nz, nx)
-    ks = np.flatnonzero(back.any(axis=1))
+    back: np.ndarray = np.any(body[:, rows, :], axis=1)   # (nz, nx)
+    ks = np.flatnonzero(np.any(back, axis=1))
     if not ks.size:
         return np.inf, -np.inf
     hi = [float(x[np.flatnonzero(back[k])[-1]]) for k in ks]
