@@ -31,10 +31,13 @@ FINGER_EXPONENT = 0.5
 FINGER_BOUNDS_MM = (0.6, 3.5)
 #: relative modulation of the cement inside the mass by the marrow field (trabeculae show through)
 INSIDE_MOTTLE = 0.15
-#: lobulation: the marrow field smoothed over this sigma (mm), renormalised, moves the margin by
-#: ``LOBE_GAIN x finger length`` per SD (denser and sparser trabecular regions at the mm-cm scale) [T]
+#: lobulation: the marrow field smoothed over this sigma (mm) moves the margin by ``LOBE_GAIN x
+#: finger length`` per unit (denser and sparser trabecular regions at the mm-cm scale).  The drawn
+#: rod texture's smoothed marrow field has an SD of about 0.05, so the lobes move the margin by about
+#: 1.2 finger lengths per SD, at most :data:`LOBE_MAX` finger lengths [T: by eye]
 LOBE_SIGMA_MM = 2.0
-LOBE_GAIN = 1.2
+LOBE_GAIN = 25.0
+LOBE_MAX = 2.4
 
 
 def finger_mm(viscosity_pa_s: float | None) -> float:
@@ -81,7 +84,7 @@ def interdigitate(deposit: CementDeposit, marrow: np.ndarray, bone: np.ndarray, 
     if not ins.any():
         return deposit
     length = finger_mm(deposit.viscosity_pa_s)
-    pad = int(np.ceil(2.0 * (1.0 + LOBE_GAIN) * length / spacing_mm)) + 2
+    pad = int(np.ceil((2.0 + LOBE_MAX) * length / spacing_mm)) + 2
     lo = np.maximum(rel[ins].min(axis=0) - pad, 0)
     hi = np.minimum(rel[ins].max(axis=0) + pad + 1, shape)
     box = tuple(slice(int(a), int(b)) for a, b in zip(lo, hi))
@@ -91,15 +94,14 @@ def interdigitate(deposit: CementDeposit, marrow: np.ndarray, bone: np.ndarray, 
     occ = frac > 0
     canc = bone[box]
     m = np.clip(marrow[box], -2.0, 2.0)
-    lobe = ndi.gaussian_filter(m, LOBE_SIGMA_MM / spacing_mm, truncate=2.0)
-    lobe /= float(lobe.std()) or 1.0
+    lobe = np.clip(LOBE_GAIN * ndi.gaussian_filter(m, LOBE_SIGMA_MM / spacing_mm, truncate=2.0), -LOBE_MAX, LOBE_MAX)
     d_in = ndi.distance_transform_edt(occ, sampling=spacing_mm)
     d_out, nearest = ndi.distance_transform_edt(~occ, sampling=spacing_mm, return_indices=True)
     signed = np.where(occ, d_in, -d_out) - np.float32(0.5 * spacing_mm)
-    phi = signed + length * (m + LOBE_GAIN * np.clip(lobe, -2.0, 2.0))   # the surface moved along the marrow
+    phi = signed + length * (m + lobe)            # the surface moved along the marrow pattern
     w = np.clip(phi / spacing_mm + 0.5, 0.0, 1.0)
     near_frac = frac[nearest[0], nearest[1], nearest[2]]
-    band = canc & (np.abs(signed) <= 2.0 * (1.0 + LOBE_GAIN) * length + spacing_mm)
+    band = canc & (np.abs(signed) <= (2.0 + LOBE_MAX) * length + spacing_mm)
     inside = occ & canc & ~band
     drawn = frac.copy()
     drawn[band] = (w * near_frac)[band]
