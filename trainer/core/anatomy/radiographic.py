@@ -41,10 +41,10 @@ SHELL_MM = {"anterior": 0.40, "lateral": 0.30}
 SHELL_TISSUE_HU = 1441.0
 #: SD (HU) of the rod texture on the 0.5 mm grid, per HU of the cancellous mean plus an offset:
 #: tuned by eye against the real-CT gallery and by the lateral/AP texture contrast (docs/imaging.md) [T]
-ROD_SD_HU = (1.2, 60.0)
+ROD_SD_HU = (1.5, 75.0)
 #: rod texture: Gaussian sigmas (z, y, x) mm of the rods, and of the coarse part removed (band-pass)
-ROD_SIGMA_MM = (2.2, 0.45, 0.45)
-ROD_COARSE_SIGMA_MM = (6.0, 1.6, 1.6)
+ROD_SIGMA_MM = (2.2, 0.55, 0.55)
+ROD_COARSE_SIGMA_MM = (6.0, 1.8, 1.8)
 #: bone of a neighbouring body counts as its cortex above this HU (between core and cortex)
 _SHELL_SPLIT_HU = 650.0
 

@@ -33,11 +33,13 @@ FINGER_BOUNDS_MM = (0.6, 3.5)
 INSIDE_MOTTLE = 0.15
 #: lobulation: the marrow field smoothed over this sigma (mm) moves the margin by ``LOBE_GAIN x
 #: finger length`` per unit (denser and sparser trabecular regions at the mm-cm scale).  The drawn
-#: rod texture's smoothed marrow field has an SD of about 0.05, so the lobes move the margin by about
+#: rod texture's smoothed marrow field has an SD of about 0.06, so the lobes move the margin by about
 #: 1.2 finger lengths per SD, at most :data:`LOBE_MAX` finger lengths [T: by eye]
 LOBE_SIGMA_MM = 2.0
-LOBE_GAIN = 25.0
+LOBE_GAIN = 20.0
 LOBE_MAX = 2.4
+#: the lobes move the margin by at least this much per unit (thick cement is lobulated too) [T: by eye]
+LOBE_MIN_MM = 1.5
 
 
 def finger_mm(viscosity_pa_s: float | None) -> float:
@@ -84,7 +86,7 @@ def interdigitate(deposit: CementDeposit, marrow: np.ndarray, bone: np.ndarray, 
     if not ins.any():
         return deposit
     length = finger_mm(deposit.viscosity_pa_s)
-    pad = int(np.ceil((2.0 + LOBE_MAX) * length / spacing_mm)) + 2
+    pad = int(np.ceil((2.0 * length + LOBE_MAX * max(length, LOBE_MIN_MM)) / spacing_mm)) + 2
     lo = np.maximum(rel[ins].min(axis=0) - pad, 0)
     hi = np.minimum(rel[ins].max(axis=0) + pad + 1, shape)
     box = tuple(slice(int(a), int(b)) for a, b in zip(lo, hi))
@@ -98,10 +100,11 @@ def interdigitate(deposit: CementDeposit, marrow: np.ndarray, bone: np.ndarray, 
     d_in = ndi.distance_transform_edt(occ, sampling=spacing_mm)
     d_out, nearest = ndi.distance_transform_edt(~occ, sampling=spacing_mm, return_indices=True)
     signed = np.where(occ, d_in, -d_out) - np.float32(0.5 * spacing_mm)
-    phi = signed + length * (m + lobe)            # the surface moved along the marrow pattern
+    lobe_mm = max(length, LOBE_MIN_MM)
+    phi = signed + length * m + lobe_mm * lobe    # the surface moved along the marrow pattern
     w = np.clip(phi / spacing_mm + 0.5, 0.0, 1.0)
     near_frac = frac[nearest[0], nearest[1], nearest[2]]
-    band = canc & (np.abs(signed) <= (2.0 + LOBE_MAX) * length + spacing_mm)
+    band = canc & (np.abs(signed) <= 2.0 * length + LOBE_MAX * max(length, LOBE_MIN_MM) + spacing_mm)
     inside = occ & canc & ~band
     drawn = frac.copy()
     drawn[band] = (w * near_frac)[band]
