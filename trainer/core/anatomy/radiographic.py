@@ -17,8 +17,9 @@ copy of it (:func:`radiographic_hu`) with two changes that leave the flow's inpu
   mean 290 um).  The anterior and lateral walls are drawn with the mineral of a
   :data:`SHELL_MM` shell of compact bone (:data:`SHELL_TISSUE_HU`, FACTS.md 1.5: a region of interest
   in compact bone reads about 1441 HU) spread over the 1 mm label; the posterior wall, the
-  endplates and their rim (the ring apophysis) keep the fine CT's density, since the lateral's depth judgement and the endplate lines
-  need CNR >= 5 (docs/imaging.md) - a deliberate deviation from Ritzel's dorsal < ventral order.
+  endplates and their rim (the ring apophysis) keep the fine CT's density, since the lateral's
+  depth judgement and the endplate lines need CNR >= 5 (docs/imaging.md) - a deliberate deviation
+  from Ritzel's dorsal < ventral order.
 
 A CT-derived patient (``patient.params is None``) is drawn from its own HU (real bone).
 """
