@@ -38,8 +38,13 @@ LEVELS = ("T8", "T10", "T11", "T12", "L1")
 #: front of the body (canal heat 54-67 C), keeps the canal behind the posterior wall.
 EXPERT_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right")]
 #: (level, side) where the 15 deg medial error fails the policy with a medial breach.  Measured and
-#: left out: T11 right, where the line stays within a grade-1 graze (canal heat only)
-MEDIAL_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right") if (lv, s) != ("T11", "right")]
+#: left out: T12 left and L1 left.  Since the pedicle centres are estimated without the one-voxel
+#: closing at sub-millimetre voxels (ct_pedicle.CLOSE_FROM_MM; centres 0.3-3.5 mm closer to the
+#: reference), their fitted axes point 3-5 deg laterally (the mask's: 4 and 27 deg medial, the
+#: latter noise), the 15 deg error turns them to 10-12 deg, and the line stays lateral of the
+#: published medial wall while behind the posterior wall (T12 left a grade-2 label breach the AP
+#: rule does not see, L1 left a 0.8 mm graze).  T11 right, left out before, now breaches.
+MEDIAL_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right") if (lv, s) not in (("T12", "left"), ("L1", "left"))]
 #: the abdominal CT (3 mm isotropic, labelled at 3 mm and carried to 1 mm voxels): where the expert
 #: passes.  Measured and left out: L5 (landmarks 16 mm off: canal heat; the left target 145 mm deep)
 ABDOMINAL_LEVELS = ("L1", "L2", "L3", "L4")

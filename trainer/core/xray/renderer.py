@@ -21,9 +21,12 @@ import numpy as np
 from scipy import ndimage
 
 from trainer.core.anatomy.grid import Grid, float3, int3
+from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.radiographic import radiographic_hu
 from trainer.core.errors import ParameterError
 from trainer.core.xray import materials, spectrum
 from trainer.core.xray.beam import Beam
+from trainer.core.xray.cement_look import interdigitate
 from trainer.core.xray.geometry import CArmGeometry, Frame, Pose, frame_for
 from trainer.core.xray.overlays import add_cement, add_trocar
 from trainer.core.xray.projector import SlabProjector, frame_rays
@@ -55,6 +58,7 @@ def _digest(cement: CementDeposit) -> bytes:
     h = hashlib.blake2b(digest_size=16)
     h.update(np.ascontiguousarray(cement.ijk).tobytes())
     h.update(np.ascontiguousarray(cement.fraction).tobytes())
+    h.update(repr(cement.viscosity_pa_s).encode())
     return h.digest()
 
 
@@ -178,9 +182,11 @@ class FluoroRenderer:
         fine = patient.volume
         self.fine_grid = fine.grid
         lo, hi = fine_box_mm(fine.grid)
-        # Fine channels downsampled for rendering (the detail volume's base).
+        # The fine HU as drawn (vertical trabeculae, regional shell; the flow reads fine.hu itself),
+        # downsampled for rendering (the detail volume's base).
+        self._hu = radiographic_hu(patient)
         f = max(1, int(fine_pool))
-        pa, pb = _pooled_channels(fine.hu, f)
+        pa, pb = _pooled_channels(self._hu, f)
         self.detail_grid = Grid(int3(pa.shape), float3(float(v) * f for v in fine.grid.spacing_xyz_mm), fine.grid.origin_mm)
         # Context volumes with the fine box filled by the fine channels averaged to their grid.
         self._context = []
@@ -204,6 +210,44 @@ class FluoroRenderer:
         self._detail = (pa, pb)
         self._lock = threading.RLock()
         self._last_shot: tuple | None = None               # (key, image, metal) of the last render with overlays
+        self._marrow: tuple | None = None                  # (origin, marrow field, cancellous mask), on first cement
+        self._drawn: tuple | None = None                   # (digest, deposit as drawn) of the last cement
+
+    def _marrow_field(self) -> tuple:
+        """The target body's marrow field (positive between trabeculae, unit SD) and its cancellous
+        mask on the body's box, with the box's fine-grid origin (:func:`cement_look.interdigitate`).
+
+        The trabeculae are the drawn bone's fine structure: the drawn HU minus its 1.5 mm local mean.
+        """
+        if self._marrow is None:
+            vol = self.patient.volume
+            canc = vol.labels == Label.CANCELLOUS
+            idx = [np.flatnonzero(canc.any(axis=tuple(a for a in range(3) if a != ax))) for ax in range(3)]
+            if any(i.size == 0 for i in idx):
+                self._marrow = ((0, 0, 0), np.zeros((1, 1, 1), np.float32), np.zeros((1, 1, 1), bool))
+                return self._marrow
+            box = tuple(slice(int(i[0]), int(i[-1]) + 1) for i in idx)
+            sp = float(min(vol.grid.spacing_xyz_mm))
+            h = self._hu[box].astype(np.float32)
+            c = canc[box]
+            hc = np.where(c, h, np.float32(float(h[c].mean())))
+            fine = hc - ndimage.gaussian_filter(hc, 1.5 / sp, truncate=2.5)
+            sd = float(fine[c].std()) or 1.0
+            marrow = (-(fine - float(fine[c].mean())) / sd).astype(np.float32)
+            self._marrow = (tuple(int(s.start) for s in box), marrow, c)
+        return self._marrow
+
+    def drawn_cement(self, cement: CementDeposit) -> CementDeposit:
+        """The deposit as drawn: its margin interdigitated with the trabeculae (:mod:`cement_look`)."""
+        key = _digest(cement)
+        with self._lock:
+            if self._drawn is not None and self._drawn[0] == key:
+                return self._drawn[1]
+        origin, marrow, canc = self._marrow_field()
+        drawn = interdigitate(cement, marrow, canc, float(min(self.fine_grid.spacing_xyz_mm)), origin)
+        with self._lock:
+            self._drawn = (key, drawn)
+        return drawn
 
     @staticmethod
     def _inside_points(g: Grid, lo, hi):
@@ -263,7 +307,7 @@ class FluoroRenderer:
         """
         m = materials.hu_model(self.energy_kev(kvp))
         w, s = np.float32(m.water_per_mm), np.float32(m.bone_slope_per_mm_hu)
-        fa, fb = hu_channels(self.patient.volume.hu)
+        fa, fb = hu_channels(self._hu)
         return {"fine": (self.fine_grid, w * fa + s * fb),
                 "context": [(g, w * ca + s * cb) for g, ca, cb in self._context]}
 
@@ -273,7 +317,7 @@ class FluoroRenderer:
         ``water`` is channel A (dimensionless), ``bone`` is ``max(HU, 0) / HU_BONE``; their line
         integrals are the water and cortical-bone path lengths (mm) of :meth:`basis_integrals`.
         """
-        fa, fb = hu_channels(self.patient.volume.hu)
+        fa, fb = hu_channels(self._hu)
         k = np.float32(1.0 / spectrum.HU_BONE)
         return {"water": {"fine": (self.fine_grid, fa), "context": [(g, ca) for g, ca, _ in self._context]},
                 "bone": {"fine": (self.fine_grid, fb * k), "context": [(g, cb * k) for g, _, cb in self._context]}}
@@ -407,7 +451,8 @@ class FluoroRenderer:
             if not (np.all(lo_ok) and np.all(hi_ok)):
                 raise ParameterError("cement.ijk", f"indices {cement.ijk.min(axis=0)}..{cement.ijk.max(axis=0)}",
                                      f"indices inside the fine grid {self.fine_grid.shape}")
-            hu = self.patient.volume.hu[cement.ijk[:, 0], cement.ijk[:, 1], cement.ijk[:, 2]]
+            cement = self.drawn_cement(cement)
+            hu = self._hu[cement.ijk[:, 0], cement.ijk[:, 1], cement.ijk[:, 2]]
             add_cement(paste, frame, self.fine_grid, cement, np.ones(len(hu), np.float32))
             a, b = hu_channels(hu)
             wts = np.asarray(cement.fraction, float)

@@ -63,10 +63,14 @@ class CementDeposit:
         Voxel indices ``(k, j, i)`` into ``patient.volume.grid`` (array order z, y, x).
     fraction : ndarray (M,)
         Fraction of each voxel filled with cement, 0 to 1.
+    viscosity_pa_s : float, optional
+        The cement's viscosity when it was injected (volume-weighted, Pa s); the renderer draws
+        runnier cement with longer fingers into the trabeculae (:mod:`trainer.core.xray.cement_look`).
     """
 
     ijk: np.ndarray
     fraction: np.ndarray
+    viscosity_pa_s: float | None = None
 
     def __post_init__(self):
         ijk = np.asarray(self.ijk)

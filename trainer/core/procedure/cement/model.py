@@ -95,6 +95,7 @@ class CementModel:
         self._injected_mm3 = 0.0
         self._in_body_mm3 = 0.0
         self._leaked_mm3 = 0.0
+        self._eta_mm3 = 0.0                   # viscosity x delivered volume (the deposit's drawing only)
         #: leak code (index into LEAK_TABLE) of every extra-osseous voxel holding cement, else -1
         self._voxel_code = np.full(self.domain.cls.size, -1, np.int16)
         self._post_j = -1                     # most posterior in-body cement (crop j index)
@@ -190,6 +191,7 @@ class CementModel:
         flat, added = step.flat, step.added_mm3
         inside = self.flow.in_body[flat]
         self._injected_mm3 += step.delivered_mm3
+        self._eta_mm3 += eta * step.delivered_mm3
         self._in_body_mm3 += float(added[inside].sum())
         self._leaked_mm3 += float(added[~inside].sum())
         out = flat[~inside]
@@ -369,11 +371,13 @@ class CementModel:
         return self.book.mark_visible(view)
 
     def deposit(self) -> CementDeposit:
-        """Cement on the patient's fine grid: (k, j, i) indices and volume fraction 0..1."""
+        """Cement on the patient's fine grid: (k, j, i) indices, volume fraction 0..1 and the
+        volume-weighted viscosity it was injected at (Pa s; the renderer's drawing reads it)."""
         flat = self.flow.occupied()
         frac = self.flow.fill[flat] * self.domain.porosity[flat]
         keep = frac > 0
-        return CementDeposit(self.domain.grid_kji(flat[keep]).astype(np.int64), frac[keep].astype(np.float32))
+        eta = self._eta_mm3 / self._injected_mm3 if self._injected_mm3 > 0 else None
+        return CementDeposit(self.domain.grid_kji(flat[keep]).astype(np.int64), frac[keep].astype(np.float32), eta)
 
     def state_sha256(self) -> str:
         """Hash of where the cement is (replays must reproduce it exactly)."""
