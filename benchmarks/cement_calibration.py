@@ -7,9 +7,13 @@ ratios, then the raw JSON with ``--json``.  Deterministic: the same seeds give t
 table.  Use ``nice -n 10`` on a shared machine; about 0.3 s of CPU per run.
 
 Usage: python benchmarks/cement_calibration.py [--seeds 60] [--only expert,high_viscosity] [--jobs 2] [--json]
+       [--set flow.tissue.segmental_vein.exit_mm=2.0 --set flow.lumen_noise_mult=0] [--brief]
 
 ``--jobs N`` runs the seeds in N worker processes (the same numbers as one process; the
-CPU seconds per row are then the workers' sum, not measured).
+CPU seconds per row are then the workers' sum, not measured).  ``--set key=value`` (repeatable)
+overrides one number of ``assets/cement_products.toml`` by its dotted path, in this process and
+in every worker, for a calibration sweep without editing the asset file.  ``--brief`` prints one
+line per row instead of the table.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 from trainer.core.procedure.cement.calibration import CONDITIONS, LITERATURE, odds_ratio, run_seed, summarise
+from trainer.core.scenario.rheology import load_config
 
 COLUMNS = ("any", "S", "B", "C", "D", "canal", "foramen", "visible", "canal_c_mean", "canal_c_over_45")
 
@@ -32,13 +37,67 @@ def _row(name: str, vol: float, r: dict, seeds: int) -> str:
     return f"| {name} | {seeds} | {vol:g} | " + " | ".join(cells) + " |"
 
 
+def parse_sets(items: list[str]) -> list[tuple[list[str], float]]:
+    """``["a.b.c=1.5"]`` -> ``[(["a", "b", "c"], 1.5)]``.
+
+    Raises ValueError (one line) on a malformed item, a value that is not a number, or a key
+    that is not a number already in ``assets/cement_products.toml`` (a typo must not sweep nothing).
+    """
+    cfg = load_config()
+    out = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        path = key.strip().split(".")
+        if not sep or not all(path):
+            raise ValueError(f"--set {item!r}: expected dotted.key=number")
+        d = cfg
+        for p in path[:-1]:
+            if not isinstance(d.get(p), dict):
+                raise ValueError(f"--set {item!r}: no table {p!r} in the cement asset file")
+            d = d[p]
+        if not isinstance(d.get(path[-1]), (int, float)):
+            raise ValueError(f"--set {item!r}: no number {path[-1]!r} in that table of the cement asset file")
+        try:
+            out.append((path, float(value)))
+        except ValueError:
+            raise ValueError(f"--set {item!r}: {value!r} is not a number") from None
+    return out
+
+
+def apply_sets(sets: list[tuple[list[str], float]]) -> None:
+    """Write the overrides into the (cached) cement config of this process."""
+    cfg = load_config()
+    for path, value in sets:
+        d = cfg
+        for p in path[:-1]:
+            d = d[p]
+        d[path[-1]] = value
+
+
+def _brief(name: str, r: dict) -> str:
+    vols = sorted(r["at_ml"])
+    last_only = CONDITIONS[name].fill_fraction is not None or 3.0 not in r["at_ml"]
+    v = vols[-1] if last_only else 3.0
+    a = r["at_ml"][v]
+    return f"{name}@{v:g}: " + " ".join(f"{k} {100 * a[k]:.0f}" for k in ("any", "S", "B", "C", "D", "canal", "visible"))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=60)
     ap.add_argument("--only", default="")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a number of assets/cement_products.toml by dotted path (repeatable)")
+    ap.add_argument("--brief", action="store_true", help="one line per row instead of the table")
     args = ap.parse_args()
+    try:
+        sets = parse_sets(args.set)
+    except ValueError as exc:
+        print(f"error: {exc}")
+        return 2
+    apply_sets(sets)
     names = [n for n in args.only.split(",") if n] or list(CONDITIONS)
     unknown = [n for n in names if n not in CONDITIONS]
     if unknown:
@@ -46,7 +105,7 @@ def main() -> int:
         return 2
     out = {}
     if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs) as pool:
+        with ProcessPoolExecutor(args.jobs, initializer=apply_sets, initargs=(sets,)) as pool:
             futures = {n: [pool.submit(run_seed, CONDITIONS[n], s) for s in range(args.seeds)] for n in names}
             for name in names:
                 out[name] = summarise(name, [f.result() for f in futures[name]])
@@ -56,6 +115,28 @@ def main() -> int:
             t0 = time.process_time()
             out[name] = summarise(name, [run_seed(CONDITIONS[name], s) for s in range(args.seeds)])
             out[name]["cpu_s"] = round(time.process_time() - t0, 1)
+    if args.brief:
+        print(" ".join(args.set) or "(asset values)")
+        for name in names:
+            print("  " + _brief(name, out[name]))
+    else:
+        _print_table(names, out)
+    for a, b in (("high_viscosity", "expert"), ("high_viscosity", "low_viscosity"), ("runny_2min", "expert"),
+                 ("low_viscosity", "expert")):
+        if a in out and b in out:
+            pa, pb = out[a]["at_ml"][3.0]["any"], out[b]["at_ml"][3.0]["any"]
+            print(f"odds ratio {a} vs {b} at 3 mL: {odds_ratio(pa, pb, out[a]['seeds'], out[b]['seeds']):.2f}")
+    if "expert" in out:
+        at = out["expert"]["at_ml"]
+        print("expert any by mL: " + " / ".join(f"{100 * at[v]['any']:.0f}" for v in sorted(at)))
+    if args.jobs <= 1:
+        print("\nCPU seconds per row: " + ", ".join(f"{k} {v['cpu_s']}" for k, v in out.items()))
+    if args.json:
+        print(json.dumps(out, indent=1, default=str))
+    return 0
+
+
+def _print_table(names: list[str], out: dict) -> None:
     print("| row | seeds | mL | any | S | B | C | D | canal | foramen | visible on radiograph | canal wall C (mean) "
           "| canal wall > 45 C |")
     print("|---" * 14 + "|")
@@ -75,17 +156,6 @@ def main() -> int:
     lo, hi = LITERATURE["radiograph_any"]
     print(f"| radiograph series (Al-Ali; BMC MSD 2020; Saad 2022) | 211-660 | - | {100 * lo:.1f}-{100 * hi:.1f} % "
           "| | | | | | | | | |")
-    print()
-    for a, b in (("high_viscosity", "expert"), ("high_viscosity", "low_viscosity"), ("runny_2min", "expert"),
-                 ("low_viscosity", "expert")):
-        if a in out and b in out:
-            pa, pb = out[a]["at_ml"][3.0]["any"], out[b]["at_ml"][3.0]["any"]
-            print(f"odds ratio {a} vs {b} at 3 mL: {odds_ratio(pa, pb, out[a]['seeds'], out[b]['seeds']):.2f}")
-    if args.jobs <= 1:
-        print("\nCPU seconds per row: " + ", ".join(f"{k} {v['cpu_s']}" for k, v in out.items()))
-    if args.json:
-        print(json.dumps(out, indent=1, default=str))
-    return 0
 
 
 if __name__ == "__main__":

@@ -100,6 +100,8 @@ CONDITIONS = {
     "t12_biconcave": Condition(scenario="t12-biconcave"),
     "t12_tip_midline": Condition(scenario="t12-biconcave", midline_mm=4.0,
                                  note="T12 with the tip 4 mm from the midline, as in the L1 plan"),
+    "t12_fill_15pct": Condition(scenario="t12-biconcave", fill_fraction=0.15,
+                                note="T12 with 15 % of its body volume, the plan's tip"),
     "l4_wide_pedicles": Condition(scenario="l4-wide-pedicles"),
     "l4_fill_15pct": Condition(scenario="l4-wide-pedicles", fill_fraction=0.15,
                                note="L4 with 15 % of its body volume, as 3 mL is of the L1 body"),
