@@ -49,6 +49,9 @@ def fine_box_mm(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(grid.origin_mm) - sp / 2, grid.upper_mm + sp / 2
 
 
+#: a context voxel centred this close (mm) outside the fine box's face is refilled too
+_FACE_TOL_MM = 1e-3
+
 #: the trocar or cement "covers" a pixel when it adds more than this to its -ln T (10 % darker)
 METAL_MASK_LOG = 0.1
 
@@ -251,8 +254,12 @@ class FluoroRenderer:
 
     @staticmethod
     def _inside_points(g: Grid, lo, hi):
+        """Context voxels (k, j, i) refilled from the fine box: centres in the closed box, as the
+        context builders empty them (``builder._clear_box``, ``ct_patient._context``), with a
+        micrometre to spare.  A voxel emptied but not refilled is a slab of air across the body: a
+        real CT's slice centred on the box's face drew a bright band (the 3 mm abdominal CT)."""
         ax = [g.axis_mm(c) for c in "xyz"]
-        sel = [np.nonzero((a > low) & (a < high))[0] for a, low, high in zip(ax, lo, hi)]
+        sel = [np.nonzero((a >= low - _FACE_TOL_MM) & (a <= high + _FACE_TOL_MM))[0] for a, low, high in zip(ax, lo, hi)]
         if any(s.size == 0 for s in sel):
             return (np.array([], int),) * 3
         k, j, i = np.meshgrid(sel[2], sel[1], sel[0], indexing="ij")
