@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from core.records.records_helpers import attempt
 
+from trainer.core.records.migrations import LATEST_VERSION
 from trainer.core.records.store import StoreError, TraineeStore, open_store
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -144,3 +145,35 @@ def test_filters_by_scenario_family_and_date(tmp_path):
         assert len(st.attempts(since="2026-01-05", until="2026-01-09")) == 2
         assert len(st.attempts(until="2026-01-04")) == 1
         assert json.loads(json.dumps(st.attempts()[0].metrics))[1]["id"] == "dap"
+
+
+def _open_new_store(path, barrier, results):
+    barrier.wait()
+    try:
+        TraineeStore(path).close()
+        results.put("ok")
+    except StoreError as exc:
+        results.put(str(exc))
+
+
+def test_processes_creating_one_new_store_at_once_all_succeed(tmp_path):
+    """Three processes open the same not-yet-existing store at the same instant, 25 times over.
+
+    SQLite answers "database is locked" at once (no busy wait) to a second process switching a
+    new file to WAL or migrating it; before the retry 6 of 40 such races failed, and the loser
+    deleted the winner's -wal/-shm files ("disk I/O error" in a third process)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    for trial in range(25):
+        path = tmp_path / f"store{trial}.sqlite3"
+        barrier, results = ctx.Barrier(3), ctx.Queue()
+        procs = [ctx.Process(target=_open_new_store, args=(path, barrier, results)) for _ in range(3)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        got = [results.get(timeout=5) for _ in procs]
+        assert got == ["ok"] * 3, (trial, got)
+        with open_store(path) as s:
+            assert s.version == LATEST_VERSION

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -151,6 +152,27 @@ def _db_value(v):
     return json.dumps(v, sort_keys=True)
 
 
+def _is_locked(exc: BaseException) -> bool:
+    """Whether an SQLite error says another connection holds the lock."""
+    return isinstance(exc, sqlite3.OperationalError) and any(
+        w in str(exc).lower() for w in ("database is locked", "database is busy", "database table is locked"))
+
+
+def _while_locked(fn, timeout_s: float = BUSY_TIMEOUT_S):
+    """``fn()``, retried with a growing pause (5-200 ms) while SQLite reports the database locked,
+    for up to ``timeout_s`` seconds of real time (file locking between processes, not simulated time)."""
+    end = time.monotonic() + timeout_s
+    pause_s = 0.005
+    while True:
+        try:
+            return fn()
+        except sqlite3.OperationalError as exc:
+            if not _is_locked(exc) or time.monotonic() >= end:
+                raise
+            time.sleep(pause_s)
+            pause_s = min(2.0 * pause_s, 0.2)
+
+
 class TraineeStore:
     """An open trainee store (use :func:`open_store`; close it or use it as a context manager)."""
 
@@ -163,12 +185,18 @@ class TraineeStore:
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{self.path}: cannot open the trainee store: {exc}") from None
         try:
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
-            self._migrate(migrate_to)
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            # Switching a new file to WAL and the first migration take the write lock; SQLite
+            # answers "database is locked" at once, without waiting, when another process is
+            # creating the same store (deadlock avoidance), so both are retried here.
+            _while_locked(lambda: self.conn.execute("PRAGMA journal_mode=WAL"))
+            _while_locked(lambda: self._migrate(migrate_to))
         except sqlite3.DatabaseError as exc:
             self.conn.close()
+            if _is_locked(exc):           # another process holds it: its files are not ours to remove
+                raise StoreError(f"{self.path}: the trainee store stayed locked by another process for "
+                                 f"{BUSY_TIMEOUT_S:.0f} s ({exc}); nothing was written") from None
             if not existed:               # a new store that could not be created (e.g. a full disk)
                 for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
                     with suppress(OSError):
