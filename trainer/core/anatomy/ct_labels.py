@@ -443,7 +443,9 @@ def _pedicle(behind, base, g: Grid, c, pw: float, side: str):
         if b is not None and (b[1] - b[0] + 1) * sp <= 1.25 * width:
             ys_.append(float(y[jj]))
             xs_.append(0.5 * float(x[b[0]] + x[b[1]]))
-    tan_m = s * float(np.polyfit(ys_, xs_, 1)[0]) if len(ys_) >= 4 else 0.0   # medial drift going anterior
+    # medial drift going anterior; at least 4 runs on 2 rows or more (on 3 mm voxels the 0.5 mm steps
+    # can all fall on one row: a line through one row has no slope, numpy's fit made one up)
+    tan_m = s * float(np.polyfit(ys_, xs_, 1)[0]) if len(ys_) >= 4 and len(set(ys_)) >= 2 else 0.0
     medial = float(np.degrees(np.arctan(tan_m)))
     axis = np.array([-s * np.sin(np.radians(medial)), -np.cos(np.radians(medial)), 0.0])
     Z, Y, X = np.meshgrid(z - c[2], y - c[1], x - c[0], indexing="ij", sparse=True)
