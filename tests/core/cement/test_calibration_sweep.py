@@ -5,27 +5,22 @@ cannot carry a venous leak, so a bone that leaks through its basivertebral vein 
 asset values leaks no B or S cement once both systems are closed by an override.
 """
 
-import importlib.util
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
+from bench_loader import load_benchmark
 
 from trainer.core.procedure.cement.calibration import CONDITIONS, run_seed
 from trainer.core.scenario.rheology import load_config
 
-_PATH = Path(__file__).resolve().parents[3] / "benchmarks" / "cement_calibration.py"
 _B = "flow.tissue.basivertebral_vein.closed_p"
 _S = "flow.tissue.segmental_vein.closed_p"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("cement_calibration_bench", _PATH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("cement_calibration")
 
 
 def test_an_override_closing_both_vein_systems_removes_the_venous_leak(bench):

@@ -1,11 +1,9 @@
 """Issue 15's image-quality targets on the CI-cheap default case (the table: benchmarks/image_quality.py,
 docs/imaging.md).  Only the targets the chain meets there are asserted."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
+from bench_loader import load_benchmark
 
 from trainer.core.scenario.build import build_scenario_patient
 from trainer.core.scenario.loader import load_scenario
@@ -13,15 +11,10 @@ from trainer.core.xray.detector import adrc
 from trainer.core.xray.geometry import Pose, project
 from trainer.core.xray.renderer import FluoroRenderer
 
-_PATH = Path(__file__).resolve().parents[3] / "benchmarks" / "image_quality.py"
-
 
 @pytest.fixture(scope="module")
 def iq():
-    spec = importlib.util.spec_from_file_location("image_quality_bench", _PATH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("image_quality")
 
 
 @pytest.fixture(scope="module")
