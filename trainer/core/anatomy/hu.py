@@ -49,13 +49,17 @@ def bone_mask(labels: np.ndarray) -> np.ndarray:
     return _BONE_LUT[labels]
 
 
-def bone_box(labels: np.ndarray):
-    """Slices of the bounding box of all bone voxels (or None)."""
-    m = _BONE_LUT[labels]
-    idx = [np.flatnonzero(m.any(axis=tuple(a for a in range(3) if a != ax))) for ax in range(3)]
+def mask_box(mask: np.ndarray):
+    """Slices of the bounding box of a 3-D boolean mask's True voxels (or None when it has none)."""
+    idx = [np.flatnonzero(mask.any(axis=tuple(a for a in range(3) if a != ax))) for ax in range(3)]
     if any(i.size == 0 for i in idx):
         return None
     return tuple(slice(int(i[0]), int(i[-1]) + 1) for i in idx)
+
+
+def bone_box(labels: np.ndarray):
+    """Slices of the bounding box of all bone voxels (or None)."""
+    return mask_box(_BONE_LUT[labels])
 
 
 def cortical_shell(labels: np.ndarray, spacing_mm: float, box=None, cortex_mm: float = CORTEX_MM) -> np.ndarray:

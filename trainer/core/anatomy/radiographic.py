@@ -30,7 +30,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from trainer.core.anatomy.builder import _N_COLUMN_STREAMS
-from trainer.core.anatomy.hu import CORE_FACTOR
+from trainer.core.anatomy.hu import CORE_FACTOR, mask_box
 from trainer.core.anatomy.labels import Label
 
 __all__ = ["radiographic_hu", "rod_texture_tile", "SHELL_MM", "SHELL_TISSUE_HU", "ROD_SD_HU"]
@@ -68,13 +68,6 @@ def rod_texture_tile(spacing_mm: float, rng: np.random.Generator, tile_mm=(32.0,
     tex -= float(tex.mean())
     tex /= float(tex.std()) or 1.0
     return tex.astype(np.float32)
-
-
-def _box(mask: np.ndarray):
-    idx = [np.flatnonzero(mask.any(axis=tuple(a for a in range(3) if a != ax))) for ax in range(3)]
-    if any(i.size == 0 for i in idx):
-        return None
-    return tuple(slice(int(i[0]), int(i[-1]) + 1) for i in idx)
 
 
 def _shell_scale(bodies: np.ndarray, shell: np.ndarray, disc: np.ndarray, spacing_mm: float, cortex_hu) -> np.ndarray:
@@ -116,7 +109,7 @@ def radiographic_hu(patient) -> np.ndarray:
     target = (lab == Label.CANCELLOUS) | (lab == Label.BODY_CORTEX)
     neigh = lab == Label.ADJACENT_VERTEBRA
     neigh[:, j_post:, :] = False                   # their bodies only (in front of the posterior walls)
-    box = _box(target | neigh)
+    box = mask_box(target | neigh)
     hu = vol.hu.copy()
     if box is None:
         return hu

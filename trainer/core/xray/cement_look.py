@@ -86,7 +86,9 @@ def interdigitate(deposit: CementDeposit, marrow: np.ndarray, bone: np.ndarray, 
     if not ins.any():
         return deposit
     length = finger_mm(deposit.viscosity_pa_s)
-    pad = int(np.ceil((2.0 * length + LOBE_MAX * max(length, LOBE_MIN_MM)) / spacing_mm)) + 2
+    lobe_mm = max(length, LOBE_MIN_MM)
+    reach_mm = 2.0 * length + LOBE_MAX * lobe_mm      # the farthest the margin moves
+    pad = int(np.ceil(reach_mm / spacing_mm)) + 2
     lo = np.maximum(rel[ins].min(axis=0) - pad, 0)
     hi = np.minimum(rel[ins].max(axis=0) + pad + 1, shape)
     box = tuple(slice(int(a), int(b)) for a, b in zip(lo, hi))
@@ -100,11 +102,10 @@ def interdigitate(deposit: CementDeposit, marrow: np.ndarray, bone: np.ndarray, 
     d_in = ndi.distance_transform_edt(occ, sampling=spacing_mm)
     d_out, nearest = ndi.distance_transform_edt(~occ, sampling=spacing_mm, return_indices=True)
     signed = np.where(occ, d_in, -d_out) - np.float32(0.5 * spacing_mm)
-    lobe_mm = max(length, LOBE_MIN_MM)
     phi = signed + length * m + lobe_mm * lobe    # the surface moved along the marrow pattern
     w = np.clip(phi / spacing_mm + 0.5, 0.0, 1.0)
     near_frac = frac[nearest[0], nearest[1], nearest[2]]
-    band = canc & (np.abs(signed) <= 2.0 * length + LOBE_MAX * max(length, LOBE_MIN_MM) + spacing_mm)
+    band = canc & (np.abs(signed) <= reach_mm + spacing_mm)
     inside = occ & canc & ~band
     drawn = frac.copy()
     drawn[band] = (w * near_frac)[band]

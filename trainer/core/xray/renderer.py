@@ -21,6 +21,7 @@ import numpy as np
 from scipy import ndimage
 
 from trainer.core.anatomy.grid import Grid, float3, int3
+from trainer.core.anatomy.hu import mask_box
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.radiographic import radiographic_hu
 from trainer.core.errors import ParameterError
@@ -225,11 +226,10 @@ class FluoroRenderer:
         if self._marrow is None:
             vol = self.patient.volume
             canc = vol.labels == Label.CANCELLOUS
-            idx = [np.flatnonzero(canc.any(axis=tuple(a for a in range(3) if a != ax))) for ax in range(3)]
-            if any(i.size == 0 for i in idx):
+            box = mask_box(canc)
+            if box is None:
                 self._marrow = ((0, 0, 0), np.zeros((1, 1, 1), np.float32), np.zeros((1, 1, 1), bool))
                 return self._marrow
-            box = tuple(slice(int(i[0]), int(i[-1]) + 1) for i in idx)
             sp = float(min(vol.grid.spacing_xyz_mm))
             h = self._hu[box].astype(np.float32)
             c = canc[box]
