@@ -50,7 +50,8 @@ MEDIAL_CASES = [(lv, s) for lv in LEVELS for s in ("left", "right") if (lv, s) !
 #: since ct_pedicle cuts the fused L5 section to its top (centres 6.0 / 6.5 mm off).  L5 right failed
 #: (64.5, no cement in the body) while its labels were a tube around a 0 deg axis: the labelling's
 #: filled tube, uncut, lay 8-10 mm below the centre and was refused; cut to the 9 mm around the
-#: centre it is kept and L5 right passes (82.5)
+#: centre it is kept and, with the lumbar posterior wall looked for 20 mm forward
+#: (ct_labels.LUMBAR_WALL_REACH_MM), L5 passes at 81.0 / 84.5
 ABDOMINAL_LEVELS = ("L1", "L2", "L3", "L4", "L5")
 ABDOMINAL_EXPERT_CASES = [(lv, s) for lv in ABDOMINAL_LEVELS for s in ("left", "right")]
 #: where the abdominal CT's 15 deg medial plan breaches (L1 left and L3 right: a grade-1 graze only)
