@@ -89,7 +89,7 @@ def test_paste_and_runny_cement_look_different_after_processing():
 
     idx = np.arange(g.pixels // 4, g.pixels - g.pixels // 4, 4)
     for pose, kvp0 in ((Pose(0.0, 0.0), 80.0), (Pose(90.0, 0.0), 90.0)):
-        kvp, f = adrc(lambda k: rend.line_integrals_at(pose, k, idx, idx), kvp0)
+        kvp, f = adrc(lambda k, pose=pose: rend.line_integrals_at(pose, k, idx, idx), kvp0)
         black, grey = {}, {}
         for label, minutes in (("paste", 5.5), ("runny", 2.0)):
             li, metal = rend.render_shot(pose, kvp, cement=deposit(minutes))

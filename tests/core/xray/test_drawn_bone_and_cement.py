@@ -9,8 +9,8 @@ not trabeculae; and an A/B play of the same procedure with the plain drawing.
 import numpy as np
 import pytest
 
-from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.builder import column_for
+from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.radiographic import SHELL_MM, SHELL_TISSUE_HU, impaction_hu, radiographic_hu
 from trainer.core.xray import renderer as renderer_mod
 from trainer.core.xray.cement_look import finger_mm, interdigitate

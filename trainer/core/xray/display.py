@@ -202,10 +202,10 @@ def _shade_metal(out: np.ndarray, metal: np.ndarray, top: float, pixel_mm: float
     """Grade the marked pixels between their anatomy and black, in place (halo-free, local).
 
     The anatomy under the marked pixels is estimated from the unmarked ones round them (normalised
-    convolution with two box filters, about a Gaussian of :data:`_UNDER_SIGMA_MM`); where the window leaves less room between it and black
-    (``top``) than :data:`METAL_BLACK_LOG`, a marked pixel's excess ``e`` over it is compressed
-    linearly into that room (``under + e room / METAL_BLACK_LOG``, black from ``METAL_BLACK_LOG``),
-    elsewhere it is shown as it is.  Shown plainly, cement over the dense vertebral body (room
+    convolution with two box filters, about a Gaussian of :data:`_UNDER_SIGMA_MM`); where the window
+    leaves less room between it and black (``top``) than :data:`METAL_BLACK_LOG`, a marked pixel's
+    excess ``e`` over it is compressed linearly into that room (``under + e room / METAL_BLACK_LOG``,
+    black from ``METAL_BLACK_LOG``), elsewhere it is shown as it is.  Shown plainly, cement over the dense vertebral body (room
     0.1-0.3 log units) saturated to its very edge; compressed, a thin margin shades into the bone
     and runny cement's streaks read grey while a paste core and a steel shaft stay black.  The
     unmarked pixels are untouched, so no halo forms, and the gain is at most 1 (no noise is
@@ -326,7 +326,7 @@ def present(image: np.ndarray, mask: np.ndarray | None = None, pixel_mm: float =
     hi = min(hi, max(q3 + 3.0 * (q3 - q1), min(patient_fence, hi)))
     w = max(float(hi - lo), 1e-3)
     lvl = float(lo + w / 2.0)
-    if metal_k is not None:
+    if metal_k is not None and metal is not None:
         _shade_metal(out, metal, float(hi), pixel_mm)
     if mask is not None and not np.all(mask):
         out[~np.asarray(mask)] = np.float32(lvl + w)      # shutters: black
