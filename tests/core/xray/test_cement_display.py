@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from trainer.core.xray import display
+from trainer.core.xray.shapes import MARK_CEMENT, MARK_STEEL
 
 
 def _disc(n=128, radius=14.0, core=0.8, rim=0.05):
@@ -28,7 +29,7 @@ def test_cement_is_graded_from_its_margin_to_a_black_core():
     excess, metal, r = _disc()
     under, top = 2.0, 2.15
     out = np.float32(under) + excess
-    display._shade_metal(out, metal, top, pixel_mm=1.0)
+    display._shade_metal(out, metal, metal, top, pixel_mm=1.0)
     plain = np.minimum(under + excess, top)
     margin = metal & (excess > 0.15) & (excess < 0.3)
     assert np.all(plain[margin] >= top)                       # plainly: black to the edge
@@ -45,7 +46,7 @@ def test_grading_never_amplifies_noise():
     noise = np.random.default_rng(9).normal(0, 0.02, excess.shape).astype(np.float32)
     a, b = np.float32(2.0) + excess, np.float32(2.0) + excess + noise
     for out in (a, b):
-        display._shade_metal(out, metal, 2.15, pixel_mm=1.0)
+        display._shade_metal(out, metal, metal, 2.15, pixel_mm=1.0)
     grey = metal & (excess < 0.3)
     assert np.std((b - a)[grey]) <= np.std(noise[grey]) + 1e-6
 
@@ -64,6 +65,41 @@ def test_no_halo_round_the_cement(monkeypatch):
     plain = display.carm_image(img + excess, None, px, metal=metal)
     assert np.array_equal(shown[~metal], plain[~metal])
     assert shown[metal].mean() < plain[metal].mean() - 0.02  # and the cement itself is graded
+
+
+def test_steel_is_not_graded():
+    """Marked as steel (the renderer's MARK_STEEL) the same disc is shown as without the grading:
+    a trocar's half-black width is its apparent width (the grading narrowed the lateral one)."""
+    n = 256
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[:n, :n]
+    img = (4.5 + 1.5 * xx / n + rng.normal(0, 0.01, (n, n))).astype(np.float32)
+    img[100:156, 100:156] += 0.8
+    excess, metal, r = _disc(n, core=1.2, rim=0.1)
+    marks = np.where(metal, MARK_STEEL, 0).astype(np.uint8)
+    px = 300 / n
+    steel = display.carm_image(img + excess, None, px, metal=marks)
+    cement = display.carm_image(img + excess, None, px, metal=np.where(metal, MARK_CEMENT, 0).astype(np.uint8))
+    plain = display.carm_image(img + excess, None, px, metal=metal)
+    assert np.array_equal(cement, plain)                        # a bool mask grades all it marks
+    assert steel[metal].mean() > cement[metal].mean() + 0.02
+
+
+def test_the_renderer_marks_steel_and_cement_apart(small_renderer, symmetric_patient):
+    from trainer.core.xray.geometry import Pose
+    from trainer.core.xray.shapes import CementDeposit, TrocarShape
+
+    lm = symmetric_patient.landmarks
+    c = np.asarray(lm.body_centre_mm, float)
+    trocar = TrocarShape(tuple(c + [0.0, 5.0, 0.0]), (0.0, -1.0, 0.0), 80.0, 3.0)     # across the lateral view
+    kji = np.argwhere(np.ones((9, 9, 9), bool)) + np.rint(symmetric_patient.volume.grid.mm_to_index(c + [10.0, 0, 0])).astype(int) - 4
+    dep = CementDeposit(kji, np.full(len(kji), 0.9, np.float32))
+    _, marks = small_renderer.render_shot(Pose(90.0, 0.0), 90.0, trocar=trocar, cement=dep)
+    assert marks.dtype == np.uint8 and set(np.unique(marks)) == {0, MARK_STEEL, MARK_CEMENT}
+    _, only_cement = small_renderer.render_shot(Pose(90.0, 0.0), 90.0, cement=dep)
+    _, only_steel = small_renderer.render_shot(Pose(90.0, 0.0), 90.0, trocar=trocar)
+    assert set(np.unique(only_cement)) == {0, MARK_CEMENT} and set(np.unique(only_steel)) == {0, MARK_STEEL}
+    assert np.array_equal(marks == MARK_STEEL, only_steel == MARK_STEEL)
 
 
 @pytest.mark.slow
@@ -94,7 +130,7 @@ def test_paste_and_runny_cement_look_different_after_processing():
         for label, minutes in (("paste", 5.5), ("runny", 2.0)):
             li, metal = rend.render_shot(pose, kvp, cement=deposit(minutes))
             ex = expose(li, 4, g, np.random.default_rng(1), kvp=kvp, abc=False, dose_scale=f)
-            shown = display.carm_image(ex.image, ex.field_mask, g.pixel_mm, metal=metal)[metal]
+            shown = display.carm_image(ex.image, ex.field_mask, g.pixel_mm, metal=metal)[metal > 0]
             black[label] = float((shown >= 0.999).mean())
             grey[label] = float((shown < 0.97).mean())
         assert black["paste"] > black["runny"] + 0.1

@@ -31,7 +31,7 @@ from trainer.core.xray.cement_look import interdigitate
 from trainer.core.xray.geometry import CArmGeometry, Frame, Pose, frame_for
 from trainer.core.xray.overlays import add_cement, add_trocar
 from trainer.core.xray.projector import SlabProjector, frame_rays
-from trainer.core.xray.shapes import CementDeposit, TrocarShape
+from trainer.core.xray.shapes import MARK_CEMENT, MARK_STEEL, CementDeposit, TrocarShape
 
 __all__ = ["FluoroRenderer", "hu_channels", "fine_box_mm"]
 
@@ -55,6 +55,8 @@ _FACE_TOL_MM = 1e-3
 
 #: the trocar or cement "covers" a pixel when it adds more than this to its -ln T (10 % darker)
 METAL_MASK_LOG = 0.1
+#: a covered pixel is the trocar's (not graded by the display) when the steel chord is at least this (mm)
+_STEEL_MARK_MM = 0.05
 
 
 def _digest(cement: CementDeposit) -> bytes:
@@ -430,8 +432,10 @@ class FluoroRenderer:
     def render_shot(self, pose: Pose, kvp: float, trocar: TrocarShape | tuple | None = None,
                     cement: CementDeposit | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """:meth:`render` and the pixels the trocar or cement darken by more than
-        :data:`METAL_MASK_LOG` (bool (N, N), None without either): what the display's noise
-        reduction keeps apart from the anatomy (:func:`trainer.core.xray.display.present`).
+        :data:`METAL_MASK_LOG` (uint8 (N, N), None without either): :data:`~trainer.core.xray.shapes.MARK_STEEL`
+        where the steel crosses at least :data:`_STEEL_MARK_MM` of the ray, else
+        :data:`~trainer.core.xray.shapes.MARK_CEMENT`, 0 elsewhere.  What the display keeps apart from
+        the anatomy and grades (:func:`trainer.core.xray.display.present`).
         """
         if isinstance(trocar, tuple) and not trocar:
             trocar = None
@@ -444,15 +448,19 @@ class FluoroRenderer:
             last = self._last_shot
         if last is not None and last[0] == key:
             return last[1].copy(), last[2].copy()
-        img = self._render_overlays(pose, kvp, trocar, cement if has_cement else None)
-        metal = (img - self.line_integrals(pose, kvp)) > np.float32(METAL_MASK_LOG)
+        img, steel = self._render_overlays(pose, kvp, trocar, cement if has_cement else None)
+        marked = (img - self.line_integrals(pose, kvp)) > np.float32(METAL_MASK_LOG)
+        metal = np.where(marked, np.where(steel >= np.float32(_STEEL_MARK_MM), MARK_STEEL, MARK_CEMENT), 0)
+        metal = metal.astype(np.uint8)
         img.flags.writeable = False
         metal.flags.writeable = False
         with self._lock:
             self._last_shot = (key, img, metal)
         return img.copy(), metal.copy()
 
-    def _render_overlays(self, pose: Pose, kvp: float, trocar, cement: CementDeposit | None) -> np.ndarray:
+    def _render_overlays(self, pose: Pose, kvp: float, trocar, cement: CementDeposit | None
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """The shot's ``-ln T`` with the overlays, and the steel chord per pixel (mm)."""
         img = np.array(self.line_integrals(pose, kvp), np.float32)
         has_cement = cement is not None
         frame = self.frame(pose)
@@ -485,4 +493,4 @@ class FluoroRenderer:
             img[rows, cols] = spectrum.effective_line_integral(
                 kvp, self.cu_mm, lw, lb, [spectrum.linear_mu_per_mm("stainless_steel"), spectrum.cement_mu_per_mm()],
                 [steel[rows, cols], lp])
-        return img
+        return img, steel
