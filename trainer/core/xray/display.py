@@ -200,8 +200,15 @@ def _keep_metal_apart(base: np.ndarray, work: np.ndarray, metal: np.ndarray, sig
 #: overlay adds: a 3 mm steel shaft 0.5-0.8 on the default patient (lateral, AP), the core of 3 mL of
 #: paste 0.5-0.8, its margin and runny cement's streaks 0.1-0.4
 METAL_BLACK_LOG = 0.45
+#: the grading compresses the cement's excess at most this much: where the anatomy is already near
+#: black (T12 lateral, over the dome) the cement keeps a third of its excess and its core saturates,
+#: instead of vanishing into the little room left
+METAL_MIN_GAIN = 1.0 / 3.0
 #: inpainting scale (mm at the detector) of the anatomy under a marked region
 _UNDER_SIGMA_MM = 6.0
+#: the inpainted anatomy is that of the densest pixel within this size (mm): biased dark, so that the
+#: graded cement is never lighter than the bone or soft tissue round it
+_UNDER_DARK_MM = 4.0
 
 
 def _shade_metal(out: np.ndarray, metal: np.ndarray, shade: np.ndarray, top: float, pixel_mm: float) -> None:
@@ -226,7 +233,12 @@ def _shade_metal(out: np.ndarray, metal: np.ndarray, shade: np.ndarray, top: flo
     a0, a1 = max(rows[0] - r, 0), min(rows[-1] + 1 + r, n0)
     b0, b1 = max(cols[0] - r, 0), min(cols[-1] + 1 + r, n1)
     sub, m = out[a0:a1, b0:b1], metal[a0:a1, b0:b1]
-    num = np.where(m, np.float32(0.0), sub)
+    # the anatomy's darker side: each unmarked pixel replaced by the densest unmarked one within
+    # :data:`_UNDER_DARK_MM` (a cement deposit beside bright lung, T12 lateral, was otherwise inpainted
+    # too light and shown lighter than the dome round it)
+    k = 2 * int(0.5 * _UNDER_DARK_MM / pixel_mm) + 1
+    dark = ndimage.maximum_filter(np.where(m, np.float32(-1e9), sub), size=k, mode="nearest")
+    num = np.where(m, np.float32(0.0), np.maximum(dark, sub))
     den = (~m).astype(np.float32)
     for _ in range(2):
         num = ndimage.uniform_filter(num, size, mode="nearest")
@@ -236,7 +248,7 @@ def _shade_metal(out: np.ndarray, metal: np.ndarray, shade: np.ndarray, top: flo
     under = np.where(d > 1e-3, num[mi, mj] / np.maximum(d, np.float32(1e-3)), np.float32(top))
     under = np.minimum(under, np.float32(top))
     room = np.float32(top) - under
-    gain = np.minimum(np.float32(1.0), room / np.float32(METAL_BLACK_LOG))
+    gain = np.clip(room / np.float32(METAL_BLACK_LOG), np.float32(METAL_MIN_GAIN), np.float32(1.0))
     e = sub[mi, mj] - under
     sub[mi, mj] = np.where(e > 0, under + gain * e, sub[mi, mj])
 
