@@ -92,7 +92,8 @@ def test_the_renderer_marks_steel_and_cement_apart(small_renderer, symmetric_pat
     lm = symmetric_patient.landmarks
     c = np.asarray(lm.body_centre_mm, float)
     trocar = TrocarShape(tuple(c + [0.0, 5.0, 0.0]), (0.0, -1.0, 0.0), 80.0, 3.0)     # across the lateral view
-    kji = np.argwhere(np.ones((9, 9, 9), bool)) + np.rint(symmetric_patient.volume.grid.mm_to_index(c + [10.0, 0, 0])).astype(int) - 4
+    centre_kji = np.rint(symmetric_patient.volume.grid.mm_to_index(c + [10.0, 0, 0])).astype(int)
+    kji = np.argwhere(np.ones((9, 9, 9), bool)) + centre_kji - 4
     dep = CementDeposit(kji, np.full(len(kji), 0.9, np.float32))
     _, marks = small_renderer.render_shot(Pose(90.0, 0.0), 90.0, trocar=trocar, cement=dep)
     assert marks.dtype == np.uint8 and set(np.unique(marks)) == {0, MARK_STEEL, MARK_CEMENT}
