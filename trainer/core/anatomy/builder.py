@@ -29,7 +29,7 @@ from trainer.core.anatomy.pelvis import pelvis_for_column
 from trainer.core.anatomy.softtissue import Torso, bowel_gas_pockets, paint_rib, rib_path
 from trainer.core.anatomy.stomach import FundusGas
 
-__all__ = ["build_patient", "CONTEXT_VOXEL_MM", "CONTEXT_HALF_Z_MM", "fine_bounds", "rib_head_mm"]
+__all__ = ["build_patient", "column_for", "CONTEXT_VOXEL_MM", "CONTEXT_HALF_Z_MM", "fine_bounds", "rib_head_mm"]
 
 CONTEXT_VOXEL_MM = 2.0
 CONTEXT_HALF_Z_MM = 100.0
@@ -200,6 +200,16 @@ def _volume(cv: Canvas, params: AnatomyParams, rng, textured: bool, posterior_y_
     return hu
 
 
+def _streams(params: AnatomyParams) -> list:
+    """The patient's generators, in the builder's fixed order (column jitter first)."""
+    return np.random.default_rng(params.seed).spawn(_N_COLUMN_STREAMS + 4)
+
+
+def column_for(params: AnatomyParams) -> Column:
+    """The vertebral column :func:`build_patient` builds for ``params`` (the same shapes; about 20 ms)."""
+    return build_column(params, _streams(params)[:_N_COLUMN_STREAMS])
+
+
 def build_patient(params: AnatomyParams) -> Patient:
     """Build the synthetic patient for ``params``.
 
@@ -215,8 +225,7 @@ def build_patient(params: AnatomyParams) -> Patient:
         ``context``: one 2 mm volume of the torso, air inside the fine box;
         ``landmarks``: target-vertebra landmarks (mm).
     """
-    root = np.random.default_rng(params.seed)
-    streams = root.spawn(_N_COLUMN_STREAMS + 4)
+    streams = _streams(params)
     col = build_column(params, streams[:_N_COLUMN_STREAMS])
     tex_rng, feat_rng = streams[_N_COLUMN_STREAMS], streams[_N_COLUMN_STREAMS + 1]
     torso = _torso(col, params)
