@@ -230,7 +230,9 @@ class FlowField:
 
         ``add = add0 + visc_add * ln(eta/eta_ref) + lambda(eta) * entry_mm * (eta/eta_ref)**entry_exponent
         * patency``: the last term is an entry resistance worth ``entry_mm`` of bone at the
-        reference viscosity (narrow channels resist thicker cement more), scaled per seed.
+        reference viscosity (narrow channels resist thicker cement more), scaled per seed and,
+        for the veins, by the body-size factor (``entry_size_exponent``).  Along a vein's lumen
+        only ``lumen_entry_factor`` of a vein's term applies (:meth:`_lumen_add`).
         """
         r = max(eta_pa_s, 1e-6) / self._eta_ref
         ln = math.log(r)
