@@ -2,9 +2,9 @@
 
 The default scenario's patient; the same bone (seed) and the same expert tip; 3 mL in
 0.25 mL pushes, once 5.5 min after mixing (paste) and once 2 min after mixing (runny).
-Each image is a 512 x 512 shot at 80 kVp with the trocar in place, shown as the monitor
-does (fluoroscopy convention: dense = dark, auto window), cropped to the vertebra and
-enlarged 2x so the edges of the deposit can be judged.  Also writes an axial cut of the
+Each image is a 512 x 512 shot with the trocar in place as the procedure stores it (dose-rate
+control, 4 pulses, the C-arm processing with the renderer's metal mask: dense = dark),
+cropped to the vertebra and enlarged 2x so the edges of the deposit can be judged.  Also writes an axial cut of the
 deposit on the CT (cement_axial_*.png) so the shape can be checked without projection.
 
 Usage: python tools/cement_images.py [--seed 3] [--out docs/images]
@@ -22,8 +22,8 @@ from trainer.core.procedure.cement import CementModel
 from trainer.core.procedure.cement.calibration import patient_of
 from trainer.core.procedure.plans import expert_direction, expert_target_mm
 from trainer.core.scenario.loader import load_scenario
-from trainer.core.xray.detector import expose
-from trainer.core.xray.display import auto_window, to_display
+from trainer.core.xray.detector import adrc, expose
+from trainer.core.xray.display import carm_image
 from trainer.core.xray.geometry import CArmGeometry, Pose, project
 from trainer.core.xray.renderer import FluoroRenderer
 from trainer.core.xray.shapes import TrocarShape
@@ -39,11 +39,16 @@ def inject(patient, minutes: float, seed: int, ml: float = 3.0) -> CementModel:
     return m
 
 
-def shot(renderer, geometry, pose, trocar, deposit, centre_px, half_px=110) -> np.ndarray:
-    li = renderer.render(pose, 80.0, trocar=trocar, cement=deposit)
-    img = expose(li, 4, geometry, np.random.default_rng(0), kvp=80.0).image
-    w, lvl = auto_window(img)
-    g = to_display(img, w, lvl)
+def shot(renderer, geometry, pose, trocar, deposit, centre_px, nominal_kvp, half_px=110) -> np.ndarray:
+    """The shot as the procedure stores it (dose-rate control, 4 pulses, C-arm processing with the
+    metal mask), cropped round ``centre_px`` and enlarged 2x (uint8, dense = dark)."""
+    n = geometry.pixels
+    idx = np.arange(n // 4, n - n // 4, 4)
+    kvp, factor = adrc(lambda k: renderer.line_integrals_at(pose, k, idx, idx), nominal_kvp)
+    li, metal = renderer.render_shot(pose, kvp, trocar=trocar, cement=deposit)
+    ex = expose(li, 4, geometry, np.random.default_rng(0), kvp=kvp, abc=False, dose_scale=factor)
+    img = carm_image(ex.image, ex.field_mask, geometry.pixel_mm, metal=metal)
+    g = (255.0 * (1.0 - img) + 0.5).astype(np.uint8)
     r, c = centre_px
     crop = g[max(0, r - half_px):r + half_px, max(0, c - half_px):c + half_px]
     return np.kron(crop, np.ones((2, 2), np.uint8))
@@ -64,14 +69,14 @@ def main() -> int:
     d = expert_direction(patient, "left")
     trocar = TrocarShape(tuple(tip), tuple(d), 120.0, 3.0)
     roll = float(scenario.carm.patient_roll_deg)
-    poses = {"ap": Pose(roll, 0.0), "lateral": Pose(90.0 + roll, 0.0)}
+    poses = {"ap": (Pose(roll, 0.0), scenario.carm.kvp_ap), "lateral": (Pose(90.0 + roll, 0.0), scenario.carm.kvp_lateral)}
     for label, minutes in (("paste", 5.5), ("runny", 2.0)):
         m = inject(patient, minutes, args.seed)
         dep = m.deposit()
-        for view, pose in poses.items():
+        for view, (pose, kvp0) in poses.items():
             frame = renderer.frame(pose)
             col, row = project(frame, np.asarray(lm.body_centre_mm, float))
-            img = shot(renderer, geometry, pose, trocar, dep, (int(round(row)), int(round(col))))
+            img = shot(renderer, geometry, pose, trocar, dep, (int(round(row)), int(round(col))), kvp0)
             Image.fromarray(img).save(out / f"cement_{label}_{view}.png")
         # axial cut through the tip on the CT, cement in colour
         grid = patient.volume.grid

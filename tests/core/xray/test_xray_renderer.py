@@ -77,13 +77,15 @@ def test_accuracy_against_fine_ray_marching(renderer64, pose):
 
 
 def _mirror_averaged(patient):
-    """The patient with HU averaged with its left-right mirror (the bone texture is random)."""
+    """The patient with HU averaged with its left-right mirror (the bone texture is random), drawn from
+    those HU as they are (``params=None``: no random rods drawn on top, in the fine grid or beyond it)."""
     def sym(v):
         hu = ((v.hu.astype(np.int32) + v.hu[:, :, ::-1]) // 2).astype(np.int16)
         g = v.grid        # centre the grid on x = 0 so that the array mirror is the patient mirror
         x0 = -(g.shape[2] - 1) * g.spacing_xyz_mm[0] / 2
         return Volume(hu, v.labels, Grid(g.shape, g.spacing_xyz_mm, (x0, *g.origin_mm[1:])))
-    return dataclasses.replace(patient, volume=sym(patient.volume), context=[sym(c) for c in patient.context])
+    return dataclasses.replace(patient, volume=sym(patient.volume), context=[sym(c) for c in patient.context],
+                               params=None)
 
 
 def test_true_ap_is_left_right_symmetric_within_noise(symmetric_patient, small_renderer):

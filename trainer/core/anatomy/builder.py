@@ -27,8 +27,9 @@ from trainer.core.anatomy.params import AnatomyParams
 from trainer.core.anatomy.patient import Patient
 from trainer.core.anatomy.pelvis import pelvis_for_column
 from trainer.core.anatomy.softtissue import Torso, bowel_gas_pockets, paint_rib, rib_path
+from trainer.core.anatomy.stomach import FundusGas
 
-__all__ = ["build_patient", "CONTEXT_VOXEL_MM", "CONTEXT_HALF_Z_MM", "fine_bounds", "rib_head_mm"]
+__all__ = ["build_patient", "column_for", "CONTEXT_VOXEL_MM", "CONTEXT_HALF_Z_MM", "fine_bounds", "rib_head_mm"]
 
 CONTEXT_VOXEL_MM = 2.0
 CONTEXT_HALF_Z_MM = 100.0
@@ -89,13 +90,29 @@ def _diaphragm_z(col: Column) -> float:
     return col.vertebrae[-1].body.z_range()[0] - 300.0
 
 
+def _rib_back_y(t) -> float:
+    """y (mm) of the ribs' posterior-most point: behind the transverse process tips."""
+    return max(t.transverse_points(1.0)[1][1] + 2.0, t.body.posterior_y + 8.0)
+
+
+def _fundus_gas(col: Column, torso: Torso) -> FundusGas | None:
+    """The prone patient's gastric gas, anchored at T11's anterior wall and the diaphragm's recess
+    (None when the column holds no T12: no recess to place it from, and it lies outside the volumes)."""
+    levels = [v.dims.level for v in col.vertebrae]
+    if "T12" not in levels:
+        return None
+    t = col.target
+    t11 = col.vertebrae[levels.index("T11")] if "T11" in levels else col.vertebrae[levels.index("T12")]
+    zd = _diaphragm_z(col)
+    return FundusGas(0.0, -t11.body.b, zd, torso.diaphragm(_rib_back_y(t), zd, -t.body.b))
+
+
 def _paint_scene(cv: Canvas, col: Column, torso: Torso, params: AnatomyParams):
     """Everything except HU-dependent features, in priority order (later wins)."""
     t = col.target
     cv.labels[:] = torso.axial_labels(cv.x, cv.y)[None]
     zd = _diaphragm_z(col)
-    tip_y = t.transverse_points(1.0)[1][1]
-    rib_back_y = max(tip_y + 2.0, t.body.posterior_y + 8.0)
+    rib_back_y = _rib_back_y(t)
     if zd - 10.0 < cv.z[-1]:
         tip = t.transverse_points(1.0)[1]
         neck = (0.92 * t.body.a, t.body.posterior_y - 0.3 * t.dims.body_depth_mm, tip[0], tip[1])
@@ -183,6 +200,16 @@ def _volume(cv: Canvas, params: AnatomyParams, rng, textured: bool, posterior_y_
     return hu
 
 
+def _streams(params: AnatomyParams) -> list:
+    """The patient's generators, in the builder's fixed order (column jitter first)."""
+    return np.random.default_rng(params.seed).spawn(_N_COLUMN_STREAMS + 4)
+
+
+def column_for(params: AnatomyParams) -> Column:
+    """The vertebral column :func:`build_patient` builds for ``params`` (the same shapes; about 20 ms)."""
+    return build_column(params, _streams(params)[:_N_COLUMN_STREAMS])
+
+
 def build_patient(params: AnatomyParams) -> Patient:
     """Build the synthetic patient for ``params``.
 
@@ -198,8 +225,7 @@ def build_patient(params: AnatomyParams) -> Patient:
         ``context``: one 2 mm volume of the torso, air inside the fine box;
         ``landmarks``: target-vertebra landmarks (mm).
     """
-    root = np.random.default_rng(params.seed)
-    streams = root.spawn(_N_COLUMN_STREAMS + 4)
+    streams = _streams(params)
     col = build_column(params, streams[:_N_COLUMN_STREAMS])
     tex_rng, feat_rng = streams[_N_COLUMN_STREAMS], streams[_N_COLUMN_STREAMS + 1]
     torso = _torso(col, params)
@@ -211,6 +237,9 @@ def build_patient(params: AnatomyParams) -> Patient:
     hu = _volume(cv, params, tex_rng, True, t.body.posterior_y + 2.0)
     fat = _VisceralFat(torso, -t.body.b - 6.0, _diaphragm_z(col), streams[_N_COLUMN_STREAMS + 3])
     fat.apply(cv, hu)
+    gas = _fundus_gas(col, torso)
+    if gas is not None:
+        gas.apply(cv, hu)
     features.paint_nutrient_channels(cv, hu, channels, max(0.8, 0.6 * params.voxel_mm) * params.segmental_vein_scale)
     foramen = features.paint_basivertebral(cv, hu, t, params.basivertebral_vein_scale)
     feats = features.paint_fracture_features(cv, hu, t, params, feat_rng)
@@ -225,6 +254,8 @@ def build_patient(params: AnatomyParams) -> Patient:
     chu = _volume(ccv, params, tex_rng, False, t.body.posterior_y + 2.0)
     _table_hu(ccv, chu, torso.anterior_y_mm)
     fat.apply(ccv, chu)
+    if gas is not None:
+        gas.apply(ccv, chu)
     _paint_bowel_gas(ccv, chu, torso, lo[1] - 10.0, _diaphragm_z(col) + 30.0, streams[_N_COLUMN_STREAMS + 2])
     _soften_soft_tissue(chu, ccv.labels)
     _clear_box(ccv, chu, cv.grid)

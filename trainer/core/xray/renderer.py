@@ -23,7 +23,7 @@ from scipy import ndimage
 from trainer.core.anatomy.grid import Grid, float3, int3
 from trainer.core.anatomy.hu import mask_box
 from trainer.core.anatomy.labels import Label
-from trainer.core.anatomy.radiographic import radiographic_hu
+from trainer.core.anatomy.radiographic import outer_rod_texture, radiographic_hu
 from trainer.core.errors import ParameterError
 from trainer.core.xray import materials, spectrum
 from trainer.core.xray.beam import Beam
@@ -31,7 +31,7 @@ from trainer.core.xray.cement_look import interdigitate
 from trainer.core.xray.geometry import CArmGeometry, Frame, Pose, frame_for
 from trainer.core.xray.overlays import add_cement, add_trocar
 from trainer.core.xray.projector import SlabProjector, frame_rays
-from trainer.core.xray.shapes import CementDeposit, TrocarShape
+from trainer.core.xray.shapes import MARK_CEMENT, MARK_STEEL, CementDeposit, TrocarShape
 
 __all__ = ["FluoroRenderer", "hu_channels", "fine_box_mm"]
 
@@ -55,6 +55,8 @@ _FACE_TOL_MM = 1e-3
 
 #: the trocar or cement "covers" a pixel when it adds more than this to its -ln T (10 % darker)
 METAL_MASK_LOG = 0.1
+#: a covered pixel is the trocar's (not graded by the display) when the steel chord is at least this (mm)
+_STEEL_MARK_MM = 0.05
 
 
 def _digest(cement: CementDeposit) -> bytes:
@@ -212,6 +214,12 @@ class FluoroRenderer:
             pa -= _resample_aligned(ca, g, self.detail_grid)
             pb -= _resample_aligned(cb, g, self.detail_grid)
         self._detail = (pa, pb)
+        # Rod texture of the vertebral bodies beyond the fine grid (two and more levels away), on the
+        # detail grid's lattice: HU added outside the fine box (zero mean, so no mass moves)
+        self._texture = []
+        for g, delta in outer_rod_texture(patient):
+            tb = _pool(delta, f)
+            self._texture.append((Grid(int3(tb.shape), float3(float(v) * f for v in g.spacing_xyz_mm), g.origin_mm), tb))
         self._lock = threading.RLock()
         self._last_shot: tuple | None = None               # (key, image, metal) of the last render with overlays
         self._marrow: tuple | None = None                  # (origin, marrow field, cancellous mask), on first cement
@@ -298,6 +306,9 @@ class FluoroRenderer:
             rho = np.float32(self.bone_ratio)
             vols = [(g, ca, cb) for g, ca, cb in self._context] + [(self.detail_grid, *self._detail)]
             full = [SlabProjector(ca + (rho * k) * cb, g) for g, ca, cb in vols]
+            # the outer bodies' texture only in the combined projection: zero mean, it averages out of
+            # the coarse bone path (2 mm) and so counts as water-equivalent path (5 ms a pose less per volume)
+            full += [SlabProjector((rho * k) * tb, g) for g, tb in self._texture]
             coarse = []
             for g, _, cb in vols:
                 pooled = _pool(cb * k, 2)
@@ -316,7 +327,8 @@ class FluoroRenderer:
         w, s = np.float32(m.water_per_mm), np.float32(m.bone_slope_per_mm_hu)
         fa, fb = hu_channels(self._hu)
         return {"fine": (self.fine_grid, w * fa + s * fb),
-                "context": [(g, w * ca + s * cb) for g, ca, cb in self._context]}
+                "context": [(g, w * ca + s * cb) for g, ca, cb in self._context]
+                + [(g, s * tb) for g, tb in self._texture]}
 
     def basis_volumes(self) -> dict:
         """The continuous model's basis volumes ``{'water': ..., 'bone': ...}``, each like :meth:`mu_volumes`.
@@ -327,7 +339,8 @@ class FluoroRenderer:
         fa, fb = hu_channels(self._hu)
         k = np.float32(1.0 / spectrum.HU_BONE)
         return {"water": {"fine": (self.fine_grid, fa), "context": [(g, ca) for g, ca, _ in self._context]},
-                "bone": {"fine": (self.fine_grid, fb * k), "context": [(g, cb * k) for g, _, cb in self._context]}}
+                "bone": {"fine": (self.fine_grid, fb * k), "context": [(g, cb * k) for g, _, cb in self._context]
+                         + [(g, tb * k) for g, tb in self._texture]}}
 
     # -- projection ------------------------------------------------------------------------
     def frame(self, pose: Pose) -> Frame:
@@ -419,8 +432,10 @@ class FluoroRenderer:
     def render_shot(self, pose: Pose, kvp: float, trocar: TrocarShape | tuple | None = None,
                     cement: CementDeposit | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """:meth:`render` and the pixels the trocar or cement darken by more than
-        :data:`METAL_MASK_LOG` (bool (N, N), None without either): what the display's noise
-        reduction keeps apart from the anatomy (:func:`trainer.core.xray.display.present`).
+        :data:`METAL_MASK_LOG` (uint8 (N, N), None without either): :data:`~trainer.core.xray.shapes.MARK_STEEL`
+        where the steel crosses at least :data:`_STEEL_MARK_MM` of the ray, else
+        :data:`~trainer.core.xray.shapes.MARK_CEMENT`, 0 elsewhere.  What the display keeps apart from
+        the anatomy and grades (:func:`trainer.core.xray.display.present`).
         """
         if isinstance(trocar, tuple) and not trocar:
             trocar = None
@@ -433,15 +448,19 @@ class FluoroRenderer:
             last = self._last_shot
         if last is not None and last[0] == key:
             return last[1].copy(), last[2].copy()
-        img = self._render_overlays(pose, kvp, trocar, cement if has_cement else None)
-        metal = (img - self.line_integrals(pose, kvp)) > np.float32(METAL_MASK_LOG)
+        img, steel = self._render_overlays(pose, kvp, trocar, cement if has_cement else None)
+        marked = (img - self.line_integrals(pose, kvp)) > np.float32(METAL_MASK_LOG)
+        metal = np.where(marked, np.where(steel >= np.float32(_STEEL_MARK_MM), MARK_STEEL, MARK_CEMENT), 0)
+        metal = metal.astype(np.uint8)
         img.flags.writeable = False
         metal.flags.writeable = False
         with self._lock:
             self._last_shot = (key, img, metal)
         return img.copy(), metal.copy()
 
-    def _render_overlays(self, pose: Pose, kvp: float, trocar, cement: CementDeposit | None) -> np.ndarray:
+    def _render_overlays(self, pose: Pose, kvp: float, trocar, cement: CementDeposit | None
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """The shot's ``-ln T`` with the overlays, and the steel chord per pixel (mm)."""
         img = np.array(self.line_integrals(pose, kvp), np.float32)
         has_cement = cement is not None
         frame = self.frame(pose)
@@ -474,4 +493,4 @@ class FluoroRenderer:
             img[rows, cols] = spectrum.effective_line_integral(
                 kvp, self.cu_mm, lw, lb, [spectrum.linear_mu_per_mm("stainless_steel"), spectrum.cement_mu_per_mm()],
                 [steel[rows, cols], lp])
-        return img
+        return img, steel

@@ -8,7 +8,12 @@ import numpy as np
 
 from trainer.core.errors import ParameterError
 
-__all__ = ["TrocarShape", "CementDeposit"]
+__all__ = ["TrocarShape", "CementDeposit", "MARK_STEEL", "MARK_CEMENT"]
+
+#: the renderer's overlay mask (:meth:`~trainer.core.xray.renderer.FluoroRenderer.render_shot`, uint8):
+#: pixels the steel darkens, and pixels only the cement does (0 elsewhere)
+MARK_STEEL = 1
+MARK_CEMENT = 2
 
 
 @dataclass(frozen=True)
