@@ -304,3 +304,23 @@ def test_a_nutrient_channel_left_short_of_its_vein_is_joined(phantom):
     inner = lab.ravel()[dom.flat_of_mm((17.0, 9.0, 0.0))]           # channel, 3 mm inside the left wall
     outer = lab.ravel()[dom.flat_of_mm((25.0, 9.0, 0.0))]           # vein, 5 mm outside it
     assert inner and inner == outer
+
+
+def test_vein_entry_is_paid_where_cement_enters_and_falls_with_body_size(phantom):
+    # docs/cement.md, Veins (round 6): E = lambda x entry_mm x (eta/300)^2 x patency x (V_body / 20.3 mL)^-1,
+    # the full E where cement enters a vein from bone, 0.35 E along the vein's lumen; cracks keep theirs unscaled
+    from trainer.core.procedure.cement.domain import BVEIN, CRACK, SVEIN
+
+    m = CementModel(phantom, "default", np.random.default_rng(2))
+    f = m.flow
+    eta = 600.0                                         # (eta/300)^2 = 4, lambda = 0.12/mm x 2 = 0.24/mm
+    size = (m.domain.body_volume_ml / 20.3) ** -1.0
+    _, add = f.class_terms(eta)
+    lumen = f._lumen_add(add)
+    for c, entry_mm in ((BVEIN, 2.3), (SVEIN, 1.0)):
+        if np.isfinite(f.patency[c]):
+            assert add[c] == pytest.approx(0.24 * entry_mm * 4.0 * f.patency[c] * size, rel=1e-9)
+            assert lumen[c] == pytest.approx(0.35 * add[c], rel=1e-9)
+        else:                                           # a closed vein stays closed along its lumen too
+            assert add[c] >= 1e9 and lumen[c] >= 1e9
+    assert add[CRACK] == pytest.approx(0.24 * 1.0 * 4.0, rel=1e-9)

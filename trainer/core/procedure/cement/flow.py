@@ -183,6 +183,15 @@ class FlowField:
         # leave the basivertebral vein for the canal, whatever its viscosity [T]
         s = float(flow_cfg.get("plexus_entry_sigma", 0.0))
         self.plexus_add = float(flow_cfg.get("plexus_entry_add", 0.0)) * math.exp(s * float(rng.standard_normal()))
+        #: 1 for a front voxel of a vein reached from the same vein (its lumen), 0 otherwise
+        self.lumen = bytearray(n)
+        #: share of a vein's entry term charged along its lumen (1: on every vein voxel)
+        self.lumen_entry_factor = float(flow_cfg.get("lumen_entry_factor", 1.0))
+        # the painted veins have one calibre at every level; a larger body's veins are wider, so
+        # their entry resistance is scaled by (body volume / reference) ** (-entry_size_exponent / 3)
+        k = float(flow_cfg.get("entry_size_exponent", 0.0))
+        ref = float(flow_cfg.get("entry_ref_body_ml", 20.0))
+        self.entry_size_factor = (max(domain.body_volume_ml, 1e-3) / ref) ** (-k / 3.0) if k else 1.0
 
     def _open_cracks(self, crack_cfg: dict, rng: np.random.Generator) -> np.ndarray:
         """Micro-cracks of this fractured body: a Poisson number on the endplates and on the outer wall.
@@ -221,7 +230,9 @@ class FlowField:
 
         ``add = add0 + visc_add * ln(eta/eta_ref) + lambda(eta) * entry_mm * (eta/eta_ref)**entry_exponent
         * patency``: the last term is an entry resistance worth ``entry_mm`` of bone at the
-        reference viscosity (narrow channels resist thicker cement more), scaled per seed.
+        reference viscosity (narrow channels resist thicker cement more), scaled per seed and,
+        for the veins, by the body-size factor (``entry_size_exponent``).  Along a vein's lumen
+        only ``lumen_entry_factor`` of a vein's term applies (:meth:`_lumen_add`).
         """
         r = max(eta_pa_s, 1e-6) / self._eta_ref
         ln = math.log(r)
@@ -231,7 +242,8 @@ class FlowField:
             a = float(cc["add"]) + float(cc.get("visc_add", 0.0)) * ln
             entry = float(cc.get("entry_mm", 0.0))
             if entry:
-                a += lam * entry * r ** float(cc.get("entry_exponent", 0.0)) * self.patency[c]
+                a += (lam * entry * r ** float(cc.get("entry_exponent", 0.0)) * self.patency[c]
+                      * (self.entry_size_factor if c in (BVEIN, SVEIN) else 1.0))
                 a = min(a, 1e9)                     # a closed vein: never cheaper than anything else
             # channels (veins) draw thin cement more strongly than pores do: the noise factor
             # falls below eta_ref as (eta/eta_ref)**mult_exponent
@@ -294,8 +306,17 @@ class FlowField:
         tj, ti = divmod(tr, s1)
         d = np.sqrt(((i - ti) * self.wx) ** 2 + ((j - tj) * self.wy) ** 2 + ((k - tk) * self.wz) ** 2)
         c = dom.cls[idx]
-        return (self.noise_np[idx] * np.asarray(mult)[c] + np.asarray(add)[c] + self.barrier[idx]
-                + lam * (d + extra))
+        a = np.asarray(add)[c]
+        if self.vent and self.lumen_entry_factor != 1.0:
+            a = np.where(np.frombuffer(self.lumen, np.uint8)[idx].astype(bool), self._lumen_add(add)[c], a)
+        return self.noise_np[idx] * np.asarray(mult)[c] + a + self.barrier[idx] + lam * (d + extra)
+
+    def _lumen_add(self, add) -> np.ndarray:
+        """The class terms along a vein's lumen: the entry term times ``lumen_entry_factor``."""
+        out = np.asarray(add, np.float64).copy()
+        for c in (BVEIN, SVEIN):
+            out[c] = add[c] * self.lumen_entry_factor if add[c] < 1e9 else add[c]
+        return out
 
     # -- the step --------------------------------------------------------------------
     def inject(self, volume_mm3: float, tip: int, eta_pa_s: float) -> StepResult:
@@ -366,6 +387,8 @@ class FlowField:
         bvein, svein = BVEIN, SVEIN
         incanal, barrier, plexus_add = self.incanal, self.barrier, self.plexus_add
         tstep_canal = tstep + plexus_mm
+        lumen = self.lumen
+        ladd = self._lumen_add(add).tolist()
         newly: list[int] = []
         vnew: list[int] = []
         blocked = False
@@ -412,6 +435,8 @@ class FlowField:
                                 b = barrier[nb] = plexus_add
                             elif c in (bvein, svein):
                                 a += vstep
+                                if cls[v] == c:
+                                    lumen[nb] = 1       # along the vein: its entry term is behind
                             else:
                                 a += tstep
                             vent[nb] = (e, a)
@@ -422,7 +447,7 @@ class FlowField:
                             k, r = divmod(nb, s0)
                         j, i = divmod(r, s1)
                         di, dj, dk = (i - ti) * wx, (j - tj) * wy, (k - tk) * wz
-                        push(heap, (noise[nb] * mult[c] + add[c] + b
+                        push(heap, (noise[nb] * mult[c] + (ladd[c] if lumen[nb] else add[c]) + b
                                     + lam * (sqrt(di * di + dj * dj + dk * dk) + a), nb))
         if vnew:
             ka = np.asarray(vnew, np.int64)
