@@ -29,7 +29,8 @@ from trainer.core.anatomy.pelvis import pelvis_for_column
 from trainer.core.anatomy.softtissue import Torso, bowel_gas_pockets, paint_rib, rib_path
 from trainer.core.anatomy.stomach import FundusGas
 
-__all__ = ["build_patient", "column_for", "CONTEXT_VOXEL_MM", "CONTEXT_HALF_Z_MM", "fine_bounds", "rib_head_mm"]
+__all__ = ["build_patient", "column_for", "render_texture_seed", "CONTEXT_VOXEL_MM", "CONTEXT_HALF_Z_MM",
+           "fine_bounds", "rib_head_mm"]
 
 CONTEXT_VOXEL_MM = 2.0
 CONTEXT_HALF_Z_MM = 100.0
@@ -203,6 +204,12 @@ def _volume(cv: Canvas, params: AnatomyParams, rng, textured: bool, posterior_y_
 def _streams(params: AnatomyParams) -> list:
     """The patient's generators, in the builder's fixed order (column jitter first)."""
     return np.random.default_rng(params.seed).spawn(_N_COLUMN_STREAMS + 4)
+
+
+def render_texture_seed(params: AnatomyParams) -> np.random.SeedSequence:
+    """The seed of what the renderer draws for this patient (its bone texture): the stream after the
+    builder's own, so drawing never changes the patient's CT numbers or the cement's domain."""
+    return np.random.SeedSequence(int(params.seed), spawn_key=(_N_COLUMN_STREAMS + 4,))
 
 
 def column_for(params: AnatomyParams) -> Column:

@@ -49,7 +49,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from trainer.core.anatomy.builder import _N_COLUMN_STREAMS, column_for
+from trainer.core.anatomy.builder import column_for, render_texture_seed
 from trainer.core.anatomy.canvas import Canvas, TiltedCanvas
 from trainer.core.anatomy.grid import Grid, float3, int3
 from trainer.core.anatomy.hu import CORE_FACTOR, CORTEX_MM, mask_box
@@ -141,8 +141,7 @@ def impaction_hu(body, trabecular_hu: float, x_mm, y_mm, z_mm) -> np.ndarray:
 
 def _rod_tile(params, spacing_mm: float) -> np.ndarray:
     """The patient's rod texture tile (its own seed stream, module docstring of :func:`radiographic_hu`)."""
-    seq = np.random.SeedSequence(int(params.seed), spawn_key=(_N_COLUMN_STREAMS + 4,))
-    return rod_texture_tile(spacing_mm, np.random.default_rng(seq))
+    return rod_texture_tile(spacing_mm, np.random.default_rng(render_texture_seed(params)))
 
 
 def outer_rod_texture(patient) -> list[tuple[Grid, np.ndarray]]:
