@@ -336,7 +336,7 @@ def _canal(cortex: np.ndarray, g: Grid, inf: float, sup: float, pw: float, pw_in
         found = canal_hole(cortex, g, inf, sup, 0.0, wall_y, expect, slabs=False)
         if found is not None:
             return found, None
-        found = canal_hole(cortex, g, inf, sup, 0.0, wall_y, expect)
+        found = canal_hole(cortex, g, inf, sup, 0.0, wall_y, expect, whole=False)
         if found is not None:
             return found, min(found[2], canal_y + _TUBE_END_BEHIND_PEDICLES_MM)
     return None, None

