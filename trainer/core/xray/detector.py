@@ -308,8 +308,10 @@ def expose(line_integrals: np.ndarray, pulses: int, geometry: CArmGeometry, rng:
     abc : bool
         Brightness control from this image's median (True) or fixed technique (False).
     spr : float or None
-        Scatter-to-primary ratio; None = :func:`scatter_to_primary` of the patient's
-        water-equivalent thickness (median central line integral / water's mean mu) and the field.
+        Scatter-to-primary ratio of a uniform field of the median central line integral (thinner
+        and thicker rays scatter as :func:`scatter_source` says); None = :func:`scatter_to_primary`
+        of the patient's water-equivalent thickness (median central line integral / water's mean
+        mu) and the field.
     mtf_sigma_mm : float
         Gaussian detector blur at the detector plane (mm).
     focal_spot_mm : float
