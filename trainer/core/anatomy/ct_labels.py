@@ -539,7 +539,8 @@ def _tubes(bone, g: Grid, pl, pr, pw: float, found, wall, sup: float, inf: float
     x = axes(g)[0]
     limits = _body_back_x(body, g, pw) if body is not None else None
     for side, c in (("left", pl), ("right", pr)):
-        t = pedicle_tube(bone, g, side, canal, (cx, cy), pw, inf, sup, y_end_mm=y_end, near_mm=c, wall_y_mm=wall)
+        t = pedicle_tube(bone, g, side, canal, (cx, cy), pw, inf, sup, y_end_mm=y_end, near_mm=c, wall_y_mm=wall,
+                         bridge_gaps=True)
         if t is None or not t.mask.any() or np.hypot(t.centre_mm[0] - c[0], t.centre_mm[2] - c[2]) > 8.0:
             out[side] = None
             continue
