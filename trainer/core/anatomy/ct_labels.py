@@ -47,8 +47,9 @@ On an osteoporotic (real) CT, labelled at the patient's own threshold (below
 docs/scenario-format.md): the body ends at its posterior wall's back face at the canal's
 column, slice by slice, its interior is filled between its walls (:func:`_fill_section`),
 a broken ring's footprint is what its pieces enclose, and each pedicle is the filled tube
-of :mod:`trainer.core.anatomy.ct_pedicle` from that wall to the canal centre's depth,
-holding the pedicle centre; its width, height and medial angle come from that tube (the
+of :mod:`trainer.core.anatomy.ct_pedicle` from that wall to the canal centre's depth
+(at voxels of 1.5 mm or more half a row less, :data:`COARSE_TUBE_END_ROWS`; the rest of the
+tube is posterior elements), holding the pedicle centre; its width, height and medial angle come from that tube (the
 sagittal angle stays 0: the fit is too noisy at 2.5 mm slices).
 
 The veins (basivertebral, segmental) are not visible on a non-contrast CT and are not
