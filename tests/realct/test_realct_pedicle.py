@@ -36,7 +36,8 @@ def _case(ct, col, level):
     k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
     box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
     lab = reference.labels_on_ct(patient, ref.body_centre_mm, ct.grid, box)
-    return {"ref": ref, "est": est, "patient": patient, "box": box, "lab": lab}
+    return {"ref": ref, "est": est, "patient": patient, "box": box, "lab": lab, "x_mm": ct.grid.axis_mm("x")[box[2]],
+            "y_mm": ct.grid.axis_mm("y")[box[1]]}
 
 
 @pytest.fixture(scope="module")
@@ -99,13 +100,43 @@ def test_left_and_right_reference_pedicles_are_alike_where_the_spine_is_not_turn
 
 
 def test_abdominal_pedicle_dice(abdominal_cases):
-    """Abdominal CT (3 mm voxels): L3 both pedicles and the L4 left meet 0.70; the L4 right does not
-    (0.51), nor L2 (0.68 / 0.64; 0.55 / 0.55 while the lumbar posterior wall was looked for only 12 mm
-    in front of the canal's centre, ct_labels.LUMBAR_WALL_REACH_MM)."""
+    """Abdominal CT (3 mm voxels): L3 and L4 both pedicles meet 0.70."""
     assert _dice(abdominal_cases["L3"], "left") >= 0.90 and _dice(abdominal_cases["L3"], "right") >= 0.88
     assert _dice(abdominal_cases["L4"], "left") >= 0.74
-    assert _dice(abdominal_cases["L4"], "right") >= 0.49
-    assert _dice(abdominal_cases["L2"], "left") >= 0.66 and _dice(abdominal_cases["L2"], "right") >= 0.62
+
+
+def test_abdominal_l2_pedicles_end_at_the_reference_canal_centre(abdominal_cases):
+    """At 3 mm voxels the canal hole of the closed bone maximum is a row deeper at its back than the
+    reference's vertebral foramen: at the abdominal L2 its centre lay 2.0 mm behind the reference
+    canal centre, and the row behind the reference's pedicles (14 and 16 voxels, the lamina's and
+    articular processes' start) was labelled pedicle: Dice 0.67 / 0.64 (0.55 / 0.55 while the lumbar
+    posterior wall was looked for only 12 mm in front of the canal's centre,
+    ct_labels.LUMBAR_WALL_REACH_MM).  The tubes now end half a row in front of the hole's centre
+    (ct_labels.COARSE_TUBE_END_ROWS): 0.79 / 0.80, and no labelled pedicle voxel lies more than
+    half a voxel behind the reference canal centre."""
+    c = abdominal_cases["L2"]
+    assert _dice(c, "left") >= 0.70 and _dice(c, "right") >= 0.70
+    y = c["y_mm"][:, None]
+    behind = y > c["ref"].canal_xy_mm[1] + 1.5
+    for lab in (Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT):
+        assert not ((c["lab"] == lab) & behind[None]).any()
+
+
+def test_abdominal_l4_right_pedicle_ring_open_by_one_voxel_is_filled(abdominal_cases):
+    """At the abdominal L4 right (3 mm voxels) the pedicle's cortical ring in its coronal sections,
+    17 mm wide against the mask (L4 voxels round marrow below the threshold), is open by one voxel
+    where its thin lower lateral cortex, cut obliquely, falls below the threshold; the cross's
+    closing does not bridge a gap with nothing else around it, so the fill left the lateral 12 mm
+    of the section out: Dice 0.51 against the left's 0.76.  The labels' sections now close
+    one-voxel gaps along a row or column at coarse voxels (ct_pedicle._filled): 0.75."""
+    c = abdominal_cases["L4"]
+    assert _dice(c, "right") >= 0.70
+    ref = c["ref"]
+    lab = c["lab"] == Label.PEDICLE_RIGHT
+    # the lateral half of the reference section (beyond 20 mm of the canal's centre) is labelled
+    far = (ref.canal_xy_mm[0] - c["x_mm"]) > 20.0
+    ref_far = ref.pedicle_right[c["box"]] & far[None, None, :]
+    assert (lab & ref_far).sum() >= 0.5 * ref_far.sum()
 
 
 def test_abdominal_l5_pedicles_are_not_taken_with_s1s_articular_process(abdominal_cases):
