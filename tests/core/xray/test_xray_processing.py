@@ -144,3 +144,34 @@ def test_carm_image_is_normalised_and_marked():
     img = display.carm_image(ex.image, ex.field_mask, GEOM.pixel_mm, orbital_deg=0.0)
     assert img.dtype == np.float32 and img.min() >= 0.0 and img.max() <= 1.0
     assert (img[:20, :20] == 0.0).sum() > 10
+
+
+def test_scatter_source_follows_the_single_scatter_depth_integral():
+    # oracle: a pencil beam through a uniform absorber scatters I0 exp(-mu x) mu_s dx at depth x, and the
+    # forward scatter is attenuated like the primary over the rest, exp(-mu (L - x)); integrate by depth
+    mu, mu_s = 0.02, 0.004                               # 1/mm: water-like total, its scattering part
+
+    def single_scatter(length_mm):
+        x = np.linspace(0.0, length_mm, 4001)
+        return np.trapezoid(np.exp(-mu * x) * mu_s * np.exp(-mu * (length_mm - x)), x)
+
+    lengths = np.array([10.0, 50.0, 100.0, 200.0, 300.0])
+    got = detector.scatter_source(mu * lengths, 2.0)
+    want = np.array([single_scatter(t) for t in lengths])
+    assert got / got[2] == pytest.approx(want / want[2], rel=1e-4)
+    assert detector.scatter_source(np.zeros(3), 2.0) == pytest.approx(np.zeros(3))      # air scatters nothing
+    li = np.linspace(0.0, 6.0, 601)
+    assert li[np.argmax(detector.scatter_source(li, 2.0))] == pytest.approx(1.0, abs=0.01)   # d/dL (L e^-L) = 0
+    assert detector.scatter_source(np.array([2.0]), 2.0)[0] == pytest.approx(np.exp(-2.0))    # SPR at the median
+
+
+def test_air_beside_the_patient_gets_no_scatter_of_its_own():
+    li = np.zeros((128, 128), np.float32)
+    li[:, :96] = 3.0                                     # a slab over three quarters of the field, air beside
+    img = expose(li, 75, GEOM, np.random.default_rng(0), abc=False, dose_scale=10, spr=1.0, mtf_sigma_mm=0.0,
+                 focal_spot_mm=0.0).image
+    # hand: inside a field of the median thickness the scatter-to-primary ratio is the nominal one,
+    # N = N0 T (1 + SPR), -ln(N / N0) = 3 - ln 2; far from the slab the air sees its primary only (0; a
+    # scatter field blurred from T alone gave the air -ln 2)
+    assert img[:, 10:40].mean() == pytest.approx(3.0 - np.log(2.0), abs=0.01)
+    assert img[:, 124:].mean() == pytest.approx(0.0, abs=0.01)

