@@ -334,6 +334,11 @@ class _Planner:
             yield from self.act({"type": "shot", "fluoro_s": s, "continuous": not first})
             first, held = False, held - s
 
+    def gauge(self) -> int:
+        """The trocar gauge: the scenario's advice, else :data:`DEFAULT_GAUGE`."""
+        gauge = self.sc.advice.get("gauge", DEFAULT_GAUGE) if hasattr(self.sc, "advice") else DEFAULT_GAUGE
+        return gauge if gauge in GAUGES_MM else DEFAULT_GAUGE
+
     def depth(self, side: str) -> float:
         """The target's depth fraction on ``side``: the plan's, or - for a clean target in the
         front of the middle third or the target zone that is not clear of the body's cortex
@@ -349,7 +354,7 @@ class _Planner:
                 or getattr(self.patient, "volume", None) is None):   # known by its landmarks only (GUI driver)
             self._depth[side] = want
             return want
-        entry, target = expert_line(self.patient, side)
+        entry, target = expert_line(self.patient, side, radius_mm=0.5 * GAUGES_MM[self.gauge()])
         d = (target - entry) / np.linalg.norm(target - entry)
         a = np.cross(d, [0.0, 0.0, 1.0])
         a /= np.linalg.norm(a)
@@ -372,7 +377,7 @@ class _Planner:
     def line(self, side: str) -> tuple[np.ndarray, np.ndarray]:
         """``(entry_mm, target_mm)`` of the plan's place action on ``side``."""
         p, lm = self.plan, self.lm
-        entry, target = expert_line(self.patient, side)
+        entry, target = expert_line(self.patient, side, radius_mm=0.5 * GAUGES_MM[self.gauge()])
         direction = (target - entry) / np.linalg.norm(target - entry)
         if p.medial_error_deg:
             direction = _rot_z(direction, (-1.0 if side == "left" else 1.0) * p.medial_error_deg)
@@ -386,9 +391,7 @@ class _Planner:
     def place_action(self, side: str) -> dict:
         p, lm = self.plan, self.lm
         entry, far = self.line(side)
-        gauge = self.sc.advice.get("gauge", DEFAULT_GAUGE) if hasattr(self.sc, "advice") else DEFAULT_GAUGE
-        place = {"type": "place", "side": side, "entry_mm": _r(entry), "target_mm": _r(far),
-                 "gauge": gauge if gauge in GAUGES_MM else DEFAULT_GAUGE}
+        place = {"type": "place", "side": side, "entry_mm": _r(entry), "target_mm": _r(far), "gauge": self.gauge()}
         if p.length_mm is not None:
             place["length_mm"] = float(p.length_mm)
             return place

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from trainer.core.errors import ParameterError
+from trainer.core.procedure.trocar import DEFAULT_GAUGE, GAUGES_MM
+from trainer.core.procedure.walls import BREACH_SKIP_ENTRY_MM, BREACH_SKIP_JUNCTION_MM, PedicleFrame, WallModel
 from trainer.core.scenario.rheology import Rheology, get_product, load_config
 
 __all__ = ["TARGET_DEPTH_FRACTION", "expert_direction", "expert_target_mm", "expert_line", "working_phase_s"]
@@ -24,6 +26,25 @@ _LINE_BACK_MM = 40.0
 #: Largest medial turn from the pedicle axis (deg) and the wanted target offset from the midline (mm).
 MAX_EXTRA_MEDIAL_DEG = 5.0
 MIDLINE_TARGET_MM = 4.0
+#: The line converges beyond the documented turn (below) only when that turn leaves the target outside this
+#: fraction of the half body width from the midline: the medial half of its hemi-body (FACTS.md 2,
+#: bipedicular; the pass band of the scoring's ``tip_hemibody``).
+HEMIBODY_LIMIT = 0.5
+#: Beyond :data:`MAX_EXTRA_MEDIAL_DEG`, the line converges further inside the pedicle, up to this
+#: many degrees from its axis, while the trocar keeps :data:`CONVERGE_CLEARANCE_MM` of bone round it.
+MAX_CONVERGE_DEG = 20.0
+#: Bone kept between the trocar's outer surface and the pedicle's outer wall along a converging line (mm).
+CONVERGE_CLEARANCE_MM = 1.0
+#: Where the patient has a label volume, a converging line must also keep this much of the bone itself round
+#: the trocar along the pedicle (mm; the wall checks' breach distance, :meth:`WallModel.breach`): a real CT's
+#: pedicle is not the landmarks' elliptic tube.
+_BONE_CLEARANCE_MM = 0.5
+#: Trocar radius a converging line is planned for unless told (mm): the 11 G trocar (FACTS.md 2; the wider gauge).
+PLAN_RADIUS_MM = 0.5 * GAUGES_MM[DEFAULT_GAUGE]
+#: The breach zone of the wall checks starts this far in front of the pedicle's posterior entry and ends this
+#: far behind its body junction (mm; :data:`~trainer.core.procedure.walls.BREACH_SKIP_ENTRY_MM`, ``_JUNCTION_MM``).
+_SPAN_SKIP_MM = (BREACH_SKIP_ENTRY_MM, BREACH_SKIP_JUNCTION_MM)
+_STEP_DEG = 0.25
 
 
 def _rot_z(v, deg):
@@ -32,45 +53,133 @@ def _rot_z(v, deg):
     return np.array([c * v[0] - sn * v[1], sn * v[0] + c * v[1], v[2]])
 
 
-def expert_direction(patient, side: str = "left", depth_fraction: float = TARGET_DEPTH_FRACTION) -> np.ndarray:
-    """Unit direction of the expert trajectory through the pedicle's isthmus centre.
+def _converging(fr: PedicleFrame, d: np.ndarray, posterior_wall_y: float, radius_mm: float):
+    """The medial offset (mm, frame ``m`` at the isthmus) nearest 0 that keeps a line of direction ``d``
+    :data:`CONVERGE_CLEARANCE_MM` of bone from the pedicle's elliptic outline round a trocar of ``radius_mm``, along
+    the breach zone and up to the posterior body wall (the medial-wall rule's span); None if none does."""
+    lat = fr.half_w - radius_mm - CONVERGE_CLEARANCE_MM
+    ver = fr.half_h - radius_mm - CONVERGE_CLEARANCE_MM
+    if lat <= 0 or ver <= 0:
+        return None
+    t_wall = (posterior_wall_y - fr.centre[1]) / fr.axis[1]
+    t = np.linspace(fr.t_entry + _SPAN_SKIP_MM[0], max(fr.t_junction - _SPAN_SKIP_MM[1], t_wall), 41)
+    dc = np.array([d @ fr.axis, d @ fr.medial, d @ fr.superior])
+    s = t / dc[0]                                     # line parameter at each axial position
+    m, sup = s * dc[1], s * dc[2]                     # offsets of the line through the isthmus centre
+    if np.any(np.abs(sup) >= ver):
+        return None
+    half = lat * np.sqrt(1.0 - (sup / ver) ** 2)      # room across the ellipse at that height
+    lo, hi = float(np.max(-half - m)), float(np.min(half - m))
+    if lo > hi:
+        return None
+    return min(max(0.0, lo), hi)
 
-    The pedicle axis, turned medially by up to :data:`MAX_EXTRA_MEDIAL_DEG` so that the
-    target comes within :data:`MIDLINE_TARGET_MM` of the midline (FACTS.md 2: medial
-    angulation = the pedicle's transverse angle plus 0-5 deg; unipedicular tip within
-    +/-5 mm of the midline on AP).
-    """
+
+def _level_to(d: np.ndarray, pivot: np.ndarray, y_target: float, z_goal: float) -> np.ndarray:
+    """``d`` tilted in its own vertical plane so that the line from ``pivot`` meets ``z_goal`` at ``y_target``."""
+    lam = (y_target - pivot[1]) / d[1]
+    out = np.array([d[0], d[1], (z_goal - pivot[2]) / lam])
+    return out / np.linalg.norm(out)
+
+
+def _aim(patient, side: str, depth_fraction: float, radius_mm: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """``(pivot_mm, unit direction)`` of the expert line (see :func:`expert_direction`)."""
     lm = patient.landmarks
     ped = lm.pedicle(side)
     e = np.asarray(ped.centre_mm, float)             # pivot at the isthmus: it stays centred there
     a = np.asarray(ped.axis, float)
     y_target = lm.posterior_wall_y_mm - depth_fraction * lm.body_depth_mm
     cx = float(lm.body_centre_mm[0])
+    z_mid = float(lm.body_centre_mm[2])              # halfway between the endplates
     sign = -1.0 if side == "left" else 1.0            # rotation about z that turns the axis medially
-    best = a
-    for k in range(0, int(MAX_EXTRA_MEDIAL_DEG * 4) + 1):
-        d = _rot_z(a, sign * k * 0.25)
-        x = e[0] + (y_target - e[1]) / d[1] * d[0]
-        best = d
-        if abs(x - cx) <= MIDLINE_TARGET_MM:
+    fr = PedicleFrame(ped)
+    r = PLAN_RADIUS_MM if radius_mm is None else float(radius_mm)
+
+    def offset(pivot, d):
+        return abs(pivot[0] + (y_target - pivot[1]) / d[1] * d[0] - cx)
+
+    best = (e, a)
+    for k in range(0, int(MAX_EXTRA_MEDIAL_DEG / _STEP_DEG) + 1):       # the documented turn about the isthmus
+        d = _rot_z(a, sign * k * _STEP_DEG)
+        best = (e, d / np.linalg.norm(d))
+        if offset(*best) <= MIDLINE_TARGET_MM:
+            return best
+    if offset(*best) <= HEMIBODY_LIMIT * 0.5 * lm.body_width_mm:
+        return best
+    # converging further through a point moved laterally in the isthmus: aimed between the endplates at the
+    # target, or (where the pedicle's height leaves no room for that) at the pedicle's own sagittal angle
+    walls = WallModel(patient) if getattr(patient, "volume", None) is not None else None
+    along = np.linspace(-_LINE_BACK_MM, _LINE_BACK_MM, 161)[:, None]
+    for level in (True, False):
+        found = False
+        for k in range(int(MAX_EXTRA_MEDIAL_DEG / _STEP_DEG) + 1, int(MAX_CONVERGE_DEG / _STEP_DEG) + 1):
+            d = _rot_z(a, sign * k * _STEP_DEG)
+            d = d / np.linalg.norm(d)
+            if level:
+                d = _level_to(d, e, y_target, z_mid)
+            m0 = _converging(fr, d, lm.posterior_wall_y_mm, r)
+            if m0 is None:
+                break
+            line = (e + m0 * fr.medial, d)
+            if walls is not None and walls.breach(side, line[0] + along * d, r + _BONE_CLEARANCE_MM)[0] > 0:
+                break                         # the bone itself is narrower than the landmarks' outline
+            if offset(*line) < offset(*best):
+                best, found = line, True
+            if offset(*line) <= MIDLINE_TARGET_MM:
+                break
+        if found:
             break
-    return best / np.linalg.norm(best)
+    return best
 
 
-def expert_target_mm(patient, side: str = "left", depth_fraction: float = TARGET_DEPTH_FRACTION) -> np.ndarray:
-    """Target on the expert trajectory at ``depth_fraction`` of the body depth (x, y, z mm)."""
+def expert_direction(patient, side: str = "left", depth_fraction: float = TARGET_DEPTH_FRACTION,
+                     radius_mm: float | None = None) -> np.ndarray:
+    """Unit direction of the expert trajectory through the pedicle.
+
+    The pedicle axis, turned medially about the isthmus centre by up to :data:`MAX_EXTRA_MEDIAL_DEG`
+    so that the target comes within :data:`MIDLINE_TARGET_MM` of the midline (FACTS.md 2: medial
+    angulation = the pedicle's transverse angle plus 0-5 deg; unipedicular tip within +/-5 mm of the
+    midline on AP).  Where that turn leaves the target outside the medial half of its hemi-body
+    (:data:`HEMIBODY_LIMIT`; the near-sagittal T11-T12 pedicles, whose tips stayed 0.54-0.67 of the
+    hemi-body width out), the line converges further, by up to :data:`MAX_CONVERGE_DEG`, towards
+    :data:`MIDLINE_TARGET_MM`, through a point moved laterally in the isthmus, as an operator does
+    who enters on the lateral part of the pedicle (FACTS.md 2: superolateral entry) and aims
+    medially: as far as the trocar keeps :data:`CONVERGE_CLEARANCE_MM` of bone round it inside the
+    pedicle's isthmus ellipse along the wall checks' breach zone and up to the posterior body wall
+    (so it does not pass the medial wall line on AP before it is in the body), and, on a patient with
+    a label volume, :data:`_BONE_CLEARANCE_MM` of the labelled bone itself (the breach distance of
+    :meth:`~trainer.core.procedure.walls.WallModel.breach`).  Such a line is aimed, on the lateral,
+    halfway between the endplates at the target (FACTS.md 2 target zone) where the pedicle's height
+    leaves room for it.
+
+    Parameters
+    ----------
+    patient : Patient
+        Its landmarks (and its label volume when it has one: the GUI driver's patient has none).
+    side : str
+        ``'left'`` or ``'right'``.
+    depth_fraction : float
+        Target depth (0 posterior wall, 1 anterior wall).
+    radius_mm : float, optional
+        Trocar radius the clearance is kept round (mm; default :data:`PLAN_RADIUS_MM`, 11 G).
+    """
+    return _aim(patient, side, depth_fraction, radius_mm)[1]
+
+
+def expert_target_mm(patient, side: str = "left", depth_fraction: float = TARGET_DEPTH_FRACTION,
+                     radius_mm: float | None = None) -> np.ndarray:
+    """Target on the expert trajectory (:func:`expert_direction`) at ``depth_fraction`` of the body depth (x, y, z mm)."""
     lm = patient.landmarks
-    e = np.asarray(lm.pedicle(side).centre_mm, float)
-    d = expert_direction(patient, side, depth_fraction)
+    e, d = _aim(patient, side, depth_fraction, radius_mm)
     y_target = lm.posterior_wall_y_mm - depth_fraction * lm.body_depth_mm
     return e + (y_target - e[1]) / d[1] * d
 
 
-def expert_line(patient, side: str = "left") -> tuple[np.ndarray, np.ndarray]:
-    """``(entry_mm, target_mm)`` for a ``place`` action through the pedicle's isthmus centre."""
-    ped = patient.landmarks.pedicle(side)
-    entry = np.asarray(ped.centre_mm, float) - _LINE_BACK_MM * expert_direction(patient, side)
-    return entry, expert_target_mm(patient, side)
+def expert_line(patient, side: str = "left", radius_mm: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(entry_mm, target_mm)`` for a ``place`` action along the expert trajectory through the pedicle
+    (:func:`expert_direction`; ``radius_mm``: the trocar's, mm)."""
+    e, d = _aim(patient, side, TARGET_DEPTH_FRACTION, radius_mm)
+    return e - _LINE_BACK_MM * d, expert_target_mm(patient, side, radius_mm=radius_mm)
 
 
 def working_phase_s(scenario, margin_s: float = 15.0) -> float:

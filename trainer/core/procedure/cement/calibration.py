@@ -72,6 +72,10 @@ class Condition:
     fill_fraction : float or None
         Inject this fraction of the body volume instead of ``total_ml`` (rounded to whole
         0.25 mL pushes; FACTS 3: aim for 15-30 % of the body volume).
+    bipedicular : bool
+        One cannula in each pedicle, each at its own expert target; the first half of the pushes
+        through the right one, the rest through the left (as the plan injects a bipedicular case:
+        the last placed first), ``side`` ignored.
     """
 
     scenario: str = "l1-wedge-default"
@@ -84,6 +88,7 @@ class Condition:
     side: str = "left"
     midline_mm: float | None = None
     fill_fraction: float | None = None
+    bipedicular: bool = False
     note: str = field(default="", compare=False)
 
 
@@ -102,6 +107,10 @@ CONDITIONS = {
                                  note="T12 with the tip 4 mm from the midline, as in the L1 plan"),
     "t12_fill_15pct": Condition(scenario="t12-biconcave", fill_fraction=0.15,
                                 note="T12 with 15 % of its body volume, the plan's tip"),
+    "t12_bipedicular": Condition(scenario="t12-biconcave", bipedicular=True,
+                                 note="T12 as its scenario is done: half through each pedicle"),
+    "t11_bipedicular": Condition(scenario="t11-bipedicular", bipedicular=True,
+                                 note="T11 crush, half through each pedicle"),
     "l4_wide_pedicles": Condition(scenario="l4-wide-pedicles"),
     "l4_fill_15pct": Condition(scenario="l4-wide-pedicles", fill_fraction=0.15,
                                note="L4 with 15 % of its body volume, as 3 mL is of the L1 body"),
@@ -127,12 +136,14 @@ def patient_of(scenario_id: str):
     return _scenario_and_patient(scenario_id)[1]
 
 
-def _start_tip(patient, cond: Condition, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """(tip mm, unit direction of the cannula from skin to tip)."""
-    tip = expert_target_mm(patient, cond.side, cond.depth).astype(float)
-    d = expert_direction(patient, cond.side, cond.depth).astype(float)
+def _start_tip(patient, cond: Condition, rng: np.random.Generator, side: str | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(tip mm, unit direction of the cannula from skin to tip) on ``side`` (default ``cond.side``)."""
+    side = side or cond.side
+    tip = expert_target_mm(patient, side, cond.depth).astype(float)
+    d = expert_direction(patient, side, cond.depth).astype(float)
     cx = float(patient.landmarks.body_centre_mm[0])
-    outward = tip[0] - cx if tip[0] != cx else (1.0 if cond.side == "left" else -1.0)
+    outward = tip[0] - cx if tip[0] != cx else (1.0 if side == "left" else -1.0)
     if cond.midline_mm is not None:
         tip[0] = cx + math.copysign(cond.midline_mm, outward)
     if cond.x_offset_mm:
@@ -158,17 +169,22 @@ def run_seed(cond: Condition, seed: int) -> dict:
     model_ss, tip_ss = np.random.default_rng(seed).spawn(2)
     m = CementModel(patient, cond.product, np.random.default_rng(model_ss))
     m.mix(0.0)
-    tip0, direction = _start_tip(patient, cond, np.random.default_rng(tip_ss))
+    tip_rng = np.random.default_rng(tip_ss)
+    tip0, direction = _start_tip(patient, cond, tip_rng, "right" if cond.bipedicular else None)
     total_ml = cond.total_ml
     if cond.fill_fraction is not None:
         total_ml = cond.fill_fraction * m.domain.body_volume_ml
     n = max(1, int(round(total_ml / STEP_ML)))
+    second = _start_tip(patient, cond, tip_rng, "left") if cond.bipedicular else None
+    half = n // 2 if cond.bipedicular else n
     pull_mm = 0.0
     if cond.withdraw_to is not None:
         pull_mm = (cond.depth - cond.withdraw_to) * patient.landmarks.body_depth_mm / max(1e-9, -direction[1])
     limits = m.config["leaks"]["visible_min_ml"]
     out: dict = {}
     for s in range(n):
+        if second is not None and s == half:
+            tip0, direction = second
         tip = tip0 - direction * pull_mm * (s / max(1, n - 1))
         r = m.inject(STEP_ML, tip, 60.0 * cond.minutes + STEP_S * s)
         if not r.accepted:
