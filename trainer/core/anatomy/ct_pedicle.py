@@ -228,6 +228,11 @@ def _filled(sec: np.ndarray, sp_mm: float, bridge: bool = False) -> np.ndarray:
 _FUSED_HEIGHT_MM = 25.0
 _FUSED_WIDTH_MM = 24.0
 _FUSED_KEEP_MM = 9.0
+#: with a given centre, a fused piece keeps this far (mm) below and above the centre's slice: the
+#: pedicle leaves the tilted body's upper back corner, the transverse process and S1's articular
+#: process lie below it (abdominal L5 at 3 mm, the labels' tubes: 4.5 mm both ways kept the
+#: reference pedicle's lower half only; 6 mm above: pedicle Dice 0.26 / 0.36 -> 0.36 / 0.36)
+_FUSED_KEEP_BELOW_MM, _FUSED_KEEP_ABOVE_MM = 4.5, 6.0
 
 
 def _is_fused(piece: np.ndarray, dz_mm: float, sp_mm: float) -> bool:
@@ -243,12 +248,16 @@ def _split_fused(piece: np.ndarray, dz_mm: float, sp_mm: float, near_k: int | No
     """``piece`` (k, x) cut to its top :data:`_FUSED_KEEP_MM` when taller than
     :data:`_FUSED_HEIGHT_MM` and wider than :data:`_FUSED_WIDTH_MM` (the pedicle leaves the
     body's upper back corner; S1's articular process rises beside L5's lower back).  With a
-    given centre's slice ``near_k`` the :data:`_FUSED_KEEP_MM` kept are centred on it."""
+    given centre's slice ``near_k`` the slices from :data:`_FUSED_KEEP_BELOW_MM` below it to
+    :data:`_FUSED_KEEP_ABOVE_MM` above it are kept."""
     if not _is_fused(piece, dz_mm, sp_mm):
         return piece
     kk = np.flatnonzero(piece.any(axis=1))
     k = np.arange(piece.shape[0])
-    keep = k > kk[-1] - _FUSED_KEEP_MM / dz_mm if near_k is None else np.abs(k - near_k) * dz_mm <= 0.5 * _FUSED_KEEP_MM
+    if near_k is None:
+        keep = k > kk[-1] - _FUSED_KEEP_MM / dz_mm
+    else:
+        keep = ((near_k - k) * dz_mm <= _FUSED_KEEP_BELOW_MM) & ((k - near_k) * dz_mm <= _FUSED_KEEP_ABOVE_MM)
     return piece & keep[:, None]
 
 
