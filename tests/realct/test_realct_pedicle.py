@@ -161,7 +161,7 @@ def test_abdominal_l5_pedicles_are_not_taken_with_s1s_articular_process(abdomina
     tilted: at the pedicles' height it stands 13-17 mm in front of our canal centre) and they
     started at the mid-height wall, 6-8 mm behind the reference's pedicles (Dice 0.06 / 0.10);
     within 20 mm at lumbar levels (ct_labels.LUMBAR_WALL_REACH_MM): 0.22 / 0.27 (0.23 / 0.29 since
-    the tubes widen faster forward; 0.36 / 0.36 since they reach above the endplate:
+    the tubes widen faster forward; 0.45 / 0.46 since they reach above the endplate:
     test_abdominal_pedicle_tubes_reach_the_tilted_bodys_upper_back_corner)."""
     c = abdominal_cases["L5"]
     for side in ("left", "right"):
@@ -179,11 +179,13 @@ def test_abdominal_pedicle_tubes_reach_the_tilted_bodys_upper_back_corner(abdomi
     the mask's body there ends at it exactly: test_abdominal_endplates_are_the_masks_at_the_body_centre_column).
     The labels' tubes stopped at that landmark, and at L5, whose section is fused with the transverse
     process and S1's articular process (ct_pedicle._split_fused), kept only the 4.5 mm above the
-    given centre: Dice L4 right 0.75, L5 0.23 / 0.29.  At coarse voxels the tubes now reach one
-    slice above the landmark (ct_labels.COARSE_TUBE_SLICES_ABOVE) and the fused L5 section keeps
-    6 mm above the centre: L4 right 0.80, L5 0.36 / 0.36 (issue 12's 0.70 not met at L5: the
-    reference there also holds the transverse-process roots, and 2-3 slices above the landmark)."""
-    for level, side, bound in (("L4", "right", 0.78), ("L5", "left", 0.33), ("L5", "right", 0.33)):
+    given centre: Dice L4 right 0.75, L5 0.23 / 0.29.  At coarse voxels the tubes now reach two
+    slices above the landmark (ct_labels.COARSE_TUBE_SLICES_ABOVE), the fused L5 section keeps
+    6 mm above the centre, and going forward the section may rise a slice every row
+    (ct_pedicle.RISE_FORWARD_FROM_MM: the mask's L5 pedicles climb 33 deg): L4 right 0.80, L5
+    0.45 / 0.46 (issue 12's 0.70 not met at L5: the reference there also holds the
+    transverse-process roots and the section's lateral half, marrow below the threshold)."""
+    for level, side, bound in (("L4", "right", 0.78), ("L5", "left", 0.43), ("L5", "right", 0.43)):
         c = abdominal_cases[level]
         assert _dice(c, side) >= bound, (level, side, _dice(c, side))
         z = c["z_mm"]
@@ -318,10 +320,11 @@ def test_abdominal_l5_reference_pedicles_hold_transverse_process_roots(abdominal
     the canal's centre) reach 45-48 mm lateral of the canal: 13 of 143 (left) and 19 of 142 (right)
     lie further lateral of the published canal edge than the widest published L5 pedicle (18.0 +
     2 x 4.1 mm): transverse process and ala; none is labelled pedicle by us (a lateral breach
-    there is a breach).  Without them the Dice rises only 0.36 / 0.36 -> 0.39 / 0.40: what we miss
-    at L5 is mostly the 2-4 slices above the superior endplate landmark and the lateral half of
-    the section (18-36 mm lateral of the canal's centre), whose marrow is below the threshold and
-    whose ring the fill does not close."""
+    there is a breach).  Without them the Dice rises only 0.45 / 0.46 -> 0.49 / 0.51: what we miss
+    at L5 is the lateral band of the section, 24-48 mm lateral of the canal's centre (80 and 81 of
+    the 92 and 93 voxels missed), where the mask's voxels read a median 100 HU (10th-90th
+    percentile -17 to 287; the bone threshold is 156): the transverse process's root with fatty
+    marrow, whose ring the fill does not close, against 466-513 HU in what we label."""
     c = abdominal_cases["L5"]
     for side in ("left", "right"):
         mask, _, roots = _outside_the_pedicle(c, "L5", side)
