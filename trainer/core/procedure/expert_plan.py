@@ -55,7 +55,12 @@ _ERROR_LINE_BACK_MM = 60.0
 _EPS = 1e-9
 #: The plan picks a trocar that reaches 10 mm past its deepest point, but takes the longest one
 #: while it still reaches this far past it (mm): on the abdominal CT's deep back (100-105 mm from
-#: the body centre to the skin) the 15 deg too-medial line to L3 left meets the skin 141 mm from its target
+#: the body centre to the skin) the 15 deg too-medial line to L3 left meets the skin 141 mm from its target.
+#: A clean plan whose target lies deeper than that is refused (the patient is too deep for the longest trocar,
+#: FACTS.md 2: 10-15 cm); a mis-aimed plan (a medial error, a target moved laterally), whose line runs longer
+#: than the expert's, takes the longest trocar and is advanced only as far as that reaches: the abdominal CT's
+#: L4 left 15 deg too-medial line, from a pedicle centre a 3 mm row forward, meets the skin 146 mm from its
+#: target and was refused, though it enters the canal long before it (issue 12, round 8)
 _MIN_RESERVE_MM = 5.0
 #: Where the clean expert may move its target along its line (depth fractions: the front of the
 #: middle third and the target zone, FACTS.md 2 and the seed) when the planned one is not in bone
@@ -100,7 +105,9 @@ class ExpertPlan:
     target_x_offset_mm : float
         The target moved laterally (away from the midline), mm.
     medial_error_deg : float
-        The aim turned medially about the pedicle's entry point, deg.
+        The aim turned medially about the pedicle's entry point, deg.  Where the turned line's
+        target lies beyond the longest trocar's reach the trocar stops there
+        (:data:`_MIN_RESERVE_MM`).
     length_mm : float or None
         Trocar length (None: the default, or the next 10 mm that reaches 10 mm past the target).
     step_mm : float or None
@@ -246,6 +253,7 @@ class _Planner:
         self.phase = PHASES[0]
         self.mixed = False
         self._depth: dict[str, float] = {}
+        self._reach: dict[str, float] = {}          # side -> deepest the trocar is advanced (mm from the skin)
 
     # -------------------------------------------------------------- one action
     def act(self, action: dict) -> Generator[PlanStep, bool, bool]:
@@ -404,10 +412,16 @@ class _Planner:
         deep_mm = (y - skin[1]) / d[1]
         need_mm = deep_mm + 10.0
         if need_mm > DEFAULT_LENGTH_MM:
-            if deep_mm + _MIN_RESERVE_MM > LENGTH_RANGE_MM[1]:
-                raise ParameterError("side", side, f"a pedicle whose target lies within "
-                                     f"{LENGTH_RANGE_MM[1] - _MIN_RESERVE_MM:g} mm of the skin (this one is "
-                                     f"{deep_mm:.0f} mm deep)")
+            reach = LENGTH_RANGE_MM[1] - _MIN_RESERVE_MM
+            if deep_mm > reach:
+                if not (p.medial_error_deg or p.target_x_offset_mm):
+                    raise ParameterError(
+                        "side", side, f"a pedicle whose target lies within {reach:g} mm of the skin along the "
+                        f"expert line (this one is {deep_mm:.0f} mm deep: the patient is too deep for the "
+                        f"longest trocar, {LENGTH_RANGE_MM[1]:g} mm)")
+                # a mis-aimed line runs longer than the expert's: the trainee takes the longest trocar
+                # and stops where it reaches (the error, a wall breach, lies in the pedicle, not at the target)
+                self._reach[side] = reach
             place["length_mm"] = float(min(np.ceil(need_mm / 10.0) * 10.0, LENGTH_RANGE_MM[1]))
         return place
 
@@ -427,7 +441,8 @@ class _Planner:
         ped = lm.pedicle(side)
         bone = base + float(np.linalg.norm(np.asarray(ped.entry_mm) - s0))
         junction = base + float(np.linalg.norm(np.asarray(ped.body_junction_mm) - s0))
-        goal = depth_at(lm.posterior_wall_y_mm - self.depth(side) * lm.body_depth_mm)
+        goal = min(depth_at(lm.posterior_wall_y_mm - self.depth(side) * lm.body_depth_mm),
+                   self._reach.get(side, math.inf))
         stops = [s for s in (bone - 3.0, bone + 0.5 * (junction - bone), junction + 3.0) if s < goal] + [goal]
         if p.overshoot_depth is not None:
             stops.insert(len(stops) - 1,
