@@ -30,15 +30,15 @@ MIDLINE_TARGET_MM = 4.0
 #: fraction of the half body width from the midline: the medial half of its hemi-body (FACTS.md 2,
 #: bipedicular; the pass band of the scoring's ``tip_hemibody``).
 HEMIBODY_LIMIT = 0.5
-#: On a patient CT (a :class:`~trainer.core.anatomy.patient.Patient` with ``params`` None) the line also converges where the documented
-#: turn leaves the target more than this far from the midline (mm): FACTS.md 2, a unipedicular tip within
-#: +/-5 mm of the midline on AP.  There the axis is fitted to labelled bone, which at 3 mm voxels leaves the
-#: axis to the fit's prior (issue 12, round 8: the abdominal L4 right's clearance is flat from -1 to 11 deg
-#: through its isthmus centre); the documented turn from it left the abdominal L4 right's tip 10.9 mm out,
-#: and a 15 deg too-medial aim from that line only grazed the medial wall.  Round 7 tried this and did not
-#: keep it because the too-medial plans turned from the converged lines met the skin 146-148 mm from their
-#: targets; a mis-aimed plan now stops at the longest trocar's reach (expert_plan._MIN_RESERVE_MM).  The
-#: synthetic patients keep the hemi-body rule (their lines, and everything measured on them, unchanged).
+#: On a patient CT (a :class:`~trainer.core.anatomy.patient.Patient` with ``params`` None) the line also converges
+#: where the documented turn leaves the target more than this far from the midline (mm): FACTS.md 2, a unipedicular
+#: tip within +/-5 mm of the midline on AP.  There the axis is fitted to labelled bone, which at 3 mm voxels leaves
+#: the axis to the fit's prior (issue 12, round 8: the abdominal L4 right's clearance is flat from -1 to 11 deg
+#: through its isthmus centre); the documented turn from it left the abdominal L4 right's tip 10.9 mm out, and a 15
+#: deg too-medial aim from that line only grazed the medial wall.  Round 7 tried this and did not keep it because
+#: the too-medial plans turned from the converged lines met the skin 146-148 mm from their targets; a mis-aimed
+#: plan now stops at the longest trocar's reach (expert_plan._MIN_RESERVE_MM).  The synthetic patients keep the
+#: hemi-body rule (their lines, and everything measured on them, unchanged).
 CT_MIDLINE_LIMIT_MM = 5.0
 #: Beyond :data:`MAX_EXTRA_MEDIAL_DEG`, the line converges further inside the pedicle, up to this
 #: many degrees from its axis, while the trocar keeps :data:`CONVERGE_CLEARANCE_MM` of bone round it.
@@ -154,7 +154,8 @@ def expert_direction(patient, side: str = "left", depth_fraction: float = TARGET
     angulation = the pedicle's transverse angle plus 0-5 deg; unipedicular tip within +/-5 mm of the
     midline on AP).  Where that turn leaves the target outside the medial half of its hemi-body
     (:data:`HEMIBODY_LIMIT`; the near-sagittal T11-T12 pedicles, whose tips stayed 0.54-0.67 of the
-    hemi-body width out), the line converges further, by up to :data:`MAX_CONVERGE_DEG`, towards
+    hemi-body width out; on a patient CT also where it leaves the target more than
+    :data:`CT_MIDLINE_LIMIT_MM` from the midline), the line converges further, by up to :data:`MAX_CONVERGE_DEG`, towards
     :data:`MIDLINE_TARGET_MM`, through a point moved laterally in the isthmus, as an operator does
     who enters on the lateral part of the pedicle (FACTS.md 2: superolateral entry) and aims
     medially: as far as the trocar keeps :data:`CONVERGE_CLEARANCE_MM` of bone round it inside the
