@@ -22,7 +22,8 @@ from trainer.core.errors import ParameterError
 from trainer.core.procedure.distance import LazyDistance, boundary_voxels, exact_spacing
 
 __all__ = ["CementDomain", "FlowClass", "domain_for", "crop_to_body", "classify_labels", "body_envelope",
-           "trabecular_porosity", "necrotic_veins", "WALL", "CANC", "CLEFT", "BVEIN", "SVEIN", "DISC", "CANAL", "FORAMEN", "SOFT", "CRACK",
+           "trabecular_porosity", "necrotic_veins",
+           "WALL", "CANC", "CLEFT", "BVEIN", "SVEIN", "DISC", "CANAL", "FORAMEN", "SOFT", "CRACK",
            "CLASS_NAMES", "LEAK_TYPES", "LEAK_TABLE", "NEURAL_TYPES"]
 
 
