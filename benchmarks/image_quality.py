@@ -44,7 +44,10 @@ landmarks and projected with the C-arm frame:
   outer crossed the endplate lines and ribs, so the figure measured core vs neighbours.)
 * ``grey_body_vs_prevert`` (lateral): display grey (0-255, dense = dark) of the prevertebral
   soft tissue 20-30 mm in front of the anterior wall minus that of the body's middle:
-  positive = the body looks denser.
+  positive = the body looks denser.  ``grey_body_vs_front`` (round 8, for information): the same
+  with the tissue immediately in front of the body, 2-10 mm in front of the anterior wall.  At
+  T11-T12 the band 20-30 mm in front lies in the liver and spleen under the dome, while the rows
+  against the body carry the lower lobes' posterior recess (docs/imaging.md).
 * ``trocar_mm`` (``--trocar``): apparent width at the detector of an 11 G (3 mm) steel trocar
   along the left pedicle axis (:func:`trocar_width_mm`).
 * ``clipped_pct``: pixels inside the patient (water-equivalent path > 30 mm) stored at 0 or 1.
@@ -408,15 +411,17 @@ def shots(renderer, pose, nominal_kvp, geometry, seeds=(1, 2)):
 
 def lateral_boxes(lm) -> dict:
     """The lateral's grey comparison boxes at the body centre's x: ``body``, its middle (half its
-    depth and height), and ``band``, the prevertebral band 20-30 mm in front of the anterior wall
-    over the same heights (also :mod:`lateral_path`'s path-length boxes)."""
+    depth and height), ``band``, the prevertebral band 20-30 mm in front of the anterior wall
+    over the same heights (also :mod:`lateral_path`'s path-length boxes), and ``front``, the
+    tissue against the body, 2-10 mm in front of the anterior wall."""
     c = np.asarray(lm.body_centre_mm, float)
     sup, inf = lm.superior_endplate_z_mm, lm.inferior_endplate_z_mm
     pw, aw = lm.posterior_wall_y_mm, lm.anterior_wall_y_mm
     h, d = sup - inf, pw - aw
     zc, yc = 0.5 * (sup + inf), 0.5 * (pw + aw)
     zr = (zc - h / 4, zc + h / 4)
-    return {"body": _box((c[0], c[0]), (yc - d / 4, yc + d / 4), zr), "band": _box((c[0], c[0]), (aw - 30, aw - 20), zr)}
+    return {"body": _box((c[0], c[0]), (yc - d / 4, yc + d / 4), zr), "band": _box((c[0], c[0]), (aw - 30, aw - 20), zr),
+            "front": _box((c[0], c[0]), (aw - 10, aw - 2), zr)}
 
 
 def measure(patient, carm, name, pixels=512, trocar=False) -> list[dict]:
@@ -473,6 +478,7 @@ def measure(patient, carm, name, pixels=512, trocar=False) -> list[dict]:
             row["grey_body"] = round(float(body.mean()), 1)
             row["grey_prevert"] = round(float(prev.mean()), 1)
             row["grey_body_vs_prevert"] = round(float(prev.mean() - body.mean()), 1)
+            row["grey_body_vs_front"] = round(float(_sample(grey, frame, boxes["front"]).mean() - body.mean()), 1)
         if trocar:
             row["trocar_mm"] = round(trocar_width_mm(r, pose, kvp, factor, trocar_for(patient)), 1)
         water, _ = r.basis_integrals(pose)
@@ -601,7 +607,7 @@ def real_plain_cases(levels=PLAIN_LEVELS):
 
 
 COLS = ("cnr_wall", "cnr_wall_line", "cnr_sup", "cnr_inf", "cnr_sup_line", "cnr_inf_line", "cnr_ped", "cnr_ped_core",
-        "grey_body_vs_prevert", "clipped_pct", "kvp", "trocar_mm")
+        "grey_body_vs_prevert", "grey_body_vs_front", "clipped_pct", "kvp", "trocar_mm")
 
 
 def markdown(rows):

