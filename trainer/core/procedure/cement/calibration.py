@@ -111,6 +111,9 @@ CONDITIONS = {
                                  note="T12 as its scenario is done: half through each pedicle"),
     "t11_bipedicular": Condition(scenario="t11-bipedicular", bipedicular=True,
                                  note="T11 crush, half through each pedicle"),
+    # diagnostic rows (round 8): the default L1 injected with the thoracic rows' tip offset / approach
+    "l1_tip_7mm": Condition(midline_mm=7.1, note="L1 with the tip 7.1 mm from the midline, where the T12 plan puts it"),
+    "l1_bipedicular": Condition(bipedicular=True, note="L1 done like the thoracic rows: half through each pedicle"),
     "l4_wide_pedicles": Condition(scenario="l4-wide-pedicles"),
     "l4_fill_15pct": Condition(scenario="l4-wide-pedicles", fill_fraction=0.15,
                                note="L4 with 15 % of its body volume, as 3 mL is of the L1 body"),
