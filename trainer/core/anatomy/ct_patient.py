@@ -301,6 +301,7 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
     report(0.82, "cropping the target")
     fine = _resample(vol, lo, hi, voxel_mm)
     fine.hu[~_outline_on(pbody, pgrid, fine.grid)] = -1000
+    fine.meta["slice_mm"] = float(sp[2])          # the series' slices (the fine volume may be resampled)
     report(0.88, "labelling bone, canal, foramina and discs")
     labels, measured = _labels_for_patient(fine, rel, cortex_threshold(fine, bone_hu), bone_hu,
                                            rib_bearing=str(level).upper().startswith("T"))
