@@ -2,7 +2,7 @@
 
 Each row runs the protocol of trainer/core/procedure/cement/calibration.py on a built-in
 case; the oracles are the published series (FACTS.md 3.3, 3.5 and 4).  The three rows the
-viscosity contrasts and the leak mix are read from, and the two other-level rows, run on the
+viscosity contrasts and the leak mix are read from, and the other-level rows, run on the
 table's 60 seeds (on 20 seeds a binomial rate near 0.8 has a standard error of about 0.09, as
 wide as the contrasts); the others on 20 seeds, with bands widened for that.
 """
@@ -14,7 +14,8 @@ from trainer.core.procedure.cement.calibration import odds_ratio, run_condition
 
 SEEDS = range(20)
 TABLE_SEEDS = range(60)              # the docs table's seeds
-FULL = ("expert", "high_viscosity", "runny_2min", "l4_fill_15pct", "l3_crush", "cleft")
+FULL = ("expert", "high_viscosity", "runny_2min", "l4_fill_15pct", "l3_crush", "cleft", "t11_bipedicular",
+        "t12_bipedicular")
 pytestmark = pytest.mark.slow
 
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.slow
 def rows():
     names = ("expert", "high_viscosity", "low_viscosity", "runny_2min", "off_midline_7mm", "endplate_crack",
              "posterior_wall_defect", "withdraw_posterior_quarter", "large_bv_vein", "cleft", "l4_fill_15pct",
-             "l3_crush")
+             "l3_crush", "t11_bipedicular", "t12_bipedicular")
     return {n: run_condition(n, TABLE_SEEDS if n in FULL else SEEDS) for n in names}
 
 
@@ -106,7 +107,9 @@ def test_other_lumbar_levels_leak_within_the_band_of_the_default_case(rows):
     # Zhan 2017 (22 studies): level is not a significant risk factor, so the same technique (tip at 0.75
     # of the depth, 15 % of the body volume) belongs in the L1 band (0.547-0.85) widened by about two
     # binomial standard errors at 60 seeds: 0.45-0.90.  Was 28 % at L4 (the veins it met did not drain).
-    for name in ("l4_fill_15pct", "l3_crush"):
+    # T11 and T12 done as their scenarios are (bipedicular, 1.5 mL a side): 92 and 93 % until round 8, when
+    # the venous channels were painted in the middle of each hemi-body, where those tips go.
+    for name in ("l4_fill_15pct", "l3_crush", "t11_bipedicular", "t12_bipedicular"):
         at = rows[name]["at_ml"]
         last = at[max(at)]
         assert 0.45 <= last["any"] <= 0.90, (name, last["any"])

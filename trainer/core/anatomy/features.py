@@ -31,6 +31,16 @@ CLEFT_FLUID_HU = 15    #: fluid-filled cleft
 _BODY = (Label.BODY_CORTEX, Label.CANCELLOUS)
 _SOFT = (Label.MUSCLE, Label.FAT, Label.SOFT_TISSUE, Label.FORAMEN_LEFT, Label.FORAMEN_RIGHT)
 
+#: How far (mm) the segmental vein's nutrient channel reaches in from the body's outer outline: through the
+#: cortical foramen on the anterolateral surface and just under it. The segmental (intercostal, lumbar) veins
+#: take the body's blood through small foramina on its anterolateral surface; the interior drains centripetally
+#: to the basivertebral system [D/T: the depth is ours].
+SEGMENTAL_CHANNEL_DEPTH_MM = 3.0
+#: Where each anterolateral basivertebral branch ends, as fractions (x of the half-width a, y of the half-depth
+#: b, negative = anterior) of the body: the radicles converge on the hub in the central body and run out to
+#: the posterior central foramen (Tzika 2021: the basivertebral canal is 12-22 % of the body's depth deep).
+BASIVERTEBRAL_ARM_END = (0.20, -0.25)
+
 
 def _outline_point(v: Vertebra, psi: float, grow: float, side: float):
     """Point on the body outline at polar parameter ``psi`` (0 anterior, pi posterior), grown outwards."""
@@ -57,7 +67,8 @@ def segmental_vein_paths(v: Vertebra, radius_mm: float, foramen_z_mm: float):
                             v.body.posterior_y + 0.3 * d.canal_depth_mm, foramen_z_mm])
         path = np.vstack(pts + [foramen])
         p_out = pts[2]
-        p_in = np.array([0.55 * p_out[0], 0.55 * p_out[1], zmid])
+        edge = _outline_point(v, psis[2], 0.0, s)[:2]
+        p_in = np.append(edge * (1.0 - SEGMENTAL_CHANNEL_DEPTH_MM / float(np.hypot(*edge))), zmid)
         out[side] = (path, (p_in, p_out))
     return out
 
@@ -97,7 +108,7 @@ def paint_basivertebral(cv: Canvas, hu: np.ndarray, v: Vertebra, scale: float):
     hub = np.array([0.0, -0.05 * 2 * b.b, zmid])
     segs = [(np.array([0.0, yP + 0.6, zmid]), hub, r)]
     for s in (1.0, -1.0):
-        segs.append((np.array([0.0, 0.1 * b.b, zmid]), np.array([s * 0.45 * b.a, -0.45 * b.b, zmid + 0.5]), 0.75 * r))
+        segs.append((np.array([0.0, 0.1 * b.b, zmid]), np.array([s * BASIVERTEBRAL_ARM_END[0] * b.a, BASIVERTEBRAL_ARM_END[1] * b.b, zmid + 0.5]), 0.75 * r))
     for p0, p1, rr in segs:
         f, lo, hi = capsule(p0, p1, max(rr, 0.6 * cv.grid.spacing_xyz_mm[0]))
         m = cv.paint(lo, hi, f, Label.BASIVERTEBRAL_VEIN, only=_BODY + (Label.CANAL,))
