@@ -107,8 +107,9 @@ def paint_basivertebral(cv: Canvas, hu: np.ndarray, v: Vertebra, scale: float):
     foramen = np.array([0.0, yP, zmid])
     hub = np.array([0.0, -0.05 * 2 * b.b, zmid])
     segs = [(np.array([0.0, yP + 0.6, zmid]), hub, r)]
+    ax, ay = BASIVERTEBRAL_ARM_END
     for s in (1.0, -1.0):
-        segs.append((np.array([0.0, 0.1 * b.b, zmid]), np.array([s * BASIVERTEBRAL_ARM_END[0] * b.a, BASIVERTEBRAL_ARM_END[1] * b.b, zmid + 0.5]), 0.75 * r))
+        segs.append((np.array([0.0, 0.1 * b.b, zmid]), np.array([s * ax * b.a, ay * b.b, zmid + 0.5]), 0.75 * r))
     for p0, p1, rr in segs:
         f, lo, hi = capsule(p0, p1, max(rr, 0.6 * cv.grid.spacing_xyz_mm[0]))
         m = cv.paint(lo, hi, f, Label.BASIVERTEBRAL_VEIN, only=_BODY + (Label.CANAL,))
