@@ -74,8 +74,8 @@ def import_ct(args) -> int:
     out = Path(args.out)
     if out.suffix != ".toml":
         raise ScenarioError(args.out, [f"--out {out}: expected a file name ending in .toml"])
-    if not out.parent.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
+    # no mkdir: a folder that does not exist yet cannot contain the series, and a refused import must
+    # leave nothing behind (it used to create --out's missing folders before refusing)
     check_output(out, force=args.force, inputs=[folder])
     rel = relative_inside(folder, out)
     given = {key: getattr(args, opt) for opt, key in _OPTIONS.items() if getattr(args, opt) is not None}
