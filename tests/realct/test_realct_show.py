@@ -8,9 +8,8 @@ HU (95) as if it were this patient's.
 
 from __future__ import annotations
 
-import tomllib
-
 import realct_sources as sources
+import tomllib
 
 from trainer.cli import main
 
