@@ -422,7 +422,7 @@ def check(table: dict) -> list[str]:
                 problems.append(f"{row['variant']} breaks rule {row['rule']} but passes {row['pass_rate']:.0%} "
                                 f"on {row['scenario']}")
             d = row["cohens_d"]
-            if d is not None and d != "inf" and d < 1.5:
+            if d is not None and float(d) < 1.5:           # "inf" / "-inf" are written as text
                 problems.append(f"{row['variant']} on {row['scenario']}: Cohen's d {d} < 1.5")
     return problems
 
