@@ -193,3 +193,29 @@ def test_the_cli_reports_a_huge_image_in_one_line(series, tmp_path, capsys):
 def test_a_good_series_still_reads(series):
     vol = read_ct_series(series)
     assert vol.hu.shape == (N, 16, 16) and vol.grid.spacing_xyz_mm == (0.8, 0.8, 2.0)
+
+
+def test_a_text_file_in_the_series_is_named_without_pydicom_advice(series, tmp_path, capsys):
+    # an instructor's export with a README beside the slices: the line names the file and says what
+    # to do; pydicom's "Use force=True to force reading." suggested the command's --force (which
+    # only replaces --out) and is not something a user can do
+    d = tmp_path / "case" / "ct"
+    shutil.copytree(series, d)
+    (d / "README.txt").write_text("exported from the PACS\n")
+    rc = main(["scenarios", "import-ct", str(d), "--level", "L1", "--out", str(tmp_path / "case" / "x.toml")])
+    _, err = capsys.readouterr()
+    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "README.txt" in err and "force" not in err.lower() and "remove it from the series folder" in err
+    assert sorted(p.name for p in (tmp_path / "case").iterdir()) == ["ct"]
+
+
+def test_a_folder_holding_the_series_in_a_subfolder_names_the_subfolder(series, tmp_path, capsys):
+    # a CD or PACS export keeps each series in its own subfolder; "holds no DICOM files" alone did
+    # not say where the slices are
+    shutil.copytree(series, tmp_path / "export" / "SE0001")
+    (tmp_path / "export" / "DICOMDIR").write_bytes(b"\0" * 132)
+    rc = main(["scenarios", "import-ct", str(tmp_path / "export"), "--level", "L1", "--out",
+               str(tmp_path / "x.toml")])
+    _, err = capsys.readouterr()
+    assert rc == 2 and err.count("\n") == 1 and "no DICOM files" in err and "SE0001" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]

@@ -168,6 +168,9 @@ def session_file(tmp_path_factory):
     ["play", "--actions", "{a}", "--out", "{d}/n.jsonl", "--shots", "{a}"],
     ["play", "--actions", "{a}", "--out", "{d}/n.jsonl", "--shots", "{d}/ct"],
     ["scenarios", "import-ct", "{d}/ct", "--level", "L1", "--out", "{d}/ct/case.toml"],   # into the CT folder
+    # a folder that does not exist cannot contain the series: refused without creating it (it left new/sub behind)
+    ["scenarios", "import-ct", "{d}/ct", "--level", "L1", "--out", "{d}/new/sub/case.toml"],
+    ["scenarios", "import-ct", "{d}/ct", "--level", "L1", "--out", "{d}/old.png/case.toml"],  # parent is a file
 ])
 def test_commands_refuse_to_overwrite(capsys, tmp_path, session_file, argv):
     d = tmp_path

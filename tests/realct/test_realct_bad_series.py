@@ -132,3 +132,60 @@ def test_undecodable_compression_is_refused_in_one_line(series, capsys):
     code, err, out = _import(root, folder, capsys)
     assert code == 2 and len(err.splitlines()) == 1 and f.name in err
     assert not out.exists()
+
+
+# ---------------------------------------------------------------- landmarks that lie on no vertebra
+# An instructor types a point off by a sign or a digit, or replaces the CT folder with another
+# patient's series under the same name: the landmarks then lie in soft tissue.  Before, import-ct
+# wrote the file (exit 0) and render / show / play / assess died with a traceback
+# ("ValueError: no cortex found", exit 1).
+_OFF_SPINE = {"body_centre_mm": (-100.0, -250.0, 278.0), "pedicle_left_centre_mm": (-90.0, -240.0, 280.0),
+              "pedicle_right_centre_mm": (-110.0, -240.0, 280.0), "superior_endplate_z_mm": 290.0,
+              "inferior_endplate_z_mm": 266.0}
+
+
+@pytest.fixture(scope="module")
+def abdomen(totalseg_ct, tmp_path_factory):
+    root = tmp_path_factory.mktemp("abdomen")
+    sources.write_dicom(totalseg_ct, root / "series")
+    return root, root / "series"
+
+
+def _off_spine_is_soft_tissue(ct):
+    """The oracle: the reference segmentation holds no vertebra (labels 26-50) at the typed body centre."""
+    g = ct.grid
+    ijk = [int(round((c - o) / s)) for c, o, s in zip(_OFF_SPINE["body_centre_mm"], g.origin_mm, g.spacing_xyz_mm)]
+    return not (26 <= int(ct.labels[ijk[2], ijk[1], ijk[0]]) <= 50)
+
+
+def test_import_refuses_typed_landmarks_off_the_spine(totalseg_ct, abdomen, capsys):
+    assert _off_spine_is_soft_tissue(totalseg_ct)
+    root, folder = abdomen
+    out = root / "typo.toml"
+    lm = _OFF_SPINE
+    rc = main(["scenarios", "import-ct", str(folder), "--level", "L4", "--out", str(out),
+               "--body-centre", *map(str, lm["body_centre_mm"]), "--pedicle-left", *map(str, lm["pedicle_left_centre_mm"]),
+               "--pedicle-right", *map(str, lm["pedicle_right_centre_mm"]),
+               "--superior-endplate", str(lm["superior_endplate_z_mm"]),
+               "--inferior-endplate", str(lm["inferior_endplate_z_mm"])])
+    _, err = capsys.readouterr()
+    assert rc == 2 and "Traceback" not in err
+    last = err.splitlines()[-1]
+    assert last.startswith("vptrainer: error:") and "--body-centre -100 -250 278" in last
+    assert not out.exists() and sorted(p.name for p in root.iterdir()) == ["series"]
+
+
+def test_render_of_a_scenario_whose_landmarks_miss_the_spine_is_one_line(totalseg_ct, abdomen, capsys, tmp_path):
+    from trainer.core.scenario.ct_import import scenario_toml
+
+    root, _ = abdomen
+    case = root / "replaced.toml"                   # as a hand-edited file, or a series swapped under it
+    case.write_text(scenario_toml("series", "L4", _OFF_SPINE), encoding="utf-8")
+    png = tmp_path / "x.png"
+    for argv in (["render", str(case), "--out", str(png), "--size", "64"], ["scenarios", "show", str(case)]):
+        rc = main(argv)
+        _, err = capsys.readouterr()
+        assert rc == 2 and "Traceback" not in err and err.count("\n") == 1, (argv, err)
+        assert "replaced.toml" in err and "body_centre_mm" in err
+    assert not png.exists()
+    case.unlink()

@@ -74,8 +74,8 @@ def import_ct(args) -> int:
     out = Path(args.out)
     if out.suffix != ".toml":
         raise ScenarioError(args.out, [f"--out {out}: expected a file name ending in .toml"])
-    if not out.parent.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
+    # no mkdir: a folder that does not exist yet cannot contain the series, and a refused import must
+    # leave nothing behind (it used to create --out's missing folders before refusing)
     check_output(out, force=args.force, inputs=[folder])
     rel = relative_inside(folder, out)
     given = {key: getattr(args, opt) for opt, key in _OPTIONS.items() if getattr(args, opt) is not None}
@@ -98,6 +98,20 @@ def import_ct(args) -> int:
     # the text is validated as the file it will become (its CT path resolves from --out's folder);
     # only a valid scenario is written, through a temporary file renamed into place
     s = parse_scenario(text, out.resolve())
+    if len(estimated) < len(_OPTIONS):
+        # landmarks typed by hand: label the patient once, so that a point off the spine is refused
+        # here, not by a traceback in the first render (it built nothing before)
+        from trainer.core.anatomy.ct_patient import patient_from_ct
+        from trainer.core.errors import VPTrainerError
+        from trainer.core.scenario.build import landmarks_error
+
+        try:
+            patient_from_ct(vol, given, args.level)
+        except VPTrainerError:
+            raise
+        except ValueError as exc:
+            raise landmarks_error(str(folder), given, args.level, exc,
+                                  field="--body-centre" if args.body_centre is not None else "body_centre_mm =") from None
     print(f"{folder}: {coverage_note(vol.grid, given['body_centre_mm'], s.carm.geometry)}", file=sys.stderr)
     with atomic_file(out, force=args.force) as tmp:
         tmp.write_text(text, encoding="utf-8")

@@ -133,7 +133,16 @@ def _show(args) -> int:
         print(f"  medication: {m['name']} {m['dose']} (last dose {'?' if h is None else f'{h:g} h'} ago)")
     print("  labs: " + ", ".join(f"{k} {v:g}" for k, v in ch["labs"].items()))
     print("  imaging: " + ", ".join(f"{k} {v}" for k, v in ch["imaging"].items()))
-    print(f"Anatomy: {s.anatomy.level} {s.fracture}, trabecular {s.anatomy.trabecular_hu:g} HU")
+    if s.ct is None:
+        print(f"Anatomy: {s.anatomy.level} {s.fracture}, trabecular {s.anatomy.trabecular_hu:g} HU")
+    else:
+        # the synthetic trabecular_hu default (95 HU) is not this patient's: the bone is the series' HU
+        print(f"Anatomy: {s.ct.level} patient CT (bone from the series' own HU), CT folder {s.ct.folder}")
+        print("  landmarks in the series' patient coordinates (mm, LPS; as in the file and as "
+              "import-ct's --body-centre / --pedicle-left / --pedicle-right / --*-endplate take them):")
+        for k, v in s.ct.landmarks.items():
+            shown = "[" + ", ".join(f"{float(x):g}" for x in v) + "]" if isinstance(v, (tuple, list)) else f"{v:g}"
+            print(f"    {k}: {shown}")
     print(f"C-arm: start {s.carm.start_pose.to_json()}, biplane {s.carm.biplane}, "
           f"patient roll {s.carm.patient_roll_deg:g} deg")
     print("Targets: " + ", ".join(f"{k} {v}" for k, v in s.effective_targets.items() if v is not None))

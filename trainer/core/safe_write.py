@@ -112,7 +112,8 @@ def check_output(path, *, option: str = "--out", force: bool = False, inputs: It
                                      hint="use --force to replace it")
     parent = p.parent
     if not parent.is_dir():
-        raise ParameterError(option, raw, "a path in an existing folder", hint=f"{parent} does not exist")
+        raise ParameterError(option, raw, "a path in an existing folder",
+                             hint=f"{parent} is not a folder" if parent.exists() else f"{parent} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise ParameterError(option, raw, "a path in a folder you can write to",
                              hint=f"{parent} is not writable")

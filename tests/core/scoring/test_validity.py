@@ -100,3 +100,16 @@ def test_the_expert_adapts_its_technique_to_a_leak_prone_case():
     # (assets/cement_products.toml), so 5 pushes and 30 s in hand start at 780 - 177.5 - 30 = 572.5 s
     assert DURATIONS.inject_s(0.5) == pytest.approx(9.5) and t.push_s() == pytest.approx(35.5)
     assert t.start_s(risky) == pytest.approx(572.5)
+
+
+def test_check_reports_a_minus_infinite_cohens_d_instead_of_crashing():
+    # one seed, a variant scoring above the expert with no spread: d is written "-inf" in the table;
+    # check() compared the string with 1.5 (TypeError traceback from `vptrainer validity --scenarios`
+    # on the imported chest T12, where the 15 deg medial plan scores 85.0 and the expert 83.5)
+    from trainer.core.scoring.validity import check
+
+    row = {"scenario": "chest_T12", "variant": "medial_wall_crossed", "rule": "medial_wall", "pass_rate": 1.0,
+           "cohens_d": "-inf"}
+    problems = check({"rows": [row]})
+    assert any("Cohen's d -inf < 1.5" in p for p in problems)
+    assert not any("Cohen's d" in p for p in check({"rows": [{**row, "cohens_d": "inf"}]}))

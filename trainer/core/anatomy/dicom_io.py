@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
 from trainer.core.anatomy.ct_series_checks import refuse_gantry_tilt, refuse_localizer, refuse_mixed_patients
@@ -164,14 +163,20 @@ def _axis_of(vec, what: str, path: Path) -> tuple[int, int]:
     return a, int(np.sign(v[a]))
 
 
+def _reason(exc: Exception) -> str:
+    """pydicom's complaint without its advice to the programmer ("Use force=True to force reading."),
+    which a user reads as the command's --force; at most 120 characters."""
+    text = str(exc).replace("Use force=True to force reading.", "").strip()
+    return f"{exc.__class__.__name__}: {text[:120]}"
+
+
 def _read_one(path: Path):
     try:
         ds = pydicom.dcmread(path)
         decode_all(ds)                  # pydicom converts values lazily: damage surfaces here, not later
-    except (InvalidDicomError, EOFError, ValueError, OSError) as exc:
-        raise DicomError(f"{path}: not a readable DICOM file ({exc.__class__.__name__}: {exc})") from None
     except Exception as exc:  # noqa: BLE001 (a damaged file makes pydicom raise many other types)
-        raise DicomError(f"{path}: not a readable DICOM file ({exc.__class__.__name__}: {str(exc)[:120]})") from None
+        raise DicomError(f"{path}: not a readable DICOM file ({_reason(exc)}); remove it from the series folder "
+                         "(only the series' slices may be in it)") from None
     sop = str(ds.get("SOPClassUID", ""))
     mod = str(ds.get("Modality", ""))
     if mod != "CT" or sop not in (CT_IMAGE_STORAGE, ENHANCED_CT_STORAGE):
@@ -258,7 +263,10 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
                    and p.name.upper() != "DICOMDIR")
     check_series_files(root, files)                 # symlinks refused (issue 18)
     if not files:
-        raise DicomError(f"{root}: the folder holds no DICOM files")
+        subs = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        where = (f" (it holds {len(subs)} folder(s): {', '.join(subs[:5])}{', ...' if len(subs) > 5 else ''}; "
+                 "give the folder of one series' slices)") if subs else ""
+        raise DicomError(f"{root}: the folder holds no DICOM files{where}")
     total = len(files)
     sets = []
     for i, p in enumerate(files):

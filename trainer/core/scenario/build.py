@@ -13,9 +13,36 @@ from trainer.core.anatomy.builder import build_patient
 from trainer.core.anatomy.cache import cached_patient
 from trainer.core.anatomy.ct_patient import patient_from_scenario_ct
 from trainer.core.anatomy.patient import Patient
+from trainer.core.errors import ScenarioError, VPTrainerError
 from trainer.core.scenario.model import Scenario
 
-__all__ = ["patient_for"]
+__all__ = ["patient_for", "landmarks_error"]
+
+
+def landmarks_error(where: str, landmarks: dict, level: str, exc: Exception,
+                    field: str = "ct.landmarks body_centre_mm =") -> ScenarioError:
+    """The one-line error for CT landmarks the labelling finds no vertebra around.
+
+    Parameters
+    ----------
+    where : str
+        The scenario file or series folder the landmarks belong to (named in the message).
+    landmarks : dict
+        The ``[ct.landmarks]`` (patient mm, LPS); the body centre is quoted.
+    level : str
+        Target level.
+    exc : Exception
+        What the labelling raised (e.g. ``ValueError('no cortex found')``).
+    field : str
+        How the user gave the body centre (the file's key, or ``--body-centre`` on the command line).
+    """
+    c = landmarks.get("body_centre_mm")
+    at = ", ".join(f"{float(v):g}" for v in c) if c is not None else "(none)"
+    at = at.replace(",", "") if field.startswith("--") else f"[{at}]"
+    return ScenarioError(where, [
+        f"{where}: {field} {at}: no {level} vertebra found around the landmarks ({exc}); "
+        "expected the centre of the target body in the series' patient coordinates (mm): check the landmarks "
+        "(or that the CT folder still holds the series they were placed on)"])
 
 
 def patient_for(scenario: Scenario, progress: Callable[[float, str], None] | None = None, *,
@@ -39,7 +66,13 @@ def patient_for(scenario: Scenario, progress: Callable[[float, str], None] | Non
         re-centred on the target body centre.
     """
     if scenario.ct is not None:
-        return patient_from_scenario_ct(scenario.ct, progress=progress)
+        try:
+            return patient_from_scenario_ct(scenario.ct, progress=progress)
+        except VPTrainerError:
+            raise
+        except ValueError as exc:           # the labelling found no vertebra there (a typo, a swapped series)
+            raise landmarks_error(str(scenario.path or scenario.ct.folder), scenario.ct.landmarks,
+                                  scenario.ct.level, exc) from None
     patient = cached_patient(scenario.anatomy) if cache else build_patient(scenario.anatomy)
     if progress is not None:
         progress(1.0, "synthetic patient built")

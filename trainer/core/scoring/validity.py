@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from trainer.core.anatomy.cache import cached_patient
 from trainer.core.procedure.actions import DURATIONS
 from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
 from trainer.core.procedure.machine import Procedure
 from trainer.core.procedure.plans import working_phase_s
+from trainer.core.scenario.build import patient_for
 from trainer.core.scenario.checklist import CHECKLIST_ITEMS
 from trainer.core.scenario.loader import load_scenario
 from trainer.core.scenario.rheology import Rheology, get_product, load_config
@@ -340,7 +340,7 @@ def _d_json(d):
 def score_one(scenario_path: str, seed: int, variant_id: str) -> dict:
     """Play and score one run (a picklable unit of work for a process pool)."""
     sc = load_scenario(scenario_path)
-    pat = cached_patient(sc.anatomy)
+    pat = patient_for(sc)            # the [ct] patient of a CT scenario (it played the synthetic one)
     rep = score(play(sc, pat, seed, variant_by_id(variant_id)))
     return {"scenario": sc.id, "seed": seed, "variant": variant_id, "passed": rep.passed, "score": rep.score,
             "outcome": outcome_score(rep.score, rep.passed, rep.pass_score),
@@ -422,7 +422,7 @@ def check(table: dict) -> list[str]:
                 problems.append(f"{row['variant']} breaks rule {row['rule']} but passes {row['pass_rate']:.0%} "
                                 f"on {row['scenario']}")
             d = row["cohens_d"]
-            if d is not None and d != "inf" and d < 1.5:
+            if d is not None and float(d) < 1.5:           # "inf" / "-inf" are written as text
                 problems.append(f"{row['variant']} on {row['scenario']}: Cohen's d {d} < 1.5")
     return problems
 

@@ -1,0 +1,56 @@
+"""``scenarios show`` of an imported real CT: what the instructor is told to check.
+
+import-ct ends with "check the estimated landmarks with 'vptrainer scenarios show'", and the
+user guide says to correct them with --pedicle-left/right X Y Z in the series' coordinates;
+show printed them only relative to the body centre, and the synthetic default trabecular
+HU (95) as if it were this patient's.
+"""
+
+from __future__ import annotations
+
+import realct_sources as sources
+import tomllib
+
+from trainer.cli import main
+
+
+def test_show_prints_the_landmarks_in_the_series_coordinates(totalseg_ct, tmp_path, capsys):
+    sources.write_dicom(totalseg_ct, tmp_path / "series")
+    case = tmp_path / "case.toml"
+    assert main(["scenarios", "import-ct", str(tmp_path / "series"), "--level", "L4", "--out", str(case)]) == 0
+    capsys.readouterr()
+    assert main(["scenarios", "show", str(case)]) == 0
+    out = capsys.readouterr().out
+    written = tomllib.loads(case.read_text(encoding="utf-8"))["ct"]["landmarks"]     # the oracle: the file
+    block = out.split("landmarks in the series' patient coordinates", 1)[-1].split("\nC-arm:", 1)[0]
+    lines = {ln.split(":")[0].strip(): ln.split(":", 1)[1].strip() for ln in block.splitlines()[1:] if ":" in ln}
+    for key, value in written.items():
+        want = "[" + ", ".join(f"{float(x):g}" for x in value) + "]" if isinstance(value, list) else f"{value:g}"
+        assert key in lines and lines[key] == want, (key, lines.get(key), want)
+    assert "trabecular 95 HU" not in out and "bone from the series' own HU" in out
+
+
+def test_validity_plays_a_ct_scenario_on_its_ct(totalseg_ct, tmp_path, capsys):
+    # `validity --scenarios case.toml` played a CT scenario on the synthetic patient of its level
+    # (cached_patient(sc.anatomy)): it reported the expert at 98.25 on the abdominal L5, where the
+    # same plan played with `play` and scored by `assess` gets 81.0.  The oracle is that CLI path.
+    import json
+
+    from trainer.core.procedure.expert_plan import ExpertPlan, expert_steps
+    from trainer.core.scenario.build import patient_for
+    from trainer.core.scenario.loader import load_scenario
+    from trainer.core.scoring.validity import score_one
+
+    sources.write_dicom(totalseg_ct, tmp_path / "series")
+    case = tmp_path / "case.toml"
+    assert main(["scenarios", "import-ct", str(tmp_path / "series"), "--level", "L5", "--out", str(case)]) == 0
+    sc = load_scenario(case)
+    acts = [s.action for s in expert_steps(sc, patient_for(sc), ExpertPlan(sides=("left",)))]
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(a) + "\n" for a in acts), encoding="utf-8")
+    assert main(["play", str(case), "--seed", "0", "--actions", str(tmp_path / "a.jsonl"),
+                 "--out", str(tmp_path / "s.jsonl")]) == 0
+    capsys.readouterr()
+    assert main(["assess", str(tmp_path / "s.jsonl"), "--json"]) == 0
+    assessed = json.loads(capsys.readouterr().out)
+    got = score_one(str(case), 0, "expert")
+    assert got["score"] == assessed["score"] and got["passed"] == assessed["passed"]
