@@ -14,14 +14,17 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
-from trainer.core.xray.display import (
-    auto_window,  # lazy: it pulls in SciPy (0.6 s at launch)
-    to_display,
-)
+from trainer.core.xray.display import to_display
 
-__all__ = ["FluoroMonitor"]
+__all__ = ["FluoroMonitor", "CARM_WINDOW"]
 
 SLIDER_STEPS = 1000
+#: window and level ``(window, level)`` of a stored shot: the C-arm's processing
+#: (:func:`trainer.core.xray.display.carm_image`) already windowed it to [0, 1] (0 white, 1 black),
+#: and ``vptrainer render`` writes its PNG with this window, so the monitor shows the same picture.
+#: (Until round 9 the monitor took a second automatic window of the processed image, 0.5-99.5 %:
+#: on the l2-discitis AP 8.5 grey levels paler than the CLI's, 2-9 levels off on every built-in case.)
+CARM_WINDOW = (1.0, 0.5)
 
 
 class _Overlay(QLabel):
@@ -102,8 +105,9 @@ class FluoroMonitor(QWidget):
             s.valueChanged.connect(self._on_slider)
         self.window_slider.setToolTip("Window (contrast)")
         self.level_slider.setToolTip("Level (brightness)")
-        self.auto_button = QPushButton("Auto")
-        self.auto_button.setToolTip("Window/level from this image")
+        self.auto_button = QPushButton("Reset")
+        self.auto_button.setToolTip("Back to the C-arm's own window and level (the picture as the C-arm "
+                                    "processed it, the same as 'vptrainer render' writes)")
         self.auto_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.auto_button.clicked.connect(self.auto_levels)
         self.invert_box = QCheckBox("Invert")
@@ -196,9 +200,10 @@ class FluoroMonitor(QWidget):
         self._update_hold()
 
     def auto_levels(self) -> None:
+        """Back to the C-arm's window and level (:data:`CARM_WINDOW`)."""
         if self._image is None:
             return
-        self._window, self._level = auto_window(self._image)
+        self._window, self._level = CARM_WINDOW
         self._sync_sliders()
         self._render()
 
