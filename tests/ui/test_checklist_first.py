@@ -122,4 +122,12 @@ def test_proceeding_with_gates_open_is_allowed_but_named(make_window):
     open_items = [k for k in CHECKLIST_ITEMS if k not in ("candidacy", "inr")]
     assert note.startswith(f"Proceeding with {len(open_items)} checklist items unanswered")
     assert all(k in note for k in open_items) and "fails the attempt" in note
-    assert w.carm.shot_button.isEnabled()
+    assert w.carm.shot_button.isEnabled() and w.tabs.currentIndex() == 0
+    answers = {k: g["expected"] for k, g in picker.current_scenario().decisions.gates.items()}
+    for item in open_items[:-1]:              # each answer updates the list of the items still open
+        d.click(w.chart.buttons[(item, answers[item])])
+        d.idle()
+    assert w.status.log[-1].startswith("Proceeding with 1 checklist item unanswered (imaging)")
+    d.click(w.chart.buttons[(open_items[-1], answers[open_items[-1]])])
+    d.idle()
+    assert w.status.log[-1].startswith("Proceeding: square the C-arm") and w.tabs.currentIndex() == 1

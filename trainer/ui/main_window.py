@@ -460,23 +460,29 @@ class MainWindow(QMainWindow):
             self.status.note(self.HINTS[kind])
         if result.accepted and isinstance(result.action, dict) and result.action.get("type") == "place":
             self._set_pending_place(None)
-        if result.accepted and isinstance(result.action, dict) and result.action.get("type") == "decide" \
-                and result.action.get("item") == "candidacy":
-            self._after_candidacy(result.action.get("answer"))
+        if result.accepted and isinstance(result.action, dict) and result.action.get("type") == "decide":
+            self._after_decision(result.action.get("item"), view)
         self._show_view(view)
 
-    def _after_candidacy(self, answer) -> None:
-        if answer in ("proceed", True):
-            self.tabs.setCurrentIndex(1)
-            left = unanswered_items(self.view.decisions if self.view is not None else {})
-            if left:      # allowed (the debrief fails each unanswered safety gate), never silent
-                self.status.note(f"Proceeding with {len(left)} checklist item{'s' if len(left) != 1 else ''} "
-                                 f"unanswered ({', '.join(left)}): each unanswered safety gate fails the "
-                                 "attempt; answer them on the Patient & checklist tab before access.", error=True)
-                return
-            self.status.note("Proceeding: square the C-arm on AP and lateral, then pick the entry on the AP image.")
-        else:
-            self.status.note(f"Decision: {answer}. Finish the session (Ctrl+Enter) to see the debrief.")
+    def _after_decision(self, item, view) -> None:
+        """After a checklist answer: once the trainee has decided to proceed, name the items still
+        open (red: each unanswered safety gate fails the attempt) until none is, then go to the
+        Procedure tab."""
+        answer = view.decisions.get("candidacy")
+        if answer is None:
+            return
+        if answer != "proceed":
+            if item == "candidacy":
+                self.status.note(f"Decision: {answer}. Finish the session (Ctrl+Enter) to see the debrief.")
+            return
+        left = unanswered_items(view.decisions)
+        if left:          # allowed (the C-arm is free once decided), never silent
+            self.status.note(f"Proceeding with {len(left)} checklist item{'s' if len(left) != 1 else ''} "
+                             f"unanswered ({', '.join(left)}): each unanswered safety gate fails the "
+                             "attempt; answer them on the Patient & checklist tab before access.", error=True)
+            return
+        self.tabs.setCurrentIndex(1)
+        self.status.note("Proceeding: square the C-arm on AP and lateral, then pick the entry on the AP image.")
 
     def _show_image(self, img) -> None:
         mon = self.monitors[img.view]
