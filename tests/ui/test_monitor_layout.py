@@ -36,7 +36,7 @@ def test_monitors_are_square_side_by_side_and_fill_their_space(make_window, size
     w.resize(*size)
     d.pump(0.3)
     rects = {v: _picture_rect(w, v) for v in ("ap", "lateral")}
-    for v, (x, y, pw, ph) in rects.items():
+    for v, (_x, _y, pw, ph) in rects.items():
         mon = w.monitors[v]
         assert abs(pw - ph) <= 1, (v, pw, ph)                    # square, like the detector
         frame = mon.frame.geometry()
@@ -63,5 +63,5 @@ def test_the_checklist_tab_leaves_the_monitors_square(make_window):
     w.tabs.setCurrentIndex(0)                                     # the chart tab takes more width
     d.pump(0.3)
     for v in ("ap", "lateral"):
-        x, y, pw, ph = _picture_rect(w, v)
+        _x, _y, pw, ph = _picture_rect(w, v)
         assert abs(pw - ph) <= 1 and pw >= w.monitors[v].width() - 2 * FRAME_INSET_PX - 4
