@@ -9,8 +9,13 @@ contiguous, the first centred on the fine grid's first voxel) and linearly inter
 0.5 mm grid between the slice centres, as ``ct_patient.patient_from_ct`` resamples a real series.
 In-plane resolution, labels (the ROIs), landmarks and the 2 mm context are left as they are.
 
-Usage: ``python benchmarks/slice_thickness.py [--only t12-biconcave,l1-wedge-default] [--slice-mm 2.5]``
-(prints one JSON row per case, view and slice thickness, 0 = as built).
+``--cases thin`` does the same to the thin-slice real CT (``image_quality.thin_cases``: the
+TotalSegmentator aorta example, 1.5 mm voxels, T9-T12): the patient is imported once from the series as
+stored, and its fine HU (``radiographic_hu`` is the imported volume itself for a CT patient) averaged
+over the slabs, so the same patient, labels and ROIs are drawn as if scanned in thicker slices.
+
+Usage: ``python benchmarks/slice_thickness.py [--cases builtin|thin] [--only t12-biconcave,l1-wedge-default]
+[--slice-mm 2.5]`` (prints one JSON row per case, view and slice thickness, 0 = as built or as stored).
 """
 
 from __future__ import annotations
@@ -51,15 +56,18 @@ def thick_slices(hu: np.ndarray, spacing_z_mm: float, slice_mm: float) -> np.nda
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", default="t12-biconcave,l1-wedge-default,t9-small-pedicles,l4-wide-pedicles")
+    ap.add_argument("--cases", default="builtin", choices=("builtin", "thin"))
+    ap.add_argument("--only", default="t12-biconcave,l1-wedge-default,t9-small-pedicles,l4-wide-pedicles",
+                    help="comma-separated built-in scenario ids (--cases builtin)")
     ap.add_argument("--slice-mm", default="2.5", help="comma-separated slice thicknesses (mm)")
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
     thick = [float(v) for v in args.slice_mm.split(",")]
     original = renderer_module.radiographic_hu
     rows = []
-    for name, patient, carm in image_quality.builtin_cases():
-        if name not in only:
+    cases = image_quality.builtin_cases() if args.cases == "builtin" else image_quality.thin_cases()
+    for name, patient, carm in cases:
+        if args.cases == "builtin" and name not in only:
             continue
         dz = float(patient.volume.grid.spacing_xyz_mm[2])
         for t in [0.0] + thick:
