@@ -462,3 +462,19 @@ def test_abdominal_isthmus_rows_reach_below_the_body_and_close_their_ring(abdomi
         assert float(np.linalg.norm(np.subtract(est_c, ref_c))) <= 3.0, (level, est_c, ref_c)
         dy = c["y_mm"][1] - c["y_mm"][0]
         assert abs(est_c[1] - ref_c[1]) <= 0.5 * dy, (level, "not the reference's isthmus row")
+
+
+def test_thin_ct_t12_pedicle_centres_keep_their_unbridged_ring():
+    """The thin real CT (``realct_sources.load('aorta')``, 1.5 mm isotropic: coarse enough for the
+    estimate's rows below the body, ct_pedicle.CLOSE_FROM_MM) at TotalSegmentator's T12: its left
+    pedicle centre is 2.4 mm from the mask's (issue 12's 3 mm), the right 3.8 mm.  Taking the
+    isthmus centroid from the bridged ring there (as at 3 mm) put the left 4.0 mm off: a one-voxel
+    gap at 1.5 mm is as often a joint, so that is done from ct_pedicle.BRIDGED_CENTRE_FROM_MM (2 mm)
+    only.  Oracle: the T12 mask's isthmus centres (realct_reference.measure)."""
+    ct = sources.load("aorta")
+    col = detect_column(ct.volume())
+    ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS["T12"])
+    est = estimate_near(ct.volume(), ref.body_centre_mm, col.thresholds.bone_hu)
+    for side, bound in (("left", 3.0), ("right", 4.2)):
+        d = float(np.linalg.norm(np.subtract(est[f"pedicle_{side}_centre_mm"], getattr(ref, f"pedicle_{side}_centre_mm"))))
+        assert d <= bound, (side, d)

@@ -337,6 +337,13 @@ def _section_pieces(bone, grid: Grid, s: float, edge, k0: int, k1: int, js, near
 ISTHMUS_BELOW_BODY_MM = 12.0
 
 
+#: the estimate's isthmus centroid is taken from the bridged ring (:func:`_bridged_piece`) at
+#: voxels this coarse (mm) or coarser only: at 1.5 mm (the thin aorta CT's T12,
+#: tests/realct/test_realct_thin.py) a one-voxel gap is 1.5 mm, a joint as often as a cortex
+#: below the threshold, and the bridged centroid put the left centre 2.4 -> 4.0 mm off its mask's
+BRIDGED_CENTRE_FROM_MM = 2.0
+
+
 def _areas_below_body(bone, grid: Grid, s: float, edge, k0: int, k1: int, sections: dict) -> dict:
     """Per row of ``sections``: area (mm2) of the filled section's pieces joined to the row's picked
     piece, the section reaching :data:`ISTHMUS_BELOW_BODY_MM` below slice ``k0``."""
@@ -412,9 +419,10 @@ def pedicle_tube(bone: np.ndarray, grid: Grid, side: str, canal: np.ndarray, can
         Close one-voxel gaps of the sections' rings at coarse voxels (:func:`_filled`); the
         labels' tubes do, the estimate's isthmus search does not (measured: the abdominal L4
         right centre 4.8 -> 7.6 mm off the reference with it; L3 right 0.3 -> 3.9 mm in round 9).
-        At coarse voxels the estimate takes the chosen isthmus's centroid from its bridged
-        section (:func:`_bridged_piece`) and chooses the row on sections reaching below the
-        body (:data:`ISTHMUS_BELOW_BODY_MM`), unless a section was fused (:func:`_is_fused`).
+        At coarse voxels the estimate chooses the row on sections reaching below the body
+        (:data:`ISTHMUS_BELOW_BODY_MM`) and, from :data:`BRIDGED_CENTRE_FROM_MM`, takes the
+        chosen isthmus's centroid from its bridged section (:func:`_bridged_piece`), unless a
+        section was fused (:func:`_is_fused`).
 
     Returns
     -------
@@ -463,7 +471,7 @@ def pedicle_tube(bone: np.ndarray, grid: Grid, side: str, canal: np.ndarray, can
         if coarse_estimate:
             area = _areas_below_body(bone, grid, s, edge, k0, k1, sections)
         j_i = min(cand, key=lambda j: area[j])
-        if coarse_estimate and not bridge_gaps:
+        if coarse_estimate and not bridge_gaps and sp >= BRIDGED_CENTRE_FROM_MM:
             sections[j_i] = (sections[j_i][0], _bridged_piece(bone, grid, s, edge, k0, k1, j_i, sections[j_i][1]))
     # follow the tube from the isthmus forward and back: each row's filled section, within
     # the previous row's piece widened slowly (the pedicle flares into the body and lamina)
