@@ -93,3 +93,28 @@ def test_a_level_whose_endplates_span_zero_stays_untilted(totalseg_ct, abdomen):
     sc, patient = abdomen["L3"]
     assert abs(reference_plate_inclination_deg(totalseg_ct, "L3")) < 5.0
     assert set(_ap_tilts(expert_actions(sc, patient, "left"))) == {0.0}
+
+
+def test_an_instructor_gets_plays_and_assesses_the_expert_plan_from_the_cli(totalseg_ct, abdomen, capsys):
+    """Issue 12 D and A together, as an instructor does it: ``scenarios import-ct`` (the one point: the reference
+    body centre), ``scenarios expert`` writes the actions, ``play`` records them and ``assess`` passes the session,
+    the AP squared on L5's endplates."""
+    import json
+
+    from trainer.cli import main
+
+    sc, _ = abdomen["L5"]
+    root = sc.path.parent
+    ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS["L5"])
+    toml, plan, session = root / "cli-L5.toml", root / "cli-L5-plan.jsonl", root / "cli-L5-session.jsonl"
+    assert main(["scenarios", "import-ct", str(root / "series"), "--level", "L5", "--out", str(toml),
+                 "--body-centre", *[f"{v:.3f}" for v in ref.body_centre_mm]]) == 0
+    assert main(["scenarios", "expert", str(toml), "--out", str(plan)]) == 0
+    assert "AP tilt" in capsys.readouterr().out
+    assert main(["play", str(toml), "--actions", str(plan), "--out", str(session)]) == 0
+    capsys.readouterr()
+    assert main(["assess", str(session), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["passed"] is True, report["failed_rules"]
+    tilt = next(m for m in report["metrics"] if m["id"] == "ap_tilt_error")
+    assert tilt["status"] == "pass", tilt
