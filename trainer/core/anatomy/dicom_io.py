@@ -334,7 +334,7 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
         p, ds = sets[i]
         _fill_slice(stack[k], p, ds, rows, cols)
         digest.update(str(ds.get("SOPInstanceUID", "")).encode("ascii", "replace") + b"\0")
-        digest.update(stack[k].tobytes())
+        digest.update(memoryview(stack[k]))             # no copy: about 0.3 s CPU on 300 x 512 x 512
     # array axes (slice, row, col) run along (normal, column dir, row dir)
     axes = {n_ax[0]: (0, n_ax[1], dz), c_ax[0]: (1, c_ax[1], ps0[0]), r_ax[0]: (2, r_ax[1], ps0[1])}
     perm = [axes[2][0], axes[1][0], axes[0][0]]     # to (z, y, x)

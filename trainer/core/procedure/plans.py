@@ -7,6 +7,7 @@ The plan that uses them, step by step, is :mod:`trainer.core.procedure.expert_pl
 
 from __future__ import annotations
 
+import json
 import weakref
 
 import numpy as np
@@ -208,8 +209,7 @@ def _aim(patient, side: str, depth_fraction: float, radius_mm: float | None) -> 
     if getattr(patient, "params", False) is not None or vol is None:
         return _aim_landmarks(patient, side, depth_fraction, radius_mm)
     lm = patient.landmarks
-    key = (side, float(depth_fraction), radius_mm, tuple(np.round(lm.pedicle(side).centre_mm, 6)),
-           tuple(np.round(lm.body_centre_mm, 6)))
+    key = (side, float(depth_fraction), radius_mm, json.dumps(lm.to_json(), sort_keys=True, default=str))
     per = _aim_cache(vol.labels)
     if key not in per:
         per[key] = _ct_refined(patient, side, depth_fraction, radius_mm,
