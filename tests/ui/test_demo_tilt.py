@@ -19,9 +19,21 @@ def _carm(orbital: float, tilt: float) -> PlanStep:
     return PlanStep("align", {"type": "carm", "orbital_deg": orbital, "tilt_deg": tilt})
 
 
-def test_the_driver_moves_to_a_tilted_ap_and_back(make_window):
+def _after_the_checklist(make_window):
+    """A window past the checklist (the C-arm is locked until the candidacy decision, round 9)."""
     w, drv = make_window()
-    drv.start(startup(w))
+    picker = startup(w)
+    answers = {k: g["expected"] for k, g in picker.current_scenario().decisions.gates.items()}
+    drv.start(picker)
+    drv.answer_checklist(answers)
+    if ("candidacy", "proceed") in w.chart.buttons and "candidacy" not in answers:
+        drv.click(w.chart.buttons[("candidacy", "proceed")])
+        drv.idle()
+    return w, drv
+
+
+def test_the_driver_moves_to_a_tilted_ap_and_back(make_window):
+    w, drv = _after_the_checklist(make_window)
     poses = []
     for orbital, tilt in ((0.0, 12.0), (90.0, 0.0), (0.0, 12.0), (0.0, 0.0), (90.0, 0.0)):
         assert drv.perform(_carm(orbital, tilt))
@@ -36,7 +48,6 @@ def test_the_driver_moves_to_a_tilted_ap_and_back(make_window):
 
 
 def test_the_driver_refuses_a_pose_it_has_no_control_for(make_window):
-    w, drv = make_window()
-    drv.start(startup(w))
+    _, drv = _after_the_checklist(make_window)
     with pytest.raises(ValueError, match="no key for the C-arm pose"):
         drv.perform(_carm(35.0, 0.0))
