@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from trainer.cli import main as cli_main
+from trainer.core.procedure.expert_plan import expert_actions
+from trainer.core.scenario.build import patient_for
 from trainer.core.session.reader import read_session
 from trainer.core.session.replay import replay
 from trainer.ui.app import create_window, startup
@@ -86,6 +88,23 @@ def test_expert_procedure_from_picker_to_debrief_matches_assess(expert_window, c
         axial_leak_px = w.debrief.cuts[0].leak_px
         assert (axial_leak_px > 0) if surely_in else True
         assert (axial_leak_px == 0) if surely_out else True
+
+
+def test_the_demo_expert_tip_is_the_headless_experts(expert_window):
+    """The demo's trocar lies on the headless expert's line (a pick, P and aim steps, not the pick's
+    pedicle-axis line).  Oracles: the target of the core's headless plan (``expert_actions`` on the
+    scenario's patient) and FACTS.md 2 (unipedicular: the tip within +/-5 mm of the midline on AP, in
+    the anterior third).  Before round 9's fix the l1-wedge-default tip ended 8.3 mm from the midline."""
+    w, _drv, _ = expert_window
+    proc = replay(read_session(w.controller.path), render=False)
+    patient = patient_for(w.scenario)
+    lm = patient.landmarks
+    target = next(np.asarray(a["target_mm"], float) for a in expert_actions(w.scenario, patient)
+                  if a["type"] == "place")
+    tip = np.asarray(proc.trocar.tip_mm, float)
+    assert np.linalg.norm(tip - target) <= 1.5, (tip, target)
+    assert abs(tip[0] - lm.body_centre_mm[0]) <= 5.0
+    assert 2.0 / 3.0 <= (lm.posterior_wall_y_mm - tip[1]) / lm.body_depth_mm <= 0.9
 
 
 def test_debrief_reveal_and_pdf(expert_window, tmp_path):

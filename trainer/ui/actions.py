@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from trainer.core.procedure.trocar import find_skin
 from trainer.core.xray.geometry import CArmGeometry, Pose, frame_for, pixel_rays, project
 
-__all__ = ["place_from_pick", "aim_direction", "project_point"]
+__all__ = ["place_from_pick", "aim_direction", "project_point", "pick_and_aim_for_line"]
 
 TARGET_BEYOND_JUNCTION_MM = 15.0
 
@@ -98,3 +99,56 @@ def project_point(geometry: CArmGeometry, pose: Pose, patient_roll_deg: float, p
     """Detector pixel ``(col, row)`` of a patient point in an image taken at ``pose``."""
     cr = project(frame_for(geometry, pose, patient_roll_deg), np.asarray(point_mm, float))
     return float(cr[0]), float(cr[1])
+
+
+def pick_and_aim_for_line(patient, side: str, entry_mm, target_mm, aim_step_deg: float):
+    """How a user lays a trocar on a given line with the window's controls: the entry to pick on
+    the AP image and the whole aim steps to take once the trocar is on the skin.
+
+    A pick gives a line along the pedicle's axis (:func:`place_from_pick`); the core puts the tip
+    where it meets the skin, and an aim (:func:`aim_direction`) turns the trocar about that skin
+    puncture.  The aim steps are the whole steps that come nearest the line's medial and cranial
+    angles; the entry is picked so that the axis line meets the skin where the line through
+    ``target_mm`` along the stepped direction does, so the stepped trocar still passes through
+    the target (its angle is off the line's by at most half a step).
+
+    Parameters
+    ----------
+    patient : Patient
+        The scenario's patient (landmarks and label volume: the skin).
+    side : str
+        ``'left'`` or ``'right'``.
+    entry_mm, target_mm : array_like
+        The wanted line (mm, LPS), e.g. the expert plan's ``place`` action.
+    aim_step_deg : float
+        The window's aim step (deg).
+
+    Returns
+    -------
+    (pick_mm, n_medial, n_cranial)
+        The entry point to pick (mm, at the pedicle's entry depth) and the signed number of medial
+        and cranial aim steps (negative: lateral, caudal).  ``pick_mm`` is None when the stepped
+        line meets no skin.
+    """
+    ped = patient.landmarks.pedicle(side)
+    axis = np.asarray(ped.axis, float)
+    axis = axis / np.linalg.norm(axis)
+    e, t = np.asarray(entry_mm, float), np.asarray(target_mm, float)
+    want = (t - e) / np.linalg.norm(t - e)
+
+    def angles(d):
+        towards_midline = -d[0] if side == "left" else d[0]
+        return np.degrees(np.arctan2(towards_midline, -d[1])), np.degrees(np.arcsin(np.clip(d[2], -1.0, 1.0)))
+
+    (m0, c0), (m1, c1) = angles(axis), angles(want)
+    n_med, n_cr = int(round((m1 - m0) / aim_step_deg)), int(round((c1 - c0) / aim_step_deg))
+    d = axis
+    for _ in range(abs(n_med)):
+        d = np.asarray(aim_direction(d, side, np.sign(n_med) * aim_step_deg, 0.0))
+    for _ in range(abs(n_cr)):
+        d = np.asarray(aim_direction(d, side, 0.0, np.sign(n_cr) * aim_step_deg))
+    skin = find_skin(patient, t - 200.0 * d, t)
+    if skin is None:
+        return None, n_med, n_cr
+    pick = skin + (float(ped.entry_mm[1]) - skin[1]) / axis[1] * axis
+    return pick, n_med, n_cr

@@ -4,9 +4,9 @@ Used by the GUI tests, the screenshot script and the responsiveness benchmark.  
 steps (:meth:`GuiDriver.align`, :meth:`GuiDriver.advance_to`, :meth:`GuiDriver.inject`)
 serve tests of one part of the window; the whole procedures it plays are the shared expert
 plan (:mod:`trainer.core.procedure.expert_plan`): the plan reads its state from what the
-window shows (its ProcedureView) and the scenario's published landmarks, and
-:meth:`GuiDriver.perform` turns each of its actions into a real button click, key press or
-click on the AP image.
+window shows (its ProcedureView) and its lines from the scenario's patient (the same lines
+as the headless expert), and :meth:`GuiDriver.perform` turns each of its actions into a real
+button click, key press or click on the AP image (a trocar line: a pick, P and aim steps).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from PySide6.QtWidgets import QApplication
 
 from trainer.core.procedure.expert_plan import ExpertPlan, PlanState, PlanStep, drive, expert_steps
 from trainer.core.procedure.trocar import DEFAULT_LENGTH_MM
-from trainer.ui.actions import project_point
+from trainer.core.scenario.build import patient_for
+from trainer.ui.actions import pick_and_aim_for_line, project_point
 
 __all__ = ["GuiDriver", "WAIT_KEY_S"]
 
@@ -199,8 +200,8 @@ class GuiDriver:
         ``decide``: the chart's answer button; ``carm``: key 1 (AP) or 2 (lateral), or - for a
         tilted pose, or back to an untilted one from a view whose preset keeps a tilt - the orbital
         and tilt typed into the C-arm panel and Move C-arm (:meth:`carm_pose`); ``shot``: S;
-        ``place``: the side's radio button, a click on the AP image where the plan's line crosses
-        the pedicle's entry depth, then P (the window draws its own line from the click);
+        ``place``: :meth:`place_on_line` (the side's radio button, a click on the AP image, P, and
+        the arrow keys' aim steps that lay the trocar on the plan's line through its target);
         ``advance``: A / Shift+A (Z / Shift+Z back) in the window's coarse and fine steps;
         ``mix``: the Mix button; ``wait``: W (30 s) until the time has passed; ``inject``: I in the
         window's injection step; ``select``: T; ``finish``: Ctrl+Return and Yes.
@@ -224,11 +225,7 @@ class GuiDriver:
                 raise ValueError(f"GUI driver: only single shots (S) are driven, not {a}")
             self.key(Qt.Key.Key_S)
         elif kind == "place":
-            side = a["side"]
-            e, t = np.asarray(a["entry_mm"], float), np.asarray(a["target_mm"], float)
-            y = float(self.w.patient_landmarks.pedicle(side).entry_mm[1])
-            self.pick_entry(side, e + (y - e[1]) / (t[1] - e[1]) * (t - e))
-            self.key(Qt.Key.Key_P)
+            return self.place_on_line(a)
         elif kind == "advance":
             mm = float(a["mm"])
             n_coarse, n_fine = self._presses(abs(mm), self.w.trocar.coarse_mm, self.w.trocar.fine_mm)
@@ -261,6 +258,42 @@ class GuiDriver:
         self.idle()
         return self.w.view.n_actions > before
 
+    def place_on_line(self, a: dict) -> bool:
+        """Lay the ``side`` trocar on the ``place`` action's line as a user does: the side's radio
+        button, a click on the AP image over the entry (:func:`~trainer.ui.actions.pick_and_aim_for_line`),
+        P, then the arrow keys' medial and cranial aim steps; True when the trocar is in.
+
+        The window's pick gives a line along the pedicle's axis; the aim steps turn it about the skin
+        puncture to the line's angles (to half an aim step) through the line's target."""
+        side = a["side"]
+        pick, n_med, n_cr = pick_and_aim_for_line(self.patient(), side, a["entry_mm"], a["target_mm"],
+                                                  float(self.w.trocar.aim_deg))
+        if pick is None:
+            raise RuntimeError(f"GUI driver: the {side} line {a} meets no skin")
+        self.pick_entry(side, pick)
+        self.key(Qt.Key.Key_P)
+        self.idle()
+        if side not in self.w.view.trocars:
+            return False
+        flip_h, flip_v = self.w.settings.display().flip_h, self.w.settings.display().flip_v
+        # image right is medial for the left pedicle (aim_on_image), swapped by a left-right flip
+        medial_right = (side == "left") != bool(flip_h)
+        for n, plus, minus in ((n_med, Qt.Key.Key_Right if medial_right else Qt.Key.Key_Left,
+                                Qt.Key.Key_Left if medial_right else Qt.Key.Key_Right),
+                               (n_cr, Qt.Key.Key_Down if flip_v else Qt.Key.Key_Up,
+                                Qt.Key.Key_Up if flip_v else Qt.Key.Key_Down)):
+            for _ in range(abs(n)):
+                self.key(plus if n > 0 else minus)
+                self.idle()
+        return True
+
+    def patient(self):
+        """The scenario's patient (built here as the core builds it: the expert knows the anatomy)."""
+        sc = self.w.scenario
+        if getattr(self, "_patient_for", None) is not sc:
+            self._patient, self._patient_for = patient_for(sc), sc
+        return self._patient
+
     def type_into(self, spin, value: float) -> None:
         """Type ``value`` into a spin box as a user does: select its text, type, Return."""
         spin.setFocus()
@@ -282,8 +315,9 @@ class GuiDriver:
     def play(self, plan: ExpertPlan, stages=None, names: dict | None = None, before_finish=None) -> None:
         """Play the shared expert ``plan`` (:mod:`trainer.core.procedure.expert_plan`) through the window.
 
-        The plan must give ``length_mm`` (the window knows the landmarks, not the label volume
-        the plan would search for the skin; the window's own trocar length is used anyway).
+        The plan reads the scenario's patient (:meth:`patient`), so its lines are the headless
+        expert's (:func:`~trainer.core.procedure.expert_plan.play_expert`); the window's own trocar
+        length is used whatever the plan's ``length_mm``.
 
         ``stages(name)`` is called when a phase of the plan ends, with ``names[phase]`` (phases
         not in ``names`` are passed over), and ``stages("debrief")`` at the end;
@@ -292,7 +326,7 @@ class GuiDriver:
         stages = stages or (lambda name: None)
         names = names or {}
         w = self.w
-        steps = expert_steps(w.scenario, _LandmarksOnly(w.patient_landmarks), plan, self.state)
+        steps = expert_steps(w.scenario, self.patient(), plan, self.state)
         phase = None
 
         def apply(step: PlanStep) -> bool:
@@ -329,9 +363,3 @@ class GuiDriver:
                              withdraw_at_end=False, length_mm=DEFAULT_LENGTH_MM),
                   stages, {"access": "two trocars", "cement": "two trocars cement"}, before_finish=right_by_click)
 
-
-class _LandmarksOnly:
-    """The patient as the driver knows it: the scenario's published landmarks (no label volume)."""
-
-    def __init__(self, landmarks):
-        self.landmarks = landmarks
