@@ -23,12 +23,16 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-__all__ = ["MARROW_MM", "MAX_CORTEX_RUN_MM", "MAX_WALL_REACH_MM", "SOLID_DEPTH_MM", "SOLID_FRACTION", "lumen_mask",
-           "wall_index"]
+__all__ = ["COARSE_FROM_MM", "MARROW_MM", "MAX_CORTEX_RUN_MM", "MAX_WALL_REACH_MM", "SOLID_DEPTH_MM",
+           "SOLID_DEPTH_VOXELS", "SOLID_FRACTION", "lumen_mask", "wall_index"]
 
 #: a run at or above the cortex threshold longer than this (mm) is a vessel or heart chamber, not
 #: cortex (the cortical shell is 0.3-2 mm, partial-volumed over 2-3 voxels of 1.5 mm)
 MAX_CORTEX_RUN_MM = 5.0
+#: the rule is off at voxels this coarse (mm): at the abdominal CT's 3 mm the cortex's partial volume runs 3-4
+#: voxels (9-12 mm); with the rule its L1 anterior wall went from -23.2 mm (the label's -23.25) to -11.2 (a
+#: trabecular peak inside the marrow) and the expert plan at L1 failed (cement in the body 2.0 mL)
+COARSE_FROM_MM = 2.0
 #: the wall's peak is looked for within this distance (mm) of the body centre (a thoracic or lumbar
 #: body is at most 40 mm deep, its centre midway)
 MAX_WALL_REACH_MM = 25.0
@@ -38,6 +42,8 @@ MARROW_MM = 4.0
 #: a solid blob (an enhanced lumen: the aorta is 20-30 mm across), not an arc of cortex (0.3-2 mm thick)
 SOLID_DEPTH_MM = 3.0
 SOLID_FRACTION = 0.5
+#: ... and at least this many voxels deep (3 mm voxels: a 3-voxel-thick piece of cortex has its middle 6 mm deep)
+SOLID_DEPTH_VOXELS = 2
 
 
 def wall_index(hu_1d: np.ndarray, cortex_hu: float, spacing_mm: float) -> int | None:
@@ -56,7 +62,8 @@ def wall_index(hu_1d: np.ndarray, cortex_hu: float, spacing_mm: float) -> int | 
     -------
     int or None
         The last voxel of the first run at or above ``cortex_hu`` when that run is at most
-        :data:`MAX_CORTEX_RUN_MM` long (the wall's outer face is half a voxel further out).  When
+        :data:`MAX_CORTEX_RUN_MM` long, or at voxels of :data:`COARSE_FROM_MM` or more (the wall's
+        outer face is half a voxel further out).  When
         it is longer (an enhanced vessel or heart chamber, with the wall in front of it below the
         threshold or touching it): the outermost local HU maximum between the centre and that run,
         within :data:`MAX_WALL_REACH_MM`, that stands above the midpoint of the marrow's level
@@ -72,7 +79,7 @@ def wall_index(hu_1d: np.ndarray, cortex_hu: float, spacing_mm: float) -> int | 
     j1 = j0
     while j1 + 1 < above.size and above[j1 + 1]:
         j1 += 1
-    if (j1 - j0 + 1) * spacing_mm <= MAX_CORTEX_RUN_MM or j0 < 2:
+    if (j1 - j0 + 1) * spacing_mm <= MAX_CORTEX_RUN_MM or spacing_mm >= COARSE_FROM_MM or j0 < 2:
         return j1
     seg = hu[:min(j0, int(MAX_WALL_REACH_MM / spacing_mm) + 1)]
     marrow = float(np.median(seg[:max(1, int(round(MARROW_MM / spacing_mm)))]))
@@ -97,14 +104,14 @@ def lumen_mask(cortex_2d: np.ndarray, spacing_mm: float) -> np.ndarray:
     -------
     ndarray of bool
         The pieces (4-connected) at least :data:`SOLID_FRACTION` of whose voxels lie more than
-        :data:`SOLID_DEPTH_MM` from the piece's edge.
+        :data:`SOLID_DEPTH_MM` (and :data:`SOLID_DEPTH_VOXELS` voxels) from the piece's edge.
     """
     lab, n = ndi.label(cortex_2d)
     if n == 0:
         return np.zeros(cortex_2d.shape, bool)
     depth = ndi.distance_transform_edt(cortex_2d) * spacing_mm
     size = np.bincount(lab.ravel(), minlength=n + 1)
-    deep = np.bincount(lab[depth > SOLID_DEPTH_MM].ravel(), minlength=n + 1)
+    deep = np.bincount(lab[depth > max(SOLID_DEPTH_MM, SOLID_DEPTH_VOXELS * spacing_mm)].ravel(), minlength=n + 1)
     solid = deep >= SOLID_FRACTION * np.maximum(size, 1)
     solid[0] = False
     return solid[lab]
