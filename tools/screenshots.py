@@ -4,12 +4,12 @@ Run under a virtual X screen (tools/screenshots.sh):
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python tools/screenshots.py [--out DIR]
 
-Stages: 01-picker, 02-checklist, 03-aligned, 04-trocar, 05-cement, 06-debrief, 08-review
-(3-D view and timeline), 09-user-guide (Help > User guide).  With ``--bipedicular``: the
-t11-bipedicular case with two trocars at once, 10-two-trocars (both in, before the cement)
-and 11-two-trocars-cement (half through each cannula).  The whole
-screen is grabbed, so dialogs over the window are in the picture.  Sessions and settings go
-to a temporary folder; the user's are never touched.
+Stages: 01-picker, 02-checklist (S pressed before the checklist decision: turned away, the
+checklist shown), 03-aligned, 04-trocar, 05-cement, 06-debrief, 08-review (3-D view and
+timeline), 09-user-guide (Help > User guide).  With ``--bipedicular``: the t11-bipedicular case
+with two trocars at once, 10-two-trocars (both in, before the cement) and 11-two-trocars-cement
+(half through each cannula).  The whole screen is grabbed, so dialogs over the window are in the
+picture.  Sessions and settings go to a temporary folder; the user's are never touched.
 """
 
 from __future__ import annotations
@@ -19,9 +19,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from trainer import REPO_ROOT
+from trainer.core.procedure.expert_plan import ExpertPlan
+from trainer.core.procedure.trocar import DEFAULT_LENGTH_MM
 from trainer.ui.app import create_window, startup
 from trainer.ui.demo import GuiDriver
 from trainer.ui.settings import settings_from_path
@@ -66,15 +69,23 @@ def main(argv=None) -> int:
         return 0
     grab(window, out / "01-picker.png")
     answers = {k: g["expected"] for k, g in picker.current_scenario().decisions.gates.items()}
-    names = {"checklist": "02-checklist", "aligned": "03-aligned", "trocar": "04-trocar",
-             "cement": "05-cement", "debrief": "06-debrief"}
+    names = {"aligned": "03-aligned", "trocar": "04-trocar", "cement": "05-cement", "debrief": "06-debrief"}
 
     def stage(name):
         driver.idle()
         driver.pump(0.3)
         grab(window, out / f"{names[name]}.png")
 
-    driver.expert_run(picker, answers, stages=stage)
+    # the checklist stage as a first-time trainee meets it: S pressed before the decision is turned
+    # away, the window shows the chart and checklist and says what to do first
+    driver.start(picker)
+    driver.key(Qt.Key.Key_S)
+    driver.idle()
+    driver.pump(0.3)
+    grab(window, out / "02-checklist.png")
+    driver.play(ExpertPlan(answers=answers, volume_ml=3.0, stop_depth=None, withdraw_at_end=False,
+                           length_mm=DEFAULT_LENGTH_MM),
+                stage, {"align": "aligned", "access": "trocar", "cement": "cement"})
     print(f"score shown: {window.debrief.shown_score}; session: {window.controller.path}")
     # review mode: the final moment replayed, the 3-D view turned to show the trocar's path
     shown = []

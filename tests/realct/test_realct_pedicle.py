@@ -139,11 +139,15 @@ def test_5_mm_l1_labels_both_pedicles(thick_ct):
     hole's centre, 2.5 mm behind the pedicle centres, and capped 2 mm behind the open wall's
     estimate, in front of L1's tilted back at its top; from 1 mm behind the pedicle centres with
     the cap 2 mm in front of that (ct_labels._wall_slices): 0.62 / 0.65, body 0.89.  With the
-    rotated body's left corner labelled left pedicle (ct_labels._rotated_corner): 0.71 / 0.65
-    (issue 12's 0.70 not met on the right)."""
+    rotated body's left corner labelled left pedicle (ct_labels._rotated_corner): 0.71 / 0.65.
+    The canal hole of the body's maximum lies 1.2 mm behind the reference's (centre 59.2 against
+    58.0 mm) and the tubes ran two 0.7 mm rows, all outside the reference pedicles, behind the
+    reference canal centre where the reference ends them; they now end no more than 2 mm behind
+    their centres' mean depth (ct_labels._end_by_pedicles; the reference's own canal centre lies
+    0.5-2.1 mm behind its pedicle centres' mean on this CT): 0.79 / 0.75 (issue 12's 0.70 met)."""
     ct, col = thick_ct
     case = _case(ct, col, "L1")
-    assert _dice(case, "left") >= 0.69 and _dice(case, "right") >= 0.63
+    assert _dice(case, "left") >= 0.77 and _dice(case, "right") >= 0.73
     body = np.isin(case["lab"], [Label.BODY_CORTEX, Label.CANCELLOUS])
     assert reference.dice(body, case["ref"].body[case["box"]]) >= 0.85
 
@@ -427,10 +431,69 @@ def test_abdominal_isthmus_may_lie_in_the_first_row_behind_the_wall(abdominal_ca
     abdominal L2 left and L4 the reference's isthmus is that row, and our centres lay a row
     behind: 3.7 (L2 left), 3.4 / 4.8 mm (L4).  With no centre given the search at coarse voxels
     starts 1 mm behind the wall (ct_pedicle._ISTHMUS_FRONT_COARSE_MM): 1.3, 0.5 / 3.9 mm (L4 right,
-    now in the reference's row, is still 0.9 mm short of issue 12's 3 mm: our section's centroid
-    lies 3.6 mm medial of the reference's, 1.3 mm low)."""
-    for level, side, bound in (("L2", "left", 3.0), ("L4", "left", 3.0), ("L4", "right", 4.2)):
+    now in the reference's row, was still 0.9 mm short of issue 12's 3 mm: our section's centroid
+    lay 3.6 mm medial of the reference's, 1.3 mm low; 1.6 mm since round 9:
+    test_abdominal_isthmus_rows_reach_below_the_body_and_close_their_ring)."""
+    for level, side, bound in (("L2", "left", 3.0), ("L4", "left", 3.0), ("L4", "right", 3.0)):
         c = abdominal_cases[level]
         ref_c = c["ref"].pedicle_left_centre_mm if side == "left" else c["ref"].pedicle_right_centre_mm
         d = float(np.linalg.norm(np.subtract(c["est"][f"pedicle_{side}_centre_mm"], ref_c)))
         assert d <= bound, (level, side, d)
+
+
+def test_abdominal_isthmus_rows_reach_below_the_body_and_close_their_ring(abdominal_cases):
+    """Round 9, abdominal CT (3 mm voxels), the estimate's isthmus (no centre given).
+
+    * L2 right (8.8 mm off) and L1 right (4.8 mm): the sections were cut at the body's lower
+      endplate; behind the wall the pedicle joins the lamina and the inferior articular process,
+      which hangs below the body, so the rows at the canal's depth looked narrowest (L2 right
+      189 mm2 cut, 306 mm2 with the process) and the isthmus lay one or two rows behind the
+      reference's (whose mask holds the whole vertebra).  Each row is now measured down to
+      12 mm below the body (ct_pedicle.ISTHMUS_BELOW_BODY_MM): 1.7 and 2.9 mm, in the
+      reference's row.
+    * L4 right (3.9 mm): the chosen row's ring is open by a voxel at its lateral side (marrow
+      below the threshold) and its fill left the lateral half out, 3.6 mm medial of the
+      reference's centroid.  Its centroid is now taken from the ring bridged
+      (ct_pedicle._bridged_piece): 1.6 mm.  The row is still chosen unbridged: bridged, L3
+      right's first row behind the wall closes and becomes the smallest (0.3 -> 3.9 mm off).
+
+    Oracle: the TotalSegmentator mask's isthmus centres (realct_reference.measure); issue 12's
+    3 mm.  Fails on round 8's code (4.8, 8.8, 3.9 mm)."""
+    for level in ("L1", "L2", "L3", "L4"):
+        c = abdominal_cases[level]
+        ref_c = c["ref"].pedicle_right_centre_mm
+        est_c = c["est"]["pedicle_right_centre_mm"]
+        assert float(np.linalg.norm(np.subtract(est_c, ref_c))) <= 3.0, (level, est_c, ref_c)
+        dy = c["y_mm"][1] - c["y_mm"][0]
+        assert abs(est_c[1] - ref_c[1]) <= 0.5 * dy, (level, "not the reference's isthmus row")
+
+
+def test_thin_ct_t12_pedicle_centres_keep_their_unbridged_ring():
+    """The thin real CT (``realct_sources.load('aorta')``, 1.5 mm isotropic: coarse enough for the
+    estimate's rows below the body, ct_pedicle.CLOSE_FROM_MM) at TotalSegmentator's T12: its left
+    pedicle centre is 2.4 mm from the mask's (issue 12's 3 mm), the right 3.8 mm.  Taking the
+    isthmus centroid from the bridged ring there (as at 3 mm) put the left 4.0 mm off: a one-voxel
+    gap at 1.5 mm is as often a joint, so that is done from ct_pedicle.BRIDGED_CENTRE_FROM_MM (2 mm)
+    only.  Oracle: the T12 mask's isthmus centres (realct_reference.measure)."""
+    ct = sources.load("aorta")
+    col = detect_column(ct.volume())
+    ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS["T12"])
+    est = estimate_near(ct.volume(), ref.body_centre_mm, col.thresholds.bone_hu)
+    for side, bound in (("left", 3.0), ("right", 4.2)):
+        d = float(np.linalg.norm(np.subtract(est[f"pedicle_{side}_centre_mm"], getattr(ref, f"pedicle_{side}_centre_mm"))))
+        assert d <= bound, (side, d)
+
+
+def test_5_mm_t8_body_ends_at_its_own_endplate_not_at_the_thin_disc(thick_ct):
+    """5 mm slices, T8: the T8/T9 disc is thinner than a slice; the slice holding it (profile at
+    the body centre 161, 190, 172 HU going down, over a 117 HU marrow) is the brightest, with an
+    endplate on each side, and it was taken for T8's inferior endplate: 5 mm low, the body
+    labelled a slice into the disc (body Dice 0.74 against the mask's body part).  The slice
+    before a thin disc is the endplate (ct_import._thin_disc_slice): within 1 mm of the
+    reference's endplate, body Dice 0.83 (issue 12's 0.85 is not met: the top slice holds the
+    superior endplate in its middle and the 5 mm reference labels it by its upper half)."""
+    ct, col = thick_ct
+    case = _case(ct, col, "T8")
+    assert abs(case["est"]["inferior_endplate_z_mm"] - case["ref"].inferior_endplate_z_mm) <= 1.0
+    body = np.isin(case["lab"], [Label.BODY_CORTEX, Label.CANCELLOUS])
+    assert reference.dice(body, case["ref"].body[case["box"]]) >= 0.81

@@ -62,6 +62,7 @@ def test_excepthook_shows_unexpected_errors_in_a_dialog(make_window, monkeypatch
 def test_oblique_pose_opens_the_third_monitor(make_window):
     w, d = make_window()
     d.start(w.show_picker())
+    d.answer_checklist({"candidacy": "proceed"})       # the C-arm waits for the checklist decision
     assert not w.monitors["oblique"].isVisible()
     w.carm.orbital.setValue(45.0)
     d.click(w.carm.move_button)

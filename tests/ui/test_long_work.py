@@ -50,6 +50,7 @@ def test_ct_scenario_loads_with_slice_progress(make_window, ct_scenario):
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert any("slice" in text for _, text in seen)
+    d.answer_checklist({"candidacy": "proceed"})       # the C-arm waits for the checklist decision
     d.key(Qt.Key.Key_S)
     d.idle()
     assert w.monitors["ap"].has_image

@@ -30,6 +30,7 @@ def test_biplane_room_switches_planes_quickly_and_fills_both_monitors(make_windo
     picker = startup(w)
     assert picker.select("t11-bipedicular")
     d.start(picker)
+    d.answer_checklist({"candidacy": "proceed"})
     assert w.view.biplane and "biplane" in w.carm.pose_label.text()
     for k in (Qt.Key.Key_1, Qt.Key.Key_S, Qt.Key.Key_2):
         d.key(k)

@@ -213,6 +213,7 @@ def test_every_shortcut_has_an_action_listed_under_help(make_window):
 def test_refused_action_is_shown_and_changes_nothing(make_window):
     w, d = make_window()
     d.start(w.show_picker())
+    d.answer_checklist({"candidacy": "proceed"})       # the procedure's controls wait for the decision
     before = w.view
     d.key(Qt.Key.Key_I)                               # inject before mixing
     d.idle()
@@ -223,6 +224,7 @@ def test_refused_action_is_shown_and_changes_nothing(make_window):
 def test_hold_f_runs_continuous_fluoro_with_dose(make_window):
     w, d = make_window()
     d.start(w.show_picker())
+    d.answer_checklist({"candidacy": "proceed"})
     d.key(Qt.Key.Key_1)
     d.idle()
     from PySide6.QtTest import QTest
@@ -347,6 +349,7 @@ def test_right_drag_changes_window_and_level(qtbot):
 def test_arrow_keys_aim_as_seen_on_the_ap_monitor(make_window):
     w, d = make_window()
     d.start(w.show_picker())
+    d.answer_checklist({"candidacy": "proceed"})
     d.align()
     d.pick_entry("left")
     d.place()
@@ -371,6 +374,7 @@ def test_escape_leaves_a_number_box_so_keys_reach_the_procedure(make_window):
 
     w, d = make_window()
     d.start(w.show_picker())
+    d.answer_checklist({"candidacy": "proceed"})
     w.tabs.setCurrentIndex(1)
     w.carm.tilt.setFocus()
     d.pump(0.05)

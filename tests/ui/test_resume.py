@@ -92,7 +92,7 @@ def test_a_ct_session_saved_in_the_session_folder_resumes_from_another_directory
     w1, d1 = make_window()
     w1.start_scenario(load_scenario(case / "case.toml"))
     d1.wait_until(lambda: w1.view is not None, "the CT session")
-    w1.submit({"type": "carm", "preset": "lateral"})
+    w1.submit({"type": "decide", "item": "candidacy", "answer": "proceed"})   # the C-arm comes after it
     d1.wait_until(lambda: w1.view.n_actions == 1, "the action")
     before = w1.view
     path = w1.controller.path

@@ -14,14 +14,17 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
-from trainer.core.xray.display import (
-    auto_window,  # lazy: it pulls in SciPy (0.6 s at launch)
-    to_display,
-)
+from trainer.core.xray.display import to_display
 
-__all__ = ["FluoroMonitor"]
+__all__ = ["FluoroMonitor", "CARM_WINDOW"]
 
 SLIDER_STEPS = 1000
+#: window and level ``(window, level)`` of a stored shot: the C-arm's processing
+#: (:func:`trainer.core.xray.display.carm_image`) already windowed it to [0, 1] (0 white, 1 black),
+#: and ``vptrainer render`` writes its PNG with this window, so the monitor shows the same picture.
+#: (Until round 9 the monitor took a second automatic window of the processed image, 0.5-99.5 %:
+#: on the l2-discitis AP 8.5 grey levels paler than the CLI's, 2-9 levels off on every built-in case.)
+CARM_WINDOW = (1.0, 0.5)
 
 
 class _Overlay(QLabel):
@@ -84,7 +87,7 @@ class FluoroMonitor(QWidget):
         top = Qt.AlignmentFlag.AlignTop
         bottom = Qt.AlignmentFlag.AlignBottom
         left, right = Qt.AlignmentFlag.AlignLeft, Qt.AlignmentFlag.AlignRight
-        self.title_label = _Overlay(self.graphics, top | left, 16, bold=True)
+        self.title_label = _Overlay(self.graphics, top | Qt.AlignmentFlag.AlignHCenter, 16, bold=True)
         self.title_label.setText(self.TITLES.get(view, view.upper()))
         self.shot_label = _Overlay(self.graphics, top | right)
         self.pose_label = _Overlay(self.graphics, bottom | left)
@@ -102,8 +105,9 @@ class FluoroMonitor(QWidget):
             s.valueChanged.connect(self._on_slider)
         self.window_slider.setToolTip("Window (contrast)")
         self.level_slider.setToolTip("Level (brightness)")
-        self.auto_button = QPushButton("Auto")
-        self.auto_button.setToolTip("Window/level from this image")
+        self.auto_button = QPushButton("Reset")
+        self.auto_button.setToolTip("Back to the C-arm's own window and level (the picture as the C-arm "
+                                    "processed it, the same as 'vptrainer render' writes)")
         self.auto_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.auto_button.clicked.connect(self.auto_levels)
         self.invert_box = QCheckBox("Invert")
@@ -111,7 +115,8 @@ class FluoroMonitor(QWidget):
         self.invert_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.invert_box.toggled.connect(self.set_invert)
 
-        controls = QHBoxLayout()
+        self.controls = QWidget(self)
+        controls = QHBoxLayout(self.controls)
         controls.setContentsMargins(2, 0, 2, 0)
         controls.addWidget(QLabel("W"))
         controls.addWidget(self.window_slider, 1)
@@ -119,12 +124,13 @@ class FluoroMonitor(QWidget):
         controls.addWidget(self.level_slider, 1)
         controls.addWidget(self.auto_button)
         controls.addWidget(self.invert_box)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addWidget(self.frame, 1)
-        lay.addLayout(controls)
+        # no layout for the frame: :meth:`_place_square` keeps it square (a C-arm monitor shows a
+        # square detector image; a layout stretched it into a tall panel, black above and below)
+        self.setMinimumSize(160, 160 + self.CONTROLS_GAP_PX + self.controls.sizeHint().height())
         self.set_active(False)
+
+    #: space between the picture's frame and the window/level row under it (px)
+    CONTROLS_GAP_PX = 2
 
     # ------------------------------------------------------------------ state
     @property
@@ -196,9 +202,10 @@ class FluoroMonitor(QWidget):
         self._update_hold()
 
     def auto_levels(self) -> None:
+        """Back to the C-arm's window and level (:data:`CARM_WINDOW`)."""
         if self._image is None:
             return
-        self._window, self._level = auto_window(self._image)
+        self._window, self._level = CARM_WINDOW
         self._sync_sliders()
         self._render()
 
@@ -312,18 +319,36 @@ class FluoroMonitor(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
+        self._place_square()
         self._place_overlays()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)
+        self._place_square()
         self._place_overlays()
+
+    def square_side(self) -> int:
+        """Side (px) of the picture's square frame: as large as the widget allows, the
+        window/level row under it included."""
+        ch = self.controls.sizeHint().height()
+        return max(1, min(self.width(), self.height() - ch - self.CONTROLS_GAP_PX))
+
+    def _place_square(self) -> None:
+        """The square frame and the window/level row under it, centred in the widget."""
+        side = self.square_side()
+        ch = self.controls.sizeHint().height()
+        x = (self.width() - side) // 2
+        y = max(0, (self.height() - side - self.CONTROLS_GAP_PX - ch) // 2)
+        self.frame.setGeometry(x, y, side, side)
+        self.controls.setGeometry(x, y + side + self.CONTROLS_GAP_PX, side, ch)
 
     def _place_overlays(self) -> None:
         w, h = self.graphics.width(), self.graphics.height()
         for lab in (self.title_label, self.shot_label, self.pose_label, self.hold_label):
             lab.adjustSize()
         m = 6
-        self.title_label.move(m, m)
+        # the view's name top centre: the upper-left corner holds the side marker burned into the image
+        self.title_label.move(max(m, (w - self.title_label.width()) // 2), m)
         self.shot_label.move(w - self.shot_label.width() - m, m)
         self.pose_label.move(m, h - self.pose_label.height() - m)
         self.hold_label.move(w - self.hold_label.width() - m, h - self.hold_label.height() - m)

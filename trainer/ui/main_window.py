@@ -31,6 +31,7 @@ from trainer.ui.actions import aim_direction, place_from_pick
 from trainer.ui.carm_panel import CArmPanel
 from trainer.ui.cement_panel import CementPanel, mmss
 from trainer.ui.chart_panel import ChartPanel
+from trainer.ui.checklist_gate import ALWAYS_ALLOWED, before_the_decision, unanswered_items
 from trainer.ui.debrief import DebriefWidget
 from trainer.ui.fluoro_view import FluoroMonitor
 from trainer.ui.help import stage_hint
@@ -104,6 +105,13 @@ class MainWindow(QMainWindow):
         proc = QWidget()
         pl = QVBoxLayout(proc)
         pl.setContentsMargins(2, 2, 2, 2)
+        #: shown while the controls wait for the checklist decision (:mod:`trainer.ui.checklist_gate`)
+        self.gate_label = QLabel("")
+        self.gate_label.setObjectName("checklistGate")
+        self.gate_label.setWordWrap(True)
+        self.gate_label.setStyleSheet("color: #ffb060; font-weight: bold; padding: 4px;")
+        self.gate_label.hide()
+        pl.addWidget(self.gate_label)
         for w in (self.carm, self.trocar, self.cement):
             pl.addWidget(w)
         pl.addStretch(1)
@@ -334,7 +342,25 @@ class MainWindow(QMainWindow):
             self.status.note("No procedure in progress: start or resume a session.", error=True)
             return None
         self._last_input = time.monotonic()
+        if not self._may(action.get("type") if isinstance(action, dict) else None):
+            return None
         return self.controller.submit(action)
+
+    def _may(self, kind) -> bool:
+        """Whether an action of ``kind`` may go now; if not, say what to do first and show the checklist.
+
+        The procedure's order (DESIGN.md 4): the checklist decision before the C-arm
+        (:func:`~trainer.ui.checklist_gate.before_the_decision`).  Nothing is sent, nothing recorded.
+        """
+        todo = None if kind in ALWAYS_ALLOWED else before_the_decision(self.view, short=True)
+        if todo is None:
+            return True
+        what = {"carm": "C-arm move", "shot": "Shot"}.get(kind, str(kind).capitalize())
+        self.status.note(f"{what}: not yet. {todo}", error=True)
+        self._show_view(self.view)            # a nudged spin box shows the pose the C-arm still has
+        if self.stack.currentIndex() == 0:
+            self.tabs.setCurrentIndex(0)
+        return False
 
     def _real_time_tick(self) -> None:
         """With the real-time clock on, idle wall time becomes ``wait`` actions (recorded, replayable)."""
@@ -434,17 +460,29 @@ class MainWindow(QMainWindow):
             self.status.note(self.HINTS[kind])
         if result.accepted and isinstance(result.action, dict) and result.action.get("type") == "place":
             self._set_pending_place(None)
-        if result.accepted and isinstance(result.action, dict) and result.action.get("type") == "decide" \
-                and result.action.get("item") == "candidacy":
-            self._after_candidacy(result.action.get("answer"))
+        if result.accepted and isinstance(result.action, dict) and result.action.get("type") == "decide":
+            self._after_decision(result.action.get("item"), view)
         self._show_view(view)
 
-    def _after_candidacy(self, answer) -> None:
-        if answer in ("proceed", True):
-            self.tabs.setCurrentIndex(1)
-            self.status.note("Proceeding: square the C-arm on AP and lateral, then pick the entry on the AP image.")
-        else:
-            self.status.note(f"Decision: {answer}. Finish the session (Ctrl+Enter) to see the debrief.")
+    def _after_decision(self, item, view) -> None:
+        """After a checklist answer: once the trainee has decided to proceed, name the items still
+        open (red: each unanswered safety gate fails the attempt) until none is, then go to the
+        Procedure tab."""
+        answer = view.decisions.get("candidacy")
+        if answer is None:
+            return
+        if answer != "proceed":
+            if item == "candidacy":
+                self.status.note(f"Decision: {answer}. Finish the session (Ctrl+Enter) to see the debrief.")
+            return
+        left = unanswered_items(view.decisions)
+        if left:          # allowed (the C-arm is free once decided), never silent
+            self.status.note(f"Proceeding with {len(left)} checklist item{'s' if len(left) != 1 else ''} "
+                             f"unanswered ({', '.join(left)}): each unanswered safety gate fails the "
+                             "attempt; answer them on the Patient & checklist tab before access.", error=True)
+            return
+        self.tabs.setCurrentIndex(1)
+        self.status.note("Proceeding: square the C-arm on AP and lateral, then pick the entry on the AP image.")
 
     def _show_image(self, img) -> None:
         mon = self.monitors[img.view]
@@ -463,8 +501,12 @@ class MainWindow(QMainWindow):
             self.trocar.show_trocars(view.trocars, view.active_side, view.side_cement_ml)
         self.cement.show_cement(None if view is None else view.cement)
         has = view is not None and not view.finished
+        todo = before_the_decision(view)
         for w in (self.carm, self.trocar, self.cement):
-            w.setEnabled(has)
+            w.setEnabled(has and todo is None)
+            w.setToolTip("" if todo is None else todo)
+        self.gate_label.setText(todo or "")
+        self.gate_label.setVisible(todo is not None)
         done = view is not None and view.finished
         self.finish_button.setEnabled(has or done)
         self.finish_button.setText("Show the debrief  (Ctrl+D)" if done else "Finish procedure…  (Ctrl+Enter)")
@@ -571,7 +613,7 @@ class MainWindow(QMainWindow):
             if self._fluoro_release.isActive():       # a repeat pair: the pedal never came up
                 self._fluoro_release.stop()
                 return
-            if not auto_repeat:
+            if not auto_repeat and self._may("shot"):      # the checklist decision first
                 self.carm.start_fluoro()
             return
         if auto_repeat:

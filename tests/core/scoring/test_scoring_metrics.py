@@ -126,6 +126,25 @@ def test_proceeding_on_a_contraindicated_patient_is_critical(lm):
     assert not r.passed
 
 
+def test_imaging_before_the_candidacy_decision_is_a_warning(lm):
+    """DESIGN.md 4: chart review and checklist, then the C-arm.  The same expert procedure with the
+    decision taken after the two alignment shots: the decision is right, the order is not."""
+    gates = {k: v for k, v in S.EXPECTED.items() if k != "candidacy"}
+    s = S.Stream().decide(gates).align().decide({"candidacy": "proceed"})
+    s.place(S.ENTRY, S.TARGET).advance_to_y(S.TARGET[1])
+    s.shot(0.0).shot(90.0)
+    s.mix_and_wait(300.0).inject(3.0).finish()
+    late, first = run(lm, s), run(lm, S.expert())
+    m = late.metric("candidacy")
+    t_first_shot = next(e.t_s for e in s.events if e.kind == "shot")
+    assert m.status == "warn" and not m.critical_failed and m.value == "proceed"
+    assert f"first image was taken at t={t_first_shot:.0f} s, before the decision" in m.detail
+    assert first.metric("candidacy").status == "pass"
+    # half the candidacy weight (2.5 points of the weighted score), and still a pass
+    assert late.passed
+    assert first.score - late.score > 0
+
+
 def test_declining_a_contraindicated_patient_passes_without_procedure_metrics(lm):
     expected = dict(S.EXPECTED, candidacy="decline")
     s = S.Stream().decide(dict(S.EXPECTED, candidacy="decline")).finish()

