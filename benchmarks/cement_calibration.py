@@ -26,7 +26,8 @@ from concurrent.futures import ProcessPoolExecutor
 from trainer.core.procedure.cement.calibration import CONDITIONS, LITERATURE, odds_ratio, run_seed, summarise
 from trainer.core.scenario.rheology import load_config
 
-COLUMNS = ("any", "S", "B", "C", "D", "canal", "foramen", "visible", "canal_c_mean", "canal_c_over_45")
+COLUMNS = ("any", "S", "B", "C", "D", "canal", "foramen", "visible", "visible_reader", "canal_c_mean",
+           "canal_c_over_45")
 
 
 def _row(name: str, vol: float, r: dict, seeds: int) -> str:
@@ -79,7 +80,8 @@ def _brief(name: str, r: dict) -> str:
     last_only = CONDITIONS[name].fill_fraction is not None or 3.0 not in r["at_ml"]
     v = vols[-1] if last_only else 3.0
     a = r["at_ml"][v]
-    return f"{name}@{v:g}: " + " ".join(f"{k} {100 * a[k]:.0f}" for k in ("any", "S", "B", "C", "D", "canal", "visible"))
+    return (f"{name}@{v:g}: " + " ".join(f"{k} {100 * a[k]:.0f}" for k in ("any", "S", "B", "C", "D", "canal", "visible"))
+            + f" reader {100 * a['visible_reader']:.0f} (CT/radiograph leaks {a['ct_per_radiograph_leak']:.2f})")
 
 
 def main() -> int:
@@ -129,6 +131,15 @@ def main() -> int:
     if "expert" in out:
         at = out["expert"]["at_ml"]
         print("expert any by mL: " + " / ".join(f"{100 * at[v]['any']:.0f}" for v in sorted(at)))
+        a3 = at[3.0]
+        print(f"expert at 3 mL: seen by the model reader {100 * a3['visible_reader']:.0f} % (volume thresholds "
+              f"{100 * a3['visible']:.0f} %; series 32.5-35.5 %), CT-counted leaks per reader-seen leak "
+              f"{a3['ct_per_radiograph_leak']:.2f} (thresholds {a3['ct_per_radiograph_leak_thresholds']:.2f}; "
+              "Yeom 2003: 74 / 49 = 1.51); share of each type seen: "
+              + ", ".join(f"{k} {100 * v:.0f} %" for k, v in a3["seen_share"].items() if k in ("B", "S", "C", "D", "canal"))
+              + "; on the lateral alone: "
+              + ", ".join(f"{k} {100 * v:.0f} %" for k, v in a3["lateral_seen_share"].items() if k in ("B", "S", "C", "D"))
+              + "; visible share at d' >= " + ", ".join(f"{k:g}: {100 * v:.0f} %" for k, v in a3["visible_at_k"].items()))
     if args.jobs <= 1:
         print("\nCPU seconds per row: " + ", ".join(f"{k} {v['cpu_s']}" for k, v in out.items()))
     if args.json:
@@ -137,9 +148,9 @@ def main() -> int:
 
 
 def _print_table(names: list[str], out: dict) -> None:
-    print("| row | seeds | mL | any | S | B | C | D | canal | foramen | visible on radiograph | canal wall C (mean) "
-          "| canal wall > 45 C |")
-    print("|---" * 14 + "|")
+    print("| row | seeds | mL | any | S | B | C | D | canal | foramen | visible on radiograph | seen by the model reader "
+          "| canal wall C (mean) | canal wall > 45 C |")
+    print("|---" * 15 + "|")
     for name in names:
         r = out[name]
         vols = sorted(r["at_ml"])
@@ -149,13 +160,13 @@ def _print_table(names: list[str], out: dict) -> None:
             print(_row(name, v, r["at_ml"][v], r["seeds"]))
     lit = LITERATURE["ct_no_cleft"]
     print(f"| CT series, no cleft (PMC8449924) | 139 | - | {100 * lit['any']:.1f} % | {100 * lit['S']:.1f} % | "
-          f"{100 * lit['B']:.1f} % | {100 * lit['C']:.1f} % | {100 * lit['D']:.1f} % | | | | | |")
+          f"{100 * lit['B']:.1f} % | {100 * lit['C']:.1f} % | {100 * lit['D']:.1f} % | | | | | | |")
     lit = LITERATURE["ct_cleft"]
     print(f"| CT series, cleft (PMC8449924) | 139 | - | {100 * lit['any']:.1f} % | {100 * lit['S']:.1f} % | "
-          f"{100 * lit['B']:.1f} % | {100 * lit['C']:.1f} % | {100 * lit['D']:.1f} % | | | | | |")
+          f"{100 * lit['B']:.1f} % | {100 * lit['C']:.1f} % | {100 * lit['D']:.1f} % | | | | | | |")
     lo, hi = LITERATURE["radiograph_any"]
     print(f"| radiograph series (Al-Ali; BMC MSD 2020; Saad 2022) | 211-660 | - | {100 * lo:.1f}-{100 * hi:.1f} % "
-          "| | | | | | | | | |")
+          "| | | | | | | | | | |")
 
 
 if __name__ == "__main__":

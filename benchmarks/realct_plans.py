@@ -71,7 +71,11 @@ def play(sc, patient, plan: ExpertPlan) -> dict:
     deepest = max((e.data["depth_mm"] for e in proc.events if e.kind == "trocar_moved"), default=0.0)
     skin_to_target = None if placed is None else float(
         np.linalg.norm(np.subtract(placed["target_mm"], placed["skin_mm"])))
-    return {"passed": rep.passed, "score": rep.score,
+    metric = {m.id: m.value for m in rep.metrics}
+    ap_tilts = [e.data["pose"].get("tilt_deg", 0.0) for e in proc.events
+                if e.kind == "shot" and e.data.get("view") == "ap" and e.data.get("pose")]
+    return {"passed": rep.passed, "score": rep.score, "tip_midline_mm": metric.get("tip_midline"),
+            "ap_tilt_deg": ap_tilts[0] if ap_tilts else None,
             "skin_to_target_mm": skin_to_target, "length_mm": None if placed is None else placed["length_mm"],
             "deepest_mm": float(deepest),
             "rules": sorted(f["rule"] for f in rep.failed_rules),
@@ -99,10 +103,14 @@ def _reach(r) -> str:
 
 def _expert_cells(e) -> str:
     if isinstance(e, str):
-        return f"error: {e} | | | | "
+        return f"error: {e} | | | | | | | "
     refused = f" ({e['refused']} refused)" if e["refused"] else ""
+    w = e["worst"]
+    mid = "-" if e["tip_midline_mm"] is None else f"{e['tip_midline_mm']:.1f}"
+    tilt = "-" if e["ap_tilt_deg"] is None else f"{e['ap_tilt_deg']:.1f}"
     return (f"{'yes' if e['passed'] else 'no'} | {e['score']:.1f} | {', '.join(e['rules']) or '-'}{refused} "
-            f"| {e['in_body_ml']:.2f} | {_reach(e)}")
+            f"| {e['in_body_ml']:.2f} | {_reach(e)} | {mid} | {tilt} "
+            f"| {'-' if w is None else f'{w[0]}, {w[1]}, {w[2]:.1f}'}")
 
 
 def _medial_cells(m) -> str:
@@ -126,7 +134,7 @@ def main(argv=None) -> int:
     print("| CT | level | side | expert passed | score | failed rules | cement in body mL | skin to target / trocar mm "
           "| 15 deg medial: failed rules | worst breach (grade, wall, mm) | canal/foramen entered "
           "| skin to target / trocar mm |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for name, levels in want.items():
             for level, sc, patient in scenarios(name, levels, Path(tmp)):

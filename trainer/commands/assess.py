@@ -170,6 +170,11 @@ def run(args) -> int:
                       else mismatch is None}
     if mismatch:
         print(f"vptrainer assess: WARNING: {mismatch}", file=sys.stderr)
+    unchecked = getattr(proc.scenario, "ct", None) is not None and "ct_series" not in record.header
+    out["session"]["ct_series_checked"] = None if getattr(proc.scenario, "ct", None) is None else not unchecked
+    if unchecked:
+        print(f"vptrainer assess: note: {args.session} was recorded without a CT series fingerprint (before "
+              "round 9): it is replayed on the series as it is now, unchecked", file=sys.stderr)
     if record.truncated:
         print(f"vptrainer assess: note: the last line of {args.session} was cut off (a crash while writing); "
               "it was dropped and the session scored up to the last whole line", file=sys.stderr)

@@ -36,6 +36,15 @@ def add_arguments(parser):
                        help=f"{name.replace('-', ' ')} in the CT's patient coordinates, mm "
                             "(estimated from the HU when not given)")
     p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    p = sub.add_parser("expert", help="write the built-in expert plan's actions for a scenario (an actions file "
+                                      "for 'vptrainer play')")
+    p.add_argument("scenario", help="id or .toml file (a CT scenario: its series is read and labelled)")
+    p.add_argument("--out", required=True, metavar="PLAN.jsonl", help="actions file to write (JSON lines)")
+    p.add_argument("--side", choices=("left", "right", "both"), default="left",
+                   help="pedicle: left or right (unipedicular), both (bipedicular); default left")
+    p.add_argument("--volume-ml", type=float, default=None,
+                   help="cement to inject, mL (default 3 unipedicular, 4 bipedicular; at most 10)")
+    p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
 
 
 def run(args) -> int:
@@ -46,6 +55,8 @@ def run(args) -> int:
         return _show(args)
     if action == "validate":
         return _validate(args)
+    if action == "expert":
+        return _expert(args)
     from trainer.commands._import_ct import import_ct
 
     return import_ct(args)
@@ -178,3 +189,29 @@ def _validate(args) -> int:
             print(f"  warning: {w}", file=sys.stderr)
         print(f"{f}: OK ({s.anatomy.level} {s.fracture}; expected candidacy {s.decisions.candidacy})")
     return 2 if bad else 0
+
+
+def _expert(args) -> int:
+    """The clean expert's actions (:func:`~trainer.core.procedure.expert_plan.expert_actions`, predicted without a
+    session: it waits the whole working-phase interval and never stops the cement early) as an actions file."""
+    from trainer.core.numbers import check_number
+    from trainer.core.procedure.expert_plan import bipedicular_expert_actions, expert_actions
+    from trainer.core.safe_write import atomic_write_text, check_output
+    from trainer.core.scenario.build import patient_for
+    from trainer.core.scenario.loader import load_scenario
+
+    out = check_output(args.out, force=args.force, suffixes=(".jsonl", ".json", ".txt"))
+    both = args.side == "both"
+    volume = (4.0 if both else 3.0) if args.volume_ml is None else float(
+        check_number("--volume-ml", args.volume_ml, 0.5, 10.0))
+    s = load_scenario(args.scenario)
+    patient = patient_for(s)
+    acts = (bipedicular_expert_actions(s, patient, volume_ml=volume) if both
+            else expert_actions(s, patient, side=args.side, volume_ml=volume))
+    atomic_write_text(out, "".join(json.dumps(a, sort_keys=True) + "\n" for a in acts), force=args.force)
+    tilts = sorted({a["tilt_deg"] for a in acts if a["type"] == "carm" and a.get("orbital_deg") == 0.0})
+    tilt = f"; AP tilt {tilts[-1]:g} deg (squared on the endplates)" if tilts and tilts[-1] else ""
+    where = "both pedicles" if both else f"the {args.side} pedicle"
+    print(f"wrote {len(acts)} expert actions ({where}, {volume:g} mL{tilt}) to {out}")
+    print(f"play them: vptrainer play {args.scenario} --actions {out} --out SESSION.jsonl")
+    return 0

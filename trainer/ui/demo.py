@@ -196,7 +196,9 @@ class GuiDriver:
     def perform(self, step: PlanStep) -> bool:
         """Do one action of the plan the way a user does; True when the window accepted it.
 
-        ``decide``: the chart's answer button; ``carm``: key 1 (AP) or 2 (lateral); ``shot``: S;
+        ``decide``: the chart's answer button; ``carm``: key 1 (AP) or 2 (lateral), or - for a
+        tilted pose, or back to an untilted one from a view whose preset keeps a tilt - the orbital
+        and tilt typed into the C-arm panel and Move C-arm (:meth:`carm_pose`); ``shot``: S;
         ``place``: the side's radio button, a click on the AP image where the plan's line crosses
         the pedicle's entry depth, then P (the window draws its own line from the click);
         ``advance``: A / Shift+A (Z / Shift+Z back) in the window's coarse and fine steps;
@@ -210,9 +212,13 @@ class GuiDriver:
             self.click(self.w.chart.buttons[(a["item"], a["answer"])])
         elif kind == "carm":
             keys = {0.0: Qt.Key.Key_1, 90.0: Qt.Key.Key_2}
-            if float(a.get("tilt_deg", 0.0)) != 0.0 or float(a["orbital_deg"]) not in keys:
-                raise ValueError(f"GUI driver: no key for the C-arm pose {a}; the demo drives the presets only")
-            self.key(keys[float(a["orbital_deg"])])
+            if float(a["orbital_deg"]) not in keys or "table_offset_mm" in a:
+                raise ValueError(f"GUI driver: no key for the C-arm pose {a}; the demo drives the AP and lateral only")
+            tilt = float(a.get("tilt_deg", 0.0))
+            if tilt == 0.0 and self.w.carm.tilt_by_view["ap" if a["orbital_deg"] == 0.0 else "lateral"] == 0.0:
+                self.key(keys[float(a["orbital_deg"])])
+            else:
+                self.carm_pose(float(a["orbital_deg"]), tilt)
         elif kind == "shot":
             if a.get("pulses", 1) != 1 or a.get("fluoro_s"):
                 raise ValueError(f"GUI driver: only single shots (S) are driven, not {a}")
@@ -254,6 +260,24 @@ class GuiDriver:
             raise ValueError(f"GUI driver: no key or click for the action {a}")
         self.idle()
         return self.w.view.n_actions > before
+
+    def type_into(self, spin, value: float) -> None:
+        """Type ``value`` into a spin box as a user does: select its text, type, Return."""
+        spin.setFocus()
+        spin.selectAll()
+        QTest.keyClicks(spin, f"{value:.{spin.decimals()}f}")
+        QTest.keyClick(spin, Qt.Key.Key_Return)
+        QApplication.processEvents()
+
+    def carm_pose(self, orbital_deg: float, tilt_deg: float) -> None:
+        """Type the orbital and tilt into the C-arm panel's boxes and click Move C-arm (the way a
+        user squares the C-arm on tilted endplates); the presets then keep that view's tilt."""
+        carm = self.w.carm
+        self.type_into(carm.orbital, orbital_deg)
+        self.type_into(carm.tilt, tilt_deg)
+        self.click(carm.move_button)
+        for w in (carm.orbital, carm.tilt, carm.move_button):   # the shortcut keys go to the window again
+            w.clearFocus()
 
     def play(self, plan: ExpertPlan, stages=None, names: dict | None = None, before_finish=None) -> None:
         """Play the shared expert ``plan`` (:mod:`trainer.core.procedure.expert_plan`) through the window.

@@ -32,7 +32,7 @@ from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
 from trainer.core.anatomy.landmarks_calc import BODY_SET, BONE_SET, march
 from trainer.core.anatomy.patient import Patient
 
-__all__ = ["patient_from_ct", "patient_from_scenario_ct"]
+__all__ = ["patient_from_ct", "patient_from_scenario_ct", "series_fingerprint"]
 
 #: the plan's target depth (trainer.core.procedure.plans.TARGET_DEPTH_FRACTION): the fitted axis must reach it in bone
 TARGET_DEPTH_FRACTION = 0.75
@@ -326,4 +326,15 @@ def patient_from_scenario_ct(ct, progress: Callable | None = None) -> Patient:
 
     vol = read_ct_series(ct.folder, progress=read_progress)
     desc = vol.meta.get("series_description") or "patient CT"
-    return patient_from_ct(vol, ct.landmarks, ct.level, progress=progress, source=desc)
+    patient = patient_from_ct(vol, ct.landmarks, ct.level, progress=progress, source=desc)
+    patient.volume.meta["ct_series"] = series_fingerprint(vol.meta)
+    return patient
+
+
+def series_fingerprint(meta: dict) -> dict:
+    """What a session records of the CT series its patient was read from (docs/session-format.md ``ct_series``):
+    the SHA-256 over its slices (:func:`~trainer.core.anatomy.dicom_io.read_ct_series`), its file count, first and
+    last file (in slice order) and SeriesInstanceUID."""
+    return {"sha256": str(meta.get("series_sha256", "")), "files": int(meta.get("files", 0)),
+            "first_file": str(meta.get("first_file", "")), "last_file": str(meta.get("last_file", "")),
+            "series_uid": str(meta.get("series_uid", ""))}

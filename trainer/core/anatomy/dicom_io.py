@@ -16,6 +16,7 @@ slices, duplicated positions and uneven spacing.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -328,9 +329,12 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     else:
         dz = float(ds0.get("SliceThickness", 1.0) or 1.0)
     stack = np.empty((total, rows, cols), np.int16)
+    digest = hashlib.sha256()
     for k, i in enumerate(order):
         p, ds = sets[i]
         _fill_slice(stack[k], p, ds, rows, cols)
+        digest.update(str(ds.get("SOPInstanceUID", "")).encode("ascii", "replace") + b"\0")
+        digest.update(memoryview(stack[k]))             # no copy: about 0.3 s CPU on 300 x 512 x 512
     # array axes (slice, row, col) run along (normal, column dir, row dir)
     axes = {n_ax[0]: (0, n_ax[1], dz), c_ax[0]: (1, c_ax[1], ps0[0]), r_ax[0]: (2, r_ax[1], ps0[1])}
     perm = [axes[2][0], axes[1][0], axes[0][0]]     # to (z, y, x)
@@ -347,5 +351,8 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     meta = {"kind": "dicom", "folder": str(root), "files": total,
             "series_description": str(ds0.get("SeriesDescription", "")),
             "series_uid": str(ds0.get("SeriesInstanceUID", "")),
-            "patient_name": str(ds0.get("PatientName", ""))}
+            "patient_name": str(ds0.get("PatientName", "")),
+            # the series' fingerprint (docs/session-format.md "ct_series"): SHA-256 over the slices in position
+            # order, each its SOPInstanceUID and its HU; a session records it and assess refuses another series
+            "series_sha256": digest.hexdigest(), "first_file": names[0], "last_file": names[-1]}
     return Volume(hu=arr, labels=np.zeros(arr.shape, np.uint8), grid=grid, meta=meta)

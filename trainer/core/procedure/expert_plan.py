@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from trainer.core.anatomy.endplates import endplate_inclinations_deg
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.patient import Patient
 from trainer.core.errors import ParameterError
@@ -42,7 +43,7 @@ from trainer.core.procedure.trocar import DEFAULT_GAUGE, DEFAULT_LENGTH_MM, GAUG
 from trainer.core.scenario.checklist import CHECKLIST_ITEMS
 
 __all__ = ["ExpertPlan", "PlanStep", "PlanState", "PHASES", "expert_steps", "procedure_state", "drive",
-           "play_expert", "expert_actions", "bipedicular_expert_actions", "ap_lateral_orbitals"]
+           "play_expert", "expert_actions", "bipedicular_expert_actions", "ap_lateral_orbitals", "squaring_tilt_deg"]
 
 #: The plan's phases in order (a :class:`PlanStep` names the one its action belongs to).
 PHASES = ("checklist", "align", "access", "cement", "withdraw", "end")
@@ -92,6 +93,10 @@ class ExpertPlan:
         Cement to inject in all (mL), split evenly between the sides.
     ap_offset_deg : float
         The AP before and during access is this far from true (deg orbital).
+    ap_tilt_deg : float or None
+        Cranio-caudal tilt of every AP (deg; None: :func:`squaring_tilt_deg` of the endplates
+        measured on the patient, 0 where the span of their inclinations holds 0).  The lateral
+        is taken untilted.
     extra_exposures : int
         Single-pulse exposures added after aligning.
     held_fluoro_s : float
@@ -148,6 +153,7 @@ class ExpertPlan:
     answers: Mapping[str, str] | None = None
     volume_ml: float = 3.0
     ap_offset_deg: float = 0.0
+    ap_tilt_deg: float | None = None
     extra_exposures: int = 0
     held_fluoro_s: float = 0.0
     idle_s: float = 0.0
@@ -231,6 +237,29 @@ def ap_lateral_orbitals(scenario) -> tuple[float, float]:
     return roll, (90.0 + roll if roll <= 45 else roll - 90.0)
 
 
+def squaring_tilt_deg(endplate_incl_deg: tuple) -> float:
+    """The C-arm tilt (deg) at which the AP squares the target body's endplates.
+
+    0 where the span of the (inferior, superior) inclinations holds 0 (every built-in case:
+    untilted, as before); else the whole degree nearest the middle of the span (a radiologist
+    tilts until both endplates are lines; a whole degree as one types it in the tilt box), or
+    the middle itself to 0.1 deg when no whole degree lies in a span under 1 deg wide.  The
+    scoring's ``ap_tilt_error`` (the tilt's distance outside the span) is then 0.
+
+    Parameters
+    ----------
+    endplate_incl_deg : tuple of float
+        (inferior, superior) endplate inclinations, deg
+        (:func:`~trainer.core.anatomy.endplates.endplate_inclinations_deg`).
+    """
+    lo, hi = sorted(float(v) for v in endplate_incl_deg)
+    if lo <= 0.0 <= hi:
+        return 0.0
+    mid = 0.5 * (lo + hi)
+    whole = float(round(mid))
+    return whole if lo <= whole <= hi else round(mid, 1)
+
+
 def _rot_z(v, deg: float) -> np.ndarray:
     t = math.radians(deg)
     c, s = math.cos(t), math.sin(t)
@@ -249,6 +278,10 @@ class _Planner:
         self.lm = patient.landmarks
         self.true_ap, self.lat = ap_lateral_orbitals(scenario)
         self.ap = self.true_ap + plan.ap_offset_deg          # the AP of the alignment and access checks
+        # every AP squared on the target's endplates (scoring_targets.toml ap_tilt_error: endplates superimposed); the
+        # lateral untilted
+        self.ap_tilt = (squaring_tilt_deg(endplate_inclinations_deg(patient)) if plan.ap_tilt_deg is None
+                        else float(plan.ap_tilt_deg))
         self.orbital: float | None = None        # where the plan last put the C-arm
         self.phase = PHASES[0]
         self.mixed = False
@@ -260,11 +293,18 @@ class _Planner:
         accepted = yield PlanStep(self.phase, action)
         return bool(accepted)
 
+    def tilt(self, orbital: float) -> float:
+        """The tilt the plan takes at ``orbital`` (deg): the AP's squaring tilt, 0 on the lateral."""
+        return 0.0 if orbital == self.lat else self.ap_tilt
+
+    def move(self, orbital: float) -> Generator[PlanStep, bool, None]:
+        yield from self.act({"type": "carm", "orbital_deg": float(orbital), "tilt_deg": self.tilt(orbital)})
+        self.orbital = orbital
+
     def shot(self, orbital: float | None = None) -> Generator[PlanStep, bool, None]:
         """A shot, moving the C-arm first if it is not at ``orbital`` (None: where it is)."""
         if orbital is not None and orbital != self.orbital:
-            yield from self.act({"type": "carm", "orbital_deg": float(orbital), "tilt_deg": 0.0})
-            self.orbital = orbital
+            yield from self.move(orbital)
         yield from self.act({"type": "shot"})
 
     def both(self) -> Generator[PlanStep, bool, None]:
@@ -520,13 +560,11 @@ class _Planner:
             if near or (p.stop_on_leak and st.visible_leak):
                 break
             if checked:
-                yield from self.act({"type": "carm", "orbital_deg": float(self.lat), "tilt_deg": 0.0})
-                self.orbital = self.lat
+                yield from self.move(self.lat)
         if p.ap_check_ml is not None and since_ap > 0:
             yield from self.shot(self.true_ap)                 # the AP after the last push
             if more:
-                yield from self.act({"type": "carm", "orbital_deg": float(self.lat), "tilt_deg": 0.0})
-                self.orbital = self.lat
+                yield from self.move(self.lat)
 
 
 def expert_steps(scenario, patient, plan: ExpertPlan | None = None,

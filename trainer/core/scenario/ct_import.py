@@ -223,7 +223,7 @@ def _rings(hu, sp, thr: float, where) -> _Rings:
     filled = ndi.binary_fill_holes(thick, structure=_PLANE)
     lab, n = ndi.label(filled & ~thick, structure=_PLANE)
     if n == 0:
-        raise DicomError(f"{where}: no ring of cortex (>= {thr:g} HU) found; give the landmarks by hand")
+        raise DicomError(f"{where}: no ring of cortex (>= {thr:.0f} HU) found; give the landmarks by hand")
     area = np.bincount(lab.ravel()) * sp[0] * sp[1]
     area[0] = 0
     return _Rings(cortex, filled, lab, n, area)
@@ -462,7 +462,7 @@ def _pedicle_tubes(hu, g: Grid, thr: float, inf: float, sup: float, aw: float, p
         searches.reverse()
     found = next((f for f in (canal_hole(bone, g, inf, sup, xc, *a) for a in searches) if f), None)
     if found is None:
-        raise DicomError(f"{where}: no spinal canal enclosed by bone (>= {thr:g} HU) found behind the body at "
+        raise DicomError(f"{where}: no spinal canal enclosed by bone (>= {thr:.0f} HU) found behind the body at "
                          f"z {inf:.1f} to {sup:.1f} mm; give the pedicle centres by hand")
     canal, cx, cy = found
     wall = wall_by_slice(hu, g, (cx, cy), min(pw, cy - 6.0), thr - _WALL_BELOW_BONE_HU)

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.endplates import endplate_inclinations_deg, landmark_inclinations_deg
 from trainer.core.anatomy.landmarks import Landmarks
 from trainer.core.procedure.cement.domain import body_volume_ml
 from trainer.core.scenario.rules import expected_decisions
@@ -21,45 +21,8 @@ from trainer.core.scoring.metric import ScoringContext
 __all__ = ["build_context", "expected_from_scenario", "endplate_inclinations_deg", "body_volume_ml",
            "landmark_inclinations_deg"]
 
-_BODY = (int(Label.BODY_CORTEX), int(Label.CANCELLOUS), int(Label.CLEFT))
-
-
-def landmark_inclinations_deg(lm: Landmarks) -> tuple[float, float]:
-    """(inferior, superior) inclinations from the landmark heights alone: a flat inferior
-    endplate and a superior one sloping by the body's wedge angle (deg)."""
-    wedge = math.degrees(math.atan2(lm.posterior_height_mm - lm.anterior_height_mm, lm.body_depth_mm))
-    return 0.0, float(wedge)
-
-
-def endplate_inclinations_deg(patient) -> tuple[float, float]:
-    """(inferior, superior) sagittal inclinations of the target body's endplates, deg.
-
-    Measured on the midsagittal label slice: the top and bottom of the body at a quarter
-    of the depth behind the anterior wall and in front of the posterior wall.  Positive
-    means the endplate rises posteriorly (a cranial C-arm tilt of that size runs along it).
-    """
-    lm = patient.landmarks
-    vol = patient.volume
-    g = vol.grid
-    x = float(lm.body_centre_mm[0])
-    i = int(np.clip(round((x - g.origin_mm[0]) / g.spacing_xyz_mm[0]), 0, g.shape[2] - 1))
-    sl = np.isin(vol.labels[:, :, i], _BODY)                 # [z, y]
-    ys = g.axis_mm("y")
-    zs = g.axis_mm("z")
-    q = 0.25 * lm.body_depth_mm
-    tops, bottoms, used = [], [], []
-    for y in (lm.anterior_wall_y_mm + q, lm.posterior_wall_y_mm - q):
-        j = int(np.argmin(np.abs(ys - y)))
-        col = np.flatnonzero(sl[:, j])
-        if col.size == 0:
-            return landmark_inclinations_deg(lm)
-        tops.append(zs[col[-1]])
-        bottoms.append(zs[col[0]])
-        used.append(ys[j])
-    dy = used[1] - used[0]
-    inf = math.degrees(math.atan2(bottoms[1] - bottoms[0], dy))
-    sup = math.degrees(math.atan2(tops[1] - tops[0], dy))
-    return float(inf), float(sup)
+# endplate_inclinations_deg and landmark_inclinations_deg live in trainer.core.anatomy.endplates (the expert plan
+# squares the C-arm on them, and the procedure layer may not import the scoring); re-exported here for callers.
 
 
 def _landmark_body_volume_ml(lm: Landmarks) -> float:

@@ -45,6 +45,16 @@ def check_header(header: dict, where: str) -> None:
         v = header.get(key)
         if v is not None and (not isinstance(v, str) or len(v) > 200):
             raise _bad(where, key, v, "a string of at most 200 characters")
+    ct = header.get("ct_series")
+    if ct is not None:
+        if not isinstance(ct, dict) or not isinstance(ct.get("sha256"), str) or not _HEX64.fullmatch(ct["sha256"]):
+            raise _bad(where, "ct_series", ct, "an object with the series' sha256 (64 lower-case hex digits)")
+        if not number_ok(ct.get("files"), 1, 100_000, integer=True):
+            raise _bad(where, "ct_series.files", ct.get("files"), "an integer from 1 to 100000")
+        for key in ("first_file", "last_file", "series_uid"):
+            v = ct.get(key, "")
+            if not isinstance(v, str) or len(v) > 4096 or "\0" in v:
+                raise _bad(where, f"ct_series.{key}", v, "a string of at most 4096 characters")
     opts = header.get("options", {})
     if opts is None:
         opts = {}

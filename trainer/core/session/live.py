@@ -65,7 +65,8 @@ class LiveSession:
         if started_at is None:
             started_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         opts = {} if pixels is None else {"pixels": int(pixels)}
-        header = make_header(scenario, self.procedure.seed, trainee, started_at, opts)
+        ct_series = (getattr(self.procedure.patient.volume, "meta", None) or {}).get("ct_series")
+        header = make_header(scenario, self.procedure.seed, trainee, started_at, opts, ct_series=ct_series)
         if sealer is None:                        # an exam workstation names its key in the environment
             sealer = sealer_from_env()
         self.writer = SessionWriter(self.path, header=header, sync_every=sync_every, sealer=sealer)

@@ -55,10 +55,14 @@ def encode_line(prev: str, line: dict, version: int = VERSION) -> tuple[str, str
     return f'{text[:-1]},"hash":"{h}"}}', h
 
 
-def make_header(scenario, seed: int, trainee: str, started_at: str, options: dict | None = None) -> dict:
+def make_header(scenario, seed: int, trainee: str, started_at: str, options: dict | None = None,
+                ct_series: dict | None = None) -> dict:
     """The header line (before ``prev``/``hash``); ``started_at`` is an ISO-8601 wall-clock time,
-    the only wall-clock value in a session."""
-    return {"kind": "header", "format": FORMAT, "version": VERSION, "scenario_id": scenario.id,
+    the only wall-clock value in a session.  ``ct_series``: a CT scenario's series fingerprint
+    (:func:`~trainer.core.anatomy.ct_patient.series_fingerprint`), recorded so that a replay on a changed
+    series is refused; absent for a synthetic patient."""
+    extra = {} if ct_series is None else {"ct_series": dict(ct_series)}
+    return {**extra, "kind": "header", "format": FORMAT, "version": VERSION, "scenario_id": scenario.id,
             # absolute: a hint for finding a CT scenario's folder, never resolved against a working directory
             "scenario_path": None if scenario.path is None else str(Path(scenario.path).resolve()),
             "scenario_toml": scenario.text, "scenario_sha256": scenario.sha256, "seed": int(seed),

@@ -3,19 +3,57 @@
 from __future__ import annotations
 
 from trainer import __version__
-from trainer.core.errors import TamperError
+from trainer.core.errors import SessionError, TamperError
 from trainer.core.procedure.machine import Procedure
 from trainer.core.session.reader import SessionRecord
 
-__all__ = ["replay", "procedure_for"]
+__all__ = ["replay", "procedure_for", "check_ct_series"]
 
 
 def procedure_for(record: SessionRecord, *, render: bool = True, patient=None, scenario=None,
                   keep_events: bool = True) -> Procedure:
-    """A fresh procedure for a session: its scenario, seed and recorded options (``pixels``)."""
+    """A fresh procedure for a session: its scenario, seed and recorded options (``pixels``).
+
+    Raises
+    ------
+    SessionError
+        The session recorded a CT series fingerprint and the series read now differs
+        (:func:`check_ct_series`)."""
     opts = record.header.get("options") or {}
-    return Procedure(scenario or record.scenario(), seed=record.header["seed"], patient=patient, render=render,
+    proc = Procedure(scenario or record.scenario(), seed=record.header["seed"], patient=patient, render=render,
                      pixels=opts.get("pixels"), keep_events=keep_events)
+    check_ct_series(record, proc)
+    return proc
+
+
+def check_ct_series(record: SessionRecord, proc: Procedure) -> bool:
+    """Whether the CT series the procedure's patient was read from is the one the session recorded.
+
+    True when it is; False when there is nothing to compare (a synthetic patient, or a session
+    written before round 9 without ``ct_series`` in its header: it still loads, unchecked).
+
+    Raises
+    ------
+    SessionError
+        One line naming the session file, the series folder and what differs (file count, first
+        or last file, SeriesInstanceUID, or the slices' UIDs and pixels by their SHA-256).
+    """
+    rec = record.header.get("ct_series")
+    now = (getattr(proc.patient.volume, "meta", None) or {}).get("ct_series")
+    if not isinstance(rec, dict) or not isinstance(now, dict):
+        return False
+    if rec.get("sha256") == now.get("sha256"):
+        return True
+    diffs = [f"{label} {now.get(key)!s} (recorded {rec.get(key)!s})"
+             for key, label in (("files", "files"), ("first_file", "first file"), ("last_file", "last file"),
+                                ("series_uid", "SeriesInstanceUID")) if rec.get(key) != now.get(key)]
+    if not diffs:
+        diffs = [f"the slices' UIDs or pixels: SHA-256 {str(now.get('sha256'))[:12]}... "
+                 f"(recorded {str(rec.get('sha256'))[:12]}...)"]
+    ct = getattr(proc.scenario, "ct", None)
+    folder = getattr(ct, "folder", None) or "the CT series"
+    raise SessionError(f"{record.path}: the CT series {folder} differs from the one the session was recorded on: "
+                       f"{'; '.join(diffs)}; restore that series to replay it")
 
 
 def replay(record: SessionRecord, render: bool = True, patient=None, results: list | None = None,

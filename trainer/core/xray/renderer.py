@@ -490,18 +490,20 @@ class FluoroRenderer:
             return self.lookup(kvp)(water, bone)
 
     def render(self, pose: Pose, kvp: float, trocar: TrocarShape | tuple | None = None,
-               cement: CementDeposit | None = None) -> np.ndarray:
+               cement: CementDeposit | None = None, as_drawn: bool = False) -> np.ndarray:
         """Effective line integrals of the anatomy plus the trocar (steel) and cement (PMMA + BaSO4).
 
         Where the trocar or cement lies, ``-ln T`` is summed over the spectrum's energy bins
         with the anatomy's water and bone path lengths, the steel chord and the cement
         path (which displaces the anatomy it fills), so the metal and the barium harden the
-        beam as they do.  Returns a new float32 (N, N) array (dimensionless).
+        beam as they do.  ``as_drawn``: the cement is already as drawn (:meth:`drawn_cement`), so its
+        margin is not interdigitated again.  Returns a new float32 (N, N) array (dimensionless).
         """
-        return self.render_shot(pose, kvp, trocar, cement)[0]
+        return self.render_shot(pose, kvp, trocar, cement, as_drawn)[0]
 
     def render_shot(self, pose: Pose, kvp: float, trocar: TrocarShape | tuple | None = None,
-                    cement: CementDeposit | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+                    cement: CementDeposit | None = None, as_drawn: bool = False
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
         """:meth:`render` and the pixels the trocar or cement darken by more than
         :data:`METAL_MASK_LOG` (uint8 (N, N), None without either): :data:`~trainer.core.xray.shapes.MARK_STEEL`
         where the steel crosses at least :data:`_STEEL_MARK_MM` of the ray, else
@@ -514,12 +516,13 @@ class FluoroRenderer:
         if trocar is None and not has_cement:
             return np.array(self.line_integrals(pose, kvp), np.float32), None
         # a repeat shot with nothing moved (same pose, beam, trocar and cement) reuses the last sum
-        key = (pose, round(float(kvp), 3), trocar, _digest(cement) if cement is not None and has_cement else None)
+        key = (pose, round(float(kvp), 3), trocar, _digest(cement) if cement is not None and has_cement else None,
+               bool(as_drawn))
         with self._lock:
             last = self._last_shot
         if last is not None and last[0] == key:
             return last[1].copy(), last[2].copy()
-        img, steel = self._render_overlays(pose, kvp, trocar, cement if has_cement else None)
+        img, steel = self._render_overlays(pose, kvp, trocar, cement if has_cement else None, as_drawn)
         marked = (img - self.line_integrals(pose, kvp)) > np.float32(METAL_MASK_LOG)
         metal = np.where(marked, np.where(steel >= np.float32(_STEEL_MARK_MM), MARK_STEEL, MARK_CEMENT), 0)
         metal = metal.astype(np.uint8)
@@ -529,8 +532,8 @@ class FluoroRenderer:
             self._last_shot = (key, img, metal)
         return img.copy(), metal.copy()
 
-    def _render_overlays(self, pose: Pose, kvp: float, trocar, cement: CementDeposit | None
-                         ) -> tuple[np.ndarray, np.ndarray]:
+    def _render_overlays(self, pose: Pose, kvp: float, trocar, cement: CementDeposit | None,
+                         as_drawn: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """The shot's ``-ln T`` with the overlays, and the steel chord per pixel (mm)."""
         img = np.array(self.line_integrals(pose, kvp), np.float32)
         has_cement = cement is not None
@@ -548,7 +551,8 @@ class FluoroRenderer:
             if not (np.all(lo_ok) and np.all(hi_ok)):
                 raise ParameterError("cement.ijk", f"indices {cement.ijk.min(axis=0)}..{cement.ijk.max(axis=0)}",
                                      f"indices inside the fine grid {self.fine_grid.shape}")
-            cement = self.drawn_cement(cement)
+            if not as_drawn:
+                cement = self.drawn_cement(cement)
             hu = self._hu[cement.ijk[:, 0], cement.ijk[:, 1], cement.ijk[:, 2]]
             add_cement(paste, frame, self.fine_grid, cement, np.ones(len(hu), np.float32))
             a, b = hu_channels(hu)

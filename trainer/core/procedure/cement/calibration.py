@@ -5,8 +5,10 @@ the expert trajectory (:func:`~trainer.core.procedure.plans.expert_target_mm`) j
 up to 1.5 mm per axis, cement pushed in 0.25 mL steps every 10 s from a given time after
 mixing, optionally withdrawing the cannula along its path while injecting.  Each run
 records, at every whole millilitre, which leak types are present (``Leak.kinds``: a
-basivertebral leak that reaches the canal counts as B and canal), whether any leak would
-show on a post-procedure AP or lateral radiograph, the canal-wall temperature and the
+basivertebral leak that reaches the canal counts as B and canal), which of them a
+post-procedure AP or lateral radiograph shows (by the asset file's volume thresholds, and
+measured on the renderer's images by a model reader,
+:mod:`~trainer.core.procedure.cement.radiograph`), the canal-wall temperature and the
 posterior extent of the cement.
 
 ``benchmarks/cement_calibration.py`` prints the table; ``tests/core/cement/test_calibration.py``
@@ -23,14 +25,19 @@ import numpy as np
 
 from trainer.core.procedure.cement.domain import LEAK_TYPES
 from trainer.core.procedure.cement.model import CementModel
+from trainer.core.procedure.cement.radiograph import PostProcedureViews
 from trainer.core.procedure.plans import expert_direction, expert_target_mm
 from trainer.core.scenario.build import patient_for
 from trainer.core.scenario.loader import load_scenario
+from trainer.core.xray.conspicuity import ROSE_K
 
 __all__ = ["Condition", "CONDITIONS", "run_seed", "run_condition", "summarise", "patient_of", "odds_ratio", "LITERATURE"]
 
 STEP_ML = 0.25          #: one push of a 1 mL syringe (FACTS 3 defaults)
 STEP_S = 10.0           #: simulated seconds between pushes
+#: detection thresholds d' the table's sensitivity line reports: 3 (Rose's lower bound), 5 (Rose), and
+#: 5 / sqrt(0.5) (a human reader at 50 % of the model's efficiency, Burgess et al. 1981, Science 214:93)
+VISIBILITY_K_SWEEP = (3.0, 5.0, 7.07)
 
 #: Published numbers the table is set against (FACTS.md 3.3 and 4).
 LITERATURE = {
@@ -139,6 +146,13 @@ def patient_of(scenario_id: str):
     return _scenario_and_patient(scenario_id)[1]
 
 
+@lru_cache(maxsize=4)
+def views_of(scenario_id: str) -> PostProcedureViews:
+    """The post-procedure AP and lateral shots of the scenario's patient (built once per process)."""
+    sc, patient = _scenario_and_patient(scenario_id)
+    return PostProcedureViews(patient, sc.carm.kvp_ap, sc.carm.kvp_lateral, sc.carm.patient_roll_deg)
+
+
 def _start_tip(patient, cond: Condition, rng: np.random.Generator, side: str | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
     """(tip mm, unit direction of the cannula from skin to tip) on ``side`` (default ``cond.side``)."""
@@ -155,7 +169,8 @@ def _start_tip(patient, cond: Condition, rng: np.random.Generator, side: str | N
 
 
 def _radiograph_visible(leak, limits: dict) -> bool:
-    """Large enough to see on a post-procedure AP or lateral radiograph (asset thresholds, FACTS 4)."""
+    """Large enough to see on a post-procedure AP or lateral radiograph by the asset's volume
+    thresholds (``[leaks.visible_min_ml]``; the table's visible column)."""
     return leak.volume_ml >= min(float(limits["ap"][leak.type]), float(limits["lateral"][leak.type]))
 
 
@@ -165,8 +180,14 @@ def run_seed(cond: Condition, seed: int) -> dict:
     Returns
     -------
     dict
-        ``{mL: {"kinds": set, "visible": bool, "canal_c": float, "posterior": float|None}}``
-        plus ``"conservation_ml"`` (|injected - in body - leaked|).
+        ``{mL: {"kinds": set, "types": set, "dprime": dict, "seen": set, "visible_reader": bool,
+        "visible": bool, "canal_c": float, "posterior": float|None}}`` plus
+        ``"conservation_ml"`` (|injected - in body - leaked|).  ``types`` are the reported leaks'
+        types, ``dprime`` their ``{type: {view: d'}}`` on the post-procedure AP and lateral
+        (:class:`~trainer.core.procedure.cement.radiograph.PostProcedureViews`), ``seen`` the types
+        with ``d' >= 5`` on either view, ``visible_reader`` whether there is one; ``visible`` is the
+        asset thresholds' answer (docs/cement.md, "Visibility": the measured reader is further from
+        the radiograph series' share, so the table's visible column keeps the thresholds).
     """
     patient = patient_of(cond.scenario)
     model_ss, tip_ss = np.random.default_rng(seed).spawn(2)
@@ -195,7 +216,11 @@ def run_seed(cond: Condition, seed: int) -> dict:
         vol = round((s + 1) * STEP_ML, 3)
         if abs(vol - round(vol)) < 1e-9 or s == n - 1:
             leaks = m.leaks
-            out[vol] = {"kinds": {k for lk in leaks for k in lk.kinds},
+            dprime = views_of(cond.scenario).detectability(m) if leaks else {}
+            seen = {t for t, d in dprime.items() if max(d.values()) >= ROSE_K}
+            out[vol] = {"kinds": {k for lk in leaks for k in lk.kinds}, "types": {lk.type for lk in leaks},
+                        "dprime": dprime, "seen": seen, "visible_reader": bool(seen),
+                        "seen_thresholds": {lk.type for lk in leaks if _radiograph_visible(lk, limits)},
                         "visible": any(_radiograph_visible(lk, limits) for lk in leaks),
                         "canal_c": m.canal_wall_temperature_c,
                         "posterior": m.posterior_extent_fraction}
@@ -228,6 +253,20 @@ def summarise(name: str, runs: list) -> dict:
             "any": sum(bool(r["kinds"]) for r in rows) / n,
             **{k: sum(k in r["kinds"] for r in rows) / n for k in LEAK_TYPES},
             "visible": sum(r["visible"] for r in rows) / n,
+            "visible_reader": sum(r["visible_reader"] for r in rows) / n,
+            # leaks a post-procedure CT would count (reported leak types) per leak the radiographs show
+            "ct_per_radiograph_leak": sum(len(r["types"]) for r in rows) / max(1, sum(len(r["seen"]) for r in rows)),
+            "ct_per_radiograph_leak_thresholds": (sum(len(r["types"]) for r in rows)
+                                                  / max(1, sum(len(r["seen_thresholds"]) for r in rows))),
+            # per leak type: the share of runs with that type that the radiographs show
+            "seen_share": {k: sum(k in r["seen"] for r in rows) / max(1, sum(k in r["types"] for r in rows))
+                           for k in LEAK_TYPES},
+            # ... on the lateral alone (Yeom 2003: a lateral missed or underestimated 93 % of B, 86 % of S)
+            "lateral_seen_share": {k: sum(r["dprime"].get(k, {}).get("lateral", 0.0) >= ROSE_K for r in rows)
+                                   / max(1, sum(k in r["types"] for r in rows)) for k in LEAK_TYPES},
+            # the visible share for other detection thresholds d' (sensitivity of the column to Rose's k)
+            "visible_at_k": {k: sum(any(max(d.values()) >= k for d in r["dprime"].values()) for r in rows) / n
+                             for k in VISIBILITY_K_SWEEP},
             "canal_c_mean": float(temps.mean()),
             "canal_c_over_45": float((temps > 45.0).mean()),
             "posterior_quarter": sum(r["posterior"] is not None and r["posterior"] <= 0.25 for r in rows) / n,

@@ -221,11 +221,18 @@ class BreachGrade(Metric):
         self.grade = 0
         self.worst = None
         self.moves = 0
+        self.neural = None          # (t, 'canal' | 'foramen'): the first time the tip or the shaft was there
 
     def update(self, event, state: StreamState):
+        d = event.data
         if event.kind == "trocar_moved":
             self.moves += 1
-        d = event.data
+            if self.neural is None:
+                tip = tissue_class(d.get("tissue"))
+                shaft = {tissue_class(x) for x in (d.get("shaft_tissues") or [])}
+                where = next((c for c in ("canal", "foramen") if c == tip or c in shaft), None)
+                if where is not None:
+                    self.neural = (event.t_s, where)
         wall = d.get("wall")
         if event.kind == "breach":
             # the procedure's running worst breach of an insertion: catches breaches that deepen
@@ -247,6 +254,14 @@ class BreachGrade(Metric):
         if self.moves == 0:
             return self.missing("the trocar was never advanced")
         if self.worst is None or self.grade == 0:
+            if self.neural is not None:
+                # issue 12 round 9 (F): a trocar that reaches the canal or a foramen without crossing a pedicle wall
+                # (a line medial to the pedicle, through the lamina) read "canal entered" beside "grade 0"
+                t, where = self.neural
+                name = "spinal canal" if where == "canal" else "neural foramen"
+                # ungraded (n/a), not a passed grade 0 beside a failed canal/foramen breach
+                return self.make(None, "n/a", f"not graded: the trocar reached the {name} at t={t:.0f} s outside "
+                                              "the pedicle, crossing no pedicle wall (see 'Canal or foramen entered')")
             return self.make(0, "pass", "no pedicle wall breach (grade 0)")
         t, wall, mm = self.worst
         cls = breach_class(mm)

