@@ -2,9 +2,8 @@
 
 * Basivertebral vein: a channel from the body centre to the posterior wall at the
   midline, through its foramen in the cortex into the canal (anterior epidural plexus).
-* Segmental veins: run round the waist of the body on each side to the neural foramen,
-  joined in front by the anterior external plexus; a nutrient channel through the anterior
-  cortex joins each to the cancellous bone.
+* Segmental veins: run round the waist of the body on each side to the neural foramen;
+  a nutrient channel through the anterolateral cortex joins each to the cancellous bone.
 * Endplate crack: a slit through the superior endplate cortex from cancellous bone to the disc.
 * Posterior wall defect: a gap in the posterior cortex from cancellous bone to the canal.
 * Cleft: a gas- or fluid-filled cavity under the collapsed superior endplate.
@@ -37,15 +36,6 @@ _SOFT = (Label.MUSCLE, Label.FAT, Label.SOFT_TISSUE, Label.FORAMEN_LEFT, Label.F
 #: take the body's blood through small foramina on its anterolateral surface; the interior drains centripetally
 #: to the basivertebral system [D/T: the depth is ours].
 SEGMENTAL_CHANNEL_DEPTH_MM = 3.0
-#: Where (polar parameter psi of the body outline, deg: 0 anterior midline, 90 lateral) the segmental drainage
-#: leaves the body. The body's marrow drains forward through foramina on its anterior surface into the anterior
-#: external vertebral venous plexus, which lies in front of the bodies, receives their tributaries and empties
-#: into the segmental (lumbar, intercostal) veins (Gray's Anatomy, the external vertebral venous plexuses).
-#: Round 8 put the channel on the lateral wall at the tip's depth (psi 57.5): 9.7 mm from the L1 expert tip but
-#: 13.9 / 17.4 mm from the L3 / L4 tips, whose bodies are 1.3-1.45 times wider, so no lumbar mass reached it.
-#: At 15 deg it is 4-9 mm in front of every level's tip (its distance set by the tip's depth, not the body's
-#: width) [D/T: the angle is ours].
-SEGMENTAL_CHANNEL_PSI_DEG = 15.0
 #: Where each anterolateral basivertebral branch ends, as fractions (x of the half-width a, y of the half-depth
 #: b, negative = anterior) of the body: the radicles converge on the hub in the central body and run out to
 #: the posterior central foramen (Tzika 2021: the basivertebral canal is 12-22 % of the body's depth deep).
@@ -69,18 +59,15 @@ def segmental_vein_paths(v: Vertebra, radius_mm: float, foramen_z_mm: float):
     d = v.dims
     zmid = v.body.zc + v.body.middle_local_z()
     for side, s in (("left", 1.0), ("right", -1.0)):
-        psi_ch = np.radians(SEGMENTAL_CHANNEL_PSI_DEG)
-        # the anterior external plexus from the channel's foramen round to the segmental vein at 30 deg
-        psis = np.concatenate([np.arange(psi_ch, np.radians(30.0) - 1e-9, np.radians(7.5)),
-                               np.radians(np.linspace(30.0, 140.0, 9))])
+        psis = np.radians(np.linspace(30.0, 140.0, 9))
         pts = [_outline_point(v, p, 1.5 + radius_mm, s) for p in psis]
         for q in pts:
             q[2] = zmid
         foramen = np.array([s * (0.5 * d.canal_width_mm + 0.5 * v.pedicle_width_mm + 2.0),
                             v.body.posterior_y + 0.3 * d.canal_depth_mm, foramen_z_mm])
         path = np.vstack(pts + [foramen])
-        p_out = pts[0]
-        edge = _outline_point(v, psi_ch, 0.0, s)[:2]
+        p_out = pts[2]
+        edge = _outline_point(v, psis[2], 0.0, s)[:2]
         p_in = np.append(edge * (1.0 - SEGMENTAL_CHANNEL_DEPTH_MM / float(np.hypot(*edge))), zmid)
         out[side] = (path, (p_in, p_out))
     return out
