@@ -37,3 +37,8 @@ class Patient:
     context: list[Volume] = field(default_factory=list)
     params: AnatomyParams | None = None
     source: str = "synthetic"
+
+    @property
+    def from_ct(self) -> bool:
+        """True for a patient labelled from a CT series (no synthetic ``params``)."""
+        return self.params is None

@@ -12,6 +12,7 @@ import weakref
 
 import numpy as np
 
+from trainer.core.anatomy.patient import Patient
 from trainer.core.errors import ParameterError
 from trainer.core.procedure.trocar import DEFAULT_GAUGE, GAUGES_MM
 from trainer.core.procedure.walls import (
@@ -207,10 +208,16 @@ def _ct_refined(patient, side: str, depth_fraction: float, radius_mm: float | No
     return best
 
 
+def _is_patient_ct(patient) -> bool:
+    """A :class:`~trainer.core.anatomy.patient.Patient` labelled from a CT series (not a synthetic patient, and not
+    an object that carries only landmarks)."""
+    return isinstance(patient, Patient) and patient.from_ct
+
+
 def _aim(patient, side: str, depth_fraction: float, radius_mm: float | None) -> tuple[np.ndarray, np.ndarray]:
     """``(pivot_mm, unit direction)`` of the expert line (see :func:`expert_direction`)."""
     vol = getattr(patient, "volume", None)
-    if getattr(patient, "params", False) is not None or vol is None:
+    if not _is_patient_ct(patient) or vol is None:
         return _aim_landmarks(patient, side, depth_fraction, radius_mm)
     lm = patient.landmarks
     key = (side, float(depth_fraction), radius_mm, json.dumps(lm.to_json(), sort_keys=True, default=str))
@@ -245,7 +252,7 @@ def _aim_landmarks(patient, side: str, depth_fraction: float, radius_mm: float |
         if offset(*best) <= MIDLINE_TARGET_MM:
             return best
     limit = HEMIBODY_LIMIT * 0.5 * lm.body_width_mm
-    if getattr(patient, "params", False) is None:                      # a patient CT (not the GUI driver's landmarks)
+    if _is_patient_ct(patient):
         limit = min(limit, CT_MIDLINE_LIMIT_MM)
     if offset(*best) <= limit:
         return best
