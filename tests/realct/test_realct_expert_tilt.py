@@ -16,14 +16,12 @@ import numpy as np
 import pytest
 import realct_reference as reference
 import realct_sources as sources
+from realct_cases import scenario_at_reference
 
 from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.procedure.expert_plan import ExpertPlan, expert_actions, play_expert
 from trainer.core.procedure.machine import Procedure
-from trainer.core.scenario.build import patient_for
-from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks, scenario_toml
-from trainer.core.scenario.loader import load_scenario
 from trainer.core.scoring import score
 
 pytestmark = pytest.mark.slow
@@ -55,13 +53,8 @@ def abdomen(totalseg_ct, tmp_path_factory):
     bone_hu = detect_column(totalseg_ct.volume()).thresholds.bone_hu
     out = {}
     for level in ("L3", "L5"):
-        ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS[level])
-        near = tuple(float(v) for v in ref.body_centre_mm)
-        lm = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_threshold_near(vol, near, bone_hu))
-        path = root / f"{level}.toml"
-        path.write_text(scenario_toml("series", level, lm), encoding="utf-8")
-        sc = load_scenario(path)
-        out[level] = (sc, patient_for(sc))
+        sc, patient, _ = scenario_at_reference(totalseg_ct, vol, root, level, bone_hu)
+        out[level] = (sc, patient)
     return out
 
 

@@ -14,16 +14,13 @@ import shutil
 import numpy as np
 import pydicom
 import pytest
-import realct_reference as reference
 import realct_sources as sources
+from realct_cases import scenario_at_reference
 
 from trainer.cli import main
 from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.procedure.expert_plan import expert_actions
-from trainer.core.scenario.build import patient_for
-from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks, scenario_toml
-from trainer.core.scenario.loader import load_scenario
 from trainer.core.session.log import GENESIS, encode_line
 
 pytestmark = pytest.mark.slow
@@ -37,14 +34,10 @@ def played(totalseg_ct, tmp_path_factory):
     sources.write_dicom(totalseg_ct, root / "series")
     vol = read_ct_series(root / "series")
     bone_hu = detect_column(totalseg_ct.volume()).thresholds.bone_hu
-    ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS["L3"])
-    near = tuple(float(v) for v in ref.body_centre_mm)
-    lm = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_threshold_near(vol, near, bone_hu))
+    sc, patient, _ = scenario_at_reference(totalseg_ct, vol, root, "L3", bone_hu)
     toml = root / "L3.toml"
-    toml.write_text(scenario_toml("series", "L3", lm), encoding="utf-8")
-    sc = load_scenario(toml)
     acts = root / "expert.jsonl"
-    acts.write_text("".join(json.dumps(a) + "\n" for a in expert_actions(sc, patient_for(sc), "left")),
+    acts.write_text("".join(json.dumps(a) + "\n" for a in expert_actions(sc, patient, "left")),
                     encoding="utf-8")
     session = root / "session.jsonl"
     assert main(["play", str(toml), "--actions", str(acts), "--out", str(session)]) == 0
