@@ -560,7 +560,9 @@ def builtin_cases():
         yield sid, build_scenario_patient(s), s.carm
 
 
-def real_cases():
+def real_cases(cases=REAL_CASES):
+    """``(case id, patient, C-arm settings)`` of each real CT level in ``cases`` ((CT name, level) pairs),
+    labelled from the reference mask's landmarks."""
     sys.path.insert(0, str(ROOT / "tests" / "realct"))
     import realct_reference as reference
     import realct_sources as sources
@@ -569,7 +571,7 @@ def real_cases():
     from trainer.core.scenario.model import CArmSettings
 
     cts = {}
-    for name, level in REAL_CASES:
+    for name, level in cases:
         ct = cts.get(name) or cts.setdefault(name, sources.load(name))
         ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
         lm = {"body_centre_mm": ref.body_centre_mm, "pedicle_left_centre_mm": ref.pedicle_left_centre_mm,

