@@ -87,6 +87,15 @@ def _aim_cache(labels: np.ndarray) -> dict:
     return _AIM_CACHE[key]
 
 
+#: Sample offsets along a line either side of its pivot (mm), where the plan checks the trocar against the bone.
+_ALONG_MM = np.linspace(-_LINE_BACK_MM, _LINE_BACK_MM, 161)[:, None]
+
+
+def _target_offset_mm(pivot, d, y_target: float, cx: float) -> float:
+    """How far from the midline ``cx`` the line through ``pivot`` along ``d`` reaches the target depth ``y_target`` (mm)."""
+    return abs(pivot[0] + (y_target - pivot[1]) / d[1] * d[0] - cx)
+
+
 def _rot_z(v, deg):
     t = np.radians(deg)
     c, sn = np.cos(t), np.sin(t)
@@ -138,7 +147,6 @@ def _bone_guided(patient, side: str, y_target: float, radius_mm: float, walls: W
     cx, z_mid = float(lm.body_centre_mm[0]), float(lm.body_centre_mm[2])
     sign = -1.0 if side == "left" else 1.0           # rotation about z that turns the axis medially
     lat_sign = 1.0 if side == "left" else -1.0       # +x is the left pedicle's lateral side
-    along = np.linspace(-_LINE_BACK_MM, _LINE_BACK_MM, 161)[:, None]
     y_entry, y_wall = float(ped.entry_mm[1]) + 1.0, float(lm.posterior_wall_y_mm)
     found = []
     for level in (True, False):
@@ -149,7 +157,7 @@ def _bone_guided(patient, side: str, y_target: float, radius_mm: float, walls: W
                 d = _level_to(d, e, y_target, z_mid)
             for m in _GUIDED_SHIFTS_MM:
                 pivot = e + m * fr.medial
-                pts = pivot + along * d
+                pts = pivot + _ALONG_MM * d
                 tms = fr.coords(pts)
                 span = (tms[:, 0] >= fr.t_entry + _SPAN_SKIP_MM[0]) & (tms[:, 0] <= fr.t_junction - _SPAN_SKIP_MM[1])
                 if not span.any() or np.any(np.hypot(tms[span, 1] / fr.half_w, tms[span, 2] / fr.half_h) > NEAR_RHO):
@@ -159,7 +167,7 @@ def _bone_guided(patient, side: str, y_target: float, radius_mm: float, walls: W
                     continue
                 if walls.breach(side, pts, radius_mm + _BONE_CLEARANCE_MM)[0] > 0:
                     continue
-                off = abs(pivot[0] + (y_target - pivot[1]) / d[1] * d[0] - cx)
+                off = _target_offset_mm(pivot, d, y_target, cx)
                 found.append((off, level is False, k, abs(float(m)), pivot, d))
     if not found:
         return None
@@ -192,13 +200,12 @@ def _ct_refined(patient, side: str, depth_fraction: float, radius_mm: float | No
     r = PLAN_RADIUS_MM if radius_mm is None else float(radius_mm)
     limit = min(HEMIBODY_LIMIT * 0.5 * lm.body_width_mm, CT_MIDLINE_LIMIT_MM)
     walls = WallModel(patient)
-    along = np.linspace(-_LINE_BACK_MM, _LINE_BACK_MM, 161)[:, None]
 
     def offset(pivot, d):
-        return abs(pivot[0] + (y_target - pivot[1]) / d[1] * d[0] - cx)
+        return _target_offset_mm(pivot, d, y_target, cx)
 
     far = offset(*best) > limit
-    if not far and walls.breach(side, best[0] + along * best[1], r)[0] < _GRADE_2_MM:
+    if not far and walls.breach(side, best[0] + _ALONG_MM * best[1], r)[0] < _GRADE_2_MM:
         return best
     guided = _bone_guided(patient, side, y_target, r, walls)
     if guided is None:
@@ -243,7 +250,7 @@ def _aim_landmarks(patient, side: str, depth_fraction: float, radius_mm: float |
     r = PLAN_RADIUS_MM if radius_mm is None else float(radius_mm)
 
     def offset(pivot, d):
-        return abs(pivot[0] + (y_target - pivot[1]) / d[1] * d[0] - cx)
+        return _target_offset_mm(pivot, d, y_target, cx)
 
     best = (e, a)
     for k in range(0, int(MAX_EXTRA_MEDIAL_DEG / _STEP_DEG) + 1):       # the documented turn about the isthmus
@@ -259,7 +266,6 @@ def _aim_landmarks(patient, side: str, depth_fraction: float, radius_mm: float |
     # converging further through a point moved laterally in the isthmus: aimed between the endplates at the
     # target, or (where the pedicle's height leaves no room for that) at the pedicle's own sagittal angle
     walls = WallModel(patient) if getattr(patient, "volume", None) is not None else None
-    along = np.linspace(-_LINE_BACK_MM, _LINE_BACK_MM, 161)[:, None]
     for level in (True, False):
         found = False
         for k in range(int(MAX_EXTRA_MEDIAL_DEG / _STEP_DEG) + 1, int(MAX_CONVERGE_DEG / _STEP_DEG) + 1):
@@ -271,7 +277,7 @@ def _aim_landmarks(patient, side: str, depth_fraction: float, radius_mm: float |
             if m0 is None:
                 break
             line = (e + m0 * fr.medial, d)
-            if walls is not None and walls.breach(side, line[0] + along * d, r + _BONE_CLEARANCE_MM)[0] > 0:
+            if walls is not None and walls.breach(side, line[0] + _ALONG_MM * d, r + _BONE_CLEARANCE_MM)[0] > 0:
                 break                         # the bone itself is narrower than the landmarks' outline
             if offset(*line) < offset(*best):
                 best, found = line, True
