@@ -132,6 +132,7 @@ def main(argv=None) -> int:
     if args.cases:
         want = {c.split(":")[0]: tuple(c.split(":")[1].split(",")) for c in args.cases}
     print("| CT | level | side | expert passed | score | failed rules | cement in body mL | skin to target / trocar mm "
+          "| tip from midline mm | AP tilt deg | worst breach (grade, wall, mm) "
           "| 15 deg medial: failed rules | worst breach (grade, wall, mm) | canal/foramen entered "
           "| skin to target / trocar mm |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
