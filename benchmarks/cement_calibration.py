@@ -21,9 +21,8 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from concurrent.futures import ProcessPoolExecutor
 
-from trainer.core.procedure.cement.calibration import CONDITIONS, LITERATURE, odds_ratio, run_seed, summarise
+from trainer.core.procedure.cement.calibration import CONDITIONS, LITERATURE, odds_ratio, run_conditions
 from trainer.core.scenario.rheology import load_config
 
 COLUMNS = ("any", "S", "B", "C", "D", "canal", "foramen", "visible", "visible_reader", "canal_c_mean",
@@ -105,17 +104,16 @@ def main() -> int:
     if unknown:
         print(f"error: unknown row(s) {', '.join(unknown)}; rows: {', '.join(CONDITIONS)}")
         return 2
-    out = {}
+    seeds = range(args.seeds)
     if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs, initializer=apply_sets, initargs=(sets,)) as pool:
-            futures = {n: [pool.submit(run_seed, CONDITIONS[n], s) for s in range(args.seeds)] for n in names}
-            for name in names:
-                out[name] = summarise(name, [f.result() for f in futures[name]])
-                out[name]["cpu_s"] = None
+        out = run_conditions(dict.fromkeys(names, seeds), args.jobs, initializer=apply_sets, initargs=(sets,))
+        for name in names:
+            out[name]["cpu_s"] = None
     else:
+        out = {}
         for name in names:
             t0 = time.process_time()
-            out[name] = summarise(name, [run_seed(CONDITIONS[name], s) for s in range(args.seeds)])
+            out[name] = run_conditions({name: seeds})[name]
             out[name]["cpu_s"] = round(time.process_time() - t0, 1)
     if args.brief:
         print(" ".join(args.set) or "(asset values)")

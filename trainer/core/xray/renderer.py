@@ -23,11 +23,11 @@ from scipy import ndimage
 from trainer.core.anatomy.grid import Grid, float3, int3
 from trainer.core.anatomy.hu import mask_box
 from trainer.core.anatomy.labels import Label
-from trainer.core.anatomy.radiographic import outer_rod_texture, radiographic_hu
+from trainer.core.anatomy.radiographic import outer_rod_texture, radiographic_hu, rod_texture_tile
 from trainer.core.errors import ParameterError
 from trainer.core.xray import materials, spectrum
 from trainer.core.xray.beam import Beam
-from trainer.core.xray.cement_look import interdigitate
+from trainer.core.xray.cement_look import ct_marrow_fields, interdigitate
 from trainer.core.xray.geometry import CArmGeometry, Frame, Pose, frame_for
 from trainer.core.xray.overlays import add_cement, add_trocar
 from trainer.core.xray.projector import SlabProjector, frame_rays
@@ -56,6 +56,10 @@ _FACE_TOL_MM = 1e-3
 #: each vertebral body's box on the fine grid (its segmented body grown by this, mm) is drawn at the fine grid's resolution
 SHARP_MARGIN_MM = 2.0
 _SHARP_LABELS = (Label.BODY_CORTEX, Label.CANCELLOUS, Label.CLEFT, Label.BASIVERTEBRAL_VEIN)
+
+#: seed of the rod texture a CT patient's cement margin follows (:func:`cement_look.ct_marrow_fields`):
+#: fixed, so the same patient and deposit are drawn the same in every session
+CT_ROD_SEED = 20261203
 
 #: the trocar or cement "covers" a pixel when it adds more than this to its -ln T (10 % darker)
 METAL_MASK_LOG = 0.1
@@ -298,22 +302,32 @@ class FluoroRenderer:
         mask on the body's box, with the box's fine-grid origin (:func:`cement_look.interdigitate`).
 
         The trabeculae are the drawn bone's fine structure: the drawn HU minus its 1.5 mm local mean.
+        A CT patient's fields come from its own HU (:func:`cement_look.ct_marrow_fields`), with a
+        lobe field of their own (fourth item; None for a synthetic patient).
         """
         if self._marrow is None:
             vol = self.patient.volume
             canc = vol.labels == Label.CANCELLOUS
             box = mask_box(canc)
             if box is None:
-                self._marrow = ((0, 0, 0), np.zeros((1, 1, 1), np.float32), np.zeros((1, 1, 1), bool))
+                self._marrow = ((0, 0, 0), np.zeros((1, 1, 1), np.float32), np.zeros((1, 1, 1), bool), None)
                 return self._marrow
             sp = float(min(vol.grid.spacing_xyz_mm))
             h = self._hu[box].astype(np.float32)
             c = canc[box]
+            if getattr(self.patient, "from_ct", False):          # a patient CT: its own bone
+                tile = rod_texture_tile(sp, np.random.default_rng(CT_ROD_SEED))
+                tz, ty, tx = tile.shape
+                kk, jj, ii = (np.arange(b.start, b.stop) for b in box)
+                rods = tile[np.ix_(kk % tz, jj % ty, ii % tx)]
+                marrow, lobe = ct_marrow_fields(h, c, sp, rods)
+                self._marrow = (tuple(int(s.start) for s in box), marrow, c, lobe)
+                return self._marrow
             hc = np.where(c, h, np.float32(float(h[c].mean())))
             fine = hc - ndimage.gaussian_filter(hc, 1.5 / sp, truncate=2.5)
             sd = float(fine[c].std()) or 1.0
             marrow = (-(fine - float(fine[c].mean())) / sd).astype(np.float32)
-            self._marrow = (tuple(int(s.start) for s in box), marrow, c)
+            self._marrow = (tuple(int(s.start) for s in box), marrow, c, None)
         return self._marrow
 
     def drawn_cement(self, cement: CementDeposit) -> CementDeposit:
@@ -322,8 +336,8 @@ class FluoroRenderer:
         with self._lock:
             if self._drawn is not None and self._drawn[0] == key:
                 return self._drawn[1]
-        origin, marrow, canc = self._marrow_field()
-        drawn = interdigitate(cement, marrow, canc, float(min(self.fine_grid.spacing_xyz_mm)), origin)
+        origin, marrow, canc, lobe = self._marrow_field()
+        drawn = interdigitate(cement, marrow, canc, float(min(self.fine_grid.spacing_xyz_mm)), origin, lobe)
         with self._lock:
             self._drawn = (key, drawn)
         return drawn

@@ -18,6 +18,9 @@ checks the bands on fewer seeds.
 from __future__ import annotations
 
 import math
+import multiprocessing
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -31,7 +34,8 @@ from trainer.core.scenario.build import patient_for
 from trainer.core.scenario.loader import load_scenario
 from trainer.core.xray.conspicuity import ROSE_K
 
-__all__ = ["Condition", "CONDITIONS", "run_seed", "run_condition", "summarise", "patient_of", "odds_ratio", "LITERATURE"]
+__all__ = ["Condition", "CONDITIONS", "run_seed", "run_condition", "run_conditions", "summarise", "patient_of",
+           "odds_ratio", "LITERATURE"]
 
 STEP_ML = 0.25          #: one push of a 1 mL syringe (FACTS 3 defaults)
 STEP_S = 10.0           #: simulated seconds between pushes
@@ -174,8 +178,19 @@ def _radiograph_visible(leak, limits: dict) -> bool:
     return leak.volume_ml >= min(float(limits["ap"][leak.type]), float(limits["lateral"][leak.type]))
 
 
-def run_seed(cond: Condition, seed: int) -> dict:
+def run_seed(cond: Condition, seed: int, reader: bool = True) -> dict:
     """One trainee and bone: what is true at every whole millilitre.
+
+    Parameters
+    ----------
+    cond : Condition
+        The table row.
+    seed : int
+        Seeds the bone (model) and the trainee's tip jitter; the run is a function of it.
+    reader : bool
+        Measure the model reader's d' on the post-procedure views (the costliest part; the leaks,
+        heat and threshold visibility do not depend on it). Without it ``dprime`` and ``seen`` are
+        empty and :func:`summarise` reports the reader's figures as None.
 
     Returns
     -------
@@ -216,10 +231,10 @@ def run_seed(cond: Condition, seed: int) -> dict:
         vol = round((s + 1) * STEP_ML, 3)
         if abs(vol - round(vol)) < 1e-9 or s == n - 1:
             leaks = m.leaks
-            dprime = views_of(cond.scenario).detectability(m) if leaks else {}
+            dprime = views_of(cond.scenario).detectability(m) if leaks and reader else {}
             seen = {t for t, d in dprime.items() if max(d.values()) >= ROSE_K}
             out[vol] = {"kinds": {k for lk in leaks for k in lk.kinds}, "types": {lk.type for lk in leaks},
-                        "dprime": dprime, "seen": seen, "visible_reader": bool(seen),
+                        "dprime": dprime, "seen": seen, "visible_reader": bool(seen), "reader": reader,
                         "seen_thresholds": {lk.type for lk in leaks if _radiograph_visible(lk, limits)},
                         "visible": any(_radiograph_visible(lk, limits) for lk in leaks),
                         "canal_c": m.canal_wall_temperature_c,
@@ -241,6 +256,46 @@ def run_condition(name: str, seeds) -> dict:
     return summarise(name, [run_seed(cond, s) for s in seeds])
 
 
+def _run_task(task: tuple[str, int, bool]) -> dict:
+    name, seed, reader = task
+    return run_seed(CONDITIONS[name], seed, reader)
+
+
+def run_conditions(seeds_by_name: Mapping[str, Sequence[int]], jobs: int = 1, reader_rows=None,
+                   initializer: Callable | None = None, initargs: tuple = ()) -> dict:
+    """Rates of several conditions, their runs spread over ``jobs`` worker processes.
+
+    Parameters
+    ----------
+    seeds_by_name : mapping
+        ``{condition name: seeds}``.
+    jobs : int
+        Worker processes (``spawn``ed: safe in a process that has loaded Qt); 1 runs here.
+        Each run seeds its own generators, so the numbers do not depend on ``jobs``.
+    reader_rows : collection of str or None
+        Rows whose runs measure the model reader (None: all).
+    initializer, initargs
+        Run in each worker first (e.g. the benchmark's asset overrides).
+
+    Returns
+    -------
+    dict
+        ``{name: summarise(name, runs)}`` in the order of ``seeds_by_name``.
+    """
+    tasks = [(n, int(s), reader_rows is None or n in reader_rows) for n, seeds in seeds_by_name.items() for s in seeds]
+    if jobs <= 1:
+        results = [_run_task(t) for t in tasks]
+    else:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=initializer,
+                                 initargs=initargs) as pool:
+            results = list(pool.map(_run_task, tasks, chunksize=1))
+    out, i = {}, 0
+    for name, seeds in seeds_by_name.items():
+        out[name] = summarise(name, results[i:i + len(seeds)])
+        i += len(seeds)
+    return out
+
+
 def summarise(name: str, runs: list) -> dict:
     """Rates of the condition ``name`` over the :func:`run_seed` results ``runs``."""
     cond = CONDITIONS[name]
@@ -249,24 +304,26 @@ def summarise(name: str, runs: list) -> dict:
     for vol in sorted(k for k in runs[0] if not isinstance(k, str)):
         rows = [r[vol] for r in runs]
         temps = np.array([r["canal_c"] for r in rows])
+        read = all(r.get("reader", True) for r in rows)
         table["at_ml"][vol] = {
             "any": sum(bool(r["kinds"]) for r in rows) / n,
             **{k: sum(k in r["kinds"] for r in rows) / n for k in LEAK_TYPES},
             "visible": sum(r["visible"] for r in rows) / n,
-            "visible_reader": sum(r["visible_reader"] for r in rows) / n,
+            "visible_reader": sum(r["visible_reader"] for r in rows) / n if read else None,
             # leaks a post-procedure CT would count (reported leak types) per leak the radiographs show
-            "ct_per_radiograph_leak": sum(len(r["types"]) for r in rows) / max(1, sum(len(r["seen"]) for r in rows)),
+            "ct_per_radiograph_leak": (sum(len(r["types"]) for r in rows) / max(1, sum(len(r["seen"]) for r in rows))
+                                       if read else None),
             "ct_per_radiograph_leak_thresholds": (sum(len(r["types"]) for r in rows)
                                                   / max(1, sum(len(r["seen_thresholds"]) for r in rows))),
             # per leak type: the share of runs with that type that the radiographs show
             "seen_share": {k: sum(k in r["seen"] for r in rows) / max(1, sum(k in r["types"] for r in rows))
-                           for k in LEAK_TYPES},
+                           for k in LEAK_TYPES} if read else None,
             # ... on the lateral alone (Yeom 2003: a lateral missed or underestimated 93 % of B, 86 % of S)
             "lateral_seen_share": {k: sum(r["dprime"].get(k, {}).get("lateral", 0.0) >= ROSE_K for r in rows)
-                                   / max(1, sum(k in r["types"] for r in rows)) for k in LEAK_TYPES},
+                                   / max(1, sum(k in r["types"] for r in rows)) for k in LEAK_TYPES} if read else None,
             # the visible share for other detection thresholds d' (sensitivity of the column to Rose's k)
             "visible_at_k": {k: sum(any(max(d.values()) >= k for d in r["dprime"].values()) for r in rows) / n
-                             for k in VISIBILITY_K_SWEEP},
+                             for k in VISIBILITY_K_SWEEP} if read else None,
             "canal_c_mean": float(temps.mean()),
             "canal_c_over_45": float((temps > 45.0).mean()),
             "posterior_quarter": sum(r["posterior"] is not None and r["posterior"] <= 0.25 for r in rows) / n,

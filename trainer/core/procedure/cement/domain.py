@@ -22,7 +22,7 @@ from trainer.core.errors import ParameterError
 from trainer.core.procedure.distance import LazyDistance, boundary_voxels, exact_spacing
 
 __all__ = ["CementDomain", "FlowClass", "domain_for", "crop_to_body", "classify_labels", "body_envelope",
-           "trabecular_porosity", "necrotic_veins",
+           "trabecular_porosity", "pore_resistance", "necrotic_veins",
            "WALL", "CANC", "CLEFT", "BVEIN", "SVEIN", "DISC", "CANAL", "FORAMEN", "SOFT", "CRACK",
            "CLASS_NAMES", "LEAK_TYPES", "LEAK_TABLE", "NEURAL_TYPES"]
 
@@ -197,6 +197,36 @@ def trabecular_porosity(cls_flat: np.ndarray, hu_flat: np.ndarray, flow_cfg: dic
     return np.where(cls_flat == CANC, 1.0 - bvtv, 1.0)
 
 
+def pore_resistance(cls_flat: np.ndarray, hu_flat: np.ndarray, flow_cfg: dict, exponent: float) -> np.ndarray:
+    """Relative pore-throat resistance of each voxel from its own CT number (1 outside cancellous bone).
+
+    ``s = BV/TV / (1 - BV/TV)`` with BV/TV as in :func:`trabecular_porosity`: at a constant
+    trabecular thickness the marrow space is ``Tb.Sp = Tb.Th (1 - BV/TV) / (BV/TV)`` (Parfitt's plate
+    model, Parfitt et al. 1983, *J Clin Invest* 72:1396), and the pressure cement needs to enter a
+    pore falls as its width grows (capillary entry pressure ~ 1 / width), so ``s`` is in proportion
+    to the resistance.  Returned as ``(s / s_gm) ** exponent``, ``s_gm`` the geometric mean over the
+    cancellous voxels: the patient's denser and sparser bone is redistributed around the flow's own
+    resistance level, which the leak calibration set.
+
+    Parameters
+    ----------
+    cls_flat, hu_flat : ndarray (N,)
+        Flow classes and CT numbers (HU) of the crop's voxels.
+    flow_cfg : dict
+        ``[flow]`` of the asset file (``bvtv_*``).
+    exponent : float
+        Power of the ratio (0: all ones).
+    """
+    out = np.ones(np.shape(cls_flat), np.float64)
+    canc = np.asarray(cls_flat) == CANC
+    if not canc.any() or exponent == 0.0:
+        return out
+    bvtv = 1.0 - trabecular_porosity(np.full(int(canc.sum()), CANC, np.uint8), np.asarray(hu_flat)[canc], flow_cfg)
+    s = np.log(bvtv / (1.0 - bvtv))
+    out[canc] = np.exp(float(exponent) * (s - s.mean()))
+    return out
+
+
 class CementDomain:
     """Precomputed flow geometry of one patient (read-only after construction).
 
@@ -271,6 +301,13 @@ class CementDomain:
         self.in_canal = (self.cls == CANAL) | ((self.cls == BVEIN) & ~self.envelope)
         self.porosity = trabecular_porosity(self.cls, sub_hu.ravel(), config["flow"])
         self.capacity_mm3 = self.porosity * self.voxel_mm3
+        #: per-voxel factor on the flow's pore-throat resistance from a patient CT's own bone
+        #: (:func:`pore_resistance`); None for a synthetic patient, whose texture is drawn noise
+        self.resistance: np.ndarray | None = None
+        if getattr(patient, "from_ct", False):
+            exp_ct = float(config["flow"].get("ct_pore_resistance_exponent", 0.0))
+            if exp_ct:
+                self.resistance = pore_resistance(self.cls, sub_hu.ravel(), config["flow"], exp_ct)
 
         # Distances (mm) outside the envelope and to the canal, the far-field flag and the
         # leak codes are needed only where cement goes: evaluated per voxel on first access

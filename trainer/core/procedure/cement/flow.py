@@ -127,6 +127,8 @@ class FlowField:
         g = ndimage.gaussian_filter(g, sigma_vox, mode="wrap", truncate=2.5)
         g /= max(float(g.std()), 1e-6)
         noise = np.exp(float(flow_cfg["noise_sigma"]) * g).ravel().astype(np.float64)
+        if domain.resistance is not None:          # a patient CT: its own denser and sparser bone
+            noise *= domain.resistance
         self.noise_np = noise
         self.noise = array("d", noise.tobytes())
         tissue = flow_cfg["tissue"]
