@@ -10,7 +10,9 @@ landmarks are estimated around the vertebra the column's numbering names (``--mo
 what ``import-ct --level`` does without any landmark) and around the reference body centre
 (``--mode centre``: what ``import-ct --body-centre`` gives the estimate), the patient is
 labelled (:func:`trainer.core.anatomy.ct_patient.patient_from_ct`)
-and its labels are sampled back onto the CT grid.  Reference values: tests/realct/realct_reference.py.
+and its labels are sampled back onto the CT grid.  Reference values: tests/realct/realct_reference.py;
+``--thick``'s 5 mm CT (two slices averaged) is measured against the 2.5 mm mask: the same centres and
+endplates, each 5 mm voxel counting the fraction of it the mask covers (``realct_reference.measure_ct``).
 Prints one markdown table row per level.
 """
 
@@ -40,7 +42,7 @@ def evaluate(ct, level, col=None, auto=False):
     """One level: ``auto`` finds the vertebra by the column's numbering (no landmark given, as
     ``import-ct --level`` does); otherwise around the reference body centre (``--body-centre``)."""
     col = col if col is not None else detect_column(ct.volume())
-    ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
+    ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS[level])   # thin slices' positions at 5 mm
     if auto:
         v = col.find(level)
         if v is None:
@@ -59,7 +61,7 @@ def evaluate(ct, level, col=None, auto=False):
     body = np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS])
     d = lambda a, b: float(np.linalg.norm(np.subtract(a, b)))  # noqa: E731
     label = sources.VERTEBRA_LABELS[level]
-    shapes = {side: (reference.pedicle_shape(ct.labels, ct.grid, label, ref, side),
+    shapes = {side: (reference.pedicle_shape(*reference.labels_and_grid(ct), label, ref, side),
                      getattr(patient.landmarks, f"pedicle_{side}")) for side in ("left", "right")}
     return {
         "shapes": shapes,

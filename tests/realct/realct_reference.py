@@ -20,6 +20,16 @@ For the vertebra label ``V`` (all its voxels, body and posterior elements):
   the coronal row (y) from 2 mm behind the posterior wall to 6 mm behind the canal centre
   where that side's voxels of V (within 30 mm of the canal's x) are fewest; the centroid of
   that side's voxels within 1.5 mm of that row.
+
+A CT made by averaging slices (``realct_sources.thick``, 5 mm from 2.5 mm) is measured by
+:func:`measure_ct` on the slices it averages: the patient's anatomy is what it was, so the body
+centre, pedicle centres and endplates are those of the thin slices, and each mask (body part,
+pedicles) is the fraction of every thick voxel's volume it covers (0, 0.5 or 1 for two slices).
+:func:`dice` of a yes/no label against such a mask is the volume overlap, the same as the Dice
+on the thin slices of the label repeated in both: a thick voxel half in the structure counts
+half.  Why not a label per thick voxel: with two slices every place where they differ is a tie,
+and any rule for a tie moves the structure's boundary half a slice one way (the upper slice's
+label, used before round 10, moved every boundary 1.25 mm down).
 """
 
 from __future__ import annotations
@@ -52,6 +62,11 @@ def _centroid(mask, grid):
 
 
 def measure(labels: np.ndarray, grid, label: int) -> Reference:
+    """The reference of vertebra ``label`` on a label map (one label per voxel; see the module)."""
+    from realct_sources import TIE
+
+    if (labels == TIE).any():
+        raise ValueError("labels of averaged slices (realct_sources.thick): measure them with measure_ct")
     v = labels == label
     x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
     proj = v.any(axis=0)
@@ -100,6 +115,30 @@ def measure(labels: np.ndarray, grid, label: int) -> Reference:
     return Reference(body, left, right, c, centres[0], centres[1], sup, inf, np.array([cx, cy]))
 
 
+def measure_ct(ct, label: int) -> Reference:
+    """The reference of vertebra ``label`` on a real CT (``realct_sources.RealCT``).
+
+    A CT of averaged slices (``ct.fine``: the thin slices' labels, their grid, slices per slab) is
+    measured on the thin slices; its masks are returned on the thick grid as the fraction of each
+    voxel they cover (module docstring)."""
+    if ct.fine is None:
+        return measure(ct.labels, ct.grid, label)
+    fine, fine_grid, n = ct.fine
+    r = measure(fine, fine_grid, label)
+
+    def frac(m):
+        return m.reshape(m.shape[0] // n, n, *m.shape[1:]).mean(axis=1)
+
+    return Reference(frac(r.body), frac(r.pedicle_left), frac(r.pedicle_right), r.body_centre_mm,
+                     r.pedicle_left_centre_mm, r.pedicle_right_centre_mm, r.superior_endplate_z_mm,
+                     r.inferior_endplate_z_mm, r.canal_xy_mm)
+
+
+def labels_and_grid(ct):
+    """The label map and grid the reference of ``ct`` is measured on (its thin slices when averaged)."""
+    return (ct.fine[0], ct.fine[1]) if ct.fine is not None else (ct.labels, ct.grid)
+
+
 def isthmus_slab_split(labels: np.ndarray, grid, label: int, ref: Reference, side: str):
     """The reference's isthmus slab of one side (the voxels :func:`measure` takes the pedicle
     centre from: that side's voxels of the mask within 30 mm of the canal, in the rows within
@@ -132,8 +171,11 @@ def isthmus_slab_split(labels: np.ndarray, grid, label: int, ref: Reference, sid
 
 
 def dice(a: np.ndarray, b: np.ndarray) -> float:
+    """Dice of two masks; either may hold fractions of a voxel (:func:`measure_ct`): the volume overlap
+    2 sum(a b) / (sum a + sum b)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
     s = a.sum() + b.sum()
-    return float(2.0 * (a & b).sum() / s) if s else 1.0
+    return float(2.0 * (a * b).sum() / s) if s else 1.0
 
 
 def labels_on_ct(patient, centre, grid, box):

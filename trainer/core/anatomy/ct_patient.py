@@ -302,6 +302,7 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
     fine = _resample(vol, lo, hi, voxel_mm)
     fine.hu[~_outline_on(pbody, pgrid, fine.grid)] = -1000
     fine.meta["slice_mm"] = float(sp[2])          # the series' slices (the fine volume may be resampled)
+    fine.meta["slice_z0_mm"] = float(vol.grid.origin_mm[2])   # a series slice's z (ct_labels.centre_slices_z_mm)
     report(0.88, "labelling bone, canal, foramina and discs")
     labels, measured = _labels_for_patient(fine, rel, cortex_threshold(fine, bone_hu), bone_hu,
                                            rib_bearing=str(level).upper().startswith("T"))
