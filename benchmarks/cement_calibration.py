@@ -148,7 +148,7 @@ def main() -> int:
 def _print_table(names: list[str], out: dict) -> None:
     print("| row | seeds | mL | any | S | B | C | D | canal | foramen | visible on radiograph | seen by the model reader "
           "| canal wall C (mean) | canal wall > 45 C |")
-    print("|---" * 15 + "|")
+    print("|---" * 14 + "|")
     for name in names:
         r = out[name]
         vols = sorted(r["at_ml"])
