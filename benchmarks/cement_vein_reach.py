@@ -24,10 +24,9 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 from scipy.spatial import cKDTree
 
-from trainer.core.procedure.cement.calibration import CONDITIONS, STEP_ML, STEP_S, _start_tip, patient_of
+from trainer.core.procedure.cement.calibration import CONDITIONS, STEP_ML, patient_of, start_run
 from trainer.core.procedure.cement.domain import BVEIN, CANC, CLEFT, SVEIN
 from trainer.core.procedure.cement.flow import VoxelState
-from trainer.core.procedure.cement.model import CementModel
 
 
 def _xyz(dom, flat: np.ndarray) -> np.ndarray:
@@ -39,22 +38,10 @@ def run_seed(name: str, seed: int) -> dict:
     """One run of row ``name``: reach (mm), gap (mm), which veins drained, were entered and leaked."""
     cond = CONDITIONS[name]
     patient = patient_of(cond.scenario)
-    model_ss, tip_ss = np.random.default_rng(seed).spawn(2)
-    m = CementModel(patient, cond.product, np.random.default_rng(model_ss))
-    m.mix(0.0)
-    tip_rng = np.random.default_rng(tip_ss)
-    tip0, direction = _start_tip(patient, cond, tip_rng, "right" if cond.bipedicular else None)
-    total_ml = cond.total_ml if cond.fill_fraction is None else cond.fill_fraction * m.domain.body_volume_ml
-    n = max(1, int(round(total_ml / STEP_ML)))
-    second = _start_tip(patient, cond, tip_rng, "left") if cond.bipedicular else None
-    half = n // 2 if cond.bipedicular else n
-    pull_mm = 0.0
-    if cond.withdraw_to is not None:
-        pull_mm = (cond.depth - cond.withdraw_to) * patient.landmarks.body_depth_mm / max(1e-9, -direction[1])
-    for s in range(n):
-        if second is not None and s == half:
-            tip0, direction = second
-        m.inject(STEP_ML, tip0 - direction * pull_mm * (s / max(1, n - 1)), 60.0 * cond.minutes + STEP_S * s)
+    m, pushes = start_run(cond, seed)
+    for push in pushes:
+        m.inject(STEP_ML, push.tip_mm, push.time_s)
+    tip0 = pushes[-1].start_mm
     dom, flow = m.domain, m.flow
     filled = np.flatnonzero(np.frombuffer(bytes(flow.state), np.uint8) == VoxelState.FILLED)
     bone = filled[np.isin(dom.cls[filled], (CANC, CLEFT)) & dom.in_body[filled]]

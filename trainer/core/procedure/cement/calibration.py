@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,8 +35,8 @@ from trainer.core.scenario.build import patient_for
 from trainer.core.scenario.loader import load_scenario
 from trainer.core.xray.conspicuity import ROSE_K
 
-__all__ = ["Condition", "CONDITIONS", "run_seed", "run_condition", "run_conditions", "summarise", "patient_of",
-           "odds_ratio", "LITERATURE"]
+__all__ = ["Condition", "CONDITIONS", "Push", "start_run", "run_seed", "run_condition", "run_conditions", "summarise",
+           "patient_of", "odds_ratio", "LITERATURE"]
 
 STEP_ML = 0.25          #: one push of a 1 mL syringe (FACTS 3 defaults)
 STEP_S = 10.0           #: simulated seconds between pushes
@@ -178,6 +179,43 @@ def _radiograph_visible(leak, limits: dict) -> bool:
     return leak.volume_ml >= min(float(limits["ap"][leak.type]), float(limits["lateral"][leak.type]))
 
 
+class Push(NamedTuple):
+    """One 0.25 mL push of a calibration run."""
+
+    tip_mm: np.ndarray      #: where the cement leaves the cannula (x, y, z mm)
+    time_s: float           #: seconds after mixing
+    start_mm: np.ndarray    #: the cannula's tip before any withdrawal on this side (mm)
+
+
+def start_run(cond: Condition, seed: int) -> tuple[CementModel, list[Push]]:
+    """The mixed cement model and the pushes of one calibration run (the protocol of this module).
+
+    The seed is split into the bone's generator (the model's) and the trainee's (the tip jitter),
+    so every caller that replays the pushes in order gets the same run.
+    """
+    patient = patient_of(cond.scenario)
+    model_ss, tip_ss = np.random.default_rng(seed).spawn(2)
+    m = CementModel(patient, cond.product, np.random.default_rng(model_ss))
+    m.mix(0.0)
+    tip_rng = np.random.default_rng(tip_ss)
+    tip0, direction = _start_tip(patient, cond, tip_rng, "right" if cond.bipedicular else None)
+    total_ml = cond.total_ml
+    if cond.fill_fraction is not None:
+        total_ml = cond.fill_fraction * m.domain.body_volume_ml
+    n = max(1, int(round(total_ml / STEP_ML)))
+    second = _start_tip(patient, cond, tip_rng, "left") if cond.bipedicular else None
+    half = n // 2 if cond.bipedicular else n
+    pull_mm = 0.0
+    if cond.withdraw_to is not None:
+        pull_mm = (cond.depth - cond.withdraw_to) * patient.landmarks.body_depth_mm / max(1e-9, -direction[1])
+    pushes = []
+    for s in range(n):
+        if second is not None and s == half:
+            tip0, direction = second
+        pushes.append(Push(tip0 - direction * pull_mm * (s / max(1, n - 1)), 60.0 * cond.minutes + STEP_S * s, tip0))
+    return m, pushes
+
+
 def run_seed(cond: Condition, seed: int, reader: bool = True) -> dict:
     """One trainee and bone: what is true at every whole millilitre.
 
@@ -204,28 +242,12 @@ def run_seed(cond: Condition, seed: int, reader: bool = True) -> dict:
         asset thresholds' answer (docs/cement.md, "Visibility": the measured reader is further from
         the radiograph series' share, so the table's visible column keeps the thresholds).
     """
-    patient = patient_of(cond.scenario)
-    model_ss, tip_ss = np.random.default_rng(seed).spawn(2)
-    m = CementModel(patient, cond.product, np.random.default_rng(model_ss))
-    m.mix(0.0)
-    tip_rng = np.random.default_rng(tip_ss)
-    tip0, direction = _start_tip(patient, cond, tip_rng, "right" if cond.bipedicular else None)
-    total_ml = cond.total_ml
-    if cond.fill_fraction is not None:
-        total_ml = cond.fill_fraction * m.domain.body_volume_ml
-    n = max(1, int(round(total_ml / STEP_ML)))
-    second = _start_tip(patient, cond, tip_rng, "left") if cond.bipedicular else None
-    half = n // 2 if cond.bipedicular else n
-    pull_mm = 0.0
-    if cond.withdraw_to is not None:
-        pull_mm = (cond.depth - cond.withdraw_to) * patient.landmarks.body_depth_mm / max(1e-9, -direction[1])
+    m, pushes = start_run(cond, seed)
     limits = m.config["leaks"]["visible_min_ml"]
     out: dict = {}
-    for s in range(n):
-        if second is not None and s == half:
-            tip0, direction = second
-        tip = tip0 - direction * pull_mm * (s / max(1, n - 1))
-        r = m.inject(STEP_ML, tip, 60.0 * cond.minutes + STEP_S * s)
+    n = len(pushes)
+    for s, push in enumerate(pushes):
+        r = m.inject(STEP_ML, push.tip_mm, push.time_s)
         if not r.accepted:
             raise RuntimeError(f"{cond}: seed {seed} push {s} refused: {r.refused_reason}")
         vol = round((s + 1) * STEP_ML, 3)
