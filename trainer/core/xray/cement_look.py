@@ -62,6 +62,12 @@ def finger_mm(viscosity_pa_s: float | None) -> float:
     return float(np.clip(v, *FINGER_BOUNDS_MM))
 
 
+def _rod_lobes(marrow_clipped: np.ndarray, spacing_mm: float) -> np.ndarray:
+    """The lobes a rod texture gives (finger lengths, unclipped): the marrow field, clipped at +/-2,
+    smoothed over :data:`LOBE_SIGMA_MM` and scaled by :data:`LOBE_GAIN`."""
+    return LOBE_GAIN * ndi.gaussian_filter(marrow_clipped, LOBE_SIGMA_MM / spacing_mm, truncate=2.0)
+
+
 def normal_scores(values: np.ndarray) -> np.ndarray:
     """Normal scores (van der Waerden) of ``values``: zero mean, unit SD, symmetric whatever their shape.
 
@@ -124,7 +130,7 @@ def ct_marrow_fields(hu: np.ndarray, bone: np.ndarray, spacing_mm: float,
         return marrow, lobe
     marrow[c] = -np.asarray(rods, np.float32)[c]
     # the architecture's lobes, as a synthetic body's (the rods smoothed: vertical, mm-cm)
-    arch = LOBE_GAIN * ndi.gaussian_filter(np.clip(marrow, -2.0, 2.0), LOBE_SIGMA_MM / spacing_mm, truncate=2.0)
+    arch = _rod_lobes(np.clip(marrow, -2.0, 2.0), spacing_mm)
     hc = np.where(c, h, np.float32(float(h[c].mean())))
     region = ndi.gaussian_filter(hc, LOBE_SIGMA_MM / spacing_mm, truncate=2.0) \
         - ndi.gaussian_filter(hc, CT_LOBE_BACKGROUND_MM / spacing_mm, truncate=2.0)
@@ -180,7 +186,7 @@ def interdigitate(deposit: CementDeposit, marrow: np.ndarray, bone: np.ndarray, 
     canc = bone[box]
     m = np.clip(marrow[box], -2.0, 2.0)
     if lobe is None:
-        lobe = np.clip(LOBE_GAIN * ndi.gaussian_filter(m, LOBE_SIGMA_MM / spacing_mm, truncate=2.0), -LOBE_MAX, LOBE_MAX)
+        lobe = np.clip(_rod_lobes(m, spacing_mm), -LOBE_MAX, LOBE_MAX)
     else:
         lobe = np.clip(np.asarray(lobe, np.float32)[box], -LOBE_MAX, LOBE_MAX)
     d_in = ndi.distance_transform_edt(occ, sampling=spacing_mm)
