@@ -304,6 +304,8 @@ class CementDomain:
         #: cancellous voxels opened as the intra-osseous veins that drain the central body to the
         #: segmental nutrient channels (:func:`communicating_veins`)
         self.communicating_voxels = int(comm.sum())
+        #: per voxel (flat): opened as a communicating vein
+        self.communicating = comm.ravel()
         self.envelope = envelope.ravel()
         self.body_volume_ml = envelope_volume_ml(envelope, self.voxel_mm3)     # = body_volume_ml(patient)
         self.cls = cls.ravel()
