@@ -197,6 +197,8 @@ class FlowField:
         comm = getattr(domain, "communicating", None)
         self.comm = bytes(comm.astype(np.uint8).tobytes()) if comm is not None else bytes(n)
         self.comm_path_factor = float(flow_cfg.get("communicating_path_factor", flow_cfg["vein_path_factor"]))
+        #: the same along a segmental vein outside the body (``segmental_outside_path_factor``)
+        self.out_path_factor = float(flow_cfg.get("segmental_outside_path_factor", flow_cfg["vein_path_factor"]))
         # the painted veins have one calibre at every level; a larger body's veins are wider, so
         # their entry resistance is scaled by (body volume / reference) ** (-entry_size_exponent / 3)
         k = float(flow_cfg.get("entry_size_exponent", 0.0))
@@ -384,6 +386,7 @@ class FlowField:
         vent, inb = self.vent, self.inb
         vstep = self.vein_path_factor * dom.spacing_xyz_mm[0]
         cstep = self.comm_path_factor * dom.spacing_xyz_mm[0]
+        ostep = self.out_path_factor * dom.spacing_xyz_mm[0]
         comm = self.comm
         tstep = dom.spacing_xyz_mm[0]
         cap = dom.capacity_mm3
@@ -446,7 +449,7 @@ class FlowField:
                                 a += tstep_canal
                                 b = barrier[nb] = plexus_add
                             elif c in (bvein, svein):
-                                a += cstep if comm[nb] else vstep
+                                a += cstep if comm[nb] else (ostep if c == svein and out_nb else vstep)
                                 if cls[v] == c:
                                     lumen[nb] = 1       # along the vein: its entry term is behind
                             else:
