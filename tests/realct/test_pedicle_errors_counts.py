@@ -1,0 +1,44 @@
+"""benchmarks/ct_pedicle_errors.py counts missed and added pedicle voxels where they are.
+
+Oracle: a hand-made 3 x 4 x 5 case whose counts are worked out on paper (docstring of the test).
+No CT is loaded: this runs in well under a second.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+from bench_loader import load_benchmark
+
+from trainer.core.anatomy.grid import Grid
+from trainer.core.anatomy.labels import Label
+
+
+def test_missed_and_added_voxels_are_counted_per_slice_row_and_column():
+    """Grid: 1 mm voxels, origin 0, so slice k is z = k mm, row j is y = j mm, column i is x = i mm.
+    Reference canal centre (x 1, y 2).  Reference left pedicle: slice 1, rows 1-2, columns 2-3 (4 voxels).
+    Ours: slice 1, row 2, columns 2-4 (3 voxels; column 4 is not the reference's) and slice 2, row 3,
+    column 2 (1 voxel behind the canal centre), labelled left pedicle; the two reference voxels of row 1
+    are labelled body.  So: Dice 2 x 2 / (4 + 4) = 0.5; miss 2 (slice 1, row 1, i.e. 1 mm in front of the
+    canal centre, columns 1 and 2 mm lateral of it), both labelled body; add 2 (column 3 mm lateral;
+    row 1 mm behind the canal centre in slice 2)."""
+    errors = load_benchmark("ct_pedicle_errors")
+    grid = Grid((3, 4, 5), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0))
+    ref_mask = np.zeros(grid.shape, bool)
+    ref_mask[1, 1:3, 2:4] = True
+    lab = np.zeros(grid.shape, np.uint8)
+    lab[1, 2, 2:5] = Label.PEDICLE_LEFT
+    lab[2, 3, 2] = Label.PEDICLE_LEFT
+    lab[1, 1, 2:4] = Label.CANCELLOUS
+    ref = SimpleNamespace(pedicle_left=ref_mask, pedicle_right=np.zeros_like(ref_mask), canal_xy_mm=(1.0, 2.0))
+    box = (slice(0, 3), slice(0, 4), slice(0, 5))
+    lines = errors.side_errors(SimpleNamespace(grid=grid), {"ref": ref, "lab": lab, "box": box}, "left")
+    assert lines[0] == "left: Dice 0.500, ref 4.0, ours 4, miss 2.0, add 2 voxels"
+    body = "    {:7.1f}: {:6.1f} {:5.0f} {:6.1f} {:5.0f}".format
+    assert body(1.0, 4, 3, 2, 1) + "   missed, labelled: cancellous 2" in lines      # slice z 1 mm
+    assert body(2.0, 0, 1, 0, 1) in lines                                           # slice z 2 mm
+    rows = lines[lines.index("  per row, mm behind the reference canal centre: ref / ours / miss / add") + 1:]
+    assert rows[:3] == [body(-1.0, 2, 0, 2, 0), body(0.0, 2, 3, 0, 1), body(1.0, 0, 1, 0, 1)]
+    cols = lines[lines.index("  per column, mm lateral of the reference canal centre: ref / ours / miss / add") + 1:]
+    assert cols == [body(1.0, 2, 2, 1, 1), body(2.0, 2, 1, 1, 0), body(3.0, 0, 1, 0, 1)]
