@@ -49,6 +49,7 @@ __all__ = ["PedicleTube", "canal_hole", "pedicle_tube", "wall_by_slice"]
 
 _CANAL_AREA_MM2 = (30.0, 900.0)
 _CANAL_OFF_MIDLINE_MM = 15.0
+_CANAL_MULTI_MAX_MM2 = 400.0
 _SLAB_MM = 8.0             #: height of the slab whose maximum closes the canal ring
 _REACH_MM = 25.0            #: the section is looked at up to this far lateral of the canal's edge
 _ISTHMUS_FRONT_MM = 2.0     #: the isthmus lies at least this far behind the posterior wall ...
@@ -131,7 +132,7 @@ def _hole_in(mip: np.ndarray, grid: Grid, x_mid_mm: float, posterior_wall_y_mm: 
 
 def canal_hole(bone: np.ndarray, grid: Grid, z_lo_mm: float, z_hi_mm: float, x_mid_mm: float,
                posterior_wall_y_mm: float, expect_y_mm: float | None = None, *, whole: bool = True,
-               slabs: bool = True):
+               slabs: bool = True, min_slices: int = 1):
     """The canal as the hole of the bone's maximum over the body's slices, or over a slab of them.
 
     The whole body first (its hole matches the vertebral foramen of the reference masks);
@@ -155,7 +156,13 @@ def canal_hole(bone: np.ndarray, grid: Grid, z_lo_mm: float, z_hi_mm: float, x_m
     expect = posterior_wall_y_mm + 8.0 if expect_y_mm is None else float(expect_y_mm)
     ks = (z >= z_lo_mm) & (z <= z_hi_mm)
     if whole and ks.any():
-        found = _hole_in(bone[ks].any(axis=0), grid, x_mid_mm, posterior_wall_y_mm, expect)
+        found = None
+        if min_slices > 1 and ks.sum() >= 2 * min_slices:
+            found = _hole_in(bone[ks].sum(axis=0) >= min_slices, grid, x_mid_mm, posterior_wall_y_mm, expect)
+            if found is not None and found[0].sum() * grid.spacing_xyz_mm[0] * grid.spacing_xyz_mm[1] > _CANAL_MULTI_MAX_MM2:
+                found = None
+        if found is None:
+            found = _hole_in(bone[ks].any(axis=0), grid, x_mid_mm, posterior_wall_y_mm, expect)
         if found is not None:
             return found
     if not slabs:
