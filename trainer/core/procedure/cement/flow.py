@@ -189,15 +189,10 @@ class FlowField:
         self.lumen = bytearray(n)
         #: share of a vein's entry term charged along its lumen (1: on every vein voxel)
         self.lumen_entry_factor = float(flow_cfg.get("lumen_entry_factor", 1.0))
-        #: per vein class, the class's own ``lumen_entry_factor`` if it gives one, else the shared one
-        self.lumen_factors = {c: float(self.class_cfg[c].get("lumen_entry_factor", self.lumen_entry_factor))
-                              for c in (BVEIN, SVEIN)}
-        #: mm of path per voxel step along an intra-osseous communicating vein, relative to the voxel
-        #: (``communicating_path_factor``; the painted veins use ``vein_path_factor``)
+        #: the intra-osseous communicating veins (domain): their path is the painted veins' (``vein_path_factor``)
         comm = getattr(domain, "communicating", None)
         self.comm = bytes(comm.astype(np.uint8).tobytes()) if comm is not None else bytes(n)
-        self.comm_path_factor = float(flow_cfg.get("communicating_path_factor", flow_cfg["vein_path_factor"]))
-        #: the same along a segmental vein outside the body (``segmental_outside_path_factor``)
+        #: mm of path per voxel step along a segmental vein outside the body (``segmental_outside_path_factor``)
         self.out_path_factor = float(flow_cfg.get("segmental_outside_path_factor", flow_cfg["vein_path_factor"]))
         # the painted veins have one calibre at every level; a larger body's veins are wider, so
         # their entry resistance is scaled by (body volume / reference) ** (-entry_size_exponent / 3)
@@ -319,7 +314,7 @@ class FlowField:
         d = np.sqrt(((i - ti) * self.wx) ** 2 + ((j - tj) * self.wy) ** 2 + ((k - tk) * self.wz) ** 2)
         c = dom.cls[idx]
         a = np.asarray(add)[c]
-        if self.vent and any(f != 1.0 for f in self.lumen_factors.values()):
+        if self.vent and self.lumen_entry_factor != 1.0:
             a = np.where(np.frombuffer(self.lumen, np.uint8)[idx].astype(bool), self._lumen_add(add)[c], a)
         return self.noise_np[idx] * np.asarray(mult)[c] + a + self.barrier[idx] + lam * (d + extra)
 
@@ -327,7 +322,7 @@ class FlowField:
         """The class terms along a vein's lumen: the entry term times ``lumen_entry_factor``."""
         out = np.asarray(add, np.float64).copy()
         for c in (BVEIN, SVEIN):
-            out[c] = add[c] * self.lumen_factors[c] if add[c] < 1e9 else add[c]
+            out[c] = add[c] * self.lumen_entry_factor if add[c] < 1e9 else add[c]
         return out
 
     # -- the step --------------------------------------------------------------------
@@ -385,7 +380,6 @@ class FlowField:
         heap, state, cls, group, noise, route = self.heap, self.state, self.cls, self.group, self.noise, self.route
         vent, inb = self.vent, self.inb
         vstep = self.vein_path_factor * dom.spacing_xyz_mm[0]
-        cstep = self.comm_path_factor * dom.spacing_xyz_mm[0]
         ostep = self.out_path_factor * dom.spacing_xyz_mm[0]
         comm = self.comm
         tstep = dom.spacing_xyz_mm[0]
@@ -449,7 +443,7 @@ class FlowField:
                                 a += tstep_canal
                                 b = barrier[nb] = plexus_add
                             elif c in (bvein, svein):
-                                a += cstep if comm[nb] else (ostep if c == svein and out_nb else vstep)
+                                a += vstep if comm[nb] else (ostep if c == svein and out_nb else vstep)
                                 if cls[v] == c:
                                     lumen[nb] = 1       # along the vein: its entry term is behind
                             else:
