@@ -297,8 +297,7 @@ class CementDomain:
         #: vein voxels read as cancellous bone because they lie in a cleft's necrotic territory
         self.necrotic_vein_voxels = int(necrotic.sum())
         self.bridged_voxels = _join_nutrient_channels(cls, envelope, sampling)
-        if (cls == CLEFT).any():
-            comm &= ~(cls == CLEFT).any(axis=0)[None, :, :]
+        comm &= ~(cls == CLEFT).any(axis=0)     # closed in every column a cleft crosses
         comm &= cls == CANC
         cls[comm] = SVEIN
         #: cancellous voxels opened as the intra-osseous veins that drain the central body to the

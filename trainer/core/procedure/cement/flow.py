@@ -443,7 +443,7 @@ class FlowField:
                                 a += tstep_canal
                                 b = barrier[nb] = plexus_add
                             elif c in (bvein, svein):
-                                a += vstep if comm[nb] else (ostep if c == svein and out_nb else vstep)
+                                a += ostep if c == svein and out_nb and not comm[nb] else vstep
                                 if cls[v] == c:
                                     lumen[nb] = 1       # along the vein: its entry term is behind
                             else:
