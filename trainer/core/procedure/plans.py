@@ -50,6 +50,11 @@ HEMIBODY_LIMIT = 0.5
 #: plan now stops at the longest trocar's reach (expert_plan._MIN_RESERVE_MM).  The synthetic patients keep the
 #: hemi-body rule (their lines, and everything measured on them, unchanged).
 CT_MIDLINE_LIMIT_MM = 5.0
+#: The documented caudal aim's upper bound (deg on the lateral view; FACTS.md 2: aim 10-15 deg caudal).
+MAX_CAUDAL_AIM_DEG = 15.0
+#: A line at the pedicle's own sagittal angle is tilted caudally only where it leaves the target more than this
+#: fraction of the body height above mid-height (the cranial third of the body).
+MID_HEIGHT_BAND = 1.0 / 6.0
 #: Beyond :data:`MAX_EXTRA_MEDIAL_DEG`, the line converges further inside the pedicle, up to this
 #: many degrees from its axis, while the trocar keeps :data:`CONVERGE_CLEARANCE_MM` of bone round it.
 MAX_CONVERGE_DEG = 20.0
@@ -237,7 +242,54 @@ def _aim(patient, side: str, depth_fraction: float, radius_mm: float | None) -> 
 
 
 def _aim_landmarks(patient, side: str, depth_fraction: float, radius_mm: float | None) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_aim` without the cache."""
+    """:func:`_aim` without the cache: the pedicle's line (:func:`_pedicle_line`), tilted caudally where it leaves
+    the target high in the body (:func:`_caudal_aim`; synthetic patients only)."""
+    line, converged = _pedicle_line(patient, side, depth_fraction, radius_mm)
+    if converged or _is_patient_ct(patient):
+        return line
+    return _caudal_aim(patient, side, depth_fraction, radius_mm, line)
+
+
+def _caudal_deg(d: np.ndarray) -> float:
+    """The caudal tilt of direction ``d`` on the lateral view (deg; its sagittal projection below the horizontal)."""
+    return float(np.degrees(np.arctan2(-d[2], abs(d[1]))))
+
+
+def _caudal_aim(patient, side: str, depth_fraction: float, radius_mm: float | None, line):
+    """``line`` (pivot at the isthmus centre), tilted caudally about its pivot towards the body's mid-height at the
+    target where it leaves the target above :data:`MID_HEIGHT_BAND` of the body height from it: as far as the
+    documented aim (:data:`MAX_CAUDAL_AIM_DEG`) and the trocar's clearance in the pedicle allow."""
+    lm = patient.landmarks
+    pivot, d = line
+    y_target = lm.posterior_wall_y_mm - depth_fraction * lm.body_depth_mm
+    z_mid = float(lm.body_centre_mm[2])
+    height = float(lm.superior_endplate_z_mm - lm.inferior_endplate_z_mm)
+    z_tip = pivot[2] + (y_target - pivot[1]) / d[1] * d[2]
+    if z_tip - z_mid <= MID_HEIGHT_BAND * height:
+        return line
+    fr = PedicleFrame(lm.pedicle(side))
+    r = PLAN_RADIUS_MM if radius_mm is None else float(radius_mm)
+    walls = WallModel(patient) if getattr(patient, "volume", None) is not None else None
+    own = _caudal_deg(d)
+    goal = min(_caudal_deg(_level_to(d, pivot, y_target, z_mid)), MAX_CAUDAL_AIM_DEG)
+    lam = y_target - pivot[1]
+    for k in range(int(np.ceil((goal - own) / _STEP_DEG)) + 1):
+        deg = goal - k * _STEP_DEG
+        if deg <= own:
+            break
+        z_goal = pivot[2] - abs(lam) * np.tan(np.radians(deg))
+        dd = _level_to(d, pivot, y_target, z_goal)
+        if _converging(fr, dd, lm.posterior_wall_y_mm, r) != 0.0:
+            continue
+        if walls is not None and walls.breach(side, pivot + _ALONG_MM * dd, r + _BONE_CLEARANCE_MM)[0] > 0:
+            continue
+        return pivot, dd
+    return line
+
+
+def _pedicle_line(patient, side: str, depth_fraction: float, radius_mm: float | None):
+    """``((pivot_mm, unit direction), converged)``: the pedicle's axis turned medially about the isthmus centre, or
+    the converging line (see :func:`expert_direction`)."""
     lm = patient.landmarks
     ped = lm.pedicle(side)
     e = np.asarray(ped.centre_mm, float)             # pivot at the isthmus: it stays centred there
@@ -257,12 +309,12 @@ def _aim_landmarks(patient, side: str, depth_fraction: float, radius_mm: float |
         d = _rot_z(a, sign * k * _STEP_DEG)
         best = (e, d / np.linalg.norm(d))
         if offset(*best) <= MIDLINE_TARGET_MM:
-            return best
+            return best, False
     limit = HEMIBODY_LIMIT * 0.5 * lm.body_width_mm
     if _is_patient_ct(patient):
         limit = min(limit, CT_MIDLINE_LIMIT_MM)
     if offset(*best) <= limit:
-        return best
+        return best, False
     # converging further through a point moved laterally in the isthmus: aimed between the endplates at the
     # target, or (where the pedicle's height leaves no room for that) at the pedicle's own sagittal angle
     walls = WallModel(patient) if getattr(patient, "volume", None) is not None else None
@@ -285,7 +337,7 @@ def _aim_landmarks(patient, side: str, depth_fraction: float, radius_mm: float |
                 break
         if found:
             break
-    return best
+    return best, True
 
 
 def expert_direction(patient, side: str = "left", depth_fraction: float = TARGET_DEPTH_FRACTION,
