@@ -50,10 +50,16 @@ HEMIBODY_LIMIT = 0.5
 #: plan now stops at the longest trocar's reach (expert_plan._MIN_RESERVE_MM).  The synthetic patients keep the
 #: hemi-body rule (their lines, and everything measured on them, unchanged).
 CT_MIDLINE_LIMIT_MM = 5.0
-#: The documented caudal aim's upper bound (deg on the lateral view; FACTS.md 2: aim 10-15 deg caudal).
+#: The documented caudal aim's upper bound (deg, the line's slope on the lateral view; FACTS.md 2: aim 10-15 deg
+#: caudal).  The synthetic pedicle axes run 2-5 deg caudal (:func:`_caudal_aim` tilts the line further).
 MAX_CAUDAL_AIM_DEG = 15.0
-#: A line at the pedicle's own sagittal angle is tilted caudally only where it leaves the target more than this
-#: fraction of the body height above mid-height (the cranial third of the body).
+#: A line at the pedicle's own sagittal angle is aimed further caudally only where it leaves the target more than
+#: this fraction of the body height (between the endplates at the body centre) above mid-height: in the body's
+#: cranial third, the lateral view's thirds (FACTS.md 2 target zone; the seed's "front of the middle third") taken
+#: along the height.  Built-in cases (round 12): it moves l4-wide-pedicles (tip +5.5 mm, limit 3.7),
+#: l2-clopidogrel-recent (+3.8, 3.4) and l3-lmwh-this-morning (+3.9, 3.6; their expert defers); every other tip
+#: lies within its limit (L1 and L2 +0.6 to +2.6 mm of 2.5-2.8) or below mid-height (L3 crush -3.0, L2 wall defect
+#: -2.6), and a line is never tilted cranially, which the documented aim does not do.
 MID_HEIGHT_BAND = 1.0 / 6.0
 #: Beyond :data:`MAX_EXTRA_MEDIAL_DEG`, the line converges further inside the pedicle, up to this
 #: many degrees from its axis, while the trocar keeps :data:`CONVERGE_CLEARANCE_MM` of bone round it.
@@ -245,7 +251,7 @@ def _aim_landmarks(patient, side: str, depth_fraction: float, radius_mm: float |
     """:func:`_aim` without the cache: the pedicle's line (:func:`_pedicle_line`), tilted caudally where it leaves
     the target high in the body (:func:`_caudal_aim`; synthetic patients only)."""
     line, converged = _pedicle_line(patient, side, depth_fraction, radius_mm)
-    if converged or _is_patient_ct(patient):
+    if converged or _is_patient_ct(patient):      # aimed between the endplates already, or left to _ct_refined
         return line
     return _caudal_aim(patient, side, depth_fraction, radius_mm, line)
 
@@ -256,9 +262,15 @@ def _caudal_deg(d: np.ndarray) -> float:
 
 
 def _caudal_aim(patient, side: str, depth_fraction: float, radius_mm: float | None, line):
-    """``line`` (pivot at the isthmus centre), tilted caudally about its pivot towards the body's mid-height at the
-    target where it leaves the target above :data:`MID_HEIGHT_BAND` of the body height from it: as far as the
-    documented aim (:data:`MAX_CAUDAL_AIM_DEG`) and the trocar's clearance in the pedicle allow."""
+    """``line`` (pivot at the isthmus centre), tilted caudally in its own vertical plane about the pivot, so that
+    the target comes down to the body's mid-height (halfway between the endplates at the body centre, where
+    :func:`_level_to` aims the converging lines), where the line leaves the target in the body's cranial third
+    (more than :data:`MID_HEIGHT_BAND` of the height above mid-height; FACTS.md 2: aim 10-15 deg caudal, the target
+    between the endplates).  The tilt stops at :data:`MAX_CAUDAL_AIM_DEG` on the lateral view, and, in
+    :data:`_STEP_DEG` steps back towards the pedicle's own slope, at the first line that keeps
+    :data:`CONVERGE_CLEARANCE_MM` round the trocar inside the pedicle's isthmus ellipse through the isthmus centre
+    (:func:`_converging`) and, where the patient has a label volume, :data:`_BONE_CLEARANCE_MM` of the labelled
+    bone (:meth:`WallModel.breach`).  The target's depth and its distance from the midline are unchanged."""
     lm = patient.landmarks
     pivot, d = line
     y_target = lm.posterior_wall_y_mm - depth_fraction * lm.body_depth_mm
@@ -272,12 +284,12 @@ def _caudal_aim(patient, side: str, depth_fraction: float, radius_mm: float | No
     walls = WallModel(patient) if getattr(patient, "volume", None) is not None else None
     own = _caudal_deg(d)
     goal = min(_caudal_deg(_level_to(d, pivot, y_target, z_mid)), MAX_CAUDAL_AIM_DEG)
-    lam = y_target - pivot[1]
+    run_mm = abs(y_target - pivot[1])
     for k in range(int(np.ceil((goal - own) / _STEP_DEG)) + 1):
         deg = goal - k * _STEP_DEG
         if deg <= own:
             break
-        z_goal = pivot[2] - abs(lam) * np.tan(np.radians(deg))
+        z_goal = pivot[2] - run_mm * np.tan(np.radians(deg))
         dd = _level_to(d, pivot, y_target, z_goal)
         if _converging(fr, dd, lm.posterior_wall_y_mm, r) != 0.0:
             continue
@@ -359,7 +371,10 @@ def expert_direction(patient, side: str = "left", depth_fraction: float = TARGET
     a label volume, :data:`_BONE_CLEARANCE_MM` of the labelled bone itself (the breach distance of
     :meth:`~trainer.core.procedure.walls.WallModel.breach`).  Such a line is aimed, on the lateral,
     halfway between the endplates at the target (FACTS.md 2 target zone) where the pedicle's height
-    leaves room for it.
+    leaves room for it.  On a synthetic patient, a line that does not converge and leaves the target in
+    the body's cranial third (:data:`MID_HEIGHT_BAND`; the L4 pedicle's own 2 deg) is aimed caudally
+    about the isthmus centre towards mid-height, by at most :data:`MAX_CAUDAL_AIM_DEG` on the lateral
+    (FACTS.md 2: aim 10-15 deg caudal), as far as the same clearances allow (:func:`_caudal_aim`).
 
     Parameters
     ----------
