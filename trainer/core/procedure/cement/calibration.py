@@ -36,7 +36,7 @@ from trainer.core.scenario.loader import load_scenario
 from trainer.core.xray.conspicuity import ROSE_K
 
 __all__ = ["Condition", "CONDITIONS", "Push", "start_run", "run_seed", "run_condition", "run_conditions", "summarise",
-           "patient_of", "odds_ratio", "LITERATURE"]
+           "patient_of", "odds_ratio", "wilson_interval", "LITERATURE"]
 
 STEP_ML = 0.25          #: one push of a 1 mL syringe (FACTS 3 defaults)
 STEP_S = 10.0           #: simulated seconds between pushes
@@ -46,7 +46,8 @@ VISIBILITY_K_SWEEP = (3.0, 5.0, 7.07)
 
 #: Published numbers the table is set against (FACTS.md 3.3 and 4).
 LITERATURE = {
-    # CT-assessed, osteoporotic fractures without a cleft (PMC8449924): any, B, S, C, D
+    # CT-assessed, osteoporotic fractures without a cleft (PMC8449924, 139 patients per group): any, B, S, C, D
+    "ct_n": 139,
     "ct_no_cleft": {"any": 0.763, "B": 0.317, "S": 0.525, "C": 0.122, "D": 0.065},
     "ct_cleft": {"any": 0.676, "B": 0.209, "S": 0.245, "C": 0.259, "D": 0.165},
     # radiograph-based single-centre series: 33 % (Al-Ali), 32.5 % (BMC MSD 2020), 35.5 % (Saad 2022)
@@ -270,6 +271,22 @@ def odds_ratio(p1: float, p0: float, n1: int, n0: int) -> float:
     a, b = p1 * n1 + 0.5, (1 - p1) * n1 + 0.5
     c, d = p0 * n0 + 0.5, (1 - p0) * n0 + 0.5
     return (a / b) / (c / d)
+
+
+def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson score interval of a binomial rate ``k / n`` (default 95 %, z = 1.96).
+
+    The interval a series' or a table row's rate is read against (docs/cement.md, "Round 12"):
+    ``(p + z^2/2n -/+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)`` with ``p = k / n``; it stays
+    inside [0, 1] and is not degenerate at ``k = 0`` or ``k = n``.
+    """
+    if n <= 0 or not 0 <= k <= n:
+        raise ValueError(f"wilson_interval: need 0 <= k <= n and n > 0, got k={k}, n={n}")
+    p = k / n
+    d = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / d
+    half = z * math.sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n)) / d
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def run_condition(name: str, seeds) -> dict:
