@@ -26,6 +26,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
+from scipy.stats import binomtest
 
 from trainer.core.procedure.cement.domain import LEAK_TYPES
 from trainer.core.procedure.cement.model import CementModel
@@ -273,20 +274,15 @@ def odds_ratio(p1: float, p0: float, n1: int, n0: int) -> float:
     return (a / b) / (c / d)
 
 
-def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score interval of a binomial rate ``k / n`` (default 95 %, z = 1.96).
-
-    The interval a series' or a table row's rate is read against (docs/cement.md, "Round 12"):
-    ``(p + z^2/2n -/+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)`` with ``p = k / n``; it stays
-    inside [0, 1] and is not degenerate at ``k = 0`` or ``k = n``.
+def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a binomial rate ``k / n`` (default 95 %): SciPy's
+    (``binomtest(k, n).proportion_ci(method="wilson")``), the interval a series' or a table row's rate is read
+    against (docs/cement.md, "Round 12"); it stays inside [0, 1] and is not degenerate at ``k = 0`` or ``k = n``.
     """
     if n <= 0 or not 0 <= k <= n:
         raise ValueError(f"wilson_interval: need 0 <= k <= n and n > 0, got k={k}, n={n}")
-    p = k / n
-    d = 1.0 + z * z / n
-    centre = (p + z * z / (2 * n)) / d
-    half = z * math.sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n)) / d
-    return max(0.0, centre - half), min(1.0, centre + half)
+    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
 
 
 def run_condition(name: str, seeds) -> dict:
