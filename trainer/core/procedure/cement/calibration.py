@@ -26,6 +26,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
+from scipy.stats import binomtest
 
 from trainer.core.procedure.cement.domain import LEAK_TYPES
 from trainer.core.procedure.cement.model import CementModel
@@ -36,7 +37,7 @@ from trainer.core.scenario.loader import load_scenario
 from trainer.core.xray.conspicuity import ROSE_K
 
 __all__ = ["Condition", "CONDITIONS", "Push", "start_run", "run_seed", "run_condition", "run_conditions", "summarise",
-           "patient_of", "odds_ratio", "LITERATURE"]
+           "patient_of", "odds_ratio", "wilson_interval", "LITERATURE"]
 
 STEP_ML = 0.25          #: one push of a 1 mL syringe (FACTS 3 defaults)
 STEP_S = 10.0           #: simulated seconds between pushes
@@ -46,7 +47,8 @@ VISIBILITY_K_SWEEP = (3.0, 5.0, 7.07)
 
 #: Published numbers the table is set against (FACTS.md 3.3 and 4).
 LITERATURE = {
-    # CT-assessed, osteoporotic fractures without a cleft (PMC8449924): any, B, S, C, D
+    # CT-assessed, osteoporotic fractures without a cleft (PMC8449924, 139 patients per group): any, B, S, C, D
+    "ct_n": 139,
     "ct_no_cleft": {"any": 0.763, "B": 0.317, "S": 0.525, "C": 0.122, "D": 0.065},
     "ct_cleft": {"any": 0.676, "B": 0.209, "S": 0.245, "C": 0.259, "D": 0.165},
     # radiograph-based single-centre series: 33 % (Al-Ali), 32.5 % (BMC MSD 2020), 35.5 % (Saad 2022)
@@ -270,6 +272,17 @@ def odds_ratio(p1: float, p0: float, n1: int, n0: int) -> float:
     a, b = p1 * n1 + 0.5, (1 - p1) * n1 + 0.5
     c, d = p0 * n0 + 0.5, (1 - p0) * n0 + 0.5
     return (a / b) / (c / d)
+
+
+def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a binomial rate ``k / n`` (default 95 %): SciPy's
+    (``binomtest(k, n).proportion_ci(method="wilson")``), the interval a series' or a table row's rate is read
+    against (docs/cement.md, "Round 12"); it stays inside [0, 1] and is not degenerate at ``k = 0`` or ``k = n``.
+    """
+    if n <= 0 or not 0 <= k <= n:
+        raise ValueError(f"wilson_interval: need 0 <= k <= n and n > 0, got k={k}, n={n}")
+    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
 
 
 def run_condition(name: str, seeds) -> dict:
