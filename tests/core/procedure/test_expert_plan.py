@@ -66,3 +66,17 @@ def test_without_a_session_the_plan_predicts_the_same_access(case):
     # the played session then waits less: the access after mixing counts towards the working phase
     wait_live = next(a["s"] for a in rec.actions if a["type"] == "wait")
     assert 0 < wait_live < predicted[cut]["s"] == working_phase_s(sc)
+
+
+def test_an_overshoot_beyond_the_trocar_pushes_as_far_as_the_trocar_goes(case):
+    # The validity variant "anterior_cortex_perforated" pushes through the anterior cortex.  Where the
+    # overshoot lies beyond the trocar's working length (round 12: the caudally aimed L4 line needed 151.2 mm
+    # of a 150 mm trocar) the procedure refused the push, the tip never left the body and the variant passed.
+    # Four body depths beyond the posterior wall is further than any 150 mm trocar reaches on L1: the push
+    # stops at the working length and the anterior wall is crossed.
+    proc = _played(case, ExpertPlan(volume_ml=0.5, length_mm=150.0, overshoot_depth=4.0))
+    assert not [e for e in proc.events if e.kind == "refused"]
+    depths = [e.data["depth_mm"] for e in proc.events if e.kind == "trocar_moved"]
+    assert max(depths) == pytest.approx(150.0, abs=1e-6)
+    walls = [e.data["wall"] for e in proc.events if e.kind == "wall_crossed"]
+    assert walls.count("body_anterior") == 2          # out through the anterior cortex and back in

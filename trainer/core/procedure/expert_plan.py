@@ -287,6 +287,7 @@ class _Planner:
         self.mixed = False
         self._depth: dict[str, float] = {}
         self._reach: dict[str, float] = {}          # side -> deepest the trocar is advanced (mm from the skin)
+        self._length: dict[str, float] = {}         # side -> the placed trocar's working length (mm)
 
     # -------------------------------------------------------------- one action
     def act(self, action: dict) -> Generator[PlanStep, bool, bool]:
@@ -440,8 +441,9 @@ class _Planner:
         p, lm = self.plan, self.lm
         entry, far = self.line(side)
         place = {"type": "place", "side": side, "entry_mm": _r(entry), "target_mm": _r(far), "gauge": self.gauge()}
+        self._length[side] = DEFAULT_LENGTH_MM
         if p.length_mm is not None:
-            place["length_mm"] = float(p.length_mm)
+            place["length_mm"] = self._length[side] = float(p.length_mm)
             return place
         skin = find_skin(self.patient, entry, far)
         if skin is None:
@@ -462,7 +464,8 @@ class _Planner:
                 # a mis-aimed line runs longer than the expert's: the trainee takes the longest trocar
                 # and stops where it reaches (the error, a wall breach, lies in the pedicle, not at the target)
                 self._reach[side] = reach
-            place["length_mm"] = float(min(np.ceil(need_mm / 10.0) * 10.0, LENGTH_RANGE_MM[1]))
+            self._length[side] = float(min(np.ceil(need_mm / 10.0) * 10.0, LENGTH_RANGE_MM[1]))
+            place["length_mm"] = self._length[side]
         return place
 
     def access(self, side: str, mix: bool) -> Generator[PlanStep, bool, bool]:
@@ -484,9 +487,9 @@ class _Planner:
         goal = min(depth_at(lm.posterior_wall_y_mm - self.depth(side) * lm.body_depth_mm),
                    self._reach.get(side, math.inf))
         stops = [s for s in (bone - 3.0, bone + 0.5 * (junction - bone), junction + 3.0) if s < goal] + [goal]
-        if p.overshoot_depth is not None:
-            stops.insert(len(stops) - 1,
-                         depth_at(lm.posterior_wall_y_mm - p.overshoot_depth * lm.body_depth_mm))
+        if p.overshoot_depth is not None:       # pushed on through the anterior cortex, as far as the trocar goes
+            stops.insert(len(stops) - 1, min(depth_at(lm.posterior_wall_y_mm - p.overshoot_depth * lm.body_depth_mm),
+                                             self._length.get(side, DEFAULT_LENGTH_MM)))
         for i, stop in enumerate(stops):
             step = stop - self.state().depth_mm
             if abs(step) < 1e-3:
