@@ -53,6 +53,11 @@ class ParameterError(VPTrainerError, ValueError):
             msg += f" ({hint})"
         super().__init__(msg)
 
+    def __reduce__(self):
+        # pickled with its fields, not its message: a worker process's error (``--jobs``) reaches the parent whole
+        # (unpickling called ``ParameterError(message)``, a TypeError that left the process pool hanging)
+        return type(self), (self.name, self.value, self.allowed, self.source, self.hint)
+
 
 class ScenarioError(VPTrainerError):
     """A scenario file is invalid.  ``problems`` lists every error found in the file."""
@@ -65,6 +70,10 @@ class ScenarioError(VPTrainerError):
         else:
             text = f"{len(self.problems)} problems:\n  " + "\n  ".join(self.problems)
         super().__init__(text)
+
+    def __reduce__(self):
+        # pickled with its fields, as ParameterError is (a worker's error reaches the parent whole)
+        return type(self), (self.path, self.problems)
 
 
 class DicomError(VPTrainerError):
