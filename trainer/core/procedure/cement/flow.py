@@ -190,8 +190,7 @@ class FlowField:
         #: share of a vein's entry term charged along its lumen (1: on every vein voxel)
         self.lumen_entry_factor = float(flow_cfg.get("lumen_entry_factor", 1.0))
         #: the intra-osseous communicating veins (domain): their path is the painted veins' (``vein_path_factor``)
-        comm = getattr(domain, "communicating", None)
-        self.comm = bytes(comm.astype(np.uint8).tobytes()) if comm is not None else bytes(n)
+        self.comm = domain.communicating.astype(np.uint8).tobytes()
         #: mm of path per voxel step along a segmental vein outside the body (``segmental_outside_path_factor``)
         self.out_path_factor = float(flow_cfg.get("segmental_outside_path_factor", flow_cfg["vein_path_factor"]))
         # the painted veins have one calibre at every level; a larger body's veins are wider, so
