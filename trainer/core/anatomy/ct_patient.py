@@ -287,7 +287,8 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
         voxel_mm = float(sp[0]) if np.allclose(sp, sp[0], rtol=1e-3) else max(0.5, float(sp.min()))
     pooled, pgrid = _pooled(vol)                  # the whole series, as the import measured it
     pbody = body_outline(pooled, pgrid)           # table, mattress and outside-body removed (issue 12)
-    bone_hu = patient_thresholds(pooled, pbody).bone_hu
+    thresholds = patient_thresholds(pooled, pbody)
+    bone_hu = thresholds.bone_hu
     del pooled
     skin = _skin_y_outline(pbody, pgrid)
     z_inf_mm = float(landmarks["inferior_endplate_z_mm"]) - centre[2]
@@ -303,6 +304,7 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
     fine.hu[~_outline_on(pbody, pgrid, fine.grid)] = -1000
     fine.meta["slice_mm"] = float(sp[2])          # the series' slices (the fine volume may be resampled)
     fine.meta["slice_z0_mm"] = float(vol.grid.origin_mm[2])   # a series slice's z (ct_labels.centre_slices_z_mm)
+    fine.meta["soft_tissue_hu"] = float(thresholds.soft_tissue_hu)   # ct_labels._half_slab_below
     report(0.88, "labelling bone, canal, foramina and discs")
     labels, measured = _labels_for_patient(fine, rel, cortex_threshold(fine, bone_hu), bone_hu,
                                            rib_bearing=str(level).upper().startswith("T"))
