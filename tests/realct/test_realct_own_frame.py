@@ -20,7 +20,7 @@ from test_realct_expert_tilt import reference_plate_inclination_deg
 from trainer.core.anatomy.ct_patient import patient_from_ct
 from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.labels import Label
-from trainer.core.scenario.ct_import import _estimate_axial, _TILTED_DEG, estimate_near, plate_tilt_deg
+from trainer.core.scenario.ct_import import _TILTED_DEG, _estimate_axial, estimate_near, plate_tilt_deg
 
 LEVELS = ("L1", "L2", "L3", "L4", "L5")
 

@@ -14,7 +14,9 @@ Estimation (documented in docs/scenario-format.md, "Patient CT"):
 At a patient's own (osteoporotic) threshold the endplates are the first peak above the
 marrow along the body's centre column (:func:`_endplate_peaks`), the pedicle centres the
 centroids of the filled tubes' isthmus sections (:mod:`trainer.core.anatomy.ct_pedicle`),
-and without a closed marrow ring the walls are met going out from the given point.
+and without a closed marrow ring the walls are met going out from the given point.  A body whose
+endplates tilt 20 deg or more to the axial plane (the lordotic L5) has its centre estimated again in
+its own frame, the CT turned about the left-right axis so that its endplates lie level.
 
 Instructors check (``vptrainer scenarios show``) and correct the written values.
 """
@@ -38,7 +40,7 @@ from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError, ScenarioError
 
 __all__ = ["LANDMARK_KEYS", "context_needed_mm", "cortex_threshold_near", "coverage_note", "estimate_landmarks",
-           "estimate_near", "scenario_toml"]
+           "estimate_near", "plate_tilt_deg", "scenario_toml"]
 
 LANDMARK_KEYS = ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_centre_mm",
                  "superior_endplate_z_mm", "inferior_endplate_z_mm")
@@ -109,7 +111,10 @@ def estimate_near(volume: Volume, near_mm, patient_bone_hu: float, refine: bool 
     does not improve: L1 goes back to 3.2).  When the result's centre lies more than
     :data:`_OFF_TRACK_MM` in plane from ``near_mm`` (the column's body track, a median over the
     whole column), the estimate starts again at :data:`_RESTART_FRACTIONS` of the height between
-    the endplates found and the centre nearest the track is kept.
+    the endplates found and the centre nearest the track is kept.  Where the body's endplates tilt
+    :data:`_TILTED_DEG` or more about the left-right axis (:func:`plate_tilt_deg`: the lordotic
+    L5), its centre is estimated once more in the CT turned so that they lie level
+    (:func:`_in_own_frame`; abdominal L5 4.7 -> 1.2 mm from the mask's centroid).
     """
     return _in_own_frame(volume, _estimate_axial(volume, near_mm, patient_bone_hu, refine), patient_bone_hu, refine)
 
