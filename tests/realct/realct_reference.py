@@ -294,6 +294,27 @@ def pedicle_shape(labels: np.ndarray, grid, label: int, ref: Reference, side: st
                         medial_deg=medial, sagittal_deg=sagittal, isthmus_y_mm=float(y[j_i]))
 
 
+def medial_wall_x_mm(labels: np.ndarray, grid, label: int, ref: Reference, side: str) -> float:
+    """The mask's medial pedicle wall (x mm, the CT's coordinates): in the isthmus row of
+    :func:`pedicle_shape`, the section holding (or nearest) the reference pedicle centre, each
+    slice's most medial voxel edge (the voxel's centre minus half a voxel towards the canal),
+    median over the section's slices (issue 12, round 13: the wall the plan's medial-wall rule
+    and the AP view's medial pedicle line read)."""
+    x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
+    sx, dz = grid.spacing_xyz_mm[0], grid.spacing_xyz_mm[2]
+    s = 1.0 if side == "left" else -1.0
+    j = int(np.argmin(np.abs(y - pedicle_shape(labels, grid, label, ref, side).isthmus_y_mm)))
+    lat = s * (x - ref.canal_xy_mm[0])
+    lab, _ = ndi.label((labels[:, j, :] == label) & ((lat > 0) & (lat <= 30.0))[None, :])
+    c = ref.pedicle_left_centre_mm if side == "left" else ref.pedicle_right_centre_mm
+    kc, ic = int(np.argmin(np.abs(z - c[2]))), int(np.argmin(np.abs(x - c[0])))
+    kk, ii = np.nonzero(lab)
+    pick = lab[kc, ic] or lab[kk, ii][np.argmin(np.hypot((kk - kc) * dz, (ii - ic) * sx))]
+    kk, ii = np.nonzero(lab == pick)
+    walls = [(x[ii[kk == k]].min() - 0.5 * sx) if s > 0 else (x[ii[kk == k]].max() + 0.5 * sx) for k in np.unique(kk)]
+    return float(np.median(walls))
+
+
 def _wall_rows(v: np.ndarray, grid, cx: float, cy: float) -> np.ndarray:
     """Per slice with a body: y (mm) of the back end of the mask's run along the canal's
     column in front of the canal centre (the posterior wall of :func:`measure`)."""
