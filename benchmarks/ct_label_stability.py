@@ -211,6 +211,13 @@ def _instrument() -> None:
     ct_labels._stability_wrapped = True
 
 
+def _reset_trace() -> None:
+    """Forget the last labelling's recorded calls (one labelling's intermediates at a time)."""
+    _TRACE["calls"].clear()
+    _TRACE["chosen"] = None
+    _TRACE["fits"].clear()
+
+
 def _intermediates(centre) -> dict:
     """The chosen ``derive_labels`` call's intermediates, positions in CT mm (``centre``: the body centre)."""
     from trainer.core.anatomy.ct_labels import FRAGMENT_FRACTION
@@ -297,17 +304,13 @@ def run_case(name: str, level: str, moves) -> dict:
     _instrument()
     t0 = time.perf_counter()
     ct, col = _ct(name)
-    _TRACE["chosen"] = None
-    _TRACE["calls"].clear()
-    _TRACE["fits"].clear()
+    _reset_trace()
     case = ct_accuracy.label_case(ct, level, col, auto=True)
     lm, box, ref = case["lm"], case["box"], case["ref"]
     base, base_lab = _measure(ct, case["patient"], np.asarray(lm["body_centre_mm"], float), box, ref)
     rows = []
     for mv in moves:
-        _TRACE["calls"].clear()
-        _TRACE["chosen"] = None
-        _TRACE["fits"].clear()
+        _reset_trace()
         lm2 = apply_move(lm, mv)
         try:
             patient = patient_from_ct(ct.volume(), lm2, level)

@@ -42,27 +42,21 @@ def test_validity_plays_a_ct_scenario_on_its_ct(totalseg_ct, tmp_path, capsys):
     import json
 
     from trainer.core.procedure.expert_plan import play_expert
-    from trainer.core.procedure.machine import Procedure
     from trainer.core.scenario.build import patient_for
     from trainer.core.scenario.loader import load_scenario
     from trainer.core.scoring.validity import EXPERT, expert_plan_for, score_one
+    from trainer.core.session.live import LiveSession
+    from trainer.core.session.reader import read_session
 
     sources.write_dicom(totalseg_ct, tmp_path / "series")
     case = tmp_path / "case.toml"
     assert main(["scenarios", "import-ct", str(tmp_path / "series"), "--level", "L5", "--out", str(case)]) == 0
     sc = load_scenario(case)
 
-    class Recorder:                       # the actions the expert applies, in order
-        def __init__(self, procedure):
-            self.procedure, self.actions = procedure, []
-
-        def apply(self, action):
-            self.actions.append(action)
-            return self.procedure.apply(action)
-
-    rec = Recorder(Procedure(sc, seed=0, patient=patient_for(sc), render=False))
-    play_expert(rec, expert_plan_for(sc, EXPERT, "left"))
-    acts = rec.actions
+    # the actions the validity expert applies, in order, as a session records them
+    with LiveSession(sc, tmp_path / "expert.jsonl", seed=0, patient=patient_for(sc), render=False) as live:
+        play_expert(live, expert_plan_for(sc, EXPERT, "left"))
+    acts = read_session(tmp_path / "expert.jsonl").actions
     (tmp_path / "a.jsonl").write_text("".join(json.dumps(a) + "\n" for a in acts), encoding="utf-8")
     assert main(["play", str(case), "--seed", "0", "--actions", str(tmp_path / "a.jsonl"),
                  "--out", str(tmp_path / "s.jsonl")]) == 0

@@ -470,9 +470,6 @@ def _half_slab_below(labels: np.ndarray, hu: np.ndarray, g: Grid, meta: dict, in
     dz, z0 = float(dz), float(z0)
     z = _axes(g)[2]
     ped = labels == side_label
-    ks = np.flatnonzero(ped.any(axis=(1, 2)))
-    if not ks.size:
-        return
     # the series slices' centres on the fine grid, lowest first
     n = np.arange(np.ceil((z[0] - z0) / dz), np.floor((z[-1] - z0) / dz) + 1)
     held = [float(c) for c in z0 + dz * n if ped[int(np.argmin(np.abs(z - c)))].any()]

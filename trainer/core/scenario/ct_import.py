@@ -172,17 +172,23 @@ def _rotated_about_x(volume: Volume, pivot_mm, tilt_deg: float):
     ``tilt_deg`` about the left-right axis through ``pivot_mm``, so that plates tilted by that much
     lie level in it; returns that volume and the map of its points back to the CT's (mm)."""
     g = volume.grid
-    sp, o = np.asarray(g.spacing_xyz_mm), np.asarray(g.origin_mm)
+    sp = np.asarray(g.spacing_xyz_mm)
     t = np.radians(tilt_deg)
     rot = np.array([[1.0, 0.0, 0.0], [0.0, np.cos(t), -np.sin(t)], [0.0, np.sin(t), np.cos(t)]])
     p = np.asarray(pivot_mm, float)
     n = np.ceil(2.0 * np.asarray(_OWN_FRAME_HALF_MM) / sp).astype(int) + 1
     lo = p - 0.5 * (n - 1) * sp
+    # only the part of the CT the turned box covers (its half extents turned, and two voxels for the
+    # interpolation), not a float copy of the whole series
+    h = 0.5 * (n - 1) * sp
+    c, s = abs(np.cos(t)), abs(np.sin(t))
+    src = _crop(volume, p, (h[0], c * h[1] + s * h[2], s * h[1] + c * h[2]) + 2.0 * sp)
+    o = np.asarray(src.grid.origin_mm)
     # output voxel (i, j, k) is the point u = lo + sp * (i, j, k) of the turned frame, at the CT's
     # p + rot (u - p); ndimage indexes (k, j, i)
     matrix = (rot * sp[None, :] / sp[:, None])[::-1, ::-1]
     offset = ((p + rot @ (lo - p) - o) / sp)[::-1]
-    hu = ndi.affine_transform(volume.hu.astype(np.float32), matrix, offset=offset, output_shape=tuple(n[::-1]),
+    hu = ndi.affine_transform(src.hu, matrix, offset=offset, output_shape=tuple(n[::-1]), output=np.float32,
                               order=1, cval=-1000.0)
     turned = Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=Grid(int3(hu.shape), g.spacing_xyz_mm,
                                                                            float3(lo)), meta=dict(volume.meta))
