@@ -71,6 +71,7 @@ from scipy import ndimage as ndi
 from trainer.core.anatomy.ct_enhanced import lumen_mask, wall_index
 from trainer.core.anatomy.ct_pedicle import CLOSE_FROM_MM, canal_hole, pedicle_tube, wall_by_slice
 from trainer.core.anatomy.ct_pedicle_axis import vertebra_rotation_deg
+from trainer.core.anatomy.ct_plates import TILTED_DEG
 from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
 from trainer.core.anatomy.ct_voxels import SAGITTAL as _SAGITTAL
 from trainer.core.anatomy.ct_voxels import axes
@@ -165,6 +166,8 @@ BODY_FRONT_MARGIN_MM = 5.0
 #: and 5 mm slices; 1.0 cut the 5 mm T10's last rows, Dice 0.69 / 0.77 -> 0.61 / 0.65; 1.7 as 2.0)
 END_BEHIND_PEDICLES_MM = 2.0
 ENDPLATE_MARGIN_MM = 1.0     #: real CTs: the body keeps within this of the endplate landmarks (2.5 mm: Dice 0.84 at T8)
+#: a body whose plates tilt ct_plates.TILTED_DEG or more (``fine.meta["plate_tilt_deg"]``, measured by
+#: ct_patient) is labelled as the tilted prism it is (:func:`_tilted_shear`)
 
 
 def _axes(grid: Grid):
@@ -370,6 +373,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     # ribs touch the bodies at the disc levels (thoracic): keep to the body's own width,
     # measured at its centre, and to a window around the endplates
     y_front = aw - BODY_FRONT_MARGIN_MM if cortex_hu < CORTEX_HU else None
+    shear = _tilted_shear(fine.meta.get("plate_tilt_deg")) if cortex_hu < CORTEX_HU else 0.0
     margin_z = 0.5 * (sup - inf) + 2.0
     j0, i0 = int(np.argmin(np.abs(y))), int(np.argmin(np.abs(x)))
     found_bodies = []
@@ -381,12 +385,14 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
         # an enhanced aorta beside an open (osteoporotic) ring is a larger piece of "bone" than the
         # ring's arcs: a solid piece, or one centred in front of the anterior wall, is not taken for an
         # arc (the aorta CT at 2.5 mm, T12: the aorta was labelled as the body, Dice 0.00)
-        b = _body(bone & front & keep, cortex, x, y, z - z_c, lumen_mask(cortex[k0] & front[k0], sp), y_front)
+        b = _body(bone & front & keep, cortex, x, y, z - z_c, lumen_mask(cortex[k0] & front[k0], sp), y_front, shear)
         if cortex_hu < CORTEX_HU:
             # osteoporotic cortex: thin endplates at the patient's threshold do not stop the span search
             # (measured on real CTs: the body ran 10-30 mm into the disc), so the body keeps within
-            # ENDPLATE_MARGIN_MM of the endplate landmarks
-            b &= ((z >= inf - ENDPLATE_MARGIN_MM) & (z <= sup + ENDPLATE_MARGIN_MM))[:, None, None]
+            # ENDPLATE_MARGIN_MM of the endplate landmarks, which are the plates at the centre column:
+            # on a tilted body, of the planes through them along its plates (_tilted_shear)
+            zt = z[:, None, None] - shear * Y
+            b &= (zt >= inf - ENDPLATE_MARGIN_MM) & (zt <= sup + ENDPLATE_MARGIN_MM)
             # filled between its walls also where no canal hole was found (the wall plane is then the
             # measured posterior wall line): abdominal L2 at 3 mm kept only its cortex ring (Dice 0.61)
             b = _fill_section(b, front)
@@ -603,13 +609,32 @@ def _endplate_span(cortex, k0: int) -> tuple[np.ndarray, np.ndarray]:
     return bot, top
 
 
-def _body(cand, cortex, x, y, z, lumen_2d=None, y_front=None) -> np.ndarray:
+def _tilted_shear(tilt_deg) -> float:
+    """dy/dz of a tilted body's axis, as the tangent of its plates' tilt (0 under ct_plates.TILTED_DEG).
+
+    A body whose endplates rise toward the back by ``tilt_deg`` (the lordotic L5: the abdominal CT's
+    measures 26.6 deg, its mask's plates 24-32 and principal axis 32) is a prism along the plates'
+    normal, which leans forward going up.  Labelled as an axial prism (the centre slice's footprint
+    between horizontal planes through the endplate landmarks), it lost the body's back above the
+    superior landmark (the plate rises 6 mm behind the centre column) and its front above the
+    centre slice, and took the disc and S1 below the inferior plate at the back (abdominal L5: 113
+    voxels missed in its two top slices, 114 added at the back of its five lowest, body Dice 0.84).
+    So the clip planes run along the plates through the landmarks, and the footprint is carried
+    along the axis, ``-tan(tilt)`` mm in y per mm of z."""
+    if tilt_deg is None or abs(float(tilt_deg)) < TILTED_DEG:
+        return 0.0
+    return float(np.tan(np.radians(float(tilt_deg))))
+
+
+def _body(cand, cortex, x, y, z, lumen_2d=None, y_front=None, shear: float = 0.0) -> np.ndarray:
     """The target body: bone in front of the posterior wall, in the columns of the body's
     cross-section at its centre, between the endplate cortices met going up and down from
     the centre (so that neither the discs nor the neighbours are included, however the
     discs are inclined), as one connected piece holding the body centre.  ``lumen_2d`` (centre
     slice): an enhanced vessel's lumen, never taken for a piece of an open ring's cortex; nor is a
-    large piece centred in front of ``y_front`` (mm) taken for the open ring's arc."""
+    large piece centred in front of ``y_front`` (mm) taken for the open ring's arc.  ``shear``
+    (:func:`_tilted_shear`): the cross-section carried ``-shear`` mm in y per mm of z above the
+    centre (a tilted body's axis)."""
     sp = float(x[1] - x[0])
     k0, j0, i0 = int(np.argmin(np.abs(z))), int(np.argmin(np.abs(y))), int(np.argmin(np.abs(x)))
     cl, _ = ndi.label(cand[k0])
@@ -655,11 +680,14 @@ def _body(cand, cortex, x, y, z, lumen_2d=None, y_front=None) -> np.ndarray:
         d = np.hypot(jj - j0, ii - i0) * sp
         ids = np.unique(cl[jj[d <= 25.0], ii[d <= 25.0]])
         piece = _enclosed(np.isin(cl, ids[(ids > 0) & ~lumen[ids] & ~(ahead[ids] & big[ids])]))
-    foot = ndi.binary_dilation(piece, iterations=max(1, int(round(1.5 / sp))))
+    foot = np.broadcast_to(ndi.binary_dilation(piece, iterations=max(1, int(round(1.5 / sp))))[None], cand.shape)
+    if shear:
+        dy = float(y[1] - y[0])
+        foot = np.stack([_shifted_rows(foot[0], int(round(-shear * (zk - z[k0]) / dy))) for zk in z])
     solid = ndi.uniform_filter(cortex.astype(np.float32), 3) > 0.5       # no stray trabecular voxels
     bot, top = _endplate_span(solid, k0)
     kk = np.arange(cand.shape[0])[:, None, None]
-    body = cand & foot[None] & (kk >= bot[None]) & (kk <= top[None])
+    body = cand & foot & (kk >= bot[None]) & (kk <= top[None])
     lab, _ = ndi.label(body)
     keep = lab[k0, j0, i0]
     sizes = np.bincount(lab.ravel())
@@ -668,6 +696,18 @@ def _body(cand, cortex, x, y, z, lumen_2d=None, y_front=None) -> np.ndarray:
         in_slice = in_slice[in_slice > 0]
         keep = int(in_slice[np.argmax(sizes[in_slice])])
     return lab == keep if keep else body
+
+
+def _shifted_rows(mask: np.ndarray, n: int) -> np.ndarray:
+    """A 2-D (y, x) mask moved ``n`` rows along y (toward larger y when positive), nothing wrapped."""
+    out = np.zeros_like(mask)
+    if abs(n) >= mask.shape[0]:
+        return out
+    if n >= 0:
+        out[n:] = mask[:mask.shape[0] - n]
+    else:
+        out[:n] = mask[-n:]
+    return out
 
 
 def _pedicle(behind, base, g: Grid, c, pw: float, side: str):

