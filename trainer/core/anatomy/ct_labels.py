@@ -683,7 +683,7 @@ def _body(cand, cortex, x, y, z, lumen_2d=None, y_front=None, shear: float = 0.0
     foot = np.broadcast_to(ndi.binary_dilation(piece, iterations=max(1, int(round(1.5 / sp))))[None], cand.shape)
     if shear:
         dy = float(y[1] - y[0])
-        foot = np.stack([_shifted_rows(foot[0], int(round(-shear * (zk - z[k0]) / dy))) for zk in z])
+        foot = foot | np.stack([_shifted_rows(foot[0], int(round(-shear * (zk - z[k0]) / dy))) for zk in z])
     solid = ndi.uniform_filter(cortex.astype(np.float32), 3) > 0.5       # no stray trabecular voxels
     bot, top = _endplate_span(solid, k0)
     kk = np.arange(cand.shape[0])[:, None, None]
