@@ -22,7 +22,9 @@ How the labels are derived (fine volume; ``T`` = :data:`CORTEX_HU`)
    body measured through its centre (ribs touch the bodies at thoracic levels), in the
    columns of the body's cross-section at its centre and between the endplate cortices met
    going up and down from the centre (inclined discs and neighbours stay out), as the
-   connected piece holding the centre.  A sagittal-slice fill completes what vein channels
+   connected piece holding the centre; on a body whose plates tilt 20 deg or more (the lordotic
+   L5) the real-CT endplate clip runs along the plates and the section is also carried along the
+   body's axis (:func:`_tilted_shear`).  A sagittal-slice fill completes what vein channels
    through the lateral walls open in the axial slices.  The outer 1 mm is ``BODY_CORTEX``,
    the rest ``CANCELLOUS``.
 4. *Pedicles*: bone behind the body on each side, in the connected piece holding the pedicle
@@ -620,7 +622,9 @@ def _tilted_shear(tilt_deg) -> float:
     centre slice, and took the disc and S1 below the inferior plate at the back (abdominal L5: 113
     voxels missed in its two top slices, 114 added at the back of its five lowest, body Dice 0.84).
     So the clip planes run along the plates through the landmarks, and the footprint is carried
-    along the axis, ``-tan(tilt)`` mm in y per mm of z."""
+    along the axis, ``-tan(tilt)`` mm in y per mm of z, as well as kept where it is: the carried
+    footprint alone cut the arcs of an open ring that join only through the axial one (the abdominal
+    L5 labelled from 0.5 mm lower, seeded on the slice below: body Dice 0.35, 0.81 on main)."""
     if tilt_deg is None or abs(float(tilt_deg)) < TILTED_DEG:
         return 0.0
     return float(np.tan(np.radians(float(tilt_deg))))
@@ -633,7 +637,7 @@ def _body(cand, cortex, x, y, z, lumen_2d=None, y_front=None, shear: float = 0.0
     discs are inclined), as one connected piece holding the body centre.  ``lumen_2d`` (centre
     slice): an enhanced vessel's lumen, never taken for a piece of an open ring's cortex; nor is a
     large piece centred in front of ``y_front`` (mm) taken for the open ring's arc.  ``shear``
-    (:func:`_tilted_shear`): the cross-section carried ``-shear`` mm in y per mm of z above the
+    (:func:`_tilted_shear`): the cross-section also carried ``-shear`` mm in y per mm of z above the
     centre (a tilted body's axis)."""
     sp = float(x[1] - x[0])
     k0, j0, i0 = int(np.argmin(np.abs(z))), int(np.argmin(np.abs(y))), int(np.argmin(np.abs(x)))
