@@ -46,7 +46,8 @@ def test_the_own_frame_is_used_where_the_masks_plates_tilt(totalseg_ct, col):
 def test_l5_labelled_from_its_own_frames_centre_overlaps_the_mask(totalseg_ct, col):
     """With no landmark given, L5's body centre lies within 3 mm of the mask body's centroid (4.7 mm
     in axial slices) and the body labelled round it overlaps the mask's body part with Dice >= 0.80
-    (0.70 from the axial centre; measured 0.84; issue 12 asks 0.85)."""
+    (0.70 from the axial centre; measured 0.84, and 0.86 since the body is labelled as the tilted prism it is,
+    test_realct_tilted_body.py; issue 12 asks 0.85)."""
     lm = estimate_near(totalseg_ct.volume(), col.find("L5").body_centre_mm, col.thresholds.bone_hu)
     label = sources.VERTEBRA_LABELS["L5"]
     ref = reference.measure_ct(totalseg_ct, label)

@@ -80,3 +80,20 @@ def test_an_overshoot_beyond_the_trocar_pushes_as_far_as_the_trocar_goes(case):
     assert max(depths) == pytest.approx(150.0, abs=1e-6)
     walls = [e.data["wall"] for e in proc.events if e.kind == "wall_crossed"]
     assert walls.count("body_anterior") == 2          # out through the anterior cortex and back in
+
+
+@pytest.mark.parametrize("span", [(24.2277, 24.2277), (20.31, 20.34), (18.5, 21.0), (20.33, 20.9), (-2.0, 3.0)])
+def test_the_squared_ap_tilt_lies_within_the_endplates_span(span):
+    """The expert's AP tilt lies inside the span of the endplate inclinations, so the scoring's
+    ap_tilt_error (the tilt's distance outside the span) is 0: a whole degree where one lies in the
+    span, a tenth where one does, else the middle.  Two parallel plates (24.2277 deg both, the tilted
+    abdominal L5's labels) hold neither: rounded to a tenth, 24.2 lay 0.028 deg outside."""
+    from trainer.core.procedure.expert_plan import squaring_tilt_deg
+    from trainer.core.scoring.metrics.alignment import tilt_error_deg
+
+    tilt = squaring_tilt_deg(span)
+    assert tilt_error_deg(tilt, span) == 0.0, tilt
+    if span == (18.5, 21.0):
+        assert tilt == 20.0
+    if span == (-2.0, 3.0):
+        assert tilt == 0.0

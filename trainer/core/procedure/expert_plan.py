@@ -243,8 +243,9 @@ def squaring_tilt_deg(endplate_incl_deg: tuple) -> float:
     0 where the span of the (inferior, superior) inclinations holds 0 (every built-in case:
     untilted, as before); else the whole degree nearest the middle of the span (a radiologist
     tilts until both endplates are lines; a whole degree as one types it in the tilt box), or
-    the middle itself to 0.1 deg when no whole degree lies in a span under 1 deg wide.  The
-    scoring's ``ap_tilt_error`` (the tilt's distance outside the span) is then 0.
+    the middle itself to 0.1 deg when no whole degree lies in a span under 1 deg wide (unrounded
+    when no tenth lies in it either).  The scoring's ``ap_tilt_error`` (the tilt's distance outside
+    the span) is then 0.
 
     Parameters
     ----------
@@ -257,7 +258,12 @@ def squaring_tilt_deg(endplate_incl_deg: tuple) -> float:
         return 0.0
     mid = 0.5 * (lo + hi)
     whole = float(round(mid))
-    return whole if lo <= whole <= hi else round(mid, 1)
+    if lo <= whole <= hi:
+        return whole
+    tenth = round(mid, 1)
+    # a span narrower than a tenth (two parallel plates: the tilted abdominal L5 labelled as a tilted
+    # prism, 24.23 deg both) may hold no tenth either: the middle itself
+    return tenth if lo <= tenth <= hi else mid
 
 
 def _rot_z(v, deg: float) -> np.ndarray:
