@@ -57,6 +57,7 @@ sagittal angle stays 0: the fit is too noisy at 2.5 mm slices).  A slot of marro
 between the body's back and a pedicle, up to :data:`JUNCTION_GAP_MM` long, is body cortex (:func:`_junction`).
 At series slices over :data:`ACQUIRED_CENTRE_FROM_MM` the slice below a pedicle's lowest one, half pedicle
 over the foramen and so under the threshold, is pedicle under the tube's footprint (:func:`_half_slab_below`).
+A canal voxel between two voxels of one pedicle in its row is that pedicle's marrow (:func:`_pedicle_marrow`).
 
 The veins (basivertebral, segmental) are not visible on a non-contrast CT and are not
 labelled.  The derivation is checked on synthetic patients, whose true labels are known
