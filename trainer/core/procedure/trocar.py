@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.patient import Patient
 from trainer.core.errors import ActionRefused
@@ -150,7 +151,7 @@ class Move:
     bone_mm: float = 0.0                            #: of which in bone (mm)
 
 
-def _answering_volume(patient: Patient, point_mm: np.ndarray):
+def _answering_volume(patient: Patient, point_mm: np.ndarray) -> Volume | None:
     """The volume whose label :func:`labels_at` reads at ``point_mm`` (None: outside all)."""
     for vol in [patient.volume, *patient.context]:
         if bool(vol.grid.contains_mm(point_mm[None])[0]):
@@ -158,7 +159,7 @@ def _answering_volume(patient: Patient, point_mm: np.ndarray):
     return None
 
 
-def _voxel_walk(grid, a_mm: np.ndarray, b_mm: np.ndarray) -> list[tuple[tuple[int, int, int], float, float]]:
+def _voxel_walk(grid: Grid, a_mm: np.ndarray, b_mm: np.ndarray) -> list[tuple[tuple[int, int, int], float, float]]:
     """The voxels of ``grid`` the segment ``a_mm`` -> ``b_mm`` passes through, in order.
 
     A 6-connected walk (Amanatides and Woo 1987, "A fast voxel traversal algorithm for ray
