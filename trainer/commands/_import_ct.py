@@ -64,6 +64,7 @@ def import_ct(args) -> int:
         relative_inside,
         scenario_toml,
     )
+    from trainer.core.scenario.ct_label_centre import labelled_body_centre_mm
     from trainer.core.scenario.loader import parse_scenario
 
     if args.level not in LEVELS:
@@ -91,6 +92,9 @@ def import_ct(args) -> int:
             est = estimate_landmarks(vol, near_mm=None, cortex_hu=cortex_hu)
         estimated = tuple(k for k in est if k not in given)
         given = {**est, **given}
+        if "body_centre_mm" in estimated:
+            # thick slices: the centroid of the body labelled around the estimate (ct_label_centre)
+            given["body_centre_mm"] = labelled_body_centre_mm(vol, given, args.level)
         print(how, file=sys.stderr)
     text = scenario_toml(rel, args.level, given, title=args.title,
                          description=f"Imported from {folder.name} ({vol.meta.get('series_description', '')})",
