@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.patient import Patient
 from trainer.core.errors import ActionRefused
@@ -150,12 +151,93 @@ class Move:
     bone_mm: float = 0.0                            #: of which in bone (mm)
 
 
+def _answering_volume(patient: Patient, point_mm: np.ndarray) -> Volume | None:
+    """The volume whose label :func:`labels_at` reads at ``point_mm`` (None: outside all)."""
+    for vol in [patient.volume, *patient.context]:
+        if bool(vol.grid.contains_mm(point_mm[None])[0]):
+            return vol
+    return None
+
+
+def _voxel_walk(grid: Grid, a_mm: np.ndarray, b_mm: np.ndarray) -> list[tuple[tuple[int, int, int], float, float]]:
+    """The voxels of ``grid`` the segment ``a_mm`` -> ``b_mm`` passes through, in order.
+
+    A 6-connected walk (Amanatides and Woo 1987, "A fast voxel traversal algorithm for ray
+    tracing"): from voxel to voxel it crosses one face at a time, so it cannot step
+    diagonally past a voxel the segment touches.  Voxel ``i`` spans index ``i - 0.5`` to
+    ``i + 0.5`` (the cell :meth:`Grid.nearest_index` rounds to); ties at an edge or corner
+    cross x before y before z.  Returns ``((k, j, i), t_in, t_out)`` with ``t`` the
+    fraction (0 to 1) of the segment; the part outside the grid is left out.
+    """
+    p0 = grid.mm_to_index(a_mm)[::-1]             # fractional (i, j, k): x, y, z order
+    p1 = grid.mm_to_index(b_mm)[::-1]
+    d = p1 - p0
+    hi = np.asarray(grid.shape[::-1], float) - 0.5
+    t0, t1 = 0.0, 1.0
+    for ax in range(3):                            # clip to the grid's box (slab method)
+        if d[ax] == 0.0:
+            if not -0.5 <= p0[ax] <= hi[ax]:
+                return []
+            continue
+        ta, tb = sorted(((-0.5 - p0[ax]) / d[ax], (hi[ax] - p0[ax]) / d[ax]))
+        t0, t1 = max(t0, ta), min(t1, tb)
+    if t0 > t1:
+        return []
+    start = p0 + t0 * d
+    v = np.clip(np.floor(start + 0.5).astype(int), 0, np.asarray(grid.shape[::-1]) - 1)
+    step = np.sign(d).astype(int)
+    t_next = np.full(3, np.inf)
+    for ax in range(3):
+        if step[ax]:
+            t_next[ax] = (v[ax] + 0.5 * step[ax] - p0[ax]) / d[ax]
+    out = []
+    t_in = t0
+    while True:
+        ax = int(np.argmin(t_next))
+        t_out = min(float(t_next[ax]), t1)
+        out.append(((int(v[2]), int(v[1]), int(v[0])), t_in, t_out))
+        if t_next[ax] >= t1:
+            return out
+        v[ax] += step[ax]
+        if not 0 <= v[ax] < grid.shape[2 - ax]:
+            return out
+        t_in = float(t_next[ax])
+        t_next[ax] += step[ax] / d[ax]
+
+
+def _skin_in_step(patient: Patient, air_mm: np.ndarray, body_mm: np.ndarray) -> np.ndarray | None:
+    """The skin crossing between the last air sample and the first body sample, if any.
+
+    Walks the voxels of the volume that labels ``body_mm`` (:func:`_voxel_walk`) from
+    ``air_mm``; if the first non-air voxel is skin, returns the middle of the segment's
+    span inside it (the touching point itself where the segment only grazes its corner).
+    """
+    vol = _answering_volume(patient, body_mm)
+    if vol is None:
+        return None
+    for (k, j, i), t_in, t_out in _voxel_walk(vol.grid, air_mm, body_mm):
+        lab = int(vol.labels[k, j, i])
+        if lab == Label.AIR:
+            continue
+        if lab != Label.SKIN:
+            return None
+        return air_mm + 0.5 * (t_in + t_out) * (body_mm - air_mm)
+    return None
+
+
 def find_skin(patient: Patient, entry_mm, target_mm) -> np.ndarray | None:
     """Where the line from ``entry_mm`` through ``target_mm`` first meets the body.
 
     The search runs along the line from :data:`_SEARCH_BACK_MM` behind the entry point
     towards the target (and on), and returns the first non-air sample if it is skin;
     None if the line meets nothing, or first meets the volumes' edge in another tissue.
+
+    The skin is a shell one voxel thick (4-connected in each slice), so a line that crosses
+    it near a voxel's edge or corner can step from an air sample straight to a fat sample
+    :data:`SAMPLE_MM` further on.  When the first non-air sample is not skin, the step
+    from the last air sample to it is walked voxel by voxel (:func:`_voxel_walk`) in the
+    volume that labels it: if the first non-air voxel on that walk is skin, the line
+    crossed the skin there, and the middle of its span in that voxel is returned.
     """
     e = np.asarray(entry_mm, float)
     d = np.asarray(target_mm, float) - e
@@ -164,9 +246,11 @@ def find_skin(patient: Patient, entry_mm, target_mm) -> np.ndarray | None:
     pts = e + s[:, None] * d
     lab = labels_at(patient, pts)
     hit = np.flatnonzero(lab != Label.AIR)
-    if len(hit) == 0 or hit[0] == 0 or lab[hit[0]] != Label.SKIN:
+    if len(hit) == 0 or hit[0] == 0:
         return None
-    return pts[hit[0]]
+    if lab[hit[0]] == Label.SKIN:
+        return pts[hit[0]]
+    return _skin_in_step(patient, pts[hit[0] - 1], pts[hit[0]])
 
 
 def _finish(walls: WallModel, tr: Trocar, tip_path: np.ndarray, tip_labels: np.ndarray) -> Trocar:
