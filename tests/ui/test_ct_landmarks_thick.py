@@ -10,8 +10,8 @@ averaged (4.8 mm, 18 slices of 156 x 151): the smallest of the 0.5-1 mm / 4-5 mm
 where the editor and import-ct differed on main (at 1 mm in plane the labels' centre is the
 estimate's; at 0.5-0.6 mm each labelling takes 5-8 s).  The oracle is the scenario file import-ct
 writes (another entry point, parsed by the loader), not the editor's code.  Cost: one import and
-two editor loads, each with the column detection and up to three labellings, about 15 s on the
-loaded 2-core machine (slow-marked).
+two editor loads, each with the column detection and up to three labellings (about 1 s each),
+9 s in all on the loaded 2-core machine (slow-marked: near the 10 s line on a busier machine).
 """
 
 from __future__ import annotations

@@ -33,7 +33,8 @@ def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: st
         A point in the target body (the column's, or the instructor's ``--body-centre``); None:
         the series' middle (a short series taken as centred on the target).
     cortex_hu : float or None
-        The patient's bone threshold (HU) from the column detection; None: the estimate's default.
+        The patient's bone threshold (HU) from the column detection, required with ``near_mm``;
+        None (only without ``near_mm``): the estimate's default.
     level : str
         Target level.
     given : dict, optional
@@ -57,6 +58,8 @@ def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: st
     """
     given = dict(given or {})
     if near_mm is not None:
+        if cortex_hu is None:
+            raise ValueError("import_landmarks: a point near the body needs the patient's bone threshold (cortex_hu)")
         est = estimate_near(volume, near_mm, cortex_hu, refine="body_centre_mm" not in given)
     else:
         est = estimate_landmarks(volume, near_mm=None, cortex_hu=cortex_hu)
