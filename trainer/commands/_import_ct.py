@@ -12,6 +12,12 @@ from trainer.core.errors import ScenarioError
 _OPTIONS = {"body_centre": "body_centre_mm", "pedicle_left": "pedicle_left_centre_mm",
             "pedicle_right": "pedicle_right_centre_mm", "superior_endplate": "superior_endplate_z_mm",
             "inferior_endplate": "inferior_endplate_z_mm"}
+#: a point typed in a vertebral body lies at most this far from the body centre the column detection found
+#: there: half a lumbar body's width and height to its corner (25 and 14 mm: 29 mm) plus the detected centre's
+#: error (within 7 mm of the estimate on the two real CTs).  Farther is a point in other units (cm), another
+#: order (z y x) or convention (RAS), off the spine or in a vertebra the column detection did not find (above
+#: T4 on the chest CT): refused, where it wrote a scenario around it (a 'body' 9 mm deep) and exited 0
+_BODY_REACH_MM = 35.0
 
 
 def _locate(vol, level: str, body_centre, folder):
@@ -28,16 +34,30 @@ def _locate(vol, level: str, body_centre, folder):
         if np.any(np.asarray(body_centre) < lo) or np.any(np.asarray(body_centre) > hi):
             raise ScenarioError(str(folder), [
                 f"--body-centre {' '.join(f'{v:g}' for v in body_centre)}: outside the series (x {lo[0]:.1f} to "
-                f"{hi[0]:.1f}, y {lo[1]:.1f} to {hi[1]:.1f}, z {lo[2]:.1f} to {hi[2]:.1f} mm): the level is not in view"])
+                f"{hi[0]:.1f}, y {lo[1]:.1f} to {hi[1]:.1f}, z {lo[2]:.1f} to {hi[2]:.1f} mm): the level is not in view, or the "
+                f"point is not x y z in mm in the series' patient coordinates"])
     col = detect_column(vol)
     cortex_hu = col.thresholds.bone_hu
     if body_centre is not None:
         v = col.nearest(body_centre)
         if v is None:
             return tuple(body_centre), cortex_hu, f"{folder}: no column found; estimating around --body-centre"
-        return (tuple(body_centre), cortex_hu,
-                f"{folder}: vertebra at z {v.z_bottom_mm:.1f} to {v.z_top_mm:.1f} mm picked by --body-centre "
-                f"(bone threshold {cortex_hu:.0f} HU from this patient)")
+        typed = " ".join(f"{c:g}" for c in body_centre)
+        found = (f"{v.level + ', ' if v.level else ''}z {v.z_bottom_mm:.1f} to {v.z_top_mm:.1f} mm, centre "
+                 f"{' '.join(f'{c:.1f}' for c in v.body_centre_mm)}")
+        off_mm = float(np.linalg.norm(np.asarray(v.body_centre_mm, float) - np.asarray(body_centre, float)))
+        if off_mm > _BODY_REACH_MM:
+            raise ScenarioError(str(folder), [
+                f"--body-centre {typed}: {off_mm:.0f} mm from the nearest vertebral body found ({found}; allowed: "
+                f"within {_BODY_REACH_MM:.0f} mm of a body centre, T8 to L5); give x y z in mm in the series' patient "
+                f"coordinates (LPS: x to the patient's left, y posterior, z head), or every landmark by hand"])
+        how = (f"{folder}: vertebra at z {v.z_bottom_mm:.1f} to {v.z_top_mm:.1f} mm picked by --body-centre "
+               f"(bone threshold {cortex_hu:.0f} HU from this patient)")
+        if col.certain and v.level and v.level != level:
+            # the instructor may know better than the numbering, so this is not refused; but it is said
+            how += (f"\n{folder}: warning: --body-centre {typed} lies in the vertebra numbered {v.level} (by "
+                    f"{col.numbered_by}), not {level}; written as {level}, as --level says: check the level")
+        return tuple(body_centre), cortex_hu, how
     if not col.certain and len(col.vertebrae) <= 2:
         # a short, focused series (one or two vertebrae): taken as centred on the target, as before
         return None, None, (f"{folder}: a short series ({len(col.vertebrae)} vertebrae found), taken as centred on "

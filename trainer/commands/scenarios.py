@@ -44,6 +44,9 @@ def add_arguments(parser):
                    help="pedicle: left or right (unipedicular), both (bipedicular); default left")
     p.add_argument("--volume-ml", type=float, default=None,
                    help="cement to inject, mL (default 3 unipedicular, 4 bipedicular; at most 10)")
+    p.add_argument("--medial-error-deg", type=float, default=0.0, metavar="DEG",
+                   help="a teaching error: the aim turned DEG medially about the pedicle's entry, 0 to 30 "
+                        "(default 0: the clean plan; 15 breaches the medial wall)")
     p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
 
 
@@ -204,14 +207,16 @@ def _expert(args) -> int:
     both = args.side == "both"
     volume = (4.0 if both else 3.0) if args.volume_ml is None else float(
         check_number("--volume-ml", args.volume_ml, 0.5, 10.0))
+    medial = float(check_number("--medial-error-deg", args.medial_error_deg, 0.0, 30.0))
     s = load_scenario(args.scenario)
     patient = patient_for(s)
-    acts = (bipedicular_expert_actions(s, patient, volume_ml=volume) if both
-            else expert_actions(s, patient, side=args.side, volume_ml=volume))
+    acts = (bipedicular_expert_actions(s, patient, volume_ml=volume, medial_error_deg=medial) if both
+            else expert_actions(s, patient, side=args.side, volume_ml=volume, medial_error_deg=medial))
     atomic_write_text(out, "".join(json.dumps(a, sort_keys=True) + "\n" for a in acts), force=args.force)
     tilts = sorted({a["tilt_deg"] for a in acts if a["type"] == "carm" and a.get("orbital_deg") == 0.0})
     tilt = f"; AP tilt {tilts[-1]:g} deg (squared on the endplates)" if tilts and tilts[-1] else ""
     where = "both pedicles" if both else f"the {args.side} pedicle"
-    print(f"wrote {len(acts)} expert actions ({where}, {volume:g} mL{tilt}) to {out}")
+    error = f"; aimed {medial:g} deg too medially (a teaching error, not the expert's line)" if medial else ""
+    print(f"wrote {len(acts)} expert actions ({where}, {volume:g} mL{tilt}{error}) to {out}")
     print(f"play them: vptrainer play {args.scenario} --actions {out} --out SESSION.jsonl")
     return 0

@@ -664,7 +664,8 @@ class _Bookkeeping:
         return PlanState(tip_mm=tuple(skin + depth * d), direction=tuple(d), depth_mm=depth, shots=self.shots)
 
 
-def expert_actions(scenario, patient, side: str = "left", volume_ml: float = 3.0) -> list[dict]:
+def expert_actions(scenario, patient, side: str = "left", volume_ml: float = 3.0,
+                   medial_error_deg: float = 0.0) -> list[dict]:
     """The clean expert's actions on one side, predicted without a session.
 
     Parameters
@@ -676,6 +677,10 @@ def expert_actions(scenario, patient, side: str = "left", volume_ml: float = 3.0
         ``'left'`` or ``'right'`` pedicle.
     volume_ml : float
         Cement to inject (mL), in 0.5 mL pushes.
+    medial_error_deg : float
+        0 for the clean plan; else the aim turned this many degrees medially about the pedicle's
+        entry point (:attr:`ExpertPlan.medial_error_deg`): a teaching error, 15 deg breaches the
+        medial wall.
 
     Returns
     -------
@@ -685,12 +690,15 @@ def expert_actions(scenario, patient, side: str = "left", volume_ml: float = 3.0
     """
     if side not in ("left", "right"):
         raise ParameterError("side", side, "'left' or 'right'")
-    return [s.action for s in expert_steps(scenario, patient, ExpertPlan(sides=(side,), volume_ml=volume_ml))]
+    plan = ExpertPlan(sides=(side,), volume_ml=volume_ml, medial_error_deg=medial_error_deg)
+    return [s.action for s in expert_steps(scenario, patient, plan)]
 
 
-def bipedicular_expert_actions(scenario, patient, volume_ml: float = 4.0) -> list[dict]:
+def bipedicular_expert_actions(scenario, patient, volume_ml: float = 4.0,
+                               medial_error_deg: float = 0.0) -> list[dict]:
     """The clean expert's bipedicular actions, predicted without a session: both trocars in
     (left, then right while the left stays), mix, half the cement through the right cannula,
-    ``select`` the left for the other half, withdraw both, finish."""
-    plan = ExpertPlan(sides=("left", "right"), volume_ml=volume_ml)
+    ``select`` the left for the other half, withdraw both, finish (``medial_error_deg``: both
+    aims turned medially, as in :func:`expert_actions`)."""
+    plan = ExpertPlan(sides=("left", "right"), volume_ml=volume_ml, medial_error_deg=medial_error_deg)
     return [s.action for s in expert_steps(scenario, patient, plan)]
