@@ -77,14 +77,8 @@ def _locate(vol, level: str, body_centre, folder):
 def import_ct(args) -> int:
     from trainer.core.anatomy.dicom_io import read_ct_series
     from trainer.core.anatomy.params import LEVELS
-    from trainer.core.scenario.ct_import import (
-        coverage_note,
-        estimate_landmarks,
-        estimate_near,
-        relative_inside,
-        scenario_toml,
-    )
-    from trainer.core.scenario.ct_label_centre import labelled_body_centre_mm
+    from trainer.core.scenario.ct_import import coverage_note, relative_inside, scenario_toml
+    from trainer.core.scenario.ct_import_landmarks import import_landmarks
     from trainer.core.scenario.loader import parse_scenario
 
     if args.level not in LEVELS:
@@ -105,16 +99,10 @@ def import_ct(args) -> int:
     estimated = ()
     if len(given) < len(_OPTIONS):
         near, cortex_hu, how = _locate(vol, args.level, given.get("body_centre_mm"), folder)
-        if near is not None:
-            # a point from the column's numbering is refined by a second pass (--body-centre is not)
-            est = estimate_near(vol, near, cortex_hu, refine="body_centre_mm" not in given)
-        else:
-            est = estimate_landmarks(vol, near_mm=None, cortex_hu=cortex_hu)
-        estimated = tuple(k for k in est if k not in given)
-        given = {**est, **given}
-        if "body_centre_mm" in estimated:
-            # thick slices: the centroid of the body labelled around the estimate (ct_label_centre)
-            given["body_centre_mm"] = labelled_body_centre_mm(vol, given, args.level)
+        # the GUI editor publishes the same landmarks (ct_import_landmarks): a point from the column's
+        # numbering is refined by a second pass (--body-centre is not), and at thick slices the estimated
+        # body centre becomes the labels' centroid (ct_label_centre)
+        given, estimated = import_landmarks(vol, near, cortex_hu, args.level, given=given)
         print(how, file=sys.stderr)
     text = scenario_toml(rel, args.level, given, title=args.title,
                          description=f"Imported from {folder.name} ({vol.meta.get('series_description', '')})",

@@ -4,7 +4,8 @@ The dialog reads a DICOM series off the GUI thread (progress bar, Cancel), finds
 the column (:func:`trainer.core.anatomy.ct_spine.detect_column`, shown numbered on a sagittal
 overview, :class:`trainer.ui.ct_overview.ColumnOverview`, with the chosen level highlighted;
 a click on a vertebra picks it when the numbering is uncertain), asks the core for the
-landmark estimate (:func:`trainer.core.scenario.ct_import.estimate_landmarks`),
+landmarks ``import-ct`` publishes (:func:`trainer.core.scenario.ct_import_landmarks.import_landmarks`:
+the estimate, and at slices thicker than 3 mm the labels' body centre, with progress and Cancel),
 shows three orthogonal bone-window slices with a draggable marker per landmark and a
 table of the landmarks in mm, and saves the scenario with the core's writer
 (:func:`~trainer.core.scenario.ct_import.relative_inside`,
@@ -44,13 +45,8 @@ from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.params import LEVELS
 from trainer.core.errors import DicomError, VPTrainerError
 from trainer.core.safe_write import atomic_write_text, check_output
-from trainer.core.scenario.ct_import import (
-    LANDMARK_KEYS,
-    estimate_landmarks,
-    estimate_near,
-    relative_inside,
-    scenario_toml,
-)
+from trainer.core.scenario.ct_import import LANDMARK_KEYS, relative_inside, scenario_toml
+from trainer.core.scenario.ct_import_landmarks import import_landmarks
 from trainer.core.scenario.loader import parse_scenario
 from trainer.ui.ct_overview import ColumnOverview, sagittal_slab
 from trainer.ui.ct_slices import COLOURS, NAMES, PLANES, SHORT, SliceViews
@@ -60,12 +56,14 @@ from trainer.ui.workers import Runner
 __all__ = ["CTLandmarkDialog"]
 
 
-def _estimate(vol, near, bone_hu):
-    """(landmarks or None, problem text) around ``near`` (None: the series' middle)."""
+def _estimate(vol, near, bone_hu, level, progress):
+    """(landmarks or None, problem text) around ``near`` (None: the series' middle): those
+    ``import-ct`` writes for ``level`` (the same core function).  ``progress`` raises once the
+    dialog cancelled: the thick-slice refinement stops before its next labelling."""
     try:
-        if near is None:
-            return estimate_landmarks(vol, near_mm=None, cortex_hu=None), ""
-        return estimate_near(vol, near, bone_hu), ""
+        # a short series (no column point) is estimated at the default threshold, as import-ct does
+        est, _ = import_landmarks(vol, near, bone_hu if near is not None else None, level, progress=progress)
+        return est, ""
     except DicomError as exc:
         return None, str(exc)
 
@@ -88,15 +86,16 @@ def _load_job(payload, progress):
     else:                   # the named level, or a short series taken as centred on the target
         progress(0.9, "Estimating the landmarks…")
         near = column.vertebrae[chosen].body_centre_mm if chosen is not None else None
-        est, problem = _estimate(vol, near, column.thresholds.bone_hu)
+        est, problem = _estimate(vol, near, column.thresholds.bone_hu, level,
+                                 lambda f, m: progress(0.9 + 0.1 * f, m))
     return {"volume": vol, "column": column, "slab": slab, "chosen": chosen, "estimate": est, "problem": problem}
 
 
 def _estimate_job(payload, progress):
     """Worker: the landmarks around one vertebra (the instructor clicked it, or chose its level)."""
-    vol, near, bone_hu, chosen = payload
+    vol, near, bone_hu, chosen, level = payload
     progress(0.0, "Estimating the landmarks…")
-    est, problem = _estimate(vol, near, bone_hu)
+    est, problem = _estimate(vol, near, bone_hu, level, progress)
     return {"chosen": chosen, "estimate": est, "problem": problem}
 
 
@@ -287,7 +286,8 @@ class CTLandmarkDialog(QDialog):
             w.setVisible(on)
 
     def _on_progress(self, _rid: int, fraction: float, text: str) -> None:
-        # the estimate reports no steps (about 1 s on a 300 x 512 x 512 series): a busy bar
+        # the estimate reports no steps (about 1 s on a 300 x 512 x 512 series; at slices over 3 mm up to
+        # three labellings of a few s each follow, each one a step at which Cancel stops it): a busy bar
         self.progress.setRange(0, 0 if text.startswith("Estimating") else 100)
         self.progress.setValue(int(round(100 * fraction)))
         self.progress_text.setText(text)
@@ -367,7 +367,7 @@ class CTLandmarkDialog(QDialog):
         self._show_progress(True)
         v = self.column.vertebrae[index]
         self.runner.submit("est", _estimate_job, (self.volume, v.body_centre_mm, self.column.thresholds.bone_hu,
-                                                  index))
+                                                  index, self.level()))
 
     # ------------------------------------------------------------------ model edits
     def _set_editable(self, on: bool) -> None:

