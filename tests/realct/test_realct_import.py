@@ -412,7 +412,7 @@ def test_levels_estimated_without_any_landmark(name, levels, request):
     """Issue 12: the level named by the column's numbering, estimated there (and once more around
     the first estimate, as import-ct does) with no landmark given: body centre within 3 mm and
     endplates within one slice + 1 mm of the reference mask's (abdominal L5 since round 13: its
-    centre estimated in its own, tilted frame, 4.7 -> 1.2 mm; docs/scenario-format.md, twenty-fifth
+    centre estimated in its own, tilted frame, 4.7 -> 1.2 mm; docs/realct-log.md, twenty-fifth
     pass)."""
     from trainer.core.scenario.ct_import import estimate_near
 

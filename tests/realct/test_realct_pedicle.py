@@ -197,7 +197,7 @@ def test_5_mm_l1_found_by_numbering_keeps_the_left_pedicles_marrow_out_of_the_ca
     the pedicle's medial and lateral cortex only; the marrow between them reads under the 220 HU threshold
     and the canal labels (the ellipse and the canal hole, both on voxels under the threshold) took it:
     79 voxels of the reference's left pedicle labelled canal, 60 of them in that slice, Dice 0.698
-    (docs/scenario-format.md, thirty-seventh pass).  The canal lies medial of the pedicle's medial wall,
+    (docs/realct-log.md, thirty-seventh pass).  The canal lies medial of the pedicle's medial wall,
     so a canal voxel between two voxels of the same pedicle in its row is that pedicle's marrow
     (ct_labels._pedicle_marrow): 35 (16 in that slice), Dice 0.740.  Oracle: the 2.5 mm reference mask
     the 5 mm CT averages (each 5 mm voxel holds 0, 0.5 or 1 of it)."""

