@@ -29,6 +29,7 @@ from collections.abc import Callable
 import numpy as np
 
 from trainer.core.anatomy.ct_labels import ACQUIRED_CENTRE_FROM_MM
+from trainer.core.anatomy.ct_patient import patient_from_ct
 from trainer.core.anatomy.grid import Volume
 from trainer.core.anatomy.labels import Label
 from trainer.core.errors import VPTrainerError
@@ -38,8 +39,6 @@ __all__ = ["labelled_body_centre_mm"]
 
 def _body_ct(volume: Volume, landmarks: dict, level: str):
     """(body mask, its fine grid's origin in CT mm) of the patient labelled around ``landmarks``, or None."""
-    from trainer.core.anatomy.ct_patient import patient_from_ct
-
     try:
         fine = patient_from_ct(volume, landmarks, level).volume
     except VPTrainerError:
