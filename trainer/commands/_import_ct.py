@@ -102,8 +102,10 @@ def import_ct(args) -> int:
         # the GUI editor publishes the same landmarks (ct_import_landmarks): a point from the column's
         # numbering is refined by a second pass (--body-centre is not), and at thick slices the estimated
         # body centre becomes the labels' centroid (ct_label_centre)
-        given, estimated = import_landmarks(vol, near, cortex_hu, args.level, given=given)
+        given, estimated, warning = import_landmarks(vol, near, cortex_hu, args.level, given=given)
         print(how, file=sys.stderr)
+        if warning:         # not refused: the instructor corrects the landmarks (ct_plausible)
+            print(f"{folder}: warning: {warning}", file=sys.stderr)
     text = scenario_toml(rel, args.level, given, title=args.title,
                          description=f"Imported from {folder.name} ({vol.meta.get('series_description', '')})",
                          estimated=estimated)

