@@ -3,10 +3,10 @@ published for it (trainer.core.scenario.ct_plausible, used by import_landmarks).
 
 Oracles: the synthetic phantom's own truth (its body centre, endplates and pedicles, known from the
 builder) and the documented morphometry (FACTS.md 1.1: L1 posterior body height 23.8 mm, canal width
-23.7 mm; 1.4: L1/2 disc 6.6 mm), plus the spans measured on the real CTs (docs/scenario-format.md,
-"An estimate that is not a vertebra").  The phantom (seed 7, L1) built at 0.8 mm with every six
+23.7 mm; 1.4: L1/2 disc 6.6 mm), plus the spans measured on the real CTs (docs/realct-log.md,
+forty-fourth pass).  The phantom (seed 7, L1) built at 0.8 mm with every six
 slices averaged (4.8 mm): its estimate's endplates lie at the series' ends and its pedicles on the
-spinous process; on main 4e4a6ca the published centre is 4.6 mm from the phantom's (the plain
+spinous process; on main c013517 the published centre is 4.6 mm from the phantom's (the plain
 estimate's 1.5 mm) and no warning exists.  Cost: one phantom build and one estimate, about 2 s.
 """
 

