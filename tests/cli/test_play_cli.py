@@ -60,7 +60,27 @@ def test_an_existing_session_file_is_not_overwritten(tmp_path, capsys):
     acts = tmp_path / "a.jsonl"
     acts.write_text('{"type": "finish"}\n')
     assert main(["play", "--actions", str(acts), "--out", str(out)]) == 2
-    assert "already exists" in capsys.readouterr().err and out.read_text() == "keep me\n"
+    err = capsys.readouterr().err.strip()
+    assert "already exists" in err and "--force" in err and len(err.splitlines()) == 1
+    assert out.read_text() == "keep me\n"
+
+
+def test_force_replaces_an_existing_session_only_with_a_complete_one(tmp_path, capsys):
+    """``play`` had no ``--force`` while render, export-dicom, import-ct and expert have it (round 15, `walk`).
+    Oracle: the documented behaviour of the writing commands (docs/bad-input.md): without --force one line,
+    exit 2, nothing written; with it the file is replaced; a refused run leaves it as it was."""
+    out = tmp_path / "s.jsonl"
+    out.write_text("keep me\n")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"type": "wait", "s": 5}\n{"type": "advance", "mm": 5,}\n')
+    assert main(["play", "--actions", str(bad), "--out", str(out), "--force"]) == 2
+    assert f"{bad}:2:" in capsys.readouterr().err and out.read_text() == "keep me\n"
+    acts = tmp_path / "a.jsonl"
+    acts.write_text('{"type": "wait", "s": 5}\n{"type": "finish"}\n')
+    assert main(["play", "--actions", str(acts), "--out", str(out), "--force", "--pixels", "64"]) == 0
+    rec = read_session(out)
+    assert rec.complete and [e["action"]["type"] for e in rec.entries] == ["wait", "finish"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl", "bad.jsonl", "s.jsonl"]   # no partial file
 
 
 def test_a_line_without_type_is_rejected(tmp_path, capsys):

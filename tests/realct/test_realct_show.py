@@ -28,6 +28,20 @@ def test_show_prints_the_landmarks_in_the_series_coordinates(totalseg_ct, tmp_pa
         want = "[" + ", ".join(f"{float(x):g}" for x in value) + "]" if isinstance(value, list) else f"{value:g}"
         assert key in lines and lines[key] == want, (key, lines.get(key), want)
     assert "trabecular 95 HU" not in out and "bone from the series' own HU" in out
+    # round 15 (`polish`): the built patient's pedicle centres differ from the file's by a few mm and show said
+    # nothing; now one line says why and how far.  Oracle: the file's points minus its body centre, against the
+    # built patient's as `show --json` publishes them (distances by hand here)
+    import json
+    import math
+
+    assert main(["scenarios", "show", str(case), "--json"]) == 0
+    built = json.loads(capsys.readouterr().out)["landmarks"]
+    note = next(ln for ln in out.splitlines() if "pedicle centres above" in ln)
+    assert "fits through each pedicle's labelled bone" in note
+    for side in ("left", "right"):
+        key = f"pedicle_{side}_centre_mm"
+        far = math.dist(built[key], [f - c for f, c in zip(written[key], written["body_centre_mm"])])
+        assert f"{side} {far:.1f} mm" in note, (note, far)
 
 
 def test_validity_plays_a_ct_scenario_on_its_ct(totalseg_ct, tmp_path, capsys):

@@ -76,11 +76,12 @@ def _locate(vol, level: str, body_centre, folder):
 
 def import_ct(args) -> int:
     from trainer.core.anatomy.dicom_io import read_ct_series
-    from trainer.core.anatomy.params import LEVELS
+    from trainer.core.anatomy.params import LEVELS, level_from_text
     from trainer.core.scenario.ct_import import coverage_note, relative_inside, scenario_toml
     from trainer.core.scenario.ct_import_landmarks import import_landmarks
     from trainer.core.scenario.loader import parse_scenario
 
+    args.level = level_from_text(args.level)        # "l1" -> "L1"; "T13", "L 1" stay refused
     if args.level not in LEVELS:
         raise ScenarioError(args.out, [f"--level {args.level!r}: expected one of {', '.join(LEVELS)}"])
     from trainer.core.safe_write import atomic_file, check_output

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from trainer.core.anatomy.params import LEVELS, MORPHOLOGIES, AnatomyParams
+from trainer.core.anatomy.params import LEVELS, MORPHOLOGIES, AnatomyParams, level_from_text
 
 NAME = "phantom"
 HELP = "write a synthetic patient (fractured vertebra) as a DICOM CT series"
@@ -23,7 +23,8 @@ def _grade(text: str):
 def add_arguments(parser):
     parser.add_argument("--out", required=True, help="output folder (created if missing; must be new or empty)")
     parser.add_argument("--force", action="store_true", help="replace the files of an existing --out folder")
-    parser.add_argument("--level", default="L1", help=f"target vertebra, one of {', '.join(LEVELS)} (default L1)")
+    parser.add_argument("--level", default="L1",
+                        help=f"target vertebra, one of {', '.join(LEVELS)}, any letter case (default L1)")
     parser.add_argument("--grade", type=_grade, default=2.0, help="Genant grade 0, 0.5, 1, 2 or 3 (default 2)")
     parser.add_argument("--morphology", default="wedge", help=f"{', '.join(MORPHOLOGIES)} (default wedge)")
     parser.add_argument("--height-loss", type=float, default=None,
@@ -47,7 +48,8 @@ def run(args) -> int:
     from trainer.core.safe_write import atomic_folder, check_output
 
     out = check_output(args.out, force=args.force, folder=True)
-    params = AnatomyParams(level=args.level, sex=args.sex, size_scale=args.size, trabecular_hu=args.trabecular_hu,
+    params = AnatomyParams(level=level_from_text(args.level), sex=args.sex, size_scale=args.size,
+                           trabecular_hu=args.trabecular_hu,
                            cortical_hu=args.cortical_hu, fracture_grade=args.grade, morphology=args.morphology,
                            height_loss_fraction=args.height_loss, cleft=args.cleft,
                            endplate_crack=args.endplate_crack, posterior_wall_defect=args.posterior_wall_defect,

@@ -8,6 +8,7 @@ that is not a JSON object with a ``type`` stops the run with exit status 2.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -29,7 +30,11 @@ def add_arguments(parser):
     parser.add_argument("scenario", nargs="?", default=None,
                         help="scenario id or TOML file (default: the default scenario)")
     parser.add_argument("--actions", required=True, metavar="ACTIONS.jsonl", help="the actions, one JSON object a line")
-    parser.add_argument("--out", required=True, metavar="SESSION.jsonl", help="session file to write (must not exist)")
+    parser.add_argument("--out", required=True, metavar="SESSION.jsonl",
+                        help="session file to write (must not exist, unless --force)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing --out (only once the new session is complete: a refused or failed "
+                             "run leaves it as it was)")
     parser.add_argument("--shots", metavar="DIR", default=None, help="save every shot as DIR/shot_NNN_VIEW.png")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
     parser.add_argument("--trainee", default="anonymous", help="trainee name recorded in the session")
@@ -136,10 +141,12 @@ def run(args) -> int:
     from trainer.core.scenario.loader import load_scenario
 
     out = Path(args.out)
-    if out.exists():
-        raise SessionError(f"{out}: the session file already exists; choose another --out path")
+    force = bool(getattr(args, "force", False))
+    if out.exists() and not force:
+        raise SessionError(f"{out}: the session file already exists; choose another --out path, or use --force "
+                           "to replace it")
     src = Path(args.scenario) if args.scenario and Path(args.scenario).exists() else None
-    check_output(out, inputs=[args.actions, src])
+    check_output(out, force=force, inputs=[args.actions, src])
     shots_dir = None
     if args.shots:
         shots_dir = Path(args.shots)
@@ -151,13 +158,25 @@ def run(args) -> int:
     from trainer.core.session.seal import load_key, sealer_from_env
 
     sealer = load_key(args.seal_key) if getattr(args, "seal_key", None) else sealer_from_env()
+    # --force over an existing file: record into a hidden file beside it and replace --out only when complete
+    part = out.with_name(f".{out.name}.{os.getpid()}.partial") if force and out.exists() else None
     try:
-        proc, refused = _play(args, scenario, out, sealer, shots_dir)
+        proc, refused = _play(args, scenario, part or out, sealer, shots_dir)
     except OSError as exc:
+        if part is not None:
+            part.unlink(missing_ok=True)
+            raise SessionError(f"{out}: cannot write the session file ({exc.strerror or exc}); --out was left as it "
+                               "was") from None
         # a full disk or a file-size limit while appending: every whole line written stays a valid,
         # resumable session (the reader drops a cut-off last line)
         raise SessionError(f"{out}: cannot write the session file ({exc.strerror or exc}); the actions up to the "
                            "last whole line are kept: 'vptrainer assess' scores them") from None
+    except BaseException:
+        if part is not None:
+            part.unlink(missing_ok=True)
+        raise
+    if part is not None:
+        os.replace(part, out)
     d = proc.dose
     tr = proc.trocar
     print(f"{n_actions} actions ({refused} refused), {d.shots} shots, {d.fluoro_s:.1f} s fluoroscopy, "

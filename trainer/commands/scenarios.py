@@ -27,7 +27,7 @@ def add_arguments(parser):
                    help="warn about unknown fields and bad values that have a default instead of failing")
     p = sub.add_parser("import-ct", help="create a scenario from a DICOM CT series")
     p.add_argument("dir", metavar="DIR", help="folder holding one CT series")
-    p.add_argument("--level", required=True, help="target level, T8 to L5")
+    p.add_argument("--level", required=True, help="target level, T8 to L5 (any letter case: l1 is L1)")
     p.add_argument("--out", required=True, help="scenario file to write; DIR must lie inside its folder")
     p.add_argument("--title", default=None, help="scenario title")
     for name, n, what in (("body-centre", 3, "X Y Z"), ("pedicle-left", 3, "X Y Z"), ("pedicle-right", 3, "X Y Z"),
@@ -43,7 +43,9 @@ def add_arguments(parser):
     p.add_argument("--side", choices=("left", "right", "both"), default="left",
                    help="pedicle: left or right (unipedicular), both (bipedicular); default left")
     p.add_argument("--volume-ml", type=float, default=None,
-                   help="cement to inject, mL (default 3 unipedicular, 4 bipedicular; at most 10)")
+                   help="cement to inject, mL, at most 10 (default: the middle of the volumes that pass both "
+                        "the scenario's fill-fraction and cement-volume targets for this body, e.g. 3.5 mL "
+                        "in a 20 mL L1; its cement maximum, 4 mL, when the body is too large for both)")
     p.add_argument("--medial-error-deg", type=float, default=0.0, metavar="DEG",
                    help="a teaching error: the aim turned DEG medially about the pedicle's entry, 0 to 30 "
                         "(default 0: the clean plan; 15 breaches the medial wall)")
@@ -168,7 +170,24 @@ def _show(args) -> int:
     for k, v in data["landmarks"].items():
         if not isinstance(v, dict):
             print(f"  {k}: {v}")
+    if s.ct is not None:
+        print("  " + _pedicle_note(s.ct.landmarks, data["landmarks"]))
     return 0
+
+
+def _pedicle_note(series: dict, built: dict) -> str:
+    """Why the built patient's pedicle centres are not the file's (one line): each lies on the line
+    :func:`~trainer.core.anatomy.ct_pedicle_axis.fit_pedicle` fits through the pedicle's labelled bone
+    (searched within ``CENTRE_SEARCH_MM`` = 3 mm of the file's point), at its point nearest the file's."""
+    centre = [float(v) for v in series["body_centre_mm"]]
+    far = []
+    for side in ("left", "right"):
+        key = f"pedicle_{side}_centre_mm"
+        d = [float(b) - (float(f) - c) for b, f, c in zip(built[key], series[key], centre)]
+        far.append(f"{side} {sum(x * x for x in d) ** 0.5:.1f} mm")
+    return ("(pedicle centres above: the built patient's, on the line it fits through each pedicle's labelled bone "
+            f"(the most bone clearance, searched 3 mm either side of the file's point), not the file's: {', '.join(far)} from "
+            "them)")
 
 
 def _validate(args) -> int:
@@ -199,17 +218,21 @@ def _expert(args) -> int:
     session: it waits the whole working-phase interval and never stops the cement early) as an actions file."""
     from trainer.core.numbers import check_number
     from trainer.core.procedure.expert_plan import bipedicular_expert_actions, expert_actions
+    from trainer.core.procedure.expert_volume import expert_volume_ml
     from trainer.core.safe_write import atomic_write_text, check_output
     from trainer.core.scenario.build import patient_for
     from trainer.core.scenario.loader import load_scenario
 
     out = check_output(args.out, force=args.force, suffixes=(".jsonl", ".json", ".txt"))
     both = args.side == "both"
-    volume = (4.0 if both else 3.0) if args.volume_ml is None else float(
-        check_number("--volume-ml", args.volume_ml, 0.5, 10.0))
+    volume = None if args.volume_ml is None else float(check_number("--volume-ml", args.volume_ml, 0.5, 10.0))
     medial = float(check_number("--medial-error-deg", args.medial_error_deg, 0.0, 30.0))
     s = load_scenario(args.scenario)
     patient = patient_for(s)
+    why = ""
+    if volume is None:                  # FACTS.md 3 defaults: 15-30 % of the body, within the volume band
+        volume, why = expert_volume_ml(s, patient)
+        why = f" ({why})"
     acts = (bipedicular_expert_actions(s, patient, volume_ml=volume, medial_error_deg=medial) if both
             else expert_actions(s, patient, side=args.side, volume_ml=volume, medial_error_deg=medial))
     atomic_write_text(out, "".join(json.dumps(a, sort_keys=True) + "\n" for a in acts), force=args.force)
@@ -217,6 +240,6 @@ def _expert(args) -> int:
     tilt = f"; AP tilt {tilts[-1]:g} deg (squared on the endplates)" if tilts and tilts[-1] else ""
     where = "both pedicles" if both else f"the {args.side} pedicle"
     error = f"; aimed {medial:g} deg too medially (a teaching error, not the expert's line)" if medial else ""
-    print(f"wrote {len(acts)} expert actions ({where}, {volume:g} mL{tilt}{error}) to {out}")
+    print(f"wrote {len(acts)} expert actions ({where}, {volume:g} mL{why}{tilt}{error}) to {out}")
     print(f"play them: vptrainer play {args.scenario} --actions {out} --out SESSION.jsonl")
     return 0

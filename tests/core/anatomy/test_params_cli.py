@@ -28,10 +28,12 @@ def test_bad_parameters_name_parameter_value_and_range(kw, name, allowed):
 
 def test_phantom_command_writes_a_readable_series(tmp_path, capsys):
     out = tmp_path / "ct"
-    rc = main(["phantom", "--level", "L1", "--grade", "2", "--morphology", "wedge", "--seed", "7",
+    # "l1": any letter case names the level (round 15, `polish`; was refused), the series says L1
+    rc = main(["phantom", "--level", "l1", "--grade", "2", "--morphology", "wedge", "--seed", "7",
                "--voxel-mm", "1.0", "--out", str(out)])
     assert rc == 0
     v = read_ct_series(out)
+    assert v.meta["series_description"].startswith("vptrainer L1 Genant 2 wedge")
     assert v.grid.spacing_xyz_mm == (1.0, 1.0, 1.0)
     assert v.hu.max() > 1000 and v.hu.min() == -1000
     assert "slices" in capsys.readouterr().out
@@ -39,6 +41,8 @@ def test_phantom_command_writes_a_readable_series(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, text", [
     (["--level", "L9"], "level = 'L9'"),
+    (["--level", "T13"], "level = 'T13'"),
+    (["--level", "L 1"], "level = 'L 1'"),
     (["--grade", "7"], "fracture_grade = 7.0"),
     (["--size", "-1"], "size_scale = -1.0"),
     (["--trabecular-hu", "20"], "trabecular_hu = 20.0"),

@@ -199,3 +199,20 @@ def test_import_of_a_short_series_says_how_much_more_the_renders_need(case, caps
     line = next(x for x in err.splitlines() if "renders need" in x)
     assert "renders need 100 mm each way" in line
     assert f"needs {100 - below:.0f} mm more below and {100 - above:.0f} mm more above" in line
+
+
+def test_import_ct_takes_the_level_in_any_letter_case(case, capsys):
+    """``--level l1`` was refused (round 15, `walk`); only the letter case is forgiven.  Oracle: the CLI's
+    documented levels (T8-L5, docs/user-guide.md): "l1" names L1, "T13" and "L 1" name none."""
+    truth, path, series = case
+    level = truth.landmarks.level
+    out = path.parent / "lower.toml"
+    assert main(["scenarios", "import-ct", str(series), "--level", level.lower(), "--out", str(out), "--force"]) == 0
+    assert load_scenario(out).ct.level == level
+    capsys.readouterr()
+    for bad in ("T13", f"{level[0]} {level[1:]}"):
+        refused = path.parent / "refused.toml"
+        assert main(["scenarios", "import-ct", str(series), "--level", bad, "--out", str(refused)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and f"--level {bad!r}: expected one of T8, T9" in err and "L5" in err
+        assert not refused.exists()

@@ -10,9 +10,19 @@ from dataclasses import dataclass, fields
 
 from trainer.core.errors import ParameterError
 
-__all__ = ["LEVELS", "GRADES", "MORPHOLOGIES", "AnatomyParams", "default_height_loss"]
+__all__ = ["LEVELS", "GRADES", "MORPHOLOGIES", "AnatomyParams", "default_height_loss", "level_from_text"]
 
 LEVELS = ("T8", "T9", "T10", "T11", "T12", "L1", "L2", "L3", "L4", "L5")
+
+
+def level_from_text(text: str) -> str:
+    """The level ``text`` names, case-insensitively (``"l1"`` -> ``"L1"``).
+
+    Only the letter case is forgiven: ``"T13"``, ``"L 1"`` or ``" T12"`` come back unchanged, for the
+    caller's one-line refusal naming :data:`LEVELS`.
+    """
+    up = text.upper() if isinstance(text, str) else text
+    return up if up in LEVELS else text
 GRADES = (0.0, 0.5, 1.0, 2.0, 3.0)
 MORPHOLOGIES = ("wedge", "biconcave", "crush")
 SEXES = ("female", "male")
