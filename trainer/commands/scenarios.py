@@ -178,7 +178,11 @@ def _show(args) -> int:
 def _pedicle_note(series: dict, built: dict) -> str:
     """Why the built patient's pedicle centres are not the file's (one line): each lies on the line
     :func:`~trainer.core.anatomy.ct_pedicle_axis.fit_pedicle` fits through the pedicle's labelled bone
-    (searched within ``CENTRE_SEARCH_MM`` = 3 mm of the file's point), at its point nearest the file's."""
+    (searched within
+    :data:`~trainer.core.anatomy.ct_pedicle_axis.CENTRE_SEARCH_MM` of the file's point), at its point nearest the
+    file's."""
+    from trainer.core.anatomy.ct_pedicle_axis import CENTRE_SEARCH_MM
+
     centre = [float(v) for v in series["body_centre_mm"]]
     far = []
     for side in ("left", "right"):
@@ -186,7 +190,8 @@ def _pedicle_note(series: dict, built: dict) -> str:
         d = [float(b) - (float(f) - c) for b, f, c in zip(built[key], series[key], centre)]
         far.append(f"{side} {sum(x * x for x in d) ** 0.5:.1f} mm")
     return ("(pedicle centres above: the built patient's, on the line it fits through each pedicle's labelled bone "
-            f"(the most bone clearance, searched 3 mm either side of the file's point), not the file's: {', '.join(far)} from "
+            f"(the most bone clearance, searched {CENTRE_SEARCH_MM:g} mm either side of the file's point), not the file's: "
+            f"{', '.join(far)} from "
             "them)")
 
 

@@ -14,6 +14,10 @@ __all__ = ["LEVELS", "GRADES", "MORPHOLOGIES", "AnatomyParams", "default_height_
 
 LEVELS = ("T8", "T9", "T10", "T11", "T12", "L1", "L2", "L3", "L4", "L5")
 
+GRADES = (0.0, 0.5, 1.0, 2.0, 3.0)
+MORPHOLOGIES = ("wedge", "biconcave", "crush")
+SEXES = ("female", "male")
+
 
 def level_from_text(text: str) -> str:
     """The level ``text`` names, case-insensitively (``"l1"`` -> ``"L1"``).
@@ -23,9 +27,7 @@ def level_from_text(text: str) -> str:
     """
     up = text.upper() if isinstance(text, str) else text
     return up if up in LEVELS else text
-GRADES = (0.0, 0.5, 1.0, 2.0, 3.0)
-MORPHOLOGIES = ("wedge", "biconcave", "crush")
-SEXES = ("female", "male")
+
 
 #: Height loss used when a scenario gives only the Genant grade: the middle of each
 #: grade's band (FACTS.md 1.6; grade 2 preset = 30 % per "Recommended simulator defaults").

@@ -67,7 +67,7 @@ def expert_volume_ml(scenario, patient) -> tuple[float, str]:
         The default volume, mL.
     why : str
         One clause for the command's output, e.g. ``"15-30 % of this 37.8 mL body is 5.7-11.3 mL;
-        the cement maximum is 4 mL"``.
+        the cement volume target is 2.5-4 mL"``.
     """
     targets = load_targets().with_overrides(scenario.targets or {}, f"{scenario.path or scenario.id} [targets]")
     body = body_volume_ml(patient)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from trainer.core.anatomy.grid import Volume
 from trainer.core.anatomy.labels import BONE_LABELS, SOFT_LABELS, Label
 from trainer.core.anatomy.patient import Patient
 
-__all__ = ["SAMPLE_MM", "labels_at", "tissue_name", "run_names", "is_bone", "is_soft", "BODY_LABELS"]
+__all__ = ["SAMPLE_MM", "labels_at", "volume_at", "tissue_name", "run_names", "is_bone", "is_soft", "BODY_LABELS"]
 
 #: Spacing of the samples along the trocar path (mm): half the 0.5 mm fine voxel, so no
 #: one-voxel cortex is stepped over.
@@ -29,6 +30,20 @@ _SOFT = np.zeros(256, bool)
 _SOFT[[int(v) for v in SOFT_LABELS] + [int(Label.AIR)]] = True
 
 
+def _answering_order(patient: Patient) -> list[Volume]:
+    """The volumes a point's label is read from, in order: the fine volume, then each context volume."""
+    return [patient.volume, *patient.context]
+
+
+def volume_at(patient: Patient, point_mm) -> Volume | None:
+    """The volume :func:`labels_at` reads ``point_mm`` (x, y, z mm) from; None outside all of them."""
+    pt = np.asarray(point_mm, float).reshape(1, 3)
+    for vol in _answering_order(patient):
+        if bool(vol.grid.contains_mm(pt)[0]):
+            return vol
+    return None
+
+
 def labels_at(patient: Patient, points_mm) -> np.ndarray:
     """Label (uint8) at each of ``(..., 3)`` points (x, y, z) mm.
 
@@ -39,7 +54,7 @@ def labels_at(patient: Patient, points_mm) -> np.ndarray:
     flat = pts.reshape(-1, 3)
     out = np.zeros(len(flat), np.uint8)
     todo = np.ones(len(flat), bool)
-    for vol in [patient.volume, *patient.context]:
+    for vol in _answering_order(patient):
         if not todo.any():
             break
         sel = np.flatnonzero(todo)

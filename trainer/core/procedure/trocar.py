@@ -23,11 +23,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.anatomy.grid import Grid
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.patient import Patient
 from trainer.core.errors import ActionRefused
-from trainer.core.procedure.tissue import SAMPLE_MM, is_bone, labels_at, run_names, tissue_name
+from trainer.core.procedure.tissue import SAMPLE_MM, is_bone, labels_at, run_names, tissue_name, volume_at
 from trainer.core.procedure.walls import PEDICLE_WALLS, Crossing, WallModel, gr_grade
 
 __all__ = ["GAUGES_MM", "DEFAULT_GAUGE", "DEFAULT_LENGTH_MM", "LENGTH_RANGE_MM", "MAX_BONE_CORRECTION_DEG",
@@ -151,14 +151,6 @@ class Move:
     bone_mm: float = 0.0                            #: of which in bone (mm)
 
 
-def _answering_volume(patient: Patient, point_mm: np.ndarray) -> Volume | None:
-    """The volume whose label :func:`labels_at` reads at ``point_mm`` (None: outside all)."""
-    for vol in [patient.volume, *patient.context]:
-        if bool(vol.grid.contains_mm(point_mm[None])[0]):
-            return vol
-    return None
-
-
 def _voxel_walk(grid: Grid, a_mm: np.ndarray, b_mm: np.ndarray) -> list[tuple[tuple[int, int, int], float, float]]:
     """The voxels of ``grid`` the segment ``a_mm`` -> ``b_mm`` passes through, in order.
 
@@ -212,7 +204,7 @@ def _skin_in_step(patient: Patient, air_mm: np.ndarray, body_mm: np.ndarray) -> 
     ``air_mm``; if the first non-air voxel is skin, returns the middle of the segment's
     span inside it (the touching point itself where the segment only grazes its corner).
     """
-    vol = _answering_volume(patient, body_mm)
+    vol = volume_at(patient, body_mm)
     if vol is None:
         return None
     for (k, j, i), t_in, t_out in _voxel_walk(vol.grid, air_mm, body_mm):

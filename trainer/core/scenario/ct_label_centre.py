@@ -109,6 +109,7 @@ def labelled_body_centre_mm(volume: Volume, landmarks: dict, level: str,
     sp = np.asarray(volume.grid.spacing_xyz_mm, float)
     if sp[2] <= ACQUIRED_CENTRE_FROM_MM:
         return keep
+
     def step(n: int) -> None:
         if progress is not None:
             progress(n / 3.0, f"Estimating the landmarks: labelling the body ({n + 1} of up to 3)…")
