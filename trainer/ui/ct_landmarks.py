@@ -88,7 +88,7 @@ def _load_job(payload, progress):
         # several vertebrae, none named: the instructor clicks the target on the overview first
         est, problem, warning = None, "", ""
     else:                   # the named level, or a short series taken as centred on the target
-        progress(0.9, "Estimating the landmarks…")
+        progress(0.9, f"Estimating the landmarks for {level}…")
         near = column.vertebrae[chosen].body_centre_mm if chosen is not None else None
         est, problem, warning = _estimate(vol, near, column.thresholds.bone_hu, level,
                                           lambda f, m: progress(0.9 + 0.1 * f, m))
@@ -100,7 +100,7 @@ def _estimate_job(payload, progress):
     """Worker: the landmarks around one vertebra (the instructor clicked it, or chose its level), or
     around the series' middle (``near`` None: a short series)."""
     vol, near, bone_hu, chosen, level = payload
-    progress(0.0, "Estimating the landmarks…")
+    progress(0.0, f"Estimating the landmarks for {level}…")
     est, problem, warning = _estimate(vol, near, bone_hu, level, progress)
     return {"chosen": chosen, "estimate": est, "problem": problem, "warning": warning, "level": level}
 
@@ -293,13 +293,17 @@ class CTLandmarkDialog(QDialog):
         if self.volume is None:
             self.note("Cancelled: no series loaded.")
             return
-        back = ""
-        if was == "est":     # the shown landmarks stay, under the level (and vertebra) they are for
+        if was == "est":     # the shown landmarks stay, around the vertebra they are for
             self.overview.set_chosen(self._landmarks_index)
-            if self.landmarks_level is not None and self.level() != self.landmarks_level:
-                back = f"; the target level is back to {self.landmarks_level}, the level its landmarks are for"
-                self._set_level_quietly(self.landmarks_level)
-        self.note(f"Cancelled: still editing {self.folder}{back}.")
+        self.note(f"Cancelled: still editing {self.folder}{self._back_to_landmarks_level()}.")
+
+    def _back_to_landmarks_level(self) -> str:
+        """Put the level box back to :attr:`landmarks_level` (chosen while an estimate or another series
+        was on its way, which did not come); the clause saying so, or ""."""
+        if self.landmarks_level is None or self.level() == self.landmarks_level:
+            return ""
+        self._set_level_quietly(self.landmarks_level)
+        return f"; the target level is back to {self.landmarks_level}, the level its landmarks are for"
 
     def _load_ended(self) -> None:
         """No new series: back to the one shown before, if any."""
@@ -323,6 +327,9 @@ class CTLandmarkDialog(QDialog):
         self._busy = None
         if resp.error is not None:
             self._load_ended()
+            if resp.channel == "est":
+                self.overview.set_chosen(self._landmarks_index)
+                self._back_to_landmarks_level()
             self.error("Cannot read the CT series", str(resp.error) if isinstance(resp.error, VPTrainerError)
                        else f"{type(resp.error).__name__}: {resp.error}")
             return
@@ -552,6 +559,7 @@ class CTLandmarkDialog(QDialog):
 
     def _keep_for(self, level: str) -> None:
         """The instructor keeps the shown (corrected) landmarks as ``level``'s."""
+        self._question = None
         was, self.landmarks_level = self.landmarks_level, level
         self.note(f"Kept your landmarks for {level} (estimated for {was}, corrected by hand): check them on "
                   "the slices.", warning=True)
