@@ -164,9 +164,10 @@ FINE_MOVED_END_ROWS = 0.5
 #: rows in front of where the pedicle labels end (:func:`_pedicle_cut_y`, the canal's mid-depth): the canal's
 #: front half is at least a row deep, so a pedicle of a row at least joins the body to the posterior arch there
 #: (:func:`_wall_before_pedicle_end`).  At 3 mm that is a canal half-depth of 4.5 mm or more (the published lumbar
-#: canal depth: 14.7-16.0 mm, FACTS.md).  Abdominal L1's three top slices read 130-220 HU in the row just in front
-#: of the canal centre, as bright as its marrow (100-150), and the wall was taken there, leaving those slices no
-#: pedicle; the mask's wall is a row further forward (docs/realct-log.md, forty-sixth pass)
+#: canal depth: 14.7-16.0 mm, FACTS.md).  In abdominal L1's three top slices the row just in front of the canal
+#: centre reads 108-217 HU at the canal's column (its brightest voxel; the marrow 100-150), the wall was taken
+#: there and those slices had no pedicle; the mask's wall is a row further forward (pedicle Dice 0.59 / 0.61 ->
+#: 0.72 / 0.67; docs/realct-log.md, forty-sixth pass)
 WALL_BEFORE_PEDICLE_END_ROWS = 1.0
 #: at voxels this coarse (mm in plane) or coarser the bone between a pedicle tube and the canal's midline in the
 #: tube's rows is that pedicle's (:func:`_pedicle_medial_bone`).  At 0.7 mm the same run walked along the
@@ -868,7 +869,8 @@ def _pedicle_medial_bone(labels: np.ndarray, bone: np.ndarray, g: Grid, canal_x:
     widened by a voxel (ct_pedicle.pedicle_tube); from a narrow isthmus piece (abdominal L1 right: one
     voxel wide in its top slices at 3 mm) the rows in front keep to the isthmus's x, and the bone between
     them and the canal, the pedicle's medial wall where it meets the body's back, was labelled adjacent
-    vertebra (abdominal L1 right: 3 of the reference's 46 pedicle voxels; L4: 0.76 / 0.80 -> 0.80 / 0.82)."""
+    vertebra (abdominal L1 right: 5 more of the reference's 46 pedicle voxels, 1 outside it, Dice 0.67 -> 0.75;
+    L4 0.76 / 0.80 -> 0.80 / 0.82; L2 0.82 / 0.81 -> 0.80 / 0.79)."""
     x = axes(g)[0]
     for lab_v, s in ((Label.PEDICLE_LEFT, 1), (Label.PEDICLE_RIGHT, -1)):
         ped = labels == lab_v
@@ -992,7 +994,7 @@ def _wall_before_pedicle_end(wall: np.ndarray, g: Grid, found, y_end: float | No
 
     Going forward from the canal centre the wall is the first voxel of the wall threshold at the canal's
     column; where the body's back there reads no brighter than its marrow (osteoporotic, 3 mm voxels:
-    abdominal L1's top three slices, 130-220 HU against marrow of 100-150), that voxel can lie in the row
+    abdominal L1's top three slices, 108-217 HU against marrow of 100-150), that voxel can lie in the row
     just in front of the canal centre, and the body then took the whole pedicle of those slices.  Above
     the superior endplate the row is the disc's and the neighbour's lip (abdominal L1: T12's inferior
     lip, labelled T12 by the mask; capped there too, the tubes took 10 voxels of it), so it is left."""
