@@ -60,6 +60,9 @@ between the body's back and a pedicle, up to :data:`JUNCTION_GAP_MM` long, is bo
 At series slices over :data:`ACQUIRED_CENTRE_FROM_MM` the slice below a pedicle's lowest one, half pedicle
 over the foramen and so under the threshold, is pedicle under the tube's footprint (:func:`_half_slab_below`).
 A canal voxel between two voxels of one pedicle in its row is that pedicle's marrow (:func:`_pedicle_marrow`).
+In the body's slices the wall lies a row at least in front of where the pedicle labels end
+(:func:`_wall_before_pedicle_end`), and at coarse voxels the bone between a tube and the canal's midline in
+the tube's rows is that pedicle's (:func:`_pedicle_medial_bone`).
 
 The veins (basivertebral, segmental) are not visible on a non-contrast CT and are not
 labelled.  The derivation is checked on synthetic patients, whose true labels are known
