@@ -242,9 +242,12 @@ def test_left_and_right_reference_pedicles_are_alike_where_the_spine_is_not_turn
 
 
 def test_abdominal_pedicle_dice(abdominal_cases):
-    """Abdominal CT (3 mm voxels): L3 and L4 both pedicles meet 0.70."""
+    """Abdominal CT (3 mm voxels): L3 and L4 both pedicles meet 0.70.  L4 left 0.76 -> 0.80, right 0.80 ->
+    0.82 since the bone between a coarse tube and the canal's midline is the pedicle's (round 16,
+    ct_labels._pedicle_medial_bone: the reference pedicle's medial voxels in rows whose tube kept to the
+    isthmus's x)."""
     assert _dice(abdominal_cases["L3"], "left") >= 0.90 and _dice(abdominal_cases["L3"], "right") >= 0.88
-    assert _dice(abdominal_cases["L4"], "left") >= 0.74
+    assert _dice(abdominal_cases["L4"], "left") >= 0.78 and _dice(abdominal_cases["L4"], "right") >= 0.80
 
 
 def test_abdominal_l2_pedicles_end_at_the_reference_canal_centre(abdominal_cases):
@@ -447,20 +450,45 @@ def _outside_the_pedicle(case, level, side):
 
 
 def test_abdominal_l1_reference_pedicles_hold_the_bodys_back_in_front_of_the_canal(abdominal_cases):
-    """Why the abdominal L1 pedicle Dice is 0.59 / 0.61: in L1's lower slices (z 376-385 mm, where
-    the canal column's run of the mask ends a row or two in front of the median wall) the reference
-    pedicles hold the body's back in front of the canal: 18 of 70 (left) and 21 of 46 (right) voxels
-    lie within half the published canal width (23.7 mm) of the canal's x, where no pedicle is.  Our
-    labels call those body (1 and 4 of them labelled pedicle).  Without them the Dice is 0.70 / 0.78,
-    issue 12's 0.70; as measured it is not (the target's oracle is unchanged)."""
+    """Why the abdominal L1 pedicle Dice was 0.59 / 0.61 and is still short of the reference by its lower
+    slices: there (z 376-385 mm, where the canal column's run of the mask ends a row or two in front of
+    the median wall) the reference pedicles hold the body's back in front of the canal: 18 of 70 (left)
+    and 21 of 46 (right) voxels lie within half the published canal width (23.7 mm) of the canal's x, 10
+    and 15 of them in those slices, where no pedicle is.  Our labels call those body (0 and 3 of them
+    labelled pedicle).  Without the rim the Dice is 0.77 / 0.84 (0.70 / 0.78 before the forty-sixth pass
+    gave the top slices their pedicle row: test_abdominal_l1_top_slices_keep_their_pedicles)."""
     c = abdominal_cases["L1"]
-    for side, bound in (("left", 0.68), ("right", 0.75)):
+    low = (c["z_mm"] <= 386.0)[:, None, None]
+    for side, bound in (("left", 0.74), ("right", 0.80)):
         mask, rim, _ = _outside_the_pedicle(c, "L1", side)
         lab = c["lab"] == (Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT)
         assert rim.sum() >= 0.2 * mask.sum(), (side, int(rim.sum()), int(mask.sum()))
-        assert (lab & rim).sum() <= 0.25 * rim.sum()
-        assert reference.dice(lab, mask) < 0.70
+        assert (lab & rim & low).sum() <= 0.25 * (rim & low).sum()
         assert reference.dice(lab & ~rim, mask & ~rim) >= bound, (side, reference.dice(lab & ~rim, mask & ~rim))
+
+
+def test_abdominal_l1_top_slices_keep_their_pedicles(abdominal_cases):
+    """Round 16 (docs/realct-log.md, forty-sixth pass): in the abdominal L1's top three slices (z 391-397 mm,
+    3 mm voxels) the row just in front of the canal centre reads 130-220 HU at the canal's column, as bright as
+    the body's marrow (100-150), and the posterior wall was found there; the tube ends half a row in front of
+    the canal centre, so the body took every voxel of those slices' pedicles (the reference holds 14 left and
+    6 right there, behind its wall a row further forward): Dice 0.59 / 0.61.  The wall now lies a row at
+    least in front of the pedicles' end in the body's slices (ct_labels.WALL_BEFORE_PEDICLE_END_ROWS; the canal's
+    front half is at least a row deep), and the bone between a coarse tube and the canal's midline is that
+    pedicle's (ct_labels._pedicle_medial_bone): each slice above the reference's pedicle centre where the
+    reference holds a side's pedicle holds ours, mostly inside it, and both sides meet issue 12's 0.70."""
+    c = abdominal_cases["L1"]
+    ref = c["ref"]
+    for side in ("left", "right"):
+        mask = (ref.pedicle_left if side == "left" else ref.pedicle_right)[c["box"]]
+        lab = c["lab"] == (Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT)
+        cz = (ref.pedicle_left_centre_mm if side == "left" else ref.pedicle_right_centre_mm)[2]
+        top = np.flatnonzero((c["z_mm"] > cz + 3.0) & (mask.sum(axis=(1, 2)) >= 2))
+        assert top.size >= 3, (side, top)
+        for k in top:
+            assert (lab[k] & mask[k]).sum() >= 0.5 * mask[k].sum(), (side, c["z_mm"][k], int(lab[k].sum()))
+        assert (lab[top] & mask[top]).sum() >= 0.75 * lab[top].sum(), side
+        assert _dice(c, side) >= 0.70, (side, _dice(c, side))
 
 
 def test_abdominal_l5_reference_pedicles_hold_transverse_process_roots(abdominal_cases):

