@@ -251,8 +251,8 @@ def _intermediates(centre) -> dict:
     for side, s in (("left", "l"), ("right", "r")):
         f = _TRACE["fits"].get(side)
         if f is not None:
-            out.update({f"fit_x_{s}": f.centre_mm[0] + centre[0], f"fit_z_{s}": f.centre_mm[2] + centre[2],
-                        f"fit_med_{s}": f.medial_angle_deg})
+            out.update({f"fit_x_{s}": f.centre_mm[0] + centre[0], f"fit_y_{s}": f.centre_mm[1] + centre[1],
+                        f"fit_z_{s}": f.centre_mm[2] + centre[2], f"fit_med_{s}": f.medial_angle_deg})
         info = m.get("pedicles", {}).get(side) or {}
         if "width_mm" in info:
             out[f"tube_w_{s}"] = float(info["width_mm"])
@@ -358,6 +358,53 @@ def print_summary(results: list[dict]) -> None:
         print(f"| {res['name']} {res['level']} | " + " | ".join(cells) + " |")
 
 
+def fit_jumps(base: dict, rows: list[dict], limit_mm: float = SMALL_MOVE_MM) -> dict:
+    """Per side (``"l"``, ``"r"``): the largest move (mm, 3-D) of the published pedicle's fitted centre and
+    the largest change (deg) of its medial angle over the ``rows`` whose move is at most ``limit_mm``, each
+    as (value, the move that gave it); a move of that pedicle's own landmark counts too (its input moved).
+    (nan, None) where no row records the fit."""
+    out = {}
+    for s in ("l", "r"):
+        keys = [f"fit_{a}_{s}" for a in "xyz"]
+        if any(base.get(k) is None for k in keys):
+            out[s] = ((float("nan"), None), (float("nan"), None))
+            continue
+        b = np.array([base[k] for k in keys], float)
+        cen, ang = (float("nan"), None), (float("nan"), None)
+        for r in rows:
+            if abs(r["move"][2]) > limit_mm + 1e-9 or any(r.get(k) is None for k in keys):
+                continue
+            d = float(np.linalg.norm(np.array([r[k] for k in keys], float) - b))
+            a = abs(float(r[f"fit_med_{s}"]) - float(base[f"fit_med_{s}"]))
+            if cen[1] is None or d > cen[0]:
+                cen = (d, r["move"])
+            if ang[1] is None or a > ang[0]:
+                ang = (a, r["move"])
+        out[s] = (cen, ang)
+    return out
+
+
+def print_fit_summary(results: list[dict]) -> None:
+    """Per case, how far the published pedicles' fitted centre and medial angle jump at moves <= 1 mm."""
+    print(f"\n## The published pedicles' fit: largest change for a move of at most {SMALL_MOVE_MM:g} mm\n")
+    print("| case | fitted centre L mm | fitted centre R mm | medial angle L deg | medial angle R deg | "
+          "moves with centre > 1 mm | moves with angle > 4 deg |")
+    print("|---|---|---|---|---|---|---|")
+    for res in results:
+        rows = [r for r in res["rows"] if "error" not in r]
+        j = fit_jumps(res["base"], rows)
+        cells = [f"{_f(v, '.1f')} ({move_name(m)})" if m is not None else ""
+                 for v, m in (j["l"][0], j["r"][0], j["l"][1], j["r"][1])]
+        small = [r for r in rows if abs(r["move"][2]) <= SMALL_MOVE_MM + 1e-9]
+        n_c = n_a = 0
+        for r in small:
+            one = fit_jumps(res["base"], [r])
+            n_c += sum(np.isfinite(one[s][0][0]) and one[s][0][0] > 1.0 for s in "lr")
+            n_a += sum(np.isfinite(one[s][1][0]) and one[s][1][0] > 4.0 for s in "lr")
+        print(f"| {res['name']} {res['level']} | " + " | ".join(cells) + f" | {n_c} of {2 * len(small)} | "
+              f"{n_a} of {2 * len(small)} |")
+
+
 def worst_per_case(res: dict):
     """The move of at most :data:`SMALL_MOVE_MM` with the largest Dice loss against the unmoved labels (body,
     pedicle L or R, whichever is largest) of one case: (loss, row, metric label), or None without rows."""
@@ -411,6 +458,7 @@ def main(argv=None) -> int:
     for res in results:
         print_case(res)
     print_summary(results)
+    print_fit_summary(results)
     print_worst(results)
     print(f"\n{len(cases)} cases, {len(moves)} moves each, {time.perf_counter() - t0:.0f} s with {args.jobs} job(s)")
     return 0
