@@ -58,7 +58,9 @@ vertebra, the body's corner turned behind the wall plane on the side turned back
 sagittal angle stays 0: the fit is too noisy at 2.5 mm slices).  A slot of marrow below the threshold
 between the body's back and a pedicle, up to :data:`JUNCTION_GAP_MM` long, is body cortex (:func:`_junction`).
 At series slices over :data:`ACQUIRED_CENTRE_FROM_MM` the slice below a pedicle's lowest one, half pedicle
-over the foramen and so under the threshold, is pedicle under the tube's footprint (:func:`_half_slab_below`).
+over the foramen and so under the threshold, is pedicle under the tube's footprint (:func:`_half_slab_below`); before
+that, a pedicle's lowest slice holding more of it than the slice above is the lamina joined under it, posterior
+elements (:func:`_joined_bottom_slab`).
 A canal voxel between two voxels of one pedicle in its row is that pedicle's marrow (:func:`_pedicle_marrow`).
 In the body's slices the wall lies a row at least in front of where the pedicle labels end
 (:func:`_wall_before_pedicle_end`), and at coarse voxels the bone between a tube and the canal's midline in
