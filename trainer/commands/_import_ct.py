@@ -58,8 +58,8 @@ def _locate(vol, level: str, body_centre, folder):
             how += (f"\n{folder}: warning: --body-centre {typed} lies in the vertebra numbered {v.level} (by "
                     f"{col.numbered_by}), not {level}; written as {level}, as --level says: check the level")
         return tuple(body_centre), cortex_hu, how
-    if not col.certain and len(col.vertebrae) <= 2:
-        # a short, focused series (one or two vertebrae): taken as centred on the target, as before
+    if col.short:
+        # a short, focused series (one to three vertebrae): taken as centred on the target, as before
         return None, None, (f"{folder}: a short series ({len(col.vertebrae)} vertebrae found), taken as centred on "
                             f"{level}: check the level")
     if not col.certain:

@@ -84,7 +84,7 @@ def _load_job(payload, progress):
     column = detect_column(vol, progress=lambda f, m: progress(0.45 + 0.4 * f, f"Finding the column: {m}…"))
     slab, _ = sagittal_slab(vol, column)
     chosen = _index_of(column, level)
-    if chosen is None and len(column.vertebrae) > 2:
+    if chosen is None and not column.short:
         # several vertebrae, none named: the instructor clicks the target on the overview first
         est, problem, warning = None, "", ""
     else:                   # the named level, or a short series taken as centred on the target
@@ -103,6 +103,19 @@ def _estimate_job(payload, progress):
     progress(0.0, f"Estimating the landmarks for {level}…")
     est, problem, warning = _estimate(vol, near, bone_hu, level, progress)
     return {"chosen": chosen, "estimate": est, "problem": problem, "warning": warning, "level": level}
+
+
+def _vertebrae(n: int) -> str:
+    """``'1 vertebra'``, ``'3 vertebrae'``."""
+    return f"{n} vertebra" if n == 1 else f"{n} vertebrae"
+
+
+def _not_in_view(level: str, column) -> str:
+    """One line: ``level`` is not among the numbered vertebrae of ``column``."""
+    named = [v.level for v in column.vertebrae if v.level]
+    held = f"{named[0]} to {named[-1]}" if len(named) > 1 else named[0] if named else "none"
+    return (f"{level} is not in this series' field of view (numbered by {column.numbered_by}: {held}): "
+            f"choose one of those levels.")
 
 
 def _index_of(column, level: str):
@@ -239,6 +252,10 @@ class CTLandmarkDialog(QDialog):
         buttons.addWidget(help_text)
         for b in (self.save_button, self.open_button, close):
             buttons.addWidget(b)
+        for b in (self.choose_button, self.cancel_button, self.save_button, self.open_button, close):
+            # Return in a value typed into the table commits it; as a dialog's auto-default button the first
+            # button (Choose series folder…) also took it and opened the folder chooser over the edit
+            b.setAutoDefault(False)
         buttons.addStretch(1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.table, 3)
@@ -353,19 +370,24 @@ class CTLandmarkDialog(QDialog):
         if out["level"] != self.level():        # the level changed while the series was read
             self._reestimate()
 
-    def _column_text(self) -> str:
-        col = self.column
+    def _column_text(self, estimated: bool = False) -> str:
+        """What the column detection found and what to do about it; ``estimated``: the landmarks are
+        shown estimated (a short series' are around its middle: nothing to click first)."""
+        col, level = self.column, self.level()
         if col is None or not col.vertebrae:
             return "No column found: the landmarks are estimated around the middle of the series."
+        found = _vertebrae(len(col.vertebrae))
         if col.certain:
-            here = f"{self.level()} is highlighted" if self.overview.chosen is not None else \
-                f"{self.level()} is not in the field of view"
-            return f"{len(col.vertebrae)} vertebrae, numbered ({col.note}); {here}: check the numbering."
+            if self.overview.chosen is None:
+                return _not_in_view(level, col)
+            return f"{found} found, numbered ({col.note}); {level} is highlighted: check the numbering."
         if self.overview.chosen is not None:
-            return (f"{len(col.vertebrae)} vertebrae found, numbering uncertain: #{self.overview.chosen + 1} (from "
-                    f"the top) picked as {self.level()}; check the count from a level you trust.")
-        return (f"{len(col.vertebrae)} vertebrae found, numbering uncertain (#1 is the top one): click the "
-                f"{self.level()} body on the column view.")
+            return (f"{found} found, numbering uncertain: #{self.overview.chosen + 1} (from the top) picked as "
+                    f"{level}; check the count from a level you trust.")
+        if estimated:         # a short series: estimated around its middle, no click needed
+            return (f"{found} found, not numbered (no ribs or sacrum in view): a short series, taken as "
+                    f"centred on {level}.")
+        return f"{found} found, numbering uncertain (#1 is the top one): click the {level} body on the column view."
 
     def _show_estimate(self, est, problem: str, warning: str = "") -> None:
         g = self.volume.grid
@@ -385,8 +407,8 @@ class CTLandmarkDialog(QDialog):
         else:
             self.source = dict.fromkeys(LANDMARK_KEYS, "estimated")
             self.note(f"Loaded {g.shape[0]} slices of {g.shape[2]} x {g.shape[1]} pixels "
-                      f"({g.spacing_xyz_mm[0]:g} x {g.spacing_xyz_mm[1]:g} x {g.spacing_xyz_mm[2]:g} mm). {self._column_text()} "
-                      f"Landmarks estimated for {self.landmarks_level} from the HU: check them on the slices."
+                      f"({g.spacing_xyz_mm[0]:g} x {g.spacing_xyz_mm[1]:g} x {g.spacing_xyz_mm[2]:g} mm). "
+                      f"{self._column_text(estimated=True)} {self._check_next()}"
                       + (f" Warning: {warning}." if warning else ""), warning=bool(warning))
         self.landmarks = {k: (round(float(v), 1) if k in PLANES else tuple(round(float(a), 1) for a in v))
                           for k, v in est.items() if k in LANDMARK_KEYS}
@@ -394,6 +416,13 @@ class CTLandmarkDialog(QDialog):
         self._set_editable(True)
         self.select(self.selected, force=True, fit=True)
         self.loaded.emit()
+
+    def _check_next(self) -> str:
+        """The sentence after an estimate: where the landmarks are and what to check before saving."""
+        where = "around the series' middle" if self.overview.chosen is None else "in the highlighted vertebra"
+        return (f"Landmarks estimated for {self.landmarks_level} {where} (the white box on the column view): "
+                "check that it is that body, then the markers on the slices (drag one to correct it), then "
+                "Save scenario.")
 
     def choose_vertebra(self, index: int) -> None:
         """Estimate the landmarks around vertebra ``index`` of the column (off the GUI thread)."""
@@ -423,17 +452,35 @@ class CTLandmarkDialog(QDialog):
         if col is not None and col.certain:
             index = _index_of(col, level)
             if index is None:           # not in view: the old level's landmarks must not pass for it
-                self.overview.set_chosen(None)
-                self._landmarks_index = None
-                self.landmarks_level = level
-                self._show_estimate(None, "")
+                self._not_in_view(level)
                 return
         if index is not None:
             self.choose_vertebra(index)
-        elif col is not None and len(col.vertebrae) > 2:
+        elif col is not None and not col.short:
             self.note(self._column_text())      # several vertebrae, none picked: the click comes first
         else:
             self._submit_estimate(None, None, None)
+
+    def _not_in_view(self, level: str) -> None:
+        """``level`` is not numbered in this series: one line says so; the landmarks shown (estimated or
+        corrected by hand) are kept with the level they are for, and nothing is written.  With nothing
+        to keep (every marker unplaced), the markers wait for ``level`` as before."""
+        if self._busy == "est":                 # an estimate for the level before: it is not wanted now
+            self.runner.invalidate("est")
+            self._busy = None
+            self._load_ended()
+            self.overview.set_chosen(self._landmarks_index)
+        kept = self.landmarks_level
+        if kept is None or kept == level or set(self.source.values()) <= {"unplaced"}:
+            self.overview.set_chosen(None)
+            self._landmarks_index = None
+            self.landmarks_level = level
+            self.title_edit.setPlaceholderText(f"Patient CT, {level}")
+            self._show_estimate(None, "")
+            return
+        self._set_level_quietly(kept)
+        self.note(f"{_not_in_view(level, self.column)} Nothing changed: the landmarks are still those for {kept}.",
+                  warning=True)
 
     # ------------------------------------------------------------------ model edits
     def _set_editable(self, on: bool) -> None:
@@ -492,6 +539,9 @@ class CTLandmarkDialog(QDialog):
     def _refresh(self, fit: bool = False) -> None:
         """Slices through the cursor with the markers, then the table's values and sources."""
         self.views.draw(self.volume, self.landmarks, self.selected, self.cursor_mm(), fit=fit)
+        placed = any(self.source.get(k) != "unplaced" for k in LANDMARK_KEYS)
+        self.overview.show_landmarks(self.landmarks["body_centre_mm"] if placed else None,
+                                     self.landmarks["superior_endplate_z_mm"], self.landmarks["inferior_endplate_z_mm"])
         self._syncing = True
         try:
             for row, key in enumerate(LANDMARK_KEYS):
@@ -523,6 +573,11 @@ class CTLandmarkDialog(QDialog):
         When the instructor corrected a landmark by hand, a question first: re-estimate (the
         corrections are lost) or keep the landmarks for the new level.  While a series is read
         nothing starts: the load estimates the level chosen when it lands."""
+        if (self.volume is not None and self._busy != "ct" and self.column is not None and self.column.certain
+                and _index_of(self.column, level) is None):
+            self._close_question()
+            self._not_in_view(level)        # before any question: no landmarks are lost or renamed, no save undone
+            return
         self.title_edit.setPlaceholderText(f"Patient CT, {level}")
         self.saved = None                  # the saved file names the old level: save again first
         self.open_button.setEnabled(False)

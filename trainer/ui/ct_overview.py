@@ -5,14 +5,16 @@ confirms the numbering that :func:`trainer.core.anatomy.ct_spine.detect_column` 
 when it is uncertain, clicks the target body).  The image is a maximum-intensity slab
 (:func:`sagittal_slab`) about the canal's median x; each vertebra is a box from its lower
 to its upper disc around its body centre, labelled with its level (``#n`` counted from the
-top when the numbering is uncertain).
+top when the numbering is uncertain).  A white dashed box marks the landmarks the editor shows
+(:meth:`ColumnOverview.show_landmarks`: from the inferior to the superior endplate, around the
+body centre), so the instructor sees which vertebra they are on and that it is the one numbered.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
 
 from trainer.ui.ct_slices import LEVELS_HU
@@ -23,6 +25,9 @@ __all__ = ["ColumnOverview", "sagittal_slab", "vertebra_names"]
 SLAB_HALF_MM = 12.0
 _CHOSEN = "#ffd030"
 _OTHER = "#7fb0ff"
+_LANDMARKS = "#ffffff"
+#: half the depth (y, mm) of a vertebra's box about its body centre
+BOX_HALF_MM = 18.0
 
 
 def sagittal_slab(volume, column) -> tuple[np.ndarray, float]:
@@ -50,6 +55,8 @@ class ColumnOverview(QWidget):
     ----------
     boxes, texts : list
         The vertebrae's boxes (QGraphicsRectItem) and labels (TextItem), cranial first.
+    landmarks_box : QGraphicsRectItem
+        The box of the landmarks shown (hidden until :meth:`show_landmarks`).
     chosen : int or None
         Index of the highlighted vertebra.
     """
@@ -73,6 +80,11 @@ class ColumnOverview(QWidget):
         self.names: list[str] = []
         self.chosen: int | None = None
         self.column = None
+        self.landmarks_box = QGraphicsRectItem()
+        self.landmarks_box.setPen(pg.mkPen(_LANDMARKS, width=2, style=Qt.PenStyle.DashLine))
+        self.landmarks_box.setZValue(6)
+        self.landmarks_box.hide()
+        pi.addItem(self.landmarks_box)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.plot)
@@ -95,14 +107,14 @@ class ColumnOverview(QWidget):
         self.names = vertebra_names(column) if column is not None else []
         for v, name in zip(column.vertebrae if column is not None else [], self.names):
             y = float(v.body_centre_mm[1])
-            box = QGraphicsRectItem(y - 18.0, v.z_bottom_mm, 36.0, v.z_top_mm - v.z_bottom_mm)
+            box = QGraphicsRectItem(y - BOX_HALF_MM, v.z_bottom_mm, 2 * BOX_HALF_MM, v.z_top_mm - v.z_bottom_mm)
             pi.addItem(box)
             text = pg.TextItem(name, anchor=(1.0, 0.5))
             font = text.textItem.font()
             font.setPointSize(11)
             font.setBold(True)
             text.setFont(font)
-            text.setPos(y - 20.0, 0.5 * (v.z_top_mm + v.z_bottom_mm))
+            text.setPos(y - BOX_HALF_MM - 2.0, 0.5 * (v.z_top_mm + v.z_bottom_mm))
             pi.addItem(text)
             self.boxes.append(box)
             self.texts.append(text)
@@ -128,6 +140,17 @@ class ColumnOverview(QWidget):
             box.setPen(pg.mkPen(_CHOSEN if on else _OTHER, width=3 if on else 1))
             text.setColor(pg.mkColor(_CHOSEN if on else _OTHER))
             box.setZValue(5 if on else 4)
+
+    def show_landmarks(self, body_centre_mm, superior_z_mm: float, inferior_z_mm: float) -> None:
+        """Mark the landmarks' vertebra: from ``inferior_z_mm`` to ``superior_z_mm``, :data:`BOX_HALF_MM`
+        either side of the body centre's y (``body_centre_mm``: x, y, z mm); None hides the mark."""
+        if body_centre_mm is None:
+            self.landmarks_box.hide()
+            return
+        lo, hi = sorted((float(inferior_z_mm), float(superior_z_mm)))
+        y = float(body_centre_mm[1])
+        self.landmarks_box.setRect(QRectF(y - BOX_HALF_MM, lo, 2 * BOX_HALF_MM, hi - lo))
+        self.landmarks_box.show()
 
     def index_at(self, y_mm: float, z_mm: float) -> int | None:
         """The vertebra whose box holds (y, z) mm, else None."""

@@ -36,6 +36,7 @@ from trainer.core.anatomy.grid import Grid, Volume
 
 __all__ = [
     "LEVEL_ORDER",
+    "SHORT_SERIES_VERTEBRAE",
     "Column",
     "Thresholds",
     "Vertebra",
@@ -78,7 +79,14 @@ _ILIUM_VOXELS = 2000    #: ... and holds this many 2 mm voxels
 _THIN_SLICE_MM = 3.0    #: numbering: slices up to this thick number the whole column ...
 _COARSE_REACH = 6       #: ... thicker ones at most this many vertebrae from the anchor (T12 -> T6, L5 -> T11)
 _SPLIT_MIDDLE = 0.4     #: splitting a tall segment: its missed disc is looked for in this middle fraction
+#: an unnumbered column of at most this many vertebrae is a short series centred on the target (:attr:`Column.short`):
+#: the synthetic export (the target and its two neighbours) finds three
+SHORT_SERIES_VERTEBRAE = 3
 _LUMBAR_MIN_PITCH_MM = 22.0  #: numbering: lumbar discs lie at least this far apart
+#: splitting, with no rib and no sacrum in view: the two score maxima of one thick disc (one per endplate rim)
+#: lie at most this far apart plus one slice (a lumbar disc is at most about 13 mm high: L4/5 9.3 +- 1.8 mm,
+#: two SD, FACTS.md 1.4)
+_DISC_PAIR_MM = 13.0
 
 
 class Cancelled(Exception):
@@ -117,6 +125,13 @@ class Column:
     note: str = ""
     canal_z_mm: np.ndarray = field(default_factory=lambda: np.zeros(0))
     canal_xy_mm: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+
+    @property
+    def short(self) -> bool:
+        """A short, focused series: numbering uncertain and at most :data:`SHORT_SERIES_VERTEBRAE`
+        vertebrae found.  ``import-ct`` and the GUI editor take it as centred on the target and
+        estimate the landmarks around the series' middle."""
+        return not self.certain and len(self.vertebrae) <= SHORT_SERIES_VERTEBRAE
 
     def find(self, level: str) -> Vertebra | None:
         for v in self.vertebrae:
@@ -601,16 +616,26 @@ def split_tall_segments(discs: np.ndarray, z: np.ndarray, score: np.ndarray) -> 
     return np.asarray(d)
 
 
-def merge_lumbar_discs(discs: np.ndarray, necks: list[tuple[int, float]]) -> np.ndarray:
+def merge_lumbar_discs(discs: np.ndarray, necks: list[tuple[int, float]], sacrum_mm: float | None = None,
+                       slice_mm: float = 0.0) -> np.ndarray:
     """Discs (z mm, ascending) with the pairs less than :data:`_LUMBAR_MIN_PITCH_MM` apart below
     the rib cage (below the lowest rib neck + 5 mm; everywhere without ribs) made one, at their
     midpoint: a thick lumbar disc gives two score maxima, one per endplate (abdominal CT, T12/L1:
-    394 and 409 mm around the reference's 402), and no lumbar vertebra is that short."""
+    394 and 409 mm around the reference's 402), and no lumbar vertebra is that short.
+
+    With neither a rib neck nor the sacrum (``sacrum_mm``) in view (a short series around one
+    vertebra, nothing to number from) only pairs at most :data:`_DISC_PAIR_MM` plus one slice
+    (``slice_mm``) apart are made one: there a short vertebra between two discs is as likely as
+    a thick disc, and it is the vertebroplasty target, compressed (the synthetic L1 export, Genant
+    grade 2 wedge: discs at 601 and 621 mm, endplates at 602 and 618 mm; merged, its disc fell in
+    the target's middle and the editor's overview drew one box across two vertebrae).  Every real
+    CT and reslice the tests use has ribs or the sacrum in view, and its discs are unchanged."""
     floor = min(z for _, z in necks) + 5.0 if necks else np.inf
+    pitch = _LUMBAR_MIN_PITCH_MM if necks or sacrum_mm is not None else _DISC_PAIR_MM + slice_mm + 1e-6
     d = sorted(float(v) for v in discs)
     while len(d) > 1:                                   # the closest pair first
         gaps = [(d[i + 1] - d[i], i) for i in range(len(d) - 1) if d[i + 1] < floor]
-        if not gaps or min(gaps)[0] >= _LUMBAR_MIN_PITCH_MM:
+        if not gaps or min(gaps)[0] >= pitch:
             break
         i = min(gaps)[1]
         d[i:i + 2] = [0.5 * (d[i] + d[i + 1])]
@@ -752,7 +777,7 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
     discs, profile = split_vertebrae(hu, g, bodies, thr)
     bone = (hu >= thr.bone_hu) & body
     necks, sac = ribs_and_sacrum(_lateral_components(bone, g, cxy), 0.5 * g.spacing_xyz_mm[2])
-    discs = split_between_ribs(merge_lumbar_discs(discs, necks), necks, *profile)
+    discs = split_between_ribs(merge_lumbar_discs(discs, necks, sac, g.spacing_xyz_mm[2]), necks, *profile)
     discs = split_tall_segments(discs, *profile)
     z = g.axis_mm("z")
     bxy = bodies

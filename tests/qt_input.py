@@ -1,0 +1,30 @@
+"""Real keyboard and mouse input for the GUI tests (pytest-qt, offscreen): what an instructor does."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+
+def pick_level_with_mouse(qtbot, combo, level: str) -> None:
+    """Open ``combo``'s drop-down with a mouse click, walk its list with the arrow keys to ``level``
+    and press Return (a click in the offscreen list does not select: Qt's popup waits for a real
+    pointer's move)."""
+    QTest.mouseClick(combo, Qt.MouseButton.LeftButton)
+    view = combo.view()
+    qtbot.waitUntil(view.isVisible, timeout=5000)
+    steps = combo.findText(level) - view.currentIndex().row()
+    for _ in range(abs(steps)):
+        QTest.keyClick(view, Qt.Key.Key_Down if steps > 0 else Qt.Key.Key_Up)
+    QTest.keyClick(view, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not view.isVisible(), timeout=5000)
+
+
+def type_into_spin(qtbot, spin, value: float, key: Qt.Key = Qt.Key.Key_Return) -> None:
+    """Click into ``spin``, select its text (Ctrl+A), type ``value`` (one decimal) and press ``key``
+    (Return, or Tab to the next field)."""
+    edit = spin.lineEdit()
+    qtbot.mouseClick(edit, Qt.MouseButton.LeftButton)
+    QTest.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(edit, f"{value:.1f}")
+    QTest.keyClick(edit, key)
