@@ -9,13 +9,14 @@ its patient built.  Per level: the body volume the scoring divides by
 of the labelled body), the TotalSegmentator reference body (the mask's vertebral-body part,
 tests/realct/realct_reference.py) as a cross-check, the cement that fills 15 % and 30 % of the
 scoring body (FACTS.md 3.1: 15-30 %), and the scenario's cement volume pass band (its maximum
-is critical: assets/scoring_targets.toml ``cement_volume``, or ``[targets] cement_ml_max``).
-Prints one markdown table row per level.
+is critical: assets/scoring_targets.toml ``cement_volume``, or the ``[targets] cement_ml_max`` the
+import writes, by region: ``cement_volume.import_max_ml``), and the expert plan's default volume
+(:func:`~trainer.core.procedure.expert_volume.expert_volume_ml`) with the fill it makes if all of it
+stays in the body.  Prints one markdown table row per level.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -28,9 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this tree's tra
 
 import realct_reference as reference  # noqa: E402
 import realct_sources as sources  # noqa: E402
-from realct_plans import CASES, scenarios  # noqa: E402
+from realct_plans import cases_parser, scenarios, wanted_cases  # noqa: E402
 
 from trainer.core.procedure.cement.domain import body_volume_ml  # noqa: E402
+from trainer.core.procedure.expert_volume import expert_volume_ml  # noqa: E402
 from trainer.core.scenario.targets import load_targets  # noqa: E402
 
 
@@ -45,20 +47,17 @@ def row(name: str, level: str, sc, patient, ct) -> str:
     need_lo, need_hi = fill[0] / 100.0 * body, fill[1] / 100.0 * body
     at_max = 100.0 * vol[1] / body
     verdict = "yes" if need_lo <= vol[1] else "no"
+    expert_ml, _ = expert_volume_ml(sc, patient)
     return (f"| {name} | {level} | {body:.1f} | {ref_ml:.1f} | {need_lo:.1f} | {need_hi:.1f} | "
-            f"{vol[0]:g}-{vol[1]:g} | {at_max:.1f} | {verdict} |")
+            f"{vol[0]:g}-{vol[1]:g} | {at_max:.1f} | {verdict} | {expert_ml:g} | {100.0 * expert_ml / body:.1f} |")
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", nargs="*", help="name:LEVEL,LEVEL (default: all)")
-    args = ap.parse_args(argv)
-    want = dict(CASES)
-    if args.cases:
-        want = {c.split(":")[0]: tuple(c.split(":")[1].split(",")) for c in args.cases}
+    want = wanted_cases(cases_parser(__doc__.splitlines()[0]).parse_args(argv).cases)
     print("| CT | level | body mL (scoring) | body mL (reference mask) | 15 % fill mL | 30 % fill mL "
-          "| cement volume pass band mL | fill at the maximum % | 15 % reachable |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| cement volume pass band mL | fill at the maximum % | 15 % reachable | expert volume mL "
+          "| fill at the expert volume % |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for name, levels in want.items():
             ct = sources.load(name)

