@@ -139,3 +139,22 @@ def test_a_level_not_in_view_keeps_the_work_and_writes_nothing(qtbot, totalseg_c
         qtbot.wait(10)
     assert not dlg.runner.busy and _files(root) == files                 # nothing ran, nothing written
     assert dlg.overview.chosen is not None and dlg.overview.names[dlg.overview.chosen] == "L3"
+
+
+def test_the_segment_below_l5_is_named_s1_not_a_number(totalseg_ct):
+    """On the abdominal CT (numbered from its ribs and sacrum) the segment the column finds below L5 was
+    labelled "#7" on the overview, next to level names.  It is the sacrum: the reference mask holds S1
+    voxels and no L5 voxel in its slices.  Fails on main ("#7")."""
+    from trainer.core.anatomy.ct_spine import detect_column
+    from trainer.ui.ct_overview import vertebra_names
+
+    col = detect_column(totalseg_ct.volume())
+    names = vertebra_names(col)
+    assert col.certain and names[:6] == ["T12", "L1", "L2", "L3", "L4", "L5"], names
+    below = col.vertebrae[6]
+    g = totalseg_ct.grid
+    z_mm = g.origin_mm[2] + np.arange(totalseg_ct.labels.shape[0]) * g.spacing_xyz_mm[2]
+    rows = (z_mm >= below.z_bottom_mm) & (z_mm <= below.z_top_mm)
+    held = set(np.unique(totalseg_ct.labels[rows]).tolist())
+    assert sources.VERTEBRA_LABELS["S1"] in held and sources.VERTEBRA_LABELS["L5"] not in held
+    assert names[6] == "S1" and below.level is None        # named on the overview, never a target

@@ -44,8 +44,17 @@ def sagittal_slab(volume, column) -> tuple[np.ndarray, float]:
 
 
 def vertebra_names(column) -> list[str]:
-    """Each vertebra's label on the overview: its level, or ``#n`` from the top when unnumbered."""
-    return [v.level if v.level else f"#{i + 1}" for i, v in enumerate(column.vertebrae)]
+    """Each vertebra's label on the overview: its level; the segment right below a numbered L5 is the
+    sacrum (``S1``: never a target, so the numbering leaves it unnamed); else ``#n`` from the top."""
+    names = []
+    for i, v in enumerate(column.vertebrae):
+        if v.level:
+            names.append(v.level)
+        elif i > 0 and column.vertebrae[i - 1].level == "L5":
+            names.append("S1")
+        else:
+            names.append(f"#{i + 1}")
+    return names
 
 
 class ColumnOverview(QWidget):
