@@ -338,8 +338,7 @@ def _reestimated(qtbot, dlg, level: str) -> None:
     assert dlg.progress.isVisible() and dlg.cancel_button.isVisible()
     assert dlg.progress_text.text() == f"Estimating the landmarks for {level}…"
     assert not dlg.table.isEnabled() and not dlg.save_button.isEnabled()
-    with qtbot.waitSignal(dlg.loaded, timeout=90000):
-        pass
+    qtbot.waitSignal(dlg.loaded, timeout=90000).wait()
     assert not dlg.progress.isVisible() and dlg.table.isEnabled()
 
 

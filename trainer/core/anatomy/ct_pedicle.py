@@ -47,7 +47,7 @@ from scipy import ndimage as ndi
 from trainer.core.anatomy.ct_voxels import axes
 from trainer.core.anatomy.grid import Grid
 
-__all__ = ["PedicleTube", "canal_hole", "pedicle_tube", "wall_by_slice"]
+__all__ = ["PedicleTube", "canal_hole", "joined_bottom", "pedicle_tube", "wall_by_slice"]
 
 _CANAL_AREA_MM2 = (30.0, 900.0)
 _CANAL_OFF_MIDLINE_MM = 15.0
@@ -411,18 +411,31 @@ def _bridged_piece(bone, grid: Grid, s: float, edge, k0: int, k1: int, j: int, p
 JOINED_BOTTOM_FROM_MM = 3.0
 
 
+def joined_bottom(counts) -> bool:
+    """Whether a pedicle's lowest slice is a slab joined under it (:data:`JOINED_BOTTOM_FROM_MM`): its
+    voxel count exceeds the slice above's and at least two slices stay.
+
+    Parameters
+    ----------
+    counts : array_like of int
+        The pedicle's voxels per slice, lowest slice first, slices holding none left out.
+
+    Returns
+    -------
+    bool
+    """
+    n = np.asarray(counts)
+    return n.size >= 3 and bool(n[0] > n[1])
+
+
 def _without_joined_bottom(piece: np.ndarray) -> np.ndarray:
-    """``piece`` (k, x) without its lowest slice when that slice holds more voxels than the one
-    above it and at least two slices stay (:data:`JOINED_BOTTOM_FROM_MM`)."""
+    """``piece`` (k, x) without its lowest slice when it is a joined slab (:func:`joined_bottom`)."""
     ks = np.flatnonzero(piece.any(axis=1))
-    if ks.size < 3:
+    if not joined_bottom(piece.sum(axis=1)[ks]):
         return piece
-    n = piece.sum(axis=1)
-    if n[ks[0]] > n[ks[1]]:
-        out = piece.copy()
-        out[ks[0]] = False
-        return out
-    return piece
+    out = piece.copy()
+    out[ks[0]] = False
+    return out
 
 
 def _grow(piece: np.ndarray, step: int, dz_every: int, dx_every: int) -> np.ndarray:

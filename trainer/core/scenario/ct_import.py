@@ -44,7 +44,7 @@ from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError, ScenarioError
 from trainer.core.scenario.targets import import_cement_max_ml
 
-__all__ = ["LANDMARK_KEYS", "context_needed_mm", "cortex_threshold_near", "coverage_note", "estimate_landmarks",
+__all__ = ["LANDMARK_KEYS", "context_needed_mm", "cortex_threshold_near", "coverage_note", "default_title", "estimate_landmarks",
            "estimate_near", "plate_tilt_deg", "scenario_toml"]
 
 LANDMARK_KEYS = ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_centre_mm",
@@ -548,6 +548,11 @@ def _vec(v) -> str:
     return "[" + ", ".join(f"{float(a):.1f}" for a in v) + "]"
 
 
+def default_title(level: str) -> str:
+    """The title a CT scenario imported at ``level`` gets when the instructor gives none."""
+    return f"Patient CT, {level}"
+
+
 def scenario_toml(folder_rel: str, level: str, landmarks: dict, title: str | None = None,
                   description: str = "", estimated: tuple = ()) -> str:
     """Text of a CT scenario file (see docs/scenario-format.md).
@@ -558,7 +563,7 @@ def scenario_toml(folder_rel: str, level: str, landmarks: dict, title: str | Non
     for key in LANDMARK_KEYS:
         if key not in landmarks:
             raise ScenarioError("import-ct", [f"landmark {key} is missing"])
-    title = title or f"Patient CT, {level}"
+    title = title or default_title(level)
     note = ("# Landmarks marked 'estimated' were found automatically from the HU: check them\n"
             "# (vptrainer scenarios show FILE) before teaching with this case.\n") if estimated else ""
     desc = description
