@@ -366,7 +366,7 @@ class CTLandmarkDialog(QDialog):
             self.overview.set_chosen(out["chosen"])
         self._landmarks_index = out["chosen"]
         self.landmarks_level = out["level"]
-        self._show_estimate(out["estimate"], out["problem"], out["warning"])
+        self._show_estimate(out["estimate"], out["problem"], out["warning"], loaded=resp.channel == "ct")
         if out["level"] != self.level():        # the level changed while the series was read
             self._reestimate()
 
@@ -389,7 +389,9 @@ class CTLandmarkDialog(QDialog):
                     f"centred on {level}.")
         return f"{found} found, numbering uncertain (#1 is the top one): click the {level} body on the column view."
 
-    def _show_estimate(self, est, problem: str, warning: str = "") -> None:
+    def _show_estimate(self, est, problem: str, warning: str = "", loaded: bool = False) -> None:
+        """Show ``est`` (None: markers to place); ``loaded``: it follows a series load, so the status
+        names the series first (a re-estimate for another level does not)."""
         g = self.volume.grid
         if est is None:
             centre = 0.5 * (self._lo + self._hi)
@@ -406,9 +408,10 @@ class CTLandmarkDialog(QDialog):
                 self.note(self._column_text())
         else:
             self.source = dict.fromkeys(LANDMARK_KEYS, "estimated")
-            self.note(f"Loaded {g.shape[0]} slices of {g.shape[2]} x {g.shape[1]} pixels "
+            series = (f"Loaded {g.shape[0]} slices of {g.shape[2]} x {g.shape[1]} pixels "
                       f"({g.spacing_xyz_mm[0]:g} x {g.spacing_xyz_mm[1]:g} x {g.spacing_xyz_mm[2]:g} mm). "
-                      f"{self._column_text(estimated=True)} {self._check_next()}"
+                      if loaded else "")
+            self.note(f"{series}{self._column_text(estimated=True)} {self._check_next()}"
                       + (f" Warning: {warning}." if warning else ""), warning=bool(warning))
         self.landmarks = {k: (round(float(v), 1) if k in PLANES else tuple(round(float(a), 1) for a in v))
                           for k, v in est.items() if k in LANDMARK_KEYS}
