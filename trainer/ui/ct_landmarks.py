@@ -3,7 +3,7 @@
 The dialog reads a DICOM series off the GUI thread (progress bar, Cancel), finds and numbers
 the column (:func:`trainer.core.anatomy.ct_spine.detect_column`, shown numbered on a sagittal
 overview, :class:`trainer.ui.ct_overview.ColumnOverview`, with the chosen level highlighted;
-a click on a vertebra picks it when the numbering is uncertain), asks the core for the
+a click on a vertebra picks it as the target level, also against the numbering), asks the core for the
 landmarks ``import-ct`` publishes (:func:`trainer.core.scenario.ct_import_landmarks.import_landmarks`:
 the estimate, and at slices thicker than 3 mm the labels' body centre, with progress and Cancel),
 re-estimates them when the target level changes (asking first when a hand correction would be
