@@ -215,6 +215,7 @@ def test_a_click_overrides_the_numbering_and_never_drops_a_correction_unasked(qt
     assert dlg.level() == "T11" and dlg.landmarks_level == "T11" and ov.chosen == top
     assert set(dlg.source.values()) == {"estimated"}
     assert "numbered T12, is taken as T11 by hand" in dlg.status.text(), dlg.status.text()
+    assert "color: #ffc060" in dlg.status.styleSheet()          # amber: to check, like any warning
     body = np.asarray(dlg.landmarks["body_centre_mm"])
     assert np.linalg.norm(body - ref_t12.body_centre_mm) <= 3.0, (body, ref_t12.body_centre_mm)
     out = root / "t11_by_hand.toml"

@@ -382,7 +382,7 @@ class CTLandmarkDialog(QDialog):
             if self.overview.chosen is None:
                 return _not_in_view_text(level, col)
             numbered = col.vertebrae[self.overview.chosen].level
-            if numbered != level:
+            if self._against_numbering():
                 return (f"{found} found, numbered ({col.note}); the highlighted body, numbered "
                         f"{numbered or 'none'}, is taken as {level} by hand: check the count from a level you trust.")
             return f"{found} found, numbered ({col.note}); {level} is highlighted: check the numbering."
@@ -393,6 +393,11 @@ class CTLandmarkDialog(QDialog):
             return (f"{found} found, not numbered (no ribs or sacrum in view): a short series, taken as "
                     f"centred on {level}.")
         return f"{found} found, numbering uncertain (#1 is the top one): click the {level} body on the column view."
+
+    def _against_numbering(self) -> bool:
+        """The highlighted vertebra is numbered, with another level than the chosen one (a click)."""
+        col, i = self.column, self.overview.chosen
+        return col is not None and col.certain and i is not None and col.vertebrae[i].level != self.level()
 
     def _show_estimate(self, est, problem: str, warning: str = "", loaded: bool = False) -> None:
         """Show ``est`` (None: markers to place); ``loaded``: it follows a series load, so the status
@@ -417,7 +422,7 @@ class CTLandmarkDialog(QDialog):
                       f"({g.spacing_xyz_mm[0]:g} x {g.spacing_xyz_mm[1]:g} x {g.spacing_xyz_mm[2]:g} mm). "
                       if loaded else "")
             self.note(f"{series}{self._column_text(estimated=True)} {self._check_next()}"
-                      + (f" Warning: {warning}." if warning else ""), warning=bool(warning))
+                      + (f" Warning: {warning}." if warning else ""), warning=bool(warning) or self._against_numbering())
         self.landmarks = {k: (round(float(v), 1) if k in PLANES else tuple(round(float(a), 1) for a in v))
                           for k, v in est.items() if k in LANDMARK_KEYS}
         self.saved = None
