@@ -158,3 +158,66 @@ def test_the_segment_below_l5_is_named_s1_not_a_number(totalseg_ct):
     held = set(np.unique(totalseg_ct.labels[rows]).tolist())
     assert sources.VERTEBRA_LABELS["S1"] in held and sources.VERTEBRA_LABELS["L5"] not in held
     assert names[6] == "S1" and below.level is None        # named on the overview, never a target
+
+
+def _button(box, text: str):
+    return next(b for b in box.buttons() if b.text() == text)
+
+
+def test_a_click_overrides_the_numbering_and_never_drops_a_correction_unasked(qtbot, totalseg_ct, totalseg_series):
+    """The abdominal CT is numbered T12 to L5.  An instructor who counts differently (say a thirteenth rib
+    pair was missed) can still make its top vertebra the T11 case: T11 from the level list is not in the
+    numbering, the line says to click the body that is T11, and a real click on the top box estimates it
+    as T11.  Oracle: the reference mask's vertebra under the click (T12 in the mask) for the body centre,
+    the saved file for the level.  Before that, a click on another box with a hand correction on screen
+    asks first, and "Keep my landmarks" keeps the correction and estimates nothing (on main the click
+    re-estimated at once and the correction was lost; nor could a level outside the numbering be given)."""
+    from PySide6.QtTest import QTest
+    from qt_input import pick_level_with_mouse, type_into_spin
+
+    from trainer.core.scenario.loader import load_scenario
+
+    root, folder = totalseg_series
+    g = totalseg_ct.grid
+    dlg = _open(qtbot, level="L3")
+    with qtbot.waitSignal(dlg.loaded, timeout=300000):
+        dlg.load(folder)
+    ov, col = dlg.overview, dlg.column
+    assert col.certain and col.vertebrae[0].level == "T12"
+
+    # a hand correction, then a click on the L4 box: a question, nothing runs before the answer
+    z = round(dlg.landmarks["body_centre_mm"][2] + 2.0, 1)
+    type_into_spin(qtbot, dlg.spins["body_centre_mm", "z"], z, Qt.Key.Key_Tab)
+    landmarks, l3 = dict(dlg.landmarks), ov.chosen
+    ref_l4 = reference.measure(totalseg_ct.labels, g, sources.VERTEBRA_LABELS["L4"])
+    l4 = ov.index_at(float(ref_l4.body_centre_mm[1]), float(ref_l4.body_centre_mm[2]))
+    assert l4 is not None and l4 != l3
+    _click_view(qtbot, ov.plot, float(ref_l4.body_centre_mm[1]), float(ref_l4.body_centre_mm[2]))
+    box = next(b for b in dlg.dialogs if b.objectName() == "reestimateConfirm" and b.isVisible())
+    assert "body centre" in box.text() and not dlg.progress.isVisible()
+    QTest.mouseClick(_button(box, "Keep my landmarks"), Qt.MouseButton.LeftButton)
+    assert not box.isVisible() and not dlg.progress.isVisible() and not dlg.runner.busy
+    assert dlg.landmarks == landmarks and dlg.source["body_centre_mm"] == "edited"
+    assert ov.chosen == l3 and dlg.landmarks_level == "L3" and "not estimated" in dlg.status.text()
+
+    # T11 is not in the numbering: the line says what to do, then a click on the top box makes it T11
+    pick_level_with_mouse(qtbot, dlg.level_box, "T11")
+    text = dlg.status.text()
+    assert "T11 is not in this series' field of view" in text and "click the body that is T11" in text, text
+    assert dlg.level() == "L3"
+    ref_t12 = reference.measure(totalseg_ct.labels, g, sources.VERTEBRA_LABELS["T12"])
+    top = ov.index_at(float(ref_t12.body_centre_mm[1]), float(ref_t12.body_centre_mm[2]))
+    assert top == 0
+    _click_view(qtbot, ov.plot, float(ref_t12.body_centre_mm[1]), float(ref_t12.body_centre_mm[2]))
+    box = next(b for b in dlg.dialogs if b.objectName() == "reestimateConfirm" and b.isVisible())
+    with qtbot.waitSignal(dlg.loaded, timeout=120000):
+        QTest.mouseClick(_button(box, "Re-estimate for T11"), Qt.MouseButton.LeftButton)
+    assert dlg.level() == "T11" and dlg.landmarks_level == "T11" and ov.chosen == top
+    assert set(dlg.source.values()) == {"estimated"}
+    assert "numbered T12, is taken as T11 by hand" in dlg.status.text(), dlg.status.text()
+    assert "color: #ffc060" in dlg.status.styleSheet()          # amber: to check, like any warning
+    body = np.asarray(dlg.landmarks["body_centre_mm"])
+    assert np.linalg.norm(body - ref_t12.body_centre_mm) <= 3.0, (body, ref_t12.body_centre_mm)
+    out = root / "t11_by_hand.toml"
+    assert dlg.save_scenario(out) is not None
+    assert load_scenario(out).ct.level == "T11"

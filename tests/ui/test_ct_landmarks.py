@@ -346,11 +346,13 @@ def test_a_level_change_re_estimates_off_the_gui_thread(qtbot, series):
     true, _, folder = series
     dlg = _open(qtbot, folder)
     assert dlg.landmarks_level == "L1"
+    assert dlg.status.text().startswith(f"Loaded {len(list(folder.iterdir()))} slices")   # a load names the series
     _key_on_level(dlg, Qt.Key.Key_Up)                   # L1 -> T12 in the list
     assert dlg.level() == "T12"
     _reestimated(qtbot, dlg, "T12")
     assert dlg.landmarks_level == "T12" and set(dlg.source.values()) == {"estimated"}
     assert "estimated for T12" in dlg.status.text()
+    assert not dlg.status.text().startswith("Loaded")     # no series was loaded: the status starts with the column
     # the phantom's own landmarks (the series is the L1 phantom, whatever it is called)
     assert np.allclose(dlg.landmarks["body_centre_mm"], true["body_centre_mm"], atol=1.5)
     for key in ("superior_endplate_z_mm", "inferior_endplate_z_mm"):

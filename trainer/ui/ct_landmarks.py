@@ -3,7 +3,7 @@
 The dialog reads a DICOM series off the GUI thread (progress bar, Cancel), finds and numbers
 the column (:func:`trainer.core.anatomy.ct_spine.detect_column`, shown numbered on a sagittal
 overview, :class:`trainer.ui.ct_overview.ColumnOverview`, with the chosen level highlighted;
-a click on a vertebra picks it when the numbering is uncertain), asks the core for the
+a click on a vertebra picks it as the target level, also against the numbering), asks the core for the
 landmarks ``import-ct`` publishes (:func:`trainer.core.scenario.ct_import_landmarks.import_landmarks`:
 the estimate, and at slices thicker than 3 mm the labels' body centre, with progress and Cancel),
 re-estimates them when the target level changes (asking first when a hand correction would be
@@ -169,6 +169,7 @@ class CTLandmarkDialog(QDialog):
         self._landmarks_index: int | None = None   # the column vertebra the landmarks are around
         self._busy: str | None = None               # the channel of the job in flight ("ct", "est")
         self._question: QMessageBox | None = None   # "re-estimate for the new level?" while open
+        self._by_hand: str | None = None            # a level the numbering does not hold, for the next click
         self.runner.finished.connect(self._on_done)
         self.runner.progress.connect(self._on_progress)
 
@@ -200,7 +201,7 @@ class CTLandmarkDialog(QDialog):
         self._show_progress(False)
 
         self.overview = ColumnOverview()
-        self.overview.vertebraClicked.connect(self.choose_vertebra)
+        self.overview.vertebraClicked.connect(self.vertebra_clicked)
         self.views = SliceViews()
         self.views.markerMoved.connect(self._marker_moved)
         self.plots, self.images, self.markers = self.views.plots, self.views.images, self.views.markers
@@ -366,7 +367,7 @@ class CTLandmarkDialog(QDialog):
             self.overview.set_chosen(out["chosen"])
         self._landmarks_index = out["chosen"]
         self.landmarks_level = out["level"]
-        self._show_estimate(out["estimate"], out["problem"], out["warning"])
+        self._show_estimate(out["estimate"], out["problem"], out["warning"], loaded=resp.channel == "ct")
         if out["level"] != self.level():        # the level changed while the series was read
             self._reestimate()
 
@@ -380,6 +381,10 @@ class CTLandmarkDialog(QDialog):
         if col.certain:
             if self.overview.chosen is None:
                 return _not_in_view_text(level, col)
+            numbered = col.vertebrae[self.overview.chosen].level
+            if self._against_numbering():
+                return (f"{found} found, numbered ({col.note}); the highlighted body, numbered "
+                        f"{numbered or 'none'}, is taken as {level} by hand: check the count from a level you trust.")
             return f"{found} found, numbered ({col.note}); {level} is highlighted: check the numbering."
         if self.overview.chosen is not None:
             return (f"{found} found, numbering uncertain: #{self.overview.chosen + 1} (from the top) picked as "
@@ -389,7 +394,14 @@ class CTLandmarkDialog(QDialog):
                     f"centred on {level}.")
         return f"{found} found, numbering uncertain (#1 is the top one): click the {level} body on the column view."
 
-    def _show_estimate(self, est, problem: str, warning: str = "") -> None:
+    def _against_numbering(self) -> bool:
+        """The highlighted vertebra is numbered, with another level than the chosen one (a click)."""
+        col, i = self.column, self.overview.chosen
+        return col is not None and col.certain and i is not None and col.vertebrae[i].level != self.level()
+
+    def _show_estimate(self, est, problem: str, warning: str = "", loaded: bool = False) -> None:
+        """Show ``est`` (None: markers to place); ``loaded``: it follows a series load, so the status
+        names the series first (a re-estimate for another level does not)."""
         g = self.volume.grid
         if est is None:
             centre = 0.5 * (self._lo + self._hi)
@@ -406,10 +418,11 @@ class CTLandmarkDialog(QDialog):
                 self.note(self._column_text())
         else:
             self.source = dict.fromkeys(LANDMARK_KEYS, "estimated")
-            self.note(f"Loaded {g.shape[0]} slices of {g.shape[2]} x {g.shape[1]} pixels "
+            series = (f"Loaded {g.shape[0]} slices of {g.shape[2]} x {g.shape[1]} pixels "
                       f"({g.spacing_xyz_mm[0]:g} x {g.spacing_xyz_mm[1]:g} x {g.spacing_xyz_mm[2]:g} mm). "
-                      f"{self._column_text(estimated=True)} {self._check_next()}"
-                      + (f" Warning: {warning}." if warning else ""), warning=bool(warning))
+                      if loaded else "")
+            self.note(f"{series}{self._column_text(estimated=True)} {self._check_next()}"
+                      + (f" Warning: {warning}." if warning else ""), warning=bool(warning) or self._against_numbering())
         self.landmarks = {k: (round(float(v), 1) if k in PLANES else tuple(round(float(a), 1) for a in v))
                           for k, v in est.items() if k in LANDMARK_KEYS}
         self.saved = None
@@ -423,6 +436,23 @@ class CTLandmarkDialog(QDialog):
         return (f"Landmarks estimated for {self.landmarks_level} {where} (the white box on the column view): "
                 "check that it is that body, then the markers on the slices (drag one to correct it), then "
                 "Save scenario.")
+
+    def vertebra_clicked(self, index: int) -> None:
+        """The instructor clicked vertebra ``index`` on the column view: it is taken as the chosen level
+        (or as the level the numbering did not hold, just asked for), whatever its number.  Hand
+        corrections are not lost without a question."""
+        if self.column is None or self.volume is None or self._busy == "ct":
+            return
+        level, self._by_hand = self._by_hand or self.level(), None
+        if level != self.level():
+            self._set_level_quietly(level)
+            self.saved = None
+            self.open_button.setEnabled(False)
+        edited = [NAMES[k].lower() for k in LANDMARK_KEYS if self.source.get(k) == "edited"]
+        if edited and index != self._landmarks_index:
+            self._ask_reestimate(level, edited, then=lambda: self.choose_vertebra(index))
+            return
+        self.choose_vertebra(index)
 
     def choose_vertebra(self, index: int) -> None:
         """Estimate the landmarks around vertebra ``index`` of the column (off the GUI thread)."""
@@ -479,8 +509,9 @@ class CTLandmarkDialog(QDialog):
             self._show_estimate(None, "")
             return
         self._set_level_quietly(kept)
-        self.note(f"{_not_in_view_text(level, self.column)} Nothing changed: the landmarks are still those for {kept}.",
-                  warning=True)
+        self._by_hand = level
+        self.note(f"{_not_in_view_text(level, self.column)} Nothing changed: the landmarks are still those for {kept}. "
+                  f"If the numbering is wrong, click the body that is {level} on the column view.", warning=True)
 
     # ------------------------------------------------------------------ model edits
     def _set_editable(self, on: bool) -> None:
@@ -573,6 +604,7 @@ class CTLandmarkDialog(QDialog):
         When the instructor corrected a landmark by hand, a question first: re-estimate (the
         corrections are lost) or keep the landmarks for the new level.  While a series is read
         nothing starts: the load estimates the level chosen when it lands."""
+        self._by_hand = None
         if (self.volume is not None and self._busy != "ct" and self.column is not None and self.column.certain
                 and _index_of(self.column, level) is None):
             self._close_question()
@@ -595,8 +627,9 @@ class CTLandmarkDialog(QDialog):
         else:
             self._reestimate()
 
-    def _ask_reestimate(self, level: str, edited: list) -> QMessageBox:
-        """Ask (non-modal) whether to re-estimate for ``level``, losing the hand corrections ``edited``."""
+    def _ask_reestimate(self, level: str, edited: list, then=None) -> QMessageBox:
+        """Ask (non-modal) whether to re-estimate for ``level``, losing the hand corrections ``edited``;
+        ``then``: what re-estimating runs (default: the level's own vertebra, :meth:`_reestimate`)."""
         box = QMessageBox(QMessageBox.Icon.Question, "Re-estimate the landmarks?",
                           f"The landmarks were estimated for {self.landmarks_level} and you corrected "
                           f"{', '.join(edited)} by hand.\nRe-estimate them for {level} (your corrections are "
@@ -605,7 +638,7 @@ class CTLandmarkDialog(QDialog):
         redo = box.addButton(f"Re-estimate for {level}", QMessageBox.ButtonRole.AcceptRole)
         keep = box.addButton("Keep my landmarks", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(keep)
-        redo.clicked.connect(self._reestimate)
+        redo.clicked.connect(self._reestimate if then is None else then)
         keep.clicked.connect(lambda: self._keep_for(level))
         self._question = box
         self.dialogs.append(box)
@@ -616,6 +649,10 @@ class CTLandmarkDialog(QDialog):
         """The instructor keeps the shown (corrected) landmarks as ``level``'s."""
         self._question = None
         was, self.landmarks_level = self.landmarks_level, level
+        if was == level:            # a click on another vertebra, answered "keep"
+            self.overview.set_chosen(self._landmarks_index)
+            self.note(f"Kept your landmarks for {level} (corrected by hand); the clicked vertebra was not estimated.")
+            return
         self.note(f"Kept your landmarks for {level} (estimated for {was}, corrected by hand): check them on "
                   "the slices.", warning=True)
 

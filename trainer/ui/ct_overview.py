@@ -2,7 +2,7 @@
 
 Shown in the Import patient CT editor (:mod:`trainer.ui.ct_landmarks`) so the instructor
 confirms the numbering that :func:`trainer.core.anatomy.ct_spine.detect_column` found (or,
-when it is uncertain, clicks the target body).  The image is a maximum-intensity slab
+when it is uncertain or wrong, clicks the target body).  The image is a maximum-intensity slab
 (:func:`sagittal_slab`) about the canal's median x; each vertebra is a box from its lower
 to its upper disc around its body centre, labelled with its level (``#n`` counted from the
 top when the numbering is uncertain).  A white dashed box marks the landmarks the editor shows
