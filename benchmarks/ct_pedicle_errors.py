@@ -18,8 +18,15 @@ With ``--walls`` it also prints, per slice, the posterior wall the body ends at,
 ours (:func:`wall_lines`): where the two differ by a row, a 3 mm pedicle row goes to the body or
 the pedicle.
 
+With ``--regions`` it also splits each side's missed and added voxels into regions around the
+reference's pedicle (:func:`region_lines`: behind the reference's canal centre, the lateral band
+beyond ``--band-mm`` of it, above, below, its top and bottom slices, the rest) and gives the Dice with
+one region's errors undone, and with all of them but the lateral band's: the most any labels that
+leave the band out can reach.
+
 Issue 12, round 11 (docs/realct-log.md, "twentieth pass"): this is how the rows still short of the
-targets were taken apart; ``--walls``: round 13, "twenty-sixth pass".
+targets were taken apart; ``--walls``: round 13, "twenty-sixth pass"; ``--regions``: round 18,
+"fifty-sixth pass" (the abdominal L5, whose transverse process's root the reference counts as pedicle).
 """
 
 from __future__ import annotations
@@ -73,6 +80,57 @@ def side_errors(ct, case: dict, side: str) -> list[str]:
             if axis == 0 and (miss[n] > 0).any():
                 line += "   missed, labelled: " + _label_counts(lab[n][miss[n] > 0])
             out.append(line)
+    return out
+
+
+#: the lateral band's default inner edge (mm lateral of the reference's canal centre): at the abdominal L5 the
+#: reference's pedicle voxels further out are the transverse process's root (docs/realct-log.md, thirty-eighth pass)
+BAND_MM = 25.5
+
+#: the regions of :func:`region_lines`, in the order a voxel is given to the first that holds it
+REGIONS = ("behind the reference canal centre", "lateral band", "above its slices", "below its slices",
+           "its top slice", "its bottom slice", "the rest")
+
+
+def region_lines(ct, case: dict, side: str, band_mm: float = BAND_MM) -> list[str]:
+    """Lines splitting one side's missed and added pedicle voxels (:func:`side_errors`) by region.
+
+    Each voxel goes to the first of :data:`REGIONS` that holds it: behind the reference's canal centre
+    (where the reference's pedicles end); more than ``band_mm`` lateral of it; above or below the slices
+    the reference's pedicle holds; its top or bottom slice; the rest.  Per region: the voxels missed and
+    added, and the Dice with that region's errors undone (its missed voxels ours, its added ones not:
+    ``2 (shared + miss) / (ref + ours - add + miss)``, the volume overlap of :func:`reference.dice` with
+    fractions of a voxel at 5 mm).  The last line undoes every region but the lateral band.
+    """
+    ref, lab, box = case["ref"], case["lab"], case["box"]
+    ours = (lab == (Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT)).astype(float)
+    theirs = np.asarray((ref.pedicle_left if side == "left" else ref.pedicle_right)[box], float)
+    miss, add = theirs * (1.0 - ours), ours * (1.0 - theirs)
+    g = ct.grid
+    z, y, x = g.axis_mm("z")[box[0]], g.axis_mm("y")[box[1]], g.axis_mm("x")[box[2]]
+    cx, cy = ref.canal_xy_mm
+    s = 1.0 if side == "left" else -1.0
+    ks = np.flatnonzero(theirs.sum(axis=(1, 2)) > 0)
+    k = np.arange(z.size)[:, None, None]
+    k_top, k_bot = (int(ks.max()), int(ks.min())) if ks.size else (-1, z.size)
+    tests = ((y - cy > 0)[None, :, None], (s * (x - cx) > band_mm)[None, None, :], k > k_top, k < k_bot,
+             k == k_top, k == k_bot, np.ones((1, 1, 1), bool))
+    region = np.full(theirs.shape, len(REGIONS) - 1)
+    for n in range(len(REGIONS) - 2, -1, -1):            # the first region that holds a voxel wins
+        region = np.where(np.broadcast_to(tests[n], theirs.shape), n, region)
+    shared, n_ref, n_ours = float((ours * theirs).sum()), float(theirs.sum()), float(ours.sum())
+
+    def undone(keep: np.ndarray) -> float:
+        m, a = float(miss[keep].sum()), float(add[keep].sum())
+        d = n_ref + n_ours - a + m
+        return 2.0 * (shared + m) / d if d else 1.0
+
+    out = [f"  per region (band: over {band_mm:g} mm lateral of the reference canal centre): "
+           "miss / add, Dice with that region's errors undone"]
+    for n, name in enumerate(REGIONS):
+        inside = region == n
+        out.append(f"    {name:34s} {miss[inside].sum():6.1f} {add[inside].sum():5.0f}   {undone(inside):.3f}")
+    out.append(f"    every region but the band undone: Dice {undone(region != REGIONS.index('lateral band')):.3f}")
     return out
 
 
@@ -150,6 +208,9 @@ def main(argv=None) -> int:
     ap.add_argument("level")
     ap.add_argument("side", nargs="?", choices=("left", "right"))
     ap.add_argument("--walls", action="store_true", help="also the posterior wall per slice, the mask's and ours")
+    ap.add_argument("--regions", action="store_true", help="also the errors by region, and the Dice each region costs")
+    ap.add_argument("--band-mm", type=float, default=BAND_MM,
+                    help="--regions: the lateral band's inner edge, mm lateral of the reference canal centre")
     args = ap.parse_args(argv)
     ct = _load(args.ct)
     kept = _walls_recorded() if args.walls else None
@@ -171,6 +232,8 @@ def main(argv=None) -> int:
         print(f"{side} centre: ours {np.round(est, 1)}, reference {np.round(theirs, 1)}, "
               f"off {np.linalg.norm(est - theirs):.1f} mm")
         print("\n".join(side_errors(ct, case, side)))
+        if args.regions:
+            print("\n".join(region_lines(ct, case, side, args.band_mm)))
     return 0
 
 

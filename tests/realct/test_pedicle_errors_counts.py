@@ -63,3 +63,32 @@ def test_wall_lines_give_the_masks_wall_and_ours_per_slice():
     lines = errors.wall_lines(vertebra, hu, grid, (6.0, 8.0), ours)
     assert lines[1:] == ["        0.0:   -5.0   -5.0   100 (+0.0) 200 (+3.0)",
                          "        3.0:          -2.0   -5 (+0.0) 250 (+3.0)"]
+
+
+def test_region_split_gives_each_error_one_region_and_the_dice_it_costs():
+    """The hand-made case of the first test (Dice 0.5: shared 2, reference 4, ours 4), split by region with the
+    band's inner edge at 2.5 mm lateral of the canal centre (x 1).  The reference's pedicle holds slice 1 only,
+    which is both its top and bottom slice (top comes first).  Missed: row 1, columns 2 and 3 (1 and 2 mm
+    lateral, inside the band's edge), slice 1: its top slice, 2.  Added: column 4 of slice 1 (3 mm lateral, row 2
+    is the canal centre's row, not behind it): the band, 1; row 3 of slice 2 (1 mm behind the canal centre, and
+    above the reference's slices, but behind comes first): behind, 1.  Undoing a region: 2 (2 + m) / (4 + 4 - a
+    + m), so behind and band 4 / 7 = 0.571 each, top slice 8 / 10 = 0.800, every region but the band
+    8 / 9 = 0.889; the other regions hold nothing and leave 0.500."""
+    errors = load_benchmark("ct_pedicle_errors")
+    grid = Grid((3, 4, 5), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0))
+    ref_mask = np.zeros(grid.shape, bool)
+    ref_mask[1, 1:3, 2:4] = True
+    lab = np.zeros(grid.shape, np.uint8)
+    lab[1, 2, 2:5] = Label.PEDICLE_LEFT
+    lab[2, 3, 2] = Label.PEDICLE_LEFT
+    ref = SimpleNamespace(pedicle_left=ref_mask, pedicle_right=np.zeros_like(ref_mask), canal_xy_mm=(1.0, 2.0))
+    box = (slice(0, 3), slice(0, 4), slice(0, 5))
+    lines = errors.region_lines(SimpleNamespace(grid=grid), {"ref": ref, "lab": lab, "box": box}, "left", 2.5)
+    rows = {line[4:38].strip(): line[38:].split() for line in lines[1:-1]}
+    assert list(rows) == list(errors.REGIONS)
+    assert rows["behind the reference canal centre"] == ["0.0", "1", "0.571"]
+    assert rows["lateral band"] == ["0.0", "1", "0.571"]
+    assert rows["its top slice"] == ["2.0", "0", "0.800"]
+    for name in ("above its slices", "below its slices", "its bottom slice", "the rest"):
+        assert rows[name] == ["0.0", "0", "0.500"]
+    assert lines[-1] == "    every region but the band undone: Dice 0.889"
