@@ -54,7 +54,9 @@ of :mod:`trainer.core.anatomy.ct_pedicle` from that wall to the canal centre's d
 tube is posterior elements; at sub-millimetre voxels no further back than the canal hole of the
 body's middle half, :func:`_pedicle_end`), holding the pedicle centre, plus, on an axially rotated
 vertebra, the body's corner turned behind the wall plane on the side turned back
-(:func:`_rotated_corner`); its width, height and medial angle come from that tube (the
+(:func:`_rotated_corner`); at a rib-bearing level the tube in front of its isthmus keeps to the isthmus's
+lateral wall, the rib head lying lateral of the pedicle's root (:func:`_lateral_of_isthmus_in_front`); its width,
+height and medial angle come from that tube (the
 sagittal angle stays 0: the fit is too noisy at 2.5 mm slices).  A slot of marrow below the threshold
 between the body's back and a pedicle, up to :data:`JUNCTION_GAP_MM` long, is body cortex (:func:`_junction`).
 At series slices over :data:`ACQUIRED_CENTRE_FROM_MM` the slice below a pedicle's lowest one, half pedicle
@@ -1077,6 +1079,7 @@ def _tubes(bone, g: Grid, pl, pr, pw: float, found, wall, sup: float, inf: float
             x_left, x_right = limits
             keep = (x <= x_left + PEDICLE_LATERAL_MARGIN_MM) if side == "left" else (x >= x_right - PEDICLE_LATERAL_MARGIN_MM)
             t.mask &= keep[None, None, :]
+            t.mask &= ~_lateral_of_isthmus_in_front(x, y, t.lateral_wall_x_mm, t.isthmus_y_mm, side)
         tail = None
         if y_cut is not None:
             tail = t.mask & (y > y_cut)[None, :, None]
@@ -1093,6 +1096,25 @@ def _tubes(bone, g: Grid, pl, pr, pw: float, found, wall, sup: float, inf: float
                               "axis": axis, "medial_wall_x_mm": t.medial_wall_x_mm,
                               "lateral_wall_x_mm": t.lateral_wall_x_mm, "filled_tube": True}, tail)
     return out
+
+
+def _lateral_of_isthmus_in_front(x: np.ndarray, y: np.ndarray, lateral_wall_x_mm: float, isthmus_y_mm: float,
+                                 side: str) -> np.ndarray:
+    """A thoracic pedicle's rows in front of its isthmus, lateral of the isthmus's lateral wall: (1, ny, nx) bool.
+
+    Going forward from the isthmus the tube may widen by a voxel every row
+    (:data:`~trainer.core.anatomy.ct_pedicle._FORWARD_WIDEN_EVERY_ROWS`): the pedicle flares into the body.
+    At a rib-bearing vertebra it flares medially and up and down, not laterally: lateral of the pedicle's
+    root lies the rib head in its costal facet (T10-T12: a single facet at the root; T1-T9: the
+    demifacets at the root's upper and lower edges), the costovertebral joint, which the
+    reference masks leave out.  So in front of the isthmus the thoracic tube keeps to the isthmus's
+    lateral wall (``lateral_wall_x_mm``, its outer face; x, y: the grid's axes, mm).  5 mm auto left
+    pedicle T12 0.681 -> 0.698, right T10 0.777 -> 0.797, T11 0.700 -> 0.718; 2.5 mm T8 left 0.758 -> 0.781
+    (docs/realct-log.md, fifty-fifth pass)."""
+    s = 1.0 if side == "left" else -1.0
+    front = (y < isthmus_y_mm)[:, None]
+    lateral = (s * (x - lateral_wall_x_mm) > 0.0)[None, :]
+    return (front & lateral)[None]
 
 
 def _gaps_beside(column, z, zc: float, height_mm: float) -> list[float]:
