@@ -381,8 +381,8 @@ class CTLandmarkDialog(QDialog):
         if col.certain:
             if self.overview.chosen is None:
                 return _not_in_view_text(level, col)
-            numbered = col.vertebrae[self.overview.chosen].level
             if self._against_numbering():
+                numbered = col.vertebrae[self.overview.chosen].level
                 return (f"{found} found, numbered ({col.note}); the highlighted body, numbered "
                         f"{numbered or 'none'}, is taken as {level} by hand: check the count from a level you trust.")
             return f"{found} found, numbered ({col.note}); {level} is highlighted: check the numbering."
