@@ -58,8 +58,9 @@ def _label_counts(values: np.ndarray) -> str:
     return " ".join(f"{Label(int(v)).name.lower()} {int((values == v).sum())}" for v in np.unique(values))
 
 
-def side_errors(ct, case: dict, side: str) -> list[str]:
-    """Lines describing one side's missed and added pedicle voxels (module docstring)."""
+def _side_arrays(ct, case: dict, side: str):
+    """One side's voxels in the case's box: ours, the reference's (fractions at 5 mm), missed, added (float
+    arrays), the box's z, y, x axes (mm), the reference's canal centre (x, y mm) and the lateral sign."""
     ref, lab, box = case["ref"], case["lab"], case["box"]
     ours = (lab == (Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT)).astype(float)
     theirs = np.asarray((ref.pedicle_left if side == "left" else ref.pedicle_right)[box], float)
@@ -67,7 +68,13 @@ def side_errors(ct, case: dict, side: str) -> list[str]:
     g = ct.grid
     z, y, x = g.axis_mm("z")[box[0]], g.axis_mm("y")[box[1]], g.axis_mm("x")[box[2]]
     cx, cy = ref.canal_xy_mm
-    s = 1.0 if side == "left" else -1.0
+    return ours, theirs, miss, add, (z, y, x), (cx, cy), (1.0 if side == "left" else -1.0)
+
+
+def side_errors(ct, case: dict, side: str) -> list[str]:
+    """Lines describing one side's missed and added pedicle voxels (module docstring)."""
+    ours, theirs, miss, add, (z, y, x), (cx, cy), s = _side_arrays(ct, case, side)
+    lab = case["lab"]
     out = [f"{side}: Dice {reference.dice(ours, theirs):.3f}, ref {theirs.sum():.1f}, ours {ours.sum():.0f}, "
            f"miss {miss.sum():.1f}, add {add.sum():.0f} voxels"]
     for title, axis, coord in (("slice z mm", 0, z), ("row, mm behind the reference canal centre", 1, y - cy),
@@ -102,14 +109,7 @@ def region_lines(ct, case: dict, side: str, band_mm: float = BAND_MM) -> list[st
     ``2 (shared + miss) / (ref + ours - add + miss)``, the volume overlap of :func:`reference.dice` with
     fractions of a voxel at 5 mm).  The last line undoes every region but the lateral band.
     """
-    ref, lab, box = case["ref"], case["lab"], case["box"]
-    ours = (lab == (Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT)).astype(float)
-    theirs = np.asarray((ref.pedicle_left if side == "left" else ref.pedicle_right)[box], float)
-    miss, add = theirs * (1.0 - ours), ours * (1.0 - theirs)
-    g = ct.grid
-    z, y, x = g.axis_mm("z")[box[0]], g.axis_mm("y")[box[1]], g.axis_mm("x")[box[2]]
-    cx, cy = ref.canal_xy_mm
-    s = 1.0 if side == "left" else -1.0
+    ours, theirs, miss, add, (z, y, x), (cx, cy), s = _side_arrays(ct, case, side)
     ks = np.flatnonzero(theirs.sum(axis=(1, 2)) > 0)
     k = np.arange(z.size)[:, None, None]
     k_top, k_bot = (int(ks.max()), int(ks.min())) if ks.size else (-1, z.size)

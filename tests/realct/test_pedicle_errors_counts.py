@@ -15,6 +15,20 @@ from trainer.core.anatomy.grid import Grid
 from trainer.core.anatomy.labels import Label
 
 
+def _hand_case():
+    """The hand-made case of the first test: (its CT stand-in, its case dict).  The two reference voxels of
+    row 1 are labelled cancellous (the region split reads only the pedicle labels)."""
+    grid = Grid((3, 4, 5), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0))
+    ref_mask = np.zeros(grid.shape, bool)
+    ref_mask[1, 1:3, 2:4] = True
+    lab = np.zeros(grid.shape, np.uint8)
+    lab[1, 2, 2:5] = Label.PEDICLE_LEFT
+    lab[2, 3, 2] = Label.PEDICLE_LEFT
+    lab[1, 1, 2:4] = Label.CANCELLOUS
+    ref = SimpleNamespace(pedicle_left=ref_mask, pedicle_right=np.zeros_like(ref_mask), canal_xy_mm=(1.0, 2.0))
+    return SimpleNamespace(grid=grid), {"ref": ref, "lab": lab, "box": (slice(0, 3), slice(0, 4), slice(0, 5))}
+
+
 def test_missed_and_added_voxels_are_counted_per_slice_row_and_column():
     """Grid: 1 mm voxels, origin 0, so slice k is z = k mm, row j is y = j mm, column i is x = i mm.
     Reference canal centre (x 1, y 2).  Reference left pedicle: slice 1, rows 1-2, columns 2-3 (4 voxels).
@@ -24,16 +38,7 @@ def test_missed_and_added_voxels_are_counted_per_slice_row_and_column():
     canal centre, columns 1 and 2 mm lateral of it), both labelled body; add 2 (column 3 mm lateral;
     row 1 mm behind the canal centre in slice 2)."""
     errors = load_benchmark("ct_pedicle_errors")
-    grid = Grid((3, 4, 5), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0))
-    ref_mask = np.zeros(grid.shape, bool)
-    ref_mask[1, 1:3, 2:4] = True
-    lab = np.zeros(grid.shape, np.uint8)
-    lab[1, 2, 2:5] = Label.PEDICLE_LEFT
-    lab[2, 3, 2] = Label.PEDICLE_LEFT
-    lab[1, 1, 2:4] = Label.CANCELLOUS
-    ref = SimpleNamespace(pedicle_left=ref_mask, pedicle_right=np.zeros_like(ref_mask), canal_xy_mm=(1.0, 2.0))
-    box = (slice(0, 3), slice(0, 4), slice(0, 5))
-    lines = errors.side_errors(SimpleNamespace(grid=grid), {"ref": ref, "lab": lab, "box": box}, "left")
+    lines = errors.side_errors(*_hand_case(), "left")
     assert lines[0] == "left: Dice 0.500, ref 4.0, ours 4, miss 2.0, add 2 voxels"
     body = "    {:7.1f}: {:6.1f} {:5.0f} {:6.1f} {:5.0f}".format
     assert body(1.0, 4, 3, 2, 1) + "   missed, labelled: cancellous 2" in lines      # slice z 1 mm
@@ -75,15 +80,7 @@ def test_region_split_gives_each_error_one_region_and_the_dice_it_costs():
     + m), so behind and band 4 / 7 = 0.571 each, top slice 8 / 10 = 0.800, every region but the band
     8 / 9 = 0.889; the other regions hold nothing and leave 0.500."""
     errors = load_benchmark("ct_pedicle_errors")
-    grid = Grid((3, 4, 5), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0))
-    ref_mask = np.zeros(grid.shape, bool)
-    ref_mask[1, 1:3, 2:4] = True
-    lab = np.zeros(grid.shape, np.uint8)
-    lab[1, 2, 2:5] = Label.PEDICLE_LEFT
-    lab[2, 3, 2] = Label.PEDICLE_LEFT
-    ref = SimpleNamespace(pedicle_left=ref_mask, pedicle_right=np.zeros_like(ref_mask), canal_xy_mm=(1.0, 2.0))
-    box = (slice(0, 3), slice(0, 4), slice(0, 5))
-    lines = errors.region_lines(SimpleNamespace(grid=grid), {"ref": ref, "lab": lab, "box": box}, "left", 2.5)
+    lines = errors.region_lines(*_hand_case(), "left", 2.5)
     rows = {line[4:38].strip(): line[38:].split() for line in lines[1:-1]}
     assert list(rows) == list(errors.REGIONS)
     assert rows["behind the reference canal centre"] == ["0.0", "1", "0.571"]
