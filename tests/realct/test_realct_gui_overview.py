@@ -216,6 +216,7 @@ def test_a_click_overrides_the_numbering_and_never_drops_a_correction_unasked(qt
     assert set(dlg.source.values()) == {"estimated"}
     assert "numbered T12, is taken as T11 by hand" in dlg.status.text(), dlg.status.text()
     assert "color: #ffc060" in dlg.status.styleSheet()          # amber: to check, like any warning
+    assert [t.toPlainText() for t in ov.texts] == ["T11 (T12)", "L1", "L2", "L3", "L4", "L5", "S1"]   # the box says so too
     body = np.asarray(dlg.landmarks["body_centre_mm"])
     assert np.linalg.norm(body - ref_t12.body_centre_mm) <= 3.0, (body, ref_t12.body_centre_mm)
     out = root / "t11_by_hand.toml"

@@ -368,6 +368,8 @@ class CTLandmarkDialog(QDialog):
         self._landmarks_index = out["chosen"]
         self.landmarks_level = out["level"]
         self._show_estimate(out["estimate"], out["problem"], out["warning"], loaded=resp.channel == "ct")
+        if self._against_numbering():
+            self.overview.name_chosen(self.level())
         if out["level"] != self.level():        # the level changed while the series was read
             self._reestimate()
 

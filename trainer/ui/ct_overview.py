@@ -142,13 +142,20 @@ class ColumnOverview(QWidget):
         pi.setRange(xRange=(min(ys) - 60.0, max(ys) + 35.0), yRange=(min(zs) - 15.0, max(zs) + 15.0), padding=0.0)
 
     def set_chosen(self, index: int | None) -> None:
-        """Highlight vertebra ``index`` (None: none)."""
+        """Highlight vertebra ``index`` (None: none); every label back to the column's name."""
         self.chosen = index
         for i, (box, text) in enumerate(zip(self.boxes, self.texts)):
             on = i == index
+            text.setText(self.names[i])
             box.setPen(pg.mkPen(_CHOSEN if on else _OTHER, width=3 if on else 1))
             text.setColor(pg.mkColor(_CHOSEN if on else _OTHER))
             box.setZValue(5 if on else 4)
+
+    def name_chosen(self, level: str) -> None:
+        """Label the highlighted vertebra ``level`` with its own name after it, ``'T11 (T12)'``: the
+        instructor took it as ``level`` against the numbering."""
+        if self.chosen is not None and self.names[self.chosen] != level:
+            self.texts[self.chosen].setText(f"{level} ({self.names[self.chosen]})")
 
     def show_landmarks(self, body_centre_mm, superior_z_mm: float, inferior_z_mm: float) -> None:
         """Mark the landmarks' vertebra: from ``inferior_z_mm`` to ``superior_z_mm``, :data:`BOX_HALF_MM`
