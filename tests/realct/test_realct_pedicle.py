@@ -271,6 +271,26 @@ def test_5_mm_thoracic_tubes_keep_to_the_isthmus_wall_in_front_of_it(thick_ct):
         assert d >= bound, (level, side, d)
 
 
+def test_5_mm_t10_left_tube_ends_at_the_costovertebral_joint(thick_ct):
+    """5 mm slices, T10 found by the column's numbering, its landmarks as ``import-ct --level T10`` publishes
+    them (benchmarks/ct_accuracy.py's auto row).  The left isthmus section is joined to the rib head across
+    the blurred costovertebral joint, so the tube ran to the thoracic lateral cut (the body's back extent
+    + 2 mm), 4.9 mm (median over its rows) lateral of the reference's pedicle edge: Dice 0.675.  The tube's
+    mean HU across x dips at the joint (285 HU between the pedicle's cortex, 400, and the rib head, 349) and
+    the columns beyond the dip are now cut (ct_labels._lateral_of_costovertebral_joint; docs/realct-log.md,
+    fifty-ninth pass): 0.767.  Oracle: the 2.5 mm reference mask the 5 mm CT averages."""
+    ct, col = thick_ct
+    v = col.find("T10")
+    assert v is not None
+    lm, _, _ = import_landmarks(ct.volume(), v.body_centre_mm, col.thresholds.bone_hu, "T10")
+    patient = patient_from_ct(ct.volume(), dict(lm), "T10")
+    ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS["T10"])
+    k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS["T10"])
+    box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
+    lab = reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box)
+    assert reference.dice(lab == Label.PEDICLE_LEFT, ref.pedicle_left[box]) >= 0.74
+
+
 def test_5_mm_t12_left_isthmus_centre_leaves_out_the_slab_joined_below_the_pedicle(thick_ct):
     """5 mm slices, T12 found by the column's numbering (no landmark given, as ``import-ct --level T12`` and
     benchmarks/ct_accuracy.py's auto row).  The isthmus row is the reference's to 1 mm, but its section's
