@@ -223,6 +223,21 @@ def test_5_mm_l1_found_by_numbering_keeps_the_left_pedicles_marrow_out_of_the_ca
     assert left >= 0.72, left
 
 
+def _auto_labels_5_mm(thick_ct, level: str):
+    """``level`` of the 5 mm chest CT found by the column's numbering, labelled around the landmarks
+    ``import-ct --level`` publishes (``import_landmarks``, benchmarks/ct_accuracy.py's auto rows):
+    (our labels on the CT's grid in the vertebra's box, the reference, that box)."""
+    ct, col = thick_ct
+    v = col.find(level)
+    assert v is not None, level
+    lm, _, _ = import_landmarks(ct.volume(), v.body_centre_mm, col.thresholds.bone_hu, level)
+    patient = patient_from_ct(ct.volume(), dict(lm), level)
+    ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS[level])
+    k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
+    box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
+    return reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box), ref, box
+
+
 def test_5_mm_l1_right_pedicle_labels_leave_out_the_slab_joined_below_it(thick_ct):
     """5 mm slices, L1 found by the column's numbering and its landmarks as ``import-ct --level L1``
     publishes them (``import_landmarks``, benchmarks/ct_accuracy.py's auto row).  The right tube's lowest
@@ -232,15 +247,7 @@ def test_5_mm_l1_right_pedicle_labels_leave_out_the_slab_joined_below_it(thick_c
     slab is posterior elements (ct_labels._joined_bottom_slab; docs/realct-log.md, fifty-first pass):
     Dice 0.71, the left side still 0.74 or more.  Oracle: the 2.5 mm reference mask the 5 mm CT averages
     (each 5 mm voxel holds 0, 0.5 or 1 of it)."""
-    ct, col = thick_ct
-    v = col.find("L1")
-    assert v is not None
-    lm, _, _ = import_landmarks(ct.volume(), v.body_centre_mm, col.thresholds.bone_hu, "L1")
-    patient = patient_from_ct(ct.volume(), dict(lm), "L1")
-    ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS["L1"])
-    k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS["L1"])
-    box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
-    lab = reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box)
+    lab, ref, box = _auto_labels_5_mm(thick_ct, "L1")
     right = lab == Label.PEDICLE_RIGHT
     per_slab = right.sum(axis=(1, 2))
     held = np.flatnonzero(per_slab)
@@ -258,16 +265,8 @@ def test_5_mm_thoracic_tubes_keep_to_the_isthmus_wall_in_front_of_it(thick_ct):
     At rib-bearing levels the tube in front of its isthmus now keeps to the isthmus's lateral wall
     (ct_labels._lateral_of_isthmus_in_front; docs/realct-log.md, fifty-fifth pass): 0.698 and 0.718.
     Oracle: the 2.5 mm reference mask the 5 mm CT averages (each 5 mm voxel holds 0, 0.5 or 1 of it)."""
-    ct, col = thick_ct
     for level, side, bound in (("T12", "left", 0.69), ("T11", "right", 0.71)):
-        v = col.find(level)
-        assert v is not None, level
-        lm, _, _ = import_landmarks(ct.volume(), v.body_centre_mm, col.thresholds.bone_hu, level)
-        patient = patient_from_ct(ct.volume(), dict(lm), level)
-        ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS[level])
-        k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
-        box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
-        lab = reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box)
+        lab, ref, box = _auto_labels_5_mm(thick_ct, level)
         ped = Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT
         d = reference.dice(lab == ped, (ref.pedicle_left if side == "left" else ref.pedicle_right)[box])
         assert d >= bound, (level, side, d)
@@ -281,15 +280,7 @@ def test_5_mm_t10_left_tube_ends_at_the_costovertebral_joint(thick_ct):
     mean HU across x dips at the joint (285 HU between the pedicle's cortex, 400, and the rib head, 349) and
     the columns beyond the dip are now cut (ct_labels._lateral_of_costovertebral_joint; docs/realct-log.md,
     fifty-ninth pass): 0.767.  Oracle: the 2.5 mm reference mask the 5 mm CT averages."""
-    ct, col = thick_ct
-    v = col.find("T10")
-    assert v is not None
-    lm, _, _ = import_landmarks(ct.volume(), v.body_centre_mm, col.thresholds.bone_hu, "T10")
-    patient = patient_from_ct(ct.volume(), dict(lm), "T10")
-    ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS["T10"])
-    k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS["T10"])
-    box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
-    lab = reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box)
+    lab, ref, box = _auto_labels_5_mm(thick_ct, "T10")
     assert reference.dice(lab == Label.PEDICLE_LEFT, ref.pedicle_left[box]) >= 0.74
 
 
