@@ -5,6 +5,12 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+#: how long a GUI test waits for the landmark editor's worker (a real CT series read, its column found,
+#: its level estimated and labelled) before calling it hung, in ms.  On the idle 2-core machine a load takes
+#: 5-40 s; under a load average of 8 (CI beside three benchmark runs, round 18) 60-120 s waits ran out.  The
+#: wait returns as soon as the signal comes, so a generous cap costs nothing when the worker is healthy.
+CT_WORK_WAIT_MS = 300_000
+
 
 def pick_level_with_mouse(qtbot, combo, level: str) -> None:
     """Open ``combo``'s drop-down with a mouse click, walk its list with the arrow keys to ``level``

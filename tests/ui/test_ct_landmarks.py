@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
-from qt_input import pick_level_with_mouse
+from qt_input import CT_WORK_WAIT_MS, pick_level_with_mouse
 
 from trainer.core.anatomy.builder import build_patient
 from trainer.core.anatomy.dicom_io import write_ct_series
@@ -52,7 +52,7 @@ def _open(qtbot, folder, texts=None):
     dlg.show()
     if texts is not None:
         dlg.runner.progress.connect(lambda _rid, f, text: texts.append((f, text)))
-    with qtbot.waitSignal(dlg.loaded, timeout=60000):
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
         dlg.load(folder)
     return dlg
 
@@ -211,7 +211,7 @@ def test_menu_opens_the_editor_and_it_starts_the_scenario(make_window, series, q
     act.trigger()
     dlg = w.dialogs[-1]
     assert isinstance(dlg, CTLandmarkDialog) and dlg.isVisible()
-    with qtbot.waitSignal(dlg.loaded, timeout=60000):
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
         dlg.load(folder)
     assert dlg.save_scenario(root / "menu.toml") is not None
     started = []
@@ -338,7 +338,7 @@ def _reestimated(qtbot, dlg, level: str) -> None:
     assert dlg.progress.isVisible() and dlg.cancel_button.isVisible()
     assert dlg.progress_text.text() == f"Estimating the landmarks for {level}…"
     assert not dlg.table.isEnabled() and not dlg.save_button.isEnabled()
-    qtbot.waitSignal(dlg.loaded, timeout=90000).wait()
+    qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS).wait()
     assert not dlg.progress.isVisible() and dlg.table.isEnabled()
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from qt_input import CT_WORK_WAIT_MS
 
 from trainer.cli import main as cli_main
 from trainer.core.anatomy.builder import build_patient
@@ -101,7 +102,7 @@ def test_the_editor_shows_and_saves_the_landmarks_import_ct_writes(qtbot, refine
     qtbot.addWidget(dlg)
     texts = []
     dlg.runner.progress.connect(lambda _rid, f, text: texts.append((f, text)))
-    with qtbot.waitSignal(dlg.loaded, timeout=120000):
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
         dlg.load(folder)
     assert dlg.volume.grid.spacing_xyz_mm[2] == pytest.approx(3.2)
     # the refinement reported its labellings, in order, as steps of the estimate (a busy bar)
@@ -155,7 +156,7 @@ def test_an_implausible_estimate_is_said_in_one_line_and_not_refined(qtbot, caps
     qtbot.addWidget(dlg)
     texts = []
     dlg.runner.progress.connect(lambda _rid, f, text: texts.append(text))
-    with qtbot.waitSignal(dlg.loaded, timeout=120000):
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
         dlg.load(folder)
     assert not [t for t in texts if "labelling the body" in t]
     status = dlg.status.text()
@@ -180,11 +181,11 @@ def test_a_level_change_judges_the_estimate_again_for_the_new_level(qtbot, capsy
     dlg = CTLandmarkDialog(folder=None, level="L1")
     qtbot.addWidget(dlg)
     dlg.show()
-    with qtbot.waitSignal(dlg.loaded, timeout=120000):
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
         dlg.load(folder)
     assert "the L1 vertebra" in dlg.status.text()
     dlg.level_box.setFocus()
-    with qtbot.waitSignal(dlg.loaded, timeout=120000):
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
         QTest.keyClick(dlg.level_box, Qt.Key.Key_Up)        # L1 -> T12
     status = dlg.status.text()
     assert dlg.level() == "T12" and f"Warning: {warnings[0]}." in status and "L1" not in status
