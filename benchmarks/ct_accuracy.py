@@ -53,13 +53,13 @@ def label_case(ct, level, col=None, auto=False) -> dict:
     else:
         near = ref.body_centre_mm
     if auto:     # as import-ct publishes it (the thick-slice centre unless the estimate looks implausible)
-        est, _, _ = import_landmarks(ct.volume(), near, col.thresholds.bone_hu, level)
+        est, _, _ = import_landmarks(ct.volume(), near, col.thresholds.bone_hu, level, column=col)
     else:
         est = estimate_near(ct.volume(), near, col.thresholds.bone_hu, refine=False)   # as import-ct does
     lm = dict(est)
     if not auto:
         lm["body_centre_mm"] = tuple(ref.body_centre_mm)          # as --body-centre gives it
-    patient = patient_from_ct(ct.volume(), lm, level)
+    patient = patient_from_ct(ct.volume(), lm, level, column=col)
     k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
     box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
     lab = reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box)

@@ -95,7 +95,8 @@ def load_once(scenario: str) -> None:
     near = s.ct.landmarks["body_centre_mm"]
     est = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_threshold_near(vol, near, col.thresholds.bone_hu))
     t3, c3 = time.perf_counter(), time.process_time()
-    patient = patient_from_ct(vol, {**est, "body_centre_mm": near}, s.ct.level, progress=lambda f, m: calls.append(f))
+    patient = patient_from_ct(vol, {**est, "body_centre_mm": near}, s.ct.level, progress=lambda f, m: calls.append(f),
+                              column=col)
     t4, c4 = time.perf_counter(), time.process_time()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print(json.dumps({"s": t4 - t0, "read_s": t1 - t0, "detect_s": t2 - t1, "estimate_s": t3 - t2,

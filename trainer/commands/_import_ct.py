@@ -21,7 +21,8 @@ _BODY_REACH_MM = 35.0
 
 
 def _locate(vol, level: str, body_centre, folder):
-    """(point in the target body, the patient's cortex threshold, a line saying how it was found).
+    """(point in the target body, the patient's cortex threshold, a line saying how it was found, the
+    detected column, whose outline and thresholds the labelling then reuses).
 
     The column is detected over the whole series (trainer.core.anatomy.ct_spine); the target is the
     vertebra named ``level`` when the numbering is certain, else the one nearest ``--body-centre``.
@@ -41,7 +42,7 @@ def _locate(vol, level: str, body_centre, folder):
     if body_centre is not None:
         v = col.nearest(body_centre)
         if v is None:
-            return tuple(body_centre), cortex_hu, f"{folder}: no column found; estimating around --body-centre"
+            return tuple(body_centre), cortex_hu, f"{folder}: no column found; estimating around --body-centre", col
         typed = " ".join(f"{c:g}" for c in body_centre)
         found = (f"{v.level + ', ' if v.level else ''}z {v.z_bottom_mm:.1f} to {v.z_top_mm:.1f} mm, centre "
                  f"{' '.join(f'{c:.1f}' for c in v.body_centre_mm)}")
@@ -57,11 +58,11 @@ def _locate(vol, level: str, body_centre, folder):
             # the instructor may know better than the numbering, so this is not refused; but it is said
             how += (f"\n{folder}: warning: --body-centre {typed} lies in the vertebra numbered {v.level} (by "
                     f"{col.numbered_by}), not {level}; written as {level}, as --level says: check the level")
-        return tuple(body_centre), cortex_hu, how
+        return tuple(body_centre), cortex_hu, how, col
     if col.short:
         # a short, focused series (one to three vertebrae): taken as centred on the target, as before
         return None, None, (f"{folder}: a short series ({len(col.vertebrae)} vertebrae found), taken as centred on "
-                            f"{level}: check the level")
+                            f"{level}: check the level"), col
     if not col.certain:
         raise ScenarioError(str(folder), [
             f"--level {level}: {len(col.vertebrae)} vertebrae found but their numbering is uncertain "
@@ -71,7 +72,7 @@ def _locate(vol, level: str, body_centre, folder):
         have = ", ".join(x.level for x in col.vertebrae if x.level)
         raise ScenarioError(str(folder), [f"--level {level}: not in the field of view or not numbered (levels "
                                           f"numbered: {have}); give --body-centre X Y Z of the {level} body"])
-    return v.body_centre_mm, cortex_hu, f"{folder}: {level} found by {col.numbered_by} ({col.note})"
+    return v.body_centre_mm, cortex_hu, f"{folder}: {level} found by {col.numbered_by} ({col.note})", col
 
 
 def import_ct(args) -> int:
@@ -98,12 +99,14 @@ def import_ct(args) -> int:
     given = {k: (v[0] if k.endswith("_z_mm") else tuple(v)) for k, v in given.items()}
     vol = read_ct_series(folder)
     estimated = ()
+    column = None
     if len(given) < len(_OPTIONS):
-        near, cortex_hu, how = _locate(vol, args.level, given.get("body_centre_mm"), folder)
+        near, cortex_hu, how, column = _locate(vol, args.level, given.get("body_centre_mm"), folder)
         # the GUI editor publishes the same landmarks (ct_import_landmarks): a point from the column's
         # numbering is refined by a second pass (--body-centre is not), and at thick slices the estimated
         # body centre becomes the labels' centroid (ct_label_centre)
-        given, estimated, warning = import_landmarks(vol, near, cortex_hu, args.level, given=given)
+        given, estimated, warning = import_landmarks(vol, near, cortex_hu, args.level, given=given,
+                                                     column=column)
         print(how, file=sys.stderr)
         if warning:         # not refused: the instructor corrects the landmarks (ct_plausible)
             print(f"{folder}: warning: {warning}", file=sys.stderr)
@@ -121,7 +124,7 @@ def import_ct(args) -> int:
         from trainer.core.scenario.build import landmarks_error
 
         try:
-            patient_from_ct(vol, given, args.level)
+            patient_from_ct(vol, given, args.level, column=column)
         except VPTrainerError:
             raise
         except ValueError as exc:

@@ -58,15 +58,16 @@ from trainer.ui.workers import Runner
 __all__ = ["CTLandmarkDialog"]
 
 
-def _estimate(vol, near, bone_hu, level, progress):
+def _estimate(vol, near, column, level, progress):
     """(landmarks or None, problem text, warning) around ``near`` (None: the series' middle): those
     ``import-ct`` writes for ``level`` (the same core function), and its one-line warning when they do
-    not look like a ``level`` vertebra ("" otherwise).  ``progress`` raises once the dialog
+    not look like a ``level`` vertebra ("" otherwise); ``column``: the column detected on ``vol`` (its bone
+    threshold, outline).  ``progress`` raises once the dialog
     cancelled: the thick-slice refinement stops before its next labelling."""
     try:
         # a short series (no column point) is estimated at the default threshold, as import-ct does
-        est, _, warning = import_landmarks(vol, near, bone_hu if near is not None else None, level,
-                                           progress=progress)
+        est, _, warning = import_landmarks(vol, near, column.thresholds.bone_hu if near is not None else None, level,
+                                           progress=progress, column=column)
         return est, "", warning
     except DicomError as exc:
         return None, str(exc), ""
@@ -90,7 +91,7 @@ def _load_job(payload, progress):
     else:                   # the named level, or a short series taken as centred on the target
         progress(0.9, f"Estimating the landmarks for {level}…")
         near = column.vertebrae[chosen].body_centre_mm if chosen is not None else None
-        est, problem, warning = _estimate(vol, near, column.thresholds.bone_hu, level,
+        est, problem, warning = _estimate(vol, near, column, level,
                                           lambda f, m: progress(0.9 + 0.1 * f, m))
     return {"volume": vol, "column": column, "slab": slab, "chosen": chosen, "estimate": est, "problem": problem,
             "warning": warning, "level": level}
@@ -99,9 +100,9 @@ def _load_job(payload, progress):
 def _estimate_job(payload, progress):
     """Worker: the landmarks around one vertebra (the instructor clicked it, or chose its level), or
     around the series' middle (``near`` None: a short series)."""
-    vol, near, bone_hu, chosen, level = payload
+    vol, near, column, chosen, level = payload
     progress(0.0, f"Estimating the landmarks for {level}…")
-    est, problem, warning = _estimate(vol, near, bone_hu, level, progress)
+    est, problem, warning = _estimate(vol, near, column, level, progress)
     return {"chosen": chosen, "estimate": est, "problem": problem, "warning": warning, "level": level}
 
 
@@ -461,9 +462,9 @@ class CTLandmarkDialog(QDialog):
             return
         self.overview.set_chosen(index)
         v = self.column.vertebrae[index]
-        self._submit_estimate(v.body_centre_mm, self.column.thresholds.bone_hu, index)
+        self._submit_estimate(v.body_centre_mm, index)
 
-    def _submit_estimate(self, near, bone_hu, index) -> None:
+    def _submit_estimate(self, near, index) -> None:
         """Estimate for :meth:`level` around ``near`` (None: the series' middle) off the GUI thread,
         with the busy bar and Cancel."""
         self._close_question()
@@ -473,7 +474,7 @@ class CTLandmarkDialog(QDialog):
         self._show_progress(True)
         self.runner.invalidate("est")           # an estimate for another level stops at its next step
         self._busy = "est"
-        self.runner.submit("est", _estimate_job, (self.volume, near, bone_hu, index, self.level()))
+        self.runner.submit("est", _estimate_job, (self.volume, near, self.column, index, self.level()))
 
     def _reestimate(self) -> None:
         """The landmarks of :meth:`level`: its vertebra when the column is numbered, else the vertebra
@@ -490,7 +491,7 @@ class CTLandmarkDialog(QDialog):
         elif col is not None and not col.short:
             self.note(self._column_text())      # several vertebrae, none picked: the click comes first
         else:
-            self._submit_estimate(None, None, None)
+            self._submit_estimate(None, None)
 
     def _not_in_view(self, level: str) -> None:
         """``level`` is not numbered in this series: one line says so; the landmarks shown (estimated or

@@ -38,6 +38,7 @@ __all__ = [
     "LEVEL_ORDER",
     "SHORT_SERIES_VERTEBRAE",
     "Column",
+    "PooledOutline",
     "Thresholds",
     "Vertebra",
     "body_outline",
@@ -45,6 +46,7 @@ __all__ = [
     "find_bodies",
     "find_canal",
     "number_vertebrae",
+    "pooled_grid",
     "merge_lumbar_discs",
     "split_between_ribs",
     "split_tall_segments",
@@ -114,6 +116,16 @@ class Vertebra:
     level: str | None = None
 
 
+@dataclass(frozen=True)
+class PooledOutline:
+    """The patient's body outline (:func:`body_outline`) on the series pooled to about 2 mm
+    (:func:`_pooled`), in the series' own coordinates (LPS mm): what :func:`detect_column` measured,
+    for :func:`trainer.core.anatomy.ct_patient.patient_from_ct` to reuse on the same series."""
+
+    body: np.ndarray            #: bool (z, y, x) on ``grid``
+    grid: Grid
+
+
 @dataclass
 class Column:
     """The detected column: vertebrae cranial first, numbering and how sure it is."""
@@ -125,6 +137,7 @@ class Column:
     note: str = ""
     canal_z_mm: np.ndarray = field(default_factory=lambda: np.zeros(0))
     canal_xy_mm: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    outline: PooledOutline | None = None   #: the outline and grid the thresholds were measured on
 
     @property
     def short(self) -> bool:
@@ -149,14 +162,29 @@ class Column:
         return min(pool, key=lambda v: float(np.linalg.norm(np.asarray(v.body_centre_mm) - p)))
 
 
+def _pool_factors(grid: Grid) -> tuple[int, int]:
+    """(in-plane, z) block sizes in voxels that pool ``grid`` to about :data:`_POOL_MM`."""
+    return (max(1, int(round(_POOL_MM / grid.spacing_xyz_mm[0]))),
+            max(1, int(round(_POOL_MM / grid.spacing_xyz_mm[2]))))
+
+
+def pooled_grid(grid: Grid) -> Grid:
+    """The grid :func:`_pooled` puts a series on ``grid`` onto (block centres, mm)."""
+    f, fz = _pool_factors(grid)
+    nz, ny, nx = grid.shape
+    sp = (grid.spacing_xyz_mm[0] * f, grid.spacing_xyz_mm[1] * f, grid.spacing_xyz_mm[2] * fz)
+    origin = (grid.origin_mm[0] + 0.5 * (f - 1) * grid.spacing_xyz_mm[0],
+              grid.origin_mm[1] + 0.5 * (f - 1) * grid.spacing_xyz_mm[1],
+              grid.origin_mm[2] + 0.5 * (fz - 1) * grid.spacing_xyz_mm[2])
+    return Grid((nz // fz, ny // f, nx // f), sp, origin)
+
+
 def _pooled(volume: Volume):
     """(HU float32 pooled to about 2 mm in plane and along z, its grid): block means, chunked."""
     g = volume.grid
-    f = max(1, int(round(_POOL_MM / g.spacing_xyz_mm[0])))
-    fz = max(1, int(round(_POOL_MM / g.spacing_xyz_mm[2])))
+    f, fz = _pool_factors(g)
     hu = volume.hu
-    nz, ny, nx = hu.shape
-    nz2, ny2, nx2 = nz // fz, ny // f, nx // f
+    nz2, ny2, nx2 = pooled_grid(g).shape
     out = np.empty((nz2, ny2, nx2), np.float32)
     step = 16
     for k0 in range(0, nz2, step):
@@ -167,10 +195,7 @@ def _pooled(volume: Volume):
                 for b in range(f):
                     acc += hu[k0 * fz + dz:k1 * fz:fz, a:ny2 * f:f, b:nx2 * f:f]
         out[k0:k1] = acc * np.float32(1.0 / (f * f * fz))
-    sp = (g.spacing_xyz_mm[0] * f, g.spacing_xyz_mm[1] * f, g.spacing_xyz_mm[2] * fz)
-    origin = (g.origin_mm[0] + 0.5 * (f - 1) * g.spacing_xyz_mm[0], g.origin_mm[1] + 0.5 * (f - 1) * g.spacing_xyz_mm[1],
-              g.origin_mm[2] + 0.5 * (fz - 1) * g.spacing_xyz_mm[2])
-    return out, Grid(out.shape, sp, origin)
+    return out, pooled_grid(g)
 
 
 def _plane_disc(r_mm: float, sp: float) -> np.ndarray:
@@ -797,4 +822,4 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
     report(0.9, "numbering")
     by, certain, note = number_vertebrae(verts, necks, sac, volume.grid.spacing_xyz_mm[2])
     report(1.0, "column found")
-    return Column(verts, thr, by, certain, note, canal_z_mm=z, canal_xy_mm=canal)
+    return Column(verts, thr, by, certain, note, canal_z_mm=z, canal_xy_mm=canal, outline=PooledOutline(body, g))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from trainer.core.anatomy.ct_spine import Column
 from trainer.core.anatomy.grid import Volume
 from trainer.core.scenario.ct_import import estimate_landmarks, estimate_near
 from trainer.core.scenario.ct_label_centre import labelled_body_centre_mm
@@ -25,7 +26,8 @@ __all__ = ["import_landmarks"]
 
 
 def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: str, given: dict | None = None,
-                     progress: Callable[[float, str], None] | None = None) -> tuple[dict, tuple[str, ...], str]:
+                     progress: Callable[[float, str], None] | None = None,
+                     column: Column | None = None) -> tuple[dict, tuple[str, ...], str]:
     """The landmarks to publish for ``level``, which of them are estimated, and a warning.
 
     Parameters
@@ -46,6 +48,9 @@ def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: st
     progress : callable, optional
         ``progress(fraction, text)`` for the thick-slice refinement; raising from it cancels it
         (:func:`~trainer.core.scenario.ct_label_centre.labelled_body_centre_mm`).
+    column : Column, optional
+        The column detected on this ``volume``: the thick-slice refinement's labellings reuse its
+        pooled body outline and thresholds (:func:`~trainer.core.anatomy.ct_patient.patient_from_ct`).
 
     Returns
     -------
@@ -76,5 +81,5 @@ def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: st
     warning = implausible_note(landmarks, level, volume.grid.spacing_xyz_mm[2], keys=estimated)
     if "body_centre_mm" in estimated and not warning:
         # thick slices: the centroid of the body labelled around the estimate (ct_label_centre)
-        landmarks["body_centre_mm"] = labelled_body_centre_mm(volume, landmarks, level, progress=progress)
+        landmarks["body_centre_mm"] = labelled_body_centre_mm(volume, landmarks, level, progress=progress, column=column)
     return landmarks, estimated, warning

@@ -30,6 +30,7 @@ import numpy as np
 
 from trainer.core.anatomy.ct_labels import ACQUIRED_CENTRE_FROM_MM
 from trainer.core.anatomy.ct_patient import patient_from_ct
+from trainer.core.anatomy.ct_spine import Column
 from trainer.core.anatomy.grid import Volume
 from trainer.core.anatomy.labels import Label
 from trainer.core.errors import VPTrainerError
@@ -37,10 +38,11 @@ from trainer.core.errors import VPTrainerError
 __all__ = ["labelled_body_centre_mm"]
 
 
-def _body_ct(volume: Volume, landmarks: dict, level: str):
-    """(body mask, its fine grid's origin in CT mm) of the patient labelled around ``landmarks``, or None."""
+def _body_ct(volume: Volume, landmarks: dict, level: str, column: Column | None = None):
+    """(body mask, its fine grid's origin in CT mm) of the patient labelled around ``landmarks``, or None
+    (``column``: the column detected on ``volume``, whose outline and thresholds the labelling reuses)."""
     try:
-        fine = patient_from_ct(volume, landmarks, level).volume
+        fine = patient_from_ct(volume, landmarks, level, column=column).volume
     except VPTrainerError:
         return None
     body = np.isin(fine.labels, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)])
@@ -78,7 +80,8 @@ SAME_BODY_DICE = 0.95
 
 
 def labelled_body_centre_mm(volume: Volume, landmarks: dict, level: str,
-                            progress: Callable[[float, str], None] | None = None) -> tuple[float, float, float]:
+                            progress: Callable[[float, str], None] | None = None,
+                            column: Column | None = None) -> tuple[float, float, float]:
     """The body centre to publish for ``landmarks`` (CT mm, x, y, z).
 
     Parameters
@@ -93,6 +96,9 @@ def labelled_body_centre_mm(volume: Volume, landmarks: dict, level: str,
         ``progress(fraction, text)``, called before each labelling (up to three, a few seconds each
         on a 5 mm series); a caller cancels by raising from it (the GUI's worker does), so the
         refinement stops before its next labelling.
+    column : Column, optional
+        The column detected on this ``volume``; its pooled body outline and thresholds are reused
+        by each labelling instead of measured again.
 
     Returns
     -------
@@ -115,7 +121,7 @@ def labelled_body_centre_mm(volume: Volume, landmarks: dict, level: str,
             progress(n / 3.0, f"Estimating the landmarks: labelling the body ({n + 1} of up to 3)…")
 
     step(0)
-    first = _body_ct(volume, landmarks, level)
+    first = _body_ct(volume, landmarks, level, column)
     if first is None:
         return keep
     body, g, _ = first
@@ -125,7 +131,7 @@ def labelled_body_centre_mm(volume: Volume, landmarks: dict, level: str,
     d[:2] = np.round(d[:2] / sp[:2]) * sp[:2]
     for n, cand in enumerate((est + d, np.array([est[0] + d[0], est[1] + d[1], est[2]])), start=1):
         step(n)
-        again = _body_ct(volume, {**landmarks, "body_centre_mm": tuple(float(v) for v in cand)}, level)
+        again = _body_ct(volume, {**landmarks, "body_centre_mm": tuple(float(v) for v in cand)}, level, column)
         if again is not None and _same_body_dice(first, again) >= SAME_BODY_DICE:
             return (float(cand[0]), float(cand[1]), float(cand[2]))
     return keep
