@@ -41,7 +41,10 @@ grid, which cannot hold millimetre rods: :func:`outer_rod_texture` gives the ren
 texture for their cores on the fine grid's lattice (a zero-mean HU volume it adds to the context),
 so they are no smoother than the neighbours on the fine grid (issue 15).
 
-A CT-derived patient (``patient.params is None``) is drawn from its own HU (real bone).
+A CT-derived patient (``patient.params is None``) is drawn from its own HU (real bone), with its
+intravenous contrast taken out (:func:`radiographic_context_hu` too): the lumens of a contrast-enhanced
+CT's aorta and heart are drawn as unenhanced blood (:mod:`trainer.core.anatomy.ct_blood_pool`), since
+the patient on the table has no contrast in the vessels.
 """
 
 from __future__ import annotations
@@ -53,11 +56,13 @@ from scipy import ndimage as ndi
 
 from trainer.core.anatomy.builder import column_for, render_texture_seed
 from trainer.core.anatomy.canvas import Canvas, TiltedCanvas
+from trainer.core.anatomy.ct_blood_pool import unenhanced_hu
 from trainer.core.anatomy.grid import Grid, float3, int3
 from trainer.core.anatomy.hu import CORE_FACTOR, CORTEX_MM, mask_box
-from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.labels import BONE_LABELS, Label
 
-__all__ = ["radiographic_hu", "rod_texture_tile", "impaction_hu", "outer_rod_texture", "SHELL_MM", "SHELL_TISSUE_HU", "ROD_SD_HU",
+__all__ = ["radiographic_hu", "radiographic_context_hu",
+           "rod_texture_tile", "impaction_hu", "outer_rod_texture", "SHELL_MM", "SHELL_TISSUE_HU", "ROD_SD_HU",
            "IMPACTION_MM"]
 
 #: mineral-equivalent shell thickness (mm) drawn for the walls seen face-on or as the outline:
@@ -78,6 +83,9 @@ RIM_MM = 2.5
 #: thickness (mm) of the cancellous band under a fractured endplate's cortex that holds the
 #: impacted bone of the lost height (a few mm on radiographs [NV]: a band, not a line)
 IMPACTION_MM = 4.0
+#: label codes of a CT patient's bone never drawn as blood: the target's own (its neighbours, ribs and
+#: pelvis are labelled by HU alone on a CT, and so is an enhanced aorta beside them)
+_BONE_CODES = np.array(sorted(int(v) for v in BONE_LABELS - {Label.ADJACENT_VERTEBRA, Label.RIB, Label.PELVIS}), np.uint8)
 #: bone of a neighbouring body counts as its cortex above this HU (between core and cortex)
 _SHELL_SPLIT_HU = 650.0
 
@@ -157,6 +165,18 @@ def _column(params):
     return column_for(params)
 
 
+def radiographic_context_hu(patient, vol) -> np.ndarray:
+    """The HU the renderer draws one of ``patient``'s context volumes from.
+
+    ``vol.hu`` itself for a synthetic patient; for a CT-derived patient ``vol.hu`` with its enhanced
+    blood pool at unenhanced blood's HU (:func:`~trainer.core.anatomy.ct_blood_pool.unenhanced_hu`:
+    the context's labels come from HU alone, so its lumens are found without them).
+    """
+    if getattr(patient, "params", None) is not None:
+        return vol.hu
+    return unenhanced_hu(vol.hu, vol.grid)
+
+
 def outer_rod_texture(patient) -> list[tuple[Grid, np.ndarray]]:
     """Rod texture (HU to add, float32, zero mean per body) for the cores of the vertebral bodies that
     lie outside the fine grid but inside the context's z range, on boxes of the fine grid's lattice.
@@ -234,13 +254,15 @@ def radiographic_hu(patient) -> np.ndarray:
 
     For a synthetic patient a copy of ``patient.volume.hu`` with rod texture in the cores of the
     target and neighbouring bodies and a thinner anterior and lateral shell (module docstring);
-    for a CT-derived patient ``patient.volume.hu`` itself.  Deterministic: the texture comes from
-    the patient's seed (the stream after the builder's: ``SeedSequence(seed).spawn`` child 21), not from the session's generator.
+    for a CT-derived patient ``patient.volume.hu`` with its enhanced blood pool at unenhanced blood's
+    HU (:func:`~trainer.core.anatomy.ct_blood_pool.unenhanced_hu`; labelled bone is never touched).
+    Deterministic: the texture comes from the patient's seed (the stream after the builder's:
+    ``SeedSequence(seed).spawn`` child 21), not from the session's generator.
     """
     vol = patient.volume
     params = getattr(patient, "params", None)
     if params is None:
-        return vol.hu
+        return unenhanced_hu(vol.hu, vol.grid, np.isin(vol.labels, _BONE_CODES))
     lab = vol.labels
     sp = float(vol.grid.spacing_xyz_mm[0])
     y_mm = vol.grid.axis_mm("y")

@@ -23,7 +23,12 @@ from scipy import ndimage
 from trainer.core.anatomy.grid import Grid, float3, int3
 from trainer.core.anatomy.hu import mask_box
 from trainer.core.anatomy.labels import Label
-from trainer.core.anatomy.radiographic import outer_rod_texture, radiographic_hu, rod_texture_tile
+from trainer.core.anatomy.radiographic import (
+    outer_rod_texture,
+    radiographic_context_hu,
+    radiographic_hu,
+    rod_texture_tile,
+)
 from trainer.core.errors import ParameterError
 from trainer.core.xray import materials, spectrum
 from trainer.core.xray.beam import Beam
@@ -219,7 +224,7 @@ class FluoroRenderer:
         # Context volumes with the fine box filled by the fine channels averaged to their grid.
         self._context = []
         for vol in patient.context:
-            ca, cb = hu_channels(vol.hu)
+            ca, cb = hu_channels(radiographic_context_hu(patient, vol))
             g = vol.grid
             pts = self._inside_points(g, lo, hi)
             if pts[0].size:
