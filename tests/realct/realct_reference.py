@@ -335,3 +335,80 @@ def _wall_index(slice_mask: np.ndarray, cols: np.ndarray, y: np.ndarray, cy: flo
     while j0 > 0 and col[j0 - 1]:
         j0 -= 1
     return j_back if (j_back - j0 + 1) * dy_mm >= 5.0 else None
+
+
+@dataclass
+class PedicleMaskShape:
+    """The reference's pedicle mask (the one the Dice is computed on) measured as the published
+    morphometry measures a pedicle (mm)."""
+
+    width_mm: float          #: narrowest wall-to-wall chord of the mask's section in its mid-height slice
+    height_mm: float         #: vertical extent of the mask through that chord's middle (whole slices), median over rows
+    widest_row_mm: float     #: the mask's largest x extent in any one row and slice
+    mid_z_mm: float          #: the mid-height slice (the mask's mean slice)
+    chord_y_mm: float        #: row of the chord's medial end (the mask's isthmus in that slice)
+
+
+def pedicle_mask_shape(ref: Reference, grid, side: str) -> PedicleMaskShape:
+    """Width, height and widest row of the reference's pedicle mask of one side.
+
+    Parameters
+    ----------
+    ref : Reference
+        A reference measured on thin slices (:func:`measure`; yes/no masks).
+    grid : Grid
+        The grid ``ref``'s masks are on.
+    side : str
+        ``"left"`` or ``"right"``.
+
+    Returns
+    -------
+    PedicleMaskShape
+        *Width* (mm): in the mask's mid-height slice (its voxels' mean slice), each row's medial
+        wall (the inner edge of its voxel nearest the canal) and lateral wall (the outer edge of its
+        outermost voxel); the width is the shortest distance from any medial wall point to any
+        lateral one, so it is the section's narrowest chord whatever the pedicle's medial angle (the
+        transverse isthmus width of Zindrick 1987 and the CT series, FACTS.md 1.2-1.3). *Height*
+        (mm): the mask's run along z through the mid-height slice, in the columns within 1.5 mm (at
+        least half a voxel) of the chord's middle, median over the mask's rows (its sagittal section
+        through the pedicle, whose rows the wall and the canal centre cut). *Widest row* (mm):
+        the largest x extent of the mask in one row of one slice (the fifty-sixth pass's per-row
+        width).
+    """
+    m = ref.pedicle_left if side == "left" else ref.pedicle_right
+    if m.dtype != bool:
+        raise ValueError("a mask of fractions (measure_ct at 5 mm): measure the thin slices' reference")
+    x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
+    sx, dz = grid.spacing_xyz_mm[0], grid.spacing_xyz_mm[2]
+    s = 1.0 if side == "left" else -1.0
+    kk, _, _ = np.nonzero(m)
+    k_mid = int(round(float(kk.mean())))
+    med, lat, widest = [], [], 0.0
+    for k in np.unique(kk):
+        for j in np.flatnonzero(m[k].any(axis=1)):
+            ii = np.flatnonzero(m[k, j])
+            lo, hi = float(x[ii.min()] - 0.5 * sx), float(x[ii.max()] + 0.5 * sx)
+            widest = max(widest, hi - lo)
+            if k == k_mid:
+                med.append(((lo if s > 0 else hi), float(y[j]), j))
+                lat.append(((hi if s > 0 else lo), float(y[j])))
+    a = np.array([p[:2] for p in med])
+    b = np.array(lat)
+    d = np.hypot(a[:, None, 0] - b[None, :, 0], a[:, None, 1] - b[None, :, 1])
+    ia, ib = np.unravel_index(int(np.argmin(d)), d.shape)
+    x_mid, j_a = 0.5 * (a[ia, 0] + b[ib, 0]), med[ia][2]
+    cols = np.abs(x - x_mid) <= max(1.5, 0.5 * sx)
+    runs = []
+    for j in np.flatnonzero(m.any(axis=(0, 2))):
+        col = m[:, j, :][:, cols].any(axis=1)
+        if not col[k_mid]:
+            continue
+        k0 = k1 = k_mid
+        while k0 > 0 and col[k0 - 1]:
+            k0 -= 1
+        while k1 + 1 < len(z) and col[k1 + 1]:
+            k1 += 1
+        runs.append((k1 - k0 + 1) * dz)
+    height = float(np.median(runs)) if runs else 0.0
+    return PedicleMaskShape(width_mm=float(d[ia, ib]), height_mm=height, widest_row_mm=widest,
+                            mid_z_mm=float(z[k_mid]), chord_y_mm=float(y[j_a]))
