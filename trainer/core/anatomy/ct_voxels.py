@@ -6,7 +6,7 @@ import numpy as np
 
 from trainer.core.anatomy.grid import Grid
 
-__all__ = ["PLANE", "SAGITTAL", "axes", "disc", "outer_face", "run_at", "run_bounds", "run_length"]
+__all__ = ["PLANE", "PLANE_DIAGONAL", "SAGITTAL", "axes", "disc", "outer_face", "run_at", "run_bounds", "run_length"]
 
 
 def disc(r_vox: float) -> np.ndarray:
@@ -19,6 +19,11 @@ def disc(r_vox: float) -> np.ndarray:
 #: 4-connectivity inside an axial slice, nothing across slices (per-slice fills and labels)
 PLANE = np.zeros((3, 3, 3), bool)
 PLANE[1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
+#: 8-connectivity inside an axial slice, faces only across slices: a thin oblique wall sampled at voxels
+#: as coarse as its thickness is a staircase of voxels meeting at their corners, and still one wall
+PLANE_DIAGONAL = np.zeros((3, 3, 3), bool)
+PLANE_DIAGONAL[1] = True
+PLANE_DIAGONAL[0, 1, 1] = PLANE_DIAGONAL[2, 1, 1] = True
 #: the same in sagittal planes (y, z connected, nothing across x)
 SAGITTAL = np.zeros((3, 3, 3), bool)
 SAGITTAL[:, :, 1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]

@@ -67,7 +67,8 @@ MAX_CONVERGE_DEG = 20.0
 #: Bone kept between the trocar's outer surface and the pedicle's outer wall along a converging line (mm).
 CONVERGE_CLEARANCE_MM = 1.0
 #: Where the patient has a label volume, a converging line must also keep this much of the bone itself round
-#: the trocar along the pedicle (mm; the wall checks' breach distance, :meth:`WallModel.breach`): a real CT's
+#: the trocar along the pedicle (mm; read by :meth:`WallModel.line_breach_mm`, the breach distance of the wall checks
+#: made continuous in the line: docs/realct-log.md, sixty-third pass): a real CT's
 #: pedicle is not the landmarks' elliptic tube.
 _BONE_CLEARANCE_MM = 0.5
 #: Trocar radius a converging line is planned for unless told (mm): the 11 G trocar (FACTS.md 2; the wider gauge).
@@ -96,10 +97,6 @@ def _aim_cache(labels: np.ndarray) -> dict:
         _AIM_CACHE[key] = {}
         weakref.finalize(labels, _AIM_CACHE.pop, key, None)
     return _AIM_CACHE[key]
-
-
-#: Sample offsets along a line either side of its pivot (mm), where the plan checks the trocar against the bone.
-_ALONG_MM = np.linspace(-_LINE_BACK_MM, _LINE_BACK_MM, 161)[:, None]
 
 
 def _target_offset_mm(pivot, d, y_target: float, cx: float) -> float:
@@ -142,10 +139,16 @@ def _level_to(d: np.ndarray, pivot: np.ndarray, y_target: float, z_goal: float) 
     return out / np.linalg.norm(out)
 
 
+def _at_axial(fr: PedicleFrame, pivot: np.ndarray, d: np.ndarray, t_mm: np.ndarray) -> np.ndarray:
+    """Points of the line through ``pivot`` along ``d`` at axial positions ``t_mm`` of the pedicle frame (mm)."""
+    s = (np.asarray(t_mm, float) - float((pivot - fr.centre) @ fr.axis)) / float(d @ fr.axis)
+    return pivot + s[:, None] * d
+
+
 def _bone_guided(patient, side: str, y_target: float, radius_mm: float, walls: WallModel):
     """The line on a patient CT that brings the target nearest the midline (the least turn among those within
     :data:`MIDLINE_TARGET_MM`) while the trocar keeps :data:`_BONE_CLEARANCE_MM` of the labelled bone round it
-    along the pedicle (:meth:`WallModel.breach`), stays within :data:`~trainer.core.procedure.walls.NEAR_RHO`
+    along the pedicle (:meth:`WallModel.line_breach_mm`), stays within :data:`~trainer.core.procedure.walls.NEAR_RHO`
     isthmus radii of the landmarks' axis there (where the breach model measures it), and keeps its outer surface
     lateral to the medial wall line on AP until it has passed the posterior body wall on the lateral (the
     medial-wall rule).  Pivots shifted by :data:`_GUIDED_SHIFTS_MM` in the isthmus, turned medially 0 to
@@ -159,6 +162,7 @@ def _bone_guided(patient, side: str, y_target: float, radius_mm: float, walls: W
     sign = -1.0 if side == "left" else 1.0           # rotation about z that turns the axis medially
     lat_sign = 1.0 if side == "left" else -1.0       # +x is the left pedicle's lateral side
     y_entry, y_wall = float(ped.entry_mm[1]) + 1.0, float(lm.posterior_wall_y_mm)
+    span_t = np.array([fr.t_entry + _SPAN_SKIP_MM[0], fr.t_junction - _SPAN_SKIP_MM[1]])
     found = []
     for level in (True, False):
         for k in range(int(MAX_CONVERGE_DEG / _GUIDED_STEP_DEG) + 1):
@@ -168,15 +172,15 @@ def _bone_guided(patient, side: str, y_target: float, radius_mm: float, walls: W
                 d = _level_to(d, e, y_target, z_mid)
             for m in _GUIDED_SHIFTS_MM:
                 pivot = e + m * fr.medial
-                pts = pivot + _ALONG_MM * d
-                tms = fr.coords(pts)
-                span = (tms[:, 0] >= fr.t_entry + _SPAN_SKIP_MM[0]) & (tms[:, 0] <= fr.t_junction - _SPAN_SKIP_MM[1])
-                if not span.any() or np.any(np.hypot(tms[span, 1] / fr.half_w, tms[span, 2] / fr.half_h) > NEAR_RHO):
+                # both checks at the ends of their spans, where a straight line is furthest out (exact, not
+                # sampled: a sample grid fixed to the pivot moved the answer with a tenth of a millimetre)
+                tms = fr.coords(_at_axial(fr, pivot, d, span_t))
+                if np.any(np.hypot(tms[:, 1] / fr.half_w, tms[:, 2] / fr.half_h) > NEAR_RHO):
                     continue
-                seg = (pts[:, 1] <= y_entry) & (pts[:, 1] >= y_wall)
-                if seg.any() and np.max((ped.medial_wall_x_mm - pts[seg, 0]) * lat_sign) > -radius_mm:
+                ends_x = pivot[0] + (np.array([y_entry, y_wall]) - pivot[1]) / d[1] * d[0]
+                if np.max((ped.medial_wall_x_mm - ends_x) * lat_sign) > -radius_mm:
                     continue
-                if walls.breach(side, pts, radius_mm + _BONE_CLEARANCE_MM)[0] > 0:
+                if walls.line_breach_mm(side, pivot, d, radius_mm + _BONE_CLEARANCE_MM) > 0:
                     continue
                 off = _target_offset_mm(pivot, d, y_target, cx)
                 found.append((off, level is False, k, abs(float(m)), pivot, d))
@@ -216,7 +220,7 @@ def _ct_refined(patient, side: str, depth_fraction: float, radius_mm: float | No
         return _target_offset_mm(pivot, d, y_target, cx)
 
     far = offset(*best) > limit
-    if not far and walls.breach(side, best[0] + _ALONG_MM * best[1], r)[0] < _GRADE_2_MM:
+    if not far and walls.line_breach_mm(side, best[0], best[1], r) < _GRADE_2_MM:
         return best
     guided = _bone_guided(patient, side, y_target, r, walls)
     if guided is None:
@@ -270,7 +274,7 @@ def _caudal_aim(patient, side: str, depth_fraction: float, radius_mm: float | No
     :data:`_STEP_DEG` steps back towards the pedicle's own slope, at the first line that keeps
     :data:`CONVERGE_CLEARANCE_MM` round the trocar inside the pedicle's isthmus ellipse through the isthmus centre
     (:func:`_converging`) and, where the patient has a label volume, :data:`_BONE_CLEARANCE_MM` of the labelled
-    bone (:meth:`WallModel.breach`).  The target's depth and its distance from the midline are unchanged."""
+    bone (:meth:`WallModel.line_breach_mm`).  The target's depth and its distance from the midline are unchanged."""
     lm = patient.landmarks
     pivot, d = line
     y_target = lm.posterior_wall_y_mm - depth_fraction * lm.body_depth_mm
@@ -293,7 +297,7 @@ def _caudal_aim(patient, side: str, depth_fraction: float, radius_mm: float | No
         dd = _level_to(d, pivot, y_target, z_goal)
         if _converging(fr, dd, lm.posterior_wall_y_mm, r) != 0.0:
             continue
-        if walls is not None and walls.breach(side, pivot + _ALONG_MM * dd, r + _BONE_CLEARANCE_MM)[0] > 0:
+        if walls is not None and walls.line_breach_mm(side, pivot, dd, r + _BONE_CLEARANCE_MM) > 0:
             continue
         return pivot, dd
     return line
@@ -341,7 +345,7 @@ def _pedicle_line(patient, side: str, depth_fraction: float, radius_mm: float | 
             if m0 is None:
                 break
             line = (e + m0 * fr.medial, d)
-            if walls is not None and walls.breach(side, line[0] + _ALONG_MM * d, r + _BONE_CLEARANCE_MM)[0] > 0:
+            if walls is not None and walls.line_breach_mm(side, line[0], d, r + _BONE_CLEARANCE_MM) > 0:
                 break                         # the bone itself is narrower than the landmarks' outline
             if offset(*line) < offset(*best):
                 best, found = line, True
@@ -369,7 +373,8 @@ def expert_direction(patient, side: str = "left", depth_fraction: float = TARGET
     pedicle's isthmus ellipse along the wall checks' breach zone and up to the posterior body wall
     (so it does not pass the medial wall line on AP before it is in the body), and, on a patient with
     a label volume, :data:`_BONE_CLEARANCE_MM` of the labelled bone itself (the breach distance of
-    :meth:`~trainer.core.procedure.walls.WallModel.breach`).  Such a line is aimed, on the lateral,
+    :meth:`~trainer.core.procedure.walls.WallModel.line_breach_mm`, continuous in the line and the landmarks).
+    Such a line is aimed, on the lateral,
     halfway between the endplates at the target (FACTS.md 2 target zone) where the pedicle's height
     leaves room for it.  On a synthetic patient, a line that does not converge and leaves the target in
     the body's cranial third (:data:`MID_HEIGHT_BAND`; the L4 pedicle's own 2 deg) is aimed caudally

@@ -34,6 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy import ndimage
 
 from trainer.core.anatomy.breach import PEDICLE_WALLS, gr_grade
 from trainer.core.anatomy.labels import BONE_LABELS, Label
@@ -57,6 +58,10 @@ BREACH_RHO = 2.5
 #: posterior body wall, whose surface faces the canal): mm after the entry / before the junction.
 BREACH_SKIP_ENTRY_MM = 5.0
 BREACH_SKIP_JUNCTION_MM = 2.0
+#: A planned line's clearance (:meth:`WallModel.line_breach_mm`): the largest step between its samples along the
+#: breach zone (mm) and the points round the trocar's outer surface at each sample.
+LINE_SAMPLE_MM = 0.25
+LINE_RING_POINTS = 12
 #: Margin (mm) of the distance-transform box around the breach zone.
 _SDF_MARGIN_MM = 6.0
 _PEDICLE = {"left": int(Label.PEDICLE_LEFT), "right": int(Label.PEDICLE_RIGHT)}
@@ -156,6 +161,7 @@ class WallModel:
         self.lm = lm
         self.frames = {"left": PedicleFrame(lm.pedicle_left), "right": PedicleFrame(lm.pedicle_right)}
         self._sdf: dict[str, tuple] = {}
+        self._sdf_full: dict[str, tuple] = {}
 
     # -- crossings --------------------------------------------------------------------------
     def crossings(self, points_mm: np.ndarray, labels: np.ndarray, side: str) -> list[Crossing]:
@@ -308,6 +314,70 @@ class WallModel:
         d[ok] = sdf.at(kji[ok])
         i = int(np.argmax(d))
         return float(max(0.0, d[i] + radius_mm)), pts[i]
+
+    def _full_sdf_for(self, side: str):
+        """``(k0, signed distance on the whole box)`` of :meth:`_sdf_for` (float32 mm), for interpolation."""
+        if side not in self._sdf_full:
+            k0, sdf = self._sdf_for(side)
+            self._sdf_full[side] = (k0, sdf.full())
+        return self._sdf_full[side]
+
+    def line_breach_mm(self, side: str, pivot_mm, direction, radius_mm: float) -> float:
+        """How far (mm) a straight trocar's outer surface reaches outside the bone around the pedicle, for
+        planning a line (continuous in the line and in the landmarks).
+
+        The line through ``pivot_mm`` along ``direction`` is sampled every :data:`LINE_SAMPLE_MM` or less from
+        exactly the breach zone's start to its end (axial positions in the pedicle frame), and at each sample
+        :data:`LINE_RING_POINTS` points on the trocar's outer surface (``radius_mm`` across the line) read the
+        signed distance to the bone interpolated trilinearly between voxel centres.  Unlike :meth:`breach`
+        (the scoring's: nearest voxel, the shaft axis's own samples) a line or a landmark moved by a tenth of
+        a voxel moves it by about a tenth of a voxel, and a surface the line goes into (the bone in front of
+        the entry, across the line's path) is not read as a wall beside it.  Where every such surface is a
+        wall beside the line it equals :meth:`breach` (the same voxel-centre convention), to the sampling.
+
+        Parameters
+        ----------
+        side : str
+            ``'left'`` or ``'right'``.
+        pivot_mm, direction : (3,) float
+            A point of the line (mm) and its direction.
+        radius_mm : float
+            The trocar's radius plus any clearance wanted (mm).
+
+        Returns
+        -------
+        float
+            0 when the outer surface stays in the bone along the zone; else the excursion (mm).
+        """
+        fr = self.frames[side]
+        pivot = np.asarray(pivot_mm, float)
+        d = np.asarray(direction, float)
+        t0, t1 = fr.t_entry + BREACH_SKIP_ENTRY_MM, fr.t_junction - BREACH_SKIP_JUNCTION_MM
+        da = float(d @ fr.axis)
+        if t1 < t0 or abs(da) < 1e-6:
+            return 0.0
+        t = np.linspace(t0, t1, int(np.ceil((t1 - t0) / LINE_SAMPLE_MM)) + 1)
+        pts = pivot + ((t - float((pivot - fr.centre) @ fr.axis)) / da)[:, None] * d
+        tms = fr.coords(pts)
+        pts = pts[np.hypot(tms[:, 1] / fr.half_w, tms[:, 2] / fr.half_h) <= BREACH_RHO]
+        if len(pts) == 0:
+            return 0.0
+        # the trocar's outer surface: a ring of radius_mm round each sample, across the line
+        u = np.cross(d, fr.superior)
+        u /= np.linalg.norm(u)
+        v = np.cross(d, u)
+        v /= np.linalg.norm(v)
+        ang = np.linspace(0.0, 2 * np.pi, LINE_RING_POINTS, endpoint=False)
+        ring = radius_mm * (np.cos(ang)[:, None] * u + np.sin(ang)[:, None] * v)
+        pts = (pts[:, None, :] + ring[None]).reshape(-1, 3)
+        k0, full = self._full_sdf_for(side)
+        idx = self.patient.volume.grid.mm_to_index(pts) - k0
+        # trilinear between voxel centres; beyond the box: far outside
+        val = ndimage.map_coordinates(full, idx.T, order=1, mode="constant", cval=25.0)
+        # :meth:`breach` reads the distance between voxel centres, half a voxel beyond the labelled surface on
+        # either side: on the same convention a ring point is in the bone up to a voxel's signed distance
+        h = float(np.min(self.patient.volume.grid.spacing_xyz_mm))
+        return float(max(0.0, val.max() - h))
 
     def breach_mm(self, side: str, shaft_mm: np.ndarray, radius_mm: float) -> float:
         """Largest excursion (mm) of the outer surface outside the bone around the pedicle."""
