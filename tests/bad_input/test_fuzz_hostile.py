@@ -174,7 +174,10 @@ def test_fuzz_dicom_reader(dicom_series, tmp_path_factory, data):
                     continue
             elif ds.get("PixelData"):
                 ds.PixelData = ds.PixelData[: data.draw(st.integers(0, len(ds.PixelData)))]
-                ds.save_as(p)
+                try:
+                    ds.save_as(p)
+                except Exception:  # noqa: BLE001 (an earlier byte flip left a header pydicom will not write, e.g.
+                    continue       # a transfer syntax UID 1.2.840.10008.0.2.1: the file stays as the flip left it)
         else:
             raw = bytearray(p.read_bytes())
             if not raw:
