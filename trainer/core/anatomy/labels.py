@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["Label", "BONE_LABELS", "SOFT_LABELS", "VEIN_LABELS"]
+__all__ = ["Label", "BONE_LABELS", "SOFT_LABELS", "TARGET_BONE_LABELS", "VEIN_LABELS"]
 
 
 class Label(IntEnum):
@@ -43,5 +43,8 @@ class Label(IntEnum):
 
 BONE_LABELS = frozenset({Label.BODY_CORTEX, Label.CANCELLOUS, Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT,
                          Label.POSTERIOR_ELEMENTS, Label.ADJACENT_VERTEBRA, Label.RIB, Label.PELVIS})
+#: the target vertebra's own bone: on a CT patient labelled from its landmarks; the rest of
+#: :data:`BONE_LABELS` (neighbours, ribs, pelvis) is labelled by HU alone, as an enhanced aorta beside them can be
+TARGET_BONE_LABELS = BONE_LABELS - {Label.ADJACENT_VERTEBRA, Label.RIB, Label.PELVIS}
 SOFT_LABELS = frozenset({Label.SKIN, Label.FAT, Label.MUSCLE, Label.SOFT_TISSUE})
 VEIN_LABELS = frozenset({Label.BASIVERTEBRAL_VEIN, Label.SEGMENTAL_VEIN})

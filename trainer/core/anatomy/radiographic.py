@@ -59,7 +59,7 @@ from trainer.core.anatomy.canvas import Canvas, TiltedCanvas
 from trainer.core.anatomy.ct_blood_pool import unenhanced_hu
 from trainer.core.anatomy.grid import Grid, float3, int3
 from trainer.core.anatomy.hu import CORE_FACTOR, CORTEX_MM, mask_box
-from trainer.core.anatomy.labels import BONE_LABELS, Label
+from trainer.core.anatomy.labels import TARGET_BONE_LABELS, Label
 
 __all__ = ["radiographic_hu", "radiographic_context_hu",
            "rod_texture_tile", "impaction_hu", "outer_rod_texture", "SHELL_MM", "SHELL_TISSUE_HU", "ROD_SD_HU",
@@ -85,7 +85,7 @@ RIM_MM = 2.5
 IMPACTION_MM = 4.0
 #: label codes of a CT patient's bone never drawn as blood: the target's own (its neighbours, ribs and
 #: pelvis are labelled by HU alone on a CT, and so is an enhanced aorta beside them)
-_BONE_CODES = np.array(sorted(int(v) for v in BONE_LABELS - {Label.ADJACENT_VERTEBRA, Label.RIB, Label.PELVIS}), np.uint8)
+_BONE_CODES = np.array(sorted(int(v) for v in TARGET_BONE_LABELS), np.uint8)
 #: bone of a neighbouring body counts as its cortex above this HU (between core and cortex)
 _SHELL_SPLIT_HU = 650.0
 
