@@ -60,6 +60,18 @@ class Reference:
     canal_xy_mm: np.ndarray
 
 
+def _run_through(mask: np.ndarray, i: int, lo: int = 0, hi: int | None = None) -> tuple[int, int]:
+    """(first, last) index of the run of True in the 1-D ``mask`` that holds index ``i``, kept within
+    ``lo``-``hi`` (default: the whole array)."""
+    hi = len(mask) - 1 if hi is None else hi
+    a = b = i
+    while a > lo and mask[a - 1]:
+        a -= 1
+    while b < hi and mask[b + 1]:
+        b += 1
+    return a, b
+
+
 def _centroid(mask, grid):
     k, j, i = np.nonzero(mask)
     return np.asarray(grid.origin_mm) + np.asarray(grid.spacing_xyz_mm) * np.array([i.mean(), j.mean(), k.mean()])
@@ -268,11 +280,7 @@ def pedicle_shape(labels: np.ndarray, grid, label: int, ref: Reference, side: st
             i0 = int(np.argmin(np.abs(x - c[0])))
             if not run[i0]:
                 continue
-            a = b = i0
-            while a > 0 and run[a - 1]:
-                a -= 1
-            while b + 1 < len(x) and run[b + 1]:
-                b += 1
+            a, b = _run_through(run, i0)
             if (b - a + 1) * sx <= 1.5 * w_i + 1e-6:
                 mids.append(0.5 * float(x[a] + x[b]))
         if mids:
@@ -280,11 +288,7 @@ def pedicle_shape(labels: np.ndarray, grid, label: int, ref: Reference, side: st
             xs.append(float(np.median(mids)))
         col = side_v[:, j, :][:, cols].any(axis=1)
         if col[kc]:
-            k0 = k1 = kc
-            while k0 > k_lo and col[k0 - 1]:
-                k0 -= 1
-            while k1 < k_hi and col[k1 + 1]:
-                k1 += 1
+            k0, k1 = _run_through(col, kc, k_lo, k_hi)
             ys_z.append(float(y[j]))
             zs.append(0.5 * float(z[k0] + z[k1]))
     medial = float(np.degrees(np.arctan(s * np.polyfit(ys, xs, 1)[0]))) if len(ys) >= 3 else float("nan")
@@ -331,9 +335,7 @@ def _wall_index(slice_mask: np.ndarray, cols: np.ndarray, y: np.ndarray, cy: flo
     if not col.any():
         return None
     j_back = int(np.flatnonzero(col).max())
-    j0 = j_back                                   # the run ending at j_back
-    while j0 > 0 and col[j0 - 1]:
-        j0 -= 1
+    j0, _ = _run_through(col, j_back)             # the run ending at j_back
     return j_back if (j_back - j0 + 1) * dy_mm >= 5.0 else None
 
 
@@ -403,11 +405,7 @@ def pedicle_mask_shape(ref: Reference, grid, side: str) -> PedicleMaskShape:
         col = m[:, j, :][:, cols].any(axis=1)
         if not col[k_mid]:
             continue
-        k0 = k1 = k_mid
-        while k0 > 0 and col[k0 - 1]:
-            k0 -= 1
-        while k1 + 1 < len(z) and col[k1 + 1]:
-            k1 += 1
+        k0, k1 = _run_through(col, k_mid)
         runs.append((k1 - k0 + 1) * dz)
     height = float(np.median(runs)) if runs else 0.0
     return PedicleMaskShape(width_mm=float(d[ia, ib]), height_mm=height, widest_row_mm=widest,

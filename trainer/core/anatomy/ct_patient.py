@@ -295,11 +295,8 @@ def _outline_and_thresholds(volume: Volume, vol: Volume, column: Column | None):
     series: ``column``'s, measured by the column's detection on ``volume``, when it has them for this
     grid; else measured here (:func:`~trainer.core.anatomy.ct_spine.body_outline`: the table, mattress
     and outside of the body removed, issue 12)."""
-    pgrid = pooled_grid(vol.grid)
-    if column is not None and column.outline is not None:
-        known = column.outline
-        if known.grid == pooled_grid(volume.grid) and known.body.shape == pgrid.shape:
-            return known.body, pgrid, column.thresholds
+    if column is not None and column.outline is not None and column.outline.grid == pooled_grid(volume.grid):
+        return column.outline.body, pooled_grid(vol.grid), column.thresholds      # Grid equality holds the shape
     pooled, pgrid = _pooled(vol)                  # the whole series, as the import measured it
     pbody = body_outline(pooled, pgrid)
     return pbody, pgrid, patient_thresholds(pooled, pbody)
