@@ -551,7 +551,7 @@ class MainWindow(QMainWindow):
             self.review = ReviewWidget()
             self.review.debriefRequested.connect(self.show_debrief)
             self.stack.addWidget(self.review)
-        self.review.load(self.controller.path)
+        self.review.load(self.controller.path, ct_roots=self.settings.scenario_folders())
         self.stack.setCurrentWidget(self.review)
         return self.review
 

