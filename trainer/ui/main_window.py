@@ -431,7 +431,8 @@ class MainWindow(QMainWindow):
             return
         geom = self.scenario.carm.geometry.with_pixels(int(img.pixels.shape[1]))
         action = place_from_pick(geom, img.pose, self.scenario.carm.patient_roll_deg, col, row,
-                                 self.patient_landmarks, self.trocar.side, self.trocar.gauge_value)
+                                 self.patient_landmarks, self.trocar.side, self.trocar.gauge_value,
+                                 self.trocar.length_mm)
         self._set_pending_place(action)
         self.monitors["ap"].set_marker((col, row))
 
