@@ -31,11 +31,14 @@ class Unfinished:
     t_s: float
 
 
-def find_unfinished(session_dir) -> Unfinished | None:
+def find_unfinished(session_dir, ct_roots=()) -> Unfinished | None:
     """The newest unfinished, readable session in ``session_dir`` (None if there is none).
 
     Files that cannot be read or whose hash chain is broken are skipped: they cannot be
-    resumed safely (``vptrainer assess`` reports what is wrong with them).
+    resumed safely (``vptrainer assess`` reports what is wrong with them).  ``ct_roots``:
+    folders the user trusts in which a patient-CT scenario's ``[ct] folder`` is looked up
+    (the GUI's scenario folders, as the resume itself does), so that the offer names such a
+    session by its scenario's title.
     """
     folder = Path(session_dir)
     if not folder.is_dir():
@@ -50,7 +53,7 @@ def find_unfinished(session_dir) -> Unfinished | None:
             continue
         t_s = float(rec.entries[-1].get("t_s", 0.0)) if rec.entries else 0.0
         try:
-            title = rec.scenario().title
+            title = rec.scenario(allowed_roots=tuple(str(r) for r in ct_roots)).title
         except VPTrainerError:
             title = rec.header.get("scenario_id") or path.stem
         return Unfinished(path, str(title), len(rec.entries), t_s)
