@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from trainer.core.errors import VPTrainerError
+from trainer.core.errors import ScenarioError, VPTrainerError
 from trainer.core.session.reader import read_session
 
-__all__ = ["Unfinished", "find_unfinished", "ResumeOffer"]
+__all__ = ["Unfinished", "find_unfinished", "ResumeOffer", "ct_folder_missing", "LocateCTFolder"]
 
 
 @dataclass(frozen=True)
@@ -86,3 +86,48 @@ class ResumeOffer(QMessageBox):
             self.resume.emit(self.unfinished.path)
         else:
             self.declined.emit()
+
+
+def ct_folder_missing(exc) -> bool:
+    """True when ``exc`` (a failed resume: a ScenarioError, or the core process's CoreError of kind
+    ``'ScenarioError'``, message unchanged) says the session's patient-CT folder was not found."""
+    kind = getattr(exc, "kind", type(exc).__name__)
+    return isinstance(exc, VPTrainerError) and kind == ScenarioError.__name__ and "ct.folder = " in str(exc)
+
+
+class LocateCTFolder(QMessageBox):
+    """A resumed patient-CT session whose CT was not found (its case folder moved since the session
+    was played): asks for the folder that now holds the scenario file and its series; emits
+    ``located(folder)`` (the caller trusts it and resumes again) or nothing when cancelled.
+
+    Non-modal, as every dialog of the trainer; the folder dialog is kept in :attr:`file_dialog`."""
+
+    located = Signal(str)
+
+    def __init__(self, session_path, exc: VPTrainerError, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session_path = Path(session_path)
+        self.file_dialog: QFileDialog | None = None
+        self.setObjectName("locateCTFolder")
+        self.setWindowTitle("Patient CT not found")
+        self.setIcon(QMessageBox.Icon.Warning)
+        self.setText(f"The patient CT of {self.session_path.name} was not found: the folder holding its "
+                     "scenario file and series has moved since the session was played (or the series "
+                     "folder was renamed: give it back the name the scenario file gives it).\n\n"
+                     "Choose the folder that now holds the scenario file and its series folder to resume "
+                     "the session there.")
+        self.setDetailedText(str(exc))
+        self.choose_button = self.addButton("Choose folder…", QMessageBox.ButtonRole.AcceptRole)
+        self.addButton(QMessageBox.StandardButton.Cancel)
+        self.setDefaultButton(self.choose_button)
+        self.choose_button.clicked.connect(self.ask_folder)
+
+    def ask_folder(self) -> QFileDialog:
+        """The (non-modal) folder dialog; its choice is emitted as ``located``."""
+        dlg = QFileDialog(self.parentWidget(), "Folder of the scenario file and its series", str(Path.home()))
+        dlg.setFileMode(QFileDialog.FileMode.Directory)
+        dlg.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        dlg.fileSelected.connect(lambda folder: folder and self.located.emit(str(folder)))
+        self.file_dialog = dlg
+        dlg.open()
+        return dlg
