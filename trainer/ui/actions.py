@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from trainer.core.procedure.trocar import find_skin
+from trainer.core.procedure.trocar import DEFAULT_LENGTH_MM, find_skin
 from trainer.core.xray.geometry import CArmGeometry, Pose, frame_for, pixel_rays, project
 
 __all__ = ["place_from_pick", "aim_direction", "project_point", "pick_and_aim_for_line"]
@@ -35,7 +35,7 @@ TARGET_BEYOND_JUNCTION_MM = 15.0
 
 
 def place_from_pick(geometry: CArmGeometry, pose: Pose, patient_roll_deg: float, col: float, row: float,
-                    landmarks, side: str, gauge: int = 11) -> dict:
+                    landmarks, side: str, gauge: int = 11, length_mm: float = DEFAULT_LENGTH_MM) -> dict:
     """A ``place`` action for a pick at detector pixel ``(col, row)`` of an AP image.
 
     Parameters
@@ -50,11 +50,13 @@ def place_from_pick(geometry: CArmGeometry, pose: Pose, patient_roll_deg: float,
         ``'left'`` or ``'right'``.
     gauge : int
         11 or 13.
+    length_mm : float
+        The trocar's working length (mm; the core's range).
 
     Returns
     -------
     dict
-        ``{"type": "place", "side", "gauge", "entry_mm", "target_mm"}`` (mm, LPS).
+        ``{"type": "place", "side", "gauge", "length_mm", "entry_mm", "target_mm"}`` (mm, LPS).
     """
     frame = frame_for(geometry, pose, patient_roll_deg)
     origin, direction = pixel_rays(frame, np.array([col]), np.array([row]))
@@ -70,7 +72,7 @@ def place_from_pick(geometry: CArmGeometry, pose: Pose, patient_roll_deg: float,
     axis = axis / np.linalg.norm(axis)
     reach = float(np.linalg.norm(np.asarray(ped.body_junction_mm) - np.asarray(ped.entry_mm)))
     target = entry + axis * (reach + TARGET_BEYOND_JUNCTION_MM)
-    return {"type": "place", "side": side, "gauge": int(gauge),
+    return {"type": "place", "side": side, "gauge": int(gauge), "length_mm": float(length_mm),
             "entry_mm": [round(float(v), 3) for v in entry], "target_mm": [round(float(v), 3) for v in target]}
 
 

@@ -111,7 +111,7 @@ def startup(window: MainWindow, scenario: str | None = None):
     Returns the dialog shown (a :class:`ResumeOffer` or a :class:`ScenarioPicker`).
     """
     window.initial_scenario = scenario
-    unfinished = find_unfinished(window.session_dir)
+    unfinished = find_unfinished(window.session_dir, ct_roots=window.settings.scenario_folders())
     if unfinished is None:
         return window.show_picker()
     offer = ResumeOffer(unfinished, window)

@@ -266,6 +266,8 @@ class GuiDriver:
         The window's pick gives a line along the pedicle's axis; the aim steps turn it about the skin
         puncture to the line's angles (to half an aim step) through the line's target."""
         side = a["side"]
+        if "length_mm" in a:
+            self.choose_length(float(a["length_mm"]))
         pick, n_med, n_cr = pick_and_aim_for_line(self.patient(), side, a["entry_mm"], a["target_mm"],
                                                   float(self.w.trocar.aim_deg))
         if pick is None:
@@ -286,6 +288,27 @@ class GuiDriver:
                 self.key(plus if n > 0 else minus)
                 self.idle()
         return True
+
+    def choose_length(self, length_mm: float) -> None:
+        """Choose the next trocar's working length (mm) in the trocar panel as a user does: a click
+        opens the drop-down, the arrow keys walk to the length, Return takes it."""
+        combo = self.w.trocar.length
+        i = combo.findData(float(length_mm))
+        if i < 0:
+            raise ValueError(f"GUI driver: no {length_mm:g} mm trocar in the panel")
+        if i == combo.currentIndex():
+            return
+        QTest.mouseClick(combo, Qt.MouseButton.LeftButton)
+        view = combo.view()
+        self.wait_until(view.isVisible, "the trocar lengths' drop-down")
+        steps = i - view.currentIndex().row()
+        for _ in range(abs(steps)):
+            QTest.keyClick(view, Qt.Key.Key_Down if steps > 0 else Qt.Key.Key_Up)
+        QTest.keyClick(view, Qt.Key.Key_Return)
+        self.wait_until(lambda: not view.isVisible(), "the drop-down to close")
+        self.w.activateWindow()            # the closed drop-down may leave the window inactive (offscreen)
+        self.wait_until(self.w.isActiveWindow, "the window to be active again")
+        self.pump(0.05)
 
     def patient(self):
         """The scenario's patient (built here as the core builds it: the expert knows the anatomy)."""
@@ -316,8 +339,8 @@ class GuiDriver:
         """Play the shared expert ``plan`` (:mod:`trainer.core.procedure.expert_plan`) through the window.
 
         The plan reads the scenario's patient (:meth:`patient`), so its lines are the headless
-        expert's (:func:`~trainer.core.procedure.expert_plan.play_expert`); the window's own trocar
-        length is used whatever the plan's ``length_mm``.
+        expert's (:func:`~trainer.core.procedure.expert_plan.play_expert`); the trocar length the
+        plan picks is chosen in the trocar panel (:meth:`choose_length`).
 
         ``stages(name)`` is called when a phase of the plan ends, with ``names[phase]`` (phases
         not in ``names`` are passed over), and ``stages("debrief")`` at the end;

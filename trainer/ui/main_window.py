@@ -37,6 +37,7 @@ from trainer.ui.fluoro_view import FluoroMonitor
 from trainer.ui.help import stage_hint
 from trainer.ui.menus import build_menus
 from trainer.ui.records_menu import RecordsMenu
+from trainer.ui.resume import LocateCTFolder, ct_folder_missing
 from trainer.ui.session_controller import Controller
 from trainer.ui.settings import Settings
 from trainer.ui.status_bar import StatusBar
@@ -287,6 +288,7 @@ class MainWindow(QMainWindow):
 
     def resume_session(self, path) -> None:
         self._resuming = True
+        self._resume_path = Path(path)
         self._begin(f"Replaying {Path(path).name}…")
         self.controller.resume(Path(path), ct_roots=self.settings.scenario_folders())
 
@@ -431,7 +433,8 @@ class MainWindow(QMainWindow):
             return
         geom = self.scenario.carm.geometry.with_pixels(int(img.pixels.shape[1]))
         action = place_from_pick(geom, img.pose, self.scenario.carm.patient_roll_deg, col, row,
-                                 self.patient_landmarks, self.trocar.side, self.trocar.gauge_value)
+                                 self.patient_landmarks, self.trocar.side, self.trocar.gauge_value,
+                                 self.trocar.length_mm)
         self._set_pending_place(action)
         self.monitors["ap"].set_marker((col, row))
 
@@ -575,7 +578,22 @@ class MainWindow(QMainWindow):
 
     def _on_failed(self, exc, trace: str) -> None:
         self.end_progress()
+        resuming, self._resuming = getattr(self, "_resuming", False), False
+        if resuming and ct_folder_missing(exc):       # the case folder moved: ask where it is now
+            self.locate_ct_folder(self._resume_path, exc)
+            return
         self.dialogs_ui.show_failure(exc, trace)
+
+    def locate_ct_folder(self, session_path, exc) -> LocateCTFolder:
+        """Ask for the folder that now holds a resumed session's scenario and series; the folder
+        chosen is remembered as a scenario folder (the user chose it) and the resume tried again."""
+        box = LocateCTFolder(session_path, exc, self)
+        box.located.connect(lambda folder: (self.settings.remember_scenario_folder(folder),
+                                            self.resume_session(session_path)))
+        self.status.note(f"Resume: the patient CT of {Path(session_path).name} was not found.", error=True)
+        self.dialogs.append(box)
+        box.open()
+        return box
 
     def show_shortcuts(self) -> None:
         self.dialogs_ui.show_shortcuts()

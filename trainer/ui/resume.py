@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from trainer.core.errors import VPTrainerError
+from trainer.core.errors import ScenarioError, VPTrainerError
 from trainer.core.session.reader import read_session
 
-__all__ = ["Unfinished", "find_unfinished", "ResumeOffer"]
+__all__ = ["Unfinished", "find_unfinished", "ResumeOffer", "ct_folder_missing", "LocateCTFolder"]
 
 
 @dataclass(frozen=True)
@@ -31,11 +31,14 @@ class Unfinished:
     t_s: float
 
 
-def find_unfinished(session_dir) -> Unfinished | None:
+def find_unfinished(session_dir, ct_roots=()) -> Unfinished | None:
     """The newest unfinished, readable session in ``session_dir`` (None if there is none).
 
     Files that cannot be read or whose hash chain is broken are skipped: they cannot be
-    resumed safely (``vptrainer assess`` reports what is wrong with them).
+    resumed safely (``vptrainer assess`` reports what is wrong with them).  ``ct_roots``:
+    folders the user trusts in which a patient-CT scenario's ``[ct] folder`` is looked up
+    (the GUI's scenario folders, as the resume itself does), so that the offer names such a
+    session by its scenario's title.
     """
     folder = Path(session_dir)
     if not folder.is_dir():
@@ -50,7 +53,7 @@ def find_unfinished(session_dir) -> Unfinished | None:
             continue
         t_s = float(rec.entries[-1].get("t_s", 0.0)) if rec.entries else 0.0
         try:
-            title = rec.scenario().title
+            title = rec.scenario(allowed_roots=tuple(str(r) for r in ct_roots)).title
         except VPTrainerError:
             title = rec.header.get("scenario_id") or path.stem
         return Unfinished(path, str(title), len(rec.entries), t_s)
@@ -83,3 +86,48 @@ class ResumeOffer(QMessageBox):
             self.resume.emit(self.unfinished.path)
         else:
             self.declined.emit()
+
+
+def ct_folder_missing(exc) -> bool:
+    """True when ``exc`` (a failed resume: a ScenarioError, or the core process's CoreError of kind
+    ``'ScenarioError'``, message unchanged) says the session's patient-CT folder was not found."""
+    kind = getattr(exc, "kind", type(exc).__name__)
+    return isinstance(exc, VPTrainerError) and kind == ScenarioError.__name__ and "ct.folder = " in str(exc)
+
+
+class LocateCTFolder(QMessageBox):
+    """A resumed patient-CT session whose CT was not found (its case folder moved since the session
+    was played): asks for the folder that now holds the scenario file and its series; emits
+    ``located(folder)`` (the caller trusts it and resumes again) or nothing when cancelled.
+
+    Non-modal, as every dialog of the trainer; the folder dialog is kept in :attr:`file_dialog`."""
+
+    located = Signal(str)
+
+    def __init__(self, session_path, exc: VPTrainerError, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session_path = Path(session_path)
+        self.file_dialog: QFileDialog | None = None
+        self.setObjectName("locateCTFolder")
+        self.setWindowTitle("Patient CT not found")
+        self.setIcon(QMessageBox.Icon.Warning)
+        self.setText(f"The patient CT of {self.session_path.name} was not found: the folder holding its "
+                     "scenario file and series has moved since the session was played (or the series "
+                     "folder was renamed: give it back the name the scenario file gives it).\n\n"
+                     "Choose the folder that now holds the scenario file and its series folder to resume "
+                     "the session there.")
+        self.setDetailedText(str(exc))
+        self.choose_button = self.addButton("Choose folder…", QMessageBox.ButtonRole.AcceptRole)
+        self.addButton(QMessageBox.StandardButton.Cancel)
+        self.setDefaultButton(self.choose_button)
+        self.choose_button.clicked.connect(self.ask_folder)
+
+    def ask_folder(self) -> QFileDialog:
+        """The (non-modal) folder dialog; its choice is emitted as ``located``."""
+        dlg = QFileDialog(self.parentWidget(), "Folder of the scenario file and its series", str(Path.home()))
+        dlg.setFileMode(QFileDialog.FileMode.Directory)
+        dlg.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        dlg.fileSelected.connect(lambda folder: folder and self.located.emit(str(folder)))
+        self.file_dialog = dlg
+        dlg.open()
+        return dlg

@@ -1,4 +1,4 @@
-"""Trocar controls: side and gauge, entry picked on the AP image, aim, advance / withdraw.
+"""Trocar controls: side, gauge and working length, entry picked on the AP image, aim, advance / withdraw.
 
 Emits plain requests; :mod:`trainer.ui.actions` turns them into procedure actions.
 The tissue under the tip is shown as the trocar's tactile feedback would tell it.
@@ -23,7 +23,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["TrocarPanel", "TISSUE_COLOURS", "trocar_angles_deg", "fixed_lines"]
+from trainer.core.procedure.trocar import DEFAULT_LENGTH_MM, LENGTH_RANGE_MM
+
+__all__ = ["TrocarPanel", "TISSUE_COLOURS", "LENGTH_CHOICES_MM", "trocar_angles_deg", "fixed_lines"]
+
+#: working lengths offered (mm): the core's range in 10 mm steps (the expert plan picks its trocar
+#: in the same steps); a deep back - the abdominal CT's L3 target lies 122-135 mm below the skin -
+#: needs more than the default
+LENGTH_CHOICES_MM = tuple(float(mm) for mm in range(int(LENGTH_RANGE_MM[0]), int(LENGTH_RANGE_MM[1]) + 1, 10))
 
 #: colour of the tissue-under-the-tip label: green where the tip belongs, red where it must not be
 TISSUE_COLOURS = {
@@ -99,6 +106,13 @@ class TrocarPanel(QGroupBox):
         self.gauge.addItem("11 G", 11)
         self.gauge.addItem("13 G", 13)
         self.gauge.setToolTip("Trocar gauge: 11 G = 3.0 mm, 13 G = 2.4 mm outer diameter")
+        self.length = QComboBox()
+        for mm in LENGTH_CHOICES_MM:
+            self.length.addItem(f"{mm:g} mm", mm)
+        self.length.setCurrentIndex(LENGTH_CHOICES_MM.index(DEFAULT_LENGTH_MM))
+        self.length.setToolTip("Trocar working length: the tip goes at most this far below the skin. "
+                               "Choose a longer trocar for a deep back (measure skin to the body's front "
+                               "on the lateral image)")
 
         self.entry_label = QLabel("Click the AP image over the pedicle to pick the entry.")
         fixed_lines(self.entry_label, 2)
@@ -164,6 +178,7 @@ class TrocarPanel(QGroupBox):
         sides.addWidget(self.left_radio)
         sides.addWidget(self.right_radio)
         sides.addWidget(self.gauge)
+        sides.addWidget(self.length)
         lay = QVBoxLayout(self)
         lay.addLayout(sides)
         lay.addWidget(self.entry_label)
@@ -203,6 +218,11 @@ class TrocarPanel(QGroupBox):
     @property
     def gauge_value(self) -> int:
         return int(self.gauge.currentData())
+
+    @property
+    def length_mm(self) -> float:
+        """The chosen working length of the next trocar (mm)."""
+        return float(self.length.currentData())
 
     def set_steps(self, coarse_mm: float, fine_mm: float, aim_deg: float) -> None:
         self.coarse_mm, self.fine_mm, self.aim_deg = coarse_mm, fine_mm, aim_deg
@@ -251,6 +271,7 @@ class TrocarPanel(QGroupBox):
             b.setText(f"{text.split()[0]} {'●' if side == active else '○'}" if side in trocars else text)
             b.setEnabled(True)
         self.gauge.setEnabled(self.side not in trocars)
+        self.length.setEnabled(self.side not in trocars)
         if trocar is None and trocars:
             other = next(iter(trocars.values()))
             self.entry_label.setText(f"The {other.side} trocar is in but not active: press T or click "
@@ -274,7 +295,7 @@ class TrocarPanel(QGroupBox):
         placed = trocar is not None
         for b in list(self.aim_buttons.values()) + list(self.advance_buttons.values()):
             b.setEnabled(placed)
-        for w in (self.left_radio, self.right_radio, self.gauge):
+        for w in (self.left_radio, self.right_radio, self.gauge, self.length):
             w.setEnabled(not placed)
         if not placed:
             if self.entry_label.text().startswith("Trocar in"):
@@ -292,7 +313,8 @@ class TrocarPanel(QGroupBox):
         self.place_button.setEnabled(False)
         self.entry_label.setText("Trocar in. To re-place it, withdraw it fully (Z) first; for a bipedicular "
                                  "approach choose the other side.")
-        self.depth_label.setText(f"{trocar.side} · {trocar.gauge} G · depth {trocar.depth_mm:.1f} mm")
+        self.depth_label.setText(f"{trocar.side} · {trocar.gauge} G · depth {trocar.depth_mm:.1f} "
+                                 f"of {trocar.length_mm:g} mm")
         name = str(trocar.tissue).replace("_", " ")
         zone = getattr(trocar, "zone", "")
         if zone:                          # the core's words for the zone (trainer.core.scoring.tip_zone)

