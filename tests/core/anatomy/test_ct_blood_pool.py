@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from trainer.core.anatomy.ct_blood_pool import UNENHANCED_BLOOD_HU, unenhanced_hu
+from trainer.core.anatomy.ct_blood_pool import UNENHANCED_BLOOD_HU, blood_pool_mask, unenhanced_hu
 from trainer.core.anatomy.grid import Grid
 
 
@@ -38,7 +38,7 @@ def _phantom():
 
 def test_lumen_drawn_unenhanced_bone_and_thin_plate_kept():
     hu, grid, lumen, body, plate = _phantom()
-    out = unenhanced_hu(hu, grid)
+    out = unenhanced_hu(hu, blood_pool_mask(hu, grid))
     inner = ndi.binary_erosion(lumen, iterations=1)
     assert np.mean(out[inner] == UNENHANCED_BLOOD_HU) > 0.99
     assert np.array_equal(out[body], hu[body])

@@ -115,17 +115,16 @@ def _lumens(h: np.ndarray, spacing_xyz_mm, not_bone: np.ndarray) -> np.ndarray:
     return out
 
 
-def unenhanced_hu(hu: np.ndarray, grid: Grid, bone: np.ndarray | None = None) -> np.ndarray:
-    """``hu`` with its enhanced lumens (:func:`blood_pool_mask`) at :data:`UNENHANCED_BLOOD_HU` (a copy).
+def unenhanced_hu(hu: np.ndarray, blood_pool: np.ndarray | None) -> np.ndarray:
+    """``hu`` with the voxels of ``blood_pool`` at :data:`UNENHANCED_BLOOD_HU` (a copy).
 
     Parameters
     ----------
     hu : ndarray (nz, ny, nx)
-        CT numbers (HU) on ``grid``.
-    grid : Grid
-        Where the voxels are (LPS mm).
-    bone : ndarray of bool, optional
-        Voxels known to be bone (left as they are).
+        CT numbers (HU).
+    blood_pool : ndarray of bool (nz, ny, nx), or None
+        The enhanced lumens (:func:`blood_pool_mask`, found once where a CT patient is built:
+        ``Volume.blood_pool``); None: none.
 
     Returns
     -------
@@ -133,5 +132,6 @@ def unenhanced_hu(hu: np.ndarray, grid: Grid, bone: np.ndarray | None = None) ->
         The CT numbers (HU, ``hu``'s dtype) as the patient without intravenous contrast would read.
     """
     out = np.array(hu, copy=True)
-    out[blood_pool_mask(hu, grid, bone)] = UNENHANCED_BLOOD_HU
+    if blood_pool is not None:
+        out[blood_pool] = UNENHANCED_BLOOD_HU
     return out
