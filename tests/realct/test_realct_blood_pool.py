@@ -183,8 +183,8 @@ def test_lumens_found_once_where_the_patient_is_built_and_the_renderer_reuses_th
 def test_context_lumens_are_labelled_soft_tissue_not_bone(t12):
     """The context volume (the whole series outside the fine box, labelled by HU alone) calls the lumens above
     and below the fine box soft tissue, as the fine volume does: on main 0.918 of the reference aorta's context
-    voxels and 0.753 of the heart's were a neighbour's bone (the tissue model and the reveal view read a
-    vertebra there)."""
+    voxels and 0.753 of the heart's were a neighbour's bone (the trocar's tissue reading, which the context
+    answers outside the fine box, read a vertebra there)."""
     p, _, ref, _ = t12
     ctx = p.context[0]
     live = ctx.hu > -1000                                   # outside the fine box and inside the body
