@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from trainer.core.anatomy.ct_blood_pool import UNENHANCED_BLOOD_HU, unenhanced_hu
+from trainer.core.anatomy.ct_blood_pool import SOLID_RADIUS_MM, UNENHANCED_BLOOD_HU, _ball, blood_pool_mask, unenhanced_hu
 from trainer.core.anatomy.grid import Grid
 
 
@@ -38,7 +38,7 @@ def _phantom():
 
 def test_lumen_drawn_unenhanced_bone_and_thin_plate_kept():
     hu, grid, lumen, body, plate = _phantom()
-    out = unenhanced_hu(hu, grid)
+    out = unenhanced_hu(hu, blood_pool_mask(hu, grid))
     inner = ndi.binary_erosion(lumen, iterations=1)
     assert np.mean(out[inner] == UNENHANCED_BLOOD_HU) > 0.99
     assert np.array_equal(out[body], hu[body])
@@ -47,3 +47,21 @@ def test_lumen_drawn_unenhanced_bone_and_thin_plate_kept():
     away = ~ndi.binary_dilation(lumen, iterations=2)
     assert np.array_equal(out[away], hu[away])
     assert np.all(out <= hu)
+
+
+def test_the_rules_ball_erodes_and_dilates_as_the_distance_transform_does():
+    """The rule's core (more than SOLID_RADIUS_MM from a piece's edge) and its growth back are an erosion and a
+    dilation by a ball of offsets (sixty-ninth pass: the chest context's search at a third of the CPU); the
+    oracle is scipy's exact Euclidean distance transform, on random pieces at the real CTs' anisotropic
+    spacings, including spacings where an offset lies exactly on the radius (1.5 and 3.0 mm)."""
+
+    rng = np.random.default_rng(3)
+    for spacing_zyx in ((2.5, 2.109375, 2.109375), (2.5, 0.703125, 0.703125), (1.5, 1.5, 1.5), (3.0, 3.0, 3.0),
+                        (5.0, 2.109375, 2.109375)):
+        pieces = ndi.gaussian_filter(rng.normal(size=(30, 60, 60)), 2.0) > 0.02
+        ball = _ball(spacing_zyx, SOLID_RADIUS_MM)
+        core = ndi.distance_transform_edt(pieces, sampling=spacing_zyx) > SOLID_RADIUS_MM
+        assert 0 < core.sum() < pieces.sum()
+        assert np.array_equal(ndi.binary_erosion(pieces, structure=ball, border_value=1), core)
+        grown = ndi.distance_transform_edt(~core, sampling=spacing_zyx) <= SOLID_RADIUS_MM
+        assert np.array_equal(ndi.binary_dilation(core, structure=ball), grown)

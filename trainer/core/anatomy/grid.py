@@ -118,16 +118,27 @@ class Volume:
     labels : ndarray of uint8, shape ``grid.shape``
         :class:`trainer.core.anatomy.labels.Label` values.
     grid : Grid
+    meta : dict
+        What the volume was made from (JSON-able).
+    blood_pool : ndarray of bool, shape ``grid.shape``, or None
+        The voxels of a contrast-enhanced CT's blood lumens, found once where a CT patient is built
+        (:func:`trainer.core.anatomy.ct_patient.patient_from_ct`, by
+        :func:`trainer.core.anatomy.ct_blood_pool.blood_pool_mask`): the labels call them soft tissue and the
+        renderer draws them as unenhanced blood.  None where there are none (a synthetic patient, an
+        unenhanced CT).
     """
 
     hu: np.ndarray
     labels: np.ndarray
     grid: Grid
     meta: dict = field(default_factory=dict)
+    blood_pool: np.ndarray | None = None
 
     def __post_init__(self):
         if self.hu.shape != tuple(self.grid.shape) or self.labels.shape != tuple(self.grid.shape):
             raise ValueError(f"volume arrays {self.hu.shape}/{self.labels.shape} do not match grid {self.grid.shape}")
+        if self.blood_pool is not None and self.blood_pool.shape != tuple(self.grid.shape):
+            raise ValueError(f"blood pool {self.blood_pool.shape} does not match grid {self.grid.shape}")
 
     def label_at(self, xyz_mm) -> np.ndarray:
         """Label of the nearest voxel; points outside the grid give ``Label.AIR`` (0)."""

@@ -44,7 +44,8 @@ so they are no smoother than the neighbours on the fine grid (issue 15).
 A CT-derived patient (``patient.params is None``) is drawn from its own HU (real bone), with its
 intravenous contrast taken out (:func:`radiographic_context_hu` too): the lumens of a contrast-enhanced
 CT's aorta and heart are drawn as unenhanced blood (:mod:`trainer.core.anatomy.ct_blood_pool`), since
-the patient on the table has no contrast in the vessels.
+the patient on the table has no contrast in the vessels.  The lumens are each volume's ``blood_pool``,
+found once where the patient was built (:func:`~trainer.core.anatomy.ct_patient.patient_from_ct`), not here.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ from trainer.core.anatomy.canvas import Canvas, TiltedCanvas
 from trainer.core.anatomy.ct_blood_pool import unenhanced_hu
 from trainer.core.anatomy.grid import Grid, float3, int3
 from trainer.core.anatomy.hu import CORE_FACTOR, CORTEX_MM, mask_box
-from trainer.core.anatomy.labels import TARGET_BONE_LABELS, Label
+from trainer.core.anatomy.labels import Label
 
 __all__ = ["radiographic_hu", "radiographic_context_hu",
            "rod_texture_tile", "impaction_hu", "outer_rod_texture", "SHELL_MM", "SHELL_TISSUE_HU", "ROD_SD_HU",
@@ -83,9 +84,6 @@ RIM_MM = 2.5
 #: thickness (mm) of the cancellous band under a fractured endplate's cortex that holds the
 #: impacted bone of the lost height (a few mm on radiographs [NV]: a band, not a line)
 IMPACTION_MM = 4.0
-#: label codes of a CT patient's bone never drawn as blood: the target's own (its neighbours, ribs and
-#: pelvis are labelled by HU alone on a CT, and so is an enhanced aorta beside them)
-_BONE_CODES = np.array(sorted(int(v) for v in TARGET_BONE_LABELS), np.uint8)
 #: bone of a neighbouring body counts as its cortex above this HU (between core and cortex)
 _SHELL_SPLIT_HU = 650.0
 
@@ -169,12 +167,12 @@ def radiographic_context_hu(patient, vol) -> np.ndarray:
     """The HU the renderer draws one of ``patient``'s context volumes from.
 
     ``vol.hu`` itself for a synthetic patient; for a CT-derived patient ``vol.hu`` with its enhanced
-    blood pool at unenhanced blood's HU (:func:`~trainer.core.anatomy.ct_blood_pool.unenhanced_hu`:
-    the context's labels come from HU alone, so its lumens are found without them).
+    blood pool (``vol.blood_pool``) at unenhanced blood's HU
+    (:func:`~trainer.core.anatomy.ct_blood_pool.unenhanced_hu`).
     """
     if getattr(patient, "params", None) is not None:
         return vol.hu
-    return unenhanced_hu(vol.hu, vol.grid)
+    return unenhanced_hu(vol.hu, vol.blood_pool)
 
 
 def outer_rod_texture(patient) -> list[tuple[Grid, np.ndarray]]:
@@ -254,15 +252,16 @@ def radiographic_hu(patient) -> np.ndarray:
 
     For a synthetic patient a copy of ``patient.volume.hu`` with rod texture in the cores of the
     target and neighbouring bodies and a thinner anterior and lateral shell (module docstring);
-    for a CT-derived patient ``patient.volume.hu`` with its enhanced blood pool at unenhanced blood's
-    HU (:func:`~trainer.core.anatomy.ct_blood_pool.unenhanced_hu`; labelled bone is never touched).
+    for a CT-derived patient ``patient.volume.hu`` with its enhanced blood pool (``volume.blood_pool``,
+    which holds none of the target's labelled bone) at unenhanced blood's HU
+    (:func:`~trainer.core.anatomy.ct_blood_pool.unenhanced_hu`).
     Deterministic: the texture comes from the patient's seed (the stream after the builder's:
     ``SeedSequence(seed).spawn`` child 21), not from the session's generator.
     """
     vol = patient.volume
     params = getattr(patient, "params", None)
     if params is None:
-        return unenhanced_hu(vol.hu, vol.grid, np.isin(vol.labels, _BONE_CODES))
+        return unenhanced_hu(vol.hu, vol.blood_pool)
     lab = vol.labels
     sp = float(vol.grid.spacing_xyz_mm[0])
     y_mm = vol.grid.axis_mm("y")
