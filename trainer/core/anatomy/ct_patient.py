@@ -259,10 +259,11 @@ def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: floa
     centre, had no pedicles at any step).  ``rib_bearing``: a thoracic level (derive_labels)."""
     if cortex_hu >= CORTEX_HU:
         return derive_labels(fine, rel, cortex_hu, rib_bearing)
+    pool = blood_pool_mask(fine.hu, fine.grid)          # the lumens, found once for every threshold step
     best, best_score = None, -1.0
     for open_wall in (False, True):
         for step in _OSTEOPOROTIC_STEPS_HU:
-            labels, measured = derive_labels(fine, rel, bone_hu + step, rib_bearing, open_wall)
+            labels, measured = derive_labels(fine, rel, bone_hu + step, rib_bearing, open_wall, pool)
             body_ml, left, right = _label_volumes(labels, fine.grid)
             if body_ml >= _MIN_BODY_ML and min(left, right) >= _MIN_PEDICLE_MM3:
                 return labels, measured
