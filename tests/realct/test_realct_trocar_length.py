@@ -14,16 +14,13 @@ refuses the advance), and the score policy's tip-depth rule.
 from __future__ import annotations
 
 import pytest
-from qt_input import CT_WORK_WAIT_MS
+from realct_gui import ct_window, start_ct
 
 from trainer.cli import main
 from trainer.core.procedure.expert_plan import ExpertPlan
 from trainer.core.procedure.trocar import DEFAULT_LENGTH_MM, LENGTH_RANGE_MM
 from trainer.core.scenario.loader import load_scenario
 from trainer.core.session.reader import read_session
-from trainer.ui.app import create_window
-from trainer.ui.demo import GuiDriver
-from trainer.ui.settings import settings_from_path
 
 pytestmark = pytest.mark.slow
 
@@ -34,12 +31,8 @@ def test_the_abdominal_l3_target_is_reached_with_a_longer_trocar(qtbot, totalseg
     assert main(["scenarios", "import-ct", str(folder), "--level", "L3", "--out", str(out), "--force"]) == 0
     sessions = tmp_path / "sessions"
     sessions.mkdir()
-    w = create_window(sessions, settings_from_path(str(tmp_path / "settings.ini")))
-    w.pixels_override = 160
-    qtbot.addWidget(w)
-    d = GuiDriver(w, timeout_s=CT_WORK_WAIT_MS / 1000)
-    w.start_scenario(load_scenario(out))
-    d.wait_until(lambda: w.view is not None, "the CT patient to be built")
+    w, d = ct_window(qtbot, sessions, tmp_path / "settings.ini")
+    start_ct(w, d, load_scenario(out))
     panel = w.trocar
     lengths = [panel.length.itemData(i) for i in range(panel.length.count())]
     assert lengths[0] == LENGTH_RANGE_MM[0] and lengths[-1] == LENGTH_RANGE_MM[1]

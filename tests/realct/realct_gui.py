@@ -1,0 +1,33 @@
+"""The trainer's window on a real patient's CT, for the GUI tests of tests/realct.
+
+Each test's window gets its own settings file and session folder (never the user's), 160-pixel
+detector images (recorded in the session header, so replays match) and a driver that waits as
+long as CT work may take on a loaded CI machine (:data:`qt_input.CT_WORK_WAIT_MS`).
+"""
+
+from __future__ import annotations
+
+from qt_input import CT_WORK_WAIT_MS
+
+from trainer.ui.app import create_window
+from trainer.ui.demo import GuiDriver
+from trainer.ui.settings import settings_from_path
+
+#: detector pixels of the test windows' images
+TEST_PIXELS = 160
+
+
+def ct_window(qtbot, sessions, ini):
+    """``(window, driver)``: a trainer window saving sessions into ``sessions`` with settings in ``ini``
+    (an INI file path; two windows given the same one share what the first remembered)."""
+    w = create_window(sessions, settings_from_path(str(ini)))
+    w.pixels_override = TEST_PIXELS
+    qtbot.addWidget(w)
+    return w, GuiDriver(w, timeout_s=CT_WORK_WAIT_MS / 1000)
+
+
+def start_ct(w, d, scenario) -> None:
+    """Start ``scenario`` (a patient-CT scenario) in window ``w`` as Open in trainer does, and wait for its
+    patient to be built."""
+    w.start_scenario(scenario)
+    d.wait_until(lambda: w.view is not None, "the CT patient to be built")
