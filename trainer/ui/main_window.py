@@ -586,10 +586,13 @@ class MainWindow(QMainWindow):
 
     def locate_ct_folder(self, session_path, exc) -> LocateCTFolder:
         """Ask for the folder that now holds a resumed session's scenario and series; the folder
-        chosen is remembered as a scenario folder (the user chose it) and the resume tried again."""
+        chosen is remembered as a scenario folder (the user chose it) and the resume tried again.
+        Cancelled, the case chooser opens (the session file stays as it is, offered again next launch)."""
         box = LocateCTFolder(session_path, exc, self)
         box.located.connect(lambda folder: (self.settings.remember_scenario_folder(folder),
                                             self.resume_session(session_path)))
+        box.declined.connect(lambda: (self.status.note(f"{Path(session_path).name} was not resumed (it is kept "
+                                                       "as it is): choose a case."), self.show_picker()))
         self.status.note(f"Resume: the patient CT of {Path(session_path).name} was not found.", error=True)
         self.dialogs.append(box)
         box.open()

@@ -98,11 +98,13 @@ def ct_folder_missing(exc) -> bool:
 class LocateCTFolder(QMessageBox):
     """A resumed patient-CT session whose CT was not found (its case folder moved since the session
     was played): asks for the folder that now holds the scenario file and its series; emits
-    ``located(folder)`` (the caller trusts it and resumes again) or nothing when cancelled.
+    ``located(folder)`` (the caller trusts it and resumes again), or ``declined()`` when the question or
+    the folder dialog is cancelled (the caller offers the case chooser: the window holds no session).
 
     Non-modal, as every dialog of the trainer; the folder dialog is kept in :attr:`file_dialog`."""
 
     located = Signal(str)
+    declined = Signal()
 
     def __init__(self, session_path, exc: VPTrainerError, parent: QWidget | None = None):
         super().__init__(parent)
@@ -118,9 +120,11 @@ class LocateCTFolder(QMessageBox):
                      "the session there.")
         self.setDetailedText(str(exc))
         self.choose_button = self.addButton("Choose folder…", QMessageBox.ButtonRole.AcceptRole)
-        self.addButton(QMessageBox.StandardButton.Cancel)
+        self.cancel_button = self.addButton(QMessageBox.StandardButton.Cancel)
         self.setDefaultButton(self.choose_button)
+        self.setEscapeButton(self.cancel_button)
         self.choose_button.clicked.connect(self.ask_folder)
+        self.cancel_button.clicked.connect(self.declined)
 
     def ask_folder(self) -> QFileDialog:
         """The (non-modal) folder dialog; its choice is emitted as ``located``."""
@@ -128,6 +132,7 @@ class LocateCTFolder(QMessageBox):
         dlg.setFileMode(QFileDialog.FileMode.Directory)
         dlg.setOption(QFileDialog.Option.ShowDirsOnly, True)
         dlg.fileSelected.connect(lambda folder: folder and self.located.emit(str(folder)))
+        dlg.rejected.connect(self.declined)
         self.file_dialog = dlg
         dlg.open()
         return dlg
