@@ -34,7 +34,7 @@ from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
 from trainer.core.anatomy.landmarks_calc import BODY_SET, BONE_SET, march
 from trainer.core.anatomy.patient import Patient
 
-__all__ = ["patient_from_ct", "patient_from_scenario_ct", "series_fingerprint"]
+__all__ = ["patient_from_ct", "patient_from_scenario_ct", "series_fingerprint", "target_labels_from_ct"]
 
 #: the plan's target depth (trainer.core.procedure.plans.TARGET_DEPTH_FRACTION): the fitted axis must reach it in bone
 TARGET_DEPTH_FRACTION = 0.75
@@ -338,6 +338,30 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
         if progress is not None:
             progress(f, msg)
 
+    fine, vol, rel, measured, skin, pbody, pgrid = _labelled_fine(volume, landmarks, level, voxel_mm, column, report)
+    _lumens_not_bone(fine)
+    fine.meta.update({"kind": "fine", "level": level, "source": source})
+    report(0.96, "context volume")
+    context = _context(vol, fine.grid, (pbody, pgrid))
+    _lumens_not_bone(context)
+    lm = _landmarks(fine, rel, measured, level, skin)
+    report(1.0, "patient CT ready")
+    return Patient(volume=fine, landmarks=lm, context=[context], params=None, source=source)
+
+
+def target_labels_from_ct(volume: Volume, landmarks: dict, level: str, column: Column | None = None) -> Volume:
+    """The fine volume labelled around ``landmarks`` as :func:`patient_from_ct` labels it, for a caller that
+    reads only the target's own labels (:mod:`trainer.core.scenario.ct_label_centre`): without the lumens'
+    relabelling of neighbouring bone (which never touches the target's labels), the context volume and the
+    landmarks, which such a caller would discard (parameters and errors as :func:`patient_from_ct`)."""
+    return _labelled_fine(volume, landmarks, level, None, column, lambda f, msg: None)[0]
+
+
+def _labelled_fine(volume: Volume, landmarks: dict, level: str, voxel_mm: float | None, column: Column | None,
+                   report: Callable):
+    """:func:`patient_from_ct`'s labelling of the fine box: ``(fine volume, the series recentred on the body,
+    the landmarks relative to the body centre, what the labelling measured, the skin's y (mm), the pooled
+    body outline, its grid)``."""
     centre = np.asarray(landmarks["body_centre_mm"], float)
     rel = {k: (tuple(np.asarray(v, float) - centre) if k.endswith("centre_mm") else float(v) - centre[2])
            for k, v in landmarks.items()}
@@ -375,14 +399,7 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
         fine = _refined(vol, fine, lo, hi, MAX_FINE_VOXEL_MM)
         fine.hu[~_outline_on(pbody, pgrid, fine.grid)] = -1000
     _no_lung_outside(fine)
-    _lumens_not_bone(fine)
-    fine.meta.update({"kind": "fine", "level": level, "source": source})
-    report(0.96, "context volume")
-    context = _context(vol, fine.grid, (pbody, pgrid))
-    _lumens_not_bone(context)
-    lm = _landmarks(fine, rel, measured, level, skin)
-    report(1.0, "patient CT ready")
-    return Patient(volume=fine, landmarks=lm, context=[context], params=None, source=source)
+    return fine, vol, rel, measured, skin, pbody, pgrid
 
 
 def patient_from_scenario_ct(ct, progress: Callable | None = None) -> Patient:

@@ -29,7 +29,7 @@ from collections.abc import Callable
 import numpy as np
 
 from trainer.core.anatomy.ct_labels import ACQUIRED_CENTRE_FROM_MM
-from trainer.core.anatomy.ct_patient import patient_from_ct
+from trainer.core.anatomy.ct_patient import target_labels_from_ct
 from trainer.core.anatomy.ct_spine import Column
 from trainer.core.anatomy.grid import Volume
 from trainer.core.anatomy.labels import Label
@@ -42,7 +42,7 @@ def _body_ct(volume: Volume, landmarks: dict, level: str, column: Column | None 
     """(body mask, its fine grid's origin in CT mm) of the patient labelled around ``landmarks``, or None
     (``column``: the column detected on ``volume``, whose outline and thresholds the labelling reuses)."""
     try:
-        fine = patient_from_ct(volume, landmarks, level, column=column).volume
+        fine = target_labels_from_ct(volume, landmarks, level, column)
     except VPTrainerError:
         return None
     body = np.isin(fine.labels, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)])
