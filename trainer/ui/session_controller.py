@@ -80,8 +80,9 @@ class Controller(QObject):
         self.report = None
         self._callbacks: dict = {}
         # the monitors' display module pulls in SciPy (~0.5 s): import it off the GUI thread, once
-        # the window is up (an import on a worker thread still holds the GIL, so not during launch)
-        QTimer.singleShot(WARMUP_DELAY_MS, lambda: self.runner.submit(
+        # the window is up (an import on a worker thread still holds the GIL, so not during launch);
+        # the runner is the timer's context: a window closed and deleted sooner cancels it
+        QTimer.singleShot(WARMUP_DELAY_MS, self.runner, lambda: self.runner.submit(
             "warmup", lambda _p, _progress: __import__("trainer.core.xray.display")))
 
     @property
