@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trainer.core.scoring.metric import NOT_TREATED_PREFIX
+
 __all__ = ["DebriefWidget", "format_value"]
 
 STATUS_COLOURS = {"pass": "#60d060", "warn": "#f0b030", "fail": "#ff5050"}
@@ -215,12 +217,21 @@ class DebriefWidget(QWidget):
                          "(0 posterior wall, 1 anterior wall, lateral view)")
         self.summary.setText("<br>".join(parts))
         all_metrics = r.get("metrics") or []
-        # metrics that did not apply (a deferred or declined patient) are one line, not rows of N/A
+        # metrics that did not apply (a deferred or declined patient) are one line, not rows of N/A; a metric
+        # left ungraded for a reason of its own (a trocar in the canal that crossed no pedicle wall) says why
         metrics = [m for m in all_metrics if str(m.get("status")) != "n/a"]
-        skipped = [m.get("name") or m.get("id", "") for m in all_metrics if str(m.get("status")) == "n/a"]
+        unapplied = [m for m in all_metrics if str(m.get("status")) == "n/a"]
+        skipped = [m.get("name") or m.get("id", "") for m in unapplied
+                   if str(m.get("detail", "")).startswith(NOT_TREATED_PREFIX)]
+        ungraded = [m for m in unapplied if not str(m.get("detail", "")).startswith(NOT_TREATED_PREFIX)]
+        for m in ungraded:
+            parts.append(f"<b>{html.escape(str(m.get('name') or m.get('id', '')))}</b>: "
+                         f"{html.escape(str(m.get('detail', '')))}")
         if skipped:
-            parts.append(f"<span style='color:#a0a0a0'>{len(skipped)} metrics did not apply to this attempt "
+            noun = "metric" if len(skipped) == 1 else "metrics"
+            parts.append(f"<span style='color:#a0a0a0'>{len(skipped)} {noun} did not apply to this attempt "
                          f"(no procedure was done): {html.escape(', '.join(skipped))}</span>")
+        if unapplied:
             self.summary.setText("<br>".join(parts))
         self.table.setRowCount(len(metrics))
         for i, m in enumerate(metrics):

@@ -86,6 +86,7 @@ def build_menus(window: QMainWindow, handlers: Mapping[str, Callable[[], object]
         act = QAction(text, window)
         act.setShortcut(QKeySequence(key))
         act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        act.setAutoRepeat(False)          # a held key is one action, not one per keyboard repeat (issue 16)
         act.triggered.connect(handlers[cid])
         proc.addAction(act)
         window.addAction(act)

@@ -28,10 +28,14 @@ from trainer.core.scenario.targets import MetricSpec, Targets, band_status
 from trainer.core.xray.geometry import CArmGeometry, view_of_orbital
 
 __all__ = ["MetricResult", "Metric", "ScoringContext", "StreamState", "tissue_class", "view_of_pose",
-           "STATUS_CREDIT", "fmt"]
+           "STATUS_CREDIT", "NOT_TREATED_PREFIX", "fmt"]
 
 #: Credit of a status in the weighted score.
 STATUS_CREDIT = {"pass": 1.0, "warn": 0.5, "fail": 0.0}
+
+#: How the detail of a metric that does not apply because the patient was not to be treated begins
+#: (:meth:`Metric.missing`); an 'n/a' metric with another detail was ungraded for a reason of its own.
+NOT_TREATED_PREFIX = "not applicable: "
 
 
 @dataclass(frozen=True)
@@ -294,7 +298,7 @@ class Metric(abc.ABC):
         """
         if self.ctx.procedure_expected:       # a step not taken is no safety violation: never critical
             return replace(self.make(None, "fail", f"not done: {what}"), critical_failed=False)
-        return self.make(None, "n/a", f"not applicable: {what} (the patient was not to be treated)")
+        return self.make(None, "n/a", f"{NOT_TREATED_PREFIX}{what} (the patient was not to be treated)")
 
 
 def fmt(v: float | None, nd: int = 1) -> str:
