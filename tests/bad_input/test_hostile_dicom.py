@@ -122,6 +122,14 @@ def _dup_position(d):
     _set("ImagePositionPatient", pos, which=1)(d)
 
 
+def _padding_two_values(d):
+    p = _files(d)[1]
+    ds = pydicom.dcmread(p)
+    ds.PixelRepresentation = 1
+    ds.add_new("PixelPaddingValue", "SS", [-2000, -3024])
+    ds.save_as(p)
+
+
 CASES = [
     ("rows_65535", _all(lambda i: _set("Rows", 65535, i)), "Rows"),
     ("columns_65535", _all(lambda i: _set("Columns", 65535, i)), "Columns"),
@@ -164,6 +172,7 @@ CASES = [
     ("duplicate_position", _dup_position, "duplicated"),
     ("oblique", _set("ImageOrientationPatient", [0.9, 0.1, 0, 0, 1, 0]), "orientation"),
     ("empty_folder", _empty_folder, "no DICOM files"),
+    ("padding_two_values", _padding_two_values, "PixelPaddingValue"),
 ]
 
 

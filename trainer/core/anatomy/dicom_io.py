@@ -7,7 +7,8 @@ modules) with ImageOrientationPatient ``[1,0,0,0,1,0]`` so that rows run along +
 unsigned with RescaleIntercept -1024, RescaleSlope 1.
 
 Import reads a folder of slices: slice order from ImagePositionPatient projected on the
-slice normal, rescale slope/intercept per slice, spacing, any axis-aligned orientation;
+slice normal, rescale slope/intercept per slice, spacing, any axis-aligned orientation,
+PixelPaddingValue (and PixelPaddingRangeLimit) pixels as air, -1024 HU;
 it refuses (with :class:`~trainer.core.errors.DicomError` naming the file) empty folders,
 non-DICOM or non-CT files, mixed series, oblique or inconsistent orientations, missing
 slices, duplicated positions and uneven spacing.
@@ -209,10 +210,37 @@ def _raw_pixels(ds, rows: int, cols: int):
     return np.frombuffer(data, dtype=dtype, count=rows * cols).reshape(rows, cols)
 
 
+def _stored_int(ds, key: str, path: Path) -> int | None:
+    """A stored-pixel-value attribute (PixelPaddingValue, PixelPaddingRangeLimit) as an integer; None
+    when absent (pydicom resolves its US/SS VR from PixelRepresentation, in implicit VR too)."""
+    raw = ds.get(key)
+    if raw is None or raw == b"" or raw == "":
+        return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise DicomError(f"{path}: {key} = {raw!r} is not allowed; expected one stored pixel value "
+                         "(an integer)") from None
+
+
+def _padding(ds, path: Path) -> tuple[int, int] | None:
+    """The stored values (lo, hi, inclusive) that PixelPaddingValue (and PixelPaddingRangeLimit) mark as
+    padding: no measurement, the outside of the scanner's field of view (GE and Siemens series pad
+    with -2000 or -3024 stored).  None when the slice has no padding."""
+    pad = _stored_int(ds, "PixelPaddingValue", path)
+    if pad is None:
+        return None
+    limit = _stored_int(ds, "PixelPaddingRangeLimit", path)
+    return (pad, pad) if limit is None else (min(pad, limit), max(pad, limit))
+
+
 def _fill_slice(out: np.ndarray, path: Path, ds, rows: int, cols: int) -> None:
-    """Write one slice's HU (rescaled, clipped to int16) into ``out``."""
+    """Write one slice's HU (rescaled, clipped to int16) into ``out``; padded pixels become air
+    (:data:`INTERCEPT`, -1024 HU, the lowest CT number the writer stores and the radiographic
+    resampling keeps) instead of their rescaled padding value (-3024 HU and below)."""
     slope = float(ds.get("RescaleSlope", 1) or 1)
     icpt = float(ds.get("RescaleIntercept", 0) or 0)
+    pad = _padding(ds, path)
     px = _raw_pixels(ds, rows, cols)
     if px is None:
         try:
@@ -234,6 +262,8 @@ def _fill_slice(out: np.ndarray, path: Path, ds, rows: int, cols: int) -> None:
             out[...] = np.clip(px.astype(np.int32) + shift, -32768, 32767)
     else:
         out[...] = np.clip(np.rint(px * slope + icpt), -32768, 32767)
+    if pad is not None:
+        out[(px >= pad[0]) & (px <= pad[1])] = INTERCEPT
 
 
 def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -> Volume:
