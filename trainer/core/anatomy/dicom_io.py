@@ -9,6 +9,7 @@ unsigned with RescaleIntercept -1024, RescaleSlope 1.
 Import reads a folder of slices: slice order from ImagePositionPatient projected on the
 slice normal, rescale slope/intercept per slice, spacing, any axis-aligned orientation,
 PixelPaddingValue (and PixelPaddingRangeLimit) pixels as air, -1024 HU;
+an Enhanced CT (one multi-frame file) frame by frame (:mod:`.dicom_enhanced`);
 it refuses (with :class:`~trainer.core.errors.DicomError` naming the file) empty folders,
 non-DICOM or non-CT files, mixed series, oblique or inconsistent orientations, missing
 slices, duplicated positions and uneven spacing.
@@ -27,6 +28,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
 from trainer.core.anatomy.ct_series_checks import refuse_gantry_tilt, refuse_localizer, refuse_mixed_patients
+from trainer.core.anatomy.dicom_enhanced import ENHANCED_CT_STORAGE, frames_of
 from trainer.core.anatomy.dicom_sanity import check_series_files, check_series_headers, decode_all, frame_count
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError
@@ -34,7 +36,6 @@ from trainer.core.errors import DicomError
 __all__ = ["CT_IMAGE_STORAGE", "write_ct_series", "read_ct_series", "INTERCEPT"]
 
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
-ENHANCED_CT_STORAGE = "1.2.840.10008.5.1.4.1.1.2.1"
 INTERCEPT = -1024
 _FIXED_DATE = "20260101"   # core never reads the wall clock; callers may pass a date
 
@@ -172,7 +173,8 @@ def _reason(exc: Exception) -> str:
     return f"{exc.__class__.__name__}: {text[:120]}"
 
 
-def _read_one(path: Path):
+def _read_one(path: Path) -> list[Dataset]:
+    """The slices of one file: itself, or each frame of an Enhanced CT (:mod:`.dicom_enhanced`)."""
     try:
         ds = pydicom.dcmread(path)
         decode_all(ds)                  # pydicom converts values lazily: damage surfaces here, not later
@@ -184,14 +186,16 @@ def _read_one(path: Path):
     if mod != "CT" or sop not in (CT_IMAGE_STORAGE, ENHANCED_CT_STORAGE):
         raise DicomError(f"{path}: not a CT image (Modality = {mod!r}, SOPClassUID = {sop!r}); "
                          "expected Modality 'CT' and CT Image Storage")
+    refuse_localizer(path, ds)
+    if sop == ENHANCED_CT_STORAGE:
+        return frames_of(path, ds)
     if frame_count(ds, path) > 1:
         raise DicomError(f"{path}: multi-frame image ({ds.NumberOfFrames} frames); only single-frame CT slices "
                          "are supported (export the series as one file per slice)")
-    refuse_localizer(path, ds)
     for key in ("ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "Rows", "Columns", "PixelData"):
         if key not in ds:
             raise DicomError(f"{path}: missing required attribute {key}")
-    return ds
+    return [ds]
 
 
 _RAW_SYNTAXES = {ExplicitVRLittleEndian, ImplicitVRLittleEndian}
@@ -298,12 +302,13 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
         where = (f" (it holds {len(subs)} folder(s): {', '.join(subs[:5])}{', ...' if len(subs) > 5 else ''}; "
                  "give the folder of one series' slices)") if subs else ""
         raise DicomError(f"{root}: the folder holds no DICOM files{where}")
-    total = len(files)
-    sets = []
+    n_files = len(files)
+    sets: list[tuple[Path, Dataset]] = []
     for i, p in enumerate(files):
-        sets.append((p, _read_one(p)))
+        sets.extend((p, ds) for ds in _read_one(p))
         if progress is not None:
-            progress(i + 1, total)
+            progress(i + 1, n_files)
+    total = len(sets)                               # slices: an Enhanced CT file holds all of them
     check_series_headers(sets)                      # sizes, spacing, positions, bits, rescale: before any pixel
     series: dict[str, Path] = {}
     for p, ds in sets:
@@ -335,7 +340,8 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     d = pos @ normal
     order = np.argsort(d, kind="stable")
     d_sorted = d[order]
-    names = [sets[i][0].name for i in order]
+    multi = total > n_files                         # an Enhanced CT: name the frame too
+    names = [sets[i][0].name + (f" frame {sets[i][1].InstanceNumber}" if multi else "") for i in order]
     refuse_gantry_tilt(sets, order, normal)
     if total > 1:
         steps = np.diff(d_sorted)
@@ -378,7 +384,7 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     arr = np.ascontiguousarray(arr)
     spacing = (axes[0][2], axes[1][2], axes[2][2])
     grid = Grid(shape=int3(arr.shape), spacing_xyz_mm=float3(spacing), origin_mm=float3(corner_lo))
-    meta = {"kind": "dicom", "folder": str(root), "files": total,
+    meta = {"kind": "dicom", "folder": str(root), "files": n_files,
             "series_description": str(ds0.get("SeriesDescription", "")),
             "series_uid": str(ds0.get("SeriesInstanceUID", "")),
             "patient_name": str(ds0.get("PatientName", "")),
