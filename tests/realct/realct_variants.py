@@ -15,6 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+from pydicom.uid import UID
 
 #: in-plane orientations as (row direction, column direction) of ImageOrientationPatient: each an
 #: (LPS axis 0 = x / 1 = y, sign) pair
@@ -166,10 +169,6 @@ def enhanced(folder: Path, descending: bool = False) -> Path:
     """Replace the slices by one Enhanced CT Image Storage file (SOP 1.2.840.10008.5.1.4.1.1.2.1) holding
     them as frames: pixel measures, orientation and rescale shared, each frame's position per frame (as
     Siemens and Philips exports write it); ``descending``: frames from the head down."""
-    from pydicom.dataset import Dataset
-    from pydicom.sequence import Sequence
-    from pydicom.uid import UID
-
     files = slice_files(folder)
     slices = [pydicom.dcmread(f) for f in files]
     if descending:
