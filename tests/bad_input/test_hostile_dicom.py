@@ -122,6 +122,14 @@ def _dup_position(d):
     _set("ImagePositionPatient", pos, which=1)(d)
 
 
+def _padding_two_values(d):
+    p = _files(d)[1]
+    ds = pydicom.dcmread(p)
+    ds.PixelRepresentation = 1
+    ds.add_new("PixelPaddingValue", "SS", [-2000, -3024])
+    ds.save_as(p)
+
+
 CASES = [
     ("rows_65535", _all(lambda i: _set("Rows", 65535, i)), "Rows"),
     ("columns_65535", _all(lambda i: _set("Columns", 65535, i)), "Columns"),
@@ -164,6 +172,7 @@ CASES = [
     ("duplicate_position", _dup_position, "duplicated"),
     ("oblique", _set("ImageOrientationPatient", [0.9, 0.1, 0, 0, 1, 0]), "orientation"),
     ("empty_folder", _empty_folder, "no DICOM files"),
+    ("padding_two_values", _padding_two_values, "PixelPaddingValue"),
 ]
 
 
@@ -219,3 +228,17 @@ def test_a_folder_holding_the_series_in_a_subfolder_names_the_subfolder(series, 
     _, err = capsys.readouterr()
     assert rc == 2 and err.count("\n") == 1 and "no DICOM files" in err and "SE0001" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]
+
+
+@pytest.mark.parametrize(("key", "value", "shown"), [("RescaleSlope", 0, "RescaleSlope = 0 "),
+                                                     ("RescaleSlope", 5000, "RescaleSlope = 5000 "),
+                                                     ("RescaleIntercept", -2e5, "RescaleIntercept = -200000 ")])
+def test_a_rescale_out_of_range_is_named_with_its_own_value(series, tmp_path, key, value, shown):
+    # the line printed the slice's Columns (16, 512) as the refused value: "RescaleSlope = 512 is
+    # not allowed" for a file whose slope is 0, sending the user to look for a value the file does not hold
+    d = tmp_path / "ct"
+    shutil.copytree(series, d)
+    _set(key, value, which=2)(d)
+    with pytest.raises(DicomError) as err:
+        read_ct_series(d)
+    assert shown in str(err.value) and _files(d)[2].name in str(err.value)

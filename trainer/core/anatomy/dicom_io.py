@@ -7,7 +7,9 @@ modules) with ImageOrientationPatient ``[1,0,0,0,1,0]`` so that rows run along +
 unsigned with RescaleIntercept -1024, RescaleSlope 1.
 
 Import reads a folder of slices: slice order from ImagePositionPatient projected on the
-slice normal, rescale slope/intercept per slice, spacing, any axis-aligned orientation;
+slice normal, rescale slope/intercept per slice, spacing, any axis-aligned orientation,
+PixelPaddingValue (and PixelPaddingRangeLimit) pixels as air, -1024 HU;
+an Enhanced CT (one multi-frame file) frame by frame (:mod:`.dicom_enhanced`);
 it refuses (with :class:`~trainer.core.errors.DicomError` naming the file) empty folders,
 non-DICOM or non-CT files, mixed series, oblique or inconsistent orientations, missing
 slices, duplicated positions and uneven spacing.
@@ -26,6 +28,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
 from trainer.core.anatomy.ct_series_checks import refuse_gantry_tilt, refuse_localizer, refuse_mixed_patients
+from trainer.core.anatomy.dicom_enhanced import ENHANCED_CT_STORAGE, frames_of
 from trainer.core.anatomy.dicom_sanity import check_series_files, check_series_headers, decode_all, frame_count
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError
@@ -33,7 +36,6 @@ from trainer.core.errors import DicomError
 __all__ = ["CT_IMAGE_STORAGE", "write_ct_series", "read_ct_series", "INTERCEPT"]
 
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
-ENHANCED_CT_STORAGE = "1.2.840.10008.5.1.4.1.1.2.1"
 INTERCEPT = -1024
 _FIXED_DATE = "20260101"   # core never reads the wall clock; callers may pass a date
 
@@ -171,7 +173,8 @@ def _reason(exc: Exception) -> str:
     return f"{exc.__class__.__name__}: {text[:120]}"
 
 
-def _read_one(path: Path):
+def _read_one(path: Path) -> list[Dataset]:
+    """The slices of one file: itself, or each frame of an Enhanced CT (:mod:`.dicom_enhanced`)."""
     try:
         ds = pydicom.dcmread(path)
         decode_all(ds)                  # pydicom converts values lazily: damage surfaces here, not later
@@ -183,14 +186,16 @@ def _read_one(path: Path):
     if mod != "CT" or sop not in (CT_IMAGE_STORAGE, ENHANCED_CT_STORAGE):
         raise DicomError(f"{path}: not a CT image (Modality = {mod!r}, SOPClassUID = {sop!r}); "
                          "expected Modality 'CT' and CT Image Storage")
+    refuse_localizer(path, ds)
+    if sop == ENHANCED_CT_STORAGE:
+        return frames_of(path, ds)
     if frame_count(ds, path) > 1:
         raise DicomError(f"{path}: multi-frame image ({ds.NumberOfFrames} frames); only single-frame CT slices "
                          "are supported (export the series as one file per slice)")
-    refuse_localizer(path, ds)
     for key in ("ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "Rows", "Columns", "PixelData"):
         if key not in ds:
             raise DicomError(f"{path}: missing required attribute {key}")
-    return ds
+    return [ds]
 
 
 _RAW_SYNTAXES = {ExplicitVRLittleEndian, ImplicitVRLittleEndian}
@@ -209,10 +214,37 @@ def _raw_pixels(ds, rows: int, cols: int):
     return np.frombuffer(data, dtype=dtype, count=rows * cols).reshape(rows, cols)
 
 
+def _stored_int(ds, key: str, path: Path) -> int | None:
+    """A stored-pixel-value attribute (PixelPaddingValue, PixelPaddingRangeLimit) as an integer; None
+    when absent (pydicom resolves its US/SS VR from PixelRepresentation, in implicit VR too)."""
+    raw = ds.get(key)
+    if raw is None or raw == b"" or raw == "":
+        return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise DicomError(f"{path}: {key} = {raw!r} is not allowed; expected one stored pixel value "
+                         "(an integer)") from None
+
+
+def _padding(ds, path: Path) -> tuple[int, int] | None:
+    """The stored values (lo, hi, inclusive) that PixelPaddingValue (and PixelPaddingRangeLimit) mark as
+    padding: no measurement, the outside of the scanner's field of view (GE and Siemens series pad
+    with -2000 or -3024 stored).  None when the slice has no padding."""
+    pad = _stored_int(ds, "PixelPaddingValue", path)
+    if pad is None:
+        return None
+    limit = _stored_int(ds, "PixelPaddingRangeLimit", path)
+    return (pad, pad) if limit is None else (min(pad, limit), max(pad, limit))
+
+
 def _fill_slice(out: np.ndarray, path: Path, ds, rows: int, cols: int) -> None:
-    """Write one slice's HU (rescaled, clipped to int16) into ``out``."""
+    """Write one slice's HU (rescaled, clipped to int16) into ``out``; padded pixels become air
+    (:data:`INTERCEPT`, -1024 HU, the lowest CT number the writer stores and the radiographic
+    resampling keeps) instead of their rescaled padding value (-3024 HU and below)."""
     slope = float(ds.get("RescaleSlope", 1) or 1)
     icpt = float(ds.get("RescaleIntercept", 0) or 0)
+    pad = _padding(ds, path)
     px = _raw_pixels(ds, rows, cols)
     if px is None:
         try:
@@ -234,6 +266,8 @@ def _fill_slice(out: np.ndarray, path: Path, ds, rows: int, cols: int) -> None:
             out[...] = np.clip(px.astype(np.int32) + shift, -32768, 32767)
     else:
         out[...] = np.clip(np.rint(px * slope + icpt), -32768, 32767)
+    if pad is not None:
+        out[(px >= pad[0]) & (px <= pad[1])] = INTERCEPT
 
 
 def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -> Volume:
@@ -268,12 +302,13 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
         where = (f" (it holds {len(subs)} folder(s): {', '.join(subs[:5])}{', ...' if len(subs) > 5 else ''}; "
                  "give the folder of one series' slices)") if subs else ""
         raise DicomError(f"{root}: the folder holds no DICOM files{where}")
-    total = len(files)
-    sets = []
+    n_files = len(files)
+    sets: list[tuple[Path, Dataset]] = []
     for i, p in enumerate(files):
-        sets.append((p, _read_one(p)))
+        sets.extend((p, ds) for ds in _read_one(p))
         if progress is not None:
-            progress(i + 1, total)
+            progress(i + 1, n_files)
+    total = len(sets)                               # slices: an Enhanced CT file holds all of them
     check_series_headers(sets)                      # sizes, spacing, positions, bits, rescale: before any pixel
     series: dict[str, Path] = {}
     for p, ds in sets:
@@ -305,7 +340,8 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     d = pos @ normal
     order = np.argsort(d, kind="stable")
     d_sorted = d[order]
-    names = [sets[i][0].name for i in order]
+    multi = total > n_files                         # an Enhanced CT: name the frame too
+    names = [sets[i][0].name + (f" frame {sets[i][1].InstanceNumber}" if multi else "") for i in order]
     refuse_gantry_tilt(sets, order, normal)
     if total > 1:
         steps = np.diff(d_sorted)
@@ -348,7 +384,7 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     arr = np.ascontiguousarray(arr)
     spacing = (axes[0][2], axes[1][2], axes[2][2])
     grid = Grid(shape=int3(arr.shape), spacing_xyz_mm=float3(spacing), origin_mm=float3(corner_lo))
-    meta = {"kind": "dicom", "folder": str(root), "files": total,
+    meta = {"kind": "dicom", "folder": str(root), "files": n_files,
             "series_description": str(ds0.get("SeriesDescription", "")),
             "series_uid": str(ds0.get("SeriesInstanceUID", "")),
             "patient_name": str(ds0.get("PatientName", "")),

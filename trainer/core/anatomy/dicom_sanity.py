@@ -122,7 +122,7 @@ def _check_one(p: Path, ds) -> tuple[int, int, int]:
             continue
         (value,) = header_numbers(ds, key, 1, p)
         if not (lo <= abs(value) <= hi if key == "RescaleSlope" else lo <= value <= hi):
-            raise DicomError(f"{p}: {key} = {v:g} is not allowed; expected a finite number "
+            raise DicomError(f"{p}: {key} = {value:g} is not allowed; expected a finite number "
                              + (f"with magnitude {lo:g} to {hi:g}" if key == "RescaleSlope" else f"from {lo:g} to {hi:g}"))
     syntax = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", ""))
     data = ds.get("PixelData")
