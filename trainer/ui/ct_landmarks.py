@@ -464,7 +464,8 @@ class CTLandmarkDialog(QDialog):
         unless the instructor overrides the numbering (:attr:`override_box` ticked, or a level the
         numbering does not hold just chosen): then it is taken as that level, whatever its number.  On
         an uncertain numbering it is taken as the chosen level.  Hand corrections are not lost without
-        a question."""
+        a question, and a click on the vertebra the landmarks are already for, as the same level, changes
+        nothing."""
         if (self.column is None or self.volume is None or self._busy == "ct"
                 or not 0 <= index < len(self.column.vertebrae)):
             return
@@ -475,6 +476,10 @@ class CTLandmarkDialog(QDialog):
                 level = self._numbered_level(index)
                 if level is None:           # not a target level: the status line says why, nothing changes
                     return
+        if index == self._landmarks_index and level == self.landmarks_level == self.level() and self._busy is None:
+            self.note(f"The landmarks shown are already those of this vertebra as {level}: nothing changed. "
+                      + self._column_text(estimated=True), warning=self._against_numbering())
+            return
         edited = [NAMES[k].lower() for k in LANDMARK_KEYS if self.source.get(k) == "edited"]
         if edited:
             self._ask_reestimate(level, edited, then=lambda: self._estimate_clicked(index, level), clicked=True)
