@@ -18,7 +18,7 @@ import realct_reference as reference
 import realct_sources as sources
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
-from qt_input import CT_WORK_WAIT_MS, type_into_spin
+from qt_input import CT_WORK_WAIT_MS, show_active, type_into_spin
 
 from trainer.core.anatomy.grid import Grid
 from trainer.core.scenario.loader import load_scenario
@@ -34,7 +34,7 @@ def _open(qtbot, folder, level="L1"):
     dlg = CTLandmarkDialog(level=level)
     qtbot.addWidget(dlg)
     dlg.resize(1400, 900)
-    dlg.show()
+    show_active(qtbot, dlg)
     with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
         dlg.load(folder)
     return dlg
