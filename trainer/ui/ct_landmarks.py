@@ -482,7 +482,7 @@ class CTLandmarkDialog(QDialog):
             return
         edited = [NAMES[k].lower() for k in LANDMARK_KEYS if self.source.get(k) == "edited"]
         if edited:
-            self._ask_reestimate(level, edited, then=lambda: self._estimate_clicked(index, level), clicked=True)
+            self._ask_reestimate(level, edited, then=lambda: self._estimate_clicked(index, level), clicked=index)
             return
         self._estimate_clicked(index, level)
 
@@ -685,24 +685,28 @@ class CTLandmarkDialog(QDialog):
         else:
             self._reestimate()
 
-    def _ask_reestimate(self, level: str, edited: list, then=None, clicked: bool = False) -> QMessageBox:
+    def _ask_reestimate(self, level: str, edited: list, then=None, clicked: int | None = None) -> QMessageBox:
         """Ask (non-modal) whether to re-estimate for ``level``, losing the hand corrections ``edited``;
         ``then``: what re-estimating runs (default: the level's own vertebra, :meth:`_reestimate`);
-        ``clicked``: asked for a click on the column view, where keeping them undoes the click (the
-        landmarks stay those of their level and vertebra)."""
-        keep_as = (f"or keep your {self.landmarks_level} landmarks (the click changes nothing)?" if clicked
-                   else f"or keep them as the {level} landmarks?")
+        ``clicked``: the vertebra clicked on the column view (its index), when a click asks: keeping the
+        landmarks undoes the click (they stay those of their level and vertebra)."""
+        if clicked is None:
+            where, keep_as = "", f"or keep them as the {level} landmarks?"
+        else:
+            name = self.overview.names[clicked]
+            where = (f" at the vertebra you clicked ({name})" if name == level else
+                     f" at the vertebra you clicked ({name} on the column view, taken as {level} by hand)")
+            keep_as = f"or keep your {self.landmarks_level} landmarks (the click changes nothing)?"
         box = QMessageBox(QMessageBox.Icon.Question, "Re-estimate the landmarks?",
-                          f"The landmarks were estimated for {self.landmarks_level} and you corrected "
-                          f"{', '.join(edited)} by hand.\nRe-estimate them for {level}"
-                          f"{' at the vertebra you clicked' if clicked else ''} (your corrections are lost), "
-                          f"{keep_as}", QMessageBox.StandardButton.NoButton, self)
+                          f"The landmarks were estimated for {self.landmarks_level} and you corrected these by "
+                          f"hand: {', '.join(edited)}.\nRe-estimate them for {level}{where} (your corrections "
+                          f"are lost), {keep_as}", QMessageBox.StandardButton.NoButton, self)
         box.setObjectName("reestimateConfirm")
         redo = box.addButton(f"Re-estimate for {level}", QMessageBox.ButtonRole.AcceptRole)
         keep = box.addButton("Keep my landmarks", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(keep)
         redo.clicked.connect(self._reestimate if then is None else then)
-        keep.clicked.connect(self._keep_after_click if clicked else lambda: self._keep_for(level))
+        keep.clicked.connect(self._keep_after_click if clicked is not None else lambda: self._keep_for(level))
         self._question = box
         self.dialogs.append(box)
         box.open()
