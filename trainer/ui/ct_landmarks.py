@@ -207,11 +207,12 @@ class CTLandmarkDialog(QDialog):
 
         self.overview = ColumnOverview()
         self.overview.vertebraClicked.connect(self.vertebra_clicked)
-        self.override_box = QCheckBox("A click overrides the numbering")
+        self.override_box = QCheckBox("Override the numbering for the next click")
         self.override_box.setObjectName("overrideNumbering")
         self.override_box.setToolTip(
             "Off: a click on a numbered vertebra picks it under its number (the Target level follows).\n"
-            "On: a click takes the vertebra as the Target level, whatever its number (you count differently).")
+            "On: the next click takes the vertebra as the Target level, whatever its number (you count\n"
+            "differently); the box then clears itself, so later clicks follow the numbering again.")
         self.override_box.setEnabled(False)
         self.views = SliceViews()
         self.views.markerMoved.connect(self._marker_moved)
@@ -461,8 +462,9 @@ class CTLandmarkDialog(QDialog):
         """The instructor clicked vertebra ``index`` on the column view.
 
         On a numbered column the vertebra is picked under its number and the target level follows,
-        unless the instructor overrides the numbering (:attr:`override_box` ticked, or a level the
-        numbering does not hold just chosen): then it is taken as that level, whatever its number.  On
+        unless the instructor overrides the numbering for this click (:attr:`override_box` ticked, it
+        clears itself, or a level the numbering does not hold just chosen): then it is taken as that
+        level, whatever its number.  On
         an uncertain numbering it is taken as the chosen level.  Hand corrections are not lost without
         a question, and a click on the vertebra the landmarks are already for, as the same level, changes
         nothing."""
@@ -476,6 +478,7 @@ class CTLandmarkDialog(QDialog):
                 level = self._numbered_level(index)
                 if level is None:           # not a target level: the status line says why, nothing changes
                     return
+        self.override_box.setChecked(False)     # one click overrides, on purpose; the next follows the numbering
         if index == self._landmarks_index and level == self.landmarks_level == self.level() and self._busy is None:
             self.note(f"The landmarks shown are already those of this vertebra as {level}: nothing changed. "
                       + self._column_text(estimated=True), warning=self._against_numbering())
@@ -695,7 +698,7 @@ class CTLandmarkDialog(QDialog):
         else:
             name = self.overview.names[clicked]
             where = (f" at the vertebra you clicked ({name})" if name == level else
-                     f" at the vertebra you clicked ({name} on the column view, taken as {level} by hand)")
+                     f" at the vertebra you clicked, numbered {name}, taken as {level} by hand,")
             keep_as = f"or keep your {self.landmarks_level} landmarks (the click changes nothing)?"
         box = QMessageBox(QMessageBox.Icon.Question, "Re-estimate the landmarks?",
                           f"The landmarks were estimated for {self.landmarks_level} and you corrected these by "
