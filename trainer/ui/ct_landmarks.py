@@ -790,8 +790,8 @@ class CTLandmarkDialog(QDialog):
             return None
         self.saved = scenario
         self.open_button.setEnabled(True)
-        self.note(f"Saved {out}: valid ({origin}, CT folder {rel}"
-                  + (f"; still estimated: {', '.join(SHORT[k] for k in estimated)})" if estimated else ")"))
+        self.note(f"Saved {out}: valid. Level {origin}; CT folder {rel}"
+                  + (f"; still estimated: {', '.join(SHORT[k] for k in estimated)}." if estimated else "."))
         self.scenarioSaved.emit(scenario)
         return scenario
 
