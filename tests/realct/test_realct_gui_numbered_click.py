@@ -177,11 +177,16 @@ def test_an_uncertain_numbering_takes_the_click_as_the_level_box(qtbot, totalseg
     """The abdominal CT cut to L2-L4 (no ribs, no sacrum: numbering uncertain): a click on the box holding the
     reference L3 body takes it as the level box's L1, as before, the override box is off and greyed, the
     status line says what to check (count from the lowest ribs or the sacrum) and the saved file says the
-    level was given by hand.  Fails on main (no such line or description)."""
+    level was given by hand.  Before the click, the estimate around the series' middle found no body, and
+    the line says to click a box.  Fails on main (no such lines or description)."""
     crop = _crop(totalseg_ct, "L2", "L4")
     sources.write_dicom(crop, tmp_path / "series")
     dlg = _open(qtbot, tmp_path / "series")
     assert not dlg.column.certain
+    # the series' middle (in x and y: the abdomen's, not the spine's) holds no body: the estimate there fails,
+    # and the line says the click that estimates around a vertebra (on main: "give the landmarks by hand")
+    assert set(dlg.source.values()) == {"unplaced"}
+    assert "click the target vertebra's box on the column view to estimate around it" in dlg.status.text()
     l3 = _ref(crop, "L3")
     index = _click_body(qtbot, dlg, l3)
     assert dlg.level() == "L1" and dlg.landmarks_level == "L1" and dlg.overview.chosen == index

@@ -433,7 +433,12 @@ class CTLandmarkDialog(QDialog):
             est = {"body_centre_mm": start[0], "pedicle_left_centre_mm": start[1], "pedicle_right_centre_mm": start[2],
                    "superior_endplate_z_mm": start[3, 2], "inferior_endplate_z_mm": start[4, 2]}
             self.source = dict.fromkeys(LANDMARK_KEYS, "unplaced")
-            if problem:
+            if problem and self.overview.chosen is None and self.column is not None and self.column.vertebrae:
+                # the series' middle missed the spine (a short series cut from a larger scan): a click on a
+                # box estimates around that vertebra, five markers need not be dragged
+                self.error("Landmarks not found", f"{problem}: click the target vertebra's box on the column "
+                           "view to estimate around it, or drag every marker onto the anatomy.")
+            elif problem:
                 self.error("Landmarks not found", f"{problem}\nDrag every marker onto the anatomy.")
             else:
                 self.note(self._column_text())
