@@ -12,6 +12,16 @@ from PySide6.QtTest import QTest
 CT_WORK_WAIT_MS = 300_000
 
 
+def show_active(qtbot, window) -> None:
+    """Show ``window`` and make it the active window, as a desktop's window manager does when it opens.
+    Under Xvfb there is no window manager: the window stays inactive, a click into a number box does not
+    give it the keyboard focus, and a value typed there is never committed by Tab (offscreen Qt activates
+    the window itself)."""
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+
+
 def pick_level_with_mouse(qtbot, combo, level: str) -> None:
     """Open ``combo``'s drop-down with a mouse click, walk its list with the arrow keys to ``level``
     and press Return (a click in the offscreen list does not select: Qt's popup waits for a real

