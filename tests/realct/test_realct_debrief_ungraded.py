@@ -16,23 +16,15 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from realct_gui import ct_window, start_ct
+from realct_gui import imported_ct_window
 
-from trainer.cli import main
-from trainer.core.scenario.loader import load_scenario
 from trainer.core.scoring.metric import NOT_TREATED_PREFIX
 
 pytestmark = pytest.mark.slow
 
 
 def test_a_medial_trocar_into_the_canal_shows_why_the_breach_is_not_graded(qtbot, totalseg_series, tmp_path):
-    root, folder = totalseg_series
-    out = root / "medial_l5.toml"
-    assert main(["scenarios", "import-ct", str(folder), "--level", "L5", "--out", str(out), "--force"]) == 0
-    sessions = tmp_path / "sessions"
-    sessions.mkdir()
-    w, d = ct_window(qtbot, sessions, tmp_path / "settings.ini")
-    start_ct(w, d, load_scenario(out))
+    w, d = imported_ct_window(qtbot, totalseg_series, "L5", tmp_path)
     d.answer_checklist({k: g["expected"] for k, g in w.scenario.decisions.gates.items()})
     d.align()
     d.key(Qt.Key.Key_1)

@@ -17,10 +17,8 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
-from realct_gui import ct_window, start_ct
+from realct_gui import imported_ct_window
 
-from trainer.cli import main
-from trainer.core.scenario.loader import load_scenario
 from trainer.core.session.reader import read_session
 
 pytestmark = pytest.mark.slow
@@ -49,13 +47,7 @@ def _accepted(w, kind: str) -> int:
 
 
 def test_held_shot_and_advance_keys_act_once(qtbot, totalseg_series, tmp_path):
-    root, folder = totalseg_series
-    out = root / "held_l5.toml"
-    assert main(["scenarios", "import-ct", str(folder), "--level", "L5", "--out", str(out), "--force"]) == 0
-    sessions = tmp_path / "sessions"
-    sessions.mkdir()
-    w, d = ct_window(qtbot, sessions, tmp_path / "settings.ini")
-    start_ct(w, d, load_scenario(out))
+    w, d = imported_ct_window(qtbot, totalseg_series, "L5", tmp_path)
     d.answer_checklist({k: g["expected"] for k, g in w.scenario.decisions.gates.items()})
     d.key(Qt.Key.Key_1)
     d.idle()

@@ -14,25 +14,17 @@ refuses the advance), and the score policy's tip-depth rule.
 from __future__ import annotations
 
 import pytest
-from realct_gui import ct_window, start_ct
+from realct_gui import imported_ct_window
 
-from trainer.cli import main
 from trainer.core.procedure.expert_plan import ExpertPlan
 from trainer.core.procedure.trocar import DEFAULT_LENGTH_MM, LENGTH_RANGE_MM
-from trainer.core.scenario.loader import load_scenario
 from trainer.core.session.reader import read_session
 
 pytestmark = pytest.mark.slow
 
 
 def test_the_abdominal_l3_target_is_reached_with_a_longer_trocar(qtbot, totalseg_series, tmp_path):
-    root, folder = totalseg_series
-    out = root / "deep_l3.toml"
-    assert main(["scenarios", "import-ct", str(folder), "--level", "L3", "--out", str(out), "--force"]) == 0
-    sessions = tmp_path / "sessions"
-    sessions.mkdir()
-    w, d = ct_window(qtbot, sessions, tmp_path / "settings.ini")
-    start_ct(w, d, load_scenario(out))
+    w, d = imported_ct_window(qtbot, totalseg_series, "L3", tmp_path)
     panel = w.trocar
     lengths = [panel.length.itemData(i) for i in range(panel.length.count())]
     assert lengths[0] == LENGTH_RANGE_MM[0] and lengths[-1] == LENGTH_RANGE_MM[1]
