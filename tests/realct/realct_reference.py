@@ -59,6 +59,14 @@ class Reference:
     inferior_endplate_z_mm: float
     canal_xy_mm: np.ndarray
 
+    def landmarks(self) -> dict:
+        """The landmarks (CT mm) as ``import-ct`` takes them (``[ct.landmarks]``'s keys), given as measured
+        on the reference: what a test or benchmark labels around when the estimate is not under test."""
+        return {"body_centre_mm": self.body_centre_mm, "pedicle_left_centre_mm": self.pedicle_left_centre_mm,
+                "pedicle_right_centre_mm": self.pedicle_right_centre_mm,
+                "superior_endplate_z_mm": self.superior_endplate_z_mm,
+                "inferior_endplate_z_mm": self.inferior_endplate_z_mm}
+
 
 def _run_through(mask: np.ndarray, i: int, lo: int = 0, hi: int | None = None) -> tuple[int, int]:
     """(first, last) index of the run of True in the 1-D ``mask`` that holds index ``i``, kept within

@@ -38,10 +38,8 @@ def _patient(ct, level, volume=None):
     """(the CT patient of ``level`` built with the reference's landmarks of ``ct``, on ``volume`` (default:
     ``ct``'s own; e.g. its 5 mm average), the reference's body centre (LPS mm))."""
     ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
-    lm = {"body_centre_mm": ref.body_centre_mm, "pedicle_left_centre_mm": ref.pedicle_left_centre_mm,
-          "pedicle_right_centre_mm": ref.pedicle_right_centre_mm,
-          "superior_endplate_z_mm": ref.superior_endplate_z_mm, "inferior_endplate_z_mm": ref.inferior_endplate_z_mm}
-    return patient_from_ct(ct.volume() if volume is None else volume, lm, level), np.asarray(ref.body_centre_mm, float)
+    patient = patient_from_ct(ct.volume() if volume is None else volume, ref.landmarks(), level)
+    return patient, np.asarray(ref.body_centre_mm, float)
 
 
 def _labels_on(ct, grid, centre_mm):
