@@ -40,7 +40,7 @@ _BODY = {Label.BODY_CORTEX, Label.CANCELLOUS}
 
 @pytest.fixture(scope="module")
 def medial_l4(totalseg_ct, tmp_path_factory):
-    """(patient, procedure, report) of the 15 deg too-medial left plan on the abdominal L4."""
+    """(patient, procedure, score report) of the 15 deg too-medial left plan on the abdominal L4."""
     root = tmp_path_factory.mktemp("medial-line")
     sources.write_dicom(totalseg_ct, root / "series")
     vol = read_ct_series(root / "series")
@@ -48,7 +48,8 @@ def medial_l4(totalseg_ct, tmp_path_factory):
     sc, patient, _ = scenario_at_reference(totalseg_ct, vol, root, "L4", bone_hu)
     proc = play_expert(Procedure(sc, patient=patient, render=False),
                        ExpertPlan(sides=("left",), medial_error_deg=15.0))
-    return patient, proc, {m.id: m for m in score(proc).metrics}
+    report = score(proc)
+    return patient, proc, report
 
 
 def _line_labels(patient, proc):
@@ -73,7 +74,8 @@ def _number(pattern: str, text: str) -> float:
 
 
 def test_the_grade_names_where_the_trocar_entered_the_canal_and_the_rule_names_the_ap_line(medial_l4):
-    patient, proc, by_id = medial_l4
+    patient, proc, report = medial_l4
+    by_id = {m.id: m for m in report.metrics}
     grade, rule = by_id["breach_grade"], by_id["medial_wall_rule"]
     assert not [e for e in proc.events if e.kind == "breach" and e.data["grade"] > 0]
     pts, labels = _line_labels(patient, proc)
@@ -101,3 +103,6 @@ def test_the_grade_names_where_the_trocar_entered_the_canal_and_the_rule_names_t
     short_mm = pts[body, 0] - canal_x                          # left pedicle: medial is towards smaller x
     said_short = _number(r"\(([\d.]+) mm short of the canal's centre line", rule.detail)
     assert short_mm > 0 and abs(said_short - short_mm) <= 1.5, (said_short, short_mm)
+    # 'vptrainer assess' prints both, the grade's reason under its n/a line
+    text = report.to_text()
+    assert rule.detail in text and grade.detail in text
