@@ -23,7 +23,6 @@ import re
 
 import numpy as np
 import pytest
-import realct_sources as sources
 from realct_cases import scenario_at_reference
 
 from trainer.core.anatomy.ct_spine import detect_column
@@ -39,13 +38,12 @@ _BODY = {Label.BODY_CORTEX, Label.CANCELLOUS}
 
 
 @pytest.fixture(scope="module")
-def medial_l4(totalseg_ct, tmp_path_factory):
+def medial_l4(totalseg_ct, totalseg_series):
     """(patient, procedure, score report) of the 15 deg too-medial left plan on the abdominal L4."""
-    root = tmp_path_factory.mktemp("medial-line")
-    sources.write_dicom(totalseg_ct, root / "series")
-    vol = read_ct_series(root / "series")
+    root, series = totalseg_series
     bone_hu = detect_column(totalseg_ct.volume()).thresholds.bone_hu
-    sc, patient, _ = scenario_at_reference(totalseg_ct, vol, root, "L4", bone_hu)
+    sc, patient, _ = scenario_at_reference(totalseg_ct, read_ct_series(series), root, "L4", bone_hu,
+                                           name="medial-line-L4.toml")
     proc = play_expert(Procedure(sc, patient=patient, render=False),
                        ExpertPlan(sides=("left",), medial_error_deg=15.0))
     report = score(proc)
