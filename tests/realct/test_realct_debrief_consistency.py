@@ -46,7 +46,7 @@ def test_a_canal_entered_outside_the_pedicle_is_not_a_passed_grade_0(totalseg_ct
     canal, grade = by_id["canal_foramen_breach"], by_id["breach_grade"]
     assert canal.status == "fail" and f"t={entered.t_s:.0f} s" in canal.detail
     assert not (grade.status == "pass" and grade.value == 0), grade
-    assert grade.status == "n/a" and f"t={entered.t_s:.0f} s" in grade.detail and "outside the pedicle" in grade.detail
+    assert grade.status == "n/a" and f"t={entered.t_s:.0f} s" in grade.detail and "from the left pedicle" in grade.detail
     text = report.to_text()
     assert "[pass] Worst pedicle breach" not in text
 

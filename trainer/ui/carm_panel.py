@@ -13,7 +13,6 @@ import time
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from trainer.core.xray.dose import PULSE_RATE_HZ
 from trainer.core.xray.geometry import Pose
+from trainer.ui.number_box import EnterNumberBox
 from trainer.ui.trocar_panel import fixed_lines
 
 __all__ = ["CArmPanel", "FLUORO_TICK_MS"]
@@ -40,8 +40,8 @@ COLLIMATION = {
 }
 
 
-def _spin(lo: float, hi: float, step: float, suffix: str, decimals: int = 1) -> QDoubleSpinBox:
-    s = QDoubleSpinBox()
+def _spin(what: str, lo: float, hi: float, step: float, suffix: str, decimals: int = 1) -> EnterNumberBox:
+    s = EnterNumberBox(what, suffix.strip() or " mm")
     s.setRange(lo, hi)
     s.setSingleStep(step)
     s.setDecimals(decimals)
@@ -53,10 +53,14 @@ def _spin(lo: float, hi: float, step: float, suffix: str, decimals: int = 1) -> 
 
 
 class CArmPanel(QGroupBox):
-    """Emits ``actionRequested(dict)``; ``fluoroChanged(bool)`` when continuous fluoro starts/stops."""
+    """Emits ``actionRequested(dict)``; ``fluoroChanged(bool)`` when continuous fluoro starts/stops;
+    ``inputRefused(str)`` when a number typed into a box is not taken.  Return in a box moves the C-arm
+    (the same action as Move C-arm)."""
 
     actionRequested = Signal(dict)
     fluoroChanged = Signal(bool)
+    #: a number typed into a box was refused: the one-line reason (also shown under the boxes)
+    inputRefused = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("C-arm", parent)
@@ -78,15 +82,25 @@ class CArmPanel(QGroupBox):
         self._biplane = False
         self._label_presets()
 
-        self.orbital = _spin(-135, 135, 2.0, " °")
-        self.tilt = _spin(-45, 45, 2.0, " °")
-        self.offset = [_spin(-200, 200, 1.0, "") for _ in range(3)]
+        self.orbital = _spin("Orbital", -135, 135, 2.0, " °")
+        self.tilt = _spin("Tilt", -45, 45, 2.0, " °")
+        self.offset = [_spin(f"Table offset {axis}", -200, 200, 1.0, "") for axis in "xyz"]
         for axis, spin in zip("xyz", self.offset):
-            spin.setToolTip(f"Table offset {axis} (mm): patient point brought to the isocentre")
+            spin.setToolTip(f"Table offset {axis} (mm): patient point brought to the isocentre  [Return: move]")
+        #: what was wrong with the last number typed into a box (cleared by the next move)
+        self.input_message = QLabel("")
+        self.input_message.setObjectName("carmInputMessage")
+        self.input_message.setWordWrap(True)
+        self.input_message.setStyleSheet("color: #ff7070;")
+        self.input_message.hide()
+        for spin in (self.orbital, self.tilt, *self.offset):
+            spin.entered.connect(lambda _v: self._emit_move())
+            spin.refused.connect(self._refuse_input)
         self.move_button = QPushButton("Move C-arm")
         self.move_button.setToolTip("Move to the orbital, tilt and table offset set above "
                                     "(Ctrl+arrow keys change orbital/tilt by one step and move)")
-        self.orbital.setToolTip("Orbital angle (deg): 0 = AP, 90 = lateral  [Ctrl+Left / Ctrl+Right: one step and move]")
+        self.orbital.setToolTip("Orbital angle (deg): 0 = AP, 90 = lateral  [Return: move; "
+                                "Ctrl+Left / Ctrl+Right: one step and move]")
         self.move_button.clicked.connect(self._emit_move)
 
         self.shot_button = QPushButton("Shot  (S)")
@@ -120,7 +134,7 @@ class CArmPanel(QGroupBox):
         grid.addWidget(self.orbital, 0, 1)
         grid.addWidget(QLabel("Tilt"), 0, 2)
         self.tilt.setToolTip("Cranio-caudal tilt (deg); positive: the beam heads cranially  "
-                             "[Ctrl+Up / Ctrl+Down: one step and move]")
+                             "[Return: move; Ctrl+Up / Ctrl+Down: one step and move]")
         grid.addWidget(self.tilt, 0, 3)
         grid.addWidget(QLabel("Table mm"), 1, 0)
         row = QHBoxLayout()
@@ -136,6 +150,7 @@ class CArmPanel(QGroupBox):
         lay.addLayout(presets)
         lay.addLayout(grid)
         lay.addWidget(self.move_button)
+        lay.addWidget(self.input_message)
         lay.addWidget(self.pose_label)
         lay.addLayout(shots)
 
@@ -209,7 +224,14 @@ class CArmPanel(QGroupBox):
         self.tilt.setValue(self.tilt.value() + d_tilt_deg)
         self._emit_move()
 
+    def _refuse_input(self, message: str) -> None:
+        """Show why a typed number was not taken (the C-arm stays where it is)."""
+        self.input_message.setText(message)
+        self.input_message.show()
+        self.inputRefused.emit(message)
+
     def _emit_move(self) -> None:
+        self.input_message.hide()
         self.actionRequested.emit({"type": "carm", "orbital_deg": round(self.orbital.value(), 2),
                                    "tilt_deg": round(self.tilt.value(), 2),
                                    "table_offset_mm": [round(s.value(), 2) for s in self.offset]})

@@ -199,7 +199,7 @@ class GuiDriver:
 
         ``decide``: the chart's answer button; ``carm``: key 1 (AP) or 2 (lateral), or - for a
         tilted pose, or back to an untilted one from a view whose preset keeps a tilt - the orbital
-        and tilt typed into the C-arm panel and Move C-arm (:meth:`carm_pose`); ``shot``: S;
+        and tilt typed into the C-arm panel, Return (:meth:`carm_pose`); ``shot``: S;
         ``place``: :meth:`place_on_line` (the side's radio button, a click on the AP image, P, and
         the arrow keys' aim steps that lay the trocar on the plan's line through its target);
         ``advance``: A / Shift+A (Z / Shift+Z back) in the window's coarse and fine steps;
@@ -317,21 +317,22 @@ class GuiDriver:
             self._patient, self._patient_for = patient_for(sc), sc
         return self._patient
 
-    def type_into(self, spin, value: float) -> None:
-        """Type ``value`` into a spin box as a user does: select its text, type, Return."""
+    def type_into(self, spin, value: float, press_return: bool = True) -> None:
+        """Type ``value`` into a spin box as a user does: select its text, type, Return (in the C-arm
+        panel's boxes Return also moves the C-arm)."""
         spin.setFocus()
         spin.selectAll()
         QTest.keyClicks(spin, f"{value:.{spin.decimals()}f}")
-        QTest.keyClick(spin, Qt.Key.Key_Return)
+        if press_return:
+            QTest.keyClick(spin, Qt.Key.Key_Return)
         QApplication.processEvents()
 
     def carm_pose(self, orbital_deg: float, tilt_deg: float) -> None:
-        """Type the orbital and tilt into the C-arm panel's boxes and click Move C-arm (the way a
+        """Type the orbital, then the tilt and Return into the C-arm panel's boxes (one move, the way a
         user squares the C-arm on tilted endplates); the presets then keep that view's tilt."""
         carm = self.w.carm
-        self.type_into(carm.orbital, orbital_deg)
+        self.type_into(carm.orbital, orbital_deg, press_return=False)   # leaving the box keeps the number
         self.type_into(carm.tilt, tilt_deg)
-        self.click(carm.move_button)
         for w in (carm.orbital, carm.tilt, carm.move_button):   # the shortcut keys go to the window again
             w.clearFocus()
 

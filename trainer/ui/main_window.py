@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
             panel.actionRequested.connect(self.submit)
         self.carm.set_busy_probe(lambda: self.controller.pending_actions() > 0)
         self.carm.fluoroChanged.connect(self._on_fluoro)
+        self.carm.inputRefused.connect(lambda msg: self.status.note(msg, error=True))
         self.trocar.placeRequested.connect(self.place_trocar)
         self.trocar.aimOnImage.connect(self.aim_on_image)
         self.trocar.advanceRequested.connect(lambda mm: self.submit({"type": "advance", "mm": round(mm, 3)}))

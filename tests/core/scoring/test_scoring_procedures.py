@@ -84,7 +84,7 @@ def test_medial_wall_breach_fails_critically(case):
     _, r = run(case, medial_error_deg=15.0)
     m = r.metric("medial_wall_rule")
     assert m.status == "fail" and m.critical_failed
-    assert "medial to the left medial pedicle wall on AP" in m.detail
+    assert "medial to the left medial pedicle wall line on AP" in m.detail
     assert not r.passed
     assert r.metric("canal_foramen_breach").status == "fail"
     assert r.metric("breach_grade").value >= 2

@@ -29,6 +29,7 @@ from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, gen
 
 from trainer.core.anatomy.ct_series_checks import refuse_gantry_tilt, refuse_localizer, refuse_mixed_patients
 from trainer.core.anatomy.dicom_enhanced import ENHANCED_CT_STORAGE, frames_of
+from trainer.core.anatomy.dicom_folder import series_files, series_subfolders
 from trainer.core.anatomy.dicom_sanity import check_series_files, check_series_headers, decode_all, frame_count
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError
@@ -276,7 +277,9 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     Parameters
     ----------
     folder : path
-        Folder of slice files (hidden files and ``DICOMDIR`` are ignored).
+        Folder of slice files (``DICOMDIR`` and operating-system junk that is not DICOM, such as
+        ``Thumbs.db``, ``desktop.ini``, ``.DS_Store`` and ``._*``, are ignored:
+        :mod:`.dicom_folder`).
     progress : callable, optional
         ``progress(done, total)`` after each file is read.
 
@@ -294,11 +297,10 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     root = Path(folder)
     if not root.is_dir():
         raise DicomError(f"{root}: not a folder")
-    files = sorted(p for p in root.iterdir() if (p.is_symlink() or p.is_file()) and not p.name.startswith(".")
-                   and p.name.upper() != "DICOMDIR")
+    files = series_files(root)                      # OS junk (Thumbs.db, ._*) skipped, any other file read
     check_series_files(root, files)                 # symlinks refused (issue 18)
     if not files:
-        subs = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        subs = series_subfolders(root)
         where = (f" (it holds {len(subs)} folder(s): {', '.join(subs[:5])}{', ...' if len(subs) > 5 else ''}; "
                  "give the folder of one series' slices)") if subs else ""
         raise DicomError(f"{root}: the folder holds no DICOM files{where}")

@@ -91,10 +91,14 @@ class MedialWallRule(Metric):
         self.tol_mm = MEDIAL_BREACH_TOLERANCE_MM
         self.margin_mm = None          # closest approach of the shaft surface to the medial wall line
         self.ctx_radius_mm = 1.5       # trocar radius, from the trocar_placed event
+        self.worst_t_s = None          # when the tip's axis was furthest medial to the line
+        self.wall_graded = False       # a pedicle wall breach was graded (the trocar broke through it in 3D)
 
     def update(self, event, state: StreamState):
         if event.kind == "trocar_placed" and event.data.get("outer_diameter_mm") is not None:
             self.ctx_radius_mm = 0.5 * float(event.data["outer_diameter_mm"])
+        if event.kind == "breach" and is_pedicle_wall(event.data.get("wall")) and gr_grade(event.data.get("breach_mm")):
+            self.wall_graded = True
         if event.kind != "trocar_moved" or state.tip_mm is None or state.side is None:
             return
         self.moves += 1
@@ -128,6 +132,7 @@ class MedialWallRule(Metric):
         worst = max(med(a + s * (b - a)) for s in iv)
         if worst > self.worst_mm:
             self.worst_mm = float(worst)
+            self.worst_t_s = event.t_s
             p = a + max(iv, key=lambda s: med(a + s * (b - a))) * (b - a)
             if self.first is None or (
                     breach_class(medial_breach_mm(self.first[1], self.ctx_radius_mm), self.tol_mm) != "breach"
@@ -144,13 +149,34 @@ class MedialWallRule(Metric):
                                           f"passed the posterior body wall{margin}")
         t, m, p, side = self.first
         breach = medial_breach_mm(self.worst_mm, self.ctx_radius_mm)
-        where = (f"at t={t:.0f} s the tip was {m:.1f} mm medial to the {side} medial pedicle wall on AP "
-                 f"while still {p:.1f} mm posterior to the posterior body wall on lateral; the trocar's outer "
-                 f"surface {breach:.1f} mm past the wall")
+        where = (f"at t={t:.0f} s the tip was {m:.1f} mm medial to the {side} medial pedicle wall line on AP "
+                 f"while still {p:.1f} mm posterior to the posterior body wall on lateral; "
+                 f"{self._worst_text(side, breach)}")
         if breach_class(breach, self.tol_mm) != "breach":
             return self.make(breach, "warn", f"grazing: {where} (within the {self.tol_mm:g} mm tolerance, "
-                                             f"{TOLERANCE_SOURCE}){margin}")
-        return self.make(breach, "fail", f"{where} (tolerance {self.tol_mm:g} mm): the canal is at risk")
+                                             f"{TOLERANCE_SOURCE}){margin}{self._projection_note()}")
+        return self.make(breach, "fail", f"{where} (tolerance {self.tol_mm:g} mm): the canal is at risk"
+                                         f"{self._projection_note()}")
+
+    def _worst_text(self, side: str, breach_mm: float) -> str:
+        """How far medial to the wall line the tip's axis went on AP, against the canal's centre
+        (a number larger than the line's distance to the canal centre is the tip across the canal)."""
+        lm = self.ctx.landmarks
+        to_centre = (lm.pedicle(side).medial_wall_x_mm - float(lm.canal_centre_mm[0])) * _sign(side)
+        beyond = self.worst_mm - to_centre
+        centre = (f"{beyond:.1f} mm past the canal's centre line" if beyond > 0
+                  else f"{-beyond:.1f} mm short of the canal's centre line")
+        return (f"at worst (t={self.worst_t_s:.0f} s) the tip's axis was {self.worst_mm:.1f} mm medial to that line "
+                f"on AP ({centre}, which is {to_centre:.1f} mm medial to the line), the trocar's outer surface "
+                f"{breach_mm:.1f} mm medial to it")
+
+    def _projection_note(self) -> str:
+        """Why this rule can fail while no pedicle wall breach is graded."""
+        if self.wall_graded:
+            return ""
+        return ("; this is the AP projection: the trocar crossed the medial wall line without breaking through "
+                "the pedicle's wall in 3D (it ran medial to the pedicle, or into the canal where the pedicle "
+                "meets the body), so 'Worst pedicle breach' is not graded")
 
 
 class CanalForamenBreach(Metric):
@@ -222,9 +248,14 @@ class BreachGrade(Metric):
         self.worst = None
         self.moves = 0
         self.neural = None          # (t, 'canal' | 'foramen'): the first time the tip or the shaft was there
+        self.neural_from = None     # (tissue before it, bone on the way): the first path into the canal or a foramen
+        self.neural_at = None       # point (mm) where the tip first crossed into the canal or a foramen
 
     def update(self, event, state: StreamState):
         d = event.data
+        if event.kind == "wall_crossed" and self.neural_at is None and d.get("point_mm") is not None \
+                and tissue_class(d.get("tissue_to")) in ("canal", "foramen"):
+            self.neural_at = np.asarray(d["point_mm"], float)
         if event.kind == "trocar_moved":
             self.moves += 1
             if self.neural is None:
@@ -233,6 +264,12 @@ class BreachGrade(Metric):
                 where = next((c for c in ("canal", "foramen") if c == tip or c in shaft), None)
                 if where is not None:
                     self.neural = (event.t_s, where)
+                    path = [str(x) for x in (d.get("shaft_tissues") or [])] + [str(d.get("tissue") or "")]
+                    i = next(i for i, x in enumerate(path) if tissue_class(x) in ("canal", "foramen"))
+                    bone = [x for x in path[:i] if tissue_class(x) == "bone"]
+                    # the last bone on the way in (the lamina, a pedicle) and whether soft tissue lay between
+                    self.neural_from = (bone[-1], tissue_class(path[i - 1]) != "bone") if bone else \
+                        (path[i - 1] if i > 0 else "", None)
         wall = d.get("wall")
         if event.kind == "breach":
             # the procedure's running worst breach of an insertion: catches breaches that deepen
@@ -260,8 +297,12 @@ class BreachGrade(Metric):
                 t, where = self.neural
                 name = "spinal canal" if where == "canal" else "neural foramen"
                 # ungraded (n/a), not a passed grade 0 beside a failed canal/foramen breach
-                return self.make(None, "n/a", f"not graded: the trocar reached the {name} at t={t:.0f} s outside "
-                                              "the pedicle, crossing no pedicle wall (see 'Canal or foramen entered')")
+                return self.make(None, "n/a", f"not graded: the trocar reached the {name} at t={t:.0f} s"
+                                              f"{self._entered_from()} without breaking through the pedicle's wall "
+                                              "where the Gertzbein-Robbins grade is measured (along the pedicle, "
+                                              "before its junction with the body); 'Medial-wall rule' judges the "
+                                              "same path on the AP image and 'Canal or foramen entered' the "
+                                              "entry itself")
             return self.make(0, "pass", "no pedicle wall breach (grade 0)")
         t, wall, mm = self.worst
         cls = breach_class(mm)
@@ -272,6 +313,26 @@ class BreachGrade(Metric):
             extra += " toward the canal"
         return self.make(self.grade, None, f"grade {self.grade}: {side} pedicle wall breached by {mm:.1f} mm "
                                            f"at t={t:.0f} s{extra}")
+
+    def _entered_from(self) -> str:
+        """Where the trocar came from into the canal or foramen (the last bone on its way in), e.g.
+        ' from the left pedicle, N mm behind the posterior body wall on lateral,' or ' from the
+        muscle without passing through bone (between the laminae),'; '' when not known."""
+        if self.neural_from is None or not self.neural_from[0]:
+            return ""
+        tissue, soft_between = self.neural_from
+        words = tissue.replace("_", " ").split()
+        if soft_between is None:
+            what = f"the {' '.join(words)} without passing through bone (between the laminae)"
+        else:
+            what = ("the posterior elements (lamina) medial to the pedicle" if tissue == "posterior_elements"
+                    else f"the {words[1]} pedicle" if words[0] == "pedicle" and len(words) == 2
+                    else f"the {' '.join(words)}")
+            what += ", then the soft tissue behind the canal" if soft_between else ""
+        if self.neural_at is None:
+            return f" from {what},"
+        behind = float(self.neural_at[1]) - self.ctx.landmarks.posterior_wall_y_mm
+        return f" from {what}, {behind:.1f} mm behind the posterior body wall on lateral,"
 
 
 class AnteriorCortex(Metric):

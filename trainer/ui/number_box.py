@@ -1,0 +1,85 @@
+"""A number box that acts on Return and says why it will not take what was typed.
+
+Qt's spin box drops a keystroke its validator refuses without a word (a letter, a third digit
+that would leave the range: "200" became "20"), and Return only commits the number.  A trainee
+typing an angle into the C-arm panel saw nothing happen.  :class:`EnterNumberBox` keeps every
+keystroke, and on Return (or Enter) either takes a number within its range and emits
+:attr:`~EnterNumberBox.entered` or emits :attr:`~EnterNumberBox.refused` with one line naming
+the box, what was typed and the allowed range, leaving its value as it was.  A held Return's
+auto-repeat is ignored: one press, one action.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent, QValidator
+from PySide6.QtWidgets import QDoubleSpinBox
+
+__all__ = ["EnterNumberBox"]
+
+_RETURN_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+
+
+class EnterNumberBox(QDoubleSpinBox):
+    """A :class:`QDoubleSpinBox` for a named quantity (``what``, e.g. ``"Orbital"``) in ``unit``.
+
+    Signals
+    -------
+    entered(float)
+        Return pressed on a number within the range (the box holds it, rounded to its decimals).
+    refused(str)
+        Return pressed on anything else: the message to show; the value is unchanged.
+    """
+
+    entered = Signal(float)
+    refused = Signal(str)
+
+    def __init__(self, what: str, unit: str, parent=None):
+        super().__init__(parent)
+        self.what = what
+        self.unit = unit
+
+    def validate(self, text: str, pos: int) -> object:
+        """Qt's verdict, but a refused text is kept as unfinished (Intermediate), not dropped."""
+        state, text, pos = super().validate(text, pos)
+        # keep what was typed (Qt drops a refused keystroke silently); Return judges it
+        return (QValidator.State.Intermediate if state == QValidator.State.Invalid else state), text, pos
+
+    def typed_value(self) -> float | None:
+        """The number typed (``,`` or ``.`` as the decimal mark, the unit may be typed too), or None."""
+        raw = self.cleanText().strip().rstrip("°").strip()
+        for unit in ("deg", "mm"):
+            raw = raw.removesuffix(unit).strip()
+        try:
+            v = float(raw.replace(",", "."))
+        except ValueError:
+            return None
+        return v if math.isfinite(v) else None
+
+    def range_text(self) -> str:
+        """The allowed range, e.g. ``-135 to 135°``."""
+        return f"{self.minimum():g} to {self.maximum():g}{self.unit}"
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
+        if event.key() not in _RETURN_KEYS or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+        if event.isAutoRepeat():
+            return
+        typed = self.cleanText().strip()
+        v = self.typed_value()
+        if v is None:
+            self.refused.emit(f"{self.what}: '{typed}' is not a number; type a number from {self.range_text()} "
+                              "and press Return (nothing moved)")
+        elif not self.minimum() <= round(v, self.decimals()) <= self.maximum():
+            self.refused.emit(f"{self.what}: {v:g}{self.unit} is outside the allowed {self.range_text()} "
+                              "(nothing moved)")
+        else:
+            self.setValue(round(v, self.decimals()))
+            self.selectAll()
+            self.entered.emit(self.value())
+            return
+        self.selectAll()
