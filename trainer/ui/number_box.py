@@ -6,7 +6,9 @@ typing an angle into the C-arm panel saw nothing happen.  :class:`EnterNumberBox
 keystroke, and on Return (or Enter) either takes a number within its range and emits
 :attr:`~EnterNumberBox.entered` or emits :attr:`~EnterNumberBox.refused` with one line naming
 the box, what was typed and the allowed range, leaving its value as it was.  A held Return's
-auto-repeat is ignored: one press, one action.
+auto-repeat is ignored: one press, one action.  Leaving the box (a click on a button) keeps a refused
+text on show, and :meth:`~EnterNumberBox.refusal` says why it cannot be taken, so a button acting on
+the boxes can refuse with the same line.
 """
 
 from __future__ import annotations
@@ -62,6 +64,34 @@ class EnterNumberBox(QDoubleSpinBox):
         """The allowed range, e.g. ``-135 to 135°``."""
         return f"{self.minimum():g} to {self.maximum():g}{self.unit}"
 
+    def refusal(self) -> str | None:
+        """Why the text in the box cannot be taken (one line naming the box, the text and the range),
+        or None when it holds a number within the range."""
+        typed = self.cleanText().strip()
+        v = self.typed_value()
+        if v is None:
+            return (f"{self.what}: '{typed}' is not a number; type a number from {self.range_text()} "
+                    "and press Return (nothing moved)")
+        if not self.minimum() <= round(v, self.decimals()) <= self.maximum():
+            return f"{self.what}: {v:g}{self.unit} is outside the allowed {self.range_text()} (nothing moved)"
+        return None
+
+    def take_typed(self) -> str | None:
+        """Take the number typed (the box's value becomes it, rounded to its decimals) and return None,
+        or return :meth:`refusal`'s line and leave the value as it was."""
+        message = self.refusal()
+        if message is None:
+            self.setValue(round(self.typed_value() or 0.0, self.decimals()))
+        return message
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        """Leaving the box takes a good number, as Qt does, but keeps a refused text on show (Qt put the
+        old value back without a word, and a click on Move C-arm then moved there)."""
+        text, refused = self.lineEdit().text(), self.refusal() is not None
+        super().focusOutEvent(event)
+        if refused:
+            self.lineEdit().setText(text)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
         if event.key() not in _RETURN_KEYS or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             super().keyPressEvent(event)
@@ -69,17 +99,10 @@ class EnterNumberBox(QDoubleSpinBox):
         event.accept()
         if event.isAutoRepeat():
             return
-        typed = self.cleanText().strip()
-        v = self.typed_value()
-        if v is None:
-            self.refused.emit(f"{self.what}: '{typed}' is not a number; type a number from {self.range_text()} "
-                              "and press Return (nothing moved)")
-        elif not self.minimum() <= round(v, self.decimals()) <= self.maximum():
-            self.refused.emit(f"{self.what}: {v:g}{self.unit} is outside the allowed {self.range_text()} "
-                              "(nothing moved)")
-        else:
-            self.setValue(round(v, self.decimals()))
+        message = self.take_typed()
+        if message is None:
             self.selectAll()
             self.entered.emit(self.value())
             return
+        self.refused.emit(message)
         self.selectAll()
