@@ -6,7 +6,7 @@ typing an angle into the C-arm panel saw nothing happen.  :class:`EnterNumberBox
 keystroke, and on Return (or Enter) either takes a number within its range and emits
 :attr:`~EnterNumberBox.entered` or emits :attr:`~EnterNumberBox.refused` with one line naming
 the box, what was typed and the allowed range, leaving its value as it was.  A held Return's
-auto-repeat is ignored: one press, one action.  Leaving the box (a click on a button) keeps a refused
+auto-repeat is ignored, marked or not (:mod:`trainer.ui.key_repeat`): one press, one action.  Leaving the box (a click on a button) keeps a refused
 text on show, and :meth:`~EnterNumberBox.refusal` says why it cannot be taken, so a button acting on
 the boxes can refuse with the same line.
 """
@@ -18,6 +18,8 @@ import math
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QValidator
 from PySide6.QtWidgets import QDoubleSpinBox
+
+from trainer.ui.key_repeat import KeyRepeatJudge
 
 __all__ = ["EnterNumberBox"]
 
@@ -42,6 +44,11 @@ class EnterNumberBox(QDoubleSpinBox):
         super().__init__(parent)
         self.what = what
         self.unit = unit
+        self._repeats = KeyRepeatJudge()
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
+        self._repeats.is_repeat(event)                  # remembers the release's time
+        super().keyReleaseEvent(event)
 
     def validate(self, text: str, pos: int) -> object:
         """Qt's verdict, but a refused text is kept as unfinished (Intermediate), not dropped."""
@@ -97,7 +104,7 @@ class EnterNumberBox(QDoubleSpinBox):
             super().keyPressEvent(event)
             return
         event.accept()
-        if event.isAutoRepeat():
+        if self._repeats.is_repeat(event):
             return
         message = self.take_typed()
         if message is None:
