@@ -6,9 +6,10 @@ typing an angle into the C-arm panel saw nothing happen.  :class:`EnterNumberBox
 keystroke, and on Return (or Enter) either takes a number within its range and emits
 :attr:`~EnterNumberBox.entered` or emits :attr:`~EnterNumberBox.refused` with one line naming
 the box, what was typed and the allowed range, leaving its value as it was.  A held Return's
-auto-repeat is ignored, marked or not (:mod:`trainer.ui.key_repeat`): one press, one action.  Leaving the box (a click on a button) keeps a refused
-text on show, and :meth:`~EnterNumberBox.refusal` says why it cannot be taken, so a button acting on
-the boxes can refuse with the same line.
+auto-repeat is ignored, marked or not (:mod:`trainer.ui.key_repeat`): one press, one action.
+Leaving the box (a click on a button) keeps a refused text on show, and
+:meth:`~EnterNumberBox.refusal` says why it cannot be taken, so a button acting on the boxes can
+refuse with the same line.
 """
 
 from __future__ import annotations
