@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from realct_gui import imported_ct_window
+from realct_gui import imported_ct_window, proceed_and_align, review_final_moment
 
 from trainer.core.procedure.cement.domain import WALL
 
@@ -31,10 +31,7 @@ PLACE = {"type": "place", "side": "left", "gauge": 11, "length_mm": 120.0,
 
 def test_cement_in_the_cortical_wall_is_not_painted_as_a_leak(qtbot, totalseg_series, tmp_path):
     w, d = imported_ct_window(qtbot, totalseg_series, "L3", tmp_path)
-    d.answer_checklist({k: g["expected"] for k, g in w.scenario.decisions.gates.items()})
-    d.align()
-    d.key(Qt.Key.Key_1)
-    d.idle()
+    proceed_and_align(w, d)
     assert d.place_on_line(PLACE)
     for _ in range(23):
         d.key(Qt.Key.Key_A)
@@ -45,18 +42,13 @@ def test_cement_in_the_cortical_wall_is_not_painted_as_a_leak(qtbot, totalseg_se
         d.idle()
     d.finish()
     assert "leaks: none" in w.debrief.summary.text()               # the debrief: no leak
-    shown = []
-    d.click(w.debrief.review_button)
-    review = w.review
-    review.momentShown.connect(shown.append)
-    d.wait_until(lambda: shown or "Error" in review.busy.text(), "the review's final moment")
-    assert "Error" not in review.busy.text(), review.busy.text()
+    review, moment = review_final_moment(w, d)
     c = review._replayer.proc.cement                     # the replayed procedure at the final moment
     flat = c.flow.occupied()
     in_wall = int(np.count_nonzero(c.domain.cls[flat] == WALL))
     assert in_wall > 0, "the case no longer puts cement in the cortical wall: the test needs another line"
     assert c.leaked_ml == 0.0 and len(c.leak_voxels_kji()) == 0 and not c.leaks   # booked: no leak
-    state = shown[-1].state                              # what the 3-D view draws
+    state = moment.state                              # what the 3-D view draws
     assert len(state.leak_mm) == 0, f"{len(state.leak_mm)} voxels painted as a leak, none booked"
     assert len(state.cement_mm) == flat.size            # the wall's cement is drawn as cement
     w.close()
