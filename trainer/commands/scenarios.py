@@ -161,6 +161,13 @@ def _show(args) -> int:
             print(f"    {k}: {shown}")
     print(f"C-arm: start {s.carm.start_pose.to_json()}, biplane {s.carm.biplane}, "
           f"patient roll {s.carm.patient_roll_deg:g} deg")
+    turn = patient.landmarks.axial_rotation_deg
+    if turn:
+        from trainer.core.procedure.expert_plan import ap_lateral_orbitals
+
+        ap, lat = ap_lateral_orbitals(s, patient.landmarks)
+        print(f"  true AP at orbital {ap:g} deg, true lateral at {lat:g} deg: the {s.ct.level if s.ct else 'target'} "
+              f"is turned {abs(turn):g} deg on the table, its front to the patient's {'left' if turn > 0 else 'right'}")
     print("Targets: " + ", ".join(f"{k} {v}" for k, v in s.effective_targets.items() if v is not None))
     d = s.decisions
     print(f"Expected decisions: candidacy {d.candidacy}")
