@@ -214,9 +214,12 @@ class GuiDriver:
             self.click(self.w.chart.buttons[(a["item"], a["answer"])])
         elif kind == "carm":
             keys = {0.0: Qt.Key.Key_1, 90.0: Qt.Key.Key_2}
-            if "table_offset_mm" in a:
-                raise ValueError(f"GUI driver: no key for the C-arm pose {a}; the demo drives the AP and lateral only")
             orbital, tilt = float(a["orbital_deg"]), float(a.get("tilt_deg", 0.0))
+            # an AP or lateral corrected by up to the panel's MAX_CORRECTION_DEG (a real vertebra's own true AP
+            # and lateral); an oblique beyond it, or a table move, has no control here
+            oblique = min(abs(orbital - v) for v in keys) > self.w.carm.MAX_CORRECTION_DEG
+            if oblique or "table_offset_mm" in a:
+                raise ValueError(f"GUI driver: no key for the C-arm pose {a}; the demo drives the AP and lateral only")
             # a real vertebra's true AP is squared on its own axial rotation: typed, as a user squares it
             if orbital in keys and tilt == 0.0 and self.w.carm.tilt_by_view["ap" if orbital == 0.0 else "lateral"] == 0.0:
                 self.key(keys[orbital])
