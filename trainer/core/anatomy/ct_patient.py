@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import ndimage as ndi
 
+from trainer.core.anatomy.axial_rotation import mirror_rotation_deg
 from trainer.core.anatomy.ct_blood_pool import blood_pool_mask
 from trainer.core.anatomy.ct_labels import (
     CONTEXT_VOXEL_MM,
@@ -225,7 +226,9 @@ def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: floa
         pedicle_left=pl, pedicle_right=pr, spinous_tip_mm=tip,
         canal_centre_mm=(0.0, cy, 0.5 * (pl.centre_mm[2] + pr.centre_mm[2])),
         canal_width_mm=float(abs(pl.medial_wall_x_mm - pr.medial_wall_x_mm)),
-        canal_depth_mm=float(2.0 * (cy - pw)), skin_y_mm=skin_y, basivertebral_foramen_mm=(0.0, pw, 0.0))
+        canal_depth_mm=float(2.0 * (cy - pw)), skin_y_mm=skin_y, basivertebral_foramen_mm=(0.0, pw, 0.0),
+        axial_rotation_deg=mirror_rotation_deg(fine, 0.5 * (np.asarray(pl.centre_mm) + np.asarray(pr.centre_mm)),
+                                               float(rel["inferior_endplate_z_mm"]), float(rel["superior_endplate_z_mm"])))
 
 
 _MIN_BODY_ML = 8.0
