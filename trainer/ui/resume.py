@@ -115,7 +115,7 @@ class LocateCTFolder(QMessageBox):
         self.setIcon(QMessageBox.Icon.Warning)
         self.setText(f"The patient CT of {self.session_path.name} was not found: the folder holding its "
                      "scenario file and series has moved since the session was played.\n\n"
-                     "Choose the folder that now holds the series, or a folder up to two levels above it, to "
+                     "Choose the folder that now holds the series, or one up to three levels above it, to "
                      "resume the session there (the series is recognised by the fingerprint the session "
                      "recorded, whatever its folder is called now).")
         self.setDetailedText(str(exc))
