@@ -54,7 +54,8 @@ def add_arguments(parser):
     parser.add_argument("--force", action="store_true", help="replace an existing --html/--pdf file")
     parser.add_argument("--ct-root", metavar="DIR", default=None,
                         help="folder a CT scenario's [ct] folder must lie in (default: the session file's folder; "
-                             "the path recorded in the session is never followed)")
+                             "the path recorded in the session is never followed); a renamed or moved series is "
+                             "found in it or its subfolders, 3 levels down, by the fingerprint the session recorded")
     parser.add_argument("--store", metavar="PATH", default=None,
                         help="also record the attempt in this trainee store (SQLite; created if missing); "
                              "re-assessing the same session updates its attempt (docs/progress.md)")
