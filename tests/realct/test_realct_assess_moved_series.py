@@ -91,7 +91,8 @@ def test_sessions_in_an_inbox_are_scored_with_ct_root_above_the_archived_cases(c
     assert len(rows) == 2 and cells[1:3] == ["passed", "True"] and float(cells[3]) == score, rows
     code, _, err = _assess(inbox / "resident-a.jsonl", capsys=capsys)
     assert code == 2 and "no such folder" in err          # next to the session only: nothing to find
-    assert "not in their subfolders either" in err
+    assert len(err.strip().splitlines()) == 1, err        # one line: the folder, and where it was looked for
+    assert "ct.folder" in err and str(inbox) in err and "not in their subfolders either" in err
 
 
 def test_another_patient_under_the_series_name_is_passed_over_for_the_recorded_one(case, totalseg_ct, capsys):
@@ -123,5 +124,5 @@ def test_a_series_outside_the_allowed_folders_stays_refused(case, tmp_path, caps
         code, out, err = _assess(session, capsys=capsys)
     finally:
         shutil.move(str(away), folder / "series")
-    assert code == 2 and out == ""
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
     assert "no such folder" in err and str(tmp_path / "elsewhere") not in err

@@ -161,8 +161,10 @@ class SessionRecord:
                 searched = (f"; the series it was recorded on (SeriesInstanceUID "
                             f"{self.header['ct_series'].get('series_uid')}) is not in their subfolders either "
                             f"(searched {MAX_SEARCH_DEPTH} levels deep)")
-            problems.append(f"{label}: the CT folder of a session is looked up in {where} (next to the session "
-                            f"unless the assessor allows another folder with --ct-root){searched}")
+            looked = (f"the CT folder of a session is looked up in {where} (next to the session unless the assessor "
+                      f"allows another folder with --ct-root){searched}")
+            # one line: the folder problem and where it was looked for belong together
+            problems = [f"{p}; {looked}" if "ct.folder" in p else p for p in problems]
         raise ScenarioError(label, problems) from None
 
     def _parse_on(self, series_folder: Path, sid: str):
