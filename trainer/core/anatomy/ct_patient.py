@@ -287,8 +287,13 @@ def _refined(vol: Volume, coarse: Volume, lo, hi, voxel_mm: float) -> Volume:
     Dice 0.95 to 0.28, L4 no cortex found): the thresholds and closings are tuned on the series' HU.
     """
     fine = _resample(vol, lo, hi, voxel_mm)
-    idx = [np.clip(i, 0, n - 1) for i, n in zip(_nearest_on(fine.grid, coarse.grid), coarse.grid.shape[::-1])]
+    near = _nearest_on(fine.grid, coarse.grid)
+    idx = [np.clip(i, 0, n - 1) for i, n in zip(near, coarse.grid.shape[::-1])]
     lab = coarse.labels[np.ix_(idx[2], idx[1], idx[0])]
+    # beyond the series (the coarse volume is cropped to it) there is no scan: air, as its HU (round 22: the
+    # abdominal T12 at the series' top carried its last slice's body 25 mm on, 52 mL of body)
+    ok = [(i >= 0) & (i < n) for i, n in zip(near, coarse.grid.shape[::-1])]
+    lab[~(ok[2][:, None, None] & ok[1][None, :, None] & ok[0][None, None, :])] = Label.AIR
     body = np.isin(lab, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)])
     # the body's holes (a broken ring's marrow below the threshold) are its inside, not its surface
     solid = ndi.binary_fill_holes(body, structure=PLANE)
