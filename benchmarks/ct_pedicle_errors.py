@@ -31,7 +31,7 @@ leave the band out can reach.
 Issue 12, round 11 (docs/realct-log.md, "twentieth pass"): this is how the rows still short of the
 targets were taken apart; ``--walls``: round 13, "twenty-sixth pass"; ``--regions``: round 18,
 "fifty-sixth pass" (the abdominal L5, whose transverse process's root the reference counts as pedicle); the
-centre's split: round 22, "seventy-fourth pass".
+centre's split: round 22, "Pass 74 (round 22, centres)".
 """
 
 from __future__ import annotations
@@ -63,8 +63,8 @@ def centre_split(ours_mm, reference_mm, side: str, medial_deg: float) -> tuple[f
     """Our pedicle centre minus the reference's, split along and across the reference pedicle's axis.
 
     The axis is taken in the axial plane only, from the reference mask's medial angle
-    (``realct_reference.pedicle_shape``): the mask's sagittal angle is known to about +-10 deg only
-    (docs/scenario-format.md, the shape table), so z is given apart.
+    (``realct_reference.pedicle_shape``), whose sagittal angle is known to about +-10 deg only; z is
+    given apart.
 
     Parameters
     ----------
