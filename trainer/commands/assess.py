@@ -54,7 +54,8 @@ def add_arguments(parser):
     parser.add_argument("--force", action="store_true", help="replace an existing --html/--pdf file")
     parser.add_argument("--ct-root", metavar="DIR", default=None,
                         help="folder a CT scenario's [ct] folder must lie in (default: the session file's folder; "
-                             "the path recorded in the session is never followed)")
+                             "the path recorded in the session is never followed); a renamed or moved series is "
+                             "found in it or its subfolders, 3 levels down, by the fingerprint the session recorded")
     parser.add_argument("--store", metavar="PATH", default=None,
                         help="also record the attempt in this trainee store (SQLite; created if missing); "
                              "re-assessing the same session updates its attempt (docs/progress.md)")
@@ -108,6 +109,14 @@ def write_reports(outs: dict, html: str, title: str, force: bool) -> None:
         from trainer.report_pdf import write_pdf_safely
 
         write_pdf_safely(html, outs["pdf"], title=title, force=force)
+
+
+def ct_series_found_note(record, proc) -> str:
+    """One line saying that the session's CT series was found by its fingerprint, not under its scenario's name."""
+    named = (proc.scenario.data.get("ct") or {}).get("folder")
+    return (f"{record.path}: the CT series was found by the fingerprint the session recorded in "
+            f"{record.ct_series_found}, not in the folder its scenario names ({named!r}); its slices match "
+            "the recorded SHA-256")
 
 
 def _is_builtin(record) -> bool:
@@ -175,6 +184,10 @@ def run(args) -> int:
     if unchecked:
         print(f"vptrainer assess: note: {args.session} was recorded without a CT series fingerprint (before "
               "round 9): it is replayed on the series as it is now, unchecked", file=sys.stderr)
+    found = getattr(record, "ct_series_found", None)
+    out["session"]["ct_series_found"] = None if found is None else str(found)
+    if found is not None:
+        print(f"vptrainer assess: note: {ct_series_found_note(record, proc)}", file=sys.stderr)
     if record.truncated:
         print(f"vptrainer assess: note: the last line of {args.session} was cut off (a crash while writing); "
               "it was dropped and the session scored up to the last whole line", file=sys.stderr)

@@ -5,6 +5,9 @@ Each session is verified (hash chain, seal), replayed and scored exactly as the 
 processes; a file that cannot be read, is tampered or fails to replay becomes a row with its
 status and message, and the others go on.  Rows come out in the order of the inputs.
 
+An action plan found in a folder (``scenarios expert`` writes ``plan.jsonl`` next to the sessions) is a
+``skipped`` row, not an error; a plan named on the command line is assessed (and is an error).
+
 Exit status: 0 when every session was scored and finished; 3 when some were unfinished
 (none tampered or unreadable); 2 when any was tampered or could not be assessed.
 """
@@ -17,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["expand_sessions", "assess_one", "assess_many", "run_batch", "CSV_FIELDS"]
+__all__ = ["expand_sessions", "is_action_plan", "assess_one", "assess_many", "run_batch", "CSV_FIELDS"]
 
 CSV_FIELDS = ("path", "status", "passed", "score", "first_broken_rule", "broken_rules", "seal", "trainee",
               "scenario", "seed", "actions", "exposures", "fluoro_s", "dap_gycm2", "total_time_s", "message")
@@ -36,6 +39,40 @@ def expand_sessions(items) -> list[Path]:
                 seen.add(key)
                 out.append(f)
     return out
+
+
+#: bytes of a file's first line read to tell an action plan from a session
+_FIRST_LINE_BYTES = 65536
+
+
+def is_action_plan(path) -> bool:
+    """Whether ``path`` is an action plan (what ``scenarios expert`` writes and ``play --actions`` reads), not a
+    session: its first line is an action object (``{"type": ...}``), where every session line carries ``kind``
+    and ``hash``.  An unreadable file or line is not a plan (it is assessed and reported as such)."""
+    from trainer.core.parse_limits import LimitError, loads_json
+
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(_FIRST_LINE_BYTES)
+        obj = loads_json(first)
+    except (OSError, ValueError, LimitError):
+        return False
+    return isinstance(obj, dict) and isinstance(obj.get("type"), str) and not {"kind", "hash"} & obj.keys()
+
+
+def plans_in_folders(items, paths) -> set[str]:
+    """The files of ``paths`` found in a folder of ``items`` (not named one by one) that are action plans;
+    as absolute paths."""
+    named = {os.path.abspath(it) for it in items if not Path(it).is_dir()}
+    return {os.path.abspath(p) for p in paths if os.path.abspath(p) not in named and is_action_plan(p)}
+
+
+def skipped_row(path) -> dict:
+    """The CSV row of an action plan found in a folder: skipped, not an error."""
+    row = dict.fromkeys(CSV_FIELDS, "")
+    row.update(path=str(path), status="skipped", message="an action plan (for 'vptrainer play --actions'), "
+               "not a session: not assessed")
+    return row
 
 
 def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = False, want_attempt: bool = False) -> dict:
@@ -113,9 +150,11 @@ def run_batch(args, paths) -> int:
             raise ParameterError(f"--{opt}", getattr(args, opt), "one session only (not with several files or --csv)")
     if getattr(args, "jobs", None) is not None and args.jobs < 1:
         raise ParameterError("--jobs", args.jobs, "an integer >= 1")
-    if not paths:
+    plans = plans_in_folders(args.session, paths)
+    sessions = [p for p in paths if os.path.abspath(p) not in plans]
+    if not sessions:
         raise ParameterError("SESSION_OR_DIR", " ".join(map(str, args.session)), "session files or folders with "
-                             "*.jsonl files")
+                             "*.jsonl files", hint=f"{len(plans)} action plan(s), no session" if plans else None)
     dest = None
     if args.csv:
         dest = check_output(args.csv, option="--csv", force=getattr(args, "force", False),
@@ -131,8 +170,9 @@ def run_batch(args, paths) -> int:
 
         if any(same_path(store, p) for p in paths) or (dest is not None and same_path(store, dest)):
             raise ParameterError("--store", store, "a file other than the sessions and the CSV")
-    rows = assess_many(paths, getattr(args, "jobs", None), getattr(args, "ct_root", None), seal_key,
-                       getattr(args, "require_seal", False), want_attempt=bool(store))
+    scored = iter(assess_many(sessions, getattr(args, "jobs", None), getattr(args, "ct_root", None), seal_key,
+                              getattr(args, "require_seal", False), want_attempt=bool(store)))
+    rows = [skipped_row(p) if os.path.abspath(p) in plans else next(scored) for p in paths]
     attempts = [r.pop("_attempt") for r in rows if "_attempt" in r]
     if store:
         from trainer.core.records.store import open_store

@@ -161,6 +161,13 @@ def _show(args) -> int:
             print(f"    {k}: {shown}")
     print(f"C-arm: start {s.carm.start_pose.to_json()}, biplane {s.carm.biplane}, "
           f"patient roll {s.carm.patient_roll_deg:g} deg")
+    turn = patient.landmarks.axial_rotation_deg
+    if turn:
+        from trainer.core.procedure.expert_plan import ap_lateral_orbitals
+
+        ap, lat = ap_lateral_orbitals(s, patient.landmarks)
+        print(f"  true AP at orbital {ap:g} deg, true lateral at {lat:g} deg: the {s.ct.level if s.ct else 'target'} "
+              f"is turned {abs(turn):g} deg on the table, its front to the patient's {'left' if turn > 0 else 'right'}")
     print("Targets: " + ", ".join(f"{k} {v}" for k, v in s.effective_targets.items() if v is not None))
     d = s.decisions
     print(f"Expected decisions: candidacy {d.candidacy}")
@@ -222,7 +229,7 @@ def _expert(args) -> int:
     """The clean expert's actions (:func:`~trainer.core.procedure.expert_plan.expert_actions`, predicted without a
     session: it waits the whole working-phase interval and never stops the cement early) as an actions file."""
     from trainer.core.numbers import check_number
-    from trainer.core.procedure.expert_plan import bipedicular_expert_actions, expert_actions
+    from trainer.core.procedure.expert_plan import ap_lateral_orbitals, bipedicular_expert_actions, expert_actions
     from trainer.core.procedure.expert_volume import expert_volume_ml
     from trainer.core.safe_write import atomic_write_text, check_output
     from trainer.core.scenario.build import patient_for
@@ -241,8 +248,11 @@ def _expert(args) -> int:
     acts = (bipedicular_expert_actions(s, patient, volume_ml=volume, medial_error_deg=medial) if both
             else expert_actions(s, patient, side=args.side, volume_ml=volume, medial_error_deg=medial))
     atomic_write_text(out, "".join(json.dumps(a, sort_keys=True) + "\n" for a in acts), force=args.force)
-    tilts = sorted({a["tilt_deg"] for a in acts if a["type"] == "carm" and a.get("orbital_deg") == 0.0})
+    ap = ap_lateral_orbitals(s, patient.landmarks)[0]
+    tilts = sorted({a["tilt_deg"] for a in acts if a["type"] == "carm" and a.get("orbital_deg") == ap})
     tilt = f"; AP tilt {tilts[-1]:g} deg (squared on the endplates)" if tilts and tilts[-1] else ""
+    if patient.landmarks.axial_rotation_deg:
+        tilt += f"; AP orbital {ap:g} deg (squared on the vertebra's own axial rotation)"
     where = "both pedicles" if both else f"the {args.side} pedicle"
     error = f"; aimed {medial:g} deg too medially (a teaching error, not the expert's line)" if medial else ""
     print(f"wrote {len(acts)} expert actions ({where}, {volume:g} mL{why}{tilt}{error}) to {out}")

@@ -198,8 +198,9 @@ class GuiDriver:
         """Do one action of the plan the way a user does; True when the window accepted it.
 
         ``decide``: the chart's answer button; ``carm``: key 1 (AP) or 2 (lateral), or - for a
-        tilted pose, or back to an untilted one from a view whose preset keeps a tilt - the orbital
-        and tilt typed into the C-arm panel, Return (:meth:`carm_pose`); ``shot``: S;
+        tilted pose, one off 0 / 90 deg (a real vertebra's own true AP and lateral), or back to an
+        untilted one from a view whose preset keeps a tilt - the orbital and tilt typed into the
+        C-arm panel, Return (:meth:`carm_pose`); ``shot``: S;
         ``place``: :meth:`place_on_line` (the side's radio button, a click on the AP image, P, and
         the arrow keys' aim steps that lay the trocar on the plan's line through its target);
         ``advance``: A / Shift+A (Z / Shift+Z back) in the window's coarse and fine steps;
@@ -213,13 +214,17 @@ class GuiDriver:
             self.click(self.w.chart.buttons[(a["item"], a["answer"])])
         elif kind == "carm":
             keys = {0.0: Qt.Key.Key_1, 90.0: Qt.Key.Key_2}
-            if float(a["orbital_deg"]) not in keys or "table_offset_mm" in a:
+            orbital, tilt = float(a["orbital_deg"]), float(a.get("tilt_deg", 0.0))
+            # an AP or lateral corrected by up to the panel's MAX_CORRECTION_DEG (a real vertebra's own true AP
+            # and lateral); an oblique beyond it, or a table move, has no control here
+            oblique = min(abs(orbital - v) for v in keys) > self.w.carm.MAX_CORRECTION_DEG
+            if oblique or "table_offset_mm" in a:
                 raise ValueError(f"GUI driver: no key for the C-arm pose {a}; the demo drives the AP and lateral only")
-            tilt = float(a.get("tilt_deg", 0.0))
-            if tilt == 0.0 and self.w.carm.tilt_by_view["ap" if a["orbital_deg"] == 0.0 else "lateral"] == 0.0:
-                self.key(keys[float(a["orbital_deg"])])
+            # a real vertebra's true AP is squared on its own axial rotation: typed, as a user squares it
+            if orbital in keys and tilt == 0.0 and self.w.carm.tilt_by_view["ap" if orbital == 0.0 else "lateral"] == 0.0:
+                self.key(keys[orbital])
             else:
-                self.carm_pose(float(a["orbital_deg"]), tilt)
+                self.carm_pose(orbital, tilt)
         elif kind == "shot":
             if a.get("pulses", 1) != 1 or a.get("fluoro_s"):
                 raise ValueError(f"GUI driver: only single shots (S) are driven, not {a}")

@@ -21,7 +21,8 @@ USER_GUIDE = REPO_ROOT / "docs" / "user-guide.md"
 STAGE_HINTS = {
     None: "Session > New session… (or Open scenario file…) to choose a case.",
     "checklist": "Read the chart, answer every item, then decide: proceed, defer or decline.",
-    "alignment": "Square the C-arm: AP (1), shot (S), lateral (2), shot. Then click the AP image over the pedicle.",
+    "alignment": ("Square the C-arm: AP (1), shot (S), lateral (2), shot; turn the orbital (Ctrl+Left/Right) until the "
+                  "spinous process lies midway between the pedicles. Then click the AP image over the pedicle."),
     "access": "Advance (A) with AP and lateral shots: medial pedicle wall intact on AP until past the posterior wall.",
     "cement": "Wait (W) for the working phase on the bar (a paste), then inject (I) in small steps.",
     "injection": "Inject in small steps with lateral checks; stop at the posterior quarter or at a leak.",

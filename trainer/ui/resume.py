@@ -114,10 +114,10 @@ class LocateCTFolder(QMessageBox):
         self.setWindowTitle("Patient CT not found")
         self.setIcon(QMessageBox.Icon.Warning)
         self.setText(f"The patient CT of {self.session_path.name} was not found: the folder holding its "
-                     "scenario file and series has moved since the session was played (or the series "
-                     "folder was renamed: give it back the name the scenario file gives it).\n\n"
-                     "Choose the folder that now holds the scenario file and its series folder to resume "
-                     "the session there.")
+                     "scenario file and series has moved since the session was played.\n\n"
+                     "Choose the folder that now holds the series, or one up to three levels above it, to "
+                     "resume the session there (the series is recognised by the fingerprint the session "
+                     "recorded, whatever its folder is called now).")
         self.setDetailedText(str(exc))
         self.choose_button = self.addButton("Choose folder…", QMessageBox.ButtonRole.AcceptRole)
         self.cancel_button = self.addButton(QMessageBox.StandardButton.Cancel)

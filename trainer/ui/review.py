@@ -109,6 +109,16 @@ def timeline_rows(record) -> list[tuple[int, float, str, str]]:
     return rows
 
 
+def patient_key(record) -> tuple:
+    """What a session's patient is built from: its scenario text (by its recorded SHA-256) and, for a patient
+    CT, the series it was recorded on (its fingerprint).  Two loads with the same key can share one patient:
+    the replay starts from a fresh procedure on it each time (:func:`~trainer.core.session.replay.procedure_for`).
+    """
+    import json
+
+    return (record.header.get("scenario_sha256"), json.dumps(record.header.get("ct_series"), sort_keys=True))
+
+
 class _Replayer:
     """Keeps one procedure replayed up to some action; runs on the review's worker thread."""
 
@@ -154,6 +164,9 @@ class ReviewWidget(QWidget):
         self.moment: Moment | None = None
         self.surfaces = []
         self._replayer = None
+        #: ``(patient_key, (scenario, patient, surfaces))`` of the last patient built, kept for the next load
+        self._built: tuple | None = None
+        self._building = None
         self.back_button = QPushButton("◀ Debrief")
         self.back_button.setToolTip("Back to the score and the metric table  [Ctrl+D]")
         self.back_button.clicked.connect(self.debriefRequested)
@@ -283,6 +296,11 @@ class ReviewWidget(QWidget):
         self.moment = None
         self._replayer = None
         record = self.record
+        key = patient_key(record)
+        if self._built is not None and self._built[0] == key:
+            self._show_built(*self._built[1])          # the same case's patient: no second build
+            return
+        self._building = key
         roots = tuple(str(r) for r in ct_roots)
         self.busy.setText("Building the 3-D view…")
 
@@ -295,6 +313,13 @@ class ReviewWidget(QWidget):
             return scenario, patient, anatomy_surfaces(patient)
 
         self.runner.submit("load", job)
+
+    def _show_built(self, scenario, patient, surfaces) -> None:
+        """Replay the loaded session on ``patient`` (built for its case) and show its final moment."""
+        self.surfaces = surfaces
+        self._replayer = _Replayer(self.record, patient, scenario)
+        self._draw_surfaces()
+        self.timeline.setCurrentRow(self.timeline.count() - 1)     # the final moment first
 
     def show_moment(self, entry_index: int) -> int:
         """Replay to session entry ``entry_index`` (off-thread); ``momentShown`` when drawn."""
@@ -312,10 +337,8 @@ class ReviewWidget(QWidget):
             self.busy.setText(f"<span style='color:#ff7070'>{type(resp.error).__name__}: {resp.error}</span>")
             return
         if resp.channel == "load":
-            scenario, patient, self.surfaces = resp.value
-            self._replayer = _Replayer(self.record, patient, scenario)
-            self._draw_surfaces()
-            self.timeline.setCurrentRow(self.timeline.count() - 1)     # the final moment first
+            self._built = (self._building, resp.value)
+            self._show_built(*resp.value)
             return
         m: Moment = resp.value
         self.moment = m

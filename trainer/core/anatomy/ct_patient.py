@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import ndimage as ndi
 
+from trainer.core.anatomy.axial_rotation import mirror_rotation_deg
 from trainer.core.anatomy.ct_blood_pool import blood_pool_mask
 from trainer.core.anatomy.ct_labels import (
     CONTEXT_VOXEL_MM,
@@ -225,7 +226,9 @@ def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: floa
         pedicle_left=pl, pedicle_right=pr, spinous_tip_mm=tip,
         canal_centre_mm=(0.0, cy, 0.5 * (pl.centre_mm[2] + pr.centre_mm[2])),
         canal_width_mm=float(abs(pl.medial_wall_x_mm - pr.medial_wall_x_mm)),
-        canal_depth_mm=float(2.0 * (cy - pw)), skin_y_mm=skin_y, basivertebral_foramen_mm=(0.0, pw, 0.0))
+        canal_depth_mm=float(2.0 * (cy - pw)), skin_y_mm=skin_y, basivertebral_foramen_mm=(0.0, pw, 0.0),
+        axial_rotation_deg=mirror_rotation_deg(fine, 0.5 * (np.asarray(pl.centre_mm) + np.asarray(pr.centre_mm)),
+                                               float(rel["inferior_endplate_z_mm"]), float(rel["superior_endplate_z_mm"])))
 
 
 _MIN_BODY_ML = 8.0
@@ -284,8 +287,13 @@ def _refined(vol: Volume, coarse: Volume, lo, hi, voxel_mm: float) -> Volume:
     Dice 0.95 to 0.28, L4 no cortex found): the thresholds and closings are tuned on the series' HU.
     """
     fine = _resample(vol, lo, hi, voxel_mm)
-    idx = [np.clip(i, 0, n - 1) for i, n in zip(_nearest_on(fine.grid, coarse.grid), coarse.grid.shape[::-1])]
+    near = _nearest_on(fine.grid, coarse.grid)
+    idx = [np.clip(i, 0, n - 1) for i, n in zip(near, coarse.grid.shape[::-1])]
     lab = coarse.labels[np.ix_(idx[2], idx[1], idx[0])]
+    # beyond the series (the coarse volume is cropped to it) there is no scan: air, as its HU (round 22: the
+    # abdominal T12 at the series' top carried its last slice's body 25 mm on, 52 mL of body)
+    ok = [(i >= 0) & (i < n) for i, n in zip(near, coarse.grid.shape[::-1])]
+    lab[~(ok[2][:, None, None] & ok[1][None, :, None] & ok[0][None, None, :])] = Label.AIR
     body = np.isin(lab, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)])
     # the body's holes (a broken ring's marrow below the threshold) are its inside, not its surface
     solid = ndi.binary_fill_holes(body, structure=PLANE)

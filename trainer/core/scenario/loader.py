@@ -111,10 +111,13 @@ def _toml_error(where: str, exc: tomllib.TOMLDecodeError) -> ScenarioError:
                                  "(key = value, [section] headers, strings in quotes)"])
 
 
-def parse_scenario(text: str, path: Path | None = None, strict: bool = True) -> Scenario:
+def parse_scenario(text: str, path: Path | None = None, strict: bool = True, *,
+                   ct_series_folder: Path | None = None) -> Scenario:
     """Parse and validate scenario TOML text.
 
-    ``path`` is used in messages and to resolve the ``[ct]`` folder.
+    ``path`` is used in messages and to resolve the ``[ct]`` folder; ``ct_series_folder``, when
+    given, is the series folder to read instead of the one ``[ct] folder`` names (a recorded
+    session's series found by its fingerprint).
     """
     where = str(path) if path else "<scenario>"
     try:
@@ -137,7 +140,7 @@ def parse_scenario(text: str, path: Path | None = None, strict: bool = True) -> 
     meta = ck.table("scenario", sec.get("scenario", {}))
     chart = check_patient(ck, sec.get("patient", {}))
 
-    ct = check_ct(ck, sec.get("ct"), path) if "ct" in sec else None
+    ct = check_ct(ck, sec.get("ct"), path, ct_series_folder) if "ct" in sec else None
     an = ck.table("anatomy", sec.get("anatomy", {}))
     if ct is not None and "level" not in sec.get("anatomy", {}):
         an["level"] = ct.level

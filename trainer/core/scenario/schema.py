@@ -255,7 +255,9 @@ SECTIONS: dict[str, dict[str, FieldSpec]] = {
         "start_tilt_deg": F("float", 0.0, lo=-45, hi=45, unit="deg", doc="Start cranio-caudal tilt"),
         "biplane": F("bool", False, doc="Two C-arms: AP and lateral without moving", source="FACTS.md 2"),
         "patient_roll_deg": F("float", 0.0, lo=-30, hi=30, unit="deg",
-                              doc="Patient rotation on the table; a true AP needs orbital = roll"),
+                              doc="Patient rotation on the table; a true AP needs orbital = roll (on a patient CT: roll "
+                                  "minus the target vertebra's own `axial_rotation_deg`, measured at import; "
+                                  "docs/scoring.md)"),
         "sid_mm": F("float", 1020.0, lo=300, hi=2000, unit="mm", doc="Source-to-image distance",
                     source="FACTS.md 5.2"),
         "sod_mm": F("float", 530.0, lo=100, hi=1999, unit="mm", doc="Source-to-isocentre distance (< sid_mm)",

@@ -129,8 +129,12 @@ def check_decisions(ck: Checker, raw: dict) -> dict:
     return out
 
 
-def check_ct(ck: Checker, raw, path: Path | None) -> CTSource | None:
-    """Check ``[ct]``: the folder must stay inside the scenario's folder and exist."""
+def check_ct(ck: Checker, raw, path: Path | None, series_folder: Path | None = None) -> CTSource | None:
+    """Check ``[ct]``: the folder must stay inside the scenario's folder and exist.
+
+    ``series_folder``: where the series is instead of the named folder (a session's series found by
+    its recorded fingerprint, :mod:`trainer.core.session.ct_lookup`); the name must still be a
+    relative path that stays inside the scenario's folder."""
     if not isinstance(raw, dict):
         return None
     c = ck.table("ct", raw)
@@ -152,6 +156,8 @@ def check_ct(ck: Checker, raw, path: Path | None) -> CTSource | None:
         elif not resolved.is_relative_to(base):
             ck.bad("ct.folder", c["folder"], inside, recoverable=False,
                    what=f"leaves the scenario's folder {base} (refused)")
+        elif series_folder is not None:
+            folder = Path(series_folder).resolve()
         elif not resolved.is_dir():
             ck.bad("ct.folder", c["folder"], inside + " and exists", recoverable=False,
                    what=f"no such folder ({resolved})")

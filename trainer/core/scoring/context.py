@@ -2,7 +2,9 @@
 
 What the events do not say is taken from the anatomy once: the endplate inclinations
 (for the true-AP tilt and the between-endplates check) and the body volume (for the
-fill fraction), both measured on the label volume when a patient is given.
+fill fraction), both measured on the label volume when a patient is given, and the
+target vertebra's own axial rotation (for the true-AP and true-lateral orbital angles),
+measured when the patient was made (``Landmarks.axial_rotation_deg``).
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ def build_context(scenario=None, landmarks: Landmarks | None = None, patient=Non
         bip = str(advice.get("approach", "")).lower() == "bipedicular"
     return ScoringContext(
         landmarks=lm, targets=targets, expected_decisions=dict(expected), decision_reasons=dict(reasons or {}),
-        patient_roll_deg=roll, endplate_incl_deg=incl, body_volume_ml=vol_ml,
+        patient_roll_deg=roll, vertebra_rotation_deg=float(lm.axial_rotation_deg), endplate_incl_deg=incl, body_volume_ml=vol_ml,
         cement_points_mm=None if cement_points_mm is None else np.asarray(cement_points_mm, float).reshape(-1, 3),
         final_leaks=final_leaks, bipedicular=bip,
         neural_cement_ml=None if neural_cement_ml is None else dict(neural_cement_ml),

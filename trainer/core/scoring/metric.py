@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from trainer.core.anatomy.axial_rotation import true_ap_orbital_deg
 from trainer.core.anatomy.landmarks import Landmarks
 from trainer.core.scenario.targets import MetricSpec, Targets, band_status
 from trainer.core.xray.geometry import CArmGeometry, view_of_orbital
@@ -78,7 +79,10 @@ class ScoringContext:
     expected_decisions : dict
         Checklist item -> the correct answer (``'candidacy'`` -> 'proceed'|'defer'|'decline').
     patient_roll_deg : float
-        Patient rotation on the table; a true AP needs ``orbital == roll``.
+        Patient rotation on the table (what the renderer turns the C-arm by).
+    vertebra_rotation_deg : float
+        The target vertebra's own axial rotation (``Landmarks.axial_rotation_deg``; 0 on a synthetic
+        patient); a true AP needs ``orbital == roll - vertebra_rotation_deg`` (:attr:`true_ap_orbital_deg`).
     geometry : CArmGeometry
     endplate_incl_deg : tuple of float
         Sagittal inclination (inferior, superior) of the endplates, deg; a C-arm tilt equal to
@@ -114,6 +118,13 @@ class ScoringContext:
     canal_wall_temperature_c: float | None = None
     scenario_id: str = ""
     scenario_sha256: str = ""
+    vertebra_rotation_deg: float = 0.0
+
+    @property
+    def true_ap_orbital_deg(self) -> float:
+        """The orbital angle (deg) of the target vertebra's true AP
+        (:func:`~trainer.core.anatomy.axial_rotation.true_ap_orbital_deg`)."""
+        return true_ap_orbital_deg(self.patient_roll_deg, self.vertebra_rotation_deg)
 
     @property
     def procedure_expected(self) -> bool:

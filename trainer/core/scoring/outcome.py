@@ -112,7 +112,8 @@ class Scorer:
         """
         old = self.context
         if (context.scenario_sha256 != old.scenario_sha256 or context.bipedicular != old.bipedicular
-                or context.patient_roll_deg != old.patient_roll_deg):
+                or context.patient_roll_deg != old.patient_roll_deg
+                or context.vertebra_rotation_deg != old.vertebra_rotation_deg):
             raise ValueError("the final context must be of the same procedure as the one scored so far")
         self.context = context
         for m in self.metrics:

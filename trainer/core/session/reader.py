@@ -14,6 +14,7 @@ refused with ``file:line`` in the message.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections import deque
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from trainer import SCENARIOS_DIR
 from trainer.core.errors import ScenarioError, SessionError, TamperError
 from trainer.core.parse_limits import MAX_JSON_LINE_BYTES, LimitError, loads_json, not_a_regular_file
 from trainer.core.scenario.loader import parse_scenario
+from trainer.core.session.ct_lookup import MAX_SEARCH_DEPTH, find_recorded_series, holds_recorded_series
 from trainer.core.session.header import check_header
 from trainer.core.session.log import FORMAT, GENESIS, HASH_SUFFIX_LEN, READABLE_VERSIONS, line_hash
 
@@ -55,6 +57,9 @@ class SessionRecord:
         Format version of the file (1 or 2, docs/session-format.md).
     n_entries : int
     last_entry : dict or None
+    ct_series_found : Path or None
+        Set by :meth:`scenario` when the CT series was found by the session's recorded fingerprint in
+        another folder than the one the scenario's ``[ct] folder`` names (:mod:`.ct_lookup`).
     """
 
     path: Path
@@ -66,6 +71,7 @@ class SessionRecord:
     version: int = 1
     n_entries: int = 0
     last_entry: dict | None = None
+    ct_series_found: Path | None = None
 
     def __post_init__(self):
         if self.entries and not self.n_entries:
@@ -135,20 +141,51 @@ class SessionRecord:
         for root in roots:
             virtual = root / f"{sid}.toml"
             try:
-                return parse_scenario(self.header["scenario_toml"], virtual)
+                return self._with_recorded_series(parse_scenario(self.header["scenario_toml"], virtual), roots)
             except ScenarioError as exc:
                 if first is None:
                     first_virtual, first = virtual, exc
                 if not any("ct.folder" in p for p in exc.problems):
                     break                         # not about the CT folder: the same in any root
         assert first is not None
+        found = find_recorded_series(self.header.get("ct_series"), roots)
+        if found is not None:
+            with contextlib.suppress(ScenarioError):   # another problem than the folder: report the first one
+                return self._parse_on(found, sid)
         label = f"{self.path}: embedded scenario {sid!r}"
         problems = [p.replace(str(first_virtual), label) for p in first.problems]
         if any("ct.folder" in p for p in problems):
             where = ", ".join(str(r) for r in roots)
-            problems.append(f"{label}: the CT folder of a session is looked up in {where} (next to the session "
-                            "unless the assessor allows another folder with --ct-root)")
+            searched = ""
+            if isinstance(self.header.get("ct_series"), dict):
+                searched = (f"; the series it was recorded on (SeriesInstanceUID "
+                            f"{self.header['ct_series'].get('series_uid')}) is not in their subfolders either "
+                            f"(searched {MAX_SEARCH_DEPTH} levels deep)")
+            looked = (f"the CT folder of a session is looked up in {where} (next to the session unless the assessor "
+                      f"allows another folder with --ct-root){searched}")
+            # one line: the folder problem and where it was looked for belong together
+            problems = [f"{p}; {looked}" if "ct.folder" in p else p for p in problems]
         raise ScenarioError(label, problems) from None
+
+    def _parse_on(self, series_folder: Path, sid: str):
+        """The embedded scenario read on ``series_folder`` (the recorded series found by its fingerprint)."""
+        scenario = parse_scenario(self.header["scenario_toml"], series_folder.parent / f"{sid}.toml",
+                                  ct_series_folder=series_folder)
+        self.ct_series_found = series_folder
+        return scenario
+
+    def _with_recorded_series(self, scenario, roots):
+        """``scenario``, or the same text read on the recorded series found elsewhere in ``roots`` when the
+        folder its ``[ct] folder`` names does not hold that series (renamed, or another series under the
+        same name); sets :attr:`ct_series_found`."""
+        rec = self.header.get("ct_series")
+        ct = getattr(scenario, "ct", None)
+        if ct is None or not isinstance(rec, dict) or holds_recorded_series(ct.folder, rec):
+            return scenario
+        found = find_recorded_series(rec, roots)
+        if found is None:
+            return scenario                       # the replay says what differs
+        return self._parse_on(found, scenario.id)
 
 
 def builtin_scenario_mismatch(record: SessionRecord) -> str | None:

@@ -1,10 +1,13 @@
 """C-arm alignment before access: true AP (rotation and endplates) and true lateral.
 
 Measured from the pose of the last AP-like and lateral-like shots taken before the
-trocar first entered bone, against the anatomy: a true AP needs the orbital angle equal
-to the patient roll (spinous process centred between the pedicles) and a tilt that runs
-along the endplates (endplates seen as lines); a true lateral needs orbital = 90 deg +
-roll (one posterior wall line).  The tilt does not change the posterior wall on the
+trocar first entered bone, against the anatomy: a true AP is the AP of the target
+vertebra, its orbital angle the patient roll minus the vertebra's own axial rotation
+(``ScoringContext.true_ap_orbital_deg``; pedicles symmetric in the body, spinous process
+centred between them; a real patient's vertebra is turned a few degrees on the table) and
+its tilt runs along the endplates (endplates seen as lines); a true lateral is 90 deg on
+from the true AP (one posterior wall line).  Which shots are AP-like or lateral-like is
+also judged from the vertebra's true AP.  The tilt does not change the posterior wall on the
 lateral, so only the orbital angle is judged there.
 """
 
@@ -25,6 +28,14 @@ def tilt_error_deg(tilt_deg: float, endplate_incl_deg: tuple) -> float:
     return 0.0
 
 
+def _turn(ctx) -> str:
+    """The vertebra's own turn for a detail text ('' when it has none: a synthetic patient)."""
+    r = ctx.vertebra_rotation_deg
+    if not r:
+        return ""
+    return f"the vertebra turned {fmt(abs(r))} deg, its front to the patient's {'left' if r > 0 else 'right'}"
+
+
 class _PreAccessShots(Metric):
     view = "ap"
 
@@ -37,7 +48,7 @@ class _PreAccessShots(Metric):
         if event.kind != "shot" or state.entered_bone:
             return
         pose = event.data.get("pose")
-        if view_of_pose(pose, self.ctx.patient_roll_deg, event.data.get("view")) == self.view and pose:
+        if view_of_pose(pose, self.ctx.true_ap_orbital_deg, event.data.get("view")) == self.view and pose:
             self.pose = pose
             self.shot_index = event.data.get("index")
             self.n_before += 1
@@ -55,9 +66,11 @@ class ApOrbitalError(_PreAccessShots):
         if self.pose is None:
             return self._no_shot()
         orb = float(self.pose["orbital_deg"])
-        err = abs(orb - self.ctx.patient_roll_deg)
-        return self.make(err, None, f"last AP before access (shot {self.shot_index}): orbital {fmt(orb)} deg, "
-                                    f"patient roll {fmt(self.ctx.patient_roll_deg)} deg")
+        err = abs(orb - self.ctx.true_ap_orbital_deg)
+        roll = f"patient roll {fmt(self.ctx.patient_roll_deg)} deg"
+        turn = _turn(self.ctx)
+        where = f"true AP at {fmt(self.ctx.true_ap_orbital_deg)} deg ({roll}; {turn})" if turn else roll
+        return self.make(err, None, f"last AP before access (shot {self.shot_index}): orbital {fmt(orb)} deg, {where}")
 
 
 class ApTiltError(_PreAccessShots):
@@ -82,6 +95,7 @@ class LateralOrbitalError(_PreAccessShots):
         if self.pose is None:
             return self._no_shot()
         orb = float(self.pose["orbital_deg"])
-        err = abs(abs(orb - self.ctx.patient_roll_deg) - 90.0)
+        err = abs(abs(orb - self.ctx.true_ap_orbital_deg) - 90.0)
         return self.make(err, None, f"last lateral before access (shot {self.shot_index}): orbital {fmt(orb)} deg, "
-                                    f"true lateral at {fmt(90 + self.ctx.patient_roll_deg)} deg")
+                                    f"true lateral at {fmt(90 + self.ctx.true_ap_orbital_deg)} deg"
+                                    + (f" ({_turn(self.ctx)})" if self.ctx.vertebra_rotation_deg else ""))

@@ -1,0 +1,57 @@
+"""``vptrainer assess DIR --csv``: the documented demonstration leaves action plans next to the sessions.
+
+docs/user-guide.md ("Demonstrate the expert path") has the instructor write ``scenarios expert CASE --out
+plan.jsonl`` and ``play CASE --actions plan.jsonl --out session.jsonl`` into one folder.  Tried as an
+assessor (round 22): ``assess FOLDER --csv`` then reported every plan as an error ("not a vptrainer session
+header") and exited 2 although every session passed.  A plan found in a folder is now a ``skipped`` row;
+a plan named on the command line is still assessed and refused.  Oracle: the session's score from the
+one-file ``assess --json``, and the plan's first line as ``scenarios expert`` wrote it.
+"""
+
+import csv
+import json
+
+import pytest
+
+from trainer.cli import main
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    d = tmp_path_factory.mktemp("demo")
+    assert main(["scenarios", "expert", "l1-wedge-default", "--out", str(d / "plan.jsonl")]) == 0
+    assert main(["play", "l1-wedge-default", "--actions", str(d / "plan.jsonl"), "--out",
+                 str(d / "session.jsonl")]) == 0
+    return d
+
+
+def test_a_plan_beside_the_sessions_is_skipped_not_an_error(folder, tmp_path, capsys):
+    first = json.loads((folder / "plan.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert "type" in first and "hash" not in first                   # an action, as play --actions reads it
+    capsys.readouterr()
+    assert main(["assess", str(folder / "session.jsonl"), "--json"]) == 0
+    score = json.loads(capsys.readouterr().out)["score"]
+    out = tmp_path / "scores.csv"
+    code = main(["assess", str(folder), "--csv", str(out), "--jobs", "1"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    rows = {r["path"].rsplit("/", 1)[-1]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
+    assert rows["plan.jsonl"]["status"] == "skipped" and "action plan" in rows["plan.jsonl"]["message"]
+    assert rows["session.jsonl"]["status"] == "passed" and float(rows["session.jsonl"]["score"]) == score
+    assert "ERROR" not in err
+
+
+def test_a_plan_named_on_the_command_line_is_still_refused(folder, capsys):
+    code = main(["assess", str(folder / "plan.jsonl"), str(folder / "session.jsonl"), "--jobs", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "plan.jsonl:1: not a vptrainer session header" in err
+
+
+def test_a_folder_of_plans_only_is_one_line_naming_them(folder, tmp_path, capsys):
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    for name in ("left.jsonl", "right.jsonl"):
+        (plans / name).write_bytes((folder / "plan.jsonl").read_bytes())
+    code = main(["assess", str(plans)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "2 action plan(s), no session" in err, err

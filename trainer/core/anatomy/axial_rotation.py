@@ -1,0 +1,117 @@
+"""The target vertebra's own axial rotation, and the C-arm's true AP and true lateral for it.
+
+A true AP is the AP *of the vertebra*: the beam runs along the vertebra's own midsagittal
+plane, so the pedicles sit symmetrically in the body outline and the spinous process midway
+between them.  On the table a real vertebra is turned about the long axis by a few degrees
+(the reference TotalSegmentator masks of the two real CTs: 0-7 deg, docs/realct-log.md), so
+its true AP is not orbital 0 but the patient roll minus that turn.
+
+:func:`mirror_rotation_deg` measures the turn on the CT itself: the vertebra's bone in the
+axial plane (the HU between the endplates, averaged over the slab) is mirrored about a line
+through the canal, and the line's angle that makes the mirrored image match best is the
+vertebra's midsagittal line.  Mirror symmetry is what the radiologist squares on (the
+pedicle ovals alike, the spinous process in the middle), and it uses the whole ring (body,
+pedicles, laminae, spinous process) rather than two points: the pedicle centres alone turned
+the estimate 4-9 deg away from the mask's at four of the ten real levels (round 22).
+A synthetic patient is built with no axial rotation (:class:`~trainer.core.anatomy.params.AnatomyParams`
+has no such parameter): its turn is 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+
+__all__ = ["mirror_rotation_deg", "true_ap_orbital_deg", "true_lateral_orbital_deg",
+           "MIRROR_RADIUS_MM", "MIRROR_SEARCH_DEG"]
+
+#: the bone mirrored lies within this distance (mm) of the canal: body, pedicles, laminae and
+#: the spinous process's root, not the ribs' shafts nor the psoas' neighbours
+MIRROR_RADIUS_MM = 45.0
+#: the turns searched (deg either way): real vertebrae on the table turn up to about 10 deg
+#: (the two real CTs' masks: 0-7 deg), scoliotic ones more
+MIRROR_SEARCH_DEG = 25.0
+_HU_LO, _HU_HI = 100.0, 600.0      # HU scaled 0..1 in between: marrow to cortex; soft tissue 0
+
+
+def _slab_image(volume, z_lo_mm: float, z_hi_mm: float) -> np.ndarray:
+    """Mean over the slices within ``z_lo_mm``..``z_hi_mm`` of the HU scaled 0..1 (y, x)."""
+    z = volume.grid.axis_mm("z")
+    ks = np.flatnonzero((z >= z_lo_mm) & (z <= z_hi_mm))
+    if ks.size == 0:
+        ks = np.array([int(np.argmin(np.abs(z - 0.5 * (z_lo_mm + z_hi_mm))))])
+    hu = np.asarray(volume.hu[ks], np.float32)
+    return np.clip((hu - _HU_LO) / (_HU_HI - _HU_LO), 0.0, 1.0).mean(axis=0)
+
+
+def mirror_rotation_deg(volume, pivot_mm, z_lo_mm: float, z_hi_mm: float, step_deg: float = 0.1) -> float:
+    """Axial rotation (deg, positive: the vertebra's front turned towards the patient's left, +x)
+    at which the slab's bone is most nearly its own mirror image.
+
+    Parameters
+    ----------
+    volume : Volume
+        HU (and grid, LPS mm) holding the vertebra.
+    pivot_mm : sequence of float
+        (x, y, ...) of a point on the vertebra's midline, mm: the canal centre.  The line may
+        pass up to 6 mm to either side of it (searched).
+    z_lo_mm, z_hi_mm : float
+        The slab (mm): the body's endplates.
+    step_deg : float
+        Resolution of the answer, deg.
+
+    Returns
+    -------
+    float
+        The turn, deg, within +-:data:`MIRROR_SEARCH_DEG`, rounded to ``step_deg``.
+    """
+    img = _slab_image(volume, z_lo_mm, z_hi_mm)
+    g = volume.grid
+    x, y = g.axis_mm("x"), g.axis_mm("y")
+    px, py = float(pivot_mm[0]), float(pivot_mm[1])
+    yy, xx = np.meshgrid(y, x, indexing="ij")
+    near = ((xx - px) ** 2 + (yy - py) ** 2 <= MIRROR_RADIUS_MM ** 2) & (img > 0.0)
+    qx, qy, w = xx[near], yy[near], img[near]
+    sx, sy = g.spacing_xyz_mm[0], g.spacing_xyz_mm[1]
+
+    def match(theta_deg: float, offset_mm: float) -> float:
+        t = np.radians(theta_deg)
+        ax, ay = -np.sin(t), np.cos(t)                 # the vertebra's posterior direction
+        cx, cy = px + offset_mm * np.cos(t), py + offset_mm * np.sin(t)
+        rx, ry = qx - cx, qy - cy
+        d = rx * ax + ry * ay
+        mx, my = cx + 2.0 * d * ax - rx, cy + 2.0 * d * ay - ry
+        m = ndi.map_coordinates(img, [(my - y[0]) / sy, (mx - x[0]) / sx], order=1, cval=0.0)
+        return float(np.dot(w, m) / np.sqrt(np.dot(w, w) * np.dot(m, m) + 1e-12))
+
+    coarse = [(match(t, o), t, o) for t in np.arange(-MIRROR_SEARCH_DEG, MIRROR_SEARCH_DEG + 1e-9, 1.0)
+              for o in np.arange(-6.0, 6.0 + 1e-9, 1.0)]
+    _, t0, o0 = max(coarse)
+    fine = [(match(t, o), t, o) for t in np.arange(t0 - 1.0, t0 + 1.0 + 1e-9, step_deg)
+            for o in np.arange(o0 - 1.0, o0 + 1.0 + 1e-9, 0.25)]
+    best = max(fine)[1]
+    return float(round(round(best / step_deg) * step_deg, 6))
+
+
+def true_ap_orbital_deg(patient_roll_deg: float, vertebra_rotation_deg: float = 0.0) -> float:
+    """The orbital angle (deg) of the true AP of the target vertebra: the patient roll minus the
+    vertebra's own axial rotation.  A vertebra whose front is turned towards the patient's left
+    (``vertebra_rotation_deg`` > 0) turns its back, and the spinous process, to the right, and the
+    beam follows its midsagittal plane at a negative orbital angle (checked on projections of the
+    reference masks: docs/realct-log.md, round 22).
+
+    Parameters
+    ----------
+    patient_roll_deg : float
+        The scenario's ``[carm] patient_roll_deg``, deg.
+    vertebra_rotation_deg : float
+        ``Landmarks.axial_rotation_deg``, deg (0 on a synthetic patient).
+    """
+    return float(patient_roll_deg) - float(vertebra_rotation_deg)
+
+
+def true_lateral_orbital_deg(true_ap_deg: float) -> float:
+    """The orbital angle (deg) of the true lateral for a true AP at ``true_ap_deg``: 90 deg on
+    from it, folded back by 180 deg where that would pass 135 deg (the arm's range)."""
+    ap = float(true_ap_deg)
+    return 90.0 + ap if ap <= 45.0 else ap - 90.0
