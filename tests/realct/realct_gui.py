@@ -47,3 +47,25 @@ def imported_ct_window(qtbot, series, level: str, tmp_path):
     w, d = ct_window(qtbot, sessions, tmp_path / "settings.ini")
     start_ct(w, d, load_scenario(out))
     return w, d
+
+
+def proceed_and_align(w, d) -> None:
+    """Answer the checklist as expected (proceed), take the AP and lateral shots (1, S, 2, S) and swing
+    back to AP (1), as a resident does before picking the entry."""
+    from PySide6.QtCore import Qt
+
+    d.answer_checklist({k: g["expected"] for k, g in w.scenario.decisions.gates.items()})
+    d.align()
+    d.key(Qt.Key.Key_1)
+    d.idle()
+
+
+def review_final_moment(w, d):
+    """Click the debrief's review button and wait for the review's final moment: ``(review, moment)``."""
+    shown = []
+    d.click(w.debrief.review_button)
+    review = w.review
+    review.momentShown.connect(shown.append)
+    d.wait_until(lambda: shown or "Error" in review.busy.text(), "the review's final moment")
+    assert "Error" not in review.busy.text(), review.busy.text()
+    return review, shown[-1]

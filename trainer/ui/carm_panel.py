@@ -231,6 +231,14 @@ class CArmPanel(QGroupBox):
         self.inputRefused.emit(message)
 
     def _emit_move(self) -> None:
+        """Move to the angles and offsets shown in the boxes (typed and not yet entered too), or, when a
+        box holds text it cannot take, refuse with the line Return gives in that box (the first such box,
+        in panel order) and do not move."""
+        for spin in (self.orbital, self.tilt, *self.offset):
+            message = spin.take_typed()
+            if message is not None:
+                self._refuse_input(message)
+                return
         self.input_message.hide()
         self.actionRequested.emit({"type": "carm", "orbital_deg": round(self.orbital.value(), 2),
                                    "tilt_deg": round(self.tilt.value(), 2),

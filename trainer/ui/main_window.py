@@ -35,6 +35,7 @@ from trainer.ui.checklist_gate import ALWAYS_ALLOWED, before_the_decision, unans
 from trainer.ui.debrief import DebriefWidget
 from trainer.ui.fluoro_view import FluoroMonitor
 from trainer.ui.help import stage_hint
+from trainer.ui.key_repeat import KeyRepeatJudge
 from trainer.ui.menus import build_menus
 from trainer.ui.records_menu import RecordsMenu
 from trainer.ui.resume import LocateCTFolder, ct_folder_missing
@@ -168,6 +169,7 @@ class MainWindow(QMainWindow):
         self._fluoro_release.setInterval(self.FLUORO_RELEASE_GRACE_MS)
         self._fluoro_release.timeout.connect(self._fluoro_key_up)
         self._fluoro_released_at: float | None = None
+        self._key_repeats = KeyRepeatJudge()
         self._build_menus()
         self._apply_settings()
         QApplication.instance().installEventFilter(self)
@@ -611,18 +613,23 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ keys and closing
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
         """Hold-to-fluoro on the F key (press starts, release stops; auto-repeat never adds a shot);
-        Esc in a number box gives the keys back to the procedure."""
+        Esc in a number box gives the keys back to the procedure; any other held key's auto-repeat
+        presses are dropped outside the number boxes, marked or not (:mod:`trainer.ui.key_repeat`)."""
         et = event.type()
-        if et in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and self.isActiveWindow():
-            if et == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape and isinstance(
-                    QApplication.focusWidget(), (QAbstractSpinBox, QLineEdit)):
+        keys = (QEvent.Type.KeyPress, QEvent.Type.KeyRelease, QEvent.Type.ShortcutOverride)
+        if et in keys and self.isActiveWindow():
+            typing = isinstance(QApplication.focusWidget(), (QAbstractSpinBox, QLineEdit))
+            if et == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape and typing:
                 self.stack.setFocus()
                 return True
+            repeat = self._key_repeats.is_repeat(event)
             if event.key() == Qt.Key.Key_F and not event.modifiers():
-                focus = QApplication.focusWidget()
-                if not isinstance(focus, (QAbstractSpinBox, QLineEdit)) and self.stack.currentIndex() == 0:
+                if et != QEvent.Type.ShortcutOverride and not typing and self.stack.currentIndex() == 0:
                     self._fluoro_key(et == QEvent.Type.KeyPress, event.isAutoRepeat())
                     return True
+            elif repeat and not typing:        # a held key is one action (also unmarked X repeats)
+                event.accept()                 # an accepted shortcut override triggers no shortcut
+                return True
         return super().eventFilter(obj, event)
 
     #: a release of F followed by a press within this time is keyboard auto-repeat, not the pedal

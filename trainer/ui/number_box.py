@@ -6,7 +6,10 @@ typing an angle into the C-arm panel saw nothing happen.  :class:`EnterNumberBox
 keystroke, and on Return (or Enter) either takes a number within its range and emits
 :attr:`~EnterNumberBox.entered` or emits :attr:`~EnterNumberBox.refused` with one line naming
 the box, what was typed and the allowed range, leaving its value as it was.  A held Return's
-auto-repeat is ignored: one press, one action.
+auto-repeat is ignored, marked or not (:mod:`trainer.ui.key_repeat`): one press, one action.
+Leaving the box (a click on a button) keeps a refused text on show, and
+:meth:`~EnterNumberBox.refusal` says why it cannot be taken, so a button acting on the boxes can
+refuse with the same line.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import math
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QValidator
 from PySide6.QtWidgets import QDoubleSpinBox
+
+from trainer.ui.key_repeat import KeyRepeatJudge
 
 __all__ = ["EnterNumberBox"]
 
@@ -40,6 +45,11 @@ class EnterNumberBox(QDoubleSpinBox):
         super().__init__(parent)
         self.what = what
         self.unit = unit
+        self._repeats = KeyRepeatJudge()
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
+        self._repeats.is_repeat(event)                  # remembers the release's time
+        super().keyReleaseEvent(event)
 
     def validate(self, text: str, pos: int) -> object:
         """Qt's verdict, but a refused text is kept as unfinished (Intermediate), not dropped."""
@@ -62,24 +72,45 @@ class EnterNumberBox(QDoubleSpinBox):
         """The allowed range, e.g. ``-135 to 135°``."""
         return f"{self.minimum():g} to {self.maximum():g}{self.unit}"
 
+    def refusal(self) -> str | None:
+        """Why the text in the box cannot be taken (one line naming the box, the text and the range),
+        or None when it holds a number within the range."""
+        typed = self.cleanText().strip()
+        v = self.typed_value()
+        if v is None:
+            return (f"{self.what}: '{typed}' is not a number; type a number from {self.range_text()} "
+                    "and press Return (nothing moved)")
+        if not self.minimum() <= round(v, self.decimals()) <= self.maximum():
+            return f"{self.what}: {v:g}{self.unit} is outside the allowed {self.range_text()} (nothing moved)"
+        return None
+
+    def take_typed(self) -> str | None:
+        """Take the number typed (the box's value becomes it, rounded to its decimals) and return None,
+        or return :meth:`refusal`'s line and leave the value as it was."""
+        message = self.refusal()
+        if message is None:
+            self.setValue(round(self.typed_value() or 0.0, self.decimals()))
+        return message
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        """Leaving the box takes a good number, as Qt does, but keeps a refused text on show (Qt put the
+        old value back without a word, and a click on Move C-arm then moved there)."""
+        text, refused = self.lineEdit().text(), self.refusal() is not None
+        super().focusOutEvent(event)
+        if refused:
+            self.lineEdit().setText(text)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
         if event.key() not in _RETURN_KEYS or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             super().keyPressEvent(event)
             return
         event.accept()
-        if event.isAutoRepeat():
+        if self._repeats.is_repeat(event):
             return
-        typed = self.cleanText().strip()
-        v = self.typed_value()
-        if v is None:
-            self.refused.emit(f"{self.what}: '{typed}' is not a number; type a number from {self.range_text()} "
-                              "and press Return (nothing moved)")
-        elif not self.minimum() <= round(v, self.decimals()) <= self.maximum():
-            self.refused.emit(f"{self.what}: {v:g}{self.unit} is outside the allowed {self.range_text()} "
-                              "(nothing moved)")
-        else:
-            self.setValue(round(v, self.decimals()))
+        message = self.take_typed()
+        if message is None:
             self.selectAll()
             self.entered.emit(self.value())
             return
+        self.refused.emit(message)
         self.selectAll()

@@ -137,12 +137,25 @@ class ProgressWindow(QWidget):
         self.metric_box.setCurrentText(current if current in ["score", *numeric] else "score")
         self.metric_box.blockSignals(False)
         self._draw_metric(self.metric_box.currentText())
+        self._attempt_axes(int(prog["attempts"]))
         events = ", ".join(f"{e['event']} at attempt {e['attempt']}" for e in chart["events"]) or "no crossing yet"
         self.summary.setText(
             f"{prog['attempts']} attempts, {prog['passed']} passed ({100 * prog['pass_rate']:.0f} %). "
             f"{'Standard CUSUM' if key == 'cusum' else 'LC-CUSUM'}: {chart['state']} ({events}). "
             f"p0 = {params.p0:g}, p1 = {params.p1:g}, alpha = beta = {params.alpha:g}: s = {params.s:.3f}, "
             f"h = {params.h1:.2f}.")
+
+    #: at most this many attempt numbers labelled on the bottom axes
+    MAX_ATTEMPT_TICKS = 10
+
+    def _attempt_axes(self, n_attempts: int) -> None:
+        """Both plots over attempts 0..n with whole attempt numbers as ticks (pyqtgraph's own ticks read
+        0.2, 0.4, ... for one or two attempts: round 22, after a resident's first attempt)."""
+        step = next(base * 10 ** e for e in range(12) for base in (1, 2, 5)
+                    if n_attempts <= self.MAX_ATTEMPT_TICKS * base * 10 ** e)
+        for p in (self.cusum_plot, self.metric_plot):
+            p.getAxis("bottom").setTickSpacing(major=step, minor=step)
+            p.setXRange(0.0, max(n_attempts, 1) + 0.5, padding=0.02)
 
     def _draw_cusum(self, chart: dict, params) -> None:
         p = self.cusum_plot
@@ -196,6 +209,14 @@ class ProgressWindow(QWidget):
         pts = [(i + 1, v, s) for i, (v, s) in enumerate(zip(vals, statuses)) if v is not None]
         p.setTitle(f"{metric_id} per attempt")
         p.setLabel("left", f"{metric_id} ({unit})" if unit and unit != metric_id else metric_id)
+        ys = [q[1] for q in pts]
+        if metric_id == "score":            # its whole 0-100 scale: one 51.5 autoscaled to 51.2-51.8 looked mid-range
+            p.setYRange(0.0, 100.0, padding=0.05)
+        elif ys and max(ys) == min(ys):     # one value: pyqtgraph kept the last span about it (0.5 Gy·cm² on -54..55)
+            half = abs(ys[0]) / 2 or 1.0
+            p.setYRange(ys[0] - half, ys[0] + half, padding=0.05)
+        else:
+            p.enableAutoRange(axis="y")
         if not pts:
             return
         p.plot([q[0] for q in pts], [q[1] for q in pts], pen=pg.mkPen((120, 120, 120), width=1))

@@ -3,8 +3,9 @@
 The surfaces are marching-cubes isosurfaces (:func:`pyqtgraph.isosurface`) of the patient's
 label volume, smoothed by averaging blocks of voxels, for the target vertebra's bone, its
 pedicles (their outer surface is the pedicle wall a trocar must not cross) and the spinal
-canal.  The state at a moment (trocar path, cement inside the body, leaked cement) is read
-from a procedure replayed to that moment (:mod:`trainer.ui.review`).
+canal.  The state at a moment (trocar path, cement in bone, leaked cement: the voxels the cement
+model books as a leak, as the debrief does) is read from a procedure replayed to that moment
+(:mod:`trainer.ui.review`).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class SceneState:
     """The state drawn at one moment."""
 
     trocars: list = field(default_factory=list)     #: [(side, skin_mm (3,), tip_mm (3,))]
-    cement_mm: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))   #: cement voxel centres in the body
+    cement_mm: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))   #: cement voxel centres in bone
     leak_mm: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))     #: leaked cement voxel centres
 
 
@@ -94,9 +95,19 @@ def scene_state(procedure) -> SceneState:
     cement = leak = np.zeros((0, 3))
     c = procedure.cement
     if c is not None and c.injected_ml > 0:
+        # red is what the cement model books as a leak (the debrief's table and cuts): cement in the
+        # body's cortical wall is outside its interior but in bone (round 22: 4 such voxels on the
+        # real L3 were drawn as a leak under a debrief saying "leaks: none")
         grid = procedure.patient.volume.grid
-        flat = c.flow.occupied()
-        inside = c.domain.in_body[flat]
-        cement = _kji_to_mm(grid, c.domain.grid_kji(flat[inside]))
-        leak = _kji_to_mm(grid, c.domain.grid_kji(flat[~inside]))
+        occupied = c.domain.grid_kji(c.flow.occupied()).astype(np.int64)
+        leaked = np.asarray(c.leak_voxels_kji(), np.int64).reshape(-1, 3)
+        is_leak = np.isin(_kji_key(occupied), _kji_key(leaked))
+        cement = _kji_to_mm(grid, occupied[~is_leak])
+        leak = _kji_to_mm(grid, occupied[is_leak])
     return SceneState(trocars, cement, leak)
+
+
+def _kji_key(kji: np.ndarray) -> np.ndarray:
+    """One integer per ``(k, j, i)`` row (indices below 2**20), for set operations on voxels."""
+    kji = np.asarray(kji, np.int64).reshape(-1, 3)
+    return (kji[:, 0] << 40) | (kji[:, 1] << 20) | kji[:, 2]
