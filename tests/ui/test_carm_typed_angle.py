@@ -130,3 +130,43 @@ def test_move_c_arm_refuses_letters_typed_in_a_box_as_return_does(qtbot, make_wi
     d.idle()
     assert (w.view.pose.orbital_deg, w.view.pose.tilt_deg) == (10.0, -4.0)
     assert w.view.n_actions == before + 1 and not w.carm.input_message.isVisible()
+
+
+def test_a_refusal_asks_again_for_the_action_that_was_refused(qtbot, make_window):
+    """Round 22 (docs/realct-log.md pass 78): a click on Move C-arm after letters in Orbital was refused
+    with "... and press Return", as was Ctrl+Up after letters in a table-offset box: the line must ask
+    for what the trainee did (the click, the key), and the Ctrl+arrow keys must not overwrite letters
+    in Orbital with the old angle plus a step.  Oracle: the action taken (by hand) and the documented
+    ranges; the core's action count and pose for "nothing moved"."""
+    w, d = _window(make_window)
+    before, pose = w.view.n_actions, w.view.pose
+    _type_only(qtbot, w.carm.orbital, "abc")
+    qtbot.mouseClick(w.carm.move_button, Qt.MouseButton.LeftButton)
+    d.idle()
+    msg = w.status.log[-1]
+    assert "'abc'" in msg and "click Move C-arm" in msg and "Return" not in msg, msg
+    qtbot.keyClick(w.carm.orbital.lineEdit(), Qt.Key.Key_Escape)     # keys back to the procedure
+    d.key(Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    d.idle()
+    msg = w.status.log[-1]
+    assert "'abc'" in msg and "press Ctrl+Right" in msg and "Return" not in msg, msg
+    assert "abc" in w.carm.orbital.lineEdit().text()                # not replaced by the old angle + a step
+    assert w.view.n_actions == before and w.view.pose == pose
+    _type_only(qtbot, w.carm.orbital, "10")
+    _type_only(qtbot, w.carm.offset[1], "zz")
+    qtbot.keyClick(w.carm.offset[1].lineEdit(), Qt.Key.Key_Escape)
+    d.key(Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    d.idle()
+    msg = w.status.log[-1]
+    assert msg.startswith("Table offset y: 'zz'") and "-200 to 200" in msg and "press Ctrl+Up" in msg, msg
+    assert w.view.n_actions == before
+    qtbot.keyClick(w.carm.offset[1].lineEdit(), Qt.Key.Key_Return)   # Return in the box still asks for Return
+    d.idle()
+    assert "'zz'" in w.status.log[-1] and "press Return" in w.status.log[-1], w.status.log[-1]
+    _type_only(qtbot, w.carm.offset[1], "0")
+    qtbot.keyClick(w.carm.offset[1].lineEdit(), Qt.Key.Key_Escape)
+    d.key(Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    d.idle()
+    step_deg = w.settings.steps().orbital_step_deg
+    assert w.view.pose.orbital_deg == 10.0 + step_deg                 # the step from what the box read
+    assert w.view.n_actions == before + 1 and not w.carm.input_message.isVisible()

@@ -105,7 +105,7 @@ def test_estimate_drag_save_and_reload(qtbot, series):
 
     out = root / "patient.toml"
     dlg.level_box.setCurrentText("T12")
-    assert dlg.title_edit.placeholderText() == "Patient CT, T12"
+    assert dlg.title_edit.placeholderText() == "T12 patient CT"
     dlg.level_box.setCurrentText("L1")
     saved = []
     dlg.scenarioSaved.connect(saved.append)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from review_depth import hidden_surfaces
 
 from trainer.core.anatomy.builder import build_patient
 from trainer.core.scenario.loader import load_scenario
@@ -65,6 +66,9 @@ def test_review_replays_moments_from_the_session(make_window):
     assert m.index == len(review.record.entries) - 1
     items = review.state_items()
     assert items["surfaces"] == 3 and items["trocars"] == 1 and items["cement_points"] > 0
+    # the legend's yellow pedicle walls are seen: until round 22 the translucent bone was drawn first
+    # and the depth test hid the pedicles inside it ("[('pedicles', 'bone')]")
+    assert hidden_surfaces(review) == []
     # the final moment replayed from the file shows exactly the images the trainee last saw
     for v, pixels in final_images.items():
         np.testing.assert_array_equal(review.monitors[v]._image, pixels)

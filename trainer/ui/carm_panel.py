@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from trainer.core.xray.dose import PULSE_RATE_HZ
 from trainer.core.xray.geometry import Pose
-from trainer.ui.number_box import EnterNumberBox
+from trainer.ui.number_box import RETURN_ACTION, EnterNumberBox
 from trainer.ui.trocar_panel import fixed_lines
 
 __all__ = ["CArmPanel", "FLUORO_TICK_MS"]
@@ -38,6 +38,17 @@ COLLIMATION = {
     "Shutters: 15 x 15 cm": {"field_mm": [150.0, 150.0]},
     "Iris 20 cm": {"iris_mm": 200.0},
 }
+
+
+#: what a refusal asks for once the number is corrected, when the Move C-arm button was refused
+MOVE_BUTTON_ACTION = "click Move C-arm"
+
+
+def _nudge_key(d_orbital_deg: float, d_tilt_deg: float) -> str:
+    """The shortcut that steps orbital/tilt (deg) this way (trainer/ui/shortcuts.py)."""
+    if d_orbital_deg:
+        return "Ctrl+Right" if d_orbital_deg > 0 else "Ctrl+Left"
+    return "Ctrl+Up" if d_tilt_deg > 0 else "Ctrl+Down"
 
 
 def _spin(what: str, lo: float, hi: float, step: float, suffix: str, decimals: int = 1) -> EnterNumberBox:
@@ -101,7 +112,7 @@ class CArmPanel(QGroupBox):
                                     "(Ctrl+arrow keys change orbital/tilt by one step and move)")
         self.orbital.setToolTip("Orbital angle (deg): 0 = AP, 90 = lateral  [Return: move; "
                                 "Ctrl+Left / Ctrl+Right: one step and move]")
-        self.move_button.clicked.connect(self._emit_move)
+        self.move_button.clicked.connect(lambda: self._emit_move(MOVE_BUTTON_ACTION))
 
         self.shot_button = QPushButton("Shot  (S)")
         self.shot_button.setObjectName("shotButton")
@@ -219,10 +230,13 @@ class CArmPanel(QGroupBox):
         self.pose_label.setToolTip(self.pose_label.text().replace("<b>", "").replace("</b>", ""))
 
     def nudge(self, d_orbital_deg: float = 0.0, d_tilt_deg: float = 0.0) -> None:
-        """Change orbital/tilt by a step and move the C-arm there."""
+        """Change orbital/tilt (deg) by a step from what the boxes read and move the C-arm there; a box
+        holding text it cannot take refuses, naming the Ctrl+arrow key that was pressed."""
+        if self._refused(f"press {_nudge_key(d_orbital_deg, d_tilt_deg)}"):
+            return
         self.orbital.setValue(self.orbital.value() + d_orbital_deg)
         self.tilt.setValue(self.tilt.value() + d_tilt_deg)
-        self._emit_move()
+        self._move()
 
     def _refuse_input(self, message: str) -> None:
         """Show why a typed number was not taken (the C-arm stays where it is)."""
@@ -230,15 +244,23 @@ class CArmPanel(QGroupBox):
         self.input_message.show()
         self.inputRefused.emit(message)
 
-    def _emit_move(self) -> None:
-        """Move to the angles and offsets shown in the boxes (typed and not yet entered too), or, when a
-        box holds text it cannot take, refuse with the line Return gives in that box (the first such box,
-        in panel order) and do not move."""
+    def _refused(self, then: str) -> bool:
+        """Take every box as it reads (typed and not yet entered too), or, when a box holds text it cannot
+        take, show its refusal ending in ``then`` (the first such box, in panel order) and return True."""
         for spin in (self.orbital, self.tilt, *self.offset):
-            message = spin.take_typed()
+            message = spin.take_typed(then)
             if message is not None:
                 self._refuse_input(message)
-                return
+                return True
+        return False
+
+    def _emit_move(self, then: str = RETURN_ACTION) -> None:
+        """Move to the angles and offsets shown in the boxes, or refuse (see :meth:`_refused`) and stay."""
+        if not self._refused(then):
+            self._move()
+
+    def _move(self) -> None:
+        """Ask for the move to the boxes' values."""
         self.input_message.hide()
         self.actionRequested.emit({"type": "carm", "orbital_deg": round(self.orbital.value(), 2),
                                    "tilt_deg": round(self.tilt.value(), 2),

@@ -8,8 +8,8 @@ keystroke, and on Return (or Enter) either takes a number within its range and e
 the box, what was typed and the allowed range, leaving its value as it was.  A held Return's
 auto-repeat is ignored, marked or not (:mod:`trainer.ui.key_repeat`): one press, one action.
 Leaving the box (a click on a button) keeps a refused text on show, and
-:meth:`~EnterNumberBox.refusal` says why it cannot be taken, so a button acting on the boxes can
-refuse with the same line.
+:meth:`~EnterNumberBox.refusal` says why it cannot be taken, so a button or key acting on the boxes can
+refuse with the same line, ending in what to do again (``then``: "press Return", "click Move C-arm").
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ from PySide6.QtWidgets import QDoubleSpinBox
 
 from trainer.ui.key_repeat import KeyRepeatJudge
 
-__all__ = ["EnterNumberBox"]
+__all__ = ["RETURN_ACTION", "EnterNumberBox"]
 
 _RETURN_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+#: what a refusal asks for once the number is corrected, when Return in the box was refused
+RETURN_ACTION = "press Return"
 
 
 class EnterNumberBox(QDoubleSpinBox):
@@ -72,22 +74,33 @@ class EnterNumberBox(QDoubleSpinBox):
         """The allowed range, e.g. ``-135 to 135°``."""
         return f"{self.minimum():g} to {self.maximum():g}{self.unit}"
 
-    def refusal(self) -> str | None:
-        """Why the text in the box cannot be taken (one line naming the box, the text and the range),
-        or None when it holds a number within the range."""
+    def refusal(self, then: str = RETURN_ACTION) -> str | None:
+        """Why the text in the box cannot be taken, or None when it holds a number within the range.
+
+        Parameters
+        ----------
+        then : str
+            What the trainee does again once the number is corrected: the action that was refused
+            (``"press Return"``, ``"click Move C-arm"``, ``"press Ctrl+Right"``).
+
+        Returns
+        -------
+        str or None
+            One line naming the box, the text and the allowed range (in the box's unit, ° or mm).
+        """
         typed = self.cleanText().strip()
         v = self.typed_value()
         if v is None:
             return (f"{self.what}: '{typed}' is not a number; type a number from {self.range_text()} "
-                    "and press Return (nothing moved)")
+                    f"and {then} (nothing moved)")
         if not self.minimum() <= round(v, self.decimals()) <= self.maximum():
             return f"{self.what}: {v:g}{self.unit} is outside the allowed {self.range_text()} (nothing moved)"
         return None
 
-    def take_typed(self) -> str | None:
+    def take_typed(self, then: str = RETURN_ACTION) -> str | None:
         """Take the number typed (the box's value becomes it, rounded to its decimals) and return None,
-        or return :meth:`refusal`'s line and leave the value as it was."""
-        message = self.refusal()
+        or return :meth:`refusal`'s line (ending in ``then``) and leave the value as it was."""
+        message = self.refusal(then)
         if message is None:
             self.setValue(round(self.typed_value() or 0.0, self.decimals()))
         return message

@@ -232,12 +232,13 @@ class ReviewWidget(QWidget):
         for item in self._gl_items["anatomy"]:
             self.gl.removeItem(item)
         self._gl_items["anatomy"] = []
-        for s in self.surfaces:
+        for order, s in enumerate(self.surfaces):
             md = gl.MeshData(vertexes=s.vertices_mm, faces=s.faces)
             item = gl.GLMeshItem(meshdata=md, smooth=True, color=s.rgba, shader="shaded",
                                  glOptions="translucent" if s.rgba[3] < 1 else "opaque")
-            # drawn after the trocar and the cement, so they show through the translucent bone
-            item.setDepthValue(10)
+            # drawn after the trocar and the cement, so they show through the translucent bone, and in
+            # the surfaces' order (STRUCTURES: the bone around the pedicles and the canal comes last)
+            item.setDepthValue(10 + order)
             self.gl.addItem(item)
             self._gl_items["anatomy"].append(item)
 

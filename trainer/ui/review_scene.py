@@ -18,12 +18,14 @@ from trainer.core.anatomy.labels import Label
 
 __all__ = ["Surface", "SceneState", "STRUCTURES", "anatomy_surfaces", "scene_state"]
 
-#: structure -> (labels, RGBA colour) drawn in the review
+#: structure -> (labels, RGBA colour) drawn in the review, in drawing order: the pedicles and the canal
+#: lie inside the bone's surface, and a translucent surface still writes depth, so the bone is drawn
+#: last (drawn first, it hid the pedicle walls on every patient, synthetic and CT, until round 22)
 STRUCTURES = {
-    "bone": ((Label.BODY_CORTEX, Label.CANCELLOUS, Label.CLEFT, Label.POSTERIOR_ELEMENTS,
-              Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT), (0.86, 0.84, 0.76, 0.2)),
     "pedicles": ((Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT), (0.98, 0.86, 0.16, 0.5)),
     "canal": ((Label.CANAL,), (0.35, 0.55, 1.0, 0.30)),
+    "bone": ((Label.BODY_CORTEX, Label.CANCELLOUS, Label.CLEFT, Label.POSTERIOR_ELEMENTS,
+              Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT), (0.86, 0.84, 0.76, 0.2)),
 }
 
 

@@ -9,6 +9,7 @@ instructor sees what is wrong without a traceback.  The dialog is opened with
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -31,7 +32,26 @@ from trainer import SCENARIOS_DIR
 from trainer.core.errors import VPTrainerError
 from trainer.core.scenario.loader import DEFAULT_SCENARIO, builtin_ids, load_scenario
 
-__all__ = ["ScenarioPicker", "describe"]
+__all__ = ["ScenarioPicker", "describe", "picker_title"]
+
+
+def picker_title(title: str, level: str) -> str:
+    """The case's name in the picker, read as the built-in ones are: the level first, once.
+
+    "L1 fracture, ..." is shown as it is; a title naming the level as its last word ("Real abd L3", or
+    "Patient CT, L3", the name ``import-ct`` gave before round 22) shows it in front instead, "L3 · Real
+    abd"; a title naming the level elsewhere is shown as it is; any other gets the level in front,
+    "L1 · Test case".
+    """
+    title, level = str(title).strip(), str(level)
+    if re.match(rf"{re.escape(level)}\b", title):
+        return title
+    rest = re.sub(rf"[\s,;:·]+{re.escape(level)}$", "", title)          # "T12-L1" keeps its junction
+    if rest != title and rest:
+        return f"{level} · {rest}"
+    if re.search(rf"\b{re.escape(level)}\b", title):
+        return title
+    return f"{level} · {title}"
 
 
 def describe(scenario) -> str:
@@ -120,9 +140,7 @@ class ScenarioPicker(QDialog):
         item = self._row_for(key)
         try:
             sc = load_scenario(ref)
-            # "L1 fracture, ..." needs no "L1 · " in front of it
-            level = sc.anatomy.level
-            title = sc.title if str(sc.title).startswith(str(level)) else f"{level} · {sc.title}"
+            title = picker_title(sc.title, sc.anatomy.level)
             text, data, tip, colour = f"{title}\n   {sc.difficulty}", sc, str(sc.path), None
         except VPTrainerError as exc:
             first = str(exc).splitlines()[0] if str(exc) else "invalid"

@@ -549,8 +549,9 @@ def _vec(v) -> str:
 
 
 def default_title(level: str) -> str:
-    """The title a CT scenario imported at ``level`` gets when the instructor gives none."""
-    return f"Patient CT, {level}"
+    """The title a CT scenario imported at ``level`` gets when the instructor gives none: the level
+    first, as the built-in cases' titles read ("L3 patient CT"; "Patient CT, L3" until round 22)."""
+    return f"{level} patient CT"
 
 
 def scenario_toml(folder_rel: str, level: str, landmarks: dict, title: str | None = None,
