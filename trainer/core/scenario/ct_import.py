@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
+from trainer.core.anatomy.axial_rotation import mirror_rotation_deg
 from trainer.core.anatomy.ct_labels import CLOSING_MM, CORTEX_HU, cortex_threshold, recentre
 from trainer.core.anatomy.ct_pedicle import canal_hole, pedicle_tube, wall_by_slice
 from trainer.core.anatomy.ct_plates import PATCH_MM as _PATCH_MM
@@ -61,6 +62,9 @@ _RESTART_FRACTIONS = (0.3, 0.7)  #: ... from these fractions of the height betwe
 _FRONT_MM = 8.0      #: holes whose centre is this close to the most anterior one count as the body
 _TILT_REACH_MM = 8.0  #: the tilt is measured on the mid-sagittal columns this far from the centre (the body's middle)
 _OWN_FRAME_HALF_MM = (60.0, 60.0, 45.0)  #: the turned crop (x, y, z), as :func:`_crop`'s
+#: a vertebra turned this far (deg) about the long axis is estimated again squared (:func:`_squared`); the
+#: unturned real CTs' levels turn up to 10.7 deg (chest L1) and keep the axial estimate
+TURNED_DEG = 12.0
 
 
 def _endplate_column(hu, spacing_xyz_mm, j_c: int, i_c: int, cortex_hu: float = CORTEX_HU) -> np.ndarray:
@@ -117,7 +121,8 @@ def estimate_near(volume: Volume, near_mm, patient_bone_hu: float, refine: bool 
     L5), its centre is estimated once more in the CT turned so that they lie level
     (:func:`_in_own_frame`; abdominal L5 4.7 -> 1.2 mm from the mask's centroid).
     """
-    return _in_own_frame(volume, _estimate_axial(volume, near_mm, patient_bone_hu, refine), patient_bone_hu, refine)
+    est = _squared(volume, _estimate_axial(volume, near_mm, patient_bone_hu, refine), patient_bone_hu, refine)
+    return _in_own_frame(volume, est, patient_bone_hu, refine)
 
 
 def _estimate_axial(volume: Volume, near_mm, patient_bone_hu: float, refine: bool) -> dict:
@@ -161,18 +166,33 @@ def _rotated_about_x(volume: Volume, pivot_mm, tilt_deg: float):
     """The CT around ``pivot_mm`` resampled (linear) on a grid of its own spacing turned by
     ``tilt_deg`` about the left-right axis through ``pivot_mm``, so that plates tilted by that much
     lie level in it; returns that volume and the map of its points back to the CT's (mm)."""
+    t = np.radians(tilt_deg)
+    return _resampled(volume, pivot_mm, np.array([[1.0, 0.0, 0.0], [0.0, np.cos(t), -np.sin(t)],
+                                                  [0.0, np.sin(t), np.cos(t)]]))
+
+
+def _rotated_about_z(volume: Volume, pivot_mm, turn_deg: float):
+    """The CT around ``pivot_mm`` resampled (linear) on a grid of its own spacing turned by
+    ``turn_deg`` about the cranio-caudal axis through ``pivot_mm`` (positive: the front towards the
+    patient's left, as ``Landmarks.axial_rotation_deg``), so that a vertebra turned by that much
+    faces +y in it; returns that volume and the map of its points back to the CT's (mm)."""
+    t = np.radians(turn_deg)
+    return _resampled(volume, pivot_mm, np.array([[np.cos(t), -np.sin(t), 0.0], [np.sin(t), np.cos(t), 0.0],
+                                                  [0.0, 0.0, 1.0]]))
+
+
+def _resampled(volume: Volume, pivot_mm, rot: np.ndarray):
+    """The CT within :data:`_OWN_FRAME_HALF_MM` of ``pivot_mm`` on a grid of its own spacing whose
+    point ``u`` lies at the CT's ``pivot + rot (u - pivot)``; returns it and that map (mm)."""
     g = volume.grid
     sp = np.asarray(g.spacing_xyz_mm)
-    t = np.radians(tilt_deg)
-    rot = np.array([[1.0, 0.0, 0.0], [0.0, np.cos(t), -np.sin(t)], [0.0, np.sin(t), np.cos(t)]])
     p = np.asarray(pivot_mm, float)
     n = np.ceil(2.0 * np.asarray(_OWN_FRAME_HALF_MM) / sp).astype(int) + 1
     lo = p - 0.5 * (n - 1) * sp
     # only the part of the CT the turned box covers (its half extents turned, and two voxels for the
     # interpolation), not a float copy of the whole series
     h = 0.5 * (n - 1) * sp
-    c, s = abs(np.cos(t)), abs(np.sin(t))
-    src = _crop(volume, p, (h[0], c * h[1] + s * h[2], s * h[1] + c * h[2]) + 2.0 * sp)
+    src = _crop(volume, p, tuple(np.abs(rot) @ h + 2.0 * sp))
     o = np.asarray(src.grid.origin_mm)
     # output voxel (i, j, k) is the point u = lo + sp * (i, j, k) of the turned frame, at the CT's
     # p + rot (u - p); ndimage indexes (k, j, i)
@@ -183,6 +203,41 @@ def _rotated_about_x(volume: Volume, pivot_mm, tilt_deg: float):
     turned = Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=Grid(int3(hu.shape), g.spacing_xyz_mm,
                                                                            float3(lo)), meta=dict(volume.meta))
     return turned, lambda u: float3(p + rot @ (np.asarray(u, float) - p))
+
+
+def axial_turn_deg(volume: Volume, est: dict) -> float:
+    """The vertebra's own axial rotation (deg, positive: its front turned towards the patient's left)
+    around an estimate: :func:`~trainer.core.anatomy.axial_rotation.mirror_rotation_deg` of the slab
+    between its endplates about the midpoint of its pedicle centres."""
+    mid = 0.5 * (np.asarray(est["pedicle_left_centre_mm"], float) + np.asarray(est["pedicle_right_centre_mm"], float))
+    return mirror_rotation_deg(_crop(volume, mid), mid, float(est["inferior_endplate_z_mm"]),
+                               float(est["superior_endplate_z_mm"]))
+
+
+def _squared(volume: Volume, est: dict, patient_bone_hu: float, refine: bool) -> dict:
+    """``est`` estimated again in the vertebra's squared frame where it is turned :data:`TURNED_DEG` or
+    more about the long axis (:func:`axial_turn_deg`: a patient rolled on the table, a scoliotic
+    vertebra).  The axial estimate reads the posterior wall, the canal and the pedicles' isthmus rows
+    along the CT's rows and columns, i.e. for a vertebra facing +y; the chest CT turned 20 deg lost
+    its pedicle centres by 6-12 mm (docs/realct-log.md, round 22, turned).  In the CT turned back by
+    the measured angle about the body centre, every landmark is estimated and mapped back."""
+    turn = axial_turn_deg(volume, est)
+    if abs(turn) < TURNED_DEG:
+        return est
+    own, back = _estimate_turned(volume, est, _rotated_about_z, turn, patient_bone_hu, refine)
+    if own is None:
+        return est
+    return {**own, **{k: back(own[k]) for k in ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_centre_mm")}}
+
+
+def _estimate_turned(volume: Volume, est: dict, rotate, angle_deg: float, patient_bone_hu: float, refine: bool):
+    """(the axial estimate in ``volume`` turned by ``rotate(volume, est's body centre, angle_deg)``, or None
+    where none is found there; the map of the turned frame's points back to the CT's, mm)."""
+    turned, back = rotate(volume, est["body_centre_mm"], angle_deg)
+    try:
+        return _estimate_axial(turned, est["body_centre_mm"], patient_bone_hu, refine), back
+    except DicomError:
+        return None, back
 
 
 def _in_own_frame(volume: Volume, est: dict, patient_bone_hu: float, refine: bool) -> dict:
@@ -199,10 +254,8 @@ def _in_own_frame(volume: Volume, est: dict, patient_bone_hu: float, refine: boo
     tilt = plate_tilt_deg(volume, est, patient_bone_hu)
     if abs(tilt) < _TILTED_DEG:
         return est
-    turned, back = _rotated_about_x(volume, est["body_centre_mm"], tilt)
-    try:
-        own = _estimate_axial(turned, est["body_centre_mm"], patient_bone_hu, refine)
-    except DicomError:
+    own, back = _estimate_turned(volume, est, _rotated_about_x, tilt, patient_bone_hu, refine)
+    if own is None:
         return est
     return {**est, "body_centre_mm": back(own["body_centre_mm"])}
 

