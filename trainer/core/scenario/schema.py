@@ -152,7 +152,9 @@ ALLERGENS = {
 
 SECTIONS: dict[str, dict[str, FieldSpec]] = {
     "scenario": {
-        "title": F("str", REQUIRED, doc="Title shown in the scenario picker"),
+        "title": F("str", REQUIRED, doc="Title shown in the scenario picker, after the level unless it starts with it "
+                                   "(a level as its last word is shown in front instead: \"Real abd L3\" -> "
+                                   "\"L3 · Real abd\"); `import-ct` without `--title` writes \"L3 patient CT\""),
         "difficulty": F("choice", "intermediate", choices=DIFFICULTIES, doc="How hard the case is"),
         "objectives": F("strlist", REQUIRED, lo=1, doc="Learning objectives, one sentence each"),
         "seed": F("int", 0, lo=0, hi=2**32 - 1,
