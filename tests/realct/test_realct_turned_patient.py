@@ -33,7 +33,7 @@ PIVOT = "T12"
 #: resampled grid (linear HU, its 0.7 mm in-plane voxels turned across the 2.5 mm slab's bone).  Measured
 #: 19.9-20.3 at T10, T12 and L1 turned +20 and -20.0 to -20.1 turned -20 (the import's landmarks), and
 #: 19.7-20.9 about the axial estimate's pedicle midpoint at T8, T10, T12, L1 (T11 22.7);
-#: docs/realct-log.md, round 22, turned
+#: docs/realct-log.md, pass 81
 TURN_TOL_DEG = 1.5
 #: issue 12's accuracy target for a landmark, mm
 CENTRE_MM = 3.0

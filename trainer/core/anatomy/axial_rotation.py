@@ -34,7 +34,7 @@ MIRROR_SEARCH_DEG = 25.0
 #: ... and where the best lies at that search's edge, this far: scoliotic vertebrae turn 10-30 deg and a
 #: patient rolled on a wedge adds the roll (the chest CT turned +20 deg: L1, 10.7 deg square, read 26.0 at
 #: the edge, 30.6 searched this far).  Searched this far from the start, T10 turned -20 deg (3.4 square)
-#: read -28.1 instead of -16.6: a second, wider peak (docs/realct-log.md, round 22, turned)
+#: read -28.1 instead of -16.6: a second, wider peak (docs/realct-log.md, pass 81)
 MIRROR_EXTENDED_DEG = 40.0
 _HU_LO, _HU_HI = 100.0, 600.0      # HU scaled 0..1 in between: marrow to cortex; soft tissue 0
 
@@ -108,7 +108,7 @@ def true_ap_orbital_deg(patient_roll_deg: float, vertebra_rotation_deg: float = 
     vertebra's own axial rotation.  A vertebra whose front is turned towards the patient's left
     (``vertebra_rotation_deg`` > 0) turns its back, and the spinous process, to the right, and the
     beam follows its midsagittal plane at a negative orbital angle (checked on projections of the
-    reference masks: docs/realct-log.md, round 22).
+    reference masks: docs/realct-log.md, pass 75).
 
     Parameters
     ----------

@@ -219,7 +219,7 @@ def _squared(volume: Volume, est: dict, patient_bone_hu: float, refine: bool) ->
     more about the long axis (:func:`axial_turn_deg`: a patient rolled on the table, a scoliotic
     vertebra).  The axial estimate reads the posterior wall, the canal and the pedicles' isthmus rows
     along the CT's rows and columns, i.e. for a vertebra facing +y; the chest CT turned 20 deg lost
-    its pedicle centres by 6-12 mm (docs/realct-log.md, round 22, turned).  In the CT turned back by
+    its pedicle centres by 6-12 mm (docs/realct-log.md, pass 81).  In the CT turned back by
     the measured angle about the body centre, every landmark is estimated and mapped back."""
     turn = axial_turn_deg(volume, est)
     if abs(turn) < TURNED_DEG:
