@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from trainer.core.xray.dose import PULSE_RATE_HZ
 from trainer.core.xray.geometry import Pose
 from trainer.ui.number_box import RETURN_ACTION, EnterNumberBox
+from trainer.ui.shortcuts import SHORTCUTS
 from trainer.ui.trocar_panel import fixed_lines
 
 __all__ = ["CArmPanel", "FLUORO_TICK_MS"]
@@ -45,10 +46,12 @@ MOVE_BUTTON_ACTION = "click Move C-arm"
 
 
 def _nudge_key(d_orbital_deg: float, d_tilt_deg: float) -> str:
-    """The shortcut that steps orbital/tilt (deg) this way (trainer/ui/shortcuts.py)."""
+    """The shortcut that steps orbital/tilt (deg) this way, as :data:`~trainer.ui.shortcuts.SHORTCUTS` binds it."""
     if d_orbital_deg:
-        return "Ctrl+Right" if d_orbital_deg > 0 else "Ctrl+Left"
-    return "Ctrl+Up" if d_tilt_deg > 0 else "Ctrl+Down"
+        command = "orbital_plus" if d_orbital_deg > 0 else "orbital_minus"
+    else:
+        command = "tilt_plus" if d_tilt_deg > 0 else "tilt_minus"
+    return next(key for cid, key, _ in SHORTCUTS if cid == command)
 
 
 def _spin(what: str, lo: float, hi: float, step: float, suffix: str, decimals: int = 1) -> EnterNumberBox:

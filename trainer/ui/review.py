@@ -10,6 +10,7 @@ pyqtgraph's OpenGL widgets (Mesa under Xvfb works).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,8 +115,6 @@ def patient_key(record) -> tuple:
     CT, the series it was recorded on (its fingerprint).  Two loads with the same key can share one patient:
     the replay starts from a fresh procedure on it each time (:func:`~trainer.core.session.replay.procedure_for`).
     """
-    import json
-
     return (record.header.get("scenario_sha256"), json.dumps(record.header.get("ct_series"), sort_keys=True))
 
 
