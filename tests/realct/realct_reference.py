@@ -251,11 +251,17 @@ def pedicle_shape(labels: np.ndarray, grid, label: int, ref: Reference, side: st
       is the connected piece of that row holding (or nearest) the pedicle centre.  *Width*:
       the section's x extent (whole voxels, outer cortex to outer cortex: the mask is
       solid) times the cosine of the medial angle; *height*: its z extent (whole slices).
-    * *Medial angle*: the middle of the mask's transverse run through the centre's x (in
-      the slices within one slice of the centre, median over them) fitted as a line x(y)
-      over the rows from the median posterior wall to 2 mm behind the canal centre, rows
-      whose run is wider than 1.5 isthmus widths left out (the body's flare, a transverse
-      process or rib head joining it).
+    * *Medial angle*: the middle of the mask's transverse run from the pedicle's medial wall
+      (the side's voxel nearest the canal; a run starting within two voxels of the canal's x
+      is the body across the midline and left out; in the slices within one slice of the
+      centre, median over them) fitted as a line x(y) over the rows from the median posterior
+      wall to 2 mm behind the canal centre, rows whose run is wider than 1.5 isthmus widths
+      left out (the body's flare, a transverse process or rib head joining it).  Round 23
+      (docs/realct-log.md, Pass 82): the run was taken through the centre's x, which a
+      transverse process's root or a centre off the pedicle moves (a hand-built 30 deg pedicle
+      read 32.5 / 24.1 deg).  NaN where the rows and voxels leave the line unsure by more than
+      :data:`MEDIAL_RESOLVED_DEG` (:func:`medial_bound_deg`: the abdominal CT's 3 mm voxels);
+      the width then has no cosine.
     * *Sagittal angle*: the mid-height of the mask's vertical run through the centre
       (x within 1.5 mm of it; no more than a slice above or below the isthmus section: the
       articular processes and the body continue it) fitted as a line z(y) over the same
