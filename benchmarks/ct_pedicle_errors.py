@@ -51,6 +51,7 @@ import realct_reference as reference  # noqa: E402
 import realct_sources as sources  # noqa: E402
 
 from trainer.core.anatomy.labels import Label  # noqa: E402
+from trainer.core.anatomy.morphometry import level_row  # noqa: E402
 
 
 def _load(name: str):
@@ -88,6 +89,24 @@ def centre_split(ours_mm, reference_mm, side: str, medial_deg: float) -> tuple[f
     along = -s * np.sin(m) * d[0] - np.cos(m) * d[1]
     lateral = s * np.cos(m) * d[0] - np.sin(m) * d[1]
     return float(along), float(lateral), float(d[2])
+
+
+def split_angle_deg(labels: np.ndarray, grid, level: str, ref, side: str) -> tuple[float, str]:
+    """The medial angle (deg) :func:`centre_split` splits a centre error by, and whose it is.
+
+    The reference mask's (``realct_reference.pedicle_shape``) where its voxels resolve one; otherwise
+    (the abdominal CT's 3 mm voxels: a pedicle of 2-5 rows) the level's published angle (the level table,
+    FACTS.md 1.2: L5 27.5 deg), which is the vertebra's own and holds for a vertebra square on the table.
+
+    Returns
+    -------
+    (medial_deg, whose) : tuple of float and str
+        ``whose``: ``"reference's"`` or ``"published"``.
+    """
+    medial = reference.pedicle_shape(labels, grid, sources.VERTEBRA_LABELS[level], ref, side).medial_deg
+    if np.isfinite(medial):
+        return float(medial), "reference's"
+    return float(level_row(level).medial_angle_deg), "published"
 
 
 def _label_counts(values: np.ndarray) -> str:
@@ -265,10 +284,10 @@ def main(argv=None) -> int:
     for side in (args.side,) if args.side else ("left", "right"):
         est = np.asarray(case["est"][f"pedicle_{side}_centre_mm"])
         theirs = np.asarray(getattr(case["ref"], f"pedicle_{side}_centre_mm"))
-        medial = reference.pedicle_shape(labels, grid, sources.VERTEBRA_LABELS[args.level], case["ref"], side).medial_deg
+        medial, whose = split_angle_deg(labels, grid, args.level, case["ref"], side)
         along, lateral, dz = centre_split(est, theirs, side, medial)
         print(f"{side} centre: ours {np.round(est, 1)}, reference {np.round(theirs, 1)}, "
-              f"off {np.linalg.norm(est - theirs):.1f} mm: along the reference's axis (medial {medial:.0f} deg) "
+              f"off {np.linalg.norm(est - theirs):.1f} mm: along the {whose} axis (medial {medial:.0f} deg) "
               f"{along:+.1f} (+ forward), across {lateral:+.1f} (+ lateral), z {dz:+.1f}")
         print("\n".join(side_errors(ct, case, side)))
         if args.regions:

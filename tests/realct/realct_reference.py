@@ -45,6 +45,9 @@ from scipy import ndimage as ndi
 
 #: the pedicle masks start no more than this far (mm) in front of the median posterior wall
 PEDICLE_WALL_CLIP_MM = 2.0
+#: :func:`pedicle_shape` gives no medial angle whose rows and voxels leave it less sure than this (deg;
+#: :func:`medial_bound_deg`): at the abdominal CT's 3 mm voxels the pedicle spans 2-5 rows, 14-27 deg
+MEDIAL_RESOLVED_DEG = 10.0
 
 
 @dataclass
@@ -237,6 +240,7 @@ class PedicleShape:
     medial_deg: float        #: positive: the medial wall runs medially going anterior
     sagittal_deg: float      #: positive: the pedicle's mid-height runs caudally going anterior
     isthmus_y_mm: float
+    medial_bound_deg: float = float("nan")   #: how far the voxels alone can turn the fitted medial angle
 
 
 def pedicle_shape(labels: np.ndarray, grid, label: int, ref: Reference, side: str) -> PedicleShape:
@@ -247,11 +251,17 @@ def pedicle_shape(labels: np.ndarray, grid, label: int, ref: Reference, side: st
       is the connected piece of that row holding (or nearest) the pedicle centre.  *Width*:
       the section's x extent (whole voxels, outer cortex to outer cortex: the mask is
       solid) times the cosine of the medial angle; *height*: its z extent (whole slices).
-    * *Medial angle*: the middle of the mask's transverse run through the centre's x (in
-      the slices within one slice of the centre, median over them) fitted as a line x(y)
-      over the rows from the median posterior wall to 2 mm behind the canal centre, rows
-      whose run is wider than 1.5 isthmus widths left out (the body's flare, a transverse
-      process or rib head joining it).
+    * *Medial angle*: the middle of the mask's transverse run from the pedicle's medial wall
+      (the side's voxel nearest the canal; a run starting within two voxels of the canal's x
+      is the body across the midline and left out; in the slices within one slice of the
+      centre, median over them) fitted as a line x(y) over the rows from the median posterior
+      wall to 2 mm behind the canal centre, rows whose run is wider than 1.5 isthmus widths
+      left out (the body's flare, a transverse process or rib head joining it).  Round 23
+      (docs/realct-log.md, Pass 82): the run was taken through the centre's x, which a
+      transverse process's root or a centre off the pedicle moves (a hand-built 30 deg pedicle
+      read 32.5 / 24.1 deg).  NaN where the rows and voxels leave the line unsure by more than
+      :data:`MEDIAL_RESOLVED_DEG` (:func:`medial_bound_deg`: the abdominal CT's 3 mm voxels);
+      the width then has no cosine.
     * *Sagittal angle*: the mid-height of the mask's vertical run through the centre
       (x within 1.5 mm of it; no more than a slice above or below the isthmus section: the
       articular processes and the body continue it) fitted as a line z(y) over the same
@@ -284,11 +294,12 @@ def pedicle_shape(labels: np.ndarray, grid, label: int, ref: Reference, side: st
     for j in fit_rows:
         mids = []
         for k in ks:
-            run = side_v[k, j]
-            i0 = int(np.argmin(np.abs(x - c[0])))
-            if not run[i0]:
+            run = side_v[k, j] & (lat > sx)
+            if not run.any():
                 continue
-            a, b = _run_through(run, i0)
+            a, b = _run_through(run, int(np.flatnonzero(run)[np.argmin(lat[run])]))   # from the medial wall
+            if lat[a if s > 0 else b] <= 2.0 * sx:      # the body, across the midline
+                continue
             if (b - a + 1) * sx <= 1.5 * w_i + 1e-6:
                 mids.append(0.5 * float(x[a] + x[b]))
         if mids:
@@ -299,11 +310,36 @@ def pedicle_shape(labels: np.ndarray, grid, label: int, ref: Reference, side: st
             k0, k1 = _run_through(col, kc, k_lo, k_hi)
             ys_z.append(float(y[j]))
             zs.append(0.5 * float(z[k0] + z[k1]))
-    medial = float(np.degrees(np.arctan(s * np.polyfit(ys, xs, 1)[0]))) if len(ys) >= 3 else float("nan")
+    bound = medial_bound_deg(ys, sx)
+    medial = float("nan")
+    if len(ys) >= 3 and bound <= MEDIAL_RESOLVED_DEG:
+        medial = float(np.degrees(np.arctan(s * np.polyfit(ys, xs, 1)[0])))
     sagittal = float(np.degrees(np.arctan(np.polyfit(ys_z, zs, 1)[0]))) if len(ys_z) >= 3 else float("nan")
     cm = np.cos(np.radians(0.0 if np.isnan(medial) else medial))
     return PedicleShape(width_mm=float(len(np.unique(ii)) * sx * cm), height_mm=float(len(np.unique(kk)) * dz),
-                        medial_deg=medial, sagittal_deg=sagittal, isthmus_y_mm=float(y[j_i]))
+                        medial_deg=medial, sagittal_deg=sagittal, isthmus_y_mm=float(y[j_i]), medial_bound_deg=bound)
+
+
+def medial_bound_deg(rows_y_mm, voxel_x_mm: float) -> float:
+    """How far (deg) a medial angle fitted through run midpoints at ``rows_y_mm`` can be off from voxels alone.
+
+    Each midpoint of a run of whole voxels lies within half a voxel of the true section's middle, so over rows
+    spanning ``L`` mm the fitted slope can be off by up to ``voxel_x_mm / L``.
+
+    Parameters
+    ----------
+    rows_y_mm : sequence of float
+        The rows (y mm) the line is fitted over.
+    voxel_x_mm : float
+        The voxel size across the rows (x, mm).
+
+    Returns
+    -------
+    float
+        ``atan(voxel_x_mm / L)`` in degrees; 90 with fewer than two distinct rows.
+    """
+    span = float(np.ptp(rows_y_mm)) if len(rows_y_mm) else 0.0
+    return float(np.degrees(np.arctan2(voxel_x_mm, span))) if span > 0 else 90.0
 
 
 def medial_wall_x_mm(labels: np.ndarray, grid, label: int, ref: Reference, side: str) -> float:
