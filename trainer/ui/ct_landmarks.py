@@ -202,6 +202,11 @@ class CTLandmarkDialog(QDialog):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel_load)
         for w in (self.progress_text, self.progress, self.cancel_button):
+            # hidden, the row keeps its height: showing it pushed the views 30 px down under the pointer
+            # (and hiding it back up) each time a click started an estimate
+            policy = w.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            w.setSizePolicy(policy)
             prog.addWidget(w)
         self._show_progress(False)
 
@@ -276,6 +281,9 @@ class CTLandmarkDialog(QDialog):
         self.status = QLabel("Choose a DICOM series folder.")
         self.status.setObjectName("ctStatus")
         self.status.setWordWrap(True)
+        # room for the usual three lines, so a shorter message does not grow the views (a longer one still fits)
+        self.status.setMinimumHeight(3 * self.status.fontMetrics().lineSpacing() + 4)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
 
         lay = QVBoxLayout(self)
         lay.addLayout(top)
