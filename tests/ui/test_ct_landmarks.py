@@ -516,3 +516,28 @@ def test_return_in_a_typed_value_commits_it_and_opens_nothing(qtbot, series, mon
     type_into_spin(qtbot, dlg.spins["pedicle_left_centre_mm", "x"], x)
     assert dlg.landmarks["pedicle_left_centre_mm"][0] == x and dlg.source["pedicle_left_centre_mm"] == "edited"
     assert asked == [] and dlg.folder == folder and dlg.volume is not None
+
+
+def test_the_empty_editor_labels_its_axes_in_plain_millimetres(make_window, series, qtbot):
+    """Session > Import patient CT… before a series is chosen, and after one is read: every axis of the four
+    views says mm with no scale factor.  Until round 23 pyqtgraph's SI prefix made the empty views' x axes
+    "x (mm)  R ← → L (x0.001)" (ticks -400..400 read as micro-millimetres) and the overview's
+    "y (mm, posterior →) (x0.001)"."""
+    _, _root, folder = series
+    w, _d = make_window()
+    act = next(a for a in w.menuBar().actions()[0].menu().actions() if a.text() == "Import patient CT…")
+    act.trigger()
+    dlg = w.dialogs[-1]
+    qtbot.waitExposed(dlg)
+    qtbot.wait(200)                 # laid out and its empty ranges set
+
+    def labels():
+        plots = [*dlg.plots.values(), dlg.overview.plot]
+        return [p.getPlotItem().getAxis(a).labelString() for p in plots for a in ("bottom", "left")]
+
+    before = labels()
+    assert len(before) == 8 and all("mm" in t for t in before)
+    assert not [t for t in before if "(x" in t], before
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
+        dlg.load(folder)
+    assert not [t for t in labels() if "(x" in t]
