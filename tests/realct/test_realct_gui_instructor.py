@@ -20,9 +20,9 @@ import pytest
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
-from qt_input import CT_WORK_WAIT_MS, show_active
+from qt_input import CT_WORK_WAIT_MS
+from realct_gui import open_editor
 
-from trainer.ui.ct_landmarks import CTLandmarkDialog
 from trainer.ui.ct_slices import COLOURS, POINTS
 
 pytestmark = pytest.mark.slow
@@ -43,13 +43,8 @@ def _contrast(l1: float, l2: float) -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
-def _open_chest(qtbot, folder, level="T12"):
-    dlg = CTLandmarkDialog(level=level)
-    qtbot.addWidget(dlg)
-    dlg.resize(1500, 920)
-    show_active(qtbot, dlg)
-    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
-        dlg.load(folder)
+def _open_chest(qtbot, folder):
+    dlg = open_editor(qtbot, folder, level="T12", size=(1500, 920))
     qtbot.wait(50)
     return dlg
 
