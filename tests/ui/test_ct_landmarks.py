@@ -516,3 +516,55 @@ def test_return_in_a_typed_value_commits_it_and_opens_nothing(qtbot, series, mon
     type_into_spin(qtbot, dlg.spins["pedicle_left_centre_mm", "x"], x)
     assert dlg.landmarks["pedicle_left_centre_mm"][0] == x and dlg.source["pedicle_left_centre_mm"] == "edited"
     assert asked == [] and dlg.folder == folder and dlg.volume is not None
+
+
+def test_the_empty_editor_labels_its_axes_in_plain_millimetres(make_window, series, qtbot):
+    """Session > Import patient CT… before a series is chosen, and after one is read: every axis of the four
+    views says mm with no scale factor.  Until round 23 pyqtgraph's SI prefix made the empty views' x axes
+    "x (mm)  R ← → L (x0.001)" (ticks -400..400 read as micro-millimetres) and the overview's
+    "y (mm, posterior →) (x0.001)"."""
+    _, _root, folder = series
+    w, _d = make_window()
+    act = next(a for a in w.menuBar().actions()[0].menu().actions() if a.text() == "Import patient CT…")
+    act.trigger()
+    dlg = w.dialogs[-1]
+    qtbot.waitExposed(dlg)
+    qtbot.wait(200)                 # laid out and its empty ranges set
+
+    def labels():
+        plots = [*dlg.plots.values(), dlg.overview.plot]
+        return [p.getPlotItem().getAxis(a).labelString() for p in plots for a in ("bottom", "left")]
+
+    before = labels()
+    assert len(before) == 8 and all("mm" in t for t in before)
+    assert not [t for t in before if "(x" in t], before
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
+        dlg.load(folder)
+    assert not [t for t in labels() if "(x" in t]
+
+
+def test_the_saved_description_says_which_landmarks_were_corrected(qtbot, series):
+    """The description a resident reads on the chart names the landmarks the instructor corrected, and no
+    others: the oracle is the file's own ``# estimated`` marks (the core writer's).  Saved untouched it says
+    the landmarks are as estimated; after a value typed into the right pedicle's z it names the right pedicle.
+    Until round 23 both said "landmarks checked in the GUI editor" (the untouched file marked all five
+    estimated)."""
+    from qt_input import show_active, type_into_spin
+
+    _, root, folder = series
+    dlg = _open(qtbot, folder)
+    show_active(qtbot, dlg)
+    assert dlg.save_scenario(root / "untouched.toml") is not None
+    text = (root / "untouched.toml").read_text()
+    assert text.count("# estimated") == 5
+    desc = load_scenario(root / "untouched.toml").description
+    assert "checked" not in desc and "landmarks as estimated (none corrected in the GUI editor)" in desc, desc
+    z = round(dlg.landmarks["pedicle_right_centre_mm"][2] + 1.0, 1)
+    type_into_spin(qtbot, dlg.spins["pedicle_right_centre_mm", "z"], z, Qt.Key.Key_Tab)
+    assert dlg.save_scenario(root / "corrected.toml") is not None
+    text = (root / "corrected.toml").read_text()
+    unmarked = [line.split(" =")[0] for line in text.splitlines()
+                if line.split(" =")[0].endswith(("_mm",)) and "# estimated" not in line and "=" in line]
+    assert unmarked == ["pedicle_right_centre_mm"], unmarked
+    desc = load_scenario(root / "corrected.toml").description
+    assert "corrected by hand in the GUI editor: right pedicle; the other landmarks as estimated" in desc, desc

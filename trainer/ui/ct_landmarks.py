@@ -123,6 +123,18 @@ def _not_in_view_text(level: str, column) -> str:
             f"choose one of those levels.")
 
 
+def _landmark_origin(source: dict) -> str:
+    """Whose the saved landmarks are, for the scenario's description (a resident reads it on the chart):
+    the ones corrected by hand named, the others as estimated.  Until round 23 every GUI import said
+    "landmarks checked in the GUI editor", also when none was moved and the file marked all five estimated."""
+    edited = [NAMES[k].lower() for k in LANDMARK_KEYS if source.get(k) == "edited"]
+    if not edited:
+        return "landmarks as estimated (none corrected in the GUI editor)"
+    if len(edited) == len(LANDMARK_KEYS):
+        return "landmarks all corrected by hand in the GUI editor"
+    return f"corrected by hand in the GUI editor: {', '.join(edited)}; the other landmarks as estimated"
+
+
 def _index_of(column, level: str):
     """Index of ``level`` in a certainly numbered column, else None."""
     if not column.certain:
@@ -202,6 +214,11 @@ class CTLandmarkDialog(QDialog):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel_load)
         for w in (self.progress_text, self.progress, self.cancel_button):
+            # hidden, the row keeps its height: showing it pushed the views 30 px down under the pointer
+            # (and hiding it back up) each time a click started an estimate
+            policy = w.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            w.setSizePolicy(policy)
             prog.addWidget(w)
         self._show_progress(False)
 
@@ -276,6 +293,9 @@ class CTLandmarkDialog(QDialog):
         self.status = QLabel("Choose a DICOM series folder.")
         self.status.setObjectName("ctStatus")
         self.status.setWordWrap(True)
+        # room for the usual three lines, so a shorter message does not grow the views (a longer one still fits)
+        self.status.setMinimumHeight(3 * self.status.fontMetrics().lineSpacing() + 4)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
 
         lay = QVBoxLayout(self)
         lay.addLayout(top)
@@ -783,7 +803,7 @@ class CTLandmarkDialog(QDialog):
         estimated = tuple(k for k in LANDMARK_KEYS if self.source.get(k) == "estimated")
         origin = self._level_origin()
         desc = (f"Imported from {self.folder.name} ({self.volume.meta.get('series_description', '')}); "
-                f"landmarks checked in the GUI editor; level {origin}")
+                f"{_landmark_origin(self.source)}; level {origin}")
         try:
             rel = relative_inside(self.folder, out)
             text = scenario_toml(rel, self.level(), self.landmarks, title=self.title_edit.text().strip() or None,

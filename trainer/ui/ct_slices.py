@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from trainer.service.reveal import BONE_WINDOW
 
-__all__ = ["SliceViews", "VIEWS", "POINTS", "PLANES", "NAMES", "SHORT", "COLOURS", "VISIBLE_MM"]
+__all__ = ["SliceViews", "VIEWS", "POINTS", "PLANES", "NAMES", "SHORT", "COLOURS", "VISIBLE_MM", "plain_mm_axes"]
 
 VISIBLE_MM = 5.0
 #: On load (``fit``), each view shows the landmarks' bounding box with this margin (mm), inside the
@@ -42,6 +42,13 @@ SHORT = {"body_centre_mm": "body", "pedicle_left_centre_mm": "L pedicle", "pedic
 COLOURS = {"body_centre_mm": "#40e0ff", "pedicle_left_centre_mm": "#50ff70", "pedicle_right_centre_mm": "#ff60ff",
            "superior_endplate_z_mm": "#ffd030", "inferior_endplate_z_mm": "#ff8c30"}
 LEVELS_HU = (BONE_WINDOW[1] - BONE_WINDOW[0] / 2, BONE_WINDOW[1] + BONE_WINDOW[0] / 2)
+
+
+def plain_mm_axes(plot_item) -> None:
+    """Tick ``plot_item``'s bottom and left axes in plain millimetres: no SI prefix.  pyqtgraph scaled an
+    empty view's ticks and added "(x0.001)" to its mm label (before a series is read: "x (mm) (x0.001)")."""
+    for name in ("bottom", "left"):
+        plot_item.getAxis(name).enableAutoSIPrefix(False)
 
 
 class SliceViews(QWidget):
@@ -73,6 +80,7 @@ class SliceViews(QWidget):
             pi.setMenuEnabled(False)
             pi.setLabel("bottom", _AXIS_TEXT[v][0])
             pi.setLabel("left", _AXIS_TEXT[v][1])
+            plain_mm_axes(pi)
             if v == "axial":
                 pi.invertY(True)
             img = pg.ImageItem(axisOrder="row-major")
@@ -82,8 +90,11 @@ class SliceViews(QWidget):
         self.markers: dict = {k: {} for k in POINTS + PLANES}
         for key in POINTS:
             for v in VIEWS:
+                # under the pointer and while dragged: the landmark's own colour, thicker (pyqtgraph's default
+                # hover colour is magenta, the right pedicle's: a dragged body centre looked like that pedicle)
                 m = pg.TargetItem(pos=(0, 0), size=16, symbol="crosshair", pen=pg.mkPen(COLOURS[key], width=2),
-                                  brush=pg.mkBrush(0, 0, 0, 0), movable=True, label=SHORT[key],
+                                  brush=pg.mkBrush(0, 0, 0, 0), hoverPen=pg.mkPen(COLOURS[key], width=4),
+                                  hoverBrush=pg.mkBrush(0, 0, 0, 0), movable=True, label=SHORT[key],
                                   labelOpts={"color": COLOURS[key], "offset": (16, -16)})
                 m.setZValue(10)
                 m.sigPositionChanged.connect(lambda item, k=key, view=v: self._point_moved(k, view, item))

@@ -112,6 +112,9 @@ class DebriefWidget(QWidget):
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["Metric", "Value", "Status", "Target", "Source"])
         self.table.verticalHeader().setVisible(False)
+        # rows follow their wrapped text whenever the columns change width: sized once while the debrief was
+        # filled hidden (narrow columns), each row kept a height of 150-560 px on a 1600-px window
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(True)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -244,7 +247,6 @@ class DebriefWidget(QWidget):
                 if j == 2:
                     item.setForeground(QColor(STATUS_COLOURS.get(status, "#e0e0e0")))
                 self.table.setItem(i, j, item)
-        self.table.resizeRowsToContents()
         self.table.scrollToTop()                    # a new debrief opens at its top
         self.table.clearSelection()
         if cuts is not None:

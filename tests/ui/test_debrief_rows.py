@@ -1,0 +1,56 @@
+"""The debrief's metric table on a full-size window: each row as tall as its wrapped text, not more.
+
+Round 23, an instructor finishing a patient-CT session at 1600 x 1000: every row of the metric table was
+several hundred pixels tall ("Candidacy decision" alone filled the table's view), so the table showed one
+metric at a time.  The rows were sized once, when the debrief was filled while hidden and its columns narrow,
+and kept that height when the window laid the columns out wide.  Oracle: the height Qt's font metrics give each
+cell's text wrapped at its column's width (QFontMetrics.boundingRect with word wrap), independent of the table.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, Qt
+
+#: cell padding and grid line allowance per row (px): well under one text line
+PAD_PX = 12
+
+
+def _needed_px(table, row: int) -> int:
+    fm = table.fontMetrics()
+    need = 0
+    for col in range(table.columnCount()):
+        item = table.item(row, col)
+        if item is None:
+            continue
+        width = table.columnWidth(col) - 8
+        rect = fm.boundingRect(QRect(0, 0, max(width, 1), 100_000), int(Qt.TextFlag.TextWordWrap), item.text())
+        need = max(need, rect.height())
+    return need
+
+
+def test_each_metric_row_is_as_tall_as_its_text_on_a_full_size_window(make_window):
+    w, d = make_window()
+    w.resize(1600, 1000)
+    w.show()
+    picker = w.show_picker()
+    assert picker.select("l1-wedge-default")
+    d.start(picker)
+    d.answer_checklist({k: g["expected"] for k, g in w.scenario.decisions.gates.items()})
+    for k in (Qt.Key.Key_1, Qt.Key.Key_S, Qt.Key.Key_2, Qt.Key.Key_S):
+        d.key(k)
+        d.idle()
+    d.finish()
+    d.pump(0.2)
+    table = w.debrief.table
+    assert table.isVisible() and table.rowCount() >= 3
+    line = table.fontMetrics().lineSpacing()
+    tall = []
+    for row in range(table.rowCount()):
+        need = _needed_px(table, row)
+        if table.rowHeight(row) > need + PAD_PX:
+            tall.append((table.item(row, 0).text(), table.rowHeight(row), need))
+    assert not tall, f"rows taller than their wrapped text (+{PAD_PX} px; a line is {line} px): {tall}"
+    # so a reviewer sees several metrics at once, not one
+    visible = sum(1 for row in range(table.rowCount()) if table.rowViewportPosition(row) + table.rowHeight(row)
+                  <= table.viewport().height())
+    assert visible >= 3, visible
