@@ -46,6 +46,7 @@ __all__ = [
     "find_bodies",
     "find_canal",
     "first_rib_vertebra",
+    "lowest_rib_level_mm",
     "number_vertebrae",
     "pooled_grid",
     "merge_lumbar_discs",
@@ -54,6 +55,7 @@ __all__ = [
     "patient_thresholds",
     "ribs_and_sacrum",
     "split_vertebrae",
+    "top_edge_segment_mm",
 ]
 
 #: cranial to caudal
@@ -574,16 +576,14 @@ def ribs_and_sacrum(lateral: list[_Lateral], half_slice_mm: float) -> tuple[list
     A rib conglomerate (ribs joined through the scapula or costal cartilage) has the same shape
     as a wing, but ribs lie below its top: a wing is taken only when no rib neck lies below it.
     """
-    wings = [c for c in lateral if _ilium(c)]
     ribs = [c for c in lateral if not np.isnan(c.neck_top_mm) and c.reach_mm >= _RIB_REACH_MM]
-    top = None
-    for w in sorted(wings, key=lambda c: c.medial_top_mm):
-        if not any(r.neck_top_mm < w.medial_top_mm for r in ribs if r is not w and not _ilium(r)):
-            top = w.medial_top_mm
-            break
+    wings = [w for w in lateral if _ilium(w) and not any(r.neck_top_mm < w.medial_top_mm for r in ribs
+                                                          if r is not w and not _ilium(r))]
+    top = min((w.medial_top_mm for w in wings), default=None)
     if top is not None:
-        ribs = [r for r in ribs if not (_ilium(r) and r.medial_top_mm <= top + 1e-6)]
-        ribs = [r for r in ribs if r.neck_top_mm > top]
+        # neither wing is a rib, the higher one too (turned 5-15 deg, the abdominal CT's wings' tops differ by a
+        # slice, and the higher wing's top in the neck window, 3-8 mm above the sacrum's, was taken for a rib)
+        ribs = [r for r in ribs if not any(r is w for w in wings) and r.neck_top_mm > top]
     return [(r.side, r.neck_top_mm + half_slice_mm) for r in ribs], top
 
 
@@ -687,6 +687,43 @@ def merge_lumbar_discs(discs: np.ndarray, necks: list[tuple[int, float]], sacrum
     return np.asarray(d)
 
 
+def lowest_rib_level_mm(necks: list[tuple[int, float]]) -> float:
+    """The level (z, mm) of the vertebra of the lowest ribs: the mean of the rib necks' tops within 10 mm of the
+    lowest (one side is enough: a short 12th rib counts) plus :data:`_NECK_TO_HEAD_MM`.
+
+    Parameters
+    ----------
+    necks : list of (int, float)
+        Rib necks as (side, z mm of the neck's top); not empty.
+    """
+    lowest = [zn for _, zn in necks if zn <= min(z for _, z in necks) + 10.0]
+    return float(np.mean(lowest)) + _NECK_TO_HEAD_MM
+
+
+def top_edge_segment_mm(discs: np.ndarray, necks: list[tuple[int, float]], top_mm: float) -> float | None:
+    """The top of the scanned field (z, mm) as the upper bound of the highest vertebra when the lowest ribs'
+    vertebra (:func:`lowest_rib_level_mm`) lies between the highest disc found and the field's top: the
+    series cuts that vertebra (T12) or its upper disc is too near the edge for the disc profile's maximum
+    (:func:`split_vertebrae`) to stand out.  The abdominal CT's field ends at T12's upper endplate (mask:
+    T12 up to the top slice, T11 in its top three slices): unturned, the profile's maximum sat on the very
+    top slice; shifted half a voxel, or turned by 0.5 deg, it was gone and the ribs lay at no vertebra.
+    None when the ribs lie at or below the highest disc, or no disc is found.
+
+    Parameters
+    ----------
+    discs : ndarray
+        Disc levels (z, mm), ascending.
+    necks : list of (int, float)
+        Rib necks as (side, z mm of the neck's top).
+    top_mm : float
+        The scanned field's top (z, mm: the top face of the highest slice).
+    """
+    if not necks or not len(discs):
+        return None
+    z12 = lowest_rib_level_mm(necks)
+    return float(top_mm) if float(discs[-1]) < z12 < top_mm else None
+
+
 def _assign(vertebrae: list[Vertebra], z_mm: float) -> int | None:
     """Index of the vertebra whose body centre is nearest ``z_mm`` (within 30 mm)."""
     if not vertebrae:
@@ -770,8 +807,7 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
     i_t12 = i_low = None
     rib_note = ""
     if necks:
-        lowest = [zn for _, zn in necks if zn <= min(z for _, z in necks) + 10.0]
-        z12 = float(np.mean(lowest)) + _NECK_TO_HEAD_MM
+        z12 = lowest_rib_level_mm(necks)
         i = _assign(vertebrae, z12)
         if i is not None and not vertebrae[i].z_bottom_mm - 5.0 <= z12 <= vertebrae[i].z_top_mm + 5.0:
             i = None                  # the rib's own vertebra was not found (cut by the series' edge)
@@ -898,6 +934,9 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
     bxy = bodies
     verts = []
     edges = list(discs)
+    edge = top_edge_segment_mm(discs, necks, float(z[-1]) + 0.5 * g.spacing_xyz_mm[2])
+    if edge is not None:
+        edges.append(edge)
     for lo, hi in zip(edges[:-1], edges[1:]):
         ks = np.flatnonzero((z > lo) & (z < hi) & have)
         if ks.size < 2 or hi - lo < 12.0 or hi - lo > 60.0:
