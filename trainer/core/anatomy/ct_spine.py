@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage as ndi
 
+from trainer.core.anatomy.axial_rotation import TURNED_DEG, mirror_rotation_deg
 from trainer.core.anatomy.grid import Grid, Volume
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "Thresholds",
     "Vertebra",
     "body_outline",
+    "column_turn_deg",
     "detect_column",
     "find_bodies",
     "find_canal",
@@ -91,6 +93,8 @@ _SPLIT_MIDDLE = 0.4     #: splitting a tall segment: its missed disc is looked f
 #: an unnumbered column of at most this many vertebrae is a short series centred on the target (:attr:`Column.short`):
 #: the synthetic export (the target and its two neighbours) finds three
 SHORT_SERIES_VERTEBRAE = 3
+_TURN_SLAB_MM = 20.0  #: the column's turn is measured on slabs this tall, one every this far along z ...
+_TURN_MEDIAN = 5        #: ... and its median over this many slabs kept (one slab's mirror can pick a rib's symmetry)
 _LUMBAR_MIN_PITCH_MM = 22.0  #: numbering: lumbar discs lie at least this far apart
 #: splitting, with no rib and no sacrum in view: the two score maxima of one thick disc (one per endplate rim)
 #: lie at most this far apart plus one slice (a lumbar disc is at most about 13 mm high: L4/5 9.3 +- 1.8 mm,
@@ -516,7 +520,50 @@ class _Lateral:
     medial_back_mm: float     #: how far behind the canal's centre (y, mm; negative: in front) that part reaches (nan when none)
 
 
-def _lateral_components(bone: np.ndarray, grid: Grid, canal_xy: np.ndarray) -> list[_Lateral]:
+def column_turn_deg(hu: np.ndarray, grid: Grid, canal_xy: np.ndarray) -> np.ndarray:
+    """The column's turn about the long axis per slice (deg, as ``Landmarks.axial_rotation_deg``: positive, the
+    front towards the patient's left), 0 where it is under :data:`~trainer.core.anatomy.axial_rotation.TURNED_DEG`.
+
+    The mirror turn (:func:`~trainer.core.anatomy.axial_rotation.mirror_rotation_deg`) about the canal of
+    :data:`_TURN_SLAB_MM` slabs, one every :data:`_TURN_SLAB_MM` where the canal is found, the median of
+    :data:`_TURN_MEDIAN` neighbours, interpolated along z.  A patient rolled on the table turns the whole column,
+    a rotatory scoliosis each level by its own angle; both carry the rib necks and the sacroiliac joints round
+    with the vertebra (:func:`_lateral_components` measures them in its frame).  The unturned real CTs read 1-7
+    deg (abdominal) and 3-10 deg (chest) and keep the grid's axes, as the import does (``ct_import._squared``).
+
+    Parameters
+    ----------
+    hu : ndarray
+        HU (z, y, x) on ``grid``.
+    grid : Grid
+        LPS mm.
+    canal_xy : ndarray
+        Canal centre (x, y mm) per slice, NaN where none.
+
+    Returns
+    -------
+    ndarray
+        Turn per slice, deg.
+    """
+    z = grid.axis_mm("z")
+    out = np.zeros(len(z))
+    half = 0.5 * _TURN_SLAB_MM
+    vol = Volume(hu, np.zeros(hu.shape, np.uint8), grid)
+    at, turn = [], []
+    for zc in np.arange(z[0] + half, z[-1] - half + 1e-6, _TURN_SLAB_MM):
+        ks = np.flatnonzero((np.abs(z - zc) <= half) & ~np.isnan(canal_xy[:, 0]))
+        if ks.size:
+            at.append(zc)
+            turn.append(mirror_rotation_deg(vol, np.nanmedian(canal_xy[ks], axis=0), zc - half, zc + half, 0.5))
+    if not at:
+        return out
+    sm = ndi.median_filter(np.asarray(turn), size=min(_TURN_MEDIAN, len(turn)), mode="nearest")
+    out = np.interp(z, at, sm)
+    return np.where(np.abs(out) >= TURNED_DEG, out, 0.0)
+
+
+def _lateral_components(bone: np.ndarray, grid: Grid, canal_xy: np.ndarray,
+                        turn_deg: np.ndarray | None = None) -> list[_Lateral]:
     """The connected bone regions beyond :data:`_LATERAL_MM` of the canal's x in each slice.
 
     Cut there, a rib is one region from its neck (beside the transverse process it articulates
@@ -526,9 +573,19 @@ def _lateral_components(bone: np.ndarray, grid: Grid, canal_xy: np.ndarray) -> l
     rib necks and transverse process tips lie there; a rib's top there lies 0-7 mm below the
     middle of its own vertebra on both real CTs) and the top of its part within
     :data:`_MEDIAL_MM` of the canal's x (anywhere in depth: the sacral ala and the sacroiliac joints).
+
+    "x" and "y" are the vertebra's own: turned by ``turn_deg`` per slice (:func:`column_turn_deg`; none: the
+    grid's axes), so that a turned patient's rib necks and sacroiliac joints keep their place beside and behind
+    the canal (the abdominal CT rolled -20 deg about an axis 100 mm in front of the canal: its left sacroiliac
+    joint came 1 mm in front of the canal on the grid's y, the wing was taken for a rib and the column was
+    numbered from the ilium, T12 at L5).
     """
     x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
     dx = x[None, None, :] - canal_xy[:, 0][:, None, None]
+    dy = y[None, :, None] - canal_xy[:, 1][:, None, None]
+    if turn_deg is not None and np.any(turn_deg):
+        t = np.radians(np.asarray(turn_deg, float))[:, None, None]
+        dx, dy = dx * np.cos(t) + dy * np.sin(t), dy * np.cos(t) - dx * np.sin(t)
     lab, n = ndi.label(bone & (np.abs(dx) >= _LATERAL_MM))
     out: list[_Lateral] = []
     if n == 0:
@@ -542,16 +599,16 @@ def _lateral_components(bone: np.ndarray, grid: Grid, canal_xy: np.ndarray) -> l
             continue
         kk, jj, ii = np.nonzero(m)
         kk, jj, ii = kk + sl[0].start, jj + sl[1].start, ii + sl[2].start
-        d = x[ii] - canal_xy[kk, 0]
+        d = np.broadcast_to(dx, bone.shape)[kk, jj, ii]
         ad = np.abs(d)
-        dy = y[jj] - canal_xy[kk, 1]
-        neck = (ad <= _LATERAL_MM + _NECK_MM) & (dy >= -15.0) & (dy <= 30.0)
+        back = np.broadcast_to(dy, bone.shape)[kk, jj, ii]
+        neck = (ad <= _LATERAL_MM + _NECK_MM) & (back >= -15.0) & (back <= 30.0)
         med = ad <= _MEDIAL_MM
         out.append(_Lateral(side=1 if np.median(d) > 0 else -1, reach_mm=float(ad.max()),
                             z_span_mm=float(z[kk].max() - z[kk].min()), n_voxels=cnt,
                             neck_top_mm=float(z[kk[neck]].max()) if neck.any() else float("nan"),
                             medial_top_mm=float(z[kk[med]].max()) if med.any() else float("nan"),
-                            medial_back_mm=float(dy[med].max()) if med.any() else float("nan")))
+                            medial_back_mm=float(back[med].max()) if med.any() else float("nan")))
     return out
 
 
@@ -948,7 +1005,8 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
     report(0.75, "discs")
     discs, profile = split_vertebrae(hu, g, bodies, thr)
     bone = (hu >= thr.bone_hu) & body
-    necks, sac = ribs_and_sacrum(_lateral_components(bone, g, cxy), 0.5 * g.spacing_xyz_mm[2])
+    turn = column_turn_deg(hu, g, cxy) if have.any() else None
+    necks, sac = ribs_and_sacrum(_lateral_components(bone, g, cxy, turn), 0.5 * g.spacing_xyz_mm[2])
     discs = split_between_ribs(merge_lumbar_discs(discs, necks, sac, g.spacing_xyz_mm[2], profile), necks, *profile)
     discs = split_tall_segments(discs, *profile)
     z = g.axis_mm("z")
