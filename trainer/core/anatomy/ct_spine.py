@@ -18,7 +18,8 @@ Steps (each a function, tested on real CTs in tests/realct):
    body centreline (perpendicular to it, so inclined discs are followed).
 6. :func:`number_vertebrae` - thoracic vertebrae carry ribs: a bone blob in the rib-head
    region beside the body (lateral to it, in front of the canal) on either side; T12 is the
-   lowest of the top run of rib-bearing vertebrae.  Without that run the numbering is
+   lowest of the top run of rib-bearing vertebrae; "beside" and "in front of" are the column's own
+   where it is turned 12 deg or more (:func:`column_turn_deg`).  Without that run the numbering is
    reported uncertain and the instructor gives one body centre (``--body-centre``).
 
 Everything runs on a copy pooled to about 2 mm in plane (the series' own slices along z).
