@@ -779,14 +779,18 @@ def lowest_rib_level_mm(necks: list[tuple[int, float]]) -> float:
     return float(np.mean(lowest)) + _NECK_TO_HEAD_MM
 
 
-def top_edge_segment_mm(discs: np.ndarray, necks: list[tuple[int, float]], top_mm: float) -> float | None:
+def top_edge_segment_mm(discs: np.ndarray, necks: list[tuple[int, float]], top_mm: float,
+                        sacrum_mm: float | None) -> float | None:
     """The top of the scanned field (z, mm) as the upper bound of the highest vertebra when the lowest ribs'
     vertebra (:func:`lowest_rib_level_mm`) lies between the highest disc found and the field's top: the
     series cuts that vertebra (T12) or its upper disc is too near the edge for the disc profile's maximum
     (:func:`split_vertebrae`) to stand out.  The abdominal CT's field ends at T12's upper endplate (mask:
     T12 up to the top slice, T11 in its top three slices): unturned, the profile's maximum sat on the very
     top slice; shifted half a voxel, or turned by 0.5 deg, it was gone and the ribs lay at no vertebra.
-    None when the ribs lie at or below the highest disc, or no disc is found.
+    Only with the sacrum in view (``sacrum_mm``) to cross-check the count: the cut vertebra's height is not
+    known, so the count from it cannot be checked for a missed or an extra disc (the abdominal CT cut at 280
+    mm, T12 to L3: numbered from that segment alone, L3's lower half was called L4).  None when the ribs lie
+    at or below the highest disc, no disc is found, or no sacrum is in view.
 
     Parameters
     ----------
@@ -796,8 +800,10 @@ def top_edge_segment_mm(discs: np.ndarray, necks: list[tuple[int, float]], top_m
         Rib necks as (side, z mm of the neck's top).
     top_mm : float
         The scanned field's top (z, mm: the top face of the highest slice).
+    sacrum_mm : float or None
+        The sacrum's top (z, mm, :func:`ribs_and_sacrum`), None when not in view.
     """
-    if not necks or not len(discs):
+    if not necks or not len(discs) or sacrum_mm is None:
         return None
     z12 = lowest_rib_level_mm(necks)
     return float(top_mm) if float(discs[-1]) < z12 < top_mm else None
@@ -1014,7 +1020,7 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
     bxy = bodies
     verts = []
     edges = list(discs)
-    edge = top_edge_segment_mm(discs, necks, float(z[-1]) + 0.5 * g.spacing_xyz_mm[2])
+    edge = top_edge_segment_mm(discs, necks, float(z[-1]) + 0.5 * g.spacing_xyz_mm[2], sac)
     if edge is not None:
         edges.append(edge)
     for lo, hi in zip(edges[:-1], edges[1:]):
