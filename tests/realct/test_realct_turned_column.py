@@ -1,4 +1,4 @@
-"""The abdominal CT's column turned on the table (issue 12; docs/realct-log.md, pass "colturn").
+"""The abdominal CT's column turned on the table (issue 12; docs/realct-log.md, pass 82, round 23, colturn).
 
 The abdominal CT (S1 to T11, 3 mm) is resampled turned about the long axis (``realct_rotate``: HU linear,
 the TotalSegmentator mask nearest neighbour, the same transform).  Oracle: the mask's label at each body

@@ -1,5 +1,5 @@
 """Two rules of the column numbering (``ct_spine``), on the numbers measured on the abdominal CT turned
--10 deg (docs/realct-log.md, pass "colturn"), so that they run without the real-CT downloads.
+-10 deg (docs/realct-log.md, pass 82, round 23, colturn), so that they run without the real-CT downloads.
 
 * The iliac wings: both wings of a pelvis are wings, not ribs, even when one wing's top lies a slice above
   the other's (the sacrum's top is the lower).  Before, the higher wing's top in the neck window was

@@ -640,7 +640,7 @@ def ribs_and_sacrum(lateral: list[_Lateral], half_slice_mm: float) -> tuple[list
     top = min((w.medial_top_mm for w in wings), default=None)
     if top is not None:
         # neither wing is a rib, the higher one too (turned 5-15 deg, the abdominal CT's wings' tops differ by a
-        # slice, and the higher wing's top in the neck window, 3-8 mm above the sacrum's, was taken for a rib)
+        # slice, and the higher wing's top in the neck window, 2-8 mm above the sacrum's, was taken for a rib)
         ribs = [r for r in ribs if not any(r is w for w in wings) and r.neck_top_mm > top]
     return [(r.side, r.neck_top_mm + half_slice_mm) for r in ribs], top
 
@@ -774,6 +774,11 @@ def lowest_rib_level_mm(necks: list[tuple[int, float]]) -> float:
     ----------
     necks : list of (int, float)
         Rib necks as (side, z mm of the neck's top); not empty.
+
+    Returns
+    -------
+    float
+        z, mm.
     """
     lowest = [zn for _, zn in necks if zn <= min(z for _, z in necks) + 10.0]
     return float(np.mean(lowest)) + _NECK_TO_HEAD_MM
@@ -802,6 +807,11 @@ def top_edge_segment_mm(discs: np.ndarray, necks: list[tuple[int, float]], top_m
         The scanned field's top (z, mm: the top face of the highest slice).
     sacrum_mm : float or None
         The sacrum's top (z, mm, :func:`ribs_and_sacrum`), None when not in view.
+
+    Returns
+    -------
+    float or None
+        ``top_mm`` or None.
     """
     if not necks or not len(discs) or sacrum_mm is None:
         return None
