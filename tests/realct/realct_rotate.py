@@ -16,6 +16,7 @@ left (+x in LPS), i.e. a point's (x, y) is rotated counter-clockwise by the angl
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import realct_reference as reference
@@ -61,9 +62,11 @@ def _transform(grid, out_grid, angle_deg: float, pivot_xy_mm):
     return m, np.array([off_z, off_y, off_x])
 
 
-def rotated(ct, angle_deg: float, pivot_level: str):
+def rotated(ct, angle_deg: float, pivot_level: str, anterior_mm: float = 0.0):
     """``ct`` turned by ``angle_deg`` (deg, positive: the front towards the patient's left) about the
-    cranio-caudal axis through the canal centre of ``pivot_level`` (measured on ``ct``'s mask).
+    cranio-caudal axis through the canal centre of ``pivot_level`` (measured on ``ct``'s mask), or
+    ``anterior_mm`` in front of it (a roll of the whole table: the axis through the patient's middle, not the
+    canal, so the column moves sideways as well as turning).
 
     Parameters
     ----------
@@ -73,6 +76,8 @@ def rotated(ct, angle_deg: float, pivot_level: str):
         The turn, deg.
     pivot_level : str
         The level whose reference canal centre (x, y, mm) the axis passes through.
+    anterior_mm : float
+        How far in front of that canal centre (mm, towards -y) the axis passes.
 
     Returns
     -------
@@ -82,7 +87,7 @@ def rotated(ct, angle_deg: float, pivot_level: str):
     """
     if ct.fine is not None:
         raise ValueError("turn the thin CT, then thicken it")
-    pivot = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[pivot_level]).canal_xy_mm
+    pivot = _pivot(ct, pivot_level, anterior_mm)
     out = _turned_grid(ct.grid, angle_deg, pivot)
     m, off = _transform(ct.grid, out, angle_deg, pivot)
     hu = ndi.affine_transform(ct.hu.astype(np.float32), m, off, output_shape=out.shape, order=1, cval=float(AIR_HU))
@@ -90,6 +95,60 @@ def rotated(ct, angle_deg: float, pivot_level: str):
     return sources.RealCT(name=f"{ct.name}-turned{angle_deg:+g}", hu=np.rint(hu).astype(np.int16),
                           labels=labels.astype(np.uint8), grid=out,
                           source=ct.source + f" (turned {angle_deg:+g} deg about {pivot_level}'s canal)")
+
+
+def _pivot(ct, level: str, anterior_mm: float = 0.0) -> np.ndarray:
+    """(x, y) mm of the turn's axis: ``anterior_mm`` in front of ``level``'s reference canal centre."""
+    return reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level]).canal_xy_mm - (0.0, anterior_mm)
+
+
+def twisted(ct, angle_at_z: Callable[[np.ndarray], np.ndarray], pivot_level: str):
+    """``ct`` with each slice turned by its own angle about the cranio-caudal axis through ``pivot_level``'s
+    canal: a rotatory scoliosis's axial turn, growing level by level (the vertebrae turn; the curve's sideways
+    shift is not modelled).  The HU linearly, the mask by nearest neighbour, slice by slice with the in-plane
+    transform of :func:`rotated`; on the bounding box of the field turned by the smallest and the largest angle.
+
+    Parameters
+    ----------
+    ct : realct_sources.RealCT
+        An unthickened CT and its mask.
+    angle_at_z : callable
+        Slice z (mm, array) -> turn (deg, array; positive: the front towards the patient's left).
+    pivot_level : str
+        The level whose reference canal centre the axis passes through.
+
+    Returns
+    -------
+    realct_sources.RealCT
+    """
+    if ct.fine is not None:
+        raise ValueError("turn the thin CT, then thicken it")
+    pivot = _pivot(ct, pivot_level)
+    angles = np.asarray(angle_at_z(ct.grid.axis_mm("z")), float)
+    lo_g, hi_g = (_turned_grid(ct.grid, float(a), pivot) for a in (angles.min(), angles.max()))
+    org = np.minimum(lo_g.origin_mm, hi_g.origin_mm)
+    top = np.maximum(lo_g.upper_mm, hi_g.upper_mm)
+    sx, sy, _ = ct.grid.spacing_xyz_mm
+    out = Grid((ct.grid.shape[0], int(round((top[1] - org[1]) / sy)) + 1, int(round((top[0] - org[0]) / sx)) + 1),
+               ct.grid.spacing_xyz_mm, (float(org[0]), float(org[1]), ct.grid.origin_mm[2]))
+    hu = np.full(out.shape, AIR_HU, np.int16)
+    labels = np.zeros(out.shape, np.uint8)
+    for k, a in enumerate(angles):
+        m, off = _transform(ct.grid, out, float(a), pivot)
+        m2, off2 = m[1:, 1:], off[1:]
+        hu[k] = np.rint(ndi.affine_transform(ct.hu[k].astype(np.float32), m2, off2, output_shape=out.shape[1:],
+                                             order=1, cval=float(AIR_HU)))
+        labels[k] = ndi.affine_transform(ct.labels[k], m2, off2, output_shape=out.shape[1:], order=0, cval=0)
+    return sources.RealCT(name=f"{ct.name}-twisted", hu=hu, labels=labels, grid=out,
+                          source=ct.source + f" (turned {angles.min():+.1f} to {angles.max():+.1f} deg slice by slice)")
+
+
+def scoliotic(ct, top_level: str, apex_level: str, apex_deg: float, pivot_level: str):
+    """:func:`twisted` with the turn proportional to z: 0 at ``top_level``'s body centre, ``apex_deg`` at
+    ``apex_level``'s (reference masks), linear in between and beyond."""
+    z0, z1 = (float(reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[lv]).body_centre_mm[2])
+              for lv in (top_level, apex_level))
+    return twisted(ct, lambda z: apex_deg * (np.asarray(z, float) - z0) / (z1 - z0), pivot_level)
 
 
 def turned_point(p_mm, angle_deg: float, pivot_xy_mm) -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 __all__ = ["mirror_rotation_deg", "true_ap_orbital_deg", "true_lateral_orbital_deg",
-           "MIRROR_RADIUS_MM", "MIRROR_SEARCH_DEG", "MIRROR_EXTENDED_DEG"]
+           "MIRROR_RADIUS_MM", "MIRROR_SEARCH_DEG", "MIRROR_EXTENDED_DEG", "TURNED_DEG"]
 
 #: the bone mirrored lies within this distance (mm) of the canal: body, pedicles, laminae and
 #: the spinous process's root, not the ribs' shafts nor the psoas' neighbours
@@ -36,6 +36,10 @@ MIRROR_SEARCH_DEG = 25.0
 #: the edge, 30.6 searched this far).  Searched this far from the start, T10 turned -20 deg (3.4 square)
 #: read -28.1 instead of -16.6: a second, wider peak (docs/realct-log.md, pass 81)
 MIRROR_EXTENDED_DEG = 40.0
+#: a vertebra turned this far (deg) about the long axis is measured in its own frame (the import's landmark
+#: estimate, ``ct_import._squared``; the column's rib and sacrum tests, ``ct_spine.column_turn_deg``): the unturned
+#: real CTs' levels turn up to 10.7 deg (chest L1) and keep the grid's axes
+TURNED_DEG = 12.0
 _HU_LO, _HU_HI = 100.0, 600.0      # HU scaled 0..1 in between: marrow to cortex; soft tissue 0
 
 

@@ -18,7 +18,8 @@ Steps (each a function, tested on real CTs in tests/realct):
    body centreline (perpendicular to it, so inclined discs are followed).
 6. :func:`number_vertebrae` - thoracic vertebrae carry ribs: a bone blob in the rib-head
    region beside the body (lateral to it, in front of the canal) on either side; T12 is the
-   lowest of the top run of rib-bearing vertebrae.  Without that run the numbering is
+   lowest of the top run of rib-bearing vertebrae; "beside" and "in front of" are the column's own
+   where it is turned 12 deg or more (:func:`column_turn_deg`).  Without that run the numbering is
    reported uncertain and the instructor gives one body centre (``--body-centre``).
 
 Everything runs on a copy pooled to about 2 mm in plane (the series' own slices along z).
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage as ndi
 
+from trainer.core.anatomy.axial_rotation import TURNED_DEG, mirror_rotation_deg
 from trainer.core.anatomy.grid import Grid, Volume
 
 __all__ = [
@@ -42,10 +44,12 @@ __all__ = [
     "Thresholds",
     "Vertebra",
     "body_outline",
+    "column_turn_deg",
     "detect_column",
     "find_bodies",
     "find_canal",
     "first_rib_vertebra",
+    "lowest_rib_level_mm",
     "number_vertebrae",
     "pooled_grid",
     "merge_lumbar_discs",
@@ -54,6 +58,7 @@ __all__ = [
     "patient_thresholds",
     "ribs_and_sacrum",
     "split_vertebrae",
+    "top_edge_segment_mm",
 ]
 
 #: cranial to caudal
@@ -89,6 +94,8 @@ _SPLIT_MIDDLE = 0.4     #: splitting a tall segment: its missed disc is looked f
 #: an unnumbered column of at most this many vertebrae is a short series centred on the target (:attr:`Column.short`):
 #: the synthetic export (the target and its two neighbours) finds three
 SHORT_SERIES_VERTEBRAE = 3
+_TURN_SLAB_MM = 20.0  #: the column's turn is measured on slabs this tall, one every this far along z ...
+_TURN_MEDIAN = 5        #: ... and its median over this many slabs kept (one slab's mirror can pick a rib's symmetry)
 _LUMBAR_MIN_PITCH_MM = 22.0  #: numbering: lumbar discs lie at least this far apart
 #: splitting, with no rib and no sacrum in view: the two score maxima of one thick disc (one per endplate rim)
 #: lie at most this far apart plus one slice (a lumbar disc is at most about 13 mm high: L4/5 9.3 +- 1.8 mm,
@@ -514,7 +521,50 @@ class _Lateral:
     medial_back_mm: float     #: how far behind the canal's centre (y, mm; negative: in front) that part reaches (nan when none)
 
 
-def _lateral_components(bone: np.ndarray, grid: Grid, canal_xy: np.ndarray) -> list[_Lateral]:
+def column_turn_deg(hu: np.ndarray, grid: Grid, canal_xy: np.ndarray) -> np.ndarray:
+    """The column's turn about the long axis per slice (deg, as ``Landmarks.axial_rotation_deg``: positive, the
+    front towards the patient's left), 0 where it is under :data:`~trainer.core.anatomy.axial_rotation.TURNED_DEG`.
+
+    The mirror turn (:func:`~trainer.core.anatomy.axial_rotation.mirror_rotation_deg`) about the canal of
+    :data:`_TURN_SLAB_MM` slabs, one every :data:`_TURN_SLAB_MM` where the canal is found, the median of
+    :data:`_TURN_MEDIAN` neighbours, interpolated along z.  A patient rolled on the table turns the whole column,
+    a rotatory scoliosis each level by its own angle; both carry the rib necks and the sacroiliac joints round
+    with the vertebra (:func:`_lateral_components` measures them in its frame).  The unturned real CTs read 1-7
+    deg (abdominal) and 3-10 deg (chest) and keep the grid's axes, as the import does (``ct_import._squared``).
+
+    Parameters
+    ----------
+    hu : ndarray
+        HU (z, y, x) on ``grid``.
+    grid : Grid
+        LPS mm.
+    canal_xy : ndarray
+        Canal centre (x, y mm) per slice, NaN where none.
+
+    Returns
+    -------
+    ndarray
+        Turn per slice, deg.
+    """
+    z = grid.axis_mm("z")
+    out = np.zeros(len(z))
+    half = 0.5 * _TURN_SLAB_MM
+    vol = Volume(hu, np.zeros(hu.shape, np.uint8), grid)
+    at, turn = [], []
+    for zc in np.arange(z[0] + half, z[-1] - half + 1e-6, _TURN_SLAB_MM):
+        ks = np.flatnonzero((np.abs(z - zc) <= half) & ~np.isnan(canal_xy[:, 0]))
+        if ks.size:
+            at.append(zc)
+            turn.append(mirror_rotation_deg(vol, np.nanmedian(canal_xy[ks], axis=0), zc - half, zc + half, 0.5))
+    if not at:
+        return out
+    sm = ndi.median_filter(np.asarray(turn), size=min(_TURN_MEDIAN, len(turn)), mode="nearest")
+    out = np.interp(z, at, sm)
+    return np.where(np.abs(out) >= TURNED_DEG, out, 0.0)
+
+
+def _lateral_components(bone: np.ndarray, grid: Grid, canal_xy: np.ndarray,
+                        turn_deg: np.ndarray | None = None) -> list[_Lateral]:
     """The connected bone regions beyond :data:`_LATERAL_MM` of the canal's x in each slice.
 
     Cut there, a rib is one region from its neck (beside the transverse process it articulates
@@ -524,9 +574,19 @@ def _lateral_components(bone: np.ndarray, grid: Grid, canal_xy: np.ndarray) -> l
     rib necks and transverse process tips lie there; a rib's top there lies 0-7 mm below the
     middle of its own vertebra on both real CTs) and the top of its part within
     :data:`_MEDIAL_MM` of the canal's x (anywhere in depth: the sacral ala and the sacroiliac joints).
+
+    "x" and "y" are the vertebra's own: turned by ``turn_deg`` per slice (:func:`column_turn_deg`; none: the
+    grid's axes), so that a turned patient's rib necks and sacroiliac joints keep their place beside and behind
+    the canal (the abdominal CT rolled -20 deg about an axis 100 mm in front of the canal: its left sacroiliac
+    joint came 1 mm in front of the canal on the grid's y, the wing was taken for a rib and the column was
+    numbered from the ilium, T12 at L5).
     """
     x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
     dx = x[None, None, :] - canal_xy[:, 0][:, None, None]
+    dy = y[None, :, None] - canal_xy[:, 1][:, None, None]
+    if turn_deg is not None and np.any(turn_deg):
+        t = np.radians(np.asarray(turn_deg, float))[:, None, None]
+        dx, dy = dx * np.cos(t) + dy * np.sin(t), dy * np.cos(t) - dx * np.sin(t)
     lab, n = ndi.label(bone & (np.abs(dx) >= _LATERAL_MM))
     out: list[_Lateral] = []
     if n == 0:
@@ -540,16 +600,16 @@ def _lateral_components(bone: np.ndarray, grid: Grid, canal_xy: np.ndarray) -> l
             continue
         kk, jj, ii = np.nonzero(m)
         kk, jj, ii = kk + sl[0].start, jj + sl[1].start, ii + sl[2].start
-        d = x[ii] - canal_xy[kk, 0]
+        d = np.broadcast_to(dx, bone.shape)[kk, jj, ii]
         ad = np.abs(d)
-        dy = y[jj] - canal_xy[kk, 1]
-        neck = (ad <= _LATERAL_MM + _NECK_MM) & (dy >= -15.0) & (dy <= 30.0)
+        back = np.broadcast_to(dy, bone.shape)[kk, jj, ii]
+        neck = (ad <= _LATERAL_MM + _NECK_MM) & (back >= -15.0) & (back <= 30.0)
         med = ad <= _MEDIAL_MM
         out.append(_Lateral(side=1 if np.median(d) > 0 else -1, reach_mm=float(ad.max()),
                             z_span_mm=float(z[kk].max() - z[kk].min()), n_voxels=cnt,
                             neck_top_mm=float(z[kk[neck]].max()) if neck.any() else float("nan"),
                             medial_top_mm=float(z[kk[med]].max()) if med.any() else float("nan"),
-                            medial_back_mm=float(dy[med].max()) if med.any() else float("nan")))
+                            medial_back_mm=float(back[med].max()) if med.any() else float("nan")))
     return out
 
 
@@ -574,16 +634,14 @@ def ribs_and_sacrum(lateral: list[_Lateral], half_slice_mm: float) -> tuple[list
     A rib conglomerate (ribs joined through the scapula or costal cartilage) has the same shape
     as a wing, but ribs lie below its top: a wing is taken only when no rib neck lies below it.
     """
-    wings = [c for c in lateral if _ilium(c)]
     ribs = [c for c in lateral if not np.isnan(c.neck_top_mm) and c.reach_mm >= _RIB_REACH_MM]
-    top = None
-    for w in sorted(wings, key=lambda c: c.medial_top_mm):
-        if not any(r.neck_top_mm < w.medial_top_mm for r in ribs if r is not w and not _ilium(r)):
-            top = w.medial_top_mm
-            break
+    wings = [w for w in lateral if _ilium(w) and not any(r.neck_top_mm < w.medial_top_mm for r in ribs
+                                                          if r is not w and not _ilium(r))]
+    top = min((w.medial_top_mm for w in wings), default=None)
     if top is not None:
-        ribs = [r for r in ribs if not (_ilium(r) and r.medial_top_mm <= top + 1e-6)]
-        ribs = [r for r in ribs if r.neck_top_mm > top]
+        # neither wing is a rib, the higher one too (turned 5-15 deg, the abdominal CT's wings' tops differ by a
+        # slice, and the higher wing's top in the neck window, 2-8 mm above the sacrum's, was taken for a rib)
+        ribs = [r for r in ribs if not any(r is w for w in wings) and r.neck_top_mm > top]
     return [(r.side, r.neck_top_mm + half_slice_mm) for r in ribs], top
 
 
@@ -662,7 +720,7 @@ def split_tall_segments(discs: np.ndarray, z: np.ndarray, score: np.ndarray) -> 
 
 
 def merge_lumbar_discs(discs: np.ndarray, necks: list[tuple[int, float]], sacrum_mm: float | None = None,
-                       slice_mm: float = 0.0) -> np.ndarray:
+                       slice_mm: float = 0.0, profile: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Discs (z mm, ascending) with the pairs less than :data:`_LUMBAR_MIN_PITCH_MM` apart below
     the rib cage (below the lowest rib neck + 5 mm; everywhere without ribs) made one, at their
     midpoint: a thick lumbar disc gives two score maxima, one per endplate (abdominal CT, T12/L1:
@@ -674,17 +732,91 @@ def merge_lumbar_discs(discs: np.ndarray, necks: list[tuple[int, float]], sacrum
     a thick disc, and it is the vertebroplasty target, compressed (the synthetic L1 export, Genant
     grade 2 wedge: discs at 601 and 621 mm, endplates at 602 and 618 mm; merged, its disc fell in
     the target's middle and the editor's overview drew one box across two vertebrae).  Every real
-    CT and reslice the tests use has ribs or the sacrum in view, and its discs are unchanged."""
+    CT and reslice the tests use has ribs or the sacrum in view, and its discs are unchanged.
+
+    Of two pairs equally close, the one with the higher score between its maxima goes first (``profile``:
+    :func:`split_vertebrae`'s (z mm, score)): between one disc's two endplate rims lies the disc, between two
+    discs a body's marrow, the profile's lowest (abdominal CT turned -10 deg: 373, 391 and 409 mm, both pairs
+    18 mm apart; between 391 and 409, T12/L1's rims, the smoothed score falls to 48, between 373 and 391 to
+    21; merged in index order, L1/L2 went to 382 mm and L2 was split in two)."""
     floor = min(z for _, z in necks) + 5.0 if necks else np.inf
     pitch = _LUMBAR_MIN_PITCH_MM if necks or sacrum_mm is not None else _DISC_PAIR_MM + slice_mm + 1e-6
     d = sorted(float(v) for v in discs)
+    valley = _valley(profile)
     while len(d) > 1:                                   # the closest pair first
-        gaps = [(d[i + 1] - d[i], i) for i in range(len(d) - 1) if d[i + 1] < floor]
+        gaps = [(round(d[i + 1] - d[i], 6), -valley(d[i], d[i + 1]), i) for i in range(len(d) - 1) if d[i + 1] < floor]
         if not gaps or min(gaps)[0] >= pitch:
             break
-        i = min(gaps)[1]
+        i = min(gaps)[2]
         d[i:i + 2] = [0.5 * (d[i] + d[i + 1])]
     return np.asarray(d)
+
+
+def _valley(profile: tuple[np.ndarray, np.ndarray] | None) -> Callable[[float, float], float]:
+    """``valley(lo_mm, hi_mm)``: the lowest smoothed score of ``profile`` (z mm, score) strictly between
+    two levels (0 without a profile or a slice between)."""
+    if profile is None:
+        return lambda lo, hi: 0.0
+    z, score = profile
+    sm = ndi.gaussian_filter1d(np.asarray(score, float), sigma=1.0, mode="nearest")
+
+    def valley(lo: float, hi: float) -> float:
+        inside = (z > lo) & (z < hi)
+        return float(sm[inside].min()) if inside.any() else 0.0
+    return valley
+
+
+def lowest_rib_level_mm(necks: list[tuple[int, float]]) -> float:
+    """The level (z, mm) of the vertebra of the lowest ribs: the mean of the rib necks' tops within 10 mm of the
+    lowest (one side is enough: a short 12th rib counts) plus :data:`_NECK_TO_HEAD_MM`.
+
+    Parameters
+    ----------
+    necks : list of (int, float)
+        Rib necks as (side, z mm of the neck's top); not empty.
+
+    Returns
+    -------
+    float
+        z, mm.
+    """
+    lowest = [zn for _, zn in necks if zn <= min(z for _, z in necks) + 10.0]
+    return float(np.mean(lowest)) + _NECK_TO_HEAD_MM
+
+
+def top_edge_segment_mm(discs: np.ndarray, necks: list[tuple[int, float]], top_mm: float,
+                        sacrum_mm: float | None) -> float | None:
+    """The top of the scanned field (z, mm) as the upper bound of the highest vertebra when the lowest ribs'
+    vertebra (:func:`lowest_rib_level_mm`) lies between the highest disc found and the field's top: the
+    series cuts that vertebra (T12) or its upper disc is too near the edge for the disc profile's maximum
+    (:func:`split_vertebrae`) to stand out.  The abdominal CT's field ends at T12's upper endplate (mask:
+    T12 up to the top slice, T11 in its top three slices): unturned, the profile's maximum sat on the very
+    top slice; shifted half a voxel, or turned by 0.5 deg, it was gone and the ribs lay at no vertebra.
+    Only with the sacrum in view (``sacrum_mm``) to cross-check the count: the cut vertebra's height is not
+    known, so the count from it cannot be checked for a missed or an extra disc (the abdominal CT cut at 280
+    mm, T12 to L3: numbered from that segment alone, L3's lower half was called L4).  None when the ribs lie
+    at or below the highest disc, no disc is found, or no sacrum is in view.
+
+    Parameters
+    ----------
+    discs : ndarray
+        Disc levels (z, mm), ascending.
+    necks : list of (int, float)
+        Rib necks as (side, z mm of the neck's top).
+    top_mm : float
+        The scanned field's top (z, mm: the top face of the highest slice).
+    sacrum_mm : float or None
+        The sacrum's top (z, mm, :func:`ribs_and_sacrum`), None when not in view.
+
+    Returns
+    -------
+    float or None
+        ``top_mm`` or None.
+    """
+    if not necks or not len(discs) or sacrum_mm is None:
+        return None
+    z12 = lowest_rib_level_mm(necks)
+    return float(top_mm) if float(discs[-1]) < z12 < top_mm else None
 
 
 def _assign(vertebrae: list[Vertebra], z_mm: float) -> int | None:
@@ -770,8 +902,7 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
     i_t12 = i_low = None
     rib_note = ""
     if necks:
-        lowest = [zn for _, zn in necks if zn <= min(z for _, z in necks) + 10.0]
-        z12 = float(np.mean(lowest)) + _NECK_TO_HEAD_MM
+        z12 = lowest_rib_level_mm(necks)
         i = _assign(vertebrae, z12)
         if i is not None and not vertebrae[i].z_bottom_mm - 5.0 <= z12 <= vertebrae[i].z_top_mm + 5.0:
             i = None                  # the rib's own vertebra was not found (cut by the series' edge)
@@ -891,13 +1022,17 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
     report(0.75, "discs")
     discs, profile = split_vertebrae(hu, g, bodies, thr)
     bone = (hu >= thr.bone_hu) & body
-    necks, sac = ribs_and_sacrum(_lateral_components(bone, g, cxy), 0.5 * g.spacing_xyz_mm[2])
-    discs = split_between_ribs(merge_lumbar_discs(discs, necks, sac, g.spacing_xyz_mm[2]), necks, *profile)
+    turn = column_turn_deg(hu, g, cxy) if have.any() else None
+    necks, sac = ribs_and_sacrum(_lateral_components(bone, g, cxy, turn), 0.5 * g.spacing_xyz_mm[2])
+    discs = split_between_ribs(merge_lumbar_discs(discs, necks, sac, g.spacing_xyz_mm[2], profile), necks, *profile)
     discs = split_tall_segments(discs, *profile)
     z = g.axis_mm("z")
     bxy = bodies
     verts = []
     edges = list(discs)
+    edge = top_edge_segment_mm(discs, necks, float(z[-1]) + 0.5 * g.spacing_xyz_mm[2], sac)
+    if edge is not None:
+        edges.append(edge)
     for lo, hi in zip(edges[:-1], edges[1:]):
         ks = np.flatnonzero((z > lo) & (z < hi) & have)
         if ks.size < 2 or hi - lo < 12.0 or hi - lo > 60.0:

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
-from trainer.core.anatomy.axial_rotation import mirror_rotation_deg
+from trainer.core.anatomy.axial_rotation import TURNED_DEG, mirror_rotation_deg
 from trainer.core.anatomy.ct_labels import CLOSING_MM, CORTEX_HU, cortex_threshold, recentre
 from trainer.core.anatomy.ct_pedicle import canal_hole, pedicle_tube, wall_by_slice
 from trainer.core.anatomy.ct_plates import PATCH_MM as _PATCH_MM
@@ -62,9 +62,6 @@ _RESTART_FRACTIONS = (0.3, 0.7)  #: ... from these fractions of the height betwe
 _FRONT_MM = 8.0      #: holes whose centre is this close to the most anterior one count as the body
 _TILT_REACH_MM = 8.0  #: the tilt is measured on the mid-sagittal columns this far from the centre (the body's middle)
 _OWN_FRAME_HALF_MM = (60.0, 60.0, 45.0)  #: the turned crop (x, y, z), as :func:`_crop`'s
-#: a vertebra turned this far (deg) about the long axis is estimated again squared (:func:`_squared`); the
-#: unturned real CTs' levels turn up to 10.7 deg (chest L1) and keep the axial estimate
-TURNED_DEG = 12.0
 
 
 def _endplate_column(hu, spacing_xyz_mm, j_c: int, i_c: int, cortex_hu: float = CORTEX_HU) -> np.ndarray:

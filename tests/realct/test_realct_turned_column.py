@@ -1,0 +1,52 @@
+"""The abdominal CT's column turned on the table (issue 12; docs/realct-log.md, pass 85, round 23, colturn).
+
+The abdominal CT (S1 to T11, 3 mm) is resampled turned about the long axis (``realct_rotate``: HU linear,
+the TotalSegmentator mask nearest neighbour, the same transform).  Oracle: the mask's label at each body
+centre the column numbers, independent of our code.
+
+* Turned -20 deg (about L3's canal), or +0.5 deg, the column numbers T12 to L5 as the mask.  Before, the
+  series' top cut T12 at its upper endplate and the disc profile's maximum there, on the very top slice
+  unturned, was gone: "the lowest ribs lie at no vertebra found", nothing numbered.
+* Rolled -20 deg about an axis 100 mm in front of the canal (the whole table rolled), no vertebra is given a
+  level the mask contradicts.  Before, the left sacroiliac joint came in front of the canal on the grid's y,
+  the iliac wing was taken for a rib, and the column was numbered "T7" to "L1" with certainty, its "T12" the
+  mask's L5.  The rib and sacrum tests now measure in the column's own frame.
+"""
+
+from __future__ import annotations
+
+import pytest
+import realct_sources as sources
+from realct_rotate import rotated
+
+from trainer.core.anatomy.ct_spine import detect_column
+
+pytestmark = pytest.mark.slow
+
+_LEVEL_OF_LABEL = {label: level for level, label in sources.VERTEBRA_LABELS.items()}
+
+
+def _numbered(ct) -> tuple[object, list[tuple[str, str]]]:
+    """(the column, [(level given, the mask's level at that body centre)] for every numbered vertebra)."""
+    col = detect_column(ct.volume())
+    g = ct.grid
+    pairs = []
+    for v in col.vertebrae:
+        if v.level is None:
+            continue
+        k, j, i = (int(abs(g.axis_mm(a) - c).argmin()) for a, c in zip("zyx", v.body_centre_mm[::-1]))
+        pairs.append((v.level, _LEVEL_OF_LABEL.get(int(ct.labels[k, j, i]), "none")))
+    return col, pairs
+
+
+@pytest.mark.parametrize("angle_deg", [-20.0, 0.5])
+def test_turned_abdomen_numbers_t12_to_l5_as_the_mask(totalseg_ct, angle_deg):
+    col, pairs = _numbered(rotated(totalseg_ct, angle_deg, "L3"))
+    assert col.certain, col.note
+    assert pairs == [(lv, lv) for lv in ("T12", "L1", "L2", "L3", "L4", "L5")], (col.note, pairs)
+
+
+def test_rolled_table_is_not_numbered_from_the_ilium(totalseg_ct):
+    col, pairs = _numbered(rotated(totalseg_ct, -20.0, "L3", anterior_mm=100.0))
+    assert all(given == mask for given, mask in pairs), (col.note, pairs)
+    assert "sacrum" in col.note, col.note            # the wings are the sacrum's, not ribs
