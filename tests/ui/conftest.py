@@ -32,7 +32,11 @@ def session_dir(tmp_path):
 
 @pytest.fixture
 def make_window(qtbot, ui_settings, session_dir):
-    """``make_window()`` -> (window, driver); every window is closed at teardown."""
+    """``make_window()`` -> (window, driver); every window, and every dialog it opened, is closed at teardown.
+
+    A dialog opened from a window's menu (``w.dialogs``) outlives a window that was never shown: left open
+    it stays on screen over the next test's windows, whose real mouse moves then land on it.
+    """
     made = []
 
     def factory(settings=None, folder=None):
@@ -43,6 +47,9 @@ def make_window(qtbot, ui_settings, session_dir):
 
     yield factory
     for w in made:
+        for dlg in getattr(w, "dialogs", []):
+            if dlg.isVisible():
+                dlg.close()
         if w.isVisible():
             w.close()
 
