@@ -37,6 +37,7 @@ from trainer.core.anatomy.ct_plates import PATCH_MM as _PATCH_MM
 from trainer.core.anatomy.ct_plates import TILTED_DEG as _TILTED_DEG
 from trainer.core.anatomy.ct_plates import endplate_peaks as _endplate_peaks
 from trainer.core.anatomy.ct_plates import plate_tilt_deg as _plate_tilt_deg
+from trainer.core.anatomy.ct_turn import TURNED_DEG, rotation_about_x, rotation_about_z, sampled_turned
 from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
 from trainer.core.anatomy.ct_voxels import disc as _disc
 from trainer.core.anatomy.ct_voxels import outer_face as _outer_face
@@ -62,9 +63,6 @@ _RESTART_FRACTIONS = (0.3, 0.7)  #: ... from these fractions of the height betwe
 _FRONT_MM = 8.0      #: holes whose centre is this close to the most anterior one count as the body
 _TILT_REACH_MM = 8.0  #: the tilt is measured on the mid-sagittal columns this far from the centre (the body's middle)
 _OWN_FRAME_HALF_MM = (60.0, 60.0, 45.0)  #: the turned crop (x, y, z), as :func:`_crop`'s
-#: a vertebra turned this far (deg) about the long axis is estimated again squared (:func:`_squared`); the
-#: unturned real CTs' levels turn up to 10.7 deg (chest L1) and keep the axial estimate
-TURNED_DEG = 12.0
 
 
 def _endplate_column(hu, spacing_xyz_mm, j_c: int, i_c: int, cortex_hu: float = CORTEX_HU) -> np.ndarray:
@@ -166,9 +164,7 @@ def _rotated_about_x(volume: Volume, pivot_mm, tilt_deg: float):
     """The CT around ``pivot_mm`` resampled (linear) on a grid of its own spacing turned by
     ``tilt_deg`` about the left-right axis through ``pivot_mm``, so that plates tilted by that much
     lie level in it; returns that volume and the map of its points back to the CT's (mm)."""
-    t = np.radians(tilt_deg)
-    return _resampled(volume, pivot_mm, np.array([[1.0, 0.0, 0.0], [0.0, np.cos(t), -np.sin(t)],
-                                                  [0.0, np.sin(t), np.cos(t)]]))
+    return _resampled(volume, pivot_mm, rotation_about_x(tilt_deg))
 
 
 def _rotated_about_z(volume: Volume, pivot_mm, turn_deg: float):
@@ -176,14 +172,13 @@ def _rotated_about_z(volume: Volume, pivot_mm, turn_deg: float):
     ``turn_deg`` about the cranio-caudal axis through ``pivot_mm`` (positive: the front towards the
     patient's left, as ``Landmarks.axial_rotation_deg``), so that a vertebra turned by that much
     faces +y in it; returns that volume and the map of its points back to the CT's (mm)."""
-    t = np.radians(turn_deg)
-    return _resampled(volume, pivot_mm, np.array([[np.cos(t), -np.sin(t), 0.0], [np.sin(t), np.cos(t), 0.0],
-                                                  [0.0, 0.0, 1.0]]))
+    return _resampled(volume, pivot_mm, rotation_about_z(turn_deg))
 
 
 def _resampled(volume: Volume, pivot_mm, rot: np.ndarray):
     """The CT within :data:`_OWN_FRAME_HALF_MM` of ``pivot_mm`` on a grid of its own spacing whose
-    point ``u`` lies at the CT's ``pivot + rot (u - pivot)``; returns it and that map (mm)."""
+    point ``u`` lies at the CT's ``pivot + rot (u - pivot)`` (:func:`~trainer.core.anatomy.ct_turn.sampled_turned`);
+    returns it and that map (mm)."""
     g = volume.grid
     sp = np.asarray(g.spacing_xyz_mm)
     p = np.asarray(pivot_mm, float)
@@ -193,15 +188,9 @@ def _resampled(volume: Volume, pivot_mm, rot: np.ndarray):
     # interpolation), not a float copy of the whole series
     h = 0.5 * (n - 1) * sp
     src = _crop(volume, p, tuple(np.abs(rot) @ h + 2.0 * sp))
-    o = np.asarray(src.grid.origin_mm)
-    # output voxel (i, j, k) is the point u = lo + sp * (i, j, k) of the turned frame, at the CT's
-    # p + rot (u - p); ndimage indexes (k, j, i)
-    matrix = (rot * sp[None, :] / sp[:, None])[::-1, ::-1]
-    offset = ((p + rot @ (lo - p) - o) / sp)[::-1]
-    hu = ndi.affine_transform(src.hu, matrix, offset=offset, output_shape=tuple(n[::-1]), output=np.float32,
-                              order=1, cval=-1000.0)
-    turned = Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=Grid(int3(hu.shape), g.spacing_xyz_mm,
-                                                                           float3(lo)), meta=dict(volume.meta))
+    grid = Grid(int3(n[::-1]), g.spacing_xyz_mm, float3(lo))
+    hu = sampled_turned(src.hu, src.grid, grid, p, rot, order=1, cval=-1000.0)
+    turned = Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=grid, meta=dict(volume.meta))
     return turned, lambda u: float3(p + rot @ (np.asarray(u, float) - p))
 
 
