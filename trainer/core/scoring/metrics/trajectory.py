@@ -110,16 +110,17 @@ class MedialWallRule(Metric):
         sgn = _sign(state.side)
         a = state.prev_tip_mm if state.prev_tip_mm is not None else state.tip_mm
         b = state.tip_mm
-        y_max = float(ped.entry_mm[1]) + 1.0      # only once the tip is at pedicle depth
+        # in the vertebra's own frame (Landmarks.own_mm: the patient's, unless the vertebra is turned far)
+        y_max = float(lm.own_mm(ped.entry_mm)[1]) + 1.0      # only once the tip is at pedicle depth
 
         def med(p):
-            return (ped.medial_wall_x_mm - p[0]) * sgn
+            return (ped.medial_wall_x_mm - lm.own_mm(p)[0]) * sgn
 
         def post(p):
-            return p[1] - lm.posterior_wall_y_mm
+            return lm.own_mm(p)[1] - lm.posterior_wall_y_mm
 
         def deep(p):
-            return y_max - p[1]
+            return y_max - lm.own_mm(p)[1]
 
         iv = [0.0, 1.0]
         for f in (med, post, deep):
