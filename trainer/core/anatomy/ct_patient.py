@@ -13,7 +13,6 @@ from collections.abc import Callable
 import numpy as np
 from scipy import ndimage as ndi
 
-from trainer.core.anatomy.axial_rotation import mirror_rotation_deg
 from trainer.core.anatomy.ct_blood_pool import blood_pool_mask
 from trainer.core.anatomy.ct_labels import (
     CONTEXT_VOXEL_MM,
@@ -27,7 +26,7 @@ from trainer.core.anatomy.ct_labels import (
 from trainer.core.anatomy.ct_pedicle_axis import Clearance, bone_mask, fit_pedicle, vertebra_rotation_deg
 from trainer.core.anatomy.ct_plates import plate_tilt_deg
 from trainer.core.anatomy.ct_spine import Column, _pooled, body_outline, patient_thresholds, pooled_grid
-from trainer.core.anatomy.ct_turn import TURNED_DEG, rotation_about_z, sampled_turned, turned_bounds
+from trainer.core.anatomy.ct_turn import TURNED_DEG, rotation_about_z, sampled_turned, turned_bounds, vertebra_turn_deg
 from trainer.core.anatomy.ct_voxels import PLANE
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
@@ -224,8 +223,7 @@ def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: floa
     if own_deg:     # the canal on the vertebra's own midline, at its pedicles' own depth
         cy = 0.5 * sum(-st * p.centre_mm[0] + ct * p.centre_mm[1] for p in (pl, pr))
         canal = (-st * cy, ct * cy)
-    turn = mirror_rotation_deg(fine, 0.5 * (np.asarray(pl.centre_mm) + np.asarray(pr.centre_mm)),
-                               float(rel["inferior_endplate_z_mm"]), float(rel["superior_endplate_z_mm"]))
+    turn = vertebra_turn_deg(fine, pl.centre_mm, pr.centre_mm, rel["inferior_endplate_z_mm"], rel["superior_endplate_z_mm"])
     return Landmarks(
         level=level, body_centre_mm=(0.0, 0.0, 0.0),
         superior_endplate_z_mm=float(rel["superior_endplate_z_mm"]),
@@ -319,8 +317,8 @@ def _labels_in_own_frame(fine: Volume, vol: Volume, rel: dict, cortex_hu: float,
     the landmarks turned the same way; its labels are mapped back to ``fine``'s voxels by nearest neighbour.
     What the labelling measured (the walls' y) is the own frame's: depths from the body centre along the
     vertebra's own front-to-back axis.  ``outline``: the pooled body outline and its grid (air outside)."""
-    mid = 0.5 * (np.asarray(rel["pedicle_left_centre_mm"], float) + np.asarray(rel["pedicle_right_centre_mm"], float))
-    turn = mirror_rotation_deg(fine, mid, float(rel["inferior_endplate_z_mm"]), float(rel["superior_endplate_z_mm"]))
+    turn = vertebra_turn_deg(fine, rel["pedicle_left_centre_mm"], rel["pedicle_right_centre_mm"],
+                             rel["inferior_endplate_z_mm"], rel["superior_endplate_z_mm"])
     if abs(turn) < TURNED_DEG:
         return _labels_for_patient(fine, rel, cortex_hu, bone_hu, rib_bearing)
     rot, pivot = rotation_about_z(turn), np.zeros(3)

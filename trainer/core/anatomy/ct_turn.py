@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from trainer.core.anatomy.axial_rotation import mirror_rotation_deg
 from trainer.core.anatomy.grid import Grid
 
-__all__ = ["TURNED_DEG", "rotation_about_x", "rotation_about_z", "sampled_turned", "turned_bounds"]
+__all__ = ["TURNED_DEG", "rotation_about_x", "rotation_about_z", "sampled_turned", "turned_bounds", "vertebra_turn_deg"]
 
 #: a vertebra turned this far (deg) about the long axis is estimated and labelled in its own frame; the
 #: unturned real CTs' levels turn up to 10.7 deg (chest L1) and keep the CT's frame (docs/realct-log.md, pass 81)
@@ -82,3 +83,13 @@ def turned_bounds(lo_mm, hi_mm, pivot_mm, rot: np.ndarray) -> tuple[np.ndarray, 
     corners = np.array([[a, b, c] for a in (lo[0], hi[0]) for b in (lo[1], hi[1]) for c in (lo[2], hi[2])])
     own = (corners - p) @ rot + p                   # rot.T (corner - p) + p, row-wise
     return own.min(axis=0), own.max(axis=0)
+
+
+def vertebra_turn_deg(volume, pedicle_left_mm, pedicle_right_mm, inferior_z_mm: float, superior_z_mm: float) -> float:
+    """The vertebra's own axial rotation (deg, positive: its front turned towards the patient's left): the
+    :func:`~trainer.core.anatomy.axial_rotation.mirror_rotation_deg` of the slab between its endplates (z, mm)
+    about the midpoint of its pedicle centres (x, y, z mm).  The one definition the landmark estimate
+    (``ct_import.axial_turn_deg``), the labelling (``ct_patient``: whether to label in the own frame) and the
+    landmarks' ``axial_rotation_deg`` measure."""
+    mid = 0.5 * (np.asarray(pedicle_left_mm, float) + np.asarray(pedicle_right_mm, float))
+    return mirror_rotation_deg(volume, mid, float(inferior_z_mm), float(superior_z_mm))

@@ -30,14 +30,13 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
-from trainer.core.anatomy.axial_rotation import mirror_rotation_deg
 from trainer.core.anatomy.ct_labels import CLOSING_MM, CORTEX_HU, cortex_threshold, recentre
 from trainer.core.anatomy.ct_pedicle import canal_hole, pedicle_tube, wall_by_slice
 from trainer.core.anatomy.ct_plates import PATCH_MM as _PATCH_MM
 from trainer.core.anatomy.ct_plates import TILTED_DEG as _TILTED_DEG
 from trainer.core.anatomy.ct_plates import endplate_peaks as _endplate_peaks
 from trainer.core.anatomy.ct_plates import plate_tilt_deg as _plate_tilt_deg
-from trainer.core.anatomy.ct_turn import TURNED_DEG, rotation_about_x, rotation_about_z, sampled_turned
+from trainer.core.anatomy.ct_turn import TURNED_DEG, rotation_about_x, rotation_about_z, sampled_turned, vertebra_turn_deg
 from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
 from trainer.core.anatomy.ct_voxels import disc as _disc
 from trainer.core.anatomy.ct_voxels import outer_face as _outer_face
@@ -199,8 +198,8 @@ def axial_turn_deg(volume: Volume, est: dict) -> float:
     around an estimate: :func:`~trainer.core.anatomy.axial_rotation.mirror_rotation_deg` of the slab
     between its endplates about the midpoint of its pedicle centres."""
     mid = 0.5 * (np.asarray(est["pedicle_left_centre_mm"], float) + np.asarray(est["pedicle_right_centre_mm"], float))
-    return mirror_rotation_deg(_crop(volume, mid), mid, float(est["inferior_endplate_z_mm"]),
-                               float(est["superior_endplate_z_mm"]))
+    return vertebra_turn_deg(_crop(volume, mid), est["pedicle_left_centre_mm"], est["pedicle_right_centre_mm"],
+                             est["inferior_endplate_z_mm"], est["superior_endplate_z_mm"])
 
 
 def _squared(volume: Volume, est: dict, patient_bone_hu: float, refine: bool) -> dict:
