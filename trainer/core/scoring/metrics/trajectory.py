@@ -163,7 +163,7 @@ class MedialWallRule(Metric):
         """How far medial to the wall line the tip's axis went on AP, against the canal's centre
         (a number larger than the line's distance to the canal centre is the tip across the canal)."""
         lm = self.ctx.landmarks
-        to_centre = (lm.pedicle(side).medial_wall_x_mm - float(lm.canal_centre_mm[0])) * _sign(side)
+        to_centre = (lm.pedicle(side).medial_wall_x_mm - float(lm.own_mm(lm.canal_centre_mm)[0])) * _sign(side)
         beyond = self.worst_mm - to_centre
         centre = (f"{beyond:.1f} mm past the canal's centre line" if beyond > 0
                   else f"{-beyond:.1f} mm short of the canal's centre line")
