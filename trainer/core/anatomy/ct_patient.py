@@ -316,6 +316,13 @@ def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: floa
     return best
 
 
+#: a fine volume labelled at voxels this coarse (mm) or coarser stays in the CT's frame however far its vertebra is
+#: turned (:func:`_labels_in_own_frame`): resampled turned, the abdominal CT's 3 mm voxels lost the thin cortex
+#: under the threshold (linear or nearest): L4 turned +20 deg, body Dice 0.85 -> 0.36 (its posterior wall read on
+#: the lamina 39-47 mm behind the centre), turned -20 no cortex found (docs/realct-log.md, pass 82)
+COARSE_OWN_FRAME_MM = 1.5
+
+
 def _labels_in_own_frame(fine: Volume, vol: Volume, rel: dict, cortex_hu: float, bone_hu: float, outline,
                          rib_bearing: bool):
     """:func:`_labels_for_patient` of ``fine``, in the vertebra's own frame where it is turned
@@ -328,13 +335,14 @@ def _labels_in_own_frame(fine: Volume, vol: Volume, rel: dict, cortex_hu: float,
     resampled (linear) about the body centre on a box holding the fine box, the vertebra facing +y in it, with
     the landmarks turned the same way; its labels are mapped back to ``fine``'s voxels by nearest neighbour.
     What the labelling measured (the walls' y) is the own frame's: depths from the body centre along the
-    vertebra's own front-to-back axis.  ``outline``: the pooled body outline and its grid (air outside)."""
+    vertebra's own front-to-back axis.  Labelled at voxels of :data:`COARSE_OWN_FRAME_MM` or more, the vertebra
+    stays in the CT's frame.  ``outline``: the pooled body outline and its grid (air outside)."""
     turn = vertebra_turn_deg(fine, rel["pedicle_left_centre_mm"], rel["pedicle_right_centre_mm"],
                              rel["inferior_endplate_z_mm"], rel["superior_endplate_z_mm"])
-    if abs(turn) < TURNED_DEG:
+    g = fine.grid
+    if abs(turn) < TURNED_DEG or min(g.spacing_xyz_mm) >= COARSE_OWN_FRAME_MM:
         return _labels_for_patient(fine, rel, cortex_hu, bone_hu, rib_bearing)
     rot, pivot = rotation_about_z(turn), np.zeros(3)
-    g = fine.grid
     lo, hi = turned_bounds(g.origin_mm, g.upper_mm, pivot, rot)
     own_grid = Grid.from_bounds(lo, hi, g.spacing_xyz_mm)
     hu = np.rint(sampled_turned(vol.hu, vol.grid, own_grid, pivot, rot, order=1, cval=-1000.0)).astype(np.int16)
