@@ -98,6 +98,7 @@ def evaluate(ct, level, col=None, auto=False, ref=None):
         "dice_ped_l": reference.dice(lab == Label.PEDICLE_LEFT, ref.pedicle_left[box]),
         "dice_ped_r": reference.dice(lab == Label.PEDICLE_RIGHT, ref.pedicle_right[box]),
         "slice_mm": ct.grid.spacing_xyz_mm[2],
+        "lm": case["lm"],          # the landmarks the patient was labelled with (as import-ct writes them)
     }
 
 

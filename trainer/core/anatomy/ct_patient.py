@@ -8,12 +8,12 @@ volume the renderer adds (empty inside the fine box) and measures the landmarks.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
 from scipy import ndimage as ndi
 
-from trainer.core.anatomy.axial_rotation import mirror_rotation_deg
 from trainer.core.anatomy.ct_blood_pool import blood_pool_mask
 from trainer.core.anatomy.ct_labels import (
     CONTEXT_VOXEL_MM,
@@ -27,6 +27,7 @@ from trainer.core.anatomy.ct_labels import (
 from trainer.core.anatomy.ct_pedicle_axis import Clearance, bone_mask, fit_pedicle, vertebra_rotation_deg
 from trainer.core.anatomy.ct_plates import plate_tilt_deg
 from trainer.core.anatomy.ct_spine import Column, _pooled, body_outline, patient_thresholds, pooled_grid
+from trainer.core.anatomy.ct_turn import TURNED_DEG, rotation_about_z, sampled_turned, turned_bounds, vertebra_turn_deg
 from trainer.core.anatomy.ct_voxels import PLANE
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
@@ -227,8 +228,47 @@ def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: floa
         canal_centre_mm=(0.0, cy, 0.5 * (pl.centre_mm[2] + pr.centre_mm[2])),
         canal_width_mm=float(abs(pl.medial_wall_x_mm - pr.medial_wall_x_mm)),
         canal_depth_mm=float(2.0 * (cy - pw)), skin_y_mm=skin_y, basivertebral_foramen_mm=(0.0, pw, 0.0),
-        axial_rotation_deg=mirror_rotation_deg(fine, 0.5 * (np.asarray(pl.centre_mm) + np.asarray(pr.centre_mm)),
-                                               float(rel["inferior_endplate_z_mm"]), float(rel["superior_endplate_z_mm"])))
+        axial_rotation_deg=vertebra_turn_deg(fine, pl.centre_mm, pr.centre_mm, rel["inferior_endplate_z_mm"],
+                                             rel["superior_endplate_z_mm"]))
+
+
+def _in_frame(rel: dict, rot: np.ndarray) -> dict:
+    """The landmarks ``rel`` (relative to the body centre, mm) in the frame ``rot`` maps to the CT's: the points
+    turned by ``rot``'s inverse, the endplates' z unchanged."""
+    return {k: (tuple(rot.T @ np.asarray(v, float)) if k.endswith("centre_mm") else v) for k, v in rel.items()}
+
+
+def _landmarks_of(fine: Volume, rel: dict, measured: dict, level: str, skin_y: float) -> Landmarks:
+    """:func:`_landmarks` of the labelled ``fine`` volume; of a vertebra labelled in its own frame
+    (:func:`_labels_in_own_frame`), measured there and turned back.
+
+    In the own frame the pedicle fit, its entry and junction, the spinous tip and the walls read the vertebra as
+    facing +y; fitted in the CT's frame the chest T10 turned -20 deg got a left pedicle 30 mm wide, whose medial
+    wall line a 15 deg too-medial plan never crossed on its way into the canal (docs/realct-log.md, pass 87).
+    The points and axes are turned back to the patient's frame; the walls' coordinates (``posterior_wall_y_mm``,
+    ``anterior_wall_y_mm``, the pedicles' ``medial_wall_x_mm`` and ``lateral_wall_x_mm``), the widths and
+    heights stay the own frame's (``Landmarks.own_frame_turn_deg``); the turn is measured on ``fine`` about the
+    pedicle centres turned back, as on an unturned vertebra."""
+    own = measured.get("own_frame")
+    if own is None:
+        return _landmarks(fine, rel, measured, level, skin_y)
+    volume, turn = own
+    rot = rotation_about_z(turn)
+    own_rel = _in_frame(rel, rot)
+    lm = _landmarks(volume, own_rel, measured, level, skin_y)
+
+    def back(p) -> tuple:
+        return tuple(float(v) for v in rot @ np.asarray(p, float))
+
+    peds = {side: dataclasses.replace(p, centre_mm=back(p.centre_mm), axis=back(p.axis), entry_mm=back(p.entry_mm),
+                                      body_junction_mm=back(p.body_junction_mm))
+            for side, p in (("left", lm.pedicle_left), ("right", lm.pedicle_right))}
+    return dataclasses.replace(
+        lm, pedicle_left=peds["left"], pedicle_right=peds["right"], spinous_tip_mm=back(lm.spinous_tip_mm),
+        canal_centre_mm=back(lm.canal_centre_mm), basivertebral_foramen_mm=back(lm.basivertebral_foramen_mm),
+        skin_y_mm=skin_y, own_frame_turn_deg=float(turn),
+        axial_rotation_deg=vertebra_turn_deg(fine, peds["left"].centre_mm, peds["right"].centre_mm,
+                                             rel["inferior_endplate_z_mm"], rel["superior_endplate_z_mm"]))
 
 
 _MIN_BODY_ML = 8.0
@@ -274,6 +314,47 @@ def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: floa
             if score > best_score:
                 best, best_score = (labels, measured), score
     return best
+
+
+#: a fine volume labelled at voxels this coarse (mm) or coarser stays in the CT's frame however far its vertebra is
+#: turned (:func:`_labels_in_own_frame`): resampled turned, the abdominal CT's 3 mm voxels lost the thin cortex
+#: under the threshold (linear or nearest): L4 turned +20 deg, body Dice 0.85 -> 0.36 (its posterior wall read on
+#: the lamina 39-47 mm behind the centre), turned -20 no cortex found (docs/realct-log.md, pass 87)
+COARSE_OWN_FRAME_MM = 1.5
+
+
+def _labels_in_own_frame(fine: Volume, vol: Volume, rel: dict, cortex_hu: float, bone_hu: float, outline,
+                         rib_bearing: bool):
+    """:func:`_labels_for_patient` of ``fine``, in the vertebra's own frame where it is turned
+    :data:`~trainer.core.anatomy.ct_turn.TURNED_DEG` or more about the long axis (its mirror turn about its
+    pedicle centres' midpoint, :func:`~trainer.core.anatomy.axial_rotation.mirror_rotation_deg`).
+
+    The labelling reads the canal's edges along x, the isthmus in coronal rows, the posterior wall along y: a
+    vertebra facing +y.  The chest CT turned 20 deg had pedicle labels of Dice 0.0-0.45 against the turned
+    mask (docs/realct-log.md, pass 81).  Turned, the series (``vol``, recentred on the body centre) is
+    resampled (linear) about the body centre on a box holding the fine box, the vertebra facing +y in it, with
+    the landmarks turned the same way; its labels are mapped back to ``fine``'s voxels by nearest neighbour.
+    What the labelling measured (the walls' y) is the own frame's: depths from the body centre along the
+    vertebra's own front-to-back axis.  Labelled at voxels of :data:`COARSE_OWN_FRAME_MM` or more, the vertebra
+    stays in the CT's frame.  ``outline``: the pooled body outline and its grid (air outside)."""
+    turn = vertebra_turn_deg(fine, rel["pedicle_left_centre_mm"], rel["pedicle_right_centre_mm"],
+                             rel["inferior_endplate_z_mm"], rel["superior_endplate_z_mm"])
+    g = fine.grid
+    if abs(turn) < TURNED_DEG or min(g.spacing_xyz_mm) >= COARSE_OWN_FRAME_MM:
+        return _labels_for_patient(fine, rel, cortex_hu, bone_hu, rib_bearing)
+    rot, pivot = rotation_about_z(turn), np.zeros(3)
+    lo, hi = turned_bounds(g.origin_mm, g.upper_mm, pivot, rot)
+    own_grid = Grid.from_bounds(lo, hi, g.spacing_xyz_mm)
+    hu = np.rint(sampled_turned(vol.hu, vol.grid, own_grid, pivot, rot, order=1, cval=-1000.0)).astype(np.int16)
+    inside = sampled_turned(outline[0].astype(np.uint8), outline[1], own_grid, pivot, rot, order=0, cval=0.0,
+                            output=np.uint8)
+    hu[inside == 0] = -1000
+    own = Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=own_grid, meta=dict(fine.meta))
+    own_rel = _in_frame(rel, rot)
+    labels, measured = _labels_for_patient(own, own_rel, cortex_hu, bone_hu, rib_bearing)
+    back = sampled_turned(labels, own_grid, g, pivot, rot.T, order=0, cval=float(Label.AIR), output=np.uint8)
+    own.labels[...] = labels
+    return back, {**measured, "own_frame": (own, float(turn))}
 
 
 def _refined(vol: Volume, coarse: Volume, lo, hi, voxel_mm: float) -> Volume:
@@ -352,7 +433,7 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
     report(0.96, "context volume")
     context = _context(vol, fine.grid, (pbody, pgrid))
     _lumens_not_bone(context)
-    lm = _landmarks(fine, rel, measured, level, skin)
+    lm = _landmarks_of(fine, rel, measured, level, skin)
     report(1.0, "patient CT ready")
     return Patient(volume=fine, landmarks=lm, context=[context], params=None, source=source)
 
@@ -400,8 +481,8 @@ def _labelled_fine(volume: Volume, landmarks: dict, level: str, voxel_mm: float 
         # the plates' tilt on the series' own voxels (ct_labels._tilted_shear)
         fine.meta["plate_tilt_deg"] = plate_tilt_deg(vol.hu, vol.grid, (0.0, 0.0, 0.0), bone_hu, LABEL_TILT_REACH_Y_MM,
                                                      LABEL_TILT_REACH_X_MM)
-    labels, measured = _labels_for_patient(fine, rel, cortex_hu, bone_hu,
-                                           rib_bearing=str(level).upper().startswith("T"))
+    labels, measured = _labels_in_own_frame(fine, vol, rel, cortex_hu, bone_hu, (pbody, pgrid),
+                                            rib_bearing=str(level).upper().startswith("T"))
     fine.labels[...] = labels
     if voxel_mm > MAX_FINE_VOXEL_MM * 1.001:
         fine = _refined(vol, fine, lo, hi, MAX_FINE_VOXEL_MM)

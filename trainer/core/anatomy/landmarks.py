@@ -89,10 +89,45 @@ class Landmarks:
     #: the vertebra's own axial rotation on the table, deg (positive: its front turned towards the patient's
     #: left, +x): 0 on a synthetic patient (built unrotated), measured on a CT (axial_rotation.mirror_rotation_deg)
     axial_rotation_deg: float = 0.0
+    #: the turn (deg, as ``axial_rotation_deg``) of the vertebra's own frame, in which the walls' coordinates
+    #: (``posterior_wall_y_mm``, ``anterior_wall_y_mm``, the pedicles' ``medial_wall_x_mm`` and
+    #: ``lateral_wall_x_mm``) are given: the frame turned by this much about the body centre, where the vertebra
+    #: faces +y.  0 (the patient's frame) on a synthetic patient and on a CT vertebra turned less than
+    #: ``ct_turn.TURNED_DEG``; the points (centres, axes, entries) are always the patient's
+    own_frame_turn_deg: float = 0.0
 
     @property
     def body_depth_mm(self) -> float:
         return float(self.posterior_wall_y_mm - self.anterior_wall_y_mm)
+
+    def own_mm(self, p_mm) -> np.ndarray:
+        """``p_mm`` (x, y, z mm, the patient's) in the vertebra's own frame (:attr:`own_frame_turn_deg`), whose y
+        the walls' ``_y_mm`` and x the pedicles' ``_x_mm`` are read in; unchanged where that turn is 0."""
+        p = np.array(p_mm, float)
+        if not self.own_frame_turn_deg:
+            return p
+        c = np.asarray(self.body_centre_mm, float)
+        return c + self.own_dir(p - c)
+
+    def own_dir(self, d) -> np.ndarray:
+        """Direction (or offset) ``d`` (x, y, z) in the vertebra's own frame (:meth:`own_mm`)."""
+        v = np.array(d, float)
+        if not self.own_frame_turn_deg:
+            return v
+        t = np.radians(self.own_frame_turn_deg)
+        return np.array([np.cos(t) * v[0] + np.sin(t) * v[1], -np.sin(t) * v[0] + np.cos(t) * v[1], v[2]])
+
+    def along_to_depth(self, p_mm, d, y_mm: float) -> float:
+        """How far (in units of ``d``) the line from ``p_mm`` along ``d`` runs until it reaches the depth ``y_mm``
+        of the vertebra's own frame (the plane of its body at that depth: a lateral view's depth)."""
+        return float((y_mm - self.own_mm(p_mm)[1]) / self.own_dir(d)[1])
+
+    def point_at_depth(self, p_mm, d, y_mm: float) -> np.ndarray:
+        """The point (mm) where the line from ``p_mm`` along ``d`` reaches the own frame's depth ``y_mm``."""
+        p, v = np.asarray(p_mm, float), np.asarray(d, float)
+        if not self.own_frame_turn_deg:
+            return p + (y_mm - p[1]) / v[1] * v
+        return p + self.along_to_depth(p, v, y_mm) * v
 
     def pedicle(self, side: str) -> PedicleLandmarks:
         if side not in ("left", "right"):
@@ -129,4 +164,6 @@ class Landmarks:
             "pedicle_left": self.pedicle_left.to_json(),
             "pedicle_right": self.pedicle_right.to_json(),
         }
+        if self.own_frame_turn_deg:             # written only where the walls are not the patient's frame's
+            d["own_frame_turn_deg"] = round(float(self.own_frame_turn_deg), 3)
         return d

@@ -435,7 +435,7 @@ class _Planner:
         best = want
         for f in [want, *fracs]:
             y = lm.posterior_wall_y_mm - f * lm.body_depth_mm
-            pt = entry + (y - entry[1]) / d[1] * d
+            pt = lm.point_at_depth(entry, d, y)
             if np.all(np.isin(labels_at(self.patient, pt + ring), _INSIDE_BODY)):
                 best = float(f)
                 break
@@ -451,9 +451,10 @@ class _Planner:
             direction = _rot_z(direction, (-1.0 if side == "left" else 1.0) * p.medial_error_deg)
             entry = np.asarray(lm.pedicle(side).entry_mm, float) - _ERROR_LINE_BACK_MM * direction
         y_t = lm.posterior_wall_y_mm - self.depth(side) * lm.body_depth_mm
-        far = entry + (y_t - entry[1]) / direction[1] * direction
-        if p.target_x_offset_mm:
-            far = far + np.array([(1.0 if side == "left" else -1.0) * p.target_x_offset_mm, 0.0, 0.0])
+        far = lm.point_at_depth(entry, direction, y_t)
+        if p.target_x_offset_mm:       # laterally: along the vertebra's own left-right axis
+            t = np.radians(lm.own_frame_turn_deg)
+            far = far + (1.0 if side == "left" else -1.0) * p.target_x_offset_mm * np.array([np.cos(t), np.sin(t), 0.0])
         return entry, far
 
     def place_action(self, side: str) -> dict:
@@ -470,7 +471,7 @@ class _Planner:
         deepest = max(self.depth(side), p.overshoot_depth or 0.0)
         d = (far - entry) / np.linalg.norm(far - entry)
         y = lm.posterior_wall_y_mm - deepest * lm.body_depth_mm
-        deep_mm = (y - skin[1]) / d[1]
+        deep_mm = lm.along_to_depth(skin, d, y)
         need_mm = deep_mm + 10.0
         if need_mm > DEFAULT_LENGTH_MM:
             reach = LENGTH_RANGE_MM[1] - _MIN_RESERVE_MM
@@ -498,7 +499,7 @@ class _Planner:
         base = st.depth_mm
 
         def depth_at(y: float) -> float:          # depth (mm from the skin) at which the tip reaches lateral y
-            return base + (y - s0[1]) / d[1]
+            return base + lm.along_to_depth(s0, d, y)
 
         ped = lm.pedicle(side)
         bone = base + float(np.linalg.norm(np.asarray(ped.entry_mm) - s0))
@@ -544,7 +545,7 @@ class _Planner:
         if st.tip_mm is None or st.direction is None:
             return
         y = lm.posterior_wall_y_mm - depth_fraction * lm.body_depth_mm
-        back = (y - st.tip_mm[1]) / st.direction[1]
+        back = lm.along_to_depth(st.tip_mm, st.direction, y)
         if back < 0:
             yield from self.act({"type": "advance", "mm": round(back, 4)})
 

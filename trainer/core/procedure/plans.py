@@ -99,9 +99,12 @@ def _aim_cache(labels: np.ndarray) -> dict:
     return _AIM_CACHE[key]
 
 
-def _target_offset_mm(pivot, d, y_target: float, cx: float) -> float:
-    """How far from the midline ``cx`` the line through ``pivot`` along ``d`` reaches the target depth ``y_target`` (mm)."""
-    return abs(pivot[0] + (y_target - pivot[1]) / d[1] * d[0] - cx)
+def _target_offset_mm(pivot, d, y_target: float, cx: float, lm) -> float:
+    """How far from the midline ``cx`` the line through ``pivot`` along ``d`` reaches the target depth ``y_target`` (mm;
+    both in the vertebra's own frame, ``lm``'s :meth:`~trainer.core.anatomy.landmarks.Landmarks.own_mm`)."""
+    if not lm.own_frame_turn_deg:
+        return abs(pivot[0] + (y_target - pivot[1]) / d[1] * d[0] - cx)
+    return abs(float(lm.own_mm(lm.point_at_depth(pivot, d, y_target))[0]) - cx)
 
 
 def _rot_z(v, deg):
@@ -110,15 +113,15 @@ def _rot_z(v, deg):
     return np.array([c * v[0] - sn * v[1], sn * v[0] + c * v[1], v[2]])
 
 
-def _converging(fr: PedicleFrame, d: np.ndarray, posterior_wall_y: float, radius_mm: float):
+def _converging(fr: PedicleFrame, d: np.ndarray, lm, radius_mm: float):
     """The medial offset (mm, frame ``m`` at the isthmus) nearest 0 that keeps a line of direction ``d``
     :data:`CONVERGE_CLEARANCE_MM` of bone from the pedicle's elliptic outline round a trocar of ``radius_mm``, along
-    the breach zone and up to the posterior body wall (the medial-wall rule's span); None if none does."""
+    the breach zone and up to ``lm``'s posterior body wall (the medial-wall rule's span); None if none does."""
     lat = fr.half_w - radius_mm - CONVERGE_CLEARANCE_MM
     ver = fr.half_h - radius_mm - CONVERGE_CLEARANCE_MM
     if lat <= 0 or ver <= 0:
         return None
-    t_wall = (posterior_wall_y - fr.centre[1]) / fr.axis[1]
+    t_wall = lm.along_to_depth(fr.centre, fr.axis, lm.posterior_wall_y_mm)
     t = np.linspace(fr.t_entry + _SPAN_SKIP_MM[0], max(fr.t_junction - _SPAN_SKIP_MM[1], t_wall), 41)
     dc = np.array([d @ fr.axis, d @ fr.medial, d @ fr.superior])
     s = t / dc[0]                                     # line parameter at each axial position
@@ -132,9 +135,10 @@ def _converging(fr: PedicleFrame, d: np.ndarray, posterior_wall_y: float, radius
     return min(max(0.0, lo), hi)
 
 
-def _level_to(d: np.ndarray, pivot: np.ndarray, y_target: float, z_goal: float) -> np.ndarray:
-    """``d`` tilted in its own vertical plane so that the line from ``pivot`` meets ``z_goal`` at ``y_target``."""
-    lam = (y_target - pivot[1]) / d[1]
+def _level_to(d: np.ndarray, pivot: np.ndarray, y_target: float, z_goal: float, lm) -> np.ndarray:
+    """``d`` tilted in its own vertical plane so that the line from ``pivot`` meets ``z_goal`` at ``y_target`` (the
+    depth in ``lm``'s own frame)."""
+    lam = lm.along_to_depth(pivot, d, y_target)
     out = np.array([d[0], d[1], (z_goal - pivot[2]) / lam])
     return out / np.linalg.norm(out)
 
@@ -161,7 +165,7 @@ def _bone_guided(patient, side: str, y_target: float, radius_mm: float, walls: W
     cx, z_mid = float(lm.body_centre_mm[0]), float(lm.body_centre_mm[2])
     sign = -1.0 if side == "left" else 1.0           # rotation about z that turns the axis medially
     lat_sign = 1.0 if side == "left" else -1.0       # +x is the left pedicle's lateral side
-    y_entry, y_wall = float(ped.entry_mm[1]) + 1.0, float(lm.posterior_wall_y_mm)
+    y_entry, y_wall = float(lm.own_mm(ped.entry_mm)[1]) + 1.0, float(lm.posterior_wall_y_mm)
     span_t = np.array([fr.t_entry + _SPAN_SKIP_MM[0], fr.t_junction - _SPAN_SKIP_MM[1]])
     found = []
     for level in (True, False):
@@ -169,7 +173,8 @@ def _bone_guided(patient, side: str, y_target: float, radius_mm: float, walls: W
             d = _rot_z(fr.axis, sign * k * _GUIDED_STEP_DEG)
             d = d / np.linalg.norm(d)
             if level:
-                d = _level_to(d, e, y_target, z_mid)
+                d = _level_to(d, e, y_target, z_mid, lm)
+            d_own = lm.own_dir(d)
             for m in _GUIDED_SHIFTS_MM:
                 pivot = e + m * fr.medial
                 # both checks at the ends of their spans, where a straight line is furthest out (exact, not
@@ -177,12 +182,13 @@ def _bone_guided(patient, side: str, y_target: float, radius_mm: float, walls: W
                 tms = fr.coords(_at_axial(fr, pivot, d, span_t))
                 if np.any(np.hypot(tms[:, 1] / fr.half_w, tms[:, 2] / fr.half_h) > NEAR_RHO):
                     continue
-                ends_x = pivot[0] + (np.array([y_entry, y_wall]) - pivot[1]) / d[1] * d[0]
+                p_own = lm.own_mm(pivot)
+                ends_x = p_own[0] + (np.array([y_entry, y_wall]) - p_own[1]) / d_own[1] * d_own[0]
                 if np.max((ped.medial_wall_x_mm - ends_x) * lat_sign) > -radius_mm:
                     continue
                 if walls.line_breach_mm(side, pivot, d, radius_mm + _BONE_CLEARANCE_MM) > 0:
                     continue
-                off = _target_offset_mm(pivot, d, y_target, cx)
+                off = _target_offset_mm(pivot, d, y_target, cx, lm)
                 found.append((off, level is False, k, abs(float(m)), pivot, d))
     if not found:
         return None
@@ -217,7 +223,7 @@ def _ct_refined(patient, side: str, depth_fraction: float, radius_mm: float | No
     walls = WallModel(patient)
 
     def offset(pivot, d):
-        return _target_offset_mm(pivot, d, y_target, cx)
+        return _target_offset_mm(pivot, d, y_target, cx, lm)
 
     far = offset(*best) > limit
     if not far and walls.line_breach_mm(side, best[0], best[1], r) < _GRADE_2_MM:
@@ -287,15 +293,15 @@ def _caudal_aim(patient, side: str, depth_fraction: float, radius_mm: float | No
     r = PLAN_RADIUS_MM if radius_mm is None else float(radius_mm)
     walls = WallModel(patient) if getattr(patient, "volume", None) is not None else None
     own = _caudal_deg(d)
-    goal = min(_caudal_deg(_level_to(d, pivot, y_target, z_mid)), MAX_CAUDAL_AIM_DEG)
+    goal = min(_caudal_deg(_level_to(d, pivot, y_target, z_mid, lm)), MAX_CAUDAL_AIM_DEG)
     run_mm = abs(y_target - pivot[1])
     for k in range(int(np.ceil((goal - own) / _STEP_DEG)) + 1):
         deg = goal - k * _STEP_DEG
         if deg <= own:
             break
         z_goal = pivot[2] - run_mm * np.tan(np.radians(deg))
-        dd = _level_to(d, pivot, y_target, z_goal)
-        if _converging(fr, dd, lm.posterior_wall_y_mm, r) != 0.0:
+        dd = _level_to(d, pivot, y_target, z_goal, lm)
+        if _converging(fr, dd, lm, r) != 0.0:
             continue
         if walls is not None and walls.line_breach_mm(side, pivot, dd, r + _BONE_CLEARANCE_MM) > 0:
             continue
@@ -318,7 +324,7 @@ def _pedicle_line(patient, side: str, depth_fraction: float, radius_mm: float | 
     r = PLAN_RADIUS_MM if radius_mm is None else float(radius_mm)
 
     def offset(pivot, d):
-        return _target_offset_mm(pivot, d, y_target, cx)
+        return _target_offset_mm(pivot, d, y_target, cx, lm)
 
     best = (e, a)
     for k in range(0, int(MAX_EXTRA_MEDIAL_DEG / _STEP_DEG) + 1):       # the documented turn about the isthmus
@@ -340,8 +346,8 @@ def _pedicle_line(patient, side: str, depth_fraction: float, radius_mm: float | 
             d = _rot_z(a, sign * k * _STEP_DEG)
             d = d / np.linalg.norm(d)
             if level:
-                d = _level_to(d, e, y_target, z_mid)
-            m0 = _converging(fr, d, lm.posterior_wall_y_mm, r)
+                d = _level_to(d, e, y_target, z_mid, lm)
+            m0 = _converging(fr, d, lm, r)
             if m0 is None:
                 break
             line = (e + m0 * fr.medial, d)
@@ -401,7 +407,7 @@ def expert_target_mm(patient, side: str = "left", depth_fraction: float = TARGET
     lm = patient.landmarks
     e, d = _aim(patient, side, depth_fraction, radius_mm)
     y_target = lm.posterior_wall_y_mm - depth_fraction * lm.body_depth_mm
-    return e + (y_target - e[1]) / d[1] * d
+    return lm.point_at_depth(e, d, y_target)
 
 
 def expert_line(patient, side: str = "left", radius_mm: float | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -30,13 +30,13 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
-from trainer.core.anatomy.axial_rotation import TURNED_DEG, mirror_rotation_deg
 from trainer.core.anatomy.ct_labels import CLOSING_MM, CORTEX_HU, cortex_threshold, recentre
 from trainer.core.anatomy.ct_pedicle import canal_hole, pedicle_tube, wall_by_slice
 from trainer.core.anatomy.ct_plates import PATCH_MM as _PATCH_MM
 from trainer.core.anatomy.ct_plates import TILTED_DEG as _TILTED_DEG
 from trainer.core.anatomy.ct_plates import endplate_peaks as _endplate_peaks
 from trainer.core.anatomy.ct_plates import plate_tilt_deg as _plate_tilt_deg
+from trainer.core.anatomy.ct_turn import TURNED_DEG, rotation_about_x, rotation_about_z, sampled_turned, vertebra_turn_deg
 from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
 from trainer.core.anatomy.ct_voxels import disc as _disc
 from trainer.core.anatomy.ct_voxels import outer_face as _outer_face
@@ -163,9 +163,7 @@ def _rotated_about_x(volume: Volume, pivot_mm, tilt_deg: float):
     """The CT around ``pivot_mm`` resampled (linear) on a grid of its own spacing turned by
     ``tilt_deg`` about the left-right axis through ``pivot_mm``, so that plates tilted by that much
     lie level in it; returns that volume and the map of its points back to the CT's (mm)."""
-    t = np.radians(tilt_deg)
-    return _resampled(volume, pivot_mm, np.array([[1.0, 0.0, 0.0], [0.0, np.cos(t), -np.sin(t)],
-                                                  [0.0, np.sin(t), np.cos(t)]]))
+    return _resampled(volume, pivot_mm, rotation_about_x(tilt_deg))
 
 
 def _rotated_about_z(volume: Volume, pivot_mm, turn_deg: float):
@@ -173,14 +171,13 @@ def _rotated_about_z(volume: Volume, pivot_mm, turn_deg: float):
     ``turn_deg`` about the cranio-caudal axis through ``pivot_mm`` (positive: the front towards the
     patient's left, as ``Landmarks.axial_rotation_deg``), so that a vertebra turned by that much
     faces +y in it; returns that volume and the map of its points back to the CT's (mm)."""
-    t = np.radians(turn_deg)
-    return _resampled(volume, pivot_mm, np.array([[np.cos(t), -np.sin(t), 0.0], [np.sin(t), np.cos(t), 0.0],
-                                                  [0.0, 0.0, 1.0]]))
+    return _resampled(volume, pivot_mm, rotation_about_z(turn_deg))
 
 
 def _resampled(volume: Volume, pivot_mm, rot: np.ndarray):
     """The CT within :data:`_OWN_FRAME_HALF_MM` of ``pivot_mm`` on a grid of its own spacing whose
-    point ``u`` lies at the CT's ``pivot + rot (u - pivot)``; returns it and that map (mm)."""
+    point ``u`` lies at the CT's ``pivot + rot (u - pivot)`` (:func:`~trainer.core.anatomy.ct_turn.sampled_turned`);
+    returns it and that map (mm)."""
     g = volume.grid
     sp = np.asarray(g.spacing_xyz_mm)
     p = np.asarray(pivot_mm, float)
@@ -190,15 +187,9 @@ def _resampled(volume: Volume, pivot_mm, rot: np.ndarray):
     # interpolation), not a float copy of the whole series
     h = 0.5 * (n - 1) * sp
     src = _crop(volume, p, tuple(np.abs(rot) @ h + 2.0 * sp))
-    o = np.asarray(src.grid.origin_mm)
-    # output voxel (i, j, k) is the point u = lo + sp * (i, j, k) of the turned frame, at the CT's
-    # p + rot (u - p); ndimage indexes (k, j, i)
-    matrix = (rot * sp[None, :] / sp[:, None])[::-1, ::-1]
-    offset = ((p + rot @ (lo - p) - o) / sp)[::-1]
-    hu = ndi.affine_transform(src.hu, matrix, offset=offset, output_shape=tuple(n[::-1]), output=np.float32,
-                              order=1, cval=-1000.0)
-    turned = Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=Grid(int3(hu.shape), g.spacing_xyz_mm,
-                                                                           float3(lo)), meta=dict(volume.meta))
+    grid = Grid(int3(n[::-1]), g.spacing_xyz_mm, float3(lo))
+    hu = sampled_turned(src.hu, src.grid, grid, p, rot, order=1, cval=-1000.0)
+    turned = Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=grid, meta=dict(volume.meta))
     return turned, lambda u: float3(p + rot @ (np.asarray(u, float) - p))
 
 
@@ -207,8 +198,8 @@ def axial_turn_deg(volume: Volume, est: dict) -> float:
     around an estimate: :func:`~trainer.core.anatomy.axial_rotation.mirror_rotation_deg` of the slab
     between its endplates about the midpoint of its pedicle centres."""
     mid = 0.5 * (np.asarray(est["pedicle_left_centre_mm"], float) + np.asarray(est["pedicle_right_centre_mm"], float))
-    return mirror_rotation_deg(_crop(volume, mid), mid, float(est["inferior_endplate_z_mm"]),
-                               float(est["superior_endplate_z_mm"]))
+    return vertebra_turn_deg(_crop(volume, mid), est["pedicle_left_centre_mm"], est["pedicle_right_centre_mm"],
+                             est["inferior_endplate_z_mm"], est["superior_endplate_z_mm"])
 
 
 def _squared(volume: Volume, est: dict, patient_bone_hu: float, refine: bool) -> dict:

@@ -110,16 +110,17 @@ class MedialWallRule(Metric):
         sgn = _sign(state.side)
         a = state.prev_tip_mm if state.prev_tip_mm is not None else state.tip_mm
         b = state.tip_mm
-        y_max = float(ped.entry_mm[1]) + 1.0      # only once the tip is at pedicle depth
+        # in the vertebra's own frame (Landmarks.own_mm: the patient's, unless the vertebra is turned far)
+        y_max = float(lm.own_mm(ped.entry_mm)[1]) + 1.0      # only once the tip is at pedicle depth
 
         def med(p):
-            return (ped.medial_wall_x_mm - p[0]) * sgn
+            return (ped.medial_wall_x_mm - lm.own_mm(p)[0]) * sgn
 
         def post(p):
-            return p[1] - lm.posterior_wall_y_mm
+            return lm.own_mm(p)[1] - lm.posterior_wall_y_mm
 
         def deep(p):
-            return y_max - p[1]
+            return y_max - lm.own_mm(p)[1]
 
         iv = [0.0, 1.0]
         for f in (med, post, deep):
@@ -162,7 +163,7 @@ class MedialWallRule(Metric):
         """How far medial to the wall line the tip's axis went on AP, against the canal's centre
         (a number larger than the line's distance to the canal centre is the tip across the canal)."""
         lm = self.ctx.landmarks
-        to_centre = (lm.pedicle(side).medial_wall_x_mm - float(lm.canal_centre_mm[0])) * _sign(side)
+        to_centre = (lm.pedicle(side).medial_wall_x_mm - float(lm.own_mm(lm.canal_centre_mm)[0])) * _sign(side)
         beyond = self.worst_mm - to_centre
         centre = (f"{beyond:.1f} mm past the canal's centre line" if beyond > 0
                   else f"{-beyond:.1f} mm short of the canal's centre line")
