@@ -264,15 +264,22 @@ def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: floa
         return derive_labels(fine, rel, cortex_hu, rib_bearing)
     pool = blood_pool_mask(fine.hu, fine.grid)          # the lumens, found once for every threshold step
     best, best_score = None, -1.0
+    unfound: ValueError | None = None
     for open_wall in (False, True):
         for step in _OSTEOPOROTIC_STEPS_HU:
-            labels, measured = derive_labels(fine, rel, bone_hu + step, rib_bearing, open_wall, pool)
+            try:
+                labels, measured = derive_labels(fine, rel, bone_hu + step, rib_bearing, open_wall, pool)
+            except ValueError as exc:   # no wall reaches this step (abdominal CT at 6 mm, L2: +40 HU): it fails
+                unfound = exc
+                continue
             body_ml, left, right = _label_volumes(labels, fine.grid)
             if body_ml >= _MIN_BODY_ML and min(left, right) >= _MIN_PEDICLE_MM3:
                 return labels, measured
             score = min(left, right) + (1e6 if body_ml >= _MIN_BODY_ML else 0.0)
             if score > best_score:
                 best, best_score = (labels, measured), score
+    if best is None:
+        raise unfound if unfound is not None else ValueError("no threshold step labelled the vertebra")
     return best
 
 
