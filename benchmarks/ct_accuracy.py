@@ -17,8 +17,9 @@ Prints one markdown table row per level.
 
 ``--thick-more`` adds the two other thick series a rule for thick slices is checked on (not required cells;
 docs/realct-log.md, Pass 77's merge note and Pass 83): the abdominal CT with two 3 mm slices averaged
-(``totalseg 6 mm``, L1-L5; ``totalseg 5 mm``: its 3 mm slices as 5 mm slabs, round 23) and the angiogram with three 1.5 mm slices averaged (``aorta 4.5 mm``, T12), each
-measured against its thin mask as the 5 mm chest is.
+(``totalseg 6 mm``, L1-L5), the same CT's 3 mm slices as 5 mm slabs (``totalseg 5 mm``, ``realct_sources.slabs``)
+and the angiogram with three 1.5 mm slices averaged (``aorta 4.5 mm``, T12), each measured against its thin mask
+as the 5 mm chest is.
 """
 
 from __future__ import annotations

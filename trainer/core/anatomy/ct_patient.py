@@ -231,8 +231,10 @@ def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: floa
                                                float(rel["inferior_endplate_z_mm"]), float(rel["superior_endplate_z_mm"])))
 
 
-_MIN_BODY_ML = 8.0
-_MIN_PEDICLE_MM3 = 300.0
+#: a threshold step passes when its labels hold a body of at least this many mL ...
+MIN_BODY_ML = 8.0
+#: ... and each pedicle at least this many mm3 (scenario.ct_plausible.thick_labels_note warns below them)
+MIN_PEDICLE_MM3 = 300.0
 #: thresholds tried on an osteoporotic patient (added to its bone threshold), first plausible wins.
 #: After the first, the patient's own threshold comes before the higher steps: the pass test fails
 #: only for too little bone (a body under 8 mL, or no pedicle tube because the cortex ring around
@@ -243,7 +245,7 @@ _MIN_PEDICLE_MM3 = 300.0
 _OSTEOPOROTIC_STEPS_HU = (20.0, 0.0, 40.0, 60.0)
 
 
-def _label_volumes(labels, grid) -> tuple[float, float, float]:
+def label_volumes(labels, grid) -> tuple[float, float, float]:
     """(body mL, left pedicle mm3, right pedicle mm3) of a label volume."""
     v = grid.voxel_volume_mm3
     body = np.isin(labels, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)]).sum() * v / 1000.0
@@ -272,10 +274,10 @@ def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: floa
             except ValueError as exc:   # no wall reaches this step (abdominal CT at 6 mm, L2: +40 HU): it fails
                 unfound = exc
                 continue
-            body_ml, left, right = _label_volumes(labels, fine.grid)
-            if body_ml >= _MIN_BODY_ML and min(left, right) >= _MIN_PEDICLE_MM3:
+            body_ml, left, right = label_volumes(labels, fine.grid)
+            if body_ml >= MIN_BODY_ML and min(left, right) >= MIN_PEDICLE_MM3:
                 return labels, measured
-            score = min(left, right) + (1e6 if body_ml >= _MIN_BODY_ML else 0.0)
+            score = min(left, right) + (1e6 if body_ml >= MIN_BODY_ML else 0.0)
             if score > best_score:
                 best, best_score = (labels, measured), score
     if best is None:
