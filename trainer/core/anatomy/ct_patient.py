@@ -271,8 +271,10 @@ def _landmarks_of(fine: Volume, rel: dict, measured: dict, level: str, skin_y: f
                                              rel["inferior_endplate_z_mm"], rel["superior_endplate_z_mm"]))
 
 
-_MIN_BODY_ML = 8.0
-_MIN_PEDICLE_MM3 = 300.0
+#: a threshold step passes when its labels hold a body of at least this many mL ...
+MIN_BODY_ML = 8.0
+#: ... and each pedicle at least this many mm3 (scenario.ct_plausible.thick_labels_note warns below them)
+MIN_PEDICLE_MM3 = 300.0
 #: thresholds tried on an osteoporotic patient (added to its bone threshold), first plausible wins.
 #: After the first, the patient's own threshold comes before the higher steps: the pass test fails
 #: only for too little bone (a body under 8 mL, or no pedicle tube because the cortex ring around
@@ -283,7 +285,7 @@ _MIN_PEDICLE_MM3 = 300.0
 _OSTEOPOROTIC_STEPS_HU = (20.0, 0.0, 40.0, 60.0)
 
 
-def _label_volumes(labels, grid) -> tuple[float, float, float]:
+def label_volumes(labels, grid) -> tuple[float, float, float]:
     """(body mL, left pedicle mm3, right pedicle mm3) of a label volume."""
     v = grid.voxel_volume_mm3
     body = np.isin(labels, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)]).sum() * v / 1000.0
@@ -304,15 +306,22 @@ def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: floa
         return derive_labels(fine, rel, cortex_hu, rib_bearing)
     pool = blood_pool_mask(fine.hu, fine.grid)          # the lumens, found once for every threshold step
     best, best_score = None, -1.0
+    unfound: ValueError | None = None
     for open_wall in (False, True):
         for step in _OSTEOPOROTIC_STEPS_HU:
-            labels, measured = derive_labels(fine, rel, bone_hu + step, rib_bearing, open_wall, pool)
-            body_ml, left, right = _label_volumes(labels, fine.grid)
-            if body_ml >= _MIN_BODY_ML and min(left, right) >= _MIN_PEDICLE_MM3:
+            try:
+                labels, measured = derive_labels(fine, rel, bone_hu + step, rib_bearing, open_wall, pool)
+            except ValueError as exc:   # no wall reaches this step (abdominal CT at 6 mm, L2: +40 HU): it fails
+                unfound = exc
+                continue
+            body_ml, left, right = label_volumes(labels, fine.grid)
+            if body_ml >= MIN_BODY_ML and min(left, right) >= MIN_PEDICLE_MM3:
                 return labels, measured
-            score = min(left, right) + (1e6 if body_ml >= _MIN_BODY_ML else 0.0)
+            score = min(left, right) + (1e6 if body_ml >= MIN_BODY_ML else 0.0)
             if score > best_score:
                 best, best_score = (labels, measured), score
+    if best is None:
+        raise unfound if unfound is not None else ValueError("no threshold step labelled the vertebra")
     return best
 
 

@@ -91,6 +91,12 @@ _ILIUM_BACK_MM = 0.0
 _THIN_SLICE_MM = 3.0    #: numbering: slices up to this thick number the whole column ...
 _COARSE_REACH = 6       #: ... thicker ones at most this many vertebrae from the anchor (T12 -> T6, L5 -> T11)
 _SPLIT_MIDDLE = 0.4     #: splitting a tall segment: its missed disc is looked for in this middle fraction
+#: splitting a tall segment: one this many times its neighbours' height holds several missed discs (abdominal CT
+#: at 6 mm: L2-L4 in one 114 mm segment, neighbours 24 and 39 mm); it is cut into equal parts, no score asked
+_MANY_MISSED = 2.5
+#: numbering: the lowest ribs' vertebra cut by the series' top edge (not found) lies at most this far above the
+#: highest vertebra found (its top + 5 mm); abdominal CT at 5 and 6 mm: 21-26 mm
+_CUT_T12_MM = 35.0
 #: an unnumbered column of at most this many vertebrae is a short series centred on the target (:attr:`Column.short`):
 #: the synthetic export (the target and its two neighbours) finds three
 SHORT_SERIES_VERTEBRAE = 3
@@ -712,6 +718,10 @@ def split_tall_segments(discs: np.ndarray, z: np.ndarray, score: np.ndarray) -> 
         if not len(ratio) or ratio[i] <= _TALL_SEGMENT:
             break
         lo, hi = d[i], d[i + 1]
+        if ratio[i] >= _MANY_MISSED:     # several discs missed: equal parts, as tall as its tallest neighbour
+            parts = max(2, int(round((hi - lo) / max(_neighbour_heights(h, i)))))
+            d = sorted(d + [lo + (hi - lo) * j / parts for j in range(1, parts)])
+            continue
         a, b = lo + (0.5 - 0.5 * _SPLIT_MIDDLE) * (hi - lo), lo + (0.5 + 0.5 * _SPLIT_MIDDLE) * (hi - lo)
         ks = [k for k in np.flatnonzero((z >= a) & (z <= b)) if 0 < k < len(z) - 1
               and sm[k] >= sm[k - 1] and sm[k] >= sm[k + 1]]
@@ -900,7 +910,7 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
         if i is not None:
             vertebrae[i].ribs = True
     i_t12 = i_low = None
-    rib_note = ""
+    rib_note = cut_note = ""
     if necks:
         z12 = lowest_rib_level_mm(necks)
         i = _assign(vertebrae, z12)
@@ -911,6 +921,11 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
             i_t12 = i
         elif i is None:
             rib_note = f"the lowest ribs (z {z12:.0f} mm) lie at no vertebra found"
+            cut = 0.0 < z12 - vertebrae[0].z_top_mm + 5.0 <= _CUT_T12_MM   # just above the highest vertebra found
+            if cut and i_l5 is not None and i_l5 + 1 == LEVEL_ORDER.index("L5") - LEVEL_ORDER.index("T12"):
+                rib_note = ""
+                cut_note = (f"L5 is the last vertebra above the sacrum and the lowest ribs (z {z12:.0f} mm) lie "
+                            "just above the highest vertebra found (T12, cut by the series' edge): they agree")
         else:
             rib_note = "the lowest rib lies at the lowest vertebra in view (T12 or above: no ribless vertebra below it)"
     i_t1, z_first = first_rib_vertebra(vertebrae, necks)
@@ -945,7 +960,9 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
         why = rib_note or "no rib-bearing vertebra followed by one without ribs, and no sacrum, in the field of view"
         return "", False, why + ask
     by = " and ".join(c[0] for c in counts if c[0])
-    if i_t1 is None:              # the counts from below alone (their notes as before the count from T1)
+    if cut_note and by == "sacrum":
+        note = cut_note
+    elif i_t1 is None:              # the counts from below alone (their notes as before the count from T1)
         note = {"ribs and sacrum": "T12 is the vertebra of the lowest ribs and L5 the last above the sacrum: they agree",
                 "ribs": "T12 is the vertebra of the lowest ribs (no sacrum in view to cross-check)",
                 "sacrum": "L5 is the last vertebra above the sacrum (no rib cage in view to cross-check)"}[by]
