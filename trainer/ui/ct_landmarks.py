@@ -719,7 +719,11 @@ class CTLandmarkDialog(QDialog):
         ``then``: what re-estimating runs (default: the level's own vertebra, :meth:`_reestimate`);
         ``clicked``: the vertebra clicked on the column view (its index), when a click asks: keeping the
         landmarks undoes the click (they stay those of their level and vertebra)."""
-        if clicked is None:
+        if clicked is None and self._numbered_elsewhere(level):
+            # the landmarks sit on another numbered vertebra: kept, they stay its level (never relabelled)
+            where, keep_as = "", (f"or keep your {self.landmarks_level} landmarks (the Target level goes back to "
+                                  f"{self.landmarks_level}: they sit on that vertebra, not on {level})?")
+        elif clicked is None:
             where, keep_as = "", f"or keep them as the {level} landmarks?"
         else:
             name = self.overview.names[clicked]
@@ -735,7 +739,10 @@ class CTLandmarkDialog(QDialog):
         keep = box.addButton("Keep my landmarks", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(keep)
         redo.clicked.connect(self._reestimate if then is None else then)
-        keep.clicked.connect(self._keep_after_click if clicked is not None else lambda: self._keep_for(level))
+        if clicked is not None or self._numbered_elsewhere(level):
+            keep.clicked.connect(self._keep_after_click if clicked is not None else self._keep_level)
+        else:
+            keep.clicked.connect(lambda: self._keep_for(level))
         self._question = box
         self.dialogs.append(box)
         box.open()
@@ -750,8 +757,29 @@ class CTLandmarkDialog(QDialog):
         self.note(f"Kept your landmarks for {self.landmarks_level} (corrected by hand); the clicked vertebra was "
                   "not estimated.")
 
+    def _numbered_elsewhere(self, level: str) -> bool:
+        """The column is numbered and holds ``level`` at another vertebra than the landmarks': keeping
+        the landmarks as ``level`` would put that level's name on the wrong vertebra."""
+        col, i = self.column, self._landmarks_index
+        return (col is not None and col.certain and i is not None and self.landmarks_level is not None
+                and level != self.landmarks_level and _index_of(col, level) not in (None, i))
+
+    def _keep_level(self) -> None:
+        """A level change answered "keep" on a numbered column: the corrected landmarks stay with their
+        own level and vertebra; the Target level goes back to it.  Until round 23 they were relabelled
+        as the new level (L2's landmarks saved as level = "L3", a wrong-level scenario)."""
+        self._question = None
+        new, kept = self.level(), self.landmarks_level
+        self._set_level_quietly(kept)
+        self.overview.set_chosen(self._landmarks_index)
+        self.note(f"Kept your landmarks for {kept} (corrected by hand): the Target level is {kept} again, the "
+                  f"vertebra they sit on. For {new}, choose it and Re-estimate, or tick "
+                  f"\"{self.override_box.text()}\" and click the body that is {new} if the numbering is wrong.",
+                  warning=True)
+
     def _keep_for(self, level: str) -> None:
-        """The instructor keeps the shown (corrected) landmarks as ``level``'s."""
+        """The instructor keeps the shown (corrected) landmarks as ``level``'s (an uncertain numbering or
+        no column: the level is the instructor's either way, and the saved description says so)."""
         self._question = None
         was, self.landmarks_level = self.landmarks_level, level
         self.note(f"Kept your landmarks for {level} (estimated for {was}, corrected by hand): check them on "
