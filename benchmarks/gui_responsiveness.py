@@ -95,9 +95,9 @@ def measure_freezes(tmp: Path) -> dict:
 
     from trainer.ui.app import create_window, startup
     from trainer.ui.demo import GuiDriver
-    from trainer.ui.settings import settings_from_path
+    from trainer.ui.settings import throwaway_settings
 
-    w = create_window(tmp / "sessions", settings_from_path(str(tmp / "f.ini")))
+    w = create_window(tmp / "sessions", throwaway_settings(tmp))
     d = GuiDriver(w, timeout_s=120)
     picker = startup(w)
     answers = {k: g["expected"] for k, g in picker.current_scenario().decisions.gates.items()}

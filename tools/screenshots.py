@@ -9,7 +9,8 @@ checklist shown), 03-aligned, 04-trocar, 05-cement, 06-debrief, 08-review (3-D v
 timeline), 09-user-guide (Help > User guide).  With ``--bipedicular``: the t11-bipedicular case
 with two trocars at once, 10-two-trocars (both in, before the cement) and 11-two-trocars-cement
 (half through each cannula).  The whole screen is grabbed, so dialogs over the window are in the
-picture.  Sessions and settings go to a temporary folder; the user's are never touched.
+picture.  Sessions, settings and the trainee store (records) go to a temporary folder; the user's are
+never touched (until round 23 the sessions were recorded in the user's store).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from trainer.core.procedure.expert_plan import ExpertPlan
 from trainer.core.procedure.trocar import DEFAULT_LENGTH_MM
 from trainer.ui.app import create_window, startup
 from trainer.ui.demo import GuiDriver
-from trainer.ui.settings import settings_from_path
+from trainer.ui.settings import throwaway_settings
 
 
 def grab(window, path: Path) -> None:
@@ -48,7 +49,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="vpt-shots-"))
-    window = create_window(tmp / "sessions", settings_from_path(str(tmp / "settings.ini")))
+    window = create_window(tmp / "sessions", throwaway_settings(tmp))
     window.move(0, 0)
     driver = GuiDriver(window, timeout_s=120)
     picker = startup(window, "t11-bipedicular" if args.bipedicular else args.scenario)

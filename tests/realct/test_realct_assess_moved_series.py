@@ -89,6 +89,9 @@ def test_sessions_in_an_inbox_are_scored_with_ct_root_above_the_archived_cases(c
     rows = out_csv.read_text(encoding="utf-8").splitlines()
     cells = rows[1].split(",")
     assert len(rows) == 2 and cells[1:3] == ["passed", "True"] and float(cells[3]) == score, rows
+    # the spreadsheet says where the series was found (the archive, not next to the session; round 23)
+    found = dict(zip(rows[0].split(","), cells)).get("ct_series_found")
+    assert found == str((tmp_path / "archive" / "abdomen-L3" / "series").resolve()), rows
     code, _, err = _assess(inbox / "resident-a.jsonl", capsys=capsys)
     assert code == 2 and "no such folder" in err          # next to the session only: nothing to find
     assert len(err.strip().splitlines()) == 1, err        # one line: the folder, and where it was looked for

@@ -3,6 +3,8 @@ lets markers be dragged, and saves a scenario that the core validates."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
@@ -219,6 +221,23 @@ def test_menu_opens_the_editor_and_it_starts_the_scenario(make_window, series, q
     dlg.open_button.click()
     assert [s.path.resolve() for s in started] == [(root / "menu.toml").resolve()]
     assert not dlg.isVisible()
+
+
+def test_open_scenario_file_starts_in_the_folder_the_editor_saved_to(make_window, series, qtbot):
+    """Import patient CT, Save scenario into the series' parent folder, then Session > Open scenario
+    file…: the file dialog starts in that folder (on main: the built-in scenarios/ folder)."""
+    _, root, folder = series
+    w, _ = make_window()
+    session = w.menuBar().actions()[0].menu()
+    next(a for a in session.actions() if a.text() == "Import patient CT…").trigger()
+    dlg = w.dialogs[-1]
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
+        dlg.load(folder)
+    assert dlg.save_scenario(root / "saved_here.toml") is not None
+    next(a for a in session.actions() if a.text() == "Open scenario file…").trigger()
+    picker = w.dialogs[-1]
+    assert Path(picker.file_dialog.directory().absolutePath()).resolve() == root.resolve()
+    picker.file_dialog.close()
 
 
 def test_no_vertebra_found_leaves_markers_to_place(qtbot, tmp_path):

@@ -23,7 +23,11 @@ from pathlib import Path
 __all__ = ["expand_sessions", "is_action_plan", "assess_one", "assess_many", "run_batch", "CSV_FIELDS"]
 
 CSV_FIELDS = ("path", "status", "passed", "score", "first_broken_rule", "broken_rules", "seal", "trainee",
-              "scenario", "seed", "actions", "exposures", "fluoro_s", "dap_gycm2", "total_time_s", "message")
+              "scenario", "seed", "actions", "exposures", "fluoro_s", "dap_gycm2", "total_time_s", "ct_series_found",
+              "message")
+#: ``ct_series_found``: the folder a patient-CT session's series was found in by the fingerprint the
+#: session recorded, when it was not the one its scenario names (empty otherwise), as the one-session
+#: ``assess`` notes it (round 23: the spreadsheet did not say it).
 
 
 def expand_sessions(items) -> list[Path]:
@@ -105,6 +109,7 @@ def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = Fals
                scenario=report.scenario_id, seed=record.header.get("seed", ""), actions=record.n_entries,
                exposures=rad.get("exposures", ""), fluoro_s=round(float(rad.get("fluoro_s", 0.0)), 3),
                dap_gycm2=round(float(rad.get("dap_gycm2", 0.0)), 6), total_time_s=round(report.total_time_s, 3),
+               ct_series_found=str(record.ct_series_found or ""),
                message="" if record.complete else "no accepted finish: not passed")
     if want_attempt:
         from trainer.core.records.attempts import attempt_from_assessment

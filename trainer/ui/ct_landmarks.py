@@ -436,6 +436,10 @@ class CTLandmarkDialog(QDialog):
                     f"centred on {level}.")
         return f"{found} found, numbering uncertain (#1 is the top one): click the {level} body on the column view."
 
+    def _level_not_in_view(self) -> bool:
+        """The column is numbered and does not hold the Target level."""
+        return self.column is not None and self.column.certain and _index_of(self.column, self.level()) is None
+
     def _against_numbering(self) -> bool:
         """The highlighted vertebra is numbered, with another level than the chosen one (a click)."""
         col, i = self.column, self.overview.chosen
@@ -589,7 +593,7 @@ class CTLandmarkDialog(QDialog):
             self.overview.set_chosen(None)
             self._landmarks_index = None
             self.landmarks_level = level
-            self.title_edit.setPlaceholderText(default_title(level))
+            self._title_hint()
             self._show_estimate(None, "")
             return
         self._set_level_quietly(kept)
@@ -657,10 +661,14 @@ class CTLandmarkDialog(QDialog):
     # ------------------------------------------------------------------ drawing
     def _refresh(self, fit: bool = False) -> None:
         """Slices through the cursor with the markers, then the table's values and sources."""
-        self.views.draw(self.volume, self.landmarks, self.selected, self.cursor_mm(), fit=fit)
         placed = any(self.source.get(k) != "unplaced" for k in LANDMARK_KEYS)
+        # a level the numbered series does not hold: no marker drawn anywhere (until round 23 five unplaced
+        # markers sat on the series' middle, the heart on the chest CT, labelled "body")
+        self.views.draw(self.volume, self.landmarks, self.selected, self.cursor_mm(), fit=fit,
+                        markers=placed or not self._level_not_in_view())
         self.overview.show_landmarks(self.landmarks["body_centre_mm"] if placed else None,
                                      self.landmarks["superior_endplate_z_mm"], self.landmarks["inferior_endplate_z_mm"])
+        self._title_hint()
         self._syncing = True
         try:
             for row, key in enumerate(LANDMARK_KEYS):
@@ -698,7 +706,7 @@ class CTLandmarkDialog(QDialog):
             self._close_question()
             self._not_in_view(level)        # before any question: no landmarks are lost or renamed, no save undone
             return
-        self.title_edit.setPlaceholderText(default_title(level))
+        self._title_hint()
         self._unsaved()                    # the saved file names the old level: save again first
         self._close_question()
         if self.volume is None or self._busy == "ct":
@@ -719,7 +727,11 @@ class CTLandmarkDialog(QDialog):
         ``then``: what re-estimating runs (default: the level's own vertebra, :meth:`_reestimate`);
         ``clicked``: the vertebra clicked on the column view (its index), when a click asks: keeping the
         landmarks undoes the click (they stay those of their level and vertebra)."""
-        if clicked is None:
+        if clicked is None and self._numbered_elsewhere(level):
+            # the landmarks sit on another numbered vertebra: kept, they stay its level (never relabelled)
+            where, keep_as = "", (f"or keep your {self.landmarks_level} landmarks (the Target level goes back to "
+                                  f"{self.landmarks_level}: they sit on that vertebra, not on {level})?")
+        elif clicked is None:
             where, keep_as = "", f"or keep them as the {level} landmarks?"
         else:
             name = self.overview.names[clicked]
@@ -735,7 +747,10 @@ class CTLandmarkDialog(QDialog):
         keep = box.addButton("Keep my landmarks", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(keep)
         redo.clicked.connect(self._reestimate if then is None else then)
-        keep.clicked.connect(self._keep_after_click if clicked is not None else lambda: self._keep_for(level))
+        if clicked is not None or self._numbered_elsewhere(level):
+            keep.clicked.connect(self._keep_after_click if clicked is not None else self._keep_level)
+        else:
+            keep.clicked.connect(lambda: self._keep_for(level))
         self._question = box
         self.dialogs.append(box)
         box.open()
@@ -750,10 +765,32 @@ class CTLandmarkDialog(QDialog):
         self.note(f"Kept your landmarks for {self.landmarks_level} (corrected by hand); the clicked vertebra was "
                   "not estimated.")
 
+    def _numbered_elsewhere(self, level: str) -> bool:
+        """The column is numbered and holds ``level`` at another vertebra than the landmarks': keeping
+        the landmarks as ``level`` would put that level's name on the wrong vertebra."""
+        col, i = self.column, self._landmarks_index
+        return (col is not None and col.certain and i is not None and self.landmarks_level is not None
+                and level != self.landmarks_level and _index_of(col, level) not in (None, i))
+
+    def _keep_level(self) -> None:
+        """A level change answered "keep" on a numbered column: the corrected landmarks stay with their
+        own level and vertebra; the Target level goes back to it.  Until round 23 they were relabelled
+        as the new level (L2's landmarks saved as level = "L3", a wrong-level scenario)."""
+        self._question = None
+        new, kept = self.level(), self.landmarks_level
+        self._set_level_quietly(kept)
+        self.overview.set_chosen(self._landmarks_index)
+        self.note(f"Kept your landmarks for {kept} (corrected by hand): the Target level is {kept} again, the "
+                  f"vertebra they sit on. For {new}, choose it and Re-estimate, or tick "
+                  f"\"{self.override_box.text()}\" and click the body that is {new} if the numbering is wrong.",
+                  warning=True)
+
     def _keep_for(self, level: str) -> None:
-        """The instructor keeps the shown (corrected) landmarks as ``level``'s."""
+        """The instructor keeps the shown (corrected) landmarks as ``level``'s (an uncertain numbering or
+        no column: the level is the instructor's either way, and the saved description says so)."""
         self._question = None
         was, self.landmarks_level = self.landmarks_level, level
+        self._title_hint()
         self.note(f"Kept your landmarks for {level} (estimated for {was}, corrected by hand): check them on "
                   "the slices.", warning=True)
 
@@ -766,7 +803,7 @@ class CTLandmarkDialog(QDialog):
         self.level_box.blockSignals(True)
         self.level_box.setCurrentText(level)
         self.level_box.blockSignals(False)
-        self.title_edit.setPlaceholderText(default_title(level))
+        self._title_hint()
 
     def level(self) -> str:
         return self.level_box.currentText()
@@ -787,6 +824,22 @@ class CTLandmarkDialog(QDialog):
             return f"{level} given by hand (a short series taken as centred on it)"
         return f"{level} given by hand (no column found)"
 
+    def _title(self) -> str:
+        """The saved title: the instructor's, or the level's default; when the level is given by hand
+        against the column's numbering it says so, so that the picker, ``scenarios show``, the window
+        and the debrief show it, not only the description (a wrong level is a never-event).  On a
+        series with no numbering the level is the instructor's anyway: the description says so."""
+        title = self.title_edit.text().strip() or default_title(self.level())
+        col, i = self.column, self._landmarks_index
+        against = col is not None and col.certain and i is not None and col.vertebrae[i].level != self.level()
+        if against and "by hand" not in title:
+            title += " (level given by hand)"
+        return title
+
+    def _title_hint(self) -> None:
+        """The title field's placeholder: the title a save without one writes."""
+        self.title_edit.setPlaceholderText(self._title())
+
     def save_scenario(self, out, force: bool = False):
         """Write the scenario with the core's writer and validate it; the Scenario, or None (error shown).
 
@@ -806,7 +859,7 @@ class CTLandmarkDialog(QDialog):
                 f"{_landmark_origin(self.source)}; level {origin}")
         try:
             rel = relative_inside(self.folder, out)
-            text = scenario_toml(rel, self.level(), self.landmarks, title=self.title_edit.text().strip() or None,
+            text = scenario_toml(rel, self.level(), self.landmarks, title=self._title(),
                                  description=desc, estimated=estimated)
             out = check_output(out, force=force, inputs=[self.folder])
             scenario = parse_scenario(text, out)          # validated before anything is replaced

@@ -125,8 +125,10 @@ class SliceViews(QWidget):
         if not self._syncing and self.landmarks is not None:
             self.markerMoved.emit(key, float(item.value()))
 
-    def draw(self, volume, landmarks: dict, selected: str, cursor_mm, fit: bool = False) -> None:
-        """Slices of ``volume`` through ``cursor_mm`` (x, y, z) and the markers of ``landmarks``."""
+    def draw(self, volume, landmarks: dict, selected: str, cursor_mm, fit: bool = False,
+             markers: bool = True) -> None:
+        """Slices of ``volume`` through ``cursor_mm`` (x, y, z) and the markers of ``landmarks``;
+        ``markers`` False: none drawn (no place to put them: the target level is not in the series)."""
         self.landmarks = landmarks
         g = volume.grid
         lo = np.asarray(g.origin_mm) - 0.5 * np.asarray(g.spacing_xyz_mm)
@@ -147,7 +149,7 @@ class SliceViews(QWidget):
                     p = landmarks[key]
                     m = self.markers[key][view]
                     m.setPos(p[h], p[v])
-                    m.setVisible(bool(key == selected or abs(p[n] - c[n]) <= VISIBLE_MM))
+                    m.setVisible(markers and bool(key == selected or abs(p[n] - c[n]) <= VISIBLE_MM))
                     m.setPen(pg.mkPen(COLOURS[key], width=3 if key == selected else 1.5))
                 if fit:
                     a, b = _fit_box(landmarks, lo, hi)
@@ -155,7 +157,7 @@ class SliceViews(QWidget):
             for key in PLANES:
                 for line in self.markers[key].values():
                     line.setValue(landmarks[key])
-                    line.setVisible(True)
+                    line.setVisible(markers)
                     line.setPen(pg.mkPen(COLOURS[key], width=3 if key == selected else 1.5))
         finally:
             self._syncing = False

@@ -12,6 +12,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QDialog, QTextBrowser, QVBoxLayout, QWidget
 
 from trainer import REPO_ROOT
+from trainer.core.scoring.metrics.trajectory import MEDIAL_WALL_LINE
 
 __all__ = ["USER_GUIDE", "UserGuideDialog", "stage_hint", "STAGE_HINTS"]
 
@@ -23,7 +24,8 @@ STAGE_HINTS = {
     "checklist": "Read the chart, answer every item, then decide: proceed, defer or decline.",
     "alignment": ("Square the C-arm: AP (1), shot (S), lateral (2), shot; turn the orbital (Ctrl+Left/Right) until the "
                   "spinous process lies midway between the pedicles. Then click the AP image over the pedicle."),
-    "access": "Advance (A) with AP and lateral shots: medial pedicle wall intact on AP until past the posterior wall.",
+    "access": f"Advance (A) with AP and lateral shots: the tip lateral to the {MEDIAL_WALL_LINE} until past the "
+              "posterior wall.",
     "cement": "Wait (W) for the working phase on the bar (a paste), then inject (I) in small steps.",
     "injection": "Inject in small steps with lateral checks; stop at the posterior quarter or at a leak.",
     "finished": "Finished: the debrief has the score; Monitors and final images shows the last shots.",

@@ -277,9 +277,16 @@ class MainWindow(QMainWindow):
 
         dlg = CTLandmarkDialog(self)
         dlg.openRequested.connect(lambda s: (dlg.close(), self.start_scenario(s)))
+        dlg.scenarioSaved.connect(self._ct_scenario_saved)
         self.dialogs.append(dlg)
         dlg.show()
         return dlg
+
+    def _ct_scenario_saved(self, scenario) -> None:
+        """The CT editor saved ``scenario``: Open scenario file… starts in its folder next (until round 23
+        it started in the built-in scenarios/ folder, not where the instructor had just saved)."""
+        if scenario.path is not None:
+            self.settings.last_scenario_folder = str(Path(scenario.path).parent)
 
     def start_scenario(self, scenario) -> None:
         self.scenario = scenario

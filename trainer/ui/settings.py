@@ -14,7 +14,7 @@ from PySide6.QtCore import QSettings
 
 from trainer.core.xray.dose import PULSE_RATE_HZ
 
-__all__ = ["Settings", "DisplayPrefs", "StepPrefs", "settings_from_path"]
+__all__ = ["Settings", "DisplayPrefs", "StepPrefs", "settings_from_path", "throwaway_settings"]
 
 ORG = "vptrainer"
 APP = "vptrainer"
@@ -144,3 +144,15 @@ class Settings:
 def settings_from_path(path: str) -> Settings:
     """Settings stored in an INI file at ``path`` (tests, portable installs)."""
     return Settings(QSettings(str(path), QSettings.Format.IniFormat))
+
+
+def throwaway_settings(folder) -> Settings:
+    """Settings for a scripted run (screenshots, benchmarks) that leaves the user's own untouched: an
+    INI file in ``folder`` and the trainee store (the records a Finish writes, the learning curves)
+    ``folder/records.sqlite3``.  Until round 23 tools/screenshots.py recorded its expert sessions in
+    the user's real store (the per-user data folder), and they showed in the user's learning curve."""
+    folder = Path(folder)
+    settings = settings_from_path(str(folder / "settings.ini"))
+    settings.qsettings.setValue("records/store_path", str(folder / "records.sqlite3"))
+    settings.qsettings.sync()
+    return settings

@@ -86,6 +86,9 @@ def test_medial_wall_breach_fails_critically(case):
     assert m.status == "fail" and m.critical_failed
     assert "medial to the left medial pedicle wall line on AP" in m.detail
     assert not r.passed
+    # one wording for the line in the headline (the debrief's and assess's first line) and the detail under
+    # it (round 23; the headline said "the medial pedicle wall (AP)" while the detail said "wall line on AP")
+    assert r.headline().startswith("FAILED: the tip crossed the medial pedicle wall line on AP before"), r.headline()
     assert r.metric("canal_foramen_breach").status == "fail"
     assert r.metric("breach_grade").value >= 2
 

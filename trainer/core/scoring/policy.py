@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trainer.core.scoring.metric import MetricResult
+from trainer.core.scoring.metrics.trajectory import MEDIAL_WALL_LINE
 
 __all__ = ["Rule", "RULES", "RULE_BY_METRIC", "broken_rules", "major_errors"]
 
@@ -56,7 +57,7 @@ RULES: tuple[Rule, ...] = (
          "a safety checklist gate was answered wrongly or not at all",
          "FACTS.md 6 (SIR 2019 labs, drugs, antibiotic, fasting, consent); seeds/000_10316454a5df9267.txt"),
     Rule("medial_wall", "medial_wall_rule",
-         "the tip crossed the medial pedicle wall (AP) before passing the posterior body wall (lateral)",
+         f"the tip crossed the {MEDIAL_WALL_LINE} before passing the posterior body wall on lateral",
          "FACTS.md 2 (safety rule for the medial wall; critical error)"),
     Rule("canal_breach", "canal_foramen_breach",
          "the trocar entered the spinal canal or a neural foramen",

@@ -43,6 +43,13 @@ def _sign(side: str | None) -> float:
     return -1.0 if side == "right" else 1.0
 
 
+
+#: The medial-wall rule's line, in one wording for the rule's headline (policy), this metric's details,
+#: ``assess`` (text, --html, --pdf), the debrief and docs/scoring.md: a line on the AP image through the
+#: medial pedicle wall, the tip's excursion past it measured against the canal's centre (pass 74).
+#: Until round 23 the headline said "the medial pedicle wall (AP)".
+MEDIAL_WALL_LINE = "medial pedicle wall line on AP"
+
 class EntryPoint(Metric):
     """Where the trocar first meets bone, in the pedicle's AP outline (radii of the ellipse)."""
 
@@ -146,11 +153,11 @@ class MedialWallRule(Metric):
         margin = "" if self.margin_mm is None else \
             f"; closest approach of the shaft to the medial wall line {self.margin_mm:.1f} mm"
         if self.first is None:
-            return self.make(0.0, "pass", "the tip stayed lateral to the medial pedicle wall until it had "
+            return self.make(0.0, "pass", f"the tip stayed lateral to the {MEDIAL_WALL_LINE} until it had "
                                           f"passed the posterior body wall{margin}")
         t, m, p, side = self.first
         breach = medial_breach_mm(self.worst_mm, self.ctx_radius_mm)
-        where = (f"at t={t:.0f} s the tip was {m:.1f} mm medial to the {side} medial pedicle wall line on AP "
+        where = (f"at t={t:.0f} s the tip was {m:.1f} mm medial to the {side} {MEDIAL_WALL_LINE} "
                  f"while still {p:.1f} mm posterior to the posterior body wall on lateral; "
                  f"{self._worst_text(side, breach)}")
         if breach_class(breach, self.tol_mm) != "breach":

@@ -1,0 +1,111 @@
+"""The landmark editor on the abdominal CT: a level change answered "Keep my landmarks" on a numbered
+column never relabels the corrected landmarks as the new level (a wrong-level scenario: L2's vertebra
+saved as level = "L3").  Real events: a typed correction, the level list walked with the mouse and arrow
+keys, a real click on the question's button.
+
+Oracle: the TotalSegmentator reference mask, the vertebra under the saved body centre.  Until round 23
+(pass 84) the file said level = "L3" with the body centre on L2's vertebra.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import realct_sources as sources
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from qt_input import pick_level_with_mouse, type_into_spin
+from realct_gui import open_editor
+
+from trainer.core.scenario.loader import load_scenario
+
+pytestmark = pytest.mark.slow
+
+
+def _mask_level(ct, point_mm) -> str | None:
+    """The reference mask's vertebra (its level) at ``point_mm`` (x, y, z mm)."""
+    g = ct.grid
+    i = np.rint((np.asarray(point_mm, float) - g.origin_mm) / g.spacing_xyz_mm).astype(int)
+    label = int(ct.labels[i[2], i[1], i[0]])
+    return next((lvl for lvl, lab in sources.VERTEBRA_LABELS.items() if lab == label), None)
+
+
+def test_keep_my_landmarks_never_relabels_them_as_another_numbered_level(qtbot, totalseg_ct, totalseg_series):
+    """Level L2 estimated and its body centre corrected by 1 mm; the level changed to L3; "Keep my
+    landmarks": the landmarks stay, the Target level goes back to L2 (amber line saying so), and the saved
+    file says level = "L2" with its body centre in the mask's L2.  On main it said "L3"."""
+    root, folder = totalseg_series
+    dlg = open_editor(qtbot, folder, level="L2")
+    assert dlg.column.certain and dlg.landmarks_level == "L2"
+    assert _mask_level(totalseg_ct, dlg.landmarks["body_centre_mm"]) == "L2"
+    z = round(dlg.landmarks["body_centre_mm"][2] + 1.0, 1)
+    type_into_spin(qtbot, dlg.spins["body_centre_mm", "z"], z, Qt.Key.Key_Tab)
+    assert dlg.source["body_centre_mm"] == "edited"
+    landmarks, chosen = dict(dlg.landmarks), dlg.overview.chosen
+
+    pick_level_with_mouse(qtbot, dlg.level_box, "L3")
+    box = next(b for b in dlg.dialogs if b.objectName() == "reestimateConfirm" and b.isVisible())
+    question = box.text()
+    QTest.mouseClick(next(b for b in box.buttons() if b.text() == "Keep my landmarks"), Qt.MouseButton.LeftButton)
+    assert not box.isVisible() and not dlg.runner.busy
+    assert dlg.landmarks == landmarks and dlg.source["body_centre_mm"] == "edited"
+    assert dlg.level() == "L2" and dlg.landmarks_level == "L2" and dlg.overview.chosen == chosen, dlg.level()
+    assert "keep your L2 landmarks (the Target level goes back to L2" in question, question
+    assert "the Target level is L2 again" in dlg.status.text() and "color: #ffc060" in dlg.status.styleSheet()
+
+    out = root / "keep_l2.toml"
+    assert dlg.save_scenario(out) is not None
+    saved = load_scenario(out)
+    assert _mask_level(totalseg_ct, saved.ct.landmarks["body_centre_mm"]) == "L2"
+    assert saved.ct.level == "L2", saved.ct.level
+    assert "level L2 as numbered from the" in saved.description and "by hand" not in saved.description.split("level ")[-1]
+
+
+def test_a_level_taken_by_hand_against_the_numbering_says_so_in_the_title(qtbot, capsys, totalseg_ct,
+                                                                        totalseg_series):
+    """The override box ticked (a real click) and the L3 body clicked with the Target level on L2: the
+    saved scenario is level L2 on the mask's L3.  Its title, which the picker, the window, `scenarios
+    show` and the debrief show (the description only in some), says "level given by hand"; a level as
+    numbered keeps the plain title.  On main the title was "L2 patient CT" either way."""
+    from test_realct_gui_numbered_click import _click_body, _ref
+
+    from trainer.cli import main
+
+    root, folder = totalseg_series
+    dlg = open_editor(qtbot, folder, level="L2")
+    assert dlg.save_scenario(root / "l2.toml") is not None
+    assert load_scenario(root / "l2.toml").title == "L2 patient CT"
+
+    QTest.mouseClick(dlg.override_box, Qt.MouseButton.LeftButton)
+    l3 = _ref(totalseg_ct, "L3")
+    _click_body(qtbot, dlg, l3)
+    assert dlg.level() == "L2" and _mask_level(totalseg_ct, dlg.landmarks["body_centre_mm"]) == "L3"
+    out = root / "l3_as_l2.toml"
+    assert dlg.save_scenario(out) is not None
+    saved = load_scenario(out)
+    assert saved.ct.level == "L2" and saved.title == "L2 patient CT (level given by hand)", saved.title
+    assert dlg.title_edit.placeholderText() == saved.title
+    capsys.readouterr()
+    assert main(["scenarios", "show", str(out)]) == 0
+    assert "L2 patient CT (level given by hand)" in capsys.readouterr().out.splitlines()[0]
+
+
+def _visible_markers(dlg) -> list:
+    return [(key, view) for key, views in dlg.markers.items() for view, m in views.items() if m.isVisible()]
+
+
+def test_a_level_the_series_does_not_hold_draws_no_marker(qtbot, totalseg_ct, totalseg_series):
+    """The abdominal CT (numbered T12 to L5) opened with the Target level on T8: the line says T8 is not
+    in view, and no marker is drawn (on main five unplaced markers sat on the series' middle, the body
+    centre's off the spine in the mask, labelled "body").  Choosing L1 with the mouse then estimates L1,
+    its markers drawn, its body centre in the mask's L1."""
+    _, folder = totalseg_series
+    dlg = open_editor(qtbot, folder, level="T8")
+    assert set(dlg.source.values()) == {"unplaced"}
+    assert "T8 is not in this series' field of view" in dlg.status.text(), dlg.status.text()
+    assert _mask_level(totalseg_ct, dlg.landmarks["body_centre_mm"]) != "T8"
+    assert _visible_markers(dlg) == []
+    with qtbot.waitSignal(dlg.loaded, timeout=60000):
+        pick_level_with_mouse(qtbot, dlg.level_box, "L1")
+    assert _mask_level(totalseg_ct, dlg.landmarks["body_centre_mm"]) == "L1"
+    assert ("body_centre_mm", "axial") in _visible_markers(dlg)
