@@ -76,6 +76,7 @@ def _locate(vol, level: str, body_centre, folder):
 
 
 def import_ct(args) -> int:
+    from trainer.core.anatomy.ct_facing import refuse_turned
     from trainer.core.anatomy.dicom_io import read_ct_series
     from trainer.core.anatomy.params import LEVELS, level_from_text
     from trainer.core.scenario.ct_import import coverage_note, relative_inside, scenario_toml
@@ -98,6 +99,7 @@ def import_ct(args) -> int:
     given = {key: getattr(args, opt) for opt, key in _OPTIONS.items() if getattr(args, opt) is not None}
     given = {k: (v[0] if k.endswith("_z_mm") else tuple(v)) for k, v in given.items()}
     vol = read_ct_series(folder)
+    refuse_turned(vol, folder)                      # a prone patient's pixels under a supine orientation
     estimated = ()
     column = None
     if len(given) < len(_OPTIONS):

@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trainer.core.anatomy.ct_facing import refuse_turned
 from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.params import LEVELS
@@ -86,6 +87,7 @@ def _load_job(payload, progress):
     folder, level = payload
     vol = read_ct_series(folder, progress=lambda done, total: progress(0.45 * done / total,
                                                                         f"Reading slice {done} of {total}…"))
+    refuse_turned(vol, folder)      # a prone patient's pixels under a supine orientation (ct_facing)
     column = detect_column(vol, progress=lambda f, m: progress(0.45 + 0.4 * f, f"Finding the column: {m}…"))
     slab, _ = sagittal_slab(vol, column)
     chosen = _index_of(column, level)

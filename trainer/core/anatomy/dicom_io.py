@@ -390,6 +390,7 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
             "series_description": str(ds0.get("SeriesDescription", "")),
             "series_uid": str(ds0.get("SeriesInstanceUID", "")),
             "patient_name": str(ds0.get("PatientName", "")),
+            "orientation": ",".join(f"{v:g}" for v in iop0), "patient_position": str(ds0.get("PatientPosition", "")),
             # the series' fingerprint (docs/session-format.md "ct_series"): SHA-256 over the slices in position
             # order, each its SOPInstanceUID and its HU; a session records it and assess refuses another series
             "series_sha256": digest.hexdigest(), "first_file": names[0], "last_file": names[-1]}
