@@ -27,6 +27,7 @@ def _locate(vol, level: str, body_centre, folder):
     The column is detected over the whole series (trainer.core.anatomy.ct_spine); the target is the
     vertebra named ``level`` when the numbering is certain, else the one nearest ``--body-centre``.
     """
+    from trainer.core.anatomy.ct_facing import refuse_turned
     from trainer.core.anatomy.ct_spine import detect_column
 
     if body_centre is not None:
@@ -38,6 +39,7 @@ def _locate(vol, level: str, body_centre, folder):
                 f"{hi[0]:.1f}, y {lo[1]:.1f} to {hi[1]:.1f}, z {lo[2]:.1f} to {hi[2]:.1f} mm): the level is not in view, or the "
                 f"point is not x y z in mm in the series' patient coordinates"])
     col = detect_column(vol)
+    refuse_turned(vol, folder, col)                 # a prone patient's pixels under a supine orientation
     cortex_hu = col.thresholds.bone_hu
     if body_centre is not None:
         v = col.nearest(body_centre)
@@ -99,7 +101,6 @@ def import_ct(args) -> int:
     given = {key: getattr(args, opt) for opt, key in _OPTIONS.items() if getattr(args, opt) is not None}
     given = {k: (v[0] if k.endswith("_z_mm") else tuple(v)) for k, v in given.items()}
     vol = read_ct_series(folder)
-    refuse_turned(vol, folder)                      # a prone patient's pixels under a supine orientation
     estimated = ()
     column = None
     if len(given) < len(_OPTIONS):
@@ -112,6 +113,8 @@ def import_ct(args) -> int:
         print(how, file=sys.stderr)
         if warning:         # not refused: the instructor corrects the landmarks (ct_plausible)
             print(f"{folder}: warning: {warning}", file=sys.stderr)
+    else:
+        refuse_turned(vol, folder)                  # every landmark typed: no column detected to reuse
     text = scenario_toml(rel, args.level, given, title=args.title,
                          description=f"Imported from {folder.name} ({vol.meta.get('series_description', '')})",
                          estimated=estimated)

@@ -87,8 +87,8 @@ def _load_job(payload, progress):
     folder, level = payload
     vol = read_ct_series(folder, progress=lambda done, total: progress(0.45 * done / total,
                                                                         f"Reading slice {done} of {total}…"))
-    refuse_turned(vol, folder)      # a prone patient's pixels under a supine orientation (ct_facing)
     column = detect_column(vol, progress=lambda f, m: progress(0.45 + 0.4 * f, f"Finding the column: {m}…"))
+    refuse_turned(vol, folder, column)      # a prone patient's pixels under a supine orientation (ct_facing)
     slab, _ = sagittal_slab(vol, column)
     chosen = _index_of(column, level)
     if chosen is None and not column.short:

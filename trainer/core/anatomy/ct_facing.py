@@ -61,14 +61,19 @@ def spine_facing(volume: Volume) -> Facing:
     body = body_outline(hu, g)
     thr = patient_thresholds(hu, body)
     dz_mm = g.spacing_xyz_mm[2]
-    counts = []
+    counts: list[float] = []
     for h, b in ((hu, body), (hu[:, ::-1, ::-1], body[:, ::-1, ::-1])):
+        if counts and FRONT_RATIO * counts[0] > hu.shape[0] * dz_mm:
+            # the canal lies behind the bodies over more than a third of the series: no count in front can
+            # make it "turned", so the half-turned search (about half of this check's time) is not run
+            counts.append(0.0)
+            break
         canal = find_canal(np.ascontiguousarray(h), g, np.ascontiguousarray(b), thr)
         counts.append(float(np.count_nonzero(~np.isnan(canal[:, 0]))) * dz_mm)
     return Facing(back_mm=counts[0], front_mm=counts[1])
 
 
-def refuse_turned(volume: Volume, where) -> None:
+def refuse_turned(volume: Volume, where, column=None) -> None:
     """Raise :class:`DicomError` (one line naming ``where``, the series' ImageOrientationPatient and
     PatientPosition, the two extents and the allowed orientation) when the series faces front
     (:attr:`Facing.turned`): ``import-ct`` and the GUI's import used to end in "no spinal canal ... give
@@ -80,7 +85,17 @@ def refuse_turned(volume: Volume, where) -> None:
         The series as read (``meta`` holds ``orientation`` and ``patient_position``).
     where : path or str
         The series' folder, named in the message.
+    column : Column, optional
+        The series' detected column (:func:`~trainer.core.anatomy.ct_spine.detect_column`): when its canal,
+        found behind the bodies, spans more than a third of the series, no count in front can make the series
+        "turned" and nothing is measured again (the check then costs nothing on a series read the right way
+        round; without it, 0.5 s CPU on the chest CT's 133 x 512 x 512).
     """
+    if column is not None and len(column.canal_z_mm) > 1:
+        z = np.asarray(column.canal_z_mm, float)
+        back_mm = float(np.count_nonzero(~np.isnan(np.asarray(column.canal_xy_mm)[:, 0]))) * abs(z[1] - z[0])
+        if FRONT_RATIO * back_mm > len(z) * abs(z[1] - z[0]):
+            return
     facing = spine_facing(volume)
     if not facing.turned:
         return
