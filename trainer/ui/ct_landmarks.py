@@ -175,7 +175,7 @@ class CTLandmarkDialog(QDialog):
         self.landmarks: dict = {}
         self.source: dict = {}
         self.selected = LANDMARK_KEYS[0]
-        self.saved = None
+        self.saved = self._saved_before_level = None
         self.dialogs: list = []
         self._syncing = False
         self.runner = Runner(1, self)
@@ -476,7 +476,7 @@ class CTLandmarkDialog(QDialog):
                       + (f" Warning: {warning}." if warning else ""), warning=bool(warning) or self._against_numbering())
         self.landmarks = {k: (round(float(v), 1) if k in PLANES else tuple(round(float(a), 1) for a in v))
                           for k, v in est.items() if k in LANDMARK_KEYS}
-        self.saved = None
+        self.saved = self._saved_before_level = None
         self._set_editable(True)
         self.select(self.selected, force=True, fit=True)
         self.loaded.emit()
@@ -604,7 +604,7 @@ class CTLandmarkDialog(QDialog):
     # ------------------------------------------------------------------ model edits
     def _unsaved(self) -> None:
         """What is shown is no longer the saved file: save again before opening it in the trainer."""
-        self.saved = None
+        self.saved = self._saved_before_level = None
         self.open_button.setEnabled(False)
 
     def _set_editable(self, on: bool) -> None:
@@ -707,7 +707,9 @@ class CTLandmarkDialog(QDialog):
             self._not_in_view(level)        # before any question: no landmarks are lost or renamed, no save undone
             return
         self._title_hint()
+        saved = self.saved
         self._unsaved()                    # the saved file names the old level: save again first
+        self._saved_before_level = saved   # valid again if "Keep my landmarks" puts the level back
         self._close_question()
         if self.volume is None or self._busy == "ct":
             return
@@ -780,6 +782,9 @@ class CTLandmarkDialog(QDialog):
         new, kept = self.level(), self.landmarks_level
         self._set_level_quietly(kept)
         self.overview.set_chosen(self._landmarks_index)
+        if self._saved_before_level is not None:    # nothing edited since the save: that file is what is shown
+            self.saved, self._saved_before_level = self._saved_before_level, None
+            self.open_button.setEnabled(True)
         self.note(f"Kept your landmarks for {kept} (corrected by hand): the Target level is {kept} again, the "
                   f"vertebra they sit on. For {new}, choose it and Re-estimate, or tick "
                   f"\"{self.override_box.text()}\" and click the body that is {new} if the numbering is wrong.",
