@@ -53,6 +53,7 @@ from trainer.core.errors import DicomError, VPTrainerError
 from trainer.core.safe_write import atomic_write_text, check_output
 from trainer.core.scenario.ct_import import LANDMARK_KEYS, default_title, relative_inside, scenario_toml
 from trainer.core.scenario.ct_import_landmarks import import_landmarks
+from trainer.core.scenario.ct_plausible import thick_slices_note
 from trainer.core.scenario.loader import parse_scenario
 from trainer.ui.ct_overview import ColumnOverview, sagittal_slab
 from trainer.ui.ct_slices import COLOURS, NAMES, PLANES, SHORT, SliceViews
@@ -65,16 +66,21 @@ __all__ = ["CTLandmarkDialog"]
 def _estimate(vol, near, column, level, progress):
     """(landmarks or None, problem text, warning) around ``near`` (None: the series' middle): those
     ``import-ct`` writes for ``level`` (the same core function), and its one-line warning when they do
-    not look like a ``level`` vertebra ("" otherwise); ``column``: the column detected on ``vol`` (its bone
-    threshold, outline).  ``progress`` raises once the dialog
-    cancelled: the thick-slice refinement stops before its next labelling."""
+    not look like a ``level`` vertebra ("" otherwise), joined at thick slices with the line ``import-ct``
+    prints when the labels lack the body or a pedicle (:func:`thick_slices_note`); ``column``: the column
+    detected on ``vol`` (its bone threshold, outline).  ``progress`` raises once the dialog
+    cancelled: the thick-slice refinement and labelling stop at their next step."""
     try:
         # a short series (no column point) is estimated at the default threshold, as import-ct does
         est, _, warning = import_landmarks(vol, near, column.thresholds.bone_hu if near is not None else None, level,
                                            progress=progress, column=column)
-        return est, "", warning
     except DicomError as exc:
         return None, str(exc), ""
+    try:        # thick slices: the line import-ct prints when the labels lack the body or a pedicle
+        thick = thick_slices_note(vol, est, level, column=column, progress=progress)
+    except ValueError:      # not labelled at all: the trainer says so when the scenario is opened
+        thick = ""
+    return est, "", "; ".join(w for w in (warning, thick) if w)
 
 
 def _load_job(payload, progress):
