@@ -58,6 +58,7 @@ from trainer.core.scenario.loader import parse_scenario
 from trainer.ui.ct_overview import ColumnOverview, sagittal_slab
 from trainer.ui.ct_slices import COLOURS, NAMES, PLANES, SHORT, SliceViews
 from trainer.ui.save_dialogs import ask_save_path, save_with_confirmation
+from trainer.ui.shown_path import shown_path
 from trainer.ui.workers import Runner
 
 __all__ = ["CTLandmarkDialog"]
@@ -331,7 +332,8 @@ class CTLandmarkDialog(QDialog):
         """Read ``folder`` off the GUI thread; the estimate follows; :attr:`loaded` when shown."""
         self.runner.invalidate("ct")
         self._pending = Path(folder)       # becomes self.folder once its series is shown
-        self.folder_edit.setText(str(self._pending))
+        self.folder_edit.setText(shown_path(self._pending))
+        self.folder_edit.setToolTip(str(self._pending))
         self._set_editable(False)
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
@@ -367,7 +369,8 @@ class CTLandmarkDialog(QDialog):
     def _load_ended(self) -> None:
         """No new series: back to the one shown before, if any."""
         self._show_progress(False)
-        self.folder_edit.setText(str(self.folder) if self.folder else "")
+        self.folder_edit.setText(shown_path(self.folder) if self.folder else "")
+        self.folder_edit.setToolTip(str(self.folder) if self.folder else "")
         self._set_editable(self.volume is not None)
 
     def _show_progress(self, on: bool) -> None:
@@ -880,7 +883,7 @@ class CTLandmarkDialog(QDialog):
             return None
         self.saved = scenario
         self.open_button.setEnabled(True)
-        self.note(f"Saved {out}: valid. Level {origin}; CT folder {rel}"
+        self.note(f"Saved {shown_path(out)}: valid. Level {origin}; CT folder {rel}"
                   + (f"; still estimated: {', '.join(SHORT[k] for k in estimated)}." if estimated else "."))
         self.scenarioSaved.emit(scenario)
         return scenario
