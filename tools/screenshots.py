@@ -10,12 +10,16 @@ timeline), 09-user-guide (Help > User guide).  With ``--bipedicular``: the t11-b
 with two trocars at once, 10-two-trocars (both in, before the cement) and 11-two-trocars-cement
 (half through each cannula).  The whole screen is grabbed, so dialogs over the window are in the
 picture.  Sessions, settings and the trainee store (records) go to a temporary folder; the user's are
-never touched (until round 23 the sessions were recorded in the user's store).
+never touched (until round 23 the sessions were recorded in the user's store).  That folder stands in
+as the home folder (``HOME``) for the run, so the status line shows the paths a user sees on a standard
+install (``~/.local/share/vptrainer/sessions/...``), not a temporary ``/tmp/vpt-shots-...`` one
+(08-review and 19-real-ct-review showed it until round 23).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -26,7 +30,7 @@ from PySide6.QtWidgets import QApplication
 from trainer import REPO_ROOT
 from trainer.core.procedure.expert_plan import ExpertPlan
 from trainer.core.procedure.trocar import DEFAULT_LENGTH_MM
-from trainer.ui.app import create_window, startup
+from trainer.ui.app import create_window, default_session_dir, startup
 from trainer.ui.demo import GuiDriver
 from trainer.ui.settings import throwaway_settings
 
@@ -48,8 +52,12 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="vpt-shots-"))
-    window = create_window(tmp / "sessions", throwaway_settings(tmp))
+    # a throwaway home: the sessions and the store in its standard data folder, shown as ~/...
+    os.environ["HOME"] = tempfile.mkdtemp(prefix="vpt-shots-")
+    for var in ("XDG_DATA_HOME", "VPTRAINER_STORE"):
+        os.environ.pop(var, None)
+    sessions = default_session_dir()
+    window = create_window(sessions, throwaway_settings(sessions.parent))
     window.move(0, 0)
     driver = GuiDriver(window, timeout_s=120)
     picker = startup(window, "t11-bipedicular" if args.bipedicular else args.scenario)

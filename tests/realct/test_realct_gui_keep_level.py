@@ -109,3 +109,33 @@ def test_a_level_the_series_does_not_hold_draws_no_marker(qtbot, totalseg_ct, to
         pick_level_with_mouse(qtbot, dlg.level_box, "L1")
     assert _mask_level(totalseg_ct, dlg.landmarks["body_centre_mm"]) == "L1"
     assert ("body_centre_mm", "axial") in _visible_markers(dlg)
+
+
+def test_keep_my_landmarks_after_a_save_leaves_open_in_trainer_on(qtbot, totalseg_ct, totalseg_series):
+    """L2 corrected by hand and saved; the level changed to L3 and "Keep my landmarks" answered (real
+    clicks): the Target level and landmarks are those of the saved file again, so "Open in trainer" is on
+    and a real click on it opens that file's scenario (L2, body centre in the mask's L2).  On main it stayed
+    off until the next save, though the file was still valid."""
+    root, folder = totalseg_series
+    dlg = open_editor(qtbot, folder, level="L2")
+    z = round(dlg.landmarks["body_centre_mm"][2] + 1.0, 1)
+    type_into_spin(qtbot, dlg.spins["body_centre_mm", "z"], z, Qt.Key.Key_Tab)
+    assert not dlg.open_button.isEnabled()              # edited since the (absent) save
+    saved = dlg.save_scenario(root / "keep_open_l2.toml")
+    assert saved is not None and dlg.open_button.isEnabled()
+
+    pick_level_with_mouse(qtbot, dlg.level_box, "L3")
+    assert not dlg.open_button.isEnabled()              # the file names L2, the box says L3
+    box = next(b for b in dlg.dialogs if b.objectName() == "reestimateConfirm" and b.isVisible())
+    QTest.mouseClick(next(b for b in box.buttons() if b.text() == "Keep my landmarks"), Qt.MouseButton.LeftButton)
+    assert dlg.level() == "L2" and dlg.landmarks["body_centre_mm"][2] == z
+    assert dlg.open_button.isEnabled(), "Open in trainer stays off after Keep my landmarks put L2 back"
+    with qtbot.waitSignal(dlg.openRequested, timeout=5000) as opened:
+        QTest.mouseClick(dlg.open_button, Qt.MouseButton.LeftButton)
+    scenario = opened.args[0]
+    assert scenario is saved and scenario.ct.level == "L2"
+    assert _mask_level(totalseg_ct, scenario.ct.landmarks["body_centre_mm"]) == "L2"
+
+    # an edit after the question makes the file stale again: Open in trainer goes off
+    type_into_spin(qtbot, dlg.spins["body_centre_mm", "z"], round(z + 1.0, 1), Qt.Key.Key_Tab)
+    assert not dlg.open_button.isEnabled()

@@ -54,10 +54,12 @@ from trainer.core.errors import DicomError, VPTrainerError
 from trainer.core.safe_write import atomic_write_text, check_output
 from trainer.core.scenario.ct_import import LANDMARK_KEYS, default_title, relative_inside, scenario_toml
 from trainer.core.scenario.ct_import_landmarks import import_landmarks
+from trainer.core.scenario.ct_plausible import thick_slices_note
 from trainer.core.scenario.loader import parse_scenario
 from trainer.ui.ct_overview import ColumnOverview, sagittal_slab
 from trainer.ui.ct_slices import COLOURS, NAMES, PLANES, SHORT, SliceViews
 from trainer.ui.save_dialogs import ask_save_path, save_with_confirmation
+from trainer.ui.shown_path import shown_path
 from trainer.ui.workers import Runner
 
 __all__ = ["CTLandmarkDialog"]
@@ -66,16 +68,21 @@ __all__ = ["CTLandmarkDialog"]
 def _estimate(vol, near, column, level, progress):
     """(landmarks or None, problem text, warning) around ``near`` (None: the series' middle): those
     ``import-ct`` writes for ``level`` (the same core function), and its one-line warning when they do
-    not look like a ``level`` vertebra ("" otherwise); ``column``: the column detected on ``vol`` (its bone
-    threshold, outline).  ``progress`` raises once the dialog
-    cancelled: the thick-slice refinement stops before its next labelling."""
+    not look like a ``level`` vertebra ("" otherwise), joined at thick slices with the line ``import-ct``
+    prints when the labels lack the body or a pedicle (:func:`thick_slices_note`); ``column``: the column
+    detected on ``vol`` (its bone threshold, outline).  ``progress`` raises once the dialog
+    cancelled: the thick-slice refinement and labelling stop at their next step."""
     try:
         # a short series (no column point) is estimated at the default threshold, as import-ct does
         est, _, warning = import_landmarks(vol, near, column.thresholds.bone_hu if near is not None else None, level,
                                            progress=progress, column=column)
-        return est, "", warning
     except DicomError as exc:
         return None, str(exc), ""
+    try:        # thick slices: the line import-ct prints when the labels lack the body or a pedicle
+        thick = thick_slices_note(vol, est, level, column=column, progress=progress)
+    except ValueError:      # not labelled at all: the trainer says so when the scenario is opened
+        thick = ""
+    return est, "", "; ".join(w for w in (warning, thick) if w)
 
 
 def _load_job(payload, progress):
@@ -177,7 +184,7 @@ class CTLandmarkDialog(QDialog):
         self.landmarks: dict = {}
         self.source: dict = {}
         self.selected = LANDMARK_KEYS[0]
-        self.saved = None
+        self.saved = self._saved_before_level = None
         self.dialogs: list = []
         self._syncing = False
         self.runner = Runner(1, self)
@@ -327,7 +334,8 @@ class CTLandmarkDialog(QDialog):
         """Read ``folder`` off the GUI thread; the estimate follows; :attr:`loaded` when shown."""
         self.runner.invalidate("ct")
         self._pending = Path(folder)       # becomes self.folder once its series is shown
-        self.folder_edit.setText(str(self._pending))
+        self.folder_edit.setText(shown_path(self._pending))
+        self.folder_edit.setToolTip(str(self._pending))
         self._set_editable(False)
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
@@ -363,7 +371,8 @@ class CTLandmarkDialog(QDialog):
     def _load_ended(self) -> None:
         """No new series: back to the one shown before, if any."""
         self._show_progress(False)
-        self.folder_edit.setText(str(self.folder) if self.folder else "")
+        self.folder_edit.setText(shown_path(self.folder) if self.folder else "")
+        self.folder_edit.setToolTip(str(self.folder) if self.folder else "")
         self._set_editable(self.volume is not None)
 
     def _show_progress(self, on: bool) -> None:
@@ -478,7 +487,7 @@ class CTLandmarkDialog(QDialog):
                       + (f" Warning: {warning}." if warning else ""), warning=bool(warning) or self._against_numbering())
         self.landmarks = {k: (round(float(v), 1) if k in PLANES else tuple(round(float(a), 1) for a in v))
                           for k, v in est.items() if k in LANDMARK_KEYS}
-        self.saved = None
+        self.saved = self._saved_before_level = None
         self._set_editable(True)
         self.select(self.selected, force=True, fit=True)
         self.loaded.emit()
@@ -606,7 +615,7 @@ class CTLandmarkDialog(QDialog):
     # ------------------------------------------------------------------ model edits
     def _unsaved(self) -> None:
         """What is shown is no longer the saved file: save again before opening it in the trainer."""
-        self.saved = None
+        self.saved = self._saved_before_level = None
         self.open_button.setEnabled(False)
 
     def _set_editable(self, on: bool) -> None:
@@ -709,7 +718,9 @@ class CTLandmarkDialog(QDialog):
             self._not_in_view(level)        # before any question: no landmarks are lost or renamed, no save undone
             return
         self._title_hint()
+        saved = self.saved
         self._unsaved()                    # the saved file names the old level: save again first
+        self._saved_before_level = saved   # valid again if "Keep my landmarks" puts the level back
         self._close_question()
         if self.volume is None or self._busy == "ct":
             return
@@ -782,6 +793,9 @@ class CTLandmarkDialog(QDialog):
         new, kept = self.level(), self.landmarks_level
         self._set_level_quietly(kept)
         self.overview.set_chosen(self._landmarks_index)
+        if self._saved_before_level is not None:    # nothing edited since the save: that file is what is shown
+            self.saved, self._saved_before_level = self._saved_before_level, None
+            self.open_button.setEnabled(True)
         self.note(f"Kept your landmarks for {kept} (corrected by hand): the Target level is {kept} again, the "
                   f"vertebra they sit on. For {new}, choose it and Re-estimate, or tick "
                   f"\"{self.override_box.text()}\" and click the body that is {new} if the numbering is wrong.",
@@ -871,7 +885,7 @@ class CTLandmarkDialog(QDialog):
             return None
         self.saved = scenario
         self.open_button.setEnabled(True)
-        self.note(f"Saved {out}: valid. Level {origin}; CT folder {rel}"
+        self.note(f"Saved {shown_path(out)}: valid. Level {origin}; CT folder {rel}"
                   + (f"; still estimated: {', '.join(SHORT[k] for k in estimated)}." if estimated else "."))
         self.scenarioSaved.emit(scenario)
         return scenario

@@ -41,6 +41,7 @@ from trainer.ui.records_menu import RecordsMenu
 from trainer.ui.resume import LocateCTFolder, ct_folder_missing
 from trainer.ui.session_controller import Controller
 from trainer.ui.settings import Settings
+from trainer.ui.shown_path import shown_path
 from trainer.ui.status_bar import StatusBar
 from trainer.ui.trocar_panel import TrocarPanel, fixed_lines
 from trainer.ui.window_dialogs import WindowDialogs
@@ -346,7 +347,7 @@ class MainWindow(QMainWindow):
             self._resuming = False
             self.status.note(f"Resumed {path.name} where it stopped ({view.n_actions} actions, t {mmss(view.t_s)}).")
         else:
-            self.status.note(f"Session file: {path}")
+            self.status.note(f"Session file: {shown_path(path)}")
 
     # ------------------------------------------------------------------ actions
     def submit(self, action: dict):
@@ -574,7 +575,7 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(1)
         self.records_note = self.records.record(self.controller.path, report)
         self.status.note(f"Procedure finished: score {self.debrief.shown_score}. Session saved to "
-                         f"{self.controller.path}. {self.records_note}")
+                         f"{shown_path(self.controller.path)}. {self.records_note}")
 
     # ------------------------------------------------------------------ dialogs (WindowDialogs)
     def request_finish(self) -> None:

@@ -21,6 +21,7 @@ from trainer.core.records.lrs import LrsClient, push
 from trainer.core.records.store import default_store_path, open_store
 from trainer.ui.cohort_window import CohortWindow
 from trainer.ui.progress_window import ProgressWindow
+from trainer.ui.shown_path import shown_path
 
 __all__ = ["store_path", "lrs_settings", "record_finished_session", "RecordsMenu", "RecordsSettingsDialog"]
 
@@ -161,4 +162,4 @@ class RecordsMenu(QObject):
             aid, created = record_finished_session(session_path, report_json, path)
         except (OSError, ValueError, VPTrainerError) as exc:
             return f"Attempt not recorded in the trainee store: {exc}"
-        return f"Attempt {aid} {'recorded' if created else 'updated'} in {path}"
+        return f"Attempt {aid} {'recorded' if created else 'updated'} in {shown_path(path)}"

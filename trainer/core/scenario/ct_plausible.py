@@ -30,11 +30,11 @@ from __future__ import annotations
 import math
 
 from trainer.core.anatomy.ct_labels import ACQUIRED_CENTRE_FROM_MM
-from trainer.core.anatomy.ct_patient import MIN_BODY_ML, MIN_PEDICLE_MM3, label_volumes
+from trainer.core.anatomy.ct_patient import MIN_BODY_ML, MIN_PEDICLE_MM3, label_volumes, patient_from_ct
 from trainer.core.anatomy.morphometry import level_row
 
 __all__ = ["BODY_HEIGHT_SPREAD", "CANAL_WIDTH_SPREAD", "endplate_span_limit_mm", "pedicle_gap_limit_mm",
-           "implausible_note", "thick_labels_note"]
+           "implausible_note", "thick_labels_note", "thick_slices_note"]
 
 #: published series disagree by 21-29 % on vertebral body heights (FACTS.md 1.1): the largest body
 #: of a level is taken as the table's tallest wall times 1.29
@@ -150,3 +150,39 @@ def thick_labels_note(labels, grid, level: str, slice_mm: float) -> str:
             f"{left_mm3:.0f} / {right_mm3:.0f} mm3 (a labelled vertebra: at least {MIN_BODY_ML:g} mL and "
             f"{MIN_PEDICLE_MM3:g} mm3 each); its pedicles in the trainer do not follow the patient's: import a "
             f"reconstruction of at most {ACQUIRED_CENTRE_FROM_MM:g} mm slices, or check the landmarks in the editor")
+
+
+def thick_slices_note(volume, landmarks: dict, level: str, column=None, progress=None) -> str:
+    """:func:`thick_labels_note` for ``landmarks`` on ``volume``: the patient labelled as the trainer
+    labels it (only when the slices are thick), for the GUI landmark editor, which showed no such line
+    until round 23 (``import-ct`` printed it since pass 88).
+
+    Parameters
+    ----------
+    volume : Volume
+        The CT series (HU; grid in mm).
+    landmarks : dict
+        The five landmarks (mm), as the scenario would hold them.
+    level : str
+        Target level.
+    column : Column, optional
+        The column detected on ``volume`` (its thresholds), as the trainer passes it.
+    progress : callable, optional
+        ``progress(fraction, message)``, passed to the labelling (it may raise to stop it).
+
+    Returns
+    -------
+    str
+        "" (slices of at most :data:`~trainer.core.anatomy.ct_labels.ACQUIRED_CENTRE_FROM_MM` mm, or the
+        labels hold a body and both pedicles) or the one line of :func:`thick_labels_note`.
+
+    Raises
+    ------
+    ValueError
+        When the landmarks cannot be labelled (as :func:`~trainer.core.anatomy.ct_patient.patient_from_ct`).
+    """
+    slice_mm = float(volume.grid.spacing_xyz_mm[2])
+    if slice_mm <= ACQUIRED_CENTRE_FROM_MM:
+        return ""
+    patient = patient_from_ct(volume, landmarks, level, progress=progress, column=column)
+    return thick_labels_note(patient.volume.labels, patient.volume.grid, level, slice_mm)
