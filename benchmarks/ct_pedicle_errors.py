@@ -31,7 +31,7 @@ leave the band out can reach.
 Issue 12, round 11 (docs/realct-log.md, "twentieth pass"): this is how the rows still short of the
 targets were taken apart; ``--walls``: round 13, "twenty-sixth pass"; ``--regions``: round 18,
 "fifty-sixth pass" (the abdominal L5, whose transverse process's root the reference counts as pedicle); the
-centre's split: round 22, "Pass 74 (round 22, centres)".
+centre's split: round 22, "Pass 77 (round 22, centres)".
 """
 
 from __future__ import annotations

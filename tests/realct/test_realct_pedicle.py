@@ -328,7 +328,7 @@ def test_5_mm_t12_right_isthmus_row_leaves_out_the_process_joined_on_top(thick_c
     the isthmus row went back to 69.5 mm (the reference's 66.7) and the centre lay 4.9 mm off (y +2.9, z -3.9;
     issue 12's 3 mm not met).  At slices over 3 mm the estimate's row is chosen on sections without a top
     slice holding more than 1.5 times the slice below (ct_pedicle.JOINED_TOP_RATIO; docs/realct-log.md,
-    Pass 74 (round 22, centres)): 2.6 mm off.  Oracle: the reference mask's isthmus centre
+    Pass 77 (round 22, centres)): 2.6 mm off.  Oracle: the reference mask's isthmus centre
     (realct_reference.measure_ct, on the 2.5 mm mask the 5 mm CT averages)."""
     ct, col = thick_ct
     v = col.find("T12")

@@ -440,7 +440,7 @@ def joined_bottom(counts) -> bool:
 #: (already its smallest row, so it does not move); L1 right reaches 1.46, the other chest sides at 5 mm
 #: 1.22 at most.  1.3 to 2.1 gives the same gain (1.3 also moves L1 right 3.7 -> 3.9 mm).  Only the row's
 #: choice: the centroid keeps the slab (left out, the centre falls 2.5 mm, 4.5 mm off; docs/realct-log.md,
-#: Pass 74 (round 22, centres)).  At in-plane voxels of :data:`CLOSE_FROM_MM` or coarser the row is chosen
+#: Pass 77 (round 22, centres)).  At in-plane voxels of :data:`CLOSE_FROM_MM` or coarser the row is chosen
 #: on :func:`_areas_below_body` instead, as before
 JOINED_TOP_RATIO = 1.5
 
