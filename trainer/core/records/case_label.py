@@ -89,7 +89,7 @@ def session_case(session_path, scenario_id: str) -> SessionCase:
             return SessionCase(scenario_id)
         check_header(header, str(session_path))
         title = tomllib.loads(header["scenario_toml"]).get("scenario", {}).get("title", "")
-    except (OSError, ValueError, SessionError, AttributeError):
+    except (OSError, ValueError, RecursionError, SessionError, AttributeError):
         return SessionCase(scenario_id)
     spath = header.get("scenario_path") or ""
     if spath and Path(spath).parent == SCENARIOS_DIR.resolve():
