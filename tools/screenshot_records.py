@@ -4,7 +4,10 @@
 
 The trainee store is written to a temporary folder: four residents, 12-30 attempts each on
 L1 and L2 cases, whose chance of passing rises along a learning curve (1 - 0.7 exp(-n/8),
-seeded) while shots and DAP fall.  The data are synthetic (not assessed sessions); the
+seeded) while shots and DAP fall.  Every fifth attempt is on an imported CT case, "ct-l2", of which
+two colleagues keep copies (~/cases/anna and ~/cases/ben, in the temporary folder, which stands for
+the home folder while the windows are drawn).  Each attempt has a session file with the header the
+trainer writes (how the cohort names its case); the scores are synthetic (not assessed sessions); the
 windows, charts and numbers are the real ones.
 """
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import math
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -22,17 +26,41 @@ from PySide6.QtWidgets import QApplication
 
 from trainer import REPO_ROOT
 from trainer.core.records.store import AttemptRecord, open_store
+from trainer.core.scenario.ct_import import scenario_toml
+from trainer.core.scenario.loader import load_scenario, parse_scenario
+from trainer.core.session.log import SessionWriter, make_header
 from trainer.ui.app import apply_theme
 
+LANDMARKS = {"body_centre_mm": (0.0, 0.0, 0.0), "pedicle_left_centre_mm": (-12.0, -22.0, 0.0),
+             "pedicle_right_centre_mm": (12.0, -22.0, 0.0), "superior_endplate_z_mm": 13.0,
+             "inferior_endplate_z_mm": -13.0}
 
-def _attempt(rng, trainee: str, n: int, day: int) -> AttemptRecord:
+
+def _cases(home: Path) -> dict:
+    """Two built-in cases and two colleagues' copies of one imported CT case (its series folder empty:
+    the cohort reads only the session headers)."""
+    cases = {sid: (load_scenario(sid), None) for sid in ("l1-wedge-default", "l2-posterior-wall-defect")}
+    for who in ("anna", "ben"):
+        folder = home / "cases" / who
+        (folder / "series").mkdir(parents=True)
+        path = folder / "ct-l2.toml"
+        path.write_text(scenario_toml("series", "L2", LANDMARKS), encoding="utf-8")
+        series = {"sha256": hashlib.sha256(b"patient-1").hexdigest(), "files": 120, "first_file": "IM0001.dcm",
+                  "last_file": "IM0120.dcm", "series_uid": "1.2.826.0.1.3680043.2"}
+        cases[who] = (parse_scenario(path.read_text(encoding="utf-8"), path), series)
+    return cases
+
+
+def _attempt(rng, trainee: str, n: int, day: int, cases: dict, sessions: Path) -> AttemptRecord:
     p_pass = 1 - 0.7 * math.exp(-n / 8)
     passed = bool(rng.random() < p_pass)
     score = float(np.clip(rng.normal(82 if passed else 58, 8), 20, 100))
     shots = int(max(8, rng.normal(60 * math.exp(-n / 12) + 18, 4)))
     dap = float(max(0.05, rng.normal(0.004 * shots * (1 + 0.5 * (not passed)), 0.01)))
     depth = float(np.clip(rng.normal(0.78 if passed else 0.55, 0.08), 0.1, 1.05))
-    scenario = "l1-wedge-default" if n % 3 else "l2-posterior-wall-defect"
+    key = ("anna", "ben")[n % 2] if n % 5 == 0 else "l1-wedge-default" if n % 3 else "l2-posterior-wall-defect"
+    scen, series = cases[key]
+    scenario = scen.id
     metrics = [{"id": "shots", "value": shots, "unit": "shots", "status": "pass" if shots <= 40 else "warn"},
                {"id": "dap", "value": round(dap, 4), "unit": "Gy.cm2", "status": "pass" if dap <= 2.9 else "warn"},
                {"id": "tip_depth", "value": round(depth, 3), "unit": "fraction",
@@ -45,8 +73,10 @@ def _attempt(rng, trainee: str, n: int, day: int) -> AttemptRecord:
               "global_rating": {}, "total_time_s": 900.0, "pass_score": 70.0, "timeline": [],
               "scenario": {"id": scenario, "sha256": "0" * 64}}
     started = f"2026-{1 + day // 28:02d}-{1 + day % 28:02d}T09:{n % 60:02d}:00+00:00"
-    header = {"trainee": trainee, "scenario_id": scenario, "started_at": started}
-    return AttemptRecord.from_report(report, header, f"/sessions/{trainee}-{n:03d}.jsonl", sha)
+    header = make_header(scen, 1, trainee, started, ct_series=series)
+    path = sessions / f"{trainee}-{n:03d}.jsonl"
+    SessionWriter(path, header=header).close()
+    return AttemptRecord.from_report(report, header, path, sha)
 
 
 def main(argv=None) -> int:
@@ -58,10 +88,14 @@ def main(argv=None) -> int:
     apply_theme(app)
     rng = np.random.default_rng(17)
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "records.sqlite3"
+        home = Path(tmp)
+        os.environ["HOME"] = str(home)           # paths under it are shown as ~/... (trainer/ui/shown_path.py)
+        cases, sessions = _cases(home), home / "sessions"
+        sessions.mkdir()
+        db = home / "records.sqlite3"
         with open_store(db) as st:
             for trainee, count in (("resident-a", 40), ("resident-b", 24), ("resident-c", 12), ("resident-d", 28)):
-                st.record_attempts([_attempt(rng, trainee, n, n * 2) for n in range(1, count + 1)])
+                st.record_attempts([_attempt(rng, trainee, n, n * 2, cases, sessions) for n in range(1, count + 1)])
         from trainer.ui.cohort_window import CohortWindow
         from trainer.ui.progress_window import ProgressWindow
 

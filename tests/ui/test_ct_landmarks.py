@@ -587,3 +587,25 @@ def test_the_saved_description_says_which_landmarks_were_corrected(qtbot, series
     assert unmarked == ["pedicle_right_centre_mm"], unmarked
     desc = load_scenario(root / "corrected.toml").description
     assert "corrected by hand in the GUI editor: right pedicle; the other landmarks as estimated" in desc, desc
+
+
+def test_a_scenario_the_editor_saves_says_the_editor_wrote_it(qtbot, series):
+    """The first line of a file the landmark editor saves names the editor, not the command line (until
+    round 23 it said "written by 'vptrainer scenarios import-ct'"); every other line is what the command
+    line's writer gives for the same landmarks, title and description (only the header's text changes)."""
+    from qt_input import show_active
+
+    from trainer.core.scenario.ct_import import scenario_toml
+
+    _, root, folder = series
+    dlg = _open(qtbot, folder)
+    show_active(qtbot, dlg)
+    scenario = dlg.save_scenario(root / "from-editor.toml")
+    assert scenario is not None
+    first, *rest = (root / "from-editor.toml").read_text().splitlines()
+    assert first == "# CT scenario written by the vptrainer landmark editor (Session > Import patient CT).", first
+    assert "import-ct" not in first
+    cli = scenario_toml("ct/series", dlg.level(), dlg.landmarks, title=scenario.title, description=scenario.description,
+                        estimated=tuple(k for k, s in dlg.source.items() if s == "estimated")).splitlines()
+    assert cli[0] == "# CT scenario written by 'vptrainer scenarios import-ct'."
+    assert rest == cli[1:]

@@ -3,7 +3,9 @@
 Rows come from :func:`trainer.core.records.progress.cohort_rows` over the attempts that
 match the scenario and date filters.  Selecting a trainee lists their attempts below;
 double-clicking an attempt opens its stored debrief (the score report recorded when the
-session was assessed) in a window.
+session was assessed) in a window.  Cases are named by title, scenario file folder and CT series
+(:mod:`trainer.core.records.case_label`), so that two copies of "ct-l2" can be told apart and chosen
+one at a time.
 """
 
 from __future__ import annotations
@@ -27,12 +29,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trainer.core.records.case_label import SessionCase, session_case
 from trainer.core.records.cusum import PRESETS
 from trainer.core.records.progress import cohort_csv, cohort_rows, scenario_family
 from trainer.core.records.store import open_store
 from trainer.core.safe_write import atomic_write_text, check_output
 from trainer.ui.debrief import DebriefWidget
 from trainer.ui.save_dialogs import ask_save_path, save_with_confirmation
+from trainer.ui.shown_path import shown_path
 
 __all__ = ["CohortWindow"]
 
@@ -40,6 +44,7 @@ COLUMNS = (("trainee", "Trainee"), ("attempts", "Attempts"), ("pass_rate", "Pass
            ("score_trend_per_attempt", "Score trend /attempt"), ("cusum_state", "CUSUM"),
            ("lc_cusum_state", "LC-CUSUM"), ("competent_at", "LC-CUSUM competent at"), ("last_attempt", "Last attempt"))
 TREND_METRICS = ("dap", "fluoro_time", "shots", "tip_depth", "cement_volume")
+SELECT_HINT = "Select a trainee to list the attempts; double-click an attempt to open its debrief."
 
 
 def _fmt(key: str, v) -> str:
@@ -63,13 +68,9 @@ class CohortWindow(QWidget):
         self.store_path = store_path
         with open_store(store_path) as st:
             self._all = st.attempts()
+        self._cases: dict[str, SessionCase] = {}      # session path -> its case (header read once)
         self.scenario = QComboBox()
-        self.scenario.addItem("all scenarios", "")
-        fams = sorted({scenario_family(a.scenario_id) for a in self._all})
-        for f in fams:
-            self.scenario.addItem(f"{f.upper()} (family)", f"{f}-*")
-        for sid in sorted({a.scenario_id for a in self._all}):
-            self.scenario.addItem(sid, sid)
+        self._add_scenario_items()
         self.use_dates = QCheckBox("from")
         dates = sorted(a.started_at[:10] for a in self._all if a.started_at)
         self.since = QDateEdit(QDate.fromString(dates[0], "yyyy-MM-dd") if dates else QDate.currentDate())
@@ -100,7 +101,7 @@ class CohortWindow(QWidget):
         lay = QVBoxLayout(self)
         lay.addLayout(bar)
         lay.addWidget(split, 1)
-        self.hint = QLabel("Select a trainee to list the attempts; double-click an attempt to open its debrief.")
+        self.hint = QLabel(SELECT_HINT)
         lay.addWidget(self.hint)
         self.scenario.currentIndexChanged.connect(lambda _i: self.refresh())
         self.use_dates.toggled.connect(lambda _b: self.refresh())
@@ -113,13 +114,38 @@ class CohortWindow(QWidget):
         self.refresh()
         self.resize(1100, 640)
 
+    def case_label(self, a) -> str:
+        """The case of attempt ``a`` in one line: title (scenario id in its folder, series short id)."""
+        case = self._cases.get(a.session_path)
+        if case is None:
+            case = self._cases[a.session_path] = session_case(a.session_path, a.scenario_id)
+        return case.label(shown_path)
+
+    def _add_scenario_items(self) -> None:
+        """All, the families, each scenario id with its case's title; an id shared by several cases
+        (copies in other folders, other patients' series) is followed by one item per case."""
+        self.scenario.addItem("all scenarios", "")
+        for f in sorted({scenario_family(a.scenario_id) for a in self._all}):
+            self.scenario.addItem(f"{f.upper()} (family)", f"{f}-*")
+        for sid in sorted({a.scenario_id for a in self._all}):
+            labels = sorted({self.case_label(a) for a in self._all if a.scenario_id == sid})
+            if len(labels) == 1:
+                self.scenario.addItem(labels[0], sid)
+                continue
+            self.scenario.addItem(f"{sid} (all {len(labels)} cases)", sid)
+            for label in labels:
+                self.scenario.addItem(f"    {label}", ("case", sid, label))
+
     def filtered(self):
+        data = self.scenario.currentData()
+        sid, label = (data[1], data[2]) if isinstance(data, tuple) else (data or None, None)
         with open_store(self.store_path) as st:
             kw = {}
             if self.use_dates.isChecked():
                 kw = {"since": self.since.date().toString("yyyy-MM-dd"),
                       "until": self.until.date().toString("yyyy-MM-dd")}
-            return st.attempts(scenario=self.scenario.currentData() or None, with_report=True, **kw)
+            found = st.attempts(scenario=sid, with_report=True, **kw)
+        return found if label is None else [a for a in found if self.case_label(a) == label]
 
     def refresh(self) -> None:
         self._attempts = self.filtered()
@@ -138,21 +164,29 @@ class CohortWindow(QWidget):
                 self.table.setItem(r, len(COLUMNS) + j,
                                    QTableWidgetItem(_fmt("trend", row["metric_trends"].get(m))))
         self.table.resizeColumnsToContents()
+        self.table.clearSelection()
         self.attempts_table.setRowCount(0)
+        self.hint.setText(SELECT_HINT)
 
     def _show_attempts(self) -> None:
         sel = self.table.selectionModel().selectedRows()
         if not sel:
+            self.hint.setText(SELECT_HINT)
             return
         name = self.rows[sel[0].row()]["trainee"]
         self.shown_attempts = [a for a in self._attempts if a.trainee == name]
         self.attempts_table.setRowCount(len(self.shown_attempts))
         for r, a in enumerate(self.shown_attempts):
-            for c, text in enumerate((a.started_at[:16].replace("T", " "), a.scenario_id,
+            for c, text in enumerate((a.started_at[:16].replace("T", " "), self.case_label(a),
                                       "PASS" if a.passed else "fail", f"{a.score:.1f}", a.seal_status,
                                       Path(a.session_path).name)):
-                self.attempts_table.setItem(r, c, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                if c == 5:
+                    item.setToolTip(shown_path(a.session_path))
+                self.attempts_table.setItem(r, c, item)
         self.attempts_table.resizeColumnsToContents()
+        n = len(self.shown_attempts)
+        self.hint.setText(f"{name}: {n} attempt{'s' if n != 1 else ''} below; double-click one to open its debrief.")
 
     def select_trainee(self, name: str) -> None:
         for r, row in enumerate(self.rows):
@@ -164,7 +198,7 @@ class CohortWindow(QWidget):
         """Open the stored debrief of the attempt in row ``row`` of the attempts table."""
         a = self.shown_attempts[row]
         w = DebriefWidget()
-        w.setWindowTitle(f"Debrief — {a.trainee}, {a.scenario_id}, {a.started_at[:16]}")
+        w.setWindowTitle(f"Debrief — {a.trainee}, {self.case_label(a)}, {a.started_at[:16]}")
         w.show_report(a.report)
         w.resize(900, 700)
         w.show()

@@ -876,7 +876,7 @@ class CTLandmarkDialog(QDialog):
         try:
             rel = relative_inside(self.folder, out)
             text = scenario_toml(rel, self.level(), self.landmarks, title=self._title(),
-                                 description=desc, estimated=estimated)
+                                 description=desc, estimated=estimated, written_by="editor")
             out = check_output(out, force=force, inputs=[self.folder])
             scenario = parse_scenario(text, out)          # validated before anything is replaced
             atomic_write_text(out, text, force=force)

@@ -595,9 +595,17 @@ def default_title(level: str) -> str:
     return f"{level} patient CT"
 
 
+#: What wrote a scenario file, as its first line says: the command line or the GUI's landmark editor.
+WRITERS = {"import-ct": "'vptrainer scenarios import-ct'",
+           "editor": "the vptrainer landmark editor (Session > Import patient CT)"}
+
+
 def scenario_toml(folder_rel: str, level: str, landmarks: dict, title: str | None = None,
-                  description: str = "", estimated: tuple = ()) -> str:
+                  description: str = "", estimated: tuple = (), written_by: str = "import-ct") -> str:
     """Text of a CT scenario file (see docs/scenario-format.md).
+
+    ``written_by`` (a key of :data:`WRITERS`: 'import-ct' or 'editor') names the writer in the file's first
+    line only; the landmarks and every other line are the same.
 
     Its ``[targets] cement_ml_max`` is the target region's (:func:`~trainer.core.scenario.targets.import_cement_max_ml`:
     4 mL thoracic, 6 mL lumbar), so that a large lumbar body can be filled to 15 %; the instructor may edit it.
@@ -618,7 +626,7 @@ def scenario_toml(folder_rel: str, level: str, landmarks: dict, title: str | Non
         return "   # estimated" if key in estimated else ""
 
     lm = landmarks
-    return (f"# CT scenario written by 'vptrainer scenarios import-ct'.\n{note}"
+    return (f"# CT scenario written by {WRITERS[written_by]}.\n{note}"
             f"[scenario]\ntitle = {q(title)}\ndifficulty = \"advanced\"\n"
             f"objectives = [\n  \"Plan and perform transpedicular access on a real patient's anatomy\",\n]\n"
             f"seed = 1\ndescription = {q(desc)}\n\n"
