@@ -68,8 +68,9 @@ def misplaced_pedicles_note(labels, grid, level: str) -> str:
     the body label's centre); and it lies behind the body, beside the canal (at least
     :data:`PEDICLE_DEPTH_MIN_FRACTION` of the way from the body centre back to the canal centre).  On the
     real CTs (docs/realct-log.md, pass 92) the levels whose pedicle Dice against the reference mask is
-    at least 0.5 pass all three with margin (pedicles at most 9.4 mm from the body's height, limit 14.8 mm
-    at L5; at least 0.64 of the way back; each pedicle within reach of the body by 248 voxels or more),
+    at least 0.5 pass all three with margin (pedicles at most 4.7 mm from the body's height, limit 12.6-15.7
+    mm; at least 0.70 of the way back; each pedicle within reach of the body over 248 voxels or more), and so
+    do those with Dice 0.2-0.5 (at most 9.4 mm, at least 0.64),
     while the abdominal CT as 5 mm slabs at L3 (pedicles 19.8 mm above its body centre, limit 15.4 mm), at
     6 mm at L5 (0.43 of the way back) and at 5 mm with the body centre given at L2 (left pedicle not
     joining the body) are flagged.
@@ -212,7 +213,8 @@ def thick_labels_note(labels, grid, level: str, slice_mm: float) -> str:
     Returns
     -------
     str
-        "" or one line naming the slice thickness, the level and the volumes labelled (mL, mm3).
+        "" or one line naming the slice thickness, the level and the volumes labelled (mL, mm3), or, when
+        the volumes pass, what :func:`misplaced_pedicles_note` finds wrong with where the pedicles lie.
     """
     if slice_mm <= ACQUIRED_CENTRE_FROM_MM:
         return ""
