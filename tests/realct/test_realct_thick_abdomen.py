@@ -151,3 +151,27 @@ def test_import_ct_is_quiet_where_5_mm_slabs_label_l1_well(five_mm_series, capsy
                  "--force"]) == 0
     err = capsys.readouterr().err
     assert not _misplaced_lines(err) and "could not be labelled well" not in err, err
+
+
+def test_import_ct_says_when_6_mm_slices_put_l5s_pedicles_in_front(six_mm_series, totalseg_ct, capsys):
+    """``import-ct --level L5`` on the 6 mm series: plausible volumes (702 / 837 mm3) but the pedicles 0.43 of the
+    way from the body centre back to the canal (Dice 0.00 / 0.00, pass 92); the mask's own L5 pedicle pair lies
+    more than half way from its body centre back to its canal centre (``Reference.canal_xy_mm``)."""
+    root, folder = six_mm_series
+    assert main(["scenarios", "import-ct", str(folder), "--level", "L5", "--out", str(root / "l5.toml"),
+                 "--force"]) == 0
+    lines = _misplaced_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and "at 6 mm slices L5's pedicles" in lines[0], lines
+    assert "of the way from the body centre back to the canal" in lines[0], lines[0]
+    ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS["L5"])
+    pair_y = 0.5 * (ref.pedicle_left_centre_mm[1] + ref.pedicle_right_centre_mm[1])
+    fraction = (pair_y - ref.body_centre_mm[1]) / (ref.canal_xy_mm[1] - ref.body_centre_mm[1])
+    assert fraction > 0.5, (fraction, pair_y, ref.body_centre_mm, ref.canal_xy_mm)
+
+
+def test_the_editor_says_when_5_mm_slabs_put_l3s_pedicles_in_the_wrong_place(qtbot, five_mm_series):
+    """The GUI editor opened on the 5 mm slabs at L3 ends its amber status with the same wrong-place line."""
+    _, folder = five_mm_series
+    text, sheet = _editor_line(qtbot, folder, "L3")
+    assert "at 5 mm slices L3's pedicles were labelled in the wrong place" in text, text
+    assert "check the landmarks in the editor" in text and "color: #ffc060" in sheet, (text, sheet)
