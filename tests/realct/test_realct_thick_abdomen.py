@@ -113,3 +113,65 @@ def test_the_editor_is_quiet_where_6_mm_slices_label_l4(qtbot, six_mm_series):
     _, folder = six_mm_series
     text, sheet = _editor_line(qtbot, folder, "L4")
     assert "could not be labelled well" not in text and "color: #a8e0a8" in sheet, (text, sheet)
+
+
+@pytest.fixture(scope="module")
+def five_mm_series(totalseg_ct, tmp_path_factory):
+    root = tmp_path_factory.mktemp("abd5")
+    sources.write_dicom(sources.slabs(totalseg_ct, 5.0), root / "series", patient_id="ABD5")
+    return root, root / "series"
+
+
+def _misplaced_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if "labelled in the wrong place" in line]
+
+
+def test_import_ct_says_when_5_mm_slabs_put_l3s_pedicles_in_the_wrong_place(five_mm_series, totalseg_ct, capsys):
+    """As an instructor: ``import-ct --level L3`` on the 5 mm slabs.  Its labels hold a body and both pedicles
+    of plausible volume (5805 / 1836 mm3), so pass 88's volume warning stays quiet, but the pedicles lie about
+    20 mm above the labelled body centre (pedicle Dice against the mask 0.01 / 0.00, pass 93).  The mask's own L3
+    pedicles lie within a few mm of its body centre's height: the line is about our labels, not the bone."""
+    root, folder = five_mm_series
+    assert main(["scenarios", "import-ct", str(folder), "--level", "L3", "--out", str(root / "l3.toml"),
+                 "--force"]) == 0
+    lines = _misplaced_lines(capsys.readouterr().err)
+    assert len(lines) == 1, lines
+    line = lines[0]
+    assert str(folder) in line and "at 5 mm slices L3's pedicles" in line and "check the landmarks in the editor" in line
+    ours_mm = float(line.split("the pedicles lie ")[1].split(" mm above the body centre")[0])
+    ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS["L3"])
+    mask_mm = 0.5 * (ref.pedicle_left_centre_mm[2] + ref.pedicle_right_centre_mm[2]) - ref.body_centre_mm[2]
+    assert abs(mask_mm) < 8.0 < ours_mm - 8.0, (mask_mm, ours_mm)
+
+
+def test_import_ct_is_quiet_where_5_mm_slabs_label_l1_well(five_mm_series, capsys):
+    """L1 at 5 mm (pedicle Dice 0.75 / 0.75 against the mask, pass 88): no warning of either kind."""
+    root, folder = five_mm_series
+    assert main(["scenarios", "import-ct", str(folder), "--level", "L1", "--out", str(root / "l1.toml"),
+                 "--force"]) == 0
+    err = capsys.readouterr().err
+    assert not _misplaced_lines(err) and "could not be labelled well" not in err, err
+
+
+def test_import_ct_says_when_6_mm_slices_put_l5s_pedicles_in_front(six_mm_series, totalseg_ct, capsys):
+    """``import-ct --level L5`` on the 6 mm series: plausible volumes (702 / 837 mm3) but the pedicles 0.43 of the
+    way from the body centre back to the canal (Dice 0.00 / 0.00, pass 93); the mask's own L5 pedicle pair lies
+    more than half way from its body centre back to its canal centre (``Reference.canal_xy_mm``)."""
+    root, folder = six_mm_series
+    assert main(["scenarios", "import-ct", str(folder), "--level", "L5", "--out", str(root / "l5.toml"),
+                 "--force"]) == 0
+    lines = _misplaced_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and "at 6 mm slices L5's pedicles" in lines[0], lines
+    assert "of the way from the body centre back to the canal" in lines[0], lines[0]
+    ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS["L5"])
+    pair_y = 0.5 * (ref.pedicle_left_centre_mm[1] + ref.pedicle_right_centre_mm[1])
+    fraction = (pair_y - ref.body_centre_mm[1]) / (ref.canal_xy_mm[1] - ref.body_centre_mm[1])
+    assert fraction > 0.5, (fraction, pair_y, ref.body_centre_mm, ref.canal_xy_mm)
+
+
+def test_the_editor_says_when_5_mm_slabs_put_l3s_pedicles_in_the_wrong_place(qtbot, five_mm_series):
+    """The GUI editor opened on the 5 mm slabs at L3 ends its amber status with the same wrong-place line."""
+    _, folder = five_mm_series
+    text, sheet = _editor_line(qtbot, folder, "L3")
+    assert "at 5 mm slices L3's pedicles were labelled in the wrong place" in text, text
+    assert "check the landmarks in the editor" in text and "color: #ffc060" in sheet, (text, sheet)

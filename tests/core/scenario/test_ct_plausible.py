@@ -89,3 +89,43 @@ def test_pedicles_closer_than_the_canal_between_them_are_flagged_and_typed_ones_
     assert implausible_note(_lm(L1_HEIGHT_MM, L1_CANAL_MM), "L1", 2.5) == ""
     # landmarks the instructor typed are theirs: only estimated ones are judged
     assert implausible_note(_lm(90.0, 7.2), "L1", 2.5, keys=("body_centre_mm",)) == ""
+
+
+@pytest.fixture(scope="module")
+def l1_labels():
+    """The synthetic L1 phantom's own label volume (seed 7, 0.8 mm) and grid: anatomy as built."""
+    p = build_patient(AnatomyParams(level="L1", voxel_mm=0.8, seed=7))
+    return p.volume.labels, p.volume.grid
+
+
+def _moved_pedicles(labels, shift_voxels: int, axis: int):
+    """``labels`` with both pedicles moved ``shift_voxels`` along array ``axis`` (0 z, 1 y), the rest as built."""
+    from trainer.core.anatomy.labels import Label
+
+    out = labels.copy()
+    ped = np.isin(labels, [int(Label.PEDICLE_LEFT), int(Label.PEDICLE_RIGHT)])
+    out[ped] = int(Label.POSTERIOR_ELEMENTS)
+    moved = np.roll(np.where(ped, labels, 0), shift_voxels, axis=axis)
+    out[moved > 0] = moved[moved > 0]
+    return out
+
+
+def test_the_phantoms_own_pedicles_are_where_a_vertebras_are(l1_labels):
+    """Guard: the builder's vertebra (pedicles joined to the body, at its height, beside the canal) passes."""
+    from trainer.core.scenario.ct_plausible import misplaced_pedicles_note
+
+    labels, grid = l1_labels
+    assert misplaced_pedicles_note(labels, grid, "L1") == ""
+
+
+def test_pedicles_moved_up_or_forward_are_named(l1_labels):
+    """The phantom's pedicles moved 20 mm up (above an L1 body of 23.8 mm posterior height, FACTS.md 1.1) or
+    14 mm forward (into the body, whose half depth is 16.5 mm) are named; the first also leaves the body."""
+    from trainer.core.scenario.ct_plausible import misplaced_pedicles_note
+
+    labels, grid = l1_labels
+    dz, dy = grid.spacing_xyz_mm[2], grid.spacing_xyz_mm[1]
+    up = misplaced_pedicles_note(_moved_pedicles(labels, int(round(20.0 / dz)), 0), grid, "L1")
+    assert "mm above the body centre" in up, up
+    forward = misplaced_pedicles_note(_moved_pedicles(labels, -int(round(14.0 / dy)), 1), grid, "L1")
+    assert "of the way from the body centre back to the canal" in forward, forward
