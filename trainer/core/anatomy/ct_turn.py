@@ -19,7 +19,6 @@ from trainer.core.anatomy.grid import Grid
 __all__ = ["TURNED_DEG", "rotation_about_x", "rotation_about_z", "sampled_turned", "turned_bounds", "vertebra_turn_deg"]
 
 
-
 def rotation_about_x(tilt_deg: float) -> np.ndarray:
     """The 3 x 3 rotation (x, y, z) by ``tilt_deg`` (deg) about the left-right axis: a frame whose level plates
     lie tilted by that much in the CT."""

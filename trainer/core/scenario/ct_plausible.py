@@ -197,7 +197,7 @@ def thick_labels_note(labels, grid, level: str, slice_mm: float) -> str:
     one: the patient is then built without one or both pedicles.  On slices thicker than
     :data:`~trainer.core.anatomy.ct_labels.ACQUIRED_CENTRE_FROM_MM` this is what the slices cost (the
     abdominal CT at 6 mm, two 3 mm slices averaged: L1's left pedicle 0 mm3, L2's body 3.5 mL and pedicles
-    270 / 243 mm3; pedicle Dice against the reference 0.00 and 0.15; docs/realct-log.md, round 23).
+    270 / 243 mm3; pedicle Dice against the reference 0.00 and 0.15; docs/realct-log.md, pass 88).
 
     Parameters
     ----------

@@ -43,12 +43,12 @@ def _sign(side: str | None) -> float:
     return -1.0 if side == "right" else 1.0
 
 
-
 #: The medial-wall rule's line, in one wording for the rule's headline (policy), this metric's details,
 #: ``assess`` (text, --html, --pdf), the debrief and docs/scoring.md: a line on the AP image through the
 #: medial pedicle wall, the tip's excursion past it measured against the canal's centre (pass 74).
 #: Until round 23 the headline said "the medial pedicle wall (AP)".
 MEDIAL_WALL_LINE = "medial pedicle wall line on AP"
+
 
 class EntryPoint(Metric):
     """Where the trocar first meets bone, in the pedicle's AP outline (radii of the ellipse)."""
