@@ -89,6 +89,8 @@ def test_medial_wall_breach_fails_critically(case):
     # one wording for the line in the headline (the debrief's and assess's first line) and the detail under
     # it (round 23; the headline said "the medial pedicle wall (AP)" while the detail said "wall line on AP")
     assert r.headline().startswith("FAILED: the tip crossed the medial pedicle wall line on AP before"), r.headline()
+    # ... and in the debrief's Target column (assets/scoring_targets.toml), which still said "wall (AP)"
+    assert "medial pedicle wall line on AP" in m.target and "(AP)" not in m.target, m.target
     assert r.metric("canal_foramen_breach").status == "fail"
     assert r.metric("breach_grade").value >= 2
 
