@@ -561,7 +561,8 @@ def column_turn_deg(hu: np.ndarray, grid: Grid, canal_xy: np.ndarray) -> np.ndar
         ks = np.flatnonzero((np.abs(z - zc) <= half) & ~np.isnan(canal_xy[:, 0]))
         if ks.size:
             at.append(zc)
-            turn.append(mirror_rotation_deg(vol, np.nanmedian(canal_xy[ks], axis=0), zc - half, zc + half, 0.5))
+            turn.append(mirror_rotation_deg(vol, np.nanmedian(canal_xy[ks], axis=0), zc - half, zc + half, 0.5,
+                                              coarse_deg=2.0))
     if not at:
         return out
     sm = ndi.median_filter(np.asarray(turn), size=min(_TURN_MEDIAN, len(turn)), mode="nearest")
