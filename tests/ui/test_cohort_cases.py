@@ -118,3 +118,23 @@ def test_the_hint_follows_the_selection(qtbot, cohort):
     assert w.hint.text() == "eve: 1 attempt below; double-click one to open its debrief.", w.hint.text()
     pick_level_with_mouse(qtbot, w.scenario, "ct-l2 (all 2 cases)")
     assert w.attempts_table.rowCount() == 0 and w.hint.text().startswith("Select a trainee")
+
+
+def test_the_family_entries_are_levels_and_hold_their_cases(qtbot, cohort):
+    """A family is a vertebral level: the two copies of ct-l2 (the editor's default file name) made a
+    "CT (family)" of their own (round 24, the first-use walk), and "L2 (family)" listed none of the
+    attempts on the two patients' l2.toml (the store matched 'l2-*' only).  Oracle: the cases the fixture
+    put in the store (dan: ct-l2 twice, l2 twice; eve: ct-l2 once)."""
+    from trainer.ui.cohort_window import CohortWindow
+
+    db, root = cohort
+    w = CohortWindow(db)
+    qtbot.addWidget(w)
+    show_active(qtbot, w)
+    families = [w.scenario.itemText(i) for i in range(w.scenario.count()) if "(family)" in w.scenario.itemText(i)]
+    assert families == ["L2 (family)"], families
+    pick_level_with_mouse(qtbot, w.scenario, "L2 (family)")
+    assert [(r["trainee"], r["attempts"]) for r in w.rows] == [("dan", 2)], w.rows
+    _click_trainee(qtbot, w, "dan")
+    shown = sorted(w.attempts_table.item(r, 1).text() for r in range(w.attempts_table.rowCount()))
+    assert [s.split(" in ")[1].split(",")[0] for s in shown] == [str(root / "p2"), str(root / "p3")], shown

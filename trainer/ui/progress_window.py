@@ -103,7 +103,8 @@ class ProgressWindow(QWidget):
                 and (not fam or scenario_family(a.scenario_id) == fam)]
 
     def _trainee_changed(self, _name: str) -> None:
-        fams = sorted({scenario_family(a.scenario_id) for a in self._all if a.trainee == self.trainee.currentText()})
+        fams = sorted({scenario_family(a.scenario_id) for a in self._all
+                       if a.trainee == self.trainee.currentText()} - {""})
         self.family.blockSignals(True)
         self.family.clear()
         self.family.addItem("all scenarios", "")

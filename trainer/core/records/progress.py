@@ -2,7 +2,8 @@
 
 A trainee's outcome sequence is their attempts in order of start time; an attempt is a
 success when it passed.  A *scenario family* is the vertebral level that starts the
-scenario id (``l1-wedge-default`` -> ``l1``), so the charts pool the cases of one level.
+scenario id (``l1-wedge-default`` -> ``l1``), so the charts pool the cases of one level; an id that
+starts with no level (``ct-l2``) is in no family.
 The trend of a metric is the least-squares slope of its numeric values against the
 attempt number (units per attempt); non-numeric values (decisions) are left out.
 """
@@ -13,6 +14,7 @@ import csv
 import io
 from collections import OrderedDict
 
+from trainer.core.anatomy.params import LEVELS
 from trainer.core.records.cusum import PRESETS, CusumParams, lc_cusum, standard_cusum
 from trainer.core.records.store import AttemptRecord
 
@@ -30,8 +32,12 @@ COHORT_COLUMNS = ("trainee", "attempts", "passed", "pass_rate", "last_score", "s
 
 
 def scenario_family(scenario_id: str) -> str:
-    """The level prefix of a scenario id (``t12-biconcave`` -> ``t12``)."""
-    return scenario_id.split("-", 1)[0] if scenario_id else ""
+    """The level prefix of a scenario id (``t12-biconcave`` -> ``t12``, ``l2`` -> ``l2``); '' when the id
+    does not start with a vertebral level (an imported case saved under the editor's default name
+    ``ct-l2``, or ``patient-017``), which belongs to no family (until round 24 every imported case
+    made a "CT (family)" of its own, whatever its level)."""
+    head = scenario_id.split("-", 1)[0] if scenario_id else ""
+    return head if head.upper() in LEVELS else ""
 
 
 def _number(v) -> float | None:
@@ -88,7 +94,8 @@ def trainee_progress(attempts: list[AttemptRecord], params: CusumParams = PRESET
     n = len(attempts)
     fams: OrderedDict[str, list] = OrderedDict()
     for a in attempts:
-        fams.setdefault(scenario_family(a.scenario_id), []).append(a)
+        if scenario_family(a.scenario_id):
+            fams.setdefault(scenario_family(a.scenario_id), []).append(a)
     scores = [a.score for a in attempts]
     return {
         "trainee": attempts[0].trainee if attempts else "",
