@@ -149,7 +149,7 @@ class CohortWindow(QWidget):
 
     def refresh(self) -> None:
         self._attempts = self.filtered()
-        self.rows = cohort_rows(self._attempts, PRESETS["10/20 %"])
+        self.rows = cohort_rows(self._attempts, PRESETS["10/20 %"], case_label=self.case_label)
         self.table.setRowCount(len(self.rows))
         for r, row in enumerate(self.rows):
             for c, (key, _title) in enumerate(COLUMNS):

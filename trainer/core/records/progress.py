@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import OrderedDict
+from collections.abc import Callable
 
 from trainer.core.anatomy.params import LEVELS
 from trainer.core.records.cusum import PRESETS, CusumParams, lc_cusum, standard_cusum
@@ -28,7 +29,8 @@ __all__ = [
 ]
 
 COHORT_COLUMNS = ("trainee", "attempts", "passed", "pass_rate", "last_score", "score_trend_per_attempt",
-                  "cusum_state", "cusum_value", "lc_cusum_state", "competent_at", "first_attempt", "last_attempt")
+                  "cusum_state", "cusum_value", "lc_cusum_state", "competent_at", "first_attempt", "last_attempt",
+                  "cases")
 
 
 def scenario_family(scenario_id: str) -> str:
@@ -118,8 +120,24 @@ def trainee_progress(attempts: list[AttemptRecord], params: CusumParams = PRESET
 
 
 def cohort_rows(attempts: list[AttemptRecord], params: CusumParams = PRESETS["10/20 %"],
-                lc_h: float | None = None) -> list[dict]:
-    """One row per trainee (columns :data:`COHORT_COLUMNS`), trainees in name order."""
+                lc_h: float | None = None, case_label: Callable[[AttemptRecord], str] | None = None) -> list[dict]:
+    """One row per trainee (columns :data:`COHORT_COLUMNS`), trainees in name order.
+
+    Parameters
+    ----------
+    attempts : list of AttemptRecord
+        The attempts, in order of start time.
+    params : CusumParams
+        Acceptable and unacceptable failure rates and error probabilities.
+    lc_h : float, optional
+        LC-CUSUM decision limit (default: ``params.h1``).
+    case_label : callable, optional
+        ``case_label(attempt)``: the attempt's case in one line (e.g. a
+        :meth:`~trainer.core.records.case_label.SessionCase.label`); default the scenario id.  The row's
+        ``cases`` holds the trainee's distinct cases, sorted, joined by "; " (until round 24 the cohort
+        CSV did not say which cases a row was on, and two copies of "ct-l2" were one).
+    """
+    label = case_label or (lambda a: a.scenario_id)
     by: dict[str, list] = {}
     for a in attempts:
         by.setdefault(a.trainee, []).append(a)
@@ -133,6 +151,7 @@ def cohort_rows(attempts: list[AttemptRecord], params: CusumParams = PRESETS["10
                      "cusum_value": p["cusum"]["values"][-1] if p["cusum"]["values"] else 0.0,
                      "lc_cusum_state": p["lc_cusum"]["state"], "competent_at": p["lc_cusum"]["competent_at"],
                      "first_attempt": atts[0].started_at, "last_attempt": atts[-1].started_at,
+                     "cases": "; ".join(sorted({label(a) for a in atts})),
                      "metric_trends": {k: v["slope_per_attempt"] for k, v in p["metrics"].items()}})
     return rows
 
