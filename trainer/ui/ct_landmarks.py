@@ -152,8 +152,17 @@ def _not_in_view_text(level: str, column) -> str:
     """One line: ``level`` is not among the numbered vertebrae of ``column``."""
     named = [v.level for v in column.vertebrae if v.level]
     held = f"{named[0]} to {named[-1]}" if len(named) > 1 else named[0] if named else "none"
-    return (f"{level} is not in this series' field of view (numbered by {column.numbered_by}: {held}): "
-            f"choose one of those levels.")
+    # the Target level box holds the levels the trainer models only: on the angiogram (C7 to T12) "choose one
+    # of those levels" sent the instructor looking for C7-T7 there until round 24
+    ours = [lv for lv in named if lv in LEVELS]
+    if ours == named:
+        choose = "choose one of those levels"
+    elif ours:
+        choose = (f"choose {ours[0] if len(ours) == 1 else f'{ours[0]} to {ours[-1]}'} in Target level "
+                  f"(the trainer models {LEVELS[0]} to {LEVELS[-1]})")
+    else:
+        choose = f"none of them is a level the trainer models ({LEVELS[0]} to {LEVELS[-1]})"
+    return f"{level} is not in this series' field of view (numbered by {column.numbered_by}: {held}): {choose}."
 
 
 def _landmark_origin(source: dict) -> str:
