@@ -65,6 +65,9 @@ def test_progress_json_csv_and_refusals(tmp_path, capsys):
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "does not exist yet" in r.stderr and "Traceback" not in r.stderr
     assert out_csv.read_bytes() == before
+    capsys.readouterr()
+    assert main(["progress", "eve", "--store", str(db)]) == 0       # one attempt: "1 attempts" until round 24
+    assert capsys.readouterr().out.startswith("eve: 1 attempt, 0 passed (0 %)\n")
     assert main(["progress", "nobody", "--store", str(db)]) == 2
     assert main(["progress", "--store", str(tmp_path / "missing.sqlite3")]) == 2
     assert not (tmp_path / "missing.sqlite3").exists()

@@ -126,7 +126,8 @@ def run(args) -> int:
         else:
             c, lc = prog["cusum"], prog["lc_cusum"]
             rate = "-" if prog["pass_rate"] is None else f"{100 * prog['pass_rate']:.0f} %"
-            print(f"{args.trainee}: {prog['attempts']} attempts, {prog['passed']} passed ({rate})")
+            n = prog["attempts"]
+            print(f"{args.trainee}: {n} attempt{'' if n == 1 else 's'}, {prog['passed']} passed ({rate})")
             print(f"CUSUM p0={params.p0:g} p1={params.p1:g} alpha={params.alpha:g} beta={params.beta:g}: "
                   f"s={params.s:.4f} h0={params.h0:.3f} h1={params.h1:.3f}")
             print(f"  standard CUSUM: {c['state']}; events: "
