@@ -48,16 +48,11 @@ def test_opened_at_the_menus_l1_the_angiogram_says_which_levels_to_choose(qtbot,
     estimates the angiogram's T12.  Oracles: the box's own items, TotalSegmentator's T12 body centre (the
     only vertebra the package's angiogram mask labels)."""
     from qt_input import pick_level_with_mouse
+    from realct_gui import open_editor
 
     ct = sources.load("aorta")
-    folder = tmp_path / "series"
-    sources.write_dicom(ct, folder)
-    dlg = CTLandmarkDialog(level="L1")
-    qtbot.addWidget(dlg)
-    dlg.resize(1400, 900)
-    show_active(qtbot, dlg)
-    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
-        dlg.load(folder)
+    sources.write_dicom(ct, tmp_path / "series")
+    dlg = open_editor(qtbot, tmp_path / "series", "L1")
     status = dlg.status.text()
     assert "L1 is not in this series' field of view" in status and "C7 to T12" in status, status
     assert "choose T8 to T12 in Target level" in status, status

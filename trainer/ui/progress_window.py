@@ -140,8 +140,9 @@ class ProgressWindow(QWidget):
         self._draw_metric(self.metric_box.currentText())
         self._attempt_axes(int(prog["attempts"]))
         events = ", ".join(f"{e['event']} at attempt {e['attempt']}" for e in chart["events"]) or "no crossing yet"
+        n = int(prog["attempts"])
         self.summary.setText(
-            f"{prog['attempts']} attempt{'' if prog['attempts'] == 1 else 's'}, {prog['passed']} passed ({100 * prog['pass_rate']:.0f} %). "
+            f"{n} attempt{'' if n == 1 else 's'}, {prog['passed']} passed ({100 * prog['pass_rate']:.0f} %). "
             f"{'Standard CUSUM' if key == 'cusum' else 'LC-CUSUM'}: {chart['state']} ({events}). "
             f"p0 = {params.p0:g}, p1 = {params.p1:g}, alpha = beta = {params.alpha:g}: s = {params.s:.3f}, "
             f"h = {params.h1:.2f}.")
