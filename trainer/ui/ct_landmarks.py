@@ -50,7 +50,7 @@ from trainer.core.anatomy.ct_facing import refuse_turned
 from trainer.core.anatomy.ct_labels import ACQUIRED_CENTRE_FROM_MM
 from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.dicom_io import read_ct_series
-from trainer.core.anatomy.params import LEVELS
+from trainer.core.anatomy.params import LEVELS, modelled_span
 from trainer.core.errors import DicomError, VPTrainerError
 from trainer.core.safe_write import atomic_write_text, check_output
 from trainer.core.scenario.ct_import import LANDMARK_KEYS, default_title, relative_inside, scenario_toml
@@ -154,12 +154,11 @@ def _not_in_view_text(level: str, column) -> str:
     held = f"{named[0]} to {named[-1]}" if len(named) > 1 else named[0] if named else "none"
     # the Target level box holds the levels the trainer models only: on the angiogram (C7 to T12) "choose one
     # of those levels" sent the instructor looking for C7-T7 there until round 24
-    ours = [lv for lv in named if lv in LEVELS]
-    if ours == named:
+    ours = modelled_span(named)
+    if all(lv in LEVELS for lv in named):
         choose = "choose one of those levels"
     elif ours:
-        choose = (f"choose {ours[0] if len(ours) == 1 else f'{ours[0]} to {ours[-1]}'} in Target level "
-                  f"(the trainer models {LEVELS[0]} to {LEVELS[-1]})")
+        choose = f"choose {ours} in Target level (the trainer models {LEVELS[0]} to {LEVELS[-1]})"
     else:
         choose = f"none of them is a level the trainer models ({LEVELS[0]} to {LEVELS[-1]})"
     return f"{level} is not in this series' field of view (numbered by {column.numbered_by}: {held}): {choose}."
