@@ -71,7 +71,9 @@ def label_case(ct, level, col=None, auto=False, ref=None) -> dict:
         lm["body_centre_mm"] = tuple(ref.body_centre_mm)          # as --body-centre gives it
     patient = patient_from_ct(ct.volume(), lm, level, column=col)
     k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
-    box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
+    # 3 voxels around the mask's vertebra, inside the series (a vertebra cut by the series' top, the abdominal CT's
+    # T12, made a box past the grid whose labels did not match the mask's clipped box: until round 24 a crash)
+    box = tuple(slice(max(0, a.min() - 3), min(n, a.max() + 4)) for a, n in zip((k, j, i), ct.labels.shape))
     lab = reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box)
     return {"ref": ref, "est": est, "lm": lm, "patient": patient, "box": box, "lab": lab}
 

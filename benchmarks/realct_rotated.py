@@ -115,6 +115,11 @@ def _print_ct(name: str, levels, angles, tmp: Path | None) -> None:
     """Print the rows of CT ``name`` at every angle (the unturned first); ``tmp``: where the series go
     (None: no plans)."""
     base = sources.load(name)
+    present = [lv for lv, lab in sources.VERTEBRA_LABELS.items() if (base.labels == lab).any()]
+    missing = [lv for lv in levels if lv not in present]
+    for level in missing:          # no oracle: until round 24 a "failed: zero-size array" row, or a crash
+        print(f"| {name} | {level} | - | not in this series: its mask holds {present[-1]}-{present[0]} |", flush=True)
+    levels = [lv for lv in levels if lv in present]
     zero: dict = {}
     for angle in angles:
         ct = rotated(base, angle, PIVOT[name]) if angle else base

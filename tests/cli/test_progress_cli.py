@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from core.records.records_helpers import attempt
+from core.records.records_helpers import attempt, copies_store, fingerprint
 
 from trainer.cli import main
 
@@ -65,6 +65,9 @@ def test_progress_json_csv_and_refusals(tmp_path, capsys):
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "does not exist yet" in r.stderr and "Traceback" not in r.stderr
     assert out_csv.read_bytes() == before
+    capsys.readouterr()
+    assert main(["progress", "eve", "--store", str(db)]) == 0       # one attempt: "1 attempts" until round 24
+    assert capsys.readouterr().out.startswith("eve: 1 attempt, 0 passed (0 %)\n")
     assert main(["progress", "nobody", "--store", str(db)]) == 2
     assert main(["progress", "--store", str(tmp_path / "missing.sqlite3")]) == 2
     assert not (tmp_path / "missing.sqlite3").exists()
@@ -95,3 +98,24 @@ def test_the_store_keeps_the_seal_state(tmp_path, monkeypatch, capsys):
     with open_store(db) as st:
         (a,) = st.attempts()                                                          # updated, not added
         assert a.seal_status == "verified"
+
+
+def test_progress_and_the_cohort_csv_name_each_case_by_title_folder_and_series(tmp_path, capsys):
+    """Two colleagues' copies of ct-l2 and two patients' l2.toml: ``progress`` and both CSVs named them by
+    scenario id only ("ct-l2", "l2"; the GUI's cohort names them by title, folder and series since pass 92).
+    Oracle: the folders and series the fixture put each case in (records_helpers.copies_store)."""
+    db = copies_store(tmp_path)
+    s1, s2, s3 = (fingerprint(p)["sha256"][:8] for p in ("patient-1", "patient-2", "patient-3"))
+    anna, ben = (f"L2 patient CT (ct-l2 in {tmp_path / who}, series {s1})" for who in ("anna", "ben"))
+    p2, p3 = (f"L2 patient CT (l2 in {tmp_path / p}, series {s})" for p, s in (("p2", s2), ("p3", s3)))
+    cohort = tmp_path / "cohort.csv"
+    assert main(["progress", "--store", str(db), "--csv", str(cohort)]) == 0
+    rows = {r["trainee"]: r["cases"] for r in csv.DictReader(cohort.open())}
+    assert rows == {"dan": "; ".join(sorted([anna, ben, p2, p3])), "eve": anna}, rows
+    dan = tmp_path / "dan.csv"
+    capsys.readouterr()
+    assert main(["progress", "dan", "--store", str(db), "--csv", str(dan)]) == 0
+    text = capsys.readouterr().out
+    assert [r["case"] for r in csv.DictReader(dan.open())] == [anna, ben, p2, p3]
+    lines = [ln for ln in text.splitlines() if "CUSUM +" in ln or "CUSUM -" in ln]
+    assert [ln.endswith(case) for ln, case in zip(lines, (anna, ben, p2, p3), strict=True)] == [True] * 4, lines

@@ -39,3 +39,27 @@ def test_editor_numbers_the_angiogram_from_t1_and_estimates_the_reference_t12(qt
     assert "counted down from T1" in status
     ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS["T12"])
     assert np.linalg.norm(np.asarray(dlg.landmarks["body_centre_mm"]) - ref.body_centre_mm) <= 3.0
+
+
+def test_opened_at_the_menus_l1_the_angiogram_says_which_levels_to_choose(qtbot, tmp_path):
+    """Session > Import patient CT opens at L1; on the angiogram (C7 to T12) the status said "choose one of
+    those levels", but the Target level box holds only the levels the trainer models (T8 to L5): C7-T7 are not
+    there (round 24, the first-use walk).  It now names T8 to T12, and choosing T12 there with the mouse
+    estimates the angiogram's T12.  Oracles: the box's own items, TotalSegmentator's T12 body centre (the
+    only vertebra the package's angiogram mask labels)."""
+    from qt_input import pick_level_with_mouse
+    from realct_gui import open_editor
+
+    ct = sources.load("aorta")
+    sources.write_dicom(ct, tmp_path / "series")
+    dlg = open_editor(qtbot, tmp_path / "series", "L1")
+    status = dlg.status.text()
+    assert "L1 is not in this series' field of view" in status and "C7 to T12" in status, status
+    assert "choose T8 to T12 in Target level" in status, status
+    items = [dlg.level_box.itemText(i) for i in range(dlg.level_box.count())]
+    assert "T7" not in items and all(lv in items for lv in ("T8", "T9", "T10", "T11", "T12")), items
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
+        pick_level_with_mouse(qtbot, dlg.level_box, "T12")
+    ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS["T12"])
+    assert dlg.landmarks_level == "T12"
+    assert np.linalg.norm(np.asarray(dlg.landmarks["body_centre_mm"]) - ref.body_centre_mm) <= 3.0

@@ -190,3 +190,49 @@ def test_a_level_change_judges_the_estimate_again_for_the_new_level(qtbot, capsy
     status = dlg.status.text()
     assert dlg.level() == "T12" and f"Warning: {warnings[0]}." in status and "L1" not in status
     assert "color: #ffc060" in dlg.status.styleSheet()      # amber: the instructor checks, nothing refused
+
+
+def _bar_states(dlg):
+    """(busy, percent, text) of the editor's progress bar after each step the worker reports (connected
+    after the dialog's own slot, so each state is the one the instructor sees)."""
+    states = []
+    dlg.runner.progress.connect(lambda _rid, _f, text: states.append(
+        (dlg.progress.maximum() == 0, dlg.progress.value(), text)))
+    return states
+
+
+def _moves_forward_once(states):
+    """Busy only before the first measured step, then percentages that never go back, ending at 100 %."""
+    first = next(i for i, (busy, _, _) in enumerate(states) if not busy)
+    assert not any(busy for busy, _, _ in states[first:]), states
+    shown = [p for _, p, _ in states[first:]]
+    assert shown == sorted(shown) and shown[-1] == 100, states
+
+
+def test_the_progress_bar_moves_forward_once_through_the_thick_slice_labellings(qtbot, refined_series):
+    """At 3.2 mm the estimate labels the body up to three times and then once more to check the labels
+    (round 23): on load the bar went 0 -> 85 %, turned busy for the labellings and came back at 98 %; after
+    a level change (a key press on the Target level box) it was busy for the refinement, then jumped to
+    82 % with the labelling's own step names ("cropping the target") as if another task had started.
+    Oracle: the bar's own range and value after each reported step, and the step names."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    _, folder = refined_series
+    dlg = CTLandmarkDialog(folder=None, level="L1")
+    qtbot.addWidget(dlg)
+    dlg.show()
+    states = _bar_states(dlg)
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
+        dlg.load(folder)
+    assert any("labelling the body (2 of" in t for _, _, t in states)       # refined: several labellings
+    _moves_forward_once(states)
+    found = next(i for i, (_, _, t) in enumerate(states) if "column found" in t)
+    assert all(t.startswith("Estimating the landmarks") for _, _, t in states[found + 1:]), states
+    states.clear()
+    dlg.level_box.setFocus()
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
+        QTest.keyClick(dlg.level_box, Qt.Key.Key_Up)        # L1 -> T12: estimated again
+    assert dlg.level() == "T12"
+    _moves_forward_once(states)
+    assert all(t.startswith("Estimating the landmarks") for _, _, t in states), states

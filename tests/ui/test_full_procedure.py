@@ -188,3 +188,23 @@ def test_pdf_save_refuses_the_session_and_unwritable_places(expert_window, qtbot
     err.close()
     assert session.read_bytes() == before and renames == []
     assert list((tmp_path / "adir.pdf").iterdir()) == []
+
+
+
+def test_the_finished_line_names_the_session_and_the_attempt_within_the_status_line(expert_window, qtbot):
+    """The line after Finish names the session file and the recorded attempt, and fits beside the permanent
+    fields (stage, time, shots, fluoroscopy, DAP): with both folders in full it ran under them and the records
+    note was cut ("Attempt 1 record" in docs/screenshots/06 until round 24; here the sessions and the store
+    lie in pytest's folders).  The debrief's report is delivered again to the window in its 1600 px width
+    (the attempt is then "updated").  Oracle: the font's width of the line shown against where the first
+    permanent field starts."""
+    w, _drv, _stages = expert_window
+    w.resize(1600, 1000)
+    w.show()
+    qtbot.waitUntil(lambda: w.status.width() > 1500, timeout=5000)
+    w._on_debrief(w.debrief.report_json, w.debrief.cuts)
+    shown = w.status.currentMessage()
+    assert shown.startswith("Procedure finished") and w.controller.path.name in shown, shown
+    assert "Attempt 1 updated in" in shown, shown
+    first_field = min(f.geometry().x() for f in w.status.fields.values())
+    assert w.status.fontMetrics().horizontalAdvance(shown) < first_field, (shown, first_field)

@@ -6,6 +6,7 @@ import csv
 
 import pytest
 from core.records.records_helpers import attempt
+from qt_input import pick_level_with_mouse
 
 from trainer.core.errors import ParameterError
 from trainer.core.records.store import open_store
@@ -32,6 +33,9 @@ def test_my_progress_marks_competence_and_relapse(qtbot, store):
 
     w = ProgressWindow(store, "dan")
     qtbot.addWidget(w)
+    pick_level_with_mouse(qtbot, w.trainee, "eve")       # one attempt: "1 attempts" until round 24
+    assert w.summary.text().startswith("1 attempt, 0 passed (0 %)."), w.summary.text()
+    pick_level_with_mouse(qtbot, w.trainee, "dan")
     w.family.setCurrentIndex(w.family.findData("l1"))
     assert w.progress["attempts"] == 23
     assert "competent at attempt 19" in w.summary.text() and "relapse at attempt 23" in w.summary.text()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from trainer.core.anatomy.params import LEVELS, modelled_span
 from trainer.core.errors import ScenarioError
 
 _OPTIONS = {"body_centre": "body_centre_mm", "pedicle_left": "pedicle_left_centre_mm",
@@ -71,20 +72,43 @@ def _locate(vol, level: str, body_centre, folder):
             f"({col.note.split(';')[0]}); give --body-centre X Y Z of the {level} body"])
     v = col.find(level)
     if v is None:
-        have = ", ".join(x.level for x in col.vertebrae if x.level)
+        named = [x.level for x in col.vertebrae if x.level]
+        ours = modelled_span(named)
         raise ScenarioError(str(folder), [f"--level {level}: not in the field of view or not numbered (levels "
-                                          f"numbered: {have}); give --body-centre X Y Z of the {level} body"])
+                                          f"numbered: {', '.join(named)}{f'; of those {ours} can be imported' if ours else ''}"
+                                          f"); give --body-centre X Y Z of the {level} body"])
     return v.body_centre_mm, cortex_hu, f"{folder}: {level} found by {col.numbered_by} ({col.note})", col
+
+
+def _name_the_levels(vol, folder) -> None:
+    """Refuse an import without ``--level``, naming the levels the series' numbering holds (ScenarioError)."""
+    from trainer.core.anatomy.ct_spine import detect_column
+
+    col = detect_column(vol)
+    named = [v.level for v in col.vertebrae if v.level]
+    if col.certain and named:
+        ours = modelled_span(named)
+        held = (f"this series is numbered {named[0]} to {named[-1]} by {col.numbered_by}"
+                + (f": give one of {ours}" if ours else f", none of them one the trainer models ({LEVELS[0]} to "
+                                                          f"{LEVELS[-1]})"))
+    else:
+        held = (f"this series' {len(col.vertebrae)} vertebrae are not numbered with certainty: give the level "
+                f"({LEVELS[0]} to {LEVELS[-1]}) and --body-centre X Y Z of its body")
+    raise ScenarioError(str(folder), [f"--level: missing; {held} (Session > Import patient CT shows the numbering)"])
 
 
 def import_ct(args) -> int:
     from trainer.core.anatomy.ct_facing import refuse_turned
     from trainer.core.anatomy.dicom_io import read_ct_series
-    from trainer.core.anatomy.params import LEVELS, level_from_text
+    from trainer.core.anatomy.params import level_from_text
     from trainer.core.scenario.ct_import import coverage_note, relative_inside, scenario_toml
     from trainer.core.scenario.ct_import_landmarks import import_landmarks
     from trainer.core.scenario.loader import parse_scenario
 
+    if args.level is None:
+        # a first-time user does not know the series' levels yet (until round 24 argparse said only
+        # "--level is required"): read the numbering and name them; nothing is written
+        _name_the_levels(read_ct_series(Path(args.dir)), Path(args.dir))
     args.level = level_from_text(args.level)        # "l1" -> "L1"; "T13", "L 1" stay refused
     if args.level not in LEVELS:
         raise ScenarioError(args.out, [f"--level {args.level!r}: expected one of {', '.join(LEVELS)}"])

@@ -42,16 +42,32 @@ def params_from_args(args):
     return replace(base, **over) if over else base
 
 
-def _attempts_csv(attempts, progress) -> str:
+def case_labeller(shown=str):
+    """``label(attempt)``: the attempt's case in one line, read once per session file from its header
+    (:mod:`trainer.core.records.case_label`: title, scenario id in its folder, series short id), folder
+    paths written by ``shown``."""
+    from trainer.core.records.case_label import session_case
+
+    cache: dict = {}
+
+    def label(a) -> str:
+        if a.session_path not in cache:
+            cache[a.session_path] = session_case(a.session_path, a.scenario_id).label(shown)
+        return cache[a.session_path]
+
+    return label
+
+
+def _attempts_csv(attempts, progress, label) -> str:
     import csv
     import io
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     mids = list(progress["metrics"])
-    w.writerow(["attempt", "started_at", "scenario", "passed", "score", "cusum", "lc_cusum", *mids])
+    w.writerow(["attempt", "started_at", "scenario", "case", "passed", "score", "cusum", "lc_cusum", *mids])
     for i, a in enumerate(attempts):
-        w.writerow([i + 1, a.started_at, a.scenario_id, int(a.passed), a.score,
+        w.writerow([i + 1, a.started_at, a.scenario_id, label(a), int(a.passed), a.score,
                     round(progress["cusum"]["values"][i], 6), round(progress["lc_cusum"]["values"][i], 6),
                     *[("" if progress["metrics"][m]["values"][i] is None else progress["metrics"][m]["values"][i])
                       for m in mids]])
@@ -84,6 +100,7 @@ def run(args) -> int:
     from trainer.core.records.progress import cohort_csv, cohort_rows, trainee_progress
     from trainer.core.records.store import default_store_path, open_store
     from trainer.core.safe_write import atomic_write_text, check_output
+    from trainer.ui.shown_path import shown_path
 
     params = params_from_args(args)
     check_dates(args.since, args.until)
@@ -103,26 +120,28 @@ def run(args) -> int:
     if args.trainee is not None:
         prog = trainee_progress(attempts, params, args.lc_h)
         if args.csv:
-            atomic_write_text(args.csv, _attempts_csv(attempts, prog), force=args.force, option="--csv")
+            atomic_write_text(args.csv, _attempts_csv(attempts, prog, case_labeller()), force=args.force, option="--csv")
         if args.json:
             print(json.dumps(prog, indent=2))
         else:
             c, lc = prog["cusum"], prog["lc_cusum"]
             rate = "-" if prog["pass_rate"] is None else f"{100 * prog['pass_rate']:.0f} %"
-            print(f"{args.trainee}: {prog['attempts']} attempts, {prog['passed']} passed ({rate})")
+            n = prog["attempts"]
+            print(f"{args.trainee}: {n} attempt{'' if n == 1 else 's'}, {prog['passed']} passed ({rate})")
             print(f"CUSUM p0={params.p0:g} p1={params.p1:g} alpha={params.alpha:g} beta={params.beta:g}: "
                   f"s={params.s:.4f} h0={params.h0:.3f} h1={params.h1:.3f}")
             print(f"  standard CUSUM: {c['state']}; events: "
                   + (", ".join(f"{e['event']} at attempt {e['attempt']}" for e in c["events"]) or "none"))
             print(f"  LC-CUSUM (h={lc['limits']['h']:.3f}): {lc['state']}; events: "
                   + (", ".join(f"{e['event']} at attempt {e['attempt']}" for e in lc["events"]) or "none"))
+            shown = case_labeller(shown_path)
             for i, a in enumerate(attempts):
-                print(f"  {i + 1:3d} {a.started_at[:19]:19s} {a.scenario_id:28s} {'PASS' if a.passed else 'fail'} "
-                      f"{a.score:5.1f}  CUSUM {c['values'][i]:+.3f}  LC {lc['values'][i]:+.3f}")
+                print(f"  {i + 1:3d} {a.started_at[:19]:19s} {'PASS' if a.passed else 'fail'} "
+                      f"{a.score:5.1f}  CUSUM {c['values'][i]:+.3f}  LC {lc['values'][i]:+.3f}  {shown(a)}")
         if args.csv:
             print(f"CSV written to {args.csv}")
         return 0
-    rows = cohort_rows(attempts, params, args.lc_h)
+    rows = cohort_rows(attempts, params, args.lc_h, case_label=case_labeller())
     if args.csv:
         atomic_write_text(args.csv, cohort_csv(rows), force=args.force, option="--csv")
     if args.json:

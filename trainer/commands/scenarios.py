@@ -27,7 +27,9 @@ def add_arguments(parser):
                    help="warn about unknown fields and bad values that have a default instead of failing")
     p = sub.add_parser("import-ct", help="create a scenario from a DICOM CT series")
     p.add_argument("dir", metavar="DIR", help="folder holding one CT series")
-    p.add_argument("--level", required=True, help="target level, T8 to L5 (any letter case: l1 is L1)")
+    p.add_argument("--level", default=None,
+                   help="target level, T8 to L5 (any letter case: l1 is L1); without it, the series' numbering is "
+                        "read and the levels it holds are named")
     p.add_argument("--out", required=True, help="scenario file to write; DIR must lie inside its folder")
     p.add_argument("--title", default=None, help="scenario title")
     for name, n, what in (("body-centre", 3, "X Y Z"), ("pedicle-left", 3, "X Y Z"), ("pedicle-right", 3, "X Y Z"),

@@ -125,7 +125,7 @@ class CohortWindow(QWidget):
         """All, the families, each scenario id with its case's title; an id shared by several cases
         (copies in other folders, other patients' series) is followed by one item per case."""
         self.scenario.addItem("all scenarios", "")
-        for f in sorted({scenario_family(a.scenario_id) for a in self._all}):
+        for f in sorted({scenario_family(a.scenario_id) for a in self._all} - {""}):
             self.scenario.addItem(f"{f.upper()} (family)", f"{f}-*")
         for sid in sorted({a.scenario_id for a in self._all}):
             labels = sorted({self.case_label(a) for a in self._all if a.scenario_id == sid})
@@ -149,7 +149,7 @@ class CohortWindow(QWidget):
 
     def refresh(self) -> None:
         self._attempts = self.filtered()
-        self.rows = cohort_rows(self._attempts, PRESETS["10/20 %"])
+        self.rows = cohort_rows(self._attempts, PRESETS["10/20 %"], case_label=self.case_label)
         self.table.setRowCount(len(self.rows))
         for r, row in enumerate(self.rows):
             for c, (key, _title) in enumerate(COLUMNS):

@@ -47,9 +47,10 @@ from PySide6.QtWidgets import (
 )
 
 from trainer.core.anatomy.ct_facing import refuse_turned
+from trainer.core.anatomy.ct_labels import ACQUIRED_CENTRE_FROM_MM
 from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.dicom_io import read_ct_series
-from trainer.core.anatomy.params import LEVELS
+from trainer.core.anatomy.params import LEVELS, modelled_span
 from trainer.core.errors import DicomError, VPTrainerError
 from trainer.core.safe_write import atomic_write_text, check_output
 from trainer.core.scenario.ct_import import LANDMARK_KEYS, default_title, relative_inside, scenario_toml
@@ -75,14 +76,37 @@ def _estimate(vol, near, column, level, progress):
     try:
         # a short series (no column point) is estimated at the default threshold, as import-ct does
         est, _, warning = import_landmarks(vol, near, column.thresholds.bone_hu if near is not None else None, level,
-                                           progress=progress, column=column)
+                                           progress=_refine_progress(progress), column=column)
     except DicomError as exc:
         return None, str(exc), ""
     try:        # thick slices: the line import-ct prints when the labels lack the body or a pedicle
-        thick = thick_slices_note(vol, est, level, column=column, progress=progress)
+        thick = thick_slices_note(vol, est, level, column=column, progress=_labels_check_progress(vol, progress))
     except ValueError:      # not labelled at all: the trainer says so when the scenario is opened
         thick = ""
     return est, "", "; ".join(w for w in (warning, thick) if w)
+
+
+#: Share of an estimate's bar (0-1) that the thick-slice refinement's labellings take (up to three); the
+#: check of the labels (one more labelling, :func:`thick_slices_note`) takes the rest.
+REFINE_SHARE = 0.75
+
+
+def _refine_progress(progress):
+    """``progress`` for the thick-slice refinement: its fractions (0, 1/3, 2/3 before each labelling)
+    scaled into the first :data:`REFINE_SHARE` of the estimate's bar."""
+    return lambda f, msg: progress(REFINE_SHARE * f, msg)
+
+
+def _labels_check_progress(vol, progress):
+    """``progress`` for the thick-slice check of the labels: one more labelling, after the refinement's, in
+    the rest of the estimate's bar, its steps named as part of the estimate (the labelling's own words,
+    "cropping the target", alone on the bar's line read as another task until round 24); the check's start
+    is reported at once (only at slices over 3 mm, where it labels)."""
+    def report(f, msg):
+        progress(REFINE_SHARE + (1.0 - REFINE_SHARE) * f, f"Estimating the landmarks: checking the labels ({msg})…")
+    if float(vol.grid.spacing_xyz_mm[2]) > ACQUIRED_CENTRE_FROM_MM:
+        report(0.0, "labelling the vertebra")
+    return report
 
 
 def _load_job(payload, progress):
@@ -128,8 +152,16 @@ def _not_in_view_text(level: str, column) -> str:
     """One line: ``level`` is not among the numbered vertebrae of ``column``."""
     named = [v.level for v in column.vertebrae if v.level]
     held = f"{named[0]} to {named[-1]}" if len(named) > 1 else named[0] if named else "none"
-    return (f"{level} is not in this series' field of view (numbered by {column.numbered_by}: {held}): "
-            f"choose one of those levels.")
+    # the Target level box holds the levels the trainer models only: on the angiogram (C7 to T12) "choose one
+    # of those levels" sent the instructor looking for C7-T7 there until round 24
+    ours = modelled_span(named)
+    if all(lv in LEVELS for lv in named):
+        choose = "choose one of those levels"
+    elif ours:
+        choose = f"choose {ours} in Target level (the trainer models {LEVELS[0]} to {LEVELS[-1]})"
+    else:
+        choose = f"none of them is a level the trainer models ({LEVELS[0]} to {LEVELS[-1]})"
+    return f"{level} is not in this series' field of view (numbered by {column.numbered_by}: {held}): {choose}."
 
 
 def _landmark_origin(source: dict) -> str:
@@ -380,9 +412,12 @@ class CTLandmarkDialog(QDialog):
             w.setVisible(on)
 
     def _on_progress(self, _rid: int, fraction: float, text: str) -> None:
-        # the estimate reports no steps (about 1 s on a 300 x 512 x 512 series; at slices over 3 mm up to
-        # three labellings of a few s each follow, each one a step at which Cancel stops it): a busy bar
-        self.progress.setRange(0, 0 if text.startswith("Estimating") else 100)
+        # the estimate reports no steps (about 1 s on a 300 x 512 x 512 series): a busy bar until a step
+        # comes; at slices over 3 mm up to four labellings of a few s each follow, each one a step at which
+        # Cancel stops it, and the bar moves forward with them (until round 24 it turned busy again after a
+        # load's 85 % and jumped back to a bar at 82-98 % for the last labelling)
+        busy = fraction == 0.0 and text.startswith("Estimating the landmarks for")
+        self.progress.setRange(0, 0 if busy else 100)
         self.progress.setValue(int(round(100 * fraction)))
         self.progress_text.setText(text)
 

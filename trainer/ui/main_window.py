@@ -37,7 +37,7 @@ from trainer.ui.fluoro_view import FluoroMonitor
 from trainer.ui.help import stage_hint
 from trainer.ui.key_repeat import KeyRepeatJudge
 from trainer.ui.menus import build_menus
-from trainer.ui.records_menu import RecordsMenu
+from trainer.ui.records_menu import RecordsMenu, store_path
 from trainer.ui.resume import LocateCTFolder, ct_folder_missing
 from trainer.ui.session_controller import Controller
 from trainer.ui.settings import Settings
@@ -574,8 +574,15 @@ class MainWindow(QMainWindow):
         self.debrief.show_report(report, cuts)
         self.stack.setCurrentIndex(1)
         self.records_note = self.records.record(self.controller.path, report)
-        self.status.note(f"Procedure finished: score {self.debrief.shown_score}. Session saved to "
-                         f"{shown_path(self.controller.path)}. {self.records_note}")
+        # with both paths the line did not fit a 1600 px window beside the permanent fields (the records
+        # note was cut after "Attempt 1 record", docs/screenshots/06 until round 24): where it does not,
+        # the files are named without their folders (the whole line in the tooltip)
+        path, store = self.controller.path, store_path(self.settings)
+        text = (f"Procedure finished: score {self.debrief.shown_score}. Session saved to {shown_path(path)}. "
+                f"{self.records_note}")
+        short = (f"Procedure finished: score {self.debrief.shown_score}. Session saved: {Path(path).name}. "
+                 f"{self.records_note.replace(shown_path(store), Path(store).name)}")
+        self.status.note(text, short=short)
 
     # ------------------------------------------------------------------ dialogs (WindowDialogs)
     def request_finish(self) -> None:

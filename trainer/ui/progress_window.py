@@ -103,7 +103,8 @@ class ProgressWindow(QWidget):
                 and (not fam or scenario_family(a.scenario_id) == fam)]
 
     def _trainee_changed(self, _name: str) -> None:
-        fams = sorted({scenario_family(a.scenario_id) for a in self._all if a.trainee == self.trainee.currentText()})
+        fams = sorted({scenario_family(a.scenario_id) for a in self._all
+                       if a.trainee == self.trainee.currentText()} - {""})
         self.family.blockSignals(True)
         self.family.clear()
         self.family.addItem("all scenarios", "")
@@ -139,8 +140,9 @@ class ProgressWindow(QWidget):
         self._draw_metric(self.metric_box.currentText())
         self._attempt_axes(int(prog["attempts"]))
         events = ", ".join(f"{e['event']} at attempt {e['attempt']}" for e in chart["events"]) or "no crossing yet"
+        n = int(prog["attempts"])
         self.summary.setText(
-            f"{prog['attempts']} attempts, {prog['passed']} passed ({100 * prog['pass_rate']:.0f} %). "
+            f"{n} attempt{'' if n == 1 else 's'}, {prog['passed']} passed ({100 * prog['pass_rate']:.0f} %). "
             f"{'Standard CUSUM' if key == 'cusum' else 'LC-CUSUM'}: {chart['state']} ({events}). "
             f"p0 = {params.p0:g}, p1 = {params.p1:g}, alpha = beta = {params.alpha:g}: s = {params.s:.3f}, "
             f"h = {params.h1:.2f}.")

@@ -57,10 +57,21 @@ class StatusBar(QStatusBar):
     def set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
 
-    def note(self, text: str, error: bool = False, timeout_ms: int = 8000) -> None:
-        """Show ``text`` on the message line (red for refusals and errors) and log it."""
+    def message_room_px(self) -> int:
+        """Width (px) the message line has beside the permanent fields."""
+        fields = sum(w.sizeHint().width() for w in (*self.fields.values(), self.busy) if w.isVisible())
+        return self.width() - fields - 4 * len(self.fields) - 16
+
+    def note(self, text: str, error: bool = False, timeout_ms: int = 8000, short: str | None = None) -> None:
+        """Show ``text`` on the message line (red for refusals and errors) and log it.
+
+        ``short``: the same message with less detail (a file's name for its path), shown instead when
+        ``text`` is wider than :meth:`message_room_px`; ``text`` stays in :attr:`log` and the tooltip.
+        """
         self.log.append(text)
         sheet = "QStatusBar { color: #ff7070; }" if error else "QStatusBar { color: #d0d0d0; }"
         if self.styleSheet() != sheet:
             self.setStyleSheet(sheet)
-        self.showMessage(text, timeout_ms)
+        fits = short is None or self.fontMetrics().horizontalAdvance(text) <= self.message_room_px()
+        self.setToolTip("" if fits else text)
+        self.showMessage(text if fits else short, timeout_ms)

@@ -10,7 +10,8 @@ from dataclasses import dataclass, fields
 
 from trainer.core.errors import ParameterError
 
-__all__ = ["LEVELS", "GRADES", "MORPHOLOGIES", "AnatomyParams", "default_height_loss", "level_from_text"]
+__all__ = ["LEVELS", "GRADES", "MORPHOLOGIES", "AnatomyParams", "default_height_loss", "level_from_text",
+           "modelled_span"]
 
 LEVELS = ("T8", "T9", "T10", "T11", "T12", "L1", "L2", "L3", "L4", "L5")
 
@@ -27,6 +28,24 @@ def level_from_text(text: str) -> str:
     """
     up = text.upper() if isinstance(text, str) else text
     return up if up in LEVELS else text
+
+
+def modelled_span(levels) -> str:
+    """The levels of ``levels`` (top to bottom, e.g. a series' numbering) that are in :data:`LEVELS`, as a
+    span: ``"T8 to T12"`` for C7-T12, ``"T12"`` for one, ``""`` for none.
+
+    Parameters
+    ----------
+    levels : iterable of str
+        Level names in cranio-caudal order ("C7", "T1", ... "S1").
+
+    Returns
+    -------
+    str
+        The first and last modelled level joined by " to ", the one, or "".
+    """
+    ours = [lv for lv in levels if lv in LEVELS]
+    return "" if not ours else ours[0] if len(ours) == 1 else f"{ours[0]} to {ours[-1]}"
 
 
 #: Height loss used when a scenario gives only the Genant grade: the middle of each

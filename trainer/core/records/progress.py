@@ -2,7 +2,8 @@
 
 A trainee's outcome sequence is their attempts in order of start time; an attempt is a
 success when it passed.  A *scenario family* is the vertebral level that starts the
-scenario id (``l1-wedge-default`` -> ``l1``), so the charts pool the cases of one level.
+scenario id (``l1-wedge-default`` -> ``l1``), so the charts pool the cases of one level; an id that
+starts with no level (``ct-l2``) is in no family.
 The trend of a metric is the least-squares slope of its numeric values against the
 attempt number (units per attempt); non-numeric values (decisions) are left out.
 """
@@ -12,7 +13,9 @@ from __future__ import annotations
 import csv
 import io
 from collections import OrderedDict
+from collections.abc import Callable
 
+from trainer.core.anatomy.params import LEVELS
 from trainer.core.records.cusum import PRESETS, CusumParams, lc_cusum, standard_cusum
 from trainer.core.records.store import AttemptRecord
 
@@ -26,12 +29,17 @@ __all__ = [
 ]
 
 COHORT_COLUMNS = ("trainee", "attempts", "passed", "pass_rate", "last_score", "score_trend_per_attempt",
-                  "cusum_state", "cusum_value", "lc_cusum_state", "competent_at", "first_attempt", "last_attempt")
+                  "cusum_state", "cusum_value", "lc_cusum_state", "competent_at", "first_attempt", "last_attempt",
+                  "cases")
 
 
 def scenario_family(scenario_id: str) -> str:
-    """The level prefix of a scenario id (``t12-biconcave`` -> ``t12``)."""
-    return scenario_id.split("-", 1)[0] if scenario_id else ""
+    """The level prefix of a scenario id (``t12-biconcave`` -> ``t12``, ``l2`` -> ``l2``); '' when the id
+    does not start with a vertebral level (an imported case saved under the editor's default name
+    ``ct-l2``, or ``patient-017``), which belongs to no family (until round 24 every imported case
+    made a "CT (family)" of its own, whatever its level)."""
+    head = scenario_id.split("-", 1)[0] if scenario_id else ""
+    return head if head.upper() in LEVELS else ""
 
 
 def _number(v) -> float | None:
@@ -88,7 +96,8 @@ def trainee_progress(attempts: list[AttemptRecord], params: CusumParams = PRESET
     n = len(attempts)
     fams: OrderedDict[str, list] = OrderedDict()
     for a in attempts:
-        fams.setdefault(scenario_family(a.scenario_id), []).append(a)
+        if scenario_family(a.scenario_id):
+            fams.setdefault(scenario_family(a.scenario_id), []).append(a)
     scores = [a.score for a in attempts]
     return {
         "trainee": attempts[0].trainee if attempts else "",
@@ -111,8 +120,24 @@ def trainee_progress(attempts: list[AttemptRecord], params: CusumParams = PRESET
 
 
 def cohort_rows(attempts: list[AttemptRecord], params: CusumParams = PRESETS["10/20 %"],
-                lc_h: float | None = None) -> list[dict]:
-    """One row per trainee (columns :data:`COHORT_COLUMNS`), trainees in name order."""
+                lc_h: float | None = None, case_label: Callable[[AttemptRecord], str] | None = None) -> list[dict]:
+    """One row per trainee (columns :data:`COHORT_COLUMNS`), trainees in name order.
+
+    Parameters
+    ----------
+    attempts : list of AttemptRecord
+        The attempts, in order of start time.
+    params : CusumParams
+        Acceptable and unacceptable failure rates and error probabilities.
+    lc_h : float, optional
+        LC-CUSUM decision limit (default: ``params.h1``).
+    case_label : callable, optional
+        ``case_label(attempt)``: the attempt's case in one line (e.g. a
+        :meth:`~trainer.core.records.case_label.SessionCase.label`); default the scenario id.  The row's
+        ``cases`` holds the trainee's distinct cases, sorted, joined by "; " (until round 24 the cohort
+        CSV did not say which cases a row was on, and two copies of "ct-l2" were one).
+    """
+    label = case_label or (lambda a: a.scenario_id)
     by: dict[str, list] = {}
     for a in attempts:
         by.setdefault(a.trainee, []).append(a)
@@ -126,6 +151,7 @@ def cohort_rows(attempts: list[AttemptRecord], params: CusumParams = PRESETS["10
                      "cusum_value": p["cusum"]["values"][-1] if p["cusum"]["values"] else 0.0,
                      "lc_cusum_state": p["lc_cusum"]["state"], "competent_at": p["lc_cusum"]["competent_at"],
                      "first_attempt": atts[0].started_at, "last_attempt": atts[-1].started_at,
+                     "cases": "; ".join(sorted({label(a) for a in atts})),
                      "metric_trends": {k: v["slope_per_attempt"] for k, v in p["metrics"].items()}})
     return rows
 

@@ -1,0 +1,33 @@
+"""The editor screenshots of a real series (tools/screenshot_ct_landmarks.py --series, docs/screenshots 14, 16,
+17) show the Series field as a user's own case reads: ``~/cases/NAME`` (trainer/ui/shown_path.py).  Until
+round 24 the tool showed the folder it was given, so 14, 16 and 17 read /root/cases/... .  Oracle: the
+field's text the tool prints, against the folder name the test chose (a series outside the home folder)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from trainer.core.anatomy.dicom_io import write_ct_series
+from trainer.core.anatomy.grid import Grid, Volume
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_real_series_shows_as_a_case_in_the_home_folder(tmp_path):
+    hu = np.full((6, 40, 40), -1000, np.int16)        # air: nothing numbered, the field is what is checked
+    folder = tmp_path / "outside-home" / "patient-abd"
+    write_ct_series(Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=Grid(hu.shape, (1.0, 1.0, 3.0), (0, 0, 0))),
+                    folder, uid_seed="shots-test")
+    out = tmp_path / "shot.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "screenshot_ct_landmarks.py"), "--series", str(folder),
+                        "--level", "L1", "--out", str(out)], capture_output=True, text=True, cwd=ROOT, env=env,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "Series field: ~/cases/patient-abd\n" in r.stdout, r.stdout
+    assert out.stat().st_size > 0 and sorted(p.name for p in folder.iterdir())      # the given series untouched
