@@ -89,7 +89,7 @@ def body_slices_row(labels: np.ndarray, grid, label: int, ref: reference.Referen
     (y_mm, centre_mm)
         The row (y, mm) where the side's voxels of the vertebra within 30 mm of the canal, counted in
         the slices from the body part's lowest to its highest, are fewest (searched over the rows
-        :func:`realct_reference.measure` searches), and the centroid (x, y, z mm) of the largest piece
+        :func:`realct_reference.measure` searches; of a tie, its middle), and the centroid (x, y, z mm) of the largest piece
         of the side's voxels within 1.5 mm of it (all slices), as the reference takes its centre.
     """
     v = labels == label
@@ -101,9 +101,10 @@ def body_slices_row(labels: np.ndarray, grid, label: int, ref: reference.Referen
     pw_med = float(np.median(reference._wall_rows(v, grid, cx, cy)))
     rows = np.flatnonzero((y >= pw_med + 2.0) & (y <= cy + 6.0))
     counts = side_v[kb.min():kb.max() + 1].sum(axis=(0, 2))[rows]
-    j = int(rows[counts > 0][np.argmin(counts[counts > 0])])
-    slab = side_v & (np.abs(y - y[j]) <= 1.5)[None, :, None]
-    return float(y[j]), reference._centroid(reference._largest_piece(slab), grid)
+    j_a, j_b = reference.isthmus_rows(counts, rows)
+    y_mm = 0.5 * float(y[j_a] + y[j_b])
+    slab = side_v & (np.abs(y - y_mm) <= 1.5)[None, :, None]
+    return y_mm, reference._centroid(reference._largest_piece(slab), grid)
 
 
 def level_rows(name: str, ct, level: str) -> list[dict]:

@@ -18,7 +18,8 @@ For the vertebra label ``V`` (all its voxels, body and posterior elements):
   on the left only (that side is higher).  Each *pedicle centre*
   is the centre of the isthmus, as the project defines it (trainer.core.anatomy.landmarks):
   the coronal row (y) from 2 mm behind the posterior wall to 6 mm behind the canal centre
-  where that side's voxels of V (within 30 mm of the canal's x) are fewest; the centroid of
+  where that side's voxels of V (within 30 mm of the canal's x) are fewest (where the next rows
+  hold exactly as many, the middle of that tie: :func:`isthmus_rows`; round 24); the centroid of
   that side's voxels within 1.5 mm of that row, of their largest (26-connected) piece: the mask
   holds the whole vertebra, and in the rows at the canal's depth the inferior articular process
   hangs 15-25 mm below the pedicle, apart from it in those rows (abdominal L1 left: 4 of the
@@ -134,12 +135,36 @@ def measure(labels: np.ndarray, grid, label: int) -> Reference:
     for sgn in (1.0, -1.0):
         side = v & ((X - cx) * sgn > 0) & (np.abs(X - cx) <= 30.0)
         rows = np.flatnonzero((y >= pw_med + 2.0) & (y <= cy + 6.0))
-        counts = side.sum(axis=(0, 2))[rows]
-        ok = counts > 0
-        j_min = int(rows[ok][np.argmin(counts[ok])])
-        slab = side & (np.abs(y - y[j_min]) <= 1.5)[None, :, None]
+        j_a, j_b = isthmus_rows(side.sum(axis=(0, 2))[rows], rows)
+        slab = side & (np.abs(y - 0.5 * (y[j_a] + y[j_b])) <= 1.5)[None, :, None]
         centres.append(_centroid(_largest_piece(slab), grid))
     return Reference(body, left, right, c, centres[0], centres[1], sup, inf, np.array([cx, cy]))
+
+
+def isthmus_rows(counts: np.ndarray, rows: np.ndarray) -> tuple[int, int]:
+    """The isthmus: the run of rows holding the fewest voxels.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Voxels of the side in each row searched (rows without any are not candidates).
+    rows : numpy.ndarray
+        Row indices (of the grid's y axis, 1 row = the grid's y spacing in mm) the counts belong to, ascending.
+
+    Returns
+    -------
+    (int, int)
+        First and last row index of the rows that follow the first fewest-voxel row with exactly its count.
+        A mask made on a coarser grid than the CT's (the chest CT's TotalSegmentator mask: 1.4 mm rows on
+        0.7 mm CT rows, so its rows come in equal pairs and threes) ties its isthmus over 2-3 CT rows; the
+        isthmus is the middle of the tie, not its front row (round 24, docs/realct-log.md Pass 94).
+    """
+    ok = np.flatnonzero(counts > 0)
+    first = int(ok[np.argmin(counts[ok])])
+    last = first
+    while last + 1 < len(rows) and counts[last + 1] == counts[first]:
+        last += 1
+    return int(rows[first]), int(rows[last])
 
 
 def _largest_piece(mask: np.ndarray) -> np.ndarray:
@@ -247,7 +272,8 @@ def pedicle_shape(labels: np.ndarray, grid, label: int, ref: Reference, side: st
     """Width, height and angles of one pedicle of the vertebra mask ``label``.
 
     * *Isthmus*: the coronal row (y) of :func:`measure` (fewest voxels of the side between
-      2 mm behind the median posterior wall and 6 mm behind the canal centre); its section
+      2 mm behind the median posterior wall and 6 mm behind the canal centre; of a tie, the middle
+      row, :func:`isthmus_rows`); its section
       is the connected piece of that row holding (or nearest) the pedicle centre.  *Width*:
       the section's x extent (whole voxels, outer cortex to outer cortex: the mask is
       solid) times the cosine of the medial angle; *height*: its z extent (whole slices).
@@ -278,8 +304,8 @@ def pedicle_shape(labels: np.ndarray, grid, label: int, ref: Reference, side: st
     side_v = v & ((lat > 0) & (lat <= 30.0))[None, None, :]
     pw_med = float(np.median(_wall_rows(v, grid, cx, cy)))
     rows = np.flatnonzero((y >= pw_med + 2.0) & (y <= cy + 6.0))
-    counts = side_v.sum(axis=(0, 2))[rows]
-    j_i = int(rows[counts > 0][np.argmin(counts[counts > 0])])
+    j_a, j_b = isthmus_rows(side_v.sum(axis=(0, 2))[rows], rows)
+    j_i = (j_a + j_b) // 2
     lab, _ = ndi.label(side_v[:, j_i, :])
     kc, ic = int(np.argmin(np.abs(z - c[2]))), int(np.argmin(np.abs(x - c[0])))
     kk, ii = np.nonzero(lab)

