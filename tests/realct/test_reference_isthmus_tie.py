@@ -69,7 +69,7 @@ def test_isthmus_rows_gives_the_whole_tie():
     assert reference.isthmus_rows(np.array([0, 5, 7, 5]), np.arange(4)) == (1, 1)
 
 
-#: pedicle isthmus centres read by hand on the chest CT (CT mm; docs/realct-log.md Pass 94): on planes through the
+#: pedicle isthmus centres read by hand on the chest CT (CT mm; docs/realct-log.md Pass 95): on planes through the
 #: vertebra in its own sagittal tilt (the posterior wall's, 17-22 deg) resampled at 0.25 mm with a 1 mm grid, the
 #: row where the medial cortex comes nearest the lateral one, the middle of that chord, and the middle between the
 #: pedicle's upper and lower cortex in the plane along its axis: about +-1 mm across and along, +-2 mm in height
