@@ -34,6 +34,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from trainer.core.anatomy.axial_rotation import TURNED_DEG, mirror_rotation_deg
+from trainer.core.anatomy.fill_holes import fill_holes
 from trainer.core.anatomy.grid import Grid, Volume
 
 __all__ = [
@@ -256,7 +257,7 @@ def body_outline(hu: np.ndarray, grid: Grid) -> np.ndarray:
             best[k], best_area[k] = lbl, a
     keep = np.zeros(n + 1, bool)
     keep[best[best > 0]] = True
-    return ndi.binary_fill_holes(keep[lab], structure=_PLANE4)
+    return fill_holes(keep[lab], structure=_PLANE4)
 
 
 def patient_thresholds(hu: np.ndarray, body: np.ndarray) -> Thresholds:
@@ -300,7 +301,7 @@ def find_canal(hu: np.ndarray, grid: Grid, body: np.ndarray, thr: Thresholds, ca
     if cancel is not None and cancel():
         raise Cancelled()
     closed = ndi.binary_closing(slab, structure=st[None])
-    holes = ndi.binary_fill_holes(closed, structure=_PLANE4) & ~closed
+    holes = fill_holes(closed, structure=_PLANE4) & ~closed
     lab, n = ndi.label(holes, structure=_PLANE4)
     cands: list[list] = [[] for _ in range(hu.shape[0])]
     if n == 0:
@@ -425,7 +426,7 @@ def find_bodies(hu, grid: Grid, body, thr: Thresholds, canal_xy):
             continue
         win = (np.abs(x[None, :] - cx) <= 32.0) & (y[:, None] <= cy) & (y[:, None] >= cy - 75.0)
         bone = (sm[k] >= thr.bone_hu) & body[k] & win
-        filled = ndi.binary_fill_holes(ndi.binary_closing(bone, structure=st))
+        filled = fill_holes(ndi.binary_closing(bone, structure=st))
         i = int(np.argmin(np.abs(x - cx)))
         j = int(np.argmin(np.abs(y - cy)))
         col = filled[:, max(0, i - n_col):i + n_col + 1].any(axis=1)
