@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage as ndi
 
-from trainer.core.anatomy.axial_rotation import TURNED_DEG, mirror_rotation_deg
+from trainer.core.anatomy.axial_rotation import TURNED_DEG, MirrorSearch
 from trainer.core.anatomy.fill_holes import fill_holes
 from trainer.core.anatomy.grid import Grid, Volume
 
@@ -46,6 +46,7 @@ __all__ = [
     "Vertebra",
     "body_outline",
     "column_turn_deg",
+    "column_may_be_turned",
     "detect_column",
     "find_bodies",
     "find_canal",
@@ -557,18 +558,44 @@ def column_turn_deg(hu: np.ndarray, grid: Grid, canal_xy: np.ndarray) -> np.ndar
     out = np.zeros(len(z))
     half = 0.5 * _TURN_SLAB_MM
     vol = Volume(hu, np.zeros(hu.shape, np.uint8), grid)
-    at, turn = [], []
+    at, searches = [], []
     for zc in np.arange(z[0] + half, z[-1] - half + 1e-6, _TURN_SLAB_MM):
         ks = np.flatnonzero((np.abs(z - zc) <= half) & ~np.isnan(canal_xy[:, 0]))
         if ks.size:
             at.append(zc)
-            turn.append(mirror_rotation_deg(vol, np.nanmedian(canal_xy[ks], axis=0), zc - half, zc + half, 0.5,
-                                              coarse_deg=2.0))
-    if not at:
+            searches.append(MirrorSearch(vol, np.nanmedian(canal_xy[ks], axis=0), zc - half, zc + half,
+                                         coarse_deg=2.0))
+    if not at or not column_may_be_turned(searches):
         return out
+    turn = [s.refined_deg(0.5) for s in searches]
     sm = ndi.median_filter(np.asarray(turn), size=min(_TURN_MEDIAN, len(turn)), mode="nearest")
     out = np.interp(z, at, sm)
     return np.where(np.abs(out) >= TURNED_DEG, out, 0.0)
+
+
+def column_may_be_turned(searches: list[MirrorSearch]) -> bool:
+    """False when :func:`column_turn_deg` is 0 on every slice whatever the slabs' refinements give: each refined
+    turn lies within 1 deg of its coarse one (:class:`~trainer.core.anatomy.axial_rotation.MirrorSearch`), the
+    median of :data:`_TURN_MEDIAN` neighbours and the interpolation along z keep that order, so when the median
+    of the coarse turns plus 1 deg stays under :data:`~trainer.core.anatomy.axial_rotation.TURNED_DEG` and that
+    of the coarse turns minus 1 deg above ``-TURNED_DEG``, no slice can reach it and the refinements (a fifth
+    of the turn's time) are not run.  At the ends the median is the end slab's own turn (``mode="nearest"``).
+
+    Parameters
+    ----------
+    searches : list of MirrorSearch
+        The slabs' searches, along z.
+
+    Returns
+    -------
+    bool
+        True when some slice may be turned ``TURNED_DEG`` (deg) or more either way.
+    """
+    t0 = np.array([s.coarse_turn_deg for s in searches], float)
+    size = min(_TURN_MEDIAN, len(t0))
+    hi = ndi.median_filter(t0 + 1.0, size=size, mode="nearest")
+    lo = ndi.median_filter(t0 - 1.0, size=size, mode="nearest")
+    return bool(np.any(hi >= TURNED_DEG) or np.any(lo <= -TURNED_DEG))
 
 
 def _lateral_components(bone: np.ndarray, grid: Grid, canal_xy: np.ndarray,
