@@ -430,7 +430,7 @@ def find_bodies(hu, grid: Grid, body, thr: Thresholds, canal_xy):
         filled = fill_holes(ndi.binary_closing(bone, structure=st))
         i = int(np.argmin(np.abs(x - cx)))
         j = int(np.argmin(np.abs(y - cy)))
-        col = filled[:, max(0, i - n_col):i + n_col + 1].any(axis=1)
+        col = np.asarray(filled[:, max(0, i - n_col):i + n_col + 1].any(axis=1))
         jj = j
         while jj > 0 and not col[jj] and j - jj <= n_gap:
             jj -= 1

@@ -46,4 +46,4 @@ def fill_holes(mask: np.ndarray, structure: np.ndarray | None = None) -> np.ndar
             outside[np.take(lab, 0, axis=axis)] = True
             outside[np.take(lab, -1, axis=axis)] = True
     outside[0] = False                                # label 0: the mask itself
-    return ~outside[lab]
+    return np.logical_not(outside[lab])
