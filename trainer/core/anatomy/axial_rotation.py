@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-__all__ = ["mirror_rotation_deg", "true_ap_orbital_deg", "true_lateral_orbital_deg",
+__all__ = ["MirrorSearch", "mirror_rotation_deg", "true_ap_orbital_deg", "true_lateral_orbital_deg",
            "MIRROR_RADIUS_MM", "MIRROR_SEARCH_DEG", "MIRROR_EXTENDED_DEG", "TURNED_DEG"]
 
 #: the bone mirrored lies within this distance (mm) of the canal: body, pedicles, laminae and
@@ -81,36 +81,60 @@ def mirror_rotation_deg(volume, pivot_mm, z_lo_mm: float, z_hi_mm: float, step_d
         The turn, deg, within +-:data:`MIRROR_SEARCH_DEG`, or +-:data:`MIRROR_EXTENDED_DEG` where the best
         of the first search lies at its edge; rounded to ``step_deg``.
     """
-    img = _slab_image(volume, z_lo_mm, z_hi_mm)
-    g = volume.grid
-    x, y = g.axis_mm("x"), g.axis_mm("y")
-    px, py = float(pivot_mm[0]), float(pivot_mm[1])
-    yy, xx = np.meshgrid(y, x, indexing="ij")
-    near = ((xx - px) ** 2 + (yy - py) ** 2 <= MIRROR_RADIUS_MM ** 2) & (img > 0.0)
-    qx, qy, w = xx[near], yy[near], img[near]
-    sx, sy = g.spacing_xyz_mm[0], g.spacing_xyz_mm[1]
+    search = MirrorSearch(volume, pivot_mm, z_lo_mm, z_hi_mm, coarse_deg)
+    return search.refined_deg(step_deg)
 
-    def match(theta_deg: float, offset_mm: float) -> float:
+
+class MirrorSearch:
+    """:func:`mirror_rotation_deg` in its two stages: the coarse search, run when made (:attr:`coarse_turn_deg`),
+    and the refinement within +-1 deg (and +-1 mm of the line's offset) of its best (:meth:`refined_deg`).
+
+    The refined turn lies within 1 deg of the coarse one, so a caller that asks only whether a slab is turned
+    :data:`TURNED_DEG` or more can stop where every coarse turn is under ``TURNED_DEG - 1``
+    (``ct_spine.column_turn_deg``).  Parameters as :func:`mirror_rotation_deg`.
+    """
+
+    def __init__(self, volume, pivot_mm, z_lo_mm: float, z_hi_mm: float, coarse_deg: float = 1.0):
+        img = _slab_image(volume, z_lo_mm, z_hi_mm)
+        g = volume.grid
+        x, y = g.axis_mm("x"), g.axis_mm("y")
+        px, py = float(pivot_mm[0]), float(pivot_mm[1])
+        yy, xx = np.meshgrid(y, x, indexing="ij")
+        near = ((xx - px) ** 2 + (yy - py) ** 2 <= MIRROR_RADIUS_MM ** 2) & (img > 0.0)
+        self._img, self._x0, self._y0 = img, x[0], y[0]
+        self._qx, self._qy, self._w = xx[near], yy[near], img[near]
+        self._sx, self._sy = g.spacing_xyz_mm[0], g.spacing_xyz_mm[1]
+        self._px, self._py = px, py
+        _, t0, o0 = self._coarse(MIRROR_SEARCH_DEG, coarse_deg)
+        if abs(t0) >= MIRROR_SEARCH_DEG - 0.5:            # at the edge: the vertebra may be turned further
+            _, t0, o0 = self._coarse(MIRROR_EXTENDED_DEG, coarse_deg)
+        #: the coarse search's best turn (deg); the refined turn lies within 1 deg of it
+        self.coarse_turn_deg = float(t0)
+        self._o0 = float(o0)
+
+    def _match(self, theta_deg: float, offset_mm: float) -> float:
         t = np.radians(theta_deg)
         ax, ay = -np.sin(t), np.cos(t)                 # the vertebra's posterior direction
-        cx, cy = px + offset_mm * np.cos(t), py + offset_mm * np.sin(t)
-        rx, ry = qx - cx, qy - cy
+        cx, cy = self._px + offset_mm * np.cos(t), self._py + offset_mm * np.sin(t)
+        rx, ry = self._qx - cx, self._qy - cy
         d = rx * ax + ry * ay
         mx, my = cx + 2.0 * d * ax - rx, cy + 2.0 * d * ay - ry
-        m = ndi.map_coordinates(img, [(my - y[0]) / sy, (mx - x[0]) / sx], order=1, cval=0.0)
+        m = ndi.map_coordinates(self._img, [(my - self._y0) / self._sy, (mx - self._x0) / self._sx], order=1,
+                                cval=0.0)
+        w = self._w
         return float(np.dot(w, m) / np.sqrt(np.dot(w, w) * np.dot(m, m) + 1e-12))
 
-    def coarse(reach_deg: float):
-        return max((match(t, o), t, o) for t in np.arange(-reach_deg, reach_deg + 1e-9, coarse_deg)
+    def _coarse(self, reach_deg: float, coarse_deg: float):
+        return max((self._match(t, o), t, o) for t in np.arange(-reach_deg, reach_deg + 1e-9, coarse_deg)
                    for o in np.arange(-6.0, 6.0 + 1e-9, coarse_deg))
 
-    _, t0, o0 = coarse(MIRROR_SEARCH_DEG)
-    if abs(t0) >= MIRROR_SEARCH_DEG - 0.5:            # at the edge: the vertebra may be turned further
-        _, t0, o0 = coarse(MIRROR_EXTENDED_DEG)
-    fine = [(match(t, o), t, o) for t in np.arange(t0 - 1.0, t0 + 1.0 + 1e-9, step_deg)
-            for o in np.arange(o0 - 1.0, o0 + 1.0 + 1e-9, 0.25)]
-    best = max(fine)[1]
-    return float(round(round(best / step_deg) * step_deg, 6))
+    def refined_deg(self, step_deg: float = 0.1) -> float:
+        """The turn (deg) refined within +-1 deg of :attr:`coarse_turn_deg` at ``step_deg``, rounded to it."""
+        t0, o0 = self.coarse_turn_deg, self._o0
+        fine = [(self._match(t, o), t, o) for t in np.arange(t0 - 1.0, t0 + 1.0 + 1e-9, step_deg)
+                for o in np.arange(o0 - 1.0, o0 + 1.0 + 1e-9, 0.25)]
+        best = max(fine)[1]
+        return float(round(round(best / step_deg) * step_deg, 6))
 
 
 def true_ap_orbital_deg(patient_roll_deg: float, vertebra_rotation_deg: float = 0.0) -> float:

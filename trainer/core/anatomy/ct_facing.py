@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trainer.core.anatomy.ct_spine import _pooled, body_outline, find_canal, patient_thresholds
-from trainer.core.anatomy.grid import Volume
+from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.errors import DicomError
 
 __all__ = ["Facing", "spine_facing", "refuse_turned"]
@@ -44,13 +44,17 @@ class Facing:
         return self.front_mm >= MIN_FRONT_MM and self.front_mm >= FRONT_RATIO * self.back_mm
 
 
-def spine_facing(volume: Volume) -> Facing:
+def spine_facing(volume: Volume, column=None) -> Facing:
     """Count the z extent (mm) over which a spinal canal is found behind and in front of the bodies.
 
     Parameters
     ----------
     volume : Volume
         The series (HU, LPS mm).
+    column : Column, optional
+        :func:`~trainer.core.anatomy.ct_spine.detect_column`'s result on this same ``volume``: its pooled body
+        outline, thresholds and canal (found as stored, behind the bodies) are this check's own first half, so
+        only the half-turned canal search runs (ignored when its outline is not on ``volume``'s pooled grid).
 
     Returns
     -------
@@ -58,11 +62,15 @@ def spine_facing(volume: Volume) -> Facing:
         ``back_mm`` and ``front_mm``, mm of z (pooled slices times their spacing).
     """
     hu, g = _pooled(volume)
-    body = body_outline(hu, g)
-    thr = patient_thresholds(hu, body)
     dz_mm = g.spacing_xyz_mm[2]
     counts: list[float] = []
-    for h, b in ((hu, body), (hu[:, ::-1, ::-1], body[:, ::-1, ::-1])):
+    if _measured_on(column, g):
+        body, thr = column.outline.body, column.thresholds
+        counts.append(float(np.count_nonzero(~np.isnan(np.asarray(column.canal_xy_mm)[:, 0]))) * dz_mm)
+    else:
+        body = body_outline(hu, g)
+        thr = patient_thresholds(hu, body)
+    for h, b in ((hu, body), (hu[:, ::-1, ::-1], body[:, ::-1, ::-1]))[len(counts):]:
         if counts and FRONT_RATIO * counts[0] > hu.shape[0] * dz_mm:
             # the canal lies behind the bodies over more than a third of the series: no count in front can
             # make it "turned", so the half-turned search (about half of this check's time) is not run
@@ -71,6 +79,12 @@ def spine_facing(volume: Volume) -> Facing:
         canal = find_canal(np.ascontiguousarray(h), g, np.ascontiguousarray(b), thr)
         counts.append(float(np.count_nonzero(~np.isnan(canal[:, 0]))) * dz_mm)
     return Facing(back_mm=counts[0], front_mm=counts[1])
+
+
+def _measured_on(column, pooled: Grid) -> bool:
+    """True when ``column`` holds the outline, thresholds and per-slice canal of the series pooled to ``pooled``."""
+    return (column is not None and column.outline is not None and column.outline.grid == pooled
+            and len(column.canal_xy_mm) == pooled.shape[0])
 
 
 def refuse_turned(volume: Volume, where, column=None) -> None:
@@ -90,13 +104,15 @@ def refuse_turned(volume: Volume, where, column=None) -> None:
         found behind the bodies, spans more than a third of the series, no count in front can make the series
         "turned" and nothing is measured again (the check then costs nothing on a series read the right way
         round; without it, 0.5 s CPU on the chest CT's 133 x 512 x 512).
+        Otherwise its outline, thresholds and canal are reused and only the half-turned search runs
+        (:func:`spine_facing`).
     """
     if column is not None and len(column.canal_z_mm) > 1:
         z = np.asarray(column.canal_z_mm, float)
         back_mm = float(np.count_nonzero(~np.isnan(np.asarray(column.canal_xy_mm)[:, 0]))) * abs(z[1] - z[0])
         if FRONT_RATIO * back_mm > len(z) * abs(z[1] - z[0]):
             return
-    facing = spine_facing(volume)
+    facing = spine_facing(volume, column)
     if not facing.turned:
         return
     iop = volume.meta.get("orientation", "")

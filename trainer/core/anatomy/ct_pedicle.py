@@ -46,6 +46,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from trainer.core.anatomy.ct_voxels import axes
+from trainer.core.anatomy.fill_holes import fill_holes
 from trainer.core.anatomy.grid import Grid
 
 __all__ = ["PedicleTube", "canal_hole", "joined_bottom", "pedicle_tube", "wall_by_slice"]
@@ -120,7 +121,7 @@ def _hole_in(mip: np.ndarray, grid: Grid, x_mid_mm: float, posterior_wall_y_mm: 
     r = max(1, int(round(1.5 / sp)))
     yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
     closed = ndi.binary_closing(np.pad(mip, r + 1), structure=xx * xx + yy * yy <= r * r)[r + 1:-r - 1, r + 1:-r - 1]
-    holes = ndi.binary_fill_holes(closed) & ~closed
+    holes = fill_holes(closed) & ~closed
     lab, n = ndi.label(holes)
     if n == 0:
         return None
@@ -257,7 +258,7 @@ def _filled(sec: np.ndarray, sp_mm: float, bridge: bool = False) -> np.ndarray:
         if bridge:
             for line in (_ROW, _COL):
                 sec = sec | ndi.binary_closing(np.pad(sec, 2), structure=line)[2:-2, 2:-2]
-    return ndi.binary_fill_holes(sec)
+    return fill_holes(sec)
 
 
 #: a picked section piece taller AND wider than these (mm) holds more than the pedicle (the

@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage as ndi
 
-from trainer.core.anatomy.axial_rotation import TURNED_DEG, mirror_rotation_deg
+from trainer.core.anatomy.axial_rotation import TURNED_DEG, MirrorSearch
+from trainer.core.anatomy.fill_holes import fill_holes
 from trainer.core.anatomy.grid import Grid, Volume
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "Vertebra",
     "body_outline",
     "column_turn_deg",
+    "column_may_be_turned",
     "detect_column",
     "find_bodies",
     "find_canal",
@@ -256,7 +258,7 @@ def body_outline(hu: np.ndarray, grid: Grid) -> np.ndarray:
             best[k], best_area[k] = lbl, a
     keep = np.zeros(n + 1, bool)
     keep[best[best > 0]] = True
-    return ndi.binary_fill_holes(keep[lab], structure=_PLANE4)
+    return fill_holes(keep[lab], structure=_PLANE4)
 
 
 def patient_thresholds(hu: np.ndarray, body: np.ndarray) -> Thresholds:
@@ -300,7 +302,7 @@ def find_canal(hu: np.ndarray, grid: Grid, body: np.ndarray, thr: Thresholds, ca
     if cancel is not None and cancel():
         raise Cancelled()
     closed = ndi.binary_closing(slab, structure=st[None])
-    holes = ndi.binary_fill_holes(closed, structure=_PLANE4) & ~closed
+    holes = fill_holes(closed, structure=_PLANE4) & ~closed
     lab, n = ndi.label(holes, structure=_PLANE4)
     cands: list[list] = [[] for _ in range(hu.shape[0])]
     if n == 0:
@@ -425,10 +427,10 @@ def find_bodies(hu, grid: Grid, body, thr: Thresholds, canal_xy):
             continue
         win = (np.abs(x[None, :] - cx) <= 32.0) & (y[:, None] <= cy) & (y[:, None] >= cy - 75.0)
         bone = (sm[k] >= thr.bone_hu) & body[k] & win
-        filled = ndi.binary_fill_holes(ndi.binary_closing(bone, structure=st))
+        filled = fill_holes(ndi.binary_closing(bone, structure=st))
         i = int(np.argmin(np.abs(x - cx)))
         j = int(np.argmin(np.abs(y - cy)))
-        col = filled[:, max(0, i - n_col):i + n_col + 1].any(axis=1)
+        col = np.asarray(filled[:, max(0, i - n_col):i + n_col + 1].any(axis=1))
         jj = j
         while jj > 0 and not col[jj] and j - jj <= n_gap:
             jj -= 1
@@ -556,18 +558,44 @@ def column_turn_deg(hu: np.ndarray, grid: Grid, canal_xy: np.ndarray) -> np.ndar
     out = np.zeros(len(z))
     half = 0.5 * _TURN_SLAB_MM
     vol = Volume(hu, np.zeros(hu.shape, np.uint8), grid)
-    at, turn = [], []
+    at, searches = [], []
     for zc in np.arange(z[0] + half, z[-1] - half + 1e-6, _TURN_SLAB_MM):
         ks = np.flatnonzero((np.abs(z - zc) <= half) & ~np.isnan(canal_xy[:, 0]))
         if ks.size:
             at.append(zc)
-            turn.append(mirror_rotation_deg(vol, np.nanmedian(canal_xy[ks], axis=0), zc - half, zc + half, 0.5,
-                                              coarse_deg=2.0))
-    if not at:
+            searches.append(MirrorSearch(vol, np.nanmedian(canal_xy[ks], axis=0), zc - half, zc + half,
+                                         coarse_deg=2.0))
+    if not at or not column_may_be_turned(searches):
         return out
+    turn = [s.refined_deg(0.5) for s in searches]
     sm = ndi.median_filter(np.asarray(turn), size=min(_TURN_MEDIAN, len(turn)), mode="nearest")
     out = np.interp(z, at, sm)
     return np.where(np.abs(out) >= TURNED_DEG, out, 0.0)
+
+
+def column_may_be_turned(searches: list[MirrorSearch]) -> bool:
+    """False when :func:`column_turn_deg` is 0 on every slice whatever the slabs' refinements give: each refined
+    turn lies within 1 deg of its coarse one (:class:`~trainer.core.anatomy.axial_rotation.MirrorSearch`), the
+    median of :data:`_TURN_MEDIAN` neighbours and the interpolation along z keep that order, so when the median
+    of the coarse turns plus 1 deg stays under :data:`~trainer.core.anatomy.axial_rotation.TURNED_DEG` and that
+    of the coarse turns minus 1 deg above ``-TURNED_DEG``, no slice can reach it and the refinements (a fifth
+    of the turn's time) are not run.  At the ends the median is the end slab's own turn (``mode="nearest"``).
+
+    Parameters
+    ----------
+    searches : list of MirrorSearch
+        The slabs' searches, along z.
+
+    Returns
+    -------
+    bool
+        True when some slice may be turned ``TURNED_DEG`` (deg) or more either way.
+    """
+    t0 = np.array([s.coarse_turn_deg for s in searches], float)
+    size = min(_TURN_MEDIAN, len(t0))
+    hi = ndi.median_filter(t0 + 1.0, size=size, mode="nearest")
+    lo = ndi.median_filter(t0 - 1.0, size=size, mode="nearest")
+    return bool(np.any(hi >= TURNED_DEG) or np.any(lo <= -TURNED_DEG))
 
 
 def _lateral_components(bone: np.ndarray, grid: Grid, canal_xy: np.ndarray,

