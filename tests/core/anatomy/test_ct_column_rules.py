@@ -48,4 +48,3 @@ def test_the_pair_with_a_disc_between_is_merged():
         score[z == peak] = 150.0
     out = merge_lumbar_discs(np.array([373.0, 391.0, 409.0]), [(1, 414.0)], 238.0, 3.0, (z, score))
     assert out.tolist() == [373.0, 400.0]
-
