@@ -530,13 +530,16 @@ def disc_centres_mm(discs: np.ndarray, z: np.ndarray, centre_hu: np.ndarray, thr
     cross an inclined disc obliquely, as at the chest CT's L1/L2, a 15 mm band of 47-83 HU with a 216 HU rim
     5 mm above it and none within 9 mm below), at least :data:`_DISC_BELOW_HU` darker than the column's median
     (the bodies' cancellous bone: the abdominal CT's L1 has a band of 93-103 HU marrow between thick endplates,
-    its discs 61-88 HU, the median 116-119) and not air or fat (above the soft tissue peak minus two widths).
-    Otherwise the maximum is kept.
+    its discs 61-88 HU, the median 116-119) and not darker than the patient's soft tissue peak (a disc is
+    fibrocartilage; fatty marrow is darker: the contrast chest CT's L1-L3 marrow reads 41-47 HU at the body's
+    centre, its soft tissue 67, and its thin discs, whose slices hold both endplates, 160-260 HU, so the darkest
+    band there is a body's, and its L1/L2 and T12/L1 were moved 8-10 mm into the bodies below and, turned -10
+    deg, L1 cut in two).  Otherwise the maximum is kept.
 
     Lumbar discs only (below the rib cage, :func:`lumbar_floor_mm`): they are 6.6-9.3 mm high (FACTS.md 1.4), two
     or three 3 mm slices between the rims.  A thoracic disc is 2.7-5.4 mm (anteriorly): at 2.5 mm its trough is a
-    slice or none, and a darker band of a body's marrow was taken instead (the chest CT then numbered 14
-    vertebrae, T1 at the mask's T4).
+    slice or none, and a darker band of a body's marrow was taken instead (the chest CT then numbered 13
+    vertebrae with certainty, its "T2" the mask's T4).
 
     Parameters
     ----------
@@ -575,7 +578,7 @@ def disc_centres_mm(discs: np.ndarray, z: np.ndarray, centre_hu: np.ndarray, thr
         near = np.abs(z - z[k]) <= _FLANK_MM + 1e-6
         below, above = centre_hu[near & (z < z[k])], centre_hu[near & (z > z[k])]
         v = centre_hu[k]
-        if (below.size and above.size and tissue[k] and v <= ceiling and v <= centre_hu[near].min()
+        if (below.size and above.size and thr.soft_tissue_hu <= v <= ceiling and v <= centre_hu[near].min()
                 and max(below.max(), above.max()) - v >= _TROUGH_HU):
             out[n], centred[n] = float(z[k]), True
     return out, centred
