@@ -7,6 +7,10 @@ centre the column numbers, independent of our code.
 * Turned -20 deg (about L3's canal), or +0.5 deg, the column numbers T12 to L5 as the mask.  Before, the
   series' top cut T12 at its upper endplate and the disc profile's maximum there, on the very top slice
   unturned, was gone: "the lowest ribs lie at no vertebra found", nothing numbered.
+* Turned -15, -10, -5, +5, +10, +15 or +20 deg, and rolled -20 or +20 deg about an axis 100 mm in front of the
+  canal, the column numbers T12 to L5 as the mask (pass 94, round 24, abdturn).  Before, a lumbar disc was put
+  on whichever endplate rim its score peaked on: L3 read 48 mm tall was cut in two and the ribs' and the
+  sacrum's counts disagreed (not numbered), or at +15 the column was numbered with certainty and wrong.
 * Rolled -20 deg about an axis 100 mm in front of the canal (the whole table rolled), no vertebra is given a
   level the mask contradicts.  Before, the left sacroiliac joint came in front of the canal on the grid's y,
   the iliac wing was taken for a rib, and the column was numbered "T7" to "L1" with certainty, its "T12" the

@@ -170,13 +170,16 @@ class Column:
     canal_z_mm: np.ndarray = field(default_factory=lambda: np.zeros(0))
     canal_xy_mm: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     outline: PooledOutline | None = None   #: the outline and grid the thresholds were measured on
+    ribs_in_view: bool = False  #: a rib neck was found beside the column (:func:`ribs_and_sacrum`)
 
     @property
     def short(self) -> bool:
-        """A short, focused series: numbering uncertain and at most :data:`SHORT_SERIES_VERTEBRAE`
-        vertebrae found.  ``import-ct`` and the GUI editor take it as centred on the target and
-        estimate the landmarks around the series' middle."""
-        return not self.certain and len(self.vertebrae) <= SHORT_SERIES_VERTEBRAE
+        """A short, focused series: numbering uncertain, at most :data:`SHORT_SERIES_VERTEBRAE`
+        vertebrae found and no rib in view.  ``import-ct`` and the GUI editor take it as centred on the target and
+        estimate the landmarks around the series' middle.  A series with ribs in view is a field that reaches the
+        rib cage, not one centred on a target (the abdominal CT cut at 280 mm, L3 to the top, its T12 cut by the
+        field's edge: three lumbar vertebrae found, ribs at none, and its middle is no target)."""
+        return not self.certain and len(self.vertebrae) <= SHORT_SERIES_VERTEBRAE and not self.ribs_in_view
 
     def find(self, level: str) -> Vertebra | None:
         for v in self.vertebrae:
@@ -536,10 +539,10 @@ def disc_centres_mm(discs: np.ndarray, z: np.ndarray, centre_hu: np.ndarray, thr
     band there is a body's, and its L1/L2 and T12/L1 were moved 8-10 mm into the bodies below and, turned -10
     deg, L1 cut in two).  Otherwise the maximum is kept.
 
-    Lumbar discs only (below the rib cage, :func:`lumbar_floor_mm`): they are 6.6-9.3 mm high (FACTS.md 1.4), two
-    or three 3 mm slices between the rims.  A thoracic disc is 2.7-5.4 mm (anteriorly): at 2.5 mm its trough is a
-    slice or none, and a darker band of a body's marrow was taken instead (the chest CT then numbered 13
-    vertebrae with certainty, its "T2" the mask's T4).
+    Lumbar discs only (below the rib cage, :func:`lumbar_floor_mm`), at slices up to 3 mm (:func:`detect_column`):
+    they are 6.6-9.3 mm high (FACTS.md 1.4), two or three 3 mm slices between the rims.  A thoracic disc is
+    2.7-5.4 mm (anteriorly): at 2.5 mm its trough is a slice or none, and a darker band of a body's marrow was
+    taken instead (the chest CT then numbered 13 vertebrae with certainty, its "T2" the mask's T4).
 
     Parameters
     ----------
@@ -1154,7 +1157,9 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
     bone = (hu >= thr.bone_hu) & body
     turn = column_turn_deg(hu, g, cxy) if have.any() else None
     necks, sac = ribs_and_sacrum(_lateral_components(bone, g, cxy, turn), 0.5 * g.spacing_xyz_mm[2])
-    floor = lumbar_floor_mm(necks)
+    # lumbar discs at thin slices only: thicker, a disc and both its rims share a slice or two, no trough between
+    # them (the abdominal CT at 5 mm: moved, L3 came right but L2 went 5.5 mm off and lost a pedicle)
+    floor = lumbar_floor_mm(necks) if g.spacing_xyz_mm[2] <= _THIN_SLICE_MM else -np.inf
     discs, centred = disc_centres_mm(discs, profile[0], centre_hu, thr, floor)
 
     def place(lo: float, cut: float, hi: float) -> float:
@@ -1183,4 +1188,5 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
     top_cut = edge is not None and bool(verts) and verts[0].z_top_mm == edge
     by, certain, note = number_vertebrae(verts, necks, sac, volume.grid.spacing_xyz_mm[2], top_cut)
     report(1.0, "column found")
-    return Column(verts, thr, by, certain, note, canal_z_mm=z, canal_xy_mm=canal, outline=PooledOutline(body, g))
+    return Column(verts, thr, by, certain, note, canal_z_mm=z, canal_xy_mm=canal, outline=PooledOutline(body, g),
+                  ribs_in_view=bool(necks))
