@@ -15,7 +15,8 @@ Steps (each a function, tested on real CTs in tests/realct):
    are refused by their HU.
 4. :func:`find_bodies` - the vertebral body centre per slice: the bone in front of the canal.
 5. :func:`split_vertebrae` - discs are the minima of the bone profile sampled along the
-   body centreline (perpendicular to it, so inclined discs are followed).
+   body centreline (perpendicular to it, so inclined discs are followed); a lumbar disc is then
+   moved from its endplate rim to its own darker middle (:func:`disc_centres_mm`).
 6. :func:`number_vertebrae` - thoracic vertebrae carry ribs: a bone blob in the rib-head
    region beside the body (lateral to it, in front of the canal) on either side; T12 is the
    lowest of the top run of rib-bearing vertebrae; "beside" and "in front of" are the column's own
@@ -49,9 +50,11 @@ __all__ = [
     "column_may_be_turned",
     "detect_column",
     "find_bodies",
+    "disc_centres_mm",
     "find_canal",
     "first_rib_vertebra",
     "lowest_rib_level_mm",
+    "lumbar_floor_mm",
     "number_vertebrae",
     "pooled_grid",
     "merge_lumbar_discs",
@@ -109,6 +112,12 @@ _LUMBAR_MIN_PITCH_MM = 22.0  #: numbering: lumbar discs lie at least this far ap
 #: lie at most this far apart plus one slice (a lumbar disc is at most about 13 mm high: L4/5 9.3 +- 1.8 mm,
 #: two SD, FACTS.md 1.4)
 _DISC_PAIR_MM = 13.0
+#: a disc's score maximum (:func:`split_vertebrae`) sits on one endplate rim: at most half the thickest disc plus
+#: about a millimetre of cortex from the disc's middle (FACTS.md 1.4)
+_RIM_MM = 0.5 * _DISC_PAIR_MM + 1.0
+_FLANK_MM = 9.0         #: a disc's trough: its endplate rims lie within this of it (FACTS.md 1.2: the rim 3-7 mm wide) ...
+_TROUGH_HU = 50.0       #: ... one at least this much brighter at the body's centre than the disc ...
+_DISC_BELOW_HU = 25.0   #: ... and the disc this much darker than the column's median (cancellous bone)
 _FIRST_PAIR_MM = 10.0     #: numbering from T1: the highest necks of the two sides lie this close (a rib pair)
 #: numbering from T1: the first ribs head a rib cage, at least this many vertebrae above the lowest ribs (the
 #: abdominal CT's highest ribs, T12's, lie at the top vertebra in view: "T1" would be below them)
@@ -163,13 +172,16 @@ class Column:
     canal_z_mm: np.ndarray = field(default_factory=lambda: np.zeros(0))
     canal_xy_mm: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     outline: PooledOutline | None = None   #: the outline and grid the thresholds were measured on
+    ribs_in_view: bool = False  #: a rib neck was found beside the column (:func:`ribs_and_sacrum`)
 
     @property
     def short(self) -> bool:
-        """A short, focused series: numbering uncertain and at most :data:`SHORT_SERIES_VERTEBRAE`
-        vertebrae found.  ``import-ct`` and the GUI editor take it as centred on the target and
-        estimate the landmarks around the series' middle."""
-        return not self.certain and len(self.vertebrae) <= SHORT_SERIES_VERTEBRAE
+        """A short, focused series: numbering uncertain, at most :data:`SHORT_SERIES_VERTEBRAE`
+        vertebrae found and no rib in view.  ``import-ct`` and the GUI editor take it as centred on the target and
+        estimate the landmarks around the series' middle.  A series with ribs in view is a field that reaches the
+        rib cage, not one centred on a target (the abdominal CT cut at 280 mm, L3 to the top, its T12 cut by the
+        field's edge: three lumbar vertebrae found, ribs at none, and its middle is no target)."""
+        return not self.certain and len(self.vertebrae) <= SHORT_SERIES_VERTEBRAE and not self.ribs_in_view
 
     def find(self, level: str) -> Vertebra | None:
         for v in self.vertebrae:
@@ -465,7 +477,8 @@ def body_track(canal_xy: np.ndarray, bodies_xy: np.ndarray) -> np.ndarray:
 
 
 def split_vertebrae(hu, grid: Grid, body_xy, thr: Thresholds):
-    """Disc positions (z mm) along the body track, and the profile (z mm, score) they come from.
+    """Disc positions (z mm) along the body track, the profile (z mm, score) they come from, and the mean HU
+    within 5 mm of the track per slice (:func:`disc_centres_mm`).
 
     The score of a slice is the 90th percentile HU within 14 mm of the track minus the mean
     within 5 mm.  A slice through a disc also cuts the rims of the two endplates next to it
@@ -481,6 +494,7 @@ def split_vertebrae(hu, grid: Grid, body_xy, thr: Thresholds):
     rr = np.hypot(xx, yy) * sp
     outer, inner = rr <= 14.0, rr <= 5.0
     score = np.zeros(len(z))
+    centre = np.zeros(len(z))
     for k in range(len(z)):
         i = int(np.argmin(np.abs(x - body_xy[k, 0])))
         j = int(np.argmin(np.abs(y - body_xy[k, 1])))
@@ -488,7 +502,8 @@ def split_vertebrae(hu, grid: Grid, body_xy, thr: Thresholds):
         jj = np.clip(np.arange(j0, j0 + 2 * n_out + 1), 0, len(y) - 1)
         ii = np.clip(np.arange(i0, i0 + 2 * n_out + 1), 0, len(x) - 1)
         patch = hu[k][np.ix_(jj, ii)]
-        score[k] = float(np.percentile(patch[outer], 90) - patch[inner].mean())
+        centre[k] = float(patch[inner].mean())
+        score[k] = float(np.percentile(patch[outer], 90) - centre[k])
     dz = grid.spacing_xyz_mm[2]
     sm = ndi.gaussian_filter1d(score, sigma=max(0.5, 2.0 / dz), mode="nearest")
     win = max(1, int(round(8.0 / dz)))
@@ -501,7 +516,77 @@ def split_vertebrae(hu, grid: Grid, body_xy, thr: Thresholds):
                     discs[-1] = k
                 continue
             discs.append(k)
-    return z[discs], (z, score)
+    return z[discs], (z, score), centre
+
+
+def disc_centres_mm(discs: np.ndarray, z: np.ndarray, centre_hu: np.ndarray, thr: Thresholds,
+                    below_mm: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """Each lumbar disc (below ``below_mm``) moved from its score maximum to the disc's own middle where a trough
+    shows it.
+
+    :func:`split_vertebrae`'s maximum sits on one of the disc's two endplate rims, and which one depends on
+    where the slices fall: on the abdominal CT (3 mm) turned -15 deg the L3/L4 disc was read at 292 mm (L4's
+    upper rim) and L2/L3 at 340 (L2's lower rim), L3 was 48 mm, 1.5 times its neighbours, and was cut in two
+    (the mask's L3/L4 disc 294-303 mm, L2/L3 330-339).  The disc itself is the darkest part of the body's
+    centre between the two rims: the lowest mean HU within 5 mm of the body track (``centre_hu``) within
+    :data:`_RIM_MM` of the maximum (followed down where it falls on past the window's edge), and no nearer than
+    halfway to the next maximum (two discs never become one), is taken when it is a trough: the lowest within
+    :data:`_FLANK_MM`, a rim there at least :data:`_TROUGH_HU` brighter (on one side at least: the track can
+    cross an inclined disc obliquely, as at the chest CT's L1/L2, a 15 mm band of 47-83 HU with a 216 HU rim
+    5 mm above it and none within 9 mm below), at least :data:`_DISC_BELOW_HU` darker than the column's median
+    (the bodies' cancellous bone: the abdominal CT's L1 has a band of 93-103 HU marrow between thick endplates,
+    its discs 61-88 HU, the median 116-119) and not darker than the patient's soft tissue peak (a disc is
+    fibrocartilage; fatty marrow is darker: the contrast chest CT's L1-L3 marrow reads 41-47 HU at the body's
+    centre, its soft tissue 67, and its thin discs, whose slices hold both endplates, 160-260 HU, so the darkest
+    band there is a body's, and its L1/L2 and T12/L1 were moved 8-10 mm into the bodies below and, turned -10
+    deg, L1 cut in two).  Otherwise the maximum is kept.
+
+    Lumbar discs only (below the rib cage, :func:`lumbar_floor_mm`), at slices up to 3 mm (:func:`detect_column`):
+    they are 6.6-9.3 mm high (FACTS.md 1.4), two or three 3 mm slices between the rims.  A thoracic disc is
+    2.7-5.4 mm (anteriorly): at 2.5 mm its trough is a slice or none, and a darker band of a body's marrow was
+    taken instead (the chest CT then numbered 13 vertebrae with certainty, its "T2" the mask's T4).
+
+    Parameters
+    ----------
+    discs : ndarray
+        The score maxima, z mm, ascending.
+    z : ndarray
+        The slices' z, mm.
+    centre_hu : ndarray
+        Mean HU within 5 mm of the body track per slice.
+    thr : Thresholds
+        This patient's.
+    below_mm : float
+        Only the discs below this level (z, mm) are moved; the others are kept (and bound their neighbours').
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Disc levels (z, mm) and, per disc, whether it was moved to a trough (bool).
+    """
+    tissue = centre_hu > thr.soft_tissue_hu - 2.0 * thr.soft_tissue_sd_hu
+    ceiling = float(np.median(centre_hu[tissue])) - _DISC_BELOW_HU if tissue.any() else -np.inf
+    d = np.asarray(discs, float)
+    out, centred = d.copy(), np.zeros(len(d), bool)
+    for n, dz in enumerate(d):
+        if dz >= below_mm:
+            continue
+        half_lo = 0.5 * (dz + d[n - 1]) if n else -np.inf
+        half_hi = 0.5 * (dz + d[n + 1]) if n + 1 < len(d) else np.inf
+        ks = np.flatnonzero((np.abs(z - dz) <= _RIM_MM + 1e-6) & (z > half_lo) & (z < half_hi))
+        if not ks.size:
+            continue
+        k = int(ks[np.argmin(centre_hu[ks])])
+        for step in (-1, 1):       # a trough reaching past the window's edge: down to its bottom
+            while 0 <= k + step < len(z) and half_lo < z[k + step] < half_hi and centre_hu[k + step] < centre_hu[k]:
+                k += step
+        near = np.abs(z - z[k]) <= _FLANK_MM + 1e-6
+        below, above = centre_hu[near & (z < z[k])], centre_hu[near & (z > z[k])]
+        v = centre_hu[k]
+        if (below.size and above.size and thr.soft_tissue_hu <= v <= ceiling and v <= centre_hu[near].min()
+                and max(below.max(), above.max()) - v >= _TROUGH_HU):
+            out[n], centred[n] = float(z[k]), True
+    return out, centred
 
 
 def _half_width(bone: np.ndarray, grid: Grid, v: Vertebra) -> float:
@@ -721,7 +806,8 @@ def _neighbour_heights(h: np.ndarray, i: int) -> list[float]:
     return [float(h[j]) for j in (i - 2, i - 1, i + 1, i + 2) if 0 <= j < len(h) and 12.0 <= h[j] <= 60.0]
 
 
-def split_tall_segments(discs: np.ndarray, z: np.ndarray, score: np.ndarray) -> np.ndarray:
+def split_tall_segments(discs: np.ndarray, z: np.ndarray, score: np.ndarray,
+                        place: Callable[[float, float, float], float] | None = None) -> np.ndarray:
     """Discs (z mm, ascending) with a disc added in each segment :data:`_TALL_SEGMENT` times
     taller than its neighbours (the median of up to two segments, 12-60 mm, on each side):
     it holds two vertebrae, one disc missed.  Vertebral height changes slowly along the
@@ -733,7 +819,9 @@ def split_tall_segments(discs: np.ndarray, z: np.ndarray, score: np.ndarray) -> 
     scored 81-110 against 70-100 in the bodies).  The segment is split at the highest score
     maximum in its middle :data:`_SPLIT_MIDDLE` (a disc's remaining trace), at its middle
     without one.  The tallest such segment first, until none is left; segments up to twice
-    the longest vertebra (120 mm) are considered."""
+    the longest vertebra (120 mm) are considered.  ``place(lo_mm, cut_mm, hi_mm)``: the cut moved to its disc's
+    middle, as the discs found (:func:`disc_centres_mm`; turned +15 deg, the abdominal CT's missed L2/L3 disc
+    was cut on L2's lower rim, 340 mm, and L3 left 45 mm tall was cut again)."""
     d = sorted(float(v) for v in discs)
     sm = ndi.gaussian_filter1d(score, sigma=1.0, mode="nearest")
     for _ in range(len(d) + 1):
@@ -754,12 +842,14 @@ def split_tall_segments(discs: np.ndarray, z: np.ndarray, score: np.ndarray) -> 
         a, b = lo + (0.5 - 0.5 * _SPLIT_MIDDLE) * (hi - lo), lo + (0.5 + 0.5 * _SPLIT_MIDDLE) * (hi - lo)
         ks = [k for k in np.flatnonzero((z >= a) & (z <= b)) if 0 < k < len(z) - 1
               and sm[k] >= sm[k - 1] and sm[k] >= sm[k + 1]]
-        d = sorted(d + [float(z[max(ks, key=lambda k: sm[k])]) if ks else 0.5 * (lo + hi)])
+        cut = float(z[max(ks, key=lambda k: sm[k])]) if ks else 0.5 * (lo + hi)
+        d = sorted(d + [place(lo, cut, hi) if place is not None else cut])
     return np.asarray(d)
 
 
 def merge_lumbar_discs(discs: np.ndarray, necks: list[tuple[int, float]], sacrum_mm: float | None = None,
-                       slice_mm: float = 0.0, profile: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                       slice_mm: float = 0.0, profile: tuple[np.ndarray, np.ndarray] | None = None,
+                       centred: np.ndarray | None = None) -> np.ndarray:
     """Discs (z mm, ascending) with the pairs less than :data:`_LUMBAR_MIN_PITCH_MM` apart below
     the rib cage (below the lowest rib neck + 5 mm; everywhere without ribs) made one, at their
     midpoint: a thick lumbar disc gives two score maxima, one per endplate (abdominal CT, T12/L1:
@@ -778,17 +868,37 @@ def merge_lumbar_discs(discs: np.ndarray, necks: list[tuple[int, float]], sacrum
     discs a body's marrow, the profile's lowest (abdominal CT turned -10 deg: 373, 391 and 409 mm, both pairs
     18 mm apart; between 391 and 409, T12/L1's rims, the smoothed score falls to 48, between 373 and 391 to
     21; merged in index order, L1/L2 went to 382 mm and L2 was split in two)."""
-    floor = min(z for _, z in necks) + 5.0 if necks else np.inf
+    floor = lumbar_floor_mm(necks)
     pitch = _LUMBAR_MIN_PITCH_MM if necks or sacrum_mm is not None else _DISC_PAIR_MM + slice_mm + 1e-6
-    d = sorted(float(v) for v in discs)
+    order = np.argsort(np.asarray(discs, float), kind="stable")
+    d = [float(discs[i]) for i in order]
+    c = [bool(centred[i]) if centred is not None else False for i in order]
     valley = _valley(profile)
     while len(d) > 1:                                   # the closest pair first
         gaps = [(round(d[i + 1] - d[i], 6), -valley(d[i], d[i + 1]), i) for i in range(len(d) - 1) if d[i + 1] < floor]
         if not gaps or min(gaps)[0] >= pitch:
             break
         i = min(gaps)[2]
-        d[i:i + 2] = [0.5 * (d[i] + d[i + 1])]
+        keep = [d[j] for j in (i, i + 1) if c[j]]
+        d[i:i + 2] = [keep[0] if len(keep) == 1 else 0.5 * (d[i] + d[i + 1])]
+        c[i:i + 2] = [bool(keep)]
     return np.asarray(d)
+
+
+def lumbar_floor_mm(necks: list[tuple[int, float]]) -> float:
+    """Below this level (z, mm) the discs are lumbar: the lowest rib neck's top plus 5 mm (everywhere without ribs).
+
+    Parameters
+    ----------
+    necks : list of (int, float)
+        Rib necks as (side, z mm of the neck's top).
+
+    Returns
+    -------
+    float
+        z, mm (inf without ribs).
+    """
+    return min(z for _, z in necks) + 5.0 if necks else np.inf
 
 
 def _valley(profile: tuple[np.ndarray, np.ndarray] | None) -> Callable[[float, float], float]:
@@ -1071,12 +1181,19 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
     cxy = _fill_nan(canal) if have.any() else canal
     bodies = body_track(cxy, find_bodies(hu, g, body, thr, cxy))
     report(0.75, "discs")
-    discs, profile = split_vertebrae(hu, g, bodies, thr)
+    discs, profile, centre_hu = split_vertebrae(hu, g, bodies, thr)
     bone = (hu >= thr.bone_hu) & body
     turn = column_turn_deg(hu, g, cxy) if have.any() else None
     necks, sac = ribs_and_sacrum(_lateral_components(bone, g, cxy, turn), 0.5 * g.spacing_xyz_mm[2])
-    discs = split_between_ribs(merge_lumbar_discs(discs, necks, sac, g.spacing_xyz_mm[2], profile), necks, *profile)
-    discs = split_tall_segments(discs, *profile)
+    # lumbar discs at thin slices only: thicker, a disc and both its rims share a slice or two, no trough between
+    # them (the abdominal CT at 5 mm: moved, L3 came right but L2 went 5.5 mm off and lost a pedicle)
+    floor = lumbar_floor_mm(necks) if g.spacing_xyz_mm[2] <= _THIN_SLICE_MM else -np.inf
+    discs, centred = disc_centres_mm(discs, profile[0], centre_hu, thr, floor)
+
+    def place(lo: float, cut: float, hi: float) -> float:
+        return float(disc_centres_mm(np.array([lo, cut, hi]), profile[0], centre_hu, thr, floor)[0][1])
+    discs = split_between_ribs(merge_lumbar_discs(discs, necks, sac, g.spacing_xyz_mm[2], profile, centred), necks, *profile)
+    discs = split_tall_segments(discs, profile[0], profile[1], place)
     z = g.axis_mm("z")
     bxy = bodies
     verts = []
@@ -1099,4 +1216,5 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
     top_cut = edge is not None and bool(verts) and verts[0].z_top_mm == edge
     by, certain, note = number_vertebrae(verts, necks, sac, volume.grid.spacing_xyz_mm[2], top_cut)
     report(1.0, "column found")
-    return Column(verts, thr, by, certain, note, canal_z_mm=z, canal_xy_mm=canal, outline=PooledOutline(body, g))
+    return Column(verts, thr, by, certain, note, canal_z_mm=z, canal_xy_mm=canal, outline=PooledOutline(body, g),
+                  ribs_in_view=bool(necks))
