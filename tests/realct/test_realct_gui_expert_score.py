@@ -3,9 +3,10 @@
 Round 24 (realct-log passes 94-95): on the CT angiogram's T12 the scripted expert of tools/screenshots.py
 scored 81.5 through the window where the headless expert passes.  The window and the core are one code
 (the window's recording replays to its own score); the driver laid the trocar on the plan's line with the
-window's 2 deg aim steps alone, so the line's angle was off by up to 1 deg and its bone entry moved from
-1.75 to 1.81 pedicle radii on the AP (the entry_point rule's warn limit is 1.75): 87.0 for the clean expert's
-left side, 98.5 headless.
+window's 2 deg aim steps alone, so the line's angle was off by up to 1 deg (pass 94: bone entry 1.86 pedicle radii on
+the AP for the plan's 1.75, the entry_point rule's warn limit): the clean expert's left side failed
+posterior_quarter through the window and passed headless (98.5).  Instrument movements are not compared: the
+window counts each key press, the headless plan each action (62 and 5 here).
 
 Driven with real clicks and key presses (pytest-qt; GuiDriver.play of the clean ExpertPlan).  Oracles: the
 same plan played on a Procedure without a window (play_expert) and scored, and the window's recording
