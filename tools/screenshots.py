@@ -28,8 +28,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from trainer import REPO_ROOT
-from trainer.core.procedure.expert_plan import ExpertPlan
+from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
+from trainer.core.procedure.machine import Procedure
 from trainer.core.procedure.trocar import DEFAULT_LENGTH_MM
+from trainer.core.scoring import score
 from trainer.ui.app import create_window, default_session_dir, startup
 from trainer.ui.demo import GuiDriver
 from trainer.ui.settings import throwaway_settings
@@ -92,10 +94,13 @@ def main(argv=None) -> int:
     driver.idle()
     driver.pump(0.3)
     grab(window, out / "02-checklist.png")
-    driver.play(ExpertPlan(answers=answers, volume_ml=3.0, stop_depth=None, withdraw_at_end=False,
-                           length_mm=DEFAULT_LENGTH_MM),
-                stage, {"align": "aligned", "access": "trocar", "cement": "cement"})
-    print(f"score shown: {window.debrief.shown_score}; session: {window.controller.path}")
+    plan = ExpertPlan(answers=answers, volume_ml=3.0, stop_depth=None, withdraw_at_end=False,
+                      length_mm=DEFAULT_LENGTH_MM)
+    driver.play(plan, stage, {"align": "aligned", "access": "trocar", "cement": "cement"})
+    # the same plan played without a window: an assessor sees the two agree (realct-log pass 98)
+    headless = score(play_expert(Procedure(window.scenario, patient=driver.patient(), render=False), plan))
+    print(f"score shown: {window.debrief.shown_score} (the same plan headless: {headless.score}); "
+          f"session: {window.controller.path}")
     # review mode: the final moment replayed, the 3-D view turned to show the trocar's path
     shown = []
     review = window.show_review()
