@@ -184,3 +184,36 @@ def test_my_progress_after_a_first_attempt_shows_the_score_on_its_scale_and_whol
     w.metric_box.setCurrentText("dap")                   # another metric: about its one value (0.5 Gy·cm²)
     lo, hi = w.metric_plot.viewRange()[1]
     assert 0.0 <= lo < 0.5 < hi <= 1.0, (lo, hi)
+
+
+def test_my_progress_charts_share_their_left_edge_whatever_the_metric(qtbot, tmp_path):
+    """Round 24 (resident, two attempts: 51.5 failed, 88 passed): the CUSUM chart's plot area started 18 px
+    left of the score chart's below it (each left axis sized to its own tick labels, "0.1" against
+    "100" and the axis title), so attempt n sat at two different x. Oracle: the two plot areas' left and right
+    edges on screen, which a reader compares by eye (equal to 1 px), for each chart and each metric chosen with
+    the mouse and keys."""
+    from trainer.ui.progress_window import ProgressWindow
+
+    db = tmp_path / "records.sqlite3"
+    with open_store(db) as st:
+        st.record_attempt(attempt("ria", "r0", passed=False, score=51.5, started="2026-12-05T04:15:00+00:00"))
+        st.record_attempt(attempt("ria", "r1", passed=True, score=88.0, started="2026-12-05T05:15:00+00:00"))
+    w = ProgressWindow(db, "ria")
+    qtbot.addWidget(w)
+    w.resize(900, 760)
+    w.show()
+    qtbot.waitExposed(w)
+
+    def edges(plot):
+        w.plots.grab()                                    # a paint: the axes learn their tick labels' widths
+        r = plot.vb.mapRectToScene(plot.vb.boundingRect())
+        return round(r.left()), round(r.right())
+
+    for metric in ("dap", "score"):
+        pick_level_with_mouse(qtbot, w.metric_box, metric)
+        for method in ("LC-CUSUM (Biau & Porcher)", "Standard CUSUM (Bolsin/Colson)"):
+            pick_level_with_mouse(qtbot, w.method, method)
+            for _ in range(5):                            # let a width learnt at a paint reach the layout
+                edges(w.cusum_plot)
+                qtbot.wait(20)
+            assert edges(w.cusum_plot) == edges(w.metric_plot), (metric, method)
