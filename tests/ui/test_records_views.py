@@ -217,3 +217,33 @@ def test_my_progress_charts_share_their_left_edge_whatever_the_metric(qtbot, tmp
                 edges(w.cusum_plot)
                 qtbot.wait(20)
             assert edges(w.cusum_plot) == edges(w.metric_plot), (metric, method)
+
+
+def test_my_progress_colours_each_score_by_whether_its_attempt_passed(qtbot, tmp_path):
+    """Round 24 (resident walk on the abdominal CT's L4): two attempts scored 89 and failed on a critical error
+    (injection after the posterior quarter); the debrief said FAIL in red, My progress drew both 89s in the same
+    neutral blue high on the 0-100 axis, and "0 passed" only in the summary line. Oracle: the store's own pass
+    flags (89 failed, 72 passed, 95 failed) against the colour of the point drawn at each attempt."""
+    from trainer.ui.progress_window import STATUS_BRUSH, ProgressWindow
+
+    db = tmp_path / "records.sqlite3"
+    runs = [(89.0, False), (72.0, True), (95.0, False)]
+    with open_store(db) as st:
+        for i, (score, passed) in enumerate(runs):
+            st.record_attempt(attempt("res", f"r{i}", passed=passed, score=score,
+                                      started=f"2026-12-05T0{i + 4}:15:00+00:00"))
+    w = ProgressWindow(db, "res")
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    pick_level_with_mouse(qtbot, w.metric_box, "dap")
+    pick_level_with_mouse(qtbot, w.metric_box, "score")
+    colour_at = {}
+    for item in w.metric_plot.listDataItems():
+        if item.opts.get("symbol") is None:
+            continue
+        xs, ys = item.getData()
+        for x, y in zip(xs, ys):
+            colour_at[int(x)] = (y, tuple(item.opts["symbolBrush"]))
+    want = {i + 1: (score, STATUS_BRUSH["pass" if passed else "fail"]) for i, (score, passed) in enumerate(runs)}
+    assert colour_at == want

@@ -3,7 +3,7 @@
 Top: the CUSUM chart of pass/fail (standard Bolsin/Colson with its limits redrawn at each
 crossing, or the LC-CUSUM with its limit h), competence crossings (green) and relapses
 (red) marked.  Bottom: the chosen metric against the attempt number, each point coloured by
-its status.  Trainee, scenario family, the failure-rate preset and p0/p1 are editable;
+its status (a score by its attempt's pass or fail).  Trainee, scenario family, the failure-rate preset and p0/p1 are editable;
 every number comes from :mod:`trainer.core.records`.
 """
 
@@ -111,6 +111,7 @@ class ProgressWindow(QWidget):
         for w in (self.p0, self.p1):
             w.valueChanged.connect(lambda _v: self.refresh())
         self.progress: dict = {}
+        self._passed: list[bool] = []
         self._trainee_changed(self.trainee.currentText())
         self.resize(900, 760)
 
@@ -158,6 +159,7 @@ class ProgressWindow(QWidget):
             self.summary.setText("No attempts recorded yet.")
             return
         self.progress = prog = trainee_progress(atts, params)
+        self._passed = [a.passed for a in atts]         # the attempts' outcomes, in the chart's order
         key = "cusum" if self.method.currentIndex() == 0 else "lc_cusum"
         chart = prog[key]
         self._draw_cusum(chart, params)
@@ -236,7 +238,10 @@ class ProgressWindow(QWidget):
         p = self.metric_plot
         prog = self.progress
         if metric_id == "score":
-            vals, statuses, unit = prog["scores"], [None] * len(prog["scores"]), "score 0-100"
+            # a score is read against its attempt's outcome: an 89 that failed on a critical error was drawn in the
+            # same neutral blue as a pass, high on the axis (round 24, the resident's two failed attempts)
+            vals, unit = prog["scores"], "score 0-100"
+            statuses = ["pass" if ok else "fail" for ok in self._passed]
         else:
             m = prog["metrics"][metric_id]
             vals, statuses, unit = m["values"], m["statuses"], m["unit"]
