@@ -182,6 +182,7 @@ def test_my_progress_after_a_first_attempt_shows_the_score_on_its_scale_and_whol
     (the attempt's 0.5 Gy·cm²)."""
     w = _progress_window(qtbot, tmp_path, "ria", [(51.5, False)], size=(800, 700))
     assert w.metric_box.currentText() == "score"
+    assert w.metric_plot.getAxis("left").labelText == "score (0-100)"      # "score (score 0-100)" until round 24
     lo, hi = w.metric_plot.viewRange()[1]
     assert lo <= 0.0 and hi >= 100.0 and hi - lo < 120.0, (lo, hi)
     for plot in (w.cusum_plot, w.metric_plot):

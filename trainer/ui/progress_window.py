@@ -240,7 +240,7 @@ class ProgressWindow(QWidget):
         if metric_id == "score":
             # a score is read against its attempt's outcome: an 89 that failed on a critical error was drawn in the
             # same neutral blue as a pass, high on the axis (round 24, the resident's two failed attempts)
-            vals, unit = prog["scores"], "score 0-100"
+            vals, unit = prog["scores"], "0-100"     # "score (0-100)": it read "score (score 0-100)" until round 24
             statuses = ["pass" if ok else "fail" for ok in self._passed]
         else:
             m = prog["metrics"][metric_id]
