@@ -221,3 +221,27 @@ def test_a_click_overrides_the_numbering_and_never_drops_a_correction_unasked(qt
     out = root / "t11_by_hand.toml"
     assert dlg.save_scenario(out) is not None
     assert load_scenario(out).ct.level == "T11"
+
+
+def test_with_no_level_in_view_the_table_shows_no_coordinates_until_one_is_chosen(qtbot, totalseg_ct,
+                                                                                    totalseg_series):
+    """Opened at T8 on the abdominal CT (the reference mask holds no T8 voxel), no marker is drawn, yet the
+    landmark table listed five "unplaced" landmarks with coordinates (the series' middle: numbers a resident
+    reads as a position; round 24, the first-use walk, pass 99). They read blank until a level in view is chosen;
+    choosing L4 with the mouse then fills them with L4's estimate (TotalSegmentator's L4 body within 3 mm)."""
+    _, folder = totalseg_series
+    assert not (totalseg_ct.labels == sources.VERTEBRA_LABELS["T8"]).any()
+    dlg = _open(qtbot, level="T8")
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
+        dlg.load(folder)
+    assert "T8 is not in this series' field of view" in dlg.status.text(), dlg.status.text()
+    assert set(dlg.source.values()) == {"unplaced"}
+    shown = {k: s.text() for k, s in dlg.spins.items()}
+    assert all(t in ("", "—") for t in shown.values()), shown
+    assert not any(s.isEnabled() for s in dlg.spins.values())
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
+        pick_level_with_mouse(qtbot, dlg.level_box, "L4")
+    assert dlg.landmarks_level == "L4" and all(s.isEnabled() for s in dlg.spins.values())
+    ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS["L4"])
+    typed = [float(dlg.spins["body_centre_mm", a].text()) for a in "xyz"]
+    assert np.linalg.norm(np.asarray(typed) - ref.body_centre_mm) <= 3.0, (typed, ref.body_centre_mm)

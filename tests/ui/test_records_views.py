@@ -158,22 +158,31 @@ def test_cohort_export_refuses_its_store_and_unwritable_places_and_writes_nothin
     assert list((tmp_path / "adir").iterdir()) == []
 
 
+def _progress_window(qtbot, tmp_path, trainee: str, runs, size=(900, 760)):
+    """My progress, shown, over a new store holding ``trainee``'s ``runs`` ((score, passed), in order)."""
+    from trainer.ui.progress_window import ProgressWindow
+
+    db = tmp_path / "records.sqlite3"
+    with open_store(db) as st:
+        for i, (score, passed) in enumerate(runs):
+            st.record_attempt(attempt(trainee, f"r{i}", passed=passed, score=score,
+                                      started=f"2026-12-05T{i + 4:02d}:15:00+00:00"))
+    w = ProgressWindow(db, trainee)
+    qtbot.addWidget(w)
+    w.resize(*size)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
 def test_my_progress_after_a_first_attempt_shows_the_score_on_its_scale_and_whole_attempts(qtbot, tmp_path):
     """Round 22: after a resident's first attempt (51.5) the score axis ran 51.2-51.8, so the one point sat
     mid-height as if average, both bottom axes read attempt 0.2, 0.4, ..., and the DAP axis then ran -54.5 to 55.5.
     Oracle: the score's 0-100 scale (docs/scoring.md), attempts counted in whole numbers, a DAP being positive
     (the attempt's 0.5 Gy·cm²)."""
-    from trainer.ui.progress_window import ProgressWindow
-
-    db = tmp_path / "records.sqlite3"
-    with open_store(db) as st:
-        st.record_attempt(attempt("ria", "r0", passed=False, score=51.5, started="2026-12-05T04:15:00+00:00"))
-    w = ProgressWindow(db, "ria")
-    qtbot.addWidget(w)
-    w.resize(800, 700)
-    w.show()
-    qtbot.waitExposed(w)
+    w = _progress_window(qtbot, tmp_path, "ria", [(51.5, False)], size=(800, 700))
     assert w.metric_box.currentText() == "score"
+    assert w.metric_plot.getAxis("left").labelText == "score (0-100)"      # "score (score 0-100)" until round 24
     lo, hi = w.metric_plot.viewRange()[1]
     assert lo <= 0.0 and hi >= 100.0 and hi - lo < 120.0, (lo, hi)
     for plot in (w.cusum_plot, w.metric_plot):
@@ -184,3 +193,48 @@ def test_my_progress_after_a_first_attempt_shows_the_score_on_its_scale_and_whol
     w.metric_box.setCurrentText("dap")                   # another metric: about its one value (0.5 Gy·cm²)
     lo, hi = w.metric_plot.viewRange()[1]
     assert 0.0 <= lo < 0.5 < hi <= 1.0, (lo, hi)
+
+
+def test_my_progress_charts_share_their_left_edge_whatever_the_metric(qtbot, tmp_path):
+    """Round 24 (resident, two attempts: 51.5 failed, 88 passed): the CUSUM chart's plot area started 18 px
+    left of the score chart's below it (each left axis sized to its own tick labels, "0.1" against
+    "100" and the axis title), so attempt n sat at two different x. Oracle: the two plot areas' left and right
+    edges on screen, which a reader compares by eye (equal to 1 px), for each chart and each metric chosen with
+    the mouse and keys."""
+    w = _progress_window(qtbot, tmp_path, "ria", [(51.5, False), (88.0, True)])
+
+    def edges(plot):
+        w.plots.grab()                                    # a paint: the axes learn their tick labels' widths
+        r = plot.vb.mapRectToScene(plot.vb.boundingRect())
+        return round(r.left()), round(r.right())
+
+    for metric in ("dap", "score"):
+        pick_level_with_mouse(qtbot, w.metric_box, metric)
+        for method in ("LC-CUSUM (Biau & Porcher)", "Standard CUSUM (Bolsin/Colson)"):
+            pick_level_with_mouse(qtbot, w.method, method)
+            for _ in range(5):                            # let a width learnt at a paint reach the layout
+                edges(w.cusum_plot)
+                qtbot.wait(20)
+            assert edges(w.cusum_plot) == edges(w.metric_plot), (metric, method)
+
+
+def test_my_progress_colours_each_score_by_whether_its_attempt_passed(qtbot, tmp_path):
+    """Round 24 (resident walk on the abdominal CT's L4): two attempts scored 89 and failed on a critical error
+    (injection after the posterior quarter); the debrief said FAIL in red, My progress drew both 89s in the same
+    neutral blue high on the 0-100 axis, and "0 passed" only in the summary line. Oracle: the store's own pass
+    flags (89 failed, 72 passed, 95 failed) against the colour of the point drawn at each attempt."""
+    from trainer.ui.progress_window import STATUS_BRUSH
+
+    runs = [(89.0, False), (72.0, True), (95.0, False)]
+    w = _progress_window(qtbot, tmp_path, "res", runs)
+    pick_level_with_mouse(qtbot, w.metric_box, "dap")
+    pick_level_with_mouse(qtbot, w.metric_box, "score")
+    colour_at = {}
+    for item in w.metric_plot.listDataItems():
+        if item.opts.get("symbol") is None:
+            continue
+        xs, ys = item.getData()
+        for x, y in zip(xs, ys):
+            colour_at[int(x)] = (y, tuple(item.opts["symbolBrush"]))
+    want = {i + 1: (score, STATUS_BRUSH["pass" if passed else "fail"]) for i, (score, passed) in enumerate(runs)}
+    assert colour_at == want

@@ -715,14 +715,22 @@ class CTLandmarkDialog(QDialog):
         self.overview.show_landmarks(self.landmarks["body_centre_mm"] if placed else None,
                                      self.landmarks["superior_endplate_z_mm"], self.landmarks["inferior_endplate_z_mm"])
         self._title_hint()
+        # with no marker drawn the table's numbers were the starting points' (the series' middle), read as a
+        # position next to "unplaced" (round 24): blank ("—", the spin's minimum) and locked until a level is in view
+        blank = not placed and self._level_not_in_view()
         self._syncing = True
         try:
             for row, key in enumerate(LANDMARK_KEYS):
                 vals = (None, None, self.landmarks[key]) if key in PLANES else self.landmarks[key]
                 for axis, val in zip("xyz", vals):
                     spin = self.spins.get((key, axis))
-                    if spin is not None and spin.value() != val:
-                        spin.setValue(val)
+                    if spin is None:
+                        continue
+                    spin.setSpecialValueText("—" if blank else "")
+                    spin.setEnabled(not blank)
+                    shown = spin.minimum() if blank else val
+                    if spin.value() != shown:
+                        spin.setValue(shown)
                 self.table.item(row, 4).setText(self.source.get(key, ""))
         finally:
             self._syncing = False

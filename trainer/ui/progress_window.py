@@ -3,7 +3,7 @@
 Top: the CUSUM chart of pass/fail (standard Bolsin/Colson with its limits redrawn at each
 crossing, or the LC-CUSUM with its limit h), competence crossings (green) and relapses
 (red) marked.  Bottom: the chosen metric against the attempt number, each point coloured by
-its status.  Trainee, scenario family, the failure-rate preset and p0/p1 are editable;
+its status (a score by its attempt's pass or fail).  Trainee, scenario family, the failure-rate preset and p0/p1 are editable;
 every number comes from :mod:`trainer.core.records`.
 """
 
@@ -18,10 +18,41 @@ from trainer.core.records.cusum import PRESETS
 from trainer.core.records.progress import scenario_family, trainee_progress
 from trainer.core.records.store import open_store
 
-__all__ = ["ProgressWindow"]
+__all__ = ["ProgressWindow", "SharedWidthAxis"]
 
 STATUS_BRUSH = {"pass": (60, 170, 90), "warn": (230, 170, 40), "fail": (210, 60, 60)}
 EVENT_BRUSH = {"competent": (40, 180, 80), "relapse": (220, 50, 50), "unacceptable": (220, 50, 50)}
+
+
+class SharedWidthAxis(pg.AxisItem):
+    """A left axis as wide as the widest of its ``group`` (the charts stacked in one column), so their plot areas
+    start at the same x and attempt n sits above attempt n.  pyqtgraph sizes each axis to its own tick labels and
+    title: after a resident's two attempts the CUSUM chart's area started 18 px left of the score chart's
+    (round 24).
+
+    Parameters
+    ----------
+    group : list of SharedWidthAxis
+        The axes to keep equally wide; this one appends itself.
+    """
+
+    def __init__(self, group: list, orientation: str = "left"):
+        self.natural_px = 0.0       # the width, in px, pyqtgraph gives this axis alone (set before the first update)
+        self._group = group
+        group.append(self)
+        super().__init__(orientation)
+
+    def _updateWidth(self) -> None:      # pyqtgraph's hook, called whenever its labels' width may have changed
+        super()._updateWidth()
+        self.natural_px = self.maximumWidth()
+        width_px = max(a.natural_px for a in self._group)
+        for a in self._group:
+            if width_px >= a.maximumWidth():
+                a.setMaximumWidth(width_px)
+                a.setMinimumWidth(width_px)
+            else:
+                a.setMinimumWidth(width_px)
+                a.setMaximumWidth(width_px)
 
 
 class ProgressWindow(QWidget):
@@ -62,8 +93,9 @@ class ProgressWindow(QWidget):
         form.addRow("Failure rates", rates)
         form.addRow("Metric", self.metric_box)
         self.plots = pg.GraphicsLayoutWidget()
-        self.cusum_plot = self.plots.addPlot(row=0, col=0)
-        self.metric_plot = self.plots.addPlot(row=1, col=0)
+        left_axes: list = []
+        self.cusum_plot = self.plots.addPlot(row=0, col=0, axisItems={"left": SharedWidthAxis(left_axes)})
+        self.metric_plot = self.plots.addPlot(row=1, col=0, axisItems={"left": SharedWidthAxis(left_axes)})
         for p in (self.cusum_plot, self.metric_plot):
             p.showGrid(x=True, y=True, alpha=0.25)
             p.setLabel("bottom", "attempt")
@@ -79,6 +111,7 @@ class ProgressWindow(QWidget):
         for w in (self.p0, self.p1):
             w.valueChanged.connect(lambda _v: self.refresh())
         self.progress: dict = {}
+        self._passed: list[bool] = []
         self._trainee_changed(self.trainee.currentText())
         self.resize(900, 760)
 
@@ -126,6 +159,7 @@ class ProgressWindow(QWidget):
             self.summary.setText("No attempts recorded yet.")
             return
         self.progress = prog = trainee_progress(atts, params)
+        self._passed = [a.passed for a in atts]         # the attempts' outcomes, in the chart's order
         key = "cusum" if self.method.currentIndex() == 0 else "lc_cusum"
         chart = prog[key]
         self._draw_cusum(chart, params)
@@ -204,7 +238,10 @@ class ProgressWindow(QWidget):
         p = self.metric_plot
         prog = self.progress
         if metric_id == "score":
-            vals, statuses, unit = prog["scores"], [None] * len(prog["scores"]), "score 0-100"
+            # a score is read against its attempt's outcome: an 89 that failed on a critical error was drawn in the
+            # same neutral blue as a pass, high on the axis (round 24, the resident's two failed attempts)
+            vals, unit = prog["scores"], "0-100"     # "score (0-100)": it read "score (score 0-100)" until round 24
+            statuses = ["pass" if ok else "fail" for ok in self._passed]
         else:
             m = prog["metrics"][metric_id]
             vals, statuses, unit = m["values"], m["statuses"], m["unit"]
