@@ -189,3 +189,109 @@ def test_render_of_a_scenario_whose_landmarks_miss_the_spine_is_one_line(totalse
         assert "replaced.toml" in err and "body_centre_mm" in err
     assert not png.exists()
     case.unlink()
+
+
+# ---------------------------------------------------------------- round 24: hostile headers (realct-log pass 100)
+def _each(**attrs):
+    """Set (or, with None, delete) attributes on every slice of the series."""
+    def edit(folder):
+        for f in sorted(folder.iterdir()):
+            ds = pydicom.dcmread(f)
+            for k, v in attrs.items():
+                if v is None:
+                    delattr(ds, k)
+                else:
+                    setattr(ds, k, v)
+            ds.save_as(f, enforce_file_format=True)
+    return edit
+
+
+#: (case, damage, the attribute the line must name, the allowed value or range it must state); each was read
+#: on d74be11 (exit 2 only later, "no vertebral body found", or read with the HU 1024 too high), or refused
+#: with a wrong reason ("oblique", "cannot be decoded here ... export the series uncompressed")
+HEADER_CASES = [
+    ("intercept-missing", _each(RescaleIntercept=None), "RescaleIntercept", "expected a number"),
+    ("slope-empty", _each(RescaleSlope=""), "RescaleSlope", "expected a number"),
+    ("photometric-rgb", _each(PhotometricInterpretation="RGB"), "PhotometricInterpretation = 'RGB'", "MONOCHROME2"),
+    ("highbit-20", _each(HighBit=20), "HighBit = 20", "expected 15"),
+    ("bits-stored-missing", _each(BitsStored=None), "BitsStored", "expected 8 to 16"),
+    ("orientation-not-unit", _each(ImageOrientationPatient=["2", "0", "0", "0", "2", "0"]),
+     "ImageOrientationPatient = 2\\0\\0\\0\\2\\0", "orthogonal unit vectors"),
+    ("orientation-not-orthogonal", _each(ImageOrientationPatient=["1", "0", "0", "1", "0", "0"]),
+     "ImageOrientationPatient = 1\\0\\0\\1\\0\\0", "orthogonal unit vectors"),
+]
+
+
+@pytest.mark.parametrize(("case", "damage", "field", "allowed"), HEADER_CASES, ids=[c[0] for c in HEADER_CASES])
+def test_nonsense_header_is_one_line_naming_file_field_and_range(series, capsys, case, damage, field, allowed):
+    root, folder = series
+    damage(folder)
+    code, err, out = _import(root, folder, capsys)
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "CT0001.dcm" in err and field in err and allowed in err, err
+    assert "oblique" not in err and "uncompressed" not in err, err
+    assert not out.exists() and "Traceback" not in err
+
+
+def _cut_short(folder):
+    f = sorted(folder.iterdir())[4]
+    f.write_bytes(f.read_bytes()[:600])             # the file meta and the first elements only
+
+
+def _thin(n, step_mm):
+    def edit(folder):
+        files = sorted(folder.iterdir())
+        for f in files[n:]:
+            f.unlink()
+        for k, f in enumerate(files[:n]):
+            ds = pydicom.dcmread(f)
+            ds.ImagePositionPatient = [ds.ImagePositionPatient[0], ds.ImagePositionPatient[1], f"{-250 + k * step_mm:g}"]
+            ds.SliceThickness = f"{step_mm:g}"
+            ds.save_as(f, enforce_file_format=True)
+    return edit
+
+
+def _one_slice_no_thickness(folder):
+    for f in sorted(folder.iterdir())[1:]:
+        f.unlink()
+    _each(SliceThickness=None)(folder)
+
+
+#: (case, damage, text the one line must hold): on d74be11 a file cut at 600 bytes was "not a CT image
+#: (Modality = '')", and a series under 2 mm along z ended in a traceback (IndexError in detect_column)
+SHORT_CASES = [
+    ("file-cut-at-600-bytes", _cut_short, "CT0005.dcm: a CT image file with no PixelData in its 600 bytes"),
+    ("one-slice-no-thickness", _one_slice_no_thickness, "CT0001.dcm: the series is this one slice and its "
+                                                        "SliceThickness is missing"),
+    ("one-slice-of-1-mm", _thin(1, 1.0), "1 slice(s) of 1 mm cover 1 mm along z; expected at least 2 slices"),
+    ("two-slices-of-0.5-mm", _thin(2, 0.5), "2 slice(s) of 0.5 mm cover 1 mm along z; expected at least 4 slices"),
+]
+
+
+@pytest.mark.parametrize(("case", "damage", "said"), SHORT_CASES, ids=[c[0] for c in SHORT_CASES])
+def test_cut_short_file_or_too_thin_series_is_one_line(series, capsys, case, damage, said):
+    root, folder = series
+    damage(folder)
+    code, err, out = _import(root, folder, capsys)
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert said in err, err
+    assert not out.exists() and "Traceback" not in err
+
+
+GUI_CASES = [("intercept-missing", _each(RescaleIntercept=None), "RescaleIntercept is missing"),
+             ("one-slice-of-1-mm", _thin(1, 1.0), "1 slice(s) of 1 mm cover 1 mm along z")]
+
+
+@pytest.mark.parametrize(("case", "damage", "said"), GUI_CASES, ids=[c[0] for c in GUI_CASES])
+def test_the_gui_editor_series_field_gets_the_same_line(series, case, damage, said):
+    """The CT landmark editor's load job (what its Series field runs, in its worker) raises the DicomError the
+    dialog shows under "Cannot read the CT series".  On main: the intercept-missing series loaded (HU 1024 too
+    high), the one 1 mm slice raised IndexError, shown as "IndexError: index -1 is out of bounds"."""
+    from trainer.core.errors import DicomError
+    from trainer.ui.ct_landmarks import _load_job
+
+    _, folder = series
+    damage(folder)
+    with pytest.raises(DicomError) as info:
+        _load_job((folder, "T12"), lambda fraction, message: None)
+    assert said in str(info.value) and len(str(info.value).splitlines()) == 1

@@ -37,6 +37,7 @@ from scipy import ndimage as ndi
 from trainer.core.anatomy.axial_rotation import TURNED_DEG, MirrorSearch
 from trainer.core.anatomy.fill_holes import fill_holes
 from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.errors import DicomError
 
 __all__ = [
     "LEVEL_ORDER",
@@ -1150,6 +1151,20 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
     return by, True, note
 
 
+def refuse_too_thin(volume: Volume) -> None:
+    """DicomError when the series is thinner along z than one pooling block (:data:`_POOL_MM`): nothing to search.
+
+    A one- or two-slice series of 0.5 or 1 mm slices pooled to no slice at all (an IndexError until round 24).
+    """
+    g = volume.grid
+    nz, fz = g.shape[0], _pool_factors(g)[1]
+    if nz < fz:
+        dz_mm = float(g.spacing_xyz_mm[2])
+        raise DicomError(f"{volume.meta.get('folder', 'the series')}: {nz} slice(s) of {dz_mm:g} mm cover "
+                         f"{nz * dz_mm:g} mm along z; expected at least {fz} slices ({_POOL_MM:g} mm), and a whole "
+                         "vertebra to find the column")
+
+
 def detect_column(volume: Volume, progress: Callable[[float, str], None] | None = None,
                   cancel: Callable[[], bool] | None = None) -> Column:
     """Find, split and number the vertebral column of a whole CT series (module docstring).
@@ -1170,6 +1185,7 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
             raise Cancelled()
 
     report(0.0, "pooling the series")
+    refuse_too_thin(volume)
     hu, g = _pooled(volume)
     report(0.15, "body outline (table and outside removed)")
     body = body_outline(hu, g)

@@ -184,6 +184,10 @@ def _read_one(path: Path) -> list[Dataset]:
                          "(only the series' slices may be in it)") from None
     sop = str(ds.get("SOPClassUID", ""))
     mod = str(ds.get("Modality", ""))
+    if sop in (CT_IMAGE_STORAGE, ENHANCED_CT_STORAGE) and "PixelData" not in ds:
+        # a slice cut short in copying: pydicom stops at the end of the file without complaint
+        raise DicomError(f"{path}: a CT image file with no PixelData in its {path.stat().st_size} bytes (Modality = "
+                         f"{mod!r}); expected a whole slice: the file is cut short (copy it again) or not an image")
     if mod != "CT" or sop not in (CT_IMAGE_STORAGE, ENHANCED_CT_STORAGE):
         raise DicomError(f"{path}: not a CT image (Modality = {mod!r}, SOPClassUID = {sop!r}); "
                          "expected Modality 'CT' and CT Image Storage")

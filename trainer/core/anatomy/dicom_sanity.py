@@ -16,10 +16,16 @@ whole series               at most :data:`MAX_SERIES_VOXELS` voxels (2 bytes eac
 pixel spacing              finite, :data:`SPACING_RANGE_MM`
 positions                  finite, within +/- :data:`MAX_POSITION_MM`
 orientation                six finite numbers
-pixels                     BitsAllocated 16, BitsStored 8..16, one sample,
-                           PixelRepresentation 0 or 1 (absent: 0)
-rescale                    finite slope in :data:`SLOPE_RANGE`, finite intercept
-                           within +/- :data:`MAX_INTERCEPT`
+orientation (round 24)     two unit vectors (length 1 within :data:`ORIENTATION_TOLERANCE`),
+                           orthogonal (cosine within the same tolerance)
+pixels                     BitsAllocated 16, BitsStored 8..16 (present), HighBit
+                           BitsStored - 1 (when present), one sample, PixelRepresentation
+                           0 or 1 (absent: 0), PhotometricInterpretation MONOCHROME1 or
+                           MONOCHROME2 (when present)
+rescale                    both present (type 1: an absent intercept read stored values
+                           as HU, 1024 HU too high), finite slope in :data:`SLOPE_RANGE`,
+                           finite intercept within +/- :data:`MAX_INTERCEPT`
+one slice                  a SliceThickness (the only spacing it has)
 files                      regular files, no symbolic links
 =========================  ================================================
 """
@@ -33,6 +39,7 @@ from pathlib import Path
 from trainer.core.errors import DicomError
 
 __all__ = ["MAX_INTERCEPT", "MAX_POSITION_MM", "MAX_SERIES_VOXELS", "MAX_SIDE_PX", "MAX_SLICES", "SLOPE_RANGE",
+           "ORIENTATION_TOLERANCE",
            "SPACING_RANGE_MM", "check_series_files", "check_series_headers", "decode_all", "frame_count",
            "header_numbers"]
 
@@ -43,6 +50,7 @@ SPACING_RANGE_MM = (0.05, 20.0)
 MAX_POSITION_MM = 100_000.0
 SLOPE_RANGE = (1e-4, 1e3)
 MAX_INTERCEPT = 1e5
+ORIENTATION_TOLERANCE = 1e-3             #: the reader's axis-alignment tolerance (dicom_io._axis_of)
 
 
 def check_series_files(root: Path, files: list[Path]) -> None:
@@ -105,21 +113,34 @@ def _check_one(p: Path, ds) -> tuple[int, int, int]:
     if max(abs(x) for x in pos) > MAX_POSITION_MM:
         raise DicomError(f"{p}: ImagePositionPatient = {pos} is not allowed; expected positions within "
                          f"+/-{MAX_POSITION_MM:g} mm")
-    header_numbers(ds, "ImageOrientationPatient", 6, p)
+    _check_orientation(p, header_numbers(ds, "ImageOrientationPatient", 6, p))
     bits = _int(ds, "BitsAllocated", p)
-    stored = _int(ds, "BitsStored", p, default=bits)
+    if ds.get("BitsStored") in (None, ""):
+        raise DicomError(f"{p}: BitsStored is missing or empty; expected 8 to 16 (the pixels' significant bits)")
+    stored = _int(ds, "BitsStored", p)
     samples = _int(ds, "SamplesPerPixel", p, default=1)
     if bits != 16 or not 8 <= stored <= 16 or samples != 1:
         raise DicomError(f"{p}: BitsAllocated = {bits}, BitsStored = {stored}, SamplesPerPixel = {samples} is not "
                          "allowed; expected 16-bit greyscale CT pixels (BitsAllocated 16, BitsStored 8 to 16, "
                          "SamplesPerPixel 1)")
+    if ds.get("HighBit") not in (None, ""):
+        high = _int(ds, "HighBit", p)
+        if high != stored - 1:
+            raise DicomError(f"{p}: HighBit = {high} is not allowed with BitsStored = {stored}; expected "
+                             f"{stored - 1} (BitsStored - 1)")
     rep = _int(ds, "PixelRepresentation", p, default=0)
     if rep not in (0, 1):
         raise DicomError(f"{p}: PixelRepresentation = {rep} is not allowed; expected 0 (unsigned) or 1 (signed)")
-    for key, _default, lo, hi in (("RescaleSlope", 1.0, SLOPE_RANGE[0], SLOPE_RANGE[1]),
-                                 ("RescaleIntercept", 0.0, -MAX_INTERCEPT, MAX_INTERCEPT)):
+    photometric = str(ds.get("PhotometricInterpretation", "") or "").strip()
+    if photometric and photometric not in ("MONOCHROME1", "MONOCHROME2"):
+        raise DicomError(f"{p}: PhotometricInterpretation = {photometric!r} is not allowed; expected MONOCHROME2 "
+                         "or MONOCHROME1 (greyscale CT numbers)")
+    for key, lo, hi in (("RescaleSlope", SLOPE_RANGE[0], SLOPE_RANGE[1]),
+                        ("RescaleIntercept", -MAX_INTERCEPT, MAX_INTERCEPT)):
         if ds.get(key) is None or ds.get(key) == "":
-            continue
+            raise DicomError(f"{p}: {key} is missing or empty; expected a number (CT numbers are stored value x "
+                             "RescaleSlope + RescaleIntercept: without it they would be read 1024 HU off for the "
+                             "usual unsigned pixels)")
         (value,) = header_numbers(ds, key, 1, p)
         if not (lo <= abs(value) <= hi if key == "RescaleSlope" else lo <= value <= hi):
             raise DicomError(f"{p}: {key} = {value:g} is not allowed; expected a finite number "
@@ -134,6 +155,18 @@ def _check_one(p: Path, ds) -> tuple[int, int, int]:
         if have < need:
             raise DicomError(f"{p}: pixel data is truncated ({have} bytes; {rows} x {cols} 16-bit pixels need {need})")
     return rows, cols, bits
+
+
+def _check_orientation(p: Path, iop: list[float]) -> None:
+    """Two unit, orthogonal direction cosines (an oblique but valid orientation is the reader's to refuse)."""
+    row, col = iop[:3], iop[3:]
+    lengths = [math.sqrt(sum(v * v for v in vec)) for vec in (row, col)]
+    cosine = sum(a * b for a, b in zip(row, col))
+    if max(abs(n - 1.0) for n in lengths) > ORIENTATION_TOLERANCE or abs(cosine) > ORIENTATION_TOLERANCE:
+        shown = "\\".join(f"{v:g}" for v in iop)
+        raise DicomError(f"{p}: ImageOrientationPatient = {shown} is not allowed (row and column lengths "
+                         f"{lengths[0]:.3g} and {lengths[1]:.3g}, cosine between them {cosine:.3g}); expected two "
+                         f"orthogonal unit vectors (lengths 1 and cosine 0, within {ORIENTATION_TOLERANCE:g})")
 
 
 def decode_all(ds) -> None:
@@ -169,8 +202,11 @@ def check_series_headers(sets: list) -> None:
                          f"({voxels * 2 / 2**30:.1f} GiB); expected at most {MAX_SERIES_VOXELS:.3g} voxels")
     if len(sets) == 1:
         p, ds = sets[0]
-        if ds.get("SliceThickness") not in (None, ""):
-            (t,) = header_numbers(ds, "SliceThickness", 1, p)
-            if not SPACING_RANGE_MM[0] <= t <= SPACING_RANGE_MM[1]:
-                raise DicomError(f"{p}: SliceThickness = {t:g} is not allowed; expected {SPACING_RANGE_MM[0]:g} "
-                                 f"to {SPACING_RANGE_MM[1]:g} mm")
+        if ds.get("SliceThickness") in (None, ""):
+            raise DicomError(f"{p}: the series is this one slice and its SliceThickness is missing or empty, so its "
+                             f"slice spacing is unknown; expected a series of several slices (or one with "
+                             f"SliceThickness {SPACING_RANGE_MM[0]:g} to {SPACING_RANGE_MM[1]:g} mm)")
+        (t,) = header_numbers(ds, "SliceThickness", 1, p)
+        if not SPACING_RANGE_MM[0] <= t <= SPACING_RANGE_MM[1]:
+            raise DicomError(f"{p}: SliceThickness = {t:g} is not allowed; expected {SPACING_RANGE_MM[0]:g} "
+                             f"to {SPACING_RANGE_MM[1]:g} mm")
