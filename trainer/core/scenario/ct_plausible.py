@@ -257,12 +257,8 @@ def estimated_labels_note(labels, grid, level: str) -> str:
 
     Parameters
     ----------
-    labels : ndarray
-        The patient's label volume (uint8, :class:`~trainer.core.anatomy.labels.Label`).
-    grid : Grid
-        Its grid (mm).
-    level : str
-        Target level.
+    labels, grid, level
+        The patient's label volume, its grid (mm) and the target level, as for :func:`thick_labels_note`.
 
     Returns
     -------
