@@ -146,27 +146,30 @@ def import_ct(args) -> int:
     # only a valid scenario is written, through a temporary file renamed into place
     s = parse_scenario(text, out.resolve())
     from trainer.core.anatomy.ct_labels import ACQUIRED_CENTRE_FROM_MM
-    from trainer.core.scenario.ct_plausible import thick_labels_note
+    from trainer.core.scenario.ct_plausible import estimated_labels_note, thick_labels_note
 
     slice_mm = float(vol.grid.spacing_xyz_mm[2])
-    if len(estimated) < len(_OPTIONS) or slice_mm > ACQUIRED_CENTRE_FROM_MM:
-        # landmarks typed by hand: label the patient once, so that a point off the spine is refused
-        # here, not by a traceback in the first render (it built nothing before); thick slices: say
-        # when the labels lack a pedicle or the body (ct_plausible.thick_labels_note)
-        from trainer.core.anatomy.ct_patient import patient_from_ct
-        from trainer.core.errors import VPTrainerError
-        from trainer.core.scenario.build import landmarks_error
+    # label the patient once: landmarks typed by hand, so that a point off the spine is refused here,
+    # not by a traceback in the first render (it built nothing before); thick slices: say when the
+    # labels lack a pedicle or the body (ct_plausible.thick_labels_note); landmarks estimated on thin
+    # slices (not labelled here until round 24): say when they label no vertebra, as on the abdominal
+    # CT turned 15 deg, whose estimated L2 body held 0.2 mL (ct_plausible.estimated_labels_note)
+    from trainer.core.anatomy.ct_patient import patient_from_ct
+    from trainer.core.errors import VPTrainerError
+    from trainer.core.scenario.build import landmarks_error
 
-        try:
-            patient = patient_from_ct(vol, given, args.level, column=column)
-        except VPTrainerError:
-            raise
-        except ValueError as exc:
-            raise landmarks_error(str(folder), given, args.level, exc,
-                                  field="--body-centre" if args.body_centre is not None else "body_centre_mm =") from None
-        note = thick_labels_note(patient.volume.labels, patient.volume.grid, args.level, slice_mm)
-        if note:
-            print(f"{folder}: warning: {note}", file=sys.stderr)
+    try:
+        patient = patient_from_ct(vol, given, args.level, column=column)
+    except VPTrainerError:
+        raise
+    except ValueError as exc:
+        raise landmarks_error(str(folder), given, args.level, exc,
+                              field="--body-centre" if args.body_centre is not None else "body_centre_mm =") from None
+    note = thick_labels_note(patient.volume.labels, patient.volume.grid, args.level, slice_mm)
+    if not note and estimated and slice_mm <= ACQUIRED_CENTRE_FROM_MM:
+        note = estimated_labels_note(patient.volume.labels, patient.volume.grid, args.level)
+    if note:
+        print(f"{folder}: warning: {note}", file=sys.stderr)
     print(f"{folder}: {coverage_note(vol.grid, given['body_centre_mm'], s.carm.geometry)}", file=sys.stderr)
     with atomic_file(out, force=args.force) as tmp:
         tmp.write_text(text, encoding="utf-8")

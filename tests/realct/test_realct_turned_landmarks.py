@@ -1,0 +1,61 @@
+"""The turned abdomen's estimated landmarks: import-ct says when they label no vertebra (issue 12; realct-log pass 102
+of round 24, turnedlm).
+
+Since pass 97 (round 24) the abdominal CT (3 mm) turned about the long axis is numbered T12-L5 as the mask, so
+``import-ct --level`` estimates the landmarks from the column's point, and at many turns that estimate labels no
+vertebra (turned -15 deg, L2's body 0.2 mL between endplates 3 mm apart; body Dice 0.01 against the mask).  Until
+then a thin series was not labelled at import and nothing was said.  Oracle: the TotalSegmentator mask turned the
+same way (``realct_rotate.turned_reference``): the body labelled from the written landmarks, sampled on the CT grid,
+against the mask's body (Dice).  The warning itself reads the labels only (``ct_plausible.estimated_labels_note``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import realct_reference as reference
+import realct_sources as sources
+from realct_rotate import rotated, turned_reference
+
+from trainer.cli import main
+from trainer.core.anatomy.ct_patient import patient_from_ct
+from trainer.core.anatomy.dicom_io import read_ct_series
+from trainer.core.anatomy.labels import Label
+from trainer.core.scenario.loader import load_scenario
+
+pytestmark = pytest.mark.slow
+
+
+def _import(ct, level, tmp_path, capsys):
+    """(stderr of import-ct --level on ``ct`` written as DICOM, body Dice of its landmarks against the mask)."""
+    folder = tmp_path / "series"
+    if not folder.exists():
+        sources.write_dicom(ct, folder)
+    out = tmp_path / f"{level}.toml"
+    assert main(["scenarios", "import-ct", str(folder), "--level", level, "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    sc = load_scenario(out)
+    lm = dict(sc.ct.landmarks)
+    patient = patient_from_ct(read_ct_series(folder), lm, level)
+    k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
+    box = tuple(slice(max(0, a.min() - 3), min(n, a.max() + 4)) for a, n in zip((k, j, i), ct.labels.shape))
+    lab = reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box)
+    return err, lab, box
+
+
+@pytest.mark.parametrize(("angle_deg", "level"), [(-15.0, "L2"), (-10.0, "L3")])
+def test_turned_estimate_that_labels_no_vertebra_is_said(totalseg_ct, tmp_path, capsys, angle_deg, level):
+    ct = rotated(totalseg_ct, angle_deg, "L3")
+    err, lab, box = _import(ct, level, tmp_path, capsys)
+    ref = turned_reference(totalseg_ct, angle_deg, "L3", level)
+    body_dice = reference.dice(np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS]), ref.body[box])
+    assert body_dice < 0.5, body_dice             # the oracle: the labelled body is not the mask's
+    assert f"warning: the estimated landmarks do not label the {level} vertebra" in err, err
+
+
+def test_turned_estimate_that_labels_the_vertebra_is_not_flagged(totalseg_ct, tmp_path, capsys):
+    ct = rotated(totalseg_ct, -10.0, "L3")
+    err, lab, box = _import(ct, "L4", tmp_path, capsys)
+    ref = turned_reference(totalseg_ct, -10.0, "L3", "L4")
+    assert reference.dice(np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS]), ref.body[box]) >= 0.8
+    assert "warning" not in err, err
