@@ -155,8 +155,11 @@ def test_the_segment_below_l5_is_named_s1_not_a_number(totalseg_ct):
     g = totalseg_ct.grid
     z_mm = g.origin_mm[2] + np.arange(totalseg_ct.labels.shape[0]) * g.spacing_xyz_mm[2]
     rows = (z_mm >= below.z_bottom_mm) & (z_mm <= below.z_top_mm)
-    held = set(np.unique(totalseg_ct.labels[rows]).tolist())
-    assert sources.VERTEBRA_LABELS["S1"] in held and sources.VERTEBRA_LABELS["L5"] not in held
+    held = totalseg_ct.labels[rows]
+    s1, l5 = (int(np.count_nonzero(held == sources.VERTEBRA_LABELS[lv])) for lv in ("S1", "L5"))
+    # mostly S1: since round 24 (pass 97) the L5/S1 boundary is the disc's own middle, and axial slices there
+    # cross the lordotic wedge disc's L5 rim too (measured: S1 1093, L5 47 mask voxels; before, none of L5)
+    assert s1 >= 10 * l5 and s1 > 0, (s1, l5)
     assert names[6] == "S1" and below.level is None        # named on the overview, never a target
 
 
