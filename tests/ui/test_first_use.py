@@ -139,10 +139,8 @@ def test_trocar_angles_by_hand():
     assert trocar_angles_deg(d, "right") == pytest.approx((-15.0, 10.0), abs=1e-9)
 
 
-@pytest.mark.parametrize("side", ["left", "right"])
-def test_aim_buttons_sit_where_the_arrow_keys_turn_the_trocar(make_window, side):
-    from trainer.ui.trocar_panel import trocar_angles_deg
-
+def _trocar_placed(make_window, side: str):
+    """``(window, driver)`` on the default case with the ``side`` trocar placed after an AP shot."""
     w, d = make_window()
     _start(w, d, "l1-wedge-default")
     d.answer_checklist({"candidacy": "proceed"})
@@ -152,6 +150,14 @@ def test_aim_buttons_sit_where_the_arrow_keys_turn_the_trocar(make_window, side)
     d.pick_entry(side)
     d.place()
     assert w.view.trocar is not None and w.view.trocar.side == side
+    return w, d
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_aim_buttons_sit_where_the_arrow_keys_turn_the_trocar(make_window, side):
+    from trainer.ui.trocar_panel import trocar_angles_deg
+
+    w, d = _trocar_placed(make_window, side)
 
     def angles():
         return trocar_angles_deg(w.view.trocar.direction, side)
@@ -187,14 +193,7 @@ def test_a_caudally_aimed_trocar_reads_caudal_not_minus_cranial(make_window):
     """Pass 99: "cranial -13.0°" for a trocar aimed at the feet; a resident reads "caudal 13.0°".
 
     The oracle is the trocar's direction itself (LPS, skin to tip): its angle below the axial plane."""
-    w, d = make_window()
-    _start(w, d, "l1-wedge-default")
-    d.answer_checklist({"candidacy": "proceed"})
-    for k in (Qt.Key.Key_1, Qt.Key.Key_S):
-        d.key(k)
-        d.idle()
-    d.pick_entry("left")
-    d.place()
+    w, d = _trocar_placed(make_window, "left")
 
     def below_axial_deg():
         dx, dy, dz = (float(v) for v in w.view.trocar.direction)
