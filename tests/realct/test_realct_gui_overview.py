@@ -242,9 +242,15 @@ def test_with_no_level_in_view_the_table_shows_no_coordinates_until_one_is_chose
     shown = {k: s.text() for k, s in dlg.spins.items()}
     assert all(t in ("", "—") for t in shown.values()), shown
     assert not any(s.isEnabled() for s in dlg.spins.values())
+    # nothing to save yet: Save scenario... is disabled (until round 24 it was enabled and a save was refused),
+    # and the title's placeholder names no level (it read "T8 patient CT" for a level the series does not hold)
+    assert not dlg.save_button.isEnabled()
+    hint = dlg.title_edit.placeholderText()
+    assert not any(lv in hint.split() for lv in sources.VERTEBRA_LABELS), hint
     with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
         pick_level_with_mouse(qtbot, dlg.level_box, "L4")
     assert dlg.landmarks_level == "L4" and all(s.isEnabled() for s in dlg.spins.values())
+    assert dlg.save_button.isEnabled() and "L4" in dlg.title_edit.placeholderText().split()
     ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS["L4"])
     typed = [float(dlg.spins["body_centre_mm", a].text()) for a in "xyz"]
     assert np.linalg.norm(np.asarray(typed) - ref.body_centre_mm) <= 3.0, (typed, ref.body_centre_mm)

@@ -139,10 +139,8 @@ def test_trocar_angles_by_hand():
     assert trocar_angles_deg(d, "right") == pytest.approx((-15.0, 10.0), abs=1e-9)
 
 
-@pytest.mark.parametrize("side", ["left", "right"])
-def test_aim_buttons_sit_where_the_arrow_keys_turn_the_trocar(make_window, side):
-    from trainer.ui.trocar_panel import trocar_angles_deg
-
+def _trocar_placed(make_window, side: str):
+    """``(window, driver)`` on the default case with the ``side`` trocar placed after an AP shot."""
     w, d = make_window()
     _start(w, d, "l1-wedge-default")
     d.answer_checklist({"candidacy": "proceed"})
@@ -152,6 +150,14 @@ def test_aim_buttons_sit_where_the_arrow_keys_turn_the_trocar(make_window, side)
     d.pick_entry(side)
     d.place()
     assert w.view.trocar is not None and w.view.trocar.side == side
+    return w, d
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_aim_buttons_sit_where_the_arrow_keys_turn_the_trocar(make_window, side):
+    from trainer.ui.trocar_panel import trocar_angles_deg
+
+    w, d = _trocar_placed(make_window, side)
 
     def angles():
         return trocar_angles_deg(w.view.trocar.direction, side)
@@ -177,9 +183,38 @@ def test_aim_buttons_sit_where_the_arrow_keys_turn_the_trocar(make_window, side)
         elif "Cranial" in label:
             assert c1 - c0 == pytest.approx(w.trocar.aim_deg, abs=0.3)
     m, c = angles()
-    assert w.trocar.angle_label.text() == f"Angles: medial {m:+.1f}°, cranial {c:+.1f}°"
+    ways = ("medial" if round(m, 1) >= 0 else "lateral", "cranial" if round(c, 1) >= 0 else "caudal")
+    assert w.trocar.angle_label.text() == f"Angles: {ways[0]} {abs(m):.1f}°, {ways[1]} {abs(c):.1f}°"
     # the left pedicle is on the left of the AP image: its medial side is image right
     assert ("Medial" in w.trocar.aim_buttons["right"].text()) == (side == "left")
+
+
+def test_a_caudally_aimed_trocar_reads_caudal_not_minus_cranial(make_window):
+    """Pass 99: "cranial -13.0°" for a trocar aimed at the feet; a resident reads "caudal 13.0°".
+
+    The oracle is the trocar's direction itself (LPS, skin to tip): its angle below the axial plane."""
+    w, d = _trocar_placed(make_window, "left")
+
+    def below_axial_deg():
+        dx, dy, dz = (float(v) for v in w.view.trocar.direction)
+        return float(np.degrees(np.arctan2(-dz, np.hypot(dx, dy))))
+
+    for _ in range(12):                                   # Down: aim towards the feet
+        if below_axial_deg() > 5.0:
+            break
+        d.key(Qt.Key.Key_Down)
+        d.idle()
+    down = below_axial_deg()
+    assert down > 5.0
+    text = w.trocar.angle_label.text()
+    assert f"caudal {down:.1f}°" in text, text
+    assert "cranial" not in text and "-" not in text, text
+    for _ in range(12):                                   # Up: back over the axial plane, towards the head
+        if below_axial_deg() < -1.0:
+            break
+        d.key(Qt.Key.Key_Up)
+        d.idle()
+    assert f"cranial {-below_axial_deg():.1f}°" in w.trocar.angle_label.text()
 
 
 # ------------------------------------------------------------------ 5. buttons stay under the mouse

@@ -44,6 +44,9 @@ class CementView:
     #: phase boundaries of the scenario's product, minutes after mixing (``Rheology.windows_min``)
     windows_min: dict = field(default_factory=dict)
     product: str = ""
+    #: the most posterior cement in the body as a depth fraction (0 posterior wall, 1 anterior; None: none), what
+    #: the lateral shows; the scripted expert's stop rule reads it (until round 24 the window's expert never stopped)
+    posterior_extent_fraction: float | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,8 @@ def build_view(p) -> ProcedureView:
         phase = str(c.phase(t))
         consistency = c.consistency(t) if hasattr(c, "consistency") else ""
         cement = CementView(True, float(t - p.mixed_at_s), phase, str(consistency), float(c.injected_ml),
-                            phase not in ("unmixed", "set") and trocar is not None, windows, product)
+                            phase not in ("unmixed", "set") and trocar is not None, windows, product,
+                            c.posterior_extent_fraction)
     decisions = dict(p.decisions)
     d = p.dose
     return ProcedureView(t_s=float(p.t_s), stage=str(p.phase), shots=int(d.shots), fluoro_s=float(d.fluoro_s),

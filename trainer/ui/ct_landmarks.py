@@ -143,6 +143,10 @@ def _estimate_job(payload, progress):
     return {"chosen": chosen, "estimate": est, "problem": problem, "warning": warning, "level": level}
 
 
+#: The title field's placeholder while no level in view is chosen (no level named: none can be saved yet).
+_NO_LEVEL_TITLE = "Title (default: the level's, once a level in view is chosen)"
+
+
 def _vertebrae(n: int) -> str:
     """``'1 vertebra'``, ``'3 vertebrae'``."""
     return f"{n} vertebra" if n == 1 else f"{n} vertebrae"
@@ -219,6 +223,7 @@ class CTLandmarkDialog(QDialog):
         self.saved = self._saved_before_level = None
         self.dialogs: list = []
         self._syncing = False
+        self._editable = False                      # table and Save open to the instructor (no job in flight)
         self.runner = Runner(1, self)
         self.runner.channel("ct", latest_only=True)
         self.runner.channel("est", latest_only=True)
@@ -654,9 +659,21 @@ class CTLandmarkDialog(QDialog):
         self.open_button.setEnabled(False)
 
     def _set_editable(self, on: bool) -> None:
+        self._editable = on
         self.table.setEnabled(on)
-        self.save_button.setEnabled(on)
+        self._enable_save()
         self.open_button.setEnabled(on and self.saved is not None)
+
+    def _nothing_in_view(self) -> bool:
+        """No marker placed and the Target level not in the numbered series: nothing a save could write."""
+        return not any(self.source.get(k) != "unplaced" for k in LANDMARK_KEYS) and self._level_not_in_view()
+
+    def _enable_save(self) -> None:
+        """Save scenario… only while there is something to save: until round 24 it stayed enabled with no level
+        in view, and a save was then refused ("Place these landmarks on the slices first")."""
+        blank = self._nothing_in_view()
+        self.save_button.setEnabled(self._editable and not blank)
+        self.save_button.setToolTip("Choose a level in view in Target level first" if blank else "")
 
     def cursor_mm(self) -> np.ndarray:
         """The slice positions (x, y, z mm): the selected landmark (an endplate at the body centre)."""
@@ -708,16 +725,16 @@ class CTLandmarkDialog(QDialog):
     def _refresh(self, fit: bool = False) -> None:
         """Slices through the cursor with the markers, then the table's values and sources."""
         placed = any(self.source.get(k) != "unplaced" for k in LANDMARK_KEYS)
+        blank = self._nothing_in_view()
         # a level the numbered series does not hold: no marker drawn anywhere (until round 23 five unplaced
         # markers sat on the series' middle, the heart on the chest CT, labelled "body")
-        self.views.draw(self.volume, self.landmarks, self.selected, self.cursor_mm(), fit=fit,
-                        markers=placed or not self._level_not_in_view())
+        self.views.draw(self.volume, self.landmarks, self.selected, self.cursor_mm(), fit=fit, markers=not blank)
         self.overview.show_landmarks(self.landmarks["body_centre_mm"] if placed else None,
                                      self.landmarks["superior_endplate_z_mm"], self.landmarks["inferior_endplate_z_mm"])
         self._title_hint()
+        self._enable_save()
         # with no marker drawn the table's numbers were the starting points' (the series' middle), read as a
         # position next to "unplaced" (round 24): blank ("—", the spin's minimum) and locked until a level is in view
-        blank = not placed and self._level_not_in_view()
         self._syncing = True
         try:
             for row, key in enumerate(LANDMARK_KEYS):
@@ -896,8 +913,9 @@ class CTLandmarkDialog(QDialog):
         return title
 
     def _title_hint(self) -> None:
-        """The title field's placeholder: the title a save without one writes."""
-        self.title_edit.setPlaceholderText(self._title())
+        """The title field's placeholder: the title a save without one writes; with no level in view none
+        is written yet, and the placeholder names no level (it read "T8 patient CT" for a T8 not in the series)."""
+        self.title_edit.setPlaceholderText(_NO_LEVEL_TITLE if self._nothing_in_view() else self._title())
 
     def save_scenario(self, out, force: bool = False):
         """Write the scenario with the core's writer and validate it; the Scenario, or None (error shown).

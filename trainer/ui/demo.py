@@ -190,6 +190,7 @@ class GuiDriver:
                          direction=None if tr is None else tuple(tr.direction),
                          depth_mm=0.0 if tr is None else float(tr.depth_mm),
                          since_mix_s=float(v.cement.since_mix_s) if v.cement.mixed else None,
+                         posterior_extent_fraction=v.cement.posterior_extent_fraction,
                          shots=int(v.shots))
 
     def _presses(self, amount: float, coarse: float, fine: float) -> tuple[int, int]:

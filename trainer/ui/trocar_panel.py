@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from trainer.core.procedure.trocar import DEFAULT_LENGTH_MM, LENGTH_RANGE_MM
 
-__all__ = ["TrocarPanel", "TISSUE_COLOURS", "LENGTH_CHOICES_MM", "trocar_angles_deg", "fixed_lines"]
+__all__ = ["TrocarPanel", "TISSUE_COLOURS", "LENGTH_CHOICES_MM", "trocar_angles_deg", "angles_text", "fixed_lines"]
 
 #: working lengths offered (mm): the core's range in 10 mm steps (the expert plan picks its trocar
 #: in the same steps); a deep back - the abdominal CT's L3 target lies 122-135 mm below the skin -
@@ -70,6 +70,31 @@ def trocar_angles_deg(direction, side: str) -> tuple[float, float]:
     medial = math.degrees(math.atan2(towards_midline, -dy))
     cranial = math.degrees(math.atan2(dz, math.hypot(dx, dy)))
     return medial, cranial
+
+
+def _named_angle(value_deg: float, positive: str, negative: str) -> str:
+    """``value_deg`` as its direction's word and its size, e.g. "caudal 13.0°" for -13.0 (one decimal)."""
+    shown = round(float(value_deg), 1)
+    return f"{positive if shown >= 0 else negative} {abs(shown):.1f}°"
+
+
+def angles_text(medial_deg: float, cranial_deg: float) -> str:
+    """The *Angles* line for a trocar: each angle named by the way it points, never with a sign.
+
+    Parameters
+    ----------
+    medial_deg : float
+        Medial (convergence) angle, deg, positive towards the midline (see :func:`trocar_angles_deg`);
+        a negative angle reads "lateral".
+    cranial_deg : float
+        Cranio-caudal angle, deg, positive towards the head; a negative angle reads "caudal".
+
+    Returns
+    -------
+    str
+        e.g. "Angles: medial 15.0°, caudal 13.0°" for (15.0, -13.0).
+    """
+    return f"Angles: {_named_angle(medial_deg, 'medial', 'lateral')}, {_named_angle(cranial_deg, 'cranial', 'caudal')}"
 
 
 class TrocarPanel(QGroupBox):
@@ -141,7 +166,8 @@ class TrocarPanel(QGroupBox):
         self.angle_label = QLabel("")
         self.angle_label.setObjectName("trocarAngles")
         self.angle_label.setToolTip("Trocar axis: medial (convergence) angle in the axial plane from straight "
-                                    "anterior, and cranio-caudal angle (positive: towards the head)")
+                                    "anterior (or lateral when it diverges), and angle towards the head (cranial) or the feet "
+                                    "(caudal)")
         self._flip_h = self._flip_v = False
         self._shown_side = "left"
         self.set_orientation("left", False, False)
@@ -309,7 +335,7 @@ class TrocarPanel(QGroupBox):
         if self._shown_side != trocar.side:
             self.set_orientation(trocar.side, self._flip_h, self._flip_v)
         medial, cranial = trocar_angles_deg(trocar.direction, trocar.side)
-        self.angle_label.setText(f"Angles: medial {medial:+.1f}°, cranial {cranial:+.1f}°")
+        self.angle_label.setText(angles_text(medial, cranial))
         self.place_button.setEnabled(False)
         self.entry_label.setText("Trocar in. To re-place it, withdraw it fully (Z) first; for a bipedicular "
                                  "approach choose the other side.")
