@@ -1,4 +1,4 @@
-"""The turned abdomen's estimated endplates: within one slice and 1 mm of the mask's (issue 12; realct-log pass 103
+"""The turned abdomen's estimated endplates: within one slice and 1 mm of the mask's (issue 12; realct-log pass 94
 of round 24, endplate).
 
 Turned about the long axis, a lumbar body's 4 x 4 mm marrow patch can graze a trabecular band as bright as a faint

@@ -27,7 +27,7 @@ TILTED_DEG = 20.0
 #: around it: a lumbar body of 22.9-27.4 mm (FACTS.md 1.1, 1.2) over a body and a disc of 9-12 mm is 0.67-0.75
 #: of it (the abdominal CT's L1-L4: 27 of 36 mm); a body that lost 40 % of its height (a severe
 #: compression fracture) is still about 0.5-0.6 of its shorter segment, and the turned abdomen's
-#: plates stopped on a trabecular band span 0.08-0.5 (pass 103)
+#: plates stopped on a trabecular band span 0.08-0.5 (docs/realct-log.md, round 24 endplate)
 MIN_BODY_OF_SEGMENT = 0.6
 
 

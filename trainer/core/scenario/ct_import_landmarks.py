@@ -93,7 +93,7 @@ def _plates_within_discs(volume: Volume, est: dict, vertebra, cortex_hu: float) 
     :data:`~trainer.core.anatomy.ct_plates.MIN_BODY_OF_SEGMENT` of the segment between the discs
     around its body centre (``vertebra``: the column's, None: ``est`` as it is); the body centre's z
     is then the new plates' middle.  The turned abdominal CT's L2 at -15 deg: plates 3 mm apart on a
-    trabecular band (the mask's 27 mm), now within 1 mm of the mask's (docs/realct-log.md, pass 103)."""
+    trabecular band (the mask's 27 mm), now within 1 mm of the mask's (docs/realct-log.md, round 24, endplate)."""
     if vertebra is None:
         return est
     top, bottom = vertebra.z_top_mm, vertebra.z_bottom_mm
