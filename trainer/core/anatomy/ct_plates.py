@@ -12,8 +12,8 @@ import numpy as np
 
 from trainer.core.anatomy.grid import Grid
 
-__all__ = ["ENDPLATE_OVER_MARROW_HU", "ENDPLATE_REACH_MM", "PATCH_MM", "TILTED_DEG", "endplate_peaks",
-           "plate_tilt_deg", "thin_disc_slice"]
+__all__ = ["ENDPLATE_OVER_MARROW_HU", "ENDPLATE_REACH_MM", "MIN_BODY_OF_SEGMENT", "PATCH_MM", "TILTED_DEG",
+           "endplate_peaks", "plate_tilt_deg", "plates_from_discs", "thin_disc_slice"]
 
 PATCH_MM = 2.0      #: half-width of the axial patch the endplate profile is averaged over
 ENDPLATE_REACH_MM = 22.0  #: osteoporotic endplates are looked for this far from the body's centre
@@ -23,6 +23,12 @@ ENDPLATE_OVER_MARROW_HU = 60.0  #: osteoporotic endplates: this much above the m
 #: estimate's 4 mm patch such a plate rises 1.5 mm, half a 3 mm slice; across the 8 mm either side of the
 #: centre column the endplate landmark is measured on, it rises 2.9 mm, a 3 mm slice
 TILTED_DEG = 20.0
+#: a body between its endplates spans at least this fraction of the segment between the column's two discs
+#: around it: a lumbar body of 22.9-27.4 mm (FACTS.md 1.1, 1.2) over a body and a disc of 9-12 mm is 0.67-0.75
+#: of it (the abdominal CT's L1-L4: 27 of 36 mm); a body that lost 40 % of its height (a severe
+#: compression fracture) is still about 0.5-0.6 of its shorter segment, and the turned abdomen's
+#: plates stopped on a trabecular band span 0.08-0.5 (docs/realct-log.md, pass 104)
+MIN_BODY_OF_SEGMENT = 0.6
 
 
 def plate_tilt_deg(hu: np.ndarray, grid: Grid, centre_mm, thr: float, reach_y_mm: float,
@@ -80,6 +86,43 @@ def endplate_peaks(hu, sp, z, j_c: int, i_c: int, k0: int, thr: float):
         if sp[2] > 3.0 and thin_disc_slice(prof, k, step, marrow):
             k -= step
         faces.append(float(z[k] + step * 0.5 * sp[2]))
+    return faces[0], faces[1]
+
+
+def plates_from_discs(hu: np.ndarray, grid: Grid, centre_mm, thr: float, disc_above_mm: float,
+                      disc_below_mm: float) -> tuple[float, float]:
+    """The endplates' outer faces (z mm: superior, inferior) of a body found from its two discs inward.
+
+    Along the 4 x 4 mm patch column at ``centre_mm`` (x, y mm in ``grid``'s coordinates), from the slice
+    nearest each disc (z mm, the column's, :class:`~trainer.core.anatomy.ct_spine.Vertebra`) toward
+    the body's middle, the first slice reaching the endplate level of :func:`endplate_peaks` (the
+    marrow, the patch median within 5 mm of the segment's middle, plus :data:`ENDPLATE_OVER_MARROW_HU`,
+    at most ``thr`` HU) is the endplate; its face is that slice's outer half.  Going inward from a
+    dark disc the first bright slice is the endplate, where going outward from the marrow a
+    trabecular band as bright as a faint endplate stops the search (abdominal CT turned -15 deg, L2:
+    141 HU in the middle of the body against a 137 HU level).  Where no slice reaches the level
+    before the segment's middle, that face is the disc's own z."""
+    sp = np.asarray(grid.spacing_xyz_mm)
+    x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
+    i_c = int(np.argmin(np.abs(x - centre_mm[0])))
+    j_c = int(np.argmin(np.abs(y - centre_mm[1])))
+    ri = max(1, int(round(PATCH_MM / sp[0])))
+    rj = max(1, int(round(PATCH_MM / sp[1])))
+    prof = hu[:, max(0, j_c - rj):j_c + rj + 1, max(0, i_c - ri):i_c + ri + 1].astype(np.float32).mean(axis=(1, 2))
+    mid_mm = 0.5 * (disc_above_mm + disc_below_mm)
+    near = np.abs(z - mid_mm) <= 5.0
+    level = min(float(np.median(prof[near])) + ENDPLATE_OVER_MARROW_HU, thr) if near.any() else thr
+    faces = []
+    for disc_mm, out in ((disc_above_mm, 1), (disc_below_mm, -1)):
+        face = disc_mm
+        ks = np.flatnonzero(out * (z - mid_mm) >= 0)
+        for k in ks[np.argsort(np.abs(z[ks] - disc_mm))] if ks.size else ():
+            if out * (z[k] - disc_mm) > 0.5 * sp[2]:
+                continue            # beyond the disc: the next body's
+            if prof[k] >= level:
+                face = float(z[k] + out * 0.5 * sp[2])
+                break
+        faces.append(face)
     return faces[0], faces[1]
 
 
