@@ -9,8 +9,9 @@ posterior (anterior on the left), rows running inferior, isocentre on the TotalS
 body centre (``realct_reference.measure``), SID / SOD / detector from the scenario.  Attenuation is
 water's at about 60 keV, 0.0206 /mm x (1 + HU / 1000), summed at 1 mm steps: the renderer's
 polyenergetic beam, blood-pool rule and table removal change the scale and a few rays, so the match
-is a correlation.  Measured: r = 0.992 (T12) and 0.991 (L1); the same DRR with the isocentre 10 mm
-off in y or z gives 0.92-0.97, with anterior and posterior swapped -0.23 / 0.38.
+is a correlation, over the rays that stay inside the series (since round 24 the patient holds soft tissue
+beyond it).  Measured over every ray meeting the CT before that: r = 0.992 (T12) and 0.991 (L1); the
+same DRR with the isocentre 10 mm off in y or z gives 0.92-0.97, with anterior and posterior swapped -0.23 / 0.38.
 """
 
 from __future__ import annotations
