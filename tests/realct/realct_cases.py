@@ -21,6 +21,16 @@ from trainer.core.scenario.ct_import_landmarks import import_landmarks
 from trainer.core.scenario.loader import load_scenario
 
 
+def imported(root: Path, folder: Path, level: str, name: str):
+    """``(scenario, patient)`` of ``vptrainer scenarios import-ct FOLDER --level LEVEL`` written to ``root/name``."""
+    from trainer.cli import main
+
+    out = root / name
+    assert main(["scenarios", "import-ct", str(folder), "--level", level, "--out", str(out), "--force"]) == 0
+    sc = load_scenario(out)
+    return sc, patient_for(sc)
+
+
 def scenario_at_reference(ct, vol, root: Path, level: str, bone_hu: float, name: str | None = None):
     """``(scenario, patient, reference)`` of ``level``.
 

@@ -16,11 +16,9 @@ import numpy as np
 import pydicom
 import pytest
 import realct_sources as sources
+from realct_cases import imported
 
-from trainer.cli import main
 from trainer.core.anatomy.labels import Label
-from trainer.core.scenario.build import patient_for
-from trainer.core.scenario.loader import load_scenario
 
 pytestmark = pytest.mark.slow
 
@@ -28,10 +26,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def t12(totalseg_series):
     root, folder = totalseg_series
-    out = root / "edge_t12.toml"
-    assert main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out), "--force"]) == 0
-    sc = load_scenario(out)
-    return sc, patient_for(sc), folder
+    return (*imported(root, folder, "T12", "edge_t12.toml"), folder)
 
 
 def test_no_body_label_beyond_the_last_slice(t12):

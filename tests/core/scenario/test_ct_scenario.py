@@ -7,6 +7,7 @@ import pytest
 
 from trainer.cli import main
 from trainer.core.anatomy.builder import build_patient
+from trainer.core.anatomy.ct_beyond import FILLED_KIND
 from trainer.core.anatomy.dicom_io import read_ct_series, write_ct_series
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.anatomy.labels import Label
@@ -106,7 +107,9 @@ def test_ct_patient_is_recentred_and_measured(derived):
 
 def test_context_is_empty_inside_the_fine_box(derived):
     _, patient, _ = derived
-    (ctx,) = patient.context
+    ctx, *filled = patient.context
+    # the rest is the soft tissue beyond this short series' ends (ct_beyond; the renderer refills their fine box too)
+    assert filled and all(v.meta["kind"] == FILLED_KIND for v in filled)
     inside = ctx.grid.contains_mm(ctx.grid.index_to_mm(np.argwhere(np.ones(ctx.grid.shape, bool))))
     fine = patient.volume.grid
     pts = ctx.grid.index_to_mm(np.argwhere(ctx.hu > -1000))
@@ -177,7 +180,10 @@ def test_ct_patient_renders_both_views(derived):
     ap, lat = r.line_integrals(AP, 80.0), r.line_integrals(LATERAL, 90.0)
     for img in (ap, lat):
         assert img.shape == (96, 96) and np.isfinite(img).all()
-        assert img.max() > 2.0 * np.median(img)          # bone shows above the soft-tissue background
+        # bone shows above the soft-tissue background: since round 24 the soft tissue goes on beyond this short
+        # series (ct_beyond) where the image was blank, so the median is the body's (max / median measured 1.56-3.7;
+        # 180 mm of soft tissue alone gives 1)
+        assert img.max() > 1.3 * np.median(img)
     c = 48
     assert ap[c - 4:c + 4, c - 4:c + 4].mean() > ap[:, :6].mean()   # spine brighter than the flank
 

@@ -41,7 +41,7 @@ def _patient(axis: str) -> Patient:
     fine = Grid((69, 181, 181), (1.0, 1.0, 1.0), (-90.0, -90.0, -34.0018))
     ct = Grid((120, 120, 120), (3.0, 3.0, 3.0), (-178.5, -178.5, -34.5018 - 3.0 * 60))
     assert np.isclose(ct.axis_mm("z"), fine.origin_mm[2] - 0.5).any()
-    return Patient(volume=_water(fine, axis), landmarks=None, context=[_context(_water(ct, axis), fine)],
+    return Patient(volume=_water(fine, axis), landmarks=None, context=[_context(_water(ct, axis), fine)[0]],
                    params=None, source="water slab")
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import ndimage as ndi
 
+from trainer.core.anatomy.ct_beyond import fill_fine_beyond, filled_volumes
 from trainer.core.anatomy.ct_blood_pool import blood_pool_mask
 from trainer.core.anatomy.ct_labels import (
     CONTEXT_VOXEL_MM,
@@ -135,10 +136,11 @@ def _lumens_not_bone(vol: Volume) -> None:
     vol.blood_pool = lumen
 
 
-def _context(vol: Volume, fine: Grid, outline=None) -> Volume:
+def _context(vol: Volume, fine: Grid, outline=None) -> tuple[Volume, list[Volume]]:
     """Coarse (about 2 mm) copy of the whole CT, labelled by HU, empty inside the fine box;
     with ``outline`` (pooled body mask, its grid), nothing outside the body (table, mattress)
-    and the body's outer voxel labelled skin."""
+    and the body's outer voxel labelled skin.  With ``outline``, also the soft tissue filled beyond
+    the series' ends (:func:`~trainer.core.anatomy.ct_beyond.filled_volumes`; else none)."""
     g = vol.grid
     step = [max(1, int(round(CONTEXT_VOXEL_MM / s))) for s in g.spacing_xyz_mm]      # x, y, z
     # a copy even when the steps are all 1 (slices of 2 mm or more): the table, the outside and
@@ -157,6 +159,7 @@ def _context(vol: Volume, fine: Grid, outline=None) -> Volume:
         lab[~inside_body] = Label.AIR
         rim = inside_body & ~ndi.binary_erosion(inside_body, structure=PLANE, border_value=1)
         lab[rim & (lab != Label.ADJACENT_VERTEBRA)] = Label.SKIN
+    filled = filled_volumes(hu, grid, vol.meta) if outline is not None else []
     half = 0.5 * np.asarray(fine.spacing_xyz_mm)
     lo, hi = np.asarray(fine.origin_mm) - half, fine.upper_mm + half
     x, y, z = _axes(grid)
@@ -164,7 +167,7 @@ def _context(vol: Volume, fine: Grid, outline=None) -> Volume:
     box = np.ix_(inside[2], inside[1], inside[0])
     hu[box] = -1000
     lab[box] = Label.AIR
-    return Volume(hu=hu, labels=lab, grid=grid, meta={"kind": "context", **vol.meta})
+    return Volume(hu=hu, labels=lab, grid=grid, meta={"kind": "context", **vol.meta}), filled
 
 
 def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: float):
@@ -441,11 +444,12 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
     _lumens_not_bone(fine)
     fine.meta.update({"kind": "fine", "level": level, "source": source})
     report(0.96, "context volume")
-    context = _context(vol, fine.grid, (pbody, pgrid))
+    context, filled = _context(vol, fine.grid, (pbody, pgrid))
     _lumens_not_bone(context)
     lm = _landmarks_of(fine, rel, measured, level, skin)
+    fill_fine_beyond(fine, filled)             # after the labels and landmarks: the fill is never read as tissue
     report(1.0, "patient CT ready")
-    return Patient(volume=fine, landmarks=lm, context=[context], params=None, source=source)
+    return Patient(volume=fine, landmarks=lm, context=[context, *filled], params=None, source=source)
 
 
 def target_labels_from_ct(volume: Volume, landmarks: dict, level: str, column: Column | None = None) -> Volume:

@@ -587,7 +587,8 @@ def context_needed_mm(geometry) -> float:
 
 def coverage_note(grid: Grid, centre_mm, geometry) -> str:
     """One line on how far the series reaches above and below the target body centre, and how
-    much more a render of the target needs (beyond the series the image is blank)."""
+    much more a render of the target needs (beyond the series the images show the end slices' soft tissue
+    repeated, :mod:`trainer.core.anatomy.ct_beyond`)."""
     below = float(centre_mm[2] - (grid.origin_mm[2] - 0.5 * grid.spacing_xyz_mm[2]))
     above = float(grid.upper_mm[2] + 0.5 * grid.spacing_xyz_mm[2] - centre_mm[2])
     need = context_needed_mm(geometry)
@@ -596,7 +597,7 @@ def coverage_note(grid: Grid, centre_mm, geometry) -> str:
     if not short:
         return text + f" (renders need {need:.0f} mm each way: covered)"
     return (text + f"; renders need {need:.0f} mm each way: the series needs " + " and ".join(short)
-            + " (beyond the series the AP and lateral images are blank there)")
+            + " (beyond the series the AP and lateral images repeat its end slice's soft tissue there, without bone)")
 
 
 def _vec(v) -> str:
