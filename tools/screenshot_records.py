@@ -89,7 +89,7 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(17)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        os.environ["HOME"] = str(home)           # paths under it are shown as ~/... (trainer/ui/shown_path.py)
+        os.environ["HOME"] = str(home)           # paths under it are shown as ~/... (trainer/core/shown_path.py)
         cases, sessions = _cases(home), home / "sessions"
         sessions.mkdir()
         db = home / "records.sqlite3"

@@ -1,5 +1,5 @@
 """The editor screenshots of a real series (tools/screenshot_ct_landmarks.py --series, docs/screenshots 14, 16,
-17) show the Series field as a user's own case reads: ``~/cases/NAME`` (trainer/ui/shown_path.py).  Until
+17) show the Series field as a user's own case reads: ``~/cases/NAME`` (trainer/core/shown_path.py).  Until
 round 24 the tool showed the folder it was given, so 14, 16 and 17 read /root/cases/... .  Oracle: the
 field's text the tool prints, against the folder name the test chose (a series outside the home folder)."""
 

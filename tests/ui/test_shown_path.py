@@ -3,7 +3,7 @@ Finish showed ``/tmp/vpt-shots-.../sessions/...`` in the screenshots and a user'
 
 from __future__ import annotations
 
-from trainer.ui.shown_path import shown_path
+from trainer.core.shown_path import shown_path
 
 
 def test_a_path_under_home_is_shown_from_tilde(tmp_path, monkeypatch):

@@ -100,7 +100,7 @@ def run(args) -> int:
     from trainer.core.records.progress import cohort_csv, cohort_rows, trainee_progress
     from trainer.core.records.store import default_store_path, open_store
     from trainer.core.safe_write import atomic_write_text, check_output
-    from trainer.ui.shown_path import shown_path
+    from trainer.core.shown_path import shown_path
 
     params = params_from_args(args)
     check_dates(args.since, args.until)

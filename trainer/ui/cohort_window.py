@@ -34,9 +34,9 @@ from trainer.core.records.cusum import PRESETS
 from trainer.core.records.progress import cohort_csv, cohort_rows, scenario_family
 from trainer.core.records.store import open_store
 from trainer.core.safe_write import atomic_write_text, check_output
+from trainer.core.shown_path import shown_path
 from trainer.ui.debrief import DebriefWidget
 from trainer.ui.save_dialogs import ask_save_path, save_with_confirmation
-from trainer.ui.shown_path import shown_path
 
 __all__ = ["CohortWindow"]
 

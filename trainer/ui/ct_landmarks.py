@@ -57,10 +57,10 @@ from trainer.core.scenario.ct_import import LANDMARK_KEYS, default_title, relati
 from trainer.core.scenario.ct_import_landmarks import import_landmarks
 from trainer.core.scenario.ct_plausible import thick_slices_note
 from trainer.core.scenario.loader import parse_scenario
+from trainer.core.shown_path import shown_path
 from trainer.ui.ct_overview import ColumnOverview, sagittal_slab
 from trainer.ui.ct_slices import COLOURS, NAMES, PLANES, SHORT, SliceViews
 from trainer.ui.save_dialogs import ask_save_path, save_with_confirmation
-from trainer.ui.shown_path import shown_path
 from trainer.ui.workers import Runner
 
 __all__ = ["CTLandmarkDialog"]

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trainer.core.shown_path import shown_path
 from trainer.ui.actions import aim_direction, place_from_pick
 from trainer.ui.carm_panel import CArmPanel
 from trainer.ui.cement_panel import CementPanel, mmss
@@ -41,7 +42,6 @@ from trainer.ui.records_menu import RecordsMenu, store_path
 from trainer.ui.resume import LocateCTFolder, ct_folder_missing
 from trainer.ui.session_controller import Controller
 from trainer.ui.settings import Settings
-from trainer.ui.shown_path import shown_path
 from trainer.ui.status_bar import StatusBar
 from trainer.ui.trocar_panel import TrocarPanel, fixed_lines
 from trainer.ui.window_dialogs import WindowDialogs

@@ -19,9 +19,9 @@ from trainer.core.errors import VPTrainerError
 from trainer.core.records.attempts import attempt_from_assessment
 from trainer.core.records.lrs import LrsClient, push
 from trainer.core.records.store import default_store_path, open_store
+from trainer.core.shown_path import shown_path
 from trainer.ui.cohort_window import CohortWindow
 from trainer.ui.progress_window import ProgressWindow
-from trainer.ui.shown_path import shown_path
 
 __all__ = ["store_path", "lrs_settings", "record_finished_session", "RecordsMenu", "RecordsSettingsDialog"]
 

@@ -5,7 +5,7 @@ changes: on the pooled 300-slice series (its body outline, the canal's enclosed 
 cortex rings that was 0.4-0.5 s CPU of ``benchmarks/ct_load.py``'s load.  The background reached from the
 border is the union of the background's connected components (under the same structuring element) that
 hold a voxel on a face of the array the element reaches across, so one :func:`scipy.ndimage.label` of the
-background gives it.  The answer is the same voxel for voxel (``tests/test_fill_holes.py`` checks it against
+background gives it.  The answer is the same voxel for voxel (``tests/core/anatomy/test_fill_holes.py`` checks it against
 SciPy's own function on random masks and every structuring element the CT modules use).
 """
 

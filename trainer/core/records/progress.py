@@ -96,8 +96,9 @@ def trainee_progress(attempts: list[AttemptRecord], params: CusumParams = PRESET
     n = len(attempts)
     fams: OrderedDict[str, list] = OrderedDict()
     for a in attempts:
-        if scenario_family(a.scenario_id):
-            fams.setdefault(scenario_family(a.scenario_id), []).append(a)
+        family = scenario_family(a.scenario_id)
+        if family:
+            fams.setdefault(family, []).append(a)
     scores = [a.score for a in attempts]
     return {
         "trainee": attempts[0].trainee if attempts else "",
