@@ -198,8 +198,11 @@ def _keep_metal_apart(base: np.ndarray, work: np.ndarray, metal: np.ndarray, sig
 #: excess (log units, after scatter and processing) of a marked pixel over the anatomy under it that
 #: shows black (:func:`_shade_metal`) [T: by eye on the cement images].  The scatter bounds what a dense
 #: overlay adds: a 3 mm steel shaft 0.5-0.8 on the default patient (lateral, AP), the core of 3 mL of
-#: paste 0.5-0.8, its margin and runny cement's streaks 0.1-0.4
-METAL_BLACK_LOG = 0.45
+#: paste 0.3-0.8 (the synthetic lateral's 0.3-0.45), its margin and runny cement's streaks 0.1-0.4.
+#: 0.45 until pass 107: the lateral's paste core was black only because the body sat at the window's
+#: top; with :data:`TARGET_HEADROOM_LOG` of room it showed grey (3 mL of paste on the default lateral:
+#: 38 % of its pixels black -> 1 %), at 0.3 42 %
+METAL_BLACK_LOG = 0.3
 #: the grading compresses the cement's excess at most this much: where the anatomy is already near
 #: black (T12 lateral, over the dome) the cement keeps a third of its excess and its core saturates,
 #: instead of vanishing into the little room left
@@ -251,6 +254,54 @@ def _shade_metal(out: np.ndarray, metal: np.ndarray, shade: np.ndarray, top: flo
     gain = np.clip(room / np.float32(METAL_BLACK_LOG), np.float32(METAL_MIN_GAIN), np.float32(1.0))
     e = sub[mi, mj] - under
     sub[mi, mj] = np.where(e > 0, under + gain * e, sub[mi, mj])
+
+
+#: the target's anatomy: the central square of the field this wide (share of the image side); the C-arm
+#: is centred on the target vertebra, so this is its body and pedicles (about 40 mm at the isocentre)
+TARGET_REGION = 0.2
+#: the target's dense level: this percentile of the anatomy in :data:`TARGET_REGION` (the vertebral body)
+TARGET_DENSE_PCT = 75.0
+#: the window's top is kept at least this far (log units) above the target's dense level, so that cement
+#: over the body has room to show darker than the bone round it, two thirds of :data:`METAL_BLACK_LOG`:
+#: the grading's gain there is 2/3, so a paste core (0.45 log and more over the bone) still shows black
+#: [T: pass 107 of docs/realct-log.md].  Real CTs put the body at 0.89-0.93 of the patient-percentile
+#: window (a dense dome and a wide body above the body's level; pass 101): 0.1-0.15 log units of room,
+#: where 3 mL of cement darkened the angiogram's T12 lateral by 0.046 of the window
+TARGET_HEADROOM_LOG = 0.3
+#: ... but never more than this share of the patient-percentile window: a narrow window (the abdomen's
+#: lateral, 0.75 log) already has the room in its own terms and would only lose contrast
+TARGET_HEADROOM_SHARE = 0.2
+
+
+def target_headroom_top(image: np.ndarray, lo: float, hi: float, metal: np.ndarray | None = None) -> float:
+    """The lowest window top (log units) that leaves :data:`TARGET_HEADROOM_LOG` above the target's dense
+    level.
+
+    Parameters
+    ----------
+    image : ndarray (N, N)
+        The processed image (log units, dense = higher).
+    lo, hi : float
+        The patient-percentile window's bottom and top (log units).
+    metal : ndarray of bool, optional
+        Trocar and cement pixels, left out of the statistics.
+
+    Returns
+    -------
+    float
+        ``d + min(TARGET_HEADROOM_LOG, TARGET_HEADROOM_SHARE (hi - lo))`` where ``d`` is the
+        :data:`TARGET_DENSE_PCT` percentile of the :data:`TARGET_REGION` (log units); ``lo`` when the
+        region holds no anatomy.
+    """
+    n0, n1 = image.shape
+    b0, b1 = int(round(n0 * (1 - TARGET_REGION) / 2)), int(round(n1 * (1 - TARGET_REGION) / 2))
+    sub = image[b0:n0 - b0, b1:n1 - b1]
+    if metal is not None:
+        sub = sub[~np.asarray(metal)[b0:n0 - b0, b1:n1 - b1]]
+    if sub.size == 0:
+        return float(lo)
+    dense = float(np.percentile(sub, TARGET_DENSE_PCT))
+    return float(max(dense + min(TARGET_HEADROOM_LOG, TARGET_HEADROOM_SHARE * (hi - lo)), lo))
 
 
 def present(image: np.ndarray, mask: np.ndarray | None = None, pixel_mm: float = 300.0 / 512,
@@ -353,6 +404,7 @@ def present(image: np.ndarray, mask: np.ndarray | None = None, pixel_mm: float =
     # clipped the dense posterior muscles and bone of a lung-dominated thoracic lateral (T9: 3.4 %
     # of the patient black); the whole patient's (far) fence bounds it from below
     hi = min(hi, max(q3 + 3.0 * (q3 - q1), min(patient_fence, hi)))
+    hi = max(float(hi), target_headroom_top(out, float(lo), float(hi), metal))
     w = max(float(hi - lo), 1e-3)
     lvl = float(lo + w / 2.0)
     if metal is not None and shade is not None and shade.any():
