@@ -17,12 +17,10 @@ import numpy as np
 import pytest
 import realct_reference as reference
 import realct_sources as sources
-from realct_rotate import rotated, turned_reference
+from realct_rotate import turned_import, turned_reference
 
 from trainer.core.anatomy.ct_patient import patient_from_ct
-from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.labels import Label
-from trainer.core.scenario.ct_import_landmarks import import_landmarks
 from trainer.core.scenario.ct_plausible import estimated_labels_note
 
 pytestmark = pytest.mark.slow
@@ -31,12 +29,7 @@ pytestmark = pytest.mark.slow
 def _labelled(totalseg_ct, angle_deg, level):
     """(the patient labelled from what ``import-ct --level`` estimates on the CT turned by ``angle_deg``, its body
     Dice against the turned mask, a text naming both volumes)."""
-    ct = rotated(totalseg_ct, angle_deg, "L3")
-    vol = ct.volume()
-    col = detect_column(vol)
-    v = col.find(level)
-    assert v is not None, col.note
-    lm, _, _ = import_landmarks(vol, v.body_centre_mm, col.thresholds.bone_hu, level, column=col)
+    ct, vol, col, lm = turned_import(totalseg_ct, angle_deg, level)
     patient = patient_from_ct(vol, lm, level, column=col)
     k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
     box = tuple(slice(max(0, a.min() - 3), min(n, a.max() + 4)) for a, n in zip((k, j, i), ct.labels.shape))
