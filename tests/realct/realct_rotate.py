@@ -23,7 +23,9 @@ import realct_reference as reference
 import realct_sources as sources
 from scipy import ndimage as ndi
 
+from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.grid import Grid
+from trainer.core.scenario.ct_import_landmarks import import_landmarks
 
 #: CT number of air outside the scanned field, where the turned volume samples beyond the original
 AIR_HU = -1024
@@ -184,3 +186,15 @@ def turned_reference(ct, angle_deg: float, pivot_level: str, level: str) -> refe
         pedicle_right_centre_mm=point(ref.pedicle_right_centre_mm),
         superior_endplate_z_mm=ref.superior_endplate_z_mm, inferior_endplate_z_mm=ref.inferior_endplate_z_mm,
         canal_xy_mm=point(ref.canal_xy_mm))
+
+
+def turned_import(ct, angle_deg: float, level: str, pivot_level: str = "L3"):
+    """(``rotated(ct, angle_deg, pivot_level)``, its volume, its detected column, the landmarks ``import-ct --level``
+    publishes for ``level`` there: the estimate from the column's point, ``import_landmarks``)."""
+    turned = rotated(ct, angle_deg, pivot_level)
+    vol = turned.volume()
+    col = detect_column(vol)
+    v = col.find(level)
+    assert v is not None, col.note
+    lm, _, _ = import_landmarks(vol, v.body_centre_mm, col.thresholds.bone_hu, level, column=col)
+    return turned, vol, col, lm

@@ -43,7 +43,8 @@ def _import(ct, level, tmp_path, capsys):
     return err, lab, box
 
 
-@pytest.mark.parametrize(("angle_deg", "level"), [(-15.0, "L1"), (-10.0, "L3")])
+# -10 deg L3 (body Dice 0.39 until round 25) is labelled on the mask's body since pass 108 (0.75, no warning)
+@pytest.mark.parametrize(("angle_deg", "level"), [(-15.0, "L1")])
 def test_turned_estimate_that_labels_no_vertebra_is_said(totalseg_ct, tmp_path, capsys, angle_deg, level):
     ct = rotated(totalseg_ct, angle_deg, "L3")
     err, lab, box = _import(ct, level, tmp_path, capsys)

