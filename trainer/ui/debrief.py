@@ -129,7 +129,9 @@ class DebriefWidget(QWidget):
         self.legend = QLabel("<span style='color:#fadc28'>■</span> pedicle walls &nbsp; "
                              "<span style='color:#5ae6ff'>■</span> cement in bone &nbsp; "
                              "<span style='color:#ff3232'>■</span> leak &nbsp; "
-                             "<span style='color:#ff40ff'>━</span> trocar path")
+                             "<span style='color:#ff40ff'>━</span> trocar path &nbsp; "
+                             "<span style='color:#ff9628'>┅ ○</span> posterior quarter's stop line and the most "
+                             "posterior cement (drawn when the cement reached it)")
         self.pdf_button = QPushButton("Save PDF report…")
         self.pdf_button.clicked.connect(self.pdfRequested)
         self.new_button = QPushButton("New session…")
