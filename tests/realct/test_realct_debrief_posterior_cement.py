@@ -100,3 +100,26 @@ def test_the_bone_entry_names_its_sides_with_unsigned_radii(l4):
     assert float(m.group(1)) == pytest.approx(abs(dx) / (ped.width_mm / 2), abs=0.006)
     assert float(m.group(3)) == pytest.approx(abs(dz) / (ped.height_mm / 2), abs=0.006)
     assert "-" not in detail.split("(", 1)[1]
+
+
+def test_a_withdrawn_trocar_that_entered_the_canal_is_still_in_the_cuts(l4):
+    """The validity variant withdraws its trocar before Finish: the cuts went through the body centre with no
+    path, so a canal breach had no picture.  Oracle: the session's own events (the deepest tip of the trocar
+    placed) and the label volume at that tip."""
+    sc, patient = l4
+    proc = play(sc, patient, 0, variant_by_id("canal_entered"))
+    assert proc.trocar is None
+    assert {m.id: m.status for m in score(proc).metrics}["canal_foramen_breach"] == "fail"
+    placed = next(e.data for e in proc.events if e.kind == "trocar_placed")
+    deepest = max((e.data for e in proc.events if e.kind == "trocar_moved" and e.data.get("tip_mm") is not None),
+                  key=lambda d: d["depth_mm"])
+    skin, tip = np.asarray(placed["skin_mm"], float), np.asarray(deepest["tip_mm"], float)
+    axial, sagittal = debrief_cuts(proc)
+    assert "deepest tip, trocar withdrawn" in axial.title, axial.title
+    assert _axial_z(axial.title) == pytest.approx(tip[2], abs=0.05)
+    assert len(axial.path_px) == 2 and len(sagittal.path_px) == 2
+    # axial picture: columns run to the patient's right (-x), rows to anterior (-y): the path points as -(dx, dy)
+    d_pic = axial.path_px[-1] - axial.path_px[0]
+    d_mm = -(tip - skin)[:2]
+    cos = float(d_pic @ d_mm / np.linalg.norm(d_pic) / np.linalg.norm(d_mm))
+    assert cos > 0.999

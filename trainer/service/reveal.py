@@ -180,7 +180,7 @@ def _slab_max(cement_vol, grid, pts, normal, step_mm):
 
 
 def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, cement_kji=None, leak_kji=None, step_mm: float = 0.5,
-                  half_width_mm: float = 45.0) -> tuple[RevealSlice, RevealSlice]:
+                  half_width_mm: float = 45.0, withdrawn: bool = False) -> tuple[RevealSlice, RevealSlice]:
     """Axial and along-path sagittal cuts through the trocar tip (the axial one through the most posterior
     cement when the cement reached the posterior quarter of the body).
 
@@ -195,6 +195,8 @@ def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, cement_kji=None, 
         Picture pixel size (mm).
     half_width_mm : float
         Half the side of each picture (mm).
+    withdrawn : bool
+        The trocar was withdrawn: ``tip_mm`` is its deepest tip (the titles say so).
     """
     vol = patient.volume
     grid = vol.grid
@@ -234,7 +236,8 @@ def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, cement_kji=None, 
     if post_px is not None:
         _ring(rgb, post_px[0], post_px[1], ring_px)
     _burn_side_marker(rgb, "L")
-    where = "through the tip" if tip_mm is not None else "through the body centre, no trocar"
+    where = ("through the deepest tip, trocar withdrawn" if withdrawn else "through the tip") if tip_mm is not None \
+        else "through the body centre, no trocar"
     if post is not None:
         gap_mm = lm.posterior_wall_y_mm - float(post[1])
         where = (f"through the most posterior cement, ringed: {gap_mm:.1f} mm in front of the posterior wall, "
@@ -276,7 +279,8 @@ def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, cement_kji=None, 
     rgb2, path2 = _crop(rgb2, inside2, path2)
     if post2 is not None:
         _ring(rgb2, post2[0], post2[1], ring_px)
-    title = "Sagittal along the trocar path" if trocar_dir is not None else (
+    title = ("Sagittal along the withdrawn trocar's path" if withdrawn else "Sagittal along the trocar path") \
+        if trocar_dir is not None else (
         "Mid-sagittal through the body centre (no trocar)" if post is None
         else "Sagittal through the most posterior cement (no trocar)")
     sag = RevealSlice(rgb2, step_mm, path2, title, {"top": "S", "bottom": "I", "left": "A", "right": "P"},

@@ -53,6 +53,7 @@ class _RevealView(QWidget):
         super().__init__(parent)
         self.title = QLabel("")
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title.setWordWrap(True)         # a long title (the posterior cement's) wraps, not squeezes the other cut
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("#000")
         self.vb = self.graphics.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
