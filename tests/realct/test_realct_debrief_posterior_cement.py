@@ -18,10 +18,8 @@ import re
 
 import numpy as np
 import pytest
-from realct_cases import scenario_at_reference
+from realct_cases import scenario_from_series
 
-from trainer.core.anatomy.ct_spine import detect_column
-from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
 from trainer.core.procedure.machine import Procedure
 from trainer.core.scoring import score
@@ -37,10 +35,7 @@ ORANGE = (255, 150, 40)
 
 @pytest.fixture(scope="module")
 def l4(totalseg_ct, totalseg_series):
-    root, series = totalseg_series
-    bone_hu = detect_column(totalseg_ct.volume()).thresholds.bone_hu
-    sc, patient, _ = scenario_at_reference(totalseg_ct, read_ct_series(series), root, "L4", bone_hu,
-                                           name="posterior-cement-L4.toml")
+    sc, patient, _ = scenario_from_series(totalseg_ct, totalseg_series, "L4", "posterior-cement-L4.toml")
     return sc, patient
 
 
