@@ -118,3 +118,12 @@ def test_a_withdrawn_trocar_that_entered_the_canal_is_still_in_the_cuts(l4):
     d_mm = -(tip - skin)[:2]
     cos = float(d_pic @ d_mm / np.linalg.norm(d_pic) / np.linalg.norm(d_mm))
     assert cos > 0.999
+    # the deepest wall breach of the session is named with its Gertzbein-Robbins grade (FACTS.md 2: < 2, 2-4, > 4 mm)
+    # and ringed red in both cuts
+    worst = max((e.data for e in proc.events if e.kind == "breach" and e.data.get("breach_mm")),
+                key=lambda d: d["breach_mm"])
+    b = worst["breach_mm"]
+    grade = 1 if b < 2.0 else 2 if b <= 4.0 else 3
+    assert f"{b:.1f} mm, Gertzbein-Robbins grade {grade}" in axial.title, axial.title
+    for cut in (axial, sagittal):
+        assert np.all(cut.rgb == (255, 60, 60), axis=-1).sum() > 20

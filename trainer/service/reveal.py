@@ -38,6 +38,7 @@ WALL_RGB = (250, 220, 40)
 CEMENT_RGB = (90, 230, 255)
 LEAK_RGB = (255, 50, 50)
 QUARTER_RGB = (255, 150, 40)
+BREACH_RGB = (255, 60, 60)
 #: The stop rule's line: depth fraction from the posterior wall (FACTS.md 2 and 3; StopRule's default).
 POSTERIOR_QUARTER = 0.25
 
@@ -129,11 +130,11 @@ def _draw_quarter(rgb: np.ndarray, pts: np.ndarray, y_line_mm: float, step_mm: f
     return int(on.sum())
 
 
-def _ring(rgb: np.ndarray, col: float, row: float, radius_px: float) -> None:
+def _ring(rgb: np.ndarray, col: float, row: float, radius_px: float, colour=QUARTER_RGB) -> None:
     """Draw a 1-px ring of ``radius_px`` round (col, row) in place."""
     rows, cols = np.indices(rgb.shape[:2])
     d = np.hypot(cols - col, rows - row)
-    rgb[np.abs(d - radius_px) <= 0.6] = QUARTER_RGB
+    rgb[np.abs(d - radius_px) <= 0.6] = colour
 
 
 def _burn_side_marker(rgb: np.ndarray, letter: str) -> None:
@@ -180,7 +181,7 @@ def _slab_max(cement_vol, grid, pts, normal, step_mm):
 
 
 def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, cement_kji=None, leak_kji=None, step_mm: float = 0.5,
-                  half_width_mm: float = 45.0, withdrawn: bool = False) -> tuple[RevealSlice, RevealSlice]:
+                  half_width_mm: float = 45.0, withdrawn: bool = False, breach=None) -> tuple[RevealSlice, RevealSlice]:
     """Axial and along-path sagittal cuts through the trocar tip (the axial one through the most posterior
     cement when the cement reached the posterior quarter of the body).
 
@@ -197,6 +198,9 @@ def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, cement_kji=None, 
         Half the side of each picture (mm).
     withdrawn : bool
         The trocar was withdrawn: ``tip_mm`` is its deepest tip (the titles say so).
+    breach : (ndarray (3,), str), optional
+        The tip (mm) at the worst graded wall breach and its words: ringed red in both cuts (projected onto
+        each), the words in the axial title.
     """
     vol = patient.volume
     grid = vol.grid
@@ -235,6 +239,10 @@ def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, cement_kji=None, 
     rgb, path = _crop(rgb, inside, path)
     if post_px is not None:
         _ring(rgb, post_px[0], post_px[1], ring_px)
+    breach_px = None
+    if breach is not None:
+        breach_px = axial_px(breach[0])[0] - _crop_offset(inside)
+        _ring(rgb, breach_px[0], breach_px[1], ring_px, BREACH_RGB)
     _burn_side_marker(rgb, "L")
     where = ("through the deepest tip, trocar withdrawn" if withdrawn else "through the tip") if tip_mm is not None \
         else "through the body centre, no trocar"
@@ -243,6 +251,8 @@ def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, cement_kji=None, 
         where = (f"through the most posterior cement, ringed: {gap_mm:.1f} mm in front of the posterior wall, "
                  f"{lm.depth_fraction(float(post[1])):.2f} of the depth; the stop line (dashed) is the posterior "
                  f"quarter, {POSTERIOR_QUARTER:.2f}")
+    if breach is not None:
+        where += f"; {breach[1]}"
     axial = RevealSlice(rgb, step_mm, path, f"Axial at z = {z_axial:+.1f} mm ({where})",
                         {"top": "P", "bottom": "A", "left": "L", "right": "R"}, leak_px, cem_px, post_px, quarter_px)
 
@@ -279,6 +289,9 @@ def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, cement_kji=None, 
     rgb2, path2 = _crop(rgb2, inside2, path2)
     if post2 is not None:
         _ring(rgb2, post2[0], post2[1], ring_px)
+    if breach is not None:
+        b2 = sag_px(breach[0])[0] - _crop_offset(inside2)
+        _ring(rgb2, b2[0], b2[1], ring_px, BREACH_RGB)
     title = ("Sagittal along the withdrawn trocar's path" if withdrawn else "Sagittal along the trocar path") \
         if trocar_dir is not None else (
         "Mid-sagittal through the body centre (no trocar)" if post is None

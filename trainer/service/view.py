@@ -144,14 +144,28 @@ def debrief_cuts(procedure):
     if c is not None and c.injected_ml > 0:
         cement_kji = c.deposit().ijk
         leak_kji = c.leak_voxels_kji()          # the voxels the leak table books (canal/foramen by site)
+    breach = worst_breach(procedure.events)
     if tr is not None:
-        return reveal_slices(procedure.patient, tr.skin_mm, tr.direction, tr.tip_mm, cement_kji, leak_kji)
+        return reveal_slices(procedure.patient, tr.skin_mm, tr.direction, tr.tip_mm, cement_kji, leak_kji,
+                             breach=breach)
     last = withdrawn_trocar(procedure.events)
     if last is None:
         return reveal_slices(procedure.patient, None, None, None, cement_kji, leak_kji)
     skin, tip = last
     return reveal_slices(procedure.patient, skin, (tip - skin) / np.linalg.norm(tip - skin), tip, cement_kji,
-                         leak_kji, withdrawn=True)
+                         leak_kji, withdrawn=True, breach=breach)
+
+
+def worst_breach(events) -> tuple[np.ndarray, str] | None:
+    """(tip mm, words) of the deepest graded breach of a wall the session recorded; None without one."""
+    worst = max((e.data for e in events if e.kind == "breach" and e.data.get("tip_mm") is not None
+                 and int(e.data.get("grade") or 0) > 0), key=lambda d: float(d.get("breach_mm") or 0.0), default=None)
+    if worst is None:
+        return None
+    wall = str(worst.get("wall") or "wall").replace("_", " ")
+    words = (f"worst breach ringed red: {worst.get('side') or ''} {wall}, {float(worst['breach_mm']):.1f} mm, "
+             f"Gertzbein-Robbins grade {int(worst['grade'])}").replace("  ", " ")
+    return np.asarray(worst["tip_mm"], float), words
 
 
 def withdrawn_trocar(events) -> tuple[np.ndarray, np.ndarray] | None:

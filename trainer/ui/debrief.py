@@ -132,7 +132,8 @@ class DebriefWidget(QWidget):
                              "<span style='color:#ff3232'>■</span> leak &nbsp; "
                              "<span style='color:#ff40ff'>━</span> trocar path &nbsp; "
                              "<span style='color:#ff9628'>┅ ○</span> posterior quarter's stop line and the most "
-                             "posterior cement (drawn when the cement reached it)")
+                             "posterior cement (drawn when the cement reached it) &nbsp; "
+                             "<span style='color:#ff3c3c'>○</span> worst wall breach")
         self.pdf_button = QPushButton("Save PDF report…")
         self.pdf_button.clicked.connect(self.pdfRequested)
         self.new_button = QPushButton("New session…")
