@@ -80,3 +80,14 @@ def auto_labels(ct, col, level: str):
     k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
     box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
     return reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box), ref, box, lm
+
+
+def scenario_from_series(ct, series, level: str, name: str):
+    """``(scenario, patient, reference)`` of :func:`scenario_at_reference` on a ``(root, series folder)`` fixture,
+    with the bone threshold :func:`detect_column` measures on ``ct``."""
+    from trainer.core.anatomy.ct_spine import detect_column
+    from trainer.core.anatomy.dicom_io import read_ct_series
+
+    root, folder = series
+    bone_hu = detect_column(ct.volume()).thresholds.bone_hu
+    return scenario_at_reference(ct, read_ct_series(folder), root, level, bone_hu, name=name)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from trainer.core.scenario.build import patient_for
 from trainer.core.scenario.rheology import Rheology, get_product
 from trainer.core.scoring.tip_zone import tip_zone
@@ -142,6 +144,43 @@ def debrief_cuts(procedure):
     if c is not None and c.injected_ml > 0:
         cement_kji = c.deposit().ijk
         leak_kji = c.leak_voxels_kji()          # the voxels the leak table books (canal/foramen by site)
-    if tr is None:
+    breach = worst_breach(procedure.events)
+    if tr is not None:
+        return reveal_slices(procedure.patient, tr.skin_mm, tr.direction, tr.tip_mm, cement_kji, leak_kji,
+                             breach=breach)
+    last = withdrawn_trocar(procedure.events)
+    if last is None:
         return reveal_slices(procedure.patient, None, None, None, cement_kji, leak_kji)
-    return reveal_slices(procedure.patient, tr.skin_mm, tr.direction, tr.tip_mm, cement_kji, leak_kji)
+    skin, tip = last
+    return reveal_slices(procedure.patient, skin, (tip - skin) / np.linalg.norm(tip - skin), tip, cement_kji,
+                         leak_kji, withdrawn=True, breach=breach)
+
+
+def worst_breach(events) -> tuple[np.ndarray, str] | None:
+    """(tip mm, words) of the deepest graded breach of a wall the session recorded; None without one."""
+    worst = max((e.data for e in events if e.kind == "breach" and e.data.get("tip_mm") is not None
+                 and int(e.data.get("grade") or 0) > 0), key=lambda d: float(d.get("breach_mm") or 0.0), default=None)
+    if worst is None:
+        return None
+    wall = str(worst.get("wall") or "wall").replace("_", " ")
+    words = (f"worst breach ringed red: {worst.get('side') or ''} {wall}, {float(worst['breach_mm']):.1f} mm, "
+             f"Gertzbein-Robbins grade {int(worst['grade'])}").replace("  ", " ")
+    return np.asarray(worst["tip_mm"], float), words
+
+
+def withdrawn_trocar(events) -> tuple[np.ndarray, np.ndarray] | None:
+    """(skin mm, deepest tip mm) of the last trocar placed, from the session's events; None without one.
+
+    A trocar withdrawn before Finish is no longer in the procedure; the debrief's cuts go through its deepest
+    tip so a breach on the way in is still in the picture (until round 25 they went through the body centre).
+    """
+    skin, tip, depth = None, None, -np.inf
+    for e in events:
+        if e.kind == "trocar_placed" and e.data.get("skin_mm") is not None:
+            skin, tip, depth = np.asarray(e.data["skin_mm"], float), None, -np.inf
+        elif e.kind == "trocar_moved" and skin is not None and e.data.get("tip_mm") is not None \
+                and float(e.data.get("depth_mm", 0.0)) > depth:
+            tip, depth = np.asarray(e.data["tip_mm"], float), float(e.data.get("depth_mm", 0.0))
+    if skin is None or tip is None or np.linalg.norm(tip - skin) < 1e-6:
+        return None
+    return skin, tip

@@ -53,6 +53,7 @@ class _RevealView(QWidget):
         super().__init__(parent)
         self.title = QLabel("")
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title.setWordWrap(True)         # a long title (the posterior cement's) wraps, not squeezes the other cut
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("#000")
         self.vb = self.graphics.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
@@ -129,7 +130,10 @@ class DebriefWidget(QWidget):
         self.legend = QLabel("<span style='color:#fadc28'>■</span> pedicle walls &nbsp; "
                              "<span style='color:#5ae6ff'>■</span> cement in bone &nbsp; "
                              "<span style='color:#ff3232'>■</span> leak &nbsp; "
-                             "<span style='color:#ff40ff'>━</span> trocar path")
+                             "<span style='color:#ff40ff'>━</span> trocar path &nbsp; "
+                             "<span style='color:#ff9628'>┅ ○</span> posterior quarter's stop line and the most "
+                             "posterior cement (drawn when the cement reached it) &nbsp; "
+                             "<span style='color:#ff3c3c'>○</span> worst wall breach")
         self.pdf_button = QPushButton("Save PDF report…")
         self.pdf_button.clicked.connect(self.pdfRequested)
         self.new_button = QPushButton("New session…")

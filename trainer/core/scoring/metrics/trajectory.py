@@ -77,9 +77,11 @@ class EntryPoint(Metric):
         ex = (self.point[0] - c[0]) * _sign(ped.side) / (ped.width_mm / 2)
         ez = (self.point[2] - c[2]) / (ped.height_mm / 2)
         r = float(math.hypot(ex, ez))
-        where = ("lateral" if ex >= 0 else "medial") + " " + ("superior" if ez >= 0 else "inferior")
+        # each offset named by its side, not signed (pass 103: "lateral -0.04" read as lateral)
+        across = f"{fmt(abs(ex), 2)} radii {'lateral' if ex >= 0 else 'medial'}"
+        along = f"{fmt(abs(ez), 2)} radii {'superior' if ez >= 0 else 'inferior'}"
         res = self.make(r, None, f"bone entry {fmt(r, 2)} radii from the {ped.side} pedicle centre on AP "
-                                 f"({where}; lateral {fmt(ex, 2)}, cranial {fmt(ez, 2)} radii)")
+                                 f"({across} and {along} of it)")
         if res.status == "pass" and ex < 0:
             res = self.make(r, "warn", res.detail + "; medial half of the pedicle: enter superolaterally")
         return res
