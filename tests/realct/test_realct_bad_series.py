@@ -295,3 +295,51 @@ def test_the_gui_editor_series_field_gets_the_same_line(series, case, damage, sa
     with pytest.raises(DicomError) as info:
         _load_job((folder, "T12"), lambda fraction, message: None)
     assert said in str(info.value) and len(str(info.value).splitlines()) == 1
+
+
+# ---------------------------------------------------------------- round 25: a short series around one vertebra
+@pytest.fixture(scope="module")
+def l3_only(totalseg_ct, tmp_path_factory):
+    """The abdominal CT cut to the 20 slices (3 mm, 60 mm) around the mask's L3 body: one vertebra, no rib, no
+    sacrum (a focused series, as a spine clinic exports it); and the mask's L3 reference (realct_reference)."""
+    from realct_reference import measure_ct
+
+    ref = measure_ct(totalseg_ct, sources.VERTEBRA_LABELS["L3"])
+    g = totalseg_ct.grid
+    k = int(round((ref.body_centre_mm[2] - g.origin_mm[2]) / g.spacing_xyz_mm[2]))
+    hu = np.ascontiguousarray(totalseg_ct.hu[k - 10:k + 10])
+    origin = (g.origin_mm[0], g.origin_mm[1], g.origin_mm[2] + (k - 10) * g.spacing_xyz_mm[2])
+    ct = sources.RealCT("l3", hu, np.zeros(hu.shape, np.uint8), Grid(hu.shape, g.spacing_xyz_mm, origin), "l3")
+    root = tmp_path_factory.mktemp("l3_only")
+    sources.write_dicom(ct, root / "series")
+    return root, root / "series", ref
+
+
+def test_a_series_of_one_lumbar_vertebra_is_imported_around_it(l3_only, capsys):
+    """Before (bf7af15): exit 2, "no ring of cortex (>= 400 HU) found; give the landmarks by hand", though the
+    column search finds the vertebra (bone threshold 130 HU from this patient) and --body-centre at it imports:
+    the middle of a short series was searched at the default 400 HU only.  Now the short column's vertebra is
+    estimated around at the patient's threshold: body centre and endplates at the mask's L3 within a slice."""
+    import tomllib
+
+    root, folder, ref = l3_only
+    out = root / "case.toml"
+    code = main(["scenarios", "import-ct", str(folder), "--level", "L3", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 0 and "Traceback" not in err, err
+    lm = tomllib.loads(out.read_text(encoding="utf-8"))["ct"]["landmarks"]
+    assert np.linalg.norm(np.subtract(lm["body_centre_mm"], ref.body_centre_mm)) <= 3.0, lm
+    assert abs(lm["superior_endplate_z_mm"] - ref.superior_endplate_z_mm) <= 3.0, lm
+    assert abs(lm["inferior_endplate_z_mm"] - ref.inferior_endplate_z_mm) <= 3.0, lm
+    assert np.linalg.norm(np.subtract(lm["pedicle_left_centre_mm"], ref.pedicle_left_centre_mm)) <= 3.0, lm
+
+
+def test_the_gui_editor_estimates_the_one_vertebra_series_as_import_ct(l3_only):
+    """The editor's load job (Session > Import patient CT) on the same series: before, no estimate and the
+    problem "no ring of cortex (>= 400 HU) found"; now the landmarks import-ct writes (same core function)."""
+    from trainer.ui.ct_landmarks import _load_job
+
+    _, folder, ref = l3_only
+    job = _load_job((folder, "L3"), lambda fraction, message: None)
+    assert job["problem"] == "" and job["estimate"] is not None, job["problem"]
+    assert np.linalg.norm(np.subtract(job["estimate"]["body_centre_mm"], ref.body_centre_mm)) <= 3.0
