@@ -236,10 +236,10 @@ def legacy_converted(folder: Path) -> Path:
     return out
 
 
-def bare(folder: Path, implicit: bool, little: bool) -> None:
+def bare(folder: Path, implicit: bool, little: bool, keep_names: bool = False) -> None:
     """Rewrite every slice as a bare data set: no 128-byte preamble, no ``DICM``, no file meta (older
     exports and PACS caches), in the given VR encoding and byte order, named ``IM0``, ``IM1``, ... with
-    no suffix."""
+    no suffix (``keep_names``: under its own name)."""
     from pydicom.filebase import DicomBytesIO
     from pydicom.filewriter import write_dataset
 
@@ -252,4 +252,4 @@ def bare(folder: Path, implicit: bool, little: bool) -> None:
         buf.is_implicit_VR, buf.is_little_endian = implicit, little
         write_dataset(buf, ds)
         f.unlink()
-        (folder / f"IM{k}").write_bytes(buf.getvalue())
+        (f if keep_names else folder / f"IM{k}").write_bytes(buf.getvalue())
