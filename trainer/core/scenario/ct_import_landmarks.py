@@ -24,7 +24,7 @@ from trainer.core.scenario.ct_import import estimate_landmarks, estimate_near
 from trainer.core.scenario.ct_label_centre import labelled_body_centre_mm
 from trainer.core.scenario.ct_plausible import implausible_note
 
-__all__ = ["import_landmarks"]
+__all__ = ["MIN_BODY_SPAN_MM", "import_landmarks", "refuse_shorter_than_a_body"]
 
 
 def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: str, given: dict | None = None,
@@ -83,6 +83,7 @@ def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: st
         except DicomError:
             middle = _middle_vertebra(volume, column)
             if middle is None or column is None:
+                refuse_shorter_than_a_body(volume)
                 raise
             return import_landmarks(volume, middle.body_centre_mm, column.thresholds.bone_hu, level, given=given,
                                     progress=progress, column=column)
@@ -93,6 +94,24 @@ def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: st
         # thick slices: the centroid of the body labelled around the estimate (ct_label_centre)
         landmarks["body_centre_mm"] = labelled_body_centre_mm(volume, landmarks, level, progress=progress, column=column)
     return landmarks, estimated, warning
+
+
+#: a series shorter than this along z (mm) holds no whole vertebral body of T8-L5: T8's posterior body height is
+#: about 20 mm (FACTS.md 1.3: 14.3 mm at T1 rising 0.8 mm a level), lumbar bodies 24-29 mm (FACTS.md 1.2), and a
+#: target compressed by 40 % keeps 12 mm
+MIN_BODY_SPAN_MM = 12.0
+
+
+def refuse_shorter_than_a_body(volume: Volume) -> None:
+    """DicomError when the series spans less than :data:`MIN_BODY_SPAN_MM` along z: no vertebra fits, so the
+    estimate's "no ring of cortex found; give the landmarks by hand" would send the instructor to type
+    landmarks of a body the series does not hold (the abdominal CT's two slices at L3, 6 mm)."""
+    g = volume.grid
+    nz, dz_mm = g.shape[0], float(g.spacing_xyz_mm[2])
+    if nz * dz_mm < MIN_BODY_SPAN_MM:
+        raise DicomError(f"{volume.meta.get('folder', 'the series')}: {nz} slice(s) of {dz_mm:g} mm cover "
+                         f"{nz * dz_mm:g} mm along z; expected at least {MIN_BODY_SPAN_MM:g} mm, a whole vertebral "
+                         "body (T8-L5 bodies are about 20-30 mm tall): give a series that holds the target vertebra")
 
 
 def _middle_vertebra(volume: Volume, column: Column | None) -> Vertebra | None:
