@@ -9,7 +9,8 @@ unsigned with RescaleIntercept -1024, RescaleSlope 1.
 Import reads a folder of slices: slice order from ImagePositionPatient projected on the
 slice normal, rescale slope/intercept per slice, spacing, any axis-aligned orientation,
 PixelPaddingValue (and PixelPaddingRangeLimit) pixels as air, -1024 HU;
-an Enhanced CT (one multi-frame file) frame by frame (:mod:`.dicom_enhanced`);
+an Enhanced CT or Legacy Converted Enhanced CT (one multi-frame file) frame by frame
+(:mod:`.dicom_enhanced`); slices saved with no preamble and file meta as the data sets they hold;
 it refuses (with :class:`~trainer.core.errors.DicomError` naming the file) empty folders,
 non-DICOM or non-CT files, mixed series, oblique or inconsistent orientations, missing
 slices, duplicated positions and uneven spacing.
