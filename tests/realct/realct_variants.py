@@ -217,3 +217,39 @@ def enhanced(folder: Path, descending: bool = False) -> Path:
     out = folder / "ENHANCED.dcm"
     ds.save_as(out, enforce_file_format=True)
     return out
+
+
+def legacy_converted(folder: Path) -> Path:
+    """Replace the slices by one Legacy Converted Enhanced CT file (SOP 1.2.840.10008.5.1.4.1.1.2.2) made by
+    highdicom (another library, as PACS archives and converters merge a classic series)."""
+    import highdicom
+
+    files = slice_files(folder)
+    slices = [pydicom.dcmread(f) for f in files]
+    merged = highdicom.legacy.LegacyConvertedEnhancedCTImage(
+        slices, series_instance_uid=highdicom.UID(), series_number=99, sop_instance_uid=highdicom.UID(),
+        instance_number=1)
+    for f in files:
+        f.unlink()
+    out = folder / "LEGACY.dcm"
+    merged.save_as(out)
+    return out
+
+
+def bare(folder: Path, implicit: bool, little: bool, keep_names: bool = False) -> None:
+    """Rewrite every slice as a bare data set: no 128-byte preamble, no ``DICM``, no file meta (older
+    exports and PACS caches), in the given VR encoding and byte order, named ``IM0``, ``IM1``, ... with
+    no suffix (``keep_names``: under its own name)."""
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_dataset
+
+    for k, f in enumerate(slice_files(folder)):
+        ds = pydicom.dcmread(f)
+        if not little:
+            ds.PixelData = ds.pixel_array.byteswap().tobytes()
+        del ds.file_meta
+        buf = DicomBytesIO()
+        buf.is_implicit_VR, buf.is_little_endian = implicit, little
+        write_dataset(buf, ds)
+        f.unlink()
+        (f if keep_names else folder / f"IM{k}").write_bytes(buf.getvalue())

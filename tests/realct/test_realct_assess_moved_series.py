@@ -129,3 +129,21 @@ def test_a_series_outside_the_allowed_folders_stays_refused(case, tmp_path, caps
         shutil.move(str(away), folder / "series")
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
     assert "no such folder" in err and str(tmp_path / "elsewhere") not in err
+
+
+def test_a_renamed_series_of_slices_without_preamble_is_found_too(case, tmp_path, capsys):
+    """The same session's series rewritten as bare data sets (no preamble, no file meta: what the reader reads
+    since round 25) and renamed.  Before (bf7af15) the fingerprint search read each first file without force,
+    found no SeriesInstanceUID and refused ("... is not in their subfolders either"); now the recorded series is
+    found and its slices match the recorded SHA-256 (the same HU and SOPInstanceUIDs), so the score is the same."""
+    import realct_variants as variants
+
+    folder, session, score = case
+    copy = tmp_path / "case"
+    shutil.copytree(folder, copy)
+    variants.bare(copy / "series", implicit=True, little=True, keep_names=True)
+    (copy / "series").rename(copy / "series-bare")
+    code, out, err = _assess(copy / session.name, "--json", capsys=capsys)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["score"] == score and report["session"]["ct_series_found"] == str((copy / "series-bare").resolve())

@@ -295,3 +295,66 @@ def test_the_gui_editor_series_field_gets_the_same_line(series, case, damage, sa
     with pytest.raises(DicomError) as info:
         _load_job((folder, "T12"), lambda fraction, message: None)
     assert said in str(info.value) and len(str(info.value).splitlines()) == 1
+
+
+# ---------------------------------------------------------------- round 25: a short series around one vertebra
+def _around_l3(totalseg_ct, root, half: int):
+    """The abdominal CT cut to the ``2 * half`` slices (3 mm) around the mask's L3 body centre, written under
+    ``root``; and the mask's L3 reference (realct_reference)."""
+    from realct_reference import measure_ct
+
+    ref = measure_ct(totalseg_ct, sources.VERTEBRA_LABELS["L3"])
+    g = totalseg_ct.grid
+    k = int(round((ref.body_centre_mm[2] - g.origin_mm[2]) / g.spacing_xyz_mm[2]))
+    hu = np.ascontiguousarray(totalseg_ct.hu[k - half:k + half])
+    origin = (g.origin_mm[0], g.origin_mm[1], g.origin_mm[2] + (k - half) * g.spacing_xyz_mm[2])
+    ct = sources.RealCT("l3", hu, np.zeros(hu.shape, np.uint8), Grid(hu.shape, g.spacing_xyz_mm, origin), "l3")
+    sources.write_dicom(ct, root / "series")
+    return root, root / "series", ref
+
+
+@pytest.fixture(scope="module")
+def l3_only(totalseg_ct, tmp_path_factory):
+    """20 slices (60 mm) around L3: one vertebra, no rib, no sacrum (a focused series, as a spine clinic exports it)."""
+    return _around_l3(totalseg_ct, tmp_path_factory.mktemp("l3_only"), 10)
+
+
+def test_a_series_shorter_than_a_vertebral_body_says_so(totalseg_ct, tmp_path, capsys):
+    """Two 3 mm slices through L3's middle (6 mm; a T8-L5 body is about 20-30 mm tall, FACTS.md 1.2-1.3).  Before
+    (bf7af15): "no ring of cortex (>= 400 HU) found; give the landmarks by hand", advice no typed landmark can
+    follow; now one line saying how much z the series covers and how much a vertebral body needs."""
+    root, folder, _ = _around_l3(totalseg_ct, tmp_path, 1)
+    code, err, out = _import(root, folder, capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert "2 slice(s) of 3 mm cover 6 mm along z; expected at least 12 mm" in err, err
+    assert not out.exists()
+
+
+def test_a_series_of_one_lumbar_vertebra_is_imported_around_it(l3_only, capsys):
+    """Before (bf7af15): exit 2, "no ring of cortex (>= 400 HU) found; give the landmarks by hand", though the
+    column search finds the vertebra (bone threshold 130 HU from this patient) and --body-centre at it imports:
+    the middle of a short series was searched at the default 400 HU only.  Now the short column's vertebra is
+    estimated around at the patient's threshold: body centre and endplates at the mask's L3 within a slice."""
+    import tomllib
+
+    root, folder, ref = l3_only
+    out = root / "case.toml"
+    code = main(["scenarios", "import-ct", str(folder), "--level", "L3", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 0 and "Traceback" not in err, err
+    lm = tomllib.loads(out.read_text(encoding="utf-8"))["ct"]["landmarks"]
+    assert np.linalg.norm(np.subtract(lm["body_centre_mm"], ref.body_centre_mm)) <= 3.0, lm
+    assert abs(lm["superior_endplate_z_mm"] - ref.superior_endplate_z_mm) <= 3.0, lm
+    assert abs(lm["inferior_endplate_z_mm"] - ref.inferior_endplate_z_mm) <= 3.0, lm
+    assert np.linalg.norm(np.subtract(lm["pedicle_left_centre_mm"], ref.pedicle_left_centre_mm)) <= 3.0, lm
+
+
+def test_the_gui_editor_estimates_the_one_vertebra_series_as_import_ct(l3_only):
+    """The editor's load job (Session > Import patient CT) on the same series: before, no estimate and the
+    problem "no ring of cortex (>= 400 HU) found"; now the landmarks import-ct writes (same core function)."""
+    from trainer.ui.ct_landmarks import _load_job
+
+    _, folder, ref = l3_only
+    job = _load_job((folder, "L3"), lambda fraction, message: None)
+    assert job["problem"] == "" and job["estimate"] is not None, job["problem"]
+    assert np.linalg.norm(np.subtract(job["estimate"]["body_centre_mm"], ref.body_centre_mm)) <= 3.0

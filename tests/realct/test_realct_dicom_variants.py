@@ -110,6 +110,13 @@ _READ = [
     ("slice-thickness-5-spacing-2.5", _set_each("SliceThickness", "5"), 0, False),
     ("slice-thickness-1-spacing-2.5", _set_each("SliceThickness", "1"), 0, False),
     ("dicomdir-beside", _dicomdir_beside, 0, False),
+    # round 25 (realct-log pass "hostile"): on bf7af15 the bare files were "not a readable DICOM file
+    # (InvalidDicomError: File is missing DICOM File Meta Information header ...)", and highdicom's Legacy
+    # Converted Enhanced CT "not a CT image (Modality = 'CT', SOPClassUID = '1.2.840.10008.5.1.4.1.1.2.2')"
+    ("bare-implicit-vr-no-preamble", lambda f: variants.bare(f, implicit=True, little=True), 0, True),
+    ("bare-explicit-vr-no-preamble", lambda f: variants.bare(f, implicit=False, little=True), 0, False),
+    ("bare-explicit-big-endian-no-preamble", lambda f: variants.bare(f, implicit=False, little=False), 0, False),
+    ("legacy-converted-enhanced-ct-highdicom", variants.legacy_converted, 0, True),
 ]
 
 

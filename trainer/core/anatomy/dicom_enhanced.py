@@ -1,7 +1,10 @@
 """Enhanced CT Image Storage (one multi-frame file per series) read as the slices it holds.
 
 Scanners and PACS that export "enhanced" objects (Siemens syngo.via, Philips, GE with the
-option on) write the whole series as one file of SOP class 1.2.840.10008.5.1.4.1.1.2.1: the
+option on) write the whole series as one file of SOP class 1.2.840.10008.5.1.4.1.1.2.1, and
+converters that merge a classic series into one object (highdicom, dcm4che, PACS archives that
+store "legacy converted" objects) write class 1.2.840.10008.5.1.4.1.1.2.2, with the same
+functional groups (PS3.3 A.70, the Legacy Converted Enhanced CT Image IOD): the
 pixels of every frame in one PixelData, the geometry and rescale in functional groups (each
 macro either in SharedFunctionalGroupsSequence, for all frames, or in each item of
 PerFrameFunctionalGroupsSequence).  :func:`frames_of` turns such a file into one
@@ -21,9 +24,13 @@ from pydicom.dataset import Dataset
 from trainer.core.anatomy.dicom_sanity import frame_count
 from trainer.core.errors import DicomError
 
-__all__ = ["ENHANCED_CT_STORAGE", "frames_of"]
+__all__ = ["ENHANCED_CT_CLASSES", "ENHANCED_CT_STORAGE", "LEGACY_CONVERTED_CT_STORAGE", "frames_of"]
 
 ENHANCED_CT_STORAGE = "1.2.840.10008.5.1.4.1.1.2.1"
+#: Legacy Converted Enhanced CT Image Storage: a classic series merged into one multi-frame object
+LEGACY_CONVERTED_CT_STORAGE = "1.2.840.10008.5.1.4.1.1.2.2"
+#: the multi-frame CT classes read frame by frame by :func:`frames_of`
+ENHANCED_CT_CLASSES = (ENHANCED_CT_STORAGE, LEGACY_CONVERTED_CT_STORAGE)
 
 #: attributes of the whole object that every frame's dataset carries over
 _COPIED = ("SOPClassUID", "SOPInstanceUID", "Modality", "PatientID", "PatientName", "StudyInstanceUID",
@@ -60,7 +67,7 @@ def frames_of(path: Path, ds: Dataset) -> list[Dataset]:
     path : Path
         The file, for the error messages.
     ds : Dataset
-        An Enhanced CT Image Storage dataset (its values already decoded).
+        An Enhanced CT or Legacy Converted Enhanced CT dataset (its values already decoded).
 
     Returns
     -------

@@ -9,7 +9,8 @@ unsigned with RescaleIntercept -1024, RescaleSlope 1.
 Import reads a folder of slices: slice order from ImagePositionPatient projected on the
 slice normal, rescale slope/intercept per slice, spacing, any axis-aligned orientation,
 PixelPaddingValue (and PixelPaddingRangeLimit) pixels as air, -1024 HU;
-an Enhanced CT (one multi-frame file) frame by frame (:mod:`.dicom_enhanced`);
+an Enhanced CT or Legacy Converted Enhanced CT (one multi-frame file) frame by frame
+(:mod:`.dicom_enhanced`); slices saved with no preamble and file meta as the data sets they hold;
 it refuses (with :class:`~trainer.core.errors.DicomError` naming the file) empty folders,
 non-DICOM or non-CT files, mixed series, oblique or inconsistent orientations, missing
 slices, duplicated positions and uneven spacing.
@@ -19,16 +20,18 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pydicom
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
+from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
 from trainer.core.anatomy.ct_series_checks import refuse_gantry_tilt, refuse_localizer, refuse_mixed_patients
-from trainer.core.anatomy.dicom_enhanced import ENHANCED_CT_STORAGE, frames_of
+from trainer.core.anatomy.dicom_enhanced import ENHANCED_CT_CLASSES, frames_of
 from trainer.core.anatomy.dicom_folder import series_files, series_subfolders
 from trainer.core.anatomy.dicom_sanity import check_series_files, check_series_headers, decode_all, frame_count
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
@@ -174,25 +177,57 @@ def _reason(exc: Exception) -> str:
     return f"{exc.__class__.__name__}: {text[:120]}"
 
 
+def _without_preamble(path: Path) -> FileDataset | None:
+    """A CT slice saved as a bare data set (no 128-byte preamble, no ``DICM``, no file meta: older
+    exports and some PACS caches, PS3.10 7.1 not followed), with the transfer syntax pydicom found
+    from its first element (implicit or explicit VR, byte order); None for anything that is not
+    such a slice (a text file parses into nonsense elements, never into a CT's SOP class)."""
+    try:
+        with warnings.catch_warnings():             # nonsense elements of a non-DICOM file: said by our caller
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(path, force=True)
+            decode_all(ds)
+            implicit, little = ds.original_encoding
+    except Exception:  # noqa: BLE001 (as in _read_one)
+        return None
+    if (str(ds.get("SOPClassUID", "")) not in (CT_IMAGE_STORAGE, *ENHANCED_CT_CLASSES) or "PixelData" not in ds
+            or implicit is None):
+        return None
+    if not little:
+        syntax = ExplicitVRBigEndian
+    else:
+        syntax = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = syntax
+    return ds
+
+
 def _read_one(path: Path) -> list[Dataset]:
-    """The slices of one file: itself, or each frame of an Enhanced CT (:mod:`.dicom_enhanced`)."""
+    """The slices of one file: itself, or each frame of an Enhanced CT (:mod:`.dicom_enhanced`); a slice
+    with no preamble and file meta is read as the data set it holds (:func:`_without_preamble`)."""
     try:
         ds = pydicom.dcmread(path)
         decode_all(ds)                  # pydicom converts values lazily: damage surfaces here, not later
+    except InvalidDicomError as exc:
+        bare = _without_preamble(path)
+        if bare is None:
+            raise DicomError(f"{path}: not a readable DICOM file ({_reason(exc)}); remove it from the series "
+                             "folder (only the series' slices may be in it)") from None
+        ds = bare
     except Exception as exc:  # noqa: BLE001 (a damaged file makes pydicom raise many other types)
         raise DicomError(f"{path}: not a readable DICOM file ({_reason(exc)}); remove it from the series folder "
                          "(only the series' slices may be in it)") from None
     sop = str(ds.get("SOPClassUID", ""))
     mod = str(ds.get("Modality", ""))
-    if sop in (CT_IMAGE_STORAGE, ENHANCED_CT_STORAGE) and "PixelData" not in ds:
+    if sop in (CT_IMAGE_STORAGE, *ENHANCED_CT_CLASSES) and "PixelData" not in ds:
         # a slice cut short in copying: pydicom stops at the end of the file without complaint
         raise DicomError(f"{path}: a CT image file with no PixelData in its {path.stat().st_size} bytes (Modality = "
                          f"{mod!r}); expected a whole slice: the file is cut short (copy it again) or not an image")
-    if mod != "CT" or sop not in (CT_IMAGE_STORAGE, ENHANCED_CT_STORAGE):
+    if mod != "CT" or sop not in (CT_IMAGE_STORAGE, *ENHANCED_CT_CLASSES):
         raise DicomError(f"{path}: not a CT image (Modality = {mod!r}, SOPClassUID = {sop!r}); "
                          "expected Modality 'CT' and CT Image Storage")
     refuse_localizer(path, ds)
-    if sop == ENHANCED_CT_STORAGE:
+    if sop in ENHANCED_CT_CLASSES:
         return frames_of(path, ds)
     if frame_count(ds, path) > 1:
         raise DicomError(f"{path}: multi-frame image ({ds.NumberOfFrames} frames); only single-frame CT slices "

@@ -17,13 +17,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from trainer.core.anatomy.ct_plates import MIN_BODY_OF_SEGMENT, PLATES_FROM_DISCS_MAX_SLICE_MM, plates_from_discs
-from trainer.core.anatomy.ct_spine import Column
+from trainer.core.anatomy.ct_spine import Column, Vertebra
 from trainer.core.anatomy.grid import Volume
+from trainer.core.errors import DicomError
 from trainer.core.scenario.ct_import import estimate_landmarks, estimate_near
 from trainer.core.scenario.ct_label_centre import labelled_body_centre_mm
 from trainer.core.scenario.ct_plausible import implausible_note
 
-__all__ = ["import_landmarks"]
+__all__ = ["MIN_BODY_SPAN_MM", "import_landmarks", "refuse_shorter_than_a_body"]
 
 
 def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: str, given: dict | None = None,
@@ -77,7 +78,15 @@ def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: st
         est = estimate_near(volume, near_mm, cortex_hu, refine="body_centre_mm" not in given)
         est = _plates_within_discs(volume, est, column.find(level) if column is not None else None, cortex_hu)
     else:
-        est = estimate_landmarks(volume, near_mm=None, cortex_hu=cortex_hu)
+        try:
+            est = estimate_landmarks(volume, near_mm=None, cortex_hu=cortex_hu)
+        except DicomError:
+            middle = _middle_vertebra(volume, column)
+            if middle is None or column is None:
+                refuse_shorter_than_a_body(volume)
+                raise
+            return import_landmarks(volume, middle.body_centre_mm, column.thresholds.bone_hu, level, given=given,
+                                    progress=progress, column=column)
     estimated = tuple(k for k in est if k not in given)
     landmarks = {**est, **given}
     warning = implausible_note(landmarks, level, volume.grid.spacing_xyz_mm[2], keys=estimated)
@@ -85,6 +94,38 @@ def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: st
         # thick slices: the centroid of the body labelled around the estimate (ct_label_centre)
         landmarks["body_centre_mm"] = labelled_body_centre_mm(volume, landmarks, level, progress=progress, column=column)
     return landmarks, estimated, warning
+
+
+#: a series shorter than this along z (mm) holds no whole vertebral body of T8-L5: T8's posterior body height is
+#: about 20 mm (FACTS.md 1.3: 14.3 mm at T1 rising 0.8 mm a level), lumbar bodies 24-29 mm (FACTS.md 1.2), and a
+#: target compressed by 40 % keeps 12 mm
+MIN_BODY_SPAN_MM = 12.0
+
+
+def refuse_shorter_than_a_body(volume: Volume) -> None:
+    """DicomError when the series spans less than :data:`MIN_BODY_SPAN_MM` along z: no vertebra fits, so the
+    estimate's "no ring of cortex found; give the landmarks by hand" would send the instructor to type
+    landmarks of a body the series does not hold (the abdominal CT's two slices at L3, 6 mm)."""
+    g = volume.grid
+    nz, dz_mm = g.shape[0], float(g.spacing_xyz_mm[2])
+    if nz * dz_mm < MIN_BODY_SPAN_MM:
+        raise DicomError(f"{volume.meta.get('folder', 'the series')}: {nz} slice(s) of {dz_mm:g} mm cover "
+                         f"{nz * dz_mm:g} mm along z; expected at least {MIN_BODY_SPAN_MM:g} mm, a whole vertebral "
+                         "body (T8-L5 bodies are about 20-30 mm tall): give a series that holds the target vertebra")
+
+
+def _middle_vertebra(volume: Volume, column: Column | None) -> Vertebra | None:
+    """The short series' vertebra nearest its middle along z, to estimate around at the patient's
+    bone threshold when the default one (a closed 400 HU ring) finds nothing: the abdominal CT cut
+    to the 20 slices around L3 (3 mm, 60 mm) has a 130 HU patient threshold, and the middle
+    search said "no ring of cortex (>= 400 HU) found" where ``--body-centre`` at the column's
+    vertebra imports L3 (docs/realct-log.md, round 25's hostile pass).  None: no short column
+    or no vertebra found in it."""
+    if column is None or not column.short or not column.vertebrae:
+        return None
+    g = volume.grid
+    mid_mm = g.origin_mm[2] + 0.5 * (g.shape[0] - 1) * g.spacing_xyz_mm[2]
+    return min(column.vertebrae, key=lambda v: abs(v.body_centre_mm[2] - mid_mm))
 
 
 def _plates_within_discs(volume: Volume, est: dict, vertebra, cortex_hu: float) -> dict:

@@ -31,10 +31,17 @@ def _plain_name(name) -> bool:
 
 
 def _series_uid(path: Path) -> str | None:
+    """The file's SeriesInstanceUID; forced, as the CT reader reads a slice saved with no preamble and file
+    meta (:mod:`trainer.core.anatomy.dicom_io`); None when it has none (a non-DICOM file parses into
+    nonsense elements, never the recorded UID)."""
+    import warnings
+
     import pydicom
 
     try:
-        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SeriesInstanceUID"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SeriesInstanceUID"], force=True)
     except Exception:  # noqa: BLE001 - any unreadable file is simply not the series
         return None
     uid = ds.get("SeriesInstanceUID")
