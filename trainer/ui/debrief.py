@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from trainer.core.scoring.metric import NOT_TREATED_PREFIX
+from trainer.core.scoring.report import tip_words
 
 __all__ = ["DebriefWidget", "format_value"]
 
@@ -218,10 +219,9 @@ class DebriefWidget(QWidget):
         leak_text = ", ".join(f"{lk.get('type')} {format_value(lk.get('volume_ml'), 'mL')}" for lk in leaks)
         parts.append(f"<b>Cement</b>: {format_value(r.get('cement_injected_ml'), 'mL')} injected; "
                      f"leaks: {html.escape(leak_text) if leaks else 'none'}")
-        tip = r.get("tip") or {}
-        if tip.get("depth_fraction") is not None:
-            parts.append(f"<b>Final tip</b>: {format_value(tip['depth_fraction'])} of the body depth "
-                         "(0 posterior wall, 1 anterior wall, lateral view)")
+        tip = tip_words(r.get("tip") or {})
+        if tip is not None:
+            parts.append(f"<b>Tip</b>: {html.escape(tip)}")
         self.summary.setText("<br>".join(parts))
         all_metrics = r.get("metrics") or []
         # metrics that did not apply (a deferred or declined patient) are one line, not rows of N/A; a metric

@@ -13,7 +13,7 @@ import numpy as np
 
 from trainer.core.scoring.figures import COLOURS, LANE_COLOURS, encode_png_rgb, shot_figure, timeline_figure
 from trainer.core.scoring.metric import ScoringContext, view_of_pose
-from trainer.core.scoring.report import ScoreReport
+from trainer.core.scoring.report import ScoreReport, tip_words
 from trainer.core.xray.geometry import Pose
 
 __all__ = ["debrief_html", "trocar_path", "STATUS_COLOURS"]
@@ -109,8 +109,7 @@ def _summary_html(report: ScoreReport) -> str:
                       f"DAP {rad['dap_gycm2']:.3f} Gy.cm2, entrance air kerma {rad['entrance_kerma_mgy']:.1f} mGy "
                       "(reference per level: 4.9 +/- 3.3 min, 2.9 Gy.cm2; FACTS.md 5.1)"),
         ("Tip", "no trocar placed" if df is None else
-         f"depth {df:.2f} of the body (0 posterior wall, 1 anterior wall), "
-         f"{tip['midline_offset_mm']:.1f} mm from the midline, at the {tip['measured_at']}"),
+         f"{_e(tip_words(tip) or '')}; {tip['midline_offset_mm']:.1f} mm from the midline"),
         ("Cement", f"{report.cement_injected_ml:.2f} mL injected; leaks: {leaks or 'none'}"),
         ("Time", f"{report.total_time_s / 60:.1f} min simulated"),
     ]

@@ -145,13 +145,22 @@ class Scorer:
         radiation = self._metric("exposures", Exposures).totals()
         tipm = self._metric("tip_depth", TipDepth)
         tip: dict[str, object] = {"depth_fraction": None, "tip_mm": None, "midline_offset_mm": None,
-                                  "measured_at": None}
+                                  "measured_at": None, "final_depth_fraction": None, "final_tip_mm": None,
+                                  "withdrawn": None}
         if tipm.tip is not None:
             lm = ctx.landmarks
+            # where the tip last was in the patient: a trocar pulled back after the first injection
+            # (and then taken out) is not still where the tip metrics grade it
+            last = next((np.asarray(e.data["tip_mm"], float) for e in reversed(self.events)
+                         if e.kind in ("trocar_moved", "trocar_placed") and e.data.get("tip_mm") is not None),
+                        tipm.tip)
             tip = {"depth_fraction": lm.depth_fraction(float(tipm.tip[1])),
                    "tip_mm": [round(float(v), 3) for v in tipm.tip],
                    "midline_offset_mm": abs(float(tipm.tip[0]) - float(lm.body_centre_mm[0])),
-                   "measured_at": tipm.at}
+                   "measured_at": tipm.at,
+                   "final_depth_fraction": lm.depth_fraction(float(last[1])),
+                   "final_tip_mm": [round(float(v), 3) for v in last],
+                   "withdrawn": self.state.tip_mm is None}
         leak_metric = self._metric("leak_other", LeakOther)
         leaks = collect_leaks(leak_metric.leaks, ctx.final_leaks)
         for lk in leaks:

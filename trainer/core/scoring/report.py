@@ -40,6 +40,36 @@ def global_rating(metrics: list[MetricResult]) -> dict:
     return {"overall": overall, "domains": domains, "label": RATING_LABEL}
 
 
+def tip_words(tip: dict) -> str | None:
+    """The tip line of a report's ``tip`` (:attr:`ScoreReport.tip`), or None without a trocar.
+
+    Parameters
+    ----------
+    tip : dict
+        ``depth_fraction`` and ``measured_at`` (the graded tip), ``final_depth_fraction`` (the tip's last
+        position in the patient, fraction of the body depth: 0 posterior wall, 1 anterior wall) and
+        ``withdrawn`` (the trocar is out at the end).
+
+    Returns
+    -------
+    str or None
+        E.g. "0.75 of the body depth at the first injection (0 posterior wall, 1 anterior wall, lateral
+        view); last in the patient at 0.20, then withdrawn": the graded tip, and where the tip went after it
+        when that is 0.01 of the depth or more away (a trocar pulled back after injecting).
+    """
+    df = tip.get("depth_fraction")
+    if df is None:
+        return None
+    text = (f"{float(df):.2f} of the body depth at the {tip.get('measured_at') or 'end of access'} "
+            "(0 posterior wall, 1 anterior wall, lateral view)")
+    last = tip.get("final_depth_fraction")
+    out = ", then withdrawn" if tip.get("withdrawn") else ""
+    if last is not None and abs(float(last) - float(df)) >= 0.01:
+        where = "last in the patient" if tip.get("withdrawn") else "final tip"
+        return f"{text}; {where} at {float(last):.2f}{out}"
+    return f"{text}; then withdrawn" if out else text
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     """One line of the debrief timeline (consecutive similar steps merged)."""
@@ -220,7 +250,10 @@ class ScoreReport:
         included), ``pulses``, ``fluoro_s``, ``dap_gycm2``, ``entrance_kerma_mgy``.
     tip : dict
         ``depth_fraction`` (0 posterior wall, 1 anterior wall; None without a trocar),
-        ``tip_mm``, ``midline_offset_mm``, ``measured_at``.
+        ``tip_mm``, ``midline_offset_mm``, ``measured_at`` (the tip the tip metrics grade: at the first
+        injection, else at the end of access); ``final_depth_fraction`` and ``final_tip_mm``: the tip's last
+        position in the patient (a trocar pulled back after injecting); ``withdrawn``: the trocar is out at
+        the end.
     global_rating : dict
     total_time_s : float
     pass_score : float

@@ -1,0 +1,68 @@
+"""The too-medial line on the abdominal L4 against the TotalSegmentator mask (round 25, pass 112).
+
+Pass 109 left the abdominal L4's 12 deg too-medial attempt passing (98.0) where the angiogram T12's failed.
+``benchmarks/realct_medial_sweep.py`` measures each line against the reference mask's pedicle; this file
+checks that oracle on a hand-built mask (its answer computed by hand), then guards the L4 finding with it: the
+left line turned 12 deg medially stays within the Gertzbein-Robbins 2 mm tolerance of the mask's medial edge
+(FACTS.md 2) and passes, while the 15 deg one on the right leaves it by more and fails the medial-wall rule.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from realct_cases import scenario_from_series
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import realct_medial_sweep as sweep  # noqa: E402
+import realct_sources as sources  # noqa: E402
+
+
+class _Grid:
+    """1 mm voxels, x and y from -20 to 20 mm, z from 0 to 4 mm."""
+
+    spacing_xyz_mm = (1.0, 1.0, 1.0)
+
+    def axis_mm(self, axis: str) -> np.ndarray:
+        return np.arange(0.0, 5.0) if axis == "z" else np.arange(-20.0, 21.0)
+
+
+class _Ref:
+    def __init__(self, pedicle_left):
+        self.pedicle_left = pedicle_left
+        self.canal_xy_mm = np.array([0.0, 5.0])
+
+
+def test_the_mask_oracle_measures_a_hand_built_pedicle():
+    g = _Grid()
+    x, y = g.axis_mm("x"), g.axis_mm("y")
+    X, Y = np.meshgrid(x, y)
+    ring = ((Y < 0) & (np.abs(X) <= 10)) | ((Y >= 0) & (Y <= 10) & (np.abs(X) >= 5) & (np.abs(X) <= 10)) \
+        | ((Y > 10) & (Y <= 14) & (np.abs(X) <= 10))
+    labels = np.repeat(ring[None], 5, axis=0).astype(np.uint8)
+    ped = np.repeat(((Y >= 0) & (Y <= 5) & (X >= 5) & (X <= 10))[None], 5, axis=0)
+    # a line at x = 3 mm: the left pedicle's most medial voxel is centred at 5, its edge at 4.5 -> 1.5 mm medial
+    pts = np.array([[3.0, yy, 2.0] for yy in np.arange(8.0, -3.0, -0.25)])
+    got = sweep.mask_oracle(labels, g, 1, _Ref(ped), "left", pts)
+    assert got["axis_mm"] == pytest.approx(1.5) and got["canal"]
+    # at x = 7 mm the line runs inside the pedicle, 2.5 mm lateral of that edge, and never in the hole
+    got = sweep.mask_oracle(labels, g, 1, _Ref(ped), "left", pts + [4.0, 0.0, 0.0])
+    assert got["axis_mm"] == pytest.approx(-2.5) and not got["canal"]
+    assert [sweep.gr_grade(v) for v in (-0.1, 0.5, 2.0, 4.0, 4.1)] == [0, 1, 2, 2, 3]
+
+
+@pytest.mark.slow
+def test_the_l4_left_12_deg_line_stays_within_the_mask_and_passes_while_15_deg_right_fails(totalseg_ct,
+                                                                                           totalseg_series):
+    sc, patient, ref = scenario_from_series(totalseg_ct, totalseg_series, "L4", "medial-sweep-L4.toml")
+    label = sources.VERTEBRA_LABELS["L4"]
+    left = sweep.play(sc, patient, "left", 12.0, totalseg_ct.labels, totalseg_ct.grid, label, ref)
+    assert left["outer_mm"] < 2.0 and left["mask_grade"] <= 1, left     # inside the 2 mm tolerance
+    assert left["passed"] and "medial_wall" not in left["rules"], left
+    right = sweep.play(sc, patient, "right", 15.0, totalseg_ct.labels, totalseg_ct.grid, label, ref)
+    assert right["outer_mm"] > 2.0 and right["mask_grade"] >= 2, right
+    assert not right["passed"] and "medial_wall" in right["rules"], right
