@@ -168,7 +168,7 @@ def _context(vol: Volume, fine: Grid, outline=None) -> tuple[Volume, list[Volume
     box = np.ix_(inside[2], inside[1], inside[0])
     hu[box] = -1000
     lab[box] = Label.AIR
-    return Volume(hu=hu, labels=lab, grid=grid, meta={"kind": "context", **vol.meta}), filled
+    return Volume(hu=hu, labels=lab, grid=grid, meta={**vol.meta, "kind": "context"}), filled
 
 
 def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: float):
