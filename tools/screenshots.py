@@ -28,11 +28,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from trainer import REPO_ROOT
-from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
+from trainer.core.procedure.expert_plan import play_expert
 from trainer.core.procedure.machine import Procedure
 from trainer.core.scoring import score
 from trainer.ui.app import create_window, default_session_dir, startup
-from trainer.ui.demo import GuiDriver
+from trainer.ui.demo import GuiDriver, window_expert_plan
 from trainer.ui.settings import throwaway_settings
 
 
@@ -43,26 +43,6 @@ def grab(window, path: Path) -> None:
     if not pix.save(str(path)):
         raise SystemExit(f"screenshots: cannot write {path}")
     print(f"saved {path} ({pix.width()}x{pix.height()})")
-
-
-def screenshot_plan(answers: dict) -> ExpertPlan:
-    """The plan the screenshots play: the clean expert's (``expert_actions``), its trocar length and its
-    cement stop (FACTS.md 2 target zone; stop at the posterior quarter), but the trocar left in at the end so
-    the final images show it (withdrawing changes no metric).  Until round 24 it forced the 120 mm trocar and
-    never stopped: on the abdominal CT's L4 the tip stopped short and the debrief failed (89.0) where the
-    expert passes (98.0; realct-log pass 99).
-
-    Parameters
-    ----------
-    answers : dict
-        Checklist item -> the expected answer.
-
-    Returns
-    -------
-    ExpertPlan
-        3 mL, the plan's own trocar length (None: the default or the next that reaches) and stop depth.
-    """
-    return ExpertPlan(answers=answers, volume_ml=3.0, withdraw_at_end=False)
 
 
 def main(argv=None) -> int:
@@ -113,7 +93,7 @@ def main(argv=None) -> int:
     driver.idle()
     driver.pump(0.3)
     grab(window, out / "02-checklist.png")
-    plan = screenshot_plan(answers)
+    plan = window_expert_plan(answers)
     driver.play(plan, stage, {"align": "aligned", "access": "trocar", "cement": "cement"})
     # the same plan played without a window: an assessor sees the two agree (realct-log pass 98)
     headless = score(play_expert(Procedure(window.scenario, patient=driver.patient(), render=False), plan))

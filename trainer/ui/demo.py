@@ -24,12 +24,36 @@ from trainer.core.scenario.build import patient_for
 from trainer.ui.actions import pick_and_aim_steps, project_point
 from trainer.ui.preferences import STEP_LIMITS
 
-__all__ = ["GuiDriver", "WAIT_KEY_S"]
+__all__ = ["GuiDriver", "WAIT_KEY_S", "window_expert_plan"]
 
 #: Simulated seconds one press of W lets pass (the ``wait`` shortcut).
 WAIT_KEY_S = 30.0
 #: The finest aim step the Step sizes dialog takes (deg): the driver's last aim steps on a line.
 FINE_AIM_DEG = STEP_LIMITS["aim_step_deg"][1]
+
+
+def window_expert_plan(answers: dict, volume_ml: float = 3.0) -> ExpertPlan:
+    """The clean expert's plan as the window plays it: the headless expert's
+    (:func:`~trainer.core.procedure.expert_plan.expert_actions`: the plan's own trocar length, the default
+    or the next 10 mm that reaches 10 mm past the target, and its stop at the posterior quarter, FACTS.md 2),
+    but the trocar left in at the end so the final images show it (withdrawing changes no metric).
+
+    Until round 25 :meth:`GuiDriver.expert_run` forced the 120 mm trocar and never stopped, as the screenshot
+    tool did until round 24 (docs/realct-log.md, passes 99 and 103): on the abdominal CT's L4 the expert's
+    trocar is 140 mm.
+
+    Parameters
+    ----------
+    answers : dict
+        Checklist item -> the expected answer.
+    volume_ml : float
+        Cement to inject (mL), in the plan's pushes; the stop may end it earlier.
+
+    Returns
+    -------
+    ExpertPlan
+    """
+    return ExpertPlan(answers=answers, volume_ml=volume_ml, withdraw_at_end=False)
 
 
 class GuiDriver:
@@ -400,11 +424,11 @@ class GuiDriver:
         stages("debrief")
 
     def expert_run(self, picker, answers: dict, inject_ml: float = 3.0, stages=None) -> None:
-        """The whole procedure of the shared expert plan (the whole volume, no early stop, the
-        trocar left in for the final images); ``stages(name)`` after each stage (screenshots)."""
+        """The whole procedure of the shared expert plan (:func:`window_expert_plan`: the headless
+        expert's trocar length and cement stop, the trocar left in for the final images);
+        ``stages(name)`` after each stage (screenshots)."""
         self.start(picker)
-        self.play(ExpertPlan(answers=answers, volume_ml=inject_ml, stop_depth=None, withdraw_at_end=False,
-                             length_mm=DEFAULT_LENGTH_MM),
+        self.play(window_expert_plan(answers, inject_ml),
                   stages, {"checklist": "checklist", "align": "aligned", "access": "trocar", "cement": "cement"})
 
     def bipedicular_run(self, picker, answers: dict, inject_ml: float = 4.0, stages=None) -> None:

@@ -30,6 +30,10 @@ class SharedWidthAxis(pg.AxisItem):
     title: after a resident's two attempts the CUSUM chart's area started 18 px left of the score chart's
     (round 24).
 
+    Public pyqtgraph API only: the tick labels' width is learnt when the axis draws them
+    (:meth:`generateDrawSpecs`, which sets ``textWidth``), and every axis of the group is then given the widest
+    one's width with :meth:`~pyqtgraph.AxisItem.setWidth` (round 24 overrode the private ``_updateWidth``).
+
     Parameters
     ----------
     group : list of SharedWidthAxis
@@ -37,22 +41,31 @@ class SharedWidthAxis(pg.AxisItem):
     """
 
     def __init__(self, group: list, orientation: str = "left"):
-        self.natural_px = 0.0       # the width, in px, pyqtgraph gives this axis alone (set before the first update)
+        self.natural_px = 0.0       # the width, in px, this axis needs alone (learnt when its ticks are drawn)
         self._group = group
         group.append(self)
         super().__init__(orientation)
 
-    def _updateWidth(self) -> None:      # pyqtgraph's hook, called whenever its labels' width may have changed
-        super()._updateWidth()
-        self.natural_px = self.maximumWidth()
+    def natural_width_px(self) -> float:
+        """The width (px) this axis needs for its tick labels, ticks and title, as pyqtgraph sizes a lone axis:
+        the labels' width (``textWidth``, or the style's ``tickTextWidth`` when the text space is fixed), the
+        style's ``tickTextOffset`` and ``tickLength``, and 0.8 of the title's height when it is shown."""
+        style = self.style
+        width_px = float(self.textWidth if style["autoExpandTextSpace"] else style["tickTextWidth"])
+        width_px += style["tickTextOffset"][0] + max(0, style["tickLength"])
+        if self.label.isVisible():
+            width_px += self.label.boundingRect().height() * 0.8
+        return width_px
+
+    def generateDrawSpecs(self, p):
+        """pyqtgraph's drawing commands for the ticks (its public method); then the group's widths shared."""
+        specs = super().generateDrawSpecs(p)
+        self.natural_px = self.natural_width_px()
         width_px = max(a.natural_px for a in self._group)
         for a in self._group:
-            if width_px >= a.maximumWidth():
-                a.setMaximumWidth(width_px)
-                a.setMinimumWidth(width_px)
-            else:
-                a.setMinimumWidth(width_px)
-                a.setMaximumWidth(width_px)
+            if a.fixedWidth != width_px:
+                a.setWidth(width_px)
+        return specs
 
 
 class ProgressWindow(QWidget):

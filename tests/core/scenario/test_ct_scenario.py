@@ -117,6 +117,18 @@ def test_context_is_empty_inside_the_fine_box(derived):
     assert not fine.contains_mm(pts).any()
 
 
+def test_each_volume_says_what_it_is(derived):
+    """``meta['kind']`` names a volume's role as the synthetic builder's volumes do ("fine", "context"); the
+    series' own kind ("dicom") overwrote the context's, so a cached or inspected context read as the series."""
+    truth, patient, _ = derived
+    assert truth.volume.meta["kind"] == "fine" and truth.context[0].meta["kind"] == "context"
+    ctx, *filled = patient.context
+    assert patient.volume.meta["kind"] == "fine"
+    assert ctx.meta["kind"] == "context", ctx.meta["kind"]
+    assert [v.meta["kind"] for v in filled] == [FILLED_KIND] * len(filled)
+    assert ctx.meta["folder"] == patient.volume.meta["folder"]      # the series' other facts are kept
+
+
 def test_ct_folder_outside_the_scenario_folder_is_refused(case, tmp_path):
     truth, path, series = case
     lm = _landmarks(truth.landmarks, OFFSET_MM)

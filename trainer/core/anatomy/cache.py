@@ -55,7 +55,9 @@ __all__ = [
     "ENV_DIR",
     "MAX_ENTRIES",
     "cache_dir",
+    "cached_ct_patient",
     "cached_patient",
+    "ct_patient_key",
     "patient_key",
     "private_cache_dir",
     "source_fingerprint",
@@ -98,17 +100,48 @@ def source_fingerprint() -> str:
     return h.hexdigest()
 
 
-def patient_key(params) -> str:
-    """Cache key (hex SHA-256) of the patient ``build_patient(params)`` would build."""
+def _key(doc: dict) -> str:
+    """Hex SHA-256 of ``doc`` and of everything else that shapes a patient (code and library versions)."""
     import numpy
     import scipy
 
-    fields = {f.name: [type(getattr(params, f.name)).__name__, getattr(params, f.name)]
-              for f in dataclasses.fields(params)}
-    doc = {"format": _FORMAT, "params_type": type(params).__qualname__, "params": fields,
-           "vptrainer": trainer.__version__, "sources": source_fingerprint(),
+    doc = {**doc, "format": _FORMAT, "vptrainer": trainer.__version__, "sources": source_fingerprint(),
            "python": list(sys.version_info[:2]), "numpy": numpy.__version__, "scipy": scipy.__version__}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=repr).encode()).hexdigest()
+
+
+def patient_key(params) -> str:
+    """Cache key (hex SHA-256) of the patient ``build_patient(params)`` would build."""
+    fields = {f.name: [type(getattr(params, f.name)).__name__, getattr(params, f.name)]
+              for f in dataclasses.fields(params)}
+    return _key({"params_type": type(params).__qualname__, "params": fields})
+
+
+def ct_patient_key(series_meta: dict, landmarks: dict, level: str, source: str) -> str | None:
+    """Cache key (hex SHA-256) of a patient labelled from a CT series, or None when the series has no
+    fingerprint (its slices' SHA-256, :func:`~trainer.core.anatomy.dicom_io.read_ct_series`).
+
+    Parameters
+    ----------
+    series_meta : dict
+        The series volume's ``meta`` (``series_sha256``, ``files``, ``series_uid``).
+    landmarks : dict
+        The landmarks labelled around (mm, patient coordinates; as the scenario file holds them).
+    level : str
+        The target level.
+    source : str
+        The patient's ``source`` text.
+
+    Returns
+    -------
+    str or None
+    """
+    sha = str(series_meta.get("series_sha256", ""))
+    if not sha:
+        return None
+    marks = {k: ([float(x) for x in v] if isinstance(v, list | tuple) else float(v)) for k, v in landmarks.items()}
+    return _key({"ct_series": [sha, int(series_meta.get("files", 0)), str(series_meta.get("series_uid", ""))],
+                 "landmarks": marks, "level": str(level), "source": str(source)})
 
 
 def _is_private(st: os.stat_result) -> bool:
@@ -313,14 +346,39 @@ def cached_patient(params, builder=None):
     """
     if builder is None:
         builder = build_patient
-    key = patient_key(params)
+    return _cached(patient_key(params), params, lambda: builder(params))
+
+
+def cached_ct_patient(series_meta: dict, landmarks: dict, level: str, source: str, builder):
+    """``builder()`` (a patient labelled from a CT series), read from the on-disk cache when the same series
+    was labelled around the same landmarks by the same code (:func:`ct_patient_key`): ``import-ct`` labels the
+    patient it writes, and the trainer opening that scenario reads it instead of labelling it again.
+
+    Parameters
+    ----------
+    series_meta, landmarks, level, source
+        As :func:`ct_patient_key`.
+    builder : callable
+        ``builder()`` labels the patient (:func:`~trainer.core.anatomy.ct_patient.patient_from_ct`).
+
+    Returns
+    -------
+    Patient
+        A fresh object (never shared between calls).
+    """
+    key = ct_patient_key(series_meta, landmarks, level, source)
+    return builder() if key is None else _cached(key, None, builder)
+
+
+def _cached(key: str, params, build):
+    """The patient of ``key`` from the cache, else ``build()`` written to it (no cache: ``build()``)."""
     folder = private_cache_dir()
     secret = _secret(folder) if folder is not None else None
     if folder is None or secret is None:
-        return builder(params)
+        return build()
     path = _entry_path(folder, key)
     patient = _read(path, key, params, secret)
     if patient is None:
-        patient = builder(params)
+        patient = build()
         _write(path, key, patient, secret)
     return patient

@@ -168,7 +168,7 @@ def _context(vol: Volume, fine: Grid, outline=None) -> tuple[Volume, list[Volume
     box = np.ix_(inside[2], inside[1], inside[0])
     hu[box] = -1000
     lab[box] = Label.AIR
-    return Volume(hu=hu, labels=lab, grid=grid, meta={"kind": "context", **vol.meta}), filled
+    return Volume(hu=hu, labels=lab, grid=grid, meta={**vol.meta, "kind": "context"}), filled
 
 
 def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: float):
@@ -546,15 +546,24 @@ def _labelled_fine(volume: Volume, landmarks: dict, level: str, voxel_mm: float 
     return fine, vol, rel, measured, skin, pbody, pgrid
 
 
-def patient_from_scenario_ct(ct, progress: Callable | None = None) -> Patient:
-    """Read a scenario's ``[ct]`` series and label it (:func:`patient_from_ct`)."""
+def patient_from_scenario_ct(ct, progress: Callable | None = None, cache: bool = True) -> Patient:
+    """Read a scenario's ``[ct]`` series and label it (:func:`patient_from_ct`); with ``cache``, the labels
+    are read from the patient cache when this series was labelled around these landmarks before
+    (:func:`~trainer.core.anatomy.cache.cached_ct_patient`: ``import-ct`` writes them)."""
+    from trainer.core.anatomy.cache import cached_ct_patient
+
     def read_progress(done, total):
         if progress is not None:
             progress(0.8 * done / total, f"reading slice {done} of {total}")
 
     vol = read_ct_series(ct.folder, progress=read_progress)
     desc = vol.meta.get("series_description") or "patient CT"
-    patient = patient_from_ct(vol, ct.landmarks, ct.level, progress=progress, source=desc)
+    def label() -> Patient:
+        return patient_from_ct(vol, ct.landmarks, ct.level, progress=progress, source=desc)
+
+    patient = cached_ct_patient(vol.meta, ct.landmarks, ct.level, desc, label) if cache else label()
+    if progress is not None:
+        progress(1.0, "patient labelled")
     patient.volume.meta["ct_series"] = series_fingerprint(vol.meta)
     return patient
 

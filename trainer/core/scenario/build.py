@@ -55,8 +55,9 @@ def patient_for(scenario: Scenario, progress: Callable[[float, str], None] | Non
     progress : callable, optional
         ``progress(fraction 0..1, message)``; called while a CT loads and once when done.
     cache : bool
-        Read and write the on-disk patient cache for a synthetic patient (default).  A CT
-        patient is always read from its series.
+        Read and write the on-disk patient cache (default).  A CT patient is always read from its
+        series; its labels come from the cache when the same series was labelled around the same
+        landmarks before (``import-ct`` labels the scenario it writes).
 
     Returns
     -------
@@ -67,7 +68,7 @@ def patient_for(scenario: Scenario, progress: Callable[[float, str], None] | Non
     """
     if scenario.ct is not None:
         try:
-            return patient_from_scenario_ct(scenario.ct, progress=progress)
+            return patient_from_scenario_ct(scenario.ct, progress=progress, cache=cache)
         except VPTrainerError:
             raise
         except ValueError as exc:           # the labelling found no vertebra there (a typo, a swapped series)

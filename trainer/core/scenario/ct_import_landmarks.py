@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from trainer.core.anatomy.ct_plates import MIN_BODY_OF_SEGMENT, PLATES_FROM_DISCS_MAX_SLICE_MM, plates_from_discs
+from trainer.core.anatomy.ct_plates import MIN_BODY_OF_SEGMENT, plates_from_discs
+from trainer.core.anatomy.ct_slices import is_thin_slice
 from trainer.core.anatomy.ct_spine import Column, Vertebra
 from trainer.core.anatomy.grid import Volume
 from trainer.core.errors import DicomError
@@ -135,9 +136,9 @@ def _plates_within_discs(volume: Volume, est: dict, vertebra, cortex_hu: float) 
     around its body centre (``vertebra``: the column's, None: ``est`` as it is); the body centre's z
     is then the new plates' middle.  The turned abdominal CT's L2 at -15 deg: plates 3 mm apart on a
     trabecular band (the mask's 27 mm), now within 1 mm of the mask's (docs/realct-log.md, pass 104).  Only on
-    slices up to :data:`~trainer.core.anatomy.ct_plates.PLATES_FROM_DISCS_MAX_SLICE_MM`: on the abdominal CT
+    slices up to :data:`~trainer.core.anatomy.ct_slices.THIN_SLICE_MAX_MM`: on the abdominal CT
     at 5 mm it moved L1's lower plate 14 mm (pedicle Dice 0.75 / 0.75 -> 0.37 / 0.36, silently)."""
-    if vertebra is None or volume.grid.spacing_xyz_mm[2] > PLATES_FROM_DISCS_MAX_SLICE_MM:
+    if vertebra is None or not is_thin_slice(volume.grid.spacing_xyz_mm[2]):
         return est
     top, bottom = vertebra.z_top_mm, vertebra.z_bottom_mm
     centre = est["body_centre_mm"]

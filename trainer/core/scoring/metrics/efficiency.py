@@ -72,19 +72,35 @@ class Redirections(Metric):
 
 
 class InstrumentMovements(Metric):
+    """Deliberate movements of the instrument (FACTS.md 7, Fuerst 2015: movements between arrest periods).
+
+    A movement is a run of steps of one kind with no image taken between them: aim steps (any axis), or
+    advance steps in one direction (a withdrawal after an advance is a new one).  A shot, a placement or a
+    change of trocar ends the run.  The keyboard's unit steps are not movements by themselves: the window's
+    expert lays its trocar on the plan's line with 30 or more arrow presses between two shots (realct-log,
+    the pass of round 25 "smalls"), one re-aim as the headless plan's single ``place``.
+    """
+
     id = "instrument_movements"
 
     def _reset(self):
         self.moves = 0
         self.placed = False
+        self.run: str | None = None      # the current run's kind: "aim", "advance", "withdraw" or None
 
     def update(self, event, state: StreamState):
-        if event.kind == "trocar_placed":
-            self.placed = True
+        if event.kind in ("trocar_placed", "trocar_selected", "shot"):
+            self.placed = self.placed or event.kind == "trocar_placed"
+            self.run = None
         elif event.kind in ("trocar_moved", "trocar_aimed"):
-            self.moves += 1
+            kind = "aim" if event.kind == "trocar_aimed" else (
+                "withdraw" if float(event.data.get("delta_mm", 0.0)) < 0 else "advance")
+            if kind != self.run:
+                self.moves += 1
+            self.run = kind
 
     def result(self):
         if not self.placed:
             return self.missing("the trocar was never placed")
-        return self.make(self.moves, None, f"{self.moves} advance/withdraw/aim steps")
+        return self.make(self.moves, None, f"{self.moves} movement(s): runs of advance, withdraw or aim steps "
+                                           f"between images")
