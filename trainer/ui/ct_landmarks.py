@@ -361,6 +361,7 @@ class CTLandmarkDialog(QDialog):
         self.warnings_panel.setWordWrap(True)
         self.warnings_panel.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.warnings_panel.setStyleSheet("color: #ffc060;")
+        self.warnings_panel.setVisible(False)      # shown only while there is a warning: the table keeps its width
         bottom = QHBoxLayout()
         bottom.addWidget(self.table, 3)
         bottom.addWidget(self.warnings_panel, 2)
@@ -574,6 +575,7 @@ class CTLandmarkDialog(QDialog):
         """The warnings panel: ``warnings`` (import-ct's lines for the landmarks shown), or nothing."""
         self.warnings = list(warnings)
         self.warnings_panel.setText("\n\n".join(f"Warning: {w}." for w in self.warnings))
+        self.warnings_panel.setVisible(bool(self.warnings))
         self.warnings_panel.setToolTip("The warnings vptrainer scenarios import-ct prints for these landmarks"
                                        if self.warnings else "")
 
