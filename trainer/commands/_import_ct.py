@@ -132,11 +132,8 @@ def import_ct(args) -> int:
         # the GUI editor publishes the same landmarks (ct_import_landmarks): a point from the column's
         # numbering is refined by a second pass (--body-centre is not), and at thick slices the estimated
         # body centre becomes the labels' centroid (ct_label_centre)
-        given, estimated, warning = import_landmarks(vol, near, cortex_hu, args.level, given=given,
-                                                     column=column)
+        given, estimated, _ = import_landmarks(vol, near, cortex_hu, args.level, given=given, column=column)
         print(how, file=sys.stderr)
-        if warning:         # not refused: the instructor corrects the landmarks (ct_plausible)
-            print(f"{folder}: warning: {warning}", file=sys.stderr)
     else:
         refuse_turned(vol, folder)                  # every landmark typed: no column detected to reuse
     text = scenario_toml(rel, args.level, given, title=args.title,
@@ -145,10 +142,6 @@ def import_ct(args) -> int:
     # the text is validated as the file it will become (its CT path resolves from --out's folder);
     # only a valid scenario is written, through a temporary file renamed into place
     s = parse_scenario(text, out.resolve())
-    from trainer.core.anatomy.ct_labels import ACQUIRED_CENTRE_FROM_MM
-    from trainer.core.scenario.ct_plausible import estimated_labels_note, thick_labels_note
-
-    slice_mm = float(vol.grid.spacing_xyz_mm[2])
     # label the patient once: landmarks typed by hand, so that a point off the spine is refused here,
     # not by a traceback in the first render (it built nothing before); thick slices: say when the
     # labels lack a pedicle or the body (ct_plausible.thick_labels_note); landmarks estimated on thin
@@ -158,6 +151,7 @@ def import_ct(args) -> int:
     from trainer.core.anatomy.ct_patient import patient_from_ct
     from trainer.core.errors import VPTrainerError
     from trainer.core.scenario.build import landmarks_error
+    from trainer.core.scenario.ct_plausible import import_warnings
 
     try:
         # the landmarks as written (the trainer labels those): the same patient, kept in the patient cache
@@ -170,10 +164,8 @@ def import_ct(args) -> int:
     except ValueError as exc:
         raise landmarks_error(str(folder), given, args.level, exc,
                               field="--body-centre" if args.body_centre is not None else "body_centre_mm =") from None
-    note = thick_labels_note(patient.volume.labels, patient.volume.grid, args.level, slice_mm)
-    if not note and estimated and slice_mm <= ACQUIRED_CENTRE_FROM_MM:
-        note = estimated_labels_note(patient.volume.labels, patient.volume.grid, args.level)
-    if note:
+    # not refused: the instructor corrects the landmarks; the landmark editor shows the same lines (ct_plausible)
+    for note in import_warnings(vol, given, args.level, estimated, patient=patient):
         print(f"{folder}: warning: {note}", file=sys.stderr)
     print(f"{folder}: {coverage_note(vol.grid, given['body_centre_mm'], s.carm.geometry)}", file=sys.stderr)
     with atomic_file(out, force=args.force) as tmp:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -47,7 +47,6 @@ from PySide6.QtWidgets import (
 )
 
 from trainer.core.anatomy.ct_facing import refuse_turned
-from trainer.core.anatomy.ct_labels import ACQUIRED_CENTRE_FROM_MM
 from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.params import LEVELS, modelled_span
@@ -55,7 +54,7 @@ from trainer.core.errors import DicomError, VPTrainerError
 from trainer.core.safe_write import atomic_write_text, check_output
 from trainer.core.scenario.ct_import import LANDMARK_KEYS, default_title, relative_inside, scenario_toml
 from trainer.core.scenario.ct_import_landmarks import import_landmarks
-from trainer.core.scenario.ct_plausible import thick_slices_note
+from trainer.core.scenario.ct_plausible import import_warnings
 from trainer.core.scenario.loader import parse_scenario
 from trainer.core.shown_path import shown_path
 from trainer.ui.ct_overview import ColumnOverview, sagittal_slab
@@ -67,27 +66,39 @@ __all__ = ["CTLandmarkDialog"]
 
 
 def _estimate(vol, near, column, level, progress):
-    """(landmarks or None, problem text, warning) around ``near`` (None: the series' middle): those
-    ``import-ct`` writes for ``level`` (the same core function), and its one-line warning when they do
-    not look like a ``level`` vertebra ("" otherwise), joined at thick slices with the line ``import-ct``
-    prints when the labels lack the body or a pedicle (:func:`thick_slices_note`); ``column``: the column
-    detected on ``vol`` (its bone threshold, outline).  ``progress`` raises once the dialog
-    cancelled: the thick-slice refinement and labelling stop at their next step."""
+    """(landmarks or None, problem text, warnings) around ``near`` (None: a short series): those
+    ``import-ct`` writes for ``level`` (the same core function) and every warning it prints about them
+    (:func:`_warnings`); ``column``: the column detected on ``vol`` (its bone threshold, outline).
+    ``progress`` raises once the dialog cancelled: the thick-slice refinement and labelling stop at their
+    next step."""
     try:
         # a short series (no column point) is estimated at the default threshold, as import-ct does
-        est, _, warning = import_landmarks(vol, near, column.thresholds.bone_hu if near is not None else None, level,
-                                           progress=_refine_progress(progress), column=column)
+        est, _, _ = import_landmarks(vol, near, column.thresholds.bone_hu if near is not None else None, level,
+                                     progress=_refine_progress(progress), column=column)
     except DicomError as exc:
-        return None, str(exc), ""
-    try:        # thick slices: the line import-ct prints when the labels lack the body or a pedicle
-        thick = thick_slices_note(vol, est, level, column=column, progress=_labels_check_progress(vol, progress))
+        return None, str(exc), []
+    return est, "", _warnings(vol, est, level, LANDMARK_KEYS, column, _labels_check_progress(progress))
+
+
+def _warnings(vol, landmarks, level, estimated, column, progress=None) -> list[str]:
+    """The lines ``import-ct`` prints after its estimate for ``landmarks`` (``estimated``: the keys still as
+    estimated), in the editor's words (:func:`~trainer.core.scenario.ct_plausible.import_warnings`); until
+    round 25 the editor showed the thick-slice line only, not a thin series' "do not label the vertebra"."""
+    try:
+        return import_warnings(vol, landmarks, level, estimated, column=column, progress=progress, in_editor=True)
     except ValueError:      # not labelled at all: the trainer says so when the scenario is opened
-        thick = ""
-    return est, "", "; ".join(w for w in (warning, thick) if w)
+        return []
+
+
+def _check_job(payload, progress):
+    """Worker: the warnings for the landmarks as the instructor left them (moved, or kept for another level)."""
+    vol, landmarks, level, estimated, column = payload
+    return {"warnings": _warnings(vol, landmarks, level, estimated, column, progress), "landmarks": landmarks,
+            "level": level}
 
 
 #: Share of an estimate's bar (0-1) that the thick-slice refinement's labellings take (up to three); the
-#: check of the labels (one more labelling, :func:`thick_slices_note`) takes the rest.
+#: check of the labels (one more labelling, :func:`_warnings`) takes the rest.
 REFINE_SHARE = 0.75
 
 
@@ -97,15 +108,14 @@ def _refine_progress(progress):
     return lambda f, msg: progress(REFINE_SHARE * f, msg)
 
 
-def _labels_check_progress(vol, progress):
-    """``progress`` for the thick-slice check of the labels: one more labelling, after the refinement's, in
-    the rest of the estimate's bar, its steps named as part of the estimate (the labelling's own words,
-    "cropping the target", alone on the bar's line read as another task until round 24); the check's start
-    is reported at once (only at slices over 3 mm, where it labels)."""
+def _labels_check_progress(progress):
+    """``progress`` for the check of the labels: one more labelling, after the refinement's, in the rest of
+    the estimate's bar, its steps named as part of the estimate (the labelling's own words, "cropping the
+    target", alone on the bar's line read as another task until round 24); the check's start is reported
+    at once."""
     def report(f, msg):
         progress(REFINE_SHARE + (1.0 - REFINE_SHARE) * f, f"Estimating the landmarks: checking the labels ({msg})…")
-    if float(vol.grid.spacing_xyz_mm[2]) > ACQUIRED_CENTRE_FROM_MM:
-        report(0.0, "labelling the vertebra")
+    report(0.0, "labelling the vertebra")
     return report
 
 
@@ -124,24 +134,29 @@ def _load_job(payload, progress):
     chosen = _index_of(column, level)
     if chosen is None and not column.short:
         # several vertebrae, none named: the instructor clicks the target on the overview first
-        est, problem, warning = None, "", ""
+        est, problem, warnings = None, "", []
     else:                   # the named level, or a short series taken as centred on the target
         progress(0.9, f"Estimating the landmarks for {level}…")
         near = column.vertebrae[chosen].body_centre_mm if chosen is not None else None
-        est, problem, warning = _estimate(vol, near, column, level,
-                                          lambda f, m: progress(0.9 + 0.1 * f, m))
+        est, problem, warnings = _estimate(vol, near, column, level,
+                                           lambda f, m: progress(0.9 + 0.1 * f, m))
     return {"volume": vol, "column": column, "slab": slab, "chosen": chosen, "estimate": est, "problem": problem,
-            "warning": warning, "level": level}
+            "warning": "; ".join(warnings), "warnings": warnings, "level": level}
 
 
 def _estimate_job(payload, progress):
     """Worker: the landmarks around one vertebra (the instructor clicked it, or chose its level), or
-    around the series' middle (``near`` None: a short series)."""
+    around a short series' vertebra (``near`` None)."""
     vol, near, column, chosen, level = payload
     progress(0.0, f"Estimating the landmarks for {level}…")
-    est, problem, warning = _estimate(vol, near, column, level, progress)
-    return {"chosen": chosen, "estimate": est, "problem": problem, "warning": warning, "level": level}
+    est, problem, warnings = _estimate(vol, near, column, level, progress)
+    return {"chosen": chosen, "estimate": est, "problem": problem, "warning": "; ".join(warnings),
+            "warnings": warnings, "level": level}
 
+
+#: After the last marker move, the warnings are checked again this many ms later (a drag moves a marker
+#: many times a second; each check labels the vertebra, about 1 s of CPU on the abdominal CT)
+CHECK_DELAY_MS = 600
 
 #: The title field's placeholder while no level in view is chosen (no level named: none can be saved yet).
 _NO_LEVEL_TITLE = "Title (default: the level's, once a level in view is chosen)"
@@ -227,12 +242,19 @@ class CTLandmarkDialog(QDialog):
         self.runner = Runner(1, self)
         self.runner.channel("ct", latest_only=True)
         self.runner.channel("est", latest_only=True)
+        self.runner.channel("check", latest_only=True)
+        # the import warnings for the landmarks as moved, checked off the GUI thread once the dragging pauses
+        self._check_timer = QTimer(self)
+        self._check_timer.setSingleShot(True)
+        self._check_timer.setInterval(CHECK_DELAY_MS)
+        self._check_timer.timeout.connect(self._check_landmarks)
         self.column = None
         self.landmarks_level: str | None = None
         self._landmarks_index: int | None = None   # the column vertebra the landmarks are around
         self._busy: str | None = None               # the channel of the job in flight ("ct", "est")
         self._question: QMessageBox | None = None   # "re-estimate for the new level?" while open
         self._by_hand: str | None = None            # a level the numbering does not hold, for the next click
+        self.warnings: list[str] = []               # import-ct's warnings for the landmarks shown
         self.runner.finished.connect(self._on_done)
         self.runner.progress.connect(self._on_progress)
 
@@ -333,8 +355,16 @@ class CTLandmarkDialog(QDialog):
             # button (Choose series folder…) also took it and opened the folder chooser over the edit
             b.setAutoDefault(False)
         buttons.addStretch(1)
+        # beside the landmarks, every warning import-ct prints for them, kept current as markers move (round 25)
+        self.warnings_panel = QLabel("")
+        self.warnings_panel.setObjectName("ctWarnings")
+        self.warnings_panel.setWordWrap(True)
+        self.warnings_panel.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.warnings_panel.setStyleSheet("color: #ffc060;")
+        self.warnings_panel.setVisible(False)      # shown only while there is a warning: the table keeps its width
         bottom = QHBoxLayout()
         bottom.addWidget(self.table, 3)
+        bottom.addWidget(self.warnings_panel, 2)
         bottom.addLayout(buttons, 1)
         self.status = QLabel("Choose a DICOM series folder.")
         self.status.setObjectName("ctStatus")
@@ -381,6 +411,8 @@ class CTLandmarkDialog(QDialog):
         self.note(f"Reading {self._pending}…")
         self._close_question()
         self.runner.invalidate("est")
+        self.runner.invalidate("check")
+        self._check_timer.stop()
         self._busy = "ct"
         self.runner.submit("ct", _load_job, (str(self._pending), self.level()))
 
@@ -421,12 +453,18 @@ class CTLandmarkDialog(QDialog):
         # comes; at slices over 3 mm up to four labellings of a few s each follow, each one a step at which
         # Cancel stops it, and the bar moves forward with them (until round 24 it turned busy again after a
         # load's 85 % and jumped back to a bar at 82-98 % for the last labelling)
+        if self._busy is None:          # a check of moved landmarks (no bar), or a job cancelled
+            return
         busy = fraction == 0.0 and text.startswith("Estimating the landmarks for")
         self.progress.setRange(0, 0 if busy else 100)
         self.progress.setValue(int(round(100 * fraction)))
         self.progress_text.setText(text)
 
     def _on_done(self, resp) -> None:
+        if resp.channel == "check":         # no bar, no Cancel: the editing goes on meanwhile
+            if resp.error is None and (resp.value["landmarks"], resp.value["level"]) == (self.landmarks, self.level()):
+                self._show_warnings(resp.value["warnings"])
+            return
         self._show_progress(False)
         self._busy = None
         if resp.error is not None:
@@ -456,6 +494,7 @@ class CTLandmarkDialog(QDialog):
         self._landmarks_index = out["chosen"]
         self.landmarks_level = out["level"]
         self._show_estimate(out["estimate"], out["problem"], out["warning"], loaded=resp.channel == "ct")
+        self._show_warnings(out["warnings"])
         if self._against_numbering():
             self.overview.name_chosen(self.level())
         if out["level"] != self.level():        # the level changed while the series was read
@@ -532,9 +571,37 @@ class CTLandmarkDialog(QDialog):
         self.select(self.selected, force=True, fit=True)
         self.loaded.emit()
 
+    def _show_warnings(self, warnings: list) -> None:
+        """The warnings panel: ``warnings`` (import-ct's lines for the landmarks shown), or nothing."""
+        self.warnings = list(warnings)
+        self.warnings_panel.setText("\n\n".join(f"Warning: {w}." for w in self.warnings))
+        self.warnings_panel.setVisible(bool(self.warnings))
+        self.warnings_panel.setToolTip("The warnings vptrainer scenarios import-ct prints for these landmarks"
+                                       if self.warnings else "")
+
+    def _schedule_check(self) -> None:
+        """Check the landmarks again once the instructor pauses (:data:`CHECK_DELAY_MS`); meanwhile the panel
+        says the warnings are being checked, so an old line is not read as the moved landmarks'."""
+        if self.volume is None or self.landmarks_level is None:
+            return
+        self.runner.invalidate("check")
+        if self.warnings:
+            self.warnings_panel.setText("Checking the landmarks as moved…")
+        self._check_timer.start()
+
+    def _check_landmarks(self) -> None:
+        estimated = tuple(k for k in LANDMARK_KEYS if self.source.get(k) == "estimated")
+        if self.volume is None or self._busy is not None or any(s == "unplaced" for s in self.source.values()):
+            return
+        self.runner.submit("check", _check_job, (self.volume, dict(self.landmarks), self.level(), estimated,
+                                                 self.column))
+
     def _check_next(self) -> str:
         """The sentence after an estimate: where the landmarks are and what to check before saving."""
-        where = "around the series' middle" if self.overview.chosen is None else "in the highlighted vertebra"
+        # a short series is estimated in its vertebra nearest the middle (pass 110); "around the series'
+        # middle" read as a point in soft tissue
+        where = "in the vertebra nearest the series' middle" if self.overview.chosen is None else \
+            "in the highlighted vertebra"
         return (f"Landmarks estimated for {self.landmarks_level} {where} (the white box on the column view): "
                 "check that it is that body, then the markers on the slices (drag one to correct it), then "
                 "Save scenario.")
@@ -610,6 +677,8 @@ class CTLandmarkDialog(QDialog):
         self.progress_text.setText(f"Estimating the landmarks for {self.level()}…")
         self._show_progress(True)
         self.runner.invalidate("est")           # an estimate for another level stops at its next step
+        self.runner.invalidate("check")
+        self._check_timer.stop()
         self._busy = "est"
         self.runner.submit("est", _estimate_job, (self.volume, near, self.column, index, self.level()))
 
@@ -703,6 +772,7 @@ class CTLandmarkDialog(QDialog):
             self.source[key] = "edited"
         self._unsaved()
         self._refresh()
+        self._schedule_check()
 
     def _marker_moved(self, key: str, value) -> None:
         """A marker was dragged (its new value comes from the views)."""
@@ -867,6 +937,7 @@ class CTLandmarkDialog(QDialog):
         self._question = None
         was, self.landmarks_level = self.landmarks_level, level
         self._title_hint()
+        self._schedule_check()
         self.note(f"Kept your landmarks for {level} (estimated for {was}, corrected by hand): check them on "
                   "the slices.", warning=True)
 
@@ -969,5 +1040,6 @@ class CTLandmarkDialog(QDialog):
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         self.runner.invalidate("ct")
         self.runner.invalidate("est")
+        self.runner.invalidate("check")
         self.runner.wait_done(10000)
         super().closeEvent(event)

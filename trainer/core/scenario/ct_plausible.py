@@ -46,7 +46,8 @@ from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.morphometry import level_row
 
 __all__ = ["BODY_HEIGHT_SPREAD", "CANAL_WIDTH_SPREAD", "endplate_span_limit_mm", "pedicle_gap_limit_mm",
-           "estimated_labels_note", "implausible_note", "misplaced_pedicles_note", "thick_labels_note", "thick_slices_note"]
+           "estimated_labels_note", "implausible_note", "import_warnings", "labels_note", "misplaced_pedicles_note",
+           "thick_labels_note"]
 
 #: published series disagree by 21-29 % on vertebral body heights (FACTS.md 1.1): the largest body
 #: of a level is taken as the table's tallest wall times 1.29
@@ -261,7 +262,14 @@ def thick_labels_note(labels, grid, level: str, slice_mm: float) -> str:
     return ""
 
 
-def estimated_labels_note(labels, grid, level: str) -> str:
+#: what :func:`estimated_labels_note` asks of the instructor, at the command line and in the landmark editor
+_CLI_ADVICE = ("check the landmarks in the landmark editor (vptrainer scenarios show), or give the body centre "
+               "(--body-centre)")
+_EDITOR_ADVICE = ("drag the body centre marker into the {level} body and each pedicle marker into its pedicle on "
+                  "the slices, or click the {level} body on the column view")
+
+
+def estimated_labels_note(labels, grid, level: str, in_editor: bool = False) -> str:
     """One line when the vertebra labelled from estimated landmarks on thin slices does not look like one, or "".
 
     The same anatomy-only tests as :func:`thick_labels_note` (a body of at least
@@ -278,6 +286,9 @@ def estimated_labels_note(labels, grid, level: str) -> str:
     ----------
     labels, grid, level
         The patient's label volume, its grid (mm) and the target level, as for :func:`thick_labels_note`.
+    in_editor : bool
+        The line is for the GUI landmark editor: what to check is said in its terms (markers, column view)
+        instead of ``import-ct``'s options.
 
     Returns
     -------
@@ -290,14 +301,41 @@ def estimated_labels_note(labels, grid, level: str) -> str:
     if not kind:
         return ""
     return (f"the estimated landmarks do not label the {level} vertebra: {problem}; the patient in the trainer is "
-            f"not this one: check the landmarks in the landmark editor (vptrainer scenarios show), or give the "
-            f"body centre (--body-centre)")
+            f"not this one: {_EDITOR_ADVICE.format(level=level) if in_editor else _CLI_ADVICE}")
 
 
-def thick_slices_note(volume, landmarks: dict, level: str, column=None, progress=None) -> str:
-    """:func:`thick_labels_note` for ``landmarks`` on ``volume``: the patient labelled as the trainer
-    labels it (only when the slices are thick), for the GUI landmark editor, which showed no such line
-    until round 23 (``import-ct`` printed it since pass 88).
+def labels_note(labels, grid, level: str, slice_mm: float, estimated, in_editor: bool = False) -> str:
+    """The line ``import-ct`` prints about the labelled patient, or "": at thick slices
+    :func:`thick_labels_note`; else, when some landmark was estimated, :func:`estimated_labels_note`.
+
+    Parameters
+    ----------
+    labels, grid, level
+        The patient's label volume, its grid (mm) and the target level.
+    slice_mm : float
+        The series' slice spacing (mm).
+    estimated : iterable of str
+        The landmark keys still as estimated (none: the instructor placed them all, nothing is judged at
+        thin slices).
+    in_editor : bool
+        Words for the GUI landmark editor (:func:`estimated_labels_note`).
+
+    Returns
+    -------
+    str
+        "" or one line.
+    """
+    note = thick_labels_note(labels, grid, level, slice_mm)
+    if not note and tuple(estimated) and slice_mm <= ACQUIRED_CENTRE_FROM_MM:
+        note = estimated_labels_note(labels, grid, level, in_editor=in_editor)
+    return note
+
+
+def import_warnings(volume, landmarks: dict, level: str, estimated, column=None, progress=None,
+                    in_editor: bool = False, patient=None) -> list[str]:
+    """Every warning ``import-ct`` prints after its estimate, for ``landmarks`` on ``volume``: the one home of
+    those lines for the command line and the GUI landmark editor, which until round 25 showed the thick-slice
+    line only (not the thin series' "do not label the vertebra", docs/realct-log.md passes 102, 108 and 110).
 
     Parameters
     ----------
@@ -307,24 +345,35 @@ def thick_slices_note(volume, landmarks: dict, level: str, column=None, progress
         The five landmarks (mm), as the scenario would hold them.
     level : str
         Target level.
+    estimated : iterable of str
+        The landmark keys still as estimated (the rest typed or dragged by the instructor, not judged).
     column : Column, optional
         The column detected on ``volume`` (its thresholds), as the trainer passes it.
     progress : callable, optional
         ``progress(fraction, message)``, passed to the labelling (it may raise to stop it).
+    in_editor : bool
+        Words for the GUI landmark editor (:func:`estimated_labels_note`).
+    patient : Patient, optional
+        The patient already labelled from ``landmarks`` (``import-ct`` labels it anyway, to refuse a point off
+        the spine); None: labelled here when needed.
 
     Returns
     -------
-    str
-        "" (slices of at most :data:`~trainer.core.anatomy.ct_labels.ACQUIRED_CENTRE_FROM_MM` mm, or the
-        labels hold a body and both pedicles) or the one line of :func:`thick_labels_note`.
+    list of str
+        :func:`implausible_note` for the estimated landmarks, then :func:`labels_note` for the patient labelled
+        as the trainer labels it (only at thick slices or with some landmark estimated); empty when all pass.
 
     Raises
     ------
     ValueError
         When the landmarks cannot be labelled (as :func:`~trainer.core.anatomy.ct_patient.patient_from_ct`).
     """
+    estimated = tuple(estimated)
     slice_mm = float(volume.grid.spacing_xyz_mm[2])
-    if slice_mm <= ACQUIRED_CENTRE_FROM_MM:
-        return ""
-    patient = patient_from_ct(volume, landmarks, level, progress=progress, column=column)
-    return thick_labels_note(patient.volume.labels, patient.volume.grid, level, slice_mm)
+    notes = [implausible_note(landmarks, level, slice_mm, keys=estimated)]
+    if estimated or slice_mm > ACQUIRED_CENTRE_FROM_MM:
+        if patient is None:
+            patient = patient_from_ct(volume, landmarks, level, progress=progress, column=column)
+        notes.append(labels_note(patient.volume.labels, patient.volume.grid, level, slice_mm, estimated,
+                                 in_editor=in_editor))
+    return [n for n in notes if n]
