@@ -52,7 +52,13 @@ from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.params import LEVELS, modelled_span
 from trainer.core.errors import DicomError, VPTrainerError
 from trainer.core.safe_write import atomic_write_text, check_output
-from trainer.core.scenario.ct_import import LANDMARK_KEYS, default_title, relative_inside, scenario_toml
+from trainer.core.scenario.ct_import import (
+    LANDMARK_KEYS,
+    default_title,
+    landmarks_as_written,
+    relative_inside,
+    scenario_toml,
+)
 from trainer.core.scenario.ct_import_landmarks import import_landmarks
 from trainer.core.scenario.ct_plausible import import_warnings
 from trainer.core.scenario.loader import parse_scenario
@@ -84,8 +90,9 @@ def _warnings(vol, landmarks, level, estimated, column, progress=None) -> list[s
     """The lines ``import-ct`` prints after its estimate for ``landmarks`` (``estimated``: the keys still as
     estimated), in the editor's words (:func:`~trainer.core.scenario.ct_plausible.import_warnings`); until
     round 25 the editor showed the thick-slice line only, not a thin series' "do not label the vertebra"."""
-    try:
-        return import_warnings(vol, landmarks, level, estimated, column=column, progress=progress, in_editor=True)
+    try:    # judged as the file will hold them: the trainer labels those (import-ct too)
+        return import_warnings(vol, landmarks_as_written(landmarks), level, estimated, column=column,
+                               progress=progress, in_editor=True)
     except ValueError:      # not labelled at all: the trainer says so when the scenario is opened
         return []
 

@@ -47,7 +47,7 @@ from trainer.core.errors import DicomError, ScenarioError
 from trainer.core.scenario.targets import import_cement_max_ml
 
 __all__ = ["LANDMARK_KEYS", "context_needed_mm", "cortex_threshold_near", "coverage_note", "default_title", "estimate_landmarks",
-           "estimate_near", "plate_tilt_deg", "scenario_toml"]
+           "estimate_near", "landmarks_as_written", "plate_tilt_deg", "scenario_toml"]
 
 LANDMARK_KEYS = ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_centre_mm",
                  "superior_endplate_z_mm", "inferior_endplate_z_mm")
@@ -600,8 +600,33 @@ def coverage_note(grid: Grid, centre_mm, geometry) -> str:
             + " (beyond the series the AP and lateral images repeat its end slice's soft tissue there, without bone)")
 
 
+def _mm_text(value) -> str:
+    """One landmark coordinate as a scenario file holds it: mm to 0.1 mm."""
+    return f"{float(value):.1f}"
+
+
 def _vec(v) -> str:
-    return "[" + ", ".join(f"{float(a):.1f}" for a in v) + "]"
+    return "[" + ", ".join(_mm_text(a) for a in v) + "]"
+
+
+def landmarks_as_written(landmarks: dict) -> dict:
+    """``landmarks`` (mm) as :func:`scenario_toml` writes them and the trainer reads them back: each coordinate
+    to 0.1 mm.  What the trainer labels is this, not the estimate's unrounded floats; on a poorly estimated
+    level the labels can differ between the two (abdominal CT turned -15 deg, L1: "the pedicles do not join
+    the body" unrounded, "body 11.4 mL, pedicles 0 / 0 mm3" as written), so the landmark editor judges these.
+
+    Parameters
+    ----------
+    landmarks : dict
+        Landmark key -> (x, y, z) mm or z mm.
+
+    Returns
+    -------
+    dict
+        The same keys, each value rounded as the file holds it (tuples of float, or float).
+    """
+    return {k: (float(_mm_text(v)) if np.ndim(v) == 0 else tuple(float(_mm_text(a)) for a in v))
+            for k, v in landmarks.items()}
 
 
 def default_title(level: str) -> str:
@@ -649,8 +674,8 @@ def scenario_toml(folder_rel: str, level: str, landmarks: dict, title: str | Non
             f"body_centre_mm = {_vec(lm['body_centre_mm'])}{mark('body_centre_mm')}\n"
             f"pedicle_left_centre_mm = {_vec(lm['pedicle_left_centre_mm'])}{mark('pedicle_left_centre_mm')}\n"
             f"pedicle_right_centre_mm = {_vec(lm['pedicle_right_centre_mm'])}{mark('pedicle_right_centre_mm')}\n"
-            f"superior_endplate_z_mm = {float(lm['superior_endplate_z_mm']):.1f}{mark('superior_endplate_z_mm')}\n"
-            f"inferior_endplate_z_mm = {float(lm['inferior_endplate_z_mm']):.1f}{mark('inferior_endplate_z_mm')}\n\n"
+            f"superior_endplate_z_mm = {_mm_text(lm['superior_endplate_z_mm'])}{mark('superior_endplate_z_mm')}\n"
+            f"inferior_endplate_z_mm = {_mm_text(lm['inferior_endplate_z_mm'])}{mark('inferior_endplate_z_mm')}\n\n"
             f"[targets]\ncement_ml_max = {import_cement_max_ml(level):.1f}   # this region's maximum, FACTS.md 3 "
             f"defaults (assets/scoring_targets.toml cement_volume.import_max_ml)\n")
 
