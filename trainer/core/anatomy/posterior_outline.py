@@ -22,8 +22,9 @@ __all__ = ["PosteriorOutline", "posterior_outline", "wall_hu"]
 #: through the posterior wall at the midline, a cleft), so that the channel is no notch in the outline.
 #: The outline goes at most this far in front of the flat wall (mm).  The pedicle-body corner it is for lies
 #: 1.9 mm in front on the abdominal L4 right (pass 112); further forward a column's posterior-most dense voxel is
-#: a low-density channel through the body (the chest T11 and L1, the abdominal L5: notches 7-18 mm deep that
-#: failed four expert lines in the body's medial half, pass 112 addendum), not its back wall.
+#: a low-density channel through the body, not its back wall (the chest T11 at x -5 mm: 25 mm in front; without
+#: this limit four expert lines, chest T11 right, L1 left and right, abdominal L5 left, failed in the body's
+#: medial half: pass 112 addendum).
 MAX_IN_FRONT_MM = 3.0
 
 _BODY = (int(Label.BODY_CORTEX), int(Label.CANCELLOUS), int(Label.BASIVERTEBRAL_VEIN), int(Label.CLEFT))
