@@ -66,3 +66,16 @@ def test_the_l4_left_12_deg_line_stays_within_the_mask_and_passes_while_15_deg_r
     right = sweep.play(sc, patient, "right", 15.0, totalseg_ct.labels, totalseg_ct.grid, label, ref)
     assert right["outer_mm"] > 2.0 and right["mask_grade"] >= 2, right
     assert not right["passed"] and "medial_wall" in right["rules"], right
+
+
+@pytest.mark.slow
+def test_the_l4_right_12_deg_line_past_the_mask_at_the_concave_corner_fails_the_medial_wall_rule(totalseg_ct,
+                                                                                                totalseg_series):
+    """Pass 112's finding (3): this line leaves the mask's pedicle by 3.2 mm (outer surface) in the corner where
+    the pedicle meets the body's concave back wall, 1.9 mm in front of the flat published wall; the rule now
+    stops at the body's dense back wall in that column and fails it (it passed, 86.0, with a grazing warning)."""
+    sc, patient, ref = scenario_from_series(totalseg_ct, totalseg_series, "L4", "medial-sweep-L4.toml")
+    label = sources.VERTEBRA_LABELS["L4"]
+    right = sweep.play(sc, patient, "right", 12.0, totalseg_ct.labels, totalseg_ct.grid, label, ref)
+    assert right["outer_mm"] > 2.0 and right["mask_grade"] >= 2, right       # the oracle: grade 2 on the mask
+    assert not right["passed"] and "medial_wall" in right["rules"], right

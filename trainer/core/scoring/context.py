@@ -15,6 +15,7 @@ import numpy as np
 
 from trainer.core.anatomy.endplates import endplate_inclinations_deg, landmark_inclinations_deg
 from trainer.core.anatomy.landmarks import Landmarks
+from trainer.core.anatomy.posterior_outline import posterior_outline
 from trainer.core.procedure.cement.domain import body_volume_ml
 from trainer.core.scenario.rules import expected_decisions
 from trainer.core.scenario.targets import Targets, load_targets
@@ -54,7 +55,8 @@ def build_context(scenario=None, landmarks: Landmarks | None = None, patient=Non
     landmarks : Landmarks, optional
         Defaults to ``patient.landmarks``.
     patient : Patient, optional
-        Used to measure endplate inclinations and body volume; else estimated from landmarks.
+        Used to measure endplate inclinations, body volume and the body's posterior outline (the
+        medial-wall rule's "past the posterior wall"); else estimated from landmarks (a flat wall).
     targets : Targets, optional
         Default: assets/scoring_targets.toml with the scenario's ``[targets]`` applied.
     expected, reasons : dict, optional
@@ -86,8 +88,10 @@ def build_context(scenario=None, landmarks: Landmarks | None = None, patient=Non
     if scenario is not None:
         roll = float(scenario.carm.patient_roll_deg)
         geometry = scenario.carm.geometry
+    outline = None
     if patient is not None:
         incl = endplate_inclinations_deg(patient)
+        outline = posterior_outline(patient.volume, lm)
         vol_ml = body_volume_ml(patient) if body_ml is None else float(body_ml)
     else:
         incl = landmark_inclinations_deg(lm)
@@ -105,4 +109,4 @@ def build_context(scenario=None, landmarks: Landmarks | None = None, patient=Non
         neural_cement_ml=None if neural_cement_ml is None else dict(neural_cement_ml),
         canal_wall_temperature_c=None if canal_wall_temperature_c is None else float(canal_wall_temperature_c),
         scenario_id="" if scenario is None else str(scenario.id),
-        scenario_sha256="" if scenario is None else scenario.sha256, **kw)
+        scenario_sha256="" if scenario is None else scenario.sha256, posterior_outline=outline, **kw)

@@ -25,6 +25,7 @@ import numpy as np
 
 from trainer.core.anatomy.axial_rotation import true_ap_orbital_deg
 from trainer.core.anatomy.landmarks import Landmarks
+from trainer.core.anatomy.posterior_outline import PosteriorOutline
 from trainer.core.scenario.targets import MetricSpec, Targets, band_status
 from trainer.core.xray.geometry import CArmGeometry, view_of_orbital
 
@@ -101,6 +102,10 @@ class ScoringContext:
     canal_wall_temperature_c : float or None
         Peak modelled temperature at the spinal-canal wall, deg C (None: unknown).
     scenario_id, scenario_sha256 : str
+    posterior_outline : PosteriorOutline or None
+        The body's back face per own-frame x and z (mm), from the labels
+        (:func:`~trainer.core.anatomy.posterior_outline.posterior_outline`): where the medial-wall rule
+        stops checking.  None (no patient): the flat ``landmarks.posterior_wall_y_mm``.
     """
 
     landmarks: Landmarks
@@ -119,6 +124,7 @@ class ScoringContext:
     scenario_id: str = ""
     scenario_sha256: str = ""
     vertebra_rotation_deg: float = 0.0
+    posterior_outline: PosteriorOutline | None = None
 
     @property
     def true_ap_orbital_deg(self) -> float:

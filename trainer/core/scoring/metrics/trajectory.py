@@ -87,6 +87,51 @@ class EntryPoint(Metric):
         return res
 
 
+#: Step (mm) at which a movement segment is read against the body's posterior outline (one fifth of the
+#: fine grid's 0.5 mm voxel); the crossing itself is then found by bisection.
+_OUTLINE_STEP_MM = 0.1
+
+
+def _behind_body_mm(ctx, p_mm) -> float:
+    """How far (mm, own-frame y) the point lies behind the body's back face at its own x and z.
+
+    The back face is the body's real posterior outline where the context has one (the posterior-most body
+    voxel in that column: :mod:`trainer.core.anatomy.posterior_outline`), else the flat
+    ``posterior_wall_y_mm`` at the midline's depth.  Positive: behind the body (pedicle or canal depth).
+    """
+    lm = ctx.landmarks
+    q = lm.own_mm(p_mm)
+    flat = float(lm.posterior_wall_y_mm)
+    wall = flat if ctx.posterior_outline is None else ctx.posterior_outline.wall_y_mm(q, flat)
+    return float(q[1] - wall)
+
+
+def _most_medial_behind(point, iv, med, post, length_mm: float) -> float | None:
+    """Segment parameter s in ``iv`` where ``med`` (linear in s) is largest among the points behind the body
+    (``post > 0``, not linear: the outline steps from column to column); None if no point is behind it.
+
+    The segment is read every :data:`_OUTLINE_STEP_MM`; where the most medial point behind the body has a
+    neighbour in front of it on its medial side, the crossing between them is found by bisection.
+    """
+    s0, s1 = iv
+    n = max(2, int(math.ceil(length_mm * (s1 - s0) / _OUTLINE_STEP_MM)) + 1)
+    ss = np.linspace(s0, s1, n)
+    ok = [post(point(s)) > 0 for s in ss]
+    if not any(ok):
+        return None
+    up = med(point(s1)) >= med(point(s0))           # med grows with s
+    order = range(n - 1, -1, -1) if up else range(n)
+    i = next(i for i in order if ok[i])
+    j = i + 1 if up else i - 1
+    if not 0 <= j < n:
+        return float(ss[i])
+    lo, hi = float(ss[i]), float(ss[j])             # lo behind the body, hi in front of it
+    for _ in range(30):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if post(point(mid)) > 0 else (lo, mid)
+    return lo
+
+
 class MedialWallRule(Metric):
     """Critical: on AP the tip medial to the medial pedicle wall while, on lateral, still
     posterior to the posterior body wall.  Checked along every trocar movement segment."""
@@ -126,24 +171,27 @@ class MedialWallRule(Metric):
             return (ped.medial_wall_x_mm - lm.own_mm(p)[0]) * sgn
 
         def post(p):
-            return lm.own_mm(p)[1] - lm.posterior_wall_y_mm
+            return _behind_body_mm(self.ctx, p)
 
         def deep(p):
             return y_max - lm.own_mm(p)[1]
 
         iv = [0.0, 1.0]
-        for f in (med, post, deep):
+        for f in (med, deep):
             sub = positive_interval(f(a), f(b))
             if sub is None:
                 return
             iv = [max(iv[0], sub[0]), min(iv[1], sub[1])]
             if iv[1] - iv[0] <= 1e-9:
                 return
-        worst = max(med(a + s * (b - a)) for s in iv)
+        s_w = _most_medial_behind(lambda s: a + s * (b - a), iv, med, post, float(np.linalg.norm(b - a)))
+        if s_w is None:
+            return
+        p = a + s_w * (b - a)
+        worst = med(p)
         if worst > self.worst_mm:
             self.worst_mm = float(worst)
             self.worst_t_s = event.t_s
-            p = a + max(iv, key=lambda s: med(a + s * (b - a))) * (b - a)
             if self.first is None or (
                     breach_class(medial_breach_mm(self.first[1], self.ctx_radius_mm), self.tol_mm) != "breach"
                     and breach_class(medial_breach_mm(worst, self.ctx_radius_mm), self.tol_mm) == "breach"):
