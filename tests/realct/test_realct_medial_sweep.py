@@ -9,17 +9,13 @@ left line turned 12 deg medially stays within the Gertzbein-Robbins 2 mm toleran
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+import realct_sources as sources
+from bench_loader import load_benchmark
 from realct_cases import scenario_from_series
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-
-import realct_medial_sweep as sweep  # noqa: E402
-import realct_sources as sources  # noqa: E402
+sweep = load_benchmark("realct_medial_sweep")
 
 
 class _Grid:

@@ -65,4 +65,7 @@ def test_monitors_show_the_picture_the_cli_render_writes(make_window, tmp_path):
         sigma = 2.0 * shown.shape[0] / n
         a, b = ndimage.gaussian_filter(shown, sigma)[c], ndimage.gaussian_filter(cli, sigma)[c]
         assert abs(a.mean() - b.mean()) < 2.0, (view, a.mean(), b.mean())
-        assert np.mean(np.abs(a - b)) < 3.0, (view, np.mean(np.abs(a - b)))
+        # the two one-pulse shots' noise: mean absolute difference 2.75 (AP) and 2.92 (lateral) grey levels at
+        # 4aad13d; since the window keeps room above the target body (realct-log.md pass 107) the lateral is
+        # brighter (mean grey 62.5 -> 71.4) and its two noise draws differ by 3.31, the means still within 1.5
+        assert np.mean(np.abs(a - b)) < 3.5, (view, np.mean(np.abs(a - b)))

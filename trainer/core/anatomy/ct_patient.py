@@ -15,6 +15,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from scipy.spatial import ConvexHull, QhullError
 
+from trainer.core.anatomy.cache import cached_ct_patient
 from trainer.core.anatomy.ct_beyond import fill_fine_beyond, filled_volumes
 from trainer.core.anatomy.ct_blood_pool import blood_pool_mask
 from trainer.core.anatomy.ct_labels import (
@@ -550,7 +551,6 @@ def patient_from_scenario_ct(ct, progress: Callable | None = None, cache: bool =
     """Read a scenario's ``[ct]`` series and label it (:func:`patient_from_ct`); with ``cache``, the labels
     are read from the patient cache when this series was labelled around these landmarks before
     (:func:`~trainer.core.anatomy.cache.cached_ct_patient`: ``import-ct`` writes them)."""
-    from trainer.core.anatomy.cache import cached_ct_patient
 
     def read_progress(done, total):
         if progress is not None:
