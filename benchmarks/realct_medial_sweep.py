@@ -44,7 +44,10 @@ ANGLES_DEG = (0.0, 4.0, 8.0, 12.0, 15.0)
 
 
 def gr_grade(excursion_mm: float) -> int:
-    """Gertzbein-Robbins grade of a breach ``excursion_mm`` past the wall (FACTS.md 2)."""
+    """Gertzbein-Robbins grade of a breach ``excursion_mm`` past the wall (FACTS.md 2).  Written from FACTS.md 2
+    here, not imported from ``trainer.core.anatomy.breach.gr_grade``: this is the oracle the product's grading is
+    compared with, so it must not be the product's code (tests/realct/test_realct_medial_sweep.py checks it on
+    hand-listed excursions)."""
     if excursion_mm <= 0.0:
         return 0
     return 1 if excursion_mm < 2.0 else 2 if excursion_mm <= 4.0 else 3

@@ -157,7 +157,7 @@ def import_ct(args) -> int:
         # the landmarks as written (the trainer labels those): the same patient, kept in the patient cache
         # for the trainer's first opening of the case (round 25: it labelled the same vertebra again)
         desc = vol.meta.get("series_description") or "patient CT"
-        patient = cached_ct_patient(vol.meta, s.ct.landmarks, args.level, desc,
+        patient = cached_ct_patient(vol.meta, vol.grid, s.ct.landmarks, args.level, desc,
                                     lambda: patient_from_ct(vol, s.ct.landmarks, args.level, column=column, source=desc))
     except VPTrainerError:
         raise

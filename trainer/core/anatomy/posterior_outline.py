@@ -18,8 +18,6 @@ from trainer.core.anatomy.labels import Label
 
 __all__ = ["PosteriorOutline", "posterior_outline", "wall_hu"]
 
-#: The body's voxels: its cortex and cancellous bone, and what lies inside it (the basivertebral vein's channel
-#: through the posterior wall at the midline, a cleft), so that the channel is no notch in the outline.
 #: The outline goes at most this far in front of the flat wall (mm).  The pedicle-body corner it is for lies
 #: 1.9 mm in front on the abdominal L4 right (pass 112); further forward a column's posterior-most dense voxel is
 #: a low-density channel through the body, not its back wall (the chest T11 at x -5 mm: 25 mm in front; without
@@ -27,6 +25,8 @@ __all__ = ["PosteriorOutline", "posterior_outline", "wall_hu"]
 #: medial half: pass 112 addendum).
 MAX_IN_FRONT_MM = 3.0
 
+#: The body's voxels: its cortex and cancellous bone, and what lies inside it (the basivertebral vein's channel
+#: through the posterior wall at the midline, a cleft), so that the channel is no notch in the outline.
 _BODY = (int(Label.BODY_CORTEX), int(Label.CANCELLOUS), int(Label.BASIVERTEBRAL_VEIN), int(Label.CLEFT))
 
 

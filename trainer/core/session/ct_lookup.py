@@ -14,6 +14,7 @@ Nothing outside the allowed folders is looked at, and symbolic links to folders 
 from __future__ import annotations
 
 import os
+import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -34,8 +35,6 @@ def _series_uid(path: Path) -> str | None:
     """The file's SeriesInstanceUID; forced, as the CT reader reads a slice saved with no preamble and file
     meta (:mod:`trainer.core.anatomy.dicom_io`); None when it has none (a non-DICOM file parses into
     nonsense elements, never the recorded UID)."""
-    import warnings
-
     import pydicom
 
     try:

@@ -262,8 +262,9 @@ TARGET_REGION = 0.2
 #: the target's dense level: this percentile of the anatomy in :data:`TARGET_REGION` (the vertebral body)
 TARGET_DENSE_PCT = 75.0
 #: the window's top is kept at least this far (log units) above the target's dense level, so that cement
-#: over the body has room to show darker than the bone round it, two thirds of :data:`METAL_BLACK_LOG`:
-#: the grading's gain there is 2/3, so a paste core (0.45 log and more over the bone) still shows black
+#: over the body has room to show darker than the bone round it: two thirds of :data:`METAL_BLACK_LOG`'s
+#: earlier 0.45 (now both 0.3), the grading's gain there being 2/3, so a paste core (0.45 log and more over
+#: the bone) still shows black
 #: [T: pass 107 of docs/realct-log.md].  Real CTs put the body at 0.89-0.93 of the patient-percentile
 #: window (a dense dome and a wide body above the body's level; pass 101): 0.1-0.15 log units of room,
 #: where 3 mL of cement darkened the angiogram's T12 lateral by 0.046 of the window
