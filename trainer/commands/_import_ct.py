@@ -148,7 +148,7 @@ def import_ct(args) -> int:
     # slices (not labelled here until round 24): say when they label no vertebra, as on the abdominal
     # CT turned 15 deg, whose estimated L2 body held 0.2 mL (ct_plausible.estimated_labels_note)
     from trainer.core.anatomy.cache import cached_ct_patient
-    from trainer.core.anatomy.ct_patient import patient_from_ct
+    from trainer.core.anatomy.ct_patient import ct_source_text, patient_from_ct
     from trainer.core.errors import VPTrainerError
     from trainer.core.scenario.build import landmarks_error
     from trainer.core.scenario.ct_plausible import import_warnings
@@ -156,7 +156,7 @@ def import_ct(args) -> int:
     try:
         # the landmarks as written (the trainer labels those): the same patient, kept in the patient cache
         # for the trainer's first opening of the case (round 25: it labelled the same vertebra again)
-        desc = vol.meta.get("series_description") or "patient CT"
+        desc = ct_source_text(vol.meta)
         patient = cached_ct_patient(vol.meta, vol.grid, s.ct.landmarks, args.level, desc,
                                     lambda: patient_from_ct(vol, s.ct.landmarks, args.level, column=column, source=desc))
     except VPTrainerError:

@@ -40,7 +40,7 @@ from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
 from trainer.core.anatomy.landmarks_calc import BODY_SET, BONE_SET, march
 from trainer.core.anatomy.patient import Patient
 
-__all__ = ["patient_from_ct", "patient_from_scenario_ct", "series_fingerprint", "target_labels_from_ct"]
+__all__ = ["ct_source_text", "patient_from_ct", "patient_from_scenario_ct", "series_fingerprint", "target_labels_from_ct"]
 
 #: the plan's target depth (trainer.core.procedure.plans.TARGET_DEPTH_FRACTION): the fitted axis must reach it in bone
 TARGET_DEPTH_FRACTION = 0.75
@@ -547,6 +547,14 @@ def _labelled_fine(volume: Volume, landmarks: dict, level: str, voxel_mm: float 
     return fine, vol, rel, measured, skin, pbody, pgrid
 
 
+def ct_source_text(series_meta: dict) -> str:
+    """The ``source`` a patient labelled from a CT series carries: its SeriesDescription, else "patient CT".
+    One home for ``import-ct`` and the trainer: it is part of the patient cache's key
+    (:func:`~trainer.core.anatomy.cache.ct_patient_key`), so the two must agree for the trainer to read the
+    patient the import labelled."""
+    return str(series_meta.get("series_description") or "patient CT")
+
+
 def patient_from_scenario_ct(ct, progress: Callable | None = None, cache: bool = True) -> Patient:
     """Read a scenario's ``[ct]`` series and label it (:func:`patient_from_ct`); with ``cache``, the labels
     are read from the patient cache when this series was labelled around these landmarks before
@@ -557,7 +565,8 @@ def patient_from_scenario_ct(ct, progress: Callable | None = None, cache: bool =
             progress(0.8 * done / total, f"reading slice {done} of {total}")
 
     vol = read_ct_series(ct.folder, progress=read_progress)
-    desc = vol.meta.get("series_description") or "patient CT"
+    desc = ct_source_text(vol.meta)
+
     def label() -> Patient:
         return patient_from_ct(vol, ct.landmarks, ct.level, progress=progress, source=desc)
 
