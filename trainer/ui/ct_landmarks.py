@@ -59,7 +59,7 @@ from trainer.core.scenario.ct_import import (
     relative_inside,
     scenario_toml,
 )
-from trainer.core.scenario.ct_import_landmarks import import_landmarks
+from trainer.core.scenario.ct_import_landmarks import LandmarksNotFound, import_landmarks
 from trainer.core.scenario.ct_plausible import import_warnings
 from trainer.core.scenario.loader import parse_scenario
 from trainer.core.shown_path import shown_path
@@ -81,6 +81,8 @@ def _estimate(vol, near, column, level, progress):
         # a short series (no column point) is estimated at the default threshold, as import-ct does
         est, _ = import_landmarks(vol, near, column.thresholds.bone_hu if near is not None else None, level,
                                   progress=_refine_progress(progress), column=column)
+    except LandmarksNotFound as exc:        # nothing to estimate around: what to give, in the editor's words
+        return None, exc.in_editor(), []
     except DicomError as exc:
         return None, str(exc), []
     return est, "", _warnings(vol, est, level, LANDMARK_KEYS, column, _labels_check_progress(progress))
@@ -561,7 +563,9 @@ class CTLandmarkDialog(QDialog):
                 self.error("Landmarks not found", f"{problem}: click the target vertebra's box on the column "
                            "view to estimate around it, or drag every marker onto the anatomy.")
             elif problem:
-                self.error("Landmarks not found", f"{problem}\nDrag every marker onto the anatomy.")
+                # LandmarksNotFound's line already says which marker goes where
+                self.error("Landmarks not found", problem if "marker" in problem
+                           else f"{problem}\nDrag every marker onto the anatomy.")
             else:
                 self.note(self._column_text())
         else:
