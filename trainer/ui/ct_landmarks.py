@@ -71,6 +71,10 @@ from trainer.ui.workers import Runner
 __all__ = ["CTLandmarkDialog"]
 
 
+#: the status line's pointer to the warnings panel after an estimate that warns
+SEE_THE_WARNINGS = "Check the warning beside the landmarks table first."
+
+
 def _estimate(vol, near, column, level, progress):
     """(landmarks or None, problem text, warnings) around ``near`` (None: a short series): those
     ``import-ct`` writes for ``level`` (the same core function) and every warning it prints about them
@@ -573,8 +577,10 @@ class CTLandmarkDialog(QDialog):
             series = (f"Loaded {g.shape[0]} slices of {g.shape[2]} x {g.shape[1]} pixels "
                       f"({g.spacing_xyz_mm[0]:g} x {g.spacing_xyz_mm[1]:g} x {g.spacing_xyz_mm[2]:g} mm). "
                       if loaded else "")
+            # the warnings themselves are in the panel beside the table (_show_warnings): said once (until round 26
+            # the status line repeated them)
             self.note(f"{series}{self._column_text(estimated=True)} {self._check_next()}"
-                      + (f" Warning: {warning}." if warning else ""), warning=bool(warning) or self._against_numbering())
+                      + (f" {SEE_THE_WARNINGS}" if warning else ""), warning=bool(warning) or self._against_numbering())
         self.landmarks = {k: (round(float(v), 1) if k in PLANES else tuple(round(float(a), 1) for a in v))
                           for k, v in est.items() if k in LANDMARK_KEYS}
         self.saved = self._saved_before_level = None
