@@ -112,7 +112,7 @@ def test_the_editor_names_its_own_controls_for_pedicles_too_close(qtbot, capsys,
     x_left, _, _ = dlg.landmarks["pedicle_left_centre_mm"]
     type_into_spin(qtbot, dlg.spins["pedicle_right_centre_mm", "x"], round(x_left - 5.0, 1), Qt.Key.Key_Tab)
     with contextlib.suppress(pytestqt.exceptions.TimeoutError):
-        qtbot.waitUntil(lambda: "pedicle centres are" in dlg.warnings_panel.text(), timeout=60_000)
+        qtbot.waitUntil(lambda: "pedicle centres are" in dlg.warnings_panel.text(), timeout=180_000)
     shown = dlg.warnings_panel.text()
     assert "its pedicle centres are 5.0 mm apart left to right" in shown, (shown, dlg.landmarks, dlg.source)
     said = _cli_warnings(folder, "T12", capsys, "--pedicle-right", *(f"{v:g}" for v in dlg.landmarks[

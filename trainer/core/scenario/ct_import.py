@@ -47,8 +47,7 @@ from trainer.core.errors import DicomError, ScenarioError
 from trainer.core.scenario.targets import import_cement_max_ml
 
 __all__ = ["BY_HAND", "LANDMARK_KEYS", "context_needed_mm", "cortex_threshold_near", "coverage_note", "default_title",
-           "estimate_landmarks",
-           "estimate_near", "landmarks_as_written", "plate_tilt_deg", "scenario_toml"]
+           "estimate_landmarks", "estimate_near", "landmarks_as_written", "plate_tilt_deg", "scenario_toml"]
 
 LANDMARK_KEYS = ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_centre_mm",
                  "superior_endplate_z_mm", "inferior_endplate_z_mm")
