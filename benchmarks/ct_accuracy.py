@@ -63,7 +63,7 @@ def label_case(ct, level, col=None, auto=False, ref=None) -> dict:
     else:
         near = ref.body_centre_mm
     if auto:     # as import-ct publishes it (the thick-slice centre unless the estimate looks implausible)
-        est, _, _ = import_landmarks(ct.volume(), near, col.thresholds.bone_hu, level, column=col)
+        est, _ = import_landmarks(ct.volume(), near, col.thresholds.bone_hu, level, column=col)
     else:
         est = estimate_near(ct.volume(), near, col.thresholds.bone_hu, refine=False)   # as import-ct does
     lm = dict(est)

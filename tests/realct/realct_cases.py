@@ -74,7 +74,7 @@ def auto_labels(ct, col, level: str):
     """
     v = col.find(level)
     assert v is not None, level
-    lm, _, _ = import_landmarks(ct.volume(), v.body_centre_mm, col.thresholds.bone_hu, level)
+    lm, _ = import_landmarks(ct.volume(), v.body_centre_mm, col.thresholds.bone_hu, level)
     patient = patient_from_ct(ct.volume(), dict(lm), level)
     ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS[level])
     k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])

@@ -196,5 +196,5 @@ def turned_import(ct, angle_deg: float, level: str, pivot_level: str = "L3"):
     col = detect_column(vol)
     v = col.find(level)
     assert v is not None, col.note
-    lm, _, _ = import_landmarks(vol, v.body_centre_mm, col.thresholds.bone_hu, level, column=col)
+    lm, _ = import_landmarks(vol, v.body_centre_mm, col.thresholds.bone_hu, level, column=col)
     return turned, vol, col, lm

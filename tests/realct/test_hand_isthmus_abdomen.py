@@ -72,7 +72,7 @@ def test_control_levels_reference_and_ours_near_the_hand_isthmus(totalseg_ct):
     for level in CONTROL:
         ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS[level])
         v = col.find(level)
-        lm, _, _ = import_landmarks(vol, v.body_centre_mm, col.thresholds.bone_hu, level, column=col)
+        lm, _ = import_landmarks(vol, v.body_centre_mm, col.thresholds.bone_hu, level, column=col)
         for side in ("left", "right"):
             hand = HAND_ISTHMUS_MM[(level, side)]
             for who, c in (("reference", getattr(ref, f"pedicle_{side}_centre_mm")), ("ours", lm[f"pedicle_{side}_centre_mm"])):
@@ -90,7 +90,7 @@ def test_our_l5_centres_lie_across_and_in_height_on_the_hand_isthmus(totalseg_ct
     col = detect_column(vol)
     ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS["L5"])
     ex, _, ez = _own_frame(ref, totalseg_ct.grid)
-    lm, _, _ = import_landmarks(vol, col.find("L5").body_centre_mm, col.thresholds.bone_hu, "L5", column=col)
+    lm, _ = import_landmarks(vol, col.find("L5").body_centre_mm, col.thresholds.bone_hu, "L5", column=col)
     for side in ("left", "right"):
         d = np.subtract(lm[f"pedicle_{side}_centre_mm"], HAND_ISTHMUS_MM[("L5", side)])
         across, height = abs(float(d @ ex)), abs(float(d @ ez))

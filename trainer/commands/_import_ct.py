@@ -132,7 +132,7 @@ def import_ct(args) -> int:
         # the GUI editor publishes the same landmarks (ct_import_landmarks): a point from the column's
         # numbering is refined by a second pass (--body-centre is not), and at thick slices the estimated
         # body centre becomes the labels' centroid (ct_label_centre)
-        given, estimated, _ = import_landmarks(vol, near, cortex_hu, args.level, given=given, column=column)
+        given, estimated = import_landmarks(vol, near, cortex_hu, args.level, given=given, column=column)
         print(how, file=sys.stderr)
     else:
         refuse_turned(vol, folder)                  # every landmark typed: no column detected to reuse

@@ -59,7 +59,7 @@ from trainer.core.scenario.ct_import import (
     relative_inside,
     scenario_toml,
 )
-from trainer.core.scenario.ct_import_landmarks import import_landmarks
+from trainer.core.scenario.ct_import_landmarks import LandmarksNotFound, import_landmarks
 from trainer.core.scenario.ct_plausible import import_warnings
 from trainer.core.scenario.loader import parse_scenario
 from trainer.core.shown_path import shown_path
@@ -71,6 +71,10 @@ from trainer.ui.workers import Runner
 __all__ = ["CTLandmarkDialog"]
 
 
+#: the status line's pointer to the warnings panel after an estimate that warns
+SEE_THE_WARNINGS = "Check the warning beside the landmarks table first."
+
+
 def _estimate(vol, near, column, level, progress):
     """(landmarks or None, problem text, warnings) around ``near`` (None: a short series): those
     ``import-ct`` writes for ``level`` (the same core function) and every warning it prints about them
@@ -79,8 +83,10 @@ def _estimate(vol, near, column, level, progress):
     next step."""
     try:
         # a short series (no column point) is estimated at the default threshold, as import-ct does
-        est, _, _ = import_landmarks(vol, near, column.thresholds.bone_hu if near is not None else None, level,
-                                     progress=_refine_progress(progress), column=column)
+        est, _ = import_landmarks(vol, near, column.thresholds.bone_hu if near is not None else None, level,
+                                  progress=_refine_progress(progress), column=column)
+    except LandmarksNotFound as exc:        # nothing to estimate around: what to give, in the editor's words
+        return None, exc.in_editor(), []
     except DicomError as exc:
         return None, str(exc), []
     return est, "", _warnings(vol, est, level, LANDMARK_KEYS, column, _labels_check_progress(progress))
@@ -561,7 +567,9 @@ class CTLandmarkDialog(QDialog):
                 self.error("Landmarks not found", f"{problem}: click the target vertebra's box on the column "
                            "view to estimate around it, or drag every marker onto the anatomy.")
             elif problem:
-                self.error("Landmarks not found", f"{problem}\nDrag every marker onto the anatomy.")
+                # LandmarksNotFound's line already says which marker goes where
+                self.error("Landmarks not found", problem if "marker" in problem
+                           else f"{problem}\nDrag every marker onto the anatomy.")
             else:
                 self.note(self._column_text())
         else:
@@ -569,8 +577,10 @@ class CTLandmarkDialog(QDialog):
             series = (f"Loaded {g.shape[0]} slices of {g.shape[2]} x {g.shape[1]} pixels "
                       f"({g.spacing_xyz_mm[0]:g} x {g.spacing_xyz_mm[1]:g} x {g.spacing_xyz_mm[2]:g} mm). "
                       if loaded else "")
+            # the warnings themselves are in the panel beside the table (_show_warnings): said once (until round 26
+            # the status line repeated them)
             self.note(f"{series}{self._column_text(estimated=True)} {self._check_next()}"
-                      + (f" Warning: {warning}." if warning else ""), warning=bool(warning) or self._against_numbering())
+                      + (f" {SEE_THE_WARNINGS}" if warning else ""), warning=bool(warning) or self._against_numbering())
         self.landmarks = {k: (round(float(v), 1) if k in PLANES else tuple(round(float(a), 1) for a in v))
                           for k, v in est.items() if k in LANDMARK_KEYS}
         self.saved = self._saved_before_level = None

@@ -71,3 +71,32 @@ def test_a_line_past_the_medial_wall_in_front_of_the_flat_wall_but_behind_the_co
 def test_the_same_line_passes_where_the_back_wall_is_flat():
     r = score_events(_corner_line().events, build_context(patient=_patient(corner=False), expected=S.EXPECTED))
     assert r.metric("medial_wall_rule").status == "pass", r.metric("medial_wall_rule").detail
+
+
+def test_the_outline_is_measured_once_per_patient_and_equals_a_fresh_one(monkeypatch):
+    """build_context runs at an assessment's start, at its end and for the debrief, each time for the same patient;
+    the outline is measured once (on 286e67d, once per build: 2 calls here) and is the one a fresh measurement
+    gives; another patient (another volume) is measured anew."""
+    import trainer.core.anatomy.posterior_outline as po
+    import trainer.core.scoring.context as context
+
+    fresh = po.posterior_outline(_patient(corner=True).volume, S.landmarks())
+    calls = []
+
+    def counted(volume, landmarks):
+        calls.append(volume)
+        return fresh_measure(volume, landmarks)
+
+    fresh_measure = po.posterior_outline
+    monkeypatch.setattr(po, "posterior_outline", counted)
+    monkeypatch.setattr(context, "posterior_outline", counted, raising=False)   # 286e67d's import
+    p = _patient(corner=True)
+    first, second = (build_context(patient=p).posterior_outline for _ in range(2))
+    assert len(calls) == 1, len(calls)
+    assert second is first
+    np.testing.assert_array_equal(first.back_y_mm, fresh.back_y_mm)           # NaN where no body, as fresh
+    assert (first.x0_mm, first.z0_mm, first.dx_mm, first.dz_mm) == (fresh.x0_mm, fresh.z0_mm, fresh.dx_mm,
+                                                                     fresh.dz_mm)
+    other = _patient(corner=False)
+    assert build_context(patient=other).posterior_outline.wall_y_mm((10.0, 0.0, 0.0), np.nan) == pytest.approx(16.5)
+    assert len(calls) == 2

@@ -30,6 +30,9 @@ class Patient:
         None for a CT-derived patient.
     source : str
         ``'synthetic'`` or the DICOM series description.
+    measured : dict
+        Measurements of ``volume`` kept once made, by name, each with the volume and landmarks it was made
+        for (:func:`~trainer.core.anatomy.posterior_outline.outline_of`); not part of the patient's identity.
     """
 
     volume: Volume
@@ -37,6 +40,7 @@ class Patient:
     context: list[Volume] = field(default_factory=list)
     params: AnatomyParams | None = None
     source: str = "synthetic"
+    measured: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def from_ct(self) -> bool:

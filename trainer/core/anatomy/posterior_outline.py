@@ -16,7 +16,7 @@ import numpy as np
 
 from trainer.core.anatomy.labels import Label
 
-__all__ = ["PosteriorOutline", "posterior_outline", "wall_hu"]
+__all__ = ["PosteriorOutline", "outline_of", "posterior_outline", "wall_hu"]
 
 #: The outline goes at most this far in front of the flat wall (mm).  The pedicle-body corner it is for lies
 #: 1.9 mm in front on the abdominal L4 right (pass 112); further forward a column's posterior-most dense voxel is
@@ -127,3 +127,32 @@ def posterior_outline(volume, landmarks) -> PosteriorOutline:
     back = np.where(has, np.clip(ys[last] + 0.5 * dy, flat - MAX_IN_FRONT_MM, flat), np.nan)
     return PosteriorOutline(x0_mm=float(xs[0]), z0_mm=float(zs[0]), dx_mm=float(g.spacing_xyz_mm[0]),
                             dz_mm=float(g.spacing_xyz_mm[2]), back_y_mm=back)
+
+
+def outline_of(patient, landmarks=None) -> PosteriorOutline:
+    """:func:`posterior_outline` of ``patient``'s volume, measured once per patient and landmarks.
+
+    The scoring context (:func:`~trainer.core.scoring.context.build_context`) needs it at the start of an
+    assessment, at its end and for the debrief, each time for the same patient; it is kept in
+    ``patient.measured`` with the volume and landmarks objects it was measured for, so a patient given other
+    landmarks, or a copy given another volume, is measured anew.
+
+    Parameters
+    ----------
+    patient : Patient
+        Its fine volume (labels and HU) and its ``measured`` dict.
+    landmarks : Landmarks, optional
+        The own frame and flat wall (default ``patient.landmarks``).
+
+    Returns
+    -------
+    PosteriorOutline
+        As :func:`posterior_outline` (mm).
+    """
+    lm = patient.landmarks if landmarks is None else landmarks
+    kept = patient.measured.get("posterior_outline")
+    if kept is not None and kept[0] is patient.volume and kept[1] is lm:
+        return kept[2]
+    outline = posterior_outline(patient.volume, lm)
+    patient.measured["posterior_outline"] = (patient.volume, lm, outline)
+    return outline

@@ -46,12 +46,16 @@ from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError, ScenarioError
 from trainer.core.scenario.targets import import_cement_max_ml
 
-__all__ = ["LANDMARK_KEYS", "context_needed_mm", "cortex_threshold_near", "coverage_note", "default_title", "estimate_landmarks",
-           "estimate_near", "landmarks_as_written", "plate_tilt_deg", "scenario_toml"]
+__all__ = ["BY_HAND", "LANDMARK_KEYS", "context_needed_mm", "cortex_threshold_near", "coverage_note", "default_title",
+           "estimate_landmarks", "estimate_near", "landmarks_as_written", "plate_tilt_deg", "scenario_toml"]
 
 LANDMARK_KEYS = ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_centre_mm",
                  "superior_endplate_z_mm", "inferior_endplate_z_mm")
 _MIN_BODY_MM2 = 250.0
+#: the estimate's advice when it finds nothing around the series' middle; ``import_landmarks`` says what to give
+#: instead where the series holds no vertebra it could estimate around
+#: (:class:`~trainer.core.scenario.ct_import_landmarks.LandmarksNotFound`)
+BY_HAND = "give the landmarks by hand"
 _SEARCH_MM = 8.0     #: the body slice is looked for within this distance of the series middle
 _DEEP_MM_PER_SLICE = 5.0  #: a body hole reaching this much further back costs as much as one slice further away
 _WALL_AGREE_MM = 4.0  #: the walls' midpoint (x) may lie this far from the marrow's before the marrow's is used
@@ -347,7 +351,7 @@ def _rings(hu, sp, thr: float, where) -> _Rings:
     filled = fill_holes(thick, structure=_PLANE)
     lab, n = ndi.label(filled & ~thick, structure=_PLANE)
     if n == 0:
-        raise DicomError(f"{where}: no ring of cortex (>= {thr:.0f} HU) found; give the landmarks by hand")
+        raise DicomError(f"{where}: no ring of cortex (>= {thr:.0f} HU) found; {BY_HAND}")
     area = np.bincount(lab.ravel()) * sp[0] * sp[1]
     area[0] = 0
     return _Rings(cortex, filled, lab, n, area)
@@ -378,7 +382,7 @@ def _body_ring(r: _Rings, x, y, z, kmid: int, near_mm, where):
     k_of, cx_, cy, back = _hole_stats(lab, r.n, x, y)
     big = np.flatnonzero(r.area >= _MIN_BODY_MM2)
     if not big.size:
-        raise DicomError(f"{where}: no vertebral body found near the middle of the series; give the landmarks by hand")
+        raise DicomError(f"{where}: no vertebral body found near the middle of the series; {BY_HAND}")
     near = big[np.abs(z[k_of[big].astype(int)] - z[kmid]) <= _SEARCH_MM]
     if near_mm is not None:
         near = near[np.hypot(cx_[near] - near_mm[0], cy[near] - near_mm[1]) <= 20.0]

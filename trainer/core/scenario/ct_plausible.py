@@ -155,7 +155,18 @@ def pedicle_gap_limit_mm(level: str) -> float:
     return level_row(level).canal_width_mm * (1.0 - CANAL_WIDTH_SPREAD)
 
 
-def implausible_note(landmarks: dict, level: str, slice_mm: float, keys=None) -> str:
+#: what :func:`implausible_note` asks to check, at the command line (``import-ct``'s options) and in the landmark
+#: editor (its table's rows, ``trainer.ui.ct_slices.NAMES``, and their markers); until round 26 the editor said
+#: the command line's words
+_CHECK_ENDPLATES = {False: "--superior-endplate / --inferior-endplate",
+                    True: "the Superior endplate and Inferior endplate lines on the slices, or their rows in the table"}
+_CHECK_PEDICLES = {False: "--pedicle-left / --pedicle-right",
+                   True: "the Left pedicle and Right pedicle markers on the slices, or their rows in the table"}
+_CORRECT_THEM = {False: "correct them in the landmark editor or give them to import-ct",
+                 True: "drag them onto the vertebra or type them in the table before saving"}
+
+
+def implausible_note(landmarks: dict, level: str, slice_mm: float, keys=None, in_editor: bool = False) -> str:
     """One line saying which estimated landmarks do not look like a ``level`` vertebra, or "".
 
     Parameters
@@ -169,6 +180,9 @@ def implausible_note(landmarks: dict, level: str, slice_mm: float, keys=None) ->
         The series' slice spacing (mm).
     keys : iterable of str, optional
         The landmarks that were estimated (default: all); a pair typed by the instructor is not judged.
+    in_editor : bool
+        Words for the GUI landmark editor: what to check is named by its table rows and markers instead of
+        ``import-ct``'s options (the problem's words and numbers are the same).
 
     Returns
     -------
@@ -184,18 +198,17 @@ def implausible_note(landmarks: dict, level: str, slice_mm: float, keys=None) ->
         limit = endplate_span_limit_mm(level, slice_mm)
         if span > limit:
             notes.append(f"its endplates are {span:.1f} mm apart (the {level} body: at most {limit:.1f} mm at "
-                         f"{slice_mm:g} mm slices), check the endplates (--superior-endplate / --inferior-endplate)")
+                         f"{slice_mm:g} mm slices), check the endplates ({_CHECK_ENDPLATES[in_editor]})")
     left, right = "pedicle_left_centre_mm", "pedicle_right_centre_mm"
     if {left, right} & keys and left in landmarks and right in landmarks:
         gap = abs(float(landmarks[left][0]) - float(landmarks[right][0]))
         limit = pedicle_gap_limit_mm(level)
         if gap < limit:
             notes.append(f"its pedicle centres are {gap:.1f} mm apart left to right (the {level} canal between "
-                         f"them: at least {limit:.1f} mm), check the pedicles (--pedicle-left / --pedicle-right)")
+                         f"them: at least {limit:.1f} mm), check the pedicles ({_CHECK_PEDICLES[in_editor]})")
     if not notes:
         return ""
-    return (f"the estimate does not look like the {level} vertebra: {'; '.join(notes)}; correct them in the "
-            "landmark editor or give them to import-ct")
+    return f"the estimate does not look like the {level} vertebra: {'; '.join(notes)}; {_CORRECT_THEM[in_editor]}"
 
 
 def _labels_problem(labels, grid, level: str) -> tuple[str, str]:
@@ -352,7 +365,7 @@ def import_warnings(volume, landmarks: dict, level: str, estimated, column=None,
     progress : callable, optional
         ``progress(fraction, message)``, passed to the labelling (it may raise to stop it).
     in_editor : bool
-        Words for the GUI landmark editor (:func:`estimated_labels_note`).
+        Words for the GUI landmark editor (:func:`implausible_note`, :func:`estimated_labels_note`).
     patient : Patient, optional
         The patient already labelled from ``landmarks`` (``import-ct`` labels it anyway, to refuse a point off
         the spine); None: labelled here when needed.
@@ -370,7 +383,7 @@ def import_warnings(volume, landmarks: dict, level: str, estimated, column=None,
     """
     estimated = tuple(estimated)
     slice_mm = float(volume.grid.spacing_xyz_mm[2])
-    notes = [implausible_note(landmarks, level, slice_mm, keys=estimated)]
+    notes = [implausible_note(landmarks, level, slice_mm, keys=estimated, in_editor=in_editor)]
     if estimated or slice_mm > ACQUIRED_CENTRE_FROM_MM:
         if patient is None:
             patient = patient_from_ct(volume, landmarks, level, progress=progress, column=column)

@@ -15,7 +15,7 @@ import numpy as np
 
 from trainer.core.anatomy.endplates import endplate_inclinations_deg, landmark_inclinations_deg
 from trainer.core.anatomy.landmarks import Landmarks
-from trainer.core.anatomy.posterior_outline import posterior_outline
+from trainer.core.anatomy.posterior_outline import outline_of
 from trainer.core.procedure.cement.domain import body_volume_ml
 from trainer.core.scenario.rules import expected_decisions
 from trainer.core.scenario.targets import Targets, load_targets
@@ -91,7 +91,7 @@ def build_context(scenario=None, landmarks: Landmarks | None = None, patient=Non
     outline = None
     if patient is not None:
         incl = endplate_inclinations_deg(patient)
-        outline = posterior_outline(patient.volume, lm)
+        outline = outline_of(patient, lm)        # measured once per patient (round 26)
         vol_ml = body_volume_ml(patient) if body_ml is None else float(body_ml)
     else:
         incl = landmark_inclinations_deg(lm)
