@@ -33,7 +33,7 @@ def test_5_mm_l5_published_centre_follows_its_tilted_body(slabs_5_mm):
     centroid of the body labelled around the estimate (``import_landmarks``), labelled as the tilted prism only
     where the labels read the tilt.  On 286e67d: ``AssertionError: 7.7`` (the labels' tilt read 0.0 deg)."""
     ct, col = slabs_5_mm
-    lm, _, _ = import_landmarks(ct.volume(), col.find("L5").body_centre_mm, col.thresholds.bone_hu, "L5", column=col)
+    lm, _ = import_landmarks(ct.volume(), col.find("L5").body_centre_mm, col.thresholds.bone_hu, "L5", column=col)
     ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS["L5"])
     off = float(np.linalg.norm(np.subtract(lm["body_centre_mm"], ref.body_centre_mm)))
     assert off <= 5.0, round(off, 1)
