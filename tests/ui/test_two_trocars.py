@@ -114,3 +114,27 @@ def test_bipedicular_procedure_through_the_gui_matches_assess(make_window, capsy
         assert 2.0 / 3.0 <= depth <= 0.9, (side, depth)
     assert offline["passed"], [(m["id"], m["status"]) for m in offline["metrics"] if m["status"] != "pass"]
     assert by_id["tip_hemibody"]["status"] == "pass" and by_id["cement_volume"]["status"] == "pass"
+
+
+def test_the_second_trocar_gets_its_own_length(make_window):
+    """With the left trocar in, a click on Right offers the right trocar's length and gauge (round 26: the boxes
+    stayed disabled, so the second trocar took the first one's length; the abdominal L3's expert needs 150 mm left
+    and 140 mm right).  Oracle: the placed trocars' own lengths, as the core reports them."""
+    w, d = make_window()
+    d.start(w.show_picker())
+    d.answer_checklist({"candidacy": "proceed"})
+    d.align()
+    d.choose_length(150.0)
+    d.pick_entry("left")
+    d.place()
+    assert not w.trocar.length.isEnabled()              # the left one is in: its length is fixed
+    d.click(w.trocar.right_radio)                       # as a user chooses the second side
+    d.idle()
+    assert w.trocar.length.isEnabled() and w.trocar.gauge.isEnabled()
+    d.choose_length(130.0)
+    d.pick_entry("right")
+    d.place()
+    assert {s: t.length_mm for s, t in w.view.trocars.items()} == {"left": 150.0, "right": 130.0}
+    d.click(w.trocar.left_radio)                        # back to the left, whose trocar is in: fixed again
+    d.idle()
+    assert not w.trocar.length.isEnabled()
