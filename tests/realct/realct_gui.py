@@ -7,11 +7,13 @@ long as CT work may take on a loaded CI machine (:data:`qt_input.CT_WORK_WAIT_MS
 
 from __future__ import annotations
 
+import pytest
 from qt_input import CT_WORK_WAIT_MS, show_active
 
 from trainer.cli import main
 from trainer.core.scenario.loader import load_scenario
-from trainer.ui.app import create_window
+from trainer.core.session.reader import read_session
+from trainer.ui.app import create_window, startup
 from trainer.ui.ct_landmarks import CTLandmarkDialog
 from trainer.ui.demo import GuiDriver
 from trainer.ui.settings import settings_from_path
@@ -82,3 +84,33 @@ def open_editor(qtbot, folder, level: str = "L1", size=(1400, 900)) -> CTLandmar
     with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
         dlg.load(folder)
     return dlg
+
+
+def assert_window_scores_as_headless(shown: dict, headless, tolerances) -> None:
+    """The debrief the window showed (``shown``: its report JSON) against the same plan played headless
+    (``headless``: the core's ScoreReport): passed with no stop-rule violation, the same score and broken
+    rules, and each ``(metric id, absolute tolerance)`` of ``tolerances`` within it.  The window lays each
+    trocar with the arrow keys (to an eighth of a degree) and its key presses take simulated time: the lines and
+    the times differ a little, the outcome must not."""
+    window = {m["id"]: m["value"] for m in shown["metrics"]}
+    expected = {m.id: m.value for m in headless.metrics}
+    assert (shown["passed"], window["stop_rule"]) == (True, 0), (shown["score"], shown.get("failed_rules"))
+    assert (shown["score"], shown["passed"], sorted(f["rule"] for f in shown["failed_rules"])) == \
+        (headless.score, headless.passed, sorted(f["rule"] for f in headless.failed_rules))
+    for key, tol in tolerances:
+        assert window[key] == pytest.approx(expected[key], abs=tol), (key, window[key], expected[key])
+
+
+def play_in_window(tmp_path, toml, scenario, run) -> tuple[dict, object, dict]:
+    """Open the scenario file ``toml`` in a test window (sessions and settings under ``tmp_path``), call
+    ``run(driver, picker, answers)`` (the chart's expected answers) and close the window; returns the debrief's
+    report JSON, the recorded session and the mL pushed through each side's cannula."""
+    w = create_window(tmp_path / "sessions", settings_from_path(str(tmp_path / "settings.ini")))
+    w.pixels_override = TEST_PIXELS
+    try:
+        drv = GuiDriver(w, timeout_s=240)
+        picker = startup(w, str(toml))
+        run(drv, picker, {k: g["expected"] for k, g in scenario.decisions.gates.items()})
+        return w.debrief.report_json, read_session(w.controller.path), dict(w.view.side_cement_ml)
+    finally:
+        w.close()

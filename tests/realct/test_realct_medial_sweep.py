@@ -75,3 +75,18 @@ def test_the_l4_right_12_deg_line_past_the_mask_at_the_concave_corner_fails_the_
     right = sweep.play(sc, patient, "right", 12.0, totalseg_ct.labels, totalseg_ct.grid, label, ref)
     assert right["outer_mm"] > 2.0 and right["mask_grade"] >= 2, right       # the oracle: grade 2 on the mask
     assert not right["passed"] and "medial_wall" in right["rules"], right
+
+
+@pytest.mark.slow
+def test_the_l3_right_12_deg_line_breaks_the_pedicle_in_3d_and_fails_canal_breach_not_medial_wall(totalseg_ct,
+                                                                                                   totalseg_series):
+    """Round 26 (docs/scoring.md, "A 3-D medial breach ..."): this line leaves the mask's pedicle by 2.8 mm (outer
+    surface, Gertzbein-Robbins grade 2 by hand from FACTS.md 2) while on AP its tip reaches the posterior body wall
+    only grazing the medial wall line: the attempt fails for the canal (a grade-2 medial wall breach graded by the
+    product too), and the AP-only medial-wall rule is not what broke.  Guards behaviour already right."""
+    sc, patient, ref = scenario_from_series(totalseg_ct, totalseg_series, "L3", "medial-sweep-L3.toml")
+    right = sweep.play(sc, patient, "right", 12.0, totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS["L3"],
+                       ref)
+    assert 2.0 <= right["outer_mm"] <= 4.0 and right["mask_grade"] == 2, right    # the oracle: grade 2 on the mask
+    assert right["rules"] == ["canal_breach"] and not right["passed"], right
+    assert right["worst"][:2] == (2, "pedicle_medial"), right                     # the product grades it the same

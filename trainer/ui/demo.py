@@ -19,7 +19,6 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from trainer.core.procedure.expert_plan import ExpertPlan, PlanState, PlanStep, drive, expert_steps
-from trainer.core.procedure.trocar import DEFAULT_LENGTH_MM
 from trainer.core.scenario.build import patient_for
 from trainer.ui.actions import pick_and_aim_steps, project_point
 from trainer.ui.preferences import STEP_LIMITS
@@ -32,28 +31,33 @@ WAIT_KEY_S = 30.0
 FINE_AIM_DEG = STEP_LIMITS["aim_step_deg"][1]
 
 
-def window_expert_plan(answers: dict, volume_ml: float = 3.0) -> ExpertPlan:
+def window_expert_plan(answers: dict, volume_ml: float = 3.0, sides: tuple[str, ...] = ("left",)) -> ExpertPlan:
     """The clean expert's plan as the window plays it: the headless expert's
-    (:func:`~trainer.core.procedure.expert_plan.expert_actions`: the plan's own trocar length, the default
-    or the next 10 mm that reaches 10 mm past the target, and its stop at the posterior quarter, FACTS.md 2),
-    but the trocar left in at the end so the final images show it (withdrawing changes no metric).
+    (:func:`~trainer.core.procedure.expert_plan.expert_actions`, or
+    :func:`~trainer.core.procedure.expert_plan.bipedicular_expert_actions` with both sides: the plan's own
+    trocar length, the default or the next 10 mm that reaches 10 mm past the target, and its stop at the
+    posterior quarter, FACTS.md 2), but the trocars left in at the end so the final images show them
+    (withdrawing changes no metric).
 
     Until round 25 :meth:`GuiDriver.expert_run` forced the 120 mm trocar and never stopped, as the screenshot
     tool did until round 24 (docs/realct-log.md, passes 99 and 103): on the abdominal CT's L4 the expert's
-    trocar is 140 mm.
+    trocar is 140 mm.  :meth:`GuiDriver.bipedicular_run` did the same until round 26.
 
     Parameters
     ----------
     answers : dict
         Checklist item -> the expected answer.
     volume_ml : float
-        Cement to inject (mL), in the plan's pushes; the stop may end it earlier.
+        Cement to inject (mL) in all, half through each cannula with two sides, in the plan's pushes; the
+        stop may end it earlier.
+    sides : tuple of str
+        ``("left",)`` unipedicular (the default), ``("left", "right")`` bipedicular.
 
     Returns
     -------
     ExpertPlan
     """
-    return ExpertPlan(answers=answers, volume_ml=volume_ml, withdraw_at_end=False)
+    return ExpertPlan(sides=sides, answers=answers, volume_ml=volume_ml, withdraw_at_end=False)
 
 
 class GuiDriver:
@@ -148,12 +152,17 @@ class GuiDriver:
         if point_mm is None:
             point_mm = self.w.patient_landmarks.pedicle(side).entry_mm
         col, row = project_point(geom, img.pose, sc.carm.patient_roll_deg, point_mm)
+        self.choose_side(side)
+        self.click_image("ap", col, row)
+        return col, row
+
+    def choose_side(self, side: str) -> None:
+        """Click the trocar panel's ``side`` button unless it is already checked (the panel then offers that
+        side's gauge and length while its trocar is not in)."""
         radio = self.w.trocar.left_radio if side == "left" else self.w.trocar.right_radio
         if not radio.isChecked():
             self.click(radio)
             self.idle()
-        self.click_image("ap", col, row)
-        return col, row
 
     def place(self) -> None:
         self.key(Qt.Key.Key_P)
@@ -304,6 +313,7 @@ class GuiDriver:
         87.0 through the window where the same plan scores 98.5 headless (realct-log pass 98)."""
         side = a["side"]
         if "length_mm" in a:
+            self.choose_side(side)          # the length offered is the chosen side's: the second trocar's
             self.choose_length(float(a["length_mm"]))
         coarse = float(self.w.trocar.aim_deg)
         pick, presses = pick_and_aim_steps(self.patient(), side, a["entry_mm"], a["target_mm"],
@@ -432,16 +442,17 @@ class GuiDriver:
                   stages, {"checklist": "checklist", "align": "aligned", "access": "trocar", "cement": "cement"})
 
     def bipedicular_run(self, picker, answers: dict, inject_ml: float = 4.0, stages=None) -> None:
-        """The shared bipedicular plan: left to the target, right to the target while the left stays,
-        half the cement through the right cannula, T to take the left one, the other half; then a
-        click on the Right side button makes the right trocar active again and the procedure is finished."""
+        """The shared bipedicular plan (:func:`window_expert_plan` with both sides: the headless
+        :func:`~trainer.core.procedure.expert_plan.bipedicular_expert_actions`' trocar lengths and cement stop):
+        left to the target, right to the target while the left stays, half the cement through the right
+        cannula, T to take the left one, the other half; then a click on the Right side button makes the
+        right trocar active again and the procedure is finished."""
         self.start(picker)
 
         def right_by_click():
             self.click(self.w.trocar.right_radio)
             self.idle()
 
-        self.play(ExpertPlan(sides=("left", "right"), answers=answers, volume_ml=inject_ml, stop_depth=None,
-                             withdraw_at_end=False, length_mm=DEFAULT_LENGTH_MM),
+        self.play(window_expert_plan(answers, inject_ml, sides=("left", "right")),
                   stages, {"access": "two trocars", "cement": "two trocars cement"}, before_finish=right_by_click)
 

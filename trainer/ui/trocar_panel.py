@@ -124,6 +124,7 @@ class TrocarPanel(QGroupBox):
         group.addButton(self.right_radio)
         self.left_radio.toggled.connect(lambda _: self.sideChanged.emit(self.side))
         self.left_radio.toggled.connect(lambda _: self._maybe_select())
+        self.left_radio.toggled.connect(lambda _: self._offer_next_trocar())
         self._in_patient: dict = {}          # side -> TrocarView of every trocar in the patient
         self._active: str | None = None
         self.left_radio.toggled.connect(lambda _: self.set_orientation(self.side, self._flip_h, self._flip_v))
@@ -275,6 +276,14 @@ class TrocarPanel(QGroupBox):
         if side in self._in_patient and side != self._active:
             self.selectRequested.emit(side)
 
+    def _offer_next_trocar(self) -> None:
+        """The gauge and length are the chosen side's next trocar: offered while that side has none in the
+        patient (the second trocar of a bipedicular approach may need another length than the first: the
+        abdominal CT's L4, 140 mm left and 150 mm right; round 26), not while its own trocar is in."""
+        free = self.side not in self._in_patient
+        self.gauge.setEnabled(free)
+        self.length.setEnabled(free)
+
     def _check_side(self, side: str) -> None:
         if side != self.side:
             b = self.left_radio if side == "left" else self.right_radio
@@ -296,8 +305,7 @@ class TrocarPanel(QGroupBox):
         for b, side, text in ((self.left_radio, "left", "Left pedicle"), (self.right_radio, "right", "Right")):
             b.setText(f"{text.split()[0]} {'●' if side == active else '○'}" if side in trocars else text)
             b.setEnabled(True)
-        self.gauge.setEnabled(self.side not in trocars)
-        self.length.setEnabled(self.side not in trocars)
+        self._offer_next_trocar()
         if trocar is None and trocars:
             other = next(iter(trocars.values()))
             self.entry_label.setText(f"The {other.side} trocar is in but not active: press T or click "

@@ -73,7 +73,8 @@ def test_three_major_errors_fail_on_points_without_breaking_a_rule(lm):
     s.place(S.ENTRY, S.TARGET).advance_to_y(S.TARGET[1], step_mm=1.0, shots_every=0)
     while s.shots < 200:
         s.shot(0.0)
-    s.mix_and_wait().inject(3.0, check_every_ml=None).finish()
+    # one AP only after all 3 mL: checked (no rule broken), 3 mL unchecked (the cement group's major error)
+    s.mix_and_wait().inject(3.0, check_every_ml=None).shot(0.0).finish()
     r = run(lm, s)
     assert sorted(m["group"] for m in r.major_errors) == ["cement", "efficiency", "radiation"]
     assert r.failed_rules == [] and not r.passed and r.score < r.pass_score
@@ -130,6 +131,22 @@ def test_no_ap_check_at_all_fails_even_after_one_ml(lm):
     assert m.value == pytest.approx(1.0)                  # within the 1.05 mL band, but never checked on AP
     assert m.status == "fail" and "never checked on the AP view" in m.detail
     assert r.metric("lateral_checks").status == "pass"
+    # FACTS.md 4 (Yeom: a lateral misses most B and S leaks; "require AP checks"): a broken rule, not points
+    assert not r.passed and [f["rule"] for f in r.failed_rules] == ["no_ap_check"]
+    assert "ap_checks" not in [e["metric"] for e in r.major_errors]
+
+
+def test_too_much_between_ap_checks_is_a_major_error_not_a_rule(lm):
+    """3 mL, then one AP: looked on AP (no rule broken), but 3 mL unchecked is outside the 2 mL warn band."""
+    s = S.Stream().decide(S.EXPECTED).align()
+    s.place(S.ENTRY, S.TARGET).advance_to_y(S.TARGET[1])
+    s.mix_and_wait().inject(3.0, check_every_ml=None)
+    s.shot(90.0).shot(0.0)
+    r = run(lm, s.finish())
+    m = r.metric("ap_checks")
+    assert m.value == pytest.approx(3.0) and m.status == "fail" and not m.critical_failed
+    assert r.failed_rules == [] and [e["metric"] for e in r.major_errors] == ["ap_checks"]
+    assert r.passed
 
 
 def test_bipedicular_the_other_side_may_fill_after_a_leak_stopped_the_first(lm):

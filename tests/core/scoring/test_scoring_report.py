@@ -30,7 +30,7 @@ def test_target_table_weights_follow_the_score_sheet():
     from trainer.core.scoring.policy import RULES
     assert crit == {"candidacy", "checklist_gates", "medial_wall_rule", "canal_foramen_breach", "anterior_cortex",
                     "tip_depth", "cement_phase", "cement_volume", "stop_rule", "leak_canal_foramen",
-                    "canal_wall_temperature"}
+                    "canal_wall_temperature", "ap_checks"}
     assert crit == {r.metric for r in RULES}          # every critical metric is a documented policy rule
 
 

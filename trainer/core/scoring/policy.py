@@ -85,6 +85,9 @@ RULES: tuple[Rule, ...] = (
     Rule("canal_heat", "canal_wall_temperature",
          "the canal wall was heated above 45 C by the polymerising cement",
          "FACTS.md 3.5 (thermal-risk flag above 45 C at the canal; canal <= 43.2 C with correct technique)"),
+    Rule("no_ap_check", "ap_checks",
+         "cement was injected with no AP check at all (a lateral misses most basivertebral and segmental leaks)",
+         "FACTS.md 4 (Yeom 2003: a lateral missed 93 % of B and 86 % of S leaks; require AP checks)"),
 )
 
 RULE_BY_METRIC = {r.metric: r for r in RULES}

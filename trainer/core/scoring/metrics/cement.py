@@ -327,10 +327,13 @@ class _ViewChecks(Metric):
         if self.since > 0:
             detail += f"; {fmt(self.since, 2)} mL with no {name} check after the last injection"
         if self.checks == 0:          # never looked in this view once cement went in: whatever the volume
+            # a policy rule where the target table marks the metric critical (ap_checks: FACTS.md 4, "require AP
+            # checks"); lateral_checks is not, and costs points only
             return self.make(worst, "fail", detail + f": the cement was never checked on the {name} view"
                              + (" (a lateral misses most B and S leaks: FACTS.md 4, Yeom)" if self.view == "ap"
                                 else " (the posterior quarter is judged on the lateral: FACTS.md 3.2)"))
-        return self.make(worst, None, detail)
+        # checked, but too much between two checks: a major error at most, never the rule
+        return replace(self.make(worst, None, detail), critical_failed=False)
 
 
 class ApChecks(_ViewChecks):

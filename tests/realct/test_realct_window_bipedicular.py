@@ -1,0 +1,50 @@
+"""The window's bipedicular expert (``GuiDriver.bipedicular_run``, the two-trocar test walk and screenshots 10-11)
+plays the headless bipedicular plan on a real CT: each side's trocar length and the cement stop (issue 12).
+
+Round 25 (realct-log pass 113) mended ``expert_run`` and left ``bipedicular_run`` forcing the 120 mm trocars with
+no stop at the posterior quarter.  Oracles: the trocar lengths of the core's predicted bipedicular actions
+(``bipedicular_expert_actions``), and the same plan played headless (``play_expert``) with the window's seed, scored
+by the core, against the debrief the window shows.
+"""
+
+from __future__ import annotations
+
+import pytest
+from realct_gui import assert_window_scores_as_headless, play_in_window
+
+from trainer.core.procedure.expert_plan import bipedicular_expert_actions, play_expert
+from trainer.core.procedure.machine import Procedure
+from trainer.core.procedure.trocar import DEFAULT_LENGTH_MM
+from trainer.core.scenario.build import patient_for
+from trainer.core.scenario.loader import load_scenario
+from trainer.core.scoring import score
+from trainer.ui.demo import window_expert_plan
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_window_bipedicular_expert_on_the_abdominal_l3_is_the_headless_one(qapp, totalseg_series, tmp_path):
+    """Abdominal L3: the bipedicular expert's trocars are 150 mm (left) and 140 mm (right); the driver forced 120 mm,
+    and the trocar panel offered no length for the second trocar while the first was in."""
+    from trainer.cli import main
+
+    root, folder = totalseg_series
+    toml = root / f"l3bi_{tmp_path.name}.toml"
+    assert main(["scenarios", "import-ct", str(folder), "--level", "L3", "--out", str(toml), "--force"]) == 0
+    sc = load_scenario(toml)
+    patient = patient_for(sc)
+    lengths = {a["side"]: a.get("length_mm") or DEFAULT_LENGTH_MM
+               for a in bipedicular_expert_actions(sc, patient) if a["type"] == "place"}
+    assert lengths == {"left": 150.0, "right": 140.0}, "the expert's trocars on this level changed"
+
+    answers = {k: g["expected"] for k, g in sc.decisions.gates.items()}
+    shown, record, window_ml = play_in_window(
+        tmp_path, toml, sc, lambda drv, picker, ans: drv.bipedicular_run(picker, ans, inject_ml=4.0))
+    assert {a["side"]: a.get("length_mm") or DEFAULT_LENGTH_MM
+            for a in record.actions if a["type"] == "place"} == lengths
+    proc = play_expert(Procedure(sc, seed=record.header["seed"], patient=patient, render=False),
+                       window_expert_plan(answers, 4.0, sides=("left", "right")))
+    assert window_ml == pytest.approx({side: v["injected_ml"] for side, v in proc.side_cement.items()})
+    # (an imported CT scenario is scored unipedicular: no cement_share or tip_hemibody; each side's mL above)
+    assert_window_scores_as_headless(shown, score(proc), (("stop_rule", 0.0), ("cement_volume", 1e-3), (
+        "tip_depth", 0.01), ("fill_fraction", 0.05), ("tip_endplates", 0.5)))
