@@ -1,13 +1,14 @@
 """Write tests/file_seconds.txt (the seconds each test file takes) from a pytest JUnit XML report.
 
 tools/test.sh's workers take the longest test files first (tests/xdist_order.py reads this table).  Refresh
-it after adding or speeding up a slow test file:
+it after adding or speeding up a slow test file, from a whole run (tools/test.sh writes its report to
+out/test-report.xml; a run of some files only would leave the others out of the table):
 
-    tools/test.sh --junitxml=/tmp/junit.xml
-    .venv/bin/python tools/file_seconds.py /tmp/junit.xml
+    bash tools/test.sh
+    .venv/bin/python tools/file_seconds.py
 
 A test case's time in the report is its setup, call and teardown (pytest's default ``junit_duration_report``),
-so a module fixture's time counts to its file.  Usage: ``file_seconds.py REPORT.xml [OUT]``.
+so a module fixture's time counts to its file.  Usage: ``file_seconds.py [REPORT.xml [OUT]]``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "tests" / "file_seconds.txt"
+REPORT = ROOT / "out" / "test-report.xml"          #: where tools/test.sh writes its JUnit report
 
 
 def test_file(classname: str, root: Path = ROOT) -> str | None:
@@ -42,10 +44,10 @@ def seconds_per_file(report: Path, root: Path = ROOT) -> dict[str, float]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) not in (1, 2):
-        print("usage: file_seconds.py REPORT.xml [OUT]", file=sys.stderr)
+    if len(argv) > 2:
+        print("usage: file_seconds.py [REPORT.xml [OUT]]", file=sys.stderr)
         return 2
-    report = Path(argv[0])
+    report = Path(argv[0]) if argv else REPORT
     if not report.is_file():
         print(f"file_seconds: {report}: no such report", file=sys.stderr)
         return 2

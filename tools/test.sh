@@ -20,7 +20,11 @@ cd "$here"
 bash "$here/tools/lint.sh"
 cores="$(nproc 2>/dev/null || echo 1)"
 workers="${VPTRAINER_TEST_WORKERS:-$(( cores < 4 ? cores : 4 ))}"
+# every run leaves its per-test times in out/test-report.xml (git-ignored): `.venv/bin/python
+# tools/file_seconds.py out/test-report.xml` refreshes tests/file_seconds.txt, the order the workers take
+mkdir -p out
+report=(--junitxml=out/test-report.xml)
 if (( workers > 1 )); then
-  exec .venv/bin/python -m pytest -q -p no:cacheprovider -n "$workers" --dist loadfile "$@"
+  exec .venv/bin/python -m pytest -q -p no:cacheprovider "${report[@]}" -n "$workers" --dist loadfile "$@"
 fi
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+exec .venv/bin/python -m pytest -q -p no:cacheprovider "${report[@]}" "$@"

