@@ -34,6 +34,7 @@ def _private_patient_cache(tmp_path_factory):
     mp.undo()
 
 
+@pytest.hookimpl(optionalhook=True)                 # a run without pytest-xdist (-p no:xdist) has no such hook
 def pytest_xdist_make_scheduler(config, log):
     """``--dist loadfile`` (tools/test.sh) hands out the longest test file first (tests/xdist_order.py)."""
     if config.getvalue("dist") != "loadfile":
