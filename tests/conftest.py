@@ -1,4 +1,5 @@
-"""Test-wide settings: headless Qt unless the caller chose a platform; a private patient cache."""
+"""Test-wide settings: headless Qt unless the caller chose a platform; a private patient cache shared by the
+run's workers; tools/test.sh's workers take the longest test files first (xdist_order)."""
 
 import os
 
@@ -7,12 +8,37 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+def _run_temp(tmp_path_factory):
+    """The run's temporary folder: under pytest-xdist every worker's own folder (``popen-gwN``) lies in the
+    controller's, so a folder made there is one for the whole run."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_patient_cache(tmp_path_factory):
-    """Tests (and the commands they run) never touch the user's patient cache (trainer.core.anatomy.cache)."""
+    """Tests (and the commands they run) never touch the user's patient cache (trainer.core.anatomy.cache).
+
+    The workers of one run share it: a CT patient one worker labelled (import-ct, a scenario opened) is read by
+    the other instead of labelled again.  The cache is made for concurrent processes (an entry is written to a
+    temporary file renamed into place, the secret is linked, never replaced) and is keyed by everything that
+    shapes the patient, so a worker reads only the patient it would have built.
+    """
     mp = pytest.MonkeyPatch()
-    mp.setenv("VPTRAINER_CACHE_DIR", str(tmp_path_factory.mktemp("vptrainer-cache")))
+    cache = _run_temp(tmp_path_factory) / "vptrainer-cache"
+    cache.mkdir(exist_ok=True)
+    mp.setenv("VPTRAINER_CACHE_DIR", str(cache))
     # finished GUI sessions record attempts: never in the user's trainee store
     mp.setenv("VPTRAINER_STORE", str(tmp_path_factory.mktemp("vptrainer-store") / "records.sqlite3"))
     yield
     mp.undo()
+
+
+@pytest.hookimpl(optionalhook=True)                 # a run without pytest-xdist (-p no:xdist) has no such hook
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` (tools/test.sh) hands out the longest test file first (tests/xdist_order.py)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist_order import LongestFileFirst
+
+    return LongestFileFirst(config, log)

@@ -18,6 +18,8 @@ echo "lint: lint-imports"
 out="$(PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" "$bin/lint-imports" --no-cache 2>&1)" \
   || { echo "$out"; fail=1; }
 echo "lint: mypy trainer/core trainer/service"
-"$bin/mypy" --cache-dir=/dev/null --hide-error-context || fail=1
+# mypy's cache in the checkout (.mypy_cache, git-ignored): a fresh clone checks every module, a second run of
+# tools/test.sh or tools/lint.sh only the changed ones (round 26, loaded 2 cores: 114 s cold, 1.9 s warm)
+"$bin/mypy" --cache-dir=.mypy_cache --hide-error-context || fail=1
 if ((fail)); then echo "lint: FAILED" >&2; exit 1; fi
 echo "lint: all checks passed"

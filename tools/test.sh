@@ -1,15 +1,30 @@
 #!/usr/bin/env bash
 # Set up (idempotent), run the static checks (tools/lint.sh), then the whole test suite headless.
 # The test files are spread over up to 4 worker processes (pytest-xdist, one file per worker at a time so
-# a module's fixtures are built once); VPTRAINER_TEST_WORKERS=0 runs them in this process.
+# a module's fixtures are built once), the longest file first (tests/xdist_order.py, times in
+# tests/file_seconds.txt); the workers share one patient cache (tests/conftest.py), so a CT patient one of
+# them labelled is read by the other.  VPTRAINER_TEST_WORKERS=0 runs them in this process.
+# Where the time goes (docs/realct-log.md pass 120): CI on a fresh clone took 1,084 s on the idle 2-core
+# machine, 1,040 s of it pytest; the rest is set-up (pip from its cache) and lint (mypy nearly all of it; its
+# cache is .mypy_cache, so a second run takes 2 s).  The real-CT files dominate: labelling one vertebra of
+# the chest CT is about 70% of an import-ct.  `-m "not slow"` leaves out the files marked slow (calibration
+# and most real-CT suites) for a quick local check; CI runs everything.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# bytecode caches in the checkout (__pycache__, git-ignored): with PYTHONDONTWRITEBYTECODE set, every worker
+# and every command a test starts compiles the sources again, and pytest rewrites the test modules' asserts
+# on every run (9 s of CPU per worker; 3 s from the cache)
+unset PYTHONDONTWRITEBYTECODE
 bash "$here/tools/setup.sh" --test
 cd "$here"
 bash "$here/tools/lint.sh"
 cores="$(nproc 2>/dev/null || echo 1)"
 workers="${VPTRAINER_TEST_WORKERS:-$(( cores < 4 ? cores : 4 ))}"
+# every run leaves its per-test times in out/test-report.xml (git-ignored): `.venv/bin/python
+# tools/file_seconds.py out/test-report.xml` refreshes tests/file_seconds.txt, the order the workers take
+mkdir -p out
+report=(--junitxml=out/test-report.xml)
 if (( workers > 1 )); then
-  exec .venv/bin/python -m pytest -q -p no:cacheprovider -n "$workers" --dist loadfile "$@"
+  exec .venv/bin/python -m pytest -q -p no:cacheprovider "${report[@]}" -n "$workers" --dist loadfile "$@"
 fi
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+exec .venv/bin/python -m pytest -q -p no:cacheprovider "${report[@]}" "$@"

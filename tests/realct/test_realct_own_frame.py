@@ -18,7 +18,6 @@ import realct_sources as sources
 from test_realct_expert_tilt import reference_plate_inclination_deg
 
 from trainer.core.anatomy.ct_patient import patient_from_ct
-from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.labels import Label
 from trainer.core.scenario.ct_import import _TILTED_DEG, _estimate_axial, estimate_near, plate_tilt_deg
 
@@ -27,7 +26,7 @@ LEVELS = ("L1", "L2", "L3", "L4", "L5")
 
 @pytest.fixture(scope="module")
 def col(totalseg_ct):
-    return detect_column(totalseg_ct.volume())
+    return sources.column(totalseg_ct)
 
 
 def test_the_own_frame_is_used_where_the_masks_plates_tilt(totalseg_ct, col):

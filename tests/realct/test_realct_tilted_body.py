@@ -20,14 +20,13 @@ from test_realct_expert_tilt import reference_plate_inclination_deg
 
 from trainer.core.anatomy.ct_patient import LABEL_TILT_REACH_X_MM, LABEL_TILT_REACH_Y_MM, patient_from_ct
 from trainer.core.anatomy.ct_plates import TILTED_DEG, plate_tilt_deg
-from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.labels import Label
 from trainer.core.scenario.ct_import import _estimate_axial, estimate_near
 
 
 @pytest.fixture(scope="module")
 def col(totalseg_ct):
-    return detect_column(totalseg_ct.volume())
+    return sources.column(totalseg_ct)
 
 
 def _label_tilt(ct, bone_hu: float, centre_mm) -> float:
