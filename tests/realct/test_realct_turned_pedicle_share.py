@@ -23,9 +23,10 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize(("angle_deg", "level"), [(-5.0, "L3"), (-10.0, "L3"), (20.0, "L1")])
 def test_turned_body_labelled_as_pedicle_at_its_back_is_said(totalseg_ct, angle_deg, level):
     patient, dice, text = turned_labelled(totalseg_ct, angle_deg, level)
-    assert dice < 0.8, f"the oracle: {level} turned {angle_deg:+.0f} deg is labelled off the mask (Dice {dice:.2f}, {text})"
+    turn = f"{level} turned {angle_deg:+.0f} deg"
+    assert dice < 0.8, f"the oracle: {turn} is labelled off the mask (Dice {dice:.2f}, {text})"
     note = estimated_labels_note(patient.volume.labels, patient.volume.grid, level)
-    assert "its pedicles hold" in note, f"{level} turned {angle_deg:+.0f} deg, body Dice {dice:.2f} ({text}): {note!r}"
+    assert "its pedicles hold" in note, f"{turn}, body Dice {dice:.2f} ({text}): {note!r}"
 
 
 def test_turned_level_labelled_on_its_body_is_not_warned_for_its_pedicles(totalseg_ct):

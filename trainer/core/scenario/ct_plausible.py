@@ -45,9 +45,9 @@ from trainer.core.anatomy.ct_patient import (
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.morphometry import level_row
 
-__all__ = ["BODY_HEIGHT_SPREAD", "CANAL_WIDTH_SPREAD", "MAX_PEDICLE_BODY_SHARE", "endplate_span_limit_mm", "pedicle_gap_limit_mm",
-           "estimated_labels_note", "implausible_note", "import_warnings", "labels_note", "misplaced_pedicles_note",
-           "thick_labels_note"]
+__all__ = ["BODY_HEIGHT_SPREAD", "CANAL_WIDTH_SPREAD", "MAX_PEDICLE_BODY_SHARE", "endplate_span_limit_mm",
+           "pedicle_gap_limit_mm", "estimated_labels_note", "implausible_note", "import_warnings", "labels_note",
+           "misplaced_pedicles_note", "thick_labels_note"]
 
 #: published series disagree by 21-29 % on vertebral body heights (FACTS.md 1.1): the largest body
 #: of a level is taken as the table's tallest wall times 1.29
