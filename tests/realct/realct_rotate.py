@@ -23,8 +23,10 @@ import realct_reference as reference
 import realct_sources as sources
 from scipy import ndimage as ndi
 
+from trainer.core.anatomy.ct_patient import patient_from_ct
 from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.grid import Grid
+from trainer.core.anatomy.labels import Label
 from trainer.core.scenario.ct_import_landmarks import import_landmarks
 
 #: CT number of air outside the scanned field, where the turned volume samples beyond the original
@@ -198,3 +200,18 @@ def turned_import(ct, angle_deg: float, level: str, pivot_level: str = "L3"):
     assert v is not None, col.note
     lm, _ = import_landmarks(vol, v.body_centre_mm, col.thresholds.bone_hu, level, column=col)
     return turned, vol, col, lm
+
+
+def turned_labelled(ct, angle_deg: float, level: str, pivot_level: str = "L3"):
+    """(the patient labelled from what ``import-ct --level`` estimates on ``ct`` turned by ``angle_deg``
+    (:func:`turned_import`), its body Dice against the turned mask, a text naming both volumes (mL))."""
+    turned, vol, col, lm = turned_import(ct, angle_deg, level, pivot_level)
+    patient = patient_from_ct(vol, lm, level, column=col)
+    k, j, i = np.nonzero(turned.labels == sources.VERTEBRA_LABELS[level])
+    box = tuple(slice(max(0, a.min() - 3), min(n, a.max() + 4)) for a, n in zip((k, j, i), turned.labels.shape))
+    body = np.isin(reference.labels_on_ct(patient, lm["body_centre_mm"], turned.grid, box), [Label.BODY_CORTEX,
+                                                                                               Label.CANCELLOUS])
+    ref = turned_reference(ct, angle_deg, pivot_level, level)
+    vox_ml = float(np.prod(turned.grid.spacing_xyz_mm)) / 1000.0
+    text = f"{body.sum() * vox_ml:.1f} mL labelled, the mask's {ref.body[box].sum() * vox_ml:.1f}"
+    return patient, reference.dice(body, ref.body[box]), text

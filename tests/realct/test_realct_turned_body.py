@@ -13,37 +13,17 @@ grid, against the mask's body (Dice).
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-import realct_reference as reference
-import realct_sources as sources
-from realct_rotate import turned_import, turned_reference
+from realct_rotate import turned_labelled
 
-from trainer.core.anatomy.ct_patient import patient_from_ct
-from trainer.core.anatomy.labels import Label
 from trainer.core.scenario.ct_plausible import estimated_labels_note
 
 pytestmark = pytest.mark.slow
 
 
-def _labelled(totalseg_ct, angle_deg, level):
-    """(the patient labelled from what ``import-ct --level`` estimates on the CT turned by ``angle_deg``, its body
-    Dice against the turned mask, a text naming both volumes)."""
-    ct, vol, col, lm = turned_import(totalseg_ct, angle_deg, level)
-    patient = patient_from_ct(vol, lm, level, column=col)
-    k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
-    box = tuple(slice(max(0, a.min() - 3), min(n, a.max() + 4)) for a, n in zip((k, j, i), ct.labels.shape))
-    body = np.isin(reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box), [Label.BODY_CORTEX,
-                                                                                          Label.CANCELLOUS])
-    ref = turned_reference(totalseg_ct, angle_deg, "L3", level)
-    vox_ml = float(np.prod(ct.grid.spacing_xyz_mm)) / 1000.0
-    text = f"{body.sum() * vox_ml:.1f} mL labelled, the mask's {ref.body[box].sum() * vox_ml:.1f}"
-    return patient, reference.dice(body, ref.body[box]), text
-
-
 @pytest.mark.parametrize("angle_deg", [-10.0, -5.0])
 def test_turned_l1_body_is_labelled_where_the_mask_has_it(totalseg_ct, angle_deg):
-    patient, dice, text = _labelled(totalseg_ct, angle_deg, "L1")
+    patient, dice, text = turned_labelled(totalseg_ct, angle_deg, "L1")
     assert dice >= 0.8, f"L1 turned {angle_deg:+.0f} deg: body Dice {dice:.2f} against the mask ({text})"
     if angle_deg == -5.0:     # its pedicles pass too: nothing to say at import (on 4aad13d: "the left pedicle ...")
         assert estimated_labels_note(patient.volume.labels, patient.volume.grid, "L1") == ""
@@ -52,7 +32,7 @@ def test_turned_l1_body_is_labelled_where_the_mask_has_it(totalseg_ct, angle_deg
 def test_turned_body_whose_section_is_no_body_is_said(totalseg_ct):
     """Turned +10 deg, L1's labelled body passes the volume tests but its section through the centre fills 0.64 of
     its outline (body Dice 0.79 against the mask): the import says so (on 4aad13d: no warning)."""
-    patient, dice, text = _labelled(totalseg_ct, 10.0, "L1")
+    patient, dice, text = turned_labelled(totalseg_ct, 10.0, "L1")
     assert dice < 0.8, f"the oracle: L1 turned +10 deg is labelled off the mask (Dice {dice:.2f}, {text})"
     note = estimated_labels_note(patient.volume.labels, patient.volume.grid, "L1")
     assert "its body's section through the centre" in note, note
