@@ -126,6 +126,9 @@ def test_a_level_not_in_view_keeps_the_work_and_writes_nothing(qtbot, totalseg_c
     out = root / "l3.toml"
     assert dlg.save_scenario(out) is not None and dlg.open_button.isEnabled()
     landmarks, source, files = dict(dlg.landmarks), dict(dlg.source), _files(root)
+    # the edit's warnings re-check (pass 114) runs on the worker: under load it outlasts the save, so wait for it
+    # to end first; what follows must start nothing
+    qtbot.waitUntil(lambda: not dlg.runner.busy, timeout=CT_WORK_WAIT_MS)
 
     pick_level_with_mouse(qtbot, dlg.level_box, "T8")
     text = dlg.status.text()
