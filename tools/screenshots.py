@@ -8,10 +8,11 @@ Stages: 01-picker, 02-checklist (S pressed before the checklist decision: turned
 checklist shown), 03-aligned, 04-trocar, 05-cement, 06-debrief, 08-review (3-D view and
 timeline), 09-user-guide (Help > User guide).  With ``--bipedicular``: the t11-bipedicular case
 with two trocars at once, 10-two-trocars (both in, before the cement) and 11-two-trocars-cement
-(half through each cannula).  With ``--no-ap-checks``: only 21-debrief-no-ap-check, the debrief of the
-expert with no AP check during the injection (failed on the rule ``no_ap_check``, round 26).  The whole
-screen is grabbed, so dialogs over the window are in the picture.  Sessions, settings and the trainee store (records) go to a temporary folder; the user's are
-never touched (until round 23 the sessions were recorded in the user's store).  That folder stands in
+(the cement through each cannula).  With ``--no-ap-checks``: only 21-debrief-no-ap-check, the debrief of
+the expert with no AP check during the injection (failed on the rule ``no_ap_check``, round 26).  The
+whole screen is grabbed, so dialogs over the window are in the picture.  Sessions, settings and the
+trainee store (records) go to a temporary folder; the user's are never touched (until round 23 the
+sessions were recorded in the user's store).  That folder stands in
 as the home folder (``HOME``) for the run, so the status line shows the paths a user sees on a standard
 install (``~/.local/share/vptrainer/sessions/...``), not a temporary ``/tmp/vpt-shots-...`` one
 (08-review and 19-real-ct-review showed it until round 23).
