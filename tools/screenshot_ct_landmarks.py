@@ -29,6 +29,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -131,9 +132,18 @@ def _change_level(app, dlg, done: list, level: str) -> None:
 
 
 def _save(app, dlg, out: str) -> None:
-    """Let the dialog settle, grab it into ``out`` (PNG) and close it."""
+    """Let the dialog settle, grab it into ``out`` (PNG) and close it.
+
+    It waits for the warnings re-check a marker move starts (:data:`~trainer.ui.ct_landmarks.CHECK_DELAY_MS`
+    later, on the worker): until round 26 the grab came first, and 07 showed the panel's "Checking the
+    landmarks as moved..." instead of the warnings for the moved marker."""
+    while dlg._check_timer.isActive() or dlg.runner.busy:
+        app.processEvents()
+        time.sleep(0.02)
     for _ in range(20):
         app.processEvents()
+    if dlg.warnings_panel.isVisible():
+        print(f"Warnings panel: {dlg.warnings_panel.text()}")
     pix = dlg.grab()
     if not pix.save(out):
         raise SystemExit(f"screenshot: cannot write {out}")

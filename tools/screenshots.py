@@ -8,9 +8,11 @@ Stages: 01-picker, 02-checklist (S pressed before the checklist decision: turned
 checklist shown), 03-aligned, 04-trocar, 05-cement, 06-debrief, 08-review (3-D view and
 timeline), 09-user-guide (Help > User guide).  With ``--bipedicular``: the t11-bipedicular case
 with two trocars at once, 10-two-trocars (both in, before the cement) and 11-two-trocars-cement
-(half through each cannula).  The whole screen is grabbed, so dialogs over the window are in the
-picture.  Sessions, settings and the trainee store (records) go to a temporary folder; the user's are
-never touched (until round 23 the sessions were recorded in the user's store).  That folder stands in
+(the cement through each cannula).  With ``--no-ap-checks``: only 21-debrief-no-ap-check, the debrief of
+the expert with no AP check during the injection (failed on the rule ``no_ap_check``, round 26).  The
+whole screen is grabbed, so dialogs over the window are in the picture.  Sessions, settings and the
+trainee store (records) go to a temporary folder; the user's are never touched (until round 23 the
+sessions were recorded in the user's store).  That folder stands in
 as the home folder (``HOME``) for the run, so the status line shows the paths a user sees on a standard
 install (``~/.local/share/vptrainer/sessions/...``), not a temporary ``/tmp/vpt-shots-...`` one
 (08-review and 19-real-ct-review showed it until round 23).
@@ -22,6 +24,7 @@ import argparse
 import os
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -50,6 +53,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(REPO_ROOT / "docs" / "screenshots"))
     ap.add_argument("--scenario", default=None, help="scenario id or file (default: the default scenario)")
     ap.add_argument("--bipedicular", action="store_true", help="only the two-trocar screenshots (10, 11)")
+    ap.add_argument("--no-ap-checks", action="store_true",
+                    help="only the debrief (21-debrief-no-ap-check) of the expert who injects with no AP check")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -77,7 +82,6 @@ def main(argv=None) -> int:
         print(f"score shown: {window.debrief.shown_score}; session: {window.controller.path}")
         window.close()
         return 0
-    grab(window, out / "01-picker.png")
     answers = {k: g["expected"] for k, g in picker.current_scenario().decisions.gates.items()}
     names = {"aligned": "03-aligned", "trocar": "04-trocar", "cement": "05-cement", "debrief": "06-debrief"}
 
@@ -86,6 +90,17 @@ def main(argv=None) -> int:
         driver.pump(0.3)
         grab(window, out / f"{names[name]}.png")
 
+    if args.no_ap_checks:
+        # the clean expert with every AP check during the injection left out (the validity catalogue's
+        # no_ap_checks): the debrief fails it on the rule no_ap_check (realct-log pass 119)
+        names = {"debrief": "21-debrief-no-ap-check"}
+        driver.start(picker)
+        plan = replace(window_expert_plan(answers), ap_check_ml=None)
+        driver.play(plan, stage)
+        print(f"score shown: {window.debrief.shown_score}; session: {window.controller.path}")
+        window.close()
+        return 0
+    grab(window, out / "01-picker.png")
     # the checklist stage as a first-time trainee meets it: S pressed before the decision is turned
     # away, the window shows the chart and checklist and says what to do first
     driver.start(picker)

@@ -429,3 +429,26 @@ def test_debrief_names_the_failing_rule_first(qtbot):
     assert text.index("Failed: injection went on after the cement reached the posterior quarter") \
         < text.index("Critical errors")
     assert w.outcome.text() == "FAIL" and "12 exposures" in text
+
+
+def test_debrief_says_the_headline_rule_once(qtbot):
+    """Round 26 (docs/screenshots/21): the headline's broken rule was said again, word for word, as the first
+    item under "Critical errors" (the report lists every broken rule there as "text: detail (source: ...)");
+    now the list holds only the other critical errors, and the heading goes when none is left."""
+    from trainer.ui.debrief import DebriefWidget
+
+    w = DebriefWidget()
+    qtbot.addWidget(w)
+    rule = {"rule": "no_ap_check", "text": "cement was injected with no AP check at all", "metric": "ap_checks",
+            "detail": "0 AP shot(s) during injection", "source": "FACTS.md 4"}
+    other = "Canal or foramen entered: 1 events (source: FACTS.md 2)"
+    base = {"passed": False, "finished": True, "score": 94.0, "failed_rules": [rule], "radiation": {},
+            "leaks": [], "metrics": [], "cement_injected_ml": 1.5}
+    headline_line = "cement was injected with no AP check at all: 0 AP shot(s) during injection (source: FACTS.md 4)"
+    w.show_report({**base, "critical_errors": [headline_line]})
+    text = w.summary.text()
+    assert text.count("0 AP shot(s) during injection") == 1 and "Critical errors" not in text
+    w.show_report({**base, "critical_errors": [headline_line, other]})
+    text = w.summary.text()
+    assert text.count("0 AP shot(s) during injection") == 1
+    assert "Critical errors" in text and "Canal or foramen entered: 1 events" in text

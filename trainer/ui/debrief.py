@@ -206,6 +206,10 @@ class DebriefWidget(QWidget):
         elif r.get("finished") is False:
             parts.append("<span style='color:#ff8040'><b>Unfinished: not passed</b></span>")
         crit = r.get("critical_errors") or []
+        if rules:                       # the headline's rule is said once, not again in the list below
+            said = "{text}: {detail} (source: {source})".format(**{k: rules[0].get(k, "") for k in
+                                                                  ("text", "detail", "source")})
+            crit = [c for c in crit if str(c) != said]
         if crit:
             items = "".join(f"<li>{html.escape(str(c))}</li>" for c in crit)
             parts.append(f"<span style='color:#ff5050'><b>Critical errors</b></span><ul>{items}</ul>")
