@@ -62,9 +62,11 @@ PEDICLE_DEPTH_MIN_FRACTION = 0.5
 #: the two pedicles labelled hold at most this fraction of the body's volume (mL over mL).  On the real CTs' thin
 #: series the levels whose body Dice against the reference mask is 0.8 or more hold at most 0.13 (the accuracy
 #: table) and 0.18 (the abdominal CT turned +15 deg, L4); where the posterior wall was read forward, the back of the
-#: body labelled as pedicle, 0.24-0.48 (turned -5 and -10 deg L3, +20 deg L1: body Dice 0.60-0.75); every turned
-#: level above 0.2 has body Dice under 0.8 (docs/realct-log.md, pass 121 of round 26, turned26)
-MAX_PEDICLE_BODY_SHARE = 0.2
+#: body labelled as pedicle, 0.36-0.48 (turned -5 and -10 deg L3, body Dice 0.60-0.75; +20 L3 0.44).  Not 0.2 (pass
+#: 121's first bound): the synthetic L1 phantom written as DICOM, labelled right (its markers within 4 mm of the
+#: landmarks it was built from), holds 0.23-0.25 (its pedicles run into the laminae), as much as the poor turned
+#: +20 L1 (0.24, left unwarned), so a share between 0.2 and 0.3 tells nothing (docs/realct-log.md, pass 121)
+MAX_PEDICLE_BODY_SHARE = 0.3
 
 
 def _centre_mm(mask, grid) -> np.ndarray:
