@@ -83,8 +83,9 @@ def test_control_levels_reference_and_ours_near_the_hand_isthmus(totalseg_ct):
 def test_our_l5_centres_lie_across_and_in_height_on_the_hand_isthmus(totalseg_ct):
     """Ours at L5 (the auto row) is within 2 mm of the hand isthmus across the pedicle and in height (measured on
     4aad13d: left 0.7 / 1.1, right 0.9 / 1.4 mm, its rows then on the pars, 6.4-8.2 mm along the pedicle; round 26:
-    1.9 / 0.7 and 1.6 / 1.6 mm at the pedicle proper, :func:`test_our_l5_centres_near_the_hand_isthmus`).  (The reference's L5 centres lay 5.9 / 6.1 mm medial of the hand point, on the canal's wall, until
-    round 26: :func:`test_reference_centres_near_every_hand_isthmus`.)"""
+    1.9 / 0.7 and 1.6 / 1.6 mm at the pedicle proper, :func:`test_our_l5_centres_near_the_hand_isthmus`).  (The
+    reference's L5 centres lay 5.9 / 6.1 mm medial of the hand point, on the canal's wall, until round 26:
+    :func:`test_reference_centres_near_every_hand_isthmus`.)"""
     vol = totalseg_ct.volume()
     col = detect_column(vol)
     ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS["L5"])
