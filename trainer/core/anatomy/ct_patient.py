@@ -139,7 +139,8 @@ def _lumens_not_bone(vol: Volume) -> None:
 
 
 def _context(vol: Volume, fine: Grid, outline=None) -> tuple[Volume, list[Volume]]:
-    """Coarse (about 2 mm) copy of the whole CT, labelled by HU, empty inside the fine box;
+    """Coarse (about 2 mm) copy of the whole CT, labelled by HU, empty where the fine box covers a whole voxel
+    (``builder._clear_box``);
     with ``outline`` (pooled body mask, its grid), nothing outside the body (table, mattress)
     and the body's outer voxel labelled skin.  With ``outline``, also the soft tissue filled beyond
     the series' ends (:func:`~trainer.core.anatomy.ct_beyond.filled_volumes`; else none)."""
@@ -162,13 +163,10 @@ def _context(vol: Volume, fine: Grid, outline=None) -> tuple[Volume, list[Volume
         rim = inside_body & ~ndi.binary_erosion(inside_body, structure=PLANE, border_value=1)
         lab[rim & (lab != Label.ADJACENT_VERTEBRA)] = Label.SKIN
     filled = filled_volumes(hu, grid, vol.meta) if outline is not None else []
-    half = 0.5 * np.asarray(fine.spacing_xyz_mm)
-    lo, hi = np.asarray(fine.origin_mm) - half, fine.upper_mm + half
-    x, y, z = _axes(grid)
-    inside = [(a >= low) & (a <= high) for a, low, high in zip((x, y, z), lo, hi)]
-    box = np.ix_(inside[2], inside[1], inside[0])
-    hu[box] = -1000
-    lab[box] = Label.AIR
+    covered = grid.wholly_inside(fine)
+    if covered is not None:             # as builder._clear_box: only where the fine volume covers the whole voxel
+        hu[covered] = -1000
+        lab[covered] = Label.AIR
     return Volume(hu=hu, labels=lab, grid=grid, meta={**vol.meta, "kind": "context"}), filled
 
 

@@ -106,6 +106,29 @@ class Grid:
         kji = np.rint(self.mm_to_index(xyz_mm)).astype(int)
         return np.clip(kji, 0, np.asarray(self.shape) - 1)
 
+    def wholly_inside(self, other: Grid) -> tuple[slice, slice, slice] | None:
+        """This grid's voxels whose whole extent (centre +- half a spacing) lies inside ``other``'s voxels'.
+
+        Parameters
+        ----------
+        other : Grid
+            E.g. the fine grid, for a context grid.
+
+        Returns
+        -------
+        tuple of slice or None
+            ``(z, y, x)`` index slices of those voxels; None when there are none.
+        """
+        out = []
+        for a, (h, oh) in enumerate(zip(self.spacing_xyz_mm, other.spacing_xyz_mm)):
+            c = self.axis_mm("xyz"[a])
+            lo, hi = other.origin_mm[a] - 0.5 * oh - 1e-6, other.upper_mm[a] + 0.5 * oh + 1e-6
+            idx = np.flatnonzero((c - 0.5 * h >= lo) & (c + 0.5 * h <= hi))
+            if idx.size == 0:
+                return None
+            out.append(slice(int(idx[0]), int(idx[-1]) + 1))
+        return out[2], out[1], out[0]
+
 
 @dataclass
 class Volume:

@@ -349,10 +349,11 @@ class FluoroRenderer:
 
     @staticmethod
     def _inside_points(g: Grid, lo, hi):
-        """Context voxels (k, j, i) refilled from the fine box: centres in the closed box, as the
-        context builders empty them (``builder._clear_box``, ``ct_patient._context``), with a
-        micrometre to spare.  A voxel emptied but not refilled is a slab of air across the body: a
-        real CT's slice centred on the box's face drew a bright band (the 3 mm abdominal CT)."""
+        """Context voxels (k, j, i) refilled from the fine box: centres in the closed box, with a
+        micrometre to spare (every voxel the context builders empty, ``builder._clear_box`` and
+        ``ct_patient._context``: those wholly inside the box).  A voxel emptied but not refilled is a
+        slab of air across the body: a real CT's slice centred on the box's face drew a bright band
+        (the 3 mm abdominal CT)."""
         ax = [g.axis_mm(c) for c in "xyz"]
         sel = [np.nonzero((a >= low - _FACE_TOL_MM) & (a <= high + _FACE_TOL_MM))[0] for a, low, high in zip(ax, lo, hi)]
         if any(s.size == 0 for s in sel):
