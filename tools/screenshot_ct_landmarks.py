@@ -142,8 +142,7 @@ def _save(app, dlg, out: str) -> None:
         time.sleep(0.02)
     for _ in range(20):
         app.processEvents()
-    if dlg.warnings_panel.isVisible():
-        print(f"Warnings panel: {dlg.warnings_panel.text()}")
+    print(f"Warnings panel: {dlg.warnings_panel.text() if dlg.warnings_panel.isVisible() else '(hidden)'}")
     pix = dlg.grab()
     if not pix.save(out):
         raise SystemExit(f"screenshot: cannot write {out}")

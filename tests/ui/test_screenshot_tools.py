@@ -33,16 +33,18 @@ def test_a_real_series_shows_as_a_case_in_the_home_folder(tmp_path):
     assert out.stat().st_size > 0 and sorted(p.name for p in folder.iterdir())      # the given series untouched
 
 
-def test_the_synthetic_editor_shot_waits_for_the_recheck_of_the_moved_marker(tmp_path):
+def test_the_synthetic_editor_shot_grabs_the_checked_panel_of_the_moved_marker(tmp_path):
     """docs/screenshots/07: the tool moves the right pedicle marker 2 mm and grabs the editor.  The move starts
-    the warnings re-check (pass 114, about 0.6 s later, on the worker); until round 26 the tool grabbed first and
-    07 showed the panel's "Checking the landmarks as moved..." instead of what the check says.  Oracle: the panel
-    text the tool prints as it grabs."""
+    the warnings re-check (pass 114, about 0.6 s later, on the worker); until round 26 the tool grabbed first, and
+    with pass 121's first share bound (0.2) 07 showed the panel's "Checking the landmarks as moved..." in place of
+    the (false) warning.  Oracle: this phantom is labelled right (its estimate lies within 4 mm of the landmarks
+    it was built from, tests/core/scenario/test_ct_plausible_phantom.py), so once checked the panel is hidden.  A
+    guard since the bound is 0.3: with no warning before the move the panel stays hidden while the check runs."""
     out = tmp_path / "07.png"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
     r = subprocess.run([sys.executable, str(ROOT / "tools" / "screenshot_ct_landmarks.py"), "--out", str(out)],
                        capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     panel = [line for line in r.stdout.splitlines() if line.startswith("Warnings panel: ")]
-    assert panel and "Checking the landmarks" not in panel[0] and "Warning: " in panel[0], r.stdout
+    assert panel == ["Warnings panel: (hidden)"], r.stdout
     assert out.stat().st_size > 0
