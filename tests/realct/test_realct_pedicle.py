@@ -444,12 +444,13 @@ def test_abdominal_l5_pedicles_are_not_taken_with_s1s_articular_process(abdomina
     4.5 mm laterally towards ours.  Without them our unchanged estimates lie 5.7 / 7.6 mm (were 5.1 / 6.5) from the
     mask's pedicle, 5-7 mm lateral: hence 8 mm here (was 7, the number reached against the old reference).  Round 26:
     the reference's L5 centres are the pedicle proper's (realct_reference.no_waist: that slab was the pars), and ours
-    lie 7.2 / 5.1 mm from them, 4.5-7 mm behind along the pedicle."""
+    lay 7.2 / 5.1 mm from them, 4.5-7 mm behind along the pedicle, until ours took the same test (ct_pedicle.no_waist,
+    docs/realct-log.md Pass 123): 0.8 / 1.3 mm, so the issue's 3 mm here."""
     c = abdominal_cases["L5"]
     for side in ("left", "right"):
         ref_c = c["ref"].pedicle_left_centre_mm if side == "left" else c["ref"].pedicle_right_centre_mm
         est_c = c["est"][f"pedicle_{side}_centre_mm"]
-        assert np.linalg.norm(np.subtract(est_c, ref_c)) <= 8.0, side
+        assert np.linalg.norm(np.subtract(est_c, ref_c)) <= 3.0, side
         assert est_c[2] >= ref_c[2] - 7.0, side                 # not down at S1's articular process
         assert _dice(c, side) >= 0.19, side
 

@@ -138,3 +138,5 @@ def test_the_second_trocar_gets_its_own_length(make_window):
     d.click(w.trocar.left_radio)                        # back to the left, whose trocar is in: fixed again
     d.idle()
     assert not w.trocar.length.isEnabled()
+    # and the fixed box shows the left trocar's own length, not the 130 mm last chosen for the right
+    assert w.trocar.length.currentData() == w.view.trocars["left"].length_mm == 150.0, w.trocar.length.currentText()

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from trainer.core.scoring.metric import NOT_TREATED_PREFIX
-from trainer.core.scoring.report import tip_words
+from trainer.core.scoring.report import critical_error_line, tip_words
 
 __all__ = ["DebriefWidget", "format_value"]
 
@@ -207,8 +207,7 @@ class DebriefWidget(QWidget):
             parts.append("<span style='color:#ff8040'><b>Unfinished: not passed</b></span>")
         crit = r.get("critical_errors") or []
         if rules:                       # the headline's rule is said once, not again in the list below
-            said = "{text}: {detail} (source: {source})".format(**{k: rules[0].get(k, "") for k in
-                                                                  ("text", "detail", "source")})
+            said = critical_error_line(*(str(rules[0].get(k, "")) for k in ("text", "detail", "source")))
             crit = [c for c in crit if str(c) != said]
         if crit:
             items = "".join(f"<li>{html.escape(str(c))}</li>" for c in crit)

@@ -279,10 +279,18 @@ class TrocarPanel(QGroupBox):
     def _offer_next_trocar(self) -> None:
         """The gauge and length are the chosen side's next trocar: offered while that side has none in the
         patient (the second trocar of a bipedicular approach may need another length than the first: the
-        abdominal CT's L4, 140 mm left and 150 mm right; round 26), not while its own trocar is in."""
-        free = self.side not in self._in_patient
-        self.gauge.setEnabled(free)
-        self.length.setEnabled(free)
+        abdominal CT's L4, 140 mm left and 150 mm right; round 26), not while its own trocar is in: then the
+        disabled boxes show that trocar's own gauge and length (they kept the last one chosen, the other side's)."""
+        placed = self._in_patient.get(self.side)
+        if placed is not None:
+            for box, value in ((self.gauge, int(placed.gauge)), (self.length, float(placed.length_mm))):
+                i = box.findData(value)
+                if i >= 0:
+                    box.blockSignals(True)
+                    box.setCurrentIndex(i)
+                    box.blockSignals(False)
+        self.gauge.setEnabled(placed is None)
+        self.length.setEnabled(placed is None)
 
     def _check_side(self, side: str) -> None:
         if side != self.side:

@@ -528,7 +528,7 @@ def no_waist(counts) -> bool:
     -------
     bool
         True where the last row holding voxels is among the fewest (then the fewest-voxel row is the pars, not an
-        isthmus: the abdominal L5 at 3 mm voxels, docs/realct-log.md Pass 117 for the reference and this round's pass
+        isthmus: the abdominal L5 at 3 mm voxels, docs/realct-log.md Pass 117 for the reference and Pass 123
         for the estimate).
     """
     n = np.asarray(counts, float)

@@ -21,7 +21,7 @@ from trainer.core.scoring.metrics.cement import LeakOther, collect_leaks
 from trainer.core.scoring.metrics.radiation import Exposures
 from trainer.core.scoring.metrics.tip import TipDepth
 from trainer.core.scoring.policy import RULE_BY_METRIC, broken_rules, major_errors
-from trainer.core.scoring.report import ScoreReport, TimelineMerger, global_rating, timeline_entry
+from trainer.core.scoring.report import ScoreReport, TimelineMerger, critical_error_line, global_rating, timeline_entry
 
 M = TypeVar("M", bound=Metric)
 
@@ -137,8 +137,8 @@ class Scorer:
         majors = major_errors(results, ctx.targets.specs)
         score = max(0.0, score - ctx.targets.major_error_points * len(majors))
         broken = broken_rules(results)
-        critical = [f"{rule.text}: {r.detail} (source: {rule.source})" for rule, r in broken]
-        critical += [f"{r.name}: {r.detail} (source: {r.source})" for r in results
+        critical = [critical_error_line(rule.text, r.detail, rule.source) for rule, r in broken]
+        critical += [critical_error_line(r.name, r.detail, r.source) for r in results
                      if r.critical_failed and r.id not in RULE_BY_METRIC]
         # an unfinished procedure is never passed (the score is progress only)
         passed = not critical and score >= ctx.targets.pass_score - 1e-9 and self.state.finished

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from trainer.core.scoring.metric import NOT_TREATED_PREFIX, STATUS_CREDIT, MetricResult
 
 __all__ = ["ScoreReport", "global_rating", "OSATS_DOMAINS", "RATING_LABEL", "TimelineEntry", "timeline_entry",
-           "TimelineMerger", "merge_timeline", "MAX_TIMELINE_LINES"]
+           "TimelineMerger", "merge_timeline", "MAX_TIMELINE_LINES", "critical_error_line"]
 
 RATING_LABEL = ("modelled on OSATS domains; not validated for vertebroplasty "
                 "(FACTS.md 7: no validated vertebroplasty rating scale was found)")
@@ -38,6 +38,12 @@ def global_rating(metrics: list[MetricResult]) -> dict:
     vals = [v for v in domains.values() if v is not None]
     overall = round(sum(vals) / len(vals), 1) if vals else None
     return {"overall": overall, "domains": domains, "label": RATING_LABEL}
+
+
+def critical_error_line(text: str, detail: str, source: str) -> str:
+    """One critical error as the report lists it, ``"<rule>: <detail> (source: <source>)"``: the one home of the
+    line, so the debrief can leave out of its list the rule its headline already says (round 26)."""
+    return f"{text}: {detail} (source: {source})"
 
 
 def tip_words(tip: dict) -> str | None:
