@@ -123,6 +123,11 @@ def _real(app, args) -> int:
     return 0
 
 
+#: the longest the tool waits for the editor's warnings re-check before the grab (s; a loaded 2-core machine took
+#: over 60 s in round 26)
+CHECK_WAIT_S = 300.0
+
+
 def _change_level(app, dlg, done: list, level: str) -> None:
     """Choose ``level`` in the combo box and wait for the editor's re-estimate."""
     done.clear()
@@ -137,7 +142,10 @@ def _save(app, dlg, out: str) -> None:
     It waits for the warnings re-check a marker move starts (:data:`~trainer.ui.ct_landmarks.CHECK_DELAY_MS`
     later, on the worker): until round 26 the grab came first, and 07 showed the panel's "Checking the
     landmarks as moved..." instead of the warnings for the moved marker."""
+    deadline = time.monotonic() + CHECK_WAIT_S
     while dlg._check_timer.isActive() or dlg.runner.busy:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"screenshot: the editor's re-check did not end within {CHECK_WAIT_S:g} s")
         app.processEvents()
         time.sleep(0.02)
     for _ in range(20):

@@ -63,6 +63,12 @@ def plate_tilt_deg(hu: np.ndarray, grid: Grid, centre_mm, thr: float, reach_y_mm
     return float(np.degrees(np.arctan(np.median(slopes))))
 
 
+#: a face within one slice of the plate's median face (faces lie on slice boundaries: the factor keeps a face exactly
+#: one slice away in despite float rounding)
+_ONE_SLICE_WITH_ROUNDING = 1.001
+#: a plate's line is fitted through at least this many columns (two points always fit; three test a line)
+_STAIRCASE_MIN_COLUMNS = 3
+
 def _staircase_tilt_deg(plates: np.ndarray, y_mm: np.ndarray, slice_mm: float) -> float:
     """The plates' tilt (deg) from their faces at thick slices: the median over planes and plates of each
     plate's least-squares slope along y, from the columns within one slice of that plate's median face.
@@ -76,8 +82,8 @@ def _staircase_tilt_deg(plates: np.ndarray, y_mm: np.ndarray, slice_mm: float) -
     faces (z mm) of the columns at ``y_mm`` (mm), ``slice_mm`` the series' slice spacing (mm)."""
     slopes = []
     for col in np.moveaxis(plates, 0, -1).reshape(-1, len(y_mm)):       # one plate of one plane along y
-        ok = np.abs(col - np.median(col)) <= slice_mm * 1.001
-        if np.count_nonzero(ok) >= 3 and np.ptp(y_mm[ok]) > 0:
+        ok = np.abs(col - np.median(col)) <= slice_mm * _ONE_SLICE_WITH_ROUNDING
+        if np.count_nonzero(ok) >= _STAIRCASE_MIN_COLUMNS and np.ptp(y_mm[ok]) > 0:
             slopes.append(np.polyfit(y_mm[ok], col[ok], 1)[0])
     return float(np.degrees(np.arctan(np.median(slopes)))) if slopes else 0.0
 

@@ -31,6 +31,11 @@ def int3(values) -> tuple[int, int, int]:
     return (a, b, c)
 
 
+#: a voxel whose face lies on the other grid's face within this (mm, float rounding of origins and spacings) counts
+#: as inside it (:meth:`Grid.wholly_inside`)
+_FACE_TOLERANCE_MM = 1e-6
+
+
 @dataclass(frozen=True)
 class Grid:
     """A regular LPS-aligned grid.
@@ -122,7 +127,8 @@ class Grid:
         out = []
         for a, (h, oh) in enumerate(zip(self.spacing_xyz_mm, other.spacing_xyz_mm)):
             c = self.axis_mm("xyz"[a])
-            lo, hi = other.origin_mm[a] - 0.5 * oh - 1e-6, other.upper_mm[a] + 0.5 * oh + 1e-6
+            lo = other.origin_mm[a] - 0.5 * oh - _FACE_TOLERANCE_MM
+            hi = other.upper_mm[a] + 0.5 * oh + _FACE_TOLERANCE_MM
             idx = np.flatnonzero((c - 0.5 * h >= lo) & (c + 0.5 * h <= hi))
             if idx.size == 0:
                 return None
