@@ -69,6 +69,7 @@ _ONE_SLICE_WITH_ROUNDING = 1.001
 #: a plate's line is fitted through at least this many columns (two points always fit; three test a line)
 _STAIRCASE_MIN_COLUMNS = 3
 
+
 def _staircase_tilt_deg(plates: np.ndarray, y_mm: np.ndarray, slice_mm: float) -> float:
     """The plates' tilt (deg) from their faces at thick slices: the median over planes and plates of each
     plate's least-squares slope along y, from the columns within one slice of that plate's median face.

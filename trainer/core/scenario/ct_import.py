@@ -46,7 +46,8 @@ from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError, ScenarioError
 from trainer.core.scenario.targets import import_cement_max_ml
 
-__all__ = ["BY_HAND", "LANDMARK_KEYS", "context_needed_mm", "cortex_threshold_near", "coverage_note", "default_title",
+__all__ = ["BY_HAND", "EstimateNotFound", "LANDMARK_KEYS", "context_needed_mm", "cortex_threshold_near", "coverage_note",
+           "default_title",
            "estimate_landmarks", "estimate_near", "landmarks_as_written", "plate_tilt_deg", "scenario_toml"]
 
 LANDMARK_KEYS = ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_centre_mm",
@@ -56,6 +57,28 @@ _MIN_BODY_MM2 = 250.0
 #: instead where the series holds no vertebra it could estimate around
 #: (:class:`~trainer.core.scenario.ct_import_landmarks.LandmarksNotFound`)
 BY_HAND = "give the landmarks by hand"
+
+
+class EstimateNotFound(DicomError):
+    """The estimate found nothing to place the landmarks on: ``problem`` (the folder first), then :data:`BY_HAND`.
+
+    The problem is kept apart from the advice, so that
+    :class:`~trainer.core.scenario.ct_import_landmarks.LandmarksNotFound` can give other advice without cutting
+    this message's words.
+
+    Parameters
+    ----------
+    problem : str
+        What was not found, without advice.
+    """
+
+    def __init__(self, problem: str):
+        self.problem = problem
+        super().__init__(f"{problem}; {BY_HAND}")
+
+    def __reduce__(self):
+        # pickled with its field (a worker process's error reaches the parent whole)
+        return type(self), (self.problem,)
 _SEARCH_MM = 8.0     #: the body slice is looked for within this distance of the series middle
 _DEEP_MM_PER_SLICE = 5.0  #: a body hole reaching this much further back costs as much as one slice further away
 _WALL_AGREE_MM = 4.0  #: the walls' midpoint (x) may lie this far from the marrow's before the marrow's is used
@@ -351,7 +374,7 @@ def _rings(hu, sp, thr: float, where) -> _Rings:
     filled = fill_holes(thick, structure=_PLANE)
     lab, n = ndi.label(filled & ~thick, structure=_PLANE)
     if n == 0:
-        raise DicomError(f"{where}: no ring of cortex (>= {thr:.0f} HU) found; {BY_HAND}")
+        raise EstimateNotFound(f"{where}: no ring of cortex (>= {thr:.0f} HU) found")
     area = np.bincount(lab.ravel()) * sp[0] * sp[1]
     area[0] = 0
     return _Rings(cortex, filled, lab, n, area)
@@ -382,13 +405,13 @@ def _body_ring(r: _Rings, x, y, z, kmid: int, near_mm, where):
     k_of, cx_, cy, back = _hole_stats(lab, r.n, x, y)
     big = np.flatnonzero(r.area >= _MIN_BODY_MM2)
     if not big.size:
-        raise DicomError(f"{where}: no vertebral body found near the middle of the series; {BY_HAND}")
+        raise EstimateNotFound(f"{where}: no vertebral body found near the middle of the series")
     near = big[np.abs(z[k_of[big].astype(int)] - z[kmid]) <= _SEARCH_MM]
     if near_mm is not None:
         near = near[np.hypot(cx_[near] - near_mm[0], cy[near] - near_mm[1]) <= 20.0]
         if not near.size:
-            raise DicomError(f"{where}: no vertebral body ring found within 20 mm of ({near_mm[0]:.1f}, "
-                             f"{near_mm[1]:.1f}, {near_mm[2]:.1f}) mm; give the landmarks by hand")
+            raise EstimateNotFound(f"{where}: no vertebral body ring found within 20 mm of ({near_mm[0]:.1f}, "
+                                   f"{near_mm[1]:.1f}, {near_mm[2]:.1f}) mm")
     pool = near if near.size else big
     front = pool[cy[pool] <= cy[pool].min() + _FRONT_MM]
     # where the posterior wall is open (basivertebral foramen, thin osteoporotic cortex) the
@@ -424,7 +447,7 @@ def _walls(cortex, k0: int, body_hole, x, y, where):
             ant.append(y[a])
             pos.append(y[b])
     if not ant:
-        raise DicomError(f"{where}: the vertebral body's walls were not found; give the landmarks by hand")
+        raise EstimateNotFound(f"{where}: the vertebral body's walls were not found")
     aw, pw = float(np.median(ant)), float(np.median(pos))
     y0, y1 = float(y[jj.min()]), float(y[jj.max()])
     if abs(0.5 * (aw + pw) - 0.5 * (y0 + y1)) > _WALL_AGREE_MM and y1 - y0 < pw - aw:
@@ -458,7 +481,7 @@ def _walls_from_point(cortex, k0: int, near_mm, x, y, where):
             ant.append(y[a])
             pos.append(y[b])
     if not ant:
-        raise DicomError(f"{where}: the vertebral body's walls were not found; give the landmarks by hand")
+        raise EstimateNotFound(f"{where}: the vertebral body's walls were not found")
     aw, pw = float(np.median(ant)), float(np.median(pos))
     j_c = int(np.argmin(np.abs(y - 0.5 * (aw + pw))))
     l_, r_ = _outer_face(cortex[k0, j_c], i0, -1), _outer_face(cortex[k0, j_c], i0, +1)

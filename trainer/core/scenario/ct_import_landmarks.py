@@ -22,7 +22,7 @@ from trainer.core.anatomy.ct_slices import is_thin_slice
 from trainer.core.anatomy.ct_spine import Column, Vertebra
 from trainer.core.anatomy.grid import Volume
 from trainer.core.errors import DicomError
-from trainer.core.scenario.ct_import import BY_HAND, estimate_landmarks, estimate_near
+from trainer.core.scenario.ct_import import EstimateNotFound, estimate_landmarks, estimate_near
 from trainer.core.scenario.ct_label_centre import labelled_body_centre_mm
 from trainer.core.scenario.ct_plausible import implausible_note
 
@@ -133,7 +133,7 @@ def import_landmarks(volume: Volume, near_mm, cortex_hu: float | None, level: st
             middle = _middle_vertebra(volume, column)
             if middle is None or column is None:
                 refuse_shorter_than_a_body(volume)
-                raise LandmarksNotFound(str(exc).removesuffix(f"; {BY_HAND}"), level) from None
+                raise LandmarksNotFound(exc.problem if isinstance(exc, EstimateNotFound) else str(exc), level) from None
             return import_landmarks(volume, middle.body_centre_mm, column.thresholds.bone_hu, level, given=given,
                                     progress=progress, column=column)
     estimated = tuple(k for k in est if k not in given)

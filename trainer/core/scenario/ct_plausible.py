@@ -219,11 +219,11 @@ def implausible_note(landmarks: dict, level: str, slice_mm: float, keys=None, in
     return f"the estimate does not look like the {level} vertebra: {'; '.join(notes)}; {_CORRECT_THEM[in_editor]}"
 
 
-def _labels_problem(labels, grid, level: str) -> tuple[str, str]:
+def _labels_problem(labels, grid, level: str, volumes) -> tuple[str, str]:
     """(kind, text): ``("volumes", ...)`` when the labels hold less than a labelled vertebra holds (body mL,
-    pedicles mm3), ``("place", ...)`` when :func:`misplaced_pedicles_note` finds the pedicles in the wrong
-    place, else ``("", "")``."""
-    body_ml, left_mm3, right_mm3 = label_volumes(labels, grid)
+    pedicles mm3: ``volumes``, :func:`~trainer.core.anatomy.ct_patient.label_volumes`), ``("place", ...)`` when
+    :func:`misplaced_pedicles_note` finds the pedicles in the wrong place, else ``("", "")``."""
+    body_ml, left_mm3, right_mm3 = volumes
     if body_ml >= MIN_BODY_ML and min(left_mm3, right_mm3) >= MIN_PEDICLE_MM3:
         misplaced = misplaced_pedicles_note(labels, grid, level)
         return ("place", misplaced) if misplaced else ("", "")
@@ -242,10 +242,10 @@ def _section_problem(labels, grid) -> tuple[str, str]:
                        f"its outline (a body's: at least {MIN_SECTION_WIDTH_MM:g} mm and {MIN_SECTION_SOLIDITY:g})")
 
 
-def _share_problem(labels, grid) -> tuple[str, str]:
+def _share_problem(volumes) -> tuple[str, str]:
     """``("share", ...)`` when the pedicles labelled hold more than :data:`MAX_PEDICLE_BODY_SHARE` of the body's
-    volume (the body's back labelled as pedicle), else ``("", "")``."""
-    body_ml, left_mm3, right_mm3 = label_volumes(labels, grid)
+    volume (the body's back labelled as pedicle; ``volumes`` as :func:`_labels_problem`'s), else ``("", "")``."""
+    body_ml, left_mm3, right_mm3 = volumes
     pedicles_ml = (left_mm3 + right_mm3) / 1000.0
     if body_ml <= 0.0 or pedicles_ml <= MAX_PEDICLE_BODY_SHARE * body_ml:
         return "", ""
@@ -283,7 +283,7 @@ def thick_labels_note(labels, grid, level: str, slice_mm: float) -> str:
     """
     if slice_mm <= ACQUIRED_CENTRE_FROM_MM:
         return ""
-    kind, problem = _labels_problem(labels, grid, level)
+    kind, problem = _labels_problem(labels, grid, level, label_volumes(labels, grid))
     if kind == "place":
         return (f"at {slice_mm:g} mm slices {level}'s pedicles were labelled in the wrong place: {problem}; "
                 f"its pedicles in the trainer do not follow the patient's: check the landmarks in the editor, or "
@@ -332,10 +332,12 @@ def estimated_labels_note(labels, grid, level: str, in_editor: bool = False) -> 
     str
         "" or one line naming the level and what is wrong (mL, mm3, mm), and what to check.
     """
-    kind, problem = _labels_problem(labels, grid, level)
-    for test in (_section_problem, _share_problem):
-        if not kind:
-            kind, problem = test(labels, grid)
+    volumes = label_volumes(labels, grid)            # body mL, pedicles mm3: counted once for both tests
+    kind, problem = _labels_problem(labels, grid, level, volumes)
+    if not kind:
+        kind, problem = _section_problem(labels, grid)
+    if not kind:
+        kind, problem = _share_problem(volumes)
     if not kind:
         return ""
     return (f"the estimated landmarks do not label the {level} vertebra: {problem}; the patient in the trainer is "
