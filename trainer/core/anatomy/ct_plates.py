@@ -88,7 +88,8 @@ def focused_tilt_deg(hu: np.ndarray, grid: Grid, centre_mm, reach_y_mm: float, r
     steps are sharpest; at a wrong one they smear.  No column's own search is needed: on the abdominal CT
     turned -15, -5 and +15 deg about its long axis (3 mm slices, bone threshold 130-137 HU) :func:`plate_tilt_deg`'s
     median read the lordotic L5 0.0 deg (most columns' searches stopped on the start slice: a plate a slice
-    from it) while this read 26, 26 and 22 (unturned 27; the median 26.6).
+    from it) while this read 26, 26 and 22 (unturned 27; the median 26.6).  The chest CT's L1 turned -20 and -10
+    deg, -15.3 by the median, reads -20 here: sheared, its body Dice 0.84 -> 0.88 and 0.86 -> 0.90.
 
     Parameters
     ----------
