@@ -534,7 +534,7 @@ def _labelled_fine(volume: Volume, landmarks: dict, level: str, voxel_mm: float 
     if cortex_hu < CORTEX_HU:
         # the plates' tilt on the series' own voxels (ct_labels._tilted_shear)
         fine.meta["plate_tilt_deg"] = plate_tilt_deg(vol.hu, vol.grid, (0.0, 0.0, 0.0), bone_hu, LABEL_TILT_REACH_Y_MM,
-                                                     LABEL_TILT_REACH_X_MM, staircase=True)
+                                                     LABEL_TILT_REACH_X_MM, staircase=True, focus=True)
     labels, measured = _labels_in_own_frame(fine, vol, rel, cortex_hu, bone_hu, (pbody, pgrid),
                                             rib_bearing=str(level).upper().startswith("T"))
     fine.labels[...] = labels

@@ -14,7 +14,7 @@ from trainer.core.anatomy.ct_slices import is_thin_slice
 from trainer.core.anatomy.grid import Grid
 
 __all__ = ["ENDPLATE_OVER_MARROW_HU", "ENDPLATE_REACH_MM", "MIN_BODY_OF_SEGMENT", "PATCH_MM", "TILTED_DEG",
-           "endplate_peaks", "plate_tilt_deg", "plates_from_discs", "thin_disc_slice"]
+           "endplate_peaks", "focused_tilt_deg", "plate_tilt_deg", "plates_from_discs", "thin_disc_slice"]
 
 PATCH_MM = 2.0      #: half-width of the axial patch the endplate profile is averaged over
 ENDPLATE_REACH_MM = 22.0  #: osteoporotic endplates are looked for this far from the body's centre
@@ -33,7 +33,7 @@ MIN_BODY_OF_SEGMENT = 0.6
 
 
 def plate_tilt_deg(hu: np.ndarray, grid: Grid, centre_mm, thr: float, reach_y_mm: float,
-                   reach_x_mm: float = 0.0, staircase: bool = False) -> float:
+                   reach_x_mm: float = 0.0, staircase: bool = False, focus: bool = False) -> float:
     """Sagittal tilt (deg) of a body's endplates about the left-right axis: positive where they rise
     toward the back (lordosis), 0 where they are axial.
 
@@ -47,7 +47,9 @@ def plate_tilt_deg(hu: np.ndarray, grid: Grid, centre_mm, thr: float, reach_y_mm
     (:func:`_staircase_tilt_deg`): the labels' measure over 7 planes and 24 mm (the abdominal CT's 5 mm L5:
     0.0 -> 26.8 deg, 3 mm 26.6).  The estimate's one plane of 16 mm keeps the pairwise median: fitted there,
     its own-frame centre moved the 5 mm L5 from 7.7 to 9.0 mm off the mask's (docs/realct-log.md, round 26,
-    t12body5)."""
+    t12body5).  With ``focus``, at thin slices, where the median reads under :data:`TILTED_DEG` and the focused
+    tilt (:func:`focused_tilt_deg`) reads :data:`TILTED_DEG` or more, the focused tilt is returned: the labels'
+    measure on a turned patient, whose columns' searches stop on the start slice (round 27, warn27)."""
     sp = np.asarray(grid.spacing_xyz_mm)
     x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
     k0 = int(np.argmin(np.abs(z - centre_mm[2])))
@@ -60,7 +62,68 @@ def plate_tilt_deg(hu: np.ndarray, grid: Grid, centre_mm, thr: float, reach_y_mm
     if staircase and not is_thin_slice(sp[2]):
         return _staircase_tilt_deg(plates, y[js], float(sp[2]))
     slopes = (plates[b] - plates[a]) / (y[js][b] - y[js][a])[:, None, None]
-    return float(np.degrees(np.arctan(np.median(slopes))))
+    tilt = float(np.degrees(np.arctan(np.median(slopes))))
+    if focus and abs(tilt) < TILTED_DEG:
+        focused = focused_tilt_deg(hu, grid, centre_mm, reach_y_mm, reach_x_mm)
+        if abs(focused) >= TILTED_DEG:
+            return focused
+    return tilt
+
+
+#: the tilts :func:`focused_tilt_deg` tries (deg): every degree up to this either way
+_FOCUS_MAX_DEG = 40
+#: ... over the slices within this far (mm) of the centre, every this many mm
+_FOCUS_REACH_Z_MM = 24.0
+_FOCUS_STEP_Z_MM = 0.5
+
+
+def focused_tilt_deg(hu: np.ndarray, grid: Grid, centre_mm, reach_y_mm: float, reach_x_mm: float = 0.0) -> float:
+    """Sagittal tilt (deg, as :func:`plate_tilt_deg`'s) at which the body's plates and discs line up sharpest.
+
+    The HU of the columns within ``reach_x_mm`` (x) and ``reach_y_mm`` (y) of ``centre_mm`` (the planes' mean per
+    column) are read along lines rising toward the back by each whole-degree tilt up to :data:`_FOCUS_MAX_DEG`,
+    and averaged over the columns into one profile (z within :data:`_FOCUS_REACH_Z_MM` of the centre, linear
+    interpolation); the tilt whose profile has the largest summed squared slope is returned.  At the right
+    tilt each plate's bright rim and each disc's dark band fall at one z in every column, so the profile's
+    steps are sharpest; at a wrong one they smear.  No column's own search is needed: on the abdominal CT
+    turned -15, -5 and +15 deg about its long axis (3 mm slices, bone threshold 130-137 HU) :func:`plate_tilt_deg`'s
+    median read the lordotic L5 0.0 deg (most columns' searches stopped on the start slice: a plate a slice
+    from it) while this read 26, 26 and 22 (unturned 27; the median 26.6).  The chest CT's L1 turned -20 and -10
+    deg, -15.3 by the median, reads -20 here: sheared, its body Dice 0.84 -> 0.88 and 0.86 -> 0.90.
+
+    Parameters
+    ----------
+    hu : ndarray
+        CT numbers (z, y, x) on ``grid``.
+    grid : Grid
+        Its grid (mm, any origin); +y posterior.
+    centre_mm : sequence of float
+        The body centre (x, y, z mm) in the grid's coordinates.
+    reach_y_mm, reach_x_mm : float
+        The columns read: within this far (mm) of the centre front to back and left to right (at least the
+        nearest plane).
+
+    Returns
+    -------
+    float
+        Tilt (deg): positive where the plates rise toward the back; 0.0 with fewer than two columns.
+    """
+    x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
+    js = np.flatnonzero(np.abs(y - centre_mm[1]) <= reach_y_mm)
+    is_ = np.union1d(np.flatnonzero(np.abs(x - centre_mm[0]) <= reach_x_mm), [int(np.argmin(np.abs(x - centre_mm[0])))])
+    if len(js) < 2:
+        return 0.0
+    columns = hu[:, js][:, :, is_].astype(np.float32).mean(axis=2)          # (z, y): the planes' mean
+    zq = centre_mm[2] + np.arange(-_FOCUS_REACH_Z_MM, _FOCUS_REACH_Z_MM + 1e-6, _FOCUS_STEP_Z_MM)
+    rise = y[js] - centre_mm[1]
+    best_tilt, best_sharpness = 0.0, -1.0
+    for tilt in range(-_FOCUS_MAX_DEG, _FOCUS_MAX_DEG + 1):
+        shift = rise * np.tan(np.radians(tilt))
+        profile = np.mean([np.interp(zq + s, z, columns[:, n]) for n, s in enumerate(shift)], axis=0)
+        sharpness = float(np.sum(np.diff(profile) ** 2))
+        if sharpness > best_sharpness:
+            best_tilt, best_sharpness = float(tilt), sharpness
+    return best_tilt
 
 
 #: a face within one slice of the plate's median face (faces lie on slice boundaries: the factor keeps a face exactly
