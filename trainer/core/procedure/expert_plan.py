@@ -85,7 +85,8 @@ class ExpertPlan:
     ----------
     sides : tuple of str
         ``("left",)`` unipedicular, ``("left", "right")`` bipedicular (both trocars in, then
-        half the cement through each, the last placed first).
+        half the cement through each, the cannulas taking turns push by push, the last placed
+        first; the first stop the lateral shows ends both).
     answers : mapping or None
         Checklist answers, item -> answer (None: the chart's).  Items missing are left
         unanswered; the procedure goes ahead when the answered (or else the chart's) candidacy
@@ -728,8 +729,9 @@ def expert_actions(scenario, patient, side: str = "left", volume_ml: float = 3.0
 def bipedicular_expert_actions(scenario, patient, volume_ml: float = 4.0,
                                medial_error_deg: float = 0.0) -> list[dict]:
     """The clean expert's bipedicular actions, predicted without a session: both trocars in
-    (left, then right while the left stays), mix, half the cement through the right cannula,
-    ``select`` the left for the other half, withdraw both, finish (``medial_error_deg``: both
-    aims turned medially, as in :func:`expert_actions`)."""
+    (left, then right while the left stays), mix, half the cement through each cannula in
+    alternate pushes (right, ``select`` left, ``select`` right, ...), withdraw both, finish
+    (``medial_error_deg``: both aims turned medially, as in :func:`expert_actions`).  Played on
+    a session (:func:`play_expert`) the first stop the lateral shows ends both sides."""
     plan = ExpertPlan(sides=("left", "right"), volume_ml=volume_ml, medial_error_deg=medial_error_deg)
     return [s.action for s in expert_steps(scenario, patient, plan)]
