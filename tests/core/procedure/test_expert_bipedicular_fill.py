@@ -14,10 +14,10 @@ the same and the left push after the extent was 0.24 failed ``posterior_quarter`
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
 from trainer.core.procedure.machine import Procedure
