@@ -159,7 +159,8 @@ def test_bipedicular_session_replays_exactly(tmp_path, scenario):
                 images.append(r.image.sha256)
         proc = live.procedure
         snap, rep = proc.snapshot(), score(proc)
-    assert [a["type"] for a in acts].count("select") == 2
+    # the cannulas take turns push by push (right first, the last placed), then the right is taken to withdraw it
+    assert [a["side"] for a in acts if a["type"] == "select"] == ["left", "right"] * 4
     assert snap["side_cement"]["left"]["injected_ml"] == pytest.approx(2.0)
     assert snap["side_cement"]["right"]["injected_ml"] == pytest.approx(2.0)
     again_results = []

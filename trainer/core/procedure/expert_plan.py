@@ -85,7 +85,8 @@ class ExpertPlan:
     ----------
     sides : tuple of str
         ``("left",)`` unipedicular, ``("left", "right")`` bipedicular (both trocars in, then
-        half the cement through each, the last placed first).
+        half the cement through each, the cannulas taking turns push by push, the last placed
+        first; the first stop the lateral shows ends both).
     answers : mapping or None
         Checklist answers, item -> answer (None: the chart's).  Items missing are left
         unanswered; the procedure goes ahead when the answered (or else the chart's) candidacy
@@ -307,6 +308,7 @@ class _Planner:
         self._depth: dict[str, float] = {}
         self._reach: dict[str, float] = {}          # side -> deepest the trocar is advanced (mm from the skin)
         self._length: dict[str, float] = {}         # side -> the placed trocar's working length (mm)
+        self.active: str | None = None              # the side whose cannula is active
 
     # -------------------------------------------------------------- one action
     def act(self, action: dict) -> Generator[PlanStep, bool, bool]:
@@ -359,17 +361,14 @@ class _Planner:
         self.phase = "cement"
         yield from self.wait_for_cement()
         order = placed[::-1]                 # the last placed is the active one
-        for k, side in enumerate(order):
-            if k:
-                yield from self.act({"type": "select", "side": side})
-            yield from self.inject(self.plan.volume_ml / len(order), more=k < len(order) - 1)
+        self.active = order[0]
+        yield from self.inject(order, self.plan.volume_ml / len(order))
         while self.state().shots < self.plan.pad_shots_to:
             yield from self.act({"type": "shot"})
         if self.plan.withdraw_at_end:
             self.phase = "withdraw"
-            for k, side in enumerate(order[::-1]):         # the active one first
-                if k:
-                    yield from self.act({"type": "select", "side": side})
+            for side in sorted(order, key=lambda s: s != self.active):        # the active one first
+                yield from self.select(side)
                 st = self.state()
                 if st.tip_mm is not None:
                     yield from self.act({"type": "advance", "mm": -round(st.depth_mm + 1.0, 3)})
@@ -549,34 +548,55 @@ class _Planner:
         if back < 0:
             yield from self.act({"type": "advance", "mm": round(back, 4)})
 
-    def inject(self, volume: float, more: bool) -> Generator[PlanStep, bool, None]:
-        """Push ``volume`` mL through the active cannula with the plan's checks and stops;
-        ``more``: another side follows (the C-arm goes back lateral after the last AP check)."""
+    def select(self, side: str) -> Generator[PlanStep, bool, None]:
+        """Make ``side``'s cannula the active one (no action when it is)."""
+        if side != self.active:
+            yield from self.act({"type": "select", "side": side})
+            self.active = side
+
+    def inject(self, order: list, volume: float) -> Generator[PlanStep, bool, None]:
+        """Push ``volume`` mL through each cannula of ``order`` with the plan's checks and stops.
+
+        Two cannulas take turns push by push (the side that has had less goes next; on a tie the
+        first of ``order``, the last placed), so the halves grow together; the lateral after every push is read
+        before the next one, and a stop it shows (cement at ``stop_depth``, or a leak with
+        ``stop_on_leak``) ends the injection on both sides: no push follows a reached stop
+        (FACTS.md 3.2, the posterior quarter).  Until round 27 each side took its whole half in
+        turn, so the first side alone ran the cement to the stop and the second got one push
+        after it (t11-bipedicular seed 111: right 2.0 mL, left 0.5 mL after the extent was 0.29).
+        """
         p = self.plan
-        pushed = since_ap = 0.0
-        withdrawn = False
+        pushed = dict.fromkeys(order, 0.0)
+        withdrawn: set = set()
+        since_ap = 0.0
         tail = p.last_push_ml or 0.0
-        while pushed < volume - _EPS:
-            rest = volume - pushed
+        while True:
+            todo = [s for s in order if pushed[s] < volume - _EPS]
+            if not todo:
+                break
+            side = min(todo, key=lambda s: (round(pushed[s], 6), order.index(s)))
+            yield from self.select(side)
+            rest = volume - pushed[side]
             ml = round(rest if tail and rest <= tail + _EPS else min(p.push_ml, rest - tail), 3)
-            last = pushed + ml >= volume - _EPS
-            if p.last_push_depth is not None and last:
+            done = pushed[side] + ml >= volume - _EPS            # this side's last push
+            last = done and len(todo) == 1                      # the last push of all
+            if p.last_push_depth is not None and done:
                 yield from self.pull_back_to(p.last_push_depth)
             ok = yield from self.act({"type": "inject", "ml": ml})
             if not ok:
                 break
-            pushed += ml
+            pushed[side] += ml
             since_ap += ml
-            if p.withdraw_per_ml and abs(pushed - round(pushed)) < _EPS:
+            if p.withdraw_per_ml and abs(pushed[side] - round(pushed[side])) < _EPS:
                 yield from self.act({"type": "advance", "mm": -float(p.withdraw_per_ml)})
             yield from self.shot(self.lat)                     # the lateral: the cement's posterior extent
             checked = False
             if p.ap_check_ml is not None and since_ap >= p.ap_check_ml - _EPS and not last:
                 yield from self.shot(self.true_ap)             # AP check about every ap_check_ml
                 since_ap, checked = 0.0, True
-            if p.withdraw_to_depth is not None and not withdrawn and pushed >= 0.5 * volume - _EPS:
+            if p.withdraw_to_depth is not None and side not in withdrawn and pushed[side] >= 0.5 * volume - _EPS:
                 yield from self.pull_back_to(p.withdraw_to_depth)
-                withdrawn = True
+                withdrawn.add(side)
             st = self.state()
             near = p.stop_depth is not None and st.posterior_extent_fraction is not None \
                 and st.posterior_extent_fraction <= p.stop_depth
@@ -586,8 +606,6 @@ class _Planner:
                 yield from self.move(self.lat)
         if p.ap_check_ml is not None and since_ap > 0:
             yield from self.shot(self.true_ap)                 # the AP after the last push
-            if more:
-                yield from self.move(self.lat)
 
 
 def expert_steps(scenario, patient, plan: ExpertPlan | None = None,
@@ -711,8 +729,9 @@ def expert_actions(scenario, patient, side: str = "left", volume_ml: float = 3.0
 def bipedicular_expert_actions(scenario, patient, volume_ml: float = 4.0,
                                medial_error_deg: float = 0.0) -> list[dict]:
     """The clean expert's bipedicular actions, predicted without a session: both trocars in
-    (left, then right while the left stays), mix, half the cement through the right cannula,
-    ``select`` the left for the other half, withdraw both, finish (``medial_error_deg``: both
-    aims turned medially, as in :func:`expert_actions`)."""
+    (left, then right while the left stays), mix, half the cement through each cannula in
+    alternate pushes (right, ``select`` left, ``select`` right, ...), withdraw both, finish
+    (``medial_error_deg``: both aims turned medially, as in :func:`expert_actions`).  Played on
+    a session (:func:`play_expert`) the first stop the lateral shows ends both sides."""
     plan = ExpertPlan(sides=("left", "right"), volume_ml=volume_ml, medial_error_deg=medial_error_deg)
     return [s.action for s in expert_steps(scenario, patient, plan)]
