@@ -609,3 +609,24 @@ def test_a_scenario_the_editor_saves_says_the_editor_wrote_it(qtbot, series):
                         estimated=tuple(k for k, s in dlg.source.items() if s == "estimated")).splitlines()
     assert cli[0] == "# CT scenario written by 'vptrainer scenarios import-ct'."
     assert rest == cli[1:]
+
+
+def test_a_save_outside_the_series_folder_is_refused_in_the_editors_words(qtbot, series, save_dialog, tmp_path):
+    """Save scenario… (a mouse click) into a folder that does not contain the series: refused, and the advice is the
+    editor's (where to save: the series folder's parent or above), not import-ct's option.  Before (b160e72): "...;
+    write --out into a folder that contains the series" (the walk-through of round 27: an instructor saving the
+    scenario into the home folder, the series on a read-only share)."""
+    from PySide6.QtTest import QTest
+
+    from trainer.core.shown_path import shown_path
+
+    _, root, folder = series
+    dlg = _open(qtbot, folder)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    save_dialog(elsewhere / "case.toml")
+    QTest.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)
+    err = _visible_box(dlg, "ctError")
+    assert err is not None and "must lie inside the scenario file's folder" in err.text(), err and err.text()
+    assert "--out" not in err.text() and f"save it into {shown_path(folder.parent)} or a folder above it" in err.text()
+    assert dlg.saved is None and not (elsewhere / "case.toml").exists()

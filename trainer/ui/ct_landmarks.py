@@ -113,6 +113,13 @@ def _warnings(vol, landmarks, level, estimated, column, progress=None) -> list[s
         return []
 
 
+def _save_inside_advice(folder: Path) -> str:
+    """What to do when the chosen scenario file's folder does not contain the series ``folder``, in the editor's
+    words (until round 27 the editor said import-ct's "write --out into a folder that contains the series")."""
+    return (f"save it into {shown_path(folder.parent)} or a folder above it (a series on a read-only disc: copy its "
+            "folder beside your scenarios first)")
+
+
 def _check_job(payload, progress):
     """Worker: the warnings for the landmarks as the instructor left them (moved, or kept for another level)."""
     vol, landmarks, level, estimated, column = payload
@@ -1035,7 +1042,7 @@ class CTLandmarkDialog(QDialog):
         desc = (f"Imported from {self.folder.name} ({self.volume.meta.get('series_description', '')}); "
                 f"{_landmark_origin(self.source)}; level {origin}")
         try:
-            rel = relative_inside(self.folder, out)
+            rel = relative_inside(self.folder, out, advice=_save_inside_advice(self.folder))
             text = scenario_toml(rel, self.level(), self.landmarks, title=self._title(),
                                  description=desc, estimated=estimated, written_by="editor")
             out = check_output(out, force=force, inputs=[self.folder])
