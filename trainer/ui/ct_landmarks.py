@@ -422,10 +422,37 @@ class CTLandmarkDialog(QDialog):
 
     # ------------------------------------------------------------------ loading
     def choose_folder(self) -> None:
+        """Choose series folder…: the chosen series is read, after a question when hand corrections on the shown
+        series were not saved (until round 27 they were dropped without one, where a level change asks)."""
         d = QFileDialog.getExistingDirectory(self, "Choose the DICOM series folder",
                                              str(self.folder or Path.home()))
-        if d:
+        if not d:
+            return
+        edited = [NAMES[k].lower() for k in LANDMARK_KEYS if self.source.get(k) == "edited"]
+        if self.volume is None or self.saved is not None or not edited:
             self.load(d)
+            return
+        self._close_question()
+        box = QMessageBox(QMessageBox.Icon.Question, "Load another series?",
+                          f"You corrected these {self.landmarks_level} landmarks of {self.folder.name} by hand and "
+                          f"did not save them: {', '.join(edited)}.\nLoad {Path(d).name} (your corrections are "
+                          "lost), or keep editing this series (Save scenario… first)?",
+                          QMessageBox.StandardButton.NoButton, self)
+        box.setObjectName("loadConfirm")
+        load = box.addButton(f"Load {Path(d).name}", QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        load.clicked.connect(lambda: self.load(d))
+        keep.clicked.connect(self._keep_editing)
+        self._question = box
+        self.dialogs.append(box)
+        box.open()
+
+    def _keep_editing(self) -> None:
+        """Load another series answered "keep editing": the shown series and its corrections stay."""
+        self._question = None
+        self.note(f"Still editing {shown_path(self.folder)}: your corrections are kept (Save scenario… to keep "
+                  "them in a file).")
 
     def load(self, folder) -> None:
         """Read ``folder`` off the GUI thread; the estimate follows; :attr:`loaded` when shown."""
