@@ -46,8 +46,8 @@ from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError, ScenarioError
 from trainer.core.scenario.targets import import_cement_max_ml
 
-__all__ = ["BY_HAND", "EstimateNotFound", "LANDMARK_KEYS", "OUT_INSIDE_ADVICE", "context_needed_mm", "cortex_threshold_near", "coverage_note",
-           "default_title",
+__all__ = ["BY_HAND", "EstimateNotFound", "LANDMARK_KEYS", "OUT_INSIDE_ADVICE", "context_needed_mm",
+           "cortex_threshold_near", "coverage_note", "default_title",
            "estimate_landmarks", "estimate_near", "landmarks_as_written", "plate_tilt_deg", "scenario_toml"]
 
 LANDMARK_KEYS = ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_centre_mm",
