@@ -400,3 +400,54 @@ def test_the_gui_editor_says_which_markers_to_drag_when_nothing_is_found(soft_on
     assert job["estimate"] is None and "no ring of cortex" in job["problem"], job["problem"]
     assert "drag the markers onto the T12 vertebra" in job["problem"], job["problem"]
     assert "--body-centre" not in job["problem"] and "by hand" not in job["problem"], job["problem"]
+
+
+def _editor_on(qtbot, folder, level: str):
+    """The landmark editor (Session > Import patient CT) with ``folder`` loaded for ``level``."""
+    from qt_input import CT_WORK_WAIT_MS
+
+    from trainer.ui.ct_landmarks import CTLandmarkDialog
+
+    dlg = CTLandmarkDialog(folder=None, level=level)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
+        dlg.load(folder)
+    return dlg
+
+
+def _error_texts(dlg) -> list[str]:
+    """The texts of the editor's "Landmarks not found" boxes, oldest first."""
+    return [b.text() for b in dlg.dialogs if b.objectName() == "ctError" and b.windowTitle() == "Landmarks not found"]
+
+
+def test_the_editor_shows_the_markers_advice_once_when_nothing_is_found(qtbot, soft_only):
+    """The soft-tissue series loaded in the editor: the box says which marker goes where, once, and neither
+    import-ct's options nor a second "Drag every marker".  Right on b160e72 too (there the dialog sniffed the word
+    "marker" in the line to decide; now the worker says the line carries its advice): a guard."""
+    _, folder = soft_only
+    dlg = _editor_on(qtbot, folder, "T12")
+    texts = _error_texts(dlg)
+    assert len(texts) == 1, texts
+    assert "no ring of cortex" in texts[0] and texts[0].count("drag the markers onto the T12 vertebra") == 1, texts
+    assert "Drag every marker" not in texts[0] and "by hand" not in texts[0] and "--" not in texts[0], texts
+    assert set(dlg.source.values()) == {"unplaced"}
+
+
+def test_the_editor_gives_its_own_advice_once_after_an_estimate_around_a_point_finds_nothing(qtbot, soft_only):
+    """An estimate around a point of the same series (as a click on the column view asks for): the estimate raises
+    "no ring of cortex (>= 130 HU) found" (the patient's threshold), an error that carries no editor advice.  The box gives the
+    editor's "Drag every marker onto the anatomy." once and not import-ct's "give the landmarks by hand".  Before
+    (b160e72): "...; give the landmarks by hand\\nDrag every marker onto the anatomy." (two advices)."""
+    from qt_input import CT_WORK_WAIT_MS
+
+    _, folder = soft_only
+    dlg = _editor_on(qtbot, folder, "T12")
+    g = dlg.volume.grid
+    middle = tuple(float(v) for v in np.asarray(g.origin_mm) + 0.5 * (np.asarray(g.upper_mm) - g.origin_mm))
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
+        dlg._submit_estimate(middle, None)
+    texts = _error_texts(dlg)
+    assert len(texts) == 2, texts
+    assert "no ring of cortex (>= 130 HU)" in texts[1] and texts[1].count("Drag every marker onto the anatomy.") == 1, texts
+    assert "by hand" not in texts[1] and "drag the markers onto" not in texts[1], texts

@@ -143,19 +143,27 @@ def _mouse_drag(qtbot, plot, start: QPointF, end: QPointF, steps: int = 8) -> No
     qtbot.wait(20)
 
 
-def test_a_mouse_drag_moves_the_landmark(qtbot, series):
-    _, _, folder = series
-    dlg = _open(qtbot, folder)
-    assert not dlg.markers["pedicle_right_centre_mm"]["coronal"].isVisible()   # 27 mm behind the body's plane
+def _drag_right_pedicle_up(qtbot, dlg):
+    """Select the right pedicle's row (the slices move to it) and drag its coronal marker 30 pixels up (cranial)
+    with the mouse; ``(plot, view box, start, end)``."""
     dlg.table.selectRow(2)                              # the instructor picks the row: slices move to it
     assert dlg.selected == "pedicle_right_centre_mm"
     qtbot.wait(50)
     plot, marker = dlg.plots["coronal"], dlg.markers["pedicle_right_centre_mm"]["coronal"]
     vb = plot.getPlotItem().getViewBox()
-    x0, y0, z0 = dlg.landmarks["pedicle_right_centre_mm"]
     start = QPointF(plot.mapFromScene(vb.mapViewToScene(marker.pos())))
     end = start + QPointF(0.0, -30.0)                   # 30 pixels up: cranial
     _mouse_drag(qtbot, plot, start, end)
+    return plot, vb, start, end
+
+
+def test_a_mouse_drag_moves_the_landmark(qtbot, series):
+    _, _, folder = series
+    dlg = _open(qtbot, folder)
+    assert not dlg.markers["pedicle_right_centre_mm"]["coronal"].isVisible()   # 27 mm behind the body's plane
+    x0, y0, z0 = dlg.landmarks["pedicle_right_centre_mm"]
+    plot, vb, start, end = _drag_right_pedicle_up(qtbot, dlg)
+    marker = dlg.markers["pedicle_right_centre_mm"]["coronal"]
     z_end = vb.mapSceneToView(plot.mapToScene(end.toPoint())).y()
     assert marker.isVisible() and dlg.source["pedicle_right_centre_mm"] == "edited"
     x1, y1, z1 = dlg.landmarks["pedicle_right_centre_mm"]
@@ -609,3 +617,58 @@ def test_a_scenario_the_editor_saves_says_the_editor_wrote_it(qtbot, series):
                         estimated=tuple(k for k, s in dlg.source.items() if s == "estimated")).splitlines()
     assert cli[0] == "# CT scenario written by 'vptrainer scenarios import-ct'."
     assert rest == cli[1:]
+
+
+def test_a_save_outside_the_series_folder_is_refused_in_the_editors_words(qtbot, series, save_dialog, tmp_path):
+    """Save scenario… (a mouse click) into a folder that does not contain the series: refused, and the advice is the
+    editor's (where to save: the series folder's parent or above), not import-ct's option.  Before (b160e72): "...;
+    write --out into a folder that contains the series" (the walk-through of round 27: an instructor saving the
+    scenario into the home folder, the series on a read-only share)."""
+    from PySide6.QtTest import QTest
+
+    from trainer.core.shown_path import shown_path
+
+    _, root, folder = series
+    dlg = _open(qtbot, folder)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    save_dialog(elsewhere / "case.toml")
+    QTest.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)
+    err = _visible_box(dlg, "ctError")
+    assert err is not None and "must lie inside the scenario file's folder" in err.text(), err and err.text()
+    assert "--out" not in err.text() and f"save it into {shown_path(folder.parent)} or a folder above it" in err.text()
+    assert dlg.saved is None and not (elsewhere / "case.toml").exists()
+
+
+def test_choosing_another_series_asks_before_dropping_unsaved_corrections(qtbot, series, tmp_path, monkeypatch):
+    """Walk-through of round 27: a pedicle marker dragged (mouse), nothing saved, then Choose series folder… (a
+    click) and another series: a question first; "Keep editing" keeps the series and the corrected marker, "Load"
+    reads the other series.  Before (b160e72): the other series was read at once and the correction dropped without
+    a word (a level change asks, since round 21)."""
+    import shutil
+
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QFileDialog
+
+    _, _, folder = series
+    other = tmp_path / "other"
+    shutil.copytree(folder, other)
+    dlg = _open(qtbot, folder)
+    _drag_right_pedicle_up(qtbot, dlg)
+    corrected = dlg.landmarks["pedicle_right_centre_mm"]
+    assert dlg.source["pedicle_right_centre_mm"] == "edited"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(other)))
+    QTest.mouseClick(dlg.choose_button, Qt.MouseButton.LeftButton)
+    box = _visible_box(dlg, "loadConfirm")
+    assert box is not None and "right pedicle" in box.text() and dlg._busy is None, box and box.text()
+    keep = next(b for b in box.buttons() if b.text() == "Keep editing")
+    QTest.mouseClick(keep, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not box.isVisible(), timeout=5000)
+    assert dlg.folder == folder and dlg.landmarks["pedicle_right_centre_mm"] == corrected
+    assert dlg.source["pedicle_right_centre_mm"] == "edited" and "Still editing" in dlg.status.text()
+    QTest.mouseClick(dlg.choose_button, Qt.MouseButton.LeftButton)
+    box = _visible_box(dlg, "loadConfirm")
+    load = next(b for b in box.buttons() if b.text() == "Load other")
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
+        QTest.mouseClick(load, Qt.MouseButton.LeftButton)
+    assert dlg.folder == other and set(dlg.source.values()) == {"estimated"}

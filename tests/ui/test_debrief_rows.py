@@ -54,3 +54,21 @@ def test_each_metric_row_is_as_tall_as_its_text_on_a_full_size_window(make_windo
     visible = sum(1 for row in range(table.rowCount()) if table.rowViewportPosition(row) + table.rowHeight(row)
                   <= table.viewport().height())
     assert visible >= 3, visible
+
+
+def test_the_gertzbein_robbins_row_reads_grade_then_number(make_window):
+    """The expert's procedure played through the window (keys and clicks, GuiDriver): the Worst pedicle breach
+    row's value reads "grade 0", as its own target column and FACTS.md 2 write a Gertzbein-Robbins grade.  Before
+    (b160e72): "0 grade" (the round-27 walk-through on the chest T11 read "1 grade")."""
+    from trainer.ui.demo import window_expert_plan
+
+    w, d = make_window()
+    picker = w.show_picker()
+    assert picker.select("l1-wedge-default")
+    d.start(picker)
+    d.play(window_expert_plan({k: g["expected"] for k, g in w.scenario.decisions.gates.items()}))
+    table = w.debrief.table
+    rows = {table.item(r, 0).text(): (table.item(r, 1).text(), table.item(r, 3).text())
+            for r in range(table.rowCount())}
+    value, target = rows["Worst pedicle breach (Gertzbein-Robbins)"]
+    assert target.startswith("grade 0") and value == "grade 0", (value, target)

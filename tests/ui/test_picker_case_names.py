@@ -53,3 +53,24 @@ def test_an_imported_ct_case_reads_like_the_built_in_ones(make_window, phantom_s
     assert all(_level_once_first(line, "L1") for line in lines.values()), lines
     assert lines["named"] == "L1 · Real phantom" and lines["old"] == "L1 · Patient CT", lines
     assert load_scenario(old).title == "Patient CT, L1"      # the file itself is read as written
+
+
+def test_the_source_row_names_a_built_in_case_and_a_home_file_as_a_user_reads_them(make_window, tmp_path,
+                                                                                   monkeypatch):
+    """The picker's Source row.  Before (b160e72): the installation's absolute path for a built-in case
+    ("/work/main/scenarios/l1-wedge-default.toml" in docs/screenshots/01-picker.png) and the absolute path of a
+    file under the home folder.  Now "built-in case <id>" (the id ``vptrainer gui`` takes) and "~/..."."""
+    from trainer import SCENARIOS_DIR
+
+    home = tmp_path / "home"
+    (home / "cases").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    w, _d = make_window()
+    picker = w.show_picker()
+    shown = picker.details.toPlainText()
+    assert "built-in case l1-wedge-default" in shown and str(SCENARIOS_DIR) not in shown, shown
+    mine = home / "cases" / "my-case.toml"
+    mine.write_text((SCENARIOS_DIR / "l1-wedge-default.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    picker.add_scenario_file(str(mine))
+    shown = picker.details.toPlainText()
+    assert "~/cases/my-case.toml" in shown and str(home) not in shown and "built-in" not in shown, shown

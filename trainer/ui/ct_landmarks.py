@@ -54,6 +54,7 @@ from trainer.core.errors import DicomError, VPTrainerError
 from trainer.core.safe_write import atomic_write_text, check_output
 from trainer.core.scenario.ct_import import (
     LANDMARK_KEYS,
+    EstimateNotFound,
     default_title,
     landmarks_as_written,
     relative_inside,
@@ -76,20 +77,29 @@ SEE_THE_WARNINGS = "Check the warning beside the landmarks table first."
 
 
 def _estimate(vol, near, column, level, progress):
-    """(landmarks or None, problem text, warnings) around ``near`` (None: a short series): those
-    ``import-ct`` writes for ``level`` (the same core function) and every warning it prints about them
-    (:func:`_warnings`); ``column``: the column detected on ``vol`` (its bone threshold, outline).
-    ``progress`` raises once the dialog cancelled: the thick-slice refinement and labelling stop at their
-    next step."""
+    """(landmarks or None, problem text, whether that text carries its advice, warnings) around ``near``
+    (None: a short series): those ``import-ct`` writes for ``level`` (the same core function) and every
+    warning it prints about them (:func:`_warnings`); ``column``: the column detected on ``vol`` (its bone
+    threshold, outline).  ``progress`` raises once the dialog cancelled: the thick-slice refinement and
+    labelling stop at their next step.
+
+    The problem carries its advice only as :meth:`LandmarksNotFound.in_editor
+    <trainer.core.scenario.ct_import_landmarks.LandmarksNotFound.in_editor>` words it (which marker goes where);
+    an estimate that found nothing (:class:`~trainer.core.scenario.ct_import.EstimateNotFound`) gives its problem
+    without import-ct's "give the landmarks by hand", and the dialog adds the editor's advice once
+    (:meth:`CTLandmarkDialog._show_estimate`).  Until round 27 the dialog sniffed the word "marker" in the line
+    and showed both advices after a failed estimate around a point."""
     try:
         # a short series (no column point) is estimated at the default threshold, as import-ct does
         est, _ = import_landmarks(vol, near, column.thresholds.bone_hu if near is not None else None, level,
                                   progress=_refine_progress(progress), column=column)
     except LandmarksNotFound as exc:        # nothing to estimate around: what to give, in the editor's words
-        return None, exc.in_editor(), []
+        return None, exc.in_editor(), True, []
+    except EstimateNotFound as exc:         # import-ct's advice left out: the dialog gives the editor's
+        return None, exc.problem, False, []
     except DicomError as exc:
-        return None, str(exc), []
-    return est, "", _warnings(vol, est, level, LANDMARK_KEYS, column, _labels_check_progress(progress))
+        return None, str(exc), False, []
+    return est, "", False, _warnings(vol, est, level, LANDMARK_KEYS, column, _labels_check_progress(progress))
 
 
 def _warnings(vol, landmarks, level, estimated, column, progress=None) -> list[str]:
@@ -101,6 +111,13 @@ def _warnings(vol, landmarks, level, estimated, column, progress=None) -> list[s
                                progress=progress, in_editor=True)
     except ValueError:      # not labelled at all: the trainer says so when the scenario is opened
         return []
+
+
+def _save_inside_advice(folder: Path) -> str:
+    """What to do when the chosen scenario file's folder does not contain the series ``folder``, in the editor's
+    words (until round 27 the editor said import-ct's "write --out into a folder that contains the series")."""
+    return (f"save it into {shown_path(folder.parent)} or a folder above it (a series on a read-only disc: copy its "
+            "folder beside your scenarios first)")
 
 
 def _check_job(payload, progress):
@@ -147,14 +164,14 @@ def _load_job(payload, progress):
     chosen = _index_of(column, level)
     if chosen is None and not column.short:
         # several vertebrae, none named: the instructor clicks the target on the overview first
-        est, problem, warnings = None, "", []
+        est, problem, advised, warnings = None, "", False, []
     else:                   # the named level, or a short series taken as centred on the target
         progress(0.9, f"Estimating the landmarks for {level}…")
         near = column.vertebrae[chosen].body_centre_mm if chosen is not None else None
-        est, problem, warnings = _estimate(vol, near, column, level,
-                                           lambda f, m: progress(0.9 + 0.1 * f, m))
+        est, problem, advised, warnings = _estimate(vol, near, column, level,
+                                                    lambda f, m: progress(0.9 + 0.1 * f, m))
     return {"volume": vol, "column": column, "slab": slab, "chosen": chosen, "estimate": est, "problem": problem,
-            "warning": "; ".join(warnings), "warnings": warnings, "level": level}
+            "advised": advised, "warning": "; ".join(warnings), "warnings": warnings, "level": level}
 
 
 def _estimate_job(payload, progress):
@@ -162,9 +179,9 @@ def _estimate_job(payload, progress):
     around a short series' vertebra (``near`` None)."""
     vol, near, column, chosen, level = payload
     progress(0.0, f"Estimating the landmarks for {level}…")
-    est, problem, warnings = _estimate(vol, near, column, level, progress)
-    return {"chosen": chosen, "estimate": est, "problem": problem, "warning": "; ".join(warnings),
-            "warnings": warnings, "level": level}
+    est, problem, advised, warnings = _estimate(vol, near, column, level, progress)
+    return {"chosen": chosen, "estimate": est, "problem": problem, "advised": advised,
+            "warning": "; ".join(warnings), "warnings": warnings, "level": level}
 
 
 #: After the last marker move, the warnings are checked again this many ms later (a drag moves a marker
@@ -405,10 +422,37 @@ class CTLandmarkDialog(QDialog):
 
     # ------------------------------------------------------------------ loading
     def choose_folder(self) -> None:
+        """Choose series folder…: the chosen series is read, after a question when hand corrections on the shown
+        series were not saved (until round 27 they were dropped without one, where a level change asks)."""
         d = QFileDialog.getExistingDirectory(self, "Choose the DICOM series folder",
                                              str(self.folder or Path.home()))
-        if d:
+        if not d:
+            return
+        edited = [NAMES[k].lower() for k in LANDMARK_KEYS if self.source.get(k) == "edited"]
+        if self.volume is None or self.saved is not None or not edited:
             self.load(d)
+            return
+        self._close_question()
+        box = QMessageBox(QMessageBox.Icon.Question, "Load another series?",
+                          f"You corrected these {self.landmarks_level} landmarks of {self.folder.name} by hand and "
+                          f"did not save them: {', '.join(edited)}.\nLoad {Path(d).name} (your corrections are "
+                          "lost), or keep editing this series (Save scenario… first)?",
+                          QMessageBox.StandardButton.NoButton, self)
+        box.setObjectName("loadConfirm")
+        load = box.addButton(f"Load {Path(d).name}", QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        load.clicked.connect(lambda: self.load(d))
+        keep.clicked.connect(self._keep_editing)
+        self._question = box
+        self.dialogs.append(box)
+        box.open()
+
+    def _keep_editing(self) -> None:
+        """Load another series answered "keep editing": the shown series and its corrections stay."""
+        self._question = None
+        self.note(f"Still editing {shown_path(self.folder)}: your corrections are kept (Save scenario… to keep "
+                  "them in a file).")
 
     def load(self, folder) -> None:
         """Read ``folder`` off the GUI thread; the estimate follows; :attr:`loaded` when shown."""
@@ -506,7 +550,8 @@ class CTLandmarkDialog(QDialog):
             self.overview.set_chosen(out["chosen"])
         self._landmarks_index = out["chosen"]
         self.landmarks_level = out["level"]
-        self._show_estimate(out["estimate"], out["problem"], out["warning"], loaded=resp.channel == "ct")
+        self._show_estimate(out["estimate"], out["problem"], out["warning"], loaded=resp.channel == "ct",
+                            advised=out["advised"])
         self._show_warnings(out["warnings"])
         if self._against_numbering():
             self.overview.name_chosen(self.level())
@@ -548,9 +593,11 @@ class CTLandmarkDialog(QDialog):
         col, i = self.column, self.overview.chosen
         return col is not None and col.certain and i is not None and col.vertebrae[i].level != self.level()
 
-    def _show_estimate(self, est, problem: str, warning: str = "", loaded: bool = False) -> None:
+    def _show_estimate(self, est, problem: str, warning: str = "", loaded: bool = False,
+                       advised: bool = False) -> None:
         """Show ``est`` (None: markers to place); ``loaded``: it follows a series load, so the status
-        names the series first (a re-estimate for another level does not)."""
+        names the series first (a re-estimate for another level does not); ``advised``: ``problem`` already
+        says which marker goes where (:func:`_estimate`), else the editor's advice follows it."""
         g = self.volume.grid
         if est is None:
             centre = 0.5 * (self._lo + self._hi)
@@ -561,15 +608,14 @@ class CTLandmarkDialog(QDialog):
             est = {"body_centre_mm": start[0], "pedicle_left_centre_mm": start[1], "pedicle_right_centre_mm": start[2],
                    "superior_endplate_z_mm": start[3, 2], "inferior_endplate_z_mm": start[4, 2]}
             self.source = dict.fromkeys(LANDMARK_KEYS, "unplaced")
-            if problem and self.overview.chosen is None and self.column is not None and self.column.vertebrae:
+            if (problem and not advised and self.overview.chosen is None and self.column is not None
+                    and self.column.vertebrae):
                 # the series' middle missed the spine (a short series cut from a larger scan): a click on a
                 # box estimates around that vertebra, five markers need not be dragged
                 self.error("Landmarks not found", f"{problem}: click the target vertebra's box on the column "
                            "view to estimate around it, or drag every marker onto the anatomy.")
-            elif problem:
-                # LandmarksNotFound's line already says which marker goes where
-                self.error("Landmarks not found", problem if "marker" in problem
-                           else f"{problem}\nDrag every marker onto the anatomy.")
+            elif problem:       # LandmarksNotFound's line already says which marker goes where
+                self.error("Landmarks not found", problem if advised else f"{problem}\nDrag every marker onto the anatomy.")
             else:
                 self.note(self._column_text())
         else:
@@ -1023,7 +1069,7 @@ class CTLandmarkDialog(QDialog):
         desc = (f"Imported from {self.folder.name} ({self.volume.meta.get('series_description', '')}); "
                 f"{_landmark_origin(self.source)}; level {origin}")
         try:
-            rel = relative_inside(self.folder, out)
+            rel = relative_inside(self.folder, out, advice=_save_inside_advice(self.folder))
             text = scenario_toml(rel, self.level(), self.landmarks, title=self._title(),
                                  description=desc, estimated=estimated, written_by="editor")
             out = check_output(out, force=force, inputs=[self.folder])

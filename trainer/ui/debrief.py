@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trainer.core.scoring.metric import NOT_TREATED_PREFIX
+from trainer.core.scoring.metric import NOT_TREATED_PREFIX, with_unit
 from trainer.core.scoring.report import critical_error_line, tip_words
 
 __all__ = ["DebriefWidget", "format_value"]
@@ -46,7 +46,7 @@ def format_value(value, unit: str = "") -> str:
         text = ", ".join(f"{k}: {format_value(v)}" for k, v in value.items())
     else:
         text = str(value)
-    return f"{text} {unit}".strip() if unit else text
+    return with_unit(text, unit)
 
 
 class _RevealView(QWidget):

@@ -32,6 +32,11 @@ STAGE_HINTS = {
 }
 
 
+#: stages whose hint gives way to the tip's danger zone (:func:`~trainer.core.scoring.tip_zone.tip_zone`'s "danger":
+#: the canal, a foramen, the lung, through the anterior cortex)
+DANGER_STAGES = ("access", "cement", "injection")
+
+
 def stage_hint(view) -> str:
     """The hint for ``view`` (a ProcedureView or None)."""
     if view is None:
@@ -43,6 +48,11 @@ def stage_hint(view) -> str:
         return "Decision made: finish the session (Ctrl+Enter) to see the debrief."
     if stage == "alignment" and view.trocar is None and "ap" in view.images and "lateral" in view.images:
         return "Both views taken: click the AP image over the pedicle to pick the entry, then place (P)."
+    trocar = getattr(view, "trocar", None)
+    if stage in DANGER_STAGES and trocar is not None and getattr(trocar, "zone_level", "") == "danger":
+        # the trocar panel says the zone in red; until round 27 this line went on "Inject in small steps..." with
+        # the tip in the canal (the walk-through on the abdominal L3)
+        return f"The tip is {trocar.zone}: withdraw it (Z) and re-aim; no cement through it."
     return STAGE_HINTS.get(stage, "")
 
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from trainer import SCENARIOS_DIR
 from trainer.core.errors import VPTrainerError
 from trainer.core.scenario.loader import DEFAULT_SCENARIO, builtin_ids, load_scenario
+from trainer.core.shown_path import shown_path
 
 __all__ = ["ScenarioPicker", "describe", "picker_title"]
 
@@ -54,6 +55,17 @@ def picker_title(title: str, level: str) -> str:
     return f"{level} · {title}"
 
 
+def source_text(scenario) -> str:
+    """Where ``scenario`` comes from, as the picker's Source row says it: "built-in case ID" for a file of the
+    installation's scenarios/ folder (or no file), any other file as :func:`~trainer.core.shown_path.shown_path`
+    writes it (``~/...`` under the home folder).  Until round 27 the row showed the installation's absolute path
+    (``/work/main/scenarios/l1-wedge-default.toml`` in docs/screenshots/01-picker.png)."""
+    path = getattr(scenario, "path", None)
+    if path is None or Path(path).resolve().parent == SCENARIOS_DIR.resolve():
+        return f"built-in case {scenario.id}"
+    return shown_path(path)
+
+
 def describe(scenario) -> str:
     """HTML summary of a scenario: title, level, fracture, difficulty, objectives."""
     objectives = "".join(f"<li>{html.escape(o)}</li>" for o in scenario.objectives) or "<li>—</li>"
@@ -65,7 +77,7 @@ def describe(scenario) -> str:
             f"<tr><td style='color:#9ab'>Fracture</td><td>{html.escape(fracture)}</td></tr>"
             f"<tr><td style='color:#9ab'>Difficulty</td><td>{html.escape(scenario.difficulty)}</td></tr>"
             f"<tr><td style='color:#9ab'>Imaging</td><td>{mode}</td></tr>"
-            f"<tr><td style='color:#9ab'>Source</td><td>{html.escape(str(scenario.path or scenario.id))}</td></tr>"
+            f"<tr><td style='color:#9ab'>Source</td><td>{html.escape(source_text(scenario))}</td></tr>"
             f"</table><h3>Learning objectives</h3><ul>{objectives}</ul>")
 
 

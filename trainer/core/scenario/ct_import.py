@@ -46,8 +46,8 @@ from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError, ScenarioError
 from trainer.core.scenario.targets import import_cement_max_ml
 
-__all__ = ["BY_HAND", "EstimateNotFound", "LANDMARK_KEYS", "context_needed_mm", "cortex_threshold_near", "coverage_note",
-           "default_title",
+__all__ = ["BY_HAND", "EstimateNotFound", "LANDMARK_KEYS", "OUT_INSIDE_ADVICE", "context_needed_mm",
+           "cortex_threshold_near", "coverage_note", "default_title",
            "estimate_landmarks", "estimate_near", "landmarks_as_written", "plate_tilt_deg", "scenario_toml"]
 
 LANDMARK_KEYS = ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_centre_mm",
@@ -707,12 +707,17 @@ def scenario_toml(folder_rel: str, level: str, landmarks: dict, title: str | Non
             f"defaults (assets/scoring_targets.toml cement_volume.import_max_ml)\n")
 
 
-def relative_inside(folder: Path, scenario_file: Path) -> str:
-    """``folder`` relative to the scenario file's folder; ScenarioError if it lies outside."""
+#: :func:`relative_inside`'s advice in ``import-ct``'s words
+OUT_INSIDE_ADVICE = "write --out into a folder that contains the series"
+
+
+def relative_inside(folder: Path, scenario_file: Path, advice: str = OUT_INSIDE_ADVICE) -> str:
+    """``folder`` relative to the scenario file's folder; ScenarioError if it lies outside, ending with
+    ``advice`` (the GUI landmark editor gives its own: it has no ``--out``)."""
     base = scenario_file.resolve().parent
     target = folder.resolve()
     if not target.is_relative_to(base):
         raise ScenarioError(str(scenario_file), [
             f"{folder}: the CT folder must lie inside the scenario file's folder {base} (refused: a scenario "
-            "may only refer to files beside it); write --out into a folder that contains the series"])
+            f"may only refer to files beside it); {advice}"])
     return target.relative_to(base).as_posix() or "."

@@ -12,7 +12,7 @@ import html as _html
 import numpy as np
 
 from trainer.core.scoring.figures import COLOURS, LANE_COLOURS, encode_png_rgb, shot_figure, timeline_figure
-from trainer.core.scoring.metric import ScoringContext, view_of_pose
+from trainer.core.scoring.metric import ScoringContext, view_of_pose, with_unit
 from trainer.core.scoring.report import ScoreReport, tip_words
 from trainer.core.xray.geometry import Pose
 
@@ -56,9 +56,7 @@ def trocar_path(events) -> tuple[np.ndarray | None, tuple | None]:
 def _fmt_value(v, unit: str) -> str:
     if v is None:
         return "-"
-    if isinstance(v, float):
-        return f"{v:.2f} {unit}".strip()
-    return f"{v} {unit}".strip()
+    return with_unit(f"{v:.2f}" if isinstance(v, float) else str(v), unit)
 
 
 def _pose_of(img) -> Pose:

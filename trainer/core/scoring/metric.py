@@ -30,7 +30,31 @@ from trainer.core.scenario.targets import MetricSpec, Targets, band_status
 from trainer.core.xray.geometry import CArmGeometry, view_of_orbital
 
 __all__ = ["MetricResult", "Metric", "ScoringContext", "StreamState", "tissue_class", "view_of_pose",
-           "STATUS_CREDIT", "NOT_TREATED_PREFIX", "fmt"]
+           "STATUS_CREDIT", "NOT_TREATED_PREFIX", "fmt", "UNITS_BEFORE", "with_unit"]
+
+#: Units written before the value: a Gertzbein-Robbins grade reads "grade 1", as FACTS.md 2 and the metric's own
+#: target write it (the debrief, the text report and the PDF wrote "1 grade" until round 27).
+UNITS_BEFORE = frozenset({"grade"})
+
+
+def with_unit(text: str, unit: str) -> str:
+    """A formatted value with its unit: ``"2.5 mL"``; a unit of :data:`UNITS_BEFORE` first, ``"grade 1"``.
+
+    Parameters
+    ----------
+    text : str
+        The value, already formatted.
+    unit : str
+        The metric's unit ("" for none).
+
+    Returns
+    -------
+    str
+    """
+    if not unit:
+        return text
+    return f"{unit} {text}" if unit in UNITS_BEFORE else f"{text} {unit}"
+
 
 #: Credit of a status in the weighted score.
 STATUS_CREDIT = {"pass": 1.0, "warn": 0.5, "fail": 0.0}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from trainer.core.scoring.metric import NOT_TREATED_PREFIX, STATUS_CREDIT, MetricResult
+from trainer.core.scoring.metric import NOT_TREATED_PREFIX, STATUS_CREDIT, MetricResult, with_unit
 
 __all__ = ["ScoreReport", "global_rating", "OSATS_DOMAINS", "RATING_LABEL", "TimelineEntry", "timeline_entry",
            "TimelineMerger", "merge_timeline", "MAX_TIMELINE_LINES", "critical_error_line"]
@@ -339,8 +339,8 @@ class ScoreReport:
             lines.append(f"  MAJOR (-{self.major_error_points:g} points): {m['name']}: {m['detail']}")
         for m in self.metrics:
             v = m.value
-            vs = "-" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v))
-            lines.append(f"  [{m.status:4}] {m.name}: {vs} {m.unit}  (target: {m.target})")
+            vs = f"- {m.unit}" if v is None else with_unit(f"{v:.2f}" if isinstance(v, float) else str(v), m.unit)
+            lines.append(f"  [{m.status:4}] {m.name}: {vs.strip()}  (target: {m.target})")
             if m.status == "n/a" and m.detail and not m.detail.startswith(NOT_TREATED_PREFIX):
                 lines.append(f"         {m.detail}")        # why a metric of a done procedure has no value
         return "\n".join(lines)
