@@ -141,6 +141,8 @@ _WALL_BEFORE_PEDICLES_MM = 0.0  #: the posterior wall lies in front of the pedic
 _CANAL_BEHIND_PEDICLES_MM = 8.0  #: a canal hole's centre lies no further than this behind the pedicle centres
 #: a tube whose canal hole came from a slab ends no further than this behind the pedicle centres (_canal)
 _TUBE_END_BEHIND_PEDICLES_MM = 1.0
+#: ... nor further forward than this fraction of the way from the wall it was looked for behind to its centre (_canal)
+_TUBE_END_WALL_TO_HOLE = 0.5
 #: lumbar levels whose posterior wall is the open wall's estimate (``pw_in``, no measurement): the
 #: wall found slice by slice lies at least this far (mm) in front of the tube's end (_wall_slices)
 _WALL_BEFORE_TUBE_END_MM = 2.0
@@ -427,11 +429,13 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
         # osteoporotic (real) CT: the body ends at its posterior wall's back face at the canal's
         # column, slice by slice (ct_pedicle.wall_by_slice), the plane the reference masks
         # divide body and pedicles by; the pedicles start behind it
-        wall_k = _wall_slices(hu, g, found, tube_end, canal_y, pw, pw_in, cortex_hu - _WALL_BELOW_BONE_HU,
+        wall_end = None if tube_end is None else min(tube_end, canal_y + _TUBE_END_BEHIND_PEDICLES_MM)
+        wall_k = _wall_slices(hu, g, found, wall_end, canal_y, pw, pw_in, cortex_hu - _WALL_BELOW_BONE_HU,
                               rib_bearing)
         ped_end = _pedicle_end(cortex, g, found, tube_end, inf, sup, pw,
                                float(fine.meta.get("slice_mm", g.spacing_xyz_mm[2])), canal_y)
-        wall_k = _wall_before_pedicle_end(wall_k, g, found, ped_end, inf, sup)
+        wall_k = _wall_before_pedicle_end(wall_k, g, found, ped_end if wall_end is None else min(ped_end, wall_end),
+                                          inf, sup)
         front = wall_k[:, None, None] + 0.25 * sp >= Y
         measured["wall_by_slice_y_mm"] = wall_k
     filled_thick |= fill_holes(thick | seal, structure=_SAGITTAL) & front
@@ -697,7 +701,8 @@ def _canal(cortex: np.ndarray, g: Grid, inf: float, sup: float, pw: float, pw_in
             return found, None
         found = canal_hole(cortex, g, inf, sup, 0.0, wall_y, expect, whole=False)
         if found is not None:
-            return found, min(found[2], canal_y + _TUBE_END_BEHIND_PEDICLES_MM)
+            return found, min(found[2], max(canal_y + _TUBE_END_BEHIND_PEDICLES_MM,
+                                            wall_y + _TUBE_END_WALL_TO_HOLE * (found[2] - wall_y)))
     return None, None
 
 
