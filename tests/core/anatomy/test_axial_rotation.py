@@ -67,3 +67,64 @@ def test_the_true_ap_turns_against_the_vertebra_and_the_lateral_is_90_deg_on():
     assert true_ap_orbital_deg(0.0, 7.0) == -7.0
     assert true_lateral_orbital_deg(-7.0) == 83.0
     assert true_ap_orbital_deg(8.0, 0.0) == 8.0 and true_lateral_orbital_deg(8.0) == 98.0
+
+
+def _slab_volume() -> Volume:
+    """A 3-slice CT (0.8 mm pixels, 2 mm slices): a bone ring and a process behind it, turned 7 deg, so that the
+    mirror matches differ from pair to pair."""
+    from trainer.core.anatomy.grid import Grid
+
+    g = Grid((3, 120, 110), (0.8, 0.8, 2.0), (-44.0, -40.0, -2.0))
+    x, y = g.axis_mm("x"), g.axis_mm("y")
+    yy, xx = np.meshgrid(y, x, indexing="ij")
+    t = np.radians(7.0)
+    u, v = np.cos(t) * xx + np.sin(t) * yy, -np.sin(t) * xx + np.cos(t) * yy
+    hu = np.where(np.abs(np.hypot(u, v + 5.0) - 14.0) < 3.0, 700.0, 0.0)
+    hu = np.where((np.abs(u - 2.0) < 3.0) & (v > 12.0) & (v < 35.0), 450.0, hu)
+    return Volume(hu=np.repeat(hu[None], 3, axis=0).astype(np.int16), labels=np.zeros(g.shape, np.uint8), grid=g)
+
+
+def _oracle_match(volume: Volume, pivot, turn_deg: float, offset_mm: float) -> float:
+    """The slab's bone correlated with its mirror image about the line through ``pivot`` moved ``offset_mm`` across
+    it and turned ``turn_deg``: the points mirrored by the reflection matrix of the line's direction, each sampled
+    by its own SciPy call (a different route to the same number)."""
+    g = volume.grid
+    img = np.clip((volume.hu.astype(np.float32) - 100.0) / 500.0, 0.0, 1.0).mean(axis=0)
+    x, y = g.axis_mm("x"), g.axis_mm("y")
+    yy, xx = np.meshgrid(y, x, indexing="ij")
+    near = (np.hypot(xx - pivot[0], yy - pivot[1]) <= 45.0) & (img > 0.0)
+    phi = np.radians(90.0 + turn_deg)              # the line's direction (the vertebra's midline)
+    c = np.array(pivot[:2]) + offset_mm * np.array([np.cos(np.radians(turn_deg)), np.sin(np.radians(turn_deg))])
+    refl = np.array([[np.cos(2 * phi), np.sin(2 * phi)], [np.sin(2 * phi), -np.cos(2 * phi)]])
+    q = np.stack([xx[near], yy[near]]) - c[:, None]
+    m = refl @ q + c[:, None]
+    vals = np.array([ndi.map_coordinates(img, [[(my - y[0]) / 0.8], [(mx - x[0]) / 0.8]], order=1, cval=0.0)[0]
+                     for mx, my in m.T], float)
+    w = img[near].astype(float)
+    return float(w @ vals / np.sqrt((w @ w) * (vals @ vals)))
+
+
+def test_the_mirror_matches_are_the_correlations_with_the_mirror_image_one_sampled_point_at_a_time():
+    from trainer.core.anatomy.axial_rotation import MirrorSearch
+
+    vol, pivot = _slab_volume(), (0.5, 2.0, 0.0)
+    search = MirrorSearch(vol, pivot, -1.0, 1.0)
+    pairs = [(-9.0, 0.0), (0.0, 0.0), (7.0, -1.5), (7.0, 0.0), (12.5, 3.0)]
+    got = search._matches(pairs)
+    assert [(t, o) for _, t, o in got] == pairs
+    for (score, t, o) in got:
+        assert score == pytest.approx(_oracle_match(vol, pivot, t, o), abs=2e-6), (t, o)
+    assert len({score for score, _, _ in got}) == len(pairs)         # a worked example that tells the pairs apart
+
+
+def test_the_mirror_matches_do_not_depend_on_how_many_pairs_one_call_samples(monkeypatch):
+    from trainer.core.anatomy import axial_rotation
+
+    vol, pivot = _slab_volume(), (0.5, 2.0, 0.0)
+    search = axial_rotation.MirrorSearch(vol, pivot, -1.0, 1.0)
+    pairs = [(float(t), float(o)) for t in np.arange(-25.0, 25.01, 2.5) for o in np.arange(-6.0, 6.01, 1.5)]
+    batched = search._matches(pairs)
+    monkeypatch.setattr(axial_rotation, "_BATCH_POINTS", 1)           # one pair per call
+    assert search._matches(pairs) == batched
+    monkeypatch.setattr(axial_rotation, "_BATCH_POINTS", 7 * search._w.size)   # chunks of 7 pairs, one short
+    assert search._matches(pairs) == batched
