@@ -28,7 +28,8 @@ from trainer.core.anatomy.ct_labels import (
     recentre,
 )
 from trainer.core.anatomy.ct_pedicle_axis import Clearance, bone_mask, fit_pedicle, vertebra_rotation_deg
-from trainer.core.anatomy.ct_plates import plate_tilt_deg
+from trainer.core.anatomy.ct_plates import disc_band_planes, plate_tilt_deg
+from trainer.core.anatomy.ct_slices import is_thin_slice
 from trainer.core.anatomy.ct_spine import Column, _pooled, body_outline, patient_thresholds, pooled_grid
 from trainer.core.anatomy.ct_turn import TURNED_DEG, rotation_about_z, sampled_turned, turned_bounds, vertebra_turn_deg
 from trainer.core.anatomy.ct_voxels import PLANE
@@ -535,6 +536,10 @@ def _labelled_fine(volume: Volume, landmarks: dict, level: str, voxel_mm: float 
         # the plates' tilt on the series' own voxels (ct_labels._tilted_shear)
         fine.meta["plate_tilt_deg"] = plate_tilt_deg(vol.hu, vol.grid, (0.0, 0.0, 0.0), bone_hu, LABEL_TILT_REACH_Y_MM,
                                                      LABEL_TILT_REACH_X_MM, staircase=True)
+        if not is_thin_slice(sp[2]):
+            # the discs' bands, read inside the slabs (ct_labels: the body ends at their middle)
+            fine.meta["disc_planes_mm"] = disc_band_planes(vol.hu, vol.grid, (0.0, 0.0, 0.0), (z_sup_mm, z_inf_mm),
+                                                           LABEL_TILT_REACH_Y_MM, LABEL_TILT_REACH_X_MM)
     labels, measured = _labels_in_own_frame(fine, vol, rel, cortex_hu, bone_hu, (pbody, pgrid),
                                             rib_bearing=str(level).upper().startswith("T"))
     fine.labels[...] = labels
