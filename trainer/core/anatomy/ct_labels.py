@@ -825,7 +825,7 @@ def _tilted_shear(tilt_deg) -> float:
 def _inside_disc_planes(z, y, planes) -> np.ndarray | bool:
     """(z, y, 1) mask: below the superior disc's middle and above the inferior's (``planes``: (superior, inferior),
     each ``(z mm at y 0, dz/dy)`` or ``None``, :func:`~trainer.core.anatomy.ct_plates.disc_band_planes`; measured
-    at thick slices only, ``None``: no clip).  At thick slices the endplate landmarks lie on slab faces, a
+    on thoracic bodies at thick slices only, ``None``: no clip).  At thick slices the endplate landmarks lie on slab faces, a
     slab's height from the plate that tilts through it (the 5 mm chest T12: the T12/L1 disc's slab is disc and
     L1 in front of the centre, T12 behind it); the discs' middles, read inside the slabs, put the slab's front
     to the disc (T12 body Dice 0.81 -> 0.85, docs/realct-log.md, round 27, t12body5b)."""

@@ -111,7 +111,9 @@ def disc_band_planes(hu: np.ndarray, grid: Grid, centre_mm, faces_mm, reach_y_mm
     counted) weights the slices within :data:`DISC_BAND_HALF_SLICES` of the face; a least-squares line
     along y through the columns' weighted z is the plane.  The 5 mm chest T12/L1 disc: -268.8 mm at
     the centre, -5.0 deg (the thin mask's T12 face -266.8 mm, -11.4 deg; its disc's middle about
-    -268).  ``hu`` on ``grid`` (mm), ``centre_mm`` in the grid's coordinates."""
+    -268).  Read for thoracic bodies only (:func:`~trainer.core.anatomy.ct_patient.patient_from_ct`): where a
+    lumbar disc shows as its own dark slice the band's middle is the body's own plate slice.  ``hu`` on ``grid``
+    (mm), ``centre_mm`` in the grid's coordinates."""
     sp = np.asarray(grid.spacing_xyz_mm)
     x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
     js = np.flatnonzero(np.abs(y - centre_mm[1]) <= reach_y_mm)
