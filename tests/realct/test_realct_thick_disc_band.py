@@ -6,8 +6,9 @@ At 5 mm the T12/L1 disc falls about one slab from front to back (the thin mask: 
 front of the body, -271.25 at the back), inside slab -268.75; the endplate landmark is that slab's lower face
 (-271.25), so the labels gave T12 the whole slab, L1's rim in front included (docs/realct-log.md, Passes 111, 115).
 The labels now end an osteoporotic thoracic body at thick slices at the middle of each disc's bright band
-(``ct_plates.disc_band_planes``; a thoracic disc is thinner than the slab).  Oracles: the TotalSegmentator mask on the thin slices the 5 mm CT averages (its
-body as the fraction of each slab it covers; its T12/L1 disc column by column)."""
+(``ct_plates.disc_band_planes``; a thoracic disc is thinner than the slab).  Oracles: the TotalSegmentator mask on
+the thin slices the 5 mm CT averages (its body as the fraction of each slab it covers; its T12/L1 disc column by
+column)."""
 
 from __future__ import annotations
 
