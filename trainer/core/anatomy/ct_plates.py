@@ -109,11 +109,12 @@ def disc_band_planes(hu: np.ndarray, grid: Grid, centre_mm, faces_mm, reach_y_mm
     and ``reach_y_mm`` of its y, the profile averaged over the :data:`PATCH_MM` patch, less its marrow
     (the median within 5 mm of the centre's slice as in :func:`endplate_peaks`, only the excess
     counted) weights the slices within :data:`DISC_BAND_HALF_SLICES` of the face; a least-squares line
-    along y through the columns' weighted z is the plane.  The 5 mm chest T12/L1 disc: -268.8 mm at
-    the centre, -5.0 deg (the thin mask's T12 face -266.8 mm, -11.4 deg; its disc's middle about
-    -268).  Read for thoracic bodies only (:func:`~trainer.core.anatomy.ct_patient.patient_from_ct`): where a
-    lumbar disc shows as its own dark slice the band's middle is the body's own plate slice.  ``hu`` on ``grid``
-    (mm), ``centre_mm`` in the grid's coordinates."""
+    along y through the columns' weighted z is the plane.  The 5 mm chest T12/L1 disc: -269.6 mm at
+    the published centre, -14.2 deg (the thin mask's disc -271.25 to -266.25 mm in the centre column; its
+    T12 face fitted -266.8 mm, -11.4 deg).  Read for thoracic bodies only
+    (:func:`~trainer.core.anatomy.ct_patient.patient_from_ct`): where a lumbar disc shows as its own dark
+    slice the band's middle is the body's own plate slice.  ``hu`` on ``grid`` (mm), ``centre_mm`` in the
+    grid's coordinates."""
     sp = np.asarray(grid.spacing_xyz_mm)
     x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
     js = np.flatnonzero(np.abs(y - centre_mm[1]) <= reach_y_mm)
