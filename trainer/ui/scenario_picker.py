@@ -33,7 +33,7 @@ from trainer.core.errors import VPTrainerError
 from trainer.core.scenario.loader import DEFAULT_SCENARIO, builtin_ids, load_scenario
 from trainer.core.shown_path import shown_path
 
-__all__ = ["ScenarioPicker", "describe", "picker_title"]
+__all__ = ["ScenarioPicker", "describe", "picker_title", "source_text"]
 
 
 def picker_title(title: str, level: str) -> str:
@@ -59,7 +59,18 @@ def source_text(scenario) -> str:
     """Where ``scenario`` comes from, as the picker's Source row says it: "built-in case ID" for a file of the
     installation's scenarios/ folder (or no file), any other file as :func:`~trainer.core.shown_path.shown_path`
     writes it (``~/...`` under the home folder).  Until round 27 the row showed the installation's absolute path
-    (``/work/main/scenarios/l1-wedge-default.toml`` in docs/screenshots/01-picker.png)."""
+    (``/work/main/scenarios/l1-wedge-default.toml`` in docs/screenshots/01-picker.png).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A loaded scenario (its ``path`` None when it was not read from a file).
+
+    Returns
+    -------
+    str
+        The row's text.
+    """
     path = getattr(scenario, "path", None)
     if path is None or Path(path).resolve().parent == SCENARIOS_DIR.resolve():
         return f"built-in case {scenario.id}"

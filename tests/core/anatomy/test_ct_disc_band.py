@@ -52,3 +52,21 @@ def test_no_band_no_plane():
     hu, grid = _slabs(0.0, -10.0)
     hu[...] = MARROW_HU
     assert disc_band_planes(hu, grid, (0.0, 0.0, 10.0), (FACE_MM,), 12.0, 8.0) == [None]
+
+
+def test_a_plane_is_held_inside_the_slices_its_band_was_read_in():
+    """The labels' clip (``ct_labels._inside_disc_planes``): a superior plane z = 5 + 0.5 y mm read in the band
+    2..8 mm keeps, in each y column, the slices at or below the plane, but no higher than 8 and no lower than 2 mm
+    where the line runs beyond its band (the body's front and back, further out than the columns fitted).  Counted
+    by hand on 0.5 mm slices from -10 to +10 mm: at y 0 the plane is 5 mm (31 slices at or below), at y +20 mm the
+    line's 15 mm is held at 8 (37 slices), at y -20 mm its -5 mm at 2 (25 slices); an inferior plane at -4 mm keeps
+    the slices at or above it (29 at y 0), and with no band given the line itself (at y -20 mm: 11 slices)."""
+    from trainer.core.anatomy.ct_labels import _inside_disc_planes
+    z = np.arange(-10.0, 10.01, 0.5)
+    y = np.array([-20.0, 0.0, 20.0])
+    keep = _inside_disc_planes(z, y, [(5.0, 0.5), None], [(2.0, 8.0), (-13.0, -7.0)])[:, :, 0]
+    assert keep.sum(axis=0).tolist() == [25, 31, 37]
+    below = _inside_disc_planes(z, y, [None, (-4.0, 0.0)], [(2.0, 8.0), (-7.0, -1.0)])[:, :, 0]
+    assert below.sum(axis=0).tolist() == [29, 29, 29]
+    unheld = _inside_disc_planes(z, y, [(5.0, 0.5), None])[:, :, 0]
+    assert unheld.sum(axis=0).tolist() == [11, 31, 41]

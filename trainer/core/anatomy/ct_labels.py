@@ -480,7 +480,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
             # on a tilted body, of the planes through them along its plates (_tilted_shear)
             zt = z[:, None, None] - shear * Y
             b &= (zt >= inf - ENDPLATE_MARGIN_MM) & (zt <= sup + ENDPLATE_MARGIN_MM)
-            b &= _inside_disc_planes(z, y, fine.meta.get("disc_planes_mm"))
+            b &= _inside_disc_planes(z, y, fine.meta.get("disc_planes_mm"), fine.meta.get("disc_bands_mm"))
             # filled between its walls also where no canal hole was found (the wall plane is then the
             # measured posterior wall line): abdominal L2 at 3 mm kept only its cortex ring (Dice 0.61)
             b = _fill_section(b, front)
@@ -847,20 +847,25 @@ def _solid(cortex: np.ndarray) -> np.ndarray:
     return ndi.uniform_filter(cortex.astype(np.float32), 3) > 0.5
 
 
-def _inside_disc_planes(z, y, planes) -> np.ndarray | bool:
+def _inside_disc_planes(z, y, planes, bands=None) -> np.ndarray | bool:
     """(z, y, 1) mask: below the superior disc's middle and above the inferior's (``planes``: (superior, inferior),
     each ``(z mm at y 0, dz/dy)`` or ``None``, :func:`~trainer.core.anatomy.ct_plates.disc_band_planes`; measured
     on thoracic bodies at thick slices only, ``None``: no clip).  At thick slices the endplate landmarks lie on slab faces, a
     slab's height from the plate that tilts through it (the 5 mm chest T12: the T12/L1 disc's slab is disc and
     L1 in front of the centre, T12 behind it); the discs' middles, read inside the slabs, put the slab's front
-    to the disc (T12 body Dice 0.81 -> 0.85, docs/realct-log.md, round 27, t12body5b)."""
+    to the disc (T12 body Dice 0.81 -> 0.85, docs/realct-log.md, round 27, t12body5b).  ``bands``: per plane the
+    (low, high) z mm of the slices its band was read in; the plane is held between them where it runs beyond (the
+    columns it was fitted on lie within 12 mm of the centre's y, the body reaches further)."""
     if planes is None:
         return True
     zz, yy = z[:, None, None], y[None, :, None]
     keep = np.ones((len(z), len(y), 1), bool)
-    for plane, side in zip(planes, (-1.0, 1.0)):
+    for k, (plane, side) in enumerate(zip(planes, (-1.0, 1.0))):
         if plane is not None:
-            keep &= side * (zz - (plane[0] + plane[1] * yy)) >= 0
+            at = plane[0] + plane[1] * yy
+            if bands is not None:       # held inside the slices its band was read in (round 27's review)
+                at = np.clip(at, bands[k][0], bands[k][1])
+            keep &= side * (zz - at) >= 0
     return keep
 
 

@@ -28,7 +28,7 @@ from trainer.core.anatomy.ct_labels import (
     recentre,
 )
 from trainer.core.anatomy.ct_pedicle_axis import Clearance, bone_mask, fit_pedicle, vertebra_rotation_deg
-from trainer.core.anatomy.ct_plates import disc_band_planes, plate_tilt_deg
+from trainer.core.anatomy.ct_plates import DISC_BAND_HALF_SLICES, disc_band_planes, plate_tilt_deg
 from trainer.core.anatomy.ct_slices import is_thin_slice
 from trainer.core.anatomy.ct_spine import Column, _pooled, body_outline, patient_thresholds, pooled_grid
 from trainer.core.anatomy.ct_turn import TURNED_DEG, rotation_about_z, sampled_turned, turned_bounds, vertebra_turn_deg
@@ -404,6 +404,9 @@ def _labels_in_own_frame(fine: Volume, vol: Volume, rel: dict, cortex_hu: float,
                             output=np.uint8)
     hu[inside == 0] = -1000
     own = Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=own_grid, meta=dict(fine.meta))
+    # the disc planes were read along the series' y, not the turned body's: not carried into its own frame (a
+    # thoracic body turned by TURNED_DEG or more at thick slices is labelled between its endplate planes only)
+    own.meta.pop("disc_planes_mm", None)
     own_rel = _in_frame(rel, rot)
     labels, measured = _labels_for_patient(own, own_rel, cortex_hu, bone_hu, rib_bearing)
     back = sampled_turned(labels, own_grid, g, pivot, rot.T, order=0, cval=float(Label.AIR), output=np.uint8)
@@ -544,6 +547,10 @@ def _labelled_fine(volume: Volume, landmarks: dict, level: str, voxel_mm: float 
             # at 5 mm it cut L2-L4's lowest slabs (body Dice 0.82 / 0.67 / 0.85 -> 0.76 / 0.56 / 0.80)
             fine.meta["disc_planes_mm"] = disc_band_planes(vol.hu, vol.grid, (0.0, 0.0, 0.0), (z_sup_mm, z_inf_mm),
                                                            LABEL_TILT_REACH_Y_MM, LABEL_TILT_REACH_X_MM)
+            # a plane is read only inside its band's slices: beyond them (the body's front and back, further from
+            # the centre than the columns read) it is held there (ct_labels._inside_disc_planes)
+            half_mm = DISC_BAND_HALF_SLICES * float(sp[2])
+            fine.meta["disc_bands_mm"] = [(f - half_mm, f + half_mm) for f in (z_sup_mm, z_inf_mm)]
     labels, measured = _labels_in_own_frame(fine, vol, rel, cortex_hu, bone_hu, (pbody, pgrid), rib_bearing=rib_bearing)
     fine.labels[...] = labels
     if voxel_mm > MAX_FINE_VOXEL_MM * 1.001:

@@ -177,8 +177,26 @@ def disc_band_planes(hu: np.ndarray, grid: Grid, centre_mm, faces_mm, reach_y_mm
     the published centre, -14.2 deg (the thin mask's disc -271.25 to -266.25 mm in the centre column; its
     T12 face fitted -266.8 mm, -11.4 deg).  Read for thoracic bodies only
     (:func:`~trainer.core.anatomy.ct_patient.patient_from_ct`): where a lumbar disc shows as its own dark
-    slice the band's middle is the body's own plate slice.  ``hu`` on ``grid`` (mm), ``centre_mm`` in the
-    grid's coordinates."""
+    slice the band's middle is the body's own plate slice.
+
+    Parameters
+    ----------
+    hu : (nz, ny, nx) ndarray
+        The series' HU on ``grid``.
+    grid : Grid
+        Its voxel grid (mm).
+    centre_mm : (3,) float
+        The body centre in the grid's coordinates (mm).
+    faces_mm : sequence of float
+        The endplate landmarks' z (mm), one plane is read round each.
+    reach_y_mm, reach_x_mm : float
+        How far in front of and behind (y) and beside (x) the centre the columns are read (mm).
+
+    Returns
+    -------
+    list of (float, float) or None
+        Per face, the plane's z at the centre's y (mm) and its slope dz/dy (mm per mm), or ``None``.
+    """
     sp = np.asarray(grid.spacing_xyz_mm)
     x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
     js = np.flatnonzero(np.abs(y - centre_mm[1]) <= reach_y_mm)

@@ -339,7 +339,7 @@ class ScoreReport:
             lines.append(f"  MAJOR (-{self.major_error_points:g} points): {m['name']}: {m['detail']}")
         for m in self.metrics:
             v = m.value
-            vs = f"- {m.unit}" if v is None else with_unit(f"{v:.2f}" if isinstance(v, float) else str(v), m.unit)
+            vs = with_unit("-" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v), m.unit)
             lines.append(f"  [{m.status:4}] {m.name}: {vs.strip()}  (target: {m.target})")
             if m.status == "n/a" and m.detail and not m.detail.startswith(NOT_TREATED_PREFIX):
                 lines.append(f"         {m.detail}")        # why a metric of a done procedure has no value
