@@ -128,6 +128,22 @@ def test_expert_plan_passes_on_the_abdominal_ct(abdominal_cases, level, side):
     assert proc.cement.in_body_ml >= 2.5
 
 
+@pytest.mark.parametrize(("level", "side"), [("L5", "right"), ("L2", "left")])
+def test_abdominal_expert_takes_no_breach_the_scoring_reads(abdominal_cases, level, side):
+    """The built-in expert models good practice: its trocar keeps to the bone as the scored session reads it (the
+    trocar's own breach bookkeeping: nearest voxel along the shaft), not only as the planner's continuous
+    clearance reads it.  Round 27 (docs/realct-log.md, graze27): the L5 right line kept that clearance but passed
+    1.4 mm above the labelled foramen and took a 0.09 mm grade-1 medial breach (97.0 -> 94.5); the L2 left line a
+    0.5 mm lateral one (94.0)."""
+    sc, patient = abdominal_cases[level]
+    proc = _play(sc, patient, ExpertPlan(sides=(side,)))
+    breaches = [(e.data["wall"], e.data["breach_mm"], e.data["grade"]) for e in proc.events if e.kind == "breach"]
+    assert not breaches, breaches
+    report = score(proc)
+    assert report.passed, report.failed_rules
+    assert report.metric("breach_grade").status == "pass", report.metric("breach_grade")
+
+
 @pytest.mark.parametrize(("ct", "level", "side"), [("chest", lv, s) for lv, s in MEDIAL_CASES]
                          + [("abdomen", lv, s) for lv, s in ABDOMINAL_MEDIAL_CASES])
 def test_fifteen_degrees_too_medial_breaches_the_medial_wall(request, ct, level, side):

@@ -350,16 +350,8 @@ class WallModel:
             0 when the outer surface stays in the bone along the zone; else the excursion (mm).
         """
         fr = self.frames[side]
-        pivot = np.asarray(pivot_mm, float)
         d = np.asarray(direction, float)
-        t0, t1 = fr.t_entry + BREACH_SKIP_ENTRY_MM, fr.t_junction - BREACH_SKIP_JUNCTION_MM
-        da = float(d @ fr.axis)
-        if t1 < t0 or abs(da) < 1e-6:
-            return 0.0
-        t = np.linspace(t0, t1, int(np.ceil((t1 - t0) / LINE_SAMPLE_MM)) + 1)
-        pts = pivot + ((t - float((pivot - fr.centre) @ fr.axis)) / da)[:, None] * d
-        tms = fr.coords(pts)
-        pts = pts[np.hypot(tms[:, 1] / fr.half_w, tms[:, 2] / fr.half_h) <= BREACH_RHO]
+        pts = self._zone_samples(side, pivot_mm, d)
         if len(pts) == 0:
             return 0.0
         # the trocar's outer surface: a ring of radius_mm round each sample, across the line
@@ -378,6 +370,47 @@ class WallModel:
         # either side: on the same convention a ring point is in the bone up to a voxel's signed distance
         h = float(np.min(self.patient.volume.grid.spacing_xyz_mm))
         return float(max(0.0, val.max() - h))
+
+    def _zone_samples(self, side: str, pivot_mm, direction) -> np.ndarray:
+        """Points (mm) of the line through ``pivot_mm`` along ``direction`` every :data:`LINE_SAMPLE_MM` or less from
+        exactly the breach zone's start to its end (axial positions in the pedicle frame), within
+        :data:`BREACH_RHO` isthmus radii of the axis (empty when the line runs across the pedicle)."""
+        fr = self.frames[side]
+        pivot = np.asarray(pivot_mm, float)
+        d = np.asarray(direction, float)
+        t0, t1 = fr.t_entry + BREACH_SKIP_ENTRY_MM, fr.t_junction - BREACH_SKIP_JUNCTION_MM
+        da = float(d @ fr.axis)
+        if t1 < t0 or abs(da) < 1e-6:
+            return np.zeros((0, 3))
+        t = np.linspace(t0, t1, int(np.ceil((t1 - t0) / LINE_SAMPLE_MM)) + 1)
+        pts = pivot + ((t - float((pivot - fr.centre) @ fr.axis)) / da)[:, None] * d
+        tms = fr.coords(pts)
+        return pts[np.hypot(tms[:, 1] / fr.half_w, tms[:, 2] / fr.half_h) <= BREACH_RHO]
+
+    def line_scored_breach_mm(self, side: str, pivot_mm, direction, radius_mm: float) -> float:
+        """The breach (mm) the scoring would read on a trocar pushed along a straight line: :meth:`breach` (nearest
+        voxel, the shaft axis's samples) on the line sampled every :data:`LINE_SAMPLE_MM` over the breach zone.
+
+        A trocar's shaft samples (every 0.5 mm from its skin point, wherever each push ends) lie on the line, so
+        this reads the voxels any push along it can read; :meth:`line_breach_mm` is the continuous reading a
+        search steps through, which can pass a line this reads as a graze (docs/realct-log.md, round 27, graze27).
+
+        Parameters
+        ----------
+        side : {'left', 'right'}
+            The pedicle.
+        pivot_mm, direction : (3,) float
+            The line: a point of it (mm) and its direction (any length).
+        radius_mm : float
+            The trocar's radius (mm), with no clearance added: the scoring's own.
+
+        Returns
+        -------
+        float
+            0 when the scoring reads no breach along the zone; else the excursion (mm).
+        """
+        pts = self._zone_samples(side, pivot_mm, direction)
+        return self.breach(side, pts, radius_mm)[0] if len(pts) else 0.0
 
     def breach_mm(self, side: str, shaft_mm: np.ndarray, radius_mm: float) -> float:
         """Largest excursion (mm) of the outer surface outside the bone around the pedicle."""
