@@ -39,10 +39,12 @@ def l4(totalseg_ct, totalseg_series):
     return sc, patient
 
 
-def _axial_z(title: str) -> float:
-    m = re.match(r"Axial at z = ([+-][\d.]+) mm", title)
+def _axial_z(title: str, sc) -> float:
+    """The axial cut's z in the patient model's mm: the title gives the series' z (DICOM patient mm), the model is
+    the series recentred on the scenario's ``body_centre_mm``."""
+    m = re.match(r"Axial at z = (-?[\d.]+) mm in the CT series \(", title)
     assert m, title
-    return float(m.group(1))
+    return float(m.group(1)) - float(sc.ct.landmarks["body_centre_mm"][2])
 
 
 def test_the_axial_cut_goes_through_the_cement_past_the_posterior_quarter_and_draws_the_line(l4):
@@ -62,7 +64,7 @@ def test_the_axial_cut_goes_through_the_cement_past_the_posterior_quarter_and_dr
     assert depth == pytest.approx(c.posterior_extent_fraction, abs=1e-6)
     z_post = pts[np.isclose(pts[:, 1], y_post), 2]
     axial, sagittal = debrief_cuts(proc)
-    z_cut = _axial_z(axial.title)
+    z_cut = _axial_z(axial.title, sc)
     assert np.min(np.abs(z_post - z_cut)) < 0.05, (z_cut, sorted(set(z_post.tolist())))
     assert f"{lm.posterior_wall_y_mm - y_post:.1f} mm in front of the posterior wall" in axial.title
     # the ringed pixel is that cement, in cyan; the dashed line lies (y_post - y_quarter) / 0.5 mm rows below it
@@ -111,7 +113,7 @@ def test_a_withdrawn_trocar_that_entered_the_canal_is_still_in_the_cuts(l4):
     skin, tip = np.asarray(placed["skin_mm"], float), np.asarray(deepest["tip_mm"], float)
     axial, sagittal = debrief_cuts(proc)
     assert "deepest tip, trocar withdrawn" in axial.title, axial.title
-    assert _axial_z(axial.title) == pytest.approx(tip[2], abs=0.05)
+    assert _axial_z(axial.title, sc) == pytest.approx(tip[2], abs=0.05)
     assert len(axial.path_px) == 2 and len(sagittal.path_px) == 2
     # axial picture: columns run to the patient's right (-x), rows to anterior (-y): the path points as -(dx, dy)
     d_pic = axial.path_px[-1] - axial.path_px[0]
@@ -127,3 +129,31 @@ def test_a_withdrawn_trocar_that_entered_the_canal_is_still_in_the_cuts(l4):
     assert f"{b:.1f} mm, Gertzbein-Robbins grade {grade}" in axial.title, axial.title
     for cut in (axial, sagittal):
         assert np.all(cut.rgb == (255, 60, 60), axis=-1).sum() > 20
+
+
+def test_the_axial_title_gives_the_series_z_the_landmark_editor_shows(l4):
+    """Round 27's walk-through (pass 128): the debrief titled its axial cut "Axial at z = +4.5 mm", the patient
+    model's z, where the landmark editor and ``import-ct`` said 317.2 mm.  Oracles: the series' own slice
+    positions (ImagePositionPatient z, read here with pydicom) and the scenario's endplates, which ``import-ct``
+    writes in the series' mm: the tip inside the vertebra is between them, in the series."""
+    import pydicom
+
+    from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
+
+    sc, patient = l4
+    proc = play_expert(Procedure(sc, patient=patient, render=False), ExpertPlan(sides=("left",)))
+    # the expert withdraws the trocar at the end: the cut goes through its deepest tip (the events' own)
+    tip = proc.trocar.tip_mm if proc.trocar is not None else max(
+        (e.data for e in proc.events if e.kind == "trocar_moved" and e.data.get("tip_mm") is not None),
+        key=lambda d: d["depth_mm"])["tip_mm"]
+    axial, _ = debrief_cuts(proc)
+    m = re.match(r"Axial at z = (-?[\d.]+) mm in the CT series \(through the (deepest )?tip", axial.title)
+    assert m, axial.title
+    z = float(m.group(1))
+    slices_z = [float(pydicom.dcmread(f, stop_before_pixels=True).ImagePositionPatient[2])
+                for f in sorted(sc.ct.folder.iterdir()) if f.is_file()]
+    assert min(slices_z) <= z <= max(slices_z), (z, min(slices_z), max(slices_z))
+    lm = sc.ct.landmarks
+    assert float(lm["inferior_endplate_z_mm"]) < z < float(lm["superior_endplate_z_mm"]), (z, lm)
+    # to the tenth of a mm: the tip in the model plus the body centre the model was recentred on
+    assert z == pytest.approx(float(tip[2]) + float(lm["body_centre_mm"][2]), abs=0.051)

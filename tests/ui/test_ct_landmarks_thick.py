@@ -38,6 +38,7 @@ from trainer.ui.ct_landmarks import CTLandmarkDialog, _load_job
 from trainer.ui.workers import Cancelled
 
 pytestmark = pytest.mark.slow
+LABELS_CHECKED = "Estimating the landmarks: labels checked"   # the step's words, as the instructor reads them
 
 SLICES_AVERAGED = 6        # 0.8 mm -> 4.8 mm
 REFINED_SLICES_AVERAGED = 4   # 0.8 mm -> 3.2 mm
@@ -213,6 +214,8 @@ def _moves_forward_once(states):
     assert not any(busy for busy, _, _ in states[first:]), states
     shown = [p for _, p, _ in states[first:]]
     assert shown == sorted(shown) and shown[-1] == 100, states
+    # 100 % only when the work is done: round 27's walk-through (pass 128) saw 100 % beside "checking the labels"
+    assert [t for _, p, t in states if p == 100] == [LABELS_CHECKED], states
 
 
 def test_the_progress_bar_moves_forward_once_through_the_thick_slice_labellings(qtbot, refined_series):

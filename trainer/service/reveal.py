@@ -181,7 +181,8 @@ def _slab_max(cement_vol, grid, pts, normal, step_mm):
 
 
 def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, cement_kji=None, leak_kji=None, step_mm: float = 0.5,
-                  half_width_mm: float = 45.0, withdrawn: bool = False, breach=None) -> tuple[RevealSlice, RevealSlice]:
+                  half_width_mm: float = 45.0, withdrawn: bool = False, breach=None,
+                  series_z0_mm: float | None = None) -> tuple[RevealSlice, RevealSlice]:
     """Axial and along-path sagittal cuts through the trocar tip (the axial one through the most posterior
     cement when the cement reached the posterior quarter of the body).
 
@@ -201,6 +202,10 @@ def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, cement_kji=None, 
     breach : (ndarray (3,), str), optional
         The tip (mm) at the worst graded wall breach and its words: ringed red in both cuts (projected onto
         each), the words in the axial title.
+    series_z0_mm : float, optional
+        A patient read from a CT series: the series' z (DICOM patient mm) of the model's z = 0 (its body
+        centre, ``[ct] body_centre_mm``).  The axial title then gives the series' z, as the landmark editor
+        and ``import-ct`` do (round 27: "+4.5 mm" where they said 317.2 mm); None: the model's z.
     """
     vol = patient.volume
     grid = vol.grid
@@ -253,7 +258,8 @@ def reveal_slices(patient, trocar_skin_mm, trocar_dir, tip_mm, cement_kji=None, 
                  f"quarter, {POSTERIOR_QUARTER:.2f}")
     if breach is not None:
         where += f"; {breach[1]}"
-    axial = RevealSlice(rgb, step_mm, path, f"Axial at z = {z_axial:+.1f} mm ({where})",
+    at = f"z = {z_axial:+.1f} mm" if series_z0_mm is None else f"z = {z_axial + series_z0_mm:.1f} mm in the CT series"
+    axial = RevealSlice(rgb, step_mm, path, f"Axial at {at} ({where})",
                         {"top": "P", "bottom": "A", "left": "L", "right": "R"}, leak_px, cem_px, post_px, quarter_px)
 
     # sagittal along the path: cols anterior-most first, rows superior first

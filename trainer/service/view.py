@@ -145,15 +145,24 @@ def debrief_cuts(procedure):
         cement_kji = c.deposit().ijk
         leak_kji = c.leak_voxels_kji()          # the voxels the leak table books (canal/foramen by site)
     breach = worst_breach(procedure.events)
+    z0 = series_z0_mm(procedure.scenario)
     if tr is not None:
         return reveal_slices(procedure.patient, tr.skin_mm, tr.direction, tr.tip_mm, cement_kji, leak_kji,
-                             breach=breach)
+                             breach=breach, series_z0_mm=z0)
     last = withdrawn_trocar(procedure.events)
     if last is None:
-        return reveal_slices(procedure.patient, None, None, None, cement_kji, leak_kji)
+        return reveal_slices(procedure.patient, None, None, None, cement_kji, leak_kji, series_z0_mm=z0)
     skin, tip = last
     return reveal_slices(procedure.patient, skin, (tip - skin) / np.linalg.norm(tip - skin), tip, cement_kji,
-                         leak_kji, withdrawn=True, breach=breach)
+                         leak_kji, withdrawn=True, breach=breach, series_z0_mm=z0)
+
+
+def series_z0_mm(scenario) -> float | None:
+    """The CT series' z (DICOM patient mm) of a real-CT patient's z = 0, its ``[ct] body_centre_mm`` (the
+    patient is read recentred on it, :func:`trainer.core.anatomy.ct_labels.recentre`); None for a synthetic
+    patient."""
+    ct = getattr(scenario, "ct", None)
+    return None if ct is None else float(ct.landmarks["body_centre_mm"][2])
 
 
 def worst_breach(events) -> tuple[np.ndarray, str] | None:

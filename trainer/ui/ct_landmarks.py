@@ -99,7 +99,9 @@ def _estimate(vol, near, column, level, progress):
         return None, exc.problem, False, []
     except DicomError as exc:
         return None, str(exc), False, []
-    return est, "", False, _warnings(vol, est, level, LANDMARK_KEYS, column, _labels_check_progress(progress))
+    warnings = _warnings(vol, est, level, LANDMARK_KEYS, column, _labels_check_progress(progress))
+    progress(1.0, LABELS_CHECKED)           # the bar's 100 %: the work is done
+    return est, "", False, warnings
 
 
 def _warnings(vol, landmarks, level, estimated, column, progress=None) -> list[str]:
@@ -130,6 +132,11 @@ def _check_job(payload, progress):
 #: Share of an estimate's bar (0-1) that the thick-slice refinement's labellings take (up to three); the
 #: check of the labels (one more labelling, :func:`_warnings`) takes the rest.
 REFINE_SHARE = 0.75
+#: Where the check's labelling ends on the estimate's bar (0-1): the labels' note is read after it, and the bar
+#: reaches 100 % only with :data:`LABELS_CHECKED` (until round 27 it read 100 % at the labelling's "patient CT
+#: ready" while the check still ran).
+CHECK_LABELLED = 0.95
+LABELS_CHECKED = "Estimating the landmarks: labels checked"
 
 
 def _refine_progress(progress):
@@ -144,7 +151,8 @@ def _labels_check_progress(progress):
     target", alone on the bar's line read as another task until round 24); the check's start is reported
     at once."""
     def report(f, msg):
-        progress(REFINE_SHARE + (1.0 - REFINE_SHARE) * f, f"Estimating the landmarks: checking the labels ({msg})…")
+        progress(REFINE_SHARE + (CHECK_LABELLED - REFINE_SHARE) * f,
+                 f"Estimating the landmarks: checking the labels ({msg})…")
     report(0.0, "labelling the vertebra")
     return report
 
@@ -514,7 +522,7 @@ class CTLandmarkDialog(QDialog):
             return
         busy = fraction == 0.0 and text.startswith("Estimating the landmarks for")
         self.progress.setRange(0, 0 if busy else 100)
-        self.progress.setValue(int(round(100 * fraction)))
+        self.progress.setValue(int(100 * fraction + 1e-9))     # 100 % only once the job says it is done
         self.progress_text.setText(text)
 
     def _on_done(self, resp) -> None:

@@ -357,3 +357,48 @@ def test_proceeding_when_the_chart_says_defer_names_the_reason(lm):
     ok = run(lm, s, expected=expected)
     assert ok.metric("candidacy").status == "pass" and "correctly deferred" in ok.metric("candidacy").detail
     assert ok.passed
+
+
+def test_the_canal_critical_error_says_where_how_and_when_once(lm):
+    """Round 27's walk-through (pass 128): "the trocar entered the spinal canal or a neural foramen: the trocar
+    entered the spinal canal at t=190 s: the tip entered it (1 event(s))". Oracle: the stream built here, whose
+    tip is in the canal on the moves counted by hand from its own events."""
+    s = S.Stream().decide(S.EXPECTED).align()
+    s.place((15.0, 34.0, 5.0), (-6.0, -8.0, 0.0)).advance_to_y(-8.0)
+    s.mix_and_wait().inject(3.0).finish()
+    r = run(lm, s)
+    in_canal = [e for e in s.events if e.kind == "trocar_moved" and e.data.get("tissue") == "canal"]
+    assert in_canal
+    line = next(c for c in r.critical_errors if c.startswith("the trocar entered the spinal canal or a neural"))
+    assert line.count("entered") == 1, line
+    n = len(in_canal)
+    assert f"the spinal canal, by the tip, at t={in_canal[0].t_s:.0f} s ({n} move{'s' if n != 1 else ''} there)" \
+        in line, line
+
+
+def test_cement_that_all_went_into_the_canal_is_named_as_such_not_as_too_much(lm):
+    """0.25 mL, all of it into the canal (pass 128's abdominal L3): the volume rule's words said "more cement was
+    injected than the scenario's maximum, or none (or none into the vertebral body)". Oracle: the stream's own
+    leak, 0.25 mL into the epidural space, and the maximum of 4 mL (docs/scoring.md)."""
+    s = S.Stream().decide(S.EXPECTED).align()
+    s.place(S.ENTRY, S.TARGET).advance_to_y(S.TARGET[1])
+    s.mix_and_wait().inject(0.25, leaks=[(0.25, "canal", "epidural space", 0.25)]).finish()
+    r = run(lm, s)
+    rule = next(f for f in r.failed_rules if f["rule"] == "cement_over_max")
+    assert rule["text"].startswith("the cement went outside the vertebral body"), rule["text"]
+    line = next(c for c in r.critical_errors if c.startswith(rule["text"]))
+    assert "maximum" not in line and "or none" not in line, line
+    assert "(epidural space 0.25 mL)" in line, line
+
+
+def test_the_volume_rule_names_each_cause_in_its_own_words(lm):
+    """Over the 4 mL maximum, and no cement at all: each says what happened and nothing of the other cause."""
+    s = S.Stream().decide(S.EXPECTED).align()
+    s.place(S.ENTRY, S.TARGET).advance_to_y(S.TARGET[1])
+    s.mix_and_wait().inject(5.0).finish()
+    over = next(f for f in run(lm, s).failed_rules if f["rule"] == "cement_over_max")
+    assert over["text"] == "more cement was injected than the scenario's maximum"
+    assert "5.00 mL injected" in over["detail"] and "above the maximum of 4 mL" in over["detail"]
+    none = run(lm, S.Stream().decide(S.EXPECTED).finish()).failed_rules
+    assert [(f["rule"], f["text"]) for f in none] == [
+        ("cement_over_max", "no cement was injected into a patient who should be treated")]

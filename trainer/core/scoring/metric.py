@@ -79,6 +79,9 @@ class MetricResult:
     critical_failed: bool
     detail: str
     group: str = ""
+    #: which of its rule's causes failed it, for the rule's words (:meth:`~trainer.core.scoring.policy.Rule.text_for`);
+    #: "" for the rule's one text (not in the JSON: the report's ``failed_rules`` carries the words)
+    cause: str = ""
 
     def to_json(self) -> dict:
         v = self.value

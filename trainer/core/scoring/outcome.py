@@ -137,7 +137,7 @@ class Scorer:
         majors = major_errors(results, ctx.targets.specs)
         score = max(0.0, score - ctx.targets.major_error_points * len(majors))
         broken = broken_rules(results)
-        critical = [critical_error_line(rule.text, r.detail, rule.source) for rule, r in broken]
+        critical = [critical_error_line(rule.text_for(r), r.detail, rule.source) for rule, r in broken]
         critical += [critical_error_line(r.name, r.detail, r.source) for r in results
                      if r.critical_failed and r.id not in RULE_BY_METRIC]
         # an unfinished procedure is never passed (the score is progress only)
@@ -174,7 +174,7 @@ class Scorer:
                   "fill_pass_percent": None if fill_spec is None else list(fill_spec.pass_band)}
         return ScoreReport(
             passed=passed, score=score, critical_errors=critical, metrics=results,
-            failed_rules=[{"rule": rule.id, "text": rule.text, "metric": r.id, "detail": r.detail,
+            failed_rules=[{"rule": rule.id, "text": rule.text_for(r), "metric": r.id, "detail": r.detail,
                            "source": rule.source} for rule, r in broken],
             major_errors=majors, major_error_points=ctx.targets.major_error_points,
             cement_injected_ml=self.state.injected_ml, cement=cement, leaks=leaks, radiation=radiation, tip=tip,

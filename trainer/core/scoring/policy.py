@@ -41,12 +41,20 @@ class Rule:
         What the rule forbids, as the debrief's headline says it.
     source : str
         Where the rule comes from (FACTS.md section, seed document, DESIGN.md).
+    cause_texts : tuple of (str, str)
+        A rule broken for one of several causes: (``MetricResult.cause``, what happened) pairs, said instead
+        of ``text`` when the metric names that cause.
     """
 
     id: str
     metric: str
     text: str
     source: str
+    cause_texts: tuple[tuple[str, str], ...] = ()
+
+    def text_for(self, result: MetricResult) -> str:
+        """What the debrief says of this rule broken by ``result``: its cause's words, else ``text``."""
+        return dict(self.cause_texts).get(result.cause, self.text)
 
 
 RULES: tuple[Rule, ...] = (
@@ -74,7 +82,10 @@ RULES: tuple[Rule, ...] = (
     Rule("cement_over_max", "cement_volume",
          "more cement was injected than the scenario's maximum, or none (or none into the vertebral body) "
          "into a patient who should be treated",
-         "seeds/000_10316454a5df9267.txt (2.5 to 4 mL); FACTS.md 3.1 (embolism risk rises with volume)"),
+         "seeds/000_10316454a5df9267.txt (2.5 to 4 mL); FACTS.md 3.1 (embolism risk rises with volume)",
+         (("over_max", "more cement was injected than the scenario's maximum"),
+          ("none_injected", "no cement was injected into a patient who should be treated"),
+          ("none_in_body", "the cement went outside the vertebral body (none into it) in a patient who should be treated"))),
     Rule("posterior_quarter", "stop_rule",
          "injection went on after the cement reached the posterior quarter of the body",
          "FACTS.md 2 and 3 (end condition: cement within the posterior 25 % of the depth); "

@@ -39,6 +39,20 @@ def collect_leaks(events_leaks: dict, final: list | None) -> list[dict]:
     return [dict(v) for _, v in sorted(events_leaks.items())]
 
 
+def record_leak(leaks: dict, event) -> None:
+    """Book a ``leak`` event in ``leaks`` ((type, region) -> the leak, its largest volume (mL) and first time (s));
+    other events are ignored."""
+    if event.kind != "leak":
+        return
+    d = event.data
+    key = (str(d.get("type")), str(d.get("region", "")))
+    old = leaks.get(key)
+    vol = float(d.get("volume_ml", 0.0))
+    if old is None or vol > old["volume_ml"]:
+        leaks[key] = {"type": key[0], "region": key[1], "volume_ml": vol, "pe_risk": bool(d.get("pe_risk")),
+                      "first_t_s": (old or {}).get("first_t_s", d.get("first_t_s", event.t_s))}
+
+
 class _CementMetric(Metric):
     def _reset(self):
         self.state: StreamState | None = None
@@ -94,21 +108,35 @@ class _CementMetric(Metric):
 class CementVolume(_CementMetric):
     id = "cement_volume"
 
+    def _reset(self):
+        super()._reset()
+        self.leaks: dict = {}          #: (type, region) -> the leak as last reported (for where the cement went)
+
+    def update(self, event, state: StreamState):
+        super().update(event, state)
+        record_leak(self.leaks, event)
+
     def result(self):
         if self._none_injected():
             if self.ctx.procedure_expected:   # the treatment was never given: not an attempt to sign off
-                return self.make(0.0, "fail", "no cement was injected into a patient who should be treated")
+                return replace(self.make(0.0, "fail", "no cement was injected into a patient who should be treated"),
+                               cause="none_injected")
             return self.missing("no cement was injected")
         s = self.state
         detail = f"{fmt(s.injected_ml, 2)} mL injected: {fmt(s.in_body_ml, 2)} mL in the body, " \
                  f"{fmt(s.leaked_ml, 2)} mL leaked"
         if s.in_body_ml < NO_BODY_CEMENT_ML and self.ctx.procedure_expected:
             # all of it leaked (a tip outside the body: a real CT's 3 mm abdominal L2 sent 3 mL into the
-            # disc and passed on points): the body was never treated
-            return self.make(s.injected_ml, "fail", detail + "; none of it went into the vertebral body")
+            # disc and passed on points): the body was never treated; the detail says where it went
+            where = ", ".join(f"{lk['region'] or lk['type']} {fmt(lk['volume_ml'], 2)} mL"
+                              for lk in collect_leaks(self.leaks, self.ctx.final_leaks) if lk["volume_ml"] > 0)
+            return replace(self.make(s.injected_ml, "fail", detail + "; none of it went into the vertebral body"
+                                     + (f" ({where})" if where else "")),
+                           cause="none_in_body")
         max_ml = float(self.spec.pass_band[1])
         if s.injected_ml > max_ml + 1e-6:           # above the scenario's maximum: a policy rule
-            return self.make(s.injected_ml, "fail", detail + f"; above the maximum of {max_ml:g} mL")
+            return replace(self.make(s.injected_ml, "fail", detail + f"; above the maximum of {max_ml:g} mL"),
+                           cause="over_max")
         stopped = self._short_but_stopped(s.injected_ml)
         if stopped is not None:
             return replace(stopped, detail=detail + "; " + stopped.detail)
@@ -180,15 +208,7 @@ class _LeakMetric(Metric):
         if event.kind == "leak_seen":
             key = (str(event.data.get("type")), str(event.data.get("region", "")))
             self.seen.setdefault(key, set()).add(str(event.data.get("view")))
-        if event.kind != "leak":
-            return
-        d = event.data
-        key = (str(d.get("type")), str(d.get("region", "")))
-        old = self.leaks.get(key)
-        vol = float(d.get("volume_ml", 0.0))
-        if old is None or vol > old["volume_ml"]:
-            self.leaks[key] = {"type": key[0], "region": key[1], "volume_ml": vol, "pe_risk": bool(d.get("pe_risk")),
-                                   "first_t_s": (old or {}).get("first_t_s", d.get("first_t_s", event.t_s))}
+        record_leak(self.leaks, event)
 
     def all_leaks(self) -> list[dict]:
         return collect_leaks(self.leaks, self.ctx.final_leaks)

@@ -281,11 +281,14 @@ class CanalForamenBreach(Metric):
         if self.first is not None:
             t, where, depth, by_tip = self.first
             name = "spinal canal" if where == "canal" else "neural foramen"
-            how = ("the tip entered it" if by_tip else
-                   f"the shaft breached the pedicle wall by {depth:.1f} mm (tolerance {MEDIAL_BREACH_TOLERANCE_MM:g} mm)"
-                   if depth else "the shaft entered it away from the pedicle")
-            return self.make(self.count, "fail", f"the trocar entered the {name} at t={t:.0f} s: {how} "
-                                                 f"({self.count} event(s)): risk of cord or root injury")
+            # the rule's words say "entered the spinal canal or a neural foramen": the detail says which, how and
+            # when, once (it read "the trocar entered the spinal canal at t=190 s: the tip entered it")
+            how = ("the tip" if by_tip else
+                   f"the shaft through a {depth:.1f} mm pedicle wall breach (tolerance "
+                   f"{MEDIAL_BREACH_TOLERANCE_MM:g} mm)" if depth else "the shaft away from the pedicle")
+            moves = f"{self.count} move" + ("s" if self.count != 1 else "")
+            return self.make(self.count, "fail", f"the {name}, by {how}, at t={t:.0f} s ({moves} there): "
+                                                 "risk of cord or root injury")
         if self.grazing is not None:
             t, where, depth = self.grazing
             name = "spinal canal" if where == "canal" else "neural foramen"
