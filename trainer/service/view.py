@@ -18,7 +18,8 @@ from trainer.core.scoring.tip_zone import tip_zone
 from trainer.core.xray.geometry import Pose
 from trainer.service.reveal import reveal_slices
 
-__all__ = ["TrocarView", "CementView", "ProcedureView", "build_view", "patient_with_progress", "debrief_cuts"]
+__all__ = ["TrocarView", "CementView", "ProcedureView", "build_view", "patient_with_progress", "debrief_cuts",
+           "series_z0_mm"]
 
 
 @dataclass(frozen=True)
@@ -159,8 +160,18 @@ def debrief_cuts(procedure):
 
 def series_z0_mm(scenario) -> float | None:
     """The CT series' z (DICOM patient mm) of a real-CT patient's z = 0, its ``[ct] body_centre_mm`` (the
-    patient is read recentred on it, :func:`trainer.core.anatomy.ct_labels.recentre`); None for a synthetic
-    patient."""
+    patient is read recentred on it, :func:`trainer.core.anatomy.ct_labels.recentre`).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A loaded scenario.
+
+    Returns
+    -------
+    float or None
+        The series' z (mm) of the patient model's z = 0; None for a synthetic patient.
+    """
     ct = getattr(scenario, "ct", None)
     return None if ct is None else float(ct.landmarks["body_centre_mm"][2])
 

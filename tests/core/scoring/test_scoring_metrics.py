@@ -163,6 +163,19 @@ def test_doing_nothing_on_an_eligible_patient_fails(lm):
     assert "no cement was injected into a patient who should be treated" in r.metric("cement_volume").detail
 
 
+def test_all_cement_into_the_disc_and_over_the_maximum_says_both(lm):
+    """5 mL pushed, every 0.5 mL into the disc, against the 4 mL maximum (the synthetic scenario's pass band): the
+    volume rule's detail says where it went and that the maximum was passed too (round 27's review: it named the
+    body only, the maximum never)."""
+    s = S.Stream().decide(S.EXPECTED).align()
+    s.place(S.ENTRY, S.TARGET).advance_to_y(S.TARGET[1]).shot(0.0).shot(90.0)
+    s.mix_and_wait(300.0).inject(5.0, step=0.5, leaks=[(0.5 * k, "D", "inferior disc", 0.5) for k in range(1, 11)])
+    r = run(lm, s.finish())
+    detail = r.metric("cement_volume").detail
+    assert r.metric("cement_volume").critical_failed
+    assert "where it went:" in detail and "above the maximum of 4 mL" in detail, detail
+
+
 def test_all_cement_into_the_disc_breaks_the_volume_rule(lm):
     """3 mL pushed, every 0.5 mL straight into the disc (a tip outside the body; measured on the
     3 mm abdominal CT's L2 before its fix): the body was never treated, so the attempt fails on
@@ -173,7 +186,10 @@ def test_all_cement_into_the_disc_breaks_the_volume_rule(lm):
                                                         (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)])
     r = run(lm, s.finish())
     assert r.metric("cement_volume").critical_failed
-    assert "none of it went into the vertebral body" in r.metric("cement_volume").detail
+    detail = r.metric("cement_volume").detail
+    assert "where it went: inferior disc" in detail, detail
+    # the headline (the rule's words) says none went into the body; the detail does not say it again
+    assert "none" not in detail and "maximum" not in detail, detail
     assert [f["rule"] for f in r.failed_rules] == ["cement_over_max"]
     s = S.Stream().decide(S.EXPECTED).align()
     s.place(S.ENTRY, S.TARGET).advance_to_y(S.TARGET[1]).shot(0.0).shot(90.0)
@@ -372,8 +388,8 @@ def test_the_canal_critical_error_says_where_how_and_when_once(lm):
     line = next(c for c in r.critical_errors if c.startswith("the trocar entered the spinal canal or a neural"))
     assert line.count("entered") == 1, line
     n = len(in_canal)
-    assert f"the spinal canal, by the tip, at t={in_canal[0].t_s:.0f} s ({n} move{'s' if n != 1 else ''} there)" \
-        in line, line
+    moves = f"{n} move{'s' if n != 1 else ''} into the canal or a foramen"
+    assert f"the spinal canal, by the tip, at t={in_canal[0].t_s:.0f} s ({moves})" in line, line
 
 
 def test_cement_that_all_went_into_the_canal_is_named_as_such_not_as_too_much(lm):
@@ -388,7 +404,7 @@ def test_cement_that_all_went_into_the_canal_is_named_as_such_not_as_too_much(lm
     assert rule["text"].startswith("the cement went outside the vertebral body"), rule["text"]
     line = next(c for c in r.critical_errors if c.startswith(rule["text"]))
     assert "maximum" not in line and "or none" not in line, line
-    assert "(epidural space 0.25 mL)" in line, line
+    assert "where it went: epidural space 0.25 mL" in line, line
 
 
 def test_the_volume_rule_names_each_cause_in_its_own_words(lm):

@@ -53,7 +53,18 @@ class Rule:
     cause_texts: tuple[tuple[str, str], ...] = ()
 
     def text_for(self, result: MetricResult) -> str:
-        """What the debrief says of this rule broken by ``result``: its cause's words, else ``text``."""
+        """What the debrief says of this rule broken by ``result``.
+
+        Parameters
+        ----------
+        result : MetricResult
+            The judging metric's result (its ``cause``, when set, picks the words).
+
+        Returns
+        -------
+        str
+            The cause's words from ``cause_texts``, else the rule's ``text``.
+        """
         return dict(self.cause_texts).get(result.cause, self.text)
 
 

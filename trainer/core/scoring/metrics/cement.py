@@ -40,8 +40,16 @@ def collect_leaks(events_leaks: dict, final: list | None) -> list[dict]:
 
 
 def record_leak(leaks: dict, event) -> None:
-    """Book a ``leak`` event in ``leaks`` ((type, region) -> the leak, its largest volume (mL) and first time (s));
-    other events are ignored."""
+    """Book a ``leak`` event in ``leaks``; other events are ignored.
+
+    Parameters
+    ----------
+    leaks : dict
+        (type, region) -> the leak: ``type``, ``region``, its largest ``volume_ml`` seen (mL), ``pe_risk`` and
+        ``first_t_s`` (s, simulated time); updated in place.
+    event : Event
+        A session event (only ``leak`` events are booked).
+    """
     if event.kind != "leak":
         return
     d = event.data
@@ -130,9 +138,12 @@ class CementVolume(_CementMetric):
             # disc and passed on points): the body was never treated; the detail says where it went
             where = ", ".join(f"{lk['region'] or lk['type']} {fmt(lk['volume_ml'], 2)} mL"
                               for lk in collect_leaks(self.leaks, self.ctx.final_leaks) if lk["volume_ml"] > 0)
-            return replace(self.make(s.injected_ml, "fail", detail + "; none of it went into the vertebral body"
-                                     + (f" ({where})" if where else "")),
-                           cause="none_in_body")
+            # the headline already says none went into the body (policy's words for ``none_in_body``): the detail
+            # says where it went, and the maximum when that was passed too (review, round 27)
+            max_ml = float(self.spec.pass_band[1])
+            over = f"; above the maximum of {max_ml:g} mL" if s.injected_ml > max_ml + 1e-6 else ""
+            return replace(self.make(s.injected_ml, "fail", detail + (f"; where it went: {where}" if where else "")
+                                     + over), cause="none_in_body")
         max_ml = float(self.spec.pass_band[1])
         if s.injected_ml > max_ml + 1e-6:           # above the scenario's maximum: a policy rule
             return replace(self.make(s.injected_ml, "fail", detail + f"; above the maximum of {max_ml:g} mL"),

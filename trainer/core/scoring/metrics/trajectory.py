@@ -286,8 +286,9 @@ class CanalForamenBreach(Metric):
             how = ("the tip" if by_tip else
                    f"the shaft through a {depth:.1f} mm pedicle wall breach (tolerance "
                    f"{MEDIAL_BREACH_TOLERANCE_MM:g} mm)" if depth else "the shaft away from the pedicle")
-            moves = f"{self.count} move" + ("s" if self.count != 1 else "")
-            return self.make(self.count, "fail", f"the {name}, by {how}, at t={t:.0f} s ({moves} there): "
+            # the count takes every move into the canal or a foramen, not only the first place's (review, round 27)
+            moves = f"{self.count} move" + ("s" if self.count != 1 else "") + " into the canal or a foramen"
+            return self.make(self.count, "fail", f"the {name}, by {how}, at t={t:.0f} s ({moves}): "
                                                  "risk of cord or root injury")
         if self.grazing is not None:
             t, where, depth = self.grazing
