@@ -33,6 +33,14 @@ TILTED_DEG = 20.0
 MIN_BODY_OF_SEGMENT = 0.6
 
 
+def _columns_near(x, y, centre_mm, reach_y_mm: float, reach_x_mm: float) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (y, x) of the columns within ``reach_y_mm`` of the centre front to back and ``reach_x_mm`` left to
+    right (at least the nearest sagittal plane): the columns the plate readings below share."""
+    js = np.flatnonzero(np.abs(y - centre_mm[1]) <= reach_y_mm)
+    is_ = np.union1d(np.flatnonzero(np.abs(x - centre_mm[0]) <= reach_x_mm), [int(np.argmin(np.abs(x - centre_mm[0])))])
+    return js, is_
+
+
 def plate_tilt_deg(hu: np.ndarray, grid: Grid, centre_mm, thr: float, reach_y_mm: float,
                    reach_x_mm: float = 0.0, staircase: bool = False, focus: bool = False) -> float:
     """Sagittal tilt (deg) of a body's endplates about the left-right axis: positive where they rise
@@ -54,8 +62,7 @@ def plate_tilt_deg(hu: np.ndarray, grid: Grid, centre_mm, thr: float, reach_y_mm
     sp = np.asarray(grid.spacing_xyz_mm)
     x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
     k0 = int(np.argmin(np.abs(z - centre_mm[2])))
-    js = np.flatnonzero(np.abs(y - centre_mm[1]) <= reach_y_mm)
-    is_ = np.union1d(np.flatnonzero(np.abs(x - centre_mm[0]) <= reach_x_mm), [int(np.argmin(np.abs(x - centre_mm[0])))])
+    js, is_ = _columns_near(x, y, centre_mm, reach_y_mm, reach_x_mm)
     a, b = np.triu_indices(len(js), 1)
     if not a.size:
         return 0.0
@@ -110,8 +117,7 @@ def focused_tilt_deg(hu: np.ndarray, grid: Grid, centre_mm, reach_y_mm: float, r
         Tilt (deg): positive where the plates rise toward the back; 0.0 with fewer than two columns.
     """
     x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
-    js = np.flatnonzero(np.abs(y - centre_mm[1]) <= reach_y_mm)
-    is_ = np.union1d(np.flatnonzero(np.abs(x - centre_mm[0]) <= reach_x_mm), [int(np.argmin(np.abs(x - centre_mm[0])))])
+    js, is_ = _columns_near(x, y, centre_mm, reach_y_mm, reach_x_mm)
     if len(js) < 2:
         return 0.0
     columns = hu[:, js][:, :, is_].astype(np.float32).mean(axis=2)          # (z, y): the planes' mean
@@ -199,8 +205,7 @@ def disc_band_planes(hu: np.ndarray, grid: Grid, centre_mm, faces_mm, reach_y_mm
     """
     sp = np.asarray(grid.spacing_xyz_mm)
     x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
-    js = np.flatnonzero(np.abs(y - centre_mm[1]) <= reach_y_mm)
-    is_ = np.union1d(np.flatnonzero(np.abs(x - centre_mm[0]) <= reach_x_mm), [int(np.argmin(np.abs(x - centre_mm[0])))])
+    js, is_ = _columns_near(x, y, centre_mm, reach_y_mm, reach_x_mm)
     ri = max(1, int(round(PATCH_MM / sp[0])))
     rj = max(1, int(round(PATCH_MM / sp[1])))
     near = np.abs(z - centre_mm[2]) <= 5.0

@@ -133,6 +133,7 @@ class CementVolume(_CementMetric):
         s = self.state
         detail = f"{fmt(s.injected_ml, 2)} mL injected: {fmt(s.in_body_ml, 2)} mL in the body, " \
                  f"{fmt(s.leaked_ml, 2)} mL leaked"
+        max_ml = float(self.spec.pass_band[1])
         if s.in_body_ml < NO_BODY_CEMENT_ML and self.ctx.procedure_expected:
             # all of it leaked (a tip outside the body: a real CT's 3 mm abdominal L2 sent 3 mL into the
             # disc and passed on points): the body was never treated; the detail says where it went
@@ -140,11 +141,9 @@ class CementVolume(_CementMetric):
                               for lk in collect_leaks(self.leaks, self.ctx.final_leaks) if lk["volume_ml"] > 0)
             # the headline already says none went into the body (policy's words for ``none_in_body``): the detail
             # says where it went, and the maximum when that was passed too (review, round 27)
-            max_ml = float(self.spec.pass_band[1])
             over = f"; above the maximum of {max_ml:g} mL" if s.injected_ml > max_ml + 1e-6 else ""
             return replace(self.make(s.injected_ml, "fail", detail + (f"; where it went: {where}" if where else "")
                                      + over), cause="none_in_body")
-        max_ml = float(self.spec.pass_band[1])
         if s.injected_ml > max_ml + 1e-6:           # above the scenario's maximum: a policy rule
             return replace(self.make(s.injected_ml, "fail", detail + f"; above the maximum of {max_ml:g} mL"),
                            cause="over_max")
