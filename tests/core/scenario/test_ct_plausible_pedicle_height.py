@@ -19,19 +19,25 @@ from trainer.core.anatomy.labels import Label
 from trainer.core.scenario.ct_plausible import estimated_labels_note
 
 
+def _left_pedicle_between(z_lo_mm: float, z_hi_mm: float) -> np.ndarray:
+    """The boxes with the left pedicle moved to the slices ``z_lo_mm`` < z < ``z_hi_mm`` (same x, y and slice count)."""
+    labels = _vertebra()
+    labels[labels == Label.PEDICLE_LEFT] = 0
+    z = GRID.axis_mm("z")[:, None, None]
+    x = GRID.axis_mm("x")[None, None, :]
+    y = GRID.axis_mm("y")[None, :, None]
+    labels[(z > z_lo_mm) & (z < z_hi_mm) & (x > 10) & (x < 20) & (y > 15) & (y < 30)] = Label.PEDICLE_LEFT
+    assert np.count_nonzero(labels == Label.PEDICLE_LEFT) == np.count_nonzero(labels == Label.PEDICLE_RIGHT)
+    return labels
+
+
 def test_pedicles_side_by_side_are_not_judged():
     """Guard: the boxes' pedicles lie at one height."""
     assert estimated_labels_note(_vertebra(), GRID, "L3") == ""
 
 
 def test_a_pedicle_labelled_well_below_its_partner_is_said():
-    labels = _vertebra()
-    labels[labels == Label.PEDICLE_LEFT] = 0
-    z = GRID.axis_mm("z")[:, None, None]
-    x = GRID.axis_mm("x")[None, None, :]
-    y = GRID.axis_mm("y")[None, :, None]
-    labels[(z > -19) & (z < -5) & (x > 10) & (x < 20) & (y > 15) & (y < 30)] = Label.PEDICLE_LEFT
-    note = estimated_labels_note(labels, GRID, "L3")
+    note = estimated_labels_note(_left_pedicle_between(-19.0, -5.0), GRID, "L3")
     assert "its left pedicle's centre lies 12.0 mm below its right's" in note, note
     assert "at most 7.0 mm" in note, note
     assert note.startswith("the estimated landmarks do not label the L3 vertebra"), note
@@ -39,11 +45,4 @@ def test_a_pedicle_labelled_well_below_its_partner_is_said():
 
 def test_a_small_height_difference_is_not_judged():
     """Guard: the left pedicle 5 mm lower (slices z -11.5..+1.5 mm; under the 7.0 mm limit) warns nothing."""
-    labels = _vertebra()
-    labels[labels == Label.PEDICLE_LEFT] = 0
-    z = GRID.axis_mm("z")[:, None, None]
-    x = GRID.axis_mm("x")[None, None, :]
-    y = GRID.axis_mm("y")[None, :, None]
-    labels[(z > -12) & (z < 2) & (x > 10) & (x < 20) & (y > 15) & (y < 30)] = Label.PEDICLE_LEFT
-    assert np.count_nonzero(labels == Label.PEDICLE_LEFT) == np.count_nonzero(labels == Label.PEDICLE_RIGHT)
-    assert estimated_labels_note(labels, GRID, "L3") == ""
+    assert estimated_labels_note(_left_pedicle_between(-12.0, 2.0), GRID, "L3") == ""
