@@ -45,9 +45,9 @@ from trainer.core.anatomy.ct_patient import (
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.morphometry import level_row
 
-__all__ = ["BODY_HEIGHT_SPREAD", "CANAL_WIDTH_SPREAD", "MAX_PEDICLE_BODY_SHARE", "endplate_span_limit_mm",
-           "pedicle_gap_limit_mm", "estimated_labels_note", "implausible_note", "import_warnings", "labels_note",
-           "misplaced_pedicles_note", "thick_labels_note"]
+__all__ = ["BODY_HEIGHT_SPREAD", "CANAL_WIDTH_SPREAD", "MAX_PEDICLE_BODY_SHARE", "MAX_PEDICLE_HEIGHT_GAP_FRACTION",
+           "endplate_span_limit_mm", "pedicle_gap_limit_mm", "estimated_labels_note", "implausible_note",
+           "import_warnings", "labels_note", "misplaced_pedicles_note", "thick_labels_note"]
 
 #: published series disagree by 21-29 % on vertebral body heights (FACTS.md 1.1): the largest body
 #: of a level is taken as the table's tallest wall times 1.29
@@ -67,6 +67,12 @@ PEDICLE_DEPTH_MIN_FRACTION = 0.5
 #: landmarks it was built from), holds 0.23-0.25 (its pedicles run into the laminae), as much as the poor turned
 #: +20 L1 (0.24, left unwarned), so a share between 0.2 and 0.3 tells nothing (docs/realct-log.md, pass 121)
 MAX_PEDICLE_BODY_SHARE = 0.3
+#: a vertebra's two pedicles lie side by side: their labels' centres differ in height by at most this fraction of
+#: the level's pedicle height (the level table, ``assets/morphometry.csv``; L5 12.9 mm, FACTS.md 1.2).  On the real
+#: CTs' thin series every level of the accuracy table differs by at most 3.4 mm (chest T11, limit 7.5 mm); on the
+#: abdominal CT turned -20..+20 deg the L5 turned +5 and +10 deg (the left pedicle labelled 19.8 and 17.8 mm from
+#: the mask's, Dice 0.00, unwarned until round 28) differ by 24.0 and 11.2 mm (docs/realct-log.md, pass 135)
+MAX_PEDICLE_HEIGHT_GAP_FRACTION = 0.5
 
 
 def _centre_mm(mask, grid) -> np.ndarray:
@@ -254,6 +260,27 @@ def _share_problem(volumes) -> tuple[str, str]:
                      "was labelled as pedicle")
 
 
+def _height_problem(labels, grid, level: str) -> tuple[str, str]:
+    """``("height", ...)`` when the two pedicle labels' centres differ in height (z) by more than
+    :data:`MAX_PEDICLE_HEIGHT_GAP_FRACTION` of the level's pedicle height (one of them labelled on another part of the
+    vertebra: the canal, the lamina), else ``("", "")``; ``("", "")`` also when a pedicle is not labelled (the
+    volume test says so)."""
+    z = grid.axis_mm("z")
+    heights = {}
+    for side, lab in (("left", Label.PEDICLE_LEFT), ("right", Label.PEDICLE_RIGHT)):
+        per_slice = np.count_nonzero(labels == lab, axis=(1, 2))
+        if not per_slice.any():
+            return "", ""
+        heights[side] = float(per_slice @ z / per_slice.sum())
+    gap_mm = heights["left"] - heights["right"]
+    limit_mm = MAX_PEDICLE_HEIGHT_GAP_FRACTION * level_row(level).pedicle_height_mm
+    if abs(gap_mm) <= limit_mm:
+        return "", ""
+    return "height", (f"its left pedicle's centre lies {abs(gap_mm):.1f} mm {'above' if gap_mm > 0 else 'below'} its "
+                      f"right's (a vertebra's pedicles lie side by side: at most {limit_mm:.1f} mm, half the {level} "
+                      "pedicle's height): a pedicle was labelled on another part of the vertebra")
+
+
 def thick_labels_note(labels, grid, level: str, slice_mm: float) -> str:
     """One line when a vertebra labelled on thick slices lacks what a labelled vertebra holds, or "".
 
@@ -317,7 +344,9 @@ def estimated_labels_note(labels, grid, level: str, in_editor: bool = False) -> 
     Two more tests on the body: its section through the centre looks like a body's
     (:func:`~trainer.core.anatomy.ct_patient.centre_section`, pass 108), and the pedicles hold at most
     :data:`MAX_PEDICLE_BODY_SHARE` of its volume (pass 121 of round 26: the body's back labelled as pedicle at
-    three turned levels that passed every other test).
+    three turned levels that passed every other test); and the two pedicles lie side by side, their centres' heights
+    within :data:`MAX_PEDICLE_HEIGHT_GAP_FRACTION` of the level's pedicle height (pass 135 of round 28: the L5 turned
+    +5 and +10 deg, a pedicle labelled in the canal or on the lamina 11-24 mm below the other).
 
     Parameters
     ----------
@@ -338,6 +367,8 @@ def estimated_labels_note(labels, grid, level: str, in_editor: bool = False) -> 
         kind, problem = _section_problem(labels, grid)
     if not kind:
         kind, problem = _share_problem(volumes)
+    if not kind:
+        kind, problem = _height_problem(labels, grid, level)
     if not kind:
         return ""
     return (f"the estimated landmarks do not label the {level} vertebra: {problem}; the patient in the trainer is "
