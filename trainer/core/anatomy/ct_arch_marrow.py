@@ -35,7 +35,9 @@ def fill_arch_marrow(fine: Volume, series_voxel_mm: float) -> int:
     and pedicles closes as posterior elements.
 
     The closing's element is the series' own in-plane cross (one series voxel along x and y, nothing across
-    slices): a one-voxel notch or hole of the series' arch is filled, nothing wider.
+    slices): a muscle voxel is filled where each of its four in-plane neighbours is arch or touches it, i.e. the
+    arch's holes and slots up to two series voxels across, its one-voxel notches and concave corners; a wider hole
+    keeps all but its corners.
 
     Parameters
     ----------
