@@ -9,7 +9,7 @@ notch of 55-95 HU further back, all inside the TotalSegmentator mask, where a li
 3.5 mm breach (docs/realct-log.md, round 28, l1graze).
 
 The fill is made after the landmarks are measured, so the pedicles' fitted axes and every measured landmark stay
-as the threshold's bone gives them (round 6 filled the pedicle tube behind the canal's mid-depth as posterior
+as the threshold's bone gives them (round 10, cte10, filled the pedicle tube behind the canal's mid-depth as posterior
 elements before the fit: the fitted axes moved elsewhere, the abdominal L4 left 15 deg medial plan no longer
 breached; so did this fill when made inside the labelling).
 """
