@@ -15,6 +15,7 @@ import json
 
 import numpy as np
 import pytest
+import realct_reference as reference
 import realct_sources as sources
 from realct_cases import scenario_at_reference
 
@@ -128,13 +129,14 @@ def test_expert_plan_passes_on_the_abdominal_ct(abdominal_cases, level, side):
     assert proc.cement.in_body_ml >= 2.5
 
 
-@pytest.mark.parametrize(("level", "side"), [("L5", "right"), ("L2", "left")])
+@pytest.mark.parametrize(("level", "side"), [("L5", "right"), ("L2", "left"), ("L1", "right")])
 def test_abdominal_expert_takes_no_breach_the_scoring_reads(abdominal_cases, level, side):
     """The built-in expert models good practice: its trocar keeps to the bone as the scored session reads it (the
     trocar's own breach bookkeeping: nearest voxel along the shaft), not only as the planner's continuous
     clearance reads it.  Round 27 (docs/realct-log.md, graze27): the L5 right line kept that clearance but passed
     1.4 mm above the labelled foramen and took a 0.09 mm grade-1 medial breach (97.0 -> 94.5); the L2 left line a
-    0.5 mm lateral one (94.0)."""
+    0.5 mm lateral one (94.0).  Round 28 (l1graze): the L1 right line a 0.5 mm lateral one (91.0), its target
+    7.0 mm from the midline, while the arch's marrow behind its pedicle was labelled muscle."""
     sc, patient = abdominal_cases[level]
     proc = _play(sc, patient, ExpertPlan(sides=(side,)))
     breaches = [(e.data["wall"], e.data["breach_mm"], e.data["grade"]) for e in proc.events if e.kind == "breach"]
@@ -142,6 +144,29 @@ def test_abdominal_expert_takes_no_breach_the_scoring_reads(abdominal_cases, lev
     report = score(proc)
     assert report.passed, report.failed_rules
     assert report.metric("breach_grade").status == "pass", report.metric("breach_grade")
+
+
+def test_abdominal_l1_right_arch_is_bone_where_the_mask_says_bone(abdominal_cases, totalseg_ct):
+    """Oracle: the TotalSegmentator L1 mask.  In the series slice through the mask's right pedicle centre (the slice
+    the expert's trocar runs in), around the right arch (from 3 mm in front of that centre to 18 mm behind it, 12 mm
+    lateral to 6 mm medial of it), no voxel of the mask is labelled muscle, and the arch's labels reach at most two
+    voxels outside the mask.  On fcf7200 four mask voxels there were muscle: the arch's marrow (55-95 HU at 3 mm)
+    under the threshold, where the expert's trocar read a grade-1 lateral breach."""
+    sc, patient = abdominal_cases["L1"]
+    ct = totalseg_ct
+    ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS["L1"])
+    x, y, z = (ct.grid.axis_mm(a) for a in "xyz")
+    pc = ref.pedicle_right_centre_mm
+    k = int(np.argmin(np.abs(z - pc[2])))
+    js = np.flatnonzero((y >= pc[1] - 3.0) & (y <= pc[1] + 18.0))
+    is_ = np.flatnonzero((x >= pc[0] - 12.0) & (x <= pc[0] + 6.0))
+    box = (slice(k, k + 1), slice(js[0], js[-1] + 1), slice(is_[0], is_[-1] + 1))
+    lab = reference.labels_on_ct(patient, np.asarray(sc.ct.landmarks["body_centre_mm"], float), ct.grid, box)
+    mask = ct.labels[box] == sources.VERTEBRA_LABELS["L1"]
+    assert mask.sum() >= 20
+    assert int((mask & (lab == Label.MUSCLE)).sum()) == 0
+    arch = np.isin(lab, [Label.POSTERIOR_ELEMENTS, Label.PEDICLE_RIGHT])
+    assert int((arch & ~mask).sum()) <= 2
 
 
 @pytest.mark.parametrize(("ct", "level", "side"), [("chest", lv, s) for lv, s in MEDIAL_CASES]

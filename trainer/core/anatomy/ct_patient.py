@@ -16,6 +16,7 @@ from scipy import ndimage as ndi
 from scipy.spatial import ConvexHull, QhullError
 
 from trainer.core.anatomy.cache import cached_ct_patient
+from trainer.core.anatomy.ct_arch_marrow import fill_arch_marrow
 from trainer.core.anatomy.ct_beyond import fill_fine_beyond, filled_volumes
 from trainer.core.anatomy.ct_blood_pool import blood_pool_mask
 from trainer.core.anatomy.ct_labels import (
@@ -491,6 +492,7 @@ def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Calla
     context, filled = _context(vol, fine.grid, (pbody, pgrid))
     _lumens_not_bone(context)
     lm = _landmarks_of(fine, rel, measured, level, skin)
+    fill_arch_marrow(fine, float(vol.grid.spacing_xyz_mm[0]))   # after the landmarks: the fitted axes unchanged
     fill_fine_beyond(fine, filled)             # after the labels and landmarks: the fill is never read as tissue
     report(1.0, "patient CT ready")
     return Patient(volume=fine, landmarks=lm, context=[context, *filled], params=None, source=source)
