@@ -50,13 +50,13 @@ def test_a_typed_series_path_is_read_and_the_coverage_line_says_what_it_holds(qt
     files = [pydicom.dcmread(p, stop_before_pixels=True) for p in sorted(folder.iterdir())]
     z = np.sort([float(f.ImagePositionPatient[2]) for f in files])
     dz = float(np.median(np.diff(z)))
-    # the modelled levels the reference mask holds over at least 10 mm, top to bottom
+    # the levels the reference mask holds over at least 10 mm, top to bottom (the modelled ones and the sacrum)
     g = totalseg_ct.grid
     def extent_mm(level):
         k = np.nonzero(totalseg_ct.labels == sources.VERTEBRA_LABELS[level])[0]
         return float(np.ptp(k)) * g.spacing_xyz_mm[2] if k.size else 0.0
 
-    held = [lv for lv in LEVELS if lv in sources.VERTEBRA_LABELS and extent_mm(lv) >= 10.0]
+    held = [lv for lv in (*LEVELS, "S1") if lv in sources.VERTEBRA_LABELS and extent_mm(lv) >= 10.0]
     centre_z = dlg.landmarks["body_centre_mm"][2]
     below, above = centre_z - (z[0] - dz / 2), z[-1] + dz / 2 - centre_z
     text = dlg.coverage.text()

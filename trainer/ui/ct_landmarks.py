@@ -66,7 +66,7 @@ from trainer.core.scenario.ct_plausible import import_warnings
 from trainer.core.scenario.loader import parse_scenario
 from trainer.core.shown_path import shown_path
 from trainer.core.xray.geometry import CArmGeometry
-from trainer.ui.ct_overview import ColumnOverview, sagittal_slab
+from trainer.ui.ct_overview import ColumnOverview, sagittal_slab, vertebra_names
 from trainer.ui.ct_slices import COLOURS, NAMES, PLANES, SHORT, SliceViews
 from trainer.ui.save_dialogs import ask_save_path, save_with_confirmation
 from trainer.ui.workers import Runner
@@ -229,15 +229,14 @@ def coverage_text(vol, column, centre_mm=None) -> str:
     coordinates; None: no target placed yet) and how many mm more a render with the default C-arm needs
     (:func:`~trainer.core.scenario.ct_import.coverage_note`).  Until round 28 the editor said neither."""
     g = vol.grid
-    named = [v.level for v in column.vertebrae if v.level] if column is not None else []
+    names = vertebra_names(column) if column is not None else []
+    named = [n for n in names if not n.startswith("#")]       # as the overview labels them (S1 below L5)
     if column is not None and column.certain and named:
         span = f"{named[0]} to {named[-1]}" if len(named) > 1 else named[0]
-        levels = [v.level for v in column.vertebrae]
-        first = levels.index(named[0])
-        ends = ((first, "above"), (len(levels) - 1 - levels.index(named[-1]), "below"))
-        span += "".join(f" (and {_vertebrae(n)} {where}, not numbered)" for n, where in ends if n)
-    elif column is not None and column.vertebrae:
-        span = f"{_vertebrae(len(column.vertebrae))}, not numbered"
+        if len(named) < len(names):
+            span += f" (and {_vertebrae(len(names) - len(named))} not numbered)"
+    elif names:
+        span = f"{_vertebrae(len(names))}, not numbered"
     else:
         span = "no column found"
     text = (f"Series: covers {span}, {g.spacing_xyz_mm[2]:.1f} mm slices, "
@@ -436,7 +435,7 @@ class CTLandmarkDialog(QDialog):
         bottom.addWidget(self.table, 3)
         bottom.addWidget(self.warnings_panel, 2)
         bottom.addLayout(buttons, 1)
-        self.status = QLabel("Choose a DICOM series folder.")
+        self.status = QLabel("Type or paste a DICOM series folder's path in Series (then Return), or Choose series folder….")
         self.status.setObjectName("ctStatus")
         self.status.setWordWrap(True)
         # room for the usual three lines, so a shorter message does not grow the views (a longer one still fits)
