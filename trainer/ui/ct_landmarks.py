@@ -358,6 +358,10 @@ class CTLandmarkDialog(QDialog):
         self.coverage = QLabel("")
         self.coverage.setObjectName("ctCoverage")
         self.coverage.setWordWrap(True)
+        # two lines held from the start: a line that grows when the body centre moves (covered -> "needs N mm more")
+        # would push the views down under the pointer during a drag
+        self.coverage.setMinimumHeight(2 * self.coverage.fontMetrics().lineSpacing() + 2)
+        self.coverage.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
 
         self.overview = ColumnOverview()
         self.overview.vertebraClicked.connect(self.vertebra_clicked)
