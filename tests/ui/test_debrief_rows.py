@@ -72,3 +72,12 @@ def test_the_gertzbein_robbins_row_reads_grade_then_number(make_window):
             for r in range(table.rowCount())}
     value, target = rows["Worst pedicle breach (Gertzbein-Robbins)"]
     assert target.startswith("grade 0") and value == "grade 0", (value, target)
+
+
+def test_the_debrief_shows_a_missing_grade_without_its_unit():
+    """The debrief's table writes a missing value "—" with no unit (the text report's "grade -", written with its
+    unit first, is tested in tests/core/scoring/test_missing_grade_wording.py); a grade reads "grade 2" (FACTS.md 2)."""
+    from trainer.ui.debrief import format_value
+
+    assert format_value(None, "grade") == "—"
+    assert format_value(2, "grade") == "grade 2"

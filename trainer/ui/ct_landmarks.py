@@ -55,6 +55,7 @@ from trainer.core.safe_write import atomic_write_text, check_output
 from trainer.core.scenario.ct_import import (
     LANDMARK_KEYS,
     EstimateNotFound,
+    coverage_note,
     default_title,
     landmarks_as_written,
     relative_inside,
@@ -64,7 +65,8 @@ from trainer.core.scenario.ct_import_landmarks import LandmarksNotFound, import_
 from trainer.core.scenario.ct_plausible import import_warnings
 from trainer.core.scenario.loader import parse_scenario
 from trainer.core.shown_path import shown_path
-from trainer.ui.ct_overview import ColumnOverview, sagittal_slab
+from trainer.core.xray.geometry import CArmGeometry
+from trainer.ui.ct_overview import ColumnOverview, sagittal_slab, vertebra_names
 from trainer.ui.ct_slices import COLOURS, NAMES, PLANES, SHORT, SliceViews
 from trainer.ui.save_dialogs import ask_save_path, save_with_confirmation
 from trainer.ui.workers import Runner
@@ -221,6 +223,29 @@ def _not_in_view_text(level: str, column) -> str:
     return f"{level} is not in this series' field of view (numbered by {column.numbered_by}: {held}): {choose}."
 
 
+def coverage_text(vol, column, centre_mm=None) -> str:
+    """One line: the levels ``vol`` covers (numbered ``column``), its slice spacing (mm) and size (columns x rows x
+    slices), then import-ct's words on how far it reaches round the target body centre ``centre_mm`` (mm, series
+    coordinates; None: no target placed yet) and how many mm more a render with the default C-arm needs
+    (:func:`~trainer.core.scenario.ct_import.coverage_note`).  Until round 28 the editor said neither."""
+    g = vol.grid
+    names = vertebra_names(column) if column is not None else []
+    named = [n for n in names if not n.startswith("#")]       # as the overview labels them (S1 below L5)
+    if column is not None and column.certain and named:
+        span = f"{named[0]} to {named[-1]}" if len(named) > 1 else named[0]
+        if len(named) < len(names):
+            span += f" (and {_vertebrae(len(names) - len(named))} not numbered)"
+    elif names:
+        span = f"{_vertebrae(len(names))}, not numbered"
+    else:
+        span = "no column found"
+    text = (f"Series: covers {span}, {g.spacing_xyz_mm[2]:.1f} mm slices, "
+            f"{g.shape[2]} x {g.shape[1]} x {g.shape[0]} voxels")
+    if centre_mm is None:
+        return text + "."
+    return f"{text}; {coverage_note(g, centre_mm, CArmGeometry())}."
+
+
 def _landmark_origin(source: dict) -> str:
     """Whose the saved landmarks are, for the scenario's description (a resident reads it on the chart):
     the ones corrected by hand named, the others as estimated.  Until round 23 every GUI import said
@@ -297,9 +322,11 @@ class CTLandmarkDialog(QDialog):
         self.runner.progress.connect(self._on_progress)
 
         top = QHBoxLayout()
+        # typed or pasted, Return reads it (until round 28 the field was read-only: only the chooser)
         self.folder_edit = QLineEdit()
-        self.folder_edit.setReadOnly(True)
-        self.folder_edit.setPlaceholderText("DICOM series folder")
+        self.folder_edit.setObjectName("ctSeriesFolder")
+        self.folder_edit.setPlaceholderText("DICOM series folder: type or paste its path, then Return")
+        self.folder_edit.returnPressed.connect(self.typed_folder)
         self.choose_button = QPushButton("Choose series folder…")
         self.choose_button.clicked.connect(self.choose_folder)
         self.level_box = QComboBox()
@@ -327,6 +354,14 @@ class CTLandmarkDialog(QDialog):
             w.setSizePolicy(policy)
             prog.addWidget(w)
         self._show_progress(False)
+        # what the series holds and how far it reaches round the target (import-ct's coverage line)
+        self.coverage = QLabel("")
+        self.coverage.setObjectName("ctCoverage")
+        self.coverage.setWordWrap(True)
+        # two lines held from the start: a line that grows when the body centre moves (covered -> "needs N mm more")
+        # would push the views down under the pointer during a drag
+        self.coverage.setMinimumHeight(2 * self.coverage.fontMetrics().lineSpacing() + 2)
+        self.coverage.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
 
         self.overview = ColumnOverview()
         self.overview.vertebraClicked.connect(self.vertebra_clicked)
@@ -404,7 +439,7 @@ class CTLandmarkDialog(QDialog):
         bottom.addWidget(self.table, 3)
         bottom.addWidget(self.warnings_panel, 2)
         bottom.addLayout(buttons, 1)
-        self.status = QLabel("Choose a DICOM series folder.")
+        self.status = QLabel("Type or paste a DICOM series folder's path in Series (then Return), or Choose series folder….")
         self.status.setObjectName("ctStatus")
         self.status.setWordWrap(True)
         # room for the usual three lines, so a shorter message does not grow the views (a longer one still fits)
@@ -414,6 +449,7 @@ class CTLandmarkDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addLayout(prog)
+        lay.addWidget(self.coverage)
         middle = QHBoxLayout()
         left = QVBoxLayout()
         left.addWidget(self.overview, 1)
@@ -434,8 +470,29 @@ class CTLandmarkDialog(QDialog):
         series were not saved (until round 27 they were dropped without one, where a level change asks)."""
         d = QFileDialog.getExistingDirectory(self, "Choose the DICOM series folder",
                                              str(self.folder or Path.home()))
-        if not d:
+        if d:
+            self.ask_load(d)
+
+    def typed_folder(self) -> None:
+        """Return in the Series field: read the folder typed or pasted there (quotes and a leading ``~``
+        as a file manager or shell copies them are read as such); a path that is no folder is said in one line
+        and the shown series stays."""
+        text = self.folder_edit.text().strip()
+        if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
+            text = text[1:-1]
+        path = Path(text).expanduser() if text else None
+        if path is None or not path.is_dir():
+            self.note(f"Series: {text or '(empty)'} is not a folder: type or paste the folder that holds the "
+                      "series' DICOM files, or use Choose series folder…", error=True)
             return
+        if self.folder is not None and path.resolve() == self.folder.resolve() and self.volume is not None:
+            self.folder_edit.setText(shown_path(self.folder))      # the series shown: nothing to read again
+            return
+        self.ask_load(str(path))
+
+    def ask_load(self, d: str) -> None:
+        """Read the series in folder ``d``, after a question when hand corrections on the shown series were not
+        saved (the chooser and the typed field both come here)."""
         edited = [NAMES[k].lower() for k in LANDMARK_KEYS if self.source.get(k) == "edited"]
         if self.volume is None or self.saved is not None or not edited:
             self.load(d)
@@ -459,6 +516,7 @@ class CTLandmarkDialog(QDialog):
     def _keep_editing(self) -> None:
         """Load another series answered "keep editing": the shown series and its corrections stay."""
         self._question = None
+        self.folder_edit.setText(shown_path(self.folder))      # a typed path not read: the shown series' again
         self.note(f"Still editing {shown_path(self.folder)}: your corrections are kept (Save scenario… to keep "
                   "them in a file).")
 
@@ -874,6 +932,8 @@ class CTLandmarkDialog(QDialog):
                                      self.landmarks["superior_endplate_z_mm"], self.landmarks["inferior_endplate_z_mm"])
         self._title_hint()
         self._enable_save()
+        self.coverage.setText(coverage_text(self.volume, self.column, self.landmarks["body_centre_mm"]
+                                            if placed and not blank else None))
         # with no marker drawn the table's numbers were the starting points' (the series' middle), read as a
         # position next to "unplaced" (round 24): blank ("—", the spin's minimum) and locked until a level is in view
         self._syncing = True

@@ -65,7 +65,9 @@ __all__ = [
 
 ENV_DIR = "VPTRAINER_CACHE_DIR"
 MAX_ENTRIES = 12                      #: about 25 MB each for the default 0.5 mm grid
-_FORMAT = "vptrainer-patient-cache-2"
+#: 3 since round 28: each volume's blood pool is kept (format 2 dropped it, so a CT patient read from the cache
+#: drew a contrast CT's aorta enhanced where the freshly labelled one draws it as unenhanced blood)
+_FORMAT = "vptrainer-patient-cache-3"
 _SECRET = "secret.key"
 _SUFFIX = ".npzc"
 _ANATOMY_DIR = Path(__file__).resolve().parent
@@ -240,6 +242,8 @@ def _encode(patient) -> bytes:
     for i, v in enumerate(vols):
         arrays[f"hu{i}"] = v.hu
         arrays[f"labels{i}"] = v.labels
+        if v.blood_pool is not None:        # a CT patient's enhanced lumens, drawn unenhanced (ct_blood_pool)
+            arrays[f"blood{i}"] = v.blood_pool
     buf = io.BytesIO()
     np.savez(buf, allow_pickle=False, **arrays)
     return buf.getvalue()
@@ -253,7 +257,8 @@ def _decode(payload: bytes, params):
         vols = []
         for i, v in enumerate(doc["volumes"]):
             grid = Grid(int3(v["shape"]), float3(v["spacing_xyz_mm"]), float3(v["origin_mm"]))
-            vols.append(Volume(hu=z[f"hu{i}"], labels=z[f"labels{i}"], grid=grid, meta=v["meta"]))
+            blood = z[f"blood{i}"] if f"blood{i}" in z.files else None
+            vols.append(Volume(hu=z[f"hu{i}"], labels=z[f"labels{i}"], grid=grid, meta=v["meta"], blood_pool=blood))
     lm = doc["landmarks"]
     peds = {}
     for side in ("pedicle_left", "pedicle_right"):
