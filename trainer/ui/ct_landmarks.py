@@ -68,6 +68,7 @@ from trainer.core.shown_path import shown_path
 from trainer.core.xray.geometry import CArmGeometry
 from trainer.ui.ct_overview import ColumnOverview, sagittal_slab, vertebra_names
 from trainer.ui.ct_slices import COLOURS, NAMES, PLANES, SHORT, SliceViews
+from trainer.ui.held_lines_label import HeldLinesLabel
 from trainer.ui.save_dialogs import ask_save_path, save_with_confirmation
 from trainer.ui.workers import Runner
 
@@ -355,13 +356,10 @@ class CTLandmarkDialog(QDialog):
             prog.addWidget(w)
         self._show_progress(False)
         # what the series holds and how far it reaches round the target (import-ct's coverage line)
-        self.coverage = QLabel("")
+        # two lines held from the start, in the font it is drawn with: a line that grows when the body centre moves
+        # (covered -> "needs N mm more") would push the views down under the pointer during a drag
+        self.coverage = HeldLinesLabel("", lines=2, pad_px=2)
         self.coverage.setObjectName("ctCoverage")
-        self.coverage.setWordWrap(True)
-        # two lines held from the start: a line that grows when the body centre moves (covered -> "needs N mm more")
-        # would push the views down under the pointer during a drag
-        self.coverage.setMinimumHeight(2 * self.coverage.fontMetrics().lineSpacing() + 2)
-        self.coverage.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
 
         self.overview = ColumnOverview()
         self.overview.vertebraClicked.connect(self.vertebra_clicked)
@@ -439,12 +437,10 @@ class CTLandmarkDialog(QDialog):
         bottom.addWidget(self.table, 3)
         bottom.addWidget(self.warnings_panel, 2)
         bottom.addLayout(buttons, 1)
-        self.status = QLabel("Type or paste a DICOM series folder's path in Series (then Return), or Choose series folder….")
-        self.status.setObjectName("ctStatus")
-        self.status.setWordWrap(True)
         # room for the usual three lines, so a shorter message does not grow the views (a longer one still fits)
-        self.status.setMinimumHeight(3 * self.status.fontMetrics().lineSpacing() + 4)
-        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.status = HeldLinesLabel("Type or paste a DICOM series folder's path in Series (then Return), or "
+                                     "Choose series folder….", lines=3, pad_px=4)
+        self.status.setObjectName("ctStatus")
 
         lay = QVBoxLayout(self)
         lay.addLayout(top)
