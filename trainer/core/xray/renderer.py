@@ -185,11 +185,16 @@ def _crop_to(src: Grid, dst: Grid) -> tuple[tuple[slice, ...], Grid]:
     return sub, grid
 
 
-#: the drawn volumes of the last few patients (:func:`_volumes_key` -> the renderer's volumes): they depend on
+#: the drawn volumes of the last few patients (:func:`_volumes_key` -> (:func:`_drawers`, the renderer's volumes)): they depend on
 #: the patient only, and a batch builds a renderer per procedure (a fresh patient object each time, read from
 #: the on-disk cache) or per detector size; they took about 0.5 s of CPU per renderer (docs/realct-log.md, pass 135)
 _VOLUMES: OrderedDict = OrderedDict()
 _KEEP_VOLUMES = 2
+
+
+def _drawers() -> tuple:
+    """The functions the drawn volumes are made with (kept with them: a volume drawn by another is not reused)."""
+    return (radiographic_hu, radiographic_context_hu, outer_rod_texture, hu_channels, _pooled_channels)
 
 
 def _volumes_key(patient, fine_pool: int) -> str | None:
@@ -243,11 +248,12 @@ class FluoroRenderer:
         f = max(1, int(fine_pool))
         key = _volumes_key(patient, f)
         kept = _VOLUMES.pop(key, None) if key is not None else None
-        if kept is None:
+        drawers = _drawers()
+        if kept is None or any(a is not b for a, b in zip(kept[0], drawers)):
             self._build_volumes(f)
-            kept = (self._hu, self.detail_grid, self._context, self._detail, self._sharp, self._texture)
+            kept = (drawers, (self._hu, self.detail_grid, self._context, self._detail, self._sharp, self._texture))
         else:
-            self._hu, self.detail_grid, self._context, self._detail, self._sharp, self._texture = kept
+            self._hu, self.detail_grid, self._context, self._detail, self._sharp, self._texture = kept[1]
         if key is not None:
             _VOLUMES[key] = kept                          # the most recent last
             while len(_VOLUMES) > _KEEP_VOLUMES:
