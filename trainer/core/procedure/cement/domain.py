@@ -175,11 +175,21 @@ def body_volume_ml(patient, margin_mm: float = 8.0) -> float:
     """Volume of the target vertebral body (mL): the body and what it encloses (:func:`body_envelope`).
 
     The one definition of the body volume: the cement model's fill fraction and the
-    debrief's fill percentage both divide by it.
+    debrief's fill percentage both divide by it.  Measured once per patient volume and margin and
+    kept in ``patient.measured`` (the scoring context asks at the start and at the end of every
+    assessment, about 0.2 s of CPU each time), as :func:`~trainer.core.anatomy.posterior_outline.outline_of`.
     """
+    key = ("body_volume_ml", float(margin_mm))
+    measured = getattr(patient, "measured", None)
+    kept = measured.get(key) if measured is not None else None
+    if kept is not None and kept[0] is patient.volume:
+        return kept[1]
     grid = patient.volume.grid
     _, sub, _ = crop_to_body(patient.volume.labels, patient.volume.hu, grid.spacing_zyx_mm, margin_mm)
-    return envelope_volume_ml(body_envelope(sub), grid.voxel_volume_mm3)
+    vol_ml = envelope_volume_ml(body_envelope(sub), grid.voxel_volume_mm3)
+    if measured is not None:
+        measured[key] = (patient.volume, vol_ml)
+    return vol_ml
 
 
 def envelope_volume_ml(envelope: np.ndarray, voxel_mm3: float) -> float:
