@@ -13,8 +13,8 @@ interpolation of the filled context (see :mod:`trainer.core.xray.raymarch`).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import pickle
 import threading
 from collections import OrderedDict
 
@@ -197,16 +197,12 @@ def _drawers() -> tuple:
     return (radiographic_hu, radiographic_context_hu, outer_rod_texture, hu_channels, _pooled_channels)
 
 
-def _volumes_key(patient, fine_pool: int) -> str | None:
+def _volumes_key(patient, fine_pool: int) -> str:
     """Digest of all the drawn volumes are made of: every volume's HU, labels, blood pool and grid, the
-    landmarks, the anatomy parameters and the pooling factor (a patient changed in place gets another key);
-    None (not kept) when the landmarks cannot be serialised."""
+    landmarks, the anatomy parameters and the pooling factor (a patient changed in place gets another key)."""
     h = hashlib.blake2b(digest_size=16)
     h.update(repr((int(fine_pool), patient.params, getattr(patient, "source", None))).encode())
-    try:
-        h.update(pickle.dumps(patient.landmarks))
-    except (pickle.PicklingError, TypeError, AttributeError):
-        return None
+    h.update(repr(_plain(patient.landmarks)).encode())
     for vol in (patient.volume, *patient.context):
         h.update(repr(vol.grid).encode())
         for a in (vol.hu, vol.labels, getattr(vol, "blood_pool", None)):
@@ -214,6 +210,22 @@ def _volumes_key(patient, fine_pool: int) -> str | None:
                 h.update(repr((a.dtype.str, a.shape)).encode())
                 h.update(np.ascontiguousarray(a).data)
     return h.hexdigest()
+
+
+def _plain(x):
+    """``x`` with NumPy scalars as Python numbers and arrays as (dtype, shape, bytes): equal values, equal repr
+    (a patient read from the on-disk cache holds floats where the built one held ``np.float64``)."""
+    if isinstance(x, np.ndarray):
+        return ("array", x.dtype.str, x.shape, x.tobytes())
+    if isinstance(x, np.generic):
+        return x.item()
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return (type(x).__name__, tuple(_plain(getattr(x, f.name)) for f in dataclasses.fields(x)))
+    if isinstance(x, (tuple, list)):
+        return tuple(_plain(v) for v in x)
+    if isinstance(x, dict):
+        return tuple(sorted((str(k), _plain(v)) for k, v in x.items()))
+    return x
 
 
 class FluoroRenderer:
@@ -247,17 +259,16 @@ class FluoroRenderer:
         self.fine_grid = patient.volume.grid
         f = max(1, int(fine_pool))
         key = _volumes_key(patient, f)
-        kept = _VOLUMES.pop(key, None) if key is not None else None
+        kept = _VOLUMES.pop(key, None)
         drawers = _drawers()
         if kept is None or any(a is not b for a, b in zip(kept[0], drawers)):
             self._build_volumes(f)
             kept = (drawers, (self._hu, self.detail_grid, self._context, self._detail, self._sharp, self._texture))
         else:
             self._hu, self.detail_grid, self._context, self._detail, self._sharp, self._texture = kept[1]
-        if key is not None:
-            _VOLUMES[key] = kept                          # the most recent last
-            while len(_VOLUMES) > _KEEP_VOLUMES:
-                _VOLUMES.pop(next(iter(_VOLUMES)))
+        _VOLUMES[key] = kept                              # the most recent last
+        while len(_VOLUMES) > _KEEP_VOLUMES:
+            _VOLUMES.pop(next(iter(_VOLUMES)))
         self._lock = threading.RLock()
         self._last_shot: tuple | None = None               # (key, image, metal) of the last render with overlays
         self._marrow: tuple | None = None                  # (origin, marrow field, cancellous mask), on first cement
