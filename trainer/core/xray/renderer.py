@@ -258,6 +258,12 @@ class FluoroRenderer:
         self._projectors: tuple[list[SlabProjector], list[SlabProjector]] | None = None
         self.fine_grid = patient.volume.grid
         f = max(1, int(fine_pool))
+        self._hu: np.ndarray
+        self.detail_grid: Grid
+        self._context: list[tuple[Grid, np.ndarray, np.ndarray]]
+        self._detail: tuple[np.ndarray, np.ndarray]
+        self._sharp: list[tuple[Grid, np.ndarray, np.ndarray]]
+        self._texture: list[tuple[Grid, np.ndarray]]
         key = _volumes_key(patient, f)
         kept = _VOLUMES.pop(key, None)
         drawers = _drawers()

@@ -484,6 +484,8 @@ class CementDomain:
 
     def _query_canal_within(self, flat: np.ndarray, limit_mm: float) -> np.ndarray:
         """The k-d tree answer of :meth:`dist_canal_within_mm` for ``flat`` (mm; 0 in the canal)."""
+        if self._canal is None:
+            return np.full(flat.size, np.inf)
         tree = self._canal_kdtree()[0]
         p = np.stack(np.unravel_index(flat, self.shape), axis=-1) * np.array(self.spacing_zyx_mm)
         d = tree.query(p, distance_upper_bound=limit_mm)[0]
