@@ -45,13 +45,15 @@ def assess(path, render: bool = False, ct_root=None, verifier=None, require_seal
     record = read_session(path, keep_entries=False, on_line=scan.feed)      # pass 1: chain, hashes, seals
     seal = seal_verdict(path, scan.result, require_seal)
     scenario = record.scenario(ct_root=ct_root)
-    patient = None
+    parts = None
     if getattr(scenario, "ct", None) is None:
-        # sessions of one case share their patient: the on-disk cache skips the build
-        from trainer.core.anatomy.cache import cached_patient
+        # sessions of one case share their patient (the on-disk cache skips the build), and the
+        # sessions assessed in one process its wall model and renderer too
+        from trainer.core.anatomy.cache import cached_patient, patient_key
+        from trainer.core.procedure.shared_parts import shared_parts
 
-        patient = cached_patient(scenario.anatomy)
-    proc = procedure_for(record, render=render, patient=patient, scenario=scenario, keep_events=render)
+        parts = shared_parts(patient_key(scenario.anatomy), lambda: cached_patient(scenario.anatomy))
+    proc = procedure_for(record, render=render, scenario=scenario, keep_events=render, parts=parts)
     # the context known before the first action; the final cement and leaks are added at the end
     scorer = Scorer(build_context(scenario, patient=proc.patient), keep_events=render)
     replay(record, procedure=proc, on_result=lambda res: scorer.feed_all(res.events))   # pass 2

@@ -22,6 +22,7 @@ from trainer.core.procedure.actions import DURATIONS
 from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
 from trainer.core.procedure.machine import Procedure
 from trainer.core.procedure.plans import working_phase_s
+from trainer.core.procedure.shared_parts import SharedParts, shared_parts
 from trainer.core.scenario.build import patient_for
 from trainer.core.scenario.checklist import CHECKLIST_ITEMS
 from trainer.core.scenario.loader import load_scenario
@@ -254,17 +255,21 @@ def expert_plan_for(scenario, variant: Variant = EXPERT, side: str = "left") -> 
 
 
 def play(scenario, patient, seed: int, variant: Variant = EXPERT, side: str = "left", *, render: bool = False,
-         pixels: int | None = None, live=None):
+         pixels: int | None = None, live=None, parts: SharedParts | None = None):
     """Play ``variant`` on ``scenario`` with ``seed``; returns the finished Procedure.
 
     ``render``/``pixels`` render the shots (the scoring never needs the images).  ``live``: a
     :class:`~trainer.core.session.live.LiveSession` to play into (it records the session file;
-    its own scenario, seed and patient are used).
+    its own scenario, seed and patient are used).  ``parts``: the patient's parts a batch shares
+    (:mod:`~trainer.core.procedure.shared_parts`; ``patient`` is then ``parts.patient``).
     """
     if live is not None:
         play_expert(live, expert_plan_for(live.procedure.scenario, variant, side))
         return live.procedure
-    proc = Procedure(scenario, seed=seed, patient=patient, render=render, pixels=pixels)
+    if parts is not None:
+        proc = parts.procedure(scenario, seed, render=render, pixels=pixels)
+    else:
+        proc = Procedure(scenario, seed=seed, patient=patient, render=render, pixels=pixels)
     return play_expert(proc, expert_plan_for(scenario, variant, side))
 
 
@@ -341,8 +346,9 @@ def _d_json(d):
 def score_one(scenario_path: str, seed: int, variant_id: str) -> dict:
     """Play and score one run (a picklable unit of work for a process pool)."""
     sc = load_scenario(scenario_path)
-    pat = patient_for(sc)            # the [ct] patient of a CT scenario (it played the synthetic one)
-    rep = score(play(sc, pat, seed, variant_by_id(variant_id)))
+    # the [ct] patient of a CT scenario (it played the synthetic one), built once per process and case
+    parts = shared_parts(f"{scenario_path}:{sc.sha256}", lambda: patient_for(sc))
+    rep = score(play(sc, parts.patient, seed, variant_by_id(variant_id), parts=parts))
     return {"scenario": sc.id, "seed": seed, "variant": variant_id, "passed": rep.passed, "score": rep.score,
             "outcome": outcome_score(rep.score, rep.passed, rep.pass_score),
             "failed": [m.id for m in rep.metrics if m.status == "fail"],

@@ -5,14 +5,18 @@ from __future__ import annotations
 from trainer import __version__
 from trainer.core.errors import SessionError, TamperError
 from trainer.core.procedure.machine import Procedure
+from trainer.core.procedure.shared_parts import SharedParts
 from trainer.core.session.reader import SessionRecord
 
 __all__ = ["replay", "procedure_for", "check_ct_series"]
 
 
 def procedure_for(record: SessionRecord, *, render: bool = True, patient=None, scenario=None,
-                  keep_events: bool = True) -> Procedure:
+                  keep_events: bool = True, parts: SharedParts | None = None) -> Procedure:
     """A fresh procedure for a session: its scenario, seed and recorded options (``pixels``).
+
+    ``parts``: the patient, wall model and renderer the sessions of one case share in this process
+    (:func:`~trainer.core.procedure.shared_parts.shared_parts`; ``patient`` is then ignored).
 
     Raises
     ------
@@ -20,8 +24,13 @@ def procedure_for(record: SessionRecord, *, render: bool = True, patient=None, s
         The session recorded a CT series fingerprint and the series read now differs
         (:func:`check_ct_series`)."""
     opts = record.header.get("options") or {}
-    proc = Procedure(scenario or record.scenario(), seed=record.header["seed"], patient=patient, render=render,
-                     pixels=opts.get("pixels"), keep_events=keep_events)
+    scenario = scenario or record.scenario()
+    if parts is not None:
+        proc = parts.procedure(scenario, record.header["seed"], render=render, pixels=opts.get("pixels"),
+                               keep_events=keep_events)
+    else:
+        proc = Procedure(scenario, seed=record.header["seed"], patient=patient, render=render,
+                         pixels=opts.get("pixels"), keep_events=keep_events)
     check_ct_series(record, proc)
     return proc
 

@@ -13,6 +13,7 @@ interpolation of the filled context (see :mod:`trainer.core.xray.raymarch`).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 from collections import OrderedDict
@@ -184,6 +185,49 @@ def _crop_to(src: Grid, dst: Grid) -> tuple[tuple[slice, ...], Grid]:
     return sub, grid
 
 
+#: the drawn volumes of the last few patients (:func:`_volumes_key` -> (:func:`_drawers`, the renderer's volumes)): they depend on
+#: the patient only, and a batch builds a renderer per procedure (a fresh patient object each time, read from
+#: the on-disk cache) or per detector size; they took about 0.5 s of CPU per renderer (docs/realct-log.md, pass 138)
+_VOLUMES: OrderedDict = OrderedDict()
+_KEEP_VOLUMES = 2
+
+
+def _drawers() -> tuple:
+    """The functions the drawn volumes are made with (kept with them: a volume drawn by another is not reused)."""
+    return (radiographic_hu, radiographic_context_hu, outer_rod_texture, hu_channels, _pooled_channels)
+
+
+def _volumes_key(patient, fine_pool: int) -> str:
+    """Digest of all the drawn volumes are made of: every volume's HU, labels, blood pool and grid, the
+    landmarks, the anatomy parameters and the pooling factor (a patient changed in place gets another key)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr((int(fine_pool), patient.params, getattr(patient, "source", None))).encode())
+    h.update(repr(_plain(patient.landmarks)).encode())
+    for vol in (patient.volume, *patient.context):
+        h.update(repr(vol.grid).encode())
+        for a in (vol.hu, vol.labels, getattr(vol, "blood_pool", None)):
+            if a is not None:
+                h.update(repr((a.dtype.str, a.shape)).encode())
+                h.update(np.ascontiguousarray(a).data)
+    return h.hexdigest()
+
+
+def _plain(x):
+    """``x`` with NumPy scalars as Python numbers and arrays as (dtype, shape, bytes): equal values, equal repr
+    (a patient read from the on-disk cache holds floats where the built one held ``np.float64``)."""
+    if isinstance(x, np.ndarray):
+        return ("array", x.dtype.str, x.shape, x.tobytes())
+    if isinstance(x, np.generic):
+        return x.item()
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return (type(x).__name__, tuple(_plain(getattr(x, f.name)) for f in dataclasses.fields(x)))
+    if isinstance(x, (tuple, list)):
+        return tuple(_plain(v) for v in x)
+    if isinstance(x, dict):
+        return tuple(sorted((str(k), _plain(v)) for k, v in x.items()))
+    return x
+
+
 class FluoroRenderer:
     """Perspective DRRs of one patient for one C-arm.
 
@@ -212,13 +256,38 @@ class FluoroRenderer:
         self._basis: OrderedDict = OrderedDict()          # pose -> (water_mm, bone_mm)
         self._cache_size = int(cache_size)
         self._projectors: tuple[list[SlabProjector], list[SlabProjector]] | None = None
+        self.fine_grid = patient.volume.grid
+        f = max(1, int(fine_pool))
+        self._hu: np.ndarray
+        self.detail_grid: Grid
+        self._context: list[tuple[Grid, np.ndarray, np.ndarray]]
+        self._detail: tuple[np.ndarray, np.ndarray]
+        self._sharp: list[tuple[Grid, np.ndarray, np.ndarray]]
+        self._texture: list[tuple[Grid, np.ndarray]]
+        key = _volumes_key(patient, f)
+        kept = _VOLUMES.pop(key, None)
+        drawers = _drawers()
+        if kept is None or any(a is not b for a, b in zip(kept[0], drawers)):
+            self._build_volumes(f)
+            kept = (drawers, (self._hu, self.detail_grid, self._context, self._detail, self._sharp, self._texture))
+        else:
+            self._hu, self.detail_grid, self._context, self._detail, self._sharp, self._texture = kept[1]
+        _VOLUMES[key] = kept                              # the most recent last
+        while len(_VOLUMES) > _KEEP_VOLUMES:
+            _VOLUMES.pop(next(iter(_VOLUMES)))
+        self._lock = threading.RLock()
+        self._last_shot: tuple | None = None               # (key, image, metal) of the last render with overlays
+        self._marrow: tuple | None = None                  # (origin, marrow field, cancellous mask), on first cement
+        self._drawn: tuple | None = None                   # (digest, deposit as drawn) of the last cement
+
+    def _build_volumes(self, f: int) -> None:
+        """The patient's volumes as drawn (they do not depend on the geometry; :data:`_VOLUMES` keeps them)."""
+        lo, hi = fine_box_mm(self.fine_grid)
+        patient = self.patient
         fine = patient.volume
-        self.fine_grid = fine.grid
-        lo, hi = fine_box_mm(fine.grid)
         # The fine HU as drawn (vertical trabeculae, regional shell; the flow reads fine.hu itself),
         # downsampled for rendering (the detail volume's base).
         self._hu = radiographic_hu(patient)
-        f = max(1, int(fine_pool))
         pa, pb = _pooled_channels(self._hu, f)
         self.detail_grid = Grid(int3(pa.shape), float3(float(v) * f for v in fine.grid.spacing_xyz_mm), fine.grid.origin_mm)
         # Context volumes with the fine box filled by the fine channels averaged to their grid.
@@ -250,10 +319,6 @@ class FluoroRenderer:
         for g, delta in outer_rod_texture(patient):
             tb = _pool(delta, f)
             self._texture.append((Grid(int3(tb.shape), float3(float(v) * f for v in g.spacing_xyz_mm), g.origin_mm), tb))
-        self._lock = threading.RLock()
-        self._last_shot: tuple | None = None               # (key, image, metal) of the last render with overlays
-        self._marrow: tuple | None = None                  # (origin, marrow field, cancellous mask), on first cement
-        self._drawn: tuple | None = None                   # (digest, deposit as drawn) of the last cement
 
     def _sharp_bodies(self, f: int) -> list[tuple[Grid, np.ndarray, np.ndarray]]:
         """``(grid, A, B)`` per vertebral body on the fine grid (the target's, and each neighbour's in

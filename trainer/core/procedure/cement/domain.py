@@ -175,11 +175,21 @@ def body_volume_ml(patient, margin_mm: float = 8.0) -> float:
     """Volume of the target vertebral body (mL): the body and what it encloses (:func:`body_envelope`).
 
     The one definition of the body volume: the cement model's fill fraction and the
-    debrief's fill percentage both divide by it.
+    debrief's fill percentage both divide by it.  Measured once per patient volume and margin and
+    kept in ``patient.measured`` (the scoring context asks at the start and at the end of every
+    assessment, about 0.2 s of CPU each time), as :func:`~trainer.core.anatomy.posterior_outline.outline_of`.
     """
+    key = ("body_volume_ml", float(margin_mm))
+    measured = getattr(patient, "measured", None)
+    kept = measured.get(key) if measured is not None else None
+    if kept is not None and kept[0] is patient.volume:
+        return kept[1]
     grid = patient.volume.grid
     _, sub, _ = crop_to_body(patient.volume.labels, patient.volume.hu, grid.spacing_zyx_mm, margin_mm)
-    return envelope_volume_ml(body_envelope(sub), grid.voxel_volume_mm3)
+    vol_ml = envelope_volume_ml(body_envelope(sub), grid.voxel_volume_mm3)
+    if measured is not None:
+        measured[key] = (patient.volume, vol_ml)
+    return vol_ml
 
 
 def envelope_volume_ml(envelope: np.ndarray, voxel_mm3: float) -> float:
@@ -334,6 +344,7 @@ class CementDomain:
         self._canal = canal if canal.any() else None
         self._dist_canal: np.ndarray | None = None
         self._canal_tree = None
+        self._canal_within: dict[float, _PerVoxel] = {}     # limit (mm) -> dist_canal_within_mm's answers
         if self._canal is not None:
             self.dist_canal_mm = _PerVoxel(cls.size, np.float32, lambda f: self._dist_canal_all()[f])
         else:
@@ -453,7 +464,9 @@ class CementDomain:
         """Distance (mm, float64) of each voxel to the canal, ``inf`` beyond ``limit_mm``.
 
         A k-d tree query bounded by ``limit_mm`` (exact for voxels within it), so the whole
-        distance transform is not needed for the heat estimate of every push.
+        distance transform is not needed for the heat estimate of every push.  Each voxel is
+        queried once per domain and limit (the domain is shared by every model of its patient):
+        the pushes of later runs read the same numbers back instead of querying again.
         """
         flat = np.asarray(flat, np.int64).ravel()
         if flat.size == 0 or self._canal is None:
@@ -462,9 +475,20 @@ class CementDomain:
         if self._dist_canal is not None or not exact_spacing(sampling):
             d = self.dist_canal_mm[flat].astype(np.float64)
             return np.where(d <= limit_mm, d, np.inf)
+        limit = float(limit_mm)
+        field = self._canal_within.get(limit)
+        if field is None:
+            field = self._canal_within[limit] = _PerVoxel(self.cls.size, np.float64,
+                                                          lambda f: self._query_canal_within(f, limit))
+        return field[flat]
+
+    def _query_canal_within(self, flat: np.ndarray, limit_mm: float) -> np.ndarray:
+        """The k-d tree answer of :meth:`dist_canal_within_mm` for ``flat`` (mm; 0 in the canal)."""
+        if self._canal is None:
+            return np.full(flat.size, np.inf)
         tree = self._canal_kdtree()[0]
-        p = np.stack(np.unravel_index(flat, self.shape), axis=-1) * sampling
-        d = tree.query(p, distance_upper_bound=float(limit_mm))[0]
+        p = np.stack(np.unravel_index(flat, self.shape), axis=-1) * np.array(self.spacing_zyx_mm)
+        d = tree.query(p, distance_upper_bound=limit_mm)[0]
         d[self._canal.ravel()[flat]] = 0.0
         return d
 
