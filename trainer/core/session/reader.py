@@ -355,17 +355,27 @@ def read_session(path, check: bool = True, keep_entries: bool = True, on_line=No
 
 def _tail(p: Path) -> tuple[int, bool]:
     """``(bytes up to the last newline, whether a fragment follows it)``."""
+    # read backwards a block at a time: one read of the last line's longest allowed length held the whole
+    # file in memory when it was shorter than that (an assessment's peak grew with the session; round 28)
     try:
         size = p.stat().st_size
         with open(p, "rb") as fh:
-            back = min(size, MAX_JSON_LINE_BYTES + 2)
-            fh.seek(size - back)
-            chunk = fh.read(back)
+            end = size
+            while end > 0 and size - end < MAX_JSON_LINE_BYTES + 2:
+                start = max(0, end - _TAIL_BLOCK_BYTES, size - MAX_JSON_LINE_BYTES - 2)
+                fh.seek(start)
+                i = fh.read(end - start).rfind(b"\n")
+                if i >= 0:
+                    good = start + i + 1
+                    return good, good < size
+                end = start
     except OSError as exc:
         raise SessionError(f"{p}: cannot read the session file: {exc.strerror}") from None
-    i = chunk.rfind(b"\n")
-    good = size - back + i + 1 if i >= 0 else 0
-    return good, good < size
+    return 0, size > 0
+
+
+#: the block :func:`_tail` reads backwards at a time (bytes)
+_TAIL_BLOCK_BYTES = 64 * 1024
 
 
 def _verify_scenario_hash(record: SessionRecord) -> None:
