@@ -20,6 +20,7 @@ this user, so only this run's workers write the pickles read back.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -94,9 +95,11 @@ def memo(kind: str, parts: tuple, build: Callable[[], T]) -> T:
     path = Path(folder) / f"{kind}-{digest(kind, *parts)}.pickle"
     try:
         return pickle.loads(zlib.decompress(path.read_bytes()))
-    except FileNotFoundError:
-        out = build()
+    except (OSError, EOFError, zlib.error, pickle.UnpicklingError):
+        out = build()            # not kept yet (or unreadable: built again and written over)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.part")
-    tmp.write_bytes(zlib.compress(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL), 1))
-    tmp.replace(path)
+    # as the patient cache: an I/O error (the run's folder removed, the disk full) only means nothing is kept
+    with contextlib.suppress(OSError):
+        tmp.write_bytes(zlib.compress(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL), 1))
+        tmp.replace(path)
     return out

@@ -41,6 +41,17 @@ def test_a_kept_result_is_read_back_only_for_the_same_inputs(tmp_path, monkeypat
     assert not list(tmp_path.glob("*.part"))                    # every entry renamed into place
 
 
+def test_an_unreadable_entry_is_built_again_and_a_lost_folder_keeps_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv(realct_memo.ENV_DIR, str(tmp_path))
+    assert realct_memo.memo("t", (1.0,), lambda: "built") == "built"
+    (entry,) = tmp_path.glob("t-*.pickle")
+    entry.write_bytes(entry.read_bytes()[:5])                   # truncated
+    assert realct_memo.memo("t", (1.0,), lambda: "again") == "again"
+    assert realct_memo.memo("t", (1.0,), lambda: "third") == "again"    # written over
+    monkeypatch.setenv(realct_memo.ENV_DIR, str(tmp_path / "gone"))
+    assert realct_memo.memo("t", (1.0,), lambda: "no folder") == "no folder"
+
+
 def test_without_the_run_folder_nothing_is_kept(monkeypatch):
     monkeypatch.delenv(realct_memo.ENV_DIR, raising=False)
     built = []
