@@ -28,6 +28,11 @@ def _private_patient_cache(tmp_path_factory):
     cache = _run_temp(tmp_path_factory) / "vptrainer-cache"
     cache.mkdir(exist_ok=True)
     mp.setenv("VPTRAINER_CACHE_DIR", str(cache))
+    # what several real-CT files build from the same CT (a turned CT, a reference, a column), once per run
+    # (tests/realct/realct_memo.py; the folder is made there on first use by either worker)
+    memo = _run_temp(tmp_path_factory) / "realct-memo"
+    memo.mkdir(exist_ok=True)
+    mp.setenv("VPTRAINER_TEST_MEMO_DIR", str(memo))
     # finished GUI sessions record attempts: never in the user's trainee store
     mp.setenv("VPTRAINER_STORE", str(tmp_path_factory.mktemp("vptrainer-store") / "records.sqlite3"))
     yield

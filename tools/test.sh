@@ -12,6 +12,10 @@
 # calibration (about 600 cement runs), test_batch_store.py (about 150 assessments) and test_validity.py weigh
 # most; pass 138 has the product draw a patient's renderer volumes, canal distances and body volume once per
 # patient instead of once per run (their CPU per run about a third to a quarter of fcf7200's).
+# The real-CT files also share, through
+# the run's folder, what several of them build from the same CT (tests/realct/realct_memo.py, pass 139): the
+# reference measured on the TotalSegmentator mask (1-3 s a vertebra; 47 of the first 72 tests' 64 measures were
+# repeats), the turned CTs and their references, the 5 mm levels auto_labels labels.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # bytecode caches in the checkout (__pycache__, git-ignored): with PYTHONDONTWRITEBYTECODE set, every worker

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import realct_reference as reference
 import realct_sources as sources
+from realct_memo import memo
 
 from trainer.core.anatomy.ct_patient import patient_from_ct
 from trainer.core.scenario.build import patient_for
@@ -72,14 +73,20 @@ def auto_labels(ct, col, level: str):
     level : str
         Vertebra, e.g. ``"T11"``.
     """
+    labels, box, lm = memo("auto_labels", (ct, col, level), lambda: _auto_labelled(ct, col, level))
+    return labels, reference.measure_ct(ct, sources.VERTEBRA_LABELS[level]), box, lm
+
+
+def _auto_labelled(ct, col, level: str):
+    """:func:`auto_labels`' labels, box and landmarks: the import's estimate and labelling (4-10 s of CPU on the
+    chest CT), kept once per test run (``realct_memo``)."""
     v = col.find(level)
     assert v is not None, level
     lm, _ = import_landmarks(ct.volume(), v.body_centre_mm, col.thresholds.bone_hu, level)
     patient = patient_from_ct(ct.volume(), dict(lm), level)
-    ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS[level])
     k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
     box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
-    return reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box), ref, box, lm
+    return reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box), box, lm
 
 
 def scenario_from_series(ct, series, level: str, name: str):

@@ -45,6 +45,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from realct_memo import memo
 from scipy import ndimage as ndi
 
 #: the pedicle masks start no more than this far (mm) in front of the median posterior wall
@@ -93,7 +94,14 @@ def _centroid(mask, grid):
 
 
 def measure(labels: np.ndarray, grid, label: int) -> Reference:
-    """The reference of vertebra ``label`` on a label map (one label per voxel; see the module)."""
+    """The reference of vertebra ``label`` on a label map (one label per voxel; see the module), measured once
+    per test run for the same map, grid and label (``realct_memo``: a measure is 1-3 s of CPU, and 18 of a
+    run's 37 were of a map and label measured before; docs/realct-log.md pass 139)."""
+    return memo("measure", (labels, grid, int(label)), lambda: _measured(labels, grid, label))
+
+
+def _measured(labels: np.ndarray, grid, label: int) -> Reference:
+    """:func:`measure` itself."""
     from realct_sources import TIE
 
     if (labels == TIE).any():

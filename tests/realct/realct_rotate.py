@@ -21,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 import realct_reference as reference
 import realct_sources as sources
+from realct_memo import memo
 from scipy import ndimage as ndi
 
 from trainer.core.anatomy.ct_patient import patient_from_ct
@@ -91,6 +92,13 @@ def rotated(ct, angle_deg: float, pivot_level: str, anterior_mm: float = 0.0):
     """
     if ct.fine is not None:
         raise ValueError("turn the thin CT, then thicken it")
+    # once per test run (realct_memo): 13 files turn the two CTs, several by the same angles
+    return memo("rotated", (ct, float(angle_deg), pivot_level, float(anterior_mm)),
+                lambda: _turned(ct, float(angle_deg), pivot_level, float(anterior_mm)))
+
+
+def _turned(ct, angle_deg: float, pivot_level: str, anterior_mm: float):
+    """:func:`rotated` itself."""
     pivot = _pivot(ct, pivot_level, anterior_mm)
     out = _turned_grid(ct.grid, angle_deg, pivot)
     m, off = _transform(ct.grid, out, angle_deg, pivot)
@@ -170,7 +178,14 @@ def turned_reference(ct, angle_deg: float, pivot_level: str, level: str) -> refe
     mask (``realct_reference.measure``, whose canal, wall and isthmus rows are read along the grid's
     axes, so it assumes a vertebra facing +y) and turned with the same transform, its masks by nearest
     neighbour and its points exactly.  Measured on the turned mask directly, the chest T12's pedicle
-    line turns 4.9 deg for an applied 10 deg."""
+    line turns 4.9 deg for an applied 10 deg.  Once per test run for the same mask, turn and levels
+    (``realct_memo``)."""
+    return memo("turned_reference", (ct.labels, ct.grid, float(angle_deg), pivot_level, level),
+                lambda: _turned_reference(ct, float(angle_deg), pivot_level, level))
+
+
+def _turned_reference(ct, angle_deg: float, pivot_level: str, level: str) -> reference.Reference:
+    """:func:`turned_reference` itself."""
     ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
     pivot = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[pivot_level]).canal_xy_mm
     out = _turned_grid(ct.grid, angle_deg, pivot)

@@ -248,6 +248,16 @@ def reslice(ct: RealCT, slice_mm: float) -> RealCT:
 TIE = 255
 
 
+def _majority(grouped: np.ndarray) -> np.ndarray:
+    """Per voxel of ``grouped`` ([slab, slice in slab, y, x] labels): the label more than half of the slab's
+    slices hold, :data:`TIE` where none does.  Such a label is the slab's median (sorted, it fills the middle
+    place), so one sort replaces a pass over the whole map per label (the chest mask's 118 labels: 6 s)."""
+    n = grouped.shape[1]
+    middle = np.sort(grouped, axis=1)[:, n // 2]
+    held = (grouped == middle[:, None]).sum(axis=1)
+    return np.where(held * 2 > n, middle, np.uint8(TIE)).astype(np.uint8)
+
+
 def thick(ct: RealCT, n: int = 2) -> RealCT:
     """The same CT with every ``n`` slices averaged (e.g. 2.5 mm -> 5 mm).
 
@@ -266,10 +276,7 @@ def thick(ct: RealCT, n: int = 2) -> RealCT:
     nz = ct.hu.shape[0] // n * n
     hu = ct.hu[:nz].reshape(nz // n, n, *ct.hu.shape[1:]).astype(np.float32).mean(axis=1)
     fine = ct.labels[:nz]
-    slabs = fine.reshape(nz // n, n, *ct.hu.shape[1:])
-    lab = np.full(slabs.shape[:1] + slabs.shape[2:], TIE, np.uint8)
-    for v in np.unique(fine):
-        lab[(slabs == v).sum(axis=1) * 2 > n] = v
+    lab = _majority(fine.reshape(nz // n, n, *ct.hu.shape[1:]))
     g = ct.grid
     origin = (g.origin_mm[0], g.origin_mm[1], g.origin_mm[2] + 0.5 * (n - 1) * g.spacing_xyz_mm[2])
     grid = Grid(hu.shape, (g.spacing_xyz_mm[0], g.spacing_xyz_mm[1], g.spacing_xyz_mm[2] * n), origin)
@@ -296,10 +303,7 @@ def slabs(ct: RealCT, slice_mm: float) -> RealCT:
     g = ct.grid
     fine_grid = Grid(fine.shape, (g.spacing_xyz_mm[0], g.spacing_xyz_mm[1], step),
                      (g.origin_mm[0], g.origin_mm[1], g.origin_mm[2] - 0.5 * dz + 0.5 * step))
-    grouped = fine.reshape(m, n, *fine.shape[1:])
-    lab = np.full(out.hu.shape, TIE, np.uint8)
-    for v in np.unique(fine):
-        lab[(grouped == v).sum(axis=1) * 2 > n] = v
+    lab = _majority(fine.reshape(m, n, *fine.shape[1:]))
     return RealCT(name=f"{ct.name}-{slice_mm:g}mm-slabs", hu=out.hu, labels=lab, grid=out.grid,
                   source=ct.source + f" ({slice_mm:g} mm slabs)", fine=(np.ascontiguousarray(fine), fine_grid, n))
 
