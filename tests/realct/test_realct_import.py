@@ -199,7 +199,7 @@ def test_abdominal_ct_lumbar_body_centre_and_endplates(totalseg_ct, level):
     from trainer.core.anatomy.ct_spine import _pooled, body_outline, patient_thresholds
 
     hu, g = _pooled(totalseg_ct.volume())
-    bone_hu = patient_thresholds(hu, body_outline(hu, g)).bone_hu
+    bone_hu = patient_thresholds(hu, body_outline(hu, g), g.spacing_xyz_mm[2]).bone_hu
     ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS[level])
     est = estimate_landmarks(totalseg_ct.volume(), near_mm=ref.body_centre_mm, cortex_hu=bone_hu)
     assert _distance(est["body_centre_mm"], ref.body_centre_mm) <= 3.0

@@ -69,7 +69,7 @@ def spine_facing(volume: Volume, column=None) -> Facing:
         counts.append(float(np.count_nonzero(~np.isnan(np.asarray(column.canal_xy_mm)[:, 0]))) * dz_mm)
     else:
         body = body_outline(hu, g)
-        thr = patient_thresholds(hu, body)
+        thr = patient_thresholds(hu, body, g.spacing_xyz_mm[2])
     for h, b in ((hu, body), (hu[:, ::-1, ::-1], body[:, ::-1, ::-1]))[len(counts):]:
         if counts and FRONT_RATIO * counts[0] > hu.shape[0] * dz_mm:
             # the canal lies behind the bodies over more than a third of the series: no count in front can

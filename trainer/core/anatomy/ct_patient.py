@@ -453,7 +453,7 @@ def _outline_and_thresholds(volume: Volume, vol: Volume, column: Column | None):
         return column.outline.body, pooled_grid(vol.grid), column.thresholds      # Grid equality holds the shape
     pooled, pgrid = _pooled(vol)                  # the whole series, as the import measured it
     pbody = body_outline(pooled, pgrid)
-    return pbody, pgrid, patient_thresholds(pooled, pbody)
+    return pbody, pgrid, patient_thresholds(pooled, pbody, pgrid.spacing_xyz_mm[2])
 
 
 def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Callable | None = None,

@@ -3,8 +3,9 @@
 Steps (each a function, tested on real CTs in tests/realct):
 
 1. :func:`patient_thresholds` - bone threshold from the patient's own histogram: the soft
-   tissue peak inside the body plus a multiple of its width (clamped to 130-200 HU), so that
-   osteoporotic cortex (250-450 HU) is bone; contrast in vessels is told apart by shape.
+   tissue peak inside the body plus a multiple of its width (at least 32 HU in a short thin-slice
+   series; clamped to 130-200 HU), so that osteoporotic cortex (250-450 HU) is bone; contrast in vessels is told
+   apart by shape.
 2. :func:`body_outline` - per slice, the largest connected region above -400 HU after an
    opening (the table, mattress, clothing and anything outside the body contour go).
 3. :func:`find_canal` - the spinal canal, slice by slice: a soft-tissue hole (mean -60 to
@@ -99,6 +100,20 @@ _ILIUM_BACK_MM = 0.0
 #: the anchor (T12 -> T6, L5 -> T11)
 _COARSE_REACH = 6
 _SPLIT_MIDDLE = 0.4     #: splitting a tall segment: its missed disc is looked for in this middle fraction
+#: a thin-slice series (ct_slices.is_thin_slice) shorter than SHORT_SERIES_MAX_MM along z takes its soft-tissue
+#: peak's width as at least this for the bone threshold (HU): a whole trunk's peak holds its organs and muscles
+#: together (the abdominal CT 32.3 HU, the chest CT over 40), a short series' fewer (20 slices: 12-31 HU on 10 of
+#: 14 slabs of both CTs), and its threshold fell to the 130 HU clamp where the pedicle search joins the body's back
+#: wall (the abdominal CT's 20 slices around L3: 21 +- 25 HU, the right pedicle 5.6 mm off; docs/realct-log.md,
+#: round 28, clamp28).  Whole series keep their own width: the turned abdominal CT's (19-21 +- 25-29 HU, its
+#: resampling smooths the noise) at a higher threshold failed its turned-mask tests (L1's body, L5's plates)
+SHORT_SOFT_WIDTH_MIN_HU = 32.0
+#: a series spanning less than this along z (mm) is short: three lumbar vertebrae with their discs span about
+#: 105 mm (bodies 24-29 mm, FACTS.md 1.2; discs about 10 mm); the 20-slice slabs span 50-60 mm, the accuracy
+#: table's series 286-336 mm
+SHORT_SERIES_MAX_MM = 100.0
+BONE_FLOOR_HU = 130.0    #: the bone threshold's lower clamp (HU)
+BONE_CEILING_HU = 200.0  #: the bone threshold's upper clamp (HU)
 #: splitting a tall segment: one this many times its neighbours' height holds several missed discs (abdominal CT
 #: at 6 mm: L2-L4 in one 114 mm segment, neighbours 24 and 39 mm); it is cut into equal parts, no score asked
 _MANY_MISSED = 2.5
@@ -276,12 +291,29 @@ def body_outline(hu: np.ndarray, grid: Grid) -> np.ndarray:
     return fill_holes(keep[lab], structure=_PLANE4)
 
 
-def patient_thresholds(hu: np.ndarray, body: np.ndarray) -> Thresholds:
+def patient_thresholds(hu: np.ndarray, body: np.ndarray, slice_mm: float) -> Thresholds:
     """Bone threshold from this patient's histogram inside the body outline.
 
     The soft tissue peak is the histogram mode between -30 and 150 HU (fat, below, has its own peak); its width is the
     half width at half maximum of its lower side / 1.177 (the upper side is mixed with
-    contrast and bone).  Bone: mode + 4 widths, clamped to 130-200 HU.
+    contrast and bone).  Bone: mode + 4 widths, the width taken as at least :data:`SHORT_SOFT_WIDTH_MIN_HU` in a
+    thin-slice series shorter than :data:`SHORT_SERIES_MAX_MM` (a short series' peak reads narrower than the
+    trunk's), clamped to :data:`BONE_FLOOR_HU` - :data:`BONE_CEILING_HU`.
+
+    Parameters
+    ----------
+    hu : ndarray
+        The series' HU (pooled, [z, y, x]).
+    body : ndarray of bool
+        The body outline (:func:`body_outline`), the same shape.
+    slice_mm : float
+        The series' slice spacing along z (mm): with ``hu``'s slice count, whether the series is a short
+        thin-slice one (:func:`~trainer.core.anatomy.ct_slices.is_thin_slice`).
+
+    Returns
+    -------
+    Thresholds
+        Soft tissue peak and its measured width, and the bone threshold (HU).
     """
     v = hu[body]
     v = v[(v > -30) & (v < 150)]
@@ -294,7 +326,9 @@ def patient_thresholds(hu: np.ndarray, body: np.ndarray) -> Thresholds:
     below = np.flatnonzero(h[:m] < 0.5 * h[m])
     hwhm = (m - below[-1]) * (edges[1] - edges[0]) if below.size else 25.0
     sd = float(np.clip(hwhm / 1.1774, 8.0, 40.0))
-    return Thresholds(mode, sd, float(np.clip(mode + 4.0 * sd, 130.0, 200.0)))
+    short = is_thin_slice(slice_mm) and hu.shape[0] * slice_mm < SHORT_SERIES_MAX_MM
+    width_hu = max(sd, SHORT_SOFT_WIDTH_MIN_HU) if short else sd
+    return Thresholds(mode, sd, float(np.clip(mode + 4.0 * width_hu, BONE_FLOOR_HU, BONE_CEILING_HU)))
 
 
 def _slab_bone(bone: np.ndarray, grid: Grid) -> np.ndarray:
@@ -1192,7 +1226,7 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
     hu, g = _pooled(volume)
     report(0.15, "body outline (table and outside removed)")
     body = body_outline(hu, g)
-    thr = patient_thresholds(hu, body)
+    thr = patient_thresholds(hu, body, g.spacing_xyz_mm[2])
     report(0.35, "spinal canal")
     canal = find_canal(hu, g, body, thr, cancel)
     report(0.6, "vertebral bodies")
