@@ -87,6 +87,7 @@ from scipy import ndimage as ndi
 
 from trainer.core.anatomy.ct_blood_pool import blood_pool_mask
 from trainer.core.anatomy.ct_enhanced import lumen_mask, wall_index
+from trainer.core.anatomy.ct_neurocentral import join_front_row, profile_wall_y_mm
 from trainer.core.anatomy.ct_pedicle import (
     CLOSE_FROM_MM,
     JOINED_BOTTOM_FROM_MM,
@@ -95,7 +96,6 @@ from trainer.core.anatomy.ct_pedicle import (
     pedicle_tube,
     wall_by_slice,
 )
-from trainer.core.anatomy.ct_neurocentral import join_front_row, profile_wall_y_mm
 from trainer.core.anatomy.ct_pedicle_axis import vertebra_rotation_deg
 from trainer.core.anatomy.ct_plates import TILTED_DEG
 from trainer.core.anatomy.ct_slices import is_thin_slice
