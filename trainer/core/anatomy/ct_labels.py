@@ -437,7 +437,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
         # runs further back (_canal's halfway end; the abdominal L5's labelled wall 2 mm back otherwise)
         wall_end = None if tube_end is None else min(tube_end, canal_y + _TUBE_END_BEHIND_PEDICLES_MM)
         wall_k = _wall_slices(hu, g, found, wall_end, canal_y, pw, pw_in, cortex_hu - _WALL_BELOW_BONE_HU,
-                              rib_bearing, (inf, sup))
+                              rib_bearing, None if thin else (inf, sup))
         ped_end = _pedicle_end(cortex, g, found, tube_end, inf, sup, pw,
                                float(fine.meta.get("slice_mm", g.spacing_xyz_mm[2])), canal_y)
         wall_k = _wall_before_pedicle_end(wall_k, g, found, ped_end if wall_end is None else min(ped_end, wall_end),
@@ -521,8 +521,12 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
                         vertebra_rotation_deg(pl, pr))
     if tubes is not None and found is not None and sp >= MEDIAL_BONE_FROM_MM:
         _pedicle_medial_bone(labels, bone, g, found[1])
-    if found is not None and rib_bearing:
-        join_front_row(labels, g, profile_wall_y_mm(hu, g, found[1:]), JUNCTION_GAP_MM)
+    if found is not None and rib_bearing and not thin:
+        # at thick slices, in the body's middle half only: in the top and bottom slabs the profile's wall is the
+        # disc's or the lip's (5 mm centre T10: a row of neither's pedicle in its top slab, 0.83 -> 0.81); at thin
+        # slices the half level lay within half a row of the mask's wall (2.5 mm T10: 4 voxels of its body)
+        mid = (z >= inf + MID_HOLE_FRACTION * (sup - inf)) & (z <= sup - MID_HOLE_FRACTION * (sup - inf))
+        join_front_row(labels, g, np.where(mid, profile_wall_y_mm(hu, g, found[1:]), np.inf), JUNCTION_GAP_MM)
     if found is not None:
         _junction(labels, bone, g)
     _other_labels(labels, hu, g, bone, body, canal_holes, measured, pl, pr, pw, sup, inf)
