@@ -6,7 +6,7 @@ Oracle: the reference mask (tests/realct/realct_reference.py, measured on the th
 5 mm voxel counts the fraction of it the mask's pedicle covers).  At these osteoporotic levels the posterior wall
 is open, the body's wall per slice was capped 5 mm in front of the pedicle centres' depth (two rows in front of the
 T11 wall the CT's profile reads, labelled pedicle), and the back cortex row between the body's fill and the tube
-went to neither (docs/realct-log.md, Pass 125 and round 28's ped5c)."""
+went to neither (docs/realct-log.md, Passes 125 and 135)."""
 
 from __future__ import annotations
 

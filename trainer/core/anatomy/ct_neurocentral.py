@@ -3,9 +3,10 @@
 At thick slices the body's fill ends at the posterior wall the threshold finds and the pedicle tube starts
 behind it; the back cortex between them, one fine row, was left to neither and labelled as the level above
 or posterior elements, where the reference masks hold pedicle behind the wall's half level and body in front
-of it (the 5 mm chest CT, T10-T12: docs/realct-log.md, Passes 125 and round 28's ped5c).  The wall the CT's
+of it (the 5 mm chest CT, T10-T12: docs/realct-log.md, Passes 125 and 135).  The wall the CT's
 profile reads (:func:`profile_wall_y_mm`) decides which: the row joins the tube only behind it
-(:func:`join_front_row`).
+(:func:`join_front_row`).  :func:`~trainer.core.anatomy.ct_labels.derive_labels` applies it at thick slices, in the
+body's middle half (the top and bottom slabs' profile reads the disc's band or the level above's lip).
 """
 
 from __future__ import annotations
