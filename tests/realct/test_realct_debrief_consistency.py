@@ -5,6 +5,7 @@ Round 8: assess of the 15 deg too-medial plan at the abdominal L4 left said "the
 t=221 s" and "[pass] Worst pedicle breach (Gertzbein-Robbins): 0 grade": the line ran medial to the pedicle through
 the lamina, crossing no pedicle wall.  Oracles: the procedure's own events (the first move with the tip or the
 shaft in tissue labelled canal, and the pedicle-wall breaches recorded: none), and the threshold rounded by hand.
+Since round 28 the right plan is read: the left one now grazes the medial wall (0.086 mm, grade 1) on its way.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ def test_a_canal_entered_outside_the_pedicle_is_not_a_passed_grade_0(totalseg_ct
     bone_hu = sources.column(totalseg_ct).thresholds.bone_hu
     sc, patient, _ = scenario_at_reference(totalseg_ct, vol, root, "L4", bone_hu)
     proc = play_expert(Procedure(sc, patient=patient, render=False),
-                       ExpertPlan(sides=("left",), medial_error_deg=15.0))
-    # the oracle: the events say the canal was reached and no pedicle wall was breached
+                       ExpertPlan(sides=("right",), medial_error_deg=15.0))
+    # the oracle: the events say the canal was reached and no pedicle wall was breached (the right plan: since
+    # round 28, realct-log pass 136, the left one grazes the medial wall by 0.086 mm, grade 1, on its way)
     moves = [e for e in proc.events if e.kind == "trocar_moved"]
     entered = next(e for e in moves if e.data["tissue"] == "canal" or "canal" in (e.data.get("shaft_tissues") or []))
     assert not [e for e in proc.events if e.kind == "breach" and e.data["grade"] > 0]
@@ -45,7 +47,7 @@ def test_a_canal_entered_outside_the_pedicle_is_not_a_passed_grade_0(totalseg_ct
     canal, grade = by_id["canal_foramen_breach"], by_id["breach_grade"]
     assert canal.status == "fail" and f"t={entered.t_s:.0f} s" in canal.detail
     assert not (grade.status == "pass" and grade.value == 0), grade
-    assert grade.status == "n/a" and f"t={entered.t_s:.0f} s" in grade.detail and "from the left pedicle" in grade.detail
+    assert grade.status == "n/a" and f"t={entered.t_s:.0f} s" in grade.detail and "from the right pedicle" in grade.detail
     text = report.to_text()
     assert "[pass] Worst pedicle breach" not in text
 

@@ -8,7 +8,9 @@ the line's distance to the canal's centre is the tip across the canal, not a bre
 the trocar breaking out of the pedicle's bone in 3D, along the pedicle.  On the abdominal L4, left, 15 deg too
 medial, the trocar runs through the lamina and the pedicle's medial part and enters the canal where the
 pedicle meets the body, under a millimetre behind the posterior wall: it crosses the AP line, breaks through
-no wall where the grade is measured, and "outside the pedicle" was false.
+no wall where the grade is measured, and "outside the pedicle" was false.  Since round 28 (realct-log pass 136:
+the arch's marrow labelled bone) the left line grazes the medial wall by 0.086 mm (grade 1) on its way; the right
+one, 15 deg too medial, still enters the canal from its pedicle through no wall, and is the case read here.
 
 Oracles, from the built patient's label volume sampled by hand along the trocar's final line (skin to
 deepest tip, every 0.1 mm) and the procedure's events, not from the metrics: the tissue the line leaves
@@ -39,13 +41,13 @@ _BODY = {Label.BODY_CORTEX, Label.CANCELLOUS}
 
 @pytest.fixture(scope="module")
 def medial_l4(totalseg_ct, totalseg_series):
-    """(patient, procedure, score report) of the 15 deg too-medial left plan on the abdominal L4."""
+    """(patient, procedure, score report) of the 15 deg too-medial right plan on the abdominal L4."""
     root, series = totalseg_series
     bone_hu = sources.column(totalseg_ct).thresholds.bone_hu
     sc, patient, _ = scenario_at_reference(totalseg_ct, read_ct_series(series), root, "L4", bone_hu,
                                            name="medial-line-L4.toml")
     proc = play_expert(Procedure(sc, patient=patient, render=False),
-                       ExpertPlan(sides=("left",), medial_error_deg=15.0))
+                       ExpertPlan(sides=("right",), medial_error_deg=15.0))
     report = score(proc)
     return patient, proc, report
 
@@ -78,17 +80,21 @@ def test_the_grade_names_where_the_trocar_entered_the_canal_and_the_rule_names_t
     assert not [e for e in proc.events if e.kind == "breach" and e.data["grade"] > 0]
     pts, labels = _line_labels(patient, proc)
     canal = int(np.flatnonzero(labels == Label.CANAL)[0])
-    bone = int(np.flatnonzero(np.isin(labels, [int(v) for v in BONE_LABELS]))[0])
-    # the line stays in bone from its bone entry to the canal: it breaks out of no pedicle wall before it
-    assert np.isin(labels[bone:canal], [int(v) for v in BONE_LABELS]).all(), labels[bone:canal]
+    in_bone = np.isin(labels[:canal], [int(v) for v in BONE_LABELS])
+    bone = int(np.flatnonzero(~in_bone)[-1]) + 1          # where the bone the line enters the canal from begins
+    # that bone holds the pedicle over 10 mm of the line and nothing before it touched the pedicle: the line
+    # enters the pedicle from behind and breaks out of no pedicle wall before the canal (the right line first
+    # glances the posterior elements for 0.5 mm and runs through muscle again)
+    assert (canal - bone) * 0.1 >= 10.0 and (labels[bone:canal] == Label.PEDICLE_RIGHT).any(), labels[bone:canal]
+    assert not np.isin(labels[:bone], [int(Label.PEDICLE_LEFT), int(Label.PEDICLE_RIGHT)]).any(), labels[:bone]
     came_from = Label(int(labels[canal - 1]))
-    assert came_from == Label.PEDICLE_LEFT                  # the fact "outside the pedicle" denied
-    assert grade.status == "n/a" and "from the left pedicle" in grade.detail, grade.detail
+    assert came_from == Label.PEDICLE_RIGHT                 # the fact "outside the pedicle" denied
+    assert grade.status == "n/a" and "from the right pedicle" in grade.detail, grade.detail
     assert "outside the pedicle" not in grade.detail and "Medial-wall rule" in grade.detail
     # how far behind the body the canal was entered: the line's first body voxel
     body = int(np.flatnonzero(np.isin(labels, [int(v) for v in _BODY]))[0])
     behind_mm = pts[canal, 1] - pts[body, 1]
-    said = _number(r"from the left pedicle, (-?[\d.]+) mm behind the posterior body wall", grade.detail)
+    said = _number(r"from the right pedicle, (-?[\d.]+) mm behind the posterior body wall", grade.detail)
     assert abs(said - behind_mm) <= 1.0, (said, behind_mm)
     # the rule: a line on AP, its millimetres against the canal's centre, and why the grade is missing
     assert rule.status == "fail" and "medial pedicle wall line on AP" in rule.detail, rule.detail
@@ -98,9 +104,12 @@ def test_the_grade_names_where_the_trocar_entered_the_canal_and_the_rule_names_t
     k = np.rint(g.mm_to_index([0.0, 0.0, z])[0]).astype(int)
     _, _, ii = np.nonzero(patient.volume.labels[k - 6:k + 7] == Label.CANAL)      # +-3 mm of 0.5 mm slices
     canal_x = float(g.axis_mm("x")[ii].mean())
-    short_mm = pts[body, 0] - canal_x                          # left pedicle: medial is towards smaller x
+    short_mm = canal_x - pts[body, 0]                          # right pedicle: medial is towards larger x
     said_short = _number(r"\(([\d.]+) mm short of the canal's centre line", rule.detail)
-    assert short_mm > 0 and abs(said_short - short_mm) <= 1.5, (said_short, short_mm)
+    # within 2 mm (the wording's bug was 26.7 mm): on the right line 1.9 mm apart, 0.7 mm of it the canal's centre
+    # (the landmark at x 0.0 mm, the labelled canal's centroid -0.7 mm) and the rest the point read (the line's
+    # first labelled body voxel here, the most medial point behind the lateral view's wall line in the rule)
+    assert short_mm > 0 and abs(said_short - short_mm) <= 2.0, (said_short, short_mm)
     # 'vptrainer assess' prints both, the grade's reason under its n/a line
     text = report.to_text()
     assert rule.detail in text and grade.detail in text

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_the_window_expert_on_the_abdominal_l4_is_the_headless_expert(qapp, totalseg_series, tmp_path):
-    """Abdominal L4: the expert's trocar is 140 mm (base_plans); the driver forced 120 mm and injected on."""
+    """Abdominal L4: the expert's trocar is 150 mm (140 until round 28, pass 136); the driver forced 120 mm and injected on."""
     from trainer.cli import main
 
     root, folder = totalseg_series
@@ -32,7 +32,7 @@ def test_the_window_expert_on_the_abdominal_l4_is_the_headless_expert(qapp, tota
     patient = patient_for(sc)
     actions = expert_actions(sc, patient)
     lengths = [a.get("length_mm") or DEFAULT_LENGTH_MM for a in actions if a["type"] == "place"]
-    assert lengths == [140.0], "the expert's trocar on this level (base_plans) changed: re-read pass 99"
+    assert lengths == [150.0], "the expert's trocar on this level (base_plans) changed: re-read pass 99"
 
     shown, record, _ = play_in_window(tmp_path, toml, sc, lambda drv, picker, ans: drv.expert_run(picker, ans))
     assert [a.get("length_mm") or DEFAULT_LENGTH_MM for a in record.actions if a["type"] == "place"] == lengths
