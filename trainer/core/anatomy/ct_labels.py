@@ -525,7 +525,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
         # at thick slices, in the body's middle half only: in the top and bottom slabs the profile's wall is the
         # disc's or the lip's (5 mm centre T10: a row of neither's pedicle in its top slab, 0.83 -> 0.81); at thin
         # slices the half level lay within half a row of the mask's wall (2.5 mm T10: 4 voxels of its body)
-        mid = (z >= inf + MID_HOLE_FRACTION * (sup - inf)) & (z <= sup - MID_HOLE_FRACTION * (sup - inf))
+        mid = _middle_half(z, inf, sup)
         join_front_row(labels, g, np.where(mid, profile_wall_y_mm(hu, g, found[1:]), np.inf), JUNCTION_GAP_MM)
     if found is not None:
         _junction(labels, bone, g)
@@ -736,6 +736,13 @@ def _canal(cortex: np.ndarray, g: Grid, inf: float, sup: float, pw: float, pw_in
     return None, None
 
 
+def _middle_half(z, inf: float, sup: float) -> np.ndarray:
+    """Which of the slice positions ``z`` (mm) lie in the body's middle half: :data:`MID_HOLE_FRACTION` of its height
+    (``inf`` to ``sup``, mm) off each endplate."""
+    off = MID_HOLE_FRACTION * (sup - inf)
+    return (z >= inf + off) & (z <= sup - off)
+
+
 def _wall_slices(hu, g: Grid, found, tube_end, canal_y: float, pw: float, pw_in: float, wall_hu: float,
                  rib_bearing: bool, plates_mm: tuple[float, float] | None = None) -> np.ndarray:
     """The posterior wall's back face per slice (:func:`~trainer.core.anatomy.ct_pedicle.wall_by_slice`),
@@ -772,7 +779,7 @@ def _wall_slices(hu, g: Grid, found, tube_end, canal_y: float, pw: float, pw_in:
     if pw_in != pw and rib_bearing and plates_mm is not None:
         inf, sup = plates_mm
         z = axes(g)[2]
-        mid = (z >= inf + MID_HOLE_FRACTION * (sup - inf)) & (z <= sup - MID_HOLE_FRACTION * (sup - inf))
+        mid = _middle_half(z, inf, sup)
         lifted = wall_by_slice(hu, g, (found[1], start), pw_in, wall_hu, max_y_mm=lumbar_cap, **reach)
         wall = np.where(mid, lifted, wall)
     return wall

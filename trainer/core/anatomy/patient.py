@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from trainer.core.anatomy.grid import Volume
 from trainer.core.anatomy.landmarks import Landmarks
@@ -32,7 +34,8 @@ class Patient:
         ``'synthetic'`` or the DICOM series description.
     measured : dict
         Measurements of ``volume`` kept once made, by name, each with the volume and landmarks it was made
-        for (:func:`~trainer.core.anatomy.posterior_outline.outline_of`); not part of the patient's identity.
+        for (:meth:`measured_once`; :func:`~trainer.core.anatomy.posterior_outline.outline_of`,
+        :func:`~trainer.core.procedure.cement.domain.body_volume_ml`); not part of the patient's identity.
     """
 
     volume: Volume
@@ -41,6 +44,16 @@ class Patient:
     params: AnatomyParams | None = None
     source: str = "synthetic"
     measured: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def measured_once(self, key, made_of: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()``, kept in :attr:`measured` under ``key`` with the objects ``made_of`` (e.g. the volume and
+        landmarks it reads); given again while each of them is the same object, made anew otherwise."""
+        kept = self.measured.get(key)
+        if kept is not None and len(kept[0]) == len(made_of) and all(a is b for a, b in zip(kept[0], made_of)):
+            return kept[1]
+        value = compute()
+        self.measured[key] = (tuple(made_of), value)
+        return value
 
     @property
     def from_ct(self) -> bool:

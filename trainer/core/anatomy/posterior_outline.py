@@ -150,9 +150,5 @@ def outline_of(patient, landmarks=None) -> PosteriorOutline:
         As :func:`posterior_outline` (mm).
     """
     lm = patient.landmarks if landmarks is None else landmarks
-    kept = patient.measured.get("posterior_outline")
-    if kept is not None and kept[0] is patient.volume and kept[1] is lm:
-        return kept[2]
-    outline = posterior_outline(patient.volume, lm)
-    patient.measured["posterior_outline"] = (patient.volume, lm, outline)
-    return outline
+    return patient.measured_once("posterior_outline", (patient.volume, lm),
+                                 lambda: posterior_outline(patient.volume, lm))

@@ -179,17 +179,12 @@ def body_volume_ml(patient, margin_mm: float = 8.0) -> float:
     kept in ``patient.measured`` (the scoring context asks at the start and at the end of every
     assessment, about 0.2 s of CPU each time), as :func:`~trainer.core.anatomy.posterior_outline.outline_of`.
     """
-    key = ("body_volume_ml", float(margin_mm))
-    measured = getattr(patient, "measured", None)
-    kept = measured.get(key) if measured is not None else None
-    if kept is not None and kept[0] is patient.volume:
-        return kept[1]
-    grid = patient.volume.grid
-    _, sub, _ = crop_to_body(patient.volume.labels, patient.volume.hu, grid.spacing_zyx_mm, margin_mm)
-    vol_ml = envelope_volume_ml(body_envelope(sub), grid.voxel_volume_mm3)
-    if measured is not None:
-        measured[key] = (patient.volume, vol_ml)
-    return vol_ml
+    def measure() -> float:
+        grid = patient.volume.grid
+        _, sub, _ = crop_to_body(patient.volume.labels, patient.volume.hu, grid.spacing_zyx_mm, margin_mm)
+        return envelope_volume_ml(body_envelope(sub), grid.voxel_volume_mm3)
+
+    return patient.measured_once(("body_volume_ml", float(margin_mm)), (patient.volume,), measure)
 
 
 def envelope_volume_ml(envelope: np.ndarray, voxel_mm3: float) -> float:
