@@ -265,14 +265,10 @@ def _height_problem(labels, grid, level: str) -> tuple[str, str]:
     :data:`MAX_PEDICLE_HEIGHT_GAP_FRACTION` of the level's pedicle height (one of them labelled on another part of the
     vertebra: the canal, the lamina), else ``("", "")``; ``("", "")`` also when a pedicle is not labelled (the
     volume test says so)."""
-    z = grid.axis_mm("z")
-    heights = {}
-    for side, lab in (("left", Label.PEDICLE_LEFT), ("right", Label.PEDICLE_RIGHT)):
-        per_slice = np.count_nonzero(labels == lab, axis=(1, 2))
-        if not per_slice.any():
-            return "", ""
-        heights[side] = float(per_slice @ z / per_slice.sum())
-    gap_mm = heights["left"] - heights["right"]
+    masks = {side: labels == lab for side, lab in (("left", Label.PEDICLE_LEFT), ("right", Label.PEDICLE_RIGHT))}
+    if not all(m.any() for m in masks.values()):
+        return "", ""
+    gap_mm = float(_centre_mm(masks["left"], grid)[2] - _centre_mm(masks["right"], grid)[2])
     limit_mm = MAX_PEDICLE_HEIGHT_GAP_FRACTION * level_row(level).pedicle_height_mm
     if abs(gap_mm) <= limit_mm:
         return "", ""
