@@ -1168,5 +1168,7 @@ class CTLandmarkDialog(QDialog):
         self.runner.invalidate("ct")
         self.runner.invalidate("est")
         self.runner.invalidate("check")
-        self.runner.wait_done(10000)
+        # a job left running is waited for again by the pool's destructor, without releasing Python's lock: let
+        # the longest (an estimate on a loaded machine) finish here
+        self.runner.wait_done(120000)
         super().closeEvent(event)

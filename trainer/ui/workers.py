@@ -167,8 +167,18 @@ class Runner(QObject):
         return len(self._channels.get(channel, _Channel(False)).pending)
 
     def wait_done(self, timeout_ms: int = 30000) -> bool:
-        """Block until the pool is idle (tests and shutdown only); queued signals still need the event loop."""
-        return self._pool.waitForDone(timeout_ms)
+        """Block until the pool is idle (tests and shutdown only); queued signals still need the event loop.
+
+        Waits in short sleeps, which release Python's lock: a running job needs it to finish, and
+        ``QThreadPool.waitForDone`` held it, so a job still running when the wait timed out was left
+        for the pool's destructor, which waited for it forever while holding it (a CI run hung in a
+        closed landmark editor's pedicle check, round 28)."""
+        deadline = time.monotonic() + timeout_ms / 1000.0
+        while self._pool.activeThreadCount() > 0:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+        return self._pool.waitForDone(0)
 
     @Slot(int, float, str)
     def _on_progress(self, rid: int, fraction: float, text: str) -> None:
