@@ -199,7 +199,9 @@ COARSE_TUBE_SLICES_ABOVE = 2
 #: found by the numbering: its middle hole 1.6 mm in front of the whole body's, still 1.9 mm behind
 #: the reference canal centre).  Pedicle Dice, auto T11 0.67 / 0.73 -> 0.74 / 0.79, centre L1 0.76 /
 #: 0.76 -> 0.80 / 0.81, no other row moves; every row half a row in front instead: centre T8 0.74 /
-#: 0.82 -> 0.70 / 0.77, T10 0.75 / 0.78 -> 0.71 / 0.73 (their end is the hole's centre)
+#: 0.82 -> 0.70 / 0.77, T10 0.75 / 0.78 -> 0.71 / 0.73 (their end is the hole's centre).  The rows are the
+#: series' rows, the ones the labels are read on, where the fine grid lies off them (_pedicle_cut_y; 5 mm auto T11
+#: 0.683 / 0.747 -> 0.716 / 0.773, docs/realct-log.md Pass 144)
 FINE_MOVED_END_ROWS = 0.5
 #: real CTs: in the body's slices the posterior wall found slice by slice (_wall_slices) lies at least this many
 #: rows in front of where the pedicle labels end (:func:`_pedicle_cut_y`, the canal's mid-depth): the canal's
@@ -441,7 +443,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
         ped_end = _pedicle_end(cortex, g, found, tube_end, inf, sup, pw,
                                float(fine.meta.get("slice_mm", g.spacing_xyz_mm[2])), canal_y)
         wall_k = _wall_before_pedicle_end(wall_k, g, found, ped_end if wall_end is None else min(ped_end, wall_end),
-                                          inf, sup)
+                                          inf, sup, _series_rows(fine.meta))
         front = wall_k[:, None, None] + 0.25 * sp >= Y
         measured["wall_by_slice_y_mm"] = wall_k
     filled_thick |= fill_holes(thick | seal, structure=_SAGITTAL) & front
@@ -504,7 +506,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     # the pedicle base includes the posterior wall cortex it grows out of
     base = ((body & ~core) | (bone & front & ~body)) & (pw - 3.0 <= Y)
     tubes = (_tubes(cortex, hu, g, pl, pr, pw, found, measured["wall_by_slice_y_mm"], sup, inf,
-                    body if rib_bearing else None, ped_end) if found is not None else None)
+                    body if rib_bearing else None, ped_end, _series_rows(fine.meta)) if found is not None else None)
     for side, c in (("left", pl), ("right", pr)):
         if tubes is not None and tubes[side] is not None:
             ped, info, tail = tubes[side]
@@ -1217,21 +1219,46 @@ def _end_by_pedicles(found, tube_end, canal_y: float | None):
     return bound if bound < end else tube_end
 
 
-def _pedicle_cut_y(g: Grid, found, y_end: float | None) -> float | None:
+def _pedicle_cut_y(g: Grid, found, y_end: float | None, series_rows=None) -> float | None:
     """Where the pedicle labels end in front of the tube's end (y mm), or None where the tube's end is theirs:
     at coarse voxels :data:`COARSE_TUBE_END_ROWS` in front of the tube's end (``y_end``, default the canal hole's
     centre ``found[2]``), at fine voxels :data:`FINE_MOVED_END_ROWS` in front of an end moved in front of the
-    hole's centre (:func:`_tubes`)."""
+    hole's centre (:func:`_tubes`).
+
+    ``series_rows``: ``(y0, dy)`` mm, a row of the series the fine volume was resampled from (y relative to the
+    body centre) and the series' row spacing (:func:`_series_rows`).  Given, the rows wholly in front of a moved
+    end are the *series'* rows: the cut is the face between the last series row whose back face lies
+    :data:`FINE_MOVED_END_ROWS` or more in front of the end and the row behind it, so that every fine row the
+    series' rows read (nearest) keeps or leaves the pedicle with its series row; a fine row on the face (a phase of
+    half a row: 2.5 mm chest T11, auto) goes with the row behind, which may read it.  The fine grid is laid through the
+    body centre, not the series' lattice (a 0.1-0.6 mm phase in y), and a fine row wholly in front of the end
+    was read by a series row reaching behind it: 5 mm chest T11 (auto), the end 18.74 mm behind the centre,
+    the fine row 17.93-18.63 kept and read by the series row 18.10-18.81, behind the reference's canal centre (17.92)
+    in every slab, where the reference ends the pedicle (docs/realct-log.md, Pass 144)."""
     cy = float(found[2])
     if g.spacing_xyz_mm[0] >= CLOSE_FROM_MM:
         return (cy if y_end is None else y_end) - COARSE_TUBE_END_ROWS * g.spacing_xyz_mm[1]
     if y_end is not None and y_end < cy - 1e-6:
+        if series_rows is not None:
+            y0, dy = (float(v) for v in series_rows)
+            n = np.floor((y_end - y0) / dy - FINE_MOVED_END_ROWS + 1e-9)
+            # a fine row on the face itself (the series' rows halfway between fine rows) may be read by the row
+            # behind it: it goes with that row
+            return float(y0 + (n + 0.5) * dy) - 1e-6
         return y_end - FINE_MOVED_END_ROWS * g.spacing_xyz_mm[1]
     return None
 
 
+def _series_rows(meta: dict):
+    """``(y0, dy)`` mm of the series' rows from the fine volume's ``meta`` (``row_y0_mm``, ``row_mm``, recorded by
+    :mod:`~trainer.core.anatomy.ct_patient`), or None where they were not recorded (the fine rows' own half row
+    then).  On the series' own rows (a fine volume sliced, not resampled) both rules keep the same rows."""
+    y0, dy = meta.get("row_y0_mm"), meta.get("row_mm")
+    return None if y0 is None or not dy else (float(y0), float(dy))
+
+
 def _wall_before_pedicle_end(wall: np.ndarray, g: Grid, found, y_end: float | None, inf: float,
-                             sup: float) -> np.ndarray:
+                             sup: float, series_rows=None) -> np.ndarray:
     """The posterior wall per slice (back face, y mm; :func:`_wall_slices`) no further back than
     :data:`WALL_BEFORE_PEDICLE_END_ROWS` rows in front of where the pedicle labels end
     (:func:`_pedicle_cut_y`, else ``y_end``, else the canal hole's centre), in the slices between the
@@ -1243,7 +1270,7 @@ def _wall_before_pedicle_end(wall: np.ndarray, g: Grid, found, y_end: float | No
     just in front of the canal centre, and the body then took the whole pedicle of those slices.  Above
     the superior endplate the row is the disc's and the neighbour's lip (abdominal L1: T12's inferior
     lip, labelled T12 by the mask; capped there too, the tubes took 10 voxels of it), so it is left."""
-    end = _pedicle_cut_y(g, found, y_end)
+    end = _pedicle_cut_y(g, found, y_end, series_rows)
     if end is None:
         end = float(found[2]) if y_end is None else float(y_end)
     z = axes(g)[2]
@@ -1252,7 +1279,7 @@ def _wall_before_pedicle_end(wall: np.ndarray, g: Grid, found, y_end: float | No
 
 
 def _tubes(bone, hu: np.ndarray, g: Grid, pl, pr, pw: float, found, wall, sup: float, inf: float, body=None,
-           y_end: float | None = None) -> dict:
+           y_end: float | None = None, series_rows=None) -> dict:
     """Osteoporotic pedicles as filled tubes (:mod:`trainer.core.anatomy.ct_pedicle`): per side
     (mask, measured, tail), or None where no tube holds the given centre.  Laterally each tube is cut
     at the body's lateral extent in its back part plus :data:`PEDICLE_LATERAL_MARGIN_MM`
@@ -1273,7 +1300,7 @@ def _tubes(bone, hu: np.ndarray, g: Grid, pl, pr, pw: float, found, wall, sup: f
     canal, cx, cy = found
     out: dict = {}
     x, y, _ = axes(g)
-    y_cut = _pedicle_cut_y(g, found, y_end)
+    y_cut = _pedicle_cut_y(g, found, y_end, series_rows)
     limits = _body_back_x(body, g, pw if wall is None else wall) if body is not None else None
     z_hi = sup + (COARSE_TUBE_SLICES_ABOVE * g.spacing_xyz_mm[2] if g.spacing_xyz_mm[0] >= CLOSE_FROM_MM else 0.0)
     for side, c in (("left", pl), ("right", pr)):

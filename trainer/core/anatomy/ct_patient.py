@@ -534,6 +534,8 @@ def _labelled_fine(volume: Volume, landmarks: dict, level: str, voxel_mm: float 
     fine.hu[~_outline_on(pbody, pgrid, fine.grid)] = -1000
     fine.meta["slice_mm"] = float(sp[2])          # the series' slices (the fine volume may be resampled)
     fine.meta["slice_z0_mm"] = float(vol.grid.origin_mm[2])   # a series slice's z (ct_labels.centre_slices_z_mm)
+    fine.meta["row_y0_mm"] = float(vol.grid.origin_mm[1])   # a series row's y (ct_labels._pedicle_cut_y)
+    fine.meta["row_mm"] = float(sp[1])                      # the series' rows (the fine grid may lie off them)
     fine.meta["soft_tissue_hu"] = float(thresholds.soft_tissue_hu)   # ct_labels._half_slab_below
     report(0.88, "labelling bone, canal, foramina and discs")
     cortex_hu = cortex_threshold(fine, bone_hu)
