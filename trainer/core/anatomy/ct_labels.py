@@ -1133,11 +1133,11 @@ def _pedicle_lateral_rim(labels: np.ndarray, hu: np.ndarray) -> None:
     then reads between soft tissue (the filled canal's front: 40-47 HU, :data:`CORNER_MIN_HU`) and the threshold;
     the reference masks hold such voxels.  One voxel only: further out lies the transverse process's root (abdominal
     L5: the mask's pedicle voxels read a median 264-755 HU 12-24 mm from the canal's centre, 113 / 169 at 27 mm and
-    24-98 HU at 30-39 mm).  Abdominal CT at 3 mm: L4 0.80 / 0.82 -> 0.85 / 0.86, L5 0.51 / 0.52 -> 0.54 / 0.56
-    (23 voxels added, 22 in the masks); at 120 HU L1-L3's right pedicles lost 0.01-0.03.  Only at thin slices
-    (:func:`derive_labels` calls it where :func:`~trainer.core.anatomy.ct_slices.is_thin_slice`): on the same CT as
-    5 mm slabs, whose voxels average the bone above and below into the column, the 5 mm L1 left lost 0.75 -> 0.74
-    (L5 0.46 / 0.48 -> 0.48 / 0.50; docs/realct-log.md Pass 145)."""
+    24-98 HU at 30-39 mm).  Abdominal CT at 3 mm: L4 0.80 / 0.82 -> 0.85 / 0.86, L5 0.51 / 0.52 -> 0.54 / 0.56,
+    L2 right 0.786 -> 0.791 (25 voxels added, 23 in the masks); at 120 HU L1-L3's right pedicles lost 0.01-0.03.
+    Only at thin slices (:func:`derive_labels` calls it where :func:`~trainer.core.anatomy.ct_slices.is_thin_slice`):
+    on the same CT as 5 mm slabs, whose voxels average the bone above and below into the column, the 5 mm L1 left
+    lost 0.75 -> 0.74 (L5 0.46 / 0.48 -> 0.48 / 0.50; docs/realct-log.md Pass 145)."""
     for lab_v, step in ((Label.PEDICLE_LEFT, 1), (Label.PEDICLE_RIGHT, -1)):
         ped = labels == lab_v
         beside = np.zeros_like(ped)
