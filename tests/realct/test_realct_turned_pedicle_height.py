@@ -4,10 +4,10 @@ realct-log pass 135 of round 28, l5turn).
 On the abdominal CT turned +5 and +10 deg about its long axis (a patient lying rotated), ``import-ct --level L5``
 estimated the left pedicle 19.8 and 17.8 mm from the mask's, 11-24 mm below the right one (at +10 deg in the canal:
 the expert plan fails, 88.0), and warned nothing: the labels passed every test.  Since pass 146 (round 29) the +10
-deg left pedicle is estimated on its pedicle (tests/realct/test_realct_turned_l5_isthmus.py); +5 deg is still off.  Oracle: the TotalSegmentator mask
-turned the same way (``realct_rotate.turned_reference``): our left pedicle label's Dice against the mask's left
-pedicle, under 0.3 where the import must warn; the unturned L5 and L4 turned +5 deg (pedicle Dice 0.5 or more both
-sides) must not warn.
+deg left pedicle is estimated on its pedicle (tests/realct/test_realct_turned_l5_isthmus.py); +5 deg is still off.
+Oracle: the TotalSegmentator mask turned the same way (``realct_rotate.turned_reference``): our left pedicle label's
+Dice against the mask's left pedicle, under 0.3 where the import must warn; the unturned L5 and L4 turned +5 deg
+(pedicle Dice 0.5 or more both sides) must not warn.
 """
 
 from __future__ import annotations
