@@ -3,10 +3,11 @@ realct-log pass 135 of round 28, l5turn).
 
 On the abdominal CT turned +5 and +10 deg about its long axis (a patient lying rotated), ``import-ct --level L5``
 estimated the left pedicle 19.8 and 17.8 mm from the mask's, 11-24 mm below the right one (at +10 deg in the canal:
-the expert plan fails, 88.0), and warned nothing: the labels passed every test.  Oracle: the TotalSegmentator mask
-turned the same way (``realct_rotate.turned_reference``): our left pedicle label's Dice against the mask's left
-pedicle, under 0.3 where the import must warn; the unturned L5 and L4 turned +5 deg (pedicle Dice 0.5 or more both
-sides) must not warn.
+the expert plan fails, 88.0), and warned nothing: the labels passed every test.  Since pass 146 (round 29) the +10
+deg left pedicle is estimated on its pedicle (tests/realct/test_realct_turned_l5_isthmus.py); +5 deg is still off.
+Oracle: the TotalSegmentator mask turned the same way (``realct_rotate.turned_reference``): our left pedicle label's
+Dice against the mask's left pedicle, under 0.3 where the import must warn; the unturned L5 and L4 turned +5 deg
+(pedicle Dice 0.5 or more both sides) must not warn.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def _labelled(ct, angle_deg: float, level: str):
                      reference.dice(ours == Label.PEDICLE_RIGHT, ref.pedicle_right[box]))
 
 
-@pytest.mark.parametrize("angle_deg", [5.0, 10.0])
+@pytest.mark.parametrize("angle_deg", [5.0])
 def test_turned_l5_left_pedicle_labelled_off_its_pedicle_is_said(totalseg_ct, angle_deg):
     patient, (left, right) = _labelled(totalseg_ct, angle_deg, "L5")
     turn = f"L5 turned {angle_deg:+.0f} deg"

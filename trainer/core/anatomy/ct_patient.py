@@ -319,10 +319,17 @@ def centre_section(labels: np.ndarray, grid: Grid) -> tuple[float, float]:
     return float(len(pts) / (hull.volume + 0.5 * hull.area + 1.0)), width_mm
 
 
-def _section_passes(labels: np.ndarray, grid: Grid) -> bool:
-    """Does the body's centre section look like a body (:data:`MIN_SECTION_SOLIDITY`, :data:`MIN_SECTION_WIDTH_MM`)?"""
+def _section_passes(labels: np.ndarray, grid: Grid, pedicle_gap_mm: float = 0.0) -> bool:
+    """Does the body's centre section look like a body (:data:`MIN_SECTION_SOLIDITY`, :data:`MIN_SECTION_WIDTH_MM`)?
+
+    ``pedicle_gap_mm``: how far apart (mm, left to right) the pedicle centres lie; the section must be at least as
+    wide, since the pedicles leave the body's back corners, inside its width (a lumbar body 40-50 mm wide, its
+    pedicle centres 25-40 mm apart; FACTS.md 1.1-1.2).  The abdominal L5 turned +10 deg, its left pedicle estimated on
+    the pedicle: the first step labelled a body of 15 mL whose section was 27 mm wide, the pedicle centres 36 mm
+    apart (body Dice 0.36 against the turned mask; the mask's body 46 mL); the step that passes, 0.87
+    (docs/realct-log.md, pass 146)."""
     solidity, width_mm = centre_section(labels, grid)
-    return solidity >= MIN_SECTION_SOLIDITY and width_mm >= MIN_SECTION_WIDTH_MM
+    return solidity >= MIN_SECTION_SOLIDITY and width_mm >= max(MIN_SECTION_WIDTH_MM, pedicle_gap_mm)
 
 
 def label_volumes(labels, grid) -> tuple[float, float, float]:
@@ -350,6 +357,7 @@ def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: floa
     if cortex_hu >= CORTEX_HU:
         return derive_labels(fine, rel, cortex_hu, rib_bearing)
     pool = blood_pool_mask(fine.hu, fine.grid)          # the lumens, found once for every threshold step
+    gap = abs(float(rel["pedicle_left_centre_mm"][0]) - float(rel["pedicle_right_centre_mm"][0]))
     best, best_score = None, -1.0
     unfound: ValueError | None = None
     for open_wall, blob_run in ((False, False), (True, False), (False, True)):
@@ -360,7 +368,7 @@ def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: floa
                 unfound = exc
                 continue
             body_ml, left, right = label_volumes(labels, fine.grid)
-            solid = _section_passes(labels, fine.grid)
+            solid = _section_passes(labels, fine.grid, gap)
             if body_ml >= MIN_BODY_ML and solid and min(left, right) >= MIN_PEDICLE_MM3:
                 return labels, measured
             score = min(left, right) + (1e6 if body_ml >= MIN_BODY_ML else 0.0) + (1e6 if solid else 0.0)

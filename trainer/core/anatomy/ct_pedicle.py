@@ -628,6 +628,13 @@ def pedicle_tube(bone: np.ndarray, grid: Grid, side: str, canal: np.ndarray, can
     area = {j: float((_without_end_slice(_behind_wall(p, y[j], wall[k0:k1]), top=True) if thick_estimate else p).sum()
                      * sp * dz) for j, (_, p) in sections.items()}
     cand = [j for j in sections if area[j] >= _MIN_SECTION_MM2] or list(sections)
+    if near_mm is None:
+        # a row whose piece lies in front of the posterior wall in every slice is the body's back, not the pedicle
+        # (the thick estimate's areas count only what lies behind the wall already).  The abdominal L5 turned +10 deg
+        # (3 mm, a lordotic body whose wall runs 6 mm forward in its upper slices): the row behind the lower slices'
+        # wall was the body's back strip across the canal's side, taken for the left isthmus, the centre 17.8 mm off
+        # the turned mask's in the canal; without it 2.8 mm (docs/realct-log.md, pass 146)
+        cand = [j for j in cand if _behind_wall(sections[j][1], y[j], wall[k0:k1]).any()] or cand
     if near_mm is not None:
         jn = int(np.argmin(np.abs(y - near_mm[1])))
         j_i = min(cand, key=lambda j: (abs(j - jn) > 2, area[j]))
