@@ -38,4 +38,6 @@ def test_import_ct_names_the_levels_the_series_can_give(angiogram_series, level,
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
     assert expected in lines[0], lines[0]
+    if level is not None:          # the series' folder is named (round 29: the message named the option only)
+        assert f"error: {angiogram_series / 'series'}: --level {level}: " in lines[0], lines[0]
     assert not out.exists()

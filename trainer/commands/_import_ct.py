@@ -68,13 +68,13 @@ def _locate(vol, level: str, body_centre, folder):
                             f"{level}: check the level"), col
     if not col.certain:
         raise ScenarioError(str(folder), [
-            f"--level {level}: {len(col.vertebrae)} vertebrae found but their numbering is uncertain "
+            f"{folder}: --level {level}: {len(col.vertebrae)} vertebrae found but their numbering is uncertain "
             f"({col.note.split(';')[0]}); give --body-centre X Y Z of the {level} body"])
     v = col.find(level)
     if v is None:
         named = [x.level for x in col.vertebrae if x.level]
         ours = modelled_span(named)
-        raise ScenarioError(str(folder), [f"--level {level}: not in the field of view or not numbered (levels "
+        raise ScenarioError(str(folder), [f"{folder}: --level {level}: not in the field of view or not numbered (levels "
                                           f"numbered: {', '.join(named)}{f'; of those {ours} can be imported' if ours else ''}"
                                           f"); give --body-centre X Y Z of the {level} body"])
     return v.body_centre_mm, cortex_hu, f"{folder}: {level} found by {col.numbered_by} ({col.note})", col

@@ -1173,10 +1173,11 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
         if below:
             sides = " and ".join(f"{'left' if side > 0 else 'right'} {reach:.0f} mm" for side, reach in below)
             return "", False, (f"the lowest ribs make vertebra {i_t12 + 1} T12, but vertebra {i_t12 + 2} below it has bone "
-                               f"beside its canal reaching {sides} out, further than L1's transverse processes on the "
-                               f"test CTs (under {_STUB_REACH_MM:.0f} mm) and short of a rib ({_RIB_REACH_MM:.0f} mm): a "
-                               "rib's neck whose shaft the slices do not show, or a long transverse process; nothing "
-                               "else cross-checks the count, and if it is a 12th rib every level is one lower" + ask)
+                               f"beside its canal reaching {sides} out, short of a rib ({_RIB_REACH_MM:.0f} mm) but "
+                               f"further than L1's transverse processes on the test CTs (under {_STUB_REACH_MM:.0f} mm): "
+                               f"if that is a 12th rib whose shaft the slices do not show, vertebra {i_t12 + 2} is T12 and "
+                               "every level one lower, and nothing else in view (sacrum, first ribs) cross-checks the "
+                               "count" + ask)
     if i_t12 is not None:
         counts.append(("ribs", "T12 is the vertebra of the lowest ribs"))
     if i_l5 is not None and (i_t1 is not None or not rib_note):
