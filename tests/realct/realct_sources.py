@@ -109,6 +109,13 @@ class RealCT:
         return Volume(hu=self.hu, labels=np.zeros(self.hu.shape, np.uint8), grid=self.grid,
                       meta={"kind": "realct", "name": self.name})
 
+    def level_at(self, point_mm) -> str | None:
+        """The reference mask's vertebra (its level, as :data:`VERTEBRA_LABELS`) at the voxel nearest ``point_mm``
+        (x, y, z mm), None where no vertebra is labelled there (soft tissue, a disc, a thick slab's tie)."""
+        k, j, i = (int(np.abs(self.grid.axis_mm(a) - c).argmin()) for a, c in zip("zyx", np.asarray(point_mm)[::-1]))
+        label = int(self.labels[k, j, i])
+        return next((lvl for lvl, lab in VERTEBRA_LABELS.items() if lab == label), None)
+
 
 #: id(ct) -> (weak reference to ct, its column) for :func:`column`
 _COLUMNS: dict[int, tuple[weakref.ref, object]] = {}

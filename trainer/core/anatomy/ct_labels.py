@@ -431,6 +431,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     filled_thick = fill_holes(thick | seal, structure=_PLANE)
     wall = pw + POSTERIOR_BOW_MM * (X / a_est) ** 2 + 0.25 * sp
     front = (wall >= Y) & np.ones(hu.shape[:1], bool)[:, None, None]
+    rows = _series_rows(fine.meta)          # the series' rows the labels are read on (a moved pedicle end's cut)
     if found is not None:
         # osteoporotic (real) CT: the body ends at its posterior wall's back face at the canal's
         # column, slice by slice (ct_pedicle.wall_by_slice), the plane the reference masks
@@ -443,7 +444,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
         ped_end = _pedicle_end(cortex, g, found, tube_end, inf, sup, pw,
                                float(fine.meta.get("slice_mm", g.spacing_xyz_mm[2])), canal_y)
         wall_k = _wall_before_pedicle_end(wall_k, g, found, ped_end if wall_end is None else min(ped_end, wall_end),
-                                          inf, sup, _series_rows(fine.meta))
+                                          inf, sup, rows)
         front = wall_k[:, None, None] + 0.25 * sp >= Y
         measured["wall_by_slice_y_mm"] = wall_k
     filled_thick |= fill_holes(thick | seal, structure=_SAGITTAL) & front
@@ -506,7 +507,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     # the pedicle base includes the posterior wall cortex it grows out of
     base = ((body & ~core) | (bone & front & ~body)) & (pw - 3.0 <= Y)
     tubes = (_tubes(cortex, hu, g, pl, pr, pw, found, measured["wall_by_slice_y_mm"], sup, inf,
-                    body if rib_bearing else None, ped_end, _series_rows(fine.meta)) if found is not None else None)
+                    body if rib_bearing else None, ped_end, rows) if found is not None else None)
     for side, c in (("left", pl), ("right", pr)):
         if tubes is not None and tubes[side] is not None:
             ped, info, tail = tubes[side]
