@@ -13,10 +13,12 @@ Jobs invalidated while still queued never start.
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,6 +103,29 @@ class _Channel:
     pending: set = field(default_factory=set)
 
 
+#: every Runner's pool with a weak reference to its Runner.  A pool is not a Qt child of its Runner: a widget
+#: deleted by Qt (``deleteLater``, a parent's destructor) deleted its Runner and the Runner's pool with it, and
+#: ``~QThreadPool`` waited for a job still running while the deleting thread held Python's lock, which the job needed
+#: to finish (CI hung there twice: a closed landmark editor's pedicle check in round 28, a window's job in round 29,
+#: both freed inside ``QTest.qWaitForWindowActive``).  A pool is let go only when its Runner is gone and no job runs
+#: (:func:`_forget_idle_pools`), and at exit after its jobs end (:func:`_wait_for_pools`).
+_POOLS: list[tuple[weakref.ref, QThreadPool]] = []
+
+
+def _forget_idle_pools() -> None:
+    """Let go of the pools whose Runner is gone and that run no job (their destructor then waits for nothing)."""
+    _POOLS[:] = [(r, p) for r, p in _POOLS if r() is not None or p.activeThreadCount() > 0]
+
+
+@atexit.register
+def _wait_for_pools(timeout_s: float = 120.0) -> None:
+    """At exit, wait (in short sleeps, releasing Python's lock) for every pool's running jobs, then let go."""
+    deadline = time.monotonic() + timeout_s
+    while any(p.activeThreadCount() > 0 for _, p in _POOLS) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    _POOLS.clear()
+
+
 class Runner(QObject):
     """Submits jobs to a thread pool and delivers fresh responses on the GUI thread.
 
@@ -116,8 +141,10 @@ class Runner(QObject):
 
     def __init__(self, max_threads: int = 1, parent: QObject | None = None):
         super().__init__(parent)
-        self._pool = QThreadPool(self)
+        self._pool = QThreadPool()           # no Qt parent: kept in _POOLS until idle (see there)
         self._pool.setMaxThreadCount(max_threads)
+        _forget_idle_pools()
+        _POOLS.append((weakref.ref(self), self._pool))
         self._ids = itertools.count(1)
         self._channels: dict[str, _Channel] = {}
         self._live: dict[int, tuple[_Signals, threading.Event]] = {}
@@ -138,6 +165,7 @@ class Runner(QObject):
         signals.progress.connect(self._on_progress)
         self._live[req.request_id] = (signals, flag)
         was_busy = self.busy
+        _forget_idle_pools()
         self._pool.start(_Job(fn, req, signals, flag))
         if not was_busy:
             self.busy_changed.emit(True)
