@@ -46,6 +46,7 @@ from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.morphometry import level_row
 
 __all__ = ["BODY_HEIGHT_SPREAD", "CANAL_WIDTH_SPREAD", "MAX_PEDICLE_BODY_SHARE", "MAX_PEDICLE_HEIGHT_GAP_FRACTION",
+           "MIN_PEDICLE_DEPTH_MM",
            "endplate_span_limit_mm", "pedicle_gap_limit_mm", "estimated_labels_note", "implausible_note",
            "import_warnings", "labels_note", "misplaced_pedicles_note", "thick_labels_note"]
 
@@ -73,6 +74,15 @@ MAX_PEDICLE_BODY_SHARE = 0.3
 #: abdominal CT turned -20..+20 deg the L5 turned +5 and +10 deg (the left pedicle labelled 19.8 and 17.8 mm from
 #: the mask's, Dice 0.00, unwarned until round 28) differ by 24.0 and 11.2 mm (docs/realct-log.md, pass 135)
 MAX_PEDICLE_HEIGHT_GAP_FRACTION = 0.5
+#: a pedicle runs from the body's back corner to the lamina, so its label reaches front to back (grid y, from the
+#: front of its first voxel to the back of its last) at least this many mm.  On the real CTs every level of the
+#: accuracy table reaches 6.0 mm or more (the abdominal CT, 1 mm label voxels on a CT of 3 mm rows: two rows or more;
+#: the chest at 2.5 and 5 mm and the angiogram 6.3 mm or more), and so does every turned level whose labels are good
+#: (body Dice 0.8 or more, both pedicle Dice 0.3 or more, centres within 3 mm of the mask's); where the labelling took
+#: one row of the body's back for the pedicle (the abdominal CT turned -5 deg L3, +15 deg L5: pedicle Dice 0.17 and
+#: 0.00, unwarned until round 30) a pedicle label reaches 3.0 mm, one CT row.  Between the two, with a voxel and a
+#: half of margin each way at the abdominal CT's 1 mm label voxels (docs/realct-log.md, pass 149)
+MIN_PEDICLE_DEPTH_MM = 4.5
 
 
 def _centre_mm(mask, grid) -> np.ndarray:
@@ -277,6 +287,32 @@ def _height_problem(labels, grid, level: str) -> tuple[str, str]:
                       "pedicle's height): a pedicle was labelled on another part of the vertebra")
 
 
+def pedicle_depths_mm(labels, grid) -> dict:
+    """How far each pedicle label reaches front to back (mm): ``{"left": mm, "right": mm}``, from the front face of
+    its frontmost voxel to the back face of its backmost one along the grid's y (LPS: posterior); a side whose pedicle
+    is not labelled is left out."""
+    step_mm = float(grid.spacing_xyz_mm[1])
+    out = {}
+    for side, lab in (("left", Label.PEDICLE_LEFT), ("right", Label.PEDICLE_RIGHT)):
+        rows = np.nonzero((labels == lab).any(axis=(0, 2)))[0]
+        if rows.size:
+            out[side] = float(rows.max() - rows.min() + 1) * step_mm
+    return out
+
+
+def _depth_problem(labels, grid) -> tuple[str, str]:
+    """``("depth", ...)`` when a pedicle label reaches less than :data:`MIN_PEDICLE_DEPTH_MM` front to back
+    (:func:`pedicle_depths_mm`: one row of the body's back or of the canal's side labelled as pedicle), else
+    ``("", "")``; ``("", "")`` also when a pedicle is not labelled (the volume test says so)."""
+    depths = pedicle_depths_mm(labels, grid)
+    short = [(side, mm) for side, mm in depths.items() if mm < MIN_PEDICLE_DEPTH_MM]
+    if len(depths) < 2 or not short:
+        return "", ""
+    said = " and ".join(f"its {side} pedicle's label reaches {mm:.1f} mm front to back" for side, mm in short)
+    return "depth", (f"{said} (a pedicle runs from the body's back to the lamina: at least {MIN_PEDICLE_DEPTH_MM:g} mm): "
+                     "the body's back was labelled as pedicle")
+
+
 def thick_labels_note(labels, grid, level: str, slice_mm: float) -> str:
     """One line when a vertebra labelled on thick slices lacks what a labelled vertebra holds, or "".
 
@@ -342,7 +378,9 @@ def estimated_labels_note(labels, grid, level: str, in_editor: bool = False) -> 
     :data:`MAX_PEDICLE_BODY_SHARE` of its volume (pass 121 of round 26: the body's back labelled as pedicle at
     three turned levels that passed every other test); and the two pedicles lie side by side, their centres' heights
     within :data:`MAX_PEDICLE_HEIGHT_GAP_FRACTION` of the level's pedicle height (pass 135 of round 28: the L5 turned
-    +5 and +10 deg, a pedicle labelled in the canal or on the lamina 11-24 mm below the other).
+    +5 and +10 deg, a pedicle labelled in the canal or on the lamina 11-24 mm below the other); and each pedicle label
+    reaches at least :data:`MIN_PEDICLE_DEPTH_MM` front to back (pass 149 of round 30: L3 turned -5 deg and L5 turned
+    +15 deg, each pedicle one 3 mm CT row of the body's back, 3.0 mm).
 
     Parameters
     ----------
@@ -365,6 +403,8 @@ def estimated_labels_note(labels, grid, level: str, in_editor: bool = False) -> 
         kind, problem = _share_problem(volumes)
     if not kind:
         kind, problem = _height_problem(labels, grid, level)
+    if not kind:
+        kind, problem = _depth_problem(labels, grid)
     if not kind:
         return ""
     return (f"the estimated landmarks do not label the {level} vertebra: {problem}; the patient in the trainer is "
