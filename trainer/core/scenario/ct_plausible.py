@@ -46,8 +46,9 @@ from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.morphometry import level_row
 
 __all__ = ["BODY_HEIGHT_SPREAD", "CANAL_WIDTH_SPREAD", "MAX_PEDICLE_BODY_SHARE", "MAX_PEDICLE_HEIGHT_GAP_FRACTION",
+           "MIN_PEDICLE_DEPTH_MM", "MAX_PEDICLE_SOFT_FRACTION", "SOFT_FRACTION_OF_BODY_HU",
            "endplate_span_limit_mm", "pedicle_gap_limit_mm", "estimated_labels_note", "implausible_note",
-           "import_warnings", "labels_note", "misplaced_pedicles_note", "thick_labels_note"]
+           "import_warnings", "labels_note", "misplaced_pedicles_note", "pedicle_depths_mm", "thick_labels_note"]
 
 #: published series disagree by 21-29 % on vertebral body heights (FACTS.md 1.1): the largest body
 #: of a level is taken as the table's tallest wall times 1.29
@@ -73,6 +74,28 @@ MAX_PEDICLE_BODY_SHARE = 0.3
 #: abdominal CT turned -20..+20 deg the L5 turned +5 and +10 deg (the left pedicle labelled 19.8 and 17.8 mm from
 #: the mask's, Dice 0.00, unwarned until round 28) differ by 24.0 and 11.2 mm (docs/realct-log.md, pass 135)
 MAX_PEDICLE_HEIGHT_GAP_FRACTION = 0.5
+#: a pedicle runs from the body's back corner to the lamina, so its label reaches front to back (grid y, from the
+#: front of its first voxel to the back of its last) at least this many mm.  On the real CTs every level of the
+#: accuracy table reaches 6.0 mm or more (the abdominal CT, 1 mm label voxels on a CT of 3 mm rows: two rows or more;
+#: the chest at 2.5 and 5 mm and the angiogram 6.3 mm or more), and so does every turned level whose labels are good
+#: (body Dice 0.8 or more, both pedicle Dice 0.3 or more, centres within 3 mm of the mask's); where the labelling took
+#: one row of the body's back for the pedicle (the abdominal CT turned -5 deg L3, +15 deg L5: pedicle Dice 0.17 and
+#: 0.00, unwarned until round 30) a pedicle label reaches 3.0 mm, one CT row.  Between the two, with a voxel and a
+#: half of margin each way at the abdominal CT's 1 mm label voxels (docs/realct-log.md, pass 149)
+MIN_PEDICLE_DEPTH_MM = 4.5
+#: a voxel of the series is soft tissue, not bone, below this fraction of the labelled body's median HU (the patient's
+#: own marrow: 122-250 HU on the real CTs' labelled bodies, so 41-83 HU, between fat, fluid and muscle, -100..60 HU,
+#: and a pedicle's marrow and cortex; read on the patient's own bone, so an osteoporotic patient's lower marrow lowers
+#: it too)
+SOFT_FRACTION_OF_BODY_HU = 1.0 / 3.0
+#: a pedicle is bone through and through, its cortex around its marrow: at most this fraction of a pedicle label's
+#: voxels are soft tissue (:data:`SOFT_FRACTION_OF_BODY_HU`).  On the real CTs' thin series every level of the
+#: accuracy table holds at most 0.049 (the abdominal L5 and L4, the 3 mm CT's partial volume at the pedicle's rim), as
+#: does every good turned level (L4 +10 deg 0.049); on the abdominal CT turned -15 deg, L3, L4 and L5 (pedicle labels
+#: on the facets or across the foramen, centres 4.0-15.0 mm from the mask's, pedicle Dice 0.11-0.33, unwarned until
+#: round 30) hold 0.16-0.24, -20 deg L5 0.21.  Twice the good levels' most, two thirds of the poor ones' least
+#: (docs/realct-log.md, pass 149)
+MAX_PEDICLE_SOFT_FRACTION = 0.1
 
 
 def _centre_mm(mask, grid) -> np.ndarray:
@@ -277,6 +300,96 @@ def _height_problem(labels, grid, level: str) -> tuple[str, str]:
                       "pedicle's height): a pedicle was labelled on another part of the vertebra")
 
 
+def pedicle_depths_mm(labels, grid) -> dict:
+    """How far each pedicle label reaches front to back.
+
+    Read along the grid's y (LPS: +y posterior), the patient's axes: a vertebra labelled in its own frame (turned
+    more than :data:`~trainer.core.anatomy.axial_rotation.TURNED_DEG`) has its labels mapped back to them.  A
+    pedicle turned by t reaches ``length cos t + width sin t`` along y: at 20 deg a 12 mm pedicle loses 0.7 mm of its
+    length's reach and gains 0.34 mm per mm of width, so a turn does not shorten a pedicle of 2 mm width or more.
+
+    Parameters
+    ----------
+    labels : ndarray
+        The patient's label volume (uint8, :class:`~trainer.core.anatomy.labels.Label`), indexed (z, y, x).
+    grid : Grid
+        Its grid (mm).
+
+    Returns
+    -------
+    dict
+        ``{"left": mm, "right": mm}``: from the front face of the pedicle label's frontmost voxel row to the back face
+        of its backmost one (mm); a side whose pedicle is not labelled is left out.
+    """
+    step_mm = float(grid.spacing_xyz_mm[1])
+    out = {}
+    for side, lab in (("left", Label.PEDICLE_LEFT), ("right", Label.PEDICLE_RIGHT)):
+        rows = np.nonzero((labels == lab).any(axis=(0, 2)))[0]
+        if rows.size:
+            out[side] = float(rows.max() - rows.min() + 1) * step_mm
+    return out
+
+
+def _depth_problem(labels, grid) -> tuple[str, str]:
+    """``("depth", ...)`` when a pedicle label reaches less than :data:`MIN_PEDICLE_DEPTH_MM` front to back
+    (:func:`pedicle_depths_mm`: one row of the body's back or of the canal's side labelled as pedicle), else
+    ``("", "")``; ``("", "")`` also when a pedicle is not labelled (the volume test says so)."""
+    depths = pedicle_depths_mm(labels, grid)
+    short = [(side, mm) for side, mm in depths.items() if mm < MIN_PEDICLE_DEPTH_MM]
+    if len(depths) < 2 or not short:
+        return "", ""
+    said = " and ".join(f"its {side} pedicle's label reaches {mm:.1f} mm front to back" for side, mm in short)
+    return "depth", (f"{said} (a pedicle runs from the body's back to the lamina: at least {MIN_PEDICLE_DEPTH_MM:g} mm): "
+                     "the body's back was labelled as pedicle")
+
+
+def pedicle_soft_fractions(labels, hu) -> dict:
+    """The fraction of each pedicle label's voxels that are soft tissue.
+
+    Parameters
+    ----------
+    labels : ndarray
+        The patient's label volume (uint8, :class:`~trainer.core.anatomy.labels.Label`).
+    hu : ndarray
+        The patient's CT numbers on the same grid (HU).
+
+    Returns
+    -------
+    dict
+        ``{"left": fraction, "right": fraction}`` (0..1): voxels under :data:`SOFT_FRACTION_OF_BODY_HU` of the
+        labelled body's median HU; empty when no body is labelled or its median is not positive, and a side whose
+        pedicle is not labelled is left out.
+    """
+    body = np.isin(labels, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)])
+    if not body.any():
+        return {}
+    soft_below_hu = SOFT_FRACTION_OF_BODY_HU * float(np.median(hu[body]))
+    if soft_below_hu <= 0.0:
+        return {}
+    out = {}
+    for side, lab in (("left", Label.PEDICLE_LEFT), ("right", Label.PEDICLE_RIGHT)):
+        mask = labels == lab
+        if mask.any():
+            out[side] = float(np.count_nonzero(hu[mask] < soft_below_hu)) / float(np.count_nonzero(mask))
+    return out
+
+
+def _soft_problem(labels, hu) -> tuple[str, str]:
+    """``("soft", ...)`` when more than :data:`MAX_PEDICLE_SOFT_FRACTION` of a pedicle label's voxels are soft tissue
+    (:func:`pedicle_soft_fractions`: the label lies partly in the canal, the foramen or a facet joint), else
+    ``("", "")``; ``("", "")`` also when the CT numbers are not given or a pedicle is not labelled."""
+    if hu is None:
+        return "", ""
+    fractions = pedicle_soft_fractions(labels, hu)
+    soft = [(side, f) for side, f in fractions.items() if f > MAX_PEDICLE_SOFT_FRACTION]
+    if len(fractions) < 2 or not soft:
+        return "", ""
+    said = " and ".join(f"{f:.2f} of its {side} pedicle's label" for side, f in soft)
+    return "soft", (f"soft tissue (under a third of its body's median HU) fills {said} (a pedicle is bone through: at "
+                    f"most {MAX_PEDICLE_SOFT_FRACTION:g}): a pedicle was labelled beside its bone, in the canal, the "
+                    "foramen or a facet joint")
+
+
 def thick_labels_note(labels, grid, level: str, slice_mm: float) -> str:
     """One line when a vertebra labelled on thick slices lacks what a labelled vertebra holds, or "".
 
@@ -325,7 +438,7 @@ _EDITOR_ADVICE = ("drag the body centre marker into the {level} body and each pe
                   "the slices, or click the {level} body on the column view")
 
 
-def estimated_labels_note(labels, grid, level: str, in_editor: bool = False) -> str:
+def estimated_labels_note(labels, grid, level: str, in_editor: bool = False, hu=None) -> str:
     """One line when the vertebra labelled from estimated landmarks on thin slices does not look like one, or "".
 
     The same anatomy-only tests as :func:`thick_labels_note` (a body of at least
@@ -342,7 +455,9 @@ def estimated_labels_note(labels, grid, level: str, in_editor: bool = False) -> 
     :data:`MAX_PEDICLE_BODY_SHARE` of its volume (pass 121 of round 26: the body's back labelled as pedicle at
     three turned levels that passed every other test); and the two pedicles lie side by side, their centres' heights
     within :data:`MAX_PEDICLE_HEIGHT_GAP_FRACTION` of the level's pedicle height (pass 135 of round 28: the L5 turned
-    +5 and +10 deg, a pedicle labelled in the canal or on the lamina 11-24 mm below the other).
+    +5 and +10 deg, a pedicle labelled in the canal or on the lamina 11-24 mm below the other); and each pedicle label
+    reaches at least :data:`MIN_PEDICLE_DEPTH_MM` front to back (pass 149 of round 30: L3 turned -5 deg and L5 turned
+    +15 deg, each pedicle one 3 mm CT row of the body's back, 3.0 mm).
 
     Parameters
     ----------
@@ -351,6 +466,9 @@ def estimated_labels_note(labels, grid, level: str, in_editor: bool = False) -> 
     in_editor : bool
         The line is for the GUI landmark editor: what to check is said in its terms (markers, column view)
         instead of ``import-ct``'s options.
+    hu : ndarray, optional
+        The patient's CT numbers on ``grid`` (HU), for the soft-tissue test (:data:`MAX_PEDICLE_SOFT_FRACTION`);
+        None: that test is not run.
 
     Returns
     -------
@@ -366,12 +484,16 @@ def estimated_labels_note(labels, grid, level: str, in_editor: bool = False) -> 
     if not kind:
         kind, problem = _height_problem(labels, grid, level)
     if not kind:
+        kind, problem = _depth_problem(labels, grid)
+    if not kind:
+        kind, problem = _soft_problem(labels, hu)
+    if not kind:
         return ""
     return (f"the estimated landmarks do not label the {level} vertebra: {problem}; the patient in the trainer is "
             f"not this one: {_EDITOR_ADVICE.format(level=level) if in_editor else _CLI_ADVICE}")
 
 
-def labels_note(labels, grid, level: str, slice_mm: float, estimated, in_editor: bool = False) -> str:
+def labels_note(labels, grid, level: str, slice_mm: float, estimated, in_editor: bool = False, hu=None) -> str:
     """The line ``import-ct`` prints about the labelled patient, or "": at thick slices
     :func:`thick_labels_note`; else, when some landmark was estimated, :func:`estimated_labels_note`.
 
@@ -386,6 +508,8 @@ def labels_note(labels, grid, level: str, slice_mm: float, estimated, in_editor:
         thin slices).
     in_editor : bool
         Words for the GUI landmark editor (:func:`estimated_labels_note`).
+    hu : ndarray, optional
+        The patient's CT numbers on ``grid`` (HU), passed to :func:`estimated_labels_note`.
 
     Returns
     -------
@@ -394,7 +518,7 @@ def labels_note(labels, grid, level: str, slice_mm: float, estimated, in_editor:
     """
     note = thick_labels_note(labels, grid, level, slice_mm)
     if not note and tuple(estimated) and slice_mm <= ACQUIRED_CENTRE_FROM_MM:
-        note = estimated_labels_note(labels, grid, level, in_editor=in_editor)
+        note = estimated_labels_note(labels, grid, level, in_editor=in_editor, hu=hu)
     return note
 
 
@@ -442,5 +566,5 @@ def import_warnings(volume, landmarks: dict, level: str, estimated, column=None,
         if patient is None:
             patient = patient_from_ct(volume, landmarks, level, progress=progress, column=column)
         notes.append(labels_note(patient.volume.labels, patient.volume.grid, level, slice_mm, estimated,
-                                 in_editor=in_editor))
+                                 in_editor=in_editor, hu=patient.volume.hu))
     return [n for n in notes if n]
