@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 from test_ct_rib_stub_rules import _column, _necks
 
-from trainer.core.anatomy.ct_spine import number_vertebrae, published_pitch_mm, segments_out_of_pitch
+from trainer.core.anatomy.ct_spine import (number_vertebrae, published_pitch_mm, segments_out_of_pitch,
+                                          vertebra_runs)
 
 
 def test_the_published_pitches():
@@ -34,7 +35,13 @@ def test_a_thoracic_vertebra_cut_in_two_stops_the_count_at_it():
     # 26.5 + 25.2 = 51.7, 0.52 < 0.70; T11 + "T10" = 41 against 53.9, 0.76, is not short.  The farther of the short
     # pair, index 2, stops the count: T8 and T9 above it are not numbered (they would be one level too high)
     assert [v.level for v in verts] == [None, None, None, "T10", "T11", "T12", "L1", "L2"], note
-    assert "vertebra 3" in note and "cut in two" in note
+    assert "vertebrae 1-3" in note and "cut in two" in note
+
+
+def test_the_note_names_runs_of_vertebrae():
+    assert vertebra_runs([0, 1, 2, 5]) == "vertebrae 1-3, vertebra 6"
+    assert vertebra_runs([4]) == "vertebra 5"
+    assert vertebra_runs([0, 2, 3]) == "vertebra 1, vertebrae 3-4"
 
 
 def test_the_chest_ct_s_own_short_pair_is_not_taken_for_a_cut_vertebra():

@@ -1294,9 +1294,20 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
         why = (f"more than {reach} vertebrae from where the count starts, at {slice_mm:.1f} mm slices, or beyond "
                if reach < len(vertebrae) else "beyond ")
         note += (f"; not numbered {why}a segment taller than the others or than its level (a disc missed), or two "
-                 "shorter than two thoracic vertebrae (a vertebra cut in two, or a crushed one): ") + ", ".join(
-            f"vertebra {i + 1}" for i in skipped)
+                 "shorter than two thoracic vertebrae (a vertebra cut in two, or a crushed one): ") + vertebra_runs(skipped)
     return by, True, note
+
+
+def vertebra_runs(indices: list[int]) -> str:
+    """The vertebrae at ``indices`` (0-based, ascending) as the note names them, 1-based, runs joined: [0, 1, 2, 5]
+    -> "vertebrae 1-3, vertebra 6" (the chest CT turned +15 deg listed "vertebra 1, vertebra 2, ..." six times)."""
+    runs: list[list[int]] = []
+    for i in indices:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return ", ".join(f"vertebrae {r[0] + 1}-{r[-1] + 1}" if len(r) > 1 else f"vertebra {r[0] + 1}" for r in runs)
 
 
 def refuse_too_thin(volume: Volume) -> None:
