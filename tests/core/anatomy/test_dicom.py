@@ -313,3 +313,27 @@ def test_signed_pixels_and_out_of_range_values(tmp_path):
     assert np.array_equal(back.hu[0], v.hu[0])
     assert back.hu[1, 0, 0] == -1024 and np.all(back.hu[1].ravel()[1:] == 32767)
     assert np.array_equal(back.hu[2], v.hu[2])
+
+
+@pytest.mark.parametrize("packed", ["zip", "gzip"])
+def test_an_archive_in_the_folder_says_unpack_it(tmp_path, packed):
+    """The series as a zip (a PACS web export) or each slice gzipped: before, "not a readable DICOM file
+    (InvalidDicomError: ...); remove it from the series folder", advice that cannot help when every file is so."""
+    import gzip
+    import zipfile
+
+    d, files = _series(tmp_path)
+    if packed == "zip":
+        with zipfile.ZipFile(tmp_path / "series.zip", "w") as zf:
+            for f in files:
+                zf.write(f, f.name)
+                f.unlink()
+        shutil.move(tmp_path / "series.zip", d / "series.zip")
+        name, kind = "series.zip", "a zip archive"
+    else:
+        for f in files:
+            f.with_name(f.name + ".gz").write_bytes(gzip.compress(f.read_bytes()))
+            f.unlink()
+        name, kind = "CT0001.dcm.gz", "a gzip-compressed file"
+    with pytest.raises(DicomError, match=rf"{name}: {kind}, not a DICOM slice; unpack it"):
+        read_ct_series(d)

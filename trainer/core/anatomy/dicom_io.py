@@ -216,6 +216,22 @@ def _without_preamble(path: Path) -> FileDataset | None:
     return ds
 
 
+#: leading bytes of the archives a series is sent or downloaded in (PACS web exports zip it, some gzip each slice)
+_ARCHIVES = ((0, b"PK\x03\x04", "a zip archive"), (0, b"\x1f\x8b", "a gzip-compressed file"),
+             (0, b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"), (0, b"Rar!", "a RAR archive"),
+             (0, b"BZh", "a bzip2-compressed file"), (257, b"ustar", "a tar archive"))
+
+
+def _archive_kind(path: Path) -> str | None:
+    """What archive ``path`` is by its leading bytes (a zip of the series, a gzipped slice), or None."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(262)
+    except OSError:
+        return None
+    return next((kind for at, magic, kind in _ARCHIVES if head[at:at + len(magic)] == magic), None)
+
+
 def _read_one(path: Path) -> list[Dataset]:
     """The slices of one file: itself, or each frame of an Enhanced CT (:mod:`.dicom_enhanced`); a slice
     with no preamble and file meta is read as the data set it holds (:func:`_without_preamble`)."""
@@ -238,6 +254,10 @@ def _read_one(path: Path) -> list[Dataset]:
             decode_all(ds)              # pydicom converts values lazily: damage surfaces here, not later
     except InvalidDicomError as exc:
         bare = _without_preamble(path)
+        kind = _archive_kind(path) if bare is None else None
+        if kind is not None:
+            raise DicomError(f"{path}: {kind}, not a DICOM slice; unpack it and give the folder of the unpacked "
+                             "slices (only the series' slices may be in it)") from None
         if bare is None:
             raise DicomError(f"{path}: not a readable DICOM file ({_reason(exc)}); remove it from the series "
                              "folder (only the series' slices may be in it)") from None
