@@ -12,8 +12,10 @@ PixelPaddingValue (and PixelPaddingRangeLimit) pixels as air, -1024 HU;
 an Enhanced CT or Legacy Converted Enhanced CT (one multi-frame file) frame by frame
 (:mod:`.dicom_enhanced`); slices saved with no preamble and file meta as the data sets they hold;
 it refuses (with :class:`~trainer.core.errors.DicomError` naming the file) empty folders,
-non-DICOM or non-CT files, mixed series, oblique or inconsistent orientations, missing
-slices, duplicated positions and uneven spacing.
+folders or files the user may not read, empty files, archives (a zip of the series, gzipped
+slices), non-DICOM or non-CT files, mixed series, oblique (more than 0.001, about 0.06 deg, off
+an axis; within it, read as the axis) or inconsistent orientations, missing slices, duplicated
+positions and uneven spacing.
 """
 
 from __future__ import annotations
