@@ -36,8 +36,13 @@ from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, Implic
 from trainer.core.anatomy.ct_series_checks import refuse_gantry_tilt, refuse_localizer, refuse_mixed_patients
 from trainer.core.anatomy.dicom_enhanced import ENHANCED_CT_CLASSES, frames_of
 from trainer.core.anatomy.dicom_folder import series_files, series_subfolders
-from trainer.core.anatomy.dicom_sanity import (ORIENTATION_TOLERANCE, check_series_files, check_series_headers,
-                                               decode_all, frame_count)
+from trainer.core.anatomy.dicom_sanity import (
+    ORIENTATION_TOLERANCE,
+    check_series_files,
+    check_series_headers,
+    decode_all,
+    frame_count,
+)
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError
 
