@@ -259,8 +259,16 @@ def test_a_wrong_character_set_is_read_without_a_library_warning(tmp_path):
 
 
 def test_missing_folder(tmp_path):
-    with pytest.raises(DicomError, match="not a folder"):
+    with pytest.raises(DicomError, match=r"nope: not a folder \(no such folder\); expected the folder that holds"):
         read_ct_series(tmp_path / "nope")
+
+
+def test_a_slice_given_for_the_folder_names_its_folder(tmp_path):
+    """A slice given where its folder is wanted: before, only "CT0001.dcm: not a folder"."""
+    d, files = _series(tmp_path)
+    with pytest.raises(DicomError, match=r"CT0001\.dcm: not a folder \(a file\); expected the folder that holds the "
+                                         r"series' slices \(this file's folder is .*s\)"):
+        read_ct_series(files[0])
 
 
 def test_coronal_series_is_resliced_to_lps(tmp_path):

@@ -399,7 +399,9 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     """
     root = Path(folder)
     if not root.is_dir():
-        raise DicomError(f"{root}: not a folder")
+        what = "a file" if root.is_file() else "no such folder" if not root.exists() else "not a regular folder"
+        raise DicomError(f"{root}: not a folder ({what}); expected the folder that holds the series' slices"
+                         + (f" (this file's folder is {root.parent})" if root.is_file() else ""))
     try:
         files = series_files(root)                  # OS junk (Thumbs.db, ._*) skipped, any other file read
         subs = [] if files else series_subfolders(root)
