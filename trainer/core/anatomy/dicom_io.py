@@ -429,20 +429,33 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
         desc = "; ".join(f"{uid} (e.g. {p.name})" for uid, p in series.items())
         raise DicomError(f"{root}: mixed series ({len(series)} SeriesInstanceUIDs: {desc}); put one series per folder")
     refuse_mixed_patients(sets)
+    # a slice's name in messages: the file, and for an Enhanced CT's frames the frame (a classic slice beside
+    # an Enhanced CT was named "CT0050.dcm frame 50", and a frame that differed only "ENHANCED.dcm", hostile30)
+    per_file: dict[Path, int] = {}
+    for p, _ in sets:
+        per_file[p] = per_file.get(p, 0) + 1
+
+    def frame(p: Path, ds) -> str:
+        return f" frame {ds.InstanceNumber}" if per_file[p] > 1 else ""
+
+    def name(p: Path, ds) -> str:
+        return p.name + frame(p, ds)
+
     p0, ds0 = sets[0]
     iop0 = np.asarray([float(v) for v in ds0.ImageOrientationPatient])
     rows, cols = int(ds0.Rows), int(ds0.Columns)
     ps0 = [float(v) for v in ds0.PixelSpacing]
     for p, ds in sets[1:]:
         iop = np.asarray([float(v) for v in ds.ImageOrientationPatient])
+        at, ref = f"{p}{frame(p, ds)}", name(p0, ds0)
         if np.max(np.abs(iop - iop0)) > 1e-4:
-            raise DicomError(f"{p}: ImageOrientationPatient {iop.tolist()} differs from {p0.name} {iop0.tolist()}; "
+            raise DicomError(f"{at}: ImageOrientationPatient {iop.tolist()} differs from {ref} {iop0.tolist()}; "
                              "expected the same on every slice (within 0.0001): one series per folder")
         if (int(ds.Rows), int(ds.Columns)) != (rows, cols):
-            raise DicomError(f"{p}: {ds.Rows} x {ds.Columns} pixels differs from {p0.name} ({rows} x {cols}); "
+            raise DicomError(f"{at}: {ds.Rows} x {ds.Columns} pixels differs from {ref} ({rows} x {cols}); "
                              "expected the same Rows and Columns on every slice: one series per folder")
         if np.max(np.abs(np.asarray([float(v) for v in ds.PixelSpacing]) - ps0)) > 1e-4:
-            raise DicomError(f"{p}: PixelSpacing {[float(v) for v in ds.PixelSpacing]} differs from {p0.name} {ps0}; "
+            raise DicomError(f"{at}: PixelSpacing {[float(v) for v in ds.PixelSpacing]} differs from {ref} {ps0}; "
                              "expected the same on every slice (within 0.0001 mm): a slice of another "
                              "reconstruction (field of view) is in the folder")
     r_ax = _axis_of(iop0[:3], "row direction", p0)
@@ -458,8 +471,7 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     d = pos @ normal
     order = np.argsort(d, kind="stable")
     d_sorted = d[order]
-    multi = total > n_files                         # an Enhanced CT: name the frame too
-    names = [sets[i][0].name + (f" frame {sets[i][1].InstanceNumber}" if multi else "") for i in order]
+    names = [name(*sets[i]) for i in order]
     refuse_gantry_tilt(sets, order, normal)
     if total > 1:
         steps = np.diff(d_sorted)
