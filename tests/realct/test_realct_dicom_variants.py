@@ -204,9 +204,19 @@ def _drop_frame_40(ds):
     ds.NumberOfFrames = int(ds.NumberOfFrames) - 1
 
 
+def _frame_41_spacing(ds):
+    """Frame 41 with its own pixel measures (2.9 mm): another reconstruction's frame."""
+    measures = pydicom.Dataset()
+    measures.PixelSpacing = ["2.9", "2.9"]
+    ds.PerFrameFunctionalGroupsSequence[40].PixelMeasuresSequence = pydicom.Sequence([measures])
+
+
 _ENHANCED_BAD = [("frame-without-position", _drop_frame_position, ("frame 6", "ImagePositionPatient")),
                  ("fewer-frame-items-than-frames", _drop_frame_item, ("PerFrameFunctionalGroupsSequence", "80")),
-                 ("missing-frame", _drop_frame_40, ("missing slice", "ENHANCED.dcm frame 39", "ENHANCED.dcm frame 40"))]
+                 ("missing-frame", _drop_frame_40, ("missing slice", "ENHANCED.dcm frame 39", "ENHANCED.dcm frame 40")),
+                 # round 30 (hostile30): before, "ENHANCED.dcm: PixelSpacing [2.9, 2.9] differs from ENHANCED.dcm"
+                 ("frame-with-other-spacing", _frame_41_spacing,
+                  ("ENHANCED.dcm frame 41: PixelSpacing [2.9, 2.9] differs from ENHANCED.dcm frame 1", "expected the same"))]
 
 
 @pytest.mark.parametrize("case", _ENHANCED_BAD, ids=[c[0] for c in _ENHANCED_BAD])
@@ -222,6 +232,22 @@ def test_a_damaged_enhanced_ct_is_refused_in_one_line_naming_the_frame(crop, tmp
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err
     assert all(w in err for w in words), err
+    assert not out.exists()
+
+
+def test_a_classic_slice_beside_an_enhanced_ct_is_named_as_a_file(crop, tmp_path, capsys):
+    """A slice file left beside the Enhanced CT made from its series: before, "duplicated slice position ... in
+    CT0050.dcm frame 50 and ENHANCED.dcm frame 50" (a classic file has no frames; 50 was its InstanceNumber)."""
+    folder = tmp_path / "series"
+    sources.write_dicom(crop, folder)
+    kept = shutil.copy(folder / "CT0050.dcm", tmp_path / "CT0050.dcm")
+    variants.enhanced(folder)
+    shutil.move(kept, folder / "CT0050.dcm")
+    out = tmp_path / "case.toml"
+    code = main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "duplicated slice position" in err and "in CT0050.dcm and ENHANCED.dcm frame 50" in err, err
     assert not out.exists()
 
 

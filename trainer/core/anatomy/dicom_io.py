@@ -12,8 +12,10 @@ PixelPaddingValue (and PixelPaddingRangeLimit) pixels as air, -1024 HU;
 an Enhanced CT or Legacy Converted Enhanced CT (one multi-frame file) frame by frame
 (:mod:`.dicom_enhanced`); slices saved with no preamble and file meta as the data sets they hold;
 it refuses (with :class:`~trainer.core.errors.DicomError` naming the file) empty folders,
-non-DICOM or non-CT files, mixed series, oblique or inconsistent orientations, missing
-slices, duplicated positions and uneven spacing.
+folders or files the user may not read, empty files, archives (a zip of the series, gzipped
+slices), non-DICOM or non-CT files, mixed series, oblique (more than 0.001, about 0.06 deg, off
+an axis; within it, read as the axis) or inconsistent orientations, missing slices, duplicated
+positions and uneven spacing.
 """
 
 from __future__ import annotations
@@ -28,12 +30,19 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
+from pydicom.multival import MultiValue
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
 from trainer.core.anatomy.ct_series_checks import refuse_gantry_tilt, refuse_localizer, refuse_mixed_patients
 from trainer.core.anatomy.dicom_enhanced import ENHANCED_CT_CLASSES, frames_of
 from trainer.core.anatomy.dicom_folder import series_files, series_subfolders
-from trainer.core.anatomy.dicom_sanity import check_series_files, check_series_headers, decode_all, frame_count
+from trainer.core.anatomy.dicom_sanity import (
+    ORIENTATION_TOLERANCE,
+    check_series_files,
+    check_series_headers,
+    decode_all,
+    frame_count,
+)
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError
 
@@ -161,13 +170,25 @@ def write_ct_series(volume: Volume, out_dir, patient_name: str = "VPTRAINER^SYNT
 
 
 def _axis_of(vec, what: str, path: Path) -> tuple[int, int]:
-    """(axis 0/1/2 for x/y/z, sign) of an axis-aligned unit vector; DicomError if oblique."""
+    """(axis 0/1/2 for x/y/z, sign) of an axis-aligned unit vector (within :data:`ORIENTATION_TOLERANCE`,
+    about 0.06 deg); DicomError naming the angle off the nearest axis if oblique."""
     v = np.asarray(vec, float)
     a = int(np.argmax(np.abs(v)))
-    if abs(abs(v[a]) - 1.0) > 1e-3 or np.sum(np.abs(v)) - abs(v[a]) > 1e-3:
-        raise DicomError(f"{path}: {what} {np.round(v, 4).tolist()} is oblique; only axis-aligned "
-                         "orientations are supported (reformat the series to axial, sagittal or coronal)")
+    if abs(abs(v[a]) - 1.0) > ORIENTATION_TOLERANCE or np.sum(np.abs(v)) - abs(v[a]) > ORIENTATION_TOLERANCE:
+        norm = float(np.linalg.norm(v)) or 1.0
+        angle = float(np.degrees(np.arccos(min(1.0, abs(v[a]) / norm))))
+        raise DicomError(f"{path}: ImageOrientationPatient {what} {np.round(v, 4).tolist()} is oblique, {angle:.2f} "
+                         f"deg off the {'xyz'[a]} axis (an oblique reconstruction or a tilted gantry); allowed within "
+                         f"{ORIENTATION_TOLERANCE:g} (about {np.degrees(ORIENTATION_TOLERANCE):.2f} deg) of an axis: "
+                         "reformat the series to axial, sagittal or coronal")
     return a, int(np.sign(v[a]))
+
+
+def _unit(axis_sign: tuple[int, int]) -> np.ndarray:
+    """The unit vector of an (axis, sign) from :func:`_axis_of`."""
+    u = np.zeros(3)
+    u[axis_sign[0]] = axis_sign[1]
+    return u
 
 
 def _reason(exc: Exception) -> str:
@@ -202,14 +223,48 @@ def _without_preamble(path: Path) -> FileDataset | None:
     return ds
 
 
+#: leading bytes of the archives a series is sent or downloaded in (PACS web exports zip it, some gzip each slice)
+_ARCHIVES = ((0, b"PK\x03\x04", "a zip archive"), (0, b"\x1f\x8b", "a gzip-compressed file"),
+             (0, b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"), (0, b"Rar!", "a RAR archive"),
+             (0, b"BZh", "a bzip2-compressed file"), (257, b"ustar", "a tar archive"))
+
+
+def _archive_kind(path: Path) -> str | None:
+    """What archive ``path`` is by its leading bytes (a zip of the series, a gzipped slice), or None."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(262)
+    except OSError:
+        return None
+    return next((kind for at, magic, kind in _ARCHIVES if head[at:at + len(magic)] == magic), None)
+
+
 def _read_one(path: Path) -> list[Dataset]:
     """The slices of one file: itself, or each frame of an Enhanced CT (:mod:`.dicom_enhanced`); a slice
     with no preamble and file meta is read as the data set it holds (:func:`_without_preamble`)."""
     try:
-        ds = pydicom.dcmread(path)
-        decode_all(ds)                  # pydicom converts values lazily: damage surfaces here, not later
+        with open(path, "rb") as fh:
+            empty = not fh.read(1)
+    except OSError as exc:              # no read permission (a copy made by another account), or gone
+        raise DicomError(f"{path}: the file cannot be read ({exc.strerror or exc.__class__.__name__}); expected a "
+                         "slice you may read (check its permissions, or copy the series again)") from None
+    if empty:
+        raise DicomError(f"{path}: the file is empty (0 bytes); expected a CT slice: copy the series again (a copy "
+                         "cut short), or remove the file from the series folder")
+    try:
+        with warnings.catch_warnings():
+            # pydicom's own warnings (a name in latin-1 bytes under ISO_IR 192, an unknown SpecificCharacterSet)
+            # printed several lines naming its source file, not the slice (hostile30); the values they concern are
+            # text only, read with replacement characters: every value the reader uses is checked with one line
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(path)
+            decode_all(ds)              # pydicom converts values lazily: damage surfaces here, not later
     except InvalidDicomError as exc:
         bare = _without_preamble(path)
+        kind = _archive_kind(path) if bare is None else None
+        if kind is not None:
+            raise DicomError(f"{path}: {kind}, not a DICOM slice; unpack it and give the folder of the unpacked "
+                             "slices (only the series' slices may be in it)") from None
         if bare is None:
             raise DicomError(f"{path}: not a readable DICOM file ({_reason(exc)}); remove it from the series "
                              "folder (only the series' slices may be in it)") from None
@@ -310,6 +365,15 @@ def _fill_slice(out: np.ndarray, path: Path, ds, rows: int, cols: int) -> None:
         out[(px >= pad[0]) & (px <= pad[1])] = INTERCEPT
 
 
+def _text(ds, key: str) -> str:
+    """A text attribute as written: a backslash in it (a Windows path in SeriesDescription) makes pydicom split
+    it into values, which ``str`` showed as a Python list (``['Abd C:', 'x']``, hostile30)."""
+    value = ds.get(key, "")
+    if isinstance(value, (list, tuple, MultiValue)):
+        return "\\".join(str(v) for v in value)
+    return str(value)
+
+
 def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -> Volume:
     """Read a folder holding one CT series into a :class:`Volume` (HU int16, labels all AIR).
 
@@ -335,11 +399,18 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     """
     root = Path(folder)
     if not root.is_dir():
-        raise DicomError(f"{root}: not a folder")
-    files = series_files(root)                      # OS junk (Thumbs.db, ._*) skipped, any other file read
+        what = "a file" if root.is_file() else "no such folder" if not root.exists() else "not a regular folder"
+        raise DicomError(f"{root}: not a folder ({what}); expected the folder that holds the series' slices"
+                         + (f" (this file's folder is {root.parent})" if root.is_file() else ""))
+    try:
+        files = series_files(root)                  # OS junk (Thumbs.db, ._*) skipped, any other file read
+        subs = [] if files else series_subfolders(root)
+    except OSError as exc:                          # a folder without read (list) or execute (open) permission
+        raise DicomError(f"{root}: the folder cannot be read ({exc.strerror or exc.__class__.__name__}: "
+                         f"{exc.filename}); expected a folder whose slices you may list and open (check its "
+                         "permissions, or copy the series to a folder of your own)") from None
     check_series_files(root, files)                 # symlinks refused (issue 18)
     if not files:
-        subs = series_subfolders(root)
         where = (f" (it holds {len(subs)} folder(s): {', '.join(subs[:5])}{', ...' if len(subs) > 5 else ''}; "
                  "give the folder of one series' slices)") if subs else ""
         raise DicomError(f"{root}: the folder holds no DICOM files{where}")
@@ -358,38 +429,57 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
         desc = "; ".join(f"{uid} (e.g. {p.name})" for uid, p in series.items())
         raise DicomError(f"{root}: mixed series ({len(series)} SeriesInstanceUIDs: {desc}); put one series per folder")
     refuse_mixed_patients(sets)
+    # a slice's name in messages: the file, and for an Enhanced CT's frames the frame (a classic slice beside
+    # an Enhanced CT was named "CT0050.dcm frame 50", and a frame that differed only "ENHANCED.dcm", hostile30)
+    per_file: dict[Path, int] = {}
+    for p, _ in sets:
+        per_file[p] = per_file.get(p, 0) + 1
+
+    def frame(p: Path, ds) -> str:
+        return f" frame {ds.InstanceNumber}" if per_file[p] > 1 else ""
+
+    def name(p: Path, ds) -> str:
+        return p.name + frame(p, ds)
+
     p0, ds0 = sets[0]
     iop0 = np.asarray([float(v) for v in ds0.ImageOrientationPatient])
     rows, cols = int(ds0.Rows), int(ds0.Columns)
     ps0 = [float(v) for v in ds0.PixelSpacing]
     for p, ds in sets[1:]:
         iop = np.asarray([float(v) for v in ds.ImageOrientationPatient])
+        at, ref = f"{p}{frame(p, ds)}", name(p0, ds0)
         if np.max(np.abs(iop - iop0)) > 1e-4:
-            raise DicomError(f"{p}: ImageOrientationPatient {iop.tolist()} differs from {p0.name} {iop0.tolist()}")
+            raise DicomError(f"{at}: ImageOrientationPatient {iop.tolist()} differs from {ref} {iop0.tolist()}; "
+                             "expected the same on every slice (within 0.0001): one series per folder")
         if (int(ds.Rows), int(ds.Columns)) != (rows, cols):
-            raise DicomError(f"{p}: {ds.Rows} x {ds.Columns} pixels differs from {p0.name} ({rows} x {cols})")
+            raise DicomError(f"{at}: {ds.Rows} x {ds.Columns} pixels differs from {ref} ({rows} x {cols}); "
+                             "expected the same Rows and Columns on every slice: one series per folder")
         if np.max(np.abs(np.asarray([float(v) for v in ds.PixelSpacing]) - ps0)) > 1e-4:
-            raise DicomError(f"{p}: PixelSpacing {list(ds.PixelSpacing)} differs from {p0.name} {ps0}")
-    r_dir, c_dir = iop0[:3], iop0[3:]
-    r_ax = _axis_of(r_dir, "row direction", p0)
-    c_ax = _axis_of(c_dir, "column direction", p0)
+            raise DicomError(f"{at}: PixelSpacing {[float(v) for v in ds.PixelSpacing]} differs from {ref} {ps0}; "
+                             "expected the same on every slice (within 0.0001 mm): a slice of another "
+                             "reconstruction (field of view) is in the folder")
+    r_ax = _axis_of(iop0[:3], "row direction", p0)
+    c_ax = _axis_of(iop0[3:], "column direction", p0)
+    n_ax = _axis_of(np.cross(iop0[:3], iop0[3:]), "slice normal", p0)
+    # read as the axes they are within the tolerance: a cosine written 0.000873 (0.05 deg) or rounded to six
+    # digits gave a slice spacing 2 ppm long and moved the origin 0.26 mm, and the landmarks 6 mm (hostile30)
+    r_dir, c_dir = _unit(r_ax), _unit(c_ax)
     normal = np.cross(r_dir, c_dir)
-    n_ax = _axis_of(normal, "slice normal", p0)
     if len({r_ax[0], c_ax[0], n_ax[0]}) != 3:
         raise DicomError(f"{p0}: ImageOrientationPatient {iop0.tolist()} is not a valid orientation")
     pos = np.array([[float(v) for v in ds.ImagePositionPatient] for _, ds in sets])
     d = pos @ normal
     order = np.argsort(d, kind="stable")
     d_sorted = d[order]
-    multi = total > n_files                         # an Enhanced CT: name the frame too
-    names = [sets[i][0].name + (f" frame {sets[i][1].InstanceNumber}" if multi else "") for i in order]
+    names = [name(*sets[i]) for i in order]
     refuse_gantry_tilt(sets, order, normal)
     if total > 1:
         steps = np.diff(d_sorted)
         dup = np.flatnonzero(steps < 1e-3)
         if dup.size:
             i = dup[0]
-            raise DicomError(f"{root}: duplicated slice position {d_sorted[i]:.3f} mm in {names[i]} and {names[i + 1]}")
+            raise DicomError(f"{root}: duplicated slice position {d_sorted[i]:.3f} mm in {names[i]} and {names[i + 1]}; "
+                             "expected one slice per position (remove the copy, or the other reconstruction's slices)")
         dz = float(np.median(steps))
         gap = np.flatnonzero(steps > 1.5 * dz)
         if gap.size:
@@ -426,9 +516,9 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     spacing = (axes[0][2], axes[1][2], axes[2][2])
     grid = Grid(shape=int3(arr.shape), spacing_xyz_mm=float3(spacing), origin_mm=float3(corner_lo))
     meta = {"kind": "dicom", "folder": str(root), "files": n_files,
-            "series_description": str(ds0.get("SeriesDescription", "")),
+            "series_description": _text(ds0, "SeriesDescription"),
             "series_uid": str(ds0.get("SeriesInstanceUID", "")),
-            "patient_name": str(ds0.get("PatientName", "")),
+            "patient_name": _text(ds0, "PatientName"),
             "orientation": ",".join(f"{v:g}" for v in iop0), "patient_position": str(ds0.get("PatientPosition", "")),
             # the series' fingerprint (docs/session-format.md "ct_series"): SHA-256 over the slices in position
             # order, each its SOPInstanceUID and its HU; a session records it and assess refuses another series
