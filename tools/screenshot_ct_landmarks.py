@@ -83,8 +83,7 @@ def main(argv=None) -> int:
         done = []
         dlg.loaded.connect(lambda: done.append(1))
         dlg.load(folder)
-        while not done:
-            app.processEvents()
+        _wait(app, done)
         if args.then_level:
             _change_level(app, dlg, done, args.then_level)
             _save(app, dlg, args.out)
@@ -104,8 +103,7 @@ def _real(app, args) -> int:
     done = []
     dlg.loaded.connect(lambda: done.append(1))
     dlg.load(args.series)
-    while not done:
-        app.processEvents()
+    _wait(app, done)
     if args.by_hand:
         dlg.level_box.setCurrentText(args.by_hand)      # not in the numbering: the next click takes it
     if args.override:
@@ -116,8 +114,7 @@ def _real(app, args) -> int:
             raise SystemExit(f"screenshot: no vertebra at y {args.pick[0]} z {args.pick[1]} mm")
         done.clear()
         dlg.vertebra_clicked(i)
-        while not done:
-            app.processEvents()
+        _wait(app, done)
     print(f"Series field: {dlg.folder_edit.text()}")
     _save(app, dlg, args.out)
     return 0
@@ -128,12 +125,24 @@ def _real(app, args) -> int:
 CHECK_WAIT_S = 300.0
 
 
+def _wait(app, done: list) -> None:
+    """Process events until the editor says it is loaded (``done`` filled by its ``loaded`` signal), or exit after
+    :data:`CHECK_WAIT_S`: an error ("Cannot read the CT series") or a click on the vertebra
+    already estimated emits nothing, and the tool spun at full CPU until killed (round 30, ``--pick`` on T10 of a
+    series opened at T10)."""
+    deadline = time.monotonic() + CHECK_WAIT_S
+    while not done:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"screenshot: the editor did not finish loading within {CHECK_WAIT_S:g} s")
+        app.processEvents()
+        time.sleep(0.01)
+
+
 def _change_level(app, dlg, done: list, level: str) -> None:
     """Choose ``level`` in the combo box and wait for the editor's re-estimate."""
     done.clear()
     dlg.level_box.setCurrentText(level)
-    while not done:
-        app.processEvents()
+    _wait(app, done)
 
 
 def _save(app, dlg, out: str) -> None:
