@@ -230,3 +230,18 @@ def turned_labelled(ct, angle_deg: float, level: str, pivot_level: str = "L3"):
     vox_ml = float(np.prod(turned.grid.spacing_xyz_mm)) / 1000.0
     text = f"{body.sum() * vox_ml:.1f} mL labelled, the mask's {ref.body[box].sum() * vox_ml:.1f}"
     return patient, reference.dice(body, ref.body[box]), text
+
+
+def turned_dice(ct, angle_deg: float, level: str, pivot_level: str = "L3"):
+    """(the patient labelled from what ``import-ct --level`` estimates on ``ct`` turned by ``angle_deg``
+    (:func:`turned_import`), (its body Dice, left pedicle Dice, right pedicle Dice) against the turned mask's).
+    One home for the turned-label tests (pedicle height, depth and soft tissue; until round 30 two copies)."""
+    turned, vol, col, lm = turned_import(ct, angle_deg, level, pivot_level)
+    patient = patient_from_ct(vol, lm, level, column=col)
+    k, j, i = np.nonzero(turned.labels == sources.VERTEBRA_LABELS[level])
+    box = tuple(slice(max(0, a.min() - 3), min(n, a.max() + 4)) for a, n in zip((k, j, i), turned.labels.shape))
+    ours = reference.labels_on_ct(patient, lm["body_centre_mm"], turned.grid, box)
+    ref = turned_reference(ct, angle_deg, pivot_level, level)
+    body = np.isin(ours, [Label.BODY_CORTEX, Label.CANCELLOUS])
+    return patient, (reference.dice(body, ref.body[box]), reference.dice(ours == Label.PEDICLE_LEFT, ref.pedicle_left[box]),
+                     reference.dice(ours == Label.PEDICLE_RIGHT, ref.pedicle_right[box]))

@@ -17,36 +17,17 @@ where every good level holds at most 0.049 (the unturned L5, checked here; ``ct_
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-import realct_reference as reference
-import realct_sources as sources
-from realct_rotate import turned_import, turned_reference
+from realct_rotate import turned_dice
 
-from trainer.core.anatomy.ct_patient import patient_from_ct
-from trainer.core.anatomy.labels import Label
 from trainer.core.scenario.ct_plausible import estimated_labels_note
 
 pytestmark = pytest.mark.slow
 
 
-def _labelled(ct, angle_deg: float, level: str):
-    """(the patient ``import-ct --level`` labels on ``ct`` turned by ``angle_deg``, its body Dice and its pedicle Dice
-    left and right against the turned mask's)."""
-    turned, vol, col, lm = turned_import(ct, angle_deg, level)
-    patient = patient_from_ct(vol, lm, level, column=col)
-    k, j, i = np.nonzero(turned.labels == sources.VERTEBRA_LABELS[level])
-    box = tuple(slice(max(0, a.min() - 3), min(n, a.max() + 4)) for a, n in zip((k, j, i), turned.labels.shape))
-    ours = reference.labels_on_ct(patient, lm["body_centre_mm"], turned.grid, box)
-    ref = turned_reference(ct, angle_deg, "L3", level)
-    body = np.isin(ours, [Label.BODY_CORTEX, Label.CANCELLOUS])
-    return patient, (reference.dice(body, ref.body[box]), reference.dice(ours == Label.PEDICLE_LEFT, ref.pedicle_left[box]),
-                     reference.dice(ours == Label.PEDICLE_RIGHT, ref.pedicle_right[box]))
-
-
 @pytest.mark.parametrize(("angle_deg", "level"), [(-5.0, "L3"), (15.0, "L5")])
 def test_turned_pedicles_labelled_on_one_row_of_the_body_are_said(totalseg_ct, angle_deg, level):
-    patient, (body, left, right) = _labelled(totalseg_ct, angle_deg, level)
+    patient, (body, left, right) = turned_dice(totalseg_ct, angle_deg, level)
     turn = f"{level} turned {angle_deg:+.0f} deg"
     assert body < 0.8 and min(left, right) < 0.3, \
         f"the oracle: {turn} is labelled off the mask (body Dice {body:.2f}, pedicle Dice {left:.2f} / {right:.2f})"
@@ -56,7 +37,7 @@ def test_turned_pedicles_labelled_on_one_row_of_the_body_are_said(totalseg_ct, a
 
 @pytest.mark.parametrize(("angle_deg", "level"), [(-15.0, "L5"), (-15.0, "L4")])
 def test_turned_pedicles_labelled_beside_their_bone_are_said(totalseg_ct, angle_deg, level):
-    patient, (body, left, right) = _labelled(totalseg_ct, angle_deg, level)
+    patient, (body, left, right) = turned_dice(totalseg_ct, angle_deg, level)
     turn = f"{level} turned {angle_deg:+.0f} deg"
     assert min(left, right) < 0.3, f"the oracle: {turn}'s pedicles are labelled off the mask's ({left:.2f} / {right:.2f})"
     note = estimated_labels_note(patient.volume.labels, patient.volume.grid, level, hu=patient.volume.hu)
@@ -67,7 +48,7 @@ def test_turned_pedicles_labelled_beside_their_bone_are_said(totalseg_ct, angle_
 def test_turned_level_labelled_on_the_mask_is_not_warned(totalseg_ct, angle_deg, level):
     """Guard: L4 turned +10 deg (body Dice 0.90, pedicle Dice 0.37 / 0.37; its pedicle labels reach 9.0 mm) and the
     unturned L5 (0.88, 0.54 / 0.56; 0.049 of a pedicle label soft tissue, the good levels' most) warn nothing."""
-    patient, (body, left, right) = _labelled(totalseg_ct, angle_deg, level)
+    patient, (body, left, right) = turned_dice(totalseg_ct, angle_deg, level)
     assert body >= 0.8 and min(left, right) >= 0.3, \
         f"the oracle: {level} {angle_deg:+.0f} deg, Dice {body:.2f}, {left:.2f} / {right:.2f}"
     assert estimated_labels_note(patient.volume.labels, patient.volume.grid, level, hu=patient.volume.hu) == ""

@@ -12,35 +12,17 @@ Dice against the mask's left pedicle, under 0.3 where the import must warn; the 
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-import realct_reference as reference
-import realct_sources as sources
-from realct_rotate import turned_import, turned_reference
+from realct_rotate import turned_dice
 
-from trainer.core.anatomy.ct_patient import patient_from_ct
-from trainer.core.anatomy.labels import Label
 from trainer.core.scenario.ct_plausible import estimated_labels_note
 
 pytestmark = pytest.mark.slow
 
 
-def _labelled(ct, angle_deg: float, level: str):
-    """(the patient ``import-ct --level`` labels on ``ct`` turned by ``angle_deg``, its pedicle Dice left and right
-    against the turned mask's)."""
-    turned, vol, col, lm = turned_import(ct, angle_deg, level)
-    patient = patient_from_ct(vol, lm, level, column=col)
-    k, j, i = np.nonzero(turned.labels == sources.VERTEBRA_LABELS[level])
-    box = tuple(slice(max(0, a.min() - 3), min(n, a.max() + 4)) for a, n in zip((k, j, i), turned.labels.shape))
-    ours = reference.labels_on_ct(patient, lm["body_centre_mm"], turned.grid, box)
-    ref = turned_reference(ct, angle_deg, "L3", level)
-    return patient, (reference.dice(ours == Label.PEDICLE_LEFT, ref.pedicle_left[box]),
-                     reference.dice(ours == Label.PEDICLE_RIGHT, ref.pedicle_right[box]))
-
-
 @pytest.mark.parametrize("angle_deg", [5.0])
 def test_turned_l5_left_pedicle_labelled_off_its_pedicle_is_said(totalseg_ct, angle_deg):
-    patient, (left, right) = _labelled(totalseg_ct, angle_deg, "L5")
+    patient, (_, left, right) = turned_dice(totalseg_ct, angle_deg, "L5")
     turn = f"L5 turned {angle_deg:+.0f} deg"
     assert left < 0.3, f"the oracle: {turn}'s left pedicle is labelled off the mask's (Dice {left:.2f})"
     note = estimated_labels_note(patient.volume.labels, patient.volume.grid, "L5")
@@ -51,6 +33,6 @@ def test_turned_l5_left_pedicle_labelled_off_its_pedicle_is_said(totalseg_ct, an
 def test_level_with_both_pedicles_on_the_mask_is_not_warned(totalseg_ct, angle_deg, level):
     """Guard: the unturned L5 (pedicle Dice 0.51 / 0.52) and L4 turned +5 deg (0.52 / 0.52, its pedicle labels'
     centres 3.0 mm apart in height, the turned levels' most among those labelled on both pedicles) warn nothing."""
-    patient, (left, right) = _labelled(totalseg_ct, angle_deg, level)
+    patient, (_, left, right) = turned_dice(totalseg_ct, angle_deg, level)
     assert min(left, right) >= 0.5, f"the oracle: {level} at {angle_deg:+.0f} deg, pedicle Dice {left:.2f} / {right:.2f}"
     assert estimated_labels_note(patient.volume.labels, patient.volume.grid, level) == ""
