@@ -15,8 +15,7 @@ from __future__ import annotations
 import numpy as np
 from test_ct_rib_stub_rules import _column, _necks
 
-from trainer.core.anatomy.ct_spine import (number_vertebrae, published_pitch_mm, segments_out_of_pitch,
-                                          vertebra_runs)
+from trainer.core.anatomy.ct_spine import number_vertebrae, published_pitch_mm, segments_out_of_pitch, vertebra_runs
 
 
 def test_the_published_pitches():
