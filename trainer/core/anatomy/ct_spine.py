@@ -1273,7 +1273,8 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
            (_neighbour_heights(h, i) for i in range(len(h)))]
     bad = (h > _TALL_SEGMENT * np.asarray(ref)) | (np.array([v.ribs for v in vertebrae]) & (h > _THORACIC_SEGMENT_MAX_MM))
     anchors = [i for i in (i_t1, i_t12, i_l5) if i is not None]
-    counted = [LEVEL_ORDER[base + i - at] if t1 <= base + i - at <= l5 else None for i in range(len(vertebrae))]
+    ns = [base + i - at for i in range(len(vertebrae))]         # each vertebra's place in LEVEL_ORDER by the count
+    counted = [LEVEL_ORDER[n] if t1 <= n <= l5 else None for n in ns]
     bad |= segments_out_of_pitch(h, counted, anchors)
     if any(bad[i] and not (i == i_l5 and len(anchors) > 1) for i in anchors):
         return "", False, (f"vertebra {at + 1}, where the count starts, is {h[at]:.0f} mm tall (a disc missed)" + ask)
@@ -1286,9 +1287,8 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
             while 0 <= i < len(vertebrae) and not bad[i] and abs(i - a) <= reach:
                 keep[i] = True
                 i += step
-    for i, v in enumerate(vertebrae):
-        n = base + (i - at)
-        v.level = LEVEL_ORDER[n] if keep[i] and 0 <= n < len(LEVEL_ORDER) and n <= l5 else None
+    for i, (v, n) in enumerate(zip(vertebrae, ns)):
+        v.level = LEVEL_ORDER[n] if keep[i] and 0 <= n <= l5 else None
     skipped = [i for i in range(len(vertebrae)) if not keep[i]]
     if skipped:
         why = (f"more than {reach} vertebrae from where the count starts, at {slice_mm:.1f} mm slices, or beyond "

@@ -98,6 +98,16 @@ SOFT_FRACTION_OF_BODY_HU = 1.0 / 3.0
 MAX_PEDICLE_SOFT_FRACTION = 0.1
 
 
+def _body_mask(labels) -> np.ndarray:
+    """The body's labels (cortex and cancellous bone)."""
+    return np.isin(labels, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)])
+
+
+def _pedicle_masks(labels) -> dict:
+    """``{"left": mask, "right": mask}``: each pedicle's label."""
+    return {side: labels == lab for side, lab in (("left", Label.PEDICLE_LEFT), ("right", Label.PEDICLE_RIGHT))}
+
+
 def _centre_mm(mask, grid) -> np.ndarray:
     """Centroid (x, y, z mm) of a non-empty boolean mask on ``grid``."""
     k, j, i = np.nonzero(mask)
@@ -136,9 +146,9 @@ def misplaced_pedicles_note(labels, grid, level: str) -> str:
         "" or the problems found, joined with "; " (mm and fractions); "" also when the body, the canal
         or a pedicle is not labelled at all (:func:`thick_labels_note` says so by volume).
     """
-    body = np.isin(labels, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)])
+    body = _body_mask(labels)
     canal = labels == Label.CANAL
-    pedicles = {side: labels == lab for side, lab in (("left", Label.PEDICLE_LEFT), ("right", Label.PEDICLE_RIGHT))}
+    pedicles = _pedicle_masks(labels)
     if not body.any() or not canal.any() or not all(m.any() for m in pedicles.values()):
         return ""
     problems = []
@@ -288,7 +298,7 @@ def _height_problem(labels, grid, level: str) -> tuple[str, str]:
     :data:`MAX_PEDICLE_HEIGHT_GAP_FRACTION` of the level's pedicle height (one of them labelled on another part of the
     vertebra: the canal, the lamina), else ``("", "")``; ``("", "")`` also when a pedicle is not labelled (the
     volume test says so)."""
-    masks = {side: labels == lab for side, lab in (("left", Label.PEDICLE_LEFT), ("right", Label.PEDICLE_RIGHT))}
+    masks = _pedicle_masks(labels)
     if not all(m.any() for m in masks.values()):
         return "", ""
     gap_mm = float(_centre_mm(masks["left"], grid)[2] - _centre_mm(masks["right"], grid)[2])
@@ -323,8 +333,8 @@ def pedicle_depths_mm(labels, grid) -> dict:
     """
     step_mm = float(grid.spacing_xyz_mm[1])
     out = {}
-    for side, lab in (("left", Label.PEDICLE_LEFT), ("right", Label.PEDICLE_RIGHT)):
-        rows = np.nonzero((labels == lab).any(axis=(0, 2)))[0]
+    for side, mask in _pedicle_masks(labels).items():
+        rows = np.nonzero(mask.any(axis=(0, 2)))[0]
         if rows.size:
             out[side] = float(rows.max() - rows.min() + 1) * step_mm
     return out
@@ -360,15 +370,14 @@ def pedicle_soft_fractions(labels, hu) -> dict:
         labelled body's median HU; empty when no body is labelled or its median is not positive, and a side whose
         pedicle is not labelled is left out.
     """
-    body = np.isin(labels, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)])
+    body = _body_mask(labels)
     if not body.any():
         return {}
     soft_below_hu = SOFT_FRACTION_OF_BODY_HU * float(np.median(hu[body]))
     if soft_below_hu <= 0.0:
         return {}
     out = {}
-    for side, lab in (("left", Label.PEDICLE_LEFT), ("right", Label.PEDICLE_RIGHT)):
-        mask = labels == lab
+    for side, mask in _pedicle_masks(labels).items():
         if mask.any():
             out[side] = float(np.count_nonzero(hu[mask] < soft_below_hu)) / float(np.count_nonzero(mask))
     return out
