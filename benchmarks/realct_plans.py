@@ -18,6 +18,8 @@ line and the trocar's working length (FACTS.md 2: 10-15 cm; the plan takes the n
 reaches 10 mm past the target, at most 150 mm).  The expert's line always has to reach (else the
 plan says the patient is too deep for the longest trocar); a mis-aimed line runs longer, and where
 it is longer than the 150 mm trocar reaches (less 5 mm) the plan stops it there (noted in the cell).
+``--jitter-mm 0.1 --seed N``: each estimated coordinate moved by a seeded draw within +-0.1 mm before the file is
+written (another value of the digit the file holds): how much of the table hangs on those digits (pass 154).
 """
 
 from __future__ import annotations
@@ -62,8 +64,18 @@ def wanted_cases(cases) -> dict:
     return {c.split(":")[0]: tuple(c.split(":")[1].split(",")) for c in cases}
 
 
-def scenarios(name: str, levels, root: Path):
-    """Yield (level, scenario, patient) of each level of CT ``name``, imported as the tests do."""
+def jittered(landmarks: dict, rng: np.random.Generator | None, half_mm: float) -> dict:
+    """``landmarks`` with every coordinate moved by its own uniform draw within +-``half_mm`` (mm); unchanged when
+    ``rng`` is None.  ``--jitter-mm 0.1``: another value of the digit the scenario file writes (0.1 mm)."""
+    if rng is None:
+        return landmarks
+    return {k: (tuple(float(a) for a in np.asarray(v, float) + rng.uniform(-half_mm, half_mm, np.size(v)))
+                if np.ndim(v) else float(v) + float(rng.uniform(-half_mm, half_mm))) for k, v in landmarks.items()}
+
+
+def scenarios(name: str, levels, root: Path, rng: np.random.Generator | None = None, jitter_mm: float = 0.0):
+    """Yield (level, scenario, patient) of each level of CT ``name``, imported as the tests do (with ``rng``: each
+    estimated coordinate moved within +-``jitter_mm`` before the file is written, :func:`jittered`)."""
     ct = sources.load(name)
     series = root / name
     sources.write_dicom(ct, series)
@@ -73,6 +85,7 @@ def scenarios(name: str, levels, root: Path):
         ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
         near = tuple(float(v) for v in ref.body_centre_mm)
         lm = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_threshold_near(vol, near, bone_hu))
+        lm = jittered(lm, rng, jitter_mm)
         path = root / f"{name}-{level}.toml"
         path.write_text(scenario_toml(name, level, lm), encoding="utf-8")
         sc = load_scenario(path)
@@ -150,8 +163,13 @@ def main(argv=None) -> int:
     ap.add_argument("--expert-volume", choices=("plan", "default"), default="plan",
                     help="the expert's cement: the plan's own 3 mL (as tests/realct plays it; default) or the "
                          "body's default volume (expert_volume_ml, as 'vptrainer scenarios expert' writes it)")
+    ap.add_argument("--jitter-mm", type=float, default=0.0,
+                    help="move each estimated coordinate by a seeded uniform draw within +- this (mm) before the "
+                         "scenario file is written (0.1: the file's last digit; default 0, none)")
+    ap.add_argument("--seed", type=int, default=0, help="--jitter-mm's generator seed (default 0)")
     args = ap.parse_args(argv)
     want = wanted_cases(args.cases)
+    rng = np.random.default_rng(args.seed) if args.jitter_mm > 0 else None
     print("| CT | level | side | expert passed | score | failed rules | cement in body mL (fill) | skin to target / trocar mm "
           "| tip from midline mm | AP tilt deg | worst breach (grade, wall, mm) "
           "| 15 deg medial: failed rules | worst breach (grade, wall, mm) | canal/foramen entered "
@@ -159,7 +177,7 @@ def main(argv=None) -> int:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for name, levels in want.items():
-            for level, sc, patient in scenarios(name, levels, Path(tmp)):
+            for level, sc, patient in scenarios(name, levels, Path(tmp), rng, args.jitter_mm):
                 volume = {} if args.expert_volume == "plan" else {"volume_ml": expert_volume_ml(sc, patient)[0]}
                 for side in ("left", "right"):
                     e = _safe(play, sc, patient, ExpertPlan(sides=(side,), **volume))

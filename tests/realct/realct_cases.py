@@ -17,7 +17,12 @@ from realct_memo import memo
 
 from trainer.core.anatomy.ct_patient import patient_from_ct
 from trainer.core.scenario.build import patient_for
-from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks, scenario_toml
+from trainer.core.scenario.ct_import import (
+    cortex_threshold_near,
+    estimate_landmarks,
+    landmarks_as_written,
+    scenario_toml,
+)
 from trainer.core.scenario.ct_import_landmarks import import_landmarks
 from trainer.core.scenario.loader import load_scenario
 
@@ -59,10 +64,12 @@ def scenario_at_reference(ct, vol, root: Path, level: str, bone_hu: float, name:
     return sc, patient_for(sc), ref
 
 
-def auto_labels(ct, col, level: str):
+def auto_labels(ct, col, level: str, as_written: bool = True):
     """``level`` of ``ct`` found by the column's numbering and labelled around the landmarks ``import-ct
     --level`` publishes (``import_landmarks``; benchmarks/ct_accuracy.py's auto rows): (our labels on the
-    CT's grid in the box round the mask's vertebra, the reference, that box, the landmarks).
+    CT's grid in the box round the mask's vertebra, the reference, that box, the landmarks).  The landmarks are
+    those the scenario file holds (``landmarks_as_written``, 0.1 mm), what the trainer labels; until round 31
+    the estimate's unrounded floats (``as_written=False``: a rule's test on the landmarks it was derived on).
 
     Parameters
     ----------
@@ -73,17 +80,19 @@ def auto_labels(ct, col, level: str):
     level : str
         Vertebra, e.g. ``"T11"``.
     """
-    labels, box, lm = memo("auto_labels", (ct, col, level), lambda: _auto_labelled(ct, col, level))
+    labels, box, lm = memo("auto_labels", (ct, col, level, as_written),
+                           lambda: _auto_labelled(ct, col, level, as_written))
     return labels, reference.measure_ct(ct, sources.VERTEBRA_LABELS[level]), box, lm
 
 
-def _auto_labelled(ct, col, level: str):
+def _auto_labelled(ct, col, level: str, as_written: bool = True):
     """:func:`auto_labels`' labels, box and landmarks: the import's estimate and labelling (4-10 s of CPU on the
     chest CT), kept once per test run (``realct_memo``)."""
     v = col.find(level)
     assert v is not None, level
     lm, _ = import_landmarks(ct.volume(), v.body_centre_mm, col.thresholds.bone_hu, level)
-    patient = patient_from_ct(ct.volume(), dict(lm), level)
+    lm = landmarks_as_written(dict(lm)) if as_written else dict(lm)   # what the file holds (pass 154)
+    patient = patient_from_ct(ct.volume(), lm, level)
     k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
     box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
     return reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box), box, lm
