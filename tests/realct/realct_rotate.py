@@ -28,6 +28,7 @@ from trainer.core.anatomy.ct_patient import patient_from_ct
 from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.grid import Grid
 from trainer.core.anatomy.labels import Label
+from trainer.core.scenario.ct_import import landmarks_as_written
 from trainer.core.scenario.ct_import_landmarks import import_landmarks
 
 #: CT number of air outside the scanned field, where the turned volume samples beyond the original
@@ -205,22 +206,23 @@ def _turned_reference(ct, angle_deg: float, pivot_level: str, level: str) -> ref
         canal_xy_mm=point(ref.canal_xy_mm))
 
 
-def turned_import(ct, angle_deg: float, level: str, pivot_level: str = "L3"):
+def turned_import(ct, angle_deg: float, level: str, pivot_level: str = "L3", as_written: bool = True):
     """(``rotated(ct, angle_deg, pivot_level)``, its volume, its detected column, the landmarks ``import-ct --level``
-    publishes for ``level`` there: the estimate from the column's point, ``import_landmarks``)."""
+    publishes for ``level`` there: the estimate from the column's point, ``import_landmarks``, as the scenario file
+    holds it, ``landmarks_as_written``; until round 31, and with ``as_written=False``, the unrounded estimate)."""
     turned = rotated(ct, angle_deg, pivot_level)
     vol = turned.volume()
     col = detect_column(vol)
     v = col.find(level)
     assert v is not None, col.note
     lm, _ = import_landmarks(vol, v.body_centre_mm, col.thresholds.bone_hu, level, column=col)
-    return turned, vol, col, lm
+    return turned, vol, col, landmarks_as_written(dict(lm)) if as_written else lm
 
 
-def turned_labelled(ct, angle_deg: float, level: str, pivot_level: str = "L3"):
+def turned_labelled(ct, angle_deg: float, level: str, pivot_level: str = "L3", as_written: bool = True):
     """(the patient labelled from what ``import-ct --level`` estimates on ``ct`` turned by ``angle_deg``
     (:func:`turned_import`), its body Dice against the turned mask, a text naming both volumes (mL))."""
-    turned, vol, col, lm = turned_import(ct, angle_deg, level, pivot_level)
+    turned, vol, col, lm = turned_import(ct, angle_deg, level, pivot_level, as_written)
     patient = patient_from_ct(vol, lm, level, column=col)
     k, j, i = np.nonzero(turned.labels == sources.VERTEBRA_LABELS[level])
     box = tuple(slice(max(0, a.min() - 3), min(n, a.max() + 4)) for a, n in zip((k, j, i), turned.labels.shape))
@@ -232,11 +234,11 @@ def turned_labelled(ct, angle_deg: float, level: str, pivot_level: str = "L3"):
     return patient, reference.dice(body, ref.body[box]), text
 
 
-def turned_dice(ct, angle_deg: float, level: str, pivot_level: str = "L3"):
+def turned_dice(ct, angle_deg: float, level: str, pivot_level: str = "L3", as_written: bool = True):
     """(the patient labelled from what ``import-ct --level`` estimates on ``ct`` turned by ``angle_deg``
     (:func:`turned_import`), (its body Dice, left pedicle Dice, right pedicle Dice) against the turned mask's).
     One home for the turned-label tests (pedicle height, depth and soft tissue; until round 30 two copies)."""
-    turned, vol, col, lm = turned_import(ct, angle_deg, level, pivot_level)
+    turned, vol, col, lm = turned_import(ct, angle_deg, level, pivot_level, as_written)
     patient = patient_from_ct(vol, lm, level, column=col)
     k, j, i = np.nonzero(turned.labels == sources.VERTEBRA_LABELS[level])
     box = tuple(slice(max(0, a.min() - 3), min(n, a.max() + 4)) for a, n in zip((k, j, i), turned.labels.shape))
