@@ -4,8 +4,9 @@
 # a module's fixtures are built once), the longest file first (tests/xdist_order.py, times in
 # tests/file_seconds.txt); the workers share one patient cache (tests/conftest.py), so a CT patient one of
 # them labelled is read by the other.  VPTRAINER_TEST_WORKERS=0 runs them in this process.
-# Where the time goes (docs/realct-log.md passes 120, 142 and 147): CI on a fresh clone took 1,026 s on the idle
-# 2-core machine in round 29 (931 s in round 28, 1,207 s in round 27), 980 s of it pytest; the rest is set-up (pip from its cache) and
+# Where the time goes (docs/realct-log.md passes 120, 142, 147 and 151): CI on a fresh clone took 991-1,013 s on the
+# idle 2-core machine in round 30 (1,026 s in round 29, 931 s in round 28, 1,207 s in round 27), 953-969 s of it
+# pytest; the rest is set-up (pip from its cache) and
 # lint (mypy nearly all of it; its cache is .mypy_cache, so a second run takes 2 s).  The real-CT files dominate: labelling one vertebra of
 # the chest CT is about 70% of an import-ct.  `-m "not slow"` leaves out the files marked slow (calibration
 # and most real-CT suites) for a quick local check; CI runs everything.  Of the files that read no real CT the

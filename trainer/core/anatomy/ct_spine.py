@@ -92,12 +92,15 @@ _RIB_REACH_MM = 60.0    #: numbering: a rib reaches this far from the canal's x 
 #: threshold in the averaged slices); L1's transverse processes there reach 37-42 mm on the chest CT (thin, every
 #: turn) and none beyond the 35 mm cut on the abdominal CT (every turn and thickness; its L2-L4 reach 42-53 mm)
 _STUB_REACH_MM = 48.0
-#: numbering: a rib-bearing (thoracic) segment taller than this holds a missed disc whatever its neighbours: T12's
-#: posterior body height, the thoracic column's tallest, 22.7 mm, and the T10/T11 disc's 5.4 mm (FACTS.md 1.3,
-#: 1.4), times :data:`_TALL_SEGMENT` (the chest CT turned -5 deg at 5 mm: 40, 40 and 55 mm segments side by
-#: side, none taller than its neighbours, and the 55 mm one, T11 and half of T10, was numbered through)
-_THORACIC_SEGMENT_MAX_MM = 1.45 * (22.7 + 5.4)
 _TALL_SEGMENT = 1.45    #: numbering: a segment this much taller than the median holds a missed disc
+#: numbering: a rib-bearing (thoracic) segment taller than this holds a missed disc whatever its neighbours: T12's
+#: posterior body height, the thoracic column's tallest (22.7 mm), and the thoracic column's thickest disc (T11/T12,
+#: 5.5 mm), from the level table (``assets/morphometry.csv``, FACTS.md 1.3, 1.4), times :data:`_TALL_SEGMENT`:
+#: 40.9 mm (the chest CT turned -5 deg at 5 mm: 40, 40 and 55 mm segments side by side, none taller than its
+#: neighbours, and the 55 mm one, T11 and half of T10, was numbered through).  Until round 31 the sum was typed in
+#: (22.7 + 5.4 mm, a disc the table does not hold: 40.7 mm)
+_THORACIC_SEGMENT_MAX_MM = _TALL_SEGMENT * (level_row("T12").posterior_height_mm
+                                            + max(level_row(f"T{k}").disc_below_mm for k in range(1, 12)))
 #: numbering: two neighbouring thoracic segments together shorter than this fraction of their levels' published
 #: pitches (:func:`published_pitch_mm`) hold a disc too many (a vertebra cut in two): the chest CT turned -15 deg
 #: at 5 mm was split 18, 18, 20, 20, 14, 15, 15 mm from T12 up over the mask's T12-T8 (pairs 0.61-0.69 of the
