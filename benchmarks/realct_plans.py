@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this tree's tra
 
 import realct_reference as reference  # noqa: E402
 import realct_sources as sources  # noqa: E402
+from ct_label_spread import jittered  # noqa: E402
 
 from trainer.core.anatomy.ct_spine import detect_column  # noqa: E402
 from trainer.core.anatomy.dicom_io import read_ct_series  # noqa: E402
@@ -64,18 +65,9 @@ def wanted_cases(cases) -> dict:
     return {c.split(":")[0]: tuple(c.split(":")[1].split(",")) for c in cases}
 
 
-def jittered(landmarks: dict, rng: np.random.Generator | None, half_mm: float) -> dict:
-    """``landmarks`` with every coordinate moved by its own uniform draw within +-``half_mm`` (mm); unchanged when
-    ``rng`` is None.  ``--jitter-mm 0.1``: another value of the digit the scenario file writes (0.1 mm)."""
-    if rng is None:
-        return landmarks
-    return {k: (tuple(float(a) for a in np.asarray(v, float) + rng.uniform(-half_mm, half_mm, np.size(v)))
-                if np.ndim(v) else float(v) + float(rng.uniform(-half_mm, half_mm))) for k, v in landmarks.items()}
-
-
 def scenarios(name: str, levels, root: Path, rng: np.random.Generator | None = None, jitter_mm: float = 0.0):
     """Yield (level, scenario, patient) of each level of CT ``name``, imported as the tests do (with ``rng``: each
-    estimated coordinate moved within +-``jitter_mm`` before the file is written, :func:`jittered`)."""
+    estimated coordinate moved within +-``jitter_mm`` before the file is written, ``ct_label_spread.jittered``)."""
     ct = sources.load(name)
     series = root / name
     sources.write_dicom(ct, series)
@@ -85,7 +77,8 @@ def scenarios(name: str, levels, root: Path, rng: np.random.Generator | None = N
         ref = reference.measure(ct.labels, ct.grid, sources.VERTEBRA_LABELS[level])
         near = tuple(float(v) for v in ref.body_centre_mm)
         lm = estimate_landmarks(vol, near_mm=near, cortex_hu=cortex_threshold_near(vol, near, bone_hu))
-        lm = jittered(lm, rng, jitter_mm)
+        if rng is not None:
+            lm = jittered(lm, rng, jitter_mm)
         path = root / f"{name}-{level}.toml"
         path.write_text(scenario_toml(name, level, lm), encoding="utf-8")
         sc = load_scenario(path)
