@@ -38,7 +38,6 @@ import realct_sources as sources  # noqa: E402
 
 from trainer.core.anatomy.ct_patient import patient_from_ct  # noqa: E402
 from trainer.core.anatomy.ct_spine import detect_column  # noqa: E402
-from trainer.core.anatomy.labels import Label  # noqa: E402
 from trainer.core.scenario.ct_import import estimate_near, landmarks_as_written  # noqa: E402
 from trainer.core.scenario.ct_import_landmarks import import_landmarks  # noqa: E402
 
@@ -88,7 +87,6 @@ def evaluate(ct, level, col=None, auto=False, ref=None):
     ``ref``: the reference to measure against (default: measured on ``ct``'s mask)."""
     case = label_case(ct, level, col, auto, ref)
     ref, est, patient, box, lab = case["ref"], case["est"], case["patient"], case["box"], case["lab"]
-    body = np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS])
     d = lambda a, b: float(np.linalg.norm(np.subtract(a, b)))  # noqa: E731
     label = sources.VERTEBRA_LABELS[level]
     shapes = {side: (reference.pedicle_shape(*reference.labels_and_grid(ct), label, ref, side),
@@ -102,9 +100,7 @@ def evaluate(ct, level, col=None, auto=False, ref=None):
         "ped_r_mm": d(est["pedicle_right_centre_mm"], ref.pedicle_right_centre_mm),
         "sup_mm": est["superior_endplate_z_mm"] - ref.superior_endplate_z_mm,
         "inf_mm": est["inferior_endplate_z_mm"] - ref.inferior_endplate_z_mm,
-        "dice_body": reference.dice(body, ref.body[box]),
-        "dice_ped_l": reference.dice(lab == Label.PEDICLE_LEFT, ref.pedicle_left[box]),
-        "dice_ped_r": reference.dice(lab == Label.PEDICLE_RIGHT, ref.pedicle_right[box]),
+        **dict(zip(("dice_body", "dice_ped_l", "dice_ped_r"), reference.label_dices(lab, ref, box))),
         "slice_mm": ct.grid.spacing_xyz_mm[2],
         "lm": case["lm"],          # the landmarks the patient was labelled with (as import-ct writes them)
     }

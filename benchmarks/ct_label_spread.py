@@ -70,25 +70,20 @@ def _case(args) -> dict:
 
     from trainer.core.anatomy.ct_patient import patient_from_ct
     from trainer.core.anatomy.ct_spine import detect_column
-    from trainer.core.anatomy.labels import Label
 
     ct = _ct(name)
     col = detect_column(ct.volume())
     case = ct_accuracy.label_case(ct, level, col, auto=True)
     ref, box = case["ref"], case["box"]
 
-    def dices(lab) -> tuple[float, float, float]:
-        body = np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS])
-        return (reference.dice(body, ref.body[box]), reference.dice(lab == Label.PEDICLE_LEFT, ref.pedicle_left[box]),
-                reference.dice(lab == Label.PEDICLE_RIGHT, ref.pedicle_right[box]))
-
-    written = dices(case["lab"])
+    written = reference.label_dices(case["lab"], ref, box)
     rng = np.random.default_rng([seed, CT_NAMES.index(name), sources.VERTEBRA_LABELS[level]])
     rows = []
     for _ in range(draws):
         lm = jittered(case["lm"], rng, half_mm)
         patient = patient_from_ct(ct.volume(), lm, level, column=col)
-        rows.append(dices(reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box)))
+        ours = reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box)
+        rows.append(reference.label_dices(ours, ref, box))
     return {"name": name, "level": level, "written": written, "draws": np.asarray(rows)}
 
 

@@ -361,6 +361,16 @@ def dice(a: np.ndarray, b: np.ndarray) -> float:
     return float(2.0 * (a * b).sum() / s) if s else 1.0
 
 
+def label_dices(labels: np.ndarray, ref: Reference, box) -> tuple[float, float, float]:
+    """(body, left pedicle, right pedicle) Dice of our ``labels`` (sampled on the CT grid in ``box``,
+    :func:`labels_on_ct`) against the reference's masks in that box: the triple issue 12's cells read."""
+    from trainer.core.anatomy.labels import Label
+
+    body = np.isin(labels, [Label.BODY_CORTEX, Label.CANCELLOUS])
+    return (dice(body, ref.body[box]), dice(labels == Label.PEDICLE_LEFT, ref.pedicle_left[box]),
+            dice(labels == Label.PEDICLE_RIGHT, ref.pedicle_right[box]))
+
+
 def labels_on_ct(patient, centre, grid, box):
     """A CT patient's labels sampled (nearest) at the CT voxel centres inside ``box`` (slices of
     the CT grid); ``centre``: the body centre the patient was re-centred on (CT mm)."""

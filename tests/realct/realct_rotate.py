@@ -219,16 +219,23 @@ def turned_import(ct, angle_deg: float, level: str, pivot_level: str = "L3", as_
     return turned, vol, col, landmarks_as_written(dict(lm)) if as_written else lm
 
 
-def turned_labelled(ct, angle_deg: float, level: str, pivot_level: str = "L3", as_written: bool = True):
-    """(the patient labelled from what ``import-ct --level`` estimates on ``ct`` turned by ``angle_deg``
-    (:func:`turned_import`), its body Dice against the turned mask, a text naming both volumes (mL))."""
+def _turned_labels(ct, angle_deg: float, level: str, pivot_level: str, as_written: bool):
+    """(the patient labelled from :func:`turned_import`'s landmarks, its labels on the turned CT's grid in the box
+    round the mask's vertebra, that box, the turned reference, the turned CT): what :func:`turned_labelled` and
+    :func:`turned_dice` read."""
     turned, vol, col, lm = turned_import(ct, angle_deg, level, pivot_level, as_written)
     patient = patient_from_ct(vol, lm, level, column=col)
     k, j, i = np.nonzero(turned.labels == sources.VERTEBRA_LABELS[level])
     box = tuple(slice(max(0, a.min() - 3), min(n, a.max() + 4)) for a, n in zip((k, j, i), turned.labels.shape))
-    body = np.isin(reference.labels_on_ct(patient, lm["body_centre_mm"], turned.grid, box), [Label.BODY_CORTEX,
-                                                                                               Label.CANCELLOUS])
-    ref = turned_reference(ct, angle_deg, pivot_level, level)
+    ours = reference.labels_on_ct(patient, lm["body_centre_mm"], turned.grid, box)
+    return patient, ours, box, turned_reference(ct, angle_deg, pivot_level, level), turned
+
+
+def turned_labelled(ct, angle_deg: float, level: str, pivot_level: str = "L3", as_written: bool = True):
+    """(the patient labelled from what ``import-ct --level`` estimates on ``ct`` turned by ``angle_deg``
+    (:func:`turned_import`), its body Dice against the turned mask, a text naming both volumes (mL))."""
+    patient, ours, box, ref, turned = _turned_labels(ct, angle_deg, level, pivot_level, as_written)
+    body = np.isin(ours, [Label.BODY_CORTEX, Label.CANCELLOUS])
     vox_ml = float(np.prod(turned.grid.spacing_xyz_mm)) / 1000.0
     text = f"{body.sum() * vox_ml:.1f} mL labelled, the mask's {ref.body[box].sum() * vox_ml:.1f}"
     return patient, reference.dice(body, ref.body[box]), text
@@ -238,12 +245,5 @@ def turned_dice(ct, angle_deg: float, level: str, pivot_level: str = "L3", as_wr
     """(the patient labelled from what ``import-ct --level`` estimates on ``ct`` turned by ``angle_deg``
     (:func:`turned_import`), (its body Dice, left pedicle Dice, right pedicle Dice) against the turned mask's).
     One home for the turned-label tests (pedicle height, depth and soft tissue; until round 30 two copies)."""
-    turned, vol, col, lm = turned_import(ct, angle_deg, level, pivot_level, as_written)
-    patient = patient_from_ct(vol, lm, level, column=col)
-    k, j, i = np.nonzero(turned.labels == sources.VERTEBRA_LABELS[level])
-    box = tuple(slice(max(0, a.min() - 3), min(n, a.max() + 4)) for a, n in zip((k, j, i), turned.labels.shape))
-    ours = reference.labels_on_ct(patient, lm["body_centre_mm"], turned.grid, box)
-    ref = turned_reference(ct, angle_deg, pivot_level, level)
-    body = np.isin(ours, [Label.BODY_CORTEX, Label.CANCELLOUS])
-    return patient, (reference.dice(body, ref.body[box]), reference.dice(ours == Label.PEDICLE_LEFT, ref.pedicle_left[box]),
-                     reference.dice(ours == Label.PEDICLE_RIGHT, ref.pedicle_right[box]))
+    patient, ours, box, ref, _ = _turned_labels(ct, angle_deg, level, pivot_level, as_written)
+    return patient, reference.label_dices(ours, ref, box)

@@ -374,8 +374,7 @@ def centre_slices_z_mm(fine: Volume) -> list[float]:
         # the fragment rule's alternative (the abdominal L3 at 3 mm, its centre 0.002 mm from the midpoint of two
         # slices: on one a closed ring, body 38 mL; on the other an open one whose run through the centre was
         # one voxel, body 2.8 mL, a later threshold step's 8 mL body kept, Dice 0.96 -> 0.33; pass 154)
-        near = min(around, key=abs)
-        return [0.0, next(a for a in around if a is not near)]
+        return [0.0, sorted(around, key=abs)[1]]
     return [0.0]
 
 

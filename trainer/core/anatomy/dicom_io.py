@@ -243,22 +243,24 @@ def _read_one(path: Path) -> list[Dataset]:
     """The slices of one file: itself, or each frame of an Enhanced CT (:mod:`.dicom_enhanced`); a slice
     with no preamble and file meta is read as the data set it holds (:func:`_without_preamble`)."""
     try:
-        with open(path, "rb") as fh:
-            empty = not fh.read(1)
+        fh = open(path, "rb")  # noqa: SIM115 (closed by the with below)
     except OSError as exc:              # no read permission (a copy made by another account), or gone
         raise DicomError(f"{path}: the file cannot be read ({exc.strerror or exc.__class__.__name__}); expected a "
                          "slice you may read (check its permissions, or copy the series again)") from None
-    if empty:
-        raise DicomError(f"{path}: the file is empty (0 bytes); expected a CT slice: copy the series again (a copy "
-                         "cut short), or remove the file from the series folder")
     try:
-        with warnings.catch_warnings():
+        with fh, warnings.catch_warnings():
+            if not fh.read(1):
+                raise DicomError(f"{path}: the file is empty (0 bytes); expected a CT slice: copy the series again "
+                                 "(a copy cut short), or remove the file from the series folder")
+            fh.seek(0)
             # pydicom's own warnings (a name in latin-1 bytes under ISO_IR 192, an unknown SpecificCharacterSet)
             # printed several lines naming its source file, not the slice (hostile30); the values they concern are
             # text only, read with replacement characters: every value the reader uses is checked with one line
             warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(path)
+            ds = pydicom.dcmread(fh)    # read whole (no deferred values): the file may close after
             decode_all(ds)              # pydicom converts values lazily: damage surfaces here, not later
+    except DicomError:
+        raise
     except InvalidDicomError as exc:
         bare = _without_preamble(path)
         kind = _archive_kind(path) if bare is None else None
