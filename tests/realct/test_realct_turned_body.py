@@ -30,13 +30,14 @@ def test_turned_l1_body_is_labelled_where_the_mask_has_it(totalseg_ct, angle_deg
 
 
 def test_turned_body_whose_section_is_no_body_is_said(totalseg_ct):
-    """Turned +10 deg, L1's labelled body passes the volume tests but its section through the centre fills 0.64 of
-    its outline (body Dice 0.79 against the mask): the import says so (on 4aad13d: no warning).
+    """Turned +5 deg, L1 (its own turn read 12.4 deg: labelled in its own frame since pass 156 of round 32) has a
+    labelled body whose section through the centre fills 0.39 of its outline (body Dice 0.46 against the mask): the
+    import says so.
 
-    Tested on the estimate's unrounded landmarks, where the rule was derived.  As the scenario file holds them (0.1 mm)
-    the labels are as poor (body Dice 0.79, pedicle Dice 0.42 / 0.26) but the section fills 0.90 of its outline and
-    nothing is said: a poor label unwarned as shipped (docs/realct-log.md pass 154)."""
-    patient, dice, text = turned_labelled(totalseg_ct, 10.0, "L1", as_written=False)
-    assert dice < 0.8, f"the oracle: L1 turned +10 deg is labelled off the mask (Dice {dice:.2f}, {text})"
+    The rule was derived (pass 108) on L1 turned +10 deg from the estimate's unrounded landmarks: its section filled
+    0.64 of its outline, body Dice 0.79.  Labelled in its own frame since pass 156 that body reads 0.81 (pedicle Dice
+    0.24 / 0.68) and nothing is said: a poor left pedicle unwarned (docs/realct-log.md pass 156)."""
+    patient, dice, text = turned_labelled(totalseg_ct, 5.0, "L1")
+    assert dice < 0.8, f"the oracle: L1 turned +5 deg is labelled off the mask (Dice {dice:.2f}, {text})"
     note = estimated_labels_note(patient.volume.labels, patient.volume.grid, "L1")
     assert "its body's section through the centre" in note, note

@@ -379,10 +379,13 @@ def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: floa
     return best
 
 
-#: a fine volume labelled at voxels this coarse (mm) or coarser stays in the CT's frame however far its vertebra is
-#: turned (:func:`_labels_in_own_frame`): resampled turned, the abdominal CT's 3 mm voxels lost the thin cortex
-#: under the threshold (linear or nearest): L4 turned +20 deg, body Dice 0.85 -> 0.36 (its posterior wall read on
-#: the lamina 39-47 mm behind the centre), turned -20 no cortex found (docs/realct-log.md, pass 87)
+#: a fine volume labelled at voxels this coarse (mm) or coarser is resampled into its vertebra's own frame with a
+#: cubic spline, not linearly (:func:`_labels_in_own_frame`).  Resampled linearly (or by nearest neighbour), the
+#: abdominal CT's 3 mm voxels lost the thin cortex under the threshold: L4 turned +20 deg, body Dice 0.85 -> 0.36,
+#: turned -20 no cortex found (docs/realct-log.md, pass 87), so until pass 156 such a volume stayed in the CT's
+#: frame however far its vertebra turned, and 30 of its 40 turned levels (-20..+20 deg, L1-L5) were labelled
+#: poorly (body Dice under 0.8 or a pedicle's under 0.3 against the turned mask), 15 of them unwarned.  The
+#: spline keeps the cortex: 22 poor, 10 unwarned (pass 156; linear: 27 and 15)
 COARSE_OWN_FRAME_MM = 1.5
 
 
@@ -395,20 +398,21 @@ def _labels_in_own_frame(fine: Volume, vol: Volume, rel: dict, cortex_hu: float,
     The labelling reads the canal's edges along x, the isthmus in coronal rows, the posterior wall along y: a
     vertebra facing +y.  The chest CT turned 20 deg had pedicle labels of Dice 0.0-0.45 against the turned
     mask (docs/realct-log.md, pass 81).  Turned, the series (``vol``, recentred on the body centre) is
-    resampled (linear) about the body centre on a box holding the fine box, the vertebra facing +y in it, with
-    the landmarks turned the same way; its labels are mapped back to ``fine``'s voxels by nearest neighbour.
-    What the labelling measured (the walls' y) is the own frame's: depths from the body centre along the
-    vertebra's own front-to-back axis.  Labelled at voxels of :data:`COARSE_OWN_FRAME_MM` or more, the vertebra
-    stays in the CT's frame.  ``outline``: the pooled body outline and its grid (air outside)."""
+    resampled (linear; at voxels of :data:`COARSE_OWN_FRAME_MM` or more a cubic spline) about the body centre on
+    a box holding the fine box, the vertebra facing +y in it, with the landmarks turned the same way; its labels
+    are mapped back to ``fine``'s voxels by nearest neighbour.  What the labelling measured (the walls' y) is
+    the own frame's: depths from the body centre along the vertebra's own front-to-back axis.  ``outline``: the
+    pooled body outline and its grid (air outside)."""
     turn = vertebra_turn_deg(fine, rel["pedicle_left_centre_mm"], rel["pedicle_right_centre_mm"],
                              rel["inferior_endplate_z_mm"], rel["superior_endplate_z_mm"])
     g = fine.grid
-    if abs(turn) < TURNED_DEG or min(g.spacing_xyz_mm) >= COARSE_OWN_FRAME_MM:
+    if abs(turn) < TURNED_DEG:
         return _labels_for_patient(fine, rel, cortex_hu, bone_hu, rib_bearing)
     rot, pivot = rotation_about_z(turn), np.zeros(3)
     lo, hi = turned_bounds(g.origin_mm, g.upper_mm, pivot, rot)
     own_grid = Grid.from_bounds(lo, hi, g.spacing_xyz_mm)
-    hu = np.rint(sampled_turned(vol.hu, vol.grid, own_grid, pivot, rot, order=1, cval=-1000.0)).astype(np.int16)
+    order = 3 if min(g.spacing_xyz_mm) >= COARSE_OWN_FRAME_MM else 1
+    hu = np.rint(sampled_turned(vol.hu, vol.grid, own_grid, pivot, rot, order=order, cval=-1000.0)).astype(np.int16)
     inside = sampled_turned(outline[0].astype(np.uint8), outline[1], own_grid, pivot, rot, order=0, cval=0.0,
                             output=np.uint8)
     hu[inside == 0] = -1000

@@ -50,7 +50,7 @@ def sampled_turned(array: np.ndarray, grid: Grid, out_grid: Grid, pivot_mm, rot:
     rot : ndarray
         3 x 3 rotation (x, y, z) from the output's frame to the source's.
     order : int
-        Interpolation order (1: linear, 0: nearest neighbour).
+        Interpolation order (1: linear, 0: nearest neighbour, 3: cubic spline).
     cval : float
         The value outside ``grid``.
     output : dtype
