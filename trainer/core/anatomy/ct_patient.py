@@ -389,6 +389,24 @@ def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: floa
 COARSE_OWN_FRAME_MM = 1.5
 
 
+def _close_skin(labels: np.ndarray) -> None:
+    """``labels`` mapped back from a coarse own frame (edited in place) given the CT frame's skin: air outside the
+    body, and its outer voxel in each slice skin where it is fat or muscle.
+
+    Resampled turned, the voxels across the skin's edge read between air and soft tissue and were labelled lung
+    outside the body, and mapped back by nearest neighbour the one-voxel skin (``ct_labels._other_labels``: 2 mm)
+    had gaps at the steps of the turned outline: the trocar found no skin to enter (the abdominal L2 turned +10 and
+    -20 deg: the expert plan refused, docs/realct-log.md pass 156).  Lung within two voxels of the air outside is
+    that edge; the crop edge is not skin."""
+    outside = ~fill_holes(labels != Label.AIR, structure=PLANE)
+    # the partial voxels are one or two deep; a lung lies a chest wall (a centimetre or more) inside the skin
+    edge = ndi.binary_dilation(outside, structure=PLANE, iterations=2) & (labels == Label.LUNG)
+    labels[edge] = Label.AIR
+    body = fill_holes(labels != Label.AIR, structure=PLANE)
+    rim = body & ~ndi.binary_erosion(body, structure=PLANE, border_value=1)
+    labels[rim & np.isin(labels, [Label.FAT, Label.MUSCLE])] = Label.SKIN
+
+
 def _labels_in_own_frame(fine: Volume, vol: Volume, rel: dict, cortex_hu: float, bone_hu: float, outline,
                          rib_bearing: bool):
     """:func:`_labels_for_patient` of ``fine``, in the vertebra's own frame where it is turned
@@ -423,6 +441,8 @@ def _labels_in_own_frame(fine: Volume, vol: Volume, rel: dict, cortex_hu: float,
     own_rel = _in_frame(rel, rot)
     labels, measured = _labels_for_patient(own, own_rel, cortex_hu, bone_hu, rib_bearing)
     back = sampled_turned(labels, own_grid, g, pivot, rot.T, order=0, cval=float(Label.AIR), output=np.uint8)
+    if order == 3:
+        _close_skin(back)
     own.labels[...] = labels
     return back, {**measured, "own_frame": (own, float(turn))}
 
