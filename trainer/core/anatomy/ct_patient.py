@@ -390,8 +390,8 @@ COARSE_OWN_FRAME_MM = 1.5
 
 
 def _close_skin(labels: np.ndarray) -> None:
-    """``labels`` mapped back from a coarse own frame (edited in place) given the CT frame's skin: air outside the
-    body, and its outer voxel in each slice skin where it is fat or muscle.
+    """``labels`` mapped back from a coarse own frame, their outside mended (in place): air outside the body, and
+    the body's outer voxel in each slice skin where it is fat or muscle.
 
     Resampled turned, the voxels across the skin's edge read between air and soft tissue and were labelled lung
     outside the body, and mapped back by nearest neighbour the one-voxel skin (``ct_labels._other_labels``: 2 mm)
