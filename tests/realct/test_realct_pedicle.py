@@ -301,11 +301,13 @@ def test_5_mm_t10_left_tube_ends_at_the_costovertebral_joint(thick_ct):
     the columns beyond the dip are now cut (ct_labels._lateral_of_costovertebral_joint; docs/realct-log.md,
     fifty-ninth pass): 0.767.  Oracle: the 2.5 mm reference mask the 5 mm CT averages.
 
-    The rule is tested on the estimate's unrounded landmarks, where it was derived: on those the scenario file
-    holds (0.1 mm) this pedicle is 0.57, and over landmark draws within +-0.05 mm of them 0.57-0.78
-    (benchmarks/ct_label_spread.py; docs/realct-log.md pass 154): whether the joint's dip is found hangs on where
-    the fine crop's samples fall on the series' lattice, a required cell short as shipped."""
-    lab, ref, box, _ = auto_labels(*thick_ct, "T10", as_written=False)
+    Until round 32 the rule was tested on the estimate's unrounded landmarks (0.78): on those the scenario file
+    holds (0.1 mm) this pedicle was 0.57, 0.57-0.78 over landmark draws within +-0.05 mm (pass 154), and pass 157
+    found why: not the joint's dip but the body's section, guessed on the centre's blend of two 5 mm slices from an
+    open ring that lost the body's left back, so the tube's lateral cut at the body's back extent fell 9.6 + 2 mm left of
+    the body centre, before the dip.  The section is now read on the acquired slice where the ring is closed
+    (ct_labels._chosen_body): 0.80 as written (test_realct_thick_blend_section.py)."""
+    lab, ref, box, _ = auto_labels(*thick_ct, "T10")
     assert reference.dice(lab == Label.PEDICLE_LEFT, ref.pedicle_left[box]) >= 0.74
 
 
