@@ -358,7 +358,7 @@ def centre_slices_z_mm(fine: Volume) -> list[float]:
     the estimated centre gave body Dice 0.84 and 0.66, the blend 0.87 and 0.81; taking the
     largest of the three bodies always: T10 0.84), hence the fragment rule, compared after the
     bodies are clipped to the endplates and filled, and an acquired slice's body taken only where the blend's
-    ring was open and the acquired slice's closed (:func:`_chosen_body`).  ``fine.meta``: ``slice_mm`` and
+    ring was open and the acquired slice's closed around a larger body (:func:`_chosen_body`).  ``fine.meta``: ``slice_mm`` and
     ``slice_z0_mm`` (a series slice's z relative to the body centre).
     """
     dz, z0 = fine.meta.get("slice_mm"), fine.meta.get("slice_z0_mm")
@@ -960,9 +960,8 @@ def _inside_disc_planes(z, y, planes, bands=None) -> np.ndarray | bool:
 
 
 def _body(cand, solid, x, y, z, lumen_2d=None, y_front=None, shear: float = 0.0) -> tuple[np.ndarray, bool]:
-    """(The target body, whether its section was a closed one.)  The body: bone in front of the posterior wall, in
-    the columns of the body's
-    cross-section at its centre, between the endplate cortices met going up and down from
+    """(The target body, whether its section was a closed one.)  The body: bone in front of the posterior wall,
+    in the columns of the body's cross-section at its centre, between the endplate cortices met going up and down from
     the centre (so that neither the discs nor the neighbours are included, however the
     discs are inclined), as one connected piece holding the body centre.  ``lumen_2d`` (centre
     slice): an enhanced vessel's lumen, never taken for a piece of an open ring's cortex; nor is a
