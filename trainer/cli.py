@@ -3,7 +3,10 @@
 Each subcommand lives in its own module in :mod:`trainer.commands` and exposes
 ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``.  Errors that
 vptrainer raises on purpose (:class:`trainer.core.errors.VPTrainerError`) are printed as
-one line on stderr with exit status 2; there is no traceback for bad input.
+one line on stderr with exit status 2; there is no traceback for bad input.  A name in the
+message holding a newline, carriage return or other control character is written escaped (``\\n``,
+:func:`trainer.core.one_line.one_line`), so that the line stays one; a scenario file's several
+problems are one line each under a header line.
 """
 
 from __future__ import annotations
@@ -15,9 +18,29 @@ import sys
 from collections.abc import Sequence
 
 from trainer import __version__
-from trainer.core.errors import VPTrainerError
+from trainer.core.errors import ScenarioError, VPTrainerError
+from trainer.core.one_line import one_line
 
 EXIT_BAD_INPUT = 2
+
+
+def error_text(exc: VPTrainerError) -> str:
+    """What the command line prints after ``vptrainer: error:``: the message as one line, or a scenario file's
+    several problems one line each, indented under their count.
+
+    Parameters
+    ----------
+    exc : VPTrainerError
+
+    Returns
+    -------
+    str
+        Lines only where the layout puts them: a newline inside a problem or a name (a folder ``a\\nb``) is
+        written ``\\n`` (it broke the one-line error over several lines, the second indented as a new problem).
+    """
+    if isinstance(exc, ScenarioError) and len(exc.problems) > 1:
+        return f"{len(exc.problems)} problems:" + "".join(f"\n    {one_line(p)}" for p in exc.problems)
+    return one_line(str(exc))
 
 
 def _command_modules():
@@ -62,8 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(run(args) or 0)
     except VPTrainerError as exc:
-        text = str(exc).replace("\n", "\n  ")
-        print(f"vptrainer: error: {text}", file=sys.stderr)
+        print(f"vptrainer: error: {error_text(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("vptrainer: interrupted", file=sys.stderr)

@@ -7,6 +7,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from trainer.core.one_line import one_line
+
 NAME = "scenarios"
 HELP = "list, show, validate scenario files, or create one from a patient CT"
 DESCRIPTION = ("Work with training scenarios (TOML files, format in docs/scenario-format.md). "
@@ -82,7 +84,7 @@ def _list(args) -> int:
 
     folder = Path(args.dir) if args.dir else SCENARIOS_DIR
     if not folder.is_dir():
-        print(f"vptrainer: error: --dir {folder}: no such folder; expected a folder of .toml scenario files",
+        print(one_line(f"vptrainer: error: --dir {folder}: no such folder; expected a folder of .toml scenario files"),
               file=sys.stderr)
         return 2
     rows, bad = [], 0
@@ -92,7 +94,7 @@ def _list(args) -> int:
         except ScenarioError as exc:
             bad += 1
             for problem in exc.problems:
-                print(f"vptrainer: error: {problem}", file=sys.stderr)
+                print(f"vptrainer: error: {one_line(problem)}", file=sys.stderr)
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
@@ -217,9 +219,9 @@ def _validate(args) -> int:
         except ScenarioError as exc:
             bad += 1
             n = len(exc.problems)
-            print(f"{f}: INVALID ({n} problem{'s' if n != 1 else ''})", file=sys.stderr)
+            print(one_line(f"{f}: INVALID ({n} problem{'s' if n != 1 else ''})"), file=sys.stderr)
             for problem in exc.problems:
-                print(f"  error: {problem}", file=sys.stderr)
+                print(f"  error: {one_line(problem)}", file=sys.stderr)
             continue
         for w in s.warnings:
             print(f"  warning: {w}", file=sys.stderr)
