@@ -9,6 +9,7 @@ import numpy as np
 
 from trainer.core.anatomy.params import LEVELS, modelled_span
 from trainer.core.errors import ScenarioError
+from trainer.core.one_line import one_line
 
 _OPTIONS = {"body_centre": "body_centre_mm", "pedicle_left": "pedicle_left_centre_mm",
             "pedicle_right": "pedicle_right_centre_mm", "superior_endplate": "superior_endplate_z_mm",
@@ -125,6 +126,8 @@ def import_ct(args) -> int:
     given = {key: getattr(args, opt) for opt, key in _OPTIONS.items() if getattr(args, opt) is not None}
     given = {k: (v[0] if k.endswith("_z_mm") else tuple(v)) for k, v in given.items()}
     vol = read_ct_series(folder)
+    for note in vol.meta.get("notes", ()):          # read, but said: a slice's exact copy ignored, trailing data
+        print(one_line(f"{folder}: note: {note}"), file=sys.stderr)
     estimated = ()
     column = None
     if len(given) < len(_OPTIONS):

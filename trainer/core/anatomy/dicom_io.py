@@ -27,13 +27,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pydicom
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
 from trainer.core.anatomy.ct_series_checks import refuse_gantry_tilt, refuse_localizer, refuse_mixed_patients
+from trainer.core.anatomy.dicom_copies import copies_note, drop_exact_copies
 from trainer.core.anatomy.dicom_enhanced import ENHANCED_CT_CLASSES, frames_of
 from trainer.core.anatomy.dicom_folder import series_files, series_subfolders
 from trainer.core.anatomy.dicom_sanity import (
@@ -43,6 +43,7 @@ from trainer.core.anatomy.dicom_sanity import (
     decode_all,
     frame_count,
 )
+from trainer.core.anatomy.dicom_trailing import read_to_pixel_end, trailing_note
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError
 
@@ -198,15 +199,16 @@ def _reason(exc: Exception) -> str:
     return f"{exc.__class__.__name__}: {text[:120]}"
 
 
-def _without_preamble(path: Path) -> FileDataset | None:
+def _without_preamble(path: Path, trailing: list[tuple[Path, int]]) -> FileDataset | None:
     """A CT slice saved as a bare data set (no 128-byte preamble, no ``DICM``, no file meta: older
     exports and some PACS caches, PS3.10 7.1 not followed), with the transfer syntax pydicom found
     from its first element (implicit or explicit VR, byte order); None for anything that is not
-    such a slice (a text file parses into nonsense elements, never into a CT's SOP class)."""
+    such a slice (a text file parses into nonsense elements, never into a CT's SOP class); bytes after its
+    pixel data are ignored and added to ``trailing`` (:mod:`.dicom_trailing`)."""
     try:
-        with warnings.catch_warnings():             # nonsense elements of a non-DICOM file: said by our caller
+        with open(path, "rb") as fh, warnings.catch_warnings():  # a non-DICOM file's nonsense: said by our caller
             warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(path, force=True)
+            ds, junk = read_to_pixel_end(fh, force=True)
             decode_all(ds)
             implicit, little = ds.original_encoding
     except Exception:  # noqa: BLE001 (as in _read_one)
@@ -220,6 +222,8 @@ def _without_preamble(path: Path) -> FileDataset | None:
         syntax = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
     ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = syntax
+    if junk:
+        trailing.append((path, junk))
     return ds
 
 
@@ -239,9 +243,11 @@ def _archive_kind(path: Path) -> str | None:
     return next((kind for at, magic, kind in _ARCHIVES if head[at:at + len(magic)] == magic), None)
 
 
-def _read_one(path: Path) -> list[Dataset]:
+def _read_one(path: Path, trailing: list[tuple[Path, int]]) -> list[Dataset]:
     """The slices of one file: itself, or each frame of an Enhanced CT (:mod:`.dicom_enhanced`); a slice
-    with no preamble and file meta is read as the data set it holds (:func:`_without_preamble`)."""
+    with no preamble and file meta is read as the data set it holds (:func:`_without_preamble`).  The file is
+    read up to the end of its pixel data; junk after it is ignored and added to ``trailing`` as (file, bytes)
+    (:mod:`.dicom_trailing`)."""
     try:
         fh = open(path, "rb")  # noqa: SIM115 (closed by the with below)
     except OSError as exc:              # no read permission (a copy made by another account), or gone
@@ -257,12 +263,16 @@ def _read_one(path: Path) -> list[Dataset]:
             # printed several lines naming its source file, not the slice (hostile30); the values they concern are
             # text only, read with replacement characters: every value the reader uses is checked with one line
             warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(fh)    # read whole (no deferred values): the file may close after
+            # read whole (no deferred values): the file may close after; but only up to the end of the pixel data:
+            # random bytes after it were parsed as elements, some among the header's tags, or refused (dedup33)
+            ds, junk = read_to_pixel_end(fh)
             decode_all(ds)              # pydicom converts values lazily: damage surfaces here, not later
+        if junk:
+            trailing.append((path, junk))
     except DicomError:
         raise
     except InvalidDicomError as exc:
-        bare = _without_preamble(path)
+        bare = _without_preamble(path, trailing)
         kind = _archive_kind(path) if bare is None else None
         if kind is not None:
             raise DicomError(f"{path}: {kind}, not a DICOM slice; unpack it and give the folder of the unpacked "
@@ -367,6 +377,13 @@ def _fill_slice(out: np.ndarray, path: Path, ds, rows: int, cols: int) -> None:
         out[(px >= pad[0]) & (px <= pad[1])] = INTERCEPT
 
 
+def _slice_hu(path: Path, ds) -> np.ndarray:
+    """One slice's HU as the series is read (:func:`_fill_slice`), on its own."""
+    out = np.empty((int(ds.Rows), int(ds.Columns)), np.int16)
+    _fill_slice(out, path, ds, int(ds.Rows), int(ds.Columns))
+    return out
+
+
 def _text(ds, key: str) -> str:
     """A text attribute as written: a backslash in it (a Windows path in SeriesDescription) makes pydicom split
     it into values, which ``str`` showed as a Python list (``['Abd C:', 'x']``, hostile30)."""
@@ -418,12 +435,16 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
         raise DicomError(f"{root}: the folder holds no DICOM files{where}")
     n_files = len(files)
     sets: list[tuple[Path, Dataset]] = []
+    trailing: list[tuple[Path, int]] = []           # (file, bytes after its pixel data, ignored)
     for i, p in enumerate(files):
-        sets.extend((p, ds) for ds in _read_one(p))
+        sets.extend((p, ds) for ds in _read_one(p, trailing))
         if progress is not None:
             progress(i + 1, n_files)
-    total = len(sets)                               # slices: an Enhanced CT file holds all of them
     check_series_headers(sets)                      # sizes, spacing, positions, bits, rescale: before any pixel
+    sets, copies = drop_exact_copies(root, sets, _slice_hu)     # a slice's exact copy read once (dedup33)
+    n_files -= len({q for q, _ in copies} - {p for p, _ in sets})
+    notes = [n for n in (copies_note(copies), trailing_note(trailing)) if n]
+    total = len(sets)                               # slices: an Enhanced CT file holds all of them
     series: dict[str, Path] = {}
     for p, ds in sets:
         series.setdefault(str(ds.get("SeriesInstanceUID", "")), p)
@@ -525,4 +546,5 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
             # the series' fingerprint (docs/session-format.md "ct_series"): SHA-256 over the slices in position
             # order, each its SOPInstanceUID and its HU; a session records it and assess refuses another series
             "series_sha256": digest.hexdigest(), "first_file": names[0], "last_file": names[-1]}
+    meta["notes"] = notes                           # one line each, for the user (import-ct prints them)
     return Volume(hu=arr, labels=np.zeros(arr.shape, np.uint8), grid=grid, meta=meta)
