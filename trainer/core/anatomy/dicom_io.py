@@ -15,7 +15,10 @@ it refuses (with :class:`~trainer.core.errors.DicomError` naming the file) empty
 folders or files the user may not read, empty files, archives (a zip of the series, gzipped
 slices), non-DICOM or non-CT files, mixed series, oblique (more than 0.001, about 0.06 deg, off
 an axis; within it, read as the axis) or inconsistent orientations, missing slices, duplicated
-positions and uneven spacing.
+positions and uneven spacing.  It reads, and says so in ``meta["notes"]`` (one line each, which
+``import-ct`` prints): an exact copy of a slice (the same SOPInstanceUID, position and pixels) once
+(:mod:`.dicom_copies`; the same SOPInstanceUID and position with other pixels is refused), and a
+slice with bytes after its pixel data up to the pixel data's end (:mod:`.dicom_trailing`).
 """
 
 from __future__ import annotations
