@@ -27,6 +27,7 @@ import numpy as np
 import pydicom
 import pytest
 import realct_sources as sources
+import realct_variants as variants
 import tomllib
 
 from trainer.core.anatomy.ct_patient import series_fingerprint
@@ -175,6 +176,19 @@ def test_random_bytes_after_the_pixel_data_are_ignored_with_a_note(plain, tmp_pa
     assert vol.meta["notes"] == [f"trailing data ignored: data after the pixel data in 1 file(s): CT0033.dcm "
                                  f"({n_bytes} bytes) (not part of a CT slice: a damaged copy or download; the slices' "
                                  "headers and pixels before it are whole and were read)"]
+
+
+@pytest.mark.parametrize(("implicit", "little"), [(True, True), (False, False)])
+def test_random_bytes_after_a_bare_data_set_are_ignored_too(plain, tmp_path, implicit, little):
+    """A slice saved with no preamble and file meta (read through pydicom's forced parse), implicit VR little
+    endian or explicit VR big endian, with 1000 random bytes after it: the same note, the same HU."""
+    folder = _copy_series(plain, tmp_path)
+    variants.bare(folder, implicit, little, keep_names=True)
+    f = folder / "CT0033.dcm"
+    f.write_bytes(f.read_bytes() + _tail(1000, 7))
+    vol = read_ct_series(folder)
+    assert np.array_equal(vol.hu, plain[1].hu) and vol.grid == plain[1].grid
+    assert len(vol.meta["notes"]) == 1 and "CT0033.dcm (1000 bytes)" in vol.meta["notes"][0], vol.meta["notes"]
 
 
 def test_trailing_bytes_on_every_slice_through_the_command(plain, tmp_path):
