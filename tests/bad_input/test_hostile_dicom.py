@@ -170,7 +170,9 @@ CASES = [
     ("multi_frame", _set("NumberOfFrames", 2), "multi-frame"),
     ("mixed_series", _set("SeriesInstanceUID", "1.2.3.4"), "mixed series"),
     ("duplicate_position", _dup_position, "duplicated"),
-    ("oblique", _set("ImageOrientationPatient", [0.9, 0.1, 0, 0, 1, 0]), "orientation"),
+    # a row direction of length 0.91 (until round 33 named "oblique": an oblique but valid orientation is read,
+    # test_an_oblique_series_is_read_and_one_beyond_the_limit_refused)
+    ("orientation_not_unit", _set("ImageOrientationPatient", [0.9, 0.1, 0, 0, 1, 0]), "orientation"),
     ("empty_folder", _empty_folder, "no DICOM files"),
     ("padding_two_values", _padding_two_values, "PixelPaddingValue"),
 ]
@@ -242,3 +244,26 @@ def test_a_rescale_out_of_range_is_named_with_its_own_value(series, tmp_path, ke
     with pytest.raises(DicomError) as err:
         read_ct_series(d)
     assert shown in str(err.value) and _files(d)[2].name in str(err.value)
+
+
+def _turn_all(deg):
+    """Every slice's orientation turned ``deg`` about z (in the slice plane: positions stay along the normal)."""
+    c, s = np.cos(np.radians(deg)), np.sin(np.radians(deg))
+    return _all(lambda i: _set("ImageOrientationPatient", [c, s, 0, -s, c, 0], i))
+
+
+def test_an_oblique_series_is_read_and_one_beyond_the_limit_refused(series, tmp_path):
+    """5 deg off the axes: read, resampled onto them (round 33, dicom_oblique); 20 deg: refused in one line
+    naming the angle and the allowed 15 deg."""
+    d = tmp_path / "ct5"
+    shutil.copytree(series, d)
+    _turn_all(5.0)(d)
+    vol = read_ct_series(d)
+    assert vol.meta["oblique_deg"] == pytest.approx(5.0, abs=1e-3) and vol.hu.shape[0] == N
+    d = tmp_path / "ct20"
+    shutil.copytree(series, d)
+    _turn_all(20.0)(d)
+    with pytest.raises(DicomError) as err:
+        read_ct_series(d)
+    msg = str(err.value)
+    assert "20.00 deg off the nearest axes" in msg and "allowed up to 15 deg" in msg and "\n" not in msg

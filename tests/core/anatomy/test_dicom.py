@@ -173,15 +173,19 @@ def test_empty_folder(tmp_path):
         read_ct_series(tmp_path / "empty")
 
 
-def test_oblique_orientation(tmp_path):
+def test_an_orientation_beyond_the_resampled_range_is_refused(tmp_path):
+    """17.19 deg about z (0.3 rad): more than dicom_oblique.MAX_OBLIQUE_DEG (15); the message names the file, the
+    attribute and its value, the angle and the allowed range (round 33: until then every orientation more than
+    0.06 deg off an axis was refused)."""
     d, files = _series(tmp_path)
     c, s = np.cos(0.3), np.sin(0.3)
     for f in files:
         ds = pydicom.dcmread(f)
         ds.ImageOrientationPatient = [f"{c:.6f}", f"{s:.6f}", "0", f"{-s:.6f}", f"{c:.6f}", "0"]
         ds.save_as(f)
-    with pytest.raises(DicomError, match=r"CT0001\.dcm: ImageOrientationPatient row direction .* is oblique, 17\.19 "
-                                         r"deg off the x axis .*allowed within 0\.001 \(about 0\.06 deg\)"):
+    with pytest.raises(DicomError, match=r"CT0001\.dcm: ImageOrientationPatient = 0\.955336\\0\.29552\\0\\-0\.29552"
+                                         r"\\0\.955336\\0 is oblique, 17\.19 deg off the nearest axes \(axial; .*allowed "
+                                         r"up to 15 deg \(resampled onto the axes\) or within 0\.001 of the axes"):
         read_ct_series(d)
 
 
@@ -196,16 +200,28 @@ def _orient_each(files, iop, shift_y_per_mm_z=0.0):
         ds.save_as(f)
 
 
-def test_a_tilted_gantry_in_the_orientation_names_its_angle(tmp_path):
-    """A tilted gantry written in ImageOrientationPatient (the column direction turned about x, as Siemens
-    write it): before, "column direction [0.0, 0.9848, -0.1736] is oblique", no angle, no allowed range."""
+def test_a_tilted_gantry_in_the_orientation_is_refused_as_a_tilt(tmp_path):
+    """A tilted gantry written in ImageOrientationPatient (the column direction turned 10 deg about x, as Siemens
+    write it) with the table's positions straight along z: the slices are sheared, not a rigid oblique stack, and
+    stay refused, now by their positions (refuse_gantry_tilt against the series' own normal; until round 32 by
+    the orientation, "column direction [0.0, 0.9848, -0.1736] is oblique ... allowed within 0.001")."""
+    d, files = _series(tmp_path)
+    c, s = np.cos(np.radians(10)), np.sin(np.radians(10))
+    _orient_each(files, ["1", "0", "0", "0", f"{c:.6f}", f"{-s:.6f}"])
+    with pytest.raises(DicomError, match=r"CT0002\.dcm: ImagePositionPatient moves 0\.22 mm in the image plane from "
+                                         r"CT0001\.dcm \(about 10\.0 deg of gantry tilt\); allowed 0\.05 mm"):
+        read_ct_series(d)
+
+
+def test_the_same_orientation_with_slices_along_their_normal_is_read(tmp_path):
+    """The same orientation, the positions moving along the slice normal (a rigid oblique reconstruction, 10 deg):
+    read, resampled onto the axes (round 33), the meta saying by how much."""
     d, files = _series(tmp_path)
     c, s = np.cos(np.radians(10)), np.sin(np.radians(10))
     _orient_each(files, ["1", "0", "0", "0", f"{c:.6f}", f"{-s:.6f}"], np.tan(np.radians(10)))
-    with pytest.raises(DicomError, match=r"CT0001\.dcm: ImageOrientationPatient column direction \[0\.0, 0\.9848, "
-                                         r"-0\.1736\] is oblique, 10\.00 deg off the y axis \(an oblique reconstruction "
-                                         r"or a tilted gantry\); allowed within 0\.001"):
-        read_ct_series(d)
+    vol = read_ct_series(d)
+    assert vol.meta["oblique_deg"] == pytest.approx(10.0, abs=1e-3) and vol.meta["oblique_plane"] == "axial"
+    assert vol.grid.spacing_xyz_mm == pytest.approx((0.7, 0.6, 1.25 / c), rel=1e-4)
 
 
 def test_an_orientation_within_the_tolerance_reads_as_the_axes(tmp_path):

@@ -39,6 +39,7 @@ from trainer.core.anatomy.ct_series_checks import refuse_gantry_tilt, refuse_loc
 from trainer.core.anatomy.dicom_copies import copies_note, drop_exact_copies
 from trainer.core.anatomy.dicom_enhanced import ENHANCED_CT_CLASSES, frames_of
 from trainer.core.anatomy.dicom_folder import series_files, series_subfolders
+from trainer.core.anatomy.dicom_oblique import MAX_OBLIQUE_DEG, Frame, frame_of, resample_oblique
 from trainer.core.anatomy.dicom_sanity import (
     ORIENTATION_TOLERANCE,
     check_series_files,
@@ -173,19 +174,58 @@ def write_ct_series(volume: Volume, out_dir, patient_name: str = "VPTRAINER^SYNT
     return paths
 
 
-def _axis_of(vec, what: str, path: Path) -> tuple[int, int]:
-    """(axis 0/1/2 for x/y/z, sign) of an axis-aligned unit vector (within :data:`ORIENTATION_TOLERANCE`,
-    about 0.06 deg); DicomError naming the angle off the nearest axis if oblique."""
+def _near_axis(vec) -> tuple[int, int] | None:
+    """(axis 0/1/2 for x/y/z, sign) of a unit vector within :data:`ORIENTATION_TOLERANCE` (about 0.06 deg) of an
+    axis; None when it is further off (an oblique series: :mod:`.dicom_oblique`)."""
     v = np.asarray(vec, float)
     a = int(np.argmax(np.abs(v)))
     if abs(abs(v[a]) - 1.0) > ORIENTATION_TOLERANCE or np.sum(np.abs(v)) - abs(v[a]) > ORIENTATION_TOLERANCE:
-        norm = float(np.linalg.norm(v)) or 1.0
-        angle = float(np.degrees(np.arccos(min(1.0, abs(v[a]) / norm))))
-        raise DicomError(f"{path}: ImageOrientationPatient {what} {np.round(v, 4).tolist()} is oblique, {angle:.2f} "
-                         f"deg off the {'xyz'[a]} axis (an oblique reconstruction or a tilted gantry); allowed within "
-                         f"{ORIENTATION_TOLERANCE:g} (about {np.degrees(ORIENTATION_TOLERANCE):.2f} deg) of an axis: "
-                         "reformat the series to axial, sagittal or coronal")
+        return None
     return a, int(np.sign(v[a]))
+
+
+def _axis_of(vec, what: str, path: Path) -> tuple[int, int]:
+    """:func:`_near_axis` of a vector the caller found near an axis."""
+    near = _near_axis(vec)
+    if near is None:                                # pragma: no cover - the caller checked
+        raise DicomError(f"{path}: ImageOrientationPatient {what} {np.round(vec, 4).tolist()} is oblique")
+    return near
+
+
+def _refuse_too_oblique(frame: Frame, iop, path: Path, total: int) -> None:
+    """An oblique orientation is resampled up to :data:`~.dicom_oblique.MAX_OBLIQUE_DEG` off the nearest axes,
+    from two slices on; DicomError naming the file, the value, the angle and the allowed range otherwise."""
+    shown = "\\".join(f"{v:g}" for v in iop)
+    if frame.angle_deg > MAX_OBLIQUE_DEG:
+        raise DicomError(f"{path}: ImageOrientationPatient = {shown} is oblique, {frame.angle_deg:.2f} deg off the "
+                         f"nearest axes ({frame.plane}; an oblique reconstruction or a tilted gantry); allowed up to "
+                         f"{MAX_OBLIQUE_DEG:g} deg (resampled onto the axes) or within {ORIENTATION_TOLERANCE:g} of the "
+                         "axes: reformat the series to axial, sagittal or coronal")
+    if total < 2:
+        raise DicomError(f"{path}: ImageOrientationPatient = {shown} is oblique ({frame.angle_deg:.2f} deg) and the "
+                         "series is this one slice: an oblique series is resampled from two slices on; expected the "
+                         "whole series")
+
+
+def _axis_aligned(stack: np.ndarray, first, axes, ps0, dz: float) -> tuple[np.ndarray, Grid]:
+    """The stack ([slice, row, col]) transposed and flipped to [z, y, x] LPS, and its grid, for a series whose
+    row, column and normal lie along the ``axes`` ((axis, sign) each, :func:`_axis_of`)."""
+    r_ax, c_ax, n_ax = axes
+    total, rows, cols = stack.shape
+    r_dir, c_dir = _unit(r_ax), _unit(c_ax)
+    normal = np.cross(r_dir, c_dir)
+    # array axes (slice, row, col) run along (normal, column dir, row dir)
+    by_lps = {n_ax[0]: (0, n_ax[1], dz), c_ax[0]: (1, c_ax[1], ps0[0]), r_ax[0]: (2, r_ax[1], ps0[1])}
+    perm = [by_lps[2][0], by_lps[1][0], by_lps[0][0]]     # to (z, y, x)
+    arr = np.transpose(stack, perm)
+    extent = np.array([(total - 1) * dz * normal, (rows - 1) * ps0[0] * c_dir, (cols - 1) * ps0[1] * r_dir])
+    corner_lo = first + np.minimum(extent, 0).sum(axis=0)
+    flips = tuple(ax for ax, lps in zip(range(3), (2, 1, 0)) if by_lps[lps][1] < 0)
+    if flips:
+        arr = np.flip(arr, axis=flips)
+    arr = np.ascontiguousarray(arr)
+    spacing = (by_lps[0][2], by_lps[1][2], by_lps[2][2])
+    return arr, Grid(shape=int3(arr.shape), spacing_xyz_mm=float3(spacing), origin_mm=float3(corner_lo))
 
 
 def _unit(axis_sign: tuple[int, int]) -> np.ndarray:
@@ -484,15 +524,23 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
             raise DicomError(f"{at}: PixelSpacing {[float(v) for v in ds.PixelSpacing]} differs from {ref} {ps0}; "
                              "expected the same on every slice (within 0.0001 mm): a slice of another "
                              "reconstruction (field of view) is in the folder")
-    r_ax = _axis_of(iop0[:3], "row direction", p0)
-    c_ax = _axis_of(iop0[3:], "column direction", p0)
-    n_ax = _axis_of(np.cross(iop0[:3], iop0[3:]), "slice normal", p0)
-    # read as the axes they are within the tolerance: a cosine written 0.000873 (0.05 deg) or rounded to six
-    # digits gave a slice spacing 2 ppm long and moved the origin 0.26 mm, and the landmarks 6 mm (hostile30)
-    r_dir, c_dir = _unit(r_ax), _unit(c_ax)
-    normal = np.cross(r_dir, c_dir)
-    if len({r_ax[0], c_ax[0], n_ax[0]}) != 3:
-        raise DicomError(f"{p0}: ImageOrientationPatient {iop0.tolist()} is not a valid orientation")
+    orient = frame_of(iop0)
+    oblique = not all(_near_axis(v) for v in (iop0[:3], iop0[3:], np.cross(iop0[:3], iop0[3:])))
+    if oblique:
+        # a rigid oblique reconstruction (round 33): read along its own normal and resampled below; a tilted
+        # gantry's positions leave that normal (refuse_gantry_tilt)
+        _refuse_too_oblique(orient, iop0, p0, total)
+        normal = orient.normal
+    else:
+        r_ax = _axis_of(iop0[:3], "row direction", p0)
+        c_ax = _axis_of(iop0[3:], "column direction", p0)
+        n_ax = _axis_of(np.cross(iop0[:3], iop0[3:]), "slice normal", p0)
+        # read as the axes they are within the tolerance: a cosine written 0.000873 (0.05 deg) or rounded to six
+        # digits gave a slice spacing 2 ppm long and moved the origin 0.26 mm, and the landmarks 6 mm (hostile30)
+        r_dir, c_dir = _unit(r_ax), _unit(c_ax)
+        normal = np.cross(r_dir, c_dir)
+        if len({r_ax[0], c_ax[0], n_ax[0]}) != 3:
+            raise DicomError(f"{p0}: ImageOrientationPatient {iop0.tolist()} is not a valid orientation")
     pos = np.array([[float(v) for v in ds.ImagePositionPatient] for _, ds in sets])
     d = pos @ normal
     order = np.argsort(d, kind="stable")
@@ -528,19 +576,12 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
         _fill_slice(stack[k], p, ds, rows, cols)
         digest.update(str(ds.get("SOPInstanceUID", "")).encode("ascii", "replace") + b"\0")
         digest.update(memoryview(stack[k]))             # no copy: about 0.3 s CPU on 300 x 512 x 512
-    # array axes (slice, row, col) run along (normal, column dir, row dir)
-    axes = {n_ax[0]: (0, n_ax[1], dz), c_ax[0]: (1, c_ax[1], ps0[0]), r_ax[0]: (2, r_ax[1], ps0[1])}
-    perm = [axes[2][0], axes[1][0], axes[0][0]]     # to (z, y, x)
-    arr = np.transpose(stack, perm)
     first = pos[order[0]]
-    extent = np.array([(total - 1) * dz * normal, (rows - 1) * ps0[0] * c_dir, (cols - 1) * ps0[1] * r_dir])
-    corner_lo = first + np.minimum(extent, 0).sum(axis=0)
-    flips = tuple(ax for ax, lps in zip(range(3), (2, 1, 0)) if axes[lps][1] < 0)
-    if flips:
-        arr = np.flip(arr, axis=flips)
-    arr = np.ascontiguousarray(arr)
-    spacing = (axes[0][2], axes[1][2], axes[2][2])
-    grid = Grid(shape=int3(arr.shape), spacing_xyz_mm=float3(spacing), origin_mm=float3(corner_lo))
+    if oblique:
+        arr, grid = resample_oblique(stack, first, orient, ps0[0], ps0[1], dz)
+        del stack
+    else:
+        arr, grid = _axis_aligned(stack, first, (r_ax, c_ax, n_ax), ps0, dz)
     meta = {"kind": "dicom", "folder": str(root), "files": n_files,
             "series_description": _text(ds0, "SeriesDescription"),
             "series_uid": str(ds0.get("SeriesInstanceUID", "")),
@@ -549,5 +590,8 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
             # the series' fingerprint (docs/session-format.md "ct_series"): SHA-256 over the slices in position
             # order, each its SOPInstanceUID and its HU; a session records it and assess refuses another series
             "series_sha256": digest.hexdigest(), "first_file": names[0], "last_file": names[-1]}
+    if oblique:                                     # said by import-ct (dicom_oblique.oblique_note)
+        meta.update(oblique_deg=round(orient.angle_deg, 3), oblique_plane=orient.plane,
+                    resampled="linear, onto an axis-aligned LPS grid")
     meta["notes"] = notes                           # one line each, for the user (import-ct prints them)
     return Volume(hu=arr, labels=np.zeros(arr.shape, np.uint8), grid=grid, meta=meta)

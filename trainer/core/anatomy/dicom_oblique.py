@@ -1,0 +1,153 @@
+"""A slightly oblique CT series resampled onto an axis-aligned LPS grid (issue 12, round 33).
+
+Scanners and PACS reconstruct some series a few degrees off the axes (a patient-aligned
+reconstruction, a reformat): a rigid rotation of an orthogonal stack, its slices along their
+normal.  The trainer's volumes are axis-aligned (:class:`~trainer.core.anatomy.grid.Grid`), so
+such a series is resampled once, on reading, into the LPS grid that holds it:
+
+* accepted up to :data:`MAX_OBLIQUE_DEG` off the nearest axes (the rotation angle between the
+  series' frame and the nearest axis-aligned frame, any axis); beyond it the reader refuses;
+* spacing: the series' own spacing along the nearest axes (an axial series at 0.7 x 0.7 x 2.5 mm
+  stays 0.7 x 0.7 x 2.5 mm);
+* extent: the bounding box of the series' voxel centres, the origin at its low corner;
+  outside the series: air (:data:`AIR_HU`, -1024 HU);
+* interpolation: trilinear (:func:`scipy.ndimage.affine_transform`, ``order=1``), slab by slab
+  of :data:`SLAB_VOXELS` output voxels so that no float copy of the whole volume is made.
+
+A tilted gantry (slices sheared: positions not along the normal, or GantryDetectorTilt) is not
+this, and stays refused (:func:`~trainer.core.anatomy.ct_series_checks.refuse_gantry_tilt`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from trainer.core.anatomy.grid import Grid, float3, int3
+
+__all__ = ["AIR_HU", "MAX_OBLIQUE_DEG", "SLAB_VOXELS", "Frame", "frame_of", "oblique_note", "resample_oblique"]
+
+#: the largest rotation (deg) off the nearest axis-aligned frame that is resampled; see docs/scenario-format.md
+MAX_OBLIQUE_DEG = 15.0
+AIR_HU = -1024
+#: output voxels resampled at a time (float32: 64 MB a slab)
+SLAB_VOXELS = 16_000_000
+_PLANES = {0: "sagittal", 1: "coronal", 2: "axial"}
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A series' orientation against the nearest axis-aligned frame.
+
+    Attributes
+    ----------
+    row, col, normal : ndarray
+        Unit row and column directions (orthonormalised) and the slice normal, LPS.
+    axes : tuple of (int, int)
+        (LPS axis 0/1/2 for x/y/z, sign) nearest each of row, column and normal.
+    angle_deg : float
+        Rotation angle (deg) from that axis-aligned frame to the series' frame.
+    """
+
+    row: np.ndarray
+    col: np.ndarray
+    normal: np.ndarray
+    axes: tuple[tuple[int, int], tuple[int, int], tuple[int, int]]
+    angle_deg: float
+
+    @property
+    def plane(self) -> str:
+        """``'axial'``, ``'coronal'`` or ``'sagittal'``: the plane the slices are nearest."""
+        return _PLANES[self.axes[2][0]]
+
+
+def frame_of(iop) -> Frame:
+    """The :class:`Frame` of an ImageOrientationPatient (six direction cosines, unit and orthogonal within
+    dicom_sanity's tolerance)."""
+    v = np.asarray(iop, float)
+    r = v[:3] / np.linalg.norm(v[:3])
+    c = v[3:] - (v[3:] @ r) * r
+    c = c / np.linalg.norm(c)
+    n = np.cross(r, c)
+    axes = []
+    for u in (r, c, n):
+        a = int(np.argmax(np.abs(u)))
+        axes.append((a, int(np.sign(u[a]))))
+    m = np.column_stack([r, c, n])
+    p = np.zeros((3, 3))
+    for col, (a, s) in enumerate(axes):
+        p[a, col] = s
+    cos = (float(np.trace(p.T @ m)) - 1.0) / 2.0 if len({a for a, _ in axes}) == 3 else -1.0
+    angle = math.degrees(math.acos(max(-1.0, min(1.0, cos))))
+    return Frame(r, c, n, (axes[0], axes[1], axes[2]), angle)
+
+
+def resample_oblique(stack: np.ndarray, first_mm, frame: Frame, row_mm: float, col_mm: float,
+                     slice_mm: float) -> tuple[np.ndarray, Grid]:
+    """Resample an oblique stack onto the axis-aligned LPS grid that holds it.
+
+    Parameters
+    ----------
+    stack : ndarray
+        HU (int16), indexed [slice, row, column] in position order.
+    first_mm : array_like
+        ImagePositionPatient of the first slice (x, y, z mm): the centre of its first pixel.
+    frame : Frame
+        The series' orientation (:func:`frame_of`).
+    row_mm, col_mm : float
+        PixelSpacing: between rows (along the column direction) and between columns (along the
+        row direction), mm.
+    slice_mm : float
+        Between slices along the normal, mm.
+
+    Returns
+    -------
+    hu : ndarray
+        int16 [z, y, x]; air (-1024 HU) outside the series.
+    grid : Grid
+        Spacing (mm) the series' own along the nearest axes; origin the low corner of the bounding box
+        of the series' voxel centres.
+    """
+    ns, nr, nc = stack.shape
+    units = (frame.normal, frame.col, frame.row)                 # along array axes 0, 1, 2 of the stack
+    steps = np.array([slice_mm, row_mm, col_mm])
+    spacing = np.zeros(3)                                         # (dx, dy, dz)
+    for u_axis, (lps, _) in zip((0, 1, 2), (frame.axes[2], frame.axes[1], frame.axes[0])):
+        spacing[lps] = steps[u_axis]
+    first = np.asarray(first_mm, float)
+    ends = [np.array([0.0, (n - 1) * s]) for n, s in zip((ns, nr, nc), steps)]
+    corners = np.array([first + a * units[0] + b * units[1] + c * units[2]
+                        for a in ends[0] for b in ends[1] for c in ends[2]])
+    lo, hi = corners.min(axis=0), corners.max(axis=0)
+    n = np.ceil((hi - lo) / spacing - 1e-6).astype(int) + 1        # (nx, ny, nz): the whole box
+    grid = Grid(shape=int3((n[2], n[1], n[0])), spacing_xyz_mm=float3(spacing), origin_mm=float3(lo))
+    # stack index (s, r, c) of output index (k, j, i): s = (x - first) . normal / slice_mm, ...
+    out_units = np.eye(3)[[2, 1, 0]] * np.asarray(grid.spacing_zyx_mm)[:, None]   # output axis -> mm step
+    matrix = np.array([[u @ o / st for o in out_units] for u, st in zip(units, steps)])
+    offset = np.array([(lo - first) @ u / st for u, st in zip(units, steps)])
+    out = np.empty(grid.shape, np.int16)
+    per_slice = int(n[0] * n[1])
+    slab = max(1, SLAB_VOXELS // per_slice)
+    buf = np.empty((min(slab, grid.shape[0]), *grid.shape[1:]), np.float32)
+    for k0 in range(0, grid.shape[0], slab):
+        k1 = min(grid.shape[0], k0 + slab)
+        part = buf[:k1 - k0]
+        ndi.affine_transform(stack, matrix, offset + matrix[:, 0] * k0, output=part, order=1, mode="constant",
+                             cval=float(AIR_HU), prefilter=False)
+        np.rint(part, out=part)
+        out[k0:k1] = part
+    return out, grid
+
+
+def oblique_note(meta: dict) -> str | None:
+    """The line ``import-ct`` prints for a series read by :func:`resample_oblique` (``meta['oblique_deg']``);
+    None for an axis-aligned series."""
+    deg = meta.get("oblique_deg")
+    if deg is None:
+        return None
+    return (f"note: the series is oblique ({float(deg):.2f} deg off {meta.get('oblique_plane', 'the axes')}, "
+            f"allowed up to {MAX_OBLIQUE_DEG:g} deg) and was resampled (linear) onto an axis-aligned grid "
+            "for the trainer; the slices' fingerprint is unchanged")
