@@ -7,15 +7,19 @@ modules) with ImageOrientationPatient ``[1,0,0,0,1,0]`` so that rows run along +
 unsigned with RescaleIntercept -1024, RescaleSlope 1.
 
 Import reads a folder of slices: slice order from ImagePositionPatient projected on the
-slice normal, rescale slope/intercept per slice, spacing, any axis-aligned orientation,
+slice normal, rescale slope/intercept per slice, spacing, any axis-aligned orientation (within
+0.001, about 0.06 deg, read as the axis), an oblique one up to 15 deg off the nearest axes whose
+slices lie along their normal (a rigid oblique reconstruction, resampled onto an axis-aligned
+grid by :mod:`.dicom_oblique`; ``meta['oblique_deg']`` says by how much),
 PixelPaddingValue (and PixelPaddingRangeLimit) pixels as air, -1024 HU;
 an Enhanced CT or Legacy Converted Enhanced CT (one multi-frame file) frame by frame
 (:mod:`.dicom_enhanced`); slices saved with no preamble and file meta as the data sets they hold;
 it refuses (with :class:`~trainer.core.errors.DicomError` naming the file) empty folders,
 folders or files the user may not read, empty files, archives (a zip of the series, gzipped
-slices), non-DICOM or non-CT files, mixed series, oblique (more than 0.001, about 0.06 deg, off
-an axis; within it, read as the axis) or inconsistent orientations, missing slices, duplicated
-positions and uneven spacing.  It reads, and says so in ``meta["notes"]`` (one line each, which
+slices), non-DICOM or non-CT files, mixed series, orientations more than 15 deg off the nearest
+axes (or oblique with one slice), a tilted gantry (:mod:`.ct_series_checks`: positions leaving the
+slice normal, GantryDetectorTilt), inconsistent orientations, missing slices, duplicated positions
+and uneven spacing.  It reads, and says so in ``meta["notes"]`` (one line each, which
 ``import-ct`` prints): an exact copy of a slice (the same SOPInstanceUID, position and pixels) once
 (:mod:`.dicom_copies`; the same SOPInstanceUID and position with other pixels is refused), and a
 slice with bytes after its pixel data up to the pixel data's end (:mod:`.dicom_trailing`).
@@ -196,7 +200,7 @@ def _refuse_too_oblique(frame: Frame, iop, path: Path, total: int) -> None:
     """An oblique orientation is resampled up to :data:`~.dicom_oblique.MAX_OBLIQUE_DEG` off the nearest axes,
     from two slices on; DicomError naming the file, the value, the angle and the allowed range otherwise."""
     shown = "\\".join(f"{v:g}" for v in iop)
-    if frame.angle_deg > MAX_OBLIQUE_DEG:
+    if round(frame.angle_deg, 2) > MAX_OBLIQUE_DEG:        # as the line shows it: 15.00 deg is allowed
         raise DicomError(f"{path}: ImageOrientationPatient = {shown} is oblique, {frame.angle_deg:.2f} deg off the "
                          f"nearest axes ({frame.plane}; an oblique reconstruction or a tilted gantry); allowed up to "
                          f"{MAX_OBLIQUE_DEG:g} deg (resampled onto the axes) or within {ORIENTATION_TOLERANCE:g} of the "
