@@ -672,3 +672,22 @@ def test_choosing_another_series_asks_before_dropping_unsaved_corrections(qtbot,
     with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
         QTest.mouseClick(load, Qt.MouseButton.LeftButton)
     assert dlg.folder == other and set(dlg.source.values()) == {"estimated"}
+
+
+def test_an_oblique_series_says_it_was_resampled(qtbot, series, tmp_path):
+    """A series turned 3 deg in its slice plane (an oblique reconstruction, read onto the axes since round 33): the
+    coverage line says so, as import-ct's note does."""
+    import shutil
+
+    import pydicom
+
+    _, _, folder = series
+    d = tmp_path / "oblique"
+    shutil.copytree(folder, d)
+    c, s = np.cos(np.radians(3.0)), np.sin(np.radians(3.0))
+    for f in sorted(d.iterdir()):
+        ds = pydicom.dcmread(f)
+        ds.ImageOrientationPatient = [f"{c:.8f}", f"{s:.8f}", "0", f"{-s:.8f}", f"{c:.8f}", "0"]
+        ds.save_as(f)
+    dlg = _open(qtbot, d)
+    assert "(oblique 3.0 deg: resampled onto the axes)" in dlg.coverage.text(), dlg.coverage.text()

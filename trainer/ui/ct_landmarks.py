@@ -228,7 +228,8 @@ def coverage_text(vol, column, centre_mm=None) -> str:
     """One line: the levels ``vol`` covers (numbered ``column``), its slice spacing (mm) and size (columns x rows x
     slices), then import-ct's words on how far it reaches round the target body centre ``centre_mm`` (mm, series
     coordinates; None: no target placed yet) and how many mm more a render with the default C-arm needs
-    (:func:`~trainer.core.scenario.ct_import.coverage_note`).  Until round 28 the editor said neither."""
+    (:func:`~trainer.core.scenario.ct_import.coverage_note`).  Until round 28 the editor said neither.  An oblique
+    series says it was resampled (round 33)."""
     g = vol.grid
     names = vertebra_names(column) if column is not None else []
     named = [n for n in names if not n.startswith("#")]       # as the overview labels them (S1 below L5)
@@ -242,6 +243,8 @@ def coverage_text(vol, column, centre_mm=None) -> str:
         span = "no column found"
     text = (f"Series: covers {span}, {g.spacing_xyz_mm[2]:.1f} mm slices, "
             f"{g.shape[2]} x {g.shape[1]} x {g.shape[0]} voxels")
+    if vol.meta.get("oblique_deg") is not None:      # import-ct's note (dicom_oblique.oblique_note), round 33
+        text += f" (oblique {float(vol.meta['oblique_deg']):.1f} deg: resampled onto the axes)"
     if centre_mm is None:
         return text + "."
     return f"{text}; {coverage_note(g, centre_mm, CArmGeometry())}."
