@@ -276,10 +276,10 @@ def _ct(name: str):
 def _measure(ct, patient, centre, box, ref, base_lab=None) -> dict:
     import realct_reference as reference
 
-    from trainer.core.anatomy.labels import Label
+    from trainer.core.anatomy.labels import Label, body_mask
     lab = reference.labels_on_ct(patient, centre, ct.grid, box)
     fine = patient.volume
-    body_of = lambda a: np.isin(a, [Label.BODY_CORTEX, Label.CANCELLOUS])  # noqa: E731
+    body_of = body_mask
     row = {"acc_body": reference.dice(body_of(lab), ref.body[box]),
            "acc_ped_l": reference.dice(lab == Label.PEDICLE_LEFT, ref.pedicle_left[box]),
            "acc_ped_r": reference.dice(lab == Label.PEDICLE_RIGHT, ref.pedicle_right[box]),

@@ -364,9 +364,9 @@ def dice(a: np.ndarray, b: np.ndarray) -> float:
 def label_dices(labels: np.ndarray, ref: Reference, box) -> tuple[float, float, float]:
     """(body, left pedicle, right pedicle) Dice of our ``labels`` (sampled on the CT grid in ``box``,
     :func:`labels_on_ct`) against the reference's masks in that box: the triple issue 12's cells read."""
-    from trainer.core.anatomy.labels import Label
+    from trainer.core.anatomy.labels import Label, body_mask
 
-    body = np.isin(labels, [Label.BODY_CORTEX, Label.CANCELLOUS])
+    body = body_mask(labels)
     return (dice(body, ref.body[box]), dice(labels == Label.PEDICLE_LEFT, ref.pedicle_left[box]),
             dice(labels == Label.PEDICLE_RIGHT, ref.pedicle_right[box]))
 

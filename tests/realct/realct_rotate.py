@@ -27,7 +27,7 @@ from scipy import ndimage as ndi
 from trainer.core.anatomy.ct_patient import patient_from_ct
 from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.grid import Grid
-from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.labels import body_mask
 from trainer.core.scenario.ct_import import landmarks_as_written
 from trainer.core.scenario.ct_import_landmarks import import_landmarks
 
@@ -235,7 +235,7 @@ def turned_labelled(ct, angle_deg: float, level: str, pivot_level: str = "L3", a
     """(the patient labelled from what ``import-ct --level`` estimates on ``ct`` turned by ``angle_deg``
     (:func:`turned_import`), its body Dice against the turned mask, a text naming both volumes (mL))."""
     patient, ours, box, ref, turned = _turned_labels(ct, angle_deg, level, pivot_level, as_written)
-    body = np.isin(ours, [Label.BODY_CORTEX, Label.CANCELLOUS])
+    body = body_mask(ours)
     vox_ml = float(np.prod(turned.grid.spacing_xyz_mm)) / 1000.0
     text = f"{body.sum() * vox_ml:.1f} mL labelled, the mask's {ref.body[box].sum() * vox_ml:.1f}"
     return patient, reference.dice(body, ref.body[box]), text

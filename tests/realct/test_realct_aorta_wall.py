@@ -19,7 +19,7 @@ import realct_sources as sources
 
 from trainer.core.anatomy.ct_patient import patient_from_ct
 from trainer.core.anatomy.ct_spine import detect_column
-from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.labels import body_mask
 from trainer.core.scenario.ct_import import estimate_near
 
 #: a whole-series column detection and two labelled patients (about 60 s on the 2-core machine)
@@ -59,7 +59,7 @@ def _t12(ct, bone_hu, given_centre: bool):
     k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS["T12"])
     box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
     lab = reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box)
-    dice = reference.dice(np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS]), ref.body[box])
+    dice = reference.dice(body_mask(lab), ref.body[box])
     return patient.landmarks, _label_faces(ct, ref, lm["body_centre_mm"]), dice
 
 

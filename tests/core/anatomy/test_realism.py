@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from anatomy_support import cached
 
-from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.labels import Label, body_mask
 
 
 def _axes(vol):
@@ -103,7 +103,7 @@ def test_bodies_have_a_waist_and_flared_endplate_rims(default_patient):
     v = default_patient.volume
     lm = default_patient.landmarks
     x, y, z = _axes(v)
-    body = np.isin(v.labels, [Label.BODY_CORTEX, Label.CANCELLOUS])
+    body = body_mask(v.labels)
     j = int(np.argmin(np.abs(y - 0.0)))
 
     def width(zz):

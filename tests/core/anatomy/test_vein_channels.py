@@ -18,7 +18,7 @@ from anatomy_measure import adjacent_pairs
 from anatomy_support import cached
 from scipy import ndimage
 
-from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.labels import Label, body_mask
 from trainer.core.procedure.plans import expert_target_mm
 
 _INSIDE = (Label.BODY_CORTEX, Label.CANCELLOUS, Label.BASIVERTEBRAL_VEIN, Label.CLEFT, Label.SEGMENTAL_VEIN)
@@ -63,7 +63,7 @@ def test_basivertebral_radicles_stay_in_the_central_body(patient):
     lab = v.labels
     lm = patient.landmarks
     b_xyz = _xyz_mm(v.grid, np.argwhere(lab == Label.BASIVERTEBRAL_VEIN))
-    body_xyz = _xyz_mm(v.grid, np.argwhere(np.isin(lab, (Label.BODY_CORTEX, Label.CANCELLOUS))))
+    body_xyz = _xyz_mm(v.grid, np.argwhere(body_mask(lab)))
     half_width_mm = 0.5 * (body_xyz[:, 0].max() - body_xyz[:, 0].min())
     # the vein still reaches its foramen in the posterior wall
     assert b_xyz[:, 1].max() >= lm.posterior_wall_y_mm - 0.5

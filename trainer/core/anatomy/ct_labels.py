@@ -107,7 +107,7 @@ from trainer.core.anatomy.ct_voxels import run_bounds as _run_bounds
 from trainer.core.anatomy.ct_voxels import run_length as _run
 from trainer.core.anatomy.fill_holes import fill_holes
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
-from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.labels import Label, body_mask
 
 __all__ = ["CORTEX_HU", "cortex_threshold", "derive_labels", "ray_fraction", "recentre"]
 
@@ -692,7 +692,7 @@ def _root_in_lowest_slab(labels: np.ndarray, hu: np.ndarray, g: Grid, meta: dict
     xs_ped, ys_ped = ped.any(axis=(0, 1)), ped.any(axis=(0, 2))
     cand = (hu[k_c] >= half_hu) & ~np.isin(labels[k_c], _HALF_SLAB_KEEP) & ys_ped[:, None] & xs_ped[None, :]
     pieces, _ = ndi.label(cand | ped[k_c], structure=_PLANE[1])
-    body = np.isin(labels[k_c], (Label.BODY_CORTEX, Label.CANCELLOUS))
+    body = body_mask(labels[k_c])
     ids = np.intersect1d(np.unique(pieces[ped[k_c]]), np.unique(pieces[ndi.binary_dilation(body, structure=_PLANE[1])]))
     foot = cand & np.isin(pieces, ids[ids > 0])
     for k in slab:
@@ -1219,7 +1219,7 @@ def _junction(labels: np.ndarray, bone: np.ndarray, g: Grid) -> None:
     but one in front of the mask's wall, its body).  A slot longer than the gap keeps its ends (between
     :data:`JUNCTION_GAP_MM` and twice it only the middle is filled)."""
     n = max(1, int(round(JUNCTION_GAP_MM / g.spacing_xyz_mm[1])))
-    body = np.isin(labels, [Label.BODY_CORTEX, Label.CANCELLOUS])
+    body = body_mask(labels)
     ped = np.isin(labels, [Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT])
     behind_ped = np.zeros_like(ped)
     front_body = np.zeros_like(ped)

@@ -15,7 +15,7 @@ import numpy as np
 
 from trainer.core.anatomy.ct_voxels import axes
 from trainer.core.anatomy.grid import Grid
-from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.labels import Label, body_mask
 
 #: the canal's column: the profile is the mean HU over x within this of the canal centre (mm), as
 #: :func:`~trainer.core.anatomy.ct_pedicle.wall_by_slice` reads the wall
@@ -98,7 +98,7 @@ def join_front_row(labels: np.ndarray, grid: Grid, wall_y_mm: np.ndarray, gap_mm
     """
     _, y, _ = axes(grid)
     n = max(1, int(round(gap_mm / grid.spacing_xyz_mm[1])))
-    body = np.isin(labels, [Label.BODY_CORTEX, Label.CANCELLOUS])
+    body = body_mask(labels)
     for lab in (Label.PEDICLE_LEFT, Label.PEDICLE_RIGHT):
         ped = labels == lab
         front = np.argmax(ped, axis=1)                  # (nz, nx): the front-most pedicle row

@@ -37,7 +37,7 @@ from trainer.core.anatomy.ct_voxels import PLANE
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.fill_holes import fill_holes
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
-from trainer.core.anatomy.labels import BONE_LABELS, TARGET_BONE_LABELS, Label
+from trainer.core.anatomy.labels import BONE_LABELS, TARGET_BONE_LABELS, Label, body_mask
 from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
 from trainer.core.anatomy.landmarks_calc import BODY_SET, BONE_SET, march
 from trainer.core.anatomy.patient import Patient
@@ -307,7 +307,7 @@ def centre_section(labels: np.ndarray, grid: Grid) -> tuple[float, float]:
     ellipse of 45 x 35 mm bowed 3 mm at the back: about 0.93; the abdominal CT's L1, L4, L5: 0.91-0.98); one wall's arc of an
     open ring is not (the abdominal CT turned -5 deg, L1: 0.30).  Width: its extent along x (mm); a strip kept
     along the midline is convex but 12 mm wide (turned -5 deg, L1, at the patient's threshold)."""
-    body = np.isin(labels[int(np.argmin(np.abs(grid.axis_mm("z"))))], [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)])
+    body = body_mask(labels[int(np.argmin(np.abs(grid.axis_mm("z"))))])
     pts = np.argwhere(body)
     if len(pts) < 3:
         return 0.0, 0.0
@@ -335,7 +335,7 @@ def _section_passes(labels: np.ndarray, grid: Grid, pedicle_gap_mm: float = 0.0)
 def label_volumes(labels, grid) -> tuple[float, float, float]:
     """(body mL, left pedicle mm3, right pedicle mm3) of a label volume."""
     v = grid.voxel_volume_mm3
-    body = np.isin(labels, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)]).sum() * v / 1000.0
+    body = body_mask(labels).sum() * v / 1000.0
     return float(body), float((labels == Label.PEDICLE_LEFT).sum() * v), float((labels == Label.PEDICLE_RIGHT).sum() * v)
 
 
@@ -465,7 +465,7 @@ def _refined(vol: Volume, coarse: Volume, lo, hi, voxel_mm: float) -> Volume:
     # abdominal T12 at the series' top carried its last slice's body 25 mm on, 52 mL of body)
     ok = [(i >= 0) & (i < n) for i, n in zip(near, coarse.grid.shape[::-1])]
     lab[~(ok[2][:, None, None] & ok[1][None, :, None] & ok[0][None, None, :])] = Label.AIR
-    body = np.isin(lab, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)])
+    body = body_mask(lab)
     # the body's holes (a broken ring's marrow below the threshold) are its inside, not its surface
     solid = fill_holes(body, structure=PLANE)
     core = ndi.binary_erosion(solid, iterations=max(1, int(round(1.0 / voxel_mm))), border_value=0)

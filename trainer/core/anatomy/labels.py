@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["Label", "BONE_LABELS", "SOFT_LABELS", "TARGET_BONE_LABELS", "VEIN_LABELS"]
+import numpy as np
+
+__all__ = ["Label", "BODY_LABELS", "BONE_LABELS", "SOFT_LABELS", "TARGET_BONE_LABELS", "VEIN_LABELS"]
 
 
 class Label(IntEnum):
@@ -48,3 +50,22 @@ BONE_LABELS = frozenset({Label.BODY_CORTEX, Label.CANCELLOUS, Label.PEDICLE_LEFT
 TARGET_BONE_LABELS = BONE_LABELS - {Label.ADJACENT_VERTEBRA, Label.RIB, Label.PELVIS}
 SOFT_LABELS = frozenset({Label.SKIN, Label.FAT, Label.MUSCLE, Label.SOFT_TISSUE})
 VEIN_LABELS = frozenset({Label.BASIVERTEBRAL_VEIN, Label.SEGMENTAL_VEIN})
+#: the target vertebral body: its cortical shell (endplates included) and its trabecular core, the part a body Dice
+#: is scored on and the cement fills
+BODY_LABELS = (int(Label.BODY_CORTEX), int(Label.CANCELLOUS))
+
+
+def body_mask(labels) -> np.ndarray:
+    """Where ``labels`` (a label volume or slice, any shape) holds the target vertebral body (:data:`BODY_LABELS`).
+
+    Parameters
+    ----------
+    labels : array_like of int
+        Label values (:class:`Label`).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        The same shape as ``labels``.
+    """
+    return np.isin(labels, BODY_LABELS)

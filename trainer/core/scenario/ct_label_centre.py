@@ -32,7 +32,7 @@ from trainer.core.anatomy.ct_labels import ACQUIRED_CENTRE_FROM_MM
 from trainer.core.anatomy.ct_patient import target_labels_from_ct
 from trainer.core.anatomy.ct_spine import Column
 from trainer.core.anatomy.grid import Volume
-from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.labels import body_mask
 from trainer.core.errors import VPTrainerError
 
 __all__ = ["labelled_body_centre_mm"]
@@ -45,7 +45,7 @@ def _body_ct(volume: Volume, landmarks: dict, level: str, column: Column | None 
         fine = target_labels_from_ct(volume, landmarks, level, column)
     except VPTrainerError:
         return None
-    body = np.isin(fine.labels, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)])
+    body = body_mask(fine.labels)
     if not body.any():
         return None
     return body, fine.grid, np.asarray(fine.grid.origin_mm) + np.asarray(landmarks["body_centre_mm"], float)

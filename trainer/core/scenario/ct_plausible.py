@@ -42,7 +42,7 @@ from trainer.core.anatomy.ct_patient import (
     label_volumes,
     patient_from_ct,
 )
-from trainer.core.anatomy.labels import Label
+from trainer.core.anatomy.labels import Label, body_mask
 from trainer.core.anatomy.morphometry import level_row
 
 __all__ = ["BODY_HEIGHT_SPREAD", "CANAL_WIDTH_SPREAD", "MAX_PEDICLE_BODY_SHARE", "MAX_PEDICLE_HEIGHT_GAP_FRACTION",
@@ -100,7 +100,7 @@ MAX_PEDICLE_SOFT_FRACTION = 0.1
 
 def _body_mask(labels) -> np.ndarray:
     """The body's labels (cortex and cancellous bone)."""
-    return np.isin(labels, [int(Label.BODY_CORTEX), int(Label.CANCELLOUS)])
+    return body_mask(labels)
 
 
 def _pedicle_masks(labels) -> dict:
