@@ -101,7 +101,6 @@ def _name_the_levels(vol, folder) -> None:
 def import_ct(args) -> int:
     from trainer.core.anatomy.ct_facing import refuse_turned
     from trainer.core.anatomy.dicom_io import read_ct_series
-    from trainer.core.anatomy.dicom_oblique import oblique_note
     from trainer.core.anatomy.params import level_from_text
     from trainer.core.scenario.ct_import import coverage_note, relative_inside, scenario_toml
     from trainer.core.scenario.ct_import_landmarks import import_landmarks
@@ -127,7 +126,7 @@ def import_ct(args) -> int:
     given = {key: getattr(args, opt) for opt, key in _OPTIONS.items() if getattr(args, opt) is not None}
     given = {k: (v[0] if k.endswith("_z_mm") else tuple(v)) for k, v in given.items()}
     vol = read_ct_series(folder)
-    for note in vol.meta.get("notes", ()):          # read, but said: a slice's exact copy ignored, trailing data
+    for note in vol.meta.get("notes", ()):          # read, but said: an exact copy, trailing data, oblique
         print(one_line(f"{folder}: note: {note}"), file=sys.stderr)
     estimated = ()
     column = None
@@ -171,9 +170,6 @@ def import_ct(args) -> int:
     # not refused: the instructor corrects the landmarks; the landmark editor shows the same lines (ct_plausible)
     for note in import_warnings(vol, given, args.level, estimated, patient=patient):
         print(f"{folder}: warning: {note}", file=sys.stderr)
-    resampled = oblique_note(vol.meta)              # an oblique series read onto the axes (round 33)
-    if resampled is not None:
-        print(f"{folder}: {resampled}", file=sys.stderr)
     print(f"{folder}: {coverage_note(vol.grid, given['body_centre_mm'], s.carm.geometry)}", file=sys.stderr)
     with atomic_file(out, force=args.force) as tmp:
         tmp.write_text(text, encoding="utf-8")

@@ -43,7 +43,7 @@ from trainer.core.anatomy.ct_series_checks import refuse_gantry_tilt, refuse_loc
 from trainer.core.anatomy.dicom_copies import copies_note, drop_exact_copies
 from trainer.core.anatomy.dicom_enhanced import ENHANCED_CT_CLASSES, frames_of
 from trainer.core.anatomy.dicom_folder import series_files, series_subfolders
-from trainer.core.anatomy.dicom_oblique import MAX_OBLIQUE_DEG, Frame, frame_of, resample_oblique
+from trainer.core.anatomy.dicom_oblique import MAX_OBLIQUE_DEG, Frame, frame_of, oblique_note, resample_oblique
 from trainer.core.anatomy.dicom_sanity import (
     ORIENTATION_TOLERANCE,
     check_series_files,
@@ -594,8 +594,9 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
             # the series' fingerprint (docs/session-format.md "ct_series"): SHA-256 over the slices in position
             # order, each its SOPInstanceUID and its HU; a session records it and assess refuses another series
             "series_sha256": digest.hexdigest(), "first_file": names[0], "last_file": names[-1]}
-    if oblique:                                     # said by import-ct (dicom_oblique.oblique_note)
+    if oblique:
         meta.update(oblique_deg=round(orient.angle_deg, 3), oblique_plane=orient.plane,
                     resampled="linear, onto an axis-aligned LPS grid")
+        notes.append(oblique_note(orient.angle_deg, orient.plane))
     meta["notes"] = notes                           # one line each, for the user (import-ct prints them)
     return Volume(hu=arr, labels=np.zeros(arr.shape, np.uint8), grid=grid, meta=meta)

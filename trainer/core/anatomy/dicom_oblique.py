@@ -142,12 +142,16 @@ def resample_oblique(stack: np.ndarray, first_mm, frame: Frame, row_mm: float, c
     return out, grid
 
 
-def oblique_note(meta: dict) -> str | None:
-    """The line ``import-ct`` prints for a series read by :func:`resample_oblique` (``meta['oblique_deg']``);
-    None for an axis-aligned series."""
-    deg = meta.get("oblique_deg")
-    if deg is None:
-        return None
-    return (f"note: the series is oblique ({float(deg):.2f} deg off {meta.get('oblique_plane', 'the axes')}, "
-            f"allowed up to {MAX_OBLIQUE_DEG:g} deg) and was resampled (linear) onto an axis-aligned grid "
-            "for the trainer; the slices' fingerprint is unchanged")
+def oblique_note(angle_deg: float, plane: str) -> str:
+    """The line the reader adds to ``meta['notes']`` (``import-ct`` prints it) for a series read by
+    :func:`resample_oblique`.
+
+    Parameters
+    ----------
+    angle_deg : float
+        The series' rotation off the nearest axis-aligned frame (deg, :attr:`Frame.angle_deg`).
+    plane : str
+        The nearest plane's name (:attr:`Frame.plane`).
+    """
+    return (f"the series is oblique ({float(angle_deg):.2f} deg off {plane}, allowed up to {MAX_OBLIQUE_DEG:g} deg) "
+            "and was resampled (linear) onto an axis-aligned grid for the trainer; the slices' fingerprint is unchanged")
