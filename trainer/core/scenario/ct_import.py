@@ -31,7 +31,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from trainer.core.anatomy.ct_labels import CLOSING_MM, CORTEX_HU, cortex_threshold, recentre
-from trainer.core.anatomy.ct_pedicle import canal_hole, pedicle_tube, wall_by_slice
+from trainer.core.anatomy.ct_pedicle import CANAL_MIN_SLICES, canal_hole, pedicle_tube, wall_by_slice
 from trainer.core.anatomy.ct_plates import PATCH_MM as _PATCH_MM
 from trainer.core.anatomy.ct_plates import TILTED_DEG as _TILTED_DEG
 from trainer.core.anatomy.ct_plates import endplate_peaks as _endplate_peaks
@@ -554,12 +554,6 @@ def _pedicles(r: _Rings, canal_ids, kp: int, cx: float, cy: float, x, y, z, sp, 
         zp = 0.5 * (z[rz[0]] + z[rz[1]]) if rz else z[kp]
         centres[side] = (float(xp), float(y[j]), float(zp))
     return centres
-
-
-#: the canal of the pedicle step is also looked for in the bone of this many of the body's slices, when the
-#: whole body's maximum encloses none (:func:`~trainer.core.anatomy.ct_pedicle.canal_hole`'s ``min_slices``;
-#: issue 12 round 11, docs/realct-log.md "twenty-second pass")
-CANAL_MIN_SLICES = 2
 
 
 def _pedicle_tubes(hu, g: Grid, thr: float, inf: float, sup: float, aw: float, pw: float, xc: float, where):
