@@ -13,7 +13,11 @@ Wall times on a loaded machine say little: ``cpu_ms`` (process CPU time of the l
 is what to compare; the code is single-threaded, so on an idle machine the wall time is about
 the CPU time.
 
-Usage: .venv/bin/python benchmarks/ct_load.py [--n 3] [--keep DIR]
+``--oblique-deg D`` turns the same series' headers D deg about x through its centre (ImageOrientationPatient and
+ImagePositionPatient; the pixels as stored, the landmarks turned with them): the reader resamples it onto the axes
+(``dicom_oblique``, round 33), which this measures.
+
+Usage: .venv/bin/python benchmarks/ct_load.py [--n 3] [--keep DIR] [--oblique-deg D]
 """
 
 from __future__ import annotations
@@ -77,6 +81,34 @@ def synthesise(folder: Path) -> Path:
     return path
 
 
+def turn_headers(folder: Path, scenario: Path, deg: float) -> None:
+    """Turn the series in ``folder / "series"`` ``deg`` about x through its centre, headers only, and the scenario's
+    landmarks with it (an oblique reconstruction of the same patient)."""
+    import re
+
+    import pydicom
+
+    c, s = np.cos(np.radians(deg)), np.sin(np.radians(deg))
+    rot = np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+    files = sorted((folder / "series").glob("*.dcm"))
+    pos = np.array([[float(v) for v in pydicom.dcmread(f, stop_before_pixels=True).ImagePositionPatient]
+                    for f in files])
+    ds0 = pydicom.dcmread(files[0], stop_before_pixels=True)
+    dy, dx = (float(v) for v in ds0.PixelSpacing)
+    centre = pos.mean(axis=0) + np.array([(ds0.Columns - 1) * dx / 2, (ds0.Rows - 1) * dy / 2, 0.0])
+    for f, p in zip(files, pos):
+        ds = pydicom.dcmread(f)
+        ds.ImageOrientationPatient = [f"{v:.8f}" for v in (*rot[:, 0], *rot[:, 1])]
+        ds.ImagePositionPatient = [f"{v:.6f}" for v in centre + rot @ (p - centre)]
+        ds.save_as(f)
+
+    def turned(m):
+        v = np.array([float(a) for a in m.group(2).split(",")])
+        return m.group(1) + "[" + ", ".join(f"{a:.3f}" for a in centre + rot @ (v - centre)) + "]"
+
+    scenario.write_text(re.sub(r"(_mm = )\[([^\]]*)\]", turned, scenario.read_text()))
+
+
 def load_once(scenario: str) -> None:
     """Child process: load the CT scenario, print seconds, progress calls and peak RSS (MB)."""
     from trainer.core.anatomy.ct_patient import patient_from_ct
@@ -110,6 +142,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=3)
     ap.add_argument("--keep", default=None, help="synthesise into this folder and keep it")
+    ap.add_argument("--oblique-deg", type=float, default=0.0, help="turn the series' headers this much about x")
     ap.add_argument("--load", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.load:
@@ -122,14 +155,20 @@ def main() -> int:
     else:
         tmp = tempfile.TemporaryDirectory()
         folder = Path(tmp.name)
-    scenario = synthesise(folder) if not (folder / "ct-bench.toml").exists() else folder / "ct-bench.toml"
+    if (folder / "ct-bench.toml").exists():
+        scenario = folder / "ct-bench.toml"
+    else:
+        scenario = synthesise(folder)
+        if args.oblique_deg:
+            turn_headers(folder, scenario, args.oblique_deg)
     runs = []
     for _ in range(args.n):
         out = subprocess.run([sys.executable, __file__, "--load", str(scenario)], capture_output=True, text=True,
                              check=True)
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     t = np.array([r["s"] for r in runs]) * 1000.0
-    print(json.dumps({"name": "ct_load_300x512x512", "p50_ms": round(float(np.percentile(t, 50)), 1),
+    name = "ct_load_300x512x512" + (f"_oblique{args.oblique_deg:g}deg" if args.oblique_deg else "")
+    print(json.dumps({"name": name, "p50_ms": round(float(np.percentile(t, 50)), 1),
                       "p95_ms": round(float(np.percentile(t, 95)), 1), "budget_ms": 5000, "n": len(runs),
                       "read_ms": round(1000 * float(np.median([r["read_s"] for r in runs])), 1),
                       "detect_ms": round(1000 * float(np.median([r["detect_s"] for r in runs])), 1),
