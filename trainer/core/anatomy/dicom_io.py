@@ -9,8 +9,9 @@ unsigned with RescaleIntercept -1024, RescaleSlope 1.
 Import reads a folder of slices: slice order from ImagePositionPatient projected on the
 slice normal, rescale slope/intercept per slice, spacing, any axis-aligned orientation (within
 0.001, about 0.06 deg, read as the axis), an oblique one up to 15 deg off the nearest axes whose
-slices lie along their normal (a rigid oblique reconstruction, resampled onto an axis-aligned
-grid by :mod:`.dicom_oblique`; ``meta['oblique_deg']`` says by how much),
+slices lie along their normal and whose axis-aligned box holds at most 2e8 voxels (a rigid oblique
+reconstruction, resampled onto an axis-aligned grid by :mod:`.dicom_oblique`; ``meta['oblique_deg']``
+says by how much),
 PixelPaddingValue (and PixelPaddingRangeLimit) pixels as air, -1024 HU;
 an Enhanced CT or Legacy Converted Enhanced CT (one multi-frame file) frame by frame
 (:mod:`.dicom_enhanced`); slices saved with no preamble and file meta as the data sets they hold;
@@ -18,11 +19,12 @@ it refuses (with :class:`~trainer.core.errors.DicomError` naming the file) empty
 folders or files the user may not read, empty files, archives (a zip of the series, gzipped
 slices), non-DICOM or non-CT files, mixed series, orientations more than 15 deg off the nearest
 axes (or oblique with one slice), a tilted gantry (:mod:`.ct_series_checks`: positions leaving the
-slice normal, GantryDetectorTilt), inconsistent orientations, missing slices, duplicated positions
-and uneven spacing.  It reads, and says so in ``meta["notes"]`` (one line each, which
-``import-ct`` prints): an exact copy of a slice (the same SOPInstanceUID, position and pixels) once
-(:mod:`.dicom_copies`; the same SOPInstanceUID and position with other pixels is refused), and a
-slice with bytes after its pixel data up to the pixel data's end (:mod:`.dicom_trailing`).
+slice normal, GantryDetectorTilt), inconsistent orientations, missing slices, duplicated positions,
+uneven spacing and a slice spacing outside the pixel spacing's 0.05 to 20 mm.  It reads, and says so
+in ``meta["notes"]`` (one line each, which ``import-ct`` prints): an exact copy of a slice (the same
+SOPInstanceUID, position and pixels) once (:mod:`.dicom_copies`; the same SOPInstanceUID and position
+with other pixels is refused), and a slice with bytes after its pixel data up to the pixel data's end
+(:mod:`.dicom_trailing`).
 """
 
 from __future__ import annotations
@@ -43,9 +45,18 @@ from trainer.core.anatomy.ct_series_checks import refuse_gantry_tilt, refuse_loc
 from trainer.core.anatomy.dicom_copies import copies_note, drop_exact_copies
 from trainer.core.anatomy.dicom_enhanced import ENHANCED_CT_CLASSES, frames_of
 from trainer.core.anatomy.dicom_folder import series_files, series_subfolders
-from trainer.core.anatomy.dicom_oblique import MAX_OBLIQUE_DEG, Frame, frame_of, oblique_note, resample_oblique
+from trainer.core.anatomy.dicom_oblique import (
+    MAX_BOX_VOXELS,
+    MAX_OBLIQUE_DEG,
+    Frame,
+    frame_of,
+    oblique_grid,
+    oblique_note,
+    resample_oblique,
+)
 from trainer.core.anatomy.dicom_sanity import (
     ORIENTATION_TOLERANCE,
+    SPACING_RANGE_MM,
     check_series_files,
     check_series_headers,
     decode_all,
@@ -209,6 +220,19 @@ def _refuse_too_oblique(frame: Frame, iop, path: Path, total: int) -> None:
         raise DicomError(f"{path}: ImageOrientationPatient = {shown} is oblique ({frame.angle_deg:.2f} deg) and the "
                          "series is this one slice: an oblique series is resampled from two slices on; expected the "
                          "whole series")
+
+
+def _refuse_big_box(root: Path, path: Path, frame: Frame, grid: Grid, shape: tuple[int, int, int]) -> None:
+    """DicomError, before any pixel is read, when an oblique series' axis-aligned box (``grid``,
+    :func:`~.dicom_oblique.oblique_grid`) holds more than :data:`~.dicom_oblique.MAX_BOX_VOXELS` voxels."""
+    voxels = int(np.prod(grid.shape, dtype=np.int64))
+    if voxels > MAX_BOX_VOXELS:
+        nz, ny, nx = grid.shape
+        raise DicomError(f"{root}: the oblique series ({shape[0]} slices of {shape[1]} x {shape[2]} pixels, "
+                         f"{frame.angle_deg:.2f} deg off {frame.plane}; {path.name}) would be resampled onto an "
+                         f"axis-aligned box of {nx} x {ny} x {nz} = {voxels:.3g} voxels ({voxels * 2 / 2**30:.1f} GiB); "
+                         f"allowed up to {MAX_BOX_VOXELS:.3g} voxels: reformat the series to axial, sagittal or "
+                         "coronal, or export fewer slices (the levels to be imported)")
 
 
 def _axis_aligned(stack: np.ndarray, first, axes, ps0, dz: float) -> tuple[np.ndarray, Grid]:
@@ -571,8 +595,16 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
             i = bad[0]
             raise DicomError(f"{root}: uneven slice spacing: {steps[i]:.3f} mm between {names[i]} and "
                              f"{names[i + 1]}, {dz:.3f} mm elsewhere")
+        if not SPACING_RANGE_MM[0] <= dz <= SPACING_RANGE_MM[1]:
+            # the pixel spacing's range: slices 0.002 mm apart made an oblique series' box 46287 slices deep (hostile33)
+            raise DicomError(f"{root}: slice spacing {dz:.4g} mm (ImagePositionPatient along the slice normal, "
+                             f"{names[0]} to {names[1]}) is not allowed; expected {SPACING_RANGE_MM[0]:g} to "
+                             f"{SPACING_RANGE_MM[1]:g} mm")
     else:
         dz = float(ds0.get("SliceThickness", 1.0) or 1.0)
+    if oblique:
+        _refuse_big_box(root, p0, orient, oblique_grid((total, rows, cols), pos[order[0]], orient, ps0[0], ps0[1], dz),
+                        (total, rows, cols))
     stack = np.empty((total, rows, cols), np.int16)
     digest = hashlib.sha256()
     for k, i in enumerate(order):

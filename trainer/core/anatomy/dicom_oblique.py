@@ -30,11 +30,17 @@ from scipy import ndimage as ndi
 
 from trainer.core.anatomy.grid import Grid, float3, int3
 
-__all__ = ["AIR_HU", "MAX_OBLIQUE_DEG", "SLAB_VOXELS", "Frame", "frame_of", "oblique_note", "resample_oblique"]
+__all__ = ["AIR_HU", "MAX_BOX_VOXELS", "MAX_OBLIQUE_DEG", "SLAB_VOXELS", "Frame", "frame_of", "oblique_grid",
+           "oblique_note", "resample_oblique"]
 
 #: the largest rotation (deg) off the nearest axis-aligned frame that is resampled; see docs/scenario-format.md
 MAX_OBLIQUE_DEG = 15.0
 AIR_HU = -1024
+#: the largest axis-aligned box an oblique series is resampled onto (400 MB of int16), checked from the headers
+#: before any pixel is read: the box grows with the angle and the series' length (600 x 512 x 512 at 15 deg about
+#: (1, 1, 1) is a 694 x 701 x 709 box, 3.45e8 voxels, whose read alone peaked at 1.41 GB RSS, hostile33), and every
+#: later step works on it; 300 x 512 x 512 at 15 deg about any axis (at most 1.65e8) stays within it
+MAX_BOX_VOXELS = 200_000_000
 #: output voxels resampled at a time (float32: 64 MB a slab)
 SLAB_VOXELS = 16_000_000
 #: slabs resampled at once (threads: scipy's affine_transform releases the GIL); each slab is its own output rows,
@@ -90,6 +96,25 @@ def frame_of(iop) -> Frame:
     return Frame(r, c, n, (axes[0], axes[1], axes[2]), angle)
 
 
+def oblique_grid(shape, first_mm, frame: Frame, row_mm: float, col_mm: float, slice_mm: float) -> Grid:
+    """The axis-aligned LPS grid :func:`resample_oblique` resamples a stack of ``shape`` (slices, rows, columns)
+    onto: the series' spacing along the nearest axes, the bounding box of its voxel centres (origin the low
+    corner).  Computed from the headers alone, so that the reader can refuse a box over :data:`MAX_BOX_VOXELS`
+    before it reads a pixel; parameters as :func:`resample_oblique`'s."""
+    units = (frame.normal, frame.col, frame.row)                 # along array axes 0, 1, 2 of the stack
+    steps = np.array([slice_mm, row_mm, col_mm])
+    spacing = np.zeros(3)                                         # (dx, dy, dz)
+    for u_axis, (lps, _) in zip((0, 1, 2), (frame.axes[2], frame.axes[1], frame.axes[0])):
+        spacing[lps] = steps[u_axis]
+    first = np.asarray(first_mm, float)
+    ends = [np.array([0.0, (n - 1) * s]) for n, s in zip(shape, steps)]
+    corners = np.array([first + a * units[0] + b * units[1] + c * units[2]
+                        for a in ends[0] for b in ends[1] for c in ends[2]])
+    lo, hi = corners.min(axis=0), corners.max(axis=0)
+    n = np.ceil((hi - lo) / spacing - 1e-6).astype(int) + 1        # (nx, ny, nz): the whole box
+    return Grid(shape=int3((n[2], n[1], n[0])), spacing_xyz_mm=float3(spacing), origin_mm=float3(lo))
+
+
 def resample_oblique(stack: np.ndarray, first_mm, frame: Frame, row_mm: float, col_mm: float,
                      slice_mm: float) -> tuple[np.ndarray, Grid]:
     """Resample an oblique stack onto the axis-aligned LPS grid that holds it.
@@ -116,19 +141,12 @@ def resample_oblique(stack: np.ndarray, first_mm, frame: Frame, row_mm: float, c
         Spacing (mm) the series' own along the nearest axes; origin the low corner of the bounding box
         of the series' voxel centres.
     """
-    ns, nr, nc = stack.shape
+    grid = oblique_grid(stack.shape, first_mm, frame, row_mm, col_mm, slice_mm)
     units = (frame.normal, frame.col, frame.row)                 # along array axes 0, 1, 2 of the stack
     steps = np.array([slice_mm, row_mm, col_mm])
-    spacing = np.zeros(3)                                         # (dx, dy, dz)
-    for u_axis, (lps, _) in zip((0, 1, 2), (frame.axes[2], frame.axes[1], frame.axes[0])):
-        spacing[lps] = steps[u_axis]
     first = np.asarray(first_mm, float)
-    ends = [np.array([0.0, (n - 1) * s]) for n, s in zip((ns, nr, nc), steps)]
-    corners = np.array([first + a * units[0] + b * units[1] + c * units[2]
-                        for a in ends[0] for b in ends[1] for c in ends[2]])
-    lo, hi = corners.min(axis=0), corners.max(axis=0)
-    n = np.ceil((hi - lo) / spacing - 1e-6).astype(int) + 1        # (nx, ny, nz): the whole box
-    grid = Grid(shape=int3((n[2], n[1], n[0])), spacing_xyz_mm=float3(spacing), origin_mm=float3(lo))
+    lo = np.asarray(grid.origin_mm, float)
+    n = np.asarray(grid.shape[::-1])                              # (nx, ny, nz)
     # stack index (s, r, c) of output index (k, j, i): s = (x - first) . normal / slice_mm, ...
     out_units = np.eye(3)[[2, 1, 0]] * np.asarray(grid.spacing_zyx_mm)[:, None]   # output axis -> mm step
     matrix = np.array([[u @ o / st for o in out_units] for u, st in zip(units, steps)])
