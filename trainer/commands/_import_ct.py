@@ -102,7 +102,7 @@ def import_ct(args) -> int:
     from trainer.core.anatomy.ct_facing import refuse_turned
     from trainer.core.anatomy.dicom_io import read_ct_series
     from trainer.core.anatomy.params import level_from_text
-    from trainer.core.scenario.ct_import import coverage_note, relative_inside, scenario_toml
+    from trainer.core.scenario.ct_import import coverage_note, refuse_not_utf8, relative_inside, scenario_toml
     from trainer.core.scenario.ct_import_landmarks import import_landmarks
     from trainer.core.scenario.loader import parse_scenario
 
@@ -123,6 +123,8 @@ def import_ct(args) -> int:
     # leave nothing behind (it used to create --out's missing folders before refusing)
     check_output(out, force=args.force, inputs=[folder])
     rel = relative_inside(folder, out)
+    refuse_not_utf8("folder", rel)                  # before the read: the file is UTF-8 and names the folder
+    refuse_not_utf8("description", folder.name)
     given = {key: getattr(args, opt) for opt, key in _OPTIONS.items() if getattr(args, opt) is not None}
     given = {k: (v[0] if k.endswith("_z_mm") else tuple(v)) for k, v in given.items()}
     vol = read_ct_series(folder)
@@ -131,7 +133,8 @@ def import_ct(args) -> int:
     estimated = ()
     column = None
     if len(given) < len(_OPTIONS):
-        near, cortex_hu, how, column = _locate(vol, args.level, given.get("body_centre_mm"), folder)
+        # the folder as the lines print it: a name holding a newline broke each info line in two (hostile33)
+        near, cortex_hu, how, column = _locate(vol, args.level, given.get("body_centre_mm"), one_line(str(folder)))
         # the GUI editor publishes the same landmarks (ct_import_landmarks): a point from the column's
         # numbering is refined by a second pass (--body-centre is not), and at thick slices the estimated
         # body centre becomes the labels' centroid (ct_label_centre)
@@ -169,12 +172,12 @@ def import_ct(args) -> int:
                               field="--body-centre" if args.body_centre is not None else "body_centre_mm =") from None
     # not refused: the instructor corrects the landmarks; the landmark editor shows the same lines (ct_plausible)
     for note in import_warnings(vol, given, args.level, estimated, patient=patient):
-        print(f"{folder}: warning: {note}", file=sys.stderr)
-    print(f"{folder}: {coverage_note(vol.grid, given['body_centre_mm'], s.carm.geometry)}", file=sys.stderr)
+        print(one_line(f"{folder}: warning: {note}"), file=sys.stderr)
+    print(one_line(f"{folder}: {coverage_note(vol.grid, given['body_centre_mm'], s.carm.geometry)}"), file=sys.stderr)
     with atomic_file(out, force=args.force) as tmp:
         tmp.write_text(text, encoding="utf-8")
-    print(f"wrote {out} ({s.ct.level}, CT folder {rel}; "
-          f"{'estimated: ' + ', '.join(estimated) if estimated else 'landmarks as given'})")
+    print(one_line(f"wrote {out} ({s.ct.level}, CT folder {rel}; "
+                   f"{'estimated: ' + ', '.join(estimated) if estimated else 'landmarks as given'})"))
     if estimated:
         print("check the estimated landmarks with 'vptrainer scenarios show' before teaching with this case",
               file=sys.stderr)

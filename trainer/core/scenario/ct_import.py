@@ -44,11 +44,13 @@ from trainer.core.anatomy.ct_voxels import run_at as _run
 from trainer.core.anatomy.fill_holes import fill_holes
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError, ScenarioError
+from trainer.core.one_line import one_line
 from trainer.core.scenario.targets import import_cement_max_ml
 
 __all__ = ["BY_HAND", "EstimateNotFound", "LANDMARK_KEYS", "OUT_INSIDE_ADVICE", "context_needed_mm",
            "cortex_threshold_near", "coverage_note", "default_title",
-           "estimate_landmarks", "estimate_near", "landmarks_as_written", "plate_tilt_deg", "scenario_toml"]
+           "estimate_landmarks", "estimate_near", "landmarks_as_written", "plate_tilt_deg", "refuse_not_utf8",
+           "scenario_toml"]
 
 LANDMARK_KEYS = ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_centre_mm",
                  "superior_endplate_z_mm", "inferior_endplate_z_mm")
@@ -661,6 +663,20 @@ WRITERS = {"import-ct": "'vptrainer scenarios import-ct'",
            "editor": "the vptrainer landmark editor (Session > Import patient CT)"}
 
 
+def refuse_not_utf8(field: str, value: str) -> None:
+    """ScenarioError when ``value`` holds a character UTF-8 cannot write: a lone surrogate, which is how Python
+    keeps an undecodable byte of a file or folder name (a folder ``se\xffries`` copied from an old Windows or
+    Latin-1 disk).  The scenario file is UTF-8 text: writing it raised UnicodeEncodeError, a traceback from
+    import-ct (hostile33) and an unhandled error in the GUI editor's save."""
+    try:
+        str(value).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ScenarioError("import-ct", [
+            f"{field} = {one_line(str(value))}: character {exc.start + 1} is an undecodable byte of a file or folder "
+            f"name ({one_line(str(value)[exc.start])}); a scenario file is UTF-8 text: rename the series' folder "
+            "(and the folders above it) to UTF-8 (e.g. letters, digits, - and _)"]) from None
+
+
 def scenario_toml(folder_rel: str, level: str, landmarks: dict, title: str | None = None,
                   description: str = "", estimated: tuple = (), written_by: str = "import-ct") -> str:
     """Text of a CT scenario file (see docs/scenario-format.md).
@@ -675,6 +691,8 @@ def scenario_toml(folder_rel: str, level: str, landmarks: dict, title: str | Non
         if key not in landmarks:
             raise ScenarioError("import-ct", [f"landmark {key} is missing"])
     title = title or default_title(level)
+    for field, value in (("folder", folder_rel), ("title", title), ("description", description)):
+        refuse_not_utf8(field, value)
     note = ("# Landmarks marked 'estimated' were found automatically from the HU: check them\n"
             "# (vptrainer scenarios show FILE) before teaching with this case.\n") if estimated else ""
     desc = description
