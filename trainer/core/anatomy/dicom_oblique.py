@@ -12,7 +12,9 @@ such a series is resampled once, on reading, into the LPS grid that holds it:
 * extent: the bounding box of the series' voxel centres, the origin at its low corner;
   outside the series: air (:data:`AIR_HU`, -1024 HU);
 * interpolation: trilinear (:func:`scipy.ndimage.affine_transform`, ``order=1``), slab by slab
-  of :data:`SLAB_VOXELS` output voxels so that no float copy of the whole volume is made.
+  of :data:`SLAB_VOXELS` output voxels so that no float copy of the whole volume is made; a sample
+  within :data:`EDGE_VOXELS` of the stack's edge reads the edge (a face of the box on a face of the
+  stack is not left to rounding).
 
 A tilted gantry (slices sheared: positions not along the normal, or GantryDetectorTilt) is not
 this, and stays refused (:func:`~trainer.core.anatomy.ct_series_checks.refuse_gantry_tilt`).
@@ -30,7 +32,7 @@ from scipy import ndimage as ndi
 
 from trainer.core.anatomy.grid import Grid, float3, int3
 
-__all__ = ["AIR_HU", "MAX_BOX_VOXELS", "MAX_OBLIQUE_DEG", "SLAB_VOXELS", "Frame", "frame_of", "oblique_grid",
+__all__ = ["AIR_HU", "EDGE_VOXELS", "MAX_BOX_VOXELS", "MAX_OBLIQUE_DEG", "SLAB_VOXELS", "Frame", "frame_of", "oblique_grid",
            "oblique_note", "resample_oblique"]
 
 #: the largest rotation (deg) off the nearest axis-aligned frame that is resampled; see docs/scenario-format.md
@@ -41,6 +43,8 @@ AIR_HU = -1024
 #: (1, 1, 1) is a 694 x 701 x 709 box, 3.45e8 voxels, whose read alone peaked at 1.41 GB RSS, hostile33), and every
 #: later step works on it; 300 x 512 x 512 at 15 deg about any axis (at most 1.65e8) stays within it
 MAX_BOX_VOXELS = 200_000_000
+#: how far (in the stack's voxels) beyond its first or last voxel centre a sample still reads that edge voxel
+EDGE_VOXELS = 1e-6
 #: output voxels resampled at a time (float32: 64 MB a slab)
 SLAB_VOXELS = 16_000_000
 #: slabs resampled at once (threads: scipy's affine_transform releases the GIL); each slab is its own output rows,
@@ -151,6 +155,14 @@ def resample_oblique(stack: np.ndarray, first_mm, frame: Frame, row_mm: float, c
     out_units = np.eye(3)[[2, 1, 0]] * np.asarray(grid.spacing_zyx_mm)[:, None]   # output axis -> mm step
     matrix = np.array([[u @ o / st for o in out_units] for u, st in zip(units, steps)])
     offset = np.array([(lo - first) @ u / st for u, st in zip(units, steps)])
+    # a face of the box on a face of the stack (a turn about one axis) samples the stack's first or last voxel
+    # centre, give or take rounding, and constant mode made a rounding of 1e-13 outside it air (hostile33: a row
+    # written 1\4.9e-324\0 turned 32 voxels of tissue at x = 0 air): the map is drawn in towards the stack's centre
+    # by EDGE_VOXELS at its edges (a 1e-6 voxel move inside, nothing measurable), so such a sample reads the edge
+    centre = (np.asarray(stack.shape, float) - 1) / 2
+    shrink = 1 - EDGE_VOXELS / np.maximum(centre, 1.0)
+    matrix = matrix * shrink[:, None]
+    offset = centre + (offset - centre) * shrink
     out = np.empty(grid.shape, np.int16)
     per_slice = int(n[0] * n[1])
     slab = max(1, SLAB_VOXELS // per_slice)
