@@ -6,6 +6,9 @@
   tilt) resampled as if rigid.  Refused by the drift across the series (``TILT_SLOPE``).
 * An orientation read as the axes (within 0.001) whose positions follow its true normal is still read: the
   across-series tolerance leaves room for it (by hand: 0.0009 x 300 mm = 0.27 mm, allowed 0.05 + 0.6 mm).
+  As properties (hypothesis, no files): any rigid stack up to 15 deg, its orientation rounded to 6 decimals and its
+  positions to 0.001 mm, is never refused; the same sheared by 0.5 deg or more over 60 mm always is; an orientation
+  within the axes' tolerance with positions along its true normal is never refused.
 * An oblique series whose axis-aligned box would exceed ``MAX_BOX_VOXELS`` is refused from its headers (its box
   by hand from the corners), before a pixel is read; slices closer than 0.05 mm (the box of 2 slices 0.002 mm
   apart at 15 deg was 46287 slices deep: a 21.9 GiB allocation and a MemoryError traceback) are refused by
@@ -14,12 +17,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pydicom
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.spatial.transform import Rotation
 
+from trainer.core.anatomy.ct_series_checks import refuse_gantry_tilt
 from trainer.core.anatomy.dicom_io import read_ct_series, write_ct_series
-from trainer.core.anatomy.dicom_oblique import MAX_BOX_VOXELS
+from trainer.core.anatomy.dicom_oblique import MAX_BOX_VOXELS, frame_of
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.errors import DicomError
 
@@ -109,3 +118,48 @@ def test_slices_closer_than_the_spacing_range_are_refused(tmp_path):
     _write(tmp_path / "b", 2, 8, 0.7, 0.002, (*rot[:, 0], *rot[:, 1]), lambda k: k * 0.002 * rot[:, 2])
     with pytest.raises(DicomError, match=r"slice spacing 0\.00(2|1999) mm"):   # positions written to 5 decimals
         read_ct_series(tmp_path / "b")
+
+
+# ---------------------------------------------------------------- the drift rule as a property (no files)
+def _sets(positions):
+    out = []
+    for k, p in enumerate(positions):
+        ds = pydicom.Dataset()
+        ds.ImagePositionPatient = [f"{v:.3f}" for v in p]        # positions as scanners round them: 0.001 mm
+        out.append((Path(f"CT{k + 1:04d}.dcm"), ds))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(axis=st.tuples(*(st.floats(-1, 1) for _ in range(3))).filter(lambda v: np.linalg.norm(v) > 0.1),
+       deg=st.floats(0.0, 15.0), n=st.integers(2, 400), step=st.floats(0.5, 5.0),
+       tilt_deg=st.floats(0.5, 20.0), start=st.tuples(*(st.floats(-300, 300) for _ in range(3))))
+def test_a_rigid_stack_is_read_and_a_tilt_of_half_a_degree_or_more_refused(axis, deg, n, step, tilt_deg, start):
+    """Any turn up to 15 deg, its orientation written to 6 decimals (frame_of of the rounded values, as the reader
+    reads it), slices 0.5 to 5 mm apart along the true normal: never refused.  The same stack sheared by 0.5 deg or
+    more (each slice moved step x tan(tilt) along the row direction), over at least 60 mm: always refused."""
+    rot = Rotation.from_rotvec(np.asarray(axis) / np.linalg.norm(axis) * np.radians(deg)).as_matrix()
+    iop = [float(f"{v:.6f}") for v in (*rot[:, 0], *rot[:, 1])]
+    normal = frame_of(iop).normal
+    start = np.asarray(start)
+    straight = [start + k * step * rot[:, 2] for k in range(n)]
+    refuse_gantry_tilt(_sets(straight), np.arange(n), normal)
+    if (n - 1) * step >= 60:
+        shear = np.tan(np.radians(tilt_deg)) * step
+        sheared = [start + k * step * rot[:, 2] + k * shear * rot[:, 0] for k in range(n)]
+        with pytest.raises(DicomError, match=r"gantry tilt"):
+            refuse_gantry_tilt(_sets(sheared), np.arange(n), normal)
+
+
+@settings(max_examples=100, deadline=None)
+@given(e=st.tuples(*(st.floats(-0.0007, 0.0007) for _ in range(4))), n=st.integers(2, 400), step=st.floats(0.5, 5.0))
+def test_an_orientation_read_as_the_axes_with_positions_along_its_true_normal_is_read(e, n, step):
+    """Row and column each within 0.001 of x and y (the reader's tolerance: 0.0007 + 0.0007 off-axis sum under it),
+    read as the axes (normal z), positions along the true normal: the drift across the series stays allowed."""
+    row = np.array([1.0, e[0], e[1]])
+    col = np.array([e[2], 1.0, e[3]])
+    row /= np.linalg.norm(row)
+    col -= (col @ row) * row
+    col /= np.linalg.norm(col)
+    true_normal = np.cross(row, col)
+    refuse_gantry_tilt(_sets([k * step * true_normal for k in range(n)]), np.arange(n), np.array([0.0, 0.0, 1.0]))
