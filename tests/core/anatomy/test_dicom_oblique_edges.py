@@ -12,6 +12,8 @@ with the row written ``1\\0\\0``.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pydicom
 import pytest
@@ -32,9 +34,11 @@ def _turned_about_x(folder, row_text, deg=4.0):
     normal = np.cross([1.0, 0.0, 0.0], col)
     for k, f in enumerate(files):
         ds = pydicom.dcmread(f)
-        ds.ImageOrientationPatient = [*row_text, "0", "0", f"{col[1]:.8f}", f"{col[2]:.8f}"]
-        ds.ImagePositionPatient = [f"{v:.6f}" for v in (-3.3, 5.1, 7.7) + k * 2.0 * normal]
-        ds.save_as(f)
+        with warnings.catch_warnings():     # "1.0000000000000002" is 18 characters, over DS's 16: the hostile value
+            warnings.simplefilter("ignore", UserWarning)
+            ds.ImageOrientationPatient = [*row_text, "0", "0", f"{col[1]:.8f}", f"{col[2]:.8f}"]
+            ds.ImagePositionPatient = [f"{v:.6f}" for v in (-3.3, 5.1, 7.7) + k * 2.0 * normal]
+            ds.save_as(f)
     return read_ct_series(folder)
 
 
