@@ -82,9 +82,10 @@ def _notes(stderr: str) -> list[str]:
 
 
 @pytest.mark.parametrize(("original", "copy"), [("CT0040.dcm", "CT0040 (copy).dcm"),
-                                                ("CT0001.dcm", "Copy of CT0001.dcm")])
+                                                ("CT0001.dcm", "Copy of CT0001.dcm"), ("CT0001.dcm", "1.dcm")])
 def test_an_exact_copy_of_a_slice_is_read_once_and_named(plain, tmp_path, original, copy):
-    """The copy of a middle slice, and of the first (the fingerprint's first file stays the original's)."""
+    """The copy of a middle slice, and of the first (the fingerprint's first file stays the original's), also
+    when the copy's name is the shorter (``1.dcm``: the series' other files are named ``CT####.dcm``)."""
     folder = _copy_series(plain, tmp_path)
     shutil.copy(folder / original, folder / copy)
     out = tmp_path / "case.toml"

@@ -3,17 +3,20 @@
 A PACS export that sends an image twice, or a user's copy (``CT0006 (copy).dcm``, ``Copy of
 CT0006.dcm``), puts the same slice in the folder twice: the same SOPInstanceUID at the same
 ImagePositionPatient with the same pixels.  That is one slice, and the series is read with one of
-them; the reader says which file it ignored and which it duplicates (:func:`copies_note`).  The file
-kept is the one with the shortest name, then the first by name (deterministic, and the original
-rather than ``... (copy)``: the series' fingerprint's first and last file names stay those of the
-folder without the copy).  Two files with the same SOPInstanceUID and position whose pixels (in HU,
-after rescale and padding) differ are refused here, naming both; anything else at a duplicated
-position (another SOPInstanceUID, or another orientation, spacing or size) is left to the reader's
-own checks, which refuse it ("duplicated slice position", "... differs from ...").
+them; the reader says which file it ignored and which it duplicates (:func:`copies_note`). The file kept is
+the one named as the series' other files are (:func:`name_shape`: the most files share its name with its
+digits counted as one), then the shortest name, then the first by name: deterministic, and the original rather
+than ``... (copy)``, ``Copy of ...`` or a shorter ``5.dcm`` beside ``CT0005.dcm``, so the series'
+fingerprint's first and last file names stay those of the folder without the copy. Two files with the same
+SOPInstanceUID and position whose pixels (in HU, after rescale and padding) differ are refused here, naming
+both; anything else at a duplicated position (another SOPInstanceUID, or another orientation, spacing or size)
+is left to the reader's own checks, which refuse it ("duplicated slice position", "... differs from ...").
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,12 +24,28 @@ import numpy as np
 
 from trainer.core.errors import DicomError
 
-__all__ = ["copies_note", "drop_exact_copies"]
+__all__ = ["copies_note", "drop_exact_copies", "name_shape"]
 
 #: positions within this (mm, each coordinate) are the same position: the reader's duplicated-position step
 POSITION_TOLERANCE_MM = 1e-3
 #: orientation cosines and pixel spacing within this are the same (the reader's "differs" tolerance)
 GEOMETRY_TOLERANCE = 1e-4
+
+
+def name_shape(name: str) -> str:
+    """A file name with every run of digits written ``#``: ``CT0005.dcm`` and ``CT0123.dcm`` are ``CT#.dcm``, a
+    copy ``CT0005 (copy).dcm`` is ``CT# (copy).dcm``, ``5.dcm`` is ``#.dcm``.
+
+    Parameters
+    ----------
+    name : str
+        A file name.
+
+    Returns
+    -------
+    str
+    """
+    return re.sub(r"[0-9]+", "#", name)
 
 
 def _numbers(ds, key: str) -> np.ndarray:
@@ -69,12 +88,15 @@ def drop_exact_copies(root: Path, sets: list, hu_of: Callable[[Path, object], np
         uid = str(ds.get("SOPInstanceUID", "") or "")
         if uid:
             groups.setdefault(uid, []).append(i)
+    shapes = Counter(name_shape(p.name) for p in {p for p, _ in sets})
     drop: set[int] = set()
     copies: list[tuple[Path, Path]] = []
     for uid, members in groups.items():
         if len({sets[i][0] for i in members}) < 2:
             continue                    # one file (an Enhanced CT's frames share its SOPInstanceUID)
-        members = sorted(members, key=lambda i: (len(sets[i][0].name), sets[i][0].name, i))
+        # the series' own naming first (pass 163: the shortest name alone kept 5.dcm and named CT0005.dcm the copy)
+        members = sorted(members, key=lambda i: (-shapes[name_shape(sets[i][0].name)], len(sets[i][0].name),
+                                                 sets[i][0].name, i))
         for n, i in enumerate(members):
             if i in drop:
                 continue
