@@ -133,6 +133,26 @@ def test_a_copy_with_one_pixel_changed_is_refused_naming_both(plain, tmp_path):
     assert not out.exists()
 
 
+def test_a_sopinstanceuid_reused_at_another_position_is_read_with_a_note(plain, tmp_path):
+    """A broken export gives CT0041 the SOPInstanceUID of CT0040 (each slice must have its own, PS3.3
+    C.12.1.1.1): the slices are read by their positions, HU and grid as the plain series', and one note names both
+    files (before: read without a word)."""
+    folder = _copy_series(plain, tmp_path)
+    uid = pydicom.dcmread(folder / "CT0040.dcm", stop_before_pixels=True).SOPInstanceUID
+    ds = pydicom.dcmread(folder / "CT0041.dcm")
+    ds.SOPInstanceUID = uid
+    ds.file_meta.MediaStorageSOPInstanceUID = uid
+    ds.save_as(folder / "CT0041.dcm", enforce_file_format=True)
+    out = tmp_path / "case.toml"
+    done = _import_ct(folder, out)
+    assert done.returncode == 0, done.stderr
+    notes = _notes(done.stderr)
+    assert len(notes) == 1 and "CT0040.dcm and CT0041.dcm" in notes[0] and "SOPInstanceUID" in notes[0], notes
+    vol = read_ct_series(folder)
+    assert np.array_equal(vol.hu, plain[1].hu) and vol.grid == plain[1].grid
+    assert _landmarks(out) == plain[2]
+
+
 def test_another_slice_at_a_duplicated_position_stays_refused(plain, tmp_path):
     """The same pixels and position under a new SOPInstanceUID (another reconstruction's slice, or a copy
     re-identified): not the same slice, refused as before."""

@@ -24,7 +24,7 @@ import numpy as np
 
 from trainer.core.errors import DicomError
 
-__all__ = ["copies_note", "drop_exact_copies", "name_shape"]
+__all__ = ["copies_note", "drop_exact_copies", "name_shape", "shared_uid_note"]
 
 #: positions within this (mm, each coordinate) are the same position: the reader's duplicated-position step
 POSITION_TOLERANCE_MM = 1e-3
@@ -147,3 +147,34 @@ def copies_note(copies: list[tuple[Path, Path]]) -> str:
     what = "an exact copy of a slice" if len(pairs) == 1 else f"{len(pairs)} exact copies of slices"
     return (f"{what} ignored (the same SOPInstanceUID, position and pixels): {shown}{more}; the series is read "
             "with each slice once")
+
+
+def shared_uid_note(sets: list) -> str:
+    """One line naming slice files that share a SOPInstanceUID with another at another position (a broken export
+    that reused UIDs; every slice of a series must have its own, PS3.3 C.12.1.1.1), or "" when none does.
+
+    The slices are read by their positions as any others (the exact copies are gone by then,
+    :func:`drop_exact_copies`); the user is told because a PACS refuses such a series and because the series'
+    fingerprint (SOPInstanceUID and HU per slice) then tells its slices apart by their HU alone.
+
+    Parameters
+    ----------
+    sets : list of (Path, Dataset)
+        The series' slices after :func:`drop_exact_copies`.
+
+    Returns
+    -------
+    str
+    """
+    files: dict[str, list[Path]] = {}
+    for p, ds in sets:
+        uid = str(ds.get("SOPInstanceUID", "") or "")
+        if uid:
+            files.setdefault(uid, []).append(p)
+    shared = [sorted(set(ps), key=lambda q: q.name) for ps in files.values() if len(set(ps)) > 1]
+    if not shared:
+        return ""
+    shown = ", ".join(" and ".join(q.name for q in ps[:3]) for ps in shared[:5])
+    more = f" and {len(shared) - 5} more" if len(shared) > 5 else ""
+    return (f"{len(shared)} SOPInstanceUID(s) used by slices at different positions: {shown}{more} (a broken "
+            "export: each slice should have its own); read by their positions")
