@@ -676,7 +676,8 @@ def test_choosing_another_series_asks_before_dropping_unsaved_corrections(qtbot,
 
 def test_an_oblique_series_says_it_was_resampled(qtbot, series, tmp_path):
     """A series turned 3 deg in its slice plane (an oblique reconstruction, read onto the axes since round 33): the
-    coverage line says so, as import-ct's note does."""
+    notes beside the landmarks table say so in import-ct's words (dicom_oblique.oblique_note), once; the coverage
+    line no longer repeats the angle (pass 162: one home for the reader's notes, ``meta["notes"]``)."""
     import shutil
 
     import pydicom
@@ -690,4 +691,8 @@ def test_an_oblique_series_says_it_was_resampled(qtbot, series, tmp_path):
         ds.ImageOrientationPatient = [f"{c:.8f}", f"{s:.8f}", "0", f"{-s:.8f}", f"{c:.8f}", "0"]
         ds.save_as(f)
     dlg = _open(qtbot, d)
-    assert "(oblique 3.0 deg: resampled onto the axes)" in dlg.coverage.text(), dlg.coverage.text()
+    said = ("the series is oblique (3.00 deg off axial, allowed up to 15 deg) and was resampled (linear) onto an "
+            "axis-aligned grid for the trainer; the slices' fingerprint is unchanged")
+    assert dlg.notes_panel.isVisible() and dlg.notes_panel.text() == f"Note: {said}.", dlg.notes_panel.text()
+    assert "oblique" not in dlg.coverage.text() and "oblique" not in dlg.status.text(), dlg.coverage.text()
+    assert said not in dlg.warnings_panel.text()

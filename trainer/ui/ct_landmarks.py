@@ -70,6 +70,7 @@ from trainer.ui.ct_overview import ColumnOverview, sagittal_slab, vertebra_names
 from trainer.ui.ct_slices import COLOURS, NAMES, PLANES, SHORT, SliceViews
 from trainer.ui.held_lines_label import HeldLinesLabel
 from trainer.ui.save_dialogs import ask_save_path, save_with_confirmation
+from trainer.ui.series_notes import SeriesNotesLabel, series_notes
 from trainer.ui.workers import Runner
 
 __all__ = ["CTLandmarkDialog"]
@@ -228,8 +229,9 @@ def coverage_text(vol, column, centre_mm=None) -> str:
     """One line: the levels ``vol`` covers (numbered ``column``), its slice spacing (mm) and size (columns x rows x
     slices), then import-ct's words on how far it reaches round the target body centre ``centre_mm`` (mm, series
     coordinates; None: no target placed yet) and how many mm more a render with the default C-arm needs
-    (:func:`~trainer.core.scenario.ct_import.coverage_note`).  Until round 28 the editor said neither.  An oblique
-    series says it was resampled (round 33)."""
+    (:func:`~trainer.core.scenario.ct_import.coverage_note`).  Until round 28 the editor said neither.  How the
+    series was read (an oblique series resampled, a slice copy or junk ignored) is not said here but among the
+    reader's notes beside the landmarks table (:class:`~trainer.ui.series_notes.SeriesNotesLabel`)."""
     g = vol.grid
     names = vertebra_names(column) if column is not None else []
     named = [n for n in names if not n.startswith("#")]       # as the overview labels them (S1 below L5)
@@ -243,8 +245,6 @@ def coverage_text(vol, column, centre_mm=None) -> str:
         span = "no column found"
     text = (f"Series: covers {span}, {g.spacing_xyz_mm[2]:.1f} mm slices, "
             f"{g.shape[2]} x {g.shape[1]} x {g.shape[0]} voxels")
-    if vol.meta.get("oblique_deg") is not None:      # import-ct's note (dicom_oblique.oblique_note), round 33
-        text += f" (oblique {float(vol.meta['oblique_deg']):.1f} deg: resampled onto the axes)"
     if centre_mm is None:
         return text + "."
     return f"{text}; {coverage_note(g, centre_mm, CArmGeometry())}."
@@ -436,9 +436,16 @@ class CTLandmarkDialog(QDialog):
         self.warnings_panel.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.warnings_panel.setStyleSheet("color: #ffc060;")
         self.warnings_panel.setVisible(False)      # shown only while there is a warning: the table keeps its width
+        # above the warnings, the reader's notes on how the series was read (import-ct's "note:" lines, round 33):
+        # set once per series, so a re-check of moved landmarks ("Checking…") never hides them
+        self.notes_panel = SeriesNotesLabel()
+        messages = QVBoxLayout()        # hidden both, the column takes no room: the table keeps its width
+        messages.addWidget(self.notes_panel)
+        messages.addWidget(self.warnings_panel)
+        messages.addStretch(1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.table, 3)
-        bottom.addWidget(self.warnings_panel, 2)
+        bottom.addLayout(messages, 2)
         bottom.addLayout(buttons, 1)
         # room for the usual three lines, so a shorter message does not grow the views (a longer one still fits)
         self.status = HeldLinesLabel("Type or paste a DICOM series folder's path in Series (then Return), or "
@@ -600,6 +607,7 @@ class CTLandmarkDialog(QDialog):
         out = resp.value
         if resp.channel == "ct":
             self.volume, self.folder, self.column = out["volume"], self._pending, out["column"]
+            self.notes_panel.show_notes(series_notes(self.volume))
             self.overview.show_column(self.volume, self.column, out["slab"], out["chosen"])
             self.override_box.setEnabled(self.column.certain)   # an uncertain numbering: every click is by hand
             self.override_box.setChecked(False)     # ticked for the series before: not an override of this one
