@@ -120,9 +120,13 @@ def test_the_editor_shows_the_notes_import_ct_prints_once_each(qtbot, noted):
     assert "Warning" not in panel.text() and all(n not in dlg.warnings_panel.text() for n in said)
     # told apart from the warnings by colour too: the notes' blue, not the warnings' amber
     assert _colour(panel) == NOTE_COLOUR and _colour(panel) != _colour(dlg.warnings_panel)
-    # beside the landmarks table, where the warnings are, not over the slices
+    # beside the landmarks table, where the warnings are, level with its top (not over the slices); the table
+    # gives the notes the width its names do not need, each name still whole
     table = dlg.table.geometry()
-    assert panel.geometry().left() >= table.right() and panel.geometry().top() < table.bottom()
+    assert panel.geometry().left() >= table.right() and abs(panel.geometry().top() - table.top()) <= 2, \
+        (panel.geometry(), table)
+    names = [dlg.table.item(r, 0).text() for r in range(dlg.table.rowCount())]
+    assert all(dlg.table.columnWidth(0) >= dlg.table.fontMetrics().horizontalAdvance(n) for n in names), names
 
     # a corrected landmark is checked again: the notes stay while it is checked and after (they are the series')
     z = round(dlg.landmarks["body_centre_mm"][2] + 1.0, 1)
