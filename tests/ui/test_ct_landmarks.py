@@ -690,9 +690,14 @@ def test_an_oblique_series_says_it_was_resampled(qtbot, series, tmp_path):
         ds = pydicom.dcmread(f)
         ds.ImageOrientationPatient = [f"{c:.8f}", f"{s:.8f}", "0", f"{-s:.8f}", f"{c:.8f}", "0"]
         ds.save_as(f)
+    plain = _open(qtbot, folder)
+    plain.resize(1580, 960)
+    qtbot.waitUntil(lambda: plain.table.width() > 0.6 * plain.width())     # no note, no warning: the row is the table's
     dlg = _open(qtbot, d)
     said = ("the series is oblique (3.00 deg off axial, allowed up to 15 deg) and was resampled (linear) onto an "
             "axis-aligned grid for the trainer; the slices' fingerprint is unchanged")
     assert dlg.notes_panel.isVisible() and dlg.notes_panel.text() == f"Note: {said}.", dlg.notes_panel.text()
     assert "oblique" not in dlg.coverage.text() and "oblique" not in dlg.status.text(), dlg.coverage.text()
     assert said not in dlg.warnings_panel.text()
+    dlg.resize(1580, 960)                 # the note beside the table: the table gives it 5 of the row's 12 parts
+    qtbot.waitUntil(lambda: dlg.table.width() < 0.5 * dlg.width() and dlg.notes_panel.width() > 0.3 * dlg.width())

@@ -442,15 +442,15 @@ class CTLandmarkDialog(QDialog):
         # above the warnings, the reader's notes on how the series was read (import-ct's "note:" lines, round 33):
         # set once per series, so a re-check of moved landmarks ("Checking…") never hides them
         self.notes_panel = SeriesNotesLabel()
-        messages = QVBoxLayout()        # hidden both, the column takes no room: the table keeps its width
+        messages = QVBoxLayout()
         messages.setSpacing(12)         # the notes' block and the warnings' apart, as their paragraphs are
-        messages.addWidget(self.notes_panel)
-        messages.addWidget(self.warnings_panel)
-        messages.addStretch(1)
+        messages.addWidget(self.notes_panel, 0, Qt.AlignmentFlag.AlignTop)
+        messages.addWidget(self.warnings_panel, 1, Qt.AlignmentFlag.AlignTop)
         bottom = QHBoxLayout()
         bottom.addWidget(self.table, 5, Qt.AlignmentFlag.AlignTop)     # level with the first note or warning
-        bottom.addLayout(messages, 5)
+        bottom.addLayout(messages, 0)   # its stretch follows its panels (_fit_messages)
         bottom.addLayout(buttons, 2)
+        self._bottom, self._messages = bottom, messages
         # room for the usual three lines, so a shorter message does not grow the views (a longer one still fits)
         self.status = HeldLinesLabel("Type or paste a DICOM series folder's path in Series (then Return), or "
                                      "Choose series folder….", lines=3, pad_px=4)
@@ -577,6 +577,13 @@ class CTLandmarkDialog(QDialog):
         self.folder_edit.setToolTip(str(self.folder) if self.folder else "")
         self._set_editable(self.volume is not None)
 
+    def _fit_messages(self) -> None:
+        """The notes' and warnings' column takes 5 / 12 of the row while one of them shows, none while both are
+        hidden: a hidden layout with a stretch factor still takes its share (round 33's look at 07: the table held
+        5 / 12 of the row beside an empty column)."""
+        shown = not (self.notes_panel.isHidden() and self.warnings_panel.isHidden())
+        self._bottom.setStretchFactor(self._messages, 5 if shown else 0)
+
     def _show_progress(self, on: bool) -> None:
         for w in (self.progress, self.progress_text, self.cancel_button):
             w.setVisible(on)
@@ -612,6 +619,7 @@ class CTLandmarkDialog(QDialog):
         if resp.channel == "ct":
             self.volume, self.folder, self.column = out["volume"], self._pending, out["column"]
             self.notes_panel.show_notes(series_notes(self.volume))
+            self._fit_messages()
             self.overview.show_column(self.volume, self.column, out["slab"], out["chosen"])
             self.override_box.setEnabled(self.column.certain)   # an uncertain numbering: every click is by hand
             self.override_box.setChecked(False)     # ticked for the series before: not an override of this one
@@ -716,6 +724,7 @@ class CTLandmarkDialog(QDialog):
         self.warnings = list(warnings)
         self.warnings_panel.setText("\n\n".join(f"Warning: {w}." for w in self.warnings))
         self.warnings_panel.setVisible(bool(self.warnings))
+        self._fit_messages()
         self.warnings_panel.setToolTip("The warnings vptrainer scenarios import-ct prints for these landmarks"
                                        if self.warnings else "")
 
