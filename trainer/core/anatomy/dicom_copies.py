@@ -60,6 +60,17 @@ def _same_geometry(a, b) -> bool:
             and bool(np.all(np.abs(_numbers(a, "PixelSpacing") - _numbers(b, "PixelSpacing")) <= GEOMETRY_TOLERANCE)))
 
 
+def _by_uid(sets: list) -> dict[str, list[int]]:
+    """The indices into ``sets`` ((path, dataset) slices) of each SOPInstanceUID written (slices without one left
+    out)."""
+    groups: dict[str, list[int]] = {}
+    for i, (_, ds) in enumerate(sets):
+        uid = str(ds.get("SOPInstanceUID", "") or "")
+        if uid:
+            groups.setdefault(uid, []).append(i)
+    return groups
+
+
 def drop_exact_copies(root: Path, sets: list, hu_of: Callable[[Path, object], np.ndarray]
                       ) -> tuple[list, list[tuple[Path, Path]]]:
     """The series' ``(path, dataset)`` slices with every exact copy of another file's slice left out.
@@ -83,11 +94,7 @@ def drop_exact_copies(root: Path, sets: list, hu_of: Callable[[Path, object], np
     DicomError
         Two files hold the same SOPInstanceUID at the same position with different pixels.
     """
-    groups: dict[str, list[int]] = {}
-    for i, (_, ds) in enumerate(sets):
-        uid = str(ds.get("SOPInstanceUID", "") or "")
-        if uid:
-            groups.setdefault(uid, []).append(i)
+    groups = _by_uid(sets)
     shapes = Counter(name_shape(p.name) for p in {p for p, _ in sets})
     drop: set[int] = set()
     copies: list[tuple[Path, Path]] = []
@@ -166,12 +173,8 @@ def shared_uid_note(sets: list) -> str:
     -------
     str
     """
-    files: dict[str, list[Path]] = {}
-    for p, ds in sets:
-        uid = str(ds.get("SOPInstanceUID", "") or "")
-        if uid:
-            files.setdefault(uid, []).append(p)
-    shared = [sorted(set(ps), key=lambda q: q.name) for ps in files.values() if len(set(ps)) > 1]
+    files = ({sets[i][0] for i in members} for members in _by_uid(sets).values())
+    shared = [sorted(ps, key=lambda q: q.name) for ps in files if len(ps) > 1]
     if not shared:
         return ""
     shown = ", ".join(" and ".join(q.name for q in ps[:3]) for ps in shared[:5])

@@ -34,6 +34,7 @@ import hashlib
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
@@ -199,14 +200,6 @@ def _near_axis(vec) -> tuple[int, int] | None:
     return a, int(np.sign(v[a]))
 
 
-def _axis_of(vec, what: str, path: Path) -> tuple[int, int]:
-    """:func:`_near_axis` of a vector the caller found near an axis."""
-    near = _near_axis(vec)
-    if near is None:                                # pragma: no cover - the caller checked
-        raise DicomError(f"{path}: ImageOrientationPatient {what} {np.round(vec, 4).tolist()} is oblique")
-    return near
-
-
 def _refuse_too_oblique(frame: Frame, iop, path: Path, total: int) -> None:
     """An oblique orientation is resampled up to :data:`~.dicom_oblique.MAX_OBLIQUE_DEG` off the nearest axes,
     from two slices on; DicomError naming the file, the value, the angle and the allowed range otherwise."""
@@ -237,7 +230,7 @@ def _refuse_big_box(root: Path, path: Path, frame: Frame, grid: Grid, shape: tup
 
 def _axis_aligned(stack: np.ndarray, first, axes, ps0, dz: float) -> tuple[np.ndarray, Grid]:
     """The stack ([slice, row, col]) transposed and flipped to [z, y, x] LPS, and its grid, for a series whose
-    row, column and normal lie along the ``axes`` ((axis, sign) each, :func:`_axis_of`)."""
+    row, column and normal lie along the ``axes`` ((axis, sign) each, :func:`_near_axis`)."""
     r_ax, c_ax, n_ax = axes
     total, rows, cols = stack.shape
     r_dir, c_dir = _unit(r_ax), _unit(c_ax)
@@ -257,7 +250,7 @@ def _axis_aligned(stack: np.ndarray, first, axes, ps0, dz: float) -> tuple[np.nd
 
 
 def _unit(axis_sign: tuple[int, int]) -> np.ndarray:
-    """The unit vector of an (axis, sign) from :func:`_axis_of`."""
+    """The unit vector of an (axis, sign) from :func:`_near_axis`."""
     u = np.zeros(3)
     u[axis_sign[0]] = axis_sign[1]
     return u
@@ -552,17 +545,16 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
             raise DicomError(f"{at}: PixelSpacing {[float(v) for v in ds.PixelSpacing]} differs from {ref} {ps0}; "
                              "expected the same on every slice (within 0.0001 mm): a slice of another "
                              "reconstruction (field of view) is in the folder")
-    orient = frame_of(iop0)
-    oblique = not all(_near_axis(v) for v in (iop0[:3], iop0[3:], np.cross(iop0[:3], iop0[3:])))
+    near = [_near_axis(v) for v in (iop0[:3], iop0[3:], np.cross(iop0[:3], iop0[3:]))]   # row, column, normal
+    oblique = None in near
     if oblique:
         # a rigid oblique reconstruction (round 33): read along its own normal and resampled below; a tilted
         # gantry's positions leave that normal (refuse_gantry_tilt)
+        orient = frame_of(iop0)
         _refuse_too_oblique(orient, iop0, p0, total)
         normal = orient.normal
     else:
-        r_ax = _axis_of(iop0[:3], "row direction", p0)
-        c_ax = _axis_of(iop0[3:], "column direction", p0)
-        n_ax = _axis_of(np.cross(iop0[:3], iop0[3:]), "slice normal", p0)
+        r_ax, c_ax, n_ax = cast("list[tuple[int, int]]", near)
         # read as the axes they are within the tolerance: a cosine written 0.000873 (0.05 deg) or rounded to six
         # digits gave a slice spacing 2 ppm long and moved the origin 0.26 mm, and the landmarks 6 mm (hostile30)
         r_dir, c_dir = _unit(r_ax), _unit(c_ax)

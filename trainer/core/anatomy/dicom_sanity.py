@@ -50,7 +50,7 @@ SPACING_RANGE_MM = (0.05, 20.0)
 MAX_POSITION_MM = 100_000.0
 SLOPE_RANGE = (1e-4, 1e3)
 MAX_INTERCEPT = 1e5
-ORIENTATION_TOLERANCE = 1e-3             #: the reader's axis-alignment tolerance (dicom_io._axis_of)
+ORIENTATION_TOLERANCE = 1e-3             #: the reader's axis-alignment tolerance (dicom_io._near_axis)
 
 
 def check_series_files(root: Path, files: list[Path]) -> None:
