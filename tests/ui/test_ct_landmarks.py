@@ -701,3 +701,42 @@ def test_an_oblique_series_says_it_was_resampled(qtbot, series, tmp_path):
     assert said not in dlg.warnings_panel.text()
     dlg.resize(1580, 960)                 # the note beside the table: the table gives it 5 of the row's 12 parts
     qtbot.waitUntil(lambda: dlg.table.width() < 0.5 * dlg.width() and dlg.notes_panel.width() > 0.3 * dlg.width())
+
+
+def test_a_study_folder_opens_a_list_of_its_series_and_return_reads_the_ct(qtbot, series, tmp_path):
+    """Round 34: the top folder of a CD export typed in the Series field (key events): a list of the study's series
+    opens, each named as the reader describes it, the CT with the most slices selected (not the one-slice scout
+    first in the list); Return reads it.  Before: "the folder holds no DICOM files (it holds 1 folder(s): DICOM ...)"
+    and nothing to choose."""
+    import shutil
+
+    import pydicom
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QInputDialog
+
+    _, _, folder = series
+    cd = tmp_path / "cd"
+    shutil.copytree(folder, cd / "DICOM" / "S2")
+    (cd / "DICOM" / "S1").mkdir()
+    scout = pydicom.dcmread(sorted(folder.iterdir())[0])
+    scout.ImageType = ["ORIGINAL", "PRIMARY", "LOCALIZER"]
+    scout.SeriesInstanceUID = "1.2.826.0.1.3680043.8.498.34"
+    scout.save_as(cd / "DICOM" / "S1" / "IM0001")
+    n = len(list(folder.iterdir()))
+    dlg = CTLandmarkDialog(folder=None, level="L1")
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.folder_edit.setFocus()
+    QTest.keyClicks(dlg.folder_edit, str(cd))
+    QTest.keyClick(dlg.folder_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: any(isinstance(b, QInputDialog) for b in dlg.dialogs), timeout=5000)
+    boxes = [b for b in dlg.dialogs if isinstance(b, QInputDialog) and b.objectName() == "seriesChooser"]
+    # the Return that typed the folder does not also answer the list (QDialog clicks a visible child's default)
+    assert len(boxes) == 1 and boxes[0].isVisible() and dlg._busy is None
+    box = boxes[0]
+    assert box.comboBoxItems() == ["DICOM/S1 (CT scout 'vptrainer synthetic patient', 1 file)",
+                                   f"DICOM/S2 (CT 'vptrainer synthetic patient', {n} files, 0.5 mm slices)"]
+    assert box.textValue().startswith("DICOM/S2 ") and "2 series" in box.labelText()
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
+        QTest.keyClick(box.focusWidget() or box, Qt.Key.Key_Return)
+    assert dlg.folder == cd / "DICOM" / "S2" and not box.isVisible()

@@ -70,6 +70,7 @@ from trainer.ui.ct_overview import ColumnOverview, sagittal_slab, vertebra_names
 from trainer.ui.ct_slices import COLOURS, NAMES, PLANES, SHORT, SliceViews
 from trainer.ui.held_lines_label import HeldLinesLabel
 from trainer.ui.save_dialogs import ask_save_path, save_with_confirmation
+from trainer.ui.series_chooser import open_series_chooser, series_below
 from trainer.ui.series_notes import SeriesNotesLabel, series_notes
 from trainer.ui.workers import Runner
 
@@ -498,11 +499,22 @@ class CTLandmarkDialog(QDialog):
         if self.folder is not None and path.resolve() == self.folder.resolve() and self.volume is not None:
             self.folder_edit.setText(shown_path(self.folder))      # the series shown: nothing to read again
             return
-        self.ask_load(str(path))
+        # after this key press is handled: the press goes on to this dialog, whose QDialog Return handling clicks
+        # the default button of any visible child, so a question opened here (the study's series list, "Load
+        # another series?") was answered by the very Return that typed the folder (round 34)
+        QTimer.singleShot(0, lambda: self.ask_load(str(path)))
 
     def ask_load(self, d: str) -> None:
         """Read the series in folder ``d``, after a question when hand corrections on the shown series were not
-        saved (the chooser and the typed field both come here)."""
+        saved (the chooser and the typed field both come here).  A study folder (its series in subfolders, a CD
+        or PACS export) opens a list of its series first (round 34; the reader's one-line refusal said only
+        which folders it held)."""
+        found = series_below(Path(d))
+        if found:
+            self._close_question()
+            self._question = open_series_chooser(self, Path(d), found, lambda p: self.ask_load(str(p)))
+            self.dialogs.append(self._question)
+            return
         edited = [NAMES[k].lower() for k in LANDMARK_KEYS if self.source.get(k) == "edited"]
         if self.volume is None or self.saved is not None or not edited:
             self.load(d)

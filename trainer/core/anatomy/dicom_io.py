@@ -63,6 +63,7 @@ from trainer.core.anatomy.dicom_sanity import (
     decode_all,
     frame_count,
 )
+from trainer.core.anatomy.dicom_study import MAX_DEPTH, find_series, series_listing, subfolder_note
 from trainer.core.anatomy.dicom_trailing import read_to_pixel_end, trailing_note
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError
@@ -488,14 +489,19 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     try:
         files = series_files(root)                  # OS junk (Thumbs.db, ._*) skipped, any other file read
         subs = [] if files else series_subfolders(root)
+        # a study's series in subfolders (a CD, a PACS export): named by what they are (round 34); beside the
+        # slices, a subfolder's files are not read, and now said (a copy in a subfolder was ignored silently)
+        below = find_series(root)
     except OSError as exc:                          # a folder without read (list) or execute (open) permission
         raise DicomError(f"{root}: the folder cannot be read ({exc.strerror or exc.__class__.__name__}: "
                          f"{exc.filename}); expected a folder whose slices you may list and open (check its "
                          "permissions, or copy the series to a folder of your own)") from None
     check_series_files(root, files)                 # symlinks refused (issue 18)
     if not files:
-        where = (f" (it holds {len(subs)} folder(s): {', '.join(subs[:5])}{', ...' if len(subs) > 5 else ''}; "
-                 "give the folder of one series' slices)") if subs else ""
+        if below:
+            raise DicomError(f"{root}: the folder holds no DICOM files itself; {series_listing(root, below)}")
+        where = (f" (it holds {len(subs)} folder(s): {', '.join(subs[:5])}{', ...' if len(subs) > 5 else ''}, "
+                 f"with no DICOM files within {MAX_DEPTH} levels; give the folder of one series' slices)") if subs else ""
         raise DicomError(f"{root}: the folder holds no DICOM files{where}")
     n_files = len(files)
     sets: list[tuple[Path, Dataset]] = []
@@ -507,7 +513,8 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     check_series_headers(sets)                      # sizes, spacing, positions, bits, rescale: before any pixel
     sets, copies = drop_exact_copies(root, sets, _slice_hu)     # a slice's exact copy read once (dedup33)
     n_files -= len({q for q, _ in copies} - {p for p, _ in sets})
-    notes = [n for n in (copies_note(copies), shared_uid_note(sets), trailing_note(trailing)) if n]
+    notes = [n for n in (copies_note(copies), shared_uid_note(sets), trailing_note(trailing),
+                         subfolder_note(below)) if n]
     total = len(sets)                               # slices: an Enhanced CT file holds all of them
     series: dict[str, Path] = {}
     for p, ds in sets:

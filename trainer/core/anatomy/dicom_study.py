@@ -1,0 +1,181 @@
+"""The series a study folder holds in its subfolders: what an instructor points at is often not a series.
+
+A CD, a PACS export or a zip of a study keeps each series in a folder of its own, a few levels down
+(``DICOMDIR`` + ``DICOM/PAT0001/STU0001/SER0003/IMG0001``, or ``S0001/``, ``S0002/`` ...), beside a scout,
+a thick and a thin axial reconstruction and some reformats.  The reader takes one folder as one
+series; given the study's top folder it said only which folders lay directly inside it.  Here the
+subfolders are searched (a few levels, no links followed) for the folders that hold DICOM files, and
+each is described from the header of its first file (modality, series description, slice thickness,
+whether it is a scout), so that the message, and the GUI's chooser, can name the series by what they
+are and suggest the one to read: the CT series with the most slices that is not a scout.
+
+Only files that start like DICOM Part 10 files (``DICM`` at byte 128, :func:`.dicom_folder.is_dicom_file`)
+are counted, and one header per folder is read (no pixels), so a study of a few thousand files is
+described in well under a second.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from trainer.core.anatomy.dicom_folder import OS_JUNK_FOLDERS, is_dicom_file
+
+__all__ = ["MAX_DEPTH", "MAX_FOLDERS", "SeriesFolder", "find_series", "likely_series", "series_listing",
+           "subfolder_note"]
+
+#: how many folder levels below the given one are searched (a DICOMDIR layout is 4 deep: patient, study,
+#: series, then the files)
+MAX_DEPTH = 4
+#: at most this many folders are looked into (a home folder given by mistake is not walked whole)
+MAX_FOLDERS = 2000
+#: at most this many series are named in one message line
+_LISTED = 6
+
+
+@dataclass(frozen=True)
+class SeriesFolder:
+    """A folder below the given one that holds DICOM files, described by its first file's header.
+
+    Attributes
+    ----------
+    path : Path
+        The folder.
+    rel : str
+        Its path relative to the searched folder, with ``/`` between the parts.
+    n_files : int
+        DICOM files directly in it.
+    modality : str
+        Modality of the first file (``"CT"``; ``"?"`` when its header cannot be read).
+    description : str
+        SeriesDescription of the first file ("" when absent), control characters replaced by spaces.
+    thickness_mm : float or None
+        SliceThickness of the first file, mm.
+    localizer : bool
+        Whether the first file is a scout (ImageType holds ``LOCALIZER``).
+    """
+
+    path: Path
+    rel: str
+    n_files: int
+    modality: str
+    description: str
+    thickness_mm: float | None
+    localizer: bool
+
+    def text(self) -> str:
+        """One short phrase: ``S0003 (CT 'Thorax 1.0 B31f', 312 files, 1 mm slices)``."""
+        bits = [self.modality + (" scout" if self.localizer else "")
+                + (f" {self.description!r}" if self.description else "")]
+        bits.append(f"{self.n_files} file{'s' if self.n_files != 1 else ''}")
+        if self.thickness_mm is not None and not self.localizer:
+            bits.append(f"{self.thickness_mm:g} mm slices")
+        return f"{self.rel} ({', '.join(bits)})"
+
+
+def _header(path: Path) -> tuple[str, str, float | None, bool]:
+    """(modality, description, slice thickness mm, scout) from one file's header; ``("?", "", None, False)``
+    when it cannot be read (the reader names the problem once the folder is given)."""
+    from pydicom import dcmread
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = dcmread(path, stop_before_pixels=True,
+                         specific_tags=["Modality", "SeriesDescription", "SliceThickness", "ImageType"])
+            modality = str(ds.get("Modality", "") or "?")
+            desc = " ".join("".join(c if c.isprintable() else " " for c in str(ds.get("SeriesDescription", "")))
+                            .split())
+            try:
+                thick = float(ds.get("SliceThickness")) if ds.get("SliceThickness") not in (None, "") else None
+            except (TypeError, ValueError):
+                thick = None
+            kinds = ds.get("ImageType") or []
+            kinds = [kinds] if isinstance(kinds, str) else list(kinds)
+            scout = any(str(k).strip().upper() == "LOCALIZER" for k in kinds)
+    except Exception:           # noqa: BLE001 - any damage: described as unreadable, refused when read
+        return "?", "", None, False
+    return modality, desc[:60], thick if thick is not None and thick > 0 else None, scout
+
+
+def find_series(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_FOLDERS) -> list[SeriesFolder]:
+    """The folders below ``root`` (not ``root`` itself) that hold DICOM files, breadth first, sorted by path.
+
+    Parameters
+    ----------
+    root : Path
+        The folder given (a study, a CD, an export).
+    max_depth : int
+        Levels of subfolders searched below ``root``.
+    max_folders : int
+        At most this many folders are listed; the search stops there.
+
+    Returns
+    -------
+    list of SeriesFolder
+        One per folder that holds at least one file starting with ``DICM`` at byte 128; hidden folders,
+        the operating system's own (``__MACOSX``) and links to folders are not entered, folders that
+        cannot be listed are passed over.
+    """
+    found: list[SeriesFolder] = []
+    level = [Path(root)]
+    seen = 0
+    for _depth in range(max_depth):
+        below: list[Path] = []
+        for folder in level:
+            try:
+                entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            except OSError:
+                continue
+            for e in entries:
+                if seen >= max_folders:
+                    break
+                try:
+                    if (e.is_dir(follow_symlinks=False) and not e.name.startswith(".")
+                            and e.name.lower() not in OS_JUNK_FOLDERS):
+                        below.append(Path(e.path))
+                        seen += 1
+                except OSError:
+                    continue
+        for folder in below:
+            try:
+                files = sorted(p for p in folder.iterdir()
+                               if p.is_file() and not p.is_symlink() and p.name.upper() != "DICOMDIR")
+            except OSError:
+                continue
+            dicom = [p for p in files if is_dicom_file(p)]
+            if dicom:
+                found.append(SeriesFolder(folder, folder.relative_to(root).as_posix(), len(dicom), *_header(dicom[0])))
+        level = below
+        if not level or seen >= max_folders:
+            break
+    return sorted(found, key=lambda s: s.rel)
+
+
+def likely_series(series: list[SeriesFolder]) -> SeriesFolder | None:
+    """The series to suggest: a CT, not a scout, with the most files (the thinnest of equals); None if none."""
+    ct = [s for s in series if s.modality == "CT" and not s.localizer]
+    return max(ct, key=lambda s: (s.n_files, -(s.thickness_mm or 0.0)), default=None)
+
+
+def series_listing(root: Path, series: list[SeriesFolder]) -> str:
+    """What ``root``'s subfolders hold, for the reader's "holds no DICOM files" line (text after it)."""
+    shown = "; ".join(s.text() for s in series[:_LISTED]) + ("; ..." if len(series) > _LISTED else "")
+    best = likely_series(series)
+    advice = (f"give the folder of one series, e.g. the CT with the most slices: {best.path}" if best is not None
+              else "none is a CT series (modality CT); give the folder of an axial CT series")
+    n = len(series)
+    return f"its subfolders hold {n} series folder{'s' if n != 1 else ''}: {shown}; {advice}"
+
+
+def subfolder_note(series: list[SeriesFolder]) -> str:
+    """The reader's note when the given folder holds slices and subfolders with DICOM files too: those are
+    not read (one folder, one series); "" when there are none."""
+    if not series:
+        return ""
+    n = sum(s.n_files for s in series)
+    names = ", ".join(s.rel for s in series[:_LISTED]) + (", ..." if len(series) > _LISTED else "")
+    return (f"{n} DICOM file{'s' if n != 1 else ''} in subfolder{'s' if len(series) != 1 else ''} {names} "
+            "not read (a series is read from its own folder only; give a subfolder to read its series)")

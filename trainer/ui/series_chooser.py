@@ -1,0 +1,67 @@
+"""Choose one series of a study folder: the landmark editor given a CD or PACS export's top folder.
+
+The core names a study's series (:mod:`trainer.core.anatomy.dicom_study`); here the instructor picks
+one from a list that shows each as the reader describes it (folder, modality, description, files,
+slice thickness), with the CT with the most slices selected, so Return reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import QInputDialog, QWidget
+
+from trainer.core.anatomy.dicom_folder import series_files
+from trainer.core.anatomy.dicom_study import SeriesFolder, find_series, likely_series
+
+__all__ = ["series_below", "open_series_chooser"]
+
+
+def series_below(folder: Path) -> list[SeriesFolder]:
+    """The series in ``folder``'s subfolders when ``folder`` holds no slice files itself; [] otherwise (the
+    folder is read as a series, or the reader names why not)."""
+    try:
+        if series_files(folder):
+            return []
+    except OSError:
+        return []
+    return find_series(folder)
+
+
+def open_series_chooser(parent: QWidget, folder: Path, found: list[SeriesFolder],
+                        on_chosen: Callable[[Path], None]) -> QInputDialog:
+    """Open (window-modal, not blocking) a list of ``found`` series; ``on_chosen(path)`` when one is taken.
+
+    Parameters
+    ----------
+    parent : QWidget
+        The dialog's parent.
+    folder : Path
+        The folder given (named in the question).
+    found : list of SeriesFolder
+        :func:`series_below`'s result, at least one.
+    on_chosen : callable
+        Called with the chosen series' folder.
+
+    Returns
+    -------
+    QInputDialog
+        The open dialog (object name ``seriesChooser``).
+    """
+    items = [s.text() for s in found]
+    best = likely_series(found)
+    box = QInputDialog(parent)
+    box.setObjectName("seriesChooser")
+    box.setWindowTitle("Choose a series")
+    box.setLabelText(f"{folder.name} holds no slices itself: its subfolders hold {len(found)} series.\n"
+                     "Choose the axial CT series to read"
+                     + (" (the CT with the most slices is selected):" if best is not None else ":"))
+    box.setComboBoxItems(items)
+    box.setComboBoxEditable(False)
+    if best is not None:
+        box.setTextValue(best.text())
+    box.setOkButtonText("Read series")
+    box.textValueSelected.connect(lambda text: on_chosen(found[items.index(text)].path))
+    box.open()
+    return box
