@@ -79,3 +79,25 @@ def test_validity_plays_a_ct_scenario_on_its_ct(totalseg_ct, tmp_path, capsys):
     assessed = json.loads(capsys.readouterr().out)
     got = score_one(str(case), 0, "expert")
     assert got["score"] == assessed["score"] and got["passed"] == assessed["passed"]
+
+
+def test_show_repeats_the_readers_notes_that_import_ct_printed(totalseg_ct, tmp_path, capsys):
+    """Round 34: a series with an exact copy of one slice (a PACS that sent it twice) is read once, and import-ct
+    says so in a note; a scenario shared later was shown without it.  Oracle: import-ct's own note line."""
+    import shutil
+
+    series = tmp_path / "series"
+    sources.write_dicom(totalseg_ct, series)
+    fifth = sorted(series.iterdir())[5]
+    shutil.copy(fifth, series / f"{fifth.stem} (copy){fifth.suffix}")
+    case = tmp_path / "case.toml"
+    assert main(["scenarios", "import-ct", str(series), "--level", "L3", "--out", str(case)]) == 0
+    said = [ln.split(": note: ", 1)[1] for ln in capsys.readouterr().err.splitlines() if ": note: " in ln]
+    assert len(said) == 1 and "(copy)" in said[0]
+    assert main(["scenarios", "show", str(case)]) == 0
+    shown = [ln.split("series note: ", 1)[1] for ln in capsys.readouterr().out.splitlines() if "series note: " in ln]
+    assert shown == said
+    import json
+
+    assert main(["scenarios", "show", str(case), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ct"]["series_notes"] == said

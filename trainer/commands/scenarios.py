@@ -134,6 +134,9 @@ def _show(args) -> int:
     s = load_scenario(args.scenario)
     patient = patient_for(s)
     data = scenario_json(s, patient.landmarks.to_json())
+    notes = [one_line(n) for n in patient.volume.meta.get("series_notes", ())] if s.ct is not None else []
+    if s.ct is not None:
+        data["ct"]["series_notes"] = notes
     if args.json:
         print(json.dumps(data, indent=2, default=str))
         return 0
@@ -158,6 +161,8 @@ def _show(args) -> int:
     else:
         # the synthetic trabecular_hu default (95 HU) is not this patient's: the bone is the series' HU
         print(f"Anatomy: {s.ct.level} patient CT (bone from the series' own HU), CT folder {s.ct.folder}")
+        for note in notes:                  # the reader's notes, as import-ct printed them
+            print(f"  series note: {note}")
         print("  landmarks in the series' patient coordinates (mm, LPS; as in the file and as "
               "import-ct's --body-centre / --pedicle-left / --pedicle-right / --*-endplate take them):")
         for k, v in s.ct.landmarks.items():

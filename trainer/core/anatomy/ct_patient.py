@@ -623,6 +623,9 @@ def patient_from_scenario_ct(ct, progress: Callable | None = None, cache: bool =
     if progress is not None:
         progress(1.0, "patient labelled")
     patient.volume.meta["ct_series"] = series_fingerprint(vol.meta)
+    # what the reader said of the series (a slice copy read once, trailing data, an oblique series resampled, a
+    # subfolder not read): import-ct printed it once; a scenario shared later is shown with it too (round 34)
+    patient.volume.meta["series_notes"] = list(vol.meta.get("notes", ()))
     return patient
 
 
