@@ -43,6 +43,7 @@ from pydicom.multival import MultiValue
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
 from trainer.core.anatomy.ct_series_checks import refuse_gantry_tilt, refuse_localizer, refuse_mixed_patients
+from trainer.core.anatomy.dicom_codecs import lossy_note
 from trainer.core.anatomy.dicom_copies import copies_note, drop_exact_copies, shared_uid_note
 from trainer.core.anatomy.dicom_enhanced import ENHANCED_CT_CLASSES, frames_of
 from trainer.core.anatomy.dicom_folder import series_files, series_subfolders
@@ -514,7 +515,7 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     sets, copies = drop_exact_copies(root, sets, _slice_hu)     # a slice's exact copy read once (dedup33)
     n_files -= len({q for q, _ in copies} - {p for p, _ in sets})
     notes = [n for n in (copies_note(copies), shared_uid_note(sets), trailing_note(trailing),
-                         subfolder_note(below)) if n]
+                         lossy_note(sets), subfolder_note(below)) if n]
     total = len(sets)                               # slices: an Enhanced CT file holds all of them
     series: dict[str, Path] = {}
     for p, ds in sets:

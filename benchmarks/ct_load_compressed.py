@@ -1,0 +1,53 @@
+"""Benchmark: ct_load.py's 300 x 512 x 512 series stored JPEG Lossless (the PACS default), round 34.
+
+The same synthesised series as ``ct_load.py``, each slice compressed in place by DCMTK's ``dcmcjpeg`` (JPEG
+Lossless process 14, selection value 1: what a PACS export or CD usually holds; apt package ``dcmtk``), then
+``ct_load.py --keep`` times the load on it in fresh processes (read, detect, estimate, label) against the same
+5 s / 2 GB budget: what GDCM's decoding adds to the read.  Prints ct_load.py's JSON lines, the first renamed
+``ct_load_300x512x512_jpeg_lossless``, and one line with the series' size on disk (MB) before and after.
+
+Usage: .venv/bin/python benchmarks/ct_load_compressed.py [--n 3] [--codec dcmcjpeg|dcmcjpls|dcmcrle]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+import ct_load  # noqa: E402 (the sibling benchmark: its series and its timed load)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=3)
+    ap.add_argument("--codec", default="dcmcjpeg", choices=("dcmcjpeg", "dcmcjpls", "dcmcrle"))
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        ct_load.synthesise(folder)
+        slices = sorted(p for p in folder.rglob("*.dcm"))
+        before = sum(p.stat().st_size for p in slices)
+        for p in slices:
+            packed = p.with_suffix(".packed")
+            subprocess.run([args.codec, str(p), str(packed)], check=True, capture_output=True)
+            packed.replace(p)
+        after = sum(p.stat().st_size for p in slices)
+        out = subprocess.run([sys.executable, ct_load.__file__, "--keep", str(folder), "--n", str(args.n)],
+                             capture_output=True, text=True, check=True)
+        for line in out.stdout.strip().splitlines():
+            row = json.loads(line)
+            if row.get("name") == "ct_load_300x512x512":
+                row["name"] = f"ct_load_300x512x512_{args.codec}"
+            print(json.dumps(row))
+        print(json.dumps({"name": "series_size_mb", "slices": len(slices), "uncompressed": round(before / 2**20, 1),
+                          "compressed": round(after / 2**20, 1)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

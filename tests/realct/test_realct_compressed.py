@@ -1,0 +1,101 @@
+"""Compressed real series, as clinical exports come: read into the same HU, or refused in one line.
+
+The real chest CT's spine crop (80 slices, 2.5 mm) is written uncompressed, then compressed slice by slice by
+DCMTK's command-line codecs (an independent toolkit: dcmcjpeg, dcmcjpls, dcmcrle; tools/setup.sh --test installs
+it), as a PACS export or a CD would hold it.  The oracle is the uncompressed series read back: a lossless series
+must give its HU exactly and ``import-ct`` the same scenario; a near-lossless one (JPEG-LS, each pixel within 2 of
+the original by the codec's own bound) must be read with a note saying it is lossy.  Before round 34 the JPEG
+Lossless series, the PACS default, was refused ("cannot be decoded here"): pydicom has no decoder for it without
+GDCM (``python-gdcm``, now a dependency).
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pydicom
+import pytest
+import realct_sources as sources
+import tomllib
+from pydicom.uid import JPEGLosslessSV1, JPEGLSLossless, JPEGLSNearLossless, RLELossless
+
+from trainer.cli import main
+from trainer.core.anatomy.dicom_io import read_ct_series
+
+#: (DCMTK command, the transfer syntax it writes)
+CODECS = {"jpeg-lossless-sv1": (["dcmcjpeg"], JPEGLosslessSV1),
+          "jpeg-ls-lossless": (["dcmcjpls"], JPEGLSLossless),
+          "rle": (["dcmcrle"], RLELossless)}
+#: JPEG-LS near-lossless with NEAR = 2: every pixel within 2 of the original (ISO 14495-1's bound)
+NEAR = 2
+
+
+@pytest.fixture(scope="module")
+def plain(chest_crop, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("plain") / "ct"
+    sources.write_dicom(chest_crop, folder)
+    return folder
+
+
+def _compressed(plain, out, command):
+    out.mkdir(parents=True)
+    for p in sorted(plain.iterdir()):
+        subprocess.run([*command, str(p), str(out / p.name)], check=True, capture_output=True)
+    return out
+
+
+@pytest.mark.parametrize("codec", sorted(CODECS))
+def test_a_lossless_series_is_read_into_the_same_hu(plain, tmp_path, codec):
+    command, syntax = CODECS[codec]
+    folder = _compressed(plain, tmp_path / codec, command)
+    assert pydicom.dcmread(next(folder.iterdir())).file_meta.TransferSyntaxUID == syntax
+    ref = read_ct_series(plain)
+    vol = read_ct_series(folder)
+    assert np.array_equal(vol.hu, ref.hu) and vol.grid == ref.grid
+    assert vol.meta.get("notes", []) == []          # lossless: nothing to say
+
+
+def test_import_ct_of_the_jpeg_lossless_series_writes_the_plain_series_scenario(plain, tmp_path, capsys):
+    """The PACS default end to end: the same landmarks as the uncompressed series (the scenario files differ only
+    in the folder they name)."""
+    folder = _compressed(plain, tmp_path / "jpeg" / "ct", CODECS["jpeg-lossless-sv1"][0])
+    written = {}
+    for name, src in (("plain", plain), ("jpeg", folder)):
+        out = src.parent / f"{name}.toml"
+        assert main(["scenarios", "import-ct", str(src), "--level", "T12", "--out", str(out)]) == 0, \
+            capsys.readouterr().err
+        written[name] = tomllib.loads(out.read_text(encoding="utf-8"))["ct"]["landmarks"]
+    capsys.readouterr()
+    assert written["jpeg"] == written["plain"]
+
+
+def test_a_near_lossless_series_is_read_within_its_bound_and_said_lossy(plain, tmp_path, capsys):
+    folder = _compressed(plain, tmp_path / "near" / "ct", ["dcmcjpls", "+en", "+md", str(NEAR)])
+    assert pydicom.dcmread(next(folder.iterdir())).file_meta.TransferSyntaxUID == JPEGLSNearLossless
+    ref = read_ct_series(plain).hu.astype(np.int32)
+    vol = read_ct_series(folder)
+    diff = np.abs(vol.hu.astype(np.int32) - ref)
+    assert diff.max() <= NEAR and diff.any()                # lossy, within the codec's bound
+    (note,) = [n for n in vol.meta["notes"] if "lossy" in n]
+    assert note.startswith(f"{ref.shape[0]} of {ref.shape[0]} slices are lossy-compressed (JPEG-LS Lossy")
+    out = tmp_path / "near" / "case.toml"
+    assert main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("lossy-compressed") == 1 and out.exists()
+
+
+def test_a_lossy_flag_on_a_lossless_syntax_is_said_too(plain, tmp_path):
+    """A series lossy-compressed once and stored uncompressed since (LossyImageCompression 01, DICOM PS3.3
+    C.7.6.1.1.5: once set it stays): the header is what tells, and the note says so."""
+    folder = tmp_path / "once"
+    folder.mkdir()
+    for p in sorted(plain.iterdir()):
+        ds = pydicom.dcmread(p)
+        ds.LossyImageCompression = "01"
+        ds.LossyImageCompressionRatio = 10
+        ds.LossyImageCompressionMethod = "ISO_10918_1"
+        ds.save_as(folder / p.name, enforce_file_format=True)
+    vol = read_ct_series(folder)
+    (note,) = [n for n in vol.meta["notes"] if "lossy" in n]
+    assert "compression ratio 10" in note and "Explicit VR Little Endian" in note
