@@ -18,7 +18,7 @@ import pydicom
 import pytest
 import realct_sources as sources
 import tomllib
-from pydicom.uid import JPEGLosslessSV1, JPEGLSLossless, JPEGLSNearLossless, RLELossless
+from pydicom.uid import JPEG2000Lossless, JPEGLosslessSV1, JPEGLSLossless, JPEGLSNearLossless, RLELossless
 
 from trainer.cli import main
 from trainer.core.anatomy.dicom_io import read_ct_series
@@ -43,6 +43,33 @@ def _compressed(plain, out, command):
     for p in sorted(plain.iterdir()):
         subprocess.run([*command, str(p), str(out / p.name)], check=True, capture_output=True)
     return out
+
+
+def _j2k(plain, out):
+    """JPEG 2000 lossless slices written by GDCM's own encoder (DCMTK's free codecs have none; OpenJPEG inside)."""
+    import gdcm
+
+    out.mkdir(parents=True)
+    for p in sorted(plain.iterdir()):
+        reader = gdcm.ImageReader()
+        reader.SetFileName(str(p))
+        assert reader.Read()
+        change = gdcm.ImageChangeTransferSyntax()
+        change.SetTransferSyntax(gdcm.TransferSyntax(gdcm.TransferSyntax.JPEG2000Lossless))
+        change.SetInput(reader.GetImage())
+        assert change.Change()
+        writer = gdcm.ImageWriter()
+        writer.SetFile(reader.GetFile())
+        writer.SetImage(change.GetOutput())
+        writer.SetFileName(str(out / p.name))
+        assert writer.Write()
+    return out
+
+
+def test_a_jpeg_2000_lossless_series_is_read_into_the_same_hu(plain, tmp_path):
+    folder = _j2k(plain, tmp_path / "j2k")
+    assert pydicom.dcmread(next(folder.iterdir())).file_meta.TransferSyntaxUID == JPEG2000Lossless
+    assert np.array_equal(read_ct_series(folder).hu, read_ct_series(plain).hu)
 
 
 @pytest.mark.parametrize("codec", sorted(CODECS))
