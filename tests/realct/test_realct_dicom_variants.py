@@ -167,17 +167,34 @@ def test_an_enhanced_ct_reads_as_its_frames(crop, plain, tmp_path, descending):
         assert np.max(np.abs(np.asarray(lm[key]) - np.asarray(want))) <= 0.5, (key, lm[key], want)
 
 
-def test_a_compressed_enhanced_ct_is_refused_in_one_line(crop, tmp_path, capsys):
+def test_a_compressed_enhanced_ct_reads_as_its_frames(crop, plain, tmp_path):
+    """The Enhanced CT file RLE-compressed (pydicom's encoder, all frames): refused until round 34 ("compressed pixel
+    data ... is not read here"); now decoded whole and read into the plain series' volume."""
     folder = _variant(crop, tmp_path, variants.enhanced)
     f = folder / "ENHANCED.dcm"
     ds = pydicom.dcmread(f)
     ds.compress(pydicom.uid.RLELossless)
     ds.save_as(f, enforce_file_format=True)
+    assert pydicom.dcmread(f).file_meta.TransferSyntaxUID == pydicom.uid.RLELossless
+    ref, _ = plain
+    vol = read_ct_series(folder)
+    _same_volume(vol, ref)
+    assert vol.meta.get("notes", []) == []
+
+
+def test_an_undecodable_compressed_enhanced_ct_is_refused_in_one_line(crop, tmp_path, capsys):
+    folder = _variant(crop, tmp_path, variants.enhanced)
+    f = folder / "ENHANCED.dcm"
+    ds = pydicom.dcmread(f)
+    ds.file_meta.TransferSyntaxUID = pydicom.uid.JPEG2000Lossless
+    ds.PixelData = pydicom.encaps.encapsulate([b"\x00" * 64] * int(ds.NumberOfFrames))
+    ds["PixelData"].VR = "OB"
+    ds.save_as(f, enforce_file_format=True)
     out = tmp_path / "case.toml"
     code = main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out)])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "ENHANCED.dcm" in err and "Enhanced CT" in err
-    assert "RLE Lossless" in err and "one file per slice" in err
+    assert "JPEG 2000" in err and "cannot be decoded here" in err and "one file per slice" in err
     assert not out.exists()
 
 

@@ -12,14 +12,18 @@ single-frame dataset per frame, holding the attributes the CT reader
 (:func:`trainer.core.anatomy.dicom_io.read_ct_series`) checks and reads for a slice, so
 that an enhanced series goes through the same checks (sizes, spacing, positions, gaps,
 tilt, rescale, padding) and the same reading as a classic one.  Compressed (encapsulated)
-multi-frame pixel data is refused in one line naming the fix.
+multi-frame pixel data is decoded whole (pydicom's decoders, GDCM among them: RLE, JPEG Lossless,
+JPEG-LS, JPEG 2000; round 34, refused before) and handed on as native frames; what cannot be decoded is
+refused in one line naming the fix.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydicom.dataset import Dataset
+import numpy as np
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian
 
 from trainer.core.anatomy.dicom_sanity import frame_count
 from trainer.core.errors import DicomError
@@ -36,7 +40,8 @@ ENHANCED_CT_CLASSES = (ENHANCED_CT_STORAGE, LEGACY_CONVERTED_CT_STORAGE)
 _COPIED = ("SOPClassUID", "SOPInstanceUID", "Modality", "PatientID", "PatientName", "StudyInstanceUID",
            "SeriesInstanceUID", "SeriesDescription", "FrameOfReferenceUID", "ImageType", "Rows", "Columns",
            "BitsAllocated", "BitsStored", "HighBit", "PixelRepresentation", "SamplesPerPixel",
-           "PhotometricInterpretation", "PixelPaddingValue", "PixelPaddingRangeLimit", "GantryDetectorTilt")
+           "PhotometricInterpretation", "PixelPaddingValue", "PixelPaddingRangeLimit", "GantryDetectorTilt",
+           "LossyImageCompression", "LossyImageCompressionRatio")
 #: (functional group macro, attribute in it, required)
 _GROUPS = (("PlanePositionSequence", "ImagePositionPatient", True),
            ("PlaneOrientationSequence", "ImageOrientationPatient", True),
@@ -52,6 +57,31 @@ def _macro(per_frame: Dataset | None, shared: Dataset | None, name: str) -> Data
         if group is not None and group.get(name):
             return group.get(name)[0]
     return None
+
+
+def _native(path: Path, ds: Dataset, n: int) -> tuple[FileMetaDataset, bytes]:
+    """(file meta, pixel bytes) of the frames, native: as stored when uncompressed; decoded whole when compressed,
+    the file meta then saying Explicit VR Little Endian and the frames marked LossyImageCompression 01 when the
+    syntax was lossy (the reader's note, :mod:`.dicom_codecs`)."""
+    syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+    if syntax is None or not syntax.is_compressed:
+        return ds.file_meta, ds.get("PixelData") or b""
+    from trainer.core.anatomy.dicom_codecs import is_lossy
+
+    try:
+        frames = np.asarray(ds.pixel_array)
+    except Exception as exc:  # noqa: BLE001 - pydicom raises several types for undecodable pixel data
+        why = " ".join(str(exc).split())[:160]
+        raise DicomError(f"{path}: Enhanced CT ({n} frames) with compressed pixel data ({syntax.name}) cannot be "
+                         f"decoded here ({why}); export the series uncompressed, or as one file per slice (CT Image "
+                         "Storage)") from None
+    if is_lossy(ds):
+        ds.LossyImageCompression = "01"
+    meta = FileMetaDataset(ds.file_meta)
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
+    dtype = np.dtype("<i2" if signed else "<u2") if int(ds.get("BitsAllocated", 16) or 16) == 16 else frames.dtype
+    return meta, np.ascontiguousarray(frames, dtype=dtype).tobytes()
 
 
 def _first_item(ds: Dataset, key: str) -> Dataset | None:
@@ -79,14 +109,10 @@ def frames_of(path: Path, ds: Dataset) -> list[Dataset]:
     Raises
     ------
     DicomError
-        Compressed pixel data, fewer PerFrameFunctionalGroupsSequence items than frames, a frame
+        Compressed pixel data that cannot be decoded, fewer PerFrameFunctionalGroupsSequence items than frames, a frame
         without its position, orientation or pixel spacing, or pixel data shorter than the frames.
     """
     n = frame_count(ds, path)
-    syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
-    if syntax is not None and syntax.is_compressed:
-        raise DicomError(f"{path}: Enhanced CT ({n} frames) with compressed pixel data ({syntax.name}) is not read "
-                         "here; export the series uncompressed, or as one file per slice (CT Image Storage)")
     per = ds.get("PerFrameFunctionalGroupsSequence") or []
     if len(per) < n:
         raise DicomError(f"{path}: PerFrameFunctionalGroupsSequence holds {len(per)} item(s) for NumberOfFrames = "
@@ -94,14 +120,14 @@ def frames_of(path: Path, ds: Dataset) -> list[Dataset]:
     shared = _first_item(ds, "SharedFunctionalGroupsSequence")
     rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
     frame_bytes = rows * cols * max(int(ds.get("BitsAllocated", 16) or 16) // 8, 1)
-    data = ds.get("PixelData") or b""
+    file_meta, data = _native(path, ds, n)
     if len(data) < n * frame_bytes:
         raise DicomError(f"{path}: pixel data is truncated ({len(data)} bytes; {n} frames of {rows} x {cols} pixels "
                          f"need {n * frame_bytes})")
     frames = []
     for i in range(n):
         f = Dataset()
-        f.file_meta = ds.file_meta
+        f.file_meta = file_meta
         for key in _COPIED:
             if key in ds:
                 f[key] = ds[key]
