@@ -5,6 +5,7 @@
     ... tools/screenshot_ct_landmarks.py --then-level T12 --out docs/screenshots/15-ct-landmarks-level-change.png
     ... tools/screenshot_ct_landmarks.py --series DIR --level L3 --by-hand T11 --pick Y Z --out FILE
     ... tools/screenshot_ct_landmarks.py --series DIR --level L3 --override --pick Y Z --out FILE
+    ... tools/screenshot_ct_landmarks.py --series DIR --study --out docs/screenshots/23-ct-study-series-list.png
 
 The series (synthetic L1 patient, 0.5 mm voxels, scanner-like origin) is written to
 ``cases/ct/patient-017`` in a temporary folder that stands in as the home folder (the editor shows
@@ -19,7 +20,9 @@ once) and saves the editor after that estimate.  ``--by-hand LEVEL`` first choos
 numbering does not hold, so that the ``--pick`` click takes that vertebra as LEVEL (the numbering
 overridden, docs/screenshots/17-ct-landmarks-numbering-by-hand.png on the abdominal CT); ``--override``
 ticks "Override the numbering for the next click" first, so that ``--pick`` takes that vertebra as
-``--level``.
+``--level``.  ``--study`` lays the series out as a CD does (``cases/CD/DICOMDIR``, a one-slice scout in
+``DICOM/PAT1/STU1/SER1``, the series in ``SER3``), types ``~/cases/CD`` in the Series field, presses Return and
+grabs the screen with the editor's list of the study's series open (round 34).
 """
 
 from __future__ import annotations
@@ -57,9 +60,15 @@ def main(argv=None) -> int:
                     help="with --series and --pick: choose LEVEL (not in the numbering) before the click")
     ap.add_argument("--override", action="store_true",
                     help="with --series and --pick: tick the override box, so the click takes the vertebra as --level")
+    ap.add_argument("--study", action="store_true",
+                    help="with --series: lay it out as a CD's series, type the CD's folder and grab its series list")
     args = ap.parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv)
     apply_theme(app)
+    if args.series and args.study:
+        with tempfile.TemporaryDirectory() as home:
+            os.environ["HOME"] = home
+            return _study(app, args, Path(home) / "cases" / "CD")
     if args.series:
         with tempfile.TemporaryDirectory() as home:
             # the series copied into a throwaway home's cases/: the Series field shows ~/cases/NAME, as for a
@@ -117,6 +126,42 @@ def _real(app, args) -> int:
         _wait(app, done)
     print(f"Series field: {dlg.folder_edit.text()}")
     _save(app, dlg, args.out)
+    return 0
+
+
+def _study(app, args, cd: Path) -> int:
+    """The CD layout, the folder typed and Return pressed (key events), the series list grabbed with the editor."""
+    import pydicom
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    base = cd / "DICOM" / "PAT1" / "STU1"
+    shutil.copytree(args.series, base / "SER3")
+    (base / "SER1").mkdir(parents=True)
+    scout = pydicom.dcmread(sorted((base / "SER3").iterdir())[0])
+    scout.ImageType = ["ORIGINAL", "PRIMARY", "LOCALIZER"]
+    scout.SeriesDescription = "Topogram 0.6 T20f"
+    scout.SeriesInstanceUID = pydicom.uid.generate_uid(entropy_srcs=["screenshot scout"])
+    scout.save_as(base / "SER1" / "IM000001")
+    (cd / "DICOMDIR").write_bytes(b"\0" * 128 + b"DICM")
+    dlg = CTLandmarkDialog(level=args.level)
+    dlg.resize(1580, 960)
+    dlg.show()
+    app.processEvents()
+    dlg.folder_edit.setFocus()
+    QTest.keyClicks(dlg.folder_edit, "~/cases/CD")
+    QTest.keyClick(dlg.folder_edit, Qt.Key.Key_Return)
+    for _ in range(50):
+        app.processEvents()
+        time.sleep(0.02)
+    lists = [d for d in dlg.dialogs if d.objectName() == "seriesChooser" and d.isVisible()]
+    if not lists:
+        raise SystemExit("screenshot: the series list did not open")
+    print(f"Series list: {lists[0].comboBoxItems()}; selected {lists[0].textValue()}")
+    pix = app.primaryScreen().grabWindow(0)
+    if not pix.save(args.out):
+        raise SystemExit(f"screenshot: cannot write {args.out}")
+    print(f"saved {args.out} ({pix.width()}x{pix.height()})")
     return 0
 
 
