@@ -737,6 +737,7 @@ def test_a_study_folder_opens_a_list_of_its_series_and_return_reads_the_ct(qtbot
     assert box.comboBoxItems() == ["DICOM/S1 (CT scout 'vptrainer synthetic patient', 1 file)",
                                    f"DICOM/S2 (CT 'vptrainer synthetic patient', {n} files, 0.5 mm slices)"]
     assert box.textValue().startswith("DICOM/S2 ") and "2 series" in box.labelText()
+    assert "cd holds 2 series in its subfolders" in dlg.status.text()
     with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
         QTest.keyClick(box.focusWidget() or box, Qt.Key.Key_Return)
     assert dlg.folder == cd / "DICOM" / "S2" and not box.isVisible()

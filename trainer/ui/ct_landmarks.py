@@ -513,7 +513,10 @@ class CTLandmarkDialog(QDialog):
         if found:
             self._close_question()
             self._question = open_series_chooser(self, Path(d), found, lambda p: self.ask_load(str(p)))
+            self._question.rejected.connect(lambda: self.note(
+                f"No series read: {Path(d).name} is a study folder; type or choose one of its series' folders."))
             self.dialogs.append(self._question)
+            self.note(f"{Path(d).name} holds {len(found)} series in its subfolders: choose the one to read.")
             return
         edited = [NAMES[k].lower() for k in LANDMARK_KEYS if self.source.get(k) == "edited"]
         if self.volume is None or self.saved is not None or not edited:
