@@ -741,3 +741,50 @@ def test_a_study_folder_opens_a_list_of_its_series_and_return_reads_the_ct(qtbot
     with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
         QTest.keyClick(box.focusWidget() or box, Qt.Key.Key_Return)
     assert dlg.folder == cd / "DICOM" / "S2" and not box.isVisible()
+
+
+def test_a_held_return_does_not_answer_the_study_list_it_opened(qtbot, series, tmp_path):
+    """Return held in the Series field under X (auto-repeat on: a press, then release/press pairs 40 ms apart with
+    one timestamp each, unmarked, as Xvfb sends them; tests/ui/test_x_key_repeat.py): the first press opens the
+    study's list, and the repeats, which go to the list, must not read a series the user has not seen.  A new press
+    afterwards reads the selected one."""
+    import shutil
+
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QInputDialog
+
+    _, _, folder = series
+    cd = tmp_path / "cd"
+    shutil.copytree(folder, cd / "S1")
+    dlg = CTLandmarkDialog(folder=None, level="L1")
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.folder_edit.setFocus()
+    QTest.keyClicks(dlg.folder_edit, str(cd))
+    t_ms = 5_000_000
+
+    def send(kind, stamp, to=None):
+        # to the list's focus widget once it is open: the active window's, where X delivers the key
+        ev = QKeyEvent(kind, Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier, "\r")
+        ev.setTimestamp(stamp)
+        QApplication.sendEvent(to or (box.focusWidget() or box) if opened else dlg.folder_edit, ev)
+        QApplication.processEvents()
+
+    opened = []
+    send(QEvent.Type.KeyPress, t_ms)
+    qtbot.waitUntil(lambda: any(isinstance(b, QInputDialog) for b in dlg.dialogs), timeout=5000)
+    box = next(b for b in dlg.dialogs if isinstance(b, QInputDialog))
+    opened.append(box)
+    t_ms += 660
+    for _ in range(8):                                  # 0.3 s more of the held key
+        send(QEvent.Type.KeyRelease, t_ms)
+        send(QEvent.Type.KeyPress, t_ms)
+        t_ms += 40
+    send(QEvent.Type.KeyRelease, t_ms + 20)
+    assert box.isVisible() and box.result() == 0 and dlg._busy is None and dlg.volume is None
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
+        send(QEvent.Type.KeyPress, t_ms + 700)          # a new press: the hand came back
+        send(QEvent.Type.KeyRelease, t_ms + 790)
+    assert dlg.folder == cd / "S1"

@@ -2,7 +2,10 @@
 
 The core names a study's series (:mod:`trainer.core.anatomy.dicom_study`); here the instructor picks
 one from a list that shows each as the reader describes it (folder, modality, description, files,
-slice thickness), with the CT with the most slices selected, so Return reads it.
+slice thickness), with the CT with the most slices selected, so Return reads it.  The list opens on a
+Return in the editor's Series field; if that key is held, the keyboard's auto-repeat must not answer the
+list unseen, so repeated Return/Enter presses are dropped (:class:`~trainer.ui.key_repeat.KeyRepeatJudge`,
+which also tells X's unmarked repeats).
 """
 
 from __future__ import annotations
@@ -10,12 +13,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QInputDialog, QWidget
 
 from trainer.core.anatomy.dicom_folder import series_files
 from trainer.core.anatomy.dicom_study import SeriesFolder, find_series, likely_series
+from trainer.ui.key_repeat import KeyRepeatJudge
 
 __all__ = ["series_below", "open_series_chooser"]
+
+
+_ANSWER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+
+
+class _NoRepeatedAnswer(QObject):
+    """Drops the auto-repeat of Return/Enter anywhere in the list (a held key that opened it), keeps a new press."""
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self._judge = KeyRepeatJudge()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease, QEvent.Type.ShortcutOverride) \
+                and event.key() in _ANSWER_KEYS:
+            return self._judge.is_repeat(event)
+        return False
 
 
 def series_below(folder: Path) -> list[SeriesFolder]:
@@ -64,4 +86,7 @@ def open_series_chooser(parent: QWidget, folder: Path, found: list[SeriesFolder]
     box.setOkButtonText("Read series")
     box.textValueSelected.connect(lambda text: on_chosen(found[items.index(text)].path))
     box.open()
+    repeats = _NoRepeatedAnswer(box)
+    for w in (box, *box.findChildren(QWidget)):
+        w.installEventFilter(repeats)
     return box
