@@ -126,3 +126,22 @@ def test_a_lossy_flag_on_a_lossless_syntax_is_said_too(plain, tmp_path):
     vol = read_ct_series(folder)
     (note,) = [n for n in vol.meta["notes"] if "lossy" in n]
     assert "compression ratio 10" in note and "Explicit VR Little Endian" in note
+
+
+def test_a_jpeg_lossless_slice_cut_short_is_refused_in_one_line_naming_it(plain, tmp_path, capsys):
+    """A slice whose compressed stream was cut in half (a copy interrupted): one line naming the file, saying it is
+    damaged or cut short and what to do; before round 34 the advice was "export the series uncompressed" after
+    GDCM's "'NoneType' object has no attribute 'encode'" (pydicom's plugin list first)."""
+    from pydicom.encaps import encapsulate, generate_frames
+
+    folder = _compressed(plain, tmp_path / "cut" / "ct", CODECS["jpeg-lossless-sv1"][0])
+    victim = sorted(folder.iterdir())[3]
+    ds = pydicom.dcmread(victim)
+    frame = next(generate_frames(ds.PixelData, number_of_frames=1))
+    ds.PixelData = encapsulate([frame[:len(frame) // 2]])
+    ds.save_as(victim)
+    out = tmp_path / "cut" / "case.toml"
+    assert main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and victim.name in err and "JPEG Lossless" in err and "cut short" in err
+    assert "all available plugins" not in err and "copy the slice again" in err and not out.exists()

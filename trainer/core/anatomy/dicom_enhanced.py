@@ -66,15 +66,12 @@ def _native(path: Path, ds: Dataset, n: int) -> tuple[FileMetaDataset, bytes]:
     syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
     if syntax is None or not syntax.is_compressed:
         return ds.file_meta, ds.get("PixelData") or b""
-    from trainer.core.anatomy.dicom_codecs import is_lossy
+    from trainer.core.anatomy.dicom_codecs import decode_failure, is_lossy
 
     try:
         frames = np.asarray(ds.pixel_array)
     except Exception as exc:  # noqa: BLE001 - pydicom raises several types for undecodable pixel data
-        why = " ".join(str(exc).split())[:160]
-        raise DicomError(f"{path}: Enhanced CT ({n} frames) with compressed pixel data ({syntax.name}) cannot be "
-                         f"decoded here ({why}); export the series uncompressed, or as one file per slice (CT Image "
-                         "Storage)") from None
+        raise decode_failure(path, ds, exc, f"Enhanced CT ({n} frames) pixel data") from None
     if is_lossy(ds):
         ds.LossyImageCompression = "01"
     meta = FileMetaDataset(ds.file_meta)

@@ -43,7 +43,7 @@ from pydicom.multival import MultiValue
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
 from trainer.core.anatomy.ct_series_checks import refuse_gantry_tilt, refuse_localizer, refuse_mixed_patients
-from trainer.core.anatomy.dicom_codecs import lossy_note
+from trainer.core.anatomy.dicom_codecs import decode_failure, lossy_note
 from trainer.core.anatomy.dicom_copies import copies_note, drop_exact_copies, shared_uid_note
 from trainer.core.anatomy.dicom_enhanced import ENHANCED_CT_CLASSES, frames_of
 from trainer.core.anatomy.dicom_folder import series_files, series_subfolders
@@ -423,11 +423,7 @@ def _fill_slice(out: np.ndarray, path: Path, ds, rows: int, cols: int) -> None:
         try:
             px = ds.pixel_array
         except Exception as exc:  # pydicom raises several types for undecodable pixel data
-            syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
-            name = getattr(syntax, "name", str(syntax))
-            why = " ".join(str(exc).split())[:160]          # one line, whatever the decoder printed
-            raise DicomError(f"{path}: pixel data in {name} cannot be decoded here ({why}); "
-                             "export the series uncompressed") from None
+            raise decode_failure(path, ds, exc) from None
     if slope == 1.0 and icpt == int(icpt):
         shift = int(icpt)
         if px.dtype == np.uint16 and -32768 <= shift <= 0 and int(px.max()) <= 32767 - shift:
