@@ -788,3 +788,28 @@ def test_a_held_return_does_not_answer_the_study_list_it_opened(qtbot, series, t
         send(QEvent.Type.KeyPress, t_ms + 700)          # a new press: the hand came back
         send(QEvent.Type.KeyRelease, t_ms + 790)
     assert dlg.folder == cd / "S1"
+
+
+def test_return_in_the_series_field_leaves_the_unsaved_corrections_question_open(qtbot, series, tmp_path):
+    """Round 34: another series typed in the Series field and Return pressed (key events) after a hand correction: the
+    "Load another series?" question stays open for the user.  Before, the same Return press, passed on to the editor,
+    clicked its default button ("Keep editing"): the typed series silently not read."""
+    import shutil
+
+    from PySide6.QtTest import QTest
+
+    _, _, folder = series
+    other = tmp_path / "other"
+    shutil.copytree(folder, other)
+    dlg = _open(qtbot, folder)
+    _drag_right_pedicle_up(qtbot, dlg)
+    dlg.folder_edit.setFocus()
+    dlg.folder_edit.selectAll()
+    QTest.keyClicks(dlg.folder_edit, str(other))
+    QTest.keyClick(dlg.folder_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: _visible_box(dlg, "loadConfirm") is not None, timeout=5000)
+    for _ in range(10):
+        QApplication.processEvents()
+    box = _visible_box(dlg, "loadConfirm")
+    assert box is not None and box.isVisible() and "Still editing" not in dlg.status.text()
+    assert dlg.source["pedicle_right_centre_mm"] == "edited"
