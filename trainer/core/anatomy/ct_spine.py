@@ -300,12 +300,10 @@ def body_outline(hu: np.ndarray, grid: Grid) -> np.ndarray:
     if n == 0:
         return np.zeros(hu.shape, bool)
     idx = np.arange(1, n + 1)
-    kk = np.nonzero(lab)[0]
-    ll = lab[lab > 0]
-    area = np.bincount(ll, minlength=n + 1)[1:]
-    kz = np.zeros(n + 1, int)
-    kz[ll] = kk                                   # in-plane labels: one slice each
-    kz = kz[1:]
+    area = np.bincount(lab.ravel(), minlength=n + 1)[1:]
+    # in-plane labels: one slice each (their boxes', not every voxel's index: three int64 arrays of the body's voxels
+    # were 115 MB on a 1000-slice series, issue 12, round 34)
+    kz = np.array([sl[0].start for sl in ndi.find_objects(lab)], int)
     best = np.zeros(hu.shape[0], int)
     best_area = np.zeros(hu.shape[0])
     for lbl, k, a in zip(idx, kz, area):
@@ -766,10 +764,21 @@ def _lateral_components(bone: np.ndarray, grid: Grid, canal_xy: np.ndarray,
     x, y, z = grid.axis_mm("x"), grid.axis_mm("y"), grid.axis_mm("z")
     dx = x[None, None, :] - canal_xy[:, 0][:, None, None]
     dy = y[None, :, None] - canal_xy[:, 1][:, None, None]
-    if turn_deg is not None and np.any(turn_deg):
+    turned = turn_deg is not None and bool(np.any(turn_deg))
+    if turned:
         t = np.radians(np.asarray(turn_deg, float))[:, None, None]
-        dx, dy = dx * np.cos(t) + dy * np.sin(t), dy * np.cos(t) - dx * np.sin(t)
-    lab, n = ndi.label(bone & (np.abs(dx) >= _LATERAL_MM))
+        cos_t, sin_t = np.cos(t), np.sin(t)
+
+        # slab by slab, and at each region's voxels below: the whole volume's turned dx and dy (two float64 arrays
+        # and their products) were 150 MB and more on a 1000-slice series (issue 12, round 34); the same products
+        far = np.empty(bone.shape, bool)
+        for k0 in range(0, bone.shape[0], 32):
+            ks = slice(k0, k0 + 32)
+            far[ks] = np.abs(dx[ks] * cos_t[ks] + dy[ks] * sin_t[ks]) >= _LATERAL_MM
+    else:
+        far = np.abs(dx) >= _LATERAL_MM
+    lab, n = ndi.label(bone & far)
+    del far
     out: list[_Lateral] = []
     if n == 0:
         return out
@@ -782,9 +791,14 @@ def _lateral_components(bone: np.ndarray, grid: Grid, canal_xy: np.ndarray,
             continue
         kk, jj, ii = np.nonzero(m)
         kk, jj, ii = kk + sl[0].start, jj + sl[1].start, ii + sl[2].start
-        d = np.broadcast_to(dx, bone.shape)[kk, jj, ii]
+        if turned:
+            a, b = dx[kk, 0, ii], dy[kk, jj, 0]
+            c, s_ = cos_t[kk, 0, 0], sin_t[kk, 0, 0]
+            d, back = a * c + b * s_, b * c - a * s_
+        else:
+            d = np.broadcast_to(dx, bone.shape)[kk, jj, ii]
+            back = np.broadcast_to(dy, bone.shape)[kk, jj, ii]
         ad = np.abs(d)
-        back = np.broadcast_to(dy, bone.shape)[kk, jj, ii]
         neck = (ad <= _LATERAL_MM + _NECK_MM) & (back >= -15.0) & (back <= 30.0)
         med = ad <= _MEDIAL_MM
         out.append(_Lateral(side=1 if np.median(d) > 0 else -1, reach_mm=float(ad.max()),
