@@ -29,8 +29,10 @@ with other pixels is refused), and a slice with bytes after its pixel data up to
 
 from __future__ import annotations
 
+import ctypes
 import datetime as _dt
 import hashlib
+import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -57,10 +59,12 @@ from trainer.core.anatomy.dicom_oblique import (
     resample_oblique,
 )
 from trainer.core.anatomy.dicom_sanity import (
+    MAX_SIDE_PX,
     ORIENTATION_TOLERANCE,
     SPACING_RANGE_MM,
     check_series_files,
     check_series_headers,
+    check_series_size,
     decode_all,
     frame_count,
 )
@@ -190,6 +194,42 @@ def write_ct_series(volume: Volume, out_dir, patient_name: str = "VPTRAINER^SYNT
         ds.save_as(p, enforce_file_format=True)
         paths.append(p)
     return paths
+
+
+#: slices filled between two :func:`_trim_heap` calls
+_TRIM_EVERY = 64
+_MALLOC_TRIM: list = []                 # [glibc's malloc_trim or None], looked up on the first call
+
+
+def _trim_heap() -> None:
+    """Give the memory freed inside the C heap back to the system (glibc's ``malloc_trim``; nothing elsewhere).
+
+    A slice's pixel data (512 kB for 512 x 512) comes from the heap once glibc has raised its mmap threshold (it
+    does when the first such block is freed), and a freed one stays in the process's RSS: the read of a
+    2000 x 512 x 512 series still peaked at 2.15 GB with every slice's pixels released as the stack filled, and at
+    1.19 GB with them given back every :data:`_TRIM_EVERY` slices (issue 12, round 34; other platforms' allocators
+    were not measured).
+    """
+    if not _MALLOC_TRIM:
+        fn = None
+        if sys.platform.startswith("linux"):
+            try:
+                fn = ctypes.CDLL(None).malloc_trim      # the process's own C library (glibc; musl has none)
+            except (OSError, AttributeError):
+                fn = None
+        _MALLOC_TRIM.append(fn)
+    if _MALLOC_TRIM[0] is not None:
+        _MALLOC_TRIM[0](0)
+
+
+def _header_int(ds, key: str) -> int:
+    """An image size attribute of the first file, for the early size check: 0 when unreadable or beyond
+    :data:`~.dicom_sanity.MAX_SIDE_PX` (the header checks then name it, as before)."""
+    try:
+        v = int(ds.get(key, 0) or 0)
+    except (TypeError, ValueError):
+        return 0
+    return v if 0 < v <= MAX_SIDE_PX else 0
 
 
 def _near_axis(vec) -> tuple[int, int] | None:
@@ -505,6 +545,11 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     trailing: list[tuple[Path, int]] = []           # (file, bytes after its pixel data, ignored)
     for i, p in enumerate(files):
         sets.extend((p, ds) for ds in _read_one(p, trailing))
+        if i == 0 and sets:
+            # a series over the size bound is refused from its first file and the file count, before the other
+            # files' pixels are read (3000 slices of 512 x 512 held 1.5 GB of them before the headers' check)
+            check_series_size(root, n_files * len(sets), _header_int(sets[0][1], "Rows"),
+                              _header_int(sets[0][1], "Columns"))
         if progress is not None:
             progress(i + 1, n_files)
     check_series_headers(sets)                      # sizes, spacing, positions, bits, rescale: before any pixel
@@ -608,6 +653,11 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
         _fill_slice(stack[k], p, ds, rows, cols)
         digest.update(str(ds.get("SOPInstanceUID", "")).encode("ascii", "replace") + b"\0")
         digest.update(memoryview(stack[k]))             # no copy: about 0.3 s CPU on 300 x 512 x 512
+        # the slice's stored pixels (and a decoded copy pydicom keeps) are in the stack now: released as it fills,
+        # so the read peaks at one series of int16, not two (issue 12, round 34: 2000 x 512 x 512 peaked at 2.2 GB)
+        del ds.PixelData
+        if k % _TRIM_EVERY == _TRIM_EVERY - 1:
+            _trim_heap()
     first = pos[order[0]]
     if oblique:
         arr, grid = resample_oblique(stack, first, orient, ps0[0], ps0[1], dz)

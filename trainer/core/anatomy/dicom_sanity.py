@@ -40,12 +40,16 @@ from trainer.core.errors import DicomError
 
 __all__ = ["MAX_INTERCEPT", "MAX_POSITION_MM", "MAX_SERIES_VOXELS", "MAX_SIDE_PX", "MAX_SLICES", "SLOPE_RANGE",
            "ORIENTATION_TOLERANCE",
-           "SPACING_RANGE_MM", "check_series_files", "check_series_headers", "decode_all", "frame_count",
+           "SPACING_RANGE_MM", "check_series_files", "check_series_headers", "check_series_size", "decode_all",
+           "frame_count",
            "header_numbers"]
 
 MAX_SIDE_PX = 4096
 MAX_SLICES = 5000
-MAX_SERIES_VOXELS = 1_500_000_000        #: 3 GB of int16: a 2000-slice 512 x 512 series is 0.5e9
+#: 2000 slices of 512 x 512 (1 GiB of int16 HU): the load of such a series to a labelled patient peaked at 1.71 GB RSS
+#: against DESIGN.md's 2 GB, 3000 slices at 2.49 GB (benchmarks/ct_load.py, issue 12, round 34); a chest-abdomen-pelvis
+#: at 0.625 mm is 700 to 1100 slices.  It was 1.5e9 (3 GB of int16, 6 GB as float32), never measured.
+MAX_SERIES_VOXELS = 2000 * 512 * 512
 SPACING_RANGE_MM = (0.05, 20.0)
 MAX_POSITION_MM = 100_000.0
 SLOPE_RANGE = (1e-4, 1e3)
@@ -182,6 +186,20 @@ def frame_count(ds, path: Path) -> int:
     return _int(ds, "NumberOfFrames", path)
 
 
+def check_series_size(folder: Path, slices: int, rows: int, cols: int) -> None:
+    """Refuse a series of more than :data:`MAX_SERIES_VOXELS` voxels: one line naming the folder, the count, the
+    bound and what to do (the reader calls it from the first file's size and the file count, before the other
+    files' pixels are read, and again on the slices read)."""
+    voxels = slices * rows * cols
+    if voxels > MAX_SERIES_VOXELS:
+        most = MAX_SERIES_VOXELS // max(rows * cols, 1)
+        raise DicomError(f"{folder}: {slices} slices of {rows} x {cols} pixels = {voxels:.3g} voxels "
+                         f"({voxels * 2 / 2**30:.1f} GiB of CT numbers) is too large for the trainer's 2 GB memory "
+                         f"budget; allowed up to {MAX_SERIES_VOXELS:.3g} voxels ({most} slices of {rows} x {cols}): "
+                         "export the levels to be taught (a shorter range of slices) or a thicker reconstruction "
+                         "(1 to 1.25 mm)")
+
+
 def check_series_headers(sets: list) -> None:
     """Check every ``(path, dataset)`` of a series against the limits above, before pixels are used.
 
@@ -196,10 +214,7 @@ def check_series_headers(sets: list) -> None:
     for p, ds in sets:
         r, c, _ = _check_one(p, ds)
         rows, cols = max(rows, r), max(cols, c)
-    voxels = len(sets) * rows * cols
-    if voxels > MAX_SERIES_VOXELS:
-        raise DicomError(f"{sets[0][0].parent}: {len(sets)} slices of {rows} x {cols} pixels = {voxels:.3g} voxels "
-                         f"({voxels * 2 / 2**30:.1f} GiB); expected at most {MAX_SERIES_VOXELS:.3g} voxels")
+    check_series_size(sets[0][0].parent, len(sets), rows, cols)
     if len(sets) == 1:
         p, ds = sets[0]
         if ds.get("SliceThickness") in (None, ""):
