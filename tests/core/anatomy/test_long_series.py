@@ -64,6 +64,7 @@ def test_the_read_releases_each_slices_stored_pixels_and_keeps_the_same_volume_a
     monkeypatch.setattr(dicom_io, "_read_one", keep)
     vol = read_ct_series(tmp_path / "series")
     assert np.array_equal(vol.hu, hu) and len(kept) == 8
+    assert vol.labels.shape == hu.shape and vol.labels.dtype == np.uint8 and not vol.labels.any()
     assert all("PixelData" not in ds for ds in kept)     # in the volume now, not held twice
     monkeypatch.setattr(dicom_io, "_read_one", real)
     assert read_ct_series(tmp_path / "series").meta["series_sha256"] == vol.meta["series_sha256"]
