@@ -94,3 +94,16 @@ def crop_shape(grid: Grid, half_mm) -> tuple[int, int, int]:
     dx, dy, dz = grid.spacing_xyz_mm
     hx, hy, hz = half_mm
     return (int(2 * hz / dz) + 1, int(2 * hy / dy) + 1, int(2 * hx / dx) + 1)
+
+
+def read_back(ct, rot: np.ndarray, pivot_mm, order: int = 1) -> Volume:
+    """``ct`` (a ``realct_sources.RealCT``) sampled on its own stack turned by ``rot`` about ``pivot_mm``
+    (:func:`oblique_stack`, the HU rounded to int16 as the files hold them) and resampled onto the axes by the
+    reader's own pass (:func:`~trainer.core.anatomy.dicom_oblique.resample_oblique`): what ``read_ct_series`` gives
+    for the series :func:`write_oblique` writes, without the files (``order`` 1: the CT interpolated linearly twice)."""
+    from trainer.core.anatomy.dicom_oblique import frame_of, resample_oblique
+
+    stack, first, (dz, dy, dx) = oblique_stack(ct.hu, ct.grid, rot, pivot_mm, ct.hu.shape, order, AIR_HU)
+    stack = np.rint(np.clip(stack, -32768, 32767)).astype(np.int16)
+    hu, grid = resample_oblique(stack, first, frame_of([*rot[:, 0], *rot[:, 1]]), dy, dx, dz)
+    return Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=grid, meta={"kind": "realct", "name": ct.name})

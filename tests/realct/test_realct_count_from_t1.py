@@ -57,15 +57,16 @@ def test_import_ct_without_landmarks_finds_t12_and_says_it_counted_from_t1(aorta
 
 
 def _column(n_rib_pairs: int):
-    """A column drawn by hand: one ribless vertebra (C7), ``n_rib_pairs`` rib-bearing ones, then two
-    ribless ones, each 20 mm tall (cranial first), and the rib necks as measured on the chest CT: the
-    first pair 11 mm above its vertebra's top (the first rib rises from its head), the others 8 mm
-    below their vertebra's middle (on both sides)."""
-    n = 1 + n_rib_pairs + 2
-    top = 800.0
-    verts = [Vertebra(z_top_mm=top - 20.0 * i, z_bottom_mm=top - 20.0 * (i + 1),
-                      body_centre_mm=(0.0, -100.0, top - 20.0 * i - 10.0), canal_centre_mm=(0.0, -75.0, top - 20.0 * i - 10.0))
-             for i in range(n)]
+    """A column drawn by hand: one ribless vertebra (C7), ``n_rib_pairs`` rib-bearing ones, each 20 mm tall, then
+    two ribless (lumbar) ones, each 28 mm (cranial first; under 1.45 times their 20 mm neighbours), and the rib
+    necks as measured on the chest CT: the first pair 11 mm above its vertebra's top (the first rib rises from its
+    head), the others 8 mm below their vertebra's middle (on both sides).  The lumbar ones were 20 mm until round
+    34: a 20 mm L1 below a 20 mm T12 reads 0.69 of their published pitches (27.9 + 30.4 mm), a vertebra cut in
+    two, and since pass 166 the count does not carry there."""
+    heights = [20.0] * (1 + n_rib_pairs) + [28.0] * 2
+    tops = 800.0 - np.concatenate([[0.0], np.cumsum(heights)[:-1]])
+    verts = [Vertebra(z_top_mm=t, z_bottom_mm=t - h, body_centre_mm=(0.0, -100.0, t - h / 2),
+                      canal_centre_mm=(0.0, -75.0, t - h / 2)) for t, h in zip(tops, heights)]
     necks = [(side, verts[1].z_top_mm + 11.0) for side in (-1, 1)]
     for v in verts[2:1 + n_rib_pairs]:
         necks += [(side, v.body_centre_mm[2] - 8.0) for side in (-1, 1)]

