@@ -14,10 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QInputDialog, QWidget
+from PySide6.QtWidgets import QComboBox, QInputDialog, QWidget
 
 from trainer.core.anatomy.dicom_folder import series_files
 from trainer.core.anatomy.dicom_study import SeriesFolder, find_series, likely_series
+from trainer.core.one_line import one_line
 from trainer.ui.key_repeat import KeyRepeatJudge
 
 __all__ = ["series_below", "open_series_chooser"]
@@ -71,7 +72,10 @@ def open_series_chooser(parent: QWidget, folder: Path, found: list[SeriesFolder]
     QInputDialog
         The open dialog (object name ``seriesChooser``).
     """
-    items = [s.text() for s in found]
+    # one printable line each (a folder name's newline, escape or undecodable byte written as its escape): Qt drops a
+    # lone surrogate, so "a\udcffz" came back as "az", was not found among the items (a ValueError in the slot, nothing
+    # read) and two such names showed alike (hostile34); the series is found by its place in the list, not its text
+    items = [one_line(s.text()) for s in found]
     best = likely_series(found)
     box = QInputDialog(parent)
     box.setObjectName("seriesChooser")
@@ -82,9 +86,18 @@ def open_series_chooser(parent: QWidget, folder: Path, found: list[SeriesFolder]
     box.setComboBoxItems(items)
     box.setComboBoxEditable(False)
     if best is not None:
-        box.setTextValue(best.text())
+        box.setTextValue(items[found.index(best)])
     box.setOkButtonText("Read series")
-    box.textValueSelected.connect(lambda text: on_chosen(found[items.index(text)].path))
+    combo = box.findChild(QComboBox)
+
+    def chosen(text: str) -> None:
+        at = combo.currentIndex() if combo is not None and 0 <= combo.currentIndex() < len(found) else -1
+        if at < 0 and text in items:
+            at = items.index(text)
+        if at >= 0:
+            on_chosen(found[at].path)
+
+    box.textValueSelected.connect(chosen)
     box.open()
     repeats = _NoRepeatedAnswer(box)
     for w in (box, *box.findChildren(QWidget)):
