@@ -10,24 +10,95 @@ scanner's, and :func:`lossy_note` says so in one line, which ``import-ct`` and t
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from pydicom.dataset import Dataset
-from pydicom.uid import JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLSNearLossless
+from pydicom.uid import (
+    HTJ2K,
+    JPEG2000,
+    JPEGBaseline8Bit,
+    JPEGExtended12Bit,
+    JPEGLSNearLossless,
+)
 
 from trainer.core.errors import DicomError
 
-__all__ = ["LOSSY_SYNTAXES", "decode_failure", "is_lossy", "lossy_note"]
+__all__ = ["LOSSY_SYNTAXES", "check_stream_size", "decode_failure", "is_compressed", "is_lossy", "lossy_note",
+           "stream_size"]
 
 #: transfer syntaxes that are lossy whatever the header says (JPEG 2000 may be either: its header says)
 LOSSY_SYNTAXES = frozenset({JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLSNearLossless})
 
 
+def is_compressed(syntax) -> bool:
+    """Whether a transfer syntax UID is an encapsulated (compressed) one; an unknown UID (``1.2.3.4.5``, for which
+    pydicom's ``is_compressed`` raises ValueError) counts as compressed, as its pixel data cannot be read raw."""
+    if syntax is None:
+        return False
+    try:
+        return bool(syntax.is_compressed)
+    except (AttributeError, ValueError):
+        return True
+
+
+#: transfer syntaxes that may be lossless or lossy: the codestream's wavelet says (:func:`_j2k_irreversible`)
+_EITHER_SYNTAXES = frozenset({JPEG2000, HTJ2K})
+#: bytes of the first fragment searched for the JPEG 2000 main header's COD marker
+_J2K_HEADER_BYTES = 4096
+
+
+def _j2k_irreversible(ds: Dataset) -> bool:
+    """Whether a JPEG 2000 slice's codestream uses the irreversible 9-7 wavelet (lossy whatever its rate).
+
+    The main header's COD marker segment (``FF52``, ISO 15444-1 A.6.1) holds the transformation at byte 13 from
+    the marker: 0 the 9-7 irreversible filter, 1 the 5-3 reversible one.  A writer need not set
+    LossyImageCompression ``01`` (GDCM's JPEG 2000 encoder at a lossy rate did not, hostile34), so the stream is
+    asked.  False when no COD is found (a damaged stream: its decoding says so)."""
+    data = ds.get("PixelData") or b""
+    try:
+        from pydicom.encaps import generate_fragments
+
+        head = b""
+        for frag in generate_fragments(data):
+            head += frag
+            if len(head) >= _J2K_HEADER_BYTES:
+                break
+    except Exception:  # noqa: BLE001 - not encapsulated as expected: the decoder names the damage
+        return False
+    start = head.find(b"\xff\x4f\xff\x51")           # SOC then SIZ: the codestream (possibly inside a JP2 box)
+    if start < 0:
+        return False
+    cod = head.find(b"\xff\x52", start)
+    sot = head.find(b"\xff\x90", start)
+    if cod < 0 or (0 <= sot < cod) or cod + 13 >= len(head):
+        return False
+    return head[cod + 13] == 0
+
+
 def is_lossy(ds: Dataset) -> bool:
-    """Whether a slice's pixels went through lossy compression: stored in a lossy-only transfer syntax, or
-    LossyImageCompression ``01`` (the image was lossy-compressed once, whatever it is stored in now)."""
+    """Whether a slice's pixels went through lossy compression: stored in a lossy-only transfer syntax, in JPEG 2000
+    with the irreversible wavelet (:func:`_j2k_irreversible`), or LossyImageCompression ``01`` (the image was
+    lossy-compressed once, whatever it is stored in now)."""
     syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
-    return syntax in LOSSY_SYNTAXES or str(ds.get("LossyImageCompression", "")).strip() == "01"
+    if syntax in LOSSY_SYNTAXES or str(ds.get("LossyImageCompression", "")).strip() == "01":
+        return True
+    return syntax in _EITHER_SYNTAXES and _j2k_irreversible(ds)
+
+
+def _ratio(ds: Dataset) -> str:
+    """LossyImageCompressionRatio as the note shows it: its values when every one is a finite positive number
+    (several when compressed more than once, ``5\\10``); "" otherwise (absent, empty, text, negative: hostile34
+    printed "compression ratio abc")."""
+    raw = ds.get("LossyImageCompressionRatio")
+    values = [raw] if isinstance(raw, (str, int, float)) else list(raw or [])
+    try:
+        nums = [float(v) for v in values]
+    except (TypeError, ValueError):
+        return ""
+    if not nums or not all(math.isfinite(v) and v > 0 for v in nums):
+        return ""
+    return "\\".join(f"{v:g}" for v in nums)
 
 
 def lossy_note(sets: list[tuple[Path, Dataset]]) -> str:
@@ -43,20 +114,76 @@ def lossy_note(sets: list[tuple[Path, Dataset]]) -> str:
     str
         How many slices, the transfer syntax of the first, and its LossyImageCompressionRatio when given.
     """
-    lossy = [ds for _, ds in sets if is_lossy(ds)]
+    lossy = [(p, ds) for p, ds in sets if is_lossy(ds)]
     if not lossy:
         return ""
-    first = lossy[0]
+    path, first = lossy[0]
     syntax = getattr(getattr(first, "file_meta", None), "TransferSyntaxUID", None)
     name = getattr(syntax, "name", str(syntax))
-    ratio = first.get("LossyImageCompressionRatio")
-    if ratio is not None and not isinstance(ratio, (str, int, float)):
-        ratio = "\\".join(str(r) for r in ratio)
-    said = f", compression ratio {ratio}" if ratio not in (None, "") else ""
+    if not is_compressed(syntax):
+        # the transfer syntax is not the compression (hostile34: "lossy-compressed (Explicit VR Little Endian)")
+        name = f"LossyImageCompression 01, stored now as {name}"
+    ratio = _ratio(first)
+    said = f", compression ratio {ratio}" if ratio else ""
     n = len(lossy)
-    return (f"{n} of {len(sets)} slices are lossy-compressed ({name}{said}): their CT numbers are the codec's "
-            "approximation of the scanner's, read as they are (ask for a lossless or uncompressed export for "
-            "teaching)")
+    which = "" if n == len(sets) else f", the first {path.name}"
+    return (f"{n} of {len(sets)} slice{'s' if len(sets) != 1 else ''} {'is' if n == 1 else 'are'} lossy-compressed "
+            f"({name}{said}{which}): their CT numbers are the codec's approximation of the scanner's, read as they "
+            "are (ask for a lossless or uncompressed export for teaching)")
+
+
+#: JPEG start-of-frame markers (ISO 10918-1 B.1.1.3; JPEG-LS's SOF55 ``FFF7``): each followed by its length, the
+#: sample precision, then the number of lines (rows) and of samples per line (columns)
+_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF, 0xF7})
+
+
+def stream_size(ds: Dataset) -> tuple[int, int] | None:
+    """(rows, columns) that the first frame's JPEG, JPEG-LS or JPEG 2000 codestream says; None when it cannot be
+    told (RLE, which has no size of its own, or a stream without a frame header in its first 4096 bytes)."""
+    try:
+        from pydicom.encaps import generate_fragments
+
+        head = b""
+        for frag in generate_fragments(ds.get("PixelData") or b""):
+            head += frag
+            if len(head) >= _J2K_HEADER_BYTES:
+                break
+    except Exception:  # noqa: BLE001 - not encapsulated: no stream to ask
+        return None
+    siz = head.find(b"\xff\x4f\xff\x51")
+    if siz >= 0 and siz + 22 <= len(head):           # SOC, SIZ: Lsiz, Rsiz, Xsiz, Ysiz, XOsiz, YOsiz
+        x, y, x0, y0 = (int.from_bytes(head[siz + k:siz + k + 4], "big") for k in (8, 12, 16, 20))
+        return y - y0, x - x0
+    soi = head.find(b"\xff\xd8\xff")                 # after the Basic Offset Table's bytes, when it has some
+    if soi < 0:
+        return None
+    at = soi + 2
+    while at + 9 <= len(head) and head[at] == 0xFF:
+        marker, length = head[at + 1], int.from_bytes(head[at + 2:at + 4], "big")
+        if marker in _SOF:
+            return int.from_bytes(head[at + 5:at + 7], "big"), int.from_bytes(head[at + 7:at + 9], "big")
+        at += 2 + length
+    return None
+
+
+def check_stream_size(path: Path, ds: Dataset, what: str = "pixel data") -> None:
+    """Refuse compressed pixel data whose codestream is another size than Rows x Columns, before it is decoded:
+    JPEG-LS of 16 x 16 pixels under Rows 12 was decoded and cut to its first 12 rows without a word, JPEG Lossless
+    under another size refused as "could not be decoded (gdcm: 'NoneType' object has no attribute 'encode')"
+    (hostile34).  Nothing is said when the stream's size cannot be told (RLE) or the slice is not compressed."""
+    syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+    if not is_compressed(syntax):
+        return
+    size = stream_size(ds)
+    try:
+        said = (int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0))
+    except (TypeError, ValueError):
+        return                              # the header checks name it
+    if size is not None and size != said:
+        name = getattr(syntax, "name", str(syntax))
+        raise DicomError(f"{path}: {what} in {name} is a {size[0]} x {size[1]} pixel image, Rows x Columns = "
+                         f"{said[0]} x {said[1]}; expected the same (the header's image size is wrong: copy the slice "
+                         "again, or export the series again)")
 
 
 #: pydicom's preamble to its decoders' own reasons, left out of the line

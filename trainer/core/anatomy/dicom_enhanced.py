@@ -25,7 +25,8 @@ import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
 
-from trainer.core.anatomy.dicom_sanity import frame_count
+from trainer.core.anatomy.dicom_codecs import is_compressed
+from trainer.core.anatomy.dicom_sanity import check_series_size, frame_count
 from trainer.core.errors import DicomError
 
 __all__ = ["ENHANCED_CT_CLASSES", "ENHANCED_CT_STORAGE", "LEGACY_CONVERTED_CT_STORAGE", "frames_of"]
@@ -59,15 +60,16 @@ def _macro(per_frame: Dataset | None, shared: Dataset | None, name: str) -> Data
     return None
 
 
-def _native(path: Path, ds: Dataset, n: int) -> tuple[FileMetaDataset, bytes]:
+def _native(path: Path, ds: Dataset, n: int) -> tuple[FileMetaDataset, bytes | memoryview]:
     """(file meta, pixel bytes) of the frames, native: as stored when uncompressed; decoded whole when compressed,
     the file meta then saying Explicit VR Little Endian and the frames marked LossyImageCompression 01 when the
     syntax was lossy (the reader's note, :mod:`.dicom_codecs`)."""
     syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
-    if syntax is None or not syntax.is_compressed:
+    if not is_compressed(syntax):       # an unknown syntax UID: pydicom's is_compressed raised ValueError (hostile34)
         return ds.file_meta, ds.get("PixelData") or b""
-    from trainer.core.anatomy.dicom_codecs import decode_failure, is_lossy
+    from trainer.core.anatomy.dicom_codecs import check_stream_size, decode_failure, is_lossy
 
+    check_stream_size(path, ds, f"Enhanced CT ({n} frames) pixel data")
     try:
         frames = np.asarray(ds.pixel_array)
     except Exception as exc:  # noqa: BLE001 - pydicom raises several types for undecodable pixel data
@@ -78,7 +80,8 @@ def _native(path: Path, ds: Dataset, n: int) -> tuple[FileMetaDataset, bytes]:
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
     dtype = np.dtype("<i2" if signed else "<u2") if int(ds.get("BitsAllocated", 16) or 16) == 16 else frames.dtype
-    return meta, np.ascontiguousarray(frames, dtype=dtype).tobytes()
+    # the decoded frames' own buffer, sliced frame by frame below (a whole copy as bytes first held the series thrice)
+    return meta, np.ascontiguousarray(frames, dtype=dtype).data.cast("B")
 
 
 def _first_item(ds: Dataset, key: str) -> Dataset | None:
@@ -117,6 +120,9 @@ def frames_of(path: Path, ds: Dataset) -> list[Dataset]:
     shared = _first_item(ds, "SharedFunctionalGroupsSequence")
     rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
     frame_bytes = rows * cols * max(int(ds.get("BitsAllocated", 16) or 16) // 8, 1)
+    # before the frames are decoded: a compressed file of 2100 frames of 512 x 512 was decoded whole (4.4 GB RSS,
+    # 8.7 s) and then refused by the series' bound (hostile34)
+    check_series_size(path.parent, n, rows, cols)
     file_meta, data = _native(path, ds, n)
     if len(data) < n * frame_bytes:
         raise DicomError(f"{path}: pixel data is truncated ({len(data)} bytes; {n} frames of {rows} x {cols} pixels "

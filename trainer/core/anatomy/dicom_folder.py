@@ -56,8 +56,10 @@ def is_os_junk(path: Path) -> bool:
 
 def series_files(root: Path) -> list[Path]:
     """The files of folder ``root`` that may be slices, sorted by name: every file (or link: the
-    caller refuses links) but ``DICOMDIR`` and operating-system junk (:func:`is_os_junk`)."""
-    return sorted(p for p in root.iterdir() if (p.is_symlink() or p.is_file())
+    caller refuses links) but ``DICOMDIR`` and operating-system junk (:func:`is_os_junk`).  A link to a
+    folder is not a slice: a study folder holding one (``latest -> S3``) was refused as "a symbolic link"
+    instead of naming its series (hostile34); like any link to a folder it is not looked into."""
+    return sorted(p for p in root.iterdir() if ((p.is_symlink() and not p.is_dir()) or p.is_file())
                   and p.name.upper() != "DICOMDIR" and not is_os_junk(p))
 
 

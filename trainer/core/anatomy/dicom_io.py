@@ -62,13 +62,14 @@ from trainer.core.anatomy.dicom_sanity import (
     MAX_SIDE_PX,
     ORIENTATION_TOLERANCE,
     SPACING_RANGE_MM,
+    check_pixel_bytes,
     check_series_files,
     check_series_headers,
     check_series_size,
     decode_all,
     frame_count,
 )
-from trainer.core.anatomy.dicom_study import MAX_DEPTH, find_series, series_listing, subfolder_note
+from trainer.core.anatomy.dicom_study import MAX_DEPTH, find_series, search_stopped, series_listing, subfolder_note
 from trainer.core.anatomy.dicom_trailing import read_to_pixel_end, trailing_note
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError
@@ -392,6 +393,13 @@ def _read_one(path: Path, trailing: list[tuple[Path, int]]) -> list[Dataset]:
                          "(only the series' slices may be in it)") from None
     sop = str(ds.get("SOPClassUID", ""))
     mod = str(ds.get("Modality", ""))
+    meta_sop = str(getattr(getattr(ds, "file_meta", None), "MediaStorageSOPClassUID", "") or "")
+    if not sop and meta_sop in (CT_IMAGE_STORAGE, *ENHANCED_CT_CLASSES):
+        # compressed pixel data cut short (no sequence delimiter): pydicom gives back an empty data set, which was
+        # refused as "not a CT image (Modality = '', SOPClassUID = '')" (hostile34)
+        raise DicomError(f"{path}: a CT image file (MediaStorageSOPClassUID {meta_sop}) that ends inside its data "
+                         f"set ({path.stat().st_size} bytes; compressed pixel data with no end marker): the file is cut "
+                         "short; copy it again, or remove it from the series folder")
     if sop in (CT_IMAGE_STORAGE, *ENHANCED_CT_CLASSES) and "PixelData" not in ds:
         # a slice cut short in copying: pydicom stops at the end of the file without complaint
         raise DicomError(f"{path}: a CT image file with no PixelData in its {path.stat().st_size} bytes (Modality = "
@@ -464,6 +472,9 @@ def _fill_slice(out: np.ndarray, path: Path, ds, rows: int, cols: int) -> None:
             px = ds.pixel_array
         except Exception as exc:  # pydicom raises several types for undecodable pixel data
             raise decode_failure(path, ds, exc) from None
+        if px.shape != (rows, cols):
+            raise DicomError(f"{path}: the decoded pixel data is {' x '.join(map(str, px.shape))} pixels; expected Rows x "
+                             f"Columns = {rows} x {cols} (the header's image size is wrong: export the series again)")
     if slope == 1.0 and icpt == int(icpt):
         shift = int(icpt)
         if px.dtype == np.uint16 and -32768 <= shift <= 0 and int(px.max()) <= 32767 - shift:
@@ -538,18 +549,27 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
         if below:
             raise DicomError(f"{root}: the folder holds no DICOM files itself; {series_listing(root, below)}")
         where = (f" (it holds {len(subs)} folder(s): {', '.join(subs[:5])}{', ...' if len(subs) > 5 else ''}, "
-                 f"with no DICOM files within {MAX_DEPTH} levels; give the folder of one series' slices)") if subs else ""
+                 f"with no DICOM files within {MAX_DEPTH} levels{search_stopped(below)}; give the folder of one series' slices)"
+                 ) if subs else ""
         raise DicomError(f"{root}: the folder holds no DICOM files{where}")
     n_files = len(files)
     sets: list[tuple[Path, Dataset]] = []
     trailing: list[tuple[Path, int]] = []           # (file, bytes after its pixel data, ignored)
+    first_frames = rows_max = cols_max = 0
     for i, p in enumerate(files):
-        sets.extend((p, ds) for ds in _read_one(p, trailing))
-        if i == 0 and sets:
-            # a series over the size bound is refused from its first file and the file count, before the other
-            # files' pixels are read (3000 slices of 512 x 512 held 1.5 GB of them before the headers' check)
-            check_series_size(root, n_files * len(sets), _header_int(sets[0][1], "Rows"),
-                              _header_int(sets[0][1], "Columns"))
+        got = _read_one(p, trailing)
+        sets.extend((p, ds) for ds in got)
+        if got:
+            # a series over the size bound is refused from the files read so far and the file count, before the other
+            # files' pixels are read (3000 slices of 512 x 512 held 1.5 GB of them before the headers' check); every
+            # file's size counts, not the first's only (hostile34: a first file of 16 x 16, then 40 of 4096 x 4096,
+            # held 1.3 GB before the refusal), and so do its pixel data's bytes (a header lying about the size)
+            first_frames = first_frames or len(sets)
+            rows_max = max(rows_max, *(_header_int(ds, "Rows") for ds in got))
+            cols_max = max(cols_max, *(_header_int(ds, "Columns") for ds in got))
+            check_series_size(root, max(n_files * first_frames, len(sets) + n_files - i - 1), rows_max, cols_max)
+            if len(got) == 1:
+                check_pixel_bytes(p, got[0])
         if progress is not None:
             progress(i + 1, n_files)
     check_series_headers(sets)                      # sizes, spacing, positions, bits, rescale: before any pixel

@@ -36,11 +36,13 @@ import math
 import os
 from pathlib import Path
 
+from trainer.core.anatomy.dicom_codecs import check_stream_size
 from trainer.core.errors import DicomError
 
 __all__ = ["MAX_INTERCEPT", "MAX_POSITION_MM", "MAX_SERIES_VOXELS", "MAX_SIDE_PX", "MAX_SLICES", "SLOPE_RANGE",
            "ORIENTATION_TOLERANCE",
-           "SPACING_RANGE_MM", "check_series_files", "check_series_headers", "check_series_size", "decode_all",
+           "SPACING_RANGE_MM", "check_pixel_bytes", "check_series_files", "check_series_headers", "check_series_size",
+           "decode_all",
            "frame_count",
            "header_numbers"]
 
@@ -158,7 +160,35 @@ def _check_one(p: Path, ds) -> tuple[int, int, int]:
         have = len(data)
         if have < need:
             raise DicomError(f"{p}: pixel data is truncated ({have} bytes; {rows} x {cols} 16-bit pixels need {need})")
+    check_pixel_bytes(p, ds)
+    check_stream_size(p, ds)
     return rows, cols, bits
+
+
+#: bytes a slice's pixel data may hold beyond twice its Rows x Columns 16-bit pixels (a compressed stream of noise
+#: is at most a little over the raw size; padding is a byte)
+_PIXEL_SLACK = 4096
+
+
+def check_pixel_bytes(p: Path, ds) -> None:
+    """Refuse a slice whose pixel data holds more than twice what its Rows x Columns (x NumberOfFrames) 16-bit pixels
+    need, uncompressed or compressed: the header lies about the image's size (hostile34: Rows 16 over 32 MB of pixels
+    was read as the first 512 bytes, and 40 such files held 1.3 GB before any check).  Rows or Columns out of range
+    are left to :func:`check_series_headers`."""
+    try:
+        rows, cols = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
+        frames = max(int(ds.get("NumberOfFrames", 1) or 1), 1)
+    except (TypeError, ValueError):
+        return
+    if not (1 <= rows <= MAX_SIDE_PX and 1 <= cols <= MAX_SIDE_PX):
+        return
+    have = len(ds.get("PixelData") or b"")
+    need = frames * rows * cols * 2
+    if have > 2 * need + _PIXEL_SLACK:
+        many = f"{frames} frames of " if frames > 1 else ""
+        raise DicomError(f"{p}: pixel data holds {have} bytes, more than twice the {need} that {many}Rows x Columns = "
+                         f"{rows} x {cols} 16-bit pixels need; expected one slice's pixels (the header's image size "
+                         "is wrong: copy the slice again, or export the series again)")
 
 
 def _check_orientation(p: Path, iop: list[float]) -> None:

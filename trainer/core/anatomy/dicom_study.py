@@ -23,8 +23,8 @@ from pathlib import Path
 
 from trainer.core.anatomy.dicom_folder import OS_JUNK_FOLDERS, is_dicom_file
 
-__all__ = ["MAX_DEPTH", "MAX_FOLDERS", "SeriesFolder", "find_series", "likely_series", "series_listing",
-           "subfolder_note"]
+__all__ = ["MAX_DEPTH", "MAX_FOLDERS", "SeriesFolder", "SeriesList", "find_series", "likely_series",
+           "search_stopped", "series_listing", "subfolder_note"]
 
 #: how many folder levels below the given one are searched (a DICOMDIR layout is 4 deep: patient, study,
 #: series, then the files)
@@ -100,7 +100,27 @@ def _header(path: Path) -> tuple[str, str, float | None, bool]:
     return modality, desc[:60], thick if thick is not None and thick > 0 else None, scout
 
 
-def find_series(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_FOLDERS) -> list[SeriesFolder]:
+class SeriesList(list):
+    """:func:`find_series`'s list, which also says whether the search stopped at its folder limit.
+
+    Attributes
+    ----------
+    stopped_after : int
+        0 when every folder within the depth was searched; else the number searched before the limit stopped it
+        (folders beyond it were not looked into: the listing says so, hostile34).
+    """
+
+    stopped_after: int = 0
+
+
+def search_stopped(series: list[SeriesFolder]) -> str:
+    """The clause the messages add when :func:`find_series` stopped at its folder limit; "" when it did not."""
+    after = getattr(series, "stopped_after", 0)
+    return (f" (the search stopped after {after} folders: more may lie beyond them; give a folder nearer the series)"
+            if after else "")
+
+
+def find_series(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_FOLDERS) -> SeriesList:
     """The folders below ``root`` (not ``root`` itself) that hold DICOM files, breadth first, sorted by path.
 
     Parameters
@@ -114,14 +134,15 @@ def find_series(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_F
 
     Returns
     -------
-    list of SeriesFolder
+    SeriesList
         One per folder that holds at least one file starting with ``DICM`` at byte 128; hidden folders,
         the operating system's own (``__MACOSX``) and links to folders are not entered, folders that
-        cannot be listed are passed over.
+        cannot be listed are passed over; ``stopped_after`` says whether ``max_folders`` cut the search short.
     """
     found: list[SeriesFolder] = []
     level = [Path(root)]
     seen = 0
+    cut = False
     for _depth in range(max_depth):
         below: list[Path] = []
         for folder in level:
@@ -130,11 +151,12 @@ def find_series(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_F
             except OSError:
                 continue
             for e in entries:
-                if seen >= max_folders:
-                    break
                 try:
                     if (e.is_dir(follow_symlinks=False) and not e.name.startswith(".")
                             and e.name.lower() not in OS_JUNK_FOLDERS):
+                        if seen >= max_folders:
+                            cut = True
+                            break
                         below.append(Path(e.path))
                         seen += 1
                 except OSError:
@@ -149,9 +171,11 @@ def find_series(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_F
             if dicom:
                 found.append(SeriesFolder(folder, folder.relative_to(root).as_posix(), len(dicom), *_header(dicom[0])))
         level = below
-        if not level or seen >= max_folders:
+        if not level or cut:
             break
-    return sorted(found, key=lambda s: s.rel)
+    out = SeriesList(sorted(found, key=lambda s: s.rel))
+    out.stopped_after = seen if cut else 0
+    return out
 
 
 def likely_series(series: list[SeriesFolder]) -> SeriesFolder | None:
@@ -167,7 +191,7 @@ def series_listing(root: Path, series: list[SeriesFolder]) -> str:
     advice = (f"give the folder of one series, e.g. the CT with the most slices: {best.path}" if best is not None
               else "none is a CT series (modality CT); give the folder of an axial CT series")
     n = len(series)
-    return f"its subfolders hold {n} series folder{'s' if n != 1 else ''}: {shown}; {advice}"
+    return f"its subfolders hold {n} series folder{'s' if n != 1 else ''}{search_stopped(series)}: {shown}; {advice}"
 
 
 def subfolder_note(series: list[SeriesFolder]) -> str:
