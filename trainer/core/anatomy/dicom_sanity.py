@@ -25,6 +25,9 @@ pixels                     BitsAllocated 16, BitsStored 8..16 (present), HighBit
 rescale                    both present (type 1: an absent intercept read stored values
                            as HU, 1024 HU too high), finite slope in :data:`SLOPE_RANGE`,
                            finite intercept within +/- :data:`MAX_INTERCEPT`
+pixel data                 at most twice Rows x Columns (x frames) 16-bit pixels + 4 kB
+                           (:func:`check_pixel_bytes`); a compressed stream's own size equal to
+                           Rows x Columns (:func:`~.dicom_codecs.check_stream_size`)
 one slice                  a SliceThickness (the only spacing it has)
 files                      regular files, no symbolic links
 =========================  ================================================
