@@ -42,3 +42,17 @@ def test_each_row_reads_its_own_folder_whatever_its_name(qtbot, tmp_path):
         box.textValueSelected.emit(box.textValue())
     assert chosen == [tmp_path / name for name in names]
     box.close()
+
+
+def test_the_list_says_when_the_search_stopped_at_its_folder_limit(qtbot, tmp_path):
+    # 2100 folders, a series in the first and one beyond the 2000 searched: the list showed the first as all there was
+    _write(tmp_path / "F0000", 2)
+    for i in range(1, 2100):
+        (tmp_path / f"F{i:04d}").mkdir()
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    box = open_series_chooser(parent, tmp_path, series_below(tmp_path), lambda _p: None)
+    assert box.comboBoxItems() == ["F0000 (CT 'vptrainer synthetic patient', 2 files, 1 mm slices)"]
+    assert ("holds no slices itself: its subfolders hold 1 series (the search stopped after 2000 folders: more may lie "
+            "beyond them; give a folder nearer the series).") in box.labelText()
+    box.close()

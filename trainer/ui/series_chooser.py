@@ -17,7 +17,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QComboBox, QInputDialog, QWidget
 
 from trainer.core.anatomy.dicom_folder import series_files
-from trainer.core.anatomy.dicom_study import SeriesFolder, find_series, likely_series
+from trainer.core.anatomy.dicom_study import SeriesFolder, find_series, likely_series, search_stopped
 from trainer.core.one_line import one_line
 from trainer.ui.key_repeat import KeyRepeatJudge
 
@@ -80,7 +80,8 @@ def open_series_chooser(parent: QWidget, folder: Path, found: list[SeriesFolder]
     box = QInputDialog(parent)
     box.setObjectName("seriesChooser")
     box.setWindowTitle("Choose a series")
-    box.setLabelText(f"{folder.name} holds no slices itself: its subfolders hold {len(found)} series.\n"
+    box.setLabelText(f"{folder.name} holds no slices itself: its subfolders hold {len(found)} series"
+                     f"{search_stopped(found)}.\n"
                      "Choose the axial CT series to read"
                      + (" (the CT with the most slices is selected):" if best is not None else ":"))
     box.setComboBoxItems(items)
