@@ -25,7 +25,7 @@ import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
 
-from trainer.core.anatomy.dicom_codecs import is_compressed
+from trainer.core.anatomy.dicom_codecs import check_stream_size, decode_failure, is_compressed, is_lossy
 from trainer.core.anatomy.dicom_sanity import check_series_size, frame_count
 from trainer.core.errors import DicomError
 
@@ -67,8 +67,6 @@ def _native(path: Path, ds: Dataset, n: int) -> tuple[FileMetaDataset, bytes | m
     syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
     if not is_compressed(syntax):       # an unknown syntax UID: pydicom's is_compressed raised ValueError (hostile34)
         return ds.file_meta, ds.get("PixelData") or b""
-    from trainer.core.anatomy.dicom_codecs import check_stream_size, decode_failure, is_lossy
-
     check_stream_size(path, ds, f"Enhanced CT ({n} frames) pixel data")
     try:
         frames = np.asarray(ds.pixel_array)
