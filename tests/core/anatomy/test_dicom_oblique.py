@@ -65,3 +65,53 @@ def test_the_angle_is_the_rotation_s_about_any_axis():
         rot = Rotation.from_rotvec(np.radians(7.0) * np.asarray(axis, float) / np.linalg.norm(axis)).as_matrix()
         f = frame_of([*rot[:, 0], *rot[:, 1]])
         assert f.angle_deg == pytest.approx(7.0, abs=1e-6) and f.plane == "axial"
+
+
+def test_the_resampling_reports_each_slab_and_a_raise_stops_it(tmp_path, monkeypatch):
+    """Round 34: progress is called after each resampled slab, and when it raises (the import editor's Cancel) the
+    slabs not started are not resampled; the volume read with progress equals the one read without.  Before, nothing
+    was called between the slabs and a Cancel waited for the whole resampling."""
+    import trainer.core.anatomy.dicom_oblique as oblique
+
+    rot = Rotation.from_euler("z", 4.0, degrees=True).as_matrix()
+    _write(tmp_path / "s", rot)
+    whole = read_ct_series(tmp_path / "s")
+    nz = whole.hu.shape[0]
+    monkeypatch.setattr(oblique, "SLAB_VOXELS", 1)                  # one output slice a slab: nz slabs
+    monkeypatch.setattr(oblique, "RESAMPLE_THREADS", 1)
+    import threading
+
+    calls, gate = [], {"on": False, "open": threading.Event()}
+    real = oblique.ndi.affine_transform
+
+    def counted(*a, **k):
+        calls.append(1)
+        if gate["on"] and len(calls) >= 3:
+            # the worker holds its third slab until the read has raised (at most 1 s): these slabs take microseconds,
+            # and unheld the one worker thread ran through many while the reading thread waited for the GIL
+            gate["open"].wait(1.0)
+        return real(*a, **k)
+
+    monkeypatch.setattr(oblique.ndi, "affine_transform", counted)
+    seen = []
+    again = read_ct_series(tmp_path / "s", progress=lambda done, total: seen.append((done, total)))
+    assert np.array_equal(again.hu, whole.hu) and len(calls) == nz
+    files = SHAPE[0]
+    assert seen[:files] == [(k + 1, files) for k in range(files)] and seen[files:] == [(files, files)] * nz
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel_after_two_slabs(done, total):
+        seen.append(done)
+        if len(seen) == files + 2:
+            raise Cancelled
+
+    calls.clear()
+    seen.clear()
+    gate["on"] = True
+    with pytest.raises(Cancelled):
+        read_ct_series(tmp_path / "s", progress=cancel_after_two_slabs)
+    gate["open"].set()
+    # one thread: the two reported, at most the one it had started meanwhile, none of the rest
+    assert 2 <= len(calls) <= 3 and nz > 10

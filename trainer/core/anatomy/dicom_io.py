@@ -685,7 +685,9 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     _trim_heap()
     first = pos[order[0]]
     if oblique:
-        arr, grid = resample_oblique(stack, first, orient, ps0[0], ps0[1], dz)
+        # the files all read: the editor's bar stays full and its Cancel is heard between the resampling's slabs
+        arr, grid = resample_oblique(stack, first, orient, ps0[0], ps0[1], dz,
+                                     progress=None if progress is None else lambda: progress(n_files, n_files))
         del stack
     else:
         arr, grid = _axis_aligned(stack, first, (r_ax, c_ax, n_ax), ps0, dz)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -120,7 +121,7 @@ def oblique_grid(shape, first_mm, frame: Frame, row_mm: float, col_mm: float, sl
 
 
 def resample_oblique(stack: np.ndarray, first_mm, frame: Frame, row_mm: float, col_mm: float,
-                     slice_mm: float) -> tuple[np.ndarray, Grid]:
+                     slice_mm: float, progress: Callable[[], None] | None = None) -> tuple[np.ndarray, Grid]:
     """Resample an oblique stack onto the axis-aligned LPS grid that holds it.
 
     Parameters
@@ -136,6 +137,9 @@ def resample_oblique(stack: np.ndarray, first_mm, frame: Frame, row_mm: float, c
         row direction), mm.
     slice_mm : float
         Between slices along the normal, mm.
+    progress : callable, optional
+        Called with no argument after each slab (:data:`SLAB_VOXELS`) is done, in slab order; when it raises (the
+        import editor's Cancel), the slabs not started are dropped, those running end, and the exception goes on.
 
     Returns
     -------
@@ -177,8 +181,16 @@ def resample_oblique(stack: np.ndarray, first_mm, frame: Frame, row_mm: float, c
 
     starts = range(0, grid.shape[0], slab)
     workers = max(1, min(RESAMPLE_THREADS, os.cpu_count() or 1, len(starts)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(one, starts))
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        # a progress call between slabs (round 34): until then nothing was called during the resampling, so the
+        # import editor's Cancel waited for all of it (1.5-1.6 s for 300 x 512 x 512 on two cores, pass 170)
+        for done in [pool.submit(one, k0) for k0 in starts]:
+            done.result()
+            if progress is not None:
+                progress()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return out, grid
 
 
