@@ -140,13 +140,10 @@ def load_once(scenario: str) -> None:
         """This process's peak RSS: VmHWM where /proc has it.  Linux keeps ``ru_maxrss`` across exec, so the
         child reported its parent's peak when that was higher: the synthesis's 880-900 MB whenever the series was
         synthesised in the same run (round 34); the load's own peak was about 400 MB."""
-        try:
-            for line in Path("/proc/self/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return float(line.split()[1]) / 1024.0
-        except OSError:
-            pass
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        status = Path("/proc/self/status")
+        lines = status.read_text().splitlines() if status.exists() else []
+        hwm = [float(line.split()[1]) / 1024.0 for line in lines if line.startswith("VmHWM:")]
+        return hwm[0] if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
     r0 = peak_mb()
     t0, c0 = time.perf_counter(), time.process_time()

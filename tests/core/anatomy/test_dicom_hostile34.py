@@ -32,6 +32,20 @@ def _write(d, n=5, rows=16, cols=16, seed="s"):
     return hu
 
 
+def _merged(d, n):
+    """``n`` slices written to ``d`` and merged by highdicom into one Legacy Converted Enhanced CT object (not yet
+    saved; the slice files removed)."""
+    import highdicom as hd
+
+    _write(d, n)
+    files = sorted(d.iterdir())
+    merged = hd.legacy.LegacyConvertedEnhancedCTImage([pydicom.dcmread(p) for p in files], series_instance_uid=hd.UID(),
+                                                     series_number=9, sop_instance_uid=hd.UID(), instance_number=1)
+    for p in files:
+        os.unlink(p)
+    return merged
+
+
 def _compress(d, syntax):
     for p in sorted(d.glob("CT*.dcm")):
         ds = pydicom.dcmread(p)
@@ -203,15 +217,9 @@ def test_the_lossy_note_names_the_mark_not_the_storage_and_only_a_real_ratio(tmp
 
 def test_a_compressed_enhanced_ct_over_the_bound_is_refused_before_it_is_decoded(tmp_path, monkeypatch):
     # 2100 RLE frames of 512 x 512 were decoded whole (4.4 GB RSS, 8.7 s CPU), then refused by the series' bound
-    import highdicom as hd
     d = tmp_path / "s"
-    _write(d, 6)
-    files = sorted(d.iterdir())
-    merged = hd.legacy.LegacyConvertedEnhancedCTImage([pydicom.dcmread(p) for p in files], series_instance_uid=hd.UID(),
-                                                     series_number=9, sop_instance_uid=hd.UID(), instance_number=1)
-    for p in files:
-        os.unlink(p)
-    merged.compress(RLELossless) if hasattr(merged, "compress") else None
+    merged = _merged(d, 6)
+    merged.compress(RLELossless)
     merged.save_as(d / "ENH.dcm")
     assert pydicom.dcmread(d / "ENH.dcm").file_meta.TransferSyntaxUID == RLELossless
     assert read_ct_series(d).hu.shape == (6, 16, 16)
@@ -227,14 +235,8 @@ def test_a_compressed_enhanced_ct_over_the_bound_is_refused_before_it_is_decoded
 
 def test_an_enhanced_ct_in_an_unknown_transfer_syntax_is_refused_in_one_line(tmp_path):
     # pydicom's is_compressed raised "ValueError: UID is not a transfer syntax." (a traceback) for 1.2.3.4.5
-    import highdicom as hd
     d = tmp_path / "s"
-    _write(d, 3)
-    files = sorted(d.iterdir())
-    merged = hd.legacy.LegacyConvertedEnhancedCTImage([pydicom.dcmread(p) for p in files], series_instance_uid=hd.UID(),
-                                                     series_number=9, sop_instance_uid=hd.UID(), instance_number=1)
-    for p in files:
-        os.unlink(p)
+    merged = _merged(d, 3)
     merged.file_meta.TransferSyntaxUID = "1.2.3.4.5"
     merged.PixelData = encapsulate([b"\0" * 32] * 3)
     merged["PixelData"].VR = "OB"

@@ -100,7 +100,7 @@ def test_the_resampling_reports_each_slab_and_a_raise_stops_it(tmp_path, monkeyp
     assert seen[:files] == [(k + 1, files) for k in range(files)] and seen[files:] == [(files, files)] * nz
 
     class Cancelled(Exception):
-        pass
+        """What the editor's runner raises from progress once Cancel is pressed."""
 
     def cancel_after_two_slabs(done, total):
         seen.append(done)

@@ -48,6 +48,23 @@ _EITHER_SYNTAXES = frozenset({JPEG2000, HTJ2K})
 _J2K_HEADER_BYTES = 4096
 
 
+def _stream_head(ds: Dataset) -> bytes | None:
+    """The first :data:`_J2K_HEADER_BYTES` (or more) bytes of the encapsulated pixel data's fragments, where a
+    codestream's main header lies; None when the pixel data is not encapsulated as expected (the decoder then
+    names the damage)."""
+    try:
+        from pydicom.encaps import generate_fragments
+
+        head = b""
+        for frag in generate_fragments(ds.get("PixelData") or b""):
+            head += frag
+            if len(head) >= _J2K_HEADER_BYTES:
+                break
+    except Exception:  # noqa: BLE001 - not encapsulated: no stream to ask
+        return None
+    return head
+
+
 def _j2k_irreversible(ds: Dataset) -> bool:
     """Whether a JPEG 2000 slice's codestream uses the irreversible 9-7 wavelet (lossy whatever its rate).
 
@@ -55,16 +72,8 @@ def _j2k_irreversible(ds: Dataset) -> bool:
     the marker: 0 the 9-7 irreversible filter, 1 the 5-3 reversible one.  A writer need not set
     LossyImageCompression ``01`` (GDCM's JPEG 2000 encoder at a lossy rate did not, hostile34), so the stream is
     asked.  False when no COD is found (a damaged stream: its decoding says so)."""
-    data = ds.get("PixelData") or b""
-    try:
-        from pydicom.encaps import generate_fragments
-
-        head = b""
-        for frag in generate_fragments(data):
-            head += frag
-            if len(head) >= _J2K_HEADER_BYTES:
-                break
-    except Exception:  # noqa: BLE001 - not encapsulated as expected: the decoder names the damage
+    head = _stream_head(ds)
+    if head is None:
         return False
     start = head.find(b"\xff\x4f\xff\x51")           # SOC then SIZ: the codestream (possibly inside a JP2 box)
     if start < 0:
@@ -140,15 +149,8 @@ _SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0x
 def stream_size(ds: Dataset) -> tuple[int, int] | None:
     """(rows, columns) that the first frame's JPEG, JPEG-LS or JPEG 2000 codestream says; None when it cannot be
     told (RLE, which has no size of its own, or a stream without a frame header in its first 4096 bytes)."""
-    try:
-        from pydicom.encaps import generate_fragments
-
-        head = b""
-        for frag in generate_fragments(ds.get("PixelData") or b""):
-            head += frag
-            if len(head) >= _J2K_HEADER_BYTES:
-                break
-    except Exception:  # noqa: BLE001 - not encapsulated: no stream to ask
+    head = _stream_head(ds)
+    if head is None:
         return None
     siz = head.find(b"\xff\x4f\xff\x51")
     if siz >= 0 and siz + 22 <= len(head):           # SOC, SIZ: Lsiz, Rsiz, Xsiz, Ysiz, XOsiz, YOsiz

@@ -26,7 +26,8 @@ rescale                    both present (type 1: an absent intercept read stored
                            as HU, 1024 HU too high), finite slope in :data:`SLOPE_RANGE`,
                            finite intercept within +/- :data:`MAX_INTERCEPT`
 pixel data                 at most twice Rows x Columns (x frames) 16-bit pixels + 4 kB
-                           (:func:`check_pixel_bytes`); a compressed stream's own size equal to
+                           (:func:`check_pixel_bytes`, called on each file as the reader reads it,
+                           before the next); a compressed stream's own size equal to
                            Rows x Columns (:func:`~.dicom_codecs.check_stream_size`)
 one slice                  a SliceThickness (the only spacing it has)
 files                      regular files, no symbolic links
@@ -163,8 +164,7 @@ def _check_one(p: Path, ds) -> tuple[int, int, int]:
         have = len(data)
         if have < need:
             raise DicomError(f"{p}: pixel data is truncated ({have} bytes; {rows} x {cols} 16-bit pixels need {need})")
-    check_pixel_bytes(p, ds)
-    check_stream_size(p, ds)
+    check_stream_size(p, ds)                # the pixel bytes' bound: checked as each file is read (read_ct_series)
     return rows, cols, bits
 
 
