@@ -11,6 +11,9 @@ against the mask's body (Dice).  The warning itself reads the labels only (``ct_
 
 from __future__ import annotations
 
+import json
+import re
+
 import numpy as np
 import pytest
 import realct_reference as reference
@@ -72,3 +75,32 @@ def test_turned_l3_at_minus_10_deg_is_labelled_on_its_body(totalseg_ct, tmp_path
     _, lab, box = _import(ct, "L3", tmp_path, capsys)
     ref = turned_reference(totalseg_ct, -10.0, "L3", "L3")
     assert reference.dice(body_mask(lab), ref.body[box]) >= 0.7
+
+
+def test_show_repeats_the_import_warning_until_the_landmarks_are_checked(totalseg_ct, tmp_path, capsys):
+    """The scenario file says to check its estimated landmarks with ``scenarios show``; until round 35 ``show`` printed
+    them without the import's warning, so a colleague given the file (or the instructor the next day) was not told
+    that they label no vertebra.  Oracle: the turned mask (the labelled body is not its body, as in the test above);
+    once the instructor has checked the landmarks (``[ct] estimated`` emptied) the warning is no longer repeated."""
+    ct = rotated(totalseg_ct, -15.0, "L3")
+    err, lab, box = _import(ct, "L1", tmp_path, capsys)
+    ref = turned_reference(totalseg_ct, -15.0, "L3", "L1")
+    assert reference.dice(body_mask(lab), ref.body[box]) < 0.5
+    warned = [ln.split("warning: ", 1)[1] for ln in err.splitlines() if "warning: " in ln]
+    assert warned, err
+    out_file = tmp_path / "L1.toml"
+    assert main(["scenarios", "show", str(out_file)]) == 0
+    shown = capsys.readouterr().out
+    for w in warned:
+        assert f"  warning: {w}" in shown, shown
+    assert "still as estimated (not yet checked; [ct] estimated): body_centre_mm," in shown, shown
+    assert main(["scenarios", "show", str(out_file), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ct"]["warnings"] == warned
+    assert len(data["ct"]["estimated"]) == 5
+    text = out_file.read_text(encoding="utf-8")
+    checked = re.sub(r"(?m)^estimated = \[.*\]$", "estimated = []", text)
+    assert checked != text
+    out_file.write_text(checked, encoding="utf-8")
+    assert main(["scenarios", "show", str(out_file)]) == 0
+    assert "do not label the L1 vertebra" not in capsys.readouterr().out

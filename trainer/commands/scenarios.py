@@ -135,8 +135,15 @@ def _show(args) -> int:
     patient = patient_for(s)
     data = scenario_json(s, patient.landmarks.to_json())
     notes = [one_line(n) for n in patient.volume.meta.get("series_notes", ())] if s.ct is not None else []
+    warned = []
     if s.ct is not None:
+        from trainer.core.scenario.ct_plausible import scenario_warnings
+
+        # the import's checks, for the landmarks as the file holds them now and the keys it still lists as estimated
+        warned = [one_line(n) for n in scenario_warnings(s.ct, patient)]
         data["ct"]["series_notes"] = notes
+        data["ct"]["estimated"] = list(s.ct.estimated)
+        data["ct"]["warnings"] = warned
     if args.json:
         print(json.dumps(data, indent=2, default=str))
         return 0
@@ -163,11 +170,15 @@ def _show(args) -> int:
         print(f"Anatomy: {s.ct.level} patient CT (bone from the series' own HU), CT folder {s.ct.folder}")
         for note in notes:                  # the reader's notes, as import-ct printed them
             print(f"  series note: {note}")
+        for note in warned:                 # the import's warnings, for the file's landmarks and [ct] estimated
+            print(f"  warning: {note}")
         print("  landmarks in the series' patient coordinates (mm, LPS; as in the file and as "
               "import-ct's --body-centre / --pedicle-left / --pedicle-right / --*-endplate take them):")
         for k, v in s.ct.landmarks.items():
             shown = "[" + ", ".join(f"{float(x):g}" for x in v) + "]" if isinstance(v, (tuple, list)) else f"{v:g}"
             print(f"    {k}: {shown}")
+        if s.ct.estimated:
+            print(f"  still as estimated (not yet checked; [ct] estimated): {', '.join(s.ct.estimated)}")
     print(f"C-arm: start {s.carm.start_pose.to_json()}, biplane {s.carm.biplane}, "
           f"patient roll {s.carm.patient_roll_deg:g} deg")
     turn = patient.landmarks.axial_rotation_deg

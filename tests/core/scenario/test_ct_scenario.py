@@ -172,6 +172,9 @@ def test_import_ct_command_writes_a_valid_scenario(case, capsys, tmp_path):
     assert s.ct.folder == series.resolve() and s.ct.level == truth.landmarks.level
     assert s.ct.landmarks["superior_endplate_z_mm"] == 655.5          # given, not estimated
     assert "# estimated" in out.read_text() and "superior_endplate_z_mm = 655.5\n" in out.read_text()
+    # the estimated keys as data too ('scenarios show' repeats the import's warnings for them): all but the given one
+    assert set(s.ct.estimated) == {"body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_centre_mm",
+                                   "inferior_endplate_z_mm"}
     assert main(args) == 2                                             # exists: needs --force
     assert "use --force" in capsys.readouterr().err
     assert main(args + ["--force"]) == 0
@@ -179,6 +182,23 @@ def test_import_ct_command_writes_a_valid_scenario(case, capsys, tmp_path):
     assert main(["scenarios", "import-ct", str(series), "--level", "L1", "--out", str(elsewhere)]) == 2
     assert "must lie inside the scenario file's folder" in capsys.readouterr().err
     assert not elsewhere.exists()
+
+
+@pytest.mark.parametrize(("value", "why"), [('["pedicle_centre_mm"]', "pedicle_centre_mm"),
+                                            ('["body_centre_mm", "body_centre_mm"]', "body_centre_mm"),
+                                            ('"body_centre_mm"', "body_centre_mm"), ("[1]", "1")])
+def test_ct_estimated_names_landmarks_only(case, tmp_path, value, why):
+    """``[ct] estimated`` lists landmark keys, each once: an unknown key, a repeat, a bare string or a number is
+    refused naming the file, line, field, value and what is allowed (a typo would hide a landmark's warnings)."""
+    truth, path, _ = case
+    text = path.read_text().replace('\n\n[ct.landmarks]', f'\nestimated = {value}\n\n[ct.landmarks]')
+    p = path.parent / "estimated.toml"
+    p.write_text(text)
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(p)
+    msg = exc.value.problems[0]
+    assert f"{p}:8: ct.estimated" in msg and why in msg, msg
+    assert "'superior_endplate_z_mm'" in msg and "distinct" in msg, msg
 
 
 def test_ct_scenario_anatomy_level_must_match(case, tmp_path):

@@ -45,6 +45,7 @@ from trainer.core.anatomy.fill_holes import fill_holes
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError, ScenarioError
 from trainer.core.one_line import one_line
+from trainer.core.scenario.schema import LANDMARK_FIELDS
 from trainer.core.scenario.targets import import_cement_max_ml
 
 __all__ = ["BY_HAND", "EstimateNotFound", "LANDMARK_KEYS", "OUT_INSIDE_ADVICE", "context_needed_mm",
@@ -52,8 +53,7 @@ __all__ = ["BY_HAND", "EstimateNotFound", "LANDMARK_KEYS", "OUT_INSIDE_ADVICE", 
            "estimate_landmarks", "estimate_near", "landmarks_as_written", "plate_tilt_deg", "refuse_not_utf8",
            "scenario_toml"]
 
-LANDMARK_KEYS = ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_centre_mm",
-                 "superior_endplate_z_mm", "inferior_endplate_z_mm")
+LANDMARK_KEYS = LANDMARK_FIELDS
 _MIN_BODY_MM2 = 250.0
 #: the estimate's advice when it finds nothing around the series' middle; ``import_landmarks`` says what to give
 #: instead where the series holds no vertebra it could estimate around
@@ -704,12 +704,16 @@ def scenario_toml(folder_rel: str, level: str, landmarks: dict, title: str | Non
     def mark(key):
         return "   # estimated" if key in estimated else ""
 
+    # the same keys as data, so that 'scenarios show' can repeat the import's warnings for them (round 35: the
+    # file said to check them with 'show', which printed the landmarks only)
+    listed = ("estimated = [" + ", ".join(q(k) for k in LANDMARK_KEYS if k in estimated) + "]\n") if estimated else ""
+
     lm = landmarks
     return (f"# CT scenario written by {WRITERS[written_by]}.\n{note}"
             f"[scenario]\ntitle = {q(title)}\ndifficulty = \"advanced\"\n"
             f"objectives = [\n  \"Plan and perform transpedicular access on a real patient's anatomy\",\n]\n"
             f"seed = 1\ndescription = {q(desc)}\n\n"
-            f"[ct]\nfolder = {q(folder_rel)}\nlevel = {q(level)}\n\n[ct.landmarks]\n"
+            f"[ct]\nfolder = {q(folder_rel)}\nlevel = {q(level)}\n{listed}\n[ct.landmarks]\n"
             f"body_centre_mm = {_vec(lm['body_centre_mm'])}{mark('body_centre_mm')}\n"
             f"pedicle_left_centre_mm = {_vec(lm['pedicle_left_centre_mm'])}{mark('pedicle_left_centre_mm')}\n"
             f"pedicle_right_centre_mm = {_vec(lm['pedicle_right_centre_mm'])}{mark('pedicle_right_centre_mm')}\n"

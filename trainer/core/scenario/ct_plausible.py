@@ -48,7 +48,8 @@ from trainer.core.anatomy.morphometry import level_row
 __all__ = ["BODY_HEIGHT_SPREAD", "CANAL_WIDTH_SPREAD", "MAX_PEDICLE_BODY_SHARE", "MAX_PEDICLE_HEIGHT_GAP_FRACTION",
            "MIN_PEDICLE_DEPTH_MM", "MAX_PEDICLE_SOFT_FRACTION", "SOFT_FRACTION_OF_BODY_HU",
            "endplate_span_limit_mm", "pedicle_gap_limit_mm", "estimated_labels_note", "implausible_note",
-           "import_warnings", "labels_note", "misplaced_pedicles_note", "pedicle_depths_mm", "thick_labels_note"]
+           "import_warnings", "labels_note", "misplaced_pedicles_note", "pedicle_depths_mm", "scenario_warnings",
+           "thick_labels_note"]
 
 #: published series disagree by 21-29 % on vertebral body heights (FACTS.md 1.1): the largest body
 #: of a level is taken as the table's tallest wall times 1.29
@@ -568,12 +569,42 @@ def import_warnings(volume, landmarks: dict, level: str, estimated, column=None,
     ValueError
         When the landmarks cannot be labelled (as :func:`~trainer.core.anatomy.ct_patient.patient_from_ct`).
     """
-    estimated = tuple(estimated)
-    slice_mm = float(volume.grid.spacing_xyz_mm[2])
+    def labelled():
+        return patient if patient is not None else patient_from_ct(volume, landmarks, level, progress=progress,
+                                                                   column=column)
+
+    return _warnings(landmarks, level, tuple(estimated), float(volume.grid.spacing_xyz_mm[2]), labelled, in_editor)
+
+
+def scenario_warnings(ct, patient) -> list[str]:
+    """The warnings :func:`import_warnings` gave when a scenario's CT was imported, for the landmarks and the
+    ``estimated`` keys its ``[ct]`` section holds now: what ``scenarios show`` prints (round 35: the file said to
+    check the estimated landmarks with ``show``, which printed the landmarks only, and a colleague's copy of a
+    scenario had lost the import's lines).
+
+    Parameters
+    ----------
+    ct : CTSource
+        The scenario's ``[ct]`` (landmarks in the CT's patient mm, level, the keys still estimated).
+    patient : Patient
+        The patient the trainer labelled from it (:func:`~trainer.core.scenario.build.patient_for`); its
+        ``volume.meta["slice_mm"]`` is the series' slice spacing (mm).
+
+    Returns
+    -------
+    list of str
+        The command line's words; empty when every check passes.
+    """
+    return _warnings(ct.landmarks, ct.level, tuple(ct.estimated), float(patient.volume.meta["slice_mm"]),
+                     lambda: patient, False)
+
+
+def _warnings(landmarks: dict, level: str, estimated: tuple, slice_mm: float, labelled, in_editor: bool) -> list[str]:
+    """:func:`import_warnings` and :func:`scenario_warnings` (one home of the rule): ``labelled()`` gives the
+    labelled patient, asked for only when the labels are checked (some landmark estimated, or thick slices)."""
     notes = [implausible_note(landmarks, level, slice_mm, keys=estimated, in_editor=in_editor)]
     if estimated or slice_mm > ACQUIRED_CENTRE_FROM_MM:
-        if patient is None:
-            patient = patient_from_ct(volume, landmarks, level, progress=progress, column=column)
+        patient = labelled()
         notes.append(labels_note(patient.volume.labels, patient.volume.grid, level, slice_mm, estimated,
                                  in_editor=in_editor, hu=patient.volume.hu))
     return [n for n in notes if n]

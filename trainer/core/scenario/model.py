@@ -55,12 +55,16 @@ class CTSource:
         ``superior_endplate_z_mm``, ``inferior_endplate_z_mm``, in the CT's own patient
         coordinates (DICOM LPS, mm).
     description : str
+    estimated : tuple of str
+        The landmark keys found automatically and not yet checked (``[ct] estimated``): ``scenarios show`` repeats
+        the import's warnings for them.
     """
 
     folder: Path
     level: str
     landmarks: dict
     description: str = ""
+    estimated: tuple = ()
 
 
 @dataclass(frozen=True)

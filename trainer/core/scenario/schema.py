@@ -34,6 +34,11 @@ REQUIRED = _Required()
 
 DIFFICULTIES = ("introductory", "intermediate", "advanced")
 
+#: The keys of ``[ct.landmarks]``, in file order (the one home of the list: ``import-ct``, the landmark editor and
+#: ``[ct] estimated`` take it from here)
+LANDMARK_FIELDS = ("body_centre_mm", "pedicle_left_centre_mm", "pedicle_right_centre_mm",
+                   "superior_endplate_z_mm", "inferior_endplate_z_mm")
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -43,13 +48,14 @@ class FieldSpec:
     ----------
     kind : str
         ``str`` (non-empty), ``text`` (any string), ``int``, ``float``, ``bool``, ``choice``,
-        ``level``, ``strlist``, ``vec3`` (three numbers, mm) or ``table`` (a sub-table).
+        ``level``, ``strlist`` (with ``choices``: each string one of them), ``vec3`` (three numbers, mm) or
+        ``table`` (a sub-table).
     default : Any
         Value when the field is absent, or :data:`REQUIRED`.
     lo, hi : float or None
         Inclusive numeric range.
     choices : tuple of str
-        Allowed values of a ``choice``.
+        Allowed values of a ``choice`` (or of each string of a ``strlist``).
     unit : str
     doc : str
         One-line meaning (shown in the reference).
@@ -82,6 +88,8 @@ class FieldSpec:
         if self.kind == "level":
             return "a level from T8 to L5 (" + ", ".join(LEVELS) + ")"
         if self.kind == "strlist":
+            if self.choices:
+                return "a list of distinct strings, each one of " + ", ".join(repr(c) for c in self.choices)
             return "a list of strings" + (" (at least one)" if self.lo else "")
         if self.kind == "vec3":
             return f"three numbers [x, y, z]{u}"
@@ -110,6 +118,8 @@ class FieldSpec:
         if k == "strlist":
             ok = isinstance(value, list) and all(isinstance(s, str) and s.strip() for s in value)
             if ok and self.lo and len(value) < self.lo:
+                ok = False
+            if ok and self.choices and (any(s not in self.choices for s in value) or len(set(value)) < len(value)):
                 ok = False
             return ok, (tuple(value) if ok else None)
         if k == "vec3":
@@ -303,6 +313,10 @@ SECTIONS: dict[str, dict[str, FieldSpec]] = {
         "level": F("level", REQUIRED, doc="Target level in the CT"),
         "landmarks": F("table", doc="[ct.landmarks]: the target's landmarks in the CT's patient coordinates"),
         "description": F("text", "", doc="Series description (informational)"),
+        "estimated": F("strlist", (), choices=LANDMARK_FIELDS,
+                       doc="The landmarks import-ct or the landmark editor found automatically and nobody has "
+                           "checked yet: 'scenarios show' repeats the import's warnings for them; remove a key "
+                           "once you have checked (or corrected) that landmark"),
     },
     "ct.landmarks": {
         "body_centre_mm": F("vec3", REQUIRED, hi=5000, unit="mm", doc="Centre of the vertebral body"),
