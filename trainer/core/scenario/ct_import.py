@@ -36,6 +36,7 @@ from trainer.core.anatomy.ct_plates import PATCH_MM as _PATCH_MM
 from trainer.core.anatomy.ct_plates import TILTED_DEG as _TILTED_DEG
 from trainer.core.anatomy.ct_plates import endplate_peaks as _endplate_peaks
 from trainer.core.anatomy.ct_plates import plate_tilt_deg as _plate_tilt_deg
+from trainer.core.anatomy.ct_slices import is_thin_slice
 from trainer.core.anatomy.ct_turn import TURNED_DEG, rotation_about_x, rotation_about_z, sampled_turned, vertebra_turn_deg
 from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
 from trainer.core.anatomy.ct_voxels import disc as _disc
@@ -86,6 +87,11 @@ _DEEP_MM_PER_SLICE = 5.0  #: a body hole reaching this much further back costs a
 _WALL_AGREE_MM = 4.0  #: the walls' midpoint (x) may lie this far from the marrow's before the marrow's is used
 _SHELL_MM = 1.0      #: cortex thickness added to the marrow's edges when those give the walls
 _WALL_BELOW_BONE_HU = 60.0  #: the midline posterior wall is looked for this far below the bone threshold
+#: an estimated pedicle centre must lie at least this far lateral of the canal hole's widest edge (mm): about half
+#: the narrowest thoracic pedicle (FACTS.md 1.2)
+_PEDICLE_BESIDE_CANAL_MM = 2.0
+#: the search again starts this far in front of the canal's centre (mm), as :func:`wall_by_slice` is started
+_CANAL_FRONT_MM = 6.0
 _MAX_BODY_DEPTH_MM = 45.0  #: walls further apart than this (front to back) hold the canal too (L5 is 30-40 mm)
 _OFF_TRACK_MM = 6.0  #: an estimate from the column's point whose centre lies further in plane is retried ...
 _RESTART_FRACTIONS = (0.3, 0.7)  #: ... from these fractions of the height between its endplates
@@ -587,8 +593,22 @@ def _pedicle_tubes(hu, g: Grid, thr: float, inf: float, sup: float, aw: float, p
     if pw > pw_canal + _WALL_AGREE_MM:
         pw = pw_canal
     centres = {}
-    for side in ("left", "right"):
+    x = g.axis_mm("x")
+    cols = x[canal.any(axis=0)]
+    for side, s in (("left", 1.0), ("right", -1.0)):
         tube = pedicle_tube(bone, g, side, canal, (cx, cy), pw, inf, sup, wall_y_mm=wall)
+        edge = float(cols.max() if s > 0 else cols.min())
+        if (tube is not None and s * (tube.centre_mm[0] - edge) < _PEDICLE_BESIDE_CANAL_MM and pw < cy - _CANAL_FRONT_MM
+                and is_thin_slice(g.spacing_xyz_mm[2])):
+            # an isthmus within the canal's width is the body's back strip at the canal's front corner, not the
+            # pedicle: the wall was read at the body's back face and the strip behind it taken (abdominal L4 at a
+            # bone threshold of 148 HU: centres 18.6 / 19.7 mm off, at 152 HU 0.5 / 1.6); searched again behind the
+            # canal's front half, where the pedicles flank the canal.  Thin slices only: on the same CT as 6 mm slices
+            # (two averaged) it moved L2's labels, still poor (body Dice 0.34), out of the warning's reach
+            start = cy - _CANAL_FRONT_MM
+            again = pedicle_tube(bone, g, side, canal, (cx, cy), start, inf, sup,
+                                 wall_y_mm=wall_by_slice(hu, g, (cx, cy), start, thr - _WALL_BELOW_BONE_HU))
+            tube = again if again is not None else tube
         if tube is None:
             raise DicomError(f"{where}: no {side} pedicle found beside the canal; give its centre by hand")
         centres[side] = tuple(float(v) for v in tube.centre_mm)

@@ -1,0 +1,38 @@
+"""A spine-centred field of view: the abdomen reconstructed at 300 mm instead of its stored 303 x 366 mm.
+
+A targeted reconstruction keeps less of the fat-muscle border, so the soft-tissue peak of its histogram is narrower
+and the bone threshold measured on it lower: 149 HU at 300 mm against 156 HU as stored
+(``benchmarks/ct_threshold_sensitivity.py``, docs/realct-log.md pass 175).  At 148-149 HU the estimate read the L4
+body's posterior wall at its back face and took the wall's back strip at the canal's front corners for the isthmuses:
+the pedicle centres 18.6 / 19.7 mm off the mask's, inside the canal's width, and the patient labelled no pedicle.
+An isthmus within the canal's width is now searched for again behind the canal's front half.  Oracle: the
+TotalSegmentator mask of the same patient (``realct_reference``), cut with the series.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import realct_reference as reference
+import realct_sources as sources
+
+from trainer.cli import main
+from trainer.core.scenario.loader import load_scenario
+
+pytestmark = pytest.mark.slow
+
+
+def test_abdomen_cut_to_300_mm_estimates_l4_pedicles_beside_the_canal(totalseg_ct, tmp_path, capsys):
+    ref3 = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS["L3"])
+    cut = sources.fov_cut(totalseg_ct, (ref3.canal_xy_mm[0], ref3.canal_xy_mm[1] - 25.0), 300.0)
+    assert cut.hu.shape[1:] == (94, 100)             # rows x columns; stored 101 x 122 (the rows end at the table)
+    sources.write_dicom(cut, tmp_path / "series")
+    out = tmp_path / "l4.toml"
+    assert main(["scenarios", "import-ct", str(tmp_path / "series"), "--level", "L4", "--out", str(out)]) == 0
+    capsys.readouterr()
+    lm = load_scenario(out).ct.landmarks
+    ref = reference.measure(cut.labels, cut.grid, sources.VERTEBRA_LABELS["L4"])
+    for side in ("left", "right"):
+        err = float(np.linalg.norm(np.subtract(lm[f"pedicle_{side}_centre_mm"], getattr(ref, f"pedicle_{side}_centre_mm"))))
+        assert err <= 3.0, (side, err)
+    assert float(np.linalg.norm(np.subtract(lm["body_centre_mm"], ref.body_centre_mm))) <= 3.0
