@@ -98,6 +98,20 @@ def _name_the_levels(vol, folder) -> None:
     raise ScenarioError(str(folder), [f"--level: missing; {held} (Session > Import patient CT shows the numbering)"])
 
 
+def _series_arg(args) -> int | str | None:
+    """``--series`` as the reader takes it (a SeriesNumber or SeriesInstanceUID); ScenarioError naming the
+    value and what is allowed for any other text; None when not given."""
+    from trainer.core.anatomy.dicom_mixed import SERIES_ALLOWED, series_selector
+
+    raw = getattr(args, "series", None)
+    if raw is None:
+        return None
+    sel = series_selector(raw)
+    if sel is None:
+        raise ScenarioError(str(args.dir), [f"--series {raw!r}: not allowed; expected {SERIES_ALLOWED}"])
+    return sel
+
+
 def import_ct(args) -> int:
     from trainer.core.anatomy.ct_facing import refuse_turned
     from trainer.core.anatomy.dicom_io import read_ct_series
@@ -106,10 +120,11 @@ def import_ct(args) -> int:
     from trainer.core.scenario.ct_import_landmarks import import_landmarks
     from trainer.core.scenario.loader import parse_scenario
 
+    series = _series_arg(args)
     if args.level is None:
         # a first-time user does not know the series' levels yet (until round 24 argparse said only
         # "--level is required"): read the numbering and name them; nothing is written
-        _name_the_levels(read_ct_series(Path(args.dir)), Path(args.dir))
+        _name_the_levels(read_ct_series(Path(args.dir), series=series), Path(args.dir))
     args.level = level_from_text(args.level)        # "l1" -> "L1"; "T13", "L 1" stay refused
     if args.level not in LEVELS:
         raise ScenarioError(args.out, [f"--level {args.level!r}: expected one of {', '.join(LEVELS)}"])
@@ -127,7 +142,7 @@ def import_ct(args) -> int:
     refuse_not_utf8("description", folder.name)
     given = {key: getattr(args, opt) for opt, key in _OPTIONS.items() if getattr(args, opt) is not None}
     given = {k: (v[0] if k.endswith("_z_mm") else tuple(v)) for k, v in given.items()}
-    vol = read_ct_series(folder)
+    vol = read_ct_series(folder, series=series)
     for note in vol.meta.get("notes", ()):          # read, but said: an exact copy, trailing data, oblique
         print(one_line(f"{folder}: note: {note}"), file=sys.stderr)
     estimated = ()
@@ -144,7 +159,8 @@ def import_ct(args) -> int:
         refuse_turned(vol, folder)                  # every landmark typed: no column detected to reuse
     text = scenario_toml(rel, args.level, given, title=args.title,
                          description=f"Imported from {folder.name} ({vol.meta.get('series_description', '')})",
-                         estimated=estimated)
+                         estimated=estimated,
+                         series=None if series is None else (vol.meta["series_uid"], vol.meta.get("series_number")))
     # the text is validated as the file it will become (its CT path resolves from --out's folder);
     # only a valid scenario is written, through a temporary file renamed into place
     s = parse_scenario(text, out.resolve())

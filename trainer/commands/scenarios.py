@@ -28,7 +28,10 @@ def add_arguments(parser):
     p.add_argument("--lenient", action="store_true",
                    help="warn about unknown fields and bad values that have a default instead of failing")
     p = sub.add_parser("import-ct", help="create a scenario from a DICOM CT series")
-    p.add_argument("dir", metavar="DIR", help="folder holding one CT series")
+    p.add_argument("dir", metavar="DIR", help="folder holding one CT series, or several side by side (then --series)")
+    p.add_argument("--series", default=None, metavar="N",
+                   help="the series to read when DIR holds several (a Horos export, a PACS zip): its SeriesNumber or "
+                        "SeriesInstanceUID; without it such a folder is refused naming its series")
     p.add_argument("--level", default=None,
                    help="target level, T8 to L5 (any letter case: l1 is L1); without it, the series' numbering is "
                         "read and the levels it holds are named")
@@ -114,7 +117,7 @@ def scenario_json(s, landmarks: dict | None) -> dict:
         **_summary(s), "sha256": s.sha256, "seed": s.seed, "description": s.description,
         "patient": s.chart,
         "anatomy": s.anatomy.as_dict() if s.ct is None else None,
-        "ct": None if s.ct is None else {"folder": str(s.ct.folder), "level": s.ct.level,
+        "ct": None if s.ct is None else {"folder": str(s.ct.folder), "series": s.ct.series, "level": s.ct.level,
                                          "landmarks": {k: (list(v) if isinstance(v, tuple) else v)
                                                        for k, v in s.ct.landmarks.items()}},
         "cement": {"product": s.cement_product, "overrides": s.cement_overrides},
@@ -167,7 +170,8 @@ def _show(args) -> int:
         print(f"Anatomy: {s.anatomy.level} {s.fracture}, trabecular {s.anatomy.trabecular_hu:g} HU")
     else:
         # the synthetic trabecular_hu default (95 HU) is not this patient's: the bone is the series' HU
-        print(f"Anatomy: {s.ct.level} patient CT (bone from the series' own HU), CT folder {s.ct.folder}")
+        print(f"Anatomy: {s.ct.level} patient CT (bone from the series' own HU), CT folder {s.ct.folder}"
+              + (f", series {s.ct.series}" if s.ct.series is not None else ""))
         for note in notes:                  # the reader's notes, as import-ct printed them
             print(f"  series note: {note}")
         for note in warned:                 # the import's warnings, for the file's landmarks and [ct] estimated

@@ -613,7 +613,7 @@ def patient_from_scenario_ct(ct, progress: Callable | None = None, cache: bool =
         if progress is not None:
             progress(0.8 * done / total, f"reading slice {done} of {total}")
 
-    vol = read_ct_series(ct.folder, progress=read_progress)
+    vol = read_ct_series(ct.folder, progress=read_progress, series=ct.series)
     desc = ct_source_text(vol.meta)
 
     def label() -> Patient:

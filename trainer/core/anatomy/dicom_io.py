@@ -49,6 +49,7 @@ from trainer.core.anatomy.dicom_codecs import decode_failure, lossy_note
 from trainer.core.anatomy.dicom_copies import copies_note, drop_exact_copies, shared_uid_note
 from trainer.core.anatomy.dicom_enhanced import ENHANCED_CT_CLASSES, frames_of
 from trainer.core.anatomy.dicom_folder import series_files, series_subfolders
+from trainer.core.anatomy.dicom_mixed import chosen_note, folder_series, mixed_listing, pick_series
 from trainer.core.anatomy.dicom_oblique import (
     MAX_BOX_VOXELS,
     MAX_OBLIQUE_DEG,
@@ -69,7 +70,14 @@ from trainer.core.anatomy.dicom_sanity import (
     decode_all,
     frame_count,
 )
-from trainer.core.anatomy.dicom_study import MAX_DEPTH, find_series, search_stopped, series_listing, subfolder_note
+from trainer.core.anatomy.dicom_study import (
+    MAX_DEPTH,
+    find_series,
+    search_stopped,
+    series_listing,
+    series_number,
+    subfolder_note,
+)
 from trainer.core.anatomy.dicom_trailing import read_to_pixel_end, trailing_note
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
 from trainer.core.errors import DicomError
@@ -506,8 +514,9 @@ def _text(ds, key: str) -> str:
     return str(value)
 
 
-def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -> Volume:
-    """Read a folder holding one CT series into a :class:`Volume` (HU int16, labels all AIR).
+def read_ct_series(folder, progress: Callable[[int, int], None] | None = None, series: int | str | None = None) -> Volume:
+    """Read a folder holding one CT series, or the chosen one of its series, into a :class:`Volume` (HU int16,
+    labels all AIR).
 
     Parameters
     ----------
@@ -517,6 +526,10 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
         :mod:`.dicom_folder`).
     progress : callable, optional
         ``progress(done, total)`` after each file is read.
+    series : int or str, optional
+        The series to read when the folder holds several side by side (:mod:`.dicom_mixed`): its SeriesNumber
+        or SeriesInstanceUID.  Only its files are read (the others' headers only, never their pixels); without
+        it, a folder of several series is refused naming them.
 
     Returns
     -------
@@ -552,6 +565,14 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
                  f"with no DICOM files within {MAX_DEPTH} levels{search_stopped(below)}; give the folder of one series' slices)"
                  ) if subs else ""
         raise DicomError(f"{root}: the folder holds no DICOM files{where}")
+    # several series side by side (a Horos export, a PACS zip): named from their headers before any pixel is read
+    here, others = folder_series(root, files)
+    picked = None
+    if series is not None:
+        picked = pick_series(root, here, series)
+        files = list(picked.files)
+    elif len(here) > 1:
+        raise DicomError(mixed_listing(root, here))
     n_files = len(files)
     sets: list[tuple[Path, Dataset]] = []
     trailing: list[tuple[Path, int]] = []           # (file, bytes after its pixel data, ignored)
@@ -576,14 +597,14 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
     sets, copies = drop_exact_copies(root, sets, _slice_hu)     # a slice's exact copy read once (dedup33)
     n_files -= len({q for q, _ in copies} - {p for p, _ in sets})
     notes = [n for n in (copies_note(copies), shared_uid_note(sets), trailing_note(trailing),
-                         lossy_note(sets), subfolder_note(below)) if n]
+                         lossy_note(sets), subfolder_note(below), chosen_note(picked, here, others)) if n]
     total = len(sets)                               # slices: an Enhanced CT file holds all of them
-    series: dict[str, Path] = {}
+    uids: dict[str, Path] = {}                      # files the header pass could not group (no DICM, no UID)
     for p, ds in sets:
-        series.setdefault(str(ds.get("SeriesInstanceUID", "")), p)
-    if len(series) > 1:
-        desc = "; ".join(f"{uid} (e.g. {p.name})" for uid, p in series.items())
-        raise DicomError(f"{root}: mixed series ({len(series)} SeriesInstanceUIDs: {desc}); put one series per folder")
+        uids.setdefault(str(ds.get("SeriesInstanceUID", "")), p)
+    if len(uids) > 1:
+        desc = "; ".join(f"{uid} (e.g. {p.name})" for uid, p in uids.items())
+        raise DicomError(f"{root}: mixed series ({len(uids)} SeriesInstanceUIDs: {desc}); put one series per folder")
     refuse_mixed_patients(sets)
     # a slice's name in messages: the file, and for an Enhanced CT's frames the frame (a classic slice beside
     # an Enhanced CT was named "CT0050.dcm frame 50", and a frame that differed only "ENHANCED.dcm", hostile30)
@@ -693,7 +714,7 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None) -
         arr, grid = _axis_aligned(stack, first, (r_ax, c_ax, n_ax), ps0, dz)
     meta = {"kind": "dicom", "folder": str(root), "files": n_files,
             "series_description": _text(ds0, "SeriesDescription"),
-            "series_uid": str(ds0.get("SeriesInstanceUID", "")),
+            "series_uid": str(ds0.get("SeriesInstanceUID", "")), "series_number": series_number(ds0),
             "patient_name": _text(ds0, "PatientName"),
             "orientation": ",".join(f"{v:g}" for v in iop0), "patient_position": str(ds0.get("PatientPosition", "")),
             # the series' fingerprint (docs/session-format.md "ct_series"): SHA-256 over the slices in position

@@ -21,10 +21,12 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydicom import dcmread
+
 from trainer.core.anatomy.dicom_folder import OS_JUNK_FOLDERS, is_dicom_file
 
-__all__ = ["MAX_DEPTH", "MAX_FOLDERS", "SeriesFolder", "SeriesList", "find_series", "likely_series",
-           "search_stopped", "series_listing", "subfolder_note"]
+__all__ = ["MAX_DEPTH", "MAX_FOLDERS", "SeriesFolder", "SeriesList", "find_series", "header_of", "likely_series",
+           "search_stopped", "series_listing", "series_number", "subfolder_note"]
 
 #: how many folder levels below the given one are searched (a DICOMDIR layout is 4 deep: patient, study,
 #: series, then the files)
@@ -57,6 +59,13 @@ class SeriesFolder:
         SliceThickness of the first file, mm.
     localizer : bool
         Whether the first file is a scout (ImageType holds ``LOCALIZER``).
+    uid : str
+        SeriesInstanceUID of the first file ("" when absent or unreadable).
+    number : int or None
+        SeriesNumber of the first file (None when absent or not an integer).
+    files : tuple of Path
+        For a series among others in one flat folder (:mod:`.dicom_mixed`): its files, sorted by name; ()
+        for a series folder (every DICOM file in ``path``).
     """
 
     path: Path
@@ -66,6 +75,9 @@ class SeriesFolder:
     description: str
     thickness_mm: float | None
     localizer: bool
+    uid: str = ""
+    number: int | None = None
+    files: tuple[Path, ...] = ()
 
     def text(self) -> str:
         """One short phrase: ``S0003 (CT 'Thorax 1.0 B31f', 312 files, 1 mm slices)``."""
@@ -77,16 +89,52 @@ class SeriesFolder:
         return f"{self.rel} ({', '.join(bits)})"
 
 
-def _header(path: Path) -> tuple[str, str, float | None, bool]:
-    """(modality, description, slice thickness mm, scout) from one file's header; ``("?", "", None, False)``
-    when it cannot be read (the reader names the problem once the folder is given)."""
-    from pydicom import dcmread
+@dataclass(frozen=True)
+class Header:
+    """What one file's header says of its series (no pixels read).
 
+    Attributes
+    ----------
+    modality : str
+        Modality (``"?"`` when the header cannot be read).
+    description : str
+        SeriesDescription, control characters replaced by spaces, at most 60 characters.
+    thickness_mm : float or None
+        SliceThickness, mm (None when absent, not a number or not positive).
+    localizer : bool
+        Whether ImageType holds ``LOCALIZER`` (a scout).
+    uid : str
+        SeriesInstanceUID ("" when absent).
+    number : int or None
+        SeriesNumber (None when absent or not an integer).
+    """
+
+    modality: str = "?"
+    description: str = ""
+    thickness_mm: float | None = None
+    localizer: bool = False
+    uid: str = ""
+    number: int | None = None
+
+
+def series_number(ds) -> int | None:
+    """A data set's SeriesNumber as an integer; None when absent or not one."""
+    try:
+        return int(ds.get("SeriesNumber")) if ds.get("SeriesNumber") not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+_TAGS = ["Modality", "SeriesDescription", "SliceThickness", "ImageType", "SeriesInstanceUID", "SeriesNumber"]
+
+
+def header_of(path: Path) -> Header | None:
+    """One file's :class:`Header`, read with ``stop_before_pixels`` (a few kB of the file); None when it cannot be
+    read as DICOM (the reader names the problem once the file is read for its slice)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = dcmread(path, stop_before_pixels=True,
-                         specific_tags=["Modality", "SeriesDescription", "SliceThickness", "ImageType"])
+            ds = dcmread(path, stop_before_pixels=True, specific_tags=_TAGS)
             modality = str(ds.get("Modality", "") or "?")
             desc = " ".join("".join(c if c.isprintable() else " " for c in str(ds.get("SeriesDescription", "")))
                             .split())
@@ -97,9 +145,18 @@ def _header(path: Path) -> tuple[str, str, float | None, bool]:
             kinds = ds.get("ImageType") or []
             kinds = [kinds] if isinstance(kinds, str) else list(kinds)
             scout = any(str(k).strip().upper() == "LOCALIZER" for k in kinds)
+            uid = str(ds.get("SeriesInstanceUID", "") or "").strip()
+            number = series_number(ds)
     except Exception:           # noqa: BLE001 - any damage: described as unreadable, refused when read
-        return "?", "", None, False
-    return modality, desc[:60], thick if thick is not None and thick > 0 else None, scout
+        return None
+    return Header(modality, desc[:60], thick if thick is not None and thick > 0 else None, scout, uid, number)
+
+
+def _header(path: Path) -> dict:
+    """The :class:`SeriesFolder` fields a folder's first file gives (:func:`header_of`; "?" when unreadable)."""
+    head = header_of(path) or Header()
+    return {"modality": head.modality, "description": head.description, "thickness_mm": head.thickness_mm,
+            "localizer": head.localizer, "uid": head.uid, "number": head.number}
 
 
 class SeriesList(list):
@@ -175,7 +232,7 @@ def find_series(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_F
                 continue
             dicom = [p for p in files if is_dicom_file(p)]
             if dicom:
-                found.append(SeriesFolder(folder, folder.relative_to(root).as_posix(), len(dicom), *_header(dicom[0])))
+                found.append(SeriesFolder(folder, folder.relative_to(root).as_posix(), len(dicom), **_header(dicom[0])))
         level = below
         if not level or cut:
             break

@@ -58,6 +58,9 @@ class CTSource:
     estimated : tuple of str
         The landmark keys found automatically and not yet checked (``[ct] estimated``): ``scenarios show`` repeats
         the import's warnings for them.
+    series : int or str or None
+        The series read when the folder holds several: its SeriesNumber (int) or SeriesInstanceUID (str);
+        None when the folder holds one (:mod:`trainer.core.anatomy.dicom_mixed`).
     """
 
     folder: Path
@@ -65,6 +68,7 @@ class CTSource:
     landmarks: dict
     description: str = ""
     estimated: tuple = ()
+    series: int | str | None = None
 
 
 @dataclass(frozen=True)

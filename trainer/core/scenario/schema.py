@@ -16,6 +16,7 @@ from typing import Any
 import tomllib
 
 from trainer import ASSETS_DIR
+from trainer.core.anatomy.dicom_mixed import SERIES_ALLOWED, series_selector
 from trainer.core.anatomy.params import LEVELS
 from trainer.core.numbers import is_number, number_ok
 from trainer.core.xray.beam import KVP_RANGE
@@ -48,8 +49,9 @@ class FieldSpec:
     ----------
     kind : str
         ``str`` (non-empty), ``text`` (any string), ``int``, ``float``, ``bool``, ``choice``,
-        ``level``, ``strlist`` (with ``choices``: each string one of them), ``vec3`` (three numbers, mm) or
-        ``table`` (a sub-table).
+        ``level``, ``strlist`` (with ``choices``: each string one of them), ``vec3`` (three numbers, mm), ``series``
+        (a SeriesNumber or SeriesInstanceUID, :func:`~trainer.core.anatomy.dicom_mixed.series_selector`) or ``table``
+        (a sub-table).
     default : Any
         Value when the field is absent, or :data:`REQUIRED`.
     lo, hi : float or None
@@ -97,6 +99,8 @@ class FieldSpec:
             return "a non-empty string"
         if self.kind == "table":
             return "a table (section)"
+        if self.kind == "series":
+            return SERIES_ALLOWED
         return "a string"
 
     def check(self, value: Any) -> tuple[bool, Any]:
@@ -131,6 +135,9 @@ class FieldSpec:
             return isinstance(value, str) and bool(value.strip()), value
         if k == "table":
             return isinstance(value, dict), value
+        if k == "series":
+            sel = series_selector(value)
+            return sel is not None, sel
         return isinstance(value, str), value
 
 
@@ -317,6 +324,9 @@ SECTIONS: dict[str, dict[str, FieldSpec]] = {
                        doc="The landmarks import-ct or the landmark editor found automatically and nobody has "
                            "checked yet: 'scenarios show' repeats the import's warnings for them; remove a key "
                            "once you have checked (or corrected) that landmark"),
+        "series": F("series", None, doc="The series to read when the folder holds several side by side (a Horos "
+                                        "export, a PACS zip): its SeriesNumber, or its SeriesInstanceUID as a string "
+                                        "(import-ct --series writes the UID); absent: the folder holds one series"),
     },
     "ct.landmarks": {
         "body_centre_mm": F("vec3", REQUIRED, hi=5000, unit="mm", doc="Centre of the vertebral body"),

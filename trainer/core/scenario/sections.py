@@ -169,6 +169,6 @@ def check_ct(ck: Checker, raw, path: Path | None, series_folder: Path | None = N
                f"above (greater than) inferior_endplate_z_mm = {inf:g}", recoverable=False)
     if folder is None or c["level"] is None or any(v is None for v in lm.values()):
         return CTSource(folder=base, level=c["level"] or "L1", landmarks=lm, description=c["description"],
-                        estimated=c["estimated"] or ())
+                        estimated=c["estimated"] or (), series=c["series"])
     return CTSource(folder=folder, level=c["level"], landmarks=lm, description=c["description"],
-                    estimated=c["estimated"] or ())
+                    estimated=c["estimated"] or (), series=c["series"])
