@@ -31,7 +31,7 @@ def test_each_row_reads_its_own_folder_whatever_its_name(qtbot, tmp_path):
     parent = QWidget()
     qtbot.addWidget(parent)
     chosen = []
-    box = open_series_chooser(parent, tmp_path, found, chosen.append)
+    box = open_series_chooser(parent, tmp_path, found, lambda s: chosen.append(s.path))
     assert box.comboBoxItems() == [r"a\udcfez (CT 'vptrainer synthetic patient', 2 files, 1 mm slices)",
                                    r"a\udcffz (CT 'vptrainer synthetic patient', 3 files, 1 mm slices)",
                                    r"b\nc (CT 'vptrainer synthetic patient', 4 files, 1 mm slices)"]

@@ -168,9 +168,11 @@ def _load_job(payload, progress):
     ``progress`` raises (the runner's Cancelled) once the dialog cancelled: reading stops at
     its next slice, the column detection at its next step.
     """
-    folder, level = payload
+    folder, level, *chosen = payload        # (folder, level) or (folder, level, the series chosen among several)
+    series = chosen[0] if chosen else None
     vol = read_ct_series(folder, progress=lambda done, total: progress(0.45 * done / total,
-                                                                        f"Reading slice {done} of {total}…"))
+                                                                        f"Reading slice {done} of {total}…"),
+                         series=series)
     column = detect_column(vol, progress=lambda f, m: progress(0.45 + 0.4 * f, f"Finding the column: {m}…"))
     refuse_turned(vol, folder, column)      # a prone patient's pixels under a supine orientation (ct_facing)
     slab, _ = sagittal_slab(vol, column)
@@ -299,6 +301,8 @@ class CTLandmarkDialog(QDialog):
         self.setWindowTitle("Import patient CT")
         self.folder: Path | None = None    # the series shown (and saved)
         self._pending: Path | None = None
+        self.series: str | None = None       # the shown series' SeriesInstanceUID when its folder holds several
+        self._pending_series: str | None = None
         self.volume = None
         self.landmarks: dict = {}
         self.source: dict = {}
@@ -496,7 +500,8 @@ class CTLandmarkDialog(QDialog):
             self.note(f"Series: {text or '(empty)'} is not a folder: type or paste the folder that holds the "
                       "series' DICOM files, or use Choose series folder…", error=True)
             return
-        if self.folder is not None and path.resolve() == self.folder.resolve() and self.volume is not None:
+        if (self.folder is not None and path.resolve() == self.folder.resolve() and self.volume is not None
+                and self.series is None):      # a folder of several series: its list opens again
             self.folder_edit.setText(shown_path(self.folder))      # the series shown: nothing to read again
             return
         # after this key press is handled: the press goes on to this dialog, whose QDialog Return handling clicks
@@ -504,23 +509,28 @@ class CTLandmarkDialog(QDialog):
         # another series?") was answered by the very Return that typed the folder (round 34)
         QTimer.singleShot(0, lambda: self.ask_load(str(path)))
 
-    def ask_load(self, d: str) -> None:
-        """Read the series in folder ``d``, after a question when hand corrections on the shown series were not
-        saved (the chooser and the typed field both come here).  A study folder (its series in subfolders, a CD
-        or PACS export) opens a list of its series first (round 34; the reader's one-line refusal said only
-        which folders it held)."""
-        found = series_below(Path(d))
+    def ask_load(self, d: str, series: str | None = None) -> None:
+        """Read the series in folder ``d`` (``series``: the SeriesInstanceUID of the one chosen among several side by
+        side there), after a question when hand corrections on the shown series were not saved (the chooser and
+        the typed field both come here).  A study folder (its series in subfolders, a CD or PACS export) opens a
+        list of its series first (round 34; the reader's one-line refusal said only which folders it held), and
+        so does a folder holding several series flat (a Horos export, a PACS zip; round 35)."""
+        found = series_below(Path(d)) if series is None else []
         if found:
+            flat = bool(found[0].files)
             self._close_question()
-            self._question = open_series_chooser(self, Path(d), found, lambda p: self.ask_load(str(p)))
+            self._question = open_series_chooser(self, Path(d), found, lambda s: self.ask_load(
+                str(s.path), s.uid if s.files else None))
             self._question.rejected.connect(lambda: self.note(
+                f"No series read: {Path(d).name} holds several series; choose one of them." if flat else
                 f"No series read: {Path(d).name} is a study folder; type or choose one of its series' folders."))
             self.dialogs.append(self._question)
-            self.note(f"{Path(d).name} holds {len(found)} series in its subfolders: choose the one to read.")
+            self.note(f"{Path(d).name} holds {len(found)} series "
+                      f"{'side by side' if flat else 'in its subfolders'}: choose the one to read.")
             return
         edited = [NAMES[k].lower() for k in LANDMARK_KEYS if self.source.get(k) == "edited"]
         if self.volume is None or self.saved is not None or not edited:
-            self.load(d)
+            self.load(d, series)
             return
         self._close_question()
         box = QMessageBox(QMessageBox.Icon.Question, "Load another series?",
@@ -532,7 +542,7 @@ class CTLandmarkDialog(QDialog):
         load = box.addButton(f"Load {Path(d).name}", QMessageBox.ButtonRole.AcceptRole)
         keep = box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(keep)
-        load.clicked.connect(lambda: self.load(d))
+        load.clicked.connect(lambda: self.load(d, series))
         keep.clicked.connect(self._keep_editing)
         self._question = box
         self.dialogs.append(box)
@@ -545,10 +555,12 @@ class CTLandmarkDialog(QDialog):
         self.note(f"Still editing {shown_path(self.folder)}: your corrections are kept (Save scenario… to keep "
                   "them in a file).")
 
-    def load(self, folder) -> None:
-        """Read ``folder`` off the GUI thread; the estimate follows; :attr:`loaded` when shown."""
+    def load(self, folder, series: str | None = None) -> None:
+        """Read ``folder`` (``series``: the one chosen among several there) off the GUI thread; the estimate
+        follows; :attr:`loaded` when shown."""
         self.runner.invalidate("ct")
         self._pending = Path(folder)       # becomes self.folder once its series is shown
+        self._pending_series = series
         self.folder_edit.setText(shown_path(self._pending))
         self.folder_edit.setToolTip(str(self._pending))
         self._set_editable(False)
@@ -562,7 +574,7 @@ class CTLandmarkDialog(QDialog):
         self.runner.invalidate("check")
         self._check_timer.stop()
         self._busy = "ct"
-        self.runner.submit("ct", _load_job, (str(self._pending), self.level()))
+        self.runner.submit("ct", _load_job, (str(self._pending), self.level(), series))
 
     def cancel_load(self) -> None:
         was = self._busy
@@ -633,6 +645,7 @@ class CTLandmarkDialog(QDialog):
         out = resp.value
         if resp.channel == "ct":
             self.volume, self.folder, self.column = out["volume"], self._pending, out["column"]
+            self.series = self._pending_series
             self.notes_panel.show_notes(series_notes(self.volume))
             self._fit_messages()
             self.overview.show_column(self.volume, self.column, out["slab"], out["chosen"])
@@ -1173,8 +1186,10 @@ class CTLandmarkDialog(QDialog):
                 f"{_landmark_origin(self.source)}; level {origin}")
         try:
             rel = relative_inside(self.folder, out, advice=_save_inside_advice(self.folder))
+            chosen = (None if self.series is None
+                      else (self.volume.meta["series_uid"], self.volume.meta.get("series_number")))
             text = scenario_toml(rel, self.level(), self.landmarks, title=self._title(),
-                                 description=desc, estimated=estimated, written_by="editor")
+                                 description=desc, estimated=estimated, written_by="editor", series=chosen)
             out = check_output(out, force=force, inputs=[self.folder])
             scenario = parse_scenario(text, out)          # validated before anything is replaced
             atomic_write_text(out, text, force=force)

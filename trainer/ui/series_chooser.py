@@ -1,4 +1,5 @@
-"""Choose one series of a study folder: the landmark editor given a CD or PACS export's top folder.
+"""Choose one series of a study folder: the landmark editor given a CD or PACS export's top folder, or a folder
+that holds several series side by side (a Horos export, a PACS zip: :mod:`trainer.core.anatomy.dicom_mixed`).
 
 The core names a study's series (:mod:`trainer.core.anatomy.dicom_study`); here the instructor picks
 one from a list that shows each as the reader describes it (folder, modality, description, files,
@@ -17,6 +18,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QComboBox, QInputDialog, QWidget
 
 from trainer.core.anatomy.dicom_folder import series_files
+from trainer.core.anatomy.dicom_mixed import folder_series
 from trainer.core.anatomy.dicom_study import SeriesFolder, find_series, likely_series, search_stopped
 from trainer.core.one_line import one_line
 from trainer.ui.key_repeat import KeyRepeatJudge
@@ -42,19 +44,22 @@ class _NoRepeatedAnswer(QObject):
 
 
 def series_below(folder: Path) -> list[SeriesFolder]:
-    """The series in ``folder``'s subfolders when ``folder`` holds no slice files itself; [] otherwise (the
-    folder is read as a series, or the reader names why not)."""
+    """The series in ``folder``'s subfolders when ``folder`` holds no slice files itself; the series side by side
+    in it when its files hold more than one (their headers read, no pixels; each with its ``files``); []
+    otherwise (the folder is read as a series, or the reader names why not)."""
     try:
-        if series_files(folder):
-            return []
+        files = series_files(folder)
+        if files:
+            flat, _ = folder_series(folder, files)
+            return flat if len(flat) > 1 else []
     except OSError:
         return []
     return find_series(folder)
 
 
 def open_series_chooser(parent: QWidget, folder: Path, found: list[SeriesFolder],
-                        on_chosen: Callable[[Path], None]) -> QInputDialog:
-    """Open (window-modal, not blocking) a list of ``found`` series; ``on_chosen(path)`` when one is taken.
+                        on_chosen: Callable[[SeriesFolder], None]) -> QInputDialog:
+    """Open (window-modal, not blocking) a list of ``found`` series; ``on_chosen(series)`` when one is taken.
 
     Parameters
     ----------
@@ -65,7 +70,8 @@ def open_series_chooser(parent: QWidget, folder: Path, found: list[SeriesFolder]
     found : list of SeriesFolder
         :func:`series_below`'s result, at least one.
     on_chosen : callable
-        Called with the chosen series' folder.
+        Called with the chosen :class:`~trainer.core.anatomy.dicom_study.SeriesFolder` (its ``path``; for a series
+        side by side with others, its ``uid`` and ``files`` too).
 
     Returns
     -------
@@ -80,8 +86,9 @@ def open_series_chooser(parent: QWidget, folder: Path, found: list[SeriesFolder]
     box = QInputDialog(parent)
     box.setObjectName("seriesChooser")
     box.setWindowTitle("Choose a series")
-    box.setLabelText(f"{folder.name} holds no slices itself: its subfolders hold {len(found)} series"
-                     f"{search_stopped(found)}.\n"
+    where = (f"{folder.name} holds {len(found)} series side by side (a study exported to one folder)" if found[0].files
+             else f"{folder.name} holds no slices itself: its subfolders hold {len(found)} series{search_stopped(found)}")
+    box.setLabelText(f"{where}.\n"
                      "Choose the axial CT series to read"
                      + (" (the CT with the most slices is selected):" if best is not None else ":"))
     box.setComboBoxItems(items)
@@ -96,7 +103,7 @@ def open_series_chooser(parent: QWidget, folder: Path, found: list[SeriesFolder]
         if at < 0 and text in items:
             at = items.index(text)
         if at >= 0:
-            on_chosen(found[at].path)
+            on_chosen(found[at])
 
     box.textValueSelected.connect(chosen)
     box.open()
