@@ -162,8 +162,8 @@ def pick_series(root: Path, found: list[SeriesFolder], wanted) -> SeriesFolder:
 def chosen_note(picked: SeriesFolder | None, found: list[SeriesFolder], others: list[Path]) -> str:
     """The reader's note when a series was chosen: which one, and how many of the folder's files were not read
     (the other series', and files with no series header: a text file, a slice saved without preamble); "" when
-    none was chosen."""
-    if picked is None:
+    none was chosen, or when the folder holds that series only."""
+    if picked is None or (len(found) == 1 and not others):     # the folder's one series: nothing left out
         return ""
     skipped = sum(s.n_files for s in found if s is not picked) + len(others)
     rest = (f"; {skipped} other file{'s' if skipped != 1 else ''} not read"
