@@ -23,7 +23,14 @@ reports its peak RSS after each stage (``*_rss_mb``: the process's maximum so fa
 ImagePositionPatient; the pixels as stored, the landmarks turned with them): the reader resamples it onto the axes
 (``dicom_oblique``, round 33), which this measures.
 
+``--mixed`` puts two more series beside the slices, flat in the same folder as a Horos export or a PACS zip holds
+them (round 35): a scout (one LOCALIZER image, SeriesNumber 2) and a reconstruction of the same slices two by two
+(half as many slices, twice as thick, SeriesNumber 3), their names interleaved with the series'; the scenario
+chooses ``[ct] series = 1``, so the load reads one series of three (``dicom_mixed``: every file's header, the chosen
+series' pixels only).
+
 Usage: .venv/bin/python benchmarks/ct_load.py [--n 3] [--keep DIR] [--oblique-deg D] [--slices N --slice-mm D]
+       [--mixed]
 """
 
 from __future__ import annotations
@@ -126,6 +133,33 @@ def turn_headers(folder: Path, scenario: Path, deg: float) -> None:
     scenario.write_text(re.sub(r"(_mm = )\[([^\]]*)\]", turned, scenario.read_text()))
 
 
+def mix_series(folder: Path, scenario: Path) -> None:
+    """Add a scout (series 2) and a two-by-two reconstruction (series 3) beside ``folder / "series"``'s slices, names
+    interleaved (``CT0001.dcm``, ``CT0001b.dcm``, ``CT0002.dcm`` ...), and choose series 1 in ``scenario``."""
+    import pydicom
+    from pydicom.uid import generate_uid
+
+    series = folder / "series"
+    files = sorted(series.glob("CT*.dcm"))
+    thick_uid = generate_uid(entropy_srcs=["bench", "thick"])
+    for j in range(len(files) // 2):
+        a, b = pydicom.dcmread(files[2 * j]), pydicom.dcmread(files[2 * j + 1])
+        px = ((a.pixel_array.astype(np.int32) + b.pixel_array.astype(np.int32)) // 2).astype("<u2")
+        za, zb = float(a.ImagePositionPatient[2]), float(b.ImagePositionPatient[2])
+        a.PixelData = px.tobytes()
+        a.SeriesInstanceUID, a.SeriesNumber, a.InstanceNumber = thick_uid, 3, j + 1
+        a.SOPInstanceUID = a.file_meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=["bench", "thick", str(j)])
+        a.ImagePositionPatient = [a.ImagePositionPatient[0], a.ImagePositionPatient[1], f"{(za + zb) / 2:.6g}"]
+        a.SliceLocation, a.SliceThickness = f"{(za + zb) / 2:.6g}", f"{2 * abs(zb - za):.6g}"
+        a.save_as(series / f"{files[2 * j].stem}b.dcm", enforce_file_format=True)
+    scout = pydicom.dcmread(files[len(files) // 2])
+    scout.ImageType = ["ORIGINAL", "PRIMARY", "LOCALIZER"]
+    scout.SeriesInstanceUID, scout.SeriesNumber = generate_uid(entropy_srcs=["bench", "scout"]), 2
+    scout.SOPInstanceUID = scout.file_meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=["bench", "scout"])
+    scout.save_as(series / "CT0000s.dcm", enforce_file_format=True)
+    scenario.write_text(scenario.read_text().replace('level = "L1"\n', 'level = "L1"\nseries = 1\n'))
+
+
 def load_once(scenario: str) -> None:
     """Child process: load the CT scenario, print seconds, progress calls and peak RSS (MB)."""
     from trainer.core.anatomy.ct_patient import patient_from_ct
@@ -147,7 +181,7 @@ def load_once(scenario: str) -> None:
 
     r0 = peak_mb()
     t0, c0 = time.perf_counter(), time.process_time()
-    vol = read_ct_series(s.ct.folder, progress=lambda d, n: calls.append(d))
+    vol = read_ct_series(s.ct.folder, progress=lambda d, n: calls.append(d), series=s.ct.series)
     t1, c1, r1 = time.perf_counter(), time.process_time(), peak_mb()
     col = detect_column(vol, progress=lambda f, m: calls.append(f))
     t2, c2, r2 = time.perf_counter(), time.process_time(), peak_mb()
@@ -174,6 +208,8 @@ def main() -> int:
     ap.add_argument("--slices", type=int, default=SHAPE[0], help="slices of 512 x 512 (the trunk continued beyond "
                     "its 200 mm when not the default series)")
     ap.add_argument("--slice-mm", type=float, default=SPACING_MM[2], help="slice spacing, mm")
+    ap.add_argument("--mixed", action="store_true", help="a scout and a thick reconstruction beside the series (flat "
+                    "in its folder); the scenario chooses the series")
     ap.add_argument("--load", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.load:
@@ -193,13 +229,16 @@ def main() -> int:
         scenario = synthesise(folder, shape, spacing, continue_trunk=(shape, spacing) != (SHAPE, SPACING_MM))
         if args.oblique_deg:
             turn_headers(folder, scenario, args.oblique_deg)
+        if args.mixed:
+            mix_series(folder, scenario)
     runs = []
     for _ in range(args.n):
         out = subprocess.run([sys.executable, __file__, "--load", str(scenario)], capture_output=True, text=True,
                              check=True)
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     t = np.array([r["s"] for r in runs]) * 1000.0
-    name = f"ct_load_{args.slices}x512x512" + (f"_oblique{args.oblique_deg:g}deg" if args.oblique_deg else "")
+    name = (f"ct_load_{args.slices}x512x512" + (f"_oblique{args.oblique_deg:g}deg" if args.oblique_deg else "")
+            + ("_mixed3series" if args.mixed else ""))
     print(json.dumps({"name": name, "p50_ms": round(float(np.percentile(t, 50)), 1),
                       "p95_ms": round(float(np.percentile(t, 95)), 1), "budget_ms": 5000, "n": len(runs),
                       "read_ms": round(1000 * float(np.median([r["read_s"] for r in runs])), 1),
