@@ -133,3 +133,19 @@ def test_the_scenario_field_is_validated_and_read(mixed, capsys):
     assert main(["scenarios", "show", str(absent)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "series 7: no series with this SeriesNumber" in err, err
+
+
+def test_render_play_and_assess_read_the_chosen_series(mixed, tmp_path, capsys):
+    """The scenario written with ``--series 2`` is rendered, played and assessed from the mixed folder: each reads the
+    chest (the session records its UID), none refuses the folder for its other series."""
+    root = mixed.folder.parent
+    toml = root / f"played-{tmp_path.name}.toml"
+    assert _import(mixed.folder, toml, capsys, "--series", "2")[0] == 0
+    plan, session, png = tmp_path / "plan.jsonl", root / f"s-{tmp_path.name}.jsonl", tmp_path / "ap.png"
+    assert main(["render", str(toml), "--out", str(png)]) == 0 and png.is_file()
+    assert main(["scenarios", "expert", str(toml), "--out", str(plan)]) == 0
+    assert main(["play", str(toml), "--actions", str(plan), "--out", str(session), "--pixels", "64"]) == 0
+    capsys.readouterr()
+    assert main(["assess", str(session)]) == 0
+    assert "PASSED" in capsys.readouterr().out
+    assert f'"series_uid":"{mixed.uids[2]}"' in session.read_text().replace(" ", "")
