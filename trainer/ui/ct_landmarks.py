@@ -70,7 +70,7 @@ from trainer.ui.ct_overview import ColumnOverview, sagittal_slab, vertebra_names
 from trainer.ui.ct_slices import COLOURS, NAMES, PLANES, SHORT, SliceViews
 from trainer.ui.held_lines_label import HeldLinesLabel
 from trainer.ui.save_dialogs import ask_save_path, save_with_confirmation
-from trainer.ui.series_chooser import open_series_chooser, series_below
+from trainer.ui.series_chooser import open_series_chooser, series_below, series_side_by_side
 from trainer.ui.series_notes import SeriesNotesLabel, series_notes
 from trainer.ui.workers import Runner
 
@@ -170,6 +170,12 @@ def _load_job(payload, progress):
     """
     folder, level, *chosen = payload        # (folder, level) or (folder, level, the series chosen among several)
     series = chosen[0] if chosen else None
+    if series is None:
+        # several series side by side and none chosen: their list, for the instructor to pick one (every file's
+        # header read here, off the GUI thread; no pixel)
+        flat = series_side_by_side(Path(folder))
+        if flat:
+            return {"side_by_side": flat}
     vol = read_ct_series(folder, progress=lambda done, total: progress(0.45 * done / total,
                                                                         f"Reading slice {done} of {total}…"),
                          series=series)
@@ -517,16 +523,7 @@ class CTLandmarkDialog(QDialog):
         so does a folder holding several series flat (a Horos export, a PACS zip; round 35)."""
         found = series_below(Path(d)) if series is None else []
         if found:
-            flat = bool(found[0].files)
-            self._close_question()
-            self._question = open_series_chooser(self, Path(d), found, lambda s: self.ask_load(
-                str(s.path), s.uid if s.files else None))
-            self._question.rejected.connect(lambda: self.note(
-                f"No series read: {Path(d).name} holds several series; choose one of them." if flat else
-                f"No series read: {Path(d).name} is a study folder; type or choose one of its series' folders."))
-            self.dialogs.append(self._question)
-            self.note(f"{Path(d).name} holds {len(found)} series "
-                      f"{'side by side' if flat else 'in its subfolders'}: choose the one to read.")
+            self._open_list(Path(d), found, lambda s: self.ask_load(str(s.path)))
             return
         edited = [NAMES[k].lower() for k in LANDMARK_KEYS if self.source.get(k) == "edited"]
         if self.volume is None or self.saved is not None or not edited:
@@ -547,6 +544,19 @@ class CTLandmarkDialog(QDialog):
         self._question = box
         self.dialogs.append(box)
         box.open()
+
+    def _open_list(self, folder: Path, found: list, then) -> None:
+        """Open the list of ``found`` series (a study folder's subfolders, or the series side by side in
+        ``folder``); ``then(series)`` with the one picked."""
+        flat = bool(found[0].files)
+        self._close_question()
+        self._question = open_series_chooser(self, folder, found, then)
+        self._question.rejected.connect(lambda: self.note(
+            f"No series read: {folder.name} holds several series; choose one of them." if flat else
+            f"No series read: {folder.name} is a study folder; type or choose one of its series' folders."))
+        self.dialogs.append(self._question)
+        self.note(f"{folder.name} holds {len(found)} series "
+                  f"{'side by side' if flat else 'in its subfolders'}: choose the one to read.")
 
     def _keep_editing(self) -> None:
         """Load another series answered "keep editing": the shown series and its corrections stay."""
@@ -643,6 +653,13 @@ class CTLandmarkDialog(QDialog):
                        else f"{type(resp.error).__name__}: {resp.error}")
             return
         out = resp.value
+        if resp.channel == "ct" and "side_by_side" in out:
+            # a folder of several series and none chosen: nothing read; the one picked is read (the unsaved
+            # corrections' question, if any, was answered before this folder was read)
+            pending = self._pending
+            self._load_ended()
+            self._open_list(pending, out["side_by_side"], lambda s: self.load(str(s.path), s.uid))
+            return
         if resp.channel == "ct":
             self.volume, self.folder, self.column = out["volume"], self._pending, out["column"]
             self.series = self._pending_series

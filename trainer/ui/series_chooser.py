@@ -23,7 +23,7 @@ from trainer.core.anatomy.dicom_study import SeriesFolder, find_series, likely_s
 from trainer.core.one_line import one_line
 from trainer.ui.key_repeat import KeyRepeatJudge
 
-__all__ = ["series_below", "open_series_chooser"]
+__all__ = ["series_below", "series_side_by_side", "open_series_chooser"]
 
 
 _ANSWER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
@@ -44,17 +44,27 @@ class _NoRepeatedAnswer(QObject):
 
 
 def series_below(folder: Path) -> list[SeriesFolder]:
-    """The series in ``folder``'s subfolders when ``folder`` holds no slice files itself; the series side by side
-    in it when its files hold more than one (their headers read, no pixels; each with its ``files``); []
-    otherwise (the folder is read as a series, or the reader names why not)."""
+    """The series in ``folder``'s subfolders when ``folder`` holds no slice files itself; [] otherwise (the
+    folder is read as a series, or the reader names why not; :func:`series_side_by_side` says whether its files
+    hold several)."""
     try:
-        files = series_files(folder)
-        if files:
-            flat, _ = folder_series(folder, files)
-            return flat if len(flat) > 1 else []
+        if series_files(folder):
+            return []
     except OSError:
         return []
     return find_series(folder)
+
+
+def series_side_by_side(folder: Path) -> list[SeriesFolder]:
+    """The series side by side among ``folder``'s own files when they hold more than one (a Horos export, a PACS
+    zip), each with its ``files``; [] otherwise.  Every file's header is read (no pixels; about 0.3 ms a file, 0.6 s
+    at 2000 files), so the editor calls this in its reading job, off the GUI thread."""
+    try:
+        files = series_files(folder)
+    except OSError:
+        return []
+    flat, _ = folder_series(folder, files) if files else ([], [])
+    return flat if len(flat) > 1 else []
 
 
 def open_series_chooser(parent: QWidget, folder: Path, found: list[SeriesFolder],
