@@ -25,7 +25,7 @@ from pydicom import dcmread
 
 from trainer.core.anatomy.dicom_folder import OS_JUNK_FOLDERS, is_dicom_file
 
-__all__ = ["MAX_DEPTH", "MAX_FOLDERS", "SeriesFolder", "SeriesList", "find_series", "header_of", "likely_series",
+__all__ = ["MAX_DEPTH", "MAX_FOLDERS", "Header", "SeriesFolder", "SeriesList", "find_series", "header_of", "likely_series",
            "search_stopped", "series_listing", "series_number", "subfolder_note"]
 
 #: how many folder levels below the given one are searched (a DICOMDIR layout is 4 deep: patient, study,
