@@ -813,3 +813,93 @@ def test_return_in_the_series_field_leaves_the_unsaved_corrections_question_open
     box = _visible_box(dlg, "loadConfirm")
     assert box is not None and box.isVisible() and "Still editing" not in dlg.status.text()
     assert dlg.source["pedicle_right_centre_mm"] == "edited"
+
+
+def _button(widget, text: str):
+    """The push button of ``widget`` (or its children) reading ``text``."""
+    from PySide6.QtWidgets import QAbstractButton
+
+    return next(b for b in widget.findChildren(QAbstractButton) if b.text() == text)
+
+
+def test_escape_and_close_ask_before_dropping_unsaved_corrections(qtbot, series):
+    """Round 35's walk-through: a pedicle marker dragged (mouse), nothing saved, then Escape (a newcomer's way out of
+    a dialog, held so that it repeats) and the Close button: the question "Close without saving?" each time, the
+    editor and the corrected marker staying until "Close without saving" is clicked.  Before (09f0471): Escape and
+    Close hid the editor at once and the correction was gone (loading another series and a level change ask)."""
+    from PySide6.QtTest import QTest
+
+    _, _, folder = series
+    dlg = _open(qtbot, folder)
+    _drag_right_pedicle_up(qtbot, dlg)
+    corrected = dlg.landmarks["pedicle_right_centre_mm"]
+    assert dlg.source["pedicle_right_centre_mm"] == "edited"
+    QTest.keyClick(dlg, Qt.Key.Key_Escape)
+    box = _visible_box(dlg, "closeConfirm")
+    assert box is not None and dlg.isVisible() and "right pedicle" in box.text(), box and box.text()
+    for _ in range(6):                                  # the key held: X repeats it into whatever has the focus
+        QTest.keyClick(QApplication.focusWidget() or dlg, Qt.Key.Key_Escape, Qt.KeyboardModifier.NoModifier, -1)
+        QApplication.processEvents()
+    assert dlg.isVisible() and dlg.landmarks["pedicle_right_centre_mm"] == corrected
+    box = _visible_box(dlg, "closeConfirm")
+    if box is not None:                                 # the repeats ended on the question: Escape there keeps
+        QTest.keyClick(box, Qt.Key.Key_Escape)
+        qtbot.waitUntil(lambda: not box.isVisible(), timeout=5000)
+    assert dlg.isVisible() and "Still editing" in dlg.status.text()
+    QTest.mouseClick(_button(dlg, "Close"), Qt.MouseButton.LeftButton)
+    box = _visible_box(dlg, "closeConfirm")
+    assert box is not None and dlg.isVisible()
+    QTest.mouseClick(_button(box, "Close without saving"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=5000)
+
+
+def test_escape_closes_an_editor_with_nothing_unsaved_and_stops_its_estimate(qtbot, series):
+    """Nothing corrected: Escape closes the editor without a question, and a level's
+    estimate in flight is stopped with it.  Before (09f0471) Escape hid the editor and its estimate ran on,
+    its landmarks then landing in the hidden editor."""
+    from PySide6.QtTest import QTest
+
+    _, _, folder = series
+    dlg = _open(qtbot, folder)
+    dlg.level_box.setFocus()
+    QTest.keyClicks(dlg.level_box, "l2")                # typed in lower case: the box finds L2, its estimate starts
+    assert dlg.level() == "L2" and dlg._busy == "est"
+    landed = []
+    dlg.runner.finished.connect(landed.append)
+    QTest.keyClick(dlg, Qt.Key.Key_Escape)
+    assert not dlg.isVisible() and _visible_box(dlg, "closeConfirm") is None
+    assert dlg.runner.wait_done(0)                      # waited for: the estimate stopped at its next step
+    qtbot.waitUntil(lambda: not dlg.runner.busy, timeout=5000)     # its answer came back, stale
+    assert landed == [] and dlg.landmarks_level == "L1"
+
+
+def _editor_from_menu(qtbot, w, folder):
+    """Session > Import patient CT… in window ``w``, ``folder`` read: the editor."""
+    session = w.menuBar().actions()[0].menu()
+    next(a for a in session.actions() if a.text() == "Import patient CT…").trigger()
+    dlg = w.dialogs[-1]
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
+        dlg.load(folder)
+    return dlg
+
+
+def test_quit_asks_for_an_editor_with_unsaved_corrections(make_window, series, qtbot):
+    """Session > Quit with the CT editor open and a hand correction unsaved: the editor's question, and the window
+    stays; "Close without saving" closes the editor and a second Quit the window.  Before (09f0471) Quit closed the
+    program without a word."""
+    from PySide6.QtTest import QTest
+
+    _, _, folder = series
+    w, _ = make_window()
+    w.show()
+    dlg = _editor_from_menu(qtbot, w, folder)
+    _drag_right_pedicle_up(qtbot, dlg)
+    quit_ = next(a for a in w.menuBar().actions()[0].menu().actions() if a.text() == "Quit")
+    quit_.trigger()
+    box = _visible_box(dlg, "closeConfirm")
+    assert box is not None and w.isVisible() and dlg.isVisible()
+    QTest.mouseClick(_button(box, "Close without saving"), Qt.MouseButton.LeftButton)
+    assert not dlg.isVisible() and w.isVisible()
+    quit_.trigger()
+    assert not w.isVisible()
+

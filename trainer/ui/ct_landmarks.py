@@ -332,6 +332,7 @@ class CTLandmarkDialog(QDialog):
         self._busy: str | None = None               # the channel of the job in flight ("ct", "est")
         self._question: QMessageBox | None = None   # "re-estimate for the new level?" while open
         self._by_hand: str | None = None            # a level the numbering does not hold, for the next click
+        self._discard_on_close = False              # "Close without saving" answered: close, dropping the corrections
         self.warnings: list[str] = []               # import-ct's warnings for the landmarks shown
         self.runner.finished.connect(self._on_done)
         self.runner.progress.connect(self._on_progress)
@@ -525,8 +526,8 @@ class CTLandmarkDialog(QDialog):
         if found:
             self._open_list(Path(d), found, lambda s: self.ask_load(str(s.path)))
             return
-        edited = [NAMES[k].lower() for k in LANDMARK_KEYS if self.source.get(k) == "edited"]
-        if self.volume is None or self.saved is not None or not edited:
+        edited = self.unsaved_corrections()
+        if not edited:
             self.load(d, series)
             return
         self._close_question()
@@ -557,6 +558,13 @@ class CTLandmarkDialog(QDialog):
         self.dialogs.append(self._question)
         self.note(f"{folder.name} holds {len(found)} series "
                   f"{'side by side' if flat else 'in its subfolders'}: choose the one to read.")
+
+    def unsaved_corrections(self) -> list[str]:
+        """The landmarks corrected by hand and not saved since (their names in lower case); [] when there are
+        none, or what is shown is the saved file."""
+        if self.volume is None or self.saved is not None:
+            return []
+        return [NAMES[k].lower() for k in LANDMARK_KEYS if self.source.get(k) == "edited"]
 
     def _keep_editing(self) -> None:
         """Load another series answered "keep editing": the shown series and its corrections stay."""
@@ -1235,11 +1243,66 @@ class CTLandmarkDialog(QDialog):
         box.open()
         return box
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def _may_close(self) -> bool:
+        """True when the editor may close: nothing corrected by hand is unsaved, or the instructor said to drop it.
+        Else the question "Close without saving?" opens (once) and False: until round 35 Close, Escape, the title
+        bar's close and Session > Quit dropped the corrections without a word (loading another series and a level
+        change ask)."""
+        edited = self.unsaved_corrections()
+        if not edited or self._discard_on_close:
+            return True
+        if self._question is not None and self._question.objectName() == "closeConfirm" and self._question.isVisible():
+            self._question.raise_()             # a second Escape or close while it is open: the same question
+            return False
+        self._close_question()
+        box = QMessageBox(QMessageBox.Icon.Question, "Close without saving?",
+                          f"You corrected these {self.landmarks_level} landmarks of {self.folder.name} by hand and "
+                          f"did not save them: {', '.join(edited)}.\nClose the editor (your corrections are lost), or "
+                          "keep editing (Save scenario… first)?", QMessageBox.StandardButton.NoButton, self)
+        box.setObjectName("closeConfirm")
+        drop = box.addButton("Close without saving", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        drop.clicked.connect(self._close_dropping_corrections)
+        keep.clicked.connect(self._keep_editing_not_closed)
+        self._question = box
+        self.dialogs.append(box)
+        box.open()
+        return False
+
+    def _keep_editing_not_closed(self) -> None:
+        """"Keep editing" (or Escape) at "Close without saving?": the editor stays open with its corrections."""
+        self._question = None
+        self.note(f"Still editing {shown_path(self.folder)}: your corrections are kept (Save scenario… to keep them "
+                  "in a file).")
+
+    def _close_dropping_corrections(self) -> None:
+        """"Close without saving": the editor closes and its unsaved corrections go."""
+        self._question = None
+        self._discard_on_close = True
+        self.close()
+
+    def _stop_jobs(self) -> None:
+        """No job of this editor runs on once it closes."""
         self.runner.invalidate("ct")
         self.runner.invalidate("est")
         self.runner.invalidate("check")
+        self._check_timer.stop()
         # a job left running is waited for again by the pool's destructor, without releasing Python's lock: let
         # the longest (an estimate on a loaded machine) finish here
         self.runner.wait_done(120000)
+
+    def reject(self) -> None:
+        """Escape (and the close below): as Close, after the question when corrections are unsaved; until round 35
+        Escape hid the editor without it, and without stopping a read or estimate in flight."""
+        if not self._may_close():
+            return
+        self._stop_jobs()
+        super().reject()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if not self._may_close():
+            event.ignore()
+            return
+        self._stop_jobs()
         super().closeEvent(event)

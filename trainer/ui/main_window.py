@@ -669,6 +669,13 @@ class MainWindow(QMainWindow):
         self.carm.stop_fluoro(at=self._fluoro_released_at)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        # an open CT editor first: with unsaved corrections it asks, and the window stays (until round 35 Quit
+        # dropped them without a word)
+        for dlg in [d for d in self.dialogs if isinstance(d, QWidget) and d.objectName() == "ctLandmarkDialog"
+                    and d.isVisible()]:
+            if not dlg.close():
+                event.ignore()
+                return
         self._fluoro_release.stop()
         self.carm.stop_fluoro()
         QApplication.instance().removeEventFilter(self)
