@@ -903,3 +903,19 @@ def test_quit_asks_for_an_editor_with_unsaved_corrections(make_window, series, q
     quit_.trigger()
     assert not w.isVisible()
 
+
+def test_a_closed_editor_is_let_go_with_its_series(make_window, series, qtbot):
+    """Import patient CT…, a series read, Close (a click): the editor leaves the window's dialogs and is deleted with
+    its series.  Before (09f0471) every closed editor stayed in ``dialogs`` with its volume (70-100 MB of RSS per
+    chest CT imported in the running trainer, measured)."""
+    from PySide6.QtTest import QTest
+
+    _, _, folder = series
+    w, _ = make_window()
+    w.show()
+    dlg = _editor_from_menu(qtbot, w, folder)
+    gone = []
+    dlg.destroyed.connect(lambda *_: gone.append(True))
+    QTest.mouseClick(_button(dlg, "Close"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: gone == [True], timeout=5000)
+    assert not any(d.objectName() == "ctLandmarkDialog" for d in w.dialogs)

@@ -279,9 +279,17 @@ class MainWindow(QMainWindow):
         dlg = CTLandmarkDialog(self)
         dlg.openRequested.connect(lambda s: (dlg.close(), self.start_scenario(s)))
         dlg.scenarioSaved.connect(self._ct_scenario_saved)
+        dlg.finished.connect(lambda _result: self._forget_dialog(dlg))
         self.dialogs.append(dlg)
         dlg.show()
         return dlg
+
+    def _forget_dialog(self, dlg) -> None:
+        """A closed editor is let go with its series: until round 35 each Import patient CT… stayed in
+        :attr:`dialogs` after its Close with its volume (70-100 MB a chest CT of 133 slices, RSS measured)."""
+        if dlg in self.dialogs:
+            self.dialogs.remove(dlg)
+        dlg.deleteLater()
 
     def _ct_scenario_saved(self, scenario) -> None:
         """The CT editor saved ``scenario``: Open scenario file… starts in its folder next (until round 23
