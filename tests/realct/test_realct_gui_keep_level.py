@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from qt_input import pick_level_with_mouse, type_into_spin
+from qt_input import CT_WORK_WAIT_MS, pick_level_with_mouse, type_into_spin
 from realct_gui import open_editor
 
 from trainer.core.scenario.loader import load_scenario
@@ -129,3 +129,26 @@ def test_keep_my_landmarks_after_a_save_leaves_open_in_trainer_on(qtbot, totalse
     # an edit after the question makes the file stale again: Open in trainer goes off
     type_into_spin(qtbot, dlg.spins["body_centre_mm", "z"], round(z + 1.0, 1), Qt.Key.Key_Tab)
     assert not dlg.open_button.isEnabled()
+
+
+def test_the_title_placeholder_never_says_by_hand_for_a_numbered_level_being_estimated(qtbot, totalseg_series):
+    """Round 35's walk-through: "l3" typed (lower case) into the Target level on the numbered abdomen, L2's landmarks
+    shown: while L3's estimate runs the Title's placeholder reads "L3 patient CT", not "L3 patient CT (level given
+    by hand)" (on 09f0471 it did, L3 held against L2's vertebra until the estimate landed); likewise while the
+    re-estimate question after a hand correction is open.  A vertebra taken by hand says so: the test above."""
+    _, folder = totalseg_series
+    dlg = open_editor(qtbot, folder, level="L2")
+    assert dlg.column.certain and dlg.title_edit.placeholderText() == "L2 patient CT"
+    dlg.level_box.setFocus()
+    QTest.keyClicks(dlg.level_box, "l3")
+    assert dlg.level() == "L3" and dlg._busy == "est"
+    assert dlg.title_edit.placeholderText() == "L3 patient CT"
+    qtbot.waitUntil(lambda: dlg._busy is None and dlg.landmarks_level == "L3", timeout=CT_WORK_WAIT_MS)
+    assert dlg.title_edit.placeholderText() == "L3 patient CT"
+    type_into_spin(qtbot, dlg.spins["body_centre_mm", "z"], round(dlg.landmarks["body_centre_mm"][2] + 1.0, 1),
+                   Qt.Key.Key_Tab)
+    pick_level_with_mouse(qtbot, dlg.level_box, "L4")
+    box = next(b for b in dlg.dialogs if b.objectName() == "reestimateConfirm" and b.isVisible())
+    assert dlg.title_edit.placeholderText() == "L4 patient CT"
+    QTest.mouseClick(next(b for b in box.buttons() if b.text() == "Keep my landmarks"), Qt.MouseButton.LeftButton)
+    assert dlg.level() == "L3" and dlg.title_edit.placeholderText() == "L3 patient CT"

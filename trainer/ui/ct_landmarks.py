@@ -1182,7 +1182,11 @@ class CTLandmarkDialog(QDialog):
         series with no numbering the level is the instructor's anyway: the description says so."""
         title = self.title_edit.text().strip() or default_title(self.level())
         col, i = self.column, self._landmarks_index
-        against = col is not None and col.certain and i is not None and col.vertebrae[i].level != self.level()
+        # only the landmarks' own level can be against their vertebra's number: a level just chosen, its estimate in
+        # flight or its question open, is not yet on any vertebra (until round 35 the placeholder read "L3 patient
+        # CT (level given by hand)" meanwhile, L3 held against L2's vertebra)
+        against = (col is not None and col.certain and i is not None and self.landmarks_level == self.level()
+                   and col.vertebrae[i].level != self.level())
         if against and "by hand" not in title:
             title += " (level given by hand)"
         return title
