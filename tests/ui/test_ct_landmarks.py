@@ -919,3 +919,34 @@ def test_a_closed_editor_is_let_go_with_its_series(make_window, series, qtbot):
     QTest.mouseClick(_button(dlg, "Close"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: gone == [True], timeout=5000)
     assert not any(d.objectName() == "ctLandmarkDialog" for d in w.dialogs)
+
+
+def test_a_typed_folder_that_cannot_be_read_stays_in_the_series_field_to_mend(qtbot, series, request):
+    """Round 35's walk-through: a first path typed into the empty editor's Series field (keys, then Return) names a
+    folder with no DICOM files: the red line says so and the path stays in the field, where End and Backspace mend it
+    into the series' folder, which Return reads.  Before (09f0471) the field was emptied on the error."""
+    from PySide6.QtTest import QTest
+
+    _, _, folder = series
+    wrong = folder.parent / "seris"                     # beside the module's series, gone after this test
+    wrong.mkdir()
+    request.addfinalizer(wrong.rmdir)
+    dlg = CTLandmarkDialog()
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.folder_edit.setFocus()
+    QTest.keyClicks(dlg.folder_edit, str(wrong))
+    QTest.keyClick(dlg.folder_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "no DICOM files" in dlg.status.text(), timeout=CT_WORK_WAIT_MS)
+    assert dlg.volume is None and dlg.folder_edit.text() == str(wrong)
+    box = _visible_box(dlg, "ctError")
+    QTest.keyClick(box, Qt.Key.Key_Return)              # the message read: OK
+    qtbot.waitUntil(lambda: not box.isVisible(), timeout=5000)
+    dlg.folder_edit.setFocus()
+    QTest.keyClick(dlg.folder_edit, Qt.Key.Key_End)
+    for _ in range(len("seris")):
+        QTest.keyClick(dlg.folder_edit, Qt.Key.Key_Backspace)
+    QTest.keyClicks(dlg.folder_edit, folder.name)
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
+        QTest.keyClick(dlg.folder_edit, Qt.Key.Key_Return)
+    assert dlg.folder == folder and dlg.folder_edit.text() == str(folder)

@@ -657,6 +657,10 @@ class CTLandmarkDialog(QDialog):
             if resp.channel == "est":
                 self.overview.set_chosen(self._landmarks_index)
                 self._back_to_landmarks_level()
+            elif self.volume is None and self._pending is not None:
+                # no series shown to go back to: the path that failed stays in the field to be mended (until round
+                # 35 the field was emptied, and a long pasted path with one wrong folder had to be found again)
+                self.folder_edit.setText(shown_path(self._pending))
             self.error("Cannot read the CT series", str(resp.error) if isinstance(resp.error, VPTrainerError)
                        else f"{type(resp.error).__name__}: {resp.error}")
             return
