@@ -128,6 +128,11 @@ class ScenarioPicker(QDialog):
         self.file_dialog: QFileDialog | None = None
         open_folder = QPushButton("Open folder…")
         open_folder.clicked.connect(self._ask_folder)
+        for b in (open_file, open_folder):
+            # Return is Start's (the default button): as the dialog's auto-default buttons these two took it while
+            # they had the focus, which they keep after their file dialog closes, and a file just opened was met
+            # by the file dialog again instead of starting (round 35)
+            b.setAutoDefault(False)
         buttons = QDialogButtonBox()
         self.start_button = buttons.addButton("Start", QDialogButtonBox.ButtonRole.AcceptRole)
         self.start_button.setObjectName("startButton")
