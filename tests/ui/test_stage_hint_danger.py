@@ -35,3 +35,42 @@ def test_the_hint_says_withdraw_while_the_tip_is_in_the_canal(make_window):
     hint = w.hint.text()
     assert hint.startswith(f"The tip is {zone}") and "withdraw it (Z)" in hint, hint
     assert zone in ("in the spinal canal", "in a neural foramen"), zone
+
+
+def _lines_needed(label, text: str) -> int:
+    """How many lines ``text`` takes word-wrapped in ``label``'s width and font."""
+    from PySide6.QtCore import QRect
+
+    width = label.contentsRect().width() - 2 * label.margin()
+    rect = label.fontMetrics().boundingRect(QRect(0, 0, width, 100000), Qt.TextFlag.TextWordWrap, text)
+    return round(rect.height() / label.fontMetrics().lineSpacing())
+
+
+def _lines_held(label) -> int:
+    return label.contentsRect().height() // label.fontMetrics().lineSpacing()
+
+
+def test_each_stage_hint_fits_the_line_above_the_tabs(make_window):
+    """Round 35's walk-through (1600 x 1000, real X): after "proceed" the line above the Procedure tab read "Square the
+    C-arm: ... turn the orbital (Ctrl+Left/Right) until the spinous process lies midway", cut there: the line holds two
+    lines of text and the hint needed four ("between the pedicles. Then click the AP image over the pedicle." unseen).
+    Every stage's hint, and the ones made from the procedure's state, fit the lines it holds in its column."""
+    from trainer.ui.help import STAGE_HINTS, stage_hint
+
+    w, d = make_window()
+    w.resize(1600, 1000)
+    w.show()
+    picker = w.show_picker()
+    assert picker.select("l1-wedge-default")
+    d.start(picker)
+    d.answer_checklist({k: g["expected"] for k, g in w.scenario.decisions.gates.items()})
+    d.pump(0.05)
+    assert w.hint.text() == stage_hint(w.view)      # the Procedure tab's column
+    held = _lines_held(w.hint)
+    assert _lines_needed(w.hint, w.hint.text()) <= held, (w.hint.text(), held)
+    made = ["Decision made: finish the session (Ctrl+Enter) to see the debrief.",
+            "Both views taken: click the AP image over the pedicle to pick the entry, then place (P).",
+            *(f"The tip is {zone}: withdraw it (Z) and re-aim; no cement through it."
+              for zone in ("in the spinal canal", "in a neural foramen"))]
+    for text in [*STAGE_HINTS.values(), *made]:
+        assert _lines_needed(w.hint, text) <= held, (text, held)

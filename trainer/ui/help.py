@@ -22,8 +22,11 @@ USER_GUIDE = REPO_ROOT / "docs" / "user-guide.md"
 STAGE_HINTS = {
     None: "Session > New session… (or Open scenario file…) to choose a case.",
     "checklist": "Read the chart, answer every item, then decide: proceed, defer or decline.",
-    "alignment": ("Square the C-arm: AP (1), shot (S), lateral (2), shot; turn the orbital (Ctrl+Left/Right) until the "
-                  "spinous process lies midway between the pedicles. Then click the AP image over the pedicle."),
+    # two lines in the Procedure tab's 440 px column, all the line above the tabs holds: until round 35 it went on
+    # "... lies midway between the pedicles. Then click the AP image over the pedicle.", cut after "midway" (the
+    # click is the next hint's, once both views are taken)
+    "alignment": ("Square the C-arm: AP (1), shot (S), lateral (2), shot; turn it (Ctrl+Left/Right) until the spinous "
+                  "process is centred."),
     "access": f"Advance (A) with AP and lateral shots: the tip lateral to the {MEDIAL_WALL_LINE} until past the "
               "posterior wall.",
     "cement": "Wait (W) for the working phase on the bar (a paste), then inject (I) in small steps.",
