@@ -6,6 +6,7 @@
     ... tools/screenshot_ct_landmarks.py --series DIR --level L3 --by-hand T11 --pick Y Z --out FILE
     ... tools/screenshot_ct_landmarks.py --series DIR --level L3 --override --pick Y Z --out FILE
     ... tools/screenshot_ct_landmarks.py --series DIR --study --out docs/screenshots/23-ct-study-series-list.png
+    ... tools/screenshot_ct_landmarks.py --series DIR --flat --out docs/screenshots/24-ct-flat-series-list.png
 
 The series (synthetic L1 patient, 0.5 mm voxels, scanner-like origin) is written to
 ``cases/ct/patient-017`` in a temporary folder that stands in as the home folder (the editor shows
@@ -22,7 +23,10 @@ overridden, docs/screenshots/17-ct-landmarks-numbering-by-hand.png on the abdomi
 ticks "Override the numbering for the next click" first, so that ``--pick`` takes that vertebra as
 ``--level``.  ``--study`` lays the series out as a CD does (``cases/CD/DICOMDIR``, a one-slice scout in
 ``DICOM/PAT1/STU1/SER1``, the series in ``SER3``), types ``~/cases/CD`` in the Series field, presses Return and
-grabs the screen with the editor's list of the study's series open (round 34).
+grabs the screen with the editor's list of the study's series open (round 34).  ``--flat`` lays it out as Horos's
+"Export to DICOM files" does, every series side by side in one folder (``cases/export``: a one-slice scout as
+``IM-0001-0001.dcm``, series 1, and the series as ``IM-0002-NNNN.dcm``, series 2), types that folder, presses Return
+and grabs the list of its series (round 35).
 """
 
 from __future__ import annotations
@@ -62,6 +66,9 @@ def main(argv=None) -> int:
                     help="with --series and --pick: tick the override box, so the click takes the vertebra as --level")
     ap.add_argument("--study", action="store_true",
                     help="with --series: lay it out as a CD's series, type the CD's folder and grab its series list")
+    ap.add_argument("--flat", action="store_true",
+                    help="with --series: put it beside a scout in one folder (a Horos export), type the folder and "
+                         "grab its series list")
     args = ap.parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv)
     apply_theme(app)
@@ -69,6 +76,10 @@ def main(argv=None) -> int:
         with tempfile.TemporaryDirectory() as home:
             os.environ["HOME"] = home
             return _study(app, args, Path(home) / "cases" / "CD")
+    if args.series and args.flat:
+        with tempfile.TemporaryDirectory() as home:
+            os.environ["HOME"] = home
+            return _flat(app, args, Path(home) / "cases" / "export")
     if args.series:
         with tempfile.TemporaryDirectory() as home:
             # the series copied into a throwaway home's cases/: the Series field shows ~/cases/NAME, as for a
@@ -129,32 +140,68 @@ def _real(app, args) -> int:
     return 0
 
 
-def _study(app, args, cd: Path) -> int:
-    """The CD layout, the folder typed and Return pressed (key events), the series list grabbed with the editor."""
+def _scout(first_slice: Path):
+    """A one-slice scout made from a series' first slice: ImageType LOCALIZER, its own series and description."""
     import pydicom
-    from PySide6.QtCore import Qt
-    from PySide6.QtTest import QTest
 
-    base = cd / "DICOM" / "PAT1" / "STU1"
-    shutil.copytree(args.series, base / "SER3")
-    (base / "SER1").mkdir(parents=True)
-    scout = pydicom.dcmread(sorted((base / "SER3").iterdir())[0])
+    scout = pydicom.dcmread(first_slice)
     scout.ImageType = ["ORIGINAL", "PRIMARY", "LOCALIZER"]
     scout.SeriesDescription = "Topogram 0.6 T20f"
     scout.SeriesInstanceUID = pydicom.uid.generate_uid(entropy_srcs=["screenshot scout"])
-    scout.save_as(base / "SER1" / "IM000001")
+    scout.SOPInstanceUID = pydicom.uid.generate_uid(entropy_srcs=["screenshot scout image"])
+    scout.file_meta.MediaStorageSOPInstanceUID = scout.SOPInstanceUID
+    return scout
+
+
+def _study(app, args, cd: Path) -> int:
+    """The CD layout, the folder typed and Return pressed (key events), the series list grabbed with the editor."""
+    base = cd / "DICOM" / "PAT1" / "STU1"
+    shutil.copytree(args.series, base / "SER3")
+    (base / "SER1").mkdir(parents=True)
+    _scout(sorted((base / "SER3").iterdir())[0]).save_as(base / "SER1" / "IM000001")
     (cd / "DICOMDIR").write_bytes(b"\0" * 128 + b"DICM")
+    return _grab_list(app, args, "~/cases/CD")
+
+
+def _flat(app, args, export: Path) -> int:
+    """A Horos-style export (every series side by side, ``IM-<series>-<image>.dcm``), typed, its list grabbed."""
+    import pydicom
+
+    export.mkdir(parents=True)
+    files = sorted(Path(args.series).iterdir())
+    scout = _scout(files[0])
+    scout.SeriesNumber = 1
+    scout.save_as(export / "IM-0001-0001.dcm")
+    for n, f in enumerate(files, start=1):
+        ds = pydicom.dcmread(f)
+        ds.SeriesNumber = 2
+        ds.save_as(export / f"IM-0002-{n:04d}.dcm")
+    return _grab_list(app, args, "~/cases/export")
+
+
+def _grab_list(app, args, typed: str) -> int:
+    """``typed`` into an empty editor's Series field and Return (key events); the screen grabbed with the list of
+    the folder's series open (opened by the editor's reading job since round 35: waited for)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
     dlg = CTLandmarkDialog(level=args.level)
     dlg.resize(1580, 960)
     dlg.show()
     app.processEvents()
     dlg.folder_edit.setFocus()
-    QTest.keyClicks(dlg.folder_edit, "~/cases/CD")
+    QTest.keyClicks(dlg.folder_edit, typed)
     QTest.keyClick(dlg.folder_edit, Qt.Key.Key_Return)
-    for _ in range(50):
+    lists: list = []
+    for _ in range(1500):                   # up to 30 s
         app.processEvents()
         time.sleep(0.02)
-    lists = [d for d in dlg.dialogs if d.objectName() == "seriesChooser" and d.isVisible()]
+        lists = [d for d in dlg.dialogs if d.objectName() == "seriesChooser" and d.isVisible()]
+        if lists:
+            break
+    for _ in range(25):
+        app.processEvents()
+        time.sleep(0.02)
     if not lists:
         raise SystemExit("screenshot: the series list did not open")
     print(f"Series list: {lists[0].comboBoxItems()}; selected {lists[0].textValue()}")

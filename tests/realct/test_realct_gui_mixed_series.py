@@ -10,6 +10,8 @@ Before, the typed folder was read whole and refused ("mixed series ...; put one 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import realct_mixed
@@ -58,6 +60,11 @@ def test_the_editor_lists_a_flat_folders_series_and_reads_the_one_picked(qtbot, 
                                    f"series 3 (CT 'chest 5 mm slabs', {n_slab} files, 5 mm slices)"]
     assert box.textValue().startswith("series 2 ") and "3 series side by side" in box.labelText()
     assert "holds 3 series side by side" in dlg.status.text()
+    # the folder typed is still in the Series field while its list is open (as a study folder's is), not emptied
+    typed = str(mixed.folder)
+    home = Path.home()
+    shown = f"~/{mixed.folder.relative_to(home)}" if mixed.folder.is_relative_to(home) else typed   # ~ for the home
+    assert dlg.folder_edit.text() == shown, dlg.folder_edit.text()
     # Return held: Qt's marked auto-repeats reach the list, which must not read a series the user has not seen
     combo = box.findChild(QComboBox)
     for _ in range(6):

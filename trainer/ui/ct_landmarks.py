@@ -670,6 +670,10 @@ class CTLandmarkDialog(QDialog):
             # corrections' question, if any, was answered before this folder was read)
             pending = self._pending
             self._load_ended()
+            # the folder typed stays in the field while its list is open, as a study folder's does (it was emptied
+            # there when no series was shown yet, and cancelling the list left nothing to mend)
+            self.folder_edit.setText(shown_path(pending))
+            self.folder_edit.setToolTip(str(pending))
             self._open_list(pending, out["side_by_side"], lambda s: self.load(str(s.path), s.uid))
             return
         if resp.channel == "ct":
