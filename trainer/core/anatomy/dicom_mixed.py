@@ -76,13 +76,15 @@ def folder_series(root: Path, files: list[Path]) -> tuple[list[SeriesFolder], li
     (list of SeriesFolder, list of Path)
         One entry per SeriesInstanceUID, sorted by SeriesNumber then UID, described by its first file
         (``rel`` is ``"series N"``; ``localizer`` only when every file of it is a scout); and the files not
-        grouped: no ``DICM`` at byte 128 (a slice saved without preamble, a text file) or no readable
-        SeriesInstanceUID in their header.
+        grouped: no readable DICOM header (a text file; a slice saved without preamble is read as its bare data
+        set) or no SeriesInstanceUID in it.
     """
     groups: dict[str, list] = {}
     others: list[Path] = []
     for p in files:
-        head = header_of(p) if is_dicom_file(p) else None
+        # a slice saved as a bare data set (no DICM) is one of its series' slices, as in a folder of one series
+        # (until hostile35 it was left out of the chosen series, whose read then failed on a "missing slice")
+        head = header_of(p, bare=not is_dicom_file(p))
         if head is None or not head.uid:
             others.append(p)
             continue
@@ -161,7 +163,7 @@ def pick_series(root: Path, found: list[SeriesFolder], wanted) -> SeriesFolder:
 
 def chosen_note(picked: SeriesFolder | None, found: list[SeriesFolder], others: list[Path]) -> str:
     """The reader's note when a series was chosen: which one, and how many of the folder's files were not read
-    (the other series', and files with no series header: a text file, a slice saved without preamble); "" when
+    (the other series', and files with no series header: a text file, a slice without SeriesInstanceUID); "" when
     none was chosen, or when the folder holds that series only."""
     if picked is None or (len(found) == 1 and not others):     # the folder's one series: nothing left out
         return ""

@@ -128,13 +128,18 @@ def series_number(ds) -> int | None:
 _TAGS = ["Modality", "SeriesDescription", "SliceThickness", "ImageType", "SeriesInstanceUID", "SeriesNumber"]
 
 
-def header_of(path: Path) -> Header | None:
+def header_of(path: Path, bare: bool = False) -> Header | None:
     """One file's :class:`Header`, read with ``stop_before_pixels`` (a few kB of the file); None when it cannot be
-    read as DICOM (the reader names the problem once the file is read for its slice)."""
+    read as DICOM (the reader names the problem once the file is read for its slice).  ``bare``: the file has no
+    ``DICM`` preamble and is read as the bare data set it may hold (as the reader reads such a slice); anything
+    that then holds no SOPClassUID (a text file parsed into nonsense) is None."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = dcmread(path, stop_before_pixels=True, specific_tags=_TAGS)
+            ds = dcmread(path, stop_before_pixels=True, specific_tags=_TAGS + ["SOPClassUID"] if bare else _TAGS,
+                         force=bare)
+            if bare and not str(ds.get("SOPClassUID", "") or "").strip():
+                return None
             modality = str(ds.get("Modality", "") or "?")
             desc = " ".join("".join(c if c.isprintable() else " " for c in str(ds.get("SeriesDescription", "")))
                             .split())

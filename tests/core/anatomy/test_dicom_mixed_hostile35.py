@@ -1,0 +1,51 @@
+"""A chosen series among several flat in one folder, attacked (round 35, hostile35).
+
+Oracle: the series the test writes (slice counts, HU, the header values it edits); every refusal is one line
+naming the folder or file, the value and what to do.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pydicom
+
+from trainer.core.anatomy.dicom_folder import series_files
+from trainer.core.anatomy.dicom_io import read_ct_series, write_ct_series
+from trainer.core.anatomy.dicom_mixed import folder_series
+from trainer.core.anatomy.grid import Grid, Volume
+
+
+def _write(d, n, seed, value, number):
+    """``n`` slices of ``value`` HU as series ``number``, named ``seed-000.dcm`` ... flat in ``d``."""
+    hu = np.full((n, 8, 8), value, np.int16)
+    vol = Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=Grid((n, 8, 8), (0.8, 0.8, 1.0), (0, 0, 0)))
+    out = []
+    for k, p in enumerate(write_ct_series(vol, d / seed, uid_seed=seed, description=seed)):
+        q = d / f"{seed}-{k:03d}.dcm"
+        ds = pydicom.dcmread(p)
+        ds.SeriesNumber = number
+        ds.save_as(q)
+        p.unlink()
+        out.append(q)
+    (d / seed).rmdir()
+    return out
+
+
+def test_a_chosen_series_slice_saved_without_preamble_is_read_with_its_series(tmp_path):
+    """A slice of the chosen series saved as a bare data set (no preamble, no DICM) belongs to it: the reader
+    reads such a slice in a folder of one series, so choosing the series must too.  Until hostile35 the header
+    pass left it out of every series and the read failed with "missing slice(s) between second-001.dcm and
+    second-003.dcm", naming neither the file nor why."""
+    _write(tmp_path, 5, "first", 100, 1)
+    second = _write(tmp_path, 7, "second", 300, 2)
+    raw = second[2].read_bytes()
+    assert raw[128:132] == b"DICM"
+    ds = pydicom.dcmread(second[2])
+    bare = pydicom.Dataset()
+    bare.update(ds)                                     # the data set without file meta
+    bare.save_as(second[2], implicit_vr=True, little_endian=True)
+    assert second[2].read_bytes()[128:132] != b"DICM"
+    found, others = folder_series(tmp_path, series_files(tmp_path))
+    assert others == [] and [s.n_files for s in found] == [5, 7]
+    vol = read_ct_series(tmp_path, series=2)
+    assert vol.hu.shape == (7, 8, 8) and np.all(vol.hu == 300)
