@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import pydicom
+import pytest
 
 from trainer.core.anatomy.dicom_folder import series_files
 from trainer.core.anatomy.dicom_io import read_ct_series, write_ct_series
-from trainer.core.anatomy.dicom_mixed import folder_series
+from trainer.core.anatomy.dicom_mixed import MAX_SERIES_NUMBER, folder_series
 from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.errors import DicomError
 
 
 def _write(d, n, seed, value, number):
@@ -49,3 +51,22 @@ def test_a_chosen_series_slice_saved_without_preamble_is_read_with_its_series(tm
     assert others == [] and [s.n_files for s in found] == [5, 7]
     vol = read_ct_series(tmp_path, series=2)
     assert vol.hu.shape == (7, 8, 8) and np.all(vol.hu == 300)
+
+
+@pytest.mark.parametrize("number", [-5, MAX_SERIES_NUMBER + 1])
+def test_a_series_number_no_selection_may_give_is_advised_by_its_uid(tmp_path, number):
+    """SeriesNumber is a signed IS in the header, but a selection is 0 to 2**31 - 1: a series numbered -5 (or one
+    past the bound) must be advised and listed by its UID.  Until hostile35 the refusal said "e.g. -5" and
+    "expected one of -5, 1", and ``--series -5`` was then refused as not allowed."""
+    _write(tmp_path, 5, "first", 100, 1)
+    _write(tmp_path, 7, "second", 300, number)
+    found, _ = folder_series(tmp_path, series_files(tmp_path))
+    second = next(s for s in found if s.description == "second")
+    with pytest.raises(DicomError) as err:
+        read_ct_series(tmp_path)
+    assert f"e.g. {second.uid}, the CT series with the most slices" in str(err.value)
+    with pytest.raises(DicomError) as err:
+        read_ct_series(tmp_path, series=7)
+    expected = str(err.value).rsplit("expected one of ", 1)[1].split(", ")
+    assert sorted(expected) == sorted(["1", second.uid]), err.value
+    assert read_ct_series(tmp_path, series=second.uid).hu.shape == (7, 8, 8)

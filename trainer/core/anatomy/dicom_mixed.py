@@ -101,9 +101,11 @@ def folder_series(root: Path, files: list[Path]) -> tuple[list[SeriesFolder], li
 
 
 def series_label(s: SeriesFolder, found: list[SeriesFolder]) -> str:
-    """How to choose ``s`` among ``found``: its SeriesNumber when no other series has it, else its UID."""
-    shared = s.number is None or sum(t.number == s.number for t in found) > 1
-    return s.uid if shared else str(s.number)
+    """How to choose ``s`` among ``found``: its SeriesNumber when no other series has it and a selection may name
+    it (0 to :data:`MAX_SERIES_NUMBER`: the header's IS may be negative, hostile35), else its UID."""
+    if s.number is None or not 0 <= s.number <= MAX_SERIES_NUMBER:
+        return s.uid
+    return s.uid if sum(t.number == s.number for t in found) > 1 else str(s.number)
 
 
 def _listing(found: list[SeriesFolder]) -> str:
