@@ -70,3 +70,35 @@ def test_a_series_number_no_selection_may_give_is_advised_by_its_uid(tmp_path, n
     expected = str(err.value).rsplit("expected one of ", 1)[1].split(", ")
     assert sorted(expected) == sorted(["1", second.uid]), err.value
     assert read_ct_series(tmp_path, series=second.uid).hu.shape == (7, 8, 8)
+
+
+def test_choosing_a_scout_series_names_it_and_the_ct_series_to_choose(tmp_path):
+    """A series that is all scouts (a topogram) chosen by its number: refused naming the choice and the CT series
+    to choose.  Until hostile35 it said "second-000.dcm: ... is a scout/localizer image, not an axial slice;
+    remove it from the series folder", which is advice for a scout among slices, not for a scout series chosen."""
+    _write(tmp_path, 5, "first", 100, 1)
+    for p in _write(tmp_path, 3, "second", 300, 2):
+        ds = pydicom.dcmread(p)
+        ds.ImageType = ["ORIGINAL", "PRIMARY", "LOCALIZER"]
+        ds.save_as(p)
+    with pytest.raises(DicomError) as err:
+        read_ct_series(tmp_path, series=2)
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith(f"{tmp_path}: series 2 (CT scout 'second', 3 files) is a scout"), msg
+    assert "choose an axial CT series: e.g. 1" in msg and "remove it" not in msg, msg
+
+
+def test_a_gap_in_a_chosen_series_names_the_files_without_a_series_uid(tmp_path):
+    """A slice of the chosen series whose SeriesInstanceUID is missing cannot be grouped with it: the gap it leaves
+    is refused naming that file, the likely cause.  Until hostile35 the refusal named the gap only ("missing
+    slice(s) between second-002.dcm and second-004.dcm"), the file lying beside them."""
+    _write(tmp_path, 5, "first", 100, 1)
+    second = _write(tmp_path, 7, "second", 300, 2)
+    ds = pydicom.dcmread(second[3])
+    del ds.SeriesInstanceUID
+    ds.save_as(second[3])
+    with pytest.raises(DicomError) as err:
+        read_ct_series(tmp_path, series=2)
+    msg = str(err.value)
+    assert "\n" not in msg and "missing slice(s) between second-002.dcm" in msg, msg
+    assert "1 file of the folder was not read (no SeriesInstanceUID in its header: second-003.dcm)" in msg, msg

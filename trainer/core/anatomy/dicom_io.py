@@ -49,7 +49,7 @@ from trainer.core.anatomy.dicom_codecs import decode_failure, lossy_note
 from trainer.core.anatomy.dicom_copies import copies_note, drop_exact_copies, shared_uid_note
 from trainer.core.anatomy.dicom_enhanced import ENHANCED_CT_CLASSES, frames_of
 from trainer.core.anatomy.dicom_folder import series_files, series_subfolders
-from trainer.core.anatomy.dicom_mixed import chosen_note, folder_series, mixed_listing, pick_series
+from trainer.core.anatomy.dicom_mixed import chosen_note, folder_series, mixed_listing, pick_series, ungrouped_note
 from trainer.core.anatomy.dicom_oblique import (
     MAX_BOX_VOXELS,
     MAX_OBLIQUE_DEG,
@@ -671,7 +671,8 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None, s
             n_miss = int(round(steps[i] / dz)) - 1
             raise DicomError(f"{root}: missing slice(s) between {names[i]} ({d_sorted[i]:.3f} mm) and "
                              f"{names[i + 1]} ({d_sorted[i + 1]:.3f} mm): gap {steps[i]:.3f} mm, "
-                             f"spacing {dz:.3f} mm, about {max(n_miss, 1)} missing")
+                             f"spacing {dz:.3f} mm, about {max(n_miss, 1)} missing"
+                             + (ungrouped_note(others) if picked is not None else ""))
         bad = np.flatnonzero(np.abs(steps - dz) > max(0.01 * dz, 0.01))
         if bad.size:
             i = bad[0]

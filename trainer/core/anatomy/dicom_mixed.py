@@ -23,7 +23,7 @@ from trainer.core.anatomy.dicom_study import SeriesFolder, header_of, likely_ser
 from trainer.core.errors import DicomError
 
 __all__ = ["MAX_SERIES_NUMBER", "SERIES_ALLOWED", "chosen_note", "folder_series", "mixed_listing", "pick_series", "series_label",
-           "series_selector"]
+           "series_selector", "ungrouped_note"]
 
 #: the largest SeriesNumber a selection may name (an IS value: a signed 32-bit integer)
 MAX_SERIES_NUMBER = 2**31 - 1
@@ -145,7 +145,8 @@ def pick_series(root: Path, found: list[SeriesFolder], wanted) -> SeriesFolder:
     ------
     DicomError
         One line naming the value and the series the folder holds: a value that is neither form, no series
-        of that number or UID, or a SeriesNumber that two series share (choose by UID then).
+        of that number or UID, a SeriesNumber that two series share (choose by UID then), or a scout series
+        (naming the CT series to choose).
     """
     sel = series_selector(wanted)
     held = (f"the folder holds {len(found)} series: {_listing(found)}; expected one of "
@@ -160,7 +161,36 @@ def pick_series(root: Path, found: list[SeriesFolder], wanted) -> SeriesFolder:
         raise DicomError(f"{root}: series {sel}: {len(hits)} series have SeriesNumber {sel} "
                          f"({'; '.join(s.text() + ' ' + s.uid for s in hits[:_LISTED])}); choose one by its "
                          "SeriesInstanceUID")
+    if hits[0].localizer:
+        # a topogram chosen: said as such (its first file's refusal advised removing it from the folder, hostile35)
+        best = likely_series(found)
+        advice = (f"choose an axial CT series: e.g. {series_label(best, found)}, {best.text()}" if best is not None
+                  else "the folder holds no axial CT series (modality CT, not a scout)")
+        raise DicomError(f"{root}: {hits[0].text()} is a scout (localizer) series, not axial slices; {advice}")
     return hits[0]
+
+
+def ungrouped_note(others: list[Path]) -> str:
+    """Said with a gap in a chosen series: the folder's files that hold a DICOM header without a SeriesInstanceUID
+    (:func:`folder_series` could not group them: one may be the missing slice), named; "" when there are none.
+
+    Parameters
+    ----------
+    others : list of Path
+        The files :func:`folder_series` did not group.
+
+    Returns
+    -------
+    str
+        ``"; N file(s) of the folder ... not read (no SeriesInstanceUID in its header: names)"`` or "".
+    """
+    bare = [p for p in others if header_of(p, bare=not is_dicom_file(p)) is not None]
+    if not bare:
+        return ""
+    names = ", ".join(p.name for p in bare[:_LISTED]) + (", ..." if len(bare) > _LISTED else "")
+    one = len(bare) == 1
+    return (f"; {len(bare)} file{'' if one else 's'} of the folder {'was' if one else 'were'} not read "
+            f"(no SeriesInstanceUID in {'its header' if one else 'their headers'}: {names})")
 
 
 def chosen_note(picked: SeriesFolder | None, found: list[SeriesFolder], others: list[Path]) -> str:
