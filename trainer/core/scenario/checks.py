@@ -9,7 +9,10 @@ from trainer.core.errors import ScenarioError
 from trainer.core.scenario.schema import REQUIRED, SECTIONS, FieldSpec
 from trainer.core.scenario.textpos import key_lines, line_of
 
-__all__ = ["Checker", "show"]
+__all__ = ["MAX_SHOWN", "Checker", "shown", "show"]
+
+#: a refused value is shown in its message up to about this many characters (then cut, saying how long it is)
+MAX_SHOWN = 200
 
 
 def show(value) -> str:
@@ -23,6 +26,39 @@ def show(value) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k} = {show(v)}" for k, v in value.items()) + "}"
     return repr(value)
+
+
+def shown(value) -> str:
+    """A value as :func:`show` writes it, cut after about :data:`MAX_SHOWN` characters for a message.
+
+    Parameters
+    ----------
+    value : object
+        A TOML value.
+
+    Returns
+    -------
+    str
+        :func:`show`'s text when short; else its first items (a list), characters (a string) or text, then
+        ``... (N items)`` / ``... (N characters)``: a field of 500 entries was echoed whole into the one line
+        refusing it (9 kB, the fault lost at its end; hostile35).
+    """
+    text = show(value)
+    if len(text) <= MAX_SHOWN:
+        return text
+    if isinstance(value, (list, tuple)):
+        head = ""
+        for v in value:
+            part = show(v)
+            if len(head) + len(part) > MAX_SHOWN:
+                break
+            head += part + ", "
+        return f"[{head}... ({len(value)} items)]"
+    if isinstance(value, str):
+        return show(value[:MAX_SHOWN])[:-1] + f'... ({len(value)} characters)"'
+    if isinstance(value, dict):
+        return f"{text[:MAX_SHOWN]}... ({len(value)} keys)}}"
+    return text[:MAX_SHOWN] + "..."
 
 
 class Checker:
@@ -57,7 +93,7 @@ class Checker:
 
     def bad(self, path: str, value, allowed: str, recoverable: bool = True, what: str = "not allowed") -> None:
         """A value is wrong: ``file:line: field = value: what; expected allowed``."""
-        self._add(path, f"{path} = {show(value)}: {what}; expected {allowed}", recoverable)
+        self._add(path, f"{path} = {shown(value)}: {what}; expected {allowed}", recoverable)
 
     def missing(self, path: str, allowed: str) -> None:
         """A required field or section is absent."""
