@@ -113,6 +113,17 @@ def _series_arg(args) -> int | str | None:
 
 
 def import_ct(args) -> int:
+    from trainer.core.anatomy.dicom_mixed import SeriesChoiceError
+
+    series = _series_arg(args)
+    try:
+        return _import(args, series)
+    except SeriesChoiceError as exc:                # the folder cannot meet --series: the option said (hostile35)
+        raise SeriesChoiceError(f"--series {series}: {exc}") from None
+
+
+def _import(args, series: int | str | None) -> int:
+    """:func:`import_ct` once ``--series`` is read (``series``, None when not given)."""
     from trainer.core.anatomy.ct_facing import refuse_turned
     from trainer.core.anatomy.dicom_io import read_ct_series
     from trainer.core.anatomy.params import level_from_text
@@ -120,7 +131,6 @@ def import_ct(args) -> int:
     from trainer.core.scenario.ct_import_landmarks import import_landmarks
     from trainer.core.scenario.loader import parse_scenario
 
-    series = _series_arg(args)
     if args.level is None:
         # a first-time user does not know the series' levels yet (until round 24 argparse said only
         # "--level is required"): read the numbering and name them; nothing is written

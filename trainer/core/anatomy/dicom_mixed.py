@@ -22,8 +22,8 @@ from trainer.core.anatomy.dicom_folder import is_dicom_file
 from trainer.core.anatomy.dicom_study import SeriesFolder, header_of, likely_series
 from trainer.core.errors import DicomError
 
-__all__ = ["MAX_SERIES_NUMBER", "SERIES_ALLOWED", "chosen_note", "folder_series", "mixed_listing", "pick_series", "series_label",
-           "series_selector", "ungrouped_note"]
+__all__ = ["MAX_SERIES_NUMBER", "SERIES_ALLOWED", "SeriesChoiceError", "chosen_note", "folder_series", "mixed_listing",
+           "pick_series", "series_label", "series_selector", "ungrouped_note"]
 
 #: the largest SeriesNumber a selection may name (an IS value: a signed 32-bit integer)
 MAX_SERIES_NUMBER = 2**31 - 1
@@ -33,6 +33,11 @@ SERIES_ALLOWED = (f"a SeriesNumber (an integer from 0 to {MAX_SERIES_NUMBER}) or
 _UID = re.compile(r"[0-9]+(\.[0-9]+)+")
 #: at most this many series are named in one message line
 _LISTED = 6
+
+
+class SeriesChoiceError(DicomError):
+    """A series selection the folder cannot meet (:func:`pick_series`): its callers say where the value came from
+    (``import-ct --series``, the scenario's ``[ct] series``) in front of the line."""
 
 
 def series_selector(value) -> int | str | None:
@@ -143,8 +148,8 @@ def pick_series(root: Path, found: list[SeriesFolder], wanted) -> SeriesFolder:
 
     Raises
     ------
-    DicomError
-        One line naming the value and the series the folder holds: a value that is neither form, no series
+    SeriesChoiceError
+        A :class:`DicomError`: one line naming the value and the series the folder holds: a value that is neither form, no series
         of that number or UID, a SeriesNumber that two series share (choose by UID then), or a scout series
         (naming the CT series to choose).
     """
@@ -152,13 +157,13 @@ def pick_series(root: Path, found: list[SeriesFolder], wanted) -> SeriesFolder:
     held = (f"the folder holds {len(found)} series: {_listing(found)}; expected one of "
             f"{', '.join(series_label(s, found) for s in found)}") if found else "the folder holds no series"
     if sel is None:
-        raise DicomError(f"{root}: series {wanted!r} is not allowed; expected {SERIES_ALLOWED} ({held})")
+        raise SeriesChoiceError(f"{root}: series {wanted!r} is not allowed; expected {SERIES_ALLOWED} ({held})")
     hits = [s for s in found if (s.number == sel if isinstance(sel, int) else s.uid == sel)]
     if not hits:
         what = "SeriesNumber" if isinstance(sel, int) else "SeriesInstanceUID"
-        raise DicomError(f"{root}: series {sel}: no series with this {what} in the folder; {held}")
+        raise SeriesChoiceError(f"{root}: series {sel}: no series with this {what} in the folder; {held}")
     if len(hits) > 1:
-        raise DicomError(f"{root}: series {sel}: {len(hits)} series have SeriesNumber {sel} "
+        raise SeriesChoiceError(f"{root}: series {sel}: {len(hits)} series have SeriesNumber {sel} "
                          f"({'; '.join(s.text() + ' ' + s.uid for s in hits[:_LISTED])}); choose one by its "
                          "SeriesInstanceUID")
     if hits[0].localizer:
@@ -166,7 +171,7 @@ def pick_series(root: Path, found: list[SeriesFolder], wanted) -> SeriesFolder:
         best = likely_series(found)
         advice = (f"choose an axial CT series: e.g. {series_label(best, found)}, {best.text()}" if best is not None
                   else "the folder holds no axial CT series (modality CT, not a scout)")
-        raise DicomError(f"{root}: {hits[0].text()} is a scout (localizer) series, not axial slices; {advice}")
+        raise SeriesChoiceError(f"{root}: {hits[0].text()} is a scout (localizer) series, not axial slices; {advice}")
     return hits[0]
 
 

@@ -12,8 +12,10 @@ from collections.abc import Callable
 from trainer.core.anatomy.builder import build_patient
 from trainer.core.anatomy.cache import cached_patient
 from trainer.core.anatomy.ct_patient import patient_from_scenario_ct
+from trainer.core.anatomy.dicom_mixed import SeriesChoiceError
 from trainer.core.anatomy.patient import Patient
 from trainer.core.errors import ScenarioError, VPTrainerError
+from trainer.core.scenario.checks import show
 from trainer.core.scenario.model import Scenario
 
 __all__ = ["patient_for", "landmarks_error"]
@@ -69,6 +71,9 @@ def patient_for(scenario: Scenario, progress: Callable[[float, str], None] | Non
     if scenario.ct is not None:
         try:
             return patient_from_scenario_ct(scenario.ct, progress=progress, cache=cache)
+        except SeriesChoiceError as exc:    # [ct] series not in the folder (now): the file and field said (hostile35)
+            raise SeriesChoiceError(f"{scenario.path or scenario.ct.folder}: ct.series = {show(scenario.ct.series)}: "
+                                    f"{exc}") from None
         except VPTrainerError:
             raise
         except ValueError as exc:           # the labelling found no vertebra there (a typo, a swapped series)
