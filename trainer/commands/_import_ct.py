@@ -119,6 +119,8 @@ def import_ct(args) -> int:
     try:
         return _import(args, series)
     except SeriesChoiceError as exc:                # the folder cannot meet --series: the option said (hostile35)
+        if series is None:                          # several series, none chosen: the line says --series N
+            raise
         raise SeriesChoiceError(f"--series {series}: {exc}") from None
 
 

@@ -73,3 +73,14 @@ def test_import_ct_series_not_in_the_folder_names_the_option(folder, tmp_path, c
     err_text = capsys.readouterr().err
     assert err_text.count("\n") == 1 and f"--series 7: {folder}: series 7: no series with this SeriesNumber" in err_text
     assert not out.exists()
+
+
+def test_a_scenario_without_series_whose_folder_now_holds_several_names_the_file(folder, tmp_path, capsys):
+    """The scenario was imported from a folder of one series; another series was copied beside it since: refused
+    naming the scenario file and that its ``[ct]`` chooses no series (until hostile35 the folder only)."""
+    p = tmp_path / "case.toml"
+    p.write_text(_TOML.format(series=1).replace("series = 1\n", ""))
+    assert main(["scenarios", "show", str(p)]) == 2
+    err_text = capsys.readouterr().err
+    assert err_text.count("\n") == 1 and "Traceback" not in err_text, err_text
+    assert f"{p}: ct.series is not given: {folder}: mixed series (2 SeriesInstanceUIDs" in err_text, err_text

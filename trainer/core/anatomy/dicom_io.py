@@ -49,7 +49,14 @@ from trainer.core.anatomy.dicom_codecs import decode_failure, lossy_note
 from trainer.core.anatomy.dicom_copies import copies_note, drop_exact_copies, shared_uid_note
 from trainer.core.anatomy.dicom_enhanced import ENHANCED_CT_CLASSES, frames_of
 from trainer.core.anatomy.dicom_folder import series_files, series_subfolders
-from trainer.core.anatomy.dicom_mixed import chosen_note, folder_series, mixed_listing, pick_series, ungrouped_note
+from trainer.core.anatomy.dicom_mixed import (
+    SeriesChoiceError,
+    chosen_note,
+    folder_series,
+    mixed_listing,
+    pick_series,
+    ungrouped_note,
+)
 from trainer.core.anatomy.dicom_oblique import (
     MAX_BOX_VOXELS,
     MAX_OBLIQUE_DEG,
@@ -572,7 +579,7 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None, s
         picked = pick_series(root, here, series)
         files = list(picked.files)
     elif len(here) > 1:
-        raise DicomError(mixed_listing(root, here))
+        raise SeriesChoiceError(mixed_listing(root, here))
     n_files = len(files)
     sets: list[tuple[Path, Dataset]] = []
     trailing: list[tuple[Path, int]] = []           # (file, bytes after its pixel data, ignored)

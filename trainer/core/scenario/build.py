@@ -72,8 +72,8 @@ def patient_for(scenario: Scenario, progress: Callable[[float, str], None] | Non
         try:
             return patient_from_scenario_ct(scenario.ct, progress=progress, cache=cache)
         except SeriesChoiceError as exc:    # [ct] series not in the folder (now): the file and field said (hostile35)
-            raise SeriesChoiceError(f"{scenario.path or scenario.ct.folder}: ct.series = {show(scenario.ct.series)}: "
-                                    f"{exc}") from None
+            field = "ct.series is not given" if scenario.ct.series is None else f"ct.series = {show(scenario.ct.series)}"
+            raise SeriesChoiceError(f"{scenario.path or scenario.ct.folder}: {field}: {exc}") from None
         except VPTrainerError:
             raise
         except ValueError as exc:           # the labelling found no vertebra there (a typo, a swapped series)
