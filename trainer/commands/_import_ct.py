@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from trainer.core.anatomy.params import LEVELS, modelled_span
-from trainer.core.errors import ScenarioError
+from trainer.core.errors import ScenarioError, VPTrainerError
 from trainer.core.one_line import one_line
 
 _OPTIONS = {"body_centre": "body_centre_mm", "pedicle_left": "pedicle_left_centre_mm",
@@ -107,9 +107,24 @@ def _series_arg(args) -> int | str | None:
     if raw is None:
         return None
     sel = series_selector(raw)
+    if sel is None and _folder_uid(Path(args.dir), raw.strip()):
+        return raw.strip()                          # the folder's own UID, though not conformant (hostile35)
     if sel is None:
         raise ScenarioError(str(args.dir), [f"--series {raw!r}: not allowed; expected {SERIES_ALLOWED}"])
     return sel
+
+
+def _folder_uid(folder: Path, text: str) -> bool:
+    """Whether ``text`` is the SeriesInstanceUID of a series flat in ``folder`` (headers only; False when the
+    folder cannot be listed: the read names why)."""
+    from trainer.core.anatomy.dicom_folder import series_files
+    from trainer.core.anatomy.dicom_mixed import folder_series
+
+    try:
+        found, _ = folder_series(folder, series_files(folder))
+    except (OSError, VPTrainerError):
+        return False
+    return any(s.uid == text for s in found)
 
 
 def import_ct(args) -> int:
@@ -128,6 +143,7 @@ def _import(args, series: int | str | None) -> int:
     """:func:`import_ct` once ``--series`` is read (``series``, None when not given)."""
     from trainer.core.anatomy.ct_facing import refuse_turned
     from trainer.core.anatomy.dicom_io import read_ct_series
+    from trainer.core.anatomy.dicom_mixed import refuse_unnamed_series
     from trainer.core.anatomy.params import level_from_text
     from trainer.core.scenario.ct_import import coverage_note, refuse_not_utf8, relative_inside, scenario_toml
     from trainer.core.scenario.ct_import_landmarks import import_landmarks
@@ -155,6 +171,7 @@ def _import(args, series: int | str | None) -> int:
     given = {key: getattr(args, opt) for opt, key in _OPTIONS.items() if getattr(args, opt) is not None}
     given = {k: (v[0] if k.endswith("_z_mm") else tuple(v)) for k, v in given.items()}
     vol = read_ct_series(folder, series=series)
+    refuse_unnamed_series(vol.meta, folder)         # before the estimate: a scenario could not name this series
     for note in vol.meta.get("notes", ()):          # read, but said: an exact copy, trailing data, oblique
         print(one_line(f"{folder}: note: {note}"), file=sys.stderr)
     estimated = ()
@@ -172,7 +189,8 @@ def _import(args, series: int | str | None) -> int:
     text = scenario_toml(rel, args.level, given, title=args.title,
                          description=f"Imported from {folder.name} ({vol.meta.get('series_description', '')})",
                          estimated=estimated,
-                         series=None if series is None else (vol.meta["series_uid"], vol.meta.get("series_number")))
+                         series=None if series is None else (vol.meta["series_choice"], vol.meta["series_uid"],
+                                                             vol.meta.get("series_number")))
     # the text is validated as the file it will become (its CT path resolves from --out's folder);
     # only a valid scenario is written, through a temporary file renamed into place
     s = parse_scenario(text, out.resolve())
@@ -183,7 +201,6 @@ def _import(args, series: int | str | None) -> int:
     # CT turned 15 deg, whose estimated L2 body held 0.2 mL (ct_plausible.estimated_labels_note)
     from trainer.core.anatomy.cache import cached_ct_patient
     from trainer.core.anatomy.ct_patient import ct_source_text, patient_from_ct
-    from trainer.core.errors import VPTrainerError
     from trainer.core.scenario.build import landmarks_error
     from trainer.core.scenario.ct_plausible import import_warnings
 

@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
 from trainer.core.anatomy.ct_facing import refuse_turned
 from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.dicom_io import read_ct_series
+from trainer.core.anatomy.dicom_mixed import refuse_unnamed_series
 from trainer.core.anatomy.params import LEVELS, modelled_span
 from trainer.core.errors import DicomError, VPTrainerError
 from trainer.core.safe_write import atomic_write_text, check_output
@@ -1223,8 +1224,11 @@ class CTLandmarkDialog(QDialog):
                 f"{_landmark_origin(self.source)}; level {origin}")
         try:
             rel = relative_inside(self.folder, out, advice=_save_inside_advice(self.folder))
-            chosen = (None if self.series is None
-                      else (self.volume.meta["series_uid"], self.volume.meta.get("series_number")))
+            chosen = None
+            if self.series is not None:
+                refuse_unnamed_series(self.volume.meta, self.folder)     # as import-ct (hostile35)
+                chosen = (self.volume.meta["series_choice"], self.volume.meta["series_uid"],
+                          self.volume.meta.get("series_number"))
             text = scenario_toml(rel, self.level(), self.landmarks, title=self._title(),
                                  description=desc, estimated=estimated, written_by="editor", series=chosen)
             out = check_output(out, force=force, inputs=[self.folder])

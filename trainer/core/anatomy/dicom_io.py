@@ -55,6 +55,7 @@ from trainer.core.anatomy.dicom_mixed import (
     folder_series,
     mixed_listing,
     pick_series,
+    stored_selection,
     ungrouped_note,
 )
 from trainer.core.anatomy.dicom_oblique import (
@@ -732,6 +733,8 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None, s
         meta.update(oblique_deg=round(orient.angle_deg, 3), oblique_plane=orient.plane,
                     resampled="linear, onto an axis-aligned LPS grid")
         notes.append(oblique_note(orient.angle_deg, orient.plane))
+    if picked is not None:                          # what a scenario stores to read this series again, and its name
+        meta.update(series_choice=stored_selection(picked, here), series_chosen=picked.text())
     meta["notes"] = notes                           # one line each, for the user (import-ct prints them)
     return Volume(hu=arr, labels=np.zeros(arr.shape, np.uint8) if labels is None else labels.reshape(arr.shape),
                   grid=grid, meta=meta)

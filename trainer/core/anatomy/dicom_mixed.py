@@ -23,7 +23,7 @@ from trainer.core.anatomy.dicom_study import SeriesFolder, header_of, likely_ser
 from trainer.core.errors import DicomError
 
 __all__ = ["MAX_SERIES_NUMBER", "SERIES_ALLOWED", "SeriesChoiceError", "chosen_note", "folder_series", "mixed_listing",
-           "pick_series", "series_label", "series_selector", "ungrouped_note"]
+           "pick_series", "refuse_unnamed_series", "series_label", "series_selector", "stored_selection", "ungrouped_note"]
 
 #: the largest SeriesNumber a selection may name (an IS value: a signed 32-bit integer)
 MAX_SERIES_NUMBER = 2**31 - 1
@@ -154,6 +154,10 @@ def pick_series(root: Path, found: list[SeriesFolder], wanted) -> SeriesFolder:
         (naming the CT series to choose).
     """
     sel = series_selector(wanted)
+    if sel is None and isinstance(wanted, str):
+        # the folder's own SeriesInstanceUID, though not a conformant UID (letters in it: some vendors' exports):
+        # the editor's list offers it, and reading it was refused as "not allowed" (hostile35)
+        sel = next((s.uid for s in found if s.uid == wanted.strip()), None)
     held = (f"the folder holds {len(found)} series: {_listing(found)}; expected one of "
             f"{', '.join(series_label(s, found) for s in found)}") if found else "the folder holds no series"
     if sel is None:
@@ -173,6 +177,30 @@ def pick_series(root: Path, found: list[SeriesFolder], wanted) -> SeriesFolder:
                   else "the folder holds no axial CT series (modality CT, not a scout)")
         raise SeriesChoiceError(f"{root}: {hits[0].text()} is a scout (localizer) series, not axial slices; {advice}")
     return hits[0]
+
+
+def stored_selection(picked: SeriesFolder, found: list[SeriesFolder]) -> int | str | None:
+    """What a scenario's ``[ct] series`` stores to read ``picked`` again among ``found``.
+
+    Parameters
+    ----------
+    picked : SeriesFolder
+        The chosen series.
+    found : list of SeriesFolder
+        The folder's series (:func:`folder_series`).
+
+    Returns
+    -------
+    int or str or None
+        Its SeriesInstanceUID when a selection may be that UID (:func:`series_selector`: a number may be shared);
+        else its SeriesNumber when no other series has it (a UID with letters in it, or longer than 64
+        characters: the scenario's own check refused the file ``import-ct`` wrote, hostile35); else None (the
+        series cannot be named: its files need a folder of their own).
+    """
+    if series_selector(picked.uid) == picked.uid:
+        return picked.uid
+    label = series_label(picked, found)
+    return int(label) if label != picked.uid else None
 
 
 def ungrouped_note(others: list[Path]) -> str:
@@ -208,3 +236,27 @@ def chosen_note(picked: SeriesFolder | None, found: list[SeriesFolder], others: 
     rest = (f"; {skipped} other file{'s' if skipped != 1 else ''} not read"
             + (f" ({len(others)} without a DICOM series header)" if others else "")) if skipped else ""
     return f"{picked.text()} chosen among the folder's {len(found)} series{rest}"
+
+
+def refuse_unnamed_series(meta: dict, folder: Path) -> None:
+    """Before a scenario is written for a chosen series: :class:`SeriesChoiceError` when no ``[ct] series`` could
+    name it (``meta``: the reader's; ``meta["series_choice"]`` None: its SeriesInstanceUID is not a conformant UID
+    and its SeriesNumber is shared or absent).
+
+    Parameters
+    ----------
+    meta : dict
+        ``read_ct_series``'s ``meta``.
+    folder : Path
+        The folder read (named in the message).
+
+    Raises
+    ------
+    SeriesChoiceError
+        One line naming the series, its UID and what to do; nothing when no series was chosen or it can be named.
+    """
+    if "series_choice" in meta and meta["series_choice"] is None:
+        raise SeriesChoiceError(f"{folder}: {meta['series_chosen']} has SeriesInstanceUID {meta['series_uid']!r}, "
+                                "which is not a valid UID (digits and dots, at most 64 characters), and its "
+                                "SeriesNumber names another series too: a scenario cannot name it; put this "
+                                "series' files in a folder of their own")

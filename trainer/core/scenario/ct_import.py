@@ -699,15 +699,16 @@ def refuse_not_utf8(field: str, value: str) -> None:
 
 def scenario_toml(folder_rel: str, level: str, landmarks: dict, title: str | None = None,
                   description: str = "", estimated: tuple = (), written_by: str = "import-ct",
-                  series: tuple[str, int | None] | None = None) -> str:
+                  series: tuple[int | str, str, int | None] | None = None) -> str:
     """Text of a CT scenario file (see docs/scenario-format.md).
 
     ``written_by`` (a key of :data:`WRITERS`: 'import-ct' or 'editor') names the writer in the file's first
     line only; the landmarks and every other line are the same.
 
-    ``series``: (SeriesInstanceUID, SeriesNumber or None) of the series chosen among several in the folder
-    (:mod:`trainer.core.anatomy.dicom_mixed`), written as ``[ct] series`` (the UID: a number may be shared by
-    two series) so that every later read takes the same series; None writes no such line.
+    ``series``: (the value ``[ct] series`` stores, SeriesInstanceUID, SeriesNumber or None) of the series chosen
+    among several in the folder (:mod:`trainer.core.anatomy.dicom_mixed`; the value is the reader's
+    ``meta["series_choice"]``: the UID, as a number may be shared by two series, or the SeriesNumber when the UID
+    is not one a scenario may hold), so that every later read takes the same series; None writes no such line.
 
     Its ``[targets] cement_ml_max`` is the target region's (:func:`~trainer.core.scenario.targets.import_cement_max_ml`:
     4 mL thoracic, 6 mL lumbar), so that a large lumbar body can be filled to 15 %; the instructor may edit it.
@@ -736,8 +737,11 @@ def scenario_toml(folder_rel: str, level: str, landmarks: dict, title: str | Non
     lm = landmarks
     chosen = ""
     if series is not None:
-        uid, number = series
-        chosen = f"series = {q(uid)}" + (f"   # SeriesNumber {number}" if number is not None else "") + "\n"
+        stored, uid, number = series
+        if isinstance(stored, int):                 # the UID is not one a scenario may hold: said beside the number
+            chosen = f"series = {stored}   # SeriesInstanceUID {q(uid)}\n"
+        else:
+            chosen = f"series = {q(stored)}" + (f"   # SeriesNumber {number}" if number is not None else "") + "\n"
     return (f"# CT scenario written by {WRITERS[written_by]}.\n{note}"
             f"[scenario]\ntitle = {q(title)}\ndifficulty = \"advanced\"\n"
             f"objectives = [\n  \"Plan and perform transpedicular access on a real patient's anatomy\",\n]\n"
