@@ -6,6 +6,8 @@ naming the folder or file, the value and what to do.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pydicom
 import pytest
@@ -102,3 +104,24 @@ def test_a_gap_in_a_chosen_series_names_the_files_without_a_series_uid(tmp_path)
     msg = str(err.value)
     assert "\n" not in msg and "missing slice(s) between second-002.dcm" in msg, msg
     assert "1 file of the folder was not read (no SeriesInstanceUID in its header: second-003.dcm)" in msg, msg
+
+
+def test_the_header_pass_parses_no_file_that_cannot_start_a_bare_data_set(tmp_path, monkeypatch):
+    """A file without ``DICM`` is parsed as a bare data set only when its first bytes are a DICOM group (0002 or
+    0008, either byte order): a zip or a video beside a flat export (a PACS zip kept beside its files) was parsed
+    with pydicom's force, which reads whatever lengths the bytes give, into memory (hostile35's bare reading)."""
+    import trainer.core.anatomy.dicom_study as study
+
+    _write(tmp_path, 5, "first", 100, 1)
+    (tmp_path / "export.zip").write_bytes(b"PK\x03\x04" + bytes(4096))
+    parsed = []
+    real = study.dcmread
+
+    def spy(path, *args, **kwargs):
+        parsed.append(Path(path).name)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(study, "dcmread", spy)
+    found, others = folder_series(tmp_path, series_files(tmp_path))
+    assert [s.n_files for s in found] == [5] and [p.name for p in others] == ["export.zip"]
+    assert "export.zip" not in parsed and len(parsed) == 5

@@ -128,16 +128,32 @@ def series_number(ds) -> int | None:
 _TAGS = ["Modality", "SeriesDescription", "SliceThickness", "ImageType", "SeriesInstanceUID", "SeriesNumber"]
 
 
+#: the first two bytes of a bare data set: its first element's group, 0002 (file meta) or 0008, either byte order
+_BARE_STARTS = (b"\x02\x00", b"\x08\x00", b"\x00\x02", b"\x00\x08")
+
+
+def _starts_bare_data_set(path: Path) -> bool:
+    """Whether ``path``'s first bytes are a DICOM group a bare data set starts with: a file that is not (a zip, a
+    video kept beside a flat export) is not parsed with ``force``, which reads whatever lengths its bytes give."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(2) in _BARE_STARTS
+    except OSError:
+        return False
+
+
 def header_of(path: Path, bare: bool = False) -> Header | None:
     """One file's :class:`Header`, read with ``stop_before_pixels`` (a few kB of the file); None when it cannot be
     read as DICOM (the reader names the problem once the file is read for its slice).  ``bare``: the file has no
     ``DICM`` preamble and is read as the bare data set it may hold (as the reader reads such a slice); anything
     that then holds no SOPClassUID (a text file parsed into nonsense) is None."""
+    if bare and not _starts_bare_data_set(path):
+        return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = dcmread(path, stop_before_pixels=True, specific_tags=_TAGS + ["SOPClassUID"] if bare else _TAGS,
-                         force=bare)
+                         force=bare, defer_size=4096 if bare else None)
             if bare and not str(ds.get("SOPClassUID", "") or "").strip():
                 return None
             modality = str(ds.get("Modality", "") or "?")
