@@ -326,7 +326,8 @@ SECTIONS: dict[str, dict[str, FieldSpec]] = {
                            "once you have checked (or corrected) that landmark"),
         "series": F("series", None, doc="The series to read when the folder holds several side by side (a Horos "
                                         "export, a PACS zip): its SeriesNumber, or its SeriesInstanceUID as a string "
-                                        "(import-ct --series writes the UID); absent: the folder holds one series"),
+                                        "(import-ct --series writes the UID, or the number when the UID has "
+                                        "letters in it); absent: the folder holds one series"),
     },
     "ct.landmarks": {
         "body_centre_mm": F("vec3", REQUIRED, hi=5000, unit="mm", doc="Centre of the vertebral body"),
