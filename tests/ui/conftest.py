@@ -55,6 +55,26 @@ def make_window(qtbot, ui_settings, session_dir):
 
 
 @pytest.fixture
+def checklist_done(make_window):
+    """``checklist_done(size=None)`` -> (window, driver): the default case (l1-wedge-default) started from the
+    picker and its checklist answered as expected (at the procedure's first stage); ``size`` (w, h px): the
+    window resized to it and shown first, as the walk-throughs' full-size window."""
+
+    def start(size=None):
+        w, d = make_window()
+        if size is not None:
+            w.resize(*size)
+            w.show()
+        picker = w.show_picker()
+        assert picker.select("l1-wedge-default")
+        d.start(picker)
+        d.answer_checklist({k: g["expected"] for k, g in w.scenario.decisions.gates.items()})
+        return w, d
+
+    return start
+
+
+@pytest.fixture
 def renames(monkeypatch):
     """Every rename or link of a file into place while the test runs, as the safe writer makes it.
 

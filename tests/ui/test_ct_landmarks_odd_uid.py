@@ -8,19 +8,16 @@ synthetic L1 patient's export twice, numbered 1 and 2) and the file the editor s
 
 from __future__ import annotations
 
-import pydicom
 import pytest
+from odd_uid_series import ODD, write_flat_pair
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QComboBox, QInputDialog
 from qt_input import CT_WORK_WAIT_MS, show_active
 
 from trainer.core.anatomy.builder import build_patient
-from trainer.core.anatomy.dicom_io import write_ct_series
 from trainer.core.scenario.loader import load_scenario
 from trainer.ui.ct_landmarks import CTLandmarkDialog
-
-ODD = "1.2.840.113619.2.55.3.ABC.2"
 
 
 @pytest.fixture(scope="module")
@@ -28,15 +25,7 @@ def flat(tmp_path_factory):
     """``root / "ct"``: the synthetic L1 patient's series A (number 1) and B (number 2, the odd UID), side by side."""
     vol = build_patient(load_scenario("l1-wedge-default").anatomy).volume
     d = tmp_path_factory.mktemp("odd-gui") / "ct"
-    for seed, number in (("A", 1), ("B", 2)):
-        for p in write_ct_series(vol, d / seed, uid_seed=seed):
-            ds = pydicom.dcmread(p)
-            ds.SeriesNumber = number
-            if seed == "B":
-                ds.SeriesInstanceUID = ODD
-            ds.save_as(d / f"{seed}{p.name}")
-            p.unlink()
-        (d / seed).rmdir()
+    write_flat_pair(d, vol, (1, 2))
     return d
 
 

@@ -28,14 +28,8 @@ def _needed_px(table, row: int) -> int:
     return need
 
 
-def test_each_metric_row_is_as_tall_as_its_text_on_a_full_size_window(make_window):
-    w, d = make_window()
-    w.resize(1600, 1000)
-    w.show()
-    picker = w.show_picker()
-    assert picker.select("l1-wedge-default")
-    d.start(picker)
-    d.answer_checklist({k: g["expected"] for k, g in w.scenario.decisions.gates.items()})
+def test_each_metric_row_is_as_tall_as_its_text_on_a_full_size_window(checklist_done):
+    w, d = checklist_done(size=(1600, 1000))
     for k in (Qt.Key.Key_1, Qt.Key.Key_S, Qt.Key.Key_2, Qt.Key.Key_S):
         d.key(k)
         d.idle()

@@ -10,12 +10,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 
-def test_the_hint_says_withdraw_while_the_tip_is_in_the_canal(make_window):
-    w, d = make_window()
-    picker = w.show_picker()
-    assert picker.select("l1-wedge-default")
-    d.start(picker)
-    d.answer_checklist({k: g["expected"] for k, g in w.scenario.decisions.gates.items()})
+def test_the_hint_says_withdraw_while_the_tip_is_in_the_canal(checklist_done):
+    w, d = checklist_done()
     d.align()
     d.key(Qt.Key.Key_1)
     d.idle()
@@ -50,20 +46,14 @@ def _lines_held(label) -> int:
     return label.contentsRect().height() // label.fontMetrics().lineSpacing()
 
 
-def test_each_stage_hint_fits_the_line_above_the_tabs(make_window):
+def test_each_stage_hint_fits_the_line_above_the_tabs(checklist_done):
     """Round 35's walk-through (1600 x 1000, real X): after "proceed" the line above the Procedure tab read "Square the
     C-arm: ... turn the orbital (Ctrl+Left/Right) until the spinous process lies midway", cut there: the line holds two
     lines of text and the hint needed four ("between the pedicles. Then click the AP image over the pedicle." unseen).
     Every stage's hint, and the ones made from the procedure's state, fit the lines it holds in its column."""
     from trainer.ui.help import STAGE_HINTS, stage_hint
 
-    w, d = make_window()
-    w.resize(1600, 1000)
-    w.show()
-    picker = w.show_picker()
-    assert picker.select("l1-wedge-default")
-    d.start(picker)
-    d.answer_checklist({k: g["expected"] for k, g in w.scenario.decisions.gates.items()})
+    w, d = checklist_done(size=(1600, 1000))
     d.pump(0.05)
     assert w.hint.text() == stage_hint(w.view)      # the Procedure tab's column
     held = _lines_held(w.hint)

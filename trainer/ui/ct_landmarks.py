@@ -532,20 +532,28 @@ class CTLandmarkDialog(QDialog):
             self.load(d, series)
             return
         self._close_question()
-        box = QMessageBox(QMessageBox.Icon.Question, "Load another series?",
-                          f"You corrected these {self.landmarks_level} landmarks of {self.folder.name} by hand and "
-                          f"did not save them: {', '.join(edited)}.\nLoad {Path(d).name} (your corrections are "
-                          "lost), or keep editing this series (Save scenario… first)?",
-                          QMessageBox.StandardButton.NoButton, self)
-        box.setObjectName("loadConfirm")
-        load = box.addButton(f"Load {Path(d).name}", QMessageBox.ButtonRole.AcceptRole)
-        keep = box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(keep)
-        load.clicked.connect(lambda: self.load(d, series))
-        keep.clicked.connect(self._keep_editing)
+        self._ask("loadConfirm", "Load another series?",
+                  f"You corrected these {self.landmarks_level} landmarks of {self.folder.name} by hand and "
+                  f"did not save them: {', '.join(edited)}.\nLoad {Path(d).name} (your corrections are "
+                  "lost), or keep editing this series (Save scenario… first)?",
+                  (f"Load {Path(d).name}", QMessageBox.ButtonRole.AcceptRole, lambda: self.load(d, series)),
+                  ("Keep editing", self._keep_editing))
+
+    def _ask(self, name: str, title: str, text: str, act: tuple, keep: tuple) -> QMessageBox:
+        """Open (non-modal) the editor's question ``name``: ``act`` = (label, role, slot) for the button that
+        drops the hand corrections, ``keep`` = (label, slot) for the one that keeps them, the default (Return and
+        Escape answer it).  It is :attr:`_question` (one at a time) and kept in :attr:`dialogs`."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton, self)
+        box.setObjectName(name)
+        act_button = box.addButton(act[0], act[1])
+        keep_button = box.addButton(keep[0], QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep_button)
+        act_button.clicked.connect(act[2])
+        keep_button.clicked.connect(keep[1])
         self._question = box
         self.dialogs.append(box)
         box.open()
+        return box
 
     def _open_list(self, folder: Path, found: list, then) -> None:
         """Open the list of ``found`` series (a study folder's subfolders, or the series side by side in
@@ -1094,23 +1102,19 @@ class CTLandmarkDialog(QDialog):
             where = (f" at the vertebra you clicked ({name})" if name == level else
                      f" at the vertebra you clicked, numbered {name}, taken as {level} by hand,")
             keep_as = f"or keep your {self.landmarks_level} landmarks (the click changes nothing)?"
-        box = QMessageBox(QMessageBox.Icon.Question, "Re-estimate the landmarks?",
-                          f"The landmarks were estimated for {self.landmarks_level} and you corrected these by "
-                          f"hand: {', '.join(edited)}.\nRe-estimate them for {level}{where} (your corrections "
-                          f"are lost), {keep_as}", QMessageBox.StandardButton.NoButton, self)
-        box.setObjectName("reestimateConfirm")
-        redo = box.addButton(f"Re-estimate for {level}", QMessageBox.ButtonRole.AcceptRole)
-        keep = box.addButton("Keep my landmarks", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(keep)
-        redo.clicked.connect(self._reestimate if then is None else then)
-        if clicked is not None or self._numbered_elsewhere(level):
-            keep.clicked.connect(self._keep_after_click if clicked is not None else self._keep_level)
+        if clicked is not None:
+            keep = self._keep_after_click
+        elif self._numbered_elsewhere(level):
+            keep = self._keep_level
         else:
-            keep.clicked.connect(lambda: self._keep_for(level))
-        self._question = box
-        self.dialogs.append(box)
-        box.open()
-        return box
+            keep = lambda: self._keep_for(level)  # noqa: E731
+        return self._ask("reestimateConfirm", "Re-estimate the landmarks?",
+                         f"The landmarks were estimated for {self.landmarks_level} and you corrected these by "
+                         f"hand: {', '.join(edited)}.\nRe-estimate them for {level}{where} (your corrections "
+                         f"are lost), {keep_as}",
+                         (f"Re-estimate for {level}", QMessageBox.ButtonRole.AcceptRole,
+                          self._reestimate if then is None else then),
+                         ("Keep my landmarks", keep))
 
     def _keep_after_click(self) -> None:
         """A click on the column view answered "keep": the landmarks, their level and vertebra stay."""
@@ -1271,19 +1275,12 @@ class CTLandmarkDialog(QDialog):
             self._question.raise_()             # a second Escape or close while it is open: the same question
             return False
         self._close_question()
-        box = QMessageBox(QMessageBox.Icon.Question, "Close without saving?",
-                          f"You corrected these {self.landmarks_level} landmarks of {self.folder.name} by hand and "
-                          f"did not save them: {', '.join(edited)}.\nClose the editor (your corrections are lost), or "
-                          "keep editing (Save scenario… first)?", QMessageBox.StandardButton.NoButton, self)
-        box.setObjectName("closeConfirm")
-        drop = box.addButton("Close without saving", QMessageBox.ButtonRole.DestructiveRole)
-        keep = box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(keep)
-        drop.clicked.connect(self._close_dropping_corrections)
-        keep.clicked.connect(self._keep_editing_not_closed)
-        self._question = box
-        self.dialogs.append(box)
-        box.open()
+        self._ask("closeConfirm", "Close without saving?",
+                  f"You corrected these {self.landmarks_level} landmarks of {self.folder.name} by hand and "
+                  f"did not save them: {', '.join(edited)}.\nClose the editor (your corrections are lost), or "
+                  "keep editing (Save scenario… first)?",
+                  ("Close without saving", QMessageBox.ButtonRole.DestructiveRole, self._close_dropping_corrections),
+                  ("Keep editing", self._keep_editing_not_closed))
         return False
 
     def _keep_editing_not_closed(self) -> None:

@@ -11,34 +11,19 @@ one line before anything is estimated).  Oracle: the series the test writes and 
 from __future__ import annotations
 
 import numpy as np
-import pydicom
 import pytest
+from odd_uid_series import ODD, write_flat_pair
 
 from trainer.cli import main
 from trainer.core.anatomy.builder import build_patient
-from trainer.core.anatomy.dicom_io import read_ct_series, write_ct_series
+from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.scenario.loader import load_scenario
-
-ODD = "1.2.840.113619.2.55.3.ABC.2"
-
-
-def _flat(d, vol, numbers):
-    """``vol`` written twice flat in ``d``: series A (number ``numbers[0]``) and B (``numbers[1]``, the odd UID)."""
-    for seed, number in zip("AB", numbers):
-        for p in write_ct_series(vol, d / seed, uid_seed=seed):
-            ds = pydicom.dcmread(p)
-            ds.SeriesNumber = number
-            if seed == "B":
-                ds.SeriesInstanceUID = ODD
-            ds.save_as(d / f"{seed}{p.name}")
-            p.unlink()
-        (d / seed).rmdir()
 
 
 def test_the_folders_own_odd_uid_reads_its_series(tmp_path):
     hu = np.full((5, 8, 8), 100, np.int16)
-    _flat(tmp_path, Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8),
+    write_flat_pair(tmp_path, Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8),
                            grid=Grid((5, 8, 8), (0.8, 0.8, 1.0), (0, 0, 0))), (1, 2))
     vol = read_ct_series(tmp_path, series=ODD)
     assert vol.meta["series_uid"] == ODD and vol.meta["files"] == 5
@@ -58,7 +43,7 @@ def export(tmp_path_factory):
 def test_import_ct_of_the_odd_uid_series_stores_its_number(export, capsys):
     vol, root = export
     folder = root / "unique" / "ct"
-    _flat(folder, vol, (1, 2))
+    write_flat_pair(folder, vol, (1, 2))
     out = root / "unique" / "case.toml"
     assert main(["scenarios", "import-ct", str(folder), "--level", "L1", "--series", "2", "--out", str(out)]) == 0
     text = out.read_text()
@@ -69,7 +54,7 @@ def test_import_ct_of_the_odd_uid_series_stores_its_number(export, capsys):
 def test_import_ct_of_the_odd_uid_series_sharing_its_number_is_refused(export, capsys):
     vol, root = export
     folder = root / "shared" / "ct"
-    _flat(folder, vol, (1, 1))
+    write_flat_pair(folder, vol, (1, 1))
     out = root / "shared" / "case.toml"
     assert main(["scenarios", "import-ct", str(folder), "--level", "L1", "--series", ODD, "--out", str(out)]) == 2
     err = capsys.readouterr().err
