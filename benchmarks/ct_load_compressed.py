@@ -3,10 +3,11 @@
 The same synthesised series as ``ct_load.py``, each slice compressed in place by DCMTK's ``dcmcjpeg`` (JPEG
 Lossless process 14, selection value 1: what a PACS export or CD usually holds; apt package ``dcmtk``), then
 ``ct_load.py --keep`` times the load on it in fresh processes (read, detect, estimate, label) against the same
-5 s / 2 GB budget: what GDCM's decoding adds to the read.  Prints ct_load.py's JSON lines, the first renamed
+5 s / 2 GB budget: what GDCM's decoding adds to the read.  ``--codec dcmcjpeg-12bit`` stores it lossy in JPEG
+extended with 12-bit samples instead (``dcmcjpeg +ee``, IJG quality 90; decoded by imagecodecs, round 36).  Prints ct_load.py's JSON lines, the first renamed
 ``ct_load_300x512x512_jpeg_lossless``, and one line with the series' size on disk (MB) before and after.
 
-Usage: .venv/bin/python benchmarks/ct_load_compressed.py [--n 3] [--codec dcmcjpeg|dcmcjpls|dcmcrle]
+Usage: .venv/bin/python benchmarks/ct_load_compressed.py [--n 3] [--codec dcmcjpeg|dcmcjpeg-12bit|dcmcjpls|dcmcrle]
 """
 
 from __future__ import annotations
@@ -21,11 +22,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 import ct_load  # noqa: E402 (the sibling benchmark: its series and its timed load)
 
+#: --codec: the DCMTK command that compresses one slice
+COMMANDS = {"dcmcjpeg": ["dcmcjpeg"], "dcmcjpeg-12bit": ["dcmcjpeg", "+ee", "+q", "90"], "dcmcjpls": ["dcmcjpls"],
+            "dcmcrle": ["dcmcrle"]}
+
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=3)
-    ap.add_argument("--codec", default="dcmcjpeg", choices=("dcmcjpeg", "dcmcjpls", "dcmcrle"))
+    ap.add_argument("--codec", default="dcmcjpeg", choices=sorted(COMMANDS))
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -34,7 +39,7 @@ def main() -> int:
         before = sum(p.stat().st_size for p in slices)
         for p in slices:
             packed = p.with_suffix(".packed")
-            subprocess.run([args.codec, str(p), str(packed)], check=True, capture_output=True)
+            subprocess.run([*COMMANDS[args.codec], str(p), str(packed)], check=True, capture_output=True)
             packed.replace(p)
         after = sum(p.stat().st_size for p in slices)
         out = subprocess.run([sys.executable, ct_load.__file__, "--keep", str(folder), "--n", str(args.n)],
