@@ -4,8 +4,9 @@ The same synthesised series as ``ct_load.py``, each slice compressed in place by
 Lossless process 14, selection value 1: what a PACS export or CD usually holds; apt package ``dcmtk``), then
 ``ct_load.py --keep`` times the load on it in fresh processes (read, detect, estimate, label) against the same
 5 s / 2 GB budget: what GDCM's decoding adds to the read.  ``--codec dcmcjpeg-12bit`` stores it lossy in JPEG
-extended with 12-bit samples instead (``dcmcjpeg +ee``, IJG quality 90; decoded by imagecodecs, round 36).  Prints ct_load.py's JSON lines, the first renamed
-``ct_load_300x512x512_jpeg_lossless``, and one line with the series' size on disk (MB) before and after.
+extended with 12-bit samples instead (``dcmcjpeg +ee``, IJG quality 90; decoded by imagecodecs, round 36).
+Prints ct_load.py's JSON lines, the first renamed ``ct_load_300x512x512_<codec>``, and one line with the
+series' size on disk (MB) before and after.
 
 Usage: .venv/bin/python benchmarks/ct_load_compressed.py [--n 3] [--codec dcmcjpeg|dcmcjpeg-12bit|dcmcjpls|dcmcrle]
 """
