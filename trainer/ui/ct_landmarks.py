@@ -1,6 +1,7 @@
 """Import patient CT: the instructor's landmark editor (Session > Import patient CT…).
 
-The dialog reads a DICOM series off the GUI thread (progress bar, Cancel), finds and numbers
+The dialog reads a DICOM series off the GUI thread (progress bar, Cancel; a study folder's subfolders searched
+for its series there too, and listed to choose from), finds and numbers
 the column (:func:`trainer.core.anatomy.ct_spine.detect_column`, shown numbered on a sagittal
 overview, :class:`trainer.ui.ct_overview.ColumnOverview`, with the chosen level highlighted;
 a click on a vertebra of a numbered column picks it under its number, the target level following, and
@@ -163,6 +164,10 @@ def _labels_check_progress(progress):
     return report
 
 
+#: how the progress line starts while a study folder is searched for its series (the bar is busy: no total known)
+SEARCHING = "Searching"
+
+
 def _load_job(payload, progress):
     """Worker: read the series, detect and number the column, estimate the chosen level's landmarks.
 
@@ -172,6 +177,14 @@ def _load_job(payload, progress):
     folder, level, *chosen = payload        # (folder, level) or (folder, level, the series chosen among several)
     series = chosen[0] if chosen else None
     if series is None:
+        # a study folder (a CD's or PACS export's top folder: series in subfolders) and none chosen: their list, for
+        # the instructor to pick one.  Searched here, off the GUI thread, with Cancel (up to 2000 folders: until
+        # round 36 on the GUI thread, and a CD with a viewer program froze the window)
+        name = Path(folder).name
+        study = series_below(Path(folder), progress=lambda n, rel: progress(
+            0.0, f"{SEARCHING} {name} for series: {n} folder{'s' if n != 1 else ''} looked in ({rel})…"))
+        if study:
+            return {"study": study}
         # several series side by side and none chosen: their list, for the instructor to pick one (every file's
         # header read here, off the GUI thread; no pixel)
         flat = series_side_by_side(Path(folder))
@@ -522,11 +535,9 @@ class CTLandmarkDialog(QDialog):
         side there), after a question when hand corrections on the shown series were not saved (the chooser and
         the typed field both come here).  A study folder (its series in subfolders, a CD or PACS export) opens a
         list of its series first (round 34; the reader's one-line refusal said only which folders it held), and
-        so does a folder holding several series flat (a Horos export, a PACS zip; round 35)."""
-        found = series_below(Path(d)) if series is None else []
-        if found:
-            self._open_list(Path(d), found, lambda s: self.ask_load(str(s.path)))
-            return
+        so does a folder holding several series flat (a Horos export, a PACS zip; round 35): the reading job finds
+        them, off the GUI thread with progress and Cancel (round 36: a study folder was searched here, on the GUI
+        thread, and a large CD froze the window), so the question comes first and the series picked is read."""
         edited = self.unsaved_corrections()
         if not edited:
             self.load(d, series)
@@ -649,7 +660,7 @@ class CTLandmarkDialog(QDialog):
         # load's 85 % and jumped back to a bar at 82-98 % for the last labelling)
         if self._busy is None:          # a check of moved landmarks (no bar), or a job cancelled
             return
-        busy = fraction == 0.0 and text.startswith("Estimating the landmarks for")
+        busy = fraction == 0.0 and text.startswith(("Estimating the landmarks for", SEARCHING))
         self.progress.setRange(0, 0 if busy else 100)
         self.progress.setValue(int(100 * fraction + 1e-9))     # 100 % only once the job says it is done
         self.progress_text.setText(text)
@@ -674,16 +685,20 @@ class CTLandmarkDialog(QDialog):
                        else f"{type(resp.error).__name__}: {resp.error}")
             return
         out = resp.value
-        if resp.channel == "ct" and "side_by_side" in out:
-            # a folder of several series and none chosen: nothing read; the one picked is read (the unsaved
-            # corrections' question, if any, was answered before this folder was read)
+        if resp.channel == "ct" and ("side_by_side" in out or "study" in out):
+            # a folder of several series (side by side, or a study's in subfolders) and none chosen: nothing read;
+            # the one picked is read (the unsaved corrections' question, if any, was answered before this folder
+            # was read)
             pending = self._pending
             self._load_ended()
             # the folder typed stays in the field while its list is open, as a study folder's does (it was emptied
             # there when no series was shown yet, and cancelling the list left nothing to mend)
             self.folder_edit.setText(shown_path(pending))
             self.folder_edit.setToolTip(str(pending))
-            self._open_list(pending, out["side_by_side"], lambda s: self.load(str(s.path), s.uid))
+            if "study" in out:
+                self._open_list(pending, out["study"], lambda s: self.load(str(s.path)))
+            else:
+                self._open_list(pending, out["side_by_side"], lambda s: self.load(str(s.path), s.uid))
             return
         if resp.channel == "ct":
             self.volume, self.folder, self.column = out["volume"], self._pending, out["column"]

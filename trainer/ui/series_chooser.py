@@ -43,16 +43,18 @@ class _NoRepeatedAnswer(QObject):
         return False
 
 
-def series_below(folder: Path) -> list[SeriesFolder]:
+def series_below(folder: Path, progress: Callable[[int, str], None] | None = None) -> list[SeriesFolder]:
     """The series in ``folder``'s subfolders when ``folder`` holds no slice files itself; [] otherwise (the
     folder is read as a series, or the reader names why not; :func:`series_side_by_side` says whether its files
-    hold several)."""
+    hold several).  Up to 2000 folders are searched (a CD with a viewer program holds hundreds), so the editor
+    calls this in its reading job, off the GUI thread (round 36; it froze the window before), ``progress`` being
+    :func:`~trainer.core.anatomy.dicom_study.find_series`'s (its Cancel raises there)."""
     try:
         if series_files(folder):
             return []
     except OSError:
         return []
-    return find_series(folder)
+    return find_series(folder, progress=progress)
 
 
 def series_side_by_side(folder: Path) -> list[SeriesFolder]:

@@ -110,3 +110,30 @@ def test_links_to_folders_are_not_followed(tmp_path):
     _write(root / "S1", 3, "Head", 1.0, "h")
     (root / "loop").symlink_to(root, target_is_directory=True)
     assert [s.rel for s in find_series(root)] == ["S1"]
+
+
+class _Stop(Exception):
+    """What the editor's Cancel raises in the search's progress (the runner's Cancelled; a core test has no Qt)."""
+
+
+def test_the_search_reports_each_folder_and_stops_when_its_progress_raises(tmp_path):
+    """Round 36: the import editor searches a study folder off the GUI thread; ``progress`` says each folder looked in
+    and its Cancel raises there, which must end the search (the oracle: the folders this test made)."""
+    _write(tmp_path / "DICOM" / "S1", 2, "a", 1.0, "s1")
+    for i in range(5):
+        (tmp_path / "VIEWER" / f"m{i}").mkdir(parents=True)
+        (tmp_path / "VIEWER" / f"m{i}" / "x.dat").write_bytes(b"not DICOM")
+    calls = []
+    found = find_series(tmp_path, progress=lambda n, rel: calls.append((n, rel)))
+    assert [s.rel for s in found] == ["DICOM/S1"]
+    assert calls == list(enumerate(["DICOM", "VIEWER", "DICOM/S1", *(f"VIEWER/m{i}" for i in range(5))], start=1))
+
+    def stop_at_third(n, rel):
+        calls.append((n, rel))
+        if n == 3:
+            raise _Stop
+
+    calls.clear()
+    with pytest.raises(_Stop):
+        find_series(tmp_path, progress=stop_at_third)
+    assert [n for n, _ in calls] == [1, 2, 3]

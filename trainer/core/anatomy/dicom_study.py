@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,7 +201,8 @@ def search_stopped(series: list[SeriesFolder]) -> str:
             if after else "")
 
 
-def find_series(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_FOLDERS) -> SeriesList:
+def find_series(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_FOLDERS,
+                progress: Callable[[int, str], None] | None = None) -> SeriesList:
     """The folders below ``root`` (not ``root`` itself) that hold DICOM files, breadth first, sorted by path.
 
     Parameters
@@ -211,6 +213,10 @@ def find_series(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_F
         Levels of subfolders searched below ``root``.
     max_folders : int
         At most this many folders are listed; the search stops there.
+    progress : callable, optional
+        ``progress(looked_in, rel)`` before each folder's files are looked at: how many folders so far (1, 2, ...)
+        and the folder's path below ``root``.  What it raises stops the search and comes out of this call (the
+        import editor searches off the GUI thread, and its Cancel raises there; round 36).
 
     Returns
     -------
@@ -222,6 +228,7 @@ def find_series(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_F
     found: list[SeriesFolder] = []
     level = [Path(root)]
     seen = 0
+    looked = 0                  # folders whose files were looked at (progress)
     cut = False
     for _depth in range(max_depth):
         below: list[Path] = []
@@ -242,6 +249,9 @@ def find_series(root: Path, max_depth: int = MAX_DEPTH, max_folders: int = MAX_F
                 except OSError:
                     continue
         for folder in below:
+            looked += 1
+            if progress is not None:
+                progress(looked, folder.relative_to(root).as_posix())
             try:
                 files = sorted(p for p in folder.iterdir()
                                if p.is_file() and not p.is_symlink() and p.name.upper() != "DICOMDIR")
