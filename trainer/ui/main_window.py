@@ -358,9 +358,23 @@ class MainWindow(QMainWindow):
             self.status.note(f"Session file: {shown_path(path)}")
 
     # ------------------------------------------------------------------ actions
-    def submit(self, action: dict):
-        if self.view is None or self.view.finished:
+    def _no_procedure(self) -> bool:
+        """Whether no procedure takes actions now (none started, or finished); if so the status line says why.
+
+        Every procedure key asks this first: until round 36 P and T, checked before it, answered a finished
+        session with "Place: click the AP image over the pedicle first." and "Switch trocar: ... pick its entry
+        on the AP image to place one", advice no finished procedure can follow."""
+        if self.view is None:
             self.status.note("No procedure in progress: start or resume a session.", error=True)
+            return True
+        if self.view.finished:
+            self.status.note("The procedure is finished: nothing more can be done in it (Ctrl+D: the debrief; "
+                             "Session > New session… for another).", error=True)
+            return True
+        return False
+
+    def submit(self, action: dict):
+        if self._no_procedure():
             return None
         self._last_input = time.monotonic()
         if not self._may(action.get("type") if isinstance(action, dict) else None):
@@ -397,7 +411,9 @@ class MainWindow(QMainWindow):
         self.carm.preset(target)
 
     def aim(self, d_medial_deg: float, d_cranial_deg: float) -> None:
-        if self.view is None or self.view.trocar is None:
+        if self._no_procedure():
+            return
+        if self.view.trocar is None:
             self.status.note("Aim: place the trocar first.", error=True)
             return
         tr = self.view.trocar
@@ -405,7 +421,9 @@ class MainWindow(QMainWindow):
 
     def aim_on_image(self, right: int, up: int) -> None:
         """Aim so the trocar turns right/up on the AP monitor as displayed (flips honoured)."""
-        if self.view is None or self.view.trocar is None:
+        if self._no_procedure():
+            return
+        if self.view.trocar is None:
             self.status.note("Aim: place the trocar first.", error=True)
             return
         prefs = self.settings.display()
@@ -429,7 +447,9 @@ class MainWindow(QMainWindow):
 
     def switch_trocar(self) -> None:
         """Make the other trocar active (bipedicular approach; key T)."""
-        if self.view is None or not self.view.trocars:
+        if self._no_procedure():
+            return
+        if not self.view.trocars:
             self.status.note("Switch trocar: no trocar is in the patient.", error=True)
             return
         other = "right" if self.view.active_side == "left" else "left"
@@ -458,6 +478,8 @@ class MainWindow(QMainWindow):
         self.monitors["ap"].set_marker((col, row))
 
     def place_trocar(self) -> None:
+        if self._no_procedure():
+            return
         if self.pending_place is None:
             self.status.note("Place: click the AP image over the pedicle first.", error=True)
             return
