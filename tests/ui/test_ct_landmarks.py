@@ -950,3 +950,39 @@ def test_a_typed_folder_that_cannot_be_read_stays_in_the_series_field_to_mend(qt
     with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
         QTest.keyClick(dlg.folder_edit, Qt.Key.Key_Return)
     assert dlg.folder == folder and dlg.folder_edit.text() == str(folder)
+
+
+def test_save_warns_when_the_typed_title_names_another_level(qtbot, series, save_dialog):
+    """Round 36 (the real abdominal CT): "Abdomen L3 teaching case" typed at L3, then Target level changed, was
+    saved without a word; the picker and the trainee's chart then head the other level's case "... L3 ...".
+    Oracle: the saved file (its level and title) against the words the status line shows after each save."""
+    from PySide6.QtTest import QTest
+
+    _, root, folder = series
+    dlg = _open(qtbot, folder)
+    qtbot.mouseClick(dlg.title_edit, Qt.MouseButton.LeftButton)
+    QTest.keyClicks(dlg.title_edit, "Teaching case l1, wedge")      # names the target level (lower case)
+    out = root / "titled.toml"
+    save_dialog(out)
+    qtbot.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)
+    saved = load_scenario(out)
+    assert saved.ct.level == "L1" and saved.title == "Teaching case l1, wedge"
+    assert dlg.status.text().startswith("Saved") and "Check the Title" not in dlg.status.text()
+
+    _key_on_level(dlg, Qt.Key.Key_Up)                                # L1 -> T12: the title still says l1
+    _reestimated(qtbot, dlg, "T12")
+    out2 = root / "titled-t12.toml"
+    save_dialog(out2)
+    qtbot.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)
+    saved = load_scenario(out2)
+    assert saved.ct.level == "T12" and saved.title == "Teaching case l1, wedge"     # saved as typed
+    assert dlg.status.text().startswith("Saved")
+    assert "Check the Title: it names L1, the target level is T12" in dlg.status.text()
+
+    dlg.title_edit.selectAll()
+    QTest.keyClicks(dlg.title_edit, "T12 wedge (after L1)")           # names the target among others: as meant
+    save_dialog(root / "titled-t12b.toml")
+    qtbot.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)
+    assert load_scenario(root / "titled-t12b.toml").title == "T12 wedge (after L1)"
+    assert dlg.status.text().startswith("Saved") and "Check the Title" not in dlg.status.text()
+

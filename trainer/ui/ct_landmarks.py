@@ -23,6 +23,7 @@ The slices and markers are :class:`trainer.ui.ct_slices.SliceViews`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -1224,6 +1225,16 @@ class CTLandmarkDialog(QDialog):
         is written yet, and the placeholder names no level (it read "T8 patient CT" for a T8 not in the series)."""
         self.title_edit.setPlaceholderText(_NO_LEVEL_TITLE if self._nothing_in_view() else self._title())
 
+    def _title_names_another_level(self) -> str | None:
+        """The levels the instructor's own Title names when none of them is the target level ("L3, L4"), else None.
+
+        Round 36: "Abdomen L3 teaching case" typed at L3, then Target level L4 chosen, was saved without a word:
+        the picker and the trainee's chart then head an L4 case "Abdomen L3 ..." (a wrong level is a never-event).
+        """
+        named = list(dict.fromkeys(m.upper() for m in re.findall(r"\b[CTLS]\d{1,2}\b", self.title_edit.text(),
+                                                                 flags=re.IGNORECASE)))
+        return ", ".join(named) if named and self.level() not in named else None
+
     def save_scenario(self, out, force: bool = False):
         """Write the scenario with the core's writer and validate it; the Scenario, or None (error shown).
 
@@ -1258,8 +1269,15 @@ class CTLandmarkDialog(QDialog):
             return None
         self.saved = scenario
         self.open_button.setEnabled(True)
-        self.note(f"Saved {shown_path(out)}: valid. Level {origin}; CT folder {rel}"
-                  + (f"; still estimated: {', '.join(SHORT[k] for k in estimated)}." if estimated else "."))
+        saved = (f"Saved {shown_path(out)}: valid. Level {origin}; CT folder {rel}"
+                 + (f"; still estimated: {', '.join(SHORT[k] for k in estimated)}." if estimated else "."))
+        other = self._title_names_another_level()
+        if other is None:
+            self.note(saved)
+        else:
+            self.note(f"{saved} Check the Title: it names {other}, the target level is {self.level()} (the picker and "
+                      "the trainee's chart show the Title); correct it and save again if that is not meant.",
+                      warning=True)
         self.scenarioSaved.emit(scenario)
         return scenario
 
