@@ -986,3 +986,17 @@ def test_save_warns_when_the_typed_title_names_another_level(qtbot, series, save
     assert load_scenario(root / "titled-t12b.toml").title == "T12 wedge (after L1)"
     assert dlg.status.text().startswith("Saved") and "Check the Title" not in dlg.status.text()
 
+
+
+def test_the_empty_editor_names_its_button_once_without_a_stray_full_stop(make_window, qtbot):
+    """Round 36: the empty editor's first line ended "... or Choose series folder…." (the button's ellipsis and a
+    full stop). Opened from the menu as an instructor does; the button named as it reads."""
+    w, _ = make_window()
+    w.show()
+    action = next(a for m in w.menuBar().actions() for a in m.menu().actions() if a.text() == "Import patient CT…")
+    action.trigger()
+    dlg = next(d for d in w.dialogs if isinstance(d, CTLandmarkDialog))
+    qtbot.waitUntil(dlg.isVisible, timeout=5000)
+    text = dlg.status.text()
+    assert dlg.choose_button.text() in text
+    assert not text.endswith("….") and text.count("…") == 1

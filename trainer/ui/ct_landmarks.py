@@ -480,7 +480,7 @@ class CTLandmarkDialog(QDialog):
         self._bottom, self._messages = bottom, messages
         # room for the usual three lines, so a shorter message does not grow the views (a longer one still fits)
         self.status = HeldLinesLabel("Type or paste a DICOM series folder's path in Series (then Return), or "
-                                     "Choose series folder….", lines=3, pad_px=4)
+                                     "click Choose series folder…", lines=3, pad_px=4)
         self.status.setObjectName("ctStatus")
 
         lay = QVBoxLayout(self)
