@@ -123,7 +123,10 @@ def test_a_series_description_with_newline_quotes_and_controls_reads_back(plain,
     done = _import_ct(folder, out)
     assert done.returncode == 0, done.stderr
     case = tomllib.loads(out.read_text(encoding="utf-8"))
-    assert case["scenario"]["description"] == f"Imported from series ({text})"
+    # the level's origin after it (round 36), as the series' T12 is numbered
+    origin = plain[2]["scenario"]["description"].split("; ", 1)[1]
+    assert case["scenario"]["description"] == f"Imported from series ({text}); {origin}"
+    assert case["scenario"]["description"].endswith("; level T12 as numbered from the ribs")
     assert case["ct"]["landmarks"] == plain[2]["ct"]["landmarks"]
 
 

@@ -81,6 +81,30 @@ def _locate(vol, level: str, body_centre, folder):
     return v.body_centre_mm, cortex_hu, f"{folder}: {level} found by {col.numbered_by} ({col.note})", col
 
 
+def _level_origin(col, level: str, body_centre) -> str:
+    """Whose number the target level is, in the GUI editor's words for the description it saves (``'L3 as numbered
+    from the ribs and sacrum'``, ``'L3 given by --level (...)'``): until round 36 an import-ct file said nothing of
+    it, so neither the chart nor ``scenarios show`` told an L3 the numbering found from one typed by hand.
+
+    ``col``: the detected column (None when every landmark was typed); ``body_centre``: ``--body-centre`` or None.
+    Mirrors :func:`_locate`'s order (it has refused the cases not handled here)."""
+    if col is None:
+        return f"{level} given by --level (every landmark typed)"
+    numbered = f"{level} as numbered from the {col.numbered_by}"
+    if body_centre is not None:
+        v = col.nearest(body_centre)
+        if v is None:
+            return f"{level} given by --level (no column found; --body-centre typed)"
+        if col.certain and v.level == level:
+            return numbered
+        if col.certain and v.level:
+            return f"{level} given by --level (the column, numbered from the {col.numbered_by}, says {v.level})"
+        return f"{level} given by --level (numbering uncertain; the vertebra at --body-centre)"
+    if col.short:
+        return f"{level} given by --level (a short series taken as centred on it)"
+    return numbered
+
+
 def _name_the_levels(vol, folder) -> None:
     """Refuse an import without ``--level``, naming the levels the series' numbering holds (ScenarioError)."""
     from trainer.core.anatomy.ct_spine import detect_column
@@ -176,9 +200,10 @@ def _import(args, series: int | str | None) -> int:
         print(one_line(f"{folder}: note: {note}"), file=sys.stderr)
     estimated = ()
     column = None
+    typed_centre = given.get("body_centre_mm")      # --body-centre as typed (the estimate replaces it in given)
     if len(given) < len(_OPTIONS):
         # the folder as the lines print it: a name holding a newline broke each info line in two (hostile33)
-        near, cortex_hu, how, column = _locate(vol, args.level, given.get("body_centre_mm"), one_line(str(folder)))
+        near, cortex_hu, how, column = _locate(vol, args.level, typed_centre, one_line(str(folder)))
         # the GUI editor publishes the same landmarks (ct_import_landmarks): a point from the column's
         # numbering is refined by a second pass (--body-centre is not), and at thick slices the estimated
         # body centre becomes the labels' centroid (ct_label_centre)
@@ -187,7 +212,8 @@ def _import(args, series: int | str | None) -> int:
     else:
         refuse_turned(vol, folder)                  # every landmark typed: no column detected to reuse
     text = scenario_toml(rel, args.level, given, title=args.title,
-                         description=f"Imported from {folder.name} ({vol.meta.get('series_description', '')})",
+                         description=(f"Imported from {folder.name} ({vol.meta.get('series_description', '')}); "
+                                      f"level {_level_origin(column, args.level, typed_centre)}"),
                          estimated=estimated,
                          series=None if series is None else (vol.meta["series_choice"], vol.meta["series_uid"],
                                                              vol.meta.get("series_number")))
