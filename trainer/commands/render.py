@@ -100,4 +100,25 @@ def run(args) -> int:
     d = exposure.dose
     print(f"{out}: {scenario.id}, {view}, {kvp:g} kVp, {args.size} px; "
           f"{d.entrance_kerma_mgy * 1000:.0f} uGy, {d.dap_gycm2 * 1000:.2f} mGy.cm2")
+    print(_target_line(scenario, patient, args, orbital))
     return 0
+
+
+def _target_line(scenario, patient, args, orbital: float) -> str:
+    """What is at the image's centre, and, for a preset (no ``--orbital``), where the target's true view is when
+    the preset is not it.
+
+    Round 36: ``render CT.toml --view lateral`` of the real chest L1 (turned 10.7 deg on the table) wrote an
+    oblique lateral at orbital 90 and said only the angle: neither the level at the centre nor that its true
+    lateral lies at 79.3 deg, which ``scenarios show`` prints."""
+    from trainer.core.procedure.expert_plan import ap_lateral_orbitals
+
+    level = scenario.ct.level if scenario.ct is not None else scenario.anatomy.level
+    line = f"  centred on the {level} body (the target level)"
+    if args.orbital is None:
+        true = ap_lateral_orbitals(scenario, patient.landmarks)[0 if args.view == "ap" else 1]
+        if abs(true - orbital) >= 0.05:
+            line += (f"; this {args.view} preset (orbital {orbital:g} deg) is not a true {args.view.replace('ap', 'AP')} "
+                     f"of the {level}: that is at --orbital {true:g} (the vertebra's turn and the patient's roll: "
+                     f"'scenarios show')")
+    return line
