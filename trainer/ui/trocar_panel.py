@@ -266,8 +266,10 @@ class TrocarPanel(QGroupBox):
         if entry_mm is None:
             self.entry_label.setText("Click the AP image over the pedicle to pick the entry.")
         else:
+            # the point in patient mm from the target body's centre; y was shown as "(depth +41.1)", with no unit,
+            # a word the panel uses for the trocar's depth along its path ("depth 0.0 of 120 mm") once placed
             x, y, z = entry_mm
-            self.entry_label.setText(f"Entry picked: x {x:+.1f}, z {z:+.1f} mm (depth {y:+.1f}). "
+            self.entry_label.setText(f"Entry picked: x {x:+.1f}, y {y:+.1f}, z {z:+.1f} mm (from the body centre). "
                                      "Place it (P), or click again.")
 
     def _maybe_select(self) -> None:
