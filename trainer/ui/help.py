@@ -30,7 +30,10 @@ STAGE_HINTS = {
     "access": f"Advance (A) with AP and lateral shots: the tip lateral to the {MEDIAL_WALL_LINE} until past the "
               "posterior wall.",
     "cement": "Wait (W) for the working phase on the bar (a paste), then inject (I) in small steps.",
-    "injection": "Inject in small steps with lateral checks; stop at the posterior quarter or at a leak.",
+    # both views, as the score asks (assets/scoring_targets.toml ap_checks and lateral_checks: about every 1 mL):
+    # until round 36 this said "with lateral checks" and the mix message "with AP checks", each one view only, and
+    # no AP shot at all once cement is in is a critical error
+    "injection": "Inject in small steps, an AP and a lateral shot every 1 mL or so; stop at the posterior quarter or a leak.",
     "finished": "Finished: the debrief has the score; Monitors and final images shows the last shots.",
 }
 

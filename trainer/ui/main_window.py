@@ -493,7 +493,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ results
     HINTS = {"place": "Trocar on the skin: advance (A, fine Shift+A) and check the tip on AP and lateral.",
              "select": "Active trocar switched: aim, advance and inject act on it (T switches back).",
-             "mix": "Cement mixed: wait (W) until it is a paste (working phase), then inject (I) with AP checks.",
+             "mix": ("Cement mixed: wait (W) until it is a paste (working phase), then inject (I) with an AP and a "
+                     "lateral shot every 1 mL or so."),
              "finish": "Procedure finished."}
 
     def _on_applied(self, result, view) -> None:

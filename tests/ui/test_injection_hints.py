@@ -1,0 +1,50 @@
+"""What the window says to do while injecting: both views, as often as the score asks.
+
+Round 36 (a first-time resident on the real chest CT): after M the status line said "... then inject (I) with AP
+checks", and once cement went in the line above the tabs said "Inject in small steps with lateral checks": each
+names one view. The score wants both (a lateral shot about every 1 mL, or a major error; no AP shot at all once
+cement is in is a critical error): the resident who followed the lateral-only hint lost points. Oracle: the pass
+bands of ``ap_checks`` and ``lateral_checks`` in assets/scoring_targets.toml, read here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import tomllib
+from PySide6.QtCore import Qt
+
+TARGETS = tomllib.loads((Path(__file__).parents[2] / "assets" / "scoring_targets.toml").read_text())["metrics"]
+
+
+def _says_both_views_often_enough(text: str) -> None:
+    assert re.search(r"\bAP\b", text) and "lateral" in text, text
+    every = re.search(r"every ([\d.]+) mL", text)
+    assert every is not None, text
+    for metric in ("ap_checks", "lateral_checks"):
+        assert float(every[1]) <= TARGETS[metric]["pass"][1], (metric, text)
+
+
+def test_the_mix_message_and_the_injection_hint_ask_for_both_views(checklist_done):
+    w, d = checklist_done(size=(1600, 1000))
+    d.align()
+    d.key(Qt.Key.Key_1)
+    d.idle()
+    d.pick_entry("left")
+    d.place()
+    d.advance_to(0.75)
+    before = len(w.status.log)
+    d.key(Qt.Key.Key_M)
+    d.idle()
+    assert w.view.cement.mixed
+    _says_both_views_often_enough(w.status.log[before:][-1])
+    for _ in range(40):
+        if w.view.cement.phase == "working":
+            break
+        d.key(Qt.Key.Key_W)
+        d.idle()
+    d.key(Qt.Key.Key_I)
+    d.idle()
+    assert w.view.cement.injected_ml > 0 and w.view.stage == "injection"
+    _says_both_views_often_enough(w.hint.text())
