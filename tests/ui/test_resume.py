@@ -112,3 +112,29 @@ def test_a_ct_session_saved_in_the_session_folder_resumes_from_another_directory
     rec = read_session(path)
     assert rec.n_entries == 2 and json.loads(path.read_text().splitlines()[0])["scenario_path"] == str(
         (case / "case.toml").resolve())
+
+
+def test_the_offer_says_the_simulated_time_the_session_stopped_at(make_window, session_dir):
+    """Round 36 (a first-time resident on the real chest CT, the trainer killed after a shot): the offer read
+    "simulated time 1:30" for a session the window had left at "t 1:31" - the last action's start, not its end; a
+    wait (W, 30 s) as the last action put it 30 s early. Oracle: the clock the killed window showed, and the one the
+    resumed window shows."""
+    w1, d1 = make_window()
+    picker = startup(w1)
+    d1.start(picker)
+    d1.answer_checklist({k: g["expected"] for k, g in picker.current_scenario().decisions.gates.items()})
+    d1.align()
+    d1.key(Qt.Key.Key_W)                                 # the last action: 30 s of simulated time
+    d1.idle()
+    shown = w1.status.fields["time"].text()              # "t m:ss"
+    w1.hide()                                            # "kill": no finish, the file left as it is
+    w1.carm.stop_fluoro()
+    w1.controller.runner.invalidate("action")
+
+    w2, d2 = make_window()
+    offer = startup(w2)
+    assert isinstance(offer, ResumeOffer)
+    assert f"simulated time {shown.removeprefix('t ')}." in offer.text(), (shown, offer.text())
+    d2.click(offer.resume_button)
+    d2.wait_until(lambda: w2.view is not None, "the resumed session")
+    assert w2.status.fields["time"].text() == shown

@@ -51,7 +51,10 @@ def find_unfinished(session_dir, ct_roots=()) -> Unfinished | None:
             continue
         if rec.complete:
             continue
-        t_s = float(rec.entries[-1].get("t_s", 0.0)) if rec.entries else 0.0
+        # where the session stopped: the last action's end (its start plus its duration); until round 36 the offer
+        # showed its start, "simulated time 1:30" for a session left at 1:31 after a shot, minutes early after a wait
+        last = rec.entries[-1] if rec.entries else {}
+        t_s = float(last.get("t_s", 0.0)) + float(last.get("duration_s", 0.0) or 0.0)
         try:
             title = rec.scenario(allowed_roots=tuple(str(r) for r in ct_roots)).title
         except VPTrainerError:
