@@ -325,3 +325,21 @@ def test_vein_entry_is_paid_where_cement_enters_and_falls_with_body_size(phantom
         else:                                           # a closed vein stays closed along its lumen too
             assert add[c] >= 1e9 and lumen[c] >= 1e9
     assert add[CRACK] == pytest.approx(0.24 * 1.0 * 4.0, rel=1e-9)
+
+
+@pytest.mark.parametrize("mixed_s", [124.15000000000001, 161.01000000000002, 458.79])
+def test_the_phase_at_the_working_boundary_does_not_hang_on_float_noise(phantom, mixed_s):
+    """Mixed at ``mixed_s`` and pushed 240 s later by summed durations (60 s of mixing, six 30 s waits), the
+    times' difference is 239.99999999999994-240.00000000000003 s.  Oracle: the default product's rheology
+    (assets/cement_products.toml: runny until 4 min at the reference temperature): at 4:00 the cement is in its
+    working phase, whichever way the sum rounds (before round 36, 'runny' for two of these three)."""
+    m = _model(phantom, 1)
+    m.mix(mixed_s)
+    t = mixed_s
+    for step in (60.0, 30.0, 30.0, 30.0, 30.0, 30.0, 30.0):
+        t += step
+    assert abs((t - mixed_s) - 240.0) < 1e-12
+    assert m.rheology.t_runny_s == 240.0 and m.rheology.rate == 1.0
+    assert m.phase(t) == "working"
+    assert m.phase(t - 0.001) == "runny"
+    assert m.minutes_since_mix(t) == 4.0

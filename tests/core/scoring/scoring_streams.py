@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from trainer.core.anatomy.landmarks import Landmarks, PedicleLandmarks
+from trainer.core.procedure.actions import DURATIONS
 from trainer.core.procedure.events import Event
 
 
@@ -142,7 +143,10 @@ class Stream:
                 self.leaked += lk[3]
             self.in_body = self.injected - self.leaked
             pf = posterior(self.injected) if posterior else max(0.3, 0.7 - 0.1 * self.injected)
-            self.add("cement_injected", dt=5.0, ml=step, tip_mm=list(self.tip), phase=phase, viscosity_pa_s=100.0,
+            # the push's event comes at its end, the push's duration after its start, as the simulator's does
+            # (the cement_phase metric reads the start back from it)
+            self.add("cement_injected", dt=DURATIONS.inject_s(step), ml=step, tip_mm=list(self.tip), phase=phase,
+                     viscosity_pa_s=100.0,
                      injected_ml=self.injected, in_body_ml=self.in_body, leaked_ml=self.leaked,
                      posterior_extent_fraction=pf)
             for lk in leak_now:

@@ -173,3 +173,34 @@ def test_access_without_any_cement_fails_the_volume_rule(case):
     assert m.status == "fail" and m.critical_failed and "no cement was injected" in m.detail
     assert not r.passed
     assert [f["rule"] for f in r.failed_rules][:1] == ["cement_over_max"]
+
+
+def test_a_push_begun_exactly_when_the_working_phase_begins_is_working_and_timed_at_its_start(case):
+    """The resident waits to the working phase's first second (4:00 since mixing for the default product at
+    its reference temperature, assets/cement_products.toml) and pushes.  Oracle: the rheology's own phase
+    boundary (``working_phase_s``) and the procedure's log: the mixing event's time and the push's start (its
+    event comes at its end, the push's duration later).  Before round 36 the metric said "4.10 min" (the
+    push's end) and the phase hung on the float noise of the times' sums."""
+    from trainer.core.procedure.actions import DURATIONS
+    from trainer.core.procedure.expert_plan import drive, expert_steps, procedure_state
+
+    sc, pat, expected = case
+    boundary_s = working_phase_s(sc, margin_s=0.0)
+    assert boundary_s == pytest.approx(240.0)
+    proc = Procedure(sc, patient=pat, render=False)
+
+    def apply(step) -> bool:
+        a = dict(step.action)
+        if a["type"] == "wait" and proc.mixed_at_s is not None:      # to the boundary itself (the plan rounds to ms)
+            a["s"] = boundary_s - (proc.t_s - proc.mixed_at_s)
+        return proc.apply(a).accepted
+
+    drive(expert_steps(sc, pat, ExpertPlan(answers=expected, wait_s=boundary_s), lambda: procedure_state(proc)), apply)
+    r = score(proc)
+    mixed = next(e.t_s for e in proc.events if e.kind == "cement_mixed")
+    push = next(e for e in proc.events if e.kind == "cement_injected")
+    start = push.t_s - DURATIONS.inject_s(push.data["ml"])
+    assert start - mixed == pytest.approx(boundary_s, abs=1e-6)
+    assert push.data["phase"] == "working"
+    ph = r.metric("cement_phase")
+    assert ph.status == "pass" and ph.value == pytest.approx(4.0, abs=1e-6) and "started 4.0 min" in ph.detail, ph.detail

@@ -118,9 +118,14 @@ class CementModel:
         self.batches += 1
 
     def _since(self, t_s: float) -> float | None:
+        """Seconds since mixing, to the microsecond: simulated times are sums of action durations, and their
+        difference carries the sums' float noise (mixed at 124.15 s, 240 s later read 239.99999999999997 s), which
+        decided the phase of a push made exactly at a phase boundary (a resident who waited to "4:00 since
+        mixing" got runny cement, round 36).  Rounded, the boundary belongs to the later phase, as the rheology
+        defines it (:meth:`Rheology.phase`)."""
         if self.mixed_t_s is None or t_s < self.mixed_t_s:
             return None
-        return float(t_s) - self.mixed_t_s
+        return round(float(t_s) - self.mixed_t_s, 6)
 
     def minutes_since_mix(self, t_s: float) -> float | None:
         """Minutes since mixing, or None before mixing."""
