@@ -11,13 +11,16 @@ GDCM (``python-gdcm``, now a dependency).
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pydicom
 import pytest
 import realct_sources as sources
 import tomllib
+from pydicom.encaps import encapsulate, generate_frames
 from pydicom.uid import (
     JPEG2000Lossless,
     JPEGExtended12Bit,
@@ -43,6 +46,17 @@ def plain(chest_crop, tmp_path_factory):
     folder = tmp_path_factory.mktemp("plain") / "ct"
     sources.write_dicom(chest_crop, folder)
     return folder
+
+
+def _cut_a_slice_short(folder: Path) -> Path:
+    """The fourth slice of ``folder`` with its compressed stream cut to half its length (a copy interrupted); its
+    path."""
+    victim = sorted(folder.iterdir())[3]
+    ds = pydicom.dcmread(victim)
+    frame = next(generate_frames(ds.PixelData, number_of_frames=1))
+    ds.PixelData = encapsulate([frame[:len(frame) // 2]])
+    ds.save_as(victim)
+    return victim
 
 
 def _compressed(plain, out, command):
@@ -139,14 +153,8 @@ def test_a_jpeg_lossless_slice_cut_short_is_refused_in_one_line_naming_it(plain,
     """A slice whose compressed stream was cut in half (a copy interrupted): one line naming the file, saying it is
     damaged or cut short and what to do; before round 34 the advice was "export the series uncompressed" after
     GDCM's "'NoneType' object has no attribute 'encode'" (pydicom's plugin list first)."""
-    from pydicom.encaps import encapsulate, generate_frames
-
     folder = _compressed(plain, tmp_path / "cut" / "ct", CODECS["jpeg-lossless-sv1"][0])
-    victim = sorted(folder.iterdir())[3]
-    ds = pydicom.dcmread(victim)
-    frame = next(generate_frames(ds.PixelData, number_of_frames=1))
-    ds.PixelData = encapsulate([frame[:len(frame) // 2]])
-    ds.save_as(victim)
+    victim = _cut_a_slice_short(folder)
     out = tmp_path / "cut" / "case.toml"
     assert main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out)]) == 2
     err = capsys.readouterr().err
@@ -202,17 +210,9 @@ def test_import_ct_of_the_12_bit_jpeg_series_says_it_is_lossy_and_finds_the_plai
 def test_a_12_bit_jpeg_slice_cut_short_is_refused_in_one_line_naming_it(jpeg12, tmp_path, capsys):
     """libjpeg-turbo decodes a stream cut short with a warning only, the rest of the slice grey: the reader refuses
     it, naming the file, instead of reading a half-grey slice."""
-    from pydicom.encaps import encapsulate, generate_frames
-
     folder = tmp_path / "cut" / "ct"
-    folder.mkdir(parents=True)
-    for p in jpeg12.iterdir():
-        (folder / p.name).write_bytes(p.read_bytes())
-    victim = sorted(folder.iterdir())[3]
-    ds = pydicom.dcmread(victim)
-    frame = next(generate_frames(ds.PixelData, number_of_frames=1))
-    ds.PixelData = encapsulate([frame[:len(frame) // 2]])
-    ds.save_as(victim)
+    shutil.copytree(jpeg12, folder)
+    victim = _cut_a_slice_short(folder)
     out = tmp_path / "cut" / "case.toml"
     assert main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out)]) == 2
     err = capsys.readouterr().err
