@@ -1000,3 +1000,53 @@ def test_the_empty_editor_names_its_button_once_without_a_stray_full_stop(make_w
     text = dlg.status.text()
     assert dlg.choose_button.text() in text
     assert not text.endswith("….") and text.count("…") == 1
+
+
+@pytest.fixture()
+def app_style(qapp):
+    """The trainer's own style sheet (10.5 pt: the font the status line is drawn with), put back afterwards."""
+    from trainer.ui.app import STYLE
+    old = qapp.styleSheet()
+    qapp.setStyleSheet(STYLE)
+    yield qapp
+    qapp.setStyleSheet(old)
+
+
+def _lines_long(dlg, n: float) -> str:
+    """A message about ``n`` lines long at the status line's width, in its drawn font."""
+    fm, width = dlg.status.fontMetrics(), dlg.status.contentsRect().width()
+    words, text = iter(range(10**6)), "Saved"
+    while fm.horizontalAdvance(text) < n * width:
+        text += f" word{next(words)}"
+    return text + "."
+
+
+def test_the_slice_views_stay_put_whatever_the_status_message_length(qtbot, series, app_style):
+    """Pass 180 #11: the chest's four-line load message, then a one-line save message, moved the three slice views
+    by a line.  Oracle: the views' geometry in the editor, before and after messages of one to eight lines."""
+    _true, _root, folder = series
+    dlg = _open(qtbot, folder)
+    dlg.resize(1500, 920)
+    qtbot.wait(50)
+
+    def where():
+        return {name: (plot.mapTo(dlg, plot.rect().topLeft()), plot.size()) for name, plot in dlg.plots.items()}
+
+    dlg.note("Saved.")
+    qtbot.wait(50)
+    before = where()
+    for n in (0.5, 3.6, 4.5, 8.0, 0.2):
+        text = _lines_long(dlg, n)
+        dlg.note(text)
+        qtbot.wait(50)
+        assert where() == before, f"a message of about {n} lines moved or resized the slice views"
+        assert dlg.status.text() == text                        # the whole message kept
+    long = _lines_long(dlg, 8.0)
+    dlg.note(long)
+    qtbot.wait(20)
+    shown = dlg.status.shown_lines()
+    assert len(shown) == dlg.status.lines and shown[-1].endswith("(point here for the whole message)")
+    assert dlg.status.toolTip() == long                         # the instructor reads the rest under the pointer
+    assert " ".join(shown[:-1]) in long
+    dlg.note("Saved.")
+    assert dlg.status.toolTip() == ""

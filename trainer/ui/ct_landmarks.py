@@ -478,9 +478,11 @@ class CTLandmarkDialog(QDialog):
         bottom.addLayout(messages, 0)   # its stretch follows its panels (_fit_messages)
         bottom.addLayout(buttons, 2)
         self._bottom, self._messages = bottom, messages
-        # room for the usual three lines, so a shorter message does not grow the views (a longer one still fits)
+        # always four lines high (the chest CT's load message takes four at 1500 px): a message of another length
+        # never moves or resizes the views (pass 180: the three lines held grew for that message and shrank back
+        # for the one-line save's); a longer one is cut there with its whole text in the tooltip
         self.status = HeldLinesLabel("Type or paste a DICOM series folder's path in Series (then Return), or "
-                                     "click Choose series folder…", lines=3, pad_px=4)
+                                     "click Choose series folder…", lines=4, pad_px=4, grow=False)
         self.status.setObjectName("ctStatus")
 
         lay = QVBoxLayout(self)
