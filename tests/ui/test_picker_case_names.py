@@ -15,6 +15,7 @@ import pytest
 
 from trainer.cli import main as cli_main
 from trainer.core.scenario.loader import builtin_ids, load_scenario
+from trainer.ui.scenario_picker import describe
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +75,44 @@ def test_the_source_row_names_a_built_in_case_and_a_home_file_as_a_user_reads_th
     picker.add_scenario_file(str(mine))
     shown = picker.details.toPlainText()
     assert "~/cases/my-case.toml" in shown and str(home) not in shown and "built-in" not in shown, shown
+
+
+def _row(html_text: str, name: str) -> str:
+    """The picker's details row ``name`` as plain text."""
+    from PySide6.QtGui import QTextDocument
+    doc = QTextDocument()
+    doc.setHtml(html_text)
+    lines = [line.strip() for line in doc.toPlainText().splitlines() if line.strip()]
+    i = lines.index(name)           # a table's cells come one a line
+    return lines[i + 1]
+
+
+def test_a_patient_ct_case_says_no_fracture_is_simulated_as_show_and_list_do(make_window, phantom_series, capsys):
+    """Pass 180 #12: the picker showed "Fracture: patient CT" for an imported CT, which reads as a fracture modelled
+    on the CT.  Oracle: the scenario file (a [ct] section, no [anatomy] fracture to model: the patient's own vertebra
+    as scanned) and the built-in case beside it, whose row names the fracture its file models."""
+    import json
+
+    import tomllib
+
+    case = phantom_series / "nofracture.toml"
+    assert cli_main(["scenarios", "import-ct", str(phantom_series / "series"), "--level", "L1",
+                     "--out", str(case)]) == 0
+    written = tomllib.loads(case.read_text())
+    assert "ct" in written and "fracture_grade" not in written.get("anatomy", {})
+    w, _d = make_window()
+    picker = w.show_picker()
+    picker.add_scenario_file(str(case))
+    ct_row = _row(picker.details.toHtml(), "Fracture")
+    assert ct_row.startswith("none simulated") and "own L1" in ct_row, ct_row
+    builtin = load_scenario("l1-wedge-default")
+    assert _row(describe(builtin), "Fracture") == f"Genant {builtin.anatomy.fracture_grade:g} {builtin.anatomy.morphology}"
+    capsys.readouterr()
+    assert cli_main(["scenarios", "show", str(case)]) == 0
+    anatomy = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("Anatomy:"))
+    assert "no fracture simulated" in anatomy, anatomy
+    assert cli_main(["scenarios", "list", "--dir", str(phantom_series), "--json"]) == 0
+    listed = {row["id"]: row for row in json.loads(capsys.readouterr().out)}
+    assert listed["nofracture"]["fracture"].startswith("none simulated"), listed["nofracture"]
+    assert cli_main(["scenarios", "validate", str(case)]) == 0
+    assert "no fracture simulated" in capsys.readouterr().out

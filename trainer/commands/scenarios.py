@@ -170,7 +170,8 @@ def _show(args) -> int:
         print(f"Anatomy: {s.anatomy.level} {s.fracture}, trabecular {s.anatomy.trabecular_hu:g} HU")
     else:
         # the synthetic trabecular_hu default (95 HU) is not this patient's: the bone is the series' HU
-        print(f"Anatomy: {s.ct.level} patient CT (bone from the series' own HU), CT folder {s.ct.folder}"
+        print(f"Anatomy: {s.ct.level} patient CT: the patient's own vertebra as scanned, no fracture simulated "
+              f"(bone from the series' own HU), CT folder {s.ct.folder}"
               + (f", series {s.ct.series}" if s.ct.series is not None else ""))
         for note in notes:                  # the reader's notes, as import-ct printed them
             print(f"  series note: {note}")
@@ -245,7 +246,8 @@ def _validate(args) -> int:
             continue
         for w in s.warnings:
             print(f"  warning: {w}", file=sys.stderr)
-        print(f"{f}: OK ({s.anatomy.level} {s.fracture}; expected candidacy {s.decisions.candidacy})")
+        what = f"{s.ct.level} patient CT, no fracture simulated" if s.ct is not None else f"{s.anatomy.level} {s.fracture}"
+        print(f"{f}: OK ({what}; expected candidacy {s.decisions.candidacy})")
     return 2 if bad else 0
 
 

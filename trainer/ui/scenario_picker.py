@@ -83,6 +83,10 @@ def describe(scenario) -> str:
     mode = "biplane" if scenario.carm.biplane else "single C-arm"
     desc = f"<p>{html.escape(scenario.description)}</p>" if getattr(scenario, "description", "") else ""
     fracture = getattr(scenario, "fracture", "") or f"grade {scenario.anatomy.fracture_grade}"
+    ct = getattr(scenario, "ct", None)
+    if ct is not None:      # until round 37 "Fracture: patient CT", read as a fracture modelled on the CT
+        fracture = (f"none simulated: the patient's own {ct.level} as the CT shows it (the chart's history is "
+                    "the case's teaching story)")
     return (f"<h2>{html.escape(scenario.title)}</h2>{desc}"
             f"<table cellpadding=3><tr><td style='color:#9ab'>Level</td><td><b>{scenario.anatomy.level}</b></td></tr>"
             f"<tr><td style='color:#9ab'>Fracture</td><td>{html.escape(fracture)}</td></tr>"

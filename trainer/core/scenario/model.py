@@ -15,6 +15,10 @@ from trainer.core.xray.geometry import CArmGeometry, Pose
 __all__ = ["CArmSettings", "CTSource", "Scenario"]
 
 
+#: :attr:`Scenario.fracture` of a patient-CT case: nothing is modelled in the patient's own vertebra
+CT_FRACTURE = "none simulated (patient CT)"
+
+
 @dataclass(frozen=True)
 class CArmSettings:
     """C-arm set-up for a scenario.
@@ -146,9 +150,11 @@ class Scenario:
 
     @property
     def fracture(self) -> str:
-        """Short fracture description, e.g. ``'Genant 2 wedge'`` (or ``'patient CT'``)."""
+        """Short fracture description, e.g. ``'Genant 2 wedge'``; for a patient CT ``'none simulated (patient CT)'``:
+        its vertebra is the patient's own as scanned, no fracture is modelled in it (until round 37 ``'patient
+        CT'``, which the picker showed as "Fracture: patient CT", as if a fracture of the CT were simulated)."""
         if self.ct is not None:
-            return "patient CT"
+            return CT_FRACTURE
         a = self.anatomy
         extras = [n for n, on in (("cleft", a.cleft), ("endplate crack", a.endplate_crack),
                                   ("posterior wall defect", a.posterior_wall_defect)) if on]
