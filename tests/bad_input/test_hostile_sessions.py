@@ -182,6 +182,28 @@ def test_a_malformed_or_forged_session_is_one_error(session, tmp_path, capsys, k
     assert rc == 2 and out == "" and str(p) in err and err.count("\n") == 1
 
 
+def test_a_session_whose_line_ends_became_crlf_says_so_and_how_to_mend_it(session, tmp_path, capsys):
+    """firstuse37: a session carried through Windows (an editor, a mail program, git's autocrlf) was refused as
+    "hash chain broken ...; the session was edited", and the assessor had nothing to act on.  It is still refused
+    (the chain covers the exact bytes), naming the line ends and the mend.  Oracle: the same bytes with LF line
+    ends (what dos2unix writes) assess as the original does; a CRLF file whose content was also edited is still
+    "edited"."""
+    crlf = tmp_path / "crlf.jsonl"
+    crlf.write_bytes(session.read_bytes().replace(b"\n", b"\r\n"))
+    rc, out, err = _assess(capsys, crlf)
+    assert rc == 2 and out == "" and err.count("\n") == 1
+    assert "CR LF" in err and "dos2unix" in err and "was edited" not in err, err
+    mended = tmp_path / "mended.jsonl"
+    mended.write_bytes(crlf.read_bytes().replace(b"\r\n", b"\n"))
+    assert mended.read_bytes() == session.read_bytes()
+    (rc_m, out_m, _), (rc_s, out_s, _) = _assess(capsys, mended), _assess(capsys, session)
+    assert rc_m == rc_s and out_m.replace(str(mended), "S") == out_s.replace(str(session), "S")
+    edited = tmp_path / "edited.jsonl"
+    edited.write_bytes(crlf.read_bytes().replace(b"Retired", b"Tired", 1))
+    rc, _out, err = _assess(capsys, edited)
+    assert rc == 2 and "the session was edited" in err and "dos2unix" not in err, err
+
+
 def test_not_utf8_missing_and_folder(session, tmp_path, capsys):
     p = tmp_path / "latin1.jsonl"
     p.write_bytes(session.read_bytes().replace(b"Retired", b"Retir\xe9d", 1))
