@@ -238,3 +238,30 @@ def test_my_progress_colours_each_score_by_whether_its_attempt_passed(qtbot, tmp
             colour_at[int(x)] = (y, tuple(item.opts["symbolBrush"]))
     want = {i + 1: (score, STATUS_BRUSH["pass" if passed else "fail"]) for i, (score, passed) in enumerate(runs)}
     assert colour_at == want
+
+
+def test_a_debrief_opened_from_the_cohort_shows_no_button_that_does_nothing(qtbot, store):
+    """firstuse37: the cohort's debrief window showed "◀ Monitors and final images", "Review: 3-D and timeline…",
+    "Save PDF report…" and "New session…", and none of them did anything there (clicked with the real mouse: no
+    dialog, no file), under two black image panes.  Oracle: Qt's own count of the slots connected to each visible
+    button's signal, and the stored attempt's session path."""
+    from PySide6.QtCore import SIGNAL
+    from PySide6.QtWidgets import QPushButton
+
+    from trainer.ui.cohort_window import CohortWindow
+
+    w = CohortWindow(store)
+    qtbot.addWidget(w)
+    w.select_trainee("eve")
+    deb = w.open_debrief(0)
+    qtbot.addWidget(deb)
+    qtbot.waitExposed(deb)
+    visible = [b for b in deb.findChildren(QPushButton) if b.isVisible()]
+    signals = {deb.images_button: "imagesRequested()", deb.review_button: "reviewRequested()",
+               deb.pdf_button: "pdfRequested()", deb.new_button: "newSessionRequested()"}
+    for b in visible:
+        assert b not in signals or deb.receivers(SIGNAL(signals[b])) > 0, f"{b.text()} is shown and does nothing"
+    assert not deb.axial.isVisible() and not deb.legend.isVisible()      # no image is drawn in a stored report
+    session = w.shown_attempts[0].session_path
+    assert session and deb.stored_note.isVisible() and session in deb.stored_note.text()
+    assert "vptrainer assess" in deb.stored_note.text() and "--pdf" in deb.stored_note.text()

@@ -200,7 +200,10 @@ class CohortWindow(QWidget):
         w = DebriefWidget()
         w.setWindowTitle(f"Debrief — {a.trainee}, {self.case_label(a)}, {a.started_at[:16]}")
         w.show_report(a.report)
-        w.resize(900, 700)
+        w.as_stored(a.session_path)
+        # as wide as the trainer's own debrief was with its buttons: at 900 px the Target and Source columns were
+        # 80 px wide and each row 150-300 px high
+        w.resize(1300, 760)
         w.show()
         self.debriefs.append(w)
         return w

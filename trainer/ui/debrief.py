@@ -7,6 +7,7 @@ JSON ``vptrainer assess --json`` prints) and from :mod:`trainer.service.reveal` 
 from __future__ import annotations
 
 import html
+import shlex
 
 import numpy as np
 import pyqtgraph as pg
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from trainer.core.scoring.metric import NOT_TREATED_PREFIX, with_unit
 from trainer.core.scoring.report import critical_error_line, tip_words
+from trainer.core.shown_path import shown_path
 
 __all__ = ["DebriefWidget", "format_value"]
 
@@ -160,10 +162,18 @@ class DebriefWidget(QWidget):
         head.addWidget(self.review_button)
         head.addWidget(self.pdf_button)
         head.addWidget(self.new_button)
+        # a debrief opened from the records (the cohort view) is the stored score report only: no images, no session
+        # to review, print or leave (as_stored)
+        self.stored_note = QLabel("")
+        self.stored_note.setObjectName("storedNote")
+        self.stored_note.setWordWrap(True)
+        self.stored_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.stored_note.setVisible(False)
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
         ll.addLayout(head)
+        ll.addWidget(self.stored_note)
         ll.addWidget(self.summary)
         ll.addWidget(self.table, 1)
         right = QWidget()
@@ -174,12 +184,28 @@ class DebriefWidget(QWidget):
         cuts.addWidget(self.sagittal)
         rl.addWidget(self.legend)
         rl.addLayout(cuts, 1)
+        self._cuts_pane = right
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(left)
         split.addWidget(right)
         split.setSizes([560, 420])
         lay = QVBoxLayout(self)
         lay.addWidget(split)
+
+    def as_stored(self, session_path: str) -> None:
+        """Show this debrief as the score report stored for ``session_path`` (the cohort view): the buttons that
+        act on a session open in the trainer (monitors, review, PDF, new session) and the empty image panes are
+        hidden, and a line says where the images, the review and a PDF come from.  Until round 37 the four buttons
+        were shown there and did nothing, under two black panes and a legend of overlays never drawn."""
+        for b in (self.images_button, self.review_button, self.pdf_button, self.new_button):
+            b.setVisible(False)
+        self._cuts_pane.setVisible(False)
+        shown = shown_path(session_path) if session_path else "(no session file recorded)"
+        self.stored_note.setText(
+            f"The score report recorded when the session was assessed: {shown}. Its images, the 3-D review and a "
+            "PDF come from the session file: vptrainer assess "
+            f"{shlex.quote(str(session_path)) if session_path else 'SESSION.jsonl'} --pdf REPORT.pdf")
+        self.stored_note.setVisible(True)
 
     @property
     def shown_score(self):
