@@ -30,6 +30,22 @@ CSV_FIELDS = ("path", "status", "passed", "score", "first_broken_rule", "broken_
 #: ``assess`` notes it (round 23: the spreadsheet did not say it).
 
 
+
+def _recorded_words(recorded: list[tuple[int, bool]], store) -> str:
+    """What a batch did to the store, counted in its attempts: one per session content (a copy of a session file,
+    or a session assessed before, updates its attempt).  Until round 37 the line counted the sessions scored, "8
+    attempt(s) recorded" for four sessions and their four copies, where the cohort then showed four."""
+    ids = {aid for aid, _ in recorded}
+    new = {aid for aid, created in recorded if created}
+    words = f"{len(ids)} attempt(s) recorded in {store}"
+    notes = []
+    if len(ids) - len(new):
+        notes.append(f"{len(ids) - len(new)} already there, updated")
+    copies = len(recorded) - len(ids)
+    if copies:
+        notes.append(f"{copies} of the session files are copies of another in this batch, one attempt per content")
+    return words + (f" ({'; '.join(notes)})" if notes else "")
+
 def expand_sessions(items) -> list[Path]:
     """Files as given, and the ``*.jsonl`` files of folders (sorted); order kept, duplicates dropped."""
     out: list[Path] = []
@@ -183,7 +199,7 @@ def run_batch(args, paths) -> int:
         from trainer.core.records.store import open_store
 
         with open_store(store) as st:           # one transaction for the whole batch
-            st.record_attempts(attempts)
+            recorded = st.record_attempts(attempts)
     text = rows_to_csv(rows)
     if dest is not None:
         atomic_write_text(dest, text, force=getattr(args, "force", False), option="--csv")
@@ -198,7 +214,7 @@ def run_batch(args, paths) -> int:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
     print(f"vptrainer assess: {len(rows)} session(s): {summary}" + (f"; CSV: {dest}" if dest else "")
-          + (f"; {len(attempts)} attempt(s) recorded in {store}" if store else ""), file=sys.stderr)
+          + (f"; {_recorded_words(recorded, store)}" if store else ""), file=sys.stderr)
     for r in rows:
         if r["status"] in ("tampered", "error"):
             print(f"vptrainer assess: {r['status'].upper()}: {r['message']}", file=sys.stderr)
