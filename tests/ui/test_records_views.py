@@ -265,3 +265,28 @@ def test_a_debrief_opened_from_the_cohort_shows_no_button_that_does_nothing(qtbo
     session = w.shown_attempts[0].session_path
     assert session and deb.stored_note.isVisible() and session in deb.stored_note.text()
     assert "vptrainer assess" in deb.stored_note.text() and "--pdf" in deb.stored_note.text()
+
+
+def test_records_settings_show_the_whole_store_path(qtbot, ui_settings, qapp):
+    """firstuse37: Records > Records settings… showed the store's path in a 120 px field, "/work/scratch37/..." cut
+    after 17 characters: an assessor could not read which store the trainer records into.  Oracle: Qt's own
+    metrics of the drawn font for the default path (the field's placeholder) and a long LRS endpoint typed in."""
+    from PySide6.QtGui import QFontMetrics
+
+    from trainer.core.records.store import default_store_path
+    from trainer.ui.app import STYLE
+    from trainer.ui.records_menu import RecordsSettingsDialog
+
+    old = qapp.styleSheet()
+    qapp.setStyleSheet(STYLE)
+    try:
+        ui_settings.qsettings.setValue("records/lrs_endpoint", "https://lrs.hospital-teaching.example.org/data/xAPI/")
+        dlg = RecordsSettingsDialog(ui_settings)
+        qtbot.addWidget(dlg)
+        dlg.show()
+        qtbot.waitExposed(dlg)
+        for field, text in ((dlg.store, str(default_store_path())), (dlg.endpoint, dlg.endpoint.text())):
+            needed = QFontMetrics(field.font()).horizontalAdvance(text)
+            assert field.contentsRect().width() >= needed, (text, field.width(), needed)
+    finally:
+        qapp.setStyleSheet(old)

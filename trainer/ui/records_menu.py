@@ -71,6 +71,16 @@ class RecordsSettingsDialog(QDialog):
         bb.rejected.connect(self.reject)
         form.addRow(bb)
 
+    def showEvent(self, e) -> None:  # noqa: N802 (Qt's name)
+        """Qt's show handler: the path fields as wide as the store's path and the endpoint they hold (or show as
+        a placeholder), in the font they are drawn with (polished by now), up to 760 px.  Until round 37 they were
+        Qt's default 120 px and the store's path read "/work/scratch37/..." cut after 17 characters."""
+        for field in (self.store, self.endpoint):
+            longest = max(field.text(), field.placeholderText(), key=field.fontMetrics().horizontalAdvance)
+            field.setMinimumWidth(min(760, field.fontMetrics().horizontalAdvance(longest) + 24))
+        super().showEvent(e)
+        self.adjustSize()
+
     def save(self) -> None:
         q = self.settings.qsettings
         q.setValue("records/store_path", self.store.text().strip())
