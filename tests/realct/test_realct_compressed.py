@@ -51,12 +51,47 @@ def plain(chest_crop, tmp_path_factory):
 def _cut_a_slice_short(folder: Path) -> Path:
     """The fourth slice of ``folder`` with its compressed stream cut to half its length (a copy interrupted); its
     path."""
+    return _damage_a_slice(folder, lambda frame: frame[:len(frame) // 2])
+
+
+def _damage_a_slice(folder: Path, damage) -> Path:
+    """The fourth slice of ``folder`` with ``damage(stream) -> stream`` done to its compressed stream; its path."""
     victim = sorted(folder.iterdir())[3]
     ds = pydicom.dcmread(victim)
-    frame = next(generate_frames(ds.PixelData, number_of_frames=1))
-    ds.PixelData = encapsulate([frame[:len(frame) // 2]])
+    frame = bytes(next(generate_frames(ds.PixelData, number_of_frames=1)))
+    ds.PixelData = encapsulate([damage(frame)])
     ds.save_as(victim)
     return victim
+
+
+def _scan(stream: bytes) -> tuple[int, int]:
+    """(first, end) byte of a JPEG stream's entropy-coded data: after its SOS segment, before EOI (and the
+    fragment's padding byte)."""
+    sos = stream.find(b"\xff\xda")
+    return sos + 2 + int.from_bytes(stream[sos + 2:sos + 4], "big"), len(stream.rstrip(b"\x00")) - 2
+
+
+def _drop_16_bytes_mid_scan(stream: bytes) -> bytes:
+    """16 bytes of the entropy-coded data lost from its middle, EOI kept (a bad copy)."""
+    first, end = _scan(stream)
+    cut = (first + end) // 2
+    return stream[:cut] + stream[cut + 16:]
+
+
+def _lose_the_scan_end(stream: bytes) -> bytes:
+    """The last quarter of the entropy-coded data lost, EOI written after what is left."""
+    first, end = _scan(stream)
+    return stream[:end - (end - first) // 4].rstrip(b"\xff") + b"\xff\xd9"
+
+
+def _refused_naming(folder: Path, victim: Path, syntax: str, said: str, capsys) -> None:
+    """``import-ct`` of ``folder`` exits 2 with one line naming ``victim``, the syntax and ``said``, writing
+    nothing."""
+    out = folder.parent / "case.toml"
+    assert main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and victim.name in err and syntax in err and said in err, err
+    assert "copy the slice again" in err and not out.exists()
 
 
 def _compressed(plain, out, command):
@@ -213,8 +248,23 @@ def test_a_12_bit_jpeg_slice_cut_short_is_refused_in_one_line_naming_it(jpeg12, 
     folder = tmp_path / "cut" / "ct"
     shutil.copytree(jpeg12, folder)
     victim = _cut_a_slice_short(folder)
-    out = tmp_path / "cut" / "case.toml"
-    assert main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out)]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and victim.name in err and "JPEG Extended" in err and "cut short" in err
-    assert "copy the slice again" in err and not out.exists()
+    _refused_naming(folder, victim, "JPEG Extended", "cut short", capsys)
+
+
+def test_a_jpeg_lossless_slice_damaged_inside_its_scan_is_refused_in_one_line_naming_it(plain, tmp_path, capsys):
+    """16 bytes lost from the middle of a slice's scan, EOI kept: GDCM decoded it without a word (exit 0, the slice
+    wrong from the damage on); now refused as damaged inside, naming the file (round 37: over both real series,
+    every such slice of 245 was caught, no intact slice refused)."""
+    folder = _compressed(plain, tmp_path / "inside" / "ct", CODECS["jpeg-lossless-sv1"][0])
+    victim = _damage_a_slice(folder, _drop_16_bytes_mid_scan)
+    _refused_naming(folder, victim, "JPEG Lossless", "runs short of its image (damaged inside", capsys)
+
+
+def test_a_12_bit_jpeg_slice_whose_scan_end_was_lost_is_refused_in_one_line_naming_it(jpeg12, tmp_path, capsys):
+    """The last quarter of a slice's scan lost and EOI written after the rest: libjpeg-turbo made the last rows of
+    the slice flat grey with a warning only (exit 0); now refused as damaged inside."""
+    folder = tmp_path / "end" / "ct"
+    shutil.copytree(jpeg12, folder)
+    victim = _damage_a_slice(folder, _lose_the_scan_end)
+    _refused_naming(folder, victim, "JPEG Extended", "runs short of its image (damaged inside", capsys)
+

@@ -1,0 +1,118 @@
+"""Damage inside a JPEG stream's entropy-coded data that the decoders pass over, told by decoding it again.
+
+A slice's JPEG stream damaged in its entropy-coded data (bytes zeroed, dropped or inserted by a bad copy or disk)
+but still ending in its EOI marker is decoded without a word: libjpeg-turbo (imagecodecs, :mod:`.dicom_jpeg12`)
+only warns ("Corrupt JPEG data: premature end of data segment", "N extraneous bytes before marker 0xd9"), and
+imagecodecs does not pass the warning on; GDCM, which decodes JPEG Lossless, is as silent.  The decoders' warning
+means that the scan's Huffman codes did not use up the entropy-coded data exactly, and that can be told from
+outside by libjpeg-turbo's output alone (:func:`scan_damage`):
+
+* *runs short*: the same stream with bytes appended before EOI decodes into another image.  An intact scan has
+  decoded its last sample before its last byte, so what follows is never read (the image cannot change); a scan
+  that ran out of data had its last samples made of zeros, and takes the appended bytes instead;
+* *left over* (JPEG Lossless only): the stream with its last data byte inverted decodes into the same image.  An
+  intact scan's last byte holds at least one bit of its last sample's code, which no predictive decoder can
+  ignore; a scan that ended early never read it.  Not asked of a DCT stream (JPEG baseline and extended): its last
+  blocks are mostly air at the lowest sample value, and a changed coefficient there is clipped away (an intact
+  slice of the real chest CT was refused so).
+
+A flipped bit that still decodes into valid Huffman codes of the same total length is not told: it changes some
+pixels, uses up the data exactly, and is decoded by every decoder as if intact (DCMTK's too).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from imagecodecs import jpeg8_decode
+from pydicom.dataset import Dataset
+from pydicom.encaps import generate_frames
+from pydicom.uid import JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLossless, JPEGLosslessSV1
+
+__all__ = ["CHECKED_SYNTAXES", "check_jpeg_scans", "scan_damage"]
+
+#: JPEG syntaxes whose scans are checked (libjpeg-turbo 3 decodes all four), and the lossless ones among them
+CHECKED_SYNTAXES = frozenset({JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLossless, JPEGLosslessSV1})
+_LOSSLESS = frozenset({JPEGLossless, JPEGLosslessSV1})
+#: bytes appended before EOI by the *runs short* probe: mixed bits, no FF (which would start a marker)
+_APPENDED = b"\x5a" * 16
+_EOI = b"\xff\xd9"
+
+
+def _decode(stream: bytes) -> np.ndarray | None:
+    """libjpeg-turbo's image of ``stream``; None when it refuses the stream."""
+    try:
+        return jpeg8_decode(stream)
+    except Exception:  # noqa: BLE001 - imagecodecs.Jpeg8Error, or a variant it lacks: the decoders say
+        return None
+
+
+def scan_damage(stream: bytes, lossless: bool) -> str | None:
+    """Why a JPEG stream's entropy-coded data is damaged, or None when nothing is found.
+
+    Parameters
+    ----------
+    stream : bytes
+        One frame's JPEG stream (SOI to EOI, possibly followed by the fragment's padding byte 00).
+    lossless : bool
+        Whether it is JPEG Lossless (process 14): the *left over* probe is asked too.
+
+    Returns
+    -------
+    str or None
+        A reason for the one-line error ("the JPEG stream ends without EOI", "... runs short of its data ...",
+        "... N of its bytes left over ..."); None when the stream is intact as far as can be told, or when
+        libjpeg-turbo does not decode it at all (the reader's decoder then says what it makes of it).
+    """
+    body = bytes(stream).rstrip(b"\x00")
+    if not body.endswith(_EOI):
+        return "the JPEG stream does not end with its EOI marker (FFD9): cut short"
+    data = body[:-2].rstrip(b"\xff")               # FF fill bytes may come before a marker
+    image = _decode(body)
+    if image is None:
+        return None
+    longer = _decode(data + _APPENDED + _EOI)
+    if longer is not None and not np.array_equal(longer, image):
+        return ("the JPEG stream's entropy-coded data runs short of its image (damaged inside: bytes lost or "
+                "changed; the decoder would fill the rest)")
+    if not lossless:
+        return None
+    last = len(data) - 1
+    if data[last] == 0x00 and data[last - 1] == 0xFF:
+        flipped = data[:last - 1] + b"\x00"        # a stuffed FF00 (a data byte FF) inverted: 00
+    else:
+        inv = data[last] ^ 0xFF
+        flipped = data[:last] + (b"\xff\x00" if inv == 0xFF else bytes([inv]))
+    changed = _decode(flipped + _EOI)
+    if changed is not None and np.array_equal(changed, image):
+        return ("the JPEG stream's entropy-coded data has bytes left over after its image (damaged inside: bytes "
+                "inserted or changed)")
+    return None
+
+
+def check_jpeg_scans(ds: Dataset) -> None:
+    """Raise ValueError naming the damage when a frame of a JPEG-compressed data set is damaged inside its
+    entropy-coded data (:func:`scan_damage`); nothing for other transfer syntaxes.
+
+    Parameters
+    ----------
+    ds : Dataset
+        A slice or an Enhanced CT (each frame is checked).
+
+    Raises
+    ------
+    ValueError
+        The reason, with the frame's number when there are several; the reader makes it its one-line error
+        (:func:`.dicom_codecs.decode_failure`).
+    """
+    syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+    if syntax not in CHECKED_SYNTAXES:
+        return
+    n = int(ds.get("NumberOfFrames", 1) or 1)
+    try:
+        frames = list(generate_frames(ds.PixelData, number_of_frames=n))
+    except Exception:  # noqa: BLE001 - not encapsulated as expected: the decoder names it
+        return
+    for k, frame in enumerate(frames, 1):
+        why = scan_damage(frame, lossless=syntax in _LOSSLESS)
+        if why:
+            raise ValueError(why if n == 1 else f"frame {k} of {n}: {why}")
