@@ -177,6 +177,7 @@ def _load_job(payload, progress):
     """
     folder, level, *chosen = payload        # (folder, level) or (folder, level, the series chosen among several)
     series = chosen[0] if chosen else None
+    study = None                            # the search's result, when searched: the reader does not search again
     if series is None:
         # a study folder (a CD's or PACS export's top folder: series in subfolders) and none chosen: their list, for
         # the instructor to pick one.  Searched here, off the GUI thread, with Cancel (up to 2000 folders: until
@@ -193,7 +194,7 @@ def _load_job(payload, progress):
             return {"side_by_side": flat}
     vol = read_ct_series(folder, progress=lambda done, total: progress(0.45 * done / total,
                                                                         f"Reading slice {done} of {total}…"),
-                         series=series)
+                         series=series, below=study)
     column = detect_column(vol, progress=lambda f, m: progress(0.45 + 0.4 * f, f"Finding the column: {m}…"))
     refuse_turned(vol, folder, column)      # a prone patient's pixels under a supine orientation (ct_facing)
     slab, _ = sagittal_slab(vol, column)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QComboBox, QInputDialog, QWidget
 
 from trainer.core.anatomy.dicom_folder import series_files
 from trainer.core.anatomy.dicom_mixed import folder_series
-from trainer.core.anatomy.dicom_study import SeriesFolder, find_series, likely_series, search_stopped
+from trainer.core.anatomy.dicom_study import SeriesFolder, SeriesList, find_series, likely_series, search_stopped
 from trainer.core.one_line import one_line
 from trainer.ui.key_repeat import KeyRepeatJudge
 
@@ -43,17 +43,19 @@ class _NoRepeatedAnswer(QObject):
         return False
 
 
-def series_below(folder: Path, progress: Callable[[int, str], None] | None = None) -> list[SeriesFolder]:
-    """The series in ``folder``'s subfolders when ``folder`` holds no slice files itself; [] otherwise (the
-    folder is read as a series, or the reader names why not; :func:`series_side_by_side` says whether its files
-    hold several).  Up to 2000 folders are searched (a CD with a viewer program holds hundreds), so the editor
-    calls this in its reading job, off the GUI thread (round 36; it froze the window before), ``progress`` being
-    :func:`~trainer.core.anatomy.dicom_study.find_series`'s (its Cancel raises there)."""
+def series_below(folder: Path, progress: Callable[[int, str], None] | None = None) -> SeriesList | None:
+    """The series in ``folder``'s subfolders when ``folder`` holds no slice files itself; None when it does, or
+    cannot be listed (not searched: the folder is read as a series, or the reader names why not;
+    :func:`series_side_by_side` says whether its files hold several).  Up to 2000 folders are searched (a CD with a
+    viewer program holds hundreds), so the editor calls this in its reading job, off the GUI thread (round 36; it
+    froze the window before), ``progress`` being :func:`~trainer.core.anatomy.dicom_study.find_series`'s (its Cancel
+    raises there).  An empty list (searched, nothing found) is handed to the reader, which refuses the folder from
+    it instead of searching it again (round 37)."""
     try:
         if series_files(folder):
-            return []
+            return None
     except OSError:
-        return []
+        return None
     return find_series(folder, progress=progress)
 
 

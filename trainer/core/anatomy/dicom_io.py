@@ -81,6 +81,7 @@ from trainer.core.anatomy.dicom_sanity import (
 )
 from trainer.core.anatomy.dicom_study import (
     MAX_DEPTH,
+    SeriesFolder,
     find_series,
     search_stopped,
     series_listing,
@@ -524,7 +525,8 @@ def _text(ds, key: str) -> str:
     return str(value)
 
 
-def read_ct_series(folder, progress: Callable[[int, int], None] | None = None, series: int | str | None = None) -> Volume:
+def read_ct_series(folder, progress: Callable[[int, int], None] | None = None, series: int | str | None = None,
+                   below: list[SeriesFolder] | None = None) -> Volume:
     """Read a folder holding one CT series, or the chosen one of its series, into a :class:`Volume` (HU int16,
     labels all AIR).
 
@@ -540,6 +542,10 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None, s
         The series to read when the folder holds several side by side (:mod:`.dicom_mixed`): its SeriesNumber
         or SeriesInstanceUID.  Only its files are read (the others' headers only, never their pixels); without
         it, a folder of several series is refused naming them.
+    below : list of SeriesFolder, optional
+        :func:`~.dicom_study.find_series`'s result for ``folder`` when the caller searched it already (the import
+        editor's reading job, whose search Cancel stops): not searched again (until round 37 a folder with neither
+        slices nor series below was searched twice, the second time past Cancel).  None: searched here.
 
     Returns
     -------
@@ -562,7 +568,8 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None, s
         subs = [] if files else series_subfolders(root)
         # a study's series in subfolders (a CD, a PACS export): named by what they are (round 34); beside the
         # slices, a subfolder's files are not read, and now said (a copy in a subfolder was ignored silently)
-        below = find_series(root)
+        if below is None:
+            below = find_series(root)
     except OSError as exc:                          # a folder without read (list) or execute (open) permission
         raise DicomError(f"{root}: the folder cannot be read ({exc.strerror or exc.__class__.__name__}: "
                          f"{exc.filename}); expected a folder whose slices you may list and open (check its "
