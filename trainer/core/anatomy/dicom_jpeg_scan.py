@@ -10,11 +10,13 @@ outside by libjpeg-turbo's output alone (:func:`scan_damage`):
 * *runs short*: the same stream with bytes appended before EOI decodes into another image.  An intact scan has
   decoded its last sample before its last byte, so what follows is never read (the image cannot change); a scan
   that ran out of data had its last samples made of zeros, and takes the appended bytes instead;
-* *left over* (JPEG Lossless only): the stream with its last data byte inverted decodes into the same image.  An
-  intact scan's last byte holds at least one bit of its last sample's code, which no predictive decoder can
-  ignore; a scan that ended early never read it.  Not asked of a DCT stream (JPEG baseline and extended): its last
-  blocks are mostly air at the lowest sample value, and a changed coefficient there is clipped away (an intact
-  slice of the real chest CT was refused so).
+* *left over* (JPEG Lossless only): the stream with its last data byte replaced, by its inverse and by three
+  fixed bit patterns in turn, decodes into the same image every time.  An intact scan's last byte holds at least
+  one bit of its last sample's code, so one of them codes another sample value; a scan that ended early never
+  read it.  Not asked of a flat image (all samples alike may be coded by a single Huffman code, any other bits
+  invalid and read as a difference of 0: with the inverse alone, a flat slice coded by DCMTK was refused so).
+  Not asked of a DCT stream (JPEG baseline and extended): its last blocks are mostly air at the lowest sample
+  value, where a changed coefficient is clipped away (2 to 15 intact slices per real CT and codec were refused so).
 
 A flipped bit that still decodes into valid Huffman codes of the same total length is not told: it changes some
 pixels, uses up the data exactly, and is decoded by every decoder as if intact (DCMTK's too).
@@ -74,19 +76,26 @@ def scan_damage(stream: bytes, lossless: bool) -> str | None:
     if longer is not None and not np.array_equal(longer, image):
         return ("the JPEG stream's entropy-coded data runs short of its image (damaged inside: bytes lost or "
                 "changed; the decoder would fill the rest)")
-    if not lossless:
-        return None
-    last = len(data) - 1
-    if data[last] == 0x00 and data[last - 1] == 0xFF:
-        flipped = data[:last - 1] + b"\x00"        # a stuffed FF00 (a data byte FF) inverted: 00
-    else:
-        inv = data[last] ^ 0xFF
-        flipped = data[:last] + (b"\xff\x00" if inv == 0xFF else bytes([inv]))
-    changed = _decode(flipped + _EOI)
-    if changed is not None and np.array_equal(changed, image):
-        return ("the JPEG stream's entropy-coded data has bytes left over after its image (damaged inside: bytes "
-                "inserted or changed)")
-    return None
+    if not lossless or int(image.min()) == int(image.max()):
+        return None                                # a flat image may be coded by one Huffman code alone
+    keep = data[:-2] if data.endswith(b"\xff\x00") else data[:-1]
+    for byte in _last_bytes(data[-2:]):
+        changed = _decode(keep + byte + _EOI)
+        if changed is None or not np.array_equal(changed, image):
+            return None
+    return ("the JPEG stream's entropy-coded data has bytes left over after its image (damaged inside: bytes "
+            "inserted or changed)")
+
+
+def _last_bytes(tail: bytes) -> list[bytes]:
+    """What the *left over* probe puts in place of the last data byte (``tail``: the last two bytes of the data):
+    its inverse and three fixed patterns, each unlike it, as coded bytes (a byte FF stuffed as FF00).  Their first
+    bits differ between them, so an intact scan, whose last byte's first bit is read as part of a code, decodes
+    into another image for at least one of them (a changed code is another symbol, another sample value); a
+    stuffed FF00 at the end is taken as the byte FF."""
+    last = 0xFF if tail == b"\xff\x00" else tail[-1]
+    values = [last ^ 0xFF, 0x00, 0x5A, 0xA5]
+    return [b"\xff\x00" if v == 0xFF else bytes([v]) for v in dict.fromkeys(values) if v != last]
 
 
 def check_jpeg_scans(ds: Dataset) -> None:
