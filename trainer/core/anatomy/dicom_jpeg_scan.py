@@ -61,8 +61,8 @@ def scan_damage(stream: bytes, lossless: bool) -> str | None:
     Returns
     -------
     str or None
-        A reason for the one-line error ("the JPEG stream ends without EOI", "... runs short of its data ...",
-        "... N of its bytes left over ..."); None when the stream is intact as far as can be told, or when
+        A reason for the one-line error ("... does not end with its EOI marker ...", "... runs short of its
+        image ...", "... has bytes left over after its image ..."); None when the stream is intact as far as can be told, or when
         libjpeg-turbo does not decode it at all (the reader's decoder then says what it makes of it).
     """
     body = bytes(stream).rstrip(b"\x00")
