@@ -36,3 +36,25 @@ def test_abdomen_cut_to_300_mm_estimates_l4_pedicles_beside_the_canal(totalseg_c
         err = float(np.linalg.norm(np.subtract(lm[f"pedicle_{side}_centre_mm"], getattr(ref, f"pedicle_{side}_centre_mm"))))
         assert err <= 3.0, (side, err)
     assert float(np.linalg.norm(np.subtract(lm["body_centre_mm"], ref.body_centre_mm))) <= 3.0
+
+
+def test_abdomen_cut_to_250_mm_finds_l1_pedicles_between_the_plates_the_discs_give(totalseg_ct, tmp_path, capsys):
+    """Cut to 250 mm (its threshold 139 HU) the estimate found L1's plates 12 mm apart (the mask's 27 mm) and its
+    pedicles between them, 9 mm too high: 11.4 / 8.7 mm off the mask's.  The import's step that sets the plates from
+    the column's discs (``ct_import_landmarks._plates_within_discs``) put the plates right and left the pedicles where
+    the short plates had put them; the pedicles are now found again between the plates it sets (where they lie level;
+    docs/realct-log.md, pass 185)."""
+    ref3 = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS["L3"])
+    cut = sources.fov_cut(totalseg_ct, (ref3.canal_xy_mm[0], ref3.canal_xy_mm[1] - 25.0), 250.0)
+    sources.write_dicom(cut, tmp_path / "series")
+    out = tmp_path / "l1.toml"
+    assert main(["scenarios", "import-ct", str(tmp_path / "series"), "--level", "L1", "--out", str(out)]) == 0
+    capsys.readouterr()
+    lm = load_scenario(out).ct.landmarks
+    ref = reference.measure(cut.labels, cut.grid, sources.VERTEBRA_LABELS["L1"])
+    slice_mm = float(cut.grid.spacing_xyz_mm[2])
+    assert abs(lm["superior_endplate_z_mm"] - ref.superior_endplate_z_mm) <= slice_mm + 1.0
+    assert abs(lm["inferior_endplate_z_mm"] - ref.inferior_endplate_z_mm) <= slice_mm + 1.0
+    for side in ("left", "right"):
+        err = float(np.linalg.norm(np.subtract(lm[f"pedicle_{side}_centre_mm"], getattr(ref, f"pedicle_{side}_centre_mm"))))
+        assert err <= 3.0, (side, round(err, 2))

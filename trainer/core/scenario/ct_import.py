@@ -314,7 +314,8 @@ def _off_track_mm(est: dict, near_mm) -> float:
     return float(np.hypot(c[0] - near_mm[0], c[1] - near_mm[1]))
 
 
-def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = None) -> dict:
+def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = None,
+                       plates_mm: tuple[float, float] | None = None) -> dict:
     """Landmarks of one vertebra of a CT series, in its patient coordinates.
 
     Parameters
@@ -326,6 +327,10 @@ def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = N
     cortex_hu : float, optional
         Cortex threshold (HU); default :data:`CORTEX_HU`.  Real series pass the patient's own
         threshold (osteoporotic cortex is 250-450 HU).
+    plates_mm : (superior, inferior) z mm, optional
+        The endplates, when known (the column's discs,
+        :func:`~trainer.core.scenario.ct_import_landmarks._plates_within_discs`): not searched, and the pedicles
+        are looked for between them.
 
     Returns
     -------
@@ -359,7 +364,9 @@ def estimate_landmarks(volume: Volume, near_mm=None, cortex_hu: float | None = N
         k0 = kmid
         aw, pw, xc, i_c, j_c = _walls_from_point(rings.cortex, k0, near_mm, x, y, where)
     yc = 0.5 * (aw + pw)
-    if real:
+    if plates_mm is not None:
+        sup, inf = (float(v) for v in plates_mm)
+    elif real:
         sup, inf = _endplate_peaks(hu, sp, z, j_c, i_c, kmid if near_mm is not None else k0, thr)
     else:
         sup, inf = _endplates(hu, sp, z, j_c, i_c, k0, thr)

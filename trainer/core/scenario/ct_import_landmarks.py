@@ -17,12 +17,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from trainer.core.anatomy.ct_plates import MIN_BODY_OF_SEGMENT, plates_from_discs
+from trainer.core.anatomy.ct_plates import MIN_BODY_OF_SEGMENT, TILTED_DEG, plates_from_discs
 from trainer.core.anatomy.ct_slices import is_thin_slice
 from trainer.core.anatomy.ct_spine import Column, Vertebra
+from trainer.core.anatomy.ct_turn import TURNED_DEG
 from trainer.core.anatomy.grid import Volume
 from trainer.core.errors import DicomError
-from trainer.core.scenario.ct_import import EstimateNotFound, estimate_landmarks, estimate_near
+from trainer.core.scenario.ct_import import (
+    EstimateNotFound,
+    axial_turn_deg,
+    cortex_threshold_near,
+    estimate_landmarks,
+    estimate_near,
+    plate_tilt_deg,
+)
 from trainer.core.scenario.ct_label_centre import labelled_body_centre_mm
 from trainer.core.scenario.ct_plausible import implausible_note
 
@@ -185,7 +193,15 @@ def _plates_within_discs(volume: Volume, est: dict, vertebra, cortex_hu: float) 
     is then the new plates' middle.  The turned abdominal CT's L2 at -15 deg: plates 3 mm apart on a
     trabecular band (the mask's 27 mm), now within 1 mm of the mask's (docs/realct-log.md, pass 104).  Only on
     slices up to :data:`~trainer.core.anatomy.ct_slices.THIN_SLICE_MAX_MM`: on the abdominal CT
-    at 5 mm it moved L1's lower plate 14 mm (pedicle Dice 0.75 / 0.75 -> 0.37 / 0.36, silently)."""
+    at 5 mm it moved L1's lower plate 14 mm (pedicle Dice 0.75 / 0.75 -> 0.37 / 0.36, silently).
+
+    The pedicle centres were found between the short span's plates; where the new plates lie level (tilt under
+    :data:`~trainer.core.anatomy.ct_plates.TILTED_DEG`) and the vertebra is not turned (under
+    :data:`~trainer.core.anatomy.ct_turn.TURNED_DEG`: the axial estimate reads a vertebra facing +y) they are found
+    again between the new plates (:func:`~trainer.core.scenario.ct_import.estimate_landmarks`' ``plates_mm``).  The
+    abdominal CT cut to a 250 mm field of view, L1: plates 12 mm apart, the pedicles 9 mm too high, 11.4 / 8.7 mm
+    off the mask's; again between the discs' plates 2.8 / 2.8 mm (docs/realct-log.md, pass 185).  Not on a tilted or
+    turned body: the lordotic L5 at +2 HU went 3 -> 10-12 mm off, the abdomen turned +20 deg lost its L5 pedicles."""
     if vertebra is None or not is_thin_slice(volume.grid.spacing_xyz_mm[2]):
         return est
     top, bottom = vertebra.z_top_mm, vertebra.z_bottom_mm
@@ -197,5 +213,14 @@ def _plates_within_discs(volume: Volume, est: dict, vertebra, cortex_hu: float) 
     if new_sup - new_inf <= sup - inf:
         return est
     mid = 0.5 * (new_sup + new_inf)
-    return {**est, "superior_endplate_z_mm": new_sup, "inferior_endplate_z_mm": new_inf,
-            "body_centre_mm": (float(centre[0]), float(centre[1]), mid)}
+    out = {**est, "superior_endplate_z_mm": new_sup, "inferior_endplate_z_mm": new_inf,
+           "body_centre_mm": (float(centre[0]), float(centre[1]), mid)}
+    if abs(plate_tilt_deg(volume, out, cortex_hu)) >= TILTED_DEG or abs(axial_turn_deg(volume, out)) >= TURNED_DEG:
+        return out
+    try:
+        again = estimate_landmarks(volume, near_mm=out["body_centre_mm"], cortex_hu=cortex_threshold_near(
+            volume, out["body_centre_mm"], cortex_hu), plates_mm=(new_sup, new_inf))
+    except DicomError:
+        return out
+    return {**out, "pedicle_left_centre_mm": again["pedicle_left_centre_mm"],
+            "pedicle_right_centre_mm": again["pedicle_right_centre_mm"]}
