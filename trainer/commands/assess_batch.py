@@ -30,7 +30,6 @@ CSV_FIELDS = ("path", "status", "passed", "score", "first_broken_rule", "broken_
 #: ``assess`` notes it (round 23: the spreadsheet did not say it).
 
 
-
 def _recorded_words(recorded: list[tuple[int, bool]], store) -> str:
     """What a batch did to the store, counted in its attempts: one per session content (a copy of a session file,
     or a session assessed before, updates its attempt).  Until round 37 the line counted the sessions scored, "8
@@ -45,6 +44,7 @@ def _recorded_words(recorded: list[tuple[int, bool]], store) -> str:
     if copies:
         notes.append(f"{copies} of the session files are copies of another in this batch, one attempt per content")
     return words + (f" ({'; '.join(notes)})" if notes else "")
+
 
 def expand_sessions(items) -> list[Path]:
     """Files as given, and the ``*.jsonl`` files of folders (sorted); order kept, duplicates dropped."""
