@@ -177,3 +177,19 @@ def test_processes_creating_one_new_store_at_once_all_succeed(tmp_path):
         assert got == ["ok"] * 3, (trial, got)
         with open_store(path) as s:
             assert s.version == LATEST_VERSION
+
+
+def test_a_store_path_through_a_file_names_that_file(tmp_path):
+    """An assessor's ``--store notes.txt/records.sqlite3`` (a folder on the path that is a file): mkdir's "[Errno 17]
+    File exists: ..." said nothing of which part was wrong (round 37).  Oracle: the file made here."""
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(StoreError, match=r"notes\.txt is a file, not a folder"):
+        open_store(tmp_path / "notes.txt" / "records.sqlite3")
+    assert (tmp_path / "notes.txt").read_text() == "x"
+
+
+def test_a_store_in_a_folder_that_takes_no_file_says_so(tmp_path):
+    """SQLite says only "unable to open database file" where the file cannot be created; the tests run as root, for
+    whom a chmod-ed folder is writable, so /proc (which takes no new file) stands for a read-only folder."""
+    with pytest.raises(StoreError, match=r"could not be created in /proc \(a read-only folder"):
+        open_store(Path("/proc") / f"vptrainer-{uuid.uuid4().hex}.sqlite3")

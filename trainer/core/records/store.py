@@ -173,6 +173,21 @@ def _while_locked(fn, timeout_s: float = BUSY_TIMEOUT_S):
             pause_s = min(2.0 * pause_s, 0.2)
 
 
+def _why_unopenable(path: Path, exc: Exception) -> str:
+    """Why a store file could not be opened or created, in the assessor's words: a folder on its path that is a file
+    (mkdir said "[Errno 17] File exists: 'afile'"), or a folder that takes no new file (SQLite said only "unable to
+    open database file": a read-only folder or file system, round 37), else the error as it came."""
+    for folder in path.parents:
+        if folder.exists():
+            if not folder.is_dir():
+                return f"{folder} is a file, not a folder; expected the store's path to name a file in a folder"
+            break
+    if isinstance(exc, sqlite3.Error) and not path.exists():
+        return (f"{exc}: the file could not be created in {path.parent} (a read-only folder or file system, or no "
+                "permission to write there); expected a folder you can write to")
+    return str(exc)
+
+
 class TraineeStore:
     """An open trainee store (use :func:`open_store`; close it or use it as a context manager)."""
 
@@ -183,7 +198,7 @@ class TraineeStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"{self.path}: cannot open the trainee store: {exc}") from None
+            raise StoreError(f"{self.path}: cannot open the trainee store: {_why_unopenable(self.path, exc)}") from None
         try:
             self.conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
             self.conn.execute("PRAGMA foreign_keys=ON")
