@@ -198,3 +198,19 @@ def test_fuzz_dicom_reader(dicom_series, tmp_path_factory, data):
         return
     assert vol.hu.dtype == np.int16 and all(math.isfinite(v) and v > 0 for v in vol.grid.spacing_xyz_mm)
     assert all(math.isfinite(v) for v in vol.grid.origin_mm)
+
+
+def test_a_damaged_vr_in_the_file_meta_is_one_line(dicom_series, tmp_path):
+    """The case hypothesis found in round 37's CI: one byte of a slice's file meta information flipped so that
+    MediaStorageSOPClassUID's VR reads "TI" (no such VR): pydicom raised NotImplementedError when the reader asked
+    for the element, a traceback.  Oracle: the file's bytes, the VR found and changed by hand."""
+    d = tmp_path / "ct"
+    shutil.copytree(dicom_series, d)
+    p = sorted(d.iterdir())[0]
+    raw = bytearray(p.read_bytes())
+    at = raw.index(b"\x02\x00\x02\x00UI")          # (0002,0002) MediaStorageSOPClassUID, explicit VR little endian
+    raw[at + 4] = ord("T")
+    p.write_bytes(bytes(raw))
+    with pytest.raises(DicomError) as err:
+        read_ct_series(d)
+    assert "\n" not in str(err.value) and p.name in str(err.value)

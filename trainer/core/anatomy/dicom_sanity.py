@@ -207,9 +207,14 @@ def _check_orientation(p: Path, iop: list[float]) -> None:
 
 
 def decode_all(ds) -> None:
-    """Convert every element's raw value now (pydicom does it lazily, so damage would surface later)."""
-    for elem in ds.iterall():
-        elem.value  # noqa: B018 (the access is the conversion)
+    """Convert every element's raw value now, the file meta information's too (pydicom does it lazily, so damage
+    would surface later: a file meta element whose VR byte was damaged, "UI" read as "TI", raised pydicom's
+    NotImplementedError when the reader then asked for MediaStorageSOPClassUID, a traceback; found by the
+    hostile fuzz test in round 37's CI)."""
+    meta = getattr(ds, "file_meta", None)
+    for part in (ds,) if meta is None else (meta, ds):
+        for elem in part.iterall():
+            elem.value  # noqa: B018 (the access is the conversion)
 
 
 def frame_count(ds, path: Path) -> int:
