@@ -17,6 +17,7 @@ import trainer.ui.series_chooser as series_chooser
 from trainer.core.anatomy.dicom_study import find_series
 from trainer.core.errors import DicomError
 from trainer.ui.ct_landmarks import _load_job
+from trainer.ui.workers import Cancelled
 
 #: folders below the top (a viewer program's on a CD), none holding DICOM
 FOLDERS = 40
@@ -60,9 +61,6 @@ def test_cancel_during_the_search_stops_it_and_nothing_searches_again(tmp_path, 
     """The job's progress raises (the runner's Cancelled once Cancel is clicked) at the search's third folder: the
     job ends there, no folder looked in after it."""
     top = _no_series(tmp_path)
-
-    class Cancelled(Exception):
-        pass
 
     def progress(_f, text):
         if "3 folders looked in" in text:

@@ -88,13 +88,19 @@ class HeldLinesLabel(QLabel):
         layout.endLayout()
         return [s.replace("\u2028", "").rstrip() for s in out]
 
+    def _text_width(self) -> int:
+        """The width (px) the text is wrapped to: the contents less the margins."""
+        return self.contentsRect().width() - 2 * max(0, self.margin())
+
     def shown_lines(self) -> list[str]:
         """The lines as drawn: the wrapped text, or for a cut text its first lines and a last one ending in
         :data:`MORE`."""
-        width = self.contentsRect().width() - 2 * max(0, self.margin())
-        lines = self._wrapped(width)
-        if self.grow or len(lines) <= self.lines:
-            return lines
+        lines = self._wrapped(self._text_width())
+        return lines if self.grow or len(lines) <= self.lines else self._cut(lines)
+
+    def _cut(self, lines: list[str]) -> list[str]:
+        """``lines`` (wrapped, more than the label holds) cut to its :attr:`lines`, the last ending in :data:`MORE`."""
+        width = self._text_width()
         keep = lines[:self.lines - 1]
         rest = " ".join(lines[self.lines - 1:])
         fm = self.fontMetrics()
@@ -105,8 +111,7 @@ class HeldLinesLabel(QLabel):
 
     def is_cut(self) -> bool:
         """True when the text needs more lines than the label (which does not grow) shows."""
-        width = self.contentsRect().width() - 2 * max(0, self.margin())
-        return not self.grow and len(self._wrapped(width)) > self.lines
+        return not self.grow and len(self._wrapped(self._text_width())) > self.lines
 
     def _tip(self) -> None:
         self.setToolTip(self.text() if self.is_cut() else "")
@@ -119,7 +124,8 @@ class HeldLinesLabel(QLabel):
 
     def paintEvent(self, e) -> None:  # noqa: N802 (Qt's name)
         """Qt's paint handler; a cut text is drawn line by line (QLabel would clip it mid-word, mid-line)."""
-        if not self.is_cut():
+        lines = [] if self.grow else self._wrapped(self._text_width())     # wrapped once a paint
+        if len(lines) <= self.lines:
             super().paintEvent(e)
             return
         painter = QPainter(self)
@@ -128,7 +134,7 @@ class HeldLinesLabel(QLabel):
         fm = self.fontMetrics()
         r = self.contentsRect()
         x, y = r.x() + max(0, self.margin()), r.y() + max(0, self.margin()) + fm.ascent()
-        for line in self.shown_lines():
+        for line in self._cut(lines):
             painter.drawText(QPointF(x, y), line)
             y += fm.lineSpacing()
         painter.end()

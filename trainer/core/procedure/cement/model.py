@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from trainer.core.errors import ActionRefused, ParameterError
+from trainer.core.procedure.cement.clock import seconds_since_mix
 from trainer.core.procedure.cement.domain import CLEFT, LEAK_TYPES, NEURAL_TYPES, domain_for
 from trainer.core.procedure.cement.flow import FlowField
 from trainer.core.procedure.cement.heat import canal_heat_weight, canal_wall_temperature_c, peak_body_temperature_c
@@ -118,14 +119,11 @@ class CementModel:
         self.batches += 1
 
     def _since(self, t_s: float) -> float | None:
-        """Seconds since mixing, to the microsecond: simulated times are sums of action durations, and their
-        difference carries the sums' float noise (mixed at 124.15 s, 240 s later read 239.99999999999997 s), which
-        decided the phase of a push made exactly at a phase boundary (a resident who waited to "4:00 since
-        mixing" got runny cement, round 36).  Rounded, the boundary belongs to the later phase, as the rheology
-        defines it (:meth:`Rheology.phase`)."""
+        """Seconds since mixing (:func:`~trainer.core.procedure.cement.clock.seconds_since_mix`: to the
+        microsecond), None before mixing."""
         if self.mixed_t_s is None or t_s < self.mixed_t_s:
             return None
-        return round(float(t_s) - self.mixed_t_s, 6)
+        return seconds_since_mix(t_s, self.mixed_t_s)
 
     def minutes_since_mix(self, t_s: float) -> float | None:
         """Minutes since mixing, or None before mixing."""

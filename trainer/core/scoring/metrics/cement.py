@@ -12,6 +12,7 @@ from dataclasses import replace
 import numpy as np
 
 from trainer.core.procedure.actions import DURATIONS
+from trainer.core.procedure.cement.clock import seconds_since_mix
 from trainer.core.scoring.metric import Metric, MetricResult, StreamState, fmt, view_of_pose
 from trainer.core.scoring.metrics.tip import endplate_z_at
 
@@ -166,7 +167,7 @@ class CementPhase(Metric):
             # the push's start: its event comes at its end (the push's duration later), its phase is the start's
             # (a push begun at 4:00 into the working phase was reported "4.10 min after mixing", round 36)
             start_s = event.t_s - DURATIONS.inject_s(float(event.data.get("ml", 0.0)))
-            minutes = None if state.mixed_t_s is None else round(start_s - state.mixed_t_s, 6) / 60.0
+            minutes = None if state.mixed_t_s is None else seconds_since_mix(start_s, state.mixed_t_s) / 60.0
             self.first = (minutes, str(event.data.get("phase") or ""), event.data.get("viscosity_pa_s"))
 
     def result(self):
