@@ -161,8 +161,6 @@ def _raw_case(session, kind):
         return "\x89PNG\r\n\x1a\n"
     if kind == "header_only_no_newline":
         return lines[0]
-    if kind == "crlf":
-        return "\r\n".join(lines) + "\r\n"
     if kind == "nul_bytes":
         return "\0" * 64 + "\n"
     raise AssertionError(kind)
@@ -171,7 +169,7 @@ def _raw_case(session, kind):
 RAW_CASES = ["duplicate_key_header", "duplicate_key_action", "deep_nesting", "int_5000_digits", "huge_line",
              "not_json", "array_line", "action_wrong_kind", "action_missing_accepted", "seq_forged",
              "reordered_lines", "whitespace_edit", "empty", "blank_line", "garbage", "header_only_no_newline",
-             "crlf", "nul_bytes"]
+             "nul_bytes"]       # CR LF line ends: assessed (test_a_session_whose_line_ends_became_crlf_...)
 
 
 @pytest.mark.parametrize("kind", RAW_CASES)
@@ -182,26 +180,23 @@ def test_a_malformed_or_forged_session_is_one_error(session, tmp_path, capsys, k
     assert rc == 2 and out == "" and str(p) in err and err.count("\n") == 1
 
 
-def test_a_session_whose_line_ends_became_crlf_says_so_and_how_to_mend_it(session, tmp_path, capsys):
+def test_a_session_whose_line_ends_became_crlf_is_assessed_as_its_lf_file(session, tmp_path, capsys):
     """firstuse37: a session carried through Windows (an editor, a mail program, git's autocrlf) was refused as
-    "hash chain broken ...; the session was edited", and the assessor had nothing to act on.  It is still refused
-    (the chain covers the exact bytes), naming the line ends and the mend.  Oracle: the same bytes with LF line
-    ends (what dos2unix writes) assess as the original does; a CRLF file whose content was also edited is still
-    "edited"."""
+    "hash chain broken ...; the session was edited"; round 37 named the mend (dos2unix), round 38 verifies each
+    line without its CR and assesses it, with one note.  Oracle: the LF file it came from (its report, its exit
+    status); a CR LF file whose content was also edited is still "edited".  tests/cli/test_assess_crlf.py: seals,
+    replayed images, mixed line ends, the batch, resume."""
     crlf = tmp_path / "crlf.jsonl"
     crlf.write_bytes(session.read_bytes().replace(b"\n", b"\r\n"))
-    rc, out, err = _assess(capsys, crlf)
-    assert rc == 2 and out == "" and err.count("\n") == 1
-    assert "CR LF" in err and "dos2unix" in err and "was edited" not in err, err
-    mended = tmp_path / "mended.jsonl"
-    mended.write_bytes(crlf.read_bytes().replace(b"\r\n", b"\n"))
-    assert mended.read_bytes() == session.read_bytes()
-    (rc_m, out_m, _), (rc_s, out_s, _) = _assess(capsys, mended), _assess(capsys, session)
-    assert rc_m == rc_s and out_m.replace(str(mended), "S") == out_s.replace(str(session), "S")
+    (rc_c, out_c, err_c), (rc_s, out_s, err_s) = _assess(capsys, crlf), _assess(capsys, session)
+    assert rc_c == rc_s == 3 and out_c.replace(str(crlf), "S") == out_s.replace(str(session), "S")
+    assert [ln for ln in err_c.splitlines() if ln not in err_s] == [
+        f"vptrainer assess: note: {crlf}: its lines end in CR LF (Windows line ends, from an editor, a mail program "
+        "or git on the way), not the LF it was written with: the content was verified without the CR"]
     edited = tmp_path / "edited.jsonl"
     edited.write_bytes(crlf.read_bytes().replace(b"Retired", b"Tired", 1))
     rc, _out, err = _assess(capsys, edited)
-    assert rc == 2 and "the session was edited" in err and "dos2unix" not in err, err
+    assert rc == 2 and "the session was edited" in err and "CR LF" in err and "dos2unix" not in err, err
 
 
 def test_not_utf8_missing_and_folder(session, tmp_path, capsys):

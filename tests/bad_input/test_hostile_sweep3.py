@@ -106,8 +106,8 @@ def test_hostile_option_or_file(files, capsys, argv, rc, text):
 
 
 def test_bom_and_crlf_in_files(files, tmp_path, capsys):
-    """A BOM is refused with its own words (actions and sessions); CRLF actions play; a CRLF
-    session (re-saved by an editor) is reported as edited at line 1."""
+    """A BOM is refused with its own words (actions and sessions); CRLF actions play (a CRLF session is
+    assessed as its LF file: tests/cli/test_assess_crlf.py)."""
     raw = (files / "a.jsonl").read_bytes()
     (tmp_path / "bom.jsonl").write_bytes(b"\xef\xbb\xbf" + raw)
     rc, _, err = _run(capsys, ["play", "--actions", tmp_path / "bom.jsonl", "--out", tmp_path / "o.jsonl"])

@@ -166,9 +166,10 @@ def run(args) -> int:
 
         html = debrief_html(report, context_for_procedure(proc), proc.last_images, title=proc.scenario.title)
         write_reports(outs, html, f"vptrainer debrief: {proc.scenario.title}", getattr(args, "force", False))
-    from trainer.core.session.reader import builtin_scenario_mismatch
+    from trainer.core.session.reader import builtin_scenario_mismatch, line_ends_note
 
     mismatch = builtin_scenario_mismatch(record)
+    crlf = line_ends_note(record)
     out = report.to_json()
     if not record.complete:
         out = unfinished_json(out)
@@ -179,6 +180,9 @@ def run(args) -> int:
                       else mismatch is None}
     if mismatch:
         print(f"vptrainer assess: WARNING: {mismatch}", file=sys.stderr)
+    out["session"]["crlf_lines"] = record.crlf_lines
+    if crlf:
+        print(f"vptrainer assess: note: {crlf}", file=sys.stderr)
     unchecked = getattr(proc.scenario, "ct", None) is not None and "ct_series" not in record.header
     out["session"]["ct_series_checked"] = None if getattr(proc.scenario, "ct", None) is None else not unchecked
     if unchecked:

@@ -11,11 +11,17 @@ __all__ = ["attempt_from_assessment", "file_sha256", "seal_status_of"]
 
 
 def file_sha256(path) -> str:
-    """SHA-256 (hex) of a file's bytes."""
+    """SHA-256 (hex) of a session file's bytes as they were written: a CR before a line's LF is left out, so a copy
+    whose line ends became CR LF on the way (verified without the CR, docs/session-format.md) is the same attempt
+    and the same exported DICOM series as its LF file.  A file with LF line ends hashes as its plain bytes."""
     h = hashlib.sha256()
+    held = b""                                    # a CR that ended a block: kept back until the next byte is seen
     with Path(path).open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+        for block in iter(lambda: f.readline(1 << 20), b""):
+            block = held + block
+            held = b"\r" if block.endswith(b"\r") else b""
+            h.update(block[:-2] + b"\n" if block.endswith(b"\r\n") else block[:len(block) - len(held)])
+    h.update(held)
     return h.hexdigest()
 
 

@@ -29,7 +29,8 @@ from trainer.core.session.ct_lookup import MAX_SEARCH_DEPTH, find_recorded_serie
 from trainer.core.session.header import check_header
 from trainer.core.session.log import FORMAT, GENESIS, HASH_SUFFIX_LEN, READABLE_VERSIONS, line_hash
 
-__all__ = ["MAX_SESSION_LINES", "SessionRecord", "builtin_scenario_mismatch", "read_session", "verify"]
+__all__ = ["MAX_SESSION_LINES", "SessionRecord", "builtin_scenario_mismatch", "line_ends_note", "read_session",
+           "verify"]
 
 #: Longest session read (a real procedure has a few hundred actions).
 MAX_SESSION_LINES = 10_000_000
@@ -60,6 +61,8 @@ class SessionRecord:
     ct_series_found : Path or None
         Set by :meth:`scenario` when the CT series was found by the session's recorded fingerprint in
         another folder than the one the scenario's ``[ct] folder`` names (:mod:`.ct_lookup`).
+    crlf_lines : int
+        Whole lines that ended in CR LF, verified without the CR (:func:`line_ends_note`; read with ``check``).
     """
 
     path: Path
@@ -72,6 +75,7 @@ class SessionRecord:
     n_entries: int = 0
     last_entry: dict | None = None
     ct_series_found: Path | None = None
+    crlf_lines: int = 0
 
     def __post_init__(self):
         if self.entries and not self.n_entries:
@@ -204,6 +208,18 @@ def builtin_scenario_mismatch(record: SessionRecord) -> str | None:
             f"({p}); it was scored as embedded, not as the built-in case")
 
 
+def line_ends_note(record: SessionRecord) -> str | None:
+    """One line saying that the session's line ends were CR LF and its content was verified without the CR, or
+    None when every line ends in LF (as written)."""
+    n = record.crlf_lines
+    if not n:
+        return None
+    total = record.n_entries + 1
+    which = "its lines end" if n >= total else f"{n} of its {total} lines end"
+    return (f"{record.path}: {which} in CR LF (Windows line ends, from an editor, a mail program or git on the way), "
+            "not the LF it was written with: the content was verified without the CR")
+
+
 def _raw_lines(path: Path, limit_bytes: int | None = None) -> Iterator[tuple[int, bytes, bool, int]]:
     """``(line number, bytes without newline, ends with newline, offset after the line)``."""
     bad = not_a_regular_file(path)
@@ -241,26 +257,24 @@ class _Chain:
         self.path = path
         self.prev = prev
         self.version = version
+        self.lines = 0
+        self.crlf_lines = 0
 
     def check(self, n: int, raw: bytes, obj: dict) -> None:
-        p = self.path
-        try:
+        """Verify line ``n`` (``raw`` without its LF).  A line ending in CR LF (Windows line ends: an editor, a
+        mail program or git's autocrlf on the way) is verified without its CR: the chain hashes the LF bytes the
+        writer wrote and the seal signs the parsed body, which a CR does not change (JSON whitespace), so the same
+        content verifies and any edit of it still breaks the chain.  Counted in :attr:`crlf_lines`; until round
+        38 such a file was refused with "restore LF line ends"."""
+        self.lines += 1
+        if not raw.endswith(b"\r"):
             self._check(n, raw, obj)
-        except TamperError:
-            if not raw.endswith(b"\r"):
-                raise
-            # Windows line ends (an editor, a mail client or git's autocrlf on the way): the chain covers the exact
-            # bytes written, so the file is still refused, but in words the assessor can act on (round 37: "the
-            # session was edited" for a file whose only change was its line ends)
-            try:
-                _Chain(p, self.prev, self.version)._check(n, raw[:-1], obj)
-            except TamperError:
-                raise TamperError(f"{p}:{n}: hash chain broken (the line's content does not match its hash; its "
-                                  "line ends are also CR LF); the session was edited") from None
-            raise TamperError(f"{p}:{n}: the session's lines end in CR LF (Windows line ends, from an editor, a mail "
-                              "program or git on the way), not the LF it was written with: the hash chain covers the "
-                              "exact bytes, so it cannot be verified as it is (without the CR the line matches its "
-                              "hash); restore LF line ends (e.g. dos2unix) and assess it again") from None
+            return
+        self.crlf_lines += 1
+        try:
+            self._check(n, raw[:-1], obj)
+        except TamperError as exc:
+            raise TamperError(f"{exc} (its line ends are CR LF, verified without the CR)") from None
 
     def _check(self, n: int, raw: bytes, obj: dict) -> None:
         p = self.path
@@ -282,12 +296,14 @@ class _Chain:
         self.prev = h
 
 
-def _scan(path: Path, check: bool, limit_bytes: int | None = None) -> Iterator[tuple[int, dict]]:
+def _scan(path: Path, check: bool, limit_bytes: int | None = None,
+          chain: _Chain | None = None) -> Iterator[tuple[int, dict]]:
     """Parse and (with ``check``) verify every whole line; yields ``(line number, object)``.
 
-    A final fragment without its newline is not yielded (a line cut off by a crash).
+    A final fragment without its newline is not yielded (a line cut off by a crash).  ``chain``: the
+    verifier to use (to read its :attr:`_Chain.crlf_lines` afterwards).
     """
-    chain = _Chain(path)
+    chain = chain if chain is not None else _Chain(path)
     for n, raw, whole, _ in _raw_lines(path, limit_bytes):
         if not whole:
             return
@@ -350,7 +366,8 @@ def read_session(path, check: bool = True, keep_entries: bool = True, on_line=No
     n_entries = 0
     last = None
     complete = False
-    for n, obj in _scan(p, check):
+    chain = _Chain(p)
+    for n, obj in _scan(p, check, chain=chain):
         if on_line is not None:
             on_line(obj)
         if n == 1:
@@ -367,7 +384,7 @@ def read_session(path, check: bool = True, keep_entries: bool = True, on_line=No
         raise SessionError(f"{p}: empty session file (no header line)")
     good, truncated = _tail(p)
     rec = SessionRecord(p, header, entries, complete, truncated, good, version=header["version"],
-                        n_entries=n_entries, last_entry=last)
+                        n_entries=n_entries, last_entry=last, crlf_lines=chain.crlf_lines)
     if check:
         _verify_scenario_hash(rec)
     return rec
