@@ -166,9 +166,10 @@ def run(args) -> int:
 
         html = debrief_html(report, context_for_procedure(proc), proc.last_images, title=proc.scenario.title)
         write_reports(outs, html, f"vptrainer debrief: {proc.scenario.title}", getattr(args, "force", False))
-    from trainer.core.session.reader import builtin_scenario_mismatch, line_ends_note
+    from trainer.core.session.reader import builtin_scenario_mismatch, line_ends_note, scenario_file_mismatch
 
     mismatch = builtin_scenario_mismatch(record)
+    file_changed = scenario_file_mismatch(record, getattr(args, "ct_root", None))
     crlf = line_ends_note(record)
     out = report.to_json()
     if not record.complete:
@@ -178,8 +179,10 @@ def run(args) -> int:
                       "seed": record.header.get("seed"), "actions": record.n_entries,
                       "scenario_matches_builtin": None if mismatch is None and not _is_builtin(record)
                       else mismatch is None}
-    if mismatch:
-        print(f"vptrainer assess: WARNING: {mismatch}", file=sys.stderr)
+    out["session"]["scenario_file_changed"] = file_changed
+    for warning in (mismatch, file_changed):
+        if warning:
+            print(f"vptrainer assess: WARNING: {warning}", file=sys.stderr)
     out["session"]["crlf_lines"] = record.crlf_lines
     if crlf:
         print(f"vptrainer assess: note: {crlf}", file=sys.stderr)

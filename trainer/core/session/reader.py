@@ -30,7 +30,7 @@ from trainer.core.session.header import check_header
 from trainer.core.session.log import FORMAT, GENESIS, HASH_SUFFIX_LEN, READABLE_VERSIONS, line_hash
 
 __all__ = ["MAX_SESSION_LINES", "SessionRecord", "builtin_scenario_mismatch", "line_ends_note", "read_session",
-           "verify"]
+           "scenario_file_mismatch", "verify"]
 
 #: Longest session read (a real procedure has a few hundred actions).
 MAX_SESSION_LINES = 10_000_000
@@ -113,24 +113,33 @@ class SessionRecord:
         the file there lies inside an allowed root (symlinks resolved) and holds exactly the
         embedded scenario text.  Nothing outside the allowed roots is ever used.
         """
-        base = Path(self.path).resolve().parent
-        roots = [(Path(ct_root) if ct_root is not None else base).resolve()]
-        roots += [Path(r).resolve() for r in allowed_roots if r]
+        roots = self._allowed_roots(ct_root, allowed_roots)
         out: list[Path] = []
-        hint = self.header.get("scenario_path")
-        if isinstance(hint, str) and hint and "\0" not in hint:
-            try:
-                p = (base / hint).resolve()           # an absolute hint stays as it is
-                inside = any(p.parent == r or r in p.parent.parents for r in roots)
-                if (inside and p.is_file() and p.stat().st_size <= 1_000_000
-                        and hashlib.sha256(p.read_bytes()).hexdigest() == self.header.get("scenario_sha256")):
-                    out.append(p.parent)
-            except (OSError, ValueError):
-                pass                              # an unreadable hint is no hint
+        p = self.scenario_file(ct_root, allowed_roots)
+        if p is not None and _file_sha256(p) == self.header.get("scenario_sha256"):
+            out.append(p.parent)
         for r in roots:
             if r not in out:
                 out.append(r)
         return out
+
+    def _allowed_roots(self, ct_root=None, allowed_roots=()) -> list[Path]:
+        roots = [(Path(ct_root) if ct_root is not None else Path(self.path).resolve().parent).resolve()]
+        return roots + [Path(r).resolve() for r in allowed_roots if r]
+
+    def scenario_file(self, ct_root=None, allowed_roots=()) -> Path | None:
+        """The file the header's ``scenario_path`` names (a relative one against the session file's folder), when
+        it lies inside an allowed root (:meth:`scenario_roots`; symlinks resolved) and is a regular file of at
+        most 1 MB; else None.  Nothing outside the allowed roots is ever read."""
+        hint = self.header.get("scenario_path")
+        if not isinstance(hint, str) or not hint or "\0" in hint:
+            return None
+        try:
+            p = (Path(self.path).resolve().parent / hint).resolve()     # an absolute hint stays as it is
+            inside = any(p.parent == r or r in p.parent.parents for r in self._allowed_roots(ct_root, allowed_roots))
+            return p if inside and p.is_file() and p.stat().st_size <= 1_000_000 else None
+        except (OSError, ValueError):
+            return None                           # an unreadable hint is no hint
 
     def scenario(self, ct_root=None, allowed_roots=()):
         """The recorded scenario, parsed from the TOML text stored in the header.
@@ -192,6 +201,13 @@ class SessionRecord:
         return self._parse_on(found, scenario.id)
 
 
+def _file_sha256(p: Path) -> str | None:
+    try:
+        return hashlib.sha256(p.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 def builtin_scenario_mismatch(record: SessionRecord) -> str | None:
     """A message if the session names a built-in scenario id but embeds a different text, else None."""
     sid = record.header.get("scenario_id")
@@ -206,6 +222,23 @@ def builtin_scenario_mismatch(record: SessionRecord) -> str | None:
         return None
     return (f"the scenario embedded in {record.path} differs from the built-in scenario {sid!r} "
             f"({p}); it was scored as embedded, not as the built-in case")
+
+
+def scenario_file_mismatch(record: SessionRecord, ct_root=None, allowed_roots=()) -> str | None:
+    """A message if the scenario file the session was recorded on (its header's ``scenario_path``, read only inside
+    the allowed roots: :meth:`SessionRecord.scenario_file`) has changed since: its SHA-256 differs from the copy the
+    session embeds.  None when it is unchanged, not found there, or the built-in file
+    (:func:`builtin_scenario_mismatch` speaks for that).  Round 38 (firstuse37's #8): an instructor who edits a
+    target band and re-assesses old sessions was told nothing."""
+    p = record.scenario_file(ct_root, allowed_roots)
+    if p is None or p == (SCENARIOS_DIR / f"{record.header.get('scenario_id')}.toml").resolve():
+        return None
+    sha = _file_sha256(p)
+    if sha is None or sha == record.header.get("scenario_sha256"):
+        return None
+    return (f"the scenario file {p} has changed since {record.path} was recorded on it; it was scored against the "
+            "copy the session recorded, not the edited file (vptrainer offers no way to score a session against "
+            "another version of its case)")
 
 
 def line_ends_note(record: SessionRecord) -> str | None:
