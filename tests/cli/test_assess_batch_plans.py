@@ -55,3 +55,27 @@ def test_a_folder_of_plans_only_is_one_line_naming_them(folder, tmp_path, capsys
     code = main(["assess", str(plans)])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "2 action plan(s), no session" in err, err
+
+
+def test_a_folder_of_sessions_saved_as_json_names_them(folder, tmp_path, capsys):
+    """firstuse37's #9: a folder holding a session saved as ``default.json`` (and a notes.json that is no session)
+    said only "expected session files or folders with *.jsonl files".  The batch still reads *.jsonl only; the line
+    names the session files it found under another extension and what to do.  Oracle: the files the test wrote."""
+    d = tmp_path / "jsononly"
+    d.mkdir()
+    (d / "default.json").write_bytes((folder / "session.jsonl").read_bytes())
+    (d / "notes.json").write_text('{"kind": "header", "note": "not a session"}\n', encoding="utf-8")
+    (d / "plan.json").write_bytes((folder / "plan.jsonl").read_bytes())
+    before = sorted(p.name for p in d.iterdir())
+    code = main(["assess", str(d)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert err.endswith("expected session files or folders with *.jsonl files (it holds 1 session saved as .json: "
+                        "default.json; rename it to .jsonl or give it by name)"), err
+    assert sorted(p.name for p in d.iterdir()) == before
+    (d / "other.json").write_bytes((folder / "session.jsonl").read_bytes())
+    code = main(["assess", str(d), "--csv", str(tmp_path / "out.csv")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "2 sessions saved as .json: default.json, other.json; rename them" in err, err
+    assert not (tmp_path / "out.csv").exists()
+    assert main(["assess", str(d / "default.json")]) == 0                  # given by name, it is assessed

@@ -20,7 +20,8 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["expand_sessions", "is_action_plan", "assess_one", "assess_many", "run_batch", "CSV_FIELDS"]
+__all__ = ["expand_sessions", "is_action_plan", "is_session_header", "json_sessions_words", "assess_one", "assess_many",
+           "run_batch", "CSV_FIELDS"]
 
 CSV_FIELDS = ("path", "status", "passed", "score", "first_broken_rule", "broken_rules", "seal", "trainee",
               "scenario", "seed", "actions", "exposures", "fluoro_s", "dap_gycm2", "total_time_s", "ct_series_found",
@@ -78,6 +79,36 @@ def is_action_plan(path) -> bool:
     except (OSError, ValueError, LimitError):
         return False
     return isinstance(obj, dict) and isinstance(obj.get("type"), str) and not {"kind", "hash"} & obj.keys()
+
+
+def is_session_header(path) -> bool:
+    """Whether the first line of ``path`` is a vptrainer session header (``kind`` header, our ``format``); an
+    unreadable file or line is not."""
+    from trainer.core.parse_limits import LimitError, loads_json
+    from trainer.core.session.log import FORMAT
+
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(_FIRST_LINE_BYTES)
+        obj = loads_json(first)
+    except (OSError, ValueError, LimitError):
+        return False
+    return isinstance(obj, dict) and obj.get("kind") == "header" and obj.get("format") == FORMAT
+
+
+def json_sessions_words(items) -> str | None:
+    """Words naming the sessions saved as ``.json`` in the folders of ``items`` (the batch reads ``*.jsonl``
+    only), or None when there are none.  Round 38 (firstuse37's #9): a folder holding only ``default.json`` was
+    "not allowed; expected ... *.jsonl files" without a word about the session in it."""
+    folders = [Path(it) for it in items if Path(it).is_dir()]
+    found = [f for d in folders for f in sorted(d.glob("*.json")) if f.is_file() and is_session_header(f)]
+    if not found:
+        return None
+    names = [f.name if len(folders) == 1 else str(f) for f in found]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    one = len(found) == 1
+    return (f"{'it holds' if len(folders) == 1 else 'they hold'} {len(found)} session{'' if one else 's'} saved as "
+            f".json: {shown}; rename {'it' if one else 'them'} to .jsonl or give {'it' if one else 'them'} by name")
 
 
 def plans_in_folders(items, paths) -> set[str]:
@@ -177,8 +208,9 @@ def run_batch(args, paths) -> int:
     plans = plans_in_folders(args.session, paths)
     sessions = [p for p in paths if os.path.abspath(p) not in plans]
     if not sessions:
+        hints = [f"{len(plans)} action plan(s), no session" if plans else None, json_sessions_words(args.session)]
         raise ParameterError("SESSION_OR_DIR", " ".join(map(str, args.session)), "session files or folders with "
-                             "*.jsonl files", hint=f"{len(plans)} action plan(s), no session" if plans else None)
+                             "*.jsonl files", hint="; ".join(h for h in hints if h) or None)
     dest = None
     if args.csv:
         dest = check_output(args.csv, option="--csv", force=getattr(args, "force", False),
