@@ -12,7 +12,7 @@ import html
 import re
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -206,8 +206,18 @@ class ScenarioPicker(QDialog):
         self._show_current(item)
 
     def add_folder(self, folder) -> int:
-        """Add (or reload) every ``*.toml`` of ``folder``; return how many there are."""
+        """Add (or reload) every ``*.toml`` of ``folder``; return how many there are.  Rows of that folder's files
+        that are no longer there (deleted, moved or renamed since they were listed) are dropped: opening the
+        folder again refreshes it."""
         files = sorted(Path(folder).glob("*.toml"))
+        try:
+            here = Path(folder).resolve()
+        except OSError:
+            here = None
+        for i in reversed(range(self.list.count())):
+            gone = self._gone(self.list.item(i))
+            if gone is not None and gone.parent == here:
+                self.list.takeItem(i)
         for f in files:
             self._add(str(f))
         if self.settings is not None:
@@ -215,6 +225,43 @@ class ScenarioPicker(QDialog):
         if files:
             self.list.setCurrentItem(self._row_for(_file_key(files[0])))
         return len(files)
+
+    def _gone(self, item) -> Path | None:
+        """The file of ``item`` when it is a file's row and that file is no longer there; else None."""
+        key = item.data(Qt.ItemDataRole.UserRole + 1)
+        if not isinstance(key, str) or key in builtin_ids():
+            return None
+        p = Path(key)
+        return p if p.is_absolute() and not p.is_file() else None     # a file's row is keyed on its resolved path
+
+    def mark_missing(self) -> int:
+        """Say so in every row whose file is no longer there (red, "no longer there"; Start off on it); return
+        how many.  Run when the picker becomes the active window again and on Start: round 37 (firstuse37's #10)
+        saw the rows of an opened folder's deleted files stay as they were, then read "invalid" with another
+        file's error."""
+        n = 0
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            gone = self._gone(item)
+            if gone is None:
+                continue
+            n += 1
+            if isinstance(item.data(Qt.ItemDataRole.UserRole), FileNotFoundError):
+                continue                          # marked already
+            item.setText(f"⚠ {gone.name}: no longer there")
+            item.setData(Qt.ItemDataRole.UserRole, FileNotFoundError(
+                f"{gone}: the file is no longer there (deleted, moved or renamed since it was listed); open its "
+                "folder again to refresh the list, or open the file where it is now"))
+            item.setToolTip(f"{gone}: no longer there")
+            item.setForeground(Qt.GlobalColor.red)
+            if self.list.currentItem() is item:
+                self._show_current(item)
+        return n
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.mark_missing()
 
     def select(self, ref: str) -> bool:
         for i in range(self.list.count()):
@@ -239,7 +286,11 @@ class ScenarioPicker(QDialog):
             self.details.clear()
             return
         sc = item.data(Qt.ItemDataRole.UserRole)
-        if isinstance(sc, Exception):
+        if isinstance(sc, FileNotFoundError):
+            self.details.setHtml("<h2>This file is no longer there</h2>"
+                                 f"<p style='color:#ff9090'>{html.escape(str(sc))}</p>")
+            self.start_button.setEnabled(False)
+        elif isinstance(sc, Exception):
             lines = "".join(f"<p style='margin:4px 0'>{html.escape(line)}</p>" for line in str(sc).splitlines())
             self.details.setHtml("<h2>This file is not a valid scenario</h2>"
                                  "<p style='color:#9ab'>Fix the file, then open it again: its entry is reloaded.</p>"
@@ -250,6 +301,7 @@ class ScenarioPicker(QDialog):
             self.start_button.setEnabled(True)
 
     def _start(self) -> None:
+        self.mark_missing()
         sc = self.current_scenario()
         if sc is None:
             return
