@@ -224,6 +224,29 @@ def test_an_edited_embedded_scenario_under_a_builtin_id_is_reported(session, tmp
     assert rc == 3 and "WARNING" not in err and json.loads(out)["session"]["scenario_matches_builtin"] is True
 
 
+def test_the_batch_row_of_an_edited_builtin_session_carries_the_warning(session, tmp_path, capsys):
+    """Round 38: the batch's row said nothing of it (only the one-file assess printed the warning); the row's
+    message now carries it, as it carries an edited scenario file's.  Oracle: the one-file assess's warning."""
+    import csv
+    import hashlib
+
+    def edit(h):
+        h["scenario_toml"] = h["scenario_toml"].replace("inr = 1.0", "inr = 1.1")
+        h["scenario_sha256"] = hashlib.sha256(h["scenario_toml"].encode()).hexdigest()
+
+    p = _header_edit(session, tmp_path, edit, rechain=True)
+    _rc, _out, err = _assess(capsys, p)
+    (warning,) = [ln.split("WARNING: ", 1)[1] for ln in err.splitlines() if "WARNING: " in ln]
+    rows = {}
+    for name in ("edited", "plain"):
+        out = tmp_path / f"{name}.csv"
+        assert main(["assess", str(p if name == "edited" else session), "--csv", str(out)]) == 3
+        (rows[name],) = csv.DictReader(out.open(encoding="utf-8"))
+    capsys.readouterr()
+    assert rows["edited"]["message"] == f"no accepted finish: not passed; {warning}"
+    assert rows["plain"]["message"] == "no accepted finish: not passed"
+
+
 def test_an_error_in_the_embedded_scenario_names_the_session_not_the_builtin_file(session, tmp_path, capsys):
     import hashlib
 

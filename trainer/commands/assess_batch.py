@@ -133,7 +133,7 @@ def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = Fals
     (:class:`trainer.core.records.store.AttemptRecord`; not a CSV column)."""
     from trainer.commands.assess_session import assess
     from trainer.core.errors import TamperError, VPTrainerError
-    from trainer.core.session.reader import line_ends_note, scenario_file_mismatch
+    from trainer.core.session.reader import line_ends_note, scenario_warnings
     from trainer.core.session.seal import load_key, sealer_from_env
 
     row = dict.fromkeys(CSV_FIELDS, "")
@@ -159,7 +159,7 @@ def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = Fals
                dap_gycm2=round(float(rad.get("dap_gycm2", 0.0)), 6), total_time_s=round(report.total_time_s, 3),
                ct_series_found=str(record.ct_series_found or ""),
                message="; ".join(m for m in ("" if record.complete else "no accepted finish: not passed",
-                                             line_ends_note(record), scenario_file_mismatch(record, ct_root))
+                                             line_ends_note(record), *scenario_warnings(record, ct_root))
                                      if m))
     if want_attempt:
         from trainer.core.records.attempts import attempt_from_assessment

@@ -30,7 +30,7 @@ from trainer.core.session.header import check_header
 from trainer.core.session.log import FORMAT, GENESIS, HASH_SUFFIX_LEN, READABLE_VERSIONS, line_hash
 
 __all__ = ["MAX_SESSION_LINES", "SessionRecord", "builtin_scenario_mismatch", "line_ends_note", "read_session",
-           "scenario_file_mismatch", "verify"]
+           "scenario_file_mismatch", "scenario_warnings", "verify"]
 
 #: Longest session read (a real procedure has a few hundred actions).
 MAX_SESSION_LINES = 10_000_000
@@ -251,6 +251,14 @@ def line_ends_note(record: SessionRecord) -> str | None:
     which = "its lines end" if n >= total else f"{n} of its {total} lines end"
     return (f"{record.path}: {which} in CR LF (Windows line ends, from an editor, a mail program or git on the way), "
             "not the LF it was written with: the content was verified without the CR")
+
+
+def scenario_warnings(record: SessionRecord, ct_root=None, allowed_roots=()) -> list[str]:
+    """Every warning about the case a session is scored against (the one home ``assess`` and its batch print
+    from): the embedded text differs from the built-in case of its id (:func:`builtin_scenario_mismatch`), or the
+    scenario file it was recorded on has changed since (:func:`scenario_file_mismatch`)."""
+    found = (builtin_scenario_mismatch(record), scenario_file_mismatch(record, ct_root, allowed_roots))
+    return [w for w in found if w]
 
 
 def _raw_lines(path: Path, limit_bytes: int | None = None) -> Iterator[tuple[int, bytes, bool, int]]:
