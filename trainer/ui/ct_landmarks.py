@@ -178,13 +178,18 @@ def _load_job(payload, progress):
     folder, level, *chosen = payload        # (folder, level) or (folder, level, the series chosen among several)
     series = chosen[0] if chosen else None
     study = None                            # the search's result, when searched: the reader does not search again
+    name = Path(folder).name
+
+    def searching(n: int, rel: str) -> None:
+        """The search below ``folder``'s progress, the job's or the reader's (a folder of slices is searched for
+        its subfolders' note): Cancel raises here (round 38: the reader's search had neither)."""
+        progress(0.0, f"{SEARCHING} {name} for series: {n} folder{'s' if n != 1 else ''} looked in ({rel})…")
+
     if series is None:
         # a study folder (a CD's or PACS export's top folder: series in subfolders) and none chosen: their list, for
         # the instructor to pick one.  Searched here, off the GUI thread, with Cancel (up to 2000 folders: until
         # round 36 on the GUI thread, and a CD with a viewer program froze the window)
-        name = Path(folder).name
-        study = series_below(Path(folder), progress=lambda n, rel: progress(
-            0.0, f"{SEARCHING} {name} for series: {n} folder{'s' if n != 1 else ''} looked in ({rel})…"))
+        study = series_below(Path(folder), progress=searching)
         if study:
             return {"study": study}
         # several series side by side and none chosen: their list, for the instructor to pick one (every file's
@@ -194,7 +199,7 @@ def _load_job(payload, progress):
             return {"side_by_side": flat}
     vol = read_ct_series(folder, progress=lambda done, total: progress(0.45 * done / total,
                                                                         f"Reading slice {done} of {total}…"),
-                         series=series, below=study)
+                         series=series, below=study, searching=searching)
     column = detect_column(vol, progress=lambda f, m: progress(0.45 + 0.4 * f, f"Finding the column: {m}…"))
     refuse_turned(vol, folder, column)      # a prone patient's pixels under a supine orientation (ct_facing)
     slab, _ = sagittal_slab(vol, column)

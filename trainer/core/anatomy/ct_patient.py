@@ -613,7 +613,12 @@ def patient_from_scenario_ct(ct, progress: Callable | None = None, cache: bool =
         if progress is not None:
             progress(0.8 * done / total, f"reading slice {done} of {total}")
 
-    vol = read_ct_series(ct.folder, progress=read_progress, series=ct.series)
+    def searching(n, rel):
+        # the search below the series' folder for its subfolders' note (up to 2000 folders): progress and Cancel
+        if progress is not None:
+            progress(0.0, f"searching below the series' folder: {n} folder{'s' if n != 1 else ''} looked in ({rel})")
+
+    vol = read_ct_series(ct.folder, progress=read_progress, series=ct.series, searching=searching)
     desc = ct_source_text(vol.meta)
 
     def label() -> Patient:

@@ -526,7 +526,8 @@ def _text(ds, key: str) -> str:
 
 
 def read_ct_series(folder, progress: Callable[[int, int], None] | None = None, series: int | str | None = None,
-                   below: list[SeriesFolder] | None = None) -> Volume:
+                   below: list[SeriesFolder] | None = None,
+                   searching: Callable[[int, str], None] | None = None) -> Volume:
     """Read a folder holding one CT series, or the chosen one of its series, into a :class:`Volume` (HU int16,
     labels all AIR).
 
@@ -546,6 +547,11 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None, s
         :func:`~.dicom_study.find_series`'s result for ``folder`` when the caller searched it already (the import
         editor's reading job, whose search Cancel stops): not searched again (until round 37 a folder with neither
         slices nor series below was searched twice, the second time past Cancel).  None: searched here.
+    searching : callable, optional
+        :func:`~.dicom_study.find_series`'s ``progress(looked_in, rel)`` for that search here (up to 2000 folders
+        below a folder of slices, for :func:`~.dicom_study.subfolder_note`): what it raises stops the search and
+        comes out of this call (the import editor's Cancel; until round 38 a PACS export's top folder, slices
+        beside thousands of folders, was searched with no progress and past Cancel).
 
     Returns
     -------
@@ -569,7 +575,7 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None, s
         # a study's series in subfolders (a CD, a PACS export): named by what they are (round 34); beside the
         # slices, a subfolder's files are not read, and now said (a copy in a subfolder was ignored silently)
         if below is None:
-            below = find_series(root)
+            below = find_series(root, progress=searching)
     except OSError as exc:                          # a folder without read (list) or execute (open) permission
         raise DicomError(f"{root}: the folder cannot be read ({exc.strerror or exc.__class__.__name__}: "
                          f"{exc.filename}); expected a folder whose slices you may list and open (check its "
