@@ -78,6 +78,14 @@ def _drop_16_bytes_mid_scan(stream: bytes) -> bytes:
     return stream[:cut] + stream[cut + 16:]
 
 
+def _invert_a_byte_mid_scan(stream: bytes) -> bytes:
+    """The entropy-coded data's byte 2 after its middle inverted (a bad copy): on the chest crop's fourth slice the
+    scan check's probes do not tell it (libjpeg-turbo reads it otherwise), GDCM's IJG library warns."""
+    first, end = _scan(stream)
+    at = (first + end) // 2 + 2
+    return stream[:at] + bytes([stream[at] ^ 0xFF]) + stream[at + 1:]
+
+
 def _lose_the_scan_end(stream: bytes) -> bytes:
     """The last quarter of the entropy-coded data lost, EOI written after what is left."""
     first, end = _scan(stream)
@@ -258,6 +266,18 @@ def test_a_jpeg_lossless_slice_damaged_inside_its_scan_is_refused_in_one_line_na
     folder = _compressed(plain, tmp_path / "inside" / "ct", CODECS["jpeg-lossless-sv1"][0])
     victim = _damage_a_slice(folder, _drop_16_bytes_mid_scan)
     _refused_naming(folder, victim, "JPEG Lossless", "runs short of its image (damaged inside", capsys)
+
+
+def test_a_jpeg_lossless_slice_gdcm_warns_on_is_refused_in_one_line_naming_it(plain, tmp_path, capsys):
+    """A byte inverted mid-scan that the scan check misses: GDCM printed "Corrupt JPEG data: premature end of data
+    segment" to the terminal from C and the slice was read (exit 0); now its warning is heard and refuses the slice
+    (round 38).  The oracle: DCMTK's dcmdjpeg warns on the same slice."""
+    folder = _compressed(plain, tmp_path / "warned" / "ct", CODECS["jpeg-lossless-sv1"][0])
+    victim = _damage_a_slice(folder, _invert_a_byte_mid_scan)
+    dcmtk = subprocess.run(["dcmdjpeg", str(victim), str(tmp_path / "decoded.dcm")], capture_output=True, text=True)
+    assert "Corrupt JPEG data" in dcmtk.stderr, dcmtk.stderr
+    _refused_naming(folder, victim, "JPEG Lossless", "warned 'Corrupt JPEG data: premature end of data segment'",
+                    capsys)
 
 
 def test_a_12_bit_jpeg_slice_whose_scan_end_was_lost_is_refused_in_one_line_naming_it(jpeg12, tmp_path, capsys):

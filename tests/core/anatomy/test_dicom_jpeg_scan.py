@@ -8,11 +8,15 @@ tests/realct/test_realct_compressed.py.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from imagecodecs import jpeg8_encode
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import JPEGLosslessSV1
 
-from trainer.core.anatomy.dicom_jpeg_scan import scan_damage
+from trainer.core.anatomy.dicom_jpeg_scan import decoded_pixels, scan_damage
 
 
 def _image() -> np.ndarray:
@@ -70,3 +74,42 @@ def test_bytes_inserted_into_a_lossless_scan_are_left_over():
 def test_a_stream_without_eoi_is_cut_short():
     s = _stream(True)
     assert "cut short" in scan_damage(s[:len(s) // 2], True)
+
+
+class _PrintingDecode(Dataset):
+    """A JPEG Lossless slice whose decoding prints ``printed`` on file descriptor 2 as GDCM's C code does, then
+    returns a 2 x 2 image, or raises when ``fails``."""
+
+    def __init__(self, printed: bytes, fails: bool = False):
+        super().__init__()
+        self.file_meta = FileMetaDataset()
+        self.file_meta.TransferSyntaxUID = JPEGLosslessSV1
+        self._printed, self._fails = printed, fails
+
+    @property
+    def pixel_array(self) -> np.ndarray:
+        os.write(2, self._printed)
+        if self._fails:
+            raise RuntimeError("the decoder failed")
+        return np.zeros((2, 2), np.uint16)
+
+
+def test_a_libjpeg_warning_on_stderr_refuses_the_slice_and_other_text_is_passed_on(capfd):
+    """The oracle is what the test's decode printed: libjpeg's warning becomes the refusal's reason, another
+    thread's line printed meanwhile reaches the real stderr, and stderr is the real one again after."""
+    ds = _PrintingDecode(b"another thread's line\nCorrupt JPEG data: premature end of data segment\n")
+    with pytest.raises(ValueError, match="warned 'Corrupt JPEG data: premature end of data segment'"):
+        decoded_pixels(ds)
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "another thread's line\nafter\n"
+
+
+def test_stderr_is_put_back_when_the_decode_raises(capfd):
+    with pytest.raises(RuntimeError, match="the decoder failed"):
+        decoded_pixels(_PrintingDecode(b"gdcm: an error\n", fails=True))
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "gdcm: an error\nafter\n"
+
+
+def test_a_slice_decoded_without_a_word_is_returned():
+    assert decoded_pixels(_PrintingDecode(b"")).shape == (2, 2)

@@ -26,7 +26,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
 
 from trainer.core.anatomy.dicom_codecs import check_stream_size, decode_failure, is_compressed, is_lossy
-from trainer.core.anatomy.dicom_jpeg_scan import check_jpeg_scans
+from trainer.core.anatomy.dicom_jpeg_scan import decoded_pixels
 from trainer.core.anatomy.dicom_sanity import check_series_size, frame_count
 from trainer.core.errors import DicomError
 
@@ -70,8 +70,7 @@ def _native(path: Path, ds: Dataset, n: int) -> tuple[FileMetaDataset, bytes | m
         return ds.file_meta, ds.get("PixelData") or b""
     check_stream_size(path, ds, f"Enhanced CT ({n} frames) pixel data")
     try:
-        check_jpeg_scans(ds)                    # damage the decoders pass over (dicom_jpeg_scan)
-        frames = np.asarray(ds.pixel_array)
+        frames = np.asarray(decoded_pixels(ds))     # damage the decoders pass over refused (dicom_jpeg_scan)
     except Exception as exc:  # noqa: BLE001 - pydicom raises several types for undecodable pixel data
         raise decode_failure(path, ds, exc, f"Enhanced CT ({n} frames) pixel data") from None
     if is_lossy(ds):

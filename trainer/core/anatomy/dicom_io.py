@@ -49,7 +49,7 @@ from trainer.core.anatomy.dicom_codecs import decode_failure, lossy_note
 from trainer.core.anatomy.dicom_copies import copies_note, drop_exact_copies, shared_uid_note
 from trainer.core.anatomy.dicom_enhanced import ENHANCED_CT_CLASSES, frames_of
 from trainer.core.anatomy.dicom_folder import series_files, series_subfolders
-from trainer.core.anatomy.dicom_jpeg_scan import check_jpeg_scans
+from trainer.core.anatomy.dicom_jpeg_scan import decoded_pixels
 from trainer.core.anatomy.dicom_mixed import (
     SeriesChoiceError,
     chosen_note,
@@ -487,8 +487,7 @@ def _fill_slice(out: np.ndarray, path: Path, ds, rows: int, cols: int) -> None:
     px = _raw_pixels(ds, rows, cols)
     if px is None:
         try:
-            check_jpeg_scans(ds)                # damage the decoders pass over (dicom_jpeg_scan)
-            px = ds.pixel_array
+            px = decoded_pixels(ds)             # damage the decoders pass over refused (dicom_jpeg_scan)
         except Exception as exc:  # pydicom raises several types for undecodable pixel data
             raise decode_failure(path, ds, exc) from None
         if px.shape != (rows, cols):
