@@ -11,12 +11,14 @@ import logging
 
 import numpy as np
 import pytest
-from imagecodecs import jpeg8_encode
+from imagecodecs import jpeg8_decode, jpeg8_encode
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate, generate_frames
 from pydicom.uid import JPEGExtended12Bit
 
 import trainer.core.anatomy.dicom_codecs  # noqa: F401 - registers the plugin, as the reader's import does
+from trainer.core.anatomy import dicom_jpeg12, dicom_jpeg_scan
+from trainer.core.anatomy.dicom_jpeg_scan import decoded_pixels
 
 #: IJG quality of the test streams, and the largest error it gave on the ramps below (measured: 1 stored unit), with room
 QUALITY, BOUND = 95, 6
@@ -72,3 +74,25 @@ def test_a_stream_without_its_end_marker_is_refused():
     ds.PixelData = encapsulate([frame[:-2]])
     with pytest.raises(RuntimeError, match="imagecodecs: the JPEG stream does not end with its EOI marker"):
         _ = ds.pixel_array
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_the_scan_check_and_the_pixels_decode_a_slice_once(monkeypatch, signed):
+    """The reader's decode step (the scan check, then the pixels) decodes a 12-bit slice's stream once: until round 38
+    the check decoded it and the plugin again.  The oracle: the streams libjpeg-turbo is handed, counted here (the
+    check's own probe stream, EOI moved, is another), and the image the slice was made from."""
+    stored = _ramp(-2000, -10) if signed else _ramp(0, 4095).astype(np.uint16)
+    ds = _slice(stored, signed)
+    stream = bytes(next(generate_frames(ds.PixelData, number_of_frames=1))).rstrip(b"\x00")
+    handed: list[bytes] = []
+
+    def counted(src, *args, **kwargs):
+        handed.append(bytes(src).rstrip(b"\x00"))
+        return jpeg8_decode(src, *args, **kwargs)
+
+    monkeypatch.setattr(dicom_jpeg_scan, "jpeg8_decode", counted)
+    monkeypatch.setattr(dicom_jpeg12, "jpeg8_decode", counted)
+    arr = decoded_pixels(ds)
+    assert handed.count(stream) == 1 and len(handed) == 2
+    assert arr.dtype == (np.int16 if signed else np.uint16)
+    assert np.abs(arr.astype(np.int32) - stored).max() <= BOUND

@@ -20,6 +20,8 @@ from pydicom.pixels.decoders import JPEGExtended12BitDecoder
 from pydicom.pixels.decoders.base import DecodeRunner
 from pydicom.uid import UID, JPEGExtended12Bit
 
+from trainer.core.anatomy.dicom_jpeg_scan import decoded_before
+
 __all__ = ["DECODER_DEPENDENCIES", "LABEL", "decode_frame", "is_available", "register"]
 
 #: the plugin's name in pydicom's list (``JPEGExtended12BitDecoder.available_plugins``)
@@ -63,7 +65,9 @@ def decode_frame(src: bytes, runner: DecodeRunner) -> bytes:
         raise ValueError("the JPEG stream does not start with its SOI marker (FFD8)")
     if not src.rstrip(b"\x00").endswith(b"\xff\xd9"):
         raise ValueError("the JPEG stream does not end with its EOI marker (FFD9): cut short")
-    arr = jpeg8_decode(src)
+    arr = decoded_before(src)               # the scan check's decoding of the same stream (dicom_jpeg_scan), once
+    if arr is None:
+        arr = jpeg8_decode(src)
     if arr.ndim != 2:
         raise ValueError(f"the JPEG stream holds {arr.shape[-1]} samples per pixel; a CT has 1")
     if arr.dtype == np.uint8:

@@ -40,7 +40,7 @@ from pydicom.dataset import Dataset
 from pydicom.encaps import generate_frames
 from pydicom.uid import JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLossless, JPEGLosslessSV1
 
-__all__ = ["CHECKED_SYNTAXES", "check_jpeg_scans", "decoded_pixels", "scan_damage"]
+__all__ = ["CHECKED_SYNTAXES", "check_jpeg_scans", "decoded_before", "decoded_pixels", "scan_damage"]
 
 #: JPEG syntaxes whose scans are checked (libjpeg-turbo 3 decodes all four), and the lossless ones among them
 CHECKED_SYNTAXES = frozenset({JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLossless, JPEGLosslessSV1})
@@ -57,6 +57,9 @@ _LIBJPEG_WARNING = "Corrupt JPEG data"
 #: one redirect of file descriptor 2 at a time: the GUI reads in a worker thread, and a second redirect inside the
 #: first would restore the first's temporary file as the process's stderr
 _STDERR_LOCK = threading.Lock()
+#: the last stream whose image the check decoded with ``keep`` (its SOI to EOI) and that image, per thread, until
+#: :func:`decoded_before` takes it: the 12-bit JPEG Extended plugin decodes the same stream with the same call
+_KEPT = threading.local()
 
 
 def _decode(stream: bytes) -> np.ndarray | None:
@@ -67,7 +70,7 @@ def _decode(stream: bytes) -> np.ndarray | None:
         return None
 
 
-def scan_damage(stream: bytes, lossless: bool) -> str | None:
+def scan_damage(stream: bytes, lossless: bool, keep: bool = False) -> str | None:
     """Why a JPEG stream's entropy-coded data is damaged, or None when nothing is found.
 
     Parameters
@@ -76,6 +79,9 @@ def scan_damage(stream: bytes, lossless: bool) -> str | None:
         One frame's JPEG stream (SOI to EOI, possibly followed by the fragment's padding byte 00).
     lossless : bool
         Whether it is JPEG Lossless (process 14): the *left over* probe is asked too.
+    keep : bool
+        Keep the stream's image for :func:`decoded_before` (the reader's decoder is libjpeg-turbo too: 12-bit JPEG
+        Extended, :mod:`.dicom_jpeg12`), so that the stream is not decoded again for its pixels.
 
     Returns
     -------
@@ -91,19 +97,34 @@ def scan_damage(stream: bytes, lossless: bool) -> str | None:
     image = _decode(body)
     if image is None:
         return None
+    if keep:
+        _KEPT.stream, _KEPT.image = body, image
     longer = _decode(data + _APPENDED + _EOI)
     if longer is not None and not np.array_equal(longer, image):
         return ("the JPEG stream's entropy-coded data runs short of its image (damaged inside: bytes lost or "
                 "changed; the decoder would fill the rest)")
     if not lossless or int(image.min()) == int(image.max()):
         return None                                # a flat image may be coded by one Huffman code alone
-    keep = data[:-2] if data.endswith(b"\xff\x00") else data[:-1]
+    head = data[:-2] if data.endswith(b"\xff\x00") else data[:-1]
     for byte in _last_bytes(data[-2:]):
-        changed = _decode(keep + byte + _EOI)
+        changed = _decode(head + byte + _EOI)
         if changed is None or not np.array_equal(changed, image):
             return None
     return ("the JPEG stream's entropy-coded data has bytes left over after its image (damaged inside: bytes "
             "inserted or changed)")
+
+
+def decoded_before(stream: bytes) -> np.ndarray | None:
+    """libjpeg-turbo's image of ``stream`` when it is the stream :func:`scan_damage` last kept in this thread (the
+    fragment's padding byte aside), handed over once; None otherwise (then decode it).  The 12-bit JPEG Extended
+    plugin (:mod:`.dicom_jpeg12`) takes it instead of decoding the slice a second time (round 38); pydicom's
+    runner then treats the samples as it treats the plugin's own (the sign of a signed sample, the rescale)."""
+    kept = getattr(_KEPT, "stream", None)
+    if kept is None or kept != bytes(stream).rstrip(b"\x00"):
+        return None
+    image = _KEPT.image
+    _KEPT.stream = _KEPT.image = None
+    return image
 
 
 def _last_bytes(tail: bytes) -> list[bytes]:
@@ -140,8 +161,10 @@ def check_jpeg_scans(ds: Dataset) -> None:
         frames = list(generate_frames(ds.PixelData, number_of_frames=n))
     except Exception:  # noqa: BLE001 - not encapsulated as expected: the decoder names it
         return
+    _KEPT.stream = _KEPT.image = None
     for k, frame in enumerate(frames, 1):
-        why = scan_damage(frame, lossless=syntax in _LOSSLESS)
+        # the image kept for the 12-bit plugin (the last frame's only: an Enhanced CT's frames are all checked first)
+        why = scan_damage(frame, lossless=syntax in _LOSSLESS, keep=syntax == JPEGExtended12Bit)
         if why:
             raise ValueError(why if n == 1 else f"frame {k} of {n}: {why}")
 
