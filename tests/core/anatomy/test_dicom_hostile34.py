@@ -53,6 +53,21 @@ def _compress(d, syntax):
         ds.save_as(p)
 
 
+def test_a_folder_of_slices_whose_search_below_was_cut_says_so_in_its_note(tmp_path):
+    """Slices at the top, 2100 folders below, two slice copies in the first: the note counted the copies found as
+    all there were (round 38); the oracle is the folders the test made, 100 of them beyond the search's limit."""
+    root = tmp_path / "export"
+    hu = _write(root, 3)
+    for i in range(MAX_FOLDERS + 100):
+        (root / f"F{i:04d}").mkdir()
+    for p in sorted(root.glob("CT*.dcm"))[:2]:
+        (root / "F0000" / p.name).write_bytes(p.read_bytes())
+    vol = read_ct_series(root)
+    assert np.array_equal(vol.hu, hu)
+    assert ("2 DICOM files in subfolder F0000 not read (a series is read from its own folder only; give a subfolder "
+            "to read its series; the search stopped after 2000 folders: more may lie beyond them)") in vol.meta["notes"]
+
+
 def test_a_study_search_cut_at_its_folder_limit_says_so(tmp_path):
     # 2100 folders: the series in the 2050th lies beyond the 2000 searched; the line claimed "no DICOM files within
     # 4 levels" and, with other series found, suggested one of them as if the search were whole

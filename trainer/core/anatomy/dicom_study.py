@@ -290,10 +290,13 @@ def series_listing(root: Path, series: list[SeriesFolder]) -> str:
 
 def subfolder_note(series: list[SeriesFolder]) -> str:
     """The reader's note when the given folder holds slices and subfolders with DICOM files too: those are
-    not read (one folder, one series); "" when there are none."""
+    not read (one folder, one series); "" when there are none.  When :func:`find_series` stopped at its folder
+    limit the count is of the folders searched, and the note says so (round 38: it counted them as all)."""
     if not series:
         return ""
     n = sum(s.n_files for s in series)
     names = ", ".join(s.rel for s in series[:_LISTED]) + (", ..." if len(series) > _LISTED else "")
+    after = getattr(series, "stopped_after", 0)
+    cut = f"; the search stopped after {after} folders: more may lie beyond them" if after else ""
     return (f"{n} DICOM file{'s' if n != 1 else ''} in subfolder{'s' if len(series) != 1 else ''} {names} "
-            "not read (a series is read from its own folder only; give a subfolder to read its series)")
+            f"not read (a series is read from its own folder only; give a subfolder to read its series{cut})")
