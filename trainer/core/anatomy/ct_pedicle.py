@@ -57,6 +57,9 @@ from trainer.core.anatomy.grid import Grid
 
 __all__ = ["CANAL_MIN_SLICES", "PedicleTube", "canal_hole", "joined_bottom", "no_waist", "pedicle_tube", "wall_by_slice"]
 
+#: a distance this close to a bound (mm) counts as on it: far below any voxel, far above the float rounding of an
+#: axis (about 1e-13 mm)
+_TIE_MM = 1e-6
 _CANAL_AREA_MM2 = (30.0, 900.0)
 _CANAL_OFF_MIDLINE_MM = 15.0
 #: a canal hole found in the bone of at least ``min_slices`` slices (:func:`canal_hole`) is no larger
@@ -238,8 +241,11 @@ def wall_by_slice(hu: np.ndarray, grid: Grid, canal_centre_mm, posterior_wall_y_
     """
     x, y, _ = axes(grid)
     cx, cy = float(canal_centre_mm[0]), float(canal_centre_mm[1])
-    cols = np.abs(x - cx) <= 3.0
-    rows = np.flatnonzero((y < cy) & (y >= cy - reach_mm))[::-1]        # from the canal centre forward
+    # bounds a whole number of voxels from a voxel's centre (3 mm voxels: the canal's centre is one) are met or missed
+    # by the float rounding of the axes: +- _TIE_MM decides them the same way on every grid (the abdominal CT cut to
+    # 200 mm, its origin moved 30 nm by a DICOM round trip: L2's right pedicle 1.7 -> 9.4 mm off the mask's)
+    cols = np.abs(x - cx) <= 3.0 + _TIE_MM
+    rows = np.flatnonzero((y < cy - _TIE_MM) & (y >= cy - reach_mm - _TIE_MM))[::-1]   # from the canal centre forward
     out = np.full(hu.shape[0], float(posterior_wall_y_mm))
     if not rows.size:
         return out
