@@ -98,6 +98,10 @@ _RESTART_FRACTIONS = (0.3, 0.7)  #: ... from these fractions of the height betwe
 #: a restart whose body centre lies further than this along z from the column's point (mm) is ranked after those
 #: within it: 0.4 of T8's body height (about 20 mm, FACTS.md 1.3), the point being the middle between two discs
 _RESTART_DZ_MM = 8.0
+#: ... and one whose endplates lie closer than this (mm) before both: a third of T1's posterior body height (14.3 mm,
+#: FACTS.md 1.3), flatter than a vertebra plana (two thirds of its height lost), is two plates of one rim or one
+#: disc's two faces (the abdomen cut to a 250 mm field of view: L1's restart found plates 3 mm apart, 6.5 mm off)
+_RESTART_MIN_HEIGHT_MM = 14.3 / 3.0
 _FRONT_MM = 8.0      #: holes whose centre is this close to the most anterior one count as the body
 _TILT_REACH_MM = 8.0  #: the tilt is measured on the mid-sagittal columns this far from the centre (the body's middle)
 _OWN_FRAME_HALF_MM = (60.0, 60.0, 45.0)  #: the turned crop (x, y, z), as :func:`_crop`'s
@@ -297,15 +301,17 @@ def _estimate_at(volume: Volume, near_mm, patient_bone_hu: float) -> dict | None
         return None
 
 
-def _restart_rank(est: dict, near_mm) -> tuple[bool, float]:
-    """How :func:`_estimate_axial` ranks an estimate among its restarts (smaller first): one whose body centre
+def _restart_rank(est: dict, near_mm) -> tuple[bool, bool, float]:
+    """How :func:`_estimate_axial` ranks an estimate among its restarts (smaller first): one whose endplates lie at
+    least :data:`_RESTART_MIN_HEIGHT_MM` apart before one that does not, then one whose body centre
     lies within :data:`_RESTART_DZ_MM` of the given point along z before one that does not, then by
     :func:`_off_track_mm`.  The restarts are the same body seen from another height; one whose centre left the
     point's body along z found another (the abdominal CT at a 164 HU bone threshold: L2's restart from 70 % of
     the height found plates 15 mm apart about the L1/L2 disc, 4.9 mm off the track in plane and 21 mm above the
     column's point, and was kept over one 5.3 mm off in plane at the body's middle; L1's, plates 9 mm apart 9.7 mm
     above; docs/realct-log.md, pass 185)."""
-    return abs(est["body_centre_mm"][2] - near_mm[2]) > _RESTART_DZ_MM, _off_track_mm(est, near_mm)
+    flat = est["superior_endplate_z_mm"] - est["inferior_endplate_z_mm"] < _RESTART_MIN_HEIGHT_MM
+    return flat, abs(est["body_centre_mm"][2] - near_mm[2]) > _RESTART_DZ_MM, _off_track_mm(est, near_mm)
 
 
 def _off_track_mm(est: dict, near_mm) -> float:
