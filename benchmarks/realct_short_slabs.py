@@ -5,7 +5,7 @@ downloads).  For every level of the abdominal (``totalseg``, 3 mm) and chest (``
 TotalSegmentator vertebra lies inside the series, the ``N`` slices (default 20) around the mask's body centre are
 cut out (every row and column kept: an instructor's focused export) and imported as ``import-ct --level`` does
 (the column detected on the slab, the landmarks estimated around its vertebra).  Printed per slab: the patient's
-soft-tissue mode and width and bone threshold (``ct_spine.patient_thresholds``), and the distances (mm) of the
+soft-tissue mode and width and bone threshold (``ct_spine.series_thresholds``), and the distances (mm) of the
 estimated body and pedicle centres from the mask's (``realct_reference.measure_ct`` on the whole CT, the same
 patient coordinates), with the endplate offsets; or the one line the import refused with.
 """

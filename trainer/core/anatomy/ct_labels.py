@@ -323,7 +323,7 @@ def cortex_threshold(fine: Volume, patient_bone_hu: float) -> float:
     """:data:`CORTEX_HU` when the target's cortex reaches it all round (dense bone, synthetic
     patients); otherwise (osteoporotic cortex at 250-450 HU, where only 31-58 % of the rays
     from the centre of a real T12 reach 400 HU) the patient's own bone threshold
-    (:func:`trainer.core.anatomy.ct_spine.patient_thresholds`) plus 40 HU."""
+    (:func:`trainer.core.anatomy.ct_spine.series_thresholds`) plus 40 HU."""
     if ray_fraction(fine.hu, fine.grid, CORTEX_HU) >= 0.9:
         return CORTEX_HU
     return float(min(CORTEX_HU, patient_bone_hu + 40.0))

@@ -31,7 +31,7 @@ from trainer.core.anatomy.ct_labels import (
 from trainer.core.anatomy.ct_pedicle_axis import Clearance, bone_mask, fit_pedicle, vertebra_rotation_deg
 from trainer.core.anatomy.ct_plates import DISC_BAND_HALF_SLICES, disc_band_planes, plate_tilt_deg
 from trainer.core.anatomy.ct_slices import is_thin_slice
-from trainer.core.anatomy.ct_spine import Column, _pooled, body_outline, patient_thresholds, pooled_grid
+from trainer.core.anatomy.ct_spine import Column, _pooled, body_outline, pooled_grid, series_thresholds
 from trainer.core.anatomy.ct_turn import TURNED_DEG, rotation_about_z, sampled_turned, turned_bounds, vertebra_turn_deg
 from trainer.core.anatomy.ct_voxels import PLANE
 from trainer.core.anatomy.dicom_io import read_ct_series
@@ -485,7 +485,7 @@ def _outline_and_thresholds(volume: Volume, vol: Volume, column: Column | None):
         return column.outline.body, pooled_grid(vol.grid), column.thresholds      # Grid equality holds the shape
     pooled, pgrid = _pooled(vol)                  # the whole series, as the import measured it
     pbody = body_outline(pooled, pgrid)
-    return pbody, pgrid, patient_thresholds(pooled, pbody, pgrid.spacing_xyz_mm[2])
+    return pbody, pgrid, series_thresholds(pooled, pgrid, pbody)[0]
 
 
 def patient_from_ct(volume: Volume, landmarks: dict, level: str, progress: Callable | None = None,

@@ -2,10 +2,12 @@
 
 Steps (each a function, tested on real CTs in tests/realct):
 
-1. :func:`patient_thresholds` - bone threshold from the patient's own histogram: the soft
+1. :func:`series_thresholds` - bone threshold from the patient's own histogram: the soft
    tissue peak inside the body plus a multiple of its width (at least 32 HU in a short thin-slice
    series; clamped to 130-200 HU), so that osteoporotic cortex (250-450 HU) is bone; contrast in vessels is told
-   apart by shape.
+   apart by shape.  The whole outline's (:func:`patient_thresholds`) finds the canal (step 3); the bone threshold
+   is then measured again on the tissue within 75 mm of it (:func:`spine_thresholds`), which any field of view
+   centred on the spine keeps.
 2. :func:`body_outline` - per slice, the largest connected region above -400 HU after an
    opening (the table, mattress, clothing and anything outside the body contour go).
 3. :func:`find_canal` - the spinal canal, slice by slice: a soft-tissue hole (mean -60 to
@@ -66,6 +68,9 @@ __all__ = [
     "split_between_ribs",
     "split_tall_segments",
     "patient_thresholds",
+    "series_thresholds",
+    "field_edge_share",
+    "spine_thresholds",
     "ribs_and_sacrum",
     "split_vertebrae",
     "top_edge_segment_mm",
@@ -150,6 +155,24 @@ SHORT_SOFT_WIDTH_MIN_HU = 32.0
 #: 105 mm (bodies 24-29 mm, FACTS.md 1.2; discs about 10 mm); the 20-slice slabs span 50-60 mm, the accuracy
 #: table's series 286-336 mm
 SHORT_SERIES_MAX_MM = 100.0
+#: the bone threshold is measured again on the soft tissue within this distance (mm, in plane) of the canal's
+#: centre: the psoas, the paraspinal muscles and the fat between them, which a field of view centred on the spine
+#: keeps.  A whole trunk's histogram holds organs and the subcutaneous fat-muscle border too, so a spine-centred
+#: reconstruction of the same patient gave another threshold: the abdominal CT cut to 200 / 180 mm read its peak at
+#: 21 +- 25 HU (27 +- 32 as stored), its threshold fell to the 130 HU floor, and 22 / 23 of its 40 required cells
+#: were met against 38 as stored (docs/realct-log.md, pass 188).  Within 75 mm of the canal it reads 27 +- 29 HU from
+#: the whole series down to a 180 mm view
+SPINE_SOFT_RADIUS_MM = 75.0
+#: ... where at least this share of the body outline's border is the edge of the reconstructed field
+#: (:func:`field_edge_share`): a view narrower than the patient.  Where the outline is mostly skin the whole body's
+#: histogram is the patient's own and is kept (the two real CTs as stored: 0.31 and 0; cut to 300-180 mm: the
+#: abdominal 0.71-1.0, the chest 0.45-0.52, whose threshold stays at the 200 HU ceiling either way)
+SPINE_EDGE_SHARE = 0.5
+#: ... and the bone threshold is this many of that peak's widths above its mode: the width measured there is
+#: narrower than the whole trunk's (29 against 32 HU on the abdominal CT), and 4.5 of it keeps the abdominal CT's
+#: threshold as the whole trunk's 4 widths gave it (156.9 against 156.1 HU), the threshold its accuracy table was
+#: measured at; the chest CT stays at the 200 HU ceiling (49 + 4.5 x 36 HU)
+SPINE_WIDTHS = 4.5
 BONE_FLOOR_HU = 130.0    #: the bone threshold's lower clamp (HU)
 BONE_CEILING_HU = 200.0  #: the bone threshold's upper clamp (HU)
 #: splitting a tall segment: one this many times its neighbours' height holds several missed discs (abdominal CT
@@ -333,14 +356,30 @@ def body_outline(hu: np.ndarray, grid: Grid) -> np.ndarray:
     return fill_holes(keep[lab], structure=_PLANE4)
 
 
-def patient_thresholds(hu: np.ndarray, body: np.ndarray, slice_mm: float) -> Thresholds:
+def _soft_peak(values: np.ndarray) -> tuple[float, float] | None:
+    """(mode, width) HU of the soft-tissue peak of ``values``: the histogram mode between -30 and 150 HU and the half
+    width at half maximum of its lower side / 1.177, clipped to 8-40 HU; None when fewer than 100 values lie there."""
+    v = values[(values > -30) & (values < 150)]
+    if v.size < 100:
+        return None
+    hist, edges = np.histogram(v, bins=90, range=(-30, 150))
+    h = ndi.uniform_filter1d(hist.astype(float), 5)
+    m = int(np.argmax(h))
+    mode = float(0.5 * (edges[m] + edges[m + 1]))
+    below = np.flatnonzero(h[:m] < 0.5 * h[m])
+    hwhm = (m - below[-1]) * (edges[1] - edges[0]) if below.size else 25.0
+    return mode, float(np.clip(hwhm / 1.1774, 8.0, 40.0))
+
+
+def patient_thresholds(hu: np.ndarray, body: np.ndarray, slice_mm: float, widths: float = 4.0) -> Thresholds:
     """Bone threshold from this patient's histogram inside the body outline.
 
     The soft tissue peak is the histogram mode between -30 and 150 HU (fat, below, has its own peak); its width is the
     half width at half maximum of its lower side / 1.177 (the upper side is mixed with
-    contrast and bone).  Bone: mode + 4 widths, the width taken as at least :data:`SHORT_SOFT_WIDTH_MIN_HU` in a
-    thin-slice series shorter than :data:`SHORT_SERIES_MAX_MM` (a short series' peak reads narrower than the
-    trunk's), clamped to :data:`BONE_FLOOR_HU` - :data:`BONE_CEILING_HU`.
+    contrast and bone).  Bone: mode + ``widths`` widths, at least 4 x :data:`SHORT_SOFT_WIDTH_MIN_HU` above the mode in
+    a thin-slice series shorter than :data:`SHORT_SERIES_MAX_MM` (a short series' peak reads narrower than the
+    trunk's), clamped to :data:`BONE_FLOOR_HU` - :data:`BONE_CEILING_HU`.  The threshold a series is labelled at is
+    :func:`series_thresholds`'s, which measures this again around the spine.
 
     Parameters
     ----------
@@ -351,31 +390,117 @@ def patient_thresholds(hu: np.ndarray, body: np.ndarray, slice_mm: float) -> Thr
     slice_mm : float
         The series' slice spacing along z (mm): with ``hu``'s slice count, whether the series is a short
         thin-slice one (:func:`~trainer.core.anatomy.ct_slices.is_thin_slice`).
+    widths : float
+        How many of the peak's widths above its mode the bone threshold lies.
 
     Returns
     -------
     Thresholds
         Soft tissue peak and its measured width, and the bone threshold (HU).
     """
-    v = hu[body]
-    v = v[(v > -30) & (v < 150)]
-    if v.size < 100:
+    peak = _soft_peak(hu[body])
+    if peak is None:
         return Thresholds(40.0, 20.0, 180.0)
-    hist, edges = np.histogram(v, bins=90, range=(-30, 150))
-    h = ndi.uniform_filter1d(hist.astype(float), 5)
-    m = int(np.argmax(h))
-    mode = float(0.5 * (edges[m] + edges[m + 1]))
-    below = np.flatnonzero(h[:m] < 0.5 * h[m])
-    hwhm = (m - below[-1]) * (edges[1] - edges[0]) if below.size else 25.0
-    sd = float(np.clip(hwhm / 1.1774, 8.0, 40.0))
+    mode, sd = peak
     short = is_thin_slice(slice_mm) and hu.shape[0] * slice_mm < SHORT_SERIES_MAX_MM
-    width_hu = max(sd, SHORT_SOFT_WIDTH_MIN_HU) if short else sd
-    return Thresholds(mode, sd, float(np.clip(mode + 4.0 * width_hu, BONE_FLOOR_HU, BONE_CEILING_HU)))
+    above_hu = max(widths * sd, 4.0 * SHORT_SOFT_WIDTH_MIN_HU) if short else widths * sd
+    return Thresholds(mode, sd, float(np.clip(mode + above_hu, BONE_FLOOR_HU, BONE_CEILING_HU)))
 
 
 def _slab_bone(bone: np.ndarray, grid: Grid) -> np.ndarray:
     n = max(0, int(round(_SLAB_MM / grid.spacing_xyz_mm[2])))
     return ndi.maximum_filter1d(bone.astype(np.uint8), size=2 * n + 1, axis=0).astype(bool)
+
+
+def spine_thresholds(hu: np.ndarray, grid: Grid, body: np.ndarray, canal_xy_mm: np.ndarray,
+                     whole: Thresholds) -> Thresholds:
+    """The bone threshold measured on the soft tissue around the spine: :func:`patient_thresholds` inside the body
+    outline within :data:`SPINE_SOFT_RADIUS_MM` of the canal's centre, on the slices where the canal was found,
+    :data:`SPINE_WIDTHS` widths above the peak.  The soft-tissue peak and width returned stay the whole outline's:
+    the discs' troughs (:func:`disc_centres_mm`) and the labels' half slabs are measured against those (the chest
+    CT cut to 200 mm, given its spine's peak of 49 HU for the whole's 63, numbered no vertebra below T12).
+
+    Parameters
+    ----------
+    hu, body : ndarray
+        As :func:`patient_thresholds` (pooled, [z, y, x]).
+    grid : Grid
+        ``hu``'s grid.
+    canal_xy_mm : ndarray
+        :func:`find_canal`'s canal centre (x, y mm) per slice, NaN where none.
+    whole : Thresholds
+        The thresholds measured on the whole outline, returned when no canal was found.
+
+    Returns
+    -------
+    Thresholds
+    """
+    have = np.flatnonzero(~np.isnan(canal_xy_mm[:, 0]))
+    if not have.size:
+        return whole
+    x, y = grid.axis_mm("x"), grid.axis_mm("y")
+    near = np.zeros(hu.shape, bool)
+    for k in have:
+        near[k] = ((x[None, :] - canal_xy_mm[k, 0]) ** 2 + (y[:, None] - canal_xy_mm[k, 1]) ** 2
+                   <= SPINE_SOFT_RADIUS_MM ** 2)
+    local = patient_thresholds(hu, body & near, grid.spacing_xyz_mm[2], SPINE_WIDTHS)
+    return Thresholds(whole.soft_tissue_hu, whole.soft_tissue_sd_hu, local.bone_hu)
+
+
+def series_thresholds(hu: np.ndarray, grid: Grid, body: np.ndarray,
+                      cancel: Callable[[], bool] | None = None) -> tuple[Thresholds, np.ndarray]:
+    """The patient's thresholds, and the canal they were measured around: the whole body outline's
+    (:func:`patient_thresholds`) find the canal (:func:`find_canal`), then :func:`spine_thresholds` measures them
+    again around it.  Every caller that labels a series measures its thresholds here (the column's detection, a
+    patient labelled without one), so an import and a later labelling of the same series agree.
+
+    Parameters
+    ----------
+    hu, body : ndarray
+        The pooled series' HU and its body outline ([z, y, x]).
+    grid : Grid
+        Their grid.
+    cancel : callable, optional
+        Polled by :func:`find_canal`.
+
+    Returns
+    -------
+    (Thresholds, ndarray)
+        The thresholds, and the canal's centre (x, y mm) per slice, NaN where none (found at the whole outline's).
+    """
+    whole = patient_thresholds(hu, body, grid.spacing_xyz_mm[2])
+    canal = find_canal(hu, grid, body, whole, cancel)
+    if field_edge_share(body) < SPINE_EDGE_SHARE:
+        return whole, canal
+    return spine_thresholds(hu, grid, body, canal, whole), canal
+
+
+def field_edge_share(body: np.ndarray) -> float:
+    """The share of the body outline's border that is the edge of the reconstructed field, not skin: the median over
+    the slices holding an outline of the share of its border pixels within 5 / (the matrix's smaller side) of the
+    ellipse inscribed in the matrix (a scanner's circular field of view) or on the matrix's own edge.
+
+    Parameters
+    ----------
+    body : ndarray of bool
+        The body outline (:func:`body_outline`), [z, y, x].
+
+    Returns
+    -------
+    float
+        0 (the whole body in view, the chest CT) to 1 (every border pixel on the field's edge: the abdominal CT cut
+        to a 200 mm view); the abdominal CT as stored, its flanks cut by its 303 x 366 mm matrix, 0.31.
+    """
+    nz, ny, nx = body.shape
+    yy, xx = np.mgrid[0:ny, 0:nx]
+    r = np.hypot((yy - 0.5 * (ny - 1)) / (0.5 * ny), (xx - 0.5 * (nx - 1)) / (0.5 * nx))
+    rim = (r >= 1.0 - 5.0 / min(ny, nx)) | (yy == 0) | (yy == ny - 1) | (xx == 0) | (xx == nx - 1)
+    border = body & ~ndi.binary_erosion(body, structure=np.ones((1, 3, 3), bool))
+    per_slice = border.sum(axis=(1, 2))
+    held = per_slice > 0
+    if not held.any():
+        return 0.0
+    return float(np.median((border & rim[None]).sum(axis=(1, 2))[held] / per_slice[held]))
 
 
 def find_canal(hu: np.ndarray, grid: Grid, body: np.ndarray, thr: Thresholds, cancel=None):
@@ -1439,7 +1564,7 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
     cancel : callable, optional
         Polled between steps and slices; :class:`Cancelled` is raised when it returns True.
     thresholds : Thresholds, optional
-        Used instead of those measured on the series (:func:`patient_thresholds`): how
+        Used instead of those measured on the series (:func:`series_thresholds`): how
         ``benchmarks/ct_threshold_sensitivity.py`` asks what the column, landmarks and labels become when the
         series' histogram gives another bone threshold (another field of view, kernel or noise).
     """
@@ -1454,9 +1579,11 @@ def detect_column(volume: Volume, progress: Callable[[float, str], None] | None 
     hu, g = _pooled(volume)
     report(0.15, "body outline (table and outside removed)")
     body = body_outline(hu, g)
-    thr = patient_thresholds(hu, body, g.spacing_xyz_mm[2]) if thresholds is None else thresholds
     report(0.35, "spinal canal")
-    canal = find_canal(hu, g, body, thr, cancel)
+    if thresholds is None:
+        thr, canal = series_thresholds(hu, g, body, cancel)
+    else:
+        thr, canal = thresholds, find_canal(hu, g, body, thresholds, cancel)
     report(0.6, "vertebral bodies")
     have = ~np.isnan(canal[:, 0])
     cxy = _fill_nan(canal) if have.any() else canal
