@@ -83,3 +83,17 @@ def test_given_thresholds_replace_the_measured_ones(chest_crop):
     col = detect_column(vol, thresholds=above)
     assert col.thresholds == above
     assert col.vertebrae == [] and not np.isfinite(col.canal_xy_mm).any()
+
+
+def test_a_spine_centred_view_is_labelled_the_same_with_or_without_its_column(totalseg_ct):
+    """A series cut to a 200 mm field of view reads its bone threshold around the spine (pass 188); a patient labelled
+    later without the column (``vptrainer play`` of the scenario, the patient cache empty) measures it itself and
+    must read the same one, or the trainee meets other labels than the instructor's import made.  Oracle: the
+    labelling with the import's column."""
+    import realct_reference as reference
+
+    ref3 = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS["L3"])
+    vol = sources.fov_cut(totalseg_ct, (ref3.canal_xy_mm[0], ref3.canal_xy_mm[1] - 25.0), 200.0).volume()
+    col = detect_column(vol)
+    lm, _ = import_landmarks(vol, col.find("L3").body_centre_mm, col.thresholds.bone_hu, "L3", column=col)
+    _same_patient(patient_from_ct(vol, lm, "L3"), patient_from_ct(vol, lm, "L3", column=col))
