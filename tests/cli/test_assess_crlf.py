@@ -20,7 +20,7 @@ from trainer.core.scoring.validity import EXPERT, play
 from trainer.core.session.live import LiveSession
 from trainer.core.session.reader import read_session
 from trainer.core.session.replay import replay
-from trainer.core.session.seal import ENV_VAR, generate_hmac_key, load_key
+from trainer.core.session.seal import ENV_VAR, load_key
 
 SHORT = ('{"type": "decide", "item": "candidacy", "answer": "proceed"}\n{"type": "carm", "preset": "ap"}\n'
          '{"type": "shot"}\n{"type": "carm", "preset": "lateral"}\n{"type": "shot"}\n{"type": "wait", "s": 5}\n')
@@ -42,19 +42,12 @@ def shots(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def key(tmp_path_factory):
-    p = tmp_path_factory.mktemp("keys") / "exam.key"
-    generate_hmac_key(p)
-    return p
-
-
-@pytest.fixture(scope="module")
-def sealed(tmp_path_factory, key):
-    """A finished expert session, every line sealed with ``key``."""
+def sealed(tmp_path_factory, hmac_key):
+    """A finished expert session, every line sealed with ``hmac_key``."""
     sc = load_scenario("l1-wedge-default")
     p = tmp_path_factory.mktemp("sealed") / "sealed.jsonl"
     with LiveSession(sc, p, seed=0, trainee="resident-b", render=False, patient=cached_patient(sc.anatomy),
-                     started_at="2026-01-01T00:00:00Z", sealer=load_key(key)) as live:
+                     started_at="2026-01-01T00:00:00Z", sealer=load_key(hmac_key)) as live:
         play(sc, None, 0, EXPERT, live=live)
     return p
 
@@ -77,39 +70,39 @@ def _notes(err):
     return [ln for ln in err.splitlines() if "CR LF" in ln]
 
 
-def test_a_sealed_crlf_session_scores_and_verifies_as_its_lf_file(sealed, key, tmp_path, capsys):
+def test_a_sealed_crlf_session_scores_and_verifies_as_its_lf_file(sealed, hmac_key, tmp_path, capsys):
     crlf = _crlf(sealed, tmp_path / "crlf.jsonl")
-    rc_l, out_l, err_l = _assess(capsys, sealed, "--seal-key", key)
-    rc_c, out_c, err_c = _assess(capsys, crlf, "--seal-key", key)
+    rc_l, out_l, err_l = _assess(capsys, sealed, "--seal-key", hmac_key)
+    rc_c, out_c, err_c = _assess(capsys, crlf, "--seal-key", hmac_key)
     assert rc_l == 0 and "sealed and verified" in out_l and not _notes(err_l)
     assert rc_c == rc_l and out_c.replace(str(crlf), "S") == out_l.replace(str(sealed), "S")
     assert _notes(err_c) == [ln for ln in err_c.splitlines() if ln.strip()], err_c          # the one note, only
     (note,) = _notes(err_c)
     assert str(crlf) in note and "its lines end in CR LF" in note and "verified without the CR" in note
-    _, js_l, _ = _assess(capsys, sealed, "--seal-key", key, "--json")
-    _, js_c, _ = _assess(capsys, crlf, "--seal-key", key, "--json")
+    _, js_l, _ = _assess(capsys, sealed, "--seal-key", hmac_key, "--json")
+    _, js_c, _ = _assess(capsys, crlf, "--seal-key", hmac_key, "--json")
     a, b = json.loads(js_l), json.loads(js_c)
     assert b["session"].pop("crlf_lines") == len(sealed.read_bytes().splitlines()) and a["session"].pop("crlf_lines") == 0
     a["session"].pop("path"), b["session"].pop("path")
     assert a == b
 
 
-def test_a_crlf_session_whose_content_was_also_edited_is_refused_as_edited(sealed, key, tmp_path, capsys):
+def test_a_crlf_session_whose_content_was_also_edited_is_refused_as_edited(sealed, hmac_key, tmp_path, capsys):
     for name, src in (("lf", sealed), ("crlf", _crlf(sealed, tmp_path / "crlf.jsonl"))):
         edited = tmp_path / f"edited-{name}.jsonl"
         edited.write_bytes(src.read_bytes().replace(b"resident-b", b"resident-c", 1))
-        rc, out, err = _assess(capsys, edited, "--seal-key", key)
+        rc, out, err = _assess(capsys, edited, "--seal-key", hmac_key)
         assert rc == 2 and out == "" and "TAMPERED" in err and "the session was edited" in err, err
         assert ":1:" in err and "dos2unix" not in err
 
 
-def test_mixed_line_ends_are_verified_line_by_line_and_the_note_counts_them(sealed, key, tmp_path, capsys):
+def test_mixed_line_ends_are_verified_line_by_line_and_the_note_counts_them(sealed, hmac_key, tmp_path, capsys):
     """Some lines CR LF, some LF (a file partly converted, or resumed with LF after a conversion): each line's
     content is verified without its CR, so it is the same session; the note says how many lines."""
     mixed = _crlf(sealed, tmp_path / "mixed.jsonl", every=False)
     total = len(sealed.read_bytes().splitlines())
-    rc_l, out_l, _ = _assess(capsys, sealed, "--seal-key", key)
-    rc, out, err = _assess(capsys, mixed, "--seal-key", key)
+    rc_l, out_l, _ = _assess(capsys, sealed, "--seal-key", hmac_key)
+    rc, out, err = _assess(capsys, mixed, "--seal-key", hmac_key)
     assert rc == rc_l and out.replace(str(mixed), "S") == out_l.replace(str(sealed), "S")
     (note,) = _notes(err)
     assert f"{total // 2} of its {total} lines end in CR LF" in note, note
@@ -126,12 +119,12 @@ def test_a_crlf_session_replays_to_the_same_shot_images(shots, tmp_path):
         assert np.array_equal(img.pixels, crlf_proc.last_images[view].pixels)
 
 
-def test_the_batch_scores_a_crlf_session_as_its_lf_file_with_the_note(sealed, key, tmp_path, capsys):
+def test_the_batch_scores_a_crlf_session_as_its_lf_file_with_the_note(sealed, hmac_key, tmp_path, capsys):
     d = tmp_path / "batch"
     d.mkdir()
     (d / "a-lf.jsonl").write_bytes(sealed.read_bytes())
     _crlf(sealed, d / "b-crlf.jsonl")
-    rc, out, err = _assess(capsys, d, "--seal-key", key, "--csv", tmp_path / "out.csv")
+    rc, out, err = _assess(capsys, d, "--seal-key", hmac_key, "--csv", tmp_path / "out.csv")
     assert rc == 0, err
     lf, cr = list(csv.DictReader((tmp_path / "out.csv").open()))
     assert cr["message"].startswith(str(d / "b-crlf.jsonl")) and "CR LF" in cr["message"] and lf["message"] == ""
@@ -149,7 +142,7 @@ def test_an_unfinished_crlf_session_resumes_and_appends(shots, tmp_path):
     assert rec.n_entries == n + 1 and rec.crlf_lines == n + 1 and rec.entries[-1]["action"] == {"type": "wait", "s": 1}
 
 
-def test_a_crlf_copy_in_the_store_is_the_attempt_of_its_lf_file(sealed, key, tmp_path, capsys):
+def test_a_crlf_copy_in_the_store_is_the_attempt_of_its_lf_file(sealed, hmac_key, tmp_path, capsys):
     """The trainee store keys an attempt on the session's SHA-256: the CR LF copy, the same content, updates the LF
     file's attempt rather than adding a second one (the cohort would count the attempt twice)."""
     import hashlib
@@ -159,8 +152,8 @@ def test_a_crlf_copy_in_the_store_is_the_attempt_of_its_lf_file(sealed, key, tmp
 
     store = tmp_path / "store.sqlite3"
     crlf = _crlf(sealed, tmp_path / "crlf.jsonl")
-    assert _assess(capsys, sealed, "--seal-key", key, "--store", store)[0] == 0
-    rc, out, _ = _assess(capsys, crlf, "--seal-key", key, "--store", store)
+    assert _assess(capsys, sealed, "--seal-key", hmac_key, "--store", store)[0] == 0
+    rc, out, _ = _assess(capsys, crlf, "--seal-key", hmac_key, "--store", store)
     assert rc == 0 and "updated in" in out, out
     with open_store(store) as st:
         (only,) = st.conn.execute("SELECT session_sha256 FROM attempts").fetchall()

@@ -33,13 +33,6 @@ def no_env_key(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def hmac_key(tmp_path_factory):
-    p = tmp_path_factory.mktemp("keys") / "exam.key"
-    generate_hmac_key(p)
-    return p
-
-
-@pytest.fixture(scope="module")
 def sealed(tmp_path_factory, hmac_key):
     from trainer.core.session.seal import load_key
 

@@ -66,34 +66,34 @@ def expand_sessions(items) -> list[Path]:
 _FIRST_LINE_BYTES = 65536
 
 
-def is_action_plan(path) -> bool:
-    """Whether ``path`` is an action plan (what ``scenarios expert`` writes and ``play --actions`` reads), not a
-    session: its first line is an action object (``{"type": ...}``), where every session line carries ``kind``
-    and ``hash``.  An unreadable file or line is not a plan (it is assessed and reported as such)."""
+def _first_line_object(path) -> dict | None:
+    """The JSON object on the first line of ``path`` (its first :data:`_FIRST_LINE_BYTES`), or None when the file
+    or the line cannot be read as one."""
     from trainer.core.parse_limits import LimitError, loads_json
 
     try:
         with open(path, "rb") as fh:
-            first = fh.readline(_FIRST_LINE_BYTES)
-        obj = loads_json(first)
+            obj = loads_json(fh.readline(_FIRST_LINE_BYTES))
     except (OSError, ValueError, LimitError):
-        return False
-    return isinstance(obj, dict) and isinstance(obj.get("type"), str) and not {"kind", "hash"} & obj.keys()
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def is_action_plan(path) -> bool:
+    """Whether ``path`` is an action plan (what ``scenarios expert`` writes and ``play --actions`` reads), not a
+    session: its first line is an action object (``{"type": ...}``), where every session line carries ``kind``
+    and ``hash``.  An unreadable file or line is not a plan (it is assessed and reported as such)."""
+    obj = _first_line_object(path)
+    return obj is not None and isinstance(obj.get("type"), str) and not {"kind", "hash"} & obj.keys()
 
 
 def is_session_header(path) -> bool:
     """Whether the first line of ``path`` is a vptrainer session header (``kind`` header, our ``format``); an
     unreadable file or line is not."""
-    from trainer.core.parse_limits import LimitError, loads_json
     from trainer.core.session.log import FORMAT
 
-    try:
-        with open(path, "rb") as fh:
-            first = fh.readline(_FIRST_LINE_BYTES)
-        obj = loads_json(first)
-    except (OSError, ValueError, LimitError):
-        return False
-    return isinstance(obj, dict) and obj.get("kind") == "header" and obj.get("format") == FORMAT
+    obj = _first_line_object(path)
+    return obj is not None and obj.get("kind") == "header" and obj.get("format") == FORMAT
 
 
 def json_sessions_words(items) -> str | None:
