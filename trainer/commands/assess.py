@@ -143,6 +143,31 @@ def record_in_store(store_path, record, report_json: dict, seal=None) -> dict:
     return {"path": str(store_path), "attempt_id": aid, "created": created}
 
 
+UNFINISHED_TEXT = "the session has no accepted finish; it is not passed (the score below is progress only)"
+
+
+def assessment_notes(session, record, proc, ct_root=None) -> list[tuple[str, str]]:
+    """The warnings and notes ``assess`` prints for one session, as ``(label, text)`` in the order printed: the
+    case differs from the built-in one or its file changed (WARNING), CR LF line ends, a CT series unchecked or
+    found by its fingerprint, a cut-off last line (note).  One home for stderr and the HTML/PDF debrief's
+    "Assessment notes"."""
+    from trainer.core.session.reader import line_ends_note, scenario_warnings
+
+    notes = [("WARNING", w) for w in scenario_warnings(record, ct_root)]
+    crlf = line_ends_note(record)
+    if crlf:
+        notes.append(("note", crlf))
+    if getattr(proc.scenario, "ct", None) is not None and "ct_series" not in record.header:
+        notes.append(("note", f"{session} was recorded without a CT series fingerprint (before round 9): it is "
+                              "replayed on the series as it is now, unchecked"))
+    if getattr(record, "ct_series_found", None) is not None:
+        notes.append(("note", ct_series_found_note(record, proc)))
+    if record.truncated:
+        notes.append(("note", f"the last line of {session} was cut off (a crash while writing); it was dropped "
+                              "and the session scored up to the last whole line"))
+    return notes
+
+
 def run(args) -> int:
     from trainer.core.errors import TamperError
     from trainer.core.scoring import context_for_procedure
@@ -161,16 +186,19 @@ def run(args) -> int:
     except TamperError as exc:
         print(f"vptrainer assess: TAMPERED: {exc}", file=sys.stderr)
         return EXIT_TAMPERED
-    if want_doc:
-        from trainer.core.scoring.html import debrief_html
-
-        html = debrief_html(report, context_for_procedure(proc), proc.last_images, title=proc.scenario.title)
-        write_reports(outs, html, f"vptrainer debrief: {proc.scenario.title}", getattr(args, "force", False))
-    from trainer.core.session.reader import builtin_scenario_mismatch, line_ends_note, scenario_file_mismatch
+    from trainer.core.session.reader import builtin_scenario_mismatch, scenario_file_mismatch
 
     mismatch = builtin_scenario_mismatch(record)
     file_changed = scenario_file_mismatch(record, getattr(args, "ct_root", None))
-    crlf = line_ends_note(record)
+    notes = assessment_notes(args.session, record, proc, ct_root=getattr(args, "ct_root", None))
+    if want_doc:
+        from trainer.core.scoring.html import debrief_html
+
+        # the report says what stderr says (and that the session is unfinished), so a PDF handed on says it too
+        shown = notes + ([("UNFINISHED", UNFINISHED_TEXT)] if not record.complete else [])
+        html = debrief_html(report, context_for_procedure(proc), proc.last_images, title=proc.scenario.title,
+                            notes=shown)
+        write_reports(outs, html, f"vptrainer debrief: {proc.scenario.title}", getattr(args, "force", False))
     out = report.to_json()
     if not record.complete:
         out = unfinished_json(out)
@@ -180,24 +208,13 @@ def run(args) -> int:
                       "scenario_matches_builtin": None if mismatch is None and not _is_builtin(record)
                       else mismatch is None}
     out["session"]["scenario_file_changed"] = file_changed
-    for warning in (mismatch, file_changed):
-        if warning:
-            print(f"vptrainer assess: WARNING: {warning}", file=sys.stderr)
     out["session"]["crlf_lines"] = record.crlf_lines
-    if crlf:
-        print(f"vptrainer assess: note: {crlf}", file=sys.stderr)
     unchecked = getattr(proc.scenario, "ct", None) is not None and "ct_series" not in record.header
     out["session"]["ct_series_checked"] = None if getattr(proc.scenario, "ct", None) is None else not unchecked
-    if unchecked:
-        print(f"vptrainer assess: note: {args.session} was recorded without a CT series fingerprint (before "
-              "round 9): it is replayed on the series as it is now, unchecked", file=sys.stderr)
     found = getattr(record, "ct_series_found", None)
     out["session"]["ct_series_found"] = None if found is None else str(found)
-    if found is not None:
-        print(f"vptrainer assess: note: {ct_series_found_note(record, proc)}", file=sys.stderr)
-    if record.truncated:
-        print(f"vptrainer assess: note: the last line of {args.session} was cut off (a crash while writing); "
-              "it was dropped and the session scored up to the last whole line", file=sys.stderr)
+    for label, text in notes:
+        print(f"vptrainer assess: {label}: {text}", file=sys.stderr)
     if getattr(args, "store", None):
         out["store"] = record_in_store(args.store, record, out, seal)
     if args.json:
@@ -205,8 +222,7 @@ def run(args) -> int:
     else:
         print(f"{args.session}: {record.header.get('trainee', '?')} on {report.scenario_id}; {seal.message}")
         if not record.complete:
-            print("UNFINISHED: the session has no accepted finish; it is not passed (the score below is progress "
-                  "only)")
+            print(f"UNFINISHED: {UNFINISHED_TEXT}")
         print(report.to_text())
         for kind, path in (("HTML", args.html), ("PDF", args.pdf)):
             if path:

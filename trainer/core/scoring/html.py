@@ -16,7 +16,7 @@ from trainer.core.scoring.metric import ScoringContext, view_of_pose, with_unit
 from trainer.core.scoring.report import ScoreReport, tip_words
 from trainer.core.xray.geometry import Pose
 
-__all__ = ["debrief_html", "trocar_path", "STATUS_COLOURS"]
+__all__ = ["debrief_html", "notes_html", "trocar_path", "STATUS_COLOURS"]
 
 STATUS_COLOURS = {"pass": "#1e8e3e", "warn": "#b06000", "fail": "#c5221f", "n/a": "#777777"}
 GROUP_TITLES = {"checklist": "Checklist", "trajectory": "Trajectory safety", "tip": "Final tip position",
@@ -170,8 +170,20 @@ def _timeline_html(report: ScoreReport, ctx: ScoringContext) -> str:
             f"<th>what</th><th>detail</th></tr>{rows}</table>")
 
 
+def notes_html(notes) -> str:
+    """The "Assessment notes" block: each ``(label, text)`` as ``LABEL: text``, escaped; "" when there are none.
+
+    The notes are the ones ``vptrainer assess`` prints for the session (its warnings and notes, in its words:
+    :func:`trainer.commands.assess.assessment_notes`), so that a report handed on says them too."""
+    if not notes:
+        return ""
+    items = "".join(f"<li><b>{_e(label)}:</b> {_e(text)}</li>" for label, text in notes)
+    return (f"<table border='1' cellspacing='0' cellpadding='6' width='100%'><tr><td bgcolor='#fef7e0'>"
+            f"<b><font color='{STATUS_COLOURS['warn']}'>Assessment notes</font></b><ul>{items}</ul></td></tr></table>")
+
+
 def debrief_html(report: ScoreReport, context: ScoringContext, images: dict | None = None,
-                 title: str = "", image_width_px: int = 330) -> str:
+                 title: str = "", image_width_px: int = 330, notes=()) -> str:
     """The debrief page.
 
     Parameters
@@ -186,6 +198,9 @@ def debrief_html(report: ScoreReport, context: ScoringContext, images: dict | No
         Scenario title or session name for the heading.
     image_width_px : int
         Display width of each shot.
+    notes : sequence of (str, str)
+        ``(label, text)`` pairs shown in an "Assessment notes" block under the heading (:func:`notes_html`);
+        none: no block.
     """
     outcome = "PASSED" if report.passed else "FAILED"
     colour = STATUS_COLOURS["pass" if report.passed else "fail"]
@@ -212,6 +227,7 @@ th {{ text-align: left; }} td {{ vertical-align: top; }}
 <h1>Vertebroplasty debrief{(' - ' + _e(title)) if title else ''}</h1>
 <p><font size='2'>Scenario {_e(report.scenario_id or '-')} (sha256 {sha}...). Scored by replaying the recorded
 actions through the simulator; stored results are never trusted.</font></p>
+{notes_html(notes)}
 <table cellpadding='6'><tr><td bgcolor='{colour}'><font color='white' size='5'><b>{outcome}</b></font></td>
 <td><font size='5'><b>{report.score:.1f}</b> / 100</font><br>to pass: a score of at least
 {report.pass_score:g} and no critical error</td></tr></table>
