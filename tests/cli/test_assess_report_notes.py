@@ -67,8 +67,7 @@ def test_an_edited_case_s_warning_is_in_the_html_and_the_pdf(tmp_path, capsys):
     assert "<notes>" not in page                             # nothing from the session goes in raw
     assert page.index("Assessment notes") < page.index("Summary")
     assert "UNFINISHED:</b> the session has no accepted finish" in page
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed")
+    assert shutil.which("pdftotext"), "pdftotext (poppler-utils) is installed by tools/setup.sh --test"
     pdf_text = subprocess.run(["pdftotext", "-layout", str(out_pdf), "-"], check=True, capture_output=True,
                               text=True).stdout
     assert "Assessment notes" in pdf_text
