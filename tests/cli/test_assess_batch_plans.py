@@ -10,6 +10,7 @@ one-file ``assess --json``, and the plan's first line as ``scenarios expert`` wr
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +80,22 @@ def test_a_folder_of_sessions_saved_as_json_names_them(folder, tmp_path, capsys)
     assert code == 2 and "2 sessions saved as .json: default.json, other.json; rename them" in err, err
     assert not (tmp_path / "out.csv").exists()
     assert main(["assess", str(d / "default.json")]) == 0                  # given by name, it is assessed
+
+
+def test_a_session_saved_as_json_beside_assessed_sessions_is_named_not_read(folder, tmp_path, capsys):
+    """A folder with a ``*.jsonl`` session and a session saved as ``.json``: the batch assesses the ``.jsonl`` one
+    (it reads ``*.jsonl`` only, as ``--help`` says) and said nothing of the other, so an assessor counting rows
+    missed an attempt.  Now one note names it and what to do.  Oracle: the files the test wrote; the CSV's rows."""
+    d = tmp_path / "mixed"
+    d.mkdir()
+    (d / "anna.jsonl").write_bytes((folder / "session.jsonl").read_bytes())
+    (d / "ben.json").write_bytes((folder / "session.jsonl").read_bytes())
+    (d / "notes.json").write_text('{"kind": "header", "note": "not a session"}\n', encoding="utf-8")
+    code = main(["assess", str(d), "--csv", str(tmp_path / "out.csv")])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    with open(tmp_path / "out.csv", encoding="utf-8", newline="") as fh:
+        assert [Path(r["path"]).name for r in csv.DictReader(fh)] == ["anna.jsonl"]
+    (note,) = [ln for ln in err.splitlines() if "saved as .json" in ln]
+    assert note == (f"vptrainer assess: note: {d}: it also holds 1 session saved as .json, not assessed: ben.json; "
+                    "rename it to .jsonl or give it by name")

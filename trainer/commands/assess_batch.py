@@ -96,10 +96,11 @@ def is_session_header(path) -> bool:
     return obj is not None and obj.get("kind") == "header" and obj.get("format") == FORMAT
 
 
-def json_sessions_words(items) -> str | None:
+def json_sessions_words(items, also: bool = False) -> str | None:
     """Words naming the sessions saved as ``.json`` in the folders of ``items`` (the batch reads ``*.jsonl``
     only), or None when there are none.  Round 38 (firstuse37's #9): a folder holding only ``default.json`` was
-    "not allowed; expected ... *.jsonl files" without a word about the session in it."""
+    "not allowed; expected ... *.jsonl files" without a word about the session in it.  ``also``: the folders'
+    ``*.jsonl`` sessions were assessed, and these were not ("it also holds ..., not assessed: ...")."""
     folders = [Path(it) for it in items if Path(it).is_dir()]
     found = [f for d in folders for f in sorted(d.glob("*.json")) if f.is_file() and is_session_header(f)]
     if not found:
@@ -107,8 +108,10 @@ def json_sessions_words(items) -> str | None:
     names = [f.name if len(folders) == 1 else str(f) for f in found]
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     one = len(found) == 1
-    return (f"{'it holds' if len(folders) == 1 else 'they hold'} {len(found)} session{'' if one else 's'} saved as "
-            f".json: {shown}; rename {'it' if one else 'them'} to .jsonl or give {'it' if one else 'them'} by name")
+    holds = ("it " if len(folders) == 1 else "they ") + ("also " if also else "") + ("holds" if len(folders) == 1
+                                                                                  else "hold")
+    return (f"{holds} {len(found)} session{'' if one else 's'} saved as .json{', not assessed' if also else ''}: "
+            f"{shown}; rename {'it' if one else 'them'} to .jsonl or give {'it' if one else 'them'} by name")
 
 
 def plans_in_folders(items, paths) -> set[str]:
@@ -253,6 +256,10 @@ def run_batch(args, paths) -> int:
     for r in rows:
         if r["status"] in ("tampered", "error"):
             print(f"vptrainer assess: {r['status'].upper()}: {r['message']}", file=sys.stderr)
+    others = json_sessions_words(args.session, also=True)
+    if others:      # beside the *.jsonl sessions assessed: said, not read (round 38, pass 186's item left)
+        named = ", ".join(str(it) for it in args.session if Path(it).is_dir())
+        print(f"vptrainer assess: note: {named}: {others}", file=sys.stderr)
     if counts.get("tampered") or counts.get("error"):
         return 2
     return 3 if counts.get("unfinished") else 0
