@@ -202,7 +202,7 @@ def test_fuzz_dicom_reader(dicom_series, tmp_path_factory, data):
 
 def test_a_damaged_vr_in_the_file_meta_is_one_line(dicom_series, tmp_path):
     """The case hypothesis found in round 37's CI: one byte of a slice's file meta information flipped so that
-    MediaStorageSOPClassUID's VR reads "TI" (no such VR): pydicom raised NotImplementedError when the reader asked
+    MediaStorageSOPClassUID's VR reads "TI" (no such VR): pydicom raised its unknown-VR error when the reader asked
     for the element, a traceback.  Oracle: the file's bytes, the VR found and changed by hand."""
     d = tmp_path / "ct"
     shutil.copytree(dicom_series, d)

@@ -12,6 +12,7 @@ import json
 
 import numpy as np
 import pytest
+from assess_cases import run_assess
 
 from trainer.cli import main
 from trainer.core.anatomy.cache import cached_patient
@@ -59,28 +60,21 @@ def _crlf(src, dest, every=True):
     return dest
 
 
-def _assess(capsys, *argv):
-    rc = main(["assess", *map(str, argv)])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return rc, out, err
-
-
 def _notes(err):
     return [ln for ln in err.splitlines() if "CR LF" in ln]
 
 
 def test_a_sealed_crlf_session_scores_and_verifies_as_its_lf_file(sealed, hmac_key, tmp_path, capsys):
     crlf = _crlf(sealed, tmp_path / "crlf.jsonl")
-    rc_l, out_l, err_l = _assess(capsys, sealed, "--seal-key", hmac_key)
-    rc_c, out_c, err_c = _assess(capsys, crlf, "--seal-key", hmac_key)
+    rc_l, out_l, err_l = run_assess(capsys, sealed, "--seal-key", hmac_key)
+    rc_c, out_c, err_c = run_assess(capsys, crlf, "--seal-key", hmac_key)
     assert rc_l == 0 and "sealed and verified" in out_l and not _notes(err_l)
     assert rc_c == rc_l and out_c.replace(str(crlf), "S") == out_l.replace(str(sealed), "S")
     assert _notes(err_c) == [ln for ln in err_c.splitlines() if ln.strip()], err_c          # the one note, only
     (note,) = _notes(err_c)
     assert str(crlf) in note and "its lines end in CR LF" in note and "verified without the CR" in note
-    _, js_l, _ = _assess(capsys, sealed, "--seal-key", hmac_key, "--json")
-    _, js_c, _ = _assess(capsys, crlf, "--seal-key", hmac_key, "--json")
+    _, js_l, _ = run_assess(capsys, sealed, "--seal-key", hmac_key, "--json")
+    _, js_c, _ = run_assess(capsys, crlf, "--seal-key", hmac_key, "--json")
     a, b = json.loads(js_l), json.loads(js_c)
     assert b["session"].pop("crlf_lines") == len(sealed.read_bytes().splitlines()) and a["session"].pop("crlf_lines") == 0
     a["session"].pop("path"), b["session"].pop("path")
@@ -91,7 +85,7 @@ def test_a_crlf_session_whose_content_was_also_edited_is_refused_as_edited(seale
     for name, src in (("lf", sealed), ("crlf", _crlf(sealed, tmp_path / "crlf.jsonl"))):
         edited = tmp_path / f"edited-{name}.jsonl"
         edited.write_bytes(src.read_bytes().replace(b"resident-b", b"resident-c", 1))
-        rc, out, err = _assess(capsys, edited, "--seal-key", hmac_key)
+        rc, out, err = run_assess(capsys, edited, "--seal-key", hmac_key)
         assert rc == 2 and out == "" and "TAMPERED" in err and "the session was edited" in err, err
         assert ":1:" in err and "dos2unix" not in err
 
@@ -101,8 +95,8 @@ def test_mixed_line_ends_are_verified_line_by_line_and_the_note_counts_them(seal
     content is verified without its CR, so it is the same session; the note says how many lines."""
     mixed = _crlf(sealed, tmp_path / "mixed.jsonl", every=False)
     total = len(sealed.read_bytes().splitlines())
-    rc_l, out_l, _ = _assess(capsys, sealed, "--seal-key", hmac_key)
-    rc, out, err = _assess(capsys, mixed, "--seal-key", hmac_key)
+    rc_l, out_l, _ = run_assess(capsys, sealed, "--seal-key", hmac_key)
+    rc, out, err = run_assess(capsys, mixed, "--seal-key", hmac_key)
     assert rc == rc_l and out.replace(str(mixed), "S") == out_l.replace(str(sealed), "S")
     (note,) = _notes(err)
     assert f"{total // 2} of its {total} lines end in CR LF" in note, note
@@ -124,7 +118,7 @@ def test_the_batch_scores_a_crlf_session_as_its_lf_file_with_the_note(sealed, hm
     d.mkdir()
     (d / "a-lf.jsonl").write_bytes(sealed.read_bytes())
     _crlf(sealed, d / "b-crlf.jsonl")
-    rc, out, err = _assess(capsys, d, "--seal-key", hmac_key, "--csv", tmp_path / "out.csv")
+    rc, out, err = run_assess(capsys, d, "--seal-key", hmac_key, "--csv", tmp_path / "out.csv")
     assert rc == 0, err
     lf, cr = list(csv.DictReader((tmp_path / "out.csv").open()))
     assert cr["message"].startswith(str(d / "b-crlf.jsonl")) and "CR LF" in cr["message"] and lf["message"] == ""
@@ -152,8 +146,8 @@ def test_a_crlf_copy_in_the_store_is_the_attempt_of_its_lf_file(sealed, hmac_key
 
     store = tmp_path / "store.sqlite3"
     crlf = _crlf(sealed, tmp_path / "crlf.jsonl")
-    assert _assess(capsys, sealed, "--seal-key", hmac_key, "--store", store)[0] == 0
-    rc, out, _ = _assess(capsys, crlf, "--seal-key", hmac_key, "--store", store)
+    assert run_assess(capsys, sealed, "--seal-key", hmac_key, "--store", store)[0] == 0
+    rc, out, _ = run_assess(capsys, crlf, "--seal-key", hmac_key, "--store", store)
     assert rc == 0 and "updated in" in out, out
     with open_store(store) as st:
         (only,) = st.conn.execute("SELECT session_sha256 FROM attempts").fetchall()

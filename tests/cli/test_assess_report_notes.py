@@ -12,29 +12,20 @@ import subprocess
 import unicodedata
 
 import pytest
+from assess_cases import edit_title, run_assess, session_on_a_copy
 
-from trainer import SCENARIOS_DIR
-from trainer.cli import main
 from trainer.core.anatomy.cache import cached_patient
 from trainer.core.scenario.loader import load_scenario
 from trainer.core.scoring.validity import EXPERT, play
 from trainer.core.session.live import LiveSession
 from trainer.core.session.seal import ENV_VAR
 
-ACTIONS = '{"type": "decide", "item": "candidacy", "answer": "proceed"}\n{"type": "carm", "preset": "ap"}\n'
 PREFIX = "vptrainer assess: WARNING: "
 
 
 @pytest.fixture(autouse=True)
 def no_env_key(monkeypatch):
     monkeypatch.delenv(ENV_VAR, raising=False)
-
-
-def _assess(capsys, *argv):
-    rc = main(["assess", *map(str, argv)])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return rc, out, err
 
 
 def _squash(text: str) -> str:
@@ -44,19 +35,11 @@ def _squash(text: str) -> str:
 
 
 def test_an_edited_case_s_warning_is_in_the_html_and_the_pdf(tmp_path, capsys):
-    d = tmp_path / "cases & <notes>"              # a folder name that must be escaped in the HTML
-    d.mkdir()
-    toml = d / "mycase.toml"
-    shutil.copy(SCENARIOS_DIR / "l1-wedge-default.toml", toml)
-    (tmp_path / "a.jsonl").write_text(ACTIONS)
-    sess = d / "carl.jsonl"
-    assert main(["play", str(toml), "--actions", str(tmp_path / "a.jsonl"), "--out", str(sess), "--pixels", "64",
-                 "--trainee", "carl"]) == 0
-    text = toml.read_text(encoding="utf-8")
-    toml.write_text(text.replace('title = "', 'title = "Edited: ', 1), encoding="utf-8")
+    toml, sess = session_on_a_copy(tmp_path, "cases & <notes>")      # a folder name that must be escaped in the HTML
+    edit_title(toml)
     capsys.readouterr()
     out_html, out_pdf = tmp_path / "r.html", tmp_path / "r.pdf"
-    rc, _out, err = _assess(capsys, sess, "--html", out_html, "--pdf", out_pdf)
+    rc, _out, err = run_assess(capsys, sess, "--html", out_html, "--pdf", out_pdf)
     assert rc == 3, err
     (line,) = [ln for ln in err.splitlines() if ln.startswith(PREFIX)]
     warning = line[len(PREFIX):]
@@ -82,7 +65,7 @@ def test_a_plain_session_s_report_has_no_notes_block_and_its_crlf_copy_s_has_one
     with LiveSession(sc, sess, seed=0, trainee="resident-b", render=False, patient=cached_patient(sc.anatomy),
                      started_at="2026-01-01T00:00:00Z") as live:
         play(sc, None, 0, EXPERT, live=live)
-    rc, _out, err = _assess(capsys, sess, "--html", tmp_path / "plain.html")
+    rc, _out, err = run_assess(capsys, sess, "--html", tmp_path / "plain.html")
     assert rc == 0, err
     assert "vptrainer assess:" not in err, err               # assess printed no warning or note
     page = (tmp_path / "plain.html").read_text(encoding="utf-8")
@@ -91,7 +74,7 @@ def test_a_plain_session_s_report_has_no_notes_block_and_its_crlf_copy_s_has_one
 
     crlf = tmp_path / "crlf.jsonl"
     crlf.write_bytes(sess.read_bytes().replace(b"\n", b"\r\n"))
-    rc, _out, err = _assess(capsys, crlf, "--html", tmp_path / "crlf.html")
+    rc, _out, err = run_assess(capsys, crlf, "--html", tmp_path / "crlf.html")
     assert rc == 0, err
     (line,) = err.splitlines()
     assert line.startswith("vptrainer assess: note: ") and "CR LF" in line

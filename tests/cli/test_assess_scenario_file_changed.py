@@ -11,54 +11,29 @@ import json
 import shutil
 
 import pytest
-
-from trainer import SCENARIOS_DIR
-from trainer.cli import main
-
-ACTIONS = '{"type": "decide", "item": "candidacy", "answer": "proceed"}\n{"type": "carm", "preset": "ap"}\n'
+from assess_cases import edit_title, run_assess, session_on_a_copy
 
 
 @pytest.fixture()
 def case(tmp_path):
     """``cases/mycase.toml`` (a copy of the default case) and a session recorded on it in the same folder."""
-    d = tmp_path / "cases"
-    d.mkdir()
-    toml = d / "mycase.toml"
-    shutil.copy(SCENARIOS_DIR / "l1-wedge-default.toml", toml)
-    (tmp_path / "a.jsonl").write_text(ACTIONS)
-    sess = d / "carl.jsonl"
-    assert main(["play", str(toml), "--actions", str(tmp_path / "a.jsonl"), "--out", str(sess), "--pixels", "64",
-                 "--trainee", "carl"]) == 0
-    return toml, sess
-
-
-def _assess(capsys, *argv):
-    rc = main(["assess", *map(str, argv)])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return rc, out, err
-
-
-def _edit(toml):
-    text = toml.read_text(encoding="utf-8")
-    assert 'title = "' in text
-    toml.write_text(text.replace('title = "', 'title = "Edited: ', 1), encoding="utf-8")
+    return session_on_a_copy(tmp_path)
 
 
 def test_an_edited_scenario_file_is_named_and_the_score_is_the_recorded_copys(case, capsys):
     toml, sess = case
-    rc0, out0, err0 = _assess(capsys, sess)
+    rc0, out0, err0 = run_assess(capsys, sess)
     assert "WARNING" not in err0 and "changed" not in err0, err0
-    _, js0, _ = _assess(capsys, sess, "--json")
+    _, js0, _ = run_assess(capsys, sess, "--json")
     assert json.loads(js0)["session"]["scenario_file_changed"] is None
-    _edit(toml)
-    rc, out, err = _assess(capsys, sess)
+    edit_title(toml)
+    rc, out, err = run_assess(capsys, sess)
     assert rc == rc0 and out == out0                                  # scored against the recorded copy
     (warning,) = [ln for ln in err.splitlines() if "WARNING" in ln]
     assert warning == (f"vptrainer assess: WARNING: the scenario file {toml.resolve()} has changed since {sess} was "
                        "recorded on it; it was scored against the copy the session recorded, not the edited file "
                        "(vptrainer offers no way to score a session against another version of its case)")
-    _, js, _ = _assess(capsys, sess, "--json")
+    _, js, _ = run_assess(capsys, sess, "--json")
     a, b = json.loads(js0), json.loads(js)
     assert b["session"].pop("scenario_file_changed") == warning.split("WARNING: ", 1)[1]
     a["session"].pop("scenario_file_changed")
@@ -69,20 +44,20 @@ def test_a_scenario_file_outside_the_allowed_folders_is_not_read(case, tmp_path,
     """The session moved away from its case: the file it names lies outside the session's folder and is not
     looked at, unless the assessor allows its folder with --ct-root."""
     toml, sess = case
-    _edit(toml)
+    edit_title(toml)
     away = tmp_path / "away"
     away.mkdir()
     moved = shutil.copy(sess, away / "carl.jsonl")
-    rc, _out, err = _assess(capsys, moved)
+    rc, _out, err = run_assess(capsys, moved)
     assert rc == 3 and "WARNING" not in err, err
-    rc, _out, err = _assess(capsys, moved, "--ct-root", toml.parent)
+    rc, _out, err = run_assess(capsys, moved, "--ct-root", toml.parent)
     assert rc == 3 and f"the scenario file {toml.resolve()} has changed" in err, err
 
 
 def test_the_batch_row_carries_the_warning(case, tmp_path, capsys):
     toml, sess = case
-    _edit(toml)
-    rc, _out, err = _assess(capsys, sess.parent, "--csv", tmp_path / "out.csv")
+    edit_title(toml)
+    rc, _out, err = run_assess(capsys, sess.parent, "--csv", tmp_path / "out.csv")
     assert rc == 3, err
     (row,) = csv.DictReader((tmp_path / "out.csv").open())
     assert f"the scenario file {toml.resolve()} has changed since {sess} was recorded on it" in row["message"]

@@ -146,18 +146,18 @@ def record_in_store(store_path, record, report_json: dict, seal=None) -> dict:
 UNFINISHED_TEXT = "the session has no accepted finish; it is not passed (the score below is progress only)"
 
 
-def assessment_notes(session, record, proc, ct_root=None) -> list[tuple[str, str]]:
-    """The warnings and notes ``assess`` prints for one session, as ``(label, text)`` in the order printed: the
-    case differs from the built-in one or its file changed (WARNING), CR LF line ends, a CT series unchecked or
-    found by its fingerprint, a cut-off last line (note).  One home for stderr and the HTML/PDF debrief's
-    "Assessment notes"."""
-    from trainer.core.session.reader import line_ends_note, scenario_warnings
+def assessment_notes(session, record, proc, warnings, unchecked: bool) -> list[tuple[str, str]]:
+    """The warnings and notes ``assess`` prints for one session, as ``(label, text)`` in the order printed:
+    ``warnings`` (the case differs from the built-in one or its file changed: WARNING), CR LF line ends, a CT series
+    ``unchecked`` (no fingerprint recorded) or found by its fingerprint, a cut-off last line (note).  One home for
+    stderr and the HTML/PDF debrief's "Assessment notes"."""
+    from trainer.core.session.reader import line_ends_note
 
-    notes = [("WARNING", w) for w in scenario_warnings(record, ct_root)]
+    notes = [("WARNING", w) for w in warnings if w]
     crlf = line_ends_note(record)
     if crlf:
         notes.append(("note", crlf))
-    if getattr(proc.scenario, "ct", None) is not None and "ct_series" not in record.header:
+    if unchecked:
         notes.append(("note", f"{session} was recorded without a CT series fingerprint (before round 9): it is "
                               "replayed on the series as it is now, unchecked"))
     if getattr(record, "ct_series_found", None) is not None:
@@ -189,8 +189,9 @@ def run(args) -> int:
     from trainer.core.session.reader import builtin_scenario_mismatch, scenario_file_mismatch
 
     mismatch = builtin_scenario_mismatch(record)
-    file_changed = scenario_file_mismatch(record, getattr(args, "ct_root", None))
-    notes = assessment_notes(args.session, record, proc, ct_root=getattr(args, "ct_root", None))
+    file_changed = scenario_file_mismatch(record, getattr(args, "ct_root", None))   # the file read once, here
+    unchecked = getattr(proc.scenario, "ct", None) is not None and "ct_series" not in record.header
+    notes = assessment_notes(args.session, record, proc, (mismatch, file_changed), unchecked)
     if want_doc:
         from trainer.core.scoring.html import debrief_html
 
@@ -209,7 +210,6 @@ def run(args) -> int:
                       else mismatch is None}
     out["session"]["scenario_file_changed"] = file_changed
     out["session"]["crlf_lines"] = record.crlf_lines
-    unchecked = getattr(proc.scenario, "ct", None) is not None and "ct_series" not in record.header
     out["session"]["ct_series_checked"] = None if getattr(proc.scenario, "ct", None) is None else not unchecked
     found = getattr(record, "ct_series_found", None)
     out["session"]["ct_series_found"] = None if found is None else str(found)

@@ -208,8 +208,8 @@ def _check_orientation(p: Path, iop: list[float]) -> None:
 
 def decode_all(ds) -> None:
     """Convert every element's raw value now, the file meta information's too (pydicom does it lazily, so damage
-    would surface later: a file meta element whose VR byte was damaged, "UI" read as "TI", raised pydicom's
-    NotImplementedError when the reader then asked for MediaStorageSOPClassUID, a traceback; found by the
+    would surface later: a file meta element whose VR byte was damaged, "UI" read as "TI", raised
+    pydicom's unknown-VR error (a traceback) when the reader then asked for MediaStorageSOPClassUID; found by the
     hostile fuzz test in round 37's CI)."""
     meta = getattr(ds, "file_meta", None)
     for part in (ds,) if meta is None else (meta, ds):

@@ -298,7 +298,6 @@ class _Chain:
         self.path = path
         self.prev = prev
         self.version = version
-        self.lines = 0
         self.crlf_lines = 0
 
     def check(self, n: int, raw: bytes, obj: dict) -> None:
@@ -307,7 +306,6 @@ class _Chain:
         writer wrote and the seal signs the parsed body, which a CR does not change (JSON whitespace), so the same
         content verifies and any edit of it still breaks the chain.  Counted in :attr:`crlf_lines`; until round
         38 such a file was refused with "restore LF line ends"."""
-        self.lines += 1
         if not raw.endswith(b"\r"):
             self._check(n, raw, obj)
             return
