@@ -41,6 +41,7 @@ def test_json_has_the_documented_keys_and_equals_the_live_score(session, capsys)
     assert out["passed"] is True and out["score"] >= 90
     assert out["session"]["complete"] is True and out["session"]["trainee"] == "resident-a"
     out.pop("session")
+    assert out.pop("assessment_notes") == []  # a clean session: nothing to note (docs/session-format.md)
     assert out == live                       # the live score and the offline score are identical
 
 

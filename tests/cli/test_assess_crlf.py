@@ -78,6 +78,8 @@ def test_a_sealed_crlf_session_scores_and_verifies_as_its_lf_file(sealed, hmac_k
     a, b = json.loads(js_l), json.loads(js_c)
     assert b["session"].pop("crlf_lines") == len(sealed.read_bytes().splitlines()) and a["session"].pop("crlf_lines") == 0
     a["session"].pop("path"), b["session"].pop("path")
+    assert a.pop("assessment_notes") == [] and b.pop("assessment_notes") == [{"label": "note",
+                                                                             "text": note.split("note: ", 1)[1]}]
     assert a == b
 
 

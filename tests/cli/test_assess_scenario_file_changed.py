@@ -37,6 +37,11 @@ def test_an_edited_scenario_file_is_named_and_the_score_is_the_recorded_copys(ca
     a, b = json.loads(js0), json.loads(js)
     assert b["session"].pop("scenario_file_changed") == warning.split("WARNING: ", 1)[1]
     a["session"].pop("scenario_file_changed")
+    # --json (and so --store) keeps the notes stderr printed, in its words, with the unfinished one
+    said = next(ln for ln in out.splitlines() if ln.startswith("UNFINISHED: "))   # what stdout says of it
+    unfinished = {"label": "UNFINISHED", "text": said.removeprefix("UNFINISHED: ")}
+    assert a.pop("assessment_notes") == [unfinished]
+    assert b.pop("assessment_notes") == [{"label": "WARNING", "text": warning.split("WARNING: ", 1)[1]}, unfinished]
     assert a == b
 
 

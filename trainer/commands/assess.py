@@ -21,6 +21,7 @@ import sys
 
 from trainer.commands.assess_batch import expand_sessions, run_batch
 from trainer.commands.assess_session import assess, seal_verifier, unfinished_json
+from trainer.core.session.notes import UNFINISHED_TEXT
 
 NAME = "assess"
 HELP = "score a recorded session by replaying it (never trusting stored results)"
@@ -31,7 +32,7 @@ DESCRIPTION = ("Replay SESSION.jsonl through the simulator, score it against the
 EXIT_TAMPERED = 2
 EXIT_UNFINISHED = 3
 
-__all__ = ["assess", "run", "add_arguments", "EXIT_TAMPERED", "EXIT_UNFINISHED"]
+__all__ = ["assess", "run", "add_arguments", "EXIT_TAMPERED", "EXIT_UNFINISHED", "UNFINISHED_TEXT"]
 
 
 def add_arguments(parser):
@@ -111,14 +112,6 @@ def write_reports(outs: dict, html: str, title: str, force: bool) -> None:
         write_pdf_safely(html, outs["pdf"], title=title, force=force)
 
 
-def ct_series_found_note(record, proc) -> str:
-    """One line saying that the session's CT series was found by its fingerprint, not under its scenario's name."""
-    named = (proc.scenario.data.get("ct") or {}).get("folder")
-    return (f"{record.path}: the CT series was found by the fingerprint the session recorded in "
-            f"{record.ct_series_found}, not in the folder its scenario names ({named!r}); its slices match "
-            "the recorded SHA-256")
-
-
 def _is_builtin(record) -> bool:
     from trainer import SCENARIOS_DIR
 
@@ -143,31 +136,6 @@ def record_in_store(store_path, record, report_json: dict, seal=None) -> dict:
     return {"path": str(store_path), "attempt_id": aid, "created": created}
 
 
-UNFINISHED_TEXT = "the session has no accepted finish; it is not passed (the score below is progress only)"
-
-
-def assessment_notes(session, record, proc, warnings, unchecked: bool) -> list[tuple[str, str]]:
-    """The warnings and notes ``assess`` prints for one session, as ``(label, text)`` in the order printed:
-    ``warnings`` (the case differs from the built-in one or its file changed: WARNING), CR LF line ends, a CT series
-    ``unchecked`` (no fingerprint recorded) or found by its fingerprint, a cut-off last line (note).  One home for
-    stderr and the HTML/PDF debrief's "Assessment notes"."""
-    from trainer.core.session.reader import line_ends_note
-
-    notes = [("WARNING", w) for w in warnings if w]
-    crlf = line_ends_note(record)
-    if crlf:
-        notes.append(("note", crlf))
-    if unchecked:
-        notes.append(("note", f"{session} was recorded without a CT series fingerprint (before round 9): it is "
-                              "replayed on the series as it is now, unchecked"))
-    if getattr(record, "ct_series_found", None) is not None:
-        notes.append(("note", ct_series_found_note(record, proc)))
-    if record.truncated:
-        notes.append(("note", f"the last line of {session} was cut off (a crash while writing); it was dropped "
-                              "and the session scored up to the last whole line"))
-    return notes
-
-
 def run(args) -> int:
     from trainer.core.errors import TamperError
     from trainer.core.scoring import context_for_procedure
@@ -186,23 +154,27 @@ def run(args) -> int:
     except TamperError as exc:
         print(f"vptrainer assess: TAMPERED: {exc}", file=sys.stderr)
         return EXIT_TAMPERED
+    from trainer.core.session.notes import assessment_notes, ct_series_unchecked, notes_json
     from trainer.core.session.reader import builtin_scenario_mismatch, scenario_file_mismatch
 
     mismatch = builtin_scenario_mismatch(record)
     file_changed = scenario_file_mismatch(record, getattr(args, "ct_root", None))   # the file read once, here
-    unchecked = getattr(proc.scenario, "ct", None) is not None and "ct_series" not in record.header
-    notes = assessment_notes(args.session, record, proc, (mismatch, file_changed), unchecked)
+    unchecked = ct_series_unchecked(record, proc.scenario)
+    # the warnings and notes printed on stderr, in the words of their one home (the GUI and the store say them too)
+    notes = assessment_notes(record, proc.scenario, (mismatch, file_changed), session=args.session)
+    # the report says what stderr says (and that the session is unfinished), so a PDF handed on, the --json and
+    # the trainee store (--store) say it too
+    shown = notes + ([("UNFINISHED", UNFINISHED_TEXT)] if not record.complete else [])
     if want_doc:
         from trainer.core.scoring.html import debrief_html
 
-        # the report says what stderr says (and that the session is unfinished), so a PDF handed on says it too
-        shown = notes + ([("UNFINISHED", UNFINISHED_TEXT)] if not record.complete else [])
         html = debrief_html(report, context_for_procedure(proc), proc.last_images, title=proc.scenario.title,
                             notes=shown)
         write_reports(outs, html, f"vptrainer debrief: {proc.scenario.title}", getattr(args, "force", False))
     out = report.to_json()
     if not record.complete:
         out = unfinished_json(out)
+    out["assessment_notes"] = notes_json(shown)
     out["session"] = {"seal": seal.message, "path": str(args.session), "complete": bool(record.complete),
                       "truncated": bool(record.truncated), "trainee": record.header.get("trainee"),
                       "seed": record.header.get("seed"), "actions": record.n_entries,

@@ -136,6 +136,7 @@ def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = Fals
     (:class:`trainer.core.records.store.AttemptRecord`; not a CSV column)."""
     from trainer.commands.assess_session import assess
     from trainer.core.errors import TamperError, VPTrainerError
+    from trainer.core.session.notes import assessment_notes, notes_json
     from trainer.core.session.reader import line_ends_note, scenario_warnings
     from trainer.core.session.seal import load_key, sealer_from_env
 
@@ -143,14 +144,15 @@ def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = Fals
     row["path"] = str(path)
     try:
         verifier = load_key(seal_key) if seal_key else sealer_from_env()
-        record, _proc, report, seal = assess(path, render=False, ct_root=ct_root, verifier=verifier,
-                                             require_seal=require_seal)
+        record, proc, report, seal = assess(path, render=False, ct_root=ct_root, verifier=verifier,
+                                            require_seal=require_seal)
     except TamperError as exc:
         row.update(status="tampered", passed=False, message=str(exc))
         return row
     except (VPTrainerError, OSError, ValueError) as exc:
         row.update(status="error", passed=False, message=str(exc))
         return row
+    warnings = scenario_warnings(record, ct_root)                  # the case file read once, here
     rules = [r["rule"] for r in report.failed_rules]
     passed = bool(report.passed and record.complete)
     rad = report.radiation
@@ -162,13 +164,16 @@ def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = Fals
                dap_gycm2=round(float(rad.get("dap_gycm2", 0.0)), 6), total_time_s=round(report.total_time_s, 3),
                ct_series_found=str(record.ct_series_found or ""),
                message="; ".join(m for m in ("" if record.complete else "no accepted finish: not passed",
-                                             line_ends_note(record), *scenario_warnings(record, ct_root))
+                                             line_ends_note(record), *warnings)
                                      if m))
     if want_attempt:
         from trainer.core.records.attempts import attempt_from_assessment
 
         out = report.to_json()
         out["seal"] = {"status": seal.state, "message": seal.message}
+        # the store keeps the notes single assess prints and its debrief shows (an attempt looked at later says them)
+        out["assessment_notes"] = notes_json(assessment_notes(record, proc.scenario, warnings,
+                                                              unfinished=not record.complete))
         row["_attempt"] = attempt_from_assessment(record.path, record.header, out, bool(record.complete))
     return row
 

@@ -174,7 +174,7 @@ def notes_html(notes) -> str:
     """The "Assessment notes" block: each ``(label, text)`` as ``LABEL: text``, escaped; "" when there are none.
 
     The notes are the ones ``vptrainer assess`` prints for the session (its warnings and notes, in its words:
-    :func:`trainer.commands.assess.assessment_notes`), so that a report handed on says them too."""
+    :func:`trainer.core.session.notes.assessment_notes`), so that a report handed on says them too."""
     if not notes:
         return ""
     items = "".join(f"<li><b>{_e(label)}:</b> {_e(text)}</li>" for label, text in notes)
