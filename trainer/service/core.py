@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 from trainer.core.errors import VPTrainerError
 from trainer.core.scoring import context_for_procedure, score
 from trainer.core.scoring.html import debrief_html
 from trainer.core.scoring.report import ScoreReport
 from trainer.core.session.live import LiveSession
+from trainer.core.session.notes import REPORT_KEY, notes_for, notes_json
 from trainer.core.session.reader import read_session
 from trainer.service.messages import (
     RESPONSE_OF,
@@ -59,6 +61,11 @@ class CoreService:
         self.progress: ProgressFn = progress or _no_progress
         self.live: LiveSession | None = None
         self.report: ScoreReport | None = None
+        #: the trusted folders of the open session and, for a resumed one, where its CT series was found
+        self._roots: tuple = ()
+        self._ct_series_found: Path | None = None
+        #: the assessment notes of the finished session (its report's ``assessment_notes``)
+        self.notes: list[tuple[str, str]] = []
         self._sent: dict[str, str] = {}          # view -> sha256 of the image the window already has
         self._handlers: dict[type, Callable[..., Response]] = {Start: self._start, Resume: self._resume, Apply: self._apply,
                                                 DebriefHtml: self._debrief_html, Close: self._close}
@@ -90,17 +97,24 @@ class CoreService:
         self.progress(0.9, "Opening the session file…")
         self.live = LiveSession(req.scenario, req.path, seed=req.seed, trainee=req.trainee, pixels=req.pixels,
                                 patient=patient)
+        # the folder of the file the user opened is trusted: edited during the session, the debrief says so
+        self._roots = () if req.scenario.path is None else (str(req.scenario.path.parent),)
         self.progress(1.0, "Ready")
         return self._ready()
 
     def _resume(self, req: Resume) -> Ready:
         self._close(Close())
-        scenario = read_session(req.path).scenario(allowed_roots=req.ct_roots)
+        record = read_session(req.path)
+        scenario = record.scenario(allowed_roots=req.ct_roots)
+        # what assess would say of the file as it is (CR LF line ends, its scenario file edited since, a cut-off
+        # last line, the CT found by its fingerprint): until round 39 a resume said none of it
+        notes = notes_for(record, scenario, allowed_roots=req.ct_roots)
         patient = patient_with_progress(scenario, self.progress)
         self.progress(0.9, "Replaying the session…")
         self.live = LiveSession.resume(req.path, patient=patient, allowed_roots=req.ct_roots)
+        self._roots, self._ct_series_found = tuple(req.ct_roots), record.ct_series_found
         self.progress(1.0, "Ready")
-        return self._ready()
+        return replace(self._ready(), notes=tuple(notes))
 
     def _apply(self, req: Apply) -> Applied:
         live = self._open()
@@ -109,7 +123,9 @@ class CoreService:
         report_json = cuts = None
         if result.accepted and p.finished:
             self.report = score(p)
+            self.notes = self._finished_notes(live)
             report_json = self.report.to_json()
+            report_json[REPORT_KEY] = notes_json(self.notes)
             cuts = debrief_cuts(p)
         return Applied(result, self._new_images_only(build_view(p)), report_json, cuts)
 
@@ -118,10 +134,12 @@ class CoreService:
         if self.report is None:
             raise ServiceError("the procedure is not finished; there is no debrief yet")
         p = live.procedure
-        return Html(debrief_html(self.report, context_for_procedure(p), p.last_images, title=p.scenario.title))
+        return Html(debrief_html(self.report, context_for_procedure(p), p.last_images, title=p.scenario.title,
+                                 notes=self.notes))
 
     def _close(self, _req: Close) -> Closed:
         live, self.live, self.report = self.live, None, None
+        self._roots, self._ct_series_found, self.notes = (), None, []
         if live is not None:
             live.close()
         return Closed()
@@ -131,6 +149,17 @@ class CoreService:
         if self.live is None:
             raise ServiceError("no session is open in the core process")
         return self.live
+
+    def _finished_notes(self, live: LiveSession) -> list[tuple[str, str]]:
+        """The notes ``vptrainer assess`` prints for the finished session file, read back as it now is (a resumed
+        CR LF file is partly CR LF; a cut-off line was dropped when it was resumed); the scenario file is looked
+        for in the session's folder and the GUI's trusted folders."""
+        try:
+            record = read_session(live.path, keep_entries=False)
+        except VPTrainerError as exc:             # changed under the trainer's feet: said, not hidden
+            return [("WARNING", f"the session file could not be read back after the finish: {exc}")]
+        record.ct_series_found = self._ct_series_found
+        return notes_for(record, live.procedure.scenario, allowed_roots=self._roots)
 
     def _ready(self) -> Ready:
         live = self._open()

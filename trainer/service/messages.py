@@ -79,12 +79,18 @@ Request = Start | Resume | Apply | DebriefHtml | Close
 # ---------------------------------------------------------------------------- responses
 @dataclass(frozen=True)
 class Ready:
-    """A session is open: its first view, scenario, landmarks and session file."""
+    """A session is open: its first view, scenario, landmarks and session file.
+
+    ``notes``: a resumed session's assessment notes, ``(label, text)`` as ``vptrainer assess`` prints them
+    (:func:`trainer.core.session.notes.assessment_notes`: CR LF line ends, its scenario file edited since, a cut-off
+    last line...); empty for a new session.
+    """
 
     view: ProcedureView
     scenario: Scenario
     landmarks: Landmarks
     path: Path
+    notes: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -92,8 +98,9 @@ class Applied:
     """An action was applied (or refused: ``result.accepted`` is False).
 
     ``view.images`` holds only the images the window does not have yet.  ``report`` (the
-    score report JSON) and ``cuts`` (the debrief's axial and sagittal reveal cuts) are set
-    by the action that finished the procedure.
+    score report JSON, with the session file's assessment notes under ``assessment_notes``) and
+    ``cuts`` (the debrief's axial and sagittal reveal cuts) are set by the action that finished
+    the procedure.
     """
 
     result: ActionResult

@@ -1,7 +1,8 @@
-"""The debrief: outcome, score, metric table with targets and sources, and the reveal view.
+"""The debrief: outcome, score, assessment notes, metric table with targets and sources, and the reveal view.
 
 Everything shown comes from the core's score report (``ScoreReport.to_json()``, the same
-JSON ``vptrainer assess --json`` prints) and from :mod:`trainer.service.reveal` cuts.
+JSON ``vptrainer assess --json`` prints, with the session file's ``assessment_notes``) and from
+:mod:`trainer.service.reveal` cuts.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from PySide6.QtWidgets import (
 
 from trainer.core.scoring.metric import NOT_TREATED_PREFIX, with_unit
 from trainer.core.scoring.report import critical_error_line, tip_words
+from trainer.core.session.notes import notes_from_report
 from trainer.core.shown_path import shown_path
+from trainer.ui.assessment_notes import AssessmentNotes
 
 __all__ = ["DebriefWidget", "format_value"]
 
@@ -169,10 +172,14 @@ class DebriefWidget(QWidget):
         self.stored_note.setWordWrap(True)
         self.stored_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.stored_note.setVisible(False)
+        #: what ``vptrainer assess`` says about the session file (its report's ``assessment_notes``), at the top as
+        #: in the HTML report; hidden when there is nothing to say
+        self.notes = AssessmentNotes()
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
         ll.addLayout(head)
+        ll.addWidget(self.notes)
         ll.addWidget(self.stored_note)
         ll.addWidget(self.summary)
         ll.addWidget(self.table, 1)
@@ -220,6 +227,7 @@ class DebriefWidget(QWidget):
         self.outcome.setText("PASS" if passed else "FAIL")
         self.outcome.setStyleSheet(f"font-size: 22pt; font-weight: bold; color: {colour}; padding-right: 14px;")
         self.score_label.setText(f"score {format_value(r.get('score'))} / 100")
+        self.notes.show_notes(notes_from_report(r))      # a report stored before round 39 has none
         parts = []
         rules = r.get("failed_rules") or []
         if rules:                       # the failing rule first (the policy's headline, issue 13)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from trainer.core.shown_path import shown_path
 from trainer.ui.actions import aim_direction, place_from_pick
+from trainer.ui.assessment_notes import AssessmentNotes
 from trainer.ui.carm_panel import CArmPanel
 from trainer.ui.cement_panel import CementPanel, mmss
 from trainer.ui.chart_panel import ChartPanel
@@ -153,8 +154,16 @@ class MainWindow(QMainWindow):
         self.debrief.imagesRequested.connect(self.show_monitors)
         self.debrief.reviewRequested.connect(self.show_review)
         self.review = None                         # the review page, made when first asked for
+        #: a resumed session's assessment notes (what ``vptrainer assess`` says of its file), above the monitors
+        self.session_notes = AssessmentNotes("Notes on the resumed session file")
+        page = QWidget()
+        page_lay = QVBoxLayout(page)
+        page_lay.setContentsMargins(0, 0, 0, 0)
+        page_lay.setSpacing(2)
+        page_lay.addWidget(self.session_notes)
+        page_lay.addWidget(split, 1)
         self.stack = QStackedWidget()
-        self.stack.addWidget(split)
+        self.stack.addWidget(page)
         self.stack.addWidget(self.debrief)
         self.setCentralWidget(self.stack)
         self.setStatusBar(self.status)
@@ -316,6 +325,7 @@ class MainWindow(QMainWindow):
             m.clear()
         self.stack.setCurrentIndex(0)
         self._show_view(None)                      # nothing of the last session stays on screen
+        self.session_notes.show_notes(())
         self.carm.reset_corrections()
         self._set_pending_place(None)
         self.progress = QProgressDialog(text, "Cancel", 0, 0, self)
@@ -351,9 +361,13 @@ class MainWindow(QMainWindow):
             self._show_image(img)
         self._show_view(view)
         self.tabs.setCurrentIndex(0 if view.stage == "checklist" else 1)
+        notes = self.controller.notes
+        self.session_notes.show_notes(notes)
         if getattr(self, "_resuming", False):
             self._resuming = False
-            self.status.note(f"Resumed {path.name} where it stopped ({view.n_actions} actions, t {mmss(view.t_s)}).")
+            said = f" {len(notes)} note(s) on its file above the images." if notes else ""
+            self.status.note(f"Resumed {path.name} where it stopped ({view.n_actions} actions, t {mmss(view.t_s)})."
+                             f"{said}")
         else:
             self.status.note(f"Session file: {shown_path(path)}")
 

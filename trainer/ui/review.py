@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trainer.ui.assessment_notes import AssessmentNotes
 from trainer.ui.cement_panel import PHASE_COLOURS, mmss
 from trainer.ui.fluoro_view import FluoroMonitor
 from trainer.ui.workers import Runner
@@ -163,7 +164,8 @@ class ReviewWidget(QWidget):
         self.moment: Moment | None = None
         self.surfaces = []
         self._replayer = None
-        #: ``(patient_key, (scenario, patient, surfaces))`` of the last patient built, kept for the next load
+        #: ``(patient_key, (scenario, patient, surfaces), ct_series_found)`` of the last patient built, kept for the
+        #: next load
         self._built: tuple | None = None
         self._building = None
         self.back_button = QPushButton("◀ Debrief")
@@ -171,6 +173,9 @@ class ReviewWidget(QWidget):
         self.back_button.clicked.connect(self.debriefRequested)
         self.title = QLabel("<b>Review</b>: click an event in the timeline to replay the attempt to that moment")
         self.busy = QLabel("")
+        #: what ``vptrainer assess`` says about the session file (CR LF line ends, its scenario file edited since...)
+        self.notes = AssessmentNotes()
+        self._roots: tuple = ()
         self.monitors = {v: FluoroMonitor(v) for v in ("ap", "lateral")}
         self.gl = self._make_gl()
         self.timeline = QListWidget()
@@ -209,6 +214,7 @@ class ReviewWidget(QWidget):
         split.setSizes([640, 260])
         lay = QVBoxLayout(self)
         lay.addLayout(head)
+        lay.addWidget(self.notes)
         lay.addWidget(split, 1)
 
     # ------------------------------------------------------------ 3-D
@@ -295,13 +301,16 @@ class ReviewWidget(QWidget):
         self.timeline.blockSignals(False)
         self.moment = None
         self._replayer = None
+        self.notes.show_notes(())                      # said once the scenario is read (_show_built)
         record = self.record
         key = patient_key(record)
+        roots = self._roots = tuple(str(r) for r in ct_roots)
         if self._built is not None and self._built[0] == key:
-            self._show_built(*self._built[1])          # the same case's patient: no second build
+            # the same case's patient: no second build; its series was found where the built one's was
+            record.ct_series_found = self._built[2]
+            self._show_built(*self._built[1])
             return
         self._building = key
-        roots = tuple(str(r) for r in ct_roots)
         self.busy.setText("Building the 3-D view…")
 
         def job(_p, progress):
@@ -316,7 +325,12 @@ class ReviewWidget(QWidget):
 
     def _show_built(self, scenario, patient, surfaces) -> None:
         """Replay the loaded session on ``patient`` (built for its case) and show its final moment."""
+        from trainer.core.session.notes import notes_for
+
         self.surfaces = surfaces
+        # the notes assess prints for this file, in its words (one home); until round 39 the review said none
+        self.notes.show_notes(notes_for(self.record, scenario, allowed_roots=self._roots,
+                                        unfinished=not self.record.complete))
         self._replayer = _Replayer(self.record, patient, scenario)
         self._draw_surfaces()
         self.timeline.setCurrentRow(self.timeline.count() - 1)     # the final moment first
@@ -337,7 +351,7 @@ class ReviewWidget(QWidget):
             self.busy.setText(f"<span style='color:#ff7070'>{type(resp.error).__name__}: {resp.error}</span>")
             return
         if resp.channel == "load":
-            self._built = (self._building, resp.value)
+            self._built = (self._building, resp.value, self.record.ct_series_found)
             self._show_built(*resp.value)
             return
         m: Moment = resp.value

@@ -54,7 +54,10 @@ class Controller(QObject):
     view : ProcedureView or None
         The latest state.
     report : dict or None
-        The score report JSON once finished (``ScoreReport.to_json()``).
+        The score report JSON once finished (``ScoreReport.to_json()``, with its ``assessment_notes``).
+    notes : tuple
+        The open session's assessment notes when it was resumed (``(label, text)``, as ``vptrainer assess`` prints
+        them: :class:`~trainer.service.messages.Ready`); empty for a new session.
     """
 
     sessionReady = Signal(object, object)     #: (ProcedureView, session file path)
@@ -78,6 +81,7 @@ class Controller(QObject):
         self.scenario = self.landmarks = self.path = None
         self.view: ProcedureView | None = None
         self.report = None
+        self.notes: tuple = ()
         self._callbacks: dict = {}
         # the monitors' display module pulls in SciPy (~0.5 s): import it off the GUI thread, once
         # the window is up (an import on a worker thread still holds the GIL, so not during launch);
@@ -132,6 +136,7 @@ class Controller(QObject):
             self.runner.invalidate(channel)
         self.ready = False
         self.scenario = self.landmarks = self.path = self.view = self.report = None
+        self.notes = ()
         return self.runner.submit("build", job)
 
     # ------------------------------------------------------------ actions
@@ -172,6 +177,7 @@ class Controller(QObject):
             self.ready = True
             self.scenario, self.landmarks, self.path = ready.scenario, ready.landmarks, Path(ready.path)
             self.view = ready.view
+            self.notes = tuple(ready.notes)
             self.sessionReady.emit(self.view, self.path)
             return
         applied: Applied = resp.value
