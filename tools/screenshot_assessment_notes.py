@@ -6,8 +6,9 @@
 The session is the clean expert's on a copy of the default case in the instructor's own folder, stopped before
 its finish (the window killed), its line ends turned CR LF on the way (a mail program, git's autocrlf) and the
 case file edited since (its title).  The trainer resumes it, the resident finishes it, and the debrief says what
-``vptrainer assess`` says about that file, at its top.  ``--more DIR``: also the window right after the resume
-(``resume-notes.png``, the notes above the images) and the review (``review-notes.png``).  Everything lives in
+``vptrainer assess`` says about that file, at its top.  ``--more DIR``: also the Resume offer
+(``resume-offer-notes.png``), the window right after the resume (``resume-notes.png``, the notes above the images)
+and the review (``review-notes.png``).  Everything lives in
 a temporary home folder; the user's sessions, settings and store are never touched.
 """
 
@@ -69,12 +70,15 @@ def main(argv=None) -> int:
     if not isinstance(offer, ResumeOffer):
         print("no resume offer: nothing to show", file=sys.stderr)
         return 2
+    if args.more:
+        Path(args.more).mkdir(parents=True, exist_ok=True)
+        driver.pump(0.3)
+        offer.grab().save(str(Path(args.more) / "resume-offer-notes.png"))
     driver.click(offer.resume_button)
     driver.wait_until(lambda: window.view is not None, "the resumed session")
     driver.idle()
     driver.pump(0.5)
     if args.more:
-        Path(args.more).mkdir(parents=True, exist_ok=True)
         grab(window, Path(args.more) / "resume-notes.png")
     driver.finish()
     driver.pump(0.5)

@@ -84,6 +84,7 @@ def test_a_resumed_crlf_session_on_an_edited_case_says_so_then_its_debrief_revie
     w.show()
     offer = startup(w)
     assert isinstance(offer, ResumeOffer) and offer.unfinished.path == session
+    assert [ln for ln in before if f"• {ln}" not in offer.text()] == []      # said before the choice
     d.click(offer.resume_button)
     d.wait_until(lambda: w.view is not None, "the resumed session")
     assert shows_each(w, before) == []                  # on screen, in assess's words

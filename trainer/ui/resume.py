@@ -16,6 +16,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from trainer.core.errors import ScenarioError, VPTrainerError
+from trainer.core.session.notes import note_lines, notes_for
 from trainer.core.session.reader import read_session
 
 __all__ = ["Unfinished", "find_unfinished", "ResumeOffer", "ct_folder_missing", "LocateCTFolder"]
@@ -23,12 +24,14 @@ __all__ = ["Unfinished", "find_unfinished", "ResumeOffer", "ct_folder_missing", 
 
 @dataclass(frozen=True)
 class Unfinished:
-    """An unfinished session: its file, scenario title, number of actions, last simulated time (s)."""
+    """An unfinished session: its file, scenario title, number of actions, last simulated time (s), and what
+    ``vptrainer assess`` says about its file (``(label, text)``: :func:`trainer.core.session.notes.notes_for`)."""
 
     path: Path
     scenario: str
     n_actions: int
     t_s: float
+    notes: tuple = ()
 
 
 def find_unfinished(session_dir, ct_roots=()) -> Unfinished | None:
@@ -55,11 +58,14 @@ def find_unfinished(session_dir, ct_roots=()) -> Unfinished | None:
         # showed its start, "simulated time 1:30" for a session left at 1:31 after a shot, minutes early after a wait
         last = rec.entries[-1] if rec.entries else {}
         t_s = float(last.get("t_s", 0.0)) + float(last.get("duration_s", 0.0) or 0.0)
+        roots = tuple(str(r) for r in ct_roots)
         try:
-            title = rec.scenario(allowed_roots=tuple(str(r) for r in ct_roots)).title
-        except VPTrainerError:
-            title = rec.header.get("scenario_id") or path.stem
-        return Unfinished(path, str(title), len(rec.entries), t_s)
+            scenario = rec.scenario(allowed_roots=roots)
+        except VPTrainerError:                    # the resume says what is wrong (or asks for the CT's folder)
+            return Unfinished(path, str(rec.header.get("scenario_id") or path.stem), len(rec.entries), t_s)
+        # said before the choice: a case edited since, CR LF line ends (until round 39 resumed silently)
+        return Unfinished(path, str(scenario.title), len(rec.entries), t_s,
+                          tuple(notes_for(rec, scenario, allowed_roots=roots)))
     return None
 
 
@@ -76,9 +82,11 @@ class ResumeOffer(QMessageBox):
         self.setWindowTitle("Resume the unfinished session?")
         self.setIcon(QMessageBox.Icon.Question)
         m, s = divmod(int(unfinished.t_s), 60)
+        said = "".join(f"\n• {line}" for line in note_lines(unfinished.notes))
         self.setText(f"An unfinished session was found:\n\n{unfinished.path.name}\n{unfinished.scenario}: "
-                     f"{unfinished.n_actions} actions, simulated time {m}:{s:02d}.\n\n"
-                     "Resume it where it stopped?")
+                     f"{unfinished.n_actions} actions, simulated time {m}:{s:02d}."
+                     + (f"\n\nNotes on its file (as vptrainer assess says them):{said}" if said else "")
+                     + "\n\nResume it where it stopped?")
         self.resume_button = self.addButton("Resume", QMessageBox.ButtonRole.AcceptRole)
         self.new_button = self.addButton("Start a new session", QMessageBox.ButtonRole.RejectRole)
         self.setDefaultButton(self.resume_button)
