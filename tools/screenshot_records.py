@@ -71,10 +71,21 @@ def _attempt(rng, trainee: str, n: int, day: int, cases: dict, sessions: Path) -
               "critical_errors": [] if passed else ["synthetic: below the pass score"], "cement_injected_ml": 3.0,
               "leaks": [], "radiation": {"shots": shots, "dap_gycm2": dap}, "tip": {"depth_fraction": depth},
               "global_rating": {}, "total_time_s": 900.0, "pass_score": 70.0, "timeline": [],
-              "scenario": {"id": scenario, "sha256": "0" * 64}}
+              "scenario": {"id": scenario, "sha256": "0" * 64}, "assessment_notes": []}
+    path = sessions / f"{trainee}-{n:03d}.jsonl"
+    # a few attempts with what assess says of their files (the attempts table's Notes column, round 39): a CR LF
+    # copy, and a session on a colleague's copy of the CT case edited since
+    if n % 9 == 4:
+        report["assessment_notes"].append({"label": "note", "text": (
+            f"{path}: its lines end in CR LF (Windows line ends, from an editor, a mail program or git on the way), "
+            "not the LF it was written with: the content was verified without the CR")})
+    if key == "anna" and n % 4 == 0:
+        report["assessment_notes"].insert(0, {"label": "WARNING", "text": (
+            f"the scenario file {scen.path} has changed since {path} was recorded on it; it was scored against the "
+            "copy the session recorded, not the edited file (vptrainer offers no way to score a session against "
+            "another version of its case)")})
     started = f"2026-{1 + day // 28:02d}-{1 + day % 28:02d}T09:{n % 60:02d}:00+00:00"
     header = make_header(scen, 1, trainee, started, ct_series=series)
-    path = sessions / f"{trainee}-{n:03d}.jsonl"
     SessionWriter(path, header=header).close()
     return AttemptRecord.from_report(report, header, path, sha)
 

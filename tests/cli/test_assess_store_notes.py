@@ -76,6 +76,8 @@ def test_a_store_written_before_the_notes_loads_and_its_debrief_opens_without_th
     w = CohortWindow(db)
     qtbot.addWidget(w)
     w.select_trainee("carl")
+    assert w.attempts_table.item(0, 6).text() == "—"          # Notes: none kept, not "none"
+    assert "--store" in w.attempts_table.item(0, 6).toolTip()
     deb = w.open_debrief(0)
     qtbot.addWidget(deb)
     assert deb.shown_score == old["score"]

@@ -117,6 +117,8 @@ def test_a_resumed_crlf_session_on_an_edited_case_says_so_then_its_debrief_revie
     qtbot.waitExposed(cohort)
     cohort.select_trainee("carl")
     assert cohort.attempts_table.rowCount() == 1
+    notes_cell = cohort.attempts_table.item(0, 6)                            # the Notes column
+    assert notes_cell.text() == "1 warning, 1 note" and notes_cell.toolTip().splitlines() == after
     rect = cohort.attempts_table.visualItemRect(cohort.attempts_table.item(0, 0))
     port = cohort.attempts_table.viewport()
     qtbot.mouseClick(port, Qt.MouseButton.LeftButton, pos=rect.center())

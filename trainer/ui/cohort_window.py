@@ -34,7 +34,9 @@ from trainer.core.records.cusum import PRESETS
 from trainer.core.records.progress import cohort_csv, cohort_rows, scenario_family
 from trainer.core.records.store import open_store
 from trainer.core.safe_write import atomic_write_text, check_output
+from trainer.core.session.notes import REPORT_KEY, note_lines, notes_from_report
 from trainer.core.shown_path import shown_path
+from trainer.ui.assessment_notes import WARN_COLOUR
 from trainer.ui.debrief import DebriefWidget
 from trainer.ui.save_dialogs import ask_save_path, save_with_confirmation
 
@@ -44,6 +46,26 @@ COLUMNS = (("trainee", "Trainee"), ("attempts", "Attempts"), ("pass_rate", "Pass
            ("score_trend_per_attempt", "Score trend /attempt"), ("cusum_state", "CUSUM"),
            ("lc_cusum_state", "LC-CUSUM"), ("competent_at", "LC-CUSUM competent at"), ("last_attempt", "Last attempt"))
 TREND_METRICS = ("dap", "fluoro_time", "shots", "tip_depth", "cement_volume")
+#: the Notes cell of an attempt recorded before the store kept the notes (round 39)
+NOTES_NOT_KEPT = "—"
+
+
+def notes_cell(report: dict) -> tuple[str, str]:
+    """The attempts table's Notes cell of a stored report: ``(text, tooltip)``.  "1 warning, 1 note, unfinished" (the
+    tooltip: the lines as ``assess`` printed them), "" when there were none, :data:`NOTES_NOT_KEPT` for a report
+    recorded before round 39 (none kept: re-assessing the session with ``--store`` adds them)."""
+    if REPORT_KEY not in (report or {}):
+        return NOTES_NOT_KEPT, ("recorded before the trainee store kept assess's notes (round 39); "
+                                "'vptrainer assess SESSION --store STORE' records them")
+    notes = notes_from_report(report)
+    counts: dict[str, int] = {}
+    for label, _text in notes:
+        counts[label] = counts.get(label, 0) + 1
+    text = ", ".join("unfinished" if label == "UNFINISHED" else f"{n} {label.lower()}{'s' if n > 1 else ''}"
+                     for label, n in counts.items())
+    return text, "\n".join(note_lines(notes))
+
+
 SELECT_HINT = "Select a trainee to list the attempts; double-click an attempt to open its debrief."
 
 
@@ -90,8 +112,9 @@ class CohortWindow(QWidget):
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.itemSelectionChanged.connect(self._show_attempts)
-        self.attempts_table = QTableWidget(0, 6)
-        self.attempts_table.setHorizontalHeaderLabels(["Started", "Scenario", "Result", "Score", "Seal", "Session"])
+        self.attempts_table = QTableWidget(0, 7)
+        self.attempts_table.setHorizontalHeaderLabels(["Started", "Scenario", "Result", "Score", "Seal", "Session",
+                                                       "Notes"])
         self.attempts_table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.attempts_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.attempts_table.cellDoubleClicked.connect(lambda r, _c: self.open_debrief(r))
@@ -184,6 +207,13 @@ class CohortWindow(QWidget):
                 if c == 5:
                     item.setToolTip(shown_path(a.session_path))
                 self.attempts_table.setItem(r, c, item)
+            # what assess said about the session file (its debrief shows the lines at its top)
+            text, tip = notes_cell(a.report)
+            item = QTableWidgetItem(text)
+            item.setToolTip(tip)
+            if "warning" in text or "unfinished" in text:
+                item.setForeground(QColor(WARN_COLOUR))
+            self.attempts_table.setItem(r, 6, item)
         self.attempts_table.resizeColumnsToContents()
         n = len(self.shown_attempts)
         self.hint.setText(f"{name}: {n} attempt{'s' if n != 1 else ''} below; double-click one to open its debrief.")
