@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,8 @@ from pydicom.uid import (
 
 from trainer.cli import main
 from trainer.core.anatomy.dicom_io import read_ct_series
+from trainer.core.errors import DicomError
+from trainer.ui.ct_landmarks import _load_job
 
 #: (DCMTK command, the transfer syntax it writes)
 CODECS = {"jpeg-lossless-sv1": (["dcmcjpeg"], JPEGLosslessSV1),
@@ -278,6 +281,72 @@ def test_a_jpeg_lossless_slice_gdcm_warns_on_is_refused_in_one_line_naming_it(pl
     assert "Corrupt JPEG data" in dcmtk.stderr, dcmtk.stderr
     _refused_naming(folder, victim, "JPEG Lossless", "warned 'Corrupt JPEG data: premature end of data segment'",
                     capsys)
+
+
+def _drop_the_huffman_table(stream: bytes) -> bytes:
+    """The Huffman table segment (DHT) lost, a run of bytes a bad copy dropped: GDCM's IJG library refuses the
+    stream outright ("Huffman table 0x00 was not defined") and prints it on the process's stderr."""
+    at = stream.find(b"\xff\xc4")
+    return stream[:at] + stream[at + 2 + int.from_bytes(stream[at + 2:at + 4], "big"):]
+
+
+def _zero_a_segment_length(stream: bytes) -> bytes:
+    """The length of the first marker segment after SOI (DCMTK's JFIF APP0) zeroed, two bytes of a bad copy: GDCM's
+    IJG library read it with a warning, and GDCM then threw a C++ exception nothing caught, ending the process
+    (SIGABRT)."""
+    return stream[:4] + b"\x00\x00" + stream[6:]
+
+
+def _zero_the_head(stream: bytes) -> bytes:
+    """200 bytes zeroed from byte 10 on (a bad sector over the stream's header): GDCM's IJG library printed "Warning:
+    unknown JFIF revision number 0.00" and "JPEG datastream contains no image" above the reader's line."""
+    return stream[:10] + bytes(200) + stream[210:]
+
+
+@pytest.fixture(scope="module")
+def lossless(plain, tmp_path_factory):
+    """The chest crop in JPEG Lossless (DCMTK's dcmcjpeg), written once per module; copy it before damaging it."""
+    return _compressed(plain, tmp_path_factory.mktemp("lossless") / "ct", CODECS["jpeg-lossless-sv1"][0])
+
+
+#: damage made to a JPEG Lossless slice's stream, and what the one line says of it (GDCM's own reason, or the
+#: header check's, which now refuses what made GDCM end the process)
+REFUSED = [(_drop_the_huffman_table, "could not be decoded (GDCM's decoder said 'Huffman table 0x00 was not defined')"),
+           (_zero_a_segment_length, "header is damaged: marker FFE0 at byte 2 has a length of 0 bytes"),
+           (_zero_the_head, "JFIF segment says version 0.00")]
+
+
+@pytest.mark.parametrize("damage, said", REFUSED)
+def test_a_jpeg_lossless_slice_gdcm_refuses_is_one_line_on_the_real_cli_stderr(lossless, tmp_path, damage, said):
+    """The product's rule through the real command in its own process: exit 2, stderr exactly one line naming the
+    file, the syntax and the reason, nothing written.  Until round 39 GDCM's IJG library printed its error on the
+    process's stderr from C above the reader's line, which said only "gdcm: 'NoneType' object has no attribute
+    'encode'"; a zeroed segment length ended the process (exit -6, stderr empty)."""
+    folder = tmp_path / "refused" / "ct"
+    shutil.copytree(lossless, folder)
+    victim = _damage_a_slice(folder, damage)
+    out = folder.parent / "case.toml"
+    r = subprocess.run([sys.executable, "-m", "trainer.cli", "scenarios", "import-ct", str(folder), "--level", "T12",
+                        "--out", str(out)], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and r.stderr.startswith("vptrainer: error: "), r.stderr
+    assert f"{victim}: pixel data in JPEG Lossless" in r.stderr and said in r.stderr, r.stderr
+    assert "NoneType" not in r.stderr and "Traceback" not in r.stderr and not out.exists()
+
+
+@pytest.mark.parametrize("damage, said", REFUSED[:2])
+def test_the_import_editors_reading_job_refuses_it_with_nothing_on_stderr(lossless, tmp_path, capfd, damage, said):
+    """The GUI's reading job (the import editor's, off the GUI thread): the same one line as its error, shown in the
+    dialog, and nothing printed on the process's stderr (file descriptor 2, where GDCM's C code prints).  Until
+    round 39 the zeroed segment length ended the GUI (SIGABRT) with the editor open."""
+    folder = tmp_path / "gui" / "ct"
+    shutil.copytree(lossless, folder)
+    victim = _damage_a_slice(folder, damage)
+    capfd.readouterr()
+    with pytest.raises(DicomError) as err:
+        _load_job((str(folder), "T12"), lambda _f, _text: None)
+    assert str(err.value).startswith(f"{victim}: pixel data in JPEG Lossless") and "\n" not in str(err.value)
+    assert said in str(err.value)
+    assert capfd.readouterr().err == ""
 
 
 def test_a_12_bit_jpeg_slice_whose_scan_end_was_lost_is_refused_in_one_line_naming_it(jpeg12, tmp_path, capsys):

@@ -16,7 +16,7 @@ from imagecodecs import jpeg8_encode
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import JPEGLosslessSV1
 
-from trainer.core.anatomy.dicom_jpeg_scan import decoded_pixels, scan_damage
+from trainer.core.anatomy.dicom_jpeg_scan import decoded_pixels, header_damage, scan_damage
 
 
 def _image() -> np.ndarray:
@@ -104,12 +104,73 @@ def test_a_libjpeg_warning_on_stderr_refuses_the_slice_and_other_text_is_passed_
     assert capfd.readouterr().err == "another thread's line\nafter\n"
 
 
-def test_stderr_is_put_back_when_the_decode_raises(capfd):
-    with pytest.raises(RuntimeError, match="the decoder failed"):
-        decoded_pixels(_PrintingDecode(b"gdcm: an error\n", fails=True))
+def test_what_gdcm_printed_while_refusing_is_the_reason_not_text_on_stderr(capfd):
+    """A decode that raises after printing (GDCM's IJG library prints "Bogus marker length", then pydicom raises
+    "gdcm: 'NoneType' object has no attribute 'encode'"): what was printed is the refusal's reason, nothing of it
+    reaches the real stderr (it was written there above the one-line error until round 39), and stderr is the
+    real one again after."""
+    with pytest.raises(ValueError, match="GDCM's decoder said 'Bogus marker length'") as err:
+        decoded_pixels(_PrintingDecode(b"Bogus marker length\n", fails=True))
+    assert isinstance(err.value.__cause__, RuntimeError)
     os.write(2, b"after\n")
-    assert capfd.readouterr().err == "gdcm: an error\nafter\n"
+    assert capfd.readouterr().err == "after\n"
+
+
+def test_a_decode_that_raises_without_printing_raises_as_it_did(capfd):
+    with pytest.raises(RuntimeError, match="the decoder failed"):
+        decoded_pixels(_PrintingDecode(b"", fails=True))
+    assert capfd.readouterr().err == ""
+
+
+def test_premature_end_of_file_refuses_the_slice_too():
+    """libjpeg's JWRN_JPEG_EOF: the data ran out before the image (its words do not start "Corrupt JPEG data")."""
+    with pytest.raises(ValueError, match="warned 'Premature end of JPEG file'"):
+        decoded_pixels(_PrintingDecode(b"Premature end of JPEG file\n"))
 
 
 def test_a_slice_decoded_without_a_word_is_returned():
     assert decoded_pixels(_PrintingDecode(b"")).shape == (2, 2)
+
+
+def _with_jfif(stream: bytes) -> bytes:
+    """``stream`` with a JFIF APP0 segment after SOI, as DCMTK's dcmcjpeg writes it (version 1.01)."""
+    return stream[:2] + b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + stream[2:]
+
+
+@pytest.mark.parametrize("lossless", [True, False])
+def test_an_intact_header_is_not_refused(lossless):
+    assert header_damage(_stream(lossless)) is None and header_damage(_with_jfif(_stream(lossless))) is None
+    assert scan_damage(_with_jfif(_stream(lossless)), lossless) is None
+
+
+def test_a_zeroed_segment_length_is_refused_before_a_decoder_sees_it():
+    """GDCM's IJG library read it with a warning and GDCM then ended the process (SIGABRT), round 39."""
+    s = _with_jfif(_stream(True))
+    damaged = s[:4] + b"\x00\x00" + s[6:]
+    assert "marker FFE0 at byte 2 has a length of 0 bytes" in header_damage(damaged)
+    assert "header is damaged" in scan_damage(damaged, True)
+
+
+def test_bytes_where_a_marker_should_start_are_refused():
+    s = _with_jfif(_stream(True))
+    assert "byte 20 is 00 where a marker (FF) should start" in header_damage(s[:20] + b"\x00" + s[21:])
+    assert "byte 20 is FF00" in header_damage(s[:21] + b"\x00" + s[22:])
+
+
+def test_a_jfif_version_other_than_1_is_refused():
+    s = _with_jfif(_stream(True))
+    assert "JFIF segment says version 0.01" in header_damage(s[:11] + b"\x00" + s[12:])
+
+
+@pytest.mark.parametrize("bits", [0, 17, 239])
+def test_a_lossless_frame_header_saying_an_impossible_precision_is_refused(bits):
+    """GDCM crashed the process (SIGSEGV) on 0 and 17 bits, and decoded 239 into samples 32768 off (round 39)."""
+    s = _stream(True)
+    sof = s.find(b"\xff\xc3")
+    assert f"says {bits}-bit samples; expected 2 to 16" in header_damage(s[:sof + 4] + bytes([bits]) + s[sof + 5:])
+
+
+def test_a_twelve_bit_dct_frame_header_saying_16_bits_is_refused():
+    s = _stream(False)
+    sof = s.find(b"\xff\xc1")
+    assert sof > 0 and "says 16-bit samples; expected 8 to 12" in header_damage(s[:sof + 4] + b"\x10" + s[sof + 5:])

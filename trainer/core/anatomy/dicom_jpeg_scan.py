@@ -22,6 +22,8 @@ GDCM's own warning is heard too (:func:`decoded_pixels`, round 38): its IJG libr
 on the file descriptor 2, which is sent to a temporary file while GDCM decodes, and the warning refuses the slice.
 Over the damaged slices of both real CTs it caught 9 of 1225 that the probes above miss (a byte inverted or a bit
 flipped early in the scan: libjpeg-turbo reads the damage otherwise), and no intact slice (realct-log pass 187).
+When GDCM refuses a stream outright, what it printed ("Bogus marker length") is the refusal's reason, not text on
+the terminal above the one-line error (round 39).
 
 A flipped bit that still decodes into valid Huffman codes of the same total length is not told: it changes some
 pixels, uses up the data exactly, and is decoded by every decoder as if intact (DCMTK's too).
@@ -29,6 +31,7 @@ pixels, uses up the data exactly, and is decoded by every decoder as if intact (
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
@@ -40,7 +43,8 @@ from pydicom.dataset import Dataset
 from pydicom.encaps import generate_frames
 from pydicom.uid import JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLossless, JPEGLosslessSV1
 
-__all__ = ["CHECKED_SYNTAXES", "check_jpeg_scans", "decoded_before", "decoded_pixels", "scan_damage"]
+__all__ = ["CHECKED_SYNTAXES", "check_jpeg_scans", "decoded_before", "decoded_pixels", "header_damage",
+           "scan_damage"]
 
 #: JPEG syntaxes whose scans are checked (libjpeg-turbo 3 decodes all four), and the lossless ones among them
 CHECKED_SYNTAXES = frozenset({JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLossless, JPEGLosslessSV1})
@@ -48,18 +52,17 @@ _LOSSLESS = frozenset({JPEGLossless, JPEGLosslessSV1})
 #: bytes appended before EOI by the *runs short* probe: mixed bits, no FF (which would start a marker)
 _APPENDED = b"\x5a" * 16
 _EOI = b"\xff\xd9"
-#: JPEG syntaxes pydicom hands GDCM (12-bit JPEG Extended goes to imagecodecs, :mod:`.dicom_jpeg12`, which prints
-#: nothing): their decoding's stderr is heard
-_GDCM_DECODED = CHECKED_SYNTAXES - {JPEGExtended12Bit}
-#: how libjpeg's warnings start, as the IJG libraries inside GDCM print them (JWRN_JPEG_EOF: "premature end of data
-#: segment", JWRN_EXTRANEOUS_DATA: "N extraneous bytes before marker 0xd9", JWRN_HIT_MARKER ...)
-_LIBJPEG_WARNING = "Corrupt JPEG data"
+#: how libjpeg's warnings of damage start, as the IJG libraries inside GDCM print them (jerror.h: JWRN_HIT_MARKER
+#: "Corrupt JPEG data: premature end of data segment", JWRN_EXTRANEOUS_DATA "... N extraneous bytes before marker
+#: 0xd9", JWRN_HUFF_BAD_CODE, JWRN_MUST_RESYNC; JWRN_JPEG_EOF "Premature end of JPEG file": the data ran out)
+_LIBJPEG_DAMAGE = ("Corrupt JPEG data", "Premature end of JPEG file")
 #: one redirect of file descriptor 2 at a time: the GUI reads in a worker thread, and a second redirect inside the
 #: first would restore the first's temporary file as the process's stderr
 _STDERR_LOCK = threading.Lock()
 #: the last stream whose image the check decoded with ``keep`` (its SOI to EOI) and that image, per thread, until
 #: :func:`decoded_before` takes it: the 12-bit JPEG Extended plugin decodes the same stream with the same call
 _KEPT = threading.local()
+_log = logging.getLogger(__name__)
 
 
 def _decode(stream: bytes) -> np.ndarray | None:
@@ -91,6 +94,9 @@ def scan_damage(stream: bytes, lossless: bool, keep: bool = False) -> str | None
         libjpeg-turbo does not decode it at all (the reader's decoder then says what it makes of it).
     """
     body = bytes(stream).rstrip(b"\x00")
+    damaged = header_damage(body)
+    if damaged:
+        return damaged
     if not body.endswith(_EOI):
         return "the JPEG stream does not end with its EOI marker (FFD9): cut short"
     data = body[:-2].rstrip(b"\xff")               # FF fill bytes may come before a marker
@@ -112,6 +118,68 @@ def scan_damage(stream: bytes, lossless: bool, keep: bool = False) -> str | None
             return None
     return ("the JPEG stream's entropy-coded data has bytes left over after its image (damaged inside: bytes "
             "inserted or changed)")
+
+
+#: markers without a length after them (ISO 10918-1 B.1.1.3): TEM, RST0-7, SOI, EOI
+_STANDALONE = frozenset({0x01, *range(0xD0, 0xDA)})
+_SOS = 0xDA
+#: the sample precisions each start-of-frame marker allows (ISO 10918-1 B.2.2, Table B.2): baseline 8, extended and
+#: progressive 8 or 12, lossless 2 to 16.  GDCM's IJG library crashed the process (SIGSEGV) on a JPEG Lossless frame
+#: header saying 0 or 17 bits, and decoded one saying 239 into samples 32768 HU off (round 39)
+_PRECISIONS = {0xC0: (8,), 0xC1: (8, 12), 0xC2: (8, 12), 0xC3: range(2, 17), 0xC5: (8, 12), 0xC6: (8, 12),
+               0xC7: range(2, 17), 0xC9: (8, 12), 0xCA: (8, 12), 0xCB: range(2, 17), 0xCD: (8, 12), 0xCE: (8, 12),
+               0xCF: range(2, 17)}
+
+
+def header_damage(stream: bytes) -> str | None:
+    """Why a JPEG stream's marker segments before its scan are damaged, or None when they are laid out as ISO 10918-1
+    B.1.1 says: SOI, then segments each starting with FF (fill bytes FF allowed), its marker and a length of at least
+    2 that ends before the stream does, up to the SOS segment; a JFIF APP0 segment says version 1; a frame header
+    says a sample precision its process allows (:data:`_PRECISIONS`).
+
+    The IJG libraries read such damage (bytes where a marker should start, a JFIF version other than 1) with a
+    warning only, and GDCM's JPEG codec, which accepts no warning while it reads the header, then throws a C++
+    exception nothing catches: the process is ended (SIGABRT, "An invalid logic behavior occurred"; a JPEG
+    Lossless slice with its JFIF segment's length zeroed, round 39).  So it is asked before any decoder sees the
+    stream.  A stream that does not start with SOI is left to the decoders (they refuse it outright).
+    """
+    if not stream.startswith(b"\xff\xd8"):
+        return None
+    at = 2
+    while at < len(stream):
+        if stream[at] != 0xFF:
+            return (f"the JPEG stream's header is damaged: byte {at} is {stream[at]:02X} where a marker (FF) should "
+                    "start (bytes changed or lost before its image data)")
+        while at + 1 < len(stream) and stream[at + 1] == 0xFF:        # fill bytes
+            at += 1
+        if at + 1 >= len(stream):
+            break
+        marker = stream[at + 1]
+        if marker == 0x00:
+            return (f"the JPEG stream's header is damaged: byte {at} is FF00 where a marker should start (bytes "
+                    "changed or lost before its image data)")
+        if marker in _STANDALONE:
+            if marker == 0xD9:
+                return None                                           # EOI before a scan: the decoders refuse it
+            at += 2
+            continue
+        length = int.from_bytes(stream[at + 2:at + 4], "big")
+        if length < 2 or at + 2 + length > len(stream):
+            return (f"the JPEG stream's header is damaged: marker FF{marker:02X} at byte {at} has a length of "
+                    f"{length} bytes; expected 2 to {len(stream) - at - 2} (bytes changed or lost before its "
+                    "image data)")
+        segment = stream[at + 4:at + 2 + length]
+        if marker == 0xE0 and len(segment) >= 14 and segment.startswith(b"JFIF\x00") and segment[5] != 1:
+            return (f"the JPEG stream's JFIF segment says version {segment[5]}.{segment[6]:02d}; expected 1.xx "
+                    "(bytes changed before its image data)")
+        if marker in _PRECISIONS and segment and segment[0] not in _PRECISIONS[marker]:
+            allowed = _PRECISIONS[marker]
+            return (f"the JPEG stream's frame header (FF{marker:02X} at byte {at}) says {segment[0]}-bit samples; "
+                    f"expected {min(allowed)} to {max(allowed)} for its process (bytes changed before its image data)")
+        if marker == _SOS:
+            return None
+        at += 2 + length
+    return None
 
 
 def decoded_before(stream: bytes) -> np.ndarray | None:
@@ -169,23 +237,39 @@ def check_jpeg_scans(ds: Dataset) -> None:
             raise ValueError(why if n == 1 else f"frame {k} of {n}: {why}")
 
 
-def decoded_pixels(ds: Dataset) -> np.ndarray:
-    """``ds.pixel_array``, JPEG scans checked first (:func:`check_jpeg_scans`) and GDCM's warnings heard.
+def _decoded_by_a_library(ds: Dataset) -> bool:
+    """Whether ``ds``'s pixel data is compressed, so that a C library may decode it (GDCM first for every syntax but
+    12-bit JPEG Extended, and after imagecodecs for that one should it fail); False for native pixel data."""
+    syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+    try:
+        return bool(syntax is not None and syntax.is_compressed)
+    except (AttributeError, ValueError):          # an unknown UID: pydicom's decoders say what they make of it
+        return True
 
-    While GDCM decodes a JPEG slice the process's file descriptor 2 goes to a temporary file (for the decode only,
-    under a lock, put back even when the decode raises): a libjpeg warning there refuses the slice, and anything
-    else printed meanwhile (another thread's stderr) is written to the real stderr after.  A process without a file
-    descriptor 2 decodes without hearing them.
+
+def decoded_pixels(ds: Dataset) -> np.ndarray:
+    """``ds.pixel_array``, JPEG scans checked first (:func:`check_jpeg_scans`) and GDCM's printed words heard.
+
+    While a compressed slice is decoded the process's file descriptor 2 goes to a temporary file (for the decode
+    only, under a lock, put back even when the decode raises).  When the decode succeeds, a libjpeg warning of
+    damage there (:data:`_LIBJPEG_DAMAGE`) refuses the slice, and anything else printed meanwhile (another
+    thread's stderr) is written to the real stderr after.  When it fails, what was printed is the decoders' reason
+    (GDCM's IJG library prints "Bogus marker length", its OpenJPEG "A marker ID was expected ...", then pydicom
+    raises "gdcm: 'NoneType' object has no attribute 'encode'"): it becomes the refusal's reason and is logged at
+    debug level, never written raw above the one-line error (round 39).  A process without a file descriptor 2
+    decodes without hearing them.
 
     Raises
     ------
     ValueError
-        The damage the scan check found, or the warning GDCM printed (the reader makes it its one-line error,
-        :func:`.dicom_codecs.decode_failure`); what pydicom raises for pixel data it cannot decode.
+        The damage the scan check found, the warning GDCM printed, or what GDCM printed when it refused the stream
+        (the reader makes it its one-line error, :func:`.dicom_codecs.decode_failure`); what pydicom raises for
+        pixel data it cannot decode when nothing was printed.
     """
     check_jpeg_scans(ds)
-    if getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None) not in _GDCM_DECODED:
+    if not _decoded_by_a_library(ds):
         return ds.pixel_array
+    failed: Exception | None = None
     with _STDERR_LOCK, tempfile.TemporaryFile() as held:
         sys.stderr.flush()
         try:
@@ -194,16 +278,26 @@ def decoded_pixels(ds: Dataset) -> np.ndarray:
             return ds.pixel_array
         try:
             os.dup2(held.fileno(), 2)
-            px = ds.pixel_array
+            try:
+                px = ds.pixel_array
+            except Exception as exc:  # noqa: BLE001 - pydicom raises several types; re-raised below
+                failed = exc
         finally:
             os.dup2(saved, 2)
             os.close(saved)
             held.seek(0)
             printed = held.read().decode("utf-8", "replace").splitlines(keepends=True)
-            others = "".join(line for line in printed if not line.startswith(_LIBJPEG_WARNING))
-            if others:
-                os.write(2, others.encode("utf-8", "replace"))
-    warned = [line.strip() for line in printed if line.startswith(_LIBJPEG_WARNING)]
+            if failed is None:
+                others = "".join(line for line in printed if not line.startswith(_LIBJPEG_DAMAGE))
+                if others:
+                    os.write(2, others.encode("utf-8", "replace"))
+    if failed is not None:
+        said = list(dict.fromkeys(line.strip() for line in printed if line.strip()))
+        if not said:
+            raise failed
+        _log.debug("the decoders printed while refusing the pixel data (%s): %s", failed, " | ".join(said))
+        raise ValueError(f"GDCM's decoder said '{'; '.join(said)}'") from failed
+    warned = [line.strip() for line in printed if line.startswith(_LIBJPEG_DAMAGE)]
     if warned:
         raise ValueError(f"GDCM's JPEG decoder warned '{warned[0]}' (damaged inside: bytes lost, inserted or changed)")
     return px
