@@ -359,6 +359,26 @@ def test_a_12_bit_jpeg_slice_whose_scan_end_was_lost_is_refused_in_one_line_nami
 
 
 
+def _copy_64_bytes_mid_scan_twice(stream: bytes) -> bytes:
+    """64 bytes of the entropy-coded data from its middle written twice (a bad copy), EOI kept."""
+    first, end = _scan(stream)
+    cut = (first + end) // 2
+    return stream[:cut + 64] + stream[cut:]
+
+
+def test_a_12_bit_jpeg_slice_with_bytes_copied_twice_in_its_scan_is_refused_in_one_line_naming_it(jpeg12, tmp_path,
+                                                                                                  capsys):
+    """libjpeg-turbo decoded it with a warning only (exit 0, the slice wrong from the damage on: up to 2900 HU off
+    over half of it, realct-log pass 192); its image does not need the scan's last two bytes, and it is refused as
+    damaged inside (round 39).  The oracle: DCMTK's dcmdjpeg warns on the same slice."""
+    folder = tmp_path / "twice" / "ct"
+    shutil.copytree(jpeg12, folder)
+    victim = _damage_a_slice(folder, _copy_64_bytes_mid_scan_twice)
+    dcmtk = subprocess.run(["dcmdjpeg", str(victim), str(tmp_path / "decoded.dcm")], capture_output=True, text=True)
+    assert "Corrupt JPEG data" in dcmtk.stderr, dcmtk.stderr
+    _refused_naming(folder, victim, "JPEG Extended", "has bytes left over after its image (damaged inside", capsys)
+
+
 def test_a_flat_jpeg_lossless_slice_is_read_not_refused_as_damaged(plain, tmp_path):
     """A slice whose pixels are all alike (padding beyond the scan, a blank slice): DCMTK codes it in bits of 0 and
     1 Huffman code, so its last data byte inverted reads the same (the other codes invalid, read as a difference of

@@ -80,7 +80,8 @@ def test_a_stream_without_its_end_marker_is_refused():
 def test_the_scan_check_and_the_pixels_decode_a_slice_once(monkeypatch, signed):
     """The reader's decode step (the scan check, then the pixels) decodes a 12-bit slice's stream once: until round 38
     the check decoded it and the plugin again.  The oracle: the streams libjpeg-turbo is handed, counted here (the
-    check's own probe stream, EOI moved, is another), and the image the slice was made from."""
+    check's own probe streams are others: EOI moved, and the last two data bytes dropped since round 39), and the
+    image the slice was made from."""
     stored = _ramp(-2000, -10) if signed else _ramp(0, 4095).astype(np.uint16)
     ds = _slice(stored, signed)
     stream = bytes(next(generate_frames(ds.PixelData, number_of_frames=1))).rstrip(b"\x00")
@@ -93,6 +94,6 @@ def test_the_scan_check_and_the_pixels_decode_a_slice_once(monkeypatch, signed):
     monkeypatch.setattr(dicom_jpeg_scan, "jpeg8_decode", counted)
     monkeypatch.setattr(dicom_jpeg12, "jpeg8_decode", counted)
     arr = decoded_pixels(ds)
-    assert handed.count(stream) == 1 and len(handed) == 2
+    assert handed.count(stream) == 1 and len(handed) == 3
     assert arr.dtype == (np.int16 if signed else np.uint16)
     assert np.abs(arr.astype(np.int32) - stored).max() <= BOUND

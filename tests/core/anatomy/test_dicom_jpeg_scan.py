@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 import pytest
-from imagecodecs import jpeg8_encode
+from imagecodecs import jpeg8_decode, jpeg8_encode
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import JPEGLosslessSV1
 
@@ -174,3 +174,22 @@ def test_a_twelve_bit_dct_frame_header_saying_16_bits_is_refused():
     s = _stream(False)
     sof = s.find(b"\xff\xc1")
     assert sof > 0 and "says 16-bit samples; expected 8 to 12" in header_damage(s[:sof + 4] + b"\x10" + s[sof + 5:])
+
+
+def test_bytes_inserted_into_a_dct_scan_are_left_over():
+    """64 bytes of a 12-bit DCT scan copied twice (a bad copy): libjpeg-turbo decodes it with a warning only, and
+    its image does not need the scan's last two bytes; read without a word until round 39."""
+    s = _stream(False)
+    first, end = _scan(s)
+    cut = (first + end) // 2
+    assert "left over" in scan_damage(s[:cut + 64] + s[cut:], False)
+
+
+def test_a_dct_scan_needs_its_last_two_bytes():
+    """The oracle of the left-over probe on a DCT stream: the intact scan's image changes without its last two
+    data bytes (the blocks after the one the data runs out in are left mid-grey)."""
+    s = _stream(False)
+    first, end = _scan(s)
+    image = jpeg8_decode(s)
+    assert not np.array_equal(jpeg8_decode(s[:end - 2] + b"\xff\xd9"), image)
+    assert scan_damage(s, False) is None

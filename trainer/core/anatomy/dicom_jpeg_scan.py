@@ -10,13 +10,18 @@ entropy-coded data exactly, and that can be told from outside by libjpeg-turbo's
 * *runs short*: the same stream with bytes appended before EOI decodes into another image.  An intact scan has
   decoded its last sample before its last byte, so what follows is never read (the image cannot change); a scan
   that ran out of data had its last samples made of zeros, and takes the appended bytes instead;
-* *left over* (JPEG Lossless only): the stream with its last data byte replaced, by its inverse and by three
+* *left over*: a JPEG Lossless stream with its last data byte replaced, by its inverse and by three
   fixed bit patterns in turn, decodes into the same image every time.  An intact scan's last byte holds at least
   one bit of its last sample's code, so one of them codes another sample value; a scan that ended early never
   read it.  Not asked of a flat image (all samples alike may be coded by a single Huffman code, any other bits
   invalid and read as a difference of 0: with the inverse alone, a flat slice coded by DCMTK was refused so).
-  Not asked of a DCT stream (JPEG baseline and extended): its last blocks are mostly air at the lowest sample
-  value, where a changed coefficient is clipped away (2 to 15 intact slices per real CT and codec were refused so).
+  A DCT stream (JPEG baseline and extended) is asked otherwise: a changed last byte there mostly changes a small
+  coefficient that rounds or clips away (2 to 15 intact slices per real CT and codec were refused so), so its last
+  two data bytes are dropped instead (round 39).  The decoder then runs out of data inside the last block or
+  before it: the block it runs out in is completed from zero bits and every block after it is left at zero
+  coefficients (mid-grey), so an intact scan's image changes unless the bits lost were zeros of its last block
+  alone (no intact slice of 245 refused, realct-log pass 192), while a scan with two bytes or more left over
+  decodes into the same image.
 
 GDCM's own warning is heard too (:func:`decoded_pixels`, round 38): its IJG library prints "Corrupt JPEG data: ..."
 on the file descriptor 2, which is sent to a temporary file while GDCM decodes, and the warning refuses the slice.
@@ -109,15 +114,27 @@ def scan_damage(stream: bytes, lossless: bool, keep: bool = False) -> str | None
     if longer is not None and not np.array_equal(longer, image):
         return ("the JPEG stream's entropy-coded data runs short of its image (damaged inside: bytes lost or "
                 "changed; the decoder would fill the rest)")
-    if not lossless or int(image.min()) == int(image.max()):
+    if int(image.min()) == int(image.max()):
         return None                                # a flat image may be coded by one Huffman code alone
-    head = data[:-2] if data.endswith(b"\xff\x00") else data[:-1]
-    for byte in _last_bytes(data[-2:]):
-        changed = _decode(head + byte + _EOI)
-        if changed is None or not np.array_equal(changed, image):
+    if lossless:
+        head = _without_last_bytes(data, 1)
+        for byte in _last_bytes(data[-2:]):
+            changed = _decode(head + byte + _EOI)
+            if changed is None or not np.array_equal(changed, image):
+                return None
+    else:
+        shorter = _decode(_without_last_bytes(data, 2) + _EOI)
+        if shorter is None or not np.array_equal(shorter, image):
             return None
     return ("the JPEG stream's entropy-coded data has bytes left over after its image (damaged inside: bytes "
             "inserted or changed)")
+
+
+def _without_last_bytes(data: bytes, n: int) -> bytes:
+    """Entropy-coded ``data`` without its last ``n`` bytes, a stuffed FF00 counting as the one byte FF."""
+    for _ in range(n):
+        data = data[:-2] if data.endswith(b"\xff\x00") else data[:-1]
+    return data
 
 
 #: markers without a length after them (ISO 10918-1 B.1.1.3): TEM, RST0-7, SOI, EOI
