@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this tree's tra
 CODECS = {"lossy": ["dcmcjpeg", "+ee"], "lossless": ["dcmcjpeg"]}
 #: the kinds of damage, each done to the frame's stream (EOI kept unless said)
 KINDS = ("intact", "cut-no-eoi", "eoi-missing", "end-lost", "zero-16", "zero-256", "flip-byte", "flip-bit", "drop-16",
-         "twice-64", "dqt-twice")
+         "twice-64", "table-twice")
 
 
 def _scan(f: bytes) -> tuple[int, int]:
@@ -67,8 +67,9 @@ def damage(kind: str, f: bytes, rng: np.random.Generator) -> bytes:
         return f[:at] + f[at + 16:]
     if kind == "twice-64":                          # 64 bytes written twice
         return f[:at + 64] + f[at:]
-    if kind == "dqt-twice":                         # a header segment written twice (legal: the table defined again)
-        q = f.find(b"\xff\xdb")
+    if kind == "table-twice":                       # a table segment written twice (legal: the table defined again):
+        q = f.find(b"\xff\xdb")                    # the quantisation table (DCT), else the Huffman table (lossless)
+        q = q if q >= 0 else f.find(b"\xff\xc4")
         n = 2 + int.from_bytes(f[q + 2:q + 4], "big")
         return f[:q + n] + f[q:q + n] + f[q + n:]
     raise ValueError(kind)
