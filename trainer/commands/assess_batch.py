@@ -134,7 +134,7 @@ def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = Fals
 
     ``want_attempt``: the row also carries ``_attempt``, the trainee-store record of the session
     (:class:`trainer.core.records.store.AttemptRecord`; not a CSV column)."""
-    from trainer.commands.assess_session import assess
+    from trainer.commands.assess_session import assess, unfinished_json
     from trainer.core.errors import TamperError, VPTrainerError
     from trainer.core.session.notes import assessment_notes, notes_json
     from trainer.core.session.reader import line_ends_note, scenario_warnings
@@ -170,6 +170,8 @@ def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = Fals
         from trainer.core.records.attempts import attempt_from_assessment
 
         out = report.to_json()
+        if not record.complete:     # as single assess --store keeps it (until round 39 the batch's had no mark)
+            out = unfinished_json(out)
         out["seal"] = {"status": seal.state, "message": seal.message}
         # the store keeps the notes single assess prints and its debrief shows (an attempt looked at later says them)
         out["assessment_notes"] = notes_json(assessment_notes(record, proc.scenario, warnings,

@@ -58,16 +58,22 @@ def case_labeller(shown=str):
     return label
 
 
+#: the per-attempt CSV's columns before one column per metric (docs/progress.md "`vptrainer progress`")
+ATTEMPT_CSV_COLUMNS = ("attempt", "started_at", "scenario", "case", "passed", "score", "finished", "cusum", "lc_cusum")
+
+
 def _attempts_csv(attempts, progress, label) -> str:
+    """One row per attempt.  ``score`` is the stored score (an unfinished attempt's is progress only: ``finished``
+    0, and the charts leave it out)."""
     import csv
     import io
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     mids = list(progress["metrics"])
-    w.writerow(["attempt", "started_at", "scenario", "case", "passed", "score", "cusum", "lc_cusum", *mids])
+    w.writerow([*ATTEMPT_CSV_COLUMNS, *mids])
     for i, a in enumerate(attempts):
-        w.writerow([i + 1, a.started_at, a.scenario_id, label(a), int(a.passed), a.score,
+        w.writerow([i + 1, a.started_at, a.scenario_id, label(a), int(a.passed), a.score, int(a.complete),
                     round(progress["cusum"]["values"][i], 6), round(progress["lc_cusum"]["values"][i], 6),
                     *[("" if progress["metrics"][m]["values"][i] is None else progress["metrics"][m]["values"][i])
                       for m in mids]])
@@ -136,7 +142,8 @@ def run(args) -> int:
                   + (", ".join(f"{e['event']} at attempt {e['attempt']}" for e in lc["events"]) or "none"))
             shown = case_labeller(shown_path)
             for i, a in enumerate(attempts):
-                print(f"  {i + 1:3d} {a.started_at[:19]:19s} {'PASS' if a.passed else 'fail'} "
+                verdict = "PASS" if a.passed else ("fail" if a.complete else "unfinished")
+                print(f"  {i + 1:3d} {a.started_at[:19]:19s} {verdict} "
                       f"{a.score:5.1f}  CUSUM {c['values'][i]:+.3f}  LC {lc['values'][i]:+.3f}  {shown(a)}")
         if args.csv:
             print(f"CSV written to {args.csv}")
@@ -151,7 +158,8 @@ def run(args) -> int:
         for r in rows:
             rate = "-" if r["pass_rate"] is None else f"{100 * r['pass_rate']:.0f}%"
             trend = "-" if r["score_trend_per_attempt"] is None else f"{r['score_trend_per_attempt']:+.2f}"
-            print(f"{r['trainee'][:20]:20s} {r['attempts']:4d} {rate:>6s} {r['last_score']:6.1f} {trend:>7s}  "
+            last = "-" if r["last_score"] is None else f"{r['last_score']:.1f}"
+            print(f"{r['trainee'][:20]:20s} {r['attempts']:4d} {rate:>6s} {last:>6s} {trend:>7s}  "
                   f"{r['cusum_state']:18s} {r['lc_cusum_state']:18s}")
         if args.csv:
             print(f"CSV written to {args.csv}")

@@ -30,7 +30,10 @@ __all__ = [
 
 COHORT_COLUMNS = ("trainee", "attempts", "passed", "pass_rate", "last_score", "score_trend_per_attempt",
                   "cusum_state", "cusum_value", "lc_cusum_state", "competent_at", "first_attempt", "last_attempt",
-                  "cases")
+                  "cases", "unfinished")
+#: ``last_score``: the score of the trainee's last finished attempt (an unfinished one's is progress only; empty
+#: when none finished). ``unfinished``: attempts without an accepted finish (counted in ``attempts``, never in
+#: ``passed``).
 
 
 def scenario_family(scenario_id: str) -> str:
@@ -88,7 +91,8 @@ def trainee_progress(attempts: list[AttemptRecord], params: CusumParams = PRESET
     Returns
     -------
     dict
-        ``trainee``, ``attempts``, ``passed``, ``pass_rate``, ``scores``, ``dates``,
+        ``trainee``, ``attempts``, ``passed``, ``pass_rate``, ``scores`` (None for an unfinished attempt: its
+        score is progress only), ``finished`` (per attempt), ``unfinished`` (their number), ``dates``,
         ``cusum`` and ``lc_cusum`` (:meth:`CusumChart.to_json`), ``families`` (the same per
         scenario family), ``metrics`` (values, statuses, slope per attempt, last value).
     """
@@ -99,14 +103,20 @@ def trainee_progress(attempts: list[AttemptRecord], params: CusumParams = PRESET
         family = scenario_family(a.scenario_id)
         if family:
             fams.setdefault(family, []).append(a)
-    scores = [a.score for a in attempts]
+    # an unfinished attempt's score is progress only (assess: "not passed, the score below is progress only"): it is
+    # a failure on the charts, and no score to draw or trend (until round 39 a batch's unfinished 99 was drawn red
+    # among the finished scores and counted in the trend)
+    scores = [a.score if a.complete else None for a in attempts]
+    trend = slope_per_attempt(scores)
     return {
         "trainee": attempts[0].trainee if attempts else "",
         "attempts": n,
         "passed": sum(outcomes),
         "pass_rate": round(sum(outcomes) / n, 4) if n else None,
         "scores": scores,
-        "score_trend_per_attempt": None if n < 2 else round(slope_per_attempt(scores) or 0.0, 6),
+        "finished": [bool(a.complete) for a in attempts],
+        "unfinished": sum(not a.complete for a in attempts),
+        "score_trend_per_attempt": None if trend is None else round(trend, 6),
         "dates": [a.started_at for a in attempts],
         "scenarios": [a.scenario_id for a in attempts],
         "attempt_ids": [a.id for a in attempts],
@@ -147,12 +157,14 @@ def cohort_rows(attempts: list[AttemptRecord], params: CusumParams = PRESETS["10
         atts = by[name]
         p = trainee_progress(atts, params, lc_h)
         rows.append({"trainee": name, "attempts": p["attempts"], "passed": p["passed"], "pass_rate": p["pass_rate"],
-                     "last_score": atts[-1].score, "score_trend_per_attempt": p["score_trend_per_attempt"],
+                     "last_score": next((a.score for a in reversed(atts) if a.complete), None),
+                     "score_trend_per_attempt": p["score_trend_per_attempt"],
                      "cusum_state": p["cusum"]["state"],
                      "cusum_value": p["cusum"]["values"][-1] if p["cusum"]["values"] else 0.0,
                      "lc_cusum_state": p["lc_cusum"]["state"], "competent_at": p["lc_cusum"]["competent_at"],
                      "first_attempt": atts[0].started_at, "last_attempt": atts[-1].started_at,
                      "cases": "; ".join(sorted({label(a) for a in atts})),
+                     "unfinished": p["unfinished"],
                      "metric_trends": {k: v["slope_per_attempt"] for k, v in p["metrics"].items()}})
     return rows
 
