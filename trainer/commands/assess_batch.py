@@ -25,7 +25,9 @@ __all__ = ["expand_sessions", "is_action_plan", "is_session_header", "json_sessi
 
 CSV_FIELDS = ("path", "status", "passed", "score", "first_broken_rule", "broken_rules", "seal", "trainee",
               "scenario", "seed", "actions", "exposures", "fluoro_s", "dap_gycm2", "total_time_s", "ct_series_found",
-              "message")
+              "message", "notes")
+#: ``notes``: what the one-session ``assess`` prints about the file (its stderr notes and the UNFINISHED line), as
+#: ``progress TRAINEE --csv`` and the store keep them: ``LABEL: text`` lines joined by " | " (round 39).
 #: ``ct_series_found``: the folder a patient-CT session's series was found in by the fingerprint the
 #: session recorded, when it was not the one its scenario names (empty otherwise), as the one-session
 #: ``assess`` notes it (round 23: the spreadsheet did not say it).
@@ -136,7 +138,7 @@ def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = Fals
     (:class:`trainer.core.records.store.AttemptRecord`; not a CSV column)."""
     from trainer.commands.assess_session import assess, unfinished_json
     from trainer.core.errors import TamperError, VPTrainerError
-    from trainer.core.session.notes import assessment_notes, notes_json
+    from trainer.core.session.notes import CSV_SEPARATOR, assessment_notes, note_lines, notes_json
     from trainer.core.session.reader import line_ends_note, scenario_warnings
     from trainer.core.session.seal import load_key, sealer_from_env
 
@@ -166,6 +168,8 @@ def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = Fals
                message="; ".join(m for m in ("" if record.complete else "no accepted finish: not passed",
                                              line_ends_note(record), *warnings)
                                      if m))
+    notes = assessment_notes(record, proc.scenario, warnings, unfinished=not record.complete)
+    row["notes"] = CSV_SEPARATOR.join(note_lines(notes))
     if want_attempt:
         from trainer.core.records.attempts import attempt_from_assessment
 
@@ -174,8 +178,7 @@ def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = Fals
             out = unfinished_json(out)
         out["seal"] = {"status": seal.state, "message": seal.message}
         # the store keeps the notes single assess prints and its debrief shows (an attempt looked at later says them)
-        out["assessment_notes"] = notes_json(assessment_notes(record, proc.scenario, warnings,
-                                                              unfinished=not record.complete))
+        out["assessment_notes"] = notes_json(notes)
         row["_attempt"] = attempt_from_assessment(record.path, record.header, out, bool(record.complete))
     return row
 
@@ -198,11 +201,15 @@ def assess_many(paths, jobs: int | None = None, ct_root=None, seal_key=None, req
 
 
 def rows_to_csv(rows) -> str:
+    """The rows as CSV text, every text cell formula-safe (:mod:`trainer.core.csv_cells`: a trainee named
+    ``=HYPERLINK(...)`` is text in the spreadsheet; ``--json`` keeps the values as they are)."""
+    from trainer.core.csv_cells import safe_cell
+
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow(r)
+        w.writerow({k: safe_cell(v) for k, v in r.items()})
     return buf.getvalue()
 
 

@@ -59,24 +59,31 @@ def case_labeller(shown=str):
 
 
 #: the per-attempt CSV's columns before one column per metric (docs/progress.md "`vptrainer progress`")
-ATTEMPT_CSV_COLUMNS = ("attempt", "started_at", "scenario", "case", "passed", "score", "finished", "cusum", "lc_cusum")
+ATTEMPT_CSV_COLUMNS = ("attempt", "started_at", "scenario", "case", "passed", "score", "finished", "cusum", "lc_cusum",
+                       "notes")
 
 
 def _attempts_csv(attempts, progress, label) -> str:
     """One row per attempt.  ``score`` is the stored score (an unfinished attempt's is progress only: ``finished``
-    0, and the charts leave it out)."""
+    0, and the charts leave it out); ``notes``: what assess said about the session file
+    (:func:`~trainer.core.session.notes.notes_csv`: the lines joined by " | ", "" for none, a marker for an
+    attempt recorded before round 39).  Every text cell is formula-safe (:mod:`trainer.core.csv_cells`)."""
     import csv
     import io
+
+    from trainer.core.csv_cells import safe_row
+    from trainer.core.session.notes import notes_csv
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     mids = list(progress["metrics"])
     w.writerow([*ATTEMPT_CSV_COLUMNS, *mids])
     for i, a in enumerate(attempts):
-        w.writerow([i + 1, a.started_at, a.scenario_id, label(a), int(a.passed), a.score, int(a.complete),
-                    round(progress["cusum"]["values"][i], 6), round(progress["lc_cusum"]["values"][i], 6),
-                    *[("" if progress["metrics"][m]["values"][i] is None else progress["metrics"][m]["values"][i])
-                      for m in mids]])
+        w.writerow(safe_row([i + 1, a.started_at, a.scenario_id, label(a), int(a.passed), a.score, int(a.complete),
+                             round(progress["cusum"]["values"][i], 6), round(progress["lc_cusum"]["values"][i], 6),
+                             notes_csv(a.report),
+                             *[("" if progress["metrics"][m]["values"][i] is None
+                                else progress["metrics"][m]["values"][i]) for m in mids]]))
     return buf.getvalue()
 
 
@@ -122,7 +129,9 @@ def run(args) -> int:
         if args.trainee is not None and args.trainee not in store.trainees():
             raise ParameterError("trainee", args.trainee, f"one of the trainees in {path}: "
                                  f"{', '.join(store.trainees()) or '(none recorded)'}")
-        attempts = store.attempts(trainee=args.trainee, scenario=args.scenario, since=args.since, until=args.until)
+        # with their reports: the CSVs' notes columns read them
+        attempts = store.attempts(trainee=args.trainee, scenario=args.scenario, since=args.since, until=args.until,
+                                  with_report=True)
     if args.trainee is not None:
         prog = trainee_progress(attempts, params, args.lc_h)
         if args.csv:

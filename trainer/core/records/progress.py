@@ -16,8 +16,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from trainer.core.anatomy.params import LEVELS
+from trainer.core.csv_cells import safe_row
 from trainer.core.records.cusum import PRESETS, CusumParams, lc_cusum, standard_cusum
 from trainer.core.records.store import AttemptRecord
+from trainer.core.session.notes import notes_from_report, notes_kept
 
 __all__ = [
     "COHORT_COLUMNS",
@@ -30,10 +32,11 @@ __all__ = [
 
 COHORT_COLUMNS = ("trainee", "attempts", "passed", "pass_rate", "last_score", "score_trend_per_attempt",
                   "cusum_state", "cusum_value", "lc_cusum_state", "competent_at", "first_attempt", "last_attempt",
-                  "cases", "unfinished")
+                  "cases", "unfinished", "attempts_with_notes", "attempts_notes_not_kept")
 #: ``last_score``: the score of the trainee's last finished attempt (an unfinished one's is progress only; empty
 #: when none finished). ``unfinished``: attempts without an accepted finish (counted in ``attempts``, never in
-#: ``passed``).
+#: ``passed``). ``attempts_with_notes``: attempts whose stored report holds assess's notes (a warning, a note,
+#: UNFINISHED); ``attempts_notes_not_kept``: attempts recorded before the store kept them (round 39).
 
 
 def scenario_family(scenario_id: str) -> str:
@@ -137,7 +140,8 @@ def cohort_rows(attempts: list[AttemptRecord], params: CusumParams = PRESETS["10
     Parameters
     ----------
     attempts : list of AttemptRecord
-        The attempts, in order of start time.
+        The attempts, in order of start time, with their reports (``store.attempts(with_report=True)``: the
+        notes counts read them; an attempt without its report counts as recorded before the notes were kept).
     params : CusumParams
         Acceptable and unacceptable failure rates and error probabilities.
     lc_h : float, optional
@@ -165,6 +169,8 @@ def cohort_rows(attempts: list[AttemptRecord], params: CusumParams = PRESETS["10
                      "first_attempt": atts[0].started_at, "last_attempt": atts[-1].started_at,
                      "cases": "; ".join(sorted({label(a) for a in atts})),
                      "unfinished": p["unfinished"],
+                     "attempts_with_notes": sum(bool(notes_from_report(a.report)) for a in atts),
+                     "attempts_notes_not_kept": sum(not notes_kept(a.report) for a in atts),
                      "metric_trends": {k: v["slope_per_attempt"] for k, v in p["metrics"].items()}})
     return rows
 
@@ -182,6 +188,6 @@ def cohort_csv(rows: list[dict], metric_ids: list[str] | None = None) -> str:
     w.writerow([*COHORT_COLUMNS, *(f"trend_{m}" for m in metric_ids)])
     for r in rows:
         trends = r.get("metric_trends", {})
-        w.writerow([("" if r[c] is None else r[c]) for c in COHORT_COLUMNS]
-                   + [("" if trends.get(m) is None else trends[m]) for m in metric_ids])
+        w.writerow(safe_row([("" if r[c] is None else r[c]) for c in COHORT_COLUMNS]
+                            + [("" if trends.get(m) is None else trends[m]) for m in metric_ids]))
     return buf.getvalue()

@@ -16,11 +16,18 @@ from __future__ import annotations
 
 from trainer.core.session.reader import SessionRecord, line_ends_note, scenario_warnings
 
-__all__ = ["REPORT_KEY", "UNFINISHED_TEXT", "assessment_notes", "ct_series_found_note", "ct_series_unchecked",
-           "note_lines", "notes_for", "notes_from_report", "notes_json"]
+__all__ = ["CSV_NOT_KEPT", "CSV_SEPARATOR", "REPORT_KEY", "UNFINISHED_TEXT", "assessment_notes", "ct_series_found_note",
+           "ct_series_unchecked", "note_lines", "notes_csv", "notes_for", "notes_from_report", "notes_json",
+           "notes_kept"]
 
 #: The score report JSON's key for the notes (absent from reports written before round 39).
 REPORT_KEY = "assessment_notes"
+
+#: the ``notes`` cell of ``vptrainer progress TRAINEE --csv`` for an attempt recorded before the store kept the notes
+#: (round 39): none kept, which is not "none to say" (an empty cell)
+CSV_NOT_KEPT = "(not kept: recorded before round 39)"
+#: between the note lines of one ``notes`` cell (a note line holds no newline of its own words; a path may)
+CSV_SEPARATOR = " | "
 
 UNFINISHED_TEXT = "the session has no accepted finish; it is not passed (the score below is progress only)"
 
@@ -103,3 +110,17 @@ def notes_from_report(report: dict) -> list[tuple[str, str]]:
         return []
     return [(str(n["label"]), str(n["text"])) for n in raw
             if isinstance(n, dict) and isinstance(n.get("label"), str) and isinstance(n.get("text"), str)]
+
+
+def notes_kept(report: dict) -> bool:
+    """Whether a stored score report holds the notes (recorded since round 39), even an empty list."""
+    return isinstance(report, dict) and REPORT_KEY in report
+
+
+def notes_csv(report: dict) -> str:
+    """A stored report's notes in one CSV cell: the lines ``assess`` printed (``LABEL: text``, stderr's without
+    its ``vptrainer assess: `` and stdout's ``UNFINISHED:`` line) joined by :data:`CSV_SEPARATOR`; "" when there
+    were none; :data:`CSV_NOT_KEPT` for a report recorded before round 39."""
+    if not notes_kept(report):
+        return CSV_NOT_KEPT
+    return CSV_SEPARATOR.join(note_lines(notes_from_report(report)))
