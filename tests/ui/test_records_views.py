@@ -290,3 +290,30 @@ def test_records_settings_show_the_whole_store_path(qtbot, ui_settings, qapp):
             assert field.contentsRect().width() >= needed, (text, field.width(), needed)
     finally:
         qapp.setStyleSheet(old)
+
+
+def test_my_progress_draws_no_score_for_an_unfinished_attempt(qtbot, tmp_path):
+    """Round 39 (assessor2): a batch's ``assess --store`` of a session without its finish recorded its replayed 99
+    (progress only), and My progress drew it red among the finished scores.  Oracle: the store's complete flags
+    (attempt 2 unfinished): no score point at attempt 2, the other two where the store has them, and the CUSUM
+    still counts attempt 2 as a failure (3 points after the origin)."""
+    from dataclasses import replace
+
+    from trainer.ui.progress_window import ProgressWindow
+
+    db = tmp_path / "records.sqlite3"
+    with open_store(db) as st:
+        for i, (score, passed, done) in enumerate([(80.0, True, True), (99.0, False, False), (75.0, True, True)]):
+            a = attempt("res", f"u{i}", passed=passed, score=score, started=f"2026-12-05T{i + 4:02d}:15:00+00:00")
+            st.record_attempt(replace(a, complete=done))
+    w = ProgressWindow(db, "res")
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    drawn = {}
+    for item in w.metric_plot.listDataItems():
+        if item.opts.get("symbol") is not None:
+            xs, ys = item.getData()
+            drawn.update({int(x): float(y) for x, y in zip(xs, ys)})
+    assert drawn == {1: 80.0, 3: 75.0}
+    assert len(w.cusum_curve.getData()[0]) == 4 and "2 passed" in w.summary.text()
