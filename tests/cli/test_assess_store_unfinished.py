@@ -82,3 +82,37 @@ def test_progress_counts_an_unfinished_attempt_as_not_passed_and_never_as_a_fini
     assert main(["progress", "carla", "--store", str(db), "--csv", str(per)]) == 0
     rows = list(csv.DictReader(per.open(newline="")))
     assert [(r["passed"], r["finished"]) for r in rows] == [("1", "1"), ("0", "0")]
+
+
+def test_an_unfinished_session_resumed_in_its_file_and_assessed_again_is_one_attempt(two_sessions, tmp_path, capsys):
+    """An assessor's nightly ``assess FOLDER --store`` caught a session before its finish (a crash, or the trainee
+    still at it); the trainee resumed it in the trainer, which appends to the same file, and finished.  Assessed
+    again, the grown file (a new hash) was a second attempt: the procedure counted twice, once as an unfinished
+    failure on the learning curve.  Oracle: the finished session assessed alone into an empty store."""
+    from trainer.core.anatomy.cache import cached_patient
+    from trainer.core.scenario.loader import load_scenario
+    from trainer.core.session.live import LiveSession
+
+    _, unfinished = two_sessions
+    sess = tmp_path / "sessions" / "carla.jsonl"
+    sess.parent.mkdir()
+    sess.write_bytes(unfinished.read_bytes())
+    db, alone = tmp_path / "r.sqlite3", tmp_path / "alone.sqlite3"
+    assert main(["assess", str(sess.parent), "--jobs", "1", "--store", str(db)]) == 3
+    with LiveSession.resume(sess, patient=cached_patient(load_scenario(None).anatomy), render=False) as live:
+        assert live.apply({"type": "finish"}).accepted
+    assert main(["assess", str(sess.parent), "--jobs", "1", "--store", str(db)]) == 0
+    assert "1 attempt(s) recorded" in capsys.readouterr().err
+    assert main(["assess", str(sess), "--store", str(alone)]) == 0
+    with open_store(db) as st, open_store(alone) as want:
+        got, (one,) = st.attempts(), want.attempts()
+        assert len(got) == 1                                 # failed before: 2, the first unfinished
+        (a,) = got
+        assert (a.complete, a.passed, a.score, a.session_sha256, a.uuid) == \
+            (one.complete, one.passed, one.score, one.session_sha256, one.uuid)
+        assert a.complete and a.passed
+        assert st.outbox_counts() == want.outbox_counts()    # its statements queued as for any finished attempt
+    capsys.readouterr()
+    assert main(["progress", "carla", "--store", str(db), "--json"]) == 0
+    prog = json.loads(capsys.readouterr().out)
+    assert (prog["attempts"], prog["passed"]) == (1, 1)

@@ -273,7 +273,9 @@ class TraineeStore:
         """Store one attempt and queue its xAPI statements; return ``(attempt id, created)``.
 
         The same session (by ``session_sha256``) updates its row instead of adding one; its
-        statements are rebuilt only while they have not been sent.
+        statements are rebuilt only while they have not been sent.  So does the same procedure further on: an
+        unfinished attempt recorded from the same file (path, trainee, start time and scenario hash) that has
+        been resumed since (its hash changed).
         """
         with self.write() as c:
             aid, created = self._record(c, a)
@@ -359,6 +361,15 @@ class TraineeStore:
     def _record(self, c: sqlite3.Connection, a: AttemptRecord) -> tuple[int, bool]:
         tid = self._trainee_id(c, a.trainee)
         row = c.execute("SELECT id FROM attempts WHERE session_sha256 = ?", (a.session_sha256,)).fetchone()
+        if row is None and a.origin == "local":
+            # the same procedure further on: an unfinished session recorded before (assess --store on a crashed or
+            # running session) that was resumed in its file since (the trainer appends to it) and is assessed again.
+            # Its bytes, hence its hash, changed; it is still one attempt, not an unfinished failure on the
+            # learning curve beside its finished self (round 39)
+            row = c.execute("SELECT id FROM attempts WHERE session_path = ? AND trainee_id = ? AND started_at = ? "
+                            "AND scenario_sha256 = ? AND complete = 0 AND origin = 'local' AND started_at != '' "
+                            "ORDER BY id DESC LIMIT 1",
+                            (a.session_path, tid, a.started_at, a.scenario_sha256)).fetchone()
         values = (tid, a.scenario_id, a.scenario_sha256, a.started_at, a.session_path, a.session_sha256,
                   a.seal_status, int(a.complete), int(a.passed), float(a.score), a.software_version,
                   a.assessed_at or _now(), json.dumps(a.report, sort_keys=True),
