@@ -392,3 +392,32 @@ def test_a_flat_jpeg_lossless_slice_is_read_not_refused_as_damaged(plain, tmp_pa
     ds.save_as(first)
     folder = _compressed(flat, tmp_path / "flat" / "ct", CODECS["jpeg-lossless-sv1"][0])
     assert np.array_equal(read_ct_series(folder).hu, read_ct_series(flat).hu)
+
+
+#: a CT scenario over the series in ``ct`` beside it; validate checks the file and reads the series, not the
+#: landmarks' anatomy (render and import-ct label it)
+_CT_SCENARIO = ('[scenario]\ntitle = "chest crop"\nobjectives = ["o"]\n[ct]\nfolder = "ct"\nlevel = "T12"\n'
+                "[ct.landmarks]\nbody_centre_mm = [0.0, 0.0, 0.0]\npedicle_left_centre_mm = [15.0, 20.0, 0.0]\n"
+                "pedicle_right_centre_mm = [-15.0, 20.0, 0.0]\nsuperior_endplate_z_mm = 10.0\n"
+                "inferior_endplate_z_mm = -10.0\n")
+
+
+def test_validate_of_a_ct_scenario_reads_its_slices_and_names_a_damaged_one(lossless, tmp_path):
+    """``scenarios validate`` through the real command in its own process: OK over the intact JPEG Lossless series
+    (DCMTK's dcmcjpeg); with one slice's scan damaged (16 bytes lost mid-scan, the damage ``import-ct`` refuses),
+    exit 2 and one error line naming that slice, as ``render``, ``play`` and ``import-ct`` refuse it.  Until round 39
+    validate read the TOML and the folder's existence only: "OK" over the damaged series (realct-log pass 195)."""
+    folder = tmp_path / "case" / "ct"
+    shutil.copytree(lossless, folder)
+    case = folder.parent / "case.toml"
+    case.write_text(_CT_SCENARIO)
+    command = [sys.executable, "-m", "trainer.cli", "scenarios", "validate", str(case)]
+    r = subprocess.run(command, capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.startswith(f"{case}: OK (T12 patient CT") and r.stderr == "", r
+    victim = _damage_a_slice(folder, _drop_16_bytes_mid_scan)
+    r = subprocess.run(command, capture_output=True, text=True)
+    lines = r.stderr.splitlines()
+    assert r.returncode == 2 and r.stdout == "" and len(lines) == 2, r
+    assert lines[0] == f"{case}: INVALID (1 problem)", lines
+    assert lines[1].startswith(f"  error: {victim}: pixel data in JPEG Lossless") and "runs short" in lines[1], lines
+    assert "Traceback" not in r.stderr
