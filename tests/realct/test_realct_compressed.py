@@ -421,3 +421,41 @@ def test_validate_of_a_ct_scenario_reads_its_slices_and_names_a_damaged_one(loss
     assert lines[0] == f"{case}: INVALID (1 problem)", lines
     assert lines[1].startswith(f"  error: {victim}: pixel data in JPEG Lossless") and "runs short" in lines[1], lines
     assert "Traceback" not in r.stderr
+
+
+def _drop_16_bytes_mid_codestream(stream: bytes) -> bytes:
+    """16 bytes of a JPEG 2000 codestream's packet data lost from its middle, EOC kept (a bad copy)."""
+    first, end = stream.find(b"\xff\x93") + 2, len(stream.rstrip(b"\x00")) - 2
+    cut = (first + end) // 2
+    return stream[:cut] + stream[cut + 16:]
+
+
+def test_a_jpeg_2000_slice_that_lost_bytes_is_refused_in_one_line_naming_it(plain, tmp_path, capsys):
+    """GDCM's JPEG 2000 lossless slice (OpenJPEG inside) with 16 bytes lost mid-codestream: its tile-part length
+    (Psot) no longer ends at EOC.  Until round 39 OpenJPEG decoded it without a word, the slice hundreds of HU off
+    from the damage on (realct-log pass 195)."""
+    folder = _j2k(plain, tmp_path / "j2k" / "ct")
+    victim = _damage_a_slice(folder, _drop_16_bytes_mid_codestream)
+    _refused_naming(folder, victim, "JPEG 2000", "tile-part at byte", capsys)
+
+
+def test_a_jpeg_ls_slice_cut_short_is_refused_at_once_in_one_line_naming_it(plain, tmp_path, capsys):
+    """DCMTK's JPEG-LS lossless slice cut in half (a copy interrupted): refused before any decoder sees it.  Until
+    round 39 GDCM's CharLS took about 6 s over each such slice of the full chest before refusing it, the line saying
+    "gdcm: 'NoneType' object has no attribute 'encode'" (realct-log pass 195)."""
+    folder = _compressed(plain, tmp_path / "jls" / "ct", CODECS["jpeg-ls-lossless"][0])
+    victim = _cut_a_slice_short(folder)
+    _refused_naming(folder, victim, "JPEG-LS Lossless", "JPEG-LS stream does not end with its EOI marker", capsys)
+
+
+def test_a_jpeg_2000_slice_whose_sample_precision_byte_was_inverted_is_one_line_on_the_real_cli(plain, tmp_path):
+    """GDCM's JPEG 2000 slice with its SIZ component's precision byte inverted (16-bit unsigned -> 113-bit signed):
+    until round 39 GDCM's OpenJPEG ended ``import-ct``'s process (stderr empty, no line); now exit 2 and one line."""
+    folder = _j2k(plain, tmp_path / "j2k" / "ct")
+    victim = _damage_a_slice(folder, lambda s: s[:42] + bytes([s[42] ^ 0xFF]) + s[43:])
+    out = folder.parent / "case.toml"
+    r = subprocess.run([sys.executable, "-m", "trainer.cli", "scenarios", "import-ct", str(folder), "--level", "T12",
+                        "--out", str(out)], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and r.stderr.startswith("vptrainer: error: "), r
+    assert f"{victim}: pixel data in JPEG 2000" in r.stderr and "component 0 has 113-bit samples" in r.stderr, r.stderr
+    assert not out.exists()

@@ -32,6 +32,12 @@ the terminal above the one-line error (round 39).
 
 A flipped bit that still decodes into valid Huffman codes of the same total length is not told: it changes some
 pixels, uses up the data exactly, and is decoded by every decoder as if intact (DCMTK's too).
+
+JPEG-LS and JPEG 2000 slices are checked from outside too (round 39): a JPEG-LS stream's header as JPEG's, and its
+EOI (:func:`jpegls_damage`: GDCM's CharLS took about 6 s over a cut slice of 512 x 512, and ended the process on a
+frame header saying 17 or 239 bits or 0 samples per line); a JPEG 2000 codestream's layout and SIZ segment
+(:mod:`.dicom_j2k`).  Their scans have no probe: CharLS refuses the in-scan damage measured by itself, and OpenJPEG
+reads zeroed or changed packet data as other pixels, which no check here tells (realct-log pass 195).
 """
 
 from __future__ import annotations
@@ -46,14 +52,29 @@ import numpy as np
 from imagecodecs import jpeg8_decode
 from pydicom.dataset import Dataset
 from pydicom.encaps import generate_frames
-from pydicom.uid import JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLossless, JPEGLosslessSV1
+from pydicom.uid import (
+    JPEG2000,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGExtended12Bit,
+    JPEGLossless,
+    JPEGLosslessSV1,
+    JPEGLSLossless,
+    JPEGLSNearLossless,
+)
+
+from trainer.core.anatomy.dicom_j2k import codestream_damage
 
 __all__ = ["CHECKED_SYNTAXES", "check_jpeg_scans", "decoded_before", "decoded_pixels", "header_damage",
-           "scan_damage"]
+           "jpegls_damage", "scan_damage"]
 
 #: JPEG syntaxes whose scans are checked (libjpeg-turbo 3 decodes all four), and the lossless ones among them
 CHECKED_SYNTAXES = frozenset({JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLossless, JPEGLosslessSV1})
 _LOSSLESS = frozenset({JPEGLossless, JPEGLosslessSV1})
+#: JPEG-LS syntaxes, whose header and end are checked (:func:`jpegls_damage`), and JPEG 2000 (Part 1) ones, whose
+#: codestream layout is (:func:`.dicom_j2k.codestream_damage`); round 39
+_JPEG_LS = frozenset({JPEGLSLossless, JPEGLSNearLossless})
+_JPEG_2000 = frozenset({JPEG2000Lossless, JPEG2000})
 #: bytes appended before EOI by the *runs short* probe: mixed bits, no FF (which would start a marker)
 _APPENDED = b"\x5a" * 16
 _EOI = b"\xff\xd9"
@@ -145,7 +166,7 @@ _SOS = 0xDA
 #: header saying 0 or 17 bits, and decoded one saying 239 into samples 32768 HU off (round 39)
 _PRECISIONS = {0xC0: (8,), 0xC1: (8, 12), 0xC2: (8, 12), 0xC3: range(2, 17), 0xC5: (8, 12), 0xC6: (8, 12),
                0xC7: range(2, 17), 0xC9: (8, 12), 0xCA: (8, 12), 0xCB: range(2, 17), 0xCD: (8, 12), 0xCE: (8, 12),
-               0xCF: range(2, 17)}
+               0xCF: range(2, 17), 0xF7: range(2, 17)}      # JPEG-LS's SOF55: 2 to 16 bits (ISO 14495-1 C.2.2)
 
 
 def header_damage(stream: bytes) -> str | None:
@@ -193,9 +214,30 @@ def header_damage(stream: bytes) -> str | None:
             allowed = _PRECISIONS[marker]
             return (f"the JPEG stream's frame header (FF{marker:02X} at byte {at}) says {segment[0]}-bit samples; "
                     f"expected {min(allowed)} to {max(allowed)} for its process (bytes changed before its image data)")
+        if marker in _PRECISIONS and len(segment) >= 5 and segment[3:5] == b"\x00\x00":
+            # X, the samples per line, is 1 to 65535 (B.2.2; ISO 14495-1 C.2.2): GDCM's CharLS ended the process on
+            # a real JPEG-LS slice saying 0 (round 39; the reader's size check refuses it first when it reads a series)
+            return (f"the JPEG stream's frame header (FF{marker:02X} at byte {at}) says 0 samples per line; expected 1 "
+                    "to 65535 (bytes changed before its image data)")
         if marker == _SOS:
             return None
         at += 2 + length
+    return None
+
+
+def jpegls_damage(stream: bytes) -> str | None:
+    """Why a JPEG-LS stream is damaged where it can be told from outside, or None.
+
+    Its marker segments before the scan are JPEG's (ISO 14495-1 annex C: SOI, SOF55, LSE, SOS), checked as
+    :func:`header_damage` checks JPEG's, and it must end with its EOI marker.  Inside the scan, JPEG-LS has no
+    tables to fall out of step with: CharLS (inside GDCM, which decodes JPEG-LS here) refuses most damage itself,
+    and reads the rest (realct-log pass 195 has the counts)."""
+    body = bytes(stream).rstrip(b"\x00")
+    damaged = header_damage(body)
+    if damaged:
+        return damaged.replace("JPEG stream", "JPEG-LS stream")
+    if body.startswith(b"\xff\xd8") and not body.endswith(_EOI):
+        return "the JPEG-LS stream does not end with its EOI marker (FFD9): cut short"
     return None
 
 
@@ -225,7 +267,8 @@ def _last_bytes(tail: bytes) -> list[bytes]:
 
 def check_jpeg_scans(ds: Dataset) -> None:
     """Raise ValueError naming the damage when a frame of a JPEG-compressed data set is damaged inside its
-    entropy-coded data (:func:`scan_damage`); nothing for other transfer syntaxes.
+    entropy-coded data (:func:`scan_damage`), a JPEG-LS frame's header or end (:func:`jpegls_damage`) or a JPEG 2000
+    frame's codestream layout (:func:`.dicom_j2k.codestream_damage`) is; nothing for other transfer syntaxes.
 
     Parameters
     ----------
@@ -239,7 +282,7 @@ def check_jpeg_scans(ds: Dataset) -> None:
         (:func:`.dicom_codecs.decode_failure`).
     """
     syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
-    if syntax not in CHECKED_SYNTAXES:
+    if syntax not in CHECKED_SYNTAXES and syntax not in _JPEG_LS and syntax not in _JPEG_2000:
         return
     n = int(ds.get("NumberOfFrames", 1) or 1)
     try:
@@ -248,8 +291,13 @@ def check_jpeg_scans(ds: Dataset) -> None:
         return
     _KEPT.stream = _KEPT.image = None
     for k, frame in enumerate(frames, 1):
-        # the image kept for the 12-bit plugin (the last frame's only: an Enhanced CT's frames are all checked first)
-        why = scan_damage(frame, lossless=syntax in _LOSSLESS, keep=syntax == JPEGExtended12Bit)
+        if syntax in _JPEG_LS:
+            why = jpegls_damage(frame)
+        elif syntax in _JPEG_2000:
+            why = codestream_damage(frame)
+        else:
+            # the image kept for the 12-bit plugin (the last frame's only: an Enhanced CT's frames all checked first)
+            why = scan_damage(frame, lossless=syntax in _LOSSLESS, keep=syntax == JPEGExtended12Bit)
         if why:
             raise ValueError(why if n == 1 else f"frame {k} of {n}: {why}")
 

@@ -1,0 +1,123 @@
+"""A JPEG 2000 codestream's marker and tile-part structure, checked before a decoder sees it (round 39).
+
+OpenJPEG (inside GDCM, which decodes JPEG 2000 here) reads a codestream whose data lost or gained bytes without a
+word when its markers still parse: the tile-part's length (Psot) then no longer ends where the next tile-part or
+the end-of-codestream marker starts, and OpenJPEG decodes the packets it finds (a chest slice with 16 bytes lost
+read up to thousands of HU off, realct-log pass 195).  ISO 15444-1 Annex A lays the codestream out so that this is
+told from outside: SOC, SIZ, then marker segments (FF, a marker, a length of at least 2) up to the first SOT; each
+tile-part is an SOT segment (length 10, the tile's index below the SIZ's tile count, Psot the tile-part's length from
+its SOT, 0 only for the last one, which then runs to EOC), its header segments and SOD, then Psot's worth of data,
+after which comes the next SOT or the EOC marker that ends the codestream.  :func:`codestream_damage` checks that
+layout, and the SIZ segment's component table (a sample precision over 16 bits ended the process inside GDCM's
+OpenJPEG).  Damage that keeps it (bytes zeroed or changed inside the packet data, the length right) is not told:
+OpenJPEG decodes it into other pixels, as every decoder would; telling it needs a reference.
+"""
+
+from __future__ import annotations
+
+__all__ = ["codestream_damage"]
+
+_SOC_SIZ = b"\xff\x4f\xff\x51"
+_SOT, _SOD, _EOC = 0x90, 0x93, 0xD9
+#: markers without a length (ISO 15444-1 A.1: FF30 to FF3F are reserved without one)
+_NO_LENGTH = frozenset(range(0x30, 0x40))
+
+
+def _tiles(stream: bytes) -> int:
+    """How many tiles the SIZ segment says (A.5.1: ceil((Xsiz - XTOsiz) / XTsiz) x the same in y); 0 when unusable."""
+    x, y, _x0, _y0, xt, yt, xt0, yt0 = (int.from_bytes(stream[8 + 4 * k:12 + 4 * k], "big") for k in range(8))
+    if xt == 0 or yt == 0 or x <= xt0 or y <= yt0:
+        return 0
+    return -(-(x - xt0) // xt) * -(-(y - yt0) // yt)
+
+
+def _siz_damage(stream: bytes) -> str | None:
+    """Why the SIZ segment's component table is damaged, or None: Lsiz must be 38 + 3 x Csiz (A.5.1), each
+    component's sample precision (Ssiz's low 7 bits + 1) 1 to 16 bits (the standard allows 38; a CT's pixel is
+    16 bits at most, and GDCM's OpenJPEG ended the process on a real slice whose 16-bit precision byte was
+    inverted, 113 bits, and read one saying 17 bits 32768 HU off: round 39), its subsampling XRsiz and YRsiz 1 to
+    255."""
+    lsiz, csiz = int.from_bytes(stream[4:6], "big"), int.from_bytes(stream[40:42], "big")
+    if csiz < 1 or lsiz != 38 + 3 * csiz or len(stream) < 4 + lsiz:
+        return (f"the JPEG 2000 codestream's SIZ segment is damaged: length {lsiz} for {csiz} components; expected "
+                "38 + 3 x the components (bytes changed in its header)")
+    for c in range(csiz):
+        ssiz, xr, yr = stream[42 + 3 * c:45 + 3 * c]
+        bits = (ssiz & 0x7F) + 1
+        if bits > 16 or xr == 0 or yr == 0:
+            return (f"the JPEG 2000 codestream's SIZ segment says component {c} has {bits}-bit samples subsampled "
+                    f"{xr} x {yr}; expected 1 to 16 bits, subsampled 1 to 255 (bytes changed in its header)")
+    return None
+
+
+def _segments(stream: bytes, at: int, end: int, until: int) -> tuple[int, str | None]:
+    """Walk marker segments from ``at`` up to the marker ``until`` (not past ``end``): (its position, None), or
+    (-1, why the layout is damaged)."""
+    while at + 4 <= end:
+        if stream[at] != 0xFF:
+            return -1, (f"byte {at} is {stream[at]:02X} where a marker (FF) should start (bytes changed or lost in its "
+                        "header)")
+        marker = stream[at + 1]
+        if marker == until:
+            return at, None
+        if marker in _NO_LENGTH:
+            at += 2
+            continue
+        length = int.from_bytes(stream[at + 2:at + 4], "big")
+        if length < 2 or at + 2 + length > end:
+            return -1, (f"marker FF{marker:02X} at byte {at} has a length of {length} bytes; expected 2 to "
+                        f"{end - at - 2} (bytes changed or lost in its header)")
+        at += 2 + length
+    return -1, f"no FF{until:02X} marker where its header should end (bytes lost or the codestream cut short)"
+
+
+def codestream_damage(stream: bytes) -> str | None:
+    """Why a JPEG 2000 codestream's layout is damaged, or None when it is laid out as ISO 15444-1 Annex A says.
+
+    Parameters
+    ----------
+    stream : bytes
+        One frame's codestream (SOC to EOC, possibly followed by the fragment's padding byte 00).  A stream that
+        does not start with SOC and SIZ (a JP2 file's boxes, or no JPEG 2000 at all) is left to the decoders.
+
+    Returns
+    -------
+    str or None
+        A reason for the one-line error ("the JPEG 2000 codestream's tile-part at byte N says it is M bytes long
+        (Psot) ..."); None when the layout holds.
+    """
+    body = bytes(stream)
+    if not body.startswith(_SOC_SIZ) or len(body) < 44:
+        return None
+    body = body.rstrip(b"\x00")                                     # the fragment's padding
+    if not body.endswith(b"\xff\xd9"):
+        return "the JPEG 2000 codestream does not end with its EOC marker (FFD9): cut short"
+    why = _siz_damage(body)
+    if why:
+        return why
+    tiles = _tiles(body)
+    at, why = _segments(body, 2, len(body), _SOT)
+    if why:
+        return f"the JPEG 2000 codestream's main header is damaged: {why}"
+    while True:
+        lsot = int.from_bytes(body[at + 2:at + 4], "big")
+        isot = int.from_bytes(body[at + 4:at + 6], "big")
+        psot = int.from_bytes(body[at + 6:at + 10], "big")
+        if lsot != 10 or (tiles and isot >= tiles):
+            return (f"the JPEG 2000 codestream's tile-part header at byte {at} is damaged (SOT length {lsot}, tile "
+                    f"{isot} of {tiles}; expected length 10 and a tile below {tiles})")
+        end = len(body) - 2 if psot == 0 else at + psot
+        if end > len(body) - 2 or 0 < psot < 14:
+            return (f"the JPEG 2000 codestream's tile-part at byte {at} says it is {psot} bytes long (Psot); expected "
+                    f"14 to {len(body) - 2 - at} (the bytes before its EOC marker): bytes lost, or its length damaged")
+        _sod, why = _segments(body, at + 12, end, _SOD)
+        if why:
+            return f"the JPEG 2000 codestream's tile-part header at byte {at} is damaged: {why}"
+        nxt = body[end:end + 2]
+        if nxt == b"\xff\xd9" and end == len(body) - 2:
+            return None
+        if nxt != b"\xff\x90" or psot == 0:
+            return (f"the JPEG 2000 codestream's tile-part at byte {at} says it is {psot} bytes long (Psot), ending at "
+                    f"byte {end}, where neither the next tile-part (FF90) nor the end of the codestream (FFD9, at byte "
+                    f"{len(body) - 2}) starts: bytes lost or inserted inside its data")
+        at = end
