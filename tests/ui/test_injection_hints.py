@@ -48,3 +48,36 @@ def test_the_mix_message_and_the_injection_hint_ask_for_both_views(checklist_don
     d.idle()
     assert w.view.cement.injected_ml > 0 and w.view.stage == "injection"
     _says_both_views_often_enough(w.hint.text())
+
+
+def test_the_cement_hint_follows_the_phase_bar(checklist_done):
+    """Round 39's first use (chest T12, real X): mixed and waited (W) to 6:00, the phase bar and the bench line read
+    WORKING, and the line above the tabs still said "Wait (W) for the working phase on the bar (a paste)": a
+    resident doing as told waits on into setting. Oracle: the phase the core gives (the phase bar's) and the rheology's
+    own phase boundaries; the hint may ask to wait only while the cement is runny, and never to inject once it is set."""
+    w, d = checklist_done(size=(1600, 1000))
+    d.align()
+    d.key(Qt.Key.Key_1)
+    d.idle()
+    d.pick_entry("left")
+    d.place()
+    d.advance_to(0.75)
+    d.key(Qt.Key.Key_M)
+    d.idle()
+    seen = {}
+    for _ in range(60):                                      # Wait (W) 30 s at a time, up to set
+        phase = w.view.cement.phase
+        seen.setdefault(phase, w.hint.text())
+        if phase == "set":
+            break
+        d.key(Qt.Key.Key_W)
+        d.idle()
+    assert set(seen) == {"runny", "working", "setting", "set"}, seen
+    assert "Wait (W) for the working phase" in seen["runny"], seen
+    for phase in ("working", "setting"):
+        assert "Wait" not in seen[phase] and "inject (I)" in seen[phase], (phase, seen[phase])
+        _says_both_views_often_enough(seen[phase])
+    assert "inject (I)" not in seen["set"] and "has set" in seen["set"], seen["set"]
+    from tests.ui.test_stage_hint_danger import _lines_held, _lines_needed
+    for text in seen.values():
+        assert _lines_needed(w.hint, text) <= _lines_held(w.hint), text

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QDialog, QTextBrowser, QVBoxLayout, QWidget
 from trainer import REPO_ROOT
 from trainer.core.scoring.metrics.trajectory import MEDIAL_WALL_LINE
 
-__all__ = ["USER_GUIDE", "UserGuideDialog", "stage_hint", "STAGE_HINTS"]
+__all__ = ["USER_GUIDE", "UserGuideDialog", "stage_hint", "STAGE_HINTS", "CEMENT_PHASE_HINTS"]
 
 USER_GUIDE = REPO_ROOT / "docs" / "user-guide.md"
 
@@ -38,6 +38,14 @@ STAGE_HINTS = {
 }
 
 
+#: the "cement" stage's hint once the cement is past runny (the phase bar's phases), and "set" while injecting too
+CEMENT_PHASE_HINTS = {
+    "working": "The cement is a paste (working phase): inject (I) in small steps, an AP and a lateral shot every "
+               "1 mL or so.",
+    "setting": "The cement is setting: inject (I) now in small steps, an AP and a lateral shot every 1 mL or so.",
+    "set": "The cement has set and cannot be pushed: finish the procedure (Ctrl+Enter) for the debrief.",
+}
+
 #: stages whose hint gives way to the tip's danger zone (:func:`~trainer.core.scoring.tip_zone.tip_zone`'s "danger":
 #: the canal, a foramen, the lung, through the anterior cortex)
 DANGER_STAGES = ("access", "cement", "injection")
@@ -59,6 +67,12 @@ def stage_hint(view) -> str:
         # the trocar panel says the zone in red; until round 27 this line went on "Inject in small steps..." with
         # the tip in the canal (the walk-through on the abdominal L3)
         return f"The tip is {trocar.zone}: withdraw it (Z) and re-aim; no cement through it."
+    # the "cement" hint asks to wait for the working phase; round 39's first-use walk (chest T12) read it on under a
+    # phase bar and a bench line saying WORKING, 6:00 after mixing: a resident doing as told waits on into setting
+    cement = getattr(view, "cement", None)
+    phase = getattr(cement, "phase", "") if getattr(cement, "mixed", False) else ""
+    if phase in CEMENT_PHASE_HINTS and (stage == "cement" or (stage == "injection" and phase == "set")):
+        return CEMENT_PHASE_HINTS[phase]
     return STAGE_HINTS.get(stage, "")
 
 
