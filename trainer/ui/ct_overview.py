@@ -180,9 +180,20 @@ class ColumnOverview(QWidget):
                 return i
         return None
 
+    def label_at(self, scene_pos) -> int | None:
+        """The vertebra whose label (its number, left of its box) holds scene point ``scene_pos``, else None."""
+        for i, text in enumerate(self.texts):
+            if text.isVisible() and text.sceneBoundingRect().contains(scene_pos):
+                return i
+        return None
+
     def _clicked(self, ev) -> None:
+        # the status line says "a click picks a vertebra under its number": the number itself takes the click too
+        # (round 39's first use clicked the label "T12" and nothing happened; only the box to its right took clicks)
         vb = self.plot.getPlotItem().vb
         p = vb.mapSceneToView(ev.scenePos())
         i = self.index_at(p.x(), p.y())
+        if i is None:
+            i = self.label_at(ev.scenePos())
         if i is not None:
             self.vertebraClicked.emit(i)
