@@ -14,6 +14,9 @@ def add_arguments(parser):
                         help="scenario id or TOML file (default: the default scenario)")
     parser.add_argument("--session-dir", default=None,
                         help="folder for session files (default: the user data folder)")
+    parser.add_argument("--trainee", default=None, metavar="NAME",
+                        help="whose attempts these are: the name the sessions and the trainee store record "
+                             "(default: the login name, $USER), as 'play --trainee' takes it")
 
 
 def has_display() -> bool:
@@ -33,4 +36,4 @@ def run(args) -> int:
         return 2
     from trainer.ui.app import run_app
 
-    return run_app(scenario=args.scenario, session_dir=args.session_dir)
+    return run_app(scenario=args.scenario, session_dir=args.session_dir, trainee=args.trainee)

@@ -122,11 +122,14 @@ def startup(window: MainWindow, scenario: str | None = None):
     return offer
 
 
-def run_app(scenario: str | None = None, session_dir: str | None = None) -> int:
-    """Run the desktop trainer until its window closes; return the exit status."""
+def run_app(scenario: str | None = None, session_dir: str | None = None, trainee: str | None = None) -> int:
+    """Run the desktop trainer until its window closes; return the exit status.
+
+    ``trainee``: the name new sessions record (None: the login name, as before)."""
     if scenario:
         load_scenario(scenario)    # a bad scenario is a one-line CLI error, before any window
     window = create_window(session_dir)
+    window.trainee = (trainee or "").strip() or None
     _install_excepthook(window)
     QTimer.singleShot(0, lambda: startup(window, scenario))
     return int(QApplication.instance().exec())

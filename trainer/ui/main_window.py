@@ -63,6 +63,8 @@ class MainWindow(QMainWindow):
         self.pending_place: dict | None = None
         self.initial_scenario: str | None = None   # the scenario given on the command line
         self.pixels_override: int | None = None    # smaller detector images (tests), recorded in the session
+        #: whose sessions these are (``vptrainer gui --trainee``); None: the login name ($USER), else "trainee"
+        self.trainee: str | None = None
         self.dialogs: list = []               # non-modal dialogs kept alive (tests inspect them)
         self.setWindowTitle("vptrainer — vertebroplasty fluoroscopy trainer")
         # the components the window owns; each gets what it uses in its constructor and talks
@@ -312,7 +314,7 @@ class MainWindow(QMainWindow):
         if scenario.path is not None and scenario.id not in _builtin():
             self.settings.remember_scenario_folder(Path(scenario.path).parent)   # where a resume finds its CT
         self._begin(f"Building the patient for {scenario.title}…")
-        self.controller.start_new(scenario, self.session_dir, pixels=self.pixels_override)
+        self.controller.start_new(scenario, self.session_dir, trainee=self.trainee, pixels=self.pixels_override)
 
     def resume_session(self, path) -> None:
         self._resuming = True

@@ -172,4 +172,12 @@ class RecordsMenu(QObject):
             aid, created = record_finished_session(session_path, report_json, path)
         except (OSError, ValueError, VPTrainerError) as exc:
             return f"Attempt not recorded in the trainee store: {exc}"
-        return f"Attempt {aid} {'recorded' if created else 'updated'} in {shown_path(path)}"
+        # whose attempt: round 39's first use read "Attempt 1 recorded in records.sqlite3" and My progress then
+        # showed a trainee "trainee" (no $USER), a name nobody typed
+        try:
+            with open(session_path, encoding="utf-8") as f:
+                who = json.loads(f.readline()).get("trainee")
+        except (OSError, ValueError, AttributeError):
+            who = None
+        whose = f" for trainee {who!r}" if who else ""
+        return f"Attempt {aid} {'recorded' if created else 'updated'}{whose} in {shown_path(path)}"
