@@ -75,7 +75,9 @@ def tip_zone(landmarks: Landmarks, tip_mm, tissue: str | None) -> TipZone:
         return TipZone("through the anterior cortex", "danger", df)
     if name not in _BODY_TISSUES:
         level = "caution" if cls in ("disc", "outside") or name in ("adjacent vertebra", "rib") else "on the way"
-        return TipZone(f"in the {name}" if cls != "outside" else "outside the body", level)
+        # the label's "pedicle left" read "tip: in the pedicle left" in the trocar panel (round 39's first use)
+        shown = " ".join(reversed(name.split())) if name in ("pedicle left", "pedicle right") else name
+        return TipZone(f"in the {shown}" if cls != "outside" else "outside the body", level)
     third = _third(min(max(df, 0.0), 0.999))
     off = abs(x - float(landmarks.body_centre_mm[0]))
     near = off <= MIDLINE_MM
