@@ -1050,3 +1050,42 @@ def test_the_slice_views_stay_put_whatever_the_status_message_length(qtbot, seri
     assert " ".join(shown[:-1]) in long
     dlg.note("Saved.")
     assert dlg.status.toolTip() == ""
+
+
+def test_cancel_keeps_the_typed_series_path_to_read_again(qtbot, series, monkeypatch):
+    """Round 39's first use (chest CT, real X): a series path typed into Series, Return, then Cancel while it was read:
+    "Cancelled: no series loaded." and the Series field empty, the path to be typed again. The path stays; Return
+    reads it again. Real key presses and a real click; oracle the folder typed and the series then shown."""
+    import time
+
+    from PySide6.QtTest import QTest
+
+    import trainer.ui.ct_landmarks as ct_landmarks
+
+    real_job = ct_landmarks._load_job
+    slow = [True]
+
+    def slow_job(*args, **kwargs):                  # the first read takes a while, as a 300-slice CT does
+        if slow and slow.pop():
+            time.sleep(2.0)
+        return real_job(*args, **kwargs)
+
+    monkeypatch.setattr(ct_landmarks, "_load_job", slow_job)
+    _, _, folder = series
+    dlg = CTLandmarkDialog(folder=None, level="L1")
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    qtbot.mouseClick(dlg.folder_edit, Qt.MouseButton.LeftButton)
+    QTest.keyClicks(dlg.folder_edit, str(folder))
+    QTest.keyClick(dlg.folder_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(dlg.cancel_button.isVisible, timeout=5000)
+    qtbot.mouseClick(dlg.cancel_button, Qt.MouseButton.LeftButton)
+    dlg.runner.wait_done(30000)
+    qtbot.wait(100)
+    assert dlg.volume is None and "Cancelled" in dlg.status.text()
+    assert Path(dlg.folder_edit.text()).expanduser() == Path(folder), dlg.folder_edit.text()
+    dlg.folder_edit.setFocus()
+    with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
+        QTest.keyClick(dlg.folder_edit, Qt.Key.Key_Return)
+    assert dlg.volume is not None and Path(dlg.folder) == Path(folder)

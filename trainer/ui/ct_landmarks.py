@@ -630,6 +630,13 @@ class CTLandmarkDialog(QDialog):
         self._busy = None
         self._load_ended()
         if self.volume is None:
+            # the path typed (or chosen) stays in the field, to be read again with Return; round 39's first use
+            # cancelled a read and found the Series field empty, the path to be typed again
+            if was == "ct" and self._pending is not None:
+                self.folder_edit.setText(shown_path(self._pending))
+                self.folder_edit.setToolTip(str(self._pending))
+                self.note("Cancelled: no series loaded (Return in the Series field reads it again).")
+                return
             self.note("Cancelled: no series loaded.")
             return
         if was == "est":     # the shown landmarks stay, around the vertebra they are for
