@@ -317,3 +317,24 @@ def test_my_progress_draws_no_score_for_an_unfinished_attempt(qtbot, tmp_path):
             drawn.update({int(x): float(y) for x, y in zip(xs, ys)})
     assert drawn == {1: 80.0, 3: 75.0}
     assert len(w.cusum_curve.getData()[0]) == 4 and "2 passed" in w.summary.text()
+
+
+def test_escape_closes_my_progress_and_the_cohort(qtbot, store):
+    """Round 39's first use under Xvfb (no window manager, so no title bar): Records > My progress opened over the
+    trainer's menu bar and Escape did nothing; the window could not be closed. Escape closes it, and the cohort view,
+    as it closes the trainer's dialogs. Real key presses on the focused trainee box."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from trainer.ui.cohort_window import CohortWindow
+    from trainer.ui.progress_window import ProgressWindow
+
+    for w in (ProgressWindow(store, "dan"), CohortWindow(store)):
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitExposed(w)
+        w.activateWindow()
+        qtbot.waitUntil(w.isActiveWindow, timeout=2000)
+        focus = w.focusWidget() or w
+        QTest.keyClick(focus, Qt.Key.Key_Escape)
+        qtbot.waitUntil(lambda w=w: not w.isVisible(), timeout=2000)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -86,6 +86,7 @@ class CohortWindow(QWidget):
 
     def __init__(self, store_path, parent: QWidget | None = None):
         super().__init__(parent)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close)     # as My progress and the dialogs
         self.setWindowTitle("Cohort — vptrainer")
         self.store_path = store_path
         with open_store(store_path) as st:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from trainer.core.records.cusum import PRESETS
@@ -74,6 +76,9 @@ class ProgressWindow(QWidget):
     def __init__(self, store_path, trainee: str | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("My progress — vptrainer")
+        # Escape closes it, as the trainer's dialogs (round 39's first use: under Xvfb, without a title bar, this
+        # window could not be closed and covered the menu bar)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close)
         self.store_path = store_path
         with open_store(store_path) as st:
             self._all = st.attempts()
