@@ -1056,18 +1056,19 @@ def test_cancel_keeps_the_typed_series_path_to_read_again(qtbot, series, monkeyp
     """Round 39's first use (chest CT, real X): a series path typed into Series, Return, then Cancel while it was read:
     "Cancelled: no series loaded." and the Series field empty, the path to be typed again. The path stays; Return
     reads it again. Real key presses and a real click; oracle the folder typed and the series then shown."""
-    import time
+    import threading
 
     from PySide6.QtTest import QTest
 
     import trainer.ui.ct_landmarks as ct_landmarks
 
     real_job = ct_landmarks._load_job
-    slow = [True]
+    first = [True]
+    clicked = threading.Event()
 
-    def slow_job(*args, **kwargs):                  # the first read takes a while, as a 300-slice CT does
-        if slow and slow.pop():
-            time.sleep(2.0)
+    def slow_job(*args, **kwargs):                  # the first read lasts until Cancel was clicked, as a 300-slice CT's
+        if first and first.pop():                   # read outlasts a click (no wall-clock sleep: a loaded machine
+            clicked.wait(30.0)                      # clicked after a 2 s sleep had ended)
         return real_job(*args, **kwargs)
 
     monkeypatch.setattr(ct_landmarks, "_load_job", slow_job)
@@ -1081,6 +1082,7 @@ def test_cancel_keeps_the_typed_series_path_to_read_again(qtbot, series, monkeyp
     QTest.keyClick(dlg.folder_edit, Qt.Key.Key_Return)
     qtbot.waitUntil(dlg.cancel_button.isVisible, timeout=5000)
     qtbot.mouseClick(dlg.cancel_button, Qt.MouseButton.LeftButton)
+    clicked.set()
     dlg.runner.wait_done(30000)
     qtbot.wait(100)
     assert dlg.volume is None and "Cancelled" in dlg.status.text()

@@ -133,7 +133,8 @@ def test_the_finished_session_is_recorded_in_the_trainee_store(expert_window):
     sha = hashlib.sha256(w.controller.path.read_bytes()).hexdigest()
     with open_store(default_store_path()) as st:          # VPTRAINER_STORE (tests/conftest.py)
         mine = [a for a in st.attempts() if a.session_sha256 == sha]
-    assert len(mine) == 1 and "recorded in" in w.records_note
+    # the line names the trainee the store recorded (round 39: "Attempt N for 'NAME' recorded in")
+    assert len(mine) == 1 and f" for '{mine[0].trainee}' recorded in" in w.records_note, w.records_note
     assert mine[0].score == w.debrief.report_json["score"] and mine[0].passed == w.debrief.report_json["passed"]
     assert len(mine[0].metrics) == len(w.debrief.report_json["metrics"])
 
@@ -211,7 +212,8 @@ def test_the_finished_line_names_the_session_and_the_attempt_within_the_status_l
     from trainer.ui.records_menu import store_path
 
     with open_store(store_path(w.settings)) as st:
-        ids = [a.id for a in st.attempts() if a.session_path.endswith(w.controller.path.name)]
-    assert len(ids) == 1 and f"Attempt {ids[0]} updated in" in shown, (ids, shown)
+        mine = [a for a in st.attempts() if a.session_path.endswith(w.controller.path.name)]
+    ids = [a.id for a in mine]
+    assert len(ids) == 1 and f"Attempt {ids[0]} for '{mine[0].trainee}' updated in" in shown, (ids, shown)
     first_field = min(f.geometry().x() for f in w.status.fields.values())
     assert w.status.fontMetrics().horizontalAdvance(shown) < first_field, (shown, first_field)

@@ -179,5 +179,7 @@ class RecordsMenu(QObject):
                 who = json.loads(f.readline()).get("trainee")
         except (OSError, ValueError, AttributeError):
             who = None
-        whose = f" for trainee {who!r}" if who else ""
-        return f"Attempt {aid} {'recorded' if created else 'updated'}{whose} in {shown_path(path)}"
+        # "Attempt 1 for 'anna' recorded in ...": short enough that the finished line (score, session file, this)
+        # fits before the status bar's fields at 1600 px (test_full_procedure), which "for trainee 'anna'" did not
+        whose = f" for {who!r}" if who else ""
+        return f"Attempt {aid}{whose} {'recorded' if created else 'updated'} in {shown_path(path)}"
