@@ -29,7 +29,7 @@ from trainer.core.errors import ParameterError
 from trainer.core.numbers import number_ok
 
 __all__ = ["MetricSpec", "Targets", "load_targets", "TARGETS_FILE", "validate_overrides", "band_status",
-           "import_cement_max_ml"]
+           "case_target", "import_cement_max_ml"]
 
 TARGETS_FILE = ASSETS_DIR / "scoring_targets.toml"
 
@@ -140,7 +140,29 @@ class Targets:
             if "critical" in value:
                 kw["critical"] = bool(value["critical"])
             specs[key] = replace(s, **kw)
+        for mid, spec in specs.items():
+            if spec.pass_band != self.specs[mid].pass_band:
+                specs[mid] = replace(spec, target=case_target(self.specs[mid].target, spec.pass_band, spec.unit))
         return replace(self, specs=specs)
+
+
+def case_target(default_target: str, pass_band, unit: str) -> str:
+    """The target words a report shows for a scenario whose ``[targets]`` moved a metric's pass band: the table's words
+    and this case's band, e.g. ``"2.5-4 mL for an osteoporotic fracture; ... (this case: 2.5-6 mL)"``.
+
+    Until round 39 the table's words alone were shown: the debrief of a lumbar case imported from a CT (its
+    ``cement_ml_max`` 6 mL) read "target: 2.5-4 mL ..." beside 5.75 mL marked PASS (the first-time walk, docs/realct-log.md
+    pass 196)."""
+    lo, hi = (float(v) for v in pass_band)
+    u = f" {unit}" if unit else ""
+    if math.isinf(hi):
+        band = f"at least {lo:g}{u}"
+    elif math.isinf(lo) or lo <= 0.0:
+        band = f"at most {hi:g}{u}"
+    else:
+        band = f"{lo:g}-{hi:g}{u}"
+    base = default_target.split(" (this case: ")[0]            # a band moved again replaces the earlier one
+    return f"{base} (this case: {band})"
 
 
 def _band(value, name: str, where: str) -> tuple[float, float]:
