@@ -730,7 +730,7 @@ def split_vertebrae(hu, grid: Grid, body_xy, thr: Thresholds):
 
 
 def disc_centres_mm(discs: np.ndarray, z: np.ndarray, centre_hu: np.ndarray, thr: Thresholds,
-                    below_mm: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+                    below_mm: float = np.inf, one_slice: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Each lumbar disc (below ``below_mm``) moved from its score maximum to the disc's own middle where a trough
     shows it.
 
@@ -751,10 +751,15 @@ def disc_centres_mm(discs: np.ndarray, z: np.ndarray, centre_hu: np.ndarray, thr
     band there is a body's, and its L1/L2 and T12/L1 were moved 8-10 mm into the bodies below and, turned -10
     deg, L1 cut in two).  Otherwise the maximum is kept.
 
-    Lumbar discs only (below the rib cage, :func:`lumbar_floor_mm`), at slices up to 3 mm (:func:`detect_column`):
-    they are 6.6-9.3 mm high (FACTS.md 1.4), two or three 3 mm slices between the rims.  A thoracic disc is
-    2.7-5.4 mm (anteriorly): at 2.5 mm its trough is a slice or none, and a darker band of a body's marrow was
-    taken instead (the chest CT then numbered 13 vertebrae with certainty, its "T2" the mask's T4).
+    Lumbar discs only (below the rib cage, :func:`lumbar_floor_mm`): they are 6.6-9.3 mm high (FACTS.md 1.4), two
+    or three 3 mm slices between the rims.  A thoracic disc is 2.7-5.4 mm (anteriorly): at 2.5 mm its trough is a
+    slice or none, and a darker band of a body's marrow was taken instead (the chest CT then numbered 13 vertebrae
+    with certainty, its "T2" the mask's T4).  At thicker slices (``one_slice``) a lumbar disc is one slice, or two
+    sharing it with a rim, and the trough is looked for in the slices next to the maximum only, not followed
+    further: the abdominal CT as 5 mm slabs read its L2/L3 disc on L2's lower rim, 340 mm (the mask's disc
+    327-339 mm), the rule moved it to 335 and L3's estimate came within 2.5 mm of the mask's body centre (12 mm
+    before, its pedicles 22-25 mm off); followed further, the chest CT turned +10 deg and read at 5 mm had its
+    T12/L1 disc walked 10 mm into L1 and was numbered two levels off with certainty (docs/realct-log.md pass 200).
 
     Parameters
     ----------
@@ -768,6 +773,9 @@ def disc_centres_mm(discs: np.ndarray, z: np.ndarray, centre_hu: np.ndarray, thr
         This patient's.
     below_mm : float
         Only the discs below this level (z, mm) are moved; the others are kept (and bound their neighbours').
+    one_slice : bool
+        Thick slices (:func:`~trainer.core.anatomy.ct_slices.is_thin_slice` false): the trough is looked for
+        within one slice of the maximum, and not followed past it.
 
     Returns
     -------
@@ -783,11 +791,12 @@ def disc_centres_mm(discs: np.ndarray, z: np.ndarray, centre_hu: np.ndarray, thr
             continue
         half_lo = 0.5 * (dz + d[n - 1]) if n else -np.inf
         half_hi = 0.5 * (dz + d[n + 1]) if n + 1 < len(d) else np.inf
-        ks = np.flatnonzero((np.abs(z - dz) <= _RIM_MM + 1e-6) & (z > half_lo) & (z < half_hi))
+        reach = float(z[1] - z[0]) if one_slice and len(z) > 1 else _RIM_MM
+        ks = np.flatnonzero((np.abs(z - dz) <= reach + 1e-6) & (z > half_lo) & (z < half_hi))
         if not ks.size:
             continue
         k = int(ks[np.argmin(centre_hu[ks])])
-        for step in (-1, 1):       # a trough reaching past the window's edge: down to its bottom
+        for step in (-1, 1) if not one_slice else ():   # a trough reaching past the window's edge: down to its bottom
             while 0 <= k + step < len(z) and half_lo < z[k + step] < half_hi and centre_hu[k + step] < centre_hu[k]:
                 k += step
         near = np.abs(z - z[k]) <= _FLANK_MM + 1e-6
@@ -1520,13 +1529,15 @@ def _split_and_number(hu, g: Grid, thr: Thresholds, track_xy: np.ndarray, bodies
     """The discs read along ``track_xy`` (:func:`split_vertebrae` and the rules after it), the vertebrae between
     them (centred on the body track ``bodies`` and the canal ``cxy``) and their numbering."""
     discs, profile, centre_hu = split_vertebrae(hu, g, track_xy, thr)
-    # lumbar discs at thin slices only: thicker, a disc and both its rims share a slice or two, no trough between
-    # them (the abdominal CT at 5 mm: moved, L3 came right but L2 went 5.5 mm off and lost a pedicle)
-    floor = lumbar_floor_mm(necks) if is_thin_slice(g.spacing_xyz_mm[2]) else -np.inf
-    discs, centred = disc_centres_mm(discs, profile[0], centre_hu, thr, floor)
+    # lumbar discs at every slice thickness; thicker than 3 mm a disc and its rims share a slice or two, so a trough
+    # is looked for one slice away only (the abdominal CT as 5 mm slabs: its L2/L3 disc read on L2's rim, L3's
+    # estimate 12 mm off; round 40, pass 200)
+    floor = lumbar_floor_mm(necks)
+    thick = not is_thin_slice(g.spacing_xyz_mm[2])
+    discs, centred = disc_centres_mm(discs, profile[0], centre_hu, thr, floor, one_slice=thick)
 
     def place(lo: float, cut: float, hi: float) -> float:
-        return float(disc_centres_mm(np.array([lo, cut, hi]), profile[0], centre_hu, thr, floor)[0][1])
+        return float(disc_centres_mm(np.array([lo, cut, hi]), profile[0], centre_hu, thr, floor, one_slice=thick)[0][1])
     discs = split_between_ribs(merge_lumbar_discs(discs, necks, sac, g.spacing_xyz_mm[2], profile, centred), necks, *profile)
     discs = split_tall_segments(discs, profile[0], profile[1], place)
     z = g.axis_mm("z")
