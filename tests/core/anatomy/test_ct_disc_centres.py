@@ -36,3 +36,47 @@ def test_lumbar_discs_move_from_their_rims_into_the_mask_disc_bands():
     # 36 mm, not the 48 mm (1.5 times its neighbours) that was cut in two
     merged = merge_lumbar_discs(out, [(1, 414.0)], 238.0, 3.0, None, moved)
     assert np.allclose(merged, [295.3, 331.3, 367.3, 403.3]), merged
+
+
+#: the chest CT turned +10 deg about T12's canal and averaged to 5 mm: mean HU within 5 mm of the body track per
+#: slice, z -338.75 to -13.75 mm (``split_vertebrae``'s centre, rounded), its thresholds and score maxima; at 5 mm
+#: the 12th ribs' shafts fall under the threshold, so the lowest ribs are the 11th and every disc below -231.25 mm
+#: is taken for lumbar (pass 143, pass 200)
+TURNED_CHEST_5MM_CENTRE_HU = [79, 62, 206, 162, 181, 86, 71, 64, 221, 174, 129, 80, 40, 178, 171, 186, 101, 110, 121,
+                              189, 228, 114, 100, 96, 189, 185, 94, 76, 155, 176, 103, 101, 118, 178, 166, 102, 94,
+                              182, 189, 96, 115, 178, 199, 129, 113, 156, 200, 124, 114, 198, 201, 140, 183, 242, 176,
+                              179, 194, 115, 41, 163, 334, 293, 136, 76, -32, -18]
+TURNED_CHEST_MAXIMA = [-323.75, -293.75, -273.75, -248.75, -223.75, -193.75, -148.75, -113.75, -98.75, -78.75,
+                       -48.75, -28.75]
+CHEST_THRESHOLDS = Thresholds(69.0, 40.0, 200.0)
+
+
+def test_at_thick_slices_a_disc_moves_at_most_one_slice_from_its_maximum():
+    """At 5 mm the T11/T12 disc's maximum (-248.75 mm) lies on the turned mask's disc band (T12's superior endplate
+    -248.75, T11's inferior -243.75: ``realct_reference.measure`` on the turned labels).  Followed down the darker
+    slices as at 3 mm, it was walked to -258.75, 10 mm into T12's body (the mask's T12 -271.25 to -248.75), and the
+    column numbered the 5 mm turned chest two levels off with certainty; looked for one slice away only
+    (``one_slice``, every slice over 3 mm since round 40), it stays in the band."""
+    z = -338.75 + 5.0 * np.arange(len(TURNED_CHEST_5MM_CENTRE_HU))
+    centre = np.asarray(TURNED_CHEST_5MM_CENTRE_HU, float)
+    walked, _ = disc_centres_mm(np.array(TURNED_CHEST_MAXIMA), z, centre, CHEST_THRESHOLDS, -231.25)
+    assert -271.25 < walked[3] < -248.75 - 5.0, walked          # the 3 mm rule: inside T12's body
+    kept, moved = disc_centres_mm(np.array(TURNED_CHEST_MAXIMA), z, centre, CHEST_THRESHOLDS, -231.25, one_slice=True)
+    assert -248.75 - 2.5 <= kept[3] <= -243.75 + 2.5 and not moved[3], kept
+
+
+#: the abdominal CT as 5 mm slabs: mean HU within 5 mm of the body track per slab, z 190.3 to 425.3 mm (the slabs
+#: of the series' middle, ``split_vertebrae``'s centre, rounded), and its thresholds
+ABDOMEN_5MM_CENTRE_HU = [-99, -103, -98, 137, 124, 155, 217, 89, 168, 185, 124, 111, 151, 89, 79, 151, 146, 120, 103,
+                         134, 178, 69, 69, 195, 108, 108, 121, 152, 109, 71, 147, 142, 134, 132, 128, 142, 86, 142, 114,
+                         102, 197, 257, 154, 90, 132, 107, 111, 97]
+
+
+def test_at_5_mm_slabs_the_l2_l3_cut_moves_into_its_disc():
+    """The 5 mm slabs' L2/L3 cut (split_tall_segments' ``place``: between 300.3 and 360.3, at 340.3, the slab of L2's
+    lower endplate) moves one slab to 335.3, inside the mask's L2/L3 disc (L3's superior endplate 326.8, L2's
+    inferior 338.8: ``realct_reference.measure`` on the 3 mm mask); before round 40 thick slices were not moved."""
+    z = 190.3 + 5.0 * np.arange(len(ABDOMEN_5MM_CENTRE_HU))
+    out, moved = disc_centres_mm(np.array([300.3, 340.3, 360.3]), z, np.asarray(ABDOMEN_5MM_CENTRE_HU, float),
+                                 Thresholds(23.0, 28.9, 138.5), np.inf, one_slice=True)
+    assert 326.8 <= out[1] <= 338.8 and moved[1], out

@@ -758,8 +758,9 @@ def disc_centres_mm(discs: np.ndarray, z: np.ndarray, centre_hu: np.ndarray, thr
     sharing it with a rim, and the trough is looked for in the slices next to the maximum only, not followed
     further: the abdominal CT as 5 mm slabs read its L2/L3 disc on L2's lower rim, 340 mm (the mask's disc
     327-339 mm), the rule moved it to 335 and L3's estimate came within 2.5 mm of the mask's body centre (12 mm
-    before, its pedicles 22-25 mm off); followed further, the chest CT turned +10 deg and read at 5 mm had its
-    T12/L1 disc walked 10 mm into L1 and was numbered two levels off with certainty (docs/realct-log.md pass 200).
+    before, its pedicles 22-25 mm off); followed further, the chest CT turned +10 deg and read at 5 mm (its 12th
+    ribs lost, T12 taken for lumbar) had its T11/T12 disc walked 10 mm into T12 and was numbered two levels off
+    with certainty (docs/realct-log.md pass 200).
 
     Parameters
     ----------
