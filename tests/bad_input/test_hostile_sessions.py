@@ -225,8 +225,9 @@ def test_an_edited_embedded_scenario_under_a_builtin_id_is_reported(session, tmp
 
 
 def test_the_batch_row_of_an_edited_builtin_session_carries_the_warning(session, tmp_path, capsys):
-    """Round 38: the batch's row said nothing of it (only the one-file assess printed the warning); the row's
-    message now carries it, as it carries an edited scenario file's.  Oracle: the one-file assess's warning."""
+    """Round 38: the batch's row said nothing of it (only the one-file assess printed the warning); the row now
+    carries it, as it carries an edited scenario file's, in its notes (round 40: one column, ``message`` is for a
+    row without a score).  Oracle: the one-file assess's warning."""
     import csv
     import hashlib
 
@@ -235,16 +236,18 @@ def test_the_batch_row_of_an_edited_builtin_session_carries_the_warning(session,
         h["scenario_sha256"] = hashlib.sha256(h["scenario_toml"].encode()).hexdigest()
 
     p = _header_edit(session, tmp_path, edit, rechain=True)
-    _rc, _out, err = _assess(capsys, p)
+    _rc, out, err = _assess(capsys, p)
     (warning,) = [ln.split("WARNING: ", 1)[1] for ln in err.splitlines() if "WARNING: " in ln]
+    unfinished = next(ln for ln in out.splitlines() if ln.startswith("UNFINISHED: "))   # stdout's first line of it
     rows = {}
     for name in ("edited", "plain"):
         out = tmp_path / f"{name}.csv"
         assert main(["assess", str(p if name == "edited" else session), "--csv", str(out)]) == 3
         (rows[name],) = csv.DictReader(out.open(encoding="utf-8"))
     capsys.readouterr()
-    assert rows["edited"]["message"] == f"no accepted finish: not passed; {warning}"
-    assert rows["plain"]["message"] == "no accepted finish: not passed"
+    assert rows["edited"]["notes"].split(" | ") == [f"WARNING: {warning}", unfinished]
+    assert rows["plain"]["notes"] == unfinished
+    assert rows["edited"]["message"] == rows["plain"]["message"] == ""
 
 
 def test_an_error_in_the_embedded_scenario_names_the_session_not_the_builtin_file(session, tmp_path, capsys):

@@ -123,7 +123,8 @@ def test_the_batch_scores_a_crlf_session_as_its_lf_file_with_the_note(sealed, hm
     rc, out, err = run_assess(capsys, d, "--seal-key", hmac_key, "--csv", tmp_path / "out.csv")
     assert rc == 0, err
     lf, cr = list(csv.DictReader((tmp_path / "out.csv").open()))
-    assert cr["message"].startswith(str(d / "b-crlf.jsonl")) and "CR LF" in cr["message"] and lf["message"] == ""
+    assert cr["notes"].startswith("note: " + str(d / "b-crlf.jsonl")) and "CR LF" in cr["notes"]
+    assert lf["notes"] == cr["message"] == lf["message"] == ""          # the note in its one column (round 40)
     for k in ("status", "passed", "score", "seal", "actions", "dap_gycm2"):
         assert cr[k] == lf[k], k
 

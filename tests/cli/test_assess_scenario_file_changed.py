@@ -65,4 +65,5 @@ def test_the_batch_row_carries_the_warning(case, tmp_path, capsys):
     rc, _out, err = run_assess(capsys, sess.parent, "--csv", tmp_path / "out.csv")
     assert rc == 3, err
     (row,) = csv.DictReader((tmp_path / "out.csv").open())
-    assert f"the scenario file {toml.resolve()} has changed since {sess} was recorded on it" in row["message"]
+    assert f"WARNING: the scenario file {toml.resolve()} has changed since {sess} was recorded on it" in row["notes"]
+    assert row["message"] == ""                          # the warning in one column, notes (round 40)

@@ -154,17 +154,16 @@ def run(args) -> int:
     except TamperError as exc:
         print(f"vptrainer assess: TAMPERED: {exc}", file=sys.stderr)
         return EXIT_TAMPERED
-    from trainer.core.session.notes import assessment_notes, ct_series_unchecked, notes_json
-    from trainer.core.session.reader import builtin_scenario_mismatch, scenario_file_mismatch
+    from trainer.core.session.notes import ct_series_unchecked, notes_json, read_notes
 
-    mismatch = builtin_scenario_mismatch(record)
-    file_changed = scenario_file_mismatch(record, getattr(args, "ct_root", None))   # the file read once, here
+    # the case file read once: the notes printed on stderr (about_file) and the ones the report keeps (kept: the
+    # same and UNFINISHED), in the words of their one home, which the GUI reads too
+    said = read_notes(record, proc.scenario, getattr(args, "ct_root", None))
+    mismatch, file_changed = said.builtin_mismatch, said.file_changed
     unchecked = ct_series_unchecked(record, proc.scenario)
-    # the warnings and notes printed on stderr, in the words of their one home (the GUI and the store say them too)
-    notes = assessment_notes(record, proc.scenario, (mismatch, file_changed), session=args.session)
     # the report says what stderr says (and that the session is unfinished), so a PDF handed on, the --json and
     # the trainee store (--store) say it too
-    shown = notes + ([("UNFINISHED", UNFINISHED_TEXT)] if not record.complete else [])
+    shown = list(said.kept)
     if want_doc:
         from trainer.core.scoring.html import debrief_html
 
@@ -185,7 +184,7 @@ def run(args) -> int:
     out["session"]["ct_series_checked"] = None if getattr(proc.scenario, "ct", None) is None else not unchecked
     found = getattr(record, "ct_series_found", None)
     out["session"]["ct_series_found"] = None if found is None else str(found)
-    for label, text in notes:
+    for label, text in said.about_file:
         print(f"vptrainer assess: {label}: {text}", file=sys.stderr)
     if getattr(args, "store", None):
         out["store"] = record_in_store(args.store, record, out, seal)

@@ -26,8 +26,11 @@ __all__ = ["expand_sessions", "is_action_plan", "is_session_header", "json_sessi
 CSV_FIELDS = ("path", "status", "passed", "score", "first_broken_rule", "broken_rules", "seal", "trainee",
               "scenario", "seed", "actions", "exposures", "fluoro_s", "dap_gycm2", "total_time_s", "ct_series_found",
               "message", "notes")
-#: ``notes``: what the one-session ``assess`` prints about the file (its stderr notes and the UNFINISHED line), as
-#: ``progress TRAINEE --csv`` and the store keep them: ``LABEL: text`` lines joined by " | " (round 39).
+#: ``message``: why a row holds no score: the error of an ``error`` or ``tampered`` row, what a ``skipped`` row is;
+#: empty for a scored row (passed, failed, unfinished).  ``notes``: what the one-session ``assess`` prints about a
+#: scored file (its stderr notes and the UNFINISHED line), as ``progress TRAINEE --csv`` and the store keep them:
+#: ``LABEL: text`` lines joined by " | " (round 39).  Each fact in one column: until round 40 ``message`` also
+#: held the unfinished mark, the CR LF note and the case warnings that ``notes`` holds.
 #: ``ct_series_found``: the folder a patient-CT session's series was found in by the fingerprint the
 #: session recorded, when it was not the one its scenario names (empty otherwise), as the one-session
 #: ``assess`` notes it (round 23: the spreadsheet did not say it).
@@ -138,8 +141,7 @@ def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = Fals
     (:class:`trainer.core.records.store.AttemptRecord`; not a CSV column)."""
     from trainer.commands.assess_session import assess, unfinished_json
     from trainer.core.errors import TamperError, VPTrainerError
-    from trainer.core.session.notes import CSV_SEPARATOR, assessment_notes, note_lines, notes_json
-    from trainer.core.session.reader import line_ends_note, scenario_warnings
+    from trainer.core.session.notes import CSV_SEPARATOR, note_lines, notes_json, read_notes
     from trainer.core.session.seal import load_key, sealer_from_env
 
     row = dict.fromkeys(CSV_FIELDS, "")
@@ -154,7 +156,7 @@ def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = Fals
     except (VPTrainerError, OSError, ValueError) as exc:
         row.update(status="error", passed=False, message=str(exc))
         return row
-    warnings = scenario_warnings(record, ct_root)                  # the case file read once, here
+    notes = read_notes(record, proc.scenario, ct_root).kept        # the case file read once, here
     rules = [r["rule"] for r in report.failed_rules]
     passed = bool(report.passed and record.complete)
     rad = report.radiation
@@ -164,12 +166,7 @@ def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = Fals
                scenario=report.scenario_id, seed=record.header.get("seed", ""), actions=record.n_entries,
                exposures=rad.get("exposures", ""), fluoro_s=round(float(rad.get("fluoro_s", 0.0)), 3),
                dap_gycm2=round(float(rad.get("dap_gycm2", 0.0)), 6), total_time_s=round(report.total_time_s, 3),
-               ct_series_found=str(record.ct_series_found or ""),
-               message="; ".join(m for m in ("" if record.complete else "no accepted finish: not passed",
-                                             line_ends_note(record), *warnings)
-                                     if m))
-    notes = assessment_notes(record, proc.scenario, warnings, unfinished=not record.complete)
-    row["notes"] = CSV_SEPARATOR.join(note_lines(notes))
+               ct_series_found=str(record.ct_series_found or ""), notes=CSV_SEPARATOR.join(note_lines(notes)))
     if want_attempt:
         from trainer.core.records.attempts import attempt_from_assessment
 

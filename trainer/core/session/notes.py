@@ -10,15 +10,23 @@ the GUI (its resume, review and debrief) and the trainee store said none of it (
 
 In the score report JSON (``assess --json``, the GUI's report, the store's ``report_json``) the list is
 :data:`REPORT_KEY`, a list of ``{"label": ..., "text": ...}`` (:func:`notes_json`, :func:`notes_from_report`).
+
+A note names the session file by its absolute path (:attr:`SessionRecord.named`), whatever name ``assess`` was
+given: the store keeps the note and an assessor reads it later from another folder (round 40; the scenario and
+CT series files were already named resolved).  :func:`read_notes` reads the case file once and gives both lists
+``assess`` needs, the stderr notes and the kept ones with ``UNFINISHED``, which the GUI's :func:`notes_for` also
+reads.
 """
 
 from __future__ import annotations
 
-from trainer.core.session.reader import SessionRecord, line_ends_note, scenario_warnings
+from dataclasses import dataclass
 
-__all__ = ["CSV_NOT_KEPT", "CSV_SEPARATOR", "REPORT_KEY", "UNFINISHED_TEXT", "assessment_notes", "ct_series_found_note",
-           "ct_series_unchecked", "note_lines", "notes_csv", "notes_for", "notes_from_report", "notes_json",
-           "notes_kept"]
+from trainer.core.session.reader import SessionRecord, builtin_scenario_mismatch, line_ends_note, scenario_file_mismatch
+
+__all__ = ["CSV_NOT_KEPT", "CSV_SEPARATOR", "REPORT_KEY", "UNFINISHED_TEXT", "SessionNotes", "assessment_notes",
+           "ct_series_found_note", "ct_series_unchecked", "note_lines", "notes_csv", "notes_for", "notes_from_report",
+           "notes_json", "notes_kept", "read_notes"]
 
 #: The score report JSON's key for the notes (absent from reports written before round 39).
 REPORT_KEY = "assessment_notes"
@@ -35,7 +43,7 @@ UNFINISHED_TEXT = "the session has no accepted finish; it is not passed (the sco
 def ct_series_found_note(record: SessionRecord, scenario) -> str:
     """One line saying that the session's CT series was found by its fingerprint, not under its scenario's name."""
     named = (scenario.data.get("ct") or {}).get("folder")
-    return (f"{record.path}: the CT series was found by the fingerprint the session recorded in "
+    return (f"{record.named}: the CT series was found by the fingerprint the session recorded in "
             f"{record.ct_series_found}, not in the folder its scenario names ({named!r}); its slices match "
             "the recorded SHA-256")
 
@@ -46,27 +54,24 @@ def ct_series_unchecked(record: SessionRecord, scenario) -> bool:
     return getattr(scenario, "ct", None) is not None and "ct_series" not in record.header
 
 
-def assessment_notes(record: SessionRecord, scenario, warnings=(), session=None,
-                     unfinished: bool = False) -> list[tuple[str, str]]:
+def assessment_notes(record: SessionRecord, scenario, warnings=(), unfinished: bool = False) -> list[tuple[str, str]]:
     """The notes on one session, ``(label, text)`` in the order ``assess`` prints them.
 
     Parameters
     ----------
     record : SessionRecord
         As read (its ``crlf_lines``, ``truncated`` and, once :meth:`~SessionRecord.scenario` ran,
-        ``ct_series_found``).
+        ``ct_series_found``); named in the text by :attr:`~SessionRecord.named` (its absolute path).
     scenario : Scenario
         The scenario the session is replayed on (its ``[ct] folder`` names the series).
     warnings : iterable of str
-        The case warnings (:func:`~trainer.core.session.reader.scenario_warnings`; None entries are skipped),
-        each a ``WARNING``.
-    session : str or Path, optional
-        How the session file is named in the text (default: ``record.path``).
+        The case warnings (:func:`~trainer.core.session.reader.builtin_scenario_mismatch`,
+        :func:`~trainer.core.session.reader.scenario_file_mismatch`; None entries are skipped), each a ``WARNING``.
     unfinished : bool
         Add the ``UNFINISHED`` note last (the debrief's and the store's list; ``assess`` prints that one on
         stdout).
     """
-    session = record.path if session is None else session
+    session = record.named
     notes = [("WARNING", w) for w in warnings if w]
     crlf = line_ends_note(record)
     if crlf:
@@ -84,13 +89,47 @@ def assessment_notes(record: SessionRecord, scenario, warnings=(), session=None,
     return notes
 
 
+@dataclass(frozen=True)
+class SessionNotes:
+    """What ``assess`` says about one session file, read once (:func:`read_notes`).
+
+    Attributes
+    ----------
+    builtin_mismatch : str or None
+        The embedded case differs from the built-in one of its id (``--json``'s ``scenario_matches_builtin``).
+    file_changed : str or None
+        The scenario file the session was recorded on was edited since (``--json``'s ``scenario_file_changed``).
+    about_file : tuple of (str, str)
+        The ``WARNING`` and ``note`` lines: ``assess``'s stderr, the resume offer's list.
+    kept : tuple of (str, str)
+        ``about_file`` and, for a session without an accepted finish, the ``UNFINISHED`` note last: the report's
+        :data:`REPORT_KEY`, the debrief's block, the store's notes.
+    """
+
+    builtin_mismatch: str | None
+    file_changed: str | None
+    about_file: tuple[tuple[str, str], ...]
+    kept: tuple[tuple[str, str], ...]
+
+
+def read_notes(record: SessionRecord, scenario, ct_root=None, allowed_roots=()) -> SessionNotes:
+    """The notes on one session, its case file read once: the scenario file is looked for inside ``ct_root``
+    (default: the session's folder) and ``allowed_roots`` (the GUI's trusted scenario folders), as
+    :meth:`SessionRecord.scenario_file` does.  ``kept`` ends with ``UNFINISHED`` when ``record.complete`` is
+    false.  Until round 40 ``assess`` added that note by hand to the list it printed, beside the GUI's own call."""
+    mismatch = builtin_scenario_mismatch(record)
+    changed = scenario_file_mismatch(record, ct_root, allowed_roots)
+    about = tuple(assessment_notes(record, scenario, (mismatch, changed)))
+    kept = about + ((("UNFINISHED", UNFINISHED_TEXT),) if not record.complete else ())
+    return SessionNotes(mismatch, changed, about, kept)
+
+
 def notes_for(record: SessionRecord, scenario, ct_root=None, allowed_roots=(),
               unfinished: bool = False) -> list[tuple[str, str]]:
-    """:func:`assessment_notes` with the case warnings read here: the scenario file is looked for inside
-    ``ct_root`` (default: the session's folder) and ``allowed_roots`` (the GUI's trusted scenario folders), as
-    :meth:`SessionRecord.scenario_file` does."""
-    return assessment_notes(record, scenario, scenario_warnings(record, ct_root, allowed_roots),
-                            unfinished=unfinished)
+    """:func:`read_notes`'s ``kept`` list (``unfinished``: the review's and the debrief's) or its ``about_file``
+    list (the resume offer's: the session is being finished)."""
+    notes = read_notes(record, scenario, ct_root, allowed_roots)
+    return list(notes.kept if unfinished else notes.about_file)
 
 
 def note_lines(notes) -> list[str]:

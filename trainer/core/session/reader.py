@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from trainer.core.session.header import check_header
 from trainer.core.session.log import FORMAT, GENESIS, HASH_SUFFIX_LEN, READABLE_VERSIONS, line_hash
 
 __all__ = ["MAX_SESSION_LINES", "SessionRecord", "builtin_scenario_mismatch", "line_ends_note", "read_session",
-           "scenario_file_mismatch", "scenario_warnings", "verify"]
+           "scenario_file_mismatch", "verify"]
 
 #: Longest session read (a real procedure has a few hundred actions).
 MAX_SESSION_LINES = 10_000_000
@@ -81,6 +82,13 @@ class SessionRecord:
         if self.entries and not self.n_entries:
             self.n_entries = len(self.entries)
             self.last_entry = self.entries[-1]
+
+    @property
+    def named(self) -> str:
+        """The session file as every assessment note names it: its absolute path (a note is kept in the trainee
+        store and read later, from another folder, where the name given on the command line pointed nowhere;
+        until round 40 ``assess cases/s.jsonl --store`` kept "cases/s.jsonl")."""
+        return os.path.abspath(self.path)
 
     @property
     def last_hash(self) -> str:
@@ -220,7 +228,7 @@ def builtin_scenario_mismatch(record: SessionRecord) -> str | None:
         return None
     if builtin == record.header.get("scenario_toml"):
         return None
-    return (f"the scenario embedded in {record.path} differs from the built-in scenario {sid!r} "
+    return (f"the scenario embedded in {record.named} differs from the built-in scenario {sid!r} "
             f"({p}); it was scored as embedded, not as the built-in case")
 
 
@@ -236,7 +244,7 @@ def scenario_file_mismatch(record: SessionRecord, ct_root=None, allowed_roots=()
     sha = _file_sha256(p)
     if sha is None or sha == record.header.get("scenario_sha256"):
         return None
-    return (f"the scenario file {p} has changed since {record.path} was recorded on it; it was scored against the "
+    return (f"the scenario file {p} has changed since {record.named} was recorded on it; it was scored against the "
             "copy the session recorded, not the edited file (vptrainer offers no way to score a session against "
             "another version of its case)")
 
@@ -249,16 +257,8 @@ def line_ends_note(record: SessionRecord) -> str | None:
         return None
     total = record.n_entries + 1
     which = "its lines end" if n >= total else f"{n} of its {total} lines end"
-    return (f"{record.path}: {which} in CR LF (Windows line ends, from an editor, a mail program or git on the way), "
+    return (f"{record.named}: {which} in CR LF (Windows line ends, from an editor, a mail program or git on the way), "
             "not the LF it was written with: the content was verified without the CR")
-
-
-def scenario_warnings(record: SessionRecord, ct_root=None, allowed_roots=()) -> list[str]:
-    """Every warning about the case a session is scored against (the one home ``assess`` and its batch print
-    from): the embedded text differs from the built-in case of its id (:func:`builtin_scenario_mismatch`), or the
-    scenario file it was recorded on has changed since (:func:`scenario_file_mismatch`)."""
-    found = (builtin_scenario_mismatch(record), scenario_file_mismatch(record, ct_root, allowed_roots))
-    return [w for w in found if w]
 
 
 def _raw_lines(path: Path, limit_bytes: int | None = None) -> Iterator[tuple[int, bytes, bool, int]]:
