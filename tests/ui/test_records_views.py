@@ -58,10 +58,10 @@ def test_cohort_table_filters_exports_and_opens_a_debrief(qtbot, store, tmp_path
     cells = {w.table.item(r, 0).text(): [w.table.item(r, c).text() for c in range(w.table.columnCount())]
              for r in range(w.table.rowCount())}
     assert set(cells) == {"dan", "eve"}
-    assert cells["dan"][1] == "25" and cells["dan"][2] == "84 %"       # 21 of 25
-    assert cells["eve"][1] == "1" and cells["eve"][5] == "not yet competent"
+    assert cells["dan"][1] == "25" and cells["dan"][3] == "84 %"       # 21 of 25
+    assert cells["eve"][1] == "1" and cells["eve"][6] == "not yet competent"
     w.scenario.setCurrentIndex(w.scenario.findData("l1-*"))
-    assert w.table.item(0, 1).text() == "23" and w.table.item(0, 5).text() == "relapsed"
+    assert w.table.item(0, 1).text() == "23" and w.table.item(0, 6).text() == "relapsed"
     w.use_dates.setChecked(True)
     w.since.setDate(w.since.date().fromString("2026-03-02", "yyyy-MM-dd"))
     w.until.setDate(w.until.date().fromString("2026-03-05", "yyyy-MM-dd"))

@@ -7,7 +7,8 @@ import json
 NAME = "progress"
 HELP = "learning curves (CUSUM, LC-CUSUM) of a trainee, or the cohort table, from the trainee store"
 DESCRIPTION = ("Without TRAINEE: one line per trainee (attempts, pass rate, CUSUM and LC-CUSUM state, score trend). "
-               "With TRAINEE: the attempts, both charts with their limits and events, and each metric's trend. "
+               "With TRAINEE: the attempts, both charts with their limits and events, and each metric's trend over the "
+               "finished attempts. "
                "Formulas and presets: docs/progress.md.")
 
 
@@ -64,14 +65,15 @@ ATTEMPT_CSV_COLUMNS = ("attempt", "started_at", "scenario", "case", "passed", "s
 
 
 def _attempts_csv(attempts, progress, label) -> str:
-    """One row per attempt.  ``score`` is the stored score (an unfinished attempt's is progress only: ``finished``
-    0, and the charts leave it out); ``notes``: what assess said about the session file
-    (:func:`~trainer.core.session.notes.notes_csv`: the lines joined by " | ", "" for none, a marker for an
-    attempt recorded before round 39).  Every text cell is formula-safe (:mod:`trainer.core.csv_cells`)."""
+    """One row per attempt.  ``score`` and the metric columns are what the attempt stored (an unfinished attempt's
+    are progress only: ``finished`` 0, and the charts and trends leave them out); ``notes``: what assess said about
+    the session file (:func:`~trainer.core.session.notes.notes_csv`: the lines joined by " | ", "" for none, a
+    marker for an attempt recorded before round 39).  Every text cell is formula-safe (:mod:`trainer.core.csv_cells`)."""
     import csv
     import io
 
     from trainer.core.csv_cells import safe_row
+    from trainer.core.records.progress import metric_value
     from trainer.core.session.notes import notes_csv
 
     buf = io.StringIO()
@@ -82,9 +84,25 @@ def _attempts_csv(attempts, progress, label) -> str:
         w.writerow(safe_row([i + 1, a.started_at, a.scenario_id, label(a), int(a.passed), a.score, int(a.complete),
                              round(progress["cusum"]["values"][i], 6), round(progress["lc_cusum"]["values"][i], 6),
                              notes_csv(a.report),
-                             *[("" if progress["metrics"][m]["values"][i] is None
-                                else progress["metrics"][m]["values"][i]) for m in mids]]))
+                             *[("" if metric_value(a, m) is None else metric_value(a, m)) for m in mids]]))
     return buf.getvalue()
+
+
+def _trend_lines(prog: dict) -> list[str]:
+    """The score's and each numeric metric's trend (units per attempt), over the finished attempts, the unfinished
+    ones named on the first line (their values are progress only; round 40: they were trended with the rest)."""
+    from trainer.core.records.progress import unfinished_words
+
+    n_done = prog["attempts"] - prog["unfinished"]
+    left = unfinished_words(prog["unfinished_attempts"])
+    lines = [f"Trends per attempt over the {n_done} finished attempt{'' if n_done == 1 else 's'}"
+             + (f" ({left} unfinished, left out)" if left else "") + ":"]
+    rows = [("score", prog["score_trend_per_attempt"], "")]
+    rows += [(mid, m["slope_per_attempt"], m["unit"]) for mid, m in prog["metrics"].items() if m["finished_values"]]
+    for name, slope, unit in rows:
+        shown = "- (fewer than 2 values)" if slope is None else f"{slope:+.4g}{' ' + unit if unit else ''}"
+        lines.append(f"  {name:28s} {shown}")
+    return lines
 
 
 def check_dates(since, until) -> None:
@@ -110,7 +128,7 @@ def check_dates(since, until) -> None:
 
 def run(args) -> int:
     from trainer.core.errors import ParameterError
-    from trainer.core.records.progress import cohort_csv, cohort_rows, trainee_progress
+    from trainer.core.records.progress import cohort_csv, cohort_rows, trainee_progress, unfinished_words
     from trainer.core.records.store import default_store_path, open_store
     from trainer.core.safe_write import atomic_write_text, check_output
     from trainer.core.shown_path import shown_path
@@ -142,7 +160,9 @@ def run(args) -> int:
             c, lc = prog["cusum"], prog["lc_cusum"]
             rate = "-" if prog["pass_rate"] is None else f"{100 * prog['pass_rate']:.0f} %"
             n = prog["attempts"]
-            print(f"{args.trainee}: {n} attempt{'' if n == 1 else 's'}, {prog['passed']} passed ({rate})")
+            left = unfinished_words(prog["unfinished_attempts"])
+            print(f"{args.trainee}: {n} attempt{'' if n == 1 else 's'}, {prog['passed']} passed ({rate})"
+                  + (f", {prog['unfinished']} unfinished ({left})" if left else ""))
             print(f"CUSUM p0={params.p0:g} p1={params.p1:g} alpha={params.alpha:g} beta={params.beta:g}: "
                   f"s={params.s:.4f} h0={params.h0:.3f} h1={params.h1:.3f}")
             print(f"  standard CUSUM: {c['state']}; events: "
@@ -154,6 +174,8 @@ def run(args) -> int:
                 verdict = "PASS" if a.passed else ("fail" if a.complete else "unfinished")
                 print(f"  {i + 1:3d} {a.started_at[:19]:19s} {verdict} "
                       f"{a.score:5.1f}  CUSUM {c['values'][i]:+.3f}  LC {lc['values'][i]:+.3f}  {shown(a)}")
+            for line in _trend_lines(prog):
+                print(line)
         if args.csv:
             print(f"CSV written to {args.csv}")
         return 0

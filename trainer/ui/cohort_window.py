@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from trainer.core.records.case_label import SessionCase, session_case
 from trainer.core.records.cusum import PRESETS
-from trainer.core.records.progress import cohort_csv, cohort_rows, scenario_family
+from trainer.core.records.progress import cohort_csv, cohort_rows, scenario_family, unfinished_words
 from trainer.core.records.store import open_store
 from trainer.core.safe_write import atomic_write_text, check_output
 from trainer.core.session.notes import REPORT_KEY, note_lines, notes_from_report
@@ -42,7 +42,8 @@ from trainer.ui.save_dialogs import ask_save_path, save_with_confirmation
 
 __all__ = ["CohortWindow"]
 
-COLUMNS = (("trainee", "Trainee"), ("attempts", "Attempts"), ("pass_rate", "Pass rate"), ("last_score", "Last score"),
+COLUMNS = (("trainee", "Trainee"), ("attempts", "Attempts"), ("unfinished", "Unfinished"), ("pass_rate", "Pass rate"),
+           ("last_score", "Last score"),
            ("score_trend_per_attempt", "Score trend /attempt"), ("cusum_state", "CUSUM"),
            ("lc_cusum_state", "LC-CUSUM"), ("competent_at", "LC-CUSUM competent at"), ("last_attempt", "Last attempt"))
 TREND_METRICS = ("dap", "fluoro_time", "shots", "tip_depth", "cement_volume")
@@ -64,6 +65,15 @@ def notes_cell(report: dict) -> tuple[str, str]:
     text = ", ".join("unfinished" if label == "UNFINISHED" else f"{n} {label.lower()}{'s' if n > 1 else ''}"
                      for label, n in counts.items())
     return text, "\n".join(note_lines(notes))
+
+
+def trend_tooltip(row: dict) -> str:
+    """What a cohort row's trends are over: its finished attempts, the unfinished ones named (round 40: their
+    progress-only values were trended with the rest)."""
+    done = row["attempts"] - row["unfinished"]
+    left = unfinished_words(row["unfinished_attempts"])
+    return (f"trends per attempt over the {done} finished attempt{'' if done == 1 else 's'}"
+            + (f"; unfinished, left out: {left}" if left else ""))
 
 
 SELECT_HINT = "Select a trainee to list the attempts; double-click an attempt to open its debrief."
@@ -184,9 +194,13 @@ class CohortWindow(QWidget):
                     if color is not None:
                         item.setForeground(color)
                 self.table.setItem(r, c, item)
+            over = trend_tooltip(row)
+            for key in ("score_trend_per_attempt", "unfinished"):
+                self.table.item(r, [k for k, _t in COLUMNS].index(key)).setToolTip(over)
             for j, m in enumerate(TREND_METRICS):
-                self.table.setItem(r, len(COLUMNS) + j,
-                                   QTableWidgetItem(_fmt("trend", row["metric_trends"].get(m))))
+                item = QTableWidgetItem(_fmt("trend", row["metric_trends"].get(m)))
+                item.setToolTip(over)
+                self.table.setItem(r, len(COLUMNS) + j, item)
         self.table.resizeColumnsToContents()
         self.table.clearSelection()
         self.attempts_table.setRowCount(0)

@@ -3,8 +3,9 @@
 Top: the CUSUM chart of pass/fail (standard Bolsin/Colson with its limits redrawn at each
 crossing, or the LC-CUSUM with its limit h), competence crossings (green) and relapses
 (red) marked.  Bottom: the chosen metric against the attempt number, each point coloured by
-its status (a score by its attempt's pass or fail).  Trainee, scenario family, the failure-rate preset and p0/p1 are editable;
-every number comes from :mod:`trainer.core.records`.
+its status (a score by its attempt's pass or fail); an unfinished attempt has no point there (the summary names
+it).  Trainee, scenario family, the failure-rate preset and p0/p1 are editable; every number comes from
+:mod:`trainer.core.records`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from trainer.core.records.cusum import PRESETS
-from trainer.core.records.progress import scenario_family, trainee_progress
+from trainer.core.records.progress import scenario_family, trainee_progress, unfinished_words
 from trainer.core.records.store import open_store
 
 __all__ = ["ProgressWindow", "SharedWidthAxis"]
@@ -193,8 +194,12 @@ class ProgressWindow(QWidget):
         self._attempt_axes(int(prog["attempts"]))
         events = ", ".join(f"{e['event']} at attempt {e['attempt']}" for e in chart["events"]) or "no crossing yet"
         n = int(prog["attempts"])
+        left = unfinished_words(prog["unfinished_attempts"])
+        # the unfinished attempts named: failures on the CUSUM, no point below (round 40: their metrics were drawn)
+        unfinished = (f" {prog['unfinished']} unfinished ({left}): a failure on the CUSUM, left off the chart below "
+                      "and its trend." if left else "")
         self.summary.setText(
-            f"{n} attempt{'' if n == 1 else 's'}, {prog['passed']} passed ({100 * prog['pass_rate']:.0f} %). "
+            f"{n} attempt{'' if n == 1 else 's'}, {prog['passed']} passed ({100 * prog['pass_rate']:.0f} %).{unfinished} "
             f"{'Standard CUSUM' if key == 'cusum' else 'LC-CUSUM'}: {chart['state']} ({events}). "
             f"p0 = {params.p0:g}, p1 = {params.p1:g}, alpha = beta = {params.alpha:g}: s = {params.s:.3f}, "
             f"h = {params.h1:.2f}.")

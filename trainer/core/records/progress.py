@@ -5,7 +5,9 @@ success when it passed.  A *scenario family* is the vertebral level that starts 
 scenario id (``l1-wedge-default`` -> ``l1``), so the charts pool the cases of one level; an id that
 starts with no level (``ct-l2``) is in no family.
 The trend of a metric is the least-squares slope of its numeric values against the
-attempt number (units per attempt); non-numeric values (decisions) are left out.
+attempt number (units per attempt); non-numeric values (decisions) are left out, and so are the values of an
+unfinished attempt (a session without an accepted finish: its score is progress only, and its DAP or cement volume
+is that of a procedure stopped half-way), which are counted and named apart (``unfinished_attempts``).
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ __all__ = [
     "COHORT_COLUMNS",
     "cohort_csv",
     "cohort_rows",
+    "metric_value",
     "scenario_family",
     "slope_per_attempt",
     "trainee_progress",
+    "unfinished_words",
 ]
 
 COHORT_COLUMNS = ("trainee", "attempts", "passed", "pass_rate", "last_score", "score_trend_per_attempt",
@@ -36,7 +40,8 @@ COHORT_COLUMNS = ("trainee", "attempts", "passed", "pass_rate", "last_score", "s
 #: ``last_score``: the score of the trainee's last finished attempt (an unfinished one's is progress only; empty
 #: when none finished). ``unfinished``: attempts without an accepted finish (counted in ``attempts``, never in
 #: ``passed``). ``attempts_with_notes``: attempts whose stored report holds assess's notes (a warning, a note,
-#: UNFINISHED); ``attempts_notes_not_kept``: attempts recorded before the store kept them (round 39).
+#: UNFINISHED); ``attempts_notes_not_kept``: attempts recorded before the store kept them (round 39).  The
+#: ``trend_<metric>`` columns after them are over the finished attempts only (round 40), as the score trend.
 
 
 def scenario_family(scenario_id: str) -> str:
@@ -69,6 +74,11 @@ def slope_per_attempt(values) -> float | None:
 
 
 def _metric_series(attempts: list[AttemptRecord]) -> dict:
+    """Each metric over the finished attempts: ``values`` and ``statuses`` per attempt (None for an unfinished one,
+    as the scores), their ``slope_per_attempt`` against the attempt number, the ``last`` finished value and
+    ``finished_values`` (how many values the trend is over).  Until round 40 an unfinished attempt's values were
+    drawn and trended with the finished ones (a session stopped before its cement read as a DAP and volume
+    improving)."""
     ids: OrderedDict[str, str] = OrderedDict()
     for a in attempts:
         for m in a.metrics:
@@ -77,14 +87,30 @@ def _metric_series(attempts: list[AttemptRecord]) -> dict:
     for mid, unit in ids.items():
         vals, statuses = [], []
         for a in attempts:
-            m = a.metric(mid)
+            m = a.metric(mid) if a.complete else None
             vals.append(_number(m["value"]) if m else None)
             statuses.append(m["status"] if m else None)
         slope = slope_per_attempt(vals)
         last = next((v for v in reversed(vals) if v is not None), None)
         out[mid] = {"unit": unit, "values": vals, "statuses": statuses,
-                    "slope_per_attempt": None if slope is None else round(slope, 6), "last": last}
+                    "slope_per_attempt": None if slope is None else round(slope, 6), "last": last,
+                    "finished_values": sum(v is not None for v in vals)}
     return out
+
+
+def metric_value(attempt: AttemptRecord, metric_id: str) -> float | None:
+    """The numeric value of metric ``metric_id`` that ``attempt`` stored, finished or not (the per-attempt CSV
+    says it beside the attempt's ``finished`` flag); None for a decision or a metric it does not hold."""
+    m = attempt.metric(metric_id)
+    return _number(m["value"]) if m else None
+
+
+def unfinished_words(unfinished_attempts: list[int]) -> str:
+    """The unfinished attempts named for a line of text: "" for none, "attempt 2", "attempts 2, 5"."""
+    if not unfinished_attempts:
+        return ""
+    many = len(unfinished_attempts) > 1
+    return f"attempt{'s' if many else ''} {', '.join(str(n) for n in unfinished_attempts)}"
 
 
 def trainee_progress(attempts: list[AttemptRecord], params: CusumParams = PRESETS["10/20 %"],
@@ -96,8 +122,9 @@ def trainee_progress(attempts: list[AttemptRecord], params: CusumParams = PRESET
     dict
         ``trainee``, ``attempts``, ``passed``, ``pass_rate``, ``scores`` (None for an unfinished attempt: its
         score is progress only), ``finished`` (per attempt), ``unfinished`` (their number), ``dates``,
-        ``cusum`` and ``lc_cusum`` (:meth:`CusumChart.to_json`), ``families`` (the same per
-        scenario family), ``metrics`` (values, statuses, slope per attempt, last value).
+        ``unfinished_attempts`` (their 1-based numbers), ``cusum`` and ``lc_cusum`` (:meth:`CusumChart.to_json`),
+        ``families`` (the same per scenario family), ``metrics`` (values, statuses, slope per attempt, last value,
+        all over the finished attempts: :func:`_metric_series`).
     """
     outcomes = [a.passed for a in attempts]
     n = len(attempts)
@@ -119,6 +146,7 @@ def trainee_progress(attempts: list[AttemptRecord], params: CusumParams = PRESET
         "scores": scores,
         "finished": [bool(a.complete) for a in attempts],
         "unfinished": sum(not a.complete for a in attempts),
+        "unfinished_attempts": [i + 1 for i, a in enumerate(attempts) if not a.complete],
         "score_trend_per_attempt": None if trend is None else round(trend, 6),
         "dates": [a.started_at for a in attempts],
         "scenarios": [a.scenario_id for a in attempts],
@@ -168,7 +196,7 @@ def cohort_rows(attempts: list[AttemptRecord], params: CusumParams = PRESETS["10
                      "lc_cusum_state": p["lc_cusum"]["state"], "competent_at": p["lc_cusum"]["competent_at"],
                      "first_attempt": atts[0].started_at, "last_attempt": atts[-1].started_at,
                      "cases": "; ".join(sorted({label(a) for a in atts})),
-                     "unfinished": p["unfinished"],
+                     "unfinished": p["unfinished"], "unfinished_attempts": p["unfinished_attempts"],
                      "attempts_with_notes": sum(bool(notes_from_report(a.report)) for a in atts),
                      "attempts_notes_not_kept": sum(not notes_kept(a.report) for a in atts),
                      "metric_trends": {k: v["slope_per_attempt"] for k, v in p["metrics"].items()}})
