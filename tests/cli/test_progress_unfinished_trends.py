@@ -64,7 +64,7 @@ def test_progress_trends_each_metric_over_the_finished_attempts_and_names_the_un
     with open(cohort, newline="", encoding="utf-8") as fh:
         (row,) = csv.DictReader(fh)
     assert float(row["trend_dap"]) == DAP_SLOPE                   # failed before: -0.59
-    assert (row["attempts"], row["unfinished"]) == ("4", "1")
+    assert (row["attempts"], row["unfinished"], row["unfinished_attempts"]) == ("4", "1", "2")
 
     per = tmp_path / "res.csv"
     assert main(["progress", "res", "--store", str(db), "--csv", str(per)]) == 0

@@ -36,12 +36,13 @@ __all__ = [
 
 COHORT_COLUMNS = ("trainee", "attempts", "passed", "pass_rate", "last_score", "score_trend_per_attempt",
                   "cusum_state", "cusum_value", "lc_cusum_state", "competent_at", "first_attempt", "last_attempt",
-                  "cases", "unfinished", "attempts_with_notes", "attempts_notes_not_kept")
+                  "cases", "unfinished", "attempts_with_notes", "attempts_notes_not_kept", "unfinished_attempts")
 #: ``last_score``: the score of the trainee's last finished attempt (an unfinished one's is progress only; empty
 #: when none finished). ``unfinished``: attempts without an accepted finish (counted in ``attempts``, never in
 #: ``passed``). ``attempts_with_notes``: attempts whose stored report holds assess's notes (a warning, a note,
 #: UNFINISHED); ``attempts_notes_not_kept``: attempts recorded before the store kept them (round 39).  The
-#: ``trend_<metric>`` columns after them are over the finished attempts only (round 40), as the score trend.
+#: ``trend_<metric>`` columns after them are over the finished attempts only (round 40), as the score trend;
+#: ``unfinished_attempts`` names the ones left out: their numbers in the trainee's attempts, joined by "; ".
 
 
 def scenario_family(scenario_id: str) -> str:
@@ -203,6 +204,13 @@ def cohort_rows(attempts: list[AttemptRecord], params: CusumParams = PRESETS["10
     return rows
 
 
+def _csv_value(v):
+    """A cohort cell: "" for None, a list's items joined by "; " (the unfinished attempts' numbers)."""
+    if v is None:
+        return ""
+    return "; ".join(str(x) for x in v) if isinstance(v, list) else v
+
+
 def cohort_csv(rows: list[dict], metric_ids: list[str] | None = None) -> str:
     """The cohort table as CSV text: :data:`COHORT_COLUMNS`, then one trend column per metric."""
     if metric_ids is None:
@@ -216,6 +224,6 @@ def cohort_csv(rows: list[dict], metric_ids: list[str] | None = None) -> str:
     w.writerow([*COHORT_COLUMNS, *(f"trend_{m}" for m in metric_ids)])
     for r in rows:
         trends = r.get("metric_trends", {})
-        w.writerow(safe_row([("" if r[c] is None else r[c]) for c in COHORT_COLUMNS]
+        w.writerow(safe_row([_csv_value(r[c]) for c in COHORT_COLUMNS]
                             + [("" if trends.get(m) is None else trends[m]) for m in metric_ids]))
     return buf.getvalue()
