@@ -6,9 +6,9 @@ The trainee store is written to a temporary folder: four residents, 12-30 attemp
 L1 and L2 cases, whose chance of passing rises along a learning curve (1 - 0.7 exp(-n/8),
 seeded) while shots and DAP fall.  Every fifth attempt is on an imported CT case, "ct-l2", of which
 two colleagues keep copies (~/cases/anna and ~/cases/ben, in the temporary folder, which stands for
-the home folder while the windows are drawn).  Each attempt has a session file with the header the
-trainer writes (how the cohort names its case); the scores are synthetic (not assessed sessions); the
-windows, charts and numbers are the real ones.
+the home folder while the windows are drawn); resident-b's 11th attempt is unfinished.  Each attempt has a
+session file with the header the trainer writes (how the cohort names its case); the scores are synthetic (not
+assessed sessions); the windows, charts and numbers are the real ones.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from trainer.core.records.store import AttemptRecord, open_store
 from trainer.core.scenario.ct_import import scenario_toml
 from trainer.core.scenario.loader import load_scenario, parse_scenario
 from trainer.core.session.log import SessionWriter, make_header
+from trainer.core.session.notes import UNFINISHED_TEXT
 from trainer.ui.app import apply_theme
 
 LANDMARKS = {"body_centre_mm": (0.0, 0.0, 0.0), "pedicle_left_centre_mm": (-12.0, -22.0, 0.0),
@@ -84,10 +85,15 @@ def _attempt(rng, trainee: str, n: int, day: int, cases: dict, sessions: Path) -
             f"the scenario file {scen.path} has changed since {path} was recorded on it; it was scored against the "
             "copy the session recorded, not the edited file (vptrainer offers no way to score a session against "
             "another version of its case)")})
+    # one attempt stopped before its finish, as assess --store records it (the cohort's Unfinished column, round 40)
+    complete = (trainee, n) != ("resident-b", 11)
+    if not complete:
+        report.update(passed=False, unfinished=True)
+        report["assessment_notes"].append({"label": "UNFINISHED", "text": UNFINISHED_TEXT})
     started = f"2026-{1 + day // 28:02d}-{1 + day % 28:02d}T09:{n % 60:02d}:00+00:00"
     header = make_header(scen, 1, trainee, started, ct_series=series)
     SessionWriter(path, header=header).close()
-    return AttemptRecord.from_report(report, header, path, sha)
+    return AttemptRecord.from_report(report, header, path, sha, complete=complete)
 
 
 def main(argv=None) -> int:
