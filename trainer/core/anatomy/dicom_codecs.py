@@ -2,7 +2,8 @@
 
 Clinical exports are often compressed.  pydicom decodes RLE Lossless itself, JPEG-LS through pyjpegls
 and, with GDCM installed (``python-gdcm``, a dependency since round 34), JPEG Lossless (process 14, the
-PACS default), JPEG baseline and JPEG 2000.  JPEG extended (process 2 and 4), 8- or 12-bit, the lossy CT of
+PACS default), JPEG baseline and JPEG 2000; High-Throughput JPEG 2000 through imagecodecs' OpenJPEG
+(:mod:`.dicom_htj2k`, registered here; round 40).  JPEG extended (process 2 and 4), 8- or 12-bit, the lossy CT of
 older PACS and CDs, goes through imagecodecs (:mod:`.dicom_jpeg12`, registered here; round 36): GDCM's build
 lacks the 12-bit IJG library and such a series was refused.  A lossless series is read as the
 scanner wrote it and nothing is said.  A lossy one (a lossy-only transfer syntax, or the header's
@@ -24,14 +25,16 @@ from pydicom.uid import (
     JPEGLSNearLossless,
 )
 
-from trainer.core.anatomy import dicom_jpeg12
+from trainer.core.anatomy import dicom_htj2k, dicom_jpeg12
 from trainer.core.errors import DicomError
 
-__all__ = ["LOSSY_SYNTAXES", "check_stream_size", "decode_failure", "is_compressed", "is_lossy", "lossy_note",
-           "stream_size"]
+__all__ = ["LOSSY_SYNTAXES", "check_stream_size", "decode_failure", "is_compressed", "is_lossy",
+           "lossy_note", "stream_size"]
 
 #: JPEG extended 12-bit through imagecodecs, ahead of pydicom's GDCM and Pillow (which refuse 12-bit samples)
 dicom_jpeg12.register()
+#: High-Throughput JPEG 2000 through imagecodecs' OpenJPEG (:mod:`.dicom_htj2k`; round 40: refused before)
+dicom_htj2k.register()
 
 #: transfer syntaxes that are lossy whatever the header says (JPEG 2000 may be either: its header says)
 LOSSY_SYNTAXES = frozenset({JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLSNearLossless})

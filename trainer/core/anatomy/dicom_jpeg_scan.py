@@ -53,7 +53,10 @@ from imagecodecs import jpeg8_decode
 from pydicom.dataset import Dataset
 from pydicom.encaps import generate_frames
 from pydicom.uid import (
+    HTJ2K,
     JPEG2000,
+    HTJ2KLossless,
+    HTJ2KLosslessRPCL,
     JPEG2000Lossless,
     JPEGBaseline8Bit,
     JPEGExtended12Bit,
@@ -72,9 +75,10 @@ __all__ = ["CHECKED_SYNTAXES", "check_jpeg_scans", "decoded_before", "decoded_pi
 CHECKED_SYNTAXES = frozenset({JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLossless, JPEGLosslessSV1})
 _LOSSLESS = frozenset({JPEGLossless, JPEGLosslessSV1})
 #: JPEG-LS syntaxes, whose header and end are checked (:func:`jpegls_damage`), and JPEG 2000 (Part 1) ones, whose
-#: codestream layout is (:func:`.dicom_j2k.codestream_damage`); round 39
+#: codestream layout is (:func:`.dicom_j2k.codestream_damage`); round 39.  HTJ2K's codestream is laid out alike
+#: (ISO 15444-15 keeps Part 1's markers, adding CAP to the main header): checked too since round 40
 _JPEG_LS = frozenset({JPEGLSLossless, JPEGLSNearLossless})
-_JPEG_2000 = frozenset({JPEG2000Lossless, JPEG2000})
+_JPEG_2000 = frozenset({JPEG2000Lossless, JPEG2000, HTJ2KLossless, HTJ2KLosslessRPCL, HTJ2K})
 #: bytes appended before EOI by the *runs short* probe: mixed bits, no FF (which would start a marker)
 _APPENDED = b"\x5a" * 16
 _EOI = b"\xff\xd9"

@@ -1,0 +1,90 @@
+"""High-Throughput JPEG 2000 slices (transfer syntaxes .201, .202, .203) read into the uncompressed slice's HU.
+
+(:mod:`trainer.core.anatomy.dicom_htj2k`; round 40.)  The codestreams are written by OpenJPH (imagecodecs'
+``htj2k_encode``), a separate HTJ2K implementation from the OpenJPEG that decodes them in the reader.  The oracle
+for a lossless slice is the same series written uncompressed and read back; for a lossy one, OpenJPH's own decoder
+of the same codestream (within 1: the irreversible wavelet rounds).  Before round 40 every such slice was refused
+as "no decoder installed".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pydicom
+import pytest
+from imagecodecs import htj2k_decode, htj2k_encode
+from pydicom.encaps import encapsulate, generate_frames
+from pydicom.uid import HTJ2K, HTJ2KLossless, HTJ2KLosslessRPCL
+
+from trainer.core.anatomy.dicom_io import read_ct_series, write_ct_series
+from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.errors import DicomError
+
+
+def _series(d, n=3):
+    rng = np.random.default_rng(7)
+    hu = rng.integers(-1000, 2000, (n, 48, 64)).astype(np.int16)
+    hu[:, :4, :] = -3024                         # below the writer's lowest stored value: kept as air on reading
+    write_ct_series(Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=Grid(hu.shape, (0.7, 0.7, 2), (0, 0, 0))),
+                    d)
+    return read_ct_series(d).hu.copy()
+
+
+def _as_htj2k(d, syntax, signed=False, damage=None, **kw):
+    """Each slice of ``d`` re-encoded by OpenJPH in ``syntax``; ``signed`` stores the HU themselves (PixelRepresentation
+    1, intercept 0) instead of the writer's unsigned values; ``damage`` changes the second slice's codestream."""
+    for i, p in enumerate(sorted(d.iterdir())):
+        ds = pydicom.dcmread(p)
+        px = ds.pixel_array
+        if signed:
+            px = (px.astype(np.int32) + int(ds.RescaleIntercept)).astype(np.int16)
+            ds.PixelRepresentation, ds.RescaleIntercept = 1, "0"
+        stream = bytes(htj2k_encode(px, **kw))
+        if damage is not None and i == 1:
+            stream = damage(stream)
+        ds.file_meta.TransferSyntaxUID = syntax
+        ds.PixelData = encapsulate([stream])
+        ds["PixelData"].VR = "OB"
+        ds.save_as(p, enforce_file_format=True)
+
+
+@pytest.mark.parametrize("syntax", [HTJ2KLossless, HTJ2KLosslessRPCL, HTJ2K])
+@pytest.mark.parametrize("signed", [False, True])
+def test_a_lossless_htj2k_series_reads_into_the_uncompressed_hu(tmp_path, syntax, signed):
+    d = tmp_path / "ct"
+    plain = _series(d)
+    _as_htj2k(d, syntax, signed=signed)
+    assert pydicom.dcmread(d / "CT0001.dcm").file_meta.TransferSyntaxUID == syntax
+    vol = read_ct_series(d)
+    assert np.array_equal(vol.hu, plain)
+    assert not any("lossy" in n for n in vol.meta["notes"])
+
+
+def test_a_lossy_htj2k_series_reads_as_openjph_decodes_it_and_says_lossy(tmp_path):
+    d = tmp_path / "ct"
+    plain = _series(d)
+    _as_htj2k(d, HTJ2K, reversible=False)
+    ds = pydicom.dcmread(d / "CT0002.dcm")
+    theirs = htj2k_decode(next(generate_frames(ds.PixelData, number_of_frames=1))).astype(int) - 1024
+    vol = read_ct_series(d)
+    # the 9-7 wavelet is computed in floating point: two decoders may round a sample apart (OpenJPEG and OpenJPH
+    # differ by 1 at a few pixels here), the lossless ones may not
+    assert np.abs(vol.hu[1].astype(int) - theirs).max() <= 1
+    assert not np.array_equal(vol.hu, plain)                # lossy: not the scanner's numbers
+    assert any(n.startswith("3 of 3 slices are lossy-compressed (High-Throughput JPEG 2000 Image Compression")
+               for n in vol.meta["notes"])
+
+
+@pytest.mark.parametrize(("damage", "said"), [
+    (lambda s: s[:len(s) // 2], "does not end with its EOC marker"),
+    (lambda s: s[:len(s) // 2] + s[len(s) // 2 + 16:], "bytes long (Psot)"),
+])
+def test_a_damaged_htj2k_slice_is_refused_in_one_line_naming_file_and_syntax(tmp_path, damage, said):
+    d = tmp_path / "ct"
+    _series(d)
+    _as_htj2k(d, HTJ2KLossless, damage=damage)
+    with pytest.raises(DicomError) as err:
+        read_ct_series(d)
+    msg = str(err.value)
+    assert msg.startswith(str(d / "CT0002.dcm")) and "\n" not in msg
+    assert "High-Throughput JPEG 2000 Image Compression (Lossless Only)" in msg and said in msg
