@@ -446,3 +446,17 @@ def test_a_jpeg_2000_slice_whose_sample_precision_byte_was_inverted_is_one_line_
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and r.stderr.startswith("vptrainer: error: "), r
     assert f"{victim}: pixel data in JPEG 2000" in r.stderr and "component 0 has 113-bit samples" in r.stderr, r.stderr
     assert not out.exists()
+
+
+def test_a_jpeg_2000_slice_whose_siz_says_signed_under_unsigned_pixels_is_refused_by_import_ct(plain, tmp_path, capsys):
+    """GDCM's JPEG 2000 slice of the real chest with the sign bit of its SIZ component's Ssiz byte set (0x0F -> 0x8F,
+    signed 16-bit samples) under PixelRepresentation 0: until round 40 it was read without a word, every pixel 32768
+    HU off (realct-log pass 198); now ``import-ct`` exits 2 with one line naming the file, the field, its value and
+    the value the codestream asks for, and writes nothing."""
+    folder = _j2k(plain, tmp_path / "j2k" / "ct")
+    victim = _damage_a_slice(folder, lambda s: s[:42] + bytes([s[42] | 0x80]) + s[43:])
+    out = folder.parent / "case.toml"
+    assert main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{victim}: PixelRepresentation = 0 (unsigned) is not allowed here" in err, err
+    assert "says signed 16-bit samples (Ssiz 0x8f); expected 1 (signed)" in err and not out.exists()

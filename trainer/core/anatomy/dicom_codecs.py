@@ -20,15 +20,17 @@ from pydicom.dataset import Dataset
 from pydicom.uid import (
     HTJ2K,
     JPEG2000,
+    JPEG2000TransferSyntaxes,
     JPEGBaseline8Bit,
     JPEGExtended12Bit,
     JPEGLSNearLossless,
 )
 
 from trainer.core.anatomy import dicom_htj2k, dicom_jpeg12
+from trainer.core.anatomy.dicom_j2k import sign_mismatch
 from trainer.core.errors import DicomError
 
-__all__ = ["LOSSY_SYNTAXES", "check_stream_size", "decode_failure", "is_compressed", "is_lossy",
+__all__ = ["LOSSY_SYNTAXES", "check_stream_sign", "check_stream_size", "decode_failure", "is_compressed", "is_lossy",
            "lossy_note", "stream_size"]
 
 #: JPEG extended 12-bit through imagecodecs, ahead of pydicom's GDCM and Pillow (which refuse 12-bit samples)
@@ -195,6 +197,37 @@ def check_stream_size(path: Path, ds: Dataset, what: str = "pixel data") -> None
         raise DicomError(f"{path}: {what} in {name} is a {size[0]} x {size[1]} pixel image, Rows x Columns = "
                          f"{said[0]} x {said[1]}; expected the same (the header's image size is wrong: copy the slice "
                          "again, or export the series again)")
+
+
+def check_stream_sign(path: Path, ds: Dataset) -> None:
+    """Refuse a JPEG 2000 or HTJ2K slice whose codestream's sample signedness disagrees with its
+    PixelRepresentation (:func:`.dicom_j2k.sign_mismatch`), before it is decoded.
+
+    Parameters
+    ----------
+    path : Path
+        The file, named in the error.
+    ds : Dataset
+        Its data set; nothing is checked for another transfer syntax, or a PixelRepresentation that is not 0 or 1
+        (the header checks name that).
+
+    Raises
+    ------
+    DicomError
+        One line: the file, PixelRepresentation's value, what the codestream says, and the value expected.
+    """
+    syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+    if syntax not in JPEG2000TransferSyntaxes:
+        return
+    try:
+        rep = int(ds.get("PixelRepresentation", 0) or 0)
+    except (TypeError, ValueError):
+        return
+    head = _stream_head(ds) if rep in (0, 1) else None
+    why = sign_mismatch(head, rep) if head else None
+    if why:
+        name = getattr(syntax, "name", str(syntax))
+        raise DicomError(f"{path}: {why}; one of them was written wrong ({name}): export the series again")
 
 
 #: pydicom's preamble to its decoders' own reasons, left out of the line

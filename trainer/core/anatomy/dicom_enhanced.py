@@ -25,7 +25,7 @@ import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
 
-from trainer.core.anatomy.dicom_codecs import check_stream_size, decode_failure, is_compressed, is_lossy
+from trainer.core.anatomy.dicom_codecs import check_stream_sign, check_stream_size, decode_failure, is_compressed, is_lossy
 from trainer.core.anatomy.dicom_jpeg_scan import decoded_pixels
 from trainer.core.anatomy.dicom_sanity import check_series_size, frame_count
 from trainer.core.errors import DicomError
@@ -69,6 +69,7 @@ def _native(path: Path, ds: Dataset, n: int) -> tuple[FileMetaDataset, bytes | m
     if not is_compressed(syntax):       # an unknown syntax UID: pydicom's is_compressed raised ValueError (hostile34)
         return ds.file_meta, ds.get("PixelData") or b""
     check_stream_size(path, ds, f"Enhanced CT ({n} frames) pixel data")
+    check_stream_sign(path, ds)
     try:
         frames = np.asarray(decoded_pixels(ds))     # damage the decoders pass over refused (dicom_jpeg_scan)
     except Exception as exc:  # noqa: BLE001 - pydicom raises several types for undecodable pixel data

@@ -11,11 +11,19 @@ after which comes the next SOT or the EOC marker that ends the codestream.  :fun
 layout, and the SIZ segment's component table (a sample precision over 16 bits ended the process inside GDCM's
 OpenJPEG).  Damage that keeps it (bytes zeroed or changed inside the packet data, the length right) is not told:
 OpenJPEG decodes it into other pixels, as every decoder would; telling it needs a reference.
+
+The SIZ segment's sample signedness is checked against the data set's PixelRepresentation too
+(:func:`sign_mismatch`, round 40): a codestream of signed samples under PixelRepresentation 0 is decoded into
+negative samples that every reader then takes as unsigned (2 ** precision off through pydicom, 65536 through GDCM's
+own reader; a slice GDCM encoded, its Ssiz sign bit then set, read 32768 HU off at every pixel by both), and
+an unsigned one of fewer than 16 bits under PixelRepresentation 1 is read two ways, GDCM keeping its samples and
+pydicom sign-extending them from their top bit (2 ** precision apart).  A precision other than BitsStored with the
+signedness agreeing is not refused: GDCM and pydicom both read the codestream's samples, and they are right.
 """
 
 from __future__ import annotations
 
-__all__ = ["codestream_damage"]
+__all__ = ["codestream_damage", "sign_mismatch"]
 
 _SOC_SIZ = b"\xff\x4f\xff\x51"
 _SOT, _SOD, _EOC = 0x90, 0x93, 0xD9
@@ -121,3 +129,43 @@ def codestream_damage(stream: bytes) -> str | None:
                     f"byte {end}, where neither the next tile-part (FF90) nor the end of the codestream (FFD9, at byte "
                     f"{len(body) - 2}) starts: bytes lost or inserted inside its data")
         at = end
+
+
+def sign_mismatch(head: bytes, pixel_representation: int) -> str | None:
+    """Why a JPEG 2000 (or HTJ2K) codestream's sample signedness disagrees with the data set's, or None.
+
+    Parameters
+    ----------
+    head : bytes
+        The start of the frame's pixel data, holding its main header (SOC, SIZ); the first SOC-SIZ pair found is
+        read, its first component's Ssiz byte (ISO 15444-1 A.5.1: bit 7 the sign, the low 7 bits the precision
+        less 1).
+    pixel_representation : int
+        The data set's PixelRepresentation (0 unsigned, 1 signed two's complement).
+
+    Returns
+    -------
+    str or None
+        The mismatch in words, for the one-line error: signed samples under PixelRepresentation 0, or unsigned
+        samples of fewer than 16 bits under PixelRepresentation 1 (16-bit unsigned samples under 1 are the signed
+        values' own bits, as encoders that write unsigned codestreams store them, and every reader takes them so);
+        None when they agree, when the precision is over 16 bits (damaged: :func:`codestream_damage` says so) or
+        when no SIZ segment is found (the decoder then says what is wrong).
+    """
+    at = head.find(_SOC_SIZ)
+    if at < 0 or at + 43 > len(head):
+        return None
+    ssiz = head[at + 42]
+    signed, bits = bool(ssiz & 0x80), (ssiz & 0x7F) + 1
+    if bits > 16:
+        return None                 # a damaged precision: :func:`codestream_damage` names it
+    said = f"the JPEG 2000 codestream's SIZ segment says {'signed' if signed else 'unsigned'} {bits}-bit samples " \
+           f"(Ssiz {ssiz:#04x})"
+    if signed and pixel_representation == 0:
+        return (f"PixelRepresentation = 0 (unsigned) is not allowed here: {said}; expected 1 (signed), as the "
+                f"codestream says (read as unsigned, its negative samples come out {2 ** bits} too high or more)")
+    if not signed and pixel_representation == 1 and bits < 16:
+        return (f"PixelRepresentation = 1 (signed) is not allowed here: {said}; expected 0 (unsigned), as the "
+                f"codestream says (readers disagree on such a slice: GDCM keeps the samples, pydicom sign-extends "
+                f"them from bit {bits}, {2 ** bits} apart)")
+    return None

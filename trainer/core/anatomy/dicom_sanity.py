@@ -28,7 +28,9 @@ rescale                    both present (type 1: an absent intercept read stored
 pixel data                 at most twice Rows x Columns (x frames) 16-bit pixels + 4 kB
                            (:func:`check_pixel_bytes`, called on each file as the reader reads it,
                            before the next); a compressed stream's own size equal to
-                           Rows x Columns (:func:`~.dicom_codecs.check_stream_size`)
+                           Rows x Columns (:func:`~.dicom_codecs.check_stream_size`); a JPEG 2000
+                           codestream's signedness agreeing with PixelRepresentation
+                           (:func:`~.dicom_codecs.check_stream_sign`)
 one slice                  a SliceThickness (the only spacing it has)
 files                      regular files, no symbolic links
 =========================  ================================================
@@ -40,7 +42,7 @@ import math
 import os
 from pathlib import Path
 
-from trainer.core.anatomy.dicom_codecs import check_stream_size
+from trainer.core.anatomy.dicom_codecs import check_stream_sign, check_stream_size
 from trainer.core.errors import DicomError
 
 __all__ = ["MAX_INTERCEPT", "MAX_POSITION_MM", "MAX_SERIES_VOXELS", "MAX_SIDE_PX", "MAX_SLICES", "SLOPE_RANGE",
@@ -165,6 +167,7 @@ def _check_one(p: Path, ds) -> tuple[int, int, int]:
         if have < need:
             raise DicomError(f"{p}: pixel data is truncated ({have} bytes; {rows} x {cols} 16-bit pixels need {need})")
     check_stream_size(p, ds)                # the pixel bytes' bound: checked as each file is read (read_ct_series)
+    check_stream_sign(p, ds)                # a JPEG 2000 codestream's signedness against PixelRepresentation
     return rows, cols, bits
 
 
