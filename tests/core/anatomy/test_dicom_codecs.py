@@ -62,3 +62,24 @@ def test_a_syntax_with_no_decoder_is_refused_naming_it_and_the_fix(tmp_path):
     msg = str(err.value)
     assert p.name in msg and "1.2.3.4.5" in msg and "no decoder installed" in msg and "\n" not in msg
     assert "export the series uncompressed" in msg and "copy the slice again" not in msg
+
+
+def test_the_reader_s_own_reason_for_a_damaged_slice_is_not_cut_mid_word(tmp_path):
+    """A JPEG 2000 slice (OpenJPEG through imagecodecs) that lost 16 bytes: the layout check's reason is 170
+    characters, and the first 160 were kept until round 40 ("... bytes lost, or its le)")."""
+    from imagecodecs import jpeg2k_encode
+
+    hu = np.random.default_rng(2).integers(-1000, 1500, (3, 40, 48)).astype(np.int16)
+    d = tmp_path / "ct"
+    write_ct_series(Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=Grid(hu.shape, (1, 1, 2), (0, 0, 0))), d)
+    p = sorted(d.iterdir())[1]
+    ds = pydicom.dcmread(p)
+    stream = bytes(jpeg2k_encode(ds.pixel_array, codecformat="J2K", reversible=True, level=0))
+    mid = len(stream) // 2
+    ds.file_meta.TransferSyntaxUID = JPEG2000Lossless
+    ds.PixelData = encapsulate([stream[:mid] + stream[mid + 16:]])
+    ds["PixelData"].VR = "OB"
+    ds.save_as(p, enforce_file_format=True)
+    with pytest.raises(DicomError) as err:
+        read_ct_series(d)
+    assert "(the bytes before its EOC marker): bytes lost, or its length damaged): damaged, cut short" in str(err.value)

@@ -230,6 +230,9 @@ def check_stream_sign(path: Path, ds: Dataset) -> None:
         raise DicomError(f"{path}: {why}; one of them was written wrong ({name}): export the series again")
 
 
+#: how much of the decoders' reason the line keeps (pydicom's list every plugin's; the reader's own checks' reasons,
+#: up to about 250 characters, whole: until round 40 the first 160 were kept, "... bytes lost, or its le)")
+_REASON_CHARS = 300
 #: pydicom's preamble to its decoders' own reasons, left out of the line
 _PLUGINS_SAID = "Unable to decode as exceptions were raised by all available plugins:"
 
@@ -258,7 +261,9 @@ def decode_failure(path: Path, ds: Dataset, exc: Exception, what: str = "pixel d
     """
     syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
     name = getattr(syntax, "name", str(syntax))
-    why = " ".join(str(exc).replace(_PLUGINS_SAID, "").split())[:160]
+    why = " ".join(str(exc).replace(_PLUGINS_SAID, "").split())
+    if len(why) > _REASON_CHARS:        # cut between words: 160 characters cut the checks' own reasons mid-word
+        why = why[:_REASON_CHARS].rsplit(" ", 1)[0] + " ..."
     try:
         from pydicom.pixels import get_decoder
 
