@@ -228,9 +228,11 @@ def _pedicle_note(series: dict, built: dict) -> str:
 
 
 def _validate(args) -> int:
-    """Check each file; a CT scenario's series is read too (:func:`_series_problem`)."""
+    """Check each file; a CT scenario's series is read too
+    (:func:`~trainer.core.scenario.series_check.series_problem`, which the GUI's picker shares)."""
     from trainer.core.errors import ScenarioError
     from trainer.core.scenario.loader import ScenarioWarning, validate_file
+    from trainer.core.scenario.series_check import series_problem
 
     bad = 0
     for f in args.files:
@@ -238,7 +240,7 @@ def _validate(args) -> int:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ScenarioWarning)  # printed below, once
                 s = validate_file(f, strict=not args.lenient)
-            problem = _series_problem(s)
+            problem = series_problem(s)
             if problem:
                 raise ScenarioError(str(f), [problem])
         except ScenarioError as exc:
@@ -253,26 +255,6 @@ def _validate(args) -> int:
         what = f"{s.ct.level} patient CT, no fracture simulated" if s.ct is not None else f"{s.anatomy.level} {s.fracture}"
         print(f"{f}: OK ({what}; expected candidacy {s.decisions.candidacy})")
     return 2 if bad else 0
-
-
-def _series_problem(s) -> str:
-    """Why a CT scenario's series cannot be read, "" when it is read (or the scenario is synthetic).
-
-    The series is read by the reader that ``render``, ``play`` and ``import-ct`` use
-    (:func:`~trainer.core.anatomy.dicom_io.read_ct_series`): every slice decoded and checked, so a damaged slice
-    is named here, not first when the case is played (round 39; until then validate read the TOML and the
-    folder's existence only).  Its labelling is not done (it is ``render``'s and ``import-ct``'s, seconds more).
-    Reading costs what the read costs: 0.3 to 2 s for a real CT, realct-log pass 195."""
-    from trainer.core.anatomy.dicom_io import read_ct_series
-    from trainer.core.errors import DicomError
-
-    if s.ct is None:
-        return ""
-    try:
-        read_ct_series(s.ct.folder, series=s.ct.series)
-    except DicomError as exc:
-        return str(exc)
-    return ""
 
 
 def _expert(args) -> int:

@@ -2,7 +2,10 @@
 
 Each entry shows its level, fracture, difficulty and learning objectives.  The default
 scenario is preselected.  A file that does not validate is listed with its error, so an
-instructor sees what is wrong without a traceback.  The dialog is opened with
+instructor sees what is wrong without a traceback.  A patient-CT case's series is read too, as
+``scenarios validate`` reads it (:func:`~trainer.core.scenario.series_check.series_problem`, the same
+function): off the GUI thread (0.3 to 2 s a real CT), the row then marked with the reader's line when a
+slice cannot be read (round 40; before, such a case was listed as one to start).  The dialog is opened with
 ``open()`` (non-blocking); ``scenarioChosen(Scenario)`` fires on Start.
 """
 
@@ -29,9 +32,12 @@ from PySide6.QtWidgets import (
 )
 
 from trainer import SCENARIOS_DIR
-from trainer.core.errors import VPTrainerError
+from trainer.core.errors import ScenarioError, VPTrainerError
+from trainer.core.one_line import one_line
 from trainer.core.scenario.loader import DEFAULT_SCENARIO, builtin_ids, load_scenario
+from trainer.core.scenario.series_check import series_problem
 from trainer.core.shown_path import shown_path
+from trainer.ui.workers import Runner
 
 __all__ = ["ScenarioPicker", "describe", "picker_title", "source_text"]
 
@@ -112,8 +118,16 @@ def _file_key(ref) -> str:
     return ref
 
 
+def _check_series(scenario, progress) -> str:
+    """The picker's job: :func:`~trainer.core.scenario.series_check.series_problem` on a pool thread, stopped at
+    its next file once the picker closes (the runner's ``progress`` then raises)."""
+    return series_problem(scenario, progress=lambda done, total: progress(done / max(total, 1), ""))
+
+
 class ScenarioPicker(QDialog):
     scenarioChosen = Signal(object)
+    #: a CT case's series was read: (the row's key, the reader's line or "" when it reads)
+    seriesChecked = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None, settings=None, preselect: str | None = None):
         super().__init__(parent)
@@ -121,6 +135,9 @@ class ScenarioPicker(QDialog):
         self.setObjectName("scenarioPicker")
         self.resize(1100, 700)
         self.settings = settings
+        self._runner = Runner(max_threads=1, parent=self)
+        self._runner.finished.connect(self._series_checked)
+        self._checking: dict[int, tuple[str, object]] = {}     # request id -> (row key, the scenario it reads)
         self.list = QListWidget()
         self.list.setMinimumWidth(470)
         self.list.setWordWrap(True)
@@ -189,9 +206,34 @@ class ScenarioPicker(QDialog):
             item.setData(Qt.ItemDataRole.ForegroundRole, None)
         else:
             item.setForeground(colour)
+        if getattr(data, "ct", None) is not None:
+            rid = self._runner.submit("series", _check_series, data)
+            self._checking[rid] = (key, data)
         if self.list.currentItem() is item:
             self._show_current(item)
         return item
+
+    def checking(self, key: str) -> bool:
+        """Whether the series of the row keyed ``key`` is being read."""
+        return any(k == key for k, _ in self._checking.values())
+
+    def _series_checked(self, resp) -> None:
+        """Mark a CT case's row with the reader's line when its series cannot be read (the row's scenario still
+        the one read: a file reloaded since waits for its own check)."""
+        key, scenario = self._checking.pop(resp.request_id, (None, None))
+        item = self._row_for(key) if key is not None else None
+        if item is None or item.data(Qt.ItemDataRole.UserRole) is not scenario:
+            return
+        problem = one_line(str(resp.error)) if resp.error is not None else one_line(resp.value)
+        if problem:
+            path = str(getattr(scenario, "path", key))
+            item.setText(f"⚠ {Path(path).name}: its CT series cannot be read")
+            item.setData(Qt.ItemDataRole.UserRole, ScenarioError(path, [problem]))
+            item.setToolTip(problem)
+            item.setForeground(Qt.GlobalColor.red)
+        if self.list.currentItem() is item:
+            self._show_current(item)
+        self.seriesChecked.emit(key, problem)
 
     def _row_for(self, key: str) -> QListWidgetItem | None:
         for i in range(self.list.count()):
@@ -293,12 +335,23 @@ class ScenarioPicker(QDialog):
         elif isinstance(sc, Exception):
             lines = "".join(f"<p style='margin:4px 0'>{html.escape(line)}</p>" for line in str(sc).splitlines())
             self.details.setHtml("<h2>This file is not a valid scenario</h2>"
-                                 "<p style='color:#9ab'>Fix the file, then open it again: its entry is reloaded.</p>"
+                                 "<p style='color:#9ab'>Fix the file (or the CT series it reads), then open it again: "
+                                 "its entry is reloaded.</p>"
                                  f"<div style='color:#ff9090; font-family: monospace'>{lines}</div>")
             self.start_button.setEnabled(False)
         else:
-            self.details.setHtml(describe(sc))
+            key = item.data(Qt.ItemDataRole.UserRole + 1)
+            note = ("<p style='color:#9ab'>Reading its CT series to check every slice, as <code>scenarios "
+                    "validate</code> does…</p>") if self.checking(key) else ""
+            self.details.setHtml(describe(sc) + note)
             self.start_button.setEnabled(True)
+
+    def done(self, result: int) -> None:
+        """Close (Start or Cancel): a series still being read is let go, its read stopped at its next file (the
+        session reads it again when it builds the patient: two reads at once held it twice)."""
+        self._runner.invalidate("series")
+        self._checking.clear()
+        super().done(result)
 
     def _start(self) -> None:
         self.mark_missing()

@@ -1,0 +1,97 @@
+"""The case picker reads a patient-CT case's series, as ``scenarios validate`` does, and shows the same line.
+
+Round 40: until then the picker loaded the TOML only, and a CT case whose series has a damaged slice was listed as
+one to start while ``vptrainer scenarios validate`` said INVALID with the reader's line.  The oracle is that
+command, run in its own process on the same file: its stderr's ``error:`` line is the text the picker must show.
+The series is a synthetic one written by the trainer's DICOM writer, one slice re-encoded in JPEG 2000 by OpenJPEG
+(imagecodecs) and then damaged as a bad copy would (16 bytes lost from its codestream).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pydicom
+from imagecodecs import jpeg2k_encode
+from PySide6.QtCore import Qt
+
+from trainer.core.anatomy.dicom_io import write_ct_series
+from trainer.core.anatomy.grid import Grid, Volume
+from trainer.core.scenario.model import Scenario
+from trainer.ui.scenario_picker import ScenarioPicker
+
+#: a CT scenario over the series in ``ct`` beside it (validate reads the series, not the landmarks' anatomy)
+_CT_CASE = ('[scenario]\ntitle = "synthetic series"\nobjectives = ["o"]\n[ct]\nfolder = "ct"\nlevel = "T12"\n'
+            "[ct.landmarks]\nbody_centre_mm = [0.0, 0.0, 0.0]\npedicle_left_centre_mm = [15.0, 20.0, 0.0]\n"
+            "pedicle_right_centre_mm = [-15.0, 20.0, 0.0]\nsuperior_endplate_z_mm = 10.0\n"
+            "inferior_endplate_z_mm = -10.0\n")
+
+
+def _case(tmp_path, damaged: bool):
+    """case.toml over a 6-slice series; with ``damaged``, its third slice is a JPEG 2000 codestream that lost 16
+    bytes mid-way.  (the case file, the damaged slice)"""
+    folder = tmp_path / "case" / "ct"
+    hu = np.random.default_rng(5).integers(-1000, 1500, (6, 40, 48)).astype(np.int16)
+    write_ct_series(Volume(hu=hu, labels=np.zeros(hu.shape, np.uint8), grid=Grid(hu.shape, (0.8, 0.8, 2), (0, 0, 0))),
+                    folder)
+    victim = sorted(folder.iterdir())[2]
+    if damaged:
+        ds = pydicom.dcmread(victim)
+        stream = bytes(jpeg2k_encode(ds.pixel_array, codecformat="J2K", reversible=True, level=0))
+        mid = len(stream) // 2
+        ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.90"
+        ds.PixelData = pydicom.encaps.encapsulate([stream[:mid] + stream[mid + 16:]])
+        ds["PixelData"].VR = "OB"
+        ds.save_as(victim, enforce_file_format=True)
+    case = folder.parent / "case.toml"
+    case.write_text(_CT_CASE, encoding="utf-8")
+    return case, victim
+
+
+def _validate(case) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "trainer.cli", "scenarios", "validate", str(case)],
+                          capture_output=True, text=True)
+
+
+def _row(picker, case):
+    (item,) = [picker.list.item(i) for i in range(picker.list.count())
+               if picker.list.item(i).data(Qt.ItemDataRole.UserRole + 1) == str(case.resolve())]
+    return item
+
+
+def test_a_ct_case_with_a_damaged_slice_shows_validate_s_line(qtbot, tmp_path):
+    case, victim = _case(tmp_path, damaged=True)
+    r = _validate(case)
+    lines = r.stderr.splitlines()
+    assert r.returncode == 2 and lines[0] == f"{case}: INVALID (1 problem)" and len(lines) == 2, r
+    said = lines[1].removeprefix("  error: ")
+    assert said.startswith(f"{victim}: pixel data in JPEG 2000")
+    picker = ScenarioPicker()
+    qtbot.addWidget(picker)
+    with qtbot.waitSignal(picker.seriesChecked, timeout=60_000) as checked:
+        picker.add_scenario_file(case)
+        # the file is listed at once from its TOML, its series being read off the GUI thread: the window answers
+        item = _row(picker, case)
+        assert isinstance(item.data(Qt.ItemDataRole.UserRole), Scenario) and picker.checking(str(case.resolve()))
+        assert "Reading its CT series to check every slice" in picker.details.toPlainText()
+    assert checked.args == [str(case.resolve()), said]
+    assert item.text() == "⚠ case.toml: its CT series cannot be read" and item.toolTip() == said
+    assert item.foreground().color() == Qt.GlobalColor.red
+    assert said in picker.details.toPlainText() and not picker.start_button.isEnabled()
+    assert picker.current_scenario() is None
+
+
+def test_a_ct_case_whose_series_reads_stays_a_case_to_start(qtbot, tmp_path):
+    case, _ = _case(tmp_path, damaged=False)
+    r = _validate(case)
+    assert r.returncode == 0 and r.stdout.startswith(f"{case}: OK (T12 patient CT") and r.stderr == "", r
+    picker = ScenarioPicker()
+    qtbot.addWidget(picker)
+    with qtbot.waitSignal(picker.seriesChecked, timeout=60_000) as checked:
+        picker.add_scenario_file(case)
+    assert checked.args == [str(case.resolve()), ""]
+    item = _row(picker, case)
+    assert isinstance(item.data(Qt.ItemDataRole.UserRole), Scenario) and not item.text().startswith("⚠")
+    assert picker.start_button.isEnabled() and "Reading its CT series" not in picker.details.toPlainText()
