@@ -149,3 +149,26 @@ def test_a_precision_other_than_bits_stored_is_read_as_the_codestream_says(tmp_p
     p = _openjpeg(d, bits, signed, stored, rep)
     assert np.array_equal(_gdcm_hu(p).reshape(hu[1].shape), hu[1])
     assert np.array_equal(read_ct_series(d).hu, hu)
+
+
+@pytest.mark.parametrize(("ssiz", "bits"), [(0x00, 1), (0x06, 7)])
+def test_a_gdcm_slice_whose_siz_says_under_8_bit_samples_is_refused(tmp_path, ssiz, bits):
+    """GDCM's 16-bit codestream with its Ssiz byte zeroed (1-bit samples) or saying 7 bits: decoded into samples
+    clipped to that precision, which GDCM's own reader takes as another pixel size; until round 40 the reader read
+    it 3023 HU off at 99 % of its pixels.  A CT's samples are 8 to 16 bits (BitsStored's range in the header
+    checks), so a codestream saying fewer is damaged."""
+    d = tmp_path / "ct"
+    hu = _series(d)
+    p = d / "CT0002.dcm"
+    _gdcm_encode(p)
+    ds = pydicom.dcmread(p)
+    frame = _frame(ds)
+    at = frame.find(b"\xff\x4f\xff\x51") + 42
+    ds.PixelData = encapsulate([frame[:at] + bytes([ssiz]) + frame[at + 1:]])
+    ds.save_as(p)
+    assert _gdcm_hu(p).size != hu[1].size                   # GDCM: 8-bit samples, half the buffer
+    with pytest.raises(DicomError) as err:
+        read_ct_series(d)
+    msg = str(err.value)
+    assert msg.startswith(f"{p}: pixel data in JPEG 2000") and "\n" not in msg
+    assert f"SIZ segment says component 0 has {bits}-bit samples subsampled 1 x 1; expected 8 to 16 bits" in msg

@@ -9,7 +9,7 @@ tile-part is an SOT segment (length 10, the tile's index below the SIZ's tile co
 its SOT, 0 only for the last one, which then runs to EOC), its header segments and SOD, then Psot's worth of data,
 after which comes the next SOT or the EOC marker that ends the codestream.  :func:`codestream_damage` checks that
 layout, and the SIZ segment's component table (a sample precision over 16 bits ended the process inside GDCM's
-OpenJPEG).  Damage that keeps it (bytes zeroed or changed inside the packet data, the length right) is not told:
+OpenJPEG; one under 8 is refused too, round 40).  Damage that keeps it (bytes zeroed or changed inside the packet data, the length right) is not told:
 OpenJPEG decodes it into other pixels, as every decoder would; telling it needs a reference.
 
 The SIZ segment's sample signedness is checked against the data set's PixelRepresentation too
@@ -41,10 +41,11 @@ def _tiles(stream: bytes) -> int:
 
 def _siz_damage(stream: bytes) -> str | None:
     """Why the SIZ segment's component table is damaged, or None: Lsiz must be 38 + 3 x Csiz (A.5.1), each
-    component's sample precision (Ssiz's low 7 bits + 1) 1 to 16 bits (the standard allows 38; a CT's pixel is
+    component's sample precision (Ssiz's low 7 bits + 1) 8 to 16 bits (the standard allows 1 to 38; a CT's pixel is
     16 bits at most, and GDCM's OpenJPEG ended the process on a real slice whose 16-bit precision byte was
-    inverted, 113 bits, and read one saying 17 bits 32768 HU off: round 39), its subsampling XRsiz and YRsiz 1 to
-    255."""
+    inverted, 113 bits, and read one saying 17 bits 32768 HU off: round 39; and 8 at least, as the header checks
+    ask of BitsStored: GDCM's 16-bit codestream with the byte zeroed, 1 bit, or saying up to 7 was read 3023 HU off
+    at 99 % of its pixels: round 40), its subsampling XRsiz and YRsiz 1 to 255."""
     lsiz, csiz = int.from_bytes(stream[4:6], "big"), int.from_bytes(stream[40:42], "big")
     if csiz < 1 or lsiz != 38 + 3 * csiz or len(stream) < 4 + lsiz:
         return (f"the JPEG 2000 codestream's SIZ segment is damaged: length {lsiz} for {csiz} components; expected "
@@ -52,9 +53,9 @@ def _siz_damage(stream: bytes) -> str | None:
     for c in range(csiz):
         ssiz, xr, yr = stream[42 + 3 * c:45 + 3 * c]
         bits = (ssiz & 0x7F) + 1
-        if bits > 16 or xr == 0 or yr == 0:
+        if not 8 <= bits <= 16 or xr == 0 or yr == 0:
             return (f"the JPEG 2000 codestream's SIZ segment says component {c} has {bits}-bit samples subsampled "
-                    f"{xr} x {yr}; expected 1 to 16 bits, subsampled 1 to 255 (bytes changed in its header)")
+                    f"{xr} x {yr}; expected 8 to 16 bits, subsampled 1 to 255 (bytes changed in its header)")
     return None
 
 
@@ -149,7 +150,7 @@ def sign_mismatch(head: bytes, pixel_representation: int) -> str | None:
         The mismatch in words, for the one-line error: signed samples under PixelRepresentation 0, or unsigned
         samples of fewer than 16 bits under PixelRepresentation 1 (16-bit unsigned samples under 1 are the signed
         values' own bits, as encoders that write unsigned codestreams store them, and every reader takes them so);
-        None when they agree, when the precision is over 16 bits (damaged: :func:`codestream_damage` says so) or
+        None when they agree, when the precision is not 8 to 16 bits (damaged: :func:`codestream_damage` says so) or
         when no SIZ segment is found (the decoder then says what is wrong).
     """
     at = head.find(_SOC_SIZ)
@@ -157,7 +158,7 @@ def sign_mismatch(head: bytes, pixel_representation: int) -> str | None:
         return None
     ssiz = head[at + 42]
     signed, bits = bool(ssiz & 0x80), (ssiz & 0x7F) + 1
-    if bits > 16:
+    if not 8 <= bits <= 16:
         return None                 # a damaged precision: :func:`codestream_damage` names it
     said = f"the JPEG 2000 codestream's SIZ segment says {'signed' if signed else 'unsigned'} {bits}-bit samples " \
            f"(Ssiz {ssiz:#04x})"
