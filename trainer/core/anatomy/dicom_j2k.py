@@ -9,8 +9,9 @@ tile-part is an SOT segment (length 10, the tile's index below the SIZ's tile co
 its SOT, 0 only for the last one, which then runs to EOC), its header segments and SOD, then Psot's worth of data,
 after which comes the next SOT or the EOC marker that ends the codestream.  :func:`codestream_damage` checks that
 layout, and the SIZ segment's component table (a sample precision over 16 bits ended the process inside GDCM's
-OpenJPEG; one under 8 is refused too, round 40).  Damage that keeps it (bytes zeroed or changed inside the packet data, the length right) is not told:
-OpenJPEG decodes it into other pixels, as every decoder would; telling it needs a reference.
+OpenJPEG; one under 8 is refused too, round 40).  Damage that keeps it (bytes zeroed or changed inside the packet
+data, the length right) is not told: OpenJPEG decodes it into other pixels, as every decoder would; telling it
+needs a reference.
 
 The SIZ segment's sample signedness is checked against the data set's PixelRepresentation too
 (:func:`sign_mismatch`, round 40): a codestream of signed samples under PixelRepresentation 0 is decoded into
