@@ -88,3 +88,28 @@ def test_a_damaged_htj2k_slice_is_refused_in_one_line_naming_file_and_syntax(tmp
     msg = str(err.value)
     assert msg.startswith(str(d / "CT0002.dcm")) and "\n" not in msg
     assert "High-Throughput JPEG 2000 Image Compression (Lossless Only)" in msg and said in msg
+
+
+def _enhanced(d, frames_codec, syntax):
+    """The series written to ``d`` (3 slices) merged by highdicom into one Legacy Converted Enhanced CT, its frames
+    re-encoded by ``frames_codec`` (an array -> bytes) in ``syntax``; the slice files removed.  (the plain HU)"""
+    import highdicom as hd
+
+    plain = _series(d)
+    files = sorted(d.iterdir())
+    merged = hd.legacy.LegacyConvertedEnhancedCTImage([pydicom.dcmread(p) for p in files], series_instance_uid=hd.UID(),
+                                                     series_number=9, sop_instance_uid=hd.UID(), instance_number=1)
+    for p in files:
+        p.unlink()
+    frames = merged.pixel_array
+    merged.file_meta.TransferSyntaxUID = syntax
+    merged.PixelData = encapsulate([frames_codec(f) for f in frames])
+    merged["PixelData"].VR = "OB"
+    merged.save_as(d / "ENH.dcm", implicit_vr=False, little_endian=True)
+    return plain
+
+
+def test_an_enhanced_ct_in_htj2k_reads_into_the_uncompressed_hu(tmp_path):
+    d = tmp_path / "ct"
+    plain = _enhanced(d, lambda f: bytes(htj2k_encode(f)), HTJ2KLossless)
+    assert np.array_equal(read_ct_series(d).hu, plain)

@@ -172,3 +172,18 @@ def test_a_gdcm_slice_whose_siz_says_under_8_bit_samples_is_refused(tmp_path, ss
     msg = str(err.value)
     assert msg.startswith(f"{p}: pixel data in JPEG 2000") and "\n" not in msg
     assert f"SIZ segment says component 0 has {bits}-bit samples subsampled 1 x 1; expected 8 to 16 bits" in msg
+
+
+def test_an_enhanced_ct_whose_codestreams_are_signed_under_pixel_representation_0_is_refused(tmp_path):
+    """Its frames encoded by OpenJPEG from their signed HU under the writer's PixelRepresentation 0: refused before
+    the frames are decoded, naming the file (before round 40 read with every pixel off, up to 3072 HU)."""
+    from test_dicom_htj2k import _enhanced
+
+    d = tmp_path / "ct"
+    _enhanced(d, lambda f: bytes(jpeg2k_encode((f.astype(np.int32) - 1024).astype(np.int16), codecformat="J2K",
+                                               reversible=True, level=0, bitspersample=12)), JPEG2000Lossless)
+    with pytest.raises(DicomError) as err:
+        read_ct_series(d)
+    msg = str(err.value)
+    assert msg.startswith(f"{d / 'ENH.dcm'}: PixelRepresentation = 0 (unsigned) is not allowed here") and "\n" not in msg
+    assert "says signed 12-bit samples (Ssiz 0x8b); expected 1 (signed)" in msg
