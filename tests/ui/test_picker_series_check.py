@@ -95,3 +95,30 @@ def test_a_ct_case_whose_series_reads_stays_a_case_to_start(qtbot, tmp_path):
     item = _row(picker, case)
     assert isinstance(item.data(Qt.ItemDataRole.UserRole), Scenario) and not item.text().startswith("⚠")
     assert picker.start_button.isEnabled() and "Reading its CT series" not in picker.details.toPlainText()
+
+
+def test_closing_the_picker_lets_a_series_read_go(qtbot, tmp_path):
+    """Start (or Cancel) while a CT case's series waits to be read: the read is dropped, not run (the session reads
+    the series again when it builds the patient: two reads at once held it twice).  The picker's one reading thread
+    is held busy first by a job that waits for an event, so the case's read is still queued when the picker closes."""
+    import threading
+
+    case, _ = _case(tmp_path, damaged=True)
+    picker = ScenarioPicker()
+    qtbot.addWidget(picker)
+    gate, holding = threading.Event(), threading.Event()
+
+    def hold(_payload, _progress):
+        holding.set()
+        gate.wait()
+
+    picker._runner.submit("hold", hold)
+    assert holding.wait(30)
+    checked = []
+    picker.seriesChecked.connect(lambda *a: checked.append(a))
+    picker.add_scenario_file(case)
+    assert picker.checking(str(case.resolve()))
+    picker.reject()
+    gate.set()
+    qtbot.waitUntil(lambda: not picker._runner.busy, timeout=60_000)
+    assert checked == [] and not picker.checking(str(case.resolve()))
