@@ -302,6 +302,26 @@ def _index_of(column, level: str):
     return None
 
 
+def _show_value(spin: QDoubleSpinBox, value_mm: float | None, blank: bool) -> None:
+    """Show ``value_mm`` (mm) in a table cell's spin box, or, ``blank``, "—" with the box locked.
+
+    Parameters
+    ----------
+    spin : QDoubleSpinBox
+        One coordinate's cell of the landmark table.
+    value_mm : float or None
+        The coordinate (mm); not read when ``blank``.
+    blank : bool
+        No value to show (no series read, or no level in view): the box shows "—" (its special value
+        text, drawn at its minimum) and takes no input.
+    """
+    spin.setSpecialValueText("—" if blank else "")
+    spin.setEnabled(not blank)
+    shown = spin.minimum() if blank else value_mm
+    if spin.value() != shown:
+        spin.setValue(shown)
+
+
 class CTLandmarkDialog(QDialog):
     """Choose a series and a level, check or correct the landmarks, save the scenario.
 
@@ -443,6 +463,10 @@ class CTLandmarkDialog(QDialog):
             src = QTableWidgetItem("")
             src.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
             self.table.setItem(row, 4, src)
+        # before a series is read there is no value to show: "—", locked (until round 40 each cell read 0.0, which an
+        # instructor could take for a measurement)
+        for spin in self.spins.values():
+            _show_value(spin, None, blank=True)
         self.table.currentCellChanged.connect(lambda row, *_: self.select(LANDMARK_KEYS[row]) if row >= 0 else None)
         self.table.setMaximumHeight(36 + 34 * len(LANDMARK_KEYS))
         self.table.verticalHeader().setDefaultSectionSize(32)
@@ -1065,11 +1089,7 @@ class CTLandmarkDialog(QDialog):
                     spin = self.spins.get((key, axis))
                     if spin is None:
                         continue
-                    spin.setSpecialValueText("—" if blank else "")
-                    spin.setEnabled(not blank)
-                    shown = spin.minimum() if blank else val
-                    if spin.value() != shown:
-                        spin.setValue(shown)
+                    _show_value(spin, val, blank)
                 self.table.item(row, 4).setText(self.source.get(key, ""))
         finally:
             self._syncing = False
