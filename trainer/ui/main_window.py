@@ -1,7 +1,9 @@
 """The trainer window: monitors on the left (most of the window), controls on the right.
 
 The window forwards every control to the :class:`Controller` as an action and redraws
-from the :class:`ProcedureView` that comes back; it holds no procedure logic.
+from the :class:`ProcedureView` that comes back; it holds no procedure logic.  Its widgets are made
+and laid out in :mod:`trainer.ui.window_layout`; starting, resuming and importing a case is
+:class:`~trainer.ui.session_flow.SessionFlow`; the F key's pedal is :mod:`trainer.ui.fluoro_pedal`.
 """
 
 from __future__ import annotations
@@ -13,46 +15,32 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
-    QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMainWindow,
     QProgressDialog,
-    QPushButton,
-    QScrollArea,
-    QSplitter,
-    QStackedWidget,
-    QTabWidget,
-    QVBoxLayout,
     QWidget,
 )
 
 from trainer.core.shown_path import shown_path
 from trainer.ui.actions import aim_direction, place_from_pick
-from trainer.ui.assessment_notes import AssessmentNotes
-from trainer.ui.carm_panel import CArmPanel
-from trainer.ui.cement_panel import CementPanel, mmss
-from trainer.ui.chart_panel import ChartPanel
+from trainer.ui.cement_panel import mmss
 from trainer.ui.checklist_gate import ALWAYS_ALLOWED, before_the_decision, unanswered_items
-from trainer.ui.debrief import DebriefWidget
-from trainer.ui.fluoro_view import FluoroMonitor
+from trainer.ui.fluoro_pedal import FluoroPedal
 from trainer.ui.help import stage_hint
 from trainer.ui.key_repeat import KeyRepeatJudge
 from trainer.ui.menus import build_menus
 from trainer.ui.records_menu import RecordsMenu, store_path
-from trainer.ui.resume import LocateCTFolder, ct_folder_missing
 from trainer.ui.session_controller import Controller
+from trainer.ui.session_flow import SessionFlow
 from trainer.ui.settings import Settings
 from trainer.ui.status_bar import StatusBar
-from trainer.ui.trocar_panel import TrocarPanel, fixed_lines
 from trainer.ui.window_dialogs import WindowDialogs
+from trainer.ui.window_layout import FINISH_TEXT, build_layout
 
 __all__ = ["MainWindow"]
 
-VIEWS = ("ap", "lateral", "oblique")
 
-
-class MainWindow(QMainWindow):
+class MainWindow(SessionFlow, QMainWindow):
     def __init__(self, settings: Settings, session_dir: Path, parent: QWidget | None = None):
         super().__init__(parent)
         self.settings = settings
@@ -82,19 +70,16 @@ class MainWindow(QMainWindow):
         self.dialogs_ui.finishConfirmed.connect(lambda: self.submit({"type": "finish"}))
         self.dialogs_ui.stepsChosen.connect(self.set_steps)
 
-        self.monitors = {v: FluoroMonitor(v) for v in VIEWS}
+        parts = build_layout()
+        self.monitors, self.chart, self.carm = parts.monitors, parts.chart, parts.carm
+        self.trocar, self.cement, self.finish_button = parts.trocar, parts.cement, parts.finish_button
+        #: shown while the controls wait for the checklist decision (:mod:`trainer.ui.checklist_gate`)
+        self.gate_label = parts.gate_label
+        self.tabs, self.split, self.hint, self.debrief = parts.tabs, parts.split, parts.hint, parts.debrief
+        #: a resumed session's assessment notes (what ``vptrainer assess`` says of its file), above the monitors
+        self.session_notes = parts.session_notes
+        self.stack = parts.stack
         self.monitors["ap"].pixelClicked.connect(self._on_ap_pick)
-        mons = QWidget()
-        ml = QHBoxLayout(mons)
-        ml.setContentsMargins(2, 2, 2, 2)
-        for v in VIEWS:
-            ml.addWidget(self.monitors[v], 1)
-        self.monitors["oblique"].hide()
-
-        self.chart = ChartPanel()
-        self.carm = CArmPanel()
-        self.trocar = TrocarPanel()
-        self.cement = CementPanel()
         for panel in (self.chart, self.carm, self.cement):
             panel.actionRequested.connect(self.submit)
         self.carm.set_busy_probe(lambda: self.controller.pending_actions() > 0)
@@ -105,68 +90,13 @@ class MainWindow(QMainWindow):
         self.trocar.advanceRequested.connect(lambda mm: self.submit({"type": "advance", "mm": round(mm, 3)}))
         self.trocar.sideChanged.connect(lambda _s: self._on_side_changed())
         self.trocar.selectRequested.connect(lambda side: self.submit({"type": "select", "side": side}))
-        self.finish_button = QPushButton("Finish procedure…  (Ctrl+Enter)")
-        self.finish_button.setObjectName("finishButton")
-        self.finish_button.setToolTip("End the procedure and score it; no action is possible afterwards  [Ctrl+Enter]")
         self.finish_button.clicked.connect(self._finish_or_debrief)
-        proc = QWidget()
-        pl = QVBoxLayout(proc)
-        pl.setContentsMargins(2, 2, 2, 2)
-        #: shown while the controls wait for the checklist decision (:mod:`trainer.ui.checklist_gate`)
-        self.gate_label = QLabel("")
-        self.gate_label.setObjectName("checklistGate")
-        self.gate_label.setWordWrap(True)
-        self.gate_label.setStyleSheet("color: #ffb060; font-weight: bold; padding: 4px;")
-        self.gate_label.hide()
-        pl.addWidget(self.gate_label)
-        for w in (self.carm, self.trocar, self.cement):
-            pl.addWidget(w)
-        pl.addStretch(1)
-        pl.addWidget(self.finish_button)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(proc)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.chart, "Patient && checklist")
-        self.tabs.addTab(scroll, "Procedure")
-        self.tabs.setMinimumWidth(380)
         self.tabs.currentChanged.connect(self._fit_panel)
-        self.split = split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(mons)
-        self.hint = QLabel("")
-        self.hint.setObjectName("stageHint")
-        self.hint.setStyleSheet("color: #f0d36a;")
-        self.hint.setContentsMargins(4, 0, 4, 0)
-        self.hint.setToolTip("What to do next at this stage (Help > User guide for the whole procedure)")
-        fixed_lines(self.hint, 2)
-        right = QWidget()
-        rl = QVBoxLayout(right)
-        rl.setContentsMargins(0, 0, 0, 0)
-        rl.setSpacing(2)
-        rl.addWidget(self.hint)
-        rl.addWidget(self.tabs, 1)
-        split.addWidget(right)
-        split.setStretchFactor(0, 1)
-        split.setCollapsible(0, False)
-        split.setCollapsible(1, False)
-        self.debrief = DebriefWidget()
         self.debrief.newSessionRequested.connect(lambda: self.show_picker())
         self.debrief.pdfRequested.connect(lambda: self.dialogs_ui.ask_pdf())
         self.debrief.imagesRequested.connect(self.show_monitors)
         self.debrief.reviewRequested.connect(self.show_review)
         self.review = None                         # the review page, made when first asked for
-        #: a resumed session's assessment notes (what ``vptrainer assess`` says of its file), above the monitors
-        self.session_notes = AssessmentNotes("Notes on the resumed session file")
-        page = QWidget()
-        page_lay = QVBoxLayout(page)
-        page_lay.setContentsMargins(0, 0, 0, 0)
-        page_lay.setSpacing(2)
-        page_lay.addWidget(self.session_notes)
-        page_lay.addWidget(split, 1)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(page)
-        self.stack.addWidget(self.debrief)
         self.setCentralWidget(self.stack)
         self.setStatusBar(self.status)
         self.progress: QProgressDialog | None = None
@@ -176,11 +106,7 @@ class MainWindow(QMainWindow):
         self._clock.setInterval(1000)
         self._clock.timeout.connect(self._real_time_tick)
         self._clock.start()
-        self._fluoro_release = QTimer(self)
-        self._fluoro_release.setSingleShot(True)
-        self._fluoro_release.setInterval(self.FLUORO_RELEASE_GRACE_MS)
-        self._fluoro_release.timeout.connect(self._fluoro_key_up)
-        self._fluoro_released_at: float | None = None
+        self.pedal = FluoroPedal(self.carm, lambda: self._may("shot"), self)
         self._key_repeats = KeyRepeatJudge()
         self._build_menus()
         self._apply_settings()
@@ -271,107 +197,6 @@ class MainWindow(QMainWindow):
             m.set_invert(prefs.invert)
         side = self.view.trocar.side if self.view is not None and self.view.trocar is not None else self.trocar.side
         self.trocar.set_orientation(side, prefs.flip_h, prefs.flip_v)
-
-    # ------------------------------------------------------------------ sessions
-    def show_picker(self, preselect: str | None = None):
-        """Open the scenario picker (non-modal) with ``preselect`` or the launch scenario selected."""
-        from trainer.ui.scenario_picker import ScenarioPicker
-
-        picker = ScenarioPicker(self, self.settings, preselect=preselect or self.initial_scenario)
-        picker.scenarioChosen.connect(self.start_scenario)
-        self.dialogs.append(picker)
-        picker.open()
-        return picker
-
-    def open_ct_import(self):
-        """Session > Import patient CT…: the landmark editor (non-modal); "Open in trainer" starts its scenario."""
-        from trainer.ui.ct_landmarks import CTLandmarkDialog  # lazy: DICOM and SciPy are not needed at launch
-
-        dlg = CTLandmarkDialog(self)
-        dlg.openRequested.connect(lambda s: (dlg.close(), self.start_scenario(s)))
-        dlg.scenarioSaved.connect(self._ct_scenario_saved)
-        dlg.finished.connect(lambda _result: self._forget_dialog(dlg))
-        self.dialogs.append(dlg)
-        dlg.show()
-        return dlg
-
-    def _forget_dialog(self, dlg) -> None:
-        """A closed editor is let go with its series: until round 35 each Import patient CT… stayed in
-        :attr:`dialogs` after its Close with its volume (70-100 MB a chest CT of 133 slices, RSS measured)."""
-        if dlg in self.dialogs:
-            self.dialogs.remove(dlg)
-        dlg.deleteLater()
-
-    def _ct_scenario_saved(self, scenario) -> None:
-        """The CT editor saved ``scenario``: Open scenario file… starts in its folder next (until round 23
-        it started in the built-in scenarios/ folder, not where the instructor had just saved)."""
-        if scenario.path is not None:
-            self.settings.last_scenario_folder = str(Path(scenario.path).parent)
-
-    def start_scenario(self, scenario) -> None:
-        self.scenario = scenario
-        self.settings.last_scenario = scenario.id if scenario.id in _builtin() else str(scenario.path)
-        if scenario.path is not None and scenario.id not in _builtin():
-            self.settings.remember_scenario_folder(Path(scenario.path).parent)   # where a resume finds its CT
-        self._begin(f"Building the patient for {scenario.title}…")
-        self.controller.start_new(scenario, self.session_dir, trainee=self.trainee, pixels=self.pixels_override)
-
-    def resume_session(self, path) -> None:
-        self._resuming = True
-        self._resume_path = Path(path)
-        self._begin(f"Replaying {Path(path).name}…")
-        self.controller.resume(Path(path), ct_roots=self.settings.scenario_folders())
-
-    def _begin(self, text: str) -> None:
-        for m in self.monitors.values():
-            m.clear()
-        self.stack.setCurrentIndex(0)
-        self._show_view(None)                      # nothing of the last session stays on screen
-        self.session_notes.show_notes(())
-        self.carm.reset_corrections()
-        self._set_pending_place(None)
-        self.progress = QProgressDialog(text, "Cancel", 0, 0, self)
-        self.progress.setWindowTitle("Preparing")
-        self.progress.setMinimumDuration(0)
-        self.progress.canceled.connect(self._cancel_build)
-        self.progress.show()
-
-    def _on_progress(self, fraction: float, text: str) -> None:
-        if self.progress is not None:
-            self.progress.setRange(0, 100)
-            self.progress.setValue(int(round(100 * fraction)))
-            self.progress.setLabelText(text)
-
-    def _cancel_build(self) -> None:
-        self.controller.cancel_build()
-        self.status.note("Cancelled.")
-        self.end_progress()
-
-    def end_progress(self) -> None:
-        if self.progress is not None:
-            self.progress.canceled.disconnect(self._cancel_build)
-            self.progress.close()
-            self.progress = None
-
-    def _on_session_ready(self, view, path) -> None:
-        self.end_progress()
-        self.scenario = self.controller.scenario
-        self.patient_landmarks = self.controller.landmarks
-        self.chart.show_scenario(self.scenario)
-        self.setWindowTitle(f"vptrainer — {self.scenario.title}")
-        for img in view.images.values():
-            self._show_image(img)
-        self._show_view(view)
-        self.tabs.setCurrentIndex(0 if view.stage == "checklist" else 1)
-        notes = self.controller.notes
-        self.session_notes.show_notes(notes)
-        if getattr(self, "_resuming", False):
-            self._resuming = False
-            said = f" {len(notes)} note(s) on its file above the images." if notes else ""
-            self.status.note(f"Resumed {path.name} where it stopped ({view.n_actions} actions, t {mmss(view.t_s)})."
-                             f"{said}")
-        else:
-            self.status.note(f"Session file: {shown_path(path)}")
 
     # ------------------------------------------------------------------ actions
     def _no_procedure(self) -> bool:
@@ -570,7 +395,7 @@ class MainWindow(QMainWindow):
         self.gate_label.setVisible(todo is not None)
         done = view is not None and view.finished
         self.finish_button.setEnabled(has or done)
-        self.finish_button.setText("Show the debrief  (Ctrl+D)" if done else "Finish procedure…  (Ctrl+Enter)")
+        self.finish_button.setText("Show the debrief  (Ctrl+D)" if done else FINISH_TEXT)
         if view is None:
             self.chart.show_decisions({})
             self.chart.set_locked(True)
@@ -641,28 +466,6 @@ class MainWindow(QMainWindow):
     def show_error(self, title: str, text: str, details: str = ""):
         return self.dialogs_ui.show_error(title, text, details)
 
-    def _on_failed(self, exc, trace: str) -> None:
-        self.end_progress()
-        resuming, self._resuming = getattr(self, "_resuming", False), False
-        if resuming and ct_folder_missing(exc):       # the case folder moved: ask where it is now
-            self.locate_ct_folder(self._resume_path, exc)
-            return
-        self.dialogs_ui.show_failure(exc, trace)
-
-    def locate_ct_folder(self, session_path, exc) -> LocateCTFolder:
-        """Ask for the folder that now holds a resumed session's scenario and series; the folder
-        chosen is remembered as a scenario folder (the user chose it) and the resume tried again.
-        Cancelled, the case chooser opens (the session file stays as it is, offered again next launch)."""
-        box = LocateCTFolder(session_path, exc, self)
-        box.located.connect(lambda folder: (self.settings.remember_scenario_folder(folder),
-                                            self.resume_session(session_path)))
-        box.declined.connect(lambda: (self.status.note(f"{Path(session_path).name} was not resumed (it is kept "
-                                                       "as it is): choose a case."), self.show_picker()))
-        self.status.note(f"Resume: the patient CT of {Path(session_path).name} was not found.", error=True)
-        self.dialogs.append(box)
-        box.open()
-        return box
-
     def show_shortcuts(self) -> None:
         self.dialogs_ui.show_shortcuts()
 
@@ -687,33 +490,12 @@ class MainWindow(QMainWindow):
             repeat = self._key_repeats.is_repeat(event)
             if event.key() == Qt.Key.Key_F and not event.modifiers():
                 if et != QEvent.Type.ShortcutOverride and not typing and self.stack.currentIndex() == 0:
-                    self._fluoro_key(et == QEvent.Type.KeyPress, event.isAutoRepeat())
+                    self.pedal.key(et == QEvent.Type.KeyPress, event.isAutoRepeat())
                     return True
             elif repeat and not typing:        # a held key is one action (also unmarked X repeats)
                 event.accept()                 # an accepted shortcut override triggers no shortcut
                 return True
         return super().eventFilter(obj, event)
-
-    #: a release of F followed by a press within this time is keyboard auto-repeat, not the pedal
-    #: lifted: X sends auto-repeat as release/press pairs, which Qt does not always mark
-    FLUORO_RELEASE_GRACE_MS = 120
-
-    def _fluoro_key(self, pressed: bool, auto_repeat: bool) -> None:
-        """The F key as the fluoroscopy pedal: one held key is one exposure, whatever the auto-repeat."""
-        if pressed:
-            if self._fluoro_release.isActive():       # a repeat pair: the pedal never came up
-                self._fluoro_release.stop()
-                return
-            if not auto_repeat and self._may("shot"):      # the checklist decision first
-                self.carm.start_fluoro()
-            return
-        if auto_repeat:
-            return
-        self._fluoro_released_at = self.carm.clock()
-        self._fluoro_release.start()
-
-    def _fluoro_key_up(self) -> None:
-        self.carm.stop_fluoro(at=self._fluoro_released_at)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         # an open CT editor first: with unsaved corrections it asks, and the window stays (until round 35 Quit
@@ -723,15 +505,8 @@ class MainWindow(QMainWindow):
             if not dlg.close():
                 event.ignore()
                 return
-        self._fluoro_release.stop()
-        self.carm.stop_fluoro()
+        self.pedal.release()
         QApplication.instance().removeEventFilter(self)
         self.controller.close()
         super().closeEvent(event)
-
-
-def _builtin() -> list[str]:
-    from trainer.core.scenario.loader import builtin_ids
-
-    return builtin_ids()
 
