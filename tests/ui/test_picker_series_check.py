@@ -122,3 +122,34 @@ def test_closing_the_picker_lets_a_series_read_go(qtbot, tmp_path):
     gate.set()
     qtbot.waitUntil(lambda: not picker._runner.busy, timeout=60_000)
     assert checked == [] and not picker.checking(str(case.resolve()))
+
+
+def test_opening_a_ct_case_again_lets_its_earlier_read_go(qtbot, tmp_path):
+    """A CT case's file opened three times while the picker's one reading thread is busy (an instructor opening a
+    folder of cases again, round 40 hostile40): only the last open's read runs.  Before, each open queued a read of
+    the whole series (0.3 to 2 s a real CT), the earlier ones' answers then thrown away, so that a folder opened
+    twice read every series twice before the newest row was told.  Reads that ran are counted by the files each
+    reported reading; the row shows validate's line, as for one open."""
+    import threading
+
+    case, _ = _case(tmp_path, damaged=True)
+    said = _validate(case).stderr.splitlines()[1].removeprefix("  error: ")
+    picker = ScenarioPicker()
+    qtbot.addWidget(picker)
+    gate, holding = threading.Event(), threading.Event()
+
+    def hold(_payload, _progress):
+        holding.set()
+        gate.wait()
+
+    picker._runner.submit("hold", hold)
+    assert holding.wait(30)
+    reading = set()
+    picker._runner.progress.connect(lambda rid, _f, _t: reading.add(rid))
+    for _ in range(3):
+        picker.add_scenario_file(case)
+    with qtbot.waitSignal(picker.seriesChecked, timeout=60_000) as checked:
+        gate.set()
+    qtbot.waitUntil(lambda: not picker._runner.busy, timeout=60_000)
+    assert len(reading) == 1, reading                 # failed before: 3 reads, of the same series
+    assert checked.args == [str(case.resolve()), said] and _row(picker, case).toolTip() == said

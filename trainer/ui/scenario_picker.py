@@ -118,6 +118,11 @@ def _file_key(ref) -> str:
     return ref
 
 
+def _series_channel(key: str) -> str:
+    """The runner channel of one row's series read (a row's reload or the picker's close invalidates it)."""
+    return f"series:{key}"
+
+
 def _check_series(scenario, progress) -> str:
     """The picker's job: :func:`~trainer.core.scenario.series_check.series_problem` on a pool thread, stopped at
     its next file once the picker closes (the runner's ``progress`` then raises)."""
@@ -206,8 +211,12 @@ class ScenarioPicker(QDialog):
             item.setData(Qt.ItemDataRole.ForegroundRole, None)
         else:
             item.setForeground(colour)
+        # a row reloaded lets its earlier read go (each read is a whole series, 0.3 to 2 s: opening a folder of CT
+        # cases again queued every case's read behind the ones still waiting, round 40 hostile40)
+        self._runner.invalidate(_series_channel(key))
+        self._checking = {rid: kd for rid, kd in self._checking.items() if kd[0] != key}
         if getattr(data, "ct", None) is not None:
-            rid = self._runner.submit("series", _check_series, data)
+            rid = self._runner.submit(_series_channel(key), _check_series, data)
             self._checking[rid] = (key, data)
         if self.list.currentItem() is item:
             self._show_current(item)
@@ -349,7 +358,8 @@ class ScenarioPicker(QDialog):
     def done(self, result: int) -> None:
         """Close (Start or Cancel): a series still being read is let go, its read stopped at its next file (the
         session reads it again when it builds the patient: two reads at once held it twice)."""
-        self._runner.invalidate("series")
+        for key in {k for k, _ in self._checking.values()}:
+            self._runner.invalidate(_series_channel(key))
         self._checking.clear()
         super().done(result)
 
