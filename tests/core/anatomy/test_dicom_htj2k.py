@@ -113,3 +113,21 @@ def test_an_enhanced_ct_in_htj2k_reads_into_the_uncompressed_hu(tmp_path):
     d = tmp_path / "ct"
     plain = _enhanced(d, lambda f: bytes(htj2k_encode(f)), HTJ2KLossless)
     assert np.array_equal(read_ct_series(d).hu, plain)
+
+
+@pytest.mark.parametrize("syntax", [HTJ2KLossless, HTJ2KLosslessRPCL])
+def test_an_irreversible_codestream_under_a_lossless_only_syntax_is_read_with_the_lossy_note(tmp_path, syntax):
+    """A writer that puts a 9-7 (lossy) codestream under a "Lossless Only" HTJ2K syntax (round 40, hostile40): the
+    slices are read as OpenJPH decodes them and the note says they are lossy, naming the wavelet.  Before, no note:
+    the codec's numbers were taken as the scanner's."""
+    d = tmp_path / "ct"
+    plain = _series(d)
+    _as_htj2k(d, syntax, reversible=False)
+    ds = pydicom.dcmread(d / "CT0002.dcm")
+    theirs = htj2k_decode(next(generate_frames(ds.PixelData, number_of_frames=1))).astype(int) - 1024
+    vol = read_ct_series(d)
+    assert np.abs(vol.hu[1].astype(int) - theirs).max() <= 1
+    assert not np.array_equal(vol.hu, plain)
+    (note,) = [n for n in vol.meta["notes"] if "lossy" in n]           # failed before: no such note
+    assert note.startswith(f"3 of 3 slices are lossy-compressed ({syntax.name}, though its codestream uses the "
+                           "irreversible 9-7 wavelet)")
