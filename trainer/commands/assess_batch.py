@@ -73,9 +73,11 @@ _FIRST_LINE_BYTES = 65536
 
 def _first_line_object(path) -> dict | None:
     """The JSON object on the first line of ``path`` (its first :data:`_FIRST_LINE_BYTES`), or None when the file
-    or the line cannot be read as one."""
-    from trainer.core.parse_limits import LimitError, loads_json
+    or the line cannot be read as one, or ``path`` is not a regular file (not opened: the session reader names it)."""
+    from trainer.core.parse_limits import LimitError, loads_json, not_a_regular_file
 
+    if not_a_regular_file(path):        # a FIFO waits for a writer when opened: the batch froze on one (hostile40)
+        return None
     try:
         with open(path, "rb") as fh:
             obj = loads_json(fh.readline(_FIRST_LINE_BYTES))
