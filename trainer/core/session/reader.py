@@ -420,6 +420,14 @@ def read_session(path, check: bool = True, keep_entries: bool = True, on_line=No
         if obj.get("accepted") is True and isinstance(a, dict) and a.get("type") == "finish":
             complete = True
     if header is None:
+        try:
+            size = p.stat().st_size
+        except OSError:
+            size = 0
+        if size:            # until round 40 "empty" for any file without a line end (hostile40: 10 bytes of binary)
+            raise SessionError(f"{p}: no whole header line ({size} bytes without a line end); expected a session "
+                               "file, its header line ending in a newline (cut off while it was written, or not a "
+                               "session)")
         raise SessionError(f"{p}: empty session file (no header line)")
     good, truncated = _tail(p)
     rec = SessionRecord(p, header, entries, complete, truncated, good, version=header["version"],
