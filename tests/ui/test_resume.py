@@ -138,3 +138,20 @@ def test_the_offer_says_the_simulated_time_the_session_stopped_at(make_window, s
     d2.click(offer.resume_button)
     d2.wait_until(lambda: w2.view is not None, "the resumed session")
     assert w2.status.fields["time"].text() == shown
+
+
+def test_a_link_to_nothing_in_the_sessions_folder_does_not_stop_the_offer(tmp_path):
+    """A ``*.jsonl`` link whose target is gone (round 40, hostile40): the folder's files were sorted by their
+    modification time and the link's stat raised, ending the start-up before the offer or the picker.  The
+    unfinished session beside it (two actions played by ``vptrainer play``, no finish) is offered."""
+    import os
+
+    (tmp_path / "a.jsonl").write_text('{"type": "decide", "item": "candidacy", "answer": "proceed"}\n'
+                                      '{"type": "carm", "preset": "ap"}\n')
+    sessions = tmp_path / "sessions"
+    sessions.mkdir()
+    path = sessions / "carl.jsonl"
+    assert cli_main(["play", "--actions", str(tmp_path / "a.jsonl"), "--out", str(path), "--pixels", "64"]) == 0
+    os.symlink(tmp_path / "deleted.jsonl", sessions / "gone.jsonl")
+    unfinished = find_unfinished(sessions)                      # failed before: FileNotFoundError (gone.jsonl)
+    assert unfinished is not None and unfinished.path == path and unfinished.n_actions == 2

@@ -34,6 +34,16 @@ class Unfinished:
     notes: tuple = ()
 
 
+def _modified(path: Path) -> float:
+    """When ``path`` was last written (s since the epoch); -inf when it cannot be told: a link to nothing, or a file
+    deleted since the folder was listed (round 40, hostile40: the stat's error ended the start-up before the
+    picker opened; such a file is then skipped as unreadable)."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return float("-inf")
+
+
 def find_unfinished(session_dir, ct_roots=()) -> Unfinished | None:
     """The newest unfinished, readable session in ``session_dir`` (None if there is none).
 
@@ -46,7 +56,7 @@ def find_unfinished(session_dir, ct_roots=()) -> Unfinished | None:
     folder = Path(session_dir)
     if not folder.is_dir():
         return None
-    files = sorted(folder.glob("*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True)
+    files = sorted(folder.glob("*.jsonl"), key=_modified, reverse=True)
     for path in files:
         try:
             rec = read_session(path)
