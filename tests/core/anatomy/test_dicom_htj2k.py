@@ -131,3 +131,27 @@ def test_an_irreversible_codestream_under_a_lossless_only_syntax_is_read_with_th
     (note,) = [n for n in vol.meta["notes"] if "lossy" in n]           # failed before: no such note
     assert note.startswith(f"3 of 3 slices are lossy-compressed ({syntax.name}, though its codestream uses the "
                            "irreversible 9-7 wavelet)")
+
+
+def test_an_enhanced_ct_whose_later_frame_is_signed_under_pixel_representation_0_is_refused_naming_it(tmp_path):
+    """Every frame's codestream is asked for its signedness (round 40, hostile40), not the first only: a second
+    frame written signed (the HU themselves) in an object saying PixelRepresentation 0 was read 33791 HU off, from
+    its own SIZ's sign bit (ISO 15444-1 A.5.1: Ssiz 0x8F, signed 16-bit)."""
+    d = tmp_path / "ct"
+    frames = []
+
+    def codec(frame):
+        frames.append(frame)
+        if len(frames) == 2:
+            frame = (frame.astype(np.int32) - 1024).astype(np.int16)
+        return bytes(htj2k_encode(frame))
+
+    _enhanced(d, codec, HTJ2KLossless)
+    second = list(generate_frames(pydicom.dcmread(d / "ENH.dcm").PixelData, number_of_frames=3))[1]
+    assert second[:4] == b"\xff\x4f\xff\x51" and second[42] == 0x8F         # the writer's signed 16-bit samples
+    with pytest.raises(DicomError) as err:
+        read_ct_series(d)
+    msg = str(err.value)
+    assert msg.startswith(f"{d / 'ENH.dcm'}: frame 2 of 3: PixelRepresentation = 0 (unsigned) is not allowed here: "
+                          "the JPEG 2000 codestream's SIZ segment says signed 16-bit samples (Ssiz 0x8f)")
+    assert "\n" not in msg

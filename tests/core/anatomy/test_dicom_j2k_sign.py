@@ -185,5 +185,6 @@ def test_an_enhanced_ct_whose_codestreams_are_signed_under_pixel_representation_
     with pytest.raises(DicomError) as err:
         read_ct_series(d)
     msg = str(err.value)
-    assert msg.startswith(f"{d / 'ENH.dcm'}: PixelRepresentation = 0 (unsigned) is not allowed here") and "\n" not in msg
+    assert msg.startswith(f"{d / 'ENH.dcm'}: frame 1 of 3: PixelRepresentation = 0 (unsigned) is not allowed here")
+    assert "\n" not in msg
     assert "says signed 12-bit samples (Ssiz 0x8b); expected 1 (signed)" in msg

@@ -205,6 +205,29 @@ def check_stream_size(path: Path, ds: Dataset, what: str = "pixel data") -> None
                          "again, or export the series again)")
 
 
+def _frame_heads(ds: Dataset):
+    """``(k, n, head)`` for each frame's codestream (``k`` from 1 of ``n``): its first :data:`_J2K_HEADER_BYTES`.  A
+    single frame's head is :func:`_stream_head`'s; an Enhanced CT's frames are each asked (round 40, hostile40: only
+    the first was, and a signed second frame under PixelRepresentation 0 was read 33791 HU off); nothing when the
+    pixel data is not encapsulated as expected (the decoder names it)."""
+    try:
+        n = int(ds.get("NumberOfFrames", 1) or 1)
+    except (TypeError, ValueError):
+        n = 1
+    if n <= 1:
+        head = _stream_head(ds)
+        if head:
+            yield 1, 1, head
+        return
+    try:
+        from pydicom.encaps import generate_frames
+
+        for k, frame in enumerate(generate_frames(ds.get("PixelData") or b"", number_of_frames=n), 1):
+            yield k, n, bytes(frame[:_J2K_HEADER_BYTES])
+    except Exception:  # noqa: BLE001 - not encapsulated as expected: the decoder names it
+        return
+
+
 def check_stream_sign(path: Path, ds: Dataset) -> None:
     """Refuse a JPEG 2000 or HTJ2K slice whose codestream's sample signedness disagrees with its
     PixelRepresentation (:func:`.dicom_j2k.sign_mismatch`), before it is decoded.
@@ -214,8 +237,8 @@ def check_stream_sign(path: Path, ds: Dataset) -> None:
     path : Path
         The file, named in the error.
     ds : Dataset
-        Its data set; nothing is checked for another transfer syntax, or a PixelRepresentation that is not 0 or 1
-        (the header checks name that).
+        Its data set (an Enhanced CT's frames each checked); nothing is checked for another transfer syntax, or a
+        PixelRepresentation that is not 0 or 1 (the header checks name that).
 
     Raises
     ------
@@ -229,8 +252,14 @@ def check_stream_sign(path: Path, ds: Dataset) -> None:
         rep = int(ds.get("PixelRepresentation", 0) or 0)
     except (TypeError, ValueError):
         return
-    head = _stream_head(ds) if rep in (0, 1) else None
-    why = sign_mismatch(head, rep) if head else None
+    if rep not in (0, 1):
+        return
+    why = None
+    for k, n, head in _frame_heads(ds):
+        why = sign_mismatch(head, rep)
+        if why:
+            why = why if n == 1 else f"frame {k} of {n}: {why}"
+            break
     if why:
         name = getattr(syntax, "name", str(syntax))
         raise DicomError(f"{path}: {why}; one of them was written wrong ({name}): export the series again")
