@@ -15,7 +15,7 @@ import csv
 import os
 import threading
 
-from assess_cases import run_assess, session_on_a_copy
+from assess_cases import edit_title, run_assess, session_on_a_copy
 
 
 def _rows(path) -> dict:
@@ -64,3 +64,26 @@ def test_bytes_without_a_line_end_are_not_called_an_empty_file(tmp_path, capsys)
     assert said.startswith(f"{junk}: no whole header line ({os.stat(junk).st_size} bytes without a line end)")
     rc, _out, err = run_assess(capsys, empty)
     assert rc == 2 and err.strip() == f"vptrainer: error: {empty}: empty session file (no header line)"
+
+
+def test_a_newline_in_a_session_s_path_keeps_each_stderr_line_one_line(tmp_path, capsys):
+    """A session in a folder whose name holds a newline (made by a script): the case warning names the session by
+    its absolute path (round 40), and one-session ``assess`` printed it over two lines; the batch's TAMPERED line
+    too.  Each is one line now, the newline written ``\\n``; the CSV keeps the path as it is (the stdlib reader
+    reads it back whole)."""
+    toml, carl = session_on_a_copy(tmp_path, folder_name="odd\nname")
+    edit_title(toml)
+    capsys.readouterr()
+    rc, _out, err = run_assess(capsys, carl)
+    lines = err.splitlines()
+    assert rc == 3 and all(ln.startswith("vptrainer assess: ") for ln in lines), lines   # failed before: split
+    (warning,) = [ln for ln in lines if ln.startswith("vptrainer assess: WARNING: ")]
+    assert f"since {str(carl).replace(chr(10), chr(92) + 'n')} was recorded" in warning
+    lines = carl.read_bytes().split(b"\n")
+    (carl.parent / "edited.jsonl").write_bytes(b"\n".join([*lines[:2], lines[2].replace(b'"ap"', b'"lateral"'),
+                                                          *lines[3:]]))
+    rc, _out, err = run_assess(capsys, carl.parent, "--csv", tmp_path / "out.csv")
+    assert rc == 2 and all(ln.startswith("vptrainer assess: ") for ln in err.splitlines()), err
+    rows = _rows(tmp_path / "out.csv")
+    assert rows["edited.jsonl"]["status"] == "tampered" and rows["edited.jsonl"]["path"] == str(carl.parent /
+                                                                                               "edited.jsonl")

@@ -21,6 +21,7 @@ import sys
 
 from trainer.commands.assess_batch import expand_sessions, run_batch
 from trainer.commands.assess_session import assess, seal_verifier, unfinished_json
+from trainer.core.one_line import one_line
 from trainer.core.session.notes import UNFINISHED_TEXT
 
 NAME = "assess"
@@ -152,7 +153,7 @@ def run(args) -> int:
         record, proc, report, seal = assess(args.session, render=want_doc, ct_root=getattr(args, "ct_root", None),
                                             verifier=verifier, require_seal=getattr(args, "require_seal", False))
     except TamperError as exc:
-        print(f"vptrainer assess: TAMPERED: {exc}", file=sys.stderr)
+        print(one_line(f"vptrainer assess: TAMPERED: {exc}"), file=sys.stderr)
         return EXIT_TAMPERED
     from trainer.core.session.notes import ct_series_unchecked, notes_json, read_notes
 
@@ -184,8 +185,8 @@ def run(args) -> int:
     out["session"]["ct_series_checked"] = None if getattr(proc.scenario, "ct", None) is None else not unchecked
     found = getattr(record, "ct_series_found", None)
     out["session"]["ct_series_found"] = None if found is None else str(found)
-    for label, text in said.about_file:
-        print(f"vptrainer assess: {label}: {text}", file=sys.stderr)
+    for label, text in said.about_file:     # a note names the session's path, which may hold a newline (hostile40)
+        print(one_line(f"vptrainer assess: {label}: {text}"), file=sys.stderr)
     if getattr(args, "store", None):
         out["store"] = record_in_store(args.store, record, out, seal)
     if args.json:

@@ -264,15 +264,18 @@ def run_batch(args, paths) -> int:
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-    print(f"vptrainer assess: {len(rows)} session(s): {summary}" + (f"; CSV: {dest}" if dest else "")
-          + (f"; {_recorded_words(recorded, store)}" if store else ""), file=sys.stderr)
+    from trainer.core.one_line import one_line
+
+    # each stderr line one line: a path may hold a newline (the CSV keeps it, quoted; hostile40)
+    print(one_line(f"vptrainer assess: {len(rows)} session(s): {summary}" + (f"; CSV: {dest}" if dest else "")
+                   + (f"; {_recorded_words(recorded, store)}" if store else "")), file=sys.stderr)
     for r in rows:
         if r["status"] in ("tampered", "error"):
-            print(f"vptrainer assess: {r['status'].upper()}: {r['message']}", file=sys.stderr)
+            print(one_line(f"vptrainer assess: {r['status'].upper()}: {r['message']}"), file=sys.stderr)
     others = json_sessions_words(args.session, also=True)
     if others:      # beside the *.jsonl sessions assessed: said, not read (round 38, pass 186's item left)
         named = ", ".join(str(it) for it in args.session if Path(it).is_dir())
-        print(f"vptrainer assess: note: {named}: {others}", file=sys.stderr)
+        print(one_line(f"vptrainer assess: note: {named}: {others}"), file=sys.stderr)
     if counts.get("tampered") or counts.get("error"):
         return 2
     return 3 if counts.get("unfinished") else 0
