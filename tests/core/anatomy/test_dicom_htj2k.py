@@ -155,3 +155,21 @@ def test_an_enhanced_ct_whose_later_frame_is_signed_under_pixel_representation_0
     assert msg.startswith(f"{d / 'ENH.dcm'}: frame 2 of 3: PixelRepresentation = 0 (unsigned) is not allowed here: "
                           "the JPEG 2000 codestream's SIZ segment says signed 16-bit samples (Ssiz 0x8f)")
     assert "\n" not in msg
+
+
+def test_small_tiles_split_into_tile_parts_by_resolution_read_into_the_uncompressed_hu(tmp_path):
+    """OpenJPH's 16 x 16 tiles in one tile-part per resolution (round 40, hostile40): the lowest resolution's
+    tile-parts hold no data byte or one after their SOD marker (ISO 15444-1 A.4.2 allows any length), and the
+    layout check wanted 4 bytes left for a marker segment there, refusing a codestream that OpenJPEG decodes
+    exactly ("no FF93 marker where its header should end").  Oracle: the same series uncompressed."""
+    d = tmp_path / "ct"
+    plain = _series(d)
+    _as_htj2k(d, HTJ2KLossless, tile=(16, 16), tilepart=1)
+    stream = next(generate_frames(pydicom.dcmread(d / "CT0001.dcm").PixelData, number_of_frames=1))
+    at, lengths = stream.find(b"\xff\x90"), []
+    while stream[at:at + 2] == b"\xff\x90":                      # each tile-part's Psot, from SOT to SOT
+        lengths.append(int.from_bytes(stream[at + 6:at + 10], "big"))
+        at += lengths[-1]
+    assert stream[at:at + 2] == b"\xff\xd9" and len(lengths) == 12 * 6      # 12 tiles, 6 resolutions each
+    assert {12 + 2, 12 + 2 + 1} <= set(lengths)                    # SOT and SOD, with no data byte or one
+    assert np.array_equal(read_ct_series(d).hu, plain)             # failed before: refused as damaged

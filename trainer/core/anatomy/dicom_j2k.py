@@ -63,7 +63,7 @@ def _siz_damage(stream: bytes) -> str | None:
 def _segments(stream: bytes, at: int, end: int, until: int) -> tuple[int, str | None]:
     """Walk marker segments from ``at`` up to the marker ``until`` (not past ``end``): (its position, None), or
     (-1, why the layout is damaged)."""
-    while at + 4 <= end:
+    while at + 2 <= end:         # SOD is 2 bytes, and may end a tile-part of 1 data byte (round 40, hostile40)
         if stream[at] != 0xFF:
             return -1, (f"byte {at} is {stream[at]:02X} where a marker (FF) should start (bytes changed or lost in its "
                         "header)")
@@ -73,6 +73,8 @@ def _segments(stream: bytes, at: int, end: int, until: int) -> tuple[int, str | 
         if marker in _NO_LENGTH:
             at += 2
             continue
+        if at + 4 > end:
+            break
         length = int.from_bytes(stream[at + 2:at + 4], "big")
         if length < 2 or at + 2 + length > end:
             return -1, (f"marker FF{marker:02X} at byte {at} has a length of {length} bytes; expected 2 to "
