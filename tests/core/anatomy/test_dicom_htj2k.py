@@ -173,3 +173,27 @@ def test_small_tiles_split_into_tile_parts_by_resolution_read_into_the_uncompres
     assert stream[at:at + 2] == b"\xff\xd9" and len(lengths) == 12 * 6      # 12 tiles, 6 resolutions each
     assert {12 + 2, 12 + 2 + 1} <= set(lengths)                    # SOT and SOD, with no data byte or one
     assert np.array_equal(read_ct_series(d).hu, plain)             # failed before: refused as damaged
+
+
+@pytest.mark.parametrize("dtype", [np.uint32, np.int32])
+def test_a_32_bit_htj2k_codestream_is_refused_without_being_called_damaged(tmp_path, dtype):
+    """OpenJPH writes 32-bit samples when given them, which ISO 15444-1 allows (1 to 38 bits) and a CT never holds
+    (round 40, hostile40): refused in one line naming the precision read from its own SIZ byte, as a precision a CT
+    cannot have, where it was blamed on "bytes changed in its header" alone."""
+    d = tmp_path / "ct"
+    _series(d)
+    for p in sorted(d.iterdir()):
+        ds = pydicom.dcmread(p)
+        ds.PixelData = encapsulate([bytes(htj2k_encode(ds.pixel_array.astype(dtype) * 70000))])
+        ds["PixelData"].VR = "OB"
+        ds.file_meta.TransferSyntaxUID = HTJ2KLossless
+        ds.save_as(p, enforce_file_format=True)
+    stream = next(generate_frames(pydicom.dcmread(d / "CT0001.dcm").PixelData, number_of_frames=1))
+    bits = (stream[42] & 0x7F) + 1
+    assert bits == 32
+    with pytest.raises(DicomError) as err:
+        read_ct_series(d)
+    msg = str(err.value)
+    assert msg.startswith(str(d / "CT0001.dcm")) and "\n" not in msg
+    assert (f"says component 0 has {bits}-bit samples subsampled 1 x 1; expected 8 to 16 bits, subsampled 1 to 255 "
+            "(samples wider than a CT's, or bytes changed in its header)") in msg      # before: "(bytes changed ...)"

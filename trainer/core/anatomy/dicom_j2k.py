@@ -55,8 +55,12 @@ def _siz_damage(stream: bytes) -> str | None:
         ssiz, xr, yr = stream[42 + 3 * c:45 + 3 * c]
         bits = (ssiz & 0x7F) + 1
         if not 8 <= bits <= 16 or xr == 0 or yr == 0:
+            # 17 to 38 bits is a precision the standard allows: a writer's wide samples, or a changed byte (hostile40:
+            # OpenJPH's real 32-bit stream was told "bytes changed")
+            why = "samples wider than a CT's, or bytes changed in its header" if 16 < bits <= 38 and xr and yr else \
+                "bytes changed in its header"
             return (f"the JPEG 2000 codestream's SIZ segment says component {c} has {bits}-bit samples subsampled "
-                    f"{xr} x {yr}; expected 8 to 16 bits, subsampled 1 to 255 (bytes changed in its header)")
+                    f"{xr} x {yr}; expected 8 to 16 bits, subsampled 1 to 255 ({why})")
     return None
 
 
