@@ -45,6 +45,7 @@ from trainer.core.anatomy.ct_patient import (
 )
 from trainer.core.anatomy.labels import Label, body_mask
 from trainer.core.anatomy.morphometry import level_row
+from trainer.core.scenario.ct_thick_trust import thick_trust_note
 
 __all__ = ["BODY_HEIGHT_SPREAD", "CANAL_WIDTH_SPREAD", "MAX_PEDICLE_BODY_SHARE", "MAX_PEDICLE_HEIGHT_GAP_FRACTION",
            "MIN_PEDICLE_DEPTH_MM", "MAX_PEDICLE_SOFT_FRACTION", "SOFT_FRACTION_OF_BODY_HU",
@@ -646,4 +647,6 @@ def _warnings(landmarks: dict, level: str, estimated: tuple, slice_mm: float, la
         notes.append(labels_note(patient.volume.labels, patient.volume.grid, level, slice_mm, estimated,
                                  in_editor=in_editor, hu=patient.volume.hu))
         notes.append(below_threshold_note(patient.volume.meta, level, in_editor=in_editor))
-    return [n for n in notes if n]
+    notes = [n for n in notes if n]
+    # when nothing above caught it: how far a thick series' estimate may still be off (round 40, pass 202)
+    return notes or [n for n in (thick_trust_note(slice_mm, estimated, in_editor=in_editor),) if n]
