@@ -62,3 +62,19 @@ def test_a_step_after_each_image_is_a_movement_each(placed):
     for _ in range(3):
         steps += [{"type": "advance", "mm": 5.0}, {"type": "shot"}]
     assert _movements(placed, steps) == 3
+
+
+def test_the_target_counts_what_the_value_counts(placed):
+    """The target an assessor reads beside the value names movements, as the value counts them (round 40, pass
+    202): a resident's 26 advance presses in 4 runs between images scored "4 count" beside "at most 40 advance or
+    aim steps", which reads as 4 key presses counted against a limit of 40 presses.  Oracle: the hand count of
+    the runs (three presses, one image, two presses: 2 movements, not 5 steps)."""
+    sc, patient, before, place = placed
+    proc = Procedure(sc, seed=7, patient=patient, render=False)
+    steps = [{"type": "advance", "mm": 5.0}] * 3 + [{"type": "shot"}] + [{"type": "advance", "mm": 5.0}] * 2
+    for a in [*before, place, *steps]:
+        assert proc.apply(a).accepted, a
+    m = next(m for m in score(proc).metrics if m.id == "instrument_movements")
+    assert m.value == 2
+    assert "movements" in m.target and "steps" not in m.target, m.target
+    assert "no image between them is one movement" in m.target, m.target
