@@ -96,3 +96,21 @@ def test_my_progress_and_the_cohort_leave_the_unfinished_attempt_off_the_metric_
     assert TREND_METRICS[0] == "dap" and float(cell.text()) == pytest.approx(DAP_SLOPE, abs=5e-4)  # 3 figures shown
     assert c.table.item(0, headers.index("Unfinished")).text() == "1"
     assert cell.toolTip() == "trends per attempt over the 3 finished attempts; unfinished, left out: attempt 2"
+
+
+def test_a_first_attempt_says_in_one_line_that_no_trend_is_there_yet(tmp_path, capsys):
+    """After one finished attempt (and one unfinished) ``progress TRAINEE`` said "- (fewer than 2 values)" on 33
+    rows, the score's and every metric's (round 40, pass 202: a first-time assessor's screen of dashes).  Now one
+    line says why.  Oracle: the attempts counted by hand, 1 finished and attempt 2 unfinished."""
+    path = tmp_path / "records.sqlite3"
+    with open_store(path) as st:
+        for i, done in enumerate((True, False)):
+            a = attempt("ann", f"a{i}", passed=done, score=80.0, dap=1.0, started=f"2026-12-0{i + 1}T09:00:00+00:00")
+            st.record_attempt(replace(a, complete=done))
+    assert main(["progress", "ann", "--store", str(path)]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert "fewer than 2 values" not in "\n".join(text)
+    trend = [ln for ln in text if ln.startswith("Trends per attempt")]
+    assert trend == ["Trends per attempt: none yet (a trend needs 2 finished attempts; 1 so far, attempt 2 "
+                     "unfinished)"], text
+    assert text[-1] == trend[0], text

@@ -95,6 +95,10 @@ def _trend_lines(prog: dict) -> list[str]:
 
     n_done = prog["attempts"] - prog["unfinished"]
     left = unfinished_words(prog["unfinished_attempts"])
+    if n_done < 2:
+        # one line, not a "- (fewer than 2 values)" row per metric (32 of them after a first attempt, round 40)
+        return [f"Trends per attempt: none yet (a trend needs 2 finished attempts; {n_done} so far"
+                + (f", {left} unfinished" if left else "") + ")"]
     lines = [f"Trends per attempt over the {n_done} finished attempt{'' if n_done == 1 else 's'}"
              + (f" ({left} unfinished, left out)" if left else "") + ":"]
     rows = [("score", prog["score_trend_per_attempt"], "")]
