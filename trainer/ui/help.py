@@ -13,8 +13,9 @@ from PySide6.QtWidgets import QDialog, QTextBrowser, QVBoxLayout, QWidget
 
 from trainer import REPO_ROOT
 from trainer.core.scoring.metrics.trajectory import MEDIAL_WALL_LINE
+from trainer.core.scoring.tip_zone import TARGET_DEPTH
 
-__all__ = ["USER_GUIDE", "UserGuideDialog", "stage_hint", "STAGE_HINTS", "CEMENT_PHASE_HINTS"]
+__all__ = ["USER_GUIDE", "UserGuideDialog", "stage_hint", "STAGE_HINTS", "CEMENT_PHASE_HINTS", "IN_BODY_HINTS"]
 
 USER_GUIDE = REPO_ROOT / "docs" / "user-guide.md"
 
@@ -46,6 +47,13 @@ CEMENT_PHASE_HINTS = {
     "set": "The cement has set and cannot be pushed: finish the procedure (Ctrl+Enter) for the debrief.",
 }
 
+#: the "access" stage's hint once the tip is in the vertebral body (the tip zone's depth; TARGET_DEPTH, FACTS.md 2)
+IN_BODY_HINTS = {
+    "body": (f"The tip is in the body: on lateral, bring it to {TARGET_DEPTH[0]:.2f}-{TARGET_DEPTH[1]:.2f} of the "
+             "depth (anterior third), checking AP; then mix (M)."),
+    "target": "The tip is in the anterior third: mix the cement (M), then wait for the working phase.",
+}
+
 #: stages whose hint gives way to the tip's danger zone (:func:`~trainer.core.scoring.tip_zone.tip_zone`'s "danger":
 #: the canal, a foramen, the lung, through the anterior cortex)
 DANGER_STAGES = ("access", "cement", "injection")
@@ -67,6 +75,10 @@ def stage_hint(view) -> str:
         # the trocar panel says the zone in red; until round 27 this line went on "Inject in small steps..." with
         # the tip in the canal (the walk-through on the abdominal L3)
         return f"The tip is {trocar.zone}: withdraw it (Z) and re-aim; no cement through it."
+    if stage == "access" and trocar is not None and "of the body (" in getattr(trocar, "zone", ""):
+        # past the posterior wall the access hint ("... until past the posterior wall") is done with: round 40's
+        # first-use walk on the 5 mm abdominal L3 read it on with the trocar panel at "middle third of the body"
+        return IN_BODY_HINTS["target" if trocar.zone_level == "target" else "body"]
     # the "cement" hint asks to wait for the working phase; round 39's first-use walk (chest T12) read it on under a
     # phase bar and a bench line saying WORKING, 6:00 after mixing: a resident doing as told waits on into setting
     cement = getattr(view, "cement", None)
