@@ -35,7 +35,6 @@ from trainer import SCENARIOS_DIR
 from trainer.core.errors import ScenarioError, VPTrainerError
 from trainer.core.one_line import one_line
 from trainer.core.scenario.loader import DEFAULT_SCENARIO, builtin_ids, load_scenario
-from trainer.core.scenario.series_check import series_problem
 from trainer.core.shown_path import shown_path
 from trainer.ui.workers import Runner
 
@@ -126,6 +125,8 @@ def _series_channel(key: str) -> str:
 def _check_series(scenario, progress) -> str:
     """The picker's job: :func:`~trainer.core.scenario.series_check.series_problem` on a pool thread, stopped at
     its next file once the picker closes (the runner's ``progress`` then raises)."""
+    from trainer.core.scenario.series_check import series_problem  # lazy: the DICOM reader is not needed at launch
+
     return series_problem(scenario, progress=lambda done, total: progress(done / max(total, 1), ""))
 
 

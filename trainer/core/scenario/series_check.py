@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from trainer.core.anatomy.dicom_io import read_ct_series
+from trainer.core.errors import DicomError
+
 __all__ = ["series_problem"]
 
 
@@ -36,9 +39,6 @@ def series_problem(scenario, progress: Callable[[int, int], None] | None = None)
     ``render``'s and ``import-ct``'s, seconds more).  The cost is the read's: 0.3 to 2 s for a real CT (realct-log
     pass 195), which is why the picker calls this off its GUI thread.
     """
-    from trainer.core.anatomy.dicom_io import read_ct_series
-    from trainer.core.errors import DicomError
-
     ct = getattr(scenario, "ct", None)
     if ct is None:
         return ""
