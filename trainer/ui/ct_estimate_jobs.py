@@ -1,0 +1,178 @@
+"""The landmark editor's worker jobs, run off the GUI thread by its :class:`~trainer.ui.workers.Runner`.
+
+:func:`_load_job` reads a series (or finds a study folder's series, or several side by side, for the instructor to
+choose), detects and numbers the column and estimates the chosen level's landmarks; :func:`_estimate_job`
+estimates around one vertebra; :func:`_check_job` gives the warnings for landmarks the instructor moved.  Each
+reports progress through the runner's ``progress`` callable, which raises once the editor cancelled; the shares of
+an estimate's bar are :data:`REFINE_SHARE` and :data:`CHECK_LABELLED`.  The estimate and its warnings are the
+core's (:func:`~trainer.core.scenario.ct_import_landmarks.import_landmarks`,
+:func:`~trainer.core.scenario.ct_plausible.import_warnings`), as ``import-ct`` writes and prints them.
+
+No Qt here: the jobs return plain dicts that :class:`trainer.ui.ct_landmarks.CTLandmarkDialog` shows.  Split out
+of ``ct_landmarks.py`` in round 40 (the functions unchanged).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trainer.core.anatomy.ct_facing import refuse_turned
+from trainer.core.anatomy.ct_spine import detect_column
+from trainer.core.anatomy.dicom_io import read_ct_series
+from trainer.core.errors import DicomError
+from trainer.core.scenario.ct_import import LANDMARK_KEYS, EstimateNotFound, landmarks_as_written
+from trainer.core.scenario.ct_import_landmarks import LandmarksNotFound, import_landmarks
+from trainer.core.scenario.ct_plausible import import_warnings
+from trainer.ui.ct_overview import sagittal_slab
+from trainer.ui.series_chooser import series_below, series_side_by_side
+
+__all__ = ["CHECK_LABELLED", "LABELS_CHECKED", "REFINE_SHARE", "SEARCHING"]
+
+
+def _estimate(vol, near, column, level, progress):
+    """(landmarks or None, problem text, whether that text carries its advice, warnings) around ``near``
+    (None: a short series): those ``import-ct`` writes for ``level`` (the same core function) and every
+    warning it prints about them (:func:`_warnings`); ``column``: the column detected on ``vol`` (its bone
+    threshold, outline).  ``progress`` raises once the dialog cancelled: the thick-slice refinement and
+    labelling stop at their next step.
+
+    The problem carries its advice only as :meth:`LandmarksNotFound.in_editor
+    <trainer.core.scenario.ct_import_landmarks.LandmarksNotFound.in_editor>` words it (which marker goes where);
+    an estimate that found nothing (:class:`~trainer.core.scenario.ct_import.EstimateNotFound`) gives its problem
+    without import-ct's "give the landmarks by hand", and the dialog adds the editor's advice once
+    (:meth:`CTLandmarkDialog._show_estimate`).  Until round 27 the dialog sniffed the word "marker" in the line
+    and showed both advices after a failed estimate around a point."""
+    try:
+        # a short series (no column point) is estimated at the default threshold, as import-ct does
+        est, _ = import_landmarks(vol, near, column.thresholds.bone_hu if near is not None else None, level,
+                                  progress=_refine_progress(progress), column=column)
+    except LandmarksNotFound as exc:        # nothing to estimate around: what to give, in the editor's words
+        return None, exc.in_editor(), True, []
+    except EstimateNotFound as exc:         # import-ct's advice left out: the dialog gives the editor's
+        return None, exc.problem, False, []
+    except DicomError as exc:
+        return None, str(exc), False, []
+    warnings = _warnings(vol, est, level, LANDMARK_KEYS, column, _labels_check_progress(progress))
+    progress(1.0, LABELS_CHECKED)           # the bar's 100 %: the work is done
+    return est, "", False, warnings
+
+
+def _warnings(vol, landmarks, level, estimated, column, progress=None) -> list[str]:
+    """The lines ``import-ct`` prints after its estimate for ``landmarks`` (``estimated``: the keys still as
+    estimated), in the editor's words (:func:`~trainer.core.scenario.ct_plausible.import_warnings`); until
+    round 25 the editor showed the thick-slice line only, not a thin series' "do not label the vertebra"."""
+    try:    # judged as the file will hold them: the trainer labels those (import-ct too)
+        return import_warnings(vol, landmarks_as_written(landmarks), level, estimated, column=column,
+                               progress=progress, in_editor=True)
+    except ValueError:      # not labelled at all: the trainer says so when the scenario is opened
+        return []
+
+
+def _check_job(payload, progress):
+    """Worker: the warnings for the landmarks as the instructor left them (moved, or kept for another level)."""
+    vol, landmarks, level, estimated, column = payload
+    return {"warnings": _warnings(vol, landmarks, level, estimated, column, progress), "landmarks": landmarks,
+            "level": level}
+
+
+#: Share of an estimate's bar (0-1) that the thick-slice refinement's labellings take (up to three); the
+#: check of the labels (one more labelling, :func:`_warnings`) takes the rest.
+REFINE_SHARE = 0.75
+
+
+#: Where the check's labelling ends on the estimate's bar (0-1): the labels' note is read after it, and the bar
+#: reaches 100 % only with :data:`LABELS_CHECKED` (until round 27 it read 100 % at the labelling's "patient CT
+#: ready" while the check still ran).
+CHECK_LABELLED = 0.95
+
+
+LABELS_CHECKED = "Estimating the landmarks: labels checked"
+
+
+def _refine_progress(progress):
+    """``progress`` for the thick-slice refinement: its fractions (0, 1/3, 2/3 before each labelling)
+    scaled into the first :data:`REFINE_SHARE` of the estimate's bar."""
+    return lambda f, msg: progress(REFINE_SHARE * f, msg)
+
+
+def _labels_check_progress(progress):
+    """``progress`` for the check of the labels: one more labelling, after the refinement's, in the rest of
+    the estimate's bar, its steps named as part of the estimate (the labelling's own words, "cropping the
+    target", alone on the bar's line read as another task until round 24); the check's start is reported
+    at once."""
+    def report(f, msg):
+        progress(REFINE_SHARE + (CHECK_LABELLED - REFINE_SHARE) * f,
+                 f"Estimating the landmarks: checking the labels ({msg})…")
+    report(0.0, "labelling the vertebra")
+    return report
+
+
+#: how the progress line starts while a study folder is searched for its series (the bar is busy: no total known)
+SEARCHING = "Searching"
+
+
+def _load_job(payload, progress):
+    """Worker: read the series, detect and number the column, estimate the chosen level's landmarks.
+
+    ``progress`` raises (the runner's Cancelled) once the dialog cancelled: reading stops at
+    its next slice, the column detection at its next step.
+    """
+    folder, level, *chosen = payload        # (folder, level) or (folder, level, the series chosen among several)
+    series = chosen[0] if chosen else None
+    study = None                            # the search's result, when searched: the reader does not search again
+    name = Path(folder).name
+
+    def searching(n: int, rel: str) -> None:
+        """The search below ``folder``'s progress, the job's or the reader's (a folder of slices is searched for
+        its subfolders' note): Cancel raises here (round 38: the reader's search had neither)."""
+        progress(0.0, f"{SEARCHING} {name} for series: {n} folder{'s' if n != 1 else ''} looked in ({rel})…")
+
+    if series is None:
+        # a study folder (a CD's or PACS export's top folder: series in subfolders) and none chosen: their list, for
+        # the instructor to pick one.  Searched here, off the GUI thread, with Cancel (up to 2000 folders: until
+        # round 36 on the GUI thread, and a CD with a viewer program froze the window)
+        study = series_below(Path(folder), progress=searching)
+        if study:
+            return {"study": study}
+        # several series side by side and none chosen: their list, for the instructor to pick one (every file's
+        # header read here, off the GUI thread; no pixel)
+        flat = series_side_by_side(Path(folder))
+        if flat:
+            return {"side_by_side": flat}
+    vol = read_ct_series(folder, progress=lambda done, total: progress(0.45 * done / total,
+                                                                        f"Reading slice {done} of {total}…"),
+                         series=series, below=study, searching=searching)
+    column = detect_column(vol, progress=lambda f, m: progress(0.45 + 0.4 * f, f"Finding the column: {m}…"))
+    refuse_turned(vol, folder, column)      # a prone patient's pixels under a supine orientation (ct_facing)
+    slab, _ = sagittal_slab(vol, column)
+    chosen = _index_of(column, level)
+    if chosen is None and not column.short:
+        # several vertebrae, none named: the instructor clicks the target on the overview first
+        est, problem, advised, warnings = None, "", False, []
+    else:                   # the named level, or a short series taken as centred on the target
+        progress(0.9, f"Estimating the landmarks for {level}…")
+        near = column.vertebrae[chosen].body_centre_mm if chosen is not None else None
+        est, problem, advised, warnings = _estimate(vol, near, column, level,
+                                                    lambda f, m: progress(0.9 + 0.1 * f, m))
+    return {"volume": vol, "column": column, "slab": slab, "chosen": chosen, "estimate": est, "problem": problem,
+            "advised": advised, "warning": "; ".join(warnings), "warnings": warnings, "level": level}
+
+
+def _estimate_job(payload, progress):
+    """Worker: the landmarks around one vertebra (the instructor clicked it, or chose its level), or
+    around a short series' vertebra (``near`` None)."""
+    vol, near, column, chosen, level = payload
+    progress(0.0, f"Estimating the landmarks for {level}…")
+    est, problem, advised, warnings = _estimate(vol, near, column, level, progress)
+    return {"chosen": chosen, "estimate": est, "problem": problem, "advised": advised,
+            "warning": "; ".join(warnings), "warnings": warnings, "level": level}
+
+
+def _index_of(column, level: str):
+    """Index of ``level`` in a certainly numbered column, else None."""
+    if not column.certain:
+        return None
+    for i, v in enumerate(column.vertebrae):
+        if v.level == level:
+            return i
+    return None
