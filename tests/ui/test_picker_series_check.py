@@ -97,13 +97,11 @@ def test_a_ct_case_whose_series_reads_stays_a_case_to_start(qtbot, tmp_path):
     assert picker.start_button.isEnabled() and "Reading its CT series" not in picker.details.toPlainText()
 
 
-def test_closing_the_picker_lets_a_series_read_go(qtbot, tmp_path):
-    """Start (or Cancel) while a CT case's series waits to be read: the read is dropped, not run (the session reads
-    the series again when it builds the patient: two reads at once held it twice).  The picker's one reading thread
-    is held busy first by a job that waits for an event, so the case's read is still queued when the picker closes."""
+def _busy_picker(qtbot):
+    """(a picker whose one reading thread is held busy by a job waiting for an event, that event): a case's read
+    submitted now stays queued until the event is set."""
     import threading
 
-    case, _ = _case(tmp_path, damaged=True)
     picker = ScenarioPicker()
     qtbot.addWidget(picker)
     gate, holding = threading.Event(), threading.Event()
@@ -114,6 +112,15 @@ def test_closing_the_picker_lets_a_series_read_go(qtbot, tmp_path):
 
     picker._runner.submit("hold", hold)
     assert holding.wait(30)
+    return picker, gate
+
+
+def test_closing_the_picker_lets_a_series_read_go(qtbot, tmp_path):
+    """Start (or Cancel) while a CT case's series waits to be read: the read is dropped, not run (the session reads
+    the series again when it builds the patient: two reads at once held it twice).  The picker's one reading thread
+    is held busy first by a job that waits for an event, so the case's read is still queued when the picker closes."""
+    case, _ = _case(tmp_path, damaged=True)
+    picker, gate = _busy_picker(qtbot)
     checked = []
     picker.seriesChecked.connect(lambda *a: checked.append(a))
     picker.add_scenario_file(case)
@@ -130,20 +137,9 @@ def test_opening_a_ct_case_again_lets_its_earlier_read_go(qtbot, tmp_path):
     the whole series (0.3 to 2 s a real CT), the earlier ones' answers then thrown away, so that a folder opened
     twice read every series twice before the newest row was told.  Reads that ran are counted by the files each
     reported reading; the row shows validate's line, as for one open."""
-    import threading
-
     case, _ = _case(tmp_path, damaged=True)
     said = _validate(case).stderr.splitlines()[1].removeprefix("  error: ")
-    picker = ScenarioPicker()
-    qtbot.addWidget(picker)
-    gate, holding = threading.Event(), threading.Event()
-
-    def hold(_payload, _progress):
-        holding.set()
-        gate.wait()
-
-    picker._runner.submit("hold", hold)
-    assert holding.wait(30)
+    picker, gate = _busy_picker(qtbot)
     reading = set()
     picker._runner.progress.connect(lambda rid, _f, _t: reading.add(rid))
     for _ in range(3):

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
+from gdcm_j2k import gdcm_j2k_in_place
 from imagecodecs import jpeg2k_encode
 from pydicom.encaps import encapsulate, generate_frames
 from pydicom.uid import JPEG2000Lossless
@@ -32,20 +33,7 @@ def _series(d: Path) -> np.ndarray:
 
 def _gdcm_encode(p: Path) -> None:
     """``p`` re-encoded in place by GDCM's JPEG 2000 lossless encoder."""
-    import gdcm
-
-    r = gdcm.ImageReader()
-    r.SetFileName(str(p))
-    assert r.Read()
-    change = gdcm.ImageChangeTransferSyntax()
-    change.SetTransferSyntax(gdcm.TransferSyntax(gdcm.TransferSyntax.JPEG2000Lossless))
-    change.SetInput(r.GetImage())
-    assert change.Change()
-    w = gdcm.ImageWriter()
-    w.SetFileName(str(p))
-    w.SetFile(r.GetFile())
-    w.SetImage(change.GetOutput())
-    assert w.Write()
+    gdcm_j2k_in_place(p)
 
 
 def _gdcm_hu(p: Path) -> np.ndarray:
@@ -65,6 +53,17 @@ def _frame(ds) -> bytes:
     return bytes(next(generate_frames(ds.PixelData, number_of_frames=1)))
 
 
+def _set_ssiz(p: Path, ssiz: int) -> int:
+    """Write ``ssiz`` as the first component's Ssiz byte of the slice ``p``'s codestream (in place); the byte it held."""
+    ds = pydicom.dcmread(p)
+    frame = _frame(ds)
+    at = frame.find(b"\xff\x4f\xff\x51") + 42
+    was = frame[at]
+    ds.PixelData = encapsulate([frame[:at] + bytes([ssiz]) + frame[at + 1:]])
+    ds.save_as(p)
+    return was
+
+
 def test_a_gdcm_slice_whose_siz_says_signed_under_pixel_representation_0_is_refused(tmp_path):
     """The Ssiz byte's sign bit set in GDCM's codestream (a byte changed in its header): GDCM's own reader and, before
     round 40, the reader both read the slice without a word, the CT numbers wrong."""
@@ -72,12 +71,7 @@ def test_a_gdcm_slice_whose_siz_says_signed_under_pixel_representation_0_is_refu
     hu = _series(d)
     p = d / "CT0002.dcm"
     _gdcm_encode(p)
-    ds = pydicom.dcmread(p)
-    frame = _frame(ds)
-    at = frame.find(b"\xff\x4f\xff\x51") + 42
-    assert frame[at] == 0x0F                                 # unsigned 16-bit samples, as GDCM writes them
-    ds.PixelData = encapsulate([frame[:at] + b"\x8f" + frame[at + 1:]])
-    ds.save_as(p)
+    assert _set_ssiz(p, 0x8F) == 0x0F                        # unsigned 16-bit samples, as GDCM writes them
     assert not np.array_equal(_gdcm_hu(p).reshape(hu[1].shape), hu[1])     # GDCM reads it wrong
     with pytest.raises(DicomError) as err:
         read_ct_series(d)
@@ -161,11 +155,7 @@ def test_a_gdcm_slice_whose_siz_says_under_8_bit_samples_is_refused(tmp_path, ss
     hu = _series(d)
     p = d / "CT0002.dcm"
     _gdcm_encode(p)
-    ds = pydicom.dcmread(p)
-    frame = _frame(ds)
-    at = frame.find(b"\xff\x4f\xff\x51") + 42
-    ds.PixelData = encapsulate([frame[:at] + bytes([ssiz]) + frame[at + 1:]])
-    ds.save_as(p)
+    _set_ssiz(p, ssiz)
     assert _gdcm_hu(p).size != hu[1].size                   # GDCM: 8-bit samples, half the buffer
     with pytest.raises(DicomError) as err:
         read_ct_series(d)
