@@ -175,8 +175,7 @@ def run(args) -> int:
                   + (", ".join(f"{e['event']} at attempt {e['attempt']}" for e in lc["events"]) or "none"))
             shown = case_labeller(shown_path)
             for i, a in enumerate(attempts):
-                verdict = "PASS" if a.passed else ("fail" if a.complete else "unfinished")
-                print(f"  {i + 1:3d} {a.started_at[:19]:19s} {verdict} "
+                print(f"  {i + 1:3d} {a.started_at[:19]:19s} {a.verdict} "
                       f"{a.score:5.1f}  CUSUM {c['values'][i]:+.3f}  LC {lc['values'][i]:+.3f}  {shown(a)}")
             for line in _trend_lines(prog):
                 print(line)

@@ -216,7 +216,7 @@ class CohortWindow(QWidget):
         self.attempts_table.setRowCount(len(self.shown_attempts))
         for r, a in enumerate(self.shown_attempts):
             for c, text in enumerate((a.started_at[:16].replace("T", " "), self.case_label(a),
-                                      "PASS" if a.passed else ("fail" if a.complete else "unfinished"),
+                                      a.verdict,
                                       f"{a.score:.1f}", a.seal_status,
                                       Path(a.session_path).name)):
                 item = QTableWidgetItem(text)

@@ -62,8 +62,7 @@ from pydicom.uid import (
     JPEGExtended12Bit,
     JPEGLossless,
     JPEGLosslessSV1,
-    JPEGLSLossless,
-    JPEGLSNearLossless,
+    JPEGLSTransferSyntaxes,
 )
 
 from trainer.core.anatomy.dicom_j2k import codestream_damage
@@ -77,7 +76,7 @@ _LOSSLESS = frozenset({JPEGLossless, JPEGLosslessSV1})
 #: JPEG-LS syntaxes, whose header and end are checked (:func:`jpegls_damage`), and JPEG 2000 (Part 1) ones, whose
 #: codestream layout is (:func:`.dicom_j2k.codestream_damage`); round 39.  HTJ2K's codestream is laid out alike
 #: (ISO 15444-15 keeps Part 1's markers, adding CAP to the main header): checked too since round 40
-_JPEG_LS = frozenset({JPEGLSLossless, JPEGLSNearLossless})
+_JPEG_LS = frozenset(JPEGLSTransferSyntaxes)
 _JPEG_2000 = frozenset({JPEG2000Lossless, JPEG2000, HTJ2KLossless, HTJ2KLosslessRPCL, HTJ2K})
 #: bytes appended before EOI by the *runs short* probe: mixed bits, no FF (which would start a marker)
 _APPENDED = b"\x5a" * 16

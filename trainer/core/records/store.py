@@ -100,6 +100,12 @@ class AttemptRecord:
     uuid: str = ""
     assessed_at: str = ""
 
+    @property
+    def verdict(self) -> str:
+        """The attempt's outcome in one word, as the progress listing and the cohort's attempts table show it:
+        ``PASS``, ``fail`` (finished, not passed) or ``unfinished`` (no accepted finish)."""
+        return "PASS" if self.passed else ("fail" if self.complete else "unfinished")
+
     def metric(self, metric_id: str) -> dict | None:
         """The stored ``{'id','value','unit','status'}`` of one metric, or None."""
         for m in self.metrics:

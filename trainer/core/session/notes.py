@@ -54,7 +54,7 @@ def ct_series_unchecked(record: SessionRecord, scenario) -> bool:
     return getattr(scenario, "ct", None) is not None and "ct_series" not in record.header
 
 
-def assessment_notes(record: SessionRecord, scenario, warnings=(), unfinished: bool = False) -> list[tuple[str, str]]:
+def assessment_notes(record: SessionRecord, scenario, warnings=()) -> list[tuple[str, str]]:
     """The notes on one session, ``(label, text)`` in the order ``assess`` prints them.
 
     Parameters
@@ -67,9 +67,10 @@ def assessment_notes(record: SessionRecord, scenario, warnings=(), unfinished: b
     warnings : iterable of str
         The case warnings (:func:`~trainer.core.session.reader.builtin_scenario_mismatch`,
         :func:`~trainer.core.session.reader.scenario_file_mismatch`; None entries are skipped), each a ``WARNING``.
-    unfinished : bool
-        Add the ``UNFINISHED`` note last (the debrief's and the store's list; ``assess`` prints that one on
-        stdout).
+
+    Notes
+    -----
+    The ``UNFINISHED`` note is :func:`read_notes`' to add (its ``kept`` list), not this list's.
     """
     session = record.named
     notes = [("WARNING", w) for w in warnings if w]
@@ -84,8 +85,6 @@ def assessment_notes(record: SessionRecord, scenario, warnings=(), unfinished: b
     if record.truncated:
         notes.append(("note", f"the last line of {session} was cut off (a crash while writing); it was dropped "
                               "and the session scored up to the last whole line"))
-    if unfinished:
-        notes.append(("UNFINISHED", UNFINISHED_TEXT))
     return notes
 
 
