@@ -80,14 +80,23 @@ def auto_labels(ct, col, level: str, as_written: bool = True):
     level : str
         Vertebra, e.g. ``"T11"``.
     """
-    labels, box, lm = memo("auto_labels", (ct, col, level, as_written),
-                           lambda: _auto_labelled(ct, col, level, as_written))
+    labels, box, lm, _ = _auto_case(ct, col, level, as_written)
     return labels, reference.measure_ct(ct, sources.VERTEBRA_LABELS[level]), box, lm
 
 
+def auto_patient_landmarks(ct, col, level: str):
+    """The measured :class:`~trainer.core.anatomy.landmarks.Landmarks` of the patient :func:`auto_labels` labels
+    (the same build, kept in the same memo entry)."""
+    return _auto_case(ct, col, level, True)[3]
+
+
+def _auto_case(ct, col, level: str, as_written: bool):
+    return memo("auto_case", (ct, col, level, as_written), lambda: _auto_labelled(ct, col, level, as_written))
+
+
 def _auto_labelled(ct, col, level: str, as_written: bool = True):
-    """:func:`auto_labels`' labels, box and landmarks: the import's estimate and labelling (4-10 s of CPU on the
-    chest CT), kept once per test run (``realct_memo``)."""
+    """:func:`auto_labels`' labels, box and landmarks, and the patient's measured landmarks: the import's estimate
+    and labelling (4-10 s of CPU on the chest CT), kept once per test run (``realct_memo``)."""
     v = col.find(level)
     assert v is not None, level
     lm, _ = import_landmarks(ct.volume(), v.body_centre_mm, col.thresholds.bone_hu, level)
@@ -95,7 +104,7 @@ def _auto_labelled(ct, col, level: str, as_written: bool = True):
     patient = patient_from_ct(ct.volume(), lm, level)
     k, j, i = np.nonzero(ct.labels == sources.VERTEBRA_LABELS[level])
     box = tuple(slice(max(0, a.min() - 3), a.max() + 4) for a in (k, j, i))
-    return reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box), box, lm
+    return reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box), box, lm, patient.landmarks
 
 
 def scenario_from_series(ct, series, level: str, name: str):

