@@ -80,3 +80,18 @@ def test_at_5_mm_slabs_the_l2_l3_cut_moves_into_its_disc():
     out, moved = disc_centres_mm(np.array([300.3, 340.3, 360.3]), z, np.asarray(ABDOMEN_5MM_CENTRE_HU, float),
                                  Thresholds(23.0, 28.9, 138.5), np.inf, one_slice=True)
     assert 326.8 <= out[1] <= 338.8 and moved[1], out
+
+
+def test_at_5_mm_slabs_with_the_sacrum_in_view_the_l1_l2_trough_two_slabs_away_is_found():
+    """The 5 mm slabs' L1/L2 maximum (360.3 mm) lies in L2's top: the mask's L1/L2 disc is 365.8-371.8 (L2's
+    superior endplate, L1's inferior: ``realct_reference.measure`` on the 3 mm mask) and the darkest slab of the
+    body's centre there (370.3 mm, 86 HU, rims of 142 HU on both sides) is two slabs up.  One slab away (the round-40
+    rule) the maximum is kept; two (``reach_slices=2``, where the sacrum confirms the lumbar count, pass 206) it moves
+    into the disc."""
+    z = 190.3 + 5.0 * np.arange(len(ABDOMEN_5MM_CENTRE_HU))
+    maxima = np.array([300.3, 360.3, 390.3, 410.3])
+    centre, thr = np.asarray(ABDOMEN_5MM_CENTRE_HU, float), Thresholds(23.0, 28.9, 138.5)
+    kept, moved = disc_centres_mm(maxima, z, centre, thr, np.inf, one_slice=True)
+    assert kept[1] == 360.3 and not moved[1], kept
+    out, moved = disc_centres_mm(maxima, z, centre, thr, np.inf, one_slice=True, reach_slices=2)
+    assert 365.8 <= out[1] <= 371.8 and moved[1], out

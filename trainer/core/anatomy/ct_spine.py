@@ -730,7 +730,8 @@ def split_vertebrae(hu, grid: Grid, body_xy, thr: Thresholds):
 
 
 def disc_centres_mm(discs: np.ndarray, z: np.ndarray, centre_hu: np.ndarray, thr: Thresholds,
-                    below_mm: float = np.inf, one_slice: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                    below_mm: float = np.inf, one_slice: bool = False,
+                    reach_slices: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Each lumbar disc (below ``below_mm``) moved from its score maximum to the disc's own middle where a trough
     shows it.
 
@@ -755,12 +756,14 @@ def disc_centres_mm(discs: np.ndarray, z: np.ndarray, centre_hu: np.ndarray, thr
     or three 3 mm slices between the rims.  A thoracic disc is 2.7-5.4 mm (anteriorly): at 2.5 mm its trough is a
     slice or none, and a darker band of a body's marrow was taken instead (the chest CT then numbered 13 vertebrae
     with certainty, its "T2" the mask's T4).  At thicker slices (``one_slice``) a lumbar disc is one slice, or two
-    sharing it with a rim, and the trough is looked for in the slices next to the maximum only, not followed
-    further: the abdominal CT as 5 mm slabs read its L2/L3 disc on L2's lower rim, 340 mm (the mask's disc
+    sharing it with a rim, and the trough is looked for within ``reach_slices`` slices of the maximum only, not
+    followed further: the abdominal CT as 5 mm slabs read its L2/L3 disc on L2's lower rim, 340 mm (the mask's disc
     327-339 mm), the rule moved it to 335 and L3's estimate came within 2.5 mm of the mask's body centre (12 mm
     before, its pedicles 22-25 mm off); followed further, the chest CT turned +10 deg and read at 5 mm (its 12th
     ribs lost, T12 taken for lumbar) had its T11/T12 disc walked 10 mm into T12 and was numbered two levels off
-    with certainty (docs/realct-log.md pass 200).
+    with certainty (docs/realct-log.md pass 200).  Its L1/L2 maximum (360.3 mm) lies in L2's top and the trough
+    (370.3, the mask's disc 365.8-371.8) two slabs up; :func:`_split_and_number` reaches two slices where the
+    sacrum is in view (the discs below the ribs are lumbar there; the turned chest has no sacrum), pass 206.
 
     Parameters
     ----------
@@ -776,7 +779,9 @@ def disc_centres_mm(discs: np.ndarray, z: np.ndarray, centre_hu: np.ndarray, thr
         Only the discs below this level (z, mm) are moved; the others are kept (and bound their neighbours').
     one_slice : bool
         Thick slices (:func:`~trainer.core.anatomy.ct_slices.is_thin_slice` false): the trough is looked for
-        within one slice of the maximum, and not followed past it.
+        within ``reach_slices`` slices of the maximum, and not followed past it.
+    reach_slices : int
+        How many slices from the maximum the trough may lie with ``one_slice`` (1 or 2; slices, not mm).
 
     Returns
     -------
@@ -792,7 +797,7 @@ def disc_centres_mm(discs: np.ndarray, z: np.ndarray, centre_hu: np.ndarray, thr
             continue
         half_lo = 0.5 * (dz + d[n - 1]) if n else -np.inf
         half_hi = 0.5 * (dz + d[n + 1]) if n + 1 < len(d) else np.inf
-        reach = float(z[1] - z[0]) if one_slice and len(z) > 1 else _RIM_MM
+        reach = reach_slices * float(z[1] - z[0]) if one_slice and len(z) > 1 else _RIM_MM
         ks = np.flatnonzero((np.abs(z - dz) <= reach + 1e-6) & (z > half_lo) & (z < half_hi))
         if not ks.size:
             continue
@@ -1532,13 +1537,16 @@ def _split_and_number(hu, g: Grid, thr: Thresholds, track_xy: np.ndarray, bodies
     discs, profile, centre_hu = split_vertebrae(hu, g, track_xy, thr)
     # lumbar discs at every slice thickness; thicker than 3 mm a disc and its rims share a slice or two, so a trough
     # is looked for one slice away only (the abdominal CT as 5 mm slabs: its L2/L3 disc read on L2's rim, L3's
-    # estimate 12 mm off; round 40, pass 200)
+    # estimate 12 mm off; round 40, pass 200), two where the sacrum is in view (its L1/L2 trough two slabs from the
+    # maximum; pass 206): only the turned chest, without a sacrum, had a thoracic disc taken for lumbar
     floor = lumbar_floor_mm(necks)
     thick = not is_thin_slice(g.spacing_xyz_mm[2])
-    discs, centred = disc_centres_mm(discs, profile[0], centre_hu, thr, floor, one_slice=thick)
+    reach = 2 if thick and sac is not None else 1
+    discs, centred = disc_centres_mm(discs, profile[0], centre_hu, thr, floor, one_slice=thick, reach_slices=reach)
 
     def place(lo: float, cut: float, hi: float) -> float:
-        return float(disc_centres_mm(np.array([lo, cut, hi]), profile[0], centre_hu, thr, floor, one_slice=thick)[0][1])
+        return float(disc_centres_mm(np.array([lo, cut, hi]), profile[0], centre_hu, thr, floor, one_slice=thick,
+                                     reach_slices=reach)[0][1])
     discs = split_between_ribs(merge_lumbar_discs(discs, necks, sac, g.spacing_xyz_mm[2], profile, centred), necks, *profile)
     discs = split_tall_segments(discs, profile[0], profile[1], place)
     z = g.axis_mm("z")

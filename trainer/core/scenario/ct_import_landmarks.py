@@ -185,15 +185,48 @@ def _middle_vertebra(volume: Volume, column: Column | None) -> Vertebra | None:
     return min(column.vertebrae, key=lambda v: abs(v.body_centre_mm[2] - mid_mm))
 
 
+def _face_in_middle_slice(volume: Volume, sup_mm: float, inf_mm: float, top_mm: float, bottom_mm: float) -> bool:
+    """Whether either endplate face (z mm, as :func:`~trainer.core.anatomy.ct_plates.plates_from_discs` gives
+    them: a slice's outer half) was read off the slice nearest the middle of the segment between the discs
+    ``top_mm`` and ``bottom_mm`` (z mm).
+
+    Parameters
+    ----------
+    volume : Volume
+        The series (its grid's z axis, mm).
+    sup_mm, inf_mm : float
+        The superior and inferior faces, z mm.
+    top_mm, bottom_mm : float
+        The segment's discs, z mm.
+
+    Returns
+    -------
+    bool
+        True when a face is that slice's outer half.
+    """
+    z = volume.grid.axis_mm("z")
+    half = 0.5 * float(volume.grid.spacing_xyz_mm[2])
+    middle = float(z[int(abs(z - 0.5 * (top_mm + bottom_mm)).argmin())])
+    return abs(sup_mm - half - middle) < 1e-3 or abs(inf_mm + half - middle) < 1e-3
+
+
 def _plates_within_discs(volume: Volume, est: dict, vertebra, cortex_hu: float) -> dict:
     """``est`` with its endplates found from the column's discs inward
     (:func:`~trainer.core.anatomy.ct_plates.plates_from_discs`) where the estimate's span is less than
     :data:`~trainer.core.anatomy.ct_plates.MIN_BODY_OF_SEGMENT` of the segment between the discs
     around its body centre (``vertebra``: the column's, None: ``est`` as it is); the body centre's z
     is then the new plates' middle.  The turned abdominal CT's L2 at -15 deg: plates 3 mm apart on a
-    trabecular band (the mask's 27 mm), now within 1 mm of the mask's (docs/realct-log.md, pass 104).  Only on
-    slices up to :data:`~trainer.core.anatomy.ct_slices.THIN_SLICE_MAX_MM`: on the abdominal CT
-    at 5 mm it moved L1's lower plate 14 mm (pedicle Dice 0.75 / 0.75 -> 0.37 / 0.36, silently).
+    trabecular band (the mask's 27 mm), now within 1 mm of the mask's (docs/realct-log.md, pass 104).
+
+    At thick slices (over :data:`~trainer.core.anatomy.ct_slices.THIN_SLICE_MAX_MM`) as well since round 41: the
+    abdominal CT as 5 mm slabs, L5's inferior plate 16 -> 6 mm from the mask's, its body centre 3.8 -> 0.9 mm
+    (docs/realct-log.md, pass 206).  Until then thin only, because at 5 mm it moved L1's lower plate 14 mm: L1's
+    segment then reached 10 mm into L2, the L1/L2 disc's trough two slabs from its score maximum, where the column
+    now looks for it (:func:`~trainer.core.anatomy.ct_spine.disc_centres_mm`' ``reach_slices``).  A thick slab
+    blurs an endplate into its disc and marrow (the 6 mm abdominal L2's upper plate: 133 HU against a 126 HU
+    marrow), so a face read off the slice nearest the segment's middle is the search having crossed half the
+    body without meeting its plate, not a plate: there ``est`` is kept (that L2's upper face would have been
+    its middle slab, its body centre 1.4 -> 6.7 mm from the mask's; :func:`_face_in_middle_slice`).
 
     The pedicle centres were found between the short span's plates; where the new plates lie level (tilt under
     :data:`~trainer.core.anatomy.ct_plates.TILTED_DEG`) and the vertebra is not turned (under
@@ -202,7 +235,7 @@ def _plates_within_discs(volume: Volume, est: dict, vertebra, cortex_hu: float) 
     abdominal CT cut to a 250 mm field of view, L1: plates 12 mm apart, the pedicles 9 mm too high, 11.4 / 8.7 mm
     off the mask's; again between the discs' plates 2.8 / 2.8 mm (docs/realct-log.md, pass 185).  Not on a tilted or
     turned body: the lordotic L5 at +2 HU went 3 -> 10-12 mm off, the abdomen turned +20 deg lost its L5 pedicles."""
-    if vertebra is None or not is_thin_slice(volume.grid.spacing_xyz_mm[2]):
+    if vertebra is None:
         return est
     top, bottom = vertebra.z_top_mm, vertebra.z_bottom_mm
     centre = est["body_centre_mm"]
@@ -211,6 +244,8 @@ def _plates_within_discs(volume: Volume, est: dict, vertebra, cortex_hu: float) 
         return est
     new_sup, new_inf = plates_from_discs(volume.hu, volume.grid, centre, cortex_hu, top, bottom)
     if new_sup - new_inf <= sup - inf:
+        return est
+    if not is_thin_slice(volume.grid.spacing_xyz_mm[2]) and _face_in_middle_slice(volume, new_sup, new_inf, top, bottom):
         return est
     mid = 0.5 * (new_sup + new_inf)
     out = {**est, "superior_endplate_z_mm": new_sup, "inferior_endplate_z_mm": new_inf,
