@@ -35,8 +35,9 @@ def _warnings(err: str) -> list[str]:
 
 
 def test_import_ct_says_a_5_mm_l5_estimate_is_approximate(five_mm, capsys):
-    """L5 at 5 mm: its inferior endplate more than a slab from the mask's, and stderr says to check it (before
-    round 40: no warning at all).  The line names the slice thickness and the thinner series to ask for."""
+    """L5 at 5 mm: its inferior endplate more than a slab from the mask's (16 mm until round 41, 6 mm since, pass
+    206), and stderr says to check it (before round 40: no warning at all).  The line names the slice thickness and
+    the thinner series to ask for."""
     root, folder, ct = five_mm
     out = root / "l5.toml"
     assert main(["scenarios", "import-ct", str(folder), "--level", "L5", "--out", str(out)]) == 0
