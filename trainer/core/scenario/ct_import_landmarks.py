@@ -221,7 +221,7 @@ def _plates_within_discs(volume: Volume, est: dict, vertebra, cortex_hu: float) 
     At thick slices (over :data:`~trainer.core.anatomy.ct_slices.THIN_SLICE_MAX_MM`) as well since round 41: the
     abdominal CT as 5 mm slabs, L5's inferior plate 16 -> 6 mm from the mask's, its body centre 3.8 -> 0.9 mm
     (docs/realct-log.md, pass 206).  Until then thin only, because at 5 mm it moved L1's lower plate 14 mm: L1's
-    segment then reached 10 mm into L2, the L1/L2 disc's trough two slabs from its score maximum, where the column
+    segment then reached 5.5 mm into L2, the L1/L2 disc's trough two slabs from its score maximum, where the column
     now looks for it (:func:`~trainer.core.anatomy.ct_spine.disc_centres_mm`' ``reach_slices``).  A thick slab
     blurs an endplate into its disc and marrow (the 6 mm abdominal L2's upper plate: 133 HU against a 126 HU
     marrow), so a face read off the slice nearest the segment's middle is the search having crossed half the
