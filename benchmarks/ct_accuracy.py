@@ -103,6 +103,7 @@ def evaluate(ct, level, col=None, auto=False, ref=None):
         **dict(zip(("dice_body", "dice_ped_l", "dice_ped_r"), reference.label_dices(lab, ref, box))),
         "slice_mm": ct.grid.spacing_xyz_mm[2],
         "lm": case["lm"],          # the landmarks the patient was labelled with (as import-ct writes them)
+        "patient": patient,        # labelled from them (realct_rotated.py asks it for the import's warnings)
     }
 
 
