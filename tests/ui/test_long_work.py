@@ -43,6 +43,7 @@ def test_ct_scenario_loads_with_slice_progress(make_window, ct_scenario):
     assert picker.current_scenario().ct is not None
     seen = []
     w.controller.progress.connect(lambda f, text: seen.append((f, text)))
+    d.wait_until(picker.start_button.isEnabled, "Start, once the picker has read the series")
     d.click(picker.start_button)
     assert w.progress is not None and w.progress.isVisible()       # shown at once, not modal-blocking
     d.wait_until(lambda: w.view is not None, "the CT patient")

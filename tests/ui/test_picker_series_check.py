@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pydicom
@@ -76,10 +77,13 @@ def test_a_ct_case_with_a_damaged_slice_shows_validate_s_line(qtbot, tmp_path):
         item = _row(picker, case)
         assert isinstance(item.data(Qt.ItemDataRole.UserRole), Scenario) and picker.checking(str(case.resolve()))
         assert "Reading its CT series to check every slice" in picker.details.toPlainText()
+        # Start waits for the read (round 41: it was on, and the damaged case could be started meanwhile)
+        assert not picker.start_button.isEnabled() and picker.start_button.text() == "Reading the series…"
     assert checked.args == [str(case.resolve()), said]
     assert item.text() == "⚠ case.toml: its CT series cannot be read" and item.toolTip() == said
     assert item.foreground().color() == Qt.GlobalColor.red
     assert said in picker.details.toPlainText() and not picker.start_button.isEnabled()
+    assert picker.start_button.text() == "Start"
     assert picker.current_scenario() is None
 
 
@@ -149,3 +153,38 @@ def test_opening_a_ct_case_again_lets_its_earlier_read_go(qtbot, tmp_path):
     qtbot.waitUntil(lambda: not picker._runner.busy, timeout=60_000)
     assert len(reading) == 1, reading                 # failed before: 3 reads, of the same series
     assert checked.args == [str(case.resolve()), said] and _row(picker, case).toolTip() == said
+
+
+def test_start_waits_for_the_series_read_and_neither_a_double_click_nor_return_starts_before(qtbot, tmp_path):
+    """A CT case whose series reads: while the read waits (the picker's one reading thread held busy), Start is off
+    and says "Reading the series…"; a real double-click on the case's row and a real Return on the picker start
+    nothing.  Once the read says the series reads, Start is on again and a click on it starts that case.  Before
+    (round 40) Start was on from the moment the row was listed, so a case whose series the check then refused could
+    be started first."""
+    from PySide6.QtTest import QTest
+    from qt_input import show_active
+
+    case, _ = _case(tmp_path, damaged=False)
+    picker, gate = _busy_picker(qtbot)
+    try:
+        show_active(qtbot, picker)
+        started, checked = [], []
+        picker.scenarioChosen.connect(started.append)
+        picker.seriesChecked.connect(lambda *a: checked.append(a))
+        picker.add_scenario_file(case)
+        item = _row(picker, case)
+        assert picker.list.currentItem() is item and picker.checking(str(case.resolve()))
+        assert not picker.start_button.isEnabled() and picker.start_button.text() == "Reading the series…"
+        rect = picker.list.visualItemRect(item)
+        for click in (QTest.mouseClick, QTest.mouseDClick):    # press, release, then the second press: a double-click
+            click(picker.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        QTest.keyClick(picker, Qt.Key.Key_Return)
+        assert started == [] and picker.isVisible()              # failed before: the double-click started the case
+    finally:
+        gate.set()                   # a failure above does not leave the reading thread held
+    qtbot.waitUntil(lambda: not picker.checking(str(case.resolve())), timeout=60_000)
+    assert checked == [(str(case.resolve()), "")]
+    assert picker.start_button.isEnabled() and picker.start_button.text() == "Start"
+    QTest.mouseClick(picker.start_button, Qt.MouseButton.LeftButton)
+    assert [Path(s.path).resolve() for s in started] == [case.resolve()]
+    assert not picker.isVisible()

@@ -126,7 +126,9 @@ class GuiDriver:
 
     # ------------------------------------------------------------ steps of an expert procedure
     def start(self, picker) -> None:
-        """Press Start on the scenario picker and wait for the session."""
+        """Press Start on the scenario picker (once a CT case's series is read: Start waits for it) and wait for
+        the session."""
+        self.wait_until(picker.start_button.isEnabled, "Start (the picker reading the case's CT series)")
         self.click(picker.start_button)
         self.wait_until(lambda: self.w.view is not None, "the patient to be built")
 

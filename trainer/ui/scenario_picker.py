@@ -5,8 +5,10 @@ scenario is preselected.  A file that does not validate is listed with its error
 instructor sees what is wrong without a traceback.  A patient-CT case's series is read too, as
 ``scenarios validate`` reads it (:func:`~trainer.core.scenario.series_check.series_problem`, the same
 function): off the GUI thread (0.3 to 2 s a real CT), the row then marked with the reader's line when a
-slice cannot be read (round 40; before, such a case was listed as one to start).  The dialog is opened with
-``open()`` (non-blocking); ``scenarioChosen(Scenario)`` fires on Start.
+slice cannot be read (round 40; before, such a case was listed as one to start).  While that read runs, Start
+reads "Reading the series…" and is off; it comes on only when the series reads (round 41: until then a case could
+be started before its check said the series is damaged).  The dialog is opened with ``open()`` (non-blocking);
+``scenarioChosen(Scenario)`` fires on Start.
 """
 
 from __future__ import annotations
@@ -38,7 +40,10 @@ from trainer.core.scenario.loader import DEFAULT_SCENARIO, builtin_ids, load_sce
 from trainer.core.shown_path import shown_path
 from trainer.ui.workers import Runner
 
-__all__ = ["ScenarioPicker", "describe", "picker_title", "source_text"]
+__all__ = ["READING_START", "ScenarioPicker", "describe", "picker_title", "source_text"]
+
+#: Start's text while the selected CT case's series is read (the button off until the read says it can be played)
+READING_START = "Reading the series…"
 
 
 def picker_title(title: str, level: str) -> str:
@@ -341,20 +346,27 @@ class ScenarioPicker(QDialog):
         if isinstance(sc, FileNotFoundError):
             self.details.setHtml("<h2>This file is no longer there</h2>"
                                  f"<p style='color:#ff9090'>{html.escape(str(sc))}</p>")
-            self.start_button.setEnabled(False)
+            self._set_start(enabled=False)
         elif isinstance(sc, Exception):
             lines = "".join(f"<p style='margin:4px 0'>{html.escape(line)}</p>" for line in str(sc).splitlines())
             self.details.setHtml("<h2>This file is not a valid scenario</h2>"
                                  "<p style='color:#9ab'>Fix the file (or the CT series it reads), then open it again: "
                                  "its entry is reloaded.</p>"
                                  f"<div style='color:#ff9090; font-family: monospace'>{lines}</div>")
-            self.start_button.setEnabled(False)
+            self._set_start(enabled=False)
         else:
-            key = item.data(Qt.ItemDataRole.UserRole + 1)
+            # a CT case starts once its series is read: until round 41 Start was on during the read, and a case
+            # whose series the check then refused could be started before the row turned red
+            reading = self.checking(item.data(Qt.ItemDataRole.UserRole + 1))
             note = ("<p style='color:#9ab'>Reading its CT series to check every slice, as <code>scenarios "
-                    "validate</code> does…</p>") if self.checking(key) else ""
+                    "validate</code> does; Start waits for it…</p>") if reading else ""
             self.details.setHtml(describe(sc) + note)
-            self.start_button.setEnabled(True)
+            self._set_start(enabled=not reading, reading=reading)
+
+    def _set_start(self, enabled: bool, reading: bool = False) -> None:
+        """Start on or off; while the current case's series is read it reads :data:`READING_START` instead."""
+        self.start_button.setEnabled(enabled)
+        self.start_button.setText(READING_START if reading else "Start")
 
     def done(self, result: int) -> None:
         """Close (Start or Cancel): a series still being read is let go, its read stopped at its next file (the
@@ -367,7 +379,7 @@ class ScenarioPicker(QDialog):
     def _start(self) -> None:
         self.mark_missing()
         sc = self.current_scenario()
-        if sc is None:
+        if sc is None or not self.start_button.isEnabled():     # a double-click on a row whose series is read
             return
         self.scenarioChosen.emit(sc)
         self.accept()
