@@ -113,7 +113,8 @@ def test_proceeding_with_gates_open_is_allowed_but_named(make_window):
     w, d = make_window()
     picker = w.show_picker()
     assert picker.select("l1-wedge-default")
-    d.start(picker)
+    answers = {k: g["expected"] for k, g in picker.current_scenario().decisions.gates.items()}
+    d.start(picker)                           # the picker is let go once it closes: its case read before
     d.click(w.chart.buttons[("inr", "acceptable")])
     d.idle()
     d.click(w.chart.buttons[("candidacy", "proceed")])
@@ -123,7 +124,6 @@ def test_proceeding_with_gates_open_is_allowed_but_named(make_window):
     assert note.startswith(f"Proceeding with {len(open_items)} checklist items unanswered")
     assert all(k in note for k in open_items) and "fails the attempt" in note
     assert w.carm.shot_button.isEnabled() and w.tabs.currentIndex() == 0
-    answers = {k: g["expected"] for k, g in picker.current_scenario().decisions.gates.items()}
     for item in open_items[:-1]:              # each answer updates the list of the items still open
         d.click(w.chart.buttons[(item, answers[item])])
         d.idle()

@@ -121,8 +121,9 @@ def test_the_offer_says_the_simulated_time_the_session_stopped_at(make_window, s
     resumed window shows."""
     w1, d1 = make_window()
     picker = startup(w1)
-    d1.start(picker)
-    d1.answer_checklist({k: g["expected"] for k, g in picker.current_scenario().decisions.gates.items()})
+    answers = {k: g["expected"] for k, g in picker.current_scenario().decisions.gates.items()}
+    d1.start(picker)                                     # the picker is let go once it closes: its case read before
+    d1.answer_checklist(answers)
     d1.align()
     d1.key(Qt.Key.Key_W)                                 # the last action: 30 s of simulated time
     d1.idle()
