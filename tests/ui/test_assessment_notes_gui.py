@@ -127,3 +127,24 @@ def test_a_resumed_crlf_session_on_an_edited_case_says_so_then_its_debrief_revie
     qtbot.addWidget(stored)
     assert shows_each(stored, after) == []
     assert stored.notes.isVisible() and stored.notes.lines() == after
+
+
+def test_the_resume_offer_of_a_linked_session_names_the_link_and_its_file_as_assess_does(
+        make_window, tmp_path, session_dir, ui_settings, capsys):
+    """A ``*.jsonl`` link in the sessions folder to carl's session kept in ``cases`` (CR LF, his case edited since):
+    the resume offer says what ``assess`` says of the link, each note naming the link and then the file it leads to
+    (round 41; before, both named the link only, while the trainee store records the file)."""
+    import os
+
+    toml, sess = session_on_a_copy(tmp_path)
+    sess.write_bytes(sess.read_bytes().replace(b"\n", b"\r\n"))
+    edit_title(toml)
+    link = session_dir / "carl.jsonl"
+    os.symlink(sess, link)
+    ui_settings.remember_scenario_folder(toml.parent)
+    said = assess_lines(capsys, link, toml.parent)
+    assert sum(f"{link} (linked to {sess})" in ln for ln in said) == 2, said      # failed before: the link only
+    w, _d = make_window()
+    offer = startup(w)
+    assert isinstance(offer, ResumeOffer) and offer.unfinished.path == link
+    assert [ln for ln in said if f"• {ln}" not in offer.text()] == []

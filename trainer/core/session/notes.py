@@ -13,7 +13,8 @@ In the score report JSON (``assess --json``, the GUI's report, the store's ``rep
 
 A note names the session file by its absolute path (:attr:`SessionRecord.named`), whatever name ``assess`` was
 given: the store keeps the note and an assessor reads it later from another folder (round 40; the scenario and
-CT series files were already named resolved).  :func:`read_notes` reads the case file once and gives both lists
+CT series files were already named resolved).  A path through a symbolic link is followed by the file it leads to,
+"(linked to FILE)" (round 41).  :func:`read_notes` reads the case file once and gives both lists
 ``assess`` needs, the stderr notes and the kept ones with ``UNFINISHED``, which the GUI's :func:`notes_for` also
 reads.
 """

@@ -85,10 +85,27 @@ class SessionRecord:
 
     @property
     def named(self) -> str:
-        """The session file as every assessment note names it: its absolute path (a note is kept in the trainee
-        store and read later, from another folder, where the name given on the command line pointed nowhere;
-        until round 40 ``assess cases/s.jsonl --store`` kept "cases/s.jsonl")."""
-        return os.path.abspath(self.path)
+        """The session file as every assessment note names it: the path it was read by, made absolute, and, when
+        a symbolic link lies on that path, the file it leads to: ``/a/links/s.jsonl (linked to /a/cases/s.jsonl)``.
+
+        A note is kept in the trainee store and read later, from another folder, where the name given on the
+        command line pointed nowhere (until round 40 ``assess cases/s.jsonl --store`` kept "cases/s.jsonl").  The
+        path given is what the assessor typed or chose; the file is what the store records (its ``session_path``,
+        resolved) and what is left when the link is deleted.  Until round 41 a note named the link only.  The same
+        words in ``assess``'s stderr, its report's notes, ``assess --csv``'s ``notes`` and the trainer's review,
+        debrief and resume offer, which all read this.
+
+        Returns
+        -------
+        str
+            The absolute path, with `` (linked to FILE)`` when the resolved file differs.
+        """
+        given = os.path.abspath(self.path)
+        try:
+            real = os.path.realpath(self.path, strict=True)
+        except OSError:                  # gone since it was read, or a link loop: the path as given
+            return given
+        return given if real == given else f"{given} (linked to {real})"
 
     @property
     def last_hash(self) -> str:
