@@ -47,7 +47,7 @@ def make_window(qtbot, ui_settings, session_dir):
 
     yield factory
     for w in made:
-        for dlg in getattr(w, "dialogs", []):
+        for dlg in list(getattr(w, "dialogs", [])):     # a copy: a picker or CT editor closed leaves the list
             if dlg.isVisible():
                 dlg.close()
         if w.isVisible():
