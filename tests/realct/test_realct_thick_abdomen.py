@@ -126,6 +126,23 @@ def five_mm_series(totalseg_ct, tmp_path_factory):
     return root, root / "series"
 
 
+def _imported_off_mm(five_mm_series, totalseg_ct, level: str):
+    """``import-ct --level LEVEL`` on the 5 mm slabs, no landmark given: (body centre, left and right pedicle
+    centre distances, superior and inferior endplate offsets) from the mask's vertebra (mm)."""
+    import tomllib
+
+    root, folder = five_mm_series
+    out = root / f"{level.lower()}.toml"
+    assert main(["scenarios", "import-ct", str(folder), "--level", level, "--out", str(out), "--force"]) == 0
+    lm = tomllib.loads(out.read_text())["ct"]["landmarks"]
+    ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS[level])
+    body = float(np.linalg.norm(np.subtract(lm["body_centre_mm"], ref.body_centre_mm)))
+    left = float(np.linalg.norm(np.subtract(lm["pedicle_left_centre_mm"], ref.pedicle_left_centre_mm)))
+    right = float(np.linalg.norm(np.subtract(lm["pedicle_right_centre_mm"], ref.pedicle_right_centre_mm)))
+    return (body, left, right, lm["superior_endplate_z_mm"] - ref.superior_endplate_z_mm,
+            lm["inferior_endplate_z_mm"] - ref.inferior_endplate_z_mm)
+
+
 def _misplaced_lines(err: str) -> list[str]:
     return [line for line in err.splitlines() if "labelled in the wrong place" in line]
 
@@ -137,20 +154,9 @@ def test_import_ct_places_l3_on_5_mm_slabs_as_the_mask_does(five_mm_series, tota
     wrong-place warning.  The column now finds the disc's trough one slab from its maximum at these slices
     (pass 200).  Oracle: the mask's L3 measured on its 3 mm labels; the bounds are issue 12's for the body and
     endplates (one slab + 1 mm) and 5 mm for a pedicle at 5 mm slabs (ours 1.2 / 4.2 mm)."""
-    import tomllib
-
-    root, folder = five_mm_series
-    out = root / "l3.toml"
-    assert main(["scenarios", "import-ct", str(folder), "--level", "L3", "--out", str(out), "--force"]) == 0
+    body, left, right, sup, inf = _imported_off_mm(five_mm_series, totalseg_ct, "L3")
     err = capsys.readouterr().err
     assert not _misplaced_lines(err), err
-    lm = tomllib.loads(out.read_text())["ct"]["landmarks"]
-    ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS["L3"])
-    body = float(np.linalg.norm(np.subtract(lm["body_centre_mm"], ref.body_centre_mm)))
-    left = float(np.linalg.norm(np.subtract(lm["pedicle_left_centre_mm"], ref.pedicle_left_centre_mm)))
-    right = float(np.linalg.norm(np.subtract(lm["pedicle_right_centre_mm"], ref.pedicle_right_centre_mm)))
-    sup = lm["superior_endplate_z_mm"] - ref.superior_endplate_z_mm
-    inf = lm["inferior_endplate_z_mm"] - ref.inferior_endplate_z_mm
     assert body <= 3.0 and left <= 5.0 and right <= 5.0 and abs(sup) <= 6.0 and abs(inf) <= 6.0, (
         body, left, right, sup, inf)
 
@@ -178,17 +184,7 @@ def test_import_ct_places_l5_on_5_mm_slabs_between_its_discs(five_mm_series, tot
     inward at thick slices too: inferior plate 6 mm, body centre 0.9 mm.  Oracle: the mask's L5 on its 3 mm
     labels (``realct_reference.measure``); bounds: issue 12's 3 mm for the body centre, two slabs for the plate,
     5 mm for a pedicle at 5 mm slabs (ours 2.2 / 2.1 mm, as before)."""
-    import tomllib
-
-    root, folder = five_mm_series
-    out = root / "l5.toml"
-    assert main(["scenarios", "import-ct", str(folder), "--level", "L5", "--out", str(out), "--force"]) == 0
-    lm = tomllib.loads(out.read_text())["ct"]["landmarks"]
-    ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS["L5"])
-    body = float(np.linalg.norm(np.subtract(lm["body_centre_mm"], ref.body_centre_mm)))
-    left = float(np.linalg.norm(np.subtract(lm["pedicle_left_centre_mm"], ref.pedicle_left_centre_mm)))
-    right = float(np.linalg.norm(np.subtract(lm["pedicle_right_centre_mm"], ref.pedicle_right_centre_mm)))
-    inf = lm["inferior_endplate_z_mm"] - ref.inferior_endplate_z_mm
+    body, left, right, _, inf = _imported_off_mm(five_mm_series, totalseg_ct, "L5")
     assert body <= 3.0 and abs(inf) <= 10.0 and left <= 5.0 and right <= 5.0, (body, inf, left, right)
 
 
