@@ -21,7 +21,7 @@ import sys
 
 from trainer.commands.assess_batch import expand_sessions, run_batch
 from trainer.commands.assess_session import assess, seal_verifier, unfinished_json
-from trainer.core.one_line import one_line
+from trainer.core.one_line import one_line, utf8_text
 from trainer.core.session.notes import UNFINISHED_TEXT
 
 NAME = "assess"
@@ -105,8 +105,8 @@ def write_reports(outs: dict, html: str, title: str, force: bool) -> None:
     """Write the HTML and/or PDF debrief through the safe writer (validated, then renamed)."""
     from trainer.core.safe_write import atomic_write_text
 
-    if "html" in outs:
-        atomic_write_text(outs["html"], html, force=force, option="--html")
+    if "html" in outs:      # a session named with a non-UTF-8 byte: its escape, as stderr says it (hostile41)
+        atomic_write_text(outs["html"], utf8_text(html), force=force, option="--html")
     if "pdf" in outs:
         from trainer.report_pdf import write_pdf_safely
 
@@ -192,14 +192,17 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(out, indent=2))
     else:
-        print(f"{args.session}: {record.header.get('trainee', '?')} on {report.scenario_id}; {seal.message}")
+        # a name with a non-UTF-8 byte: its escape (a UTF-8 terminal's strict stdout raised on it; hostile41)
+        print(utf8_text(f"{args.session}: {record.header.get('trainee', '?')} on {report.scenario_id}; "
+                        f"{seal.message}"))
         if not record.complete:
             print(f"UNFINISHED: {UNFINISHED_TEXT}")
         print(report.to_text())
         for kind, path in (("HTML", args.html), ("PDF", args.pdf)):
             if path:
-                print(f"{kind} debrief: {path}")
+                print(utf8_text(f"{kind} debrief: {path}"))
         if "store" in out:
             st = out["store"]
-            print(f"attempt {st['attempt_id']} {'recorded' if st['created'] else 'updated'} in {st['path']}")
+            print(utf8_text(f"attempt {st['attempt_id']} {'recorded' if st['created'] else 'updated'} in "
+                            f"{st['path']}"))
     return 0 if record.complete else EXIT_UNFINISHED

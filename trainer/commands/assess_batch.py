@@ -178,7 +178,10 @@ def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = Fals
         out["seal"] = {"status": seal.state, "message": seal.message}
         # the store keeps the notes single assess prints and its debrief shows (an attempt looked at later says them)
         out["assessment_notes"] = notes_json(notes)
-        row["_attempt"] = attempt_from_assessment(record.path, record.header, out, bool(record.complete))
+        try:
+            row["_attempt"] = attempt_from_assessment(record.path, record.header, out, bool(record.complete))
+        except VPTrainerError as exc:   # a name the store cannot keep: this row's error, the others stored (hostile41)
+            row.update(status="error", passed=False, message=str(exc))
     return row
 
 

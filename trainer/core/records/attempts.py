@@ -1,10 +1,16 @@
-"""From an assessed session to the attempt the trainee store keeps."""
+"""From an assessed session to the attempt the trainee store keeps.
+
+The store (SQLite) keeps the session's resolved path as UTF-8 text: a file whose name, or a folder above it, holds a
+byte that is not UTF-8 (a name from an old Latin-1 disk, ``r\\xe9sum\\xe9.jsonl``) is refused with one line naming
+it (:func:`attempt_from_assessment`); until round 41 ``assess --store`` stopped with a UnicodeEncodeError traceback.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
+from trainer.core.errors import ParameterError
 from trainer.core.records.store import AttemptRecord
 
 __all__ = ["attempt_from_assessment", "file_sha256", "seal_status_of"]
@@ -51,7 +57,19 @@ def attempt_from_assessment(session_path, header: dict, report: dict, complete: 
         The session recorded an accepted finish.
     session_sha256 : str, optional
         Hash of the file as assessed (computed from the file when not given).
+
+    Raises
+    ------
+    ParameterError
+        When the session's resolved path holds an undecodable byte (the store keeps UTF-8 text).
     """
+    resolved = Path(session_path).resolve()
+    try:
+        str(resolved).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ParameterError("session_path", str(resolved), "a file name the trainee store can keep: UTF-8 text",
+                             hint=f"character {exc.start + 1} is a byte that is not UTF-8; rename the session file, "
+                             "or the folder holding it, to UTF-8 (e.g. letters, digits, - and _) to store it") from None
     sha = session_sha256 or file_sha256(session_path)
-    return AttemptRecord.from_report(report, header, Path(session_path).resolve(), sha,
+    return AttemptRecord.from_report(report, header, resolved, sha,
                                      seal_status=seal_status_of(report, header), complete=complete)
