@@ -116,7 +116,7 @@ def test_slices_closer_than_the_spacing_range_are_refused(tmp_path):
     t = np.radians(15)
     rot = np.array([[1, 0, 0], [0, np.cos(t), -np.sin(t)], [0, np.sin(t), np.cos(t)]])
     _write(tmp_path / "b", 2, 8, 0.7, 0.002, (*rot[:, 0], *rot[:, 1]), lambda k: k * 0.002 * rot[:, 2])
-    with pytest.raises(DicomError, match=r"slice spacing 0\.00(2|1999) mm"):   # positions written to 5 decimals
+    with pytest.raises(DicomError, match=r"slice spacing 0\.00(2|199\d*) mm"):   # positions written to 5 decimals
         read_ct_series(tmp_path / "b")
 
 
@@ -163,3 +163,17 @@ def test_an_orientation_read_as_the_axes_with_positions_along_its_true_normal_is
     col /= np.linalg.norm(col)
     true_normal = np.cross(row, col)
     refuse_gantry_tilt(_sets([k * step * true_normal for k in range(n)]), np.arange(n), np.array([0.0, 0.0, 1.0]))
+
+
+def test_slices_as_far_apart_as_the_range_allows_are_read_as_its_positions_round_them(tmp_path):
+    """Two slices 20 mm apart (the range's end), their positions written as a scanner writes them, to six digits:
+    -8.39193 and 11.6081 mm, 20.00003 mm apart.  Until round 41 refused as "slice spacing 20 mm ... is not allowed;
+    expected 0.05 to 20 mm" (hostile41); a spacing really over the range is refused naming its digits."""
+    zs = {"a": (-8.39193, 11.6081), "b": (-8.39193, 12.4081)}
+    for name, (z0, z1) in zs.items():
+        _write(tmp_path / name, 2, 8, 0.7, 20.0, AXIAL, lambda k, z0=z0, z1=z1: (0.0, 0.0, (z0, z1)[k]))
+    vol = read_ct_series(tmp_path / "a")
+    assert vol.hu.shape[0] == 2 and abs(vol.grid.spacing_xyz_mm[2] - 20.00003) < 1e-6
+    with pytest.raises(DicomError, match=r"slice spacing 20\.8 mm \(ImagePositionPatient along the slice normal, "
+                                         r"CT0001\.dcm to CT0002\.dcm\) is not allowed; expected 0\.05 to 20 mm"):
+        read_ct_series(tmp_path / "b")

@@ -524,6 +524,11 @@ def _text(ds, key: str) -> str:
     return str(value)
 
 
+#: how far past :data:`SPACING_RANGE_MM` a slice spacing measured from two written positions may fall (mm): a
+#: DICOM position is a decimal string (``-8.39193``, ``11.6081``), so slices 20 mm apart measure 20.00003 mm
+SPACING_SLACK_MM = 1e-3
+
+
 def read_ct_series(folder, progress: Callable[[int, int], None] | None = None, series: int | str | None = None,
                    below: list[SeriesFolder] | None = None,
                    searching: Callable[[int, str], None] | None = None) -> Volume:
@@ -700,9 +705,11 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None, s
             i = bad[0]
             raise DicomError(f"{root}: uneven slice spacing: {steps[i]:.3f} mm between {names[i]} and "
                              f"{names[i + 1]}, {dz:.3f} mm elsewhere")
-        if not SPACING_RANGE_MM[0] <= dz <= SPACING_RANGE_MM[1]:
-            # the pixel spacing's range: slices 0.002 mm apart made an oblique series' box 46287 slices deep (hostile33)
-            raise DicomError(f"{root}: slice spacing {dz:.4g} mm (ImagePositionPatient along the slice normal, "
+        if not SPACING_RANGE_MM[0] - SPACING_SLACK_MM <= dz <= SPACING_RANGE_MM[1] + SPACING_SLACK_MM:
+            # the pixel spacing's range: slices 0.002 mm apart made an oblique series' box 46287 slices deep (hostile33);
+            # the slack: positions written to a few decimals put 20 mm slices 20.00003 mm apart, refused as "slice
+            # spacing 20 mm ... expected 0.05 to 20 mm" until round 41 (hostile41)
+            raise DicomError(f"{root}: slice spacing {dz:.6g} mm (ImagePositionPatient along the slice normal, "
                              f"{names[0]} to {names[1]}) is not allowed; expected {SPACING_RANGE_MM[0]:g} to "
                              f"{SPACING_RANGE_MM[1]:g} mm")
     else:
