@@ -148,3 +148,26 @@ def test_the_resume_offer_of_a_linked_session_names_the_link_and_its_file_as_ass
     offer = startup(w)
     assert isinstance(offer, ResumeOffer) and offer.unfinished.path == link
     assert [ln for ln in said if f"• {ln}" not in offer.text()] == []
+
+
+def test_the_resume_offer_names_a_non_utf8_link_as_assess_does(make_window, tmp_path, session_dir, ui_settings, capsys):
+    """A link named ``carl\\xff.jsonl`` (a byte that is not UTF-8, from an old Latin-1 disk) in the sessions folder
+    to carl's session: the offer shows the name and each line ``assess`` prints, the byte as its escape
+    ``\\udcff`` (hostile41: Qt dropped the byte, so the offer named ``carl.jsonl``, a file that is not there, and its
+    notes did not say what ``assess`` says)."""
+    import os
+
+    toml, sess = session_on_a_copy(tmp_path)
+    sess.write_bytes(sess.read_bytes().replace(b"\n", b"\r\n"))
+    edit_title(toml)
+    link = session_dir / os.fsdecode(b"carl\xff.jsonl")
+    os.symlink(sess, link)
+    ui_settings.remember_scenario_folder(toml.parent)
+    said = assess_lines(capsys, link, toml.parent)
+    escaped = f"{session_dir}/carl\\udcff.jsonl (linked to {sess})"          # the escape written out by hand
+    assert sum(escaped in ln for ln in said) == 2, said
+    w, _d = make_window()
+    offer = startup(w)
+    assert isinstance(offer, ResumeOffer) and offer.unfinished.path == link
+    assert "\ncarl\\udcff.jsonl\n" in offer.text()
+    assert [ln for ln in said if f"• {ln}" not in offer.text()] == []

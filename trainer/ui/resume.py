@@ -16,6 +16,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from trainer.core.errors import ScenarioError, VPTrainerError
+from trainer.core.one_line import one_line
 from trainer.core.session.notes import note_lines, notes_for
 from trainer.core.session.reader import read_session
 
@@ -92,8 +93,10 @@ class ResumeOffer(QMessageBox):
         self.setWindowTitle("Resume the unfinished session?")
         self.setIcon(QMessageBox.Icon.Question)
         m, s = divmod(int(unfinished.t_s), 60)
-        said = "".join(f"\n• {line}" for line in note_lines(unfinished.notes))
-        self.setText(f"An unfinished session was found:\n\n{unfinished.path.name}\n{unfinished.scenario}: "
+        # one line each, as assess prints them: a name's newline or non-UTF-8 byte as its escape (Qt drops a lone
+        # surrogate: the offer named "carl.jsonl" for carl\xff.jsonl until round 41, hostile41)
+        said = "".join(f"\n• {one_line(line)}" for line in note_lines(unfinished.notes))
+        self.setText(f"An unfinished session was found:\n\n{one_line(unfinished.path.name)}\n{unfinished.scenario}: "
                      f"{unfinished.n_actions} actions, simulated time {m}:{s:02d}."
                      + (f"\n\nNotes on its file (as vptrainer assess says them):{said}" if said else "")
                      + "\n\nResume it where it stopped?")
