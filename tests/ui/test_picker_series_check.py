@@ -188,3 +188,30 @@ def test_start_waits_for_the_series_read_and_neither_a_double_click_nor_return_s
     QTest.mouseClick(picker.start_button, Qt.MouseButton.LeftButton)
     assert [Path(s.path).resolve() for s in started] == [case.resolve()]
     assert not picker.isVisible()
+
+
+def test_the_selected_case_s_series_is_read_before_the_other_rows_waiting(qtbot, tmp_path):
+    """A folder of three CT cases opened while the picker's one reading thread is held busy, then its last case
+    selected: once the thread is free, the read already started (the first case's) ends, and the selected case's
+    series is read next, before the second's.  Before (round 41, hostile41) every row's read was queued at once in
+    list order, so the selected case's Start stayed off until all the reads before it had run (4.2 s for the last of
+    8 cases over a real chest CT)."""
+    case, _ = _case(tmp_path, damaged=False)
+    for name in ("a", "b", "c"):
+        (case.parent / f"{name}.toml").write_text(_CT_CASE.replace("synthetic series", f"series {name}"),
+                                                  encoding="utf-8")
+    case.unlink()
+    picker, gate = _busy_picker(qtbot)
+    checked = []
+    picker.seriesChecked.connect(lambda key, _said: checked.append(Path(key).stem))
+    try:
+        assert picker.add_folder(case.parent) == 3
+        last = _row(picker, case.parent / "c.toml")
+        picker.list.setCurrentItem(last)
+        assert picker.checking(str((case.parent / "c.toml").resolve()))
+        assert not picker.start_button.isEnabled()
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: len(checked) == 3, timeout=60_000)
+    assert checked == ["a", "c", "b"]                           # failed before: ["a", "b", "c"]
+    assert picker.list.currentItem() is last and picker.start_button.isEnabled()

@@ -7,8 +7,9 @@ instructor sees what is wrong without a traceback.  A patient-CT case's series i
 function): off the GUI thread (0.3 to 2 s a real CT), the row then marked with the reader's line when a
 slice cannot be read (round 40; before, such a case was listed as one to start).  While that read runs, Start
 reads "Reading the series…" and is off; it comes on only when the series reads (round 41: until then a case could
-be started before its check said the series is damaged).  The dialog is opened with ``open()`` (non-blocking);
-``scenarioChosen(Scenario)`` fires on Start.
+be started before its check said the series is damaged).  The reads run one at a time, the selected row's next
+(round 41: the last of a folder of 8 CT cases waited for the reads of the 7 before it).  The dialog is opened with
+``open()`` (non-blocking); ``scenarioChosen(Scenario)`` fires on Start.
 """
 
 from __future__ import annotations
@@ -149,6 +150,7 @@ class ScenarioPicker(QDialog):
         self._runner = Runner(max_threads=1, parent=self)
         self._runner.finished.connect(self._series_checked)
         self._checking: dict[int, tuple[str, object]] = {}     # request id -> (row key, the scenario it reads)
+        self._waiting: list[tuple[str, object]] = []           # rows whose read is not yet submitted, in list order
         self.list = QListWidget()
         self.list.setMinimumWidth(470)
         self.list.setWordWrap(True)
@@ -221,21 +223,36 @@ class ScenarioPicker(QDialog):
         # cases again queued every case's read behind the ones still waiting, round 40 hostile40)
         self._runner.invalidate(_series_channel(key))
         self._checking = {rid: kd for rid, kd in self._checking.items() if kd[0] != key}
+        self._waiting = [kd for kd in self._waiting if kd[0] != key]
         if getattr(data, "ct", None) is not None:
-            rid = self._runner.submit(_series_channel(key), _check_series, data)
-            self._checking[rid] = (key, data)
+            self._waiting.append((key, data))
+            self._next_read()
         if self.list.currentItem() is item:
             self._show_current(item)
         return item
 
     def checking(self, key: str) -> bool:
-        """Whether the series of the row keyed ``key`` is being read."""
-        return any(k == key for k, _ in self._checking.values())
+        """Whether the series of the row keyed ``key`` is being read (or waits to be)."""
+        return any(k == key for k, _ in (*self._checking.values(), *self._waiting))
+
+    def _next_read(self) -> None:
+        """Submit the next waiting read when none runs: the selected row's first, else the list's first.  One at a
+        time, so that the case chosen is read next: submitted all at once, the last of a folder of 8 CT cases waited
+        for the 7 reads before it, 4.2 s with Start off (hostile41)."""
+        if self._checking or not self._waiting:
+            return
+        item = self.list.currentItem()
+        current = item.data(Qt.ItemDataRole.UserRole + 1) if item is not None else None
+        at = next((i for i, (k, _) in enumerate(self._waiting) if k == current), 0)
+        key, data = self._waiting.pop(at)
+        rid = self._runner.submit(_series_channel(key), _check_series, data)
+        self._checking[rid] = (key, data)
 
     def _series_checked(self, resp) -> None:
         """Mark a CT case's row with the reader's line when its series cannot be read (the row's scenario still
         the one read: a file reloaded since waits for its own check)."""
         key, scenario = self._checking.pop(resp.request_id, (None, None))
+        self._next_read()
         item = self._row_for(key) if key is not None else None
         if item is None or item.data(Qt.ItemDataRole.UserRole) is not scenario:
             return
@@ -374,6 +391,7 @@ class ScenarioPicker(QDialog):
         for key in {k for k, _ in self._checking.values()}:
             self._runner.invalidate(_series_channel(key))
         self._checking.clear()
+        self._waiting.clear()
         super().done(result)
 
     def _start(self) -> None:
