@@ -60,3 +60,31 @@ def test_notes_name_the_link_given_and_its_file_alike_in_assess_its_csv_and_the_
     # read by its own path, the session is named by it alone
     rc, _out, err = run_assess(capsys, os.path.join("cases", "carl.jsonl"))
     assert rc == 3 and f"note: {sess}: its lines end in CR LF" in err and "linked to" not in err
+
+
+def test_a_dot_dot_after_a_linked_folder_names_the_file_read_not_another(tmp_path, capsys, monkeypatch):
+    """``assess links/../cases/carl.jsonl`` where ``links`` is a link to a folder elsewhere: the system reads
+    ``far/cases/carl.jsonl`` (``..`` goes up from where the link leads), not ``cases/carl.jsonl`` beside the link,
+    another session.  Until round 41 (hostile41) the note named the path with ``links/..`` dropped by its letters,
+    ``/.../work/cases/carl.jsonl (linked to /.../far/cases/carl.jsonl)``: the other file.  Oracle: ``os.path.samefile``
+    tells which file the given path reads, and the two files differ by content."""
+    _toml, sess = session_on_a_copy(tmp_path, "far")
+    sess.write_bytes(sess.read_bytes().replace(b"\n", b"\r\n"))
+    (tmp_path / "far" / "cases").mkdir()
+    read = tmp_path / "far" / "cases" / "carl.jsonl"
+    sess.rename(read)
+    work = tmp_path / "work"
+    (work / "cases").mkdir(parents=True)
+    beside = work / "cases" / "carl.jsonl"
+    beside.write_bytes(read.read_bytes().replace(b"\r\n", b"\n"))        # another file, LF: no note of its own
+    os.symlink(tmp_path / "far" / "deep", work / "links")
+    (tmp_path / "far" / "deep").mkdir()
+    given = os.path.join("links", "..", "cases", "carl.jsonl")
+    monkeypatch.chdir(work)
+    assert os.path.samefile(given, read) and not os.path.samefile(given, beside)
+    capsys.readouterr()
+    rc, _out, err = run_assess(capsys, given, "--ct-root", tmp_path / "far")
+    notes = [ln.removeprefix(PREFIX) for ln in err.splitlines() if ln.startswith(PREFIX + "note: ")]
+    assert notes == [f"note: {work}/links/../cases/carl.jsonl (linked to {read}): its lines end in CR LF"
+                     + notes[0].split(": its lines end in CR LF", 1)[1]], notes      # failed before: {beside} named
+    assert str(beside) not in err

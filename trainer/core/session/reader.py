@@ -37,6 +37,14 @@ __all__ = ["MAX_SESSION_LINES", "SessionRecord", "builtin_scenario_mismatch", "l
 MAX_SESSION_LINES = 10_000_000
 
 
+def _same_file(a: str, b: str) -> bool:
+    """Whether paths ``a`` and ``b`` lead to one file (False when either leads nowhere)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 @dataclass
 class SessionRecord:
     """A session file as read.
@@ -105,6 +113,10 @@ class SessionRecord:
             real = os.path.realpath(self.path, strict=True)
         except OSError:                  # gone since it was read, or a link loop: the path as given
             return given
+        if real != given and not _same_file(given, real):
+            # "links/../cases/s.jsonl" with links a link to a folder elsewhere: abspath drops "links/.." by its
+            # letters and named another file, or none; the path joined as given names the one read (hostile41)
+            given = os.path.join(os.getcwd(), str(self.path))
         return given if real == given else f"{given} (linked to {real})"
 
     @property
