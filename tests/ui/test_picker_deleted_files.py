@@ -84,3 +84,28 @@ def test_opening_the_folder_again_drops_the_rows_of_files_no_longer_there(qtbot,
     assert not any(k.endswith("alpha.toml") for k in keys)
     assert sum(k.endswith(("beta.toml", "gamma.toml")) for k in keys) == 2
     assert picker.current_scenario() is not None and picker.current_scenario().path.name == "beta.toml"
+
+
+def test_a_case_named_with_a_byte_that_is_not_utf8_starts(qtbot, tmp_path):
+    """A copy of the default case named ``caf\\xe9.toml`` (a Latin-1 name from an old disk): its row names it with
+    the byte's escape, and Start starts it.  Before (hostile41) Qt dropped the byte from the row's key, so the row
+    was keyed on ``caf.toml``, a file that is not there: Start marked the row "⚠ caf.toml: no longer there" and
+    started nothing.  Oracle: the file system's own name (``os.fsencode``) and the escape written by hand."""
+    import os
+    import shutil
+
+    from trainer import SCENARIOS_DIR
+    from trainer.ui.scenario_picker import ScenarioPicker
+
+    case = os.path.join(os.fsencode(tmp_path), b"caf\xe9.toml")
+    shutil.copy(SCENARIOS_DIR / "l1-wedge-default.toml", case)
+    picker = ScenarioPicker()
+    qtbot.addWidget(picker)
+    started = []
+    picker.scenarioChosen.connect(started.append)
+    picker.add_scenario_file(os.fsdecode(case))
+    item = picker.list.currentItem()
+    assert item.toolTip() == f"{tmp_path}/caf\\udce9.toml"
+    assert "caf\\udce9.toml" in picker.details.toPlainText()
+    picker.start_button.click()
+    assert [os.fsencode(s.path) for s in started] == [case], item.text()   # failed before: [], "no longer there"

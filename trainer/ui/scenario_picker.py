@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from trainer import SCENARIOS_DIR
 from trainer.core.errors import ScenarioError, VPTrainerError
-from trainer.core.one_line import one_line
+from trainer.core.one_line import one_line, utf8_text
 from trainer.core.scenario.loader import DEFAULT_SCENARIO, builtin_ids, load_scenario
 from trainer.core.shown_path import shown_path
 from trainer.ui.workers import Runner
@@ -85,7 +85,7 @@ def source_text(scenario) -> str:
     path = getattr(scenario, "path", None)
     if path is None or Path(path).resolve().parent == SCENARIOS_DIR.resolve():
         return f"built-in case {scenario.id}"
-    return shown_path(path)
+    return one_line(shown_path(path))      # a byte that is not UTF-8 as its escape: Qt drops it (hostile41)
 
 
 def describe(scenario) -> str:
@@ -151,6 +151,9 @@ class ScenarioPicker(QDialog):
         self._runner.finished.connect(self._series_checked)
         self._checking: dict[int, tuple[str, object]] = {}     # request id -> (row key, the scenario it reads)
         self._waiting: list[tuple[str, object]] = []           # rows whose read is not yet submitted, in list order
+        # a row's key as Qt keeps it -> the key, for a path with a byte that is not UTF-8: Qt drops such a byte, so
+        # a case named caf\xe9.toml was keyed "caf.toml", a file not there, and Start marked it "no longer there"
+        self._keys: dict[str, str] = {}
         self.list = QListWidget()
         self.list.setMinimumWidth(470)
         self.list.setWordWrap(True)
@@ -203,17 +206,20 @@ class ScenarioPicker(QDialog):
         try:
             sc = load_scenario(ref)
             title = picker_title(sc.title, sc.anatomy.level)
-            text, data, tip, colour = f"{title}\n   {sc.difficulty}", sc, str(sc.path), None
+            text, data, tip, colour = f"{title}\n   {sc.difficulty}", sc, one_line(str(sc.path)), None
         except VPTrainerError as exc:
-            first = str(exc).splitlines()[0] if str(exc) else "invalid"
-            text = f"⚠ {Path(str(ref)).name}: invalid"
+            first = one_line(str(exc).splitlines()[0]) if str(exc) else "invalid"
+            text = f"⚠ {one_line(Path(str(ref)).name)}: invalid"
             data, tip, colour = exc, first, Qt.GlobalColor.red
         if item is None:
             item = QListWidgetItem()
             self.list.addItem(item)
         item.setText(text)
         item.setData(Qt.ItemDataRole.UserRole, data)
-        item.setData(Qt.ItemDataRole.UserRole + 1, key)
+        shown = utf8_text(key)
+        if shown != key:
+            self._keys[shown] = key
+        item.setData(Qt.ItemDataRole.UserRole + 1, shown)
         item.setToolTip(tip)
         if colour is None:
             item.setData(Qt.ItemDataRole.ForegroundRole, None)
@@ -242,7 +248,7 @@ class ScenarioPicker(QDialog):
         if self._checking or not self._waiting:
             return
         item = self.list.currentItem()
-        current = item.data(Qt.ItemDataRole.UserRole + 1) if item is not None else None
+        current = self._key_of(item) if item is not None else None
         at = next((i for i, (k, _) in enumerate(self._waiting) if k == current), 0)
         key, data = self._waiting.pop(at)
         rid = self._runner.submit(_series_channel(key), _check_series, data)
@@ -259,17 +265,22 @@ class ScenarioPicker(QDialog):
         problem = one_line(str(resp.error)) if resp.error is not None else one_line(resp.value)
         if problem:
             path = str(getattr(scenario, "path", key))
-            item.setText(f"⚠ {Path(path).name}: its CT series cannot be read")
+            item.setText(f"⚠ {one_line(Path(path).name)}: its CT series cannot be read")
             item.setData(Qt.ItemDataRole.UserRole, ScenarioError(path, [problem]))
             item.setToolTip(problem)
             item.setForeground(Qt.GlobalColor.red)
         if self.list.currentItem() is item:
             self._show_current(item)
-        self.seriesChecked.emit(key, problem)
+        self.seriesChecked.emit(utf8_text(key), problem)
+
+    def _key_of(self, item) -> str:
+        """The key of ``item``'s row (its file's resolved path, or a built-in id), as :func:`_file_key` made it."""
+        shown = item.data(Qt.ItemDataRole.UserRole + 1)
+        return self._keys.get(shown, shown) if isinstance(shown, str) else shown
 
     def _row_for(self, key: str) -> QListWidgetItem | None:
         for i in range(self.list.count()):
-            if self.list.item(i).data(Qt.ItemDataRole.UserRole + 1) == key:
+            if self._key_of(self.list.item(i)) == key:
                 return self.list.item(i)
         return None
 
@@ -302,7 +313,7 @@ class ScenarioPicker(QDialog):
 
     def _gone(self, item) -> Path | None:
         """The file of ``item`` when it is a file's row and that file is no longer there; else None."""
-        key = item.data(Qt.ItemDataRole.UserRole + 1)
+        key = self._key_of(item)
         if not isinstance(key, str) or key in builtin_ids():
             return None
         p = Path(key)
@@ -322,11 +333,11 @@ class ScenarioPicker(QDialog):
             n += 1
             if isinstance(item.data(Qt.ItemDataRole.UserRole), FileNotFoundError):
                 continue                          # marked already
-            item.setText(f"⚠ {gone.name}: no longer there")
+            item.setText(f"⚠ {one_line(gone.name)}: no longer there")
             item.setData(Qt.ItemDataRole.UserRole, FileNotFoundError(
                 f"{gone}: the file is no longer there (deleted, moved or renamed since it was listed); open its "
                 "folder again to refresh the list, or open the file where it is now"))
-            item.setToolTip(f"{gone}: no longer there")
+            item.setToolTip(one_line(f"{gone}: no longer there"))
             item.setForeground(Qt.GlobalColor.red)
             if self.list.currentItem() is item:
                 self._show_current(item)
@@ -374,7 +385,7 @@ class ScenarioPicker(QDialog):
         else:
             # a CT case starts once its series is read: until round 41 Start was on during the read, and a case
             # whose series the check then refused could be started before the row turned red
-            reading = self.checking(item.data(Qt.ItemDataRole.UserRole + 1))
+            reading = self.checking(self._key_of(item))
             note = ("<p style='color:#9ab'>Reading its CT series to check every slice, as <code>scenarios "
                     "validate</code> does; Start waits for it…</p>") if reading else ""
             self.details.setHtml(describe(sc) + note)
