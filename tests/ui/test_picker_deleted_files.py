@@ -86,26 +86,35 @@ def test_opening_the_folder_again_drops_the_rows_of_files_no_longer_there(qtbot,
     assert picker.current_scenario() is not None and picker.current_scenario().path.name == "beta.toml"
 
 
-def test_a_case_named_with_a_byte_that_is_not_utf8_starts(qtbot, tmp_path):
-    """A copy of the default case named ``caf\\xe9.toml`` (a Latin-1 name from an old disk): its row names it with
-    the byte's escape, and Start starts it.  Before (hostile41) Qt dropped the byte from the row's key, so the row
-    was keyed on ``caf.toml``, a file that is not there: Start marked the row "⚠ caf.toml: no longer there" and
-    started nothing.  Oracle: the file system's own name (``os.fsencode``) and the escape written by hand."""
+
+def test_a_case_named_with_a_byte_that_is_not_utf8_is_listed_with_its_one_line_refusal(qtbot, tmp_path):
+    """A copy of the default case named ``caf\\xe9.toml`` (a Latin-1 name from an old disk): a session records its
+    case's path as UTF-8 text, so the case is listed red with the loader's one line, the byte as its escape, and
+    Start stays off; it is not "no longer there".  Before (hostile41) Qt dropped the byte from the row's key: the row
+    was listed as a case to start, keyed on ``caf.toml`` (a file that is not there), and Start marked it
+    "⚠ caf.toml: no longer there".  Oracles: the escape written by hand and ``scenarios validate``'s line."""
     import os
     import shutil
+    import subprocess
+    import sys
 
     from trainer import SCENARIOS_DIR
     from trainer.ui.scenario_picker import ScenarioPicker
 
     case = os.path.join(os.fsencode(tmp_path), b"caf\xe9.toml")
     shutil.copy(SCENARIOS_DIR / "l1-wedge-default.toml", case)
+    r = subprocess.run([sys.executable, "-m", "trainer.cli", "scenarios", "validate", case], capture_output=True,
+                       encoding="utf-8", errors="surrogateescape")
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 2, r      # failed before: OK, exit 0
+    said = r.stderr.splitlines()[1].removeprefix("  error: ")
+    assert said.startswith(f"{tmp_path}/caf\\udce9.toml: character "), r.stderr
     picker = ScenarioPicker()
     qtbot.addWidget(picker)
     started = []
     picker.scenarioChosen.connect(started.append)
     picker.add_scenario_file(os.fsdecode(case))
     item = picker.list.currentItem()
-    assert item.toolTip() == f"{tmp_path}/caf\\udce9.toml"
-    assert "caf\\udce9.toml" in picker.details.toPlainText()
-    picker.start_button.click()
-    assert [os.fsencode(s.path) for s in started] == [case], item.text()   # failed before: [], "no longer there"
+    assert item.text() == "⚠ caf\\udce9.toml: invalid" and item.toolTip() == said
+    assert not picker.start_button.isEnabled()
+    picker._start()                       # what a double-click or Return calls
+    assert started == [] and picker.mark_missing() == 0 and item.text() == "⚠ caf\\udce9.toml: invalid"

@@ -21,6 +21,7 @@ from trainer import SCENARIOS_DIR
 from trainer.core.anatomy.params import AnatomyParams
 from trainer.core.errors import ParameterError, ScenarioError
 from trainer.core.numbers import is_number
+from trainer.core.one_line import one_line
 from trainer.core.parse_limits import LimitError, loads_toml, not_a_regular_file
 from trainer.core.scenario.checks import Checker, show
 from trainer.core.scenario.model import CArmSettings, Scenario
@@ -81,11 +82,26 @@ def load_scenario(ref: str | Path | None = None, strict: bool = True) -> Scenari
         With every problem found in the file.
     """
     path = resolve(ref)
+    _refuse_undecodable(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(str(path), [f"{path}: cannot read: {exc}"]) from None
     return parse_scenario(text, path, strict=strict)
+
+
+def _refuse_undecodable(path: Path) -> None:
+    """ScenarioError when the file's absolute path holds a byte that is not UTF-8 (``caf\\xe9.toml`` from an old
+    Latin-1 disk): a session records its case's path as UTF-8 text, and ``play`` on such a file stopped with a
+    UnicodeEncodeError traceback, leaving an empty session file (hostile41)."""
+    full = str(path.absolute())
+    try:
+        full.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ScenarioError(str(path), [
+            f"{one_line(full)}: character {exc.start + 1} of the path is a byte that is not UTF-8 "
+            f"({one_line(full[exc.start])}); a session records its case's path as UTF-8 text: rename the file (and "
+            "the folders above it) to UTF-8 (e.g. letters, digits, - and _)"]) from None
 
 
 def validate_file(path: str | Path, strict: bool = True) -> Scenario:
