@@ -45,6 +45,7 @@ from trainer.core.anatomy.ct_patient import (
 )
 from trainer.core.anatomy.labels import Label, body_mask
 from trainer.core.anatomy.morphometry import level_row
+from trainer.core.scenario.ct_canal_check import canal_note
 from trainer.core.scenario.ct_thick_trust import thick_trust_note
 
 __all__ = ["BODY_HEIGHT_SPREAD", "CANAL_WIDTH_SPREAD", "MAX_PEDICLE_BODY_SHARE", "MAX_PEDICLE_HEIGHT_GAP_FRACTION",
@@ -642,11 +643,18 @@ def _warnings(landmarks: dict, level: str, estimated: tuple, slice_mm: float, la
     """:func:`import_warnings` and :func:`scenario_warnings` (one home of the rule): ``labelled()`` gives the
     labelled patient, asked for only when the labels are checked (some landmark estimated, or thick slices)."""
     notes = [implausible_note(landmarks, level, slice_mm, keys=estimated, in_editor=in_editor)]
+    canal = ""
     if estimated or slice_mm > ACQUIRED_CENTRE_FROM_MM:
         patient = labelled()
         notes.append(labels_note(patient.volume.labels, patient.volume.grid, level, slice_mm, estimated,
                                  in_editor=in_editor, hu=patient.volume.hu))
         notes.append(below_threshold_note(patient.volume.meta, level, in_editor=in_editor))
+        lm = patient.landmarks
+        canal = canal_note(lm.canal_width_mm, lm.canal_depth_mm, level, slice_mm, in_editor=in_editor)
     notes = [n for n in notes if n]
-    # when nothing above caught it: how far a thick series' estimate may still be off (round 40, pass 202)
-    return notes or [n for n in (thick_trust_note(slice_mm, estimated, in_editor=in_editor),) if n]
+    if notes:
+        return notes + ([canal] if canal else [])
+    # when nothing above caught it: how far a thick series' estimate may still be off (round 40, pass 202); the
+    # canal's line (round 41) says nothing of where the landmarks lie, so this line stays beside it ("as well")
+    trust = thick_trust_note(slice_mm, estimated, in_editor=in_editor, also=bool(canal))
+    return [n for n in (canal, trust) if n]

@@ -26,11 +26,11 @@ _CHECK = {False: "check each estimated landmark (vptrainer scenarios show, or th
           True: "check each marker and both endplate lines on the slices before saving"}
 
 
-def thick_trust_note(slice_mm: float, estimated, in_editor: bool = False) -> str:
+def thick_trust_note(slice_mm: float, estimated, in_editor: bool = False, also: bool = False) -> str:
     """One line saying how far landmarks estimated on thick slices may be off, or "".
 
     :func:`~trainer.core.scenario.ct_plausible.import_warnings` gives it only when none of its other lines is
-    given (each of those already names what to check).
+    given (each of those already names what to check) but the labelled canal's (round 41).
 
     Parameters
     ----------
@@ -41,6 +41,9 @@ def thick_trust_note(slice_mm: float, estimated, in_editor: bool = False) -> str
         The landmark keys still as estimated; none (every landmark typed or dragged): "".
     in_editor : bool
         Words for the GUI landmark editor instead of the command line.
+    also : bool
+        Another line (the labelled canal's, :mod:`~trainer.core.scenario.ct_canal_check`) is given beside this
+        one: "approximate as well" instead of "approximate though nothing else is flagged".
 
     Returns
     -------
@@ -51,6 +54,7 @@ def thick_trust_note(slice_mm: float, estimated, in_editor: bool = False) -> str
     if slice_mm <= ACQUIRED_CENTRE_FROM_MM or not tuple(estimated):
         return ""
     off = ", ".join(f"{kind} up to {mm:g} mm" for kind, mm in MEASURED_5MM_OFF_MM.items())
-    return (f"at {slice_mm:g} mm slices the estimated landmarks are approximate though nothing else is "
-            f"flagged (a real abdominal CT as 5 mm slabs, against its reference segmentation: {off} off); "
+    besides = "as well" if also else "though nothing else is flagged"
+    return (f"at {slice_mm:g} mm slices the estimated landmarks are approximate {besides} (a real abdominal CT as "
+            f"5 mm slabs, against its reference segmentation: {off} off); "
             f"{_CHECK[bool(in_editor)]}, or import a reconstruction of at most {ACQUIRED_CENTRE_FROM_MM:g} mm slices")

@@ -1,0 +1,92 @@
+"""A labelled canal narrower than any real one is said (round 41, pass 211).
+
+The real abdominal CT as 5 mm slabs, imported at L2 with no landmark given: the canal between the labelled
+pedicles' medial walls was 8.2 mm wide, where the same CT at 3 mm gives 18.1 mm and the level table (Panjabi 1992)
+23.8 mm; import-ct, ``scenarios show`` and the landmark editor said only that the estimate was approximate "though
+nothing else is flagged", and a resident's trocar and cement were judged on that canal (all 1.59 mL of a push
+from the anterior third counted as leaked).
+Oracles: the level table read with the stdlib ``csv`` module times 0.6 by hand (published canal widths differ by
+up to 40 %, FACTS.md 1.1), the same CT at 3 mm, ``scenarios show --json``'s own canal width, and the CLI's stderr
+for the GUI editor.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+import realct_sources as sources
+
+from trainer.cli import main
+
+pytestmark = pytest.mark.slow
+
+TABLE = Path(__file__).resolve().parents[2] / "assets" / "morphometry.csv"
+CANAL = re.compile(r"has a spinal canal (\d+\.\d) mm wide between its pedicles \(the L2 canal: at least (\d+\.\d) mm\)")
+
+
+def _table_l2_canal_width_mm() -> float:
+    rows = csv.reader(line for line in TABLE.read_text().splitlines() if not line.startswith("#"))
+    head = next(rows)
+    row = next(r for r in rows if r[0] == "L2")
+    return float(row[head.index("canal_width_mm")])
+
+
+@pytest.fixture(scope="module")
+def l2_cases(totalseg_ct, tmp_path_factory):
+    """(stderr of import-ct at L2, scenario file) on the 5 mm slabs and on the 3 mm series."""
+    root = tmp_path_factory.mktemp("abdcanal")
+    out = {}
+    for name, ct in (("5mm", sources.slabs(totalseg_ct, 5.0)), ("3mm", totalseg_ct)):
+        folder = root / name / "series"
+        sources.write_dicom(ct, folder, patient_id=f"ABDC{name}")
+        out[name] = folder
+    return root, out
+
+
+def _import(capsys, folder: Path, out: Path) -> str:
+    capsys.readouterr()
+    assert main(["scenarios", "import-ct", str(folder), "--level", "L2", "--out", str(out), "--force"]) == 0
+    return capsys.readouterr().err
+
+
+def _shown_canal_width_mm(capsys, scenario: Path) -> float:
+    assert main(["scenarios", "show", str(scenario), "--json"]) == 0
+    return float(json.loads(capsys.readouterr().out)["landmarks"]["canal_width_mm"])
+
+
+def test_import_ct_and_show_say_the_5_mm_l2_canal_is_too_narrow(l2_cases, capsys):
+    """Before round 41: no canal line (only the "approximate though nothing else is flagged" one).  The same CT at
+    3 mm has an L2 canal wider than the limit, and says nothing of it."""
+    root, folders = l2_cases
+    err = _import(capsys, folders["5mm"], root / "l2-5.toml")
+    lines = [line for line in err.splitlines() if CANAL.search(line)]
+    assert len(lines) == 1, err
+    width, limit = (float(v) for v in CANAL.search(lines[0]).groups())
+    assert limit == pytest.approx(0.6 * _table_l2_canal_width_mm(), abs=0.05)          # 23.8 x 0.6 = 14.3
+    assert width == pytest.approx(_shown_canal_width_mm(capsys, root / "l2-5.toml"), abs=0.05)
+    assert width < limit
+    assert "approximate as well" in err and "though nothing else is flagged" not in err, err
+    assert main(["scenarios", "show", str(root / "l2-5.toml")]) == 0
+    shown = capsys.readouterr().out
+    assert CANAL.search(shown) and CANAL.search(shown).groups() == CANAL.search(lines[0]).groups(), shown[-2000:]
+    err = _import(capsys, folders["3mm"], root / "l2-3.toml")
+    assert "spinal canal" not in err, err
+    assert _shown_canal_width_mm(capsys, root / "l2-3.toml") > limit
+
+
+def test_the_editor_shows_the_canal_line_beside_the_table(qtbot, l2_cases, capsys):
+    """Session > Import patient CT on the 5 mm series at L2: the warnings panel holds the CLI's numbers, worded for
+    the editor (before round 41: only the "approximate" line)."""
+    from realct_gui import open_editor
+
+    root, folders = l2_cases
+    cli = CANAL.search(_import(capsys, folders["5mm"], root / "l2-gui.toml"))
+    assert cli is not None
+    dlg = open_editor(qtbot, folders["5mm"], level="L2")
+    text = dlg.warnings_panel.text()
+    assert cli.group(0) in text, text
+    assert "compare the canal on the axial slice before saving" in text, text
