@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from trainer.core.shown_path import shown_path
 from trainer.ui.actions import aim_direction, place_from_pick
 from trainer.ui.cement_panel import mmss
+from trainer.ui.cement_words import stalled_note
 from trainer.ui.checklist_gate import ALWAYS_ALLOWED, before_the_decision, unanswered_items
 from trainer.ui.fluoro_pedal import FluoroPedal
 from trainer.ui.help import stage_hint
@@ -344,6 +345,9 @@ class MainWindow(SessionFlow, QMainWindow):
         kind = result.action.get("type") if isinstance(result.action, dict) else None
         if result.accepted and kind in self.HINTS:
             self.status.note(self.HINTS[kind])
+        stalled = stalled_note(result.events) if result.accepted and kind == "inject" else ""
+        if stalled:
+            self.status.note(stalled, error=True)
         if result.accepted and isinstance(result.action, dict) and result.action.get("type") == "place":
             self._set_pending_place(None)
         if result.accepted and isinstance(result.action, dict) and result.action.get("type") == "decide":
