@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 
 #: what the CLI's advice says after the problem (the editor says what to check in its own terms)
 _ADVICE = re.compile(r"(; the patient in the trainer is not this one|, check the (pedicles|endplates) \(|"
-                     r"; check the pedicles in the landmark editor|; the trocar's canal and medial-wall checks).*$")
+                     r"; check the pedicles in the landmark editor).*$")
 
 
 def _cli_warnings(folder, level: str, capsys, *extra) -> list[str]:

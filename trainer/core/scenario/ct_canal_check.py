@@ -14,7 +14,9 @@ A labelled canal is flagged when it is narrower or shallower than the level's ca
 :data:`~trainer.core.scenario.ct_plausible.CANAL_WIDTH_SPREAD` (published series disagree by up to 40 % on canal
 width, FACTS.md 1.1; the same allowance is taken for the depth).  On the two real CTs (the abdominal CT L1-L5 at
 3 mm and as 5 mm slabs, the chest CT T8-L1 at 2.5 mm and 5 mm) every other level's canal is at least 0.74 of the
-table's in width and in depth; the 5 mm L2 is 0.34 wide and the 5 mm L5 0.30 deep.
+table's in width and in depth; the 5 mm L2 is 0.34 wide and the 5 mm L5 0.30 deep.  The line is given only when no
+other warning is (:func:`~trainer.core.scenario.ct_plausible.import_warnings`): pedicle markers placed on the
+spinous process, or typed 5 mm apart, narrow the labelled canal too, and their own line names the markers to move.
 """
 
 from __future__ import annotations

@@ -652,9 +652,10 @@ def _warnings(landmarks: dict, level: str, estimated: tuple, slice_mm: float, la
         lm = patient.landmarks
         canal = canal_note(lm.canal_width_mm, lm.canal_depth_mm, level, slice_mm, in_editor=in_editor)
     notes = [n for n in notes if n]
-    if notes:
-        return notes + ([canal] if canal else [])
-    # when nothing above caught it: how far a thick series' estimate may still be off (round 40, pass 202); the
-    # canal's line (round 41) says nothing of where the landmarks lie, so this line stays beside it ("as well")
+    if notes:       # each names what to correct; a canal narrowed by misplaced markers follows from it
+        return notes
+    # when nothing above caught it: the labelled canal (round 41, pass 211), and how far a thick series' estimate
+    # may still be off (round 40, pass 202); the canal's line says nothing of where the landmarks lie, so this line
+    # stays beside it ("as well")
     trust = thick_trust_note(slice_mm, estimated, in_editor=in_editor, also=bool(canal))
     return [n for n in (canal, trust) if n]
