@@ -54,6 +54,9 @@ def test_a_stalled_push_is_said_on_the_status_line(qtbot, l2_case, tmp_path):
         w.controller.submit({"type": "inject", "ml": 0.25})
         d.idle()
         said.append([m for m in w.status.log[before:] if "plunger" in m])
+        if said[-1]:            # the window's status line shows it whole or in its short words (1600 px wide)
+            assert w.status.currentMessage() in (said[-1][0], said[-1][0].split(" (")[0] + \
+                ": look for a leak on AP and lateral, or stop."), w.status.currentMessage()
     rows = [json.loads(line) for line in w.controller.path.read_text().splitlines()]
     so_far = [0.0] + [r["summary"]["injected_ml"] for r in rows if r.get("action", {}).get("type") == "inject"]
     delivered = [b - a for a, b in zip(so_far, so_far[1:])]

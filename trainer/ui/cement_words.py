@@ -11,25 +11,27 @@ from __future__ import annotations
 __all__ = ["stalled_note"]
 
 
-def stalled_note(events) -> str:
-    """The status line's words for an accepted inject's events when the push stalled, else "".
+def stalled_note(events) -> tuple[str, str]:
+    """The status line's words for an accepted inject's events when the push stalled, else ("", "").
 
     Parameters
     ----------
     events : iterable of Event
-        The events of one accepted ``inject`` action (its ``cement_injected`` event holds ``ml`` and
-        ``delivered_ml`` in mL and the model's ``flags``).
+        The events of one accepted ``inject`` action (its ``cement_injected`` event holds ``ml``,
+        ``delivered_ml`` and ``injected_ml`` in mL and the model's ``flags``).
 
     Returns
     -------
-    str
-        "" or one sentence: how much of the push (mL) went in and what to do.
+    tuple of str
+        ``(text, short)``: one sentence with how much of the push (mL) went in and what to do, and the same in
+        fewer words for a status line too narrow for it (the 1600 px window's cut the long one after "look").
     """
     for ev in events:
         if ev.kind != "cement_injected" or "stalled" not in (ev.data.get("flags") or ()):
             continue
         asked, went = float(ev.data["ml"]), float(ev.data["delivered_ml"])
-        return (f"The plunger barely moved: {went:.2f} of the {asked:.2f} mL went in (the cement has nowhere "
-                f"more to go; {float(ev.data['injected_ml']):.2f} mL in all). Take an AP and a lateral shot: "
-                "look for a leak before pushing again, or stop.")
-    return ""
+        head = f"The plunger stuck: {went:.2f} of the {asked:.2f} mL went in"
+        return (f"{head} (the cement has nowhere more to go; {float(ev.data['injected_ml']):.2f} mL in all). Take an "
+                "AP and a lateral shot: look for a leak before pushing again, or stop.",
+                f"{head}: look for a leak on AP and lateral, or stop.")
+    return "", ""

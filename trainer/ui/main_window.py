@@ -345,9 +345,9 @@ class MainWindow(SessionFlow, QMainWindow):
         kind = result.action.get("type") if isinstance(result.action, dict) else None
         if result.accepted and kind in self.HINTS:
             self.status.note(self.HINTS[kind])
-        stalled = stalled_note(result.events) if result.accepted and kind == "inject" else ""
+        stalled, short = stalled_note(result.events) if result.accepted and kind == "inject" else ("", "")
         if stalled:
-            self.status.note(stalled, error=True)
+            self.status.note(stalled, error=True, short=short)
         if result.accepted and isinstance(result.action, dict) and result.action.get("type") == "place":
             self._set_pending_place(None)
         if result.accepted and isinstance(result.action, dict) and result.action.get("type") == "decide":
