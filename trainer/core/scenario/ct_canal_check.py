@@ -27,7 +27,7 @@ from trainer.core.anatomy.morphometry import level_row
 __all__ = ["CANAL_SPREAD", "canal_limits_mm", "canal_note"]
 
 #: published series disagree by 27-40 % on canal width (FACTS.md 1.1); the narrowest (and shallowest) canal
-#: taken as the level table's times ``1 - CANAL_SPREAD`` (the value of ``ct_plausible.CANAL_WIDTH_SPREAD``)
+#: taken as the level table's times ``1 - CANAL_SPREAD`` (``ct_plausible.CANAL_WIDTH_SPREAD`` is this value)
 CANAL_SPREAD = 0.40
 
 

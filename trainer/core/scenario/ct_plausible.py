@@ -45,7 +45,7 @@ from trainer.core.anatomy.ct_patient import (
 )
 from trainer.core.anatomy.labels import Label, body_mask
 from trainer.core.anatomy.morphometry import level_row
-from trainer.core.scenario.ct_canal_check import canal_note
+from trainer.core.scenario.ct_canal_check import CANAL_SPREAD, canal_limits_mm, canal_note
 from trainer.core.scenario.ct_thick_trust import thick_trust_note
 
 __all__ = ["BODY_HEIGHT_SPREAD", "CANAL_WIDTH_SPREAD", "MAX_PEDICLE_BODY_SHARE", "MAX_PEDICLE_HEIGHT_GAP_FRACTION",
@@ -57,8 +57,9 @@ __all__ = ["BODY_HEIGHT_SPREAD", "CANAL_WIDTH_SPREAD", "MAX_PEDICLE_BODY_SHARE",
 #: published series disagree by 21-29 % on vertebral body heights (FACTS.md 1.1): the largest body
 #: of a level is taken as the table's tallest wall times 1.29
 BODY_HEIGHT_SPREAD = 0.29
-#: ... and by 27-40 % on canal width (FACTS.md 1.1): the narrowest canal as the table's times 0.60
-CANAL_WIDTH_SPREAD = 0.40
+#: ... and by 27-40 % on canal width (FACTS.md 1.1): the narrowest canal as the table's times 0.60 (one value with
+#: the labelled canal's check, :data:`~trainer.core.scenario.ct_canal_check.CANAL_SPREAD`)
+CANAL_WIDTH_SPREAD = CANAL_SPREAD
 #: a pedicle joins its body: each pedicle label lies within this many label voxels of the body label
 PEDICLE_BODY_REACH_VOXELS = 2
 #: the pedicles lie behind the body, beside the canal: the pedicle pair's centre lies at least this fraction
@@ -203,7 +204,7 @@ def endplate_span_limit_mm(level: str, slice_mm: float) -> float:
 def pedicle_gap_limit_mm(level: str) -> float:
     """Smallest plausible left-right distance between the two pedicle centres of ``level`` (mm):
     the level table's canal width times ``1 - CANAL_WIDTH_SPREAD``."""
-    return level_row(level).canal_width_mm * (1.0 - CANAL_WIDTH_SPREAD)
+    return canal_limits_mm(level)[0]
 
 
 #: what :func:`implausible_note` asks to check, at the command line (``import-ct``'s options) and in the landmark
