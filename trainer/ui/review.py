@@ -91,12 +91,21 @@ def _describe(action: dict, summary: dict) -> str:
             text += f", total {float(summary['injected_ml']):.2f} mL"
         leaks = summary.get("new_leaks") or []
         if leaks:
-            what = ", ".join(str(lk.get("type", lk) if isinstance(lk, dict) else lk) for lk in leaks)
+            what = ", ".join(_leak_words(lk) for lk in leaks)
             text += f" — LEAK: {what}"
         return text
     if kind == "finish":
         return "finished"
     return kind
+
+
+def _leak_words(leak) -> str:
+    """One new leak of an inject summary: ``'C (anterior cortex)'``; sessions recorded before the site was
+    kept list the type alone."""
+    if not isinstance(leak, dict):
+        return str(leak)
+    kind, region = str(leak.get("type", "?")), leak.get("region")
+    return f"{kind} ({region})" if region else kind
 
 
 def timeline_rows(record) -> list[tuple[int, float, str, str]]:

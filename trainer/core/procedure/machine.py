@@ -457,7 +457,9 @@ class Procedure:
                                                       "volume_ml": round(float(lk.volume_ml), 6),
                                                       "first_t_s": float(lk.first_t_s), "pe_risk": lk.pe_risk}))
         summary = {"ml": a["ml"], "phase": res.phase, "injected_ml": round(c.injected_ml, 4),
-                   "leaked_ml": round(c.leaked_ml, 4), "new_leaks": [lk.type for lk in res.new_leaks]}
+                   "leaked_ml": round(c.leaked_ml, 4),
+                   # each leak once, by type and site: two cortices breached in one push are both type 'C'
+                   "new_leaks": [{"type": lk.type, "region": lk.region} for lk in res.new_leaks]}
         return summary, evs, None, dur
 
     def _do_finish(self, a):
