@@ -23,9 +23,14 @@ from pathlib import Path
 __all__ = ["expand_sessions", "is_action_plan", "is_session_header", "json_sessions_words", "assess_one", "assess_many",
            "run_batch", "CSV_FIELDS"]
 
-CSV_FIELDS = ("path", "status", "passed", "score", "first_broken_rule", "broken_rules", "seal", "trainee",
+CSV_FIELDS = ("path", "status", "passed", "score", "first_broken_rule", "first_broken_reason", "broken_rules", "seal",
+              "trainee",
               "scenario", "seed", "actions", "exposures", "fluoro_s", "dap_gycm2", "total_time_s", "ct_series_found",
               "message", "notes")
+#: ``first_broken_rule``: the first broken rule in the policy's order (the order of the procedure, as the debrief's
+#: headline names it); ``first_broken_reason``: that rule's words for what happened, as ``assess`` and the debrief
+#: say them (round 41: ``cement_over_max`` alone did not say that all the cement had leaked, nor
+#: ``contraindication`` that a session stopped before its candidacy decision).
 #: ``message``: why a row holds no score: the error of an ``error`` or ``tampered`` row, what a ``skipped`` row is;
 #: empty for a scored row (passed, failed, unfinished).  ``notes``: what the one-session ``assess`` prints about a
 #: scored file (its stderr notes and the UNFINISHED line), as ``progress TRAINEE --csv`` and the store keep them:
@@ -160,11 +165,13 @@ def assess_one(path: str, ct_root=None, seal_key=None, require_seal: bool = Fals
         return row
     notes = read_notes(record, proc.scenario, ct_root).kept        # the case file read once, here
     rules = [r["rule"] for r in report.failed_rules]
+    reason = str(report.failed_rules[0]["text"]) if report.failed_rules else ""
     passed = bool(report.passed and record.complete)
     rad = report.radiation
     row.update(status="unfinished" if not record.complete else ("passed" if passed else "failed"),
                passed=passed, score=round(report.score, 2), first_broken_rule=rules[0] if rules else "",
-               broken_rules=" ".join(rules), seal=seal.message, trainee=record.header.get("trainee", ""),
+               first_broken_reason=reason, broken_rules=" ".join(rules), seal=seal.message,
+               trainee=record.header.get("trainee", ""),
                scenario=report.scenario_id, seed=record.header.get("seed", ""), actions=record.n_entries,
                exposures=rad.get("exposures", ""), fluoro_s=round(float(rad.get("fluoro_s", 0.0)), 3),
                dap_gycm2=round(float(rad.get("dap_gycm2", 0.0)), 6), total_time_s=round(report.total_time_s, 3),

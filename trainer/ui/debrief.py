@@ -230,6 +230,8 @@ class DebriefWidget(QWidget):
         self.notes.show_notes(notes_from_report(r))      # a report stored before round 39 has none
         parts = []
         rules = r.get("failed_rules") or []
+        if r.get("finished") is False:     # stopped early: said first, before any broken rule (round 41)
+            parts.append("<span style='color:#ff8040'><b>Unfinished: not passed</b></span>")
         if rules:                       # the failing rule first (the policy's headline, issue 13)
             first = rules[0]
             more = f" (+{len(rules) - 1} more rule(s) broken)" if len(rules) > 1 else ""
@@ -237,8 +239,6 @@ class DebriefWidget(QWidget):
                          f"{html.escape(str(first.get('text', '')))}</b>{html.escape(more)}</span><br>"
                          f"{html.escape(str(first.get('detail', '')))} "
                          f"<i>(source: {html.escape(str(first.get('source', '')))})</i>")
-        elif r.get("finished") is False:
-            parts.append("<span style='color:#ff8040'><b>Unfinished: not passed</b></span>")
         crit = r.get("critical_errors") or []
         if rules:                       # the headline's rule is said once, not again in the list below
             said = critical_error_line(*(str(rules[0].get(k, "")) for k in ("text", "detail", "source")))

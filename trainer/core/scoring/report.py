@@ -366,12 +366,15 @@ class ScoreReport:
         """One line: PASSED, or FAILED naming the first broken rule (or the score when no rule broke)."""
         if self.passed:
             return f"PASSED  score {self.score:.1f}/100"
-        if not self.finished:
-            return "UNFINISHED: the procedure was not finished; it is not passed (the score is progress only)"
+        first_rule = ""
         if self.failed_rules:
-            first = self.failed_rules[0]
             more = f" (+{len(self.failed_rules) - 1} more rule(s) broken)" if len(self.failed_rules) > 1 else ""
-            return f"FAILED: {first['text']}{more}"
+            first_rule = f"{self.failed_rules[0]['text']}{more}"
+        if not self.finished:       # the first broken rule still named: the batch CSV's and the debrief's
+            return ("UNFINISHED: the procedure was not finished; it is not passed (the score is progress only)"
+                    + (f"; first broken rule: {first_rule}" if first_rule else ""))
+        if first_rule:
+            return f"FAILED: {first_rule}"
         if self.critical_errors:
             return f"FAILED: {self.critical_errors[0]}"
         return f"FAILED: score {self.score:.1f} below the pass mark {self.pass_score:g}"

@@ -3,6 +3,8 @@ and the checklist gates (FACTS.md 6; seeds/000_10316454a5df9267.txt)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from trainer.core.scoring.metric import Metric, MetricResult, StreamState
 
 __all__ = ["Candidacy", "ChecklistGates", "normalise_answer"]
@@ -52,16 +54,19 @@ class Candidacy(Metric):
         if self.answer is None:
             # no "no decision recorded" pass: the candidacy gate is answered explicitly or the attempt fails
             how = f"; the procedure was started at t={self.proceeded_t_s:.0f} s anyway" if started else ""
-            return self.make(None, "fail", f"no candidacy decision was recorded (the patient should be "
-                                           f"{PAST.get(expected, expected)}{why}){how}")
+            # its own cause: a session stopped before the decision did not proceed on a contraindicated patient
+            return replace(self.make(None, "fail", f"no candidacy decision was recorded (the patient should be "
+                                                   f"{PAST.get(expected, expected)}{why}){how}"), cause="no_decision")
         if expected != "proceed" and (self.answer == "proceed" or started):
             how = (f"answered proceed at t={self.answer_t_s:.0f} s" if self.answer == "proceed"
                    else f"answered {self.answer} but started the procedure at t={self.proceeded_t_s:.0f} s")
-            return self.make(self.answer, "fail", f"proceeded on a patient who should be "
-                                                  f"{PAST.get(expected, expected)}: {how}{why}")
+            return replace(self.make(self.answer, "fail", f"proceeded on a patient who should be "
+                                                          f"{PAST.get(expected, expected)}: {how}{why}"),
+                           cause="proceeded")
         if self.answer != expected:
-            return self.make(self.answer, "fail", f"answered {self.answer}; the patient should be "
-                                                  f"{PAST.get(expected, expected)}{why}")
+            return replace(self.make(self.answer, "fail", f"answered {self.answer}; the patient should be "
+                                                          f"{PAST.get(expected, expected)}{why}"),
+                           cause="wrong_decision")
         done = ("proceeded on an eligible patient" if expected == "proceed"
                 else f"correctly {PAST.get(expected, expected)}{why}")
         if self.imaged_before_t_s is not None:
@@ -92,11 +97,16 @@ class ChecklistGates(Metric):
         if not expected:
             return self.make(None, "n/a", "the scenario defines no checklist gates")
         wrong = []
+        answered_wrongly = False
         for item, ans in sorted(expected.items()):
             got = self.answers.get(item)
+            answered_wrongly |= got is not None and got != ans
             if got != ans:
                 reason = self.ctx.decision_reasons.get(item, "")
                 wrong.append(f"{item}: {got or 'unanswered'} (expected {ans}{'; ' + reason if reason else ''})")
         pct = 100.0 * (len(expected) - len(wrong)) / len(expected)
         detail = "all gates answered correctly" if not wrong else "; ".join(wrong)
-        return self.make(pct, None, detail)
+        res = self.make(pct, None, detail)
+        if wrong:       # the rule's words say which: a wrong answer, or gates left unanswered only
+            res = replace(res, cause="wrong_answer" if answered_wrongly else "unanswered")
+        return res
