@@ -137,6 +137,9 @@ def _show(args) -> int:
     s = load_scenario(args.scenario)
     patient = patient_for(s)
     data = scenario_json(s, patient.landmarks.to_json())
+    from trainer.core.procedure.true_ap_tilt import true_ap_tilt, true_ap_tilt_line
+
+    data["true_ap"] = true_ap_tilt(patient)        # the endplates' lean and the tilt squaring them (round 41)
     notes = [one_line(n) for n in patient.volume.meta.get("series_notes", ())] if s.ct is not None else []
     warned = []
     if s.ct is not None:
@@ -193,6 +196,13 @@ def _show(args) -> int:
         ap, lat = ap_lateral_orbitals(s, patient.landmarks)
         print(f"  true AP at orbital {ap:g} deg, true lateral at {lat:g} deg: the {s.ct.level if s.ct else 'target'} "
               f"is turned {abs(turn):g} deg on the table, its front to the patient's {'left' if turn > 0 else 'right'}")
+    if s.ct is not None or data["true_ap"]["off_at_zero_deg"]:     # a built-in case's AP needs no tilt: unsaid
+        from trainer.core.scenario.targets import load_targets
+
+        targets = load_targets()
+        if s.targets:           # the scenario's own bands, as its scoring reads them
+            targets = targets.with_overrides(s.targets, f"{s.path or s.id} [targets]")
+        print("  " + true_ap_tilt_line(data["true_ap"], s.ct.level if s.ct else s.anatomy.level, targets))
     print("Targets: " + ", ".join(f"{k} {v}" for k, v in s.effective_targets.items() if v is not None))
     d = s.decisions
     print(f"Expected decisions: candidacy {d.candidacy}")
