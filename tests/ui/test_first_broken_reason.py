@@ -102,3 +102,20 @@ def test_the_csv_names_the_rules_cause_as_assess_and_the_debrief_do(sessions, tm
         assert status == "failed" or unfinished < text.find("Failed: ")      # said before the rule
     # the unfinished session answered nothing: not "proceeded on a patient who should be deferred"
     assert "proceeded on a patient" not in rows["stopped.jsonl"]["first_broken_reason"]
+
+
+def test_the_debriefs_cement_line_names_each_leak_by_its_site(sessions, capsys, qtbot):
+    """The leaked session's two cortical leaks read "C 0.128 mL, C 0.215 mL" before round 41; oracle: the
+    report's own leak list (``assess --json``), type, region and volume."""
+    from trainer.ui.debrief import DebriefWidget, format_value
+
+    _rc, out = _assess(capsys, sessions / "leaked.jsonl", "--json")
+    report = json.loads(out)
+    cortical = [lk for lk in report["leaks"] if lk["type"] == "C"]
+    assert len(cortical) == 2 and len({lk["region"] for lk in cortical}) == 2
+    w = DebriefWidget()
+    qtbot.addWidget(w)
+    w.show_report(report)
+    text = w.summary.text()
+    for lk in report["leaks"]:
+        assert f"{lk['type']} ({lk['region']}) {format_value(lk['volume_ml'], 'mL')}" in text, text[:800]

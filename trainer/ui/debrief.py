@@ -253,7 +253,9 @@ class DebriefWidget(QWidget):
                          f"{format_value(rad.get('fluoro_s'), 's')}, "
                          f"DAP {format_value(rad.get('dap_gycm2'), 'Gy·cm²')}")
         leaks = r.get("leaks") or []
-        leak_text = ", ".join(f"{lk.get('type')} {format_value(lk.get('volume_ml'), 'mL')}" for lk in leaks)
+        # each leak by type and site: two cortices read "C 0.13 mL, C 0.22 mL" until round 41
+        leak_text = ", ".join(f"{lk.get('type')}" + (f" ({lk['region']})" if lk.get("region") else "")
+                              + f" {format_value(lk.get('volume_ml'), 'mL')}" for lk in leaks)
         parts.append(f"<b>Cement</b>: {format_value(r.get('cement_injected_ml'), 'mL')} injected; "
                      f"leaks: {html.escape(leak_text) if leaks else 'none'}")
         tip = tip_words(r.get("tip") or {})
