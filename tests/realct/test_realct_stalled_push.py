@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import realct_sources as sources
 from realct_gui import ct_window, start_ct
 
 from trainer.cli import main
@@ -32,11 +31,10 @@ ACCESS = ([{"type": "carm", "orbital_deg": -4.0, "tilt_deg": 0.0}, {"type": "sho
 
 
 @pytest.fixture(scope="module")
-def l2_case(totalseg_ct, tmp_path_factory):
-    root = tmp_path_factory.mktemp("abd5stall")
-    sources.write_dicom(sources.slabs(totalseg_ct, 5.0), root / "series", patient_id="ABD5S")
-    out = root / "l2.toml"
-    assert main(["scenarios", "import-ct", str(root / "series"), "--level", "L2", "--out", str(out),
+def l2_case(totalseg_5mm_series):
+    root, folder = totalseg_5mm_series
+    out = root / "stall-l2.toml"
+    assert main(["scenarios", "import-ct", str(folder), "--level", "L2", "--out", str(out), "--force",
                  "--body-centre", "5.5", "-135.1", "350.3"]) == 0
     return load_scenario(out)
 

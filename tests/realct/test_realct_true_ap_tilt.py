@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import realct_sources as sources
 
 from trainer.cli import main
 from trainer.core.anatomy.labels import Label
@@ -31,15 +30,12 @@ LINE = re.compile(r"true AP tilt (-?\d+\.\d|0) deg")
 
 
 @pytest.fixture(scope="module")
-def l2_scenarios(totalseg_ct, tmp_path_factory):
+def l2_scenarios(totalseg_5mm_series, totalseg_series):
     """{'5mm': scenario file, '3mm': scenario file}, imported at L2 with no landmark given."""
-    root = tmp_path_factory.mktemp("abdtilt")
     out = {}
-    for name, ct in (("5mm", sources.slabs(totalseg_ct, 5.0)), ("3mm", totalseg_ct)):
-        folder = root / name / "series"
-        sources.write_dicom(ct, folder, patient_id=f"ABDT{name}")
-        out[name] = root / name / "l2.toml"
-        assert main(["scenarios", "import-ct", str(folder), "--level", "L2", "--out", str(out[name])]) == 0
+    for name, (root, folder) in (("5mm", totalseg_5mm_series), ("3mm", totalseg_series)):
+        out[name] = root / "tilt-l2.toml"
+        assert main(["scenarios", "import-ct", str(folder), "--level", "L2", "--out", str(out[name]), "--force"]) == 0
     return out
 
 
@@ -98,10 +94,10 @@ def test_show_names_the_5_mm_l2s_lean_and_the_tilt_the_scoring_accepts(l2_scenar
     turn = data["landmarks"]["axial_rotation_deg"]
     orbital = round(-turn, 1)                            # the patient lies flat: the true AP turns with the body
     assert f"true AP at orbital {orbital:g} deg" in text
-    assert _ap_tilt_error(capsys, l2_scenarios["5mm"], orbital, 0.0, l2_scenarios["5mm"].parent / "flat.jsonl") == pytest.approx(
-        -hi, abs=0.01)
-    assert _ap_tilt_error(capsys, l2_scenarios["5mm"], orbital, float(data["true_ap"]["tilt_deg"]),
-                          l2_scenarios["5mm"].parent / "tilted.jsonl") == pytest.approx(0.0, abs=0.01)
+    case = l2_scenarios["5mm"]
+    assert _ap_tilt_error(capsys, case, orbital, 0.0, case.parent / "tilt-flat.jsonl") == pytest.approx(-hi, abs=0.01)
+    assert _ap_tilt_error(capsys, case, orbital, float(data["true_ap"]["tilt_deg"]),
+                          case.parent / "tilt-tilted.jsonl") == pytest.approx(0.0, abs=0.01)
 
 
 def test_show_says_the_3_mm_l2_needs_no_tilt(l2_scenarios, capsys):

