@@ -462,6 +462,77 @@ def test_a_jpeg_2000_slice_whose_siz_says_signed_under_unsigned_pixels_is_refuse
     assert "says signed 16-bit samples (Ssiz 0x8f); expected 1 (signed)" in err and not out.exists()
 
 
+@pytest.mark.parametrize(("ssiz", "bits"), [(0x07, 8), (0x0B, 12), (0x0E, 15)])
+def test_a_jpeg_2000_slice_whose_precision_byte_says_fewer_bits_is_refused_by_import_ct(plain, tmp_path, capsys, ssiz,
+                                                                                       bits):
+    """GDCM's 16-bit JPEG 2000 slice of the real chest with its SIZ precision byte changed to 8, 12 or 15 bits (the
+    sign bit kept): OpenJPEG decodes every sample to one value, as imagecodecs' own OpenJPEG shows (the oracle: the
+    plain slice holds hundreds of values).  A legitimate 12-bit codestream under BitsStored 16 reads right
+    (tests/core/anatomy/test_dicom_j2k_sign.py), so the header alone cannot tell; until round 42 the slice was read
+    as -1024 HU at every pixel without a word.  Now ``import-ct`` exits 2 with one line naming the file, the
+    precision, BitsStored and the one value, and writes nothing."""
+    from imagecodecs import jpeg2k_decode
+
+    folder = _j2k(plain, tmp_path / "j2k" / "ct")
+    victim = _damage_a_slice(folder, lambda s: s[:42] + bytes([ssiz]) + s[43:])
+    damaged = jpeg2k_decode(bytes(next(generate_frames(pydicom.dcmread(victim).PixelData, number_of_frames=1))))
+    assert np.unique(damaged).size == 1
+    assert np.unique(pydicom.dcmread(plain / victim.name).pixel_array).size > 100
+    out = folder.parent / "case.toml"
+    assert main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{victim}: pixel data in JPEG 2000" in err, err
+    assert f"says {bits}-bit samples (Ssiz {ssiz:#04x}) under BitsStored 16" in err, err
+    assert "decodes to one value (0) at every pixel" in err and not out.exists(), err
+
+
+def _invert_the_quantisation_style(stream: bytes) -> bytes:
+    """The QCD segment's Sqcd byte (ISO 15444-1 A.6.4: guard bits and quantisation style) inverted."""
+    at = stream.find(b"\xff\x5c") + 4
+    return stream[:at] + bytes([stream[at] ^ 0xFF]) + stream[at + 1:]
+
+
+def test_a_jpeg_2000_slice_whose_quantisation_style_byte_was_inverted_is_refused_by_import_ct(plain, tmp_path, capsys):
+    """GDCM's JPEG 2000 slice of the real chest with its QCD segment's Sqcd byte inverted (7 guard bits, another
+    quantisation style): its layout and precision are intact, and OpenJPEG decodes it to one value (imagecodecs'
+    OpenJPEG, the oracle, too; the plain slice holds hundreds).  Until round 42 read without a word, most of the slice
+    over 50 HU off (the header sweep of realct-log pass 218)."""
+    from imagecodecs import jpeg2k_decode
+
+    folder = _j2k(plain, tmp_path / "j2k" / "ct")
+    victim = _damage_a_slice(folder, _invert_the_quantisation_style)
+    damaged = jpeg2k_decode(bytes(next(generate_frames(pydicom.dcmread(victim).PixelData, number_of_frames=1))))
+    assert np.unique(damaged).size == 1
+    assert np.unique(pydicom.dcmread(plain / victim.name).pixel_array).size > 100
+    out = folder.parent / "case.toml"
+    assert main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{victim}: pixel data in JPEG 2000" in err, err
+    assert "decodes to one value" in err and "which no CT slice of a patient is" in err and not out.exists(), err
+
+
+def test_an_htj2k_slice_whose_precision_byte_says_12_bits_is_refused(plain, tmp_path):
+    """OpenJPH's 16-bit HTJ2K slice with its precision byte saying 12 bits: decoded to one value, refused as the JPEG
+    2000 slice above (read as -1024 HU at every pixel until round 42)."""
+    from imagecodecs import htj2k_encode
+    from pydicom.uid import HTJ2KLossless
+
+    folder = tmp_path / "htj2k"
+    folder.mkdir()
+    for p in sorted(plain.iterdir()):
+        ds = pydicom.dcmread(p)
+        ds.PixelData = encapsulate([bytes(htj2k_encode(ds.pixel_array))])
+        ds["PixelData"].VR = "OB"
+        ds.file_meta.TransferSyntaxUID = HTJ2KLossless
+        ds.save_as(folder / p.name, enforce_file_format=True)
+    victim = _damage_a_slice(folder, lambda s: s[:42] + bytes([(s[42] & 0x80) | 0x0B]) + s[43:])
+    with pytest.raises(DicomError) as err:
+        read_ct_series(folder)
+    msg = str(err.value)
+    assert msg.startswith(f"{victim}: pixel data in High-Throughput JPEG 2000") and "\n" not in msg, msg
+    assert "12-bit samples" in msg and "under BitsStored 16" in msg and "one value" in msg, msg
+
+
 def test_an_htj2k_series_is_read_into_the_same_hu(plain, tmp_path):
     """High-Throughput JPEG 2000 lossless slices written by OpenJPH (imagecodecs' ``htj2k_encode``), decoded by
     imagecodecs' OpenJPEG: the chest crop's HU exactly.  Until round 40 every slice was refused, "no decoder

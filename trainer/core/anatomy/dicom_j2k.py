@@ -20,11 +20,14 @@ own reader; a slice GDCM encoded, its Ssiz sign bit then set, read 32768 HU off 
 an unsigned one of fewer than 16 bits under PixelRepresentation 1 is read two ways, GDCM keeping its samples and
 pydicom sign-extending them from their top bit (2 ** precision apart).  A precision other than BitsStored with the
 signedness agreeing is not refused: GDCM and pydicom both read the codestream's samples, and they are right.
+Unless the frame then decodes to a single value (:func:`one_value_damage`, round 42): GDCM's 16-bit codestream of a
+real abdominal slice with its precision byte saying 9 to 15 bits decodes to all zeros (-1024 HU at every pixel,
+79 % of the slice over 50 HU off) where the same slice encoded at 12 bits under BitsStored 16 reads right.
 """
 
 from __future__ import annotations
 
-__all__ = ["codestream_damage", "sign_mismatch"]
+__all__ = ["codestream_damage", "one_value_damage", "sign_mismatch"]
 
 _SOC_SIZ = b"\xff\x4f\xff\x51"
 _SOT, _SOD, _EOC = 0x90, 0x93, 0xD9
@@ -177,3 +180,39 @@ def sign_mismatch(head: bytes, pixel_representation: int) -> str | None:
                 f"codestream says (readers disagree on such a slice: GDCM keeps the samples, pydicom sign-extends "
                 f"them from bit {bits}, {2 ** bits} apart)")
     return None
+
+
+def one_value_damage(head: bytes, bits_stored: int, lowest: int, highest: int) -> str | None:
+    """Why a decoded JPEG 2000 (or HTJ2K) frame of one value is damaged, or None when it holds more than one.
+
+    No CT slice of a patient is one value (its noise alone varies), and a changed header byte makes OpenJPEG decode
+    a frame into one, without a word from GDCM or imagecodecs (round 42, realct-log pass 218): a 16-bit codestream's
+    precision byte saying 8 to 15 bits (zeros: -1024 HU at every pixel of a real abdominal slice; the same slice
+    encoded at 12 bits under BitsStored 16 reads right, so the header alone cannot tell), or the guard bits of its
+    quantisation segment changed.
+
+    Parameters
+    ----------
+    head : bytes
+        The start of the frame's codestream (its main header: SOC, SIZ; the first component's Ssiz byte is read).
+    bits_stored : int
+        The data set's BitsStored.
+    lowest, highest : int
+        The decoded frame's smallest and largest sample.
+
+    Returns
+    -------
+    str or None
+        The reason, for the one-line error (naming the codestream's precision when it is not BitsStored); None when
+        the frame holds more than one value.
+    """
+    if lowest != highest:
+        return None
+    at = head.find(_SOC_SIZ)
+    ssiz = head[at + 42] if at >= 0 and at + 43 <= len(head) else None
+    if ssiz is not None and (ssiz & 0x7F) + 1 != bits_stored:
+        return (f"the JPEG 2000 codestream's SIZ segment says {(ssiz & 0x7F) + 1}-bit samples (Ssiz {ssiz:#04x}) "
+                f"under BitsStored {bits_stored}, and the frame decodes to one value ({lowest}) at every pixel: its "
+                "precision byte was changed (bytes changed in its header)")
+    return (f"the JPEG 2000 codestream decodes to one value ({lowest}) at every pixel, which no CT slice of a patient "
+            "is (bytes changed in its header)")

@@ -65,9 +65,9 @@ from pydicom.uid import (
     JPEGLSTransferSyntaxes,
 )
 
-from trainer.core.anatomy.dicom_j2k import codestream_damage
+from trainer.core.anatomy.dicom_j2k import codestream_damage, one_value_damage
 
-__all__ = ["CHECKED_SYNTAXES", "check_jpeg_scans", "decoded_before", "decoded_pixels", "header_damage",
+__all__ = ["CHECKED_SYNTAXES", "check_decoded_frames", "check_jpeg_scans", "decoded_before", "decoded_pixels", "header_damage",
            "jpegls_damage", "scan_damage"]
 
 #: JPEG syntaxes whose scans are checked (libjpeg-turbo 3 decodes all four), and the lossless ones among them
@@ -337,6 +337,46 @@ def decoded_pixels(ds: Dataset) -> np.ndarray:
     check_jpeg_scans(ds)
     if not _decoded_by_a_library(ds):
         return ds.pixel_array
+    px = _heard(ds)
+    check_decoded_frames(ds, px)
+    return px
+
+
+def check_decoded_frames(ds: Dataset, px: np.ndarray) -> None:
+    """Raise ValueError when a JPEG 2000 or HTJ2K frame of ``ds``, decoded into ``px`` (one frame, or an Enhanced
+    CT's frames along the first axis), is one value (:func:`.dicom_j2k.one_value_damage`: a changed precision byte
+    or quantisation segment, round 42); nothing for other transfer syntaxes.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The slice or Enhanced CT.
+    px : ndarray
+        Its decoded samples (rows x columns, or frames x rows x columns).
+
+    Raises
+    ------
+    ValueError
+        The reason, with the frame's number when there are several (the reader makes it its one-line error).
+    """
+    syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+    if syntax not in _JPEG_2000:
+        return
+    try:
+        bits_stored = int(ds.get("BitsStored", 0) or 0)
+        n = int(ds.get("NumberOfFrames", 1) or 1)
+        frames = list(generate_frames(ds.PixelData, number_of_frames=n))
+    except Exception:  # noqa: BLE001 - the header checks and the decoder named what is wrong
+        return
+    stack = px.reshape((-1, *px.shape[-2:]))
+    for k, (frame, samples) in enumerate(zip(frames, stack), 1):
+        why = one_value_damage(bytes(frame[:4096]), bits_stored, int(samples.min()), int(samples.max()))
+        if why:
+            raise ValueError(why if n == 1 else f"frame {k} of {n}: {why}")
+
+
+def _heard(ds: Dataset) -> np.ndarray:
+    """:func:`decoded_pixels`' decode of compressed pixel data, GDCM's printed words heard."""
     failed: Exception | None = None
     with _STDERR_LOCK, tempfile.TemporaryFile() as held:
         sys.stderr.flush()
