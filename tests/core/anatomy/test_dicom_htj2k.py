@@ -157,6 +157,31 @@ def test_an_enhanced_ct_whose_later_frame_is_signed_under_pixel_representation_0
     assert "\n" not in msg
 
 
+def test_an_enhanced_ct_whose_later_frame_decodes_to_one_value_is_refused_naming_it(tmp_path):
+    """Every decoded frame is asked whether it is one value (round 42): the third frame's 16-bit codestream with its
+    precision byte saying 12 bits decodes to zeros (imagecodecs' OpenJPEG, the oracle, and the reader's alike) where
+    the written frame holds thousands of values; until round 42 it was read as that one value without a word."""
+    from imagecodecs import jpeg2k_decode
+
+    d = tmp_path / "ct"
+    frames = []
+
+    def codec(frame):
+        frames.append(frame)
+        stream = bytes(htj2k_encode(frame))
+        return stream[:42] + bytes([0x0B]) + stream[43:] if len(frames) == 3 else stream
+
+    plain = _enhanced(d, codec, HTJ2KLossless)
+    third = list(generate_frames(pydicom.dcmread(d / "ENH.dcm").PixelData, number_of_frames=3))[2]
+    assert np.unique(jpeg2k_decode(bytes(third))).size == 1 and np.unique(plain[2]).size > 1000
+    with pytest.raises(DicomError) as err:
+        read_ct_series(d)
+    msg = str(err.value)
+    assert msg.startswith(f"{d / 'ENH.dcm'}: Enhanced CT (3 frames) pixel data in High-Throughput JPEG 2000"), msg
+    assert "frame 3 of 3: the JPEG 2000 codestream's SIZ segment says 12-bit samples (Ssiz 0x0b) under BitsStored" in msg
+    assert "decodes to one value" in msg and "\n" not in msg
+
+
 def test_small_tiles_split_into_tile_parts_by_resolution_read_into_the_uncompressed_hu(tmp_path):
     """OpenJPH's 16 x 16 tiles in one tile-part per resolution (round 40, hostile40): the lowest resolution's
     tile-parts hold no data byte or one after their SOD marker (ISO 15444-1 A.4.2 allows any length), and the
