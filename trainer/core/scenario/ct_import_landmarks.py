@@ -210,6 +210,19 @@ def _face_in_middle_slice(volume: Volume, sup_mm: float, inf_mm: float, top_mm: 
     return abs(sup_mm - half - middle) < 1e-3 or abs(inf_mm + half - middle) < 1e-3
 
 
+def _inside_disc_slabs(sup_mm: float, inf_mm: float, top_mm: float, bottom_mm: float, dz_mm: float):
+    """At thick slices, the faces :func:`~trainer.core.anatomy.ct_plates.plates_from_discs` gives (z mm) with a face
+    at its disc's own z (no slab reached the endplate level going inward) put a slab and a half inside the disc:
+    below (above) the disc's slab and the slab next to it, which blends the plate with the disc and, behind the
+    canal, holds the next level's laminae and articular processes.  The abdominal CT as 5 mm slabs, L2 (disc at
+    370.3 mm, the mask's plate 365.8): with the face half a slab in (367.8) that slab closed the canal's hole in the
+    bone's maximum, the canal was looked for in a mid-body slab whose hole ran 9 mm further back, and the labelled
+    canal was 7.5 mm deep (the expert's left plan refused); at 362.8 mm the canal is 15.0 mm deep as at 3 mm."""
+    sup = top_mm - 1.5 * dz_mm if sup_mm == top_mm else sup_mm
+    inf = bottom_mm + 1.5 * dz_mm if inf_mm == bottom_mm else inf_mm
+    return sup, inf
+
+
 def _plates_within_discs(volume: Volume, est: dict, vertebra, cortex_hu: float) -> dict:
     """``est`` with its endplates found from the column's discs inward
     (:func:`~trainer.core.anatomy.ct_plates.plates_from_discs`) where the estimate's span is less than
@@ -234,16 +247,29 @@ def _plates_within_discs(volume: Volume, est: dict, vertebra, cortex_hu: float) 
     again between the new plates (:func:`~trainer.core.scenario.ct_import.estimate_landmarks`' ``plates_mm``).  The
     abdominal CT cut to a 250 mm field of view, L1: plates 12 mm apart, the pedicles 9 mm too high, 11.4 / 8.7 mm
     off the mask's; again between the discs' plates 2.8 / 2.8 mm (docs/realct-log.md, pass 185).  Not on a tilted or
-    turned body: the lordotic L5 at +2 HU went 3 -> 10-12 mm off, the abdomen turned +20 deg lost its L5 pedicles."""
+    turned body: the lordotic L5 at +2 HU went 3 -> 10-12 mm off, the abdomen turned +20 deg lost its L5 pedicles.
+
+    Since round 42 also, at thick slices, where a plate lies more than a slice beyond its disc (the estimate read
+    another body's plate): the abdominal CT as 5 mm slabs, L2, its marrow's two halves taken together (``ct_import``'s
+    ``_with_split_marrow``), the second pass's superior plate at 382.8 mm, in L1 (the L1/L2 disc at 370.3); a face
+    at the disc's own z is then put a slab and a half inside it (:func:`_inside_disc_slabs`).  That
+    L2: body centre 6.0 -> 1.6 mm from the mask's, plates -3.0 / -1.0 mm, pedicles 3.1 / 2.2 mm (docs/realct-log.md,
+    pass 216)."""
     if vertebra is None:
         return est
     top, bottom = vertebra.z_top_mm, vertebra.z_bottom_mm
     centre = est["body_centre_mm"]
     sup, inf = est["superior_endplate_z_mm"], est["inferior_endplate_z_mm"]
-    if not bottom <= centre[2] <= top or sup - inf >= MIN_BODY_OF_SEGMENT * (top - bottom):
+    dz = float(volume.grid.spacing_xyz_mm[2])
+    # at thick slices a plate more than a slice beyond its disc is another body's (at 2.5 mm the chest's column puts
+    # T8's lower disc 3.7 mm inside the body, whose plates the estimate reads right)
+    beyond = not is_thin_slice(dz) and (sup > top + dz or inf < bottom - dz)
+    if not bottom <= centre[2] <= top or (sup - inf >= MIN_BODY_OF_SEGMENT * (top - bottom) and not beyond):
         return est
     new_sup, new_inf = plates_from_discs(volume.hu, volume.grid, centre, cortex_hu, top, bottom)
-    if new_sup - new_inf <= sup - inf:
+    if beyond:
+        new_sup, new_inf = _inside_disc_slabs(new_sup, new_inf, top, bottom, dz)
+    if new_sup - new_inf <= sup - inf and not beyond:
         return est
     if not is_thin_slice(volume.grid.spacing_xyz_mm[2]) and _face_in_middle_slice(volume, new_sup, new_inf, top, bottom):
         return est
