@@ -1,9 +1,10 @@
 """Which centre slice's body the labelling keeps (ct_labels._chosen_body, centre_is_blend).
 
 Hand-made bodies: each entry of ``found`` is (mask, half-width mm, closed) as derive_labels collects them, the
-centre's first.  The expected choice is read off the rule by hand (docs/realct-log.md pass 157): a blend's open
-ring gives way to an acquired slice's closed section; otherwise the centre is kept unless it is a fragment (under
-half the largest).
+centre's first.  The expected choice is read off the rule by hand (docs/realct-log.md passes 157 and 216): a blend's
+open ring gives way, where an acquired slice's section is closed and larger than the blend's, to the largest acquired
+section (since round 42 closed or not: a closed ring can be half a marrow split by a trabecular band); otherwise the
+centre is kept unless it is a fragment (under half the largest).
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ def _body(n_voxels: int) -> np.ndarray:
     return mask
 
 
-def test_a_blends_open_ring_gives_way_to_the_largest_closed_acquired_section():
+def test_a_blends_open_ring_gives_way_to_the_largest_acquired_section():
     centre, closed_larger, open_largest = (_body(60), 6.0, False), (_body(80), 8.0, True), (_body(120), 12.0, False)
     closed_largest = (_body(85), 8.5, True)
     body, half_w = _chosen_body([centre, closed_larger, open_largest], centre_blended=True)
-    assert body.sum() == 80 and half_w == 8.0          # the closed one, though the open acquired one is larger
+    assert body.sum() == 120 and half_w == 12.0        # the open acquired one, larger than the closed one (round 42)
     body, half_w = _chosen_body([centre, closed_larger, closed_largest], centre_blended=True)
     assert body.sum() == 85 and half_w == 8.5          # the larger of two closed ones
 
