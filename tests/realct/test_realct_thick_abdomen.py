@@ -21,6 +21,11 @@ import realct_sources as sources
 
 from trainer.cli import main
 from trainer.core.anatomy.ct_spine import detect_column
+from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
+from trainer.core.procedure.machine import Procedure
+from trainer.core.scenario.build import patient_for
+from trainer.core.scenario.loader import load_scenario
+from trainer.core.scoring import score
 
 pytestmark = pytest.mark.slow
 
@@ -217,6 +222,24 @@ def test_import_ct_builds_the_5_mm_l2_over_its_spine(five_mm_series, totalseg_ct
     assert main(["scenarios", "show", str(root / "l2.toml"), "--json"]) == 0
     width = float(json.loads(capsys.readouterr().out)["landmarks"]["canal_width_mm"])
     assert width >= 0.6 * _table_canal_width_mm("L2"), width
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_the_expert_plan_places_and_passes_on_the_5_mm_l2(five_mm_series, totalseg_ct, side):
+    """The expert's plan (3 mL through one pedicle) on the 5 mm L2 as ``import-ct`` writes it.  Base (round 41): both
+    sides failed ``anterior_cortex`` on the vertebra built 5.6 mm left.  With that L2 over its spine (round 42) the
+    left line was refused: coming from behind it met a voxel labelled lung (-900 to -400 HU) just outside the back's
+    skin, not the skin; soft voxels outside the body's outline are now air.  Oracle: the plan is the expert's (its
+    line enters through the skin and its cement stays in the body: the same plan passes at 3 mm, test_realct_
+    expert_plan.py); a refusal or a leak fails it."""
+    root, _ = five_mm_series
+    _imported_off_mm(five_mm_series, totalseg_ct, "L2")                  # writes root / "l2.toml"
+    sc = load_scenario(root / "l2.toml")
+    proc = play_expert(Procedure(sc, patient=patient_for(sc), render=False), ExpertPlan(sides=(side,)))
+    refused = [e.data["reason"] for e in proc.events if e.kind == "refused"]
+    assert not refused, refused
+    rep = score(proc)
+    assert rep.passed and proc.cement.in_body_ml > 2.9, ([f["rule"] for f in rep.failed_rules], proc.cement.in_body_ml)
 
 
 def test_import_ct_is_quiet_where_5_mm_slabs_label_l1_well(five_mm_series, capsys):

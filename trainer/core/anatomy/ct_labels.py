@@ -1502,11 +1502,14 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     labels[bone & free & near_z & (pw < Y)] = Label.POSTERIOR_ELEMENTS
     labels[bone & (labels == 0)] = Label.ADJACENT_VERTEBRA
     soft = labels == 0
+    outline = fill_holes(hu > -400, structure=_PLANE)
     labels[soft & (hu < -900)] = Label.AIR
     labels[soft & (hu >= -900) & (hu < -400)] = Label.LUNG
+    # outside the body's outline a -900 to -400 HU voxel is not lung (air partial-volumed with the skin): the
+    # trocar's skin search met it first and refused the line (the 5 mm abdominal L2's expert left plan, pass 216)
+    labels[soft & (hu >= -900) & (hu < -400) & ~outline] = Label.AIR
     labels[soft & (hu >= -400) & (hu < -30)] = Label.FAT
     labels[soft & (hu >= -30)] = Label.MUSCLE
-    outline = fill_holes(hu > -400, structure=_PLANE)
     skin_voxels = max(1, int(round(2.0 / g.spacing_xyz_mm[0])))
     skin = outline & ~ndi.binary_erosion(outline, structure=_PLANE, iterations=skin_voxels,
                                           border_value=1)          # the crop edge is not skin
