@@ -10,6 +10,14 @@ reads "Reading the series…" and is off; it comes on only when the series reads
 be started before its check said the series is damaged).  The reads run one at a time, the selected row's next
 (round 41: the last of a folder of 8 CT cases waited for the reads of the 7 before it).  The dialog is opened with
 ``open()`` (non-blocking); ``scenarioChosen(Scenario)`` fires on Start.
+
+Return starts only a case chosen in the picker (round 42): a resident typing ahead of the start (Escape, a path and
+Return meant for another dialog) had the Return start the preselected L1 case the moment the picker opened, a
+session they never chose.  Return (or Enter) now starts the selected case once a row has been chosen since the picker
+was shown: clicked, moved to with the arrow keys, or opened with Open scenario file… / Open folder…; before, it
+starts nothing and the picker says how to choose (a click on Start still starts the selected case).  Keys that reach
+the picker before its window was exposed are dropped, and a key held from before (X's repeats: release/press pairs
+carrying one timestamp, or presses marked as repeats) stays ignored until it is let go and pressed again.
 """
 
 from __future__ import annotations
@@ -18,8 +26,9 @@ import html
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -41,7 +50,15 @@ from trainer.core.scenario.loader import DEFAULT_SCENARIO, builtin_ids, load_sce
 from trainer.core.shown_path import shown_path
 from trainer.ui.workers import Runner
 
-__all__ = ["READING_START", "ScenarioPicker", "describe", "picker_title", "source_text"]
+__all__ = ["CHOOSE_FIRST", "HEADER", "READING_START", "ScenarioPicker", "describe", "picker_title", "source_text"]
+
+#: the picker's first line
+HEADER = "<b>Choose a training case.</b> Built-in cases first; open your own file or folder."
+#: the first line after a Return that came before any row was chosen (typed ahead, or pressed at once)
+CHOOSE_FIRST = ("<b style='color:#ffb060'>Return starts a case once you have chosen it here:</b> click its row (or move "
+                "to it with the arrow keys), then press Return or click Start.")
+#: keys that move the list's selection: a row moved to with them is a row chosen
+_NAVIGATION = (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown, Qt.Key.Key_Home, Qt.Key.Key_End)
 
 #: Start's text while the selected CT case's series is read (the button off until the read says it can be played)
 READING_START = "Reading the series…"
@@ -154,6 +171,13 @@ class ScenarioPicker(QDialog):
         # a row's key as Qt keeps it -> the key, for a path with a byte that is not UTF-8: Qt drops such a byte, so
         # a case named caf\xe9.toml was keyed "caf.toml", a file not there, and Start marked it "no longer there"
         self._keys: dict[str, str] = {}
+        # keys typed before the picker's window was exposed are not the picker's (a resident typing ahead of a slow
+        # start had the Return meant for another dialog start the default case, round 42): see _foreign_key
+        self._keys_armed = False
+        self._pressed_here: set[int] = set()               # keys pressed since the window was exposed
+        self._stale_release: dict[int, int] = {}           # key held from before -> its last release's timestamp (ms)
+        self._row_chosen = False                           # a row clicked, moved to with the keys, or opened since shown
+        QApplication.instance().installEventFilter(self)
         self.list = QListWidget()
         self.list.setMinimumWidth(470)
         self.list.setWordWrap(True)
@@ -187,7 +211,9 @@ class ScenarioPicker(QDialog):
         row.addStretch(1)
         row.addWidget(buttons)
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("<b>Choose a training case.</b> Built-in cases first; open your own file or folder."))
+        self.header = QLabel(HEADER)
+        self.header.setWordWrap(True)
+        lay.addWidget(self.header)
         lay.addWidget(split, 1)
         lay.addLayout(row)
         for sid in builtin_ids():
@@ -343,6 +369,99 @@ class ScenarioPicker(QDialog):
                 self._show_current(item)
         return n
 
+    # ------------------------------------------------------------ keys typed ahead
+    def keys_armed(self) -> bool:
+        """Whether the picker takes keys: its window has been exposed since it was last shown."""
+        return self._keys_armed
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        handle = self.windowHandle()
+        if handle is not None and not handle.property("pickerWatched"):
+            handle.setProperty("pickerWatched", True)
+            handle.installEventFilter(self)
+        if handle is not None and handle.isExposed():
+            self._keys_armed = True
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self._keys_armed = False
+        self._row_chosen = False
+        self._pressed_here.clear()
+
+    def row_chosen(self) -> bool:
+        """Whether a row has been chosen since the picker was shown (Return starts only then)."""
+        return self._row_chosen
+
+    def _choose(self) -> None:
+        self._row_chosen = True
+        self.header.setText(HEADER)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.Expose and watched is self.windowHandle():
+            if watched.isExposed() and self.isVisible():
+                self._keys_armed = True
+            return False
+        if kind == QEvent.Type.MouseButtonPress and watched is self.list.viewport() and self.isVisible():
+            self._choose()
+            return False
+        if kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            window = watched.window() if isinstance(watched, QWidget) else None
+            if window is self:
+                if self._foreign_key(event):
+                    return True
+                if kind == QEvent.Type.KeyPress:
+                    return self._return_unchosen(watched, event)
+        return False
+
+    def _return_unchosen(self, watched, event) -> bool:
+        """A press the picker takes: an arrow (or page) key on the list chooses a row; a Return or Enter for the
+        default button before any row was chosen starts nothing and the first line says how to choose (True:
+        dropped)."""
+        key = event.key()
+        if key in _NAVIGATION and watched is self.list:
+            self._choose()
+            return False
+        if key not in (Qt.Key.Key_Return, Qt.Key.Key_Enter) or self._row_chosen:
+            return False
+        focus = self.focusWidget()
+        if isinstance(focus, QPushButton) and focus is not self.start_button and focus.autoDefault():
+            return False                            # Return on a focused button (Cancel) presses that button
+        self.header.setText(CHOOSE_FIRST)
+        return True
+
+    def _foreign_key(self, event) -> bool:
+        """Whether ``event`` (a key event for one of the picker's widgets) is dropped as not typed at the picker: any
+        key before its window was exposed (a press queued while the trainer started, delivered once the picker
+        opened); a key held from before, whose X repeats arrive as release/press pairs with one timestamp, or
+        marked as repeats, until it is let go and pressed again."""
+        key, kind = event.key(), event.type()
+        if not self._keys_armed:
+            if kind == QEvent.Type.KeyRelease:
+                self._stale_release[key] = event.timestamp()
+            else:
+                self._stale_release.setdefault(key, -1)
+            return True
+        if kind == QEvent.Type.KeyRelease:
+            if key in self._pressed_here:
+                if not event.isAutoRepeat():
+                    self._pressed_here.discard(key)
+                return False
+            if key in self._stale_release:
+                self._stale_release[key] = event.timestamp()
+                return True
+            return False
+        # a press
+        if key in self._stale_release:
+            # QTest's events carry no timestamp (0); an X server's never do
+            repeat = event.isAutoRepeat() or 0 != event.timestamp() == self._stale_release[key]
+            if repeat:
+                return True
+            del self._stale_release[key]           # let go and pressed again: the picker's
+        self._pressed_here.add(key)
+        return False
+
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
@@ -430,6 +549,7 @@ class ScenarioPicker(QDialog):
 
     def _file_chosen(self, path: str) -> None:
         if path:
+            self._choose()
             if self.settings is not None:
                 self.settings.last_scenario_folder = str(Path(path).parent)
             self.add_scenario_file(path)
@@ -438,6 +558,6 @@ class ScenarioPicker(QDialog):
         dlg = QFileDialog(self, "Open scenario folder", self._folder_hint())
         dlg.setFileMode(QFileDialog.FileMode.Directory)
         dlg.setOption(QFileDialog.Option.ShowDirsOnly, True)
-        dlg.fileSelected.connect(lambda folder: folder and self.add_folder(folder))
+        dlg.fileSelected.connect(lambda folder: folder and (self._choose(), self.add_folder(folder)))
         self.file_dialog = dlg
         dlg.open()
