@@ -8,7 +8,10 @@ function): off the GUI thread (0.3 to 2 s a real CT), the row then marked with t
 slice cannot be read (round 40; before, such a case was listed as one to start).  While that read runs, Start
 reads "Reading the series…" and is off; it comes on only when the series reads (round 41: until then a case could
 be started before its check said the series is damaged).  The reads run one at a time, the selected row's next
-(round 41: the last of a folder of 8 CT cases waited for the reads of the 7 before it).  The dialog is opened with
+(round 41: the last of a folder of 8 CT cases waited for the reads of the 7 before it).  The row says "reading its CT
+series…" while its read runs or waits (round 42); a read that goes :data:`READ_PATIENCE_S` without reading a file
+(a folder on a hung network share) turns its row "has not answered", the details naming the folder, and the next
+reads go to a new thread (the hung one cannot be stopped; if it answers after all, its row is marked then).  The dialog is opened with
 ``open()`` (non-blocking); ``scenarioChosen(Scenario)`` fires on Start.
 
 Return starts only a case chosen in the picker (round 42): a resident typing ahead of the start (Escape, a path and
@@ -26,7 +29,7 @@ import html
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -50,7 +53,8 @@ from trainer.core.scenario.loader import DEFAULT_SCENARIO, builtin_ids, load_sce
 from trainer.core.shown_path import shown_path
 from trainer.ui.workers import Runner
 
-__all__ = ["CHOOSE_FIRST", "HEADER", "READING_START", "ScenarioPicker", "describe", "picker_title", "source_text"]
+__all__ = ["CHOOSE_FIRST", "HEADER", "READING_ROW", "READING_START", "READ_PATIENCE_S", "ScenarioPicker", "describe",
+           "picker_title", "source_text"]
 
 #: the picker's first line
 HEADER = "<b>Choose a training case.</b> Built-in cases first; open your own file or folder."
@@ -59,6 +63,11 @@ CHOOSE_FIRST = ("<b style='color:#ffb060'>Return starts a case once you have cho
                 "to it with the arrow keys), then press Return or click Start.")
 #: keys that move the list's selection: a row moved to with them is a row chosen
 _NAVIGATION = (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown, Qt.Key.Key_Home, Qt.Key.Key_End)
+
+#: seconds a series read may go without reading a file before its row says so and the next case's read goes ahead
+READ_PATIENCE_S = 15
+#: what a row adds while its series is read (or waits to be)
+READING_ROW = "reading its CT series…"
 
 #: Start's text while the selected CT case's series is read (the button off until the read says it can be played)
 READING_START = "Reading the series…"
@@ -164,9 +173,16 @@ class ScenarioPicker(QDialog):
         self.setObjectName("scenarioPicker")
         self.resize(1100, 700)
         self.settings = settings
-        self._runner = Runner(max_threads=1, parent=self)
-        self._runner.finished.connect(self._series_checked)
+        self._runner = self._new_runner()
         self._checking: dict[int, tuple[str, object]] = {}     # request id -> (row key, the scenario it reads)
+        # a read that went READ_PATIENCE_S without reading a file (a hung network share): row key -> (its runner, request
+        # id, scenario).  Its runner is set aside, its thread left in the read, and the next reads go to a new one
+        self._stalled: dict[str, tuple[Runner, int, object]] = {}
+        #: milliseconds a read may go without reading a file before its row says so (READ_PATIENCE_S)
+        self.read_patience_ms = READ_PATIENCE_S * 1000
+        self._patience = QTimer(self)
+        self._patience.setSingleShot(True)
+        self._patience.timeout.connect(self._read_stalled)
         self._waiting: list[tuple[str, object]] = []           # rows whose read is not yet submitted, in list order
         # a row's key as Qt keeps it -> the key, for a path with a byte that is not UTF-8: Qt drops such a byte, so
         # a case named caf\xe9.toml was keyed "caf.toml", a file not there, and Start marked it "no longer there"
@@ -233,6 +249,8 @@ class ScenarioPicker(QDialog):
             sc = load_scenario(ref)
             title = picker_title(sc.title, sc.anatomy.level)
             text, data, tip, colour = f"{title}\n   {sc.difficulty}", sc, one_line(str(sc.path)), None
+            if getattr(sc, "ct", None) is not None:
+                text += f" · {READING_ROW}"     # until round 42 the row said nothing while its read waited
         except VPTrainerError as exc:
             first = one_line(str(exc).splitlines()[0]) if str(exc) else "invalid"
             text = f"⚠ {one_line(Path(str(ref)).name)}: invalid"
@@ -254,7 +272,11 @@ class ScenarioPicker(QDialog):
         # a row reloaded lets its earlier read go (each read is a whole series, 0.3 to 2 s: opening a folder of CT
         # cases again queued every case's read behind the ones still waiting, round 40 hostile40)
         self._runner.invalidate(_series_channel(key))
+        if any(k == key for k, _ in self._checking.values()):
+            self._patience.stop()
         self._checking = {rid: kd for rid, kd in self._checking.items() if kd[0] != key}
+        if key in self._stalled:
+            self._stalled.pop(key)[0].invalidate(_series_channel(key))
         self._waiting = [kd for kd in self._waiting if kd[0] != key]
         if getattr(data, "ct", None) is not None:
             self._waiting.append((key, data))
@@ -279,16 +301,67 @@ class ScenarioPicker(QDialog):
         key, data = self._waiting.pop(at)
         rid = self._runner.submit(_series_channel(key), _check_series, data)
         self._checking[rid] = (key, data)
+        self._patience.start(self.read_patience_ms)
 
-    def _series_checked(self, resp) -> None:
-        """Mark a CT case's row with the reader's line when its series cannot be read (the row's scenario still
-        the one read: a file reloaded since waits for its own check)."""
-        key, scenario = self._checking.pop(resp.request_id, (None, None))
+    def _new_runner(self) -> Runner:
+        """The picker's reading thread: one read at a time; its answers and file reports come back here."""
+        runner = Runner(max_threads=1, parent=self)
+        runner.finished.connect(lambda resp: self._series_checked(resp, runner))
+        runner.progress.connect(lambda *_: self._read_moved(runner))
+        return runner
+
+    def _read_moved(self, runner) -> None:
+        """A file was read: the running read is not hung, its patience starts again."""
+        if runner is self._runner and self._checking:
+            self._patience.start(self.read_patience_ms)
+
+    def stalled(self, key: str) -> bool:
+        """Whether the read of the row keyed ``key`` went :attr:`read_patience_ms` without reading a file."""
+        return key in self._stalled
+
+    def _read_stalled(self) -> None:
+        """The running read went :attr:`read_patience_ms` without reading a file (a folder on a hung network share:
+        until round 42 Start stayed off with no limit and the row said nothing).  Its row says so, naming the
+        folder; its thread is left in the read (a blocked system call cannot be stopped) and the next reads go to a
+        new one, so another case chosen is read at once.  If the read ends after all, its answer still marks the
+        row."""
+        if not self._checking:
+            return
+        rid, (key, data) = next(iter(self._checking.items()))
+        self._checking.clear()
+        self._stalled[key] = (self._runner, rid, data)
+        self._runner = self._new_runner()
+        item = self._row_for(key)
+        if item is not None and item.data(Qt.ItemDataRole.UserRole) is data:
+            path = Path(str(getattr(data, "path", key)))
+            seconds = self.read_patience_ms / 1000
+            item.setText(f"⏳ {one_line(path.name)}: its CT series has not answered for {seconds:g} s")
+            item.setToolTip(one_line(f"{data.ct.folder}: no file read for {seconds:g} s"))
+            item.setForeground(Qt.GlobalColor.darkYellow)
+            if self.list.currentItem() is item:
+                self._show_current(item)
         self._next_read()
+
+    def _series_checked(self, resp, runner=None) -> None:
+        """Mark a CT case's row with the reader's line when its series cannot be read (the row's scenario still
+        the one read: a file reloaded since waits for its own check); the row's "reading" note goes.  A read set
+        aside as stalled that ends after all marks its row too."""
+        if runner is not None and runner is not self._runner:
+            key = next((k for k, (r, rid, _) in self._stalled.items() if r is runner and rid == resp.request_id), None)
+            scenario = self._stalled.pop(key)[2] if key is not None else None
+        else:
+            key, scenario = self._checking.pop(resp.request_id, (None, None))
+            if key is not None:
+                self._patience.stop()
+            self._next_read()
         item = self._row_for(key) if key is not None else None
         if item is None or item.data(Qt.ItemDataRole.UserRole) is not scenario:
             return
         problem = one_line(str(resp.error)) if resp.error is not None else one_line(resp.value)
+        if not problem:
+            item.setText(f"{picker_title(scenario.title, scenario.anatomy.level)}\n   {scenario.difficulty}")
+            item.setToolTip(one_line(str(scenario.path)))
+            item.setData(Qt.ItemDataRole.ForegroundRole, None)
         if problem:
             path = str(getattr(scenario, "path", key))
             item.setText(f"⚠ {one_line(Path(path).name)}: its CT series cannot be read")
@@ -501,6 +574,14 @@ class ScenarioPicker(QDialog):
                                  "its entry is reloaded.</p>"
                                  f"<div style='color:#ff9090; font-family: monospace'>{lines}</div>")
             self._set_start(enabled=False)
+        elif self._key_of(item) in self._stalled:
+            folder = html.escape(one_line(str(sc.ct.folder)))
+            seconds = self.read_patience_ms / 1000
+            self.details.setHtml(describe(sc) + (
+                f"<p style='color:#ffb060'>Its CT series folder <code>{folder}</code> has not answered for "
+                f"{seconds:g} s: no file of it was read (a network share that hangs, a disk that sleeps?). Choose "
+                "another case, or Cancel; if the folder answers, this row is updated and Start comes on.</p>"))
+            self._set_start(enabled=False)
         else:
             # a CT case starts once its series is read: until round 41 Start was on during the read, and a case
             # whose series the check then refused could be started before the row turned red
@@ -520,7 +601,11 @@ class ScenarioPicker(QDialog):
         session reads it again when it builds the patient: two reads at once held it twice)."""
         for key in {k for k, _ in self._checking.values()}:
             self._runner.invalidate(_series_channel(key))
+        for key, (runner, _, _) in self._stalled.items():
+            runner.invalidate(_series_channel(key))
+        self._patience.stop()
         self._checking.clear()
+        self._stalled.clear()
         self._waiting.clear()
         super().done(result)
 
