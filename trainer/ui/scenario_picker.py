@@ -11,8 +11,8 @@ be started before its check said the series is damaged).  The reads run one at a
 (round 41: the last of a folder of 8 CT cases waited for the reads of the 7 before it).  The row says "reading its CT
 series…" while its read runs or waits (round 42); a read that goes :data:`READ_PATIENCE_S` without reading a file
 (a folder on a hung network share) turns its row "has not answered", the details naming the folder, and the next
-reads go to a new thread (the hung one cannot be stopped; if it answers after all, its row is marked then).  The dialog is opened with
-``open()`` (non-blocking); ``scenarioChosen(Scenario)`` fires on Start.
+reads go to a new thread (the hung one cannot be stopped; if it answers after all, its row is marked then).
+The dialog is opened with ``open()`` (non-blocking); ``scenarioChosen(Scenario)`` fires on Start.
 
 Return starts only a case chosen in the picker (round 42): a resident typing ahead of the start (Escape, a path and
 Return meant for another dialog) had the Return start the preselected L1 case the moment the picker opened, a
