@@ -2,7 +2,8 @@
 
 :func:`_load_job` reads a series (or finds a study folder's series, or several side by side, for the instructor to
 choose), detects and numbers the column and estimates the chosen level's landmarks; :func:`_estimate_job`
-estimates around one vertebra; :func:`_check_job` gives the warnings for landmarks the instructor moved.  Each
+estimates around one vertebra; :func:`_check_job` gives the warnings (and the true AP's tilt) for landmarks the
+instructor moved.  Each
 reports progress through the runner's ``progress`` callable, which raises once the editor cancelled; the shares of
 an estimate's bar are :data:`REFINE_SHARE` and :data:`CHECK_LABELLED`.  The estimate and its warnings are the
 core's (:func:`~trainer.core.scenario.ct_import_landmarks.import_landmarks`,
@@ -17,9 +18,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from trainer.core.anatomy.ct_facing import refuse_turned
+from trainer.core.anatomy.ct_patient import patient_from_ct
 from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.errors import DicomError
+from trainer.core.procedure.true_ap_tilt import true_ap_tilt, true_ap_tilt_line
 from trainer.core.scenario.ct_import import LANDMARK_KEYS, EstimateNotFound, landmarks_as_written
 from trainer.core.scenario.ct_import_landmarks import LandmarksNotFound, import_landmarks
 from trainer.core.scenario.ct_plausible import import_warnings
@@ -47,32 +50,41 @@ def _estimate(vol, near, column, level, progress):
         est, _ = import_landmarks(vol, near, column.thresholds.bone_hu if near is not None else None, level,
                                   progress=_refine_progress(progress), column=column)
     except LandmarksNotFound as exc:        # nothing to estimate around: what to give, in the editor's words
-        return None, exc.in_editor(), True, []
+        return None, exc.in_editor(), True, [], ""
     except EstimateNotFound as exc:         # import-ct's advice left out: the dialog gives the editor's
-        return None, exc.problem, False, []
+        return None, exc.problem, False, [], ""
     except DicomError as exc:
-        return None, str(exc), False, []
-    warnings = _warnings(vol, est, level, LANDMARK_KEYS, column, _labels_check_progress(progress))
+        return None, str(exc), False, [], ""
+    warnings, true_ap = _checked(vol, est, level, LANDMARK_KEYS, column, _labels_check_progress(progress))
     progress(1.0, LABELS_CHECKED)           # the bar's 100 %: the work is done
-    return est, "", False, warnings
+    return est, "", False, warnings, true_ap
 
 
-def _warnings(vol, landmarks, level, estimated, column, progress=None) -> list[str]:
-    """The lines ``import-ct`` prints after its estimate for ``landmarks`` (``estimated``: the keys still as
-    estimated), in the editor's words (:func:`~trainer.core.scenario.ct_plausible.import_warnings`); until
-    round 25 the editor showed the thick-slice line only, not a thin series' "do not label the vertebra"."""
-    try:    # judged as the file will hold them: the trainer labels those (import-ct too)
-        return import_warnings(vol, landmarks_as_written(landmarks), level, estimated, column=column,
-                               progress=progress, in_editor=True)
+def _checked(vol, landmarks, level, estimated, column, progress=None) -> tuple[list[str], str]:
+    """(the lines ``import-ct`` prints after its estimate for ``landmarks``, ``estimated`` the keys still as
+    estimated, in the editor's words (:func:`~trainer.core.scenario.ct_plausible.import_warnings`; until round 25
+    the editor showed the thick-slice line only, not a thin series' "do not label the vertebra"); the true AP's
+    tilt line ``scenarios show`` prints (:func:`~trainer.core.procedure.true_ap_tilt.true_ap_tilt_line`), "" when
+    the landmarks cannot be labelled).
+
+    The patient is labelled once, from the landmarks as the file will hold them, whatever the slices and the
+    landmarks' sources: until round 42 only thick slices or estimated landmarks were labelled here, so the editor
+    could not say the tilt (pass 214's *Left*)."""
+    written = landmarks_as_written(landmarks)       # judged as the file will hold them: the trainer labels those
+    try:
+        patient = patient_from_ct(vol, written, level, progress=progress, column=column)
     except ValueError:      # not labelled at all: the trainer says so when the scenario is opened
-        return []
+        return [], ""
+    warnings = import_warnings(vol, written, level, estimated, column=column, in_editor=True, patient=patient)
+    return warnings, true_ap_tilt_line(true_ap_tilt(patient), level)
 
 
 def _check_job(payload, progress):
-    """Worker: the warnings for the landmarks as the instructor left them (moved, or kept for another level)."""
+    """Worker: the warnings and the true AP's tilt for the landmarks as the instructor left them (moved, or kept
+    for another level)."""
     vol, landmarks, level, estimated, column = payload
-    return {"warnings": _warnings(vol, landmarks, level, estimated, column, progress), "landmarks": landmarks,
-            "level": level}
+    warnings, true_ap = _checked(vol, landmarks, level, estimated, column, progress)
+    return {"warnings": warnings, "true_ap": true_ap, "landmarks": landmarks, "level": level}
 
 
 #: Share of an estimate's bar (0-1) that the thick-slice refinement's labellings take (up to three); the
@@ -148,14 +160,15 @@ def _load_job(payload, progress):
     chosen = _index_of(column, level)
     if chosen is None and not column.short:
         # several vertebrae, none named: the instructor clicks the target on the overview first
-        est, problem, advised, warnings = None, "", False, []
+        est, problem, advised, warnings, true_ap = None, "", False, [], ""
     else:                   # the named level, or a short series taken as centred on the target
         progress(0.9, f"Estimating the landmarks for {level}…")
         near = column.vertebrae[chosen].body_centre_mm if chosen is not None else None
-        est, problem, advised, warnings = _estimate(vol, near, column, level,
-                                                    lambda f, m: progress(0.9 + 0.1 * f, m))
+        est, problem, advised, warnings, true_ap = _estimate(vol, near, column, level,
+                                                             lambda f, m: progress(0.9 + 0.1 * f, m))
     return {"volume": vol, "column": column, "slab": slab, "chosen": chosen, "estimate": est, "problem": problem,
-            "advised": advised, "warning": "; ".join(warnings), "warnings": warnings, "level": level}
+            "advised": advised, "warning": "; ".join(warnings), "warnings": warnings, "true_ap": true_ap,
+            "level": level}
 
 
 def _estimate_job(payload, progress):
@@ -163,9 +176,9 @@ def _estimate_job(payload, progress):
     around a short series' vertebra (``near`` None)."""
     vol, near, column, chosen, level = payload
     progress(0.0, f"Estimating the landmarks for {level}…")
-    est, problem, advised, warnings = _estimate(vol, near, column, level, progress)
+    est, problem, advised, warnings, true_ap = _estimate(vol, near, column, level, progress)
     return {"chosen": chosen, "estimate": est, "problem": problem, "advised": advised,
-            "warning": "; ".join(warnings), "warnings": warnings, "level": level}
+            "warning": "; ".join(warnings), "warnings": warnings, "true_ap": true_ap, "level": level}
 
 
 def _index_of(column, level: str):
