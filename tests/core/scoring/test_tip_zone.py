@@ -46,3 +46,18 @@ def test_outside_the_body(lm, tissue, text, level):
 
 def test_through_the_anterior_cortex_is_danger(lm):
     assert tip_zone(lm, (0.0, -18.0, 0.0), "soft_tissue").level == "danger"
+
+
+@pytest.mark.parametrize("y,shown,third,level", [
+    # round 42's first-use walk: "middle third of the body (0.67)" beside the hint "bring it to 0.67-0.90"
+    (-5.445, "0.66", "middle third", "near"),          # (16.5 + 5.445) / 33 = 0.665: under the target band
+    (-5.643, "0.67", "anterior third", "target"),      # 0.671: inside
+    (-13.5, "0.91", "anterior third", "near"),         # 0.9091 -> 0.91 as before
+    (-13.2495, "0.91", "anterior third", "near"),      # 0.90150: past the band, read 0.90 before
+    (-13.167, "0.90", "anterior third", "target"),     # 0.899: inside
+    (0.165, "0.49", "middle third", "on the way")])    # 0.495: under the near band's 0.50
+def test_the_fraction_shown_never_rounds_across_a_band_edge(lm, y, shown, third, level):
+    z = tip_zone(lm, (0.0, y, 0.0), "cancellous")
+    assert z.depth_fraction == pytest.approx((16.5 - y) / 33.0)
+    assert (z.third, z.level) == (third, level)
+    assert z.text == f"{third} of the body ({shown}), near the midline", z.text

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from trainer.core.anatomy.landmarks import Landmarks
 from trainer.core.scoring.metric import tissue_class
 
-__all__ = ["TipZone", "tip_zone", "MIDLINE_MM", "TARGET_DEPTH", "NEAR_DEPTH"]
+__all__ = ["TipZone", "tip_zone", "shown_fraction", "MIDLINE_MM", "TARGET_DEPTH", "NEAR_DEPTH"]
 
 #: Within this distance of the midline on AP the tip is "near the midline" (FACTS.md 2: +/-5 mm, unipedicular).
 MIDLINE_MM = 5.0
@@ -40,6 +40,33 @@ class TipZone:
     third: str | None = None        #: 'posterior third', 'middle third', 'anterior third'
     near_midline: bool = False
     basivertebral: bool = False
+
+
+def shown_fraction(df: float) -> str:
+    """``df`` (the depth fraction) to two decimals as the panel writes it, never rounded across a band's edge.
+
+    The target band is 0.67-0.90 and the near band starts at 0.50; a tip at 0.665 read "middle third of the body
+    (0.67)" beside the hint "bring it to 0.67-0.90" (round 42's first-use walk, the L1 wedge), as if it were there.
+    A fraction below an edge that rounds up to it is written one hundredth under it (0.66), one above 0.90 that
+    rounds down to it one hundredth over (0.91).
+
+    Parameters
+    ----------
+    df : float
+        Depth fraction, 0 at the posterior wall and 1 at the anterior wall.
+
+    Returns
+    -------
+    str
+        Two decimals, e.g. "0.66".
+    """
+    shown = round(df, 2)
+    for edge in (NEAR_DEPTH[0], TARGET_DEPTH[0]):
+        if df < edge <= shown:
+            shown = edge - 0.01
+    if df > TARGET_DEPTH[1] >= shown:
+        shown = TARGET_DEPTH[1] + 0.01
+    return f"{shown:.2f}"
 
 
 def _third(df: float) -> str:
@@ -82,7 +109,7 @@ def tip_zone(landmarks: Landmarks, tip_mm, tissue: str | None) -> TipZone:
     off = abs(x - float(landmarks.body_centre_mm[0]))
     near = off <= MIDLINE_MM
     bv = name == "basivertebral vein"
-    parts = [f"{third} of the body ({df:.2f})", "near the midline" if near else f"{off:.0f} mm from the midline"]
+    parts = [f"{third} of the body ({shown_fraction(df)})", "near the midline" if near else f"{off:.0f} mm from the midline"]
     if bv:
         parts.append("in the basivertebral venous region")
     if TARGET_DEPTH[0] <= df <= TARGET_DEPTH[1]:
