@@ -19,6 +19,7 @@ from trainer.core.errors import ScenarioError, VPTrainerError
 from trainer.core.one_line import one_line
 from trainer.core.session.notes import note_lines, notes_for
 from trainer.core.session.reader import read_session
+from trainer.ui.typed_ahead import KeyGuard
 
 __all__ = ["Unfinished", "find_unfinished", "ResumeOffer", "ct_folder_missing", "LocateCTFolder"]
 
@@ -103,6 +104,7 @@ class ResumeOffer(QMessageBox):
         self.resume_button = self.addButton("Resume", QMessageBox.ButtonRole.AcceptRole)
         self.new_button = self.addButton("Start a new session", QMessageBox.ButtonRole.RejectRole)
         self.setDefaultButton(self.resume_button)
+        KeyGuard(self)        # keys typed ahead of the offer, or held from before, do not answer it (round 42)
         self.buttonClicked.connect(self._clicked)
 
     def _clicked(self, button) -> None:

@@ -51,6 +51,7 @@ from trainer.core.errors import ScenarioError, VPTrainerError
 from trainer.core.one_line import one_line, utf8_text
 from trainer.core.scenario.loader import DEFAULT_SCENARIO, builtin_ids, load_scenario
 from trainer.core.shown_path import shown_path
+from trainer.ui.typed_ahead import KeyGuard
 from trainer.ui.workers import Runner
 
 __all__ = ["CHOOSE_FIRST", "HEADER", "READING_ROW", "READING_START", "READ_PATIENCE_S", "ScenarioPicker", "describe",
@@ -188,10 +189,8 @@ class ScenarioPicker(QDialog):
         # a case named caf\xe9.toml was keyed "caf.toml", a file not there, and Start marked it "no longer there"
         self._keys: dict[str, str] = {}
         # keys typed before the picker's window was exposed are not the picker's (a resident typing ahead of a slow
-        # start had the Return meant for another dialog start the default case, round 42): see _foreign_key
-        self._keys_armed = False
-        self._pressed_here: set[int] = set()               # keys pressed since the window was exposed
-        self._stale_release: dict[int, int] = {}           # key held from before -> its last release's timestamp (ms)
+        # start had the Return meant for another dialog start the default case, round 42): judged in eventFilter
+        self._key_guard = KeyGuard(self, install=False)
         self._row_chosen = False                           # a row clicked, moved to with the keys, or opened since shown
         QApplication.instance().installEventFilter(self)
         self.list = QListWidget()
@@ -445,22 +444,11 @@ class ScenarioPicker(QDialog):
     # ------------------------------------------------------------ keys typed ahead
     def keys_armed(self) -> bool:
         """Whether the picker takes keys: its window has been exposed since it was last shown."""
-        return self._keys_armed
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        handle = self.windowHandle()
-        if handle is not None and not handle.property("pickerWatched"):
-            handle.setProperty("pickerWatched", True)
-            handle.installEventFilter(self)
-        if handle is not None and handle.isExposed():
-            self._keys_armed = True
+        return self._key_guard.armed()
 
     def hideEvent(self, event) -> None:
         super().hideEvent(event)
-        self._keys_armed = False
         self._row_chosen = False
-        self._pressed_here.clear()
 
     def row_chosen(self) -> bool:
         """Whether a row has been chosen since the picker was shown (Return starts only then)."""
@@ -471,21 +459,16 @@ class ScenarioPicker(QDialog):
         self.header.setText(HEADER)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if self._key_guard.drops(watched, event):
+            return True
         kind = event.type()
-        if kind == QEvent.Type.Expose and watched is self.windowHandle():
-            if watched.isExposed() and self.isVisible():
-                self._keys_armed = True
-            return False
         if kind == QEvent.Type.MouseButtonPress and watched is self.list.viewport() and self.isVisible():
             self._choose()
             return False
         if kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
             window = watched.window() if isinstance(watched, QWidget) else None
-            if window is self:
-                if self._foreign_key(event):
-                    return True
-                if kind == QEvent.Type.KeyPress:
-                    return self._return_unchosen(watched, event)
+            if window is self and kind == QEvent.Type.KeyPress:
+                return self._return_unchosen(watched, event)
         return False
 
     def _return_unchosen(self, watched, event) -> bool:
@@ -503,37 +486,6 @@ class ScenarioPicker(QDialog):
             return False                            # Return on a focused button (Cancel) presses that button
         self.header.setText(CHOOSE_FIRST)
         return True
-
-    def _foreign_key(self, event) -> bool:
-        """Whether ``event`` (a key event for one of the picker's widgets) is dropped as not typed at the picker: any
-        key before its window was exposed (a press queued while the trainer started, delivered once the picker
-        opened); a key held from before, whose X repeats arrive as release/press pairs with one timestamp, or
-        marked as repeats, until it is let go and pressed again."""
-        key, kind = event.key(), event.type()
-        if not self._keys_armed:
-            if kind == QEvent.Type.KeyRelease:
-                self._stale_release[key] = event.timestamp()
-            else:
-                self._stale_release.setdefault(key, -1)
-            return True
-        if kind == QEvent.Type.KeyRelease:
-            if key in self._pressed_here:
-                if not event.isAutoRepeat():
-                    self._pressed_here.discard(key)
-                return False
-            if key in self._stale_release:
-                self._stale_release[key] = event.timestamp()
-                return True
-            return False
-        # a press
-        if key in self._stale_release:
-            # QTest's events carry no timestamp (0); an X server's never do
-            repeat = event.isAutoRepeat() or 0 != event.timestamp() == self._stale_release[key]
-            if repeat:
-                return True
-            del self._stale_release[key]           # let go and pressed again: the picker's
-        self._pressed_here.add(key)
-        return False
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)

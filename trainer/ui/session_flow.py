@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QProgressDialog
 from trainer.core.shown_path import shown_path
 from trainer.ui.cement_panel import mmss
 from trainer.ui.resume import LocateCTFolder, ct_folder_missing
+from trainer.ui.typed_ahead import KeyGuard
 
 __all__ = ["SessionFlow"]
 
@@ -87,6 +88,9 @@ class SessionFlow:
         self.progress.setWindowTitle("Preparing")
         self.progress.setMinimumDuration(0)
         self.progress.canceled.connect(self._cancel_build)
+        # a Return held on the picker's Start (or the resume offer) repeats into this dialog, whose one button is
+        # Cancel: the build was cancelled (round 42's walk under X); keys it did not see pressed are dropped
+        KeyGuard(self.progress)
         self.progress.show()
 
     def _on_progress(self, fraction: float, text: str) -> None:
