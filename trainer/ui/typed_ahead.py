@@ -29,8 +29,9 @@ class KeyGuard(QObject):
     dialog : QWidget
         The top-level widget guarded (its child widgets' key events are judged too).
     install : bool
-        Install the guard as an application event filter (default); False: the dialog calls :meth:`drops` from
-        its own filter (to judge before its own key handling).
+        Install the guard as an application event filter while the dialog is shown (default; removed when it is
+        hidden, so that a dialog kept hidden costs nothing); False: the dialog calls :meth:`drops` from its own
+        filter (to judge before its own key handling).
     """
 
     def __init__(self, dialog: QWidget, install: bool = True):
@@ -39,8 +40,11 @@ class KeyGuard(QObject):
         self._armed = False
         self._pressed_here: set[int] = set()        # keys pressed since the window was exposed
         self._stale: dict[int, int] = {}            # key held from before -> its last release's timestamp (ms)
+        self._install = install
         if install:
-            QApplication.instance().installEventFilter(self)
+            dialog.installEventFilter(self)             # its Show and Hide: the application's filter follows them
+            if dialog.isVisible():
+                QApplication.instance().installEventFilter(self)
 
     def armed(self) -> bool:
         """Whether the dialog takes keys: its window has been exposed since it was last shown."""
@@ -57,9 +61,15 @@ class KeyGuard(QObject):
             if watched is self._dialog.windowHandle() and watched.isExposed() and self._dialog.isVisible():
                 self._armed = True
             return False
+        if kind == QEvent.Type.Show and watched is self._dialog and self._install:
+            QApplication.instance().removeEventFilter(self)     # once, however often it is shown
+            QApplication.instance().installEventFilter(self)
+            return False
         if kind == QEvent.Type.Hide and watched is self._dialog:
             self._armed = False
             self._pressed_here.clear()
+            if self._install:
+                QApplication.instance().removeEventFilter(self)
             return False
         if kind not in _KEYS or not isinstance(watched, QWidget) or watched.window() is not self._dialog:
             return False
