@@ -6,7 +6,7 @@ pedicles' medial walls was 8.2 mm wide, where the same CT at 3 mm gives 18.1 mm 
 nothing else is flagged", and a resident's trocar and cement were judged on that canal (all 1.59 mL of a push
 from the anterior third counted as leaked).  Since round 42 (pass 216) that L2 is built over its spine (canal
 17.8 mm wide, tests/realct/test_realct_thick_abdomen.py); the line is read here on the same series' L5, whose
-labelled canal is 6.0 mm deep behind the body (the same CT at 3 mm: 16.5 mm; the level table 18.2 mm).
+labelled canal is 6.0 mm deep behind the body (the same CT at 3 mm: 16.5 mm; the level table 19.7 mm).
 Oracles: the level table read with the stdlib ``csv`` module times 0.6 by hand (published canal widths differ by
 up to 40 %, FACTS.md 1.1; the same allowance is taken for the depth), the same CT at 3 mm, ``scenarios show
 --json``'s own canal depth, and the CLI's stderr for the GUI editor.
