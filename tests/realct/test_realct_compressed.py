@@ -381,6 +381,26 @@ def test_a_flat_jpeg_lossless_slice_is_read_not_refused_as_damaged(plain, tmp_pa
     assert np.array_equal(read_ct_series(folder).hu, read_ct_series(flat).hu)
 
 
+def test_a_blank_jpeg_2000_slice_is_read_not_refused_as_damaged(plain, tmp_path):
+    """A slice whose pixels are all alike (a padding slice a scanner or converter writes, here -1024 HU) in GDCM's
+    JPEG 2000: round 42's one-value check (pass 218) refused it as "bytes changed in its header", where the same
+    series uncompressed, and as JPEG lossless (the test above), was read.  Its codestream is 172 bytes; the damaged
+    ones that decode to one value keep the slice's packets (the chest crop's: over 100 000 bytes).  Oracle: the
+    uncompressed series read back."""
+    flat = tmp_path / "flat-plain"
+    shutil.copytree(plain, flat)
+    first = sorted(flat.iterdir())[0]
+    ds = pydicom.dcmread(first)
+    ds.PixelData = np.zeros((ds.Rows, ds.Columns), np.uint16).tobytes()
+    ds.save_as(first)
+    folder = _j2k(flat, tmp_path / "flat" / "ct")
+    stream = next(generate_frames(pydicom.dcmread(folder / first.name).PixelData, number_of_frames=1))
+    assert len(stream) < 1000
+    expected = read_ct_series(flat).hu
+    assert sum(np.unique(plane).size == 1 for plane in expected) == 1      # the slices are the first axis
+    assert np.array_equal(read_ct_series(folder).hu, expected)
+
+
 #: a CT scenario over the series in ``ct`` beside it; validate checks the file and reads the series, not the
 #: landmarks' anatomy (render and import-ct label it)
 _CT_SCENARIO = ('[scenario]\ntitle = "chest crop"\nobjectives = ["o"]\n[ct]\nfolder = "ct"\nlevel = "T12"\n'

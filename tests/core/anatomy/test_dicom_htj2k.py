@@ -182,6 +182,28 @@ def test_an_enhanced_ct_whose_later_frame_decodes_to_one_value_is_refused_naming
     assert "decodes to one value" in msg and "\n" not in msg
 
 
+def test_an_enhanced_ct_whose_later_frame_is_truly_one_value_is_read(tmp_path):
+    """A frame that is one value in the writer's hands too (a padding frame a converter writes) is read, not refused
+    as damaged: round 42's one-value check (pass 218) refused it, "bytes changed in its header".  Its codestream is
+    a few hundred bytes; the damaged frame of the test above keeps its thousands.  Oracle: the plain HU with the
+    third frame set to the written value's HU."""
+    d = tmp_path / "ct"
+    frames = []
+
+    def codec(frame):
+        frames.append(frame)
+        return bytes(htj2k_encode(np.full_like(frame, frame[10, 10]) if len(frames) == 3 else frame))
+
+    plain = _enhanced(d, codec, HTJ2KLossless)
+    third = list(generate_frames(pydicom.dcmread(d / "ENH.dcm").PixelData, number_of_frames=3))[2]
+    assert np.unique(htj2k_decode(bytes(third))).size == 1
+    hu = read_ct_series(d).hu                       # the frames are the volume's first axis, in z order
+    (k,) = [k for k in range(3) if np.unique(hu[k]).size == 1]
+    expected = plain.copy()
+    expected[k] = plain[k, 10, 10]
+    assert np.array_equal(hu, expected)
+
+
 def test_small_tiles_split_into_tile_parts_by_resolution_read_into_the_uncompressed_hu(tmp_path):
     """OpenJPH's 16 x 16 tiles in one tile-part per resolution (round 40, hostile40): the lowest resolution's
     tile-parts hold no data byte or one after their SOD marker (ISO 15444-1 A.4.2 allows any length), and the

@@ -23,6 +23,7 @@ signedness agreeing is not refused: GDCM and pydicom both read the codestream's 
 Unless the frame then decodes to a single value (:func:`one_value_damage`, round 42): GDCM's 16-bit codestream of a
 real abdominal slice with its precision byte saying 9 to 15 bits decodes to all zeros (-1024 HU at every pixel,
 79 % of the slice over 50 HU off) where the same slice encoded at 12 bits under BitsStored 16 reads right.
+A frame of one value whose codestream is a blank frame's few hundred bytes is read (pass 219: a padding slice).
 """
 
 from __future__ import annotations
@@ -182,37 +183,64 @@ def sign_mismatch(head: bytes, pixel_representation: int) -> str | None:
     return None
 
 
-def one_value_damage(head: bytes, bits_stored: int, lowest: int, highest: int) -> str | None:
-    """Why a decoded JPEG 2000 (or HTJ2K) frame of one value is damaged, or None when it holds more than one.
+#: a frame of one value coded into at most this many bytes, plus :data:`_BLANK_BYTES_PER_TILE` per tile and one byte per
+#: :data:`_BLANK_PIXELS_PER_BYTE` pixels, is a blank slice, not a damaged one (round 42, pass 219): OpenJPEG's
+#: lossless codestream of a 512 x 512 frame of one value is 141-182 bytes (1024 x 1024: up to 189), OpenJPH's
+#: HTJ2K 137-727 (1024 x 1024: 2463; 2048 x 2048: 9390; in 64 x 64 tiles with tile parts 9147); the damaged
+#: codestreams that decode to one value keep their slice's packets (the real chest crop's: over 100 000 bytes)
+_BLANK_BYTES = 1024
+_BLANK_BYTES_PER_TILE = 256
+_BLANK_PIXELS_PER_BYTE = 64
+
+
+def _blank_bytes(stream: bytes, pixels: int) -> int:
+    """The most bytes a codestream of ``pixels`` samples of one value takes (see :data:`_BLANK_BYTES`)."""
+    at = stream.find(_SOC_SIZ)
+    tiles = _tiles(stream[at:]) if at >= 0 and at + 44 <= len(stream) else 1
+    return _BLANK_BYTES + _BLANK_BYTES_PER_TILE * max(tiles, 1) + pixels // _BLANK_PIXELS_PER_BYTE
+
+
+def one_value_damage(stream: bytes, bits_stored: int, lowest: int, highest: int, pixels: int) -> str | None:
+    """Why a decoded JPEG 2000 (or HTJ2K) frame of one value is damaged, or None when it holds more than one or is
+    a blank slice.
 
     No CT slice of a patient is one value (its noise alone varies), and a changed header byte makes OpenJPEG decode
     a frame into one, without a word from GDCM or imagecodecs (round 42, realct-log pass 218): a 16-bit codestream's
     precision byte saying 8 to 15 bits (zeros: -1024 HU at every pixel of a real abdominal slice; the same slice
     encoded at 12 bits under BitsStored 16 reads right, so the header alone cannot tell), or the guard bits of its
-    quantisation segment changed.
+    quantisation segment changed.  A slice that is one value in the writer's hands (a padding slice a scanner or
+    converter writes) is read, as it is uncompressed: its codestream is a few hundred bytes (pass 219), where the
+    damaged ones keep the slice's packets.
 
     Parameters
     ----------
-    head : bytes
-        The start of the frame's codestream (its main header: SOC, SIZ; the first component's Ssiz byte is read).
+    stream : bytes
+        The frame's whole codestream (its main header: SOC, SIZ; the first component's Ssiz byte and the tiles are
+        read, and its length is weighed).
     bits_stored : int
         The data set's BitsStored.
     lowest, highest : int
         The decoded frame's smallest and largest sample.
+    pixels : int
+        The frame's samples (rows x columns).
 
     Returns
     -------
     str or None
         The reason, for the one-line error (naming the codestream's precision when it is not BitsStored); None when
-        the frame holds more than one value.
+        the frame holds more than one value, or its codestream is no longer than a frame of one value needs.
     """
     if lowest != highest:
         return None
-    at = head.find(_SOC_SIZ)
-    ssiz = head[at + 42] if at >= 0 and at + 43 <= len(head) else None
+    most = _blank_bytes(stream, pixels)
+    if len(stream) <= most:
+        return None                 # a blank slice: one value coded in a few hundred bytes
+    held = f"though it holds {len(stream)} bytes (a blank frame of one value needs at most {most})"
+    at = stream.find(_SOC_SIZ)
+    ssiz = stream[at + 42] if at >= 0 and at + 43 <= len(stream) else None
     if ssiz is not None and (ssiz & 0x7F) + 1 != bits_stored:
         return (f"the JPEG 2000 codestream's SIZ segment says {(ssiz & 0x7F) + 1}-bit samples (Ssiz {ssiz:#04x}) "
-                f"under BitsStored {bits_stored}, and the frame decodes to one value ({lowest}) at every pixel: its "
-                "precision byte was changed (bytes changed in its header)")
+                f"under BitsStored {bits_stored}, and the frame decodes to one value ({lowest}) at every pixel, "
+                f"{held}: its precision byte was changed (bytes changed in its header)")
     return (f"the JPEG 2000 codestream decodes to one value ({lowest}) at every pixel, which no CT slice of a patient "
-            "is (bytes changed in its header)")
+            f"is, {held}: bytes changed in its header")

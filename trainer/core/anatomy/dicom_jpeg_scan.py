@@ -370,7 +370,7 @@ def check_decoded_frames(ds: Dataset, px: np.ndarray) -> None:
         return
     stack = px.reshape((-1, *px.shape[-2:]))
     for k, (frame, samples) in enumerate(zip(frames, stack), 1):
-        why = one_value_damage(bytes(frame[:4096]), bits_stored, int(samples.min()), int(samples.max()))
+        why = one_value_damage(bytes(frame), bits_stored, int(samples.min()), int(samples.max()), samples.size)
         if why:
             raise ValueError(why if n == 1 else f"frame {k} of {n}: {why}")
 
