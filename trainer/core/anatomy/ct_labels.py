@@ -103,7 +103,7 @@ from trainer.core.anatomy.ct_pedicle_axis import vertebra_rotation_deg
 from trainer.core.anatomy.ct_plates import TILTED_DEG
 from trainer.core.anatomy.ct_slices import is_thin_slice
 from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
-from trainer.core.anatomy.ct_voxels import PLANE_DIAGONAL, axes
+from trainer.core.anatomy.ct_voxels import PLANE_DIAGONAL, axes, outline_open_behind
 from trainer.core.anatomy.ct_voxels import SAGITTAL as _SAGITTAL
 from trainer.core.anatomy.ct_voxels import disc as _disc
 from trainer.core.anatomy.ct_voxels import run_bounds as _run_bounds
@@ -1502,7 +1502,8 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     labels[bone & free & near_z & (pw < Y)] = Label.POSTERIOR_ELEMENTS
     labels[bone & (labels == 0)] = Label.ADJACENT_VERTEBRA
     soft = labels == 0
-    outline = fill_holes(hu > -400, structure=_PLANE)
+    # the box's sides and front lie inside the body: a lung open to them is inside the outline (pass 219)
+    outline = outline_open_behind(hu > -400)
     labels[soft & (hu < -900)] = Label.AIR
     labels[soft & (hu >= -900) & (hu < -400)] = Label.LUNG
     # outside the body's outline a -900 to -400 HU voxel is not lung (air partial-volumed with the skin): the

