@@ -56,9 +56,6 @@ __all__ = ["BY_HAND", "EstimateNotFound", "LANDMARK_KEYS", "OUT_INSIDE_ADVICE", 
 
 LANDMARK_KEYS = LANDMARK_FIELDS
 _MIN_BODY_MM2 = 250.0
-#: a hole smaller than this share of the largest one near the start is a partial ring and does not set the body's
-#: front (:func:`_body_ring`)
-_PARTIAL_RING_SHARE = 0.5
 #: the estimate's advice when it finds nothing around the series' middle; ``import_landmarks`` says what to give
 #: instead where the series holds no vertebra it could estimate around
 #: (:class:`~trainer.core.scenario.ct_import_landmarks.LandmarksNotFound`)
@@ -444,14 +441,7 @@ def _hole_stats(lab: np.ndarray, n: int, x, y):
 def _body_ring(r: _Rings, x, y, z, kmid: int, near_mm, where):
     """Step 2 (body): the slice and hole of the body's marrow: the most anterior large hole near
     ``kmid`` (and within 20 mm of ``near_mm``).  The canal behind it is large too, and the ring is
-    widest at the endplate rims, so neither "largest" nor "nearest the middle" alone finds it.
-
-    A hole under :data:`_PARTIAL_RING_SHARE` of the largest one near ``kmid`` is a ring closed round part of the
-    marrow only, and is not taken for the body's front: the abdominal CT turned -20 deg, L3 at 130 HU, closes its
-    ring on four slices, one of them a 441 mm2 hole by the lower plate 12 mm in front of the 1035-1152 mm2 ones; it
-    was taken from every start within 8 mm of it and not from the others, so a start one slice up put the estimate
-    7.6 mm from the mask's body centre instead of 0.6 (now 1.8 from both).  Turned +15 deg, L4 4.2 -> 1.7 mm, its
-    right pedicle 8.4 -> 2.2 mm (docs/realct-log.md, pass 215)."""
+    widest at the endplate rims, so neither "largest" nor "nearest the middle" alone finds it."""
     lab = r.lab
     k_of, cx_, cy, back = _hole_stats(lab, r.n, x, y)
     big = np.flatnonzero(r.area >= _MIN_BODY_MM2)
@@ -464,7 +454,6 @@ def _body_ring(r: _Rings, x, y, z, kmid: int, near_mm, where):
             raise EstimateNotFound(f"{where}: no vertebral body ring found within 20 mm of ({near_mm[0]:.1f}, "
                                    f"{near_mm[1]:.1f}, {near_mm[2]:.1f}) mm")
     pool = near if near.size else big
-    pool = pool[r.area[pool] >= _PARTIAL_RING_SHARE * r.area[pool].max()]
     front = pool[cy[pool] <= cy[pool].min() + _FRONT_MM]
     # where the posterior wall is open (basivertebral foramen, thin osteoporotic cortex) the
     # marrow and the canal form one hole reaching far back: prefer a slice where they are apart
