@@ -120,6 +120,21 @@ def _j2k(plain, out):
     return out
 
 
+def _htj2k(plain, out):
+    """High-Throughput JPEG 2000 lossless slices written by OpenJPH (imagecodecs' ``htj2k_encode``)."""
+    from imagecodecs import htj2k_encode
+    from pydicom.uid import HTJ2KLossless
+
+    out.mkdir(parents=True)
+    for p in sorted(plain.iterdir()):
+        ds = pydicom.dcmread(p)
+        ds.PixelData = encapsulate([bytes(htj2k_encode(ds.pixel_array))])
+        ds["PixelData"].VR = "OB"
+        ds.file_meta.TransferSyntaxUID = HTJ2KLossless
+        ds.save_as(out / p.name, enforce_file_format=True)
+    return out
+
+
 def test_a_jpeg_2000_lossless_series_is_read_into_the_same_hu(plain, tmp_path):
     folder = _j2k(plain, tmp_path / "j2k")
     assert pydicom.dcmread(next(folder.iterdir())).file_meta.TransferSyntaxUID == JPEG2000Lossless
@@ -482,6 +497,24 @@ def test_a_jpeg_2000_slice_whose_siz_says_signed_under_unsigned_pixels_is_refuse
     assert "says signed 16-bit samples (Ssiz 0x8f); expected 1 (signed)" in err and not out.exists()
 
 
+def _refused_as_one_value(plain, tmp_path, damage, capsys) -> str:
+    """GDCM's JPEG 2000 series of ``plain`` with ``damage(stream) -> stream`` done to its fourth slice, which
+    imagecodecs' OpenJPEG (the oracle) decodes to one value where the plain slice holds over 100: ``import-ct`` exits 2
+    with one line naming the slice, writing nothing; that line."""
+    from imagecodecs import jpeg2k_decode
+
+    folder = _j2k(plain, tmp_path / "j2k" / "ct")
+    victim = _damage_a_slice(folder, damage)
+    damaged = jpeg2k_decode(bytes(next(generate_frames(pydicom.dcmread(victim).PixelData, number_of_frames=1))))
+    assert np.unique(damaged).size == 1
+    assert np.unique(pydicom.dcmread(plain / victim.name).pixel_array).size > 100
+    out = folder.parent / "case.toml"
+    assert main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{victim}: pixel data in JPEG 2000" in err and not out.exists(), err
+    return err
+
+
 @pytest.mark.parametrize(("ssiz", "bits"), [(0x07, 8), (0x0B, 12), (0x0E, 15)])
 def test_a_jpeg_2000_slice_whose_precision_byte_says_fewer_bits_is_refused_by_import_ct(plain, tmp_path, capsys, ssiz,
                                                                                        bits):
@@ -491,19 +524,9 @@ def test_a_jpeg_2000_slice_whose_precision_byte_says_fewer_bits_is_refused_by_im
     (tests/core/anatomy/test_dicom_j2k_sign.py), so the header alone cannot tell; until round 42 the slice was read
     as -1024 HU at every pixel without a word.  Now ``import-ct`` exits 2 with one line naming the file, the
     precision, BitsStored and the one value, and writes nothing."""
-    from imagecodecs import jpeg2k_decode
-
-    folder = _j2k(plain, tmp_path / "j2k" / "ct")
-    victim = _damage_a_slice(folder, lambda s: s[:42] + bytes([ssiz]) + s[43:])
-    damaged = jpeg2k_decode(bytes(next(generate_frames(pydicom.dcmread(victim).PixelData, number_of_frames=1))))
-    assert np.unique(damaged).size == 1
-    assert np.unique(pydicom.dcmread(plain / victim.name).pixel_array).size > 100
-    out = folder.parent / "case.toml"
-    assert main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out)]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and f"{victim}: pixel data in JPEG 2000" in err, err
+    err = _refused_as_one_value(plain, tmp_path, lambda s: s[:42] + bytes([ssiz]) + s[43:], capsys)
     assert f"says {bits}-bit samples (Ssiz {ssiz:#04x}) under BitsStored 16" in err, err
-    assert "decodes to one value (0) at every pixel" in err and not out.exists(), err
+    assert "decodes to one value (0) at every pixel" in err, err
 
 
 def _invert_the_quantisation_style(stream: bytes) -> bytes:
@@ -517,34 +540,14 @@ def test_a_jpeg_2000_slice_whose_quantisation_style_byte_was_inverted_is_refused
     quantisation style): its layout and precision are intact, and OpenJPEG decodes it to one value (imagecodecs'
     OpenJPEG, the oracle, too; the plain slice holds hundreds).  Until round 42 read without a word, most of the slice
     over 50 HU off (the header sweep of realct-log pass 218)."""
-    from imagecodecs import jpeg2k_decode
-
-    folder = _j2k(plain, tmp_path / "j2k" / "ct")
-    victim = _damage_a_slice(folder, _invert_the_quantisation_style)
-    damaged = jpeg2k_decode(bytes(next(generate_frames(pydicom.dcmread(victim).PixelData, number_of_frames=1))))
-    assert np.unique(damaged).size == 1
-    assert np.unique(pydicom.dcmread(plain / victim.name).pixel_array).size > 100
-    out = folder.parent / "case.toml"
-    assert main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out)]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and f"{victim}: pixel data in JPEG 2000" in err, err
-    assert "decodes to one value" in err and "which no CT slice of a patient is" in err and not out.exists(), err
+    err = _refused_as_one_value(plain, tmp_path, _invert_the_quantisation_style, capsys)
+    assert "decodes to one value" in err and "which no CT slice of a patient is" in err, err
 
 
 def test_an_htj2k_slice_whose_precision_byte_says_12_bits_is_refused(plain, tmp_path):
     """OpenJPH's 16-bit HTJ2K slice with its precision byte saying 12 bits: decoded to one value, refused as the JPEG
     2000 slice above (read as -1024 HU at every pixel until round 42)."""
-    from imagecodecs import htj2k_encode
-    from pydicom.uid import HTJ2KLossless
-
-    folder = tmp_path / "htj2k"
-    folder.mkdir()
-    for p in sorted(plain.iterdir()):
-        ds = pydicom.dcmread(p)
-        ds.PixelData = encapsulate([bytes(htj2k_encode(ds.pixel_array))])
-        ds["PixelData"].VR = "OB"
-        ds.file_meta.TransferSyntaxUID = HTJ2KLossless
-        ds.save_as(folder / p.name, enforce_file_format=True)
+    folder = _htj2k(plain, tmp_path / "htj2k")
     victim = _damage_a_slice(folder, lambda s: s[:42] + bytes([(s[42] & 0x80) | 0x0B]) + s[43:])
     with pytest.raises(DicomError) as err:
         read_ct_series(folder)
@@ -557,15 +560,5 @@ def test_an_htj2k_series_is_read_into_the_same_hu(plain, tmp_path):
     """High-Throughput JPEG 2000 lossless slices written by OpenJPH (imagecodecs' ``htj2k_encode``), decoded by
     imagecodecs' OpenJPEG: the chest crop's HU exactly.  Until round 40 every slice was refused, "no decoder
     installed for it" (pydicom's only HTJ2K plugin, pylibjpeg-openjpeg, is not installed)."""
-    from imagecodecs import htj2k_encode
-    from pydicom.uid import HTJ2KLossless
-
-    folder = tmp_path / "htj2k"
-    folder.mkdir()
-    for p in sorted(plain.iterdir()):
-        ds = pydicom.dcmread(p)
-        ds.PixelData = encapsulate([bytes(htj2k_encode(ds.pixel_array))])
-        ds["PixelData"].VR = "OB"
-        ds.file_meta.TransferSyntaxUID = HTJ2KLossless
-        ds.save_as(folder / p.name, enforce_file_format=True)
+    folder = _htj2k(plain, tmp_path / "htj2k")
     assert np.array_equal(read_ct_series(folder).hu, read_ct_series(plain).hu)
