@@ -116,10 +116,10 @@ def test_a_read_set_aside_that_answers_after_all_marks_its_row(qtbot, tmp_path):
     try:
         picker.add_scenario_file(hung)
         qtbot.waitUntil(lambda: picker.stalled(str(hung.resolve())), timeout=30_000)
+        checked = qtbot.waitSignal(picker.seriesChecked, timeout=60_000)
     finally:
         _let_go(fifo)
-    with qtbot.waitSignal(picker.seriesChecked, timeout=60_000) as checked:
-        pass
+    checked.wait()
     assert checked.args == [str(hung.resolve()), ""]
     assert _row(picker, hung).text() == "T12 · synthetic hung\n   intermediate" and picker.start_button.isEnabled()
     assert not picker.stalled(str(hung.resolve()))

@@ -1504,11 +1504,11 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     soft = labels == 0
     # the box's sides and front lie inside the body: a lung open to them is inside the outline (pass 219)
     outline = outline_open_behind(hu > -400)
-    labels[soft & (hu < -900)] = Label.AIR
-    labels[soft & (hu >= -900) & (hu < -400)] = Label.LUNG
+    lung_hu = soft & (hu >= -900) & (hu < -400)
     # outside the body's outline a -900 to -400 HU voxel is not lung (air partial-volumed with the skin): the
     # trocar's skin search met it first and refused the line (the 5 mm abdominal L2's expert left plan, pass 216)
-    labels[soft & (hu >= -900) & (hu < -400) & ~outline] = Label.AIR
+    labels[(soft & (hu < -900)) | (lung_hu & ~outline)] = Label.AIR
+    labels[lung_hu & outline] = Label.LUNG
     labels[soft & (hu >= -400) & (hu < -30)] = Label.FAT
     labels[soft & (hu >= -30)] = Label.MUSCLE
     skin_voxels = max(1, int(round(2.0 / g.spacing_xyz_mm[0])))
