@@ -1091,3 +1091,29 @@ def test_cancel_keeps_the_typed_series_path_to_read_again(qtbot, series, monkeyp
     with qtbot.waitSignal(dlg.loaded, timeout=CT_WORK_WAIT_MS):
         QTest.keyClick(dlg.folder_edit, Qt.Key.Key_Return)
     assert dlg.volume is not None and Path(dlg.folder) == Path(folder)
+
+
+def test_the_editors_labelled_patient_is_the_one_the_saved_scenario_opens(qtbot, series, tmp_path, monkeypatch):
+    """Round 43: the editor labels the patient to check its landmarks and keeps it in the patient cache under the
+    key the trainer reads, as import-ct does: the scenario it saves opens without labelling the vertebra again (the
+    cache gains no entry), and what it opens is what a fresh labelling of the saved file gives (the oracle: the
+    same series labelled with the cache off).  Before, the editor's labels were thrown away: the trainer labelled
+    the same vertebra again when the instructor started the scenario (and the editor labelled it again for every
+    check of the same landmarks)."""
+    from trainer.core.anatomy.ct_patient import patient_from_scenario_ct
+
+    _, root, folder = series
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("VPTRAINER_CACHE_DIR", str(cache))
+    dlg = _open(qtbot, folder)
+    entries = sorted(p.name for p in (cache / "patients").glob("patient-*"))
+    assert len(entries) == 1, entries                  # the check's labelling, kept
+    saved = dlg.save_scenario(root / "cached.toml")
+    assert saved is not None
+    ct = load_scenario(root / "cached.toml").ct
+    opened = patient_from_scenario_ct(ct)
+    assert sorted(p.name for p in (cache / "patients").glob("patient-*")) == entries    # read, not labelled again
+    fresh = patient_from_scenario_ct(ct, cache=False)
+    assert np.array_equal(opened.volume.labels, fresh.volume.labels)
+    assert np.array_equal(opened.volume.hu, fresh.volume.hu)
+    assert opened.landmarks == fresh.landmarks

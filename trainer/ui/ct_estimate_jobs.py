@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from trainer.core.anatomy.cache import cached_ct_patient
 from trainer.core.anatomy.ct_facing import refuse_turned
-from trainer.core.anatomy.ct_patient import patient_from_ct
+from trainer.core.anatomy.ct_patient import ct_source_text, patient_from_ct
 from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.errors import DicomError
@@ -71,8 +72,13 @@ def _checked(vol, landmarks, level, estimated, column, progress=None) -> tuple[l
     landmarks' sources: until round 42 only thick slices or estimated landmarks were labelled here, so the editor
     could not say the tilt (pass 214's *Left*)."""
     written = landmarks_as_written(landmarks)       # judged as the file will hold them: the trainer labels those
+    desc = ct_source_text(vol.meta)
     try:
-        patient = patient_from_ct(vol, written, level, progress=progress, column=column)
+        # kept in the patient cache under the key the trainer reads when the saved scenario is started, as
+        # import-ct keeps its patient (round 43: the editor's labels were thrown away and the trainer labelled the
+        # same vertebra again; an instructor checking the same landmarks twice waited twice)
+        patient = cached_ct_patient(vol.meta, vol.grid, written, level, desc, lambda: patient_from_ct(
+            vol, written, level, progress=progress, column=column, source=desc))
     except ValueError:      # not labelled at all: the trainer says so when the scenario is opened
         return [], ""
     warnings = import_warnings(vol, written, level, estimated, column=column, in_editor=True, patient=patient)
