@@ -18,7 +18,10 @@ decoder (HTJ2K: ``htj2k_decode`` raising; another implementation than the reader
 Prints one JSON object per CT and kind of damage: ``refused``, ``read_same`` (the intact slice's pixels),
 ``read_wrong``, ``ended``; over the slices read wrong, ``max_abs_hu`` and the fraction of their pixels more than
 50 HU off (``frac_gt50_median``, ``frac_gt50_max``); ``oracle_warned`` and ``oracle_warned_read`` (of the slices
-read).  Needs tools/setup.sh --test (the real CTs) and DCMTK on PATH; about 2 minutes a codec.
+read).  For ``intact`` the whole series is read too (``read_ct_series``, whose neighbour check weighs each
+lossless JPEG 2000 slice against the two beside it, round 43), ``series`` saying ``read the same`` as the
+uncompressed series, ``read wrong`` or the refusal.  Needs tools/setup.sh --test (the real CTs) and DCMTK on PATH;
+about 2 minutes a codec.
 
 Usage: .venv/bin/python benchmarks/realct_jpeg_damage.py [--codec lossy|lossless|jpegls|j2k|htj2k] [--kinds intact ...]
 """
@@ -166,6 +169,19 @@ def _read_all(jobs: list[tuple[str, str]]) -> list[tuple[str, int, float]]:
     return out
 
 
+def _whole_series(folder: Path, plain: Path) -> str:
+    """``read the same`` when ``read_ct_series`` reads ``folder`` into ``plain``'s HU, else ``read wrong`` or the
+    refusal's line (the series' checks across slices, which the slice-by-slice reads above do not run)."""
+    from trainer.core.anatomy.dicom_io import read_ct_series
+    from trainer.core.errors import DicomError
+
+    try:
+        hu = read_ct_series(folder).hu
+    except DicomError as exc:
+        return f"refused: {exc}"
+    return "read the same" if np.array_equal(hu, read_ct_series(plain).hu) else "read wrong"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--codec", default="lossy", choices=sorted(CODECS))
@@ -206,6 +222,7 @@ def main() -> int:
                 rows = _read_all(jobs)
                 warned = [_oracle_warned(args.codec, d, Path(tmp) / "decoded.dcm") for d, _ in jobs]
                 wrong = [r for r in rows if r[0] == "read_wrong"]
+                whole = _whole_series(folder, plain) if kind == "intact" else None
                 fracs = [r[2] for r in wrong]
                 print(json.dumps({
                     "name": f"jpeg_damage_{args.codec}", "ct": name, "kind": kind, "slices": len(rows),
@@ -214,7 +231,8 @@ def main() -> int:
                     "frac_gt50_median": round(float(np.median(fracs)), 5) if fracs else 0.0,
                     "frac_gt50_max": round(max(fracs), 4) if fracs else 0.0,
                     "oracle_warned": sum(warned),
-                    "oracle_warned_read": sum(w for w, r in zip(warned, rows) if r[0].startswith("read"))}),
+                    "oracle_warned_read": sum(w for w, r in zip(warned, rows) if r[0].startswith("read")),
+                    **({"series": whole} if whole else {})}),
                     flush=True)
     return 0
 

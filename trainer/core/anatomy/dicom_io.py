@@ -59,6 +59,7 @@ from trainer.core.anatomy.dicom_mixed import (
     stored_selection,
     ungrouped_note,
 )
+from trainer.core.anatomy.dicom_neighbours import CHECKED_SYNTAXES, refuse_unlike_neighbours
 from trainer.core.anatomy.dicom_oblique import (
     MAX_BOX_VOXELS,
     MAX_OBLIQUE_DEG,
@@ -723,9 +724,13 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None, s
     # of fresh, untouched pages; an oblique series' box has its own size (made after its resampling)
     labels = None if oblique else np.zeros(total * rows * cols, np.uint8)
     digest = hashlib.sha256()
+    checked: list[tuple[int, str, UID]] = []        # lossless JPEG 2000 slices, weighed against their neighbours
     for k, i in enumerate(order):
         p, ds = sets[i]
         _fill_slice(stack[k], p, ds, rows, cols)
+        syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+        if syntax in CHECKED_SYNTAXES:
+            checked.append((k, f"{p}{frame(p, ds)}", syntax))
         digest.update(str(ds.get("SOPInstanceUID", "")).encode("ascii", "replace") + b"\0")
         digest.update(memoryview(stack[k]))             # no copy: about 0.3 s CPU on 300 x 512 x 512
         # the slice's stored pixels (and a decoded copy pydicom keeps) are in the stack now: released as it fills,
@@ -734,6 +739,7 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None, s
         if k % _TRIM_EVERY == _TRIM_EVERY - 1:
             _trim_heap()
     _trim_heap()
+    refuse_unlike_neighbours(stack, checked, names)     # a slice decoded wrong without a word (round 43)
     first = pos[order[0]]
     if oblique:
         # the files all read: the editor's bar stays full and its Cancel is heard between the resampling's slabs

@@ -187,17 +187,42 @@ def sign_mismatch(head: bytes, pixel_representation: int) -> str | None:
 #: :data:`_BLANK_PIXELS_PER_BYTE` pixels, is a blank slice, not a damaged one (round 42, pass 219): OpenJPEG's
 #: lossless codestream of a 512 x 512 frame of one value is 141-182 bytes (1024 x 1024: up to 189), OpenJPH's
 #: HTJ2K 137-727 (1024 x 1024: 2463; 2048 x 2048: 9390; in 64 x 64 tiles with tile parts 9147); the damaged
-#: codestreams that decode to one value keep their slice's packets (the real chest crop's: over 100 000 bytes)
+#: codestreams that decode to one value keep their slice's packets (the real chest crop's: over 100 000 bytes).
+#: Plus :data:`_BLANK_BYTES_PER_BAND_SAMPLE` per sample of the lowest resolution's band (:func:`_low_band_samples`):
+#: a constant frame, its unsigned samples shifted by half their range before coding (ISO 15444-1 G.1.2), fills that
+#: band with one value that is not 0, which HTJ2K codes sample by sample (OpenJPH at 512 x 512: 148 151 bytes with one
+#: decomposition level, 37 134 with two, 9382 with three, 727 with five, the default; 1.7 to 2.8 bytes per band
+#: sample; until round 43 the first two were refused as damaged, realct-log pass 221)
 _BLANK_BYTES = 1024
 _BLANK_BYTES_PER_TILE = 256
 _BLANK_PIXELS_PER_BYTE = 64
+_BLANK_BYTES_PER_BAND_SAMPLE = 3
+#: the COD marker (A.6.1): its segment's eighth byte after the length is the number of decomposition levels
+_COD = 0x52
+
+
+def _low_band_samples(stream: bytes) -> int:
+    """Samples of the lowest resolution's band (the image over 2 ** the main header COD's decomposition levels, each
+    side rounded up); 0 when the main header holds no COD segment before the first tile-part."""
+    at = 2 + 2 + int.from_bytes(stream[4:6], "big")               # past SOC and SIZ
+    while at + 10 <= len(stream) and stream[at] == 0xFF and stream[at + 1] not in (_SOT, _SOD):
+        if stream[at + 1] == _COD:
+            levels = min(stream[at + 9], 32)
+            x, y, x0, y0 = (int.from_bytes(stream[8 + 4 * k:12 + 4 * k], "big") for k in range(4))
+            side = 1 << levels
+            return -(-max(x - x0, 0) // side) * -(-max(y - y0, 0) // side)
+        at += 2 + int.from_bytes(stream[at + 2:at + 4], "big")
+    return 0
 
 
 def _blank_bytes(stream: bytes, pixels: int) -> int:
     """The most bytes a codestream of ``pixels`` samples of one value takes (see :data:`_BLANK_BYTES`)."""
     at = stream.find(_SOC_SIZ)
-    tiles = _tiles(stream[at:]) if at >= 0 and at + 44 <= len(stream) else 1
-    return _BLANK_BYTES + _BLANK_BYTES_PER_TILE * max(tiles, 1) + pixels // _BLANK_PIXELS_PER_BYTE
+    usable = at >= 0 and at + 44 <= len(stream)
+    tiles = _tiles(stream[at:]) if usable else 1
+    band = _low_band_samples(stream[at:]) if usable else 0
+    return (_BLANK_BYTES + _BLANK_BYTES_PER_TILE * max(tiles, 1) + pixels // _BLANK_PIXELS_PER_BYTE
+            + _BLANK_BYTES_PER_BAND_SAMPLE * band)
 
 
 def one_value_damage(stream: bytes, bits_stored: int, lowest: int, highest: int, pixels: int) -> str | None:
