@@ -5,7 +5,8 @@ encoder (``realct_sources.write_j2k_slice``) between its two intact neighbours, 
 is inverted, raised by 1 and zeroed (where that changes it), and the three-slice series is read by
 :func:`trainer.core.anatomy.dicom_io.read_ct_series`: refused (a one-line DicomError), read into the same HU as the
 uncompressed series (the oracle), or read wrong (printed with the share of the slice over 50 HU off and how many
-values it holds).  Round 42's numbers: docs/bad-input.md, "Damaged JPEG-LS and JPEG 2000 slices, measured".
+values it holds).  Round 42's and 43's numbers (78 -> 38 read wrong, realct-log pass 221): docs/bad-input.md,
+"Damaged JPEG-LS and JPEG 2000 slices, measured".
 Needs tools/setup.sh --test (the real CTs); about 3 minutes.
 
 Usage: PYTHONPATH=. .venv/bin/python benchmarks/realct_j2k_header_sweep.py
