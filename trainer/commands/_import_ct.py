@@ -242,7 +242,7 @@ def _import(args, series: int | str | None) -> int:
         raise landmarks_error(str(folder), given, args.level, exc,
                               field="--body-centre" if args.body_centre is not None else "body_centre_mm =") from None
     # not refused: the instructor corrects the landmarks; the landmark editor shows the same lines (ct_plausible)
-    for note in import_warnings(vol, given, args.level, estimated, patient=patient):
+    for note in import_warnings(vol, given, args.level, estimated, column=column, patient=patient):
         print(one_line(f"{folder}: warning: {note}"), file=sys.stderr)
     print(one_line(f"{folder}: {coverage_note(vol.grid, given['body_centre_mm'], s.carm.geometry)}"), file=sys.stderr)
     with atomic_file(out, force=args.force) as tmp:

@@ -46,6 +46,8 @@ from trainer.core.anatomy.ct_patient import (
 from trainer.core.anatomy.labels import Label, body_mask
 from trainer.core.anatomy.morphometry import level_row
 from trainer.core.scenario.ct_canal_check import CANAL_SPREAD, canal_limits_mm, canal_note
+from trainer.core.scenario.ct_column_span import plates_past_neighbours_note
+from trainer.core.scenario.ct_label_shape import front_height_problem, pedicle_height_problem
 from trainer.core.scenario.ct_thick_trust import thick_trust_note
 
 __all__ = ["BODY_HEIGHT_SPREAD", "CANAL_WIDTH_SPREAD", "MAX_PEDICLE_BODY_SHARE", "MAX_PEDICLE_HEIGHT_GAP_FRACTION",
@@ -452,7 +454,7 @@ _EDITOR_ADVICE = ("drag the body centre marker into the {level} body and each pe
                   "the slices, or click the {level} body on the column view")
 
 
-def estimated_labels_note(labels, grid, level: str, in_editor: bool = False, hu=None) -> str:
+def estimated_labels_note(labels, grid, level: str, in_editor: bool = False, hu=None, landmarks=None) -> str:
     """One line when the vertebra labelled from estimated landmarks on thin slices does not look like one, or "".
 
     The same anatomy-only tests as :func:`thick_labels_note` (a body of at least
@@ -471,7 +473,10 @@ def estimated_labels_note(labels, grid, level: str, in_editor: bool = False, hu=
     within :data:`MAX_PEDICLE_HEIGHT_GAP_FRACTION` of the level's pedicle height (pass 135 of round 28: the L5 turned
     +5 and +10 deg, a pedicle labelled in the canal or on the lamina 11-24 mm below the other); and each pedicle label
     reaches at least :data:`MIN_PEDICLE_DEPTH_MM` front to back (pass 149 of round 30: L3 turned -5 deg and L5 turned
-    +15 deg, each pedicle one 3 mm CT row of the body's back, 3.0 mm).
+    +15 deg, each pedicle one 3 mm CT row of the body's back, 3.0 mm).  Given the patient's ``landmarks``, the body's
+    front height against its middle and each pedicle's height against the level's
+    (:mod:`~trainer.core.scenario.ct_label_shape`, pass 220 of round 43: L1 turned -20 and +10 deg, its body label
+    6 mm tall at the front; L5 turned +15 deg, a pedicle 3.2 mm tall).
 
     Parameters
     ----------
@@ -483,6 +488,9 @@ def estimated_labels_note(labels, grid, level: str, in_editor: bool = False, hu=
     hu : ndarray, optional
         The patient's CT numbers on ``grid`` (HU), for the soft-tissue test (:data:`MAX_PEDICLE_SOFT_FRACTION`);
         None: that test is not run.
+    landmarks : Landmarks, optional
+        The patient's landmarks, for the shape tests (:func:`~trainer.core.scenario.ct_label_shape.front_height_problem`,
+        :func:`~trainer.core.scenario.ct_label_shape.pedicle_height_problem`); None: those tests are not run.
 
     Returns
     -------
@@ -501,6 +509,10 @@ def estimated_labels_note(labels, grid, level: str, in_editor: bool = False, hu=
         kind, problem = _depth_problem(labels, grid)
     if not kind:
         kind, problem = _soft_problem(labels, hu)
+    if not kind and landmarks is not None:
+        kind, problem = front_height_problem(landmarks)
+    if not kind and landmarks is not None:
+        kind, problem = pedicle_height_problem(landmarks, level)
     if not kind:
         return ""
     return (f"the estimated landmarks do not label the {level} vertebra: {problem}; the patient in the trainer is "
@@ -544,7 +556,8 @@ def below_threshold_note(meta: dict, level: str, in_editor: bool = False) -> str
             f"may reach past its bone; {check}")
 
 
-def labels_note(labels, grid, level: str, slice_mm: float, estimated, in_editor: bool = False, hu=None) -> str:
+def labels_note(labels, grid, level: str, slice_mm: float, estimated, in_editor: bool = False, hu=None,
+                landmarks=None) -> str:
     """The line ``import-ct`` prints about the labelled patient, or "": at thick slices
     :func:`thick_labels_note`; else, when some landmark was estimated, :func:`estimated_labels_note`.
 
@@ -561,6 +574,8 @@ def labels_note(labels, grid, level: str, slice_mm: float, estimated, in_editor:
         Words for the GUI landmark editor (:func:`estimated_labels_note`).
     hu : ndarray, optional
         The patient's CT numbers on ``grid`` (HU), passed to :func:`estimated_labels_note`.
+    landmarks : Landmarks, optional
+        The patient's landmarks, passed to :func:`estimated_labels_note`.
 
     Returns
     -------
@@ -569,7 +584,7 @@ def labels_note(labels, grid, level: str, slice_mm: float, estimated, in_editor:
     """
     note = thick_labels_note(labels, grid, level, slice_mm)
     if not note and tuple(estimated) and slice_mm <= ACQUIRED_CENTRE_FROM_MM:
-        note = estimated_labels_note(labels, grid, level, in_editor=in_editor, hu=hu)
+        note = estimated_labels_note(labels, grid, level, in_editor=in_editor, hu=hu, landmarks=landmarks)
     return note
 
 
@@ -590,7 +605,8 @@ def import_warnings(volume, landmarks: dict, level: str, estimated, column=None,
     estimated : iterable of str
         The landmark keys still as estimated (the rest typed or dragged by the instructor, not judged).
     column : Column, optional
-        The column detected on ``volume`` (its thresholds), as the trainer passes it.
+        The column detected on ``volume`` (its thresholds), as the trainer passes it; given, the estimated endplates
+        are also checked against its spacing (:func:`~trainer.core.scenario.ct_column_span.plates_past_neighbours_note`).
     progress : callable, optional
         ``progress(fraction, message)``, passed to the labelling (it may raise to stop it).
     in_editor : bool
@@ -614,7 +630,11 @@ def import_warnings(volume, landmarks: dict, level: str, estimated, column=None,
         return patient if patient is not None else patient_from_ct(volume, landmarks, level, progress=progress,
                                                                    column=column)
 
-    return _warnings(landmarks, level, tuple(estimated), float(volume.grid.spacing_xyz_mm[2]), labelled, in_editor)
+    # the endplates against the column's spacing (round 43, pass 220): only where the column is at hand (not in
+    # scenario_warnings, which has none)
+    slice_mm = float(volume.grid.spacing_xyz_mm[2])
+    plates = plates_past_neighbours_note(landmarks, level, column, estimated, slice_mm, in_editor=in_editor)
+    return _warnings(landmarks, level, tuple(estimated), slice_mm, labelled, in_editor, first=plates)
 
 
 def scenario_warnings(ct, patient) -> list[str]:
@@ -640,15 +660,17 @@ def scenario_warnings(ct, patient) -> list[str]:
                      lambda: patient, False)
 
 
-def _warnings(landmarks: dict, level: str, estimated: tuple, slice_mm: float, labelled, in_editor: bool) -> list[str]:
+def _warnings(landmarks: dict, level: str, estimated: tuple, slice_mm: float, labelled, in_editor: bool,
+              first: str = "") -> list[str]:
     """:func:`import_warnings` and :func:`scenario_warnings` (one home of the rule): ``labelled()`` gives the
-    labelled patient, asked for only when the labels are checked (some landmark estimated, or thick slices)."""
-    notes = [implausible_note(landmarks, level, slice_mm, keys=estimated, in_editor=in_editor)]
+    labelled patient, asked for only when the labels are checked (some landmark estimated, or thick slices);
+    ``first``: a line said where :func:`implausible_note` says nothing ("" for none; both would name the endplates)."""
+    notes = [implausible_note(landmarks, level, slice_mm, keys=estimated, in_editor=in_editor) or first]
     canal = ""
     if estimated or slice_mm > ACQUIRED_CENTRE_FROM_MM:
         patient = labelled()
         notes.append(labels_note(patient.volume.labels, patient.volume.grid, level, slice_mm, estimated,
-                                 in_editor=in_editor, hu=patient.volume.hu))
+                                 in_editor=in_editor, hu=patient.volume.hu, landmarks=patient.landmarks))
         notes.append(below_threshold_note(patient.volume.meta, level, in_editor=in_editor))
         lm = patient.landmarks
         canal = canal_note(lm.canal_width_mm, lm.canal_depth_mm, level, slice_mm, in_editor=in_editor)
