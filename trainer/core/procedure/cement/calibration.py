@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -218,7 +218,7 @@ def start_run(cond: Condition, seed: int) -> tuple[CementModel, list[Push]]:
     return m, pushes
 
 
-def run_seed(cond: Condition, seed: int, reader: bool = True) -> dict:
+def run_seed(cond: Condition, seed: int, reader: bool = True, reader_ml: Collection[float] | None = None) -> dict:
     """One trainee and bone: what is true at every whole millilitre.
 
     Parameters
@@ -231,6 +231,9 @@ def run_seed(cond: Condition, seed: int, reader: bool = True) -> dict:
         Measure the model reader's d' on the post-procedure views (the costliest part; the leaks,
         heat and threshold visibility do not depend on it). Without it ``dprime`` and ``seen`` are
         empty and :func:`summarise` reports the reader's figures as None.
+    reader_ml : collection of float or None
+        The whole mL at which the reader is measured (None: every one); at the others it is left out as
+        without ``reader``.  The run itself does not depend on it (the reader only looks at the cement).
 
     Returns
     -------
@@ -255,10 +258,11 @@ def run_seed(cond: Condition, seed: int, reader: bool = True) -> dict:
         vol = round((s + 1) * STEP_ML, 3)
         if abs(vol - round(vol)) < 1e-9 or s == n - 1:
             leaks = m.leaks
-            dprime = views_of(cond.scenario).detectability(m) if leaks and reader else {}
+            measure = reader and (reader_ml is None or vol in reader_ml)
+            dprime = views_of(cond.scenario).detectability(m) if leaks and measure else {}
             seen = {t for t, d in dprime.items() if max(d.values()) >= ROSE_K}
             out[vol] = {"kinds": {k for lk in leaks for k in lk.kinds}, "types": {lk.type for lk in leaks},
-                        "dprime": dprime, "seen": seen, "visible_reader": bool(seen), "reader": reader,
+                        "dprime": dprime, "seen": seen, "visible_reader": bool(seen), "reader": measure,
                         "seen_thresholds": {lk.type for lk in leaks if _radiograph_visible(lk, limits)},
                         "visible": any(_radiograph_visible(lk, limits) for lk in leaks),
                         "canal_c": m.canal_wall_temperature_c,
@@ -291,13 +295,14 @@ def run_condition(name: str, seeds) -> dict:
     return summarise(name, [run_seed(cond, s) for s in seeds])
 
 
-def _run_task(task: tuple[str, int, bool]) -> dict:
-    name, seed, reader = task
-    return run_seed(CONDITIONS[name], seed, reader)
+def _run_task(task: tuple[str, int, bool, tuple[float, ...] | None]) -> dict:
+    name, seed, reader, reader_ml = task
+    return run_seed(CONDITIONS[name], seed, reader, reader_ml)
 
 
 def run_conditions(seeds_by_name: Mapping[str, Sequence[int]], jobs: int = 1, reader_rows=None,
-                   initializer: Callable | None = None, initargs: tuple = ()) -> dict:
+                   initializer: Callable | None = None, initargs: tuple = (),
+                   reader_ml: Collection[float] | None = None) -> dict:
     """Rates of several conditions, their runs spread over ``jobs`` worker processes.
 
     Parameters
@@ -311,13 +316,18 @@ def run_conditions(seeds_by_name: Mapping[str, Sequence[int]], jobs: int = 1, re
         Rows whose runs measure the model reader (None: all).
     initializer, initargs
         Run in each worker first (e.g. the benchmark's asset overrides).
+    reader_ml : collection of float or None
+        The whole mL at which those rows measure the reader (None: every one; :func:`run_seed`); the
+        rates do not depend on it.
 
     Returns
     -------
     dict
         ``{name: summarise(name, runs)}`` in the order of ``seeds_by_name``.
     """
-    tasks = [(n, int(s), reader_rows is None or n in reader_rows) for n, seeds in seeds_by_name.items() for s in seeds]
+    at = None if reader_ml is None else tuple(float(v) for v in reader_ml)
+    tasks = [(n, int(s), reader_rows is None or n in reader_rows, at) for n, seeds in seeds_by_name.items()
+             for s in seeds]
     if jobs <= 1:
         results = [_run_task(t) for t in tasks]
     else:
