@@ -261,18 +261,24 @@ def test_a_classic_slice_beside_an_enhanced_ct_is_named_as_a_file(crop, tmp_path
     assert not out.exists()
 
 
+@pytest.fixture(scope="module")
+def plain_l3(totalseg_series):
+    """(volume, L3 landmarks) of the plain abdominal series: read and imported once for both variants below."""
+    ref_root, ref_folder = totalseg_series
+    return read_ct_series(ref_folder), _import(ref_root, ref_folder, "L3", "variants-plain-l3.toml")
+
+
 @pytest.mark.parametrize("orientation", ["FFP", "transposed"])
-def test_the_abdominal_ct_feet_first_prone_or_transposed_gives_the_same_l3(totalseg_ct, totalseg_series, tmp_path,
+def test_the_abdominal_ct_feet_first_prone_or_transposed_gives_the_same_l3(totalseg_ct, plain_l3, tmp_path,
                                                                           orientation):
     """The second real CT (the abdomen, L3 numbered from the sacrum; 101 x 122 pixels of 3 mm, whole series) stored
     feet-first prone with its slices numbered from the head, or transposed: the same L3 landmarks."""
-    ref_root, ref_folder = totalseg_series
-    ref_lm = _import(ref_root, ref_folder, "L3", f"variants-plain-l3-{orientation}.toml")
+    ref_vol, ref_lm = plain_l3
     folder = tmp_path / "series"
     sources.write_dicom(totalseg_ct, folder)
     variants.reorient(folder, orientation)
     variants.renumber(folder, "descending")
-    _same_volume(read_ct_series(folder), read_ct_series(ref_folder))
+    _same_volume(read_ct_series(folder), ref_vol)
     lm = _import(tmp_path, folder, "L3", "case.toml")
     for key, want in ref_lm.items():
         assert np.max(np.abs(np.asarray(lm[key]) - np.asarray(want))) <= 0.5, (key, lm[key], want)
