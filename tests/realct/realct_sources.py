@@ -355,6 +355,22 @@ def write_dicom(ct: RealCT, out_dir, patient_id: str | None = None):
                            derivation=f"converted from NIfTI (RAS) to DICOM (LPS) by vptrainer tests: {ct.source}")
 
 
+def flat_slice_copy(folder, dest, index: int, stored: int = 0):
+    """A copy of the DICOM series in ``folder`` at ``dest`` whose slice ``index`` (in file-name order) holds one stored
+    value everywhere (a padding slice; stored 0 is -1024 HU here); returns (``dest``, that slice's path).  The one home
+    of the readers' flat-slice tests (JPEG lossless, JPEG 2000, HTJ2K)."""
+    import shutil
+
+    import pydicom
+
+    shutil.copytree(folder, dest)
+    path = sorted(Path(dest).iterdir())[index]
+    ds = pydicom.dcmread(path)
+    ds.PixelData = np.full((ds.Rows, ds.Columns), stored, np.uint16).tobytes()
+    ds.save_as(path)
+    return Path(dest), path
+
+
 def write_j2k_slice(src, out) -> None:
     """The DICOM slice ``src`` written to ``out`` as JPEG 2000 lossless by GDCM's own encoder (OpenJPEG inside; DCMTK's
     free codecs have none): the one home of the tests' and ``benchmarks/realct_jpeg_damage.py``'s JPEG 2000 series."""

@@ -45,10 +45,8 @@ NEAR = 2
 
 
 @pytest.fixture(scope="module")
-def plain(chest_crop, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("plain") / "ct"
-    sources.write_dicom(chest_crop, folder)
-    return folder
+def plain(chest_crop_dicom):
+    return chest_crop_dicom
 
 
 def _cut_a_slice_short(folder: Path) -> Path:
@@ -386,12 +384,7 @@ def test_a_flat_jpeg_lossless_slice_is_read_not_refused_as_damaged(plain, tmp_pa
     1 Huffman code, so its last data byte inverted reads the same (the other codes invalid, read as a difference of
     0); the left-over probe refused such an intact slice of the benchmark's series before it tried several bytes and
     left flat images alone."""
-    flat = tmp_path / "flat-plain"
-    shutil.copytree(plain, flat)
-    first = sorted(flat.iterdir())[0]
-    ds = pydicom.dcmread(first)
-    ds.PixelData = np.full((ds.Rows, ds.Columns), 24, np.uint16).tobytes()
-    ds.save_as(first)
+    flat, first = sources.flat_slice_copy(plain, tmp_path / "flat-plain", 0, stored=24)
     folder = _compressed(flat, tmp_path / "flat" / "ct", CODECS["jpeg-lossless-sv1"][0])
     assert np.array_equal(read_ct_series(folder).hu, read_ct_series(flat).hu)
 
@@ -402,12 +395,7 @@ def test_a_blank_jpeg_2000_slice_is_read_not_refused_as_damaged(plain, tmp_path)
     series uncompressed, and as JPEG lossless (the test above), was read.  Its codestream is 172 bytes; the damaged
     ones that decode to one value keep the slice's packets (the chest crop's: over 100 000 bytes).  Oracle: the
     uncompressed series read back."""
-    flat = tmp_path / "flat-plain"
-    shutil.copytree(plain, flat)
-    first = sorted(flat.iterdir())[0]
-    ds = pydicom.dcmread(first)
-    ds.PixelData = np.zeros((ds.Rows, ds.Columns), np.uint16).tobytes()
-    ds.save_as(first)
+    flat, first = sources.flat_slice_copy(plain, tmp_path / "flat-plain", 0)
     folder = _j2k(flat, tmp_path / "flat" / "ct")
     stream = next(generate_frames(pydicom.dcmread(folder / first.name).PixelData, number_of_frames=1))
     assert len(stream) < 1000

@@ -25,10 +25,8 @@ from trainer.core.anatomy.dicom_io import read_ct_series
 
 
 @pytest.fixture(scope="module")
-def plain(chest_crop, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("plain") / "ct"
-    sources.write_dicom(chest_crop, folder)
-    return folder
+def plain(chest_crop_dicom):
+    return chest_crop_dicom
 
 
 @pytest.fixture(scope="module")
@@ -116,12 +114,7 @@ def test_a_blank_slice_between_two_real_ones_in_jpeg_2000_is_read(plain, tmp_pat
     """A padding slice of one value (stored 0, -1024 HU) in the middle of the real chest crop, in GDCM's JPEG 2000:
     it is unlike both its neighbours, but its codestream is a blank frame's few hundred bytes (the one-value check's
     rule, pass 219): it was one value in the writer's hands, and is read as the uncompressed series reads it."""
-    flat = tmp_path / "plain"
-    shutil.copytree(plain, flat)
-    middle = sorted(flat.iterdir())[40]
-    ds = pydicom.dcmread(middle)
-    ds.PixelData = np.zeros((ds.Rows, ds.Columns), np.uint16).tobytes()
-    ds.save_as(middle)
+    flat, middle = sources.flat_slice_copy(plain, tmp_path / "plain", 40)
     packed = tmp_path / "j2k"
     packed.mkdir()
     for p in sorted(flat.iterdir()):
@@ -138,12 +131,7 @@ def test_a_blank_htj2k_slice_coded_with_one_decomposition_level_is_read(plain, t
     uncompressed series read back (its first slice blank)."""
     from imagecodecs import htj2k_encode
 
-    flat = tmp_path / "plain"
-    shutil.copytree(plain, flat)
-    first = sorted(flat.iterdir())[0]
-    ds = pydicom.dcmread(first)
-    ds.PixelData = np.zeros((ds.Rows, ds.Columns), np.uint16).tobytes()
-    ds.save_as(first)
+    flat, first = sources.flat_slice_copy(plain, tmp_path / "plain", 0)
     packed = tmp_path / "htj2k"
     packed.mkdir()
     for p in sorted(flat.iterdir()):
