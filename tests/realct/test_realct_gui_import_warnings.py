@@ -15,12 +15,15 @@ import re
 
 import pytest
 import pytestqt.exceptions
+import realct_reference as reference
 import realct_sources as sources
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from qt_input import type_into_spin
 from realct_gui import open_editor
 from realct_rotate import rotated
+from test_realct_gui_true_ap import show_lines, shown_sentences
+from test_realct_true_ap import ASYMMETRY_DEG, reference_turn_deg, row_resolution_deg
 
 from trainer.cli import main
 
@@ -51,13 +54,17 @@ def _on_screen(dlg) -> str:
     return "\n".join(label.text() for label in dlg.findChildren(QLabel) if label.isVisible())
 
 
+#: the turn (deg) the turned abdomen is written with (negative: the front to the patient's right)
+WRITTEN_TURN_DEG = -15.0
+
+
 @pytest.fixture(scope="module")
 def turned_abdomen(totalseg_ct, tmp_path_factory):
     """The abdominal CT (3 mm) turned -15 deg about its long axis (pivot L3), as DICOM: import-ct's L2 estimate
     labels no vertebra there (its pedicles 7.4 mm apart in height), and L1's is labelled 20 HU under the series' bone
     threshold (pass 193; until then it labelled no vertebra either, pass 102: pedicles 0 / 0 mm3)."""
     root = tmp_path_factory.mktemp("turned_abdomen")
-    sources.write_dicom(rotated(totalseg_ct, -15.0, "L3"), root / "series")
+    sources.write_dicom(rotated(totalseg_ct, WRITTEN_TURN_DEG, "L3"), root / "series")
     return root / "series"
 
 
@@ -85,6 +92,32 @@ def test_the_editor_says_a_vertebra_was_labelled_under_the_series_threshold(qtbo
     shown = dlg.warnings_panel.text()
     assert _numbers_masked(said[0]) in _numbers_masked(shown), (said, shown)
     assert "check each pedicle's outline on the slices" in shown and "scenarios show" not in shown, shown
+
+
+def test_the_editor_says_where_the_turned_l1_s_true_ap_lies_as_show_does(qtbot, capsys, turned_abdomen, totalseg_ct):
+    """The turned abdomen's L1 (the CT written turned -15 deg: the vertebra's front to the patient's right): the
+    editor says its true AP's orbital angle, the line ``scenarios show`` prints for the saved file, before the tilt.
+    Until round 43 the editor said the tilt alone (pass 217's *Left*).
+
+    Oracles: the written turn plus the L1's own turn on the unturned reference mask (the line through its pedicle
+    centres, 5.7 deg: test_realct_true_ap), within that test's tolerance (the bone's own asymmetry and one row of
+    the grid across the pedicles); the side from the written turn's sign; ``scenarios show`` on the saved file."""
+    dlg = open_editor(qtbot, turned_abdomen, level="L1")
+    shown = shown_sentences(dlg)                # failed before: the tilt sentence alone
+    assert len(shown) == 2 and shown[1].startswith("true AP tilt "), shown
+    said = re.fullmatch(r"true AP at orbital (-?[\d.]+) deg, true lateral at (-?[\d.]+) deg: the L1 is turned "
+                        r"([\d.]+) deg on the table, its front to the patient's (left|right)", shown[0])
+    assert said is not None, shown[0]
+    ap, lateral, turn, side = float(said[1]), float(said[2]), float(said[3]), said[4]
+    ref = reference.measure(totalseg_ct.labels, totalseg_ct.grid, sources.VERTEBRA_LABELS["L1"])
+    written_turn = reference_turn_deg(ref) + WRITTEN_TURN_DEG        # the vertebra's turn in the written series
+    assert side == "right" and abs(ap - -written_turn) <= ASYMMETRY_DEG + row_resolution_deg(totalseg_ct, ref), \
+        (ap, written_turn)
+    assert lateral == pytest.approx(ap + 90.0) and turn == pytest.approx(ap, abs=0.05)      # no roll in the file
+    out = turned_abdomen.parent / "editor-turned-l1.toml"
+    assert dlg.save_scenario(out, force=True) is not None
+    lines, _ = show_lines(capsys, out)
+    assert shown == lines, (shown, lines)
 
 
 def test_a_pedicle_moved_by_hand_is_judged_again_as_import_ct_judges_it(qtbot, capsys, totalseg_series):

@@ -28,25 +28,41 @@ from trainer.cli import main
 pytestmark = pytest.mark.slow
 
 LINE = re.compile(r"^\s*(true AP tilt .*)$", re.M)
+ORBITAL = re.compile(r"^\s*(true AP at orbital .*)$", re.M)
 
 
-def _show_line(capsys, scenario) -> tuple[str, dict]:
-    """(``scenarios show``'s true AP line, ``show --json``)."""
+def show_lines(capsys, scenario) -> tuple[list[str], dict]:
+    """(``scenarios show``'s true AP lines: the orbital line of a turned vertebra, if any, and the tilt line;
+    ``show --json``)."""
     capsys.readouterr()
     assert main(["scenarios", "show", str(scenario)]) == 0
     text = capsys.readouterr().out
     assert main(["scenarios", "show", str(scenario), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     (line,) = LINE.findall(text)
-    return line, data
+    return ORBITAL.findall(text) + [line], data
+
+
+def _show_line(capsys, scenario) -> tuple[str, dict]:
+    """(``scenarios show``'s true AP tilt line, ``show --json``)."""
+    lines, data = show_lines(capsys, scenario)
+    return lines[-1], data
+
+
+def shown_sentences(dlg) -> list[str]:
+    """The editor's true AP sentences as on screen, back in ``show``'s words (each one's capital and full stop
+    taken off)."""
+    assert dlg.true_ap_label.isVisible()
+    text = dlg.true_ap_label.text()
+    assert text.startswith("True AP ") and text.endswith("."), text
+    return ["t" + s[1:-1] for s in re.split(r"(?<=\.) (?=True AP )", text)]
 
 
 def _shown(dlg) -> str:
-    """The editor's true AP line as on screen, back in ``show``'s words (its capital and full stop taken off)."""
-    assert dlg.true_ap_label.isVisible()
-    text = dlg.true_ap_label.text()
-    assert text.startswith("True AP tilt ") and text.endswith("."), text
-    return "t" + text[1:-1]
+    """The editor's true AP tilt sentence in ``show``'s words (its last)."""
+    tilt = shown_sentences(dlg)[-1]
+    assert tilt.startswith("true AP tilt "), tilt
+    return tilt
 
 
 def test_the_editor_says_the_5_mm_l2s_tilt_as_show_does(qtbot, capsys, totalseg_5mm_series):
@@ -55,8 +71,11 @@ def test_the_editor_says_the_5_mm_l2s_tilt_as_show_does(qtbot, capsys, totalseg_
     shown = _shown(dlg)                               # failed before: the editor has no such line
     out = root / "editor-true-ap-l2.toml"
     assert dlg.save_scenario(out, force=True) is not None
-    line, data = _show_line(capsys, out)
+    lines, data = show_lines(capsys, out)
+    line = lines[-1]
     assert shown == line, (shown, line)
+    # the L2 lies turned: its orbital line as show says it, before the tilt (round 43; before, the tilt alone)
+    assert len(lines) == 2 and shown_sentences(dlg) == lines, (shown_sentences(dlg), lines)
     inf, sup = _hand_inclinations_deg(out, data["landmarks"])
     assert max(inf, sup) < -3.0                       # both lean: the line asks for a caudal tilt
     assert f"lean {inf:.1f} deg (inferior) and {sup:.1f} deg (superior" in shown, shown
@@ -75,7 +94,7 @@ def test_a_landmark_typed_on_the_thin_series_is_judged_again(qtbot, capsys, tota
     moved = round(dlg.landmarks["superior_endplate_z_mm"] - 4.0, 1)
     type_into_spin(qtbot, dlg.spins["superior_endplate_z_mm", "z"], moved, Qt.Key.Key_Tab)
     assert dlg.source["superior_endplate_z_mm"] == "edited"
-    qtbot.waitUntil(lambda: dlg.true_ap_label.text() not in ("", "True AP tilt: checking the landmarks as moved…")
+    qtbot.waitUntil(lambda: dlg.true_ap_label.text() not in ("", "True AP: checking the landmarks as moved…")
                     and _shown(dlg) != first, timeout=180_000)
     out = root / "editor-true-ap-l2-typed.toml"
     assert dlg.save_scenario(out, force=True) is not None

@@ -189,13 +189,12 @@ def _show(args) -> int:
             print(f"  still as estimated (not yet checked; [ct] estimated): {', '.join(s.ct.estimated)}")
     print(f"C-arm: start {s.carm.start_pose.to_json()}, biplane {s.carm.biplane}, "
           f"patient roll {s.carm.patient_roll_deg:g} deg")
-    turn = patient.landmarks.axial_rotation_deg
-    if turn:
-        from trainer.core.procedure.expert_plan import ap_lateral_orbitals
+    from trainer.core.procedure.true_ap_orbital import true_ap_orbital_line
 
-        ap, lat = ap_lateral_orbitals(s, patient.landmarks)
-        print(f"  true AP at orbital {ap:g} deg, true lateral at {lat:g} deg: the {s.ct.level if s.ct else 'target'} "
-              f"is turned {abs(turn):g} deg on the table, its front to the patient's {'left' if turn > 0 else 'right'}")
+    turned = true_ap_orbital_line(s.carm.patient_roll_deg, patient.landmarks.axial_rotation_deg,
+                                  s.ct.level if s.ct else "target")
+    if turned:          # the landmark editor says the same line (round 43)
+        print("  " + turned)
     if s.ct is not None or data["true_ap"]["off_at_zero_deg"]:     # a built-in case's AP needs no tilt: unsaid
         from trainer.core.scenario.targets import load_targets
 

@@ -23,6 +23,7 @@ from trainer.core.anatomy.ct_patient import ct_source_text, patient_from_ct
 from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.errors import DicomError
+from trainer.core.procedure.true_ap_orbital import true_ap_orbital_line
 from trainer.core.procedure.true_ap_tilt import true_ap_tilt, true_ap_tilt_line
 from trainer.core.scenario.ct_import import LANDMARK_KEYS, EstimateNotFound, landmarks_as_written
 from trainer.core.scenario.ct_import_landmarks import LandmarksNotFound, import_landmarks
@@ -51,22 +52,24 @@ def _estimate(vol, near, column, level, progress):
         est, _ = import_landmarks(vol, near, column.thresholds.bone_hu if near is not None else None, level,
                                   progress=_refine_progress(progress), column=column)
     except LandmarksNotFound as exc:        # nothing to estimate around: what to give, in the editor's words
-        return None, exc.in_editor(), True, [], ""
+        return None, exc.in_editor(), True, [], ()
     except EstimateNotFound as exc:         # import-ct's advice left out: the dialog gives the editor's
-        return None, exc.problem, False, [], ""
+        return None, exc.problem, False, [], ()
     except DicomError as exc:
-        return None, str(exc), False, [], ""
+        return None, str(exc), False, [], ()
     warnings, true_ap = _checked(vol, est, level, LANDMARK_KEYS, column, _labels_check_progress(progress))
     progress(1.0, LABELS_CHECKED)           # the bar's 100 %: the work is done
     return est, "", False, warnings, true_ap
 
 
-def _checked(vol, landmarks, level, estimated, column, progress=None) -> tuple[list[str], str]:
+def _checked(vol, landmarks, level, estimated, column, progress=None) -> tuple[list[str], tuple[str, ...]]:
     """(the lines ``import-ct`` prints after its estimate for ``landmarks``, ``estimated`` the keys still as
     estimated, in the editor's words (:func:`~trainer.core.scenario.ct_plausible.import_warnings`; until round 25
     the editor showed the thick-slice line only, not a thin series' "do not label the vertebra"); the true AP's
-    tilt line ``scenarios show`` prints (:func:`~trainer.core.procedure.true_ap_tilt.true_ap_tilt_line`), "" when
-    the landmarks cannot be labelled).
+    lines ``scenarios show`` prints, () when the landmarks cannot be labelled: for a turned vertebra its orbital
+    angle (:func:`~trainer.core.procedure.true_ap_orbital.true_ap_orbital_line`, the editor's scenarios lie with no
+    roll; round 43: until then the editor said the tilt alone), then its tilt
+    (:func:`~trainer.core.procedure.true_ap_tilt.true_ap_tilt_line`)).
 
     The patient is labelled once, from the landmarks as the file will hold them, whatever the slices and the
     landmarks' sources: until round 42 only thick slices or estimated landmarks were labelled here, so the editor
@@ -80,9 +83,10 @@ def _checked(vol, landmarks, level, estimated, column, progress=None) -> tuple[l
         patient = cached_ct_patient(vol.meta, vol.grid, written, level, desc, lambda: patient_from_ct(
             vol, written, level, progress=progress, column=column, source=desc))
     except ValueError:      # not labelled at all: the trainer says so when the scenario is opened
-        return [], ""
+        return [], ()
     warnings = import_warnings(vol, written, level, estimated, column=column, in_editor=True, patient=patient)
-    return warnings, true_ap_tilt_line(true_ap_tilt(patient), level)
+    turned = true_ap_orbital_line(0.0, patient.landmarks.axial_rotation_deg, level)     # scenario_toml: no roll
+    return warnings, (turned,) * bool(turned) + (true_ap_tilt_line(true_ap_tilt(patient), level),)
 
 
 def _check_job(payload, progress):
@@ -166,7 +170,7 @@ def _load_job(payload, progress):
     chosen = _index_of(column, level)
     if chosen is None and not column.short:
         # several vertebrae, none named: the instructor clicks the target on the overview first
-        est, problem, advised, warnings, true_ap = None, "", False, [], ""
+        est, problem, advised, warnings, true_ap = None, "", False, [], ()
     else:                   # the named level, or a short series taken as centred on the target
         progress(0.9, f"Estimating the landmarks for {level}…")
         near = column.vertebrae[chosen].body_centre_mm if chosen is not None else None

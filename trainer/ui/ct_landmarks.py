@@ -128,7 +128,7 @@ class CTLandmarkDialog(SeriesLoading, LevelPicking, LandmarkEditing, ScenarioSav
         self._by_hand: str | None = None            # a level the numbering does not hold, for the next click
         self._discard_on_close = False              # "Close without saving" answered: close, dropping the corrections
         self.warnings: list[str] = []               # import-ct's warnings for the landmarks shown
-        self.true_ap = ""                           # the true AP's tilt line (scenarios show's) for them
+        self.true_ap = ()                           # the true AP's lines (scenarios show's) for them
         self.runner.finished.connect(self._on_done)
         self.runner.progress.connect(self._on_progress)
 
@@ -279,7 +279,7 @@ class CTLandmarkDialog(SeriesLoading, LevelPicking, LandmarkEditing, ScenarioSav
         self.runner.invalidate("est")
         self.runner.invalidate("check")
         self._check_timer.stop()
-        self._show_true_ap("")              # another series: the line said of the one before goes
+        self._show_true_ap(())              # another series: the line said of the one before goes
         self._busy = "ct"
         self.runner.submit("ct", _load_job, (str(self._pending), self.level(), series))
 

@@ -41,12 +41,14 @@ class ScenarioSaving:
         self.warnings_panel.setToolTip("The warnings vptrainer scenarios import-ct prints for these landmarks"
                                        if self.warnings else "")
 
-    def _show_true_ap(self, line: str) -> None:
-        """The true AP's tilt for the landmarks shown: the line ``scenarios show`` prints ("" empties it); amber when
-        the AP needs a tilt (an AP squared on the orbital angle alone is not true there)."""
-        self.true_ap = line
-        self.true_ap_label.setText(f"{line[0].upper()}{line[1:]}." if line else "")
-        self.true_ap_label.setStyleSheet("color: #a8e0a8;" if line.startswith("true AP tilt 0 deg") else
+    def _show_true_ap(self, lines: tuple[str, ...]) -> None:
+        """The true AP for the landmarks shown: the lines ``scenarios show`` prints, each a sentence (() empties it):
+        a turned vertebra's orbital angle (round 43), then the tilt; amber when the AP needs a tilt (an AP squared on
+        the orbital angle alone is not true there)."""
+        self.true_ap = tuple(lines)
+        self.true_ap_label.setText(" ".join(f"{line[0].upper()}{line[1:]}." for line in self.true_ap))
+        tilt = self.true_ap[-1] if self.true_ap else ""
+        self.true_ap_label.setStyleSheet("color: #a8e0a8;" if tilt.startswith("true AP tilt 0 deg") else
                                          "color: #ffc060;")
 
     def _schedule_check(self) -> None:
@@ -57,8 +59,8 @@ class ScenarioSaving:
         self.runner.invalidate("check")
         if self.warnings:
             self.warnings_panel.setText("Checking the landmarks as moved…")
-        if getattr(self, "true_ap", ""):
-            self.true_ap_label.setText("True AP tilt: checking the landmarks as moved…")
+        if getattr(self, "true_ap", ()):
+            self.true_ap_label.setText("True AP: checking the landmarks as moved…")
         self._check_timer.start()
 
     def _check_landmarks(self) -> None:

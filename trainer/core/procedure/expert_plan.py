@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from trainer.core.anatomy.axial_rotation import true_ap_orbital_deg, true_lateral_orbital_deg
 from trainer.core.anatomy.endplates import endplate_inclinations_deg
 from trainer.core.anatomy.labels import Label
 from trainer.core.anatomy.patient import Patient
@@ -41,6 +40,7 @@ from trainer.core.errors import ParameterError
 from trainer.core.procedure.plans import TARGET_DEPTH_FRACTION, expert_line, working_phase_s
 from trainer.core.procedure.tissue import BODY_LABELS, labels_at
 from trainer.core.procedure.trocar import DEFAULT_GAUGE, DEFAULT_LENGTH_MM, GAUGES_MM, LENGTH_RANGE_MM, find_skin
+from trainer.core.procedure.true_ap_orbital import true_ap_orbitals_deg
 from trainer.core.scenario.checklist import CHECKLIST_ITEMS
 
 __all__ = ["ExpertPlan", "PlanStep", "PlanState", "PHASES", "expert_steps", "procedure_state", "drive",
@@ -247,8 +247,7 @@ def ap_lateral_orbitals(scenario, landmarks) -> tuple[float, float]:
     landmarks : Landmarks
         The target's, for ``axial_rotation_deg``, deg.
     """
-    ap = true_ap_orbital_deg(scenario.carm.patient_roll_deg, round(float(landmarks.axial_rotation_deg), 1))
-    return ap, true_lateral_orbital_deg(ap)
+    return true_ap_orbitals_deg(scenario.carm.patient_roll_deg, landmarks.axial_rotation_deg)
 
 
 def squaring_tilt_deg(endplate_incl_deg: tuple) -> float:
