@@ -105,6 +105,8 @@ def test_the_editor_says_where_the_turned_l1_s_true_ap_lies_as_show_does(qtbot, 
     dlg = open_editor(qtbot, turned_abdomen, level="L1")
     shown = shown_sentences(dlg)                # failed before: the tilt sentence alone
     assert len(shown) == 2 and shown[1].startswith("true AP tilt "), shown
+    # beside the L1's warning, whole on the screen (under the table alone, at 1400 px, it was cut at its third line)
+    assert dlg.warnings_panel.isVisible() and not dlg.true_ap_label.is_cut(), dlg.true_ap_label.shown_lines()
     said = re.fullmatch(r"true AP at orbital (-?[\d.]+) deg, true lateral at (-?[\d.]+) deg: the L1 is turned "
                         r"([\d.]+) deg on the table, its front to the patient's (left|right)", shown[0])
     assert said is not None, shown[0]

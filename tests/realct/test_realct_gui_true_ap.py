@@ -76,6 +76,7 @@ def test_the_editor_says_the_5_mm_l2s_tilt_as_show_does(qtbot, capsys, totalseg_
     assert shown == line, (shown, line)
     # the L2 lies turned: its orbital line as show says it, before the tilt (round 43; before, the tilt alone)
     assert len(lines) == 2 and shown_sentences(dlg) == lines, (shown_sentences(dlg), lines)
+    assert not dlg.true_ap_label.is_cut(), dlg.true_ap_label.shown_lines()     # both whole on the screen
     inf, sup = _hand_inclinations_deg(out, data["landmarks"])
     assert max(inf, sup) < -3.0                       # both lean: the line asks for a caudal tilt
     assert f"lean {inf:.1f} deg (inferior) and {sup:.1f} deg (superior" in shown, shown

@@ -227,9 +227,8 @@ class CTLandmarkDialog(SeriesLoading, LevelPicking, LandmarkEditing, ScenarioSav
         self.true_ap_label.setObjectName("ctTrueAp")
         messages.addWidget(self.warnings_panel, 1, Qt.AlignmentFlag.AlignTop)
         bottom = QHBoxLayout()
-        under_table = QVBoxLayout()     # the true AP's line under the table: the notes' column keeps its share
+        under_table = QVBoxLayout()
         under_table.addWidget(self.table, 0, Qt.AlignmentFlag.AlignTop)     # level with the first note or warning
-        under_table.addWidget(self.true_ap_label, 0, Qt.AlignmentFlag.AlignTop)
         under_table.addStretch(1)
         bottom.addLayout(under_table, 5)
         bottom.addLayout(messages, 0)   # its stretch follows its panels (_fit_messages)
@@ -254,6 +253,9 @@ class CTLandmarkDialog(SeriesLoading, LevelPicking, LandmarkEditing, ScenarioSav
         middle.addWidget(self.views, 5)
         lay.addLayout(middle, 1)
         lay.addLayout(bottom)
+        # the true AP's lines across the whole width, under the table and the warnings: under the table alone (round
+        # 42) its three lines cut a turned vertebra's orbital line and tilt beside a warning (round 43, 22)
+        lay.addWidget(self.true_ap_label)
         lay.addWidget(self.status)
         self._set_editable(False)
         self.resize(1500, 920)
