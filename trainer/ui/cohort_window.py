@@ -39,6 +39,7 @@ from trainer.core.shown_path import shown_path
 from trainer.ui.assessment_notes import WARN_COLOUR
 from trainer.ui.debrief import DebriefWidget
 from trainer.ui.save_dialogs import ask_save_path, save_with_confirmation
+from trainer.ui.show_active import show_active
 
 __all__ = ["CohortWindow"]
 
@@ -250,7 +251,7 @@ class CohortWindow(QWidget):
         # as wide as the trainer's own debrief was with its buttons: at 900 px the Target and Source columns were
         # 80 px wide and each row 150-300 px high
         w.resize(1300, 760)
-        w.show()
+        show_active(w)
         self.debriefs.append(w)
         return w
 

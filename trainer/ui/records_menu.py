@@ -22,6 +22,7 @@ from trainer.core.records.store import default_store_path, open_store
 from trainer.core.shown_path import shown_path
 from trainer.ui.cohort_window import CohortWindow
 from trainer.ui.progress_window import ProgressWindow
+from trainer.ui.show_active import show_active
 
 __all__ = ["store_path", "lrs_settings", "record_finished_session", "RecordsMenu", "RecordsSettingsDialog"]
 
@@ -138,7 +139,7 @@ class RecordsMenu(QObject):
         except VPTrainerError as exc:
             QMessageBox.warning(self.parent_widget, "Records", str(exc))
             return None
-        win.show()
+        show_active(win)
         self.keep(win)
         return win
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QProgressDialog
 from trainer.core.shown_path import shown_path
 from trainer.ui.cement_panel import mmss
 from trainer.ui.resume import LocateCTFolder, ct_folder_missing
+from trainer.ui.show_active import show_active
 from trainer.ui.typed_ahead import KeyGuard
 
 __all__ = ["SessionFlow"]
@@ -45,7 +46,7 @@ class SessionFlow:
         dlg.scenarioSaved.connect(self._ct_scenario_saved)
         dlg.finished.connect(lambda _result: self._forget_dialog(dlg))
         self.dialogs.append(dlg)
-        dlg.show()
+        show_active(dlg)        # the keyboard's, with no window manager too (round 43)
         return dlg
 
     def _forget_dialog(self, dlg) -> None:

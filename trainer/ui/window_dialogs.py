@@ -18,6 +18,7 @@ from trainer.ui.help import UserGuideDialog
 from trainer.ui.preferences import StepsDialog
 from trainer.ui.save_dialogs import ask_save_path, save_with_confirmation
 from trainer.ui.shortcuts import ShortcutsDialog
+from trainer.ui.show_active import show_active
 
 __all__ = ["WindowDialogs"]
 
@@ -113,13 +114,13 @@ class WindowDialogs(QObject):
     def show_shortcuts(self) -> None:
         dlg = ShortcutsDialog(self.parent_widget)
         self.dialogs.append(dlg)
-        dlg.show()
+        show_active(dlg)
 
     def show_user_guide(self):
         """Help > User guide: docs/user-guide.md rendered in a non-modal window."""
         dlg = UserGuideDialog(self.parent_widget)
         self.dialogs.append(dlg)
-        dlg.show()
+        show_active(dlg)
         return dlg
 
     def show_steps(self):
@@ -127,5 +128,5 @@ class WindowDialogs(QObject):
         dlg = StepsDialog(self.settings.steps(), self.parent_widget)
         dlg.stepsChosen.connect(self.stepsChosen.emit)
         self.dialogs.append(dlg)
-        dlg.show()
+        show_active(dlg)
         return dlg
