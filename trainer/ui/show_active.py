@@ -17,7 +17,8 @@ __all__ = ["show_active"]
 
 
 def show_active(window: QWidget) -> QWidget:
-    """Show ``window``, raise it above the others and make it the active window (the keyboard's).
+    """Show ``window``, raise it above the others and make it the active window (the keyboard's); a dialog with a
+    parent gives the keyboard back to its parent's window when it finishes.  Call it once per window.
 
     Parameters
     ----------
@@ -32,4 +33,9 @@ def show_active(window: QWidget) -> QWidget:
     window.show()
     window.raise_()
     window.activateWindow()
+    parent = window.parentWidget()
+    if parent is not None and hasattr(window, "finished"):
+        # closed (the editor's Open in trainer, Close, Escape): the keyboard back to the window it came from; on a
+        # bare X server it went to no window and the resident's first keys in the case were lost (round 43)
+        window.finished.connect(lambda _result: parent.window().activateWindow())
     return window
