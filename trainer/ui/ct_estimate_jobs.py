@@ -86,7 +86,7 @@ def _checked(vol, landmarks, level, estimated, column, progress=None) -> tuple[l
         return [], ()
     warnings = import_warnings(vol, written, level, estimated, column=column, in_editor=True, patient=patient)
     turned = true_ap_orbital_line(0.0, patient.landmarks.axial_rotation_deg, level)     # scenario_toml: no roll
-    return warnings, (turned,) * bool(turned) + (true_ap_tilt_line(true_ap_tilt(patient), level),)
+    return warnings, ((turned,) if turned else ()) + (true_ap_tilt_line(true_ap_tilt(patient), level),)
 
 
 def _check_job(payload, progress):
