@@ -46,7 +46,7 @@ CHILD = textwrap.dedent("""
     w.activateWindow()
     settle()
     out = {"main": w.isActiveWindow()}
-    for name in ("open_ct_import", "show_user_guide", "show_steps"):
+    for name in ("open_ct_import", "show_user_guide", "show_steps", "show_picker"):
         dlg = getattr(w, name)()
         settle()
         focus = app.focusWindow()
@@ -89,4 +89,5 @@ def test_each_window_opened_from_the_trainer_takes_the_keyboard(bare_x, tmp_path
     assert got.pop("main") is True                  # the main window had the keyboard when each was opened
     # each window active and the keyboard's, and once closed the main window's again: before round 43 all three
     # [False, False, ...], the main window kept the keyboard while the window was open and had none once it closed
-    assert got == {name: [True, True, True] for name in ("open_ct_import", "show_user_guide", "show_steps")}, got
+    assert got == {name: [True, True, True] for name in ("open_ct_import", "show_user_guide", "show_steps",
+                                                         "show_picker")}, got

@@ -20,6 +20,7 @@ from trainer.core.scenario.loader import load_scenario
 from trainer.ui.main_window import MainWindow
 from trainer.ui.resume import ResumeOffer, find_unfinished
 from trainer.ui.settings import Settings
+from trainer.ui.show_active import give_back_keyboard
 
 __all__ = ["run_app", "create_window", "startup", "default_session_dir", "apply_theme"]
 
@@ -99,6 +100,7 @@ def create_window(session_dir=None, settings: Settings | None = None) -> MainWin
     app.setApplicationName("vptrainer")
     pg.setConfigOptions(imageAxisOrder="row-major")
     apply_theme(app)
+    give_back_keyboard(app)     # a closed dialog's window gets the keyboard back, with no window manager too
     window = MainWindow(settings or Settings(), Path(session_dir) if session_dir else default_session_dir())
     window.resize(*WINDOW_SIZE)
     window.show()
