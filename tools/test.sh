@@ -28,12 +28,6 @@ cd "$here"
 bash "$here/tools/lint.sh"
 cores="$(nproc 2>/dev/null || echo 1)"
 workers="${VPTRAINER_TEST_WORKERS:-$(( cores < 4 ? cores : 4 ))}"
-# glibc's allocator, for the test processes only: freed heap kept for reuse (up to 4 GiB a process) and grown 256 MiB
-# at a time, rather than handed back to the system and faulted in again page by page for the next test's arrays
-# (the product's own malloc_trim after reading a series still returns it).  Round 43, realct-log pass 224:
-# test_realct_j2k_neighbours.py + test_ct_scenario.py 102.8 -> 85.8 s wall (user + sys 105.0 -> 89.2 s), peak RSS
-# 1.15 -> 1.12 GB; the whole run before it: 2,672 s of CPU (300 s of it system) in 1,421 s of wall on 2 cores.
-export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-4294967296}" MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-268435456}"
 # every run leaves its per-test times in out/test-report.xml (git-ignored): `.venv/bin/python
 # tools/file_seconds.py out/test-report.xml` refreshes tests/file_seconds.txt, the order the workers take
 mkdir -p out
