@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from trainer.core.anatomy.crop_morphology import dilated
 from trainer.core.anatomy.grid import Grid
 
 __all__ = ["LUMEN_HU", "MAX_LOCAL_SD_HU", "MIN_LUMEN_ML", "POOL_MM", "SD_REACH_MM", "SOLID_RADIUS_MM",
@@ -134,8 +135,8 @@ def _lumens(h: np.ndarray, spacing_xyz_mm, not_bone: np.ndarray) -> np.ndarray:
     if not keep.any():
         return out
     kept = keep[lab]
-    lumen = c & ndi.binary_dilation(kept, structure=ball)               # within the radius of a kept core
-    rim = ndi.binary_dilation(lumen) & ~lumen & (hb > UNENHANCED_BLOOD_HU) & (hb < LUMEN_HU[0]) & not_bone[box]
+    lumen = c & dilated(kept, structure=ball)               # within the radius of a kept core
+    rim = dilated(lumen) & ~lumen & (hb > UNENHANCED_BLOOD_HU) & (hb < LUMEN_HU[0]) & not_bone[box]
     out[box] = lumen | rim
     return out
 

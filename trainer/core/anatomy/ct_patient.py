@@ -17,6 +17,7 @@ from scipy import ndimage as ndi
 from scipy.spatial import ConvexHull, QhullError
 
 from trainer.core.anatomy.cache import cached_ct_patient
+from trainer.core.anatomy.crop_morphology import eroded
 from trainer.core.anatomy.ct_arch_marrow import fill_arch_marrow
 from trainer.core.anatomy.ct_beyond import fill_fine_beyond, filled_volumes
 from trainer.core.anatomy.ct_blood_pool import blood_pool_mask
@@ -33,7 +34,13 @@ from trainer.core.anatomy.ct_pedicle_axis import Clearance, bone_mask, fit_pedic
 from trainer.core.anatomy.ct_plates import DISC_BAND_HALF_SLICES, disc_band_planes, plate_tilt_deg
 from trainer.core.anatomy.ct_slices import is_thin_slice
 from trainer.core.anatomy.ct_spine import Column, _pooled, body_outline, pooled_grid, series_thresholds
-from trainer.core.anatomy.ct_turn import TURNED_DEG, rotation_about_z, sampled_turned, turned_bounds, vertebra_turn_deg
+from trainer.core.anatomy.ct_turn import (
+    rotation_about_z,
+    sampled_turned,
+    turn_if_turned_deg,
+    turned_bounds,
+    vertebra_turn_deg,
+)
 from trainer.core.anatomy.ct_voxels import PLANE, outline_open_behind
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.fill_holes import fill_holes
@@ -507,10 +514,10 @@ def _labels_in_own_frame(fine: Volume, vol: Volume, rel: dict, cortex_hu: float,
     are mapped back to ``fine``'s voxels by nearest neighbour.  What the labelling measured (the walls' y) is
     the own frame's: depths from the body centre along the vertebra's own front-to-back axis.  ``outline``: the
     pooled body outline and its grid (air outside)."""
-    turn = vertebra_turn_deg(fine, rel["pedicle_left_centre_mm"], rel["pedicle_right_centre_mm"],
-                             rel["inferior_endplate_z_mm"], rel["superior_endplate_z_mm"])
+    turn = turn_if_turned_deg(fine, rel["pedicle_left_centre_mm"], rel["pedicle_right_centre_mm"],
+                              rel["inferior_endplate_z_mm"], rel["superior_endplate_z_mm"])
     g = fine.grid
-    if abs(turn) < TURNED_DEG:
+    if turn is None:
         return _labels_for_patient(fine, rel, cortex_hu, bone_hu, rib_bearing)
     rot, pivot = rotation_about_z(turn), np.zeros(3)
     lo, hi = turned_bounds(g.origin_mm, g.upper_mm, pivot, rot)
@@ -554,7 +561,7 @@ def _refined(vol: Volume, coarse: Volume, lo, hi, voxel_mm: float) -> Volume:
     body = body_mask(lab)
     # the body's holes (a broken ring's marrow below the threshold) are its inside, not its surface
     solid = fill_holes(body, structure=PLANE)
-    core = ndi.binary_erosion(solid, iterations=max(1, int(round(1.0 / voxel_mm))), border_value=0)
+    core = eroded(solid, iterations=max(1, int(round(1.0 / voxel_mm))), border_value=0)
     lab[body] = Label.CANCELLOUS
     lab[body & ~core] = Label.BODY_CORTEX
     fine.labels[...] = lab

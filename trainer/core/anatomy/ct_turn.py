@@ -13,10 +13,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from trainer.core.anatomy.axial_rotation import TURNED_DEG, mirror_rotation_deg
+from trainer.core.anatomy.axial_rotation import TURNED_DEG, MirrorSearch, mirror_rotation_deg
 from trainer.core.anatomy.grid import Grid
 
-__all__ = ["TURNED_DEG", "rotation_about_x", "rotation_about_z", "sampled_turned", "turned_bounds", "vertebra_turn_deg"]
+__all__ = ["TURNED_DEG", "rotation_about_x", "rotation_about_z", "sampled_turned", "turn_if_turned_deg", "turned_bounds",
+           "vertebra_turn_deg"]
+
+#: the refined turn's step (deg): :func:`~trainer.core.anatomy.axial_rotation.mirror_rotation_deg`'s default
+_REFINE_STEP_DEG = 0.1
 
 
 def rotation_about_x(tilt_deg: float) -> np.ndarray:
@@ -89,3 +93,35 @@ def vertebra_turn_deg(volume, pedicle_left_mm, pedicle_right_mm, inferior_z_mm: 
     landmarks' ``axial_rotation_deg`` measure."""
     mid = 0.5 * (np.asarray(pedicle_left_mm, float) + np.asarray(pedicle_right_mm, float))
     return mirror_rotation_deg(volume, mid, float(inferior_z_mm), float(superior_z_mm))
+
+
+def turn_if_turned_deg(volume, pedicle_left_mm, pedicle_right_mm, inferior_z_mm: float,
+                       superior_z_mm: float) -> float | None:
+    """:func:`vertebra_turn_deg` (deg) where the vertebra is turned :data:`TURNED_DEG` or more, else None: the
+    question the landmark estimate and the labelling ask of the turn (whether to work in the vertebra's own frame).
+
+    The mirror search's refined turn lies within 1 deg (and its 0.1 deg rounding) of its coarse one
+    (:class:`~trainer.core.anatomy.axial_rotation.MirrorSearch`), so where the coarse turn is under
+    ``TURNED_DEG - 1.1`` the answer is None without the refinement (a fifth of the search; docs/realct-log.md
+    pass 226); elsewhere the turn refined as :func:`vertebra_turn_deg` refines it.
+
+    Parameters
+    ----------
+    volume : Volume
+        HU (and grid, LPS mm) holding the vertebra.
+    pedicle_left_mm, pedicle_right_mm : sequence of float
+        The pedicle centres (x, y, z mm).
+    inferior_z_mm, superior_z_mm : float
+        The endplates (z, mm).
+
+    Returns
+    -------
+    float or None
+        The turn (deg, positive: the front towards the patient's left), or None where under :data:`TURNED_DEG`.
+    """
+    mid = 0.5 * (np.asarray(pedicle_left_mm, float) + np.asarray(pedicle_right_mm, float))
+    search = MirrorSearch(volume, mid, float(inferior_z_mm), float(superior_z_mm))
+    if abs(search.coarse_turn_deg) + 1.0 + _REFINE_STEP_DEG < TURNED_DEG:
+        return None
+    turn = search.refined_deg(_REFINE_STEP_DEG)
+    return turn if abs(turn) >= TURNED_DEG else None

@@ -37,7 +37,13 @@ from trainer.core.anatomy.ct_plates import TILTED_DEG as _TILTED_DEG
 from trainer.core.anatomy.ct_plates import endplate_peaks as _endplate_peaks
 from trainer.core.anatomy.ct_plates import plate_tilt_deg as _plate_tilt_deg
 from trainer.core.anatomy.ct_slices import is_thin_slice
-from trainer.core.anatomy.ct_turn import TURNED_DEG, rotation_about_x, rotation_about_z, sampled_turned, vertebra_turn_deg
+from trainer.core.anatomy.ct_turn import (
+    rotation_about_x,
+    rotation_about_z,
+    sampled_turned,
+    turn_if_turned_deg,
+    vertebra_turn_deg,
+)
 from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
 from trainer.core.anatomy.ct_voxels import disc as _disc
 from trainer.core.anatomy.ct_voxels import outer_face as _outer_face
@@ -251,6 +257,14 @@ def axial_turn_deg(volume: Volume, est: dict) -> float:
                              est["inferior_endplate_z_mm"], est["superior_endplate_z_mm"])
 
 
+def axial_turn_if_turned_deg(volume: Volume, est: dict) -> float | None:
+    """:func:`axial_turn_deg` where the vertebra is turned :data:`TURNED_DEG` or more, else None, without the mirror
+    search's refinement where its coarse turn answers that (:func:`~trainer.core.anatomy.ct_turn.turn_if_turned_deg`)."""
+    mid = 0.5 * (np.asarray(est["pedicle_left_centre_mm"], float) + np.asarray(est["pedicle_right_centre_mm"], float))
+    return turn_if_turned_deg(_crop(volume, mid), est["pedicle_left_centre_mm"], est["pedicle_right_centre_mm"],
+                              est["inferior_endplate_z_mm"], est["superior_endplate_z_mm"])
+
+
 def _squared(volume: Volume, est: dict, patient_bone_hu: float, refine: bool) -> dict:
     """``est`` estimated again in the vertebra's squared frame where it is turned :data:`TURNED_DEG` or
     more about the long axis (:func:`axial_turn_deg`: a patient rolled on the table, a scoliotic
@@ -258,8 +272,8 @@ def _squared(volume: Volume, est: dict, patient_bone_hu: float, refine: bool) ->
     along the CT's rows and columns, i.e. for a vertebra facing +y; the chest CT turned 20 deg lost
     its pedicle centres by 6-12 mm (docs/realct-log.md, pass 81).  In the CT turned back by
     the measured angle about the body centre, every landmark is estimated and mapped back."""
-    turn = axial_turn_deg(volume, est)
-    if abs(turn) < TURNED_DEG:
+    turn = axial_turn_if_turned_deg(volume, est)
+    if turn is None:
         return est
     own, back = _estimate_turned(volume, est, _rotated_about_z, turn, patient_bone_hu, refine)
     if own is None:

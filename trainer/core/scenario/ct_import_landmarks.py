@@ -20,12 +20,11 @@ from collections.abc import Callable
 from trainer.core.anatomy.ct_plates import MIN_BODY_OF_SEGMENT, TILTED_DEG, plates_from_discs
 from trainer.core.anatomy.ct_slices import is_thin_slice
 from trainer.core.anatomy.ct_spine import Column, Vertebra
-from trainer.core.anatomy.ct_turn import TURNED_DEG
 from trainer.core.anatomy.grid import Volume
 from trainer.core.errors import DicomError
 from trainer.core.scenario.ct_import import (
     EstimateNotFound,
-    axial_turn_deg,
+    axial_turn_if_turned_deg,
     cortex_threshold_near,
     estimate_landmarks,
     estimate_near,
@@ -276,7 +275,7 @@ def _plates_within_discs(volume: Volume, est: dict, vertebra, cortex_hu: float) 
     mid = 0.5 * (new_sup + new_inf)
     out = {**est, "superior_endplate_z_mm": new_sup, "inferior_endplate_z_mm": new_inf,
            "body_centre_mm": (float(centre[0]), float(centre[1]), mid)}
-    if abs(plate_tilt_deg(volume, out, cortex_hu)) >= TILTED_DEG or abs(axial_turn_deg(volume, out)) >= TURNED_DEG:
+    if abs(plate_tilt_deg(volume, out, cortex_hu)) >= TILTED_DEG or axial_turn_if_turned_deg(volume, out) is not None:
         return out
     try:
         again = estimate_landmarks(volume, near_mm=out["body_centre_mm"], cortex_hu=cortex_threshold_near(
