@@ -75,3 +75,23 @@ def test_empty_mask_and_elements_without_a_centre():
     assert eroded(a, ring)[1, 3, 3]                                      # the hole's voxel, outside the mask
     with pytest.raises(ValueError, match="iterations"):
         dilated(a, ring, 0)
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 2 ** 31 - 1), shape=st.tuples(st.integers(1, 8), st.integers(1, 16), st.integers(1, 16)),
+       fraction=st.floats(0.05, 0.7), blob=st.booleans(), diagonal=st.booleans())
+def test_pieces_labelled_on_the_box_keep_their_numbers(seed, shape, fraction, blob, diagonal):
+    """What ``ct_labels._body`` relies on when it labels the body on its box: SciPy's ``label`` numbers the pieces in
+    the order of their first voxel, which a crop to :func:`mask_box` keeps, so the crop's labels are the whole
+    array's there (and nothing is labelled outside it)."""
+    mask = _mask(seed, shape, fraction, blob)
+    el = ndi.generate_binary_structure(3, 2) if diagonal else None
+    whole, n = ndi.label(mask, structure=el)
+    box = mask_box(mask)
+    if box is None:
+        assert n == 0
+        return
+    crop, m = ndi.label(mask[box], structure=el)
+    assert m == n
+    np.testing.assert_array_equal(crop, whole[box])
+    assert whole.sum() == crop.sum()
