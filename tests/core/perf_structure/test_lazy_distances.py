@@ -27,6 +27,8 @@ def test_lazy_distance_equals_scipy_everywhere(sampling):
         ref = ndimage.distance_transform_edt(~mask, sampling=sampling)
         lazy = LazyDistance(mask, sampling)
         assert np.array_equal(lazy.full(), ref)
+        # every voxel asked one by one (the k-d tree where the spacing is exact)
+        assert np.array_equal(lazy.at(np.argwhere(np.ones(shape, bool))).reshape(shape), ref)
         flat = rng.integers(0, mask.size, 50)
         assert np.array_equal(lazy.at_flat(flat), ref.ravel()[flat])
 
@@ -59,6 +61,7 @@ def test_breach_distance_map_equals_the_whole_box_transform(patient, side):
     ref = (ndimage.distance_transform_edt(~inside, sampling=sp)
            - ndimage.distance_transform_edt(inside, sampling=sp)).astype(np.float32)
     assert np.array_equal(sdf.full(), ref)
+    assert np.array_equal(sdf.at(np.argwhere(np.ones(sdf.shape, bool))), ref.ravel())   # voxel by voxel (k-d trees)
     # and breach() reads those values: a shaft along the pedicle axis
     fr = walls.frames[side]
     t = np.linspace(fr.t_entry, fr.t_junction, 40)

@@ -91,7 +91,8 @@ class LazyDistance:
         return self.at(kji).reshape(flat.shape)
 
     def full(self) -> np.ndarray:
-        """The whole transform (float64, the array's shape); slow: for tests and diagnostics."""
+        """The whole transform (float64, the array's shape): scipy's, the numbers :meth:`at` gives voxel by
+        voxel (a k-d tree query per voxel of the box took about 0.6 s on a pedicle's box, scipy 0.03 s)."""
         if self._full is not None:
             return self._full
-        return self.at(np.argwhere(np.ones(self.shape, bool))).reshape(self.shape)
+        return ndimage.distance_transform_edt(~self.features, sampling=self.sampling)
