@@ -451,7 +451,11 @@ class CementDomain:
             # an upper bound: the exact distance of the voxel nearest the canal's bounding box
             gap = np.maximum(0.0, np.maximum(lo - p, p - hi))
             bound = float(tree.query(p[int(np.argmin(np.einsum("ij,ij->i", gap, gap)))])[0])
-        d = tree.query(p, distance_upper_bound=bound * (1.0 + 1e-9) + 1e-9)[0]
+        ub = bound * (1.0 + 1e-9) + 1e-9
+        p = p[_near_box(p, lo, hi, ub)]      # the others have no canal voxel within ub: the query's inf
+        if p.size == 0:
+            return np.inf
+        d = tree.query(p, distance_upper_bound=ub)[0]
         m = float(np.float32(d.min()))
         return m if m < below else np.inf
 
@@ -481,9 +485,12 @@ class CementDomain:
         """The k-d tree answer of :meth:`dist_canal_within_mm` for ``flat`` (mm; 0 in the canal)."""
         if self._canal is None:
             return np.full(flat.size, np.inf)
-        tree = self._canal_kdtree()[0]
+        tree, lo, hi = self._canal_kdtree()
         p = np.stack(np.unravel_index(flat, self.shape), axis=-1) * np.array(self.spacing_zyx_mm)
-        d = tree.query(p, distance_upper_bound=limit_mm)[0]
+        d = np.full(flat.size, np.inf)
+        near = _near_box(p, lo, hi, limit_mm)     # the others have no canal voxel within the limit: inf
+        if near.any():
+            d[near] = tree.query(p[near], distance_upper_bound=limit_mm)[0]
         d[self._canal.ravel()[flat]] = 0.0
         return d
 
@@ -596,6 +603,19 @@ class CementDomain:
                 if self.cls[f] != WALL:
                     return f
         return None
+
+
+def _near_box(points_mm: np.ndarray, lo_mm: np.ndarray, hi_mm: np.ndarray, reach_mm: float) -> np.ndarray:
+    """Mask of the points (M, 3) mm whose distance to the box ``[lo_mm, hi_mm]`` may be within ``reach_mm``.
+
+    A point farther than ``reach_mm`` from the box is farther than that from everything in it (a k-d
+    tree query bounded by ``reach_mm`` answers ``inf`` for it).  Conservative: the squared box distance
+    is compared with ``reach_mm`` widened by 1e-6 relative and absolute, so rounding never drops a point
+    the query would find; ``reach_mm`` inf keeps every point.
+    """
+    gap = np.maximum(0.0, np.maximum(lo_mm - points_mm, points_mm - hi_mm))
+    r = float(reach_mm) * (1.0 + 1e-6) + 1e-6
+    return np.einsum("ij,ij->i", gap, gap) <= r * r
 
 
 class _PerVoxel:
