@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -108,14 +109,31 @@ def _gate_label() -> QLabel:
     return label
 
 
+#: vertical gap between the rows of the Procedure tab's panels (px): Qt's style gives 6, with which the column
+#: was 948 px tall at 1600 x 1000 in an 883 px view, so the Wait row and Finish were scrolled out of sight
+PANEL_ROW_GAP_PX = 2
+
+
+def _tighten_rows(panel: QWidget) -> None:
+    """Close up the vertical gaps between a panel's rows (its own and its grids'), the columns' gaps kept."""
+    for layout in (panel.layout(), *panel.findChildren(QGridLayout)):
+        if isinstance(layout, QGridLayout):
+            layout.setVerticalSpacing(PANEL_ROW_GAP_PX)
+        elif isinstance(layout, QVBoxLayout):
+            layout.setSpacing(PANEL_ROW_GAP_PX)
+
+
 def _procedure_tab(gate_label: QLabel, panels: tuple, finish_button: QPushButton) -> QScrollArea:
     """The Procedure tab: the gate note, the panels top to bottom, the finish button at the foot; scrolls
-    vertically when the window is too low for it."""
+    vertically when the window is too low for it (at 1600 x 1000 it all shows, down to the Wait row and
+    Finish: round 44)."""
     proc = QWidget()
     lay = QVBoxLayout(proc)
     lay.setContentsMargins(2, 2, 2, 2)
+    lay.setSpacing(PANEL_ROW_GAP_PX)
     lay.addWidget(gate_label)
     for w in panels:
+        _tighten_rows(w)
         lay.addWidget(w)
     lay.addStretch(1)
     lay.addWidget(finish_button)
