@@ -52,6 +52,7 @@ IN_BODY_HINTS = {
     "body": (f"The tip is in the body: on lateral, bring it to {TARGET_DEPTH[0]:.2f}-{TARGET_DEPTH[1]:.2f} of the "
              "depth (anterior third), checking AP; then mix (M)."),
     "target": "The tip is in the anterior third: mix the cement (M), then wait for the working phase.",
+    "cortex": "The tip is in the body's cortex (wall or endplate): pull back a little (Shift+Z) and re-aim into the bone.",
 }
 
 #: stages whose hint gives way to the tip's danger zone (:func:`~trainer.core.scoring.tip_zone.tip_zone`'s "danger":
@@ -78,6 +79,8 @@ def stage_hint(view) -> str:
     if stage == "access" and trocar is not None and "of the body (" in getattr(trocar, "zone", ""):
         # past the posterior wall the access hint ("... until past the posterior wall") is done with: round 40's
         # first-use walk on the 5 mm abdominal L3 read it on with the trocar panel at "middle third of the body"
+        if "in its cortex" in trocar.zone:
+            return IN_BODY_HINTS["cortex"]
         return IN_BODY_HINTS["target" if trocar.zone_level == "target" else "body"]
     # the "cement" hint asks to wait for the working phase; round 39's first-use walk (chest T12) read it on under a
     # phase bar and a bench line saying WORKING, 6:00 after mixing: a resident doing as told waits on into setting

@@ -61,3 +61,21 @@ def test_the_fraction_shown_never_rounds_across_a_band_edge(lm, y, shown, third,
     assert z.depth_fraction == pytest.approx((16.5 - y) / 33.0)
     assert (z.third, z.level) == (third, level)
     assert z.text == f"{third} of the body ({shown}), near the midline", z.text
+
+
+@pytest.mark.parametrize("tissue", ["body_cortex", "cortex"])
+def test_a_tip_in_the_body_cortex_at_the_target_depth_is_not_the_target(lm, tissue):
+    """Round 44's walk on the abdominal L3: the tip at 0.75 of the depth lay in the body's cortex (21 mm left of the midline, by
+    the inferior disc) and the panel read green "anterior third of the body (0.75)"; 9 pushes put 0.03 mL in, all
+    to the disc.  The user guide colours cortex amber ("on the way"); the same point in cancellous bone is the target.
+    Depth by hand: (16.5 + 8.25) / 33 = 0.75."""
+    z = tip_zone(lm, (7.0, -8.25, 0.0), tissue)
+    assert z.level == "on the way" and z.third == "anterior third"
+    assert z.text == "anterior third of the body (0.75), in its cortex (a wall or an endplate), 7 mm from the midline"
+    assert tip_zone(lm, (7.0, -8.25, 0.0), "cancellous").level == "target"
+
+
+def test_the_posterior_wall_s_cortex_on_the_way_in_is_not_called_a_wall(lm):
+    """Passing the posterior wall the tip is in the body's cortex too: that is the way in, said as before."""
+    z = tip_zone(lm, (7.0, 15.5, 0.0), "body_cortex")                # (16.5 - 15.5) / 33 = 0.03
+    assert z.text == "posterior third of the body (0.03), 7 mm from the midline" and z.level == "on the way"

@@ -6,7 +6,8 @@ the posterior, middle or anterior third of the body depth, near the midline or n
 territory (a normal place for a central target, so it is said, not alarmed).  The level
 tells the panel how to colour it: ``'target'`` in the target zone (FACTS.md 2: anterior
 third, 0.67-0.90 of the depth), ``'near'`` in the front of the middle third (seed: front of
-the middle third), ``'on the way'`` elsewhere inside bone, ``'caution'`` in the disc,
+the middle third), ``'on the way'`` elsewhere inside bone and in the body's cortex from the middle of its depth on,
+``'caution'`` in the disc,
 outside the spine or another vertebra, and ``'danger'`` only in the canal, a foramen,
 lung, or through the anterior cortex.
 """
@@ -28,6 +29,8 @@ TARGET_DEPTH = (0.67, 0.90)
 NEAR_DEPTH = (0.50, 0.67)
 
 _BODY_TISSUES = ("cancellous", "body cortex", "cortex", "cleft", "basivertebral vein")
+#: body tissues that are the body's shell (its walls and endplates), not the cancellous bone cement fills
+_CORTEX_TISSUES = ("body cortex", "cortex")
 
 
 @dataclass(frozen=True)
@@ -109,10 +112,17 @@ def tip_zone(landmarks: Landmarks, tip_mm, tissue: str | None) -> TipZone:
     off = abs(x - float(landmarks.body_centre_mm[0]))
     near = off <= MIDLINE_MM
     bv = name == "basivertebral vein"
+    # the posterior wall's cortex is on the way in; from the middle of the body on, cortex is a wall or an endplate
+    in_cortex = name in _CORTEX_TISSUES and df >= NEAR_DEPTH[0]
     parts = [f"{third} of the body ({shown_fraction(df)})", "near the midline" if near else f"{off:.0f} mm from the midline"]
     if bv:
         parts.append("in the basivertebral venous region")
-    if TARGET_DEPTH[0] <= df <= TARGET_DEPTH[1]:
+    if in_cortex:
+        # the hand feels cortex, and the guide colours it amber; until round 44 a tip in the body's wall or endplate
+        # at 0.75 read green "anterior third of the body" (the walk on the abdominal L3: 0.03 mL went in, to the disc)
+        parts.insert(1, "in its cortex (a wall or an endplate)")
+        level = "on the way"
+    elif TARGET_DEPTH[0] <= df <= TARGET_DEPTH[1]:
         level = "target"
     elif NEAR_DEPTH[0] <= df < TARGET_DEPTH[0] or df > TARGET_DEPTH[1]:
         level = "near"
