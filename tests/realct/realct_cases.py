@@ -107,14 +107,34 @@ def _auto_labelled(ct, col, level: str, as_written: bool = True):
     return reference.labels_on_ct(patient, lm["body_centre_mm"], ct.grid, box), box, lm, patient.landmarks
 
 
+def level_import(ct, level: str):
+    """(the column of ``ct`` (``realct_sources.column``), the landmarks ``import-ct --level`` estimates for ``level``
+    there: ``import_landmarks`` from the column's point, unrounded).  The estimate is kept once per test run for the
+    same HU, grid and level (``realct_memo``): several files estimated the same level of the same turned CT (the chest
+    turned -20 deg, its T10: test_realct_turned_patient.py and test_realct_turned_label_shape.py).
+
+    Parameters
+    ----------
+    ct : realct_sources.RealCT
+        The CT (a session CT, a turned or thick copy).
+    level : str
+        Vertebra, e.g. ``"T10"``; the column must number it.
+    """
+    col = sources.column(ct)
+    v = col.find(level)
+    assert v is not None, col.note
+    lm = memo("level_import", (ct.hu, ct.grid, level),
+              lambda: import_landmarks(ct.volume(), v.body_centre_mm, col.thresholds.bone_hu, level, column=col)[0])
+    return col, lm
+
+
 def scenario_from_series(ct, series, level: str, name: str):
     """``(scenario, patient, reference)`` of :func:`scenario_at_reference` on a ``(root, series folder)`` fixture,
     with the bone threshold :func:`detect_column` measures on ``ct``."""
-    from trainer.core.anatomy.ct_spine import detect_column
     from trainer.core.anatomy.dicom_io import read_ct_series
 
     root, folder = series
-    bone_hu = detect_column(ct.volume()).thresholds.bone_hu
+    bone_hu = sources.column(ct).thresholds.bone_hu
     return scenario_at_reference(ct, read_ct_series(folder), root, level, bone_hu, name=name)
 
 

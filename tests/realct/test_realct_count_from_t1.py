@@ -14,7 +14,7 @@ import realct_reference as reference
 import realct_sources as sources
 
 from trainer.cli import main
-from trainer.core.anatomy.ct_spine import LEVEL_ORDER, Vertebra, detect_column, number_vertebrae
+from trainer.core.anatomy.ct_spine import LEVEL_ORDER, Vertebra, number_vertebrae
 
 #: whole-series column detection (about 5 s) and one import of the 1.5 mm series
 pytestmark = pytest.mark.slow
@@ -29,7 +29,7 @@ def test_aorta_t12_is_counted_down_from_t1_and_is_the_reference_t12(aorta_ct):
     """Before: "not numbered (the lowest rib lies at the lowest vertebra in view (T12 or above ...)".
     Now: T1 is the vertebra of the first ribs below the ribless C7, and the 12th vertebra down from it,
     the last in view, bears the lowest ribs: T12, within 3 mm of the reference's body centre."""
-    col = detect_column(aorta_ct.volume())
+    col = sources.column(aorta_ct)     # once per run (realct_sources.column): test_realct_pedicle.py's too
     assert col.certain and col.numbered_by == "first rib", col.note
     assert "counted down from T1" in col.note and "12th pair" in col.note
     t12 = col.find("T12")

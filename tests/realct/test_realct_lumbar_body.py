@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import realct_sources as sources
 from realct_cases import auto_labels
 
-from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.labels import body_mask
 
 #: one abdominal level labelled: about 10 s of CPU on the loaded 2-core machine
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 def bodies(totalseg_ct):
     """``{level: (our body, the mask's body, x, y of the CT grid in the box, body centre)}`` (x, y mm)."""
     ct = totalseg_ct
-    col = detect_column(ct.volume())
+    col = sources.column(ct)          # once per run (realct_sources.column)
     out = {}
     for level in ("L2",):
         lab, ref, box, lm = auto_labels(ct, col, level)

