@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from trainer.cli import main
-from trainer.core.anatomy.builder import build_patient
+from trainer.core.anatomy.cache import cached_patient
 from trainer.core.anatomy.ct_beyond import FILLED_KIND
 from trainer.core.anatomy.dicom_io import read_ct_series, write_ct_series
 from trainer.core.anatomy.grid import Grid, Volume
@@ -42,7 +42,8 @@ def _toml(folder, level, lm):
 @pytest.fixture(scope="module", params=["l1-wedge-default", "t12-biconcave"])
 def case(request, tmp_path_factory):
     """(truth patient, CT scenario file, series folder) for a built-in scenario's anatomy."""
-    truth = build_patient(load_scenario(request.param).anatomy)
+    # the built-in scenario's patient, as every other test building it reads it (the run's patient cache)
+    truth = cached_patient(load_scenario(request.param).anatomy)
     root = tmp_path_factory.mktemp(request.param)
     g = truth.volume.grid
     shifted = Volume(hu=truth.volume.hu, labels=truth.volume.labels,
