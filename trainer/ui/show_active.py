@@ -10,20 +10,15 @@ there is none: :func:`show_active`.
 
 And when a dialog closes (the editor's Open in trainer, the resume offer's Resume, the picker's Start), a window
 manager gives the keyboard back to the window below; with none, X gives it to no window, and the resident's first
-keys in the case did nothing until a click: :func:`give_back_keyboard` watches, once per application, each dialog
-that gets the keyboard (``QGuiApplication.focusWindowChanged``, then that dialog window's ``visibleChanged``).  When
-it is hidden, and no window of ours has the keyboard and no modal dialog is open once the queued events are handled,
-its parent window (or the last dialog still shown over it: the picker's Start opens *Preparing*, which the modal
-picker kept from the keyboard) is activated.  Signals, not an application event filter: a filter on the application
-is a Python call for every event of every widget (paints, mouse moves, timers); the signals are a call per focus
-change and per hide of a dialog that had the keyboard.
+keys in the case did nothing until a click: :func:`give_back_keyboard` installs, once per application, a filter
+that activates a closed dialog's parent window (or the last dialog still shown over it: the picker's Start opens
+*Preparing*, which the modal picker kept from the keyboard) when no window of ours has the keyboard and no modal
+dialog is open.
 """
 
 from __future__ import annotations
 
-import shiboken6
-from PySide6.QtCore import QObject, QTimer
-from PySide6.QtGui import QWindow
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 __all__ = ["give_back_keyboard", "show_active"]
@@ -49,43 +44,16 @@ def show_active(window: QWidget) -> QWidget:
 
 
 class _GiveBack(QObject):
-    """The focus watcher of :func:`give_back_keyboard`.
+    """The application's event filter of :func:`give_back_keyboard`."""
 
-    Each dialog whose window gets the keyboard is watched (its window's ``visibleChanged``, connected once): Qt on
-    X11 says nothing when the window with the keyboard is hidden (``focusWindowChanged`` is not emitted, the focus
-    window is only cleared), so the hide of the dialog is what is watched.
-    """
-
-    def __init__(self, app: QApplication):
-        super().__init__(app)
-        app.focusWindowChanged.connect(self._focus_changed)
-
-    def _focus_changed(self, window: QWindow | None) -> None:
-        dialog = _widget_of(window)
-        if not isinstance(dialog, QDialog) or window.property(_WATCHED):
-            return
-        window.setProperty(_WATCHED, True)
-        window.visibleChanged.connect(lambda visible: visible or _closed(dialog))
-
-
-#: the property marking a dialog's window whose hide is watched
-_WATCHED = "vptrainer_give_back"
-
-
-def _closed(dialog: QDialog) -> None:
-    """``dialog``, which had the keyboard at some time, was hidden: give its parent window the keyboard if nobody
-    has it once the events already queued (a focus change the close causes, a dialog opened next) are handled."""
-    if not shiboken6.isValid(dialog) or dialog.parentWidget() is None:
-        return
-    below = dialog.parentWidget().window()
-    QTimer.singleShot(0, lambda: _activate_if_nobody_has_it(below, dialog))
-
-
-def _widget_of(window: QWindow | None) -> QWidget | None:
-    """The top-level widget shown in ``window`` (None for no window or one that is not a widget's)."""
-    if window is None:
-        return None
-    return next((w for w in QApplication.topLevelWidgets() if w.windowHandle() is window), None)
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Hide and isinstance(obj, QDialog) and obj.isWindow():
+            parent = obj.parentWidget()
+            if parent is not None:
+                below = parent.window()
+                # after the hide is handled: the focus change it causes, or a dialog opened next, seen first
+                QTimer.singleShot(0, lambda: _activate_if_nobody_has_it(below, obj))
+        return False
 
 
 def _activate_if_nobody_has_it(window: QWidget, closed: QWidget) -> None:
@@ -93,8 +61,8 @@ def _activate_if_nobody_has_it(window: QWidget, closed: QWidget) -> None:
     ``window`` (the picker's Start shows *Preparing* while the picker, modal, still blocks it from the keyboard), else
     ``window`` itself."""
     active = QApplication.activeWindow()
-    if not (shiboken6.isValid(window) and shiboken6.isValid(closed)) or not window.isVisible() or (
-            QApplication.activeModalWidget() is not None) or (active is not None and active.isVisible()):
+    if not window.isVisible() or QApplication.activeModalWidget() is not None or (
+            active is not None and active.isVisible()):
         return
     over = [d for d in QApplication.topLevelWidgets() if isinstance(d, QDialog) and d is not closed and d.isVisible()
             and d.parentWidget() is not None and d.parentWidget().window() is window]
@@ -102,7 +70,7 @@ def _activate_if_nobody_has_it(window: QWidget, closed: QWidget) -> None:
 
 
 def give_back_keyboard(app: QApplication) -> None:
-    """Start (once) the watcher that gives a closed dialog's parent window the keyboard when nobody has it.
+    """Install (once) the filter that gives a closed dialog's parent window the keyboard when nobody has it.
 
     Parameters
     ----------
@@ -111,3 +79,4 @@ def give_back_keyboard(app: QApplication) -> None:
     """
     if getattr(app, "_vptrainer_give_back", None) is None:
         app._vptrainer_give_back = _GiveBack(app)
+        app.installEventFilter(app._vptrainer_give_back)
