@@ -49,6 +49,8 @@ import numpy as np
 from realct_memo import memo
 from scipy import ndimage as ndi
 
+from trainer.core.anatomy.crop_morphology import mask_box
+
 #: the pedicle masks start no more than this far (mm) in front of the median posterior wall
 PEDICLE_WALL_CLIP_MM = 2.0
 #: :func:`pedicle_shape` gives no medial angle whose rows and voxels leave it less sure than this (deg;
@@ -113,11 +115,7 @@ def boxed(ref: Reference):
     :func:`unboxed` gives the reference back, voxel for voxel."""
     shape = ref.body.shape
     held = ref.body | ref.pedicle_left | ref.pedicle_right
-    box = []
-    for axis in range(held.ndim):
-        rows = np.flatnonzero(held.any(axis=tuple(a for a in range(held.ndim) if a != axis)))
-        box.append(slice(int(rows[0]), int(rows[-1]) + 1) if rows.size else slice(0, 0))
-    box = tuple(box)
+    box = mask_box(held) or (slice(0, 0),) * held.ndim
     return shape, box, dataclasses.replace(ref, body=ref.body[box].copy(), pedicle_left=ref.pedicle_left[box].copy(),
                                            pedicle_right=ref.pedicle_right[box].copy())
 

@@ -66,6 +66,14 @@ def _checked(iterations: int) -> int:
     return int(iterations)
 
 
+def _on_box(m: np.ndarray, box: tuple[slice, ...] | None, op) -> np.ndarray:
+    """``op`` of ``m`` cut to ``box`` in a False array of ``m``'s shape (all False where ``box`` is None)."""
+    out = np.zeros(m.shape, bool)
+    if box is not None:
+        out[box] = op(m[box])
+    return out
+
+
 def dilated(mask: np.ndarray, structure: np.ndarray | None = None, iterations: int = 1) -> np.ndarray:
     """``scipy.ndimage.binary_dilation(mask, structure, iterations)`` (``border_value`` 0), computed on the
     mask's bounding box grown by the element's reach.
@@ -86,11 +94,7 @@ def dilated(mask: np.ndarray, structure: np.ndarray | None = None, iterations: i
     """
     m = np.asarray(mask, bool)
     st, n = _element(structure, m.ndim), _checked(iterations)
-    out = np.zeros(m.shape, bool)
-    box = mask_box(m, _reach(st, n))
-    if box is not None:
-        out[box] = ndi.binary_dilation(m[box], structure=st, iterations=n)
-    return out
+    return _on_box(m, mask_box(m, _reach(st, n)), lambda crop: ndi.binary_dilation(crop, structure=st, iterations=n))
 
 
 def eroded(mask: np.ndarray, structure: np.ndarray | None = None, iterations: int = 1,
@@ -120,8 +124,5 @@ def eroded(mask: np.ndarray, structure: np.ndarray | None = None, iterations: in
         raise ValueError(f"border_value must be 0 or 1, got {border_value}")
     if not st[tuple(k // 2 for k in st.shape)]:   # an element without its centre erodes beyond the mask
         return ndi.binary_erosion(m, structure=st, iterations=n, border_value=border_value)
-    out = np.zeros(m.shape, bool)
-    box = mask_box(m, _reach(st, 1) if border_value else 0)
-    if box is not None:
-        out[box] = ndi.binary_erosion(m[box], structure=st, iterations=n, border_value=border_value)
-    return out
+    return _on_box(m, mask_box(m, _reach(st, 1) if border_value else 0),
+                   lambda crop: ndi.binary_erosion(crop, structure=st, iterations=n, border_value=border_value))

@@ -89,8 +89,8 @@ def vertebra_turn_deg(volume, pedicle_left_mm, pedicle_right_mm, inferior_z_mm: 
     """The vertebra's own axial rotation (deg, positive: its front turned towards the patient's left): the
     :func:`~trainer.core.anatomy.axial_rotation.mirror_rotation_deg` of the slab between its endplates (z, mm)
     about the midpoint of its pedicle centres (x, y, z mm).  The one definition the landmark estimate
-    (``ct_import.axial_turn_deg``), the labelling (``ct_patient``: whether to label in the own frame) and the
-    landmarks' ``axial_rotation_deg`` measure."""
+    (``ct_import.axial_turn_if_turned_deg``, through :func:`turn_if_turned_deg`), the labelling (``ct_patient``:
+    whether to label in the own frame) and the landmarks' ``axial_rotation_deg`` measure."""
     mid = 0.5 * (np.asarray(pedicle_left_mm, float) + np.asarray(pedicle_right_mm, float))
     return mirror_rotation_deg(volume, mid, float(inferior_z_mm), float(superior_z_mm))
 

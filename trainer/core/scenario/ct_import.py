@@ -42,7 +42,6 @@ from trainer.core.anatomy.ct_turn import (
     rotation_about_z,
     sampled_turned,
     turn_if_turned_deg,
-    vertebra_turn_deg,
 )
 from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
 from trainer.core.anatomy.ct_voxels import disc as _disc
@@ -248,18 +247,11 @@ def _resampled(volume: Volume, pivot_mm, rot: np.ndarray):
     return turned, lambda u: float3(p + rot @ (np.asarray(u, float) - p))
 
 
-def axial_turn_deg(volume: Volume, est: dict) -> float:
-    """The vertebra's own axial rotation (deg, positive: its front turned towards the patient's left)
-    around an estimate: :func:`~trainer.core.anatomy.axial_rotation.mirror_rotation_deg` of the slab
-    between its endplates about the midpoint of its pedicle centres."""
-    mid = 0.5 * (np.asarray(est["pedicle_left_centre_mm"], float) + np.asarray(est["pedicle_right_centre_mm"], float))
-    return vertebra_turn_deg(_crop(volume, mid), est["pedicle_left_centre_mm"], est["pedicle_right_centre_mm"],
-                             est["inferior_endplate_z_mm"], est["superior_endplate_z_mm"])
-
-
 def axial_turn_if_turned_deg(volume: Volume, est: dict) -> float | None:
-    """:func:`axial_turn_deg` where the vertebra is turned :data:`TURNED_DEG` or more, else None, without the mirror
-    search's refinement where its coarse turn answers that (:func:`~trainer.core.anatomy.ct_turn.turn_if_turned_deg`)."""
+    """The vertebra's own axial rotation around an estimate (deg, positive: its front turned towards the patient's
+    left) where it is turned :data:`TURNED_DEG` or more, else None: the turn of the slab between its endplates about
+    the midpoint of its pedicle centres (:func:`~trainer.core.anatomy.ct_turn.turn_if_turned_deg`, without the mirror
+    search's refinement where its coarse turn answers that)."""
     mid = 0.5 * (np.asarray(est["pedicle_left_centre_mm"], float) + np.asarray(est["pedicle_right_centre_mm"], float))
     return turn_if_turned_deg(_crop(volume, mid), est["pedicle_left_centre_mm"], est["pedicle_right_centre_mm"],
                               est["inferior_endplate_z_mm"], est["superior_endplate_z_mm"])
@@ -267,7 +259,7 @@ def axial_turn_if_turned_deg(volume: Volume, est: dict) -> float | None:
 
 def _squared(volume: Volume, est: dict, patient_bone_hu: float, refine: bool) -> dict:
     """``est`` estimated again in the vertebra's squared frame where it is turned :data:`TURNED_DEG` or
-    more about the long axis (:func:`axial_turn_deg`: a patient rolled on the table, a scoliotic
+    more about the long axis (:func:`axial_turn_if_turned_deg`: a patient rolled on the table, a scoliotic
     vertebra).  The axial estimate reads the posterior wall, the canal and the pedicles' isthmus rows
     along the CT's rows and columns, i.e. for a vertebra facing +y; the chest CT turned 20 deg lost
     its pedicle centres by 6-12 mm (docs/realct-log.md, pass 81).  In the CT turned back by
