@@ -1,5 +1,6 @@
 """Test-wide settings: headless Qt unless the caller chose a platform; a private patient cache shared by the
-run's workers; tools/test.sh's workers take the longest test files first (xdist_order)."""
+run's workers; tools/test.sh's workers take the longest test files first (xdist_order) and leave a trail a crash
+cannot lose (crash_trail)."""
 
 import os
 import sys
@@ -7,6 +8,8 @@ import sys
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+pytest_plugins = ["crash_trail"]      # each worker's last steps and Qt messages in out/ (tools/test.sh prints them)
 
 
 def _run_temp(tmp_path_factory):

@@ -32,7 +32,24 @@ workers="${VPTRAINER_TEST_WORKERS:-$(( cores < 4 ? cores : 4 ))}"
 # tools/file_seconds.py out/test-report.xml` refreshes tests/file_seconds.txt, the order the workers take
 mkdir -p out
 report=(--junitxml=out/test-report.xml)
-if (( workers > 1 )); then
-  exec .venv/bin/python -m pytest -q -p no:cacheprovider "${report[@]}" -n "$workers" --dist loadfile "$@"
+# each worker's trail (tests/crash_trail.py): its tests' starts and ends and Qt's warnings, unbuffered, so a worker
+# that dies leaves what it ran last and what Qt said; printed below for every worker that did not finish
+export VPTRAINER_TEST_TRAIL_DIR="$here/out"
+rm -f out/trail-*
+# a crashed worker ends the run (--max-worker-restart=0): its test is reported failed either way, and after a
+# restart in round 44 the longest-file-first hand-out gave the survivors no more work and the run hung
+dist=()
+(( workers > 1 )) && dist=(-n "$workers" --dist loadfile --max-worker-restart=0)
+status=0
+.venv/bin/python -m pytest -q -p no:cacheprovider "${report[@]}" "${dist[@]}" "$@" || status=$?
+if (( status != 0 )); then
+  for trail in out/trail-*.log; do
+    [[ -f "$trail" ]] || continue
+    if [[ "$(tail -n 1 "$trail")" != *"session finished" ]]; then
+      echo "== $trail: this worker did not finish; its last lines and the garbage collector's state:"
+      tail -n 12 "$trail"
+      cat "${trail%.log}.gc" 2>/dev/null && echo
+    fi
+  done
 fi
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "${report[@]}" "$@"
+exit "$status"
