@@ -1,13 +1,17 @@
 """A trail of each test worker's last steps, written where a crash cannot lose it (tools/test.sh prints it).
 
 Round 44's CI lost a worker twice to ``Fatal Python error: Aborted`` in tests that touch no Qt (a hypothesis test
-of ``crop_morphology``, an ``import-ct`` in a GUI file) and showed nothing else: pytest's capture holds the
-test's own stderr, pytest-qt's message capture holds Qt's messages in a list, and both die with the process.  With
+of ``crop_morphology``, an ``import-ct`` in a GUI file) and showed nothing else: pytest's capture holds the test's
+own stderr, pytest-qt's message capture holds Qt's messages in a list, and both die with the process. With
 ``VPTRAINER_TEST_TRAIL_DIR`` set (tools/test.sh sets it to ``out/``) every worker writes, unbuffered, to
-``trail-<worker>.log``: each test's start and end, and every Qt message of warning level or above (a fatal one with
-the Python stack that led to it), passed on to pytest-qt's capture as before; and to ``trail-<worker>.gc`` the
-state of Python's garbage collector (a Qt object freed by a collection runs its C++ destructor inside whatever
-test allocated at that moment).  Without the variable nothing is written.
+``trail-<worker>.log``: each test's start and end (and a failed one's phase), and every Qt message of warning level
+or above (a fatal one with the Python stack that led to it), passed on to pytest-qt's capture as before; and to
+``trail-<worker>.gc`` the state of Python's garbage collector (a Qt object freed by a collection runs its C++
+destructor inside whatever test allocated at that moment). Without the variable nothing is written.
+
+Round 45 found that cause without Qt: glibc's "double free or corruption" from SciPy's several-pass erosion on an
+array smaller than its element, run by that hypothesis test's oracle (``trainer.core.anatomy.crop_morphology``'s
+notes). glibc writes its message to the captured stderr, so the trail shows the test, not the message.
 """
 
 from __future__ import annotations
@@ -88,6 +92,11 @@ def pytest_runtest_logstart(nodeid, location) -> None:
 def pytest_runtest_setup(item) -> None:
     """After pytest-qt installed its capture for this test (its hook runs first), chain ours in front of it."""
     _install_qt_handler()
+
+
+def pytest_runtest_logreport(report) -> None:
+    if report.failed:
+        _write(f"FAILED {report.nodeid} ({report.when})")
 
 
 def pytest_runtest_logfinish(nodeid, location) -> None:

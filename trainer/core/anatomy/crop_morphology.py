@@ -14,6 +14,13 @@ known without it, and inside it depends only on the voxels within the structurin
 
 Each is SciPy's own function on the crop with the same element and iterations, so the answer is the same voxel for
 voxel (``tests/core/anatomy/test_crop_morphology.py`` checks it against SciPy on the whole array).
+
+SciPy's several-pass erosion (``iterations`` over 1, also behind its dilation) writes outside its buffers when the
+array is smaller than the structuring element along an axis (scipy issue 11400, numpy issue 15376; still so in
+SciPy 1.17.1): the heap is corrupted and the process aborts later, anywhere ("double free or corruption").  A crop
+to a thin mask's box is such an array (an axial slab one voxel thick, eroded with a 3 x 3 x 3 element), and round
+44's CI lost a test worker to it twice (docs/realct-log.md pass 234).  On such an array the passes are made one at
+a time (:func:`iterated`), which is what several passes are by definition, and SciPy's one-pass code is sound there.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-__all__ = ["dilated", "eroded", "mask_box"]
+__all__ = ["dilated", "eroded", "iterated", "mask_box"]
 
 
 def mask_box(mask: np.ndarray, grow: tuple[int, ...] | int = 0) -> tuple[slice, ...] | None:
@@ -48,6 +55,37 @@ def mask_box(mask: np.ndarray, grow: tuple[int, ...] | int = 0) -> tuple[slice, 
             return None
         box.append(slice(max(0, int(hit[0]) - g[a]), min(m.shape[a], int(hit[-1]) + 1 + g[a])))
     return tuple(box)
+
+
+def iterated(op, mask: np.ndarray, structure: np.ndarray, iterations: int, **kwargs) -> np.ndarray:
+    """``op(mask, structure=structure, iterations=iterations, **kwargs)`` for SciPy's ``binary_dilation`` or
+    ``binary_erosion``, made one pass at a time where ``mask`` is smaller than ``structure`` along an axis (there
+    SciPy's several-pass code corrupts the heap: see the module's notes).
+
+    Parameters
+    ----------
+    op : callable
+        ``scipy.ndimage.binary_dilation`` or ``scipy.ndimage.binary_erosion``.
+    mask : ndarray of bool
+        The region (voxels, no units).
+    structure : ndarray of bool
+        Structuring element, as many dimensions as ``mask``.
+    iterations : int
+        Passes, 1 or more.
+    **kwargs
+        Passed on to ``op`` at every pass (``border_value``).
+
+    Returns
+    -------
+    ndarray of bool
+        ``op``'s answer, the shape of ``mask``.
+    """
+    if iterations == 1 or all(a >= e for a, e in zip(mask.shape, structure.shape)):
+        return op(mask, structure=structure, iterations=iterations, **kwargs)
+    out = mask
+    for _ in range(iterations):
+        out = op(out, structure=structure, iterations=1, **kwargs)
+    return out
 
 
 def _element(structure, ndim: int) -> np.ndarray:
@@ -94,7 +132,7 @@ def dilated(mask: np.ndarray, structure: np.ndarray | None = None, iterations: i
     """
     m = np.asarray(mask, bool)
     st, n = _element(structure, m.ndim), _checked(iterations)
-    return _on_box(m, mask_box(m, _reach(st, n)), lambda crop: ndi.binary_dilation(crop, structure=st, iterations=n))
+    return _on_box(m, mask_box(m, _reach(st, n)), lambda crop: iterated(ndi.binary_dilation, crop, st, n))
 
 
 def eroded(mask: np.ndarray, structure: np.ndarray | None = None, iterations: int = 1,
@@ -123,6 +161,6 @@ def eroded(mask: np.ndarray, structure: np.ndarray | None = None, iterations: in
     if border_value not in (0, 1):
         raise ValueError(f"border_value must be 0 or 1, got {border_value}")
     if not st[tuple(k // 2 for k in st.shape)]:   # an element without its centre erodes beyond the mask
-        return ndi.binary_erosion(m, structure=st, iterations=n, border_value=border_value)
+        return iterated(ndi.binary_erosion, m, st, n, border_value=border_value)
     return _on_box(m, mask_box(m, _reach(st, 1) if border_value else 0),
-                   lambda crop: ndi.binary_erosion(crop, structure=st, iterations=n, border_value=border_value))
+                   lambda crop: iterated(ndi.binary_erosion, crop, st, n, border_value=border_value))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from trainer.core.anatomy.crop_morphology import iterated
 from trainer.core.anatomy.labels import Label
 
 __all__ = ["TISSUE_HU", "BONE_MASK_LABELS", "cortical_shell", "assign_hu", "bone_mask", "trabecular_texture",
@@ -67,7 +68,7 @@ def cortical_shell(labels: np.ndarray, spacing_mm: float, box=None, cortex_mm: f
     box = box if box is not None else tuple(slice(0, n) for n in labels.shape)
     sub = _BONE_LUT[labels[box]]
     n = max(1, int(round(cortex_mm / spacing_mm)))
-    core = ndi.binary_erosion(sub, iterations=n, border_value=1)
+    core = iterated(ndi.binary_erosion, sub, ndi.generate_binary_structure(3, 1), n, border_value=1)   # a thin box
     shell = np.zeros(labels.shape, bool)
     shell[box] = sub & ~core
     return shell
