@@ -104,7 +104,7 @@ from trainer.core.anatomy.ct_pedicle_axis import vertebra_rotation_deg
 from trainer.core.anatomy.ct_plates import TILTED_DEG
 from trainer.core.anatomy.ct_slices import is_thin_slice
 from trainer.core.anatomy.ct_voxels import PLANE as _PLANE
-from trainer.core.anatomy.ct_voxels import PLANE_DIAGONAL, axes, outline_open_behind
+from trainer.core.anatomy.ct_voxels import PLANE_DIAGONAL, axes, outline_and_skin
 from trainer.core.anatomy.ct_voxels import SAGITTAL as _SAGITTAL
 from trainer.core.anatomy.ct_voxels import disc as _disc
 from trainer.core.anatomy.ct_voxels import run_bounds as _run_bounds
@@ -427,7 +427,8 @@ def _chosen_body(found: list, centre_blended: bool):
 
 def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
                   rib_bearing: bool = False, open_wall: bool = False,
-                  blood_pool: np.ndarray | None = None, blob_run: bool = False) -> tuple[np.ndarray, dict]:
+                  blood_pool: np.ndarray | None = None, blob_run: bool = False,
+                  outline_skin: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, dict]:
     """Label volume (uint8) of a re-centred fine CT volume, and what was measured.
 
     ``lm``: ``pedicle_left_centre_mm``, ``pedicle_right_centre_mm``, ``superior_endplate_z_mm``,
@@ -445,6 +446,8 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
     :data:`BLOB_RUN_HALF_MM` (a trabecular blob inside an open ring: the body is then looked for within 30 mm of the
     midline, as where no run is found); a last resort of
     :func:`~trainer.core.anatomy.ct_patient.patient_from_ct`'s threshold steps, after ``open_wall``.
+    ``outline_skin``: :func:`~trainer.core.anatomy.ct_voxels.outline_and_skin` of ``fine`` (its HU alone decides
+    it), when the caller labels the same volume at several thresholds; made here when None.
     """
     hu, g = fine.hu, fine.grid
     sp = g.spacing_xyz_mm[0]
@@ -592,7 +595,7 @@ def derive_labels(fine: Volume, lm: dict, cortex_hu: float = CORTEX_HU,
         join_front_row(labels, g, np.where(mid, profile_wall_y_mm(hu, g, found[1:]), np.inf), JUNCTION_GAP_MM)
     if found is not None:
         _junction(labels, bone, g)
-    _other_labels(labels, hu, g, bone, body, canal_holes, measured, pl, pr, pw, sup, inf, thin)
+    _other_labels(labels, hu, g, bone, body, canal_holes, measured, pl, pr, pw, sup, inf, thin, outline_skin)
     if found is not None:
         _canal_from_hole(labels, hu, found[0], cortex_hu)
         _pedicle_marrow(labels)
@@ -1540,7 +1543,8 @@ def _term_box(*terms: np.ndarray) -> tuple[slice, ...] | None:
     return tuple(box)
 
 
-def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr, pw, sup, inf, thin: bool):
+def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr, pw, sup, inf, thin: bool,
+                  outline_skin=None):
     x, y, z = _axes(g)
     Z, Y, X = z[:, None, None], y[None, :, None], x[None, None, :]
     free = labels == 0
@@ -1549,7 +1553,7 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     labels[bone & (labels == 0)] = Label.ADJACENT_VERTEBRA
     soft = labels == 0
     # the box's sides and front lie inside the body: a lung open to them is inside the outline (pass 219)
-    outline = outline_open_behind(hu > -400)
+    outline, skin = outline_and_skin(hu, g.spacing_xyz_mm[0]) if outline_skin is None else outline_skin
     lung_hu = soft & (hu >= -900) & (hu < -400)
     # outside the body's outline a -900 to -400 HU voxel is not lung (air partial-volumed with the skin): the
     # trocar's skin search met it first and refused the line (the 5 mm abdominal L2's expert left plan, pass 216)
@@ -1557,9 +1561,6 @@ def _other_labels(labels, hu, g: Grid, bone, body, canal_holes, measured, pl, pr
     labels[lung_hu & outline] = Label.LUNG
     labels[soft & (hu >= -400) & (hu < -30)] = Label.FAT
     labels[soft & (hu >= -30)] = Label.MUSCLE
-    skin_voxels = max(1, int(round(2.0 / g.spacing_xyz_mm[0])))
-    skin = outline & ~ndi.binary_erosion(outline, structure=_PLANE, iterations=skin_voxels,
-                                          border_value=1)          # the crop edge is not skin
     labels[skin & soft] = Label.SKIN
     cx_half = 0.5 * abs(pl[0] - pr[0]) - 0.25 * (measured["pedicles"]["left"]["width_mm"]
                                                   + measured["pedicles"]["right"]["width_mm"])

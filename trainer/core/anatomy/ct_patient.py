@@ -41,7 +41,7 @@ from trainer.core.anatomy.ct_turn import (
     turned_bounds,
     vertebra_turn_deg,
 )
-from trainer.core.anatomy.ct_voxels import PLANE, outline_open_behind
+from trainer.core.anatomy.ct_voxels import PLANE, outline_and_skin, outline_open_behind
 from trainer.core.anatomy.dicom_io import read_ct_series
 from trainer.core.anatomy.fill_holes import fill_holes
 from trainer.core.anatomy.grid import Grid, Volume, float3, int3
@@ -447,6 +447,7 @@ def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: floa
     if cortex_hu >= CORTEX_HU:
         return derive_labels(fine, rel, cortex_hu, rib_bearing)
     pool = blood_pool_mask(fine.hu, fine.grid)          # the lumens, found once for every threshold step
+    outline_skin = outline_and_skin(fine.hu, fine.grid.spacing_xyz_mm[0])     # and the body's outline and skin
     gap = abs(float(rel["pedicle_left_centre_mm"][0]) - float(rel["pedicle_right_centre_mm"][0]))
     best, best_rank = None, None
     unfound: ValueError | None = None
@@ -456,7 +457,8 @@ def _labels_for_patient(fine: Volume, rel: dict, cortex_hu: float, bone_hu: floa
         if step < 0 and best_rank is not None and best_rank.body_and_pedicles:
             break          # a body and both pedicles were labelled at the patient's threshold or above: no lower step
         try:
-            labels, measured = derive_labels(fine, rel, bone_hu + step, rib_bearing, open_wall, pool, blob_run)
+            labels, measured = derive_labels(fine, rel, bone_hu + step, rib_bearing, open_wall, pool, blob_run,
+                                             outline_skin)
         except ValueError as exc:   # no wall reaches this step (abdominal CT at 6 mm, L2: +40 HU): it fails
             unfound = exc
             continue
