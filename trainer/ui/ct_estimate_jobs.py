@@ -29,7 +29,7 @@ from trainer.core.scenario.ct_import import LANDMARK_KEYS, EstimateNotFound, lan
 from trainer.core.scenario.ct_import_landmarks import LandmarksNotFound, import_landmarks
 from trainer.core.scenario.ct_plausible import import_warnings
 from trainer.ui.ct_overview import sagittal_slab
-from trainer.ui.series_chooser import series_below, series_side_by_side
+from trainer.ui.series_chooser import listed_headers, series_below, side_by_side_in
 
 __all__ = ["CHECK_LABELLED", "LABELS_CHECKED", "REFINE_SHARE", "SEARCHING"]
 
@@ -158,12 +158,17 @@ def _load_job(payload, progress):
             return {"study": study}
         # several series side by side and none chosen: their list, for the instructor to pick one (every file's
         # header read here, off the GUI thread; no pixel)
-        flat = series_side_by_side(Path(folder))
+        listed = listed_headers(Path(folder))
+        flat = side_by_side_in(listed)
         if flat:
             return {"side_by_side": flat}
+    else:
+        listed = None
+    # the headers just read are handed to the reader, which reads them again only when a file changed since (until
+    # round 45 it read them all twice: 0.07 s of CPU at the chest CT's 133 files)
     vol = read_ct_series(folder, progress=lambda done, total: progress(0.45 * done / total,
                                                                         f"Reading slice {done} of {total}…"),
-                         series=series, below=study, searching=searching)
+                         series=series, below=study, searching=searching, headers=listed)
     column = detect_column(vol, progress=lambda f, m: progress(0.45 + 0.4 * f, f"Finding the column: {m}…"))
     refuse_turned(vol, folder, column)      # a prone patient's pixels under a supine orientation (ct_facing)
     slab, _ = sagittal_slab(vol, column)

@@ -50,6 +50,7 @@ from trainer.core.anatomy.dicom_copies import copies_note, drop_exact_copies, sh
 from trainer.core.anatomy.dicom_enhanced import ENHANCED_CT_CLASSES, frames_of
 from trainer.core.anatomy.dicom_folder import series_files, series_subfolders
 from trainer.core.anatomy.dicom_jpeg_scan import decoded_pixels
+from trainer.core.anatomy.dicom_listing import FolderHeaders
 from trainer.core.anatomy.dicom_mixed import (
     SeriesChoiceError,
     chosen_note,
@@ -532,7 +533,8 @@ SPACING_SLACK_MM = 1e-3
 
 def read_ct_series(folder, progress: Callable[[int, int], None] | None = None, series: int | str | None = None,
                    below: list[SeriesFolder] | None = None,
-                   searching: Callable[[int, str], None] | None = None) -> Volume:
+                   searching: Callable[[int, str], None] | None = None,
+                   headers: FolderHeaders | None = None) -> Volume:
     """Read a folder holding one CT series, or the chosen one of its series, into a :class:`Volume` (HU int16,
     labels all AIR).
 
@@ -557,6 +559,11 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None, s
         below a folder of slices, for :func:`~.dicom_study.subfolder_note`): what it raises stops the search and
         comes out of this call (the import editor's Cancel; until round 38 a PACS export's top folder, slices
         beside thousands of folders, was searched with no progress and past Cancel).
+    headers : FolderHeaders, optional
+        :func:`~.dicom_listing.folder_headers` of ``folder`` when the caller read them already (the import
+        editor's reading job, to see whether several series lie side by side): used while still current
+        (:meth:`~.dicom_listing.FolderHeaders.current_for`: the same files, sizes and modification times), so
+        the headers are not read twice; otherwise, and when None, read here.
 
     Returns
     -------
@@ -594,7 +601,10 @@ def read_ct_series(folder, progress: Callable[[int, int], None] | None = None, s
                  ) if subs else ""
         raise DicomError(f"{root}: the folder holds no DICOM files{where}")
     # several series side by side (a Horos export, a PACS zip): named from their headers before any pixel is read
-    here, others = folder_series(root, files)
+    if headers is not None and headers.current_for(root, files):
+        here, others = list(headers.series), list(headers.others)
+    else:
+        here, others = folder_series(root, files)
     picked = None
     if series is not None:
         picked = pick_series(root, here, series)
