@@ -45,3 +45,19 @@ def test_canal_distances_within_a_limit_equal_the_whole_crop_transform(phantom):
         want = np.where(ref[flat] <= limit, ref[flat], np.inf)
         assert np.array_equal(got, want)
         assert np.isfinite(got).any() and np.isinf(got).any()
+
+
+def test_a_voxel_exactly_at_the_limit_is_within_it_on_both_paths(phantom):
+    """"Within" is <=: scipy's whole-crop transform as the oracle, at limits that voxels sit exactly at (the k-d
+    tree's own bound is strict: before pass 233 its path answered inf there, the whole-transform path the distance)."""
+    model = CementModel(phantom, "default", np.random.default_rng(0))
+    dom = model.domain
+    ref = ndimage.distance_transform_edt(dom.cls.reshape(dom.shape) != CANAL, sampling=dom.spacing_zyx_mm).ravel()
+    for limit in (float(dom.spacing_zyx_mm[0]) * 3, 20.0):        # 20 mm: the heat query's limit (8 x decay_mm)
+        at = np.flatnonzero(ref == limit)
+        assert at.size > 0, limit                                  # voxels exactly at the limit exist
+        beyond = np.flatnonzero((ref > limit) & (ref < limit + 2.0))[:500]
+        flat = np.concatenate([at[:2000], beyond])
+        got = dom.dist_canal_within_mm(flat, limit)
+        assert np.array_equal(got[: min(at.size, 2000)], ref[at[:2000]])   # kept, with its distance
+        assert np.isinf(got[min(at.size, 2000):]).all()                       # and beyond it inf

@@ -460,7 +460,8 @@ class CementDomain:
         return m if m < below else np.inf
 
     def dist_canal_within_mm(self, flat, limit_mm: float) -> np.ndarray:
-        """Distance (mm, float64) of each voxel to the canal, ``inf`` beyond ``limit_mm``.
+        """Distance (mm, float64) of each voxel to the canal, ``inf`` beyond ``limit_mm`` (a voxel exactly at
+        ``limit_mm`` keeps its distance, on both paths).
 
         A k-d tree query bounded by ``limit_mm`` (exact for voxels within it), so the whole
         distance transform is not needed for the heat estimate of every push.  Each voxel is
@@ -490,7 +491,10 @@ class CementDomain:
         d = np.full(flat.size, np.inf)
         near = _near_box(p, lo, hi, limit_mm)     # the others have no canal voxel within the limit: inf
         if near.any():
-            d[near] = tree.query(p[near], distance_upper_bound=limit_mm)[0]
+            # scipy's bound is strict (< bound); "within" is <= here as on the whole-transform path, so the
+            # bound is the next float above the limit and anything beyond the limit is inf again
+            q = tree.query(p[near], distance_upper_bound=float(np.nextafter(limit_mm, np.inf)))[0]
+            d[near] = np.where(q <= limit_mm, q, np.inf)
         d[self._canal.ravel()[flat]] = 0.0
         return d
 
