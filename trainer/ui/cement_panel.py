@@ -176,7 +176,13 @@ class CementPanel(QGroupBox):
     def show_cement(self, cement) -> None:
         """``cement``: a CementView, or None before the session exists."""
         mixed = cement is not None and cement.mixed
-        self.mix_button.setEnabled(cement is not None and not mixed)
+        mix_enabled = cement is not None and not mixed
+        if not mix_enabled and self.mix_button.window().focusWidget() is self.mix_button:
+            # clicked with the mouse: disabled with the focus, it would pass it to the next box in the chain, the
+            # injection step, its number selected as if to be typed over (round 45, screenshot 05); the window
+            # keeps the keys instead
+            self.mix_button.clearFocus()
+        self.mix_button.setEnabled(mix_enabled)
         self.inject_button.setEnabled(mixed and cement.can_inject)
         windows = getattr(cement, "windows_min", None) or {}
         self.phase_bar.set_state(windows, cement.since_mix_s / 60.0 if mixed else None)
