@@ -338,3 +338,24 @@ def test_escape_closes_my_progress_and_the_cohort(qtbot, store):
         focus = w.focusWidget() or w
         QTest.keyClick(focus, Qt.Key.Key_Escape)
         qtbot.waitUntil(lambda w=w: not w.isVisible(), timeout=2000)
+
+
+def test_my_progress_names_itself_inside_the_window(qtbot, store):
+    """Round 44's walk under Xvfb (no window manager, so no title bar): Records > My progress opened at the top
+    left over the review with nothing naming it.  The window title is set, and the window shows its name itself,
+    above everything else in it (Qt's geometry as the oracle)."""
+    from PySide6.QtWidgets import QLabel, QWidget
+
+    from trainer.ui.progress_window import ProgressWindow
+
+    w = ProgressWindow(store, "dan")
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    assert w.windowTitle().startswith("My progress")
+    shown = [lb for lb in w.findChildren(QLabel) if lb.isVisible() and "My progress" in lb.text()]
+    assert len(shown) == 1, [lb.text() for lb in w.findChildren(QLabel)]
+    top = shown[0].mapTo(w, shown[0].rect().topLeft()).y()
+    assert top < 30
+    others = [c for c in w.findChildren(QWidget) if c.isVisible() and c is not shown[0] and c.parent() is w]
+    assert all(c.mapTo(w, c.rect().topLeft()).y() > top for c in others)

@@ -81,6 +81,10 @@ class ProgressWindow(QWidget):
         # window could not be closed and covered the menu bar)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close)
         self.store_path = store_path
+        # the title inside the window too: with no window manager (a bare X server, a kiosk) there is no title bar
+        # and the window opened over the review at the top left with no name (round 44's walk)
+        self.heading = QLabel("<b>My progress</b> — learning curves from the records")
+        self.heading.setObjectName("windowHeading")
         with open_store(store_path) as st:
             self._all = st.attempts()
         self.trainee = QComboBox()
@@ -119,6 +123,7 @@ class ProgressWindow(QWidget):
             p.showGrid(x=True, y=True, alpha=0.25)
             p.setLabel("bottom", "attempt")
         lay = QVBoxLayout(self)
+        lay.addWidget(self.heading)
         lay.addLayout(form)
         lay.addWidget(self.summary)
         lay.addWidget(self.plots, 1)
