@@ -52,14 +52,14 @@ def _estimate(vol, near, column, level, progress):
         est, _ = import_landmarks(vol, near, column.thresholds.bone_hu if near is not None else None, level,
                                   progress=_refine_progress(progress), column=column)
     except LandmarksNotFound as exc:        # nothing to estimate around: what to give, in the editor's words
-        return None, exc.in_editor(), True, [], ()
+        return None, exc.in_editor(), True, [], (), None
     except EstimateNotFound as exc:         # import-ct's advice left out: the dialog gives the editor's
-        return None, exc.problem, False, [], ()
+        return None, exc.problem, False, [], (), None
     except DicomError as exc:
-        return None, str(exc), False, [], ()
-    warnings, true_ap = _checked(vol, est, level, LANDMARK_KEYS, column, _labels_check_progress(progress))
+        return None, str(exc), False, [], (), None
+    warnings, true_ap, labelled = _checked(vol, est, level, LANDMARK_KEYS, column, _labels_check_progress(progress))
     progress(1.0, LABELS_CHECKED)           # the bar's 100 %: the work is done
-    return est, "", False, warnings, true_ap
+    return est, "", False, warnings, true_ap, labelled
 
 
 def _checked(vol, landmarks, level, estimated, column, progress=None) -> tuple[list[str], tuple[str, ...]]:
@@ -69,7 +69,9 @@ def _checked(vol, landmarks, level, estimated, column, progress=None) -> tuple[l
     lines ``scenarios show`` prints, () when the landmarks cannot be labelled: for a turned vertebra its orbital
     angle (:func:`~trainer.core.procedure.true_ap_orbital.true_ap_orbital_line`, the editor's scenarios lie with no
     roll; round 43: until then the editor said the tilt alone), then its tilt
-    (:func:`~trainer.core.procedure.true_ap_tilt.true_ap_tilt_line`)).
+    (:func:`~trainer.core.procedure.true_ap_tilt.true_ap_tilt_line`)), and what was labelled: (the landmarks as
+    written, the level, the source text, the patient), None when nothing was (the save writes it to the patient
+    cache, :meth:`~trainer.ui.ct_scenario_save.ScenarioSaving.store_labelled`).
 
     The patient is labelled once, from the landmarks as the file will hold them, whatever the slices and the
     landmarks' sources: until round 42 only thick slices or estimated landmarks were labelled here, so the editor
@@ -80,21 +82,25 @@ def _checked(vol, landmarks, level, estimated, column, progress=None) -> tuple[l
         # kept in the patient cache under the key the trainer reads when the saved scenario is started, as
         # import-ct keeps its patient (round 43: the editor's labels were thrown away and the trainer labelled the
         # same vertebra again; an instructor checking the same landmarks twice waited twice)
+        # read from the cache, not written: each drag is checked, and only the landmarks saved are read again
+        # (round 45: ten drags wrote ten ~9 MB entries, pushing older patients out); the save writes the patient
+        # of the landmarks it saves (the jobs return it as ``labelled``; ``store_ct_patient``)
         patient = cached_ct_patient(vol.meta, vol.grid, written, level, desc, lambda: patient_from_ct(
-            vol, written, level, progress=progress, column=column, source=desc))
+            vol, written, level, progress=progress, column=column, source=desc), write=False)
     except ValueError:      # not labelled at all: the trainer says so when the scenario is opened
-        return [], ()
+        return [], (), None
     warnings = import_warnings(vol, written, level, estimated, column=column, in_editor=True, patient=patient)
     turned = true_ap_orbital_line(0.0, patient.landmarks.axial_rotation_deg, level)     # scenario_toml: no roll
-    return warnings, ((turned,) if turned else ()) + (true_ap_tilt_line(true_ap_tilt(patient), level),)
+    return (warnings, ((turned,) if turned else ()) + (true_ap_tilt_line(true_ap_tilt(patient), level),),
+            (written, level, desc, patient))
 
 
 def _check_job(payload, progress):
     """Worker: the warnings and the true AP's tilt for the landmarks as the instructor left them (moved, or kept
     for another level)."""
     vol, landmarks, level, estimated, column = payload
-    warnings, true_ap = _checked(vol, landmarks, level, estimated, column, progress)
-    return {"warnings": warnings, "true_ap": true_ap, "landmarks": landmarks, "level": level}
+    warnings, true_ap, labelled = _checked(vol, landmarks, level, estimated, column, progress)
+    return {"warnings": warnings, "true_ap": true_ap, "landmarks": landmarks, "level": level, "labelled": labelled}
 
 
 #: Share of an estimate's bar (0-1) that the thick-slice refinement's labellings take (up to three); the
@@ -175,15 +181,15 @@ def _load_job(payload, progress):
     chosen = _index_of(column, level)
     if chosen is None and not column.short:
         # several vertebrae, none named: the instructor clicks the target on the overview first
-        est, problem, advised, warnings, true_ap = None, "", False, [], ()
+        est, problem, advised, warnings, true_ap, labelled = None, "", False, [], (), None
     else:                   # the named level, or a short series taken as centred on the target
         progress(0.9, f"Estimating the landmarks for {level}…")
         near = column.vertebrae[chosen].body_centre_mm if chosen is not None else None
-        est, problem, advised, warnings, true_ap = _estimate(vol, near, column, level,
-                                                             lambda f, m: progress(0.9 + 0.1 * f, m))
+        est, problem, advised, warnings, true_ap, labelled = _estimate(vol, near, column, level,
+                                                                       lambda f, m: progress(0.9 + 0.1 * f, m))
     return {"volume": vol, "column": column, "slab": slab, "chosen": chosen, "estimate": est, "problem": problem,
             "advised": advised, "warning": "; ".join(warnings), "warnings": warnings, "true_ap": true_ap,
-            "level": level}
+            "level": level, "labelled": labelled}
 
 
 def _estimate_job(payload, progress):
@@ -191,9 +197,10 @@ def _estimate_job(payload, progress):
     around a short series' vertebra (``near`` None)."""
     vol, near, column, chosen, level = payload
     progress(0.0, f"Estimating the landmarks for {level}…")
-    est, problem, advised, warnings, true_ap = _estimate(vol, near, column, level, progress)
+    est, problem, advised, warnings, true_ap, labelled = _estimate(vol, near, column, level, progress)
     return {"chosen": chosen, "estimate": est, "problem": problem, "advised": advised,
-            "warning": "; ".join(warnings), "warnings": warnings, "true_ap": true_ap, "level": level}
+            "warning": "; ".join(warnings), "warnings": warnings, "true_ap": true_ap, "level": level,
+            "labelled": labelled}
 
 
 def _index_of(column, level: str):

@@ -112,6 +112,7 @@ class CTLandmarkDialog(SeriesLoading, LevelPicking, LandmarkEditing, ScenarioSav
         self._syncing = False
         self._editable = False                      # table and Save open to the instructor (no job in flight)
         self.runner = Runner(1, self)
+        self.labelled = None        # the last estimate's or check's labelled patient (ct_estimate_jobs._checked)
         self.runner.channel("ct", latest_only=True)
         self.runner.channel("est", latest_only=True)
         self.runner.channel("check", latest_only=True)
@@ -288,6 +289,7 @@ class CTLandmarkDialog(SeriesLoading, LevelPicking, LandmarkEditing, ScenarioSav
     def _on_done(self, resp) -> None:
         if resp.channel == "check":         # no bar, no Cancel: the editing goes on meanwhile
             if resp.error is None and (resp.value["landmarks"], resp.value["level"]) == (self.landmarks, self.level()):
+                self.labelled = resp.value["labelled"]
                 self._show_warnings(resp.value["warnings"])
                 self._show_true_ap(resp.value["true_ap"])
             return
@@ -343,6 +345,7 @@ class CTLandmarkDialog(SeriesLoading, LevelPicking, LandmarkEditing, ScenarioSav
         self.landmarks_level = out["level"]
         self._show_estimate(out["estimate"], out["problem"], out["warning"], loaded=resp.channel == "ct",
                             advised=out["advised"])
+        self.labelled = out["labelled"]
         self._show_warnings(out["warnings"])
         self._show_true_ap(out["true_ap"])
         if self._against_numbering():

@@ -15,10 +15,17 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox
 
+from trainer.core.anatomy.cache import store_ct_patient
 from trainer.core.anatomy.dicom_mixed import refuse_unnamed_series
 from trainer.core.errors import VPTrainerError
 from trainer.core.safe_write import atomic_write_text, check_output
-from trainer.core.scenario.ct_import import LANDMARK_KEYS, default_title, relative_inside, scenario_toml
+from trainer.core.scenario.ct_import import (
+    LANDMARK_KEYS,
+    default_title,
+    landmarks_as_written,
+    relative_inside,
+    scenario_toml,
+)
 from trainer.core.scenario.loader import parse_scenario
 from trainer.core.shown_path import shown_path
 from trainer.ui.ct_editor_text import _NO_LEVEL_TITLE, _landmark_origin, _save_inside_advice
@@ -120,6 +127,19 @@ class ScenarioSaving:
                                                                  flags=re.IGNORECASE)))
         return ", ".join(named) if named and self.level() not in named else None
 
+    def store_labelled(self) -> bool:
+        """Write the patient the last check labelled to the patient cache if it is the saved landmarks' (at the
+        saved level), under the key the trainer reads when the scenario is started; True if it is there.
+
+        The checks only read the cache (round 45: each drag's check wrote an entry of ~9 MB that nothing read
+        again, and ten drags pushed older patients out of its 12 places); the landmarks saved are the ones read
+        again."""
+        got = self.labelled
+        if got is None or got[0] != landmarks_as_written(self.landmarks) or got[1] != self.level():
+            return False
+        written, level, desc, patient = got
+        return store_ct_patient(self.volume.meta, self.volume.grid, written, level, desc, patient)
+
     def save_scenario(self, out, force: bool = False):
         """Write the scenario with the core's writer and validate it; the Scenario, or None (error shown).
 
@@ -153,6 +173,7 @@ class ScenarioSaving:
             self.error("Cannot save the scenario", str(exc))
             return None
         self.saved = scenario
+        self.store_labelled()
         self.open_button.setEnabled(True)
         saved = (f"Saved {shown_path(out)}: valid. Level {origin}; CT folder {rel}"
                  + (f"; still estimated: {', '.join(SHORT[k] for k in estimated)}." if estimated else "."))

@@ -61,6 +61,7 @@ __all__ = [
     "patient_key",
     "private_cache_dir",
     "source_fingerprint",
+    "store_ct_patient",
 ]
 
 ENV_DIR = "VPTRAINER_CACHE_DIR"
@@ -360,7 +361,8 @@ def cached_patient(params, builder=None):
     return _cached(patient_key(params), params, lambda: builder(params))
 
 
-def cached_ct_patient(series_meta: dict, grid: Grid, landmarks: dict, level: str, source: str, builder):
+def cached_ct_patient(series_meta: dict, grid: Grid, landmarks: dict, level: str, source: str, builder,
+                      write: bool = True):
     """``builder()`` (a patient labelled from a CT series), read from the on-disk cache when the same series
     was labelled around the same landmarks by the same code (:func:`ct_patient_key`): ``import-ct`` labels the
     patient it writes, and the trainer opening that scenario reads it instead of labelling it again.
@@ -371,6 +373,9 @@ def cached_ct_patient(series_meta: dict, grid: Grid, landmarks: dict, level: str
         As :func:`ct_patient_key`.
     builder : callable
         ``builder()`` labels the patient (:func:`~trainer.core.anatomy.ct_patient.patient_from_ct`).
+    write : bool
+        False: a patient labelled here is not written (the landmark editor's checks of landmarks still being
+        moved; the saved ones are written by :func:`store_ct_patient`).
 
     Returns
     -------
@@ -378,11 +383,41 @@ def cached_ct_patient(series_meta: dict, grid: Grid, landmarks: dict, level: str
         A fresh object (never shared between calls).
     """
     key = ct_patient_key(series_meta, grid, landmarks, level, source)
-    return builder() if key is None else _cached(key, None, builder)
+    return builder() if key is None else _cached(key, None, builder, write=write)
 
 
-def _cached(key: str, params, build):
-    """The patient of ``key`` from the cache, else ``build()`` written to it (no cache: ``build()``)."""
+def store_ct_patient(series_meta: dict, grid: Grid, landmarks: dict, level: str, source: str, patient) -> bool:
+    """Write ``patient`` to the cache under the key :func:`cached_ct_patient` reads for the same arguments (an
+    entry already there is only marked as used).
+
+    Parameters
+    ----------
+    series_meta, grid, landmarks, level, source
+        As :func:`ct_patient_key`.
+    patient : Patient
+        The patient labelled from them (not copied: it must not be changed while written).
+
+    Returns
+    -------
+    bool
+        True when the entry is in the cache afterwards.
+    """
+    key = ct_patient_key(series_meta, grid, landmarks, level, source)
+    folder = private_cache_dir()
+    secret = _secret(folder) if folder is not None else None
+    if key is None or folder is None or secret is None:
+        return False
+    path = _entry_path(folder, key)
+    if path.is_file():
+        with contextlib.suppress(OSError):
+            os.utime(path)                    # most recently used
+    else:
+        _write(path, key, patient, secret)
+    return path.is_file()
+
+
+def _cached(key: str, params, build, write: bool = True):
+    """The patient of ``key`` from the cache, else ``build()``, written to it if ``write`` (no cache: ``build()``)."""
     folder = private_cache_dir()
     secret = _secret(folder) if folder is not None else None
     if folder is None or secret is None:
@@ -391,5 +426,6 @@ def _cached(key: str, params, build):
     patient = _read(path, key, params, secret)
     if patient is None:
         patient = build()
-        _write(path, key, patient, secret)
+        if write:
+            _write(path, key, patient, secret)
     return patient
