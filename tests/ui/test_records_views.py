@@ -340,20 +340,22 @@ def test_escape_closes_my_progress_and_the_cohort(qtbot, store):
         qtbot.waitUntil(lambda w=w: not w.isVisible(), timeout=2000)
 
 
-def test_my_progress_names_itself_inside_the_window(qtbot, store):
+@pytest.mark.parametrize("which", ["My progress", "Cohort"])
+def test_the_records_windows_name_themselves_inside_the_window(qtbot, store, which):
     """Round 44's walk under Xvfb (no window manager, so no title bar): Records > My progress opened at the top
-    left over the review with nothing naming it.  The window title is set, and the window shows its name itself,
-    above everything else in it (Qt's geometry as the oracle)."""
+    left over the review with nothing naming it (the Cohort window likewise).  The window title is set, and the
+    window shows its name itself, above everything else in it (Qt's geometry as the oracle)."""
     from PySide6.QtWidgets import QLabel, QWidget
 
+    from trainer.ui.cohort_window import CohortWindow
     from trainer.ui.progress_window import ProgressWindow
 
-    w = ProgressWindow(store, "dan")
+    w = ProgressWindow(store, "dan") if which == "My progress" else CohortWindow(store)
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
-    assert w.windowTitle().startswith("My progress")
-    shown = [lb for lb in w.findChildren(QLabel) if lb.isVisible() and "My progress" in lb.text()]
+    assert w.windowTitle().startswith(which)
+    shown = [lb for lb in w.findChildren(QLabel) if lb.isVisible() and which in lb.text()]
     assert len(shown) == 1, [lb.text() for lb in w.findChildren(QLabel)]
     top = shown[0].mapTo(w, shown[0].rect().topLeft()).y()
     assert top < 30
