@@ -1156,3 +1156,29 @@ def test_landmark_drags_write_no_cache_entry_and_the_save_writes_the_one_read(qt
     assert tuple(ct.landmarks["pedicle_right_centre_mm"]) == dlg.landmarks["pedicle_right_centre_mm"]
     patient_from_scenario_ct(ct)
     assert sorted((cache / "patients").glob("patient-*")) == entries        # read, not labelled and written again
+
+
+def test_a_check_of_the_landmarks_the_check_before_labelled_labels_nothing(qtbot, series, tmp_path, monkeypatch):
+    """Round 45: the checks no longer write the patient cache, so the check before's patient is passed to the next
+    check; the same landmarks at the same level (a marker clicked, not moved) are not labelled again, and the words
+    are the same.  Landmarks moved are labelled (the count of ``patient_from_ct`` calls as the oracle)."""
+    from trainer.ui import ct_estimate_jobs
+
+    _, _, folder = series
+    monkeypatch.setenv("VPTRAINER_CACHE_DIR", str(tmp_path / "cache"))
+    dlg = _open(qtbot, folder)
+    calls = []
+    real = ct_estimate_jobs.patient_from_ct
+    monkeypatch.setattr(ct_estimate_jobs, "patient_from_ct", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    estimated = tuple(k for k, s in dlg.source.items() if s == "estimated")
+    first = ct_estimate_jobs._check_job((dlg.volume, dict(dlg.landmarks), "L1", estimated, dlg.column, None),
+                                        lambda *_: None)
+    assert len(calls) == 1 and first["labelled"][3] is not None
+    again = ct_estimate_jobs._check_job((dlg.volume, dict(dlg.landmarks), "L1", estimated, dlg.column,
+                                         first["labelled"]), lambda *_: None)
+    assert len(calls) == 1 and again["warnings"] == first["warnings"] and again["true_ap"] == first["true_ap"]
+    moved = dict(dlg.landmarks)
+    x, y, z = moved["pedicle_left_centre_mm"]
+    moved["pedicle_left_centre_mm"] = (x + 1.0, y, z)
+    ct_estimate_jobs._check_job((dlg.volume, moved, "L1", estimated, dlg.column, first["labelled"]), lambda *_: None)
+    assert len(calls) == 2

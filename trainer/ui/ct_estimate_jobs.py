@@ -35,7 +35,8 @@ __all__ = ["CHECK_LABELLED", "LABELS_CHECKED", "REFINE_SHARE", "SEARCHING"]
 
 
 def _estimate(vol, near, column, level, progress):
-    """(landmarks or None, problem text, whether that text carries its advice, warnings) around ``near``
+    """(landmarks or None, problem text, whether that text carries its advice, warnings, true AP lines, what was
+    labelled (:func:`_checked`)) around ``near``
     (None: a short series): those ``import-ct`` writes for ``level`` (the same core function) and every
     warning it prints about them (:func:`_warnings`); ``column``: the column detected on ``vol`` (its bone
     threshold, outline).  ``progress`` raises once the dialog cancelled: the thick-slice refinement and
@@ -62,7 +63,8 @@ def _estimate(vol, near, column, level, progress):
     return est, "", False, warnings, true_ap, labelled
 
 
-def _checked(vol, landmarks, level, estimated, column, progress=None) -> tuple[list[str], tuple[str, ...]]:
+def _checked(vol, landmarks, level, estimated, column, progress=None,
+             before: tuple | None = None) -> tuple[list[str], tuple[str, ...], tuple | None]:
     """(the lines ``import-ct`` prints after its estimate for ``landmarks``, ``estimated`` the keys still as
     estimated, in the editor's words (:func:`~trainer.core.scenario.ct_plausible.import_warnings`; until round 25
     the editor showed the thick-slice line only, not a thin series' "do not label the vertebra"); the true AP's
@@ -71,22 +73,25 @@ def _checked(vol, landmarks, level, estimated, column, progress=None) -> tuple[l
     roll; round 43: until then the editor said the tilt alone), then its tilt
     (:func:`~trainer.core.procedure.true_ap_tilt.true_ap_tilt_line`)), and what was labelled: (the landmarks as
     written, the level, the source text, the patient), None when nothing was (the save writes it to the patient
-    cache, :meth:`~trainer.ui.ct_scenario_save.ScenarioSaving.store_labelled`).
+    cache, :meth:`~trainer.ui.ct_scenario_save.ScenarioSaving.store_labelled`).  ``before``: what the check before
+    labelled, used again when it was for the same landmarks and level (a marker clicked and not moved).
 
     The patient is labelled once, from the landmarks as the file will hold them, whatever the slices and the
     landmarks' sources: until round 42 only thick slices or estimated landmarks were labelled here, so the editor
     could not say the tilt (pass 214's *Left*)."""
     written = landmarks_as_written(landmarks)       # judged as the file will hold them: the trainer labels those
     desc = ct_source_text(vol.meta)
+    # the check before labelled the same landmarks (a marker clicked, not moved): its patient, not labelled again
+    patient = before[3] if before is not None and before[:3] == (written, level, desc) else None
     try:
-        # kept in the patient cache under the key the trainer reads when the saved scenario is started, as
-        # import-ct keeps its patient (round 43: the editor's labels were thrown away and the trainer labelled the
-        # same vertebra again; an instructor checking the same landmarks twice waited twice)
-        # read from the cache, not written: each drag is checked, and only the landmarks saved are read again
-        # (round 45: ten drags wrote ten ~9 MB entries, pushing older patients out); the save writes the patient
-        # of the landmarks it saves (the jobs return it as ``labelled``; ``store_ct_patient``)
-        patient = cached_ct_patient(vol.meta, vol.grid, written, level, desc, lambda: patient_from_ct(
-            vol, written, level, progress=progress, column=column, source=desc), write=False)
+        # read from the patient cache under the key the trainer reads when the saved scenario is started (round
+        # 43: the editor's labels were thrown away and the trainer labelled the same vertebra again), not written:
+        # each drag is checked and only the saved landmarks are read again (round 45: ten drags wrote ten entries
+        # of 9-33 MB, pushing older patients out); the save writes the patient of the landmarks it saves (the jobs
+        # return it as ``labelled``; ``store_ct_patient``)
+        if patient is None:
+            patient = cached_ct_patient(vol.meta, vol.grid, written, level, desc, lambda: patient_from_ct(
+                vol, written, level, progress=progress, column=column, source=desc), write=False)
     except ValueError:      # not labelled at all: the trainer says so when the scenario is opened
         return [], (), None
     warnings = import_warnings(vol, written, level, estimated, column=column, in_editor=True, patient=patient)
@@ -97,9 +102,9 @@ def _checked(vol, landmarks, level, estimated, column, progress=None) -> tuple[l
 
 def _check_job(payload, progress):
     """Worker: the warnings and the true AP's tilt for the landmarks as the instructor left them (moved, or kept
-    for another level)."""
-    vol, landmarks, level, estimated, column = payload
-    warnings, true_ap, labelled = _checked(vol, landmarks, level, estimated, column, progress)
+    for another level); the payload's last item is what the check before labelled (:func:`_checked`)."""
+    vol, landmarks, level, estimated, column, before = payload
+    warnings, true_ap, labelled = _checked(vol, landmarks, level, estimated, column, progress, before)
     return {"warnings": warnings, "true_ap": true_ap, "landmarks": landmarks, "level": level, "labelled": labelled}
 
 

@@ -75,7 +75,7 @@ class ScenarioSaving:
         if self.volume is None or self._busy is not None or any(s == "unplaced" for s in self.source.values()):
             return
         self.runner.submit("check", _check_job, (self.volume, dict(self.landmarks), self.level(), estimated,
-                                                 self.column))
+                                                 self.column, self.labelled))
 
     def _fit_messages(self) -> None:
         """The notes' and warnings' column takes 5 / 12 of the row while one of them shows, none while both are
