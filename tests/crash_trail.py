@@ -16,6 +16,7 @@ notes). glibc writes its message to the captured stderr, so the trail shows the 
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import gc
 import os
@@ -32,14 +33,17 @@ _GC_WIDTH = 48
 
 
 def _write(text: str) -> None:
+    """Append a line; a write the test's own limits refuse (a file-size limit set to fail a save) is dropped."""
     if _fd is not None:
-        os.write(_fd, f"{time.strftime('%H:%M:%S')} {text}\n".encode("utf-8", "replace"))
+        with contextlib.suppress(OSError):
+            os.write(_fd, f"{time.strftime('%H:%M:%S')} {text}\n".encode("utf-8", "replace"))
 
 
 def _gc_state(phase: str, info: dict) -> None:
     """The collector's phase, overwritten in place (two system calls a collection, nothing appended)."""
     if _gc_fd is not None:
-        os.pwrite(_gc_fd, f"gc {phase} generation {info.get('generation')}".ljust(_GC_WIDTH)[:_GC_WIDTH].encode(), 0)
+        with contextlib.suppress(OSError):
+            os.pwrite(_gc_fd, f"gc {phase} generation {info.get('generation')}".ljust(_GC_WIDTH)[:_GC_WIDTH].encode(), 0)
 
 
 def _qt_handler(previous):
@@ -50,7 +54,8 @@ def _qt_handler(previous):
         if msg_type != QtMsgType.QtDebugMsg and msg_type != QtMsgType.QtInfoMsg:
             _write(f"qt {msg_type.name}: {message}")
             if msg_type == QtMsgType.QtFatalMsg and _fd is not None:
-                faulthandler.dump_traceback(_fd, all_threads=True)
+                with contextlib.suppress(OSError):
+                    faulthandler.dump_traceback(_fd, all_threads=True)
         if previous is not None:
             previous(msg_type, context, message)
 

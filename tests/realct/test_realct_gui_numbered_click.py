@@ -137,21 +137,30 @@ def test_a_click_on_the_abdominal_ct_picks_l3_and_keeps_a_correction(qtbot, tota
     landmarks, source = dict(dlg.landmarks), dict(dlg.source)
     assert source["body_centre_mm"] == "edited"
     _click_body(qtbot, dlg, l3, wait=False)
-    for _ in range(20):
-        qtbot.wait(10)
-    assert not dlg.runner.busy and not dlg.progress.isVisible()
+    _settle(qtbot, dlg)
+    assert not dlg.progress.isVisible()
     assert not [b for b in dlg.dialogs if b.isVisible()]
     assert dlg.landmarks == landmarks and dlg.source == source and dlg.level() == "L3"
     assert "already those of this vertebra as L3" in dlg.status.text()
 
     s1 = dlg.overview.names.index("S1")
     box = dlg.overview.boxes[s1].rect()
+    assert not dlg.runner.busy                  # settled above: a job running after the click is the click's
     _click_view(qtbot, dlg.overview.plot, box.center().x(), box.center().y())
     for _ in range(20):
         qtbot.wait(10)
     assert not dlg.runner.busy and dlg.landmarks == landmarks and dlg.level() == "L3"
     assert dlg.overview.chosen == index
     assert "the sacrum (S1), never a target: nothing changed" in dlg.status.text(), dlg.status.text()
+
+
+def _settle(qtbot, dlg) -> None:
+    """Let the click's events run, then wait for whatever job the editor still runs (the edited landmark's check
+    takes seconds on a loaded machine: round 45's CI found it running 0.2 s after the click) to end, so what the
+    test then reads is the editor's final state, whatever the machine's speed."""
+    for _ in range(20):
+        qtbot.wait(10)
+    qtbot.waitUntil(lambda: not dlg.runner.busy, timeout=CT_WORK_WAIT_MS)
 
 
 def _crop(ct, top: str, bottom: str):
