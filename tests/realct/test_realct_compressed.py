@@ -133,8 +133,22 @@ def _htj2k(plain, out):
     return out
 
 
-def test_a_jpeg_2000_lossless_series_is_read_into_the_same_hu(plain, tmp_path):
-    folder = _j2k(plain, tmp_path / "j2k")
+@pytest.fixture(scope="module")
+def j2k(plain, tmp_path_factory):
+    """The chest crop in GDCM's JPEG 2000 lossless, written once per module (GDCM's encoder gives the same bytes every
+    time: 1.5 s of CPU a series); copy it before damaging it."""
+    return _j2k(plain, tmp_path_factory.mktemp("j2k") / "ct")
+
+
+def _copy(series: Path, tmp_path: Path, name: str) -> Path:
+    """A copy of the module's ``series`` (its encoded slices) in ``tmp_path / name / "ct"``, to damage."""
+    folder = tmp_path / name / "ct"
+    shutil.copytree(series, folder)
+    return folder
+
+
+def test_a_jpeg_2000_lossless_series_is_read_into_the_same_hu(plain, j2k):
+    folder = j2k
     assert pydicom.dcmread(next(folder.iterdir())).file_meta.TransferSyntaxUID == JPEG2000Lossless
     assert np.array_equal(read_ct_series(folder).hu, read_ct_series(plain).hu)
 
@@ -150,10 +164,10 @@ def test_a_lossless_series_is_read_into_the_same_hu(plain, tmp_path, codec):
     assert vol.meta.get("notes", []) == []          # lossless: nothing to say
 
 
-def test_import_ct_of_the_jpeg_lossless_series_writes_the_plain_series_scenario(plain, tmp_path, capsys):
+def test_import_ct_of_the_jpeg_lossless_series_writes_the_plain_series_scenario(plain, lossless, tmp_path, capsys):
     """The PACS default end to end: the same landmarks as the uncompressed series (the scenario files differ only
     in the folder they name)."""
-    folder = _compressed(plain, tmp_path / "jpeg" / "ct", CODECS["jpeg-lossless-sv1"][0])
+    folder = _copy(lossless, tmp_path, "jpeg")
     written = {}
     for name, src in (("plain", plain), ("jpeg", folder)):
         out = src.parent / f"{name}.toml"
@@ -195,11 +209,11 @@ def test_a_lossy_flag_on_a_lossless_syntax_is_said_too(plain, tmp_path):
     assert "compression ratio 10" in note and "Explicit VR Little Endian" in note
 
 
-def test_a_jpeg_lossless_slice_cut_short_is_refused_in_one_line_naming_it(plain, tmp_path, capsys):
+def test_a_jpeg_lossless_slice_cut_short_is_refused_in_one_line_naming_it(lossless, tmp_path, capsys):
     """A slice whose compressed stream was cut in half (a copy interrupted): one line naming the file, saying it is
     damaged or cut short and what to do; before round 34 the advice was "export the series uncompressed" after
     GDCM's "'NoneType' object has no attribute 'encode'" (pydicom's plugin list first)."""
-    folder = _compressed(plain, tmp_path / "cut" / "ct", CODECS["jpeg-lossless-sv1"][0])
+    folder = _copy(lossless, tmp_path, "cut")
     victim = _cut_a_slice_short(folder)
     out = tmp_path / "cut" / "case.toml"
     assert main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out)]) == 2
@@ -262,20 +276,20 @@ def test_a_12_bit_jpeg_slice_cut_short_is_refused_in_one_line_naming_it(jpeg12, 
     _refused_naming(folder, victim, "JPEG Extended", "cut short", capsys)
 
 
-def test_a_jpeg_lossless_slice_damaged_inside_its_scan_is_refused_in_one_line_naming_it(plain, tmp_path, capsys):
+def test_a_jpeg_lossless_slice_damaged_inside_its_scan_is_refused_in_one_line_naming_it(lossless, tmp_path, capsys):
     """16 bytes lost from the middle of a slice's scan, EOI kept: GDCM decoded it without a word (exit 0, the slice
     wrong from the damage on); now refused as damaged inside, naming the file (round 37: over both real series,
     every such slice of 245 was caught, no intact slice refused)."""
-    folder = _compressed(plain, tmp_path / "inside" / "ct", CODECS["jpeg-lossless-sv1"][0])
+    folder = _copy(lossless, tmp_path, "inside")
     victim = _damage_a_slice(folder, _drop_16_bytes_mid_scan)
     _refused_naming(folder, victim, "JPEG Lossless", "runs short of its image (damaged inside", capsys)
 
 
-def test_a_jpeg_lossless_slice_gdcm_warns_on_is_refused_in_one_line_naming_it(plain, tmp_path, capsys):
+def test_a_jpeg_lossless_slice_gdcm_warns_on_is_refused_in_one_line_naming_it(lossless, tmp_path, capsys):
     """A byte inverted mid-scan that the scan check misses: GDCM printed "Corrupt JPEG data: premature end of data
     segment" to the terminal from C and the slice was read (exit 0); now its warning is heard and refuses the slice
     (round 38).  The oracle: DCMTK's dcmdjpeg warns on the same slice."""
-    folder = _compressed(plain, tmp_path / "warned" / "ct", CODECS["jpeg-lossless-sv1"][0])
+    folder = _copy(lossless, tmp_path, "warned")
     victim = _damage_a_slice(folder, _invert_a_byte_mid_scan)
     dcmtk = subprocess.run(["dcmdjpeg", str(victim), str(tmp_path / "decoded.dcm")], capture_output=True, text=True)
     assert "Corrupt JPEG data" in dcmtk.stderr, dcmtk.stderr
@@ -440,11 +454,11 @@ def _drop_16_bytes_mid_codestream(stream: bytes) -> bytes:
     return stream[:cut] + stream[cut + 16:]
 
 
-def test_a_jpeg_2000_slice_that_lost_bytes_is_refused_in_one_line_naming_it(plain, tmp_path, capsys):
+def test_a_jpeg_2000_slice_that_lost_bytes_is_refused_in_one_line_naming_it(j2k, tmp_path, capsys):
     """GDCM's JPEG 2000 lossless slice (OpenJPEG inside) with 16 bytes lost mid-codestream: its tile-part length
     (Psot) no longer ends at EOC.  Until round 39 OpenJPEG decoded it without a word, the slice hundreds of HU off
     from the damage on (realct-log pass 195)."""
-    folder = _j2k(plain, tmp_path / "j2k" / "ct")
+    folder = _copy(j2k, tmp_path, "j2k")
     victim = _damage_a_slice(folder, _drop_16_bytes_mid_codestream)
     _refused_naming(folder, victim, "JPEG 2000", "tile-part at byte", capsys)
 
@@ -458,10 +472,10 @@ def test_a_jpeg_ls_slice_cut_short_is_refused_at_once_in_one_line_naming_it(plai
     _refused_naming(folder, victim, "JPEG-LS Lossless", "JPEG-LS stream does not end with its EOI marker", capsys)
 
 
-def test_a_jpeg_2000_slice_whose_sample_precision_byte_was_inverted_is_one_line_on_the_real_cli(plain, tmp_path):
+def test_a_jpeg_2000_slice_whose_sample_precision_byte_was_inverted_is_one_line_on_the_real_cli(j2k, tmp_path):
     """GDCM's JPEG 2000 slice with its SIZ component's precision byte inverted (16-bit unsigned -> 113-bit signed):
     until round 39 GDCM's OpenJPEG ended ``import-ct``'s process (stderr empty, no line); now exit 2 and one line."""
-    folder = _j2k(plain, tmp_path / "j2k" / "ct")
+    folder = _copy(j2k, tmp_path, "j2k")
     victim = _damage_a_slice(folder, lambda s: s[:42] + bytes([s[42] ^ 0xFF]) + s[43:])
     out = folder.parent / "case.toml"
     r = subprocess.run([sys.executable, "-m", "trainer.cli", "scenarios", "import-ct", str(folder), "--level", "T12",
@@ -471,12 +485,12 @@ def test_a_jpeg_2000_slice_whose_sample_precision_byte_was_inverted_is_one_line_
     assert not out.exists()
 
 
-def test_a_jpeg_2000_slice_whose_siz_says_signed_under_unsigned_pixels_is_refused_by_import_ct(plain, tmp_path, capsys):
+def test_a_jpeg_2000_slice_whose_siz_says_signed_under_unsigned_pixels_is_refused_by_import_ct(j2k, tmp_path, capsys):
     """GDCM's JPEG 2000 slice of the real chest with the sign bit of its SIZ component's Ssiz byte set (0x0F -> 0x8F,
     signed 16-bit samples) under PixelRepresentation 0: until round 40 it was read without a word, every pixel 32768
     HU off (realct-log pass 198); now ``import-ct`` exits 2 with one line naming the file, the field, its value and
     the value the codestream asks for, and writes nothing."""
-    folder = _j2k(plain, tmp_path / "j2k" / "ct")
+    folder = _copy(j2k, tmp_path, "j2k")
     victim = _damage_a_slice(folder, lambda s: s[:42] + bytes([s[42] | 0x80]) + s[43:])
     out = folder.parent / "case.toml"
     assert main(["scenarios", "import-ct", str(folder), "--level", "T12", "--out", str(out)]) == 2
@@ -485,13 +499,13 @@ def test_a_jpeg_2000_slice_whose_siz_says_signed_under_unsigned_pixels_is_refuse
     assert "says signed 16-bit samples (Ssiz 0x8f); expected 1 (signed)" in err and not out.exists()
 
 
-def _refused_as_one_value(plain, tmp_path, damage, capsys) -> str:
-    """GDCM's JPEG 2000 series of ``plain`` with ``damage(stream) -> stream`` done to its fourth slice, which
+def _refused_as_one_value(plain, j2k, tmp_path, damage, capsys) -> str:
+    """GDCM's JPEG 2000 series of ``plain`` (a copy of ``j2k``) with ``damage(stream) -> stream`` done to its fourth slice, which
     imagecodecs' OpenJPEG (the oracle) decodes to one value where the plain slice holds over 100: ``import-ct`` exits 2
     with one line naming the slice, writing nothing; that line."""
     from imagecodecs import jpeg2k_decode
 
-    folder = _j2k(plain, tmp_path / "j2k" / "ct")
+    folder = _copy(j2k, tmp_path, "j2k")
     victim = _damage_a_slice(folder, damage)
     damaged = jpeg2k_decode(bytes(next(generate_frames(pydicom.dcmread(victim).PixelData, number_of_frames=1))))
     assert np.unique(damaged).size == 1
@@ -504,7 +518,7 @@ def _refused_as_one_value(plain, tmp_path, damage, capsys) -> str:
 
 
 @pytest.mark.parametrize(("ssiz", "bits"), [(0x07, 8), (0x0B, 12), (0x0E, 15)])
-def test_a_jpeg_2000_slice_whose_precision_byte_says_fewer_bits_is_refused_by_import_ct(plain, tmp_path, capsys, ssiz,
+def test_a_jpeg_2000_slice_whose_precision_byte_says_fewer_bits_is_refused_by_import_ct(plain, j2k, tmp_path, capsys, ssiz,
                                                                                        bits):
     """GDCM's 16-bit JPEG 2000 slice of the real chest with its SIZ precision byte changed to 8, 12 or 15 bits (the
     sign bit kept): OpenJPEG decodes every sample to one value, as imagecodecs' own OpenJPEG shows (the oracle: the
@@ -512,7 +526,7 @@ def test_a_jpeg_2000_slice_whose_precision_byte_says_fewer_bits_is_refused_by_im
     (tests/core/anatomy/test_dicom_j2k_sign.py), so the header alone cannot tell; until round 42 the slice was read
     as -1024 HU at every pixel without a word.  Now ``import-ct`` exits 2 with one line naming the file, the
     precision, BitsStored and the one value, and writes nothing."""
-    err = _refused_as_one_value(plain, tmp_path, lambda s: s[:42] + bytes([ssiz]) + s[43:], capsys)
+    err = _refused_as_one_value(plain, j2k, tmp_path, lambda s: s[:42] + bytes([ssiz]) + s[43:], capsys)
     assert f"says {bits}-bit samples (Ssiz {ssiz:#04x}) under BitsStored 16" in err, err
     assert "decodes to one value (0) at every pixel" in err, err
 
@@ -523,12 +537,13 @@ def _invert_the_quantisation_style(stream: bytes) -> bytes:
     return stream[:at] + bytes([stream[at] ^ 0xFF]) + stream[at + 1:]
 
 
-def test_a_jpeg_2000_slice_whose_quantisation_style_byte_was_inverted_is_refused_by_import_ct(plain, tmp_path, capsys):
+def test_a_jpeg_2000_slice_whose_quantisation_style_byte_was_inverted_is_refused_by_import_ct(plain, j2k, tmp_path,
+                                                                                             capsys):
     """GDCM's JPEG 2000 slice of the real chest with its QCD segment's Sqcd byte inverted (7 guard bits, another
     quantisation style): its layout and precision are intact, and OpenJPEG decodes it to one value (imagecodecs'
     OpenJPEG, the oracle, too; the plain slice holds hundreds).  Until round 42 read without a word, most of the slice
     over 50 HU off (the header sweep of realct-log pass 218)."""
-    err = _refused_as_one_value(plain, tmp_path, _invert_the_quantisation_style, capsys)
+    err = _refused_as_one_value(plain, j2k, tmp_path, _invert_the_quantisation_style, capsys)
     assert "decodes to one value" in err and "which no CT slice of a patient is" in err, err
 
 
