@@ -44,10 +44,25 @@ def _converted(src: Path, out: Path, command: list[str]) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def converted(plain, tmp_path_factory):
+    """``converted(name)``: the plain series in the transfer syntax ``name`` (:data:`SYNTAXES`), converted by DCMTK
+    once per module on first use (DCMTK writes the same bytes every time: until round 45 each series was converted
+    again for the import test, 240 DCMTK runs); the tests only read it."""
+    root = tmp_path_factory.mktemp("converted")
+    made: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in made:
+            made[name] = _converted(plain, root / name / "ct", SYNTAXES[name][0])
+        return made[name]
+    return get
+
+
 @pytest.mark.parametrize("name", sorted(SYNTAXES))
-def test_the_series_reads_into_the_uncompressed_series_hu_and_dcmtk_agrees(plain, tmp_path, name):
-    write, syntax, back = SYNTAXES[name]
-    folder = _converted(plain, tmp_path / name / "ct", write)
+def test_the_series_reads_into_the_uncompressed_series_hu_and_dcmtk_agrees(plain, converted, tmp_path, name):
+    _, syntax, back = SYNTAXES[name]
+    folder = converted(name)
     assert pydicom.dcmread(next(folder.iterdir())).file_meta.TransferSyntaxUID == syntax
     ref = read_ct_series(plain)
     vol = read_ct_series(folder)
@@ -61,10 +76,9 @@ def test_the_series_reads_into_the_uncompressed_series_hu_and_dcmtk_agrees(plain
     assert np.array_equal(read_ct_series(undone).hu, vol.hu)
 
 
-def test_import_ct_of_each_writes_the_plain_series_landmarks(plain, tmp_path, capsys):
+def test_import_ct_of_each_writes_the_plain_series_landmarks(plain, converted, capsys):
     written = {}
-    for name, src in (("plain", plain), *((n, _converted(plain, tmp_path / n / "ct", SYNTAXES[n][0]))
-                                          for n in sorted(SYNTAXES))):
+    for name, src in (("plain", plain), *((n, converted(n)) for n in sorted(SYNTAXES))):
         out = src.parent / f"{name}.toml"
         assert main(["scenarios", "import-ct", str(src), "--level", "T12", "--out", str(out)]) == 0, \
             capsys.readouterr().err
