@@ -27,9 +27,9 @@ bash "$here/tools/setup.sh" --test
 cd "$here"
 # the test modules collected once while lint runs (mypy keeps one core busy, the other idle): pytest writes their
 # assert-rewritten bytecode, and Python the sources', to __pycache__, so each worker's collection reads them
-# instead of both compiling all of them at once (a fresh clone: 16 s CPU and 31 s wall a worker on the loaded
-# 2-core machine, 3.8 s and 8 s from the caches; realct-log pass 231)
-.venv/bin/python -m pytest -q --collect-only -p no:cacheprovider "$@" >/dev/null 2>&1 &
+# instead of both compiling all of them at once (a fresh clone: 15-16 s CPU and 31-41 s wall a worker on the loaded
+# 2-core machine, 4 s and 8-11 s from the caches; realct-log pass 231)
+env -u VPTRAINER_TEST_TRAIL_DIR .venv/bin/python -m pytest -q --collect-only -p no:cacheprovider "$@" >/dev/null 2>&1 &
 warm=$!
 lint=0
 bash "$here/tools/lint.sh" || lint=$?
