@@ -912,11 +912,6 @@ def _fill_section(body: np.ndarray, front: np.ndarray) -> np.ndarray:
     # only its walls, body Dice 0.61)
     from_front = np.maximum.accumulate(b.any(axis=2, keepdims=True), axis=1) & np.broadcast_to(front, out.shape)[box]
     out[box] |= in_row & from_front
-    # a row whose ring has a gap on one side (no voxel over the threshold there: the abdominal L3 turned -5 deg at
-    # 3 mm, whole rows of its body left as muscle) is filled from the rows in front of and behind it
-    b = out[box]
-    in_col = np.maximum.accumulate(b, axis=1) & np.maximum.accumulate(b[:, ::-1], axis=1)[:, ::-1]
-    out[box] |= in_col & np.broadcast_to(front, out.shape)[box]
     return out
 
 
