@@ -59,8 +59,6 @@ _FINE_MARGIN_Z_MM = 22.0
 #: A series coarser than this (mm) is labelled at its own voxels, then the labels are carried
 #: to voxels this size (:func:`_refined`): the cement, the breach and the pedicle fit need them.
 MAX_FINE_VOXEL_MM = 1.0
-#: a body row holding under this share of the fullest rows in front of and behind it is a gap (:func:`_gap_rows`)
-GAP_ROW_SHARE = 0.5
 #: the labels' plate tilt (ct_plates.plate_tilt_deg) is measured in the sagittal planes within this far (mm) of
 #: the body centre's x ...
 LABEL_TILT_REACH_X_MM = 8.0
@@ -544,19 +542,6 @@ def _labels_in_own_frame(fine: Volume, vol: Volume, rel: dict, cortex_hu: float,
     return back, {**measured, "own_frame": (own, float(turn))}
 
 
-def _gap_rows(body: np.ndarray) -> np.ndarray:
-    """The voxels of ``body``'s gap rows, between its voxels along y: per axial slice, a row (y) holding under
-    :data:`GAP_ROW_SHARE` of the fullest row in front of it and of the fullest behind it (a dip, not the body's
-    front or back edge).  At 3 mm voxels an open ring with no voxel over the threshold on one side in a row leaves
-    that whole row out of the body (labelled muscle: the abdominal L3 turned -5 deg, 8.6 mL of its 40 mL)."""
-    n = body.sum(axis=2)
-    before = np.maximum.accumulate(np.pad(n, ((0, 0), (1, 0)))[:, :-1], axis=1)
-    after = np.maximum.accumulate(np.pad(n, ((0, 0), (0, 1)))[:, :0:-1], axis=1)[:, ::-1]
-    gap = n < GAP_ROW_SHARE * np.minimum(before, after)
-    in_col = np.maximum.accumulate(body, axis=1) & np.maximum.accumulate(body[:, ::-1], axis=1)[:, ::-1]
-    return in_col & gap[:, :, None] & ~body
-
-
 def _refined(vol: Volume, coarse: Volume, lo, hi, voxel_mm: float) -> Volume:
     """The labelled ``coarse`` fine volume carried to ``voxel_mm`` voxels: HU interpolated
     (linear) from the series, labels taken from the nearest coarse voxel, and the body's
@@ -576,9 +561,6 @@ def _refined(vol: Volume, coarse: Volume, lo, hi, voxel_mm: float) -> Volume:
     ok = [(i >= 0) & (i < n) for i, n in zip(near, coarse.grid.shape[::-1])]
     lab[~(ok[2][:, None, None] & ok[1][None, :, None] & ok[0][None, None, :])] = Label.AIR
     body = body_mask(lab)
-    gaps = _gap_rows(body) & np.isin(lab, (Label.MUSCLE, Label.FAT, Label.SOFT_TISSUE))
-    lab[gaps] = Label.CANCELLOUS
-    body |= gaps
     # the body's holes (a broken ring's marrow below the threshold) are its inside, not its surface
     solid = fill_holes(body, structure=PLANE)
     core = eroded(solid, iterations=max(1, int(round(1.0 / voxel_mm))), border_value=0)
