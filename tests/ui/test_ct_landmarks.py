@@ -1118,6 +1118,7 @@ def test_the_editors_labelled_patient_is_the_one_the_saved_scenario_opens(qtbot,
     assert list((cache / "patients").glob("patient-*")) == []     # the check's labelling is kept by the dialog
     saved = dlg.save_scenario(root / "cached.toml")
     assert saved is not None
+    assert dlg.wait_stored()                           # written off the GUI thread (round 45, pass 235)
     entries = sorted(p.name for p in (cache / "patients").glob("patient-*"))
     assert len(entries) == 1, entries                  # and written by the save (round 45)
     ct = load_scenario(root / "cached.toml").ct
@@ -1159,6 +1160,7 @@ def test_landmark_drags_write_no_cache_entry_and_the_save_writes_the_one_read(qt
     assert list((cache / "patients").glob("patient-*")) == []
     out = root / "dragged.toml"
     assert dlg.save_scenario(out) is not None
+    assert dlg.wait_stored()
     entries = sorted((cache / "patients").glob("patient-*"))
     assert len(entries) == 1 and entries[0].stat().st_size > 0
     ct = load_scenario(out).ct
@@ -1191,3 +1193,90 @@ def test_a_check_of_the_landmarks_the_check_before_labelled_labels_nothing(qtbot
     moved["pedicle_left_centre_mm"] = (x + 1.0, y, z)
     ct_estimate_jobs._check_job((dlg.volume, moved, "L1", estimated, dlg.column, first["labelled"]), lambda *_: None)
     assert len(calls) == 2
+
+
+def _as_tuples(landmarks: dict) -> dict:
+    return {k: tuple(v) if isinstance(v, list | tuple) else v for k, v in landmarks.items()}
+
+
+def test_save_writes_the_patient_cache_off_the_gui_thread_and_the_trainer_reads_the_uncached_labelling(
+        qtbot, series, tmp_path, monkeypatch):
+    """Round 45 (pass 235): Save wrote the saved landmarks' labelled patient into the patient cache on the GUI
+    thread (a 33 MB entry for the chest CT's L1: the window froze 73-125 ms).  The scenario file is complete when
+    Save returns; the cache write runs on another thread (Python's main thread, the GUI's, as the oracle), and
+    the entry the trainer then reads is what labelling the saved file with the cache off gives.  Before: the write
+    ran on the main thread."""
+    import threading
+
+    from trainer.core.anatomy.ct_patient import patient_from_scenario_ct
+    from trainer.ui import ct_scenario_save
+
+    _, root, folder = series
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("VPTRAINER_CACHE_DIR", str(cache))
+    threads = []
+    real = ct_scenario_save.store_ct_patient
+    monkeypatch.setattr(ct_scenario_save, "store_ct_patient",
+                        lambda *a: (threads.append(threading.current_thread()), real(*a))[1])
+    dlg = _open(qtbot, folder)
+    out = root / "off_thread.toml"
+    assert dlg.save_scenario(out) is not None
+    assert _as_tuples(load_scenario(out).ct.landmarks) == _as_tuples(dlg.landmarks)   # the whole file, now
+    assert dlg.wait_stored()
+    qtbot.waitUntil(lambda: dlg.store_runner.pending("store") == 0, timeout=CT_WORK_WAIT_MS)
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()
+    entries = sorted((cache / "patients").glob("patient-*"))
+    assert len(entries) == 1
+    ct = load_scenario(out).ct
+    opened = patient_from_scenario_ct(ct)
+    assert sorted((cache / "patients").glob("patient-*")) == entries        # the entry read, nothing labelled
+    fresh = patient_from_scenario_ct(ct, cache=False)
+    assert np.array_equal(opened.volume.labels, fresh.volume.labels)
+    assert np.array_equal(opened.volume.hu, fresh.volume.hu)
+    assert opened.landmarks == fresh.landmarks
+
+
+def test_a_save_with_an_unwritable_patient_cache_writes_the_whole_scenario_and_says_saved(qtbot, series, tmp_path,
+                                                                                         monkeypatch):
+    """The patient cache's folder cannot be made (its place is a file): the save still writes the whole scenario,
+    says "Saved … valid", shows no error, and the trainer labels the saved file as with the cache off (a guard:
+    it passed before pass 235 too, when the write ran on the GUI thread)."""
+    from trainer.core.anatomy.ct_patient import patient_from_scenario_ct
+
+    _, root, folder = series
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would be\n")
+    monkeypatch.setenv("VPTRAINER_CACHE_DIR", str(blocker))
+    dlg = _open(qtbot, folder)
+    out = root / "no_cache.toml"
+    got = []
+    dlg.scenarioSaved.connect(got.append)
+    assert dlg.save_scenario(out) is not None
+    assert dlg.wait_stored()
+    qtbot.waitUntil(lambda: dlg.store_runner.pending("store") == 0, timeout=CT_WORK_WAIT_MS)
+    assert len(got) == 1 and dlg.status.text().startswith("Saved ") and "valid" in dlg.status.text()
+    assert not [b for b in dlg.dialogs if isinstance(b, QMessageBox)]
+    assert blocker.read_text() == "a file where the cache folder would be\n"
+    ct = load_scenario(out).ct
+    assert _as_tuples(ct.landmarks) == _as_tuples(dlg.landmarks)
+    opened, fresh = patient_from_scenario_ct(ct), patient_from_scenario_ct(ct, cache=False)
+    assert np.array_equal(opened.volume.labels, fresh.volume.labels) and opened.landmarks == fresh.landmarks
+
+
+def test_the_landmark_editor_names_itself_inside_the_window(qtbot):
+    """Round 45's walk under Xvfb (no window manager, so no title bar): Session > Import patient CT… opened at the
+    top left with nothing naming it.  The window title is set, and the window shows its name itself, above
+    everything else in it (Qt's geometry as the oracle), as My progress and Cohort do."""
+    from PySide6.QtWidgets import QLabel, QWidget
+
+    dlg = CTLandmarkDialog(level="L1")
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    assert dlg.windowTitle() == "Import patient CT"
+    shown = [lb for lb in dlg.findChildren(QLabel) if lb.isVisible() and "Import patient CT" in lb.text()]
+    assert len(shown) == 1, [lb.text() for lb in dlg.findChildren(QLabel)]
+    top = shown[0].mapTo(dlg, shown[0].rect().topLeft()).y()
+    assert top < 30
+    others = [c for c in dlg.findChildren(QWidget) if c.isVisible() and c is not shown[0] and c.parent() is dlg]
+    assert others and all(c.mapTo(dlg, c.rect().topLeft()).y() > top for c in others)

@@ -112,6 +112,9 @@ class CTLandmarkDialog(SeriesLoading, LevelPicking, LandmarkEditing, ScenarioSav
         self._syncing = False
         self._editable = False                      # table and Save open to the instructor (no job in flight)
         self.runner = Runner(1, self)
+        # the saved landmarks' patient written to the patient cache off the GUI thread (store_labelled), on a runner
+        # of its own: Open in trainer and Close wait for that write only, not for a check in flight
+        self.store_runner = Runner(1, self)
         self.labelled = None        # the last estimate's or check's labelled patient (ct_estimate_jobs._checked)
         self.runner.channel("ct", latest_only=True)
         self.runner.channel("est", latest_only=True)
@@ -192,7 +195,7 @@ class CTLandmarkDialog(SeriesLoading, LevelPicking, LandmarkEditing, ScenarioSav
         self.save_button = QPushButton("Save scenario…")
         self.save_button.clicked.connect(self._choose_out)
         self.open_button = QPushButton("Open in trainer")
-        self.open_button.clicked.connect(lambda: self.openRequested.emit(self.saved))
+        self.open_button.clicked.connect(self._open_saved)
         close = QPushButton("Close")
         close.clicked.connect(self.close)
         buttons = QVBoxLayout()
@@ -242,7 +245,13 @@ class CTLandmarkDialog(SeriesLoading, LevelPicking, LandmarkEditing, ScenarioSav
                                      "click Choose series folder…", lines=4, pad_px=4, grow=False)
         self.status.setObjectName("ctStatus")
 
+        # named inside the window, as My progress and Cohort: with no window manager (a bare X server, a kiosk)
+        # there is no title bar, and the editor opened at the top left with nothing naming it (round 45's walk)
+        self.heading = QLabel("<b>Import patient CT</b> — the landmarks of a patient's CT series, saved as a "
+                              "scenario")
+        self.heading.setObjectName("windowHeading")
         lay = QVBoxLayout(self)
+        lay.addWidget(self.heading)
         lay.addLayout(top)
         lay.addLayout(prog)
         lay.addWidget(self.coverage)
@@ -463,8 +472,15 @@ class CTLandmarkDialog(SeriesLoading, LevelPicking, LandmarkEditing, ScenarioSav
         self._discard_on_close = True
         self.close()
 
+    def _open_saved(self) -> None:
+        """Open in trainer: the saved scenario, once its patient is in the cache (a write still running after a
+        save just made: about 0.1 s), so the trainer reads it and does not label the vertebra again."""
+        self.wait_stored()
+        self.openRequested.emit(self.saved)
+
     def _stop_jobs(self) -> None:
-        """No job of this editor runs on once it closes."""
+        """No job of this editor runs on once it closes (a cache write of the saved patient is let finish)."""
+        self.wait_stored()
         self.runner.invalidate("ct")
         self.runner.invalidate("est")
         self.runner.invalidate("check")

@@ -36,6 +36,12 @@ from trainer.ui.save_dialogs import ask_save_path, save_with_confirmation
 __all__ = ["ScenarioSaving"]
 
 
+def _store_job(payload, _progress) -> bool:
+    """:func:`~trainer.core.anatomy.cache.store_ct_patient` of ``payload`` (series meta, grid, landmarks as written,
+    level, source, patient) on the editor's store runner's thread; True when the entry is in the cache."""
+    return store_ct_patient(*payload)
+
+
 class ScenarioSaving:
     """The scenario file and the warnings for what it holds (mixed into ``CTLandmarkDialog``)."""
 
@@ -129,16 +135,26 @@ class ScenarioSaving:
 
     def store_labelled(self) -> bool:
         """Write the patient the last check labelled to the patient cache if it is the saved landmarks' (at the
-        saved level), under the key the trainer reads when the scenario is started; True if it is there.
+        saved level), under the key the trainer reads when the scenario is started, off the GUI thread (the
+        editor's :attr:`store_runner`); True if the write was started.
 
         The checks only read the cache (round 45: each drag's check wrote an entry of ~9 MB that nothing read
         again, and ten drags pushed older patients out of its 12 places); the landmarks saved are the ones read
-        again."""
+        again.  Round 45 (pass 235): the write (a 33 MB entry for the chest CT's L1) held the window 73-125 ms on
+        the GUI thread; a write that fails (an unwritable or full cache folder, any error in the job) is only no
+        entry, never a failed save."""
         got = self.labelled
         if got is None or got[0] != landmarks_as_written(self.landmarks) or got[1] != self.level():
             return False
         written, level, desc, patient = got
-        return store_ct_patient(self.volume.meta, self.volume.grid, written, level, desc, patient)
+        self.store_runner.submit("store", _store_job, (self.volume.meta, self.volume.grid, written, level, desc,
+                                                       patient))
+        return True
+
+    def wait_stored(self, timeout_ms: int = 60000) -> bool:
+        """Block until the patient cache write a save started is done (Open in trainer, closing the editor): the
+        trainer then reads the entry instead of labelling the vertebra again.  True when none is left running."""
+        return self.store_runner.wait_done(timeout_ms)
 
     def save_scenario(self, out, force: bool = False):
         """Write the scenario with the core's writer and validate it; the Scenario, or None (error shown).
