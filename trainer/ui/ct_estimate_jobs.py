@@ -2,7 +2,8 @@
 
 :func:`_load_job` reads a series (or finds a study folder's series, or several side by side, for the instructor to
 choose), detects and numbers the column and estimates the chosen level's landmarks; :func:`_estimate_job`
-estimates around one vertebra; :func:`_check_job` gives the warnings (and the true AP's tilt) for landmarks the
+estimates around one vertebra (both through the editors' memo of their last estimates,
+:mod:`~trainer.ui.ct_estimate_memo`); :func:`_check_job` gives the warnings (and the true AP's tilt) for landmarks the
 instructor moved.  Each
 reports progress through the runner's ``progress`` callable, which raises once the editor cancelled; the shares of
 an estimate's bar are :data:`REFINE_SHARE` and :data:`CHECK_LABELLED`.  The estimate and its warnings are the
@@ -28,6 +29,7 @@ from trainer.core.procedure.true_ap_tilt import true_ap_tilt, true_ap_tilt_line
 from trainer.core.scenario.ct_import import LANDMARK_KEYS, EstimateNotFound, landmarks_as_written
 from trainer.core.scenario.ct_import_landmarks import LandmarksNotFound, import_landmarks
 from trainer.core.scenario.ct_plausible import import_warnings
+from trainer.ui.ct_estimate_memo import ESTIMATES, estimate_key
 from trainer.ui.ct_overview import sagittal_slab
 from trainer.ui.series_chooser import listed_headers, series_below, side_by_side_in
 
@@ -35,6 +37,22 @@ __all__ = ["CHECK_LABELLED", "LABELS_CHECKED", "REFINE_SHARE", "SEARCHING"]
 
 
 def _estimate(vol, near, column, level, progress):
+    """:func:`_estimate_uncached`'s answer, from the editors' memo (:data:`~trainer.ui.ct_estimate_memo.ESTIMATES`)
+    when the same series, point, column and level were estimated by the same code (the series opened again, a level
+    changed back): round 45, until then each re-open ran the estimate and its check's labelling again (about 3 s of
+    CPU on the synthetic L1 series).  A kept answer is given after ``progress`` reports the bar's end, so a
+    cancelled editor's job still stops there."""
+    key = estimate_key(vol, near, column, level)
+    kept = ESTIMATES.get(key)
+    if kept is not None:
+        progress(1.0, LABELS_CHECKED)
+        return kept
+    answer = _estimate_uncached(vol, near, column, level, progress)
+    ESTIMATES.put(key, answer)
+    return answer
+
+
+def _estimate_uncached(vol, near, column, level, progress):
     """(landmarks or None, problem text, whether that text carries its advice, warnings, true AP lines, what was
     labelled (:func:`_checked`)) around ``near``
     (None: a short series): those ``import-ct`` writes for ``level`` (the same core function) and every
