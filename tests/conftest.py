@@ -73,3 +73,15 @@ def _no_modal_dialog_left_open():
     for w in app.topLevelWidgets():
         if w.isVisible() and w.windowModality() != Qt.WindowModality.NonModal:
             w.close()
+
+
+@pytest.fixture
+def estimates_run():
+    """The landmark editor's memo of its last estimates (trainer.ui.ct_estimate_memo) emptied before and after the
+    test: a test that watches an estimate run (its progress steps, a Cancel at one of them) sees it run, not the
+    answer kept from an earlier load of the same series at the same level."""
+    from trainer.ui.ct_estimate_memo import ESTIMATES
+
+    ESTIMATES.clear()
+    yield
+    ESTIMATES.clear()

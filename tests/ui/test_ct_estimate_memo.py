@@ -18,6 +18,8 @@ from trainer.core.anatomy.params import AnatomyParams
 from trainer.ui import ct_estimate_jobs
 from trainer.ui.ct_estimate_memo import ESTIMATES, EstimateMemo, estimate_key
 
+pytestmark = pytest.mark.usefixtures("estimates_run")     # each test starts with the editors' memo empty
+
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
@@ -33,14 +35,6 @@ def folder(tmp_path_factory):
     out = tmp_path_factory.mktemp("memo") / "series"
     write_ct_series(cut, out, uid_seed="memo-test")
     return out
-
-
-@pytest.fixture(autouse=True)
-def _empty_memo():
-    """Each test starts with the editors' memo empty and leaves it so."""
-    ESTIMATES.clear()
-    yield
-    ESTIMATES.clear()
 
 
 def _no_progress(_f, _text):

@@ -96,7 +96,7 @@ def _marked_estimated(path):
             if line.rstrip().endswith("# estimated")}
 
 
-def test_the_editor_shows_and_saves_the_landmarks_import_ct_writes(qtbot, refined_series, imported):
+def test_the_editor_shows_and_saves_the_landmarks_import_ct_writes(qtbot, refined_series, imported, estimates_run):
     root, folder = refined_series
     landmarks, estimated = imported
     dlg = CTLandmarkDialog(folder=None, level="L1")
@@ -122,10 +122,11 @@ def test_the_editor_shows_and_saves_the_landmarks_import_ct_writes(qtbot, refine
     assert _marked_estimated(root / "gui.toml") == set(LANDMARK_KEYS)
 
 
-def test_cancel_during_the_refinement_stops_it(refined_series):
+def test_cancel_during_the_refinement_stops_it(refined_series, estimates_run):
     """The editor's worker with the runner's cancel token: ``progress`` raises Cancelled once the dialog
     cancelled; raised at the refinement's second labelling it leaves the job there (no third
-    labelling, no result)."""
+    labelling, no result).  The editors' memo emptied first (``estimates_run``): the estimate the test before made
+    of the same series and level would be given without a labelling (round 45)."""
     _, folder = refined_series
     seen = []
 
@@ -218,7 +219,8 @@ def _moves_forward_once(states):
     assert [t for _, p, t in states if p == 100] == [LABELS_CHECKED], states
 
 
-def test_the_progress_bar_moves_forward_once_through_the_thick_slice_labellings(qtbot, refined_series):
+def test_the_progress_bar_moves_forward_once_through_the_thick_slice_labellings(qtbot, refined_series,
+                                                                                 estimates_run):
     """At 3.2 mm the estimate labels the body up to three times and then once more to check the labels
     (round 23): on load the bar went 0 -> 85 %, turned busy for the labellings and came back at 98 %; after
     a level change (a key press on the Target level box) it was busy for the refinement, then jumped to
