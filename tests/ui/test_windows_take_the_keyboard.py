@@ -36,26 +36,35 @@ CHILD = textwrap.dedent("""
     tmp = Path(sys.argv[1])
     w = create_window(tmp, settings_from_path(str(tmp / "settings.ini")))
 
-    def settle(seconds=2.0):
+    def settle(until, seconds=2.0):
+        # events run until ``until()`` holds or ``seconds`` pass (what it waits for is then read, after 0.1 s more
+        # of events); until round 45 every step slept its whole 2 s, 26 s of the suite's time
         end = time.monotonic() + seconds
-        while time.monotonic() < end:
+        while time.monotonic() < end and not until():
+            app.processEvents()
+            time.sleep(0.02)
+        for _ in range(5):
             app.processEvents()
             time.sleep(0.02)
 
+    def keyboard_in(dlg):
+        focus = app.focusWindow()
+        return dlg.isActiveWindow() and focus is not None and focus is dlg.windowHandle()
+
     w.show()
     w.activateWindow()
-    settle()
+    settle(w.isActiveWindow)
     out = {"main": w.isActiveWindow()}
     for name in ("open_ct_import", "show_user_guide", "show_steps", "show_picker"):
         dlg = getattr(w, name)()
-        settle()
+        settle(lambda: keyboard_in(dlg))
         focus = app.focusWindow()
         out[name] = [dlg.isActiveWindow(), focus is not None and focus is dlg.windowHandle()]
         dlg.close()
-        settle()
+        settle(w.isActiveWindow)
         out[name].append(w.isActiveWindow())        # closed: the keyboard back to the trainer's window
         w.activateWindow()
-        settle()
+        settle(w.isActiveWindow)
     print("RESULT " + json.dumps(out))
 """)
 
