@@ -75,6 +75,22 @@ def checklist_done(make_window):
 
 
 @pytest.fixture
+def placed_at_three_quarters(checklist_done):
+    """(window, driver) at 1600 x 1000 with the left trocar placed and advanced to 0.75 of the body, real keys (the
+    cement panel's tests start there)."""
+    from PySide6.QtCore import Qt
+
+    w, d = checklist_done(size=(1600, 1000))
+    d.align()
+    d.key(Qt.Key.Key_1)
+    d.idle()
+    d.pick_entry("left")
+    d.place()
+    d.advance_to(0.75)
+    return w, d
+
+
+@pytest.fixture
 def renames(monkeypatch):
     """Every rename or link of a file into place while the test runs, as the safe writer makes it.
 

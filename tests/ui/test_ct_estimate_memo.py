@@ -115,7 +115,7 @@ def test_a_changed_voxel_level_point_or_column_is_estimated_again(folder, monkey
     assert (served["estimate"], served["warnings"], served["true_ap"]) == ({"kept": "the memo's"}, ["kept"], ("kept",))
 
     class Cancelled(Exception):
-        pass
+        """What the dialog's progress raises once it is cancelled."""
 
     def cancelled(_f, _text):
         raise Cancelled

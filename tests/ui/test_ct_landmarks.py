@@ -1109,7 +1109,6 @@ def test_the_editors_labelled_patient_is_the_one_the_saved_scenario_opens(qtbot,
     same series labelled with the cache off).  Before, the editor's labels were thrown away: the trainer labelled
     the same vertebra again when the instructor started the scenario (and the editor labelled it again for every
     check of the same landmarks)."""
-    from trainer.core.anatomy.ct_patient import patient_from_scenario_ct
 
     _, root, folder = series
     cache = tmp_path / "cache"
@@ -1119,11 +1118,19 @@ def test_the_editors_labelled_patient_is_the_one_the_saved_scenario_opens(qtbot,
     saved = dlg.save_scenario(root / "cached.toml")
     assert saved is not None
     assert dlg.wait_stored()                           # written off the GUI thread (round 45, pass 235)
-    entries = sorted(p.name for p in (cache / "patients").glob("patient-*"))
-    assert len(entries) == 1, entries                  # and written by the save (round 45)
-    ct = load_scenario(root / "cached.toml").ct
+    _opened_from_the_one_entry(root / "cached.toml", cache)     # written by the save (round 45), then read
+
+
+def _opened_from_the_one_entry(scenario_file, cache) -> None:
+    """The trainer opening ``scenario_file`` reads the patient cache's one entry (the folder gains nothing: nothing
+    labelled again), and what it reads equals the saved file labelled with the cache off (the oracle)."""
+    from trainer.core.anatomy.ct_patient import patient_from_scenario_ct
+
+    entries = sorted((cache / "patients").glob("patient-*"))
+    assert len(entries) == 1, entries
+    ct = load_scenario(scenario_file).ct
     opened = patient_from_scenario_ct(ct)
-    assert sorted(p.name for p in (cache / "patients").glob("patient-*")) == entries    # read, not labelled again
+    assert sorted((cache / "patients").glob("patient-*")) == entries
     fresh = patient_from_scenario_ct(ct, cache=False)
     assert np.array_equal(opened.volume.labels, fresh.volume.labels)
     assert np.array_equal(opened.volume.hu, fresh.volume.hu)
@@ -1208,7 +1215,6 @@ def test_save_writes_the_patient_cache_off_the_gui_thread_and_the_trainer_reads_
     ran on the main thread."""
     import threading
 
-    from trainer.core.anatomy.ct_patient import patient_from_scenario_ct
     from trainer.ui import ct_scenario_save
 
     _, root, folder = series
@@ -1225,15 +1231,7 @@ def test_save_writes_the_patient_cache_off_the_gui_thread_and_the_trainer_reads_
     assert dlg.wait_stored()
     qtbot.waitUntil(lambda: dlg.store_runner.pending("store") == 0, timeout=CT_WORK_WAIT_MS)
     assert len(threads) == 1 and threads[0] is not threading.main_thread()
-    entries = sorted((cache / "patients").glob("patient-*"))
-    assert len(entries) == 1
-    ct = load_scenario(out).ct
-    opened = patient_from_scenario_ct(ct)
-    assert sorted((cache / "patients").glob("patient-*")) == entries        # the entry read, nothing labelled
-    fresh = patient_from_scenario_ct(ct, cache=False)
-    assert np.array_equal(opened.volume.labels, fresh.volume.labels)
-    assert np.array_equal(opened.volume.hu, fresh.volume.hu)
-    assert opened.landmarks == fresh.landmarks
+    _opened_from_the_one_entry(out, cache)
 
 
 def test_a_save_with_an_unwritable_patient_cache_writes_the_whole_scenario_and_says_saved(qtbot, series, tmp_path,

@@ -26,20 +26,8 @@ def _says_both_views_often_enough(text: str) -> None:
         assert float(every[1]) <= TARGETS[metric]["pass"][1], (metric, text)
 
 
-def _placed_at_three_quarters(checklist_done):
-    """The window and its driver with the left trocar placed and advanced to 0.75 of the body, real keys."""
-    w, d = checklist_done(size=(1600, 1000))
-    d.align()
-    d.key(Qt.Key.Key_1)
-    d.idle()
-    d.pick_entry("left")
-    d.place()
-    d.advance_to(0.75)
-    return w, d
-
-
-def test_the_mix_message_and_the_injection_hint_ask_for_both_views(checklist_done):
-    w, d = _placed_at_three_quarters(checklist_done)
+def test_the_mix_message_and_the_injection_hint_ask_for_both_views(placed_at_three_quarters):
+    w, d = placed_at_three_quarters
     before = len(w.status.log)
     d.key(Qt.Key.Key_M)
     d.idle()
@@ -56,12 +44,12 @@ def test_the_mix_message_and_the_injection_hint_ask_for_both_views(checklist_don
     _says_both_views_often_enough(w.hint.text())
 
 
-def test_the_cement_hint_follows_the_phase_bar(checklist_done):
+def test_the_cement_hint_follows_the_phase_bar(placed_at_three_quarters):
     """Round 39's first use (chest T12, real X): mixed and waited (W) to 6:00, the phase bar and the bench line read
     WORKING, and the line above the tabs still said "Wait (W) for the working phase on the bar (a paste)": a
     resident doing as told waits on into setting. Oracle: the phase the core gives (the phase bar's) and the rheology's
     own phase boundaries; the hint may ask to wait only while the cement is runny, and never to inject once it is set."""
-    w, d = _placed_at_three_quarters(checklist_done)
+    w, d = placed_at_three_quarters
     d.key(Qt.Key.Key_M)
     d.idle()
     seen = {}

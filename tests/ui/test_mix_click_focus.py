@@ -14,14 +14,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 
-def test_a_mouse_click_on_mix_does_not_hand_the_keyboard_to_the_step_box(checklist_done):
-    w, d = checklist_done(size=(1600, 1000))
-    d.align()
-    d.key(Qt.Key.Key_1)
-    d.idle()
-    d.pick_entry("left")
-    d.place()
-    d.advance_to(0.75)
+def test_a_mouse_click_on_mix_does_not_hand_the_keyboard_to_the_step_box(placed_at_three_quarters):
+    w, d = placed_at_three_quarters
     d.click(w.cement.mix_button)              # QTest.mouseClick: press and release on the button
     d.idle()
     assert w.view.cement.mixed
